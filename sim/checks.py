@@ -1,0 +1,121 @@
+"""Semantic checks: rules a document can break while every key has the right type.
+
+Each check raises a located :class:`~sim.errors.ScenarioError`. They run on
+every resolved document (the base and each variant) when a scenario loads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sim.months import format_month
+from sim.plan import Plan, compile_plan
+from sim.schema import ScenarioDoc, central, support
+
+
+def _num(x: float) -> str:
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,}"
+
+
+def check_scenario(doc: ScenarioDoc, locator: Any) -> Plan:
+    """Compile ``doc`` and check it; return the plan."""
+    plan = compile_plan(doc, error=locator.error)
+    err = locator.error
+    _check_levels(doc, err)
+    _check_sources(doc, err)
+    lo, _ = support(doc.announcement.delay)
+    if lo < 0:
+        raise err(("announcement", "delay"), "a delay of 0 months or more", _num(lo))
+    _check_milestones(doc, plan, err)
+    _check_residuals(doc, plan, err)
+    return plan
+
+
+def _check_levels(doc: ScenarioDoc, err: Any) -> None:
+    for tid, theater in doc.theaters.items():
+        quantities = [(("theaters", tid, "initial"), theater.initial)] + [
+            (("theaters", tid, "sites", sid, "initial"), s.initial)
+            for sid, s in theater.sites.items()]
+        for path, q in quantities:
+            if q is not None and support(q)[0] < 0:
+                raise err(path, "a level of 0 troops or more", _num(support(q)[0]))
+        if theater.sites and theater.initial is not None:
+            total = sum(central(s.initial) for s in theater.sites.values())
+            if total != central(theater.initial):
+                raise err(("theaters", tid, "initial"),
+                          f"the sum of its sites' initial levels ({_num(total)})",
+                          _num(central(theater.initial)))
+
+
+def _check_sources(doc: ScenarioDoc, err: Any) -> None:
+    known = {s.id for s in doc.sources}
+    seen: set[str] = set()
+    for i, s in enumerate(doc.sources):
+        if s.id in seen:
+            raise err(("sources", i, "id"), "each source id once", f"a second {s.id!r}")
+        seen.add(s.id)
+
+    def walk(value: Any, path: tuple[str | int, ...]) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, path + (k,))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, path + (i,))
+        elif path and path[-1] == "source" and isinstance(value, str) and path[0] != "observations":
+            if value not in known:
+                expected = "one of the ids in sources: " + (", ".join(sorted(known)) or "(none)")
+                raise err(path, expected, repr(value))
+
+    walk(doc.model_dump(by_alias=True, exclude={"sources", "variants"}), ())
+
+
+def _check_milestones(doc: ScenarioDoc, plan: Plan, err: Any) -> None:
+    start = plan.start
+    levels = {k: central(t.initial) for k, t in enumerate(plan.tracks)}
+    last_month: dict[int, tuple[int, str]] = {}
+    for ms in plan.milestones:
+        path = ("milestones", ms.id)
+        if ms.kind == "month":
+            if ms.month < 1:
+                raise err(path + ("deadline",),
+                          f"a deadline after the start month {format_month(start)}",
+                          format_month(start + ms.month))
+            if ms.month >= plan.n_months:
+                raise err(path + ("deadline",),
+                          f"a deadline within the horizon (by {format_month(start + plan.n_months - 1)})",
+                          format_month(start + ms.month))
+            prev = last_month.get(ms.track)
+            if prev is not None and ms.month < prev[0]:
+                raise err(path + ("deadline",),
+                          f"milestones of {plan.tracks[ms.track].key} in date order "
+                          f"(after {prev[1]}, {format_month(start + prev[0])})",
+                          format_month(start + ms.month))
+            last_month[ms.track] = (ms.month, ms.id)
+        lo, hi = support(ms.target)
+        level = levels[ms.track]
+        if lo < 0:
+            raise err(path + ("target", ms.target_kind), "0 troops or more", _num(lo))
+        if ms.target_kind == "reduce_by":
+            if hi > level:
+                raise err(path + ("target", "reduce_by"),
+                          f"a reduction of at most the {_num(level)} troops "
+                          f"{plan.tracks[ms.track].key} holds then", _num(hi))
+            levels[ms.track] = level - central(ms.target)
+        else:
+            levels[ms.track] = central(ms.target)
+
+
+def _check_residuals(doc: ScenarioDoc, plan: Plan, err: Any) -> None:
+    for res in plan.residuals:
+        lo, hi = support(res.size)
+        initial = support(plan.tracks[res.track].initial)[1]
+        if lo < 0:
+            raise err(("residuals", res.id, "size"), "0 troops or more", _num(lo))
+        if hi > initial:
+            raise err(("residuals", res.id, "size"),
+                      f"a residual no larger than the force ({_num(initial)} troops in "
+                      f"{plan.tracks[res.track].key})", _num(hi))
+        if res.from_month is not None and not 0 <= res.from_month < plan.n_months:
+            raise err(("residuals", res.id, "from"), "a month within the calendar",
+                      format_month(plan.start + res.from_month))

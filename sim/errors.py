@@ -1,0 +1,58 @@
+"""The one exception for bad scenarios, and its one-line rendering."""
+
+from __future__ import annotations
+
+
+class ScenarioError(ValueError):
+    """A scenario file (or a value set in code) broke a rule.
+
+    Carries where (file, line, column, key path) and what (expected, found), so
+    every front end can print the same single line::
+
+        FILE:LINE:COL: key.path: expected …, found …
+    """
+
+    def __init__(
+        self,
+        expected: str,
+        found: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        col: int | None = None,
+        path: str = "(document)",
+    ) -> None:
+        self.expected = expected
+        self.found = found
+        self.file = file
+        self.line = line
+        self.col = col
+        self.path = path or "(document)"
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        where = self.file or "<scenario>"
+        where += f":{self.line or 1}:{self.col or 1}"
+        return f"{where}: {self.path}: expected {self.expected}, found {self.found}"
+
+    def located(self, file: str, line: int, col: int, path: str | None = None) -> ScenarioError:
+        """A copy of this error placed at a file position."""
+        return ScenarioError(
+            self.expected, self.found, file=file, line=line, col=col, path=path or self.path
+        )
+
+
+def describe(value: object, limit: int = 60) -> str:
+    """A short human rendering of a found value for error messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    text = repr(value) if isinstance(value, str) else str(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text

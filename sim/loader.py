@@ -1,0 +1,268 @@
+"""Scenario file → validated, frozen :class:`~sim.scenario.Scenario`.
+
+The loader reads YAML (through :mod:`sim.yamlio`), follows ``extends``, merges
+each variant's overrides onto the base, validates every resolved document
+against :mod:`sim.schema`, runs the semantic checks of :mod:`sim.checks`, and
+turns every failure into one :class:`~sim.errors.ScenarioError` that names the
+file, line, column and key path.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from sim.errors import ScenarioError, describe
+from sim.schema import ScenarioDoc
+from sim.yamlio import Path_, Positions, dotted, read_yaml
+
+MAX_EXTENDS_DEPTH = 8
+BASE = "base"
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One file's positions, seen through a key prefix (a variant's ``overrides``)."""
+
+    positions: Positions
+    prefix: Path_ = ()
+
+
+class Locator:
+    """Maps a key path of a resolved document to the file position it came from."""
+
+    def __init__(self, layers: list[Layer]) -> None:
+        self.layers = layers
+
+    def find(self, path: Path_, *, key: bool = False) -> tuple[str, int, int]:
+        for layer in self.layers:
+            table = layer.positions.keys if key else layer.positions.values
+            hit = table.get(layer.prefix + tuple(path))
+            if hit:
+                return layer.positions.file, hit[0], hit[1]
+        for k in range(len(path), -1, -1):
+            for layer in self.layers:
+                hit = layer.positions.values.get(layer.prefix + tuple(path[:k]))
+                if hit:
+                    return layer.positions.file, hit[0], hit[1]
+        first = self.layers[0].positions.file if self.layers else "<scenario>"
+        return first, 1, 1
+
+    def error(self, path: Path_, expected: str, found: str, *, key: bool = False) -> ScenarioError:
+        file, line, col = self.find(path, key=key)
+        return ScenarioError(expected, found, file=file, line=line, col=col, path=dotted(path))
+
+    def under(self, prefix: Path_) -> Locator:
+        """A locator that first looks below ``prefix`` (for a variant's overrides)."""
+        return Locator([Layer(lay.positions, prefix + lay.prefix) for lay in self.layers]
+                       + self.layers)
+
+
+def deep_merge(base: Any, over: Any) -> Any:
+    """``over`` merged onto ``base``: mappings merge key by key, ``null`` deletes a key,
+    anything else replaces. A mapping that states a number (it has ``value``,
+    ``uniform``, ``triangular`` or ``choice``) replaces that number whole."""
+    if isinstance(base, dict) and isinstance(over, dict) and not (_QUANTITY_KEYS & over.keys()):
+        out = dict(base)
+        for key, value in over.items():
+            if value is None:
+                out.pop(key, None)
+            elif key in out:
+                out[key] = deep_merge(out[key], value)
+            else:
+                out[key] = copy.deepcopy(value)
+        return out
+    return copy.deepcopy(over)
+
+
+_QUANTITY_KEYS = {"value", "uniform", "triangular", "choice"}
+
+
+def read_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[Layer]]:
+    """Raw data of a scenario with every ``extends`` parent merged under it."""
+    data, positions = read_yaml(path)
+    layers = [Layer(positions)]
+    parent_ref = data.get("extends")
+    if parent_ref is None:
+        return data, layers
+    loc = Locator(layers)
+    if not isinstance(parent_ref, str):
+        raise loc.error(("extends",), "a path to another scenario file", describe(parent_ref))
+    parent = (path.parent / parent_ref).resolve()
+    if parent in chain or parent == path.resolve():
+        raise loc.error(("extends",), "a chain of extends without a cycle",
+                        f"{parent_ref!r}, which extends back to this file")
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        raise loc.error(("extends",), f"at most {MAX_EXTENDS_DEPTH} levels of extends",
+                        "a deeper chain")
+    if not parent.is_file():
+        raise loc.error(("extends",), "an existing scenario file", f"{parent_ref!r} (no such file)")
+    parent_data, parent_layers = read_with_extends(parent, chain + (path.resolve(),))
+    child = {k: v for k, v in data.items() if k != "extends"}
+    merged = deep_merge(parent_data, child)
+    merged.pop("extends", None)
+    return merged, layers + parent_layers
+
+
+def validation_error(exc: ValidationError, locator: Locator, root: Path_ = ()) -> ScenarioError:
+    """The first pydantic error as one ScenarioError at its file position."""
+    err = exc.errors(include_url=False)[0]
+    loc: list[str | int] = [p for p in err["loc"] if not _is_union_tag(p)]
+    path = root + tuple(loc)
+    kind, ctx, found_value = err["type"], err.get("ctx") or {}, err.get("input")
+    found = describe(found_value)
+    key = False
+    if kind == "unknown_key":
+        path = path + (ctx["key"],)
+        expected = "one of " + ", ".join(ctx["allowed"])
+        if ctx.get("hint"):
+            expected += f" (did you mean {ctx['hint']!r}?)"
+        found, key = f"unknown key {ctx['key']!r}", True
+    elif kind == "missing":
+        expected, found = f"the required key {str(path[-1])!r}", "nothing"
+        key = True
+    elif kind == "missing_initial":
+        expected, found = "initial (or sites with initial levels)", "neither"
+    elif kind in ("value_error", "assertion_error"):
+        msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        expected, _, found = msg.removeprefix("expected ").partition(", found ")
+        found = found or describe(found_value)
+    elif kind == "string_pattern_mismatch":
+        pattern = ctx.get("pattern", "")
+        if "\\d{4}" in pattern:
+            expected = "a month as YYYY-MM"
+        elif "/" in pattern:
+            expected = "a theater id (lower-case letters, digits, - or _), or theater/site"
+        else:
+            expected = "an id of lower-case letters, digits, - or _"
+    else:
+        expected = _EXPECTED.get(kind) or err["msg"][0].lower() + err["msg"][1:]
+        if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+            expected = err["msg"].replace("Input should be ", "a number ")
+        elif kind in ("too_short", "too_long"):
+            expected = err["msg"][0].lower() + err["msg"][1:]
+        elif kind == "literal_error":
+            expected = "one of " + str(ctx.get("expected", ""))
+        elif kind in ("quantity", "deadline"):
+            expected = err["msg"]
+    file, line, col = locator.find(path, key=key)
+    return ScenarioError(expected, found, file=file, line=line, col=col, path=dotted(path))
+
+
+_EXPECTED = {
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "finite_number": "a finite number",
+    "bool_type": "true or false",
+    "string_type": "a string",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "list_type": "a list",
+    "date_type": "a date YYYY-MM-DD",
+    "date_from_datetime_parsing": "a date YYYY-MM-DD",
+    "union_tag_not_found": "a recognised form",
+}
+
+
+def _is_union_tag(part: object) -> bool:
+    return part in ("number", "spec", "month", "announcement", "milestone", "str", "date",
+                    "FromMilestone", "list[union[int,float]]", "str-constrained",
+                    "list[Observation]", "int", "float") or (
+        isinstance(part, str) and (part.startswith("function-") or part.startswith("constrained-")))
+
+
+def validate_doc(data: dict[str, Any], locator: Locator, root: Path_ = ()) -> ScenarioDoc:
+    try:
+        return ScenarioDoc.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc, locator, root) from None
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def resolve_variants(base_raw: dict[str, Any], base: ScenarioDoc,
+                     locator: Locator) -> dict[str, tuple[str, ScenarioDoc, dict[str, Any], Locator]]:
+    """Each variant's description, validated document, raw data and locator."""
+    from sim.checks import check_scenario
+
+    check_scenario(base, locator)
+    out: dict[str, tuple[str, ScenarioDoc, dict[str, Any], Locator]] = {}
+    if not base.variants:
+        out[BASE] = ("the scenario as written", base, base_raw, locator)
+        return out
+    plain = {k: v for k, v in base_raw.items() if k != "variants"}
+    for name, variant in base.variants.items():
+        for forbidden in ("variants", "extends", "id"):
+            if forbidden in variant.overrides:
+                raise locator.error(("variants", name, "overrides", forbidden),
+                                    "overrides of scenario values (not variants, extends or id)",
+                                    f"the key {forbidden!r}", key=True)
+        raw = deep_merge(plain, variant.overrides)
+        vloc = locator.under(("variants", name, "overrides"))
+        doc = validate_doc(raw, vloc)
+        check_scenario(doc, vloc)
+        out[name] = (variant.description, doc, raw, vloc)
+    return out
+
+
+def load_scenario(path: str | Path) -> Any:
+    """Load, validate and freeze one scenario file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A scenario YAML file. ``extends`` paths inside it are relative to it.
+
+    Returns
+    -------
+    sim.Scenario
+        The validated scenario with every variant resolved.
+
+    Raises
+    ------
+    sim.ScenarioError
+        For any problem, naming file, line, column and key path.
+    """
+    from sim.scenario import Scenario
+
+    p = Path(path)
+    raw, layers = read_with_extends(p)
+    locator = Locator(layers)
+    base = validate_doc(raw, locator)
+    variants = resolve_variants(raw, base, locator)
+    return Scenario(path=str(p), sha256=sha256_of(p), doc=base, raw=raw, locator=locator,
+                    variants=variants)
+
+
+def select_variants(available: Mapping[str, Any], wanted: list[str] | tuple[str, ...] | None,
+                    locator: Locator | None = None) -> list[str]:
+    """The variant names to run, checked against what the scenario defines."""
+    if not wanted:
+        return list(available)
+    import difflib
+
+    out: list[str] = []
+    for name in wanted:
+        if name not in available:
+            hint = difflib.get_close_matches(name, list(available), n=1)
+            expected = "one of " + ", ".join(available)
+            if hint:
+                expected += f" (did you mean {hint[0]!r}?)"
+            file, line, col = locator.find(("variants",)) if locator else ("<scenario>", 1, 1)
+            raise ScenarioError(expected, f"unknown variant {name!r}", file=file, line=line,
+                                col=col, path="variants")
+        if name not in out:
+            out.append(name)
+    return out

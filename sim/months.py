@@ -1,0 +1,37 @@
+"""Calendar months: parsing ``YYYY-MM`` and exact month arithmetic.
+
+A month is held as an ordinal, ``year * 12 + (month - 1)``, so that adding
+``n`` months is integer addition and 2024-09 plus 6 months is 2025-03.
+"""
+
+from __future__ import annotations
+
+import re
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def parse_month(text: str) -> int:
+    """Ordinal of a ``YYYY-MM`` string; raises ``ValueError`` naming what was wrong."""
+    if not isinstance(text, str):
+        raise ValueError(f"expected a month as YYYY-MM, found {text!r}")
+    m = _MONTH.match(text)
+    if not m:
+        raise ValueError(f"expected a month as YYYY-MM, found {text!r}")
+    year, month = int(m.group(1)), int(m.group(2))
+    if not 1 <= month <= 12:
+        raise ValueError(f"expected a month between 01 and 12, found {text!r}")
+    if not 1900 <= year <= 2200:
+        raise ValueError(f"expected a year between 1900 and 2200, found {text!r}")
+    return year * 12 + month - 1
+
+
+def format_month(ordinal: int) -> str:
+    """``YYYY-MM`` for a month ordinal."""
+    year, month0 = divmod(int(ordinal), 12)
+    return f"{year:04d}-{month0 + 1:02d}"
+
+
+def add_months(text: str, n: int) -> str:
+    """``YYYY-MM`` plus ``n`` calendar months."""
+    return format_month(parse_month(text) + n)

@@ -1,0 +1,230 @@
+"""Validated scenario document → :class:`Plan`, the stepper's static structure.
+
+A plan is what the stepper needs that does not vary between draws: the months,
+the tracks (a theater, or a site of a theater), the milestones in an order
+where everything a milestone depends on comes first, and the residuals. The
+numbers that may vary between draws stay as quantities, each with a stable
+name (its key path), so that :mod:`sim.draws` can give every variant the same
+draws for the same quantity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sim.errors import ScenarioError
+from sim.months import format_month, parse_month
+from sim.schema import (
+    PROFILES,
+    AfterAnnouncement,
+    AfterMilestone,
+    FromMilestone,
+    Number,
+    ScenarioDoc,
+    Spec,
+    central,
+)
+
+Quantity = Number | Spec
+
+
+@dataclass(frozen=True)
+class Track:
+    """A force whose level the stepper moves: a theater without sites, or one site."""
+
+    key: str  # "iraq" or "iraq/erbil"
+    theater: str
+    site: str | None
+    initial: Quantity
+    initial_path: str
+
+
+@dataclass(frozen=True)
+class MilestonePlan:
+    id: str
+    track: int
+    kind: str  # "month" | "announcement" | "milestone"
+    month: int  # month index for kind "month" (0 = start month)
+    offset: int  # months after the announcement / the referenced milestone
+    ref: int  # referenced milestone index for kind "milestone", else -1
+    slips: bool  # the deadline moves with the announcement delay
+    target_kind: str  # "level" | "reduce_by"
+    target: Quantity
+    target_path: str
+    profile: int  # index into PROFILES
+    prev: int  # previous milestone on the same track, else -1
+
+
+@dataclass(frozen=True)
+class ResidualPlan:
+    id: str
+    track: int
+    size: Quantity
+    size_path: str
+    from_month: int | None  # month index, or None when it starts with a milestone
+    from_milestone: int  # milestone index, else -1
+    until: int | None  # last month index it is present, None when open-ended
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything the stepper needs that does not vary between draws."""
+
+    scenario: str
+    start: int  # month ordinal of the first month
+    n_months: int
+    theaters: tuple[str, ...]
+    theater_names: tuple[str, ...]
+    tracks: tuple[Track, ...]
+    milestones: tuple[MilestonePlan, ...]
+    order: tuple[int, ...]  # milestone indices, dependencies first
+    residuals: tuple[ResidualPlan, ...]
+    announce: int  # month index of the expected announcement (may be < 0)
+    delay: Quantity
+
+    @property
+    def months(self) -> list[str]:
+        return [format_month(self.start + i) for i in range(self.n_months)]
+
+    def track_index(self, key: str) -> int:
+        return next(i for i, t in enumerate(self.tracks) if t.key == key)
+
+    def theater_tracks(self, theater: str) -> list[int]:
+        return [i for i, t in enumerate(self.tracks) if t.theater == theater]
+
+    def quantities(self) -> dict[str, Quantity]:
+        """Every number the stepper takes, by its key path."""
+        out: dict[str, Quantity] = {"announcement.delay": self.delay}
+        for t in self.tracks:
+            out[t.initial_path] = t.initial
+        for m in self.milestones:
+            out[m.target_path] = m.target
+        for r in self.residuals:
+            out[r.size_path] = r.size
+        return out
+
+
+def compile_plan(doc: ScenarioDoc, error: Any = None) -> Plan:
+    """Build the plan of one resolved scenario document.
+
+    ``error(path_tuple, expected, found)`` makes the exception for a broken
+    reference; by default a plain :class:`ScenarioError` without a position.
+    """
+
+    def fail(path: tuple[str | int, ...], expected: str, found: str) -> Exception:
+        if error is not None:
+            return error(path, expected, found)
+        return ScenarioError(expected, found, path=".".join(map(str, path)))
+
+    start = parse_month(doc.calendar.start)
+    n_months = parse_month(doc.calendar.end) - start + 1
+    tracks: list[Track] = []
+    for tid, theater in doc.theaters.items():
+        if theater.sites:
+            for sid, site in theater.sites.items():
+                tracks.append(Track(f"{tid}/{sid}", tid, sid, site.initial,
+                                    f"theaters.{tid}.sites.{sid}.initial"))
+        else:
+            assert theater.initial is not None
+            tracks.append(Track(tid, tid, None, theater.initial, f"theaters.{tid}.initial"))
+    keys = {t.key: i for i, t in enumerate(tracks)}
+
+    def track_of(where: str, path: tuple[str | int, ...]) -> int:
+        if where in keys:
+            return keys[where]
+        if where in doc.theaters and doc.theaters[where].sites:
+            sites = ", ".join(f"{where}/{s}" for s in doc.theaters[where].sites)
+            raise fail(path, f"a site of a theater with sites ({sites})", repr(where))
+        raise fail(path, "one of " + ", ".join(keys), f"unknown theater {where!r}")
+
+    ids = list(doc.milestones)
+    index = {mid: i for i, mid in enumerate(ids)}
+    last_on_track: dict[int, int] = {}
+    milestones: list[MilestonePlan] = []
+    for i, (mid, ms) in enumerate(doc.milestones.items()):
+        track = track_of(ms.theater, ("milestones", mid, "theater"))
+        dl = ms.deadline
+        kind, month, offset, ref, slips = "month", 0, 0, -1, ms.slips
+        if isinstance(dl, AfterAnnouncement):
+            kind, offset, slips = "announcement", dl.after_announcement, True
+        elif isinstance(dl, AfterMilestone):
+            if dl.after not in index:
+                raise fail(("milestones", mid, "deadline", "after"), "one of " + ", ".join(ids),
+                           f"unknown milestone {dl.after!r}")
+            if dl.after == mid:
+                raise fail(("milestones", mid, "deadline", "after"),
+                           "another milestone", "the milestone itself")
+            kind, offset, ref = "milestone", dl.months, index[dl.after]
+        else:
+            month = parse_month(dl) - start
+        if ms.target.level is not None:
+            tkind, target = "level", ms.target.level
+        else:
+            assert ms.target.reduce_by is not None
+            tkind, target = "reduce_by", ms.target.reduce_by
+        milestones.append(MilestonePlan(
+            id=mid, track=track, kind=kind, month=month, offset=offset, ref=ref, slips=slips,
+            target_kind=tkind, target=target, target_path=f"milestones.{mid}.target.{tkind}",
+            profile=PROFILES.index(ms.profile), prev=last_on_track.get(track, -1)))
+        last_on_track[track] = i
+    order = _dependency_order(milestones, ids, fail)
+    # a milestone that depends on another "slips" when the one it follows does
+    for j in order:
+        m = milestones[j]
+        if m.kind == "milestone" and milestones[m.ref].slips and not m.slips:
+            milestones[j] = MilestonePlan(**{**m.__dict__, "slips": True})
+
+    residuals: list[ResidualPlan] = []
+    for rid, res in doc.residuals.items():
+        track = track_of(res.theater, ("residuals", rid, "theater"))
+        from_month, from_ms = None, -1
+        if isinstance(res.from_, FromMilestone):
+            if res.from_.milestone not in index:
+                raise fail(("residuals", rid, "from", "milestone"), "one of " + ", ".join(ids),
+                           f"unknown milestone {res.from_.milestone!r}")
+            from_ms = index[res.from_.milestone]
+        else:
+            from_month = parse_month(res.from_) - start
+        until = parse_month(res.until) - start if res.until else None
+        if until is not None and from_month is not None and until < from_month:
+            raise fail(("residuals", rid, "until"), f"a month at or after from ({res.from_})",
+                       repr(res.until))
+        residuals.append(ResidualPlan(rid, track, res.size, f"residuals.{rid}.size", from_month,
+                                      from_ms, until))
+
+    return Plan(
+        scenario=doc.id, start=start, n_months=n_months,
+        theaters=tuple(doc.theaters),
+        theater_names=tuple(t.name or tid.title() for tid, t in doc.theaters.items()),
+        tracks=tuple(tracks), milestones=tuple(milestones), order=tuple(order),
+        residuals=tuple(residuals),
+        announce=parse_month(doc.announcement.expected) - start, delay=doc.announcement.delay)
+
+
+def _dependency_order(milestones: list[MilestonePlan], ids: list[str], fail: Any) -> list[int]:
+    """Milestone indices with every dependency (same-track predecessor, ``after``) first."""
+    deps = [{d for d in (m.prev, m.ref) if d >= 0} for m in milestones]
+    order: list[int] = []
+    state = [0] * len(milestones)  # 0 new, 1 on the stack, 2 done
+
+    def visit(j: int, stack: list[int]) -> None:
+        if state[j] == 2:
+            return
+        if state[j] == 1:
+            cycle = " -> ".join(ids[k] for k in stack[stack.index(j):] + [j])
+            raise fail(("milestones", ids[j], "deadline"), "milestones without a dependency cycle",
+                       f"the cycle {cycle}")
+        state[j] = 1
+        for d in sorted(deps[j]):
+            visit(d, stack + [j])
+        state[j] = 2
+        order.append(j)
+
+    for j in range(len(milestones)):
+        visit(j, [])
+    return order
+
+
+def central_values(plan: Plan) -> dict[str, float]:
+    return {path: central(q) for path, q in plan.quantities().items()}

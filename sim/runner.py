@@ -1,0 +1,59 @@
+"""The thin orchestrating layer: scenario → plans → stepper → Result."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.draws import central_inputs
+from sim.results import Result, milestone_frame, monthly_frame
+from sim.scenario import Scenario
+from sim.stepper import step
+
+
+def run(scenario: Scenario | str | Path, variants: Sequence[str] | None = None,
+        draws: int | None = None, seed: int | None = None, **options: Any) -> Result:
+    """Project every month of every selected variant.
+
+    Parameters
+    ----------
+    scenario : Scenario or path
+        A loaded scenario, or a path to load.
+    variants : sequence of str, optional
+        Variant names; all of the scenario's variants when omitted.
+    draws : int, optional
+        Number of Monte Carlo draws for an ensemble; deterministic when omitted.
+    seed : int, optional
+        Seed of the ensemble's random generator (required with ``draws``).
+    **options
+        Ensemble options: ``chunk`` (draws per chunk), ``progress`` (bool).
+
+    Returns
+    -------
+    Result
+        ``.monthly`` and ``.milestones`` DataFrames (and ``.bands``, ``.dates``
+        with draws) and ``.plot()``.
+    """
+    if not isinstance(scenario, Scenario):
+        from sim.loader import load_scenario
+
+        scenario = load_scenario(scenario)
+    names = scenario.select(list(variants) if variants else None)
+    plans = {name: scenario.plan(name) for name in names}
+    monthly, milestones = [], []
+    for name in names:
+        plan = plans[name]
+        out = step(plan, central_inputs(plan))
+        monthly.append(monthly_frame(scenario.id, name, plan, out))
+        milestones.append(milestone_frame(scenario.id, name, plan, out))
+    result = Result(scenario=scenario, variants=names,
+                    monthly=pd.concat(monthly, ignore_index=True),
+                    milestones=pd.concat(milestones, ignore_index=True), plans=plans)
+    if draws is not None:
+        from sim.ensemble import run_ensemble
+
+        run_ensemble(result, draws=draws, seed=seed, **options)
+    return result

@@ -1,0 +1,418 @@
+"""The scenario format: one typed definition, the single source of truth.
+
+Every key a scenario file may hold is declared here, with its type, unit and
+default. The loader validates raw YAML data against these models; the JSON
+Schema printed by ``forcesim schema`` is generated from them; the docs in
+``docs/scenario-format.md`` describe them. Nothing after the loader sees a raw
+dict.
+
+Units: troop numbers are whole troops [troops]; delays and offsets are whole
+calendar months [months]; months are ``YYYY-MM`` strings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import math
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    Tag,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from sim.months import parse_month
+
+PROFILES = ("linear", "step", "front", "back", "s-curve")
+Profile = Literal["linear", "step", "front", "back", "s-curve"]
+
+Id = Annotated[StrictStr, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+Text = Annotated[StrictStr, StringConstraints(max_length=4000)]
+Number = StrictInt | StrictFloat
+
+
+def _check_month(value: str) -> str:
+    parse_month(value)  # raises ValueError("expected …, found …")
+    return value
+
+
+Month = Annotated[
+    StrictStr,
+    Field(pattern=r"^\d{4}-\d{2}$", json_schema_extra={"examples": ["2025-09"]}),
+]
+
+
+class Model(BaseModel):
+    """Base for every scenario model: frozen, no NaN, unknown keys refused with a suggestion."""
+
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False, populate_by_name=True,
+                              extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_unknown_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            allowed = [f.alias or name for name, f in cls.model_fields.items()]
+            for key in data:
+                if key not in allowed and key not in cls.model_fields:
+                    hint = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
+                    raise PydanticCustomError(
+                        "unknown_key",
+                        "unknown key",
+                        {"key": str(key), "allowed": allowed, "hint": hint[0] if hint else ""},
+                    )
+        return data
+
+
+# ---------------------------------------------------------------- quantities
+
+
+class Choice(Model):
+    """A discrete distribution: ``values`` with optional positive ``weights``."""
+
+    values: list[Number] = Field(min_length=1, max_length=1000)
+    weights: list[Number] | None = None
+
+    @model_validator(mode="after")
+    def _weights(self) -> Choice:
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise ValueError(f"expected one weight per value ({len(self.values)}), "
+                                 f"found {len(self.weights)} weights")
+            if any(w <= 0 for w in self.weights):
+                raise ValueError(f"expected positive weights, found {self.weights}")
+        return self
+
+
+class Spec(Model):
+    """A number written as a mapping: a value or a distribution, with its provenance.
+
+    Exactly one of ``value``, ``uniform``, ``triangular`` or ``choice``.
+    ``probability`` is the chance that the quantity applies at all; when it
+    does not, the quantity is 0 (no residual, no slip).
+    """
+
+    value: Number | None = None
+    uniform: list[Number] | None = Field(default=None, min_length=2, max_length=2)
+    triangular: list[Number] | None = Field(default=None, min_length=3, max_length=3)
+    choice: Choice | None = None
+    probability: Number | None = None
+    source: Id | None = None
+    assumption: Text | None = None
+    quote: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Spec:
+        given = [k for k in ("value", "uniform", "triangular", "choice")
+                 if getattr(self, k) is not None]
+        if len(given) != 1:
+            found = "none of them" if not given else " and ".join(given)
+            raise ValueError(f"expected exactly one of value, uniform, triangular, choice, "
+                             f"found {found}")
+        if self.uniform is not None and not self.uniform[0] <= self.uniform[1]:
+            raise ValueError(f"expected uniform: [low, high] with low <= high, "
+                             f"found {self.uniform}")
+        if self.triangular is not None:
+            lo, mode, hi = self.triangular
+            if not lo <= mode <= hi:
+                raise ValueError(f"expected triangular: [low, mode, high] with "
+                                 f"low <= mode <= high, found {self.triangular}")
+        if self.probability is not None and not 0 <= self.probability <= 1:
+            raise ValueError(f"expected a probability between 0 and 1, "
+                             f"found {self.probability}")
+        return self
+
+    @property
+    def support(self) -> tuple[float, float]:
+        """Lowest and highest value the quantity can take (0 included when it may not apply)."""
+        if self.value is not None:
+            lo = hi = float(self.value)
+        elif self.uniform is not None:
+            lo, hi = float(self.uniform[0]), float(self.uniform[1])
+        elif self.triangular is not None:
+            lo, hi = float(self.triangular[0]), float(self.triangular[2])
+        else:
+            assert self.choice is not None
+            lo, hi = float(min(self.choice.values)), float(max(self.choice.values))
+        if self.probability is not None and self.probability < 1:
+            lo, hi = min(lo, 0.0), max(hi, 0.0)
+        return lo, hi
+
+    @property
+    def central(self) -> float:
+        """The value a deterministic run uses (see docs/scenario-format.md)."""
+        if self.probability is not None and self.probability < 0.5:
+            return 0.0
+        if self.value is not None:
+            return float(self.value)
+        if self.uniform is not None:
+            return (self.uniform[0] + self.uniform[1]) / 2
+        if self.triangular is not None:
+            return float(self.triangular[1])
+        assert self.choice is not None
+        return _weighted_median(self.choice.values, self.choice.weights)
+
+    @property
+    def uncertain(self) -> bool:
+        return self.value is None or (self.probability is not None and self.probability < 1)
+
+
+def _weighted_median(values: list[Number], weights: list[Number] | None) -> float:
+    pairs = sorted(zip(values, weights or [1] * len(values), strict=True))
+    total = sum(w for _, w in pairs)
+    acc = 0.0
+    for v, w in pairs:
+        acc += w
+        if acc >= total / 2 - 1e-12:
+            return float(v)
+    return float(pairs[-1][0])
+
+
+def _quantity_kind(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, dict | Spec):
+        return "spec"
+    return None
+
+
+Quantity = Annotated[
+    Annotated[Number, Tag("number")] | Annotated[Spec, Tag("spec")],
+    Discriminator(
+        _quantity_kind,
+        custom_error_type="quantity",
+        custom_error_message="a number, or a mapping with value/uniform/triangular/choice",
+    ),
+]
+
+
+def central(q: Number | Spec) -> float:
+    """The deterministic value of a quantity."""
+    return q.central if isinstance(q, Spec) else float(q)
+
+
+def support(q: Number | Spec) -> tuple[float, float]:
+    """The lowest and highest value a quantity can take."""
+    return q.support if isinstance(q, Spec) else (float(q), float(q))
+
+
+# ---------------------------------------------------------------- metadata
+
+
+class Source(Model):
+    """A document the scenario's numbers come from."""
+
+    id: Id
+    title: Text
+    publisher: Text | None = None
+    date: dt.date | Month | None = None
+    url: Text | None = None
+    seed: Text | None = Field(default=None, description="file name in shared/seeds")
+    quote: Text | None = None
+
+
+class Calendar(Model):
+    """The months a run covers: ``start`` holds the initial levels; ``end`` is the horizon."""
+
+    start: Month
+    end: Month
+
+    @field_validator("start", "end")
+    @classmethod
+    def _month(cls, v: str) -> str:
+        return _check_month(v)
+
+    @model_validator(mode="after")
+    def _order(self) -> Calendar:
+        months = parse_month(self.end) - parse_month(self.start)
+        if months < 1:
+            raise ValueError(f"expected end after start, found {self.start} to {self.end}")
+        if months > 600:
+            raise ValueError(f"expected a horizon of at most 600 months (50 years), "
+                             f"found {months} months")
+        return self
+
+
+class Announcement(Model):
+    """When the plan becomes official: ``expected`` month plus ``delay`` [months]."""
+
+    expected: Month
+    delay: Quantity = 0
+    source: Id | None = None
+    assumption: Text | None = None
+
+    @field_validator("expected")
+    @classmethod
+    def _month(cls, v: str) -> str:
+        return _check_month(v)
+
+
+class Site(Model):
+    """A named part of a theater (a base, a city) with its own initial level [troops]."""
+
+    name: Text | None = None
+    initial: Quantity
+
+
+class Theater(Model):
+    """A country-level force. With ``sites``, its level is the sum of its sites'."""
+
+    name: Text | None = None
+    initial: Quantity | None = None
+    sites: dict[Id, Site] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _initial_given(self) -> Theater:
+        if self.initial is None and not self.sites:
+            raise PydanticCustomError("missing_initial", "initial missing", {})
+        return self
+
+
+# ---------------------------------------------------------------- milestones
+
+
+class AfterAnnouncement(Model):
+    """A deadline ``after_announcement`` months after the announcement (it slips with it)."""
+
+    after_announcement: StrictInt = Field(ge=0, le=600)
+
+
+class AfterMilestone(Model):
+    """A deadline ``months`` after another milestone is reached."""
+
+    after: Id
+    months: StrictInt = Field(ge=0, le=600)
+
+
+def _deadline_kind(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "month"
+    if isinstance(value, dict):
+        if "after_announcement" in value:
+            return "announcement"
+        if "after" in value:
+            return "milestone"
+    if isinstance(value, AfterAnnouncement):
+        return "announcement"
+    if isinstance(value, AfterMilestone):
+        return "milestone"
+    return None
+
+
+Deadline = Annotated[
+    Annotated[Month, Tag("month")]
+    | Annotated[AfterAnnouncement, Tag("announcement")]
+    | Annotated[AfterMilestone, Tag("milestone")],
+    Discriminator(
+        _deadline_kind,
+        custom_error_type="deadline",
+        custom_error_message="a month YYYY-MM, {after_announcement: N} or {after: ID, months: N}",
+    ),
+]
+
+
+class Target(Model):
+    """What a milestone reaches: a ``level`` [troops] or a reduction ``reduce_by`` [troops]."""
+
+    level: Quantity | None = None
+    reduce_by: Quantity | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Target:
+        if (self.level is None) == (self.reduce_by is None):
+            raise ValueError("expected exactly one of level or reduce_by, found "
+                             + ("both" if self.level is not None else "neither"))
+        return self
+
+
+class Milestone(Model):
+    """A target for a theater (``iraq``) or a site (``iraq/erbil``) by a deadline."""
+
+    theater: Annotated[StrictStr, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)?$")]
+    deadline: Deadline
+    target: Target
+    profile: Profile = "linear"
+    slips: StrictBool = False
+    description: Text | None = None
+    source: Id | None = None
+    assumption: Text | None = None
+
+    @field_validator("deadline")
+    @classmethod
+    def _month(cls, v: Any) -> Any:
+        return _check_month(v) if isinstance(v, str) else v
+
+
+class FromMilestone(Model):
+    """A residual that starts with a milestone's window."""
+
+    milestone: Id
+
+
+class Residual(Model):
+    """A force that stays in a theater or site after the drawdown."""
+
+    theater: Annotated[StrictStr, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)?$")]
+    size: Quantity
+    from_: Month | FromMilestone = Field(alias="from")
+    until: Month | None = None
+    description: Text | None = None
+
+    @field_validator("from_", "until")
+    @classmethod
+    def _month(cls, v: Any) -> Any:
+        return _check_month(v) if isinstance(v, str) else v
+
+
+class Variant(Model):
+    """A named reading of the scenario: ``overrides`` deep-merged on the base."""
+
+    description: Text
+    overrides: dict[str, Any] = Field(default_factory=dict)
+
+
+class Observation(Model):
+    """A reported troop level (a point, a range, or an open-ended bound)."""
+
+    date: dt.date | Month
+    theater: StrictStr
+    troops_low: Number | None = None
+    troops_high: Number | None = None
+    source: Text | None = None
+    quote: Text | None = None
+
+
+class ScenarioDoc(Model):
+    """A whole scenario, after ``extends`` and (for a variant) its overrides."""
+
+    id: Id
+    title: Text
+    description: Text | None = None
+    as_of: dt.date | Month
+    extends: Text | None = None
+    sources: list[Source] = Field(default_factory=list, max_length=200)
+    calendar: Calendar
+    announcement: Announcement
+    theaters: dict[Id, Theater] = Field(min_length=1, max_length=50)
+    milestones: dict[Id, Milestone] = Field(default_factory=dict, max_length=200)
+    residuals: dict[Id, Residual] = Field(default_factory=dict, max_length=50)
+    variants: dict[Id, Variant] = Field(default_factory=dict, max_length=100)
+    observations: list[Observation] | Text | None = None
+
+
+def is_finite_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

@@ -1,0 +1,200 @@
+"""Reading YAML safely, keeping the position of every key and value.
+
+This is the only module that parses YAML. It returns plain data (dicts, lists,
+scalars) together with a :class:`Positions` map from key paths to
+``(line, column)``, so that every later error can name the line it is about.
+
+Rules, each failing with a :class:`~sim.errors.ScenarioError`:
+
+* the file must exist, be a regular file, be at most ``MAX_BYTES``, be UTF-8
+  and hold no NUL bytes;
+* only the plain YAML types (mapping, list, string, number, boolean, null,
+  date); any tag that would build other objects is refused;
+* anchors and aliases are refused (they are how "billion laughs" bombs work);
+* duplicate keys are refused; keys must be strings;
+* nesting is at most ``MAX_DEPTH`` levels deep.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sim.errors import ScenarioError, describe
+
+MAX_BYTES = 1_000_000
+MAX_DEPTH = 32
+
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+}
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass
+class Positions:
+    """Where each key path sits in one file: ``(line, col)``, 1-based."""
+
+    file: str
+    values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+
+    def find(self, path: Path_, *, key: bool = False) -> tuple[int, int] | None:
+        """Position of ``path`` (its key when ``key``), else of its nearest ancestor."""
+        table = self.keys if key else self.values
+        if path in table:
+            return table[path]
+        p = tuple(path)
+        while p:
+            p = p[:-1]
+            if p in self.values:
+                return self.values[p]
+        return None
+
+
+def dotted(path: Path_) -> str:
+    """``theaters.iraq.initial`` or ``sources[0].id`` for a key path."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(document)"
+
+
+def read_yaml(path: str | Path) -> tuple[Any, Positions]:
+    """Parse one YAML file into plain data and positions, or raise ScenarioError."""
+    name = str(path)
+    p = Path(path)
+    if not p.exists():
+        raise ScenarioError("an existing scenario file", "no such file", file=name, path="(file)")
+    if not p.is_file():
+        raise ScenarioError("a scenario file", "a directory" if p.is_dir() else "not a regular file",
+                            file=name, path="(file)")
+    try:
+        size = p.stat().st_size
+        if size > MAX_BYTES:
+            raise ScenarioError(f"a file of at most {MAX_BYTES:,} bytes", f"{size:,} bytes",
+                                file=name, path="(file)")
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ScenarioError("a readable file", exc.strerror or str(exc), file=name,
+                            path="(file)") from None
+    return parse_yaml(raw, name)
+
+
+def _line_col(raw: bytes, offset: int) -> tuple[int, int]:
+    line = raw.count(b"\n", 0, offset) + 1
+    col = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
+    return line, col
+
+
+def parse_yaml(raw: bytes | str, name: str = "<string>") -> tuple[Any, Positions]:
+    """Parse YAML text (bytes or str) into plain data and positions."""
+    if isinstance(raw, bytes):
+        if len(raw) > MAX_BYTES:
+            raise ScenarioError(f"a file of at most {MAX_BYTES:,} bytes", f"{len(raw):,} bytes",
+                                file=name, path="(file)")
+        nul = raw.find(b"\x00")
+        if nul >= 0:
+            line, col = _line_col(raw, nul)
+            raise ScenarioError("a text file", "a NUL byte", file=name, line=line, col=col,
+                                path="(file)")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line, col = _line_col(raw, exc.start)
+            raise ScenarioError("UTF-8 text", f"the byte 0x{raw[exc.start]:02x}", file=name,
+                                line=line, col=col, path="(file)") from None
+    else:
+        text = raw
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        raise ScenarioError("a YAML mapping of scenario keys", "an empty file", file=name,
+                            path="(document)")
+    try:
+        # compose() builds the node graph without constructing any object.
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = (exc.problem or "malformed YAML").strip()
+        raise ScenarioError("valid YAML", problem, file=name,
+                            line=mark.line + 1 if mark else None,
+                            col=mark.column + 1 if mark else None, path="(syntax)") from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError("valid YAML", str(exc).splitlines()[0], file=name,
+                            path="(syntax)") from None
+    if node is None:
+        raise ScenarioError("a YAML mapping of scenario keys", "an empty document", file=name)
+    positions = Positions(name)
+    data = _Builder(name, positions).build(node, (), 0)
+    if not isinstance(data, dict):
+        raise ScenarioError("a YAML mapping of scenario keys", describe(data), file=name,
+                            line=node.start_mark.line + 1, col=node.start_mark.column + 1)
+    return data, positions
+
+
+class _Builder:
+    """Turns a composed node graph into plain data, enforcing the rules above."""
+
+    def __init__(self, name: str, positions: Positions) -> None:
+        self.name = name
+        self.positions = positions
+        self.seen: set[int] = set()
+        self.scalars = yaml.SafeLoader("")
+
+    def fail(self, node: yaml.Node, path: Path_, expected: str, found: str) -> ScenarioError:
+        return ScenarioError(expected, found, file=self.name, line=node.start_mark.line + 1,
+                             col=node.start_mark.column + 1, path=dotted(path))
+
+    def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise self.fail(node, path, f"at most {MAX_DEPTH} levels of nesting", "deeper nesting")
+        if id(node) in self.seen:
+            raise self.fail(node, path, "plain values (anchors and aliases are not supported)",
+                            "an alias")
+        self.seen.add(id(node))
+        if node.tag not in _PLAIN_TAGS:
+            raise self.fail(node, path, "plain YAML values without tags", f"the tag {node.tag!r}")
+        self.positions.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.MappingNode):
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in (
+                    "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+                    "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"):
+                    raise self.fail(key_node, path, "a plain key", "a complex key")
+                key = str(key_node.value)
+                if key == "<<":
+                    raise self.fail(key_node, path, "plain keys (merge keys are not supported)",
+                                    "'<<'")
+                if key in out:
+                    raise self.fail(key_node, path + (key,), "each key once in a mapping",
+                                    f"a duplicate key {key!r}")
+                self.positions.keys[path + (key,)] = (key_node.start_mark.line + 1,
+                                                      key_node.start_mark.column + 1)
+                out[key] = self.build(value_node, path + (key,), depth + 1)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+        try:
+            value = self.scalars.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:
+            raise self.fail(node, path, "a valid value", str(exc).splitlines()[0]) from None
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        return value
