@@ -1,0 +1,175 @@
+"""The ``forcesim`` command line: a few lines per command over the public API.
+
+Heavy libraries (numpy, pandas, matplotlib, pydantic) are imported inside the
+commands, so ``forcesim --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+EXIT_BAD_INPUT = 2
+
+
+def fail(message: str) -> None:
+    click.echo(f"forcesim: error: {message}", err=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn expected failures into one line on stderr and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from sim.errors import ScenarioError
+
+        try:
+            return func(*args, **kwargs)
+        except ScenarioError as exc:
+            fail(exc.one_line())
+        except OSError as exc:
+            fail(str(exc) if not exc.strerror else f"{exc.filename or ''}: {exc.strerror}"
+                 .lstrip(": "))
+        except KeyboardInterrupt:
+            click.echo("forcesim: interrupted; nothing was written", err=True)
+            sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:  # a bug, not bad input: still one line, distinct exit code
+            click.echo(f"forcesim: internal error: {type(exc).__name__}: {exc} "
+                       "(please report this with the scenario file)", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="forcesim", prog_name="forcesim")
+def main() -> None:
+    """forcesim: force-level scenarios in, monthly troop projections and charts out.
+
+    Start with `forcesim run` (the default scenario), then `forcesim list`.
+    """
+
+
+def _default(scenario: str | None) -> Path:
+    from sim.paths import default_scenario
+
+    return Path(scenario) if scenario else default_scenario()
+
+
+@main.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=True))
+@click.option("--variant", "-v", "variants", multiple=True, metavar="NAME",
+              help="Run only this variant (repeatable). Default: all.")
+@click.option("--out", "out_dir", type=click.Path(), metavar="DIR",
+              help="Output directory. Default: out/<scenario id>/")
+@click.option("--draws", type=str, metavar="N", help="Monte Carlo draws for an ensemble.")
+@click.option("--seed", type=str, metavar="S", help="Seed for the ensemble (a whole number).")
+@click.option("--chunk", type=click.IntRange(1, 10_000_000), default=None, hidden=True)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
+@friendly
+def run(scenario: str | None, variants: tuple[str, ...], out_dir: str | None,
+        draws: str | None, seed: str | None, chunk: int | None, quiet: bool) -> None:
+    """Run SCENARIO (default: the shipped Iraq–Syria 2024 scenario)."""
+    from sim.ensemble import parse_draws, parse_seed
+    from sim.loader import load_scenario
+    from sim.output import check_writable, write_run
+    from sim.report import print_summary
+    from sim.runner import run as run_scenario
+
+    n = parse_draws(draws, seed)
+    s = parse_seed(seed, draws)
+    sc = load_scenario(_default(scenario))
+    target = Path(out_dir) if out_dir else Path("out") / sc.id
+    check_writable(target)
+    names = sc.select(list(variants))
+    options: dict[str, Any] = {"progress": not quiet}
+    if chunk:
+        options["chunk"] = chunk
+    result = run_scenario(sc, names, draws=n, seed=s, **options)
+    files = write_run(result, target, argv=["forcesim", *sys.argv[1:]])
+    if not quiet:
+        print_summary(result)
+    click.echo(f"wrote {len(files)} files to {target}/: " + ", ".join(f.name for f in files))
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+def validate(files: tuple[str, ...]) -> None:
+    """Check scenario FILES; exit 0 when all are valid."""
+    from sim.errors import ScenarioError
+    from sim.loader import load_scenario
+
+    bad = 0
+    for f in files:
+        try:
+            sc = load_scenario(f)
+        except ScenarioError as exc:
+            click.echo(f"forcesim: error: {exc.one_line()}", err=True)
+            bad += 1
+        else:
+            click.echo(f"{f}: ok ({sc.id}, {len(sc.variants)} variants)")
+    if bad:
+        sys.exit(EXIT_BAD_INPUT)
+
+
+@main.command(name="list")
+@click.argument("directory", required=False, type=click.Path())
+@friendly
+def list_(directory: str | None) -> None:
+    """List the scenarios in DIRECTORY (default: the shipped ones), with their variants."""
+    from sim.errors import ScenarioError
+    from sim.loader import load_scenario
+    from sim.paths import scenarios_dir
+
+    root = Path(directory) if directory else scenarios_dir()
+    if not root.is_dir():
+        fail(f"{root}: expected a directory of scenario files, found "
+             f"{'a file' if root.exists() else 'nothing'}")
+    files = sorted(root.rglob("*.yaml")) + sorted(root.rglob("*.yml"))
+    if not files:
+        click.echo(f"no scenario files in {root}")
+    for f in files:
+        try:
+            sc = load_scenario(f)
+        except ScenarioError as exc:
+            click.echo(f"{f.relative_to(root)}  (invalid: {exc.one_line()})")
+            continue
+        click.echo(f"{f.relative_to(root)}  {sc.id}: {sc.title}")
+        for name in sc.variants:
+            click.echo(f"    {name:<20} {sc.describe(name)}")
+
+
+@main.command()
+@click.argument("file", type=click.Path())
+@click.option("--variant", "-v", metavar="NAME", help="Show this variant resolved.")
+@friendly
+def show(file: str, variant: str | None) -> None:
+    """Print FILE resolved (after extends and a variant's overrides) as YAML."""
+    from sim.loader import load_scenario
+
+    sc = load_scenario(file)
+    click.echo(sc.to_yaml(variant), nl=False)
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path())
+@click.option("-o", "--output", type=click.Path(), help="PNG to write. Default: RUN_DIR/envelope.png")
+@friendly
+def plot(run_dir: str, output: str | None) -> None:
+    """Re-draw the charts from a run directory's files, without re-running."""
+    from sim.rerender import redraw
+
+    written = redraw(Path(run_dir), Path(output) if output else None)
+    click.echo("wrote " + ", ".join(str(p) for p in written))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,130 @@
+"""Writing a run directory: CSV files, charts and ``run.json``, all or nothing.
+
+Everything is written into a fresh temporary directory beside the target and
+swapped in only when complete, so an interrupted or failed run leaves the
+previous run's directory as it was, and a new run never leaves stale files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.errors import ScenarioError
+
+
+class OutputError(OSError):
+    """The output directory could not be written."""
+
+
+@contextlib.contextmanager
+def atomic_directory(target: Path) -> Iterator[Path]:
+    """Yield a temporary directory; on success it replaces ``target`` whole."""
+    target = Path(target)
+    parent = target.parent if str(target.parent) else Path(".")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
+    except OSError as exc:
+        raise OutputError(f"cannot write to {parent}: {exc.strerror or exc}") from None
+    try:
+        yield tmp
+        old = None
+        if target.exists():
+            if not target.is_dir():
+                raise OutputError(f"cannot write to {target}: it exists and is not a directory")
+            old = parent / f".{target.name}.old-{os.getpid()}"
+            os.replace(target, old)
+        os.replace(tmp, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    out = frame.copy()
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.PeriodDtype):
+            out[col] = out[col].astype(str)
+        elif out[col].dtype == bool:
+            out[col] = out[col].map({True: "true", False: "false"})
+    out.to_csv(path, index=False, lineterminator="\n", float_format="%.6g")
+
+
+def run_record(result: Any, argv: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    """The ``run.json`` document: resolved scenario, version, command, input hash, time."""
+    import numpy as np
+
+    from sim import __version__
+
+    sc = result.scenario
+    record: dict[str, Any] = {
+        "forcesim_version": __version__,
+        "command": argv if argv is not None else sys.argv,
+        "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "input": {"path": sc.path, "sha256": sc.sha256},
+        "scenario": sc.id,
+        "variants": list(result.variants),
+        "numpy_version": np.__version__,
+        "resolved": {"base": sc.resolved_raw(None),
+                     "variants": {v: sc.resolved_raw(v) for v in result.variants}},
+    }
+    if result.draws:
+        record["ensemble"] = {"draws": result.draws, "seed": result.seed, **result.extra}
+    record.update(extra)
+    return record
+
+
+def write_json(data: Any, path: Path) -> None:
+    path.write_text(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+
+
+def write_run(result: Any, out_dir: Path, *, argv: list[str] | None = None,
+              chart: bool = True, extra_writers: list[Callable[[Path], None]] | None = None
+              ) -> list[Path]:
+    """Write every file of a run into ``out_dir`` atomically; return their paths."""
+    from sim import plotting
+
+    with atomic_directory(out_dir) as tmp:
+        write_csv(result.monthly, tmp / "monthly.csv")
+        write_csv(result.milestones, tmp / "milestones.csv")
+        if result.bands is not None:
+            write_csv(result.bands, tmp / "bands.csv")
+            write_csv(result.dates, tmp / "dates.csv")
+        for writer in extra_writers or []:
+            writer(tmp)
+        if chart:
+            plotting.save(plotting.plot_envelope(result), tmp / "envelope.png")
+            if result.bands is not None:
+                plotting.save(plotting.plot_fan(result), tmp / "fan.png")
+        write_json(run_record(result, argv), tmp / "run.json")
+        names = sorted(p.name for p in tmp.iterdir())
+    return [out_dir / n for n in names]
+
+
+def check_writable(out_dir: Path) -> None:
+    """Fail early, before any work, when ``out_dir``'s parent cannot take a new directory."""
+    parent = out_dir.parent if str(out_dir.parent) else Path(".")
+    probe = parent
+    while not probe.exists():
+        probe = probe.parent
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write to {out_dir}: {probe} is not writable")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"cannot write to {out_dir}: it exists and is not a directory")
+
+
+__all__ = ["OutputError", "ScenarioError", "atomic_directory", "write_run", "write_csv"]

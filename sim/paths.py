@@ -1,0 +1,19 @@
+"""Where the shipped scenarios are, in a checkout and in an installed wheel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DEFAULT_SCENARIO = "iraq-syria-2024.yaml"
+
+
+def scenarios_dir() -> Path:
+    """The shipped scenarios: inside the installed package, else the checkout's ``scenarios/``."""
+    packaged = Path(__file__).resolve().parent / "scenarios"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def default_scenario() -> Path:
+    return scenarios_dir() / DEFAULT_SCENARIO

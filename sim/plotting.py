@@ -1,0 +1,215 @@
+"""Charts. The only module that imports matplotlib.
+
+Every function takes ``ax=None`` (one axes, or a sequence with one per
+theater) and returns the axes it drew on; none calls ``show()`` or picks a
+file name. :func:`save` writes a figure as PNG with the Agg backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from sim.results import Result
+
+WIDTH_IN, HEIGHT_IN, DPI = 16.0, 10.0, 100  # 1600 x 1000 px
+PALETTE = ["#1b6ca8", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#2e4057",
+           "#c1666b", "#4f772d", "#a05195"]
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
+        try:
+            matplotlib.use("Agg")
+        except Exception:  # pragma: no cover - a backend already in use stays
+            pass
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def variant_colors(variants: Sequence[str]) -> dict[str, str]:
+    return {v: PALETTE[i % len(PALETTE)] for i, v in enumerate(variants)}
+
+
+def _axes_for(result: Result, theaters: Sequence[str], ax: Any) -> tuple[Figure | None, list[Axes]]:
+    plt = _pyplot()
+    if ax is None:
+        fig, axes = plt.subplots(len(theaters), 1, figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI,
+                                 sharex=True, squeeze=False)
+        return fig, list(axes[:, 0])
+    axes = list(ax) if isinstance(ax, Sequence | np.ndarray) else [ax]
+    if len(axes) != len(theaters):
+        raise ValueError(f"expected {len(theaters)} axes (one per theater: "
+                         f"{', '.join(theaters)}), found {len(axes)}")
+    return None, axes
+
+
+def _dates(months: pd.Series | pd.PeriodIndex) -> np.ndarray:
+    """Month periods → datetimes at the end of each month (the level's moment)."""
+    idx = pd.PeriodIndex(months, freq="M")
+    return idx.to_timestamp(how="end").normalize().to_numpy()
+
+
+def _theater_list(result: Result, theaters: Sequence[str] | None) -> list[str]:
+    plan = next(iter(result.plans.values()))
+    names = list(theaters) if theaters else list(plan.theaters)
+    return names
+
+
+def _theater_title(result: Result, tid: str) -> str:
+    doc = result.scenario.doc
+    if tid in doc.theaters:
+        return doc.theaters[tid].name or tid.title()
+    return tid
+
+
+def _deadlines(result: Result, ax: Axes, tid: str, *, label: bool) -> None:
+    """Dotted verticals at the base scenario's calendar deadlines, with their targets."""
+    doc = result.scenario.doc
+    seen: set[str] = set()
+    ymax = ax.get_ylim()[1]
+    for mid, ms in doc.milestones.items():
+        if ms.theater.split("/")[0] != tid or not isinstance(ms.deadline, str):
+            continue
+        when = _dates(pd.PeriodIndex([ms.deadline], freq="M"))[0]
+        if ms.deadline not in seen:
+            ax.axvline(when, color="#555555", lw=1, ls=(0, (2, 3)), zorder=1)
+            ax.annotate(f"deadline {ms.deadline}", (when, ymax), xytext=(4, -14),
+                        textcoords="offset points", fontsize=10, color="#444444")
+            seen.add(ms.deadline)
+        plan = next(iter(result.plans.values()))
+        ids = [m.id for m in plan.milestones]
+        if mid in ids and ms.target.level is not None:
+            rows = result.milestones[result.milestones.milestone == mid]
+            for target in sorted(set(rows.target)):
+                ax.plot([when], [target], marker="D", ms=7, color="#222222", zorder=5,
+                        label="milestone target" if label else None, ls="none")
+                label = False
+        elif ms.target.reduce_by is not None:
+            rows = result.milestones[result.milestones.milestone == mid]
+            for target in sorted(set(rows.target)):
+                ax.plot([when], [target], marker="D", ms=7, color="#222222", zorder=5,
+                        label="milestone target" if label else None, ls="none")
+                label = False
+
+
+def _style(ax: Axes, title: str) -> None:
+    import matplotlib.dates as mdates
+    from matplotlib.ticker import FuncFormatter
+
+    ax.set_title(title, loc="left", fontsize=15, fontweight="bold")
+    ax.set_ylabel("troops", fontsize=12)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_ylim(bottom=0)
+    ax.grid(axis="y", color="#dddddd", lw=0.8)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
+    ax.tick_params(labelsize=11)
+
+
+def footnote(result: Result) -> str:
+    doc = result.scenario.doc
+    names = "; ".join(f"{s.publisher or s.title} ({s.date})" if s.date else (s.publisher or s.title)
+                      for s in doc.sources)
+    assumed = _assumption_count(result)
+    lines = [f"As of {doc.as_of}. Sources: {names or 'none listed'}."]
+    if assumed:
+        lines.append(f"{assumed} of the inputs are assumptions, not reported figures "
+                     f"(see the scenario file {result.scenario.id}.yaml).")
+    lines.append("Levels at the end of each month. forcesim projection, not a forecast "
+                 "of record.")
+    return "\n".join(lines)
+
+
+def _assumption_count(result: Result) -> int:
+    count = 0
+
+    def walk(v: Any) -> None:
+        nonlocal count
+        if isinstance(v, dict):
+            if "assumption" in v and v.get("assumption"):
+                count += 1
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+
+    walk(result.scenario.raw)
+    return count
+
+
+def plot_envelope(result: Result, ax: Any = None, theaters: Sequence[str] | None = None
+                  ) -> list[Axes]:
+    """Envelope chart: a panel per theater, a line per variant, the min–max band shaded.
+
+    Parameters
+    ----------
+    result : Result
+    ax : matplotlib Axes or sequence of Axes, optional
+        One axes per theater drawn; a new 1600×1000 px figure when omitted.
+    theaters : sequence of str, optional
+        Theater ids to draw (default: all).
+
+    Returns
+    -------
+    list of matplotlib.axes.Axes
+    """
+    names = _theater_list(result, theaters)
+    fig, axes = _axes_for(result, names, ax)
+    colors = variant_colors(result.variants)
+    df = result.monthly
+    for i, (tid, a) in enumerate(zip(names, axes, strict=True)):
+        rows = df[df.theater == tid]
+        wide = rows.pivot(index="month", columns="variant", values="troops")
+        wide = wide[[v for v in result.variants if v in wide.columns]]
+        x = _dates(wide.index)
+        a.fill_between(x, wide.min(axis=1), wide.max(axis=1), color="#9db4c0", alpha=0.35,
+                       lw=0, label="range across variants" if i == 0 else None, step=None)
+        n = len(wide.columns)
+        for j, v in enumerate(wide.columns):
+            # identical paths stay visible: a small offset in line width and dash
+            a.plot(x, wide[v], color=colors[v], lw=2.6 - 1.4 * j / max(n - 1, 1),
+                   label=v if i == 0 else None, zorder=3 + j * 0.01)
+        _style(a, _theater_title(result, tid))
+        a.set_ylim(0, max(float(wide.max().max()) * 1.12, 10))
+        _deadlines(result, a, tid, label=(i == 0))
+    if fig is not None:
+        doc = result.scenario.doc
+        fig.suptitle(doc.title, x=0.06, ha="left", fontsize=19, fontweight="bold", y=0.975)
+        fig.text(0.06, 0.925, "Projected troops at the end of each month, one line per "
+                 "reading of the plan (variant); shading spans the lowest to highest.",
+                 fontsize=12, color="#333333")
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="center left", bbox_to_anchor=(0.80, 0.5), fontsize=11,
+                   frameon=False, title="variant", title_fontsize=12)
+        fig.text(0.06, 0.015, footnote(result), fontsize=9.5, color="#444444", va="bottom")
+        fig.subplots_adjust(left=0.06, right=0.79, top=0.88, bottom=0.14, hspace=0.28)
+    return axes
+
+
+def plot_fan(result: Result, ax: Any = None, theaters: Sequence[str] | None = None,
+             variants: Sequence[str] | None = None) -> list[Axes]:
+    """Fan chart of an ensemble; see :mod:`sim.fan` (drawn there)."""
+    from sim.fan import draw_fan
+
+    return draw_fan(result, ax=ax, theaters=theaters, variants=variants)
+
+
+def save(axes: Sequence[Axes], path: Any) -> None:
+    """Write the figure holding ``axes`` as a PNG (Agg), then close it."""
+    plt = _pyplot()
+    fig = axes[0].figure
+    fig.savefig(path, format="png", dpi=DPI, metadata={"Software": None})
+    plt.close(fig)

@@ -1,0 +1,40 @@
+"""The short table ``forcesim run`` prints."""
+
+from __future__ import annotations
+
+import click
+
+from sim.results import Result, key_months
+
+
+def summary_lines(result: Result) -> list[str]:
+    months = key_months(result)
+    plan = next(iter(result.plans.values()))
+    cols = [(t, m) for t in plan.theaters for m in months]
+    df = result.monthly
+    width = max(len(v) for v in result.variants) + 2
+    head = " " * width + "".join(f"{t + ' ' + m:>16}" for t, m in cols) + "   milestones"
+    lines = [f"{result.scenario.id}: {result.scenario.title}",
+             "troops at the end of each month" + (
+                 f"; ensemble of {result.draws:,} draws (seed {result.seed}), deterministic "
+                 "central run shown" if result.draws else ""), head]
+    for v in result.variants:
+        rows = df[df.variant == v]
+        cells = []
+        for t, m in cols:
+            hit = rows[(rows.theater == t) & (rows.month.astype(str) == m)].troops
+            cells.append(f"{int(hit.iloc[0]):>16,}" if len(hit) else f"{'-':>16}")
+        ms = result.milestones[result.milestones.variant == v]
+        marks = []
+        for _, r in ms.iterrows():
+            state = "met" if r.met else f"MISSED (reached {r.month_reached})"
+            if "p_met" in ms.columns:
+                state += f", p={r.p_met:.2f}"
+            marks.append(f"{r.milestone} {state}")
+        lines.append(f"{v:<{width}}" + "".join(cells) + "   " + ("; ".join(marks) or "-"))
+    return lines
+
+
+def print_summary(result: Result) -> None:
+    for line in summary_lines(result):
+        click.echo(line)
