@@ -10,6 +10,7 @@ from typing import Any
 
 from sim.months import format_month
 from sim.plan import Plan, compile_plan
+from sim.schema import PROFILES as PROFILE_NAMES
 from sim.schema import ScenarioDoc, central, support
 
 
@@ -28,7 +29,28 @@ def check_scenario(doc: ScenarioDoc, locator: Any) -> Plan:
         raise err(("announcement", "delay"), "a delay of 0 months or more", _num(lo))
     _check_milestones(doc, plan, err)
     _check_residuals(doc, plan, err)
+    _check_reachable(plan, err)
     return plan
+
+
+def _check_reachable(plan: Plan, err: Any) -> None:
+    """Every target must be reached within the calendar in the central run; otherwise
+    the chart could never show it (a step profile would show nothing at all)."""
+    from sim.draws import central_inputs
+    from sim.stepper import step
+
+    out = step(plan, central_inputs(plan))
+    last = plan.n_months - 1
+    for j, ms in enumerate(plan.milestones):
+        reached = int(out.reached[0, j])
+        if reached > last:
+            key = {"month": (), "announcement": ("after_announcement",),
+                   "milestone": ("months",)}[ms.kind]
+            raise err(("milestones", ms.id, "deadline", *key),
+                      f"a target reached within the calendar (by "
+                      f"{format_month(plan.start + last)}; the {PROFILE_NAMES[ms.profile]} "
+                      f"profile cannot reach it otherwise)",
+                      f"it is reached in {format_month(plan.start + reached)}")
 
 
 def _check_levels(doc: ScenarioDoc, err: Any) -> None:

@@ -102,10 +102,13 @@ def run(scenario: str | None, variants: tuple[str, ...], out_dir: str | None,
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
-def validate(files: tuple[str, ...]) -> None:
+@click.option("--strict", is_flag=True,
+              help="Also fail on any number that cites no source and states no assumption.")
+def validate(files: tuple[str, ...], strict: bool) -> None:
     """Check scenario FILES; exit 0 when all are valid."""
     from sim.errors import ScenarioError
     from sim.loader import load_scenario
+    from sim.provenance import provenance
 
     bad = 0
     for f in files:
@@ -114,10 +117,59 @@ def validate(files: tuple[str, ...]) -> None:
         except ScenarioError as exc:
             click.echo(f"forcesim: error: {exc.one_line()}", err=True)
             bad += 1
+            continue
+        unsupported = []
+        if strict:
+            for v in [None, *sc.doc.variants]:
+                unsupported += [p for p in provenance(sc, v) if not p.supported]
+        if unsupported:
+            first = unsupported[0]
+            click.echo(f"forcesim: error: {f}: {first.path}: expected a source or an assumption "
+                       f"for every number (--strict), found {first.value} with neither"
+                       + (f" (and {len(unsupported) - 1} more)" if len(unsupported) > 1 else ""),
+                       err=True)
+            bad += 1
         else:
             click.echo(f"{f}: ok ({sc.id}, {len(sc.variants)} variants)")
     if bad:
         sys.exit(EXIT_BAD_INPUT)
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema (draft 2020-12) of scenario files, for editors."""
+    from sim.provenance import json_schema
+
+    click.echo(json_schema(), nl=False)
+
+
+@main.command()
+@click.argument("file", type=click.Path())
+@click.option("--variant", "-v", metavar="NAME", help="List the numbers of this variant.")
+@friendly
+def sources(file: str, variant: str | None) -> None:
+    """List every number in FILE with the source it cites or the assumption behind it."""
+    from sim.loader import load_scenario
+    from sim.provenance import provenance
+
+    sc = load_scenario(file)
+    if variant is not None:
+        sc.select([variant])
+    rows = provenance(sc, variant if variant in sc.doc.variants else None)
+    for p in rows:
+        click.echo(f"{p.path} = {p.value}")
+        if p.kind == "source":
+            click.echo(f"    source {p.source_id}: {p.title} ({p.date or 'undated'})")
+            if p.quote:
+                click.echo(f'    "{" ".join(p.quote.split())}"')
+        elif p.kind in ("assumption", "variant"):
+            click.echo(f"    assumption: {' '.join((p.assumption or '').split())}")
+        else:
+            click.echo("    UNSUPPORTED: cites no source and states no assumption")
+    flagged = sum(not p.supported for p in rows)
+    click.echo(f"{len(rows)} numbers: {sum(p.kind == 'source' for p in rows)} cite a source, "
+               f"{sum(p.kind in ('assumption', 'variant') for p in rows)} rest on an assumption, "
+               f"{flagged} unsupported")
 
 
 @main.command(name="list")

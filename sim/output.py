@@ -81,6 +81,9 @@ def run_record(result: Any, argv: list[str] | None = None, **extra: Any) -> dict
         "resolved": {"base": sc.resolved_raw(None),
                      "variants": {v: sc.resolved_raw(v) for v in result.variants}},
     }
+    from sim.provenance import used_sources
+
+    record["provenance"] = used_sources(sc, list(result.variants))
     if result.draws:
         record["ensemble"] = {"draws": result.draws, "seed": result.seed, **result.extra}
     record.update(extra)

@@ -125,29 +125,17 @@ def footnote(result: Result) -> str:
     assumed = _assumption_count(result)
     lines = [f"As of {doc.as_of}. Sources: {names or 'none listed'}."]
     if assumed:
-        lines.append(f"{assumed} of the inputs are assumptions, not reported figures "
-                     f"(see the scenario file {result.scenario.id}.yaml).")
+        lines.append(f"{assumed} inputs are assumptions, not reported figures; "
+                     f"`forcesim sources` lists each number with its source or assumption.")
     lines.append("Levels at the end of each month. forcesim projection, not a forecast "
                  "of record.")
     return "\n".join(lines)
 
 
 def _assumption_count(result: Result) -> int:
-    count = 0
+    from sim.provenance import assumption_count
 
-    def walk(v: Any) -> None:
-        nonlocal count
-        if isinstance(v, dict):
-            if "assumption" in v and v.get("assumption"):
-                count += 1
-            for x in v.values():
-                walk(x)
-        elif isinstance(v, list):
-            for x in v:
-                walk(x)
-
-    walk(result.scenario.raw)
-    return count
+    return assumption_count(result.scenario, list(result.variants))
 
 
 def plot_envelope(result: Result, ax: Any = None, theaters: Sequence[str] | None = None

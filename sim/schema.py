@@ -35,6 +35,7 @@ from pydantic_core import PydanticCustomError
 
 from sim.months import parse_month
 
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 PROFILES = ("linear", "step", "front", "back", "s-curve")
 Profile = Literal["linear", "step", "front", "back", "s-curve"]
 

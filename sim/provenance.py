@@ -1,0 +1,158 @@
+"""Where every number of a resolved scenario comes from.
+
+Each number is justified by (in order): its own ``source`` or ``assumption``
+(a number written as a mapping), the ``source`` or ``assumption`` of the
+object that holds it (a milestone, the announcement), or, for a number set by
+a variant's overrides, that variant's description. A number with none of these
+is *unsupported*; ``forcesim validate --strict`` fails on it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sim.schema import JSON_SCHEMA_DIALECT, ScenarioDoc, Spec
+from sim.yamlio import dotted
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """One number of a scenario and what justifies it."""
+
+    path: str
+    value: str
+    kind: str  # "source" | "assumption" | "variant" | "unsupported"
+    source_id: str | None = None
+    title: str | None = None
+    date: str | None = None
+    quote: str | None = None
+    assumption: str | None = None
+
+    @property
+    def supported(self) -> bool:
+        return self.kind != "unsupported"
+
+
+def _describe_value(q: Any) -> str:
+    if isinstance(q, Spec):
+        for form in ("value", "uniform", "triangular"):
+            v = getattr(q, form)
+            if v is not None:
+                text = f"{v}" if form == "value" else f"{form} {v}"
+                break
+        else:
+            assert q.choice is not None
+            text = f"choice {q.choice.values}"
+        if q.probability is not None:
+            text += f" with probability {q.probability}"
+        return text
+    return str(q)
+
+
+def numbers(doc: ScenarioDoc) -> list[tuple[tuple[str | int, ...], Any, Any]]:
+    """(key path, number, holder) for every number the model uses."""
+    out: list[tuple[tuple[str | int, ...], Any, Any]] = []
+    ann = doc.announcement
+    out.append((("announcement", "expected"), ann.expected, ann))
+    out.append((("announcement", "delay"), ann.delay, ann))
+    for tid, t in doc.theaters.items():
+        if t.initial is not None:
+            out.append((("theaters", tid, "initial"), t.initial, None))
+        for sid, s in t.sites.items():
+            out.append((("theaters", tid, "sites", sid, "initial"), s.initial, None))
+    for mid, m in doc.milestones.items():
+        dl = m.deadline
+        if isinstance(dl, str):
+            out.append((("milestones", mid, "deadline"), dl, m))
+        elif hasattr(dl, "after_announcement"):
+            out.append((("milestones", mid, "deadline", "after_announcement"),
+                        dl.after_announcement, m))
+        else:
+            out.append((("milestones", mid, "deadline", "months"), dl.months, m))
+        kind = "level" if m.target.level is not None else "reduce_by"
+        out.append((("milestones", mid, "target", kind), getattr(m.target, kind), m))
+    for rid, r in doc.residuals.items():
+        out.append((("residuals", rid, "size"), r.size, r))
+    return out
+
+
+def _in_overrides(path: tuple[str | int, ...], overrides: dict[str, Any]) -> bool:
+    node: Any = overrides
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def provenance(scenario: Any, variant: str | None = None) -> list[Provenance]:
+    """Every number of the base (or of one variant) with what justifies it."""
+    doc: ScenarioDoc = scenario.doc if variant is None else scenario.resolved(variant)
+    sources = {s.id: s for s in doc.sources}
+    overrides: dict[str, Any] = {}
+    description = ""
+    if variant is not None and variant in scenario.doc.variants:
+        overrides = scenario.doc.variants[variant].overrides
+        description = scenario.doc.variants[variant].description
+    out: list[Provenance] = []
+    for path, value, holder in numbers(doc):
+        text = _describe_value(value)
+        own = value if isinstance(value, Spec) else None
+        cite, assumption, quote = None, None, None
+        for obj in (own, holder):
+            if obj is None:
+                continue
+            cite = cite or getattr(obj, "source", None)
+            assumption = assumption or getattr(obj, "assumption", None)
+            quote = quote or getattr(obj, "quote", None)
+            if cite or assumption:
+                break
+        if (own is None or not (own.source or own.assumption)) and _in_overrides(path, overrides):
+            out.append(Provenance(dotted(path), text, "variant",
+                                  assumption=f"variant {variant}: {description}"))
+        elif cite and cite in sources:
+            s = sources[cite]
+            out.append(Provenance(dotted(path), text, "source", cite, s.title,
+                                  str(s.date) if s.date else None, quote or s.quote))
+        elif assumption:
+            out.append(Provenance(dotted(path), text, "assumption", assumption=assumption))
+        else:
+            out.append(Provenance(dotted(path), text, "unsupported"))
+    return out
+
+
+def used_sources(scenario: Any, variants: list[str]) -> dict[str, Any]:
+    """What run.json records: the sources the run cited and the assumptions it made."""
+    cited: dict[str, dict[str, Any]] = {}
+    assumptions: dict[str, str] = {}
+    unsupported: list[str] = []
+    for v in variants:
+        for p in provenance(scenario, v if v in scenario.doc.variants else None):
+            key = f"{v}:{p.path}"
+            if p.kind == "source" and p.source_id:
+                cited.setdefault(p.source_id, {"title": p.title, "date": p.date})
+            elif p.kind in ("assumption", "variant"):
+                assumptions[key] = p.assumption or ""
+            else:
+                unsupported.append(key)
+    return {"sources": cited, "assumptions": assumptions, "unsupported": unsupported}
+
+
+def assumption_count(scenario: Any, variants: list[str]) -> int:
+    """How many distinct inputs of the run rest on an assumption rather than a source."""
+    seen: set[str] = set()
+    for v in variants:
+        for p in provenance(scenario, v if v in scenario.doc.variants else None):
+            if p.kind in ("assumption", "variant", "unsupported"):
+                seen.add(f"{p.path}={p.value}")
+    return len(seen)
+
+
+def json_schema() -> str:
+    """The JSON Schema (draft 2020-12) of scenario files, from :mod:`sim.schema`."""
+    schema = ScenarioDoc.model_json_schema(by_alias=True, mode="validation")
+    schema = {"$schema": JSON_SCHEMA_DIALECT, **schema}
+    schema["title"] = "forcesim scenario"
+    return json.dumps(schema, indent=2, sort_keys=False) + "\n"
