@@ -110,11 +110,42 @@ def read_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[st
     return merged, layers + parent_layers
 
 
-def validation_error(exc: ValidationError, locator: Locator, root: Path_ = ()) -> ScenarioError:
+def _real_path(loc: tuple[str | int, ...], data: Any, missing: bool) -> tuple[str | int, ...]:
+    """The parts of a pydantic error location that are keys of the data (union tags and
+    validator names dropped); a missing key's own name is kept."""
+    out: list[str | int] = []
+    node = data
+    for i, part in enumerate(loc):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            out.append(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+            out.append(part)
+        elif missing and i == len(loc) - 1:
+            out.append(part)
+    return tuple(out)
+
+
+def validation_error(exc: ValidationError, locator: Locator, root: Path_ = (),
+                     data: Any = None) -> ScenarioError:
     """The first pydantic error as one ScenarioError at its file position."""
-    err = exc.errors(include_url=False)[0]
-    loc: list[str | int] = [p for p in err["loc"] if not _is_union_tag(p)]
-    path = root + tuple(loc)
+    errors = exc.errors(include_url=False)
+    err = errors[0]
+
+    def where(e: Any) -> tuple[str | int, ...]:
+        return _real_path(tuple(e["loc"]), data, e["type"] == "missing")
+
+    loc = where(err)
+    if err["type"] == "int_type":
+        # a number may be whole or not (int | float): report the float branch's
+        # error ("a finite number" for NaN, "a number" for text), not "a whole number"
+        for other in errors[1:]:
+            if (other["type"] in ("finite_number", "float_type", "float_parsing")
+                    and where(other) == loc):
+                err = other
+                break
+    path = root + loc
     kind, ctx, found_value = err["type"], err.get("ctx") or {}, err.get("input")
     found = describe(found_value)
     key = False
@@ -125,7 +156,7 @@ def validation_error(exc: ValidationError, locator: Locator, root: Path_ = ()) -
             expected += f" (did you mean {ctx['hint']!r}?)"
         found, key = f"unknown key {ctx['key']!r}", True
     elif kind == "missing":
-        expected, found = f"the required key {str(path[-1])!r}", "nothing"
+        expected, found = f"the required key {str(path[-1]) if path else '?'!r}", "nothing"
         key = True
     elif kind == "missing_initial":
         expected, found = "initial (or sites with initial levels)", "neither"
@@ -174,18 +205,11 @@ _EXPECTED = {
 }
 
 
-def _is_union_tag(part: object) -> bool:
-    return part in ("number", "spec", "month", "announcement", "milestone", "str", "date",
-                    "FromMilestone", "list[union[int,float]]", "str-constrained",
-                    "list[Observation]", "int", "float") or (
-        isinstance(part, str) and (part.startswith("function-") or part.startswith("constrained-")))
-
-
 def validate_doc(data: dict[str, Any], locator: Locator, root: Path_ = ()) -> ScenarioDoc:
     try:
         return ScenarioDoc.model_validate(data)
     except ValidationError as exc:
-        raise validation_error(exc, locator, root) from None
+        raise validation_error(exc, locator, root, data) from None
 
 
 def sha256_of(path: Path) -> str:
