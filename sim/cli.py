@@ -73,13 +73,24 @@ def _default(scenario: str | None) -> Path:
 @click.option("--draws", type=str, metavar="N", help="Monte Carlo draws for an ensemble.")
 @click.option("--seed", type=str, metavar="S", help="Seed for the ensemble (a whole number).")
 @click.option("--chunk", type=click.IntRange(1, 10_000_000), default=None, hidden=True)
+@click.option("--observed", metavar="FILE", type=click.Path(),
+              help="Observed levels (CSV: date,theater,troops_low,troops_high,source,quote) "
+                   "to draw and score. Default: the scenario's own observations, if any.")
+@click.option("--condition", is_flag=True,
+              help="With --draws: also summarise only the draws consistent with every "
+                   "observation (bands_conditioned.csv, fan_conditioned.png).")
+@click.option("--tolerance", metavar="T",
+              help="How far outside an observed range still counts as consistent: a "
+                   "percentage of each bound (default 5%) or a number of troops.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
 @friendly
 def run(scenario: str | None, variants: tuple[str, ...], out_dir: str | None,
-        draws: str | None, seed: str | None, chunk: int | None, quiet: bool) -> None:
+        draws: str | None, seed: str | None, chunk: int | None, observed: str | None,
+        condition: bool, tolerance: str | None, quiet: bool) -> None:
     """Run SCENARIO (default: the shipped Iraq–Syria 2024 scenario)."""
     from sim.ensemble import parse_draws, parse_seed
     from sim.loader import load_scenario
+    from sim.observed import attach, empty_message, for_run, score, summary_lines
     from sim.output import check_writable, write_run
     from sim.report import print_summary
     from sim.runner import run as run_scenario
@@ -90,13 +101,111 @@ def run(scenario: str | None, variants: tuple[str, ...], out_dir: str | None,
     target = Path(out_dir) if out_dir else Path("out") / sc.id
     check_writable(target)
     names = sc.select(list(variants))
+    obs, tol = for_run(sc, observed, tolerance, condition, n)
     options: dict[str, Any] = {"progress": not quiet}
     if chunk:
         options["chunk"] = chunk
     result = run_scenario(sc, names, draws=n, seed=s, **options)
-    files = write_run(result, target, argv=["forcesim", *sys.argv[1:]])
+    writers = []
+    if obs is not None:
+        assessment = score(result, obs, tol, condition=condition, **options)
+        writers = attach(result, assessment)
+    files = write_run(result, target, argv=["forcesim", *sys.argv[1:]], extra_writers=writers)
     if not quiet:
         print_summary(result)
+        if obs is not None:
+            for line in summary_lines(assessment, names):
+                click.echo(line)
+    if obs is not None and (message := empty_message(assessment)):
+        click.echo(f"forcesim: warning: {message}", err=True)
+    click.echo(f"wrote {len(files)} files to {target}/: " + ", ".join(f.name for f in files))
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=True))
+@click.option("--variant", "-v", "variants", multiple=True, metavar="NAME",
+              help="Backtest only this variant (repeatable). Default: all.")
+@click.option("--observed", metavar="FILE", type=click.Path(),
+              help="Observed levels (CSV). Default: the scenario's own observations.")
+@click.option("--out", "out_dir", type=click.Path(), metavar="DIR",
+              help="Output directory. Default: out/<scenario id>-backtest/")
+@click.option("--quiet", "-q", is_flag=True, help="No table; just where the files are.")
+@friendly
+def backtest(scenario: str, variants: tuple[str, ...], observed: str | None,
+             out_dir: str | None, quiet: bool) -> None:
+    """Run every drawdown profile of SCENARIO against its observed levels.
+
+    Each profile (linear, step, front, back, s-curve) is applied to every
+    milestone of every variant; writes backtest.csv (MAE, MAPE, max error,
+    months compared), errors.csv, paths.csv, backtest.png and run.json, and
+    says which profile fits best.
+    """
+    from sim.backtest import backtest as run_backtest
+    from sim.backtest import write_backtest
+    from sim.loader import load_scenario
+    from sim.observed import load_observations
+    from sim.output import check_writable
+
+    sc = load_scenario(scenario)
+    target = Path(out_dir) if out_dir else Path("out") / f"{sc.id}-backtest"
+    check_writable(target)
+    names = sc.select(list(variants))
+    obs = load_observations(observed, sc) if observed else None
+    bt = run_backtest(sc, obs, names)
+    files = write_backtest(bt, target, argv=["forcesim", *sys.argv[1:]])
+    lines = bt.summary_lines()
+    for line in lines if not quiet else lines[-2:-1]:
+        click.echo(line)
+    click.echo(f"wrote {len(files)} files to {target}/: " + ", ".join(f.name for f in files))
+
+
+@main.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=True))
+@click.option("--variant", "-v", "variants", multiple=True, metavar="NAME",
+              help="A, then B (exactly two): the charts show B minus A.")
+@click.option("--draws", type=str, metavar="N", help="Number of paired Monte Carlo draws.")
+@click.option("--seed", type=str, metavar="S", help="Seed (a whole number).")
+@click.option("--out", "out_dir", type=click.Path(), metavar="DIR",
+              help="Output directory. Default: out/<scenario id>/compare-A-vs-B/")
+@click.option("--chunk", type=click.IntRange(1, 10_000_000), default=None, hidden=True)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
+@friendly
+def compare(scenario: str | None, variants: tuple[str, ...], draws: str | None,
+            seed: str | None, out_dir: str | None, chunk: int | None, quiet: bool) -> None:
+    """Compare two variants of SCENARIO draw by draw (common random numbers).
+
+    Writes compare.csv (the distribution of B - A and P(B > A) per theater and
+    month), compare.png and run.json.
+    """
+    from sim.compare import compare as compare_variants
+    from sim.compare import default_dir, write_compare
+    from sim.ensemble import parse_draws, parse_seed
+    from sim.errors import ScenarioError
+    from sim.loader import load_scenario
+    from sim.output import check_writable
+
+    if len(variants) != 2:
+        raise ScenarioError("exactly two --variant NAME options (A, then B)",
+                            f"{len(variants)}" + (f" ({', '.join(variants)})" if variants else ""),
+                            file="<command line>", path="--variant")
+    n = parse_draws(draws, seed)
+    s = parse_seed(seed, draws)
+    if n is None or s is None:
+        raise ScenarioError("--draws N and --seed S (compare runs a paired ensemble)",
+                            "neither", file="<command line>", path="--draws")
+    sc = load_scenario(_default(scenario))
+    a, b = variants
+    sc.select([a, b])
+    target = Path(out_dir) if out_dir else default_dir(sc.id, a, b)
+    check_writable(target)
+    options: dict[str, Any] = {"progress": not quiet}
+    if chunk:
+        options["chunk"] = chunk
+    result = compare_variants(sc, a, b, n, s, **options)
+    files = write_compare(result, target, argv=["forcesim", *sys.argv[1:]])
+    if not quiet:
+        for line in result.summary_lines():
+            click.echo(line)
     click.echo(f"wrote {len(files)} files to {target}/: " + ", ".join(f.name for f in files))
 
 

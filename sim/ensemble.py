@@ -10,6 +10,7 @@ below ``L`` — always a level some draw actually had, never an interpolation.
 
 from __future__ import annotations
 
+import itertools
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from sim.errors import ScenarioError
 from sim.months import format_month
 from sim.plan import Plan
 from sim.schema import Spec, central, support
-from sim.stepper import step
+from sim.stepper import Group, StepInputs, schedule, step
 
 MAX_DRAWS = 100_000_000
 DEFAULT_CHUNK = 1 << 15
@@ -129,7 +130,16 @@ def thresholds(plan: Plan, milestones: pd.DataFrame) -> list[tuple[str, str, int
 
 @dataclass
 class Accumulator:
-    """Exact, mergeable summaries of one variant's draws."""
+    """Exact, mergeable summaries of one variant's draws.
+
+    ``hist[i]`` counts, for series i, the draws at each level in each month
+    (``month * (bound + 1) + level``); ``low[i]`` does the same for the lowest
+    level reached so far (the running minimum), from which the month each
+    threshold is first reached follows for any threshold: a draw has reached
+    ``L`` or below by month m exactly when its running minimum at m is at most
+    ``L``. ``first[k]`` counts the draws that first reach mark k in each month
+    (the last column: never within the horizon).
+    """
 
     plan: Plan
     bound: int
@@ -138,32 +148,165 @@ class Accumulator:
     marks: list[tuple[str, str, int]]
     n: int = 0
     hist: NDArray[np.int64] = field(init=False)
+    low: NDArray[np.int64] = field(init=False)
     first: NDArray[np.int64] = field(init=False)
     met: NDArray[np.int64] = field(init=False)
 
     def __post_init__(self) -> None:
-        months = self.plan.n_months
-        self.hist = np.zeros((len(self.names), months * (self.bound + 1)), np.int64)
+        months, width = self.plan.n_months, self.bound + 1
+        self.hist = np.zeros((len(self.names), months * width), np.int64)
+        self.low = np.zeros((len(self.names), months * width), np.int64)
         self.first = np.zeros((len(self.marks), months + 1), np.int64)
         self.met = np.zeros(len(self.plan.milestones), np.int64)
-        self._offsets = (np.arange(months, dtype=np.int64) * (self.bound + 1))[None, :]
+        # levels held over whole stretches of months, as differences between months
+        self._held = np.zeros((2, len(self.names), months + 1, width), np.int64)
+        self._pending = False
+        self._offsets = (np.arange(months, dtype=np.int64) * width)[None, :]
         self._row = {name: i for i, name in enumerate(self.names)}
+        self._fast = _whole_inputs(self.plan) and self._members_ok()
+        self._scratch: dict[tuple[int, int], NDArray[Any]] = {}
+
+    def _members_ok(self) -> bool:
+        theaters = {tid: self.plan.theater_tracks(tid) for tid in self.plan.theaters}
+        return all(theaters.get(name) == tracks or (len(tracks) == 1 and
+                   self.plan.tracks[tracks[0]].key == name)
+                   for name, tracks in zip(self.names, self.members, strict=True))
+
+    # -- adding draws
 
     def add(self, levels: dict[str, NDArray[np.int32]], reached: NDArray[np.int64],
             original: NDArray[np.int64]) -> None:
-        months = self.plan.n_months
+        """Add draws given as whole monthly levels (``levels[name]``: (n, months))."""
+        months, width = self.plan.n_months, self.bound + 1
         for i, name in enumerate(self.names):
-            lv = levels[name]
+            lv = levels[name].astype(np.int64)
             self.hist[i] += np.bincount((lv + self._offsets).ravel(),
-                                        minlength=months * (self.bound + 1))
-        for i, (name, _, level) in enumerate(self.marks):
-            below = levels[name] <= level
-            idx = np.where(below.any(axis=1), below.argmax(axis=1), months)
-            self.first[i] += np.bincount(idx, minlength=months + 1)
+                                        minlength=months * width)
+            lowest = np.minimum.accumulate(lv, axis=1)
+            self.low[i] += np.bincount((lowest + self._offsets).ravel(),
+                                       minlength=months * width)
         self.met += (reached <= original).sum(axis=0)
         self.n += reached.shape[0]
+        self._pending = True
+
+    def add_draws(self, inputs: StepInputs) -> None:
+        """Add draws given as stepper inputs, stepping only the months that move.
+
+        Gives the same summaries as ``add`` of :func:`sim.stepper.step`'s levels.
+        """
+        plan = self.plan
+        if not self._fast:
+            out = step(plan, inputs)
+            self.add(level_views(plan, out, self.names, self.members), out.reached,
+                     out.original)
+            return
+        sched = schedule(plan, inputs)
+        self.met += (sched.reached <= sched.original).sum(axis=0)
+        n = inputs.n
+        self.n += n
+        self._pending = True
+        if n == 0:
+            return
+        initial = np.ascontiguousarray(inputs.initial.T)
+        level0 = np.ascontiguousarray(sched.level0.T)
+        target = np.ascontiguousarray(sched.target.T)
+        residual = np.ascontiguousarray(inputs.residual.T)
+        delay = inputs.delay
+        if delay.min() == delay.max():
+            self._add_group(Group(plan, sched, 0, initial, level0, target, residual))
+            return
+        order = np.argsort(delay, kind="stable")
+        ordered = delay[order]
+        cuts = [0, *(np.flatnonzero(ordered[1:] != ordered[:-1]) + 1).tolist(), n]
+        for a, b in itertools.pairwise(cuts):
+            idx = order[a:b]
+            self._add_group(Group(plan, sched, int(idx[0]), initial[:, idx], level0[:, idx],
+                                  target[:, idx], residual[:, idx]))
+
+    def _buffer(self, rows: int, cols: int, dtype: Any) -> NDArray[Any]:
+        key = (cols, np.dtype(dtype).num)
+        buf = self._scratch.get(key)
+        if buf is None or buf.shape[0] < rows:
+            buf = self._scratch[key] = np.empty((max(rows, 8), cols), dtype)
+        return buf[:rows]
+
+    def _add_group(self, group: Group) -> None:
+        plan = self.plan
+        for tid in plan.theaters:
+            tracks = plan.theater_tracks(tid)
+            spans = [group.active(k) for k in tracks]
+            lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
+            rows = hi - lo + 1
+            scratch = self._buffer(rows, group.n, np.float64)
+            blocks = []
+            for k in tracks:
+                out = np.empty((rows, group.n), np.int64)
+                blocks.append(group.levels(k, lo, hi, out=out, scratch=scratch))
+            row = self._row.get(tid)
+            if len(blocks) == 1:
+                if row is not None:
+                    self._tally(row, blocks[0], lo, hi)
+                continue
+            if row is not None:
+                total = np.add(blocks[0], blocks[1])
+                for blk in blocks[2:]:
+                    total += blk
+                self._tally(row, total, lo, hi)
+            for k, blk in zip(tracks, blocks, strict=True):
+                row = self._row.get(plan.tracks[k].key)
+                if row is not None:
+                    self._tally(row, blk, lo, hi)
+
+    def _tally(self, i: int, block: NDArray[np.int64], lo: int, hi: int) -> None:
+        """Count series i's levels ``block`` (months lo..hi, draws); the months before
+        ``lo`` hold ``block[0]``, those after ``hi`` hold ``block[-1]``. ``block`` is
+        overwritten."""
+        months, width = self.plan.n_months, self.bound + 1
+        rows = hi - lo + 1
+        held, hist, low = self._held, self.hist[i], self.low[i]
+        if lo > 0:
+            counts = np.bincount(block[0], minlength=width)
+            held[:, i, 0] += counts
+            held[:, i, lo] -= counts
+        rising = rows > 1 and bool(np.any(block[1:] > block[:-1]))
+        if hi < months - 1:
+            held[0, i, hi + 1] += np.bincount(block[-1], minlength=width)
+        offsets = self._offsets[0, :rows, None]
+        span = slice(lo * width, (hi + 1) * width)
+        if rising:
+            lowest = np.minimum.accumulate(block, axis=0)
+            if hi < months - 1:
+                held[1, i, hi + 1] += np.bincount(lowest[-1], minlength=width)
+            lowest += offsets
+            low[span] += np.bincount(lowest.ravel(), minlength=rows * width)
+        elif hi < months - 1:
+            held[1, i, hi + 1] += np.bincount(block[-1], minlength=width)
+        block += offsets
+        counts = np.bincount(block.ravel(), minlength=rows * width)
+        hist[span] += counts
+        if not rising:
+            low[span] += counts
+
+    def _settle(self) -> None:
+        """Fold the held stretches into ``hist`` and ``low``; count ``first``."""
+        if not self._pending:
+            return
+        months, width = self.plan.n_months, self.bound + 1
+        spread = np.cumsum(self._held[:, :, :months, :], axis=2)
+        self.hist += spread[0].reshape(len(self.names), months * width)
+        self.low += spread[1].reshape(len(self.names), months * width)
+        self._held[...] = 0
+        for k, (name, _, level) in enumerate(self.marks):
+            low = self.low[self._row[name]].reshape(months, width)
+            reached = low[:, :max(0, min(level, self.bound) + 1)].sum(axis=1)
+            self.first[k, :months] = np.diff(reached, prepend=0)
+            self.first[k, months] = self.n - reached[-1]
+        self._pending = False
+
+    # -- summaries
 
     def bands(self, scenario: str, variant: str) -> pd.DataFrame:
+        self._settle()
         months = self.plan.n_months
         levels = np.arange(self.bound + 1)
         rows = []
@@ -185,6 +328,7 @@ class Accumulator:
         return out
 
     def dates(self, scenario: str, variant: str) -> pd.DataFrame:
+        self._settle()
         months = self.plan.n_months
         rows = []
         for i, (name, label, level) in enumerate(self.marks):
@@ -233,11 +377,16 @@ def simulate(plan: Plan, draws: int, seed: int, acc: Accumulator, *, chunk: int 
     """Step ``draws`` draws of ``plan`` into ``acc``, ``chunk`` at a time."""
     source = Draws(seed)
     for take in chunks(draws, chunk):
-        out = step(plan, source.take(plan, take))
-        levels = level_views(plan, out, acc.names, acc.members)
-        acc.add(levels, out.reached, out.original)
+        acc.add_draws(source.take(plan, take))
         if bar is not None:
             bar.update(take)
+
+
+def _whole_inputs(plan: Plan) -> bool:
+    """Every level the stepper takes is a whole number of troops (a distribution's
+    draws always are; a plain number must be written whole)."""
+    return all(isinstance(q, Spec) or float(q).is_integer()
+               for path, q in plan.quantities().items() if path != "announcement.delay")
 
 
 def level_views(plan: Plan, out: Any, names: list[str], members: list[list[int]]

@@ -10,6 +10,26 @@ class ScenarioError(ValueError):
     every front end can print the same single line::
 
         FILE:LINE:COL: key.path: expected …, found …
+
+    It is a :class:`ValueError`. Values set in code
+    (:meth:`sim.Scenario.with_overrides`) are reported with ``<overrides>`` as
+    the file, arguments of :func:`sim.run` with ``<scenario>``.
+
+    Parameters
+    ----------
+    expected, found : str
+        What the rule wanted and what it got.
+    file : str, optional
+        The scenario file (or ``<overrides>``, ``<command line>``).
+    line, col : int, optional
+        1-based position in ``file``.
+    path : str
+        The dotted key path, e.g. ``theaters.iraq.initial``.
+
+    Attributes
+    ----------
+    expected, found, file, line, col, path
+        As given; ``str(error)`` and :meth:`one_line` give the whole line.
     """
 
     def __init__(

@@ -266,6 +266,9 @@ def load_scenario(path: str | Path) -> Any:
     locator = Locator(layers)
     base = validate_doc(raw, locator)
     variants = resolve_variants(raw, base, locator)
+    from sim.observed import check_scenario_observations
+
+    check_scenario_observations(base, locator)
     return Scenario(path=str(p), sha256=sha256_of(p), doc=base, raw=raw, locator=locator,
                     variants=variants)
 

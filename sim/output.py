@@ -74,7 +74,7 @@ def run_record(result: Any, argv: list[str] | None = None, **extra: Any) -> dict
         "forcesim_version": __version__,
         "command": argv if argv is not None else sys.argv,
         "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "input": {"path": sc.path, "sha256": sc.sha256},
+        "input": {"path": sc.path, "sha256": sc.sha256, "files": _input_files(sc)},
         "scenario": sc.id,
         "variants": list(result.variants),
         "numpy_version": np.__version__,
@@ -86,8 +86,25 @@ def run_record(result: Any, argv: list[str] | None = None, **extra: Any) -> dict
     record["provenance"] = used_sources(sc, list(result.variants))
     if result.draws:
         record["ensemble"] = {"draws": result.draws, "seed": result.seed, **result.extra}
+    if getattr(result, "observed", None) is not None:
+        record["observed"] = result.observed.record()
     record.update(extra)
     return record
+
+
+def _input_files(scenario: Any) -> list[dict[str, str]]:
+    """Every file the scenario was read from (itself and its extends chain), hashed."""
+    import hashlib
+
+    out: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for layer in scenario.locator.layers:
+        name = layer.positions.file
+        if name in seen or not Path(name).is_file():
+            continue
+        seen.add(name)
+        out.append({"path": name, "sha256": hashlib.sha256(Path(name).read_bytes()).hexdigest()})
+    return out
 
 
 def write_json(data: Any, path: Path) -> None:

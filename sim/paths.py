@@ -16,4 +16,15 @@ def scenarios_dir() -> Path:
 
 
 def default_scenario() -> Path:
+    """The path of the default scenario, ``iraq-syria-2024.yaml`` (repository or wheel).
+
+    Returns
+    -------
+    pathlib.Path
+        Pass it to :func:`sim.load_scenario` (or straight to :func:`sim.run`).
+
+    Examples
+    --------
+    >>> scenario = sim.load_scenario(sim.default_scenario())
+    """
     return scenarios_dir() / DEFAULT_SCENARIO

@@ -25,13 +25,19 @@ PALETTE = ["#1b6ca8", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#2
 
 
 def _pyplot() -> Any:
+    """pyplot, switched to Agg unless inside IPython/Jupyter (whose backend choice,
+    inline or ``%matplotlib widget``, stands)."""
+    import contextlib
+    import sys
+
     import matplotlib
 
-    if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline"):
-        try:
+    ipython = sys.modules.get("IPython")
+    in_ipython = ipython is not None and getattr(ipython, "get_ipython", lambda: None)() is not None
+    backend = "" if in_ipython else matplotlib.get_backend().lower()
+    if backend and backend not in ("agg", "module://matplotlib_inline.backend_inline"):
+        with contextlib.suppress(Exception):  # a backend already in use stays
             matplotlib.use("Agg")
-        except Exception:  # pragma: no cover - a backend already in use stays
-            pass
     import matplotlib.pyplot as plt
 
     return plt
@@ -87,20 +93,15 @@ def _deadlines(result: Result, ax: Axes, tid: str, *, label: bool) -> None:
             ax.annotate(f"deadline {ms.deadline}", (when, ymax), xytext=(4, -14),
                         textcoords="offset points", fontsize=10, color="#444444")
             seen.add(ms.deadline)
-        plan = next(iter(result.plans.values()))
-        ids = [m.id for m in plan.milestones]
-        if mid in ids and ms.target.level is not None:
-            rows = result.milestones[result.milestones.milestone == mid]
-            for target in sorted(set(rows.target)):
-                ax.plot([when], [target], marker="D", ms=7, color="#222222", zorder=5,
-                        label="milestone target" if label else None, ls="none")
-                label = False
-        elif ms.target.reduce_by is not None:
-            rows = result.milestones[result.milestones.milestone == mid]
-            for target in sorted(set(rows.target)):
-                ax.plot([when], [target], marker="D", ms=7, color="#222222", zorder=5,
-                        label="milestone target" if label else None, ls="none")
-                label = False
+    # each variant's theater-level targets at their deadlines (after any slip);
+    # site targets are not drawn on a theater's panel, which shows the sum of its sites
+    rows = result.milestones[result.milestones.theater == tid]
+    marks = sorted({(str(r.deadline), int(r.target)) for r in rows.itertuples()})
+    for deadline, target in marks:
+        when = _dates(pd.PeriodIndex([deadline], freq="M"))[0]
+        ax.plot([when], [target], marker="D", ms=7, color="#222222", zorder=5, ls="none",
+                label="milestone target" if label else None)
+        label = False
 
 
 def _style(ax: Axes, title: str) -> None:
@@ -138,8 +139,33 @@ def _assumption_count(result: Result) -> int:
     return assumption_count(result.scenario, list(result.variants))
 
 
-def plot_envelope(result: Result, ax: Any = None, theaters: Sequence[str] | None = None
-                  ) -> list[Axes]:
+def _end_labels(ax: Axes, x_end: Any, last: pd.Series, colors: dict[str, str]) -> None:
+    """Name the variants at the right end of their lines; lines that end together share
+    one label, so a line hidden under another is still accounted for."""
+    groups: dict[int, list[str]] = {}
+    for variant, value in last.items():
+        groups.setdefault(int(value), []).append(str(variant))
+    top = ax.get_ylim()[1]
+    placed: list[float] = []
+    for value in sorted(groups):
+        y = float(value)
+        for p in placed:  # keep labels at least 7 % of the axis apart
+            if abs(y - p) < 0.09 * top:
+                y = p + 0.09 * top
+        placed.append(y)
+        names = groups[value]
+        lines = [", ".join(names[i:i + 3]) for i in range(0, len(names), 3)]
+        ax.annotate(f"{value:,}: " + ",\n".join(lines), (x_end, value), xytext=(8, 0),
+                    textcoords="offset points", va="bottom", fontsize=9.5, linespacing=1.1,
+                    color=colors[names[0]] if len(names) == 1 else "#333333",
+                    annotation_clip=False)
+        if y != value:
+            ax.texts[-1].set_position((x_end, y))
+            ax.texts[-1].xyann = (8, 0)
+
+
+def plot_envelope(result: Result, ax: Any = None, theaters: Sequence[str] | None = None,
+                  observed: Any = None) -> list[Axes]:
     """Envelope chart: a panel per theater, a line per variant, the min–max band shaded.
 
     Parameters
@@ -149,11 +175,15 @@ def plot_envelope(result: Result, ax: Any = None, theaters: Sequence[str] | None
         One axes per theater drawn; a new 1600×1000 px figure when omitted.
     theaters : sequence of str, optional
         Theater ids to draw (default: all).
+    observed : sim.observed.ObservationSet, optional
+        Observed levels to draw (default: those attached to ``result``; False: none).
 
     Returns
     -------
     list of matplotlib.axes.Axes
     """
+    from sim import observed_chart
+
     names = _theater_list(result, theaters)
     fig, axes = _axes_for(result, names, ax)
     colors = variant_colors(result.variants)
@@ -171,8 +201,11 @@ def plot_envelope(result: Result, ax: Any = None, theaters: Sequence[str] | None
             a.plot(x, wide[v], color=colors[v], lw=2.6 - 1.4 * j / max(n - 1, 1),
                    label=v if i == 0 else None, zorder=3 + j * 0.01)
         _style(a, _theater_title(result, tid))
-        a.set_ylim(0, max(float(wide.max().max()) * 1.12, 10))
+        seen = observed_chart.add_to_panel(a, result, tid, observed,
+                                           legend=names if i == 0 else None)
+        a.set_ylim(0, max(max(float(wide.max().max()), seen) * 1.12, 10))
         _deadlines(result, a, tid, label=(i == 0))
+        _end_labels(a, x[-1], wide.iloc[-1], colors)
     if fig is not None:
         doc = result.scenario.doc
         fig.suptitle(doc.title, x=0.06, ha="left", fontsize=19, fontweight="bold", y=0.975)
@@ -180,19 +213,43 @@ def plot_envelope(result: Result, ax: Any = None, theaters: Sequence[str] | None
                  "reading of the plan (variant); shading spans the lowest to highest.",
                  fontsize=12, color="#333333")
         handles, labels = axes[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="center left", bbox_to_anchor=(0.80, 0.5), fontsize=11,
-                   frameon=False, title="variant", title_fontsize=12)
+        fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.815, 0.88), fontsize=11,
+                   frameon=False, title="variant", title_fontsize=12, alignment="left")
         fig.text(0.06, 0.015, footnote(result), fontsize=9.5, color="#444444", va="bottom")
-        fig.subplots_adjust(left=0.06, right=0.79, top=0.88, bottom=0.14, hspace=0.28)
+        fig.subplots_adjust(left=0.06, right=0.66, top=0.88, bottom=0.14, hspace=0.28)
     return axes
 
 
 def plot_fan(result: Result, ax: Any = None, theaters: Sequence[str] | None = None,
-             variants: Sequence[str] | None = None) -> list[Axes]:
-    """Fan chart of an ensemble; see :mod:`sim.fan` (drawn there)."""
+             variants: Sequence[str] | None = None, observed: Any = None) -> list[Axes]:
+    """Fan chart of an ensemble: a panel per theater and variant (drawn by :mod:`sim.fan`).
+
+    Parameters
+    ----------
+    result : Result
+        An ensemble result (``sim.run(..., draws=N, seed=S)``).
+    ax : matplotlib Axes or sequence of Axes, optional
+        One axes per (theater, variant) panel, theater-major; a new figure
+        (at least 1600×1000 px) when omitted.
+    theaters : sequence of str, optional
+        Theater ids (or site keys such as ``iraq/erbil``); default: every theater.
+    variants : sequence of str, optional
+        Variant names; default: every variant of the result.
+    observed : sim.observed.ObservationSet, optional
+        Observed levels to draw (default: those attached to ``result``; False: none).
+
+    Returns
+    -------
+    list of matplotlib.axes.Axes
+        The panels, theater-major.
+    """
+    from sim import observed_chart
     from sim.fan import draw_fan
 
-    return draw_fan(result, ax=ax, theaters=theaters, variants=variants)
+    axes = draw_fan(result, ax=ax, theaters=theaters, variants=variants)
+    observed_chart.add_to_fan(axes, result, _theater_list(result, theaters),
+                              list(variants) if variants else list(result.variants), observed)
+    return axes
 
 
 def save(axes: Sequence[Axes], path: Any) -> None:

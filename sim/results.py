@@ -91,9 +91,23 @@ class Result:
     draws: int | None = None
     seed: int | None = None
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
+    observed: Any = field(default=None, repr=False)  # sim.observed.Assessment, when scored
 
     def plot(self, ax: Axes | Any = None, **kwargs: Any) -> Any:
-        """The envelope chart (or, for an ensemble, the fan chart); returns the axes."""
+        """The envelope chart, or for an ensemble the fan chart.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or sequence of Axes, optional
+            Where to draw (see :func:`sim.plot_envelope`, :func:`sim.plot_fan`);
+            a new figure when omitted.
+        **kwargs
+            ``theaters=[...]``, and for the fan ``variants=[...]``.
+
+        Returns
+        -------
+        list of matplotlib.axes.Axes
+        """
         from sim import plotting
 
         if self.bands is not None:
@@ -101,7 +115,19 @@ class Result:
         return plotting.plot_envelope(self, ax=ax, **kwargs)
 
     def summary(self, months: list[str] | None = None) -> pd.DataFrame:
-        """Each variant's theater levels at the key months (milestone deadlines and horizon)."""
+        """Each variant's theater levels at the key months.
+
+        Parameters
+        ----------
+        months : list of str, optional
+            Months as ``YYYY-MM``; default: the base scenario's calendar
+            deadlines and the horizon.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per variant; columns (theater, month) [troops].
+        """
         months = months or key_months(self)
         df = self.monthly[~self.monthly.theater.str.contains("/", regex=False)]
         df = df[df.month.astype(str).isin(months)]
@@ -110,13 +136,18 @@ class Result:
         return table.reindex(self.variants)
 
     def __repr__(self) -> str:
-        kind = f"ensemble of {self.draws:,} draws, seed {self.seed}" if self.draws else "deterministic"
+        kind = (f"ensemble of {self.draws:,} draws, seed {self.seed}" if self.draws
+                else "deterministic")
         return (f"<Result {self.scenario.id}: {len(self.variants)} variants, {kind}>\n"
                 + self.summary().to_string())
 
     def _repr_html_(self) -> str:
-        kind = f"ensemble of {self.draws:,} draws, seed {self.seed}" if self.draws else "deterministic"
-        return (f"<p><b>{self.scenario.title}</b> — {len(self.variants)} variants, {kind}</p>"
+        kind = (f"ensemble of {self.draws:,} draws, seed {self.seed}" if self.draws
+                else "deterministic")
+        from html import escape
+
+        return (f"<p><b>{escape(self.scenario.title)}</b> — {len(self.variants)} variants, "
+                f"{kind}; troops at the end of each month</p>"
                 + self.summary().to_html())
 
 

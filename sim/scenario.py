@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
-from sim.loader import BASE, Locator, deep_merge, resolve_variants, select_variants, validate_doc
+from sim.errors import ScenarioError, describe
+from sim.loader import (
+    _QUANTITY_KEYS,
+    BASE,
+    Locator,
+    deep_merge,
+    resolve_variants,
+    select_variants,
+    validate_doc,
+)
 from sim.plan import Plan, compile_plan
 from sim.schema import ScenarioDoc
 
@@ -38,17 +47,21 @@ class Scenario:
 
     @property
     def id(self) -> str:
+        """The scenario's ``id``."""
         return self.doc.id
 
     @property
     def title(self) -> str:
+        """The scenario's ``title``."""
         return self.doc.title
 
     @property
     def variant_names(self) -> list[str]:
+        """Names of the variants, in file order (``["base"]`` when it defines none)."""
         return list(self.variants)
 
     def describe(self, name: str) -> str:
+        """The description of variant ``name``."""
         return self.variants[name][0]
 
     def resolved(self, name: str) -> ScenarioDoc:
@@ -62,9 +75,17 @@ class Scenario:
         return self.variants[select_variants(self.variants, [name], self.locator)[0]][2]
 
     def plan(self, name: str) -> Plan:
+        """Variant ``name`` compiled for the stepper."""
         return compile_plan(self.resolved(name))
 
     def select(self, names: list[str] | tuple[str, ...] | None) -> list[str]:
+        """``names`` checked against the variants (all of them when None or empty).
+
+        Raises
+        ------
+        sim.ScenarioError
+            For an unknown name, with a did-you-mean suggestion.
+        """
         return select_variants(self.variants, names, self.locator)
 
     def to_yaml(self, name: str | None = None) -> str:
@@ -74,16 +95,55 @@ class Scenario:
 
     def with_overrides(self, overrides: Mapping[str, Any], *, variant: str | None = None
                        ) -> Scenario:
-        """A new scenario with ``overrides`` deep-merged onto the base, or onto one
-        variant's overrides when ``variant`` names one (a new name adds a variant).
+        """A copy of the scenario with values changed in code, validated like a file.
 
-        Validated like a file: bad values raise :class:`sim.ScenarioError` naming
-        the key path, with ``<overrides>`` as the file.
+        Parameters
+        ----------
+        overrides : mapping
+            Keys nested as in the scenario file, merged like a variant's
+            ``overrides``: mappings merge key by key, ``None`` deletes a key, and
+            anything else (a number, a list, a ``{value: ...}`` or distribution
+            mapping) replaces the value whole.
+        variant : str, optional
+            Change this variant's overrides instead of the base. A name the
+            scenario does not have adds a variant; a ``description`` key in
+            ``overrides`` sets its description.
+
+        Returns
+        -------
+        Scenario
+            A new scenario; this one is unchanged.
+
+        Raises
+        ------
+        sim.ScenarioError
+            For a bad value or an unknown key, naming the key path. A value set
+            here is reported with ``<overrides>`` as the file.
+
+        Notes
+        -----
+        Base overrides sit under every variant: a variant that sets the same
+        key keeps its own value (every variant of the default scenario sets
+        ``announcement.delay``, so change the delay through ``variant=``).
+
+        Examples
+        --------
+        >>> scenario = sim.load_scenario(sim.default_scenario())
+        >>> later = scenario.with_overrides({"announcement": {"delay": 9}}, variant="slip-9")
+        >>> bigger = scenario.with_overrides({"theaters": {"iraq": {"initial": 3000}}})
         """
+        if not isinstance(overrides, Mapping):
+            raise ScenarioError("a mapping of scenario keys", describe(overrides),
+                                file="<overrides>", path="(overrides)")
         over = dict(overrides)
+        code = _set_paths(over) if over else set()
         if variant is None:
             raw = deep_merge(self.raw, over)
         else:
+            existing = isinstance(self.raw.get("variants", {}).get(variant), dict)
+            where = ("variants", variant)
+            code = ({where + ("overrides",) + p for p in code} | {where + ("description",)}
+                    if existing else {where})
             current = self.raw.get("variants", {}).get(variant)
             entry = dict(current) if isinstance(current, dict) else {
                 "description": over.pop("description", f"{variant} (set in code)")}
@@ -92,16 +152,22 @@ class Scenario:
             if "description" in over:
                 raw["variants"][variant]["description"] = over["description"]
                 raw["variants"][variant]["overrides"].pop("description", None)
-        locator = _CodeLocator(self.locator)
+        locator = _CodeLocator(self.locator, code)
         doc = validate_doc(raw, locator)
         variants = resolve_variants(raw, doc, locator)
         return Scenario(path=self.path, sha256=self.sha256, doc=doc, raw=raw, locator=locator,
                         variants=variants)
 
+    def __repr__(self) -> str:
+        return (f"<Scenario {self.id}: {self.doc.calendar.start} to {self.doc.calendar.end}, "
+                f"theaters {', '.join(self.doc.theaters)}; variants {', '.join(self.variants)}>")
+
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><td><code>{n}</code></td><td>{d[0]}</td></tr>"
+        from html import escape
+
+        rows = "".join(f"<tr><td><code>{escape(n)}</code></td><td>{escape(d[0])}</td></tr>"
                        for n, d in self.variants.items())
-        return (f"<b>{self.title}</b> <code>{self.id}</code><br>"
+        return (f"<b>{escape(self.title)}</b> <code>{escape(self.id)}</code><br>"
                 f"{self.doc.calendar.start} to {self.doc.calendar.end}, "
                 f"theaters: {', '.join(self.doc.theaters)}<table>{rows}</table>")
 
@@ -116,13 +182,30 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class _CodeLocator(Locator):
-    """Points at the file for keys the file has, and at ``<overrides>`` for the rest."""
+def _set_paths(over: Any, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
+    """Key paths of the values an overrides mapping sets (a number's mapping is one value)."""
+    if isinstance(over, dict) and over and not (_QUANTITY_KEYS & over.keys()):
+        return set().union(*(_set_paths(v, prefix + (str(k),)) for k, v in over.items()))
+    return {prefix}
 
-    def __init__(self, inner: Locator) -> None:
+
+class _CodeLocator(Locator):
+    """Points at ``<overrides>`` for values set in code and for the mappings that hold
+    them (``code``: their key paths in the raw document), at the file for keys the
+    file has, and at ``<overrides>`` for the rest."""
+
+    def __init__(self, inner: Locator, code: Collection[tuple[Any, ...]] = ()) -> None:
         super().__init__(list(inner.layers))
+        self.code: set[tuple[Any, ...]] = set(code)
+        if isinstance(inner, _CodeLocator):
+            self.code |= inner.code
 
     def find(self, path: Any, *, key: bool = False) -> tuple[str, int, int]:
+        for layer in self.layers:
+            full = layer.prefix + tuple(path)
+            if any(full[:k] in self.code for k in range(1, len(full) + 1)) or (
+                    path and any(c[:len(full)] == full for c in self.code)):
+                return "<overrides>", 1, 1
         for layer in self.layers:
             table = layer.positions.keys if key else layer.positions.values
             if layer.prefix + tuple(path) in table:
@@ -130,7 +213,7 @@ class _CodeLocator(Locator):
         return "<overrides>", 1, 1
 
     def under(self, prefix: Any) -> Locator:
-        return _CodeLocator(super().under(prefix))
+        return _CodeLocator(super().under(prefix), self.code)
 
 
 BASE_NAME = BASE

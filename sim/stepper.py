@@ -86,10 +86,45 @@ class StepOutput:
     announce: IntArray
 
 
-def step(plan: Plan, inputs: StepInputs) -> StepOutput:
-    """Step ``inputs.n`` draws of ``plan`` through every month at once."""
-    n, months = inputs.n, plan.n_months
-    delay = inputs.delay.astype(np.int64)
+@dataclass(frozen=True)
+class Schedule:
+    """Each milestone's window and the levels it runs between, for ``n`` draws.
+
+    start : (n, milestones) month index the window starts after (its anchor)
+    deadline : (n, milestones) month index of the deadline after any slip
+    original : (n, milestones) month index of the deadline without the slip
+    reached : (n, milestones) month index in which the target is reached
+    level0 : (n, milestones) level at the window's start [troops]
+    target : (n, milestones) level the window ends at [troops]
+    announce : (n,) month index of the announcement
+
+    The months (``start``, ``deadline``, ``original``, ``reached``) depend on
+    the announcement delay only, never on the drawn levels.
+    """
+
+    start: IntArray
+    deadline: IntArray
+    original: IntArray
+    reached: IntArray
+    level0: FloatArray
+    target: FloatArray
+    announce: IntArray
+
+
+def schedule(plan: Plan, inputs: StepInputs) -> Schedule:
+    """Every milestone's window for ``inputs.n`` draws, dependencies first."""
+    start, deadline, original, reached, announce = timing(plan, inputs.delay)
+    level0, target = window_levels(plan, inputs.initial, inputs.targets)
+    return Schedule(start=start, deadline=deadline, original=original, reached=reached,
+                    level0=level0, target=target, announce=announce)
+
+
+def timing(plan: Plan, delay: IntArray) -> tuple[IntArray, IntArray, IntArray, IntArray,
+                                                 IntArray]:
+    """``(start, deadline, original, reached, announce)`` of :class:`Schedule` for
+    announcement delays ``delay`` (n,) [months]."""
+    n = delay.shape[0]
+    delay = delay.astype(np.int64)
     announce = plan.announce + delay
     floor = np.maximum(announce - 1, 0)
     j_count = len(plan.milestones)
@@ -97,17 +132,9 @@ def step(plan: Plan, inputs: StepInputs) -> StepOutput:
     deadline = np.zeros((n, j_count), np.int64)
     original = np.zeros((n, j_count), np.int64)
     reached = np.zeros((n, j_count), np.int64)
-    level0 = np.zeros((n, j_count))
-    target = np.zeros((n, j_count))
-
     for j in plan.order:
         ms = plan.milestones[j]
-        if ms.prev < 0:
-            s = floor
-            base = inputs.initial[:, ms.track]
-        else:
-            s = np.maximum(reached[:, ms.prev], floor)
-            base = target[:, ms.prev]
+        s = floor if ms.prev < 0 else np.maximum(reached[:, ms.prev], floor)
         if ms.kind == "month":
             e = np.full(n, ms.month, np.int64) + (delay if ms.slips else 0)
             e0 = np.full(n, ms.month, np.int64)
@@ -117,12 +144,43 @@ def step(plan: Plan, inputs: StepInputs) -> StepOutput:
         else:
             e = reached[:, ms.ref] + ms.offset
             e0 = original[:, ms.ref] + ms.offset
-        goal = inputs.targets[:, j]
-        if ms.target_kind == "reduce_by":
-            goal = np.maximum(base - goal, 0.0)
         start[:, j], deadline[:, j], original[:, j] = s, e, e0
         reached[:, j] = np.maximum(e, s + 1)
-        level0[:, j], target[:, j] = base, np.maximum(goal, 0.0)
+    return start, deadline, original, reached, announce
+
+
+def window_levels(plan: Plan, initial: FloatArray, targets: FloatArray, *,
+                  transposed: bool = False) -> tuple[FloatArray, FloatArray]:
+    """``(level0, target)`` of :class:`Schedule` from the initial levels (n, tracks)
+    and the drawn targets (n, milestones) [troops]; they do not depend on timing.
+
+    With ``transposed``, every array has the draws on its *last* axis instead.
+    """
+    if transposed:
+        initial, targets = initial.T, targets.T
+    n, j_count = targets.shape[0], len(plan.milestones)
+    level0 = np.zeros((j_count, n) if transposed else (n, j_count))
+    target = np.zeros((j_count, n) if transposed else (n, j_count))
+    l0v, tv = (level0, target) if transposed else (level0.T, target.T)
+    for j in plan.order:
+        ms = plan.milestones[j]
+        base = initial[:, ms.track] if ms.prev < 0 else tv[ms.prev]
+        goal = targets[:, j]
+        if ms.target_kind == "reduce_by":
+            goal = np.maximum(base - goal, 0.0)
+        l0v[j] = base
+        np.maximum(goal, 0.0, out=tv[j])
+    return level0, target
+
+
+def step(plan: Plan, inputs: StepInputs) -> StepOutput:
+    """Step ``inputs.n`` draws of ``plan`` through every month at once."""
+    n, months = inputs.n, plan.n_months
+    j_count = len(plan.milestones)
+    sched = schedule(plan, inputs)
+    start, deadline, original, reached = (sched.start, sched.deadline, sched.original,
+                                          sched.reached)
+    level0, target, announce = sched.level0, sched.target.copy(), sched.announce
 
     grid = np.arange(months, dtype=np.int64)
     tracks = np.empty((n, len(plan.tracks), months), np.int32)
@@ -174,3 +232,190 @@ def _path(init: FloatArray, on_track: list[int], plan: Plan, start: IntArray, re
         new = l0 + (target[:, j][:, None] - l0) * share(plan.milestones[j].profile, x)
         np.copyto(level, new, where=grid[None, :] > s)
     return level
+
+
+# ------------------------------------------------------------------ timing groups
+#
+# An ensemble only needs each draw's levels to count them, and most of a draw's
+# months are flat: before a window opens, between windows, after the last one.
+# The months of every window depend on the announcement delay only (see
+# :class:`Schedule`), so draws with the same delay share them. For such a group
+# a track's path is a sequence of *pieces*, each over whole months: a level
+# held (the initial level, a target, a window's starting level) or a ramp
+# (``l0 + (T - l0) * share``, computed exactly as :func:`_path` does, only over
+# the months inside the window). :class:`Group` evaluates a track over any
+# range of months straight into whole troops; the result equals what
+# :func:`step` gives for those draws and months, bit for bit.
+
+
+_SHARES: dict[tuple[int, int], FloatArray] = {}
+
+
+def share_table(profile: int, width: int) -> FloatArray:
+    """``share`` at ``x = i / width`` for ``i = 0 .. width`` (as :func:`_path` computes it)."""
+    key = (profile, width)
+    table = _SHARES.get(key)
+    if table is None:
+        x = np.clip(np.arange(width + 1, dtype=np.int64) / np.int64(width), 0.0, 1.0)
+        table = _SHARES[key] = share(profile, x)
+    return table
+
+
+@dataclass
+class _Layer:
+    """The path of a track with the milestone levels of one residual (or none)."""
+
+    first: int  # first month the layer applies
+    last: int  # last month it applies
+    size: IntArray | None  # residual size [troops], a floor on the layer's levels
+    level0: dict[int, FloatArray]  # window start level per milestone [troops]
+    target: dict[int, FloatArray]  # window end level per milestone [troops]
+
+
+class Group:
+    """Whole-troop levels of draws that share one schedule (one announcement delay).
+
+    ``row`` picks the draw of ``sched`` whose months every draw of the group
+    shares. ``initial`` (tracks, g), ``level0`` and ``target`` (milestones, g)
+    and ``residual`` (residuals, g) hold the group's draws on their *last* axis.
+    The values must be whole troops (as :class:`sim.draws.Draws` gives them).
+    """
+
+    def __init__(self, plan: Plan, sched: Schedule, row: int, initial: FloatArray,
+                 level0: FloatArray, target: FloatArray, residual: FloatArray) -> None:
+        self.plan = plan
+        self.n = int(initial.shape[1])
+        self.months = plan.n_months
+        self.start = [int(v) for v in sched.start[row]]
+        self.reached = [int(v) for v in sched.reached[row]]
+        self._initial = initial
+        self._layers: dict[int, list[_Layer]] = {}
+        self._pieces = [self._track_pieces(k, level0, target, residual)
+                        for k in range(len(plan.tracks))]
+        self._ints: dict[tuple[int, int, int], IntArray] = {}
+
+    # -- structure
+
+    def _track_pieces(self, k: int, level0: FloatArray, target: FloatArray,
+                      residual: FloatArray) -> list[tuple[int, int, str, int, int]]:
+        """Runs ``(first, last, kind, layer, source)`` covering every month of track k.
+
+        kind is ``"hold"`` (a level held, see :meth:`_held`) or ``"ramp"``;
+        source is ``-1`` for the initial level, else ``2 * milestone + end``
+        (end 0: the window's start level, 1: its target).
+        """
+        plan, months = self.plan, self.months
+        on_track = [j for j, m in enumerate(plan.milestones) if m.track == k]
+        init = self._initial[k]
+        tgt = {j: target[j] for j in on_track}
+        layers = [_Layer(0, months - 1, None, {j: level0[j] for j in on_track}, dict(tgt))]
+        for r, res in enumerate(plan.residuals):
+            if res.track != k:
+                continue
+            size = residual[r]
+            f = self.start[res.from_milestone] if res.from_month is None else res.from_month
+            u = months if res.until is None else res.until
+            floored: dict[int, FloatArray] = {}
+            lifted: dict[int, FloatArray] = {}
+            for j in on_track:
+                floored[j] = np.maximum(tgt[j], size) if self.reached[j] > f else tgt[j]
+                prev = plan.milestones[j].prev
+                lifted[j] = init if prev < 0 else floored[prev]
+            layers.append(_Layer(f, u, size.astype(np.int64), lifted, floored))
+            for j in on_track:
+                if f < self.reached[j] <= u:
+                    tgt[j] = np.maximum(floored[j], size)
+        self._layers[k] = layers
+
+        flat = {(li, j): plan.milestones[j].profile == 1
+                or not np.any(layer.target[j] != layer.level0[j])
+                for li, layer in enumerate(layers) for j in on_track}
+        runs: list[tuple[int, int, str, int, int]] = []
+        for m in range(months):
+            li = 0
+            for i in range(1, len(layers)):
+                if layers[i].first <= m <= layers[i].last:
+                    li = i
+            w = -1
+            for j in on_track:
+                if self.start[j] < m:
+                    w = j
+            if w < 0:
+                piece = ("hold", li, -1)  # the initial level
+            elif m >= self.reached[w]:
+                piece = ("hold", li, 2 * w + 1)  # the window's target
+            elif flat[li, w]:
+                piece = ("hold", li, 2 * w)  # the window's start level, held
+            else:
+                piece = ("ramp", li, 2 * w)
+            if runs and runs[-1][2:] == piece:
+                runs[-1] = (runs[-1][0], m, *piece)
+            else:
+                runs.append((m, m, *piece))
+        return runs
+
+    def active(self, k: int) -> tuple[int, int]:
+        """Months ``(lo, hi)`` outside which track k's levels are constant per draw:
+        every month before ``lo`` equals month ``lo``, every month after ``hi``
+        equals month ``hi``."""
+        runs = self._pieces[k]
+        changes = [m for a, b, kind, _, _ in runs for m in range(a, b + 1)
+                   if kind == "ramp" or m == a]
+        changes = [m for m in changes if m > 0]
+        if not changes:
+            return 0, 0
+        return min(changes) - 1, max(changes)
+
+    # -- values
+
+    def _held(self, k: int, li: int, source: int) -> IntArray:
+        """The level held by a ``"hold"`` run, per draw, as whole troops."""
+        key = (k, li, source)
+        out = self._ints.get(key)
+        if out is None:
+            layer = self._layers[k][li]
+            if source < 0:
+                value = self._initial[k]
+            else:
+                j, end = divmod(source, 2)
+                value = layer.target[j] if end else layer.level0[j]
+            out = value.astype(np.int64)
+            if layer.size is not None:
+                out = np.maximum(out, layer.size)
+            self._ints[key] = out
+        return out
+
+    def levels(self, k: int, lo: int, hi: int, out: IntArray | None = None,
+               scratch: FloatArray | None = None) -> IntArray:
+        """Track k's levels for months ``lo..hi``, shape (months, g), whole troops."""
+        rows = hi - lo + 1
+        if out is None:
+            out = np.empty((rows, self.n), np.int64)
+        for a, b, kind, li, source in self._pieces[k]:
+            a, b = max(a, lo), min(b, hi)
+            if a > b:
+                continue
+            block = out[a - lo:b - lo + 1]
+            if kind == "hold":
+                block[...] = self._held(k, li, source)
+                continue
+            layer = self._layers[k][li]
+            j = source // 2
+            s = self.start[j]
+            table = share_table(self.plan.milestones[j].profile, self.reached[j] - s)
+            sh = table[a - s:b - s + 1, None]
+            l0, t = layer.level0[j], layer.target[j]
+            if l0.min() == l0.max() and t.min() == t.max():
+                l0, t = l0[:1], t[:1]  # every draw alike: compute one column
+                buf = np.multiply(sh, t - l0)
+            else:
+                buf = (scratch[:b - a + 1] if scratch is not None
+                       and scratch.shape[0] >= b - a + 1 and scratch.shape[1] == self.n
+                       else np.empty((b - a + 1, self.n)))
+                np.multiply(sh, t - l0, out=buf)
+            np.add(buf, l0, out=buf)
+            np.add(buf, 0.5, out=buf)
+            np.copyto(block, buf, casting="unsafe")  # levels are >= 0: truncation is floor
+            if layer.size is not None:
+                np.maximum(block, layer.size, out=block)
+        return out

@@ -129,9 +129,12 @@ def parse_yaml(raw: bytes | str, name: str = "<string>") -> tuple[Any, Positions
     try:
         # compose() builds the node graph without constructing any object.
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except RecursionError:
+        # PyYAML's composer recurses once per level: find the culprit with the flat parser
+        raise _nesting_error(text, name) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = (exc.problem or "malformed YAML").strip()
+        problem = (exc.problem or "malformed YAML").strip().removeprefix("found ")
         raise ScenarioError("valid YAML", problem, file=name,
                             line=mark.line + 1 if mark else None,
                             col=mark.column + 1 if mark else None, path="(syntax)") from None
@@ -141,7 +144,7 @@ def parse_yaml(raw: bytes | str, name: str = "<string>") -> tuple[Any, Positions
     if node is None:
         raise ScenarioError("a YAML mapping of scenario keys", "an empty document", file=name)
     positions = Positions(name)
-    data = _Builder(name, positions).build(node, (), 0)
+    data = _Builder(name, positions, text).build(node, (), 0)
     if not isinstance(data, dict):
         raise ScenarioError("a YAML mapping of scenario keys", describe(data), file=name,
                             line=node.start_mark.line + 1, col=node.start_mark.column + 1)
@@ -151,13 +154,14 @@ def parse_yaml(raw: bytes | str, name: str = "<string>") -> tuple[Any, Positions
 class _Builder:
     """Turns a composed node graph into plain data, enforcing the rules above."""
 
-    def __init__(self, name: str, positions: Positions) -> None:
+    def __init__(self, name: str, positions: Positions, text: str = "") -> None:
         self.name = name
         self.positions = positions
+        self.text = text
         self.seen: set[int] = set()
         self.scalars = yaml.SafeLoader("")
 
-    def fail(self, node: yaml.Node, path: Path_, expected: str, found: str) -> ScenarioError:
+    def fail(self, node: yaml.Node | yaml.Event, path: Path_, expected: str, found: str) -> ScenarioError:
         return ScenarioError(expected, found, file=self.name, line=node.start_mark.line + 1,
                              col=node.start_mark.column + 1, path=dotted(path))
 
@@ -165,8 +169,11 @@ class _Builder:
         if depth > MAX_DEPTH:
             raise self.fail(node, path, f"at most {MAX_DEPTH} levels of nesting", "deeper nesting")
         if id(node) in self.seen:
-            raise self.fail(node, path, "plain values (anchors and aliases are not supported)",
-                            "an alias")
+            # the node's own mark is its anchor's; point at the (first) alias instead
+            alias = next((e for e in yaml.parse(self.text, Loader=yaml.SafeLoader)
+                          if isinstance(e, yaml.AliasEvent)), None) if self.text else None
+            raise self.fail(alias or node, path,
+                            "plain values (anchors and aliases are not supported)", "an alias")
         self.seen.add(id(node))
         if node.tag not in _PLAIN_TAGS:
             raise self.fail(node, path, "plain YAML values without tags", f"the tag {node.tag!r}")
@@ -176,7 +183,8 @@ class _Builder:
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in (
                     "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
-                    "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"):
+                    "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null",
+                    "tag:yaml.org,2002:merge"):
                     raise self.fail(key_node, path, "a plain key", "a complex key")
                 key = str(key_node.value)
                 if key == "<<":
@@ -198,3 +206,43 @@ class _Builder:
         if isinstance(value, dt.datetime):
             value = value.date()
         return value
+
+
+def _nesting_error(text: str, name: str) -> ScenarioError:
+    """The error for the first collection nested deeper than ``MAX_DEPTH``, found by
+    walking the parser's flat event stream (it does not recurse)."""
+    # one frame per open collection: [is_mapping, next_is_key, key_or_index]
+    stack: list[list[Any]] = []
+    path: list[str | int] = []
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionEndEvent):
+            stack.pop()
+            if path and len(path) > len(stack):
+                path.pop()
+            if stack and stack[-1][0]:
+                stack[-1][1] = True
+            continue
+        if not isinstance(event, yaml.NodeEvent):
+            continue
+        if stack:
+            frame = stack[-1]
+            if frame[0] and frame[1]:  # a key
+                frame[1] = False
+                frame[2] = str(getattr(event, "value", "?"))
+                if isinstance(event, yaml.CollectionStartEvent):
+                    stack.append([isinstance(event, yaml.MappingStartEvent), True, -1])
+                continue
+            if not frame[0]:
+                frame[2] += 1
+            path[len(stack) - 1:] = [frame[2]]
+        if isinstance(event, yaml.CollectionStartEvent):
+            if len(stack) > MAX_DEPTH:
+                mark = event.start_mark
+                return ScenarioError(f"at most {MAX_DEPTH} levels of nesting", "deeper nesting",
+                                     file=name, line=mark.line + 1, col=mark.column + 1,
+                                     path=dotted(tuple(path)))
+            stack.append([isinstance(event, yaml.MappingStartEvent), True, -1])
+        elif stack and stack[-1][0]:
+            stack[-1][1] = True
+    return ScenarioError(f"at most {MAX_DEPTH} levels of nesting", "deeper nesting", file=name,
+                         path="(document)")

@@ -1,0 +1,243 @@
+"""Backtest: how well each drawdown profile, applied to a scenario's milestones,
+tracks the levels that were actually observed.
+
+For every variant and every profile (linear, step, front, back, s-curve), the
+profile replaces the profile of *every* milestone, the variant is stepped at
+its central values, and each in-range observation is compared with the level at
+the end of its month. The error of one comparison is how far the projected
+level lies outside the observed range [troops] (0 inside it; for a point,
+``|level − value|``). Per profile and variant:
+
+* ``mae``: the mean error [troops];
+* ``mape``: the mean of ``error / reference`` [%] over the observations whose
+  reference (the point, the middle of a range, the bound of an open-ended
+  observation) is above zero;
+* ``max_error``: the largest error [troops];
+* ``months_compared``: the distinct months with at least one observation
+  compared; ``observations``: how many observations were compared.
+
+The best fit is the lowest MAE (ties: the lower max error, then the order of
+the profiles above).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.errors import ScenarioError
+from sim.observed import ObservationSet, scenario_observations, series_names
+from sim.schema import PROFILES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from sim.scenario import Scenario
+    from sim.schema import ScenarioDoc
+
+BACKTEST_COLUMNS = ["profile", "variant", "mae", "mape", "max_error", "months_compared",
+                    "observations"]
+ERROR_COLUMNS = ["profile", "variant", "date", "month", "theater", "troops_low", "troops_high",
+                 "level", "error", "percent_error"]
+PATH_COLUMNS = ["profile", "variant", "theater", "month", "troops"]
+
+
+def with_profile(doc: ScenarioDoc, profile: str) -> ScenarioDoc:
+    """``doc`` with every milestone's profile set to ``profile``."""
+    if profile not in PROFILES:
+        raise ScenarioError("one of " + ", ".join(PROFILES), repr(profile), path="profile")
+    milestones = {mid: m.model_copy(update={"profile": profile})
+                  for mid, m in doc.milestones.items()}
+    return doc.model_copy(update={"milestones": milestones})
+
+
+def errors_of(levels: dict[tuple[str, str], float], observations: ObservationSet
+              ) -> list[dict[str, Any]]:
+    """One row per observation with a projected level: ``levels[(series, YYYY-MM)]``."""
+    rows = []
+    for o in observations:
+        level = levels.get((o.theater, o.month_text))
+        if level is None:
+            continue
+        error = o.distance(level)
+        ref = o.reference
+        rows.append({"date": o.date, "month": o.month_text, "theater": o.theater,
+                     "troops_low": o.low, "troops_high": o.high, "level": level,
+                     "error": error, "percent_error": 100 * error / ref if ref > 0 else math.nan})
+    return rows
+
+
+def metrics(rows: list[dict[str, Any]]) -> dict[str, float | int]:
+    """MAE, MAPE, max error, months compared and observations of some error rows."""
+    if not rows:
+        return {"mae": math.nan, "mape": math.nan, "max_error": math.nan,
+                "months_compared": 0, "observations": 0}
+    err = np.array([r["error"] for r in rows], float)
+    pct = np.array([r["percent_error"] for r in rows], float)
+    pct = pct[~np.isnan(pct)]
+    return {"mae": float(err.mean()), "mape": float(pct.mean()) if len(pct) else math.nan,
+            "max_error": float(err.max()),
+            "months_compared": len({(r["month"]) for r in rows}), "observations": len(rows)}
+
+
+@dataclass
+class Backtest:
+    """What :func:`backtest` returns.
+
+    table : ``backtest.csv``: one row per profile and variant.
+    errors : one row per profile, variant and compared observation.
+    paths : the projected level of each profile, variant, theater and month.
+    """
+
+    scenario: Scenario
+    observations: ObservationSet
+    variants: list[str]
+    table: pd.DataFrame
+    errors: pd.DataFrame
+    paths: pd.DataFrame
+
+    def best(self, variant: str | None = None) -> pd.Series:
+        """The best-fitting row (lowest MAE, then max error, then profile order),
+        overall or for one variant."""
+        t = self.table if variant is None else self.table[self.table.variant == variant]
+        t = t.dropna(subset=["mae"])
+        if not len(t):
+            raise ValueError("no profile was compared with any observation")
+        order = t.assign(_p=[PROFILES.index(p) for p in t.profile],
+                         _v=[self.variants.index(v) for v in t.variant])
+        return order.sort_values(["mae", "max_error", "_p", "_v"]).iloc[0][self.table.columns]
+
+    def summary_lines(self) -> list[str]:
+        sc = self.scenario
+        compared = int(self.table.observations.max()) if len(self.table) else 0
+        n = len(self.observations)
+        lines = [f"{sc.id}: backtest of {len(PROFILES)} profiles x {len(self.variants)} "
+                 f"variant{'s' if len(self.variants) != 1 else ''} against {n} observations "
+                 f"({compared} within the scenario's months)",
+                 "each profile applied to every milestone; errors in troops beyond the "
+                 "observed range; MAPE in % of the observed level"]
+        width = max([len(v) for v in self.variants] + [7]) + 2
+        lines.append(f"{'variant':<{width}}{'profile':<10}{'MAE':>9}{'MAPE':>9}"
+                     f"{'max error':>11}{'months':>8}")
+        for v in self.variants:
+            best = self.best(v).profile if self.table[self.table.variant == v].mae.notna().any() \
+                else None
+            for _, r in self.table[self.table.variant == v].iterrows():
+                mark = "  <- best for this variant" if r.profile == best else ""
+                lines.append(f"{v:<{width}}{r.profile:<10}{_fmt(r.mae):>9}"
+                             f"{_fmt(r.mape, pct=True):>9}{_fmt(r.max_error):>11}"
+                             f"{int(r.months_compared):>8}{mark}")
+        b = self.best()
+        lines.append(f"best fit: profile {b.profile!r} with variant {b.variant!r}: MAE "
+                     f"{_fmt(b.mae)} troops, MAPE {_fmt(b.mape, pct=True)}, max error "
+                     f"{_fmt(b.max_error)} troops over {int(b.months_compared)} months")
+        by_profile = self.table.groupby("profile", sort=False).mae.mean()
+        ranked = sorted(by_profile.items(), key=lambda kv: (kv[1], PROFILES.index(kv[0])))
+        lines.append("mean MAE across variants: " + ", ".join(
+            f"{p} {_fmt(m)}" for p, m in ranked))
+        return lines
+
+
+def _fmt(x: float, pct: bool = False) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{x:.1f} %" if pct else f"{x:,.0f}"
+
+
+def backtest(scenario: Scenario, observations: ObservationSet | None = None,
+             variants: list[str] | None = None) -> Backtest:
+    """Run every profile and variant of ``scenario`` against observed levels.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    observations : ObservationSet, optional
+        Default: the scenario's own ``observations``.
+    variants : list of str, optional
+        Default: every variant.
+
+    Raises
+    ------
+    sim.ScenarioError
+        No observations, or none within the scenario's months.
+    """
+    import pandas as pd
+
+    from sim.draws import central_inputs
+    from sim.plan import compile_plan
+    from sim.results import monthly_frame
+    from sim.stepper import step
+
+    obs = observations if observations is not None else scenario_observations(scenario)
+    if obs is None or not len(obs):
+        file, line, col = scenario.locator.find(())
+        raise ScenarioError("observations to compare with (the scenario's observations key "
+                            "or --observed FILE)", "none", file=scenario.path or file,
+                            line=line, col=col, path="observations")
+    names = scenario.select(variants)
+    rows, error_rows, paths = [], [], []
+    for v in names:
+        doc = scenario.resolved(v)
+        for profile in PROFILES:
+            plan = compile_plan(with_profile(doc, profile))
+            out = step(plan, central_inputs(plan))
+            monthly = monthly_frame(scenario.id, v, plan, out)
+            allowed = set(series_names(plan))
+            levels = {(t, str(m)): float(x) for t, m, x in
+                      zip(monthly.theater, monthly.month, monthly.troops, strict=True)
+                      if t in allowed}
+            errs = errors_of(levels, obs)
+            rows.append({"profile": profile, "variant": v, **metrics(errs)})
+            error_rows += [{"profile": profile, "variant": v, **e} for e in errs]
+            paths.append(monthly.assign(profile=profile)[PATH_COLUMNS])
+    table = pd.DataFrame(rows, columns=BACKTEST_COLUMNS)
+    if not table.observations.max():
+        first = obs.items[0]
+        plan = scenario.plan(names[0])
+        raise ScenarioError(
+            f"observations within the scenario's months ({plan.months[0]} to {plan.months[-1]})",
+            f"none in range (e.g. {first.date} {first.theater})", file=obs.origin,
+            path="date")
+    for col in ("mae", "max_error"):
+        table[col] = table[col].round(3)
+    table["mape"] = table["mape"].round(4)
+    errors = pd.DataFrame(error_rows, columns=ERROR_COLUMNS)
+    errors["percent_error"] = errors["percent_error"].round(4)
+    return Backtest(scenario, obs, names, table, errors, pd.concat(paths, ignore_index=True))
+
+
+def write_backtest(bt: Backtest, out_dir: Any, *, argv: list[str] | None = None) -> list[Any]:
+    """Write ``backtest.csv``, ``errors.csv``, ``paths.csv``, ``backtest.png`` and
+    ``run.json`` into ``out_dir``, all or nothing."""
+    import datetime as dt
+    import sys
+    from pathlib import Path
+
+    from sim import __version__, observed_chart, plotting
+    from sim.output import atomic_directory, write_csv, write_json
+
+    out = Path(out_dir)
+    with atomic_directory(out) as tmp:
+        write_csv(bt.table, tmp / "backtest.csv")
+        write_csv(bt.errors, tmp / "errors.csv")
+        write_csv(bt.paths, tmp / "paths.csv")
+        plotting.save(observed_chart.draw_backtest(bt), tmp / "backtest.png")
+        best = bt.best()
+        write_json({
+            "forcesim_version": __version__,
+            "command": argv if argv is not None else sys.argv,
+            "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "input": {"path": bt.scenario.path, "sha256": bt.scenario.sha256},
+            "scenario": bt.scenario.id,
+            "variants": bt.variants,
+            "profiles": list(PROFILES),
+            "observations": {"origin": bt.observations.origin,
+                             "sha256": bt.observations.sha256,
+                             "count": len(bt.observations)},
+            "best": {k: (v.item() if hasattr(v, "item") else v) for k, v in best.items()},
+        }, tmp / "run.json")
+        names = sorted(p.name for p in tmp.iterdir())
+    return [out / n for n in names]

@@ -1,0 +1,350 @@
+"""The ensemble fan chart: small multiples, one panel per theater and variant.
+
+Each panel shows, month by month, the nested percentile bands of the draws
+(90 %, 80 % and 50 % of the draws between the band's edges; the wider the
+band, the lighter its shade), the median as a solid line, the deterministic
+central run dashed, and the scenario's calendar deadlines as dotted verticals
+labelled with the share of draws meeting them. Panels are grouped by theater
+(a block of rows per theater, sharing the y-axis), one panel per variant,
+wrapping onto further rows when there are many variants.
+
+Only :func:`draw_fan` is public; :func:`sim.plotting.plot_fan` calls it.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sim import plotting
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from sim.plan import Plan
+    from sim.results import Result
+
+#: (lower, upper, label, mix with white) from the widest band to the narrowest
+BANDS = (("p05", "p95", "90 % of draws (5th–95th percentile)", 0.22),
+         ("p10", "p90", "80 % of draws (10th–90th)", 0.40),
+         ("p25", "p75", "50 % of draws (25th–75th)", 0.65))
+HUE = plotting.PALETTE[0]
+MEDIAN_COLOR = "#0b3a5e"
+CENTRAL_COLOR = "#222222"
+DEADLINE_COLOR = "#555555"
+MAX_COLUMNS = 4
+
+# figure geometry [inches]
+TOP_IN = 1.75  # title, subtitle, legend
+BLOCK_HEAD_IN = 0.45  # theater name above its block of rows
+PANEL_HEAD_IN = 0.72  # variant name and description above each panel
+PANEL_IN = 2.4  # plotting area of one panel
+PANEL_FOOT_IN = 0.42  # x tick labels
+BOTTOM_IN = 1.0  # footnote
+LEFT_IN, RIGHT_IN, GAP_IN = 0.95, 0.35, 0.35
+
+
+def mix(color: str, amount: float) -> tuple[float, float, float]:
+    """``color`` blended with white: ``amount`` 1 is the colour, 0 is white."""
+    from matplotlib.colors import to_rgb
+
+    r, g, b = to_rgb(color)
+    return (1 - amount * (1 - r), 1 - amount * (1 - g), 1 - amount * (1 - b))
+
+
+def grid_shape(n_variants: int) -> tuple[int, int]:
+    """(rows, columns) of one theater's block of panels."""
+    rows = math.ceil(n_variants / MAX_COLUMNS)
+    cols = math.ceil(n_variants / rows)
+    return rows, cols
+
+
+def _series(result: Result, theaters: Sequence[str] | None) -> list[str]:
+    names = plotting._theater_list(result, theaters)
+    assert result.bands is not None
+    have = list(dict.fromkeys(result.bands.theater))
+    for name in names:
+        if name not in have:
+            raise ValueError(f"unknown theater {name!r}: expected one of {', '.join(have)}")
+    return names
+
+
+def _variants(result: Result, variants: Sequence[str] | None) -> list[str]:
+    if variants is None:
+        return list(result.variants)
+    if isinstance(variants, str):
+        variants = [variants]
+    out = list(dict.fromkeys(variants))
+    for v in out:
+        if v not in result.variants:
+            raise ValueError(f"unknown variant {v!r}: expected one of {', '.join(result.variants)}")
+    if not out:
+        raise ValueError("expected at least one variant to draw")
+    return out
+
+
+def _given_axes(ax: Any, theaters: list[str], variants: list[str]) -> list[Axes]:
+    axes = list(np.ravel(ax)) if isinstance(ax, Sequence | np.ndarray) else [ax]
+    need = len(theaters) * len(variants)
+    if len(axes) != need:
+        raise ValueError(
+            f"expected {need} axes, one per (theater, variant) panel in that order "
+            f"(theaters: {', '.join(theaters)}; variants: {', '.join(variants)}), "
+            f"found {len(axes)}")
+    return axes
+
+
+def _new_figure(theaters: list[str], variants: list[str]
+                ) -> tuple[Figure, list[Axes], list[float]]:
+    """The figure, its panels (theater-major) and the top of each theater block (figure y)."""
+    plt = plotting._pyplot()
+    rows, cols = grid_shape(len(variants))
+    # one wide column keeps two-line month/year ticks; narrow panels show years only
+    foot = PANEL_FOOT_IN if cols > 1 else PANEL_FOOT_IN + 0.2
+    row_in = PANEL_HEAD_IN + PANEL_IN + foot
+    body = len(theaters) * (BLOCK_HEAD_IN + rows * row_in)
+    height = max(plotting.HEIGHT_IN, TOP_IN + body + BOTTOM_IN)
+    width = plotting.WIDTH_IN
+    # when the minimum height leaves room, the panels grow to fill it
+    panel = PANEL_IN + (height - TOP_IN - body - BOTTOM_IN) / (len(theaters) * rows)
+    row_in = PANEL_HEAD_IN + panel + foot
+    fig = plt.figure(figsize=(width, height), dpi=plotting.DPI)
+    col_in = (width - LEFT_IN - RIGHT_IN - (cols - 1) * GAP_IN) / cols
+    axes: list[Axes] = []
+    tops: list[float] = []
+    y = height - TOP_IN
+    for _ in theaters:
+        tops.append(y / height)
+        y -= BLOCK_HEAD_IN
+        first = None
+        for i, _v in enumerate(variants):
+            r, c = divmod(i, cols)
+            bottom = y - r * row_in - PANEL_HEAD_IN - panel
+            left = LEFT_IN + c * (col_in + GAP_IN)
+            a = fig.add_axes((left / width, bottom / height, col_in / width, panel / height),
+                             sharey=first, sharex=axes[0] if axes else None)
+            first = first or a
+            axes.append(a)
+        y -= rows * row_in
+    return fig, axes, tops
+
+
+def _deadlines(result: Result, plan: Plan, variant: str, tid: str, ax: Axes, *, small: bool
+               ) -> None:
+    """Dotted verticals at the variant's calendar-month deadlines for theater ``tid``,
+    labelled with the month and, for an ensemble, the share of draws meeting it."""
+    ms = result.milestones[result.milestones.variant == variant]
+    by_month: dict[int, list[str]] = {}
+    for m in plan.milestones:
+        if m.kind != "month" or plan.tracks[m.track].theater != tid.split("/")[0]:
+            continue
+        if "/" in tid and plan.tracks[m.track].key != tid:
+            continue
+        by_month.setdefault(m.month, []).append(m.id)
+    size = 9 if small else 10.5
+    start = pd.Period(plan.months[0], freq="M")
+    texts = []
+    for month, ids in sorted(by_month.items()):
+        text = (start + month).strftime("%b %Y")
+        if "p_met" in ms.columns:
+            p = ms[ms.milestone.isin(ids)].p_met
+            if len(p):
+                text += f"\nmet {_percent(float(p.min()))}"
+        texts.append((start + month, text))
+    deadline_marks(ax, texts, plan.n_months, size)
+
+
+def deadline_marks(ax: Axes, marks: list[tuple[pd.Period, str]], n_months: int,
+                   size: float) -> None:
+    """Dotted verticals at each month of ``marks``, labelled at the top; a label
+    too close to the one before it drops below it rather than overlap."""
+    fig = ax.figure
+    width_pt = ax.get_position().width * fig.bbox.width * 72 / fig.dpi
+    last_x, level = -1e9, 0
+    for period, text in marks:
+        when = plotting._dates(pd.PeriodIndex([period], freq="M"))[0]
+        ax.axvline(when, color=DEADLINE_COLOR, lw=1.1, ls=(0, (1.5, 2.5)), zorder=4, gid="deadline")
+        x_pt = period.ordinal / max(n_months, 1) * width_pt  # only differences matter
+        wide = max(len(line) for line in text.split("\n")) * size * 0.62 + 8
+        level = level + 1 if x_pt - last_x < wide else 0
+        last_x = x_pt
+        if not text:
+            continue
+        lines = text.count("\n") + 1
+        ax.annotate(text, (when, 1.0), xycoords=("data", "axes fraction"),
+                    xytext=(4, -3 - level * (lines * size * 1.25 + 3)),
+                    textcoords="offset points", va="top", ha="left", fontsize=size,
+                    color="#333333", zorder=6,
+                    bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none",
+                          "alpha": 0.75})
+
+
+def _percent(p: float) -> str:
+    if 0 < p < 0.01:
+        return "<1 %"
+    if 0.99 < p < 1:
+        return ">99 %"
+    return f"{p * 100:.0f} %"
+
+
+def _short_style(ax: Axes, small: bool) -> None:
+    import matplotlib.dates as mdates
+
+    if small:
+        ax.xaxis.set_major_locator(mdates.YearLocator())
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+        ax.xaxis.set_minor_locator(mdates.MonthLocator(bymonth=7))
+        ax.tick_params(labelsize=10)
+        ax.yaxis.label.set_fontsize(11)
+
+
+def _panel(result: Result, ax: Axes, tid: str, variant: str, *, small: bool) -> float:
+    """Draw one panel; return the highest value drawn."""
+    assert result.bands is not None
+    b = result.bands
+    rows = b[(b.variant == variant) & (b.theater == tid)].sort_values("month")
+    x = plotting._dates(rows.month)
+    for lo, hi, label, amount in BANDS:
+        ax.fill_between(x, rows[lo].to_numpy(float), rows[hi].to_numpy(float), lw=0,
+                        color=mix(HUE, amount), label=label, zorder=2)
+    ax.plot(x, rows.p50.to_numpy(float), color=MEDIAN_COLOR, lw=2.2, label="median draw",
+            zorder=5)
+    top = float(rows.p95.max()) if len(rows) else 0.0
+    m = result.monthly
+    central = m[(m.variant == variant) & (m.theater == tid)].sort_values("month")
+    if len(central):
+        ax.plot(plotting._dates(central.month), central.troops.to_numpy(float),
+                color=CENTRAL_COLOR, lw=1.4, ls=(0, (5, 3)), zorder=6,
+                label="central run (each input at its central value)")
+        top = max(top, float(central.troops.max()))
+    return top
+
+
+def _legend_handles(ax: Axes) -> tuple[list[Any], list[str]]:
+    from matplotlib.lines import Line2D
+
+    handles, labels = ax.get_legend_handles_labels()
+    handles.append(Line2D([], [], color=DEADLINE_COLOR, lw=1.1, ls=(0, (1.5, 2.5))))
+    labels.append("calendar deadline (share of draws meeting it)")
+    return handles, labels
+
+
+def draw_fan(result: Result, ax: Any = None, theaters: Sequence[str] | None = None,
+             variants: Sequence[str] | None = None) -> list[Axes]:
+    """Fan chart of an ensemble: a panel per theater and variant.
+
+    Parameters
+    ----------
+    result : Result
+        An ensemble result (``result.bands`` set: ``sim.run(..., draws=N, seed=S)``).
+    ax : matplotlib Axes or sequence of Axes, optional
+        One axes per (theater, variant) panel, theater-major: every variant of
+        the first theater, then every variant of the next. A new figure (at
+        least 1600×1000 px, taller for many panels) when omitted.
+    theaters : sequence of str, optional
+        Theater ids (or site keys such as ``iraq/erbil``); default: every theater.
+    variants : sequence of str, optional
+        Variant names; default: every variant of the result.
+
+    Returns
+    -------
+    list of matplotlib.axes.Axes
+        The panels, theater-major.
+
+    Raises
+    ------
+    ValueError
+        The result is not an ensemble, a theater or variant is unknown, or ``ax``
+        does not hold one axes per panel.
+    """
+    if result.bands is None:
+        raise ValueError("a fan chart needs an ensemble: run with draws=N and seed=S")
+    names = _series(result, theaters)
+    chosen = _variants(result, variants)
+    fig: Figure | None = None
+    if ax is None:
+        fig, axes, tops = _new_figure(names, chosen)
+    else:
+        axes = _given_axes(ax, names, chosen)
+        tops = []
+    small = fig is not None and grid_shape(len(chosen))[1] > 1
+    rows, cols = grid_shape(len(chosen))
+    for t, tid in enumerate(names):
+        block = axes[t * len(chosen):(t + 1) * len(chosen)]
+        top = 0.0
+        for i, (v, a) in enumerate(zip(chosen, block, strict=True)):
+            top = max(top, _panel(result, a, tid, v, small=small))
+            if fig is not None:
+                plotting._style(a, "")
+                _panel_title(result, a, v, small=small)
+            else:
+                plotting._style(a, f"{plotting._theater_title(result, tid)} · {v}")
+            _short_style(a, small)
+            if fig is not None and i % cols != 0:
+                a.set_ylabel("")
+                a.tick_params(labelleft=False)
+        for a in block:
+            a.set_ylim(0, max(top * 1.18, 10))
+        for v, a in zip(chosen, block, strict=True):
+            _deadlines(result, result.plans[v], v, tid, a, small=small)
+        if fig is not None:
+            fig.text(0.02, tops[t] - 0.004, plotting._theater_title(result, tid),
+                     fontsize=17, fontweight="bold", va="top", ha="left")
+    if fig is not None:
+        _decorate(result, fig, axes[0], len(chosen))
+    else:
+        handles, labels = _legend_handles(axes[0])
+        axes[0].legend(handles, labels, loc="best", fontsize=9, frameon=False)
+    return axes
+
+
+def _panel_title(result: Result, ax: Axes, variant: str, *, small: bool) -> None:
+    """The variant's name in bold, its description in grey beneath it (two lines at most)."""
+    try:
+        text = result.scenario.describe(variant)
+    except (KeyError, AttributeError):
+        text = ""
+    lines = textwrap.wrap(text, 46 if small else 150, max_lines=2, placeholder=" …")
+    size = 9.5 if small else 11
+    if lines:
+        ax.annotate("\n".join(lines), (0, 1), xycoords="axes fraction", xytext=(0, 4),
+                    textcoords="offset points", va="bottom", ha="left", fontsize=size,
+                    color="#555555", linespacing=1.15)
+    pad = 6 + len(lines) * size * 1.2
+    ax.set_title(variant, loc="left", fontsize=12.5 if small else 14, fontweight="bold", pad=pad)
+
+
+def title_size(text: str, width_in: float = plotting.WIDTH_IN) -> float:
+    """A bold title's font size [pt]: 20, smaller for a long title so it fits the width."""
+    fits = width_in * 72 * 0.95 / (0.64 * 20)  # characters that fit at 20 pt
+    return max(12.0, min(20.0, 20.0 * fits / max(len(text), 1)))
+
+
+def _decorate(result: Result, fig: Figure, first: Axes, n_variants: int) -> None:
+    height = fig.get_figheight()
+    doc = result.scenario.doc
+    y = 1 - 0.28 / height
+    title = f"{doc.title}: range of outcomes"
+    fig.text(0.02, y, title, fontsize=title_size(title), fontweight="bold", va="top", ha="left")
+    draws = f"{result.draws:,}" if result.draws else "the"
+    fig.text(0.02, y - 0.46 / height,
+             f"Troops at the end of each month across {draws} random draws of the uncertain "
+             f"inputs, one panel per theater and reading of the plan (variant)"
+             f"{'' if n_variants == 1 else '; each theater shares one scale'}.",
+             fontsize=12.5, color="#333333", va="top", ha="left")
+    handles, labels = _legend_handles(first)
+    fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.02, y - 0.82 / height),
+               ncol=3, fontsize=11, frameon=False, handlelength=2.6, columnspacing=1.8)
+    note = plotting.footnote(result)
+    if result.draws:
+        note += (f"\nEnsemble of {result.draws:,} draws, seed {result.seed}; the same seed "
+                 "reproduces it."
+                 + (" Every variant sees the same draws." if n_variants > 1 else "")
+                 + " Percentiles are exact over the draws, not interpolated.")
+    fig.text(0.02, 0.12 / height, note, fontsize=9.5, color="#444444", va="bottom", ha="left")

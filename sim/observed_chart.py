@@ -1,0 +1,353 @@
+"""Charts of observed levels: the overlay on the envelope and fan charts, the
+conditioned fan's labels, and the backtest chart.
+
+Observations are drawn at the end of the month they are compared with (where
+the model's monthly value sits): a point as a dot, a range as a vertical bar
+with caps, "fewer than N" as a bar at N with an arrow pointing down, "more than
+N" with an arrow pointing up. Observations outside the chart's months are not
+drawn (``observed.csv`` lists them as out of range).
+
+Like :mod:`sim.fan`, this module draws through :mod:`sim.plotting` (Agg
+backend); every function takes axes and returns them, and none saves a file.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from sim import plotting
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from sim.backtest import Backtest
+    from sim.observed import Assessment, Observation, ObservationSet
+    from sim.results import Result
+
+COLOR = "#111111"
+EDGE = "white"
+KIND_LABELS = {"point": "reported level",
+               "range": "reported range",
+               "at most": "reported upper bound (\u201cfewer than\u201d)",
+               "at least": "reported lower bound (\u201cmore than\u201d)"}
+PROFILE_TITLES = {"linear": "linear", "step": "step (all at the deadline)",
+                  "front": "front-loaded", "back": "back-loaded", "s-curve": "S-curve"}
+
+
+def observations_of(result: Result, observed: Any = None) -> ObservationSet | None:
+    """The observations to draw: ``observed`` (an ObservationSet or an Assessment), else
+    those attached to ``result`` by :func:`sim.observed.attach`; None for none."""
+    if observed is False:
+        return None
+    source = observed if observed is not None else getattr(result, "observed", None)
+    if source is None:
+        return None
+    return getattr(source, "observations", source)
+
+
+def _x(o: Observation) -> Any:
+    return plotting._dates(pd.PeriodIndex([o.month_text], freq="M"))[0]
+
+
+def draw_observations(ax: Axes, observations: Sequence[Observation], series: str,
+                      months: Sequence[str] | None = None) -> float:
+    """Draw the observations of ``series`` (a theater or site key) on ``ax``.
+
+    ``months`` (``YYYY-MM``, first and last) limits them to the chart's months.
+    Returns the highest value drawn (0 when none), for the y-axis limit.
+    """
+    top = 0.0
+    first = last = None
+    if months:
+        first, last = months[0], months[-1]
+    for o in observations:
+        if o.theater != series:
+            continue
+        if first is not None and not first <= o.month_text <= str(last):
+            continue
+        x = _x(o)
+        kind = o.kind
+        if kind == "point":
+            assert o.low is not None
+            ax.plot([x], [o.low], ls="none", marker="o", ms=8.5, mfc=COLOR, mec=EDGE, mew=1.4,
+                    zorder=9, label="_nolegend_")
+            top = max(top, o.low)
+        elif kind == "range":
+            assert o.low is not None and o.high is not None
+            ax.plot([x, x], [o.low, o.high], color=COLOR, lw=3, solid_capstyle="butt",
+                    zorder=9, label="_nolegend_")
+            for y in (o.low, o.high):
+                ax.plot([x], [y], ls="none", marker="_", ms=13, mew=3, color=COLOR, zorder=9,
+                        label="_nolegend_")
+            top = max(top, o.high)
+        else:
+            bound = o.high if kind == "at most" else o.low
+            assert bound is not None
+            ax.plot([x], [bound], ls="none", marker="_", ms=15, mew=3, color=COLOR, zorder=9,
+                    label="_nolegend_")
+            ax.annotate("", xy=(x, bound), xytext=(0, -30 if kind == "at most" else 30),
+                        textcoords="offset points", zorder=9,
+                        arrowprops={"arrowstyle": "<|-,head_length=0.55,head_width=0.35",
+                                    "color": COLOR, "lw": 2.4, "shrinkA": 0, "shrinkB": 0})
+            top = max(top, bound * (1.0 if kind == "at most" else 1.15))
+    return top
+
+
+def legend_handles(kinds: Sequence[str]) -> tuple[list[Any], list[str]]:
+    """Legend entries for the kinds of observation drawn."""
+    from matplotlib.lines import Line2D
+
+    handles: list[Any] = []
+    labels: list[str] = []
+    for kind in ("point", "range", "at most", "at least"):
+        if kind not in kinds:
+            continue
+        if kind == "point":
+            h = Line2D([], [], ls="none", marker="o", ms=8.5, mfc=COLOR, mec=EDGE, mew=1.4)
+        elif kind == "range":
+            h = Line2D([], [], ls="none", marker="|", ms=16, mew=3, color=COLOR)
+        else:
+            h = Line2D([], [], ls="none", marker="v" if kind == "at most" else "^", ms=9,
+                       color=COLOR)
+        handles.append(h)
+        labels.append(KIND_LABELS[kind])
+    return handles, labels
+
+
+def _kinds(observations: Sequence[Observation], series: Sequence[str],
+           months: Sequence[str] | None) -> list[str]:
+    out = []
+    for o in observations:
+        if o.theater in series and (not months or months[0] <= o.month_text <= months[-1]):
+            out.append(o.kind)
+    return out
+
+
+def add_to_panel(ax: Axes, result: Result, series: str, observed: Any = None, *,
+                 legend: Sequence[str] | None = None) -> float:
+    """Draw the observations of ``series`` on one envelope panel (before its y-limit is
+    set); with ``legend`` (the series of every panel), add their legend entries to
+    ``ax``. Returns the highest value drawn."""
+    obs = observations_of(result, observed)
+    if obs is None:
+        return 0.0
+    plan = next(iter(result.plans.values()))
+    months = plan.months
+    top = draw_observations(ax, obs.items, series, months)
+    if legend is not None:
+        handles, labels = legend_handles(_kinds(obs.items, legend, months))
+        for h, label in zip(handles, labels, strict=True):
+            h.set_label(label)
+            ax.add_line(h)
+    return top
+
+
+def add_to_fan(axes: Sequence[Axes], result: Result, series: Sequence[str],
+               variants: Sequence[str], observed: Any = None) -> Sequence[Axes]:
+    """Draw the observations on a fan chart's panels (theater-major, one per variant),
+    raise each panel's y-limit to show them, and add a legend for them."""
+    obs = observations_of(result, observed)
+    if obs is None or not len(obs):
+        return axes
+    plan = next(iter(result.plans.values()))
+    months = plan.months
+    kinds = _kinds(obs.items, series, months)
+    if not kinds:
+        return axes
+    k = len(variants)
+    for t, name in enumerate(series):
+        block = axes[t * k:(t + 1) * k]
+        top = 0.0
+        for a in block:
+            top = max(top, draw_observations(a, obs.items, name, months))
+        for a in block:
+            lo, hi = a.get_ylim()
+            if top * 1.1 > hi:
+                a.set_ylim(lo, top * 1.12)
+    handles, labels = legend_handles(kinds)
+    fig = axes[0].figure
+    if len(axes) == k * len(series) and fig is not None and fig.legends:
+        fig.legend(handles, labels, loc="upper right", bbox_to_anchor=(0.985, 0.995),
+                   fontsize=11, frameon=False, title="observed (drawn at month end)",
+                   title_fontsize=11, alignment="left")
+    else:
+        axes[0].legend(handles, labels, loc="upper right", fontsize=9, frameon=False)
+    return axes
+
+
+def mark_conditioned(axes: Sequence[Axes], cond: Result, assessment: Assessment) -> None:
+    """Label a conditioned fan: the title says so, each panel gives the share kept."""
+    c = assessment.conditioned
+    if c is None:
+        return
+    fig = axes[0].figure
+    for text in fig.texts:
+        s = text.get_text()
+        if s.endswith(": range of outcomes"):
+            text.set_text(s + ", conditioned on what was observed")
+        elif s.startswith("Troops at the end of each month across"):
+            n_obs = int((assessment.table[assessment.table.variant == cond.variants[0]]
+                         .status == "scored").sum())
+            text.set_text(
+                f"Only the draws whose level is within {assessment.tolerance} of every one of "
+                f"the {n_obs} observations in range (of {c.draws:,} draws per variant); "
+                "the share kept is in each panel.")
+    n_series = max(len(axes) // max(len(cond.variants), 1), 1)
+    for t in range(n_series):
+        for v, a in zip(cond.variants, axes[t * len(cond.variants):(t + 1) * len(cond.variants)],
+                        strict=False):
+            kept = c.kept[v]
+            a.annotate(f"kept {kept:,} of {c.draws:,} draws ({100 * kept / c.draws:.1f} %)",
+                       (0.01, 0.03), xycoords="axes fraction", fontsize=10, color="#7a1f1f",
+                       fontweight="bold", zorder=10,
+                       bbox={"boxstyle": "square,pad=0.2", "fc": "white", "ec": "none",
+                             "alpha": 0.8})
+    if c.empty:
+        fig.text(0.98, 0.006, "No draw of " + ", ".join(c.empty) + " fits every observation; "
+                 "left out.", ha="right", va="bottom", fontsize=10, color="#7a1f1f")
+
+
+# ---------------------------------------------------------------- the backtest chart
+
+
+def draw_backtest(bt: Backtest) -> list[Axes]:
+    """Observations over each profile's projected path: a panel per profile (one row of
+    panels per observed theater), lines per variant, and the MAE of each profile and
+    variant as bars. Returns the axes (profile panels first, the MAE panel last)."""
+    from sim.schema import PROFILES
+
+    plt = plotting._pyplot()
+    obs = bt.observations.items
+    months = sorted(set(bt.paths.month.astype(str)))
+    series = [s for s in dict.fromkeys(o.theater for o in obs)
+              if s in set(bt.paths.theater) and any(
+                  o.theater == s and months[0] <= o.month_text <= months[-1] for o in obs)]
+    colors = plotting.variant_colors(bt.variants)
+    if len(series) == 1:
+        fig, grid = plt.subplots(2, 3, figsize=(plotting.WIDTH_IN, plotting.HEIGHT_IN + 1.2),
+                                 dpi=plotting.DPI, sharex=False, squeeze=False)
+        panels = [(series[0], p, grid[i // 3][i % 3]) for i, p in enumerate(PROFILES)]
+        summary = grid[1][2]
+    else:
+        rows = len(series) + 1
+        fig = plt.figure(figsize=(plotting.WIDTH_IN, max(plotting.HEIGHT_IN, 3.4 * rows + 2)),
+                         dpi=plotting.DPI)
+        gs = fig.add_gridspec(rows, len(PROFILES))
+        panels = [(s, p, fig.add_subplot(gs[r, c])) for r, s in enumerate(series)
+                  for c, p in enumerate(PROFILES)]
+        summary = fig.add_subplot(gs[rows - 1, :])
+    paths = bt.paths
+    table = bt.table
+    best = bt.best()
+    tops: dict[str, float] = {}
+    for s, profile, ax in panels:
+        rows_ = paths[(paths.theater == s) & (paths.profile == profile)]
+        for v in bt.variants:
+            r = rows_[rows_.variant == v]
+            ax.plot(plotting._dates(r.month), r.troops.to_numpy(float), color=colors[v],
+                    lw=2.2, label=v, zorder=3)
+        tops[s] = max(tops.get(s, 0.0), float(rows_.troops.max()) if len(rows_) else 0.0,
+                      draw_observations(ax, obs, s, months))
+        _backtest_style(ax)
+        t = table[table.profile == profile]
+        lines = [f"{v}: MAE {_n(t[t.variant == v].mae.iloc[0])}" for v in bt.variants]
+        is_best = profile == best.profile
+        title = PROFILE_TITLES.get(profile, profile)
+        if len(series) > 1:
+            title = f"{plotting._theater_title(_FakeResult(bt), s)} · {title}"
+        ax.set_title(title + ("  \u2605 best fit" if is_best else ""), loc="left",
+                     fontsize=13.5, fontweight="bold", color="#7a1f1f" if is_best else "black")
+        ax.annotate("\n".join(lines), (0.98, 0.97), xycoords="axes fraction", ha="right",
+                    va="top", fontsize=9.5, color="#333333", linespacing=1.3,
+                    bbox={"boxstyle": "square,pad=0.3", "fc": "white", "ec": "#dddddd",
+                          "alpha": 0.9})
+    for s, _p, ax in panels:
+        ax.set_ylim(0, max(tops[s] * 1.12, 10))
+    _mae_bars(summary, bt, colors)
+    sc = bt.scenario
+    fig.suptitle(f"{sc.title}: which drawdown profile fits what happened?", x=0.04, ha="left",
+                 y=0.985, fontsize=18, fontweight="bold")
+    fig.text(0.04, 0.935,
+             "Each panel applies one profile to every milestone of every variant (lines, at "
+             "month ends); black marks are the reported levels, compared with the month-end "
+             "level of the month they fall in.", fontsize=11.5, color="#333333")
+    handles, labels = panels[0][2].get_legend_handles_labels()
+    kh, kl = legend_handles(_kinds(obs, series, months))
+    fig.legend(handles + kh, labels + kl, loc="upper left", bbox_to_anchor=(0.04, 0.93),
+               ncol=min(len(handles) + len(kh), 7), fontsize=10.5, frameon=False,
+               handlelength=2.2, columnspacing=1.5)
+    note = (f"Best fit: {best.profile} ({best.variant}), MAE {_n(best.mae)} troops, MAPE "
+            f"{best.mape:.1f} %, max error {_n(best.max_error)} troops over "
+            f"{int(best.months_compared)} months. Error = distance from the projected level "
+            "to the observed range (0 inside it).\n"
+            f"Observations: {len(bt.observations)} reported levels from "
+            f"{_short(bt.observations.origin)} (sources in the file). As of {sc.doc.as_of}. "
+            "forcesim backtest, not a forecast of record.")
+    fig.text(0.04, 0.012, note, fontsize=9.5, color="#444444", va="bottom")
+    fig.subplots_adjust(left=0.06, right=0.98, top=0.855, bottom=0.11, hspace=0.42,
+                        wspace=0.16)
+    return [a for _, _, a in panels] + [summary]
+
+
+class _FakeResult:
+    """Just enough of a Result for :func:`sim.plotting._theater_title`."""
+
+    def __init__(self, bt: Backtest) -> None:
+        self.scenario = bt.scenario
+
+
+def _n(x: float) -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:,.0f}"
+
+
+def _short(origin: str) -> str:
+    from pathlib import Path
+
+    return Path(origin.removesuffix(" (observations)")).name
+
+
+def _backtest_style(ax: Axes) -> None:
+    import matplotlib.dates as mdates
+    from matplotlib.ticker import FuncFormatter
+
+    ax.set_ylabel("troops", fontsize=11)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.grid(axis="y", color="#dddddd", lw=0.8)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
+    ax.tick_params(labelsize=10)
+
+
+def _mae_bars(ax: Axes, bt: Backtest, colors: dict[str, str]) -> None:
+    import numpy as np
+
+    from sim.schema import PROFILES
+
+    t = bt.table
+    k = len(bt.variants)
+    width = 0.8 / max(k, 1)
+    x = np.arange(len(PROFILES))
+    best = bt.best()
+    for j, v in enumerate(bt.variants):
+        vals = [float(t[(t.profile == p) & (t.variant == v)].mae.iloc[0]) for p in PROFILES]
+        pos = x - 0.4 + width * (j + 0.5)
+        ax.bar(pos, vals, width * 0.92, color=colors[v], label=v, zorder=3)
+        for p, xv, val in zip(PROFILES, pos, vals, strict=True):
+            if p == best.profile and v == best.variant:
+                ax.annotate("\u2605", (xv, val), xytext=(0, 2), textcoords="offset points",
+                            ha="center", va="bottom", fontsize=14, color="#7a1f1f")
+    ax.set_xticks(x, [PROFILE_TITLES.get(p, p).split(" (")[0] for p in PROFILES], fontsize=10)
+    ax.set_title("mean absolute error by profile (lower is better)", loc="left",
+                 fontsize=13.5, fontweight="bold")
+    ax.set_ylabel("MAE, troops", fontsize=11)
+    from matplotlib.ticker import FuncFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.grid(axis="y", color="#dddddd", lw=0.8, zorder=0)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_ylim(0, max(float(np.nanmax(t.mae.to_numpy(float))) * 1.15, 1))

@@ -1,0 +1,176 @@
+"""Shared helpers: a minimal valid scenario, builders for variations of it, and
+small readers for what a run produces.
+
+Scenario files are written into ``tmp_path``; nothing touches the network or
+the repository's own files.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("MPLBACKEND", "Agg")  # before anything imports matplotlib
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+SCENARIOS_DIR = REPO / "scenarios"
+DEFAULT_SCENARIO = SCENARIOS_DIR / "iraq-syria-2024.yaml"
+
+# The smallest scenario the loader accepts with a milestone in it. Tests that
+# need a bad file change one line of this text and look the line up with
+# ``line_of`` so that the expected position never drifts.
+MINIMAL_YAML = """\
+id: mini
+title: Minimal scenario
+as_of: 2024-01
+calendar:
+  start: 2024-01
+  end: 2024-12
+announcement:
+  expected: 2024-01
+theaters:
+  alpha:
+    initial: 1000
+milestones:
+  alpha-out:
+    theater: alpha
+    deadline: 2024-11
+    target:
+      level: 0
+"""
+
+
+def minimal_doc() -> dict[str, Any]:
+    """MINIMAL_YAML as a plain dict (a fresh copy each call)."""
+    return yaml.safe_load(MINIMAL_YAML)
+
+
+def merged(base: Any, over: Any) -> Any:
+    """``over`` deep-merged onto ``base``; a ``None`` value deletes the key."""
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = copy.deepcopy(base)
+        for k, v in over.items():
+            if v is None:
+                out.pop(k, None)
+            else:
+                out[k] = merged(out.get(k), v) if k in out else copy.deepcopy(v)
+        return out
+    return copy.deepcopy(over)
+
+
+def make_doc(**changes: Any) -> dict[str, Any]:
+    """The minimal document with top-level keys deep-merged (``None`` deletes).
+
+    ``milestones=...`` and ``theaters=...`` replace the minimal ones whole,
+    since a test that states them means exactly those.
+    """
+    doc = minimal_doc()
+    for key in ("milestones", "theaters", "residuals", "variants"):
+        if key in changes:
+            doc.pop(key, None)
+    return merged(doc, changes)
+
+
+def dump(doc: dict[str, Any]) -> str:
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+
+
+def line_of(text: str, needle: str, nth: int = 1) -> int:
+    """1-based line number of the ``nth`` line containing ``needle``."""
+    hits = [i for i, line in enumerate(text.splitlines(), 1) if needle in line]
+    assert len(hits) >= nth, f"{needle!r} not found {nth} times in the test's YAML"
+    return hits[nth - 1]
+
+
+def col_of(text: str, needle: str, nth: int = 1) -> int:
+    """1-based column where ``needle`` starts on the line ``line_of`` finds."""
+    line = text.splitlines()[line_of(text, needle, nth) - 1]
+    return line.index(needle) + 1
+
+
+def located(file: str | Path, line: int | None, col: int | None, path: str,
+            expected: str = "", found: str = "") -> str:
+    """A regex for the one-line error ``FILE:LINE:COL: key.path: expected …, found …``.
+
+    ``line``/``col`` of None match any number; ``expected``/``found`` are
+    regex fragments that must appear in their part of the message.
+    """
+    num = r"\d+"
+    return (
+        "^" + re.escape(str(file))
+        + ":" + (str(line) if line is not None else num)
+        + ":" + (str(col) if col is not None else num)
+        + ": " + re.escape(path) + ": expected .*" + expected + ".*, found .*" + found
+        + r".*$"
+    )
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Callable[..., Path]:
+    """``write(text_or_bytes_or_dict, name="scenario.yaml") -> Path`` in ``tmp_path``."""
+
+    def _write(content: str | bytes | dict[str, Any] = MINIMAL_YAML,
+               name: str = "scenario.yaml") -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, dict):
+            content = dump(content)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        return path
+
+    return _write
+
+
+@pytest.fixture
+def project(write: Callable[..., Path]) -> Callable[..., Any]:
+    """``project(doc, variant=None) -> Projection`` for a scenario document (dict or text)."""
+
+    def _project(doc: dict[str, Any] | str, variant: str | None = None) -> Projection:
+        import sim
+
+        path = write(doc)
+        result = sim.run(sim.load_scenario(path), [variant] if variant else None)
+        return Projection(result, variant or result.variants[0])
+
+    return _project
+
+
+class Projection:
+    """One variant's run, read the way the tests want it."""
+
+    def __init__(self, result: Any, variant: str) -> None:
+        self.result = result
+        self.variant = variant
+        monthly = result.monthly[result.monthly.variant == variant]
+        self.months = [str(m) for m in monthly[monthly.theater == monthly.theater.iloc[0]].month]
+        self.levels: dict[str, list[int]] = {
+            name: [int(v) for v in rows.troops]
+            for name, rows in monthly.groupby("theater", sort=False)
+        }
+        ms = result.milestones[result.milestones.variant == variant]
+        self.milestones = {r.milestone: r for r in ms.itertuples(index=False)}
+
+    def at(self, theater: str, month: str) -> int:
+        return self.levels[theater][self.months.index(month)]
+
+    def __getitem__(self, theater: str) -> list[int]:
+        return self.levels[theater]
+
+
+@pytest.fixture(autouse=True)
+def _close_figures() -> Any:
+    """Close every matplotlib figure a test opened (warnings are errors here)."""
+    yield
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")

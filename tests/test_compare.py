@@ -1,0 +1,184 @@
+"""Paired variants (sim.compare, `forcesim compare`): exact distributions of B − A
+over common random numbers, the chart, the files, the errors."""
+
+from __future__ import annotations
+
+import json
+import math
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from conftest import DEFAULT_SCENARIO
+
+import sim
+from sim.cli import main
+from sim.compare import COMPARE_COLUMNS, compare
+from sim.draws import Draws
+from sim.ensemble import PERCENTILES
+from sim.output import write_csv
+from sim.stepper import step
+
+N, SEED = 400, 11
+
+
+@pytest.fixture(scope="module")
+def scenario() -> Any:
+    return sim.load_scenario(DEFAULT_SCENARIO)
+
+
+def _paired(scenario: Any, a: str, b: str, n: int, seed: int, theater: str
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Levels of ``theater`` under A and B, draw by draw, stepped directly (one chunk)."""
+    pa, pb = scenario.plan(a), scenario.plan(b)
+    oa = step(pa, Draws(seed).take(pa, n))
+    ob = step(pb, Draws(seed).take(pb, n))
+    return (oa.theaters[:, pa.theaters.index(theater), :].astype(np.int64),
+            ob.theaters[:, pb.theaters.index(theater), :].astype(np.int64))
+
+
+def test_compare_of_a_variant_with_itself_gives_all_zero_differences(scenario: Any) -> None:
+    table = compare(scenario, "slip-3", "slip-3", N, SEED).table
+    assert list(table.columns) == COMPARE_COLUMNS
+    stats = ["mean", "min", *[f"p{q:02d}" for q in PERCENTILES], "max"]
+    assert (table[stats] == 0).all().all()
+    assert (table.p_b_greater == 0).all() and (table.p_b_less == 0).all()
+
+
+def test_compare_percentiles_are_exact_over_the_per_draw_differences(scenario: Any) -> None:
+    table = compare(scenario, "on-time", "slip-6-moving", N, SEED).table
+    la, lb = _paired(scenario, "on-time", "slip-6-moving", N, SEED, "iraq")
+    diff = np.sort(lb - la, axis=0)
+    rows = table[table.theater == "iraq"].reset_index(drop=True)
+    for q in PERCENTILES:
+        k = max(math.ceil(q * N / 100), 1) - 1  # smallest value with >= q % at or below
+        assert list(rows[f"p{q:02d}"]) == list(diff[k])
+    assert list(rows["min"]) == list(diff[0]) and list(rows["max"]) == list(diff[-1])
+    assert np.allclose(rows["mean"], diff.mean(axis=0), atol=5e-4)
+    assert list(rows.p_b_greater) == list(np.round((diff > 0).mean(axis=0), 6))
+    assert list(rows.p_b_less) == list(np.round((diff < 0).mean(axis=0), 6))
+
+
+def test_slip_6_never_has_fewer_troops_in_iraq_than_on_time_and_more_before_phase_one(
+        scenario: Any) -> None:
+    # the model, draw by draw: departures start later and the calendar deadlines
+    # hold, so slip-6 keeps at least as many troops in every draw and month ...
+    la, lb = _paired(scenario, "on-time", "slip-6", N, SEED, "iraq")
+    assert (lb >= la).all()
+    plan = scenario.plan("slip-6")
+    phase_1 = next(m.month for m in plan.milestones if m.id == "iraq-phase-1")
+    # ... strictly more in every draw between the start and the phase-1 deadline,
+    # and the same from that deadline on
+    assert (lb[:, 1:phase_1] > la[:, 1:phase_1]).all()
+    assert (lb[:, phase_1:] == la[:, phase_1:]).all()
+    # and the paired summary says the same
+    table = compare(scenario, "on-time", "slip-6", N, SEED).table
+    iraq = table[table.theater == "iraq"].reset_index(drop=True)
+    assert (iraq["min"] >= 0).all() and (iraq.p_b_less == 0).all()
+    assert (iraq.p_b_greater[1:phase_1] == 1).all()
+    assert (iraq.p_b_greater[phase_1:] == 0).all() and (iraq["max"][phase_1:] == 0).all()
+    syria = table[table.theater == "syria"]
+    assert (syria[["min", "max"]] == 0).all().all()
+
+
+def test_compare_mean_is_the_difference_of_the_ensemble_means_with_the_same_draws(
+        scenario: Any) -> None:
+    run = sim.run(scenario, ["on-time", "residual"], draws=N, seed=SEED)
+    b = run.bands
+    mean_a = b[(b.variant == "on-time") & (b.theater == "iraq")]["mean"].to_numpy()
+    mean_b = b[(b.variant == "residual") & (b.theater == "iraq")]["mean"].to_numpy()
+    table = compare(scenario, "on-time", "residual", N, SEED).table
+    got = table[table.theater == "iraq"]["mean"].to_numpy()
+    assert np.allclose(got, mean_b - mean_a, atol=2e-3)
+
+
+def test_compare_output_bytes_are_identical_across_chunk_sizes(scenario: Any,
+                                                               tmp_path: Path) -> None:
+    paths = []
+    for chunk in (7, 64, 10_000):
+        path = tmp_path / f"chunk-{chunk}.csv"
+        write_csv(compare(scenario, "on-time", "slip-6-moving", N, SEED, chunk=chunk).table, path)
+        paths.append(path)
+    assert len({p.read_bytes() for p in paths}) == 1
+
+
+def test_compare_cli_writes_csv_png_and_run_json_the_same_for_any_chunk(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    args = ["compare", str(DEFAULT_SCENARIO), "--variant", "on-time", "--variant", "slip-6",
+            "--draws", "200", "--seed", "5"]
+    first = runner.invoke(main, args)
+    assert first.exit_code == 0, first.output
+    out = tmp_path / "out" / "iraq-syria-2024" / "compare-on-time-vs-slip-6"
+    assert sorted(p.name for p in out.iterdir()) == ["compare.csv", "compare.png", "run.json"]
+    assert "P(B>A)" in first.stdout
+    header = (out / "compare.csv").read_text().splitlines()[0]
+    assert header == ",".join(COMPARE_COLUMNS)
+    record = json.loads((out / "run.json").read_text())
+    assert record["ensemble"]["draws"] == 200 and record["ensemble"]["seed"] == 5
+    assert record["compare"]["a"] == "on-time" and record["compare"]["b"] == "slip-6"
+    before = {n: (out / n).read_bytes() for n in ("compare.csv", "compare.png")}
+    again = runner.invoke(main, [*args, "--chunk", "13", "--out", "other", "--quiet"])
+    assert again.exit_code == 0, again.output
+    assert "P(B>A)" not in again.stdout
+    for name, data in before.items():
+        assert (tmp_path / "other" / name).read_bytes() == data, name
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--variant", "on-time"], "exactly two --variant"),
+    (["--variant", "on-time", "--variant", "slip-6", "--variant", "slip-3"],
+     "exactly two --variant"),
+    (["--variant", "on-time", "--variant", "slip6"], "did you mean 'slip-6'"),
+    (["--variant", "on-time", "--variant", "slip-6", "--no-draws"], "--draws N and --seed S"),
+    (["--variant", "on-time", "--variant", "slip-6", "--draws", "10", "--no-seed"], "--seed"),
+    (["--variant", "on-time", "--variant", "slip-6", "--draws", "0"], "number of draws"),
+    (["--variant", "on-time", "--variant", "slip-6", "--draws", "-3"], "number of draws"),
+    (["--variant", "on-time", "--variant", "slip-6", "--draws", "lots"], "whole number"),
+    (["--variant", "on-time", "--variant", "slip-6", "--seed", "x"], "whole number as the seed"),
+])
+def test_compare_cli_errors_exit_2_with_one_line(args: list[str], fragment: str,
+                                                 tmp_path: Path) -> None:
+    argv = ["compare", str(DEFAULT_SCENARIO), "--out", str(tmp_path / "out")]
+    argv += [a for a in args if not a.startswith("--no-")]
+    if "--draws" not in args and "--no-draws" not in args:
+        argv += ["--draws", "10"]
+    if "--seed" not in args and "--no-seed" not in args and "--no-draws" not in args:
+        argv += ["--seed", "1"]
+    result = CliRunner().invoke(main, argv)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("forcesim: error: ")
+    assert fragment in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_compare_memory_does_not_grow_with_the_number_of_draws(scenario: Any) -> None:
+    peaks = []
+    for n in (2_000, 20_000):
+        tracemalloc.start()
+        compare(scenario, "on-time", "slip-6", n, SEED, chunk=1_000)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    assert peaks[1] < peaks[0] * 1.25
+
+
+def test_compare_python_api_returns_table_and_plot(tmp_path: Path) -> None:
+    from sim import plotting
+
+    cmp = compare(DEFAULT_SCENARIO, "on-time", "slip-6", 100, 3)
+    assert "slip-6 − on-time" in repr(cmp)
+    axes = cmp.plot()
+    assert len(axes) == 4  # a fan and a probability panel per theater
+    assert any(line.get_gid() == "deadline" for line in axes[0].get_lines())
+    fig = axes[0].figure
+    assert fig.get_size_inches()[0] * fig.dpi >= 1600
+    plt = plotting._pyplot()
+    _, two = plt.subplots(2, 1)
+    assert cmp.plot(ax=two) == list(two)
+    with pytest.raises(ValueError, match="expected 2 axes"):
+        cmp.plot(ax=[two[0], two[1], two[0]])

@@ -1,0 +1,150 @@
+"""The ensemble fan chart (sim.fan.draw_fan): small multiples, nested bands,
+median, central run, deadlines, a readable layout."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import DEFAULT_SCENARIO
+
+import sim
+from sim import plotting
+from sim.fan import BANDS, draw_fan
+
+DRAWS, SEED = 300, 7
+
+
+@pytest.fixture(scope="module")
+def result() -> Any:
+    return sim.run(sim.load_scenario(DEFAULT_SCENARIO), draws=DRAWS, seed=SEED)
+
+
+def _theaters(result: Any) -> list[str]:
+    return list(next(iter(result.plans.values())).theaters)
+
+
+def _median_line(ax: Any) -> Any:
+    return next(line for line in ax.get_lines() if line.get_label() == "median draw")
+
+
+def _x_months(line: Any) -> list[str]:
+    import matplotlib.dates as mdates
+
+    return [pd.Timestamp(mdates.num2date(x)).strftime("%Y-%m") for x in line.get_xdata(orig=False)]
+
+
+def test_fan_chart_has_three_nested_bands_median_and_dashed_central_run_in_every_panel(
+        result: Any) -> None:
+    from matplotlib.collections import PolyCollection
+
+    axes = draw_fan(result)
+    theaters = _theaters(result)
+    assert len(axes) == len(theaters) * len(result.variants)
+    for (tid, variant), ax in zip(itertools.product(theaters, result.variants), axes,
+                                  strict=True):
+        bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+        assert [c.get_label() for c in bands] == [label for _, _, label, _ in BANDS]
+        # the shading lightens as the band widens: 90 % lightest, 50 % darkest
+        lightness = [float(np.mean(c.get_facecolor()[0][:3])) for c in bands]
+        assert lightness[0] > lightness[1] > lightness[2]
+        rows = result.bands[(result.bands.variant == variant) & (result.bands.theater == tid)]
+        median = _median_line(ax)
+        assert list(median.get_ydata()) == list(rows.p50.astype(float))
+        assert median.get_linestyle() == "-"
+        central = next(line for line in ax.get_lines() if line.get_label().startswith("central"))
+        assert central.get_linestyle() == "--"
+        m = result.monthly
+        expected = m[(m.variant == variant) & (m.theater == tid)].troops.astype(float)
+        assert list(central.get_ydata()) == list(expected)
+        assert _x_months(median)[0] == str(rows.month.iloc[0])
+
+
+def test_fan_chart_is_at_least_1600_by_1000_px_and_grows_with_the_number_of_panels(
+        result: Any) -> None:
+    many = draw_fan(result)[0].figure
+    one = draw_fan(result, variants=["on-time"])[0].figure
+    for fig in (many, one):
+        w, h = fig.get_size_inches() * fig.dpi
+        assert w >= 1600 and h >= 1000
+    assert many.get_size_inches()[1] > one.get_size_inches()[1]
+
+
+def test_fan_panels_of_one_theater_share_the_y_axis_and_wrap_into_rows(result: Any) -> None:
+    axes = draw_fan(result)
+    n = len(result.variants)
+    for t in range(len(_theaters(result))):
+        block = axes[t * n:(t + 1) * n]
+        assert len({a.get_ylim() for a in block}) == 1
+        assert len({round(a.get_position().x0, 4) for a in block}) <= 4  # at most 4 columns
+        assert len({round(a.get_position().y0, 4) for a in block}) >= 2  # 7 variants wrap
+
+
+def test_fan_marks_the_scenarios_calendar_deadlines_as_dotted_verticals(result: Any) -> None:
+    axes = draw_fan(result, variants=["on-time"])
+    doc = result.scenario.doc
+    for tid, ax in zip(_theaters(result), axes, strict=True):
+        expected = sorted({m.deadline for m in doc.milestones.values()
+                           if isinstance(m.deadline, str) and m.theater.split("/")[0] == tid})
+        verticals = [line for line in ax.get_lines() if line.get_gid() == "deadline"]
+        assert all(v.get_linestyle() != "-" and len(set(v.get_xdata())) == 1 for v in verticals)
+        assert sorted(_x_months(v)[0] for v in verticals) == expected
+
+
+def test_fan_labels_each_deadline_with_the_share_of_draws_meeting_it(result: Any) -> None:
+    ax = draw_fan(result, theaters=["iraq"], variants=["slip-6-moving"])[0]
+    labels = [t.get_text() for t in ax.texts if "met" in t.get_text()]
+    ms = result.milestones[result.milestones.variant == "slip-6-moving"]
+    assert len(labels) == len(ms)
+    assert all(label.endswith(f"met {p * 100:.0f} %") for label, p in zip(labels, ms.p_met,
+                                                                           strict=True))
+
+
+def test_fan_text_does_not_overlap_between_panels(result: Any) -> None:
+    axes = draw_fan(result)
+    fig = axes[0].figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    boxes = []
+    for i, ax in enumerate(axes):
+        for text in [ax.title, *ax.texts]:
+            if text.get_text():
+                boxes.append((i, text.get_text(), text.get_window_extent(renderer)))
+    for (i, a, box_a), (j, b, box_b) in itertools.combinations(boxes, 2):
+        assert not box_a.overlaps(box_b), f"{a!r} (panel {i}) overlaps {b!r} (panel {j})"
+
+
+def test_fan_draws_into_given_axes_one_per_theater_and_variant(result: Any) -> None:
+    plt = plotting._pyplot()
+    fig, grid = plt.subplots(2, 2)
+    axes = result.plot(ax=grid, variants=["on-time", "slip-6"])
+    assert axes == list(grid.ravel())
+    assert all(a.get_title(loc="left") for a in axes)
+    with pytest.raises(ValueError, match=r"expected 4 axes, one per \(theater, variant\)"):
+        draw_fan(result, ax=grid[0], variants=["on-time", "slip-6"])
+
+
+def test_fan_refuses_unknown_names_and_a_deterministic_result(result: Any) -> None:
+    with pytest.raises(ValueError, match="unknown variant 'nope'"):
+        draw_fan(result, variants=["nope"])
+    with pytest.raises(ValueError, match="unknown theater 'mars'"):
+        draw_fan(result, theaters=["mars"])
+    plain = sim.run(result.scenario, ["on-time"])
+    with pytest.raises(ValueError, match="needs an ensemble"):
+        draw_fan(plain)
+
+
+def test_fan_png_is_written_by_an_ensemble_run(tmp_path: Any) -> None:
+    from PIL import Image
+
+    from sim.output import write_run
+
+    small = sim.run(sim.load_scenario(DEFAULT_SCENARIO), ["on-time", "slip-6"], draws=50, seed=1)
+    files = write_run(small, tmp_path / "run", argv=["forcesim", "run"])
+    fan = tmp_path / "run" / "fan.png"
+    assert fan in files
+    with Image.open(fan) as im:
+        assert im.size[0] >= 1600 and im.size[1] >= 1000

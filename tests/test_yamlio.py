@@ -1,0 +1,231 @@
+"""sim.yamlio: safe YAML with positions. Every refusal is one located ScenarioError."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pytest
+from conftest import MINIMAL_YAML, col_of, line_of, located
+
+from sim.errors import ScenarioError
+from sim.loader import load_scenario
+from sim.yamlio import MAX_BYTES, MAX_DEPTH, dotted, parse_yaml, read_yaml
+
+
+def test_plain_yaml_is_read_as_plain_data():
+    data, _ = parse_yaml(MINIMAL_YAML, "s.yaml")
+    assert data["theaters"] == {"alpha": {"initial": 1000}}
+    assert data["calendar"] == {"start": "2024-01", "end": "2024-12"}
+
+
+def test_every_value_and_key_keeps_its_line_and_column():
+    _, pos = parse_yaml(MINIMAL_YAML, "s.yaml")
+    assert pos.file == "s.yaml"
+    where = (line_of(MINIMAL_YAML, "initial: 1000"), col_of(MINIMAL_YAML, "1000"))
+    assert pos.values[("theaters", "alpha", "initial")] == where
+    assert pos.keys[("theaters", "alpha", "initial")] == (where[0], col_of(MINIMAL_YAML, "initial"))
+
+
+def test_position_of_an_absent_key_falls_back_to_its_nearest_parent():
+    _, pos = parse_yaml(MINIMAL_YAML, "s.yaml")
+    assert pos.find(("theaters", "alpha", "sites", "x")) == pos.values[("theaters", "alpha")]
+
+
+def test_key_paths_read_with_dots_and_list_indices():
+    assert dotted(("sources", 0, "id")) == "sources[0].id"
+    assert dotted(("theaters", "iraq", "initial")) == "theaters.iraq.initial"
+    assert dotted(()) == "(document)"
+
+
+def test_a_full_date_is_read_as_a_date_and_a_month_stays_text():
+    data, _ = parse_yaml("as_of: 2024-09-06\nstart: 2024-09\n")
+    assert data == {"as_of": dt.date(2024, 9, 6), "start": "2024-09"}
+
+
+def test_a_utf8_byte_order_mark_is_accepted():
+    data, _ = parse_yaml("\ufeffid: x\n".encode())
+    assert data == {"id": "x"}
+
+
+def test_object_building_python_tag_is_refused_and_nothing_runs(tmp_path):
+    marker = tmp_path / "pwned"
+    text = MINIMAL_YAML + f"evil: !!python/object/apply:os.system ['touch {marker}']\n"
+    with pytest.raises(ScenarioError, match=located(
+            "s.yaml", line_of(text, "evil"), col_of(text, "!!python"), "evil",
+            "plain YAML values without tags", "python/object/apply:os.system")):
+        parse_yaml(text, "s.yaml")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("value", [
+    "!!python/name:os.system", "!!python/object:collections.OrderedDict {}",
+    "!!binary aGk=", "!!set {a}", "!!omap [{a: 1}]", "!custom thing",
+])
+def test_any_tag_beyond_plain_yaml_types_is_refused(value):
+    with pytest.raises(ScenarioError, match=located("s.yaml", 2, 8, "title", "without tags")):
+        parse_yaml(f"id: x\ntitle: {value}\n", "s.yaml")
+
+
+BILLION_LAUGHS = """\
+id: bomb
+a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
+b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
+c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
+d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
+e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
+f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
+g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
+h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
+i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
+"""
+
+
+def test_billion_laughs_alias_bomb_is_refused_at_its_first_alias_without_expanding(write):
+    path = write(BILLION_LAUGHS)
+    began = time.perf_counter()
+    with pytest.raises(ScenarioError, match=located(
+            path, 3, col_of(BILLION_LAUGHS, "*a"), "b[0]", "anchors and aliases", "an alias")):
+        load_scenario(path)
+    assert time.perf_counter() - began < 1.0
+
+
+def test_a_single_alias_is_refused_too():
+    with pytest.raises(ScenarioError, match=located("s.yaml", 2, 8, "b[1]", found="an alias")):
+        parse_yaml("a: &x 5\nb: [1, *x]\n", "s.yaml")
+
+
+def test_merge_key_is_refused():
+    with pytest.raises(ScenarioError, match=located("s.yaml", 3, 3, "b", "merge keys", "'<<'")):
+        parse_yaml("a: 1\nb:\n  <<: {c: 1}\n", "s.yaml")
+
+
+def test_complex_key_is_refused():
+    with pytest.raises(ScenarioError, match=located("s.yaml", 1, 3, "(document)", "a plain key")):
+        parse_yaml("? [a, b]\n: c\n", "s.yaml")
+
+
+def test_duplicate_key_is_rejected_with_its_line(write):
+    text = MINIMAL_YAML + "id: again\n"
+    path = write(text)
+    with pytest.raises(ScenarioError, match=located(
+            path, line_of(text, "id: again"), 1, "id", "each key once", "duplicate key 'id'")):
+        load_scenario(path)
+
+
+def test_duplicate_nested_key_is_rejected_with_its_line_and_path():
+    text = MINIMAL_YAML.replace("    initial: 1000\n", "    initial: 1000\n    initial: 900\n")
+    with pytest.raises(ScenarioError, match=located(
+            "s.yaml", line_of(text, "initial: 900"), 5, "theaters.alpha.initial",
+            found="duplicate key 'initial'")):
+        parse_yaml(text, "s.yaml")
+
+
+def test_non_utf8_bytes_are_rejected_with_their_position(write):
+    raw = MINIMAL_YAML.replace("Minimal scenario", "Minimal \udcff").encode("utf-8", "surrogateescape")
+    path = write(raw)
+    with pytest.raises(ScenarioError, match=located(
+            path, line_of(MINIMAL_YAML, "title"), len("title: Minimal ") + 1, "(file)",
+            "UTF-8 text", "the byte 0xff")):
+        load_scenario(path)
+
+
+def test_latin1_file_is_rejected_as_not_utf8(write):
+    path = write("id: x\ntitle: Bagdad caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ScenarioError, match=located(path, 2, 18, "(file)", "UTF-8", "0xe9")):
+        load_scenario(path)
+
+
+def test_nul_byte_is_rejected_with_its_position(write):
+    path = write(MINIMAL_YAML.encode() + b"note: a\x00b\n")
+    nul_line = MINIMAL_YAML.count("\n") + 1
+    with pytest.raises(ScenarioError, match=located(path, nul_line, 8, "(file)",
+                                                    "a text file", "a NUL byte")):
+        load_scenario(path)
+
+
+def test_tab_indentation_is_rejected_with_its_line(write):
+    text = MINIMAL_YAML.replace("  alpha:\n", "\talpha:\n")
+    path = write(text)
+    with pytest.raises(ScenarioError, match=located(
+            path, line_of(text, "\talpha"), 1, "(syntax)", "valid YAML", r"character '\\t'")):
+        load_scenario(path)
+
+
+def test_broken_yaml_names_the_line_where_parsing_failed(write):
+    text = MINIMAL_YAML.replace("  end: 2024-12", "  end: [2024-12")
+    path = write(text)
+    with pytest.raises(ScenarioError, match=located(path, None, None, "(syntax)", "valid YAML")) as exc:
+        load_scenario(path)
+    assert exc.value.line is not None and exc.value.line >= line_of(text, "end: [")
+
+
+def test_nesting_just_past_the_limit_is_rejected_with_its_line_and_path():
+    text = "id: x\nz: " + "[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5) + "\n"
+    with pytest.raises(ScenarioError, match=located(
+            "s.yaml", 2, None, "z" + "[0]" * MAX_DEPTH, f"at most {MAX_DEPTH} levels",
+            "deeper nesting")):
+        parse_yaml(text, "s.yaml")
+
+
+def _block(depth: int) -> str:
+    return ("id: x\nnest:\n" + "".join("  " * (i + 1) + f"k{i}:\n" for i in range(depth))
+            + "  " * (depth + 1) + "leaf\n")
+
+
+def _flow(depth: int) -> str:
+    return "id: x\nnest: " + "{k: " * depth + "1" + "}" * depth + "\n"
+
+
+@pytest.mark.parametrize("text", [_block(MAX_DEPTH + 1), _block(2_000), _flow(MAX_DEPTH + 1),
+                                  _flow(2_000), _flow(20_000)],
+                         ids=["block-33", "block-2000", "flow-33", "flow-2000", "flow-20000"])
+def test_deep_nesting_is_a_scenario_error_at_any_depth_never_a_recursion_error(text):
+    with pytest.raises(ScenarioError, match=f"expected at most {MAX_DEPTH} levels of nesting"):
+        parse_yaml(text, "s.yaml")
+
+
+def test_deep_nesting_reports_the_same_place_whether_or_not_the_parser_would_recurse():
+    def message(text: str) -> str:
+        with pytest.raises(ScenarioError) as exc:
+            parse_yaml(text, "s.yaml")
+        return str(exc.value)
+
+    assert message(_block(MAX_DEPTH + 3)) == message(_block(3_000))
+    assert message(_flow(MAX_DEPTH + 3)) == message(_flow(3_000))
+
+
+@pytest.mark.parametrize("raw", [b"", b"   \n\n", b"# only a comment\n"])
+def test_empty_file_is_rejected(write, raw):
+    path = write(raw)
+    with pytest.raises(ScenarioError, match=located(path, 1, 1, "(document)",
+                                                    "a YAML mapping", "empty")):
+        load_scenario(path)
+
+
+def test_a_document_marker_with_nothing_after_it_is_rejected(write):
+    path = write(b"---\n")
+    with pytest.raises(ScenarioError, match=located(path, None, None, "(document)",
+                                                    "a YAML mapping", "null")):
+        load_scenario(path)
+
+
+@pytest.mark.parametrize("text, found", [("- a\n- b\n", "a list"), ("just words\n", "'just words'"),
+                                         ("42\n", "42")])
+def test_a_document_that_is_not_a_mapping_is_rejected(write, text, found):
+    path = write(text)
+    with pytest.raises(ScenarioError, match=located(path, 1, 1, "(document)",
+                                                    "a YAML mapping", found)):
+        load_scenario(path)
+
+
+def test_file_larger_than_the_limit_is_rejected_before_parsing(write):
+    path = write("id: x\n" + "#" * MAX_BYTES + "\n")
+    with pytest.raises(ScenarioError, match=located(path, 1, 1, "(file)", "at most", "bytes")):
+        read_yaml(path)
+
+
+def test_read_yaml_refuses_a_missing_file(tmp_path):
+    path = tmp_path / "nope.yaml"
+    with pytest.raises(ScenarioError, match=located(path, 1, 1, "(file)", "existing", "no such file")):
+        read_yaml(path)
