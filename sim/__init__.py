@@ -23,14 +23,20 @@ __all__ = [
     "ScenarioError",
     "__version__",
     "default_scenario",
+    "load_observations",
     "load_scenario",
     "plot_envelope",
     "plot_fan",
     "run",
+    "run_backtest",
+    "score_observations",
 ]
 
 _WHERE = {
     "Result": "sim.results",
+    "run_backtest": "sim.backtest",
+    "load_observations": "sim.observed",
+    "score_observations": "sim.observed",
     "Scenario": "sim.scenario",
     "ScenarioError": "sim.errors",
     "default_scenario": "sim.paths",
@@ -41,8 +47,10 @@ _WHERE = {
 }
 
 if TYPE_CHECKING:
+    from sim.backtest import run_backtest
     from sim.errors import ScenarioError
     from sim.loader import load_scenario
+    from sim.observed import load_observations, score_observations
     from sim.paths import default_scenario
     from sim.plotting import plot_envelope, plot_fan
     from sim.results import Result

@@ -85,7 +85,7 @@ def metrics(rows: list[dict[str, Any]]) -> dict[str, float | int]:
 
 @dataclass
 class Backtest:
-    """What :func:`backtest` returns.
+    """What :func:`run_backtest` returns.
 
     table : ``backtest.csv``: one row per profile and variant.
     errors : one row per profile, variant and compared observation.
@@ -147,9 +147,9 @@ def _fmt(x: float, pct: bool = False) -> str:
     return f"{x:.1f} %" if pct else f"{x:,.0f}"
 
 
-def backtest(scenario: Scenario, observations: ObservationSet | None = None,
+def run_backtest(scenario: Scenario, observations: ObservationSet | None = None,
              variants: list[str] | None = None) -> Backtest:
-    """Run every profile and variant of ``scenario`` against observed levels.
+    """Run every drawdown profile and variant of a scenario against observed levels.
 
     Parameters
     ----------
@@ -158,6 +158,12 @@ def backtest(scenario: Scenario, observations: ObservationSet | None = None,
         Default: the scenario's own ``observations``.
     variants : list of str, optional
         Default: every variant.
+
+    Returns
+    -------
+    Backtest
+        ``.table`` (the rows of ``backtest.csv``), ``.errors``, ``.paths`` and
+        ``.best()``.
 
     Raises
     ------
@@ -201,8 +207,8 @@ def backtest(scenario: Scenario, observations: ObservationSet | None = None,
             f"observations within the scenario's months ({plan.months[0]} to {plan.months[-1]})",
             f"none in range (e.g. {first.date} {first.theater})", file=obs.origin,
             path="date")
-    for col in ("mae", "max_error"):
-        table[col] = table[col].round(3)
+    for metric in ("mae", "max_error"):
+        table[metric] = table[metric].round(3)
     table["mape"] = table["mape"].round(4)
     errors = pd.DataFrame(error_rows, columns=ERROR_COLUMNS)
     errors["percent_error"] = errors["percent_error"].round(4)

@@ -33,6 +33,11 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             return func(*args, **kwargs)
         except ScenarioError as exc:
             fail(exc.one_line())
+        except BrokenPipeError:  # the reader went away (| head): stop quietly
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
         except OSError as exc:
             fail(str(exc) if not exc.strerror else f"{exc.filename or ''}: {exc.strerror}"
                  .lstrip(": "))
@@ -49,7 +54,21 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Forcesim(click.Group):
+    """The command group; remembers the arguments it was invoked with, for run.json."""
+
+    invoked: list[str] = []
+
+    def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
+        _Forcesim.invoked = list(args) if args is not None else sys.argv[1:]
+        return super().main(args, *rest, **kwargs)
+
+
+def _command_line() -> list[str]:
+    return ["forcesim", *_Forcesim.invoked]
+
+
+@click.group(cls=_Forcesim, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="forcesim", prog_name="forcesim")
 def main() -> None:
     """forcesim: force-level scenarios in, monthly troop projections and charts out.
@@ -90,7 +109,7 @@ def run(scenario: str | None, variants: tuple[str, ...], out_dir: str | None,
     """Run SCENARIO (default: the shipped Iraq–Syria 2024 scenario)."""
     from sim.ensemble import parse_draws, parse_seed
     from sim.loader import load_scenario
-    from sim.observed import attach, empty_message, for_run, score, summary_lines
+    from sim.observed import attach, empty_message, for_run, score_observations, summary_lines
     from sim.output import check_writable, write_run
     from sim.report import print_summary
     from sim.runner import run as run_scenario
@@ -108,9 +127,9 @@ def run(scenario: str | None, variants: tuple[str, ...], out_dir: str | None,
     result = run_scenario(sc, names, draws=n, seed=s, **options)
     writers = []
     if obs is not None:
-        assessment = score(result, obs, tol, condition=condition, **options)
+        assessment = score_observations(result, obs, tol, condition=condition, **options)
         writers = attach(result, assessment)
-    files = write_run(result, target, argv=["forcesim", *sys.argv[1:]], extra_writers=writers)
+    files = write_run(result, target, argv=_command_line(), extra_writers=writers)
     if not quiet:
         print_summary(result)
         if obs is not None:
@@ -140,7 +159,7 @@ def backtest(scenario: str, variants: tuple[str, ...], observed: str | None,
     months compared), errors.csv, paths.csv, backtest.png and run.json, and
     says which profile fits best.
     """
-    from sim.backtest import backtest as run_backtest
+    from sim.backtest import run_backtest
     from sim.backtest import write_backtest
     from sim.loader import load_scenario
     from sim.observed import load_observations
@@ -152,7 +171,7 @@ def backtest(scenario: str, variants: tuple[str, ...], observed: str | None,
     names = sc.select(list(variants))
     obs = load_observations(observed, sc) if observed else None
     bt = run_backtest(sc, obs, names)
-    files = write_backtest(bt, target, argv=["forcesim", *sys.argv[1:]])
+    files = write_backtest(bt, target, argv=_command_line())
     lines = bt.summary_lines()
     for line in lines if not quiet else lines[-2:-1]:
         click.echo(line)
@@ -166,7 +185,7 @@ def backtest(scenario: str, variants: tuple[str, ...], observed: str | None,
 @click.option("--draws", type=str, metavar="N", help="Number of paired Monte Carlo draws.")
 @click.option("--seed", type=str, metavar="S", help="Seed (a whole number).")
 @click.option("--out", "out_dir", type=click.Path(), metavar="DIR",
-              help="Output directory. Default: out/<scenario id>/compare-A-vs-B/")
+              help="Output directory. Default: out/<scenario id>-compare-A-vs-B/")
 @click.option("--chunk", type=click.IntRange(1, 10_000_000), default=None, hidden=True)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
 @friendly
@@ -202,7 +221,7 @@ def compare(scenario: str | None, variants: tuple[str, ...], draws: str | None,
     if chunk:
         options["chunk"] = chunk
     result = compare_variants(sc, a, b, n, s, **options)
-    files = write_compare(result, target, argv=["forcesim", *sys.argv[1:]])
+    files = write_compare(result, target, argv=_command_line())
     if not quiet:
         for line in result.summary_lines():
             click.echo(line)

@@ -14,7 +14,6 @@ difference with at least ``XX %`` of the draws at or below it.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +24,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from sim.draws import Draws, central_inputs
-from sim.ensemble import DEFAULT_CHUNK, PERCENTILES, check_args, level_bound, series
+from sim.ensemble import DEFAULT_CHUNK, PERCENTILES, _progress, check_args, level_bound, series
 from sim.errors import ScenarioError
 from sim.months import format_month
 from sim.plan import Plan
@@ -133,20 +132,6 @@ def _levels(plan: Plan, out: StepOutput, name: str, members: list[int]) -> NDArr
     if name in plan.theaters:
         return out.theaters[:, plan.theaters.index(name), :]
     return out.tracks[:, members[0], :]
-
-
-def _progress(total: int, enabled: bool | None, label: str) -> Any:
-    """A tqdm bar in a terminal or notebook; None when off or not interactive."""
-    if enabled is False:
-        return None
-    in_notebook = "ipykernel" in sys.modules
-    if enabled is None and not in_notebook:
-        return None
-    if not in_notebook and not sys.stderr.isatty():
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=label, unit="draw", unit_scale=True, leave=False)
 
 
 def _common_months(pa: Plan, pb: Plan, a: str, b: str) -> tuple[int, int]:
@@ -277,9 +262,10 @@ def _central(pa: Plan, pb: Plan, pairs: list[tuple[str, list[int], list[int]]], 
 
 
 def default_dir(comparison_or_id: Comparison | str, a: str, b: str) -> Path:
-    """``out/<scenario id>/compare-A-vs-B``."""
+    """``out/<scenario id>-compare-A-vs-B`` (beside, not inside, the run directory, which a
+    new run replaces whole)."""
     sid = comparison_or_id if isinstance(comparison_or_id, str) else comparison_or_id.scenario.id
-    return Path("out") / sid / f"compare-{a}-vs-{b}"
+    return Path("out") / f"{sid}-compare-{a}-vs-{b}"
 
 
 def write_compare(comparison: Comparison, out_dir: Path, *, argv: list[str] | None = None,

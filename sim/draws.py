@@ -10,6 +10,11 @@ stream, made from the run's seed and the quantity's key path
   pushed through the new inverse CDF);
 * the stream is consumed in order, so draws are the same whatever the chunk
   size.
+
+A stream is only drawn from when its numbers are used: a quantity's own stream
+when it has a distribution (not a plain ``value``), its ``#probability`` stream
+when it has a probability. Each stream depends on the seed and its name only,
+so skipping an unused one changes no other draw.
 """
 
 from __future__ import annotations
@@ -34,30 +39,61 @@ def from_uniform(q: Quantity, u: NDArray[np.float64], gate: NDArray[np.float64] 
     """Values of quantity ``q`` for uniform numbers ``u`` (inverse CDF), whole."""
     if not isinstance(q, Spec):
         return np.full(u.shape, float(q))
+    # every step works in place on one new array; the arithmetic (and so every
+    # value, to the last bit) is that of the plain formulas in the comments
     if q.value is not None:
-        out = np.full(u.shape, float(q.value))
-    elif q.uniform is not None:
-        lo, hi = q.uniform
-        out = lo + u * (hi - lo)
-    elif q.triangular is not None:
-        lo, mode, hi = (float(v) for v in q.triangular)
-        if hi == lo:
-            out = np.full(u.shape, lo)
-        else:
-            cut = (mode - lo) / (hi - lo)
-            left = lo + np.sqrt(u * (hi - lo) * (mode - lo))
-            right = hi - np.sqrt((1.0 - u) * (hi - lo) * (hi - mode))
-            out = np.where(u < cut, left, right)
+        out = np.full(u.shape, np.floor(np.float64(q.value) + 0.5))  # whole(value)
     else:
-        assert q.choice is not None
-        values = np.asarray(q.choice.values, np.float64)
-        weights = np.asarray(q.choice.weights or [1.0] * len(values), np.float64)
-        cum = np.cumsum(weights) / weights.sum()
-        out = values[np.minimum(np.searchsorted(cum, u, side="right"), len(values) - 1)]
-    out = whole(out)
-    if q.probability is not None and gate is not None:
-        out = np.where(gate < q.probability, out, 0.0)
+        if q.uniform is not None:  # lo + u * (hi - lo)
+            lo, hi = q.uniform
+            out = np.multiply(u, hi - lo)
+            np.add(out, lo, out=out)
+        elif q.triangular is not None:
+            out = _triangular(q.triangular, u)
+        else:
+            assert q.choice is not None
+            out = _choice(q.choice.values, q.choice.weights, u)
+        np.add(out, 0.5, out=out)  # whole(out)
+        np.floor(out, out=out)
+    if q.probability is not None and gate is not None:  # where(gate < p, out, 0)
+        np.copyto(out, 0.0, where=gate >= q.probability)
     return out
+
+
+def _triangular(params: list[float] | list[int], u: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Inverse CDF of triangular [lo, mode, hi]: ``lo + sqrt(u (hi - lo) (mode - lo))``
+    below the mode's share ``cut``, ``hi - sqrt((1 - u) (hi - lo) (hi - mode))`` above."""
+    lo, mode, hi = (float(v) for v in params)
+    if hi == lo:
+        return np.full(u.shape, lo)
+    cut = (mode - lo) / (hi - lo)
+    left = np.multiply(u, hi - lo)
+    np.multiply(left, mode - lo, out=left)
+    np.sqrt(left, out=left)
+    np.add(left, lo, out=left)
+    right = np.subtract(1.0, u)
+    np.multiply(right, hi - lo, out=right)
+    np.multiply(right, hi - mode, out=right)
+    np.sqrt(right, out=right)
+    np.subtract(hi, right, out=right)
+    np.copyto(left, right, where=u >= cut)
+    return left
+
+
+def _choice(values: list[float] | list[int], weights: list[float] | list[int] | None,
+            u: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``values[i]`` for the first ``i`` whose cumulative weight share exceeds ``u``."""
+    vals = np.asarray(values, np.float64)
+    w = np.asarray(weights or [1.0] * len(vals), np.float64)
+    cum = np.cumsum(w) / w.sum()
+    if len(cum) <= 16:  # the count of cum <= u, as searchsorted(side="right") gives it
+        index = (u >= cum[0]).astype(np.intp)
+        for c in cum[1:]:
+            np.add(index, u >= c, out=index)
+    else:
+        index = np.searchsorted(cum, u, side="right")
+    np.minimum(index, len(vals) - 1, out=index)
+    return vals.take(index)
 
 
 def central_inputs(plan: Plan) -> StepInputs:
@@ -88,24 +124,27 @@ class Draws:
         def value(path: str, q: Quantity, n: int) -> NDArray[np.float64]:
             if not isinstance(q, Spec):
                 return np.full(n, float(q))
-            # both streams advance for every quantity, so chunking never shifts them
-            u = self.uniforms(path, n)
-            gate = self.uniforms(path + "#probability", n)
+            # a stream advances by n whenever it is used, so chunking never shifts it
+            u = self.uniforms(path, n) if q.value is None else np.empty(n)
+            gate = (self.uniforms(path + "#probability", n) if q.probability is not None
+                    else None)
             return from_uniform(q, u, gate)
 
         return _inputs(plan, value, n)
 
 
 def _inputs(plan: Plan, value, n: int) -> StepInputs:  # type: ignore[no-untyped-def]
-    initial = np.empty((n, len(plan.tracks)))
+    # each quantity is a contiguous row; StepInputs holds the (n, ...) transposes
+    initial = np.empty((len(plan.tracks), n))
     for k, t in enumerate(plan.tracks):
-        initial[:, k] = value(t.initial_path, t.initial, n)
-    targets = np.empty((n, len(plan.milestones)))
+        initial[k] = value(t.initial_path, t.initial, n)
+    targets = np.empty((len(plan.milestones), n))
     for j, m in enumerate(plan.milestones):
-        targets[:, j] = value(m.target_path, m.target, n)
-    residual = np.empty((n, len(plan.residuals)))
+        targets[j] = value(m.target_path, m.target, n)
+    residual = np.empty((len(plan.residuals), n))
     for r, res in enumerate(plan.residuals):
-        residual[:, r] = value(res.size_path, res.size, n)
+        residual[r] = value(res.size_path, res.size, n)
     delay = value("announcement.delay", plan.delay, n).astype(np.int64)
-    return StepInputs(initial=np.maximum(initial, 0), delay=np.maximum(delay, 0),
-                      targets=np.maximum(targets, 0), residual=np.maximum(residual, 0))
+    for array in (initial, targets, residual, delay):
+        np.maximum(array, 0, out=array)
+    return StepInputs(initial=initial.T, delay=delay, targets=targets.T, residual=residual.T)

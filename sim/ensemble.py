@@ -25,7 +25,7 @@ from sim.errors import ScenarioError
 from sim.months import format_month
 from sim.plan import Plan
 from sim.schema import Spec, central, support
-from sim.stepper import Group, StepInputs, schedule, step
+from sim.stepper import Group, StepInputs, step, timing, window_levels
 
 MAX_DRAWS = 100_000_000
 DEFAULT_CHUNK = 1 << 15
@@ -133,12 +133,13 @@ class Accumulator:
     """Exact, mergeable summaries of one variant's draws.
 
     ``hist[i]`` counts, for series i, the draws at each level in each month
-    (``month * (bound + 1) + level``); ``low[i]`` does the same for the lowest
-    level reached so far (the running minimum), from which the month each
-    threshold is first reached follows for any threshold: a draw has reached
-    ``L`` or below by month m exactly when its running minimum at m is at most
-    ``L``. ``first[k]`` counts the draws that first reach mark k in each month
-    (the last column: never within the horizon).
+    (``month * (bound + 1) + level``). ``first[k]`` counts the draws that first
+    reach mark k (a level or below) in each month, the last column never within
+    the horizon. It follows from the counts of each month's *lowest level so
+    far* (the running minimum), for any threshold: a draw has reached ``L`` or
+    below by month m exactly when its running minimum at m is at most ``L``.
+    Those counts are kept as ``hist`` plus a correction, which is zero for the
+    draws whose levels never rise (most drawdowns).
     """
 
     plan: Plan
@@ -148,23 +149,24 @@ class Accumulator:
     marks: list[tuple[str, str, int]]
     n: int = 0
     hist: NDArray[np.int64] = field(init=False)
-    low: NDArray[np.int64] = field(init=False)
     first: NDArray[np.int64] = field(init=False)
     met: NDArray[np.int64] = field(init=False)
 
     def __post_init__(self) -> None:
         months, width = self.plan.n_months, self.bound + 1
         self.hist = np.zeros((len(self.names), months * width), np.int64)
-        self.low = np.zeros((len(self.names), months * width), np.int64)
+        self._lower = np.zeros((len(self.names), months * width), np.int64)
         self.first = np.zeros((len(self.marks), months + 1), np.int64)
         self.met = np.zeros(len(self.plan.milestones), np.int64)
         # levels held over whole stretches of months, as differences between months
+        # ([0]: to hist, [1]: to the running-minimum correction)
         self._held = np.zeros((2, len(self.names), months + 1, width), np.int64)
         self._pending = False
         self._offsets = (np.arange(months, dtype=np.int64) * width)[None, :]
         self._row = {name: i for i, name in enumerate(self.names)}
         self._fast = _whole_inputs(self.plan) and self._members_ok()
         self._scratch: dict[tuple[int, int], NDArray[Any]] = {}
+        self._runs: dict[Any, Any] = {}
 
     def _members_ok(self) -> bool:
         theaters = {tid: self.plan.theater_tracks(tid) for tid in self.plan.theaters}
@@ -183,8 +185,10 @@ class Accumulator:
             self.hist[i] += np.bincount((lv + self._offsets).ravel(),
                                         minlength=months * width)
             lowest = np.minimum.accumulate(lv, axis=1)
-            self.low[i] += np.bincount((lowest + self._offsets).ravel(),
-                                       minlength=months * width)
+            self._lower[i] += np.bincount((lowest + self._offsets).ravel(),
+                                          minlength=months * width)
+            self._lower[i] -= np.bincount((lv + self._offsets).ravel(),
+                                          minlength=months * width)
         self.met += (reached <= original).sum(axis=0)
         self.n += reached.shape[0]
         self._pending = True
@@ -192,7 +196,10 @@ class Accumulator:
     def add_draws(self, inputs: StepInputs) -> None:
         """Add draws given as stepper inputs, stepping only the months that move.
 
-        Gives the same summaries as ``add`` of :func:`sim.stepper.step`'s levels.
+        Gives the same summaries as :meth:`add` of :func:`sim.stepper.step`'s
+        levels: draws are grouped by announcement delay (which fixes every
+        window's months), and each group's tracks are evaluated run by run
+        (:class:`sim.stepper.Group`) over the months where some level moves.
         """
         plan = self.plan
         if not self._fast:
@@ -200,104 +207,146 @@ class Accumulator:
             self.add(level_views(plan, out, self.names, self.members), out.reached,
                      out.original)
             return
-        sched = schedule(plan, inputs)
-        self.met += (sched.reached <= sched.original).sum(axis=0)
         n = inputs.n
-        self.n += n
-        self._pending = True
         if n == 0:
             return
-        initial = np.ascontiguousarray(inputs.initial.T)
-        level0 = np.ascontiguousarray(sched.level0.T)
-        target = np.ascontiguousarray(sched.target.T)
-        residual = np.ascontiguousarray(inputs.residual.T)
+        initial = inputs.initial.T
+        level0, target = window_levels(plan, initial, inputs.targets.T, transposed=True)
+        arrays = (initial, level0, target, inputs.residual.T)
         delay = inputs.delay
         if delay.min() == delay.max():
-            self._add_group(Group(plan, sched, 0, initial, level0, target, residual))
-            return
-        order = np.argsort(delay, kind="stable")
-        ordered = delay[order]
-        cuts = [0, *(np.flatnonzero(ordered[1:] != ordered[:-1]) + 1).tolist(), n]
-        for a, b in itertools.pairwise(cuts):
-            idx = order[a:b]
-            self._add_group(Group(plan, sched, int(idx[0]), initial[:, idx], level0[:, idx],
-                                  target[:, idx], residual[:, idx]))
+            cuts, delays = [0, n], delay[:1]
+            arrays = tuple(np.ascontiguousarray(a) for a in arrays)
+        else:  # group the draws by delay; the order within the chunk does not matter
+            key = delay.astype(np.int16) if 0 <= delay.min() and delay.max() < 2**15 else delay
+            order = np.argsort(key, kind="stable")
+            ordered = delay[order]
+            cuts = [0, *(np.flatnonzero(ordered[1:] != ordered[:-1]) + 1).tolist(), n]
+            delays = ordered[cuts[:-1]]
+            arrays = tuple(np.take(a, order, axis=1) for a in arrays)
+        start, _, original, reached, _ = timing(plan, delays)
+        self.met += ((reached <= original) * np.diff(cuts)[:, None]).sum(axis=0)
+        self.n += n
+        self._pending = True
+        for g, (a, b) in enumerate(itertools.pairwise(cuts)):
+            part = [x[:, a:b] for x in arrays] if len(cuts) > 2 else arrays
+            self._add_group(Group(plan, start[g].tolist(), reached[g].tolist(), *part,
+                                  cache=self._runs))
 
-    def _buffer(self, rows: int, cols: int, dtype: Any) -> NDArray[Any]:
-        key = (cols, np.dtype(dtype).num)
-        buf = self._scratch.get(key)
-        if buf is None or buf.shape[0] < rows:
-            buf = self._scratch[key] = np.empty((max(rows, 8), cols), dtype)
-        return buf[:rows]
+    def _buffer(self, rows: int, cols: int, dtype: Any, tag: int = 0) -> NDArray[Any]:
+        """Scratch room of shape (rows, cols), kept between chunks (``tag`` tells apart
+        buffers needed at once)."""
+        key = (np.dtype(dtype).num, tag)
+        flat = self._scratch.get(key)
+        if flat is None or flat.size < rows * cols:
+            flat = self._scratch[key] = np.empty(rows * cols, dtype)
+        return flat[:rows * cols].reshape(rows, cols)
 
     def _add_group(self, group: Group) -> None:
         plan = self.plan
+        head = None
         for tid in plan.theaters:
             tracks = plan.theater_tracks(tid)
             spans = [group.active(k) for k in tracks]
             lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
             rows = hi - lo + 1
-            scratch = self._buffer(rows, group.n, np.float64)
             blocks = []
-            for k in tracks:
-                out = np.empty((rows, group.n), np.int64)
-                blocks.append(group.levels(k, lo, hi, out=out, scratch=scratch))
+            for pos, k in enumerate(tracks):
+                if group.uniform(k):  # every draw alike: one draw stands for all
+                    head = head or group.head()
+                    blocks.append(head.levels(k, lo, hi))
+                else:
+                    scratch = self._buffer(rows, group.n, np.float64)
+                    out = self._buffer(rows, group.n, np.int64, pos)
+                    blocks.append(group.levels(k, lo, hi, out=out, scratch=scratch))
+            rises = [(group if blk.shape[1] > 1 else head).rises(k, blk, lo, hi)  # type: ignore[union-attr]
+                     for k, blk in zip(tracks, blocks, strict=True)]
             row = self._row.get(tid)
-            if len(blocks) == 1:
-                if row is not None:
-                    self._tally(row, blocks[0], lo, hi)
-                continue
             if row is not None:
-                total = np.add(blocks[0], blocks[1])
-                for blk in blocks[2:]:
-                    total += blk
-                self._tally(row, total, lo, hi)
-            for k, blk in zip(tracks, blocks, strict=True):
+                if len(blocks) == 1:
+                    total = blocks[0].copy() if plan.tracks[tracks[0]].site else blocks[0]
+                else:
+                    total = np.add(blocks[0], blocks[1])
+                    for blk in blocks[2:]:
+                        if blk.shape[1] > total.shape[1]:
+                            total = total + blk
+                        else:
+                            total += blk
+                self._tally(row, total, lo, hi, None if any(rises) else False,
+                            group.n if total.shape[1] == 1 else 1)
+            for k, blk, (a, b), up in zip(tracks, blocks, spans, rises, strict=True):
                 row = self._row.get(plan.tracks[k].key)
-                if row is not None:
-                    self._tally(row, blk, lo, hi)
+                if row is not None and plan.tracks[k].site is not None:
+                    self._tally(row, blk[a - lo:b - lo + 1], a, b, up,
+                                group.n if blk.shape[1] == 1 else 1)
 
-    def _tally(self, i: int, block: NDArray[np.int64], lo: int, hi: int) -> None:
-        """Count series i's levels ``block`` (months lo..hi, draws); the months before
-        ``lo`` hold ``block[0]``, those after ``hi`` hold ``block[-1]``. ``block`` is
-        overwritten."""
+    def _tally(self, i: int, block: NDArray[np.int64], lo: int, hi: int,
+               rising: bool | None = None, weight: int = 1) -> None:
+        """Count series i's levels ``block`` (months lo..hi, draws), each draw ``weight``
+        times; the months before ``lo`` hold ``block[0]``, those after ``hi`` hold
+        ``block[-1]``. ``rising``: whether a level may rise from one month to the
+        next (None: look). ``block`` is overwritten."""
         months, width = self.plan.n_months, self.bound + 1
-        rows = hi - lo + 1
-        held, hist, low = self._held, self.hist[i], self.low[i]
+        held = self._held
+
+        def count(values: NDArray[np.int64]) -> NDArray[np.int64]:
+            out = np.bincount(values, minlength=width)
+            return out * weight if weight != 1 else out
+
         if lo > 0:
-            counts = np.bincount(block[0], minlength=width)
-            held[:, i, 0] += counts
-            held[:, i, lo] -= counts
-        rising = rows > 1 and bool(np.any(block[1:] > block[:-1]))
+            counts = count(block[0])
+            held[0, i, 0] += counts
+            held[0, i, lo] -= counts
         if hi < months - 1:
-            held[0, i, hi + 1] += np.bincount(block[-1], minlength=width)
-        offsets = self._offsets[0, :rows, None]
-        span = slice(lo * width, (hi + 1) * width)
+            last = count(block[-1])
+            held[0, i, hi + 1] += last
+        if rising is None:
+            rising = block.shape[0] > 1 and bool(np.any(block[1:] > block[:-1]))
         if rising:
             lowest = np.minimum.accumulate(block, axis=0)
             if hi < months - 1:
-                held[1, i, hi + 1] += np.bincount(lowest[-1], minlength=width)
-            lowest += offsets
-            low[span] += np.bincount(lowest.ravel(), minlength=rows * width)
-        elif hi < months - 1:
-            held[1, i, hi + 1] += np.bincount(block[-1], minlength=width)
-        block += offsets
-        counts = np.bincount(block.ravel(), minlength=rows * width)
-        hist[span] += counts
-        if not rising:
-            low[span] += counts
+                held[1, i, hi + 1] += count(lowest[-1]) - last
+            self._count(lowest, lo, weight, self._lower[i])
+            self._count(block, lo, -weight, self._lower[i], weight, self.hist[i])
+        else:
+            self._count(block, lo, weight, self.hist[i])
+
+    def _count(self, levels: NDArray[np.int64], lo: int, weight: int, dest: NDArray[np.int64],
+               weight2: int = 0, dest2: NDArray[np.int64] | None = None) -> None:
+        """Add ``weight`` per draw at each level of ``levels`` (months lo.., draws) to
+        ``dest`` (months * (bound + 1)), and ``weight2`` to ``dest2``. ``levels`` is
+        overwritten."""
+        months, width = self.plan.n_months, self.bound + 1
+        grid = dest.reshape(months, width)
+        grid2 = None if dest2 is None else dest2.reshape(months, width)
+        rows = levels.shape[0]
+        tile = 4  # months per bincount: the counts stay small and in cache
+        for r0 in range(0, rows, tile):
+            part = levels[r0:r0 + tile]
+            t = part.shape[0]
+            floor, top = int(part.min()), int(part.max())
+            span = top - floor + 1  # count only the levels the draws take
+            part -= floor
+            if t > 1:
+                part += (np.arange(t, dtype=np.int64) * span)[:, None]
+            counts = np.bincount(part.ravel(), minlength=t * span).reshape(t, span)
+            where = (slice(lo + r0, lo + r0 + t), slice(floor, top + 1))
+            if grid2 is not None:
+                grid2[where] += counts * weight2 if weight2 != 1 else counts
+            grid[where] += counts * weight if weight != 1 else counts
 
     def _settle(self) -> None:
-        """Fold the held stretches into ``hist`` and ``low``; count ``first``."""
+        """Fold the held stretches into ``hist``; count ``first``."""
         if not self._pending:
             return
         months, width = self.plan.n_months, self.bound + 1
         spread = np.cumsum(self._held[:, :, :months, :], axis=2)
         self.hist += spread[0].reshape(len(self.names), months * width)
-        self.low += spread[1].reshape(len(self.names), months * width)
+        self._lower += spread[1].reshape(len(self.names), months * width)
         self._held[...] = 0
         for k, (name, _, level) in enumerate(self.marks):
-            low = self.low[self._row[name]].reshape(months, width)
+            row = self._row[name]
+            low = (self.hist[row] + self._lower[row]).reshape(months, width)
             reached = low[:, :max(0, min(level, self.bound) + 1)].sum(axis=1)
             self.first[k, :months] = np.diff(reached, prepend=0)
             self.first[k, months] = self.n - reached[-1]

@@ -204,7 +204,7 @@ def _short_style(ax: Axes, small: bool) -> None:
         ax.yaxis.label.set_fontsize(11)
 
 
-def _panel(result: Result, ax: Axes, tid: str, variant: str, *, small: bool) -> float:
+def _panel(result: Result, ax: Axes, tid: str, variant: str) -> float:
     """Draw one panel; return the highest value drawn."""
     assert result.bands is not None
     b = result.bands
@@ -279,7 +279,7 @@ def draw_fan(result: Result, ax: Any = None, theaters: Sequence[str] | None = No
         block = axes[t * len(chosen):(t + 1) * len(chosen)]
         top = 0.0
         for i, (v, a) in enumerate(zip(chosen, block, strict=True)):
-            top = max(top, _panel(result, a, tid, v, small=small))
+            top = max(top, _panel(result, a, tid, v))
             if fig is not None:
                 plotting._style(a, "")
                 _panel_title(result, a, v, small=small)

@@ -367,6 +367,31 @@ def read_observations(path: str | Path, allowed: Sequence[str] | None = None) ->
     return ObservationSet(tuple(items), name, hashlib.sha256(text.encode()).hexdigest())
 
 
+def from_observed_csv(path: str | Path) -> ObservationSet:
+    """The observations recorded in a run's ``observed.csv`` (one per row of its first
+    variant), for re-drawing a run's charts."""
+    name = str(path)
+    text = _read_text(Path(path), name)
+    rows = list(csv.DictReader(text.splitlines()))
+    if not rows or not set(OBSERVED_COLUMNS) <= set(rows[0]):
+        raise ScenarioError("an observed.csv written by forcesim run", "other columns",
+                            file=name, path="(header)")
+    first = rows[0]["variant"]
+    items = []
+    for number, row in enumerate(rows, 2):
+        if row["variant"] != first:
+            continue
+        try:
+            date, month = _parse_date(row["date"])
+            low, high = _number(row["troops_low"]), _number(row["troops_high"])
+        except ValueError as exc:
+            raise ScenarioError("an observed.csv written by forcesim run", str(exc),
+                                file=name, line=number, path="(row)") from None
+        items.append(Observation(date, month, row["theater"], low, high,
+                                 row.get("source", "") or ""))
+    return ObservationSet(tuple(items), name)
+
+
 # ---------------------------------------------------------------- from a scenario
 
 
@@ -433,7 +458,25 @@ def scenario_observations(scenario: Scenario) -> ObservationSet | None:
 
 
 def load_observations(path: str | Path, scenario: Scenario | None = None) -> ObservationSet:
-    """Read an observations CSV, checking theater names against ``scenario`` when given."""
+    """Read an observations CSV file (``date,theater,troops_low,troops_high,source,quote``).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The CSV file; see ``docs/observations.md``.
+    scenario : Scenario, optional
+        When given, each row's theater must be one of its theaters or sites.
+
+    Returns
+    -------
+    ObservationSet
+        The observations, in file order, with the file's name and sha256.
+
+    Raises
+    ------
+    sim.ScenarioError
+        For the first bad row: ``FILE:LINE:COL: column: expected …, found …``.
+    """
     allowed = None
     if scenario is not None:
         allowed = series_names(scenario.plan(scenario.variant_names[0]))
@@ -534,74 +577,67 @@ def checks_for(plan: Plan, observations: ObservationSet, tolerance: Tolerance) -
 
 class _Filter:
     """Stands in for an :class:`~sim.ensemble.Accumulator` in :func:`sim.ensemble.simulate`:
-    scores each chunk's draws against the observations, then passes on only the
-    draws consistent with all of them (to ``inner``, when conditioning)."""
+    steps each chunk's draws up to the last observed month, counts their levels in
+    each observed month, and passes on (to ``inner``, as stepper inputs) only the
+    draws consistent with every observation.
 
-    def __init__(self, plan: Plan, checks: list[Check], bound: int, inner: Any = None) -> None:
+    Stepping stops at the last observed month: a month's level never depends on
+    later months, so the levels compared are exactly those of the full run."""
+
+    def __init__(self, plan: Plan, checks: list[Check], bound: int, inner: Any) -> None:
         from sim.ensemble import series
 
+        last = max((c.month for c in checks), default=0)
+        self.plan = replace(plan, n_months=last + 1)
         sel = series(plan)
-        self.plan = plan
         self.names = [s for s, _ in sel]
         self.members = [m for _, m in sel]
         self.checks = checks
         self.bound = bound
         self.inner = inner
         self.hist = np.zeros((len(checks), bound + 1), np.int64)
-        self.hits = np.zeros(len(checks), np.int64)
         self.n = 0
         self.kept = 0
 
-    def _keep(self, levels: dict[str, NDArray[np.int32]], n: int) -> NDArray[np.bool_]:
-        keep = np.ones(n, bool)
-        for i, c in enumerate(self.checks):
-            lv = levels[c.series][:, c.month]
-            self.hist[i] += np.bincount(lv, minlength=self.bound + 1)[: self.bound + 1]
-            ok = (lv >= c.lo) & (lv <= c.hi)
-            self.hits[i] += int(ok.sum())
-            keep &= ok
-        self.n += n
-        self.kept += int(keep.sum())
-        return keep
-
     def add_draws(self, inputs: StepInputs) -> None:
-        """Step a chunk's draws, score them, and pass the consistent ones on as inputs."""
         from sim.ensemble import level_views
         from sim.stepper import StepInputs, step
 
-        out = step(self.plan, inputs)
-        levels = level_views(self.plan, out, self.names, self.members)
-        keep = self._keep(levels, inputs.n)
-        if self.inner is None or not keep.any():
+        n = inputs.n
+        keep = np.ones(n, bool)
+        if self.checks:
+            levels = level_views(self.plan, step(self.plan, inputs), self.names, self.members)
+            for i, c in enumerate(self.checks):
+                lv = levels[c.series][:, c.month]
+                self.hist[i] += np.bincount(lv, minlength=self.bound + 1)[: self.bound + 1]
+                keep &= (lv >= c.lo) & (lv <= c.hi)
+        self.n += n
+        kept = int(keep.sum())
+        self.kept += kept
+        if not kept:
             return
-        if not keep.all():
+        if kept < n:
             inputs = StepInputs(initial=inputs.initial[keep], delay=inputs.delay[keep],
                                 targets=inputs.targets[keep], residual=inputs.residual[keep])
-        if hasattr(self.inner, "add_draws"):
-            self.inner.add_draws(inputs)
-        else:  # pragma: no cover - an accumulator that only takes levels
-            self.add_levels_to_inner(levels, out.reached, out.original, keep)
-
-    def add(self, levels: dict[str, NDArray[np.int32]], reached: NDArray[np.int64],
-            original: NDArray[np.int64]) -> None:
-        """Score draws given as monthly levels and pass the consistent ones on."""
-        keep = self._keep(levels, reached.shape[0])
-        if self.inner is not None and keep.any():
-            self.add_levels_to_inner(levels, reached, original, keep)
-
-    def add_levels_to_inner(self, levels: dict[str, NDArray[np.int32]],
-                            reached: NDArray[np.int64], original: NDArray[np.int64],
-                            keep: NDArray[np.bool_]) -> None:
-        if keep.all():
-            self.inner.add(levels, reached, original)
-        else:
-            self.inner.add({k: v[keep] for k, v in levels.items()}, reached[keep],
-                           original[keep])
+        self.inner.add_draws(inputs)
 
 
-def rank_stats(hist: NDArray[np.int64], obs: Observation) -> tuple[float, bool]:
-    """(percentile rank of the observation's reference value, whether the observed
-    range meets the exact 10th–90th percentile band) from counts of each level."""
+def _observed_counts(acc: Any, checks: list[Check]) -> NDArray[np.int64]:
+    """Counts of each level (checks, bound + 1) in each check's series and month, read
+    from a settled :class:`~sim.ensemble.Accumulator` (``hist``: month-major)."""
+    width = acc.bound + 1
+    rows = {name: i for i, name in enumerate(acc.names)}
+    out = np.zeros((len(checks), width), np.int64)
+    for i, c in enumerate(checks):
+        out[i] = acc.hist[rows[c.series], c.month * width:(c.month + 1) * width]
+    return out
+
+
+def rank_stats(hist: NDArray[np.int64], obs: Observation, accept: tuple[float, float]
+               ) -> tuple[float, bool, float]:
+    """From counts of each level in one month: the percentile rank of the observation's
+    reference value, whether the observed range meets the exact 10th–90th percentile
+    band, and the share of draws within ``accept`` (the range widened by the tolerance)."""
     n = int(hist.sum())
     ref = obs.reference
     levels = np.arange(hist.shape[0])
@@ -613,7 +649,8 @@ def rank_stats(hist: NDArray[np.int64], obs: Observation) -> tuple[float, bool]:
     p90 = int((cum < max(-(-90 * n // 100), 1)).sum())
     lo = -math.inf if obs.low is None else obs.low
     hi = math.inf if obs.high is None else obs.high
-    return rank, bool(lo <= p90 and hi >= p10)
+    inside = int(hist[(levels >= accept[0]) & (levels <= accept[1])].sum())
+    return rank, bool(lo <= p90 and hi >= p10), inside / n
 
 
 @dataclass
@@ -673,37 +710,44 @@ class Assessment:
         return out
 
 
-def score(result: Result, observations: ObservationSet, tolerance: Tolerance | None = None,
-          *, condition: bool = False, chunk: int | None = None, progress: bool | None = None
-          ) -> Assessment:
-    """Score every observation against every variant of ``result``.
+def score_observations(result: Result, observations: ObservationSet,
+                       tolerance: Tolerance | str | None = None, *, condition: bool = False,
+                       chunk: int | None = None, progress: bool | None = None) -> Assessment:
+    """Score observed levels against every variant of a run, and optionally condition
+    its ensemble on them.
 
     Parameters
     ----------
     result : Result
         A run (deterministic, or an ensemble: ``result.draws`` set).
     observations : ObservationSet
-    tolerance : Tolerance, optional
-        Default ±5 %.
+        From :func:`load_observations` (or a scenario's own, ``scenario_observations``).
+    tolerance : Tolerance or str, optional
+        How far outside an observed range still counts as consistent: ``"5%"``
+        (the default, of each bound) or a number of troops (``"200"``).
     condition : bool
         Also summarise only the draws consistent with every in-range observation
         (needs an ensemble).
-    chunk, progress
-        As for :func:`sim.run`.
+    chunk : int, optional
+        Draws per chunk, as for :func:`sim.run`.
+    progress : bool, optional
+        Show a progress bar, as for :func:`sim.run`.
 
     Returns
     -------
     Assessment
         ``.table`` holds the rows of ``observed.csv``; ``.conditioned`` the
-        conditioned summaries. Nothing in ``result`` is changed (see :func:`attach`).
+        conditioned bands, dates, milestone probabilities and draws kept. Nothing
+        in ``result`` changes; pass ``observed=`` to the plot functions to draw the
+        observations, or :func:`attach` them.
     """
     import pandas as pd
 
-    tol = tolerance or parse_tolerance(None)
+    tol = tolerance if isinstance(tolerance, Tolerance) else parse_tolerance(tolerance)
     if condition and not result.draws:
         raise ScenarioError("--draws N and --seed S with --condition (it conditions an "
                             "ensemble)", "no draws", file="<command line>", path="--condition")
-    stats: dict[str, _Filter] = {}
+    stats: dict[str, tuple[list[Check], NDArray[np.int64]]] = {}
     conditioned = None
     if result.draws:
         stats, conditioned = _ensemble_pass(result, observations, tol, condition=condition,
@@ -714,7 +758,8 @@ def score(result: Result, observations: ObservationSet, tolerance: Tolerance | N
     rows: list[dict[str, Any]] = []
     for v in result.variants:
         plan = result.plans[v]
-        by_index = {c.index: j for j, c in enumerate(stats[v].checks)} if v in stats else {}
+        checks, counts = stats.get(v, ([], np.zeros((0, 1), np.int64)))
+        by_index = {c.index: j for j, c in enumerate(checks)}
         for i, o in enumerate(observations):
             lo, hi = tol.accept(o)
             row: dict[str, Any] = {
@@ -731,10 +776,9 @@ def score(result: Result, observations: ObservationSet, tolerance: Tolerance | N
                            consistent="true" if lo <= level <= hi else "false")
                 j = by_index.get(i)
                 if j is not None:
-                    f = stats[v]
-                    rank, band = rank_stats(f.hist[j], o)
+                    rank, band, share = rank_stats(counts[j], o, (lo, hi))
                     row.update(percentile_rank=round(rank, 3), in_band80=str(band).lower(),
-                               p_consistent=round(int(f.hits[j]) / f.n, 6))
+                               p_consistent=round(share, 6))
             rows.append(row)
     columns = OBSERVED_COLUMNS + (DRAW_COLUMNS if result.draws else []) + EXTRA_COLUMNS
     table = pd.DataFrame(rows, columns=OBSERVED_COLUMNS + DRAW_COLUMNS + EXTRA_COLUMNS)
@@ -747,38 +791,48 @@ def score(result: Result, observations: ObservationSet, tolerance: Tolerance | N
 
 def _ensemble_pass(result: Result, observations: ObservationSet, tol: Tolerance, *,
                    condition: bool, chunk: int | None, progress: bool | None
-                   ) -> tuple[dict[str, _Filter], Conditioned | None]:
-    """One pass over the same draws as the ensemble: per-observation level counts and,
-    when conditioning, exact summaries of the draws consistent with every observation."""
+                   ) -> tuple[dict[str, tuple[list[Check], NDArray[np.int64]]], Conditioned | None]:
+    """One more pass over the ensemble's draws (same seed, same streams): the counts of
+    each level in every observed month and, when conditioning, exact summaries of the
+    draws consistent with every observation. Returns per variant its checks and counts."""
     import pandas as pd
 
     from sim import ensemble
 
     assert result.draws is not None and result.seed is not None
-    stats: dict[str, _Filter] = {}
+    stats: dict[str, tuple[list[Check], NDArray[np.int64]]] = {}
     bands, dates, p_met, kept = [], [], {}, {}
     options: dict[str, Any] = {} if chunk is None else {"chunk": chunk}
     bar = ensemble._progress(result.draws * len(result.variants), progress,
                              f"{result.scenario.id} (observed)")
+    sid = result.scenario.id
     try:
         for v in result.variants:
             plan = result.plans[v]
             bound = ensemble.level_bound(plan)
-            inner = None
+            checks = checks_for(plan, observations, tol)
+            sel = ensemble.series(plan)
+            marks = (ensemble.thresholds(plan, result.milestones[result.milestones.variant == v])
+                     if condition else [])
+            acc = ensemble.Accumulator(plan, bound, [s for s, _ in sel], [m for _, m in sel],
+                                       marks)
             if condition:
-                ms = result.milestones[result.milestones.variant == v]
-                sel = ensemble.series(plan)
-                inner = ensemble.Accumulator(plan, bound, [s for s, _ in sel],
-                                             [mm for _, mm in sel], ensemble.thresholds(plan, ms))
-            f = _Filter(plan, checks_for(plan, observations, tol), bound, inner)
-            ensemble.simulate(plan, result.draws, result.seed, f, bar=bar, **options)  # type: ignore[arg-type]
-            stats[v] = f
-            kept[v] = f.kept
-            if inner is not None and inner.n:
-                bands.append(inner.bands(result.scenario.id, v))
-                dates.append(inner.dates(result.scenario.id, v))
-                for mplan, met in zip(plan.milestones, inner.met, strict=True):
-                    p_met[(v, mplan.id)] = round(int(met) / inner.n, 6)
+                f = _Filter(plan, checks, bound, acc)
+                ensemble.simulate(plan, result.draws, result.seed, f, bar=bar,  # type: ignore[arg-type]
+                                  **options)
+                stats[v] = (checks, f.hist)
+                kept[v] = f.kept
+                if acc.n:
+                    bands.append(acc.bands(sid, v))
+                    dates.append(acc.dates(sid, v))
+                    for mplan, met in zip(plan.milestones, acc.met, strict=True):
+                        p_met[(v, mplan.id)] = round(int(met) / acc.n, 6)
+                f.inner = None
+            elif checks:
+                ensemble.simulate(plan, result.draws, result.seed, acc, bar=bar, **options)
+                acc.bands(sid, v)  # settles the counts
+                stats[v] = (checks, _observed_counts(acc, checks))
+            del acc  # one variant's summaries in memory at a time
     finally:
         if bar is not None:
             bar.close()
@@ -857,7 +911,8 @@ def summary_lines(assessment: Assessment, variants: Iterable[str]) -> list[str]:
         text = f"    {v}: consistent with {ok} of {len(rows)}"
         bad = rows[rows.consistent == "false"]
         if len(bad):
-            text += " (not: " + ", ".join(f"{d} {th}" for d, th in
+            several = len({o.theater for o in assessment.observations}) > 1
+            text += " (not: " + ", ".join(f"{d} {th}" if several else str(d) for d, th in
                                           zip(bad.date, bad.theater, strict=True)) + ")"
         lines.append(text)
     c = assessment.conditioned

@@ -32,8 +32,8 @@ COLOR = "#111111"
 EDGE = "white"
 KIND_LABELS = {"point": "reported level",
                "range": "reported range",
-               "at most": "reported upper bound (\u201cfewer than\u201d)",
-               "at least": "reported lower bound (\u201cmore than\u201d)"}
+               "at most": "reported \u201cfewer than\u201d",
+               "at least": "reported \u201cmore than\u201d"}
 PROFILE_TITLES = {"linear": "linear", "step": "step (all at the deadline)",
                   "front": "front-loaded", "back": "back-loaded", "s-curve": "S-curve"}
 
@@ -53,29 +53,44 @@ def _x(o: Observation) -> Any:
     return plotting._dates(pd.PeriodIndex([o.month_text], freq="M"))[0]
 
 
-def draw_observations(ax: Axes, observations: Sequence[Observation], series: str,
-                      months: Sequence[str] | None = None) -> float:
-    """Draw the observations of ``series`` (a theater or site key) on ``ax``.
-
-    ``months`` (``YYYY-MM``, first and last) limits them to the chart's months.
-    Returns the highest value drawn (0 when none), for the y-axis limit.
-    """
-    top = 0.0
-    first = last = None
+def _visible(observations: Sequence[Observation], series: str,
+             months: Sequence[str] | None) -> list[Observation]:
     if months:
         first, last = months[0], months[-1]
-    for o in observations:
-        if o.theater != series:
-            continue
-        if first is not None and not first <= o.month_text <= str(last):
-            continue
+        return [o for o in observations
+                if o.theater == series and first <= o.month_text <= last]
+    return [o for o in observations if o.theater == series]
+
+
+def observed_top(observations: Sequence[Observation], series: str,
+                 months: Sequence[str] | None = None) -> float:
+    """The highest value the observations of ``series`` reach on a chart [troops]."""
+    top = 0.0
+    for o in _visible(observations, series, months):
+        if o.kind == "at least":
+            assert o.low is not None
+            top = max(top, o.low * 1.15)
+        else:
+            top = max(top, o.high if o.high is not None else 0.0)
+    return top
+
+
+def draw_observations(ax: Axes, observations: Sequence[Observation], series: str,
+                      months: Sequence[str] | None = None) -> None:
+    """Draw the observations of ``series`` (a theater or site key) on ``ax``, whose
+    y-limits should already be final (arrows are sized from them).
+
+    ``months`` (``YYYY-MM``, first and last) limits them to the chart's months.
+    """
+    lo_lim, hi_lim = ax.get_ylim()
+    arrow = 0.09 * (hi_lim - lo_lim)
+    for o in _visible(observations, series, months):
         x = _x(o)
         kind = o.kind
         if kind == "point":
             assert o.low is not None
             ax.plot([x], [o.low], ls="none", marker="o", ms=8.5, mfc=COLOR, mec=EDGE, mew=1.4,
                     zorder=9, label="_nolegend_")
-            top = max(top, o.low)
         elif kind == "range":
             assert o.low is not None and o.high is not None
             ax.plot([x, x], [o.low, o.high], color=COLOR, lw=3, solid_capstyle="butt",
@@ -83,18 +98,17 @@ def draw_observations(ax: Axes, observations: Sequence[Observation], series: str
             for y in (o.low, o.high):
                 ax.plot([x], [y], ls="none", marker="_", ms=13, mew=3, color=COLOR, zorder=9,
                         label="_nolegend_")
-            top = max(top, o.high)
         else:
             bound = o.high if kind == "at most" else o.low
             assert bound is not None
+            head = max(bound - arrow, lo_lim) if kind == "at most" else bound + arrow
             ax.plot([x], [bound], ls="none", marker="_", ms=15, mew=3, color=COLOR, zorder=9,
                     label="_nolegend_")
-            ax.annotate("", xy=(x, bound), xytext=(0, -30 if kind == "at most" else 30),
-                        textcoords="offset points", zorder=9,
-                        arrowprops={"arrowstyle": "<|-,head_length=0.55,head_width=0.35",
-                                    "color": COLOR, "lw": 2.4, "shrinkA": 0, "shrinkB": 0})
-            top = max(top, bound * (1.0 if kind == "at most" else 1.15))
-    return top
+            if head != bound:
+                ax.annotate("", xy=(x, head), xytext=(x, bound), zorder=9,
+                            arrowprops={"arrowstyle": "-|>,head_length=0.5,head_width=0.3",
+                                        "color": COLOR, "lw": 2.4, "shrinkA": 0,
+                                        "shrinkB": 0})
 
 
 def legend_handles(kinds: Sequence[str]) -> tuple[list[Any], list[str]]:
@@ -128,22 +142,23 @@ def _kinds(observations: Sequence[Observation], series: Sequence[str],
 
 
 def add_to_panel(ax: Axes, result: Result, series: str, observed: Any = None, *,
-                 legend: Sequence[str] | None = None) -> float:
-    """Draw the observations of ``series`` on one envelope panel (before its y-limit is
-    set); with ``legend`` (the series of every panel), add their legend entries to
-    ``ax``. Returns the highest value drawn."""
+                 data_top: float, legend: Sequence[str] | None = None) -> None:
+    """Set an envelope panel's y-limit (from ``data_top``, its highest projected level,
+    and the observations) and draw the observations of ``series`` on it; with
+    ``legend`` (the series of every panel), add their legend entries to ``ax``."""
     obs = observations_of(result, observed)
-    if obs is None:
-        return 0.0
     plan = next(iter(result.plans.values()))
     months = plan.months
-    top = draw_observations(ax, obs.items, series, months)
+    top = max(data_top, observed_top(obs.items, series, months) if obs is not None else 0.0)
+    ax.set_ylim(0, max(top * 1.12, 10))
+    if obs is None:
+        return
+    draw_observations(ax, obs.items, series, months)
     if legend is not None:
         handles, labels = legend_handles(_kinds(obs.items, legend, months))
         for h, label in zip(handles, labels, strict=True):
             h.set_label(label)
             ax.add_line(h)
-    return top
 
 
 def add_to_fan(axes: Sequence[Axes], result: Result, series: Sequence[str],
@@ -161,19 +176,22 @@ def add_to_fan(axes: Sequence[Axes], result: Result, series: Sequence[str],
     k = len(variants)
     for t, name in enumerate(series):
         block = axes[t * k:(t + 1) * k]
-        top = 0.0
-        for a in block:
-            top = max(top, draw_observations(a, obs.items, name, months))
+        top = observed_top(obs.items, name, months)
         for a in block:
             lo, hi = a.get_ylim()
             if top * 1.1 > hi:
                 a.set_ylim(lo, top * 1.12)
+        for a in block:
+            draw_observations(a, obs.items, name, months)
     handles, labels = legend_handles(kinds)
-    fig = axes[0].figure
+    fig: Any = axes[0].figure
     if len(axes) == k * len(series) and fig is not None and fig.legends:
-        fig.legend(handles, labels, loc="upper right", bbox_to_anchor=(0.985, 0.995),
-                   fontsize=11, frameon=False, title="observed (drawn at month end)",
-                   title_fontsize=11, alignment="left")
+        # beside the fan's own legend (which sits 1.1 in below the top, left of 0.7)
+        fig.legend(handles, labels, loc="upper left",
+                   bbox_to_anchor=(0.705, 1 - 1.1 / fig.get_figheight()), fontsize=10.5,
+                   frameon=False, title="observed (drawn at the end of its month)",
+                   title_fontsize=10.5, alignment="left", ncol=2 if len(handles) > 2 else 1,
+                   columnspacing=1.0, handlelength=1.5)
     else:
         axes[0].legend(handles, labels, loc="upper right", fontsize=9, frameon=False)
     return axes
@@ -188,7 +206,8 @@ def mark_conditioned(axes: Sequence[Axes], cond: Result, assessment: Assessment)
     for text in fig.texts:
         s = text.get_text()
         if s.endswith(": range of outcomes"):
-            text.set_text(s + ", conditioned on what was observed")
+            text.set_text(s.removesuffix(": range of outcomes")
+                          + ": conditioned on the observations")
         elif s.startswith("Troops at the end of each month across"):
             n_obs = int((assessment.table[assessment.table.variant == cond.variants[0]]
                          .status == "scored").sum())
@@ -251,14 +270,16 @@ def draw_backtest(bt: Backtest) -> list[Axes]:
             ax.plot(plotting._dates(r.month), r.troops.to_numpy(float), color=colors[v],
                     lw=2.2, label=v, zorder=3)
         tops[s] = max(tops.get(s, 0.0), float(rows_.troops.max()) if len(rows_) else 0.0,
-                      draw_observations(ax, obs, s, months))
+                      observed_top(obs, s, months))
         _backtest_style(ax)
         t = table[table.profile == profile]
         lines = [f"{v}: MAE {_n(t[t.variant == v].mae.iloc[0])}" for v in bt.variants]
         is_best = profile == best.profile
         title = PROFILE_TITLES.get(profile, profile)
         if len(series) > 1:
-            title = f"{plotting._theater_title(_FakeResult(bt), s)} · {title}"
+            theaters = bt.scenario.doc.theaters
+            name = theaters[s].name if s in theaters and theaters[s].name else s
+            title = f"{name} · {title}"
         ax.set_title(title + ("  \u2605 best fit" if is_best else ""), loc="left",
                      fontsize=13.5, fontweight="bold", color="#7a1f1f" if is_best else "black")
         ax.annotate("\n".join(lines), (0.98, 0.97), xycoords="axes fraction", ha="right",
@@ -267,17 +288,19 @@ def draw_backtest(bt: Backtest) -> list[Axes]:
                           "alpha": 0.9})
     for s, _p, ax in panels:
         ax.set_ylim(0, max(tops[s] * 1.12, 10))
+        draw_observations(ax, obs, s, months)
     _mae_bars(summary, bt, colors)
     sc = bt.scenario
-    fig.suptitle(f"{sc.title}: which drawdown profile fits what happened?", x=0.04, ha="left",
+    fig.suptitle("Backtest: which drawdown profile fits what happened?", x=0.04, ha="left",
                  y=0.985, fontsize=18, fontweight="bold")
-    fig.text(0.04, 0.935,
-             "Each panel applies one profile to every milestone of every variant (lines, at "
-             "month ends); black marks are the reported levels, compared with the month-end "
-             "level of the month they fall in.", fontsize=11.5, color="#333333")
+    fig.text(0.04, 0.952,
+             f"{sc.title}. Each panel applies one profile to every milestone of every variant "
+             "(lines, levels at month ends);\nblack marks are the reported levels, each compared "
+             "with the level at the end of the month it falls in.", fontsize=11.5,
+             color="#333333", va="top", linespacing=1.35)
     handles, labels = panels[0][2].get_legend_handles_labels()
     kh, kl = legend_handles(_kinds(obs, series, months))
-    fig.legend(handles + kh, labels + kl, loc="upper left", bbox_to_anchor=(0.04, 0.93),
+    fig.legend(handles + kh, labels + kl, loc="upper left", bbox_to_anchor=(0.04, 0.905),
                ncol=min(len(handles) + len(kh), 7), fontsize=10.5, frameon=False,
                handlelength=2.2, columnspacing=1.5)
     note = (f"Best fit: {best.profile} ({best.variant}), MAE {_n(best.mae)} troops, MAPE "
@@ -288,16 +311,9 @@ def draw_backtest(bt: Backtest) -> list[Axes]:
             f"{_short(bt.observations.origin)} (sources in the file). As of {sc.doc.as_of}. "
             "forcesim backtest, not a forecast of record.")
     fig.text(0.04, 0.012, note, fontsize=9.5, color="#444444", va="bottom")
-    fig.subplots_adjust(left=0.06, right=0.98, top=0.855, bottom=0.11, hspace=0.42,
+    fig.subplots_adjust(left=0.06, right=0.98, top=0.83, bottom=0.11, hspace=0.42,
                         wspace=0.16)
     return [a for _, _, a in panels] + [summary]
-
-
-class _FakeResult:
-    """Just enough of a Result for :func:`sim.plotting._theater_title`."""
-
-    def __init__(self, bt: Backtest) -> None:
-        self.scenario = bt.scenario
 
 
 def _n(x: float) -> str:
@@ -341,9 +357,10 @@ def _mae_bars(ax: Axes, bt: Backtest, colors: dict[str, str]) -> None:
             if p == best.profile and v == best.variant:
                 ax.annotate("\u2605", (xv, val), xytext=(0, 2), textcoords="offset points",
                             ha="center", va="bottom", fontsize=14, color="#7a1f1f")
-    ax.set_xticks(x, [PROFILE_TITLES.get(p, p).split(" (")[0] for p in PROFILES], fontsize=10)
-    ax.set_title("mean absolute error by profile (lower is better)", loc="left",
-                 fontsize=13.5, fontweight="bold")
+    short = {"front": "front-\nloaded", "back": "back-\nloaded", "s-curve": "S-curve"}
+    ax.set_xticks(x, [short.get(p, p) for p in PROFILES], fontsize=10)
+    ax.set_title("MAE by profile (lower is better)", loc="left", fontsize=13.5,
+                 fontweight="bold")
     ax.set_ylabel("MAE, troops", fontsize=11)
     from matplotlib.ticker import FuncFormatter
 

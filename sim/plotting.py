@@ -121,8 +121,14 @@ def _style(ax: Axes, title: str) -> None:
 
 def footnote(result: Result) -> str:
     doc = result.scenario.doc
-    names = "; ".join(f"{s.publisher or s.title} ({s.date})" if s.date else (s.publisher or s.title)
-                      for s in doc.sources)
+    cited = [f"{s.publisher or s.title} ({s.date})" if s.date else (s.publisher or s.title)
+             for s in doc.sources]
+    names = "; ".join(cited)
+    if len(names) > 170:  # a long list would run off the chart: name the first few
+        shown = 0
+        while shown < len(cited) and len("; ".join(cited[:shown + 1])) <= 140:
+            shown += 1
+        names = "; ".join(cited[:shown]) + f"; and {len(cited) - shown} more in the scenario file"
     assumed = _assumption_count(result)
     lines = [f"As of {doc.as_of}. Sources: {names or 'none listed'}."]
     if assumed:
@@ -137,6 +143,17 @@ def _assumption_count(result: Result) -> int:
     from sim.provenance import assumption_count
 
     return assumption_count(result.scenario, list(result.variants))
+
+
+def _only(result: Result, variants: list[str]) -> Result:
+    """A view of ``result`` holding only ``variants``."""
+    import dataclasses
+
+    return dataclasses.replace(
+        result, variants=variants,
+        monthly=result.monthly[result.monthly.variant.isin(variants)],
+        milestones=result.milestones[result.milestones.variant.isin(variants)],
+        plans={v: result.plans[v] for v in variants})
 
 
 def _end_labels(ax: Axes, x_end: Any, last: pd.Series, colors: dict[str, str]) -> None:
@@ -165,7 +182,7 @@ def _end_labels(ax: Axes, x_end: Any, last: pd.Series, colors: dict[str, str]) -
 
 
 def plot_envelope(result: Result, ax: Any = None, theaters: Sequence[str] | None = None,
-                  observed: Any = None) -> list[Axes]:
+                  observed: Any = None, variants: Sequence[str] | None = None) -> list[Axes]:
     """Envelope chart: a panel per theater, a line per variant, the min–max band shaded.
 
     Parameters
@@ -177,12 +194,21 @@ def plot_envelope(result: Result, ax: Any = None, theaters: Sequence[str] | None
         Theater ids to draw (default: all).
     observed : sim.observed.ObservationSet, optional
         Observed levels to draw (default: those attached to ``result``; False: none).
+    variants : sequence of str, optional
+        Variants to draw (default: all those the result holds).
 
     Returns
     -------
     list of matplotlib.axes.Axes
     """
     from sim import observed_chart
+
+    if variants:
+        unknown = [v for v in variants if v not in result.variants]
+        if unknown:
+            raise ValueError(f"expected variants among {', '.join(result.variants)}, "
+                             f"found {', '.join(unknown)}")
+        result = _only(result, list(variants))
 
     names = _theater_list(result, theaters)
     fig, axes = _axes_for(result, names, ax)
@@ -201,9 +227,8 @@ def plot_envelope(result: Result, ax: Any = None, theaters: Sequence[str] | None
             a.plot(x, wide[v], color=colors[v], lw=2.6 - 1.4 * j / max(n - 1, 1),
                    label=v if i == 0 else None, zorder=3 + j * 0.01)
         _style(a, _theater_title(result, tid))
-        seen = observed_chart.add_to_panel(a, result, tid, observed,
-                                           legend=names if i == 0 else None)
-        a.set_ylim(0, max(max(float(wide.max().max()), seen) * 1.12, 10))
+        observed_chart.add_to_panel(a, result, tid, observed, data_top=float(wide.max().max()),
+                                    legend=names if i == 0 else None)
         _deadlines(result, a, tid, label=(i == 0))
         _end_labels(a, x[-1], wide.iloc[-1], colors)
     if fig is not None:

@@ -13,7 +13,8 @@ def summary_lines(result: Result) -> list[str]:
     cols = [(t, m) for t in plan.theaters for m in months]
     df = result.monthly
     width = max(len(v) for v in result.variants) + 2
-    head = " " * width + "".join(f"{t + ' ' + m:>16}" for t, m in cols) + "   milestones"
+    cw = max(16, *(len(t) + len(m) + 3 for t, m in cols))
+    head = " " * width + "".join(f"{t + ' ' + m:>{cw}}" for t, m in cols) + "   milestones"
     lines = [f"{result.scenario.id}: {result.scenario.title}",
              "troops at the end of each month" + (
                  f"; ensemble of {result.draws:,} draws (seed {result.seed}), deterministic "
@@ -23,7 +24,7 @@ def summary_lines(result: Result) -> list[str]:
         cells = []
         for t, m in cols:
             hit = rows[(rows.theater == t) & (rows.month.astype(str) == m)].troops
-            cells.append(f"{int(hit.iloc[0]):>16,}" if len(hit) else f"{'-':>16}")
+            cells.append(f"{int(hit.iloc[0]):>{cw},}" if len(hit) else f"{'-':>{cw}}")
         ms = result.milestones[result.milestones.variant == v]
         marks = []
         for _, r in ms.iterrows():

@@ -57,9 +57,14 @@ def load_run(run_dir: Path) -> Result:
     if (run_dir / "bands.csv").is_file():
         bands = _csv(run_dir / "bands.csv", ("month",))
         dates = _csv(run_dir / "dates.csv", ("p10", "p50", "p80", "p90"))
-    return Result(scenario=sc, variants=names, monthly=monthly, milestones=milestones,
-                  plans={v: sc.plan(v) for v in names}, bands=bands, dates=dates,
-                  draws=ens.get("draws"), seed=ens.get("seed"))
+    result = Result(scenario=sc, variants=names, monthly=monthly, milestones=milestones,
+                    plans={v: sc.plan(v) for v in names}, bands=bands, dates=dates,
+                    draws=ens.get("draws"), seed=ens.get("seed"))
+    if (run_dir / "observed.csv").is_file():  # the charts draw the observations again
+        from sim.observed import from_observed_csv
+
+        result.observed = from_observed_csv(run_dir / "observed.csv")
+    return result
 
 
 def _layer(name: str):  # type: ignore[no-untyped-def]

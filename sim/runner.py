@@ -22,8 +22,8 @@ def run(scenario: Scenario | str | Path, variants: Sequence[str] | None = None,
     ----------
     scenario : Scenario or path
         A loaded scenario, or a path to load.
-    variants : sequence of str, optional
-        Variant names; all of the scenario's variants when omitted.
+    variants : sequence of str or str, optional
+        Variant names (or one name); all of the scenario's variants when omitted.
     draws : int, optional
         Number of Monte Carlo draws for an ensemble; deterministic when omitted.
     seed : int, optional
@@ -41,6 +41,8 @@ def run(scenario: Scenario | str | Path, variants: Sequence[str] | None = None,
         from sim.loader import load_scenario
 
         scenario = load_scenario(scenario)
+    if isinstance(variants, str):
+        variants = [variants]  # run(s, "slip-6"): that variant, not its letters
     names = scenario.select(list(variants) if variants else None)
     plans = {name: scenario.plan(name) for name in names}
     monthly, milestones = [], []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -140,18 +141,17 @@ class Scenario:
         if variant is None:
             raw = deep_merge(self.raw, over)
         else:
-            existing = isinstance(self.raw.get("variants", {}).get(variant), dict)
-            where = ("variants", variant)
-            code = ({where + ("overrides",) + p for p in code} | {where + ("description",)}
-                    if existing else {where})
             current = self.raw.get("variants", {}).get(variant)
-            entry = dict(current) if isinstance(current, dict) else {
-                "description": over.pop("description", f"{variant} (set in code)")}
-            entry["overrides"] = deep_merge(entry.get("overrides", {}), over)
-            raw = deep_merge(self.raw, {"variants": {variant: entry}})
+            where = ("variants", variant)
+            if isinstance(current, dict):
+                code = {where + ("overrides",) + p for p in code} | {where + ("description",)}
+                entry = dict(current)
+            else:
+                code, entry = {where}, {"description": f"{variant} (set in code)"}
             if "description" in over:
-                raw["variants"][variant]["description"] = over["description"]
-                raw["variants"][variant]["overrides"].pop("description", None)
+                entry["description"] = over.pop("description")
+            entry["overrides"] = _merge_overrides(entry.get("overrides") or {}, over)
+            raw = {**self.raw, "variants": {**self.raw.get("variants", {}), variant: entry}}
         locator = _CodeLocator(self.locator, code)
         doc = validate_doc(raw, locator)
         variants = resolve_variants(raw, doc, locator)
@@ -180,6 +180,17 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
+
+
+def _merge_overrides(base: Any, over: Any) -> Any:
+    """``over`` merged into a variant's overrides, keeping ``None`` (which deletes the
+    key from the base when the variant is resolved, as in a file)."""
+    if isinstance(base, dict) and isinstance(over, dict) and not (_QUANTITY_KEYS & over.keys()):
+        out = dict(base)
+        for key, value in over.items():
+            out[key] = _merge_overrides(out[key], value) if key in out else copy.deepcopy(value)
+        return out
+    return copy.deepcopy(over)
 
 
 def _set_paths(over: Any, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:

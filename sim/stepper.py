@@ -16,6 +16,7 @@ deadline, or ``s + 1`` when the deadline is not feasible (it is then missed).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -128,10 +129,10 @@ def timing(plan: Plan, delay: IntArray) -> tuple[IntArray, IntArray, IntArray, I
     announce = plan.announce + delay
     floor = np.maximum(announce - 1, 0)
     j_count = len(plan.milestones)
-    start = np.zeros((n, j_count), np.int64)
-    deadline = np.zeros((n, j_count), np.int64)
-    original = np.zeros((n, j_count), np.int64)
-    reached = np.zeros((n, j_count), np.int64)
+    start = np.empty((n, j_count), np.int64)
+    deadline = np.empty((n, j_count), np.int64)
+    original = np.empty((n, j_count), np.int64)
+    reached = np.empty((n, j_count), np.int64)
     for j in plan.order:
         ms = plan.milestones[j]
         s = floor if ms.prev < 0 else np.maximum(reached[:, ms.prev], floor)
@@ -159,8 +160,9 @@ def window_levels(plan: Plan, initial: FloatArray, targets: FloatArray, *,
     if transposed:
         initial, targets = initial.T, targets.T
     n, j_count = targets.shape[0], len(plan.milestones)
-    level0 = np.zeros((j_count, n) if transposed else (n, j_count))
-    target = np.zeros((j_count, n) if transposed else (n, j_count))
+    # np.empty, not zeros: every column is written, and fresh zeroed pages cost faults
+    level0 = np.empty((j_count, n) if transposed else (n, j_count))
+    target = np.empty((j_count, n) if transposed else (n, j_count))
     l0v, tv = (level0, target) if transposed else (level0.T, target.T)
     for j in plan.order:
         ms = plan.milestones[j]
@@ -239,20 +241,19 @@ def _path(init: FloatArray, on_track: list[int], plan: Plan, start: IntArray, re
 # An ensemble only needs each draw's levels to count them, and most of a draw's
 # months are flat: before a window opens, between windows, after the last one.
 # The months of every window depend on the announcement delay only (see
-# :class:`Schedule`), so draws with the same delay share them. For such a group
-# a track's path is a sequence of *pieces*, each over whole months: a level
-# held (the initial level, a target, a window's starting level) or a ramp
-# (``l0 + (T - l0) * share``, computed exactly as :func:`_path` does, only over
-# the months inside the window). :class:`Group` evaluates a track over any
+# :func:`timing`), so draws with the same delay share them. For such a group a
+# track's path is a sequence of *runs* of whole months: a level held (the
+# initial level, a window's target, a window's start level) or a ramp
+# (``l0 + (T - l0) * share``, computed exactly as :func:`_path` does, but only
+# over the months inside the window). :class:`Group` evaluates a track over any
 # range of months straight into whole troops; the result equals what
 # :func:`step` gives for those draws and months, bit for bit.
-
 
 _SHARES: dict[tuple[int, int], FloatArray] = {}
 
 
 def share_table(profile: int, width: int) -> FloatArray:
-    """``share`` at ``x = i / width`` for ``i = 0 .. width`` (as :func:`_path` computes it)."""
+    """``share`` at ``x = i / width`` for ``i = 0 .. width``, as :func:`_path` computes it."""
     key = (profile, width)
     table = _SHARES.get(key)
     if table is None:
@@ -261,50 +262,49 @@ def share_table(profile: int, width: int) -> FloatArray:
     return table
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Layer:
-    """The path of a track with the milestone levels of one residual (or none)."""
+    """A track's path with the milestone levels of one residual (layer 0: none)."""
 
     first: int  # first month the layer applies
     last: int  # last month it applies
-    size: IntArray | None  # residual size [troops], a floor on the layer's levels
-    level0: dict[int, FloatArray]  # window start level per milestone [troops]
-    target: dict[int, FloatArray]  # window end level per milestone [troops]
+    size: IntArray | None  # residual size (g,) [troops], a floor on the layer's levels
+    level0: dict[int, FloatArray]  # window start level per milestone (g,) [troops]
+    target: dict[int, FloatArray]  # window end level per milestone (g,) [troops]
+
+
+Run = tuple[int, int, bool, int, int]  # first month, last month, ramp?, layer, source
 
 
 class Group:
-    """Whole-troop levels of draws that share one schedule (one announcement delay).
+    """Whole-troop levels of ``g`` draws that share their months (one announcement delay).
 
-    ``row`` picks the draw of ``sched`` whose months every draw of the group
-    shares. ``initial`` (tracks, g), ``level0`` and ``target`` (milestones, g)
-    and ``residual`` (residuals, g) hold the group's draws on their *last* axis.
-    The values must be whole troops (as :class:`sim.draws.Draws` gives them).
+    ``start`` and ``reached`` are the shared window months per milestone (a row
+    of :func:`timing`). ``initial`` (tracks, g), ``level0`` and ``target``
+    (milestones, g, from :func:`window_levels`) and ``residual`` (residuals, g)
+    hold the draws on their *last* axis, as whole troops. ``cache`` (any dict
+    kept between groups of the same plan) saves re-deriving the runs.
     """
 
-    def __init__(self, plan: Plan, sched: Schedule, row: int, initial: FloatArray,
-                 level0: FloatArray, target: FloatArray, residual: FloatArray) -> None:
+    def __init__(self, plan: Plan, start: list[int], reached: list[int], initial: FloatArray,
+                 level0: FloatArray, target: FloatArray, residual: FloatArray,
+                 cache: dict[Any, Any] | None = None) -> None:
         self.plan = plan
         self.n = int(initial.shape[1])
-        self.months = plan.n_months
-        self.start = [int(v) for v in sched.start[row]]
-        self.reached = [int(v) for v in sched.reached[row]]
+        self.start, self.reached = start, reached
         self._initial = initial
-        self._layers: dict[int, list[_Layer]] = {}
-        self._pieces = [self._track_pieces(k, level0, target, residual)
-                        for k in range(len(plan.tracks))]
+        self._values = (level0, target, residual)
+        self._cache = {} if cache is None else cache
         self._ints: dict[tuple[int, int, int], IntArray] = {}
+        self._layers = [self._track_layers(k, level0, target, residual)
+                        for k in range(len(plan.tracks))]
+        self._runs = [self._track_runs(k) for k in range(len(plan.tracks))]
 
-    # -- structure
-
-    def _track_pieces(self, k: int, level0: FloatArray, target: FloatArray,
-                      residual: FloatArray) -> list[tuple[int, int, str, int, int]]:
-        """Runs ``(first, last, kind, layer, source)`` covering every month of track k.
-
-        kind is ``"hold"`` (a level held, see :meth:`_held`) or ``"ramp"``;
-        source is ``-1`` for the initial level, else ``2 * milestone + end``
-        (end 0: the window's start level, 1: its target).
-        """
-        plan, months = self.plan, self.months
+    def _track_layers(self, k: int, level0: FloatArray, target: FloatArray,
+                      residual: FloatArray) -> list[_Layer]:
+        """Layer 0 (no residual), then one layer per residual of track k, as :func:`step`
+        builds them: the targets still to come when a residual starts are raised to it."""
+        plan, months = self.plan, self.plan.n_months
         on_track = [j for j, m in enumerate(plan.milestones) if m.track == k]
         init = self._initial[k]
         tgt = {j: target[j] for j in on_track}
@@ -325,13 +325,30 @@ class Group:
             for j in on_track:
                 if f < self.reached[j] <= u:
                     tgt[j] = np.maximum(floored[j], size)
-        self._layers[k] = layers
+        return layers
 
-        flat = {(li, j): plan.milestones[j].profile == 1
-                or not np.any(layer.target[j] != layer.level0[j])
-                for li, layer in enumerate(layers) for j in on_track}
-        runs: list[tuple[int, int, str, int, int]] = []
-        for m in range(months):
+    def _track_runs(self, k: int) -> list[Run]:
+        """Runs ``(first, last, ramp, layer, source)`` covering every month of track k.
+
+        source is ``-1`` for the initial level, else ``2 * milestone + end``
+        (end 0: the window's start level, 1: its target). A run that is not a
+        ramp holds its source's level; a ramp moves from the window's start
+        level to its target.
+        """
+        plan, layers = self.plan, self._layers[k]
+        on_track = [j for j, m in enumerate(plan.milestones) if m.track == k]
+        # a window whose levels do not move (a step, or no change in any draw) holds
+        flat = tuple(plan.milestones[j].profile == 1
+                     or not np.any(layer.target[j] != layer.level0[j])
+                     for layer in layers for j in on_track)
+        key = (k, tuple(self.start), tuple(self.reached), flat)
+        runs: list[Run] | None = self._cache.get(key)
+        if runs is not None:
+            return runs
+        is_flat = dict(zip([(li, j) for li in range(len(layers)) for j in on_track], flat,
+                           strict=True))
+        runs = []
+        for m in range(plan.n_months):
             li = 0
             for i in range(1, len(layers)):
                 if layers[i].first <= m <= layers[i].last:
@@ -341,35 +358,46 @@ class Group:
                 if self.start[j] < m:
                     w = j
             if w < 0:
-                piece = ("hold", li, -1)  # the initial level
+                piece = (False, li, -1)  # the initial level
             elif m >= self.reached[w]:
-                piece = ("hold", li, 2 * w + 1)  # the window's target
-            elif flat[li, w]:
-                piece = ("hold", li, 2 * w)  # the window's start level, held
+                piece = (False, li, 2 * w + 1)  # the window's target
+            elif is_flat[li, w]:
+                piece = (False, li, 2 * w)  # the window's start level, held
             else:
-                piece = ("ramp", li, 2 * w)
+                piece = (True, li, 2 * w)
             if runs and runs[-1][2:] == piece:
                 runs[-1] = (runs[-1][0], m, *piece)
             else:
                 runs.append((m, m, *piece))
+        self._cache[key] = runs
         return runs
 
+    def uniform(self, k: int) -> bool:
+        """Whether every draw of the group has the same levels on track k."""
+        values = [self._initial[k]]
+        for layer in self._layers[k]:
+            values += [*layer.level0.values(), *layer.target.values()]
+            if layer.size is not None:
+                values.append(layer.size)
+        return all(v.min() == v.max() for v in values)
+
+    def head(self) -> Group:
+        """The group of the first draw alone."""
+        level0, target, residual = self._values
+        return Group(self.plan, self.start, self.reached, self._initial[:, :1], level0[:, :1],
+                     target[:, :1], residual[:, :1], self._cache)
+
     def active(self, k: int) -> tuple[int, int]:
-        """Months ``(lo, hi)`` outside which track k's levels are constant per draw:
-        every month before ``lo`` equals month ``lo``, every month after ``hi``
-        equals month ``hi``."""
-        runs = self._pieces[k]
-        changes = [m for a, b, kind, _, _ in runs for m in range(a, b + 1)
-                   if kind == "ramp" or m == a]
-        changes = [m for m in changes if m > 0]
+        """Months ``(lo, hi)`` outside which track k's levels stay put: every month
+        before ``lo`` has month ``lo``'s level, every month after ``hi`` month ``hi``'s."""
+        changes = [m for a, b, ramp, _, _ in self._runs[k] for m in range(a, b + 1)
+                   if (ramp or m == a) and m > 0]
         if not changes:
             return 0, 0
         return min(changes) - 1, max(changes)
 
-    # -- values
-
     def _held(self, k: int, li: int, source: int) -> IntArray:
-        """The level held by a ``"hold"`` run, per draw, as whole troops."""
+        """The level a run holds, per draw, as whole troops."""
         key = (k, li, source)
         out = self._ints.get(key)
         if out is None:
@@ -387,35 +415,54 @@ class Group:
 
     def levels(self, k: int, lo: int, hi: int, out: IntArray | None = None,
                scratch: FloatArray | None = None) -> IntArray:
-        """Track k's levels for months ``lo..hi``, shape (months, g), whole troops."""
+        """Track k's levels in months ``lo..hi``, shape (months, g), whole troops.
+
+        ``out`` receives them; ``scratch`` is float room of at least that shape.
+        """
         rows = hi - lo + 1
         if out is None:
             out = np.empty((rows, self.n), np.int64)
-        for a, b, kind, li, source in self._pieces[k]:
+        for a, b, ramp, li, source in self._runs[k]:
             a, b = max(a, lo), min(b, hi)
             if a > b:
                 continue
             block = out[a - lo:b - lo + 1]
-            if kind == "hold":
+            if not ramp:
                 block[...] = self._held(k, li, source)
                 continue
             layer = self._layers[k][li]
             j = source // 2
             s = self.start[j]
-            table = share_table(self.plan.milestones[j].profile, self.reached[j] - s)
-            sh = table[a - s:b - s + 1, None]
+            sh = share_table(self.plan.milestones[j].profile, self.reached[j] - s)
+            sh = sh[a - s:b - s + 1, None]
             l0, t = layer.level0[j], layer.target[j]
             if l0.min() == l0.max() and t.min() == t.max():
-                l0, t = l0[:1], t[:1]  # every draw alike: compute one column
+                l0, t = l0[:1], t[:1]  # every draw alike: one column does
                 buf = np.multiply(sh, t - l0)
             else:
-                buf = (scratch[:b - a + 1] if scratch is not None
-                       and scratch.shape[0] >= b - a + 1 and scratch.shape[1] == self.n
-                       else np.empty((b - a + 1, self.n)))
+                fits = scratch is not None and scratch.shape[1] == self.n \
+                    and scratch.shape[0] >= b - a + 1
+                buf = scratch[:b - a + 1] if fits else np.empty((b - a + 1, self.n))
                 np.multiply(sh, t - l0, out=buf)
+            # l0 + (T - l0) * share, then halves up, in _path's and step's order
             np.add(buf, l0, out=buf)
             np.add(buf, 0.5, out=buf)
-            np.copyto(block, buf, casting="unsafe")  # levels are >= 0: truncation is floor
+            np.copyto(block, buf, casting="unsafe")  # levels are >= 0: truncation floors
             if layer.size is not None:
                 np.maximum(block, layer.size, out=block)
         return out
+
+    def rises(self, k: int, block: IntArray, lo: int, hi: int) -> bool:
+        """Whether track k's levels ``block`` (months lo..hi) may rise from one month to
+        the next (False: they never do). Ramps are monotone; runs meet at their edges."""
+        for a, b, ramp, li, source in self._runs[k]:
+            if b < lo or a > hi:
+                continue
+            if a > lo and np.any(block[a - lo] > block[a - lo - 1]):
+                return True
+            if ramp:
+                layer = self._layers[k][li]
+                j = source // 2
+                if np.any(layer.target[j] > layer.level0[j]):
+                    return True
+        return False

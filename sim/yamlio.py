@@ -18,6 +18,7 @@ Rules, each failing with a :class:`~sim.errors.ScenarioError`:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,7 +83,8 @@ def read_yaml(path: str | Path) -> tuple[Any, Positions]:
     if not p.exists():
         raise ScenarioError("an existing scenario file", "no such file", file=name, path="(file)")
     if not p.is_file():
-        raise ScenarioError("a scenario file", "a directory" if p.is_dir() else "not a regular file",
+        raise ScenarioError("a scenario file",
+                            "a directory" if p.is_dir() else "not a regular file",
                             file=name, path="(file)")
     try:
         size = p.stat().st_size
@@ -104,6 +106,9 @@ def _line_col(raw: bytes, offset: int) -> tuple[int, int]:
 
 def parse_yaml(raw: bytes | str, name: str = "<string>") -> tuple[Any, Positions]:
     """Parse YAML text (bytes or str) into plain data and positions."""
+    if isinstance(raw, str) and len(raw) > MAX_BYTES:
+        raise ScenarioError(f"a document of at most {MAX_BYTES:,} characters",
+                            f"{len(raw):,} characters", file=name, path="(file)")
     if isinstance(raw, bytes):
         if len(raw) > MAX_BYTES:
             raise ScenarioError(f"a file of at most {MAX_BYTES:,} bytes", f"{len(raw):,} bytes",
@@ -126,12 +131,20 @@ def parse_yaml(raw: bytes | str, name: str = "<string>") -> tuple[Any, Positions
     if not text.strip():
         raise ScenarioError("a YAML mapping of scenario keys", "an empty file", file=name,
                             path="(document)")
+    probe = _deep_flow_prefix(text)
+    if probe is not None:
+        # PyYAML's scanner takes time in the square of the flow nesting depth (minutes for a
+        # file of brackets): look for the error in the text up to the first deep bracket
+        deep = _nesting_error(probe, name)
+        if deep is not None:
+            raise deep
     try:
         # compose() builds the node graph without constructing any object.
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except RecursionError:
         # PyYAML's composer recurses once per level: find the culprit with the flat parser
-        raise _nesting_error(text, name) from None
+        raise (_nesting_error(text, name) or ScenarioError(
+            f"at most {MAX_DEPTH} levels of nesting", "deeper nesting", file=name)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = (exc.problem or "malformed YAML").strip().removeprefix("found ")
@@ -145,6 +158,9 @@ def parse_yaml(raw: bytes | str, name: str = "<string>") -> tuple[Any, Positions
         raise ScenarioError("a YAML mapping of scenario keys", "an empty document", file=name)
     positions = Positions(name)
     data = _Builder(name, positions, text).build(node, (), 0)
+    if data is None:
+        raise ScenarioError("a YAML mapping of scenario keys", "an empty document", file=name,
+                            line=node.start_mark.line + 1, col=node.start_mark.column + 1)
     if not isinstance(data, dict):
         raise ScenarioError("a YAML mapping of scenario keys", describe(data), file=name,
                             line=node.start_mark.line + 1, col=node.start_mark.column + 1)
@@ -161,9 +177,10 @@ class _Builder:
         self.seen: set[int] = set()
         self.scalars = yaml.SafeLoader("")
 
-    def fail(self, node: yaml.Node | yaml.Event, path: Path_, expected: str, found: str) -> ScenarioError:
-        return ScenarioError(expected, found, file=self.name, line=node.start_mark.line + 1,
-                             col=node.start_mark.column + 1, path=dotted(path))
+    def fail(self, node: yaml.Node | yaml.Event, path: Path_, expected: str,
+             found: str) -> ScenarioError:
+        return ScenarioError(expected, found, file=self.name, **_at(node.start_mark),
+                             path=dotted(path))
 
     def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
         if depth > MAX_DEPTH:
@@ -208,41 +225,67 @@ class _Builder:
         return value
 
 
-def _nesting_error(text: str, name: str) -> ScenarioError:
-    """The error for the first collection nested deeper than ``MAX_DEPTH``, found by
-    walking the parser's flat event stream (it does not recurse)."""
+def _at(mark: Any) -> dict[str, int]:
+    """``line`` and ``col`` (1-based) of a PyYAML mark, when there is one."""
+    return {"line": mark.line + 1, "col": mark.column + 1} if mark is not None else {}
+
+
+def _deep_flow_prefix(text: str) -> str | None:
+    """When brackets nest deeper than ``MAX_DEPTH``, the text up to the first such bracket
+    with the open brackets closed again (a small document holding the same first error);
+    else None. Brackets inside strings may fool it: the caller only trusts what the real
+    parser then finds in the prefix."""
+    closers: list[str] = []
+    for m in _BRACKETS.finditer(text):
+        c = m.group()
+        if c in "[{":
+            closers.append("]" if c == "[" else "}")
+            if len(closers) > MAX_DEPTH:
+                return text[:m.end()] + "".join(reversed(closers))
+        elif closers:
+            closers.pop()
+    return None
+
+
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _nesting_error(text: str, name: str) -> ScenarioError | None:
+    """The builder's first error (too deep, or a complex key) found by walking the
+    parser's flat event stream, which does not recurse; None when there is none or
+    the text does not parse."""
     # one frame per open collection: [is_mapping, next_is_key, key_or_index]
     stack: list[list[Any]] = []
     path: list[str | int] = []
-    for event in yaml.parse(text, Loader=yaml.SafeLoader):
-        if isinstance(event, yaml.CollectionEndEvent):
-            stack.pop()
-            if path and len(path) > len(stack):
-                path.pop()
-            if stack and stack[-1][0]:
-                stack[-1][1] = True
-            continue
-        if not isinstance(event, yaml.NodeEvent):
-            continue
-        if stack:
-            frame = stack[-1]
-            if frame[0] and frame[1]:  # a key
-                frame[1] = False
-                frame[2] = str(getattr(event, "value", "?"))
-                if isinstance(event, yaml.CollectionStartEvent):
-                    stack.append([isinstance(event, yaml.MappingStartEvent), True, -1])
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.CollectionEndEvent):
+                stack.pop()
+                del path[len(stack):]
+                if stack and stack[-1][0]:
+                    stack[-1][1] = True
                 continue
-            if not frame[0]:
-                frame[2] += 1
-            path[len(stack) - 1:] = [frame[2]]
-        if isinstance(event, yaml.CollectionStartEvent):
+            if not isinstance(event, yaml.NodeEvent):
+                continue
+            mark = event.start_mark
+            if stack:
+                frame = stack[-1]
+                if frame[0] and frame[1]:  # a key
+                    if not isinstance(event, yaml.ScalarEvent):
+                        return ScenarioError("a plain key", "a complex key", file=name,
+                                             **_at(mark), path=dotted(tuple(path[:len(stack) - 1])))
+                    frame[1], frame[2] = False, str(event.value)
+                    continue
+                if not frame[0]:
+                    frame[2] += 1
+                path[len(stack) - 1:] = [frame[2]]
             if len(stack) > MAX_DEPTH:
-                mark = event.start_mark
                 return ScenarioError(f"at most {MAX_DEPTH} levels of nesting", "deeper nesting",
-                                     file=name, line=mark.line + 1, col=mark.column + 1,
-                                     path=dotted(tuple(path)))
-            stack.append([isinstance(event, yaml.MappingStartEvent), True, -1])
-        elif stack and stack[-1][0]:
-            stack[-1][1] = True
-    return ScenarioError(f"at most {MAX_DEPTH} levels of nesting", "deeper nesting", file=name,
-                         path="(document)")
+                                     file=name, **_at(mark), path=dotted(tuple(path)))
+            if isinstance(event, yaml.CollectionStartEvent):
+                stack.append([isinstance(event, yaml.MappingStartEvent), True, -1])
+            elif stack and stack[-1][0]:
+                stack[-1][1] = True
+    except yaml.YAMLError:
+        return None
+    return None

@@ -8,17 +8,19 @@ the repository's own files.
 from __future__ import annotations
 
 import copy
-import os
 import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("MPLBACKEND", "Agg")  # before anything imports matplotlib
-
+import matplotlib
 import pytest
 import yaml
+
+# charts in this process are drawn off-screen (set here, not through MPLBACKEND, so
+# that subprocesses such as notebook kernels keep their own backend)
+matplotlib.use("Agg")
 
 REPO = Path(__file__).resolve().parent.parent
 SCENARIOS_DIR = REPO / "scenarios"
@@ -96,8 +98,14 @@ def col_of(text: str, needle: str, nth: int = 1) -> int:
     return line.index(needle) + 1
 
 
-def located(file: str | Path, line: int | None, col: int | None, path: str,
-            expected: str = "", found: str = "") -> str:
+def located(
+    file: str | Path,
+    line: int | None,
+    col: int | None,
+    path: str,
+    expected: str = "",
+    found: str = "",
+) -> str:
     """A regex for the one-line error ``FILE:LINE:COL: key.path: expected …, found …``.
 
     ``line``/``col`` of None match any number; ``expected``/``found`` are
@@ -105,10 +113,18 @@ def located(file: str | Path, line: int | None, col: int | None, path: str,
     """
     num = r"\d+"
     return (
-        "^" + re.escape(str(file))
-        + ":" + (str(line) if line is not None else num)
-        + ":" + (str(col) if col is not None else num)
-        + ": " + re.escape(path) + ": expected .*" + expected + ".*, found .*" + found
+        "^"
+        + re.escape(str(file))
+        + ":"
+        + (str(line) if line is not None else num)
+        + ":"
+        + (str(col) if col is not None else num)
+        + ": "
+        + re.escape(path)
+        + ": expected .*"
+        + expected
+        + ".*, found .*"
+        + found
         + r".*$"
     )
 
@@ -117,8 +133,9 @@ def located(file: str | Path, line: int | None, col: int | None, path: str,
 def write(tmp_path: Path) -> Callable[..., Path]:
     """``write(text_or_bytes_or_dict, name="scenario.yaml") -> Path`` in ``tmp_path``."""
 
-    def _write(content: str | bytes | dict[str, Any] = MINIMAL_YAML,
-               name: str = "scenario.yaml") -> Path:
+    def _write(
+        content: str | bytes | dict[str, Any] = MINIMAL_YAML, name: str = "scenario.yaml"
+    ) -> Path:
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, dict):

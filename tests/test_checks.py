@@ -8,13 +8,16 @@ from conftest import MINIMAL_YAML, col_of, line_of, located
 from sim.errors import ScenarioError
 from sim.loader import load_scenario
 
-TWO_MILESTONES = MINIMAL_YAML.replace("deadline: 2024-11", "deadline: 2024-05") + """\
+TWO_MILESTONES = (
+    MINIMAL_YAML.replace("deadline: 2024-11", "deadline: 2024-05")
+    + """\
   alpha-later:
     theater: alpha
     deadline: 2024-11
     target:
       level: 0
 """
+)
 
 SITES = """\
 id: sites
@@ -46,45 +49,85 @@ def test_a_valid_scenario_passes_every_check(write):
 def test_negative_initial_level_is_rejected(write):
     text = MINIMAL_YAML.replace("initial: 1000", "initial: -5")
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(
-            path, line_of(text, "initial: -5"), col_of(text, "initial: -5") + 9,
-            "theaters.alpha.initial", "a level of 0 troops or more", "-5")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "initial: -5"),
+            col_of(text, "initial: -5") + 9,
+            "theaters.alpha.initial",
+            "a level of 0 troops or more",
+            "-5",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_a_level_whose_range_dips_below_zero_is_rejected(write):
     text = MINIMAL_YAML.replace("initial: 1000", "initial: {uniform: [-10, 1000]}")
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(path, line_of(text, "uniform"), None,
-                                                    "theaters.alpha.initial", "0 troops or more",
-                                                    "-10")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "uniform"),
+            None,
+            "theaters.alpha.initial",
+            "0 troops or more",
+            "-10",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_negative_site_level_is_rejected(write):
     text = SITES.replace("initial: 400", "initial: -400")
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(
-            path, line_of(text, "-400"), col_of(text, "-400"), "theaters.alpha.sites.south.initial",
-            "0 troops or more", "-400")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "-400"),
+            col_of(text, "-400"),
+            "theaters.alpha.sites.south.initial",
+            "0 troops or more",
+            "-400",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_negative_target_level_is_rejected(write):
     text = MINIMAL_YAML.replace("level: 0", "level: -1")
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(path, line_of(text, "level: -1"), None,
-                                                    "milestones.alpha-out.target.level",
-                                                    "0 troops or more", "-1")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "level: -1"),
+            None,
+            "milestones.alpha-out.target.level",
+            "0 troops or more",
+            "-1",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_theater_initial_that_differs_from_its_sites_sum_is_rejected(write):
     text = SITES.replace("    sites:\n", "    initial: 1200\n    sites:\n")
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(
-            path, line_of(text, "initial: 1200"), None, "theaters.alpha.initial",
-            r"the sum of its sites' initial levels \(1,000\)", "1,200")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "initial: 1200"),
+            None,
+            "theaters.alpha.initial",
+            r"the sum of its sites' initial levels \(1,000\)",
+            "1,200",
+        ),
+    ):
         load_scenario(path)
 
 
@@ -97,145 +140,265 @@ def test_theater_initial_equal_to_its_sites_sum_is_accepted(write):
 
 
 def test_milestones_out_of_date_order_are_rejected_at_the_later_one(write):
-    text = MINIMAL_YAML + """\
+    text = (
+        MINIMAL_YAML
+        + """\
   alpha-early:
     theater: alpha
     deadline: 2024-05
     target:
       level: 0
 """
+    )
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(
-            path, line_of(text, "deadline: 2024-05"), col_of(text, "2024-05"),
-            "milestones.alpha-early.deadline", r"milestones of alpha in date order \(after "
-            r"alpha-out, 2024-11\)", "2024-05")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "deadline: 2024-05"),
+            col_of(text, "2024-05"),
+            "milestones.alpha-early.deadline",
+            r"milestones of alpha in date order \(after "
+            r"alpha-out, 2024-11\)",
+            "2024-05",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_deadline_before_the_start_is_rejected(write):
     text = MINIMAL_YAML.replace("deadline: 2024-11", "deadline: 2023-11")
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(
-            path, line_of(text, "2023-11"), col_of(text, "2023-11"), "milestones.alpha-out.deadline",
-            "a deadline after the start month 2024-01", "2023-11")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "2023-11"),
+            col_of(text, "2023-11"),
+            "milestones.alpha-out.deadline",
+            "a deadline after the start month 2024-01",
+            "2023-11",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_deadline_in_the_start_month_is_rejected_because_the_start_holds_the_initial_level(write):
     text = MINIMAL_YAML.replace("deadline: 2024-11", "deadline: 2024-01")
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(path, line_of(text, "deadline:"), None,
-                                                    "milestones.alpha-out.deadline",
-                                                    "after the start month", "2024-01")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "deadline:"),
+            None,
+            "milestones.alpha-out.deadline",
+            "after the start month",
+            "2024-01",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_deadline_past_the_horizon_is_rejected(write):
     text = MINIMAL_YAML.replace("deadline: 2024-11", "deadline: 2025-03")
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(path, line_of(text, "2025-03"), None,
-                                                    "milestones.alpha-out.deadline",
-                                                    r"within the horizon \(by 2024-12\)", "2025-03")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "2025-03"),
+            None,
+            "milestones.alpha-out.deadline",
+            r"within the horizon \(by 2024-12\)",
+            "2025-03",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_reduction_larger_than_the_force_is_rejected(write):
     text = MINIMAL_YAML.replace("level: 0", "reduce_by: 1500")
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(
-            path, line_of(text, "reduce_by"), col_of(text, "1500"),
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "reduce_by"),
+            col_of(text, "1500"),
             "milestones.alpha-out.target.reduce_by",
-            "a reduction of at most the 1,000 troops alpha holds then", "1,500")):
+            "a reduction of at most the 1,000 troops alpha holds then",
+            "1,500",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_reduction_larger_than_what_is_left_after_an_earlier_milestone_is_rejected(write):
-    text = TWO_MILESTONES.replace("      level: 0\n", "      reduce_by: 600\n", 1) \
-        .replace("      level: 0\n", "      reduce_by: 500\n")
+    text = TWO_MILESTONES.replace("      level: 0\n", "      reduce_by: 600\n", 1).replace(
+        "      level: 0\n", "      reduce_by: 500\n"
+    )
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(
-            path, line_of(text, "reduce_by: 500"), None, "milestones.alpha-later.target.reduce_by",
-            "at most the 400 troops alpha holds then", "500")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "reduce_by: 500"),
+            None,
+            "milestones.alpha-later.target.reduce_by",
+            "at most the 400 troops alpha holds then",
+            "500",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_a_reduction_range_reaching_past_the_force_is_rejected(write):
     text = MINIMAL_YAML.replace("level: 0", "reduce_by: {uniform: [500, 1001]}")
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(path, None, None,
-                                                    "milestones.alpha-out.target.reduce_by",
-                                                    "at most the 1,000 troops", "1,001")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            None,
+            None,
+            "milestones.alpha-out.target.reduce_by",
+            "at most the 1,000 troops",
+            "1,001",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_milestone_for_an_unknown_theater_lists_the_known_ones(write):
     text = MINIMAL_YAML.replace("theater: alpha", "theater: beta")
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(
-            path, line_of(text, "theater: beta"), col_of(text, "beta"),
-            "milestones.alpha-out.theater", "one of alpha", "unknown theater 'beta'")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "theater: beta"),
+            col_of(text, "beta"),
+            "milestones.alpha-out.theater",
+            "one of alpha",
+            "unknown theater 'beta'",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_milestone_on_a_theater_with_sites_must_name_a_site(write):
-    text = SITES + "milestones:\n  out:\n    theater: alpha\n    deadline: 2024-06\n" \
+    text = (
+        SITES + "milestones:\n  out:\n    theater: alpha\n    deadline: 2024-06\n"
         "    target: {level: 0}\n"
+    )
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(
-            path, line_of(text, "theater: alpha"), None, "milestones.out.theater",
-            "a site of a theater with sites", "'alpha'")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "theater: alpha"),
+            None,
+            "milestones.out.theater",
+            "a site of a theater with sites",
+            "'alpha'",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_dependency_on_an_unknown_milestone_is_rejected(write):
     text = MINIMAL_YAML.replace("deadline: 2024-11", "deadline: {after: ghost, months: 2}")
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(
-            path, line_of(text, "ghost"), col_of(text, "ghost"),
-            "milestones.alpha-out.deadline.after", "one of alpha-out", "unknown milestone 'ghost'")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "ghost"),
+            col_of(text, "ghost"),
+            "milestones.alpha-out.deadline.after",
+            "one of alpha-out",
+            "unknown milestone 'ghost'",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_a_milestone_depending_on_itself_is_rejected(write):
     text = MINIMAL_YAML.replace("deadline: 2024-11", "deadline: {after: alpha-out, months: 2}")
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(path, None, None,
-                                                    "milestones.alpha-out.deadline.after",
-                                                    "another milestone", "the milestone itself")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            None,
+            None,
+            "milestones.alpha-out.deadline.after",
+            "another milestone",
+            "the milestone itself",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_a_dependency_cycle_between_milestones_is_rejected(write):
-    text = MINIMAL_YAML.replace("theaters:\n", "theaters:\n  beta:\n    initial: 10\n") \
-        .replace("deadline: 2024-11", "deadline: {after: beta-out, months: 1}") + """\
+    text = (
+        MINIMAL_YAML.replace("theaters:\n", "theaters:\n  beta:\n    initial: 10\n").replace(
+            "deadline: 2024-11", "deadline: {after: beta-out, months: 1}"
+        )
+        + """\
   beta-out:
     theater: beta
     deadline: {after: alpha-out, months: 1}
     target:
       level: 0
 """
+    )
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(path, None, None, "milestones.alpha-out.deadline",
-                                                    "without a dependency cycle",
-                                                    "alpha-out -> beta-out -> alpha-out")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            None,
+            None,
+            "milestones.alpha-out.deadline",
+            "without a dependency cycle",
+            "alpha-out -> beta-out -> alpha-out",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_a_negative_offset_after_a_milestone_is_rejected(write):
     text = TWO_MILESTONES.replace("deadline: 2024-11", "deadline: {after: alpha-out, months: -2}")
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(path, line_of(text, "months: -2"), None,
-                                                    "milestones.alpha-later.deadline.months",
-                                                    found="-2")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "months: -2"),
+            None,
+            "milestones.alpha-later.deadline.months",
+            found="-2",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_a_target_that_cannot_be_reached_within_the_calendar_is_rejected(write):
     text = MINIMAL_YAML.replace("deadline: 2024-11", "deadline: {after_announcement: 14}")
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(
-            path, None, None, "milestones.alpha-out.deadline.after_announcement",
-            "a target reached within the calendar", "2025-03")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            None,
+            None,
+            "milestones.alpha-out.deadline.after_announcement",
+            "a target reached within the calendar",
+            "2025-03",
+        ),
+    ):
         load_scenario(path)
 
 
@@ -245,9 +408,17 @@ def test_a_target_that_cannot_be_reached_within_the_calendar_is_rejected(write):
 def test_negative_announcement_delay_is_rejected(write):
     text = MINIMAL_YAML.replace("  expected: 2024-01\n", "  expected: 2024-01\n  delay: -2\n")
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(path, line_of(text, "delay: -2"), None,
-                                                    "announcement.delay",
-                                                    "a delay of 0 months or more", "-2")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "delay: -2"),
+            None,
+            "announcement.delay",
+            "a delay of 0 months or more",
+            "-2",
+        ),
+    ):
         load_scenario(path)
 
 
@@ -263,54 +434,102 @@ residuals:
 def test_residual_larger_than_the_force_is_rejected(write):
     text = MINIMAL_YAML + RESIDUAL.replace("size: 200", "size: 1200")
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(
-            path, line_of(text, "size: 1200"), col_of(text, "1200"), "residuals.advisory.size",
-            r"no larger than the force \(1,000 troops in alpha\)", "1,200")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "size: 1200"),
+            col_of(text, "1200"),
+            "residuals.advisory.size",
+            r"no larger than the force \(1,000 troops in alpha\)",
+            "1,200",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_residual_ending_before_it_begins_is_rejected(write):
     text = MINIMAL_YAML + RESIDUAL + "    until: 2024-03\n"
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(path, line_of(text, "until"), None,
-                                                    "residuals.advisory.until",
-                                                    r"at or after from \(2024-06\)", "2024-03")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "until"),
+            None,
+            "residuals.advisory.until",
+            r"at or after from \(2024-06\)",
+            "2024-03",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_residual_starting_with_an_unknown_milestone_is_rejected(write):
     text = MINIMAL_YAML + RESIDUAL.replace("from: 2024-06", "from: {milestone: ghost}")
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(path, line_of(text, "ghost"), None,
-                                                    "residuals.advisory.from.milestone",
-                                                    "one of alpha-out", "unknown milestone 'ghost'")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "ghost"),
+            None,
+            "residuals.advisory.from.milestone",
+            "one of alpha-out",
+            "unknown milestone 'ghost'",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_residual_starting_outside_the_calendar_is_rejected(write):
     text = MINIMAL_YAML + RESIDUAL.replace("from: 2024-06", "from: 2026-06")
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(path, line_of(text, "2026-06"), None,
-                                                    "residuals.advisory.from",
-                                                    "a month within the calendar", "2026-06")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "2026-06"),
+            None,
+            "residuals.advisory.from",
+            "a month within the calendar",
+            "2026-06",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_a_source_id_not_listed_in_sources_is_rejected(write):
     text = MINIMAL_YAML.replace("initial: 1000", "initial: {value: 1000, source: rumour}")
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(
-            path, line_of(text, "rumour"), None, "theaters.alpha.initial.source",
-            r"one of the ids in sources: \(none\)", "'rumour'")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "rumour"),
+            None,
+            "theaters.alpha.initial.source",
+            r"one of the ids in sources: \(none\)",
+            "'rumour'",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_a_source_id_listed_twice_is_rejected(write):
     text = MINIMAL_YAML + "sources:\n  - id: s1\n    title: One\n  - id: s1\n    title: Two\n"
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(path, line_of(text, "id: s1", 2), None,
-                                                    "sources[1].id", "each source id once",
-                                                    "a second 's1'")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "id: s1", 2),
+            None,
+            "sources[1].id",
+            "each source id once",
+            "a second 's1'",
+        ),
+    ):
         load_scenario(path)
 
 
@@ -318,7 +537,9 @@ def test_a_source_id_listed_twice_is_rejected(write):
 
 
 def test_checks_run_on_every_variant_and_point_at_its_override(write):
-    text = MINIMAL_YAML.replace("level: 0", "reduce_by: 400") + """\
+    text = (
+        MINIMAL_YAML.replace("level: 0", "reduce_by: 400")
+        + """\
 variants:
   deeper:
     description: a deeper cut
@@ -327,8 +548,17 @@ variants:
         alpha-out:
           target: {reduce_by: 1400}
 """
+    )
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(
-            path, line_of(text, "reduce_by: 1400"), None, "milestones.alpha-out.target.reduce_by",
-            "at most the 1,000 troops", "1,400")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "reduce_by: 1400"),
+            None,
+            "milestones.alpha-out.target.reduce_by",
+            "at most the 1,000 troops",
+            "1,400",
+        ),
+    ):
         load_scenario(path)

@@ -113,7 +113,7 @@ def test_compare_cli_writes_csv_png_and_run_json_the_same_for_any_chunk(
             "--draws", "200", "--seed", "5"]
     first = runner.invoke(main, args)
     assert first.exit_code == 0, first.output
-    out = tmp_path / "out" / "iraq-syria-2024" / "compare-on-time-vs-slip-6"
+    out = tmp_path / "out" / "iraq-syria-2024-compare-on-time-vs-slip-6"
     assert sorted(p.name for p in out.iterdir()) == ["compare.csv", "compare.png", "run.json"]
     assert "P(B>A)" in first.stdout
     header = (out / "compare.csv").read_text().splitlines()[0]

@@ -35,9 +35,17 @@ def test_scenario_records_the_sha256_of_its_file(write):
 
 
 def test_variant_overrides_deep_merge_onto_the_base_and_keep_the_rest(write):
-    doc = make_doc(variants={"late": {"description": "six months late",
-                                      "overrides": {"announcement": {"delay": 1},
-                                                    "milestones": {"alpha-out": {"slips": True}}}}})
+    doc = make_doc(
+        variants={
+            "late": {
+                "description": "six months late",
+                "overrides": {
+                    "announcement": {"delay": 1},
+                    "milestones": {"alpha-out": {"slips": True}},
+                },
+            }
+        }
+    )
     sc = load_scenario(write(doc))
     late = sc.resolved("late")
     assert late.announcement.delay == 1
@@ -48,8 +56,14 @@ def test_variant_overrides_deep_merge_onto_the_base_and_keep_the_rest(write):
 
 
 def test_null_in_a_variant_override_deletes_the_key(write):
-    doc = make_doc(variants={"none": {"description": "no milestones",
-                                      "overrides": {"milestones": {"alpha-out": None}}}})
+    doc = make_doc(
+        variants={
+            "none": {
+                "description": "no milestones",
+                "overrides": {"milestones": {"alpha-out": None}},
+            }
+        }
+    )
     assert load_scenario(write(doc)).resolved("none").milestones == {}
 
 
@@ -62,8 +76,10 @@ def test_deep_merge_replaces_a_stated_quantity_whole():
 
 def test_extends_puts_the_parent_under_the_child(write):
     write(MINIMAL_YAML, name="parent.yaml")
-    child = write("extends: parent.yaml\nid: child\ntheaters:\n  alpha:\n    initial: 2000\n",
-                  name="child.yaml")
+    child = write(
+        "extends: parent.yaml\nid: child\ntheaters:\n  alpha:\n    initial: 2000\n",
+        name="child.yaml",
+    )
     sc = load_scenario(child)
     assert sc.id == "child"
     assert sc.doc.theaters["alpha"].initial == 2000
@@ -76,36 +92,43 @@ def test_extends_puts_the_parent_under_the_child(write):
 
 def test_missing_file_is_reported_by_name(tmp_path):
     path = tmp_path / "nowhere.yaml"
-    with pytest.raises(ScenarioError, match=located(path, 1, 1, "(file)",
-                                                    "an existing scenario file", "no such file")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(path, 1, 1, "(file)", "an existing scenario file", "no such file"),
+    ):
         load_scenario(path)
 
 
 def test_a_directory_is_not_a_scenario_file(tmp_path):
-    with pytest.raises(ScenarioError, match=located(tmp_path, 1, 1, "(file)",
-                                                    "a scenario file", "a directory")):
+    with pytest.raises(
+        ScenarioError, match=located(tmp_path, 1, 1, "(file)", "a scenario file", "a directory")
+    ):
         load_scenario(tmp_path)
 
 
 def test_empty_file_is_reported(write):
     path = write("")
-    with pytest.raises(ScenarioError, match=located(path, 1, 1, "(document)",
-                                                    "a YAML mapping", "an empty file")):
+    with pytest.raises(
+        ScenarioError, match=located(path, 1, 1, "(document)", "a YAML mapping", "an empty file")
+    ):
         load_scenario(path)
 
 
 def test_broken_yaml_is_reported_at_its_line(write):
     path, text = bad(write, "  alpha:\n    initial: 1000\n", "  alpha:\n    initial: {1000\n")
-    with pytest.raises(ScenarioError, match=located(path, None, None, "(syntax)",
-                                                    "valid YAML")) as exc:
+    with pytest.raises(
+        ScenarioError, match=located(path, None, None, "(syntax)", "valid YAML")
+    ) as exc:
         load_scenario(path)
     assert exc.value.line >= line_of(text, "initial: {1000")
 
 
 def test_a_list_is_not_a_scenario(write):
     path = write("- id: mini\n- title: x\n")
-    with pytest.raises(ScenarioError, match=located(path, 1, 1, "(document)",
-                                                    "a YAML mapping of scenario keys", "a list")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(path, 1, 1, "(document)", "a YAML mapping of scenario keys", "a list"),
+    ):
         load_scenario(path)
 
 
@@ -122,117 +145,206 @@ def test_every_error_message_is_one_line(write):
 
 def test_wrong_type_names_the_key_path_and_the_value_found(write):
     path, text = bad(write, "initial: 1000", "initial: lots")
-    with pytest.raises(ScenarioError, match=located(
-            path, line_of(text, "lots"), col_of(text, "lots"), "theaters.alpha.initial",
-            "a number", "'lots'")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "lots"),
+            col_of(text, "lots"),
+            "theaters.alpha.initial",
+            "a number",
+            "'lots'",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_a_list_where_a_mapping_belongs_is_a_wrong_type(write):
     path, text = bad(write, "  start: 2024-01\n  end: 2024-12\n", "  - 2024-01\n  - 2024-12\n")
-    with pytest.raises(ScenarioError, match=located(path, line_of(text, "- 2024-01"), 3,
-                                                    "calendar", "a mapping", "a list")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(path, line_of(text, "- 2024-01"), 3, "calendar", "a mapping", "a list"),
+    ):
         load_scenario(path)
 
 
 def test_a_string_where_true_or_false_belongs_is_a_wrong_type(write):
     path, text = bad(write, "      level: 0\n", "      level: 0\n    slips: sometimes\n")
-    with pytest.raises(ScenarioError, match=located(
-            path, line_of(text, "slips"), col_of(text, "sometimes"), "milestones.alpha-out.slips",
-            "true or false", "'sometimes'")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "slips"),
+            col_of(text, "sometimes"),
+            "milestones.alpha-out.slips",
+            "true or false",
+            "'sometimes'",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_unknown_key_is_rejected_with_a_did_you_mean_suggestion(write):
     path, text = bad(write, "  start: 2024-01", "  strat: 2024-01")
-    with pytest.raises(ScenarioError, match=located(
-            path, line_of(text, "strat"), 3, "calendar.strat", r"one of start, end \(did you mean "
-            r"'start'\?\)", "unknown key 'strat'")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "strat"),
+            3,
+            "calendar.strat",
+            r"one of start, end \(did you mean "
+            r"'start'\?\)",
+            "unknown key 'strat'",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_unknown_top_level_key_suggests_the_closest_known_key(write):
-    path, text = bad(write, "title: Minimal scenario\n", "title: Minimal scenario\ndescriptoin: x\n")
-    with pytest.raises(ScenarioError, match=located(
-            path, line_of(text, "descriptoin"), 1, "descriptoin", r"did you mean 'description'\?",
-            "unknown key 'descriptoin'")):
+    path, text = bad(
+        write, "title: Minimal scenario\n", "title: Minimal scenario\ndescriptoin: x\n"
+    )
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "descriptoin"),
+            1,
+            "descriptoin",
+            r"did you mean 'description'\?",
+            "unknown key 'descriptoin'",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_unknown_key_far_from_any_known_key_lists_the_allowed_ones_without_a_guess(write):
     path, _ = bad(write, "    initial: 1000\n", "    initial: 1000\n    zzzzzz: 1\n")
-    with pytest.raises(ScenarioError, match="expected one of name, initial, sites, found "
-                                            "unknown key 'zzzzzz'$"):
+    with pytest.raises(
+        ScenarioError, match="expected one of name, initial, sites, found unknown key 'zzzzzz'$"
+    ):
         load_scenario(path)
 
 
 def test_missing_required_key_is_named(write):
     path, _ = bad(write, "title: Minimal scenario\n", "")
-    with pytest.raises(ScenarioError, match=located(path, 1, 1, "title",
-                                                    "the required key 'title'", "nothing")):
+    with pytest.raises(
+        ScenarioError, match=located(path, 1, 1, "title", "the required key 'title'", "nothing")
+    ):
         load_scenario(path)
 
 
 def test_theater_without_initial_or_sites_is_rejected(write):
     path, text = bad(write, "    initial: 1000\n", "    name: Alpha\n")
-    with pytest.raises(ScenarioError, match=located(path, line_of(text, "name: Alpha"), None,
-                                                    "theaters.alpha", "initial", "neither")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path, line_of(text, "name: Alpha"), None, "theaters.alpha", "initial", "neither"
+        ),
+    ):
         load_scenario(path)
 
 
 @pytest.mark.parametrize("value, found", [(".nan", "nan"), (".inf", "inf"), ("-.inf", "-inf")])
 def test_nan_and_infinity_are_not_numbers_of_troops(write, value, found):
     path, text = bad(write, "initial: 1000", f"initial: {value}")
-    with pytest.raises(ScenarioError, match=located(
-            path, line_of(text, value), col_of(text, value), "theaters.alpha.initial",
-            "a finite number", found + "$")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, value),
+            col_of(text, value),
+            "theaters.alpha.initial",
+            "a finite number",
+            found + "$",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_nan_inside_a_quantity_mapping_is_rejected(write):
     path, text = bad(write, "initial: 1000", "initial: {value: .nan}")
-    with pytest.raises(ScenarioError, match=located(
-            path, line_of(text, ".nan"), col_of(text, ".nan"), "theaters.alpha.initial.value",
-            "a finite number", "nan")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, ".nan"),
+            col_of(text, ".nan"),
+            "theaters.alpha.initial.value",
+            "a finite number",
+            "nan",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_month_2024_13_is_rejected(write):
     path, text = bad(write, "deadline: 2024-11", "deadline: 2024-13")
-    with pytest.raises(ScenarioError, match=located(
-            path, line_of(text, "2024-13"), col_of(text, "2024-13"), "milestones.alpha-out.deadline",
-            "a month between 01 and 12", "'2024-13'")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "2024-13"),
+            col_of(text, "2024-13"),
+            "milestones.alpha-out.deadline",
+            "a month between 01 and 12",
+            "'2024-13'",
+        ),
+    ):
         load_scenario(path)
 
 
 @pytest.mark.parametrize("month", ["2024-9", "Sept 2024", "2024/09"])
 def test_a_month_not_written_yyyy_mm_is_rejected(write, month):
     path, text = bad(write, "  end: 2024-12", f"  end: {month}")
-    with pytest.raises(ScenarioError, match=located(path, line_of(text, "end:"), 8, "calendar.end",
-                                                    "a month as YYYY-MM")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(path, line_of(text, "end:"), 8, "calendar.end", "a month as YYYY-MM"),
+    ):
         load_scenario(path)
 
 
 def test_calendar_ending_before_it_starts_is_rejected(write):
     path, text = bad(write, "  end: 2024-12", "  end: 2023-12")
-    with pytest.raises(ScenarioError, match=located(path, line_of(text, "start:"), 3, "calendar",
-                                                    "end after start", "2024-01 to 2023-12")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path, line_of(text, "start:"), 3, "calendar", "end after start", "2024-01 to 2023-12"
+        ),
+    ):
         load_scenario(path)
 
 
 def test_profile_must_be_one_of_the_known_shapes(write):
     path, text = bad(write, "      level: 0\n", "      level: 0\n    profile: zigzag\n")
-    with pytest.raises(ScenarioError, match=located(
-            path, line_of(text, "zigzag"), col_of(text, "zigzag"), "milestones.alpha-out.profile",
-            "linear", "'zigzag'")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "zigzag"),
+            col_of(text, "zigzag"),
+            "milestones.alpha-out.profile",
+            "linear",
+            "'zigzag'",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_target_needs_exactly_one_of_level_or_reduce_by(write):
     path, text = bad(write, "      level: 0\n", "      level: 0\n      reduce_by: 5\n")
-    with pytest.raises(ScenarioError, match=located(
-            path, line_of(text, "level: 0"), None, "milestones.alpha-out.target",
-            "exactly one of level or reduce_by", "both")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "level: 0"),
+            None,
+            "milestones.alpha-out.target",
+            "exactly one of level or reduce_by",
+            "both",
+        ),
+    ):
         load_scenario(path)
 
 
@@ -240,35 +352,61 @@ def test_target_needs_exactly_one_of_level_or_reduce_by(write):
 
 
 def with_variant(overrides_yaml: str) -> str:
-    return MINIMAL_YAML + "variants:\n  v1:\n    description: a reading\n    overrides:\n" + \
-        overrides_yaml
+    return (
+        MINIMAL_YAML
+        + "variants:\n  v1:\n    description: a reading\n    overrides:\n"
+        + overrides_yaml
+    )
 
 
 def test_variant_override_with_a_bad_value_points_at_the_overrides_line(write):
     text = with_variant("      theaters:\n        alpha:\n          initial: many\n")
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(
-            path, line_of(text, "initial: many"), col_of(text, "many"), "theaters.alpha.initial",
-            "a number", "'many'")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "initial: many"),
+            col_of(text, "many"),
+            "theaters.alpha.initial",
+            "a number",
+            "'many'",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_variant_override_breaking_a_rule_points_at_the_overrides_line(write):
     text = with_variant("      theaters:\n        alpha:\n          initial: -3\n")
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(
-            path, line_of(text, "initial: -3"), col_of(text, "initial: -3") + 9,
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "initial: -3"),
+            col_of(text, "initial: -3") + 9,
             "theaters.alpha.initial",
-            "a level of 0 troops or more", "-3")):
+            "a level of 0 troops or more",
+            "-3",
+        ),
+    ):
         load_scenario(path)
 
 
 def test_variant_override_with_an_unknown_key_points_at_that_key(write):
     text = with_variant("      announcement:\n        dealy: 3\n")
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(
-            path, line_of(text, "dealy"), col_of(text, "dealy"), "announcement.dealy",
-            r"did you mean 'delay'\?", "unknown key 'dealy'")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "dealy"),
+            col_of(text, "dealy"),
+            "announcement.dealy",
+            r"did you mean 'delay'\?",
+            "unknown key 'dealy'",
+        ),
+    ):
         load_scenario(path)
 
 
@@ -276,33 +414,55 @@ def test_variant_override_with_an_unknown_key_points_at_that_key(write):
 def test_a_variant_may_not_override_id_variants_or_extends(write, key):
     text = with_variant(f"      {key}: other\n")
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(
-            path, line_of(text, f"{key}: other"), 7, f"variants.v1.overrides.{key}",
-            "overrides of scenario values", repr(key))):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, f"{key}: other"),
+            7,
+            f"variants.v1.overrides.{key}",
+            "overrides of scenario values",
+            repr(key),
+        ),
+    ):
         load_scenario(path)
 
 
 def test_variant_without_description_is_rejected(write):
     text = MINIMAL_YAML + "variants:\n  v1:\n    overrides: {}\n"
     path = write(text)
-    with pytest.raises(ScenarioError, match=located(path, line_of(text, "overrides"), None,
-                                                    "variants.v1.description", "required")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path, line_of(text, "overrides"), None, "variants.v1.description", "required"
+        ),
+    ):
         load_scenario(path)
 
 
 def test_unknown_variant_is_rejected_with_a_suggestion(write):
     text = with_variant("      announcement: {delay: 3}\n").replace("v1:", "late:")
     sc = load_scenario(write(text))
-    with pytest.raises(ScenarioError, match=located(
-            sc.path, line_of(text, "late:"), 3, "variants",
-            r"one of late \(did you mean 'late'\?\)", "unknown variant 'lte'")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            sc.path,
+            line_of(text, "late:"),
+            3,
+            "variants",
+            r"one of late \(did you mean 'late'\?\)",
+            "unknown variant 'lte'",
+        ),
+    ):
         sim.run(sc, ["lte"])
 
 
 def test_unknown_variant_of_a_scenario_without_variants_names_base(write):
     sc = load_scenario(write())
-    with pytest.raises(ScenarioError, match=located(sc.path, None, None, "variants", "one of base",
-                                                    "unknown variant 'late'")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(sc.path, None, None, "variants", "one of base", "unknown variant 'late'"),
+    ):
         sc.select(["late"])
 
 
@@ -312,8 +472,10 @@ def test_unknown_variant_of_a_scenario_without_variants_names_base(write):
 def test_extends_cycle_is_rejected_where_it_closes(write):
     a = write("extends: b.yaml\nid: a\n", name="a.yaml")
     b = write("extends: a.yaml\nid: b\n", name="b.yaml")
-    with pytest.raises(ScenarioError, match=located(
-            b, 1, 10, "extends", "without a cycle", "'a.yaml', which extends back")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(b, 1, 10, "extends", "without a cycle", "'a.yaml', which extends back"),
+    ):
         load_scenario(a)
 
 
@@ -325,8 +487,10 @@ def test_a_file_extending_itself_is_a_cycle(write):
 
 def test_extends_naming_a_missing_file_is_rejected(write):
     path = write("extends: ghost.yaml\nid: x\n")
-    with pytest.raises(ScenarioError, match=located(path, 1, 10, "extends", "an existing scenario file",
-                                                    "'ghost.yaml'")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(path, 1, 10, "extends", "an existing scenario file", "'ghost.yaml'"),
+    ):
         load_scenario(path)
 
 
@@ -340,9 +504,17 @@ def test_a_bad_value_in_the_parent_is_reported_in_the_parent_file(write):
     parent_text = MINIMAL_YAML.replace("initial: 1000", "initial: -1")
     parent = write(parent_text, name="parent.yaml")
     child = write("extends: parent.yaml\nid: child\n", name="child.yaml")
-    with pytest.raises(ScenarioError, match=located(
-            parent, line_of(parent_text, "initial: -1"), col_of(parent_text, "initial: -1") + 9,
-            "theaters.alpha.initial", "0 troops or more", "-1")):
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            parent,
+            line_of(parent_text, "initial: -1"),
+            col_of(parent_text, "initial: -1") + 9,
+            "theaters.alpha.initial",
+            "0 troops or more",
+            "-1",
+        ),
+    ):
         load_scenario(child)
 
 
@@ -350,15 +522,17 @@ def test_a_bad_value_in_the_child_is_reported_in_the_child_file(write):
     write(MINIMAL_YAML, name="parent.yaml")
     child_text = "extends: parent.yaml\nid: child\ntheaters:\n  alpha:\n    initial: plenty\n"
     child = write(child_text, name="child.yaml")
-    with pytest.raises(ScenarioError, match=located(child, 5, 14, "theaters.alpha.initial",
-                                                    "a number", "'plenty'")):
+    with pytest.raises(
+        ScenarioError, match=located(child, 5, 14, "theaters.alpha.initial", "a number", "'plenty'")
+    ):
         load_scenario(child)
 
 
-def test_unparseable_document_built_in_code_is_a_located_error(write):
+def test_a_bad_value_set_in_code_is_located_at_overrides(write):
     sc = load_scenario(write())
-    with pytest.raises(ScenarioError, match=located("<overrides>", 1, 1, "announcement.delay",
-                                                    found="'soon'")):
+    with pytest.raises(
+        ScenarioError, match=located("<overrides>", 1, 1, "announcement.delay", found="'soon'")
+    ):
         sc.with_overrides({"announcement": {"delay": "soon"}})
 
 

@@ -23,8 +23,11 @@ from sim.schema import PROFILES
 from sim.stepper import step
 
 START = "2024-01"
-PROPERTY = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROPERTY = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @pytest.fixture(scope="module")
@@ -63,8 +66,10 @@ def scenarios(draw, *, drawdown_only: bool = False, feasible: bool = False) -> d
     for t in range(draw(st.integers(1, 3))):
         tid = f"t{t}"
         if draw(st.booleans()):
-            sites = {f"s{k}": {"initial": draw(st.integers(0, 2000))}
-                     for k in range(draw(st.integers(1, 3)))}
+            sites = {
+                f"s{k}": {"initial": draw(st.integers(0, 2000))}
+                for k in range(draw(st.integers(1, 3)))
+            }
             theaters[tid] = {"sites": sites}
             tracks += [(f"{tid}/{sid}", s["initial"]) for sid, s in sites.items()]
         else:
@@ -79,8 +84,11 @@ def scenarios(draw, *, drawdown_only: bool = False, feasible: bool = False) -> d
         first = max(announced, 1) if feasible else 1
         free = n_months - first
         count = draw(st.integers(0, min(3, free))) if free > 0 else 0
-        months = sorted(draw(st.sets(st.integers(first, n_months - 1), min_size=count,
-                                     max_size=count))) if count else []
+        months = (
+            sorted(draw(st.sets(st.integers(first, n_months - 1), min_size=count, max_size=count)))
+            if count
+            else []
+        )
         ids = []
         last_written = 0  # calendar deadlines of a track must be written in date order
         for i, month in enumerate(months):
@@ -97,22 +105,26 @@ def scenarios(draw, *, drawdown_only: bool = False, feasible: bool = False) -> d
             elif form == "announcement" and month >= announced:
                 deadline = {"after_announcement": month - announced}
             elif form == "after":
-                deadline = {"after": draw(st.sampled_from(sorted(milestones))),
-                            "months": draw(st.integers(0, 4))}
+                deadline = {
+                    "after": draw(st.sampled_from(sorted(milestones))),
+                    "months": draw(st.integers(0, 4)),
+                }
             else:
                 last_written = month
-            if drawdown_only:
-                new_level = draw(st.integers(0, level))
-            else:
-                new_level = draw(st.integers(0, 6000))
+            new_level = draw(st.integers(0, level if drawdown_only else 6000))
             if draw(st.booleans()):
                 target = {"level": new_level}
             else:
                 new_level = draw(st.integers(0, level))  # a reduction never exceeds the force
                 target = {"reduce_by": level - new_level}
             level = new_level
-            milestones[mid] = {"theater": key, "deadline": deadline, "target": target,
-                               "profile": draw(st.sampled_from(PROFILES)), "slips": slips}
+            milestones[mid] = {
+                "theater": key,
+                "deadline": deadline,
+                "target": target,
+                "profile": draw(st.sampled_from(PROFILES)),
+                "slips": slips,
+            }
             ids.append(mid)
         if not feasible and draw(st.booleans()):
             size = draw(st.integers(0, initial))
@@ -126,22 +138,31 @@ def scenarios(draw, *, drawdown_only: bool = False, feasible: bool = False) -> d
                 start = add_months(START, draw(st.integers(0, n_months - 1)))
             residual = {"theater": key, "size": size, "from": start}
             if draw(st.booleans()):
-                first_month = 0 if isinstance(start, dict) else int(start[5:]) - 1 + \
-                    12 * (int(start[:4]) - 2024)
+                first_month = (
+                    0
+                    if isinstance(start, dict)
+                    else int(start[5:]) - 1 + 12 * (int(start[:4]) - 2024)
+                )
                 residual["until"] = add_months(START, draw(st.integers(first_month, n_months - 1)))
             residuals[f"r-{key.replace('/', '-')}"] = residual
 
     doc: dict[str, Any] = {
-        "id": "generated", "title": "Generated scenario", "as_of": START,
+        "id": "generated",
+        "title": "Generated scenario",
+        "as_of": START,
         "calendar": {"start": START, "end": add_months(START, n_months - 1)},
         "announcement": {"expected": add_months(START, expected), "delay": delay},
-        "theaters": theaters, "milestones": milestones, "residuals": residuals,
+        "theaters": theaters,
+        "milestones": milestones,
+        "residuals": residuals,
     }
     if not feasible and draw(st.booleans()):
         doc["variants"] = {
             "as-written": {"description": "as written", "overrides": {}},
-            "other-delay": {"description": "another delay",
-                            "overrides": {"announcement": {"delay": draw(st.integers(0, 3))}}},
+            "other-delay": {
+                "description": "another delay",
+                "overrides": {"announcement": {"delay": draw(st.integers(0, 3))}},
+            },
         }
     return doc
 

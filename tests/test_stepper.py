@@ -23,18 +23,39 @@ from sim.stepper import StepInputs, share, step
 MONTHS = [f"2024-{m:02d}" for m in range(1, 13)]
 
 
-def ms(theater: str = "alpha", deadline: Any = "2024-11", profile: str = "linear",
-       slips: bool = False, **target: Any) -> dict[str, Any]:
+def ms(
+    theater: str = "alpha",
+    deadline: Any = "2024-11",
+    profile: str = "linear",
+    slips: bool = False,
+    **target: Any,
+) -> dict[str, Any]:
     """A milestone; ``target`` is ``level=…`` or ``reduce_by=…`` (default level 0)."""
-    return {"theater": theater, "deadline": deadline, "profile": profile, "slips": slips,
-            "target": target or {"level": 0}}
+    return {
+        "theater": theater,
+        "deadline": deadline,
+        "profile": profile,
+        "slips": slips,
+        "target": target or {"level": 0},
+    }
 
 
-def doc(milestones: dict[str, Any], *, initial: int = 1000, expected: str = "2024-01",
-        delay: int = 0, end: str = "2024-12", **more: Any) -> dict[str, Any]:
-    return make_doc(theaters=more.pop("theaters", {"alpha": {"initial": initial}}),
-                    milestones=milestones, calendar={"end": end},
-                    announcement={"expected": expected, "delay": delay}, **more)
+def doc(
+    milestones: dict[str, Any],
+    *,
+    initial: int = 1000,
+    expected: str = "2024-01",
+    delay: int = 0,
+    end: str = "2024-12",
+    **more: Any,
+) -> dict[str, Any]:
+    return make_doc(
+        theaters=more.pop("theaters", {"alpha": {"initial": initial}}),
+        milestones=milestones,
+        calendar={"end": end},
+        announcement={"expected": expected, "delay": delay},
+        **more,
+    )
 
 
 # ---------------------------------------------------------------- calendar
@@ -61,8 +82,8 @@ def test_share_follows_each_profiles_formula(x):
     xs = np.array([x])
     assert share(PROFILES.index("linear"), xs)[0] == pytest.approx(x)
     assert share(PROFILES.index("front"), xs)[0] == pytest.approx(1 - (1 - x) ** 2)
-    assert share(PROFILES.index("back"), xs)[0] == pytest.approx(x ** 2)
-    assert share(PROFILES.index("s-curve"), xs)[0] == pytest.approx(3 * x ** 2 - 2 * x ** 3)
+    assert share(PROFILES.index("back"), xs)[0] == pytest.approx(x**2)
+    assert share(PROFILES.index("s-curve"), xs)[0] == pytest.approx(3 * x**2 - 2 * x**3)
     assert share(PROFILES.index("step"), xs)[0] == (1.0 if x == 1.0 else 0.0)
 
 
@@ -72,13 +93,16 @@ def test_share_follows_each_profiles_formula(x):
 #   back    x^2          : 0.04, 0.25, 0.64      -> 960, 750, 360
 #   s-curve 3x^2 - 2x^3  : 0.104, 0.5, 0.896     -> 896, 500, 104
 #   step    0 until x = 1                        -> 1000, 1000, 1000
-@pytest.mark.parametrize("profile, at_2, at_5, at_8", [
-    ("linear", 800, 500, 200),
-    ("front", 640, 250, 40),
-    ("back", 960, 750, 360),
-    ("s-curve", 896, 500, 104),
-    ("step", 1000, 1000, 1000),
-])
+@pytest.mark.parametrize(
+    "profile, at_2, at_5, at_8",
+    [
+        ("linear", 800, 500, 200),
+        ("front", 640, 250, 40),
+        ("back", 960, 750, 360),
+        ("s-curve", 896, 500, 104),
+        ("step", 1000, 1000, 1000),
+    ],
+)
 def test_each_profile_matches_its_formula_at_interior_months(project, profile, at_2, at_5, at_8):
     levels = project(doc({"out": ms(profile=profile)}))["alpha"]
     assert (levels[2], levels[5], levels[8]) == (at_2, at_5, at_8)
@@ -104,14 +128,19 @@ def test_back_loaded_reinforcement_follows_x_squared_upwards(project):
 @pytest.mark.parametrize("profile", PROFILES)
 def test_target_is_hit_exactly_in_the_deadline_month_for_every_profile(project, profile):
     # 2,500 - 617 over 7 months: no profile lands on a round number before the end
-    run = project(doc({"cut": ms(deadline="2024-08", profile=profile, reduce_by=617)},
-                      initial=2500))
+    run = project(
+        doc({"cut": ms(deadline="2024-08", profile=profile, reduce_by=617)}, initial=2500)
+    )
     assert run.at("alpha", "2024-08") == 1883
     assert run.at("alpha", "2024-07") != 1883
     assert run["alpha"][7:] == [1883] * 5
     row = run.milestones["cut"]
-    assert (str(row.deadline), str(row.month_reached), row.met, row.target) == \
-        ("2024-08", "2024-08", True, 1883)
+    assert (str(row.deadline), str(row.month_reached), row.met, row.target) == (
+        "2024-08",
+        "2024-08",
+        True,
+        1883,
+    )
 
 
 @pytest.mark.parametrize("profile", PROFILES)
@@ -122,12 +151,19 @@ def test_levels_are_whole_troops_within_the_window_for_every_profile(project, pr
 
 
 def test_a_second_milestone_starts_its_window_when_the_first_is_reached(project):
-    run = project(doc({"first": ms(deadline="2024-05", level=600),
-                       "second": ms(deadline="2024-11", level=0)}))
+    run = project(
+        doc({"first": ms(deadline="2024-05", level=600), "second": ms(deadline="2024-11", level=0)})
+    )
     # 1000 -> 600 over indices 0..4, then 600 -> 0 over indices 4..10
     assert run["alpha"] == [1000, 900, 800, 700, 600, 500, 400, 300, 200, 100, 0, 0]
-    run = project(doc({"first": ms(deadline="2024-03", level=800),
-                       "second": ms(deadline="2024-11", profile="step", level=0)}))
+    run = project(
+        doc(
+            {
+                "first": ms(deadline="2024-03", level=800),
+                "second": ms(deadline="2024-11", profile="step", level=0),
+            }
+        )
+    )
     assert run["alpha"] == [1000, 900, 800] + [800] * 7 + [0, 0]
 
 
@@ -141,8 +177,14 @@ def test_a_target_above_the_current_level_is_a_reinforcement(project):
 
 
 def test_a_drawdown_after_a_reinforcement_starts_from_the_reinforced_level(project):
-    run = project(doc({"surge": ms(deadline="2024-03", level=1400),
-                       "out": ms(deadline="2024-11", reduce_by=1400)}))
+    run = project(
+        doc(
+            {
+                "surge": ms(deadline="2024-03", level=1400),
+                "out": ms(deadline="2024-11", reduce_by=1400),
+            }
+        )
+    )
     assert run["alpha"][:3] == [1000, 1200, 1400]
     assert run.at("alpha", "2024-07") == 700 and run.at("alpha", "2024-11") == 0
 
@@ -174,8 +216,12 @@ def test_an_uncertain_delay_uses_its_central_value_in_a_deterministic_run(projec
 # ---------------------------------------------------------------- slip versus fixed
 
 
-LATE = {"late": {"description": "announced six months late",
-                 "overrides": {"announcement": {"delay": 6}}}}
+LATE = {
+    "late": {
+        "description": "announced six months late",
+        "overrides": {"announcement": {"delay": 6}},
+    }
+}
 
 
 def test_a_fixed_deadline_that_the_delay_makes_infeasible_is_missed(project):
@@ -183,12 +229,18 @@ def test_a_fixed_deadline_that_the_delay_makes_infeasible_is_missed(project):
     run = project(doc({"cut": ms(deadline="2024-05", level=400)}, variants=LATE), "late")
     assert run["alpha"] == [1000] * 6 + [400] * 6
     row = run.milestones["cut"]
-    assert (str(row.deadline), str(row.month_reached), bool(row.met)) == ("2024-05", "2024-07", False)
+    assert (str(row.deadline), str(row.month_reached), bool(row.met)) == (
+        "2024-05",
+        "2024-07",
+        False,
+    )
 
 
 def test_a_fixed_deadline_holds_under_a_slip_and_the_drawdown_gets_steeper(project):
-    d = doc({"cut": ms(deadline="2024-11", level=400)}, variants={
-        "on-time": {"description": "on time", "overrides": {}}, **LATE})
+    d = doc(
+        {"cut": ms(deadline="2024-11", level=400)},
+        variants={"on-time": {"description": "on time", "overrides": {}}, **LATE},
+    )
     on_time, late = project(d, "on-time"), project(d, "late")
     assert np.diff(on_time["alpha"][:11]).tolist() == [-60] * 10
     assert late["alpha"][:6] == [1000] * 6
@@ -198,16 +250,23 @@ def test_a_fixed_deadline_holds_under_a_slip_and_the_drawdown_gets_steeper(proje
 
 
 def test_a_slipping_deadline_moves_with_the_delay(project):
-    run = project(doc({"cut": ms(deadline="2024-05", slips=True, level=400)}, variants=LATE), "late")
+    run = project(
+        doc({"cut": ms(deadline="2024-05", slips=True, level=400)}, variants=LATE), "late"
+    )
     # due 2024-05 + 6 = 2024-11; the window runs from index 5 to index 10
     assert run["alpha"] == [1000] * 6 + [880, 760, 640, 520, 400, 400]
     row = run.milestones["cut"]
-    assert (str(row.deadline), str(row.month_reached), bool(row.met)) == ("2024-11", "2024-11", True)
+    assert (str(row.deadline), str(row.month_reached), bool(row.met)) == (
+        "2024-11",
+        "2024-11",
+        True,
+    )
 
 
 def test_a_deadline_counted_from_the_announcement_slips_with_it(project):
-    run = project(doc({"cut": ms(deadline={"after_announcement": 4}, level=400)},
-                      variants=LATE), "late")
+    run = project(
+        doc({"cut": ms(deadline={"after_announcement": 4}, level=400)}, variants=LATE), "late"
+    )
     assert str(run.milestones["cut"].deadline) == "2024-11"
     assert run.at("alpha", "2024-11") == 400 and run.at("alpha", "2024-10") > 400
     assert run.milestones["cut"].met
@@ -223,15 +282,25 @@ def test_without_a_delay_slipping_and_fixed_deadlines_agree(project):
 
 
 def test_a_residual_floors_the_drawdown_until_it_ends(project):
-    run = project(doc({"out": ms()}, residuals={
-        "advisory": {"theater": "alpha", "size": 200, "from": "2024-01", "until": "2024-11"}}))
+    run = project(
+        doc(
+            {"out": ms()},
+            residuals={
+                "advisory": {"theater": "alpha", "size": 200, "from": "2024-01", "until": "2024-11"}
+            },
+        )
+    )
     # the drawdown aims at 200 instead of 0: 1000 - 80 m; after 2024-11 the residual leaves
     assert run["alpha"] == [1000, 920, 840, 760, 680, 600, 520, 440, 360, 280, 200, 0]
 
 
 def test_an_open_ended_residual_stays_to_the_horizon(project):
-    run = project(doc({"out": ms()}, residuals={
-        "advisory": {"theater": "alpha", "size": 200, "from": "2024-01"}}))
+    run = project(
+        doc(
+            {"out": ms()},
+            residuals={"advisory": {"theater": "alpha", "size": 200, "from": "2024-01"}},
+        )
+    )
     assert run["alpha"][10:] == [200, 200]
     assert run.milestones["out"].target == 200 and run.milestones["out"].met
 
@@ -239,23 +308,44 @@ def test_an_open_ended_residual_stays_to_the_horizon(project):
 def test_a_residual_from_a_milestone_leaves_the_earlier_path_alone(project):
     milestones = {"first": ms(deadline="2024-05", level=600), "last": ms(deadline="2024-11")}
     plain = project(doc(milestones))
-    run = project(doc(milestones, residuals={
-        "advisory": {"theater": "alpha", "size": 150, "from": {"milestone": "last"}}}))
+    run = project(
+        doc(
+            milestones,
+            residuals={
+                "advisory": {"theater": "alpha", "size": 150, "from": {"milestone": "last"}}
+            },
+        )
+    )
     assert run["alpha"][:5] == plain["alpha"][:5] == [1000, 900, 800, 700, 600]
     # from index 4 the last window aims at 150: 600 - 75 per month
     assert run["alpha"][4:] == [600, 525, 450, 375, 300, 225, 150, 150]
 
 
 def test_a_residual_less_likely_than_not_is_left_out_of_a_deterministic_run(project):
-    run = project(doc({"out": ms()}, residuals={
-        "advisory": {"theater": "alpha", "from": "2024-01",
-                     "size": {"value": 200, "probability": 0.4}}}))
+    run = project(
+        doc(
+            {"out": ms()},
+            residuals={
+                "advisory": {
+                    "theater": "alpha",
+                    "from": "2024-01",
+                    "size": {"value": 200, "probability": 0.4},
+                }
+            },
+        )
+    )
     assert run["alpha"][10:] == [0, 0]
 
 
 def test_a_residual_range_uses_its_central_value(project):
-    run = project(doc({"out": ms()}, residuals={
-        "advisory": {"theater": "alpha", "from": "2024-01", "size": {"uniform": [100, 300]}}}))
+    run = project(
+        doc(
+            {"out": ms()},
+            residuals={
+                "advisory": {"theater": "alpha", "from": "2024-01", "size": {"uniform": [100, 300]}}
+            },
+        )
+    )
     assert run["alpha"][10:] == [200, 200]
 
 
@@ -266,19 +356,30 @@ TWO_THEATERS = {"alpha": {"initial": 1000}, "beta": {"initial": 300}}
 
 
 def test_a_deadline_after_another_milestone_falls_that_many_months_after_it(project):
-    run = project(doc({"alpha-out": ms(deadline="2024-06"),
-                       "beta-out": ms(theater="beta", deadline={"after": "alpha-out", "months": 3})},
-                      theaters=TWO_THEATERS))
+    run = project(
+        doc(
+            {
+                "alpha-out": ms(deadline="2024-06"),
+                "beta-out": ms(theater="beta", deadline={"after": "alpha-out", "months": 3}),
+            },
+            theaters=TWO_THEATERS,
+        )
+    )
     assert str(run.milestones["beta-out"].deadline) == "2024-09"
     assert run.at("beta", "2024-09") == 0 and run.at("beta", "2024-08") > 0
     assert run.milestones["beta-out"].met
 
 
 def test_a_dependent_deadline_moves_when_the_milestone_it_follows_slips(project):
-    d = doc({"alpha-out": ms(deadline="2024-06", slips=True),
-             "beta-out": ms(theater="beta", deadline={"after": "alpha-out", "months": 3})},
-            theaters=TWO_THEATERS, end="2025-06",
-            variants={"late": {"description": "late", "overrides": {"announcement": {"delay": 2}}}})
+    d = doc(
+        {
+            "alpha-out": ms(deadline="2024-06", slips=True),
+            "beta-out": ms(theater="beta", deadline={"after": "alpha-out", "months": 3}),
+        },
+        theaters=TWO_THEATERS,
+        end="2025-06",
+        variants={"late": {"description": "late", "overrides": {"announcement": {"delay": 2}}}},
+    )
     run = project(d, "late")
     assert str(run.milestones["alpha-out"].deadline) == "2024-08"
     assert str(run.milestones["beta-out"].deadline) == "2024-11"
@@ -286,9 +387,14 @@ def test_a_dependent_deadline_moves_when_the_milestone_it_follows_slips(project)
 
 
 def test_a_dependent_deadline_counts_from_when_a_missed_milestone_is_actually_reached(project):
-    d = doc({"alpha-out": ms(deadline="2024-03"),
-             "beta-out": ms(theater="beta", deadline={"after": "alpha-out", "months": 2})},
-            theaters=TWO_THEATERS, delay=5)
+    d = doc(
+        {
+            "alpha-out": ms(deadline="2024-03"),
+            "beta-out": ms(theater="beta", deadline={"after": "alpha-out", "months": 2}),
+        },
+        theaters=TWO_THEATERS,
+        delay=5,
+    )
     run = project(d)
     # alpha is due 2024-03 but can only leave in the announcement month, 2024-06
     assert str(run.milestones["alpha-out"].month_reached) == "2024-06"
@@ -298,11 +404,18 @@ def test_a_dependent_deadline_counts_from_when_a_missed_milestone_is_actually_re
 
 
 def test_a_hold_then_a_dependent_drawdown_keeps_the_level_until_the_hold_ends(project):
-    run = project(doc({"alpha-out": ms(deadline="2024-04"),
-                       "beta-hold": ms(theater="beta", deadline={"after": "alpha-out", "months": 2},
-                                       reduce_by=0),
-                       "beta-out": ms(theater="beta", deadline={"after": "beta-hold", "months": 3})},
-                      theaters=TWO_THEATERS))
+    run = project(
+        doc(
+            {
+                "alpha-out": ms(deadline="2024-04"),
+                "beta-hold": ms(
+                    theater="beta", deadline={"after": "alpha-out", "months": 2}, reduce_by=0
+                ),
+                "beta-out": ms(theater="beta", deadline={"after": "beta-hold", "months": 3}),
+            },
+            theaters=TWO_THEATERS,
+        )
+    )
     # alpha leaves by 2024-04 (index 3); beta holds 2 months more, to 2024-06 (index 5),
     # then leaves over 3 months, by 2024-09 (index 8)
     assert run["beta"][:6] == [300] * 6
@@ -313,14 +426,24 @@ def test_a_hold_then_a_dependent_drawdown_keeps_the_level_until_the_hold_ends(pr
 # ---------------------------------------------------------------- sites
 
 
-SITE_THEATERS = {"alpha": {"sites": {"north": {"initial": 600}, "south": {"initial": 400}}},
-                 "beta": {"initial": 300}}
+SITE_THEATERS = {
+    "alpha": {"sites": {"north": {"initial": 600}, "south": {"initial": 400}}},
+    "beta": {"initial": 300},
+}
 
 
 def test_sites_sum_to_their_theater_every_month(project):
-    run = project(doc({"north-out": ms(theater="alpha/north", deadline="2024-06", profile="front"),
-                       "south-cut": ms(theater="alpha/south", deadline="2024-10", profile="back",
-                                       reduce_by=150)}, theaters=SITE_THEATERS))
+    run = project(
+        doc(
+            {
+                "north-out": ms(theater="alpha/north", deadline="2024-06", profile="front"),
+                "south-cut": ms(
+                    theater="alpha/south", deadline="2024-10", profile="back", reduce_by=150
+                ),
+            },
+            theaters=SITE_THEATERS,
+        )
+    )
     assert set(run.levels) == {"alpha", "alpha/north", "alpha/south", "beta"}
     total = np.add(run["alpha/north"], run["alpha/south"]).tolist()
     assert run["alpha"] == total
@@ -337,22 +460,49 @@ def test_a_theater_without_sites_has_no_site_rows(project):
 
 
 def _uncertain_plan(write):
-    d = doc({"north-out": ms(theater="alpha/north", deadline="2024-06", profile="s-curve",
-                             slips=True, reduce_by={"uniform": [100, 600]}),
-             "south-out": ms(theater="alpha/south", deadline="2024-11", profile="front",
-                             level={"triangular": [0, 50, 200]}),
-             "beta-out": ms(theater="beta", deadline={"after": "north-out", "months": 2},
-                            profile="step", level=0)},
-            theaters=SITE_THEATERS, end="2025-12",
-            delay={"choice": {"values": [0, 2, 4, 8]}},
-            residuals={"adv": {"theater": "alpha/south", "from": {"milestone": "south-out"},
-                               "size": {"uniform": [0, 150], "probability": 0.5}}})
+    d = doc(
+        {
+            "north-out": ms(
+                theater="alpha/north",
+                deadline="2024-06",
+                profile="s-curve",
+                slips=True,
+                reduce_by={"uniform": [100, 600]},
+            ),
+            "south-out": ms(
+                theater="alpha/south",
+                deadline="2024-11",
+                profile="front",
+                level={"triangular": [0, 50, 200]},
+            ),
+            "beta-out": ms(
+                theater="beta",
+                deadline={"after": "north-out", "months": 2},
+                profile="step",
+                level=0,
+            ),
+        },
+        theaters=SITE_THEATERS,
+        end="2025-12",
+        delay={"choice": {"values": [0, 2, 4, 8]}},
+        residuals={
+            "adv": {
+                "theater": "alpha/south",
+                "from": {"milestone": "south-out"},
+                "size": {"uniform": [0, 150], "probability": 0.5},
+            }
+        },
+    )
     return load_scenario(write(d)).plan("base")
 
 
 def _row(inputs: StepInputs, i: int) -> StepInputs:
-    return StepInputs(initial=inputs.initial[i:i + 1], delay=inputs.delay[i:i + 1],
-                      targets=inputs.targets[i:i + 1], residual=inputs.residual[i:i + 1])
+    return StepInputs(
+        initial=inputs.initial[i : i + 1],
+        delay=inputs.delay[i : i + 1],
+        targets=inputs.targets[i : i + 1],
+        residual=inputs.residual[i : i + 1],
+    )
 
 
 def _assert_same_as_one_by_one(plan, inputs: StepInputs) -> None:
@@ -360,8 +510,9 @@ def _assert_same_as_one_by_one(plan, inputs: StepInputs) -> None:
     for i in range(inputs.n):
         alone = step(plan, _row(inputs, i))
         for name in ("tracks", "theaters", "deadline", "original", "reached", "target", "announce"):
-            np.testing.assert_array_equal(getattr(together, name)[i], getattr(alone, name)[0],
-                                          err_msg=f"draw {i}: {name}")
+            np.testing.assert_array_equal(
+                getattr(together, name)[i], getattr(alone, name)[0], err_msg=f"draw {i}: {name}"
+            )
 
 
 def test_many_drawn_inputs_stepped_at_once_equal_one_by_one_steps(write):
@@ -375,10 +526,12 @@ def test_many_hand_made_inputs_stepped_at_once_equal_one_by_one_steps(write):
     plan = _uncertain_plan(write)
     rng = np.random.default_rng(7)
     n = 25
-    inputs = StepInputs(initial=rng.integers(0, 800, (n, len(plan.tracks))).astype(float),
-                        delay=rng.integers(0, 15, n),
-                        targets=rng.integers(0, 300, (n, len(plan.milestones))).astype(float),
-                        residual=rng.integers(0, 300, (n, len(plan.residuals))).astype(float))
+    inputs = StepInputs(
+        initial=rng.integers(0, 800, (n, len(plan.tracks))).astype(float),
+        delay=rng.integers(0, 15, n),
+        targets=rng.integers(0, 300, (n, len(plan.milestones))).astype(float),
+        residual=rng.integers(0, 300, (n, len(plan.residuals))).astype(float),
+    )
     _assert_same_as_one_by_one(plan, inputs)
 
 

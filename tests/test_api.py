@@ -1,0 +1,340 @@
+"""The Python API as a notebook user meets it: ``sim.__all__``, changing inputs
+in code, how results display, DataFrames, and composable plot functions."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from html import escape
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import sim
+from sim.compare import compare
+
+ENSEMBLE = dict(draws=400, seed=7)
+
+
+@pytest.fixture(scope="module")
+def scenario() -> sim.Scenario:
+    return sim.load_scenario(sim.default_scenario())
+
+
+@pytest.fixture(scope="module")
+def result(scenario: sim.Scenario) -> sim.Result:
+    return sim.run(scenario)
+
+
+@pytest.fixture(scope="module")
+def ensemble(scenario: sim.Scenario) -> sim.Result:
+    return sim.run(scenario, variants=["on-time", "slip-6"], progress=False, **ENSEMBLE)
+
+
+def overrides_error(path: str, found: str = "") -> str:
+    """A regex for the one-line error of a value set in code."""
+    return "^" + re.escape(f"<overrides>:1:1: {path}: expected ") + ".*found .*" + found
+
+
+# ---------------------------------------------------------------- the public names
+
+
+def test_every_public_name_resolves_and_is_listed_by_dir() -> None:
+    for name in sim.__all__:
+        assert getattr(sim, name) is not None
+    assert dir(sim) == sorted(sim.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        sim.nope  # noqa: B018
+
+
+@pytest.mark.parametrize("name", [n for n in sim.__all__ if n != "__version__"])
+def test_every_public_name_has_a_numpydoc_docstring(name: str) -> None:
+    obj = getattr(sim, name)
+    doc = inspect.getdoc(obj) or ""
+    summary, _, body = doc.partition("\n\n")
+    assert summary and not summary.startswith(" "), f"{name}: no one-line summary"
+    if inspect.isclass(obj):
+        assert re.search(r"^(Attributes|Parameters)\n-{3,}", body, re.M), name
+    else:
+        params = [p for p in inspect.signature(obj).parameters if p not in ("self",)]
+        if params:
+            assert re.search(r"^Parameters\n-{3,}", body, re.M), f"{name}: no Parameters"
+            for p in params:
+                assert re.search(rf"^\**{p}\b", body, re.M) or f", {p}" in body, (
+                    f"{name}: parameter {p} not documented")
+        assert re.search(r"^Returns\n-{3,}", body, re.M), f"{name}: no Returns"
+
+
+def test_public_methods_used_in_notebooks_have_docstrings() -> None:
+    for owner, names in [(sim.Scenario, ["with_overrides", "select", "to_yaml", "resolved"]),
+                         (sim.Result, ["plot", "summary"])]:
+        for name in names:
+            assert inspect.getdoc(getattr(owner, name)), f"{owner.__name__}.{name}"
+
+
+# ---------------------------------------------------------------- changing inputs in code
+
+
+def test_with_overrides_changes_the_base_and_leaves_the_original_alone(
+        scenario: sim.Scenario) -> None:
+    bigger = scenario.with_overrides({"theaters": {"iraq": {"initial": 3000}}})
+    first = sim.run(bigger, ["on-time"]).monthly
+    assert first[first.theater == "iraq"].troops.iloc[0] == 3000
+    again = sim.run(scenario, ["on-time"]).monthly
+    assert again[again.theater == "iraq"].troops.iloc[0] == 2500
+
+
+def test_with_overrides_adds_a_variant_built_in_python(scenario: sim.Scenario) -> None:
+    mine = scenario.with_overrides(
+        {"description": "slips 9 months, 250 stay", "announcement": {"delay": 9},
+         "residuals": {"advisory": {"size": 250}}},
+        variant="my-reading")
+    assert mine.variant_names == [*scenario.variant_names, "my-reading"]
+    assert mine.describe("my-reading") == "slips 9 months, 250 stay"
+    assert "my-reading" not in scenario.variant_names
+    run = sim.run(mine, ["on-time", "my-reading"])
+    iraq = run.monthly[(run.monthly.theater == "iraq") & (run.monthly.variant == "my-reading")]
+    assert iraq.troops.iloc[-1] == 250
+    # nothing leaves before the announcement, nine months after September 2024
+    assert set(iraq[iraq.month < pd.Period("2025-06", "M")].troops) == {2500}
+
+
+def test_with_overrides_changes_an_existing_variant(scenario: sim.Scenario) -> None:
+    changed = scenario.with_overrides({"residuals": {"advisory": {"size": 500}}},
+                                      variant="residual")
+    assert changed.describe("residual") == scenario.describe("residual")
+    m = sim.run(changed, ["residual"]).monthly
+    assert m[m.theater == "iraq"].troops.iloc[-1] == 500
+
+
+def test_with_overrides_none_deletes_a_key_as_in_a_file(scenario: sim.Scenario) -> None:
+    without = scenario.with_overrides({"residuals": {"advisory": None}}, variant="residual")
+    assert "advisory" not in without.resolved("residual").residuals
+    assert "advisory" in without.resolved("on-time").residuals
+    m = sim.run(without, ["residual"]).monthly
+    assert m[m.theater == "iraq"].troops.iloc[-1] == 0
+    base = scenario.with_overrides({"theaters": {"iraq": {"name": None}}})
+    assert base.resolved("on-time").theaters["iraq"].name is None
+
+
+@pytest.mark.parametrize(("overrides", "variant", "path", "found"), [
+    ({"theaters": {"iraq": {"initial": -5}}}, None, "theaters.iraq.initial", "-5"),
+    ({"theaters": {"iraq": {"intial": 5}}}, None, "theaters.iraq.intial", "'intial'"),
+    ({"milestones": {"iraq-exit": {"profile": "wobbly"}}}, None,
+     "milestones.iraq-exit.profile", "'wobbly'"),
+    ({"calendar": {"end": "2024-01"}}, None, "calendar", "2024-01"),
+    ({"announcement": {"delay": "soon"}}, "slip-3", "announcement.delay", "'soon'"),
+    ({"announcement": {"delay": -1}}, "my-reading", "announcement.delay", "-1"),
+    ({"residuals": {"advisory": {"size": {"triangular": [600, 350, 150]}}}}, "residual",
+     "residuals.advisory.size", r"\[600, 350, 150\]"),
+    ({"announcement": {"delay": 3}}, "Not An Id", "variants.Not An Id", "'Not An Id'"),
+])
+def test_bad_values_set_in_code_raise_scenario_error_naming_the_key_path(
+        scenario: sim.Scenario, overrides: dict[str, Any], variant: str | None, path: str,
+        found: str) -> None:
+    with pytest.raises(sim.ScenarioError, match=overrides_error(path, found)) as info:
+        scenario.with_overrides(overrides, variant=variant)
+    assert info.value.file == "<overrides>"
+    assert info.value.path == path
+
+
+def test_an_unknown_key_set_in_code_gets_a_suggestion(scenario: sim.Scenario) -> None:
+    with pytest.raises(sim.ScenarioError, match=r"did you mean 'initial'\?"):
+        scenario.with_overrides({"theaters": {"iraq": {"intial": 5}}})
+
+
+def test_overrides_must_be_a_mapping(scenario: sim.Scenario) -> None:
+    with pytest.raises(sim.ScenarioError, match=overrides_error("(overrides)", "a list")):
+        scenario.with_overrides([("announcement", 3)])  # type: ignore[arg-type]
+
+
+def test_values_set_in_code_stay_marked_through_chained_overrides(
+        scenario: sim.Scenario) -> None:
+    step1 = scenario.with_overrides({"announcement": {"delay": 4}}, variant="mine")
+    with pytest.raises(sim.ScenarioError, match=overrides_error("announcement.delay", "-2")):
+        step1.with_overrides({"theaters": {"iraq": {"name": "Iraq"}}}).with_overrides(
+            {"announcement": {"delay": -2}}, variant="mine")
+
+
+def test_an_error_in_a_value_the_file_holds_points_at_the_file(scenario: sim.Scenario) -> None:
+    # 100 troops cannot lose "several hundred": the file's reduce_by is at fault
+    with pytest.raises(sim.ScenarioError) as info:
+        scenario.with_overrides({"theaters": {"iraq": {"initial": 100}}})
+    assert info.value.file == str(sim.default_scenario())
+    assert info.value.path == "milestones.iraq-phase-1.target.reduce_by"
+
+
+def test_run_rejects_an_unknown_variant_with_a_suggestion(scenario: sim.Scenario) -> None:
+    with pytest.raises(sim.ScenarioError, match=r"did you mean 'on-time'\?"):
+        sim.run(scenario, ["on-tim"])
+
+
+def test_run_takes_one_variant_name_as_a_string(scenario: sim.Scenario) -> None:
+    assert sim.run(scenario, "slip-6").variants == ["slip-6"]
+
+
+@pytest.mark.parametrize(("draws", "seed", "path"), [(0, 1, "draws"), (10, None, "seed"),
+                                                     (2.5, 1, "draws")])
+def test_run_rejects_bad_ensemble_arguments(scenario: sim.Scenario, draws: Any, seed: Any,
+                                            path: str) -> None:
+    with pytest.raises(sim.ScenarioError, match=rf": {path}: expected "):
+        sim.run(scenario, ["on-time"], draws=draws, seed=seed)
+
+
+# ---------------------------------------------------------------- display in a notebook
+
+
+def test_scenario_repr_is_one_short_line(scenario: sim.Scenario) -> None:
+    text = repr(scenario)
+    assert "\n" not in text and len(text) < 300
+    assert text.startswith("<Scenario iraq-syria-2024:")
+
+
+def test_scenario_html_lists_each_variant_with_its_description(scenario: sim.Scenario) -> None:
+    html = scenario._repr_html_()
+    assert scenario.title in html and "<table>" in html
+    for name in scenario.variant_names:
+        assert f"<code>{name}</code>" in html
+        assert escape(scenario.describe(name)) in html
+
+
+def test_result_html_is_a_short_summary_table(result: sim.Result) -> None:
+    html = result._repr_html_()
+    assert html.count("<table") == 1 and len(html) < 8000
+    assert html.count("<tr>") <= len(result.variants) + 3  # header rows and a row per variant
+    for name in result.variants:
+        assert name in html
+    assert "deterministic" in html
+
+
+def test_ensemble_html_says_how_many_draws_and_the_seed(ensemble: sim.Result) -> None:
+    assert "ensemble of 400 draws, seed 7" in ensemble._repr_html_()
+    assert "ensemble of 400 draws, seed 7" in repr(ensemble)
+
+
+def test_summary_has_a_row_per_variant_and_theater_levels_at_key_months(
+        result: sim.Result) -> None:
+    table = result.summary()
+    assert list(table.index) == result.variants
+    assert ("iraq", pd.Period("2026-12", "M")) in table.columns
+    assert table.loc["on-time", ("iraq", pd.Period("2025-09", "M"))] == 1900
+
+
+def test_ensembles_run_quietly_outside_a_terminal(scenario: sim.Scenario,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    sim.run(scenario, ["on-time"], draws=100, seed=1)
+    sim.run(scenario, ["on-time"], draws=100, seed=1, progress=True)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+# ---------------------------------------------------------------- DataFrames
+
+
+def test_monthly_is_tidy_with_monthly_periods(result: sim.Result) -> None:
+    m = result.monthly
+    assert list(m.columns) == ["scenario", "variant", "theater", "month", "troops"]
+    assert m.month.dtype == pd.PeriodDtype("M")
+    assert m.troops.dtype.kind == "i"
+    iraq = m[m.theater == "iraq"]
+    by_year = iraq.groupby(["variant", iraq.month.dt.year]).troops.min().unstack()
+    assert by_year.loc["on-time", 2027] == 0
+    assert by_year.loc["on-time", 2024] == 2350  # December 2024
+    assert len(m) == len(m.drop_duplicates(["variant", "theater", "month"]))
+
+
+def test_milestones_and_ensemble_frames_have_the_documented_columns(
+        result: sim.Result, ensemble: sim.Result) -> None:
+    assert list(result.milestones.columns) == ["scenario", "variant", "milestone", "theater",
+                                               "deadline", "target", "month_reached", "met"]
+    assert result.milestones.deadline.dtype == pd.PeriodDtype("M")
+    assert result.bands is None and result.dates is None
+    assert "p_met" in ensemble.milestones.columns
+    assert ensemble.bands is not None and ensemble.dates is not None
+    assert list(ensemble.bands.columns) == ["scenario", "variant", "theater", "month", "mean",
+                                            "min", "p05", "p10", "p25", "p50", "p75", "p90",
+                                            "p95", "max"]
+    assert ensemble.bands.month.dtype == pd.PeriodDtype("M")
+    assert list(ensemble.dates.columns) == ["scenario", "variant", "theater", "threshold",
+                                            "level", "p10", "p50", "p80", "p90", "never"]
+
+
+# ---------------------------------------------------------------- plot functions compose
+
+
+def test_plot_envelope_makes_a_figure_and_returns_one_axes_per_theater(
+        result: sim.Result) -> None:
+    axes = sim.plot_envelope(result)
+    assert len(axes) == 2
+    assert axes[0].figure is axes[1].figure
+    assert [a.get_title(loc="left") for a in axes] == ["Iraq", "Syria"]
+
+
+def test_plot_envelope_draws_into_the_users_axes(result: sim.Result) -> None:
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2)
+    out = sim.plot_envelope(result, ax=right, theaters=["iraq"])
+    assert out == [right]
+    assert len(right.lines) >= len(result.variants) and not left.lines
+    assert fig.texts == []  # the user's figure keeps its own title and notes
+    both = sim.plot_envelope(result, ax=[left, right])
+    assert both == [left, right]
+
+
+def test_plot_envelope_asks_for_one_axes_per_theater(result: sim.Result) -> None:
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots()
+    with pytest.raises(ValueError, match=r"expected 2 axes \(one per theater: iraq, syria\)"):
+        sim.plot_envelope(result, ax=ax)
+
+
+def test_result_plot_draws_the_envelope_or_for_an_ensemble_the_fan(
+        result: sim.Result, ensemble: sim.Result) -> None:
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots()
+    assert result.plot(ax=ax, theaters=["syria"]) == [ax]
+    _, grid = plt.subplots(2, 2)
+    panels = ensemble.plot(ax=grid)
+    assert panels == list(grid.ravel())
+    _, one = plt.subplots()
+    assert sim.plot_fan(ensemble, ax=one, theaters=["iraq"], variants=["slip-6"]) == [one]
+    assert one.collections, "the fan's bands are drawn"
+
+
+def test_plot_fan_needs_an_ensemble(result: sim.Result) -> None:
+    with pytest.raises(ValueError, match="needs an ensemble"):
+        sim.plot_fan(result)
+
+
+def test_compare_table_and_plot(scenario: sim.Scenario) -> None:
+    import matplotlib.pyplot as plt
+
+    paired = compare(scenario, "on-time", "slip-6-moving", progress=False, **ENSEMBLE)
+    t = paired.table
+    assert t.month.dtype == pd.PeriodDtype("M")
+    assert {"p50", "p_b_greater", "p_b_less"} <= set(t.columns)
+    _, ax = plt.subplots()
+    assert paired.plot(ax=ax, theaters=["iraq"]) == [ax]
+    axes = paired.plot()
+    assert len(axes) == 4  # a fan and a probability panel per theater
+
+
+# ---------------------------------------------------------------- the API page
+
+
+def test_the_python_examples_in_docs_api_md_run(tmp_path: Any, monkeypatch: Any) -> None:
+    from conftest import REPO
+
+    text = (REPO / "docs" / "api.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    code = "\n".join(b for b in blocks if not b.lstrip().startswith(">>>"))
+    (tmp_path / "scenarios").symlink_to(REPO / "scenarios")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, Any] = {"pd": pd}
+    exec(compile(code, "docs/api.md", "exec"), namespace)  # noqa: S102
+    assert (tmp_path / "iraq.png").is_file()
+    assert isinstance(namespace["paired"].table, pd.DataFrame)

@@ -1,0 +1,356 @@
+"""The forcesim command line, through click's CliRunner: files, columns, exit codes."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import re
+import struct
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from conftest import DEFAULT_SCENARIO, MINIMAL_YAML, SCENARIOS_DIR
+
+import sim
+from sim.cli import main
+
+MONTHLY_HEADER = ["scenario", "variant", "theater", "month", "troops"]
+MILESTONES_HEADER = [
+    "scenario",
+    "variant",
+    "milestone",
+    "theater",
+    "deadline",
+    "target",
+    "month_reached",
+    "met",
+]
+MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+WITH_VARIANTS = (
+    MINIMAL_YAML
+    + """\
+variants:
+  on-time:
+    description: announced on time
+    overrides: {}
+  late:
+    description: announced three months late
+    overrides:
+      announcement: {delay: 3}
+"""
+)
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        rows = list(reader)
+        return list(reader.fieldnames or []), rows
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    head = path.read_bytes()[:24]
+    assert head[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    return struct.unpack(">II", head[16:24])
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(directory)): p.read_bytes()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    """One run of the default scenario, shared by the tests that read its files."""
+    out = tmp_path_factory.mktemp("cli") / "run"
+    result = invoke("run", str(DEFAULT_SCENARIO), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    return result, out
+
+
+# ---------------------------------------------------------------- run
+
+
+def test_run_writes_the_four_contract_files(default_run):
+    _, out = default_run
+    names = {p.name for p in out.iterdir()}
+    assert {"monthly.csv", "milestones.csv", "envelope.png", "run.json"} <= names
+
+
+def test_monthly_csv_has_one_row_per_variant_theater_and_month(default_run):
+    _, out = default_run
+    header, rows = read_csv(out / "monthly.csv")
+    assert header == MONTHLY_HEADER
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    plan = sc.plan(sc.variant_names[0])
+    totals = [r for r in rows if "/" not in r["theater"]]
+    assert len(totals) == len(sc.variant_names) * len(plan.theaters) * plan.n_months
+    assert {r["variant"] for r in rows} == set(sc.variant_names)
+    assert {r["scenario"] for r in rows} == {sc.id}
+    assert {r["theater"] for r in totals} == set(plan.theaters)
+    assert all(MONTH.match(r["month"]) for r in rows)
+    assert all(r["troops"].isdigit() for r in rows)  # whole troops, never negative
+    first = [r for r in totals if r["month"] == plan.months[0]]
+    assert {(r["theater"], int(r["troops"])) for r in first} == {("iraq", 2500), ("syria", 900)}
+
+
+def test_milestones_csv_has_one_row_per_variant_and_milestone(default_run):
+    _, out = default_run
+    header, rows = read_csv(out / "milestones.csv")
+    assert header == MILESTONES_HEADER
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    expected = sum(len(sc.resolved(v).milestones) for v in sc.variant_names)
+    assert len(rows) == expected
+    for r in rows:
+        assert MONTH.match(r["deadline"]) and MONTH.match(r["month_reached"])
+        assert r["met"] in ("true", "false")
+        assert r["target"].isdigit()
+        assert (r["met"] == "true") == (r["month_reached"] <= r["deadline"])
+
+
+def test_envelope_png_is_at_least_1600_by_1000_pixels(default_run):
+    _, out = default_run
+    width, height = png_size(out / "envelope.png")
+    assert width >= 1600 and height >= 1000
+
+
+def test_run_json_records_the_resolved_scenario_version_command_hash_and_time(default_run):
+    _, out = default_run
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert record["forcesim_version"] == sim.__version__
+    assert isinstance(record["command"], list) and record["command"][0] == "forcesim"
+    assert record["input"]["sha256"] == hashlib.sha256(DEFAULT_SCENARIO.read_bytes()).hexdigest()
+    when = dt.datetime.fromisoformat(record["time"])
+    assert when.tzinfo is not None
+    assert abs(dt.datetime.now(dt.UTC) - when) < dt.timedelta(hours=1)
+    resolved = record["resolved"]
+    assert resolved["base"]["id"] == "iraq-syria-2024"
+    assert "extends" not in resolved["base"]
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    assert set(resolved["variants"]) == set(sc.variant_names)
+    for name in sc.variant_names:  # each variant with its overrides applied
+        assert (
+            resolved["variants"][name]["announcement"]["delay"]
+            == sc.resolved_raw(name)["announcement"]["delay"]
+        )
+
+
+def test_run_prints_a_table_of_variants_and_milestones_met_or_missed(default_run):
+    result, out = default_run
+    text = result.stdout
+    for name in sim.load_scenario(DEFAULT_SCENARIO).variant_names:
+        assert re.search(rf"^{re.escape(name)}\s", text, re.M), name
+    assert "2025-09" in text and "2026-12" in text
+    assert re.search(r"\b(met|MISSED)\b", text)
+    assert str(out) in text
+
+
+def test_run_of_selected_variants_writes_only_those(write, tmp_path):
+    path = write(WITH_VARIANTS)
+    out = tmp_path / "out"
+    result = invoke("run", str(path), "--variant", "late", "--out", str(out), "--quiet")
+    assert result.exit_code == 0, result.output
+    _, rows = read_csv(out / "monthly.csv")
+    assert {r["variant"] for r in rows} == {"late"}
+    assert [int(r["troops"]) for r in rows][:4] == [1000, 1000, 1000, 875]
+
+
+def test_run_without_a_scenario_runs_the_default_into_out_slash_its_id(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("run", "--quiet")
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "out" / "iraq-syria-2024"
+    assert (out / "monthly.csv").is_file() and (out / "envelope.png").is_file()
+
+
+def test_a_new_run_replaces_the_previous_run_directory_whole(write, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "stale.txt").write_text("from an older run")
+    result = invoke("run", str(write(WITH_VARIANTS)), "--out", str(out), "--quiet")
+    assert result.exit_code == 0, result.output
+    assert not (out / "stale.txt").exists()
+    assert (out / "monthly.csv").is_file()
+
+
+# ---------------------------------------------------------------- bad input
+
+
+BAD_INPUTS = {
+    "broken-yaml": MINIMAL_YAML.replace("  end: 2024-12", "  end: [2024-12"),
+    "not-a-mapping": "- a\n- b\n",
+    "wrong-type": MINIMAL_YAML.replace("initial: 1000", "initial: lots"),
+    "unknown-key": MINIMAL_YAML.replace("  start:", "  strat:"),
+    "negative-level": MINIMAL_YAML.replace("initial: 1000", "initial: -1"),
+    "deadline-before-start": MINIMAL_YAML.replace("deadline: 2024-11", "deadline: 2023-11"),
+    "reduction-too-large": MINIMAL_YAML.replace("level: 0", "reduce_by: 5000"),
+    "object-tag": MINIMAL_YAML + "x: !!python/object/apply:os.system ['true']\n",
+    "alias-bomb": "id: x\na: &a [1, 2]\nb: [*a, *a]\n",
+    "duplicate-key": MINIMAL_YAML + "id: again\n",
+    "month-13": MINIMAL_YAML.replace("deadline: 2024-11", "deadline: 2024-13"),
+    "nan": MINIMAL_YAML.replace("initial: 1000", "initial: .nan"),
+    "empty": "",
+    "tab": MINIMAL_YAML.replace("  alpha:", "\talpha:"),
+    "deep-nesting": "id: x\nz: " + "[" * 3000 + "]" * 3000 + "\n",
+    "non-utf8": b"id: x\ntitle: caf\xe9\n",
+    "nul-byte": b"id: x\x00\n",
+}
+
+
+def assert_one_line_error(result, mentions: str = "") -> str:
+    assert result.exit_code == 2, (result.exit_code, result.output)
+    err = result.stderr
+    assert err.startswith("forcesim: error: "), err
+    assert err.count("\n") == 1 and err.endswith("\n"), err
+    assert "Traceback" not in result.output
+    assert mentions in err
+    return err
+
+
+@pytest.mark.parametrize("name", list(BAD_INPUTS))
+def test_bad_input_is_one_line_on_stderr_exit_2_and_nothing_written(write, tmp_path, name):
+    path = write(BAD_INPUTS[name], name=f"{name}.yaml")
+    out = tmp_path / "out"
+    result = invoke("run", str(path), "--out", str(out))
+    err = assert_one_line_error(result, mentions=str(path))
+    assert re.match(
+        rf"^forcesim: error: {re.escape(str(path))}:\d+:\d+: \S.*: expected .*, found ", err
+    ), err
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == [f"{name}.yaml"]  # no temporary leftovers
+
+
+@pytest.mark.parametrize("name", ["wrong-type", "alias-bomb", "unknown-variant"])
+def test_bad_input_leaves_a_previous_run_directory_untouched(write, tmp_path, name):
+    out = tmp_path / "out"
+    good = invoke("run", str(write(WITH_VARIANTS, name="good.yaml")), "--out", str(out), "-q")
+    assert good.exit_code == 0, good.output
+    before = snapshot(out)
+    if name == "unknown-variant":
+        args = ["run", str(write(WITH_VARIANTS, name="good.yaml")), "--variant", "lat"]
+    else:
+        args = ["run", str(write(BAD_INPUTS[name], name="bad.yaml"))]
+    result = invoke(*args, "--out", str(out))
+    assert_one_line_error(result)
+    assert snapshot(out) == before
+
+
+def test_missing_scenario_file_is_exit_2_with_one_line(tmp_path):
+    out = tmp_path / "out"
+    result = invoke("run", str(tmp_path / "missing.yaml"), "--out", str(out))
+    assert_one_line_error(result, "expected an existing scenario file, found no such file")
+    assert not out.exists()
+
+
+def test_a_directory_given_as_the_scenario_is_exit_2_with_one_line(tmp_path):
+    out = tmp_path / "out"
+    result = invoke("run", str(tmp_path), "--out", str(out))
+    assert_one_line_error(result, "found a directory")
+    assert not out.exists()
+
+
+def test_unknown_variant_is_exit_2_with_a_suggestion_and_nothing_written(write, tmp_path):
+    out = tmp_path / "out"
+    result = invoke("run", str(write(WITH_VARIANTS)), "--variant", "lat", "--out", str(out))
+    assert_one_line_error(result, "unknown variant 'lat'")
+    assert "did you mean 'late'?" in result.stderr
+    assert not out.exists()
+
+
+# ---------------------------------------------------------------- validate, list, show, plot
+
+
+def test_validate_exits_0_when_every_file_is_valid(write):
+    result = invoke("validate", str(DEFAULT_SCENARIO), str(write()))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count(": ok (") == 2
+
+
+def test_validate_exits_2_and_names_each_bad_file(write):
+    good = write(name="good.yaml")
+    bad = write(BAD_INPUTS["negative-level"], name="bad.yaml")
+    result = invoke("validate", str(good), str(bad))
+    assert result.exit_code == 2
+    assert f"{good}: ok" in result.stdout
+    assert result.stderr.startswith(f"forcesim: error: {bad}:")
+    assert "Traceback" not in result.output
+
+
+def test_list_shows_the_shipped_scenarios_with_titles_and_variants():
+    result = invoke("list")
+    assert result.exit_code == 0, result.output
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    assert f"{sc.id}: {sc.title}" in result.stdout
+    for name in sc.variant_names:
+        assert name in result.stdout
+    for path in SCENARIOS_DIR.rglob("*.yaml"):
+        assert path.name in result.stdout
+
+
+def test_list_of_a_directory_marks_invalid_files_and_keeps_going(write, tmp_path):
+    write(WITH_VARIANTS, name="good.yaml")
+    write(BAD_INPUTS["wrong-type"], name="bad.yaml")
+    result = invoke("list", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "good.yaml  mini: Minimal scenario" in result.stdout
+    assert "late" in result.stdout and "announced three months late" in result.stdout
+    assert re.search(r"bad\.yaml\s+\(invalid: .*theaters\.alpha\.initial", result.stdout)
+
+
+def test_list_of_something_that_is_not_a_directory_is_exit_2(tmp_path):
+    assert_one_line_error(invoke("list", str(tmp_path / "nowhere")))
+
+
+def test_show_prints_the_resolved_scenario_as_yaml(write):
+    result = invoke("show", str(write(WITH_VARIANTS)))
+    assert result.exit_code == 0, result.output
+    shown = yaml.safe_load(result.stdout)
+    assert shown["id"] == "mini" and shown["theaters"]["alpha"]["initial"] == 1000
+
+
+def test_show_variant_prints_that_variant_with_its_overrides_applied(write):
+    result = invoke("show", str(write(WITH_VARIANTS)), "--variant", "late")
+    assert result.exit_code == 0, result.output
+    shown = yaml.safe_load(result.stdout)
+    assert shown["announcement"] == {"expected": "2024-01", "delay": 3}
+    assert "variants" not in shown
+
+
+def test_show_of_an_unknown_variant_is_exit_2(write):
+    assert_one_line_error(
+        invoke("show", str(write(WITH_VARIANTS)), "--variant", "soon"), "unknown variant 'soon'"
+    )
+
+
+def test_plot_redraws_the_chart_from_a_run_directory_without_rerunning(default_run, tmp_path):
+    _, out = default_run
+    csv_before = (out / "monthly.csv").read_bytes()
+    target = tmp_path / "again.png"
+    result = invoke("plot", str(out), "-o", str(target))
+    assert result.exit_code == 0, result.output
+    assert png_size(target) == png_size(out / "envelope.png")
+    assert (out / "monthly.csv").read_bytes() == csv_before
+
+
+def test_plot_of_a_directory_that_is_not_a_run_is_exit_2(tmp_path):
+    assert_one_line_error(invoke("plot", str(tmp_path)), "run.json")
+    assert_one_line_error(invoke("plot", str(tmp_path / "nowhere")), "no such directory")
+
+
+def test_help_lists_every_command():
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in ("run", "validate", "list", "show", "plot"):
+        assert re.search(rf"^\s+{command}\s", result.stdout, re.M), command

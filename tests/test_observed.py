@@ -1,0 +1,566 @@
+"""Observed levels: the CSV format, consistency scoring, percentile ranks, and
+conditioning an ensemble on what was observed."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from conftest import MINIMAL_YAML, located
+
+import sim
+from sim.cli import main
+from sim.draws import Draws
+from sim.ensemble import Accumulator, level_bound, level_views, series, thresholds
+from sim.observed import (
+    ObservationSet,
+    Tolerance,
+    attach,
+    conditioned_result,
+    empty_message,
+    parse_tolerance,
+    read_observations,
+)
+from sim.observed import score_observations as score
+from sim.stepper import step
+
+HEADER = "date,theater,troops_low,troops_high,source,quote\n"
+
+# alpha: 1,000 troops at 2024-01, linearly to 0 by 2024-11: 1,000 - 100 m at month m,
+# so 500 at 2024-06 and 0 from 2024-11 to the horizon 2024-12.
+
+UNCERTAIN_YAML = """\
+id: spread
+title: A drawdown with uncertain inputs
+as_of: 2024-01
+calendar: {start: 2024-01, end: 2024-12}
+announcement:
+  expected: 2024-01
+  delay: {choice: {values: [0, 1, 2, 3]}, assumption: test}
+theaters:
+  alpha:
+    initial: {uniform: [800, 1200], assumption: test}
+milestones:
+  half:
+    theater: alpha
+    deadline: 2024-06
+    target: {reduce_by: {uniform: [200, 600], assumption: test}}
+  out:
+    theater: alpha
+    deadline: 2024-11
+    profile: back
+    target: {level: 0}
+variants:
+  base:
+    description: as written
+    overrides: {}
+  slow:
+    description: the second phase front-loaded
+    overrides:
+      milestones: {out: {profile: front}}
+"""
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        rows = list(reader)
+        return list(reader.fieldnames or []), rows
+
+
+@pytest.fixture
+def observations(tmp_path):
+    """``observations(rows, header=HEADER, name="obs.csv") -> Path`` of a CSV file."""
+
+    def _write(rows: str, header: str = HEADER, name: str = "obs.csv") -> Path:
+        path = tmp_path / name
+        path.write_text(header + rows, encoding="utf-8")
+        return path
+
+    return _write
+
+
+@pytest.fixture
+def mini(write):
+    return sim.load_scenario(write(MINIMAL_YAML))
+
+
+def scored(result, rows_text, observations, tolerance=None):
+    """observed.csv rows as dicts; the tolerance is exact unless given."""
+    obs = read_observations(observations(rows_text), ["alpha"])
+    table = score(result, obs, tolerance or Tolerance()).table
+    return [dict(r) for _, r in table.iterrows()]
+
+
+# ---------------------------------------------------------------- reading the CSV
+
+
+def test_a_csv_holds_points_ranges_and_open_ended_bounds(observations):
+    path = observations(
+        "# a comment line, and a blank line below\n"
+        "\n"
+        "2024-06,alpha,500,500,a point,\n"
+        "2024-06-15,alpha,450,550,a range,\"quoted, with a comma\"\n"
+        "2024-07,alpha,,\"2,500\",fewer than 2500,\n"
+        "2024-08,alpha,300,,more than 300,\n")
+    obs = read_observations(path, ["alpha"])
+    assert [o.kind for o in obs] == ["point", "range", "at most", "at least"]
+    assert [o.month_text for o in obs] == ["2024-06", "2024-06", "2024-07", "2024-08"]
+    assert obs.items[1].date == "2024-06-15"
+    assert obs.items[1].quote == "quoted, with a comma"
+    assert obs.items[2].high == 2500 and obs.items[2].low is None
+    assert [o.reference for o in obs] == [500, 500, 2500, 300]
+    assert len(obs.sha256 or "") == 64
+
+
+def test_source_and_quote_columns_are_optional_and_in_any_order(observations):
+    path = observations("alpha,100,2024-03,150\n", header="theater,troops_low,date,troops_high\n")
+    (o,) = read_observations(path).items
+    assert (o.theater, o.low, o.high, o.month_text, o.source) == ("alpha", 100, 150, "2024-03", "")
+
+
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(("\ufeff" + HEADER + "2024-03,alpha,1,1,,\n").encode("utf-8"))
+    assert len(read_observations(path)) == 1
+
+
+BAD_ROWS = [
+    # (row, column name, 1-based field index, expected fragment, found fragment)
+    ("2024-13,alpha,1,1,,", "date", 1, "month between 01 and 12", "2024-13"),
+    ("2024-02-30,alpha,1,1,,", "date", 1, "real calendar date", "2024-02-30"),
+    ("24-02,alpha,1,1,,", "date", 1, "YYYY-MM-DD or YYYY-MM", "24-02"),
+    ("2024-02,alpah,1,1,,", "theater", 2, "did you mean 'alpha'", "unknown theater 'alpah'"),
+    ("2024-02,Alpha,1,1,,", "theater", 2, "theater id", "Alpha"),
+    ("2024-02,alpha,-5,1,,", "troops_low", 3, "0 troops or more", "-5"),
+    ("2024-02,alpha,abc,1,,", "troops_low", 3, "number of troops or a blank", "abc"),
+    ("2024-02,alpha,1,2.5,,", "troops_high", 4, "whole number of troops", "2.5"),
+    ("2024-02,alpha,,,,", "troops_low", 3, "troops_low or troops_high", "both blank"),
+    ("2024-02,alpha,900,800,,", "troops_high", 4, "at or above troops_low", "800"),
+    ("2024-02,alpha,1,1", "(row)", 1, "6 fields", "4 fields"),
+    ("2024-02,alpha,1,1,,,", "(row)", 7, "6 fields", "7 fields"),
+    ('2024-02,alpha,1,1,"open quote,', "(row)", 1, "quotes closed", "unexpected end"),
+]
+
+
+@pytest.mark.parametrize("row,column,field,expected,found", BAD_ROWS,
+                         ids=[f"{c}-{f}" for _, c, _, _, f in BAD_ROWS])
+def test_a_bad_row_is_one_line_naming_file_line_column_and_what_was_wrong(
+        observations, row, column, field, expected, found):
+    path = observations("2024-02,alpha,1,1,,\n# comment\n" + row + "\n")
+    starts = [1] + [i + 2 for i, ch in enumerate(row) if ch == ","]
+    col = starts[field - 1] if field <= len(starts) else 1
+    with pytest.raises(sim.ScenarioError) as err:
+        read_observations(path, ["alpha"])
+    message = str(err.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path}:4:{col}: {column}: expected "), message
+    assert expected in message.split(", found ")[0] or expected in message, message
+    assert found in message.split(", found ", 1)[1], message
+
+
+@pytest.mark.parametrize("header,expected,found", [
+    ("date,theater,troops_low,troop_high\n", "did you mean 'troops_high'", "'troop_high'"),
+    ("date,theater,troops_low\n", "the columns date, theater, troops_low, troops_high",
+     "no 'troops_high'"),
+    ("date,theater,troops_low,troops_high,date\n", "each column once", "a second 'date'"),
+])
+def test_a_bad_header_names_the_column(observations, header, expected, found):
+    path = observations("", header=header)
+    with pytest.raises(sim.ScenarioError, match=located(path, 1, None, "(header)", "", "")) as err:
+        read_observations(path)
+    assert expected in str(err.value) and found in str(err.value)
+
+
+@pytest.mark.parametrize("content,found", [
+    (b"", "an empty file"),
+    (b"# only a comment\n", "an empty file"),
+    (HEADER.encode(), "only the header"),
+    (HEADER.encode() + b"2024-01,alpha,1,1,\x00,\n", "a NUL byte"),
+    (HEADER.encode() + b"2024-01,alpha,1,1,\xff,\n", "the byte 0xff"),
+])
+def test_a_file_that_is_not_an_observations_csv_is_one_line(tmp_path, content, found):
+    path = tmp_path / "obs.csv"
+    path.write_bytes(content)
+    with pytest.raises(sim.ScenarioError, match=found):
+        read_observations(path)
+
+
+def test_a_missing_file_or_a_directory_is_one_line(tmp_path):
+    with pytest.raises(sim.ScenarioError, match="no such file"):
+        read_observations(tmp_path / "nope.csv")
+    with pytest.raises(sim.ScenarioError, match="a directory"):
+        read_observations(tmp_path)
+
+
+# ---------------------------------------------------------------- tolerance
+
+
+@pytest.mark.parametrize("text,relative,absolute,shown", [
+    (None, 0.05, 0, "±5 %"), ("10%", 0.10, 0, "±10 %"), ("0", 0, 0, "none (exact)"),
+    ("250", 0, 250, "±250 troops"), (" 2.5 % ", 0.025, 0, "±2.5 %"),
+])
+def test_a_tolerance_is_a_percentage_of_each_bound_or_a_number_of_troops(
+        text, relative, absolute, shown):
+    tol = parse_tolerance(text)
+    assert (tol.relative, tol.absolute, str(tol)) == (pytest.approx(relative), absolute, shown)
+
+
+@pytest.mark.parametrize("text", ["abc", "-5%", "101%", "-1", "nan%", "5%%"])
+def test_a_bad_tolerance_is_a_command_line_error(text):
+    with pytest.raises(sim.ScenarioError, match=r"^<command line>:1:1: --tolerance: expected"):
+        parse_tolerance(text)
+
+
+# ---------------------------------------------------------------- consistency
+
+
+def test_a_point_is_consistent_only_within_the_tolerance(mini, observations):
+    result = sim.run(mini)
+    rows = scored(result, "2024-06,alpha,500,500,,\n2024-06,alpha,600,600,,\n", observations)
+    assert [(r["level"], r["consistent"]) for r in rows] == [(500, "true"), (500, "false")]
+    rows = scored(result, "2024-06,alpha,600,600,,\n", observations, Tolerance(absolute=100))
+    assert rows[0]["consistent"] == "true"  # 600 - 100 = 500: bounds are inclusive
+    rows = scored(result, "2024-06,alpha,520,520,,\n", observations, Tolerance(relative=0.05))
+    assert (rows[0]["consistent"], rows[0]["accept_low"], rows[0]["accept_high"]) == \
+        ("true", 494, 546)
+
+
+def test_a_range_holds_the_levels_between_its_bounds(mini, observations):
+    rows = scored(sim.run(mini), "2024-06,alpha,450,550,,\n2024-06,alpha,501,900,,\n",
+                  observations)
+    assert [r["consistent"] for r in rows] == ["true", "false"]
+
+
+def test_fewer_than_and_more_than_are_open_ended(mini, observations):
+    rows = scored(sim.run(mini),
+                  "2024-06,alpha,,400,,\n2024-06,alpha,,500,,\n"
+                  "2024-06,alpha,600,,,\n2024-06,alpha,500,,,\n", observations)
+    assert [r["consistent"] for r in rows] == ["false", "true", "false", "true"]
+    assert pd.isna(rows[0]["accept_low"]) and pd.isna(rows[2]["accept_high"])
+
+
+def test_a_dated_observation_is_compared_with_the_end_of_its_month(mini, observations):
+    rows = scored(sim.run(mini), "2024-01-02,alpha,1000,1000,,\n2024-06-30,alpha,500,500,,\n",
+                  observations)
+    assert [(r["month"], r["level"], r["consistent"]) for r in rows] == \
+        [("2024-01", 1000, "true"), ("2024-06", 500, "true")]
+
+
+def test_observations_outside_the_scenario_months_are_listed_never_scored(mini, observations):
+    rows = scored(sim.run(mini), "2023-12,alpha,0,0,,\n2025-01-31,alpha,0,0,,\n"
+                                 "2024-12,alpha,0,0,,\n", observations)
+    assert [r["status"] for r in rows] == ["out of range", "out of range", "scored"]
+    assert [r["consistent"] for r in rows] == ["", "", "true"]
+    assert pd.isna(rows[0]["level"]) and pd.isna(rows[1]["level"])
+
+
+def test_every_variant_gets_a_row_for_every_observation(write, observations):
+    sc = sim.load_scenario(write(UNCERTAIN_YAML))
+    rows = scored(sim.run(sc), "2024-03,alpha,700,900,,\n2030-01,alpha,0,0,,\n", observations)
+    assert [(r["variant"], r["date"]) for r in rows] == [
+        ("base", "2024-03"), ("base", "2030-01"), ("slow", "2024-03"), ("slow", "2030-01")]
+
+
+# ---------------------------------------------------------------- ensembles
+
+
+def brute_force(plan, draws, seed):
+    """Every draw stepped at once: {series: (n, months) levels}, reached, original."""
+    out = step(plan, Draws(seed).take(plan, draws))
+    sel = series(plan)
+    return level_views(plan, out, [s for s, _ in sel], [m for _, m in sel]), out
+
+
+def test_percentile_rank_and_band_are_exact_over_the_draws(write, observations):
+    sc = sim.load_scenario(write(UNCERTAIN_YAML))
+    result = sim.run(sc, ["base"], draws=3000, seed=11, progress=False)
+    path = observations("2024-01,alpha,1000,1000,,\n2024-04,alpha,600,700,,\n"
+                        "2024-08,alpha,,250,,\n2024-08,alpha,2000,,,\n")
+    obs = read_observations(path, ["alpha"])
+    table = score(result, obs, Tolerance(), chunk=257).table
+    levels, _ = brute_force(result.plans["base"], 3000, 11)
+    lv = levels["alpha"]
+    for row, o in zip(table.itertuples(), obs, strict=True):
+        month = lv[:, o.month - result.plans["base"].start]
+        ref = o.reference
+        rank = 100 * ((month < ref).mean() + 0.5 * (month == ref).mean())
+        assert row.percentile_rank == pytest.approx(rank, abs=1e-3)
+        p10, p90 = np.percentile(month, [10, 90], method="inverted_cdf")
+        lo = -np.inf if o.low is None else o.low
+        hi = np.inf if o.high is None else o.high
+        assert row.in_band80 == str(bool(lo <= p90 and hi >= p10)).lower()
+        accept_lo, accept_hi = Tolerance().accept(o)
+        assert row.p_consistent == pytest.approx(
+            ((month >= accept_lo) & (month <= accept_hi)).mean(), abs=1e-6)
+
+
+@pytest.mark.parametrize("chunk", [1, 37, 5000])
+def test_conditioning_keeps_exactly_the_draws_consistent_with_every_observation(
+        write, observations, chunk):
+    sc = sim.load_scenario(write(UNCERTAIN_YAML))
+    n, seed = 600, 5
+    result = sim.run(sc, draws=n, seed=seed, progress=False)
+    path = observations("2024-01,alpha,900,1100,,\n2024-06,alpha,,700,,\n"
+                        "2024-09,alpha,100,,,\n2031-01,alpha,0,0,out of range,\n")
+    obs = read_observations(path, ["alpha"])
+    tol = Tolerance(relative=0.02)
+    assessment = score(result, obs, tol, condition=True, chunk=chunk)
+    c = assessment.conditioned
+    for v in result.variants:
+        plan = result.plans[v]
+        levels, out = brute_force(plan, n, seed)
+        keep = np.ones(n, bool)
+        for o in obs:
+            m = o.month - plan.start
+            if 0 <= m < plan.n_months:
+                lo, hi = tol.accept(o)
+                keep &= (levels["alpha"][:, m] >= lo) & (levels["alpha"][:, m] <= hi)
+        assert 0 < keep.sum() < n, "the test needs some draws kept and some dropped"
+        assert c.kept[v] == int(keep.sum())
+        # the conditioned summaries are those of the kept draws, whatever the chunking
+        acc = Accumulator(plan, level_bound(plan), [s for s, _ in series(plan)],
+                          [m for _, m in series(plan)],
+                          thresholds(plan, result.milestones[result.milestones.variant == v]))
+        acc.add({k: a[keep] for k, a in levels.items()}, out.reached[keep], out.original[keep])
+        expected = acc.bands(sc.id, v).reset_index(drop=True)
+        got = c.bands[c.bands.variant == v].reset_index(drop=True)
+        assert got.equals(expected)
+        kept_levels = levels["alpha"][keep]
+        assert list(got.p50) == [int(np.percentile(kept_levels[:, m], 50, method="inverted_cdf"))
+                                 for m in range(plan.n_months)]
+        met = (out.reached[keep] <= out.original[keep]).mean(axis=0)
+        for mplan, p in zip(plan.milestones, met, strict=True):
+            assert c.p_met[(v, mplan.id)] == pytest.approx(p, abs=1e-6)
+
+
+def test_when_no_draw_survives_no_conditioned_output_is_made_and_it_says_so(
+        write, observations):
+    sc = sim.load_scenario(write(UNCERTAIN_YAML))
+    result = sim.run(sc, draws=200, seed=1, progress=False)
+    obs = read_observations(observations("2024-03,alpha,5000,5000,,\n"), ["alpha"])
+    assessment = score(result, obs, Tolerance(), condition=True)
+    assert assessment.conditioned.kept == {"base": 0, "slow": 0}
+    assert conditioned_result(result, assessment) is None
+    writers = attach(result, assessment)
+    assert len(writers) == 1  # observed.csv only
+    assert result.milestones.p_met_conditioned.isna().all()
+    assert "no draw of any variant" in empty_message(assessment)
+    record = assessment.record()
+    assert record["conditioning"]["kept"]["base"] == {"draws": 0, "share": 0.0}
+
+
+def test_conditioning_needs_an_ensemble(mini, observations):
+    obs = read_observations(observations("2024-03,alpha,1,1,,\n"), ["alpha"])
+    with pytest.raises(sim.ScenarioError, match="--condition"):
+        score(sim.run(mini), obs, condition=True)
+
+
+# ---------------------------------------------------------------- in the scenario file
+
+
+def test_a_scenario_may_list_observations_or_point_to_a_csv_beside_it(write, tmp_path):
+    from sim.observed import scenario_observations
+
+    inline = MINIMAL_YAML + """\
+observations:
+  - {date: 2024-06-15, theater: alpha, troops_low: 450, troops_high: 550, source: a report}
+  - {date: 2024-08, theater: alpha, troops_high: 400}
+"""
+    obs = scenario_observations(sim.load_scenario(write(inline)))
+    assert [(o.month_text, o.kind) for o in obs] == [("2024-06", "range"), ("2024-08", "at most")]
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "seen.csv").write_text(HEADER + "2024-03,alpha,700,700,,\n")
+    pointed = write(MINIMAL_YAML + "observations: seen.csv\n", name="sub/scenario.yaml")
+    obs = scenario_observations(sim.load_scenario(pointed))
+    assert [o.low for o in obs] == [700] and obs.origin.endswith("seen.csv")
+
+
+@pytest.mark.parametrize("extra,needle,path,found", [
+    ("observations:\n  - {date: 2024-06, theater: beta, troops_low: 1, troops_high: 1}\n",
+     "beta", "observations[0].theater", "unknown theater 'beta'"),
+    ("observations:\n  - {date: 2024-06, theater: alpha, troops_low: 9, troops_high: 1}\n",
+     "troops_low: 9", "observations[0].troops_high", "1"),
+    ("observations:\n  - {date: 2024-06, theater: alpha}\n",
+     "theater: alpha}", "observations[0].troops_low", "both blank"),
+    ("observations: missing.csv\n", "missing.csv", "observations", "no such file"),
+])
+def test_bad_observations_in_a_scenario_are_located_errors(write, extra, needle, path, found):
+    text = MINIMAL_YAML + extra
+    file = write(text)
+    line = [i for i, t in enumerate(text.splitlines(), 1) if needle in t][0]
+    with pytest.raises(sim.ScenarioError, match=located(file, line, None, path, "", found)):
+        sim.load_scenario(file)
+
+
+def test_a_bad_row_in_the_csv_a_scenario_points_to_names_the_csv(write, tmp_path):
+    (tmp_path / "seen.csv").write_text(HEADER + "2024-03,alpha,700,700,,\n2024-04,beta,1,1,,\n")
+    file = write(MINIMAL_YAML + "observations: seen.csv\n")
+    with pytest.raises(sim.ScenarioError,
+                       match=located(tmp_path / "seen.csv", 3, 9, "theater", "", "beta")):
+        sim.load_scenario(file)
+
+
+def test_a_variant_may_not_override_the_observations(write):
+    text = MINIMAL_YAML + """\
+variants:
+  other:
+    description: x
+    overrides:
+      observations: []
+"""
+    with pytest.raises(sim.ScenarioError, match="variants.other.overrides.observations"):
+        sim.load_scenario(write(text))
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def test_run_observed_writes_observed_csv_and_draws_the_observations(write, observations,
+                                                                   tmp_path):
+    scenario = write(MINIMAL_YAML)
+    path = observations("2024-06,alpha,500,500,a,\n2024-07,alpha,,100,b,\n2030-01,alpha,0,0,c,\n")
+    out = tmp_path / "run"
+    result = invoke("run", str(scenario), "--observed", str(path), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    header, rows = read_csv(out / "observed.csv")
+    assert header[:7] == ["date", "theater", "variant", "troops_low", "troops_high", "level",
+                          "consistent"]
+    assert "percentile_rank" not in header and "status" in header
+    assert [(r["level"], r["consistent"], r["status"]) for r in rows] == [
+        ("500", "true", "scored"), ("400", "false", "scored"), ("", "", "out of range")]
+    record = json.loads((out / "run.json").read_text())
+    assert record["observed"]["observations"] == 3
+    assert "base: consistent with 1 of 2 (not: 2024-07)" in result.output
+
+
+def test_run_with_draws_adds_ranks_and_condition_writes_the_conditioned_files(
+        write, observations, tmp_path):
+    scenario = write(UNCERTAIN_YAML)
+    path = observations("2024-01,alpha,900,1100,,\n2024-06,alpha,,700,,\n")
+    out = tmp_path / "run"
+    result = invoke("run", str(scenario), "--observed", str(path), "--draws", "400",
+                    "--seed", "2", "--condition", "--out", str(out), "-q")
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in out.iterdir())
+    for name in ("observed.csv", "bands_conditioned.csv", "dates_conditioned.csv",
+                 "fan_conditioned.png", "bands.csv", "fan.png"):
+        assert name in names
+    header, _ = read_csv(out / "observed.csv")
+    assert header[7:10] == ["percentile_rank", "in_band80", "p_consistent"]
+    header, rows = read_csv(out / "milestones.csv")
+    assert header[-2:] == ["p_met", "p_met_conditioned"]
+    bands_header, _ = read_csv(out / "bands_conditioned.csv")
+    assert bands_header == read_csv(out / "bands.csv")[0]
+    kept = json.loads((out / "run.json").read_text())["observed"]["conditioning"]["kept"]
+    assert set(kept) == {"base", "slow"}
+    assert all(0 < k["share"] <= 1 for k in kept.values())
+
+
+def test_the_scenario_own_observations_are_used_without_observed(write, tmp_path):
+    scenario = write(MINIMAL_YAML + "observations:\n"
+                     "  - {date: 2024-06, theater: alpha, troops_low: 500, troops_high: 500}\n")
+    out = tmp_path / "run"
+    assert invoke("run", str(scenario), "--out", str(out), "-q").exit_code == 0
+    assert read_csv(out / "observed.csv")[1][0]["consistent"] == "true"
+
+
+BAD_COMMANDS = [
+    (["--observed", "{missing}"], "no such file"),
+    (["--observed", "{bad}"], "theater: expected one of alpha"),
+    (["--observed", "{good}", "--condition"], "--condition: expected --draws"),
+    (["--condition", "--draws", "10", "--seed", "1"], "--condition: expected observations"),
+    (["--tolerance", "5%"], "--tolerance: expected observations"),
+    (["--observed", "{good}", "--tolerance", "lots"], "--tolerance: expected a tolerance"),
+]
+
+
+@pytest.mark.parametrize("args,message", BAD_COMMANDS, ids=[m for _, m in BAD_COMMANDS])
+def test_bad_observed_arguments_exit_2_with_one_line_and_nothing_written(
+        write, observations, tmp_path, args, message):
+    scenario = write(MINIMAL_YAML)
+    files = {"missing": str(tmp_path / "missing.csv"),
+             "bad": str(observations("2024-03,beta,1,1,,\n", name="bad.csv")),
+             "good": str(observations("2024-03,alpha,1,1,,\n", name="good.csv"))}
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["run", str(scenario), "--out", str(out),
+                                       *[a.format(**files) for a in args]])
+    assert result.exit_code == 2, result.output
+    lines = [ln for ln in result.output.splitlines() if ln]
+    assert len(lines) == 1 and lines[0].startswith("forcesim: error: "), result.output
+    assert message in lines[0]
+    assert not out.exists()
+
+
+def test_no_surviving_draw_is_a_warning_and_no_conditioned_files(write, observations, tmp_path):
+    scenario = write(UNCERTAIN_YAML)
+    path = observations("2024-03,alpha,5000,5000,,\n")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["run", str(scenario), "--observed", str(path),
+                                       "--draws", "100", "--seed", "1", "--condition",
+                                       "--out", str(out), "-q"])
+    assert result.exit_code == 0
+    assert "forcesim: warning: no draw of any variant is consistent" in result.output
+    assert not (out / "bands_conditioned.csv").exists()
+    assert not (out / "fan_conditioned.png").exists()
+    assert (out / "observed.csv").exists()
+
+
+# ---------------------------------------------------------------- charts
+
+
+def _markers(axes) -> int:
+    return sum(1 for a in axes for line in a.lines if line.get_zorder() == 9)
+
+
+def test_the_envelope_and_fan_draw_each_kind_of_observation(write, observations):
+    sc = sim.load_scenario(write(UNCERTAIN_YAML))
+    result = sim.run(sc, draws=100, seed=1, progress=False)
+    obs = read_observations(observations(
+        "2024-03,alpha,800,800,,\n2024-04,alpha,600,700,,\n2024-05,alpha,,500,,\n"
+        "2024-06,alpha,100,,,\n2030-01,alpha,0,0,not drawn,\n"), ["alpha"])
+    attach(result, score(result, obs))
+    # a point: 1 line; a range: 3 (the bar and two caps); open-ended: 1 cap and an arrow
+    env = sim.plot_envelope(result)
+    assert _markers(env) == 1 + 3 + 1 + 1
+    assert sum(1 for t in env[0].texts if getattr(t, "arrow_patch", None)) >= 2
+    labels = env[0].get_legend_handles_labels()[1]
+    assert {"reported level", "reported range"} <= set(labels)
+    fan = sim.plot_fan(result)
+    assert _markers(fan) == 2 * (1 + 3 + 1 + 1)  # both variants' panels
+    assert sim.plot_envelope(result, observed=False) and True
+
+
+def test_observation_set_from_code_can_be_passed_to_the_charts(mini):
+    from sim.observed import Observation
+
+    result = sim.run(mini)
+    obs = ObservationSet((Observation("2024-06", 2024 * 12 + 5, "alpha", 500, 500),), "code")
+    axes = sim.plot_envelope(result, observed=obs)
+    assert _markers(axes) == 1
+
+
+def test_plot_of_a_run_directory_draws_its_observations_again(write, observations, tmp_path):
+    from sim.rerender import load_run
+
+    scenario = write(MINIMAL_YAML)
+    path = observations("2024-06,alpha,500,500,a,\n2024-07,alpha,,100,b,\n")
+    out = tmp_path / "run"
+    assert invoke("run", str(scenario), "--observed", str(path), "--out", str(out),
+                  "-q").exit_code == 0
+    (out / "envelope.png").unlink()
+    assert invoke("plot", str(out)).exit_code == 0
+    assert (out / "envelope.png").is_file()
+    result = load_run(out)
+    assert [(o.month_text, o.kind) for o in result.observed] == [("2024-06", "point"),
+                                                                 ("2024-07", "at most")]
+    assert _markers(sim.plot_envelope(result)) == 2

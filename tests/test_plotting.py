@@ -1,0 +1,176 @@
+"""The envelope chart: size, data in every panel, title, axis label, legend, deadlines."""
+
+from __future__ import annotations
+
+import matplotlib
+import matplotlib.dates as mdates
+import matplotlib.image as mpimg
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from conftest import DEFAULT_SCENARIO, make_doc
+
+import sim
+from sim import plotting
+
+CHART_DOC = make_doc(
+    title="Two theaters, three readings",
+    sources=[
+        {"id": "wire", "title": "A wire report", "publisher": "Test Wire", "date": "2024-01-05"}
+    ],
+    theaters={
+        "alpha": {"name": "Alpha", "sites": {"north": {"initial": 600}, "south": {"initial": 400}}},
+        "beta": {"name": "Beta", "initial": 300},
+    },
+    milestones={
+        "north-out": {"theater": "alpha/north", "deadline": "2024-06", "target": {"level": 0}},
+        "south-cut": {
+            "theater": "alpha/south",
+            "deadline": "2024-10",
+            "target": {"reduce_by": 150},
+            "profile": "back",
+        },
+        "beta-out": {
+            "theater": "beta",
+            "deadline": "2024-09",
+            "target": {"level": {"value": 0, "source": "wire"}},
+        },
+    },
+    variants={
+        "on-time": {"description": "on time", "overrides": {}},
+        "late": {"description": "late", "overrides": {"announcement": {"delay": 3}}},
+        "kept": {
+            "description": "beta kept",
+            "overrides": {"milestones": {"beta-out": {"target": {"level": 300}}}},
+        },
+    },
+)
+
+
+@pytest.fixture
+def result(write):
+    return sim.run(sim.load_scenario(write(CHART_DOC)))
+
+
+@pytest.fixture(scope="module")
+def default_result():
+    return sim.run(sim.load_scenario(DEFAULT_SCENARIO))
+
+
+def variant_lines(ax, result) -> list:
+    """The lines of an axes that are whole projections (one value per month)."""
+    n = result.monthly.month.nunique()
+    return [line for line in ax.get_lines() if len(line.get_xdata()) == n]
+
+
+def test_the_chart_is_drawn_with_the_agg_backend_and_never_shown(result, monkeypatch):
+    def no_show(*args, **kwargs):
+        raise AssertionError("plotting must never call show()")
+
+    monkeypatch.setattr(plt, "show", no_show)
+    axes = plotting.plot_envelope(result)
+    assert matplotlib.get_backend().lower() == "agg"
+    assert axes[0].figure.canvas.get_supported_filetypes()["png"]
+
+
+def test_the_chart_is_at_least_1600_by_1000_pixels(result, tmp_path):
+    axes = plotting.plot_envelope(result)
+    fig = axes[0].figure
+    width, height = fig.get_size_inches() * fig.dpi
+    assert width >= 1600 and height >= 1000
+    path = tmp_path / "envelope.png"
+    plotting.save(axes, path)
+    rows, cols = mpimg.imread(path).shape[:2]
+    assert cols >= 1600 and rows >= 1000
+
+
+@pytest.mark.parametrize("which", ["small", "default"])
+def test_every_panel_has_a_line_with_data_for_every_variant(which, result, default_result):
+    res = result if which == "small" else default_result
+    axes = plotting.plot_envelope(res)
+    plan = next(iter(res.plans.values()))
+    assert len(axes) == len(plan.theaters)
+    for ax in axes:
+        lines = variant_lines(ax, res)
+        assert len(lines) >= len(res.variants), ax.get_title()
+        for line in lines:
+            y = np.asarray(line.get_ydata(), dtype=float)
+            assert y.size and np.isfinite(y).all() and (y >= 0).all()
+
+
+def test_each_panel_plots_the_monthly_levels_of_its_theater(result):
+    axes = plotting.plot_envelope(result)
+    monthly = result.monthly
+    for ax, tid in zip(axes, ["alpha", "beta"], strict=True):
+        drawn = {
+            tuple(np.asarray(line.get_ydata(), dtype=float)) for line in variant_lines(ax, result)
+        }
+        for v in result.variants:
+            rows = monthly[(monthly.theater == tid) & (monthly.variant == v)]
+            assert tuple(rows.troops.astype(float)) in drawn, (tid, v)
+
+
+def test_the_band_between_lowest_and_highest_variant_is_shaded(result):
+    axes = plotting.plot_envelope(result)
+    for ax in axes:
+        assert ax.collections, f"no shaded band on {ax.get_title()}"
+
+
+def test_the_chart_has_a_title_panel_titles_and_troops_on_the_y_axis(result):
+    axes = plotting.plot_envelope(result)
+    fig = axes[0].figure
+    assert fig._suptitle is not None and fig._suptitle.get_text() == "Two theaters, three readings"
+    assert [ax.get_title(loc="left") for ax in axes] == ["Alpha", "Beta"]
+    assert all(ax.get_ylabel() == "troops" for ax in axes)
+
+
+def test_the_legend_names_every_variant(result):
+    axes = plotting.plot_envelope(result)
+    fig = axes[0].figure
+    legends = list(fig.legends) + [ax.get_legend() for ax in axes if ax.get_legend()]
+    assert legends, "the chart has no legend"
+    labels = {t.get_text() for legend in legends for t in legend.get_texts()}
+    assert set(result.variants) <= labels
+
+
+def test_calendar_deadlines_are_drawn_from_the_scenario(result):
+    axes = plotting.plot_envelope(result)
+    texts = {t.get_text() for ax in axes for t in ax.texts}
+    assert {"deadline 2024-06", "deadline 2024-10"} <= {
+        t for t in texts if t.startswith("deadline")
+    }
+    assert "deadline 2024-09" in {t.get_text() for t in axes[1].texts}
+    beta_x = {
+        float(x)
+        for line in axes[1].get_lines()
+        if len(line.get_xdata()) <= 2
+        for x in np.atleast_1d(line.get_xdata(orig=False))
+    }
+    assert any(abs(x - mdates.date2num(np.datetime64("2024-09-30"))) < 1.5 for x in beta_x)
+
+
+def test_the_footnote_gives_the_as_of_date_and_the_source_names(result):
+    axes = plotting.plot_envelope(result)
+    texts = " ".join(t.get_text() for t in axes[0].figure.texts)
+    assert "2024-01" in texts and "Test Wire" in texts
+
+
+def test_plotting_into_given_axes_draws_there_and_returns_them(result):
+    fig, given = plt.subplots(2, 1)
+    axes = result.plot(ax=given)
+    assert list(axes) == list(given)
+    assert all(variant_lines(ax, result) for ax in given)
+
+
+def test_plotting_into_the_wrong_number_of_axes_is_a_clear_error(result):
+    _, given = plt.subplots(3, 1)
+    with pytest.raises(ValueError, match="expected 2 axes"):
+        plotting.plot_envelope(result, ax=given)
+
+
+def test_save_writes_a_png_and_closes_the_figure(result, tmp_path):
+    axes = plotting.plot_envelope(result)
+    number = axes[0].figure.number
+    plotting.save(axes, tmp_path / "chart.png")
+    assert (tmp_path / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert number not in plt.get_fignums()
