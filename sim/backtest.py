@@ -38,10 +38,27 @@ if TYPE_CHECKING:
     from sim.scenario import Scenario
     from sim.schema import ScenarioDoc
 
-BACKTEST_COLUMNS = ["profile", "variant", "mae", "mape", "max_error", "months_compared",
-                    "observations"]
-ERROR_COLUMNS = ["profile", "variant", "date", "month", "theater", "troops_low", "troops_high",
-                 "level", "error", "percent_error"]
+BACKTEST_COLUMNS = [
+    "profile",
+    "variant",
+    "mae",
+    "mape",
+    "max_error",
+    "months_compared",
+    "observations",
+]
+ERROR_COLUMNS = [
+    "profile",
+    "variant",
+    "date",
+    "month",
+    "theater",
+    "troops_low",
+    "troops_high",
+    "level",
+    "error",
+    "percent_error",
+]
 PATH_COLUMNS = ["profile", "variant", "theater", "month", "troops"]
 
 
@@ -49,13 +66,15 @@ def with_profile(doc: ScenarioDoc, profile: str) -> ScenarioDoc:
     """``doc`` with every milestone's profile set to ``profile``."""
     if profile not in PROFILES:
         raise ScenarioError("one of " + ", ".join(PROFILES), repr(profile), path="profile")
-    milestones = {mid: m.model_copy(update={"profile": profile})
-                  for mid, m in doc.milestones.items()}
+    milestones = {
+        mid: m.model_copy(update={"profile": profile}) for mid, m in doc.milestones.items()
+    }
     return doc.model_copy(update={"milestones": milestones})
 
 
-def errors_of(levels: dict[tuple[str, str], float], observations: ObservationSet
-              ) -> list[dict[str, Any]]:
+def errors_of(
+    levels: dict[tuple[str, str], float], observations: ObservationSet
+) -> list[dict[str, Any]]:
     """One row per observation with a projected level: ``levels[(series, YYYY-MM)]``."""
     rows = []
     for o in observations:
@@ -64,23 +83,41 @@ def errors_of(levels: dict[tuple[str, str], float], observations: ObservationSet
             continue
         error = o.distance(level)
         ref = o.reference
-        rows.append({"date": o.date, "month": o.month_text, "theater": o.theater,
-                     "troops_low": o.low, "troops_high": o.high, "level": level,
-                     "error": error, "percent_error": 100 * error / ref if ref > 0 else math.nan})
+        rows.append(
+            {
+                "date": o.date,
+                "month": o.month_text,
+                "theater": o.theater,
+                "troops_low": o.low,
+                "troops_high": o.high,
+                "level": level,
+                "error": error,
+                "percent_error": 100 * error / ref if ref > 0 else math.nan,
+            }
+        )
     return rows
 
 
 def metrics(rows: list[dict[str, Any]]) -> dict[str, float | int]:
     """MAE, MAPE, max error, months compared and observations of some error rows."""
     if not rows:
-        return {"mae": math.nan, "mape": math.nan, "max_error": math.nan,
-                "months_compared": 0, "observations": 0}
+        return {
+            "mae": math.nan,
+            "mape": math.nan,
+            "max_error": math.nan,
+            "months_compared": 0,
+            "observations": 0,
+        }
     err = np.array([r["error"] for r in rows], float)
     pct = np.array([r["percent_error"] for r in rows], float)
     pct = pct[~np.isnan(pct)]
-    return {"mae": float(err.mean()), "mape": float(pct.mean()) if len(pct) else math.nan,
-            "max_error": float(err.max()),
-            "months_compared": len({(r["month"]) for r in rows}), "observations": len(rows)}
+    return {
+        "mae": float(err.mean()),
+        "mape": float(pct.mean()) if len(pct) else math.nan,
+        "max_error": float(err.max()),
+        "months_compared": len({(r["month"]) for r in rows}),
+        "observations": len(rows),
+    }
 
 
 @dataclass
@@ -106,38 +143,50 @@ class Backtest:
         t = t.dropna(subset=["mae"])
         if not len(t):
             raise ValueError("no profile was compared with any observation")
-        order = t.assign(_p=[PROFILES.index(p) for p in t.profile],
-                         _v=[self.variants.index(v) for v in t.variant])
+        order = t.assign(
+            _p=[PROFILES.index(p) for p in t.profile],
+            _v=[self.variants.index(v) for v in t.variant],
+        )
         return order.sort_values(["mae", "max_error", "_p", "_v"]).iloc[0][self.table.columns]
 
     def summary_lines(self) -> list[str]:
         sc = self.scenario
         compared = int(self.table.observations.max()) if len(self.table) else 0
         n = len(self.observations)
-        lines = [f"{sc.id}: backtest of {len(PROFILES)} profiles x {len(self.variants)} "
-                 f"variant{'s' if len(self.variants) != 1 else ''} against {n} observations "
-                 f"({compared} within the scenario's months)",
-                 "each profile applied to every milestone; errors in troops beyond the "
-                 "observed range; MAPE in % of the observed level"]
+        lines = [
+            f"{sc.id}: backtest of {len(PROFILES)} profiles x {len(self.variants)} "
+            f"variant{'s' if len(self.variants) != 1 else ''} against {n} observations "
+            f"({compared} within the scenario's months)",
+            "each profile applied to every milestone; errors in troops beyond the "
+            "observed range; MAPE in % of the observed level",
+        ]
         width = max([len(v) for v in self.variants] + [7]) + 2
-        lines.append(f"{'variant':<{width}}{'profile':<10}{'MAE':>9}{'MAPE':>9}"
-                     f"{'max error':>11}{'months':>8}")
+        lines.append(
+            f"{'variant':<{width}}{'profile':<10}{'MAE':>9}{'MAPE':>9}"
+            f"{'max error':>11}{'months':>8}"
+        )
         for v in self.variants:
-            best = self.best(v).profile if self.table[self.table.variant == v].mae.notna().any() \
+            best = (
+                self.best(v).profile
+                if self.table[self.table.variant == v].mae.notna().any()
                 else None
+            )
             for _, r in self.table[self.table.variant == v].iterrows():
                 mark = "  <- best for this variant" if r.profile == best else ""
-                lines.append(f"{v:<{width}}{r.profile:<10}{_fmt(r.mae):>9}"
-                             f"{_fmt(r.mape, pct=True):>9}{_fmt(r.max_error):>11}"
-                             f"{int(r.months_compared):>8}{mark}")
+                lines.append(
+                    f"{v:<{width}}{r.profile:<10}{_fmt(r.mae):>9}"
+                    f"{_fmt(r.mape, pct=True):>9}{_fmt(r.max_error):>11}"
+                    f"{int(r.months_compared):>8}{mark}"
+                )
         b = self.best()
-        lines.append(f"best fit: profile {b.profile!r} with variant {b.variant!r}: MAE "
-                     f"{_fmt(b.mae)} troops, MAPE {_fmt(b.mape, pct=True)}, max error "
-                     f"{_fmt(b.max_error)} troops over {int(b.months_compared)} months")
+        lines.append(
+            f"best fit: profile {b.profile!r} with variant {b.variant!r}: MAE "
+            f"{_fmt(b.mae)} troops, MAPE {_fmt(b.mape, pct=True)}, max error "
+            f"{_fmt(b.max_error)} troops over {int(b.months_compared)} months"
+        )
         by_profile = self.table.groupby("profile", sort=False).mae.mean()
         ranked = sorted(by_profile.items(), key=lambda kv: (kv[1], PROFILES.index(kv[0])))
-        lines.append("mean MAE across variants: " + ", ".join(
-            f"{p} {_fmt(m)}" for p, m in ranked))
+        lines.append("mean MAE across variants: " + ", ".join(f"{p} {_fmt(m)}" for p, m in ranked))
         return lines
 
 
@@ -147,8 +196,11 @@ def _fmt(x: float, pct: bool = False) -> str:
     return f"{x:.1f} %" if pct else f"{x:,.0f}"
 
 
-def run_backtest(scenario: Scenario, observations: ObservationSet | None = None,
-             variants: list[str] | None = None) -> Backtest:
+def run_backtest(
+    scenario: Scenario,
+    observations: ObservationSet | None = None,
+    variants: list[str] | None = None,
+) -> Backtest:
     """Run every drawdown profile and variant of a scenario against observed levels.
 
     Parameters
@@ -180,9 +232,14 @@ def run_backtest(scenario: Scenario, observations: ObservationSet | None = None,
     obs = observations if observations is not None else scenario_observations(scenario)
     if obs is None or not len(obs):
         file, line, col = scenario.locator.find(())
-        raise ScenarioError("observations to compare with (the scenario's observations key "
-                            "or --observed FILE)", "none", file=scenario.path or file,
-                            line=line, col=col, path="observations")
+        raise ScenarioError(
+            "observations to compare with (the scenario's observations key or --observed FILE)",
+            "none",
+            file=scenario.path or file,
+            line=line,
+            col=col,
+            path="observations",
+        )
     names = scenario.select(variants)
     rows, error_rows, paths = [], [], []
     for v in names:
@@ -192,9 +249,11 @@ def run_backtest(scenario: Scenario, observations: ObservationSet | None = None,
             out = step(plan, central_inputs(plan))
             monthly = monthly_frame(scenario.id, v, plan, out)
             allowed = set(series_names(plan))
-            levels = {(t, str(m)): float(x) for t, m, x in
-                      zip(monthly.theater, monthly.month, monthly.troops, strict=True)
-                      if t in allowed}
+            levels = {
+                (t, str(m)): float(x)
+                for t, m, x in zip(monthly.theater, monthly.month, monthly.troops, strict=True)
+                if t in allowed
+            }
             errs = errors_of(levels, obs)
             rows.append({"profile": profile, "variant": v, **metrics(errs)})
             error_rows += [{"profile": profile, "variant": v, **e} for e in errs]
@@ -205,8 +264,10 @@ def run_backtest(scenario: Scenario, observations: ObservationSet | None = None,
         plan = scenario.plan(names[0])
         raise ScenarioError(
             f"observations within the scenario's months ({plan.months[0]} to {plan.months[-1]})",
-            f"none in range (e.g. {first.date} {first.theater})", file=obs.origin,
-            path="date")
+            f"none in range (e.g. {first.date} {first.theater})",
+            file=obs.origin,
+            path="date",
+        )
     for metric in ("mae", "max_error"):
         table[metric] = table[metric].round(3)
     table["mape"] = table["mape"].round(4)
@@ -232,18 +293,23 @@ def write_backtest(bt: Backtest, out_dir: Any, *, argv: list[str] | None = None)
         write_csv(bt.paths, tmp / "paths.csv")
         plotting.save(observed_chart.draw_backtest(bt), tmp / "backtest.png")
         best = bt.best()
-        write_json({
-            "forcesim_version": __version__,
-            "command": argv if argv is not None else sys.argv,
-            "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "input": {"path": bt.scenario.path, "sha256": bt.scenario.sha256},
-            "scenario": bt.scenario.id,
-            "variants": bt.variants,
-            "profiles": list(PROFILES),
-            "observations": {"origin": bt.observations.origin,
-                             "sha256": bt.observations.sha256,
-                             "count": len(bt.observations)},
-            "best": {k: (v.item() if hasattr(v, "item") else v) for k, v in best.items()},
-        }, tmp / "run.json")
+        write_json(
+            {
+                "forcesim_version": __version__,
+                "command": argv if argv is not None else sys.argv,
+                "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "input": {"path": bt.scenario.path, "sha256": bt.scenario.sha256},
+                "scenario": bt.scenario.id,
+                "variants": bt.variants,
+                "profiles": list(PROFILES),
+                "observations": {
+                    "origin": bt.observations.origin,
+                    "sha256": bt.observations.sha256,
+                    "count": len(bt.observations),
+                },
+                "best": {k: (v.item() if hasattr(v, "item") else v) for k, v in best.items()},
+            },
+            tmp / "run.json",
+        )
         names = sorted(p.name for p in tmp.iterdir())
     return [out / n for n in names]

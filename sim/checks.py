@@ -44,29 +44,35 @@ def _check_reachable(plan: Plan, err: Any) -> None:
     for j, ms in enumerate(plan.milestones):
         reached = int(out.reached[0, j])
         if reached > last:
-            key = {"month": (), "announcement": ("after_announcement",),
-                   "milestone": ("months",)}[ms.kind]
-            raise err(("milestones", ms.id, "deadline", *key),
-                      f"a target reached within the calendar (by "
-                      f"{format_month(plan.start + last)}; the {PROFILE_NAMES[ms.profile]} "
-                      f"profile cannot reach it otherwise)",
-                      f"it is reached in {format_month(plan.start + reached)}")
+            key = {"month": (), "announcement": ("after_announcement",), "milestone": ("months",)}[
+                ms.kind
+            ]
+            raise err(
+                ("milestones", ms.id, "deadline", *key),
+                f"a target reached within the calendar (by "
+                f"{format_month(plan.start + last)}; the {PROFILE_NAMES[ms.profile]} "
+                f"profile cannot reach it otherwise)",
+                f"it is reached in {format_month(plan.start + reached)}",
+            )
 
 
 def _check_levels(doc: ScenarioDoc, err: Any) -> None:
     for tid, theater in doc.theaters.items():
         quantities = [(("theaters", tid, "initial"), theater.initial)] + [
             (("theaters", tid, "sites", sid, "initial"), s.initial)
-            for sid, s in theater.sites.items()]
+            for sid, s in theater.sites.items()
+        ]
         for path, q in quantities:
             if q is not None and support(q)[0] < 0:
                 raise err(path, "a level of 0 troops or more", _num(support(q)[0]))
         if theater.sites and theater.initial is not None:
             total = sum(central(s.initial) for s in theater.sites.values())
             if total != central(theater.initial):
-                raise err(("theaters", tid, "initial"),
-                          f"the sum of its sites' initial levels ({_num(total)})",
-                          _num(central(theater.initial)))
+                raise err(
+                    ("theaters", tid, "initial"),
+                    f"the sum of its sites' initial levels ({_num(total)})",
+                    _num(central(theater.initial)),
+                )
 
 
 def _check_sources(doc: ScenarioDoc, err: Any) -> None:
@@ -84,10 +90,15 @@ def _check_sources(doc: ScenarioDoc, err: Any) -> None:
         elif isinstance(value, list):
             for i, v in enumerate(value):
                 walk(v, path + (i,))
-        elif path and path[-1] == "source" and isinstance(value, str) and path[0] != "observations":
-            if value not in known:
-                expected = "one of the ids in sources: " + (", ".join(sorted(known)) or "(none)")
-                raise err(path, expected, repr(value))
+        elif (
+            path
+            and path[-1] == "source"
+            and path[0] != "observations"
+            and isinstance(value, str)
+            and value not in known
+        ):
+            expected = "one of the ids in sources: " + (", ".join(sorted(known)) or "(none)")
+            raise err(path, expected, repr(value))
 
     walk(doc.model_dump(by_alias=True, exclude={"sources", "variants"}), ())
 
@@ -100,19 +111,25 @@ def _check_milestones(doc: ScenarioDoc, plan: Plan, err: Any) -> None:
         path = ("milestones", ms.id)
         if ms.kind == "month":
             if ms.month < 1:
-                raise err(path + ("deadline",),
-                          f"a deadline after the start month {format_month(start)}",
-                          format_month(start + ms.month))
+                raise err(
+                    path + ("deadline",),
+                    f"a deadline after the start month {format_month(start)}",
+                    format_month(start + ms.month),
+                )
             if ms.month >= plan.n_months:
-                raise err(path + ("deadline",),
-                          f"a deadline within the horizon (by {format_month(start + plan.n_months - 1)})",
-                          format_month(start + ms.month))
+                raise err(
+                    path + ("deadline",),
+                    f"a deadline within the horizon (by {format_month(start + plan.n_months - 1)})",
+                    format_month(start + ms.month),
+                )
             prev = last_month.get(ms.track)
             if prev is not None and ms.month < prev[0]:
-                raise err(path + ("deadline",),
-                          f"milestones of {plan.tracks[ms.track].key} in date order "
-                          f"(after {prev[1]}, {format_month(start + prev[0])})",
-                          format_month(start + ms.month))
+                raise err(
+                    path + ("deadline",),
+                    f"milestones of {plan.tracks[ms.track].key} in date order "
+                    f"(after {prev[1]}, {format_month(start + prev[0])})",
+                    format_month(start + ms.month),
+                )
             last_month[ms.track] = (ms.month, ms.id)
         lo, hi = support(ms.target)
         level = levels[ms.track]
@@ -120,9 +137,12 @@ def _check_milestones(doc: ScenarioDoc, plan: Plan, err: Any) -> None:
             raise err(path + ("target", ms.target_kind), "0 troops or more", _num(lo))
         if ms.target_kind == "reduce_by":
             if hi > level:
-                raise err(path + ("target", "reduce_by"),
-                          f"a reduction of at most the {_num(level)} troops "
-                          f"{plan.tracks[ms.track].key} holds then", _num(hi))
+                raise err(
+                    path + ("target", "reduce_by"),
+                    f"a reduction of at most the {_num(level)} troops "
+                    f"{plan.tracks[ms.track].key} holds then",
+                    _num(hi),
+                )
             levels[ms.track] = level - central(ms.target)
         else:
             levels[ms.track] = central(ms.target)
@@ -135,9 +155,15 @@ def _check_residuals(doc: ScenarioDoc, plan: Plan, err: Any) -> None:
         if lo < 0:
             raise err(("residuals", res.id, "size"), "0 troops or more", _num(lo))
         if hi > initial:
-            raise err(("residuals", res.id, "size"),
-                      f"a residual no larger than the force ({_num(initial)} troops in "
-                      f"{plan.tracks[res.track].key})", _num(hi))
+            raise err(
+                ("residuals", res.id, "size"),
+                f"a residual no larger than the force ({_num(initial)} troops in "
+                f"{plan.tracks[res.track].key})",
+                _num(hi),
+            )
         if res.from_month is not None and not 0 <= res.from_month < plan.n_months:
-            raise err(("residuals", res.id, "from"), "a month within the calendar",
-                      format_month(plan.start + res.from_month))
+            raise err(
+                ("residuals", res.id, "from"),
+                "a month within the calendar",
+                format_month(plan.start + res.from_month),
+            )

@@ -39,16 +39,22 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(0)
         except OSError as exc:
-            fail(str(exc) if not exc.strerror else f"{exc.filename or ''}: {exc.strerror}"
-                 .lstrip(": "))
+            fail(
+                str(exc)
+                if not exc.strerror
+                else f"{exc.filename or ''}: {exc.strerror}".lstrip(": ")
+            )
         except KeyboardInterrupt:
             click.echo("forcesim: interrupted; nothing was written", err=True)
             sys.exit(130)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception as exc:  # a bug, not bad input: still one line, distinct exit code
-            click.echo(f"forcesim: internal error: {type(exc).__name__}: {exc} "
-                       "(please report this with the scenario file)", err=True)
+            click.echo(
+                f"forcesim: internal error: {type(exc).__name__}: {exc} "
+                "(please report this with the scenario file)",
+                err=True,
+            )
             sys.exit(1)
 
     return wrapper
@@ -85,27 +91,57 @@ def _default(scenario: str | None) -> Path:
 
 @main.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=True))
-@click.option("--variant", "-v", "variants", multiple=True, metavar="NAME",
-              help="Run only this variant (repeatable). Default: all.")
-@click.option("--out", "out_dir", type=click.Path(), metavar="DIR",
-              help="Output directory. Default: out/<scenario id>/")
+@click.option(
+    "--variant",
+    "-v",
+    "variants",
+    multiple=True,
+    metavar="NAME",
+    help="Run only this variant (repeatable). Default: all.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(),
+    metavar="DIR",
+    help="Output directory. Default: out/<scenario id>/",
+)
 @click.option("--draws", type=str, metavar="N", help="Monte Carlo draws for an ensemble.")
 @click.option("--seed", type=str, metavar="S", help="Seed for the ensemble (a whole number).")
 @click.option("--chunk", type=click.IntRange(1, 10_000_000), default=None, hidden=True)
-@click.option("--observed", metavar="FILE", type=click.Path(),
-              help="Observed levels (CSV: date,theater,troops_low,troops_high,source,quote) "
-                   "to draw and score. Default: the scenario's own observations, if any.")
-@click.option("--condition", is_flag=True,
-              help="With --draws: also summarise only the draws consistent with every "
-                   "observation (bands_conditioned.csv, fan_conditioned.png).")
-@click.option("--tolerance", metavar="T",
-              help="How far outside an observed range still counts as consistent: a "
-                   "percentage of each bound (default 5%) or a number of troops.")
+@click.option(
+    "--observed",
+    metavar="FILE",
+    type=click.Path(),
+    help="Observed levels (CSV: date,theater,troops_low,troops_high,source,quote) "
+    "to draw and score. Default: the scenario's own observations, if any.",
+)
+@click.option(
+    "--condition",
+    is_flag=True,
+    help="With --draws: also summarise only the draws consistent with every "
+    "observation (bands_conditioned.csv, fan_conditioned.png).",
+)
+@click.option(
+    "--tolerance",
+    metavar="T",
+    help="How far outside an observed range still counts as consistent: a "
+    "percentage of each bound (default 5%) or a number of troops.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
 @friendly
-def run(scenario: str | None, variants: tuple[str, ...], out_dir: str | None,
-        draws: str | None, seed: str | None, chunk: int | None, observed: str | None,
-        condition: bool, tolerance: str | None, quiet: bool) -> None:
+def run(
+    scenario: str | None,
+    variants: tuple[str, ...],
+    out_dir: str | None,
+    draws: str | None,
+    seed: str | None,
+    chunk: int | None,
+    observed: str | None,
+    condition: bool,
+    tolerance: str | None,
+    quiet: bool,
+) -> None:
     """Run SCENARIO (default: the shipped Iraq–Syria 2024 scenario)."""
     from sim.ensemble import parse_draws, parse_seed
     from sim.loader import load_scenario
@@ -142,16 +178,32 @@ def run(scenario: str | None, variants: tuple[str, ...], out_dir: str | None,
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=True))
-@click.option("--variant", "-v", "variants", multiple=True, metavar="NAME",
-              help="Backtest only this variant (repeatable). Default: all.")
-@click.option("--observed", metavar="FILE", type=click.Path(),
-              help="Observed levels (CSV). Default: the scenario's own observations.")
-@click.option("--out", "out_dir", type=click.Path(), metavar="DIR",
-              help="Output directory. Default: out/<scenario id>-backtest/")
+@click.option(
+    "--variant",
+    "-v",
+    "variants",
+    multiple=True,
+    metavar="NAME",
+    help="Backtest only this variant (repeatable). Default: all.",
+)
+@click.option(
+    "--observed",
+    metavar="FILE",
+    type=click.Path(),
+    help="Observed levels (CSV). Default: the scenario's own observations.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(),
+    metavar="DIR",
+    help="Output directory. Default: out/<scenario id>-backtest/",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No table; just where the files are.")
 @friendly
-def backtest(scenario: str, variants: tuple[str, ...], observed: str | None,
-             out_dir: str | None, quiet: bool) -> None:
+def backtest(
+    scenario: str, variants: tuple[str, ...], observed: str | None, out_dir: str | None, quiet: bool
+) -> None:
     """Run every drawdown profile of SCENARIO against its observed levels.
 
     Each profile (linear, step, front, back, s-curve) is applied to every
@@ -159,8 +211,7 @@ def backtest(scenario: str, variants: tuple[str, ...], observed: str | None,
     months compared), errors.csv, paths.csv, backtest.png and run.json, and
     says which profile fits best.
     """
-    from sim.backtest import run_backtest
-    from sim.backtest import write_backtest
+    from sim.backtest import run_backtest, write_backtest
     from sim.loader import load_scenario
     from sim.observed import load_observations
     from sim.output import check_writable
@@ -180,17 +231,35 @@ def backtest(scenario: str, variants: tuple[str, ...], observed: str | None,
 
 @main.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=True))
-@click.option("--variant", "-v", "variants", multiple=True, metavar="NAME",
-              help="A, then B (exactly two): the charts show B minus A.")
+@click.option(
+    "--variant",
+    "-v",
+    "variants",
+    multiple=True,
+    metavar="NAME",
+    help="A, then B (exactly two): the charts show B minus A.",
+)
 @click.option("--draws", type=str, metavar="N", help="Number of paired Monte Carlo draws.")
 @click.option("--seed", type=str, metavar="S", help="Seed (a whole number).")
-@click.option("--out", "out_dir", type=click.Path(), metavar="DIR",
-              help="Output directory. Default: out/<scenario id>-compare-A-vs-B/")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(),
+    metavar="DIR",
+    help="Output directory. Default: out/<scenario id>-compare-A-vs-B/",
+)
 @click.option("--chunk", type=click.IntRange(1, 10_000_000), default=None, hidden=True)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
 @friendly
-def compare(scenario: str | None, variants: tuple[str, ...], draws: str | None,
-            seed: str | None, out_dir: str | None, chunk: int | None, quiet: bool) -> None:
+def compare(
+    scenario: str | None,
+    variants: tuple[str, ...],
+    draws: str | None,
+    seed: str | None,
+    out_dir: str | None,
+    chunk: int | None,
+    quiet: bool,
+) -> None:
     """Compare two variants of SCENARIO draw by draw (common random numbers).
 
     Writes compare.csv (the distribution of B - A and P(B > A) per theater and
@@ -204,14 +273,21 @@ def compare(scenario: str | None, variants: tuple[str, ...], draws: str | None,
     from sim.output import check_writable
 
     if len(variants) != 2:
-        raise ScenarioError("exactly two --variant NAME options (A, then B)",
-                            f"{len(variants)}" + (f" ({', '.join(variants)})" if variants else ""),
-                            file="<command line>", path="--variant")
+        raise ScenarioError(
+            "exactly two --variant NAME options (A, then B)",
+            f"{len(variants)}" + (f" ({', '.join(variants)})" if variants else ""),
+            file="<command line>",
+            path="--variant",
+        )
     n = parse_draws(draws, seed)
     s = parse_seed(seed, draws)
     if n is None or s is None:
-        raise ScenarioError("--draws N and --seed S (compare runs a paired ensemble)",
-                            "neither", file="<command line>", path="--draws")
+        raise ScenarioError(
+            "--draws N and --seed S (compare runs a paired ensemble)",
+            "neither",
+            file="<command line>",
+            path="--draws",
+        )
     sc = load_scenario(_default(scenario))
     a, b = variants
     sc.select([a, b])
@@ -230,8 +306,11 @@ def compare(scenario: str | None, variants: tuple[str, ...], draws: str | None,
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path())
-@click.option("--strict", is_flag=True,
-              help="Also fail on any number that cites no source and states no assumption.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Also fail on any number that cites no source and states no assumption.",
+)
 def validate(files: tuple[str, ...], strict: bool) -> None:
     """Check scenario FILES; exit 0 when all are valid."""
     from sim.errors import ScenarioError
@@ -252,10 +331,12 @@ def validate(files: tuple[str, ...], strict: bool) -> None:
                 unsupported += [p for p in provenance(sc, v) if not p.supported]
         if unsupported:
             first = unsupported[0]
-            click.echo(f"forcesim: error: {f}: {first.path}: expected a source or an assumption "
-                       f"for every number (--strict), found {first.value} with neither"
-                       + (f" (and {len(unsupported) - 1} more)" if len(unsupported) > 1 else ""),
-                       err=True)
+            click.echo(
+                f"forcesim: error: {f}: {first.path}: expected a source or an assumption "
+                f"for every number (--strict), found {first.value} with neither"
+                + (f" (and {len(unsupported) - 1} more)" if len(unsupported) > 1 else ""),
+                err=True,
+            )
             bad += 1
         else:
             click.echo(f"{f}: ok ({sc.id}, {len(sc.variants)} variants)")
@@ -295,9 +376,11 @@ def sources(file: str, variant: str | None) -> None:
         else:
             click.echo("    UNSUPPORTED: cites no source and states no assumption")
     flagged = sum(not p.supported for p in rows)
-    click.echo(f"{len(rows)} numbers: {sum(p.kind == 'source' for p in rows)} cite a source, "
-               f"{sum(p.kind in ('assumption', 'variant') for p in rows)} rest on an assumption, "
-               f"{flagged} unsupported")
+    click.echo(
+        f"{len(rows)} numbers: {sum(p.kind == 'source' for p in rows)} cite a source, "
+        f"{sum(p.kind in ('assumption', 'variant') for p in rows)} rest on an assumption, "
+        f"{flagged} unsupported"
+    )
 
 
 @main.command(name="list")
@@ -311,8 +394,10 @@ def list_(directory: str | None) -> None:
 
     root = Path(directory) if directory else scenarios_dir()
     if not root.is_dir():
-        fail(f"{root}: expected a directory of scenario files, found "
-             f"{'a file' if root.exists() else 'nothing'}")
+        fail(
+            f"{root}: expected a directory of scenario files, found "
+            f"{'a file' if root.exists() else 'nothing'}"
+        )
     files = sorted(root.rglob("*.yaml")) + sorted(root.rglob("*.yml"))
     if not files:
         click.echo(f"no scenario files in {root}")
@@ -341,7 +426,9 @@ def show(file: str, variant: str | None) -> None:
 
 @main.command()
 @click.argument("run_dir", type=click.Path())
-@click.option("-o", "--output", type=click.Path(), help="PNG to write. Default: RUN_DIR/envelope.png")
+@click.option(
+    "-o", "--output", type=click.Path(), help="PNG to write. Default: RUN_DIR/envelope.png"
+)
 @friendly
 def plot(run_dir: str, output: str | None) -> None:
     """Re-draw the charts from a run directory's files, without re-running."""

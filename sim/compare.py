@@ -34,8 +34,19 @@ from sim.stepper import StepOutput, step
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-COMPARE_COLUMNS = ["scenario", "variant_a", "variant_b", "theater", "month", "mean", "min",
-                   *[f"p{q:02d}" for q in PERCENTILES], "max", "p_b_greater", "p_b_less"]
+COMPARE_COLUMNS = [
+    "scenario",
+    "variant_a",
+    "variant_b",
+    "theater",
+    "month",
+    "mean",
+    "min",
+    *[f"p{q:02d}" for q in PERCENTILES],
+    "max",
+    "p_b_greater",
+    "p_b_less",
+]
 
 
 @dataclass
@@ -78,8 +89,9 @@ class Comparison:
         names = set(self.table.theater)
         return [t for t in self.plans[self.a].theaters if t in names]
 
-    def plot(self, ax: Axes | Sequence[Axes] | Any = None,
-             theaters: Sequence[str] | None = None) -> list[Axes]:
+    def plot(
+        self, ax: Axes | Sequence[Axes] | Any = None, theaters: Sequence[str] | None = None
+    ) -> list[Axes]:
         """The fan of ``B − A`` per theater, with P(B > A) beneath; returns the axes.
 
         ``ax``: one axes per theater (the fan only), or two per theater (the fan,
@@ -94,10 +106,12 @@ class Comparison:
 
         months = key_months(self)  # type: ignore[arg-type]
         t = self.table
-        lines = [f"{self.scenario.id}: {self.b} − {self.a}, troops at the end of each month; "
-                 f"{self.draws:,} paired draws (seed {self.seed})",
-                 f"{'theater':<10}{'month':>9}{'median':>9}{'90 % of draws':>18}{'mean':>10}"
-                 f"{'P(B>A)':>9}{'P(B<A)':>9}"]
+        lines = [
+            f"{self.scenario.id}: {self.b} − {self.a}, troops at the end of each month; "
+            f"{self.draws:,} paired draws (seed {self.seed})",
+            f"{'theater':<10}{'month':>9}{'median':>9}{'90 % of draws':>18}{'mean':>10}"
+            f"{'P(B>A)':>9}{'P(B<A)':>9}",
+        ]
         for tid in self.theaters:
             rows = t[t.theater == tid]
             # the month of the largest mean difference, then the deadlines and the horizon
@@ -110,13 +124,17 @@ class Comparison:
                 r = row.iloc[0]
                 span = f"{r.p05:+,} to {r.p95:+,}"
                 note = "  (largest mean difference)" if m in peak else ""
-                lines.append(f"{tid:<10}{m:>9}{r.p50:>+9,}{span:>18}{r['mean']:>+10,.1f}"
-                             f"{r.p_b_greater:>9.2f}{r.p_b_less:>9.2f}{note}")
+                lines.append(
+                    f"{tid:<10}{m:>9}{r.p50:>+9,}{span:>18}{r['mean']:>+10,.1f}"
+                    f"{r.p_b_greater:>9.2f}{r.p_b_less:>9.2f}{note}"
+                )
         return lines
 
     def __repr__(self) -> str:
-        return (f"<Comparison {self.scenario.id}: {self.b} − {self.a}, {self.draws:,} draws, "
-                f"seed {self.seed}>\n" + "\n".join(self.summary_lines()[1:]))
+        return (
+            f"<Comparison {self.scenario.id}: {self.b} − {self.a}, {self.draws:,} draws, "
+            f"seed {self.seed}>\n" + "\n".join(self.summary_lines()[1:])
+        )
 
 
 def _chunks(n: int, size: int) -> Iterator[int]:
@@ -139,15 +157,26 @@ def _common_months(pa: Plan, pb: Plan, a: str, b: str) -> tuple[int, int]:
     first = max(pa.start, pb.start)
     last = min(pa.start + pa.n_months, pb.start + pb.n_months) - 1
     if last < first:
-        raise ScenarioError(f"variants {a!r} and {b!r} with calendars that overlap",
-                            f"{format_month(pa.start)}..{format_month(pa.start + pa.n_months - 1)}"
-                            f" and {format_month(pb.start)}.."
-                            f"{format_month(pb.start + pb.n_months - 1)}", path="calendar")
+        raise ScenarioError(
+            f"variants {a!r} and {b!r} with calendars that overlap",
+            f"{format_month(pa.start)}..{format_month(pa.start + pa.n_months - 1)}"
+            f" and {format_month(pb.start)}.."
+            f"{format_month(pb.start + pb.n_months - 1)}",
+            path="calendar",
+        )
     return first, last - first + 1
 
 
-def compare(scenario: Scenario | str | Path, a: str, b: str, draws: int, seed: int, *,
-            chunk: int = DEFAULT_CHUNK, progress: bool | None = None) -> Comparison:
+def compare(
+    scenario: Scenario | str | Path,
+    a: str,
+    b: str,
+    draws: int,
+    seed: int,
+    *,
+    chunk: int = DEFAULT_CHUNK,
+    progress: bool | None = None,
+) -> Comparison:
     """Paired ensemble of variants ``a`` and ``b``: the distribution of ``B − A``.
 
     Parameters
@@ -178,8 +207,9 @@ def compare(scenario: Scenario | str | Path, a: str, b: str, draws: int, seed: i
     return _compare(sc, a, b, draws, seed, chunk=chunk, progress=progress)
 
 
-def _compare(scenario: Scenario, a: str, b: str, draws: int, seed: int, *, chunk: int,
-             progress: bool | None) -> Comparison:
+def _compare(
+    scenario: Scenario, a: str, b: str, draws: int, seed: int, *, chunk: int, progress: bool | None
+) -> Comparison:
     for name in (a, b):
         scenario.select([name])  # unknown names raise ScenarioError with a suggestion
     draws, seed = check_args(draws, seed)
@@ -201,8 +231,8 @@ def _compare(scenario: Scenario, a: str, b: str, draws: int, seed: int, *, chunk
             out_a = step(pa, src_a.take(pa, take))
             out_b = step(pb, src_b.take(pb, take))
             for i, (name, ma, mb) in enumerate(pairs):
-                la = _levels(pa, out_a, name, ma)[:, oa:oa + n_months].astype(np.int64)
-                lb = _levels(pb, out_b, name, mb)[:, ob:ob + n_months].astype(np.int64)
+                la = _levels(pa, out_a, name, ma)[:, oa : oa + n_months].astype(np.int64)
+                lb = _levels(pb, out_b, name, mb)[:, ob : ob + n_months].astype(np.int64)
                 hist[i] += np.bincount((lb - la + offsets).ravel(), minlength=n_months * width)
             if bar is not None:
                 bar.update(take)
@@ -212,12 +242,29 @@ def _compare(scenario: Scenario, a: str, b: str, draws: int, seed: int, *, chunk
     months = [format_month(first + m) for m in range(n_months)]
     table = _table(scenario.id, a, b, [p[0] for p in pairs], months, hist, lo, width, draws)
     central = _central(pa, pb, pairs, oa, ob, n_months, months)
-    return Comparison(scenario=scenario, a=a, b=b, draws=draws, seed=seed, table=table,
-                      central=central, plans={a: pa, b: pb})
+    return Comparison(
+        scenario=scenario,
+        a=a,
+        b=b,
+        draws=draws,
+        seed=seed,
+        table=table,
+        central=central,
+        plans={a: pa, b: pb},
+    )
 
 
-def _table(scenario_id: str, a: str, b: str, names: list[str], months: list[str],
-           hist: NDArray[np.int64], lo: int, width: int, n: int) -> pd.DataFrame:
+def _table(
+    scenario_id: str,
+    a: str,
+    b: str,
+    names: list[str],
+    months: list[str],
+    hist: NDArray[np.int64],
+    lo: int,
+    width: int,
+    n: int,
+) -> pd.DataFrame:
     n_months = len(months)
     values = np.arange(width, dtype=np.int64) - lo
     frames = []
@@ -225,16 +272,21 @@ def _table(scenario_id: str, a: str, b: str, names: list[str], months: list[str]
         h = hist[i].reshape(n_months, width)
         cum = np.cumsum(h, axis=1)
         nonzero = h > 0
-        frame = pd.DataFrame({
-            "scenario": scenario_id, "variant_a": a, "variant_b": b, "theater": name,
-            "month": months,
-            "mean": ((h * values).sum(axis=1) / n).round(3),
-            "min": nonzero.argmax(axis=1) - lo,
-            **{f"p{q:02d}": _inverse_cdf(cum, q, n) - lo for q in PERCENTILES},
-            "max": width - 1 - nonzero[:, ::-1].argmax(axis=1) - lo,
-            "p_b_greater": (h[:, lo + 1:].sum(axis=1) / n).round(6),
-            "p_b_less": (h[:, :lo].sum(axis=1) / n).round(6),
-        })
+        frame = pd.DataFrame(
+            {
+                "scenario": scenario_id,
+                "variant_a": a,
+                "variant_b": b,
+                "theater": name,
+                "month": months,
+                "mean": ((h * values).sum(axis=1) / n).round(3),
+                "min": nonzero.argmax(axis=1) - lo,
+                **{f"p{q:02d}": _inverse_cdf(cum, q, n) - lo for q in PERCENTILES},
+                "max": width - 1 - nonzero[:, ::-1].argmax(axis=1) - lo,
+                "p_b_greater": (h[:, lo + 1 :].sum(axis=1) / n).round(6),
+                "p_b_less": (h[:, :lo].sum(axis=1) / n).round(6),
+            }
+        )
         frames.append(frame)
     out = pd.concat(frames, ignore_index=True)[COMPARE_COLUMNS]
     out["month"] = pd.PeriodIndex(out["month"], freq="M")
@@ -247,14 +299,21 @@ def _inverse_cdf(cum: NDArray[np.int64], q: int, n: int) -> NDArray[np.int64]:
     return (cum < need).sum(axis=1).astype(np.int64)
 
 
-def _central(pa: Plan, pb: Plan, pairs: list[tuple[str, list[int], list[int]]], oa: int,
-             ob: int, n_months: int, months: list[str]) -> pd.DataFrame:
+def _central(
+    pa: Plan,
+    pb: Plan,
+    pairs: list[tuple[str, list[int], list[int]]],
+    oa: int,
+    ob: int,
+    n_months: int,
+    months: list[str],
+) -> pd.DataFrame:
     out_a = step(pa, central_inputs(pa))
     out_b = step(pb, central_inputs(pb))
     frames = []
     for name, ma, mb in pairs:
-        la = _levels(pa, out_a, name, ma)[0, oa:oa + n_months].astype(np.int64)
-        lb = _levels(pb, out_b, name, mb)[0, ob:ob + n_months].astype(np.int64)
+        la = _levels(pa, out_a, name, ma)[0, oa : oa + n_months].astype(np.int64)
+        lb = _levels(pb, out_b, name, mb)[0, ob : ob + n_months].astype(np.int64)
         frames.append(pd.DataFrame({"theater": name, "month": months, "difference": lb - la}))
     out = pd.concat(frames, ignore_index=True)
     out["month"] = pd.PeriodIndex(out["month"], freq="M")
@@ -268,8 +327,9 @@ def default_dir(comparison_or_id: Comparison | str, a: str, b: str) -> Path:
     return Path("out") / f"{sid}-compare-{a}-vs-{b}"
 
 
-def write_compare(comparison: Comparison, out_dir: Path, *, argv: list[str] | None = None,
-                  chart: bool = True) -> list[Path]:
+def write_compare(
+    comparison: Comparison, out_dir: Path, *, argv: list[str] | None = None, chart: bool = True
+) -> list[Path]:
     """Write ``compare.csv``, ``compare.png`` and ``run.json`` into ``out_dir``, atomically."""
     from sim import plotting
     from sim.output import atomic_directory, run_record, write_csv, write_json
@@ -278,9 +338,9 @@ def write_compare(comparison: Comparison, out_dir: Path, *, argv: list[str] | No
         write_csv(comparison.table, tmp / "compare.csv")
         if chart:
             plotting.save(comparison.plot(), tmp / "compare.png")
-        record = run_record(comparison, argv,
-                            compare={"a": comparison.a, "b": comparison.b,
-                                     "difference": "b - a"})
+        record = run_record(
+            comparison, argv, compare={"a": comparison.a, "b": comparison.b, "difference": "b - a"}
+        )
         write_json(record, tmp / "run.json")
         names = sorted(p.name for p in tmp.iterdir())
     return [out_dir / n for n in names]
@@ -315,20 +375,24 @@ def _layout(n: int, with_prob: bool) -> tuple[Any, list[Axes]]:
     w = (width - LEFT_IN - RIGHT_IN) / width
     for _ in range(n):
         y -= BLOCK_HEAD_IN + FAN_IN + grow
-        fan = fig.add_axes((LEFT_IN / width, y / height, w, (FAN_IN + grow) / height),
-                           sharex=axes[0] if axes else None)
+        fan = fig.add_axes(
+            (LEFT_IN / width, y / height, w, (FAN_IN + grow) / height),
+            sharex=axes[0] if axes else None,
+        )
         axes.append(fan)
         y -= FOOT_IN
         if with_prob:
             y -= GAP_IN + PROB_IN
-            axes.append(fig.add_axes((LEFT_IN / width, y / height, w, PROB_IN / height),
-                                     sharex=fan))
+            axes.append(
+                fig.add_axes((LEFT_IN / width, y / height, w, PROB_IN / height), sharex=fan)
+            )
             y -= FOOT_IN
     return fig, axes
 
 
-def draw_compare(cmp: Comparison, ax: Any = None, theaters: Sequence[str] | None = None
-                 ) -> list[Axes]:
+def draw_compare(
+    cmp: Comparison, ax: Any = None, theaters: Sequence[str] | None = None
+) -> list[Axes]:
     """The chart of :meth:`Comparison.plot`; see there."""
     from matplotlib.ticker import FuncFormatter, PercentFormatter
 
@@ -347,9 +411,11 @@ def draw_compare(cmp: Comparison, ax: Any = None, theaters: Sequence[str] | None
     else:
         axes = list(np.ravel(ax)) if isinstance(ax, Sequence | np.ndarray) else [ax]
         if len(axes) not in (len(names), 2 * len(names)):
-            raise ValueError(f"expected {len(names)} axes (a fan per theater: "
-                             f"{', '.join(names)}) or {2 * len(names)} (a fan and a "
-                             f"probability panel per theater), found {len(axes)}")
+            raise ValueError(
+                f"expected {len(names)} axes (a fan per theater: "
+                f"{', '.join(names)}) or {2 * len(names)} (a fan and a "
+                f"probability panel per theater), found {len(axes)}"
+            )
         with_prob = len(axes) == 2 * len(names)
     step_ = 2 if with_prob else 1
     t, c = cmp.table, cmp.central
@@ -358,15 +424,29 @@ def draw_compare(cmp: Comparison, ax: Any = None, theaters: Sequence[str] | None
         rows = t[t.theater == tid].sort_values("month")
         x = plotting._dates(rows.month)
         for lo, hi, label, amount in BANDS:
-            fan.fill_between(x, rows[lo].to_numpy(float), rows[hi].to_numpy(float), lw=0,
-                             color=mix(HUE, amount), label=label, zorder=2)
+            fan.fill_between(
+                x,
+                rows[lo].to_numpy(float),
+                rows[hi].to_numpy(float),
+                lw=0,
+                color=mix(HUE, amount),
+                label=label,
+                zorder=2,
+            )
         fan.axhline(0, color="#111111", lw=1.2, zorder=3)
-        fan.plot(x, rows.p50.to_numpy(float), color=MEDIAN_COLOR, lw=2.2, label="median draw",
-                 zorder=5)
+        fan.plot(
+            x, rows.p50.to_numpy(float), color=MEDIAN_COLOR, lw=2.2, label="median draw", zorder=5
+        )
         cen = c[c.theater == tid].sort_values("month")
-        fan.plot(plotting._dates(cen.month), cen.difference.to_numpy(float), color=CENTRAL_COLOR,
-                 lw=1.4, ls=(0, (5, 3)), zorder=6,
-                 label="central runs (each input at its central value)")
+        fan.plot(
+            plotting._dates(cen.month),
+            cen.difference.to_numpy(float),
+            color=CENTRAL_COLOR,
+            lw=1.4,
+            ls=(0, (5, 3)),
+            zorder=6,
+            label="central runs (each input at its central value)",
+        )
         title = plotting._theater_title(cmp, tid)  # type: ignore[arg-type]
         plotting._style(fan, title if fig is not None else f"{title}: {cmp.b} − {cmp.a}")
         fan.set_ylabel(f"troops, {cmp.b}\nminus {cmp.a}", fontsize=11)
@@ -376,37 +456,86 @@ def draw_compare(cmp: Comparison, ax: Any = None, theaters: Sequence[str] | None
         span = high - low
         if span == 0:
             fan.set_ylim(-100, 100)
-            fan.text(0.5, 0.62, f"no difference in any of the {cmp.draws:,} draws",
-                     transform=fan.transAxes, ha="center", va="center", fontsize=13,
-                     color="#333333")
+            fan.text(
+                0.5,
+                0.62,
+                f"no difference in any of the {cmp.draws:,} draws",
+                transform=fan.transAxes,
+                ha="center",
+                va="center",
+                fontsize=13,
+                color="#333333",
+            )
         else:
             # room above and below zero for the two labels, whichever side is empty
             fan.set_ylim(low - 0.14 * span, high + 0.22 * span)
-        fan.annotate(f"above 0: more troops under {cmp.b}", (0, 1), xycoords="axes fraction",
-                     xytext=(8, -6), textcoords="offset points", va="top", fontsize=10,
-                     color="#333333")
-        fan.annotate(f"below 0: fewer troops under {cmp.b}", (0, 0), xycoords="axes fraction",
-                     xytext=(8, 6), textcoords="offset points", va="bottom", fontsize=10,
-                     color="#333333")
+        fan.annotate(
+            f"above 0: more troops under {cmp.b}",
+            (0, 1),
+            xycoords="axes fraction",
+            xytext=(8, -6),
+            textcoords="offset points",
+            va="top",
+            fontsize=10,
+            color="#333333",
+        )
+        fan.annotate(
+            f"below 0: fewer troops under {cmp.b}",
+            (0, 0),
+            xycoords="axes fraction",
+            xytext=(8, 6),
+            textcoords="offset points",
+            va="bottom",
+            fontsize=10,
+            color="#333333",
+        )
         _compare_deadlines(cmp, tid, fan, label=True)
         if with_prob:
             fan.tick_params(labelbottom=True)
             prob = axes[i * step_ + 1]
-            prob.fill_between(x, 0, rows.p_b_greater.to_numpy(float), color=MORE_COLOR,
-                              alpha=0.25, lw=0, step=None)
-            prob.plot(x, rows.p_b_greater.to_numpy(float), color=MORE_COLOR, lw=2,
-                      label=f"P(B > A): more troops under {cmp.b}")
-            prob.plot(x, rows.p_b_less.to_numpy(float), color=LESS_COLOR, lw=2, ls=(0, (4, 2)),
-                      label=f"P(B < A): fewer troops under {cmp.b}")
+            prob.fill_between(
+                x,
+                0,
+                rows.p_b_greater.to_numpy(float),
+                color=MORE_COLOR,
+                alpha=0.25,
+                lw=0,
+                step=None,
+            )
+            prob.plot(
+                x,
+                rows.p_b_greater.to_numpy(float),
+                color=MORE_COLOR,
+                lw=2,
+                label=f"P(B > A): more troops under {cmp.b}",
+            )
+            prob.plot(
+                x,
+                rows.p_b_less.to_numpy(float),
+                color=LESS_COLOR,
+                lw=2,
+                ls=(0, (4, 2)),
+                label=f"P(B < A): fewer troops under {cmp.b}",
+            )
             plotting._style(prob, "")
             prob.set_ylim(-0.03, 1.08)
             prob.set_yticks([0, 0.5, 1])
             prob.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
             prob.set_ylabel("share of\ndraws", fontsize=11)
-            prob.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=10,
-                        frameon=False, ncol=2, borderaxespad=0.1)
-            prob.set_title(f"How often {cmp.b} has more (or fewer) troops than {cmp.a}",
-                           loc="left", fontsize=11.5, pad=4)
+            prob.legend(
+                loc="lower right",
+                bbox_to_anchor=(1.0, 1.0),
+                fontsize=10,
+                frameon=False,
+                ncol=2,
+                borderaxespad=0.1,
+            )
+            prob.set_title(
+                f"How often {cmp.b} has more (or fewer) troops than {cmp.a}",
+                loc="left",
+                fontsize=11.5,
+                pad=4,
+            )
             _compare_deadlines(cmp, tid, prob, label=False)
     if fig is not None:
         _decorate_compare(cmp, fig, axes[0], _legend_handles)
@@ -442,19 +571,35 @@ def _decorate_compare(cmp: Comparison, fig: Any, first: Axes, handles_of: Any) -
     doc = cmp.scenario.doc
     y = 1 - 0.28 / height
     title = f"{doc.title}: {cmp.b} against {cmp.a}"
-    fig.text(0.02, y, title, fontsize=title_size(title), fontweight="bold", va="top",
-             ha="left")
-    fig.text(0.02, y - 0.46 / height,
-             f"Troops under {cmp.b} (B) minus troops under {cmp.a} (A) in the same draw, at the "
-             f"end of each month, over {cmp.draws:,} paired draws of the uncertain inputs.",
-             fontsize=12.5, color="#333333", va="top", ha="left")
+    fig.text(0.02, y, title, fontsize=title_size(title), fontweight="bold", va="top", ha="left")
+    fig.text(
+        0.02,
+        y - 0.46 / height,
+        f"Troops under {cmp.b} (B) minus troops under {cmp.a} (A) in the same draw, at the "
+        f"end of each month, over {cmp.draws:,} paired draws of the uncertain inputs.",
+        fontsize=12.5,
+        color="#333333",
+        va="top",
+        ha="left",
+    )
     handles, labels = handles_of(first)
     labels = [lab.replace("of draws", "of paired draws") for lab in labels]
     labels[-1] = "calendar deadline"
-    fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.02, y - 0.82 / height),
-               ncol=3, fontsize=11, frameon=False, handlelength=2.6, columnspacing=1.8)
+    fig.legend(
+        handles,
+        labels,
+        loc="upper left",
+        bbox_to_anchor=(0.02, y - 0.82 / height),
+        ncol=3,
+        fontsize=11,
+        frameon=False,
+        handlelength=2.6,
+        columnspacing=1.8,
+    )
     note = plotting.footnote(cmp)  # type: ignore[arg-type]
-    note += (f"\nPaired ensemble of {cmp.draws:,} draws, seed {cmp.seed}: both variants see the "
-             "same draws of every input they share (common random numbers). Percentiles are "
-             "exact over the draws.")
+    note += (
+        f"\nPaired ensemble of {cmp.draws:,} draws, seed {cmp.seed}: both variants see the "
+        "same draws of every input they share (common random numbers). Percentiles are "
+        "exact over the draws."
+    )
     fig.text(0.02, 0.12 / height, note, fontsize=9.5, color="#444444", va="bottom", ha="left")

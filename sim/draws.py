@@ -34,13 +34,14 @@ def whole(values: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.floor(values + 0.5)
 
 
-def from_uniform(q: Quantity, u: NDArray[np.float64], gate: NDArray[np.float64] | None
-                 ) -> NDArray[np.float64]:
+def from_uniform(
+    q: Quantity, u: NDArray[np.float64], gate: NDArray[np.float64] | None
+) -> NDArray[np.float64]:
     """Values of quantity ``q`` for uniform numbers ``u`` (inverse CDF), whole."""
     if not isinstance(q, Spec):
         return np.full(u.shape, float(q))
-    # every step works in place on one new array; the arithmetic (and so every
-    # value, to the last bit) is that of the plain formulas in the comments
+    # the steps work in place where they can; the arithmetic (and so every value,
+    # to the last bit) is that of the plain formulas in the comments
     if q.value is not None:
         out = np.full(u.shape, np.floor(np.float64(q.value) + 0.5))  # whole(value)
     else:
@@ -55,8 +56,8 @@ def from_uniform(q: Quantity, u: NDArray[np.float64], gate: NDArray[np.float64] 
             out = _choice(q.choice.values, q.choice.weights, u)
         np.add(out, 0.5, out=out)  # whole(out)
         np.floor(out, out=out)
-    if q.probability is not None and gate is not None:  # where(gate < p, out, 0)
-        np.copyto(out, 0.0, where=gate >= q.probability)
+    if q.probability is not None and gate is not None:
+        out = np.where(gate < q.probability, out, 0.0)
     return out
 
 
@@ -76,12 +77,12 @@ def _triangular(params: list[float] | list[int], u: NDArray[np.float64]) -> NDAr
     np.multiply(right, hi - mode, out=right)
     np.sqrt(right, out=right)
     np.subtract(hi, right, out=right)
-    np.copyto(left, right, where=u >= cut)
-    return left
+    return np.where(u < cut, left, right)
 
 
-def _choice(values: list[float] | list[int], weights: list[float] | list[int] | None,
-            u: NDArray[np.float64]) -> NDArray[np.float64]:
+def _choice(
+    values: list[float] | list[int], weights: list[float] | list[int] | None, u: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """``values[i]`` for the first ``i`` whose cumulative weight share exceeds ``u``."""
     vals = np.asarray(values, np.float64)
     w = np.asarray(weights or [1.0] * len(vals), np.float64)
@@ -98,6 +99,7 @@ def _choice(values: list[float] | list[int], weights: list[float] | list[int] | 
 
 def central_inputs(plan: Plan) -> StepInputs:
     """One draw holding every quantity's central value."""
+
     def value(q: Quantity) -> NDArray[np.float64]:
         return whole(np.array([central(q)]))
 
@@ -126,8 +128,7 @@ class Draws:
                 return np.full(n, float(q))
             # a stream advances by n whenever it is used, so chunking never shifts it
             u = self.uniforms(path, n) if q.value is None else np.empty(n)
-            gate = (self.uniforms(path + "#probability", n) if q.probability is not None
-                    else None)
+            gate = self.uniforms(path + "#probability", n) if q.probability is not None else None
             return from_uniform(q, u, gate)
 
         return _inputs(plan, value, n)

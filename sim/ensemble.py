@@ -6,6 +6,15 @@ exact and do not depend on the chunk size, and memory does not grow with the
 number of draws. Percentiles are the inverse of the empirical distribution:
 ``pXX`` is the smallest level ``L`` with at least ``XX %`` of the draws at or
 below ``L`` — always a level some draw actually had, never an interpolation.
+
+Speed (see ``benchmarks/bench_ensemble.py``): a chunk's draws are grouped by
+announcement delay, which fixes the months of every window
+(:class:`sim.stepper.Group`). A level held over a stretch of months is counted
+once for the whole stretch; only the months inside a window are computed,
+with the stepper's own float arithmetic, so the counts equal those of
+:func:`sim.stepper.step` to the last draw. Where few distinct draws differ
+in a window (a fixed start level and a drawn target, say), each distinct one
+is computed once and counted with its multiplicity.
 """
 
 from __future__ import annotations
@@ -28,30 +37,55 @@ from sim.schema import Spec, central, support
 from sim.stepper import Group, StepInputs, step, timing, window_levels
 
 MAX_DRAWS = 100_000_000
-DEFAULT_CHUNK = 1 << 15
+DEFAULT_CHUNK = 1 << 16
+SITES_BLOCK = 1 << 15  # draws stepped at once for a theater made of sites
 PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
 DATE_PERCENTILES = (10, 50, 80, 90)
-BAND_COLUMNS = ["scenario", "variant", "theater", "month", "mean", "min",
-                *[f"p{q:02d}" for q in PERCENTILES], "max"]
-DATE_COLUMNS = ["scenario", "variant", "theater", "threshold", "level",
-                *[f"p{q}" for q in DATE_PERCENTILES], "never"]
+BAND_COLUMNS = [
+    "scenario",
+    "variant",
+    "theater",
+    "month",
+    "mean",
+    "min",
+    *[f"p{q:02d}" for q in PERCENTILES],
+    "max",
+]
+DATE_COLUMNS = [
+    "scenario",
+    "variant",
+    "theater",
+    "threshold",
+    "level",
+    *[f"p{q}" for q in DATE_PERCENTILES],
+    "never",
+]
 
 
 def parse_draws(text: str | None, seed: str | None = None) -> int | None:
     """``--draws`` as a checked whole number (None when not given)."""
     if text is None:
         if seed is not None:
-            raise ScenarioError("--draws N together with --seed", "--seed alone",
-                                file="<command line>", path="--seed")
+            raise ScenarioError(
+                "--draws N together with --seed",
+                "--seed alone",
+                file="<command line>",
+                path="--seed",
+            )
         return None
     try:
         n = int(text.replace("_", ""))
     except ValueError:
-        raise ScenarioError("a whole number of draws", repr(text), file="<command line>",
-                            path="--draws") from None
+        raise ScenarioError(
+            "a whole number of draws", repr(text), file="<command line>", path="--draws"
+        ) from None
     if not 1 <= n <= MAX_DRAWS:
-        raise ScenarioError(f"a number of draws from 1 to {MAX_DRAWS:,}", f"{n:,}",
-                            file="<command line>", path="--draws")
+        raise ScenarioError(
+            f"a number of draws from 1 to {MAX_DRAWS:,}",
+            f"{n:,}",
+            file="<command line>",
+            path="--draws",
+        )
     return n
 
 
@@ -59,17 +93,23 @@ def parse_seed(text: str | None, draws: str | None = None) -> int | None:
     """``--seed`` as a checked whole number (required with ``--draws``)."""
     if text is None:
         if draws is not None:
-            raise ScenarioError("--seed S with --draws (the same seed gives the same output)",
-                                "no seed", file="<command line>", path="--seed")
+            raise ScenarioError(
+                "--seed S with --draws (the same seed gives the same output)",
+                "no seed",
+                file="<command line>",
+                path="--seed",
+            )
         return None
     try:
         s = int(text)
     except ValueError:
-        raise ScenarioError("a whole number as the seed", repr(text), file="<command line>",
-                            path="--seed") from None
+        raise ScenarioError(
+            "a whole number as the seed", repr(text), file="<command line>", path="--seed"
+        ) from None
     if not 0 <= s < 2**63:
-        raise ScenarioError("a seed from 0 to 2**63 - 1", str(s), file="<command line>",
-                            path="--seed")
+        raise ScenarioError(
+            "a seed from 0 to 2**63 - 1", str(s), file="<command line>", path="--seed"
+        )
     return s
 
 
@@ -77,8 +117,9 @@ def check_args(draws: int | None, seed: int | None) -> tuple[int, int]:
     if draws is None or isinstance(draws, bool) or not isinstance(draws, int | np.integer):
         raise ScenarioError("a whole number of draws", repr(draws), path="draws")
     if not 1 <= draws <= MAX_DRAWS:
-        raise ScenarioError(f"a number of draws from 1 to {MAX_DRAWS:,}", f"{draws:,}",
-                            path="draws")
+        raise ScenarioError(
+            f"a number of draws from 1 to {MAX_DRAWS:,}", f"{draws:,}", path="draws"
+        )
     if seed is None or isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise ScenarioError("a whole-number seed with draws", repr(seed), path="seed")
     if not 0 <= seed < 2**63:
@@ -112,18 +153,23 @@ def thresholds(plan: Plan, milestones: pd.DataFrame) -> list[tuple[str, str, int
     """(series, threshold name, level) for the dates table: zero, residual sizes,
     each milestone's (central) target."""
     out: list[tuple[str, str, int]] = []
+    targets: dict[str, int] = {}
+    for mid, target in zip(milestones.milestone, milestones.target, strict=True):
+        targets.setdefault(mid, int(target))
     for name, tracks in series(plan):
         levels: dict[int, str] = {0: "zero"}
         for r in plan.residuals:
             if r.track in tracks and (len(tracks) == 1 or plan.tracks[r.track].site is None):
                 size = r.size
-                value = size.model_copy(update={"probability": None}) if isinstance(size, Spec) else size
+                value = (
+                    size.model_copy(update={"probability": None})
+                    if isinstance(size, Spec)
+                    else size
+                )
                 levels.setdefault(int(round(central(value))), f"residual {r.id}")
         for m in plan.milestones:
-            if plan.tracks[m.track].key == name:
-                row = milestones[milestones.milestone == m.id]
-                if len(row):
-                    levels.setdefault(int(row.target.iloc[0]), f"milestone {m.id}")
+            if plan.tracks[m.track].key == name and m.id in targets:
+                levels.setdefault(targets[m.id], f"milestone {m.id}")
         out += [(name, label, level) for level, label in sorted(levels.items(), reverse=True)]
     return out
 
@@ -162,6 +208,8 @@ class Accumulator:
         # ([0]: to hist, [1]: to the running-minimum correction)
         self._held = np.zeros((2, len(self.names), months + 1, width), np.int64)
         self._pending = False
+        self._rose = False  # some draw's level rose: the running-minimum correction is used
+        self._cum: dict[int, tuple[int, NDArray[np.int64], NDArray[np.int64]]] = {}
         self._offsets = (np.arange(months, dtype=np.int64) * width)[None, :]
         self._row = {name: i for i, name in enumerate(self.names)}
         self._fast = _whole_inputs(self.plan) and self._members_ok()
@@ -170,25 +218,31 @@ class Accumulator:
 
     def _members_ok(self) -> bool:
         theaters = {tid: self.plan.theater_tracks(tid) for tid in self.plan.theaters}
-        return all(theaters.get(name) == tracks or (len(tracks) == 1 and
-                   self.plan.tracks[tracks[0]].key == name)
-                   for name, tracks in zip(self.names, self.members, strict=True))
+        return all(
+            theaters.get(name) == tracks
+            or (len(tracks) == 1 and self.plan.tracks[tracks[0]].key == name)
+            for name, tracks in zip(self.names, self.members, strict=True)
+        )
 
     # -- adding draws
 
-    def add(self, levels: dict[str, NDArray[np.int32]], reached: NDArray[np.int64],
-            original: NDArray[np.int64]) -> None:
+    def add(
+        self,
+        levels: dict[str, NDArray[np.int32]],
+        reached: NDArray[np.int64],
+        original: NDArray[np.int64],
+    ) -> None:
         """Add draws given as whole monthly levels (``levels[name]``: (n, months))."""
         months, width = self.plan.n_months, self.bound + 1
         for i, name in enumerate(self.names):
             lv = levels[name].astype(np.int64)
-            self.hist[i] += np.bincount((lv + self._offsets).ravel(),
-                                        minlength=months * width)
+            self.hist[i] += np.bincount((lv + self._offsets).ravel(), minlength=months * width)
             lowest = np.minimum.accumulate(lv, axis=1)
-            self._lower[i] += np.bincount((lowest + self._offsets).ravel(),
-                                          minlength=months * width)
-            self._lower[i] -= np.bincount((lv + self._offsets).ravel(),
-                                          minlength=months * width)
+            self._lower[i] += np.bincount(
+                (lowest + self._offsets).ravel(), minlength=months * width
+            )
+            self._lower[i] -= np.bincount((lv + self._offsets).ravel(), minlength=months * width)
+        self._rose = True
         self.met += (reached <= original).sum(axis=0)
         self.n += reached.shape[0]
         self._pending = True
@@ -204,21 +258,21 @@ class Accumulator:
         plan = self.plan
         if not self._fast:
             out = step(plan, inputs)
-            self.add(level_views(plan, out, self.names, self.members), out.reached,
-                     out.original)
+            self.add(level_views(plan, out, self.names, self.members), out.reached, out.original)
             return
         n = inputs.n
         if n == 0:
             return
         initial = inputs.initial.T
         level0, target = window_levels(plan, initial, inputs.targets.T, transposed=True)
-        arrays = (initial, level0, target, inputs.residual.T)
+        arrays: tuple[NDArray[np.float64], ...] = (initial, level0, target, inputs.residual.T)
         delay = inputs.delay
         if delay.min() == delay.max():
             cuts, delays = [0, n], delay[:1]
             arrays = tuple(np.ascontiguousarray(a) for a in arrays)
         else:  # group the draws by delay; the order within the chunk does not matter
-            key = delay.astype(np.int16) if 0 <= delay.min() and delay.max() < 2**15 else delay
+            small = delay.min() >= 0 and delay.max() < 2**15
+            key = delay.astype(np.int16) if small else delay
             order = np.argsort(key, kind="stable")
             ordered = delay[order]
             cuts = [0, *(np.flatnonzero(ordered[1:] != ordered[:-1]) + 1).tolist(), n]
@@ -228,10 +282,25 @@ class Accumulator:
         self.met += ((reached <= original) * np.diff(cuts)[:, None]).sum(axis=0)
         self.n += n
         self._pending = True
+        # theaters made of sites are summed month by month in blocks (months, draws):
+        # their draws go in parts small enough to keep those blocks small
+        most = SITES_BLOCK if any(len(plan.theater_tracks(t)) > 1 for t in plan.theaters) else n
         for g, (a, b) in enumerate(itertools.pairwise(cuts)):
-            part = [x[:, a:b] for x in arrays] if len(cuts) > 2 else arrays
-            self._add_group(Group(plan, start[g].tolist(), reached[g].tolist(), *part,
-                                  cache=self._runs))
+            for lo in range(a, b, most):
+                hi = min(b, lo + most)
+                part = [x[:, lo:hi] for x in arrays] if hi - lo < n else list(arrays)
+                self._add_group(
+                    Group(
+                        plan,
+                        start[g].tolist(),
+                        reached[g].tolist(),
+                        part[0],
+                        part[1],
+                        part[2],
+                        part[3],
+                        cache=self._runs,
+                    )
+                )
 
     def _buffer(self, rows: int, cols: int, dtype: Any, tag: int = 0) -> NDArray[Any]:
         """Scratch room of shape (rows, cols), kept between chunks (``tag`` tells apart
@@ -240,31 +309,43 @@ class Accumulator:
         flat = self._scratch.get(key)
         if flat is None or flat.size < rows * cols:
             flat = self._scratch[key] = np.empty(rows * cols, dtype)
-        return flat[:rows * cols].reshape(rows, cols)
+        return flat[: rows * cols].reshape(rows, cols)
 
     def _add_group(self, group: Group) -> None:
         plan = self.plan
         head = None
         for tid in plan.theaters:
             tracks = plan.theater_tracks(tid)
+            row = self._row.get(tid)
+            if len(tracks) == 1 and not plan.tracks[tracks[0]].site:  # a theater on its own
+                if row is not None:
+                    k = tracks[0]
+                    if group.uniform(k):  # every draw alike: one draw stands for all
+                        head = head or group.head()
+                        self._stream(row, head, k, group.n)
+                    else:
+                        self._stream(row, group, k, 1)
+                continue
+            # a theater made of sites: each site's levels month by month, and their sum
             spans = [group.active(k) for k in tracks]
             lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
             rows = hi - lo + 1
             blocks = []
             for pos, k in enumerate(tracks):
-                if group.uniform(k):  # every draw alike: one draw stands for all
+                if group.uniform(k):
                     head = head or group.head()
                     blocks.append(head.levels(k, lo, hi))
                 else:
                     scratch = self._buffer(rows, group.n, np.float64)
                     out = self._buffer(rows, group.n, np.int64, pos)
                     blocks.append(group.levels(k, lo, hi, out=out, scratch=scratch))
-            rises = [(group if blk.shape[1] > 1 else head).rises(k, blk, lo, hi)  # type: ignore[union-attr]
-                     for k, blk in zip(tracks, blocks, strict=True)]
-            row = self._row.get(tid)
+            rises = [
+                (group if blk.shape[1] > 1 else head).rises(k, blk, lo, hi)  # type: ignore[union-attr]
+                for k, blk in zip(tracks, blocks, strict=True)
+            ]
             if row is not None:
                 if len(blocks) == 1:
-                    total = blocks[0].copy() if plan.tracks[tracks[0]].site else blocks[0]
+                    total = blocks[0].copy()
                 else:
                     total = np.add(blocks[0], blocks[1])
                     for blk in blocks[2:]:
@@ -272,16 +353,82 @@ class Accumulator:
                             total = total + blk
                         else:
                             total += blk
-                self._tally(row, total, lo, hi, None if any(rises) else False,
-                            group.n if total.shape[1] == 1 else 1)
+                self._tally(
+                    row,
+                    total,
+                    lo,
+                    hi,
+                    None if any(rises) else False,
+                    group.n if total.shape[1] == 1 else 1,
+                )
             for k, blk, (a, b), up in zip(tracks, blocks, spans, rises, strict=True):
-                row = self._row.get(plan.tracks[k].key)
-                if row is not None and plan.tracks[k].site is not None:
-                    self._tally(row, blk[a - lo:b - lo + 1], a, b, up,
-                                group.n if blk.shape[1] == 1 else 1)
+                site = self._row.get(plan.tracks[k].key)
+                if site is not None:
+                    self._tally(
+                        site,
+                        blk[a - lo : b - lo + 1],
+                        a,
+                        b,
+                        up,
+                        group.n if blk.shape[1] == 1 else 1,
+                    )
 
-    def _tally(self, i: int, block: NDArray[np.int64], lo: int, hi: int,
-               rising: bool | None = None, weight: int = 1) -> None:
+    def _stream(self, i: int, group: Group, k: int, weight: int) -> None:
+        """Count series i, the levels of track k alone, run by run: a held level is
+        counted once for all its months, a ramp a month at a time, or once per
+        distinct draw when few draws differ (each draw ``weight`` times)."""
+        months, width = self.plan.n_months, self.bound + 1
+        grid = self.hist[i].reshape(months, width)
+        held = self._held[0, i]
+        n = group.n
+        scratch = self._buffer(1, n, np.float64, 1)[0]
+        pair = self._buffer(2, n, np.int64, 7)
+        prev: NDArray[np.int64] | None = None
+        rising = False
+        for a, b, ramp, li, source in group.runs(k):
+            if not ramp:
+                level = group.held(k, li, source)
+                if prev is not None and not rising:
+                    rising = bool(np.any(level > prev))
+                counts = np.bincount(level, minlength=width)
+                if weight != 1:
+                    counts *= weight
+                held[a] += counts
+                held[b + 1] -= counts
+                prev = level
+                continue
+            rising = rising or group.ramp_rises(k, li, source)
+            distinct = group.ramp_counts(k, li, source, a, b, width) if b - a >= 3 else None
+            if distinct is not None:  # few distinct draws: counted once each, with weights
+                grid[a : b + 1] += distinct * weight if weight != 1 else distinct
+                if not rising:  # the edges, to see whether a level rises there
+                    first = group.ramp_month(k, li, source, a, pair[0], scratch)
+                    rising = prev is not None and bool(np.any(first > prev))
+                    prev = group.ramp_month(k, li, source, b, pair[1], scratch)
+                continue
+            for m in range(a, b + 1):
+                level = group.ramp_month(k, li, source, m, pair[m % 2], scratch)
+                if m == a and prev is not None and not rising:
+                    rising = bool(np.any(level > prev))
+                counts = np.bincount(level, minlength=width)
+                grid[m] += counts * weight if weight != 1 else counts
+                prev = level
+        if rising:  # the running minimum differs from the level: count the difference
+            self._rose = True
+            block = group.levels(k, 0, months - 1)
+            lowest = np.minimum.accumulate(block, axis=0)
+            self._count(lowest, 0, weight, self._lower[i])
+            self._count(block, 0, -weight, self._lower[i])
+
+    def _tally(
+        self,
+        i: int,
+        block: NDArray[np.int64],
+        lo: int,
+        hi: int,
+        rising: bool | None = None,
+        weight: int = 1,
+    ) -> None:
         """Count series i's levels ``block`` (months lo..hi, draws), each draw ``weight``
         times; the months before ``lo`` hold ``block[0]``, those after ``hi`` hold
         ``block[-1]``. ``rising``: whether a level may rise from one month to the
@@ -303,6 +450,7 @@ class Accumulator:
         if rising is None:
             rising = block.shape[0] > 1 and bool(np.any(block[1:] > block[:-1]))
         if rising:
+            self._rose = True
             lowest = np.minimum.accumulate(block, axis=0)
             if hi < months - 1:
                 held[1, i, hi + 1] += count(lowest[-1]) - last
@@ -311,8 +459,15 @@ class Accumulator:
         else:
             self._count(block, lo, weight, self.hist[i])
 
-    def _count(self, levels: NDArray[np.int64], lo: int, weight: int, dest: NDArray[np.int64],
-               weight2: int = 0, dest2: NDArray[np.int64] | None = None) -> None:
+    def _count(
+        self,
+        levels: NDArray[np.int64],
+        lo: int,
+        weight: int,
+        dest: NDArray[np.int64],
+        weight2: int = 0,
+        dest2: NDArray[np.int64] | None = None,
+    ) -> None:
         """Add ``weight`` per draw at each level of ``levels`` (months lo.., draws) to
         ``dest`` (months * (bound + 1)), and ``weight2`` to ``dest2``. ``levels`` is
         overwritten."""
@@ -320,9 +475,16 @@ class Accumulator:
         grid = dest.reshape(months, width)
         grid2 = None if dest2 is None else dest2.reshape(months, width)
         rows = levels.shape[0]
-        tile = 4  # months per bincount: the counts stay small and in cache
+        if levels.shape[1] >= 2 * width:  # many draws: a month per bincount, every level
+            for r in range(rows):
+                counts = np.bincount(levels[r], minlength=width)
+                if grid2 is not None:
+                    grid2[lo + r] += counts * weight2 if weight2 != 1 else counts
+                grid[lo + r] += counts * weight if weight != 1 else counts
+            return
+        tile = 4  # few draws: a few months per bincount, over the levels they take
         for r0 in range(0, rows, tile):
-            part = levels[r0:r0 + tile]
+            part = levels[r0 : r0 + tile]
             t = part.shape[0]
             floor, top = int(part.min()), int(part.max())
             span = top - floor + 1  # count only the levels the draws take
@@ -340,41 +502,75 @@ class Accumulator:
         if not self._pending:
             return
         months, width = self.plan.n_months, self.bound + 1
-        spread = np.cumsum(self._held[:, :, :months, :], axis=2)
-        self.hist += spread[0].reshape(len(self.names), months * width)
-        self._lower += spread[1].reshape(len(self.names), months * width)
-        self._held[...] = 0
+        held = self._held if self._rose else self._held[:1]
+        for m in range(1, months):  # running sums over the months, in place
+            held[:, :, m] += held[:, :, m - 1]
+        shape = (len(self.names), months * width)
+        self.hist += held[0, :, :months].reshape(shape)
+        if self._rose:
+            self._lower += held[1, :, :months].reshape(shape)
+        held[...] = 0
+        self._cum = {}
         for k, (name, _, level) in enumerate(self.marks):
             row = self._row[name]
-            low = (self.hist[row] + self._lower[row]).reshape(months, width)
-            reached = low[:, :max(0, min(level, self.bound) + 1)].sum(axis=1)
+            if level < 0:
+                reached = np.zeros(months, np.int64)
+            elif self._rose:
+                low = (self.hist[row] + self._lower[row]).reshape(months, width)
+                reached = low[:, : min(level, self.bound) + 1].sum(axis=1)
+            else:
+                base, cum, _ = self._cumulative(row)
+                col = min(level, self.bound) - base
+                reached = (
+                    cum[:, min(col, cum.shape[1] - 1)] if col >= 0 else np.zeros(months, np.int64)
+                )
             self.first[k, :months] = np.diff(reached, prepend=0)
             self.first[k, months] = self.n - reached[-1]
         self._pending = False
+
+    def _cumulative(self, i: int) -> tuple[int, NDArray[np.int64], NDArray[np.int64]]:
+        """``(low, counts, cumulative)`` of series i over the levels ``low..`` that some
+        draw takes in some month (every count below ``low`` is 0, and the cumulative
+        count above the last level is the number of draws)."""
+        if i not in self._cum:
+            months, width = self.plan.n_months, self.bound + 1
+            h = self.hist[i].reshape(months, width)
+            taken = np.flatnonzero(h.any(axis=0))
+            low, top = (int(taken[0]), int(taken[-1])) if len(taken) else (0, 0)
+            h = h[:, low : top + 1]
+            self._cum[i] = (low, np.cumsum(h, axis=1), h)
+        low, cum, h = self._cum[i]
+        return low, cum, h
 
     # -- summaries
 
     def bands(self, scenario: str, variant: str) -> pd.DataFrame:
         self._settle()
         months = self.plan.n_months
-        levels = np.arange(self.bound + 1)
-        rows = []
-        month_names = [format_month(self.plan.start + m) for m in range(months)]
-        for i, name in enumerate(self.names):
-            h = self.hist[i].reshape(months, self.bound + 1)
-            cum = np.cumsum(h, axis=1)
-            mean = (h * levels).sum(axis=1) / self.n
+        columns: dict[str, list[NDArray[Any]]] = {c: [] for c in BAND_COLUMNS[4:]}
+        for i in range(len(self.names)):
+            base, cum, h = self._cumulative(i)
+            levels = np.arange(base, base + h.shape[1])
             nonzero = h > 0
-            lo = nonzero.argmax(axis=1)
-            hi = self.bound - nonzero[:, ::-1].argmax(axis=1)
-            cols = {f"p{q:02d}": _inverse_cdf(cum, q, self.n) for q in PERCENTILES}
-            frame = pd.DataFrame({"scenario": scenario, "variant": variant, "theater": name,
-                                  "month": month_names, "mean": mean.round(3), "min": lo,
-                                  **cols, "max": hi})
-            rows.append(frame)
-        out = pd.concat(rows, ignore_index=True)[BAND_COLUMNS]
-        out["month"] = pd.PeriodIndex(out["month"], freq="M")
-        return out
+            columns["mean"].append(((h * levels).sum(axis=1) / self.n).round(3))
+            columns["min"].append(base + nonzero.argmax(axis=1))
+            for q in PERCENTILES:
+                columns[f"p{q:02d}"].append(base + _inverse_cdf(cum, q, self.n))
+            columns["max"].append(base + h.shape[1] - 1 - nonzero[:, ::-1].argmax(axis=1))
+        month = pd.period_range(format_month(self.plan.start), periods=months, freq="M")
+        return pd.DataFrame(
+            {
+                "scenario": scenario,
+                "variant": variant,
+                "theater": np.repeat(np.array(self.names, dtype=object), months),
+                "month": np.tile(np.asarray(month), len(self.names)),
+                **{
+                    c: np.concatenate(v).astype(np.int64) if c != "mean" else np.concatenate(v)
+                    for c, v in columns.items()
+                },
+            },
+            columns=BAND_COLUMNS,
+        )
 
     def dates(self, scenario: str, variant: str) -> pd.DataFrame:
         self._settle()
@@ -382,12 +578,18 @@ class Accumulator:
         rows = []
         for i, (name, label, level) in enumerate(self.marks):
             cum = np.cumsum(self.first[i])[None, :]
-            row: dict[str, Any] = {"scenario": scenario, "variant": variant, "theater": name,
-                                   "threshold": label, "level": level}
+            row: dict[str, Any] = {
+                "scenario": scenario,
+                "variant": variant,
+                "theater": name,
+                "threshold": label,
+                "level": level,
+            }
             for q in DATE_PERCENTILES:
                 m = int(_inverse_cdf(cum, q, self.n)[0])
-                row[f"p{q}"] = (pd.Period(format_month(self.plan.start + m), freq="M")
-                                if m < months else pd.NaT)
+                row[f"p{q}"] = (
+                    pd.Period(format_month(self.plan.start + m), freq="M") if m < months else pd.NaT
+                )
             row["never"] = round(self.first[i, months] / self.n, 6)
             rows.append(row)
         return pd.DataFrame(rows, columns=DATE_COLUMNS)
@@ -421,11 +623,32 @@ def _progress(total: int, enabled: bool | None, label: str) -> Any:
     return tqdm(total=total, desc=label, unit="draw", unit_scale=True, leave=False)
 
 
-def simulate(plan: Plan, draws: int, seed: int, acc: Accumulator, *, chunk: int = DEFAULT_CHUNK,
-             bar: Any = None) -> None:
-    """Step ``draws`` draws of ``plan`` into ``acc``, ``chunk`` at a time."""
+def chunk_size(plan: Plan) -> int:
+    """Draws per chunk unless told: :data:`DEFAULT_CHUNK` for each announcement delay
+    the draws may take (at most 4), so that the draws of each delay, stepped
+    together, stay many. The summaries do not depend on it."""
+    q = plan.delay
+    if isinstance(q, Spec) and q.choice is not None:
+        delays = len(set(q.choice.values)) + (q.probability is not None)
+    else:
+        lo, hi = support(q)
+        delays = int(hi - lo) + 1
+    return DEFAULT_CHUNK * max(1, min(4, delays))
+
+
+def simulate(
+    plan: Plan,
+    draws: int,
+    seed: int,
+    acc: Accumulator,
+    *,
+    chunk: int | None = None,
+    bar: Any = None,
+) -> None:
+    """Step ``draws`` draws of ``plan`` into ``acc``, ``chunk`` at a time (default:
+    :func:`chunk_size`)."""
     source = Draws(seed)
-    for take in chunks(draws, chunk):
+    for take in chunks(draws, chunk or chunk_size(plan)):
         acc.add_draws(source.take(plan, take))
         if bar is not None:
             bar.update(take)
@@ -434,12 +657,16 @@ def simulate(plan: Plan, draws: int, seed: int, acc: Accumulator, *, chunk: int 
 def _whole_inputs(plan: Plan) -> bool:
     """Every level the stepper takes is a whole number of troops (a distribution's
     draws always are; a plain number must be written whole)."""
-    return all(isinstance(q, Spec) or float(q).is_integer()
-               for path, q in plan.quantities().items() if path != "announcement.delay")
+    return all(
+        isinstance(q, Spec) or float(q).is_integer()
+        for path, q in plan.quantities().items()
+        if path != "announcement.delay"
+    )
 
 
-def level_views(plan: Plan, out: Any, names: list[str], members: list[list[int]]
-                ) -> dict[str, NDArray[np.int32]]:
+def level_views(
+    plan: Plan, out: Any, names: list[str], members: list[list[int]]
+) -> dict[str, NDArray[np.int32]]:
     views: dict[str, NDArray[np.int32]] = {}
     for t, tid in enumerate(plan.theaters):
         views[tid] = out.theaters[:, t, :]
@@ -449,19 +676,32 @@ def level_views(plan: Plan, out: Any, names: list[str], members: list[list[int]]
     return views
 
 
-def run_ensemble(result: Any, *, draws: int, seed: int | None, chunk: int = DEFAULT_CHUNK,
-                 progress: bool | None = None) -> Any:
+def run_ensemble(
+    result: Any,
+    *,
+    draws: int,
+    seed: int | None,
+    chunk: int | None = None,
+    progress: bool | None = None,
+) -> Any:
     """Add ``bands``, ``dates`` and ``p_met`` to a deterministic :class:`Result`, in place."""
     draws, seed = check_args(draws, seed)
-    bands, dates, p_met = [], [], []
+    bands: list[pd.DataFrame] = []
+    dates: list[pd.DataFrame] = []
+    p_met: list[float] = []
     bar = _progress(draws * len(result.variants), progress, result.scenario.id)
     try:
         for name in result.variants:
             plan = result.plans[name]
             ms = result.milestones[result.milestones.variant == name]
             sel = series(plan)
-            acc = Accumulator(plan, level_bound(plan), [s for s, _ in sel], [m for _, m in sel],
-                              thresholds(plan, ms))
+            acc = Accumulator(
+                plan,
+                level_bound(plan),
+                [s for s, _ in sel],
+                [m for _, m in sel],
+                thresholds(plan, ms),
+            )
             simulate(plan, draws, seed, acc, chunk=chunk, bar=bar)
             bands.append(acc.bands(result.scenario.id, name))
             dates.append(acc.dates(result.scenario.id, name))
@@ -471,7 +711,10 @@ def run_ensemble(result: Any, *, draws: int, seed: int | None, chunk: int = DEFA
             bar.close()
     result.bands = pd.concat(bands, ignore_index=True)
     result.dates = pd.concat(dates, ignore_index=True)
-    result.milestones = result.milestones.assign(p_met=p_met) if p_met else \
-        result.milestones.assign(p_met=pd.Series(dtype=float))
+    result.milestones = (
+        result.milestones.assign(p_met=p_met)
+        if p_met
+        else result.milestones.assign(p_met=pd.Series(dtype=float))
+    )
     result.draws, result.seed = draws, seed
     return result

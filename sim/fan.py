@@ -31,9 +31,11 @@ if TYPE_CHECKING:
     from sim.results import Result
 
 #: (lower, upper, label, mix with white) from the widest band to the narrowest
-BANDS = (("p05", "p95", "90 % of draws (5th–95th percentile)", 0.22),
-         ("p10", "p90", "80 % of draws (10th–90th)", 0.40),
-         ("p25", "p75", "50 % of draws (25th–75th)", 0.65))
+BANDS = (
+    ("p05", "p95", "90 % of draws (5th–95th percentile)", 0.22),
+    ("p10", "p90", "80 % of draws (10th–90th)", 0.40),
+    ("p25", "p75", "50 % of draws (25th–75th)", 0.65),
+)
 HUE = plotting.PALETTE[0]
 MEDIAN_COLOR = "#0b3a5e"
 CENTRAL_COLOR = "#222222"
@@ -96,12 +98,12 @@ def _given_axes(ax: Any, theaters: list[str], variants: list[str]) -> list[Axes]
         raise ValueError(
             f"expected {need} axes, one per (theater, variant) panel in that order "
             f"(theaters: {', '.join(theaters)}; variants: {', '.join(variants)}), "
-            f"found {len(axes)}")
+            f"found {len(axes)}"
+        )
     return axes
 
 
-def _new_figure(theaters: list[str], variants: list[str]
-                ) -> tuple[Figure, list[Axes], list[float]]:
+def _new_figure(theaters: list[str], variants: list[str]) -> tuple[Figure, list[Axes], list[float]]:
     """The figure, its panels (theater-major) and the top of each theater block (figure y)."""
     plt = plotting._pyplot()
     rows, cols = grid_shape(len(variants))
@@ -127,16 +129,20 @@ def _new_figure(theaters: list[str], variants: list[str]
             r, c = divmod(i, cols)
             bottom = y - r * row_in - PANEL_HEAD_IN - panel
             left = LEFT_IN + c * (col_in + GAP_IN)
-            a = fig.add_axes((left / width, bottom / height, col_in / width, panel / height),
-                             sharey=first, sharex=axes[0] if axes else None)
+            a = fig.add_axes(
+                (left / width, bottom / height, col_in / width, panel / height),
+                sharey=first,
+                sharex=axes[0] if axes else None,
+            )
             first = first or a
             axes.append(a)
         y -= rows * row_in
     return fig, axes, tops
 
 
-def _deadlines(result: Result, plan: Plan, variant: str, tid: str, ax: Axes, *, small: bool
-               ) -> None:
+def _deadlines(
+    result: Result, plan: Plan, variant: str, tid: str, ax: Axes, *, small: bool
+) -> None:
     """Dotted verticals at the variant's calendar-month deadlines for theater ``tid``,
     labelled with the month and, for an ensemble, the share of draws meeting it."""
     ms = result.milestones[result.milestones.variant == variant]
@@ -160,8 +166,9 @@ def _deadlines(result: Result, plan: Plan, variant: str, tid: str, ax: Axes, *, 
     deadline_marks(ax, texts, plan.n_months, size)
 
 
-def deadline_marks(ax: Axes, marks: list[tuple[pd.Period, str]], n_months: int,
-                   size: float) -> None:
+def deadline_marks(
+    ax: Axes, marks: list[tuple[pd.Period, str]], n_months: int, size: float
+) -> None:
     """Dotted verticals at each month of ``marks``, labelled at the top; a label
     too close to the one before it drops below it rather than overlap."""
     fig = ax.figure
@@ -177,12 +184,19 @@ def deadline_marks(ax: Axes, marks: list[tuple[pd.Period, str]], n_months: int,
         if not text:
             continue
         lines = text.count("\n") + 1
-        ax.annotate(text, (when, 1.0), xycoords=("data", "axes fraction"),
-                    xytext=(4, -3 - level * (lines * size * 1.25 + 3)),
-                    textcoords="offset points", va="top", ha="left", fontsize=size,
-                    color="#333333", zorder=6,
-                    bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none",
-                          "alpha": 0.75})
+        ax.annotate(
+            text,
+            (when, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(4, -3 - level * (lines * size * 1.25 + 3)),
+            textcoords="offset points",
+            va="top",
+            ha="left",
+            fontsize=size,
+            color="#333333",
+            zorder=6,
+            bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.75},
+        )
 
 
 def _percent(p: float) -> str:
@@ -211,17 +225,29 @@ def _panel(result: Result, ax: Axes, tid: str, variant: str) -> float:
     rows = b[(b.variant == variant) & (b.theater == tid)].sort_values("month")
     x = plotting._dates(rows.month)
     for lo, hi, label, amount in BANDS:
-        ax.fill_between(x, rows[lo].to_numpy(float), rows[hi].to_numpy(float), lw=0,
-                        color=mix(HUE, amount), label=label, zorder=2)
-    ax.plot(x, rows.p50.to_numpy(float), color=MEDIAN_COLOR, lw=2.2, label="median draw",
-            zorder=5)
+        ax.fill_between(
+            x,
+            rows[lo].to_numpy(float),
+            rows[hi].to_numpy(float),
+            lw=0,
+            color=mix(HUE, amount),
+            label=label,
+            zorder=2,
+        )
+    ax.plot(x, rows.p50.to_numpy(float), color=MEDIAN_COLOR, lw=2.2, label="median draw", zorder=5)
     top = float(rows.p95.max()) if len(rows) else 0.0
     m = result.monthly
     central = m[(m.variant == variant) & (m.theater == tid)].sort_values("month")
     if len(central):
-        ax.plot(plotting._dates(central.month), central.troops.to_numpy(float),
-                color=CENTRAL_COLOR, lw=1.4, ls=(0, (5, 3)), zorder=6,
-                label="central run (each input at its central value)")
+        ax.plot(
+            plotting._dates(central.month),
+            central.troops.to_numpy(float),
+            color=CENTRAL_COLOR,
+            lw=1.4,
+            ls=(0, (5, 3)),
+            zorder=6,
+            label="central run (each input at its central value)",
+        )
         top = max(top, float(central.troops.max()))
     return top
 
@@ -235,8 +261,12 @@ def _legend_handles(ax: Axes) -> tuple[list[Any], list[str]]:
     return handles, labels
 
 
-def draw_fan(result: Result, ax: Any = None, theaters: Sequence[str] | None = None,
-             variants: Sequence[str] | None = None) -> list[Axes]:
+def draw_fan(
+    result: Result,
+    ax: Any = None,
+    theaters: Sequence[str] | None = None,
+    variants: Sequence[str] | None = None,
+) -> list[Axes]:
     """Fan chart of an ensemble: a panel per theater and variant.
 
     Parameters
@@ -276,7 +306,7 @@ def draw_fan(result: Result, ax: Any = None, theaters: Sequence[str] | None = No
     small = fig is not None and grid_shape(len(chosen))[1] > 1
     rows, cols = grid_shape(len(chosen))
     for t, tid in enumerate(names):
-        block = axes[t * len(chosen):(t + 1) * len(chosen)]
+        block = axes[t * len(chosen) : (t + 1) * len(chosen)]
         top = 0.0
         for i, (v, a) in enumerate(zip(chosen, block, strict=True)):
             top = max(top, _panel(result, a, tid, v))
@@ -294,8 +324,15 @@ def draw_fan(result: Result, ax: Any = None, theaters: Sequence[str] | None = No
         for v, a in zip(chosen, block, strict=True):
             _deadlines(result, result.plans[v], v, tid, a, small=small)
         if fig is not None:
-            fig.text(0.02, tops[t] - 0.004, plotting._theater_title(result, tid),
-                     fontsize=17, fontweight="bold", va="top", ha="left")
+            fig.text(
+                0.02,
+                tops[t] - 0.004,
+                plotting._theater_title(result, tid),
+                fontsize=17,
+                fontweight="bold",
+                va="top",
+                ha="left",
+            )
     if fig is not None:
         _decorate(result, fig, axes[0], len(chosen))
     else:
@@ -313,9 +350,18 @@ def _panel_title(result: Result, ax: Axes, variant: str, *, small: bool) -> None
     lines = textwrap.wrap(text, 46 if small else 150, max_lines=2, placeholder=" …")
     size = 9.5 if small else 11
     if lines:
-        ax.annotate("\n".join(lines), (0, 1), xycoords="axes fraction", xytext=(0, 4),
-                    textcoords="offset points", va="bottom", ha="left", fontsize=size,
-                    color="#555555", linespacing=1.15)
+        ax.annotate(
+            "\n".join(lines),
+            (0, 1),
+            xycoords="axes fraction",
+            xytext=(0, 4),
+            textcoords="offset points",
+            va="bottom",
+            ha="left",
+            fontsize=size,
+            color="#555555",
+            linespacing=1.15,
+        )
     pad = 6 + len(lines) * size * 1.2
     ax.set_title(variant, loc="left", fontsize=12.5 if small else 14, fontweight="bold", pad=pad)
 
@@ -333,18 +379,35 @@ def _decorate(result: Result, fig: Figure, first: Axes, n_variants: int) -> None
     title = f"{doc.title}: range of outcomes"
     fig.text(0.02, y, title, fontsize=title_size(title), fontweight="bold", va="top", ha="left")
     draws = f"{result.draws:,}" if result.draws else "the"
-    fig.text(0.02, y - 0.46 / height,
-             f"Troops at the end of each month across {draws} random draws of the uncertain "
-             f"inputs, one panel per theater and reading of the plan (variant)"
-             f"{'' if n_variants == 1 else '; each theater shares one scale'}.",
-             fontsize=12.5, color="#333333", va="top", ha="left")
+    fig.text(
+        0.02,
+        y - 0.46 / height,
+        f"Troops at the end of each month across {draws} random draws of the uncertain "
+        f"inputs, one panel per theater and reading of the plan (variant)"
+        f"{'' if n_variants == 1 else '; each theater shares one scale'}.",
+        fontsize=12.5,
+        color="#333333",
+        va="top",
+        ha="left",
+    )
     handles, labels = _legend_handles(first)
-    fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.02, y - 0.82 / height),
-               ncol=3, fontsize=11, frameon=False, handlelength=2.6, columnspacing=1.8)
+    fig.legend(
+        handles,
+        labels,
+        loc="upper left",
+        bbox_to_anchor=(0.02, y - 0.82 / height),
+        ncol=3,
+        fontsize=11,
+        frameon=False,
+        handlelength=2.6,
+        columnspacing=1.8,
+    )
     note = plotting.footnote(result)
     if result.draws:
-        note += (f"\nEnsemble of {result.draws:,} draws, seed {result.seed}; the same seed "
-                 "reproduces it."
-                 + (" Every variant sees the same draws." if n_variants > 1 else "")
-                 + " Percentiles are exact over the draws, not interpolated.")
+        note += (
+            f"\nEnsemble of {result.draws:,} draws, seed {result.seed}; the same seed "
+            "reproduces it."
+            + (" Every variant sees the same draws." if n_variants > 1 else "")
+            + " Percentiles are exact over the draws, not interpolated."
+        )
     fig.text(0.02, 0.12 / height, note, fontsize=9.5, color="#444444", va="bottom", ha="left")

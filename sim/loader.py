@@ -60,8 +60,9 @@ class Locator:
 
     def under(self, prefix: Path_) -> Locator:
         """A locator that first looks below ``prefix`` (for a variant's overrides)."""
-        return Locator([Layer(lay.positions, prefix + lay.prefix) for lay in self.layers]
-                       + self.layers)
+        return Locator(
+            [Layer(lay.positions, prefix + lay.prefix) for lay in self.layers] + self.layers
+        )
 
 
 def deep_merge(base: Any, over: Any) -> Any:
@@ -84,7 +85,9 @@ def deep_merge(base: Any, over: Any) -> Any:
 _QUANTITY_KEYS = {"value", "uniform", "triangular", "choice"}
 
 
-def read_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[str, Any], list[Layer]]:
+def read_with_extends(
+    path: Path, chain: tuple[Path, ...] = ()
+) -> tuple[dict[str, Any], list[Layer]]:
     """Raw data of a scenario with every ``extends`` parent merged under it."""
     data, positions = read_yaml(path)
     layers = [Layer(positions)]
@@ -96,11 +99,15 @@ def read_with_extends(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict[st
         raise loc.error(("extends",), "a path to another scenario file", describe(parent_ref))
     parent = (path.parent / parent_ref).resolve()
     if parent in chain or parent == path.resolve():
-        raise loc.error(("extends",), "a chain of extends without a cycle",
-                        f"{parent_ref!r}, which extends back to this file")
+        raise loc.error(
+            ("extends",),
+            "a chain of extends without a cycle",
+            f"{parent_ref!r}, which extends back to this file",
+        )
     if len(chain) >= MAX_EXTENDS_DEPTH:
-        raise loc.error(("extends",), f"at most {MAX_EXTENDS_DEPTH} levels of extends",
-                        "a deeper chain")
+        raise loc.error(
+            ("extends",), f"at most {MAX_EXTENDS_DEPTH} levels of extends", "a deeper chain"
+        )
     if not parent.is_file():
         raise loc.error(("extends",), "an existing scenario file", f"{parent_ref!r} (no such file)")
     parent_data, parent_layers = read_with_extends(parent, chain + (path.resolve(),))
@@ -116,19 +123,19 @@ def _real_path(loc: tuple[str | int, ...], data: Any, missing: bool) -> tuple[st
     out: list[str | int] = []
     node = data
     for i, part in enumerate(loc):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-            out.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            node = node[part]
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
+            node = node[part]  # type: ignore[index]
             out.append(part)
         elif missing and i == len(loc) - 1:
             out.append(part)
     return tuple(out)
 
 
-def validation_error(exc: ValidationError, locator: Locator, root: Path_ = (),
-                     data: Any = None) -> ScenarioError:
+def validation_error(
+    exc: ValidationError, locator: Locator, root: Path_ = (), data: Any = None
+) -> ScenarioError:
     """The first pydantic error as one ScenarioError at its file position."""
     errors = exc.errors(include_url=False)
     err = errors[0]
@@ -141,8 +148,10 @@ def validation_error(exc: ValidationError, locator: Locator, root: Path_ = (),
         # a number may be whole or not (int | float): report the float branch's
         # error ("a finite number" for NaN, "a number" for text), not "a whole number"
         for other in errors[1:]:
-            if (other["type"] in ("finite_number", "float_type", "float_parsing")
-                    and where(other) == loc):
+            if (
+                other["type"] in ("finite_number", "float_type", "float_parsing")
+                and where(other) == loc
+            ):
                 err = other
                 break
     path = root + loc
@@ -216,8 +225,9 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def resolve_variants(base_raw: dict[str, Any], base: ScenarioDoc,
-                     locator: Locator) -> dict[str, tuple[str, ScenarioDoc, dict[str, Any], Locator]]:
+def resolve_variants(
+    base_raw: dict[str, Any], base: ScenarioDoc, locator: Locator
+) -> dict[str, tuple[str, ScenarioDoc, dict[str, Any], Locator]]:
     """Each variant's description, validated document, raw data and locator."""
     from sim.checks import check_scenario
 
@@ -230,9 +240,12 @@ def resolve_variants(base_raw: dict[str, Any], base: ScenarioDoc,
     for name, variant in base.variants.items():
         for forbidden in ("variants", "extends", "id"):
             if forbidden in variant.overrides:
-                raise locator.error(("variants", name, "overrides", forbidden),
-                                    "overrides of scenario values (not variants, extends or id)",
-                                    f"the key {forbidden!r}", key=True)
+                raise locator.error(
+                    ("variants", name, "overrides", forbidden),
+                    "overrides of scenario values (not variants, extends or id)",
+                    f"the key {forbidden!r}",
+                    key=True,
+                )
         raw = deep_merge(plain, variant.overrides)
         vloc = locator.under(("variants", name, "overrides"))
         doc = validate_doc(raw, vloc)
@@ -269,12 +282,16 @@ def load_scenario(path: str | Path) -> Any:
     from sim.observed import check_scenario_observations
 
     check_scenario_observations(base, locator)
-    return Scenario(path=str(p), sha256=sha256_of(p), doc=base, raw=raw, locator=locator,
-                    variants=variants)
+    return Scenario(
+        path=str(p), sha256=sha256_of(p), doc=base, raw=raw, locator=locator, variants=variants
+    )
 
 
-def select_variants(available: Mapping[str, Any], wanted: list[str] | tuple[str, ...] | None,
-                    locator: Locator | None = None) -> list[str]:
+def select_variants(
+    available: Mapping[str, Any],
+    wanted: list[str] | tuple[str, ...] | None,
+    locator: Locator | None = None,
+) -> list[str]:
     """The variant names to run, checked against what the scenario defines."""
     if not wanted:
         return list(available)
@@ -288,8 +305,14 @@ def select_variants(available: Mapping[str, Any], wanted: list[str] | tuple[str,
             if hint:
                 expected += f" (did you mean {hint[0]!r}?)"
             file, line, col = locator.find(("variants",)) if locator else ("<scenario>", 1, 1)
-            raise ScenarioError(expected, f"unknown variant {name!r}", file=file, line=line,
-                                col=col, path="variants")
+            raise ScenarioError(
+                expected,
+                f"unknown variant {name!r}",
+                file=file,
+                line=line,
+                col=col,
+                path="variants",
+            )
         if name not in out:
             out.append(name)
     return out

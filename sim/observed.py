@@ -60,8 +60,15 @@ if TYPE_CHECKING:
 
 COLUMNS = ("date", "theater", "troops_low", "troops_high", "source", "quote")
 REQUIRED = ("date", "theater", "troops_low", "troops_high")
-OBSERVED_COLUMNS = ["date", "theater", "variant", "troops_low", "troops_high", "level",
-                    "consistent"]
+OBSERVED_COLUMNS = [
+    "date",
+    "theater",
+    "variant",
+    "troops_low",
+    "troops_high",
+    "level",
+    "consistent",
+]
 DRAW_COLUMNS = ["percentile_rank", "in_band80", "p_consistent"]
 EXTRA_COLUMNS = ["status", "month", "accept_low", "accept_high", "source"]
 SCORED, OUT_OF_RANGE = "scored", "out of range"
@@ -152,9 +159,21 @@ class ObservationSet:
     def frame(self) -> pd.DataFrame:
         import pandas as pd
 
-        return pd.DataFrame([{"date": o.date, "month": o.month_text, "theater": o.theater,
-                              "troops_low": o.low, "troops_high": o.high, "kind": o.kind,
-                              "source": o.source, "quote": o.quote} for o in self.items])
+        return pd.DataFrame(
+            [
+                {
+                    "date": o.date,
+                    "month": o.month_text,
+                    "theater": o.theater,
+                    "troops_low": o.low,
+                    "troops_high": o.high,
+                    "kind": o.kind,
+                    "source": o.source,
+                    "quote": o.quote,
+                }
+                for o in self.items
+            ]
+        )
 
 
 def series_names(plan: Plan) -> list[str]:
@@ -196,8 +215,12 @@ def _check_bounds(low: float | None, high: float | None) -> tuple[str, str, str]
         if v > MAX_TROOPS:
             return col, f"at most {MAX_TROOPS:,} troops", f"{v:,.0f}"
     if low is None and high is None:
-        return ("troops_low", "a level in troops_low or troops_high (leave low blank for "
-                "'fewer than N', high blank for 'more than N')", "both blank")
+        return (
+            "troops_low",
+            "a level in troops_low or troops_high (leave low blank for "
+            "'fewer than N', high blank for 'more than N')",
+            "both blank",
+        )
     if low is not None and high is not None and low > high:
         return "troops_high", f"troops_high at or above troops_low ({low:,.0f})", f"{high:,.0f}"
     return None
@@ -219,21 +242,30 @@ def _field_starts(line: str) -> list[int]:
 
 def _read_text(path: Path, name: str) -> str:
     if not path.exists():
-        raise ScenarioError("an existing observations file", "no such file", file=name,
-                            path="(file)")
+        raise ScenarioError(
+            "an existing observations file", "no such file", file=name, path="(file)"
+        )
     if not path.is_file():
-        raise ScenarioError("an observations CSV file",
-                            "a directory" if path.is_dir() else "not a regular file",
-                            file=name, path="(file)")
+        raise ScenarioError(
+            "an observations CSV file",
+            "a directory" if path.is_dir() else "not a regular file",
+            file=name,
+            path="(file)",
+        )
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise ScenarioError(f"a file of at most {MAX_BYTES:,} bytes", f"{size:,} bytes",
-                                file=name, path="(file)")
+            raise ScenarioError(
+                f"a file of at most {MAX_BYTES:,} bytes",
+                f"{size:,} bytes",
+                file=name,
+                path="(file)",
+            )
         raw = path.read_bytes()
     except OSError as exc:
-        raise ScenarioError("a readable file", exc.strerror or str(exc), file=name,
-                            path="(file)") from None
+        raise ScenarioError(
+            "a readable file", exc.strerror or str(exc), file=name, path="(file)"
+        ) from None
     nul = raw.find(b"\x00")
     if nul >= 0:
         line = raw.count(b"\n", 0, nul) + 1
@@ -243,8 +275,14 @@ def _read_text(path: Path, name: str) -> str:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise ScenarioError("UTF-8 text", f"the byte 0x{raw[exc.start]:02x}", file=name,
-                            line=line, col=col, path="(file)") from None
+        raise ScenarioError(
+            "UTF-8 text",
+            f"the byte 0x{raw[exc.start]:02x}",
+            file=name,
+            line=line,
+            col=col,
+            path="(file)",
+        ) from None
 
 
 def _number(text: str) -> float | None:
@@ -294,10 +332,23 @@ def read_observations(path: str | Path, allowed: Sequence[str] | None = None) ->
             continue
         starts = _field_starts(line)
 
-        def fail(col: int, column: str, expected: str, found: str, *, _n: int = number,
-                 _s: list[int] = starts) -> ScenarioError:
-            return ScenarioError(expected, found, file=name, line=_n,
-                                 col=_s[col] if 0 <= col < len(_s) else 1, path=column)
+        def fail(
+            col: int,
+            column: str,
+            expected: str,
+            found: str,
+            *,
+            _n: int = number,
+            _s: list[int] = starts,
+        ) -> ScenarioError:
+            return ScenarioError(
+                expected,
+                found,
+                file=name,
+                line=_n,
+                col=_s[col] if 0 <= col < len(_s) else 1,
+                path=column,
+            )
 
         try:
             cells = next(csv.reader([line], strict=True))
@@ -308,20 +359,33 @@ def read_observations(path: str | Path, allowed: Sequence[str] | None = None) ->
             for i, col in enumerate(header):
                 if col not in COLUMNS:
                     hint = difflib.get_close_matches(col, COLUMNS, n=1, cutoff=0.6)
-                    raise fail(i, "(header)", "columns from " + ", ".join(COLUMNS)
-                               + (f" (did you mean {hint[0]!r}?)" if hint else ""),
-                               f"the column {col!r}")
+                    raise fail(
+                        i,
+                        "(header)",
+                        "columns from "
+                        + ", ".join(COLUMNS)
+                        + (f" (did you mean {hint[0]!r}?)" if hint else ""),
+                        f"the column {col!r}",
+                    )
                 if col in index:
                     raise fail(i, "(header)", "each column once", f"a second {col!r}")
                 index[col] = i
             missing = [c for c in REQUIRED if c not in index]
             if missing:
-                raise fail(0, "(header)", "the columns " + ", ".join(REQUIRED),
-                           "no " + ", ".join(repr(c) for c in missing))
+                raise fail(
+                    0,
+                    "(header)",
+                    "the columns " + ", ".join(REQUIRED),
+                    "no " + ", ".join(repr(c) for c in missing),
+                )
             continue
         if len(cells) != len(header):
-            raise fail(min(len(cells), len(header)) if len(cells) > len(header) else 0, "(row)",
-                       f"{len(header)} fields ({', '.join(header)})", f"{len(cells)} fields")
+            raise fail(
+                min(len(cells), len(header)) if len(cells) > len(header) else 0,
+                "(row)",
+                f"{len(header)} fields ({', '.join(header)})",
+                f"{len(cells)} fields",
+            )
         if len(items) >= MAX_ROWS:
             raise fail(0, "(row)", f"at most {MAX_ROWS:,} observations", "more rows")
 
@@ -335,9 +399,12 @@ def read_observations(path: str | Path, allowed: Sequence[str] | None = None) ->
             raise fail(index["date"], "date", expected, found) from None
         where = cell("theater").strip()
         if not _SERIES.match(where):
-            raise fail(index["theater"], "theater",
-                       "a theater id (lower-case letters, digits, - or _) or theater/site",
-                       describe(where) if where else "a blank")
+            raise fail(
+                index["theater"],
+                "theater",
+                "a theater id (lower-case letters, digits, - or _) or theater/site",
+                describe(where) if where else "a blank",
+            )
         if allowed is not None and where not in allowed:
             raise fail(index["theater"], "theater", *_unknown_series(where, allowed))
         bounds: dict[str, float | None] = {}
@@ -353,17 +420,28 @@ def read_observations(path: str | Path, allowed: Sequence[str] | None = None) ->
             raise fail(index[col], col, expected, found)
         for col in ("source", "quote"):
             if len(cell(col)) > MAX_TEXT:
-                raise fail(index[col], col, f"at most {MAX_TEXT:,} characters",
-                           f"{len(cell(col)):,}")
-        items.append(Observation(date, month, where, bounds["troops_low"],
-                                 bounds["troops_high"], cell("source").strip(),
-                                 cell("quote").strip()))
+                raise fail(
+                    index[col], col, f"at most {MAX_TEXT:,} characters", f"{len(cell(col)):,}"
+                )
+        items.append(
+            Observation(
+                date,
+                month,
+                where,
+                bounds["troops_low"],
+                bounds["troops_high"],
+                cell("source").strip(),
+                cell("quote").strip(),
+            )
+        )
     if header is None:
-        raise ScenarioError("a CSV header " + ",".join(COLUMNS), "an empty file", file=name,
-                            path="(file)")
+        raise ScenarioError(
+            "a CSV header " + ",".join(COLUMNS), "an empty file", file=name, path="(file)"
+        )
     if not items:
-        raise ScenarioError("at least one observation row", "only the header", file=name,
-                            path="(file)")
+        raise ScenarioError(
+            "at least one observation row", "only the header", file=name, path="(file)"
+        )
     return ObservationSet(tuple(items), name, hashlib.sha256(text.encode()).hexdigest())
 
 
@@ -374,8 +452,9 @@ def from_observed_csv(path: str | Path) -> ObservationSet:
     text = _read_text(Path(path), name)
     rows = list(csv.DictReader(text.splitlines()))
     if not rows or not set(OBSERVED_COLUMNS) <= set(rows[0]):
-        raise ScenarioError("an observed.csv written by forcesim run", "other columns",
-                            file=name, path="(header)")
+        raise ScenarioError(
+            "an observed.csv written by forcesim run", "other columns", file=name, path="(header)"
+        )
     first = rows[0]["variant"]
     items = []
     for number, row in enumerate(rows, 2):
@@ -385,18 +464,25 @@ def from_observed_csv(path: str | Path) -> ObservationSet:
             date, month = _parse_date(row["date"])
             low, high = _number(row["troops_low"]), _number(row["troops_high"])
         except ValueError as exc:
-            raise ScenarioError("an observed.csv written by forcesim run", str(exc),
-                                file=name, line=number, path="(row)") from None
-        items.append(Observation(date, month, row["theater"], low, high,
-                                 row.get("source", "") or ""))
+            raise ScenarioError(
+                "an observed.csv written by forcesim run",
+                str(exc),
+                file=name,
+                line=number,
+                path="(row)",
+            ) from None
+        items.append(
+            Observation(date, month, row["theater"], low, high, row.get("source", "") or "")
+        )
     return ObservationSet(tuple(items), name)
 
 
 # ---------------------------------------------------------------- from a scenario
 
 
-def _doc_observations(doc: ScenarioDoc, locator: Any, allowed: Sequence[str]
-                      ) -> ObservationSet | None:
+def _doc_observations(
+    doc: ScenarioDoc, locator: Any, allowed: Sequence[str]
+) -> ObservationSet | None:
     """The observations a scenario document lists or points to, checked."""
     obs = doc.observations
     if obs is None:
@@ -406,9 +492,11 @@ def _doc_observations(doc: ScenarioDoc, locator: Any, allowed: Sequence[str]
         base = Path(file).parent if file and not file.startswith("<") else Path(".")
         target = base / obs
         if not target.is_file():
-            raise locator.error(("observations",), "the path of an observations CSV file, "
-                                "relative to the scenario file",
-                                f"{obs!r} ({'a directory' if target.is_dir() else 'no such file'})")
+            raise locator.error(
+                ("observations",),
+                "the path of an observations CSV file, relative to the scenario file",
+                f"{obs!r} ({'a directory' if target.is_dir() else 'no such file'})",
+            )
         return read_observations(target, allowed)
     items: list[Observation] = []
     for i, o in enumerate(obs):
@@ -420,8 +508,9 @@ def _doc_observations(doc: ScenarioDoc, locator: Any, allowed: Sequence[str]
             expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
             raise locator.error(path + ("date",), expected, found) from None
         if not _SERIES.match(o.theater):
-            raise locator.error(path + ("theater",), "a theater id or theater/site",
-                                describe(o.theater))
+            raise locator.error(
+                path + ("theater",), "a theater id or theater/site", describe(o.theater)
+            )
         if o.theater not in allowed:
             raise locator.error(path + ("theater",), *_unknown_series(o.theater, allowed))
         low = None if o.troops_low is None else float(o.troops_low)
@@ -430,8 +519,7 @@ def _doc_observations(doc: ScenarioDoc, locator: Any, allowed: Sequence[str]
         if broken:
             col, expected, found = broken
             raise locator.error(path + (col,), expected, found)
-        items.append(Observation(date, month, o.theater, low, high, o.source or "",
-                                 o.quote or ""))
+        items.append(Observation(date, month, o.theater, low, high, o.source or "", o.quote or ""))
     return ObservationSet(tuple(items), f"{locator.find(('observations',))[0]} (observations)")
 
 
@@ -444,9 +532,12 @@ def check_scenario_observations(doc: ScenarioDoc, locator: Any) -> ObservationSe
 
     for name, variant in doc.variants.items():
         if "observations" in variant.overrides:
-            raise locator.error(("variants", name, "overrides", "observations"),
-                                "observations in the base scenario (they are the same for "
-                                "every variant)", "observations in a variant", key=True)
+            raise locator.error(
+                ("variants", name, "overrides", "observations"),
+                "observations in the base scenario (they are the same for every variant)",
+                "observations in a variant",
+                key=True,
+            )
     if doc.observations is None:
         return None
     return _doc_observations(doc, locator, series_names(compile_plan(doc)))
@@ -528,25 +619,42 @@ def parse_tolerance(text: str | None) -> Tolerance:
             raise ValueError
         return Tolerance(absolute=value)
     except ValueError:
-        raise ScenarioError("a tolerance as a percentage from 0% to 100% (of each bound) or "
-                            "a number of troops (0 or more)", repr(raw), file="<command line>",
-                            path="--tolerance") from None
+        raise ScenarioError(
+            "a tolerance as a percentage from 0% to 100% (of each bound) or "
+            "a number of troops (0 or more)",
+            repr(raw),
+            file="<command line>",
+            path="--tolerance",
+        ) from None
 
 
-def for_run(scenario: Scenario, observed: str | Path | None, tolerance: str | None,
-            condition: bool, draws: int | None) -> tuple[ObservationSet | None, Tolerance]:
+def for_run(
+    scenario: Scenario,
+    observed: str | Path | None,
+    tolerance: str | None,
+    condition: bool,
+    draws: int | None,
+) -> tuple[ObservationSet | None, Tolerance]:
     """The observations and tolerance of a ``forcesim run``, checked before any work:
     ``--observed FILE`` replaces the scenario's own observations; ``--condition``
     needs draws and observations; ``--tolerance`` needs observations."""
     tol = parse_tolerance(tolerance)
     if condition and draws is None:
-        raise ScenarioError("--draws N and --seed S with --condition (it conditions an "
-                            "ensemble)", "no --draws", file="<command line>", path="--condition")
+        raise ScenarioError(
+            "--draws N and --seed S with --condition (it conditions an ensemble)",
+            "no --draws",
+            file="<command line>",
+            path="--condition",
+        )
     obs = load_observations(observed, scenario) if observed else scenario_observations(scenario)
     if obs is None and (condition or tolerance is not None):
         flag = "--condition" if condition else "--tolerance"
-        raise ScenarioError(f"observations with {flag} (--observed FILE, or observations in "
-                            "the scenario)", "none", file="<command line>", path=flag)
+        raise ScenarioError(
+            f"observations with {flag} (--observed FILE, or observations in the scenario)",
+            "none",
+            file="<command line>",
+            path=flag,
+        )
     return obs, tol
 
 
@@ -617,8 +725,12 @@ class _Filter:
         if not kept:
             return
         if kept < n:
-            inputs = StepInputs(initial=inputs.initial[keep], delay=inputs.delay[keep],
-                                targets=inputs.targets[keep], residual=inputs.residual[keep])
+            inputs = StepInputs(
+                initial=inputs.initial[keep],
+                delay=inputs.delay[keep],
+                targets=inputs.targets[keep],
+                residual=inputs.residual[keep],
+            )
         self.inner.add_draws(inputs)
 
 
@@ -629,12 +741,13 @@ def _observed_counts(acc: Any, checks: list[Check]) -> NDArray[np.int64]:
     rows = {name: i for i, name in enumerate(acc.names)}
     out = np.zeros((len(checks), width), np.int64)
     for i, c in enumerate(checks):
-        out[i] = acc.hist[rows[c.series], c.month * width:(c.month + 1) * width]
+        out[i] = acc.hist[rows[c.series], c.month * width : (c.month + 1) * width]
     return out
 
 
-def rank_stats(hist: NDArray[np.int64], obs: Observation, accept: tuple[float, float]
-               ) -> tuple[float, bool, float]:
+def rank_stats(
+    hist: NDArray[np.int64], obs: Observation, accept: tuple[float, float]
+) -> tuple[float, bool, float]:
     """From counts of each level in one month: the percentile rank of the observation's
     reference value, whether the observed range meets the exact 10th–90th percentile
     band, and the share of draws within ``accept`` (the range widened by the tolerance)."""
@@ -689,30 +802,41 @@ class Assessment:
 
     def record(self) -> dict[str, Any]:
         """What ``run.json`` says about the observations (under ``observed``)."""
-        out: dict[str, Any] = {"origin": self.observations.origin,
-                               "sha256": self.observations.sha256,
-                               "observations": len(self.observations),
-                               "tolerance": self.tolerance.record()}
+        out: dict[str, Any] = {
+            "origin": self.observations.origin,
+            "sha256": self.observations.sha256,
+            "observations": len(self.observations),
+            "tolerance": self.tolerance.record(),
+        }
         per_variant: dict[str, Any] = {}
         for v, rows in self.table.groupby("variant", sort=False):
             scored = rows[rows.status == SCORED]
-            per_variant[str(v)] = {"scored": len(scored),
-                                   "consistent": int((scored.consistent == "true").sum())}
+            per_variant[str(v)] = {
+                "scored": len(scored),
+                "consistent": int((scored.consistent == "true").sum()),
+            }
         out["variants"] = per_variant
         if self.conditioned is not None:
             c = self.conditioned
             out["conditioning"] = {
                 "draws": c.draws,
-                "kept": {v: {"draws": k, "share": round(k / c.draws, 6)}
-                         for v, k in c.kept.items()},
+                "kept": {
+                    v: {"draws": k, "share": round(k / c.draws, 6)} for v, k in c.kept.items()
+                },
                 "no_draw_kept": c.empty,
             }
         return out
 
 
-def score_observations(result: Result, observations: ObservationSet,
-                       tolerance: Tolerance | str | None = None, *, condition: bool = False,
-                       chunk: int | None = None, progress: bool | None = None) -> Assessment:
+def score_observations(
+    result: Result,
+    observations: ObservationSet,
+    tolerance: Tolerance | str | None = None,
+    *,
+    condition: bool = False,
+    chunk: int | None = None,
+    progress: bool | None = None,
+) -> Assessment:
     """Score observed levels against every variant of a run, and optionally condition
     its ensemble on them.
 
@@ -745,16 +869,23 @@ def score_observations(result: Result, observations: ObservationSet,
 
     tol = tolerance if isinstance(tolerance, Tolerance) else parse_tolerance(tolerance)
     if condition and not result.draws:
-        raise ScenarioError("--draws N and --seed S with --condition (it conditions an "
-                            "ensemble)", "no draws", file="<command line>", path="--condition")
+        raise ScenarioError(
+            "--draws N and --seed S with --condition (it conditions an ensemble)",
+            "no draws",
+            file="<command line>",
+            path="--condition",
+        )
     stats: dict[str, tuple[list[Check], NDArray[np.int64]]] = {}
     conditioned = None
     if result.draws:
-        stats, conditioned = _ensemble_pass(result, observations, tol, condition=condition,
-                                            chunk=chunk, progress=progress)
+        stats, conditioned = _ensemble_pass(
+            result, observations, tol, condition=condition, chunk=chunk, progress=progress
+        )
     m = result.monthly
-    lookup = {(v, t, str(p)): int(x) for v, t, p, x in
-              zip(m.variant, m.theater, m.month, m.troops, strict=True)}
+    lookup = {
+        (v, t, str(p)): int(x)
+        for v, t, p, x in zip(m.variant, m.theater, m.month, m.troops, strict=True)
+    }
     rows: list[dict[str, Any]] = []
     for v in result.variants:
         plan = result.plans[v]
@@ -763,22 +894,36 @@ def score_observations(result: Result, observations: ObservationSet,
         for i, o in enumerate(observations):
             lo, hi = tol.accept(o)
             row: dict[str, Any] = {
-                "date": o.date, "theater": o.theater, "variant": v,
-                "troops_low": o.low, "troops_high": o.high, "level": None, "consistent": "",
-                "percentile_rank": None, "in_band80": "", "p_consistent": None,
-                "status": OUT_OF_RANGE, "month": o.month_text,
+                "date": o.date,
+                "theater": o.theater,
+                "variant": v,
+                "troops_low": o.low,
+                "troops_high": o.high,
+                "level": None,
+                "consistent": "",
+                "percentile_rank": None,
+                "in_band80": "",
+                "p_consistent": None,
+                "status": OUT_OF_RANGE,
+                "month": o.month_text,
                 "accept_low": None if o.low is None else round(lo, 3),
-                "accept_high": None if o.high is None else round(hi, 3), "source": o.source}
+                "accept_high": None if o.high is None else round(hi, 3),
+                "source": o.source,
+            }
             level = lookup.get((v, o.theater, o.month_text))
             inside = 0 <= o.month - plan.start < plan.n_months
             if inside and level is not None:
-                row.update(level=level, status=SCORED,
-                           consistent="true" if lo <= level <= hi else "false")
+                row.update(
+                    level=level, status=SCORED, consistent="true" if lo <= level <= hi else "false"
+                )
                 j = by_index.get(i)
                 if j is not None:
                     rank, band, share = rank_stats(counts[j], o, (lo, hi))
-                    row.update(percentile_rank=round(rank, 3), in_band80=str(band).lower(),
-                               p_consistent=round(share, 6))
+                    row.update(
+                        percentile_rank=round(rank, 3),
+                        in_band80=str(band).lower(),
+                        p_consistent=round(share, 6),
+                    )
             rows.append(row)
     columns = OBSERVED_COLUMNS + (DRAW_COLUMNS if result.draws else []) + EXTRA_COLUMNS
     table = pd.DataFrame(rows, columns=OBSERVED_COLUMNS + DRAW_COLUMNS + EXTRA_COLUMNS)
@@ -789,9 +934,15 @@ def score_observations(result: Result, observations: ObservationSet,
     return Assessment(observations, tol, table[columns], conditioned, result.draws)
 
 
-def _ensemble_pass(result: Result, observations: ObservationSet, tol: Tolerance, *,
-                   condition: bool, chunk: int | None, progress: bool | None
-                   ) -> tuple[dict[str, tuple[list[Check], NDArray[np.int64]]], Conditioned | None]:
+def _ensemble_pass(
+    result: Result,
+    observations: ObservationSet,
+    tol: Tolerance,
+    *,
+    condition: bool,
+    chunk: int | None,
+    progress: bool | None,
+) -> tuple[dict[str, tuple[list[Check], NDArray[np.int64]]], Conditioned | None]:
     """One more pass over the ensemble's draws (same seed, same streams): the counts of
     each level in every observed month and, when conditioning, exact summaries of the
     draws consistent with every observation. Returns per variant its checks and counts."""
@@ -803,8 +954,9 @@ def _ensemble_pass(result: Result, observations: ObservationSet, tol: Tolerance,
     stats: dict[str, tuple[list[Check], NDArray[np.int64]]] = {}
     bands, dates, p_met, kept = [], [], {}, {}
     options: dict[str, Any] = {} if chunk is None else {"chunk": chunk}
-    bar = ensemble._progress(result.draws * len(result.variants), progress,
-                             f"{result.scenario.id} (observed)")
+    bar = ensemble._progress(
+        result.draws * len(result.variants), progress, f"{result.scenario.id} (observed)"
+    )
     sid = result.scenario.id
     try:
         for v in result.variants:
@@ -812,14 +964,22 @@ def _ensemble_pass(result: Result, observations: ObservationSet, tol: Tolerance,
             bound = ensemble.level_bound(plan)
             checks = checks_for(plan, observations, tol)
             sel = ensemble.series(plan)
-            marks = (ensemble.thresholds(plan, result.milestones[result.milestones.variant == v])
-                     if condition else [])
-            acc = ensemble.Accumulator(plan, bound, [s for s, _ in sel], [m for _, m in sel],
-                                       marks)
+            marks = (
+                ensemble.thresholds(plan, result.milestones[result.milestones.variant == v])
+                if condition
+                else []
+            )
+            acc = ensemble.Accumulator(plan, bound, [s for s, _ in sel], [m for _, m in sel], marks)
             if condition:
                 f = _Filter(plan, checks, bound, acc)
-                ensemble.simulate(plan, result.draws, result.seed, f, bar=bar,  # type: ignore[arg-type]
-                                  **options)
+                ensemble.simulate(
+                    plan,
+                    result.draws,
+                    result.seed,
+                    f,  # type: ignore[arg-type]
+                    bar=bar,
+                    **options,
+                )
                 stats[v] = (checks, f.hist)
                 kept[v] = f.kept
                 if acc.n:
@@ -838,9 +998,13 @@ def _ensemble_pass(result: Result, observations: ObservationSet, tol: Tolerance,
             bar.close()
     cond = None
     if condition:
-        cond = Conditioned(pd.concat(bands, ignore_index=True) if bands else None,
-                           pd.concat(dates, ignore_index=True) if dates else None,
-                           p_met, kept, int(result.draws))
+        cond = Conditioned(
+            pd.concat(bands, ignore_index=True) if bands else None,
+            pd.concat(dates, ignore_index=True) if dates else None,
+            p_met,
+            kept,
+            int(result.draws),
+        )
     return stats, cond
 
 
@@ -855,12 +1019,18 @@ def conditioned_result(result: Result, assessment: Assessment) -> Result | None:
         return None
     keep = c.variants
     ms = result.milestones[result.milestones.variant.isin(keep)].copy()
-    ms["p_met"] = [c.p_met.get((v, m), math.nan) for v, m in zip(ms.variant, ms.milestone,
-                                                                  strict=True)]
-    return replace(result, variants=keep,
-                   monthly=result.monthly[result.monthly.variant.isin(keep)],
-                   milestones=ms, bands=c.bands, dates=c.dates,
-                   plans={v: result.plans[v] for v in keep})
+    ms["p_met"] = [
+        c.p_met.get((v, m), math.nan) for v, m in zip(ms.variant, ms.milestone, strict=True)
+    ]
+    return replace(
+        result,
+        variants=keep,
+        monthly=result.monthly[result.monthly.variant.isin(keep)],
+        milestones=ms,
+        bands=c.bands,
+        dates=c.dates,
+        plans={v: result.plans[v] for v in keep},
+    )
 
 
 def attach(result: Result, assessment: Assessment) -> list[Callable[[Path], None]]:
@@ -873,8 +1043,11 @@ def attach(result: Result, assessment: Assessment) -> list[Callable[[Path], None
     c = assessment.conditioned
     if c is not None:
         ms = result.milestones
-        result.milestones = ms.assign(p_met_conditioned=[
-            c.p_met.get((v, m), math.nan) for v, m in zip(ms.variant, ms.milestone, strict=True)])
+        result.milestones = ms.assign(
+            p_met_conditioned=[
+                c.p_met.get((v, m), math.nan) for v, m in zip(ms.variant, ms.milestone, strict=True)
+            ]
+        )
 
     def observed_csv(tmp: Path) -> None:
         write_csv(assessment.table, tmp / "observed.csv")
@@ -882,6 +1055,7 @@ def attach(result: Result, assessment: Assessment) -> list[Callable[[Path], None
     writers: list[Callable[[Path], None]] = [observed_csv]
     cond = conditioned_result(result, assessment)
     if cond is not None:
+
         def conditioned_files(tmp: Path) -> None:
             from sim import observed_chart, plotting
 
@@ -902,9 +1076,11 @@ def summary_lines(assessment: Assessment, variants: Iterable[str]) -> list[str]:
     n = len(assessment.observations)
     first = t[t.variant == next(iter(variants), None)] if len(t) else t
     scored = int((first.status == SCORED).sum())
-    lines = [f"observations: {n} from {assessment.observations.origin}; {scored} within the "
-             f"scenario's months, {n - scored} out of range (listed, not scored); "
-             f"tolerance {assessment.tolerance}"]
+    lines = [
+        f"observations: {n} from {assessment.observations.origin}; {scored} within the "
+        f"scenario's months, {n - scored} out of range (listed, not scored); "
+        f"tolerance {assessment.tolerance}"
+    ]
     for v in variants:
         rows = t[(t.variant == v) & (t.status == SCORED)]
         ok = int((rows.consistent == "true").sum())
@@ -912,13 +1088,21 @@ def summary_lines(assessment: Assessment, variants: Iterable[str]) -> list[str]:
         bad = rows[rows.consistent == "false"]
         if len(bad):
             several = len({o.theater for o in assessment.observations}) > 1
-            text += " (not: " + ", ".join(f"{d} {th}" if several else str(d) for d, th in
-                                          zip(bad.date, bad.theater, strict=True)) + ")"
+            text += (
+                " (not: "
+                + ", ".join(
+                    f"{d} {th}" if several else str(d)
+                    for d, th in zip(bad.date, bad.theater, strict=True)
+                )
+                + ")"
+            )
         lines.append(text)
     c = assessment.conditioned
     if c is not None:
-        lines.append(f"conditioning on every in-range observation ({assessment.tolerance}): "
-                     "draws kept per variant")
+        lines.append(
+            f"conditioning on every in-range observation ({assessment.tolerance}): "
+            "draws kept per variant"
+        )
         for v, k in c.kept.items():
             lines.append(f"    {v}: {k:,} of {c.draws:,} ({100 * k / c.draws:.1f} %)")
     return lines
@@ -931,9 +1115,13 @@ def empty_message(assessment: Assessment) -> str | None:
         return None
     who = ", ".join(c.empty)
     if not c.variants:
-        return (f"no draw of any variant is consistent with every observation (tolerance "
-                f"{assessment.tolerance}); no conditioned files were written. observed.csv "
-                "shows which observations each variant misses; try a wider --tolerance.")
+        return (
+            f"no draw of any variant is consistent with every observation (tolerance "
+            f"{assessment.tolerance}); no conditioned files were written. observed.csv "
+            "shows which observations each variant misses; try a wider --tolerance."
+        )
     them = "it" if len(c.empty) == 1 else "them"
-    return (f"no draw of {who} is consistent with every observation (tolerance "
-            f"{assessment.tolerance}); the conditioned files leave {them} out.")
+    return (
+        f"no draw of {who} is consistent with every observation (tolerance "
+        f"{assessment.tolerance}); the conditioned files leave {them} out."
+    )

@@ -30,12 +30,19 @@ if TYPE_CHECKING:
 
 COLOR = "#111111"
 EDGE = "white"
-KIND_LABELS = {"point": "reported level",
-               "range": "reported range",
-               "at most": "reported \u201cfewer than\u201d",
-               "at least": "reported \u201cmore than\u201d"}
-PROFILE_TITLES = {"linear": "linear", "step": "step (all at the deadline)",
-                  "front": "front-loaded", "back": "back-loaded", "s-curve": "S-curve"}
+KIND_LABELS = {
+    "point": "reported level",
+    "range": "reported range",
+    "at most": "reported \u201cfewer than\u201d",
+    "at least": "reported \u201cmore than\u201d",
+}
+PROFILE_TITLES = {
+    "linear": "linear",
+    "step": "step (all at the deadline)",
+    "front": "front-loaded",
+    "back": "back-loaded",
+    "s-curve": "S-curve",
+}
 
 
 def observations_of(result: Result, observed: Any = None) -> ObservationSet | None:
@@ -53,17 +60,18 @@ def _x(o: Observation) -> Any:
     return plotting._dates(pd.PeriodIndex([o.month_text], freq="M"))[0]
 
 
-def _visible(observations: Sequence[Observation], series: str,
-             months: Sequence[str] | None) -> list[Observation]:
+def _visible(
+    observations: Sequence[Observation], series: str, months: Sequence[str] | None
+) -> list[Observation]:
     if months:
         first, last = months[0], months[-1]
-        return [o for o in observations
-                if o.theater == series and first <= o.month_text <= last]
+        return [o for o in observations if o.theater == series and first <= o.month_text <= last]
     return [o for o in observations if o.theater == series]
 
 
-def observed_top(observations: Sequence[Observation], series: str,
-                 months: Sequence[str] | None = None) -> float:
+def observed_top(
+    observations: Sequence[Observation], series: str, months: Sequence[str] | None = None
+) -> float:
     """The highest value the observations of ``series`` reach on a chart [troops]."""
     top = 0.0
     for o in _visible(observations, series, months):
@@ -75,8 +83,9 @@ def observed_top(observations: Sequence[Observation], series: str,
     return top
 
 
-def draw_observations(ax: Axes, observations: Sequence[Observation], series: str,
-                      months: Sequence[str] | None = None) -> None:
+def draw_observations(
+    ax: Axes, observations: Sequence[Observation], series: str, months: Sequence[str] | None = None
+) -> None:
     """Draw the observations of ``series`` (a theater or site key) on ``ax``, whose
     y-limits should already be final (arrows are sized from them).
 
@@ -89,26 +98,70 @@ def draw_observations(ax: Axes, observations: Sequence[Observation], series: str
         kind = o.kind
         if kind == "point":
             assert o.low is not None
-            ax.plot([x], [o.low], ls="none", marker="o", ms=8.5, mfc=COLOR, mec=EDGE, mew=1.4,
-                    zorder=9, label="_nolegend_")
+            ax.plot(
+                [x],
+                [o.low],
+                ls="none",
+                marker="o",
+                ms=8.5,
+                mfc=COLOR,
+                mec=EDGE,
+                mew=1.4,
+                zorder=9,
+                label="_nolegend_",
+            )
         elif kind == "range":
             assert o.low is not None and o.high is not None
-            ax.plot([x, x], [o.low, o.high], color=COLOR, lw=3, solid_capstyle="butt",
-                    zorder=9, label="_nolegend_")
+            ax.plot(
+                [x, x],
+                [o.low, o.high],
+                color=COLOR,
+                lw=3,
+                solid_capstyle="butt",
+                zorder=9,
+                label="_nolegend_",
+            )
             for y in (o.low, o.high):
-                ax.plot([x], [y], ls="none", marker="_", ms=13, mew=3, color=COLOR, zorder=9,
-                        label="_nolegend_")
+                ax.plot(
+                    [x],
+                    [y],
+                    ls="none",
+                    marker="_",
+                    ms=13,
+                    mew=3,
+                    color=COLOR,
+                    zorder=9,
+                    label="_nolegend_",
+                )
         else:
             bound = o.high if kind == "at most" else o.low
             assert bound is not None
             head = max(bound - arrow, lo_lim) if kind == "at most" else bound + arrow
-            ax.plot([x], [bound], ls="none", marker="_", ms=15, mew=3, color=COLOR, zorder=9,
-                    label="_nolegend_")
+            ax.plot(
+                [x],
+                [bound],
+                ls="none",
+                marker="_",
+                ms=15,
+                mew=3,
+                color=COLOR,
+                zorder=9,
+                label="_nolegend_",
+            )
             if head != bound:
-                ax.annotate("", xy=(x, head), xytext=(x, bound), zorder=9,
-                            arrowprops={"arrowstyle": "-|>,head_length=0.5,head_width=0.3",
-                                        "color": COLOR, "lw": 2.4, "shrinkA": 0,
-                                        "shrinkB": 0})
+                ax.annotate(
+                    "",
+                    xy=(x, head),
+                    xytext=(x, bound),
+                    zorder=9,
+                    arrowprops={
+                        "arrowstyle": "-|>,head_length=0.5,head_width=0.3",
+                        "color": COLOR,
+                        "lw": 2.4,
+                        "shrinkA": 0,
+                        "shrinkB": 0,
+                    },
+                )
 
 
 def legend_handles(kinds: Sequence[str]) -> tuple[list[Any], list[str]]:
@@ -125,15 +178,17 @@ def legend_handles(kinds: Sequence[str]) -> tuple[list[Any], list[str]]:
         elif kind == "range":
             h = Line2D([], [], ls="none", marker="|", ms=16, mew=3, color=COLOR)
         else:
-            h = Line2D([], [], ls="none", marker="v" if kind == "at most" else "^", ms=9,
-                       color=COLOR)
+            h = Line2D(
+                [], [], ls="none", marker="v" if kind == "at most" else "^", ms=9, color=COLOR
+            )
         handles.append(h)
         labels.append(KIND_LABELS[kind])
     return handles, labels
 
 
-def _kinds(observations: Sequence[Observation], series: Sequence[str],
-           months: Sequence[str] | None) -> list[str]:
+def _kinds(
+    observations: Sequence[Observation], series: Sequence[str], months: Sequence[str] | None
+) -> list[str]:
     out = []
     for o in observations:
         if o.theater in series and (not months or months[0] <= o.month_text <= months[-1]):
@@ -141,8 +196,15 @@ def _kinds(observations: Sequence[Observation], series: Sequence[str],
     return out
 
 
-def add_to_panel(ax: Axes, result: Result, series: str, observed: Any = None, *,
-                 data_top: float, legend: Sequence[str] | None = None) -> None:
+def add_to_panel(
+    ax: Axes,
+    result: Result,
+    series: str,
+    observed: Any = None,
+    *,
+    data_top: float,
+    legend: Sequence[str] | None = None,
+) -> None:
     """Set an envelope panel's y-limit (from ``data_top``, its highest projected level,
     and the observations) and draw the observations of ``series`` on it; with
     ``legend`` (the series of every panel), add their legend entries to ``ax``."""
@@ -161,8 +223,13 @@ def add_to_panel(ax: Axes, result: Result, series: str, observed: Any = None, *,
             ax.add_line(h)
 
 
-def add_to_fan(axes: Sequence[Axes], result: Result, series: Sequence[str],
-               variants: Sequence[str], observed: Any = None) -> Sequence[Axes]:
+def add_to_fan(
+    axes: Sequence[Axes],
+    result: Result,
+    series: Sequence[str],
+    variants: Sequence[str],
+    observed: Any = None,
+) -> Sequence[Axes]:
     """Draw the observations on a fan chart's panels (theater-major, one per variant),
     raise each panel's y-limit to show them, and add a legend for them."""
     obs = observations_of(result, observed)
@@ -175,7 +242,7 @@ def add_to_fan(axes: Sequence[Axes], result: Result, series: Sequence[str],
         return axes
     k = len(variants)
     for t, name in enumerate(series):
-        block = axes[t * k:(t + 1) * k]
+        block = axes[t * k : (t + 1) * k]
         top = observed_top(obs.items, name, months)
         for a in block:
             lo, hi = a.get_ylim()
@@ -187,11 +254,20 @@ def add_to_fan(axes: Sequence[Axes], result: Result, series: Sequence[str],
     fig: Any = axes[0].figure
     if len(axes) == k * len(series) and fig is not None and fig.legends:
         # beside the fan's own legend (which sits 1.1 in below the top, left of 0.7)
-        fig.legend(handles, labels, loc="upper left",
-                   bbox_to_anchor=(0.705, 1 - 1.1 / fig.get_figheight()), fontsize=10.5,
-                   frameon=False, title="observed (drawn at the end of its month)",
-                   title_fontsize=10.5, alignment="left", ncol=2 if len(handles) > 2 else 1,
-                   columnspacing=1.0, handlelength=1.5)
+        fig.legend(
+            handles,
+            labels,
+            loc="upper left",
+            bbox_to_anchor=(0.705, 1 - 1.1 / fig.get_figheight()),
+            fontsize=10.5,
+            frameon=False,
+            title="observed (drawn at the end of its month)",
+            title_fontsize=10.5,
+            alignment="left",
+            ncol=2 if len(handles) > 2 else 1,
+            columnspacing=1.0,
+            handlelength=1.5,
+        )
     else:
         axes[0].legend(handles, labels, loc="upper right", fontsize=9, frameon=False)
     return axes
@@ -206,28 +282,47 @@ def mark_conditioned(axes: Sequence[Axes], cond: Result, assessment: Assessment)
     for text in fig.texts:
         s = text.get_text()
         if s.endswith(": range of outcomes"):
-            text.set_text(s.removesuffix(": range of outcomes")
-                          + ": conditioned on the observations")
+            text.set_text(
+                s.removesuffix(": range of outcomes") + ": conditioned on the observations"
+            )
         elif s.startswith("Troops at the end of each month across"):
-            n_obs = int((assessment.table[assessment.table.variant == cond.variants[0]]
-                         .status == "scored").sum())
+            n_obs = int(
+                (
+                    assessment.table[assessment.table.variant == cond.variants[0]].status
+                    == "scored"
+                ).sum()
+            )
             text.set_text(
                 f"Only the draws whose level is within {assessment.tolerance} of every one of "
                 f"the {n_obs} observations in range (of {c.draws:,} draws per variant); "
-                "the share kept is in each panel.")
+                "the share kept is in each panel."
+            )
     n_series = max(len(axes) // max(len(cond.variants), 1), 1)
     for t in range(n_series):
-        for v, a in zip(cond.variants, axes[t * len(cond.variants):(t + 1) * len(cond.variants)],
-                        strict=False):
+        for v, a in zip(
+            cond.variants, axes[t * len(cond.variants) : (t + 1) * len(cond.variants)], strict=False
+        ):
             kept = c.kept[v]
-            a.annotate(f"kept {kept:,} of {c.draws:,} draws ({100 * kept / c.draws:.1f} %)",
-                       (0.01, 0.03), xycoords="axes fraction", fontsize=10, color="#7a1f1f",
-                       fontweight="bold", zorder=10,
-                       bbox={"boxstyle": "square,pad=0.2", "fc": "white", "ec": "none",
-                             "alpha": 0.8})
+            a.annotate(
+                f"kept {kept:,} of {c.draws:,} draws ({100 * kept / c.draws:.1f} %)",
+                (0.01, 0.03),
+                xycoords="axes fraction",
+                fontsize=10,
+                color="#7a1f1f",
+                fontweight="bold",
+                zorder=10,
+                bbox={"boxstyle": "square,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8},
+            )
     if c.empty:
-        fig.text(0.98, 0.006, "No draw of " + ", ".join(c.empty) + " fits every observation; "
-                 "left out.", ha="right", va="bottom", fontsize=10, color="#7a1f1f")
+        fig.text(
+            0.98,
+            0.006,
+            "No draw of " + ", ".join(c.empty) + " fits every observation; left out.",
+            ha="right",
+            va="bottom",
+            fontsize=10,
+            color="#7a1f1f",
+        )
 
 
 # ---------------------------------------------------------------- the backtest chart
@@ -242,22 +337,35 @@ def draw_backtest(bt: Backtest) -> list[Axes]:
     plt = plotting._pyplot()
     obs = bt.observations.items
     months = sorted(set(bt.paths.month.astype(str)))
-    series = [s for s in dict.fromkeys(o.theater for o in obs)
-              if s in set(bt.paths.theater) and any(
-                  o.theater == s and months[0] <= o.month_text <= months[-1] for o in obs)]
+    series = [
+        s
+        for s in dict.fromkeys(o.theater for o in obs)
+        if s in set(bt.paths.theater)
+        and any(o.theater == s and months[0] <= o.month_text <= months[-1] for o in obs)
+    ]
     colors = plotting.variant_colors(bt.variants)
     if len(series) == 1:
-        fig, grid = plt.subplots(2, 3, figsize=(plotting.WIDTH_IN, plotting.HEIGHT_IN + 1.2),
-                                 dpi=plotting.DPI, sharex=False, squeeze=False)
+        fig, grid = plt.subplots(
+            2,
+            3,
+            figsize=(plotting.WIDTH_IN, plotting.HEIGHT_IN + 1.2),
+            dpi=plotting.DPI,
+            sharex=False,
+            squeeze=False,
+        )
         panels = [(series[0], p, grid[i // 3][i % 3]) for i, p in enumerate(PROFILES)]
         summary = grid[1][2]
     else:
         rows = len(series) + 1
-        fig = plt.figure(figsize=(plotting.WIDTH_IN, max(plotting.HEIGHT_IN, 3.4 * rows + 2)),
-                         dpi=plotting.DPI)
+        fig = plt.figure(
+            figsize=(plotting.WIDTH_IN, max(plotting.HEIGHT_IN, 3.4 * rows + 2)), dpi=plotting.DPI
+        )
         gs = fig.add_gridspec(rows, len(PROFILES))
-        panels = [(s, p, fig.add_subplot(gs[r, c])) for r, s in enumerate(series)
-                  for c, p in enumerate(PROFILES)]
+        panels = [
+            (s, p, fig.add_subplot(gs[r, c]))
+            for r, s in enumerate(series)
+            for c, p in enumerate(PROFILES)
+        ]
         summary = fig.add_subplot(gs[rows - 1, :])
     paths = bt.paths
     table = bt.table
@@ -267,10 +375,19 @@ def draw_backtest(bt: Backtest) -> list[Axes]:
         rows_ = paths[(paths.theater == s) & (paths.profile == profile)]
         for v in bt.variants:
             r = rows_[rows_.variant == v]
-            ax.plot(plotting._dates(r.month), r.troops.to_numpy(float), color=colors[v],
-                    lw=2.2, label=v, zorder=3)
-        tops[s] = max(tops.get(s, 0.0), float(rows_.troops.max()) if len(rows_) else 0.0,
-                      observed_top(obs, s, months))
+            ax.plot(
+                plotting._dates(r.month),
+                r.troops.to_numpy(float),
+                color=colors[v],
+                lw=2.2,
+                label=v,
+                zorder=3,
+            )
+        tops[s] = max(
+            tops.get(s, 0.0),
+            float(rows_.troops.max()) if len(rows_) else 0.0,
+            observed_top(obs, s, months),
+        )
         _backtest_style(ax)
         t = table[table.profile == profile]
         lines = [f"{v}: MAE {_n(t[t.variant == v].mae.iloc[0])}" for v in bt.variants]
@@ -280,39 +397,72 @@ def draw_backtest(bt: Backtest) -> list[Axes]:
             theaters = bt.scenario.doc.theaters
             name = theaters[s].name if s in theaters and theaters[s].name else s
             title = f"{name} · {title}"
-        ax.set_title(title + ("  \u2605 best fit" if is_best else ""), loc="left",
-                     fontsize=13.5, fontweight="bold", color="#7a1f1f" if is_best else "black")
-        ax.annotate("\n".join(lines), (0.98, 0.97), xycoords="axes fraction", ha="right",
-                    va="top", fontsize=9.5, color="#333333", linespacing=1.3,
-                    bbox={"boxstyle": "square,pad=0.3", "fc": "white", "ec": "#dddddd",
-                          "alpha": 0.9})
+        ax.set_title(
+            title + ("  \u2605 best fit" if is_best else ""),
+            loc="left",
+            fontsize=13.5,
+            fontweight="bold",
+            color="#7a1f1f" if is_best else "black",
+        )
+        ax.annotate(
+            "\n".join(lines),
+            (0.98, 0.97),
+            xycoords="axes fraction",
+            ha="right",
+            va="top",
+            fontsize=9.5,
+            color="#333333",
+            linespacing=1.3,
+            bbox={"boxstyle": "square,pad=0.3", "fc": "white", "ec": "#dddddd", "alpha": 0.9},
+        )
     for s, _p, ax in panels:
         ax.set_ylim(0, max(tops[s] * 1.12, 10))
         draw_observations(ax, obs, s, months)
     _mae_bars(summary, bt, colors)
     sc = bt.scenario
-    fig.suptitle("Backtest: which drawdown profile fits what happened?", x=0.04, ha="left",
-                 y=0.985, fontsize=18, fontweight="bold")
-    fig.text(0.04, 0.952,
-             f"{sc.title}. Each panel applies one profile to every milestone of every variant "
-             "(lines, levels at month ends);\nblack marks are the reported levels, each compared "
-             "with the level at the end of the month it falls in.", fontsize=11.5,
-             color="#333333", va="top", linespacing=1.35)
+    fig.suptitle(
+        "Backtest: which drawdown profile fits what happened?",
+        x=0.04,
+        ha="left",
+        y=0.985,
+        fontsize=18,
+        fontweight="bold",
+    )
+    fig.text(
+        0.04,
+        0.952,
+        f"{sc.title}. Each panel applies one profile to every milestone of every variant "
+        "(lines, levels at month ends);\nblack marks are the reported levels, each compared "
+        "with the level at the end of the month it falls in.",
+        fontsize=11.5,
+        color="#333333",
+        va="top",
+        linespacing=1.35,
+    )
     handles, labels = panels[0][2].get_legend_handles_labels()
     kh, kl = legend_handles(_kinds(obs, series, months))
-    fig.legend(handles + kh, labels + kl, loc="upper left", bbox_to_anchor=(0.04, 0.905),
-               ncol=min(len(handles) + len(kh), 7), fontsize=10.5, frameon=False,
-               handlelength=2.2, columnspacing=1.5)
-    note = (f"Best fit: {best.profile} ({best.variant}), MAE {_n(best.mae)} troops, MAPE "
-            f"{best.mape:.1f} %, max error {_n(best.max_error)} troops over "
-            f"{int(best.months_compared)} months. Error = distance from the projected level "
-            "to the observed range (0 inside it).\n"
-            f"Observations: {len(bt.observations)} reported levels from "
-            f"{_short(bt.observations.origin)} (sources in the file). As of {sc.doc.as_of}. "
-            "forcesim backtest, not a forecast of record.")
+    fig.legend(
+        handles + kh,
+        labels + kl,
+        loc="upper left",
+        bbox_to_anchor=(0.04, 0.905),
+        ncol=min(len(handles) + len(kh), 7),
+        fontsize=10.5,
+        frameon=False,
+        handlelength=2.2,
+        columnspacing=1.5,
+    )
+    note = (
+        f"Best fit: {best.profile} ({best.variant}), MAE {_n(best.mae)} troops, MAPE "
+        f"{best.mape:.1f} %, max error {_n(best.max_error)} troops over "
+        f"{int(best.months_compared)} months. Error = distance from the projected level "
+        "to the observed range (0 inside it).\n"
+        f"Observations: {len(bt.observations)} reported levels from "
+        f"{_short(bt.observations.origin)} (sources in the file). As of {sc.doc.as_of}. "
+        "forcesim backtest, not a forecast of record."
+    )
     fig.text(0.04, 0.012, note, fontsize=9.5, color="#444444", va="bottom")
-    fig.subplots_adjust(left=0.06, right=0.98, top=0.83, bottom=0.11, hspace=0.42,
-                        wspace=0.16)
+    fig.subplots_adjust(left=0.06, right=0.98, top=0.83, bottom=0.11, hspace=0.42, wspace=0.16)
     return [a for _, _, a in panels] + [summary]
 
 
@@ -355,12 +505,19 @@ def _mae_bars(ax: Axes, bt: Backtest, colors: dict[str, str]) -> None:
         ax.bar(pos, vals, width * 0.92, color=colors[v], label=v, zorder=3)
         for p, xv, val in zip(PROFILES, pos, vals, strict=True):
             if p == best.profile and v == best.variant:
-                ax.annotate("\u2605", (xv, val), xytext=(0, 2), textcoords="offset points",
-                            ha="center", va="bottom", fontsize=14, color="#7a1f1f")
+                ax.annotate(
+                    "\u2605",
+                    (xv, val),
+                    xytext=(0, 2),
+                    textcoords="offset points",
+                    ha="center",
+                    va="bottom",
+                    fontsize=14,
+                    color="#7a1f1f",
+                )
     short = {"front": "front-\nloaded", "back": "back-\nloaded", "s-curve": "S-curve"}
     ax.set_xticks(x, [short.get(p, p) for p in PROFILES], fontsize=10)
-    ax.set_title("MAE by profile (lower is better)", loc="left", fontsize=13.5,
-                 fontweight="bold")
+    ax.set_title("MAE by profile (lower is better)", loc="left", fontsize=13.5, fontweight="bold")
     ax.set_ylabel("MAE, troops", fontsize=11)
     from matplotlib.ticker import FuncFormatter
 

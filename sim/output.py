@@ -78,8 +78,10 @@ def run_record(result: Any, argv: list[str] | None = None, **extra: Any) -> dict
         "scenario": sc.id,
         "variants": list(result.variants),
         "numpy_version": np.__version__,
-        "resolved": {"base": sc.resolved_raw(None),
-                     "variants": {v: sc.resolved_raw(v) for v in result.variants}},
+        "resolved": {
+            "base": sc.resolved_raw(None),
+            "variants": {v: sc.resolved_raw(v) for v in result.variants},
+        },
     }
     from sim.provenance import used_sources
 
@@ -108,13 +110,19 @@ def _input_files(scenario: Any) -> list[dict[str, str]]:
 
 
 def write_json(data: Any, path: Path) -> None:
-    path.write_text(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n",
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
 
 
-def write_run(result: Any, out_dir: Path, *, argv: list[str] | None = None,
-              chart: bool = True, extra_writers: list[Callable[[Path], None]] | None = None
-              ) -> list[Path]:
+def write_run(
+    result: Any,
+    out_dir: Path,
+    *,
+    argv: list[str] | None = None,
+    chart: bool = True,
+    extra_writers: list[Callable[[Path], None]] | None = None,
+) -> list[Path]:
     """Write every file of a run into ``out_dir`` atomically; return their paths."""
     from sim import plotting
 

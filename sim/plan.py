@@ -123,8 +123,15 @@ def compile_plan(doc: ScenarioDoc, error: Any = None) -> Plan:
     for tid, theater in doc.theaters.items():
         if theater.sites:
             for sid, site in theater.sites.items():
-                tracks.append(Track(f"{tid}/{sid}", tid, sid, site.initial,
-                                    f"theaters.{tid}.sites.{sid}.initial"))
+                tracks.append(
+                    Track(
+                        f"{tid}/{sid}",
+                        tid,
+                        sid,
+                        site.initial,
+                        f"theaters.{tid}.sites.{sid}.initial",
+                    )
+                )
         else:
             assert theater.initial is not None
             tracks.append(Track(tid, tid, None, theater.initial, f"theaters.{tid}.initial"))
@@ -150,11 +157,17 @@ def compile_plan(doc: ScenarioDoc, error: Any = None) -> Plan:
             kind, offset, slips = "announcement", dl.after_announcement, True
         elif isinstance(dl, AfterMilestone):
             if dl.after not in index:
-                raise fail(("milestones", mid, "deadline", "after"), "one of " + ", ".join(ids),
-                           f"unknown milestone {dl.after!r}")
+                raise fail(
+                    ("milestones", mid, "deadline", "after"),
+                    "one of " + ", ".join(ids),
+                    f"unknown milestone {dl.after!r}",
+                )
             if dl.after == mid:
-                raise fail(("milestones", mid, "deadline", "after"),
-                           "another milestone", "the milestone itself")
+                raise fail(
+                    ("milestones", mid, "deadline", "after"),
+                    "another milestone",
+                    "the milestone itself",
+                )
             kind, offset, ref = "milestone", dl.months, index[dl.after]
         else:
             month = parse_month(dl) - start
@@ -163,10 +176,22 @@ def compile_plan(doc: ScenarioDoc, error: Any = None) -> Plan:
         else:
             assert ms.target.reduce_by is not None
             tkind, target = "reduce_by", ms.target.reduce_by
-        milestones.append(MilestonePlan(
-            id=mid, track=track, kind=kind, month=month, offset=offset, ref=ref, slips=slips,
-            target_kind=tkind, target=target, target_path=f"milestones.{mid}.target.{tkind}",
-            profile=PROFILES.index(ms.profile), prev=last_on_track.get(track, -1)))
+        milestones.append(
+            MilestonePlan(
+                id=mid,
+                track=track,
+                kind=kind,
+                month=month,
+                offset=offset,
+                ref=ref,
+                slips=slips,
+                target_kind=tkind,
+                target=target,
+                target_path=f"milestones.{mid}.target.{tkind}",
+                profile=PROFILES.index(ms.profile),
+                prev=last_on_track.get(track, -1),
+            )
+        )
         last_on_track[track] = i
     order = _dependency_order(milestones, ids, fail)
     # a milestone that depends on another "slips" when the one it follows does
@@ -181,25 +206,38 @@ def compile_plan(doc: ScenarioDoc, error: Any = None) -> Plan:
         from_month, from_ms = None, -1
         if isinstance(res.from_, FromMilestone):
             if res.from_.milestone not in index:
-                raise fail(("residuals", rid, "from", "milestone"), "one of " + ", ".join(ids),
-                           f"unknown milestone {res.from_.milestone!r}")
+                raise fail(
+                    ("residuals", rid, "from", "milestone"),
+                    "one of " + ", ".join(ids),
+                    f"unknown milestone {res.from_.milestone!r}",
+                )
             from_ms = index[res.from_.milestone]
         else:
             from_month = parse_month(res.from_) - start
         until = parse_month(res.until) - start if res.until else None
         if until is not None and from_month is not None and until < from_month:
-            raise fail(("residuals", rid, "until"), f"a month at or after from ({res.from_})",
-                       repr(res.until))
-        residuals.append(ResidualPlan(rid, track, res.size, f"residuals.{rid}.size", from_month,
-                                      from_ms, until))
+            raise fail(
+                ("residuals", rid, "until"),
+                f"a month at or after from ({res.from_})",
+                repr(res.until),
+            )
+        residuals.append(
+            ResidualPlan(rid, track, res.size, f"residuals.{rid}.size", from_month, from_ms, until)
+        )
 
     return Plan(
-        scenario=doc.id, start=start, n_months=n_months,
+        scenario=doc.id,
+        start=start,
+        n_months=n_months,
         theaters=tuple(doc.theaters),
         theater_names=tuple(t.name or tid.title() for tid, t in doc.theaters.items()),
-        tracks=tuple(tracks), milestones=tuple(milestones), order=tuple(order),
+        tracks=tuple(tracks),
+        milestones=tuple(milestones),
+        order=tuple(order),
         residuals=tuple(residuals),
-        announce=parse_month(doc.announcement.expected) - start, delay=doc.announcement.delay)
+        announce=parse_month(doc.announcement.expected) - start,
+        delay=doc.announcement.delay,
+    )
 
 
 def _dependency_order(milestones: list[MilestonePlan], ids: list[str], fail: Any) -> list[int]:
@@ -212,9 +250,12 @@ def _dependency_order(milestones: list[MilestonePlan], ids: list[str], fail: Any
         if state[j] == 2:
             return
         if state[j] == 1:
-            cycle = " -> ".join(ids[k] for k in stack[stack.index(j):] + [j])
-            raise fail(("milestones", ids[j], "deadline"), "milestones without a dependency cycle",
-                       f"the cycle {cycle}")
+            cycle = " -> ".join(ids[k] for k in stack[stack.index(j) :] + [j])
+            raise fail(
+                ("milestones", ids[j], "deadline"),
+                "milestones without a dependency cycle",
+                f"the cycle {cycle}",
+            )
         state[j] = 1
         for d in sorted(deps[j]):
             visit(d, stack + [j])

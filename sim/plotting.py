@@ -20,8 +20,18 @@ if TYPE_CHECKING:
     from sim.results import Result
 
 WIDTH_IN, HEIGHT_IN, DPI = 16.0, 10.0, 100  # 1600 x 1000 px
-PALETTE = ["#1b6ca8", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#2e4057",
-           "#c1666b", "#4f772d", "#a05195"]
+PALETTE = [
+    "#1b6ca8",
+    "#d1495b",
+    "#edae49",
+    "#00798c",
+    "#66a182",
+    "#8d6a9f",
+    "#2e4057",
+    "#c1666b",
+    "#4f772d",
+    "#a05195",
+]
 
 
 def _pyplot() -> Any:
@@ -50,13 +60,16 @@ def variant_colors(variants: Sequence[str]) -> dict[str, str]:
 def _axes_for(result: Result, theaters: Sequence[str], ax: Any) -> tuple[Figure | None, list[Axes]]:
     plt = _pyplot()
     if ax is None:
-        fig, axes = plt.subplots(len(theaters), 1, figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI,
-                                 sharex=True, squeeze=False)
+        fig, axes = plt.subplots(
+            len(theaters), 1, figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, sharex=True, squeeze=False
+        )
         return fig, list(axes[:, 0])
     axes = list(ax) if isinstance(ax, Sequence | np.ndarray) else [ax]
     if len(axes) != len(theaters):
-        raise ValueError(f"expected {len(theaters)} axes (one per theater: "
-                         f"{', '.join(theaters)}), found {len(axes)}")
+        raise ValueError(
+            f"expected {len(theaters)} axes (one per theater: "
+            f"{', '.join(theaters)}), found {len(axes)}"
+        )
     return None, axes
 
 
@@ -84,14 +97,20 @@ def _deadlines(result: Result, ax: Axes, tid: str, *, label: bool) -> None:
     doc = result.scenario.doc
     seen: set[str] = set()
     ymax = ax.get_ylim()[1]
-    for mid, ms in doc.milestones.items():
+    for ms in doc.milestones.values():
         if ms.theater.split("/")[0] != tid or not isinstance(ms.deadline, str):
             continue
         when = _dates(pd.PeriodIndex([ms.deadline], freq="M"))[0]
         if ms.deadline not in seen:
             ax.axvline(when, color="#555555", lw=1, ls=(0, (2, 3)), zorder=1)
-            ax.annotate(f"deadline {ms.deadline}", (when, ymax), xytext=(4, -14),
-                        textcoords="offset points", fontsize=10, color="#444444")
+            ax.annotate(
+                f"deadline {ms.deadline}",
+                (when, ymax),
+                xytext=(4, -14),
+                textcoords="offset points",
+                fontsize=10,
+                color="#444444",
+            )
             seen.add(ms.deadline)
     # each variant's theater-level targets at their deadlines (after any slip);
     # site targets are not drawn on a theater's panel, which shows the sum of its sites
@@ -99,8 +118,16 @@ def _deadlines(result: Result, ax: Axes, tid: str, *, label: bool) -> None:
     marks = sorted({(str(r.deadline), int(r.target)) for r in rows.itertuples()})
     for deadline, target in marks:
         when = _dates(pd.PeriodIndex([deadline], freq="M"))[0]
-        ax.plot([when], [target], marker="D", ms=7, color="#222222", zorder=5, ls="none",
-                label="milestone target" if label else None)
+        ax.plot(
+            [when],
+            [target],
+            marker="D",
+            ms=7,
+            color="#222222",
+            zorder=5,
+            ls="none",
+            label="milestone target" if label else None,
+        )
         label = False
 
 
@@ -121,21 +148,24 @@ def _style(ax: Axes, title: str) -> None:
 
 def footnote(result: Result) -> str:
     doc = result.scenario.doc
-    cited = [f"{s.publisher or s.title} ({s.date})" if s.date else (s.publisher or s.title)
-             for s in doc.sources]
+    cited = [
+        f"{s.publisher or s.title} ({s.date})" if s.date else (s.publisher or s.title)
+        for s in doc.sources
+    ]
     names = "; ".join(cited)
     if len(names) > 170:  # a long list would run off the chart: name the first few
         shown = 0
-        while shown < len(cited) and len("; ".join(cited[:shown + 1])) <= 140:
+        while shown < len(cited) and len("; ".join(cited[: shown + 1])) <= 140:
             shown += 1
         names = "; ".join(cited[:shown]) + f"; and {len(cited) - shown} more in the scenario file"
     assumed = _assumption_count(result)
     lines = [f"As of {doc.as_of}. Sources: {names or 'none listed'}."]
     if assumed:
-        lines.append(f"{assumed} inputs are assumptions, not reported figures; "
-                     f"`forcesim sources` lists each number with its source or assumption.")
-    lines.append("Levels at the end of each month. forcesim projection, not a forecast "
-                 "of record.")
+        lines.append(
+            f"{assumed} inputs are assumptions, not reported figures; "
+            f"`forcesim sources` lists each number with its source or assumption."
+        )
+    lines.append("Levels at the end of each month. forcesim projection, not a forecast of record.")
     return "\n".join(lines)
 
 
@@ -150,10 +180,12 @@ def _only(result: Result, variants: list[str]) -> Result:
     import dataclasses
 
     return dataclasses.replace(
-        result, variants=variants,
+        result,
+        variants=variants,
         monthly=result.monthly[result.monthly.variant.isin(variants)],
         milestones=result.milestones[result.milestones.variant.isin(variants)],
-        plans={v: result.plans[v] for v in variants})
+        plans={v: result.plans[v] for v in variants},
+    )
 
 
 def _end_labels(ax: Axes, x_end: Any, last: pd.Series, colors: dict[str, str]) -> None:
@@ -171,18 +203,27 @@ def _end_labels(ax: Axes, x_end: Any, last: pd.Series, colors: dict[str, str]) -
                 y = p + 0.09 * top
         placed.append(y)
         names = groups[value]
-        lines = [", ".join(names[i:i + 3]) for i in range(0, len(names), 3)]
-        ax.annotate(f"{value:,}: " + ",\n".join(lines), (x_end, value), xytext=(8, 0),
-                    textcoords="offset points", va="bottom", fontsize=9.5, linespacing=1.1,
-                    color=colors[names[0]] if len(names) == 1 else "#333333",
-                    annotation_clip=False)
-        if y != value:
-            ax.texts[-1].set_position((x_end, y))
-            ax.texts[-1].xyann = (8, 0)
+        lines = [", ".join(names[i : i + 3]) for i in range(0, len(names), 3)]
+        ax.annotate(
+            f"{value:,}: " + ",\n".join(lines),
+            (x_end, y),
+            xytext=(8, 0),
+            textcoords="offset points",
+            va="bottom",
+            fontsize=9.5,
+            linespacing=1.1,
+            color=colors[names[0]] if len(names) == 1 else "#333333",
+            annotation_clip=False,
+        )
 
 
-def plot_envelope(result: Result, ax: Any = None, theaters: Sequence[str] | None = None,
-                  observed: Any = None, variants: Sequence[str] | None = None) -> list[Axes]:
+def plot_envelope(
+    result: Result,
+    ax: Any = None,
+    theaters: Sequence[str] | None = None,
+    observed: Any = None,
+    variants: Sequence[str] | None = None,
+) -> list[Axes]:
     """Envelope chart: a panel per theater, a line per variant, the min–max band shaded.
 
     Parameters
@@ -206,8 +247,9 @@ def plot_envelope(result: Result, ax: Any = None, theaters: Sequence[str] | None
     if variants:
         unknown = [v for v in variants if v not in result.variants]
         if unknown:
-            raise ValueError(f"expected variants among {', '.join(result.variants)}, "
-                             f"found {', '.join(unknown)}")
+            raise ValueError(
+                f"expected variants among {', '.join(result.variants)}, found {', '.join(unknown)}"
+            )
         result = _only(result, list(variants))
 
     names = _theater_list(result, theaters)
@@ -219,34 +261,73 @@ def plot_envelope(result: Result, ax: Any = None, theaters: Sequence[str] | None
         wide = rows.pivot(index="month", columns="variant", values="troops")
         wide = wide[[v for v in result.variants if v in wide.columns]]
         x = _dates(wide.index)
-        a.fill_between(x, wide.min(axis=1), wide.max(axis=1), color="#9db4c0", alpha=0.35,
-                       lw=0, label="range across variants" if i == 0 else None, step=None)
+        a.fill_between(
+            x,
+            wide.min(axis=1),
+            wide.max(axis=1),
+            color="#9db4c0",
+            alpha=0.35,
+            lw=0,
+            label="range across variants" if i == 0 else None,
+            step=None,
+        )
         n = len(wide.columns)
         for j, v in enumerate(wide.columns):
             # identical paths stay visible: a small offset in line width and dash
-            a.plot(x, wide[v], color=colors[v], lw=2.6 - 1.4 * j / max(n - 1, 1),
-                   label=v if i == 0 else None, zorder=3 + j * 0.01)
+            a.plot(
+                x,
+                wide[v],
+                color=colors[v],
+                lw=2.6 - 1.4 * j / max(n - 1, 1),
+                label=v if i == 0 else None,
+                zorder=3 + j * 0.01,
+            )
         _style(a, _theater_title(result, tid))
-        observed_chart.add_to_panel(a, result, tid, observed, data_top=float(wide.max().max()),
-                                    legend=names if i == 0 else None)
+        observed_chart.add_to_panel(
+            a,
+            result,
+            tid,
+            observed,
+            data_top=float(wide.max().max()),
+            legend=names if i == 0 else None,
+        )
         _deadlines(result, a, tid, label=(i == 0))
         _end_labels(a, x[-1], wide.iloc[-1], colors)
     if fig is not None:
         doc = result.scenario.doc
         fig.suptitle(doc.title, x=0.06, ha="left", fontsize=19, fontweight="bold", y=0.975)
-        fig.text(0.06, 0.925, "Projected troops at the end of each month, one line per "
-                 "reading of the plan (variant); shading spans the lowest to highest.",
-                 fontsize=12, color="#333333")
+        fig.text(
+            0.06,
+            0.925,
+            "Projected troops at the end of each month, one line per "
+            "reading of the plan (variant); shading spans the lowest to highest.",
+            fontsize=12,
+            color="#333333",
+        )
         handles, labels = axes[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="upper left", bbox_to_anchor=(0.815, 0.88), fontsize=11,
-                   frameon=False, title="variant", title_fontsize=12, alignment="left")
+        fig.legend(
+            handles,
+            labels,
+            loc="upper left",
+            bbox_to_anchor=(0.815, 0.88),
+            fontsize=11,
+            frameon=False,
+            title="variant",
+            title_fontsize=12,
+            alignment="left",
+        )
         fig.text(0.06, 0.015, footnote(result), fontsize=9.5, color="#444444", va="bottom")
         fig.subplots_adjust(left=0.06, right=0.66, top=0.88, bottom=0.14, hspace=0.28)
     return axes
 
 
-def plot_fan(result: Result, ax: Any = None, theaters: Sequence[str] | None = None,
-             variants: Sequence[str] | None = None, observed: Any = None) -> list[Axes]:
+def plot_fan(
+    result: Result,
+    ax: Any = None,
+    theaters: Sequence[str] | None = None,
+    variants: Sequence[str] | None = None,
+    observed: Any = None,
+) -> list[Axes]:
     """Fan chart of an ensemble: a panel per theater and variant (drawn by :mod:`sim.fan`).
 
     Parameters
@@ -272,14 +353,20 @@ def plot_fan(result: Result, ax: Any = None, theaters: Sequence[str] | None = No
     from sim.fan import draw_fan
 
     axes = draw_fan(result, ax=ax, theaters=theaters, variants=variants)
-    observed_chart.add_to_fan(axes, result, _theater_list(result, theaters),
-                              list(variants) if variants else list(result.variants), observed)
+    observed_chart.add_to_fan(
+        axes,
+        result,
+        _theater_list(result, theaters),
+        list(variants) if variants else list(result.variants),
+        observed,
+    )
     return axes
 
 
 def save(axes: Sequence[Axes], path: Any) -> None:
     """Write the figure holding ``axes`` as a PNG (Agg), then close it."""
     plt = _pyplot()
-    fig = axes[0].figure
+    fig = axes[0].get_figure(root=True)
+    assert fig is not None
     fig.savefig(path, format="png", dpi=DPI, metadata={"Software": None})
     plt.close(fig)

@@ -67,8 +67,9 @@ def numbers(doc: ScenarioDoc) -> list[tuple[tuple[str | int, ...], Any, Any]]:
         if isinstance(dl, str):
             out.append((("milestones", mid, "deadline"), dl, m))
         elif hasattr(dl, "after_announcement"):
-            out.append((("milestones", mid, "deadline", "after_announcement"),
-                        dl.after_announcement, m))
+            out.append(
+                (("milestones", mid, "deadline", "after_announcement"), dl.after_announcement, m)
+            )
         else:
             out.append((("milestones", mid, "deadline", "months"), dl.months, m))
         kind = "level" if m.target.level is not None else "reduce_by"
@@ -110,12 +111,24 @@ def provenance(scenario: Any, variant: str | None = None) -> list[Provenance]:
             if cite or assumption:
                 break
         if (own is None or not (own.source or own.assumption)) and _in_overrides(path, overrides):
-            out.append(Provenance(dotted(path), text, "variant",
-                                  assumption=f"variant {variant}: {description}"))
+            out.append(
+                Provenance(
+                    dotted(path), text, "variant", assumption=f"variant {variant}: {description}"
+                )
+            )
         elif cite and cite in sources:
             s = sources[cite]
-            out.append(Provenance(dotted(path), text, "source", cite, s.title,
-                                  str(s.date) if s.date else None, quote or s.quote))
+            out.append(
+                Provenance(
+                    dotted(path),
+                    text,
+                    "source",
+                    cite,
+                    s.title,
+                    str(s.date) if s.date else None,
+                    quote or s.quote,
+                )
+            )
         elif assumption:
             out.append(Provenance(dotted(path), text, "assumption", assumption=assumption))
         else:

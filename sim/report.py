@@ -15,10 +15,17 @@ def summary_lines(result: Result) -> list[str]:
     width = max(len(v) for v in result.variants) + 2
     cw = max(16, *(len(t) + len(m) + 3 for t, m in cols))
     head = " " * width + "".join(f"{t + ' ' + m:>{cw}}" for t, m in cols) + "   milestones"
-    lines = [f"{result.scenario.id}: {result.scenario.title}",
-             "troops at the end of each month" + (
-                 f"; ensemble of {result.draws:,} draws (seed {result.seed}), deterministic "
-                 "central run shown" if result.draws else ""), head]
+    lines = [
+        f"{result.scenario.id}: {result.scenario.title}",
+        "troops at the end of each month"
+        + (
+            f"; ensemble of {result.draws:,} draws (seed {result.seed}), deterministic "
+            "central run shown"
+            if result.draws
+            else ""
+        ),
+        head,
+    ]
     for v in result.variants:
         rows = df[df.variant == v]
         cells = []

@@ -18,8 +18,9 @@ def _csv(path: Path, periods: tuple[str, ...]) -> pd.DataFrame:
     try:
         df = pd.read_csv(path, keep_default_na=False, na_values=[""])
     except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise ScenarioError("a CSV written by forcesim run", str(exc).splitlines()[0],
-                            file=str(path), path="(file)") from None
+        raise ScenarioError(
+            "a CSV written by forcesim run", str(exc).splitlines()[0], file=str(path), path="(file)"
+        ) from None
     for col in periods:
         if col in df:
             df[col] = pd.PeriodIndex(df[col].astype(str), freq="M")
@@ -34,21 +35,34 @@ def load_run(run_dir: Path) -> Result:
     record_path = run_dir / "run.json"
     for name in ("run.json", "monthly.csv", "milestones.csv"):
         if not (run_dir / name).is_file():
-            raise ScenarioError(f"a run directory holding {name}", "no such file",
-                                file=str(run_dir / name), path="(file)")
+            raise ScenarioError(
+                f"a run directory holding {name}",
+                "no such file",
+                file=str(run_dir / name),
+                path="(file)",
+            )
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
         raw = record["resolved"]["base"]
         variants = list(record["variants"])
     except (ValueError, KeyError, TypeError) as exc:
-        raise ScenarioError("a run.json written by forcesim run", f"{type(exc).__name__}: {exc}",
-                            file=str(record_path), path="resolved") from None
+        raise ScenarioError(
+            "a run.json written by forcesim run",
+            f"{type(exc).__name__}: {exc}",
+            file=str(record_path),
+            path="resolved",
+        ) from None
     locator = Locator([])
     locator.layers.append(_layer(str(record_path)))
     doc = validate_doc(raw, locator, ("resolved", "base"))
-    sc = Scenario(path=record.get("input", {}).get("path"),
-                  sha256=record.get("input", {}).get("sha256", ""), doc=doc, raw=raw,
-                  locator=locator, variants=resolve_variants(raw, doc, locator))
+    sc = Scenario(
+        path=record.get("input", {}).get("path"),
+        sha256=record.get("input", {}).get("sha256", ""),
+        doc=doc,
+        raw=raw,
+        locator=locator,
+        variants=resolve_variants(raw, doc, locator),
+    )
     names = sc.select(variants)
     monthly = _csv(run_dir / "monthly.csv", ("month",))
     milestones = _csv(run_dir / "milestones.csv", ("deadline", "month_reached"))
@@ -57,9 +71,17 @@ def load_run(run_dir: Path) -> Result:
     if (run_dir / "bands.csv").is_file():
         bands = _csv(run_dir / "bands.csv", ("month",))
         dates = _csv(run_dir / "dates.csv", ("p10", "p50", "p80", "p90"))
-    result = Result(scenario=sc, variants=names, monthly=monthly, milestones=milestones,
-                    plans={v: sc.plan(v) for v in names}, bands=bands, dates=dates,
-                    draws=ens.get("draws"), seed=ens.get("seed"))
+    result = Result(
+        scenario=sc,
+        variants=names,
+        monthly=monthly,
+        milestones=milestones,
+        plans={v: sc.plan(v) for v in names},
+        bands=bands,
+        dates=dates,
+        draws=ens.get("draws"),
+        seed=ens.get("seed"),
+    )
     if (run_dir / "observed.csv").is_file():  # the charts draw the observations again
         from sim.observed import from_observed_csv
 
@@ -78,9 +100,12 @@ def redraw(run_dir: Path, output: Path | None = None) -> list[Path]:
     from sim import plotting
 
     if not run_dir.is_dir():
-        raise ScenarioError("a run directory (from forcesim run)",
-                            "a file" if run_dir.exists() else "no such directory",
-                            file=str(run_dir), path="(file)")
+        raise ScenarioError(
+            "a run directory (from forcesim run)",
+            "a file" if run_dir.exists() else "no such directory",
+            file=str(run_dir),
+            path="(file)",
+        )
     result = load_run(run_dir)
     target = output or run_dir / "envelope.png"
     written = [target]

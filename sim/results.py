@@ -18,8 +18,16 @@ if TYPE_CHECKING:
     from sim.scenario import Scenario
 
 MONTHLY_COLUMNS = ["scenario", "variant", "theater", "month", "troops"]
-MILESTONE_COLUMNS = ["scenario", "variant", "milestone", "theater", "deadline", "target",
-                     "month_reached", "met"]
+MILESTONE_COLUMNS = [
+    "scenario",
+    "variant",
+    "milestone",
+    "theater",
+    "deadline",
+    "target",
+    "month_reached",
+    "met",
+]
 
 
 def _periods(plan: Plan, index: np.ndarray) -> pd.PeriodIndex:
@@ -38,29 +46,34 @@ def monthly_frame(scenario_id: str, variant: str, plan: Plan, out: StepOutput) -
             if plan.tracks[k].site is not None:
                 names.append(plan.tracks[k].key)
                 blocks.append(out.tracks[0, k])
-    return pd.DataFrame({
-        "scenario": scenario_id,
-        "variant": variant,
-        "theater": np.repeat(names, plan.n_months),
-        "month": np.tile(months, len(names)),
-        "troops": np.concatenate(blocks).astype(np.int64),
-    })
+    return pd.DataFrame(
+        {
+            "scenario": scenario_id,
+            "variant": variant,
+            "theater": np.repeat(names, plan.n_months),
+            "month": np.tile(months, len(names)),
+            "troops": np.concatenate(blocks).astype(np.int64),
+        }
+    )
 
 
 def milestone_frame(scenario_id: str, variant: str, plan: Plan, out: StepOutput) -> pd.DataFrame:
     """One row per milestone of draw 0: deadline after any slip, month reached, met."""
     deadline = out.deadline[0]
     reached = out.reached[0]
-    return pd.DataFrame({
-        "scenario": scenario_id,
-        "variant": variant,
-        "milestone": [m.id for m in plan.milestones],
-        "theater": [plan.tracks[m.track].key for m in plan.milestones],
-        "deadline": _periods(plan, deadline),
-        "target": out.target[0].round().astype(np.int64),
-        "month_reached": _periods(plan, reached),
-        "met": reached <= deadline,
-    }, columns=MILESTONE_COLUMNS)
+    return pd.DataFrame(
+        {
+            "scenario": scenario_id,
+            "variant": variant,
+            "milestone": [m.id for m in plan.milestones],
+            "theater": [plan.tracks[m.track].key for m in plan.milestones],
+            "deadline": _periods(plan, deadline),
+            "target": out.target[0].round().astype(np.int64),
+            "month_reached": _periods(plan, reached),
+            "met": reached <= deadline,
+        },
+        columns=MILESTONE_COLUMNS,
+    )
 
 
 @dataclass
@@ -131,24 +144,34 @@ class Result:
         months = months or key_months(self)
         df = self.monthly[~self.monthly.theater.str.contains("/", regex=False)]
         df = df[df.month.astype(str).isin(months)]
-        table = df.pivot_table(index="variant", columns=["theater", "month"], values="troops",
-                               aggfunc="first", sort=False)
+        table = df.pivot_table(
+            index="variant",
+            columns=["theater", "month"],
+            values="troops",
+            aggfunc="first",
+            sort=False,
+        )
         return table.reindex(self.variants)
 
     def __repr__(self) -> str:
-        kind = (f"ensemble of {self.draws:,} draws, seed {self.seed}" if self.draws
-                else "deterministic")
-        return (f"<Result {self.scenario.id}: {len(self.variants)} variants, {kind}>\n"
-                + self.summary().to_string())
+        kind = (
+            f"ensemble of {self.draws:,} draws, seed {self.seed}" if self.draws else "deterministic"
+        )
+        return (
+            f"<Result {self.scenario.id}: {len(self.variants)} variants, {kind}>\n"
+            + self.summary().to_string()
+        )
 
     def _repr_html_(self) -> str:
-        kind = (f"ensemble of {self.draws:,} draws, seed {self.seed}" if self.draws
-                else "deterministic")
+        kind = (
+            f"ensemble of {self.draws:,} draws, seed {self.seed}" if self.draws else "deterministic"
+        )
         from html import escape
 
-        return (f"<p><b>{escape(self.scenario.title)}</b> — {len(self.variants)} variants, "
-                f"{kind}; troops at the end of each month</p>"
-                + self.summary().to_html())
+        return (
+            f"<p><b>{escape(self.scenario.title)}</b> — {len(self.variants)} variants, "
+            f"{kind}; troops at the end of each month</p>" + self.summary().to_html()
+        )
 
 
 def key_months(result: Result) -> list[str]:

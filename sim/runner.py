@@ -14,8 +14,13 @@ from sim.scenario import Scenario
 from sim.stepper import step
 
 
-def run(scenario: Scenario | str | Path, variants: Sequence[str] | None = None,
-        draws: int | None = None, seed: int | None = None, **options: Any) -> Result:
+def run(
+    scenario: Scenario | str | Path,
+    variants: Sequence[str] | None = None,
+    draws: int | None = None,
+    seed: int | None = None,
+    **options: Any,
+) -> Result:
     """Project every month of every selected variant.
 
     Parameters
@@ -37,23 +42,29 @@ def run(scenario: Scenario | str | Path, variants: Sequence[str] | None = None,
         ``.monthly`` and ``.milestones`` DataFrames (and ``.bands``, ``.dates``
         with draws) and ``.plot()``.
     """
-    if not isinstance(scenario, Scenario):
+    if isinstance(scenario, Scenario):
+        sc = scenario
+    else:
         from sim.loader import load_scenario
 
-        scenario = load_scenario(scenario)
+        sc = load_scenario(scenario)
     if isinstance(variants, str):
         variants = [variants]  # run(s, "slip-6"): that variant, not its letters
-    names = scenario.select(list(variants) if variants else None)
-    plans = {name: scenario.plan(name) for name in names}
+    names = sc.select(list(variants) if variants else None)
+    plans = {name: sc.plan(name) for name in names}
     monthly, milestones = [], []
     for name in names:
         plan = plans[name]
         out = step(plan, central_inputs(plan))
-        monthly.append(monthly_frame(scenario.id, name, plan, out))
-        milestones.append(milestone_frame(scenario.id, name, plan, out))
-    result = Result(scenario=scenario, variants=names,
-                    monthly=pd.concat(monthly, ignore_index=True),
-                    milestones=pd.concat(milestones, ignore_index=True), plans=plans)
+        monthly.append(monthly_frame(sc.id, name, plan, out))
+        milestones.append(milestone_frame(sc.id, name, plan, out))
+    result = Result(
+        scenario=sc,
+        variants=names,
+        monthly=pd.concat(monthly, ignore_index=True),
+        milestones=pd.concat(milestones, ignore_index=True),
+        plans=plans,
+    )
     if draws is not None:
         from sim.ensemble import run_ensemble
 

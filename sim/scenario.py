@@ -94,8 +94,9 @@ class Scenario:
         data = _plain(self.resolved_raw(name))
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
-    def with_overrides(self, overrides: Mapping[str, Any], *, variant: str | None = None
-                       ) -> Scenario:
+    def with_overrides(
+        self, overrides: Mapping[str, Any], *, variant: str | None = None
+    ) -> Scenario:
         """A copy of the scenario with values changed in code, validated like a file.
 
         Parameters
@@ -134,8 +135,12 @@ class Scenario:
         >>> bigger = scenario.with_overrides({"theaters": {"iraq": {"initial": 3000}}})
         """
         if not isinstance(overrides, Mapping):
-            raise ScenarioError("a mapping of scenario keys", describe(overrides),
-                                file="<overrides>", path="(overrides)")
+            raise ScenarioError(
+                "a mapping of scenario keys",
+                describe(overrides),
+                file="<overrides>",
+                path="(overrides)",
+            )
         over = dict(overrides)
         code = _set_paths(over) if over else set()
         if variant is None:
@@ -155,21 +160,28 @@ class Scenario:
         locator = _CodeLocator(self.locator, code)
         doc = validate_doc(raw, locator)
         variants = resolve_variants(raw, doc, locator)
-        return Scenario(path=self.path, sha256=self.sha256, doc=doc, raw=raw, locator=locator,
-                        variants=variants)
+        return Scenario(
+            path=self.path, sha256=self.sha256, doc=doc, raw=raw, locator=locator, variants=variants
+        )
 
     def __repr__(self) -> str:
-        return (f"<Scenario {self.id}: {self.doc.calendar.start} to {self.doc.calendar.end}, "
-                f"theaters {', '.join(self.doc.theaters)}; variants {', '.join(self.variants)}>")
+        return (
+            f"<Scenario {self.id}: {self.doc.calendar.start} to {self.doc.calendar.end}, "
+            f"theaters {', '.join(self.doc.theaters)}; variants {', '.join(self.variants)}>"
+        )
 
     def _repr_html_(self) -> str:
         from html import escape
 
-        rows = "".join(f"<tr><td><code>{escape(n)}</code></td><td>{escape(d[0])}</td></tr>"
-                       for n, d in self.variants.items())
-        return (f"<b>{escape(self.title)}</b> <code>{escape(self.id)}</code><br>"
-                f"{self.doc.calendar.start} to {self.doc.calendar.end}, "
-                f"theaters: {', '.join(self.doc.theaters)}<table>{rows}</table>")
+        rows = "".join(
+            f"<tr><td><code>{escape(n)}</code></td><td>{escape(d[0])}</td></tr>"
+            for n, d in self.variants.items()
+        )
+        return (
+            f"<b>{escape(self.title)}</b> <code>{escape(self.id)}</code><br>"
+            f"{self.doc.calendar.start} to {self.doc.calendar.end}, "
+            f"theaters: {', '.join(self.doc.theaters)}<table>{rows}</table>"
+        )
 
 
 def _plain(value: Any) -> Any:
@@ -215,7 +227,8 @@ class _CodeLocator(Locator):
         for layer in self.layers:
             full = layer.prefix + tuple(path)
             if any(full[:k] in self.code for k in range(1, len(full) + 1)) or (
-                    path and any(c[:len(full)] == full for c in self.code)):
+                path and any(c[: len(full)] == full for c in self.code)
+            ):
                 return "<overrides>", 1, 1
         for layer in self.layers:
             table = layer.positions.keys if key else layer.positions.values

@@ -41,6 +41,9 @@ Profile = Literal["linear", "step", "front", "back", "s-curve"]
 
 Id = Annotated[StrictStr, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Text = Annotated[StrictStr, StringConstraints(max_length=4000)]
+TrackId = Annotated[  # a theater, or theater/site
+    StrictStr, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)?$")
+]
 Number = StrictInt | StrictFloat
 
 
@@ -58,8 +61,9 @@ Month = Annotated[
 class Model(BaseModel):
     """Base for every scenario model: frozen, no NaN, unknown keys refused with a suggestion."""
 
-    model_config = ConfigDict(frozen=True, allow_inf_nan=False, populate_by_name=True,
-                              extra="forbid")
+    model_config = ConfigDict(
+        frozen=True, allow_inf_nan=False, populate_by_name=True, extra="forbid"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -90,8 +94,10 @@ class Choice(Model):
     def _weights(self) -> Choice:
         if self.weights is not None:
             if len(self.weights) != len(self.values):
-                raise ValueError(f"expected one weight per value ({len(self.values)}), "
-                                 f"found {len(self.weights)} weights")
+                raise ValueError(
+                    f"expected one weight per value ({len(self.values)}), "
+                    f"found {len(self.weights)} weights"
+                )
             if any(w <= 0 for w in self.weights):
                 raise ValueError(f"expected positive weights, found {self.weights}")
         return self
@@ -116,23 +122,27 @@ class Spec(Model):
 
     @model_validator(mode="after")
     def _one_form(self) -> Spec:
-        given = [k for k in ("value", "uniform", "triangular", "choice")
-                 if getattr(self, k) is not None]
+        given = [
+            k for k in ("value", "uniform", "triangular", "choice") if getattr(self, k) is not None
+        ]
         if len(given) != 1:
             found = "none of them" if not given else " and ".join(given)
-            raise ValueError(f"expected exactly one of value, uniform, triangular, choice, "
-                             f"found {found}")
+            raise ValueError(
+                f"expected exactly one of value, uniform, triangular, choice, found {found}"
+            )
         if self.uniform is not None and not self.uniform[0] <= self.uniform[1]:
-            raise ValueError(f"expected uniform: [low, high] with low <= high, "
-                             f"found {self.uniform}")
+            raise ValueError(
+                f"expected uniform: [low, high] with low <= high, found {self.uniform}"
+            )
         if self.triangular is not None:
             lo, mode, hi = self.triangular
             if not lo <= mode <= hi:
-                raise ValueError(f"expected triangular: [low, mode, high] with "
-                                 f"low <= mode <= high, found {self.triangular}")
+                raise ValueError(
+                    f"expected triangular: [low, mode, high] with "
+                    f"low <= mode <= high, found {self.triangular}"
+                )
         if self.probability is not None and not 0 <= self.probability <= 1:
-            raise ValueError(f"expected a probability between 0 and 1, "
-                             f"found {self.probability}")
+            raise ValueError(f"expected a probability between 0 and 1, found {self.probability}")
         return self
 
     @property
@@ -243,8 +253,9 @@ class Calendar(Model):
         if months < 1:
             raise ValueError(f"expected end after start, found {self.start} to {self.end}")
         if months > 600:
-            raise ValueError(f"expected a horizon of at most 600 months (50 years), "
-                             f"found {months} months")
+            raise ValueError(
+                f"expected a horizon of at most 600 months (50 years), found {months} months"
+            )
         return self
 
 
@@ -335,15 +346,17 @@ class Target(Model):
     @model_validator(mode="after")
     def _one(self) -> Target:
         if (self.level is None) == (self.reduce_by is None):
-            raise ValueError("expected exactly one of level or reduce_by, found "
-                             + ("both" if self.level is not None else "neither"))
+            raise ValueError(
+                "expected exactly one of level or reduce_by, found "
+                + ("both" if self.level is not None else "neither")
+            )
         return self
 
 
 class Milestone(Model):
     """A target for a theater (``iraq``) or a site (``iraq/erbil``) by a deadline."""
 
-    theater: Annotated[StrictStr, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)?$")]
+    theater: TrackId
     deadline: Deadline
     target: Target
     profile: Profile = "linear"
@@ -367,7 +380,7 @@ class FromMilestone(Model):
 class Residual(Model):
     """A force that stays in a theater or site after the drawdown."""
 
-    theater: Annotated[StrictStr, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)?$")]
+    theater: TrackId
     size: Quantity
     from_: Month | FromMilestone = Field(alias="from")
     until: Month | None = None

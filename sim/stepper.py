@@ -116,12 +116,18 @@ def schedule(plan: Plan, inputs: StepInputs) -> Schedule:
     """Every milestone's window for ``inputs.n`` draws, dependencies first."""
     start, deadline, original, reached, announce = timing(plan, inputs.delay)
     level0, target = window_levels(plan, inputs.initial, inputs.targets)
-    return Schedule(start=start, deadline=deadline, original=original, reached=reached,
-                    level0=level0, target=target, announce=announce)
+    return Schedule(
+        start=start,
+        deadline=deadline,
+        original=original,
+        reached=reached,
+        level0=level0,
+        target=target,
+        announce=announce,
+    )
 
 
-def timing(plan: Plan, delay: IntArray) -> tuple[IntArray, IntArray, IntArray, IntArray,
-                                                 IntArray]:
+def timing(plan: Plan, delay: IntArray) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray]:
     """``(start, deadline, original, reached, announce)`` of :class:`Schedule` for
     announcement delays ``delay`` (n,) [months]."""
     n = delay.shape[0]
@@ -150,8 +156,9 @@ def timing(plan: Plan, delay: IntArray) -> tuple[IntArray, IntArray, IntArray, I
     return start, deadline, original, reached, announce
 
 
-def window_levels(plan: Plan, initial: FloatArray, targets: FloatArray, *,
-                  transposed: bool = False) -> tuple[FloatArray, FloatArray]:
+def window_levels(
+    plan: Plan, initial: FloatArray, targets: FloatArray, *, transposed: bool = False
+) -> tuple[FloatArray, FloatArray]:
     """``(level0, target)`` of :class:`Schedule` from the initial levels (n, tracks)
     and the drawn targets (n, milestones) [troops]; they do not depend on timing.
 
@@ -176,12 +183,75 @@ def window_levels(plan: Plan, initial: FloatArray, targets: FloatArray, *,
 
 
 def step(plan: Plan, inputs: StepInputs) -> StepOutput:
-    """Step ``inputs.n`` draws of ``plan`` through every month at once."""
+    """Step ``inputs.n`` draws of ``plan`` through every month at once.
+
+    Draws that share an announcement delay share every window's months, so
+    they are stepped together, each track run by run (:class:`Group`): only
+    the months inside a window are computed, the rest is filled in. Levels
+    that are not whole troops (only a hand-made ``StepInputs`` has them) take
+    :func:`step_dense`, the same model month by month; both give the same
+    output, to the bit.
+    """
+    if not _whole(inputs.initial, inputs.targets, inputs.residual):
+        return step_dense(plan, inputs)
+    n, months = inputs.n, plan.n_months
+    sched = schedule(plan, inputs)
+    target = sched.target.copy()
+    tracks = np.empty((n, len(plan.tracks), months), np.int32)
+    if n:
+        arrays = [
+            np.ascontiguousarray(a.T)
+            for a in (inputs.initial, sched.level0, sched.target, inputs.residual)
+        ]
+        delay = inputs.delay
+        if delay.min() == delay.max():
+            groups: list[tuple[Any, int]] = [(slice(None), 0)]
+        else:
+            order = np.argsort(delay, kind="stable")
+            ordered = delay[order]
+            cuts = [0, *(np.flatnonzero(ordered[1:] != ordered[:-1]) + 1).tolist(), n]
+            groups = [(order[a:b], int(order[a])) for a, b in zip(cuts, cuts[1:], strict=False)]
+        for idx, row in groups:
+            part = arrays if isinstance(idx, slice) else [np.take(a, idx, axis=1) for a in arrays]
+            group = Group(plan, sched.start[row].tolist(), sched.reached[row].tolist(), *part)
+            for k in range(len(plan.tracks)):
+                tracks[idx, k, :] = group.levels(k, 0, months - 1).T
+                for j, value in group.targets(k).items():
+                    target[idx, j] = value
+    theaters = np.empty((n, len(plan.theaters), months), np.int32)
+    for t, tid in enumerate(plan.theaters):
+        theaters[:, t, :] = tracks[:, plan.theater_tracks(tid), :].sum(axis=1)
+    return StepOutput(
+        tracks=tracks,
+        theaters=theaters,
+        deadline=sched.deadline,
+        original=sched.original,
+        reached=sched.reached,
+        target=target,
+        announce=sched.announce,
+    )
+
+
+def _whole(*arrays: FloatArray) -> bool:
+    """Every value is a whole number of troops from 0 to 2**52."""
+    for a in arrays:
+        if a.size and not (a.min() >= 0 and a.max() <= 2**52 and (np.floor(a) == a).all()):
+            return False
+    return True
+
+
+def step_dense(plan: Plan, inputs: StepInputs) -> StepOutput:
+    """:func:`step`, every draw and month in one array: the model as written in
+    ``docs/design.md``, and the reference the faster paths are checked against."""
     n, months = inputs.n, plan.n_months
     j_count = len(plan.milestones)
     sched = schedule(plan, inputs)
-    start, deadline, original, reached = (sched.start, sched.deadline, sched.original,
-                                          sched.reached)
+    start, deadline, original, reached = (
+        sched.start,
+        sched.deadline,
+        sched.original,
+        sched.reached,
+    )
     level0, target, announce = sched.level0, sched.target.copy(), sched.announce
 
     grid = np.arange(months, dtype=np.int64)
@@ -194,8 +264,11 @@ def step(plan: Plan, inputs: StepInputs) -> StepOutput:
             if res.track != k:
                 continue
             size = inputs.residual[:, r]
-            f = (start[:, res.from_milestone] if res.from_month is None
-                 else np.full(n, res.from_month, np.int64))
+            f = (
+                start[:, res.from_milestone]
+                if res.from_month is None
+                else np.full(n, res.from_month, np.int64)
+            )
             u = np.full(n, months if res.until is None else res.until, np.int64)
             # targets of the milestones still to come are raised to the residual
             floored = target.copy()
@@ -203,12 +276,14 @@ def step(plan: Plan, inputs: StepInputs) -> StepOutput:
             for j in on_track:
                 if np.any(reached[:, j] > f):
                     raise_it = reached[:, j] > f
-                    floored[:, j] = np.where(raise_it, np.maximum(target[:, j], size),
-                                             target[:, j])
+                    floored[:, j] = np.where(raise_it, np.maximum(target[:, j], size), target[:, j])
                 prev = plan.milestones[j].prev
                 lifted[:, j] = init if prev < 0 else floored[:, prev]
             kept = _path(init, on_track, plan, start, reached, lifted, floored, grid)
-            present = (grid[None, :] >= f[:, None]) & (grid[None, :] <= u[:, None])
+            # a residual that starts with a milestone is present from that milestone's
+            # first month of change, never in the month its window starts from
+            first = f + 1 if res.from_month is None else f
+            present = (grid[None, :] >= first[:, None]) & (grid[None, :] <= u[:, None])
             path = np.where(present, np.maximum(kept, size[:, None]), path)
             for j in on_track:
                 stays = (reached[:, j] > f) & (reached[:, j] <= u)
@@ -218,12 +293,27 @@ def step(plan: Plan, inputs: StepInputs) -> StepOutput:
     theaters = np.empty((n, len(plan.theaters), months), np.int32)
     for t, tid in enumerate(plan.theaters):
         theaters[:, t, :] = tracks[:, plan.theater_tracks(tid), :].sum(axis=1)
-    return StepOutput(tracks=tracks, theaters=theaters, deadline=deadline, original=original,
-                      reached=reached, target=target, announce=announce)
+    return StepOutput(
+        tracks=tracks,
+        theaters=theaters,
+        deadline=deadline,
+        original=original,
+        reached=reached,
+        target=target,
+        announce=announce,
+    )
 
 
-def _path(init: FloatArray, on_track: list[int], plan: Plan, start: IntArray, reached: IntArray,
-          level0: FloatArray, target: FloatArray, grid: IntArray) -> FloatArray:
+def _path(
+    init: FloatArray,
+    on_track: list[int],
+    plan: Plan,
+    start: IntArray,
+    reached: IntArray,
+    level0: FloatArray,
+    target: FloatArray,
+    grid: IntArray,
+) -> FloatArray:
     """One track's level in every month, milestone windows applied in order."""
     level = np.repeat(init[:, None], grid.shape[0], axis=1).astype(np.float64)
     for j in on_track:
@@ -234,6 +324,50 @@ def _path(init: FloatArray, on_track: list[int], plan: Plan, start: IntArray, re
         new = l0 + (target[:, j][:, None] - l0) * share(plan.milestones[j].profile, x)
         np.copyto(level, new, where=grid[None, :] > s)
     return level
+
+
+def _distinct_counts(
+    parts: list[NDArray[Any]], shares: FloatArray, width: int, most: int
+) -> IntArray | None:
+    """Counts (len(shares), width) of ``max(floor(l0 + (T - l0) * share + 0.5), size)``
+    over the draws, for each share, where ``parts`` are the draws' ``l0``, ``T``
+    and optionally ``size``: computed once per distinct combination and counted
+    with its multiplicity. None when the combinations could be more than ``most``.
+    """
+    lows, spans, total = [], [], 1
+    for part in parts:
+        low, high = part.min(), part.max()
+        lows.append(low)
+        spans.append(int(high - low) + 1)
+        total *= spans[-1]
+        if total > most:
+            return None
+    key = (parts[0] - lows[0]).astype(np.int64)
+    for part, low, span in zip(parts[1:], lows[1:], spans[1:], strict=True):
+        key *= span
+        key += (part - low).astype(np.int64)
+    weights = np.bincount(key, minlength=total)
+    taken = np.flatnonzero(weights)
+    values = []
+    rest = taken
+    for low, span in zip(reversed(lows), reversed(spans), strict=True):
+        values.append(rest % span + low)  # float for levels, int for the size
+        rest = rest // span
+    values.reverse()
+    l0, t = values[0], values[1]
+    size = values[2] if len(values) > 2 else None
+    d = t - l0
+    w = weights[taken].astype(np.float64)
+    out = np.empty((len(shares), width), np.int64)
+    for i, sh in enumerate(shares):  # as Group.ramp_month, on the distinct draws
+        row = d * sh
+        row += l0
+        row += 0.5
+        level = row.astype(np.int64)
+        if size is not None:
+            np.maximum(level, size, out=level)
+        out[i] = np.bincount(level, weights=w, minlength=width)
+    return out
 
 
 # ------------------------------------------------------------------ timing groups
@@ -286,9 +420,17 @@ class Group:
     kept between groups of the same plan) saves re-deriving the runs.
     """
 
-    def __init__(self, plan: Plan, start: list[int], reached: list[int], initial: FloatArray,
-                 level0: FloatArray, target: FloatArray, residual: FloatArray,
-                 cache: dict[Any, Any] | None = None) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        start: list[int],
+        reached: list[int],
+        initial: FloatArray,
+        level0: FloatArray,
+        target: FloatArray,
+        residual: FloatArray,
+        cache: dict[Any, Any] | None = None,
+    ) -> None:
         self.plan = plan
         self.n = int(initial.shape[1])
         self.start, self.reached = start, reached
@@ -296,12 +438,16 @@ class Group:
         self._values = (level0, target, residual)
         self._cache = {} if cache is None else cache
         self._ints: dict[tuple[int, int, int], IntArray] = {}
-        self._layers = [self._track_layers(k, level0, target, residual)
-                        for k in range(len(plan.tracks))]
+        self._steps: dict[tuple[int, int, int], FloatArray] = {}
+        self._targets: dict[int, dict[int, FloatArray]] = {}
+        self._layers = [
+            self._track_layers(k, level0, target, residual) for k in range(len(plan.tracks))
+        ]
         self._runs = [self._track_runs(k) for k in range(len(plan.tracks))]
 
-    def _track_layers(self, k: int, level0: FloatArray, target: FloatArray,
-                      residual: FloatArray) -> list[_Layer]:
+    def _track_layers(
+        self, k: int, level0: FloatArray, target: FloatArray, residual: FloatArray
+    ) -> list[_Layer]:
         """Layer 0 (no residual), then one layer per residual of track k, as :func:`step`
         builds them: the targets still to come when a residual starts are raised to it."""
         plan, months = self.plan, self.plan.n_months
@@ -321,10 +467,12 @@ class Group:
                 floored[j] = np.maximum(tgt[j], size) if self.reached[j] > f else tgt[j]
                 prev = plan.milestones[j].prev
                 lifted[j] = init if prev < 0 else floored[prev]
-            layers.append(_Layer(f, u, size.astype(np.int64), lifted, floored))
+            first = f + 1 if res.from_month is None else f  # as in step_dense
+            layers.append(_Layer(first, u, size.astype(np.int64), lifted, floored))
             for j in on_track:
                 if f < self.reached[j] <= u:
                     tgt[j] = np.maximum(floored[j], size)
+        self._targets[k] = tgt
         return layers
 
     def _track_runs(self, k: int) -> list[Run]:
@@ -338,15 +486,18 @@ class Group:
         plan, layers = self.plan, self._layers[k]
         on_track = [j for j, m in enumerate(plan.milestones) if m.track == k]
         # a window whose levels do not move (a step, or no change in any draw) holds
-        flat = tuple(plan.milestones[j].profile == 1
-                     or not np.any(layer.target[j] != layer.level0[j])
-                     for layer in layers for j in on_track)
+        flat = tuple(
+            plan.milestones[j].profile == 1 or not np.any(layer.target[j] != layer.level0[j])
+            for layer in layers
+            for j in on_track
+        )
         key = (k, tuple(self.start), tuple(self.reached), flat)
         runs: list[Run] | None = self._cache.get(key)
         if runs is not None:
             return runs
-        is_flat = dict(zip([(li, j) for li in range(len(layers)) for j in on_track], flat,
-                           strict=True))
+        is_flat = dict(
+            zip([(li, j) for li in range(len(layers)) for j in on_track], flat, strict=True)
+        )
         runs = []
         for m in range(plan.n_months):
             li = 0
@@ -384,19 +535,40 @@ class Group:
     def head(self) -> Group:
         """The group of the first draw alone."""
         level0, target, residual = self._values
-        return Group(self.plan, self.start, self.reached, self._initial[:, :1], level0[:, :1],
-                     target[:, :1], residual[:, :1], self._cache)
+        return Group(
+            self.plan,
+            self.start,
+            self.reached,
+            self._initial[:, :1],
+            level0[:, :1],
+            target[:, :1],
+            residual[:, :1],
+            self._cache,
+        )
 
     def active(self, k: int) -> tuple[int, int]:
         """Months ``(lo, hi)`` outside which track k's levels stay put: every month
         before ``lo`` has month ``lo``'s level, every month after ``hi`` month ``hi``'s."""
-        changes = [m for a, b, ramp, _, _ in self._runs[k] for m in range(a, b + 1)
-                   if (ramp or m == a) and m > 0]
+        changes = [
+            m
+            for a, b, ramp, _, _ in self._runs[k]
+            for m in range(a, b + 1)
+            if (ramp or m == a) and m > 0
+        ]
         if not changes:
             return 0, 0
         return min(changes) - 1, max(changes)
 
-    def _held(self, k: int, li: int, source: int) -> IntArray:
+    def targets(self, k: int) -> dict[int, FloatArray]:
+        """The level each milestone of track k reaches, once residuals raise them
+        (:class:`StepOutput` ``target``), by milestone index."""
+        return self._targets[k]
+
+    def runs(self, k: int) -> list[Run]:
+        """Track k's runs ``(first, last, ramp, layer, source)``, covering every month."""
+        return self._runs[k]
+
+    def held(self, k: int, li: int, source: int) -> IntArray:
         """The level a run holds, per draw, as whole troops."""
         key = (k, li, source)
         out = self._ints.get(key)
@@ -413,8 +585,14 @@ class Group:
             self._ints[key] = out
         return out
 
-    def levels(self, k: int, lo: int, hi: int, out: IntArray | None = None,
-               scratch: FloatArray | None = None) -> IntArray:
+    def levels(
+        self,
+        k: int,
+        lo: int,
+        hi: int,
+        out: IntArray | None = None,
+        scratch: FloatArray | None = None,
+    ) -> IntArray:
         """Track k's levels in months ``lo..hi``, shape (months, g), whole troops.
 
         ``out`` receives them; ``scratch`` is float room of at least that shape.
@@ -426,23 +604,28 @@ class Group:
             a, b = max(a, lo), min(b, hi)
             if a > b:
                 continue
-            block = out[a - lo:b - lo + 1]
+            block = out[a - lo : b - lo + 1]
             if not ramp:
-                block[...] = self._held(k, li, source)
+                block[...] = self.held(k, li, source)
                 continue
             layer = self._layers[k][li]
             j = source // 2
             s = self.start[j]
             sh = share_table(self.plan.milestones[j].profile, self.reached[j] - s)
-            sh = sh[a - s:b - s + 1, None]
+            sh = sh[a - s : b - s + 1, None]
             l0, t = layer.level0[j], layer.target[j]
             if l0.min() == l0.max() and t.min() == t.max():
                 l0, t = l0[:1], t[:1]  # every draw alike: one column does
                 buf = np.multiply(sh, t - l0)
             else:
-                fits = scratch is not None and scratch.shape[1] == self.n \
+                if (
+                    scratch is not None
+                    and scratch.shape[1] == self.n
                     and scratch.shape[0] >= b - a + 1
-                buf = scratch[:b - a + 1] if fits else np.empty((b - a + 1, self.n))
+                ):
+                    buf = scratch[: b - a + 1]
+                else:
+                    buf = np.empty((b - a + 1, self.n))
                 np.multiply(sh, t - l0, out=buf)
             # l0 + (T - l0) * share, then halves up, in _path's and step's order
             np.add(buf, l0, out=buf)
@@ -451,6 +634,48 @@ class Group:
             if layer.size is not None:
                 np.maximum(block, layer.size, out=block)
         return out
+
+    def ramp_rises(self, k: int, li: int, source: int) -> bool:
+        """Whether the ramp of a run rises in some draw (else it never rises)."""
+        layer = self._layers[k][li]
+        j = source // 2
+        return bool(np.any(layer.target[j] > layer.level0[j]))
+
+    def ramp_month(
+        self, k: int, li: int, source: int, m: int, out: IntArray, scratch: FloatArray
+    ) -> IntArray:
+        """Track k's levels in month m of a ramp run, into ``out`` (g,); ``scratch`` is
+        float room of the same shape. As :meth:`levels` computes them."""
+        layer = self._layers[k][li]
+        j = source // 2
+        s = self.start[j]
+        sh = share_table(self.plan.milestones[j].profile, self.reached[j] - s)[m - s]
+        d = self._steps.get((k, li, j))
+        if d is None:
+            d = self._steps[k, li, j] = layer.target[j] - layer.level0[j]
+        np.multiply(d, sh, out=scratch)
+        np.add(scratch, layer.level0[j], out=scratch)
+        np.add(scratch, 0.5, out=scratch)
+        np.copyto(out, scratch, casting="unsafe")
+        if layer.size is not None:
+            np.maximum(out, layer.size, out=out)
+        return out
+
+    def ramp_counts(
+        self, k: int, li: int, source: int, a: int, b: int, width: int
+    ) -> IntArray | None:
+        """Counts (months a..b, levels 0..width-1) of track k's levels in a ramp run,
+        computed once per distinct (start level, target, residual) of the draws;
+        None when the draws take too many distinct ones for that to pay."""
+        layer = self._layers[k][li]
+        j = source // 2
+        s = self.start[j]
+        table = share_table(self.plan.milestones[j].profile, self.reached[j] - s)
+        rows = table[a - s : b - s + 1]
+        parts: list[NDArray[Any]] = [layer.level0[j], layer.target[j]]
+        if layer.size is not None:
+            parts.append(layer.size)
+        return _distinct_counts(parts, rows, width, self.n // 8)
 
     def rises(self, k: int, block: IntArray, lo: int, hi: int) -> bool:
         """Whether track k's levels ``block`` (months lo..hi) may rise from one month to

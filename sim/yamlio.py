@@ -83,18 +83,26 @@ def read_yaml(path: str | Path) -> tuple[Any, Positions]:
     if not p.exists():
         raise ScenarioError("an existing scenario file", "no such file", file=name, path="(file)")
     if not p.is_file():
-        raise ScenarioError("a scenario file",
-                            "a directory" if p.is_dir() else "not a regular file",
-                            file=name, path="(file)")
+        raise ScenarioError(
+            "a scenario file",
+            "a directory" if p.is_dir() else "not a regular file",
+            file=name,
+            path="(file)",
+        )
     try:
         size = p.stat().st_size
         if size > MAX_BYTES:
-            raise ScenarioError(f"a file of at most {MAX_BYTES:,} bytes", f"{size:,} bytes",
-                                file=name, path="(file)")
+            raise ScenarioError(
+                f"a file of at most {MAX_BYTES:,} bytes",
+                f"{size:,} bytes",
+                file=name,
+                path="(file)",
+            )
         raw = p.read_bytes()
     except OSError as exc:
-        raise ScenarioError("a readable file", exc.strerror or str(exc), file=name,
-                            path="(file)") from None
+        raise ScenarioError(
+            "a readable file", exc.strerror or str(exc), file=name, path="(file)"
+        ) from None
     return parse_yaml(raw, name)
 
 
@@ -107,30 +115,46 @@ def _line_col(raw: bytes, offset: int) -> tuple[int, int]:
 def parse_yaml(raw: bytes | str, name: str = "<string>") -> tuple[Any, Positions]:
     """Parse YAML text (bytes or str) into plain data and positions."""
     if isinstance(raw, str) and len(raw) > MAX_BYTES:
-        raise ScenarioError(f"a document of at most {MAX_BYTES:,} characters",
-                            f"{len(raw):,} characters", file=name, path="(file)")
+        raise ScenarioError(
+            f"a document of at most {MAX_BYTES:,} characters",
+            f"{len(raw):,} characters",
+            file=name,
+            path="(file)",
+        )
     if isinstance(raw, bytes):
         if len(raw) > MAX_BYTES:
-            raise ScenarioError(f"a file of at most {MAX_BYTES:,} bytes", f"{len(raw):,} bytes",
-                                file=name, path="(file)")
+            raise ScenarioError(
+                f"a file of at most {MAX_BYTES:,} bytes",
+                f"{len(raw):,} bytes",
+                file=name,
+                path="(file)",
+            )
         nul = raw.find(b"\x00")
         if nul >= 0:
             line, col = _line_col(raw, nul)
-            raise ScenarioError("a text file", "a NUL byte", file=name, line=line, col=col,
-                                path="(file)")
+            raise ScenarioError(
+                "a text file", "a NUL byte", file=name, line=line, col=col, path="(file)"
+            )
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             line, col = _line_col(raw, exc.start)
-            raise ScenarioError("UTF-8 text", f"the byte 0x{raw[exc.start]:02x}", file=name,
-                                line=line, col=col, path="(file)") from None
+            raise ScenarioError(
+                "UTF-8 text",
+                f"the byte 0x{raw[exc.start]:02x}",
+                file=name,
+                line=line,
+                col=col,
+                path="(file)",
+            ) from None
     else:
         text = raw
     if text.startswith("\ufeff"):
         text = text[1:]
     if not text.strip():
-        raise ScenarioError("a YAML mapping of scenario keys", "an empty file", file=name,
-                            path="(document)")
+        raise ScenarioError(
+            "a YAML mapping of scenario keys", "an empty file", file=name, path="(document)"
+        )
     probe = _deep_flow_prefix(text)
     if probe is not None:
         # PyYAML's scanner takes time in the square of the flow nesting depth (minutes for a
@@ -143,27 +167,45 @@ def parse_yaml(raw: bytes | str, name: str = "<string>") -> tuple[Any, Positions
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except RecursionError:
         # PyYAML's composer recurses once per level: find the culprit with the flat parser
-        raise (_nesting_error(text, name) or ScenarioError(
-            f"at most {MAX_DEPTH} levels of nesting", "deeper nesting", file=name)) from None
+        raise (
+            _nesting_error(text, name)
+            or ScenarioError(f"at most {MAX_DEPTH} levels of nesting", "deeper nesting", file=name)
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = (exc.problem or "malformed YAML").strip().removeprefix("found ")
-        raise ScenarioError("valid YAML", problem, file=name,
-                            line=mark.line + 1 if mark else None,
-                            col=mark.column + 1 if mark else None, path="(syntax)") from None
+        raise ScenarioError(
+            "valid YAML",
+            problem,
+            file=name,
+            line=mark.line + 1 if mark else None,
+            col=mark.column + 1 if mark else None,
+            path="(syntax)",
+        ) from None
     except yaml.YAMLError as exc:
-        raise ScenarioError("valid YAML", str(exc).splitlines()[0], file=name,
-                            path="(syntax)") from None
+        raise ScenarioError(
+            "valid YAML", str(exc).splitlines()[0], file=name, path="(syntax)"
+        ) from None
     if node is None:
         raise ScenarioError("a YAML mapping of scenario keys", "an empty document", file=name)
     positions = Positions(name)
     data = _Builder(name, positions, text).build(node, (), 0)
     if data is None:
-        raise ScenarioError("a YAML mapping of scenario keys", "an empty document", file=name,
-                            line=node.start_mark.line + 1, col=node.start_mark.column + 1)
+        raise ScenarioError(
+            "a YAML mapping of scenario keys",
+            "an empty document",
+            file=name,
+            line=node.start_mark.line + 1,
+            col=node.start_mark.column + 1,
+        )
     if not isinstance(data, dict):
-        raise ScenarioError("a YAML mapping of scenario keys", describe(data), file=name,
-                            line=node.start_mark.line + 1, col=node.start_mark.column + 1)
+        raise ScenarioError(
+            "a YAML mapping of scenario keys",
+            describe(data),
+            file=name,
+            line=node.start_mark.line + 1,
+            col=node.start_mark.column + 1,
+        )
     return data, positions
 
 
@@ -177,20 +219,36 @@ class _Builder:
         self.seen: set[int] = set()
         self.scalars = yaml.SafeLoader("")
 
-    def fail(self, node: yaml.Node | yaml.Event, path: Path_, expected: str,
-             found: str) -> ScenarioError:
-        return ScenarioError(expected, found, file=self.name, **_at(node.start_mark),
-                             path=dotted(path))
+    def fail(
+        self, node: yaml.Node | yaml.Event, path: Path_, expected: str, found: str
+    ) -> ScenarioError:
+        return ScenarioError(
+            expected, found, file=self.name, **_at(node.start_mark), path=dotted(path)
+        )
 
     def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
         if depth > MAX_DEPTH:
             raise self.fail(node, path, f"at most {MAX_DEPTH} levels of nesting", "deeper nesting")
         if id(node) in self.seen:
             # the node's own mark is its anchor's; point at the (first) alias instead
-            alias = next((e for e in yaml.parse(self.text, Loader=yaml.SafeLoader)
-                          if isinstance(e, yaml.AliasEvent)), None) if self.text else None
-            raise self.fail(alias or node, path,
-                            "plain values (anchors and aliases are not supported)", "an alias")
+            alias = (
+                next(
+                    (
+                        e
+                        for e in yaml.parse(self.text, Loader=yaml.SafeLoader)
+                        if isinstance(e, yaml.AliasEvent)
+                    ),
+                    None,
+                )
+                if self.text
+                else None
+            )
+            raise self.fail(
+                alias or node,
+                path,
+                "plain values (anchors and aliases are not supported)",
+                "an alias",
+            )
         self.seen.add(id(node))
         if node.tag not in _PLAIN_TAGS:
             raise self.fail(node, path, "plain YAML values without tags", f"the tag {node.tag!r}")
@@ -199,19 +257,30 @@ class _Builder:
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in (
-                    "tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
-                    "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null",
-                    "tag:yaml.org,2002:merge"):
+                    "tag:yaml.org,2002:str",
+                    "tag:yaml.org,2002:int",
+                    "tag:yaml.org,2002:float",
+                    "tag:yaml.org,2002:bool",
+                    "tag:yaml.org,2002:null",
+                    "tag:yaml.org,2002:merge",
+                ):
                     raise self.fail(key_node, path, "a plain key", "a complex key")
                 key = str(key_node.value)
                 if key == "<<":
-                    raise self.fail(key_node, path, "plain keys (merge keys are not supported)",
-                                    "'<<'")
+                    raise self.fail(
+                        key_node, path, "plain keys (merge keys are not supported)", "'<<'"
+                    )
                 if key in out:
-                    raise self.fail(key_node, path + (key,), "each key once in a mapping",
-                                    f"a duplicate key {key!r}")
-                self.positions.keys[path + (key,)] = (key_node.start_mark.line + 1,
-                                                      key_node.start_mark.column + 1)
+                    raise self.fail(
+                        key_node,
+                        path + (key,),
+                        "each key once in a mapping",
+                        f"a duplicate key {key!r}",
+                    )
+                self.positions.keys[path + (key,)] = (
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                )
                 out[key] = self.build(value_node, path + (key,), depth + 1)
             return out
         if isinstance(node, yaml.SequenceNode):
@@ -241,7 +310,7 @@ def _deep_flow_prefix(text: str) -> str | None:
         if c in "[{":
             closers.append("]" if c == "[" else "}")
             if len(closers) > MAX_DEPTH:
-                return text[:m.end()] + "".join(reversed(closers))
+                return text[: m.end()] + "".join(reversed(closers))
         elif closers:
             closers.pop()
     return None
@@ -261,7 +330,7 @@ def _nesting_error(text: str, name: str) -> ScenarioError | None:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             if isinstance(event, yaml.CollectionEndEvent):
                 stack.pop()
-                del path[len(stack):]
+                del path[len(stack) :]
                 if stack and stack[-1][0]:
                     stack[-1][1] = True
                 continue
@@ -272,16 +341,26 @@ def _nesting_error(text: str, name: str) -> ScenarioError | None:
                 frame = stack[-1]
                 if frame[0] and frame[1]:  # a key
                     if not isinstance(event, yaml.ScalarEvent):
-                        return ScenarioError("a plain key", "a complex key", file=name,
-                                             **_at(mark), path=dotted(tuple(path[:len(stack) - 1])))
+                        return ScenarioError(
+                            "a plain key",
+                            "a complex key",
+                            file=name,
+                            **_at(mark),
+                            path=dotted(tuple(path[: len(stack) - 1])),
+                        )
                     frame[1], frame[2] = False, str(event.value)
                     continue
                 if not frame[0]:
                     frame[2] += 1
-                path[len(stack) - 1:] = [frame[2]]
+                path[len(stack) - 1 :] = [frame[2]]
             if len(stack) > MAX_DEPTH:
-                return ScenarioError(f"at most {MAX_DEPTH} levels of nesting", "deeper nesting",
-                                     file=name, **_at(mark), path=dotted(tuple(path)))
+                return ScenarioError(
+                    f"at most {MAX_DEPTH} levels of nesting",
+                    "deeper nesting",
+                    file=name,
+                    **_at(mark),
+                    path=dotted(tuple(path)),
+                )
             if isinstance(event, yaml.CollectionStartEvent):
                 stack.append([isinstance(event, yaml.MappingStartEvent), True, -1])
             elif stack and stack[-1][0]:

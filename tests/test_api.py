@@ -62,13 +62,16 @@ def test_every_public_name_has_a_numpydoc_docstring(name: str) -> None:
             assert re.search(r"^Parameters\n-{3,}", body, re.M), f"{name}: no Parameters"
             for p in params:
                 assert re.search(rf"^\**{p}\b", body, re.M) or f", {p}" in body, (
-                    f"{name}: parameter {p} not documented")
+                    f"{name}: parameter {p} not documented"
+                )
         assert re.search(r"^Returns\n-{3,}", body, re.M), f"{name}: no Returns"
 
 
 def test_public_methods_used_in_notebooks_have_docstrings() -> None:
-    for owner, names in [(sim.Scenario, ["with_overrides", "select", "to_yaml", "resolved"]),
-                         (sim.Result, ["plot", "summary"])]:
+    for owner, names in [
+        (sim.Scenario, ["with_overrides", "select", "to_yaml", "resolved"]),
+        (sim.Result, ["plot", "summary"]),
+    ]:
         for name in names:
             assert inspect.getdoc(getattr(owner, name)), f"{owner.__name__}.{name}"
 
@@ -77,7 +80,8 @@ def test_public_methods_used_in_notebooks_have_docstrings() -> None:
 
 
 def test_with_overrides_changes_the_base_and_leaves_the_original_alone(
-        scenario: sim.Scenario) -> None:
+    scenario: sim.Scenario,
+) -> None:
     bigger = scenario.with_overrides({"theaters": {"iraq": {"initial": 3000}}})
     first = sim.run(bigger, ["on-time"]).monthly
     assert first[first.theater == "iraq"].troops.iloc[0] == 3000
@@ -87,9 +91,13 @@ def test_with_overrides_changes_the_base_and_leaves_the_original_alone(
 
 def test_with_overrides_adds_a_variant_built_in_python(scenario: sim.Scenario) -> None:
     mine = scenario.with_overrides(
-        {"description": "slips 9 months, 250 stay", "announcement": {"delay": 9},
-         "residuals": {"advisory": {"size": 250}}},
-        variant="my-reading")
+        {
+            "description": "slips 9 months, 250 stay",
+            "announcement": {"delay": 9},
+            "residuals": {"advisory": {"size": 250}},
+        },
+        variant="my-reading",
+    )
     assert mine.variant_names == [*scenario.variant_names, "my-reading"]
     assert mine.describe("my-reading") == "slips 9 months, 250 stay"
     assert "my-reading" not in scenario.variant_names
@@ -101,8 +109,9 @@ def test_with_overrides_adds_a_variant_built_in_python(scenario: sim.Scenario) -
 
 
 def test_with_overrides_changes_an_existing_variant(scenario: sim.Scenario) -> None:
-    changed = scenario.with_overrides({"residuals": {"advisory": {"size": 500}}},
-                                      variant="residual")
+    changed = scenario.with_overrides(
+        {"residuals": {"advisory": {"size": 500}}}, variant="residual"
+    )
     assert changed.describe("residual") == scenario.describe("residual")
     m = sim.run(changed, ["residual"]).monthly
     assert m[m.theater == "iraq"].troops.iloc[-1] == 500
@@ -118,21 +127,32 @@ def test_with_overrides_none_deletes_a_key_as_in_a_file(scenario: sim.Scenario) 
     assert base.resolved("on-time").theaters["iraq"].name is None
 
 
-@pytest.mark.parametrize(("overrides", "variant", "path", "found"), [
-    ({"theaters": {"iraq": {"initial": -5}}}, None, "theaters.iraq.initial", "-5"),
-    ({"theaters": {"iraq": {"intial": 5}}}, None, "theaters.iraq.intial", "'intial'"),
-    ({"milestones": {"iraq-exit": {"profile": "wobbly"}}}, None,
-     "milestones.iraq-exit.profile", "'wobbly'"),
-    ({"calendar": {"end": "2024-01"}}, None, "calendar", "2024-01"),
-    ({"announcement": {"delay": "soon"}}, "slip-3", "announcement.delay", "'soon'"),
-    ({"announcement": {"delay": -1}}, "my-reading", "announcement.delay", "-1"),
-    ({"residuals": {"advisory": {"size": {"triangular": [600, 350, 150]}}}}, "residual",
-     "residuals.advisory.size", r"\[600, 350, 150\]"),
-    ({"announcement": {"delay": 3}}, "Not An Id", "variants.Not An Id", "'Not An Id'"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "variant", "path", "found"),
+    [
+        ({"theaters": {"iraq": {"initial": -5}}}, None, "theaters.iraq.initial", "-5"),
+        ({"theaters": {"iraq": {"intial": 5}}}, None, "theaters.iraq.intial", "'intial'"),
+        (
+            {"milestones": {"iraq-exit": {"profile": "wobbly"}}},
+            None,
+            "milestones.iraq-exit.profile",
+            "'wobbly'",
+        ),
+        ({"calendar": {"end": "2024-01"}}, None, "calendar", "2024-01"),
+        ({"announcement": {"delay": "soon"}}, "slip-3", "announcement.delay", "'soon'"),
+        ({"announcement": {"delay": -1}}, "my-reading", "announcement.delay", "-1"),
+        (
+            {"residuals": {"advisory": {"size": {"triangular": [600, 350, 150]}}}},
+            "residual",
+            "residuals.advisory.size",
+            r"\[600, 350, 150\]",
+        ),
+        ({"announcement": {"delay": 3}}, "Not An Id", "variants.Not An Id", "'Not An Id'"),
+    ],
+)
 def test_bad_values_set_in_code_raise_scenario_error_naming_the_key_path(
-        scenario: sim.Scenario, overrides: dict[str, Any], variant: str | None, path: str,
-        found: str) -> None:
+    scenario: sim.Scenario, overrides: dict[str, Any], variant: str | None, path: str, found: str
+) -> None:
     with pytest.raises(sim.ScenarioError, match=overrides_error(path, found)) as info:
         scenario.with_overrides(overrides, variant=variant)
     assert info.value.file == "<overrides>"
@@ -149,12 +169,12 @@ def test_overrides_must_be_a_mapping(scenario: sim.Scenario) -> None:
         scenario.with_overrides([("announcement", 3)])  # type: ignore[arg-type]
 
 
-def test_values_set_in_code_stay_marked_through_chained_overrides(
-        scenario: sim.Scenario) -> None:
+def test_values_set_in_code_stay_marked_through_chained_overrides(scenario: sim.Scenario) -> None:
     step1 = scenario.with_overrides({"announcement": {"delay": 4}}, variant="mine")
     with pytest.raises(sim.ScenarioError, match=overrides_error("announcement.delay", "-2")):
         step1.with_overrides({"theaters": {"iraq": {"name": "Iraq"}}}).with_overrides(
-            {"announcement": {"delay": -2}}, variant="mine")
+            {"announcement": {"delay": -2}}, variant="mine"
+        )
 
 
 def test_an_error_in_a_value_the_file_holds_points_at_the_file(scenario: sim.Scenario) -> None:
@@ -174,10 +194,12 @@ def test_run_takes_one_variant_name_as_a_string(scenario: sim.Scenario) -> None:
     assert sim.run(scenario, "slip-6").variants == ["slip-6"]
 
 
-@pytest.mark.parametrize(("draws", "seed", "path"), [(0, 1, "draws"), (10, None, "seed"),
-                                                     (2.5, 1, "draws")])
-def test_run_rejects_bad_ensemble_arguments(scenario: sim.Scenario, draws: Any, seed: Any,
-                                            path: str) -> None:
+@pytest.mark.parametrize(
+    ("draws", "seed", "path"), [(0, 1, "draws"), (10, None, "seed"), (2.5, 1, "draws")]
+)
+def test_run_rejects_bad_ensemble_arguments(
+    scenario: sim.Scenario, draws: Any, seed: Any, path: str
+) -> None:
     with pytest.raises(sim.ScenarioError, match=rf": {path}: expected "):
         sim.run(scenario, ["on-time"], draws=draws, seed=seed)
 
@@ -213,16 +235,16 @@ def test_ensemble_html_says_how_many_draws_and_the_seed(ensemble: sim.Result) ->
     assert "ensemble of 400 draws, seed 7" in repr(ensemble)
 
 
-def test_summary_has_a_row_per_variant_and_theater_levels_at_key_months(
-        result: sim.Result) -> None:
+def test_summary_has_a_row_per_variant_and_theater_levels_at_key_months(result: sim.Result) -> None:
     table = result.summary()
     assert list(table.index) == result.variants
     assert ("iraq", pd.Period("2026-12", "M")) in table.columns
     assert table.loc["on-time", ("iraq", pd.Period("2025-09", "M"))] == 1900
 
 
-def test_ensembles_run_quietly_outside_a_terminal(scenario: sim.Scenario,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_ensembles_run_quietly_outside_a_terminal(
+    scenario: sim.Scenario, capsys: pytest.CaptureFixture[str]
+) -> None:
     sim.run(scenario, ["on-time"], draws=100, seed=1)
     sim.run(scenario, ["on-time"], draws=100, seed=1, progress=True)
     captured = capsys.readouterr()
@@ -245,26 +267,57 @@ def test_monthly_is_tidy_with_monthly_periods(result: sim.Result) -> None:
 
 
 def test_milestones_and_ensemble_frames_have_the_documented_columns(
-        result: sim.Result, ensemble: sim.Result) -> None:
-    assert list(result.milestones.columns) == ["scenario", "variant", "milestone", "theater",
-                                               "deadline", "target", "month_reached", "met"]
+    result: sim.Result, ensemble: sim.Result
+) -> None:
+    assert list(result.milestones.columns) == [
+        "scenario",
+        "variant",
+        "milestone",
+        "theater",
+        "deadline",
+        "target",
+        "month_reached",
+        "met",
+    ]
     assert result.milestones.deadline.dtype == pd.PeriodDtype("M")
     assert result.bands is None and result.dates is None
     assert "p_met" in ensemble.milestones.columns
     assert ensemble.bands is not None and ensemble.dates is not None
-    assert list(ensemble.bands.columns) == ["scenario", "variant", "theater", "month", "mean",
-                                            "min", "p05", "p10", "p25", "p50", "p75", "p90",
-                                            "p95", "max"]
+    assert list(ensemble.bands.columns) == [
+        "scenario",
+        "variant",
+        "theater",
+        "month",
+        "mean",
+        "min",
+        "p05",
+        "p10",
+        "p25",
+        "p50",
+        "p75",
+        "p90",
+        "p95",
+        "max",
+    ]
     assert ensemble.bands.month.dtype == pd.PeriodDtype("M")
-    assert list(ensemble.dates.columns) == ["scenario", "variant", "theater", "threshold",
-                                            "level", "p10", "p50", "p80", "p90", "never"]
+    assert list(ensemble.dates.columns) == [
+        "scenario",
+        "variant",
+        "theater",
+        "threshold",
+        "level",
+        "p10",
+        "p50",
+        "p80",
+        "p90",
+        "never",
+    ]
 
 
 # ---------------------------------------------------------------- plot functions compose
 
 
-def test_plot_envelope_makes_a_figure_and_returns_one_axes_per_theater(
-        result: sim.Result) -> None:
+def test_plot_envelope_makes_a_figure_and_returns_one_axes_per_theater(result: sim.Result) -> None:
     axes = sim.plot_envelope(result)
     assert len(axes) == 2
     assert axes[0].figure is axes[1].figure
@@ -292,7 +345,8 @@ def test_plot_envelope_asks_for_one_axes_per_theater(result: sim.Result) -> None
 
 
 def test_result_plot_draws_the_envelope_or_for_an_ensemble_the_fan(
-        result: sim.Result, ensemble: sim.Result) -> None:
+    result: sim.Result, ensemble: sim.Result
+) -> None:
     import matplotlib.pyplot as plt
 
     _, ax = plt.subplots()

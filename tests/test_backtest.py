@@ -23,8 +23,7 @@ HEADER = "date,theater,troops_low,troops_high,source,quote\n"
 AFGHANISTAN = SCENARIOS_DIR / "historical" / "afghanistan-2020.yaml"
 
 
-def obs(month: str, low: float | None, high: float | None, theater: str = "alpha"
-        ) -> Observation:
+def obs(month: str, low: float | None, high: float | None, theater: str = "alpha") -> Observation:
     y, m = month.split("-")
     return Observation(month, int(y) * 12 + int(m) - 1, theater, low, high)
 
@@ -40,16 +39,23 @@ def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
 
 
 def test_errors_are_distances_outside_the_observed_range_on_a_known_series():
-    observed = ObservationSet((
-        obs("2024-01", 100, 100),     # point, level 110: 10 troops, 10 %
-        obs("2024-02", 90, 120),      # range, level 130: 10 troops, 10 / 105
-        obs("2024-03", None, 50),     # fewer than 50, level 40: 0
-        obs("2024-03", 200, None),    # more than 200, level 40: 160 troops, 80 %
-        obs("2024-04", 0, 0),         # point 0, level 5: 5 troops, no percentage
-        obs("2024-09", 1, 1),         # no projected level that month: not compared
-    ), "test")
-    levels = {("alpha", "2024-01"): 110, ("alpha", "2024-02"): 130, ("alpha", "2024-03"): 40,
-              ("alpha", "2024-04"): 5}
+    observed = ObservationSet(
+        (
+            obs("2024-01", 100, 100),  # point, level 110: 10 troops, 10 %
+            obs("2024-02", 90, 120),  # range, level 130: 10 troops, 10 / 105
+            obs("2024-03", None, 50),  # fewer than 50, level 40: 0
+            obs("2024-03", 200, None),  # more than 200, level 40: 160 troops, 80 %
+            obs("2024-04", 0, 0),  # point 0, level 5: 5 troops, no percentage
+            obs("2024-09", 1, 1),  # no projected level that month: not compared
+        ),
+        "test",
+    )
+    levels = {
+        ("alpha", "2024-01"): 110,
+        ("alpha", "2024-02"): 130,
+        ("alpha", "2024-03"): 40,
+        ("alpha", "2024-04"): 5,
+    }
     rows = errors_of(levels, observed)
     assert [r["error"] for r in rows] == [10, 10, 0, 160, 5]
     pct = [r["percent_error"] for r in rows]
@@ -71,15 +77,22 @@ def test_no_comparison_gives_empty_figures():
 # and 2024-06 (x = 0.5) the profiles give:
 #   linear 800 / 500, step 1000 / 1000, front 640 / 250, back 960 / 750,
 #   s-curve 896 / 500.
-KNOWN = {"linear": (800, 500), "step": (1000, 1000), "front": (640, 250),
-         "back": (960, 750), "s-curve": (896, 500)}
+KNOWN = {
+    "linear": (800, 500),
+    "step": (1000, 1000),
+    "front": (640, 250),
+    "back": (960, 750),
+    "s-curve": (896, 500),
+}
 
 
 def test_each_profile_is_scored_against_a_small_known_series(write, tmp_path):
     sc = sim.load_scenario(write(MINIMAL_YAML))
     path = tmp_path / "obs.csv"
-    path.write_text(HEADER + "2024-03,alpha,800,800,,\n2024-06,alpha,500,500,,\n"
-                             "2024-11,alpha,0,0,,\n2025-06,alpha,0,0,out of range,\n")
+    path.write_text(
+        HEADER + "2024-03,alpha,800,800,,\n2024-06,alpha,500,500,,\n"
+        "2024-11,alpha,0,0,,\n2025-06,alpha,0,0,out of range,\n"
+    )
     bt = backtest(sc, read_observations(path, ["alpha"]))
     assert list(bt.table.columns) == BACKTEST_COLUMNS
     assert list(bt.table.profile) == list(PROFILES)
@@ -88,8 +101,7 @@ def test_each_profile_is_scored_against_a_small_known_series(write, tmp_path):
         errors = [abs(at3 - 800), abs(at6 - 500), 0]
         assert row.mae == pytest.approx(sum(errors) / 3, abs=1e-3), row.profile
         assert row.max_error == max(errors)
-        assert row.mape == pytest.approx((errors[0] / 800 + errors[1] / 500) / 2 * 100,
-                                         abs=1e-3)
+        assert row.mape == pytest.approx((errors[0] / 800 + errors[1] / 500) / 2 * 100, abs=1e-3)
         assert (row.months_compared, row.observations) == (3, 3)
     best = bt.best()
     assert (best.profile, best.mae) == ("linear", 0)
@@ -105,13 +117,18 @@ def test_ties_go_to_the_lower_max_error_then_the_profile_order(write, tmp_path):
 
 
 def test_with_profile_changes_every_milestone_and_nothing_else(write):
-    doc = sim.load_scenario(write(MINIMAL_YAML + """\
+    doc = sim.load_scenario(
+        write(
+            MINIMAL_YAML
+            + """\
   alpha-back:
     theater: alpha
     deadline: 2024-12
     profile: step
     target: {level: 10}
-""")).doc
+"""
+        )
+    ).doc
     changed = with_profile(doc, "back")
     assert {m.profile for m in changed.milestones.values()} == {"back"}
     assert changed.model_dump(exclude={"milestones"}) == doc.model_dump(exclude={"milestones"})
@@ -147,15 +164,23 @@ def test_the_afghanistan_scenario_backtests_every_profile_and_variant():
 
 
 def test_backtest_command_writes_its_files_and_names_the_best_fit(write, tmp_path):
-    scenario = write(MINIMAL_YAML + "observations:\n"
-                     "  - {date: 2024-03, theater: alpha, troops_low: 800, troops_high: 800}\n"
-                     "  - {date: 2024-06, theater: alpha, troops_low: 500, troops_high: 500}\n")
+    scenario = write(
+        MINIMAL_YAML + "observations:\n"
+        "  - {date: 2024-03, theater: alpha, troops_low: 800, troops_high: 800}\n"
+        "  - {date: 2024-06, theater: alpha, troops_low: 500, troops_high: 500}\n"
+    )
     out = tmp_path / "bt"
-    result = CliRunner().invoke(main, ["backtest", str(scenario), "--out", str(out)],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        main, ["backtest", str(scenario), "--out", str(out)], catch_exceptions=False
+    )
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
-        "backtest.csv", "backtest.png", "errors.csv", "paths.csv", "run.json"]
+        "backtest.csv",
+        "backtest.png",
+        "errors.csv",
+        "paths.csv",
+        "run.json",
+    ]
     header, rows = read_csv(out / "backtest.csv")
     assert header == BACKTEST_COLUMNS
     assert [r["profile"] for r in rows] == list(PROFILES)
@@ -166,23 +191,31 @@ def test_backtest_command_writes_its_files_and_names_the_best_fit(write, tmp_pat
     assert record["best"]["profile"] == "linear"
 
 
-@pytest.mark.parametrize("extra,args,message", [
-    ("", [], "observations: expected observations"),
-    ("", ["--observed", "{missing}"], "no such file"),
-    ("", ["--observed", "{bad}"], "theater: expected one of alpha"),
-    ("", ["--observed", "{outside}"], "none in range"),
-    ("", ["--variant", "nope"], "unknown variant"),
-])
+@pytest.mark.parametrize(
+    "extra,args,message",
+    [
+        ("", [], "observations: expected observations"),
+        ("", ["--observed", "{missing}"], "no such file"),
+        ("", ["--observed", "{bad}"], "theater: expected one of alpha"),
+        ("", ["--observed", "{outside}"], "none in range"),
+        ("", ["--variant", "nope"], "unknown variant"),
+    ],
+)
 def test_backtest_bad_input_exits_2_with_one_line_and_nothing_written(
-        write, tmp_path, extra, args, message):
+    write, tmp_path, extra, args, message
+):
     scenario = write(MINIMAL_YAML + extra)
     (tmp_path / "bad.csv").write_text(HEADER + "2024-03,beta,1,1,,\n")
     (tmp_path / "outside.csv").write_text(HEADER + "2030-03,alpha,1,1,,\n")
-    files = {"missing": str(tmp_path / "missing.csv"), "bad": str(tmp_path / "bad.csv"),
-             "outside": str(tmp_path / "outside.csv")}
+    files = {
+        "missing": str(tmp_path / "missing.csv"),
+        "bad": str(tmp_path / "bad.csv"),
+        "outside": str(tmp_path / "outside.csv"),
+    }
     out = tmp_path / "bt"
-    result = CliRunner().invoke(main, ["backtest", str(scenario), "--out", str(out),
-                                       *[a.format(**files) for a in args]])
+    result = CliRunner().invoke(
+        main, ["backtest", str(scenario), "--out", str(out), *[a.format(**files) for a in args]]
+    )
     assert result.exit_code == 2, result.output
     lines = [ln for ln in result.output.splitlines() if ln]
     assert len(lines) == 1 and lines[0].startswith("forcesim: error: "), result.output

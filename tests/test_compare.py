@@ -30,14 +30,17 @@ def scenario() -> Any:
     return sim.load_scenario(DEFAULT_SCENARIO)
 
 
-def _paired(scenario: Any, a: str, b: str, n: int, seed: int, theater: str
-            ) -> tuple[np.ndarray, np.ndarray]:
+def _paired(
+    scenario: Any, a: str, b: str, n: int, seed: int, theater: str
+) -> tuple[np.ndarray, np.ndarray]:
     """Levels of ``theater`` under A and B, draw by draw, stepped directly (one chunk)."""
     pa, pb = scenario.plan(a), scenario.plan(b)
     oa = step(pa, Draws(seed).take(pa, n))
     ob = step(pb, Draws(seed).take(pb, n))
-    return (oa.theaters[:, pa.theaters.index(theater), :].astype(np.int64),
-            ob.theaters[:, pb.theaters.index(theater), :].astype(np.int64))
+    return (
+        oa.theaters[:, pa.theaters.index(theater), :].astype(np.int64),
+        ob.theaters[:, pb.theaters.index(theater), :].astype(np.int64),
+    )
 
 
 def test_compare_of_a_variant_with_itself_gives_all_zero_differences(scenario: Any) -> None:
@@ -63,7 +66,8 @@ def test_compare_percentiles_are_exact_over_the_per_draw_differences(scenario: A
 
 
 def test_slip_6_never_has_fewer_troops_in_iraq_than_on_time_and_more_before_phase_one(
-        scenario: Any) -> None:
+    scenario: Any,
+) -> None:
     # the model, draw by draw: departures start later and the calendar deadlines
     # hold, so slip-6 keeps at least as many troops in every draw and month ...
     la, lb = _paired(scenario, "on-time", "slip-6", N, SEED, "iraq")
@@ -85,7 +89,8 @@ def test_slip_6_never_has_fewer_troops_in_iraq_than_on_time_and_more_before_phas
 
 
 def test_compare_mean_is_the_difference_of_the_ensemble_means_with_the_same_draws(
-        scenario: Any) -> None:
+    scenario: Any,
+) -> None:
     run = sim.run(scenario, ["on-time", "residual"], draws=N, seed=SEED)
     b = run.bands
     mean_a = b[(b.variant == "on-time") & (b.theater == "iraq")]["mean"].to_numpy()
@@ -95,8 +100,9 @@ def test_compare_mean_is_the_difference_of_the_ensemble_means_with_the_same_draw
     assert np.allclose(got, mean_b - mean_a, atol=2e-3)
 
 
-def test_compare_output_bytes_are_identical_across_chunk_sizes(scenario: Any,
-                                                               tmp_path: Path) -> None:
+def test_compare_output_bytes_are_identical_across_chunk_sizes(
+    scenario: Any, tmp_path: Path
+) -> None:
     paths = []
     for chunk in (7, 64, 10_000):
         path = tmp_path / f"chunk-{chunk}.csv"
@@ -106,11 +112,22 @@ def test_compare_output_bytes_are_identical_across_chunk_sizes(scenario: Any,
 
 
 def test_compare_cli_writes_csv_png_and_run_json_the_same_for_any_chunk(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
-    args = ["compare", str(DEFAULT_SCENARIO), "--variant", "on-time", "--variant", "slip-6",
-            "--draws", "200", "--seed", "5"]
+    args = [
+        "compare",
+        str(DEFAULT_SCENARIO),
+        "--variant",
+        "on-time",
+        "--variant",
+        "slip-6",
+        "--draws",
+        "200",
+        "--seed",
+        "5",
+    ]
     first = runner.invoke(main, args)
     assert first.exit_code == 0, first.output
     out = tmp_path / "out" / "iraq-syria-2024-compare-on-time-vs-slip-6"
@@ -129,20 +146,29 @@ def test_compare_cli_writes_csv_png_and_run_json_the_same_for_any_chunk(
         assert (tmp_path / "other" / name).read_bytes() == data, name
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["--variant", "on-time"], "exactly two --variant"),
-    (["--variant", "on-time", "--variant", "slip-6", "--variant", "slip-3"],
-     "exactly two --variant"),
-    (["--variant", "on-time", "--variant", "slip6"], "did you mean 'slip-6'"),
-    (["--variant", "on-time", "--variant", "slip-6", "--no-draws"], "--draws N and --seed S"),
-    (["--variant", "on-time", "--variant", "slip-6", "--draws", "10", "--no-seed"], "--seed"),
-    (["--variant", "on-time", "--variant", "slip-6", "--draws", "0"], "number of draws"),
-    (["--variant", "on-time", "--variant", "slip-6", "--draws", "-3"], "number of draws"),
-    (["--variant", "on-time", "--variant", "slip-6", "--draws", "lots"], "whole number"),
-    (["--variant", "on-time", "--variant", "slip-6", "--seed", "x"], "whole number as the seed"),
-])
-def test_compare_cli_errors_exit_2_with_one_line(args: list[str], fragment: str,
-                                                 tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--variant", "on-time"], "exactly two --variant"),
+        (
+            ["--variant", "on-time", "--variant", "slip-6", "--variant", "slip-3"],
+            "exactly two --variant",
+        ),
+        (["--variant", "on-time", "--variant", "slip6"], "did you mean 'slip-6'"),
+        (["--variant", "on-time", "--variant", "slip-6", "--no-draws"], "--draws N and --seed S"),
+        (["--variant", "on-time", "--variant", "slip-6", "--draws", "10", "--no-seed"], "--seed"),
+        (["--variant", "on-time", "--variant", "slip-6", "--draws", "0"], "number of draws"),
+        (["--variant", "on-time", "--variant", "slip-6", "--draws", "-3"], "number of draws"),
+        (["--variant", "on-time", "--variant", "slip-6", "--draws", "lots"], "whole number"),
+        (
+            ["--variant", "on-time", "--variant", "slip-6", "--seed", "x"],
+            "whole number as the seed",
+        ),
+    ],
+)
+def test_compare_cli_errors_exit_2_with_one_line(
+    args: list[str], fragment: str, tmp_path: Path
+) -> None:
     argv = ["compare", str(DEFAULT_SCENARIO), "--out", str(tmp_path / "out")]
     argv += [a for a in args if not a.startswith("--no-")]
     if "--draws" not in args and "--no-draws" not in args:

@@ -38,14 +38,14 @@ def _x_months(line: Any) -> list[str]:
 
 
 def test_fan_chart_has_three_nested_bands_median_and_dashed_central_run_in_every_panel(
-        result: Any) -> None:
+    result: Any,
+) -> None:
     from matplotlib.collections import PolyCollection
 
     axes = draw_fan(result)
     theaters = _theaters(result)
     assert len(axes) == len(theaters) * len(result.variants)
-    for (tid, variant), ax in zip(itertools.product(theaters, result.variants), axes,
-                                  strict=True):
+    for (tid, variant), ax in zip(itertools.product(theaters, result.variants), axes, strict=True):
         bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
         assert [c.get_label() for c in bands] == [label for _, _, label, _ in BANDS]
         # the shading lightens as the band widens: 90 % lightest, 50 % darkest
@@ -64,7 +64,8 @@ def test_fan_chart_has_three_nested_bands_median_and_dashed_central_run_in_every
 
 
 def test_fan_chart_is_at_least_1600_by_1000_px_and_grows_with_the_number_of_panels(
-        result: Any) -> None:
+    result: Any,
+) -> None:
     many = draw_fan(result)[0].figure
     one = draw_fan(result, variants=["on-time"])[0].figure
     for fig in (many, one):
@@ -77,7 +78,7 @@ def test_fan_panels_of_one_theater_share_the_y_axis_and_wrap_into_rows(result: A
     axes = draw_fan(result)
     n = len(result.variants)
     for t in range(len(_theaters(result))):
-        block = axes[t * n:(t + 1) * n]
+        block = axes[t * n : (t + 1) * n]
         assert len({a.get_ylim() for a in block}) == 1
         assert len({round(a.get_position().x0, 4) for a in block}) <= 4  # at most 4 columns
         assert len({round(a.get_position().y0, 4) for a in block}) >= 2  # 7 variants wrap
@@ -87,8 +88,13 @@ def test_fan_marks_the_scenarios_calendar_deadlines_as_dotted_verticals(result: 
     axes = draw_fan(result, variants=["on-time"])
     doc = result.scenario.doc
     for tid, ax in zip(_theaters(result), axes, strict=True):
-        expected = sorted({m.deadline for m in doc.milestones.values()
-                           if isinstance(m.deadline, str) and m.theater.split("/")[0] == tid})
+        expected = sorted(
+            {
+                m.deadline
+                for m in doc.milestones.values()
+                if isinstance(m.deadline, str) and m.theater.split("/")[0] == tid
+            }
+        )
         verticals = [line for line in ax.get_lines() if line.get_gid() == "deadline"]
         assert all(v.get_linestyle() != "-" and len(set(v.get_xdata())) == 1 for v in verticals)
         assert sorted(_x_months(v)[0] for v in verticals) == expected
@@ -99,8 +105,9 @@ def test_fan_labels_each_deadline_with_the_share_of_draws_meeting_it(result: Any
     labels = [t.get_text() for t in ax.texts if "met" in t.get_text()]
     ms = result.milestones[result.milestones.variant == "slip-6-moving"]
     assert len(labels) == len(ms)
-    assert all(label.endswith(f"met {p * 100:.0f} %") for label, p in zip(labels, ms.p_met,
-                                                                           strict=True))
+    assert all(
+        label.endswith(f"met {p * 100:.0f} %") for label, p in zip(labels, ms.p_met, strict=True)
+    )
 
 
 def test_fan_text_does_not_overlap_between_panels(result: Any) -> None:

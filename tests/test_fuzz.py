@@ -25,26 +25,88 @@ from sim.stepper import step
 from sim.yamlio import parse_yaml
 
 SHIPPED = sorted(scenarios_dir().rglob("*.yaml"))
-FUZZ = settings(max_examples=150, deadline=2000,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=150,
+    deadline=2000,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
-KEYS = ["id", "title", "as_of", "calendar", "start", "end", "announcement", "expected", "delay",
-        "theaters", "iraq", "syria", "initial", "sites", "milestones", "theater", "deadline",
-        "target", "level", "reduce_by", "profile", "slips", "residuals", "size", "from", "until",
-        "variants", "overrides", "description", "value", "uniform", "triangular", "choice",
-        "values", "weights", "probability", "source", "assumption", "after", "months",
-        "after_announcement", "milestone", "sources", "name"]
+KEYS = [
+    "id",
+    "title",
+    "as_of",
+    "calendar",
+    "start",
+    "end",
+    "announcement",
+    "expected",
+    "delay",
+    "theaters",
+    "iraq",
+    "syria",
+    "initial",
+    "sites",
+    "milestones",
+    "theater",
+    "deadline",
+    "target",
+    "level",
+    "reduce_by",
+    "profile",
+    "slips",
+    "residuals",
+    "size",
+    "from",
+    "until",
+    "variants",
+    "overrides",
+    "description",
+    "value",
+    "uniform",
+    "triangular",
+    "choice",
+    "values",
+    "weights",
+    "probability",
+    "source",
+    "assumption",
+    "after",
+    "months",
+    "after_announcement",
+    "milestone",
+    "sources",
+    "name",
+]
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**6, 10**6),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
     st.floats(allow_nan=True, allow_infinity=True),
-    st.sampled_from(["2024-09", "2025-09", "2026-12", "2024-13", "0000-00", "linear", "step",
-                     "s-curve", "iraq", "iraq/erbil", "x", ""]),
-    st.text(max_size=8))
+    st.sampled_from(
+        [
+            "2024-09",
+            "2025-09",
+            "2026-12",
+            "2024-13",
+            "0000-00",
+            "linear",
+            "step",
+            "s-curve",
+            "iraq",
+            "iraq/erbil",
+            "x",
+            "",
+        ]
+    ),
+    st.text(max_size=8),
+)
 DOCS = st.recursive(
     SCALARS,
-    lambda inner: st.one_of(st.lists(inner, max_size=4),
-                            st.dictionaries(st.sampled_from(KEYS), inner, max_size=6)),
-    max_leaves=40)
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(KEYS), inner, max_size=6)
+    ),
+    max_leaves=40,
+)
 
 
 def check_outcome(text: str) -> str:
@@ -59,8 +121,9 @@ def check_outcome(text: str) -> str:
         assert "\n" not in line and line.startswith("fuzz.yaml:"), line
         assert ": expected " in line and ", found " in line, line
         return "refused"
-    sc = Scenario(path="fuzz.yaml", sha256="", doc=doc, raw=data, locator=locator,
-                  variants=variants)
+    sc = Scenario(
+        path="fuzz.yaml", sha256="", doc=doc, raw=data, locator=locator, variants=variants
+    )
     for name in sc.variant_names:
         plan = sc.plan(name)
         for inputs in (None, Draws(7).take(plan, 16)):
@@ -96,13 +159,20 @@ def _paths(node, prefix=()):
             yield from _paths(v, prefix + (i,))
 
 
-REPLACEMENTS = st.one_of(SCALARS, st.just({}), st.just([]), st.just(-1), st.just(10**9),
-                         st.just(math.nan), st.just({"uniform": [900, 300]}),
-                         st.just({"triangular": [1, 5, 2]}), st.just({"choice": {"values": [1],
-                                                                                  "weights": [0]}}),
-                         st.just({"value": 1, "probability": 1.5}),
-                         st.just({"after": "iraq-exit", "months": 3}),
-                         st.just({"after_announcement": 999}))
+REPLACEMENTS = st.one_of(
+    SCALARS,
+    st.just({}),
+    st.just([]),
+    st.just(-1),
+    st.just(10**9),
+    st.just(math.nan),
+    st.just({"uniform": [900, 300]}),
+    st.just({"triangular": [1, 5, 2]}),
+    st.just({"choice": {"values": [1], "weights": [0]}}),
+    st.just({"value": 1, "probability": 1.5}),
+    st.just({"after": "iraq-exit", "months": 3}),
+    st.just({"after_announcement": 999}),
+)
 
 
 @st.composite
@@ -125,7 +195,7 @@ def mutated_shipped(draw):
                 del parent[where[-1]]
             else:
                 parent[draw(st.sampled_from(KEYS)) + "x"] = parent.pop(where[-1])
-        except (KeyError, IndexError, TypeError):
+        except (KeyError, IndexError, TypeError, AttributeError):
             continue
     return data
 
@@ -142,7 +212,7 @@ def test_byte_level_damage_never_crashes_the_reader(path, data):
     raw = bytearray(path.read_bytes())
     for _ in range(data.draw(st.integers(1, 4))):
         at = data.draw(st.integers(0, len(raw) - 1))
-        raw[at:at + 1] = data.draw(st.binary(min_size=0, max_size=3))
+        raw[at : at + 1] = data.draw(st.binary(min_size=0, max_size=3))
     try:
         parse_yaml(bytes(raw), "fuzz.yaml")
     except ScenarioError as exc:

@@ -46,23 +46,37 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> Any:
     tmp = tmp_path_factory.mktemp("kernel")
     spec = tmp / "kernels" / "forcesim-test"
     spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "forcesim tests", "language": "python"}))
-    km = KernelManager(kernel_name="forcesim-test",
-                       transport="ipc" if os.name == "posix" else "tcp",
-                       connection_file=str(tmp / "connection.json"),
-                       kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(tmp / "kernels")]))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "forcesim tests",
+                "language": "python",
+            }
+        )
+    )
+    km = KernelManager(
+        kernel_name="forcesim-test",
+        transport="ipc" if os.name == "posix" else "tcp",
+        connection_file=str(tmp / "connection.json"),
+        kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(tmp / "kernels")]),
+    )
 
     nb = read_notebook()
-    nb.cells.append(nbformat.v4.new_code_cell(
-        "import sys, sim\nprint(sys.executable)\nprint(sim.__file__)"))
+    nb.cells.append(
+        nbformat.v4.new_code_cell("import sys, sim\nprint(sys.executable)\nprint(sim.__file__)")
+    )
     # a user's fresh kernel: matplotlib's inline backend (the suite's Agg stays here)
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env["JUPYTER_PLATFORM_DIRS"] = "1"
-    client = NotebookClient(nb, km=km, timeout=120, allow_errors=False,
-                            resources={"metadata": {"path": str(NOTEBOOK.parent)}})
+    client = NotebookClient(
+        nb,
+        km=km,
+        timeout=120,
+        allow_errors=False,
+        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
+    )
     try:
         client.execute(env=env)
     finally:  # the client does not own ``km``: stop its channels and the kernel here
@@ -105,10 +119,14 @@ def test_notebook_uses_only_the_public_api() -> None:
             for name in names:
                 if name.split(".")[0] == "sim":
                     assert name in PUBLIC_MODULES, f"private module {name} in:\n{cell.source}"
-            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                    and node.value.id == "sim"):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "sim"
+            ):
                 assert node.attr in sim.__all__ or f"sim.{node.attr}" in PUBLIC_MODULES, (
-                    f"sim.{node.attr} is not public (sim.__all__):\n{cell.source}")
+                    f"sim.{node.attr} is not public (sim.__all__):\n{cell.source}"
+                )
 
 
 def test_notebook_runs_top_to_bottom_without_errors(executed: Any) -> None:
@@ -138,7 +156,10 @@ def test_ensemble_cells_show_a_progress_bar(executed: Any) -> None:
     ensembles = [c for c in code_cells(executed) if "draws=" in c.source]
     assert len(ensembles) >= 2  # sim.run(..., draws=...) and compare(...)
     for cell in ensembles:
-        bars = [o for o in cell.outputs
-                if WIDGET in o.get("data", {})
-                or (o.output_type == "stream" and "draw" in o.text and "%" in o.text)]
+        bars = [
+            o
+            for o in cell.outputs
+            if WIDGET in o.get("data", {})
+            or (o.output_type == "stream" and "draw" in o.text and "%" in o.text)
+        ]
         assert bars, f"no progress bar from:\n{cell.source}"

@@ -109,9 +109,10 @@ def test_a_csv_holds_points_ranges_and_open_ended_bounds(observations):
         "# a comment line, and a blank line below\n"
         "\n"
         "2024-06,alpha,500,500,a point,\n"
-        "2024-06-15,alpha,450,550,a range,\"quoted, with a comma\"\n"
-        "2024-07,alpha,,\"2,500\",fewer than 2500,\n"
-        "2024-08,alpha,300,,more than 300,\n")
+        '2024-06-15,alpha,450,550,a range,"quoted, with a comma"\n'
+        '2024-07,alpha,,"2,500",fewer than 2500,\n'
+        "2024-08,alpha,300,,more than 300,\n"
+    )
     obs = read_observations(path, ["alpha"])
     assert [o.kind for o in obs] == ["point", "range", "at most", "at least"]
     assert [o.month_text for o in obs] == ["2024-06", "2024-06", "2024-07", "2024-08"]
@@ -152,10 +153,12 @@ BAD_ROWS = [
 ]
 
 
-@pytest.mark.parametrize("row,column,field,expected,found", BAD_ROWS,
-                         ids=[f"{c}-{f}" for _, c, _, _, f in BAD_ROWS])
+@pytest.mark.parametrize(
+    "row,column,field,expected,found", BAD_ROWS, ids=[f"{c}-{f}" for _, c, _, _, f in BAD_ROWS]
+)
 def test_a_bad_row_is_one_line_naming_file_line_column_and_what_was_wrong(
-        observations, row, column, field, expected, found):
+    observations, row, column, field, expected, found
+):
     path = observations("2024-02,alpha,1,1,,\n# comment\n" + row + "\n")
     starts = [1] + [i + 2 for i, ch in enumerate(row) if ch == ","]
     col = starts[field - 1] if field <= len(starts) else 1
@@ -168,12 +171,18 @@ def test_a_bad_row_is_one_line_naming_file_line_column_and_what_was_wrong(
     assert found in message.split(", found ", 1)[1], message
 
 
-@pytest.mark.parametrize("header,expected,found", [
-    ("date,theater,troops_low,troop_high\n", "did you mean 'troops_high'", "'troop_high'"),
-    ("date,theater,troops_low\n", "the columns date, theater, troops_low, troops_high",
-     "no 'troops_high'"),
-    ("date,theater,troops_low,troops_high,date\n", "each column once", "a second 'date'"),
-])
+@pytest.mark.parametrize(
+    "header,expected,found",
+    [
+        ("date,theater,troops_low,troop_high\n", "did you mean 'troops_high'", "'troop_high'"),
+        (
+            "date,theater,troops_low\n",
+            "the columns date, theater, troops_low, troops_high",
+            "no 'troops_high'",
+        ),
+        ("date,theater,troops_low,troops_high,date\n", "each column once", "a second 'date'"),
+    ],
+)
 def test_a_bad_header_names_the_column(observations, header, expected, found):
     path = observations("", header=header)
     with pytest.raises(sim.ScenarioError, match=located(path, 1, None, "(header)", "", "")) as err:
@@ -181,13 +190,16 @@ def test_a_bad_header_names_the_column(observations, header, expected, found):
     assert expected in str(err.value) and found in str(err.value)
 
 
-@pytest.mark.parametrize("content,found", [
-    (b"", "an empty file"),
-    (b"# only a comment\n", "an empty file"),
-    (HEADER.encode(), "only the header"),
-    (HEADER.encode() + b"2024-01,alpha,1,1,\x00,\n", "a NUL byte"),
-    (HEADER.encode() + b"2024-01,alpha,1,1,\xff,\n", "the byte 0xff"),
-])
+@pytest.mark.parametrize(
+    "content,found",
+    [
+        (b"", "an empty file"),
+        (b"# only a comment\n", "an empty file"),
+        (HEADER.encode(), "only the header"),
+        (HEADER.encode() + b"2024-01,alpha,1,1,\x00,\n", "a NUL byte"),
+        (HEADER.encode() + b"2024-01,alpha,1,1,\xff,\n", "the byte 0xff"),
+    ],
+)
 def test_a_file_that_is_not_an_observations_csv_is_one_line(tmp_path, content, found):
     path = tmp_path / "obs.csv"
     path.write_bytes(content)
@@ -205,12 +217,19 @@ def test_a_missing_file_or_a_directory_is_one_line(tmp_path):
 # ---------------------------------------------------------------- tolerance
 
 
-@pytest.mark.parametrize("text,relative,absolute,shown", [
-    (None, 0.05, 0, "±5 %"), ("10%", 0.10, 0, "±10 %"), ("0", 0, 0, "none (exact)"),
-    ("250", 0, 250, "±250 troops"), (" 2.5 % ", 0.025, 0, "±2.5 %"),
-])
+@pytest.mark.parametrize(
+    "text,relative,absolute,shown",
+    [
+        (None, 0.05, 0, "±5 %"),
+        ("10%", 0.10, 0, "±10 %"),
+        ("0", 0, 0, "none (exact)"),
+        ("250", 0, 250, "±250 troops"),
+        (" 2.5 % ", 0.025, 0, "±2.5 %"),
+    ],
+)
 def test_a_tolerance_is_a_percentage_of_each_bound_or_a_number_of_troops(
-        text, relative, absolute, shown):
+    text, relative, absolute, shown
+):
     tol = parse_tolerance(text)
     assert (tol.relative, tol.absolute, str(tol)) == (pytest.approx(relative), absolute, shown)
 
@@ -231,34 +250,44 @@ def test_a_point_is_consistent_only_within_the_tolerance(mini, observations):
     rows = scored(result, "2024-06,alpha,600,600,,\n", observations, Tolerance(absolute=100))
     assert rows[0]["consistent"] == "true"  # 600 - 100 = 500: bounds are inclusive
     rows = scored(result, "2024-06,alpha,520,520,,\n", observations, Tolerance(relative=0.05))
-    assert (rows[0]["consistent"], rows[0]["accept_low"], rows[0]["accept_high"]) == \
-        ("true", 494, 546)
+    assert (rows[0]["consistent"], rows[0]["accept_low"], rows[0]["accept_high"]) == (
+        "true",
+        494,
+        546,
+    )
 
 
 def test_a_range_holds_the_levels_between_its_bounds(mini, observations):
-    rows = scored(sim.run(mini), "2024-06,alpha,450,550,,\n2024-06,alpha,501,900,,\n",
-                  observations)
+    rows = scored(sim.run(mini), "2024-06,alpha,450,550,,\n2024-06,alpha,501,900,,\n", observations)
     assert [r["consistent"] for r in rows] == ["true", "false"]
 
 
 def test_fewer_than_and_more_than_are_open_ended(mini, observations):
-    rows = scored(sim.run(mini),
-                  "2024-06,alpha,,400,,\n2024-06,alpha,,500,,\n"
-                  "2024-06,alpha,600,,,\n2024-06,alpha,500,,,\n", observations)
+    rows = scored(
+        sim.run(mini),
+        "2024-06,alpha,,400,,\n2024-06,alpha,,500,,\n2024-06,alpha,600,,,\n2024-06,alpha,500,,,\n",
+        observations,
+    )
     assert [r["consistent"] for r in rows] == ["false", "true", "false", "true"]
     assert pd.isna(rows[0]["accept_low"]) and pd.isna(rows[2]["accept_high"])
 
 
 def test_a_dated_observation_is_compared_with_the_end_of_its_month(mini, observations):
-    rows = scored(sim.run(mini), "2024-01-02,alpha,1000,1000,,\n2024-06-30,alpha,500,500,,\n",
-                  observations)
-    assert [(r["month"], r["level"], r["consistent"]) for r in rows] == \
-        [("2024-01", 1000, "true"), ("2024-06", 500, "true")]
+    rows = scored(
+        sim.run(mini), "2024-01-02,alpha,1000,1000,,\n2024-06-30,alpha,500,500,,\n", observations
+    )
+    assert [(r["month"], r["level"], r["consistent"]) for r in rows] == [
+        ("2024-01", 1000, "true"),
+        ("2024-06", 500, "true"),
+    ]
 
 
 def test_observations_outside_the_scenario_months_are_listed_never_scored(mini, observations):
-    rows = scored(sim.run(mini), "2023-12,alpha,0,0,,\n2025-01-31,alpha,0,0,,\n"
-                                 "2024-12,alpha,0,0,,\n", observations)
+    rows = scored(
+        sim.run(mini),
+        "2023-12,alpha,0,0,,\n2025-01-31,alpha,0,0,,\n2024-12,alpha,0,0,,\n",
+        observations,
+    )
     assert [r["status"] for r in rows] == ["out of range", "out of range", "scored"]
     assert [r["consistent"] for r in rows] == ["", "", "true"]
     assert pd.isna(rows[0]["level"]) and pd.isna(rows[1]["level"])
@@ -268,7 +297,11 @@ def test_every_variant_gets_a_row_for_every_observation(write, observations):
     sc = sim.load_scenario(write(UNCERTAIN_YAML))
     rows = scored(sim.run(sc), "2024-03,alpha,700,900,,\n2030-01,alpha,0,0,,\n", observations)
     assert [(r["variant"], r["date"]) for r in rows] == [
-        ("base", "2024-03"), ("base", "2030-01"), ("slow", "2024-03"), ("slow", "2030-01")]
+        ("base", "2024-03"),
+        ("base", "2030-01"),
+        ("slow", "2024-03"),
+        ("slow", "2030-01"),
+    ]
 
 
 # ---------------------------------------------------------------- ensembles
@@ -284,8 +317,10 @@ def brute_force(plan, draws, seed):
 def test_percentile_rank_and_band_are_exact_over_the_draws(write, observations):
     sc = sim.load_scenario(write(UNCERTAIN_YAML))
     result = sim.run(sc, ["base"], draws=3000, seed=11, progress=False)
-    path = observations("2024-01,alpha,1000,1000,,\n2024-04,alpha,600,700,,\n"
-                        "2024-08,alpha,,250,,\n2024-08,alpha,2000,,,\n")
+    path = observations(
+        "2024-01,alpha,1000,1000,,\n2024-04,alpha,600,700,,\n"
+        "2024-08,alpha,,250,,\n2024-08,alpha,2000,,,\n"
+    )
     obs = read_observations(path, ["alpha"])
     table = score(result, obs, Tolerance(), chunk=257).table
     levels, _ = brute_force(result.plans["base"], 3000, 11)
@@ -301,17 +336,21 @@ def test_percentile_rank_and_band_are_exact_over_the_draws(write, observations):
         assert row.in_band80 == str(bool(lo <= p90 and hi >= p10)).lower()
         accept_lo, accept_hi = Tolerance().accept(o)
         assert row.p_consistent == pytest.approx(
-            ((month >= accept_lo) & (month <= accept_hi)).mean(), abs=1e-6)
+            ((month >= accept_lo) & (month <= accept_hi)).mean(), abs=1e-6
+        )
 
 
 @pytest.mark.parametrize("chunk", [1, 37, 5000])
 def test_conditioning_keeps_exactly_the_draws_consistent_with_every_observation(
-        write, observations, chunk):
+    write, observations, chunk
+):
     sc = sim.load_scenario(write(UNCERTAIN_YAML))
     n, seed = 600, 5
     result = sim.run(sc, draws=n, seed=seed, progress=False)
-    path = observations("2024-01,alpha,900,1100,,\n2024-06,alpha,,700,,\n"
-                        "2024-09,alpha,100,,,\n2031-01,alpha,0,0,out of range,\n")
+    path = observations(
+        "2024-01,alpha,900,1100,,\n2024-06,alpha,,700,,\n"
+        "2024-09,alpha,100,,,\n2031-01,alpha,0,0,out of range,\n"
+    )
     obs = read_observations(path, ["alpha"])
     tol = Tolerance(relative=0.02)
     assessment = score(result, obs, tol, condition=True, chunk=chunk)
@@ -328,23 +367,28 @@ def test_conditioning_keeps_exactly_the_draws_consistent_with_every_observation(
         assert 0 < keep.sum() < n, "the test needs some draws kept and some dropped"
         assert c.kept[v] == int(keep.sum())
         # the conditioned summaries are those of the kept draws, whatever the chunking
-        acc = Accumulator(plan, level_bound(plan), [s for s, _ in series(plan)],
-                          [m for _, m in series(plan)],
-                          thresholds(plan, result.milestones[result.milestones.variant == v]))
+        acc = Accumulator(
+            plan,
+            level_bound(plan),
+            [s for s, _ in series(plan)],
+            [m for _, m in series(plan)],
+            thresholds(plan, result.milestones[result.milestones.variant == v]),
+        )
         acc.add({k: a[keep] for k, a in levels.items()}, out.reached[keep], out.original[keep])
         expected = acc.bands(sc.id, v).reset_index(drop=True)
         got = c.bands[c.bands.variant == v].reset_index(drop=True)
         assert got.equals(expected)
         kept_levels = levels["alpha"][keep]
-        assert list(got.p50) == [int(np.percentile(kept_levels[:, m], 50, method="inverted_cdf"))
-                                 for m in range(plan.n_months)]
+        assert list(got.p50) == [
+            int(np.percentile(kept_levels[:, m], 50, method="inverted_cdf"))
+            for m in range(plan.n_months)
+        ]
         met = (out.reached[keep] <= out.original[keep]).mean(axis=0)
         for mplan, p in zip(plan.milestones, met, strict=True):
             assert c.p_met[(v, mplan.id)] == pytest.approx(p, abs=1e-6)
 
 
-def test_when_no_draw_survives_no_conditioned_output_is_made_and_it_says_so(
-        write, observations):
+def test_when_no_draw_survives_no_conditioned_output_is_made_and_it_says_so(write, observations):
     sc = sim.load_scenario(write(UNCERTAIN_YAML))
     result = sim.run(sc, draws=200, seed=1, progress=False)
     obs = read_observations(observations("2024-03,alpha,5000,5000,,\n"), ["alpha"])
@@ -371,11 +415,14 @@ def test_conditioning_needs_an_ensemble(mini, observations):
 def test_a_scenario_may_list_observations_or_point_to_a_csv_beside_it(write, tmp_path):
     from sim.observed import scenario_observations
 
-    inline = MINIMAL_YAML + """\
+    inline = (
+        MINIMAL_YAML
+        + """\
 observations:
   - {date: 2024-06-15, theater: alpha, troops_low: 450, troops_high: 550, source: a report}
   - {date: 2024-08, theater: alpha, troops_high: 400}
 """
+    )
     obs = scenario_observations(sim.load_scenario(write(inline)))
     assert [(o.month_text, o.kind) for o in obs] == [("2024-06", "range"), ("2024-08", "at most")]
     (tmp_path / "sub").mkdir()
@@ -385,15 +432,30 @@ observations:
     assert [o.low for o in obs] == [700] and obs.origin.endswith("seen.csv")
 
 
-@pytest.mark.parametrize("extra,needle,path,found", [
-    ("observations:\n  - {date: 2024-06, theater: beta, troops_low: 1, troops_high: 1}\n",
-     "beta", "observations[0].theater", "unknown theater 'beta'"),
-    ("observations:\n  - {date: 2024-06, theater: alpha, troops_low: 9, troops_high: 1}\n",
-     "troops_low: 9", "observations[0].troops_high", "1"),
-    ("observations:\n  - {date: 2024-06, theater: alpha}\n",
-     "theater: alpha}", "observations[0].troops_low", "both blank"),
-    ("observations: missing.csv\n", "missing.csv", "observations", "no such file"),
-])
+@pytest.mark.parametrize(
+    "extra,needle,path,found",
+    [
+        (
+            "observations:\n  - {date: 2024-06, theater: beta, troops_low: 1, troops_high: 1}\n",
+            "beta",
+            "observations[0].theater",
+            "unknown theater 'beta'",
+        ),
+        (
+            "observations:\n  - {date: 2024-06, theater: alpha, troops_low: 9, troops_high: 1}\n",
+            "troops_low: 9",
+            "observations[0].troops_high",
+            "1",
+        ),
+        (
+            "observations:\n  - {date: 2024-06, theater: alpha}\n",
+            "theater: alpha}",
+            "observations[0].troops_low",
+            "both blank",
+        ),
+        ("observations: missing.csv\n", "missing.csv", "observations", "no such file"),
+    ],
+)
 def test_bad_observations_in_a_scenario_are_located_errors(write, extra, needle, path, found):
     text = MINIMAL_YAML + extra
     file = write(text)
@@ -405,19 +467,23 @@ def test_bad_observations_in_a_scenario_are_located_errors(write, extra, needle,
 def test_a_bad_row_in_the_csv_a_scenario_points_to_names_the_csv(write, tmp_path):
     (tmp_path / "seen.csv").write_text(HEADER + "2024-03,alpha,700,700,,\n2024-04,beta,1,1,,\n")
     file = write(MINIMAL_YAML + "observations: seen.csv\n")
-    with pytest.raises(sim.ScenarioError,
-                       match=located(tmp_path / "seen.csv", 3, 9, "theater", "", "beta")):
+    with pytest.raises(
+        sim.ScenarioError, match=located(tmp_path / "seen.csv", 3, 9, "theater", "", "beta")
+    ):
         sim.load_scenario(file)
 
 
 def test_a_variant_may_not_override_the_observations(write):
-    text = MINIMAL_YAML + """\
+    text = (
+        MINIMAL_YAML
+        + """\
 variants:
   other:
     description: x
     overrides:
       observations: []
 """
+    )
     with pytest.raises(sim.ScenarioError, match="variants.other.overrides.observations"):
         sim.load_scenario(write(text))
 
@@ -425,35 +491,63 @@ variants:
 # ---------------------------------------------------------------- the command line
 
 
-def test_run_observed_writes_observed_csv_and_draws_the_observations(write, observations,
-                                                                   tmp_path):
+def test_run_observed_writes_observed_csv_and_draws_the_observations(write, observations, tmp_path):
     scenario = write(MINIMAL_YAML)
     path = observations("2024-06,alpha,500,500,a,\n2024-07,alpha,,100,b,\n2030-01,alpha,0,0,c,\n")
     out = tmp_path / "run"
     result = invoke("run", str(scenario), "--observed", str(path), "--out", str(out))
     assert result.exit_code == 0, result.output
     header, rows = read_csv(out / "observed.csv")
-    assert header[:7] == ["date", "theater", "variant", "troops_low", "troops_high", "level",
-                          "consistent"]
+    assert header[:7] == [
+        "date",
+        "theater",
+        "variant",
+        "troops_low",
+        "troops_high",
+        "level",
+        "consistent",
+    ]
     assert "percentile_rank" not in header and "status" in header
     assert [(r["level"], r["consistent"], r["status"]) for r in rows] == [
-        ("500", "true", "scored"), ("400", "false", "scored"), ("", "", "out of range")]
+        ("500", "true", "scored"),
+        ("400", "false", "scored"),
+        ("", "", "out of range"),
+    ]
     record = json.loads((out / "run.json").read_text())
     assert record["observed"]["observations"] == 3
     assert "base: consistent with 1 of 2 (not: 2024-07)" in result.output
 
 
 def test_run_with_draws_adds_ranks_and_condition_writes_the_conditioned_files(
-        write, observations, tmp_path):
+    write, observations, tmp_path
+):
     scenario = write(UNCERTAIN_YAML)
     path = observations("2024-01,alpha,900,1100,,\n2024-06,alpha,,700,,\n")
     out = tmp_path / "run"
-    result = invoke("run", str(scenario), "--observed", str(path), "--draws", "400",
-                    "--seed", "2", "--condition", "--out", str(out), "-q")
+    result = invoke(
+        "run",
+        str(scenario),
+        "--observed",
+        str(path),
+        "--draws",
+        "400",
+        "--seed",
+        "2",
+        "--condition",
+        "--out",
+        str(out),
+        "-q",
+    )
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in out.iterdir())
-    for name in ("observed.csv", "bands_conditioned.csv", "dates_conditioned.csv",
-                 "fan_conditioned.png", "bands.csv", "fan.png"):
+    for name in (
+        "observed.csv",
+        "bands_conditioned.csv",
+        "dates_conditioned.csv",
+        "fan_conditioned.png",
+        "bands.csv",
+        "fan.png",
+    ):
         assert name in names
     header, _ = read_csv(out / "observed.csv")
     assert header[7:10] == ["percentile_rank", "in_band80", "p_consistent"]
@@ -467,8 +561,10 @@ def test_run_with_draws_adds_ranks_and_condition_writes_the_conditioned_files(
 
 
 def test_the_scenario_own_observations_are_used_without_observed(write, tmp_path):
-    scenario = write(MINIMAL_YAML + "observations:\n"
-                     "  - {date: 2024-06, theater: alpha, troops_low: 500, troops_high: 500}\n")
+    scenario = write(
+        MINIMAL_YAML + "observations:\n"
+        "  - {date: 2024-06, theater: alpha, troops_low: 500, troops_high: 500}\n"
+    )
     out = tmp_path / "run"
     assert invoke("run", str(scenario), "--out", str(out), "-q").exit_code == 0
     assert read_csv(out / "observed.csv")[1][0]["consistent"] == "true"
@@ -486,14 +582,18 @@ BAD_COMMANDS = [
 
 @pytest.mark.parametrize("args,message", BAD_COMMANDS, ids=[m for _, m in BAD_COMMANDS])
 def test_bad_observed_arguments_exit_2_with_one_line_and_nothing_written(
-        write, observations, tmp_path, args, message):
+    write, observations, tmp_path, args, message
+):
     scenario = write(MINIMAL_YAML)
-    files = {"missing": str(tmp_path / "missing.csv"),
-             "bad": str(observations("2024-03,beta,1,1,,\n", name="bad.csv")),
-             "good": str(observations("2024-03,alpha,1,1,,\n", name="good.csv"))}
+    files = {
+        "missing": str(tmp_path / "missing.csv"),
+        "bad": str(observations("2024-03,beta,1,1,,\n", name="bad.csv")),
+        "good": str(observations("2024-03,alpha,1,1,,\n", name="good.csv")),
+    }
     out = tmp_path / "run"
-    result = CliRunner().invoke(main, ["run", str(scenario), "--out", str(out),
-                                       *[a.format(**files) for a in args]])
+    result = CliRunner().invoke(
+        main, ["run", str(scenario), "--out", str(out), *[a.format(**files) for a in args]]
+    )
     assert result.exit_code == 2, result.output
     lines = [ln for ln in result.output.splitlines() if ln]
     assert len(lines) == 1 and lines[0].startswith("forcesim: error: "), result.output
@@ -505,9 +605,23 @@ def test_no_surviving_draw_is_a_warning_and_no_conditioned_files(write, observat
     scenario = write(UNCERTAIN_YAML)
     path = observations("2024-03,alpha,5000,5000,,\n")
     out = tmp_path / "run"
-    result = CliRunner().invoke(main, ["run", str(scenario), "--observed", str(path),
-                                       "--draws", "100", "--seed", "1", "--condition",
-                                       "--out", str(out), "-q"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            str(scenario),
+            "--observed",
+            str(path),
+            "--draws",
+            "100",
+            "--seed",
+            "1",
+            "--condition",
+            "--out",
+            str(out),
+            "-q",
+        ],
+    )
     assert result.exit_code == 0
     assert "forcesim: warning: no draw of any variant is consistent" in result.output
     assert not (out / "bands_conditioned.csv").exists()
@@ -525,9 +639,13 @@ def _markers(axes) -> int:
 def test_the_envelope_and_fan_draw_each_kind_of_observation(write, observations):
     sc = sim.load_scenario(write(UNCERTAIN_YAML))
     result = sim.run(sc, draws=100, seed=1, progress=False)
-    obs = read_observations(observations(
-        "2024-03,alpha,800,800,,\n2024-04,alpha,600,700,,\n2024-05,alpha,,500,,\n"
-        "2024-06,alpha,100,,,\n2030-01,alpha,0,0,not drawn,\n"), ["alpha"])
+    obs = read_observations(
+        observations(
+            "2024-03,alpha,800,800,,\n2024-04,alpha,600,700,,\n2024-05,alpha,,500,,\n"
+            "2024-06,alpha,100,,,\n2030-01,alpha,0,0,not drawn,\n"
+        ),
+        ["alpha"],
+    )
     attach(result, score(result, obs))
     # a point: 1 line; a range: 3 (the bar and two caps); open-ended: 1 cap and an arrow
     env = sim.plot_envelope(result)
@@ -555,12 +673,16 @@ def test_plot_of_a_run_directory_draws_its_observations_again(write, observation
     scenario = write(MINIMAL_YAML)
     path = observations("2024-06,alpha,500,500,a,\n2024-07,alpha,,100,b,\n")
     out = tmp_path / "run"
-    assert invoke("run", str(scenario), "--observed", str(path), "--out", str(out),
-                  "-q").exit_code == 0
+    assert (
+        invoke("run", str(scenario), "--observed", str(path), "--out", str(out), "-q").exit_code
+        == 0
+    )
     (out / "envelope.png").unlink()
     assert invoke("plot", str(out)).exit_code == 0
     assert (out / "envelope.png").is_file()
     result = load_run(out)
-    assert [(o.month_text, o.kind) for o in result.observed] == [("2024-06", "point"),
-                                                                 ("2024-07", "at most")]
+    assert [(o.month_text, o.kind) for o in result.observed] == [
+        ("2024-06", "point"),
+        ("2024-07", "at most"),
+    ]
     assert _markers(sim.plot_envelope(result)) == 2

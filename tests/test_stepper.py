@@ -554,3 +554,23 @@ def test_stepper_is_pure_it_neither_changes_its_inputs_nor_depends_on_earlier_ca
     for k, v in before.items():
         np.testing.assert_array_equal(getattr(inputs, k), v)
     np.testing.assert_array_equal(first.tracks, second.tracks)
+
+
+def test_a_residual_from_a_later_milestone_never_lifts_an_earlier_milestone_month(project):
+    # first -> 100 by 2024-05; a residual of 300 starts with the next milestone:
+    # 2024-05 still shows the first milestone's 100, and its target stays 100
+    p = project(
+        make_doc(
+            milestones={
+                "first": {"theater": "alpha", "deadline": "2024-05", "target": {"level": 100}},
+                "second": {"theater": "alpha", "deadline": "2024-09", "target": {"level": 0}},
+            },
+            residuals={
+                "advisory": {"theater": "alpha", "size": 300, "from": {"milestone": "second"}}
+            },
+        )
+    )
+    assert p.at("alpha", "2024-05") == 100
+    assert p.milestones["first"].target == 100 and p.milestones["first"].met
+    assert p.at("alpha", "2024-09") == 300
+    assert p.milestones["second"].target == 300

@@ -82,8 +82,9 @@ def test_every_number_of_the_default_scenario_is_supported():
 
 def _unsourced(tmp_path: Path) -> Path:
     text = DEFAULT.read_text(encoding="utf-8").replace(
-        "initial: {value: 900, source: shafaq, quote: \"and 900 in neighboring Syria\"}",
-        "initial: 900")
+        'initial: {value: 900, source: shafaq, quote: "and 900 in neighboring Syria"}',
+        "initial: 900",
+    )
     assert "initial: 900" in text
     p = tmp_path / "unsourced.yaml"
     p.write_text(text, encoding="utf-8")
@@ -134,8 +135,9 @@ def test_failed_plotting_leaves_the_previous_run_untouched(tmp_path, monkeypatch
         raise RuntimeError("plotting failed")
 
     monkeypatch.setattr("sim.plotting.plot_envelope", boom)
-    res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(out),
-                                    "--variant", "slip-6"])
+    res = CliRunner().invoke(
+        main, ["run", str(DEFAULT), "-q", "--out", str(out), "--variant", "slip-6"]
+    )
     assert res.exit_code != 0
     assert _snapshot(out) == before
     assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no temporary left behind
@@ -178,7 +180,11 @@ def test_a_new_run_leaves_no_stale_files_from_an_older_run(tmp_path):
     (out / "notes.txt").write_text("old\n")
     assert CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(out)]).exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == [
-        "envelope.png", "milestones.csv", "monthly.csv", "run.json"]
+        "envelope.png",
+        "milestones.csv",
+        "monthly.csv",
+        "run.json",
+    ]
 
 
 def test_unwritable_output_directory_gives_a_clear_error(tmp_path, monkeypatch):

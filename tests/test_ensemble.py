@@ -1,0 +1,500 @@
+"""Ensembles: exact summaries of seeded draws (sim.ensemble, sim.draws).
+
+Every test fixes its seed. Numbers that depend on the draws are derived in the
+test from the draws themselves (``Draws(seed).uniforms(path, n)``, the stream a
+quantity's key path names), never copied from a previous run.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from conftest import make_doc
+
+import sim
+from sim.cli import main
+from sim.draws import Draws
+from sim.ensemble import Accumulator, level_bound, level_views, series, thresholds
+from sim.errors import ScenarioError
+from sim.stepper import step, step_dense
+
+START = "2024-01"
+
+
+def run_ensemble(
+    write: Callable[..., Path],
+    doc: dict[str, Any],
+    draws: int,
+    seed: int,
+    variants: list[str] | None = None,
+    **options: Any,
+) -> sim.Result:
+    return sim.run(sim.load_scenario(write(doc)), variants, draws=draws, seed=seed, **options)
+
+
+def band(
+    result: sim.Result, month: str, theater: str = "alpha", variant: str | None = None
+) -> pd.Series:
+    b = result.bands
+    assert b is not None
+    rows = b[(b.theater == theater) & (b.month == pd.Period(month, "M"))]
+    if variant is not None:
+        rows = rows[rows.variant == variant]
+    assert len(rows) == 1
+    return rows.iloc[0]
+
+
+# ---------------------------------------------------------------- percentiles
+
+
+def test_percentiles_of_a_uniform_reduction_match_the_analytic_quantiles(write):
+    # 1000 troops lose U(0, 600): by the deadline the level is uniform on 400..1000
+    doc = make_doc(
+        milestones={
+            "cut": {
+                "theater": "alpha",
+                "deadline": "2024-07",
+                "target": {"reduce_by": {"uniform": [0, 600]}},
+            }
+        }
+    )
+    n = 20_000
+    result = run_ensemble(write, doc, n, seed=5)
+    for month in ("2024-07", "2024-12"):  # at the deadline, and held after it
+        row = band(result, month)
+        for q in (5, 10, 25, 50, 75, 90, 95):
+            analytic = 400 + 600 * q / 100
+            # Monte Carlo standard error of a quantile: sqrt(q (1 - q) / n) / density
+            se = math.sqrt(q / 100 * (1 - q / 100) / n) * 600
+            assert abs(row[f"p{q:02d}"] - analytic) <= 4 * se + 1, (month, q)
+        assert abs(row["mean"] - 700) <= 4 * 600 / math.sqrt(12 * n)
+        assert row["min"] == 400 and row["max"] == 1000
+
+
+def test_percentiles_are_levels_some_draw_had_and_ordered(write):
+    doc = make_doc(
+        milestones={
+            "cut": {
+                "theater": "alpha",
+                "deadline": "2024-07",
+                "profile": "s-curve",
+                "target": {"level": {"triangular": [0, 100, 700]}},
+            }
+        }
+    )
+    result = run_ensemble(write, doc, 3_000, seed=8)
+    cols = ["min", "p05", "p10", "p25", "p50", "p75", "p90", "p95", "max"]
+    values = result.bands[cols].to_numpy()
+    assert (np.diff(values, axis=1) >= 0).all()
+    assert (result.bands.dtypes[cols] == np.int64).all()
+
+
+# ---------------------------------------------------------------- p_met
+
+
+def test_p_met_of_a_fixed_deadline_is_the_share_of_draws_whose_slip_leaves_it_feasible(write):
+    # A fixed deadline three months after the expected announcement: met when the
+    # announcement is on time (delay 0, weight 3), missed when it slips 6 months
+    # (nothing may depart before the announcement), so p_met is P(delay = 0) = 3/4.
+    doc = make_doc(
+        calendar={"start": START, "end": "2025-06"},
+        announcement={
+            "expected": START,
+            "delay": {"choice": {"values": [0, 6], "weights": [3, 1]}},
+        },
+        milestones={"cut": {"theater": "alpha", "deadline": "2024-04", "target": {"level": 500}}},
+    )
+    n, seed = 20_000, 3
+    result = run_ensemble(write, doc, n, seed)
+    p_met = float(result.milestones.p_met.iloc[0])
+    assert abs(p_met - 0.75) <= 4 * math.sqrt(0.75 * 0.25 / n)
+    # exactly: the draws whose delay is 0 are those whose uniform number is below 3/4
+    u = Draws(seed).uniforms("announcement.delay", n)
+    assert p_met == round(float(np.mean(u < 0.75)), 6)
+
+
+def test_p_met_counts_against_the_original_deadline_even_when_it_slips(write):
+    # slipped 6 months, the deadline moves and the window is met on the slipped
+    # date, but p_met is measured against the unslipped deadline
+    doc = make_doc(
+        calendar={"start": START, "end": "2025-06"},
+        announcement={
+            "expected": START,
+            "delay": {"choice": {"values": [0, 6], "weights": [3, 1]}},
+        },
+        milestones={
+            "cut": {
+                "theater": "alpha",
+                "deadline": "2024-04",
+                "slips": True,
+                "target": {"level": 500},
+            }
+        },
+    )
+    n, seed = 2_000, 3
+    result = run_ensemble(write, doc, n, seed)
+    u = Draws(seed).uniforms("announcement.delay", n)
+    assert result.milestones.p_met.tolist() == [round(float(np.mean(u < 0.75)), 6)]
+
+
+# ---------------------------------------------------------------- common random numbers
+
+
+def paired_doc() -> dict[str, Any]:
+    """A reduction drawn from U(0, 600); variant "late" moves everything 3 months on."""
+    return make_doc(
+        calendar={"start": START, "end": "2025-12"},
+        announcement={"expected": "2024-03"},
+        milestones={
+            "cut": {
+                "theater": "alpha",
+                "deadline": {"after_announcement": 9},
+                "target": {"reduce_by": {"uniform": [0, 600]}},
+            }
+        },
+        variants={
+            "now": {"description": "as expected", "overrides": {}},
+            "late": {"description": "3 months late", "overrides": {"announcement": {"delay": 3}}},
+        },
+    )
+
+
+def test_every_variant_draws_the_same_numbers_for_the_same_quantity(write):
+    scenario = sim.load_scenario(write(paired_doc()))
+    now = Draws(9).take(scenario.plan("now"), 500)
+    late = Draws(9).take(scenario.plan("late"), 500)
+    np.testing.assert_array_equal(now.targets, late.targets)
+    assert (now.delay == 0).all() and (late.delay == 3).all()
+
+
+def test_a_variant_that_only_shifts_the_calendar_shifts_the_bands_exactly(write):
+    # with the same draws, "late" is "now" three months on, draw by draw: every
+    # band statistic matches exactly, not just within Monte Carlo error
+    result = run_ensemble(write, paired_doc(), 4_000, seed=9)
+    b = result.bands.set_index(["variant", "month"])
+    stats = ["mean", "min", "p05", "p25", "p50", "p75", "p95", "max"]
+    for m in pd.period_range("2024-03", "2025-09", freq="M"):
+        pd.testing.assert_series_equal(
+            b.loc[("now", m), stats], b.loc[("late", m + 3), stats], check_names=False
+        )
+
+
+# ---------------------------------------------------------------- chunk size and the fast path
+
+
+def rich_doc() -> dict[str, Any]:
+    """Sites, reinforcements, a step, two residuals on one site (one ending), a residual
+    that comes back after the drawdown, a milestone dated from another, and a random
+    announcement delay."""
+    return make_doc(
+        calendar={"start": START, "end": "2026-06"},
+        announcement={
+            "expected": "2024-02",
+            "delay": {"choice": {"values": [0, 1, 4], "weights": [5, 3, 2]}},
+        },
+        theaters={
+            "alpha": {
+                "sites": {"north": {"initial": {"uniform": [300, 500]}}, "south": {"initial": 400}}
+            },
+            "beta": {"initial": 200},
+            "gamma": {"initial": {"uniform": [100, 300]}},
+        },
+        milestones={
+            "north-up": {
+                "theater": "alpha/north",
+                "deadline": "2024-06",
+                "profile": "front",
+                "target": {"level": {"triangular": [450, 600, 800]}},
+            },
+            "north-out": {
+                "theater": "alpha/north",
+                "deadline": "2025-06",
+                "profile": "s-curve",
+                "target": {"level": 0},
+            },
+            "south-step": {
+                "theater": "alpha/south",
+                "deadline": "2024-09",
+                "profile": "step",
+                "target": {"reduce_by": {"uniform": [0, 200]}},
+            },
+            "south-out": {
+                "theater": "alpha/south",
+                "deadline": {"after": "north-out", "months": 3},
+                "profile": "back",
+                "target": {"level": 0},
+            },
+            "beta-out": {
+                "theater": "beta",
+                "deadline": {"after_announcement": 12},
+                "slips": True,
+                "target": {"level": {"choice": {"values": [0, 50]}}},
+            },
+            "gamma-up": {
+                "theater": "gamma",
+                "deadline": "2024-08",
+                "target": {"level": {"triangular": [150, 250, 450]}},
+            },
+            "gamma-out": {
+                "theater": "gamma",
+                "deadline": "2025-12",
+                "profile": "front",
+                "target": {"reduce_by": {"uniform": [0, 150]}},
+            },
+        },
+        residuals={
+            "guard": {
+                "theater": "alpha/north",
+                "from": {"milestone": "north-out"},
+                "size": {"uniform": [20, 120], "probability": 0.5},
+            },
+            "late-guard": {
+                "theater": "alpha/north",
+                "from": "2025-09",
+                "until": "2026-02",
+                "size": {"triangular": [10, 60, 300]},
+            },
+            "beta-stay": {
+                "theater": "beta",
+                "from": {"milestone": "beta-out"},
+                "size": {"value": 30, "probability": 0.3},
+            },
+            "gamma-return": {
+                "theater": "gamma",
+                "from": "2026-02",
+                "until": "2026-04",
+                "size": {"uniform": [0, 290], "probability": 0.5},
+            },
+        },
+        variants={
+            "base": {"description": "as drawn", "overrides": {}},
+            "fixed": {
+                "description": "announced on time",
+                "overrides": {"announcement": {"delay": 0}},
+            },
+        },
+    )
+
+
+def frames(result: sim.Result) -> list[pd.DataFrame]:
+    return [result.bands, result.dates, result.milestones]
+
+
+def test_outputs_are_identical_whatever_the_chunk_size(write):
+    scenario = sim.load_scenario(write(rich_doc()))
+    runs = [sim.run(scenario, draws=1_500, seed=21, chunk=c) for c in (7, 500, 1_500, 10**6)]
+    for other in runs[1:]:
+        for a, b in zip(frames(runs[0]), frames(other), strict=True):
+            pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_summaries_equal_those_of_every_stepped_level(write, seed):
+    # the ensemble steps only the months that move, a timing group at a time; it must
+    # count exactly what the plain month-by-month stepper's levels give
+    scenario = sim.load_scenario(write(rich_doc()))
+    result = sim.run(scenario)
+    for name in scenario.select(None):
+        plan = scenario.plan(name)
+        sel = series(plan)
+        ms = result.milestones[result.milestones.variant == name]
+        fast, plain = (
+            Accumulator(
+                plan,
+                level_bound(plan),
+                [s for s, _ in sel],
+                [m for _, m in sel],
+                thresholds(plan, ms),
+            )
+            for _ in range(2)
+        )
+        source = Draws(seed)
+        for take in (1, 200, 1_000):
+            inputs = source.take(plan, take)
+            fast.add_draws(inputs)
+            out = step_dense(plan, inputs)
+            plain.add(level_views(plan, out, plain.names, plain.members), out.reached, out.original)
+        pd.testing.assert_frame_equal(fast.bands("x", name), plain.bands("x", name))
+        pd.testing.assert_frame_equal(fast.dates("x", name), plain.dates("x", name))
+        np.testing.assert_array_equal(fast.met, plain.met)
+        np.testing.assert_array_equal(fast.first, plain.first)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_stepping_by_timing_group_equals_stepping_every_month(write, seed):
+    scenario = sim.load_scenario(write(rich_doc()))
+    for name in scenario.select(None):
+        plan = scenario.plan(name)
+        inputs = Draws(seed).take(plan, 600)
+        fast, dense = step(plan, inputs), step_dense(plan, inputs)
+        for field in (
+            "tracks",
+            "theaters",
+            "deadline",
+            "original",
+            "reached",
+            "target",
+            "announce",
+        ):
+            a, b = getattr(fast, field), getattr(dense, field)
+            assert a.dtype == b.dtype, field
+            np.testing.assert_array_equal(a, b, err_msg=field)
+
+
+def test_run_files_are_byte_identical_whatever_the_chunk_size(write, tmp_path):
+    path = write(
+        make_doc(
+            milestones={
+                "cut": {
+                    "theater": "alpha",
+                    "deadline": "2024-07",
+                    "target": {"reduce_by": {"uniform": [0, 600]}},
+                }
+            }
+        )
+    )
+    runner = CliRunner()
+    outs = []
+    for chunk in ("3", "1000"):
+        out = tmp_path / f"chunk-{chunk}"
+        res = runner.invoke(
+            main,
+            [
+                "run",
+                str(path),
+                "--draws",
+                "1000",
+                "--seed",
+                "4",
+                "--chunk",
+                chunk,
+                "--quiet",
+                "--out",
+                str(out),
+            ],
+        )
+        assert res.exit_code == 0, res.output
+        outs.append(out)
+    for name in ("bands.csv", "dates.csv", "milestones.csv", "monthly.csv"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+
+
+# ---------------------------------------------------------------- a golden ensemble
+
+
+def test_golden_ensemble_of_a_two_valued_target(write):
+    # 100 troops go to 0 or to 40 (even odds) by 2024-03, linearly from the start:
+    # month 1 is half way, 50 or 70; from 2024-03 on the level is 0 or 40.
+    doc = make_doc(
+        calendar={"start": START, "end": "2024-05"},
+        theaters={"alpha": {"initial": 100}},
+        milestones={
+            "cut": {
+                "theater": "alpha",
+                "deadline": "2024-03",
+                "target": {"level": {"choice": {"values": [0, 40]}}},
+            }
+        },
+    )
+    n, seed = 200, 17
+    result = run_ensemble(write, doc, n, seed)
+    u = Draws(seed).uniforms("milestones.cut.target.level", n)
+    k = int((u < 0.5).sum())  # draws going to 0; the other n - k go to 40
+    assert 0 < k < n
+
+    def percentile(q: int, low: int, high: int) -> int:  # the smallest level with >= q %
+        return low if k >= math.ceil(q * n / 100) else high
+
+    start = band(result, "2024-01")
+    assert (start["min"], start["p50"], start["max"], start["mean"]) == (100, 100, 100, 100.0)
+    half = band(result, "2024-02")
+    assert (half["min"], half["max"]) == (50, 70)
+    assert half["mean"] == round((50 * k + 70 * (n - k)) / n, 3)
+    assert half["p50"] == percentile(50, 50, 70) and half["p95"] == percentile(95, 50, 70)
+    for month in ("2024-03", "2024-05"):
+        row = band(result, month)
+        assert (row["min"], row["max"]) == (0, 40)
+        assert row["mean"] == round(40 * (n - k) / n, 3)
+        assert row["p10"] == percentile(10, 0, 40) and row["p90"] == percentile(90, 0, 40)
+
+    dates = result.dates.set_index("threshold")
+    zero = dates.loc["zero"]
+    assert zero["never"] == round((n - k) / n, 6)
+    assert zero["p10"] == pd.Period("2024-03", "M")  # k / n is well above 10 %
+    assert result.milestones.p_met.tolist() == [1.0]
+
+
+# ---------------------------------------------------------------- memory
+
+
+def test_memory_does_not_grow_with_the_number_of_draws(write):
+    import tracemalloc
+
+    scenario = sim.load_scenario(write(rich_doc()))
+    sim.run(scenario, draws=100, seed=1, chunk=1_000)  # warm caches
+    peaks = []
+    for n in (2_000, 20_000):
+        tracemalloc.start()
+        sim.run(scenario, draws=n, seed=1, chunk=1_000)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    assert peaks[1] < 1.5 * peaks[0]
+
+
+# ---------------------------------------------------------------- bad distributions
+
+
+@pytest.mark.parametrize(
+    ("quantity", "message"),
+    [
+        ({"triangular": [0, 900, 600]}, "low <= mode <= high"),
+        ({"uniform": [600, 300]}, "low <= high"),
+        ({"choice": {"values": [100, 200], "weights": [1, 0]}}, "positive weights"),
+        ({"choice": {"values": [100, 200], "weights": [1, -2]}}, "positive weights"),
+        ({"value": 100, "probability": 1.5}, "probability between 0 and 1"),
+        ({"value": 100, "probability": -0.1}, "probability between 0 and 1"),
+    ],
+)
+def test_distribution_parameters_are_validated(write, quantity, message):
+    doc = make_doc(
+        milestones={
+            "cut": {"theater": "alpha", "deadline": "2024-07", "target": {"reduce_by": quantity}}
+        }
+    )
+    with pytest.raises(ScenarioError, match=message) as info:
+        sim.load_scenario(write(doc))
+    assert "milestones.cut.target.reduce_by" in str(info.value)
+    assert "\n" not in info.value.one_line()
+
+
+# ---------------------------------------------------------------- bad command lines
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--draws", "0", "--seed", "1"], "--draws: expected a number of draws from 1"),
+        (["--draws", "-5", "--seed", "1"], "--draws: expected a number of draws from 1"),
+        (["--draws", "1000000000000", "--seed", "1"], "--draws: expected a number of draws from 1"),
+        (["--draws", "many", "--seed", "1"], "--draws: expected a whole number of draws"),
+        (["--draws", "100", "--seed", "abc"], "--seed: expected a whole number"),
+        (["--draws", "100", "--seed", "1.5"], "--seed: expected a whole number"),
+        (["--draws", "100"], "--seed: expected --seed S"),
+    ],
+)
+def test_bad_draws_or_seed_is_a_one_line_error_with_exit_code_2(write, tmp_path, args, expected):
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["run", str(write()), *args, "--out", str(out)])
+    assert res.exit_code == 2
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("forcesim: error: ")
+    assert expected in lines[0]
+    assert "Traceback" not in res.output
+    assert not out.exists()
