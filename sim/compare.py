@@ -397,7 +397,7 @@ def draw_compare(
     from matplotlib.ticker import FuncFormatter, PercentFormatter
 
     from sim import plotting
-    from sim.fan import BANDS, CENTRAL_COLOR, HUE, MEDIAN_COLOR, _legend_handles, mix
+    from sim.fan import CENTRAL_COLOR, MEDIAN_COLOR, _legend_handles, draw_bands
 
     names = list(theaters) if theaters else cmp.theaters
     have = list(dict.fromkeys(cmp.table.theater))
@@ -423,16 +423,7 @@ def draw_compare(
         fan = axes[i * step_]
         rows = t[t.theater == tid].sort_values("month")
         x = plotting._dates(rows.month)
-        for lo, hi, label, amount in BANDS:
-            fan.fill_between(
-                x,
-                rows[lo].to_numpy(float),
-                rows[hi].to_numpy(float),
-                lw=0,
-                color=mix(HUE, amount),
-                label=label,
-                zorder=2,
-            )
+        draw_bands(fan, x, rows)
         fan.axhline(0, color="#111111", lw=1.2, zorder=3)
         fan.plot(
             x, rows.p50.to_numpy(float), color=MEDIAN_COLOR, lw=2.2, label="median draw", zorder=5

@@ -218,12 +218,8 @@ def _short_style(ax: Axes, small: bool) -> None:
         ax.yaxis.label.set_fontsize(11)
 
 
-def _panel(result: Result, ax: Axes, tid: str, variant: str) -> float:
-    """Draw one panel; return the highest value drawn."""
-    assert result.bands is not None
-    b = result.bands
-    rows = b[(b.variant == variant) & (b.theater == tid)].sort_values("month")
-    x = plotting._dates(rows.month)
+def draw_bands(ax: Axes, x: Any, rows: Any) -> None:
+    """The nested percentile bands (widest, lightest first) of ``rows`` at dates ``x``."""
     for lo, hi, label, amount in BANDS:
         ax.fill_between(
             x,
@@ -234,6 +230,15 @@ def _panel(result: Result, ax: Axes, tid: str, variant: str) -> float:
             label=label,
             zorder=2,
         )
+
+
+def _panel(result: Result, ax: Axes, tid: str, variant: str) -> float:
+    """Draw one panel; return the highest value drawn."""
+    assert result.bands is not None
+    b = result.bands
+    rows = b[(b.variant == variant) & (b.theater == tid)].sort_values("month")
+    x = plotting._dates(rows.month)
+    draw_bands(ax, x, rows)
     ax.plot(x, rows.p50.to_numpy(float), color=MEDIAN_COLOR, lw=2.2, label="median draw", zorder=5)
     top = float(rows.p95.max()) if len(rows) else 0.0
     m = result.monthly

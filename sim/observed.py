@@ -48,6 +48,7 @@ from numpy.typing import NDArray
 
 from sim.errors import ScenarioError, describe
 from sim.months import format_month, parse_month
+from sim.yamlio import decode_text, read_limited
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -73,7 +74,6 @@ DRAW_COLUMNS = ["percentile_rank", "in_band80", "p_consistent"]
 EXTRA_COLUMNS = ["status", "month", "accept_low", "accept_high", "source"]
 SCORED, OUT_OF_RANGE = "scored", "out of range"
 DEFAULT_TOLERANCE = "5%"
-MAX_BYTES = 1_000_000
 MAX_ROWS = 10_000
 MAX_TROOPS = 10_000_000
 MAX_TEXT = 4000
@@ -241,48 +241,8 @@ def _field_starts(line: str) -> list[int]:
 
 
 def _read_text(path: Path, name: str) -> str:
-    if not path.exists():
-        raise ScenarioError(
-            "an existing observations file", "no such file", file=name, path="(file)"
-        )
-    if not path.is_file():
-        raise ScenarioError(
-            "an observations CSV file",
-            "a directory" if path.is_dir() else "not a regular file",
-            file=name,
-            path="(file)",
-        )
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ScenarioError(
-                f"a file of at most {MAX_BYTES:,} bytes",
-                f"{size:,} bytes",
-                file=name,
-                path="(file)",
-            )
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ScenarioError(
-            "a readable file", exc.strerror or str(exc), file=name, path="(file)"
-        ) from None
-    nul = raw.find(b"\x00")
-    if nul >= 0:
-        line = raw.count(b"\n", 0, nul) + 1
-        raise ScenarioError("a text file", "a NUL byte", file=name, line=line, path="(file)")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise ScenarioError(
-            "UTF-8 text",
-            f"the byte 0x{raw[exc.start]:02x}",
-            file=name,
-            line=line,
-            col=col,
-            path="(file)",
-        ) from None
+    raw = read_limited(path, "observations CSV file")
+    return decode_text(raw, name)
 
 
 def _number(text: str) -> float | None:

@@ -78,13 +78,19 @@ def dotted(path: Path_) -> str:
 
 def read_yaml(path: str | Path) -> tuple[Any, Positions]:
     """Parse one YAML file into plain data and positions, or raise ScenarioError."""
+    return parse_yaml(read_limited(path, "scenario file"), str(path))
+
+
+def read_limited(path: str | Path, kind: str) -> bytes:
+    """The bytes of a regular file of at most ``MAX_BYTES``, or a ScenarioError
+    that names ``kind`` (e.g. ``"scenario file"``)."""
     name = str(path)
     p = Path(path)
     if not p.exists():
-        raise ScenarioError("an existing scenario file", "no such file", file=name, path="(file)")
+        raise ScenarioError(f"an existing {kind}", "no such file", file=name, path="(file)")
     if not p.is_file():
         raise ScenarioError(
-            "a scenario file",
+            f"a {kind}",
             "a directory" if p.is_dir() else "not a regular file",
             file=name,
             path="(file)",
@@ -98,12 +104,35 @@ def read_yaml(path: str | Path) -> tuple[Any, Positions]:
                 file=name,
                 path="(file)",
             )
-        raw = p.read_bytes()
+        return p.read_bytes()
     except OSError as exc:
         raise ScenarioError(
             "a readable file", exc.strerror or str(exc), file=name, path="(file)"
         ) from None
-    return parse_yaml(raw, name)
+
+
+def decode_text(raw: bytes, name: str) -> str:
+    """UTF-8 text without NUL bytes (a leading byte-order mark dropped), or a located
+    ScenarioError."""
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        line, col = _line_col(raw, nul)
+        raise ScenarioError(
+            "a text file", "a NUL byte", file=name, line=line, col=col, path="(file)"
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = _line_col(raw, exc.start)
+        raise ScenarioError(
+            "UTF-8 text",
+            f"the byte 0x{raw[exc.start]:02x}",
+            file=name,
+            line=line,
+            col=col,
+            path="(file)",
+        ) from None
+    return text.removeprefix("\ufeff")
 
 
 def _line_col(raw: bytes, offset: int) -> tuple[int, int]:
@@ -129,28 +158,9 @@ def parse_yaml(raw: bytes | str, name: str = "<string>") -> tuple[Any, Positions
                 file=name,
                 path="(file)",
             )
-        nul = raw.find(b"\x00")
-        if nul >= 0:
-            line, col = _line_col(raw, nul)
-            raise ScenarioError(
-                "a text file", "a NUL byte", file=name, line=line, col=col, path="(file)"
-            )
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line, col = _line_col(raw, exc.start)
-            raise ScenarioError(
-                "UTF-8 text",
-                f"the byte 0x{raw[exc.start]:02x}",
-                file=name,
-                line=line,
-                col=col,
-                path="(file)",
-            ) from None
+        text = decode_text(raw, name)
     else:
-        text = raw
-    if text.startswith("\ufeff"):
-        text = text[1:]
+        text = raw.removeprefix("\ufeff")
     if not text.strip():
         raise ScenarioError(
             "a YAML mapping of scenario keys", "an empty file", file=name, path="(document)"
