@@ -547,10 +547,9 @@ def _compare_deadlines(cmp: Comparison, tid: str, ax: Axes, *, label: bool) -> N
             if m.kind == "month" and (track.theater == tid or track.key == tid):
                 months.add(plan.start + m.month)
     periods = [pd.Period(format_month(o), freq="M") for o in sorted(months)]
-    if label:
-        marks = [(p, f"deadline\n{p.strftime('%b %Y')}") for p in periods]
-    else:
-        marks = [(p, "") for p in periods]
+    # one line: the legend names the dotted verticals, and a run of close deadlines
+    # then stacks half as deep over the data
+    marks = [(p, p.strftime("%b %Y") if label else "") for p in periods]
     deadline_marks(ax, marks, len(cmp.table.month.unique()), 10)
 
 

@@ -169,29 +169,43 @@ def _deadlines(
 def deadline_marks(
     ax: Axes, marks: list[tuple[pd.Period, str]], n_months: int, size: float
 ) -> None:
-    """Dotted verticals at each month of ``marks``, labelled at the top; a label
-    too close to the one before it drops below it rather than overlap."""
+    """Dotted verticals at each month of ``marks``, labelled at the top. A label that
+    would run past the panel's right edge sits left of its line; a label that would
+    overlap another drops to the highest row where it fits, so a run of close
+    deadlines stacks only as deep as it must. (``n_months`` is kept for callers; the
+    positions come from the axes' own x-limits.)"""
+    import matplotlib.dates as mdates
+
     fig = ax.figure
     width_pt = ax.get_position().width * fig.bbox.width * 72 / fig.dpi
-    last_x, level = -1e9, 0
-    for period, text in marks:
-        when = plotting._dates(pd.PeriodIndex([period], freq="M"))[0]
+    whens = [plotting._dates(pd.PeriodIndex([period], freq="M"))[0] for period, _ in marks]
+    for when in whens:
         ax.axvline(when, color=DEADLINE_COLOR, lw=1.1, ls=(0, (1.5, 2.5)), zorder=4, gid="deadline")
-        x_pt = period.ordinal / max(n_months, 1) * width_pt  # only differences matter
-        wide = max(len(line) for line in text.split("\n")) * size * 0.62 + 8
-        level = level + 1 if x_pt - last_x < wide else 0
-        last_x = x_pt
+    x0, x1 = ax.get_xlim()  # after the verticals, so the limits are final
+    rows: list[list[tuple[float, float]]] = []  # per row of labels, the spans taken [pt]
+    for when, (_period, text) in zip(whens, marks, strict=True):
         if not text:
             continue
+        x_pt = (float(mdates.date2num(when)) - x0) / max(x1 - x0, 1e-9) * width_pt
+        wide = max(len(line) for line in text.split("\n")) * size * 0.62 + 8
+        right = x_pt + wide <= width_pt
+        span = (x_pt, x_pt + wide) if right else (x_pt - wide, x_pt)
+        level = next(
+            (i for i, row in enumerate(rows) if all(span[1] <= a or span[0] >= b for a, b in row)),
+            len(rows),
+        )
+        if level == len(rows):
+            rows.append([])
+        rows[level].append(span)
         lines = text.count("\n") + 1
         ax.annotate(
             text,
             (when, 1.0),
             xycoords=("data", "axes fraction"),
-            xytext=(4, -3 - level * (lines * size * 1.25 + 3)),
+            xytext=(4 if right else -4, -3 - level * (lines * size * 1.25 + 3)),
             textcoords="offset points",
             va="top",
-            ha="left",
+            ha="left" if right else "right",
             fontsize=size,
             color="#333333",
             zorder=6,
@@ -214,6 +228,10 @@ def _short_style(ax: Axes, small: bool) -> None:
         ax.xaxis.set_major_locator(mdates.YearLocator())
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
         ax.xaxis.set_minor_locator(mdates.MonthLocator(bymonth=7))
+        x0, x1 = ax.get_xlim()
+        if x1 - x0 < 3 * 366:  # a short horizon: name July too, or one year label is all
+            ax.xaxis.set_minor_formatter(mdates.DateFormatter("%b"))
+            ax.tick_params(which="minor", labelsize=9, labelcolor="#555555")
         ax.tick_params(labelsize=10)
         ax.yaxis.label.set_fontsize(11)
 

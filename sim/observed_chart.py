@@ -282,9 +282,11 @@ def mark_conditioned(axes: Sequence[Axes], cond: Result, assessment: Assessment)
     for text in fig.texts:
         s = text.get_text()
         if s.endswith(": range of outcomes"):
-            text.set_text(
-                s.removesuffix(": range of outcomes") + ": conditioned on the observations"
-            )
+            from sim.fan import title_size
+
+            title = s.removesuffix(": range of outcomes") + ": conditioned on the observations"
+            text.set_text(title)
+            text.set_fontsize(title_size(title))  # the fan is plotting.WIDTH_IN wide
         elif s.startswith("Troops at the end of each month across"):
             n_obs = int(
                 (
@@ -303,11 +305,14 @@ def mark_conditioned(axes: Sequence[Axes], cond: Result, assessment: Assessment)
             cond.variants, axes[t * len(cond.variants) : (t + 1) * len(cond.variants)], strict=False
         ):
             kept = c.kept[v]
+            # two short lines in the lower-left corner, which a drawdown leaves empty;
+            # one long line would cover the bands of a narrow panel
             a.annotate(
-                f"kept {kept:,} of {c.draws:,} draws ({100 * kept / c.draws:.1f} %)",
+                f"kept {100 * kept / c.draws:.1f} % of draws\n({kept:,} of {c.draws:,})",
                 (0.01, 0.03),
                 xycoords="axes fraction",
-                fontsize=10,
+                fontsize=9.5,
+                linespacing=1.2,
                 color="#7a1f1f",
                 fontweight="bold",
                 zorder=10,
@@ -373,13 +378,15 @@ def draw_backtest(bt: Backtest) -> list[Axes]:
     tops: dict[str, float] = {}
     for s, profile, ax in panels:
         rows_ = paths[(paths.theater == s) & (paths.profile == profile)]
-        for v in bt.variants:
+        for j, v in enumerate(bt.variants):
             r = rows_[rows_.variant == v]
+            # earlier variants drawn wider, so a path hidden under a later one shows as
+            # a coloured edge instead of vanishing
             ax.plot(
                 plotting._dates(r.month),
                 r.troops.to_numpy(float),
                 color=colors[v],
-                lw=2.2,
+                lw=2.2 + min(1.5, 4.0 / max(len(bt.variants) - 1, 1)) * (len(bt.variants) - 1 - j),
                 label=v,
                 zorder=3,
             )
@@ -439,7 +446,11 @@ def draw_backtest(bt: Backtest) -> list[Axes]:
         va="top",
         linespacing=1.35,
     )
-    handles, labels = panels[0][2].get_legend_handles_labels()
+    from matplotlib.lines import Line2D
+
+    # one line width in the legend: the panels' wider lines only keep hidden paths visible
+    handles: list[Any] = [Line2D([], [], color=colors[v], lw=2.5) for v in bt.variants]
+    labels = list(bt.variants)
     kh, kl = legend_handles(_kinds(obs, series, months))
     fig.legend(
         handles + kh,

@@ -316,6 +316,22 @@ def test_calendar_ending_before_it_starts_is_rejected(write):
         load_scenario(path)
 
 
+def test_an_absurdly_long_horizon_is_rejected(write):
+    path, text = bad(write, "  end: 2024-12", "  end: 2199-12")
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "start:"),
+            3,
+            "calendar",
+            "a horizon of at most 600 months",
+            "2111 months",
+        ),
+    ):
+        load_scenario(path)
+
+
 def test_profile_must_be_one_of_the_known_shapes(write):
     path, text = bad(write, "      level: 0\n", "      level: 0\n    profile: zigzag\n")
     with pytest.raises(
