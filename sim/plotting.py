@@ -124,11 +124,25 @@ def _deadlines(result: Result, ax: Axes, tid: str, *, label: bool) -> None:
             marker="D",
             ms=7,
             color="#222222",
+            markerfacecolor="white",
+            markeredgewidth=1.8,
             zorder=5,
             ls="none",
             label="milestone target" if label else None,
         )
         label = False
+
+
+def _legend_entries(axes: Sequence[Axes]) -> tuple[list[Any], list[str]]:
+    """Every labelled artist of every panel, each label once, in drawing order."""
+    handles: list[Any] = []
+    labels: list[str] = []
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            if lab not in labels:
+                handles.append(h)
+                labels.append(lab)
+    return handles, labels
 
 
 def _style(ax: Axes, title: str) -> None:
@@ -162,7 +176,8 @@ def footnote(result: Result) -> str:
     lines = [f"As of {doc.as_of}. Sources: {names or 'none listed'}."]
     if assumed:
         lines.append(
-            f"{assumed} inputs are assumptions, not reported figures; "
+            f"{assumed} inputs across the {len(result.variants)} variants shown are "
+            "assumptions, not reported figures; "
             f"`forcesim sources` lists each number with its source or assumption."
         )
     lines.append("Levels at the end of each month. forcesim projection, not a forecast of record.")
@@ -195,15 +210,15 @@ def _end_labels(ax: Axes, x_end: Any, last: pd.Series, colors: dict[str, str]) -
     for variant, value in last.items():
         groups.setdefault(int(value), []).append(str(variant))
     top = ax.get_ylim()[1]
-    placed: list[float] = []
+    # the height of one line of label text in data units (panel height from the figure)
+    height_px = ax.get_window_extent().height or 300.0
+    line = top * 14.0 / height_px
+    floor = 0.0  # the lowest y the next label may take, above the ones placed
     for value in sorted(groups):
-        y = float(value)
-        for p in placed:  # keep labels at least 7 % of the axis apart
-            if abs(y - p) < 0.09 * top:
-                y = p + 0.09 * top
-        placed.append(y)
         names = groups[value]
         lines = [", ".join(names[i : i + 3]) for i in range(0, len(names), 3)]
+        y = max(float(value), floor)
+        floor = y + line * len(lines) + 0.6 * line
         ax.annotate(
             f"{value:,}: " + ",\n".join(lines),
             (x_end, y),
@@ -291,7 +306,7 @@ def plot_envelope(
             data_top=float(wide.max().max()),
             legend=names if i == 0 else None,
         )
-        _deadlines(result, a, tid, label=(i == 0))
+        _deadlines(result, a, tid, label=True)
         _end_labels(a, x[-1], wide.iloc[-1], colors)
     if fig is not None:
         doc = result.scenario.doc
@@ -304,7 +319,7 @@ def plot_envelope(
             fontsize=12,
             color="#333333",
         )
-        handles, labels = axes[0].get_legend_handles_labels()
+        handles, labels = _legend_entries(axes)
         fig.legend(
             handles,
             labels,

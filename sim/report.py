@@ -34,13 +34,31 @@ def summary_lines(result: Result) -> list[str]:
             cells.append(f"{int(hit.iloc[0]):>{cw},}" if len(hit) else f"{'-':>{cw}}")
         ms = result.milestones[result.milestones.variant == v]
         marks = []
+        originals = _original_deadlines(result, v)
         for _, r in ms.iterrows():
-            state = "met" if r.met else f"MISSED (reached {r.month_reached})"
+            deadline = str(r.deadline)
+            original = originals.get(r.milestone, deadline)
+            when = deadline if deadline == original else f"{deadline}, slipped from {original}"
+            state = f"met ({when})" if r.met else f"MISSED ({when}; reached {r.month_reached})"
             if "p_met" in ms.columns:
-                state += f", p={r.p_met:.2f}"
+                state += f", p={r.p_met:.2f} by {original}"
             marks.append(f"{r.milestone} {state}")
         lines.append(f"{v:<{width}}" + "".join(cells) + "   " + ("; ".join(marks) or "-"))
     return lines
+
+
+def _original_deadlines(result: Result, variant: str) -> dict[str, str]:
+    """Each milestone's deadline without the announcement's slip, ``YYYY-MM``."""
+    from sim.draws import central_inputs
+    from sim.months import format_month
+    from sim.stepper import step
+
+    plan = result.plans[variant]
+    out = step(plan, central_inputs(plan))
+    return {
+        m.id: format_month(plan.start + int(out.original[0, j]))
+        for j, m in enumerate(plan.milestones)
+    }
 
 
 def print_summary(result: Result) -> None:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from sim.errors import ScenarioError
 from sim.loader import Locator, resolve_variants, validate_doc
+from sim.output import _umask
 from sim.results import Result
 from sim.scenario import Scenario
 from sim.yamlio import Positions
@@ -125,6 +126,7 @@ def _atomic_png(axes, target: Path) -> None:  # type: ignore[no-untyped-def]
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".png", dir=target.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())  # as a plain open() would make it
     try:
         plotting.save(axes, tmp)
         os.replace(tmp, target)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import jsonschema
@@ -228,3 +229,12 @@ def test_atomic_directory_swaps_in_only_on_success(tmp_path):
         raise ValueError
     assert sorted(p.name for p in target.iterdir()) == ["a.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t"]
+
+
+def test_run_directory_and_files_get_the_usual_permissions(tmp_path):
+    out = tmp_path / "o"
+    assert CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(out)]).exit_code == 0
+    mask = os.umask(0)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o777 & ~mask
+    assert (out / "envelope.png").stat().st_mode & 0o777 == 0o666 & ~mask
