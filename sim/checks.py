@@ -13,6 +13,8 @@ from sim.plan import Plan, compile_plan
 from sim.schema import PROFILES as PROFILE_NAMES
 from sim.schema import ScenarioDoc, central, support
 
+MAX_TROOPS = 10_000_000  # any one level [troops]; keeps ensemble histograms bounded
+
 
 def _num(x: float) -> str:
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,}"
@@ -65,6 +67,8 @@ def _check_levels(doc: ScenarioDoc, err: Any) -> None:
         for path, q in quantities:
             if q is not None and support(q)[0] < 0:
                 raise err(path, "a level of 0 troops or more", _num(support(q)[0]))
+            if q is not None and support(q)[1] > MAX_TROOPS:
+                raise err(path, f"a level of at most {MAX_TROOPS:,} troops", _num(support(q)[1]))
         if theater.sites and theater.initial is not None:
             total = sum(central(s.initial) for s in theater.sites.values())
             if total != central(theater.initial):
@@ -135,6 +139,8 @@ def _check_milestones(doc: ScenarioDoc, plan: Plan, err: Any) -> None:
         level = levels[ms.track]
         if lo < 0:
             raise err(path + ("target", ms.target_kind), "0 troops or more", _num(lo))
+        if hi > MAX_TROOPS:
+            raise err(path + ("target", ms.target_kind), f"at most {MAX_TROOPS:,} troops", _num(hi))
         if ms.target_kind == "reduce_by":
             if hi > level:
                 raise err(

@@ -328,15 +328,17 @@ def validate(files: tuple[str, ...], strict: bool) -> None:
         unsupported = []
         if strict:
             for v in [None, *sc.doc.variants]:
-                unsupported += [p for p in provenance(sc, v) if not p.supported]
+                locator = sc.locator if v is None else sc.variants[v][3]
+                unsupported += [(locator, p) for p in provenance(sc, v) if not p.supported]
         if unsupported:
-            first = unsupported[0]
-            click.echo(
-                f"forcesim: error: {f}: {first.path}: expected a source or an assumption "
-                f"for every number (--strict), found {first.value} with neither"
-                + (f" (and {len(unsupported) - 1} more)" if len(unsupported) > 1 else ""),
-                err=True,
+            locator, first = unsupported[0]
+            more = f" (and {len(unsupported) - 1} more)" if len(unsupported) > 1 else ""
+            err = locator.error(
+                tuple(first.path.split(".")),
+                "a source or an assumption for every number (--strict)",
+                f"{first.value} with neither{more}",
             )
+            click.echo(f"forcesim: error: {err.one_line()}", err=True)
             bad += 1
         else:
             click.echo(f"{f}: ok ({sc.id}, {len(sc.variants)} variants)")
@@ -394,9 +396,11 @@ def list_(directory: str | None) -> None:
 
     root = Path(directory) if directory else scenarios_dir()
     if not root.is_dir():
-        fail(
-            f"{root}: expected a directory of scenario files, found "
-            f"{'a file' if root.exists() else 'nothing'}"
+        raise ScenarioError(
+            "a directory of scenario files",
+            "a file" if root.exists() else "no such directory",
+            file=str(root),
+            path="(directory)",
         )
     files = sorted(root.rglob("*.yaml")) + sorted(root.rglob("*.yml"))
     if not files:

@@ -125,7 +125,7 @@ class Draws:
     def take(self, plan: Plan, n: int) -> StepInputs:
         def value(path: str, q: Quantity, n: int) -> NDArray[np.float64]:
             if not isinstance(q, Spec):
-                return np.full(n, float(q))
+                return whole(np.full(n, float(q)))
             # a stream advances by n whenever it is used, so chunking never shifts it
             u = self.uniforms(path, n) if q.value is None else np.empty(n)
             gate = self.uniforms(path + "#probability", n) if q.probability is not None else None

@@ -115,15 +115,21 @@ def parse_seed(text: str | None, draws: str | None = None) -> int | None:
 
 def check_args(draws: int | None, seed: int | None) -> tuple[int, int]:
     if draws is None or isinstance(draws, bool) or not isinstance(draws, int | np.integer):
-        raise ScenarioError("a whole number of draws", repr(draws), path="draws")
+        raise ScenarioError(
+            "a whole number of draws", repr(draws), file="<arguments>", path="draws"
+        )
     if not 1 <= draws <= MAX_DRAWS:
         raise ScenarioError(
             f"a number of draws from 1 to {MAX_DRAWS:,}", f"{draws:,}", path="draws"
         )
     if seed is None or isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise ScenarioError("a whole-number seed with draws", repr(seed), path="seed")
+        raise ScenarioError(
+            "a whole-number seed with draws", repr(seed), file="<arguments>", path="seed"
+        )
     if not 0 <= seed < 2**63:
-        raise ScenarioError("a seed from 0 to 2**63 - 1", str(seed), path="seed")
+        raise ScenarioError(
+            "a seed from 0 to 2**63 - 1", str(seed), file="<arguments>", path="seed"
+        )
     return int(draws), int(seed)
 
 
@@ -166,7 +172,7 @@ def thresholds(plan: Plan, milestones: pd.DataFrame) -> list[tuple[str, str, int
                     if isinstance(size, Spec)
                     else size
                 )
-                levels.setdefault(int(round(central(value))), f"residual {r.id}")
+                levels.setdefault(int(np.floor(central(value) + 0.5)), f"residual {r.id}")
         for m in plan.milestones:
             if plan.tracks[m.track].key == name and m.id in targets:
                 levels.setdefault(targets[m.id], f"milestone {m.id}")

@@ -23,8 +23,24 @@ import pandas as pd
 from sim.errors import ScenarioError
 
 
-class OutputError(OSError):
-    """The output directory could not be written."""
+class OutputError(ScenarioError):
+    """The output directory cannot be written (reported like any bad input)."""
+
+    def __init__(self, target: Path, found: str) -> None:
+        super().__init__("a writable output directory", found, file=str(target), path="--out")
+
+
+def refuse_foreign(target: Path) -> None:
+    """A run replaces its output directory whole: refuse one holding files that no
+    forcesim run wrote (it has no ``run.json``), rather than delete them."""
+    if target.is_dir() and not (target / "run.json").is_file():
+        entries = [p.name for p in target.iterdir()]
+        if entries:
+            raise OutputError(
+                target,
+                f"a directory holding {len(entries)} files forcesim did not write "
+                f"(e.g. {sorted(entries)[0]!r}); choose a new or empty directory",
+            )
 
 
 @contextlib.contextmanager
@@ -32,18 +48,19 @@ def atomic_directory(target: Path) -> Iterator[Path]:
     """Yield a temporary directory; on success it replaces ``target`` whole."""
     target = Path(target)
     parent = target.parent if str(target.parent) else Path(".")
+    refuse_foreign(target)
     try:
         parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
         os.chmod(tmp, 0o777 & ~_umask())  # as a plain mkdir would make it
     except OSError as exc:
-        raise OutputError(f"cannot write to {parent}: {exc.strerror or exc}") from None
+        raise OutputError(target, f"cannot write to {parent}: {exc.strerror or exc}") from None
     try:
         yield tmp
         old = None
         if target.exists():
             if not target.is_dir():
-                raise OutputError(f"cannot write to {target}: it exists and is not a directory")
+                raise OutputError(target, "a file in its place (it is not a directory)")
             old = parent / f".{target.name}.old-{os.getpid()}"
             os.replace(target, old)
         os.replace(tmp, target)
@@ -157,9 +174,10 @@ def check_writable(out_dir: Path) -> None:
     while not probe.exists():
         probe = probe.parent
     if not os.access(probe, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot write to {out_dir}: {probe} is not writable")
+        raise OutputError(out_dir, f"cannot write to {probe}: permission denied")
     if out_dir.exists() and not out_dir.is_dir():
-        raise OutputError(f"cannot write to {out_dir}: it exists and is not a directory")
+        raise OutputError(out_dir, "a file in its place (it is not a directory)")
+    refuse_foreign(out_dir)
 
 
-__all__ = ["OutputError", "ScenarioError", "atomic_directory", "write_run", "write_csv"]
+__all__ = ["OutputError", "atomic_directory", "check_writable", "write_csv", "write_run"]

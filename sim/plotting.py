@@ -79,9 +79,15 @@ def _dates(months: pd.Series | pd.PeriodIndex) -> np.ndarray:
     return idx.to_timestamp(how="end").normalize().to_numpy()
 
 
-def _theater_list(result: Result, theaters: Sequence[str] | None) -> list[str]:
-    plan = next(iter(result.plans.values()))
-    names = list(theaters) if theaters else list(plan.theaters)
+def _theater_list(result: Result, theaters: Sequence[str] | str | None) -> list[str]:
+    """The theaters to draw: those asked for (checked), else every variant's."""
+    known = result.theaters
+    if not theaters:
+        return known
+    names = [theaters] if isinstance(theaters, str) else list(theaters)
+    unknown = [t for t in names if t not in known]
+    if unknown:
+        raise ValueError(f"expected theaters among {', '.join(known)}, found {', '.join(unknown)}")
     return names
 
 

@@ -9,8 +9,7 @@ from sim.results import Result, key_months
 
 def summary_lines(result: Result) -> list[str]:
     months = key_months(result)
-    plan = next(iter(result.plans.values()))
-    cols = [(t, m) for t in plan.theaters for m in months]
+    cols = [(t, m) for t in result.theaters for m in months]
     df = result.monthly
     width = max(len(v) for v in result.variants) + 2
     cw = max(16, *(len(t) + len(m) + 3 for t, m in cols))

@@ -7,21 +7,30 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.ensemble import BAND_COLUMNS, DATE_COLUMNS
 from sim.errors import ScenarioError
 from sim.loader import Locator, resolve_variants, validate_doc
 from sim.output import _umask
-from sim.results import Result
+from sim.results import MILESTONE_COLUMNS, MONTHLY_COLUMNS, Result
 from sim.scenario import Scenario
 from sim.yamlio import Positions
 
 
-def _csv(path: Path, periods: tuple[str, ...]) -> pd.DataFrame:
+def _csv(path: Path, periods: tuple[str, ...], columns: list[str]) -> pd.DataFrame:
     try:
         df = pd.read_csv(path, keep_default_na=False, na_values=[""])
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise ScenarioError(
             "a CSV written by forcesim run", str(exc).splitlines()[0], file=str(path), path="(file)"
         ) from None
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ScenarioError(
+            "the columns " + ",".join(columns),
+            "no column " + ", ".join(missing),
+            file=str(path),
+            path="(header)",
+        )
     for col in periods:
         if col in df:
             df[col] = pd.PeriodIndex(df[col].astype(str), freq="M")
@@ -65,13 +74,13 @@ def load_run(run_dir: Path) -> Result:
         variants=resolve_variants(raw, doc, locator),
     )
     names = sc.select(variants)
-    monthly = _csv(run_dir / "monthly.csv", ("month",))
-    milestones = _csv(run_dir / "milestones.csv", ("deadline", "month_reached"))
+    monthly = _csv(run_dir / "monthly.csv", ("month",), MONTHLY_COLUMNS)
+    milestones = _csv(run_dir / "milestones.csv", ("deadline", "month_reached"), MILESTONE_COLUMNS)
     bands = dates = None
     ens = record.get("ensemble") or {}
     if (run_dir / "bands.csv").is_file():
-        bands = _csv(run_dir / "bands.csv", ("month",))
-        dates = _csv(run_dir / "dates.csv", ("p10", "p50", "p80", "p90"))
+        bands = _csv(run_dir / "bands.csv", ("month",), BAND_COLUMNS)
+        dates = _csv(run_dir / "dates.csv", ("p10", "p50", "p80", "p90"), DATE_COLUMNS)
     result = Result(
         scenario=sc,
         variants=names,

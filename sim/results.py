@@ -106,6 +106,14 @@ class Result:
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
     observed: Any = field(default=None, repr=False)  # sim.observed.Assessment, when scored
 
+    @property
+    def theaters(self) -> list[str]:
+        """Theater ids of every variant, in the order they first appear."""
+        out: list[str] = []
+        for plan in self.plans.values():
+            out += [t for t in plan.theaters if t not in out]
+        return out
+
     def plot(self, ax: Axes | Any = None, **kwargs: Any) -> Any:
         """The envelope chart, or for an ensemble the fan chart.
 

@@ -42,6 +42,18 @@ def run(
         ``.monthly`` and ``.milestones`` DataFrames (and ``.bands``, ``.dates``
         with draws) and ``.plot()``.
     """
+    unknown = sorted(set(options) - {"chunk", "progress"})
+    if unknown:
+        raise TypeError(f"run() takes the options chunk and progress, not {', '.join(unknown)}")
+    if seed is not None and draws is None:
+        from sim.errors import ScenarioError
+
+        raise ScenarioError(
+            "draws= together with seed= (a seed alone runs nothing random)",
+            f"seed={seed!r} without draws",
+            file="<arguments>",
+            path="seed",
+        )
     if isinstance(scenario, Scenario):
         sc = scenario
     else:

@@ -160,6 +160,9 @@ class Scenario:
         locator = _CodeLocator(self.locator, code)
         doc = validate_doc(raw, locator)
         variants = resolve_variants(raw, doc, locator)
+        from sim.observed import check_scenario_observations
+
+        check_scenario_observations(doc, locator)  # as load_scenario does
         return Scenario(
             path=self.path, sha256=self.sha256, doc=doc, raw=raw, locator=locator, variants=variants
         )

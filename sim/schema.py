@@ -18,6 +18,7 @@ import math
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -55,6 +56,7 @@ def _check_month(value: str) -> str:
 Month = Annotated[
     StrictStr,
     Field(pattern=r"^\d{4}-\d{2}$", json_schema_extra={"examples": ["2025-09"]}),
+    AfterValidator(_check_month),
 ]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import MINIMAL_YAML, col_of, line_of, located
+from conftest import MINIMAL_YAML, col_of, line_of, located, make_doc
 
 from sim.errors import ScenarioError
 from sim.loader import load_scenario
@@ -562,3 +562,25 @@ variants:
         ),
     ):
         load_scenario(path)
+
+
+def test_a_level_beyond_ten_million_troops_is_rejected(write):
+    path = write(make_doc(theaters={"alpha": {"initial": 1_000_000_000}}))
+    with pytest.raises(
+        ScenarioError,
+        match=r"theaters\.alpha\.initial: expected a level of at most 10,000,000 troops, "
+        r"found 1,000,000,000",
+    ):
+        load_scenario(path)
+
+
+def test_a_reinforcement_beyond_ten_million_troops_is_rejected(write):
+    doc = make_doc(
+        milestones={
+            "up": {"theater": "alpha", "deadline": "2024-11", "target": {"level": 20_000_000}}
+        }
+    )
+    with pytest.raises(
+        ScenarioError, match=r"milestones\.up\.target\.level: expected at most 10,000,000 troops"
+    ):
+        load_scenario(write(doc))

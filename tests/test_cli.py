@@ -179,6 +179,7 @@ def test_a_new_run_replaces_the_previous_run_directory_whole(write, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "stale.txt").write_text("from an older run")
+    (out / "run.json").write_text("{}")  # an older run wrote this directory
     result = invoke("run", str(write(WITH_VARIANTS)), "--out", str(out), "--quiet")
     assert result.exit_code == 0, result.output
     assert not (out / "stale.txt").exists()

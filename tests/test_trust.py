@@ -179,6 +179,7 @@ def test_a_new_run_leaves_no_stale_files_from_an_older_run(tmp_path):
     out.mkdir()
     (out / "bands.csv").write_text("stale\n")
     (out / "notes.txt").write_text("old\n")
+    (out / "run.json").write_text("{}\n")  # an older run's directory
     assert CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(out)]).exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == [
         "envelope.png",
@@ -195,7 +196,8 @@ def test_unwritable_output_directory_gives_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr("tempfile.mkdtemp", denied)
     res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(tmp_path / "o")])
     assert res.exit_code == 2
-    assert res.stderr.startswith("forcesim: error: cannot write to")
+    assert res.stderr.startswith(f"forcesim: error: {tmp_path}")
+    assert ": --out: expected a writable output directory, found cannot write to" in res.stderr
     assert "Permission denied" in res.stderr
     assert "Traceback" not in res.output
     assert list(tmp_path.iterdir()) == []
@@ -215,7 +217,8 @@ def test_output_under_a_file_gives_a_clear_error(tmp_path):
     blocker.write_text("x")
     res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(blocker / "o")])
     assert res.exit_code == 2
-    assert res.stderr.startswith("forcesim: error: cannot write to")
+    assert res.stderr.startswith(f"forcesim: error: {tmp_path}")
+    assert ": --out: expected a writable output directory, found cannot write to" in res.stderr
     assert "Traceback" not in res.output
 
 
@@ -238,3 +241,16 @@ def test_run_directory_and_files_get_the_usual_permissions(tmp_path):
     os.umask(mask)
     assert out.stat().st_mode & 0o777 == 0o777 & ~mask
     assert (out / "envelope.png").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_a_directory_forcesim_did_not_write_is_never_replaced(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "thesis.tex").write_text("precious\n")
+    res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(out)])
+    assert res.exit_code == 2
+    assert "--out: expected a writable output directory, found a directory holding 1 files" in (
+        res.stderr
+    )
+    assert [p.name for p in out.iterdir()] == ["thesis.tex"]
+    assert (out / "thesis.tex").read_text() == "precious\n"
