@@ -14,7 +14,7 @@ difference with at least ``XX %`` of the draws at or below it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +24,16 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from sim.draws import Draws, central_inputs
-from sim.ensemble import DEFAULT_CHUNK, PERCENTILES, _progress, check_args, level_bound, series
+from sim.ensemble import (
+    DEFAULT_CHUNK,
+    PERCENTILES,
+    check_args,
+    chunks,
+    inverse_cdf,
+    level_bound,
+    progress_bar,
+    series,
+)
 from sim.errors import ScenarioError
 from sim.months import format_month
 from sim.plan import Plan
@@ -137,14 +146,6 @@ class Comparison:
         )
 
 
-def _chunks(n: int, size: int) -> Iterator[int]:
-    done = 0
-    while done < n:
-        take = min(size, n - done)
-        yield take
-        done += take
-
-
 def _levels(plan: Plan, out: StepOutput, name: str, members: list[int]) -> NDArray[np.int32]:
     """(draws, months) levels of one series of ``plan`` in ``out``."""
     if name in plan.theaters:
@@ -225,9 +226,9 @@ def _compare(
     hist = np.zeros((len(pairs), n_months * width), np.int64)
     offsets = (np.arange(n_months, dtype=np.int64) * width + lo)[None, :]
     src_a, src_b = Draws(seed), Draws(seed)
-    bar = _progress(draws, progress, f"{scenario.id} {b} − {a}")
+    bar = progress_bar(draws, progress, f"{scenario.id} {b} − {a}")
     try:
-        for take in _chunks(draws, int(chunk)):
+        for take in chunks(draws, int(chunk)):
             out_a = step(pa, src_a.take(pa, take))
             out_b = step(pb, src_b.take(pb, take))
             for i, (name, ma, mb) in enumerate(pairs):
@@ -281,7 +282,7 @@ def _table(
                 "month": months,
                 "mean": ((h * values).sum(axis=1) / n).round(3),
                 "min": nonzero.argmax(axis=1) - lo,
-                **{f"p{q:02d}": _inverse_cdf(cum, q, n) - lo for q in PERCENTILES},
+                **{f"p{q:02d}": inverse_cdf(cum, q, n) - lo for q in PERCENTILES},
                 "max": width - 1 - nonzero[:, ::-1].argmax(axis=1) - lo,
                 "p_b_greater": (h[:, lo + 1 :].sum(axis=1) / n).round(6),
                 "p_b_less": (h[:, :lo].sum(axis=1) / n).round(6),
@@ -291,12 +292,6 @@ def _table(
     out = pd.concat(frames, ignore_index=True)[COMPARE_COLUMNS]
     out["month"] = pd.PeriodIndex(out["month"], freq="M")
     return out
-
-
-def _inverse_cdf(cum: NDArray[np.int64], q: int, n: int) -> NDArray[np.int64]:
-    """Smallest index whose cumulative count reaches ``q`` % of ``n`` (exact integers)."""
-    need = max(-(-q * n // 100), 1)
-    return (cum < need).sum(axis=1).astype(np.int64)
 
 
 def _central(
@@ -363,7 +358,7 @@ def _signed(v: float, _pos: Any = None) -> str:
 def _layout(n: int, with_prob: bool) -> tuple[Any, list[Axes]]:
     from sim import plotting
 
-    plt = plotting._pyplot()
+    plt = plotting.pyplot()
     block = BLOCK_HEAD_IN + FAN_IN + FOOT_IN + ((GAP_IN + PROB_IN + FOOT_IN) if with_prob else 0)
     body = n * block
     height = max(plotting.HEIGHT_IN, TOP_IN + body + BOTTOM_IN)
@@ -397,7 +392,7 @@ def draw_compare(
     from matplotlib.ticker import FuncFormatter, PercentFormatter
 
     from sim import plotting
-    from sim.fan import CENTRAL_COLOR, MEDIAN_COLOR, _legend_handles, draw_bands
+    from sim.fan import CENTRAL_COLOR, MEDIAN_COLOR, draw_bands, legend_handles
 
     names = list(theaters) if theaters else cmp.theaters
     have = list(dict.fromkeys(cmp.table.theater))
@@ -422,7 +417,7 @@ def draw_compare(
     for i, tid in enumerate(names):
         fan = axes[i * step_]
         rows = t[t.theater == tid].sort_values("month")
-        x = plotting._dates(rows.month)
+        x = plotting.month_ends(rows.month)
         draw_bands(fan, x, rows)
         fan.axhline(0, color="#111111", lw=1.2, zorder=3)
         fan.plot(
@@ -430,7 +425,7 @@ def draw_compare(
         )
         cen = c[c.theater == tid].sort_values("month")
         fan.plot(
-            plotting._dates(cen.month),
+            plotting.month_ends(cen.month),
             cen.difference.to_numpy(float),
             color=CENTRAL_COLOR,
             lw=1.4,
@@ -438,8 +433,8 @@ def draw_compare(
             zorder=6,
             label="central runs (each input at its central value)",
         )
-        title = plotting._theater_title(cmp, tid)  # type: ignore[arg-type]
-        plotting._style(fan, title if fig is not None else f"{title}: {cmp.b} − {cmp.a}")
+        title = plotting.theater_title(cmp, tid)  # type: ignore[arg-type]
+        plotting.style_axes(fan, title if fig is not None else f"{title}: {cmp.b} − {cmp.a}")
         fan.set_ylabel(f"troops, {cmp.b}\nminus {cmp.a}", fontsize=11)
         fan.yaxis.set_major_formatter(FuncFormatter(_signed))
         low = min(float(rows.p05.min()), float(cen.difference.min()), 0.0)
@@ -508,7 +503,7 @@ def draw_compare(
                 ls=(0, (4, 2)),
                 label=f"P(B < A): fewer troops under {cmp.b}",
             )
-            plotting._style(prob, "")
+            plotting.style_axes(prob, "")
             prob.set_ylim(-0.03, 1.08)
             prob.set_yticks([0, 0.5, 1])
             prob.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -529,9 +524,9 @@ def draw_compare(
             )
             _compare_deadlines(cmp, tid, prob, label=False)
     if fig is not None:
-        _decorate_compare(cmp, fig, axes[0], _legend_handles)
+        _decorate_compare(cmp, fig, axes[0], legend_handles)
     else:
-        handles, labels = _legend_handles(axes[0])
+        handles, labels = legend_handles(axes[0])
         axes[0].legend(handles[:-1], labels[:-1], loc="best", fontsize=9, frameon=False)
     return axes
 

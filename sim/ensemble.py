@@ -561,7 +561,7 @@ class Accumulator:
             columns["mean"].append(((h * levels).sum(axis=1) / self.n).round(3))
             columns["min"].append(base + nonzero.argmax(axis=1))
             for q in PERCENTILES:
-                columns[f"p{q:02d}"].append(base + _inverse_cdf(cum, q, self.n))
+                columns[f"p{q:02d}"].append(base + inverse_cdf(cum, q, self.n))
             columns["max"].append(base + h.shape[1] - 1 - nonzero[:, ::-1].argmax(axis=1))
         month = pd.period_range(format_month(self.plan.start), periods=months, freq="M")
         return pd.DataFrame(
@@ -592,7 +592,7 @@ class Accumulator:
                 "level": level,
             }
             for q in DATE_PERCENTILES:
-                m = int(_inverse_cdf(cum, q, self.n)[0])
+                m = int(inverse_cdf(cum, q, self.n)[0])
                 row[f"p{q}"] = (
                     pd.Period(format_month(self.plan.start + m), freq="M") if m < months else pd.NaT
                 )
@@ -601,7 +601,7 @@ class Accumulator:
         return pd.DataFrame(rows, columns=DATE_COLUMNS)
 
 
-def _inverse_cdf(cum: NDArray[np.int64], q: int, n: int) -> NDArray[np.int64]:
+def inverse_cdf(cum: NDArray[np.int64], q: int, n: int) -> NDArray[np.int64]:
     """Smallest index whose cumulative count reaches ``q`` % of ``n`` (exact integers)."""
     need = -(-q * n // 100)  # ceil(q n / 100), at least one draw
     need = max(need, 1)
@@ -616,7 +616,7 @@ def chunks(n: int, size: int) -> Iterator[int]:
         done += take
 
 
-def _progress(total: int, enabled: bool | None, label: str) -> Any:
+def progress_bar(total: int, enabled: bool | None, label: str) -> Any:
     if enabled is False:
         return None
     in_notebook = "ipykernel" in sys.modules
@@ -695,7 +695,7 @@ def run_ensemble(
     bands: list[pd.DataFrame] = []
     dates: list[pd.DataFrame] = []
     p_met: list[float] = []
-    bar = _progress(draws * len(result.variants), progress, result.scenario.id)
+    bar = progress_bar(draws * len(result.variants), progress, result.scenario.id)
     try:
         for name in result.variants:
             plan = result.plans[name]

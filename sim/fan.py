@@ -68,7 +68,7 @@ def grid_shape(n_variants: int) -> tuple[int, int]:
 
 
 def _series(result: Result, theaters: Sequence[str] | None) -> list[str]:
-    names = plotting._theater_list(result, theaters)
+    names = plotting.theater_list(result, theaters)
     assert result.bands is not None
     have = list(dict.fromkeys(result.bands.theater))
     for name in names:
@@ -105,7 +105,7 @@ def _given_axes(ax: Any, theaters: list[str], variants: list[str]) -> list[Axes]
 
 def _new_figure(theaters: list[str], variants: list[str]) -> tuple[Figure, list[Axes], list[float]]:
     """The figure, its panels (theater-major) and the top of each theater block (figure y)."""
-    plt = plotting._pyplot()
+    plt = plotting.pyplot()
     rows, cols = grid_shape(len(variants))
     # one wide column keeps two-line month/year ticks; narrow panels show years only
     foot = PANEL_FOOT_IN if cols > 1 else PANEL_FOOT_IN + 0.2
@@ -178,7 +178,7 @@ def deadline_marks(
 
     fig = ax.figure
     width_pt = ax.get_position().width * fig.bbox.width * 72 / fig.dpi
-    whens = [plotting._dates(pd.PeriodIndex([period], freq="M"))[0] for period, _ in marks]
+    whens = [plotting.month_ends(pd.PeriodIndex([period], freq="M"))[0] for period, _ in marks]
     for when in whens:
         ax.axvline(when, color=DEADLINE_COLOR, lw=1.1, ls=(0, (1.5, 2.5)), zorder=4, gid="deadline")
     x0, x1 = ax.get_xlim()  # after the verticals, so the limits are final
@@ -255,7 +255,7 @@ def _panel(result: Result, ax: Axes, tid: str, variant: str) -> float:
     assert result.bands is not None
     b = result.bands
     rows = b[(b.variant == variant) & (b.theater == tid)].sort_values("month")
-    x = plotting._dates(rows.month)
+    x = plotting.month_ends(rows.month)
     draw_bands(ax, x, rows)
     ax.plot(x, rows.p50.to_numpy(float), color=MEDIAN_COLOR, lw=2.2, label="median draw", zorder=5)
     top = float(rows.p95.max()) if len(rows) else 0.0
@@ -263,7 +263,7 @@ def _panel(result: Result, ax: Axes, tid: str, variant: str) -> float:
     central = m[(m.variant == variant) & (m.theater == tid)].sort_values("month")
     if len(central):
         ax.plot(
-            plotting._dates(central.month),
+            plotting.month_ends(central.month),
             central.troops.to_numpy(float),
             color=CENTRAL_COLOR,
             lw=1.4,
@@ -275,7 +275,7 @@ def _panel(result: Result, ax: Axes, tid: str, variant: str) -> float:
     return top
 
 
-def _legend_handles(ax: Axes) -> tuple[list[Any], list[str]]:
+def legend_handles(ax: Axes) -> tuple[list[Any], list[str]]:
     from matplotlib.lines import Line2D
 
     handles, labels = ax.get_legend_handles_labels()
@@ -334,10 +334,10 @@ def draw_fan(
         for i, (v, a) in enumerate(zip(chosen, block, strict=True)):
             top = max(top, _panel(result, a, tid, v))
             if fig is not None:
-                plotting._style(a, "")
+                plotting.style_axes(a, "")
                 _panel_title(result, a, v, small=small)
             else:
-                plotting._style(a, f"{plotting._theater_title(result, tid)} · {v}")
+                plotting.style_axes(a, f"{plotting.theater_title(result, tid)} · {v}")
             _short_style(a, small)
             if fig is not None and i % cols != 0:
                 a.set_ylabel("")
@@ -350,7 +350,7 @@ def draw_fan(
             fig.text(
                 0.02,
                 tops[t] - 0.004,
-                plotting._theater_title(result, tid),
+                plotting.theater_title(result, tid),
                 fontsize=17,
                 fontweight="bold",
                 va="top",
@@ -359,7 +359,7 @@ def draw_fan(
     if fig is not None:
         _decorate(result, fig, axes[0], len(chosen))
     else:
-        handles, labels = _legend_handles(axes[0])
+        handles, labels = legend_handles(axes[0])
         axes[0].legend(handles, labels, loc="best", fontsize=9, frameon=False)
     return axes
 
@@ -413,7 +413,7 @@ def _decorate(result: Result, fig: Figure, first: Axes, n_variants: int) -> None
         va="top",
         ha="left",
     )
-    handles, labels = _legend_handles(first)
+    handles, labels = legend_handles(first)
     fig.legend(
         handles,
         labels,

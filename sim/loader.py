@@ -69,7 +69,7 @@ def deep_merge(base: Any, over: Any) -> Any:
     """``over`` merged onto ``base``: mappings merge key by key, ``null`` deletes a key,
     anything else replaces. A mapping that states a number (it has ``value``,
     ``uniform``, ``triangular`` or ``choice``) replaces that number whole."""
-    if isinstance(base, dict) and isinstance(over, dict) and not (_QUANTITY_KEYS & over.keys()):
+    if isinstance(base, dict) and isinstance(over, dict) and not (QUANTITY_KEYS & over.keys()):
         out = dict(base)
         for key, value in over.items():
             if value is None:
@@ -82,7 +82,7 @@ def deep_merge(base: Any, over: Any) -> Any:
     return copy.deepcopy(over)
 
 
-_QUANTITY_KEYS = {"value", "uniform", "triangular", "choice"}
+QUANTITY_KEYS = {"value", "uniform", "triangular", "choice"}
 
 
 def read_with_extends(

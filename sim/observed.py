@@ -914,7 +914,7 @@ def _ensemble_pass(
     stats: dict[str, tuple[list[Check], NDArray[np.int64]]] = {}
     bands, dates, p_met, kept = [], [], {}, {}
     options: dict[str, Any] = {} if chunk is None else {"chunk": chunk}
-    bar = ensemble._progress(
+    bar = ensemble.progress_bar(
         result.draws * len(result.variants), progress, f"{result.scenario.id} (observed)"
     )
     sid = result.scenario.id

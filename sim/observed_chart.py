@@ -57,7 +57,7 @@ def observations_of(result: Result, observed: Any = None) -> ObservationSet | No
 
 
 def _x(o: Observation) -> Any:
-    return plotting._dates(pd.PeriodIndex([o.month_text], freq="M"))[0]
+    return plotting.month_ends(pd.PeriodIndex([o.month_text], freq="M"))[0]
 
 
 def _visible(
@@ -339,7 +339,7 @@ def draw_backtest(bt: Backtest) -> list[Axes]:
     variant as bars. Returns the axes (profile panels first, the MAE panel last)."""
     from sim.schema import PROFILES
 
-    plt = plotting._pyplot()
+    plt = plotting.pyplot()
     obs = bt.observations.items
     months = sorted(set(bt.paths.month.astype(str)))
     series = [
@@ -383,7 +383,7 @@ def draw_backtest(bt: Backtest) -> list[Axes]:
             # earlier variants drawn wider, so a path hidden under a later one shows as
             # a coloured edge instead of vanishing
             ax.plot(
-                plotting._dates(r.month),
+                plotting.month_ends(r.month),
                 r.troops.to_numpy(float),
                 color=colors[v],
                 lw=2.2 + min(1.5, 4.0 / max(len(bt.variants) - 1, 1)) * (len(bt.variants) - 1 - j),

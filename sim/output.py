@@ -52,7 +52,7 @@ def atomic_directory(target: Path) -> Iterator[Path]:
     try:
         parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
-        os.chmod(tmp, 0o777 & ~_umask())  # as a plain mkdir would make it
+        os.chmod(tmp, 0o777 & ~current_umask())  # as a plain mkdir would make it
     except OSError as exc:
         raise OutputError(target, f"cannot write to {parent}: {exc.strerror or exc}") from None
     try:
@@ -71,7 +71,7 @@ def atomic_directory(target: Path) -> Iterator[Path]:
         raise
 
 
-def _umask() -> int:
+def current_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask

@@ -23,7 +23,6 @@ from sim.schema import (
     Number,
     ScenarioDoc,
     Spec,
-    central,
 )
 
 Quantity = Number | Spec
@@ -86,9 +85,6 @@ class Plan:
     @property
     def months(self) -> list[str]:
         return [format_month(self.start + i) for i in range(self.n_months)]
-
-    def track_index(self, key: str) -> int:
-        return next(i for i, t in enumerate(self.tracks) if t.key == key)
 
     def theater_tracks(self, theater: str) -> list[int]:
         return [i for i, t in enumerate(self.tracks) if t.theater == theater]
@@ -265,7 +261,3 @@ def _dependency_order(milestones: list[MilestonePlan], ids: list[str], fail: Any
     for j in range(len(milestones)):
         visit(j, [])
     return order
-
-
-def central_values(plan: Plan) -> dict[str, float]:
-    return {path: central(q) for path, q in plan.quantities().items()}

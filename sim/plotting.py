@@ -34,7 +34,7 @@ PALETTE = [
 ]
 
 
-def _pyplot() -> Any:
+def pyplot() -> Any:
     """pyplot, switched to Agg unless inside IPython/Jupyter (whose backend choice,
     inline or ``%matplotlib widget``, stands)."""
     import contextlib
@@ -58,7 +58,7 @@ def variant_colors(variants: Sequence[str]) -> dict[str, str]:
 
 
 def _axes_for(result: Result, theaters: Sequence[str], ax: Any) -> tuple[Figure | None, list[Axes]]:
-    plt = _pyplot()
+    plt = pyplot()
     if ax is None:
         fig, axes = plt.subplots(
             len(theaters), 1, figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, sharex=True, squeeze=False
@@ -73,13 +73,13 @@ def _axes_for(result: Result, theaters: Sequence[str], ax: Any) -> tuple[Figure 
     return None, axes
 
 
-def _dates(months: pd.Series | pd.PeriodIndex) -> np.ndarray:
+def month_ends(months: pd.Series | pd.PeriodIndex) -> np.ndarray:
     """Month periods → datetimes at the end of each month (the level's moment)."""
     idx = pd.PeriodIndex(months, freq="M")
     return idx.to_timestamp(how="end").normalize().to_numpy()
 
 
-def _theater_list(result: Result, theaters: Sequence[str] | str | None) -> list[str]:
+def theater_list(result: Result, theaters: Sequence[str] | str | None) -> list[str]:
     """The theaters to draw: those asked for (checked), else every variant's."""
     known = result.theaters
     if not theaters:
@@ -91,7 +91,7 @@ def _theater_list(result: Result, theaters: Sequence[str] | str | None) -> list[
     return names
 
 
-def _theater_title(result: Result, tid: str) -> str:
+def theater_title(result: Result, tid: str) -> str:
     doc = result.scenario.doc
     if tid in doc.theaters:
         return doc.theaters[tid].name or tid.title()
@@ -106,7 +106,7 @@ def _deadlines(result: Result, ax: Axes, tid: str, *, label: bool) -> None:
     for ms in doc.milestones.values():
         if ms.theater.split("/")[0] != tid or not isinstance(ms.deadline, str):
             continue
-        when = _dates(pd.PeriodIndex([ms.deadline], freq="M"))[0]
+        when = month_ends(pd.PeriodIndex([ms.deadline], freq="M"))[0]
         if ms.deadline not in seen:
             ax.axvline(when, color="#555555", lw=1, ls=(0, (2, 3)), zorder=1)
             ax.annotate(
@@ -123,7 +123,7 @@ def _deadlines(result: Result, ax: Axes, tid: str, *, label: bool) -> None:
     rows = result.milestones[result.milestones.theater == tid]
     marks = sorted({(str(r.deadline), int(r.target)) for r in rows.itertuples()})
     for deadline, target in marks:
-        when = _dates(pd.PeriodIndex([deadline], freq="M"))[0]
+        when = month_ends(pd.PeriodIndex([deadline], freq="M"))[0]
         ax.plot(
             [when],
             [target],
@@ -151,7 +151,7 @@ def _legend_entries(axes: Sequence[Axes]) -> tuple[list[Any], list[str]]:
     return handles, labels
 
 
-def _style(ax: Axes, title: str) -> None:
+def style_axes(ax: Axes, title: str) -> None:
     import matplotlib.dates as mdates
     from matplotlib.ticker import FuncFormatter
 
@@ -273,7 +273,7 @@ def plot_envelope(
             )
         result = _only(result, list(variants))
 
-    names = _theater_list(result, theaters)
+    names = theater_list(result, theaters)
     fig, axes = _axes_for(result, names, ax)
     colors = variant_colors(result.variants)
     df = result.monthly
@@ -281,7 +281,7 @@ def plot_envelope(
         rows = df[df.theater == tid]
         wide = rows.pivot(index="month", columns="variant", values="troops")
         wide = wide[[v for v in result.variants if v in wide.columns]]
-        x = _dates(wide.index)
+        x = month_ends(wide.index)
         a.fill_between(
             x,
             wide.min(axis=1),
@@ -303,7 +303,7 @@ def plot_envelope(
                 label=v if i == 0 else None,
                 zorder=3 + j * 0.01,
             )
-        _style(a, _theater_title(result, tid))
+        style_axes(a, theater_title(result, tid))
         observed_chart.add_to_panel(
             a,
             result,
@@ -377,7 +377,7 @@ def plot_fan(
     observed_chart.add_to_fan(
         axes,
         result,
-        _theater_list(result, theaters),
+        theater_list(result, theaters),
         list(variants) if variants else list(result.variants),
         observed,
     )
@@ -386,7 +386,7 @@ def plot_fan(
 
 def save(axes: Sequence[Axes], path: Any) -> None:
     """Write the figure holding ``axes`` as a PNG (Agg), then close it."""
-    plt = _pyplot()
+    plt = pyplot()
     fig = axes[0].get_figure(root=True)
     assert fig is not None
     fig.savefig(path, format="png", dpi=DPI, metadata={"Software": None})

@@ -10,7 +10,7 @@ import pandas as pd
 from sim.ensemble import BAND_COLUMNS, DATE_COLUMNS
 from sim.errors import ScenarioError
 from sim.loader import Locator, resolve_variants, validate_doc
-from sim.output import _umask
+from sim.output import current_umask
 from sim.results import MILESTONE_COLUMNS, MONTHLY_COLUMNS, Result
 from sim.scenario import Scenario
 from sim.yamlio import Positions
@@ -135,7 +135,7 @@ def _atomic_png(axes, target: Path) -> None:  # type: ignore[no-untyped-def]
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".png", dir=target.parent)
     os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # as a plain open() would make it
+    os.chmod(tmp, 0o666 & ~current_umask())  # as a plain open() would make it
     try:
         plotting.save(axes, tmp)
         os.replace(tmp, target)

@@ -11,8 +11,7 @@ import yaml
 
 from sim.errors import ScenarioError, describe
 from sim.loader import (
-    _QUANTITY_KEYS,
-    BASE,
+    QUANTITY_KEYS,
     Locator,
     deep_merge,
     resolve_variants,
@@ -200,7 +199,7 @@ def _plain(value: Any) -> Any:
 def _merge_overrides(base: Any, over: Any) -> Any:
     """``over`` merged into a variant's overrides, keeping ``None`` (which deletes the
     key from the base when the variant is resolved, as in a file)."""
-    if isinstance(base, dict) and isinstance(over, dict) and not (_QUANTITY_KEYS & over.keys()):
+    if isinstance(base, dict) and isinstance(over, dict) and not (QUANTITY_KEYS & over.keys()):
         out = dict(base)
         for key, value in over.items():
             out[key] = _merge_overrides(out[key], value) if key in out else copy.deepcopy(value)
@@ -210,7 +209,7 @@ def _merge_overrides(base: Any, over: Any) -> Any:
 
 def _set_paths(over: Any, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
     """Key paths of the values an overrides mapping sets (a number's mapping is one value)."""
-    if isinstance(over, dict) and over and not (_QUANTITY_KEYS & over.keys()):
+    if isinstance(over, dict) and over and not (QUANTITY_KEYS & over.keys()):
         return set().union(*(_set_paths(v, prefix + (str(k),)) for k, v in over.items()))
     return {prefix}
 
@@ -241,6 +240,3 @@ class _CodeLocator(Locator):
 
     def under(self, prefix: Any) -> Locator:
         return _CodeLocator(super().under(prefix), self.code)
-
-
-BASE_NAME = BASE

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import math
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -428,7 +427,3 @@ class ScenarioDoc(Model):
     residuals: dict[Id, Residual] = Field(default_factory=dict, max_length=50)
     variants: dict[Id, Variant] = Field(default_factory=dict, max_length=100)
     observations: list[Observation] | Text | None = None
-
-
-def is_finite_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

@@ -203,7 +203,7 @@ def test_compare_python_api_returns_table_and_plot(tmp_path: Path) -> None:
     assert any(line.get_gid() == "deadline" for line in axes[0].get_lines())
     fig = axes[0].figure
     assert fig.get_size_inches()[0] * fig.dpi >= 1600
-    plt = plotting._pyplot()
+    plt = plotting.pyplot()
     _, two = plt.subplots(2, 1)
     assert cmp.plot(ax=two) == list(two)
     with pytest.raises(ValueError, match="expected 2 axes"):

@@ -125,7 +125,7 @@ def test_fan_text_does_not_overlap_between_panels(result: Any) -> None:
 
 
 def test_fan_draws_into_given_axes_one_per_theater_and_variant(result: Any) -> None:
-    plt = plotting._pyplot()
+    plt = plotting.pyplot()
     fig, grid = plt.subplots(2, 2)
     axes = result.plot(ax=grid, variants=["on-time", "slip-6"])
     assert axes == list(grid.ravel())
