@@ -65,17 +65,19 @@ class Locator:
         )
 
 
-def deep_merge(base: Any, over: Any) -> Any:
+def deep_merge(base: Any, over: Any, *, keep_none: bool = False) -> Any:
     """``over`` merged onto ``base``: mappings merge key by key, ``null`` deletes a key,
     anything else replaces. A mapping that states a number (it has ``value``,
-    ``uniform``, ``triangular`` or ``choice``) replaces that number whole."""
+    ``uniform``, ``triangular`` or ``choice``) replaces that number whole. With
+    ``keep_none``, ``null`` is kept as a value (to merge one variant's overrides into
+    another's, where it must still delete when the variant is resolved)."""
     if isinstance(base, dict) and isinstance(over, dict) and not (QUANTITY_KEYS & over.keys()):
         out = dict(base)
         for key, value in over.items():
-            if value is None:
+            if value is None and not keep_none:
                 out.pop(key, None)
             elif key in out:
-                out[key] = deep_merge(out[key], value)
+                out[key] = deep_merge(out[key], value, keep_none=keep_none)
             else:
                 out[key] = copy.deepcopy(value)
         return out

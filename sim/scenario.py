@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -154,7 +153,7 @@ class Scenario:
                 code, entry = {where}, {"description": f"{variant} (set in code)"}
             if "description" in over:
                 entry["description"] = over.pop("description")
-            entry["overrides"] = _merge_overrides(entry.get("overrides") or {}, over)
+            entry["overrides"] = deep_merge(entry.get("overrides") or {}, over, keep_none=True)
             raw = {**self.raw, "variants": {**self.raw.get("variants", {}), variant: entry}}
         locator = _CodeLocator(self.locator, code)
         doc = validate_doc(raw, locator)
@@ -194,17 +193,6 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
-
-
-def _merge_overrides(base: Any, over: Any) -> Any:
-    """``over`` merged into a variant's overrides, keeping ``None`` (which deletes the
-    key from the base when the variant is resolved, as in a file)."""
-    if isinstance(base, dict) and isinstance(over, dict) and not (QUANTITY_KEYS & over.keys()):
-        out = dict(base)
-        for key, value in over.items():
-            out[key] = _merge_overrides(out[key], value) if key in out else copy.deepcopy(value)
-        return out
-    return copy.deepcopy(over)
 
 
 def _set_paths(over: Any, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
