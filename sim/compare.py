@@ -550,41 +550,23 @@ def _compare_deadlines(cmp: Comparison, tid: str, ax: Axes, *, label: bool) -> N
 
 def _decorate_compare(cmp: Comparison, fig: Any, first: Axes, handles_of: Any) -> None:
     from sim import plotting
-    from sim.fan import title_size
+    from sim.fan import decorate
 
-    height = fig.get_figheight()
-    doc = cmp.scenario.doc
-    y = 1 - 0.28 / height
-    title = f"{doc.title}: {cmp.b} against {cmp.a}"
-    fig.text(0.02, y, title, fontsize=title_size(title), fontweight="bold", va="top", ha="left")
-    fig.text(
-        0.02,
-        y - 0.46 / height,
-        f"Troops under {cmp.b} (B) minus troops under {cmp.a} (A) in the same draw, at the "
-        f"end of each month, over {cmp.draws:,} paired draws of the uncertain inputs.",
-        fontsize=12.5,
-        color="#333333",
-        va="top",
-        ha="left",
-    )
     handles, labels = handles_of(first)
     labels = [lab.replace("of draws", "of paired draws") for lab in labels]
     labels[-1] = "calendar deadline"
-    fig.legend(
-        handles,
-        labels,
-        loc="upper left",
-        bbox_to_anchor=(0.02, y - 0.82 / height),
-        ncol=3,
-        fontsize=11,
-        frameon=False,
-        handlelength=2.6,
-        columnspacing=1.8,
-    )
     note = plotting.footnote(cmp)  # type: ignore[arg-type]
     note += (
         f"\nPaired ensemble of {cmp.draws:,} draws, seed {cmp.seed}: both variants see the "
         "same draws of every input they share (common random numbers). Percentiles are "
         "exact over the draws."
     )
-    fig.text(0.02, 0.12 / height, note, fontsize=9.5, color="#444444", va="bottom", ha="left")
+    decorate(
+        fig,
+        f"{cmp.scenario.doc.title}: {cmp.b} against {cmp.a}",
+        f"Troops under {cmp.b} (B) minus troops under {cmp.a} (A) in the same draw, at the "
+        f"end of each month, over {cmp.draws:,} paired draws of the uncertain inputs.",
+        handles,
+        labels,
+        note,
+    )

@@ -396,24 +396,37 @@ def title_size(text: str, width_in: float = plotting.WIDTH_IN) -> float:
 
 
 def _decorate(result: Result, fig: Figure, first: Axes, n_variants: int) -> None:
-    height = fig.get_figheight()
     doc = result.scenario.doc
-    y = 1 - 0.28 / height
-    title = f"{doc.title}: range of outcomes"
-    fig.text(0.02, y, title, fontsize=title_size(title), fontweight="bold", va="top", ha="left")
     draws = f"{result.draws:,}" if result.draws else "the"
-    fig.text(
-        0.02,
-        y - 0.46 / height,
+    note = plotting.footnote(result)
+    if result.draws:
+        note += (
+            f"\nEnsemble of {result.draws:,} draws, seed {result.seed}; the same seed "
+            "reproduces it."
+            + (" Every variant sees the same draws." if n_variants > 1 else "")
+            + " Percentiles are exact over the draws, not interpolated."
+        )
+    handles, labels = legend_handles(first)
+    decorate(
+        fig,
+        f"{doc.title}: range of outcomes",
         f"Troops at the end of each month across {draws} random draws of the uncertain "
         f"inputs, one panel per theater and reading of the plan (variant)"
         f"{'' if n_variants == 1 else '; each theater shares one scale'}.",
-        fontsize=12.5,
-        color="#333333",
-        va="top",
-        ha="left",
+        handles,
+        labels,
+        note,
     )
-    handles, labels = legend_handles(first)
+
+
+def decorate(
+    fig: Figure, title: str, subtitle: str, handles: list[Any], labels: list[str], note: str
+) -> None:
+    """Title, subtitle and legend across the top of a fan-style figure; ``note`` at the foot."""
+    height = fig.get_figheight()
+    y = 1 - 0.28 / height
+    fig.text(0.02, y, title, fontsize=title_size(title), fontweight="bold", va="top", ha="left")
+    fig.text(0.02, y - 0.46 / height, subtitle, fontsize=12.5, color="#333333", va="top", ha="left")
     fig.legend(
         handles,
         labels,
@@ -425,12 +438,4 @@ def _decorate(result: Result, fig: Figure, first: Axes, n_variants: int) -> None
         handlelength=2.6,
         columnspacing=1.8,
     )
-    note = plotting.footnote(result)
-    if result.draws:
-        note += (
-            f"\nEnsemble of {result.draws:,} draws, seed {result.seed}; the same seed "
-            "reproduces it."
-            + (" Every variant sees the same draws." if n_variants > 1 else "")
-            + " Percentiles are exact over the draws, not interpolated."
-        )
     fig.text(0.02, 0.12 / height, note, fontsize=9.5, color="#444444", va="bottom", ha="left")
