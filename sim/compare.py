@@ -168,6 +168,9 @@ def _common_months(pa: Plan, pb: Plan, a: str, b: str) -> tuple[int, int]:
     return first, last - first + 1
 
 
+MAX_CHUNK_CELLS = 1 << 26  # draw-track-months stepped at once per variant
+
+
 def compare(
     scenario: Scenario | str | Path,
     a: str,
@@ -175,7 +178,7 @@ def compare(
     draws: int,
     seed: int,
     *,
-    chunk: int = DEFAULT_CHUNK,
+    chunk: int | None = None,
     progress: bool | None = None,
 ) -> Comparison:
     """Paired ensemble of variants ``a`` and ``b``: the distribution of ``B − A``.
@@ -190,7 +193,9 @@ def compare(
     seed : int
         Seed; the same seed gives the same output whatever ``chunk`` is.
     chunk : int, optional
-        Draws stepped at a time; bounds memory, never changes the result.
+        Draws stepped at a time; bounds memory, never changes the result. Default:
+        65,536, fewer for scenarios with many tracks and months (about 64 M cells
+        per variant and chunk).
     progress : bool, optional
         Show a progress bar (in a terminal or notebook); None: only in a notebook.
 
@@ -209,14 +214,24 @@ def compare(
 
 
 def _compare(
-    scenario: Scenario, a: str, b: str, draws: int, seed: int, *, chunk: int, progress: bool | None
+    scenario: Scenario,
+    a: str,
+    b: str,
+    draws: int,
+    seed: int,
+    *,
+    chunk: int | None,
+    progress: bool | None,
 ) -> Comparison:
     for name in (a, b):
         scenario.select([name])  # unknown names raise ScenarioError with a suggestion
     draws, seed = check_args(draws, seed)
+    pa, pb = scenario.plan(a), scenario.plan(b)
+    if chunk is None:  # the stepper holds a few (draws, tracks, months) arrays per variant
+        cells = max(len(p.tracks) * p.n_months for p in (pa, pb))
+        chunk = max(1024, min(DEFAULT_CHUNK, MAX_CHUNK_CELLS // cells))
     if isinstance(chunk, bool) or not isinstance(chunk, int | np.integer) or chunk < 1:
         raise ScenarioError("a chunk of at least 1 draw", repr(chunk), path="chunk")
-    pa, pb = scenario.plan(a), scenario.plan(b)
     first, n_months = _common_months(pa, pb, a, b)
     oa, ob = first - pa.start, first - pb.start
     in_b = dict(series(pb))
