@@ -160,7 +160,9 @@ def run(
     options: dict[str, Any] = {"progress": not quiet}
     if chunk:
         options["chunk"] = chunk
-    result = run_scenario(sc, names, draws=n, seed=s, **options)
+    # with observations to rank and no conditioning, the run keeps its counts: one pass
+    keep = {"keep_counts": True} if obs is not None and n and not condition else {}
+    result = run_scenario(sc, names, draws=n, seed=s, **options, **keep)
     writers = []
     if obs is not None:
         assessment = score_observations(result, obs, tol, condition=condition, **options)

@@ -682,6 +682,15 @@ def level_views(
     return views
 
 
+@dataclass(frozen=True)
+class LevelCounts:
+    """Settled counts of one variant's draws: ``hist[series, month * (bound + 1) + level]``."""
+
+    names: list[str]
+    bound: int
+    hist: NDArray[np.int64]
+
+
 def run_ensemble(
     result: Any,
     *,
@@ -689,8 +698,13 @@ def run_ensemble(
     seed: int | None,
     chunk: int | None = None,
     progress: bool | None = None,
+    keep_counts: bool = False,
 ) -> Any:
-    """Add ``bands``, ``dates`` and ``p_met`` to a deterministic :class:`Result`, in place."""
+    """Add ``bands``, ``dates`` and ``p_met`` to a deterministic :class:`Result`, in place.
+
+    With ``keep_counts``, each variant's per-month level counts stay on
+    ``result.counts`` (a :class:`LevelCounts` per variant), so that observations can be
+    ranked without stepping the draws again."""
     draws, seed = check_args(draws, seed)
     bands: list[pd.DataFrame] = []
     dates: list[pd.DataFrame] = []
@@ -712,6 +726,8 @@ def run_ensemble(
             bands.append(acc.bands(result.scenario.id, name))
             dates.append(acc.dates(result.scenario.id, name))
             p_met.extend((acc.met / acc.n).round(6))
+            if keep_counts:
+                result.counts[name] = LevelCounts(acc.names, acc.bound, acc.hist)
     finally:
         if bar is not None:
             bar.close()

@@ -717,9 +717,11 @@ def rank_stats(
     below = int(hist[levels < ref].sum())
     equal = int(hist[levels == ref].sum())
     rank = 100.0 * (below + 0.5 * equal) / n
-    cum = np.cumsum(hist)
-    p10 = int((cum < max(-(-10 * n // 100), 1)).sum())
-    p90 = int((cum < max(-(-90 * n // 100), 1)).sum())
+    from sim.ensemble import inverse_cdf
+
+    cum = np.cumsum(hist)[None, :]
+    p10 = int(inverse_cdf(cum, 10, n)[0])
+    p90 = int(inverse_cdf(cum, 90, n)[0])
     lo = -math.inf if obs.low is None else obs.low
     hi = math.inf if obs.high is None else obs.high
     inside = int(hist[(levels >= accept[0]) & (levels <= accept[1])].sum())
@@ -948,6 +950,8 @@ def _ensemble_pass(
                     for mplan, met in zip(plan.milestones, acc.met, strict=True):
                         p_met[(v, mplan.id)] = round(int(met) / acc.n, 6)
                 f.inner = None
+            elif checks and v in result.counts:  # the run kept its counts: no second pass
+                stats[v] = (checks, _observed_counts(result.counts[v], checks))
             elif checks:
                 ensemble.simulate(plan, result.draws, result.seed, acc, bar=bar, **options)
                 acc.bands(sid, v)  # settles the counts

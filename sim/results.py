@@ -105,6 +105,7 @@ class Result:
     seed: int | None = None
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
     observed: Any = field(default=None, repr=False)  # sim.observed.Assessment, when scored
+    counts: dict[str, Any] = field(default_factory=dict, repr=False)  # ensemble.LevelCounts
 
     @property
     def theaters(self) -> list[str]:

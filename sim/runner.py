@@ -34,7 +34,8 @@ def run(
     seed : int, optional
         Seed of the ensemble's random generator (required with ``draws``).
     **options
-        Ensemble options: ``chunk`` (draws per chunk), ``progress`` (bool).
+        Ensemble options: ``chunk`` (draws per chunk), ``progress`` (bool),
+        ``keep_counts`` (keep each month's level counts on ``result.counts``).
 
     Returns
     -------
@@ -42,9 +43,11 @@ def run(
         ``.monthly`` and ``.milestones`` DataFrames (and ``.bands``, ``.dates``
         with draws) and ``.plot()``.
     """
-    unknown = sorted(set(options) - {"chunk", "progress"})
+    unknown = sorted(set(options) - {"chunk", "progress", "keep_counts"})
     if unknown:
-        raise TypeError(f"run() takes the options chunk and progress, not {', '.join(unknown)}")
+        raise TypeError(
+            f"run() takes the options chunk, progress and keep_counts, not {', '.join(unknown)}"
+        )
     if seed is not None and draws is None:
         from sim.errors import ScenarioError
 
