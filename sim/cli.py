@@ -330,7 +330,7 @@ def validate(files: tuple[str, ...], strict: bool) -> None:
         unsupported = []
         if strict:
             for v in [None, *sc.doc.variants]:
-                locator = sc.locator if v is None else sc.variants[v][3]
+                locator = sc.locator if v is None else sc.variants[v].locator
                 unsupported += [(locator, p) for p in provenance(sc, v) if not p.supported]
         if unsupported:
             locator, first = unsupported[0]

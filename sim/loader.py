@@ -14,12 +14,16 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import ValidationError
 
 from sim.errors import ScenarioError, describe
 from sim.schema import ScenarioDoc
+
+if TYPE_CHECKING:
+    from sim.plan import Plan
+
 from sim.yamlio import Path_, Positions, dotted, read_yaml
 
 MAX_EXTENDS_DEPTH = 8
@@ -227,17 +231,41 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+class Resolved(NamedTuple):
+    """One variant of a scenario, resolved, validated and compiled."""
+
+    description: str
+    doc: ScenarioDoc
+    raw: dict[str, Any]
+    locator: Locator
+    plan: Plan
+
+
 def resolve_variants(
     base_raw: dict[str, Any], base: ScenarioDoc, locator: Locator
-) -> dict[str, tuple[str, ScenarioDoc, dict[str, Any], Locator]]:
-    """Each variant's description, validated document, raw data and locator."""
+) -> dict[str, Resolved]:
+    """Each variant resolved (the base alone, as ``base``, when there are none)."""
     from sim.checks import check_scenario
 
-    check_scenario(base, locator)
-    out: dict[str, tuple[str, ScenarioDoc, dict[str, Any], Locator]] = {}
+    base_plan = check_scenario(base, locator)
     if not base.variants:
-        out[BASE] = ("the scenario as written", base, base_raw, locator)
-        return out
+        return {BASE: Resolved("the scenario as written", base, base_raw, locator, base_plan)}
+    out: dict[str, Resolved] = {}
+    plain = {k: v for k, v in base_raw.items() if k != "variants"}
+    for name, variant in base.variants.items():
+        for forbidden in ("variants", "extends", "id"):
+            if forbidden in variant.overrides:
+                raise locator.error(
+                    ("variants", name, "overrides", forbidden),
+                    "overrides of scenario values (not variants, extends or id)",
+                    f"the key {forbidden!r}",
+                    key=True,
+                )
+        raw = deep_merge(plain, variant.overrides)
+        vloc = locator.under(("variants", name, "overrides"))
+        doc = validate_doc(raw, vloc)
+        out[name] = Resolved(variant.description, doc, raw, vloc, check_scenario(doc, vloc))
+    return out
     plain = {k: v for k, v in base_raw.items() if k != "variants"}
     for name, variant in base.variants.items():
         for forbidden in ("variants", "extends", "id"):

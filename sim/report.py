@@ -48,12 +48,9 @@ def summary_lines(result: Result) -> list[str]:
 
 def _original_deadlines(result: Result, variant: str) -> dict[str, str]:
     """Each milestone's deadline without the announcement's slip, ``YYYY-MM``."""
-    from sim.draws import central_inputs
     from sim.months import format_month
-    from sim.stepper import step
 
-    plan = result.plans[variant]
-    out = step(plan, central_inputs(plan))
+    plan, out = result.plans[variant], result.central[variant]
     return {
         m.id: format_month(plan.start + int(out.original[0, j]))
         for j, m in enumerate(plan.milestones)

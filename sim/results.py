@@ -106,6 +106,7 @@ class Result:
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
     observed: Any = field(default=None, repr=False)  # sim.observed.Assessment, when scored
     counts: dict[str, Any] = field(default_factory=dict, repr=False)  # ensemble.LevelCounts
+    central: dict[str, StepOutput] = field(default_factory=dict, repr=False)  # per variant
 
     @property
     def theaters(self) -> list[str]:

@@ -67,18 +67,18 @@ def run(
         variants = [variants]  # run(s, "slip-6"): that variant, not its letters
     names = sc.select(list(variants) if variants else None)
     plans = {name: sc.plan(name) for name in names}
-    monthly, milestones = [], []
-    for name in names:
-        plan = plans[name]
-        out = step(plan, central_inputs(plan))
-        monthly.append(monthly_frame(sc.id, name, plan, out))
-        milestones.append(milestone_frame(sc.id, name, plan, out))
+    central = {name: step(plans[name], central_inputs(plans[name])) for name in names}
     result = Result(
         scenario=sc,
         variants=names,
-        monthly=pd.concat(monthly, ignore_index=True),
-        milestones=pd.concat(milestones, ignore_index=True),
+        monthly=pd.concat(
+            [monthly_frame(sc.id, n, plans[n], central[n]) for n in names], ignore_index=True
+        ),
+        milestones=pd.concat(
+            [milestone_frame(sc.id, n, plans[n], central[n]) for n in names], ignore_index=True
+        ),
         plans=plans,
+        central=central,
     )
     if draws is not None:
         from sim.ensemble import run_ensemble

@@ -12,12 +12,13 @@ from sim.errors import ScenarioError, describe
 from sim.loader import (
     QUANTITY_KEYS,
     Locator,
+    Resolved,
     deep_merge,
     resolve_variants,
     select_variants,
     validate_doc,
 )
-from sim.plan import Plan, compile_plan
+from sim.plan import Plan
 from sim.schema import ScenarioDoc
 
 
@@ -33,8 +34,8 @@ class Scenario:
         Hash of that file's bytes.
     doc : ScenarioDoc
         The base document, after ``extends``.
-    variants : Mapping[str, tuple]
-        For each variant name: description, resolved document, raw data, locator.
+    variants : Mapping[str, sim.loader.Resolved]
+        For each variant name: description, resolved document, raw data, locator, plan.
     """
 
     path: str | None
@@ -42,7 +43,7 @@ class Scenario:
     doc: ScenarioDoc
     raw: dict[str, Any] = field(repr=False)
     locator: Locator = field(repr=False)
-    variants: Mapping[str, tuple[str, ScenarioDoc, dict[str, Any], Locator]] = field(repr=False)
+    variants: Mapping[str, Resolved] = field(repr=False)
 
     @property
     def id(self) -> str:
@@ -61,21 +62,24 @@ class Scenario:
 
     def describe(self, name: str) -> str:
         """The description of variant ``name``."""
-        return self.variants[name][0]
+        return self.variants[name].description
 
     def resolved(self, name: str) -> ScenarioDoc:
         """The validated document of one variant."""
-        return self.variants[select_variants(self.variants, [name], self.locator)[0]][1]
+        return self._variant(name).doc
 
     def resolved_raw(self, name: str | None = None) -> dict[str, Any]:
         """The plain data of the base (``name=None``) or of one variant."""
         if name is None:
             return self.raw
-        return self.variants[select_variants(self.variants, [name], self.locator)[0]][2]
+        return self._variant(name).raw
 
     def plan(self, name: str) -> Plan:
-        """Variant ``name`` compiled for the stepper."""
-        return compile_plan(self.resolved(name))
+        """Variant ``name`` compiled for the stepper (compiled once, when loaded)."""
+        return self._variant(name).plan
+
+    def _variant(self, name: str) -> Resolved:
+        return self.variants[select_variants(self.variants, [name], self.locator)[0]]
 
     def select(self, names: list[str] | tuple[str, ...] | None) -> list[str]:
         """``names`` checked against the variants (all of them when None or empty).
