@@ -279,12 +279,10 @@ def run_backtest(
 def write_backtest(bt: Backtest, out_dir: Any, *, argv: list[str] | None = None) -> list[Any]:
     """Write ``backtest.csv``, ``errors.csv``, ``paths.csv``, ``backtest.png`` and
     ``run.json`` into ``out_dir``, all or nothing."""
-    import datetime as dt
-    import sys
     from pathlib import Path
 
-    from sim import __version__, observed_chart, plotting
-    from sim.output import atomic_directory, write_csv, write_json
+    from sim import observed_chart, plotting
+    from sim.output import atomic_directory, base_record, write_csv, write_json
 
     out = Path(out_dir)
     with atomic_directory(out) as tmp:
@@ -295,12 +293,7 @@ def write_backtest(bt: Backtest, out_dir: Any, *, argv: list[str] | None = None)
         best = bt.best()
         write_json(
             {
-                "forcesim_version": __version__,
-                "command": argv if argv is not None else sys.argv,
-                "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "input": {"path": bt.scenario.path, "sha256": bt.scenario.sha256},
-                "scenario": bt.scenario.id,
-                "variants": bt.variants,
+                **base_record(bt.scenario, bt.variants, argv),
                 "profiles": list(PROFILES),
                 "observations": {
                     "origin": bt.observations.origin,

@@ -62,6 +62,20 @@ DATE_COLUMNS = [
 ]
 
 
+def _draws_in_range(n: int, file: str, path: str) -> int:
+    if not 1 <= n <= MAX_DRAWS:
+        raise ScenarioError(
+            f"a number of draws from 1 to {MAX_DRAWS:,}", f"{n:,}", file=file, path=path
+        )
+    return int(n)
+
+
+def _seed_in_range(s: int, file: str, path: str) -> int:
+    if not 0 <= s < 2**63:
+        raise ScenarioError("a seed from 0 to 2**63 - 1", str(s), file=file, path=path)
+    return int(s)
+
+
 def parse_draws(text: str | None, seed: str | None = None) -> int | None:
     """``--draws`` as a checked whole number (None when not given)."""
     if text is None:
@@ -79,14 +93,7 @@ def parse_draws(text: str | None, seed: str | None = None) -> int | None:
         raise ScenarioError(
             "a whole number of draws", repr(text), file="<command line>", path="--draws"
         ) from None
-    if not 1 <= n <= MAX_DRAWS:
-        raise ScenarioError(
-            f"a number of draws from 1 to {MAX_DRAWS:,}",
-            f"{n:,}",
-            file="<command line>",
-            path="--draws",
-        )
-    return n
+    return _draws_in_range(n, "<command line>", "--draws")
 
 
 def parse_seed(text: str | None, draws: str | None = None) -> int | None:
@@ -106,31 +113,22 @@ def parse_seed(text: str | None, draws: str | None = None) -> int | None:
         raise ScenarioError(
             "a whole number as the seed", repr(text), file="<command line>", path="--seed"
         ) from None
-    if not 0 <= s < 2**63:
-        raise ScenarioError(
-            "a seed from 0 to 2**63 - 1", str(s), file="<command line>", path="--seed"
-        )
-    return s
+    return _seed_in_range(s, "<command line>", "--seed")
 
 
 def check_args(draws: int | None, seed: int | None) -> tuple[int, int]:
+    """``draws`` and ``seed`` given to the Python API, checked."""
     if draws is None or isinstance(draws, bool) or not isinstance(draws, int | np.integer):
         raise ScenarioError(
             "a whole number of draws", repr(draws), file="<arguments>", path="draws"
-        )
-    if not 1 <= draws <= MAX_DRAWS:
-        raise ScenarioError(
-            f"a number of draws from 1 to {MAX_DRAWS:,}", f"{draws:,}", path="draws"
         )
     if seed is None or isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise ScenarioError(
             "a whole-number seed with draws", repr(seed), file="<arguments>", path="seed"
         )
-    if not 0 <= seed < 2**63:
-        raise ScenarioError(
-            "a seed from 0 to 2**63 - 1", str(seed), file="<arguments>", path="seed"
-        )
-    return int(draws), int(seed)
+    return _draws_in_range(draws, "<arguments>", "draws"), _seed_in_range(
+        seed, "<arguments>", "seed"
+    )
 
 
 def level_bound(plan: Plan) -> int:

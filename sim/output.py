@@ -87,29 +87,38 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     out.to_csv(path, index=False, lineterminator="\n", float_format="%.6g")
 
 
-def run_record(result: Any, argv: list[str] | None = None, **extra: Any) -> dict[str, Any]:
-    """The ``run.json`` document: resolved scenario, version, command, input hash, time."""
+def base_record(scenario: Any, variants: list[str], argv: list[str] | None) -> dict[str, Any]:
+    """What every ``run.json`` holds: version, command, time, input files and hashes,
+    the resolved scenario and the sources and assumptions its variants use."""
     import numpy as np
 
     from sim import __version__
+    from sim.provenance import used_sources
 
-    sc = result.scenario
-    record: dict[str, Any] = {
+    return {
         "forcesim_version": __version__,
         "command": argv if argv is not None else sys.argv,
         "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "input": {"path": sc.path, "sha256": sc.sha256, "files": _input_files(sc)},
-        "scenario": sc.id,
-        "variants": list(result.variants),
+        "input": {
+            "path": scenario.path,
+            "sha256": scenario.sha256,
+            "files": _input_files(scenario),
+        },
+        "scenario": scenario.id,
+        "variants": list(variants),
         "numpy_version": np.__version__,
         "resolved": {
-            "base": sc.resolved_raw(None),
-            "variants": {v: sc.resolved_raw(v) for v in result.variants},
+            "base": scenario.resolved_raw(None),
+            "variants": {v: scenario.resolved_raw(v) for v in variants},
         },
+        "provenance": used_sources(scenario, list(variants)),
     }
-    from sim.provenance import used_sources
 
-    record["provenance"] = used_sources(sc, list(result.variants))
+
+def run_record(result: Any, argv: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    """The ``run.json`` document of a run: :func:`base_record`, plus the ensemble and
+    observations when there are any."""
+    record = base_record(result.scenario, result.variants, argv)
     if result.draws:
         record["ensemble"] = {"draws": result.draws, "seed": result.seed, **result.extra}
     if getattr(result, "observed", None) is not None:

@@ -182,6 +182,15 @@ def window_levels(
     return level0, target
 
 
+def theater_sums(plan: Plan, tracks: NDArray[np.int32]) -> NDArray[np.int32]:
+    """(n, theaters, months) levels: each theater the sum of its tracks."""
+    n, _, months = tracks.shape
+    theaters = np.empty((n, len(plan.theaters), months), np.int32)
+    for t, tid in enumerate(plan.theaters):
+        theaters[:, t, :] = tracks[:, plan.theater_tracks(tid), :].sum(axis=1)
+    return theaters
+
+
 def step(plan: Plan, inputs: StepInputs) -> StepOutput:
     """Step ``inputs.n`` draws of ``plan`` through every month at once.
 
@@ -218,9 +227,7 @@ def step(plan: Plan, inputs: StepInputs) -> StepOutput:
                 tracks[idx, k, :] = group.levels(k, 0, months - 1).T
                 for j, value in group.targets(k).items():
                     target[idx, j] = value
-    theaters = np.empty((n, len(plan.theaters), months), np.int32)
-    for t, tid in enumerate(plan.theaters):
-        theaters[:, t, :] = tracks[:, plan.theater_tracks(tid), :].sum(axis=1)
+    theaters = theater_sums(plan, tracks)
     return StepOutput(
         tracks=tracks,
         theaters=theaters,
@@ -290,9 +297,7 @@ def step_dense(plan: Plan, inputs: StepInputs) -> StepOutput:
                 target[:, j] = np.where(stays, np.maximum(floored[:, j], size), target[:, j])
         tracks[:, k, :] = np.floor(path + 0.5).astype(np.int32)
 
-    theaters = np.empty((n, len(plan.theaters), months), np.int32)
-    for t, tid in enumerate(plan.theaters):
-        theaters[:, t, :] = tracks[:, plan.theater_tracks(tid), :].sum(axis=1)
+    theaters = theater_sums(plan, tracks)
     return StepOutput(
         tracks=tracks,
         theaters=theaters,
