@@ -407,7 +407,11 @@ def draw_compare(
     from matplotlib.ticker import FuncFormatter, PercentFormatter
 
     from sim import plotting
-    from sim.fan import CENTRAL_COLOR, MEDIAN_COLOR, draw_bands, legend_handles
+    from sim.fan import (
+        draw_bands,
+        draw_median_and_central,
+        legend_handles,
+    )
 
     names = list(theaters) if theaters else cmp.theaters
     have = list(dict.fromkeys(cmp.table.theater))
@@ -435,18 +439,9 @@ def draw_compare(
         x = plotting.month_ends(rows.month)
         draw_bands(fan, x, rows)
         fan.axhline(0, color="#111111", lw=1.2, zorder=3)
-        fan.plot(
-            x, rows.p50.to_numpy(float), color=MEDIAN_COLOR, lw=2.2, label="median draw", zorder=5
-        )
         cen = c[c.theater == tid].sort_values("month")
-        fan.plot(
-            plotting.month_ends(cen.month),
-            cen.difference.to_numpy(float),
-            color=CENTRAL_COLOR,
-            lw=1.4,
-            ls=(0, (5, 3)),
-            zorder=6,
-            label="central runs (each input at its central value)",
+        draw_median_and_central(
+            fan, x, rows.p50, plotting.month_ends(cen.month), cen.difference, "central runs"
         )
         title = plotting.theater_title(cmp, tid)  # type: ignore[arg-type]
         plotting.style_axes(fan, title if fig is not None else f"{title}: {cmp.b} − {cmp.a}")

@@ -257,22 +257,32 @@ def _panel(result: Result, ax: Axes, tid: str, variant: str) -> float:
     rows = b[(b.variant == variant) & (b.theater == tid)].sort_values("month")
     x = plotting.month_ends(rows.month)
     draw_bands(ax, x, rows)
-    ax.plot(x, rows.p50.to_numpy(float), color=MEDIAN_COLOR, lw=2.2, label="median draw", zorder=5)
     top = float(rows.p95.max()) if len(rows) else 0.0
     m = result.monthly
     central = m[(m.variant == variant) & (m.theater == tid)].sort_values("month")
+    draw_median_and_central(
+        ax, x, rows.p50, plotting.month_ends(central.month), central.troops, "central run"
+    )
+    if len(central):
+        top = max(top, float(central.troops.max()))
+    return top
+
+
+def draw_median_and_central(
+    ax: Axes, x: Any, median: Any, central_x: Any, central: Any, central_label: str
+) -> None:
+    """The median draw (solid) and the central run (dashed) of a fan panel."""
+    ax.plot(x, median.to_numpy(float), color=MEDIAN_COLOR, lw=2.2, label="median draw", zorder=5)
     if len(central):
         ax.plot(
-            plotting.month_ends(central.month),
-            central.troops.to_numpy(float),
+            central_x,
+            central.to_numpy(float),
             color=CENTRAL_COLOR,
             lw=1.4,
             ls=(0, (5, 3)),
             zorder=6,
-            label="central run (each input at its central value)",
+            label=f"{central_label} (each input at its central value)",
         )
-        top = max(top, float(central.troops.max()))
-    return top
 
 
 def legend_handles(ax: Axes) -> tuple[list[Any], list[str]]:
