@@ -20,6 +20,7 @@ run: $(STAMP)
 	@echo "The chart is at out/iraq-syria-2024/envelope.png"
 
 test: $(STAMP)
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

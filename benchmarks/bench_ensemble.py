@@ -53,7 +53,7 @@ def child(draws: int, scenario: str, variants: list[str]) -> None:
     import numpy as np
 
     import sim
-    from sim.ensemble import DEFAULT_CHUNK
+    from sim.analysis.chunks import DEFAULT_CHUNK
 
     sc = sim.load_scenario(scenario)
     names = sc.select(variants or None)

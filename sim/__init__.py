@@ -6,65 +6,86 @@ The public API, for notebooks and scripts::
     scenario = sim.load_scenario("scenarios/iraq-syria-2024.yaml")
     result = sim.run(scenario)            # every variant
     result.monthly                        # tidy DataFrame
-    result.plot()                         # envelope chart
+    sim.plot(result)                      # envelope chart (fan chart for an ensemble)
 
-Imports are lazy so that the command line starts fast.
+Imports are lazy so that the command line starts fast; ``sim/__init__.pyi``
+gives type checkers the same names.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
-__version__ = "0.1.0"
+try:
+    __version__ = version("forcesim")
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0+unknown"
+
+_WHERE = {
+    "Backtest": "sim.analysis.backtest",
+    "Comparison": "sim.analysis.compare",
+    "Result": "sim.results",
+    "Scenario": "sim.scenario",
+    "ScenarioError": "sim.errors",
+    "Tolerance": "sim.io.observations",
+    "check_writable": "sim.io.files",
+    "compare": "sim.analysis.compare",
+    "default_scenario": "sim.paths",
+    "load_observations": "sim.scenario",
+    "load_run": "sim.export",
+    "load_scenario": "sim.scenario",
+    "plot": "sim.plotting",
+    "plot_backtest": "sim.plotting",
+    "plot_compare": "sim.plotting",
+    "plot_envelope": "sim.plotting",
+    "plot_fan": "sim.plotting",
+    "run": "sim.runner",
+    "run_backtest": "sim.analysis.backtest",
+    "save": "sim.plotting",
+    "score_observations": "sim.analysis.observed",
+    "with_observations": "sim.analysis.observed",
+    "write_backtest": "sim.export",
+    "write_compare": "sim.export",
+    "write_run": "sim.export",
+}
 
 __all__ = [
+    "Backtest",
+    "Comparison",
     "Result",
     "Scenario",
     "ScenarioError",
+    "Tolerance",
     "__version__",
+    "check_writable",
+    "compare",
     "default_scenario",
     "load_observations",
+    "load_run",
     "load_scenario",
+    "plot",
+    "plot_backtest",
+    "plot_compare",
     "plot_envelope",
     "plot_fan",
     "run",
     "run_backtest",
+    "save",
     "score_observations",
+    "with_observations",
+    "write_backtest",
+    "write_compare",
+    "write_run",
 ]
-
-_WHERE = {
-    "Result": "sim.results",
-    "run_backtest": "sim.backtest",
-    "load_observations": "sim.observed",
-    "score_observations": "sim.observed",
-    "Scenario": "sim.scenario",
-    "ScenarioError": "sim.errors",
-    "default_scenario": "sim.paths",
-    "load_scenario": "sim.loader",
-    "plot_envelope": "sim.plotting",
-    "plot_fan": "sim.plotting",
-    "run": "sim.runner",
-}
-
-if TYPE_CHECKING:
-    from sim.backtest import run_backtest
-    from sim.errors import ScenarioError
-    from sim.loader import load_scenario
-    from sim.observed import load_observations, score_observations
-    from sim.paths import default_scenario
-    from sim.plotting import plot_envelope, plot_fan
-    from sim.results import Result
-    from sim.runner import run
-    from sim.scenario import Scenario
 
 
 def __getattr__(name: str) -> Any:
     if name in _WHERE:
-        import importlib
-
-        return getattr(importlib.import_module(_WHERE[name]), name)
+        return getattr(import_module(_WHERE[name]), name)
     raise AttributeError(f"module 'sim' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted(__all__)
+    return list(__all__)

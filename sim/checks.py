@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sim.model.draws import central_inputs
+from sim.model.plan import Plan, compile_plan
+from sim.model.stepper import step
 from sim.months import format_month
-from sim.plan import Plan, compile_plan
 from sim.schema import PROFILES as PROFILE_NAMES
 from sim.schema import ScenarioDoc, central, support
 
@@ -38,8 +40,6 @@ def check_scenario(doc: ScenarioDoc, locator: Any) -> Plan:
 def _check_reachable(plan: Plan, err: Any) -> None:
     """Every target must be reached within the calendar in the central run; otherwise
     the chart could never show it (a step profile would show nothing at all)."""
-    from sim.draws import central_inputs
-    from sim.stepper import step
 
     out = step(plan, central_inputs(plan))
     last = plan.n_months - 1

@@ -1,4 +1,4 @@
-"""Scenario file → validated, frozen :class:`~sim.scenario.Scenario`.
+"""Scenario file → validated documents, one per variant, with file positions.
 
 The loader reads YAML (through :mod:`sim.yamlio`), follows ``extends``, merges
 each variant's overrides onto the base, validates every resolved document
@@ -10,21 +10,29 @@ file, line, column and key path.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
+from sim.checks import check_scenario
 from sim.errors import ScenarioError, describe
+from sim.io.observations import (
+    SERIES,
+    Observation,
+    ObservationSet,
+    check_bounds,
+    parse_date,
+    read_observations,
+    unknown_series,
+)
+from sim.io.yamlio import Path_, Positions, dotted, read_yaml
+from sim.model.plan import Plan
 from sim.schema import ScenarioDoc
-
-if TYPE_CHECKING:
-    from sim.plan import Plan
-
-from sim.yamlio import Path_, Positions, dotted, read_yaml
 
 MAX_EXTENDS_DEPTH = 8
 BASE = "base"
@@ -245,8 +253,6 @@ def resolve_variants(
     base_raw: dict[str, Any], base: ScenarioDoc, locator: Locator
 ) -> dict[str, Resolved]:
     """Each variant resolved (the base alone, as ``base``, when there are none)."""
-    from sim.checks import check_scenario
-
     base_plan = check_scenario(base, locator)
     if not base.variants:
         return {BASE: Resolved("the scenario as written", base, base_raw, locator, base_plan)}
@@ -266,55 +272,6 @@ def resolve_variants(
         doc = validate_doc(raw, vloc)
         out[name] = Resolved(variant.description, doc, raw, vloc, check_scenario(doc, vloc))
     return out
-    plain = {k: v for k, v in base_raw.items() if k != "variants"}
-    for name, variant in base.variants.items():
-        for forbidden in ("variants", "extends", "id"):
-            if forbidden in variant.overrides:
-                raise locator.error(
-                    ("variants", name, "overrides", forbidden),
-                    "overrides of scenario values (not variants, extends or id)",
-                    f"the key {forbidden!r}",
-                    key=True,
-                )
-        raw = deep_merge(plain, variant.overrides)
-        vloc = locator.under(("variants", name, "overrides"))
-        doc = validate_doc(raw, vloc)
-        check_scenario(doc, vloc)
-        out[name] = (variant.description, doc, raw, vloc)
-    return out
-
-
-def load_scenario(path: str | Path) -> Any:
-    """Load, validate and freeze one scenario file.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        A scenario YAML file. ``extends`` paths inside it are relative to it.
-
-    Returns
-    -------
-    sim.Scenario
-        The validated scenario with every variant resolved.
-
-    Raises
-    ------
-    sim.ScenarioError
-        For any problem, naming file, line, column and key path.
-    """
-    from sim.scenario import Scenario
-
-    p = Path(path)
-    raw, layers = read_with_extends(p)
-    locator = Locator(layers)
-    base = validate_doc(raw, locator)
-    variants = resolve_variants(raw, base, locator)
-    from sim.observed import check_scenario_observations
-
-    check_scenario_observations(base, locator)
-    return Scenario(
-        path=str(p), sha256=sha256_of(p), doc=base, raw=raw, locator=locator, variants=variants
-    )
 
 
 def select_variants(
@@ -346,3 +303,70 @@ def select_variants(
         if name not in out:
             out.append(name)
     return out
+
+
+def _doc_observations(
+    doc: ScenarioDoc, locator: Locator, allowed: Sequence[str]
+) -> ObservationSet | None:
+    """The observations a scenario document lists or points to, checked."""
+    obs = doc.observations
+    if obs is None:
+        return None
+    if isinstance(obs, str):
+        file, _, _ = locator.find(("observations",))
+        base = Path(file).parent if file and not file.startswith("<") else Path(".")
+        target = base / obs
+        if not target.is_file():
+            raise locator.error(
+                ("observations",),
+                "the path of an observations CSV file, relative to the scenario file",
+                f"{obs!r} ({'a directory' if target.is_dir() else 'no such file'})",
+            )
+        return read_observations(target, allowed)
+    items: list[Observation] = []
+    for i, o in enumerate(obs):
+        path = ("observations", i)
+        raw = o.date.isoformat() if isinstance(o.date, dt.date) else str(o.date)
+        try:
+            date, month = parse_date(raw)
+        except ValueError as exc:
+            expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
+            raise locator.error(path + ("date",), expected, found) from None
+        if not SERIES.match(o.theater):
+            raise locator.error(
+                path + ("theater",), "a theater id or theater/site", describe(o.theater)
+            )
+        if o.theater not in allowed:
+            raise locator.error(path + ("theater",), *unknown_series(o.theater, allowed))
+        low = None if o.troops_low is None else float(o.troops_low)
+        high = None if o.troops_high is None else float(o.troops_high)
+        broken = check_bounds(low, high)
+        if broken:
+            col, expected, found = broken
+            raise locator.error(path + (col,), expected, found)
+        items.append(Observation(date, month, o.theater, low, high, o.source or "", o.quote or ""))
+    return ObservationSet(tuple(items), f"{locator.find(('observations',))[0]} (observations)")
+
+
+def check_scenario_observations(doc: ScenarioDoc, locator: Locator) -> ObservationSet | None:
+    """Check a base document's observations (inline, or the CSV it points to).
+
+    Observations are facts, not readings of the plan: a variant may not override them.
+    """
+    for name, variant in doc.variants.items():
+        if "observations" in variant.overrides:
+            raise locator.error(
+                ("variants", name, "overrides", "observations"),
+                "observations in the base scenario (they are the same for every variant)",
+                "observations in a variant",
+                key=True,
+            )
+    if doc.observations is None:
+        return None
+    return _doc_observations(doc, locator, doc_series(doc))
+
+
+def doc_series(doc: ScenarioDoc) -> list[str]:
+    """What an observation may name in ``doc``: each theater, then each site key."""
+    sites = [f"{tid}/{sid}" for tid, t in doc.theaters.items() for sid in t.sites]
+    return list(doc.theaters) + sites

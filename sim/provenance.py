@@ -13,8 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from sim.io.yamlio import dotted
 from sim.schema import JSON_SCHEMA_DIALECT, ScenarioDoc, Spec
-from sim.yamlio import dotted
 
 
 @dataclass(frozen=True)

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from sim.model.plan import Plan
+from sim.model.stepper import StepOutput
 from sim.months import format_month
-from sim.plan import Plan
-from sim.stepper import StepOutput
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-
-    from sim.scenario import Scenario
+from sim.scenario import Scenario
+from sim.schema import ScenarioDoc
 
 MONTHLY_COLUMNS = ["scenario", "variant", "theater", "month", "troops"]
 MILESTONE_COLUMNS = [
@@ -76,7 +73,7 @@ def milestone_frame(scenario_id: str, variant: str, plan: Plan, out: StepOutput)
     )
 
 
-@dataclass
+@dataclass(frozen=True)
 class Result:
     """What :func:`sim.run` returns.
 
@@ -91,7 +88,19 @@ class Result:
         ``scenario, variant, milestone, theater, deadline, target,
         month_reached, met`` (and ``p_met`` for an ensemble).
     bands, dates : pandas.DataFrame or None
-        Ensemble summaries (see :mod:`sim.ensemble`); None without draws.
+        Ensemble summaries (see :mod:`sim.analysis.ensemble`); None without draws.
+    draws, seed : int or None
+        The ensemble's size and seed; None for a deterministic run.
+    observed : Assessment or ObservationSet or None
+        Observations scored against the run (:func:`sim.with_observations`), or
+        read back from a run directory; the charts draw them.
+    counts : dict
+        With ``keep_counts``: each variant's level counts
+        (:class:`sim.analysis.ensemble.LevelCounts`).
+    central : dict
+        Each variant's deterministic central run (:class:`sim.model.stepper.StepOutput`).
+
+    A Result is frozen: analyses return new Results (``dataclasses.replace``).
     """
 
     scenario: Scenario
@@ -104,9 +113,9 @@ class Result:
     draws: int | None = None
     seed: int | None = None
     extra: dict[str, Any] = field(default_factory=dict, repr=False)
-    observed: Any = field(default=None, repr=False)  # sim.observed.Assessment, when scored
-    counts: dict[str, Any] = field(default_factory=dict, repr=False)  # ensemble.LevelCounts
-    central: dict[str, StepOutput] = field(default_factory=dict, repr=False)  # per variant
+    observed: Any = field(default=None, repr=False)
+    counts: dict[str, Any] = field(default_factory=dict, repr=False)
+    central: dict[str, StepOutput] = field(default_factory=dict, repr=False)
 
     @property
     def theaters(self) -> list[str]:
@@ -115,27 +124,6 @@ class Result:
         for plan in self.plans.values():
             out += [t for t in plan.theaters if t not in out]
         return out
-
-    def plot(self, ax: Axes | Any = None, **kwargs: Any) -> Any:
-        """The envelope chart, or for an ensemble the fan chart.
-
-        Parameters
-        ----------
-        ax : matplotlib Axes or sequence of Axes, optional
-            Where to draw (see :func:`sim.plot_envelope`, :func:`sim.plot_fan`);
-            a new figure when omitted.
-        **kwargs
-            ``theaters=[...]``, and for the fan ``variants=[...]``.
-
-        Returns
-        -------
-        list of matplotlib.axes.Axes
-        """
-        from sim import plotting
-
-        if self.bands is not None:
-            return plotting.plot_fan(self, ax=ax, **kwargs)
-        return plotting.plot_envelope(self, ax=ax, **kwargs)
 
     def summary(self, months: list[str] | None = None) -> pd.DataFrame:
         """Each variant's theater levels at the key months.
@@ -151,7 +139,7 @@ class Result:
         pandas.DataFrame
             One row per variant; columns (theater, month) [troops].
         """
-        months = months or key_months(self)
+        months = months or key_months(self.scenario.doc)
         df = self.monthly[~self.monthly.theater.str.contains("/", regex=False)]
         df = df[df.month.astype(str).isin(months)]
         table = df.pivot_table(
@@ -184,9 +172,8 @@ class Result:
         )
 
 
-def key_months(result: Result) -> list[str]:
-    """Calendar deadlines of the base milestones, then the horizon."""
-    doc = result.scenario.doc
+def key_months(doc: ScenarioDoc) -> list[str]:
+    """Calendar deadlines of the base milestones, then the horizon, as ``YYYY-MM``."""
     months = sorted({m.deadline for m in doc.milestones.values() if isinstance(m.deadline, str)})
     end = doc.calendar.end
     return [m for m in months if m != end] + [end]

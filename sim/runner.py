@@ -8,10 +8,12 @@ from typing import Any
 
 import pandas as pd
 
-from sim.draws import central_inputs
+from sim.analysis.ensemble import run_ensemble
+from sim.errors import ScenarioError
+from sim.model.draws import central_inputs
+from sim.model.stepper import step
 from sim.results import Result, milestone_frame, monthly_frame
-from sim.scenario import Scenario
-from sim.stepper import step
+from sim.scenario import Scenario, load_scenario
 
 
 def run(
@@ -41,7 +43,7 @@ def run(
     -------
     Result
         ``.monthly`` and ``.milestones`` DataFrames (and ``.bands``, ``.dates``
-        with draws) and ``.plot()``.
+        with draws); draw it with :func:`sim.plot`.
     """
     unknown = sorted(set(options) - {"chunk", "progress", "keep_counts"})
     if unknown:
@@ -49,20 +51,13 @@ def run(
             f"run() takes the options chunk, progress and keep_counts, not {', '.join(unknown)}"
         )
     if seed is not None and draws is None:
-        from sim.errors import ScenarioError
-
         raise ScenarioError(
             "draws= together with seed= (a seed alone runs nothing random)",
             f"seed={seed!r} without draws",
             file="<arguments>",
             path="seed",
         )
-    if isinstance(scenario, Scenario):
-        sc = scenario
-    else:
-        from sim.loader import load_scenario
-
-        sc = load_scenario(scenario)
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if isinstance(variants, str):
         variants = [variants]  # run(s, "slip-6"): that variant, not its letters
     names = sc.select(list(variants) if variants else None)
@@ -81,7 +76,5 @@ def run(
         central=central,
     )
     if draws is not None:
-        from sim.ensemble import run_ensemble
-
-        run_ensemble(result, draws=draws, seed=seed, **options)
+        return run_ensemble(result, draws=draws, seed=seed, **options)
     return result

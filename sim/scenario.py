@@ -4,21 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from sim.errors import ScenarioError, describe
+from sim.io.observations import ObservationSet, read_observations
 from sim.loader import (
     QUANTITY_KEYS,
     Locator,
     Resolved,
+    check_scenario_observations,
     deep_merge,
+    read_with_extends,
     resolve_variants,
     select_variants,
+    sha256_of,
     validate_doc,
 )
-from sim.plan import Plan
+from sim.model.plan import Plan
 from sim.schema import ScenarioDoc
 
 
@@ -80,6 +85,10 @@ class Scenario:
 
     def _variant(self, name: str) -> Resolved:
         return self.variants[select_variants(self.variants, [name], self.locator)[0]]
+
+    def observations(self) -> ObservationSet | None:
+        """The observations the scenario lists or points to (None when it has none)."""
+        return check_scenario_observations(self.doc, self.locator)
 
     def select(self, names: list[str] | tuple[str, ...] | None) -> list[str]:
         """``names`` checked against the variants (all of them when None or empty).
@@ -162,8 +171,6 @@ class Scenario:
         locator = _CodeLocator(self.locator, code)
         doc = validate_doc(raw, locator)
         variants = resolve_variants(raw, doc, locator)
-        from sim.observed import check_scenario_observations
-
         check_scenario_observations(doc, locator)  # as load_scenario does
         return Scenario(
             path=self.path, sha256=self.sha256, doc=doc, raw=raw, locator=locator, variants=variants
@@ -187,6 +194,66 @@ class Scenario:
             f"{self.doc.calendar.start} to {self.doc.calendar.end}, "
             f"theaters: {', '.join(self.doc.theaters)}<table>{rows}</table>"
         )
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load, validate and freeze one scenario file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A scenario YAML file. ``extends`` paths inside it are relative to it.
+
+    Returns
+    -------
+    sim.Scenario
+        The validated scenario with every variant resolved.
+
+    Raises
+    ------
+    sim.ScenarioError
+        For any problem, naming file, line, column and key path.
+    """
+    p = Path(path)
+    raw, layers = read_with_extends(p)
+    locator = Locator(layers)
+    base = validate_doc(raw, locator)
+    variants = resolve_variants(raw, base, locator)
+    check_scenario_observations(base, locator)
+    return Scenario(
+        path=str(p), sha256=sha256_of(p), doc=base, raw=raw, locator=locator, variants=variants
+    )
+
+
+def scenario_observations(scenario: Scenario) -> ObservationSet | None:
+    """The observations a loaded scenario lists or points to (None when it has none)."""
+    return scenario.observations()
+
+
+def load_observations(path: str | Path, scenario: Scenario | None = None) -> ObservationSet:
+    """Read an observations CSV file (``date,theater,troops_low,troops_high,source,quote``).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The CSV file; see ``docs/observations.md``.
+    scenario : Scenario, optional
+        When given, each row's theater must be one of its theaters or sites.
+
+    Returns
+    -------
+    ObservationSet
+        The observations, in file order, with the file's name and sha256.
+
+    Raises
+    ------
+    sim.ScenarioError
+        For the first bad row: ``FILE:LINE:COL: column: expected …, found …``.
+    """
+    allowed = None
+    if scenario is not None:
+        allowed = scenario.plan(scenario.variant_names[0]).series_names()
+    return read_observations(path, allowed)
 
 
 def _plain(value: Any) -> Any:

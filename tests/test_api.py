@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.compare import compare
+from sim.analysis.compare import compare
 
 ENSEMBLE = dict(draws=400, seed=7)
 
@@ -64,13 +64,14 @@ def test_every_public_name_has_a_numpydoc_docstring(name: str) -> None:
                 assert re.search(rf"^\**{p}\b", body, re.M) or f", {p}" in body, (
                     f"{name}: parameter {p} not documented"
                 )
-        assert re.search(r"^Returns\n-{3,}", body, re.M), f"{name}: no Returns"
+        if inspect.signature(obj).return_annotation not in (None, "None"):
+            assert re.search(r"^Returns\n-{3,}", body, re.M), f"{name}: no Returns"
 
 
 def test_public_methods_used_in_notebooks_have_docstrings() -> None:
     for owner, names in [
         (sim.Scenario, ["with_overrides", "select", "to_yaml", "resolved"]),
-        (sim.Result, ["plot", "summary"]),
+        (sim.Result, ["summary"]),
     ]:
         for name in names:
             assert inspect.getdoc(getattr(owner, name)), f"{owner.__name__}.{name}"
@@ -350,9 +351,9 @@ def test_result_plot_draws_the_envelope_or_for_an_ensemble_the_fan(
     import matplotlib.pyplot as plt
 
     _, ax = plt.subplots()
-    assert result.plot(ax=ax, theaters=["syria"]) == [ax]
+    assert sim.plot(result, ax=ax, theaters=["syria"]) == [ax]
     _, grid = plt.subplots(2, 2)
-    panels = ensemble.plot(ax=grid)
+    panels = sim.plot(ensemble, ax=grid)
     assert panels == list(grid.ravel())
     _, one = plt.subplots()
     assert sim.plot_fan(ensemble, ax=one, theaters=["iraq"], variants=["slip-6"]) == [one]
@@ -372,8 +373,8 @@ def test_compare_table_and_plot(scenario: sim.Scenario) -> None:
     assert t.month.dtype == pd.PeriodDtype("M")
     assert {"p50", "p_b_greater", "p_b_less"} <= set(t.columns)
     _, ax = plt.subplots()
-    assert paired.plot(ax=ax, theaters=["iraq"]) == [ax]
-    axes = paired.plot()
+    assert sim.plot(paired, ax=ax, theaters=["iraq"]) == [ax]
+    axes = sim.plot(paired)
     assert len(axes) == 4  # a fan and a probability panel per theater
 
 

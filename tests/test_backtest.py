@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from conftest import MINIMAL_YAML, SCENARIOS_DIR
 
 import sim
-from sim.backtest import BACKTEST_COLUMNS, errors_of, metrics, with_profile
-from sim.backtest import run_backtest as backtest
+from sim.analysis.backtest import BACKTEST_COLUMNS, errors_of, metrics, with_profile
+from sim.analysis.backtest import run_backtest as backtest
 from sim.cli import main
-from sim.observed import Observation, ObservationSet, read_observations
+from sim.io.observations import Observation, ObservationSet, read_observations
 from sim.schema import PROFILES
 
 HEADER = "date,theater,troops_low,troops_high,source,quote\n"

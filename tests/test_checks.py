@@ -6,7 +6,7 @@ import pytest
 from conftest import MINIMAL_YAML, col_of, line_of, located, make_doc
 
 from sim.errors import ScenarioError
-from sim.loader import load_scenario
+from sim.scenario import load_scenario
 
 TWO_MILESTONES = (
     MINIMAL_YAML.replace("deadline: 2024-11", "deadline: 2024-05")

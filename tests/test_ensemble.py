@@ -19,11 +19,11 @@ from click.testing import CliRunner
 from conftest import make_doc
 
 import sim
+from sim.analysis.ensemble import Accumulator, level_bound, level_views, series, thresholds
 from sim.cli import main
-from sim.draws import Draws
-from sim.ensemble import Accumulator, level_bound, level_views, series, thresholds
 from sim.errors import ScenarioError
-from sim.stepper import step, step_dense
+from sim.model.draws import Draws
+from sim.model.stepper import step, step_dense
 
 START = "2024-01"
 
@@ -480,13 +480,13 @@ def test_distribution_parameters_are_validated(write, quantity, message):
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["--draws", "0", "--seed", "1"], "--draws: expected a number of draws from 1"),
-        (["--draws", "-5", "--seed", "1"], "--draws: expected a number of draws from 1"),
-        (["--draws", "1000000000000", "--seed", "1"], "--draws: expected a number of draws from 1"),
-        (["--draws", "many", "--seed", "1"], "--draws: expected a whole number of draws"),
-        (["--draws", "100", "--seed", "abc"], "--seed: expected a whole number"),
-        (["--draws", "100", "--seed", "1.5"], "--seed: expected a whole number"),
-        (["--draws", "100"], "--seed: expected --seed S"),
+        (["--draws", "0", "--seed", "1"], "Invalid value for '--draws': 0 is not in the range"),
+        (["--draws", "-5", "--seed", "1"], "Invalid value for '--draws': -5 is not in the range"),
+        (["--draws", "1000000000000", "--seed", "1"], "Invalid value for '--draws'"),
+        (["--draws", "many", "--seed", "1"], "'many' is not a valid integer"),
+        (["--draws", "100", "--seed", "abc"], "Invalid value for '--seed'"),
+        (["--draws", "100", "--seed", "1.5"], "Invalid value for '--seed'"),
+        (["--draws", "100"], "--draws N needs --seed S"),
     ],
 )
 def test_bad_draws_or_seed_is_a_one_line_error_with_exit_code_2(write, tmp_path, args, expected):

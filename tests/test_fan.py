@@ -12,8 +12,7 @@ import pytest
 from conftest import DEFAULT_SCENARIO
 
 import sim
-from sim import plotting
-from sim.fan import BANDS, draw_fan
+from sim.plotting.fan import BANDS, draw_fan
 
 DRAWS, SEED = 300, 7
 
@@ -125,9 +124,9 @@ def test_fan_text_does_not_overlap_between_panels(result: Any) -> None:
 
 
 def test_fan_draws_into_given_axes_one_per_theater_and_variant(result: Any) -> None:
-    plt = plotting.pyplot()
+    plt = __import__("matplotlib.pyplot").pyplot
     fig, grid = plt.subplots(2, 2)
-    axes = result.plot(ax=grid, variants=["on-time", "slip-6"])
+    axes = sim.plot(result, ax=grid, variants=["on-time", "slip-6"])
     assert axes == list(grid.ravel())
     assert all(a.get_title(loc="left") for a in axes)
     with pytest.raises(ValueError, match=r"expected 4 axes, one per \(theater, variant\)"):
@@ -147,7 +146,7 @@ def test_fan_refuses_unknown_names_and_a_deterministic_result(result: Any) -> No
 def test_fan_png_is_written_by_an_ensemble_run(tmp_path: Any) -> None:
     from PIL import Image
 
-    from sim.output import write_run
+    from sim.export import write_run
 
     small = sim.run(sim.load_scenario(DEFAULT_SCENARIO), ["on-time", "slip-6"], draws=50, seed=1)
     files = write_run(small, tmp_path / "run", argv=["forcesim", "run"])

@@ -16,13 +16,13 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim.draws import Draws
 from sim.errors import ScenarioError
+from sim.io.yamlio import parse_yaml
 from sim.loader import Layer, Locator, resolve_variants, validate_doc
+from sim.model.draws import Draws
+from sim.model.stepper import step
 from sim.paths import scenarios_dir
 from sim.scenario import Scenario
-from sim.stepper import step
-from sim.yamlio import parse_yaml
 
 SHIPPED = sorted(scenarios_dir().rglob("*.yaml"))
 FUZZ = settings(
@@ -128,7 +128,7 @@ def check_outcome(text: str) -> str:
         plan = sc.plan(name)
         for inputs in (None, Draws(7).take(plan, 16)):
             if inputs is None:
-                from sim.draws import central_inputs
+                from sim.model.draws import central_inputs
 
                 inputs = central_inputs(plan)
             out = step(plan, inputs)

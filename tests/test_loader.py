@@ -9,7 +9,8 @@ from conftest import MINIMAL_YAML, col_of, dump, line_of, located, make_doc
 
 import sim
 from sim.errors import ScenarioError
-from sim.loader import deep_merge, load_scenario
+from sim.loader import deep_merge
+from sim.scenario import load_scenario
 
 
 def bad(write, old: str, new: str, *, append: str = ""):

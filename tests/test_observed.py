@@ -14,20 +14,14 @@ from click.testing import CliRunner
 from conftest import MINIMAL_YAML, located
 
 import sim
+from sim.analysis.ensemble import Accumulator, level_bound, level_views, series, thresholds
+from sim.analysis.observed import conditioned_result, with_observations
+from sim.analysis.observed import score_observations as score
 from sim.cli import main
-from sim.draws import Draws
-from sim.ensemble import Accumulator, level_bound, level_views, series, thresholds
-from sim.observed import (
-    ObservationSet,
-    Tolerance,
-    attach,
-    conditioned_result,
-    empty_message,
-    parse_tolerance,
-    read_observations,
-)
-from sim.observed import score_observations as score
-from sim.stepper import step
+from sim.cli.text import empty_message
+from sim.io.observations import ObservationSet, Tolerance, parse_tolerance, read_observations
+from sim.model.draws import Draws
+from sim.model.stepper import step
 
 HEADER = "date,theater,troops_low,troops_high,source,quote\n"
 
@@ -388,16 +382,20 @@ def test_conditioning_keeps_exactly_the_draws_consistent_with_every_observation(
             assert c.p_met[(v, mplan.id)] == pytest.approx(p, abs=1e-6)
 
 
-def test_when_no_draw_survives_no_conditioned_output_is_made_and_it_says_so(write, observations):
+def test_when_no_draw_survives_no_conditioned_output_is_made_and_it_says_so(
+    write, observations, tmp_path
+):
     sc = sim.load_scenario(write(UNCERTAIN_YAML))
     result = sim.run(sc, draws=200, seed=1, progress=False)
     obs = read_observations(observations("2024-03,alpha,5000,5000,,\n"), ["alpha"])
     assessment = score(result, obs, Tolerance(), condition=True)
     assert assessment.conditioned.kept == {"base": 0, "slow": 0}
     assert conditioned_result(result, assessment) is None
-    writers = attach(result, assessment)
-    assert len(writers) == 1  # observed.csv only
-    assert result.milestones.p_met_conditioned.isna().all()
+    scored = with_observations(result, assessment)
+    files = sim.write_run(scored, tmp_path / "run", chart=False)
+    assert "observed.csv" in {f.name for f in files}
+    assert not [f for f in files if "conditioned" in f.name]
+    assert scored.milestones.p_met_conditioned.isna().all()
     assert "no draw of any variant" in empty_message(assessment)
     record = assessment.record()
     assert record["conditioning"]["kept"]["base"] == {"draws": 0, "share": 0.0}
@@ -413,7 +411,7 @@ def test_conditioning_needs_an_ensemble(mini, observations):
 
 
 def test_a_scenario_may_list_observations_or_point_to_a_csv_beside_it(write, tmp_path):
-    from sim.observed import scenario_observations
+    from sim.scenario import scenario_observations
 
     inline = (
         MINIMAL_YAML
@@ -573,10 +571,10 @@ def test_the_scenario_own_observations_are_used_without_observed(write, tmp_path
 BAD_COMMANDS = [
     (["--observed", "{missing}"], "no such file"),
     (["--observed", "{bad}"], "theater: expected one of alpha"),
-    (["--observed", "{good}", "--condition"], "--condition: expected --draws"),
-    (["--condition", "--draws", "10", "--seed", "1"], "--condition: expected observations"),
-    (["--tolerance", "5%"], "--tolerance: expected observations"),
-    (["--observed", "{good}", "--tolerance", "lots"], "--tolerance: expected a tolerance"),
+    (["--observed", "{good}", "--condition"], "--condition needs --draws"),
+    (["--condition", "--draws", "10", "--seed", "1"], "--condition needs observations"),
+    (["--tolerance", "5%"], "--tolerance needs observations"),
+    (["--observed", "{good}", "--tolerance", "lots"], "Invalid value for '--tolerance'"),
 ]
 
 
@@ -646,7 +644,7 @@ def test_the_envelope_and_fan_draw_each_kind_of_observation(write, observations)
         ),
         ["alpha"],
     )
-    attach(result, score(result, obs))
+    result = with_observations(result, score(result, obs))
     # a point: 1 line; a range: 3 (the bar and two caps); open-ended: 1 cap and an arrow
     env = sim.plot_envelope(result)
     assert _markers(env) == 1 + 3 + 1 + 1
@@ -659,7 +657,7 @@ def test_the_envelope_and_fan_draw_each_kind_of_observation(write, observations)
 
 
 def test_observation_set_from_code_can_be_passed_to_the_charts(mini):
-    from sim.observed import Observation
+    from sim.io.observations import Observation
 
     result = sim.run(mini)
     obs = ObservationSet((Observation("2024-06", 2024 * 12 + 5, "alpha", 500, 500),), "code")
@@ -668,7 +666,7 @@ def test_observation_set_from_code_can_be_passed_to_the_charts(mini):
 
 
 def test_plot_of_a_run_directory_draws_its_observations_again(write, observations, tmp_path):
-    from sim.rerender import load_run
+    from sim.export import load_run
 
     scenario = write(MINIMAL_YAML)
     path = observations("2024-06,alpha,500,500,a,\n2024-07,alpha,,100,b,\n")

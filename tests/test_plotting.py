@@ -157,7 +157,7 @@ def test_the_footnote_gives_the_as_of_date_and_the_source_names(result):
 
 def test_plotting_into_given_axes_draws_there_and_returns_them(result):
     fig, given = plt.subplots(2, 1)
-    axes = result.plot(ax=given)
+    axes = sim.plot(result, ax=given)
     assert list(axes) == list(given)
     assert all(variant_lines(ax, result) for ax in given)
 

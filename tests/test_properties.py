@@ -16,11 +16,11 @@ from conftest import dump
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.draws import central_inputs
-from sim.loader import load_scenario
+from sim.model.draws import central_inputs
+from sim.model.stepper import step
 from sim.months import add_months
+from sim.scenario import load_scenario
 from sim.schema import PROFILES
-from sim.stepper import step
 
 START = "2024-01"
 PROPERTY = settings(

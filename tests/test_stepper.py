@@ -14,11 +14,12 @@ import numpy as np
 import pytest
 from conftest import make_doc
 
-from sim.draws import Draws, central_inputs
-from sim.loader import load_scenario
+from sim.model.draws import Draws, central_inputs
+from sim.model.rules import share
+from sim.model.stepper import StepInputs, step
 from sim.months import add_months, format_month, parse_month
+from sim.scenario import load_scenario
 from sim.schema import PROFILES
-from sim.stepper import StepInputs, share, step
 
 MONTHS = [f"2024-{m:02d}" for m in range(1, 13)]
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 import sim
 from sim.cli import main
-from sim.output import atomic_directory
+from sim.io.files import atomic_directory
 from sim.paths import scenarios_dir
 from sim.provenance import json_schema, provenance
 
@@ -152,7 +152,7 @@ def test_interrupted_run_leaves_the_previous_run_untouched(tmp_path, monkeypatch
     def interrupt(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("sim.output.write_json", interrupt)
+    monkeypatch.setattr("sim.export.write_json", interrupt)
     res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(out)])
     assert res.exit_code == 130
     assert "interrupted" in res.stderr
@@ -166,7 +166,7 @@ def test_disk_full_while_writing_leaves_no_partial_directory(tmp_path, monkeypat
     def full(*a, **k):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("sim.output.write_json", full)
+    monkeypatch.setattr("sim.export.write_json", full)
     res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(out)])
     assert res.exit_code == 2
     assert "No space left on device" in res.stderr

@@ -8,8 +8,8 @@ import pytest
 from conftest import MINIMAL_YAML, col_of, line_of, located
 
 from sim.errors import ScenarioError
-from sim.loader import load_scenario
-from sim.yamlio import MAX_BYTES, MAX_DEPTH, dotted, parse_yaml, read_yaml
+from sim.io.yamlio import MAX_BYTES, MAX_DEPTH, dotted, parse_yaml, read_yaml
+from sim.scenario import load_scenario
 
 
 def test_plain_yaml_is_read_as_plain_data():

@@ -1,8 +1,8 @@
-"""Charts. The only module that imports matplotlib.
+"""What every chart shares: size, palette, axes style, the footnote, saving.
 
-Every function takes ``ax=None`` (one axes, or a sequence with one per
-theater) and returns the axes it drew on; none calls ``show()`` or picks a
-file name. :func:`save` writes a figure as PNG with the Agg backend.
+The library never changes matplotlib's backend: figures are made with pyplot,
+so that a notebook shows them, and the command line picks Agg for itself
+(:func:`use_agg`).
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim.provenance import assumption_count
+from sim.results import Result
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-
-    from sim.results import Result
 
 WIDTH_IN, HEIGHT_IN, DPI = 16.0, 10.0, 100  # 1600 x 1000 px
 PALETTE = [
@@ -35,29 +36,24 @@ PALETTE = [
 
 
 def pyplot() -> Any:
-    """pyplot, switched to Agg unless inside IPython/Jupyter (whose backend choice,
-    inline or ``%matplotlib widget``, stands)."""
-    import contextlib
-    import sys
-
-    import matplotlib
-
-    ipython = sys.modules.get("IPython")
-    in_ipython = ipython is not None and getattr(ipython, "get_ipython", lambda: None)() is not None
-    backend = "" if in_ipython else matplotlib.get_backend().lower()
-    if backend and backend not in ("agg", "module://matplotlib_inline.backend_inline"):
-        with contextlib.suppress(Exception):  # a backend already in use stays
-            matplotlib.use("Agg")
+    """matplotlib's pyplot, with whatever backend the caller chose."""
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def use_agg() -> None:
+    """Draw off screen (the command line's choice; a library never makes it)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
 
 
 def variant_colors(variants: Sequence[str]) -> dict[str, str]:
     return {v: PALETTE[i % len(PALETTE)] for i, v in enumerate(variants)}
 
 
-def _axes_for(result: Result, theaters: Sequence[str], ax: Any) -> tuple[Figure | None, list[Axes]]:
+def axes_for(result: Result, theaters: Sequence[str], ax: Any) -> tuple[Figure | None, list[Axes]]:
     plt = pyplot()
     if ax is None:
         fig, axes = plt.subplots(
@@ -98,7 +94,7 @@ def theater_title(result: Result, tid: str) -> str:
     return tid
 
 
-def _deadlines(result: Result, ax: Axes, tid: str, *, label: bool) -> None:
+def deadlines(result: Result, ax: Axes, tid: str, *, label: bool) -> None:
     """Dotted verticals at the base scenario's calendar deadlines, with their targets."""
     doc = result.scenario.doc
     seen: set[str] = set()
@@ -139,7 +135,7 @@ def _deadlines(result: Result, ax: Axes, tid: str, *, label: bool) -> None:
         label = False
 
 
-def _legend_entries(axes: Sequence[Axes]) -> tuple[list[Any], list[str]]:
+def legend_entries(axes: Sequence[Axes]) -> tuple[list[Any], list[str]]:
     """Every labelled artist of every panel, each label once, in drawing order."""
     handles: list[Any] = []
     labels: list[str] = []
@@ -191,12 +187,10 @@ def footnote(result: Result) -> str:
 
 
 def _assumption_count(result: Result) -> int:
-    from sim.provenance import assumption_count
-
     return assumption_count(result.scenario, list(result.variants))
 
 
-def _only(result: Result, variants: list[str]) -> Result:
+def only(result: Result, variants: list[str]) -> Result:
     """A view of ``result`` holding only ``variants``."""
     import dataclasses
 
@@ -209,7 +203,7 @@ def _only(result: Result, variants: list[str]) -> Result:
     )
 
 
-def _end_labels(ax: Axes, x_end: Any, last: pd.Series, colors: dict[str, str]) -> None:
+def end_labels(ax: Axes, x_end: Any, last: pd.Series, colors: dict[str, str]) -> None:
     """Name the variants at the right end of their lines; lines that end together share
     one label, so a line hidden under another is still accounted for."""
     groups: dict[int, list[str]] = {}
@@ -238,156 +232,44 @@ def _end_labels(ax: Axes, x_end: Any, last: pd.Series, colors: dict[str, str]) -
         )
 
 
-def plot_envelope(
-    result: Result,
-    ax: Any = None,
-    theaters: Sequence[str] | None = None,
-    observed: Any = None,
-    variants: Sequence[str] | None = None,
-) -> list[Axes]:
-    """Envelope chart: a panel per theater, a line per variant, the min–max band shaded.
-
-    Parameters
-    ----------
-    result : Result
-    ax : matplotlib Axes or sequence of Axes, optional
-        One axes per theater drawn; a new 1600×1000 px figure when omitted.
-    theaters : sequence of str, optional
-        Theater ids to draw (default: all).
-    observed : sim.observed.ObservationSet, optional
-        Observed levels to draw (default: those attached to ``result``; False: none).
-    variants : sequence of str, optional
-        Variants to draw (default: all those the result holds).
-
-    Returns
-    -------
-    list of matplotlib.axes.Axes
-    """
-    from sim import observed_chart
-
-    if variants:
-        unknown = [v for v in variants if v not in result.variants]
-        if unknown:
-            raise ValueError(
-                f"expected variants among {', '.join(result.variants)}, found {', '.join(unknown)}"
-            )
-        result = _only(result, list(variants))
-
-    names = theater_list(result, theaters)
-    fig, axes = _axes_for(result, names, ax)
-    colors = variant_colors(result.variants)
-    df = result.monthly
-    for i, (tid, a) in enumerate(zip(names, axes, strict=True)):
-        rows = df[df.theater == tid]
-        wide = rows.pivot(index="month", columns="variant", values="troops")
-        wide = wide[[v for v in result.variants if v in wide.columns]]
-        x = month_ends(wide.index)
-        a.fill_between(
-            x,
-            wide.min(axis=1),
-            wide.max(axis=1),
-            color="#9db4c0",
-            alpha=0.35,
-            lw=0,
-            label="range across variants" if i == 0 else None,
-            step=None,
-        )
-        n = len(wide.columns)
-        for j, v in enumerate(wide.columns):
-            # identical paths stay visible: a small offset in line width and dash
-            a.plot(
-                x,
-                wide[v],
-                color=colors[v],
-                lw=2.6 - 1.4 * j / max(n - 1, 1),
-                label=v if i == 0 else None,
-                zorder=3 + j * 0.01,
-            )
-        style_axes(a, theater_title(result, tid))
-        observed_chart.add_to_panel(
-            a,
-            result,
-            tid,
-            observed,
-            data_top=float(wide.max().max()),
-            legend=names if i == 0 else None,
-        )
-        _deadlines(result, a, tid, label=True)
-        _end_labels(a, x[-1], wide.iloc[-1], colors)
-    if fig is not None:
-        doc = result.scenario.doc
-        fig.suptitle(doc.title, x=0.06, ha="left", fontsize=19, fontweight="bold", y=0.975)
-        fig.text(
-            0.06,
-            0.925,
-            "Projected troops at the end of each month, one line per "
-            "reading of the plan (variant); shading spans the lowest to highest.",
-            fontsize=12,
-            color="#333333",
-        )
-        handles, labels = _legend_entries(axes)
-        fig.legend(
-            handles,
-            labels,
-            loc="upper left",
-            bbox_to_anchor=(0.815, 0.88),
-            fontsize=11,
-            frameon=False,
-            title="variant",
-            title_fontsize=12,
-            alignment="left",
-        )
-        fig.text(0.06, 0.015, footnote(result), fontsize=9.5, color="#444444", va="bottom")
-        fig.subplots_adjust(left=0.06, right=0.66, top=0.88, bottom=0.14, hspace=0.28)
-    return axes
-
-
-def plot_fan(
-    result: Result,
-    ax: Any = None,
-    theaters: Sequence[str] | None = None,
-    variants: Sequence[str] | None = None,
-    observed: Any = None,
-) -> list[Axes]:
-    """Fan chart of an ensemble: a panel per theater and variant (drawn by :mod:`sim.fan`).
-
-    Parameters
-    ----------
-    result : Result
-        An ensemble result (``sim.run(..., draws=N, seed=S)``).
-    ax : matplotlib Axes or sequence of Axes, optional
-        One axes per (theater, variant) panel, theater-major; a new figure
-        (at least 1600×1000 px) when omitted.
-    theaters : sequence of str, optional
-        Theater ids (or site keys such as ``iraq/erbil``); default: every theater.
-    variants : sequence of str, optional
-        Variant names; default: every variant of the result.
-    observed : sim.observed.ObservationSet, optional
-        Observed levels to draw (default: those attached to ``result``; False: none).
-
-    Returns
-    -------
-    list of matplotlib.axes.Axes
-        The panels, theater-major.
-    """
-    from sim import observed_chart
-    from sim.fan import draw_fan
-
-    axes = draw_fan(result, ax=ax, theaters=theaters, variants=variants)
-    observed_chart.add_to_fan(
-        axes,
-        result,
-        theater_list(result, theaters),
-        list(variants) if variants else list(result.variants),
-        observed,
-    )
-    return axes
-
-
 def save(axes: Sequence[Axes], path: Any) -> None:
-    """Write the figure holding ``axes`` as a PNG (Agg), then close it."""
-    plt = pyplot()
+    """Write the figure holding ``axes`` to a file, then close the figure.
+
+    Parameters
+    ----------
+    axes : sequence of matplotlib Axes
+        Axes of the figure to write (as a chart function returns them).
+    path : str or pathlib.Path
+        The file; its extension picks the format: ``.png``, ``.pdf`` or ``.svg``.
+
+    Raises
+    ------
+    ValueError
+        For any other extension.
+    """
+    from pathlib import Path
+
+    fmt = Path(path).suffix.lower().lstrip(".")
+    if fmt not in SAVE_METADATA:
+        raise ValueError(f"expected a .png, .pdf or .svg file, found {str(path)!r}")
     fig = axes[0].get_figure(root=True)
     assert fig is not None
-    fig.savefig(path, format="png", dpi=DPI, metadata={"Software": None})
-    plt.close(fig)
+    import matplotlib
+
+    with matplotlib.rc_context({"svg.hashsalt": "forcesim"}):  # same figure, same bytes
+        fig.savefig(path, format=fmt, dpi=DPI, metadata=SAVE_METADATA[fmt])
+    pyplot().close(fig)
+
+
+# no dates or versions in the files, so that the same run gives the same bytes
+SAVE_METADATA: dict[str, dict[str, Any]] = {
+    "png": {"Software": None},
+    "pdf": {"Creator": None, "Producer": None, "CreationDate": None},
+    "svg": {"Creator": None, "Date": None},
+}
+
+
+def title_size(text: str, width_in: float = WIDTH_IN) -> float:
+    """A bold title's font size [pt]: 20, smaller for a long title so it fits the width."""
+    fits = width_in * 72 * 0.95 / (0.64 * 20)  # characters that fit at 20 pt
+    return max(12.0, min(20.0, 20.0 * fits / max(len(text), 1)))

@@ -24,9 +24,9 @@ import zlib
 import numpy as np
 from numpy.typing import NDArray
 
-from sim.plan import Plan, Quantity
+from sim.model.plan import Plan, Quantity
+from sim.model.stepper import StepInputs
 from sim.schema import Spec, central
-from sim.stepper import StepInputs
 
 
 def whole(values: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -86,6 +86,10 @@ class Plan:
     def months(self) -> list[str]:
         return [format_month(self.start + i) for i in range(self.n_months)]
 
+    def series_names(self) -> list[str]:
+        """What an observation may name: each theater, then each site key (``iraq/erbil``)."""
+        return list(self.theaters) + [t.key for t in self.tracks if t.site is not None]
+
     def theater_tracks(self, theater: str) -> list[int]:
         return [i for i, t in enumerate(self.tracks) if t.theater == theater]
 

@@ -24,19 +24,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from sim.errors import ScenarioError
-from sim.observed import ObservationSet, scenario_observations, series_names
-from sim.schema import PROFILES
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from sim.scenario import Scenario
-    from sim.schema import ScenarioDoc
+from sim.io.observations import ObservationSet
+from sim.model.draws import central_inputs
+from sim.model.plan import compile_plan
+from sim.model.stepper import step
+from sim.results import monthly_frame
+from sim.scenario import Scenario, scenario_observations
+from sim.schema import PROFILES, ScenarioDoc
 
 BACKTEST_COLUMNS = [
     "profile",
@@ -124,9 +124,19 @@ def metrics(rows: list[dict[str, Any]]) -> dict[str, float | int]:
 class Backtest:
     """What :func:`run_backtest` returns.
 
-    table : ``backtest.csv``: one row per profile and variant.
-    errors : one row per profile, variant and compared observation.
-    paths : the projected level of each profile, variant, theater and month.
+    Attributes
+    ----------
+    scenario : Scenario
+    observations : ObservationSet
+        The observed levels compared with.
+    variants : list of str
+    table : pandas.DataFrame
+        ``backtest.csv``: one row per profile and variant (``mae``, ``mape``,
+        ``max_error`` [troops or %], ``months_compared``, ``observations``).
+    errors : pandas.DataFrame
+        One row per profile, variant and compared observation [troops].
+    paths : pandas.DataFrame
+        The projected level of each profile, variant, theater and month [troops].
     """
 
     scenario: Scenario
@@ -148,52 +158,6 @@ class Backtest:
             _v=[self.variants.index(v) for v in t.variant],
         )
         return order.sort_values(["mae", "max_error", "_p", "_v"]).iloc[0][self.table.columns]
-
-    def summary_lines(self) -> list[str]:
-        sc = self.scenario
-        compared = int(self.table.observations.max()) if len(self.table) else 0
-        n = len(self.observations)
-        lines = [
-            f"{sc.id}: backtest of {len(PROFILES)} profiles x {len(self.variants)} "
-            f"variant{'s' if len(self.variants) != 1 else ''} against {n} observations "
-            f"({compared} within the scenario's months)",
-            "each profile applied to every milestone; errors in troops beyond the "
-            "observed range; MAPE in % of the observed level",
-        ]
-        width = max([len(v) for v in self.variants] + [7]) + 2
-        lines.append(
-            f"{'variant':<{width}}{'profile':<10}{'MAE':>9}{'MAPE':>9}"
-            f"{'max error':>11}{'months':>8}"
-        )
-        for v in self.variants:
-            best = (
-                self.best(v).profile
-                if self.table[self.table.variant == v].mae.notna().any()
-                else None
-            )
-            for _, r in self.table[self.table.variant == v].iterrows():
-                mark = "  <- best for this variant" if r.profile == best else ""
-                lines.append(
-                    f"{v:<{width}}{r.profile:<10}{_fmt(r.mae):>9}"
-                    f"{_fmt(r.mape, pct=True):>9}{_fmt(r.max_error):>11}"
-                    f"{int(r.months_compared):>8}{mark}"
-                )
-        b = self.best()
-        lines.append(
-            f"best fit: profile {b.profile!r} with variant {b.variant!r}: MAE "
-            f"{_fmt(b.mae)} troops, MAPE {_fmt(b.mape, pct=True)}, max error "
-            f"{_fmt(b.max_error)} troops over {int(b.months_compared)} months"
-        )
-        by_profile = self.table.groupby("profile", sort=False).mae.mean()
-        ranked = sorted(by_profile.items(), key=lambda kv: (kv[1], PROFILES.index(kv[0])))
-        lines.append("mean MAE across variants: " + ", ".join(f"{p} {_fmt(m)}" for p, m in ranked))
-        return lines
-
-
-def _fmt(x: float, pct: bool = False) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    return f"{x:.1f} %" if pct else f"{x:,.0f}"
 
 
 def run_backtest(
@@ -222,13 +186,6 @@ def run_backtest(
     sim.ScenarioError
         No observations, or none within the scenario's months.
     """
-    import pandas as pd
-
-    from sim.draws import central_inputs
-    from sim.plan import compile_plan
-    from sim.results import monthly_frame
-    from sim.stepper import step
-
     obs = observations if observations is not None else scenario_observations(scenario)
     if obs is None or not len(obs):
         file, line, col = scenario.locator.find(())
@@ -248,7 +205,7 @@ def run_backtest(
             plan = compile_plan(with_profile(doc, profile))
             out = step(plan, central_inputs(plan))
             monthly = monthly_frame(scenario.id, v, plan, out)
-            allowed = set(series_names(plan))
+            allowed = set(plan.series_names())
             levels = {
                 (t, str(m)): float(x)
                 for t, m, x in zip(monthly.theater, monthly.month, monthly.troops, strict=True)
@@ -274,35 +231,3 @@ def run_backtest(
     errors = pd.DataFrame(error_rows, columns=ERROR_COLUMNS)
     errors["percent_error"] = errors["percent_error"].round(4)
     return Backtest(scenario, obs, names, table, errors, pd.concat(paths, ignore_index=True))
-
-
-def write_backtest(bt: Backtest, out_dir: Any, *, argv: list[str] | None = None) -> list[Any]:
-    """Write ``backtest.csv``, ``errors.csv``, ``paths.csv``, ``backtest.png`` and
-    ``run.json`` into ``out_dir``, all or nothing."""
-    from pathlib import Path
-
-    from sim import observed_chart, plotting
-    from sim.output import atomic_directory, base_record, write_csv, write_json
-
-    out = Path(out_dir)
-    with atomic_directory(out) as tmp:
-        write_csv(bt.table, tmp / "backtest.csv")
-        write_csv(bt.errors, tmp / "errors.csv")
-        write_csv(bt.paths, tmp / "paths.csv")
-        plotting.save(observed_chart.draw_backtest(bt), tmp / "backtest.png")
-        best = bt.best()
-        write_json(
-            {
-                **base_record(bt.scenario, bt.variants, argv),
-                "profiles": list(PROFILES),
-                "observations": {
-                    "origin": bt.observations.origin,
-                    "sha256": bt.observations.sha256,
-                    "count": len(bt.observations),
-                },
-                "best": {k: (v.item() if hasattr(v, "item") else v) for k, v in best.items()},
-            },
-            tmp / "run.json",
-        )
-        names = sorted(p.name for p in tmp.iterdir())
-    return [out / n for n in names]

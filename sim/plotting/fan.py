@@ -8,7 +8,7 @@ labelled with the share of draws meeting them. Panels are grouped by theater
 (a block of rows per theater, sharing the y-axis), one panel per variant,
 wrapping onto further rows when there are many variants.
 
-Only :func:`draw_fan` is public; :func:`sim.plotting.plot_fan` calls it.
+Only :func:`draw_fan` is public; :func:`plot_fan` calls it.
 """
 
 from __future__ import annotations
@@ -21,13 +21,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim import plotting
+from sim.plotting import common
+from sim.plotting.common import title_size
+from sim.plotting.observed import add_to_fan
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from sim.plan import Plan
+    from sim.model.plan import Plan
     from sim.results import Result
 
 #: (lower, upper, label, mix with white) from the widest band to the narrowest
@@ -36,7 +38,7 @@ BANDS = (
     ("p10", "p90", "80 % of draws (10th–90th)", 0.40),
     ("p25", "p75", "50 % of draws (25th–75th)", 0.65),
 )
-HUE = plotting.PALETTE[0]
+HUE = common.PALETTE[0]
 MEDIAN_COLOR = "#0b3a5e"
 CENTRAL_COLOR = "#222222"
 DEADLINE_COLOR = "#555555"
@@ -68,7 +70,7 @@ def grid_shape(n_variants: int) -> tuple[int, int]:
 
 
 def _series(result: Result, theaters: Sequence[str] | None) -> list[str]:
-    names = plotting.theater_list(result, theaters)
+    names = common.theater_list(result, theaters)
     assert result.bands is not None
     have = list(dict.fromkeys(result.bands.theater))
     for name in names:
@@ -105,18 +107,18 @@ def _given_axes(ax: Any, theaters: list[str], variants: list[str]) -> list[Axes]
 
 def _new_figure(theaters: list[str], variants: list[str]) -> tuple[Figure, list[Axes], list[float]]:
     """The figure, its panels (theater-major) and the top of each theater block (figure y)."""
-    plt = plotting.pyplot()
+    plt = common.pyplot()
     rows, cols = grid_shape(len(variants))
     # one wide column keeps two-line month/year ticks; narrow panels show years only
     foot = PANEL_FOOT_IN if cols > 1 else PANEL_FOOT_IN + 0.2
     row_in = PANEL_HEAD_IN + PANEL_IN + foot
     body = len(theaters) * (BLOCK_HEAD_IN + rows * row_in)
-    height = max(plotting.HEIGHT_IN, TOP_IN + body + BOTTOM_IN)
-    width = plotting.WIDTH_IN
+    height = max(common.HEIGHT_IN, TOP_IN + body + BOTTOM_IN)
+    width = common.WIDTH_IN
     # when the minimum height leaves room, the panels grow to fill it
     panel = PANEL_IN + (height - TOP_IN - body - BOTTOM_IN) / (len(theaters) * rows)
     row_in = PANEL_HEAD_IN + panel + foot
-    fig = plt.figure(figsize=(width, height), dpi=plotting.DPI)
+    fig = plt.figure(figsize=(width, height), dpi=common.DPI)
     col_in = (width - LEFT_IN - RIGHT_IN - (cols - 1) * GAP_IN) / cols
     axes: list[Axes] = []
     tops: list[float] = []
@@ -178,7 +180,7 @@ def deadline_marks(
 
     fig = ax.figure
     width_pt = ax.get_position().width * fig.bbox.width * 72 / fig.dpi
-    whens = [plotting.month_ends(pd.PeriodIndex([period], freq="M"))[0] for period, _ in marks]
+    whens = [common.month_ends(pd.PeriodIndex([period], freq="M"))[0] for period, _ in marks]
     for when in whens:
         ax.axvline(when, color=DEADLINE_COLOR, lw=1.1, ls=(0, (1.5, 2.5)), zorder=4, gid="deadline")
     x0, x1 = ax.get_xlim()  # after the verticals, so the limits are final
@@ -255,13 +257,13 @@ def _panel(result: Result, ax: Axes, tid: str, variant: str) -> float:
     assert result.bands is not None
     b = result.bands
     rows = b[(b.variant == variant) & (b.theater == tid)].sort_values("month")
-    x = plotting.month_ends(rows.month)
+    x = common.month_ends(rows.month)
     draw_bands(ax, x, rows)
     top = float(rows.p95.max()) if len(rows) else 0.0
     m = result.monthly
     central = m[(m.variant == variant) & (m.theater == tid)].sort_values("month")
     draw_median_and_central(
-        ax, x, rows.p50, plotting.month_ends(central.month), central.troops, "central run"
+        ax, x, rows.p50, common.month_ends(central.month), central.troops, "central run"
     )
     if len(central):
         top = max(top, float(central.troops.max()))
@@ -344,10 +346,10 @@ def draw_fan(
         for i, (v, a) in enumerate(zip(chosen, block, strict=True)):
             top = max(top, _panel(result, a, tid, v))
             if fig is not None:
-                plotting.style_axes(a, "")
+                common.style_axes(a, "")
                 _panel_title(result, a, v, small=small)
             else:
-                plotting.style_axes(a, f"{plotting.theater_title(result, tid)} · {v}")
+                common.style_axes(a, f"{common.theater_title(result, tid)} · {v}")
             _short_style(a, small)
             if fig is not None and i % cols != 0:
                 a.set_ylabel("")
@@ -360,7 +362,7 @@ def draw_fan(
             fig.text(
                 0.02,
                 tops[t] - 0.004,
-                plotting.theater_title(result, tid),
+                common.theater_title(result, tid),
                 fontsize=17,
                 fontweight="bold",
                 va="top",
@@ -399,16 +401,10 @@ def _panel_title(result: Result, ax: Axes, variant: str, *, small: bool) -> None
     ax.set_title(variant, loc="left", fontsize=12.5 if small else 14, fontweight="bold", pad=pad)
 
 
-def title_size(text: str, width_in: float = plotting.WIDTH_IN) -> float:
-    """A bold title's font size [pt]: 20, smaller for a long title so it fits the width."""
-    fits = width_in * 72 * 0.95 / (0.64 * 20)  # characters that fit at 20 pt
-    return max(12.0, min(20.0, 20.0 * fits / max(len(text), 1)))
-
-
 def _decorate(result: Result, fig: Figure, first: Axes, n_variants: int) -> None:
     doc = result.scenario.doc
     draws = f"{result.draws:,}" if result.draws else "the"
-    note = plotting.footnote(result)
+    note = common.footnote(result)
     if result.draws:
         note += (
             f"\nEnsemble of {result.draws:,} draws, seed {result.seed}; the same seed "
@@ -449,3 +445,42 @@ def decorate(
         columnspacing=1.8,
     )
     fig.text(0.02, 0.12 / height, note, fontsize=9.5, color="#444444", va="bottom", ha="left")
+
+
+def plot_fan(
+    result: Result,
+    ax: Any = None,
+    theaters: Sequence[str] | None = None,
+    variants: Sequence[str] | None = None,
+    observed: Any = None,
+) -> list[Axes]:
+    """Fan chart of an ensemble: a panel per theater and variant .
+
+    Parameters
+    ----------
+    result : Result
+        An ensemble result (``sim.run(..., draws=N, seed=S)``).
+    ax : matplotlib Axes or sequence of Axes, optional
+        One axes per (theater, variant) panel, theater-major; a new figure
+        (at least 1600×1000 px) when omitted.
+    theaters : sequence of str, optional
+        Theater ids (or site keys such as ``iraq/erbil``); default: every theater.
+    variants : sequence of str, optional
+        Variant names; default: every variant of the result.
+    observed : sim.observed.ObservationSet, optional
+        Observed levels to draw (default: those attached to ``result``; False: none).
+
+    Returns
+    -------
+    list of matplotlib.axes.Axes
+        The panels, theater-major.
+    """
+    axes = draw_fan(result, ax=ax, theaters=theaters, variants=variants)
+    add_to_fan(
+        axes,
+        result,
+        common.theater_list(result, theaters),
+        list(variants) if variants else list(result.variants),
+        observed,
+    )
+    return axes

@@ -20,24 +20,25 @@ is computed once and counted with its multiplicity.
 from __future__ import annotations
 
 import itertools
-import sys
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from sim.draws import Draws
+from sim.analysis.chunks import progress_bar, run_chunks
 from sim.errors import ScenarioError
+from sim.model.fastpath import Group
+from sim.model.plan import Plan
+from sim.model.rules import delay_groups, timing, window_levels
+from sim.model.stepper import StepInputs, step
 from sim.months import format_month
-from sim.plan import Plan
+from sim.results import Result
 from sim.schema import Spec, central, support
-from sim.stepper import Group, StepInputs, step, timing, window_levels
 
 MAX_DRAWS = 100_000_000
-DEFAULT_CHUNK = 1 << 16
 SITES_BLOCK = 1 << 15  # draws stepped at once for a theater made of sites
 PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
 DATE_PERCENTILES = (10, 50, 80, 90)
@@ -74,46 +75,6 @@ def _seed_in_range(s: int, file: str, path: str) -> int:
     if not 0 <= s < 2**63:
         raise ScenarioError("a seed from 0 to 2**63 - 1", str(s), file=file, path=path)
     return int(s)
-
-
-def parse_draws(text: str | None, seed: str | None = None) -> int | None:
-    """``--draws`` as a checked whole number (None when not given)."""
-    if text is None:
-        if seed is not None:
-            raise ScenarioError(
-                "--draws N together with --seed",
-                "--seed alone",
-                file="<command line>",
-                path="--seed",
-            )
-        return None
-    try:
-        n = int(text.replace("_", ""))
-    except ValueError:
-        raise ScenarioError(
-            "a whole number of draws", repr(text), file="<command line>", path="--draws"
-        ) from None
-    return _draws_in_range(n, "<command line>", "--draws")
-
-
-def parse_seed(text: str | None, draws: str | None = None) -> int | None:
-    """``--seed`` as a checked whole number (required with ``--draws``)."""
-    if text is None:
-        if draws is not None:
-            raise ScenarioError(
-                "--seed S with --draws (the same seed gives the same output)",
-                "no seed",
-                file="<command line>",
-                path="--seed",
-            )
-        return None
-    try:
-        s = int(text)
-    except ValueError:
-        raise ScenarioError(
-            "a whole number as the seed", repr(text), file="<command line>", path="--seed"
-        ) from None
-    return _seed_in_range(s, "<command line>", "--seed")
 
 
 def check_args(draws: int | None, seed: int | None) -> tuple[int, int]:
@@ -230,6 +191,10 @@ class Accumulator:
 
     # -- adding draws
 
+    def add_chunk(self, inputs: Sequence[StepInputs]) -> None:
+        """A chunk of :func:`sim.analysis.chunks.run_chunks` (one plan)."""
+        self.add_draws(inputs[0])
+
     def add(
         self,
         levels: dict[str, NDArray[np.int32]],
@@ -270,17 +235,12 @@ class Accumulator:
         initial = inputs.initial.T
         level0, target = window_levels(plan, initial, inputs.targets.T, transposed=True)
         arrays: tuple[NDArray[np.float64], ...] = (initial, level0, target, inputs.residual.T)
-        delay = inputs.delay
-        if delay.min() == delay.max():
-            cuts, delays = [0, n], delay[:1]
+        order, cuts = delay_groups(inputs.delay)
+        if order is None:
+            delays = inputs.delay[:1]
             arrays = tuple(np.ascontiguousarray(a) for a in arrays)
-        else:  # group the draws by delay; the order within the chunk does not matter
-            small = delay.min() >= 0 and delay.max() < 2**15
-            key = delay.astype(np.int16) if small else delay
-            order = np.argsort(key, kind="stable")
-            ordered = delay[order]
-            cuts = [0, *(np.flatnonzero(ordered[1:] != ordered[:-1]) + 1).tolist(), n]
-            delays = ordered[cuts[:-1]]
+        else:  # the order of the draws within the chunk does not matter
+            delays = inputs.delay[order][cuts[:-1]]
             arrays = tuple(np.take(a, order, axis=1) for a in arrays)
         start, _, original, reached, _ = timing(plan, delays)
         self.met += ((reached <= original) * np.diff(cuts)[:, None]).sum(axis=0)
@@ -606,58 +566,6 @@ def inverse_cdf(cum: NDArray[np.int64], q: int, n: int) -> NDArray[np.int64]:
     return (cum < need).sum(axis=1).astype(np.int64)
 
 
-def chunks(n: int, size: int) -> Iterator[int]:
-    done = 0
-    while done < n:
-        take = min(size, n - done)
-        yield take
-        done += take
-
-
-def progress_bar(total: int, enabled: bool | None, label: str) -> Any:
-    if enabled is False:
-        return None
-    in_notebook = "ipykernel" in sys.modules
-    if enabled is None and not in_notebook:
-        return None
-    if not in_notebook and not sys.stderr.isatty():
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=label, unit="draw", unit_scale=True, leave=False)
-
-
-def chunk_size(plan: Plan) -> int:
-    """Draws per chunk unless told: :data:`DEFAULT_CHUNK` for each announcement delay
-    the draws may take (at most 4), so that the draws of each delay, stepped
-    together, stay many. The summaries do not depend on it."""
-    q = plan.delay
-    if isinstance(q, Spec) and q.choice is not None:
-        delays = len(set(q.choice.values)) + (q.probability is not None)
-    else:
-        lo, hi = support(q)
-        delays = int(hi - lo) + 1
-    return DEFAULT_CHUNK * max(1, min(4, delays))
-
-
-def simulate(
-    plan: Plan,
-    draws: int,
-    seed: int,
-    acc: Accumulator,
-    *,
-    chunk: int | None = None,
-    bar: Any = None,
-) -> None:
-    """Step ``draws`` draws of ``plan`` into ``acc``, ``chunk`` at a time (default:
-    :func:`chunk_size`)."""
-    source = Draws(seed)
-    for take in chunks(draws, chunk or chunk_size(plan)):
-        acc.add_draws(source.take(plan, take))
-        if bar is not None:
-            bar.update(take)
-
-
 def _whole_inputs(plan: Plan) -> bool:
     """Every level the stepper takes is a whole number of troops (a distribution's
     draws always are; a plain number must be written whole)."""
@@ -690,51 +598,63 @@ class LevelCounts:
 
 
 def run_ensemble(
-    result: Any,
+    result: Result,
     *,
     draws: int,
     seed: int | None,
     chunk: int | None = None,
     progress: bool | None = None,
     keep_counts: bool = False,
-) -> Any:
-    """Add ``bands``, ``dates`` and ``p_met`` to a deterministic :class:`Result`, in place.
+) -> Result:
+    """A copy of a deterministic :class:`Result` with the ensemble's ``bands``,
+    ``dates`` and ``p_met``.
 
     With ``keep_counts``, each variant's per-month level counts stay on
-    ``result.counts`` (a :class:`LevelCounts` per variant), so that observations can be
+    ``counts`` (a :class:`LevelCounts` per variant), so that observations can be
     ranked without stepping the draws again."""
     draws, seed = check_args(draws, seed)
     bands: list[pd.DataFrame] = []
     dates: list[pd.DataFrame] = []
     p_met: list[float] = []
+    counts: dict[str, LevelCounts] = {}
     bar = progress_bar(draws * len(result.variants), progress, result.scenario.id)
     try:
         for name in result.variants:
             plan = result.plans[name]
-            ms = result.milestones[result.milestones.variant == name]
-            sel = series(plan)
-            acc = Accumulator(
-                plan,
-                level_bound(plan),
-                [s for s, _ in sel],
-                [m for _, m in sel],
-                thresholds(plan, ms),
-            )
-            simulate(plan, draws, seed, acc, chunk=chunk, bar=bar)
+            acc = accumulator(plan, result.milestones[result.milestones.variant == name])
+            run_chunks([plan], draws, seed, acc, chunk=chunk, bar=bar)
             bands.append(acc.bands(result.scenario.id, name))
             dates.append(acc.dates(result.scenario.id, name))
             p_met.extend((acc.met / acc.n).round(6))
             if keep_counts:
-                result.counts[name] = LevelCounts(acc.names, acc.bound, acc.hist)
+                counts[name] = LevelCounts(acc.names, acc.bound, acc.hist)
     finally:
         if bar is not None:
             bar.close()
-    result.bands = pd.concat(bands, ignore_index=True)
-    result.dates = pd.concat(dates, ignore_index=True)
-    result.milestones = (
+    milestones = (
         result.milestones.assign(p_met=p_met)
         if p_met
         else result.milestones.assign(p_met=pd.Series(dtype=float))
     )
-    result.draws, result.seed = draws, seed
-    return result
+    return replace(
+        result,
+        bands=pd.concat(bands, ignore_index=True),
+        dates=pd.concat(dates, ignore_index=True),
+        milestones=milestones,
+        draws=draws,
+        seed=seed,
+        counts=counts,
+    )
+
+
+def accumulator(plan: Plan, milestones: pd.DataFrame, *, dates: bool = True) -> Accumulator:
+    """An empty :class:`Accumulator` for every series of ``plan``, with the threshold
+    dates of ``milestones`` (one variant's rows) unless ``dates`` is False."""
+    sel = series(plan)
+    return Accumulator(
+        plan,
+        level_bound(plan),
+        [s for s, _ in sel],
+        [m for _, m in sel],
+        thresholds(plan, milestones) if dates else [],
+    )

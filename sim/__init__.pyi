@@ -1,0 +1,52 @@
+"""Types of the lazily imported public API of :mod:`sim`."""
+
+from sim.analysis.backtest import Backtest, run_backtest
+from sim.analysis.compare import Comparison, compare
+from sim.analysis.observed import score_observations, with_observations
+from sim.errors import ScenarioError
+from sim.export import load_run, write_backtest, write_compare, write_run
+from sim.io.files import check_writable
+from sim.io.observations import Tolerance
+from sim.paths import default_scenario
+from sim.plotting import (
+    plot,
+    plot_backtest,
+    plot_compare,
+    plot_envelope,
+    plot_fan,
+    save,
+)
+from sim.results import Result
+from sim.runner import run
+from sim.scenario import Scenario, load_observations, load_scenario
+
+__version__: str
+
+__all__ = [
+    "Backtest",
+    "Comparison",
+    "Result",
+    "Scenario",
+    "ScenarioError",
+    "Tolerance",
+    "__version__",
+    "check_writable",
+    "compare",
+    "default_scenario",
+    "load_observations",
+    "load_run",
+    "load_scenario",
+    "plot",
+    "plot_backtest",
+    "plot_compare",
+    "plot_envelope",
+    "plot_fan",
+    "run",
+    "run_backtest",
+    "save",
+    "score_observations",
+    "with_observations",
+    "write_backtest",
+    "write_compare",
+    "write_run",
+]

@@ -1,0 +1,1 @@
+"""Analyses over draws: ensembles, observations, comparisons, backtests."""

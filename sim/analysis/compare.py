@@ -1,0 +1,293 @@
+"""Paired variants: the distribution of B − A over common random numbers.
+
+Both variants are stepped chunk by chunk, each from its own ``Draws(seed)``:
+the streams are keyed by quantity, so A and B see identical draws for every
+quantity they share, and the two runs of one draw differ only by what the
+variants change. For every theater (and site) and month the difference of the
+two levels in the same draw, ``B − A`` [troops], is counted in a histogram
+offset by A's level bound (differences are whole troops between ``−bound(A)``
+and ``+bound(B)``). Histograms of chunks add up, so the summaries are exact,
+do not depend on the chunk size, and memory does not grow with the number of
+draws. Percentiles are as in :mod:`sim.ensemble`: ``pXX`` is the smallest
+difference with at least ``XX %`` of the draws at or below it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from sim.analysis.chunks import DEFAULT_CHUNK, progress_bar, run_chunks
+from sim.analysis.ensemble import PERCENTILES, check_args, inverse_cdf, level_bound, series
+from sim.errors import ScenarioError
+from sim.model.draws import central_inputs
+from sim.model.plan import Plan
+from sim.model.stepper import StepInputs, StepOutput, step
+from sim.months import format_month
+from sim.scenario import Scenario, load_scenario
+
+COMPARE_COLUMNS = [
+    "scenario",
+    "variant_a",
+    "variant_b",
+    "theater",
+    "month",
+    "mean",
+    "min",
+    *[f"p{q:02d}" for q in PERCENTILES],
+    "max",
+    "p_b_greater",
+    "p_b_less",
+]
+
+
+@dataclass
+class Comparison:
+    """What :func:`compare` returns.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    a, b : str
+        The two variants; every difference is ``B − A``.
+    draws, seed : int
+    table : pandas.DataFrame
+        ``scenario, variant_a, variant_b, theater, month, mean, min, p05 … p95,
+        max, p_b_greater, p_b_less``: per theater (and site) and month, the
+        distribution of ``B − A`` [troops] over the draws and the shares of draws
+        with B above and below A. ``month`` is a monthly ``Period``.
+    central : pandas.DataFrame
+        ``theater, month, difference``: ``B − A`` of the two deterministic
+        central runs.
+    """
+
+    scenario: Scenario
+    a: str
+    b: str
+    draws: int
+    seed: int
+    table: pd.DataFrame
+    central: pd.DataFrame
+    plans: dict[str, Plan] = field(repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def variants(self) -> list[str]:
+        return [self.a, self.b]
+
+    @property
+    def theaters(self) -> list[str]:
+        """The theaters both variants have (site rows excluded), in the scenario's order."""
+        names = set(self.table.theater)
+        return [t for t in self.plans[self.a].theaters if t in names]
+
+    def __repr__(self) -> str:
+        return (
+            f"<Comparison {self.scenario.id}: {self.b} − {self.a}, {self.draws:,} draws, "
+            f"seed {self.seed}; .table holds the distribution of B − A>"
+        )
+
+
+def _levels(plan: Plan, out: StepOutput, name: str, members: list[int]) -> NDArray[np.int32]:
+    """(draws, months) levels of one series of ``plan`` in ``out``."""
+    if name in plan.theaters:
+        return out.theaters[:, plan.theaters.index(name), :]
+    return out.tracks[:, members[0], :]
+
+
+def _common_months(pa: Plan, pb: Plan, a: str, b: str) -> tuple[int, int]:
+    """(first month ordinal, number of months) both variants cover."""
+    first = max(pa.start, pb.start)
+    last = min(pa.start + pa.n_months, pb.start + pb.n_months) - 1
+    if last < first:
+        raise ScenarioError(
+            f"variants {a!r} and {b!r} with calendars that overlap",
+            f"{format_month(pa.start)}..{format_month(pa.start + pa.n_months - 1)}"
+            f" and {format_month(pb.start)}.."
+            f"{format_month(pb.start + pb.n_months - 1)}",
+            path="calendar",
+        )
+    return first, last - first + 1
+
+
+MAX_CHUNK_CELLS = 1 << 26  # draw-track-months stepped at once per variant
+
+
+def compare(
+    scenario: Scenario | str | Path,
+    a: str,
+    b: str,
+    draws: int,
+    seed: int,
+    *,
+    chunk: int | None = None,
+    progress: bool | None = None,
+) -> Comparison:
+    """Paired ensemble of variants ``a`` and ``b``: the distribution of ``B − A``.
+
+    Parameters
+    ----------
+    scenario : Scenario or path
+    a, b : str
+        Variant names (the same name twice gives all-zero differences).
+    draws : int
+        Number of paired draws (1 to 100,000,000).
+    seed : int
+        Seed; the same seed gives the same output whatever ``chunk`` is.
+    chunk : int, optional
+        Draws stepped at a time; bounds memory, never changes the result. Default:
+        65,536, fewer for scenarios with many tracks and months (about 64 M cells
+        per variant and chunk).
+    progress : bool, optional
+        Show a progress bar (in a terminal or notebook); None: only in a notebook.
+
+    Returns
+    -------
+    Comparison
+        ``.table`` (DataFrame); draw it with :func:`sim.plot`.
+    """
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    return _compare(sc, a, b, draws, seed, chunk=chunk, progress=progress)
+
+
+def _compare(
+    scenario: Scenario,
+    a: str,
+    b: str,
+    draws: int,
+    seed: int,
+    *,
+    chunk: int | None,
+    progress: bool | None,
+) -> Comparison:
+    for name in (a, b):
+        scenario.select([name])  # unknown names raise ScenarioError with a suggestion
+    draws, seed = check_args(draws, seed)
+    pa, pb = scenario.plan(a), scenario.plan(b)
+    if chunk is None:  # the stepper holds a few (draws, tracks, months) arrays per variant
+        cells = max(len(p.tracks) * p.n_months for p in (pa, pb))
+        chunk = max(1024, min(DEFAULT_CHUNK, MAX_CHUNK_CELLS // cells))
+    if isinstance(chunk, bool) or not isinstance(chunk, int | np.integer) or chunk < 1:
+        raise ScenarioError("a chunk of at least 1 draw", repr(chunk), path="chunk")
+    first, n_months = _common_months(pa, pb, a, b)
+    oa, ob = first - pa.start, first - pb.start
+    in_b = dict(series(pb))
+    pairs = [(name, members, in_b[name]) for name, members in series(pa) if name in in_b]
+    counts = _PairedCounts(pa, pb, pairs, oa, ob, n_months)
+    bar = progress_bar(draws, progress, f"{scenario.id} {b} − {a}")
+    try:
+        run_chunks([pa, pb], draws, seed, counts, chunk=int(chunk), bar=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    hist, lo, width = counts.hist, counts.lo, counts.width
+    months = [format_month(first + m) for m in range(n_months)]
+    table = _table(scenario.id, a, b, [p[0] for p in pairs], months, hist, lo, width, draws)
+    central = _central(pa, pb, pairs, oa, ob, n_months, months)
+    return Comparison(
+        scenario=scenario,
+        a=a,
+        b=b,
+        draws=draws,
+        seed=seed,
+        table=table,
+        central=central,
+        plans={a: pa, b: pb},
+    )
+
+
+class _PairedCounts:
+    """Counts of ``B − A`` per series and month over the draws (a
+    :class:`sim.analysis.chunks.ChunkConsumer` of two plans, A then B)."""
+
+    def __init__(
+        self,
+        pa: Plan,
+        pb: Plan,
+        pairs: list[tuple[str, list[int], list[int]]],
+        oa: int,
+        ob: int,
+        n_months: int,
+    ) -> None:
+        self.pa, self.pb, self.pairs = pa, pb, pairs
+        self.oa, self.ob, self.n_months = oa, ob, n_months
+        self.lo = level_bound(pa)
+        self.width = self.lo + level_bound(pb) + 1
+        self.hist = np.zeros((len(pairs), n_months * self.width), np.int64)
+        self._offsets = (np.arange(n_months, dtype=np.int64) * self.width + self.lo)[None, :]
+
+    def add_chunk(self, inputs: Sequence[StepInputs]) -> None:
+        out_a, out_b = step(self.pa, inputs[0]), step(self.pb, inputs[1])
+        oa, ob, months = self.oa, self.ob, self.n_months
+        for i, (name, ma, mb) in enumerate(self.pairs):
+            la = _levels(self.pa, out_a, name, ma)[:, oa : oa + months].astype(np.int64)
+            lb = _levels(self.pb, out_b, name, mb)[:, ob : ob + months].astype(np.int64)
+            self.hist[i] += np.bincount(
+                (lb - la + self._offsets).ravel(), minlength=months * self.width
+            )
+
+
+def _table(
+    scenario_id: str,
+    a: str,
+    b: str,
+    names: list[str],
+    months: list[str],
+    hist: NDArray[np.int64],
+    lo: int,
+    width: int,
+    n: int,
+) -> pd.DataFrame:
+    n_months = len(months)
+    values = np.arange(width, dtype=np.int64) - lo
+    frames = []
+    for i, name in enumerate(names):
+        h = hist[i].reshape(n_months, width)
+        cum = np.cumsum(h, axis=1)
+        nonzero = h > 0
+        frame = pd.DataFrame(
+            {
+                "scenario": scenario_id,
+                "variant_a": a,
+                "variant_b": b,
+                "theater": name,
+                "month": months,
+                "mean": ((h * values).sum(axis=1) / n).round(3),
+                "min": nonzero.argmax(axis=1) - lo,
+                **{f"p{q:02d}": inverse_cdf(cum, q, n) - lo for q in PERCENTILES},
+                "max": width - 1 - nonzero[:, ::-1].argmax(axis=1) - lo,
+                "p_b_greater": (h[:, lo + 1 :].sum(axis=1) / n).round(6),
+                "p_b_less": (h[:, :lo].sum(axis=1) / n).round(6),
+            }
+        )
+        frames.append(frame)
+    out = pd.concat(frames, ignore_index=True)[COMPARE_COLUMNS]
+    out["month"] = pd.PeriodIndex(out["month"], freq="M")
+    return out
+
+
+def _central(
+    pa: Plan,
+    pb: Plan,
+    pairs: list[tuple[str, list[int], list[int]]],
+    oa: int,
+    ob: int,
+    n_months: int,
+    months: list[str],
+) -> pd.DataFrame:
+    out_a = step(pa, central_inputs(pa))
+    out_b = step(pb, central_inputs(pb))
+    frames = []
+    for name, ma, mb in pairs:
+        la = _levels(pa, out_a, name, ma)[0, oa : oa + n_months].astype(np.int64)
+        lb = _levels(pb, out_b, name, mb)[0, ob : ob + n_months].astype(np.int64)
+        frames.append(pd.DataFrame({"theater": name, "month": months, "difference": lb - la}))
+    out = pd.concat(frames, ignore_index=True)
+    out["month"] = pd.PeriodIndex(out["month"], freq="M")
+    return out

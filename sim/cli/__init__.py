@@ -1,0 +1,100 @@
+"""The ``forcesim`` command line: a few lines per command over the public API.
+
+The commands live in :mod:`sim.cli.run` (run, compare, backtest) and
+:mod:`sim.cli.files` (validate, schema, sources, list, show, plot); the text
+they print in :mod:`sim.cli.text`; option types in :mod:`sim.cli.params`.
+Heavy libraries (numpy, pandas, matplotlib, pydantic) are imported inside the
+commands, so ``forcesim --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+EXIT_BAD_INPUT = 2
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
+    """Print ``forcesim: error: MESSAGE`` (one line) and exit with ``code``."""
+    click.echo(f"forcesim: error: {' '.join(message.split())}", err=True)
+    sys.exit(code)
+
+
+def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn expected failures into one line on stderr and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from sim.errors import ScenarioError
+
+        try:
+            return func(*args, **kwargs)
+        except ScenarioError as exc:
+            fail(exc.one_line())
+        except BrokenPipeError:  # the reader went away (| head): stop quietly
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(0)
+        except OSError as exc:
+            fail(
+                str(exc)
+                if not exc.strerror
+                else f"{exc.filename or ''}: {exc.strerror}".lstrip(": ")
+            )
+        except KeyboardInterrupt:
+            click.echo("forcesim: interrupted; nothing was written", err=True)
+            sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:  # a bug, not bad input: still one line, distinct exit code
+            click.echo(
+                f"forcesim: internal error: {type(exc).__name__}: {exc} "
+                "(please report this with the scenario file)",
+                err=True,
+            )
+            sys.exit(1)
+
+    return wrapper
+
+
+class _Forcesim(click.Group):
+    """The command group: remembers the arguments it was invoked with (for run.json)
+    and prints click's usage errors as one line, like every other error."""
+
+    invoked: list[str] = []
+
+    def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
+        _Forcesim.invoked = list(args) if args is not None else sys.argv[1:]
+        try:
+            return super().main(args, *rest, **{**kwargs, "standalone_mode": False})
+        except click.exceptions.Abort:
+            click.echo("forcesim: interrupted; nothing was written", err=True)
+            sys.exit(130)
+        except click.ClickException as exc:
+            fail(exc.format_message(), exc.exit_code)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+
+
+def command_line() -> list[str]:
+    """The command as invoked, for ``run.json``."""
+    return ["forcesim", *_Forcesim.invoked]
+
+
+@click.group(cls=_Forcesim, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="forcesim", prog_name="forcesim")
+def main() -> None:
+    """forcesim: force-level scenarios in, monthly troop projections and charts out.
+
+    Start with `forcesim run` (the default scenario), then `forcesim list`.
+    """
+
+
+# the commands register themselves on ``main``
+from sim.cli import files, run  # noqa: E402, F401

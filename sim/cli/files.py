@@ -1,0 +1,151 @@
+"""The commands about files: ``validate``, ``schema``, ``sources``, ``list``, ``show``
+and ``plot``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from sim.cli import EXIT_BAD_INPUT, friendly, main
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Also fail on any number that cites no source and states no assumption.",
+)
+def validate(files: tuple[str, ...], strict: bool) -> None:
+    """Check scenario FILES; exit 0 when all are valid."""
+    from sim.errors import ScenarioError
+    from sim.provenance import provenance
+    from sim.scenario import load_scenario
+
+    bad = 0
+    for f in files:
+        try:
+            sc = load_scenario(f)
+        except ScenarioError as exc:
+            click.echo(f"forcesim: error: {exc.one_line()}", err=True)
+            bad += 1
+            continue
+        unsupported = []
+        if strict:
+            for v in [None, *sc.doc.variants]:
+                locator = sc.locator if v is None else sc.variants[v].locator
+                unsupported += [(locator, p) for p in provenance(sc, v) if not p.supported]
+        if unsupported:
+            locator, first = unsupported[0]
+            more = f" (and {len(unsupported) - 1} more)" if len(unsupported) > 1 else ""
+            err = locator.error(
+                tuple(first.path.split(".")),
+                "a source or an assumption for every number (--strict)",
+                f"{first.value} with neither{more}",
+            )
+            click.echo(f"forcesim: error: {err.one_line()}", err=True)
+            bad += 1
+        else:
+            click.echo(f"{f}: ok ({sc.id}, {len(sc.variants)} variants)")
+    if bad:
+        sys.exit(EXIT_BAD_INPUT)
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema (draft 2020-12) of scenario files, for editors."""
+    from sim.provenance import json_schema
+
+    click.echo(json_schema(), nl=False)
+
+
+@main.command()
+@click.argument("file", type=click.Path())
+@click.option("--variant", "-v", metavar="NAME", help="List the numbers of this variant.")
+@friendly
+def sources(file: str, variant: str | None) -> None:
+    """List every number in FILE with the source it cites or the assumption behind it."""
+    from sim.provenance import provenance
+    from sim.scenario import load_scenario
+
+    sc = load_scenario(file)
+    if variant is not None:
+        sc.select([variant])
+    rows = provenance(sc, variant if variant in sc.doc.variants else None)
+    for p in rows:
+        click.echo(f"{p.path} = {p.value}")
+        if p.kind == "source":
+            click.echo(f"    source {p.source_id}: {p.title} ({p.date or 'undated'})")
+            if p.quote:
+                click.echo(f'    "{" ".join(p.quote.split())}"')
+        elif p.kind in ("assumption", "variant"):
+            click.echo(f"    assumption: {' '.join((p.assumption or '').split())}")
+        else:
+            click.echo("    UNSUPPORTED: cites no source and states no assumption")
+    flagged = sum(not p.supported for p in rows)
+    click.echo(
+        f"{len(rows)} numbers: {sum(p.kind == 'source' for p in rows)} cite a source, "
+        f"{sum(p.kind in ('assumption', 'variant') for p in rows)} rest on an assumption, "
+        f"{flagged} unsupported"
+    )
+
+
+@main.command(name="list")
+@click.argument("directory", required=False, type=click.Path())
+@friendly
+def list_(directory: str | None) -> None:
+    """List the scenarios in DIRECTORY (default: the shipped ones), with their variants."""
+    from sim.errors import ScenarioError
+    from sim.paths import scenarios_dir
+    from sim.scenario import load_scenario
+
+    root = Path(directory) if directory else scenarios_dir()
+    if not root.is_dir():
+        raise ScenarioError(
+            "a directory of scenario files",
+            "a file" if root.exists() else "no such directory",
+            file=str(root),
+            path="(directory)",
+        )
+    files = sorted(root.rglob("*.yaml")) + sorted(root.rglob("*.yml"))
+    if not files:
+        click.echo(f"no scenario files in {root}")
+    for f in files:
+        try:
+            sc = load_scenario(f)
+        except ScenarioError as exc:
+            click.echo(f"{f.relative_to(root)}  (invalid: {exc.one_line()})")
+            continue
+        click.echo(f"{f.relative_to(root)}  {sc.id}: {sc.title}")
+        for name in sc.variants:
+            click.echo(f"    {name:<20} {sc.describe(name)}")
+
+
+@main.command()
+@click.argument("file", type=click.Path())
+@click.option("--variant", "-v", metavar="NAME", help="Show this variant resolved.")
+@friendly
+def show(file: str, variant: str | None) -> None:
+    """Print FILE resolved (after extends and a variant's overrides) as YAML."""
+    from sim.scenario import load_scenario
+
+    sc = load_scenario(file)
+    click.echo(sc.to_yaml(variant), nl=False)
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path())
+@click.option(
+    "-o", "--output", type=click.Path(), help="PNG to write. Default: RUN_DIR/envelope.png"
+)
+@friendly
+def plot(run_dir: str, output: str | None) -> None:
+    """Re-draw the charts from a run directory's files, without re-running."""
+    from sim.export import redraw
+    from sim.plotting import use_agg
+
+    use_agg()
+    written = redraw(Path(run_dir), Path(output) if output else None)
+    click.echo("wrote " + ", ".join(str(p) for p in written))

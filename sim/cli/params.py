@@ -1,0 +1,43 @@
+"""Option types of the command line: click parses and checks every flag value, so a
+bad flag exits 2 with click's usual ``Invalid value for '--draws'`` message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+MAX_DRAWS = 100_000_000  # as sim.analysis.ensemble.MAX_DRAWS (checked in the tests)
+
+DRAWS = click.IntRange(1, MAX_DRAWS)
+SEED = click.IntRange(0, 2**63 - 1)
+
+
+class ToleranceType(click.ParamType):
+    """``--tolerance``: ``5%`` (of each bound), ``200`` (troops) or ``0`` (exact)."""
+
+    name = "tolerance"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from sim.errors import ScenarioError
+        from sim.io.observations import Tolerance, parse_tolerance
+
+        if isinstance(value, Tolerance):
+            return value
+        try:
+            return parse_tolerance(str(value))
+        except ScenarioError as exc:
+            self.fail(f"expected {exc.expected}, found {exc.found}", param, ctx)
+
+
+TOLERANCE = ToleranceType()
+
+
+def draws_and_seed(draws: int | None, seed: int | None, *, required: bool = False) -> None:
+    """``--draws`` and ``--seed`` come together (and, when ``required``, at all)."""
+    if draws is not None and seed is None:
+        raise click.UsageError("--draws N needs --seed S (the same seed gives the same output)")
+    if seed is not None and draws is None:
+        raise click.UsageError("--seed S needs --draws N (a seed alone runs nothing random)")
+    if required and draws is None:
+        raise click.UsageError("--draws N and --seed S are required (this runs an ensemble)")

@@ -1,0 +1,247 @@
+"""The commands that compute: ``run``, ``compare`` and ``backtest``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from sim.cli import command_line, friendly, main
+from sim.cli.params import DRAWS, SEED, TOLERANCE, draws_and_seed
+
+if TYPE_CHECKING:
+    from sim.io.observations import ObservationSet, Tolerance
+    from sim.scenario import Scenario
+
+
+@main.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=True))
+@click.option(
+    "--variant",
+    "-v",
+    "variants",
+    multiple=True,
+    metavar="NAME",
+    help="Run only this variant (repeatable). Default: all.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(),
+    metavar="DIR",
+    help="Output directory. Default: out/<scenario id>/",
+)
+@click.option("--draws", type=DRAWS, metavar="N", help="Monte Carlo draws for an ensemble.")
+@click.option("--seed", type=SEED, metavar="S", help="Seed for the ensemble (a whole number).")
+@click.option("--chunk", type=click.IntRange(1, 10_000_000), default=None, hidden=True)
+@click.option(
+    "--observed",
+    metavar="FILE",
+    type=click.Path(),
+    help="Observed levels (CSV: date,theater,troops_low,troops_high,source,quote) "
+    "to draw and score. Default: the scenario's own observations, if any.",
+)
+@click.option(
+    "--condition",
+    is_flag=True,
+    help="With --draws: also summarise only the draws consistent with every "
+    "observation (bands_conditioned.csv, fan_conditioned.png).",
+)
+@click.option(
+    "--tolerance",
+    type=TOLERANCE,
+    metavar="T",
+    help="How far outside an observed range still counts as consistent: a "
+    "percentage of each bound (default 5%) or a number of troops.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
+@friendly
+def run(
+    scenario: str | None,
+    variants: tuple[str, ...],
+    out_dir: str | None,
+    draws: int | None,
+    seed: int | None,
+    chunk: int | None,
+    observed: str | None,
+    condition: bool,
+    tolerance: Tolerance | None,
+    quiet: bool,
+) -> None:
+    """Run SCENARIO (default: the shipped Iraq–Syria 2024 scenario)."""
+    import sim
+    from sim.cli import text
+    from sim.plotting import use_agg
+
+    draws_and_seed(draws, seed)
+    sc = sim.load_scenario(scenario or sim.default_scenario())
+    target = Path(out_dir) if out_dir else Path("out") / sc.id
+    sim.check_writable(target)
+    names = sc.select(list(variants))
+    obs = _observations(sc, observed, tolerance, condition, draws)
+    tol = tolerance or sim.Tolerance.default()
+    options: dict[str, Any] = {"progress": not quiet}
+    if chunk:
+        options["chunk"] = chunk
+    # with observations to rank and no conditioning, the run keeps its counts: one pass
+    keep = {"keep_counts": True} if obs is not None and draws and not condition else {}
+    result = sim.run(sc, names, draws=draws, seed=seed, **options, **keep)
+    if obs is not None:
+        assessment = sim.score_observations(result, obs, tol, condition=condition, **options)
+        result = sim.with_observations(result, assessment)
+    use_agg()
+    files = sim.write_run(result, target, argv=command_line())
+    if not quiet:
+        for line in text.run_lines(result):
+            click.echo(line)
+        if obs is not None:
+            for line in text.observed_lines(assessment, names):
+                click.echo(line)
+    if obs is not None and (message := text.empty_message(assessment)):
+        click.echo(f"forcesim: warning: {message}", err=True)
+    click.echo(f"wrote {len(files)} files to {target}/: " + ", ".join(f.name for f in files))
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=True))
+@click.option(
+    "--variant",
+    "-v",
+    "variants",
+    multiple=True,
+    metavar="NAME",
+    help="Backtest only this variant (repeatable). Default: all.",
+)
+@click.option(
+    "--observed",
+    metavar="FILE",
+    type=click.Path(),
+    help="Observed levels (CSV). Default: the scenario's own observations.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(),
+    metavar="DIR",
+    help="Output directory. Default: out/<scenario id>-backtest/",
+)
+@click.option("--quiet", "-q", is_flag=True, help="No table; just where the files are.")
+@friendly
+def backtest(
+    scenario: str, variants: tuple[str, ...], observed: str | None, out_dir: str | None, quiet: bool
+) -> None:
+    """Run every drawdown profile of SCENARIO against its observed levels.
+
+    Each profile (linear, step, front, back, s-curve) is applied to every
+    milestone of every variant; writes backtest.csv (MAE, MAPE, max error,
+    months compared), errors.csv, paths.csv, backtest.png and run.json, and
+    says which profile fits best.
+    """
+    import sim
+    from sim.cli import text
+    from sim.plotting import use_agg
+
+    sc = sim.load_scenario(scenario)
+    target = Path(out_dir) if out_dir else Path("out") / f"{sc.id}-backtest"
+    sim.check_writable(target)
+    names = sc.select(list(variants))
+    obs = sim.load_observations(observed, sc) if observed else None
+    bt = sim.run_backtest(sc, obs, names)
+    use_agg()
+    files = sim.write_backtest(bt, target, argv=command_line())
+    lines = text.backtest_lines(bt)
+    for line in lines if not quiet else lines[-2:-1]:
+        click.echo(line)
+    click.echo(f"wrote {len(files)} files to {target}/: " + ", ".join(f.name for f in files))
+
+
+@main.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=True))
+@click.option(
+    "--variant",
+    "-v",
+    "variants",
+    multiple=True,
+    metavar="NAME",
+    help="A, then B (exactly two): the charts show B minus A.",
+)
+@click.option("--draws", type=DRAWS, metavar="N", help="Number of paired Monte Carlo draws.")
+@click.option("--seed", type=SEED, metavar="S", help="Seed (a whole number).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(),
+    metavar="DIR",
+    help="Output directory. Default: out/<scenario id>-compare-A-vs-B/",
+)
+@click.option("--chunk", type=click.IntRange(1, 10_000_000), default=None, hidden=True)
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
+@friendly
+def compare(
+    scenario: str | None,
+    variants: tuple[str, ...],
+    draws: int | None,
+    seed: int | None,
+    out_dir: str | None,
+    chunk: int | None,
+    quiet: bool,
+) -> None:
+    """Compare two variants of SCENARIO draw by draw (common random numbers).
+
+    Writes compare.csv (the distribution of B - A and P(B > A) per theater and
+    month), compare.png and run.json.
+    """
+    import sim
+    from sim.cli import text
+    from sim.plotting import use_agg
+
+    if len(variants) != 2:
+        raise click.UsageError(
+            "expected exactly two --variant NAME options (A, then B), found "
+            + f"{len(variants)}"
+            + (f" ({', '.join(variants)})" if variants else "")
+        )
+    draws_and_seed(draws, seed, required=True)
+    assert draws is not None and seed is not None
+    sc = sim.load_scenario(scenario or sim.default_scenario())
+    a, b = variants
+    sc.select([a, b])
+    # beside, not inside, the run directory, which a new run replaces whole
+    target = Path(out_dir) if out_dir else Path("out") / f"{sc.id}-compare-{a}-vs-{b}"
+    sim.check_writable(target)
+    options: dict[str, Any] = {"progress": not quiet}
+    if chunk:
+        options["chunk"] = chunk
+    result = sim.compare(sc, a, b, draws, seed, **options)
+    use_agg()
+    files = sim.write_compare(result, target, argv=command_line())
+    if not quiet:
+        for line in text.compare_lines(result):
+            click.echo(line)
+    click.echo(f"wrote {len(files)} files to {target}/: " + ", ".join(f.name for f in files))
+
+
+def _observations(
+    scenario: Scenario,
+    observed: str | Path | None,
+    tolerance: Tolerance | None,
+    condition: bool,
+    draws: int | None,
+) -> ObservationSet | None:
+    """The observations and tolerance of a ``forcesim run``, checked before any work:
+    ``--observed FILE`` replaces the scenario's own observations; ``--condition``
+    needs draws and observations; ``--tolerance`` needs observations."""
+    import sim
+
+    if condition and draws is None:
+        raise click.UsageError(
+            "--condition needs --draws N and --seed S (it conditions an ensemble)"
+        )
+    obs = sim.load_observations(observed, scenario) if observed else scenario.observations()
+    if obs is None and (condition or tolerance is not None):
+        flag = "--condition" if condition else "--tolerance"
+        raise click.UsageError(
+            f"{flag} needs observations (--observed FILE, or observations in the scenario)"
+        )
+    return obs

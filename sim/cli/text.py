@@ -1,0 +1,193 @@
+"""Everything the command line prints besides errors: the run table, the
+observations summary, the comparison and backtest tables."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from sim.analysis.backtest import Backtest
+from sim.analysis.compare import Comparison
+from sim.analysis.observed import Assessment
+from sim.io.observations import SCORED
+from sim.months import format_month
+from sim.results import Result, key_months
+from sim.schema import PROFILES
+
+
+def run_lines(result: Result) -> list[str]:
+    """The table ``forcesim run`` prints: each variant's theaters at the key months,
+    and each milestone met or missed."""
+    months = key_months(result.scenario.doc)
+    cols = [(t, m) for t in result.theaters for m in months]
+    df = result.monthly
+    width = max(len(v) for v in result.variants) + 2
+    cw = max(16, *(len(t) + len(m) + 3 for t, m in cols))
+    head = " " * width + "".join(f"{t + ' ' + m:>{cw}}" for t, m in cols) + "   milestones"
+    lines = [
+        f"{result.scenario.id}: {result.scenario.title}",
+        "troops at the end of each month"
+        + (
+            f"; ensemble of {result.draws:,} draws (seed {result.seed}), deterministic "
+            "central run shown"
+            if result.draws
+            else ""
+        ),
+        head,
+    ]
+    for v in result.variants:
+        rows = df[df.variant == v]
+        cells = []
+        for t, m in cols:
+            hit = rows[(rows.theater == t) & (rows.month.astype(str) == m)].troops
+            cells.append(f"{int(hit.iloc[0]):>{cw},}" if len(hit) else f"{'-':>{cw}}")
+        ms = result.milestones[result.milestones.variant == v]
+        marks = []
+        originals = _original_deadlines(result, v)
+        for _, r in ms.iterrows():
+            deadline = str(r.deadline)
+            original = originals.get(r.milestone, deadline)
+            when = deadline if deadline == original else f"{deadline}, slipped from {original}"
+            state = f"met ({when})" if r.met else f"MISSED ({when}; reached {r.month_reached})"
+            if "p_met" in ms.columns:
+                state += f", p={r.p_met:.2f} by {original}"
+            marks.append(f"{r.milestone} {state}")
+        lines.append(f"{v:<{width}}" + "".join(cells) + "   " + ("; ".join(marks) or "-"))
+    return lines
+
+
+def _original_deadlines(result: Result, variant: str) -> dict[str, str]:
+    """Each milestone's deadline without the announcement's slip, ``YYYY-MM``."""
+    plan, out = result.plans[variant], result.central[variant]
+    return {
+        m.id: format_month(plan.start + int(out.original[0, j]))
+        for j, m in enumerate(plan.milestones)
+    }
+
+
+def observed_lines(assessment: Assessment, variants: Iterable[str]) -> list[str]:
+    """What ``forcesim run`` prints about the observations."""
+    t = assessment.table
+    n = len(assessment.observations)
+    first = t[t.variant == next(iter(variants), None)] if len(t) else t
+    scored = int((first.status == SCORED).sum())
+    lines = [
+        f"observations: {n} from {assessment.observations.origin}; {scored} within the "
+        f"scenario's months, {n - scored} out of range (listed, not scored); "
+        f"tolerance {assessment.tolerance}"
+    ]
+    for v in variants:
+        rows = t[(t.variant == v) & (t.status == SCORED)]
+        ok = int((rows.consistent == "true").sum())
+        text = f"    {v}: consistent with {ok} of {len(rows)}"
+        bad = rows[rows.consistent == "false"]
+        if len(bad):
+            several = len({o.theater for o in assessment.observations}) > 1
+            text += (
+                " (not: "
+                + ", ".join(
+                    f"{d} {th}" if several else str(d)
+                    for d, th in zip(bad.date, bad.theater, strict=True)
+                )
+                + ")"
+            )
+        lines.append(text)
+    c = assessment.conditioned
+    if c is not None:
+        lines.append(
+            f"conditioning on every in-range observation ({assessment.tolerance}): "
+            "draws kept per variant"
+        )
+        for v, k in c.kept.items():
+            lines.append(f"    {v}: {k:,} of {c.draws:,} ({100 * k / c.draws:.1f} %)")
+    return lines
+
+
+def empty_message(assessment: Assessment) -> str | None:
+    """The warning when some (or every) variant kept no draw, else None."""
+    c = assessment.conditioned
+    if c is None or not c.empty:
+        return None
+    who = ", ".join(c.empty)
+    if not c.variants:
+        return (
+            f"no draw of any variant is consistent with every observation (tolerance "
+            f"{assessment.tolerance}); no conditioned files were written. observed.csv "
+            "shows which observations each variant misses; try a wider --tolerance."
+        )
+    them = "it" if len(c.empty) == 1 else "them"
+    return (
+        f"no draw of {who} is consistent with every observation (tolerance "
+        f"{assessment.tolerance}); the conditioned files leave {them} out."
+    )
+
+
+def compare_lines(cmp: Comparison) -> list[str]:
+    """A short text table: each theater at the key months (deadlines, horizon)."""
+    months = key_months(cmp.scenario.doc)
+    t = cmp.table
+    lines = [
+        f"{cmp.scenario.id}: {cmp.b} − {cmp.a}, troops at the end of each month; "
+        f"{cmp.draws:,} paired draws (seed {cmp.seed})",
+        f"{'theater':<10}{'month':>9}{'median':>9}{'90 % of draws':>18}{'mean':>10}"
+        f"{'P(B>A)':>9}{'P(B<A)':>9}",
+    ]
+    for tid in cmp.theaters:
+        rows = t[t.theater == tid]
+        # the month of the largest mean difference, then the deadlines and the horizon
+        size = rows["mean"].abs().to_numpy()
+        peak = [str(rows.month.iloc[int(size.argmax())])] if size.max() > 0 else []
+        for m in sorted({*peak, *months}):
+            row = rows[rows.month.astype(str) == m]
+            if not len(row):
+                continue
+            r = row.iloc[0]
+            span = f"{r.p05:+,} to {r.p95:+,}"
+            note = "  (largest mean difference)" if m in peak else ""
+            lines.append(
+                f"{tid:<10}{m:>9}{r.p50:>+9,}{span:>18}{r['mean']:>+10,.1f}"
+                f"{r.p_b_greater:>9.2f}{r.p_b_less:>9.2f}{note}"
+            )
+    return lines
+
+
+def backtest_lines(bt: Backtest) -> list[str]:
+    sc = bt.scenario
+    compared = int(bt.table.observations.max()) if len(bt.table) else 0
+    n = len(bt.observations)
+    lines = [
+        f"{sc.id}: backtest of {len(PROFILES)} profiles x {len(bt.variants)} "
+        f"variant{'s' if len(bt.variants) != 1 else ''} against {n} observations "
+        f"({compared} within the scenario's months)",
+        "each profile applied to every milestone; errors in troops beyond the "
+        "observed range; MAPE in % of the observed level",
+    ]
+    width = max([len(v) for v in bt.variants] + [7]) + 2
+    lines.append(
+        f"{'variant':<{width}}{'profile':<10}{'MAE':>9}{'MAPE':>9}{'max error':>11}{'months':>8}"
+    )
+    for v in bt.variants:
+        best = bt.best(v).profile if bt.table[bt.table.variant == v].mae.notna().any() else None
+        for _, r in bt.table[bt.table.variant == v].iterrows():
+            mark = "  <- best for this variant" if r.profile == best else ""
+            lines.append(
+                f"{v:<{width}}{r.profile:<10}{_fmt(r.mae):>9}"
+                f"{_fmt(r.mape, pct=True):>9}{_fmt(r.max_error):>11}"
+                f"{int(r.months_compared):>8}{mark}"
+            )
+    b = bt.best()
+    lines.append(
+        f"best fit: profile {b.profile!r} with variant {b.variant!r}: MAE "
+        f"{_fmt(b.mae)} troops, MAPE {_fmt(b.mape, pct=True)}, max error "
+        f"{_fmt(b.max_error)} troops over {int(b.months_compared)} months"
+    )
+    by_profile = bt.table.groupby("profile", sort=False).mae.mean()
+    ranked = sorted(by_profile.items(), key=lambda kv: (kv[1], PROFILES.index(kv[0])))
+    lines.append("mean MAE across variants: " + ", ".join(f"{p} {_fmt(m)}" for p, m in ranked))
+    return lines
+
+
+def _fmt(x: float, pct: bool = False) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    return f"{x:.1f} %" if pct else f"{x:,.0f}"

@@ -1,0 +1,343 @@
+"""Run directories: what a run writes (CSV tables, charts, ``run.json``), and
+reading one back to re-draw its charts without re-running.
+
+Every directory is written whole or not at all (:func:`sim.io.files.atomic_directory`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sys
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim import plotting
+from sim.analysis.backtest import Backtest
+from sim.analysis.compare import Comparison
+from sim.analysis.ensemble import BAND_COLUMNS, DATE_COLUMNS
+from sim.analysis.observed import Assessment, conditioned_result
+from sim.errors import ScenarioError
+from sim.io.files import atomic_directory, atomic_file, write_csv, write_json
+from sim.io.observations import from_observed_csv
+from sim.io.yamlio import Positions
+from sim.loader import Layer, Locator, resolve_variants, validate_doc
+from sim.provenance import used_sources
+from sim.results import MILESTONE_COLUMNS, MONTHLY_COLUMNS, Result
+from sim.scenario import Scenario
+from sim.schema import PROFILES
+
+
+def base_record(scenario: Any, variants: list[str], argv: list[str] | None) -> dict[str, Any]:
+    """What every ``run.json`` holds: version, command, time, input files and hashes,
+    the resolved scenario and the sources and assumptions its variants use."""
+    return {
+        "forcesim_version": version("forcesim"),
+        "command": argv if argv is not None else sys.argv,
+        "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "input": {
+            "path": scenario.path,
+            "sha256": scenario.sha256,
+            "files": _input_files(scenario),
+        },
+        "scenario": scenario.id,
+        "variants": list(variants),
+        "numpy_version": np.__version__,
+        "resolved": {
+            "base": scenario.resolved_raw(None),
+            "variants": {v: scenario.resolved_raw(v) for v in variants},
+        },
+        "provenance": used_sources(scenario, list(variants)),
+    }
+
+
+def run_record(result: Any, argv: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    """The ``run.json`` document of a run: :func:`base_record`, plus the ensemble and
+    observations when there are any."""
+    record = base_record(result.scenario, result.variants, argv)
+    if result.draws:
+        record["ensemble"] = {"draws": result.draws, "seed": result.seed, **result.extra}
+    if getattr(result, "observed", None) is not None:
+        record["observed"] = result.observed.record()
+    record.update(extra)
+    return record
+
+
+def _input_files(scenario: Any) -> list[dict[str, str]]:
+    """Every file the scenario was read from (itself and its extends chain), hashed."""
+    out: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for layer in scenario.locator.layers:
+        name = layer.positions.file
+        if name in seen or not Path(name).is_file():
+            continue
+        seen.add(name)
+        out.append({"path": name, "sha256": hashlib.sha256(Path(name).read_bytes()).hexdigest()})
+    return out
+
+
+def write_run(
+    result: Result,
+    out_dir: str | Path,
+    *,
+    argv: list[str] | None = None,
+    chart: bool = True,
+) -> list[Path]:
+    """Write every file of a run into ``out_dir``, all or nothing.
+
+    Parameters
+    ----------
+    result : Result
+        From :func:`sim.run`; with observations scored
+        (:func:`sim.score_observations`) it also writes ``observed.csv`` and, when
+        the ensemble was conditioned, the conditioned bands, dates and fan chart.
+    out_dir : str or pathlib.Path
+        The run directory: created, or replaced whole when it holds only the files
+        of an earlier run.
+    argv : list of str, optional
+        The command line recorded in ``run.json`` (default ``sys.argv``).
+    chart : bool
+        Draw the PNG charts (default True).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, sorted by name.
+
+    Raises
+    ------
+    sim.ScenarioError
+        When ``out_dir`` cannot be written or holds files forcesim did not write.
+    """
+    out_dir = Path(out_dir)
+    with atomic_directory(out_dir) as tmp:
+        write_csv(result.monthly, tmp / "monthly.csv")
+        write_csv(result.milestones, tmp / "milestones.csv")
+        if result.bands is not None:
+            write_csv(result.bands, tmp / "bands.csv")
+            write_csv(result.dates, tmp / "dates.csv")
+        if isinstance(result.observed, Assessment):
+            _write_observed(result, result.observed, tmp, chart=chart)
+        if chart:
+            plotting.save(plotting.plot_envelope(result), tmp / "envelope.png")
+            if result.bands is not None:
+                plotting.save(plotting.plot_fan(result), tmp / "fan.png")
+        write_json(run_record(result, argv), tmp / "run.json")
+        names = sorted(p.name for p in tmp.iterdir())
+    return [out_dir / n for n in names]
+
+
+def _write_observed(result: Result, assessment: Assessment, tmp: Path, *, chart: bool) -> None:
+    """``observed.csv``, and the conditioned files when some variant kept draws."""
+    write_csv(assessment.table, tmp / "observed.csv")
+    cond = conditioned_result(result, assessment)
+    if cond is None:
+        return
+    assert cond.bands is not None and cond.dates is not None
+    write_csv(cond.bands, tmp / "bands_conditioned.csv")
+    write_csv(cond.dates, tmp / "dates_conditioned.csv")
+    if chart:
+        axes = plotting.plot_fan(cond)
+        plotting.mark_conditioned(axes, cond, assessment)
+        plotting.save(axes, tmp / "fan_conditioned.png")
+
+
+def write_compare(
+    comparison: Comparison, out_dir: Path, *, argv: list[str] | None = None, chart: bool = True
+) -> list[Path]:
+    """Write a comparison's files, all or nothing.
+
+    Parameters
+    ----------
+    comparison : Comparison
+        From :func:`sim.compare`.
+    out_dir : pathlib.Path
+        The directory to write: ``compare.csv``, ``compare.png`` and ``run.json``.
+    argv : list of str, optional
+        The command line recorded in ``run.json``.
+    chart : bool
+        Draw ``compare.png`` (default True).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    with atomic_directory(out_dir) as tmp:
+        write_csv(comparison.table, tmp / "compare.csv")
+        if chart:
+            plotting.save(plotting.plot_compare(comparison), tmp / "compare.png")
+        record = run_record(
+            comparison, argv, compare={"a": comparison.a, "b": comparison.b, "difference": "b - a"}
+        )
+        write_json(record, tmp / "run.json")
+        names = sorted(p.name for p in tmp.iterdir())
+    return [out_dir / n for n in names]
+
+
+def write_backtest(bt: Backtest, out_dir: Path, *, argv: list[str] | None = None) -> list[Path]:
+    """Write a backtest's files, all or nothing.
+
+    Parameters
+    ----------
+    bt : Backtest
+        From :func:`sim.run_backtest`.
+    out_dir : pathlib.Path
+        The directory to write: ``backtest.csv``, ``errors.csv``, ``paths.csv``,
+        ``backtest.png`` and ``run.json``.
+    argv : list of str, optional
+        The command line recorded in ``run.json``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    out = Path(out_dir)
+    with atomic_directory(out) as tmp:
+        write_csv(bt.table, tmp / "backtest.csv")
+        write_csv(bt.errors, tmp / "errors.csv")
+        write_csv(bt.paths, tmp / "paths.csv")
+        plotting.save(plotting.plot_backtest(bt), tmp / "backtest.png")
+        best = bt.best()
+        write_json(
+            {
+                **base_record(bt.scenario, bt.variants, argv),
+                "profiles": list(PROFILES),
+                "observations": {
+                    "origin": bt.observations.origin,
+                    "sha256": bt.observations.sha256,
+                    "count": len(bt.observations),
+                },
+                "best": {k: (v.item() if hasattr(v, "item") else v) for k, v in best.items()},
+            },
+            tmp / "run.json",
+        )
+        names = sorted(p.name for p in tmp.iterdir())
+    return [out / n for n in names]
+
+
+def _csv(path: Path, periods: tuple[str, ...], columns: list[str]) -> pd.DataFrame:
+    try:
+        df = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ScenarioError(
+            "a CSV written by forcesim run", str(exc).splitlines()[0], file=str(path), path="(file)"
+        ) from None
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ScenarioError(
+            "the columns " + ",".join(columns),
+            "no column " + ", ".join(missing),
+            file=str(path),
+            path="(header)",
+        )
+    for col in periods:
+        if col in df:
+            df[col] = pd.PeriodIndex(df[col].astype(str), freq="M")
+    for col in ("met",):
+        if col in df:
+            df[col] = df[col].astype(str).str.lower() == "true"
+    return df
+
+
+def load_run(run_dir: Path) -> Result:
+    """A Result rebuilt from a run directory, to re-draw its charts without re-running.
+
+    Parameters
+    ----------
+    run_dir : pathlib.Path
+        A directory written by :func:`write_run` (``run.json``, ``monthly.csv``,
+        ``milestones.csv``, and ``bands.csv``, ``dates.csv``, ``observed.csv`` when
+        the run had them).
+
+    Returns
+    -------
+    Result
+
+    Raises
+    ------
+    sim.ScenarioError
+        A file is missing or is not what forcesim writes.
+    """
+    record_path = run_dir / "run.json"
+    for name in ("run.json", "monthly.csv", "milestones.csv"):
+        if not (run_dir / name).is_file():
+            raise ScenarioError(
+                f"a run directory holding {name}",
+                "no such file",
+                file=str(run_dir / name),
+                path="(file)",
+            )
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        raw = record["resolved"]["base"]
+        variants = list(record["variants"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ScenarioError(
+            "a run.json written by forcesim run",
+            f"{type(exc).__name__}: {exc}",
+            file=str(record_path),
+            path="resolved",
+        ) from None
+    locator = Locator([Layer(Positions(str(record_path)))])
+    doc = validate_doc(raw, locator, ("resolved", "base"))
+    sc = Scenario(
+        path=record.get("input", {}).get("path"),
+        sha256=record.get("input", {}).get("sha256", ""),
+        doc=doc,
+        raw=raw,
+        locator=locator,
+        variants=resolve_variants(raw, doc, locator),
+    )
+    names = sc.select(variants)
+    monthly = _csv(run_dir / "monthly.csv", ("month",), MONTHLY_COLUMNS)
+    milestones = _csv(run_dir / "milestones.csv", ("deadline", "month_reached"), MILESTONE_COLUMNS)
+    bands = dates = None
+    ens = record.get("ensemble") or {}
+    if (run_dir / "bands.csv").is_file():
+        bands = _csv(run_dir / "bands.csv", ("month",), BAND_COLUMNS)
+        dates = _csv(run_dir / "dates.csv", ("p10", "p50", "p80", "p90"), DATE_COLUMNS)
+    observed = None
+    if (run_dir / "observed.csv").is_file():  # the charts draw the observations again
+        observed = from_observed_csv(run_dir / "observed.csv")
+    return Result(
+        scenario=sc,
+        variants=names,
+        monthly=monthly,
+        milestones=milestones,
+        plans={v: sc.plan(v) for v in names},
+        bands=bands,
+        dates=dates,
+        draws=ens.get("draws"),
+        seed=ens.get("seed"),
+        observed=observed,
+    )
+
+
+def redraw(run_dir: Path, output: Path | None = None) -> list[Path]:
+    """Write ``envelope.png`` (and ``fan.png`` for an ensemble) from a run directory."""
+    if not run_dir.is_dir():
+        raise ScenarioError(
+            "a run directory (from forcesim run)",
+            "a file" if run_dir.exists() else "no such directory",
+            file=str(run_dir),
+            path="(file)",
+        )
+    result = load_run(run_dir)
+    target = output or run_dir / "envelope.png"
+    written = [target]
+    _atomic_png(plotting.plot_envelope(result), target)
+    if result.bands is not None and output is None:
+        _atomic_png(plotting.plot_fan(result), run_dir / "fan.png")
+        written.append(run_dir / "fan.png")
+    return written
+
+
+def _atomic_png(axes: Any, target: Path) -> None:
+    atomic_file(target, lambda tmp: plotting.save(axes, tmp))

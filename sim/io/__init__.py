@@ -1,0 +1,1 @@
+"""Reading and writing files: YAML, the observations CSV, run directories."""

@@ -1,0 +1,131 @@
+"""Files written whole or not at all: run directories, single files, CSV and JSON.
+
+A run directory is written into a fresh temporary directory beside the target
+and swapped in only when complete, so an interrupted or failed run leaves the
+previous run's directory as it was, and a new run never leaves stale files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.errors import ScenarioError
+
+
+class OutputError(ScenarioError):
+    """The output directory cannot be written (reported like any bad input)."""
+
+    def __init__(self, target: Path, found: str) -> None:
+        super().__init__("a writable output directory", found, file=str(target), path="--out")
+
+
+def refuse_foreign(target: Path) -> None:
+    """A run replaces its output directory whole: refuse one holding files that no
+    forcesim run wrote (it has no ``run.json``), rather than delete them."""
+    if target.is_dir() and not (target / "run.json").is_file():
+        entries = [p.name for p in target.iterdir()]
+        if entries:
+            raise OutputError(
+                target,
+                f"a directory holding {len(entries)} files forcesim did not write "
+                f"(e.g. {sorted(entries)[0]!r}); choose a new or empty directory",
+            )
+
+
+@contextlib.contextmanager
+def atomic_directory(target: Path) -> Iterator[Path]:
+    """Yield a temporary directory; on success it replaces ``target`` whole."""
+    target = Path(target)
+    parent = target.parent if str(target.parent) else Path(".")
+    refuse_foreign(target)
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
+        os.chmod(tmp, 0o777 & ~current_umask())  # as a plain mkdir would make it
+    except OSError as exc:
+        raise OutputError(target, f"cannot write to {parent}: {exc.strerror or exc}") from None
+    try:
+        yield tmp
+        old = None
+        if target.exists():
+            if not target.is_dir():
+                raise OutputError(target, "a file in its place (it is not a directory)")
+            old = parent / f".{target.name}.old-{os.getpid()}"
+            os.replace(target, old)
+        os.replace(tmp, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    out = frame.copy()
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.PeriodDtype):
+            out[col] = out[col].astype(str)
+        elif out[col].dtype == bool:
+            out[col] = out[col].map({True: "true", False: "false"})
+    out.to_csv(path, index=False, lineterminator="\n", float_format="%.6g")
+
+
+def write_json(data: Any, path: Path) -> None:
+    path.write_text(
+        json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+
+
+def atomic_file(target: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``target``, then move it into place:
+    a reader never finds ``target`` half-written. ``tmp`` keeps ``target``'s suffix."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
+    os.close(fd)
+    os.chmod(tmp, 0o666 & ~current_umask())  # as a plain open() would make it
+    try:
+        write(Path(tmp))
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def check_writable(out_dir: Path) -> None:
+    """Fail early, before any work, when ``out_dir`` cannot be written.
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        The run directory a command is about to write.
+
+    Raises
+    ------
+    sim.ScenarioError
+        When its parent is not writable, a file stands in its place, or it holds
+        files that forcesim did not write.
+    """
+    parent = out_dir.parent if str(out_dir.parent) else Path(".")
+    probe = parent
+    while not probe.exists():
+        probe = probe.parent
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise OutputError(out_dir, f"cannot write to {probe}: permission denied")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(out_dir, "a file in its place (it is not a directory)")
+    refuse_foreign(out_dir)

@@ -1,0 +1,480 @@
+"""Observed troop levels as data: the observations CSV format, read with located
+errors, and the tolerance that widens an observed range.
+
+An **observation** is a reported troop level for a theater (or a site) on a
+date: a point (``troops_low = troops_high``), a range, or an open-ended bound
+("fewer than N" leaves ``troops_low`` blank, "more than N" leaves
+``troops_high`` blank). Observations come from a CSV file
+(``date,theater,troops_low,troops_high,source,quote``) or from a scenario's
+``observations`` key (checked by :mod:`sim.loader`). See ``docs/observations.md``.
+
+An observation dated ``YYYY-MM-DD`` or ``YYYY-MM`` is compared with the level
+at the end of the month that contains its date (the model's monthly value).
+A level is **consistent** with an observation when it lies in the observed
+range widened by the **tolerance** (``±5 %`` of each bound by default, or an
+absolute number of troops): ``low·(1 − r) − a ≤ level ≤ high·(1 + r) + a``,
+an open end staying open. Bounds are inclusive.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import difflib
+import hashlib
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sim.errors import ScenarioError, describe
+from sim.io.yamlio import decode_text, read_limited
+from sim.months import format_month, parse_month
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+COLUMNS = ("date", "theater", "troops_low", "troops_high", "source", "quote")
+REQUIRED = ("date", "theater", "troops_low", "troops_high")
+OBSERVED_COLUMNS = [
+    "date",
+    "theater",
+    "variant",
+    "troops_low",
+    "troops_high",
+    "level",
+    "consistent",
+]
+DRAW_COLUMNS = ["percentile_rank", "in_band80", "p_consistent"]
+EXTRA_COLUMNS = ["status", "month", "accept_low", "accept_high", "source"]
+SCORED, OUT_OF_RANGE = "scored", "out of range"
+DEFAULT_TOLERANCE = "5%"
+MAX_ROWS = 10_000
+MAX_TROOPS = 10_000_000
+MAX_TEXT = 4000
+
+_DATE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
+SERIES = re.compile(r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)?$")
+_NUMBER = re.compile(r"^\d{1,3}(,\d{3})+$|^\d+$")
+
+
+# ---------------------------------------------------------------- observations
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One reported level.
+
+    date : str
+        As written: ``YYYY-MM-DD`` or ``YYYY-MM``.
+    month : int
+        Ordinal (:mod:`sim.months`) of the month containing ``date``; the
+        observation is compared with the level at the end of that month.
+    theater : str
+        A theater id (``iraq``) or a site key (``iraq/erbil``).
+    low, high : float or None
+        The observed range [troops]; ``None`` for an open end.
+    """
+
+    date: str
+    month: int
+    theater: str
+    low: float | None
+    high: float | None
+    source: str = ""
+    quote: str = ""
+
+    @property
+    def kind(self) -> str:
+        """``point``, ``range``, ``at most`` (fewer than N) or ``at least`` (more than N)."""
+        if self.low is None:
+            return "at most"
+        if self.high is None:
+            return "at least"
+        return "point" if self.low == self.high else "range"
+
+    @property
+    def reference(self) -> float:
+        """The value a percentile rank and a percentage error refer to [troops]: the
+        point, the middle of a range, or the bound of an open-ended observation."""
+        if self.low is None:
+            assert self.high is not None
+            return self.high
+        if self.high is None:
+            return self.low
+        return (self.low + self.high) / 2
+
+    @property
+    def month_text(self) -> str:
+        return format_month(self.month)
+
+    def distance(self, level: float) -> float:
+        """How far ``level`` lies outside the observed range [troops]; 0 inside it."""
+        if self.low is not None and level < self.low:
+            return self.low - level
+        if self.high is not None and level > self.high:
+            return level - self.high
+        return 0.0
+
+
+@dataclass(frozen=True)
+class ObservationSet:
+    """Observations and where they came from (a CSV file, or a scenario file)."""
+
+    items: tuple[Observation, ...]
+    origin: str
+    sha256: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Any:
+        return iter(self.items)
+
+    def frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        return pd.DataFrame(
+            [
+                {
+                    "date": o.date,
+                    "month": o.month_text,
+                    "theater": o.theater,
+                    "troops_low": o.low,
+                    "troops_high": o.high,
+                    "kind": o.kind,
+                    "source": o.source,
+                    "quote": o.quote,
+                }
+                for o in self.items
+            ]
+        )
+
+
+def unknown_series(name: str, allowed: Sequence[str]) -> tuple[str, str]:
+    expected = "one of " + ", ".join(allowed)
+    hint = difflib.get_close_matches(name, list(allowed), n=1, cutoff=0.6)
+    if hint:
+        expected += f" (did you mean {hint[0]!r}?)"
+    return expected, f"unknown theater {name!r}"
+
+
+def parse_date(text: str) -> tuple[str, int]:
+    """(the date as written, its month ordinal); ValueError("expected …, found …")."""
+    m = _DATE.match(text)
+    if not m:
+        raise ValueError(f"expected a date as YYYY-MM-DD or YYYY-MM, found {text!r}")
+    month = parse_month(f"{m.group(1)}-{m.group(2)}")
+    if m.group(3) is not None:
+        try:
+            dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            raise ValueError(f"expected a real calendar date, found {text!r}") from None
+    return text, month
+
+
+def check_bounds(low: float | None, high: float | None) -> tuple[str, str, str] | None:
+    """(column, expected, found) of the first broken rule on a pair of bounds."""
+    for col, v in (("troops_low", low), ("troops_high", high)):
+        if v is None:
+            continue
+        if not math.isfinite(v) or v < 0:
+            return col, "a level of 0 troops or more", f"{v:,g}"
+        if v != int(v):
+            return col, "a whole number of troops", f"{v:,g}"
+        if v > MAX_TROOPS:
+            return col, f"at most {MAX_TROOPS:,} troops", f"{v:,.0f}"
+    if low is None and high is None:
+        return (
+            "troops_low",
+            "a level in troops_low or troops_high (leave low blank for "
+            "'fewer than N', high blank for 'more than N')",
+            "both blank",
+        )
+    if low is not None and high is not None and low > high:
+        return "troops_high", f"troops_high at or above troops_low ({low:,.0f})", f"{high:,.0f}"
+    return None
+
+
+# ---------------------------------------------------------------- the CSV file
+
+
+def _field_starts(line: str) -> list[int]:
+    """1-based column where each comma-separated field of ``line`` starts."""
+    starts, quoted = [1], False
+    for i, ch in enumerate(line):
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "," and not quoted:
+            starts.append(i + 2)
+    return starts
+
+
+def _read_text(path: Path, name: str) -> str:
+    raw = read_limited(path, "observations CSV file")
+    return decode_text(raw, name)
+
+
+def _number(text: str) -> float | None:
+    """A troop count as written in a cell (``2500`` or ``2,500``); None when blank."""
+    t = text.strip().replace("_", "")
+    if not t:
+        return None
+    if _NUMBER.match(t):
+        return float(t.replace(",", ""))
+    try:
+        value = float(t)
+    except ValueError:
+        raise ValueError(f"expected a number of troops or a blank, found {text!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"expected a finite number of troops, found {text!r}")
+    return value
+
+
+def read_observations(path: str | Path, allowed: Sequence[str] | None = None) -> ObservationSet:
+    """Read an observations CSV file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A UTF-8 CSV file with the header ``date,theater,troops_low,troops_high``
+        and optionally ``source`` and ``quote`` (in any order). Blank lines and
+        lines starting with ``#`` are skipped.
+    allowed : sequence of str, optional
+        The theater and site names the rows may use
+        (:meth:`sim.model.plan.Plan.series_names`).
+
+    Returns
+    -------
+    ObservationSet
+
+    Raises
+    ------
+    sim.ScenarioError
+        For the first bad row, as ``FILE:LINE:COL: column: expected …, found …``.
+    """
+    name = str(path)
+    text = _read_text(Path(path), name)
+    header: list[str] | None = None
+    index: dict[str, int] = {}
+    items: list[Observation] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        starts = _field_starts(line)
+
+        def fail(
+            col: int,
+            column: str,
+            expected: str,
+            found: str,
+            *,
+            _n: int = number,
+            _s: list[int] = starts,
+        ) -> ScenarioError:
+            return ScenarioError(
+                expected,
+                found,
+                file=name,
+                line=_n,
+                col=_s[col] if 0 <= col < len(_s) else 1,
+                path=column,
+            )
+
+        try:
+            cells = next(csv.reader([line], strict=True))
+        except csv.Error as exc:
+            raise fail(0, "(row)", "a CSV row (quotes closed on the same line)", str(exc)) from None
+        if header is None:
+            header = [c.strip() for c in cells]
+            for i, col in enumerate(header):
+                if col not in COLUMNS:
+                    hint = difflib.get_close_matches(col, COLUMNS, n=1, cutoff=0.6)
+                    raise fail(
+                        i,
+                        "(header)",
+                        "columns from "
+                        + ", ".join(COLUMNS)
+                        + (f" (did you mean {hint[0]!r}?)" if hint else ""),
+                        f"the column {col!r}",
+                    )
+                if col in index:
+                    raise fail(i, "(header)", "each column once", f"a second {col!r}")
+                index[col] = i
+            missing = [c for c in REQUIRED if c not in index]
+            if missing:
+                raise fail(
+                    0,
+                    "(header)",
+                    "the columns " + ", ".join(REQUIRED),
+                    "no " + ", ".join(repr(c) for c in missing),
+                )
+            continue
+        if len(cells) != len(header):
+            raise fail(
+                min(len(cells), len(header)) if len(cells) > len(header) else 0,
+                "(row)",
+                f"{len(header)} fields ({', '.join(header)})",
+                f"{len(cells)} fields",
+            )
+        if len(items) >= MAX_ROWS:
+            raise fail(0, "(row)", f"at most {MAX_ROWS:,} observations", "more rows")
+
+        def cell(col: str, _cells: list[str] = cells) -> str:
+            return _cells[index[col]] if col in index else ""
+
+        try:
+            date, month = parse_date(cell("date").strip())
+        except ValueError as exc:
+            expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
+            raise fail(index["date"], "date", expected, found) from None
+        where = cell("theater").strip()
+        if not SERIES.match(where):
+            raise fail(
+                index["theater"],
+                "theater",
+                "a theater id (lower-case letters, digits, - or _) or theater/site",
+                describe(where) if where else "a blank",
+            )
+        if allowed is not None and where not in allowed:
+            raise fail(index["theater"], "theater", *unknown_series(where, allowed))
+        bounds: dict[str, float | None] = {}
+        for col in ("troops_low", "troops_high"):
+            try:
+                bounds[col] = _number(cell(col))
+            except ValueError as exc:
+                expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
+                raise fail(index[col], col, expected, found) from None
+        broken = check_bounds(bounds["troops_low"], bounds["troops_high"])
+        if broken:
+            col, expected, found = broken
+            raise fail(index[col], col, expected, found)
+        for col in ("source", "quote"):
+            if len(cell(col)) > MAX_TEXT:
+                raise fail(
+                    index[col], col, f"at most {MAX_TEXT:,} characters", f"{len(cell(col)):,}"
+                )
+        items.append(
+            Observation(
+                date,
+                month,
+                where,
+                bounds["troops_low"],
+                bounds["troops_high"],
+                cell("source").strip(),
+                cell("quote").strip(),
+            )
+        )
+    if header is None:
+        raise ScenarioError(
+            "a CSV header " + ",".join(COLUMNS), "an empty file", file=name, path="(file)"
+        )
+    if not items:
+        raise ScenarioError(
+            "at least one observation row", "only the header", file=name, path="(file)"
+        )
+    return ObservationSet(tuple(items), name, hashlib.sha256(text.encode()).hexdigest())
+
+
+def from_observed_csv(path: str | Path) -> ObservationSet:
+    """The observations recorded in a run's ``observed.csv`` (one per row of its first
+    variant), for re-drawing a run's charts."""
+    name = str(path)
+    text = _read_text(Path(path), name)
+    rows = list(csv.DictReader(text.splitlines()))
+    if not rows or not set(OBSERVED_COLUMNS) <= set(rows[0]):
+        raise ScenarioError(
+            "an observed.csv written by forcesim run", "other columns", file=name, path="(header)"
+        )
+    first = rows[0]["variant"]
+    items = []
+    for number, row in enumerate(rows, 2):
+        if row["variant"] != first:
+            continue
+        try:
+            date, month = parse_date(row["date"])
+            low, high = _number(row["troops_low"]), _number(row["troops_high"])
+        except ValueError as exc:
+            raise ScenarioError(
+                "an observed.csv written by forcesim run",
+                str(exc),
+                file=name,
+                line=number,
+                path="(row)",
+            ) from None
+        items.append(
+            Observation(date, month, row["theater"], low, high, row.get("source", "") or "")
+        )
+    return ObservationSet(tuple(items), name)
+
+
+# ---------------------------------------------------------------- tolerance
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How far a level may lie outside an observed range and still be consistent.
+
+    Attributes
+    ----------
+    relative : float
+        Share of each bound (0.05 is ±5 %).
+    absolute : float
+        Troops added beyond each bound [troops].
+
+    Notes
+    -----
+    The accepted range is ``low·(1 − relative) − absolute`` to
+    ``high·(1 + relative) + absolute``; an open end stays open.
+    """
+
+    relative: float = 0.0
+    absolute: float = 0.0
+
+    def accept(self, obs: Observation) -> tuple[float, float]:
+        """The widened range [troops]; an open end is ``-inf`` or ``inf``."""
+        lo = -math.inf if obs.low is None else obs.low * (1 - self.relative) - self.absolute
+        hi = math.inf if obs.high is None else obs.high * (1 + self.relative) + self.absolute
+        return lo, hi
+
+    @classmethod
+    def default(cls) -> Tolerance:
+        """±5 % of each bound (:data:`DEFAULT_TOLERANCE`)."""
+        return parse_tolerance(DEFAULT_TOLERANCE)
+
+    def __str__(self) -> str:
+        if self.relative:
+            return f"±{self.relative * 100:g} %"
+        if self.absolute:
+            return f"±{self.absolute:,g} troops"
+        return "none (exact)"
+
+    def record(self) -> dict[str, Any]:
+        return {"relative": self.relative, "absolute": self.absolute, "text": str(self)}
+
+
+def parse_tolerance(text: str | None) -> Tolerance:
+    """``--tolerance``: ``5%`` (of each bound), ``200`` (troops) or ``0`` (exact)."""
+    raw = DEFAULT_TOLERANCE if text is None else str(text)
+    t = raw.strip().replace(" ", "")
+    try:
+        if t.endswith("%"):
+            value = float(t[:-1])
+            if not 0 <= value <= 100:
+                raise ValueError
+            return Tolerance(relative=value / 100)
+        value = float(t)
+        if not 0 <= value <= MAX_TROOPS:
+            raise ValueError
+        return Tolerance(absolute=value)
+    except ValueError:
+        raise ScenarioError(
+            "a tolerance as a percentage from 0% to 100% (of each bound) or "
+            "a number of troops (0 or more)",
+            repr(raw),
+            file="<command line>",
+            path="--tolerance",
+        ) from None

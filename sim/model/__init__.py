@@ -1,0 +1,1 @@
+"""The model: plan, draws (the only randomness), stepping rules, steppers."""

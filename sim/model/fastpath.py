@@ -1,0 +1,356 @@
+"""The grouped fast path: whole-troop levels of draws that share their months.
+
+An ensemble only needs each draw's levels to count them, and most of a draw's
+months are flat: before a window opens, between windows, after the last one.
+The months of every window depend on the announcement delay only (see
+:func:`sim.model.rules.timing`), so draws with the same delay share them. For
+such a group a track's path is a sequence of *runs* of whole months: a level
+held (the initial level, a window's target, a window's start level) or a ramp
+(``l0 + (T - l0) * share``, computed exactly as the dense stepper does, but
+only over the months inside the window). :class:`Group` evaluates a track over
+any range of months straight into whole troops; the result equals what
+:func:`sim.model.stepper.step_dense` gives for those draws and months, bit for bit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.model.plan import Plan
+from sim.model.rules import residual_layers, share_table
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+
+
+def _distinct_counts(
+    parts: list[NDArray[Any]], shares: FloatArray, width: int, most: int
+) -> IntArray | None:
+    """Counts (len(shares), width) of ``max(floor(l0 + (T - l0) * share + 0.5), size)``
+    over the draws, for each share, where ``parts`` are the draws' ``l0``, ``T``
+    and optionally ``size``: computed once per distinct combination and counted
+    with its multiplicity. None when the combinations could be more than ``most``.
+    """
+    lows, spans, total = [], [], 1
+    for part in parts:
+        low, high = part.min(), part.max()
+        lows.append(low)
+        spans.append(int(high - low) + 1)
+        total *= spans[-1]
+        if total > most:
+            return None
+    key = (parts[0] - lows[0]).astype(np.int64)
+    for part, low, span in zip(parts[1:], lows[1:], spans[1:], strict=True):
+        key *= span
+        key += (part - low).astype(np.int64)
+    weights = np.bincount(key, minlength=total)
+    taken = np.flatnonzero(weights)
+    values = []
+    rest = taken
+    for low, span in zip(reversed(lows), reversed(spans), strict=True):
+        values.append(rest % span + low)  # float for levels, int for the size
+        rest = rest // span
+    values.reverse()
+    l0, t = values[0], values[1]
+    size = values[2] if len(values) > 2 else None
+    d = t - l0
+    w = weights[taken].astype(np.float64)
+    out = np.empty((len(shares), width), np.int64)
+    for i, sh in enumerate(shares):  # as Group.ramp_month, on the distinct draws
+        row = d * sh
+        row += l0
+        row += 0.5
+        level = row.astype(np.int64)
+        if size is not None:
+            np.maximum(level, size, out=level)
+        out[i] = np.bincount(level, weights=w, minlength=width)
+    return out
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """A track's path with the milestone levels of one residual (layer 0: none)."""
+
+    first: int  # first month the layer applies
+    last: int  # last month it applies
+    size: IntArray | None  # residual size (g,) [troops], a floor on the layer's levels
+    level0: dict[int, FloatArray]  # window start level per milestone (g,) [troops]
+    target: dict[int, FloatArray]  # window end level per milestone (g,) [troops]
+
+
+Run = tuple[int, int, bool, int, int]  # first month, last month, ramp?, layer, source
+
+
+class Group:
+    """Whole-troop levels of ``g`` draws that share their months (one announcement delay).
+
+    ``start`` and ``reached`` are the shared window months per milestone (a row
+    of :func:`timing`). ``initial`` (tracks, g), ``level0`` and ``target``
+    (milestones, g, from :func:`window_levels`) and ``residual`` (residuals, g)
+    hold the draws on their *last* axis, as whole troops. ``cache`` (any dict
+    kept between groups of the same plan) saves re-deriving the runs.
+    """
+
+    def __init__(
+        self,
+        plan: Plan,
+        start: list[int],
+        reached: list[int],
+        initial: FloatArray,
+        level0: FloatArray,
+        target: FloatArray,
+        residual: FloatArray,
+        cache: dict[Any, Any] | None = None,
+    ) -> None:
+        self.plan = plan
+        self.n = int(initial.shape[1])
+        self.start, self.reached = start, reached
+        self._initial = initial
+        self._values = (level0, target, residual)
+        self._cache = {} if cache is None else cache
+        self._ints: dict[tuple[int, int, int], IntArray] = {}
+        self._steps: dict[tuple[int, int, int], FloatArray] = {}
+        self._targets: dict[int, dict[int, FloatArray]] = {}
+        self._layers = [
+            self._track_layers(k, level0, target, residual) for k in range(len(plan.tracks))
+        ]
+        self._runs = [self._track_runs(k) for k in range(len(plan.tracks))]
+
+    def _track_layers(
+        self, k: int, level0: FloatArray, target: FloatArray, residual: FloatArray
+    ) -> list[_Layer]:
+        """Layer 0 (no residual), then one layer per residual of track k, as
+        :func:`sim.model.rules.residual_layers` builds them: the targets still to
+        come when a residual starts are raised to it."""
+        plan = self.plan
+        on_track = [j for j, m in enumerate(plan.milestones) if m.track == k]
+        tgt = {j: target[j] for j in on_track}
+        base = _Layer(0, plan.n_months - 1, None, {j: level0[j] for j in on_track}, dict(tgt))
+        layers, self._targets[k] = residual_layers(
+            plan, k, self.start, self.reached, self._initial[k], tgt, residual
+        )
+        return [base] + [
+            _Layer(int(r.first), int(r.last), r.size.astype(np.int64), r.level0, r.target)
+            for r in layers
+        ]
+
+    def _track_runs(self, k: int) -> list[Run]:
+        """Runs ``(first, last, ramp, layer, source)`` covering every month of track k.
+
+        source is ``-1`` for the initial level, else ``2 * milestone + end``
+        (end 0: the window's start level, 1: its target). A run that is not a
+        ramp holds its source's level; a ramp moves from the window's start
+        level to its target.
+        """
+        plan, layers = self.plan, self._layers[k]
+        on_track = [j for j, m in enumerate(plan.milestones) if m.track == k]
+        # a window whose levels do not move (a step, or no change in any draw) holds
+        flat = tuple(
+            plan.milestones[j].profile == 1 or not np.any(layer.target[j] != layer.level0[j])
+            for layer in layers
+            for j in on_track
+        )
+        key = (k, tuple(self.start), tuple(self.reached), flat)
+        runs: list[Run] | None = self._cache.get(key)
+        if runs is not None:
+            return runs
+        is_flat = dict(
+            zip([(li, j) for li in range(len(layers)) for j in on_track], flat, strict=True)
+        )
+        runs = []
+        for m in range(plan.n_months):
+            li = 0
+            for i in range(1, len(layers)):
+                if layers[i].first <= m <= layers[i].last:
+                    li = i
+            w = -1
+            for j in on_track:
+                if self.start[j] < m:
+                    w = j
+            if w < 0:
+                piece = (False, li, -1)  # the initial level
+            elif m >= self.reached[w]:
+                piece = (False, li, 2 * w + 1)  # the window's target
+            elif is_flat[li, w]:
+                piece = (False, li, 2 * w)  # the window's start level, held
+            else:
+                piece = (True, li, 2 * w)
+            if runs and runs[-1][2:] == piece:
+                runs[-1] = (runs[-1][0], m, *piece)
+            else:
+                runs.append((m, m, *piece))
+        self._cache[key] = runs
+        return runs
+
+    def uniform(self, k: int) -> bool:
+        """Whether every draw of the group has the same levels on track k."""
+        values = [self._initial[k]]
+        for layer in self._layers[k]:
+            values += [*layer.level0.values(), *layer.target.values()]
+            if layer.size is not None:
+                values.append(layer.size)
+        return all(v.min() == v.max() for v in values)
+
+    def head(self) -> Group:
+        """The group of the first draw alone."""
+        level0, target, residual = self._values
+        return Group(
+            self.plan,
+            self.start,
+            self.reached,
+            self._initial[:, :1],
+            level0[:, :1],
+            target[:, :1],
+            residual[:, :1],
+            self._cache,
+        )
+
+    def active(self, k: int) -> tuple[int, int]:
+        """Months ``(lo, hi)`` outside which track k's levels stay put: every month
+        before ``lo`` has month ``lo``'s level, every month after ``hi`` month ``hi``'s."""
+        changes = [
+            m
+            for a, b, ramp, _, _ in self._runs[k]
+            for m in range(a, b + 1)
+            if (ramp or m == a) and m > 0
+        ]
+        if not changes:
+            return 0, 0
+        return min(changes) - 1, max(changes)
+
+    def targets(self, k: int) -> dict[int, FloatArray]:
+        """The level each milestone of track k reaches, once residuals raise them
+        (:class:`StepOutput` ``target``), by milestone index."""
+        return self._targets[k]
+
+    def runs(self, k: int) -> list[Run]:
+        """Track k's runs ``(first, last, ramp, layer, source)``, covering every month."""
+        return self._runs[k]
+
+    def held(self, k: int, li: int, source: int) -> IntArray:
+        """The level a run holds, per draw, as whole troops."""
+        key = (k, li, source)
+        out = self._ints.get(key)
+        if out is None:
+            layer = self._layers[k][li]
+            if source < 0:
+                value = self._initial[k]
+            else:
+                j, end = divmod(source, 2)
+                value = layer.target[j] if end else layer.level0[j]
+            out = value.astype(np.int64)
+            if layer.size is not None:
+                out = np.maximum(out, layer.size)
+            self._ints[key] = out
+        return out
+
+    def levels(
+        self,
+        k: int,
+        lo: int,
+        hi: int,
+        out: IntArray | None = None,
+        scratch: FloatArray | None = None,
+    ) -> IntArray:
+        """Track k's levels in months ``lo..hi``, shape (months, g), whole troops.
+
+        ``out`` receives them; ``scratch`` is float room of at least that shape.
+        """
+        rows = hi - lo + 1
+        if out is None:
+            out = np.empty((rows, self.n), np.int64)
+        for a, b, ramp, li, source in self._runs[k]:
+            a, b = max(a, lo), min(b, hi)
+            if a > b:
+                continue
+            block = out[a - lo : b - lo + 1]
+            if not ramp:
+                block[...] = self.held(k, li, source)
+                continue
+            layer = self._layers[k][li]
+            j = source // 2
+            s = self.start[j]
+            sh = share_table(self.plan.milestones[j].profile, self.reached[j] - s)
+            sh = sh[a - s : b - s + 1, None]
+            l0, t = layer.level0[j], layer.target[j]
+            if l0.min() == l0.max() and t.min() == t.max():
+                l0, t = l0[:1], t[:1]  # every draw alike: one column does
+                buf = np.multiply(sh, t - l0)
+            else:
+                if (
+                    scratch is not None
+                    and scratch.shape[1] == self.n
+                    and scratch.shape[0] >= b - a + 1
+                ):
+                    buf = scratch[: b - a + 1]
+                else:
+                    buf = np.empty((b - a + 1, self.n))
+                np.multiply(sh, t - l0, out=buf)
+            # l0 + (T - l0) * share, then halves up, in _path's and step's order
+            np.add(buf, l0, out=buf)
+            np.add(buf, 0.5, out=buf)
+            np.copyto(block, buf, casting="unsafe")  # levels are >= 0: truncation floors
+            if layer.size is not None:
+                np.maximum(block, layer.size, out=block)
+        return out
+
+    def ramp_rises(self, k: int, li: int, source: int) -> bool:
+        """Whether the ramp of a run rises in some draw (else it never rises)."""
+        layer = self._layers[k][li]
+        j = source // 2
+        return bool(np.any(layer.target[j] > layer.level0[j]))
+
+    def ramp_month(
+        self, k: int, li: int, source: int, m: int, out: IntArray, scratch: FloatArray
+    ) -> IntArray:
+        """Track k's levels in month m of a ramp run, into ``out`` (g,); ``scratch`` is
+        float room of the same shape. As :meth:`levels` computes them."""
+        layer = self._layers[k][li]
+        j = source // 2
+        s = self.start[j]
+        sh = share_table(self.plan.milestones[j].profile, self.reached[j] - s)[m - s]
+        d = self._steps.get((k, li, j))
+        if d is None:
+            d = self._steps[k, li, j] = layer.target[j] - layer.level0[j]
+        np.multiply(d, sh, out=scratch)
+        np.add(scratch, layer.level0[j], out=scratch)
+        np.add(scratch, 0.5, out=scratch)
+        np.copyto(out, scratch, casting="unsafe")
+        if layer.size is not None:
+            np.maximum(out, layer.size, out=out)
+        return out
+
+    def ramp_counts(
+        self, k: int, li: int, source: int, a: int, b: int, width: int
+    ) -> IntArray | None:
+        """Counts (months a..b, levels 0..width-1) of track k's levels in a ramp run,
+        computed once per distinct (start level, target, residual) of the draws;
+        None when the draws take too many distinct ones for that to pay."""
+        layer = self._layers[k][li]
+        j = source // 2
+        s = self.start[j]
+        table = share_table(self.plan.milestones[j].profile, self.reached[j] - s)
+        rows = table[a - s : b - s + 1]
+        parts: list[NDArray[Any]] = [layer.level0[j], layer.target[j]]
+        if layer.size is not None:
+            parts.append(layer.size)
+        return _distinct_counts(parts, rows, width, self.n // 8)
+
+    def rises(self, k: int, block: IntArray, lo: int, hi: int) -> bool:
+        """Whether track k's levels ``block`` (months lo..hi) may rise from one month to
+        the next (False: they never do). Ramps are monotone; runs meet at their edges."""
+        for a, b, ramp, li, source in self._runs[k]:
+            if b < lo or a > hi:
+                continue
+            if a > lo and np.any(block[a - lo] > block[a - lo - 1]):
+                return True
+            if ramp:
+                layer = self._layers[k][li]
+                j = source // 2
+                if np.any(layer.target[j] > layer.level0[j]):
+                    return True
+        return False

@@ -1,0 +1,198 @@
+"""The stepping rules, each written once: profile shares, window timing, window
+levels, residual layering, theater sums and delay grouping.
+
+Both steppers use these functions: :func:`sim.model.stepper.step_dense` (the
+model as written, every draw and month in one array) and the grouped fast path
+(:mod:`sim.model.fastpath`), which evaluates the same rules only over the
+months that move. Month semantics are in ``docs/design.md``.
+
+The functions take months either per draw (arrays of shape ``(n,)``) or shared
+by a group of draws (plain integers): every rule is written with numpy
+operations that broadcast, so both callers get the same arithmetic, bit for bit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from sim.model.plan import Plan
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+
+
+def share(profile: int, x: FloatArray) -> FloatArray:
+    """Share of a window's change done at fraction ``x`` (0..1) of the window.
+
+    Profiles by index in :data:`sim.schema.PROFILES`: linear ``x``; step ``0``
+    until ``x = 1``; front ``1 - (1 - x)**2``; back ``x**2``; s-curve
+    ``3x**2 - 2x**3``.
+    """
+    if profile == 0:
+        return x
+    if profile == 1:
+        return (x >= 1.0).astype(np.float64)
+    if profile == 2:
+        return 1.0 - (1.0 - x) ** 2
+    if profile == 3:
+        return x * x
+    return x * x * (3.0 - 2.0 * x)
+
+
+_SHARES: dict[tuple[int, int], FloatArray] = {}
+
+
+def share_table(profile: int, width: int) -> FloatArray:
+    """``share`` at ``x = i / width`` for ``i = 0 .. width``, as :func:`_path` computes it."""
+    key = (profile, width)
+    table = _SHARES.get(key)
+    if table is None:
+        x = np.clip(np.arange(width + 1, dtype=np.int64) / np.int64(width), 0.0, 1.0)
+        table = _SHARES[key] = share(profile, x)
+    return table
+
+
+def timing(plan: Plan, delay: IntArray) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray]:
+    """``(start, deadline, original, reached, announce)`` of :class:`Schedule` for
+    announcement delays ``delay`` (n,) [months]."""
+    n = delay.shape[0]
+    delay = delay.astype(np.int64)
+    announce = plan.announce + delay
+    floor = np.maximum(announce - 1, 0)
+    j_count = len(plan.milestones)
+    start = np.empty((n, j_count), np.int64)
+    deadline = np.empty((n, j_count), np.int64)
+    original = np.empty((n, j_count), np.int64)
+    reached = np.empty((n, j_count), np.int64)
+    for j in plan.order:
+        ms = plan.milestones[j]
+        s = floor if ms.prev < 0 else np.maximum(reached[:, ms.prev], floor)
+        if ms.kind == "month":
+            e = np.full(n, ms.month, np.int64) + (delay if ms.slips else 0)
+            e0 = np.full(n, ms.month, np.int64)
+        elif ms.kind == "announcement":
+            e = announce + ms.offset
+            e0 = np.full(n, plan.announce + ms.offset, np.int64)
+        else:
+            e = reached[:, ms.ref] + ms.offset
+            e0 = original[:, ms.ref] + ms.offset
+        start[:, j], deadline[:, j], original[:, j] = s, e, e0
+        reached[:, j] = np.maximum(e, s + 1)
+    return start, deadline, original, reached, announce
+
+
+def window_levels(
+    plan: Plan, initial: FloatArray, targets: FloatArray, *, transposed: bool = False
+) -> tuple[FloatArray, FloatArray]:
+    """``(level0, target)`` of :class:`Schedule` from the initial levels (n, tracks)
+    and the drawn targets (n, milestones) [troops]; they do not depend on timing.
+
+    With ``transposed``, every array has the draws on its *last* axis instead.
+    """
+    if transposed:
+        initial, targets = initial.T, targets.T
+    n, j_count = targets.shape[0], len(plan.milestones)
+    # np.empty, not zeros: every column is written, and fresh zeroed pages cost faults
+    level0 = np.empty((j_count, n) if transposed else (n, j_count))
+    target = np.empty((j_count, n) if transposed else (n, j_count))
+    l0v, tv = (level0, target) if transposed else (level0.T, target.T)
+    for j in plan.order:
+        ms = plan.milestones[j]
+        base = initial[:, ms.track] if ms.prev < 0 else tv[ms.prev]
+        goal = targets[:, j]
+        if ms.target_kind == "reduce_by":
+            goal = np.maximum(base - goal, 0.0)
+        l0v[j] = base
+        np.maximum(goal, 0.0, out=tv[j])
+    return level0, target
+
+
+def theater_sums(plan: Plan, tracks: NDArray[np.int32]) -> NDArray[np.int32]:
+    """(n, theaters, months) levels: each theater the sum of its tracks."""
+    n, _, months = tracks.shape
+    theaters = np.empty((n, len(plan.theaters), months), np.int32)
+    for t, tid in enumerate(plan.theaters):
+        theaters[:, t, :] = tracks[:, plan.theater_tracks(tid), :].sum(axis=1)
+    return theaters
+
+
+@dataclass(frozen=True)
+class ResidualLayer:
+    """A track's milestone levels while one residual is present.
+
+    first, last : month index (or (n,) month indices) of the first and last month
+        the residual is present
+    size : (n,) residual size [troops], a floor on the levels while present
+    level0, target : per milestone index on the track, the window's start level and
+        end level with the residual's floor applied to the targets still to come [troops]
+    """
+
+    first: Any
+    last: Any
+    size: FloatArray
+    level0: dict[int, FloatArray]
+    target: dict[int, FloatArray]
+
+
+def residual_layers(
+    plan: Plan,
+    k: int,
+    start: Any,
+    reached: Any,
+    initial: FloatArray,
+    target: dict[int, FloatArray],
+    residual: FloatArray,
+) -> tuple[list[ResidualLayer], dict[int, FloatArray]]:
+    """The residuals of track ``k``, layered in file order, and the level each
+    milestone of the track finally reaches.
+
+    ``start[j]`` and ``reached[j]`` are milestone j's window months: a month index
+    shared by every draw, or an (n,) array of them. ``initial`` (n,) is the track's
+    initial level, ``target[j]`` (n,) milestone j's window target, ``residual[r]``
+    (n,) residual r's size [troops]. A residual present from month ``f`` raises to
+    its size the targets of the milestones reached after ``f``; a residual that
+    starts with a milestone holds from that milestone's first month of change.
+    """
+    months = plan.n_months
+    on_track = [j for j, m in enumerate(plan.milestones) if m.track == k]
+    final = {j: target[j] for j in on_track}
+    layers: list[ResidualLayer] = []
+    for r, res in enumerate(plan.residuals):
+        if res.track != k:
+            continue
+        size = residual[r]
+        f = start[res.from_milestone] if res.from_month is None else res.from_month
+        u = months if res.until is None else res.until
+        floored: dict[int, FloatArray] = {}
+        lifted: dict[int, FloatArray] = {}
+        for j in on_track:
+            floored[j] = np.where(reached[j] > f, np.maximum(final[j], size), final[j])
+            prev = plan.milestones[j].prev
+            lifted[j] = initial if prev < 0 else floored[prev]
+        first = f + 1 if res.from_month is None else f
+        layers.append(ResidualLayer(first, u, size, lifted, floored))
+        for j in on_track:
+            stays = (reached[j] > f) & (reached[j] <= u)
+            final[j] = np.where(stays, np.maximum(floored[j], size), final[j])
+    return layers, final
+
+
+def delay_groups(delay: IntArray) -> tuple[IntArray | None, list[int]]:
+    """Draws grouped by announcement delay, which fixes every window's months.
+
+    Returns ``(order, cuts)``: the draws ``order[cuts[i]:cuts[i + 1]]`` share one
+    delay (a stable sort, so draws keep their order within a group); ``order`` is
+    None when every draw has the same delay (one group, ``cuts == [0, n]``).
+    """
+    n = delay.shape[0]
+    if n == 0 or delay.min() == delay.max():
+        return None, [0, n]
+    small = delay.min() >= 0 and delay.max() < 2**15
+    order = np.argsort(delay.astype(np.int16) if small else delay, kind="stable")
+    ordered = delay[order]
+    cuts = [0, *(np.flatnonzero(ordered[1:] != ordered[:-1]) + 1).tolist(), n]
+    return order, cuts

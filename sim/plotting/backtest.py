@@ -1,0 +1,231 @@
+"""The backtest chart: each drawdown profile's path against the observed levels."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from sim.analysis.backtest import Backtest
+from sim.plotting import common
+from sim.plotting.observed import (
+    PROFILE_TITLES,
+    draw_observations,
+    legend_handles,
+    observation_kinds,
+    observed_top,
+)
+from sim.schema import PROFILES
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+
+def plot_backtest(bt: Backtest) -> list[Axes]:
+    """The backtest chart: observations over each profile's projected path.
+
+    Parameters
+    ----------
+    bt : Backtest
+        From :func:`sim.run_backtest`.
+
+    Returns
+    -------
+    list of matplotlib.axes.Axes
+        A panel per profile (one row of panels per observed theater), lines per
+        variant, then the panel of each profile's and variant's MAE as bars.
+    """
+    plt = common.pyplot()
+    obs = bt.observations.items
+    months = sorted(set(bt.paths.month.astype(str)))
+    series = [
+        s
+        for s in dict.fromkeys(o.theater for o in obs)
+        if s in set(bt.paths.theater)
+        and any(o.theater == s and months[0] <= o.month_text <= months[-1] for o in obs)
+    ]
+    colors = common.variant_colors(bt.variants)
+    if len(series) == 1:
+        fig, grid = plt.subplots(
+            2,
+            3,
+            figsize=(common.WIDTH_IN, common.HEIGHT_IN + 1.2),
+            dpi=common.DPI,
+            sharex=False,
+            squeeze=False,
+        )
+        panels = [(series[0], p, grid[i // 3][i % 3]) for i, p in enumerate(PROFILES)]
+        summary = grid[1][2]
+    else:
+        rows = len(series) + 1
+        fig = plt.figure(
+            figsize=(common.WIDTH_IN, max(common.HEIGHT_IN, 3.4 * rows + 2)), dpi=common.DPI
+        )
+        gs = fig.add_gridspec(rows, len(PROFILES))
+        panels = [
+            (s, p, fig.add_subplot(gs[r, c]))
+            for r, s in enumerate(series)
+            for c, p in enumerate(PROFILES)
+        ]
+        summary = fig.add_subplot(gs[rows - 1, :])
+    paths = bt.paths
+    table = bt.table
+    best = bt.best()
+    tops: dict[str, float] = {}
+    for s, profile, ax in panels:
+        rows_ = paths[(paths.theater == s) & (paths.profile == profile)]
+        for j, v in enumerate(bt.variants):
+            r = rows_[rows_.variant == v]
+            # earlier variants drawn wider, so a path hidden under a later one shows as
+            # a coloured edge instead of vanishing
+            ax.plot(
+                common.month_ends(r.month),
+                r.troops.to_numpy(float),
+                color=colors[v],
+                lw=2.2 + min(1.5, 4.0 / max(len(bt.variants) - 1, 1)) * (len(bt.variants) - 1 - j),
+                label=v,
+                zorder=3,
+            )
+        tops[s] = max(
+            tops.get(s, 0.0),
+            float(rows_.troops.max()) if len(rows_) else 0.0,
+            observed_top(obs, s, months),
+        )
+        _backtest_style(ax)
+        t = table[table.profile == profile]
+        lines = [f"{v}: MAE {_n(t[t.variant == v].mae.iloc[0])}" for v in bt.variants]
+        is_best = profile == best.profile
+        title = PROFILE_TITLES.get(profile, profile)
+        if len(series) > 1:
+            theaters = bt.scenario.doc.theaters
+            name = theaters[s].name if s in theaters and theaters[s].name else s
+            title = f"{name} · {title}"
+        ax.set_title(
+            title + ("  \u2605 best fit" if is_best else ""),
+            loc="left",
+            fontsize=13.5,
+            fontweight="bold",
+            color="#7a1f1f" if is_best else "black",
+        )
+        ax.annotate(
+            "\n".join(lines),
+            (0.98, 0.97),
+            xycoords="axes fraction",
+            ha="right",
+            va="top",
+            fontsize=9.5,
+            color="#333333",
+            linespacing=1.3,
+            bbox={"boxstyle": "square,pad=0.3", "fc": "white", "ec": "#dddddd", "alpha": 0.9},
+        )
+    for s, _p, ax in panels:
+        ax.set_ylim(0, max(tops[s] * 1.12, 10))
+        draw_observations(ax, obs, s, months)
+    _mae_bars(summary, bt, colors)
+    sc = bt.scenario
+    fig.suptitle(
+        "Backtest: which drawdown profile fits what happened?",
+        x=0.04,
+        ha="left",
+        y=0.985,
+        fontsize=18,
+        fontweight="bold",
+    )
+    fig.text(
+        0.04,
+        0.952,
+        f"{sc.title}. Each panel applies one profile to every milestone of every variant "
+        "(lines, levels at month ends);\nblack marks are the reported levels, each compared "
+        "with the level at the end of the month it falls in.",
+        fontsize=11.5,
+        color="#333333",
+        va="top",
+        linespacing=1.35,
+    )
+    from matplotlib.lines import Line2D
+
+    # one line width in the legend: the panels' wider lines only keep hidden paths visible
+    handles: list[Any] = [Line2D([], [], color=colors[v], lw=2.5) for v in bt.variants]
+    labels = list(bt.variants)
+    kh, kl = legend_handles(observation_kinds(obs, series, months))
+    fig.legend(
+        handles + kh,
+        labels + kl,
+        loc="upper left",
+        bbox_to_anchor=(0.04, 0.905),
+        ncol=min(len(handles) + len(kh), 7),
+        fontsize=10.5,
+        frameon=False,
+        handlelength=2.2,
+        columnspacing=1.5,
+    )
+    note = (
+        f"Best fit: {best.profile} ({best.variant}), MAE {_n(best.mae)} troops, MAPE "
+        f"{best.mape:.1f} %, max error {_n(best.max_error)} troops over "
+        f"{int(best.months_compared)} months. Error = distance from the projected level "
+        "to the observed range (0 inside it).\n"
+        f"Observations: {len(bt.observations)} reported levels from "
+        f"{_short(bt.observations.origin)} (sources in the file). As of {sc.doc.as_of}. "
+        "forcesim backtest, not a forecast of record."
+    )
+    fig.text(0.04, 0.012, note, fontsize=9.5, color="#444444", va="bottom")
+    fig.subplots_adjust(left=0.06, right=0.98, top=0.83, bottom=0.11, hspace=0.42, wspace=0.16)
+    return [a for _, _, a in panels] + [summary]
+
+
+def _n(x: float) -> str:  # a whole number of troops, "-" for none
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:,.0f}"
+
+
+def _short(origin: str) -> str:
+    from pathlib import Path
+
+    return Path(origin.removesuffix(" (observations)")).name
+
+
+def _backtest_style(ax: Axes) -> None:
+    import matplotlib.dates as mdates
+    from matplotlib.ticker import FuncFormatter
+
+    ax.set_ylabel("troops", fontsize=11)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.grid(axis="y", color="#dddddd", lw=0.8)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
+    ax.tick_params(labelsize=10)
+
+
+def _mae_bars(ax: Axes, bt: Backtest, colors: dict[str, str]) -> None:
+    import numpy as np
+
+    t = bt.table
+    k = len(bt.variants)
+    width = 0.8 / max(k, 1)
+    x = np.arange(len(PROFILES))
+    best = bt.best()
+    for j, v in enumerate(bt.variants):
+        vals = [float(t[(t.profile == p) & (t.variant == v)].mae.iloc[0]) for p in PROFILES]
+        pos = x - 0.4 + width * (j + 0.5)
+        ax.bar(pos, vals, width * 0.92, color=colors[v], label=v, zorder=3)
+        for p, xv, val in zip(PROFILES, pos, vals, strict=True):
+            if p == best.profile and v == best.variant:
+                ax.annotate(
+                    "\u2605",
+                    (xv, val),
+                    xytext=(0, 2),
+                    textcoords="offset points",
+                    ha="center",
+                    va="bottom",
+                    fontsize=14,
+                    color="#7a1f1f",
+                )
+    short = {"front": "front-\nloaded", "back": "back-\nloaded", "s-curve": "S-curve"}
+    ax.set_xticks(x, [short.get(p, p) for p in PROFILES], fontsize=10)
+    ax.set_title("MAE by profile (lower is better)", loc="left", fontsize=13.5, fontweight="bold")
+    ax.set_ylabel("MAE, troops", fontsize=11)
+    from matplotlib.ticker import FuncFormatter
+
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.grid(axis="y", color="#dddddd", lw=0.8, zorder=0)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_ylim(0, max(float(np.nanmax(t.mae.to_numpy(float))) * 1.15, 1))

@@ -1,0 +1,115 @@
+"""The envelope chart: a panel per theater, a line per variant, the range shaded."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from sim.plotting import common
+from sim.plotting.observed import add_to_panel
+from sim.results import Result
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+
+def plot_envelope(
+    result: Result,
+    ax: Any = None,
+    theaters: Sequence[str] | None = None,
+    observed: Any = None,
+    variants: Sequence[str] | None = None,
+) -> list[Axes]:
+    """Envelope chart: a panel per theater, a line per variant, the min–max band shaded.
+
+    Parameters
+    ----------
+    result : Result
+    ax : matplotlib Axes or sequence of Axes, optional
+        One axes per theater drawn; a new 1600×1000 px figure when omitted.
+    theaters : sequence of str, optional
+        Theater ids to draw (default: all).
+    observed : sim.observed.ObservationSet, optional
+        Observed levels to draw (default: those attached to ``result``; False: none).
+    variants : sequence of str, optional
+        Variants to draw (default: all those the result holds).
+
+    Returns
+    -------
+    list of matplotlib.axes.Axes
+    """
+    if variants:
+        unknown = [v for v in variants if v not in result.variants]
+        if unknown:
+            raise ValueError(
+                f"expected variants among {', '.join(result.variants)}, found {', '.join(unknown)}"
+            )
+        result = common.only(result, list(variants))
+
+    names = common.theater_list(result, theaters)
+    fig, axes = common.axes_for(result, names, ax)
+    colors = common.variant_colors(result.variants)
+    df = result.monthly
+    for i, (tid, a) in enumerate(zip(names, axes, strict=True)):
+        rows = df[df.theater == tid]
+        wide = rows.pivot(index="month", columns="variant", values="troops")
+        wide = wide[[v for v in result.variants if v in wide.columns]]
+        x = common.month_ends(wide.index)
+        a.fill_between(
+            x,
+            wide.min(axis=1),
+            wide.max(axis=1),
+            color="#9db4c0",
+            alpha=0.35,
+            lw=0,
+            label="range across variants" if i == 0 else None,
+            step=None,
+        )
+        n = len(wide.columns)
+        for j, v in enumerate(wide.columns):
+            # identical paths stay visible: a small offset in line width and dash
+            a.plot(
+                x,
+                wide[v],
+                color=colors[v],
+                lw=2.6 - 1.4 * j / max(n - 1, 1),
+                label=v if i == 0 else None,
+                zorder=3 + j * 0.01,
+            )
+        common.style_axes(a, common.theater_title(result, tid))
+        add_to_panel(
+            a,
+            result,
+            tid,
+            observed,
+            data_top=float(wide.max().max()),
+            legend=names if i == 0 else None,
+        )
+        common.deadlines(result, a, tid, label=True)
+        common.end_labels(a, x[-1], wide.iloc[-1], colors)
+    if fig is not None:
+        doc = result.scenario.doc
+        fig.suptitle(doc.title, x=0.06, ha="left", fontsize=19, fontweight="bold", y=0.975)
+        fig.text(
+            0.06,
+            0.925,
+            "Projected troops at the end of each month, one line per "
+            "reading of the plan (variant); shading spans the lowest to highest.",
+            fontsize=12,
+            color="#333333",
+        )
+        handles, labels = common.legend_entries(axes)
+        fig.legend(
+            handles,
+            labels,
+            loc="upper left",
+            bbox_to_anchor=(0.815, 0.88),
+            fontsize=11,
+            frameon=False,
+            title="variant",
+            title_fontsize=12,
+            alignment="left",
+        )
+        fig.text(0.06, 0.015, common.footnote(result), fontsize=9.5, color="#444444", va="bottom")
+        fig.subplots_adjust(left=0.06, right=0.66, top=0.88, bottom=0.14, hspace=0.28)
+    return axes
