@@ -1,0 +1,155 @@
+"""Scores of a projected distribution of whole troops against what was observed.
+
+Every function takes the projection as **level counts**: ``counts[L]`` draws (or
+weights) at level ``L`` troops, the form in which an ensemble keeps each month
+(:mod:`sim.analysis.ensemble`). The scores are exact for that distribution; no
+sampling or interpolation is involved.
+
+* **CRPS**, the continuous ranked probability score (Matheson & Winkler 1976;
+  Gneiting & Raftery 2007, eq. 20): ``∫ (F(x) − 1{x ≥ y})² dx`` for the
+  projected cumulative distribution ``F`` and the observed level ``y``. For a
+  distribution on whole troops and a whole-troop ``y`` the integrand is
+  constant between consecutive levels, so the integral is the sum over levels
+  ``L`` of ``(F(L) − 1{L ≥ y})²`` [troops]. It equals the empirical-ensemble
+  CRPS ``E|X − y| − ½ E|X − X'|``.
+* **Interval score** of the central ``(1 − α)`` band ``[l, u]`` (Gneiting &
+  Raftery 2007, eq. 43): ``(u − l) + (2/α)(l − y)·1{y < l} + (2/α)(y − u)·1{y > u}``
+  [troops]. The 80 % band (p10–p90) has ``α = 0.2``, the 50 % band (p25–p75)
+  ``α = 0.5``.
+* **Coverage**: whether ``y`` lies within a band, ends included.
+
+Lower scores are better; a calibrated 80 % band covers about 80 % of later
+observations.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+
+def _counts(counts: ArrayLike) -> NDArray[np.int64]:
+    out = np.asarray(counts)
+    if out.ndim != 1 or not len(out):
+        raise ValueError(f"expected one row of level counts, found shape {out.shape}")
+    if out.dtype.kind not in "iu":
+        raise ValueError(f"expected whole-number counts, found dtype {out.dtype}")
+    if (out < 0).any() or out.sum() == 0:
+        raise ValueError("expected counts of 0 or more with at least one draw")
+    return out.astype(np.int64)
+
+
+def crps(counts: ArrayLike, observed: int) -> float:
+    """Exact CRPS of the level distribution ``counts`` at the observed level.
+
+    Parameters
+    ----------
+    counts : array_like of int, shape (levels,)
+        ``counts[L]``: draws at level ``L`` [troops], ``L = 0 .. levels − 1``.
+    observed : int
+        The observed level [troops], 0 or more.
+
+    Returns
+    -------
+    float
+        ``Σ_L (F(L) − 1{L ≥ observed})²`` [troops], computed in exact integer
+        arithmetic and rounded once to a float.
+
+    Raises
+    ------
+    ValueError
+        For counts that are not one row of whole numbers with at least one draw,
+        or a negative observed level.
+    """
+    c = _counts(counts)
+    y = int(observed)
+    if y < 0:
+        raise ValueError(f"expected an observed level of 0 or more, found {observed}")
+    n = int(c.sum())
+    top = max(len(c), y + 1)  # above both the last level and y every term is 0
+    cum = np.zeros(top, dtype=object)
+    cum[: len(c)] = np.cumsum(c).astype(object)
+    cum[len(c) :] = n
+    step = np.zeros(top, dtype=object)
+    step[y:] = n
+    gap = cum - step  # N·F(L) − N·1{L ≥ y}, exact Python integers
+    return float(Fraction(int((gap * gap).sum()), n * n))
+
+
+def interval_score(lower: int, upper: int, observed: float, alpha: float) -> float:
+    """Interval score of the central ``(1 − alpha)`` band ``[lower, upper]``.
+
+    Parameters
+    ----------
+    lower, upper : int
+        The band's ends [troops], ``lower <= upper``.
+    observed : float
+        The observed level [troops].
+    alpha : float
+        ``0 < alpha < 1``; 0.2 for the 80 % band, 0.5 for the 50 % band.
+
+    Returns
+    -------
+    float
+        ``(u − l) + (2/α)(l − y)·1{y < l} + (2/α)(y − u)·1{y > u}`` [troops]
+        (Gneiting & Raftery 2007, eq. 43).
+
+    Raises
+    ------
+    ValueError
+        For ``lower > upper`` or ``alpha`` outside (0, 1).
+    """
+    if lower > upper:
+        raise ValueError(f"expected lower <= upper, found {lower} > {upper}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"expected 0 < alpha < 1, found {alpha}")
+    score = float(upper - lower)
+    if observed < lower:
+        score += 2.0 / alpha * (lower - observed)
+    elif observed > upper:
+        score += 2.0 / alpha * (observed - upper)
+    return score
+
+
+def percentile(counts: ArrayLike, q: float) -> int:
+    """The ``q``-th percentile of a level distribution: the smallest level ``L`` with
+    at least ``q`` % of the draws at or below it (the inverse of the empirical
+    distribution; always a level some draw had).
+
+    Parameters
+    ----------
+    counts : array_like of int, shape (levels,)
+        ``counts[L]``: draws at level ``L`` [troops].
+    q : float
+        Percent, 0 < q <= 100.
+
+    Returns
+    -------
+    int
+        The level [troops].
+    """
+    c = _counts(counts)
+    n = int(c.sum())
+    need = max(1, -(-Fraction(q) * n // 100))  # ceil(q n / 100), at least one draw
+    return int(np.searchsorted(np.cumsum(c), int(need)))
+
+
+def band(counts: ArrayLike, coverage: int) -> tuple[int, int]:
+    """The central band holding ``coverage`` % of the draws: ``(p_lo, p_hi)`` with
+    ``lo = (100 − coverage) / 2`` and ``hi = 100 − lo`` (80 → p10–p90).
+
+    Parameters
+    ----------
+    counts : array_like of int, shape (levels,)
+    coverage : int
+        Percent, 0 < coverage < 100.
+
+    Returns
+    -------
+    tuple of int
+        The band's ends [troops].
+    """
+    lo = Fraction(100 - coverage, 2)
+    return percentile(counts, lo), percentile(counts, 100 - lo)
