@@ -78,22 +78,65 @@ class Locator:
 
 
 def deep_merge(base: Any, over: Any, *, keep_none: bool = False) -> Any:
-    """``over`` merged onto ``base``: mappings merge key by key, ``null`` deletes a key,
-    anything else replaces. A mapping that states a number (it has ``value``,
-    ``uniform``, ``triangular`` or ``choice``) replaces that number whole. With
-    ``keep_none``, ``null`` is kept as a value (to merge one variant's overrides into
-    another's, where it must still delete when the variant is resolved)."""
+    """``over`` merged onto ``base``.
+
+    Mappings merge key by key, ``null`` deletes a key, anything else replaces,
+    with three rules for what a scenario means:
+
+    * a mapping that states a number (it has ``value``, ``uniform``,
+      ``triangular`` or ``choice``) replaces that number whole;
+    * a key of a set of alternatives replaces the others (``level`` and
+      ``reduce_by`` of a target; ``after_announcement`` and ``after`` of a
+      deadline), so a child switches a target's form without ``level: null``;
+    * ``sources`` lists merge by ``id``: an entry with the id of an inherited one
+      replaces it, a new id is added.
+
+    With ``keep_none``, ``null`` is kept as a value (to merge one variant's
+    overrides into another's, where it must still delete when the variant is
+    resolved)."""
     if isinstance(base, dict) and isinstance(over, dict) and not (QUANTITY_KEYS & over.keys()):
         out = dict(base)
+        for key, others in ALTERNATIVES.items():
+            if key in over:
+                for other in others:
+                    out.pop(other, None)
         for key, value in over.items():
             if value is None and not keep_none:
                 out.pop(key, None)
+            elif key == "sources" and _by_id(out.get(key)) and _by_id(value):
+                out[key] = _merge_by_id(out[key], value)
             elif key in out:
                 out[key] = deep_merge(out[key], value, keep_none=keep_none)
             else:
                 out[key] = copy.deepcopy(value)
         return out
     return copy.deepcopy(over)
+
+
+# a key that, when an override states it, removes the keys of the other form
+ALTERNATIVES = {
+    "level": ("reduce_by",),
+    "reduce_by": ("level",),
+    "after_announcement": ("after", "months"),
+    "after": ("after_announcement",),
+}
+
+
+def _by_id(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, dict) and "id" in v for v in value)
+
+
+def _merge_by_id(base: list[dict[str, Any]], over: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``base`` with each entry of ``over`` replacing the one of the same ``id``, or added."""
+    out = [copy.deepcopy(v) for v in base]
+    where = {v["id"]: i for i, v in enumerate(out)}
+    for v in over:
+        if v["id"] in where:
+            out[where[v["id"]]] = copy.deepcopy(v)
+        else:
+            where[v["id"]] = len(out)
+            out.append(copy.deepcopy(v))
+    return out
 
 
 QUANTITY_KEYS = {"value", "uniform", "triangular", "choice"}

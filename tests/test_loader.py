@@ -556,3 +556,77 @@ def test_a_bad_value_set_in_code_is_located_at_overrides(write):
 def test_dump_of_the_minimal_doc_round_trips_through_the_loader(write):
     sc = load_scenario(write(dump(make_doc())))
     assert sc.doc == load_scenario(write(MINIMAL_YAML, name="again.yaml")).doc
+
+
+# ---------------------------------------------------------------- vintages built by extends
+
+PARENT_WITH_SOURCES = (
+    MINIMAL_YAML
+    + """\
+sources:
+  - id: first
+    title: The first report
+  - id: second
+    title: The second report
+"""
+)
+
+
+def test_sources_merge_by_id_across_extends_and_variants(write):
+    write(PARENT_WITH_SOURCES, name="parent.yaml")
+    child = write(
+        """\
+extends: parent.yaml
+sources:
+  - id: second
+    title: The second report, corrected
+  - id: third
+    title: A later report
+variants:
+  later:
+    description: with one more source
+    overrides:
+      sources:
+        - id: fourth
+          title: The latest report
+""",
+        name="child.yaml",
+    )
+    sc = sim.load_scenario(child)
+    assert [(s.id, s.title) for s in sc.doc.sources] == [
+        ("first", "The first report"),
+        ("second", "The second report, corrected"),
+        ("third", "A later report"),
+    ]
+    assert [s.id for s in sc.resolved("later").sources] == ["first", "second", "third", "fourth"]
+
+
+def test_a_child_switches_a_target_between_level_and_reduce_by_without_null(write):
+    write(MINIMAL_YAML, name="parent.yaml")
+    child = write(
+        "extends: parent.yaml\nmilestones:\n  alpha-out:\n    target:\n      reduce_by: 400\n",
+        name="child.yaml",
+    )
+    target = sim.load_scenario(child).doc.milestones["alpha-out"].target
+    assert target.reduce_by == 400 and target.level is None
+
+
+def test_a_child_adds_a_milestone_before_an_inherited_one(write):
+    write(MINIMAL_YAML, name="parent.yaml")  # alpha-out: 0 troops by 2024-11
+    child = write(
+        """\
+extends: parent.yaml
+milestones:
+  alpha-first:
+    theater: alpha
+    deadline: 2024-04
+    target:
+      level: 600
+""",
+        name="child.yaml",
+    )
+    result = sim.run(sim.load_scenario(child))
+    levels = result.monthly.set_index(result.monthly.month.astype(str)).troops
+    assert levels["2024-04"] == 600  # the later milestone in the file comes first by date
+    assert levels["2024-11"] == 0
+    assert list(result.milestones.met) == [True, True]

@@ -127,7 +127,7 @@ class Group:
         :func:`sim.model.rules.residual_layers` builds them: the targets still to
         come when a residual starts are raised to it."""
         plan = self.plan
-        on_track = [j for j, m in enumerate(plan.milestones) if m.track == k]
+        on_track = plan.track_milestones(k)
         tgt = {j: target[j] for j in on_track}
         base = _Layer(0, plan.n_months - 1, None, {j: level0[j] for j in on_track}, dict(tgt))
         layers, self._targets[k] = residual_layers(
@@ -147,7 +147,7 @@ class Group:
         level to its target.
         """
         plan, layers = self.plan, self._layers[k]
-        on_track = [j for j, m in enumerate(plan.milestones) if m.track == k]
+        on_track = plan.track_milestones(k)
         # a window whose levels do not move (a step, or no change in any draw) holds
         flat = tuple(
             plan.milestones[j].profile == 1 or not np.any(layer.target[j] != layer.level0[j])

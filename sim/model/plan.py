@@ -10,7 +10,7 @@ draws for the same quantity.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sim.errors import ScenarioError
@@ -23,6 +23,7 @@ from sim.schema import (
     Number,
     ScenarioDoc,
     Spec,
+    central,
 )
 
 Quantity = Number | Spec
@@ -90,6 +91,10 @@ class Plan:
         """What an observation may name: each theater, then each site key (``iraq/erbil``)."""
         return list(self.theaters) + [t.key for t in self.tracks if t.site is not None]
 
+    def track_milestones(self, k: int) -> list[int]:
+        """The milestones of track ``k`` in the order they chain (each after its ``prev``)."""
+        return [j for j in self.order if self.milestones[j].track == k]
+
     def theater_tracks(self, theater: str) -> list[int]:
         return [i for i, t in enumerate(self.tracks) if t.theater == theater]
 
@@ -147,9 +152,8 @@ def compile_plan(doc: ScenarioDoc, error: Any = None) -> Plan:
 
     ids = list(doc.milestones)
     index = {mid: i for i, mid in enumerate(ids)}
-    last_on_track: dict[int, int] = {}
     milestones: list[MilestonePlan] = []
-    for i, (mid, ms) in enumerate(doc.milestones.items()):
+    for mid, ms in doc.milestones.items():
         track = track_of(ms.theater, ("milestones", mid, "theater"))
         dl = ms.deadline
         kind, month, offset, ref, slips = "month", 0, 0, -1, ms.slips
@@ -189,10 +193,11 @@ def compile_plan(doc: ScenarioDoc, error: Any = None) -> Plan:
                 target=target,
                 target_path=f"milestones.{mid}.target.{tkind}",
                 profile=PROFILES.index(ms.profile),
-                prev=last_on_track.get(track, -1),
+                prev=-1,
             )
         )
-        last_on_track[track] = i
+    expected = parse_month(doc.announcement.expected) - start
+    milestones = _chain_tracks(milestones, expected, central(doc.announcement.delay))
     order = _dependency_order(milestones, ids, fail)
     # a milestone that depends on another "slips" when the one it follows does
     for j in order:
@@ -238,6 +243,40 @@ def compile_plan(doc: ScenarioDoc, error: Any = None) -> Plan:
         announce=parse_month(doc.announcement.expected) - start,
         delay=doc.announcement.delay,
     )
+
+
+def _chain_tracks(
+    milestones: list[MilestonePlan], expected: int, delay: float
+) -> list[MilestonePlan]:
+    """Each milestone with ``prev`` set to the one before it on its track, ordered by
+    its deadline in the central run (announcement delay ``delay``): the month as
+    written (plus the delay when it slips), the announcement plus the offset, or the
+    referenced milestone's deadline plus the offset; file order breaks ties. So a
+    file that ``extends`` another may add a milestone before an inherited one. A
+    reference cycle keeps file order (it is reported later)."""
+    nominal: dict[int, float] = {}
+
+    def when(j: int, seen: frozenset[int] = frozenset()) -> float:
+        if j not in nominal:
+            m = milestones[j]
+            if m.kind == "month":
+                nominal[j] = m.month + (delay if m.slips else 0)
+            elif m.kind == "announcement":
+                nominal[j] = expected + delay + m.offset
+            elif m.ref in seen:
+                return float(j) - 1e9  # a cycle: file order
+            else:
+                nominal[j] = when(m.ref, seen | {j}) + m.offset
+        return nominal[j]
+
+    by_track: dict[int, list[int]] = {}
+    for j in sorted(range(len(milestones)), key=lambda j: (when(j), j)):
+        by_track.setdefault(milestones[j].track, []).append(j)
+    out = list(milestones)
+    for chain in by_track.values():
+        for before, j in zip([-1, *chain], chain, strict=False):
+            out[j] = replace(milestones[j], prev=before)
+    return out
 
 
 def _dependency_order(milestones: list[MilestonePlan], ids: list[str], fail: Any) -> list[int]:

@@ -158,7 +158,7 @@ def residual_layers(
     starts with a milestone holds from that milestone's first month of change.
     """
     months = plan.n_months
-    on_track = [j for j, m in enumerate(plan.milestones) if m.track == k]
+    on_track = plan.track_milestones(k)
     final = {j: target[j] for j in on_track}
     layers: list[ResidualLayer] = []
     for r, res in enumerate(plan.residuals):

@@ -188,7 +188,7 @@ def step_dense(plan: Plan, inputs: StepInputs) -> StepOutput:
     grid = np.arange(months, dtype=np.int64)
     tracks = np.empty((n, len(plan.tracks), months), np.int32)
     for k in range(len(plan.tracks)):
-        on_track = [j for j, m in enumerate(plan.milestones) if m.track == k]
+        on_track = plan.track_milestones(k)
         init = inputs.initial[:, k]
         path = _path(init, on_track, plan, start, reached, level0, target, grid)
         layers, final = residual_layers(
