@@ -113,7 +113,7 @@ def interval_score(lower: int, upper: int, observed: float, alpha: float) -> flo
     return score
 
 
-def percentile(counts: ArrayLike, q: float) -> int:
+def percentile(counts: ArrayLike, q: float | Fraction) -> int:
     """The ``q``-th percentile of a level distribution: the smallest level ``L`` with
     at least ``q`` % of the draws at or below it (the inverse of the empirical
     distribution; always a level some draw had).
