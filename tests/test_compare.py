@@ -209,7 +209,7 @@ def test_compare_python_api_returns_table_and_plot(tmp_path: Path) -> None:
     axes = sim.plot(cmp)
     assert len(axes) == 4  # a fan and a probability panel per theater
     assert any(line.get_gid() == "deadline" for line in axes[0].get_lines())
-    fig = axes[0].figure
+    fig = axes[0].get_figure(root=True)
     assert fig.get_size_inches()[0] * fig.dpi >= 1600
     plt = __import__("matplotlib.pyplot").pyplot
     _, two = plt.subplots(2, 1)

@@ -13,7 +13,6 @@ from sim.months import format_month
 from sim.plotting import common
 from sim.plotting.fan import (
     deadline_marks,
-    decorate,
     draw_bands,
     draw_median_and_central,
     legend_handles,
@@ -23,10 +22,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 
-TOP_IN, BOTTOM_IN, BLOCK_HEAD_IN = 1.75, 1.0, 0.5
-FAN_IN, PROB_IN, GAP_IN, FOOT_IN = 3.0, 1.15, 0.2, 0.62
-LEFT_IN, RIGHT_IN = 1.1, 0.4
 MORE_COLOR, LESS_COLOR = "#1b6ca8", "#d1495b"
+FAN_HEIGHT, PROB_HEIGHT = 3.0, 1.15  # [in] of one theater's two panels
 
 
 def _signed(v: float, _pos: Any = None) -> str:
@@ -35,32 +32,24 @@ def _signed(v: float, _pos: Any = None) -> str:
     return f"{'+' if v > 0 else '−'}{abs(v):,.0f}"
 
 
-def _layout(n: int, with_prob: bool) -> tuple[Any, list[Axes]]:
-    plt = common.pyplot()
-    block = BLOCK_HEAD_IN + FAN_IN + FOOT_IN + ((GAP_IN + PROB_IN + FOOT_IN) if with_prob else 0)
-    body = n * block
-    height = max(common.HEIGHT_IN, TOP_IN + body + BOTTOM_IN)
-    grow = (height - TOP_IN - body - BOTTOM_IN) / n  # spare height goes to the fans
-    width = common.WIDTH_IN
-    fig = plt.figure(figsize=(width, height), dpi=common.DPI)
-    axes: list[Axes] = []
-    y = height - TOP_IN
-    w = (width - LEFT_IN - RIGHT_IN) / width
-    for _ in range(n):
-        y -= BLOCK_HEAD_IN + FAN_IN + grow
-        fan = fig.add_axes(
-            (LEFT_IN / width, y / height, w, (FAN_IN + grow) / height),
-            sharex=axes[0] if axes else None,
-        )
-        axes.append(fan)
-        y -= FOOT_IN
-        if with_prob:
-            y -= GAP_IN + PROB_IN
-            axes.append(
-                fig.add_axes((LEFT_IN / width, y / height, w, PROB_IN / height), sharex=fan)
-            )
-            y -= FOOT_IN
-    return fig, axes
+HEADER_HEIGHT = 1.75  # [in] title, subtitle and legend
+
+
+def _layout(names: list[str]) -> tuple[Any, list[Axes]]:
+    """A figure with a header (title, subtitle, legend) above, per theater, the fan
+    and its probability panel; the panels use the constrained layout, so matplotlib
+    places their titles, ticks and the footnote."""
+    height = max(common.HEIGHT_IN, HEADER_HEIGHT + 1.2 + len(names) * 5.2)
+    fig = common.pyplot().figure(
+        figsize=(common.WIDTH_IN, height), dpi=common.DPI, layout="constrained"
+    )
+    header, body = fig.subfigures(2, 1, height_ratios=[HEADER_HEIGHT, height - HEADER_HEIGHT])
+    mosaic = [[f"{kind}{i}"] for i in range(len(names)) for kind in ("fan", "prob")]
+    panels = body.subplot_mosaic(
+        mosaic, height_ratios=[FAN_HEIGHT, PROB_HEIGHT] * len(names), sharex=True
+    )
+    fig.get_layout_engine().set(h_pad=0.1)
+    return fig, [panels[k[0]] for k in mosaic]
 
 
 def plot_compare(
@@ -83,8 +72,6 @@ def plot_compare(
     -------
     list of matplotlib.axes.Axes
     """
-    from matplotlib.ticker import FuncFormatter, PercentFormatter
-
     names = list(theaters) if theaters else cmp.theaters
     have = list(dict.fromkeys(cmp.table.theater))
     for name in names:
@@ -92,8 +79,7 @@ def plot_compare(
             raise ValueError(f"unknown theater {name!r}: expected one of {', '.join(have)}")
     fig = None
     if ax is None:
-        fig, axes = _layout(len(names), True)
-        with_prob = True
+        fig, axes = _layout(names)
     else:
         axes = list(np.ravel(ax)) if isinstance(ax, Sequence | np.ndarray) else [ax]
         if len(axes) not in (len(names), 2 * len(names)):
@@ -102,115 +88,104 @@ def plot_compare(
                 f"{', '.join(names)}) or {2 * len(names)} (a fan and a "
                 f"probability panel per theater), found {len(axes)}"
             )
-        with_prob = len(axes) == 2 * len(names)
-    step_ = 2 if with_prob else 1
-    t, c = cmp.table, cmp.central
+    step = len(axes) // len(names)
     for i, tid in enumerate(names):
-        fan = axes[i * step_]
-        rows = t[t.theater == tid].sort_values("month")
-        x = common.month_ends(rows.month)
-        draw_bands(fan, x, rows)
-        fan.axhline(0, color="#111111", lw=1.2, zorder=3)
-        cen = c[c.theater == tid].sort_values("month")
-        draw_median_and_central(
-            fan, x, rows.p50, common.month_ends(cen.month), cen.difference, "central runs"
-        )
-        title = common.theater_title(cmp, tid)  # type: ignore[arg-type]
-        common.style_axes(fan, title if fig is not None else f"{title}: {cmp.b} − {cmp.a}")
-        fan.set_ylabel(f"troops, {cmp.b}\nminus {cmp.a}", fontsize=11)
-        fan.yaxis.set_major_formatter(FuncFormatter(_signed))
-        low = min(float(rows.p05.min()), float(cen.difference.min()), 0.0)
-        high = max(float(rows.p95.max()), float(cen.difference.max()), 0.0)
-        span = high - low
-        if span == 0:
-            fan.set_ylim(-100, 100)
-            fan.text(
-                0.5,
-                0.62,
-                f"no difference in any of the {cmp.draws:,} draws",
-                transform=fan.transAxes,
-                ha="center",
-                va="center",
-                fontsize=13,
-                color="#333333",
-            )
-        else:
-            # room above and below zero for the two labels, whichever side is empty
-            fan.set_ylim(low - 0.14 * span, high + 0.22 * span)
-        fan.annotate(
-            f"above 0: more troops under {cmp.b}",
-            (0, 1),
-            xycoords="axes fraction",
-            xytext=(8, -6),
-            textcoords="offset points",
-            va="top",
-            fontsize=10,
-            color="#333333",
-        )
-        fan.annotate(
-            f"below 0: fewer troops under {cmp.b}",
-            (0, 0),
-            xycoords="axes fraction",
-            xytext=(8, 6),
-            textcoords="offset points",
-            va="bottom",
-            fontsize=10,
-            color="#333333",
-        )
-        _compare_deadlines(cmp, tid, fan, label=True)
-        if with_prob:
-            fan.tick_params(labelbottom=True)
-            prob = axes[i * step_ + 1]
-            prob.fill_between(
-                x,
-                0,
-                rows.p_b_greater.to_numpy(float),
-                color=MORE_COLOR,
-                alpha=0.25,
-                lw=0,
-                step=None,
-            )
-            prob.plot(
-                x,
-                rows.p_b_greater.to_numpy(float),
-                color=MORE_COLOR,
-                lw=2,
-                label=f"P(B > A): more troops under {cmp.b}",
-            )
-            prob.plot(
-                x,
-                rows.p_b_less.to_numpy(float),
-                color=LESS_COLOR,
-                lw=2,
-                ls=(0, (4, 2)),
-                label=f"P(B < A): fewer troops under {cmp.b}",
-            )
-            common.style_axes(prob, "")
-            prob.set_ylim(-0.03, 1.08)
-            prob.set_yticks([0, 0.5, 1])
-            prob.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-            prob.set_ylabel("share of\ndraws", fontsize=11)
-            prob.legend(
-                loc="lower right",
-                bbox_to_anchor=(1.0, 1.0),
-                fontsize=10,
-                frameon=False,
-                ncol=2,
-                borderaxespad=0.1,
-            )
-            prob.set_title(
-                f"How often {cmp.b} has more (or fewer) troops than {cmp.a}",
-                loc="left",
-                fontsize=11.5,
-                pad=4,
-            )
-            _compare_deadlines(cmp, tid, prob, label=False)
+        rows = cmp.table[cmp.table.theater == tid].sort_values("month")
+        _fan_panel(cmp, axes[i * step], tid, rows, titled=fig is not None)
+        if step == 2:
+            axes[i * step].tick_params(labelbottom=True)
+            _probability_panel(cmp, axes[i * step + 1], tid, rows)
     if fig is not None:
-        _decorate_compare(cmp, fig, axes[0], legend_handles)
+        _decorate_compare(cmp, fig, axes[0])
     else:
         handles, labels = legend_handles(axes[0])
         axes[0].legend(handles[:-1], labels[:-1], loc="best", fontsize=9, frameon=False)
     return axes
+
+
+def _fan_panel(cmp: Comparison, fan: Axes, tid: str, rows: pd.DataFrame, *, titled: bool) -> None:
+    """The bands of ``B − A`` for one theater, its median and the central runs."""
+    from matplotlib.ticker import FuncFormatter
+
+    x = common.month_ends(rows.month)
+    draw_bands(fan, x, rows)
+    fan.axhline(0, color="#111111", lw=1.2, zorder=3)
+    cen = cmp.central[cmp.central.theater == tid].sort_values("month")
+    draw_median_and_central(
+        fan, x, rows.p50, common.month_ends(cen.month), cen.difference, "central runs"
+    )
+    title = common.theater_title(cmp, tid)  # type: ignore[arg-type]
+    common.style_axes(fan, title if titled else f"{title}: {cmp.b} − {cmp.a}")
+    fan.set_ylabel(f"troops, {cmp.b}\nminus {cmp.a}", fontsize=11)
+    fan.yaxis.set_major_formatter(FuncFormatter(_signed))
+    low = min(float(rows.p05.min()), float(cen.difference.min()), 0.0)
+    high = max(float(rows.p95.max()), float(cen.difference.max()), 0.0)
+    span = high - low
+    if span == 0:
+        fan.set_ylim(-100, 100)
+        fan.text(
+            0.5,
+            0.62,
+            f"no difference in any of the {cmp.draws:,} draws",
+            transform=fan.transAxes,
+            ha="center",
+            va="center",
+            fontsize=13,
+            color="#333333",
+        )
+    else:
+        # room above and below zero for the two labels, whichever side is empty
+        fan.set_ylim(low - 0.14 * span, high + 0.22 * span)
+    for text, y, va, dy in (("above 0: more", 1, "top", -6), ("below 0: fewer", 0, "bottom", 6)):
+        fan.annotate(
+            f"{text} troops under {cmp.b}",
+            (0, y),
+            xycoords="axes fraction",
+            xytext=(8, dy),
+            textcoords="offset points",
+            va=va,
+            fontsize=10,
+            color="#333333",
+        )
+    _compare_deadlines(cmp, tid, fan, label=True)
+
+
+def _probability_panel(cmp: Comparison, prob: Axes, tid: str, rows: pd.DataFrame) -> None:
+    """The share of draws with more, and with fewer, troops under B than under A."""
+    from matplotlib.ticker import PercentFormatter
+
+    x = common.month_ends(rows.month)
+    more, less = rows.p_b_greater.to_numpy(float), rows.p_b_less.to_numpy(float)
+    prob.fill_between(x, 0, more, color=MORE_COLOR, alpha=0.25, lw=0)
+    prob.plot(x, more, color=MORE_COLOR, lw=2, label=f"P(B > A): more troops under {cmp.b}")
+    prob.plot(
+        x,
+        less,
+        color=LESS_COLOR,
+        lw=2,
+        ls=(0, (4, 2)),
+        label=f"P(B < A): fewer troops under {cmp.b}",
+    )
+    common.style_axes(prob, "")
+    prob.set_ylim(-0.03, 1.08)
+    prob.set_yticks([0, 0.5, 1])
+    prob.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    prob.set_ylabel("share of\ndraws", fontsize=11)
+    prob.legend(
+        loc="lower right",
+        bbox_to_anchor=(1.0, 1.0),
+        fontsize=10,
+        frameon=False,
+        ncol=2,
+        borderaxespad=0.1,
+    )
+    prob.set_title(
+        f"How often {cmp.b} has more (or fewer) troops than {cmp.a}",
+        loc="left",
+        fontsize=11.5,
+        pad=4,
+    )
+    _compare_deadlines(cmp, tid, prob, label=False)
 
 
 def _compare_deadlines(cmp: Comparison, tid: str, ax: Axes, *, label: bool) -> None:
@@ -228,23 +203,37 @@ def _compare_deadlines(cmp: Comparison, tid: str, ax: Axes, *, label: bool) -> N
     deadline_marks(ax, marks, len(cmp.table.month.unique()), 10)
 
 
-def _decorate_compare(cmp: Comparison, fig: Any, first: Axes, handles_of: Any) -> None:
-
-    handles, labels = handles_of(first)
+def _decorate_compare(cmp: Comparison, fig: Any, first: Axes) -> None:
+    """Title, subtitle and legend in the header; the footnote below the panels."""
+    header, body = fig.subfigs
+    handles, labels = legend_handles(first)
     labels = [lab.replace("of draws", "of paired draws") for lab in labels]
     labels[-1] = "calendar deadline"
+    title = f"{cmp.scenario.doc.title}: {cmp.b} against {cmp.a}"
+    header.text(0.02, 0.86, title, fontsize=common.title_size(title), fontweight="bold")
+    header.text(
+        0.02,
+        0.66,
+        f"Troops under {cmp.b} (B) minus troops under {cmp.a} (A) in the same draw, at the "
+        f"end of each month, over {cmp.draws:,} paired draws of the uncertain inputs.",
+        fontsize=12.5,
+        color="#333333",
+    )
+    header.legend(
+        handles,
+        labels,
+        loc="lower left",
+        bbox_to_anchor=(0.015, 0.0),
+        ncol=3,
+        fontsize=11,
+        frameon=False,
+        handlelength=2.6,
+        columnspacing=1.8,
+    )
     note = common.footnote(cmp)  # type: ignore[arg-type]
     note += (
         f"\nPaired ensemble of {cmp.draws:,} draws, seed {cmp.seed}: both variants see the "
         "same draws of every input they share (common random numbers). Percentiles are "
         "exact over the draws."
     )
-    decorate(
-        fig,
-        f"{cmp.scenario.doc.title}: {cmp.b} against {cmp.a}",
-        f"Troops under {cmp.b} (B) minus troops under {cmp.a} (A) in the same draw, at the "
-        f"end of each month, over {cmp.draws:,} paired draws of the uncertain inputs.",
-        handles,
-        labels,
-        note,
-    )
+    body.supxlabel(note, x=0.02, ha="left", fontsize=9.5, color="#444444", linespacing=1.3)
