@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import dump
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from sim.model.draws import central_inputs
@@ -182,6 +182,9 @@ def load_generated(doc: dict[str, Any], path):
     try:
         return load(doc, path)
     except ScenarioError as exc:
+        # a milestone dated after another takes its place by date, so a reduction the
+        # generator sized in file order may exceed the level it then follows
+        assume("expected a reduction of at most" not in str(exc))
         if "a target reached within the calendar" not in str(exc):
             raise
         return load(_drop_unreachable(doc), path)
