@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from conftest import DEFAULT_SCENARIO, SCENARIOS_DIR
@@ -10,7 +11,7 @@ from conftest import DEFAULT_SCENARIO, SCENARIOS_DIR
 import sim
 from sim.cli import main
 from sim.paths import default_scenario
-from sim.schema import AfterMilestone
+from sim.schema import PROFILES, AfterMilestone
 
 SHIPPED = sorted([*SCENARIOS_DIR.rglob("*.yaml"), *SCENARIOS_DIR.rglob("*.yml")])
 IDS = [str(p.relative_to(SCENARIOS_DIR)) for p in SHIPPED]
@@ -106,3 +107,51 @@ def test_some_shipped_scenario_uses_sites_and_a_milestone_dated_from_another():
         )
 
     assert any(qualifies(p) for p in SHIPPED)
+
+
+# ---------------------------------------------------------------- the reference class
+
+HISTORICAL = sorted((SCENARIOS_DIR / "historical").glob("*.yaml"))
+HISTORICAL_IDS = [p.stem for p in HISTORICAL]
+
+
+def test_the_reference_class_of_earlier_drawdowns_is_shipped():
+    assert {"iraq-2008", "afghanistan-2011", "syria-2018", "afghanistan-2020"} <= set(
+        HISTORICAL_IDS
+    )
+    assert all(p in SHIPPED for p in HISTORICAL)  # so the tests above run them too
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=IDS)
+def test_shipped_scenario_supports_every_number_under_strict_validation(path):
+    result = CliRunner().invoke(main, ["validate", "--strict", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("path", HISTORICAL, ids=HISTORICAL_IDS)
+def test_historical_scenario_backtest_scores_every_profile_and_variant(path, tmp_path):
+    out = tmp_path / "bt"
+    result = CliRunner().invoke(
+        main, ["backtest", str(path), "--out", str(out), "--quiet"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    assert {"backtest.csv", "errors.csv", "paths.csv", "backtest.png", "run.json"} <= {
+        p.name for p in out.iterdir()
+    }
+    sc = sim.load_scenario(path)
+    table = pd.read_csv(out / "backtest.csv")
+    assert sorted(zip(table.profile, table.variant, strict=True)) == sorted(
+        (p, v) for p in PROFILES for v in sc.variant_names
+    )
+    assert (table.observations >= 5).all()
+    assert table.mae.notna().all() and (table.mae >= 0).all()
+
+
+@pytest.mark.parametrize("path", HISTORICAL, ids=HISTORICAL_IDS)
+def test_every_observation_of_a_historical_scenario_cites_a_source_of_the_scenario(path):
+    sc = sim.load_scenario(path)
+    observations = sc.observations()
+    assert observations is not None and len(observations) > 0
+    cited = {s.id for s in sc.doc.sources}
+    uncited = [(o.date, o.source) for o in observations if o.source not in cited]
+    assert uncited == []
