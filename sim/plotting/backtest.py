@@ -183,15 +183,13 @@ def _short(origin: str) -> str:
 
 
 def _backtest_style(ax: Axes) -> None:
-    import matplotlib.dates as mdates
     from matplotlib.ticker import FuncFormatter
 
     ax.set_ylabel("troops", fontsize=11)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.grid(axis="y", color="#dddddd", lw=0.8)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
+    common.date_axis(ax)
     ax.tick_params(labelsize=10)
 
 

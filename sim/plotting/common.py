@@ -148,7 +148,6 @@ def legend_entries(axes: Sequence[Axes]) -> tuple[list[Any], list[str]]:
 
 
 def style_axes(ax: Axes, title: str) -> None:
-    import matplotlib.dates as mdates
     from matplotlib.ticker import FuncFormatter
 
     ax.set_title(title, loc="left", fontsize=15, fontweight="bold")
@@ -157,9 +156,20 @@ def style_axes(ax: Axes, title: str) -> None:
     ax.set_ylim(bottom=0)
     ax.grid(axis="y", color="#dddddd", lw=0.8)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
+    date_axis(ax)
     ax.tick_params(labelsize=11)
+
+
+def date_axis(ax: Axes) -> None:
+    """Month-and-year ticks every January and July, or every one, two or five years
+    when the span is too long for half-years to fit (more than about four years)."""
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=9)
+    locator.intervald[mdates.MONTHLY] = [6]  # Jan and Jul
+    locator.intervald[mdates.YEARLY] = [1, 2, 5, 10]
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
 
 
 def footnote(result: Result) -> str:
