@@ -34,7 +34,6 @@ def plot_backtest(bt: Backtest) -> list[Axes]:
         A panel per profile (one row of panels per observed theater), lines per
         variant, then the panel of each profile's and variant's MAE as bars.
     """
-    plt = common.pyplot()
     obs = bt.observations.items
     months = sorted(set(bt.paths.month.astype(str)))
     series = [
@@ -44,84 +43,94 @@ def plot_backtest(bt: Backtest) -> list[Axes]:
         and any(o.theater == s and months[0] <= o.month_text <= months[-1] for o in obs)
     ]
     colors = common.variant_colors(bt.variants)
-    if len(series) == 1:
-        fig, grid = plt.subplots(
-            2,
-            3,
-            figsize=(common.WIDTH_IN, common.HEIGHT_IN + 1.2),
-            dpi=common.DPI,
-            sharex=False,
-            squeeze=False,
-        )
-        panels = [(series[0], p, grid[i // 3][i % 3]) for i, p in enumerate(PROFILES)]
-        summary = grid[1][2]
-    else:
-        rows = len(series) + 1
-        fig = plt.figure(
-            figsize=(common.WIDTH_IN, max(common.HEIGHT_IN, 3.4 * rows + 2)), dpi=common.DPI
-        )
-        gs = fig.add_gridspec(rows, len(PROFILES))
-        panels = [
-            (s, p, fig.add_subplot(gs[r, c]))
-            for r, s in enumerate(series)
-            for c, p in enumerate(PROFILES)
-        ]
-        summary = fig.add_subplot(gs[rows - 1, :])
-    paths = bt.paths
-    table = bt.table
-    best = bt.best()
+    fig, panels, summary = _layout(series)
     tops: dict[str, float] = {}
     for s, profile, ax in panels:
-        rows_ = paths[(paths.theater == s) & (paths.profile == profile)]
-        for j, v in enumerate(bt.variants):
-            r = rows_[rows_.variant == v]
-            # earlier variants drawn wider, so a path hidden under a later one shows as
-            # a coloured edge instead of vanishing
-            ax.plot(
-                common.month_ends(r.month),
-                r.troops.to_numpy(float),
-                color=colors[v],
-                lw=2.2 + min(1.5, 4.0 / max(len(bt.variants) - 1, 1)) * (len(bt.variants) - 1 - j),
-                label=v,
-                zorder=3,
-            )
-        tops[s] = max(
-            tops.get(s, 0.0),
-            float(rows_.troops.max()) if len(rows_) else 0.0,
-            observed_top(obs, s, months),
-        )
-        _backtest_style(ax)
-        t = table[table.profile == profile]
-        lines = [f"{v}: MAE {_n(t[t.variant == v].mae.iloc[0])}" for v in bt.variants]
-        is_best = profile == best.profile
-        title = PROFILE_TITLES.get(profile, profile)
-        if len(series) > 1:
-            theaters = bt.scenario.doc.theaters
-            name = theaters[s].name if s in theaters and theaters[s].name else s
-            title = f"{name} · {title}"
-        ax.set_title(
-            title + ("  \u2605 best fit" if is_best else ""),
-            loc="left",
-            fontsize=13.5,
-            fontweight="bold",
-            color="#7a1f1f" if is_best else "black",
-        )
-        ax.annotate(
-            "\n".join(lines),
-            (0.98, 0.97),
-            xycoords="axes fraction",
-            ha="right",
-            va="top",
-            fontsize=9.5,
-            color="#333333",
-            linespacing=1.3,
-            bbox={"boxstyle": "square,pad=0.3", "fc": "white", "ec": "#dddddd", "alpha": 0.9},
-        )
+        top = _profile_panel(bt, ax, s, profile, colors, multi=len(series) > 1)
+        tops[s] = max(tops.get(s, 0.0), top, observed_top(obs, s, months))
     for s, _p, ax in panels:
         ax.set_ylim(0, max(tops[s] * 1.12, 10))
         draw_observations(ax, obs, s, months)
     _mae_bars(summary, bt, colors)
-    sc = bt.scenario
+    _decorate(bt, fig, colors, observation_kinds(obs, series, months))
+    return [a for _, _, a in panels] + [summary]
+
+
+def _layout(series: list[str]) -> tuple[Any, list[tuple[str, str, Axes]], Axes]:
+    """The figure, a panel per (theater, profile), and the MAE panel: a 2 x 3 grid for
+    one theater, else a row of profiles per theater above a full-width MAE row."""
+    plt = common.pyplot()
+    if len(series) == 1:
+        fig, grid = plt.subplots(
+            2, 3, figsize=(common.WIDTH_IN, common.HEIGHT_IN + 1.2), dpi=common.DPI, squeeze=False
+        )
+        panels = [(series[0], p, grid[i // 3][i % 3]) for i, p in enumerate(PROFILES)]
+        return fig, panels, grid[1][2]
+    rows = len(series) + 1
+    fig = plt.figure(
+        figsize=(common.WIDTH_IN, max(common.HEIGHT_IN, 3.4 * rows + 2)), dpi=common.DPI
+    )
+    gs = fig.add_gridspec(rows, len(PROFILES))
+    panels = [
+        (s, p, fig.add_subplot(gs[r, c]))
+        for r, s in enumerate(series)
+        for c, p in enumerate(PROFILES)
+    ]
+    return fig, panels, fig.add_subplot(gs[rows - 1, :])
+
+
+def _profile_panel(
+    bt: Backtest, ax: Axes, s: str, profile: str, colors: dict[str, str], *, multi: bool
+) -> float:
+    """One profile's paths for theater ``s``, titled, with each variant's MAE; returns
+    the highest level drawn [troops]."""
+    rows = bt.paths[(bt.paths.theater == s) & (bt.paths.profile == profile)]
+    n = len(bt.variants)
+    for j, v in enumerate(bt.variants):
+        r = rows[rows.variant == v]
+        # earlier variants drawn wider, so a path hidden under a later one shows as a
+        # coloured edge instead of vanishing
+        ax.plot(
+            common.month_ends(r.month),
+            r.troops.to_numpy(float),
+            color=colors[v],
+            lw=2.2 + min(1.5, 4.0 / max(n - 1, 1)) * (n - 1 - j),
+            label=v,
+            zorder=3,
+        )
+    _backtest_style(ax)
+    t = bt.table[bt.table.profile == profile]
+    is_best = profile == bt.best().profile
+    title = PROFILE_TITLES.get(profile, profile)
+    if multi:
+        theaters = bt.scenario.doc.theaters
+        title = f"{theaters[s].name if s in theaters and theaters[s].name else s} · {title}"
+    ax.set_title(
+        title + ("  \u2605 best fit" if is_best else ""),
+        loc="left",
+        fontsize=13.5,
+        fontweight="bold",
+        color="#7a1f1f" if is_best else "black",
+    )
+    ax.annotate(
+        "\n".join(f"{v}: MAE {_n(t[t.variant == v].mae.iloc[0])}" for v in bt.variants),
+        (0.98, 0.97),
+        xycoords="axes fraction",
+        ha="right",
+        va="top",
+        fontsize=9.5,
+        color="#333333",
+        linespacing=1.3,
+        bbox={"boxstyle": "square,pad=0.3", "fc": "white", "ec": "#dddddd", "alpha": 0.9},
+    )
+    return float(rows.troops.max()) if len(rows) else 0.0
+
+
+def _decorate(bt: Backtest, fig: Any, colors: dict[str, str], kinds: Any) -> None:
+    """Title, subtitle, legend and the footnote naming the best fit."""
+    from matplotlib.lines import Line2D
+
+    sc, best = bt.scenario, bt.best()
     fig.suptitle(
         "Backtest: which drawdown profile fits what happened?",
         x=0.04,
@@ -141,15 +150,12 @@ def plot_backtest(bt: Backtest) -> list[Axes]:
         va="top",
         linespacing=1.35,
     )
-    from matplotlib.lines import Line2D
-
     # one line width in the legend: the panels' wider lines only keep hidden paths visible
     handles: list[Any] = [Line2D([], [], color=colors[v], lw=2.5) for v in bt.variants]
-    labels = list(bt.variants)
-    kh, kl = legend_handles(observation_kinds(obs, series, months))
+    kh, kl = legend_handles(kinds)
     fig.legend(
         handles + kh,
-        labels + kl,
+        list(bt.variants) + kl,
         loc="upper left",
         bbox_to_anchor=(0.04, 0.905),
         ncol=min(len(handles) + len(kh), 7),
@@ -169,7 +175,6 @@ def plot_backtest(bt: Backtest) -> list[Axes]:
     )
     fig.text(0.04, 0.012, note, fontsize=9.5, color="#444444", va="bottom")
     fig.subplots_adjust(left=0.06, right=0.98, top=0.83, bottom=0.11, hspace=0.42, wspace=0.16)
-    return [a for _, _, a in panels] + [summary]
 
 
 def _n(x: float) -> str:  # a whole number of troops, "-" for none
