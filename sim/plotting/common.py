@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim import colors
 from sim.provenance import assumption_count
 from sim.results import Result
 
@@ -21,18 +22,6 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 WIDTH_IN, HEIGHT_IN, DPI = 16.0, 10.0, 100  # 1600 x 1000 px
-PALETTE = [
-    "#1b6ca8",
-    "#d1495b",
-    "#edae49",
-    "#00798c",
-    "#66a182",
-    "#8d6a9f",
-    "#2e4057",
-    "#c1666b",
-    "#4f772d",
-    "#a05195",
-]
 
 
 def pyplot() -> Any:
@@ -50,7 +39,7 @@ def use_agg() -> None:
 
 
 def variant_colors(variants: Sequence[str]) -> dict[str, str]:
-    return {v: PALETTE[i % len(PALETTE)] for i, v in enumerate(variants)}
+    return colors.variant_colors(list(variants))
 
 
 def axes_for(result: Result, theaters: Sequence[str], ax: Any) -> tuple[Figure | None, list[Axes]]:
@@ -104,7 +93,7 @@ def deadlines(result: Result, ax: Axes, tid: str, *, label: bool) -> None:
             continue
         when = month_ends(pd.PeriodIndex([ms.deadline], freq="M"))[0]
         if ms.deadline not in seen:
-            ax.axvline(when, color="#555555", lw=1, ls=(0, (2, 3)), zorder=1)
+            ax.axvline(when, color=colors.DEADLINE, lw=1, ls=(0, (2, 3)), zorder=1)
             ax.annotate(
                 f"deadline {ms.deadline}",
                 (when, ymax),
@@ -125,7 +114,7 @@ def deadlines(result: Result, ax: Axes, tid: str, *, label: bool) -> None:
             [target],
             marker="D",
             ms=7,
-            color="#222222",
+            color=colors.TARGET,
             markerfacecolor="white",
             markeredgewidth=1.8,
             zorder=5,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from sim.colors import RANGE, RANGE_ALPHA
 from sim.plotting import common
 from sim.plotting.observed import add_to_panel
 from sim.results import Result
@@ -59,8 +60,8 @@ def plot_envelope(
             x,
             wide.min(axis=1),
             wide.max(axis=1),
-            color="#9db4c0",
-            alpha=0.35,
+            color=RANGE,
+            alpha=RANGE_ALPHA,
             lw=0,
             label="range across variants" if i == 0 else None,
             step=None,

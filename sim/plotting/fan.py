@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim import colors
+from sim.colors import mix
 from sim.plotting import common
 from sim.plotting.common import title_size
 from sim.plotting.observed import add_to_fan
@@ -32,16 +34,11 @@ if TYPE_CHECKING:
     from sim.model.plan import Plan
     from sim.results import Result
 
-#: (lower, upper, label, mix with white) from the widest band to the narrowest
-BANDS = (
-    ("p05", "p95", "90 % of draws (5th–95th percentile)", 0.22),
-    ("p10", "p90", "80 % of draws (10th–90th)", 0.40),
-    ("p25", "p75", "50 % of draws (25th–75th)", 0.65),
-)
-HUE = common.PALETTE[0]
-MEDIAN_COLOR = "#0b3a5e"
-CENTRAL_COLOR = "#222222"
-DEADLINE_COLOR = "#555555"
+BANDS = colors.BANDS  # (lower, upper, label, mix with white), widest first
+HUE = colors.FAN_HUE
+MEDIAN_COLOR = colors.MEDIAN
+CENTRAL_COLOR = colors.CENTRAL
+DEADLINE_COLOR = colors.DEADLINE
 MAX_COLUMNS = 4
 
 # figure geometry [inches]
@@ -52,14 +49,6 @@ PANEL_IN = 2.4  # plotting area of one panel
 PANEL_FOOT_IN = 0.42  # x tick labels
 BOTTOM_IN = 1.0  # footnote
 LEFT_IN, RIGHT_IN, GAP_IN = 0.95, 0.35, 0.35
-
-
-def mix(color: str, amount: float) -> tuple[float, float, float]:
-    """``color`` blended with white: ``amount`` 1 is the colour, 0 is white."""
-    from matplotlib.colors import to_rgb
-
-    r, g, b = to_rgb(color)
-    return (1 - amount * (1 - r), 1 - amount * (1 - g), 1 - amount * (1 - b))
 
 
 def grid_shape(n_variants: int) -> tuple[int, int]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from sim import colors
 from sim.plotting import common
 from sim.plotting.common import title_size
 
@@ -28,8 +29,8 @@ if TYPE_CHECKING:
     from sim.io.observations import Observation, ObservationSet
     from sim.results import Result
 
-COLOR = "#111111"
-EDGE = "white"
+COLOR = colors.OBSERVED
+EDGE = colors.OBSERVED_EDGE
 KIND_LABELS = {
     "point": "reported level",
     "range": "reported range",

@@ -1,0 +1,68 @@
+"""The colours of every chart, in one place: the PNG charts (:mod:`sim.plotting`) and the
+interactive page (:mod:`sim.report`) both read them here, so a variant has the same colour
+on both. Plain hex strings; this module imports nothing.
+"""
+
+from __future__ import annotations
+
+#: one colour per variant, in run order (repeating after ten)
+PALETTE = (
+    "#1b6ca8",
+    "#d1495b",
+    "#edae49",
+    "#00798c",
+    "#66a182",
+    "#8d6a9f",
+    "#2e4057",
+    "#c1666b",
+    "#4f772d",
+    "#a05195",
+)
+
+#: the envelope's shading between the lowest and highest variant, and its opacity
+RANGE = "#9db4c0"
+RANGE_ALPHA = 0.35
+#: dotted deadline verticals
+DEADLINE = "#555555"
+#: milestone target diamonds (edge; the face is white)
+TARGET = "#222222"
+#: observed levels (the face; the edge is white)
+OBSERVED = "#111111"
+OBSERVED_EDGE = "white"
+
+#: the fan: its hue, the median draw and the central run
+FAN_HUE = PALETTE[0]
+MEDIAN = "#0b3a5e"
+CENTRAL = "#222222"
+#: (lower, upper, label, mix with white) of the fan's bands, from the widest to the narrowest
+BANDS = (
+    ("p05", "p95", "90 % of draws (5th–95th percentile)", 0.22),
+    ("p10", "p90", "80 % of draws (10th–90th)", 0.40),
+    ("p25", "p75", "50 % of draws (25th–75th)", 0.65),
+)
+
+
+def variant_colors(variants: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """Each variant's colour: the palette in run order, repeating after ten."""
+    return {v: PALETTE[i % len(PALETTE)] for i, v in enumerate(variants)}
+
+
+def rgb(color: str) -> tuple[float, float, float]:
+    """A ``#rrggbb`` colour as (red, green, blue), each 0 to 1."""
+    h = color.lstrip("#")
+    if len(h) != 6:
+        raise ValueError(f"expected a colour as #rrggbb, found {color!r}")
+    return (int(h[0:2], 16) / 255, int(h[2:4], 16) / 255, int(h[4:6], 16) / 255)
+
+
+def mix(color: str, amount: float) -> tuple[float, float, float]:
+    """``color`` blended with white: ``amount`` 1 is the colour, 0 is white."""
+    r, g, b = rgb(color)
+    return (1 - amount * (1 - r), 1 - amount * (1 - g), 1 - amount * (1 - b))
+
+
+def css(color: tuple[float, float, float], alpha: float = 1.0) -> str:
+    """An (r, g, b) colour (0 to 1 each) as CSS ``rgba(...)``, each channel rounded to
+    the nearest of the 256 levels a screen shows."""
+    r, g, b = (round(c * 255) for c in color)
+    return f"rgba({r},{g},{b},{alpha:g})"
