@@ -82,7 +82,14 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
             out[col] = out[col].astype(str)
         elif out[col].dtype == bool:
             out[col] = out[col].map({True: "true", False: "false"})
-    out.to_csv(path, index=False, lineterminator="\n", float_format="%.6g")
+    out.to_csv(path, index=False, lineterminator="\n", float_format=float_text)
+
+
+def float_text(value: float) -> str:
+    """A number as CSV text: the shortest text that reads back as the same float
+    (Python's ``repr``), a whole number without ``.0``; never rounded."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
 
 
 def write_json(data: Any, path: Path) -> None:
