@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import json
 import sys
+from collections.abc import Callable, Sequence
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,15 @@ from sim.analysis.compare import Comparison
 from sim.analysis.ensemble import BAND_COLUMNS, DATE_COLUMNS
 from sim.analysis.observed import Assessment, conditioned_result
 from sim.errors import ScenarioError
-from sim.io.files import atomic_directory, atomic_file, write_csv, write_json
+from sim.io.files import (
+    atomic_directory,
+    atomic_file,
+    csv_text,
+    read_written_csv,
+    write_csv,
+    write_json,
+    write_parquet,
+)
 from sim.io.observations import from_observed_csv
 from sim.io.yamlio import Positions
 from sim.loader import Layer, Locator, resolve_variants, validate_doc
@@ -81,12 +90,18 @@ def _input_files(scenario: Any) -> list[dict[str, str]]:
     return out
 
 
+#: what ``formats`` of :func:`write_run` may hold: a table's file types
+TABLE_FORMATS = ("csv", "parquet")
+
+
 def write_run(
     result: Result,
     out_dir: str | Path,
     *,
     argv: list[str] | None = None,
     chart: bool = True,
+    formats: Sequence[str] = ("csv",),
+    extra: Callable[[Path, dict[str, Any]], None] | None = None,
 ) -> list[Path]:
     """Write every file of a run into ``out_dir``, all or nothing.
 
@@ -103,6 +118,14 @@ def write_run(
         The command line recorded in ``run.json`` (default ``sys.argv``).
     chart : bool
         Draw the PNG charts (default True).
+    formats : sequence of str
+        The file types of the tables: ``"csv"`` (the default), ``"parquet"`` (needs
+        pyarrow: the same columns and values, see :func:`sim.io.files.write_parquet`),
+        or both.
+    extra : callable, optional
+        ``extra(directory, record)`` writes more files into the run directory once the
+        tables and charts are there and before ``run.json`` (``record``) is written, so
+        they are part of the run (``forcesim run --report`` writes its page this way).
 
     Returns
     -------
@@ -113,38 +136,62 @@ def write_run(
     ------
     sim.ScenarioError
         When ``out_dir`` cannot be written or holds files forcesim did not write.
+    ValueError
+        When ``formats`` is empty or names another format.
     """
+    unknown = [f for f in formats if f not in TABLE_FORMATS]
+    if unknown or not formats:
+        raise ValueError(
+            f"expected formats among {', '.join(TABLE_FORMATS)}, found {list(formats)!r}"
+        )
     out_dir = Path(out_dir)
     with atomic_directory(out_dir) as tmp:
-        write_csv(result.monthly, tmp / "monthly.csv")
-        write_csv(result.milestones, tmp / "milestones.csv")
-        if result.bands is not None:
-            write_csv(result.bands, tmp / "bands.csv")
-            write_csv(result.dates, tmp / "dates.csv")
-        if isinstance(result.observed, Assessment):
-            _write_observed(result, result.observed, tmp, chart=chart)
+        for name, frame in _run_tables(result).items():
+            _write_table(frame, tmp / name, formats)
         if chart:
             plotting.save(plotting.plot_envelope(result), tmp / "envelope.png")
             if result.bands is not None:
                 plotting.save(plotting.plot_fan(result), tmp / "fan.png")
-        write_json(run_record(result, argv), tmp / "run.json")
+            if isinstance(result.observed, Assessment):
+                _conditioned_chart(result, result.observed, tmp)
+        record = run_record(result, argv)
+        if extra is not None:
+            extra(tmp, record)
+        write_json(record, tmp / "run.json")
         names = sorted(p.name for p in tmp.iterdir())
     return [out_dir / n for n in names]
 
 
-def _write_observed(result: Result, assessment: Assessment, tmp: Path, *, chart: bool) -> None:
-    """``observed.csv``, and the conditioned files when some variant kept draws."""
-    write_csv(assessment.table, tmp / "observed.csv")
+def _run_tables(result: Result) -> dict[str, pd.DataFrame]:
+    """The tables of a run by file name (without the extension), in writing order."""
+    tables = {"monthly": result.monthly, "milestones": result.milestones}
+    if result.bands is not None:
+        assert result.dates is not None
+        tables |= {"bands": result.bands, "dates": result.dates}
+    if isinstance(result.observed, Assessment):
+        tables["observed"] = result.observed.table
+        cond = conditioned_result(result, result.observed)
+        if cond is not None:
+            assert cond.bands is not None and cond.dates is not None
+            tables |= {"bands_conditioned": cond.bands, "dates_conditioned": cond.dates}
+    return tables
+
+
+def _write_table(frame: pd.DataFrame, stem: Path, formats: Sequence[str]) -> None:
+    if "csv" in formats:
+        write_csv(frame, stem.with_suffix(".csv"))
+    if "parquet" in formats:
+        write_parquet(frame, stem.with_suffix(".parquet"))
+
+
+def _conditioned_chart(result: Result, assessment: Assessment, tmp: Path) -> None:
+    """``fan_conditioned.png``, when some variant kept draws."""
     cond = conditioned_result(result, assessment)
     if cond is None:
         return
-    assert cond.bands is not None and cond.dates is not None
-    write_csv(cond.bands, tmp / "bands_conditioned.csv")
-    write_csv(cond.dates, tmp / "dates_conditioned.csv")
-    if chart:
-        axes = plotting.plot_fan(cond)
-        plotting.mark_conditioned(axes, cond, assessment)
-        plotting.save(axes, tmp / "fan_conditioned.png")
+    axes = plotting.plot_fan(cond)
+    plotting.mark_conditioned(axes, cond, assessment)
+    plotting.save(axes, tmp / "fan_conditioned.png")
 
 
 def write_compare(
@@ -222,12 +269,31 @@ def write_backtest(bt: Backtest, out_dir: Path, *, argv: list[str] | None = None
     return [out / n for n in names]
 
 
-def _csv(path: Path, periods: tuple[str, ...], columns: list[str]) -> pd.DataFrame:
+def _table(run_dir: Path, stem: str, periods: tuple[str, ...], columns: list[str]) -> pd.DataFrame:
+    """A table of a run directory, from its CSV file or else its Parquet file, with
+    months as periods and ``met`` as booleans."""
+    path = run_dir / f"{stem}.csv"
+    if not path.is_file() and (run_dir / f"{stem}.parquet").is_file():
+        path = run_dir / f"{stem}.parquet"
     try:
-        df = pd.read_csv(path, keep_default_na=False, na_values=[""])
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        df = read_written_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
+    except ImportError:
         raise ScenarioError(
-            "a CSV written by forcesim run", str(exc).splitlines()[0], file=str(path), path="(file)"
+            "pyarrow to read Parquet files (pip install 'forcesim[parquet]')",
+            "it is not installed",
+            file=str(path),
+            path="(file)",
+        ) from None
+    except (
+        OSError,
+        ValueError,
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        UnicodeDecodeError,
+    ) as exc:
+        expected = f"a {path.suffix.lstrip('.').upper()} table written by forcesim run"
+        raise ScenarioError(
+            expected, str(exc).splitlines()[0], file=str(path), path="(file)"
         ) from None
     missing = [c for c in columns if c not in df.columns]
     if missing:
@@ -246,6 +312,30 @@ def _csv(path: Path, periods: tuple[str, ...], columns: list[str]) -> pd.DataFra
     return df
 
 
+def has_table(run_dir: Path, stem: str) -> bool:
+    """Whether a run directory holds the table ``stem`` (as CSV or Parquet)."""
+    return any((run_dir / f"{stem}.{ext}").is_file() for ext in TABLE_FORMATS)
+
+
+def read_table(run_dir: Path, stem: str) -> pd.DataFrame:
+    """A table of a run directory as it was written, every column as pandas reads it
+    from the CSV file (or, failing that, the Parquet file); months stay ``YYYY-MM`` text.
+
+    Raises
+    ------
+    sim.ScenarioError
+        The table is missing or unreadable.
+    """
+    if not has_table(run_dir, stem):
+        raise ScenarioError(
+            f"a run directory holding {stem}.csv",
+            "no such file",
+            file=str(run_dir / f"{stem}.csv"),
+            path="(file)",
+        )
+    return _table(run_dir, stem, (), [])
+
+
 def load_run(run_dir: Path) -> Result:
     """A Result rebuilt from a run directory, to re-draw its charts without re-running.
 
@@ -254,7 +344,7 @@ def load_run(run_dir: Path) -> Result:
     run_dir : pathlib.Path
         A directory written by :func:`write_run` (``run.json``, ``monthly.csv``,
         ``milestones.csv``, and ``bands.csv``, ``dates.csv``, ``observed.csv`` when
-        the run had them).
+        the run had them; each table may be a ``.parquet`` file instead).
 
     Returns
     -------
@@ -265,20 +355,51 @@ def load_run(run_dir: Path) -> Result:
     sim.ScenarioError
         A file is missing or is not what forcesim writes.
     """
+    return rebuild(run_dir, read_record(run_dir))
+
+
+def read_record(run_dir: Path) -> dict[str, Any]:
+    """The ``run.json`` of a run directory, checked to be one (a ScenarioError if not)."""
     record_path = run_dir / "run.json"
-    for name in ("run.json", "monthly.csv", "milestones.csv"):
-        if not (run_dir / name).is_file():
+    if not record_path.is_file():
+        raise ScenarioError(
+            "a run directory holding run.json", "no such file", file=str(record_path), path="(file)"
+        )
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ScenarioError(
+            "a run.json written by forcesim run",
+            f"{type(exc).__name__}: {exc}",
+            file=str(record_path),
+            path="(file)",
+        ) from None
+    if not isinstance(record, dict):
+        raise ScenarioError(
+            "a run.json written by forcesim run",
+            f"a JSON {type(record).__name__}",
+            file=str(record_path),
+            path="(file)",
+        )
+    return record
+
+
+def rebuild(run_dir: Path, record: dict[str, Any]) -> Result:
+    """The Result of a run directory's tables and its run record (:func:`load_run`, with
+    the record given: ``write_run``'s ``extra`` sees the record before it is written)."""
+    record_path = run_dir / "run.json"
+    for name in ("monthly", "milestones"):
+        if not has_table(run_dir, name):
             raise ScenarioError(
-                f"a run directory holding {name}",
+                f"a run directory holding {name}.csv",
                 "no such file",
-                file=str(run_dir / name),
+                file=str(run_dir / f"{name}.csv"),
                 path="(file)",
             )
     try:
-        record = json.loads(record_path.read_text(encoding="utf-8"))
         raw = record["resolved"]["base"]
         variants = list(record["variants"])
-    except (ValueError, KeyError, TypeError) as exc:
+    except (KeyError, TypeError) as exc:
         raise ScenarioError(
             "a run.json written by forcesim run",
             f"{type(exc).__name__}: {exc}",
@@ -296,16 +417,19 @@ def load_run(run_dir: Path) -> Result:
         variants=resolve_variants(raw, doc, locator),
     )
     names = sc.select(variants)
-    monthly = _csv(run_dir / "monthly.csv", ("month",), MONTHLY_COLUMNS)
-    milestones = _csv(run_dir / "milestones.csv", ("deadline", "month_reached"), MILESTONE_COLUMNS)
+    monthly = _table(run_dir, "monthly", ("month",), MONTHLY_COLUMNS)
+    milestones = _table(run_dir, "milestones", ("deadline", "month_reached"), MILESTONE_COLUMNS)
     bands = dates = None
     ens = record.get("ensemble") or {}
-    if (run_dir / "bands.csv").is_file():
-        bands = _csv(run_dir / "bands.csv", ("month",), BAND_COLUMNS)
-        dates = _csv(run_dir / "dates.csv", ("p10", "p50", "p80", "p90"), DATE_COLUMNS)
+    if has_table(run_dir, "bands"):
+        bands = _table(run_dir, "bands", ("month",), BAND_COLUMNS)
+        dates = _table(run_dir, "dates", ("p10", "p50", "p80", "p90"), DATE_COLUMNS)
     observed = None
     if (run_dir / "observed.csv").is_file():  # the charts draw the observations again
         observed = from_observed_csv(run_dir / "observed.csv")
+    elif has_table(run_dir, "observed"):
+        table = _table(run_dir, "observed", (), [])
+        observed = from_observed_csv(run_dir / "observed.parquet", csv_text(table))
     return Result(
         scenario=sc,
         variants=names,

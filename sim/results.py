@@ -151,6 +151,63 @@ class Result:
         )
         return table.reindex(self.variants)
 
+    def to_xarray(self) -> Any:
+        """The run's levels as an xarray Dataset, for labelled slicing in notebooks.
+
+        Returns
+        -------
+        xarray.Dataset
+            ``troops`` (variant × theater × month) [troops]: the deterministic run
+            (``monthly``: each input at its central value). For an ensemble also
+            ``bands`` (variant × theater × month × statistic) [troops]: ``bands`` with
+            its statistics (``mean``, ``min``, ``p05`` … ``p95``, ``max``) along the last
+            dimension. Coordinates: ``variant`` in run order, ``theater`` as in
+            ``monthly`` (theaters and ``theater/site`` keys, in order of first
+            appearance), ``month`` as monthly periods (``ds.sel(month="2025-09")``
+            works), ``statistic``. Values are float64, NaN where a variant has no such
+            series or month; whole troops otherwise, unchanged. ``attrs`` hold the
+            scenario id and title, its as-of date, and for an ensemble the draws and seed.
+
+        Raises
+        ------
+        ImportError
+            When xarray is not installed (``pip install 'forcesim[xarray]'``).
+        """
+        try:
+            import xarray as xr
+        except ImportError as exc:
+            raise ImportError(
+                "Result.to_xarray needs xarray: pip install 'forcesim[xarray]'"
+            ) from exc
+        keys = ["variant", "theater", "month"]
+        names = list(dict.fromkeys(self.monthly.theater))
+        months = pd.PeriodIndex(sorted(set(self.monthly.month)), freq="M", name="month")
+        full = pd.MultiIndex.from_product([self.variants, names, months], names=keys)
+        shape = (len(self.variants), len(names), len(months))
+        coords: dict[str, Any] = {"variant": self.variants, "theater": names, "month": months}
+        troops = self.monthly.set_index(keys)["troops"].reindex(full).to_numpy(float)
+        data: dict[str, Any] = {
+            "troops": (
+                keys,
+                troops.reshape(shape),
+                {"units": "troops", "long_name": "troops at the end of the month, central run"},
+            )
+        }
+        if self.bands is not None:
+            stats = [c for c in self.bands.columns if c not in ("scenario", *keys)]
+            coords["statistic"] = stats
+            bands = self.bands.set_index(keys)[stats].reindex(full).to_numpy(float)
+            data["bands"] = (
+                [*keys, "statistic"],
+                bands.reshape(*shape, len(stats)),
+                {"units": "troops", "long_name": "troops at the end of the month, over the draws"},
+            )
+        doc = self.scenario.doc
+        attrs: dict[str, Any] = {"scenario": doc.id, "title": doc.title, "as_of": str(doc.as_of)}
+        if self.draws:
+            attrs |= {"draws": self.draws, "seed": self.seed}
+        return xr.Dataset(data, coords=coords, attrs=attrs)
+
     def __repr__(self) -> str:
         kind = (
             f"ensemble of {self.draws:,} draws, seed {self.seed}" if self.draws else "deterministic"

@@ -41,3 +41,16 @@ def draws_and_seed(draws: int | None, seed: int | None, *, required: bool = Fals
         raise click.UsageError("--seed S needs --draws N (a seed alone runs nothing random)")
     if required and draws is None:
         raise click.UsageError("--draws N and --seed S are required (this runs an ensemble)")
+
+
+FORMATS = {"csv": ("csv",), "parquet": ("parquet",), "both": ("csv", "parquet")}
+
+
+def needs(module: str, extra: str, what: str) -> None:
+    """Fail before any work, as a usage error, when an optional dependency is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise click.UsageError(
+            f"{what} needs {module}, which is not installed: pip install 'forcesim[{extra}]'"
+        )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from sim.cli import command_line, friendly, main
-from sim.cli.params import DRAWS, SEED, TOLERANCE, draws_and_seed
+from sim.cli.params import DRAWS, FORMATS, SEED, TOLERANCE, draws_and_seed, needs
 
 if TYPE_CHECKING:
     from sim.io.observations import ObservationSet, Tolerance
@@ -55,6 +55,14 @@ if TYPE_CHECKING:
     help="How far outside an observed range still counts as consistent: a "
     "percentage of each bound (default 5%) or a number of troops.",
 )
+@click.option(
+    "--format",
+    "table_format",
+    type=click.Choice(list(FORMATS)),
+    default="csv",
+    show_default=True,
+    help="File type of the tables: CSV, Parquet (needs pyarrow) or both.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
 @friendly
 def run(
@@ -67,6 +75,7 @@ def run(
     observed: str | None,
     condition: bool,
     tolerance: Tolerance | None,
+    table_format: str,
     quiet: bool,
 ) -> None:
     """Run SCENARIO (default: the shipped Iraq–Syria 2024 scenario)."""
@@ -75,6 +84,8 @@ def run(
     from sim.plotting import use_agg
 
     draws_and_seed(draws, seed)
+    if "parquet" in FORMATS[table_format]:
+        needs("pyarrow", "parquet", f"--format {table_format}")
     sc = sim.load_scenario(scenario or sim.default_scenario())
     target = Path(out_dir) if out_dir else Path("out") / sc.id
     sim.check_writable(target)
@@ -91,7 +102,12 @@ def run(
         assessment = sim.score_observations(result, obs, tol, condition=condition, **options)
         result = sim.with_observations(result, assessment)
     use_agg()
-    files = sim.write_run(result, target, argv=command_line())
+    files = sim.write_run(
+        result,
+        target,
+        argv=command_line(),
+        formats=FORMATS[table_format],
+    )
     if not quiet:
         for line in text.run_lines(result):
             click.echo(line)

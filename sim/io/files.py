@@ -75,14 +75,45 @@ def current_umask() -> int:
     return mask
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
+def csv_text(frame: pd.DataFrame) -> str:
+    """A table as forcesim writes it to CSV: months ``YYYY-MM``, booleans
+    ``true``/``false``, numbers exact (:func:`float_text`), a blank for a missing value."""
     out = frame.copy()
     for col in out.columns:
         if isinstance(out[col].dtype, pd.PeriodDtype):
             out[col] = out[col].astype(str)
         elif out[col].dtype == bool:
             out[col] = out[col].map({True: "true", False: "false"})
-    out.to_csv(path, index=False, lineterminator="\n", float_format=float_text)
+    text = out.to_csv(index=False, lineterminator="\n", float_format=float_text)
+    assert isinstance(text, str)
+    return text
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    path.write_text(csv_text(frame), encoding="utf-8", newline="")
+
+
+def read_written_csv(source: Any) -> pd.DataFrame:
+    """A CSV table forcesim wrote, as pandas reads it: only a blank cell is missing
+    (``NA`` or ``None`` stay text), and numbers read back as the exact floats written."""
+    return pd.read_csv(source, keep_default_na=False, na_values=[""], **_EXACT_FLOATS)
+
+
+# pandas before 3.1 reads floats exactly only when asked; 3.1 always does, and deprecates asking
+_EXACT_FLOATS: dict[str, Any] = (
+    {}
+    if tuple(int(p) for p in pd.__version__.split(".")[:2]) >= (3, 1)
+    else {"float_precision": "round_trip"}
+)
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """The same table as :func:`write_csv` writes, as Parquet: the columns and values
+    pandas reads from that CSV file (months as ``YYYY-MM`` text, booleans as booleans), so
+    ``pandas.read_parquet`` and :func:`read_written_csv` give equal frames. Needs pyarrow."""
+    import io
+
+    read_written_csv(io.StringIO(csv_text(frame))).to_parquet(path, index=False, engine="pyarrow")
 
 
 def float_text(value: float) -> str:

@@ -379,11 +379,13 @@ def read_observations(path: str | Path, allowed: Sequence[str] | None = None) ->
     return ObservationSet(tuple(items), name, hashlib.sha256(text.encode()).hexdigest())
 
 
-def from_observed_csv(path: str | Path) -> ObservationSet:
+def from_observed_csv(path: str | Path, text: str | None = None) -> ObservationSet:
     """The observations recorded in a run's ``observed.csv`` (one per row of its first
-    variant), for re-drawing a run's charts."""
+    variant), for re-drawing a run's charts; ``text``, when given, is that table as CSV
+    text (read from its Parquet copy), and ``path`` only names it in errors."""
     name = str(path)
-    text = _read_text(Path(path), name)
+    if text is None:
+        text = _read_text(Path(path), name)
     rows = list(csv.DictReader(text.splitlines()))
     if not rows or not set(OBSERVED_COLUMNS) <= set(rows[0]):
         raise ScenarioError(

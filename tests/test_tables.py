@@ -1,0 +1,200 @@
+"""A run's tables as Parquet beside (or instead of) CSV, and ``Result.to_xarray``."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from conftest import DEFAULT_SCENARIO, SCENARIOS_DIR
+
+import sim
+from sim.cli import main
+from sim.io.files import read_written_csv
+
+pytest.importorskip("pyarrow")
+
+AFGHANISTAN = SCENARIOS_DIR / "historical" / "afghanistan-2020.yaml"
+AFGHANISTAN_OBSERVED = SCENARIOS_DIR / "historical" / "afghanistan-2020-observed.csv"
+OBSERVED_RUN = [
+    "run",
+    str(AFGHANISTAN),
+    "--observed",
+    str(AFGHANISTAN_OBSERVED),
+    "--draws",
+    "400",
+    "--seed",
+    "3",
+    "--condition",
+    "--tolerance",
+    "15%",
+    "-q",
+]
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory) -> Path:
+    """An observed, conditioned ensemble written as CSV and Parquet."""
+    out = tmp_path_factory.mktemp("tables") / "both"
+    result = invoke(*OBSERVED_RUN, "--out", str(out), "--format", "both")
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def parquet_only(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("tables") / "parquet"
+    result = invoke(*OBSERVED_RUN, "--out", str(out), "--format", "parquet")
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_both_formats_write_a_parquet_file_beside_every_csv_file(both: Path) -> None:
+    csvs = sorted(p.stem for p in both.glob("*.csv"))
+    assert csvs == sorted(p.stem for p in both.glob("*.parquet"))
+    assert {"monthly", "milestones", "bands", "dates", "observed", "bands_conditioned"} <= set(csvs)
+
+
+def test_read_parquet_gives_the_same_frames_as_the_csv_files(both: Path) -> None:
+    for path in sorted(both.glob("*.csv")):
+        from_csv = read_written_csv(path)
+        from_parquet = pd.read_parquet(path.with_suffix(".parquet"))
+        pd.testing.assert_frame_equal(from_parquet, from_csv, check_exact=True, obj=path.name)
+        assert list(from_parquet.columns) == path.read_text().splitlines()[0].split(",")
+
+
+def test_plain_read_csv_agrees_with_the_parquet_files_too(both: Path) -> None:
+    # a reader who knows nothing of forcesim: pandas' defaults
+    for stem in ("monthly", "milestones", "bands", "dates"):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(both / f"{stem}.parquet"), pd.read_csv(both / f"{stem}.csv")
+        )
+
+
+def test_csv_numbers_are_exact_not_rounded(both: Path) -> None:
+    # the ensemble rounds each mean to 3 decimals; the file keeps all of them, also above
+    # 1,000 troops (six significant digits would drop some)
+    text = pd.read_csv(both / "bands.csv", dtype=str)["mean"]
+    big = [t for t in text if float(t) >= 10_000 and "." in t]
+    assert big and any(len(t.split(".")[1]) == 3 for t in big), big[:5]
+    values = pd.read_csv(both / "bands.csv")["mean"].to_numpy()
+    assert np.array_equal(values, np.round(values, 3))
+
+
+def test_parquet_only_writes_no_csv_and_loads_back_like_csv(both: Path, parquet_only: Path) -> None:
+    assert not list(parquet_only.glob("*.csv"))
+    a, b = sim.load_run(both), sim.load_run(parquet_only)
+    for name in ("monthly", "milestones", "bands", "dates"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), obj=name)
+    assert a.observed.items == b.observed.items
+
+
+def test_plot_redraws_a_parquet_only_run(parquet_only: Path, tmp_path: Path) -> None:
+    result = invoke("plot", str(parquet_only), "-o", str(tmp_path / "chart.png"))
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "chart.png").stat().st_size > 10_000
+
+
+def test_format_parquet_without_pyarrow_is_a_usage_error_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "pyarrow" else real(name, *a)
+    )
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["run", "--out", str(out), "--format", "both"])
+    assert result.exit_code == 2
+    assert "--format both needs pyarrow" in result.output
+    assert "pip install 'forcesim[parquet]'" in result.output
+    assert not out.exists()
+
+
+def test_an_unknown_format_is_refused() -> None:
+    result = CliRunner().invoke(main, ["run", "--format", "xlsx"])
+    assert result.exit_code == 2
+    assert "'xlsx' is not one of 'csv', 'parquet', 'both'" in result.output
+
+
+def test_write_run_refuses_an_unknown_format(tmp_path: Path) -> None:
+    result = sim.run(sim.load_scenario(DEFAULT_SCENARIO), ["on-time"])
+    with pytest.raises(ValueError, match=r"expected formats among csv, parquet, found \['xml'\]"):
+        sim.write_run(result, tmp_path / "run", formats=["xml"], chart=False)
+    assert not (tmp_path / "run").exists()
+
+
+# ---------------------------------------------------------------- xarray
+
+
+@pytest.fixture(scope="module")
+def ensemble() -> sim.Result:
+    scenario = sim.load_scenario(SCENARIOS_DIR / "iraq-sites-2024.yaml")
+    return sim.run(scenario, ["as-reported", "on-time"], draws=300, seed=5, progress=False)
+
+
+def test_to_xarray_holds_bands_as_variant_theater_month_statistic(ensemble: sim.Result) -> None:
+    pytest.importorskip("xarray")
+    ds = ensemble.to_xarray()
+    assert ds["bands"].dims == ("variant", "theater", "month", "statistic")
+    assert ds["troops"].dims == ("variant", "theater", "month")
+    assert list(ds.variant.values) == ensemble.variants
+    assert list(ds.statistic.values) == [
+        "mean",
+        "min",
+        "p05",
+        "p10",
+        "p25",
+        "p50",
+        "p75",
+        "p90",
+        "p95",
+        "max",
+    ]
+    assert "iraq/erbil" in list(ds.theater.values)
+    assert ds.attrs["draws"] == 300 and ds.attrs["seed"] == 5
+
+
+def test_to_xarray_values_are_the_frames_values(ensemble: sim.Result) -> None:
+    pytest.importorskip("xarray")
+    ds = ensemble.to_xarray()
+    b = ensemble.bands
+    assert b is not None
+    for row in b.sample(40, random_state=1).itertuples(index=False):
+        cell = ds["bands"].sel(variant=row.variant, theater=row.theater, month=str(row.month))
+        assert cell.sel(statistic="p50").item() == row.p50
+        assert cell.sel(statistic="mean").item() == row.mean
+    back = ds["troops"].to_series().dropna()
+    m = ensemble.monthly.set_index(["variant", "theater", "month"])["troops"]
+    assert back.sort_index().to_numpy().tolist() == m.sort_index().to_numpy().tolist()
+
+
+def test_to_xarray_of_a_deterministic_run_has_levels_and_no_bands() -> None:
+    pytest.importorskip("xarray")
+    result = sim.run(sim.load_scenario(DEFAULT_SCENARIO))
+    ds = result.to_xarray()
+    assert "bands" not in ds and "statistic" not in ds.coords
+    assert ds["troops"].sel(variant="on-time", theater="iraq", month="2026-12").item() == 0
+    assert ds["troops"].sel(variant="on-time", theater="iraq", month="2024-09").item() == 2500
+
+
+def test_to_xarray_without_xarray_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    real = builtins.__import__
+
+    def no_xarray(name: str, *args, **kwargs):
+        if name == "xarray":
+            raise ImportError("No module named 'xarray'")
+        return real(name, *args, **kwargs)
+
+    result = sim.run(sim.load_scenario(DEFAULT_SCENARIO), ["on-time"])
+    monkeypatch.setattr(builtins, "__import__", no_xarray)
+    with pytest.raises(ImportError, match=r"pip install 'forcesim\[xarray\]'"):
+        result.to_xarray()
