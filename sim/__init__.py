@@ -48,6 +48,7 @@ _WHERE = {
     "with_observations": "sim.analysis.observed",
     "write_backtest": "sim.export",
     "write_compare": "sim.export",
+    "write_report": "sim.report",
     "write_run": "sim.export",
 }
 
@@ -77,6 +78,7 @@ __all__ = [
     "with_observations",
     "write_backtest",
     "write_compare",
+    "write_report",
     "write_run",
 ]
 

@@ -16,6 +16,7 @@ from sim.plotting import (
     plot_fan,
     save,
 )
+from sim.report import write_report
 from sim.results import Result
 from sim.runner import run
 from sim.scenario import Scenario, load_observations, load_scenario
@@ -48,5 +49,6 @@ __all__ = [
     "with_observations",
     "write_backtest",
     "write_compare",
+    "write_report",
     "write_run",
 ]

@@ -1,5 +1,5 @@
-"""The commands about files: ``validate``, ``schema``, ``sources``, ``list``, ``show``
-and ``plot``."""
+"""The commands about files: ``validate``, ``schema``, ``sources``, ``list``, ``show``,
+``plot`` and ``report``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from sim.cli import EXIT_BAD_INPUT, friendly, main
+from sim.cli.params import needs
 
 
 @main.command()
@@ -149,3 +150,27 @@ def plot(run_dir: str, output: str | None) -> None:
     use_agg()
     written = redraw(Path(run_dir), Path(output) if output else None)
     click.echo("wrote " + ", ".join(str(p) for p in written))
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path())
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(),
+    metavar="FILE",
+    help="HTML file to write. Default: RUN_DIR/report.html",
+)
+@friendly
+def report(run_dir: str, output: str | None) -> None:
+    """Write one self-contained interactive page to share, from a run directory.
+
+    The page (report.html) holds the charts (hover for the numbers), the milestone,
+    threshold-date and observation tables, every source and assumption, and the
+    scenario as run; it opens offline in any browser. Works on earlier runs too.
+    """
+    import sim
+
+    needs("plotly", "report", "forcesim report")
+    path = sim.write_report(Path(run_dir), Path(output) if output else None)
+    click.echo(f"wrote {path} ({path.stat().st_size:,} bytes)")

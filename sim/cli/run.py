@@ -63,6 +63,11 @@ if TYPE_CHECKING:
     show_default=True,
     help="File type of the tables: CSV, Parquet (needs pyarrow) or both.",
 )
+@click.option(
+    "--report",
+    is_flag=True,
+    help="Also write report.html: one self-contained interactive page to share (needs plotly).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
 @friendly
 def run(
@@ -76,6 +81,7 @@ def run(
     condition: bool,
     tolerance: Tolerance | None,
     table_format: str,
+    report: bool,
     quiet: bool,
 ) -> None:
     """Run SCENARIO (default: the shipped Iraq–Syria 2024 scenario)."""
@@ -86,6 +92,8 @@ def run(
     draws_and_seed(draws, seed)
     if "parquet" in FORMATS[table_format]:
         needs("pyarrow", "parquet", f"--format {table_format}")
+    if report:
+        needs("plotly", "report", "--report")
     sc = sim.load_scenario(scenario or sim.default_scenario())
     target = Path(out_dir) if out_dir else Path("out") / sc.id
     sim.check_writable(target)
@@ -107,6 +115,7 @@ def run(
         target,
         argv=command_line(),
         formats=FORMATS[table_format],
+        extra=_write_report if report else None,
     )
     if not quiet:
         for line in text.run_lines(result):
@@ -236,6 +245,13 @@ def compare(
         for line in text.compare_lines(result):
             click.echo(line)
     click.echo(f"wrote {len(files)} files to {target}/: " + ", ".join(f.name for f in files))
+
+
+def _write_report(run_dir: Path, record: dict[str, Any]) -> None:
+    """``--report``: the page, written into the run directory before its run.json."""
+    import sim
+
+    sim.write_report(run_dir, record=record)
 
 
 def _observations(

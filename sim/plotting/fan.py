@@ -136,6 +136,17 @@ def _deadlines(
 ) -> None:
     """Dotted verticals at the variant's calendar-month deadlines for theater ``tid``,
     labelled with the month and, for an ensemble, the share of draws meeting it."""
+    deadline_marks(
+        ax, deadline_labels(result, plan, variant, tid), plan.n_months, 9 if small else 10.5
+    )
+
+
+def deadline_labels(
+    result: Result, plan: Plan, variant: str, tid: str
+) -> list[tuple[pd.Period, str]]:
+    """The variant's calendar-month deadlines for theater (or site) ``tid``, in order, each
+    with its label: the month and, for an ensemble, the share of draws meeting the
+    milestones due then (the lowest, when several are)."""
     ms = result.milestones[result.milestones.variant == variant]
     by_month: dict[int, list[str]] = {}
     for m in plan.milestones:
@@ -144,7 +155,6 @@ def _deadlines(
         if "/" in tid and plan.tracks[m.track].key != tid:
             continue
         by_month.setdefault(m.month, []).append(m.id)
-    size = 9 if small else 10.5
     start = pd.Period(plan.months[0], freq="M")
     texts = []
     for month, ids in sorted(by_month.items()):
@@ -152,9 +162,9 @@ def _deadlines(
         if "p_met" in ms.columns:
             p = ms[ms.milestone.isin(ids)].p_met
             if len(p):
-                text += f"\nmet {_percent(float(p.min()))}"
+                text += f"\nmet {percent(float(p.min()))}"
         texts.append((start + month, text))
-    deadline_marks(ax, texts, plan.n_months, size)
+    return texts
 
 
 def deadline_marks(
@@ -204,7 +214,9 @@ def deadline_marks(
         )
 
 
-def _percent(p: float) -> str:
+def percent(p: float) -> str:
+    """A share (0 to 1) as a whole percentage; ``<1 %`` and ``>99 %`` rather than 0 or 100
+    for a share that is neither."""
     if 0 < p < 0.01:
         return "<1 %"
     if 0.99 < p < 1:

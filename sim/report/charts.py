@@ -1,0 +1,535 @@
+"""The page's interactive charts, as Plotly figures: the envelope and, for an ensemble,
+the fan. They show what the PNG charts show (:mod:`sim.plotting`), in the same colours
+(:mod:`sim.colors`), with hover labels in place of printed numbers:
+
+* **envelope**: a panel per theater, a line per variant, the range between the lowest
+  and highest variant shaded, the base scenario's calendar deadlines dotted, each
+  milestone's target as a diamond at its deadline, the observations, and the as-of date.
+  Hovering a month lists every variant's level [troops].
+* **fan**: a panel per theater for one variant at a time (the page picks which): the
+  90 %, 80 % and 50 % bands of the draws, the median draw, the central run dashed, and
+  the variant's calendar deadlines with the share of draws meeting them. Hovering a
+  month gives the median and each band's edges [troops].
+
+Every trace carries ``legendgroup``: the variant it belongs to, ``"observed"`` for
+observations, ``"range"`` for the envelope's shading; ``meta`` says what it draws. The
+page's script shows and hides variants by these.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+try:
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+except ImportError as exc:  # an extra: say which
+    raise ImportError("the report page needs plotly: pip install 'forcesim[report]'") from exc
+
+from sim import colors
+from sim.io.observations import Observation
+from sim.plotting.common import theater_title
+from sim.plotting.fan import deadline_labels
+from sim.plotting.observed import KIND_LABELS, observations_of, observed_top
+from sim.results import Result
+
+FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+AS_OF = "#7a1f1f"  # the as-of line: the one date on the chart that is not a month's end
+
+
+def month_ends(months: Any) -> list[str]:
+    """Month periods (or ``YYYY-MM`` text) → the last day of each, ``YYYY-MM-DD``: a
+    level is the one at the end of its month, where the PNG charts draw it too."""
+    idx = pd.PeriodIndex(pd.Index(months).astype(str), freq="M")
+    return [str(d) for d in idx.to_timestamp(how="end").strftime("%Y-%m-%d")]
+
+
+def _text(value: Any) -> str:
+    """Scenario text inside a Plotly label (which reads a little HTML): escaped."""
+    return html.escape(str(value), quote=False)
+
+
+def _layout(fig: go.Figure, n_rows: int, hover: str) -> None:
+    """What both charts share: fonts, axes, hover labels, margins."""
+    fig.update_layout(
+        font={"family": FONT, "size": 13, "color": "#222222"},
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        showlegend=False,
+        hovermode=hover,
+        hoverlabel={"bgcolor": "white", "bordercolor": "#999999", "font": {"size": 13}},
+        margin={"l": 58, "r": 14, "t": 34, "b": 34},
+        dragmode="zoom",
+        template="none",
+    )
+    fig.update_xaxes(
+        type="date",
+        hoverformat="%b %Y",
+        tickformat="%b %Y",
+        showline=True,
+        linecolor="#888888",
+        ticks="outside",
+        tickcolor="#888888",
+        showgrid=False,
+    )
+    fig.update_yaxes(
+        title_text="troops",
+        tickformat=",d",
+        gridcolor="#dddddd",
+        zeroline=True,
+        zerolinecolor="#888888",
+        rangemode="tozero",
+    )
+    # subplot titles: left-aligned and bold, as on the PNG charts
+    for note in fig.layout.annotations[:n_rows]:
+        note.update(x=0, xanchor="left", font={"size": 15}, text=f"<b>{note.text}</b>")
+
+
+def _subplots(result: Result, names: list[str]) -> go.Figure:
+    return make_subplots(
+        rows=len(names),
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=min(0.12, 0.24 / max(len(names), 1)),
+        subplot_titles=[_text(theater_title(result, t)) for t in names],
+    )
+
+
+def envelope_figure(result: Result) -> go.Figure:
+    """The envelope chart of a run (deterministic levels, ``result.monthly``).
+
+    Parameters
+    ----------
+    result : Result
+        A run, or one read back by :func:`sim.load_run`.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        A panel per theater (rows, sharing the month axis).
+    """
+    names = result.theaters
+    fig = _subplots(result, names)
+    palette = colors.variant_colors(result.variants)
+    obs = observations_of(result)
+    months = next(iter(result.plans.values())).months
+    fill = colors.css(colors.rgb(colors.RANGE), colors.RANGE_ALPHA)
+    for row, tid in enumerate(names, 1):
+        rows = result.monthly[result.monthly.theater == tid]
+        wide = rows.pivot(index="month", columns="variant", values="troops")
+        wide = wide[[v for v in result.variants if v in wide.columns]]
+        x = month_ends(wide.index)
+        lo = [int(v) for v in wide.min(axis=1)]
+        hi = [int(v) for v in wide.max(axis=1)]
+        common = {"x": x, "mode": "lines", "hoverinfo": "skip", "legendgroup": "range"}
+        fig.add_trace(go.Scatter(y=lo, line_width=0, meta="range-low", **common), row, 1)
+        fig.add_trace(
+            go.Scatter(
+                y=hi,
+                line_width=0,
+                fill="tonexty",
+                fillcolor=fill,
+                name="range across variants",
+                meta="range-high",
+                **common,
+            ),
+            row,
+            1,
+        )
+        n = len(wide.columns)
+        for j, v in enumerate(wide.columns):
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=[int(t) for t in wide[v]],
+                    mode="lines",
+                    name=str(v),
+                    legendgroup=str(v),
+                    meta="variant",
+                    line={"color": palette[v], "width": 2.6 - 1.4 * j / max(n - 1, 1)},
+                    hovertemplate="%{fullData.name}: %{y:,} troops<extra></extra>",
+                ),
+                row,
+                1,
+            )
+        _targets(fig, result, tid, row)
+        shown = _shown(obs.items, tid, months) if obs is not None else []
+        top = max(float(max(hi, default=0)), observed_top(shown, tid))
+        limit = max(top * 1.12, 10)
+        fig.update_yaxes(range=[0, limit], row=row, col=1)
+        _observations(fig, shown, row, 0.09 * limit)
+        _calendar_deadlines(fig, result, tid, row, x)
+        _as_of(fig, result, x, row)
+    _layout(fig, len(names), "x unified")
+    return fig
+
+
+def _targets(fig: go.Figure, result: Result, tid: str, row: int) -> None:
+    """Each milestone target of theater ``tid`` as a diamond at its deadline (after any
+    slip), one mark per (deadline, target), naming the milestones and variants."""
+    ms = result.milestones[result.milestones.theater == tid]
+    if ms.empty:
+        return
+    marks: dict[tuple[str, int], list[str]] = {}
+    for r in ms.itertuples(index=False):
+        marks.setdefault((str(r.deadline), int(r.target)), []).append(
+            f"{r.milestone} ({r.variant})"
+        )
+    keys = sorted(marks)
+    fig.add_trace(
+        go.Scatter(
+            x=month_ends([d for d, _ in keys]),
+            y=[t for _, t in keys],
+            mode="markers",
+            name="milestone target",
+            legendgroup="target",
+            meta="target",
+            marker={
+                "symbol": "diamond",
+                "size": 10,
+                "color": "white",
+                "line": {"color": colors.TARGET, "width": 1.8},
+            },
+            customdata=[
+                _text(", ".join(marks[k][:4]) + (" …" if len(marks[k]) > 4 else "")) for k in keys
+            ],
+            hovertemplate="target %{y:,} troops: %{customdata}<extra></extra>",
+        ),
+        row,
+        1,
+    )
+
+
+def _calendar_deadlines(fig: go.Figure, result: Result, tid: str, row: int, x: list[str]) -> None:
+    """Dotted verticals at the base scenario's calendar deadlines of theater ``tid``."""
+    seen: list[str] = []
+    for ms in result.scenario.doc.milestones.values():
+        deadline = ms.deadline
+        if ms.theater.split("/")[0] != tid or not isinstance(deadline, str):
+            continue
+        if deadline in seen:
+            continue
+        seen.append(deadline)
+        when = month_ends([deadline])[0]
+        _vline(fig, when, row, colors.DEADLINE, "dot", f"deadline {deadline}", "top", x)
+
+
+def _vline(
+    fig: go.Figure,
+    when: str,
+    row: int,
+    color: str,
+    dash: str,
+    label: str,
+    where: str,
+    x: list[str],
+) -> None:
+    """A vertical line at ``when`` across panel ``row``, labelled at its top or bottom;
+    the label sits right of the line, or left of it in the last fifth of the months ``x``."""
+    fig.add_shape(
+        type="line",
+        x0=when,
+        x1=when,
+        y0=0,
+        y1=1,
+        yref="y domain",
+        line={"color": color, "width": 1.2, "dash": dash},
+        row=row,
+        col=1,
+    )
+    start, end, at = (pd.Timestamp(t).value for t in (x[0], x[-1], when))
+    left = at > start + 0.8 * (end - start)
+    fig.add_annotation(
+        x=when,
+        y=1 if where == "top" else 0,
+        yref="y domain",
+        text=_text(label),
+        showarrow=False,
+        xanchor="right" if left else "left",
+        yanchor="top" if where == "top" else "bottom",
+        xshift=-3 if left else 3,
+        font={"size": 11, "color": "#444444" if color == colors.DEADLINE else color},
+        bgcolor="rgba(255,255,255,0.75)",
+        row=row,
+        col=1,
+    )
+
+
+def _as_of(fig: go.Figure, result: Result, x: list[str], row: int) -> None:
+    """A solid vertical at the scenario's as-of date, when it falls within the chart."""
+    as_of = pd.Timestamp(str(result.scenario.doc.as_of))
+    if x and pd.Timestamp(x[0]) <= as_of <= pd.Timestamp(x[-1]):
+        label = f"as of {as_of.day} {as_of.strftime('%b %Y')}"
+        if len(str(result.scenario.doc.as_of)) == 7:  # a month, not a day
+            label = f"as of {as_of.strftime('%b %Y')}"
+        _vline(fig, as_of.strftime("%Y-%m-%d"), row, AS_OF, "solid", label, "bottom", x)
+
+
+def _shown(items: tuple[Observation, ...], series: str, months: list[str]) -> list[Observation]:
+    """The observations of ``series`` that fall within the chart's ``months``."""
+    first, last = months[0], months[-1]
+    return [o for o in items if o.theater == series and first <= o.month_text <= last]
+
+
+def _observations(fig: go.Figure, shown: list[Observation], row: int, arrow: float) -> None:
+    """Draw observations as the PNG charts do, at the end of the month they are compared
+    with: a point as a dot, a range as a bar with caps, "fewer than N" as a bar at N with
+    an arrow down (``arrow`` troops long), "more than N" with an arrow up. One trace per
+    kind; hovering gives what was reported, when and by whom."""
+    common = {"mode": "markers", "legendgroup": "observed", "meta": "observed"}
+    for kind in ("point", "range", "at most", "at least"):
+        group = [o for o in shown if o.kind == kind]
+        if not group:
+            continue
+        x = month_ends([o.month_text for o in group])
+        hover: dict[str, Any] = {
+            "customdata": [_text(_describe(o)) for o in group],
+            "hovertemplate": "%{customdata}<extra></extra>",
+        }
+        if kind == "point":
+            marker = {
+                "color": colors.OBSERVED,
+                "size": 10,
+                "line": {"color": colors.OBSERVED_EDGE, "width": 1.4},
+            }
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=[o.low for o in group],
+                    marker=marker,
+                    name=KIND_LABELS[kind],
+                    **common,
+                    **hover,
+                ),
+                row,
+                1,
+            )
+            continue
+        if kind == "range":
+            lows = [float(o.low or 0) for o in group]
+            highs = [float(o.high or 0) for o in group]
+            bar: dict[str, Any] = {
+                "array": [h - lo for lo, h in zip(lows, highs, strict=True)],
+                "arrayminus": [0.0] * len(group),
+                "width": 7,
+            }
+            y: list[float] = lows
+        else:  # an open bound: a bar at it, an arrow away from it
+            down = kind == "at most"
+            y = [float((o.high if down else o.low) or 0) for o in group]
+            heads = [max(v - arrow, 0.0) if down else v + arrow for v in y]
+            bar = {
+                "array": [0.0 if down else h - v for v, h in zip(y, heads, strict=True)],
+                "arrayminus": [v - h if down else 0.0 for v, h in zip(y, heads, strict=True)],
+                "width": 0,
+            }
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=heads,
+                    marker={
+                        "symbol": "triangle-down" if down else "triangle-up",
+                        "size": 11,
+                        "color": colors.OBSERVED,
+                    },
+                    hoverinfo="skip",
+                    **common,
+                ),
+                row,
+                1,
+            )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=y,
+                marker={
+                    "symbol": "line-ew",
+                    "size": 14,
+                    "line": {"color": colors.OBSERVED, "width": 3},
+                },
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "color": colors.OBSERVED,
+                    "thickness": 3,
+                    **bar,
+                },
+                name=KIND_LABELS[kind],
+                **common,
+                **hover,
+            ),
+            row,
+            1,
+        )
+
+
+def _describe(o: Observation) -> str:
+    """An observation as a hover label: what was reported, when, and by whom."""
+    if o.kind == "point":
+        what = f"reported {o.low:,.0f} troops"
+    elif o.kind == "range":
+        what = f"reported {o.low:,.0f}–{o.high:,.0f} troops"
+    elif o.kind == "at most":
+        what = f"reported fewer than {o.high:,.0f} troops"
+    else:
+        what = f"reported more than {o.low:,.0f} troops"
+    return f"{what} ({o.date}{', ' + o.source if o.source else ''})"
+
+
+def fan_figure(result: Result) -> go.Figure:
+    """The fan chart of an ensemble: every variant's traces, the first variant's shown.
+
+    Parameters
+    ----------
+    result : Result
+        An ensemble (``result.bands`` set).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        A panel per theater; each theater's panels share one scale across variants.
+
+    Raises
+    ------
+    ValueError
+        When ``result`` is not an ensemble.
+    """
+    if result.bands is None:
+        raise ValueError("a fan chart needs an ensemble: run with draws=N and seed=S")
+    names = result.theaters
+    fig = _subplots(result, names)
+    bands = result.bands
+    obs = observations_of(result)
+    months = next(iter(result.plans.values())).months
+    tops = {}
+    for tid in names:
+        sel = bands[bands.theater == tid]
+        central = result.monthly[result.monthly.theater == tid]
+        tops[tid] = max(float(sel.p95.max()), float(central.troops.max()), 0.0)
+    for row, tid in enumerate(names, 1):
+        shown = _shown(obs.items, tid, months) if obs is not None else []
+        top = max(tops[tid] * 1.18, observed_top(shown, tid) * 1.12, 10)
+        for i, v in enumerate(result.variants):
+            _fan_panel(fig, result, v, tid, row, top, visible=i == 0)
+        _observations(fig, shown, row, 0.09 * top)
+        fig.update_yaxes(range=[0, top], row=row, col=1)
+        x = month_ends(bands[bands.theater == tid].month.drop_duplicates().sort_values())
+        _as_of(fig, result, x, row)
+    _layout(fig, len(names), "x unified")
+    return fig
+
+
+def _fan_panel(
+    fig: go.Figure, result: Result, v: str, tid: str, row: int, top: float, *, visible: bool
+) -> None:
+    assert result.bands is not None
+    b = result.bands
+    rows = b[(b.variant == v) & (b.theater == tid)].sort_values("month")
+    if rows.empty:
+        return
+    x = month_ends(rows.month)
+    base = {"x": x, "legendgroup": v, "visible": visible, "hoverinfo": "skip", "mode": "lines"}
+    for lo, hi, label, amount in colors.BANDS:
+        fig.add_trace(go.Scatter(y=_ints(rows[lo]), line_width=0, meta="band-low", **base), row, 1)
+        fig.add_trace(
+            go.Scatter(
+                y=_ints(rows[hi]),
+                line_width=0,
+                fill="tonexty",
+                fillcolor=colors.css(colors.mix(colors.FAN_HUE, amount)),
+                name=label,
+                meta="band-high",
+                **base,
+            ),
+            row,
+            1,
+        )
+    edges = rows[["p25", "p75", "p10", "p90", "p05", "p95"]].to_numpy(np.int64)
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=_ints(rows.p50),
+            mode="lines",
+            name="median draw",
+            legendgroup=v,
+            visible=visible,
+            meta="median",
+            line={"color": colors.MEDIAN, "width": 2.4},
+            customdata=edges,
+            hovertemplate=(
+                f"<b>{_text(v)}</b><br>median draw: %{{y:,}} troops"
+                "<br>50 % of draws: %{customdata[0]:,}–%{customdata[1]:,}"
+                "<br>80 % of draws: %{customdata[2]:,}–%{customdata[3]:,}"
+                "<br>90 % of draws: %{customdata[4]:,}–%{customdata[5]:,}<extra></extra>"
+            ),
+        ),
+        row,
+        1,
+    )
+    m = result.monthly
+    central = m[(m.variant == v) & (m.theater == tid)].sort_values("month")
+    if len(central):
+        fig.add_trace(
+            go.Scatter(
+                x=month_ends(central.month),
+                y=_ints(central.troops),
+                mode="lines",
+                name="central run",
+                legendgroup=v,
+                visible=visible,
+                meta="central",
+                line={"color": colors.CENTRAL, "width": 1.4, "dash": "dash"},
+                hovertemplate="central run: %{y:,} troops<extra></extra>",
+            ),
+            row,
+            1,
+        )
+    marks = deadline_labels(result, result.plans[v], v, tid)
+    if marks:
+        when = month_ends([str(p) for p, _ in marks])
+        lines_x: list[str | None] = []
+        lines_y: list[float | None] = []
+        for w in when:
+            lines_x += [w, w, None]
+            lines_y += [0, top, None]
+        fig.add_trace(
+            go.Scatter(
+                x=lines_x,
+                y=lines_y,
+                mode="lines",
+                name="calendar deadline",
+                legendgroup=v,
+                visible=visible,
+                meta="deadline",
+                hoverinfo="skip",
+                line={"color": colors.DEADLINE, "width": 1.2, "dash": "dot"},
+            ),
+            row,
+            1,
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=when,
+                y=[top] * len(when),
+                mode="text",
+                text=[_text(t).replace("\n", "<br>") for _, t in marks],
+                textposition="bottom right",
+                textfont={"size": 11, "color": "#333333"},
+                legendgroup=v,
+                visible=visible,
+                meta="deadline-label",
+                hoverinfo="skip",
+                cliponaxis=False,
+            ),
+            row,
+            1,
+        )
+
+
+def _ints(values: Any) -> Any:
+    """Whole troops as an integer array (Plotly stores it compactly, as typed-array bytes)."""
+    return np.asarray(values, dtype=np.int64)

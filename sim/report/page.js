@@ -1,0 +1,98 @@
+/* forcesim report page: draws the charts from the JSON beside them and wires the controls.
+   Traces carry legendgroup (their variant, "range", "target" or "observed") and meta
+   (what they draw); see sim/report/charts.py. */
+(function () {
+  "use strict";
+
+  var narrow = window.matchMedia("(max-width: 600px)");
+  var config = {
+    responsive: true,
+    displaylogo: false,
+    scrollZoom: false,
+    modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines"],
+  };
+
+  function draw(id) {
+    var div = document.getElementById(id);
+    var data = document.getElementById(id + "-data");
+    if (!div || !data) return null;
+    var fig = JSON.parse(data.textContent);
+    if (narrow.matches) {
+      // on a phone a drag scrolls the page: no zooming by dragging, a tap still shows values
+      fig.layout.dragmode = false;
+      fig.layout.margin = { l: 50, r: 8, t: 34, b: 34 };
+    }
+    return Plotly.newPlot(div, fig.data, fig.layout, config).then(function () {
+      return div;
+    });
+  }
+
+  // ---------------------------------------------------------------- envelope
+  function envelopeControls(div) {
+    var boxes = Array.prototype.slice.call(
+      document.querySelectorAll("#envelope-h ~ fieldset.toggles input[type=checkbox]")
+    );
+    function apply() {
+      var shown = {};
+      boxes.forEach(function (b) { shown[b.value] = b.checked; });
+      var visible = div.data.map(function (t) {
+        return t.meta === "variant" ? shown[t.legendgroup] === true : true;
+      });
+      // the shading spans the variants shown, panel by panel
+      var lows = [], highs = [], where = [];
+      div.data.forEach(function (t, i) {
+        if (t.meta !== "range-low") return;
+        var axis = t.xaxis || "x";
+        var lines = div.data.filter(function (u) {
+          return u.meta === "variant" && (u.xaxis || "x") === axis && shown[u.legendgroup];
+        });
+        var n = t.y.length, lo = [], hi = [];
+        for (var k = 0; k < n; k++) {
+          var a = Infinity, b = -Infinity;
+          lines.forEach(function (u) { a = Math.min(a, u.y[k]); b = Math.max(b, u.y[k]); });
+          lo.push(lines.length ? a : null);
+          hi.push(lines.length ? b : null);
+        }
+        lows.push(lo); highs.push(hi); where.push(i);
+      });
+      var ys = [];
+      where.forEach(function (i, j) { ys.push(lows[j], highs[j]); });
+      var idx = [];
+      where.forEach(function (i) { idx.push(i, i + 1); });
+      Plotly.restyle(div, { visible: visible });
+      if (idx.length) Plotly.restyle(div, { y: ys }, idx);
+    }
+    boxes.forEach(function (b) { b.addEventListener("change", apply); });
+    document.querySelectorAll("#envelope-h ~ fieldset.toggles button").forEach(function (btn) {
+      btn.addEventListener("click", function () {
+        boxes.forEach(function (b) { b.checked = btn.getAttribute("data-all") === "1"; });
+        apply();
+      });
+    });
+  }
+
+  // ---------------------------------------------------------------- fan
+  function fanControls(div) {
+    var select = document.getElementById("fan-variant");
+    var description = document.getElementById("fan-description");
+    if (!select) return;
+    select.addEventListener("change", function () {
+      var chosen = select.value;
+      var visible = div.data.map(function (t) {
+        return t.legendgroup === "observed" || t.legendgroup === chosen;
+      });
+      Plotly.restyle(div, { visible: visible });
+      var option = select.options[select.selectedIndex];
+      if (description) description.textContent = option.getAttribute("data-description") || "";
+    });
+  }
+
+  var drawn = [];
+  var env = draw("envelope-chart");
+  if (env) drawn.push(env.then(envelopeControls));
+  var fan = draw("fan-chart");
+  if (fan) drawn.push(fan.then(fanControls));
+  Promise.all(drawn).then(function () {
+    document.documentElement.setAttribute("data-charts", "ready");
+  });
+})();

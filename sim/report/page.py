@@ -1,0 +1,737 @@
+"""The page: one HTML file holding a run's charts, tables, sources and settings.
+
+Everything the page needs is inside it: plotly.js, the style sheet, the script and the
+data, so it opens offline and makes no network request. Its sections, in order: the
+variants; the envelope chart; the fan chart (an ensemble); milestones and threshold
+dates; observations (a run with observations); sources and assumptions with the numbers
+resting on each; the scenario as run (resolved YAML) and how it was run (version, seed,
+command line). Each chart is followed by a table of the numbers it shows.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import shlex
+from collections.abc import Iterable
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim import colors
+from sim.export import has_table, read_record, read_table, rebuild
+from sim.io.files import atomic_file, float_text
+from sim.plotting.common import theater_title
+from sim.provenance import Provenance, provenance
+from sim.report.charts import envelope_figure, fan_figure
+from sim.results import Result
+
+#: the largest page forcesim writes [bytes]; plotly.js alone is about 4.8 MB
+MAX_BYTES = 6_000_000
+
+# column headings of the tables (a column not named here keeps its CSV name)
+MILESTONE_HEADINGS = {
+    "month_reached": "reached",
+    "p_met": "P(met by the deadline)",
+    "p_met_conditioned": "P(met), conditioned",
+    "target": "target [troops]",
+}
+DATE_HEADINGS = {
+    "level": "level [troops]",
+    "p10": "10 % of draws by",
+    "p50": "50 % by",
+    "p80": "80 % by",
+    "p90": "90 % by",
+    "never": "never within the horizon",
+}
+#: columns holding a share of draws (0 to 1), shown as a percentage, every digit kept
+SHARES = {"p_met", "p_met_conditioned", "never", "p_consistent"}
+
+
+def esc(value: Any) -> str:
+    """Text for HTML, escaped."""
+    return html.escape(str(value))
+
+
+def report_html(run_dir: Path, record: dict[str, Any] | None = None) -> str:
+    """The page of a run directory, as HTML text.
+
+    Parameters
+    ----------
+    run_dir : pathlib.Path
+        A directory written by ``forcesim run`` (:func:`sim.write_run`).
+    record : dict, optional
+        Its ``run.json`` document; read from the directory when omitted.
+
+    Returns
+    -------
+    str
+        One self-contained HTML document.
+
+    Raises
+    ------
+    sim.ScenarioError
+        When ``run_dir`` is not a run directory.
+    """
+    record = record if record is not None else read_record(run_dir)
+    result = rebuild(run_dir, record)
+    observed = read_table(run_dir, "observed") if has_table(run_dir, "observed") else None
+    return Page(result, record, observed).html()
+
+
+class Page:
+    """The HTML of one run's page, section by section."""
+
+    def __init__(
+        self, result: Result, record: dict[str, Any], observed: pd.DataFrame | None
+    ) -> None:
+        self.result = result
+        self.record = record
+        self.observed = observed
+        self.doc = result.scenario.doc
+        self.ensemble = result.bands is not None
+
+    # ------------------------------------------------------------ the whole page
+
+    def html(self) -> str:
+        sections = [("envelope", "Troops month by month", self.envelope())]
+        if self.ensemble:
+            sections.append(("fan", "Range of outcomes", self.fan()))
+        sections.append(("milestones", "Milestones", self.milestones()))
+        if self.observed is not None:
+            sections.append(("observed", "Observations", self.observations()))
+        sections += [
+            ("sources", "Sources and assumptions", self.sources()),
+            ("scenario", "The scenario as run", self.scenario()),
+        ]
+        nav = "".join(f'<li><a href="#{k}">{esc(t)}</a></li>' for k, t, _ in sections)
+        body = "".join(
+            f'<section id="{k}" aria-labelledby="{k}-h"><h2 id="{k}-h">{esc(t)}</h2>{s}</section>'
+            for k, t, s in sections
+        )
+        return (
+            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{esc(self.doc.title)} · forcesim</title>"
+            f'<meta name="description" content="{esc(self.lead_text())}">'
+            f"<style>{_asset('page.css')}</style></head>"
+            f'<body><header class="top">{self.header()}'
+            f'<nav aria-label="Contents"><ul>{nav}</ul></nav></header>'
+            f"<main>{body}</main>"
+            f"<footer>{self.footer()}</footer>"
+            + "<noscript><p>The charts need JavaScript; the tables under each chart hold "
+            "the same numbers.</p></noscript>"
+            + self.figures()
+            + f"<script>{_plotly_js()}</script>"
+            + f"<script>{_asset('page.js')}</script>"
+            + "</body></html>\n"
+        )
+
+    def lead_text(self) -> str:
+        r = self.result
+        kind = (
+            f"an ensemble of {r.draws:,} random draws of the uncertain inputs (seed {r.seed})"
+            if self.ensemble
+            else "each input at its central value"
+        )
+        return (
+            f"Projected troops at the end of each month under {len(r.variants)} "
+            f"reading{'s' if len(r.variants) != 1 else ''} of the plan (variants), "
+            f"{kind}; as of {self.doc.as_of}."
+        )
+
+    def header(self) -> str:
+        rec = self.record
+        return (
+            f"<h1>{esc(self.doc.title)}</h1>"
+            f'<p class="lead">{esc(self.lead_text())}</p>'
+            f'<p class="meta">Scenario <code>{esc(self.doc.id)}</code> · forcesim '
+            f"{esc(rec.get('forcesim_version', '?'))} · run {esc(rec.get('time', '?'))}. "
+            "A forcesim projection, not a forecast of record.</p>"
+        )
+
+    def footer(self) -> str:
+        return (
+            "<p>Made with forcesim from the files of one run directory; "
+            "<code>forcesim report RUN_DIR</code> makes this page again. Levels are whole "
+            "troops at the end of each month.</p>"
+        )
+
+    def figures(self) -> str:
+        """The chart data, as JSON the page's script hands to plotly.js."""
+        figs = {"envelope": envelope_figure(self.result)}
+        if self.ensemble:
+            figs["fan"] = fan_figure(self.result)
+        out = []
+        for key, fig in figs.items():
+            text = fig.to_json(pretty=False, engine="json")
+            text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            out.append(f'<script type="application/json" id="{key}-chart-data">{text}</script>')
+        return "".join(out)
+
+    # ------------------------------------------------------------ sections
+
+    def variants(self) -> str:
+        palette = colors.variant_colors(self.result.variants)
+        rows = "".join(
+            f'<tr><th scope="row"><span class="swatch" style="--c:{palette[v]}"></span>'
+            f"{esc(v)}</th><td>{esc(self._describe(v))}</td></tr>"
+            for v in self.result.variants
+        )
+        return (
+            '<h3 id="variants">The variants</h3>'
+            "<p>Each variant is one reading of the plan: the same scenario with some "
+            "inputs changed, in the colour of its line.</p>"
+            + _scroll(
+                "<table class='prose'><caption>Variants</caption><thead><tr>"
+                "<th scope='col'>variant</th><th scope='col'>what it changes</th></tr></thead>"
+                f"<tbody>{rows}</tbody></table>"
+            )
+        )
+
+    def _describe(self, v: str) -> str:
+        try:
+            return self.result.scenario.describe(v)
+        except (KeyError, AttributeError):
+            return ""
+
+    def envelope(self) -> str:
+        r = self.result
+        palette = colors.variant_colors(r.variants)
+        boxes = "".join(
+            f'<label><input type="checkbox" checked value="{esc(v)}">'
+            f'<span class="swatch" style="--c:{palette[v]}"></span>{esc(v)}</label>'
+            for v in r.variants
+        )
+        key = _key(
+            [
+                (
+                    "range",
+                    colors.css(colors.rgb(colors.RANGE), colors.RANGE_ALPHA),
+                    "range across the variants shown",
+                ),
+                ("diamond", colors.TARGET, "milestone target at its deadline"),
+                ("dotted", colors.DEADLINE, "calendar deadline"),
+            ]
+            + self._observed_key()
+        )
+        names = ", ".join(theater_title(r, t) for t in r.theaters)
+        alt = (
+            f"Line chart, one panel per theater ({names}): troops at the end of each month, "
+            f"one line per variant. The table below the chart lists every value."
+        )
+        return (
+            "<p>One line per variant; the shading spans the lowest to the highest of the "
+            "variants shown. Hover over (or tap) the chart for each variant's level that month.</p>"
+            f'<fieldset class="toggles"><legend>Variants shown</legend>{boxes}'
+            '<span class="all"><button type="button" data-all="1">all</button>'
+            '<button type="button" data-all="0">none</button></span></fieldset>'
+            f"{key}"
+            f'<figure><div class="chart" id="envelope-chart" style="--rows:{len(r.theaters)}" '
+            f'role="img" aria-label="{esc(alt)}"></div>'
+            f"<figcaption>{esc(self.caption())}</figcaption></figure>"
+            + _details("The numbers in this chart", self.envelope_tables())
+            + self.variants()
+        )
+
+    def _observed_key(self) -> list[tuple[str, str, str]]:
+        return (
+            [
+                (
+                    "dot",
+                    colors.OBSERVED,
+                    "observed: a level, a range (bar) or \u201cfewer/more than\u201d (arrow), "
+                    "at the end of its month",
+                )
+            ]
+            if self.result.observed is not None
+            else []
+        )
+
+    def caption(self) -> str:
+        sources = "; ".join(
+            f"{s.publisher or s.title} ({s.date})" if s.date else (s.publisher or s.title)
+            for s in self.doc.sources
+        )
+        return (
+            f"As of {self.doc.as_of}. Sources: {sources or 'none listed'}. "
+            "Troops at the end of each month."
+        )
+
+    def envelope_tables(self) -> str:
+        r = self.result
+        out = []
+        for tid in r.theaters:
+            rows = r.monthly[r.monthly.theater == tid]
+            wide = rows.pivot(index="month", columns="variant", values="troops")
+            wide = wide[[v for v in r.variants if v in wide.columns]]
+            title = theater_title(r, tid)
+            out.append(
+                f"<h3>{esc(title)}</h3>"
+                + _table(
+                    wide.reset_index(),
+                    caption=f"{title}: troops at the end of each month, by variant",
+                )
+            )
+        return "".join(out)
+
+    def fan(self) -> str:
+        r = self.result
+        options = "".join(
+            f'<option value="{esc(v)}" data-description="{esc(self._describe(v))}">'
+            f"{esc(v)}</option>"
+            for v in r.variants
+        )
+        key = _key(
+            [
+                ("band", colors.css(colors.mix(colors.FAN_HUE, amount)), label)
+                for _, _, label, amount in colors.BANDS
+            ]
+            + [
+                ("line", colors.MEDIAN, "median draw"),
+                ("dashed", colors.CENTRAL, "central run (each input at its central value)"),
+                ("dotted", colors.DEADLINE, "calendar deadline (share of draws meeting it)"),
+            ]
+            + self._observed_key()
+        )
+        alt = (
+            f"Fan chart, one panel per theater, for the variant chosen above: the 90 %, 80 % "
+            f"and 50 % bands of {r.draws:,} draws, the median draw and the central run. "
+            "The table below the chart lists every value."
+        )
+        first = r.variants[0]
+        return (
+            f"<p>{r.draws:,} random draws of every uncertain input (seed {r.seed}); every "
+            "variant sees the same draws. Percentiles are exact over the draws. Hover over (or "
+            "tap) the chart for the median and each band's edges that month.</p>"
+            '<div class="picker"><label for="fan-variant">Variant</label>'
+            f'<select id="fan-variant">{options}</select>'
+            f'<p id="fan-description" aria-live="polite">{esc(self._describe(first))}</p></div>'
+            f"{key}"
+            f'<figure><div class="chart" id="fan-chart" style="--rows:{len(r.theaters)}" '
+            f'role="img" aria-label="{esc(alt)}"></div>'
+            f"<figcaption>{esc(self.caption())}</figcaption></figure>"
+            + _details("The numbers in this chart", self.fan_tables())
+        )
+
+    def fan_tables(self) -> str:
+        r = self.result
+        assert r.bands is not None
+        cols = ["month", "p05", "p10", "p25", "p50", "p75", "p90", "p95", "mean", "central run"]
+        out = []
+        for tid in r.theaters:
+            out.append(f"<h3>{esc(theater_title(r, tid))}</h3>")
+            for v in r.variants:
+                b = r.bands[(r.bands.variant == v) & (r.bands.theater == tid)]
+                m = r.monthly[(r.monthly.variant == v) & (r.monthly.theater == tid)]
+                frame = b.merge(
+                    m[["month", "troops"]].rename(columns={"troops": "central run"}),
+                    on="month",
+                    how="left",
+                )
+                out.append(
+                    f"<h4>{esc(v)}</h4>"
+                    + _table(
+                        frame[cols].sort_values("month"),
+                        caption=f"{theater_title(r, tid)}, {v}: percentiles of the draws [troops]",
+                        headings={"p50": "p50 (median)"},
+                    )
+                )
+        return "".join(out)
+
+    def milestones(self) -> str:
+        r = self.result
+        ms = r.milestones.drop(columns=["scenario"], errors="ignore")
+        parts = [
+            "<p>Each milestone of each variant: its deadline after any slip, the level it "
+            "brings its theater to, when the central run gets there and whether that is "
+            "by the deadline"
+            + (
+                "; P(met) is the share of draws reaching the target by the original "
+                "(unslipped) deadline."
+                if "p_met" in ms.columns
+                else "."
+            )
+            + "</p>",
+            _table(ms, caption="Milestones", headings=MILESTONE_HEADINGS),
+        ]
+        if r.dates is not None:
+            dates = r.dates.drop(columns=["scenario"], errors="ignore")
+            parts += [
+                '<h3 id="dates">Threshold dates</h3>',
+                "<p>For each threshold, the month by which 10, 50, 80 and 90 % of the draws "
+                "are first at or below its level (— when that many never get there), and the "
+                "share that never do within the horizon.</p>",
+                _table(dates, caption="Threshold dates", headings=DATE_HEADINGS),
+            ]
+        return "".join(parts)
+
+    def observations(self) -> str:
+        assert self.observed is not None
+        info = self.record.get("observed") or {}
+        lines = []
+        if info:
+            origin = info.get("origin")
+            tol = info.get("tolerance")
+            lines.append(
+                f"<p>{esc(info.get('observations', len(self.observed)))} observations"
+                + (f" from <code>{esc(origin)}</code>" if origin else "")
+                + (f", tolerance {esc(_tolerance(tol))}" if tol is not None else "")
+                + ". Each row is one observation against one variant, as in "
+                "<code>observed.csv</code>.</p>"
+            )
+        kept = (info.get("conditioning") or {}).get("kept") or {}
+        if kept:
+            rows = pd.DataFrame(
+                [
+                    {"variant": v, "draws kept": k.get("draws"), "share kept": k.get("share")}
+                    for v, k in kept.items()
+                ]
+            )
+            lines.append(
+                "<h3>Conditioning</h3><p>The draws consistent with every observation, per "
+                "variant.</p>"
+                + _table(rows, caption="Draws kept by conditioning", shares={"share kept"})
+            )
+        table = self.observed.drop(columns=["scenario"], errors="ignore")
+        lines.append(
+            "<h3>Scoring</h3>" + _table(table, caption="Observations scored against each variant")
+        )
+        return "".join(lines)
+
+    def sources(self) -> str:
+        entries = self._provenance()
+        all_variants = list(self.result.variants)
+        by_source: dict[str, list[tuple[Provenance, list[str]]]] = {}
+        by_assumption: dict[str, list[tuple[Provenance, list[str]]]] = {}
+        by_variant: list[tuple[Provenance, list[str]]] = []
+        unsupported: list[tuple[Provenance, list[str]]] = []
+        for p, vs in entries:
+            if p.kind == "source" and p.source_id:
+                by_source.setdefault(p.source_id, []).append((p, vs))
+            elif p.kind == "assumption":
+                by_assumption.setdefault(p.assumption or "", []).append((p, vs))
+            elif p.kind == "variant":
+                by_variant.append((p, vs))
+            else:
+                unsupported.append((p, vs))
+        n_cited = sum(len(v) for v in by_source.values())
+        parts = [
+            f"<p>What each number of the run rests on: {len(entries)} numbers (a number "
+            f"the variants share counted once), {n_cited} citing a source, "
+            f"{len(entries) - n_cited - len(unsupported)} resting on an assumption, "
+            f"{len(unsupported)} on neither.</p>",
+            "<h3>Sources</h3>",
+        ]
+        for s in self.doc.sources:
+            meta = ", ".join(str(x) for x in (s.publisher, s.date) if x)
+            link = (
+                f' <a href="{esc(s.url)}" rel="noopener noreferrer">{esc(s.url)}</a>'
+                if s.url and str(s.url).startswith(("http://", "https://"))
+                else ""
+            )
+            quote = f"<blockquote>{esc(s.quote)}</blockquote>" if s.quote else ""
+            cited = by_source.get(s.id, [])
+            parts.append(
+                f'<article class="source" id="source-{esc(s.id)}"><h4>{esc(s.title)}</h4>'
+                f'<p class="meta"><code>{esc(s.id)}</code>{" · " + esc(meta) if meta else ""}'
+                f"{' · file ' + esc(s.seed) if s.seed else ''}{link}</p>{quote}"
+                + (
+                    "<p>Numbers that rest on it:</p>" + _numbers(cited, all_variants, s.quote)
+                    if cited
+                    else "<p>No number of this run cites it.</p>"
+                )
+                + "</article>"
+            )
+        parts.append("<h3>Assumptions</h3>")
+        if not by_assumption:
+            parts.append("<p>None.</p>")
+        for text, cited in by_assumption.items():
+            parts.append(
+                f'<article class="assumption"><p class="assumed">{esc(text)}</p>'
+                "<p>Numbers that rest on it:</p>"
+                + _numbers(cited, all_variants, None)
+                + "</article>"
+            )
+        if by_variant:
+            rows = pd.DataFrame(
+                [
+                    {"variant": ", ".join(vs), "number": p.path, "value": p.value}
+                    for p, vs in by_variant
+                ]
+            )
+            parts.append(
+                "<h4>Set by a variant</h4><p>Numbers a variant's overrides set without a "
+                "source or assumption of their own: the variant's description (under the "
+                '<a href="#variants">variants</a>) is their reason.</p>'
+                + _table(rows, caption="Numbers set by a variant")
+            )
+        if unsupported:
+            parts.append(
+                "<h3>Numbers with neither</h3><p>These cite no source and state no "
+                "assumption.</p>" + _numbers(unsupported, all_variants, None)
+            )
+        return "".join(parts)
+
+    def _provenance(self) -> list[tuple[Provenance, list[str]]]:
+        """Every distinct (number, support) of the run, with the variants using it."""
+        sc = self.result.scenario
+        seen: dict[Provenance, list[str]] = {}
+        for v in self.result.variants:
+            for p in provenance(sc, v if v in sc.doc.variants else None):
+                seen.setdefault(p, []).append(v)
+        return list(seen.items())
+
+    def scenario(self) -> str:
+        rec = self.record
+        sc = self.result.scenario
+        ens = rec.get("ensemble") or {}
+        command = rec.get("command")
+        rows: list[tuple[str, str]] = [
+            ("forcesim version", esc(rec.get("forcesim_version", "?"))),
+            (
+                "command line",
+                "<code>"
+                + esc(shlex.join(command) if isinstance(command, list) else command)
+                + "</code>",
+            ),
+            ("run at", esc(rec.get("time", "?"))),
+        ]
+        if ens:
+            rows += [("draws", esc(f"{ens.get('draws'):,}")), ("seed", esc(ens.get("seed")))]
+        inp = rec.get("input") or {}
+        if inp.get("path"):
+            rows.append(("scenario file", f"<code>{esc(inp['path'])}</code>"))
+        if inp.get("sha256"):
+            rows.append(("its sha256", f"<code class='hash'>{esc(inp['sha256'])}</code>"))
+        for f in inp.get("files") or []:
+            if f.get("path") != inp.get("path"):
+                rows.append(("extends", f"<code>{esc(f.get('path'))}</code>"))
+        if rec.get("numpy_version"):
+            rows.append(("numpy version", esc(rec["numpy_version"])))
+        table = "".join(f"<tr><th scope='row'>{k}</th><td>{v}</td></tr>" for k, v in rows)
+        yaml_parts = [_details("The base scenario, resolved (YAML)", _pre(sc.to_yaml(None)))]
+        each = "".join(
+            _details(f"{v}", _pre(sc.to_yaml(v)))
+            for v in self.result.variants
+            if v in sc.doc.variants
+        )
+        if each:
+            yaml_parts.append(_details("Each variant, resolved (YAML)", each))
+        return (
+            _scroll(
+                f"<table class='settings'><caption>How this run was made</caption>{table}</table>"
+            )
+            + "<p>The scenario as it was run, after <code>extends</code> and each variant's "
+            "overrides (from <code>run.json</code>):</p>" + "".join(yaml_parts)
+        )
+
+
+# ---------------------------------------------------------------- pieces
+
+
+def _asset(name: str) -> str:
+    return resources.files("sim.report").joinpath(name).read_text(encoding="utf-8")
+
+
+def _plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs().replace("</script", "<\\/script")
+
+
+def _scroll(inner: str) -> str:
+    """A table that scrolls sideways on a narrow screen instead of widening the page."""
+    return f'<div class="scroll" tabindex="0">{inner}</div>'
+
+
+def _details(summary: str, inner: str) -> str:
+    return f"<details><summary>{esc(summary)}</summary>{inner}</details>"
+
+
+def _pre(text: str) -> str:
+    return _scroll(f"<pre><code>{esc(text)}</code></pre>")
+
+
+def _key(items: list[tuple[str, str, str]]) -> str:
+    """The chart's key: (kind of mark, colour, label) → a list of swatches."""
+    lis = "".join(
+        f'<li><span class="mark {kind}" style="--c:{color}"></span>{esc(label)}</li>'
+        for kind, color, label in items
+    )
+    return f'<ul class="key" aria-label="Key">{lis}</ul>'
+
+
+def _numbers(
+    cited: Iterable[tuple[Provenance, list[str]]], all_variants: list[str], quote: str | None
+) -> str:
+    items = []
+    for p, vs in cited:
+        where = (
+            "every variant"
+            if vs == all_variants
+            else ("variant " if len(vs) == 1 else "variants ") + ", ".join(vs)
+        )
+        own = f"<blockquote>{esc(p.quote)}</blockquote>" if p.quote and p.quote != quote else ""
+        items.append(
+            f"<li><code>{esc(p.path)}</code> = {esc(p.value)} <span class='where'>({esc(where)})"
+            f"</span>{own}</li>"
+        )
+    return f"<ul class='numbers'>{''.join(items)}</ul>"
+
+
+def _tolerance(tol: Any) -> str:
+    if isinstance(tol, dict):
+        parts = []
+        if tol.get("relative"):
+            parts.append(f"±{_percent(float(tol['relative']))}")
+        if tol.get("absolute"):
+            parts.append(f"±{_number(float(tol['absolute']))} troops")
+        return " and ".join(parts) or "none (exact)"
+    return str(tol)
+
+
+def _number(value: float) -> str:
+    """A number exactly as written to CSV, with thousands separators."""
+    text = float_text(value)
+    if "e" in text or "n" in text:  # 1e+20, nan, inf: as they are
+        return text
+    whole, _, frac = text.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    grouped = f"{int(whole.lstrip('-')):,}"
+    return sign + grouped + (f".{frac}" if frac else "")
+
+
+def _percent(share: float) -> str:
+    """A share (0 to 1) as a percentage, every digit of the share kept."""
+    d = Decimal(float_text(share)) * 100
+    text = format(d.normalize(), "f")
+    return f"{text} %"
+
+
+def _cell(value: Any, share: bool) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if value is pd.NA or value is pd.NaT:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, pd.Period):
+        return str(value)
+    if isinstance(value, int | float) and share:  # a share read back as 0 or 1 is an int
+        return _percent(float(value))
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return _number(value)
+    return esc(value)
+
+
+def _table(
+    frame: pd.DataFrame,
+    *,
+    caption: str,
+    headings: dict[str, str] | None = None,
+    shares: set[str] | None = None,
+) -> str:
+    """A frame as an accessible HTML table: a caption, column headings, the first column
+    as row headings, numbers right-aligned and exact."""
+    headings = headings or {}
+    shares = SHARES | (shares or set())
+    cols = list(frame.columns)
+    head = "".join(
+        f'<th scope="col"{_num_class(frame[c])}>{esc(headings.get(str(c), str(c)))}</th>'
+        for c in cols
+    )
+    is_share = [str(c) in shares for c in cols]
+    classes = [_num_class(frame[c]) for c in cols]
+    numeric = all(classes[1:]) and len(cols) > 1  # then the table's class aligns them
+    if numeric:
+        classes = [""] * len(cols)
+    rows = []
+    for values in frame.itertuples(index=False, name=None):
+        cells = []
+        for i, v in enumerate(values):
+            tag = "th scope='row'" if i == 0 else "td"
+            end = "th" if i == 0 else "td"
+            cells.append(f"<{tag}{classes[i]}>{_cell(_plain(v), is_share[i])}</{end}>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return _scroll(
+        f"<table{NUMS if numeric else ''}><caption>{esc(caption)}</caption>"
+        f"<thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+NUMS = ' class="nums"'
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars as Python numbers (so ints print as ints)."""
+    if hasattr(value, "item") and not isinstance(value, pd.Period):
+        try:
+            return value.item()
+        except (ValueError, AttributeError):
+            return value
+    return value
+
+
+def _num_class(column: pd.Series) -> str:
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        return ' class="num"'
+    return ""
+
+
+def write_report(
+    run_dir: str | Path, output: str | Path | None = None, *, record: dict[str, Any] | None = None
+) -> Path:
+    """Write the shareable page of a run: one self-contained interactive HTML file.
+
+    Parameters
+    ----------
+    run_dir : str or pathlib.Path
+        A directory written by ``forcesim run`` (:func:`sim.write_run`); earlier runs work too.
+    output : str or pathlib.Path, optional
+        The file to write; default ``run_dir/report.html``.
+    record : dict, optional
+        The run's ``run.json`` document, when it is not yet in ``run_dir`` (as while
+        :func:`sim.write_run` is writing the directory); read from it when omitted.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written (whole or not at all).
+
+    Raises
+    ------
+    sim.ScenarioError
+        When ``run_dir`` is not a run directory, or the page would exceed 6 MB.
+    """
+    from sim.errors import ScenarioError
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ScenarioError(
+            "a run directory (from forcesim run)",
+            "a file" if run_dir.exists() else "no such directory",
+            file=str(run_dir),
+            path="(file)",
+        )
+    target = Path(output) if output is not None else run_dir / "report.html"
+    data = report_html(run_dir, record).encode("utf-8")
+    if len(data) > MAX_BYTES:
+        raise ScenarioError(
+            f"a page of at most {MAX_BYTES:,} bytes",
+            f"{len(data):,} bytes (too many variants or theaters to share as one page)",
+            file=str(target),
+            path="(file)",
+        )
+    atomic_file(target, lambda tmp: _write_bytes(tmp, data))
+    return target

@@ -1,0 +1,405 @@
+"""The shareable page (``report.html``): self-contained, complete, accessible, and the same
+numbers and colours as the run's files and PNG charts. The page in a real browser is
+tested in ``test_browser.py``."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shlex
+from html import escape
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from conftest import DEFAULT_SCENARIO, SCENARIOS_DIR
+
+import sim
+from sim import colors
+from sim.cli import main
+from sim.provenance import provenance
+
+pytest.importorskip("plotly")
+
+from sim.report import MAX_BYTES, report_html  # noqa: E402
+from sim.report.charts import envelope_figure, fan_figure  # noqa: E402
+
+AFGHANISTAN = SCENARIOS_DIR / "historical" / "afghanistan-2020.yaml"
+AFGHANISTAN_OBSERVED = SCENARIOS_DIR / "historical" / "afghanistan-2020-observed.csv"
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def run_dir(tmp_path_factory, name: str, *args: str) -> Path:
+    out = tmp_path_factory.mktemp("report") / name
+    result = invoke("run", *args, "--out", str(out), "--report", "-q")
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def ensemble(tmp_path_factory) -> Path:
+    return run_dir(tmp_path_factory, "ens", str(DEFAULT_SCENARIO), "--draws", "400", "--seed", "2")
+
+
+@pytest.fixture(scope="module")
+def deterministic(tmp_path_factory) -> Path:
+    return run_dir(tmp_path_factory, "det", str(DEFAULT_SCENARIO))
+
+
+@pytest.fixture(scope="module")
+def observed(tmp_path_factory) -> Path:
+    return run_dir(
+        tmp_path_factory,
+        "afg",
+        str(AFGHANISTAN),
+        "--observed",
+        str(AFGHANISTAN_OBSERVED),
+        "--draws",
+        "400",
+        "--seed",
+        "3",
+        "--condition",
+        "--tolerance",
+        "15%",
+    )
+
+
+class Tags(HTMLParser):
+    """Every start tag with its attributes, and the text of each heading."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.headings: list[tuple[int, str]] = []
+        self._heading: int | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+        if re.fullmatch(r"h[1-6]", tag):
+            self._heading = int(tag[1])
+            self.headings.append((self._heading, ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        if re.fullmatch(r"h[1-6]", tag):
+            self._heading = None
+
+    def handle_data(self, data: str) -> None:
+        if self._heading is not None:
+            level, text = self.headings[-1]
+            self.headings[-1] = (level, text + data)
+
+
+def parse(page: str) -> Tags:
+    tags = Tags()
+    tags.feed(page)
+    return tags
+
+
+def page_of(run: Path) -> str:
+    return (run / "report.html").read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- one file, offline
+
+
+def test_the_page_loads_nothing_from_elsewhere(ensemble: Path) -> None:
+    page = page_of(ensemble)
+    tags = parse(page)
+    for tag, attrs in tags.tags:
+        assert "src" not in attrs, (tag, attrs)
+        assert tag not in ("link", "img", "iframe", "object", "embed"), (tag, attrs)
+        if tag == "a":  # links to the sources are followed only when clicked
+            assert attrs["href"].startswith(("#", "https://", "http://")), attrs
+    styles = re.findall(r"<style>(.*?)</style>", page, re.S)
+    assert styles and not any(re.search(r"url\(|@import|@font-face", s) for s in styles)
+    assert "Plotly.newPlot" in page and "plotly.js" in page  # the library, inlined
+
+
+def test_the_page_is_under_6_mb(ensemble: Path, observed: Path) -> None:
+    for run in (ensemble, observed):
+        size = (run / "report.html").stat().st_size
+        assert 4_000_000 < size < MAX_BYTES == 6_000_000, size
+
+
+def test_run_report_writes_the_page_into_the_run_directory_and_lists_it(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "run"
+    result = invoke("run", str(DEFAULT_SCENARIO), "-v", "on-time", "--out", str(out), "--report")
+    assert result.exit_code == 0, result.output
+    assert "report.html" in result.output.splitlines()[-1]
+    assert (out / "report.html").is_file() and (out / "run.json").is_file()
+
+
+def test_report_command_rebuilds_the_same_page_from_an_earlier_run(
+    ensemble: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "again.html"
+    result = invoke("report", str(ensemble), "-o", str(target))
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"wrote {target} (")
+    assert target.read_bytes() == (ensemble / "report.html").read_bytes()
+
+
+def test_report_command_writes_report_html_in_the_run_directory_by_default(
+    deterministic: Path,
+) -> None:
+    before = (deterministic / "report.html").read_bytes()
+    (deterministic / "report.html").unlink()
+    result = invoke("report", str(deterministic))
+    assert result.exit_code == 0, result.output
+    assert (deterministic / "report.html").read_bytes() == before
+
+
+def test_report_of_something_that_is_not_a_run_directory_is_one_line_and_exit_2(
+    tmp_path: Path,
+) -> None:
+    result = invoke("report", str(tmp_path / "nope"))
+    assert result.exit_code == 2
+    assert result.output == (
+        f"forcesim: error: {tmp_path / 'nope'}:1:1: (file): expected a run directory "
+        "(from forcesim run), found no such directory\n"
+    )
+    (tmp_path / "empty").mkdir()
+    result = invoke("report", str(tmp_path / "empty"))
+    assert result.exit_code == 2
+    assert re.match(
+        r"^forcesim: error: .*run\.json.*expected a run directory holding run\.json", result.output
+    )
+
+
+def test_run_report_without_plotly_is_a_usage_error_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "plotly" else real(name, *a)
+    )
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["run", "--out", str(out), "--report"])
+    assert result.exit_code == 2
+    assert "--report needs plotly" in result.output and "forcesim[report]" in result.output
+    assert not out.exists()
+
+
+def test_a_page_over_the_limit_is_refused_and_nothing_is_written(
+    deterministic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sim.report.page.MAX_BYTES", 1_000_000)
+    target = tmp_path / "big.html"
+    with pytest.raises(sim.ScenarioError, match=r"expected a page of at most 1,000,000 bytes"):
+        sim.write_report(deterministic, target)
+    assert not target.exists()
+
+
+# ---------------------------------------------------------------- structure and accessibility
+
+
+def test_headings_run_from_one_h1_down_without_skipping_a_level(
+    ensemble: Path, observed: Path
+) -> None:
+    for run in (ensemble, observed):
+        headings = parse(page_of(run)).headings
+        assert headings[0][0] == 1 and [h for h, _ in headings].count(1) == 1
+        for (a, _), (b, text) in zip(headings, headings[1:], strict=False):
+            assert b <= a + 1, f"h{a} then h{b} ({text})"
+    titles = [t for h, t in parse(page_of(ensemble)).headings if h == 2]
+    assert titles == [
+        "Troops month by month",
+        "Range of outcomes",
+        "Milestones",
+        "Sources and assumptions",
+        "The scenario as run",
+    ]
+    assert "Observations" in [t for h, t in parse(page_of(observed)).headings if h == 2]
+
+
+def test_every_chart_has_a_label_and_a_table_of_its_numbers(ensemble: Path) -> None:
+    page = page_of(ensemble)
+    charts = [a for t, a in parse(page).tags if t == "div" and "chart" in (a.get("class") or "")]
+    assert [c["id"] for c in charts] == ["envelope-chart", "fan-chart"]
+    for c in charts:
+        assert c["role"] == "img" and len(c["aria-label"] or "") > 40
+        after = page[page.index(f'id="{c["id"]}"') :]
+        assert after.index("<details><summary>The numbers in this chart</summary>") < 2000
+
+
+def test_the_envelope_table_holds_the_monthly_levels(deterministic: Path) -> None:
+    page = page_of(deterministic)
+    monthly = pd.read_csv(deterministic / "monthly.csv")
+    row = monthly[(monthly.theater == "iraq") & (monthly.month == "2025-10")]
+    levels = dict(zip(row.variant, row.troops, strict=True))
+    table = page[page.index("Iraq: troops at the end of each month, by variant") :]
+    cells = re.search(r"<tr><th scope='row'>2025-10</th>(.*?)</tr>", table)
+    assert cells is not None
+    values = re.findall(r"<td>([^<]*)</td>", cells.group(1))
+    assert values == [f"{levels[v]:,}" for v in levels]
+
+
+def test_the_fan_table_holds_every_percentile_of_every_variant(ensemble: Path) -> None:
+    page = page_of(ensemble)
+    bands = pd.read_csv(ensemble / "bands.csv")
+    b = bands[(bands.variant == "slip-6") & (bands.theater == "iraq") & (bands.month == "2025-12")]
+    r = b.iloc[0]
+    table = page[page.index("Iraq, slip-6: percentiles of the draws") :]
+    cells = re.search(r"<tr><th scope='row'>2025-12</th>(.*?)</tr>", table)
+    assert cells is not None
+    values = re.findall(r"<td>([^<]*)</td>", cells.group(1))
+    expected = [f"{int(r[c]):,}" for c in ("p05", "p10", "p25", "p50", "p75", "p90", "p95")]
+    assert values[:7] == expected
+    assert values[7] == f"{r['mean']:,}".rstrip("0").rstrip(".")  # the mean, every decimal
+
+
+def test_tables_have_captions_and_column_headings(ensemble: Path) -> None:
+    page = page_of(ensemble)
+    assert page.count("<table") == page.count("<caption>")
+    assert page.count("<table") == page.count("<thead>") + page.count("class='settings'")
+
+
+def test_variant_colours_are_those_of_the_png_charts(ensemble: Path) -> None:
+    from sim.plotting import plot_envelope, plot_fan
+
+    result = sim.load_run(ensemble)
+    axes = plot_envelope(result)
+    png = {line.get_label(): line.get_color() for line in axes[0].get_lines()}
+    fig = envelope_figure(result)
+    web = {t.name: t.line.color for t in fig.data if t.meta == "variant"}
+    assert {v: png[v] for v in result.variants} == {v: web[v] for v in result.variants}
+    assert list(web.values())[: len(result.variants)] == list(colors.PALETTE[:8])
+    # the fan's bands: the same shades of the same blue
+    fan_axes = plot_fan(result, variants=["on-time"])
+    fills = [c.get_facecolor()[0][:3] for c in fan_axes[0].collections][:3]
+    web_fills = [t.fillcolor for t in fan_figure(result).data if t.meta == "band-high"][:3]
+    assert web_fills == ["rgba({},{},{},1)".format(*(round(c * 255) for c in f)) for f in fills]
+
+
+def test_colours_on_the_page_keys_are_the_chart_colours(ensemble: Path) -> None:
+    page = page_of(ensemble)
+    for v, c in colors.variant_colors(sim.load_run(ensemble).variants).items():
+        assert f'<span class="swatch" style="--c:{c}"></span>{v}</label>' in page
+    assert f'style="--c:{colors.MEDIAN}"></span>median draw' in page
+
+
+# ---------------------------------------------------------------- what the page says
+
+
+def test_the_charts_hold_the_runs_numbers(ensemble: Path) -> None:
+    result = sim.load_run(ensemble)
+    fig = envelope_figure(result)
+    line = next(
+        t for t in fig.data if t.meta == "variant" and t.name == "slip-3" and t.xaxis == "x"
+    )
+    m = result.monthly
+    expected = m[(m.variant == "slip-3") & (m.theater == "iraq")].sort_values("month")
+    assert list(line.y) == expected.troops.tolist()
+    assert line.x[0] == "2024-09-30" and "%{y:,} troops" in line.hovertemplate
+    fan = fan_figure(result)
+    median = next(t for t in fan.data if t.meta == "median" and t.legendgroup == "slip-3")
+    b = result.bands
+    assert b is not None
+    rows = b[(b.variant == "slip-3") & (b.theater == "iraq")].sort_values("month")
+    assert list(median.y) == rows.p50.tolist()
+    assert (
+        median.customdata.tolist()
+        == rows[["p25", "p75", "p10", "p90", "p05", "p95"]].to_numpy().tolist()
+    )
+    shown = {t.legendgroup for t in fan.data if t.visible is not False and t.meta == "median"}
+    assert shown == {result.variants[0]}  # one variant at a time; the page picks
+
+
+def test_milestones_and_threshold_dates_are_all_there(ensemble: Path) -> None:
+    page = page_of(ensemble)
+    ms = pd.read_csv(ensemble / "milestones.csv")
+    section = page[page.index('id="milestones"') : page.index('id="sources"')]
+    for r in ms.itertuples():
+        assert r.milestone in section
+    # p_met as a percentage, every digit kept: 0.3725 -> 37.25 %
+    for p in ms.p_met.unique():
+        text = f"{p * 100:.10f}".rstrip("0").rstrip(".")
+        assert f"{text} %" in section, p
+    dates = pd.read_csv(ensemble / "dates.csv")
+    assert "Threshold dates" in section
+    for t in dates.threshold.unique():
+        assert escape(t) in section
+
+
+def test_every_source_quote_and_assumption_is_shown_with_its_numbers(ensemble: Path) -> None:
+    page = page_of(ensemble)
+    section = page[page.index('id="sources"') : page.index('id="scenario"')]
+    scenario = sim.load_scenario(DEFAULT_SCENARIO)
+    for s in scenario.doc.sources:
+        assert escape(s.title) in section
+        if s.quote:
+            assert escape(s.quote) in section
+    record = json.loads((ensemble / "run.json").read_text())
+    for text in set(record["provenance"]["assumptions"].values()):
+        if not text.startswith("variant "):
+            assert escape(text) in section, text
+    for v in record["variants"]:
+        for p in provenance(scenario, v):
+            assert f"<code>{escape(p.path)}</code>" in section or escape(p.path) in section
+            if p.quote:
+                assert escape(p.quote) in section
+
+
+def test_the_scenario_as_run_version_seed_and_command_line(ensemble: Path) -> None:
+    page = page_of(ensemble)
+    record = json.loads((ensemble / "run.json").read_text())
+    section = page[page.index('id="scenario"') :]
+    assert f"<code>{escape(shlex.join(record['command']))}</code>" in section
+    assert f"<th scope='row'>forcesim version</th><td>{record['forcesim_version']}" in section
+    assert "<th scope='row'>seed</th><td>2</td>" in section
+    assert "<th scope='row'>draws</th><td>400</td>" in section
+    result = sim.load_run(ensemble)
+    assert escape(result.scenario.to_yaml(None)) in section
+    assert escape(result.scenario.to_yaml("slip-6")) in section
+
+
+def test_a_deterministic_run_has_the_envelope_and_no_fan(deterministic: Path) -> None:
+    page = page_of(deterministic)
+    assert 'id="envelope-chart"' in page and 'id="fan-chart"' not in page
+    assert "Range of outcomes" not in page and "P(met" not in page
+
+
+def test_the_observations_table_shows_every_column_observed_csv_has(
+    observed: Path, tmp_path: Path
+) -> None:
+    page = page_of(observed)
+    table = pd.read_csv(observed / "observed.csv")
+    section = page[page.index('id="observed"') : page.index('id="sources"')]
+    for col in table.columns:
+        if col != "scenario":
+            assert re.search(rf'<th scope="col"[^>]*>{re.escape(col)}</th>', section), col
+    assert "tolerance ±15 %" in section and "Draws kept by conditioning" in section
+    # a column the run did not write before (scoring gains columns): shown as it is
+    table["discrepant"] = ["yes-really" if i % 2 else "no" for i in range(len(table))]
+    copy = tmp_path / "run"
+    copy.mkdir()
+    for f in observed.iterdir():
+        (copy / f.name).write_bytes(f.read_bytes())
+    table.to_csv(copy / "observed.csv", index=False)
+    again = report_html(copy)
+    assert ">discrepant</th>" in again and "yes-really" in again
+
+
+def test_observations_are_drawn_on_both_charts(observed: Path) -> None:
+    result = sim.load_run(observed)
+    for fig in (envelope_figure(result), fan_figure(result)):
+        drawn = [t for t in fig.data if t.meta == "observed"]
+        kinds = {t.name for t in drawn if t.name}
+        assert {"reported level", "reported range", "reported \u201cfewer than\u201d"} <= kinds
+        hover = [c for t in drawn if t.customdata is not None for c in t.customdata]
+        assert any("reported 8,600 troops (2020-06-18" in c for c in hover), hover[:3]
+
+
+def test_the_as_of_line_is_drawn_when_it_falls_within_the_months(observed: Path) -> None:
+    fig = envelope_figure(sim.load_run(observed))  # as of 2021-08-31, within 2020-02..2021-09
+    labels = [a.text for a in fig.layout.annotations]
+    assert "as of 31 Aug 2021" in labels
+    assert "deadline 2020-07" in labels and "deadline 2021-04" in labels
