@@ -1,0 +1,254 @@
+"""The shareable page in a real browser: headless Chromium (Debian's ``chromium``) driven by
+Playwright, pointed at that binary (Playwright's own browser download is never used).
+
+It checks what a reader meets: the page loads with no console error and no network
+request (only the file itself), every chart draws, hovering a known point shows the
+right number, and the controls show and hide variants. Skipped, saying why, where no
+Chromium or no Playwright is installed (``.ci/run`` installs Chromium).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from conftest import DEFAULT_SCENARIO, SCENARIOS_DIR
+
+from sim.cli import main
+
+
+def _chromium() -> str | None:
+    for candidate in (shutil.which("chromium"), "/usr/bin/chromium"):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+CHROMIUM = _chromium()
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no Chromium found (looked for `chromium` on PATH and /usr/bin/chromium); "
+    "install Debian's: apt-get install chromium",
+)
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="Playwright's Python package is not installed"
+)
+pytest.importorskip("plotly")
+
+#: the flags of every launch: offline, quiet, no profile carried over
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AFGHANISTAN = SCENARIOS_DIR / "historical" / "afghanistan-2020.yaml"
+
+
+def make_run(out: Path, *args: str) -> Path:
+    result = CliRunner().invoke(
+        main, ["run", *args, "--out", str(out), "--report", "-q"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def ensemble(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("browser") / "ens"
+    return make_run(out, str(DEFAULT_SCENARIO), "--draws", "400", "--seed", "2")
+
+
+@pytest.fixture(scope="module")
+def observed(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("browser") / "afg"
+    return make_run(
+        out,
+        str(AFGHANISTAN),
+        "--observed",
+        str(AFGHANISTAN.with_name("afghanistan-2020-observed.csv")),
+        "--draws",
+        "300",
+        "--seed",
+        "1",
+    )
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory) -> Iterator[Any]:
+    """One Chromium for the module, with a fresh profile directory."""
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_api.sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=FLAGS,
+            viewport={"width": 1280, "height": 900},
+        )
+        yield context
+        context.close()
+
+
+class Visit:
+    """A page opened from a file, with every console message, script error and
+    request it made (any request but the file itself is blocked, and recorded)."""
+
+    def __init__(self, context: Any, path: Path) -> None:
+        self.url = path.resolve().as_uri()
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page = context.new_page()
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.route(
+            "**/*",
+            lambda route: route.continue_() if route.request.url == self.url else route.abort(),
+        )
+        self.page.goto(self.url)
+        self.page.wait_for_selector("html[data-charts=ready]", timeout=30_000)
+
+    def point(self, chart: str, row: int, x: str, y: float) -> tuple[float, float]:
+        """The position on screen of data point (x, y) in panel ``row`` of ``chart``."""
+        return self.page.evaluate(
+            """([id, row, x, y]) => {
+                const gd = document.getElementById(id);
+                const suffix = row > 1 ? String(row) : "";
+                const xa = gd._fullLayout["xaxis" + suffix], ya = gd._fullLayout["yaxis" + suffix];
+                const box = gd.getBoundingClientRect();
+                return [box.left + xa._offset + xa.l2p(xa.d2l(x)),
+                        box.top + ya._offset + ya.l2p(ya.d2l(y))];
+            }""",
+            [chart, row, x, y],
+        )
+
+    def hover(self, chart: str, row: int, x: str, y: float) -> str:
+        """Move the mouse onto a data point; the hover label's text."""
+        self.page.mouse.move(0, 0)
+        self.page.locator(f"#{chart}").scroll_into_view_if_needed()
+        px, py = self.point(chart, row, x, y)
+        self.page.mouse.move(px, py)
+        label = self.page.locator(f"#{chart} .hoverlayer")
+        self.page.wait_for_function(
+            f"document.querySelector('#{chart} .hoverlayer').textContent.length > 0",
+            timeout=5_000,
+        )
+        return str(label.text_content())
+
+    def visible(self, chart: str, meta: str) -> list[str]:
+        """The legendgroup (variant) of every shown trace drawing ``meta``."""
+        return self.page.evaluate(
+            """([id, meta]) => document.getElementById(id).data
+                .filter(t => t.meta === meta && t.visible !== false)
+                .map(t => t.legendgroup)""",
+            [chart, meta],
+        )
+
+
+@pytest.fixture(scope="module")
+def visit(browser: Any, ensemble: Path) -> Iterator[Visit]:
+    v = Visit(browser, ensemble / "report.html")
+    yield v
+    v.page.close()
+
+
+def test_the_page_loads_with_no_console_error_and_no_network_request(visit: Visit) -> None:
+    assert visit.errors == []
+    assert visit.requests == [visit.url]
+
+
+def test_every_chart_renders(visit: Visit) -> None:
+    charts = visit.page.locator("div.chart")
+    assert charts.count() == 2
+    for i in range(charts.count()):
+        chart = charts.nth(i)
+        assert chart.locator("svg.main-svg").count() >= 1, chart.get_attribute("id")
+        assert chart.locator(".scatterlayer .trace").count() > 10
+
+
+def test_hovering_the_envelope_shows_month_variant_and_troops(visit: Visit, ensemble: Path) -> None:
+    monthly = pd.read_csv(ensemble / "monthly.csv")
+    row = monthly[
+        (monthly.variant == "slip-3") & (monthly.theater == "iraq") & (monthly.month == "2025-11")
+    ]
+    troops = int(row.troops.iloc[0])
+    text = visit.hover("envelope-chart", 1, "2025-11-30", troops)
+    assert "Nov 2025" in text
+    assert f"slip-3: {troops:,} troops" in text
+
+
+def test_hovering_the_fan_shows_the_median_and_the_bands(visit: Visit, ensemble: Path) -> None:
+    visit.page.select_option("#fan-variant", "slip-6")
+    assert set(visit.visible("fan-chart", "median")) == {"slip-6"}
+    bands = pd.read_csv(ensemble / "bands.csv")
+    r = bands[(bands.variant == "slip-6") & (bands.theater == "iraq") & (bands.month == "2026-03")]
+    r = r.iloc[0]
+    text = visit.hover("fan-chart", 1, "2026-03-31", int(r.p50))
+    assert "Mar 2026" in text and "slip-6" in text
+    assert f"median draw: {int(r.p50):,} troops" in text
+    assert f"50 % of draws: {int(r.p25):,}–{int(r.p75):,}" in text
+    assert f"90 % of draws: {int(r.p05):,}–{int(r.p95):,}" in text
+    description = visit.page.locator("#fan-description").text_content()
+    assert description == "Announcement slips 6 months; the calendar deadlines hold"
+
+
+def test_unticking_a_variant_hides_its_lines_and_narrows_the_shading(
+    visit: Visit, ensemble: Path
+) -> None:
+    page = visit.page
+    before = visit.visible("envelope-chart", "variant")
+    assert before.count("slip-6-moving") == 2  # one line per theater
+    page.locator("fieldset.toggles input[value='slip-6-moving']").uncheck()
+    after = visit.visible("envelope-chart", "variant")
+    assert "slip-6-moving" not in after and len(after) == len(before) - 2
+    top = page.evaluate(
+        "Array.from(document.getElementById('envelope-chart').data)"
+        ".find(t => t.meta === 'range-high').y"
+    )
+    monthly = pd.read_csv(ensemble / "monthly.csv")
+    iraq = monthly[(monthly.theater == "iraq") & (monthly.variant != "slip-6-moving")]
+    assert top == iraq.groupby("month").troops.max().sort_index().tolist()
+    page.locator("fieldset.toggles button[data-all='1']").click()
+    assert len(visit.visible("envelope-chart", "variant")) == len(before)
+
+
+def test_an_observed_run_loads_cleanly_and_hovering_an_observation_names_it(
+    browser: Any, observed: Path
+) -> None:
+    v = Visit(browser, observed / "report.html")
+    try:
+        assert v.errors == [] and v.requests == [v.url]
+        assert v.page.locator("#envelope-chart svg.main-svg").count() >= 1
+        text = v.hover("envelope-chart", 1, "2020-06-30", 8600)
+        assert "reported 8,600 troops (2020-06-18" in text
+    finally:
+        v.page.close()
+
+
+def test_the_page_fits_a_phone_screen(browser: Any, ensemble: Path) -> None:
+    page = browser.new_page()
+    page.set_viewport_size({"width": 390, "height": 844})
+    try:
+        page.goto((ensemble / "report.html").resolve().as_uri())
+        page.wait_for_selector("html[data-charts=ready]", timeout=30_000)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        width = page.evaluate("document.getElementById('envelope-chart').offsetWidth")
+        assert 300 <= width <= 390
+        # wide tables scroll inside their own box instead of widening the page
+        boxes = page.evaluate(
+            "Array.from(document.querySelectorAll('.scroll'))"
+            ".filter(e => e.scrollWidth > e.clientWidth).length"
+        )
+        assert boxes >= 1
+    finally:
+        page.close()
