@@ -403,3 +403,18 @@ def test_the_as_of_line_is_drawn_when_it_falls_within_the_months(observed: Path)
     labels = [a.text for a in fig.layout.annotations]
     assert "as of 31 Aug 2021" in labels
     assert "deadline 2020-07" in labels and "deadline 2021-04" in labels
+
+
+def test_a_parquet_only_run_gives_the_same_tables_on_its_page(
+    observed: Path, tmp_path_factory
+) -> None:
+    pytest.importorskip("pyarrow")
+    args = json.loads((observed / "run.json").read_text())["command"][2:]
+    args = args[: args.index("--out")] + args[args.index("--out") + 2 :]
+    args = [a for a in args if a not in ("--report", "-q")]
+    parquet = run_dir(tmp_path_factory, "pq", *args, "--format", "parquet")
+    assert not list(parquet.glob("*.csv"))
+    # every section but the last (which names the command line and time) is the same
+    a, b = page_of(observed), page_of(parquet)
+    start, end = 'id="envelope"', 'id="scenario"'
+    assert a[a.index(start) : a.index(end)] == b[b.index(start) : b.index(end)]
