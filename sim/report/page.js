@@ -20,7 +20,14 @@
     if (narrow.matches) {
       // on a phone a drag scrolls the page: no zooming by dragging, a tap still shows values
       fig.layout.dragmode = false;
-      fig.layout.margin = { l: 50, r: 8, t: 34, b: 34 };
+      fig.layout.margin = { l: 44, r: 8, t: 34, b: 34 };
+      // the room is short: months alone label the deadlines, the caption names the unit
+      (fig.layout.annotations || []).forEach(function (a) {
+        if (typeof a.text === "string" && a.text.indexOf("deadline ") === 0) a.text = a.text.slice(9);
+      });
+      Object.keys(fig.layout).forEach(function (k) {
+        if (k.indexOf("yaxis") === 0) fig.layout[k].title = { text: "" };
+      });
     }
     return Plotly.newPlot(div, fig.data, fig.layout, config).then(function () {
       return div;
