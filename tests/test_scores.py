@@ -62,3 +62,13 @@ def test_bands_are_exact_percentiles_of_the_counts():
 def test_scores_refuse_what_is_not_a_distribution(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_weighted_counts_as_exact_integers_give_the_weighted_crps_and_bands():
+    # weights 3 and 1 on levels 10 and 20: the same as 3 draws at 10 and 1 at 20
+    big = 10**30  # beyond 64 bits
+    weighted = np.array([0] * 10 + [3 * big] + [0] * 9 + [big], dtype=object)
+    plain = np.bincount([10, 10, 10, 20])
+    assert crps(weighted, 15) == pytest.approx(crps(plain, 15))
+    assert band(weighted, 50) == band(plain, 50) == (10, 10)
+    assert percentile(weighted, 80) == percentile(plain, 80) == 20

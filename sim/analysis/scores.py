@@ -30,15 +30,20 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 
-def _counts(counts: ArrayLike) -> NDArray[np.int64]:
+def _counts(counts: ArrayLike) -> NDArray[np.object_]:
+    """Counts as exact Python integers (weighted counts may exceed 64 bits)."""
     out = np.asarray(counts)
     if out.ndim != 1 or not len(out):
         raise ValueError(f"expected one row of level counts, found shape {out.shape}")
-    if out.dtype.kind not in "iu":
+    if out.dtype.kind == "O" and all(isinstance(v, int) for v in out):
+        out = out.copy()
+    elif out.dtype.kind in "iu":
+        out = out.astype(object)
+    else:
         raise ValueError(f"expected whole-number counts, found dtype {out.dtype}")
     if (out < 0).any() or out.sum() == 0:
         raise ValueError("expected counts of 0 or more with at least one draw")
-    return out.astype(np.int64)
+    return out
 
 
 def crps(counts: ArrayLike, observed: int) -> float:
@@ -47,7 +52,9 @@ def crps(counts: ArrayLike, observed: int) -> float:
     Parameters
     ----------
     counts : array_like of int, shape (levels,)
-        ``counts[L]``: draws at level ``L`` [troops], ``L = 0 .. levels − 1``.
+        ``counts[L]``: draws at level ``L`` [troops], ``L = 0 .. levels − 1``; whole
+        numbers, or exact integer weights (an object array of Python ints) for a
+        weighted ensemble.
     observed : int
         The observed level [troops], 0 or more.
 
@@ -70,7 +77,7 @@ def crps(counts: ArrayLike, observed: int) -> float:
     n = int(c.sum())
     top = max(len(c), y + 1)  # above both the last level and y every term is 0
     cum = np.zeros(top, dtype=object)
-    cum[: len(c)] = np.cumsum(c).astype(object)
+    cum[: len(c)] = np.cumsum(c)
     cum[len(c) :] = n
     step = np.zeros(top, dtype=object)
     step[y:] = n
@@ -132,8 +139,9 @@ def percentile(counts: ArrayLike, q: float | Fraction) -> int:
     """
     c = _counts(counts)
     n = int(c.sum())
-    need = max(1, -(-Fraction(q) * n // 100))  # ceil(q n / 100), at least one draw
-    return int(np.searchsorted(np.cumsum(c), int(need)))
+    need = -(-Fraction(q) * n // 100)  # ceil(q n / 100)
+    cum = np.cumsum(c)
+    return int(next(i for i, v in enumerate(cum) if v >= max(need, 1)))
 
 
 def band(counts: ArrayLike, coverage: int) -> tuple[int, int]:
