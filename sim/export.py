@@ -62,7 +62,15 @@ def base_record(scenario: Any, variants: list[str], argv: list[str] | None) -> d
             "variants": {v: scenario.resolved_raw(v) for v in variants},
         },
         "provenance": used_sources(scenario, list(variants)),
+        **_settings_record(scenario),
     }
+
+
+def _settings_record(scenario: Any) -> dict[str, Any]:
+    """``{"set": {key: value, ...}}`` for the values set by ``--set`` (or
+    :meth:`sim.Scenario.with_settings`), in the order given; empty without any."""
+    settings = getattr(scenario, "settings", ())
+    return {"set": dict(settings)} if settings else {}
 
 
 def run_record(result: Any, argv: list[str] | None = None, **extra: Any) -> dict[str, Any]:

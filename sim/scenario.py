@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,9 @@ class Scenario:
         The base document, after ``extends``.
     variants : Mapping[str, sim.loader.Resolved]
         For each variant name: description, resolved document, raw data, locator, plan.
+    settings : tuple of (str, object)
+        The values set by key path on top of the variants (:meth:`with_settings`,
+        ``--set``), in the order given; ``run.json`` records them.
     """
 
     path: str | None
@@ -49,6 +52,7 @@ class Scenario:
     raw: dict[str, Any] = field(repr=False)
     locator: Locator = field(repr=False)
     variants: Mapping[str, Resolved] = field(repr=False)
+    settings: tuple[tuple[str, Any], ...] = ()
 
     @property
     def id(self) -> str:
@@ -173,7 +177,106 @@ class Scenario:
         variants = resolve_variants(raw, doc, locator)
         check_scenario_observations(doc, locator)  # as load_scenario does
         return Scenario(
-            path=self.path, sha256=self.sha256, doc=doc, raw=raw, locator=locator, variants=variants
+            path=self.path,
+            sha256=self.sha256,
+            doc=doc,
+            raw=raw,
+            locator=locator,
+            variants=variants,
+            settings=self.settings,
+        )
+
+    def with_settings(
+        self,
+        settings: Mapping[str, Any] | Sequence[tuple[str, Any]],
+        *,
+        variants: Sequence[str] | None = None,
+        origin: str = "<overrides>",
+    ) -> Scenario:
+        """A copy with values set by dotted key path on top of every variant that runs.
+
+        Parameters
+        ----------
+        settings : mapping or sequence of (key, value)
+            Dotted key paths (``announcement.delay``,
+            ``milestones.iraq-phase-1.target.reduce_by``) and values as a scenario
+            file writes them (a number, ``None`` to delete, a ``{uniform: [0, 6]}``
+            mapping, ...). A later setting of the same key wins.
+        variants : sequence of str, optional
+            The variants to change (default: all). Each is changed *after* its own
+            overrides, so a setting wins over a variant's value for the same key;
+            a scenario without variants has its base changed.
+        origin : str
+            The file name errors give for a set value (the command line passes
+            ``<command line>``).
+
+        Returns
+        -------
+        Scenario
+            A new scenario; ``settings`` records what was set.
+
+        Raises
+        ------
+        sim.ScenarioError
+            As for a variant's ``overrides``: an unknown key (with a suggestion), a
+            bad value, or a key a variant may not set (``variants``, ``extends``,
+            ``id``, ``observations``), at ``ORIGIN:1:1`` with the key path.
+
+        Examples
+        --------
+        >>> later = scenario.with_settings({"announcement.delay": 9})  # every variant
+        """
+        items = list(settings.items()) if isinstance(settings, Mapping) else list(settings)
+        over: dict[str, Any] = {}
+        for key, value in items:
+            parts = tuple(str(key).split("."))
+            if not key or not all(parts):
+                raise ScenarioError(
+                    "a dotted key path such as announcement.delay",
+                    repr(key),
+                    file=origin,
+                    line=1,
+                    col=1,
+                    path=str(key) or "(key)",
+                )
+            if parts[0] in ("variants", "extends", "id", "observations"):
+                raise ScenarioError(
+                    "overrides of scenario values (not variants, extends, id or observations)",
+                    f"the key {parts[0]!r}",
+                    file=origin,
+                    line=1,
+                    col=1,
+                    path=str(key),
+                )
+            nested: Any = value
+            for part in reversed(parts):
+                nested = {part: nested}
+            over = deep_merge(over, nested, keep_none=True)
+        paths = _set_paths(over) if over else set()
+        names = self.select(list(variants) if variants else None)
+        if not self.doc.variants:
+            raw, code = deep_merge(self.raw, over), paths
+        else:
+            table = dict(self.raw.get("variants") or {})
+            code = set()
+            for name in names:
+                entry = dict(table[name])
+                entry["overrides"] = deep_merge(entry.get("overrides") or {}, over, keep_none=True)
+                table[name] = entry
+                code |= {("variants", name, "overrides") + p for p in paths}
+            raw = {**self.raw, "variants": table}
+        locator = _CodeLocator(self.locator, code, origin)
+        doc = validate_doc(raw, locator)
+        resolved = resolve_variants(raw, doc, locator)
+        check_scenario_observations(doc, locator)
+        return Scenario(
+            path=self.path,
+            sha256=self.sha256,
+            doc=doc,
+            raw=raw,
+            locator=locator,
+            variants=resolved,
+            settings=self.settings + tuple((str(k), v) for k, v in items),
         )
 
     def __repr__(self) -> str:
@@ -278,24 +381,37 @@ class _CodeLocator(Locator):
     them (``code``: their key paths in the raw document), at the file for keys the
     file has, and at ``<overrides>`` for the rest."""
 
-    def __init__(self, inner: Locator, code: Collection[tuple[Any, ...]] = ()) -> None:
+    def __init__(
+        self, inner: Locator, code: Collection[tuple[Any, ...]] = (), origin: str = "<overrides>"
+    ) -> None:
         super().__init__(list(inner.layers))
         self.code: set[tuple[Any, ...]] = set(code)
-        if isinstance(inner, _CodeLocator):
-            self.code |= inner.code
+        self.origin = origin
+        self.inner = inner if isinstance(inner, _CodeLocator) else None
 
-    def find(self, path: Any, *, key: bool = False) -> tuple[str, int, int]:
+    def _set_here(self, path: Any) -> bool:
         for layer in self.layers:
             full = layer.prefix + tuple(path)
             if any(full[:k] in self.code for k in range(1, len(full) + 1)) or (
                 path and any(c[: len(full)] == full for c in self.code)
             ):
-                return "<overrides>", 1, 1
+                return True
+        return False
+
+    def find(self, path: Any, *, key: bool = False) -> tuple[str, int, int]:
+        # the latest values set win: this locator's, then those of the ones it wraps
+        if self._set_here(path):
+            return self.origin, 1, 1
+        if self.inner is not None and self.inner._set_here(path):
+            return self.inner.find(path, key=key)
         for layer in self.layers:
             table = layer.positions.keys if key else layer.positions.values
             if layer.prefix + tuple(path) in table:
-                return super().find(path, key=key)
-        return "<overrides>", 1, 1
+                return Locator.find(self, path, key=key)
+        return self.inner.find(path, key=key) if self.inner is not None else (self.origin, 1, 1)
 
     def under(self, prefix: Any) -> Locator:
-        return _CodeLocator(super().under(prefix), self.code)
+        out = _CodeLocator(Locator.under(self, prefix), self.code, self.origin)
+        if self.inner is not None:
+            out.inner = self.inner.under(prefix)  # type: ignore[assignment]
+        return out

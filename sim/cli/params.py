@@ -33,6 +33,38 @@ class ToleranceType(click.ParamType):
 TOLERANCE = ToleranceType()
 
 
+def set_option(help_text: str) -> Any:
+    """The repeatable ``--set KEY=VALUE`` option (parsed in the command, so that a bad
+    value is a located one-line error like a scenario file's)."""
+    return click.option(
+        "--set",
+        "settings",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help=help_text,
+    )
+
+
+SET_HELP = (
+    "Set one value by key path on top of every variant that runs, in YAML flow "
+    "syntax: --set announcement.delay=3, --set 'announcement.delay={uniform: [0, 6]}'. "
+    "Repeatable; wins over a variant's own value."
+)
+
+
+def apply_settings(scenario: Any, texts: tuple[str, ...], variants: list[str]) -> Any:
+    """``scenario`` with every ``--set KEY=VALUE`` of ``texts`` applied to ``variants``
+    (unchanged without any)."""
+    if not texts:
+        return scenario
+    from sim.io.settings import COMMAND_LINE, parse_setting
+
+    parsed = [parse_setting(t) for t in texts]
+    return scenario.with_settings(
+        [(s.key, s.value) for s in parsed], variants=variants, origin=COMMAND_LINE
+    )
+
+
 def draws_and_seed(draws: int | None, seed: int | None, *, required: bool = False) -> None:
     """``--draws`` and ``--seed`` come together (and, when ``required``, at all)."""
     if draws is not None and seed is None:

@@ -8,7 +8,17 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from sim.cli import command_line, friendly, main
-from sim.cli.params import DRAWS, FORMATS, SEED, TOLERANCE, draws_and_seed, needs
+from sim.cli.params import (
+    DRAWS,
+    FORMATS,
+    SEED,
+    SET_HELP,
+    TOLERANCE,
+    apply_settings,
+    draws_and_seed,
+    needs,
+    set_option,
+)
 
 if TYPE_CHECKING:
     from sim.io.observations import ObservationSet, Tolerance
@@ -68,6 +78,7 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Also write report.html: one self-contained interactive page to share (needs plotly).",
 )
+@set_option(SET_HELP)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
 @friendly
 def run(
@@ -82,6 +93,7 @@ def run(
     tolerance: Tolerance | None,
     table_format: str,
     report: bool,
+    settings: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Run SCENARIO (default: the shipped Iraq–Syria 2024 scenario)."""
@@ -96,8 +108,9 @@ def run(
         needs("plotly", "report", "--report")
     sc = sim.load_scenario(scenario or sim.default_scenario())
     target = Path(out_dir) if out_dir else Path("out") / sc.id
-    sim.check_writable(target)
     names = sc.select(list(variants))
+    sc = apply_settings(sc, settings, names)
+    sim.check_writable(target)
     obs = _observations(sc, observed, tolerance, condition, draws)
     tol = tolerance or sim.Tolerance.default()
     options: dict[str, Any] = {"progress": not quiet}
@@ -201,6 +214,7 @@ def backtest(
     help="Output directory. Default: out/<scenario id>-compare-A-vs-B/",
 )
 @click.option("--chunk", type=click.IntRange(1, 10_000_000), default=None, hidden=True)
+@set_option(SET_HELP)
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
 @friendly
 def compare(
@@ -210,6 +224,7 @@ def compare(
     seed: int | None,
     out_dir: str | None,
     chunk: int | None,
+    settings: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Compare two variants of SCENARIO draw by draw (common random numbers).
@@ -231,7 +246,7 @@ def compare(
     assert draws is not None and seed is not None
     sc = sim.load_scenario(scenario or sim.default_scenario())
     a, b = variants
-    sc.select([a, b])
+    sc = apply_settings(sc, settings, sc.select([a, b]))
     # beside, not inside, the run directory, which a new run replaces whole
     target = Path(out_dir) if out_dir else Path("out") / f"{sc.id}-compare-{a}-vs-{b}"
     sim.check_writable(target)

@@ -1,0 +1,176 @@
+"""Values set on the command line: ``--set KEY=VALUE`` and a sweep's ``--set KEY=V1,V2,...``.
+
+``KEY`` is a dotted key path into the scenario (``announcement.delay``,
+``milestones.iraq-phase-1.target.reduce_by``); ``VALUE`` is one value in YAML
+flow syntax, read by :mod:`sim.io.yamlio` (the project's only YAML parser), so
+``600``, ``null``, ``[300, 900]`` and ``{uniform: [0, 6]}`` all work. A sweep's
+list is split at the commas that stand outside brackets and quotes; each item is
+a flow value or a range ``FROM..TO`` or ``FROM..TO:STEP`` (both ends included,
+step 1 unless given). Range arithmetic is exact (decimal), so ``0..1:0.1``
+gives ``0, 0.1, ..., 1`` as written, not as repeated float addition would.
+
+Every problem is a :class:`~sim.errors.ScenarioError` naming ``<command line>``
+and the key.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sim.errors import ScenarioError
+from sim.io.yamlio import parse_yaml
+
+COMMAND_LINE = "<command line>"
+MAX_POINTS = 100_000  # values one swept key may take
+_KEY_PART = re.compile(r"^[A-Za-z0-9_-]+$")
+_NUM = r"(-?\d+(?:\.\d+)?)"
+_RANGE = re.compile(rf"^\s*{_NUM}\s*\.\.\s*{_NUM}\s*(?::\s*{_NUM}\s*)?$")
+_WRAP = "v: "  # a value is read as the document ``v: VALUE``
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One ``KEY=VALUE``: the dotted ``key``, its parsed ``value`` and the ``text`` given."""
+
+    key: str
+    value: Any
+    text: str
+
+
+def _error(key: str, expected: str, found: str, col: int = 1) -> ScenarioError:
+    return ScenarioError(expected, found, file=COMMAND_LINE, line=1, col=col, path=key or "(--set)")
+
+
+def _split_key(text: str) -> tuple[str, str]:
+    key, eq, value = text.partition("=")
+    key = key.strip()
+    if not eq:
+        raise _error(key, "KEY=VALUE (a dotted key path, =, a value)", repr(text))
+    parts = key.split(".")
+    if not key or not all(_KEY_PART.match(p) for p in parts):
+        raise _error(
+            key,
+            "a dotted key path such as announcement.delay or theaters.iraq.initial",
+            repr(key),
+        )
+    if not value.strip():
+        raise _error(key, "a value after '=' (null deletes the key)", "nothing")
+    return key, value
+
+
+def parse_value(key: str, text: str) -> Any:
+    """One value in YAML flow syntax (``600``, ``null``, ``{uniform: [0, 6]}``).
+
+    Raises
+    ------
+    sim.ScenarioError
+        For text that is not one YAML value, at ``<command line>:1:COL`` where COL
+        is the column within ``text``.
+    """
+    if "\n" in text or "\r" in text:
+        raise _error(key, "a value on one line", repr(text))
+    try:
+        data, _ = parse_yaml(_WRAP + text, COMMAND_LINE)
+    except ScenarioError as exc:
+        col = max(1, (exc.col or 1) - len(_WRAP)) if exc.line in (None, 1) else 1
+        raise _error(
+            key,
+            "a value in YAML flow syntax, e.g. 600, [300, 900] or {uniform: [0, 6]}",
+            f"{text.strip()!r} ({exc.found})",
+            col,
+        ) from None
+    if list(data) != ["v"]:
+        raise _error(key, "one value", repr(text.strip()))
+    return data["v"]
+
+
+def parse_setting(text: str) -> Setting:
+    """``KEY=VALUE`` → :class:`Setting`.
+
+    Examples
+    --------
+    >>> parse_setting("announcement.delay={uniform: [0, 6]}").value
+    {'uniform': [0, 6]}
+    """
+    key, value = _split_key(text)
+    return Setting(key, parse_value(key, value), value.strip())
+
+
+def split_items(text: str) -> list[str]:
+    """``text`` split at the commas outside brackets, braces and quotes."""
+    items: list[str] = []
+    depth, quote, start = 0, "", 0
+    for i, c in enumerate(text):
+        if quote:
+            if c == quote:
+                quote = ""
+        elif c in "'\"":
+            quote = c
+        elif c in "[{":
+            depth += 1
+        elif c in "]}":
+            depth -= 1
+        elif c == "," and depth == 0:
+            items.append(text[start:i])
+            start = i + 1
+    items.append(text[start:])
+    return items
+
+
+def expand_range(key: str, text: str) -> list[Setting] | None:
+    """``FROM..TO[:STEP]`` → one :class:`Setting` per value (None when ``text`` is not
+    a range). Whole numbers stay whole; every value is ``FROM + i * STEP`` in exact
+    decimal arithmetic, up to and including ``TO``."""
+    m = _RANGE.match(text)
+    if m is None:
+        return None
+    lo, hi = Decimal(m.group(1)), Decimal(m.group(2))
+    step = Decimal(m.group(3)) if m.group(3) else Decimal(1)
+    if step <= 0:
+        raise _error(key, "a range with a positive STEP", repr(text.strip()))
+    if hi < lo:
+        raise _error(key, "a range FROM..TO with FROM <= TO", repr(text.strip()))
+    count = int((hi - lo) / step) + 1
+    if count > MAX_POINTS:
+        raise _error(key, f"at most {MAX_POINTS:,} values", f"{count:,} in {text.strip()!r}")
+    whole = all(d == d.to_integral_value() for d in (lo, step))
+    out = []
+    for i in range(count):
+        d = lo + i * step
+        value: Any = int(d) if whole else float(d)
+        out.append(Setting(key, value, str(value)))
+    return out
+
+
+def parse_axis(text: str) -> tuple[str, list[Setting]]:
+    """A sweep's ``KEY=V1,V2,...`` → the key and one :class:`Setting` per value.
+
+    Each item is a YAML flow value or a range ``FROM..TO[:STEP]``; items are
+    split at commas outside brackets and quotes, so ``{uniform: [0, 3]},{uniform:
+    [0, 6]}`` is two values.
+
+    Raises
+    ------
+    sim.ScenarioError
+        For a malformed key, item or range, or a value listed twice.
+    """
+    key, rest = _split_key(text)
+    values: list[Setting] = []
+    for item in split_items(rest):
+        if not item.strip():
+            raise _error(key, "values separated by single commas", f"an empty item in {rest!r}")
+        expanded = expand_range(key, item)
+        if expanded is None:
+            expanded = [Setting(key, parse_value(key, item), item.strip())]
+        values.extend(expanded)
+    seen: set[str] = set()
+    for s in values:
+        if s.text in seen:
+            raise _error(key, "each value once", f"{s.text!r} twice")
+        seen.add(s.text)
+    if len(values) > MAX_POINTS:
+        raise _error(key, f"at most {MAX_POINTS:,} values", f"{len(values):,}")
+    return key, values

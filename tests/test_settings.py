@@ -1,0 +1,213 @@
+"""``--set KEY=VALUE`` and a sweep's ``KEY=V1,V2,...``: parsing, layering on the
+variants, the one-line errors, and what run.json records."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from click.testing import CliRunner
+from conftest import DEFAULT_SCENARIO, MINIMAL_YAML
+
+import sim
+from sim.cli import main
+from sim.io.settings import parse_axis, parse_setting, split_items
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def command_line_error(path: str, expected: str = "", found: str = "", col: int = 1) -> str:
+    return (
+        "^forcesim: error: "
+        + re.escape(f"<command line>:1:{col}: {path}: expected ")
+        + f".*{expected}.*, found .*{found}"
+    )
+
+
+@pytest.fixture(scope="module")
+def scenario() -> sim.Scenario:
+    return sim.load_scenario(DEFAULT_SCENARIO)
+
+
+# -- parsing
+
+
+def test_a_value_is_read_as_yaml_flow_syntax() -> None:
+    assert parse_setting("announcement.delay={uniform: [0, 6]}").value == {"uniform": [0, 6]}
+    assert parse_setting("theaters.iraq.initial=2400").value == 2400
+    assert parse_setting("milestones.x.deadline=2025-09").value == "2025-09"
+    assert parse_setting("residuals.advisory=null").value is None
+
+
+def test_a_sweep_list_splits_at_commas_outside_brackets_and_quotes() -> None:
+    assert split_items('1,{uniform: [0, 6]},[1, 2],"a,b"') == [
+        "1",
+        "{uniform: [0, 6]}",
+        "[1, 2]",
+        '"a,b"',
+    ]
+    key, values = parse_axis("announcement.delay={uniform: [0, 3]},{uniform: [0, 6]}")
+    assert key == "announcement.delay"
+    assert [v.value for v in values] == [{"uniform": [0, 3]}, {"uniform": [0, 6]}]
+
+
+def test_a_range_includes_both_ends_in_exact_steps() -> None:
+    _, values = parse_axis("milestones.m.target.reduce_by=300..900:100")
+    assert [v.value for v in values] == [300, 400, 500, 600, 700, 800, 900]
+    assert all(isinstance(v.value, int) for v in values)
+    _, values = parse_axis("residuals.r.size.probability=0..1:0.1")
+    assert [v.value for v in values] == [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+    _, values = parse_axis("announcement.delay=0..3,6,9")
+    assert [v.value for v in values] == [0, 1, 2, 3, 6, 9]
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "expected", "found"),
+    [
+        ("announcement.delay", "announcement.delay", "KEY=VALUE", "'announcement.delay'"),
+        ("announcement..delay=3", "announcement..delay", "a dotted key path", ""),
+        ("announcement.delay=", "announcement.delay", "a value after '='", "nothing"),
+        ("announcement.delay=5..1", "announcement.delay", "FROM <= TO", "'5..1'"),
+        ("announcement.delay=1..5:0", "announcement.delay", "a positive STEP", ""),
+        ("announcement.delay=1,1", "announcement.delay", "each value once", "'1' twice"),
+        ("announcement.delay=1,,2", "announcement.delay", "single commas", "an empty item"),
+    ],
+)
+def test_a_malformed_setting_names_the_command_line_and_the_key(
+    text: str, path: str, expected: str, found: str
+) -> None:
+    pattern = command_line_error(path, re.escape(expected), re.escape(found))
+    with pytest.raises(sim.ScenarioError, match=pattern.removeprefix("^forcesim: error: ")):
+        parse_axis(text)
+
+
+def test_broken_yaml_points_at_the_column_inside_the_value() -> None:
+    with pytest.raises(sim.ScenarioError, match=r"^<command line>:1:17: announcement\.delay: "):
+        parse_setting("announcement.delay={uniform: [0, 6]")
+
+
+# -- layering on the scenario
+
+
+def test_a_setting_wins_over_a_variants_own_value(scenario: sim.Scenario) -> None:
+    changed = scenario.with_settings({"announcement.delay": 2})
+    for name in changed.variant_names:  # slip-6 sets the delay to 6 itself
+        assert changed.plan(name).delay == 2
+    assert scenario.plan("slip-6").delay == 6  # the original is left alone
+    assert changed.settings == (("announcement.delay", 2),)
+
+
+def test_a_setting_reaches_inside_a_number_written_as_a_mapping(scenario: sim.Scenario) -> None:
+    changed = scenario.with_settings({"residuals.advisory.size.probability": 1})
+    size = changed.plan("as-reported").residuals[0].size
+    assert size.probability == 1 and size.triangular == [150, 350, 600]
+
+
+def test_a_setting_changes_only_the_variants_asked_for(scenario: sim.Scenario) -> None:
+    changed = scenario.with_settings({"announcement.delay": 2}, variants=["slip-6"])
+    assert changed.plan("slip-6").delay == 2
+    assert changed.plan("slip-3").delay == 3
+
+
+def test_null_deletes_a_key_as_a_variant_override_does(scenario: sim.Scenario) -> None:
+    changed = scenario.with_settings({"residuals.advisory": None}, variants=["residual"])
+    assert changed.plan("residual").residuals == ()
+
+
+def test_a_scenario_without_variants_has_its_base_changed(write) -> None:
+    sc = sim.load_scenario(write(MINIMAL_YAML)).with_settings({"theaters.alpha.initial": 1200})
+    assert sc.plan("base").tracks[0].initial == 1200
+
+
+def test_a_later_setting_of_the_same_key_wins(scenario: sim.Scenario) -> None:
+    changed = scenario.with_settings([("announcement.delay", 2), ("announcement.delay", 4)])
+    assert changed.plan("on-time").delay == 4
+
+
+# -- the command line
+
+
+def test_run_with_set_records_the_values_in_run_json(tmp_path) -> None:
+    out = tmp_path / "run"
+    result = invoke(
+        "run",
+        str(DEFAULT_SCENARIO),
+        "--variant",
+        "slip-6",
+        "--set",
+        "announcement.delay={uniform: [0, 6]}",
+        "--set",
+        "theaters.iraq.initial=2400",
+        "--out",
+        str(out),
+        "-q",
+    )
+    assert result.exit_code == 0, result.output
+    record = json.loads((out / "run.json").read_text())
+    assert record["set"] == {
+        "announcement.delay": {"uniform": [0, 6]},
+        "theaters.iraq.initial": 2400,
+    }
+    assert record["resolved"]["variants"]["slip-6"]["announcement"]["delay"] == {"uniform": [0, 6]}
+    monthly = (out / "monthly.csv").read_text().splitlines()
+    assert "iraq-syria-2024,slip-6,iraq,2024-09,2400" in monthly
+
+
+def test_a_run_with_set_can_be_replotted(tmp_path) -> None:
+    out = tmp_path / "run"
+    args = ["run", str(DEFAULT_SCENARIO), "-v", "on-time", "-v", "slip-3"]
+    args += ["--set", "milestones.iraq-exit.deadline=2027-06"]
+    assert invoke(*args, "--out", str(out), "-q").exit_code == 0
+    reloaded = sim.load_run(out)
+    assert reloaded.plans["on-time"].milestones[1].month == 33  # 2027-06, as run
+
+
+@pytest.mark.parametrize(
+    ("setting", "path", "expected", "found"),
+    [
+        ("theaters.iraq.intial=5", "theaters.iraq.intial", "did you mean 'initial'", "'intial'"),
+        ("announcement.delay={uniform: [6, 0]}", "announcement.delay", "low <= high", r"\[6, 0\]"),
+        ("announcement.delay=abc", "announcement.delay", "a number", "'abc'"),
+        ("milestones.iraq-exit.deadline=2026-13", "milestones.iraq-exit.deadline", "", "2026-13"),
+        ("variants.x.description=y", "variants.x.description", "not variants", "'variants'"),
+        ("observations=[]", "observations", "observations", "'observations'"),
+    ],
+)
+def test_a_bad_set_is_one_line_exit_2_and_nothing_written(
+    tmp_path, setting: str, path: str, expected: str, found: str
+) -> None:
+    out = tmp_path / "never"
+    result = invoke("run", str(DEFAULT_SCENARIO), "--set", setting, "--out", str(out))
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1
+    assert re.match(command_line_error(path, expected, found), result.output.strip())
+    assert not out.exists()
+
+
+def test_compare_takes_set_too(tmp_path) -> None:
+    out = tmp_path / "cmp"
+    result = invoke(
+        "compare",
+        str(DEFAULT_SCENARIO),
+        "--variant",
+        "on-time",
+        "--variant",
+        "slip-6",
+        "--draws",
+        "200",
+        "--seed",
+        "1",
+        "--set",
+        "announcement.delay=0",
+        "--out",
+        str(out),
+        "-q",
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "run.json").read_text())["set"] == {"announcement.delay": 0}
+    # both variants now announce on time: every difference is zero
+    rows = (out / "compare.csv").read_text().splitlines()[1:]
+    assert rows and all(r.split(",", 5)[5] == ",".join(["0"] * 12) for r in rows)
