@@ -37,7 +37,9 @@ def run(
         Seed of the ensemble's random generator (required with ``draws``).
     **options
         Ensemble options: ``chunk`` (draws per chunk), ``progress`` (bool),
-        ``keep_counts`` (keep each month's level counts on ``result.counts``).
+        ``keep_counts`` (keep each month's level counts on ``result.counts``),
+        ``executor`` (run the draws on a Dask cluster:
+        :func:`sim.analysis.distributed.open_executor`; the same result).
 
     Returns
     -------
@@ -45,10 +47,11 @@ def run(
         ``.monthly`` and ``.milestones`` DataFrames (and ``.bands``, ``.dates``
         with draws); draw it with :func:`sim.plot`.
     """
-    unknown = sorted(set(options) - {"chunk", "progress", "keep_counts"})
+    unknown = sorted(set(options) - {"chunk", "progress", "keep_counts", "executor"})
     if unknown:
         raise TypeError(
-            f"run() takes the options chunk, progress and keep_counts, not {', '.join(unknown)}"
+            "run() takes the options chunk, progress, keep_counts and executor, not "
+            + ", ".join(unknown)
         )
     if seed is not None and draws is None:
         raise ScenarioError(

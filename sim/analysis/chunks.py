@@ -12,7 +12,8 @@ and memory holds one chunk at a time.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sim.model.draws import Draws
@@ -60,15 +61,98 @@ def run_chunks(
     *,
     chunk: int | None = None,
     bar: Any = None,
+    start: int = 0,
 ) -> None:
     """Feed ``draws`` draws of every plan in ``plans`` to ``consumer``, ``chunk`` at a
     time (default: :func:`chunk_size` of the first plan); ``bar`` (a tqdm bar, or
-    None) advances by each chunk."""
-    sources = [Draws(seed) for _ in plans]
+    None) advances by each chunk. ``start`` skips the ensemble's first draws: the
+    draws fed are those numbered ``start .. start + draws - 1``."""
+    sources = [Draws(seed, start) for _ in plans]
     for take in chunks(draws, chunk or chunk_size(plans[0])):
         consumer.add_chunk([s.take(p, take) for s, p in zip(sources, plans, strict=True)])
         if bar is not None:
             bar.update(take)
+
+
+class Executor(Protocol):
+    """Where the parts of an ensemble run when not here, one after another
+    (:class:`sim.analysis.distributed.DaskExecutor`)."""
+
+    parts: int  # how many parts to cut each ensemble into
+
+    def map(
+        self,
+        func: Callable[[Any], Any],
+        items: Sequence[Any],
+        *,
+        sizes: Sequence[int] | None = None,
+        bar: Any = None,
+    ) -> list[Any]:
+        """``[func(item) for item in items]``, computed elsewhere; ``bar`` advances by
+        ``sizes[i]`` as item i is done."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """The draws ``start .. start + count - 1`` of ``plans``, fed to a fresh ``make()``."""
+
+    plans: tuple[Plan, ...]
+    seed: int
+    start: int
+    count: int
+    make: Callable[[], Any]
+    chunk: int | None = None
+
+
+def feed(part: Part) -> Any:
+    """The consumer ``part.make()`` after :func:`run_chunks` fed it ``part``'s draws."""
+    consumer = part.make()
+    run_chunks(part.plans, part.count, part.seed, consumer, chunk=part.chunk, start=part.start)
+    return consumer
+
+
+def split(draws: int, parts: int, least: int) -> list[tuple[int, int]]:
+    """``(start, count)`` of at most ``parts`` consecutive parts covering ``draws`` draws,
+    each of at least ``least`` draws (but the last)."""
+    size = max(least, -(-draws // max(1, parts)))
+    return [(a, min(size, draws - a)) for a in range(0, draws, size)]
+
+
+def consume_all(
+    jobs: Sequence[tuple[Sequence[Plan], Callable[[], Any]]],
+    draws: int,
+    seed: int,
+    *,
+    chunk: int | None = None,
+    bar: Any = None,
+    executor: Executor | None = None,
+) -> Iterator[Any]:
+    """For each job ``(plans, make)`` in turn: the consumer ``make()`` fed ``draws``
+    draws of ``plans``, here (one :func:`run_chunks` per job, run as the job's turn
+    comes, so one job's consumer is held at a time) or, with ``executor``, as parts
+    run elsewhere all at once and merged (``consumer.merge(other)``) in draw order.
+    Merged counts equal those of one pass here, to the last draw."""
+    if executor is None:
+        for plans, make in jobs:
+            consumer = make()
+            run_chunks(plans, draws, seed, consumer, chunk=chunk, bar=bar)
+            yield consumer
+        return
+    parts: list[Part] = []
+    owner: list[int] = []
+    for i, (plans, make) in enumerate(jobs):
+        least = chunk or chunk_size(plans[0])
+        for start, count in split(draws, executor.parts, least):
+            parts.append(Part(tuple(plans), seed, start, count, make, chunk))
+            owner.append(i)
+    done = executor.map(feed, parts, sizes=[p.count for p in parts], bar=bar)
+    merged: list[Any] = [None] * len(jobs)
+    for i, consumer in zip(owner, done, strict=True):
+        if merged[i] is None:
+            merged[i] = consumer
+        else:
+            merged[i].merge(consumer)
+    yield from merged
 
 
 def progress_bar(total: int, enabled: bool | None, label: str) -> Any:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from sim.analysis.chunks import DEFAULT_CHUNK, progress_bar, run_chunks
+from sim.analysis.chunks import DEFAULT_CHUNK, Executor, consume_all, progress_bar
 from sim.analysis.ensemble import PERCENTILES, check_args, inverse_cdf, level_bound, series
 from sim.errors import ScenarioError
 from sim.model.draws import central_inputs
@@ -128,6 +129,7 @@ def compare(
     *,
     chunk: int | None = None,
     progress: bool | None = None,
+    executor: Executor | None = None,
 ) -> Comparison:
     """Paired ensemble of variants ``a`` and ``b``: the distribution of ``B − A``.
 
@@ -146,6 +148,9 @@ def compare(
         per variant and chunk).
     progress : bool, optional
         Show a progress bar (in a terminal or notebook); None: only in a notebook.
+    executor : optional
+        Run the draws as parts on a Dask cluster
+        (:func:`sim.analysis.distributed.open_executor`); the same result.
 
     Returns
     -------
@@ -153,7 +158,7 @@ def compare(
         ``.table`` (DataFrame); draw it with :func:`sim.plot`.
     """
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    return _compare(sc, a, b, draws, seed, chunk=chunk, progress=progress)
+    return _compare(sc, a, b, draws, seed, chunk=chunk, progress=progress, executor=executor)
 
 
 def _compare(
@@ -165,6 +170,7 @@ def _compare(
     *,
     chunk: int | None,
     progress: bool | None,
+    executor: Executor | None = None,
 ) -> Comparison:
     for name in (a, b):
         scenario.select([name])  # unknown names raise ScenarioError with a suggestion
@@ -179,10 +185,11 @@ def _compare(
     oa, ob = first - pa.start, first - pb.start
     in_b = dict(series(pb))
     pairs = [(name, members, in_b[name]) for name, members in series(pa) if name in in_b]
-    counts = _PairedCounts(pa, pb, pairs, oa, ob, n_months)
+    make = partial(_PairedCounts, pa, pb, pairs, oa, ob, n_months)
     bar = progress_bar(draws, progress, f"{scenario.id} {b} − {a}")
     try:
-        run_chunks([pa, pb], draws, seed, counts, chunk=int(chunk), bar=bar)
+        jobs = [([pa, pb], make)]
+        (counts,) = consume_all(jobs, draws, seed, chunk=int(chunk), bar=bar, executor=executor)
     finally:
         if bar is not None:
             bar.close()
@@ -221,6 +228,10 @@ class _PairedCounts:
         self.width = self.lo + level_bound(pb) + 1
         self.hist = np.zeros((len(pairs), n_months * self.width), np.int64)
         self._offsets = (np.arange(n_months, dtype=np.int64) * self.width + self.lo)[None, :]
+
+    def merge(self, other: _PairedCounts) -> None:
+        """Add the counts of another part of the same paired ensemble."""
+        self.hist += other.hist
 
     def add_chunk(self, inputs: Sequence[StepInputs]) -> None:
         out_a, out_b = step(self.pa, inputs[0]), step(self.pb, inputs[1])

@@ -22,13 +22,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from sim.analysis.chunks import progress_bar, run_chunks
+from sim.analysis.chunks import Executor, consume_all, progress_bar
 from sim.errors import ScenarioError
 from sim.model.fastpath import Group
 from sim.model.plan import Plan
@@ -188,6 +189,33 @@ class Accumulator:
             or (len(tracks) == 1 and self.plan.tracks[tracks[0]].key == name)
             for name, tracks in zip(self.names, self.members, strict=True)
         )
+
+    # -- parts of one ensemble (sim.analysis.chunks.consume_all)
+
+    def merge(self, other: Accumulator) -> None:
+        """Add the draws ``other`` counted (another part of the same plan's ensemble):
+        counts add, so the summaries are those of one pass over all the draws."""
+        self._settle()
+        other._settle()
+        self.hist += other.hist
+        self._lower += other._lower
+        self.met += other.met
+        self.n += other.n
+        self._rose = self._rose or other._rose
+        self._pending = True  # ``first`` follows from the merged counts
+        self._cum = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a part sends back: the settled counts, without its scratch room."""
+        self._settle()
+        scratch = ("_held", "_scratch", "_runs", "_cum")
+        return {k: v for k, v in self.__dict__.items() if k not in scratch}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        shape = (2, len(self.names), self.plan.n_months + 1, self.bound + 1)
+        self._held = np.zeros(shape, np.int64)
+        self._scratch, self._runs, self._cum = {}, {}, {}
 
     # -- adding draws
 
@@ -605,24 +633,36 @@ def run_ensemble(
     chunk: int | None = None,
     progress: bool | None = None,
     keep_counts: bool = False,
+    executor: Executor | None = None,
 ) -> Result:
     """A copy of a deterministic :class:`Result` with the ensemble's ``bands``,
     ``dates`` and ``p_met``.
 
     With ``keep_counts``, each variant's per-month level counts stay on
     ``counts`` (a :class:`LevelCounts` per variant), so that observations can be
-    ranked without stepping the draws again."""
+    ranked without stepping the draws again. With ``executor``
+    (:func:`sim.analysis.distributed.open_executor`), the draws run as parts
+    elsewhere and their counts are merged: the same summaries, to the last draw."""
     draws, seed = check_args(draws, seed)
     bands: list[pd.DataFrame] = []
     dates: list[pd.DataFrame] = []
     p_met: list[float] = []
     counts: dict[str, LevelCounts] = {}
     bar = progress_bar(draws * len(result.variants), progress, result.scenario.id)
+    jobs = [
+        (
+            [result.plans[name]],
+            partial(
+                accumulator,
+                result.plans[name],
+                result.milestones[result.milestones.variant == name],
+            ),
+        )
+        for name in result.variants
+    ]
     try:
-        for name in result.variants:
-            plan = result.plans[name]
-            acc = accumulator(plan, result.milestones[result.milestones.variant == name])
-            run_chunks([plan], draws, seed, acc, chunk=chunk, bar=bar)
+        accs = consume_all(jobs, draws, seed, chunk=chunk, bar=bar, executor=executor)
+        for name, acc in zip(result.variants, accs, strict=True):  # one at a time here
             bands.append(acc.bands(result.scenario.id, name))
             dates.append(acc.dates(result.scenario.id, name))
             p_met.extend((acc.met / acc.n).round(6))

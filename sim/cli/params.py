@@ -65,6 +65,36 @@ def apply_settings(scenario: Any, texts: tuple[str, ...], variants: list[str]) -
     )
 
 
+def scale_options(func: Any) -> Any:
+    """``--workers N`` and ``--scheduler ADDRESS``: where the draws run."""
+    func = click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Send the draws as tasks to a running Dask scheduler "
+        "(tcp://host:8786; README: Scale-out). The same files as without.",
+    )(func)
+    return click.option(
+        "--workers",
+        type=click.IntRange(1, 256),
+        metavar="N",
+        help="Run the draws as tasks on a local Dask cluster of N worker processes "
+        "(pip install 'forcesim[dask]'). The same files as without.",
+    )(func)
+
+
+def executor(workers: int | None, scheduler: str | None, draws: int | None = 1) -> Any:
+    """The context manager giving the Dask executor of ``--workers``/``--scheduler``
+    (None without them), checked before any work."""
+    if workers is not None and scheduler is not None:
+        raise click.UsageError("--workers N and --scheduler ADDRESS exclude each other")
+    if (workers is not None or scheduler is not None) and draws is None:
+        flag = "--workers" if workers is not None else "--scheduler"
+        raise click.UsageError(f"{flag} needs --draws N and --seed S (it runs an ensemble)")
+    from sim.analysis.distributed import open_executor
+
+    return open_executor(workers, scheduler)
+
+
 def draws_and_seed(draws: int | None, seed: int | None, *, required: bool = False) -> None:
     """``--draws`` and ``--seed`` come together (and, when ``required``, at all)."""
     if draws is not None and seed is None:

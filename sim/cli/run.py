@@ -16,7 +16,9 @@ from sim.cli.params import (
     TOLERANCE,
     apply_settings,
     draws_and_seed,
+    executor,
     needs,
+    scale_options,
     set_option,
 )
 
@@ -79,6 +81,7 @@ if TYPE_CHECKING:
     help="Also write report.html: one self-contained interactive page to share (needs plotly).",
 )
 @set_option(SET_HELP)
+@scale_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
 @friendly
 def run(
@@ -94,6 +97,8 @@ def run(
     table_format: str,
     report: bool,
     settings: tuple[str, ...],
+    workers: int | None,
+    scheduler: str | None,
     quiet: bool,
 ) -> None:
     """Run SCENARIO (default: the shipped Iraq–Syria 2024 scenario)."""
@@ -106,6 +111,7 @@ def run(
         needs("pyarrow", "parquet", f"--format {table_format}")
     if report:
         needs("plotly", "report", "--report")
+    cluster = executor(workers, scheduler, draws)
     sc = sim.load_scenario(scenario or sim.default_scenario())
     target = Path(out_dir) if out_dir else Path("out") / sc.id
     names = sc.select(list(variants))
@@ -118,7 +124,9 @@ def run(
         options["chunk"] = chunk
     # with observations to rank and no conditioning, the run keeps its counts: one pass
     keep = {"keep_counts": True} if obs is not None and draws and not condition else {}
-    result = sim.run(sc, names, draws=draws, seed=seed, **options, **keep)
+    with cluster as pool:
+        where = {"executor": pool} if pool is not None else {}
+        result = sim.run(sc, names, draws=draws, seed=seed, **options, **keep, **where)
     if obs is not None:
         assessment = sim.score_observations(result, obs, tol, condition=condition, **options)
         result = sim.with_observations(result, assessment)
@@ -215,6 +223,7 @@ def backtest(
 )
 @click.option("--chunk", type=click.IntRange(1, 10_000_000), default=None, hidden=True)
 @set_option(SET_HELP)
+@scale_options
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
 @friendly
 def compare(
@@ -225,6 +234,8 @@ def compare(
     out_dir: str | None,
     chunk: int | None,
     settings: tuple[str, ...],
+    workers: int | None,
+    scheduler: str | None,
     quiet: bool,
 ) -> None:
     """Compare two variants of SCENARIO draw by draw (common random numbers).
@@ -244,6 +255,7 @@ def compare(
         )
     draws_and_seed(draws, seed, required=True)
     assert draws is not None and seed is not None
+    cluster = executor(workers, scheduler, draws)
     sc = sim.load_scenario(scenario or sim.default_scenario())
     a, b = variants
     sc = apply_settings(sc, settings, sc.select([a, b]))
@@ -253,7 +265,8 @@ def compare(
     options: dict[str, Any] = {"progress": not quiet}
     if chunk:
         options["chunk"] = chunk
-    result = sim.compare(sc, a, b, draws, seed, **options)
+    with cluster as pool:
+        result = sim.compare(sc, a, b, draws, seed, executor=pool, **options)
     use_agg()
     files = sim.write_compare(result, target, argv=command_line())
     if not quiet:

@@ -107,16 +107,25 @@ def central_inputs(plan: Plan) -> StepInputs:
 
 
 class Draws:
-    """Seeded per-quantity streams; ``take(plan, n)`` returns the next ``n`` draws."""
+    """Seeded per-quantity streams; ``take(plan, n)`` returns the next ``n`` draws.
 
-    def __init__(self, seed: int) -> None:
+    ``start`` positions every stream at draw ``start`` (PCG64's ``advance``: one
+    64-bit output per uniform double), so a part of an ensemble starting there
+    gets the same numbers as the whole ensemble taken in one process.
+    """
+
+    def __init__(self, seed: int, start: int = 0) -> None:
         self.seed = int(seed)
+        self.start = int(start)
         self._streams: dict[str, np.random.Generator] = {}
 
     def _stream(self, name: str) -> np.random.Generator:
         if name not in self._streams:
             ss = np.random.SeedSequence([self.seed, zlib.crc32(name.encode())])
-            self._streams[name] = np.random.default_rng(ss)
+            rng = np.random.default_rng(ss)
+            if self.start:
+                rng.bit_generator.advance(self.start)
+            self._streams[name] = rng
         return self._streams[name]
 
     def uniforms(self, name: str, n: int) -> NDArray[np.float64]:

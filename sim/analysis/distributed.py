@@ -1,0 +1,141 @@
+"""Scale-out on Dask: the parts of an ensemble, and the points of a sweep, as tasks.
+
+``--workers N`` starts a ``dask.distributed`` local cluster of N worker processes
+on this machine (loopback only, no dashboard); ``--scheduler ADDRESS`` sends the
+tasks to a cluster that is already running (``dask scheduler`` and ``dask
+worker ADDRESS`` on the machines, each with forcesim installed). Nothing else in
+forcesim imports dask: without these flags it is never loaded, and it is an
+extra (``pip install 'forcesim[dask]'``).
+
+Results do not depend on where the draws ran. An ensemble is cut into parts of
+consecutive draws (:func:`sim.analysis.chunks.split`); a part starting at draw
+``k`` positions every quantity's random stream at ``k``
+(:class:`sim.model.draws.Draws` with ``start``), so it draws exactly the numbers
+the in-process run draws there, and the parts' level counts add up to the
+in-process counts (:meth:`sim.analysis.ensemble.Accumulator.merge`). The files
+written are byte-identical whatever the number of workers, parts and chunks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sim.errors import ScenarioError
+
+COMMAND_LINE = "<command line>"
+CONNECT_TIMEOUT = "10s"
+
+
+class DaskExecutor:
+    """Runs tasks on a Dask cluster through ``client`` (a ``dask.distributed.Client``).
+
+    Attributes
+    ----------
+    parts : int
+        How many parts each ensemble is cut into: twice the cluster's worker
+        threads, so that a slow part does not hold the others up.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        threads = sum(client.nthreads().values())
+        self.parts = max(2, 2 * threads)
+
+    def map(
+        self,
+        func: Callable[[Any], Any],
+        items: Sequence[Any],
+        *,
+        sizes: Sequence[int] | None = None,
+        bar: Any = None,
+    ) -> list[Any]:
+        """``[func(item) for item in items]``, each item a task on the cluster.
+
+        Results come back in the order of ``items``; ``bar`` advances by
+        ``sizes[i]`` (default 1) as task i finishes. An exception in a task is
+        raised here, as it was raised there.
+        """
+        from dask.distributed import as_completed
+
+        if not items:
+            return []
+        futures = self.client.map(func, list(items), pure=False)
+        if bar is not None:
+            index = {f.key: i for i, f in enumerate(futures)}
+            for future in as_completed(futures):
+                bar.update(sizes[index[future.key]] if sizes is not None else 1)
+        return list(self.client.gather(futures))
+
+
+@contextmanager
+def open_executor(
+    workers: int | None = None,
+    scheduler: str | None = None,
+    *,
+    processes: bool = True,
+    timeout: str = CONNECT_TIMEOUT,
+) -> Iterator[DaskExecutor | None]:
+    """A :class:`DaskExecutor` for ``--workers`` or ``--scheduler``, closed on exit;
+    None (run here) when neither is given.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Start a local cluster of this many workers (one thread each) on the
+        loopback interface; it is shut down on exit.
+    scheduler : str, optional
+        The address of a running Dask scheduler (``tcp://host:8786``); its workers
+        need forcesim installed.
+    processes : bool
+        Local workers as processes (default) or as threads of this process.
+    timeout : str
+        How long to try to reach ``scheduler`` (a Dask duration, default 10 s).
+
+    Raises
+    ------
+    sim.ScenarioError
+        When dask is not installed, or the scheduler cannot be reached.
+    """
+    if workers is None and scheduler is None:
+        yield None
+        return
+    flag = "--scheduler" if scheduler is not None else "--workers"
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise ScenarioError(
+            "dask.distributed installed (pip install 'forcesim[dask]')",
+            "no module dask.distributed",
+            file=COMMAND_LINE,
+            path=flag,
+        ) from None
+    cluster = None
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout=timeout)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ScenarioError(
+                "the address of a running Dask scheduler (e.g. tcp://127.0.0.1:8786)",
+                f"{scheduler!r} ({type(exc).__name__}: {' '.join(str(exc).split())[:120]})",
+                file=COMMAND_LINE,
+                path=flag,
+            ) from None
+    else:
+        cluster = LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=processes,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+        client = Client(cluster)
+    try:
+        yield DaskExecutor(client)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

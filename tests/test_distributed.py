@@ -1,0 +1,222 @@
+"""Parts of an ensemble run elsewhere give the in-process result, to the byte.
+
+The streams of a part starting at draw k are positioned there (PCG64 ``advance``),
+the parts' counts add up, and ``--workers 2`` on a local Dask cluster writes the
+same CSV files as the in-process run. Only one test starts a cluster (two worker
+processes on the loopback interface, shut down at the end).
+"""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from conftest import DEFAULT_SCENARIO
+
+import sim
+from sim.analysis.chunks import consume_all, feed, split
+from sim.analysis.ensemble import accumulator
+from sim.cli import main
+from sim.model.draws import Draws
+
+QUANTITIES = """\
+id: kinds
+title: every kind of quantity
+as_of: 2024-01
+calendar: {start: 2024-01, end: 2026-12}
+announcement:
+  expected: 2024-03
+  delay: {choice: {values: [0, 2, 5], weights: [5, 3, 2]}, probability: 0.7}
+theaters:
+  alpha:
+    initial: {uniform: [900, 1100]}
+  beta:
+    initial: 400
+milestones:
+  alpha-half:
+    theater: alpha
+    deadline: 2024-12
+    target: {reduce_by: {triangular: [300, 450, 600]}}
+  alpha-out:
+    theater: alpha
+    deadline: 2025-12
+    target: {level: 0}
+residuals:
+  stay:
+    theater: alpha
+    size: {uniform: [50, 150], probability: 0.5}
+    from: {milestone: alpha-out}
+"""
+
+
+class InProcessParts:
+    """An executor that runs each part here, in a shuffled order (as a cluster may)."""
+
+    def __init__(self, parts: int) -> None:
+        self.parts = parts
+
+    def map(
+        self,
+        func: Callable[[Any], Any],
+        items: Sequence[Any],
+        *,
+        sizes: Sequence[int] | None = None,
+        bar: Any = None,
+    ) -> list[Any]:
+        order = np.random.default_rng(0).permutation(len(items))
+        done = {int(i): func(items[int(i)]) for i in order}
+        return [pickle.loads(pickle.dumps(done[i])) for i in range(len(items))]  # as sent back
+
+
+@pytest.fixture(scope="module")
+def kinds(tmp_path_factory) -> sim.Scenario:
+    path = tmp_path_factory.mktemp("kinds") / "kinds.yaml"
+    path.write_text(QUANTITIES, encoding="utf-8")
+    return sim.load_scenario(path)
+
+
+def test_a_uniform_double_takes_one_64_bit_output_so_advance_positions_a_stream() -> None:
+    whole = np.random.default_rng(np.random.SeedSequence([7, 11])).random(1000)
+    for k in (1, 17, 999):
+        rng = np.random.default_rng(np.random.SeedSequence([7, 11]))
+        rng.bit_generator.advance(k)
+        assert np.array_equal(rng.random(1000 - k), whole[k:])
+
+
+@pytest.mark.parametrize("start", [1, 999, 65_537])
+def test_draws_from_an_offset_equal_the_same_draws_of_the_whole_stream(
+    kinds: sim.Scenario, start: int
+) -> None:
+    plan = kinds.plan("base")
+    whole = Draws(5).take(plan, start + 300)
+    part = Draws(5, start).take(plan, 300)
+    for field in ("initial", "delay", "targets", "residual"):
+        assert np.array_equal(getattr(part, field), getattr(whole, field)[start:]), field
+
+
+def test_split_covers_every_draw_once_in_order() -> None:
+    assert split(10, 3, 1) == [(0, 4), (4, 4), (8, 2)]
+    assert split(10, 8, 4) == [(0, 4), (4, 4), (8, 2)]
+    assert split(5, 2, 100) == [(0, 5)]
+    ranges = split(1_000_003, 7, 1000)
+    assert sum(c for _, c in ranges) == 1_000_003
+    assert all(a + c == b for (a, c), (b, _) in zip(ranges, ranges[1:], strict=False))
+
+
+def test_an_accumulator_survives_pickling_with_its_counts(kinds: sim.Scenario) -> None:
+    result = sim.run(kinds)
+    plan = kinds.plan("base")
+    acc = accumulator(plan, result.milestones)
+    sim.analysis.chunks.run_chunks([plan], 500, 3, acc)
+    back = pickle.loads(pickle.dumps(acc))
+    assert back.n == 500 and np.array_equal(back.hist, acc.hist)
+    assert back.bands("k", "base").equals(acc.bands("k", "base"))
+    assert back.dates("k", "base").equals(acc.dates("k", "base"))
+
+
+@pytest.mark.parametrize("parts", [2, 5])
+def test_an_ensemble_in_merged_parts_equals_the_ensemble_in_one_pass(
+    kinds: sim.Scenario, parts: int
+) -> None:
+    here = sim.run(kinds, draws=3000, seed=9, chunk=256)
+    there = sim.run(kinds, draws=3000, seed=9, chunk=100, executor=InProcessParts(parts))
+    pd_equal = [here.bands.equals(there.bands), here.dates.equals(there.dates)]
+    assert pd_equal == [True, True]
+    assert here.milestones.equals(there.milestones)
+
+
+def test_the_default_scenario_in_parts_equals_one_pass() -> None:
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    here = sim.run(sc, draws=4000, seed=1)
+    there = sim.run(sc, draws=4000, seed=1, chunk=500, executor=InProcessParts(3))
+    assert here.bands.equals(there.bands) and here.dates.equals(there.dates)
+    assert here.milestones.equals(there.milestones)
+
+
+def test_a_comparison_in_parts_equals_one_pass() -> None:
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    here = sim.compare(sc, "as-reported", "slip-6", 3000, 2)
+    there = sim.compare(sc, "as-reported", "slip-6", 3000, 2, executor=InProcessParts(4))
+    assert here.table.equals(there.table)
+
+
+class Keep:
+    """A consumer that keeps the first track's initial levels it is fed."""
+
+    def __init__(self) -> None:
+        self.seen: list[np.ndarray] = []
+
+    def add_chunk(self, inputs: Sequence[Any]) -> None:
+        self.seen.append(inputs[0].initial[:, 0].copy())
+
+    def merge(self, other: Keep) -> None:
+        self.seen += other.seen
+
+
+def test_every_part_is_fed_from_its_own_offset_and_merged_in_draw_order(
+    kinds: sim.Scenario,
+) -> None:
+    plan = kinds.plan("base")
+    whole = Draws(4).take(plan, 1000).initial[:, 0]
+    (kept,) = consume_all([([plan], Keep)], 1000, 4, chunk=64, executor=InProcessParts(3))
+    assert len(kept.seen) > 3 and np.array_equal(np.concatenate(kept.seen), whole)
+
+
+def test_workers_2_writes_the_same_csv_files_as_the_in_process_run(tmp_path) -> None:
+    common = ["run", str(DEFAULT_SCENARIO), "--draws", "3000", "--seed", "11", "-q"]
+    runner = CliRunner()
+    here = runner.invoke(main, [*common, "--out", str(tmp_path / "here")])
+    assert here.exit_code == 0, here.output
+    there = runner.invoke(main, [*common, "--out", str(tmp_path / "there"), "--workers", "2"])
+    assert there.exit_code == 0, there.output
+    for name in ("monthly.csv", "milestones.csv", "bands.csv", "dates.csv"):
+        assert (tmp_path / "here" / name).read_bytes() == (tmp_path / "there" / name).read_bytes()
+
+
+def test_workers_needs_an_ensemble_and_excludes_scheduler(tmp_path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "never"
+    result = runner.invoke(main, ["run", "--workers", "2", "--out", str(out)])
+    assert result.exit_code == 2 and "--workers needs --draws N" in result.output
+    both = ["run", "--draws", "10", "--seed", "1", "--workers", "2", "--scheduler", "x"]
+    result = runner.invoke(main, [*both, "--out", str(out)])
+    assert result.exit_code == 2 and "exclude each other" in result.output
+    assert not out.exists()
+
+
+def test_an_unreachable_scheduler_is_a_one_line_error() -> None:
+    from sim.analysis.distributed import open_executor
+
+    pattern = r"^<command line>:1:1: --scheduler: expected the address of a running Dask"
+    with (
+        pytest.raises(sim.ScenarioError, match=pattern),
+        open_executor(scheduler="tcp://127.0.0.1:9", timeout="0.5s"),
+    ):
+        pass  # pragma: no cover
+
+
+def test_without_workers_or_scheduler_nothing_imports_dask(tmp_path) -> None:
+    code = (
+        "import sys; from click.testing import CliRunner; from sim.cli import main; "
+        f"r = CliRunner().invoke(main, ['run', '--draws', '200', '--seed', '1', '-q', "
+        f"'--out', {str(tmp_path / 'run')!r}]); "
+        "assert r.exit_code == 0, r.output; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_part_feeds_a_fresh_consumer(kinds: sim.Scenario) -> None:
+    from sim.analysis.chunks import Part
+
+    plan = kinds.plan("base")
+    result = sim.run(kinds)
+    part = Part((plan,), 3, 100, 50, lambda: accumulator(plan, result.milestones), 16)
+    assert feed(part).n == 50
