@@ -122,10 +122,10 @@ class Draws:
     def _stream(self, name: str) -> np.random.Generator:
         if name not in self._streams:
             ss = np.random.SeedSequence([self.seed, zlib.crc32(name.encode())])
-            rng = np.random.default_rng(ss)
+            bits = np.random.PCG64(ss)  # what default_rng(ss) uses
             if self.start:
-                rng.bit_generator.advance(self.start)
-            self._streams[name] = rng
+                bits.advance(self.start)
+            self._streams[name] = np.random.Generator(bits)
         return self._streams[name]
 
     def uniforms(self, name: str, n: int) -> NDArray[np.float64]:
