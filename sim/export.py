@@ -23,6 +23,7 @@ from sim.analysis.backtest import Backtest
 from sim.analysis.compare import Comparison
 from sim.analysis.ensemble import BAND_COLUMNS, DATE_COLUMNS
 from sim.analysis.observed import Assessment, conditioned_result
+from sim.analysis.sweep import Sweep
 from sim.errors import ScenarioError
 from sim.io.files import (
     atomic_directory,
@@ -275,6 +276,57 @@ def write_backtest(bt: Backtest, out_dir: Path, *, argv: list[str] | None = None
         )
         names = sorted(p.name for p in tmp.iterdir())
     return [out / n for n in names]
+
+
+def _exact(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``frame`` with the float ``columns`` written as the shortest text that reads back
+    as the same number (empty for NaN): :func:`write_csv` would keep 6 digits."""
+    out = frame.copy()
+    for col in columns:
+        out[col] = [("" if v != v else repr(float(v))) for v in out[col]]
+    return out
+
+
+def write_sweep(sw: Sweep, out_dir: Path, *, argv: list[str] | None = None) -> list[Path]:
+    """Write a sweep's files, all or nothing.
+
+    Parameters
+    ----------
+    sw : Sweep
+        From :func:`sim.analysis.sweep.sweep`.
+    out_dir : pathlib.Path
+        The directory to write: ``sweep.csv``, ``sweep.parquet`` (when pyarrow is
+        installed), ``sweep.png`` (for one or two swept keys, with milestones)
+        and ``run.json``.
+    argv : list of str, optional
+        The command line recorded in ``run.json``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    import importlib.util
+
+    with atomic_directory(out_dir) as tmp:
+        write_csv(_exact(sw.table, ["value"]), tmp / "sweep.csv")
+        if importlib.util.find_spec("pyarrow") is not None:
+            sw.table.to_parquet(tmp / "sweep.parquet", index=False, engine="pyarrow")
+        if len(sw.swept) in (1, 2) and any(sw.table.outcome.str.startswith("p_met ")):
+            plotting.save(plotting.plot_sweep(sw), tmp / "sweep.png")
+        record = {
+            **base_record(sw.scenario, sw.variants, argv),
+            "sweep": {
+                "keys": sw.keys,
+                "values": sw.values,
+                "points": int(np.prod([len(v) for v in sw.values])),
+                "draws": sw.draws,
+                "seed": sw.seed,
+            },
+        }
+        write_json(record, tmp / "run.json")
+        names = sorted(p.name for p in tmp.iterdir())
+    return [out_dir / n for n in names]
 
 
 def _table(run_dir: Path, stem: str, periods: tuple[str, ...], columns: list[str]) -> pd.DataFrame:

@@ -536,6 +536,19 @@ class Accumulator:
 
     # -- summaries
 
+    def counts_at(self, name: str, month: int) -> NDArray[np.int64]:
+        """The draws at each level ``0 .. bound`` [troops] of series ``name`` (a theater or
+        site) in month index ``month``."""
+        self._settle()
+        width = self.bound + 1
+        return self.hist[self._row[name], month * width : (month + 1) * width]
+
+    def first_months(self, k: int) -> NDArray[np.int64]:
+        """The draws first at or below mark ``k`` in each month index (months + 1
+        entries; the last: never within the horizon)."""
+        self._settle()
+        return self.first[k]
+
     def bands(self, scenario: str, variant: str) -> pd.DataFrame:
         self._settle()
         months = self.plan.n_months

@@ -1,7 +1,8 @@
 """The ``forcesim`` command line: a few lines per command over the public API.
 
-The commands live in :mod:`sim.cli.run` (run, compare, backtest) and
-:mod:`sim.cli.files` (validate, schema, sources, list, show, plot); the text
+The commands live in :mod:`sim.cli.run` (run, compare, backtest),
+:mod:`sim.cli.explore` (sweep, sensitivity) and :mod:`sim.cli.files`
+(validate, schema, sources, list, show, plot); the text
 they print in :mod:`sim.cli.text`; option types in :mod:`sim.cli.params`.
 Heavy libraries (numpy, pandas, matplotlib, pydantic) are imported inside the
 commands, so ``forcesim --help`` stays fast.
@@ -97,4 +98,4 @@ def main() -> None:
 
 
 # the commands register themselves on ``main``
-from sim.cli import files, run  # noqa: E402, F401
+from sim.cli import explore, files, run  # noqa: E402, F401

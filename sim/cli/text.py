@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from sim.analysis.backtest import Backtest
 from sim.analysis.compare import Comparison
 from sim.analysis.observed import Assessment
+from sim.analysis.sweep import Sweep
 from sim.io.observations import SCORED
 from sim.months import format_month
 from sim.results import Result, key_months
@@ -149,6 +150,46 @@ def compare_lines(cmp: Comparison) -> list[str]:
                 f"{r.p_b_greater:>9.2f}{r.p_b_less:>9.2f}{note}"
             )
     return lines
+
+
+def sweep_lines(sw: Sweep) -> list[str]:
+    """What ``forcesim sweep`` prints: the grid, then each variant's lowest and highest
+    chance of meeting each deadline across the points, with where they are."""
+    shape = " x ".join(f"{k} ({len(v)})" for k, v in zip(sw.keys, sw.values, strict=True))
+    points = len(sw.table.drop_duplicates(subset=sw.keys))
+    kind = (
+        f"{sw.draws:,} draws per point (seed {sw.seed}, the same at every point)"
+        if sw.draws
+        else "the deterministic central run at each point"
+    )
+    lines = [
+        f"{sw.scenario.id}: sweep of {shape}: {points:,} points x {len(sw.variants)} "
+        f"variants; {kind}"
+    ]
+    t = sw.table[sw.table.outcome.str.startswith("p_met ")]
+    if not len(t):
+        return lines
+    lines.append("chance of meeting each deadline (p_met), lowest and highest across the points:")
+    width = max(len(v) for v in sw.variants) + 2
+    mw = max(len(o) for o in t.outcome) - 4
+
+    for v in sw.variants:
+        for outcome, rows in t[t.variant == v].groupby("outcome", sort=False):
+            lo = rows.loc[rows.value.idxmin()]
+            hi = rows.loc[rows.value.idxmax()]
+            head = f"  {v:<{width}}{str(outcome).removeprefix('p_met '):<{mw}}"
+            if lo.value == hi.value:
+                lines.append(f"{head}{lo.value:5.2f} at every point")
+            else:
+                lines.append(
+                    f"{head}{lo.value:5.2f} ({_at(sw, lo)}) to {hi.value:.2f} ({_at(sw, hi)})"
+                )
+    return lines
+
+
+def _at(sw: Sweep, row: object) -> str:
+    """Where a row of the sweep table sits in the grid: ``key=value`` of the swept keys."""
+    return ", ".join(f"{k}={row[k]}" for k in sw.swept) or "every point"  # type: ignore[index]
 
 
 def backtest_lines(bt: Backtest) -> list[str]:

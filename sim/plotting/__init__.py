@@ -18,6 +18,7 @@ from sim.plotting.compare import plot_compare
 from sim.plotting.envelope import plot_envelope
 from sim.plotting.fan import plot_fan
 from sim.plotting.observed import mark_conditioned
+from sim.plotting.sweep import plot_sweep
 from sim.results import Result
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "plot_compare",
     "plot_envelope",
     "plot_fan",
+    "plot_sweep",
     "save",
     "use_agg",
 ]

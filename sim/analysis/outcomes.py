@@ -1,0 +1,84 @@
+"""What a sweep and a sensitivity analysis measure: a few outcomes of an ensemble.
+
+For one variant's draws (an :class:`sim.analysis.ensemble.Accumulator`), each
+outcome is one number, read exactly off the accumulator's counts:
+
+* ``p_met MILESTONE``: the share of draws reaching the milestone's target by its
+  original (unslipped) deadline, as ``p_met`` in ``milestones.csv`` (6 decimals);
+* ``mean level THEATER YYYY-MM``: the mean level of each theater at each calendar
+  deadline (the months milestones name as ``YYYY-MM``) [troops], as ``mean`` in
+  ``bands.csv`` (3 decimals);
+* ``median month SERIES THRESHOLD``: the month by which half the draws are first
+  at or below each threshold of ``dates.csv`` (``zero``, ``residual ID``,
+  ``milestone ID``), as its ``p50``; None when that is beyond the horizon.
+
+A deterministic run is the ensemble of one draw, every input at its central
+value: p_met is then 1 or 0, the mean its level and the median its month.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sim.analysis.ensemble import Accumulator, inverse_cdf
+from sim.model.plan import Plan
+from sim.months import format_month
+
+KINDS = ("p_met", "level", "date")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One measured outcome: ``name`` (as the CSV files write it), ``kind`` (``p_met``,
+    ``level`` or ``date``), ``series`` (a milestone id for p_met, else a theater or
+    site) and ``index`` (milestone index, month index or threshold mark index)."""
+
+    name: str
+    kind: str
+    series: str
+    index: int
+
+
+def calendar_deadlines(plan: Plan) -> list[int]:
+    """Month indices of the plan's calendar deadlines (``YYYY-MM``), within the horizon."""
+    months = {m.month for m in plan.milestones if m.kind == "month"}
+    return sorted(m for m in months if 0 <= m < plan.n_months)
+
+
+def outcomes(plan: Plan, marks: list[tuple[str, str, int]]) -> list[Outcome]:
+    """The outcomes of one variant: p_met of each milestone, each theater's mean level at
+    each calendar deadline, and the median month of each threshold ``marks``
+    (:func:`sim.analysis.ensemble.thresholds`)."""
+    out = [Outcome(f"p_met {m.id}", "p_met", m.id, j) for j, m in enumerate(plan.milestones)]
+    for tid in plan.theaters:
+        for month in calendar_deadlines(plan):
+            label = format_month(plan.start + month)
+            out.append(Outcome(f"mean level {tid} {label}", "level", tid, month))
+    for k, (series, label, _) in enumerate(marks):
+        out.append(Outcome(f"median month {series} {label}", "date", series, k))
+    return out
+
+
+def measure(acc: Accumulator, outs: list[Outcome]) -> list[Any]:
+    """Each outcome of ``acc``'s draws: a float for p_met and levels, a month index
+    (int) or None (beyond the horizon) for a median month. An accumulator without
+    draws gives None throughout."""
+    n = acc.n
+    values: list[Any] = []
+    levels = np.arange(acc.bound + 1, dtype=np.int64)
+    for o in outs:
+        if n == 0:
+            values.append(None)
+        elif o.kind == "p_met":
+            values.append(float(np.round(acc.met[o.index] / n, 6)))  # as run_ensemble
+        elif o.kind == "level":
+            counts = acc.counts_at(o.series, o.index)
+            values.append(float(np.round(np.float64(counts @ levels) / n, 3)))  # as bands
+        else:
+            cum = np.cumsum(acc.first_months(o.index))[None, :]
+            month = int(inverse_cdf(cum, 50, n)[0])
+            values.append(month if month < acc.plan.n_months else None)
+    return values

@@ -1,0 +1,266 @@
+"""Parameter sweeps: a grid of values of chosen inputs, each point an ensemble.
+
+Every point of the grid (every combination of the swept values, the first key
+varying slowest) is the scenario with those values set on top of every variant
+(:meth:`sim.Scenario.with_settings`), run as an ensemble of ``draws`` draws
+with the *same* seed. Random numbers are drawn per quantity from streams keyed
+by the seed and the quantity's key path (:mod:`sim.model.draws`), so every point
+sees the same random numbers: neighbouring points differ only by the swept
+values (common random numbers), and a point equals the same settings run alone.
+Without draws each point is the deterministic central run.
+
+Each point gives the outcomes of :mod:`sim.analysis.outcomes` for each variant:
+one row per point, variant and outcome.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.chunks import Executor, progress_bar, run_chunks
+from sim.analysis.ensemble import Accumulator, check_args, level_bound, series, thresholds
+from sim.analysis.outcomes import measure, outcomes
+from sim.errors import ScenarioError
+from sim.model.draws import central_inputs
+from sim.model.plan import Plan
+from sim.model.stepper import step
+from sim.months import format_month
+from sim.results import milestone_frame
+from sim.scenario import Scenario
+
+MAX_POINTS = 100_000
+VALUE_COLUMNS = ["variant", "outcome", "value", "month"]
+
+
+@dataclass(frozen=True)
+class PointJob:
+    """What one point needs to run anywhere: each variant's plan and threshold marks."""
+
+    index: int
+    plans: tuple[tuple[str, Plan, tuple[tuple[str, str, int], ...]], ...]
+    draws: int | None
+    seed: int | None
+    chunk: int | None = None
+
+
+def run_point(job: PointJob) -> list[tuple[str, list[Any]]]:
+    """``(variant, outcome values)`` for each variant of one point (a task)."""
+    out = []
+    for name, plan, marks in job.plans:
+        sel = series(plan)
+        acc = Accumulator(
+            plan, level_bound(plan), [s for s, _ in sel], [m for _, m in sel], list(marks)
+        )
+        if job.draws is None:
+            acc.add_draws(central_inputs(plan))
+        else:
+            assert job.seed is not None
+            run_chunks([plan], job.draws, job.seed, acc, chunk=job.chunk)
+        out.append((name, measure(acc, outcomes(plan, list(marks)))))
+    return out
+
+
+def run_points(jobs: list[PointJob]) -> list[list[tuple[str, list[Any]]]]:
+    """:func:`run_point` of each job, in order (a batch of points as one task)."""
+    return [run_point(job) for job in jobs]
+
+
+@dataclass
+class Sweep:
+    """What :func:`sweep` returns.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    keys : list of str
+        The swept key paths, in grid order (the first varies slowest).
+    values : list of list
+        Each key's values, as set.
+    labels : list of list of str
+        Each value as written (``300``, ``{uniform: [0, 6]}``).
+    variants : list of str
+    draws, seed : int or None
+        None: each point is the deterministic central run.
+    table : pandas.DataFrame
+        ``scenario``, a column per swept key, ``variant, outcome, value, month``:
+        one row per point, variant and outcome (:mod:`sim.analysis.outcomes`).
+        ``value`` is the share (p_met) or mean level [troops], empty for a median
+        month; ``month`` is the median month ``YYYY-MM`` of a date outcome, empty
+        otherwise (and when half the draws never get there within the horizon).
+        A key column holds numbers when every value is a number, else the values
+        as written.
+    """
+
+    scenario: Scenario
+    keys: list[str]
+    values: list[list[Any]]
+    labels: list[list[str]]
+    variants: list[str]
+    draws: int | None
+    seed: int | None
+    table: pd.DataFrame
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def swept(self) -> list[str]:
+        """The keys that take more than one value (the grid's real dimensions)."""
+        return [k for k, v in zip(self.keys, self.values, strict=True) if len(v) > 1]
+
+    def __repr__(self) -> str:
+        kind = f"{self.draws:,} draws, seed {self.seed}" if self.draws else "deterministic"
+        shape = " x ".join(str(len(v)) for v in self.values)
+        return f"<Sweep {self.scenario.id}: {shape} points of {', '.join(self.keys)}; {kind}>"
+
+
+def sweep(
+    scenario: Scenario,
+    axes: Sequence[tuple[str, Sequence[Any]]],
+    variants: Sequence[str] | None = None,
+    draws: int | None = None,
+    seed: int | None = None,
+    *,
+    labels: Sequence[Sequence[str]] | None = None,
+    chunk: int | None = None,
+    progress: bool | None = None,
+    executor: Executor | None = None,
+    origin: str = "<overrides>",
+) -> Sweep:
+    """Run a grid of values of ``axes`` over ``variants``, each point an ensemble.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    axes : sequence of (key, values)
+        Dotted key paths and the values each takes (a key with one value is
+        held there). Values are as a scenario file writes them.
+    variants : sequence of str, optional
+        Default: every variant.
+    draws, seed : int, optional
+        Draws per point and their seed (the same for every point); without them
+        each point is the deterministic central run.
+    labels : sequence of sequence of str, optional
+        Each value as written, for the table (default: ``str(value)``).
+    chunk, progress
+        As for :func:`sim.run`.
+    executor : optional
+        Run the points as tasks on a Dask cluster
+        (:func:`sim.analysis.distributed.open_executor`); the same table.
+    origin : str
+        The file name errors give for a swept value (``<command line>``).
+
+    Returns
+    -------
+    Sweep
+
+    Raises
+    ------
+    sim.ScenarioError
+        For a bad key or value at any point (every point is checked before any is
+        run), or more than 100,000 points.
+    """
+    if draws is not None or seed is not None:
+        draws, seed = check_args(draws, seed)
+    keys = [str(k) for k, _ in axes]
+    values = [list(v) for _, v in axes]
+    texts = (
+        [list(t) for t in labels] if labels is not None else [[str(x) for x in v] for v in values]
+    )
+    if not keys or any(not v for v in values):
+        raise ScenarioError(
+            "at least one key with at least one value", "none", file=origin, path="(sweep)"
+        )
+    count = int(np.prod([len(v) for v in values]))
+    if count > MAX_POINTS:
+        raise ScenarioError(
+            f"a grid of at most {MAX_POINTS:,} points", f"{count:,}", file=origin, path="(sweep)"
+        )
+    names = scenario.select(list(variants) if variants else None)
+    jobs = []
+    for i, point in enumerate(itertools.product(*values)):
+        sc = scenario.with_settings(
+            list(zip(keys, point, strict=True)), variants=names, origin=origin
+        )
+        plans = []
+        for name in names:
+            plan = sc.plan(name)
+            frame = milestone_frame(sc.id, name, plan, step(plan, central_inputs(plan)))
+            plans.append((name, plan, tuple(thresholds(plan, frame))))
+        jobs.append(PointJob(i, tuple(plans), draws, seed, chunk))
+    per_point = (draws or 1) * len(names)
+    bar = progress_bar(count * per_point, progress, f"{scenario.id} sweep")
+    try:
+        if executor is None:
+            results = []
+            for job in jobs:
+                results.append(run_point(job))
+                if bar is not None:
+                    bar.update(per_point)
+        else:
+            batches = [
+                jobs[a : a + _batch(count, executor.parts)]
+                for a in range(0, count, _batch(count, executor.parts))
+            ]
+            done = executor.map(
+                run_points, batches, sizes=[len(b) * per_point for b in batches], bar=bar
+            )
+            results = [r for batch in done for r in batch]
+    finally:
+        if bar is not None:
+            bar.close()
+    table = _table(scenario, keys, values, texts, jobs, results)
+    return Sweep(scenario, keys, values, texts, names, draws, seed, table)
+
+
+def _batch(points: int, parts: int) -> int:
+    """Points per task: enough tasks to keep every worker busy (four per part)."""
+    return max(1, -(-points // (4 * parts)))
+
+
+def _key_column(values: list[Any], texts: list[str]) -> tuple[Any, list[Any]]:
+    """A key's column: numbers when every value is one, else the values as written."""
+    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    if numeric:
+        kind = "int64" if all(isinstance(v, int) for v in values) else "float64"
+        return kind, list(values)
+    return object, list(texts)
+
+
+def _table(
+    scenario: Scenario,
+    keys: list[str],
+    values: list[list[Any]],
+    texts: list[list[str]],
+    jobs: list[PointJob],
+    results: list[list[tuple[str, list[Any]]]],
+) -> pd.DataFrame:
+    columns: dict[str, list[Any]] = {"scenario": [], **{k: [] for k in keys}}
+    columns.update({c: [] for c in VALUE_COLUMNS})
+    kinds = [_key_column(v, t) for v, t in zip(values, texts, strict=True)]
+    points = list(itertools.product(*[range(len(v)) for v in values]))
+    for job, point, result in zip(jobs, points, results, strict=True):
+        for (_name, plan, marks), (variant, measured) in zip(job.plans, result, strict=True):
+            outs = outcomes(plan, list(marks))
+            for o, v in zip(outs, measured, strict=True):
+                columns["scenario"].append(scenario.id)
+                for k, (_, shown), i in zip(keys, kinds, point, strict=True):
+                    columns[k].append(shown[i])
+                columns["variant"].append(variant)
+                columns["outcome"].append(o.name)
+                if o.kind == "date":
+                    columns["value"].append(np.nan)
+                    columns["month"].append(format_month(plan.start + v) if v is not None else None)
+                else:
+                    columns["value"].append(np.nan if v is None else v)
+                    columns["month"].append(None)
+    frame = pd.DataFrame(columns)
+    for k, (kind, _) in zip(keys, kinds, strict=True):
+        frame[k] = frame[k].astype(kind)
+    frame["value"] = frame["value"].astype("float64")
+    frame["month"] = frame["month"].astype(object)
+    return frame

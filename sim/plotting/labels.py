@@ -1,0 +1,106 @@
+"""Words for key paths and inputs, for the sweep and tornado charts.
+
+``announcement.delay`` reads "Announcement delay"; a quantity's range is written
+from its distribution (``uniform: [300, 900]`` → "300–900 troops"), with its
+chance when it has a probability.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sim.schema import ScenarioDoc, Spec, support
+
+
+def _theater(doc: ScenarioDoc, tid: str) -> str:
+    theater = doc.theaters.get(tid)
+    return (theater.name if theater is not None and theater.name else None) or tid.title()
+
+
+def _track(doc: ScenarioDoc, key: str) -> str:
+    """A milestone's or residual's ``theater`` (``iraq`` or ``iraq/erbil``) in words."""
+    tid, _, site = key.partition("/")
+    if not site:
+        return _theater(doc, tid)
+    theater = doc.theaters.get(tid)
+    named = theater.sites.get(site) if theater is not None else None
+    return (
+        f"{(named.name if named and named.name else None) or site.title()} ({_theater(doc, tid)})"
+    )
+
+
+def key_unit(key: str) -> str:
+    """The unit of the value at ``key``: ``months``, ``share`` (a probability),
+    ``month`` (a date) or ``troops``."""
+    parts = key.split(".")
+    if parts[-1] == "probability":
+        return "share"
+    if parts[:2] == ["announcement", "delay"] or parts[-1] in ("after_announcement", "months"):
+        return "months"
+    if parts[-1] in ("deadline", "expected", "from", "until", "start", "end"):
+        return "month"
+    return "troops"
+
+
+def key_label(doc: ScenarioDoc, key: str) -> str:
+    """``key`` (a dotted key path) in words, e.g. "Announcement delay"."""
+    parts = key.split(".")
+    chance = parts[-1] == "probability"
+    core = parts[:-1] if chance else parts
+    text: str | None = None
+    if core == ["announcement", "delay"]:
+        text = "Announcement delay" if not chance else "Chance the announcement slips"
+    elif core == ["announcement", "expected"]:
+        text = "Expected announcement"
+    elif len(core) >= 3 and core[0] == "theaters" and core[-1] == "initial":
+        if len(core) == 5 and core[2] == "sites":
+            text = f"Troops at {_track(doc, core[1] + '/' + core[3])} at the start"
+        else:
+            text = f"Troops in {_theater(doc, core[1])} at the start"
+    elif len(core) >= 3 and core[0] == "milestones" and core[1] in doc.milestones:
+        ms = doc.milestones[core[1]]
+        where = _track(doc, ms.theater)
+        if core[2:] == ["target", "reduce_by"]:
+            text = f"Troops leaving {where} by {core[1]}"
+        elif core[2:] == ["target", "level"]:
+            text = f"{where} level targeted by {core[1]}"
+        elif core[2] == "deadline":
+            text = f"Deadline of {core[1]}"
+    elif len(core) >= 3 and core[0] == "residuals" and core[1] in doc.residuals:
+        where = _track(doc, doc.residuals[core[1]].theater)
+        if core[2:] == ["size"]:
+            text = (
+                f"Size of the {core[1]} residual in {where}"
+                if not chance
+                else f"Chance the {core[1]} residual stays in {where}"
+            )
+    if text is None:
+        return key
+    return text
+
+
+def _number(v: float) -> str:
+    return f"{v:,.0f}" if float(v).is_integer() else f"{v:,.2f}".rstrip("0").rstrip(".")
+
+
+def quantity_range(q: Any, unit: str) -> str:
+    """The values a quantity takes, in words: "300–900 troops", "0, 1, 2 or 6 months",
+    "150–600 troops, 40 % chance (else 0)"."""
+    plain = q.model_copy(update={"probability": None}) if isinstance(q, Spec) else q
+    if isinstance(plain, Spec) and plain.choice is not None:
+        values = sorted(set(plain.choice.values))
+        shown = [_number(v) for v in values]
+        text = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+    else:
+        lo, hi = support(plain)
+        text = _number(lo) if lo == hi else f"{_number(lo)}–{_number(hi)}"
+    text += f" {unit}" if unit in ("months", "troops") else ""
+    if isinstance(q, Spec) and q.probability is not None and q.probability < 1:
+        text += f", {100 * q.probability:.0f} % chance (else 0)"
+    return text
+
+
+def input_label(doc: ScenarioDoc, key: str, q: Any) -> str:
+    """An uncertain input in words with its range: "Announcement delay (0, 1, 2, 3, 6,
+    9 or 12 months)"."""
+    return f"{key_label(doc, key)} ({quantity_range(q, key_unit(key))})"

@@ -1,0 +1,397 @@
+"""The sweep chart: the chance of meeting each deadline across the swept values.
+
+One swept key: a panel per milestone, a line per variant, the key's values on
+the x-axis. Two swept keys: a heat map per variant (rows) and milestone
+(columns), the first key across, the second up, each cell labelled with its
+chance. Keys held at one value are named in the subtitle.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.sweep import Sweep
+from sim.plotting import common
+from sim.plotting.labels import key_label, key_unit
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+TOP_IN, BOTTOM_IN, LEFT_IN, RIGHT_IN = 1.9, 1.05, 1.0, 0.4
+HEAD_IN, FOOT_IN, GAP_IN = 0.55, 0.85, 0.6
+HEAT_IN, BAR_IN = 2.6, 1.3
+LABELS_IN = 2.4  # room right of a line panel for the variants' end labels
+MAX_TICKS = 12
+MAX_LABELLED = 16  # cells per side labelled with their value
+CMAP = "viridis"
+
+
+def _milestones(sw: Sweep) -> list[str]:
+    names = [o for o in dict.fromkeys(sw.table.outcome) if o.startswith("p_met ")]
+    return [o.removeprefix("p_met ") for o in names]
+
+
+def _deadline(sw: Sweep, mid: str) -> str:
+    """A milestone's id and deadline as the first variant that has it states it."""
+    ms = next(
+        (
+            sw.scenario.resolved(v).milestones[mid]
+            for v in sw.variants
+            if mid in sw.scenario.resolved(v).milestones
+        ),
+        None,
+    )
+    if ms is None:
+        return mid
+    dl = ms.deadline
+    if isinstance(dl, str):
+        return f"{mid}, deadline {dl}"
+    if hasattr(dl, "after_announcement"):
+        return f"{mid}, {dl.after_announcement} months after the announcement"
+    return f"{mid}, {dl.months} months after {dl.after}"
+
+
+def _wrap(text: str, width: int) -> str:
+    """``text`` on lines of at most ``width`` characters, never broken at a hyphen."""
+    return textwrap.fill(text, width, break_on_hyphens=False)
+
+
+def _lower(text: str) -> str:
+    """``text`` with its first letter in lower case (names further on keep theirs)."""
+    return text[:1].lower() + text[1:]
+
+
+def _ticks(count: int) -> list[int]:
+    step = max(1, math.ceil(count / MAX_TICKS))
+    return list(range(0, count, step))
+
+
+def _axis_values(sw: Sweep, key: str) -> tuple[list[str], np.ndarray | None]:
+    """The labels of a key's values and, when they are all numbers, the numbers."""
+    i = sw.keys.index(key)
+    labels = sw.labels[i]
+    values = sw.values[i]
+    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    return labels, (np.asarray(values, dtype=float) if numeric else None)
+
+
+def _axis_title(sw: Sweep, key: str) -> str:
+    unit = key_unit(key)
+    text = key_label(sw.scenario.doc, key)
+    return f"{text} [{unit}]" if unit in ("months", "troops") else text
+
+
+def _held(sw: Sweep) -> str:
+    held = [
+        f"{k} = {lab[0]}"
+        for k, v, lab in zip(sw.keys, sw.values, sw.labels, strict=True)
+        if len(v) == 1
+    ]
+    return ("; held: " + ", ".join(held)) if held else ""
+
+
+def _subtitle(sw: Sweep) -> str:
+    if sw.draws:
+        text = (
+            f"Chance of meeting each deadline over {sw.draws:,} draws per point (seed "
+            f"{sw.seed}); every point uses the same random numbers, so neighbouring points "
+            "differ only by the swept values"
+        )
+    else:
+        text = "Whether each deadline is met in the central run (every input at its central value)"
+    return text + _held(sw)
+
+
+def _p_met(sw: Sweep, variant: str, mid: str) -> pd.DataFrame:
+    t = sw.table
+    return t[(t.variant == variant) & (t.outcome == f"p_met {mid}")]
+
+
+def plot_sweep(sw: Sweep, *, variants: Sequence[str] | None = None) -> list[Axes]:
+    """The sweep chart of ``sw``; returns its axes (a new figure).
+
+    Parameters
+    ----------
+    sw : Sweep
+        From :func:`sim.analysis.sweep.sweep`, with one or two keys that take
+        more than one value.
+    variants : sequence of str, optional
+        The variants to draw (default: all of the sweep's).
+
+    Returns
+    -------
+    list of matplotlib.axes.Axes
+        One per milestone (one key), or per variant and milestone (two keys).
+
+    Raises
+    ------
+    ValueError
+        For no or more than two swept keys, a scenario without milestones, or an
+        unknown variant.
+    """
+    swept = sw.swept
+    if len(swept) not in (1, 2):
+        raise ValueError(f"expected one or two keys taking more than one value, found {len(swept)}")
+    milestones = _milestones(sw)
+    if not milestones:
+        raise ValueError("expected a scenario with milestones (the chart shows p_met)")
+    names = list(variants) if variants is not None else list(sw.variants)
+    unknown = [v for v in names if v not in sw.variants]
+    if unknown or not names:
+        raise ValueError(f"expected variants among {', '.join(sw.variants)}, found {unknown}")
+    if len(swept) == 1:
+        return _lines(sw, swept[0], milestones, names)
+    return _heat(sw, swept[0], swept[1], milestones, names)
+
+
+def _frame(rows: int, cols: int, panel_h: float, extra_right: float = 0.0) -> tuple[Any, Any]:
+    plt = common.pyplot()
+    body = rows * (HEAD_IN + panel_h + FOOT_IN)
+    height = max(common.HEIGHT_IN, TOP_IN + body + BOTTOM_IN)
+    panel_h += (height - TOP_IN - body - BOTTOM_IN) / rows
+    fig = plt.figure(figsize=(common.WIDTH_IN, height), dpi=common.DPI)
+    return fig, panel_h
+
+
+def _title(fig: Any, sw: Sweep, text: str) -> None:
+    fig.text(
+        LEFT_IN / common.WIDTH_IN,
+        1 - 0.3 / fig.get_figheight(),
+        text,
+        fontsize=common.title_size(text),
+        fontweight="bold",
+        va="top",
+    )
+    sub = textwrap.fill(_subtitle(sw), 150)
+    fig.text(
+        LEFT_IN / common.WIDTH_IN,
+        1 - 0.85 / fig.get_figheight(),
+        f"{sw.scenario.title}\n{sub}",
+        fontsize=11,
+        color="#333333",
+        va="top",
+        linespacing=1.3,
+    )
+    fig.text(
+        LEFT_IN / common.WIDTH_IN,
+        0.2 / fig.get_figheight(),
+        common.footnote(sw),  # type: ignore[arg-type]
+        fontsize=9,
+        color="#555555",
+        va="bottom",
+        linespacing=1.35,
+    )
+
+
+def _percent_axis(ax: Axes, deterministic: bool) -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    ax.set_ylim(-0.04, 1.04)
+    if deterministic:
+        ax.set_yticks([0, 1], ["missed", "met"])
+    else:
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.0f} %"))
+    ax.grid(axis="y", color="#dddddd", lw=0.8)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.tick_params(labelsize=11)
+
+
+def _end_labels(
+    ax: Axes, x_end: float, last: dict[str, float], colors: dict[str, str], draws: bool
+) -> None:
+    """Name the variants at the right end of their lines, from the top down without
+    overlapping; lines ending together share a label, so a line hidden under another
+    is still accounted for."""
+    groups: dict[float, list[str]] = {}
+    for v, p in last.items():
+        groups.setdefault(round(p, 4), []).append(v)
+    lo, hi = ax.get_ylim()
+    height_px = ax.get_window_extent().height or 300.0
+    line = (hi - lo) * 13.0 / height_px  # one line of 9.5 pt text, in data units
+    ceiling = hi
+    for p in sorted(groups, reverse=True):
+        names = groups[p]
+        lines = [", ".join(names[i : i + 2]) for i in range(0, len(names), 2)]
+        y = min(p + line / 2, ceiling)
+        ceiling = y - line * len(lines) - line * 0.4
+        value = f"{100 * p:.0f} %" if draws else ("met" if p == 1 else "missed")
+        ax.annotate(
+            f"{value}: " + ",\n".join(lines),
+            (x_end, y),
+            xytext=(10, 0),
+            textcoords="offset points",
+            va="top",
+            fontsize=9.5,
+            linespacing=1.1,
+            color=colors[names[0]] if len(names) == 1 else "#333333",
+            annotation_clip=False,
+        )
+
+
+def _lines(sw: Sweep, key: str, milestones: list[str], names: list[str]) -> list[Axes]:
+    cols = 1 if len(milestones) <= 2 else 2
+    rows = math.ceil(len(milestones) / cols)
+    fig, panel_h = _frame(rows, cols, 3.4)
+    width = common.WIDTH_IN
+    right = RIGHT_IN + LABELS_IN
+    panel_w = (width - LEFT_IN - right - (cols - 1) * (GAP_IN + LABELS_IN)) / cols
+    labels, numbers = _axis_values(sw, key)
+    xs = numbers if numbers is not None else np.arange(len(labels), dtype=float)
+    colors = common.variant_colors(sw.variants)
+    axes: list[Axes] = []
+    for i, mid in enumerate(milestones):
+        r, c = divmod(i, cols)
+        top = fig.get_figheight() - TOP_IN - r * (HEAD_IN + panel_h + FOOT_IN) - HEAD_IN
+        ax = fig.add_axes(
+            (
+                (LEFT_IN + c * (panel_w + GAP_IN + LABELS_IN)) / width,
+                (top - panel_h) / fig.get_figheight(),
+                panel_w / width,
+                panel_h / fig.get_figheight(),
+            )
+        )
+        ends: dict[str, float] = {}
+        for v in names:
+            rows_v = _p_met(sw, v, mid)
+            if not len(rows_v):  # a milestone this variant does not have
+                continue
+            ends[v] = float(rows_v.value.iloc[-1])
+            ax.plot(
+                xs,
+                rows_v.value.to_numpy(),
+                marker="o",
+                ms=5,
+                lw=2,
+                color=colors[v],
+                label=v,
+                clip_on=False,
+            )
+        _percent_axis(ax, not sw.draws)
+        _end_labels(ax, xs[-1], ends, colors, bool(sw.draws))
+        ax.set_title(_deadline(sw, mid), loc="left", fontsize=14, fontweight="bold")
+        ax.set_xlabel(_axis_title(sw, key), fontsize=12)
+        if numbers is None or len(labels) <= MAX_TICKS:
+            ticks = _ticks(len(labels))
+            ax.set_xticks(xs[ticks], [_wrap(labels[t], 14) for t in ticks])
+        if c == 0:
+            ax.set_ylabel(
+                "chance of meeting the deadline" if sw.draws else "in the central run",
+                fontsize=12,
+            )
+        axes.append(ax)
+    handles, texts = common.legend_entries(axes)
+    fig.legend(
+        handles,
+        texts,
+        loc="upper left",
+        bbox_to_anchor=(LEFT_IN / width, 1 - (TOP_IN - 0.35) / fig.get_figheight()),
+        ncol=min(len(texts), 8),
+        frameon=False,
+        fontsize=11,
+    )
+    _title(
+        fig, sw, f"Chance of meeting each deadline, by {_lower(key_label(sw.scenario.doc, key))}"
+    )
+    return axes
+
+
+def _heat(sw: Sweep, kx: str, ky: str, milestones: list[str], names: list[str]) -> list[Axes]:
+    cols = len(milestones)
+    rows = len(names)
+    fig, panel_h = _frame(rows, cols, HEAT_IN)
+    width = common.WIDTH_IN
+    panel_w = (width - LEFT_IN - RIGHT_IN - BAR_IN - (cols - 1) * GAP_IN) / cols
+    xl, _ = _axis_values(sw, kx)
+    yl, _ = _axis_values(sw, ky)
+    axes: list[Axes] = []
+    image = None
+    for r, v in enumerate(names):
+        for c, mid in enumerate(milestones):
+            top = fig.get_figheight() - TOP_IN - r * (HEAD_IN + panel_h + FOOT_IN) - HEAD_IN
+            ax = fig.add_axes(
+                (
+                    (LEFT_IN + c * (panel_w + GAP_IN)) / width,
+                    (top - panel_h) / fig.get_figheight(),
+                    panel_w / width,
+                    panel_h / fig.get_figheight(),
+                )
+            )
+            rows_v = _p_met(sw, v, mid)
+            if not len(rows_v):  # a milestone this variant does not have
+                ax.set_axis_off()
+                ax.text(
+                    0.5,
+                    0.5,
+                    f"{v} has no milestone {mid}",
+                    ha="center",
+                    va="center",
+                    transform=ax.transAxes,
+                    fontsize=11,
+                    color="#555555",
+                )
+                axes.append(ax)
+                continue
+            # rows come in grid order: the first key slowest, so reshape (x, y) then turn
+            grid = rows_v.value.to_numpy().reshape(len(xl), len(yl)).T
+            image = ax.imshow(
+                grid,
+                origin="lower",
+                aspect="auto",
+                cmap=CMAP,
+                vmin=0,
+                vmax=1,
+                interpolation="nearest",
+            )
+            if len(xl) <= MAX_LABELLED and len(yl) <= MAX_LABELLED:
+                for (yi, xi), p in np.ndenumerate(grid):
+                    shade = image.cmap(image.norm(p))
+                    light = 0.299 * shade[0] + 0.587 * shade[1] + 0.114 * shade[2] > 0.55
+                    text = f"{100 * p:.0f} %" if sw.draws else ("met" if p == 1 else "missed")
+                    ax.text(
+                        xi,
+                        yi,
+                        text,
+                        ha="center",
+                        va="center",
+                        fontsize=9,
+                        color="#111111" if light else "white",
+                    )
+            xt, yt = _ticks(len(xl)), _ticks(len(yl))
+            ax.set_xticks(xt, [_wrap(xl[i], 12) for i in xt], fontsize=10)
+            ax.set_yticks(yt, [yl[i] for i in yt], fontsize=10)
+            ax.set_title(f"{v} — {_deadline(sw, mid)}", loc="left", fontsize=12, fontweight="bold")
+            if r == rows - 1:
+                ax.set_xlabel(_axis_title(sw, kx), fontsize=11)
+            if c == 0:
+                ax.set_ylabel(_wrap(_axis_title(sw, ky), 28), fontsize=11)
+            axes.append(ax)
+    assert image is not None
+    bar_ax = fig.add_axes(
+        (
+            (width - RIGHT_IN - BAR_IN + 0.45) / width,
+            0.3,
+            0.22 / width,
+            0.4,
+        )
+    )
+    bar = fig.colorbar(image, cax=bar_ax)
+    bar.set_label(
+        "chance of meeting the deadline" if sw.draws else "met in the central run", fontsize=11
+    )
+    from matplotlib.ticker import FuncFormatter
+
+    bar.ax.yaxis.set_major_formatter(FuncFormatter(lambda p, _: f"{100 * p:.0f} %"))
+    doc = sw.scenario.doc
+    _title(
+        fig,
+        sw,
+        f"Chance of meeting each deadline, by {_lower(key_label(doc, kx))} and "
+        f"{_lower(key_label(doc, ky))}",
+    )
+    return axes

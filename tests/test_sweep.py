@@ -1,0 +1,219 @@
+"""``forcesim sweep``: a grid of values, each point an ensemble with common random
+numbers; a point equals the same settings run alone."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from conftest import DEFAULT_SCENARIO
+from test_distributed import InProcessParts
+
+import sim
+from sim.analysis.sweep import sweep
+from sim.cli import main
+
+VARIANTS = ["as-reported", "slip-6"]
+DELAY = "announcement.delay"
+CUT = "milestones.iraq-phase-1.target.reduce_by"
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def scenario() -> sim.Scenario:
+    return sim.load_scenario(DEFAULT_SCENARIO)
+
+
+@pytest.fixture(scope="module")
+def grid(scenario: sim.Scenario):
+    axes = [(DELAY, [{"uniform": [0, 6]}, 3]), (CUT, [300, {"uniform": [300, 900]}])]
+    return sweep(scenario, axes, VARIANTS, 2000, 5)
+
+
+def test_a_sweep_point_equals_the_same_settings_run_alone(scenario, grid) -> None:
+    settings = {DELAY: {"uniform": [0, 6]}, CUT: {"uniform": [300, 900]}}
+    alone = sim.run(scenario.with_settings(settings), VARIANTS, draws=2000, seed=5)
+    t = grid.table
+    point = t[(t[DELAY] == "{'uniform': [0, 6]}") & (t[CUT] == "{'uniform': [300, 900]}")]
+    assert len(point) == 2 * 10  # two variants, ten outcomes each
+    for row in alone.milestones.itertuples():
+        got = point[(point.variant == row.variant) & (point.outcome == f"p_met {row.milestone}")]
+        assert got.value.item() == row.p_met
+    bands = alone.bands
+    for month in ("2025-09", "2026-12"):
+        for variant in VARIANTS:
+            b = bands[(bands.variant == variant) & (bands.month.astype(str) == month)]
+            for theater in ("iraq", "syria"):
+                want = b[b.theater == theater]["mean"].item()
+                got = point[
+                    (point.variant == variant) & (point.outcome == f"mean level {theater} {month}")
+                ]
+                assert got.value.item() == want
+    for row in alone.dates.itertuples():
+        got = point[
+            (point.variant == row.variant)
+            & (point.outcome == f"median month {row.theater} {row.threshold}")
+        ]
+        month = got.month.item()
+        assert str(row.p50) == month if not pd.isna(row.p50) else pd.isna(month)
+
+
+def test_every_point_uses_the_same_random_numbers(scenario) -> None:
+    # the same uniform numbers pushed through [300, 900] and [400, 1000]: every draw
+    # cuts exactly 100 more, so the mean level moves by 100 (independent draws would
+    # move it by 100 give or take about 3)
+    axes = [(CUT, [{"uniform": [300, 900]}, {"uniform": [400, 1000]}])]
+    t = sweep(scenario, axes, ["on-time"], 3000, 8).table
+    level = t[t.outcome == "mean level iraq 2025-09"].value.to_numpy()
+    assert abs(level[0] - level[1] - 100) <= 0.01
+
+
+def test_a_point_is_the_same_however_its_settings_are_written(scenario) -> None:
+    t = sweep(scenario, [(DELAY, [3, {"value": 3}])], ["as-reported"], 3000, 8).table
+    a, b = (
+        t[t[DELAY] == k].drop(columns=DELAY).reset_index(drop=True) for k in ("3", "{'value': 3}")
+    )
+    assert a.equals(b)
+
+
+def test_a_deterministic_sweep_gives_the_central_run(scenario) -> None:
+    t = sweep(scenario, [(DELAY, [0, 9])], ["slip-6"]).table
+    for delay in (0, 9):
+        run = sim.run(scenario.with_settings({DELAY: delay}), ["slip-6"])
+        rows = t[t[DELAY] == delay]
+        for ms in run.milestones.itertuples():
+            assert rows[rows.outcome == f"p_met {ms.milestone}"].value.item() == float(ms.met)
+        level = run.monthly[
+            (run.monthly.theater == "iraq") & (run.monthly.month.astype(str) == "2026-12")
+        ]
+        assert rows[rows.outcome == "mean level iraq 2026-12"].value.item() == level.troops.item()
+
+
+def test_the_first_key_varies_slowest_and_numbers_stay_numbers(scenario) -> None:
+    t = sweep(scenario, [(DELAY, [0, 1]), (CUT, [300, 600, 900])], ["on-time"]).table
+    points = t.drop_duplicates(subset=[DELAY, CUT])[[DELAY, CUT]].to_numpy().tolist()
+    assert points == [[0, 300], [0, 600], [0, 900], [1, 300], [1, 600], [1, 900]]
+    assert t[DELAY].dtype == np.int64 and t[CUT].dtype == np.int64
+
+
+def test_points_run_as_tasks_give_the_same_table(scenario) -> None:
+    axes = [(DELAY, [0, 2, 4, 6, 8])]
+    here = sweep(scenario, axes, VARIANTS, 1000, 2).table
+    there = sweep(scenario, axes, VARIANTS, 1000, 2, executor=InProcessParts(2)).table
+    assert here.equals(there)
+
+
+def test_a_bad_value_at_any_point_is_found_before_any_point_runs(scenario) -> None:
+    with pytest.raises(sim.ScenarioError, match=r"^<overrides>:1:1: announcement\.delay: "):
+        sweep(scenario, [(DELAY, [0, 3, "soon"])], VARIANTS, 10_000_000, 1)
+
+
+def test_sweep_writes_csv_parquet_chart_and_run_json(tmp_path) -> None:
+    out = tmp_path / "sw"
+    result = invoke(
+        "sweep",
+        str(DEFAULT_SCENARIO),
+        "--set",
+        "announcement.delay=0..6:3",
+        "--set",
+        f"{CUT}=300",
+        "-v",
+        "as-reported",
+        "-v",
+        "on-time",
+        "--draws",
+        "500",
+        "--seed",
+        "1",
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "run.json",
+        "sweep.csv",
+        "sweep.parquet",
+        "sweep.png",
+    ]
+    csv = pd.read_csv(out / "sweep.csv")
+    assert list(csv.columns) == [
+        "scenario",
+        DELAY,
+        CUT,
+        "variant",
+        "outcome",
+        "value",
+        "month",
+    ]
+    assert len(csv) == 3 * 2 * 10
+    parquet = pd.read_parquet(out / "sweep.parquet")
+    assert parquet[DELAY].tolist() == csv[DELAY].tolist()
+    assert np.allclose(parquet.value.fillna(-1), csv.value.fillna(-1), rtol=0, atol=0)
+    record = json.loads((out / "run.json").read_text())
+    assert record["sweep"]["keys"] == [DELAY, CUT] and record["sweep"]["points"] == 3
+    assert "as-reported  iraq-exit" in result.output
+
+
+def test_three_swept_keys_write_no_chart_and_say_so(tmp_path) -> None:
+    out = tmp_path / "sw"
+    result = CliRunner().invoke(
+        main,
+        [
+            "sweep",
+            str(DEFAULT_SCENARIO),
+            "-v",
+            "on-time",
+            "-q",
+            "--out",
+            str(out),
+            "--set",
+            "announcement.delay=0,1",
+            "--set",
+            f"{CUT}=300,600",
+            "--set",
+            "theaters.iraq.initial=2400,2500",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "sweep.png is drawn for one or two swept keys" in result.output
+    assert not (out / "sweep.png").exists() and (out / "sweep.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("setting", "path", "found"),
+    [
+        ("announcement.delay=0,abc", "announcement.delay", "'abc'"),
+        ("theaters.iraq.intial=1,2", "theaters.iraq.intial", "'intial'"),
+        ("announcement.delay=3..1", "announcement.delay", "'3..1'"),
+    ],
+)
+def test_a_bad_swept_value_is_one_line_exit_2_and_nothing_written(
+    tmp_path, setting: str, path: str, found: str
+) -> None:
+    out = tmp_path / "never"
+    result = invoke("sweep", str(DEFAULT_SCENARIO), "--set", setting, "--out", str(out))
+    assert result.exit_code == 2
+    line = result.output.strip()
+    assert "\n" not in line and line.startswith(f"forcesim: error: <command line>:1:1: {path}: ")
+    assert found in line
+    assert not out.exists()
+
+
+def test_a_key_swept_twice_is_refused(tmp_path) -> None:
+    result = invoke(
+        "sweep",
+        str(DEFAULT_SCENARIO),
+        "--set",
+        "announcement.delay=1",
+        "--set",
+        "announcement.delay=2",
+        "--out",
+        str(tmp_path / "x"),
+    )
+    assert result.exit_code == 2 and "each key in one --set" in result.output
