@@ -2,9 +2,19 @@
 
 from sim.analysis.backtest import Backtest, run_backtest
 from sim.analysis.compare import Comparison, compare
+from sim.analysis.distributed import open_executor
 from sim.analysis.observed import score_observations, with_observations
+from sim.analysis.sensitivity import Sensitivity, sensitivity
+from sim.analysis.sweep import Sweep, sweep
 from sim.errors import ScenarioError
-from sim.export import load_run, write_backtest, write_compare, write_run
+from sim.export import (
+    load_run,
+    write_backtest,
+    write_compare,
+    write_run,
+    write_sensitivity,
+    write_sweep,
+)
 from sim.io.files import check_writable
 from sim.io.observations import Tolerance
 from sim.paths import default_scenario
@@ -14,6 +24,8 @@ from sim.plotting import (
     plot_compare,
     plot_envelope,
     plot_fan,
+    plot_sweep,
+    plot_tornado,
     save,
 )
 from sim.report import write_report
@@ -29,6 +41,8 @@ __all__ = [
     "Result",
     "Scenario",
     "ScenarioError",
+    "Sensitivity",
+    "Sweep",
     "Tolerance",
     "__version__",
     "check_writable",
@@ -37,18 +51,25 @@ __all__ = [
     "load_observations",
     "load_run",
     "load_scenario",
+    "open_executor",
     "plot",
     "plot_backtest",
     "plot_compare",
     "plot_envelope",
     "plot_fan",
+    "plot_sweep",
+    "plot_tornado",
     "run",
     "run_backtest",
     "save",
     "score_observations",
+    "sensitivity",
+    "sweep",
     "with_observations",
     "write_backtest",
     "write_compare",
     "write_report",
     "write_run",
+    "write_sensitivity",
+    "write_sweep",
 ]

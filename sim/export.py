@@ -23,6 +23,7 @@ from sim.analysis.backtest import Backtest
 from sim.analysis.compare import Comparison
 from sim.analysis.ensemble import BAND_COLUMNS, DATE_COLUMNS
 from sim.analysis.observed import Assessment, conditioned_result
+from sim.analysis.sensitivity import SOBOL_COLUMNS, Sensitivity
 from sim.analysis.sweep import Sweep
 from sim.errors import ScenarioError
 from sim.io.files import (
@@ -327,6 +328,59 @@ def write_sweep(sw: Sweep, out_dir: Path, *, argv: list[str] | None = None) -> l
         write_json(record, tmp / "run.json")
         names = sorted(p.name for p in tmp.iterdir())
     return [out_dir / n for n in names]
+
+
+def write_sensitivity(
+    sens: Sensitivity, out_dir: Path, *, argv: list[str] | None = None
+) -> list[Path]:
+    """Write a sensitivity analysis's files, all or nothing.
+
+    Parameters
+    ----------
+    sens : Sensitivity
+        From :func:`sim.analysis.sensitivity.sensitivity`.
+    out_dir : pathlib.Path
+        The directory to write: ``sensitivity.csv`` and ``tornado.png`` (tenths),
+        or ``sobol.csv`` and ``sobol.png`` (Sobol indices), and ``run.json``.
+    argv : list of str, optional
+        The command line recorded in ``run.json``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    stem = "sensitivity" if sens.method == "tenths" else "sobol"
+    chart = "tornado" if sens.method == "tenths" else "sobol"
+    floats = ["low", "high", "swing"] if sens.method == "tenths" else SOBOL_COLUMNS[4:]
+    with atomic_directory(out_dir) as tmp:
+        write_csv(_exact_mixed(sens.table, floats), tmp / f"{stem}.csv")
+        try:
+            axes = plotting.plot_tornado(sens)
+        except ValueError:  # no input moves any outcome: the CSV says so, no chart
+            axes = None
+        if axes is not None:
+            plotting.save(axes, tmp / f"{chart}.png")
+        record = {
+            **base_record(sens.scenario, sens.variants, argv),
+            "sensitivity": {"method": sens.method, "draws": sens.draws, "seed": sens.seed},
+        }
+        write_json(record, tmp / "run.json")
+        names = sorted(p.name for p in tmp.iterdir())
+    return [out_dir / n for n in names]
+
+
+def _exact_mixed(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """As :func:`_exact` for columns that may also hold text (a month) or nothing."""
+    out = frame.copy()
+    for col in columns:
+        out[col] = [
+            ""
+            if v is None or (isinstance(v, float) and v != v)
+            else (repr(float(v)) if isinstance(v, float) else str(v))
+            for v in out[col]
+        ]
+    return out
 
 
 def _table(run_dir: Path, stem: str, periods: tuple[str, ...], columns: list[str]) -> pd.DataFrame:

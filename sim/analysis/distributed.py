@@ -94,6 +94,13 @@ def open_executor(
     timeout : str
         How long to try to reach ``scheduler`` (a Dask duration, default 10 s).
 
+    Returns
+    -------
+    context manager
+        Gives a :class:`DaskExecutor` (or None) to pass as ``executor=`` to
+        :func:`sim.run`, :func:`sim.compare`, :func:`sim.sweep` and
+        :func:`sim.sensitivity`; the cluster is shut down when it closes.
+
     Raises
     ------
     sim.ScenarioError

@@ -7,7 +7,16 @@ from pathlib import Path
 import click
 
 from sim.cli import command_line, friendly, main
-from sim.cli.params import DRAWS, SEED, draws_and_seed, executor, scale_options
+from sim.cli.params import (
+    DRAWS,
+    SEED,
+    SET_HELP,
+    apply_settings,
+    draws_and_seed,
+    executor,
+    scale_options,
+    set_option,
+)
 
 
 @main.command()
@@ -110,4 +119,85 @@ def sweep(
             f"{len(result.swept)} (sweep.csv has every point)",
             err=True,
         )
+    click.echo(f"wrote {len(files)} files to {target}/: " + ", ".join(f.name for f in files))
+
+
+@main.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=True))
+@click.option(
+    "--variant",
+    "-v",
+    "variants",
+    multiple=True,
+    metavar="NAME",
+    help="Analyse only this variant (repeatable). Default: all.",
+)
+@click.option("--draws", type=DRAWS, metavar="N", help="Draws of the ensemble (at least 10).")
+@click.option("--seed", type=SEED, metavar="S", help="Seed (a whole number).")
+@click.option(
+    "--method",
+    type=click.Choice(["tenths", "sobol"]),
+    default="tenths",
+    show_default=True,
+    help="tenths: each input's lowest and highest tenth of the draws (a tornado). "
+    "sobol: first-order and total Sobol indices through SALib, from its own sample of "
+    "N (inputs + 2) runs, N a power of two; the slower variance-based view.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(),
+    metavar="DIR",
+    help="Output directory. Default: out/<scenario id>-sensitivity/",
+)
+@click.option("--chunk", type=click.IntRange(1, 10_000_000), default=None, hidden=True)
+@set_option(SET_HELP)
+@scale_options
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
+@friendly
+def sensitivity(
+    scenario: str | None,
+    variants: tuple[str, ...],
+    draws: int | None,
+    seed: int | None,
+    method: str,
+    out_dir: str | None,
+    chunk: int | None,
+    settings: tuple[str, ...],
+    workers: int | None,
+    scheduler: str | None,
+    quiet: bool,
+) -> None:
+    """Which uncertain input moves each outcome of SCENARIO, and how far.
+
+    From the draws of one ensemble: each outcome (each milestone's p_met, each
+    theater's mean level at each calendar deadline, each threshold's median
+    month) over the draws with each uncertain input in its lowest and in its
+    highest tenth. Writes sensitivity.csv
+    (scenario,variant,input,outcome,low,high,swing), tornado.png and run.json.
+    """
+    import sim
+    from sim.analysis.sensitivity import sensitivity as analyse
+    from sim.cli import text
+    from sim.export import write_sensitivity
+    from sim.plotting import use_agg
+
+    draws_and_seed(draws, seed, required=True)
+    if method == "sobol" and (workers is not None or scheduler is not None):
+        raise click.UsageError("--workers and --scheduler run the tenths method only")
+    cluster = executor(workers, scheduler, draws)
+    sc = sim.load_scenario(scenario or sim.default_scenario())
+    names = sc.select(list(variants))
+    sc = apply_settings(sc, settings, names)
+    target = Path(out_dir) if out_dir else Path("out") / f"{sc.id}-sensitivity"
+    sim.check_writable(target)
+    with cluster as pool:
+        result = analyse(
+            sc, names, draws, seed, method=method, chunk=chunk, progress=not quiet, executor=pool
+        )
+    use_agg()
+    files = write_sensitivity(result, target, argv=command_line())
+    if not quiet:
+        for line in text.sensitivity_lines(result):
+            click.echo(line)
     click.echo(f"wrote {len(files)} files to {target}/: " + ", ".join(f.name for f in files))

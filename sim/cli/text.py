@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from sim.analysis.backtest import Backtest
 from sim.analysis.compare import Comparison
 from sim.analysis.observed import Assessment
+from sim.analysis.sensitivity import Sensitivity
 from sim.analysis.sweep import Sweep
 from sim.io.observations import SCORED
 from sim.months import format_month
@@ -183,6 +184,45 @@ def sweep_lines(sw: Sweep) -> list[str]:
             else:
                 lines.append(
                     f"{head}{lo.value:5.2f} ({_at(sw, lo)}) to {hi.value:.2f} ({_at(sw, hi)})"
+                )
+    return lines
+
+
+def sensitivity_lines(sens: Sensitivity) -> list[str]:
+    """What ``forcesim sensitivity`` prints: for each variant and milestone, the input
+    that moves its chance of being met the most (tenths), or the largest total Sobol
+    index."""
+    t = sens.table
+    kind = (
+        f"tenths of {sens.draws:,} draws (seed {sens.seed})"
+        if sens.method == "tenths"
+        else f"Sobol indices from {sens.draws:,} base samples (seed {sens.seed})"
+    )
+    lines = [f"{sens.scenario.id}: what moves each deadline, {kind}"]
+    prefix = "p_met " if sens.method == "tenths" else "met "
+    width = max(len(v) for v in sens.variants) + 2
+    for v in sens.variants:
+        rows = t[(t.variant == v) & t.outcome.str.startswith(prefix)]
+        for outcome, group in rows.groupby("outcome", sort=False):
+            mid = str(outcome).removeprefix(prefix)
+            if sens.method == "tenths":
+                top = group.iloc[0]  # sorted by swing, largest first
+                if not top.swing:
+                    lines.append(f"  {v:<{width}}{mid}: no input moves it")
+                    continue
+                lines.append(
+                    f"  {v:<{width}}{mid}: {top.input} moves it most, "
+                    f"{float(top.low):.2f} (lowest tenth) to {float(top.high):.2f} (highest)"
+                )
+            else:
+                valid = group.dropna(subset=["total"])
+                if not len(valid):
+                    lines.append(f"  {v:<{width}}{mid}: does not vary")
+                    continue
+                top = valid.loc[valid.total.idxmax()]
+                lines.append(
+                    f"  {v:<{width}}{mid}: {top.input}, total index {top.total:.2f} "
+                    f"(first-order {top.first_order:.2f})"
                 )
     return lines
 

@@ -19,6 +19,7 @@ from sim.plotting.envelope import plot_envelope
 from sim.plotting.fan import plot_fan
 from sim.plotting.observed import mark_conditioned
 from sim.plotting.sweep import plot_sweep
+from sim.plotting.tornado import plot_tornado
 from sim.results import Result
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "plot_envelope",
     "plot_fan",
     "plot_sweep",
+    "plot_tornado",
     "save",
     "use_agg",
 ]

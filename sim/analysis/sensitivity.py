@@ -1,0 +1,655 @@
+"""Which uncertain input moves each outcome: tenths of one ensemble, or Sobol indices.
+
+**Tenths (the default; a tornado).** From the draws of one ensemble — no extra
+runs — each uncertain input (each quantity with a distribution or a
+probability, named by its key path, drawn from its own stream as in
+:mod:`sim.model.draws`) is looked at alone: the outcomes of
+:mod:`sim.analysis.outcomes` are computed over the draws whose value of that
+input is in its lowest tenth, and over those in its highest tenth. ``swing`` is
+``|high - low|``; sorting the inputs by it gives the tornado chart of
+schedule-risk analysis (one bar per input, the widest on top).
+
+The tenths are exact ranks. The ``t = max(1, floor(n / 10))`` draws with the
+lowest values form the lowest tenth and the ``t`` with the highest the highest,
+draws ranked by value and, among equal values, by draw order (the lowest tenth
+takes the earliest draws of its boundary value, the highest tenth the latest).
+Values are whole numbers (troops, months), so ties are common — a discrete input
+such as a 30 % chance of no delay puts whole values into one tenth — and the
+draw order, independent of every input, breaks them as a random choice would.
+
+Two passes over the same draws keep memory bounded. The first counts each
+input's values (one count per whole value), which fixes each tenth's boundary
+value and how many draws of it the tenth takes; the second steps only the draws
+in some tenth, each tenth into its own exact
+:class:`~sim.analysis.ensemble.Accumulator` (level counts, not the draws). Both
+passes draw the same numbers, chunk by chunk, or part by part on a Dask cluster
+with the same result.
+
+**Sobol indices (``method="sobol"``).** The variance-based view (Saltelli et
+al. 2008, *Global Sensitivity Analysis: The Primer*; Saltelli et al. 2010,
+Comput. Phys. Commun. 181, 259-270): the first-order index ``S1`` of an input
+is the share of an outcome's variance explained by that input alone, the total
+index ``ST`` the share it is involved in with any other. Computed with SALib
+from its own Saltelli/Sobol' sample of ``N (D + 2)`` runs for ``D`` inputs,
+each input's uniform number pushed through the same inverse distribution
+function the ensemble uses; slower, and only for outcomes with a value per draw
+(whether each milestone is met, each theater's level at each calendar deadline).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from sim.analysis.chunks import Executor, Part, chunk_size, feed, progress_bar, run_chunks, split
+from sim.analysis.ensemble import Accumulator, check_args, level_bound, series, thresholds
+from sim.analysis.outcomes import Outcome, measure, outcomes
+from sim.errors import ScenarioError
+from sim.model.draws import central_inputs, from_uniform
+from sim.model.plan import Plan, Quantity
+from sim.model.rules import timing
+from sim.model.stepper import StepInputs, step
+from sim.months import format_month
+from sim.results import milestone_frame
+from sim.scenario import Scenario
+from sim.schema import Spec, support
+
+COLUMNS = ["scenario", "variant", "input", "outcome", "low", "high", "swing"]
+SOBOL_COLUMNS = [
+    "scenario",
+    "variant",
+    "input",
+    "outcome",
+    "first_order",
+    "first_order_conf",
+    "total",
+    "total_conf",
+]
+FLUSH = 1 << 16  # draws of one tenth gathered before they are stepped
+MIN_DRAWS = 10
+
+
+@dataclass(frozen=True)
+class Input:
+    """An uncertain input: its key ``path``, its ``quantity``, and where its per-draw
+    values sit in :class:`~sim.model.stepper.StepInputs` (``field``, ``column``)."""
+
+    path: str
+    quantity: Quantity
+    field: str  # "delay" | "initial" | "targets" | "residual"
+    column: int
+
+    def values(self, inputs: StepInputs) -> NDArray[np.int64]:
+        """Each draw's value [troops or months], a whole number."""
+        if self.field == "delay":
+            return inputs.delay.astype(np.int64)
+        return getattr(inputs, self.field)[:, self.column].astype(np.int64)
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """The lowest and highest whole value the input can take (0 when it may not
+        apply; never below 0, as the stepper takes it)."""
+        lo, hi = support(self.quantity)
+        return max(0, int(np.floor(lo + 0.5))), max(0, int(np.floor(hi + 0.5)))
+
+
+def uncertain_inputs(plan: Plan) -> list[Input]:
+    """Every quantity of ``plan`` with a distribution or a probability (and more than
+    one possible value), in the order of :meth:`sim.model.plan.Plan.quantities`."""
+    found: list[Input] = [Input("announcement.delay", plan.delay, "delay", -1)]
+    found += [Input(t.initial_path, t.initial, "initial", k) for k, t in enumerate(plan.tracks)]
+    found += [Input(m.target_path, m.target, "targets", j) for j, m in enumerate(plan.milestones)]
+    found += [Input(r.size_path, r.size, "residual", i) for i, r in enumerate(plan.residuals)]
+    return [
+        inp
+        for inp in found
+        if isinstance(inp.quantity, Spec) and inp.quantity.uncertain and inp.span[0] < inp.span[1]
+    ]
+
+
+# -- pass 1: the values of each input, and p_met over every draw
+
+
+class ValueCounts:
+    """Counts of each input's whole values over the draws, and how many draws meet
+    each milestone (a :class:`~sim.analysis.chunks.ChunkConsumer` of one plan)."""
+
+    def __init__(self, plan: Plan, inputs: list[Input]) -> None:
+        self.plan = plan
+        self.inputs = inputs
+        self.counts = [np.zeros(inp.span[1] - inp.span[0] + 1, np.int64) for inp in inputs]
+        self.met = np.zeros(len(plan.milestones), np.int64)
+        self.n = 0
+
+    def add_chunk(self, chunk: Sequence[StepInputs]) -> None:
+        draws = chunk[0]
+        for inp, counts in zip(self.inputs, self.counts, strict=True):
+            found = np.bincount(inp.values(draws) - inp.span[0], minlength=len(counts))
+            if len(found) > len(counts):  # the span is the quantity's support: a bug
+                raise RuntimeError(f"{inp.path}: a value above {inp.span[1]} was drawn")
+            counts += found
+        delays, weight = np.unique(draws.delay, return_counts=True)
+        _, _, original, reached, _ = timing(self.plan, delays)
+        self.met += ((reached <= original) * weight[:, None]).sum(axis=0)
+        self.n += draws.n
+
+    def merge(self, other: ValueCounts) -> None:
+        """Add the counts of another part of the same ensemble."""
+        for mine, theirs in zip(self.counts, other.counts, strict=True):
+            mine += theirs
+        self.met += other.met
+        self.n += other.n
+
+
+@dataclass(frozen=True)
+class Cut:
+    """Where an input's tenths end: the lowest tenth holds every draw below ``low``
+    and the first ``take_low`` draws at ``low``; the highest every draw above
+    ``high`` and the last ``take_high`` of the ``at_high`` draws at ``high``."""
+
+    low: int
+    take_low: int
+    high: int
+    take_high: int
+    at_high: int
+    smallest: int  # the lowest value drawn
+    largest: int  # the highest value drawn
+
+
+def cut(counts: NDArray[np.int64], low_value: int, tenth: int) -> Cut:
+    """The :class:`Cut` of one input from its value counts (index 0 is ``low_value``)."""
+    taken = np.flatnonzero(counts)
+    cum = np.cumsum(counts)
+    i = int(np.searchsorted(cum, tenth))  # first value where the lowest tenth is full
+    below = int(cum[i] - counts[i])
+    rev = np.cumsum(counts[::-1])
+    k = int(np.searchsorted(rev, tenth))
+    h = len(counts) - 1 - k
+    above = int(rev[k] - counts[h])
+    return Cut(
+        low=low_value + i,
+        take_low=tenth - below,
+        high=low_value + h,
+        take_high=tenth - above,
+        at_high=int(counts[h]),
+        smallest=low_value + int(taken[0]),
+        largest=low_value + int(taken[-1]),
+    )
+
+
+# -- pass 2: the draws of each tenth, summarised exactly
+
+
+class Tenths:
+    """An accumulator for the lowest and the highest tenth of each input (a
+    :class:`~sim.analysis.chunks.ChunkConsumer` of one plan).
+
+    ``seen[i]`` holds, for input i, how many draws before this consumer's first
+    draw had the boundary values (``low`` and ``high`` of its :class:`Cut`), so a
+    part of the ensemble that starts elsewhere ranks ties as one pass would.
+    """
+
+    def __init__(
+        self,
+        plan: Plan,
+        marks: list[tuple[str, str, int]],
+        inputs: list[Input],
+        cuts: list[Cut],
+        seen: list[tuple[int, int]] | None = None,
+    ) -> None:
+        self.plan = plan
+        self.inputs = inputs
+        self.cuts = cuts
+        self.seen = [list(s) for s in (seen or [(0, 0)] * len(inputs))]
+        sel = series(plan)
+        names, members, bound = [s for s, _ in sel], [m for _, m in sel], level_bound(plan)
+        self.accs = [
+            [Accumulator(plan, bound, names, members, list(marks)) for _ in range(2)]
+            for _ in inputs
+        ]
+        self._held: list[list[list[StepInputs]]] = [[[], []] for _ in inputs]
+        self._sizes = [[0, 0] for _ in inputs]
+
+    def add_chunk(self, chunk: Sequence[StepInputs]) -> None:
+        draws = chunk[0]
+        for i, (inp, c) in enumerate(zip(self.inputs, self.cuts, strict=True)):
+            v = inp.values(draws)
+            at_low, at_high = v == c.low, v == c.high
+            rank_low = self.seen[i][0] + np.cumsum(at_low) - 1  # among draws at ``low``
+            rank_high = self.seen[i][1] + np.cumsum(at_high) - 1
+            self.seen[i][0] += int(at_low.sum())
+            self.seen[i][1] += int(at_high.sum())
+            low = (v < c.low) | (at_low & (rank_low < c.take_low))
+            high = (v > c.high) | (at_high & (rank_high >= c.at_high - c.take_high))
+            for side, mask in enumerate((low, high)):
+                if mask.any():
+                    self._hold(i, side, _rows(draws, np.flatnonzero(mask)))
+
+    def _hold(self, i: int, side: int, draws: StepInputs) -> None:
+        self._held[i][side].append(draws)
+        self._sizes[i][side] += draws.n
+        if self._sizes[i][side] >= FLUSH:
+            self._flush(i, side)
+
+    def _flush(self, i: int, side: int) -> None:
+        held = self._held[i][side]
+        if held:
+            self.accs[i][side].add_draws(_concat(held))
+        self._held[i][side], self._sizes[i][side] = [], 0
+
+    def flush(self) -> None:
+        """Step every draw still held."""
+        for i in range(len(self.inputs)):
+            for side in (0, 1):
+                self._flush(i, side)
+
+    def merge(self, other: Tenths) -> None:
+        """Add the tenths of another part of the same ensemble."""
+        self.flush()
+        other.flush()
+        for mine, theirs in zip(self.accs, other.accs, strict=True):
+            for a, b in zip(mine, theirs, strict=True):
+                a.merge(b)
+
+    def __getstate__(self) -> dict[str, Any]:
+        self.flush()
+        return dict(self.__dict__)
+
+
+def _rows(draws: StepInputs, index: NDArray[np.intp]) -> StepInputs:
+    return StepInputs(
+        initial=draws.initial[index],
+        delay=draws.delay[index],
+        targets=draws.targets[index],
+        residual=draws.residual[index],
+    )
+
+
+def _concat(parts: list[StepInputs]) -> StepInputs:
+    if len(parts) == 1:
+        return parts[0]
+    return StepInputs(
+        initial=np.concatenate([p.initial for p in parts]),
+        delay=np.concatenate([p.delay for p in parts]),
+        targets=np.concatenate([p.targets for p in parts]),
+        residual=np.concatenate([p.residual for p in parts]),
+    )
+
+
+# -- the analysis
+
+
+@dataclass(frozen=True)
+class InputSummary:
+    """One input of one variant: its key ``path`` and ``quantity``, and the values
+    drawn in its lowest (``low_values``) and highest (``high_values``) tenth."""
+
+    path: str
+    quantity: Quantity
+    low_values: tuple[int, int]
+    high_values: tuple[int, int]
+
+
+@dataclass
+class Sensitivity:
+    """What :func:`sensitivity` returns.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    variants : list of str
+    draws, seed : int
+    method : str
+        ``tenths`` or ``sobol``.
+    table : pandas.DataFrame
+        ``tenths``: ``scenario, variant, input, outcome, low, high, swing``: the
+        outcome (:mod:`sim.analysis.outcomes`) over the draws with the input in
+        its lowest and in its highest tenth, and ``swing = |high - low|``; a
+        median month is written ``YYYY-MM`` (empty beyond the horizon) and its
+        swing in months (empty when a side is beyond the horizon). Rows of one
+        variant and outcome are sorted by swing, largest first.
+        ``sobol``: ``scenario, variant, input, outcome, first_order,
+        first_order_conf, total, total_conf`` (95 % confidence half-widths by
+        bootstrap; empty for an outcome that does not vary).
+    inputs : dict
+        For each variant, its uncertain inputs (:class:`InputSummary`).
+    overall : dict
+        ``(variant, outcome name) -> p_met`` over every draw (tenths only).
+    """
+
+    scenario: Scenario
+    variants: list[str]
+    draws: int
+    seed: int
+    method: str
+    table: pd.DataFrame
+    inputs: dict[str, list[InputSummary]] = field(default_factory=dict)
+    overall: dict[tuple[str, str], float] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Sensitivity {self.scenario.id} ({self.method}): {len(self.variants)} variants, "
+            f"{self.draws:,} draws, seed {self.seed}; .table has one row per input and outcome>"
+        )
+
+
+def _marks(sc: Scenario, name: str, plan: Plan) -> list[tuple[str, str, int]]:
+    frame = milestone_frame(sc.id, name, plan, step(plan, central_inputs(plan)))
+    return thresholds(plan, frame)
+
+
+def sensitivity(
+    scenario: Scenario,
+    variants: Sequence[str] | None = None,
+    draws: int | None = None,
+    seed: int | None = None,
+    *,
+    method: str = "tenths",
+    chunk: int | None = None,
+    progress: bool | None = None,
+    executor: Executor | None = None,
+) -> Sensitivity:
+    """How much each uncertain input moves each outcome, variant by variant.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    variants : sequence of str, optional
+        Default: every variant.
+    draws : int
+        ``tenths``: the ensemble's draws (at least 10). ``sobol``: the base sample
+        size N, a power of two (the model runs ``N (D + 2)`` times for D inputs).
+    seed : int
+    method : str
+        ``tenths`` (default: the outcome over each input's lowest and highest
+        tenth of one ensemble's draws) or ``sobol`` (first-order and total Sobol
+        indices through SALib; needs ``pip install 'forcesim[sensitivity]'``).
+    chunk, progress
+        As for :func:`sim.run`.
+    executor : optional
+        ``tenths`` only: run the draws as parts on a Dask cluster
+        (:func:`sim.analysis.distributed.open_executor`); the same table.
+
+    Returns
+    -------
+    Sensitivity
+
+    Raises
+    ------
+    sim.ScenarioError
+        For bad arguments, or a selection of variants with no uncertain input.
+    """
+    draws, seed = check_args(draws, seed)
+    if method not in ("tenths", "sobol"):
+        raise ScenarioError(
+            "method 'tenths' or 'sobol'", repr(method), file="<arguments>", path="method"
+        )
+    if method == "tenths" and draws < MIN_DRAWS:
+        raise ScenarioError(
+            f"at least {MIN_DRAWS} draws (each tenth needs one)",
+            f"{draws:,}",
+            file="<arguments>",
+            path="draws",
+        )
+    names = scenario.select(list(variants) if variants else None)
+    plans = {name: scenario.plan(name) for name in names}
+    found = {name: uncertain_inputs(plans[name]) for name in names}
+    if not any(found.values()):
+        raise ScenarioError(
+            "a variant with an uncertain input (a distribution or a probability)",
+            "only fixed numbers in " + ", ".join(names),
+            file=scenario.path or "<scenario>",
+            path="variants",
+        )
+    if method == "sobol":
+        return _sobol(scenario, names, plans, found, draws, seed, chunk)
+    rows: list[dict[str, Any]] = []
+    summaries: dict[str, list[InputSummary]] = {}
+    overall: dict[tuple[str, str], float] = {}
+    bar = progress_bar(2 * draws * len(names), progress, f"{scenario.id} sensitivity")
+    try:
+        for name in names:
+            plan, inputs = plans[name], found[name]
+            marks = _marks(scenario, name, plan)
+            outs = outcomes(plan, marks)
+            counts, tenths = _two_passes(plan, marks, inputs, draws, seed, chunk, bar, executor)
+            for j, m in enumerate(plan.milestones):
+                overall[(name, f"p_met {m.id}")] = float(np.round(counts.met[j] / counts.n, 6))
+            cuts = tenths.cuts
+            summaries[name] = [
+                InputSummary(inp.path, inp.quantity, (c.smallest, c.low), (c.high, c.largest))
+                for inp, c in zip(inputs, cuts, strict=True)
+            ]
+            for inp, (acc_low, acc_high) in zip(inputs, tenths.accs, strict=True):
+                low, high = measure(acc_low, outs), measure(acc_high, outs)
+                for o, lo, hi in zip(outs, low, high, strict=True):
+                    rows.append(_row(scenario.id, name, inp.path, o, lo, hi, plan))
+    finally:
+        if bar is not None:
+            bar.close()
+    table = _sorted(pd.DataFrame(rows, columns=[*COLUMNS, "_order"]))
+    return Sensitivity(scenario, names, draws, seed, "tenths", table, summaries, overall)
+
+
+def _two_passes(
+    plan: Plan,
+    marks: list[tuple[str, str, int]],
+    inputs: list[Input],
+    draws: int,
+    seed: int,
+    chunk: int | None,
+    bar: Any,
+    executor: Executor | None,
+) -> tuple[ValueCounts, Tenths]:
+    """Pass 1 (value counts per part), the cuts, then pass 2 (the tenths), merged."""
+    tenth = max(1, draws // 10)
+    if executor is None:
+        counts = ValueCounts(plan, inputs)
+        run_chunks([plan], draws, seed, counts, chunk=chunk, bar=bar)
+        cuts = [cut(c, inp.span[0], tenth) for c, inp in zip(counts.counts, inputs, strict=True)]
+        tenths = Tenths(plan, marks, inputs, cuts)
+        run_chunks([plan], draws, seed, tenths, chunk=chunk, bar=bar)
+        tenths.flush()
+        return counts, tenths
+    ranges = split(draws, executor.parts, chunk or chunk_size(plan))
+    first = [
+        Part((plan,), seed, a, n, partial(ValueCounts, plan, inputs), chunk) for a, n in ranges
+    ]
+    parts = executor.map(feed, first, sizes=[p.count for p in first], bar=bar)
+    counts = ValueCounts(plan, inputs)
+    for p in parts:
+        counts.merge(p)
+    cuts = [cut(c, inp.span[0], tenth) for c, inp in zip(counts.counts, inputs, strict=True)]
+    second = []
+    seen = [[0, 0] for _ in inputs]
+    for (a, n), p in zip(ranges, parts, strict=True):
+        make = partial(Tenths, plan, marks, inputs, cuts, [(lo, hi) for lo, hi in seen])
+        second.append(Part((plan,), seed, a, n, make, chunk))
+        for i, (inp, c) in enumerate(zip(inputs, cuts, strict=True)):
+            seen[i][0] += int(p.counts[i][c.low - inp.span[0]])
+            seen[i][1] += int(p.counts[i][c.high - inp.span[0]])
+    done = executor.map(feed, second, sizes=[p.count for p in second], bar=bar)
+    tenths = done[0]
+    for t in done[1:]:
+        tenths.merge(t)
+    tenths.flush()
+    return counts, tenths
+
+
+def _row(
+    scenario_id: str, variant: str, path: str, o: Outcome, low: Any, high: Any, plan: Plan
+) -> dict[str, Any]:
+    if o.kind == "date":
+        swing = abs(high - low) if low is not None and high is not None else None
+        low = format_month(plan.start + low) if low is not None else None
+        high = format_month(plan.start + high) if high is not None else None
+    else:
+        swing = float(np.round(abs(high - low), 6))
+    return {
+        "scenario": scenario_id,
+        "variant": variant,
+        "input": path,
+        "outcome": o.name,
+        "low": low,
+        "high": high,
+        "swing": swing,
+        "_order": KIND_ORDER[o.kind],
+    }
+
+
+KIND_ORDER = {"p_met": 0, "level": 1, "date": 2}
+
+
+def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows grouped by variant and outcome (in their first order), largest swing first
+    (ties: the inputs' order), without the helper column."""
+    frame = frame.reset_index(drop=True)
+    pairs = list(zip(frame.variant, frame.outcome, strict=True))
+    first = {key: i for i, key in reversed(list(enumerate(pairs)))}
+    keys = pd.DataFrame(
+        {
+            "group": [first[k] for k in pairs],
+            "swing": -pd.to_numeric(frame.swing, errors="coerce").fillna(-1.0),
+            "row": np.arange(len(frame)),
+        }
+    )
+    order = keys.sort_values(["group", "swing", "row"], kind="stable").row.to_numpy()
+    return frame.iloc[order].drop(columns="_order").reset_index(drop=True)
+
+
+# -- Sobol indices
+
+
+def _sobol(
+    scenario: Scenario,
+    names: list[str],
+    plans: dict[str, Plan],
+    found: dict[str, list[Input]],
+    base: int,
+    seed: int,
+    chunk: int | None,
+) -> Sensitivity:
+    if base & (base - 1):
+        raise ScenarioError(
+            "a base sample size that is a power of two for Sobol' sequences (e.g. 4096)",
+            f"{base:,}",
+            file="<arguments>",
+            path="draws",
+        )
+    try:
+        from SALib.analyze import sobol as sobol_analyze
+        from SALib.sample import sobol as sobol_sample
+    except ImportError:
+        raise ScenarioError(
+            "SALib installed for method sobol (pip install 'forcesim[sensitivity]')",
+            "no module SALib",
+            file="<arguments>",
+            path="method",
+        ) from None
+    rows: list[dict[str, Any]] = []
+    summaries: dict[str, list[InputSummary]] = {}
+    for name in names:
+        plan, inputs = plans[name], found[name]
+        summaries[name] = [
+            InputSummary(i.path, i.quantity, (i.span[0], i.span[0]), (i.span[1], i.span[1]))
+            for i in inputs
+        ]
+        if not inputs:
+            continue
+        problem = {
+            "num_vars": len(inputs),
+            "names": [i.path for i in inputs],
+            "bounds": [[0.0, 1.0]] * len(inputs),
+        }
+        u = sobol_sample.sample(problem, base, calc_second_order=False, scramble=True, seed=seed)
+        outs = [o for o in outcomes(plan, []) if o.kind in ("p_met", "level")]
+        y = _sobol_outputs(plan, inputs, u, outs, chunk or (1 << 16))
+        for k, o in enumerate(outs):
+            column = y[:, k]
+            if column.min() == column.max():  # nothing varies it: the indices are 0/0
+                index = {key: [np.nan] * len(inputs) for key in ("S1", "S1_conf", "ST", "ST_conf")}
+            else:
+                index = sobol_analyze.analyze(
+                    problem, column, calc_second_order=False, print_to_console=False, seed=seed
+                )
+            for d, inp in enumerate(inputs):
+                rows.append(
+                    {
+                        "scenario": scenario.id,
+                        "variant": name,
+                        "input": inp.path,
+                        "outcome": _per_draw(o.name),
+                        "first_order": _clean(index["S1"][d]),
+                        "first_order_conf": _clean(index["S1_conf"][d]),
+                        "total": _clean(index["ST"][d]),
+                        "total_conf": _clean(index["ST_conf"][d]),
+                    }
+                )
+    table = pd.DataFrame(rows, columns=SOBOL_COLUMNS)
+    return Sensitivity(scenario, names, base, seed, "sobol", table, summaries)
+
+
+def _per_draw(name: str) -> str:
+    """A Sobol outcome's name: the per-draw value whose variance it splits (``met
+    MILESTONE`` for p_met, ``level THEATER MONTH`` for a mean level)."""
+    if name.startswith("p_met "):
+        return "met " + name.removeprefix("p_met ")
+    return name.replace("mean level ", "level ", 1)
+
+
+def _clean(x: Any) -> float:
+    return float(np.round(float(x), 6)) if np.isfinite(x) else float("nan")
+
+
+def sobol_values(inp: Input, u: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The input's values for uniform numbers ``u``, drawn as the ensemble draws them:
+    with a probability ``p``, ``u < p`` means it applies, and ``u / p`` is then the
+    uniform number of its distribution (one number per input, as Sobol' needs)."""
+    q = inp.quantity
+    assert isinstance(q, Spec)
+    gate = None
+    inner = u
+    if q.probability is not None:
+        p = float(q.probability)
+        gate = u
+        inner = np.minimum(u / p, np.nextafter(1.0, 0.0)) if p > 0 else u
+    values = from_uniform(q, inner, gate)
+    return np.maximum(values, 0.0)
+
+
+def _sobol_outputs(
+    plan: Plan, inputs: list[Input], u: NDArray[np.float64], outs: list[Outcome], chunk: int
+) -> NDArray[np.float64]:
+    """Each run's outcome values, (runs, outcomes): 1 or 0 for a milestone met by its
+    original deadline, the theater's level at a calendar deadline [troops]."""
+    fixed = central_inputs(plan)
+    y = np.empty((u.shape[0], len(outs)))
+    for a in range(0, u.shape[0], chunk):
+        part = u[a : a + chunk]
+        n = part.shape[0]
+        arrays = {
+            "initial": np.repeat(fixed.initial, n, axis=0),
+            "targets": np.repeat(fixed.targets, n, axis=0),
+            "residual": np.repeat(fixed.residual, n, axis=0),
+        }
+        delay = np.repeat(fixed.delay, n)
+        for d, inp in enumerate(inputs):
+            values = sobol_values(inp, part[:, d])
+            if inp.field == "delay":
+                delay = values.astype(np.int64)
+            else:
+                arrays[inp.field][:, inp.column] = values
+        out = step(plan, StepInputs(delay=delay, **arrays))
+        for k, o in enumerate(outs):
+            if o.kind == "p_met":
+                y[a : a + n, k] = out.reached[:, o.index] <= out.original[:, o.index]
+            else:
+                y[a : a + n, k] = out.theaters[:, plan.theaters.index(o.series), o.index]
+    return y

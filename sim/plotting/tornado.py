@@ -1,0 +1,373 @@
+"""The tornado chart: how far each uncertain input moves each outcome.
+
+A grid of panels, one row per outcome (the chance of meeting each milestone,
+then each theater's mean level at each calendar deadline) and one column per
+variant (in blocks of four). In each panel an input is a bar from the outcome
+over the draws with that input in its lowest tenth (a blue dot) to the outcome
+over its highest tenth (an orange dot); the inputs are sorted by the width of
+that swing, the widest on top, as in the tornado charts of schedule-risk
+analysis. Outcomes that no input moves in any variant shown are left out (the
+CSV has them). With ``method="sobol"`` the bars are Sobol indices instead: the
+total index (light) with the first-order index (dark) inside it.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.sensitivity import Sensitivity
+from sim.plotting import common
+from sim.plotting.labels import input_label
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+LOW_COLOR, HIGH_COLOR, BAR_COLOR = "#1b6ca8", "#e07b00", "#c9ced6"
+FIRST_COLOR, TOTAL_COLOR = "#1b6ca8", "#a9c6e0"
+MAX_COLUMNS = 4
+TOP_IN, BOTTOM_IN, LABEL_IN, RIGHT_IN, GAP_IN = 2.05, 1.05, 4.3, 0.45, 0.45
+HEAD_IN, BAR_IN, FOOT_IN, BLOCK_IN = 0.62, 0.46, 0.5, 0.35
+
+
+def _outcome_rows(sens: Sensitivity, variants: list[str]) -> list[str]:
+    """The outcomes drawn: p_met and mean levels (mean levels only for tenths) that
+    some input moves in some variant shown, in the table's order."""
+    t = sens.table[sens.table.variant.isin(variants)]
+    if sens.method == "sobol":
+        moved = t.groupby("outcome", sort=False).total.apply(lambda s: s.notna().any())
+    else:
+        kinds = t.outcome.str.startswith(("p_met ", "mean level "))
+        t = t[kinds]
+        swing = pd.to_numeric(t.swing, errors="coerce").fillna(0)
+        moved = swing.groupby(t.outcome, sort=False).max() > 0
+    return [str(o) for o, keep in moved.items() if keep]
+
+
+def _title_of(sens: Sensitivity, outcome: str) -> str:
+    doc = sens.scenario.doc
+    if outcome.startswith(("p_met ", "met ")):
+        mid = outcome.split(" ", 1)[1]
+        for v in sens.variants:
+            ms = sens.scenario.resolved(v).milestones.get(mid)
+            if ms is not None:
+                dl = ms.deadline
+                if isinstance(dl, str):
+                    when = f"by {dl}"
+                elif hasattr(dl, "after_announcement"):
+                    when = f"{dl.after_announcement} months after the announcement"
+                else:
+                    when = f"{dl.months} months after {dl.after}"
+                return f"Chance of meeting {mid} ({when})"
+        return f"Chance of meeting {mid}"
+    words = outcome.split(" ")
+    tid, month = words[-2], words[-1]
+    theater = doc.theaters[tid].name if tid in doc.theaters and doc.theaters[tid].name else tid
+    lead = "Mean troops" if outcome.startswith("mean ") else "Troops"
+    return f"{lead} in {theater} at the end of {month}"
+
+
+def _inputs(sens: Sensitivity, variants: list[str], outcome: str) -> list[str]:
+    """The inputs of a row, the widest swing (or total index) in any column first."""
+    t = sens.table[(sens.table.outcome == outcome) & sens.table.variant.isin(variants)]
+    size = pd.to_numeric(t.total if sens.method == "sobol" else t.swing, errors="coerce")
+    widest = size.fillna(0).groupby(t.input, sort=False).max()
+    order = {p: i for i, p in enumerate(dict.fromkeys(t.input))}
+    return sorted(widest.index, key=lambda p: (-widest[p], order[p]))
+
+
+def _label(sens: Sensitivity, path: str) -> str:
+    for v in sens.variants:
+        for s in sens.inputs.get(v, []):
+            if s.path == path:
+                return input_label(sens.scenario.resolved(v), path, s.quantity)
+    return path
+
+
+def _fmt(value: float, share: bool) -> str:
+    return f"{100 * value:.0f} %" if share else f"{value:,.0f}"
+
+
+def plot_tornado(sens: Sensitivity, *, variants: Sequence[str] | None = None) -> list[Axes]:
+    """The tornado chart of ``sens`` (or its Sobol indices); returns the axes.
+
+    Parameters
+    ----------
+    sens : Sensitivity
+        From :func:`sim.analysis.sensitivity.sensitivity`.
+    variants : sequence of str, optional
+        The variants to draw (default: all of ``sens``'s), four columns a block.
+
+    Returns
+    -------
+    list of matplotlib.axes.Axes
+        One per drawn outcome and variant, block by block, row by row.
+
+    Raises
+    ------
+    ValueError
+        For an unknown variant, or when no input moves any outcome.
+    """
+    names = list(variants) if variants is not None else list(sens.variants)
+    unknown = [v for v in names if v not in sens.variants]
+    if unknown or not names:
+        raise ValueError(f"expected variants among {', '.join(sens.variants)}, found {unknown}")
+    rows = _outcome_rows(sens, names)
+    if not rows:
+        raise ValueError("expected an outcome that some input moves; every swing is 0")
+    plt = common.pyplot()
+    blocks = [names[i : i + MAX_COLUMNS] for i in range(0, len(names), MAX_COLUMNS)]
+    cols = len(blocks[0])
+    inputs = {o: _inputs(sens, names, o) for o in rows}
+    row_in = [HEAD_IN + BAR_IN * max(1, len(inputs[o])) + FOOT_IN for o in rows]
+    body = len(blocks) * (sum(row_in) + BLOCK_IN)
+    height = max(common.HEIGHT_IN * 0.6, TOP_IN + body + BOTTOM_IN)
+    width = common.WIDTH_IN
+    fig = plt.figure(figsize=(width, height), dpi=common.DPI)
+    panel_w = (width - LABEL_IN - RIGHT_IN - (cols - 1) * GAP_IN) / cols
+    axes: list[Axes] = []
+    y = height - TOP_IN
+    for block in blocks:
+        y -= BLOCK_IN
+        for outcome, h in zip(rows, row_in, strict=True):
+            y -= h
+            panel_h = h - HEAD_IN - FOOT_IN
+            row_axes: list[Axes] = []
+            for c, variant in enumerate(block):
+                ax = fig.add_axes(
+                    (
+                        (LABEL_IN + c * (panel_w + GAP_IN)) / width,
+                        (y + FOOT_IN) / height,
+                        panel_w / width,
+                        panel_h / height,
+                    ),
+                    sharex=row_axes[0] if row_axes else None,
+                )
+                row_axes.append(ax)
+                _panel(sens, ax, variant, outcome, inputs[outcome], first=c == 0)
+            _shared_limits(sens, row_axes, outcome)
+            fig.text(
+                LABEL_IN / width,
+                (y + h - 0.12) / height,
+                _title_of(sens, outcome),
+                fontsize=13,
+                fontweight="bold",
+                va="top",
+            )
+            axes += row_axes
+    _decorate(fig, sens, names)
+    return axes
+
+
+def _panel(
+    sens: Sensitivity, ax: Axes, variant: str, outcome: str, inputs: list[str], *, first: bool
+) -> None:
+    t = sens.table
+    rows = t[(t.variant == variant) & (t.outcome == outcome)].set_index("input")
+    share = outcome.startswith(("p_met ", "met "))
+    ys = np.arange(len(inputs))[::-1].astype(float)
+    for y, path in zip(ys, inputs, strict=True):
+        if path not in rows.index:
+            ax.text(
+                0.5,
+                y,
+                "fixed in this variant",
+                transform=ax.get_yaxis_transform(),
+                ha="center",
+                va="center",
+                fontsize=9,
+                color="#888888",
+            )
+            continue
+        r = rows.loc[path]
+        if sens.method == "sobol":
+            total, first_order = r.total, r.first_order
+            if pd.isna(total):
+                continue
+            ax.barh(y, total, height=0.62, color=TOTAL_COLOR, zorder=2)
+            ax.barh(y, max(0.0, first_order), height=0.3, color=FIRST_COLOR, zorder=3)
+            ax.annotate(
+                f"{total:.2f}",
+                (total, y),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=9,
+                color="#333333",
+            )
+            continue
+        low, high = float(r.low), float(r.high)
+        ax.plot([low, high], [y, y], color=BAR_COLOR, lw=9, solid_capstyle="butt", zorder=2)
+        ax.plot([low], [y], "o", ms=8, color=LOW_COLOR, zorder=3)
+        ax.plot([high], [y], "o", ms=8, color=HIGH_COLOR, zorder=3)
+        left, right = (low, high) if low <= high else (high, low)
+        left_color = LOW_COLOR if low <= high else HIGH_COLOR
+        right_color = HIGH_COLOR if low <= high else LOW_COLOR
+        if _fmt(low, share) == _fmt(high, share):  # one label for ends that read alike
+            ax.annotate(
+                _fmt(low, share),
+                (right, y),
+                xytext=(8, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=9,
+                color="#555555",
+            )
+        else:
+            ax.annotate(
+                _fmt(left, share),
+                (left, y),
+                xytext=(-8, 0),
+                textcoords="offset points",
+                va="center",
+                ha="right",
+                fontsize=9,
+                color=left_color,
+            )
+            ax.annotate(
+                _fmt(right, share),
+                (right, y),
+                xytext=(8, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=9,
+                color=right_color,
+            )
+    if sens.method == "sobol" and len(rows) and rows.total.isna().all():
+        ax.text(
+            0.5,
+            0.5,
+            "does not vary in this variant",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=9,
+            color="#888888",
+        )
+    overall = sens.overall.get((variant, outcome))
+    if overall is not None:
+        ax.axvline(overall, color="#333333", lw=1, ls=(0, (3, 2)), zorder=1)
+    ax.set_ylim(-0.6, len(inputs) - 0.4)
+    ax.set_yticks(ys, [textwrap.fill(_label(sens, p), 48) for p in inputs] if first else [])
+    ax.tick_params(axis="y", length=0, labelsize=10)
+    ax.tick_params(axis="x", labelsize=10)
+    ax.set_title(variant, loc="left", fontsize=11, color="#333333")
+    ax.grid(axis="x", color="#e4e4e4", lw=0.8, zorder=0)
+    ax.spines[["top", "right", "left"]].set_visible(False)
+
+
+def _shared_limits(sens: Sensitivity, axes: list[Axes], outcome: str) -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    if sens.method == "sobol" or outcome.startswith(("p_met ", "met ")):
+        axes[0].set_xlim(-0.22, 1.22)  # room for the value labels beside 0 % and 100 %
+        if sens.method == "sobol":
+            axes[0].set_xticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+            axes[0].xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.1f}"))
+        else:
+            axes[0].set_xticks([0, 0.25, 0.5, 0.75, 1.0])
+            axes[0].xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.0f} %"))
+        return
+    t = sens.table[sens.table.outcome == outcome]
+    values = pd.to_numeric(pd.concat([t.low, t.high]), errors="coerce").dropna()
+    lo, hi = float(values.min()), float(values.max())
+    pad = max(1.0, (hi - lo) * 0.25)  # room for the value labels beside the ends
+    axes[0].set_xlim(lo - pad, hi + pad)
+    # troops are never negative: no tick below 0 (the room there is for labels)
+    axes[0].xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 0 else ""))
+
+
+def _decorate(fig: Any, sens: Sensitivity, names: list[str]) -> None:
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    width, height = fig.get_figwidth(), fig.get_figheight()
+    if sens.method == "sobol":
+        title = "What drives the outcome: the share of its variance due to each input"
+        sub = (
+            f"Sobol indices from {sens.draws:,} base samples (seed {sens.seed}) through SALib: "
+            "the total index (light bar) counts an input's share of the variance with every "
+            "interaction, the first-order index (dark bar) its share alone; inputs sorted by "
+            "their largest total index in any variant shown"
+        )
+        handles: list[Any] = [
+            Patch(color=TOTAL_COLOR, label="total index"),
+            Patch(color=FIRST_COLOR, label="first-order index"),
+        ]
+    else:
+        title = "What drives the outcome: each uncertain input in its lowest and highest tenth"
+        sub = (
+            f"From one ensemble of {sens.draws:,} draws (seed {sens.seed}). Each bar runs from "
+            "the outcome over the tenth of draws with the lowest value of the input to that "
+            "over the tenth with the highest; inputs sorted by their widest swing in any "
+            "variant shown"
+        )
+        handles = [
+            Line2D(
+                [],
+                [],
+                marker="o",
+                ls="none",
+                ms=8,
+                color=LOW_COLOR,
+                label="input in its lowest tenth",
+            ),
+            Line2D(
+                [],
+                [],
+                marker="o",
+                ls="none",
+                ms=8,
+                color=HIGH_COLOR,
+                label="input in its highest tenth",
+            ),
+            Line2D(
+                [], [], color="#333333", lw=1, ls=(0, (3, 2)), label="all draws (chance of meeting)"
+            ),
+        ]
+    fig.text(
+        0.3 / width,
+        1 - 0.3 / height,
+        title,
+        fontsize=common.title_size(title),
+        fontweight="bold",
+        va="top",
+    )
+    fig.text(
+        0.3 / width,
+        1 - 0.85 / height,
+        f"{sens.scenario.title}\n" + textwrap.fill(sub, 170),
+        fontsize=11,
+        color="#333333",
+        va="top",
+        linespacing=1.3,
+    )
+    fig.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(0.3 / width, 1 - 1.55 / height),
+        ncol=len(handles),
+        frameon=False,
+        fontsize=11,
+    )
+    fig.text(
+        0.3 / width,
+        0.2 / height,
+        common.footnote(_AsResult(sens, names)),  # type: ignore[arg-type]
+        fontsize=9,
+        color="#555555",
+        va="bottom",
+        linespacing=1.35,
+    )
+
+
+class _AsResult:
+    """What :func:`sim.plotting.common.footnote` reads: the scenario and the variants."""
+
+    def __init__(self, sens: Sensitivity, names: list[str]) -> None:
+        self.scenario = sens.scenario
+        self.variants = names

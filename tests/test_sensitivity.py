@@ -1,0 +1,260 @@
+"""``forcesim sensitivity``: each input's lowest and highest tenth of one ensemble's
+draws (exact ranks, ties by draw order), the tornado, and Sobol indices."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from conftest import DEFAULT_SCENARIO
+from test_distributed import InProcessParts
+
+import sim
+from sim.analysis.ensemble import Accumulator, level_bound, series
+from sim.analysis.outcomes import measure, outcomes
+from sim.analysis.sensitivity import (
+    COLUMNS,
+    SOBOL_COLUMNS,
+    _marks,
+    _rows,
+    sensitivity,
+    uncertain_inputs,
+)
+from sim.cli import main
+from sim.model.draws import Draws
+from sim.months import format_month
+from sim.plotting.labels import input_label
+
+DOMINANT = """\
+id: dominant
+title: one input dominates
+as_of: 2024-01
+calendar: {start: 2024-01, end: 2025-12}
+announcement:
+  expected: 2024-01
+  delay: {choice: {values: [0, 1, 2, 8], weights: [4, 3, 2, 1]}}
+theaters:
+  alpha:
+    initial: {uniform: [995, 1005]}
+milestones:
+  alpha-cut:
+    theater: alpha
+    deadline: 2024-06
+    target: {reduce_by: {uniform: [0, 900]}}
+  alpha-out:
+    theater: alpha
+    deadline: 2025-06
+    target: {level: 0}
+"""
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def dominant(tmp_path_factory) -> sim.Scenario:
+    path = tmp_path_factory.mktemp("dominant") / "dominant.yaml"
+    path.write_text(DOMINANT, encoding="utf-8")
+    return sim.load_scenario(path)
+
+
+@pytest.fixture(scope="module")
+def tenths(dominant: sim.Scenario):
+    return sensitivity(dominant, None, 3001, 4, chunk=512)
+
+
+def test_the_dominant_input_ranks_first(tenths) -> None:
+    t = tenths.table
+    level = t[t.outcome == "mean level alpha 2024-06"]
+    assert level.input.iloc[0] == "milestones.alpha-cut.target.reduce_by"
+    narrow = level[level.input == "theaters.alpha.initial"]
+    assert narrow.index[0] == level.index[-1] and narrow.swing.item() < 0.05 * level.swing.iloc[0]
+    met = t[t.outcome == "p_met alpha-cut"]
+    assert met.input.iloc[0] == "announcement.delay"
+    assert list(t.columns) == COLUMNS
+
+
+def test_a_fixed_quantity_is_not_an_input(dominant: sim.Scenario) -> None:
+    paths = [i.path for i in uncertain_inputs(dominant.plan("base"))]
+    assert paths == [
+        "announcement.delay",
+        "theaters.alpha.initial",
+        "milestones.alpha-cut.target.reduce_by",
+    ]  # alpha-out's level 0 is fixed
+
+
+def _brute_force(scenario: sim.Scenario, draws: int, seed: int) -> dict[tuple[str, str], tuple]:
+    """Every draw in memory, ranked by (value, draw index): the outcomes of the lowest
+    and highest tenth, as the streaming analysis must give them."""
+    plan = scenario.plan("base")
+    marks = _marks(scenario, "base", plan)
+    outs = outcomes(plan, marks)
+    everything = Draws(seed).take(plan, draws)
+    tenth = draws // 10
+    sel = series(plan)
+    out = {}
+    for inp in uncertain_inputs(plan):
+        order = np.lexsort((np.arange(draws), inp.values(everything)))
+        sides = []
+        for rows in (np.sort(order[:tenth]), np.sort(order[-tenth:])):
+            acc = Accumulator(
+                plan, level_bound(plan), [s for s, _ in sel], [m for _, m in sel], marks
+            )
+            acc.add_draws(_rows(everything, rows))
+            assert acc.n == tenth
+            sides.append(measure(acc, outs))
+        for o, lo, hi in zip(outs, *sides, strict=True):
+            out[(inp.path, o.name)] = (lo, hi)
+    return out
+
+
+def test_tenths_are_exact_ranks_with_ties_broken_by_draw_order(dominant, tenths) -> None:
+    want = _brute_force(dominant, 3001, 4)
+    plan = dominant.plan("base")
+    for row in tenths.table.itertuples():
+        lo, hi = want[(row.input, row.outcome)]
+        if row.outcome.startswith("median month"):
+            lo, hi = (None if v is None else format_month(plan.start + v) for v in (lo, hi))
+        assert (row.low, row.high) == (lo, hi), (row.input, row.outcome)
+
+
+def test_the_delays_tenths_take_the_boundary_value_in_draw_order(tenths) -> None:
+    # 40 % of draws have no delay: the lowest tenth is the first 300 of them
+    summary = {s.path: s for s in tenths.inputs["base"]}["announcement.delay"]
+    assert summary.low_values == (0, 0)
+    assert summary.high_values[1] == 8
+
+
+def test_parts_on_an_executor_give_the_same_table(dominant, tenths) -> None:
+    there = sensitivity(dominant, None, 3001, 4, chunk=300, executor=InProcessParts(3))
+    assert there.table.equals(tenths.table)
+    assert there.overall == tenths.overall
+
+
+def test_overall_p_met_is_the_runs(dominant, tenths) -> None:
+    run = sim.run(dominant, draws=3001, seed=4)
+    for r in run.milestones.itertuples():
+        assert tenths.overall[("base", f"p_met {r.milestone}")] == r.p_met
+
+
+def test_too_few_draws_or_no_uncertain_input_are_refused(dominant, write) -> None:
+    with pytest.raises(sim.ScenarioError, match=r"draws: expected at least 10 draws"):
+        sensitivity(dominant, None, 9, 1)
+    fixed = sim.load_scenario(
+        write(
+            DOMINANT.replace("{uniform: [995, 1005]}", "1000")
+            .replace("{uniform: [0, 900]}", "300")
+            .replace("{choice: {values: [0, 1, 2, 8], weights: [4, 3, 2, 1]}}", "0")
+        )
+    )
+    with pytest.raises(sim.ScenarioError, match=r"variants: expected a variant with an uncertain"):
+        sensitivity(fixed, None, 100, 1)
+
+
+def test_sobol_ranks_the_dominant_input_first(dominant) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = sensitivity(dominant, None, 512, 3, method="sobol")
+    t = s.table
+    assert list(t.columns) == SOBOL_COLUMNS
+    level = t[t.outcome == "level alpha 2024-06"].set_index("input")
+    assert level.total.idxmax() == "milestones.alpha-cut.target.reduce_by"
+    assert level.total["theaters.alpha.initial"] < 0.01  # the narrow input barely counts
+    met = t[t.outcome == "met alpha-cut"].set_index("input")
+    assert met.total.idxmax() == "announcement.delay"
+
+
+def test_sobol_needs_a_power_of_two(dominant) -> None:
+    with pytest.raises(
+        sim.ScenarioError, match=r"draws: expected a base sample size that is a power"
+    ):
+        sensitivity(dominant, None, 1000, 3, method="sobol")
+
+
+def test_inputs_are_labelled_in_words_with_their_range() -> None:
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    plan = sc.plan("as-reported")
+    labels = [input_label(sc.doc, i.path, i.quantity) for i in uncertain_inputs(plan)]
+    assert labels == [
+        "Announcement delay (0, 1, 2, 3, 6, 9 or 12 months)",
+        "Troops leaving Iraq by iraq-phase-1 (300–900 troops)",
+        "Size of the advisory residual in Iraq (150–600 troops, 40 % chance (else 0))",
+    ]
+
+
+def test_sensitivity_writes_its_files(tmp_path) -> None:
+    out = tmp_path / "sens"
+    result = invoke(
+        "sensitivity",
+        str(DEFAULT_SCENARIO),
+        "-v",
+        "as-reported",
+        "-v",
+        "on-time",
+        "--draws",
+        "2000",
+        "--seed",
+        "1",
+        "--set",
+        "residuals.advisory.size.probability=0.8",
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["run.json", "sensitivity.csv", "tornado.png"]
+    csv = pd.read_csv(out / "sensitivity.csv", keep_default_na=False)
+    assert list(csv.columns) == COLUMNS
+    assert set(csv.variant) == {"as-reported", "on-time"}
+    record = json.loads((out / "run.json").read_text())
+    assert record["set"] == {"residuals.advisory.size.probability": 0.8}
+    assert record["sensitivity"] == {"method": "tenths", "draws": 2000, "seed": 1}
+    assert "as-reported  iraq-exit: announcement.delay moves it most" in result.output
+
+
+def test_sensitivity_sobol_writes_sobol_files(tmp_path) -> None:
+    out = tmp_path / "sobol"
+    result = invoke(
+        "sensitivity",
+        str(DEFAULT_SCENARIO),
+        "-v",
+        "as-reported",
+        "--method",
+        "sobol",
+        "--draws",
+        "256",
+        "--seed",
+        "1",
+        "--out",
+        str(out),
+        "-q",
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["run.json", "sobol.csv", "sobol.png"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--draws", "100"], "--draws N needs --seed S"),
+        ([], "--draws N and --seed S are required"),
+        (
+            ["--draws", "100", "--seed", "1", "--set", "announcement.delay=soon"],
+            "<command line>:1:1: announcement.delay: expected",
+        ),
+        (
+            ["--draws", "100", "--seed", "1", "--method", "sobol", "--workers", "2"],
+            "run the tenths method only",
+        ),
+    ],
+)
+def test_bad_sensitivity_arguments_are_one_line_and_write_nothing(tmp_path, args, message) -> None:
+    out = tmp_path / "never"
+    result = invoke("sensitivity", str(DEFAULT_SCENARIO), *args, "--out", str(out))
+    assert result.exit_code == 2
+    assert message in result.output and len(result.output.strip().splitlines()) == 1
+    assert not out.exists()
