@@ -19,8 +19,10 @@ Three measurements (``--only ensemble|sweep|sensitivity`` picks some):
   writing its files and charts), fastest of three.
 
 Times are the fastest of the repeats given (``--repeat``, default 1 for the big
-runs); the machine has 2 cores, so 2 workers are at best twice as fast. This is
-a benchmark, not a test: it asserts only that the results agree.
+runs); the machine has 2 cores, so 2 workers are at best twice as fast, and only
+when nothing else runs. CPU seconds are reported beside the wall times (the
+workers' summed), so the cost of distributing shows even on a busy machine.
+This is a benchmark, not a test: it checks only that the results agree.
 """
 
 from __future__ import annotations
@@ -44,21 +46,32 @@ def timed(func, repeat: int = 1):  # type: ignore[no-untyped-def]
     return best, out
 
 
+def cpu_of(pool) -> float:  # type: ignore[no-untyped-def]
+    """CPU seconds used so far by the cluster's worker processes."""
+    return sum(pool.client.run(time.process_time).values())
+
+
 def ensemble(draws: int, workers: int) -> None:
     import sim
 
     sc = sim.load_scenario(sim.default_scenario())
     sim.run(sc, draws=1000, seed=1)  # warm up
+    cpu = time.process_time()
     here_s, here = timed(lambda: sim.run(sc, draws=draws, seed=1))
+    here_cpu = time.process_time() - cpu
     t0 = time.perf_counter()
     with sim.open_executor(workers) as pool:
         start_s = time.perf_counter() - t0
+        cpu, client_cpu = cpu_of(pool), time.process_time()
         there_s, there = timed(lambda: sim.run(sc, draws=draws, seed=1, executor=pool))
+        there_cpu = cpu_of(pool) - cpu
+        client_cpu = time.process_time() - client_cpu
     same = here.bands.equals(there.bands) and here.dates.equals(there.dates)
     variants = len(here.variants)
     print(
-        f"ensemble: {draws:,} draws x {variants} variants: in-process {here_s:.1f} s; "
-        f"{workers} workers {there_s:.1f} s (+ {start_s:.1f} s cluster start); "
+        f"ensemble: {draws:,} draws x {variants} variants: in-process {here_s:.1f} s "
+        f"({here_cpu:.1f} s CPU); {workers} workers {there_s:.1f} s (+ {start_s:.1f} s "
+        f"cluster start; {there_cpu:.1f} s CPU in the workers, {client_cpu:.1f} s here); "
         f"speed-up {here_s / there_s:.2f}x; identical summaries: {same}"
     )
 
@@ -72,17 +85,24 @@ def sweep(points: int, point_draws: int, workers: int) -> None:
         ("announcement.delay", list(range(10))),
         ("milestones.iraq-phase-1.target.reduce_by", [300 + 6 * i for i in range(cuts)]),
     ]
+    cpu = time.process_time()
     here_s, here = timed(lambda: sim.sweep(sc, axes, None, point_draws, 1))
+    here_cpu = time.process_time() - cpu
     t0 = time.perf_counter()
     with sim.open_executor(workers) as pool:
         start_s = time.perf_counter() - t0
+        cpu, client_cpu = cpu_of(pool), time.process_time()
         there_s, there = timed(lambda: sim.sweep(sc, axes, None, point_draws, 1, executor=pool))
+        there_cpu = cpu_of(pool) - cpu
+        client_cpu = time.process_time() - client_cpu
     n = 10 * cuts
     print(
         f"sweep: {n:,} points x {len(here.variants)} variants x {point_draws:,} draws: "
-        f"in-process {here_s:.1f} s ({1000 * here_s / n:.0f} ms a point); {workers} workers "
-        f"{there_s:.1f} s (+ {start_s:.1f} s cluster start); speed-up "
-        f"{here_s / there_s:.2f}x; identical tables: {here.table.equals(there.table)}"
+        f"in-process {here_s:.1f} s ({1000 * here_s / n:.0f} ms a point, {here_cpu:.1f} s "
+        f"CPU); {workers} workers {there_s:.1f} s (+ {start_s:.1f} s cluster start; "
+        f"{there_cpu:.1f} s CPU in the workers, {client_cpu:.1f} s here, checking every "
+        f"point); speed-up {here_s / there_s:.2f}x; identical tables: "
+        f"{here.table.equals(there.table)}"
     )
 
 

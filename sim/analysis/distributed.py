@@ -137,7 +137,9 @@ def open_executor(
         # glibc hand every large temporary array back to the system when it is freed:
         # a part of an ensemble then runs 2.5 times slower than here (it allocates a
         # few arrays of a chunk's size per chunk). Unset, glibc's own threshold holds.
-        with dask.config.set({UNTRIM: None}):
+        # and its statistical profiler samples every thread's stack every 10 ms: off,
+        # it is for diagnosing Dask itself
+        with dask.config.set({UNTRIM: None, "distributed.worker.profile.enabled": False}):
             cluster = LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,
