@@ -23,7 +23,7 @@ from sim.analysis.backtest import Backtest
 from sim.analysis.compare import Comparison
 from sim.analysis.ensemble import BAND_COLUMNS, DATE_COLUMNS
 from sim.analysis.observed import Assessment, conditioned_result
-from sim.analysis.sensitivity import SOBOL_COLUMNS, Sensitivity
+from sim.analysis.sensitivity import Sensitivity
 from sim.analysis.sweep import Sweep
 from sim.errors import ScenarioError
 from sim.io.files import (
@@ -279,15 +279,6 @@ def write_backtest(bt: Backtest, out_dir: Path, *, argv: list[str] | None = None
     return [out / n for n in names]
 
 
-def _exact(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """``frame`` with the float ``columns`` written as the shortest text that reads back
-    as the same number (empty for NaN): :func:`write_csv` would keep 6 digits."""
-    out = frame.copy()
-    for col in columns:
-        out[col] = [("" if v != v else repr(float(v))) for v in out[col]]
-    return out
-
-
 def write_sweep(sw: Sweep, out_dir: Path, *, argv: list[str] | None = None) -> list[Path]:
     """Write a sweep's files, all or nothing.
 
@@ -310,7 +301,7 @@ def write_sweep(sw: Sweep, out_dir: Path, *, argv: list[str] | None = None) -> l
     import importlib.util
 
     with atomic_directory(out_dir) as tmp:
-        write_csv(_exact(sw.table, ["value"]), tmp / "sweep.csv")
+        write_csv(sw.table, tmp / "sweep.csv")
         if importlib.util.find_spec("pyarrow") is not None:
             sw.table.to_parquet(tmp / "sweep.parquet", index=False, engine="pyarrow")
         if len(sw.swept) in (1, 2) and any(sw.table.outcome.str.startswith("p_met ")):
@@ -352,9 +343,8 @@ def write_sensitivity(
     """
     stem = "sensitivity" if sens.method == "tenths" else "sobol"
     chart = "tornado" if sens.method == "tenths" else "sobol"
-    floats = ["low", "high", "swing"] if sens.method == "tenths" else SOBOL_COLUMNS[4:]
     with atomic_directory(out_dir) as tmp:
-        write_csv(_exact_mixed(sens.table, floats), tmp / f"{stem}.csv")
+        write_csv(sens.table, tmp / f"{stem}.csv")
         try:
             axes = plotting.plot_tornado(sens)
         except ValueError:  # no input moves any outcome: the CSV says so, no chart
@@ -368,19 +358,6 @@ def write_sensitivity(
         write_json(record, tmp / "run.json")
         names = sorted(p.name for p in tmp.iterdir())
     return [out_dir / n for n in names]
-
-
-def _exact_mixed(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """As :func:`_exact` for columns that may also hold text (a month) or nothing."""
-    out = frame.copy()
-    for col in columns:
-        out[col] = [
-            ""
-            if v is None or (isinstance(v, float) and v != v)
-            else (repr(float(v)) if isinstance(v, float) else str(v))
-            for v in out[col]
-        ]
-    return out
 
 
 def _table(run_dir: Path, stem: str, periods: tuple[str, ...], columns: list[str]) -> pd.DataFrame:
