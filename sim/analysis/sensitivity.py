@@ -39,7 +39,7 @@ function the ensemble uses; slower, and only for outcomes with a value per draw
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import partial
 from typing import Any
 
@@ -263,22 +263,15 @@ class Tenths:
 
 
 def _rows(draws: StepInputs, index: NDArray[np.intp]) -> StepInputs:
-    return StepInputs(
-        initial=draws.initial[index],
-        delay=draws.delay[index],
-        targets=draws.targets[index],
-        residual=draws.residual[index],
-    )
+    """The draws ``index`` of ``draws`` (every per-draw array, whatever its fields)."""
+    return StepInputs(**{f.name: getattr(draws, f.name)[index] for f in fields(StepInputs)})
 
 
 def _concat(parts: list[StepInputs]) -> StepInputs:
     if len(parts) == 1:
         return parts[0]
     return StepInputs(
-        initial=np.concatenate([p.initial for p in parts]),
-        delay=np.concatenate([p.delay for p in parts]),
-        targets=np.concatenate([p.targets for p in parts]),
-        residual=np.concatenate([p.residual for p in parts]),
+        **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(StepInputs)}
     )
 
 
@@ -634,19 +627,17 @@ def _sobol_outputs(
     for a in range(0, u.shape[0], chunk):
         part = u[a : a + chunk]
         n = part.shape[0]
-        arrays = {
-            "initial": np.repeat(fixed.initial, n, axis=0),
-            "targets": np.repeat(fixed.targets, n, axis=0),
-            "residual": np.repeat(fixed.residual, n, axis=0),
+        # every per-draw array at its central value, then the inputs' columns replaced
+        arrays: dict[str, Any] = {
+            f.name: np.repeat(getattr(fixed, f.name), n, axis=0) for f in fields(StepInputs)
         }
-        delay = np.repeat(fixed.delay, n)
         for d, inp in enumerate(inputs):
             values = sobol_values(inp, part[:, d])
             if inp.field == "delay":
-                delay = values.astype(np.int64)
+                arrays["delay"] = values.astype(np.int64)
             else:
                 arrays[inp.field][:, inp.column] = values
-        out = step(plan, StepInputs(delay=delay, **arrays))
+        out = step(plan, StepInputs(**arrays))
         for k, o in enumerate(outs):
             if o.kind == "p_met":
                 y[a : a + n, k] = out.reached[:, o.index] <= out.original[:, o.index]
