@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sim.io.numbers import whole_problem
 from sim.model.draws import central_inputs
 from sim.model.plan import Plan, compile_plan
 from sim.model.stepper import step
 from sim.months import format_month
 from sim.schema import PROFILES as PROFILE_NAMES
-from sim.schema import ScenarioDoc, central, support
+from sim.schema import ScenarioDoc, Spec, central, support
 
 MAX_TROOPS = 10_000_000  # any one level [troops]; keeps ensemble histograms bounded
 
@@ -27,6 +28,7 @@ def _num(x: float) -> str:
 
 def check_scenario(doc: ScenarioDoc, locator: Any) -> Plan:
     """Compile ``doc`` and check it; return the plan."""
+    _check_whole(doc, locator)
     plan = compile_plan(doc, error=locator.error)
     err = locator.error
     _check_levels(doc, err)
@@ -40,6 +42,46 @@ def check_scenario(doc: ScenarioDoc, locator: Any) -> Plan:
     _check_residuals(doc, plan, err)
     _check_reachable(plan, err)
     return plan
+
+
+def quantities(doc: ScenarioDoc) -> list[tuple[tuple[str | int, ...], Any, str]]:
+    """(key path, quantity, unit) of every number the model counts in whole units:
+    troops [troops] and the announcement delay [months]."""
+    out: list[tuple[tuple[str | int, ...], Any, str]] = [
+        (("announcement", "delay"), doc.announcement.delay, "months")
+    ]
+    for tid, t in doc.theaters.items():
+        if t.initial is not None:
+            out.append((("theaters", tid, "initial"), t.initial, "troops"))
+        for sid, s in t.sites.items():
+            out.append((("theaters", tid, "sites", sid, "initial"), s.initial, "troops"))
+    for mid, m in doc.milestones.items():
+        kind = "level" if m.target.level is not None else "reduce_by"
+        out.append((("milestones", mid, "target", kind), getattr(m.target, kind), "troops"))
+    for rid, r in doc.residuals.items():
+        out.append((("residuals", rid, "size"), r.size, "troops"))
+    return out
+
+
+def _check_whole(doc: ScenarioDoc, locator: Any) -> None:
+    """Troops and months are whole: a fraction, or a thousands separator (``2.500``), is
+    refused with a hint, never rounded."""
+    for path, q, unit in quantities(doc):
+        if isinstance(q, Spec):
+            parts: list[tuple[tuple[str | int, ...], Any]] = []
+            if q.value is not None:
+                parts.append((("value",), q.value))
+            for form in ("uniform", "triangular"):
+                parts += [((form, i), v) for i, v in enumerate(getattr(q, form) or [])]
+            if q.choice is not None:
+                parts += [(("choice", "values", i), v) for i, v in enumerate(q.choice.values)]
+        else:
+            parts = [((), q)]
+        for sub, value in parts:
+            full = path + sub
+            broken = whole_problem(value, locator.text(full), unit)
+            if broken is not None:
+                raise locator.error(full, *broken)
 
 
 def _check_reachable(plan: Plan, err: Any) -> None:

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from sim.checks import check_scenario
 from sim.errors import ScenarioError, describe
+from sim.io.numbers import number_hint
 from sim.io.observations import (
     SERIES,
     Observation,
@@ -69,6 +70,22 @@ class Locator:
     def error(self, path: Path_, expected: str, found: str, *, key: bool = False) -> ScenarioError:
         file, line, col = self.find(path, key=key)
         return ScenarioError(expected, found, file=file, line=line, col=col, path=dotted(path))
+
+    def text(self, path: Path_) -> str | None:
+        """The text of the scalar at ``path`` as written in the file it comes from (the
+        first layer that holds the path), or None (not a scalar, or not from a file)."""
+        for layer in self.layers:
+            full = layer.prefix + tuple(path)
+            if full in layer.positions.values:
+                return layer.positions.texts.get(full)
+        return None
+
+    def written(self, path: Path_, value: Any) -> str:
+        """``value`` as the file wrote it, in quotes (``'2.500'``), else as the code gave it."""
+        text = self.text(path)
+        if text is None or isinstance(value, dict | list):
+            return describe(value)
+        return repr(text)
 
     def under(self, prefix: Path_) -> Locator:
         """A locator that first looks below ``prefix`` (for a variant's overrides)."""
@@ -213,7 +230,7 @@ def validation_error(
                 break
     path = root + loc
     kind, ctx, found_value = err["type"], err.get("ctx") or {}, err.get("input")
-    found = describe(found_value)
+    found = locator.written(path, found_value)
     key = False
     if kind == "unknown_key":
         path = path + (ctx["key"],)
@@ -248,8 +265,30 @@ def validation_error(
             expected = "one of " + str(ctx.get("expected", ""))
         elif kind in ("quantity", "deadline"):
             expected = err["msg"]
-    file, line, col = locator.find(path, key=key)
-    return ScenarioError(expected, found, file=file, line=line, col=col, path=dotted(path))
+    text = locator.text(path)
+    if text is not None and kind not in ("unknown_key", "missing", "missing_initial"):
+        # quote the scalar as the file wrote it, and say what to write instead
+        found = written(text) + _hint(kind, expected, text, found_value)
+    return locator.error(path, expected, found, key=key)
+
+
+def written(text: str) -> str:
+    """A scalar's text as written, in quotes (a quoted scalar shows its own quotes)."""
+    return text if text[:1] in ("'", '"') else repr(text)
+
+
+def _hint(kind: str, expected: str, text: str, value: Any) -> str:
+    """`` (what to write)`` for a scalar that broke a type rule, or ``""``."""
+    if "number" in expected and not isinstance(value, bool):
+        return number_hint(text)
+    if kind == "bool_type" and isinstance(value, str):
+        if value.strip().lower() in ("true", "false"):
+            return " (write true or false without quotes)"
+        if value.strip().lower() in ("yes", "no", "on", "off", "y", "n"):
+            return " (write true or false: YAML 1.2 reads yes, no, on and off as text)"
+    if expected == "text" and not isinstance(value, str):
+        return f" (in quotes: '{text}')"
+    return ""
 
 
 _EXPECTED = {
@@ -260,7 +299,7 @@ _EXPECTED = {
     "float_parsing": "a number",
     "finite_number": "a finite number",
     "bool_type": "true or false",
-    "string_type": "a string",
+    "string_type": "text",
     "dict_type": "a mapping",
     "model_type": "a mapping",
     "model_attributes_type": "a mapping",
@@ -383,7 +422,8 @@ def _doc_observations(
             raise locator.error(path + ("theater",), *unknown_series(o.theater, allowed))
         low = None if o.troops_low is None else float(o.troops_low)
         high = None if o.troops_high is None else float(o.troops_high)
-        broken = check_bounds(low, high)
+        texts = {c: locator.text(path + (c,)) for c in ("troops_low", "troops_high")}
+        broken = check_bounds(low, high, {c: s for c, s in texts.items() if s is not None})
         if broken:
             col, expected, found = broken
             raise locator.error(path + (col,), expected, found)

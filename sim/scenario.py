@@ -410,6 +410,12 @@ class _CodeLocator(Locator):
                 return Locator.find(self, path, key=key)
         return self.inner.find(path, key=key) if self.inner is not None else (self.origin, 1, 1)
 
+    def text(self, path: Any) -> str | None:
+        """None for a value set in code (it has no text); else as the file wrote it."""
+        if self.find(path)[0] == "<overrides>":
+            return None
+        return super().text(path)
+
     def under(self, prefix: Any) -> Locator:
         out = _CodeLocator(Locator.under(self, prefix), self.code, self.origin)
         if self.inner is not None:

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -28,11 +29,12 @@ from pydantic import (
     StrictStr,
     StringConstraints,
     Tag,
-    field_validator,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from sim.errors import describe
 from sim.months import parse_month
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -47,15 +49,52 @@ TrackId = Annotated[  # a theater, or theater/site
 Number = StrictInt | StrictFloat
 
 
-def _check_month(value: str) -> str:
+def _check_month(value: Any) -> str:
+    """``value`` when it is a real month ``YYYY-MM``; else ValueError("expected …, found …")."""
+    if not isinstance(value, str):
+        raise ValueError(f"expected a month as YYYY-MM, found {describe(value)}")
     parse_month(value)  # raises ValueError("expected …, found …")
     return value
 
 
+def _check_day_or_month(value: Any) -> dt.date | str:
+    """A date ``YYYY-MM-DD`` (as a date) or a month ``YYYY-MM`` (as text); never a number
+    read as a timestamp."""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"expected a real calendar date, found {value!r}") from None
+        parse_month(value[:7])  # the year's range
+        return day
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}", value):
+        return _check_month(value)
+    raise ValueError(
+        f"expected a date as YYYY-MM-DD or a month as YYYY-MM, found {describe(value)}"
+    )
+
+
+MONTH_PATTERN = r"^\d{4}-\d{2}$"
 Month = Annotated[
-    StrictStr,
-    Field(pattern=r"^\d{4}-\d{2}$", json_schema_extra={"examples": ["2025-09"]}),
-    AfterValidator(_check_month),
+    str,
+    BeforeValidator(_check_month),
+    WithJsonSchema({"type": "string", "pattern": MONTH_PATTERN, "examples": ["2025-09"]}),
+]
+#: a date or a month: a date comes back as ``datetime.date``, a month as ``YYYY-MM`` text
+DayOrMonth = Annotated[
+    dt.date | str,
+    BeforeValidator(_check_day_or_month),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{4}-\d{2}(-\d{2})?$",
+            "examples": ["2024-09-06", "2024-09"],
+        }
+    ),
 ]
 
 
@@ -231,7 +270,7 @@ class Source(Model):
     id: Id
     title: Text
     publisher: Text | None = None
-    date: dt.date | Month | None = None
+    date: DayOrMonth | None = None
     url: Text | None = None
     seed: Text | None = Field(default=None, description="file name in shared/seeds")
     quote: Text | None = None
@@ -242,11 +281,6 @@ class Calendar(Model):
 
     start: Month
     end: Month
-
-    @field_validator("start", "end")
-    @classmethod
-    def _month(cls, v: str) -> str:
-        return _check_month(v)
 
     @model_validator(mode="after")
     def _order(self) -> Calendar:
@@ -267,11 +301,6 @@ class Announcement(Model):
     delay: Quantity = 0
     source: Id | None = None
     assumption: Text | None = None
-
-    @field_validator("expected")
-    @classmethod
-    def _month(cls, v: str) -> str:
-        return _check_month(v)
 
 
 class Site(Model):
@@ -366,11 +395,6 @@ class Milestone(Model):
     source: Id | None = None
     assumption: Text | None = None
 
-    @field_validator("deadline")
-    @classmethod
-    def _month(cls, v: Any) -> Any:
-        return _check_month(v) if isinstance(v, str) else v
-
 
 class FromMilestone(Model):
     """A residual that starts with a milestone's window."""
@@ -387,11 +411,6 @@ class Residual(Model):
     until: Month | None = None
     description: Text | None = None
 
-    @field_validator("from_", "until")
-    @classmethod
-    def _month(cls, v: Any) -> Any:
-        return _check_month(v) if isinstance(v, str) else v
-
 
 class Variant(Model):
     """A named reading of the scenario: ``overrides`` deep-merged on the base."""
@@ -403,7 +422,7 @@ class Variant(Model):
 class Observation(Model):
     """A reported troop level (a point, a range, or an open-ended bound)."""
 
-    date: dt.date | Month
+    date: DayOrMonth
     theater: StrictStr
     troops_low: Number | None = None
     troops_high: Number | None = None
@@ -417,7 +436,7 @@ class ScenarioDoc(Model):
     id: Id
     title: Text
     description: Text | None = None
-    as_of: dt.date | Month
+    as_of: DayOrMonth
     extends: Text | None = None
     sources: list[Source] = Field(default_factory=list, max_length=200)
     calendar: Calendar

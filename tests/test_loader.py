@@ -247,7 +247,9 @@ def test_theater_without_initial_or_sites_is_rejected(write):
         load_scenario(path)
 
 
-@pytest.mark.parametrize("value, found", [(".nan", "nan"), (".inf", "inf"), ("-.inf", "-inf")])
+@pytest.mark.parametrize(
+    "value, found", [(".nan", "'.nan'"), (".inf", "'.inf'"), ("-.inf", "'-.inf'")]
+)
 def test_nan_and_infinity_are_not_numbers_of_troops(write, value, found):
     path, text = bad(write, "initial: 1000", f"initial: {value}")
     with pytest.raises(

@@ -254,3 +254,247 @@ def test_a_directory_forcesim_did_not_write_is_never_replaced(tmp_path):
     )
     assert [p.name for p in out.iterdir()] == ["thesis.tex"]
     assert (out / "thesis.tex").read_text() == "precious\n"
+
+
+# ------------------------------------------------------------- issue 11: numbers as written
+# A number is plain decimal digits. A form that readers disagree on is refused with a hint,
+# never reinterpreted; a whole-number quantity given a fraction is refused, never rounded;
+# every message quotes the text as the file wrote it.
+
+
+def _mini(write, old: str, new: str) -> Path:
+    from conftest import MINIMAL_YAML
+
+    assert old in MINIMAL_YAML
+    return write(MINIMAL_YAML.replace(old, new))
+
+
+def _error(path: Path) -> sim.ScenarioError:
+    with pytest.raises(sim.ScenarioError) as info:
+        sim.load_scenario(path)
+    assert "\n" not in str(info.value)
+    return info.value
+
+
+@pytest.mark.parametrize(
+    ("written", "hint"),
+    [
+        (
+            "0700",
+            "write 700, without the leading zero; YAML 1.1 readers take 0700 for the octal 448",
+        ),
+        ("0o700", "0o700 is octal: write 448 if that is meant"),
+        ("0x1F", "0x1F is hexadecimal: write 31 if that is meant"),
+        ("1e3", "write 1000, without an exponent"),
+        ("2.5e3", "write 2500, without an exponent"),
+        ("-0700", "write -700, without the leading zero"),
+    ],
+)
+def test_a_number_form_readers_disagree_on_is_refused_with_a_hint(write, written, hint):
+    err = _error(_mini(write, "initial: 1000", f"initial: {written}"))
+    assert err.path == "theaters.alpha.initial"
+    assert err.found == repr(written)
+    assert hint in err.expected
+
+
+@pytest.mark.parametrize(
+    ("written", "hint"),
+    [
+        ("1_000", "write 1000, without underscores"),
+        (
+            "2:30",
+            "YAML 1.1 readers take 2:30 for the base-60 number 150: "
+            "write the number as plain digits",
+        ),
+        ("2,500", "for two thousand five hundred write 2500"),
+        ("1.250.000", "for one million two hundred fifty thousand write 1250000"),
+        ('"2500"', "a number in quotes is text: write 2500 without quotes"),
+    ],
+)
+def test_yaml_1_1_number_forms_are_text_and_refused_where_a_number_belongs(write, written, hint):
+    err = _error(_mini(write, "initial: 1000", f"initial: {written}"))
+    shown = written if written.startswith('"') else repr(written)
+    assert err.found == f"{shown} ({hint})"
+
+
+def test_scalars_are_read_by_the_yaml_1_2_core_schema():
+    from sim.io.yamlio import parse_yaml
+
+    text = "a: yes\nb: on\nc: 2024-09-01\nd: 1_000\ne: true\nf: ~\ng: 700\nh: .5\ni: 'x'\n"
+    data, _ = parse_yaml(text)
+    assert data == {
+        "a": "yes",
+        "b": "on",
+        "c": "2024-09-01",
+        "d": "1_000",
+        "e": True,
+        "f": None,
+        "g": 700,
+        "h": 0.5,
+        "i": "x",
+    }
+
+
+def test_an_explicit_number_tag_is_refused_and_a_str_tag_keeps_text():
+    from sim.io.yamlio import parse_yaml
+
+    assert parse_yaml("a: !!str 0700\n")[0] == {"a": "0700"}
+    with pytest.raises(sim.ScenarioError, match="plain YAML values without tags"):
+        parse_yaml("a: !!int 0700\n")
+
+
+def test_yes_where_true_or_false_belongs_is_refused_with_a_hint(write):
+    err = _error(_mini(write, "    theater: alpha\n", "    theater: alpha\n    slips: yes\n"))
+    assert err.path == "milestones.alpha-out.slips"
+    assert "'yes' (write true or false: YAML 1.2 reads yes, no, on and off as text)" in err.found
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path", "found"),
+    [
+        ("initial: 1000", "initial: 2.500", "theaters.alpha.initial", "'2.500'"),
+        ("initial: 1000", "initial: 2.000", "theaters.alpha.initial", "'2.000'"),
+        (
+            "initial: 1000",
+            "initial: {uniform: [1.500, 2.500]}",
+            "theaters.alpha.initial.uniform[0]",
+            "'1.500'",
+        ),
+        ("level: 0", "level: {value: 1.250}", "milestones.alpha-out.target.level.value", "'1.250'"),
+    ],
+)
+def test_a_thousands_separator_in_a_whole_number_is_refused_with_the_number_spelled_out(
+    write, old, new, path, found
+):
+    err = _error(_mini(write, old, new))
+    assert err.path == path
+    assert err.expected.startswith("a whole number of troops")
+    digits = found.strip("'").replace(".", "")
+    assert err.found.startswith(found) and f"write {int(digits)})" in err.found
+
+
+def test_the_hint_spells_the_number_out():
+    from sim.io.numbers import spoken
+
+    assert spoken(2500) == "two thousand five hundred"
+    assert spoken(1_250_000) == "one million two hundred fifty thousand"
+    assert spoken(90) == "ninety" and spoken(21) == "twenty-one" and spoken(0) == "zero"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path", "unit"),
+    [
+        ("initial: 1000", "initial: 2.5", "theaters.alpha.initial", "troops"),
+        ("level: 0", "level: 0.4", "milestones.alpha-out.target.level", "troops"),
+        (
+            "  expected: 2024-01",
+            "  expected: 2024-01\n  delay: {choice: {values: [0, 1.5]}}",
+            "announcement.delay.choice.values[1]",
+            "months",
+        ),
+    ],
+)
+def test_a_fraction_of_a_whole_number_quantity_is_refused_never_rounded(
+    write, old, new, path, unit
+):
+    err = _error(_mini(write, old, new))
+    assert (err.path, err.expected) == (path, f"a whole number of {unit}")
+
+
+def test_a_whole_number_set_in_code_as_a_float_is_kept_and_a_fraction_refused():
+    sc = sim.load_scenario(DEFAULT)
+    assert sc.with_overrides({"theaters": {"iraq": {"initial": 2400.0}}})
+    with pytest.raises(sim.ScenarioError, match=r"whole number of troops, found 2400\.5$"):
+        sc.with_overrides({"theaters": {"iraq": {"initial": 2400.5}}})
+
+
+@pytest.mark.parametrize(
+    ("cell", "hint"),
+    [
+        ("2.500", "'2.500' (for two thousand five hundred write 2500)"),
+        ("2500.0", "'2500.0' (write 2500)"),
+        ("0700", "'0700' (write 700, without the leading zero)"),
+        ("1_000", "'1_000' (write 1000, without underscores)"),
+        ("2.5", "'2.5'"),
+    ],
+)
+def test_an_observation_cell_that_is_not_a_plain_whole_number_is_refused(tmp_path, cell, hint):
+    path = tmp_path / "obs.csv"
+    path.write_text(f"date,theater,troops_low,troops_high\n2025-03,iraq,{cell},\n")
+    with pytest.raises(sim.ScenarioError) as info:
+        sim.load_observations(path)
+    assert (info.value.line, info.value.path) == (2, "troops_low")
+    assert info.value.found == hint
+
+
+def test_an_observation_cell_with_thousands_commas_in_quotes_is_read_whole(tmp_path):
+    path = tmp_path / "obs.csv"
+    path.write_text('date,theater,troops_low,troops_high\n2025-03,iraq,"2,500",2600\n')
+    (obs,) = sim.load_observations(path)
+    assert (obs.low, obs.high) == (2500, 2600)
+
+
+def test_an_inline_observation_with_a_thousands_separator_is_refused(write):
+    text = MINIMAL_YAML_WITH_OBS.replace("troops_low: 900", "troops_low: 2.500")
+    err = _error(write(text))
+    assert err.path == "observations[0].troops_low"
+    assert err.found == "'2.500' (for two thousand five hundred write 2500)"
+
+
+MINIMAL_YAML_WITH_OBS = (
+    __import__("conftest").MINIMAL_YAML
+    + "observations:\n  - {date: 2024-03, theater: alpha, troops_low: 900, troops_high: 950}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path", "expected", "found"),
+    [
+        (
+            "  start: 2024-01",
+            "  start: 2024-01-01",
+            "calendar.start",
+            "a month as YYYY-MM",
+            "'2024-01-01'",
+        ),
+        ("  start: 2024-01", "  start: 202401", "calendar.start", "a month as YYYY-MM", "'202401'"),
+        (
+            "as_of: 2024-01",
+            "as_of: 2024",
+            "as_of",
+            "a date as YYYY-MM-DD or a month as YYYY-MM",
+            "'2024'",
+        ),
+        ("title: Minimal scenario", "title: 2024", "title", "text", "'2024' (in quotes: '2024')"),
+        ("initial: 1000", "initial: .nan", "theaters.alpha.initial", "a finite number", "'.nan'"),
+    ],
+)
+def test_messages_quote_the_text_as_written_and_say_what_to_write(
+    write, old, new, path, expected, found
+):
+    err = _error(_mini(write, old, new))
+    assert (err.path, err.expected, err.found) == (path, expected, found)
+    assert "string" not in err.expected
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-be", "utf-32", "utf-32-le"])
+def test_text_files_with_a_byte_order_mark_are_read(tmp_path, encoding):
+    from conftest import MINIMAL_YAML
+
+    bom = {"utf-16-be": b"\xfe\xff", "utf-32-le": b"\xff\xfe\x00\x00"}.get(encoding, b"")
+    scenario = tmp_path / "s.yaml"
+    scenario.write_bytes(bom + MINIMAL_YAML.replace("Minimal", "Mínimal").encode(encoding))
+    sc = sim.load_scenario(scenario)
+    assert sc.title == "Mínimal scenario"
+    obs = tmp_path / "o.csv"
+    obs.write_bytes(
+        bom + "date,theater,troops_low,troops_high\n2024-03,alpha,900,\n".encode(encoding)
+    )
+    assert [o.low for o in sim.load_observations(obs, sc)] == [900]
+
+
+def test_utf16_without_a_byte_order_mark_is_refused_with_a_hint(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_bytes("id: x\n".encode("utf-16-le"))
+    with pytest.raises(sim.ScenarioError, match="without a byte-order mark"):
+        sim.load_scenario(path)

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import ScenarioError, describe
+from sim.io.numbers import form_hint, thousands_hint, whole_problem
 from sim.io.yamlio import decode_text, read_limited
 from sim.months import format_month, parse_month
 
@@ -58,7 +59,7 @@ MAX_TEXT = 4000
 
 _DATE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
 SERIES = re.compile(r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)?$")
-_NUMBER = re.compile(r"^\d{1,3}(,\d{3})+$|^\d+$")
+_NUMBER = re.compile(r"^[1-9]\d{0,2}(,\d{3})+$|^(0|[1-9]\d*)$")
 
 
 # ---------------------------------------------------------------- observations
@@ -176,17 +177,29 @@ def parse_date(text: str) -> tuple[str, int]:
     return text, month
 
 
-def check_bounds(low: float | None, high: float | None) -> tuple[str, str, str] | None:
-    """(column, expected, found) of the first broken rule on a pair of bounds."""
+def check_bounds(
+    low: float | None, high: float | None, texts: dict[str, str] | None = None
+) -> tuple[str, str, str] | None:
+    """(column, expected, found) of the first broken rule on a pair of bounds; ``texts``
+    holds each bound as written, for the message to quote."""
+    texts = texts or {}
+
+    def shown(col: str, v: float) -> str:
+        text = texts.get(col)
+        if text is None:
+            return f"{v:,g}"
+        return text if text[:1] in ("'", '"') else repr(text)
+
     for col, v in (("troops_low", low), ("troops_high", high)):
         if v is None:
             continue
         if not math.isfinite(v) or v < 0:
-            return col, "a level of 0 troops or more", f"{v:,g}"
-        if v != int(v):
-            return col, "a whole number of troops", f"{v:,g}"
+            return col, "a level of 0 troops or more", shown(col, v)
+        broken = whole_problem(v, texts.get(col), "troops")
+        if broken is not None:
+            return col, *broken
         if v > MAX_TROOPS:
-            return col, f"at most {MAX_TROOPS:,} troops", f"{v:,.0f}"
+            return col, f"at most {MAX_TROOPS:,} troops", shown(col, v)
     if low is None and high is None:
         return (
             "troops_low",
@@ -195,7 +208,11 @@ def check_bounds(low: float | None, high: float | None) -> tuple[str, str, str] 
             "both blank",
         )
     if low is not None and high is not None and low > high:
-        return "troops_high", f"troops_high at or above troops_low ({low:,.0f})", f"{high:,.0f}"
+        return (
+            "troops_high",
+            f"troops_high at or above troops_low ({texts.get('troops_low') or f'{low:,.0f}'})",
+            shown("troops_high", high),
+        )
     return None
 
 
@@ -219,19 +236,23 @@ def _read_text(path: Path, name: str) -> str:
 
 
 def _number(text: str) -> float | None:
-    """A troop count as written in a cell (``2500`` or ``2,500``); None when blank."""
-    t = text.strip().replace("_", "")
+    """A troop count as written in a cell (``2500`` or ``2,500``); None when blank.
+
+    Anything else is refused with a hint, never reinterpreted: ``2.500`` (a thousands
+    separator, or two and a half), ``2500.0``, ``0700``, ``1e3``, ``1_000``."""
+    t = text.strip()
     if not t:
         return None
     if _NUMBER.match(t):
         return float(t.replace(",", ""))
-    try:
-        value = float(t)
-    except ValueError:
-        raise ValueError(f"expected a number of troops or a blank, found {text!r}") from None
-    if not math.isfinite(value):
-        raise ValueError(f"expected a finite number of troops, found {text!r}")
-    return value
+    sign, body = ("-", t[1:]) if t.startswith("-") else ("", t)
+    if _NUMBER.match(body):
+        return float(sign + body.replace(",", ""))  # a negative level: check_bounds says so
+    hint = thousands_hint(t) or form_hint(t, yaml=False)
+    if hint is None and re.fullmatch(r"[0-9]+\.0+", body):
+        hint = f"write {sign}{body.split('.')[0]}"
+    expected = 'a whole number of troops or a blank (digits: 2500, or "2,500" in quotes)'
+    raise ValueError(f"expected {expected}, found {t!r}" + (f" ({hint})" if hint else ""))
 
 
 def read_observations(path: str | Path, allowed: Sequence[str] | None = None) -> ObservationSet:
@@ -348,7 +369,11 @@ def read_observations(path: str | Path, allowed: Sequence[str] | None = None) ->
             except ValueError as exc:
                 expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
                 raise fail(index[col], col, expected, found) from None
-        broken = check_bounds(bounds["troops_low"], bounds["troops_high"])
+        broken = check_bounds(
+            bounds["troops_low"],
+            bounds["troops_high"],
+            {c: cell(c).strip() for c in ("troops_low", "troops_high")},
+        )
         if broken:
             col, expected, found = broken
             raise fail(index[col], col, expected, found)

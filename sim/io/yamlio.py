@@ -6,10 +6,16 @@ scalars) together with a :class:`Positions` map from key paths to
 
 Rules, each failing with a :class:`~sim.errors.ScenarioError`:
 
-* the file must exist, be a regular file, be at most ``MAX_BYTES``, be UTF-8
-  and hold no NUL bytes;
-* only the plain YAML types (mapping, list, string, number, boolean, null,
-  date); any tag that would build other objects is refused;
+* the file must exist, be a regular file, be at most ``MAX_BYTES``, be text
+  (UTF-8, or UTF-16 or UTF-32 with a byte-order mark) and hold no NUL characters;
+* scalars are read as YAML 1.2's core schema reads them (the schema editors use):
+  ``true``/``false`` are the only booleans, ``null``/``~``/nothing the only null,
+  and ``yes``, ``on``, ``2024-09-01`` or ``1_000`` stay text;
+* a number must be plain decimal digits: forms that YAML 1.1 and 1.2 readers take
+  for different numbers (``0700``, ``0o700``, ``0x1F``, ``1e3``) are refused with a
+  hint (:mod:`sim.io.numbers`), never reinterpreted;
+* only the plain YAML types (mapping, list, string, number, boolean, null); an
+  explicit tag other than ``!!str`` is refused;
 * anchors and aliases are refused (they are how "billion laughs" bombs work);
 * duplicate keys are refused; keys must be strings;
 * nesting is at most ``MAX_DEPTH`` levels deep.
@@ -17,7 +23,6 @@ Rules, each failing with a :class:`~sim.errors.ScenarioError`:
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,23 +31,42 @@ from typing import Any
 import yaml
 
 from sim.errors import ScenarioError, describe
+from sim.io.numbers import PLAIN_DECIMAL, form_hint
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 32
 
-# libyaml's composer when PyYAML was built with it (same nodes and marks, ~10x faster)
-_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: the tag the composer gives every plain (unquoted, untagged) scalar: the builder
+#: resolves it by the YAML 1.2 core schema, not PyYAML's YAML 1.1 resolver
+PLAIN = "tag:forcesim,2024:plain"
+_STR = "tag:yaml.org,2002:str"
+_ALLOWED_TAGS = {PLAIN, _STR, "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
-_PLAIN_TAGS = {
-    "tag:yaml.org,2002:str",
-    "tag:yaml.org,2002:int",
-    "tag:yaml.org,2002:float",
-    "tag:yaml.org,2002:bool",
-    "tag:yaml.org,2002:null",
-    "tag:yaml.org,2002:timestamp",
-    "tag:yaml.org,2002:map",
-    "tag:yaml.org,2002:seq",
-}
+
+class _PlainScalars:
+    """Mixed into a PyYAML loader: every plain scalar is tagged :data:`PLAIN` (quoted
+    ones stay str), so that the builder, not YAML 1.1's resolver, reads it."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode and implicit[0]:
+            return PLAIN
+        return super().resolve(kind, value, implicit)  # type: ignore[misc]
+
+
+# libyaml's composer when PyYAML was built with it (same nodes and marks, ~10x faster)
+_FAST_LOADER = type(
+    "_FastLoader", (_PlainScalars, getattr(yaml, "CSafeLoader", yaml.SafeLoader)), {}
+)
+_SLOW_LOADER = type("_SlowLoader", (_PlainScalars, yaml.SafeLoader), {})
+
+# the YAML 1.2 core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution)
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_TRUE = re.compile(r"^(?:true|True|TRUE)$")
+_FALSE = re.compile(r"^(?:false|False|FALSE)$")
+_INT = re.compile(r"^[-+]?[0-9]+$|^0o[0-7]+$|^0x[0-9a-fA-F]+$")
+_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
+_NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
 
 Path_ = tuple[str | int, ...]
 
@@ -54,6 +78,8 @@ class Positions:
     file: str
     values: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    #: each scalar's text as written (quotes included), for messages to quote
+    texts: dict[Path_, str] = field(default_factory=dict)
 
     def find(self, path: Path_, *, key: bool = False) -> tuple[int, int] | None:
         """Position of ``path`` (its key when ``key``), else of its nearest ancestor."""
@@ -114,34 +140,49 @@ def read_limited(path: str | Path, kind: str) -> bytes:
         ) from None
 
 
+#: byte-order marks, longest first (UTF-32 LE starts with UTF-16 LE's mark)
+_BOMS = (
+    (b"\x00\x00\xfe\xff", "utf-32-be", "UTF-32"),
+    (b"\xff\xfe\x00\x00", "utf-32-le", "UTF-32"),
+    (b"\xef\xbb\xbf", "utf-8", "UTF-8"),
+    (b"\xfe\xff", "utf-16-be", "UTF-16"),
+    (b"\xff\xfe", "utf-16-le", "UTF-16"),
+)
+
+
 def decode_text(raw: bytes, name: str) -> str:
-    """UTF-8 text without NUL bytes (a leading byte-order mark dropped), or a located
-    ScenarioError."""
-    nul = raw.find(b"\x00")
-    if nul >= 0:
-        line, col = _line_col(raw, nul)
-        raise ScenarioError(
-            "a text file", "a NUL byte", file=name, line=line, col=col, path="(file)"
-        )
+    """The text of a file: UTF-8, or UTF-8, UTF-16 or UTF-32 with a byte-order mark
+    (what editors and a PowerShell redirect write), the mark dropped; NUL characters
+    refused. Else a ScenarioError located at the first bad character."""
+    encoding, label, skip = "utf-8", "UTF-8", 0
+    for bom, codec, what in _BOMS:
+        if raw.startswith(bom):
+            encoding, label, skip = codec, what, len(bom)
+            break
+    body = raw[skip:]
     try:
-        text = raw.decode("utf-8")
+        text = body.decode(encoding)
     except UnicodeDecodeError as exc:
-        line, col = _line_col(raw, exc.start)
+        line, col = _text_line_col(body[: exc.start].decode(encoding, "replace"))
+        found = f"the byte 0x{body[exc.start]:02x}" if exc.start < len(body) else "a cut-off end"
+        if label != "UTF-8":
+            found = f"bytes that are not {label} ({found.removeprefix('the ')})"
         raise ScenarioError(
-            "UTF-8 text",
-            f"the byte 0x{raw[exc.start]:02x}",
-            file=name,
-            line=line,
-            col=col,
-            path="(file)",
+            f"{label} text", found, file=name, line=line, col=col, path="(file)"
         ) from None
+    nul = text.find("\x00")
+    if nul >= 0:
+        line, col = _text_line_col(text[:nul])
+        found = "a NUL byte"
+        if not skip and text.count("\x00") * 4 >= len(text):  # every other byte, or 3 in 4
+            found += " (UTF-16 or UTF-32 text without a byte-order mark? save it as UTF-8)"
+        raise ScenarioError("a text file", found, file=name, line=line, col=col, path="(file)")
     return text.removeprefix("\ufeff")
 
 
-def _line_col(raw: bytes, offset: int) -> tuple[int, int]:
-    line = raw.count(b"\n", 0, offset) + 1
-    col = offset - (raw.rfind(b"\n", 0, offset) + 1) + 1
-    return line, col
+def _text_line_col(before: str) -> tuple[int, int]:
+    """1-based line and column of the character that follows ``before``."""
+    return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
 
 
 def parse_yaml(raw: bytes | str, name: str = "<string>") -> tuple[Any, Positions]:
@@ -181,7 +222,7 @@ def parse_yaml(raw: bytes | str, name: str = "<string>") -> tuple[Any, Positions
             node = yaml.compose(text, Loader=_FAST_LOADER)
         except yaml.MarkedYAMLError:
             # the pure-Python parser says more about what it found (e.g. a tab): ask it
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            node = yaml.compose(text, Loader=_SLOW_LOADER)
     except RecursionError:
         # PyYAML's composer recurses once per level: find the culprit with the flat parser
         raise (
@@ -216,9 +257,10 @@ def parse_yaml(raw: bytes | str, name: str = "<string>") -> tuple[Any, Positions
             col=node.start_mark.column + 1,
         )
     if not isinstance(data, dict):
+        # what kind of value, never its content: the file may be anything (extends: /etc/passwd)
         raise ScenarioError(
             "a YAML mapping of scenario keys",
-            describe(data),
+            _kind_of(data),
             file=name,
             line=node.start_mark.line + 1,
             col=node.start_mark.column + 1,
@@ -234,7 +276,6 @@ class _Builder:
         self.positions = positions
         self.text = text
         self.seen: set[int] = set()
-        self.scalars = yaml.SafeLoader("")
 
     def fail(
         self, node: yaml.Node | yaml.Event, path: Path_, expected: str, found: str
@@ -267,20 +308,13 @@ class _Builder:
                 "an alias",
             )
         self.seen.add(id(node))
-        if node.tag not in _PLAIN_TAGS:
+        if node.tag not in _ALLOWED_TAGS:
             raise self.fail(node, path, "plain YAML values without tags", f"the tag {node.tag!r}")
         self.positions.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
-                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in (
-                    "tag:yaml.org,2002:str",
-                    "tag:yaml.org,2002:int",
-                    "tag:yaml.org,2002:float",
-                    "tag:yaml.org,2002:bool",
-                    "tag:yaml.org,2002:null",
-                    "tag:yaml.org,2002:merge",
-                ):
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in (PLAIN, _STR):
                     raise self.fail(key_node, path, "a plain key", "a complex key")
                 key = str(key_node.value)
                 if key == "<<":
@@ -302,13 +336,57 @@ class _Builder:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
-        try:
-            value = self.scalars.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError, OverflowError) as exc:
-            raise self.fail(node, path, "a valid value", str(exc).splitlines()[0]) from None
-        if isinstance(value, dt.datetime):
-            value = value.date()
-        return value
+        self.positions.texts[path] = self.written(node)
+        if node.tag == _STR:
+            return node.value
+        return self.plain(node, path)
+
+    def written(self, node: yaml.Node) -> str:
+        """The scalar's text as it stands in the file (quotes included), on one line."""
+        start, end = node.start_mark.index, node.end_mark.index
+        raw = self.text[start:end] if self.text and 0 <= start < end else node.value
+        return " ".join(str(raw).split())
+
+    def plain(self, node: yaml.Node, path: Path_) -> Any:
+        """A plain scalar read by the YAML 1.2 core schema; a number in a form readers
+        disagree on is refused with a hint."""
+        text = node.value
+        if _NULL.match(text):
+            return None
+        if _TRUE.match(text):
+            return True
+        if _FALSE.match(text):
+            return False
+        if _INF.match(text):
+            return float("-inf") if text.startswith("-") else float("inf")
+        if _NAN.match(text):
+            return float("nan")
+        if not (_INT.match(text) or _FLOAT.match(text)):
+            return text
+        if not PLAIN_DECIMAL.match(text):
+            hint = form_hint(text)
+            raise self.fail(
+                node,
+                path,
+                "a plain decimal number" + (f" ({hint})" if hint else "") + ", or text in quotes",
+                repr(self.written(node)),
+            )
+        if re.fullmatch(r"[-+]?[0-9]+", text):
+            return int(text)
+        return float(text)
+
+
+def _kind_of(value: Any) -> str:
+    """What kind of value ``value`` is, without any of its content."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text without any key: value lines"
+    return describe(value)
 
 
 def _at(mark: Any) -> dict[str, int]:
