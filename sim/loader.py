@@ -36,6 +36,7 @@ from sim.model.plan import Plan
 from sim.schema import ScenarioDoc
 
 MAX_EXTENDS_DEPTH = 8
+_SCENARIO_FILE = "a forcesim scenario file (YAML keys such as id, title, calendar, theaters)"
 BASE = "base"
 
 
@@ -184,7 +185,20 @@ def read_with_extends(
         )
     if not parent.is_file():
         raise loc.error(("extends",), "an existing scenario file", f"{parent_ref!r} (no such file)")
-    parent_data, parent_layers = read_with_extends(parent, chain + (path.resolve(),))
+    try:
+        parent_data, parent_layers = read_with_extends(parent, chain + (path.resolve(),))
+    except ScenarioError as exc:
+        if exc.file == str(parent) and exc.path == "(document)" and "mapping" in exc.expected:
+            # not YAML keys at all (extends: /etc/passwd): say so without quoting the file
+            raise loc.error(("extends",), _SCENARIO_FILE, f"{parent_ref!r}, {exc.found}") from None
+        raise
+    known = set(ScenarioDoc.model_fields) | {"extends"}
+    if not known & set(parent_data):
+        raise loc.error(
+            ("extends",),
+            _SCENARIO_FILE,
+            f"{parent_ref!r}, a YAML file with none of these keys",
+        )
     child = {k: v for k, v in data.items() if k != "extends"}
     merged = deep_merge(parent_data, child)
     merged.pop("extends", None)

@@ -105,9 +105,36 @@ class Scenario:
         return select_variants(self.variants, names, self.locator)
 
     def to_yaml(self, name: str | None = None) -> str:
-        """The resolved scenario (or one variant) as YAML text."""
+        """The resolved scenario (or one variant) as YAML text that loads from anywhere.
+
+        ``extends`` is merged in, and observations kept in a CSV file are written
+        inline (a relative path would point nowhere once the text is saved
+        elsewhere). Numbers are plain decimals, so the text reads back the same.
+
+        Parameters
+        ----------
+        name : str, optional
+            A variant, resolved; the base scenario (with its variants) when omitted.
+
+        Returns
+        -------
+        str
+            YAML text; ``forcesim show`` prints it.
+        """
         data = _plain(self.resolved_raw(name))
-        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+        head = ""
+        if isinstance(data.get("observations"), str):
+            obs = self.observations()
+            assert obs is not None  # a path that the loader checked
+            data["observations"] = [_inline(o) for o in obs]
+            head = (
+                f"# observations: inlined from {obs.origin}"
+                + (f" (sha256 {obs.sha256})" if obs.sha256 else "")
+                + "\n"
+            )
+        return head + yaml.dump(
+            data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100
+        )
 
     def with_overrides(
         self, overrides: Mapping[str, Any], *, variant: str | None = None
@@ -367,6 +394,36 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
+
+
+def _inline(o: Any) -> dict[str, Any]:
+    """One observation as a scenario file lists it."""
+    out: dict[str, Any] = {"date": o.date, "theater": o.theater}
+    for key, bound in (("troops_low", o.low), ("troops_high", o.high)):
+        if bound is not None:
+            out[key] = int(bound)
+    out.update({k: v for k, v in (("source", o.source), ("quote", o.quote)) if v})
+    return out
+
+
+class _Dumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, with floats as plain decimals (never ``1.0e-05``), the only
+    number form the loader reads."""
+
+
+def _represent_float(dumper: yaml.SafeDumper, value: float) -> yaml.ScalarNode:
+    import decimal
+    import math
+
+    if not math.isfinite(value):
+        return dumper.represent_float(value)
+    text = format(decimal.Decimal(repr(value)), "f")
+    if "." not in text:
+        text += ".0"
+    return dumper.represent_scalar("tag:yaml.org,2002:float", text)
+
+
+_Dumper.add_representer(float, _represent_float)
 
 
 def _set_paths(over: Any, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:

@@ -498,3 +498,80 @@ def test_utf16_without_a_byte_order_mark_is_refused_with_a_hint(tmp_path):
     path.write_bytes("id: x\n".encode("utf-16-le"))
     with pytest.raises(sim.ScenarioError, match="without a byte-order mark"):
         sim.load_scenario(path)
+
+
+# ------------------------------------------------------------- issue 11: referenced files
+
+SECRET = "s3cret-token-do-not-print"
+
+
+def test_extends_of_a_file_that_is_not_yaml_names_it_and_prints_none_of_it(tmp_path):
+    other = tmp_path / "passwd"
+    other.write_text(f"root:{SECRET}:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/:/bin/sh\n")
+    child = tmp_path / "child.yaml"
+    child.write_text(f"extends: {other}\nid: pw\n")
+    res = CliRunner().invoke(main, ["validate", str(child)])
+    assert res.exit_code == 2
+    assert res.stderr.count("\n") == 1
+    assert f"{child}:1:10: extends: expected a forcesim scenario file" in res.stderr
+    assert str(other) in res.stderr and SECRET not in res.stderr and "/bin/bash" not in res.stderr
+
+
+def test_extends_of_a_yaml_file_of_other_keys_prints_none_of_its_keys(tmp_path):
+    other = tmp_path / "compose.yaml"
+    other.write_text(f"services:\n  {SECRET}: {{image: x}}\n")
+    child = tmp_path / "child.yaml"
+    child.write_text("extends: compose.yaml\nid: c\n")
+    err = _error(child)
+    assert (err.file, err.path) == (str(child), "extends")
+    assert err.found == "'compose.yaml', a YAML file with none of these keys"
+    assert SECRET not in str(err) and "services" not in str(err)
+
+
+@pytest.mark.parametrize("how", ["--observed", "observations:"])
+def test_observations_from_a_file_that_is_not_csv_print_none_of_it(tmp_path, how):
+    other = tmp_path / "notes.txt"
+    other.write_text(f"{SECRET},and more\nline two\n")
+    scenario = tmp_path / "s.yaml"
+    args = ["run", str(scenario), "-q", "--out", str(tmp_path / "o")]
+    if how == "--observed":
+        scenario.write_text(DEFAULT.read_text(encoding="utf-8"))
+        args += ["--observed", str(other)]
+    else:
+        scenario.write_text(DEFAULT.read_text(encoding="utf-8") + f"observations: {other}\n")
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1
+    assert f"{other}:1:1: (header): expected a CSV file whose first line names" in res.stderr
+    assert SECRET not in res.stderr and "and more" not in res.stderr
+    assert not (tmp_path / "o").exists()
+
+
+# ------------------------------------------------------------- issue 11: show runs anywhere
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_show_prints_a_document_that_validates_from_another_directory(tmp_path, path):
+    sc = sim.load_scenario(path)
+    for variant in [None, *sc.variant_names[:2]]:
+        res = CliRunner().invoke(main, ["show", str(path)] + (["-v", variant] if variant else []))
+        assert res.exit_code == 0, res.output
+        saved = tmp_path / "elsewhere" / "r.yaml"
+        saved.parent.mkdir(exist_ok=True)
+        saved.write_text(res.stdout, encoding="utf-8")
+        again = sim.load_scenario(saved)
+        assert again.variant_names == (sc.variant_names if variant is None else again.variant_names)
+        if sc.doc.observations is not None:
+            assert [(o.date, o.low, o.high) for o in again.observations()] == [
+                (o.date, o.low, o.high) for o in sc.observations()
+            ]
+
+
+def test_show_writes_numbers_as_plain_decimals_that_read_back_the_same(tmp_path):
+    sc = sim.load_scenario(DEFAULT).with_overrides(
+        {"residuals": {"advisory": {"size": {"triangular": [150, 350, 600], "probability": 1e-5}}}}
+    )
+    text = sc.to_yaml()
+    assert "probability: 0.00001" in text and "e-05" not in text
+    path = tmp_path / "r.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert sim.load_scenario(path).doc.residuals["advisory"].size.probability == 1e-5

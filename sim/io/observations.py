@@ -311,6 +311,14 @@ def read_observations(path: str | Path, allowed: Sequence[str] | None = None) ->
             raise fail(0, "(row)", "a CSV row (quotes closed on the same line)", str(exc)) from None
         if header is None:
             header = [c.strip() for c in cells]
+            if not set(header) & set(COLUMNS):
+                # not an observations file: say so without quoting it (it may be anything)
+                raise fail(
+                    0,
+                    "(header)",
+                    "a CSV file whose first line names its columns: " + ",".join(COLUMNS),
+                    f"a first line with none of them ({len(header)} fields)",
+                )
             for i, col in enumerate(header):
                 if col not in COLUMNS:
                     hint = difflib.get_close_matches(col, COLUMNS, n=1, cutoff=0.6)
