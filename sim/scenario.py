@@ -147,7 +147,9 @@ class Scenario:
             Keys nested as in the scenario file, merged like a variant's
             ``overrides``: mappings merge key by key, ``None`` deletes a key, and
             anything else (a number, a list, a ``{value: ...}`` or distribution
-            mapping) replaces the value whole.
+            mapping) replaces the value whole. numpy and pandas scalars (what
+            ``df.troops.max()`` returns) count as the Python numbers they hold,
+            and arrays and tuples as lists.
         variant : str, optional
             Change this variant's overrides instead of the base. A name the
             scenario does not have adds a variant; a ``description`` key in
@@ -183,7 +185,7 @@ class Scenario:
                 file="<overrides>",
                 path="(overrides)",
             )
-        over = dict(overrides)
+        over = _from_code(overrides)
         code = _set_paths(over) if over else set()
         if variant is None:
             raw = deep_merge(self.raw, over)
@@ -393,6 +395,22 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if hasattr(value, "isoformat"):
         return value.isoformat()
+    return value
+
+
+def _from_code(value: Any) -> Any:
+    """Values set in code as plain data: numpy and pandas scalars as the Python number
+    (or bool or text) they hold, arrays and tuples as lists, any mapping as a dict."""
+    import numpy as np
+
+    if isinstance(value, Mapping):
+        return {k: _from_code(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return _from_code(value.tolist())
+    if isinstance(value, list | tuple):
+        return [_from_code(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
     return value
 
 

@@ -575,3 +575,43 @@ def test_show_writes_numbers_as_plain_decimals_that_read_back_the_same(tmp_path)
     path = tmp_path / "r.yaml"
     path.write_text(text, encoding="utf-8")
     assert sim.load_scenario(path).doc.residuals["advisory"].size.probability == 1e-5
+
+
+# ------------------------------------------------------------- issue 11: notebook values
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: __import__("numpy").int64(2400),
+        lambda: __import__("numpy").int32(2400),
+        lambda: __import__("numpy").uint16(2400),
+        lambda: __import__("numpy").float64(2400.0),
+        lambda: __import__("pandas").Series([1000, 2400]).max(),
+        lambda: __import__("numpy").array(2400),
+    ],
+    ids=["int64", "int32", "uint16", "float64", "series.max", "0-d array"],
+)
+def test_numpy_and_pandas_scalars_are_accepted_like_python_numbers(make):
+    sc = sim.load_scenario(DEFAULT)
+    plain = sc.with_overrides({"theaters": {"iraq": {"initial": 2400}}})
+    given = sc.with_overrides({"theaters": {"iraq": {"initial": make()}}})
+    assert given.resolved("on-time") == plain.resolved("on-time")
+    assert type(given.resolved_raw()["theaters"]["iraq"]["initial"]) in (int, float)
+
+
+def test_numpy_arrays_and_booleans_are_accepted_where_lists_and_booleans_are():
+    import numpy as np
+
+    sc = sim.load_scenario(DEFAULT)
+    over = {
+        "milestones": {
+            "iraq-phase-1": {
+                "slips": np.bool_(True),
+                "target": {"reduce_by": {"uniform": np.array([300, 900])}},
+            }
+        }
+    }
+    doc = sc.with_overrides(over).resolved("on-time")
+    assert doc.milestones["iraq-phase-1"].slips is True
+    assert doc.milestones["iraq-phase-1"].target.reduce_by.uniform == [300, 900]
