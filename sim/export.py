@@ -32,8 +32,8 @@ from sim.io.files import (
     csv_text,
     read_written_csv,
     write_csv,
-    write_json,
     write_parquet,
+    write_record,
 )
 from sim.io.observations import from_observed_csv
 from sim.io.yamlio import Positions
@@ -167,7 +167,7 @@ def write_run(
         record = run_record(result, argv)
         if extra is not None:
             extra(tmp, record)
-        write_json(record, tmp / "run.json")
+        write_record(tmp, record)
         names = sorted(p.name for p in tmp.iterdir())
     return [out_dir / n for n in names]
 
@@ -232,7 +232,7 @@ def write_compare(
         record = run_record(
             comparison, argv, compare={"a": comparison.a, "b": comparison.b, "difference": "b - a"}
         )
-        write_json(record, tmp / "run.json")
+        write_record(tmp, record)
         names = sorted(p.name for p in tmp.iterdir())
     return [out_dir / n for n in names]
 
@@ -262,7 +262,8 @@ def write_backtest(bt: Backtest, out_dir: Path, *, argv: list[str] | None = None
         write_csv(bt.paths, tmp / "paths.csv")
         plotting.save(plotting.plot_backtest(bt), tmp / "backtest.png")
         best = bt.best()
-        write_json(
+        write_record(
+            tmp,
             {
                 **base_record(bt.scenario, bt.variants, argv),
                 "profiles": list(PROFILES),
@@ -273,7 +274,6 @@ def write_backtest(bt: Backtest, out_dir: Path, *, argv: list[str] | None = None
                 },
                 "best": {k: (v.item() if hasattr(v, "item") else v) for k, v in best.items()},
             },
-            tmp / "run.json",
         )
         names = sorted(p.name for p in tmp.iterdir())
     return [out / n for n in names]

@@ -176,10 +176,12 @@ def test_run_without_a_scenario_runs_the_default_into_out_slash_its_id(tmp_path,
 
 
 def test_a_new_run_replaces_the_previous_run_directory_whole(write, tmp_path):
+    from sim.io.files import atomic_directory, write_record
+
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "stale.txt").write_text("from an older run")
-    (out / "run.json").write_text("{}")  # an older run wrote this directory
+    with atomic_directory(out) as tmp:  # an older run wrote this directory
+        (tmp / "stale.txt").write_text("from an older run")
+        write_record(tmp, {})
     result = invoke("run", str(write(WITH_VARIANTS)), "--out", str(out), "--quiet")
     assert result.exit_code == 0, result.output
     assert not (out / "stale.txt").exists()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -14,7 +16,7 @@ from click.testing import CliRunner
 
 import sim
 from sim.cli import main
-from sim.io.files import atomic_directory
+from sim.io.files import atomic_directory, write_record
 from sim.paths import scenarios_dir
 from sim.provenance import json_schema, provenance
 
@@ -152,7 +154,7 @@ def test_interrupted_run_leaves_the_previous_run_untouched(tmp_path, monkeypatch
     def interrupt(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("sim.export.write_json", interrupt)
+    monkeypatch.setattr("sim.export.write_record", interrupt)
     res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(out)])
     assert res.exit_code == 130
     assert "interrupted" in res.stderr
@@ -166,7 +168,7 @@ def test_disk_full_while_writing_leaves_no_partial_directory(tmp_path, monkeypat
     def full(*a, **k):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("sim.export.write_json", full)
+    monkeypatch.setattr("sim.export.write_record", full)
     res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(out)])
     assert res.exit_code == 2
     assert "No space left on device" in res.stderr
@@ -176,10 +178,10 @@ def test_disk_full_while_writing_leaves_no_partial_directory(tmp_path, monkeypat
 
 def test_a_new_run_leaves_no_stale_files_from_an_older_run(tmp_path):
     out = tmp_path / "run"
-    out.mkdir()
-    (out / "bands.csv").write_text("stale\n")
-    (out / "notes.txt").write_text("old\n")
-    (out / "run.json").write_text("{}\n")  # an older run's directory
+    with atomic_directory(out) as tmp:  # an older run that wrote other files
+        (tmp / "bands.csv").write_text("stale\n")
+        (tmp / "notes.txt").write_text("old\n")
+        write_record(tmp, {"forcesim_version": "0.0.1"})
     assert CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(out)]).exit_code == 0
     assert sorted(p.name for p in out.iterdir()) == [
         "envelope.png",
@@ -193,7 +195,7 @@ def test_unwritable_output_directory_gives_a_clear_error(tmp_path, monkeypatch):
     def denied(*a, **k):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("tempfile.mkdtemp", denied)
+    monkeypatch.setattr("pathlib.Path.mkdir", denied)
     res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(tmp_path / "o")])
     assert res.exit_code == 2
     assert res.stderr.startswith(f"forcesim: error: {tmp_path}")
@@ -249,7 +251,10 @@ def test_a_directory_forcesim_did_not_write_is_never_replaced(tmp_path):
     (out / "thesis.tex").write_text("precious\n")
     res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(out)])
     assert res.exit_code == 2
-    assert "--out: expected a writable output directory, found a directory holding 1 files" in (
+    assert "--out: expected a new or empty directory, or one holding only an earlier " in (
+        res.stderr
+    )
+    assert "found a directory holding 1 file forcesim did not write (e.g. 'thesis.tex')" in (
         res.stderr
     )
     assert [p.name for p in out.iterdir()] == ["thesis.tex"]
@@ -615,3 +620,202 @@ def test_numpy_arrays_and_booleans_are_accepted_where_lists_and_booleans_are():
     doc = sc.with_overrides(over).resolved("on-time")
     assert doc.milestones["iraq-phase-1"].slips is True
     assert doc.milestones["iraq-phase-1"].target.reduce_by.uniform == [300, 900]
+
+
+# ------------------------------------------------------------- issue 11: run directories
+
+
+def _run(out: Path, *more: str):
+    return CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(out), *more])
+
+
+def test_run_json_lists_every_file_written_with_its_sha256_and_a_signature(tmp_path):
+    from sim.io.files import read_manifest
+
+    assert _run(tmp_path / "o").exit_code == 0
+    manifest = read_manifest(tmp_path / "o")
+    assert manifest is not None
+    assert sorted(manifest) == ["envelope.png", "milestones.csv", "monthly.csv"]
+    for name, digest in manifest.items():
+        assert digest == hashlib.sha256((tmp_path / "o" / name).read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("change", "found"),
+    [
+        (lambda d: (d / "data").mkdir(), "holding 1 file forcesim did not write (e.g. 'data')"),
+        (lambda d: (d / "draft.docx").write_text("x"), "(e.g. 'draft.docx')"),
+        (lambda d: (d / "monthly.csv").write_text("edited\n"), "monthly.csv changed after"),
+        (
+            lambda d: (d / "run.json").write_text('{"tool": "some-other-tool"}'),
+            "whose run.json forcesim did not write (it has no signed manifest)",
+        ),
+        (
+            lambda d: (d / "run.json").write_text(
+                (d / "run.json").read_text().replace('"scenario": "iraq', '"scenario": "IRAQ')
+            ),
+            "whose run.json forcesim did not write",
+        ),
+    ],
+    ids=["a folder", "a file", "an edited file", "another tool's run.json", "an edited run.json"],
+)
+def test_a_run_directory_holding_anything_else_is_refused_and_nothing_deleted(
+    tmp_path, change, found
+):
+    out = tmp_path / "o"
+    assert _run(out).exit_code == 0
+    change(out)
+    before = {p.name: (p.read_bytes() if p.is_file() else None) for p in out.iterdir()}
+    res = _run(out)
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1
+    assert f"forcesim: error: {out}:1:1: --out: expected a new or empty directory" in res.stderr
+    assert found in res.stderr
+    assert {p.name: (p.read_bytes() if p.is_file() else None) for p in out.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
+
+
+def test_another_tools_directory_is_refused_before_any_work(tmp_path, monkeypatch):
+    out = tmp_path / "experiment"
+    (out / "data").mkdir(parents=True)
+    (out / "run.json").write_text('{"tool": "some-other-tool"}')
+    (out / "data" / "results.parquet").write_text("precious")
+
+    def never(*a, **k):
+        raise AssertionError("the run started")
+
+    monkeypatch.setattr("sim.run", never)
+    res = _run(out)
+    assert res.exit_code == 2
+    assert (out / "data" / "results.parquet").read_text() == "precious"
+
+
+def test_an_empty_directory_and_a_run_with_files_deleted_are_replaced(tmp_path):
+    out = tmp_path / "o"
+    out.mkdir()
+    assert _run(out).exit_code == 0
+    (out / "envelope.png").unlink()
+    assert _run(out).exit_code == 0
+    assert (out / "envelope.png").is_file()
+
+
+def test_forcesim_plot_adds_what_it_draws_to_the_manifest(tmp_path):
+    from sim.io.files import foreign, read_manifest
+
+    out = tmp_path / "o"
+    assert _run(out).exit_code == 0
+    res = CliRunner().invoke(main, ["plot", str(out), "-o", str(out / "chart.svg")])
+    assert res.exit_code == 0, res.output
+    assert "chart.svg" in read_manifest(out)
+    assert foreign(out) is None
+    assert _run(out).exit_code == 0
+
+
+def test_sigterm_while_writing_is_handled_like_ctrl_c(tmp_path, monkeypatch):
+    import signal
+
+    import sim.export
+
+    out = tmp_path / "o"
+    assert _run(out).exit_code == 0
+    before = _snapshot(out)
+    original = sim.export.write_csv
+
+    def write_then_terminate(frame, path):
+        original(frame, path)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr("sim.export.write_csv", write_then_terminate)
+    res = _run(out, "--variant", "slip-6")
+    assert res.exit_code == 128 + signal.SIGTERM
+    assert "interrupted; nothing was written" in res.stderr
+    assert _snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # put back afterwards
+
+
+KILLED_WRITER = """
+import os, signal, sys
+from pathlib import Path
+from sim.io.files import atomic_directory, atomic_file
+target = Path(sys.argv[1])
+atomic_file(target / "extra.png", lambda tmp: (tmp.write_text("half"), os.kill(os.getpid(), signal.SIGKILL)))
+"""
+KILLED_RUN = """
+import os, signal, sys
+from pathlib import Path
+from sim.io.files import atomic_directory
+with atomic_directory(Path(sys.argv[1])) as tmp:
+    (tmp / "monthly.csv").write_text("half a file")
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="SIGKILL of a child process")
+def test_leftovers_of_a_killed_run_are_removed_by_the_next_run_and_nothing_else(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    assert _run(out).exit_code == 0
+    subprocess.run([sys.executable, "-c", KILLED_RUN, str(out)], check=False)
+    first = [p.name for p in tmp_path.iterdir() if p.name != "out"]
+    assert len(first) == 1 and first[0].startswith(".out.forcesim-")
+    subprocess.run([sys.executable, "-c", KILLED_RUN, str(out)], check=False)
+    second = [p.name for p in tmp_path.iterdir() if p.name != "out"]
+    assert len(second) == 1 and second != first  # the second run removed the first's
+    subprocess.run([sys.executable, "-c", KILLED_WRITER, str(out)], check=False)
+    assert any(".extra.png.forcesim-" in p.name for p in out.iterdir())
+    # look-alikes that forcesim cannot tell for its own stay
+    (tmp_path / ".out.tmp-abcd1234").mkdir()
+    (tmp_path / ".out.forcesim-1-0123abcd-0123456789abcdef").mkdir()
+    assert _run(out).exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".out.forcesim-1-0123abcd-0123456789abcdef",
+        ".out.tmp-abcd1234",
+        "out",
+    ]
+    assert not any(p.name.startswith(".") for p in out.iterdir())
+
+
+def test_a_leftover_of_a_live_process_is_not_touched(tmp_path):
+    from sim.io.files import clean_leftovers, temp_name
+
+    mine = tmp_path / temp_name("out")  # this process: still writing, as far as anyone knows
+    mine.mkdir()
+    assert clean_leftovers(tmp_path) == []
+    assert mine.is_dir()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="an atomic exchange (Linux)")
+def test_a_reader_polling_the_output_never_finds_it_missing_or_half_written(tmp_path):
+    import threading
+
+    out = tmp_path / "out"
+    versions = [(str(i) * 200_000).encode() for i in range(10)]
+    with atomic_directory(out) as tmp:
+        (tmp / "data.csv").write_bytes(versions[0])
+        write_record(tmp, {})
+    seen: list[bytes | None] = []
+    stop = threading.Event()
+
+    def poll():
+        while not stop.is_set():
+            try:
+                seen.append((out / "data.csv").read_bytes())
+            except FileNotFoundError:
+                seen.append(None)
+
+    reader = threading.Thread(target=poll)
+    reader.start()
+    try:
+        for i in range(1, 60):
+            with atomic_directory(out) as tmp:
+                (tmp / "data.csv").write_bytes(versions[i % 10])
+                write_record(tmp, {})
+    finally:
+        stop.set()
+        reader.join()
+    assert len(seen) > 100
+    assert None not in seen
+    assert set(seen) <= set(versions)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

@@ -48,9 +48,9 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
                 if not exc.strerror
                 else f"{exc.filename or ''}: {exc.strerror}".lstrip(": ")
             )
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             click.echo("forcesim: interrupted; nothing was written", err=True)
-            sys.exit(130)
+            sys.exit(128 + getattr(exc, "signum", 2))
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception as exc:  # a bug, not bad input: still one line, distinct exit code
@@ -64,23 +64,44 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is (like Ctrl-C's KeyboardInterrupt), so that
+    the same clean-up runs: a half-written run directory is removed, nothing is left."""
+
+    signum = 15
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
 class _Forcesim(click.Group):
-    """The command group: remembers the arguments it was invoked with (for run.json)
-    and prints click's usage errors as one line, like every other error."""
+    """The command group: remembers the arguments it was invoked with (for run.json),
+    handles SIGTERM like Ctrl-C, and prints click's usage errors as one line, like
+    every other error."""
 
     invoked: list[str] = []
 
     def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
+        import signal
+        import threading
+
         _Forcesim.invoked = list(args) if args is not None else sys.argv[1:]
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGTERM, _on_sigterm)
         try:
             return super().main(args, *rest, **{**kwargs, "standalone_mode": False})
-        except click.exceptions.Abort:
+        except click.exceptions.Abort as exc:
             click.echo("forcesim: interrupted; nothing was written", err=True)
-            sys.exit(130)
+            sys.exit(128 + getattr(exc.__cause__, "signum", 2))
         except click.ClickException as exc:
             fail(exc.format_message(), exc.exit_code)
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
 
 def command_line() -> list[str]:

@@ -1,17 +1,46 @@
 """Files written whole or not at all: run directories, single files, CSV and JSON.
 
-A run directory is written into a fresh temporary directory beside the target
-and swapped in only when complete, so an interrupted or failed run leaves the
-previous run's directory as it was, and a new run never leaves stale files.
+**What forcesim wrote.** A run directory's ``run.json`` ends with a *manifest*: the
+sha256 of every other file in the directory and a signature, an HMAC-SHA256 over
+the whole record keyed by a fixed project string (:data:`MANIFEST_KEY`). The key is
+no secret; it tells forcesim's ``run.json`` from one another tool wrote, not from a
+forgery. A new run replaces a directory only when it is empty or holds exactly what
+its manifest lists, unchanged; anything else (another tool's ``run.json``, a
+``data/`` folder, an edited CSV) is refused with one line, and nothing is deleted.
+
+**Writing.** A run is written into a fresh hidden directory beside the target,
+``.NAME.forcesim-PID-TOKEN-SIGNATURE`` (the signature, over the name, the process id
+and the host, marks it as forcesim's), which holds an advisory lock while it is
+written. When every file is in place the two are swapped in one step: on Linux
+``renameat2(RENAME_EXCHANGE)`` and on macOS ``renamex_np(RENAME_SWAP)``, so a reader
+polling ``NAME`` finds the old run or the new one, whole, and never nothing. Where
+the system has no atomic exchange (Windows, some network file systems) the old
+directory is renamed aside and the new one renamed in: both complete, with a
+moment in between when ``NAME`` is absent. The old run is then deleted, file by
+file as its manifest lists them.
+
+**Interruptions.** Ctrl-C and SIGTERM (handled alike by the command line) delete the
+hidden directory on the way out. After SIGKILL or a power cut it stays behind;
+the next write into the same parent removes it, once its signature checks out,
+its process is gone and its lock is free. Nothing else is touched.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import datetime as dt
+import errno
+import hashlib
+import hmac
 import json
 import os
+import re
+import secrets
 import shutil
-import tempfile
+import socket
+import sys
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,53 +49,347 @@ import pandas as pd
 
 from sim.errors import ScenarioError
 
+#: the record every forcesim directory holds, written last
+RECORD = "run.json"
+#: keys the manifest's signature; a fixed project string, not a secret
+MANIFEST_KEY = b"forcesim/run-directory-manifest/v1"
+
 
 class OutputError(ScenarioError):
     """The output directory cannot be written (reported like any bad input)."""
 
-    def __init__(self, target: Path, found: str) -> None:
-        super().__init__("a writable output directory", found, file=str(target), path="--out")
+    def __init__(self, target: Path, found: str, expected: str = "") -> None:
+        super().__init__(
+            expected or "a writable output directory", found, file=str(target), path="--out"
+        )
+
+
+# ---------------------------------------------------------------- the manifest
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _signature(record: dict[str, Any]) -> str:
+    """HMAC-SHA256 of the record (its manifest's own signature left out), over its
+    canonical JSON: sorted keys, no spaces."""
+    manifest = {k: v for k, v in record.get("manifest", {}).items() if k != "signature"}
+    body = json.dumps(
+        {**record, "manifest": manifest},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return hmac.new(MANIFEST_KEY, body.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def write_record(directory: Path, record: dict[str, Any]) -> None:
+    """Write ``run.json``: ``record`` plus the signed manifest of every other file in
+    ``directory`` (so it is written last)."""
+    files = {
+        p.name: file_sha256(p)
+        for p in sorted(directory.iterdir())
+        if p.name != RECORD and p.is_file() and not p.is_symlink()
+    }
+    # through JSON and back, so that the signature is over what a reader will load
+    doc = json.loads(json.dumps({**record, "manifest": {"files": files}}, default=str))
+    doc["manifest"]["signature"] = _signature(doc)
+    write_json(doc, directory / RECORD)
+
+
+def read_manifest(directory: Path) -> dict[str, str] | None:
+    """The files (name -> sha256) a forcesim ``run.json`` in ``directory`` lists, or
+    None when there is no ``run.json`` with a valid signature."""
+    try:
+        record = json.loads((directory / RECORD).read_text(encoding="utf-8"))
+        manifest = record["manifest"]
+        files = manifest["files"]
+        signed = manifest["signature"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(files, dict) or not isinstance(signed, str):
+        return None
+    if not hmac.compare_digest(signed, _signature(record)):
+        return None
+    return {str(k): str(v) for k, v in files.items()}
+
+
+def record_files(directory: Path, names: list[str]) -> None:
+    """Add files forcesim has just written into a run directory (``forcesim plot``)
+    to its manifest, and sign it again. A directory whose ``run.json`` forcesim did
+    not write is left as it is."""
+    if read_manifest(directory) is None:
+        return
+    record = json.loads((directory / RECORD).read_text(encoding="utf-8"))
+    files = dict(record["manifest"]["files"])
+    for name in names:
+        files[name] = file_sha256(directory / name)
+    record["manifest"] = {"files": dict(sorted(files.items()))}
+    record["manifest"]["signature"] = _signature(record)
+    atomic_file(directory / RECORD, lambda tmp: write_json(record, tmp))
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def foreign(target: Path) -> str | None:
+    """Why a new run may not replace ``target``, or None when it may: it does not
+    exist, is empty, or holds exactly the unchanged files its signed manifest lists
+    (or fewer). Leftovers of killed forcesim writes inside it are removed first."""
+    if not target.exists() and not target.is_symlink():
+        return None
+    if target.is_symlink() or not target.is_dir():
+        return "a file in its place (it is not a directory)"
+    clean_leftovers(target)
+    entries = sorted(p.name for p in target.iterdir())
+    if not entries:
+        return None
+    manifest = read_manifest(target)
+    if manifest is None:
+        others = len([e for e in entries if e != RECORD])
+        if RECORD in entries:
+            return (
+                f"a directory whose {RECORD} forcesim did not write (it has no signed "
+                f"manifest), beside {others} other {'entry' if others == 1 else 'entries'}"
+            )
+        return (
+            f"a directory holding {_plural(len(entries), 'file')} forcesim did not write "
+            f"(e.g. {entries[0]!r})"
+        )
+    strangers = [
+        e
+        for e in entries
+        if e != RECORD
+        and (e not in manifest or (target / e).is_symlink() or not (target / e).is_file())
+    ]
+    if strangers:
+        return (
+            f"a directory holding {_plural(len(strangers), 'file')} forcesim did not write "
+            f"(e.g. {strangers[0]!r})"
+        )
+    for name in entries:
+        if name != RECORD and file_sha256(target / name) != manifest[name]:
+            return f"a run directory whose {name} changed after forcesim wrote it"
+    return None
 
 
 def refuse_foreign(target: Path) -> None:
-    """A run replaces its output directory whole: refuse one holding files that no
-    forcesim run wrote (it has no ``run.json``), rather than delete them."""
-    if target.is_dir() and not (target / "run.json").is_file():
-        entries = [p.name for p in target.iterdir()]
-        if entries:
-            raise OutputError(
-                target,
-                f"a directory holding {len(entries)} files forcesim did not write "
-                f"(e.g. {sorted(entries)[0]!r}); choose a new or empty directory",
-            )
+    """Raise when a new run may not replace ``target`` (:func:`foreign` says why)."""
+    why = foreign(target)
+    if why is not None:
+        raise OutputError(
+            target,
+            why + "; nothing was deleted",
+            "a new or empty directory, or one holding only an earlier forcesim run",
+        )
+
+
+# ---------------------------------------------------------------- temporary names
+
+
+def _host() -> str:
+    return socket.gethostname()
+
+
+def _mark(name: str, pid: int, token: str) -> str:
+    body = f"{name}\0{pid}\0{token}\0{_host()}".encode()
+    return hmac.new(MANIFEST_KEY, body, hashlib.sha256).hexdigest()[:16]
+
+
+def temp_name(name: str, suffix: str = "") -> str:
+    """A hidden name beside ``name`` that marks the entry as forcesim's, being written
+    by this process: ``.NAME.forcesim-PID-TOKEN-SIGNATURE`` (plus ``suffix``)."""
+    pid, token = os.getpid(), secrets.token_hex(4)
+    return f".{name}.forcesim-{pid}-{token}-{_mark(name, pid, token)}{suffix}"
+
+
+_TEMP = re.compile(
+    r"^\.(?P<name>.+)\.forcesim-(?P<pid>\d+)-(?P<token>[0-9a-f]{8})-(?P<mark>[0-9a-f]{16})"
+)
+
+
+def _writer(entry: Path) -> int | None:
+    """The process id that made ``entry`` when its name is a valid forcesim temporary
+    name (made on this host), else None."""
+    m = _TEMP.match(entry.name)
+    if m is None:
+        return None
+    pid = int(m.group("pid"))
+    if not hmac.compare_digest(m.group("mark"), _mark(m.group("name"), pid, m.group("token"))):
+        return None
+    return pid
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # someone else's process, or no way to tell: leave it be
+    return True
+
+
+def _lock(path: Path) -> int | None:
+    """An open descriptor holding an exclusive advisory lock on ``path`` (a directory
+    or a file), or None when locks are not available; raises BlockingIOError when
+    another process holds it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: the process id alone says who is writing
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _unlock(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)  # closing drops the lock
+
+
+def clean_leftovers(parent: Path) -> list[Path]:
+    """Remove what killed forcesim writes left in ``parent``: hidden entries whose name
+    carries a valid forcesim mark, whose process is gone and whose lock is free.
+    Returns what was removed."""
+    removed: list[Path] = []
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        pid = _writer(entry)
+        if pid is None or _alive(pid):
+            continue
+        try:
+            fd = _lock(entry)
+        except OSError:
+            continue  # locked (still being written) or gone already
+        try:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+            removed.append(entry)
+        except OSError:
+            pass
+        finally:
+            _unlock(fd)
+    return removed
+
+
+# ---------------------------------------------------------------- swapping
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one step; False when the system cannot."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:  # pragma: no cover - no C library to ask
+        return False
+    if sys.platform.startswith("linux"):
+        call = getattr(libc, "renameat2", None)  # glibc 2.28+
+        if call is None:
+            return False
+        at_fdcwd, rename_exchange = -100, 2
+        rc = call(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    elif sys.platform == "darwin":  # pragma: no cover - tested on Linux
+        call = getattr(libc, "renamex_np", None)
+        if call is None:
+            return False
+        rc = call(os.fsencode(a), os.fsencode(b), 0x2)  # RENAME_SWAP
+    else:  # pragma: no cover
+        return False
+    if rc == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+        return False  # this file system cannot: fall back to two renames
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _swap_in(tmp: Path, target: Path) -> Path | None:
+    """Put ``tmp`` at ``target``; returns where the previous ``target`` now is (to be
+    deleted), or None when there was none."""
+    if not target.exists():
+        os.rename(tmp, target)  # atomic; fails if something took the name meanwhile
+        return None
+    if _exchange(tmp, target):
+        return tmp  # tmp's name now holds the previous run
+    old = target.parent / temp_name(target.name)
+    os.rename(target, old)
+    os.rename(tmp, target)
+    return old
+
+
+def _discard(old: Path, name: str) -> None:
+    """Delete a previous run moved aside: the files its manifest lists, then the
+    directory. Anything else found there (written during the swap) is kept, in a
+    visible directory beside the run, with a warning."""
+    manifest = read_manifest(old)
+    listed = set() if manifest is None else {*manifest, RECORD}
+    for entry in old.iterdir():
+        if entry.name in listed and entry.is_file() and not entry.is_symlink():
+            entry.unlink()
+    try:
+        old.rmdir()
+    except OSError:
+        kept = old.parent / f"{name}.kept-{dt.datetime.now():%Y%m%d-%H%M%S}"
+        os.rename(old, kept)
+        warnings.warn(
+            f"{old.parent / name} held files forcesim did not write when it was replaced; "
+            f"they are kept in {kept}",
+            stacklevel=3,
+        )
 
 
 @contextlib.contextmanager
 def atomic_directory(target: Path) -> Iterator[Path]:
-    """Yield a temporary directory; on success it replaces ``target`` whole."""
+    """Yield a temporary directory; on success it replaces ``target`` whole.
+
+    Raises
+    ------
+    OutputError
+        Before anything is written, when ``target`` holds files forcesim did not
+        write or cannot be created.
+    """
     target = Path(target)
     parent = target.parent if str(target.parent) else Path(".")
     refuse_foreign(target)
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
+        clean_leftovers(parent)
+        tmp = parent / temp_name(target.name)
+        tmp.mkdir()
+        lock = _lock(tmp)
         os.chmod(tmp, 0o777 & ~current_umask())  # as a plain mkdir would make it
     except OSError as exc:
         raise OutputError(target, f"cannot write to {parent}: {exc.strerror or exc}") from None
     try:
         yield tmp
-        old = None
-        if target.exists():
-            if not target.is_dir():
-                raise OutputError(target, "a file in its place (it is not a directory)")
-            old = parent / f".{target.name}.old-{os.getpid()}"
-            os.replace(target, old)
-        os.replace(tmp, target)
+        refuse_foreign(target)  # again: something may have written there meanwhile
+        old = _swap_in(tmp, target)
         if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+            _discard(old, target.name)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        _unlock(lock)
 
 
 def current_umask() -> int:
@@ -131,16 +454,17 @@ def write_json(data: Any, path: Path) -> None:
 
 def atomic_file(target: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``target``, then move it into place:
-    a reader never finds ``target`` half-written. ``tmp`` keeps ``target``'s suffix."""
+    a reader never finds ``target`` half-written. ``tmp`` keeps ``target``'s suffix, and
+    carries forcesim's mark, so that a leftover of a killed process is cleaned up."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=target.parent)
+    tmp = target.parent / temp_name(target.name, target.suffix)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
     os.close(fd)
-    os.chmod(tmp, 0o666 & ~current_umask())  # as a plain open() would make it
     try:
-        write(Path(tmp))
+        write(tmp)
         os.replace(tmp, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -156,7 +480,7 @@ def check_writable(out_dir: Path) -> None:
     ------
     sim.ScenarioError
         When its parent is not writable, a file stands in its place, or it holds
-        files that forcesim did not write.
+        anything besides an earlier forcesim run (see :func:`foreign`).
     """
     parent = out_dir.parent if str(out_dir.parent) else Path(".")
     probe = parent
@@ -164,6 +488,4 @@ def check_writable(out_dir: Path) -> None:
         probe = probe.parent
     if not os.access(probe, os.W_OK | os.X_OK):
         raise OutputError(out_dir, f"cannot write to {probe}: permission denied")
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputError(out_dir, "a file in its place (it is not a directory)")
     refuse_foreign(out_dir)
