@@ -736,9 +736,11 @@ def test_sigterm_while_writing_is_handled_like_ctrl_c(tmp_path, monkeypatch):
 KILLED_WRITER = """
 import os, signal, sys
 from pathlib import Path
-from sim.io.files import atomic_directory, atomic_file
-target = Path(sys.argv[1])
-atomic_file(target / "extra.png", lambda tmp: (tmp.write_text("half"), os.kill(os.getpid(), signal.SIGKILL)))
+from sim.io.files import atomic_file
+def die(tmp):
+    tmp.write_text("half")
+    os.kill(os.getpid(), signal.SIGKILL)
+atomic_file(Path(sys.argv[1]) / "extra.png", die)
 """
 KILLED_RUN = """
 import os, signal, sys
