@@ -6,6 +6,7 @@ Every directory is written whole or not at all (:func:`sim.io.files.atomic_direc
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -20,9 +21,9 @@ import pandas as pd
 
 from sim import plotting
 from sim.analysis.backtest import Backtest
-from sim.analysis.compare import Comparison
+from sim.analysis.compare import COMPARE_COLUMNS, Comparison, central_difference
 from sim.analysis.ensemble import BAND_COLUMNS, DATE_COLUMNS
-from sim.analysis.observed import Assessment, conditioned_result
+from sim.analysis.observed import Assessment, Conditioned, conditioned_result
 from sim.analysis.sensitivity import Sensitivity
 from sim.analysis.sweep import Sweep
 from sim.errors import ScenarioError
@@ -31,11 +32,18 @@ from sim.io.files import (
     atomic_file,
     csv_text,
     read_written_csv,
+    record_files,
     write_csv,
     write_parquet,
     write_record,
 )
-from sim.io.observations import from_observed_csv
+from sim.io.observations import (
+    Observation,
+    ObservationSet,
+    Tolerance,
+    from_observed_csv,
+    parse_date,
+)
 from sim.io.yamlio import Positions
 from sim.loader import Layer, Locator, resolve_variants, validate_doc
 from sim.provenance import used_sources
@@ -159,11 +167,8 @@ def write_run(
         for name, frame in _run_tables(result).items():
             _write_table(frame, tmp / name, formats)
         if chart:
-            plotting.save(plotting.plot_envelope(result), tmp / "envelope.png")
-            if result.bands is not None:
-                plotting.save(plotting.plot_fan(result), tmp / "fan.png")
-            if isinstance(result.observed, Assessment):
-                _conditioned_chart(result, result.observed, tmp)
+            for name, draw in run_charts(result).items():
+                plotting.save(draw(), tmp / f"{name}.png")
         record = run_record(result, argv)
         if extra is not None:
             extra(tmp, record)
@@ -194,14 +199,26 @@ def _write_table(frame: pd.DataFrame, stem: Path, formats: Sequence[str]) -> Non
         write_parquet(frame, stem.with_suffix(".parquet"))
 
 
-def _conditioned_chart(result: Result, assessment: Assessment, tmp: Path) -> None:
-    """``fan_conditioned.png``, when some variant kept draws."""
-    cond = conditioned_result(result, assessment)
-    if cond is None:
-        return
-    axes = plotting.plot_fan(cond)
-    plotting.mark_conditioned(axes, cond, assessment)
-    plotting.save(axes, tmp / "fan_conditioned.png")
+def run_charts(result: Result) -> dict[str, Callable[[], Any]]:
+    """The charts of a run, by name: ``envelope``; with an ensemble ``fan``; with a
+    conditioned ensemble ``fan_conditioned``. Each value draws its chart and returns
+    the axes (so that a caller draws only those it wants)."""
+    charts: dict[str, Callable[[], Any]] = {"envelope": lambda: plotting.plot_envelope(result)}
+    if result.bands is not None:
+        charts["fan"] = lambda: plotting.plot_fan(result)
+    assessment = result.observed
+    if isinstance(assessment, Assessment):
+        cond = conditioned_result(result, assessment)
+        if cond is not None:
+
+            def conditioned() -> Any:
+                assert cond is not None and isinstance(assessment, Assessment)
+                axes = plotting.plot_fan(cond)
+                plotting.mark_conditioned(axes, cond, assessment)
+                return axes
+
+            charts["fan_conditioned"] = conditioned
+    return charts
 
 
 def write_compare(
@@ -271,6 +288,8 @@ def write_backtest(bt: Backtest, out_dir: Path, *, argv: list[str] | None = None
                     "origin": bt.observations.origin,
                     "sha256": bt.observations.sha256,
                     "count": len(bt.observations),
+                    # so that forcesim plot can draw them again, wherever the file went
+                    "items": [_observation_record(o) for o in bt.observations],
                 },
                 "best": {k: (v.item() if hasattr(v, "item") else v) for k, v in best.items()},
             },
@@ -316,7 +335,7 @@ def write_sweep(sw: Sweep, out_dir: Path, *, argv: list[str] | None = None) -> l
                 "seed": sw.seed,
             },
         }
-        write_json(record, tmp / "run.json")
+        write_record(tmp, record)
         names = sorted(p.name for p in tmp.iterdir())
     return [out_dir / n for n in names]
 
@@ -355,9 +374,20 @@ def write_sensitivity(
             **base_record(sens.scenario, sens.variants, argv),
             "sensitivity": {"method": sens.method, "draws": sens.draws, "seed": sens.seed},
         }
-        write_json(record, tmp / "run.json")
+        write_record(tmp, record)
         names = sorted(p.name for p in tmp.iterdir())
     return [out_dir / n for n in names]
+
+
+def _observation_record(o: Any) -> dict[str, Any]:
+    return {
+        "date": o.date,
+        "theater": o.theater,
+        "troops_low": o.low,
+        "troops_high": o.high,
+        "source": o.source,
+        "quote": o.quote,
+    }
 
 
 def _table(run_dir: Path, stem: str, periods: tuple[str, ...], columns: list[str]) -> pd.DataFrame:
@@ -475,6 +505,30 @@ def read_record(run_dir: Path) -> dict[str, Any]:
     return record
 
 
+def _scenario(record: dict[str, Any], record_path: Path) -> Scenario:
+    """The scenario a run record resolved (``resolved.base``), validated again."""
+    try:
+        raw = record["resolved"]["base"]
+        list(record["variants"])
+    except (KeyError, TypeError) as exc:
+        raise ScenarioError(
+            "a run.json written by forcesim",
+            f"{type(exc).__name__}: {exc}",
+            file=str(record_path),
+            path="resolved",
+        ) from None
+    locator = Locator([Layer(Positions(str(record_path)))])
+    doc = validate_doc(raw, locator, ("resolved", "base"))
+    return Scenario(
+        path=record.get("input", {}).get("path"),
+        sha256=record.get("input", {}).get("sha256", ""),
+        doc=doc,
+        raw=raw,
+        locator=locator,
+        variants=resolve_variants(raw, doc, locator),
+    )
+
+
 def rebuild(run_dir: Path, record: dict[str, Any]) -> Result:
     """The Result of a run directory's tables and its run record (:func:`load_run`, with
     the record given: ``write_run``'s ``extra`` sees the record before it is written)."""
@@ -487,27 +541,8 @@ def rebuild(run_dir: Path, record: dict[str, Any]) -> Result:
                 file=str(run_dir / f"{name}.csv"),
                 path="(file)",
             )
-    try:
-        raw = record["resolved"]["base"]
-        variants = list(record["variants"])
-    except (KeyError, TypeError) as exc:
-        raise ScenarioError(
-            "a run.json written by forcesim run",
-            f"{type(exc).__name__}: {exc}",
-            file=str(record_path),
-            path="resolved",
-        ) from None
-    locator = Locator([Layer(Positions(str(record_path)))])
-    doc = validate_doc(raw, locator, ("resolved", "base"))
-    sc = Scenario(
-        path=record.get("input", {}).get("path"),
-        sha256=record.get("input", {}).get("sha256", ""),
-        doc=doc,
-        raw=raw,
-        locator=locator,
-        variants=resolve_variants(raw, doc, locator),
-    )
-    names = sc.select(variants)
+    sc = _scenario(record, record_path)
+    names = sc.select(list(record["variants"]))
     monthly = _table(run_dir, "monthly", ("month",), MONTHLY_COLUMNS)
     milestones = _table(run_dir, "milestones", ("deadline", "month_reached"), MILESTONE_COLUMNS)
     bands = dates = None
@@ -535,24 +570,221 @@ def rebuild(run_dir: Path, record: dict[str, Any]) -> Result:
     )
 
 
-def redraw(run_dir: Path, output: Path | None = None) -> list[Path]:
-    """Write ``envelope.png`` (and ``fan.png`` for an ensemble) from a run directory."""
+def _assessment(
+    run_dir: Path, record: dict[str, Any], milestones: pd.DataFrame, draws: int | None
+) -> Assessment:
+    """The scored observations of a run, from its ``observed`` table and ``run.json``
+    (and the conditioned tables, when the run conditioned its ensemble)."""
+    observations = from_observed_csv(
+        run_dir / "observed.csv", csv_text(_table(run_dir, "observed", (), []))
+    )
+    info = record.get("observed") or {}
+    tol = info.get("tolerance") or {}
+    tolerance = Tolerance(
+        relative=float(tol.get("relative", 0.0)), absolute=float(tol.get("absolute", 0.0))
+    )
+    table = read_table(run_dir, "observed")
+    conditioned = None
+    cond = info.get("conditioning")
+    if cond and has_table(run_dir, "bands_conditioned"):
+        p_met: dict[tuple[str, str], float] = {}
+        if "p_met_conditioned" in milestones:
+            p_met = {
+                (str(v), str(m)): float(p)
+                for v, m, p in zip(
+                    milestones.variant,
+                    milestones.milestone,
+                    milestones.p_met_conditioned,
+                    strict=True,
+                )
+            }
+        conditioned = Conditioned(
+            bands=_table(run_dir, "bands_conditioned", ("month",), BAND_COLUMNS),
+            dates=_table(run_dir, "dates_conditioned", ("p10", "p50", "p80", "p90"), DATE_COLUMNS),
+            p_met=p_met,
+            kept={str(v): int(k["draws"]) for v, k in (cond.get("kept") or {}).items()},
+            draws=int(cond.get("draws") or draws or 0),
+        )
+    return Assessment(observations, tolerance, table, conditioned, draws)
+
+
+def load_compare(run_dir: Path) -> Comparison:
+    """A Comparison rebuilt from the directory :func:`write_compare` wrote (its central
+    runs computed again from the resolved scenario: they are deterministic).
+
+    Parameters
+    ----------
+    run_dir : pathlib.Path
+        A directory holding ``run.json`` and ``compare.csv``.
+
+    Returns
+    -------
+    Comparison
+
+    Raises
+    ------
+    sim.ScenarioError
+        A file is missing or is not what forcesim writes.
+    """
+    record = read_record(run_dir)
+    sc = _scenario(record, run_dir / "run.json")
+    a, b = record.get("compare", {}).get("a"), record.get("compare", {}).get("b")
+    if not isinstance(a, str) or not isinstance(b, str):
+        raise ScenarioError(
+            "a run.json written by forcesim compare",
+            "no compare.a and compare.b",
+            file=str(run_dir / "run.json"),
+            path="compare",
+        )
+    sc.select([a, b])
+    ens = record.get("ensemble") or {}
+    return Comparison(
+        scenario=sc,
+        a=a,
+        b=b,
+        draws=int(ens.get("draws") or 0),
+        seed=int(ens.get("seed") or 0),
+        table=_table(run_dir, "compare", ("month",), COMPARE_COLUMNS),
+        central=central_difference(sc, a, b),
+        plans={a: sc.plan(a), b: sc.plan(b)},
+    )
+
+
+def load_backtest(run_dir: Path) -> Backtest:
+    """A Backtest rebuilt from the directory :func:`write_backtest` wrote.
+
+    Parameters
+    ----------
+    run_dir : pathlib.Path
+        A directory holding ``run.json``, ``backtest.csv``, ``errors.csv`` and
+        ``paths.csv``.
+
+    Returns
+    -------
+    Backtest
+
+    Raises
+    ------
+    sim.ScenarioError
+        A file is missing or is not what forcesim writes.
+    """
+    record = read_record(run_dir)
+    sc = _scenario(record, run_dir / "run.json")
+    info = record.get("observations") or {}
+    items = []
+    for i, o in enumerate(info.get("items") or []):
+        try:
+            date, month = parse_date(str(o["date"]))
+            low, high = o.get("troops_low"), o.get("troops_high")
+            items.append(
+                Observation(
+                    date,
+                    month,
+                    str(o["theater"]),
+                    None if low is None else float(low),
+                    None if high is None else float(high),
+                    str(o.get("source") or ""),
+                    str(o.get("quote") or ""),
+                )
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ScenarioError(
+                "a run.json written by forcesim backtest",
+                f"{type(exc).__name__}: {exc}",
+                file=str(run_dir / "run.json"),
+                path=f"observations.items[{i}]",
+            ) from None
+    if not items:
+        raise ScenarioError(
+            "a run.json written by forcesim backtest (with the observations it used)",
+            "no observations.items",
+            file=str(run_dir / "run.json"),
+            path="observations",
+        )
+    return Backtest(
+        scenario=sc,
+        observations=ObservationSet(tuple(items), str(info.get("origin", "")), info.get("sha256")),
+        variants=sc.select(list(record["variants"])),
+        table=_table(run_dir, "backtest", (), ["profile", "variant", "mae"]),
+        errors=_table(run_dir, "errors", ("month",), []),
+        paths=_table(run_dir, "paths", ("month",), ["profile", "variant", "theater", "month"]),
+    )
+
+
+def directory_charts(run_dir: Path) -> dict[str, Callable[[], Any]]:
+    """Every chart a directory forcesim wrote can draw from its files, by name (each
+    value draws it): ``envelope``, ``fan`` and ``fan_conditioned`` for a run,
+    ``compare`` for a comparison, ``backtest`` for a backtest."""
+    if has_table(run_dir, "compare"):
+        cmp = load_compare(run_dir)
+        return {"compare": lambda: plotting.plot_compare(cmp)}
+    if has_table(run_dir, "backtest"):
+        bt = load_backtest(run_dir)
+        return {"backtest": lambda: plotting.plot_backtest(bt)}
+    result = load_run(run_dir)
+    if has_table(run_dir, "observed"):
+        scored = _assessment(run_dir, read_record(run_dir), result.milestones, result.draws)
+        result = dataclasses.replace(result, observed=scored)
+    return run_charts(result)
+
+
+def redraw(run_dir: Path, output: Path | None = None, chart: str | None = None) -> list[Path]:
+    """Draw the charts of a directory forcesim wrote again, from its files.
+
+    Parameters
+    ----------
+    run_dir : pathlib.Path
+        A directory from ``forcesim run``, ``compare`` or ``backtest``.
+    output : pathlib.Path, optional
+        Write one chart to this file instead; its extension (``.png``, ``.pdf`` or
+        ``.svg``) picks the format.
+    chart : str, optional
+        Which chart (``envelope``, ``fan``, ``fan_conditioned``, ``compare``,
+        ``backtest``); default: every chart, or with ``output`` the first.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written. Those inside ``run_dir`` join its manifest.
+
+    Raises
+    ------
+    sim.ScenarioError
+        ``run_dir`` is not a directory forcesim wrote, ``chart`` is not one it can
+        draw, or ``output`` has another extension.
+    """
     if not run_dir.is_dir():
         raise ScenarioError(
-            "a run directory (from forcesim run)",
+            "a run directory (from forcesim run, compare or backtest)",
             "a file" if run_dir.exists() else "no such directory",
             file=str(run_dir),
             path="(file)",
         )
-    result = load_run(run_dir)
-    target = output or run_dir / "envelope.png"
-    written = [target]
-    _atomic_png(plotting.plot_envelope(result), target)
-    if result.bands is not None and output is None:
-        _atomic_png(plotting.plot_fan(result), run_dir / "fan.png")
-        written.append(run_dir / "fan.png")
+    if output is not None and output.suffix.lower() not in (".png", ".pdf", ".svg"):
+        raise ScenarioError(
+            "a file ending in .png, .pdf or .svg",
+            repr(output.name),
+            file="<command line>",
+            path="--output",
+        )
+    charts = directory_charts(run_dir)
+    if chart is not None and chart not in charts:
+        raise ScenarioError(
+            f"one of the charts {run_dir} can draw: {', '.join(charts)}",
+            repr(chart),
+            file="<command line>",
+            path="--chart",
+        )
+    if output is not None:
+        targets = {chart or next(iter(charts)): output}
+    else:
+        targets = {n: run_dir / f"{n}.png" for n in charts if chart in (None, n)}
+    written = []
+    for name, target in targets.items():
+        axes = charts[name]()
+        atomic_file(target, lambda tmp, axes=axes: plotting.save(axes, tmp))
+        written.append(target)
+    inside = [p.name for p in written if p.parent.resolve() == run_dir.resolve()]
+    if inside:
+        record_files(run_dir, inside)
     return written
-
-
-def _atomic_png(axes: Any, target: Path) -> None:
-    atomic_file(target, lambda tmp: plotting.save(axes, tmp))

@@ -821,3 +821,75 @@ def test_a_reader_polling_the_output_never_finds_it_missing_or_half_written(tmp_
     assert None not in seen
     assert set(seen) <= set(versions)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+# ------------------------------------------------------------- issue 11: forcesim plot
+
+
+def _pngs(d: Path) -> list[str]:
+    return sorted(p.name for p in d.iterdir() if p.suffix == ".png")
+
+
+def test_plot_redraws_every_chart_a_conditioned_ensemble_run_wrote(tmp_path):
+    from sim.io.files import foreign
+
+    obs = tmp_path / "obs.csv"
+    obs.write_text("date,theater,troops_low,troops_high\n2025-03,iraq,1800,2600\n")
+    out = tmp_path / "o"
+    res = _run(out, "--draws", "300", "--seed", "1", "--observed", str(obs), "--condition")
+    assert res.exit_code == 0, res.output
+    written = {n: (out / n).read_bytes() for n in _pngs(out)}
+    assert sorted(written) == ["envelope.png", "fan.png", "fan_conditioned.png"]
+    for name in written:
+        (out / name).unlink()
+    res = CliRunner().invoke(main, ["plot", str(out)])
+    assert res.exit_code == 0, res.output
+    assert _pngs(out) == sorted(written)
+    assert foreign(out) is None  # the manifest lists the charts drawn again
+
+
+def test_plot_redraws_a_comparison_and_a_backtest(tmp_path):
+    cmp_dir, bt_dir = tmp_path / "cmp", tmp_path / "bt"
+    args = ["compare", str(DEFAULT), "-v", "on-time", "-v", "slip-6", "--draws", "200"]
+    res = CliRunner().invoke(main, [*args, "--seed", "2", "-q", "--out", str(cmp_dir)])
+    assert res.exit_code == 0, res.output
+    afg = scenarios_dir() / "historical" / "afghanistan-2020.yaml"
+    res = CliRunner().invoke(main, ["backtest", str(afg), "-q", "--out", str(bt_dir)])
+    assert res.exit_code == 0, res.output
+    for d, name in ((cmp_dir, "compare.png"), (bt_dir, "backtest.png")):
+        before = (d / name).read_bytes()
+        (d / name).unlink()
+        res = CliRunner().invoke(main, ["plot", str(d)])
+        assert res.exit_code == 0, res.output
+        assert _pngs(d) == [name]
+        assert (d / name).read_bytes() == before  # the same chart, drawn from the files
+
+
+@pytest.mark.parametrize(
+    ("suffix", "magic"), [(".png", b"\x89PNG"), (".pdf", b"%PDF"), (".svg", b"<?xml")]
+)
+def test_plot_output_takes_its_format_from_the_extension(tmp_path, suffix, magic):
+    out = tmp_path / "o"
+    assert _run(out).exit_code == 0
+    target = tmp_path / f"chart{suffix}"
+    res = CliRunner().invoke(main, ["plot", str(out), "-o", str(target)])
+    assert res.exit_code == 0, res.output
+    assert target.read_bytes().startswith(magic)
+
+
+@pytest.mark.parametrize("name", ["chart.jpg", "chart", "chart.PNG.txt"])
+def test_plot_output_with_another_extension_is_refused_in_one_line(tmp_path, name):
+    out = tmp_path / "o"
+    assert _run(out).exit_code == 0
+    res = CliRunner().invoke(main, ["plot", str(out), "-o", str(tmp_path / name)])
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1
+    assert "--output: expected a file ending in .png, .pdf or .svg" in res.stderr
+    assert not (tmp_path / name).exists()
+
+
+def test_plot_of_a_chart_the_run_does_not_hold_names_those_it_does(tmp_path):
+    out = tmp_path / "o"
+    assert _run(out).exit_code == 0
+    res = CliRunner().invoke(main, ["plot", str(out), "--chart", "fan"])
+    assert res.exit_code == 2
+    assert "--chart: expected one of the charts" in res.stderr and "envelope" in res.stderr

@@ -181,10 +181,7 @@ def _compare(
         chunk = max(1024, min(DEFAULT_CHUNK, MAX_CHUNK_CELLS // cells))
     if isinstance(chunk, bool) or not isinstance(chunk, int | np.integer) or chunk < 1:
         raise ScenarioError("a chunk of at least 1 draw", repr(chunk), path="chunk")
-    first, n_months = _common_months(pa, pb, a, b)
-    oa, ob = first - pa.start, first - pb.start
-    in_b = dict(series(pb))
-    pairs = [(name, members, in_b[name]) for name, members in series(pa) if name in in_b]
+    first, n_months, oa, ob, pairs = _pairing(pa, pb, a, b)
     make = partial(_PairedCounts, pa, pb, pairs, oa, ob, n_months)
     bar = progress_bar(draws, progress, f"{scenario.id} {b} − {a}")
     try:
@@ -207,6 +204,27 @@ def _compare(
         central=central,
         plans={a: pa, b: pb},
     )
+
+
+def _pairing(
+    pa: Plan, pb: Plan, a: str, b: str
+) -> tuple[int, int, int, int, list[tuple[str, list[int], list[int]]]]:
+    """The months both plans cover (first ordinal, count, offset in A, offset in B) and
+    the series both have (name, members in A, members in B)."""
+    first, n_months = _common_months(pa, pb, a, b)
+    in_b = dict(series(pb))
+    pairs = [(name, members, in_b[name]) for name, members in series(pa) if name in in_b]
+    return first, n_months, first - pa.start, first - pb.start, pairs
+
+
+def central_difference(scenario: Scenario, a: str, b: str) -> pd.DataFrame:
+    """``theater, month, difference``: B − A of the two deterministic central runs
+    [troops], as :attr:`Comparison.central` holds it (for re-drawing a comparison
+    from its files)."""
+    pa, pb = scenario.plan(a), scenario.plan(b)
+    first, n_months, oa, ob, pairs = _pairing(pa, pb, a, b)
+    months = [format_month(first + m) for m in range(n_months)]
+    return _central(pa, pb, pairs, oa, ob, n_months, months)
 
 
 class _PairedCounts:

@@ -139,16 +139,27 @@ def show(file: str, variant: str | None) -> None:
 @main.command()
 @click.argument("run_dir", type=click.Path())
 @click.option(
-    "-o", "--output", type=click.Path(), help="PNG to write. Default: RUN_DIR/envelope.png"
+    "-o",
+    "--output",
+    type=click.Path(),
+    help="Write one chart to this file instead (.png, .pdf or .svg: the extension picks "
+    "the format).",
+)
+@click.option(
+    "--chart",
+    type=click.Choice(["envelope", "fan", "fan_conditioned", "compare", "backtest"]),
+    help="Draw only this chart. Default: every chart RUN_DIR's files hold "
+    "(with -o, the first of them).",
 )
 @friendly
-def plot(run_dir: str, output: str | None) -> None:
-    """Re-draw the charts from a run directory's files, without re-running."""
+def plot(run_dir: str, output: str | None, chart: str | None) -> None:
+    """Re-draw every chart of RUN_DIR (from forcesim run, compare or backtest) from its
+    files, without re-running."""
     from sim.export import redraw
     from sim.plotting import use_agg
 
     use_agg()
-    written = redraw(Path(run_dir), Path(output) if output else None)
+    written = redraw(Path(run_dir), Path(output) if output else None, chart)
     click.echo("wrote " + ", ".join(str(p) for p in written))
 
 
