@@ -836,7 +836,20 @@ def test_plot_redraws_every_chart_a_conditioned_ensemble_run_wrote(tmp_path):
     obs = tmp_path / "obs.csv"
     obs.write_text("date,theater,troops_low,troops_high\n2025-03,iraq,1800,2600\n")
     out = tmp_path / "o"
-    res = _run(out, "--draws", "300", "--seed", "1", "--observed", str(obs), "--condition")
+    res = _run(
+        out,
+        "-v",
+        "on-time",
+        "-v",
+        "slip-6",
+        "--draws",
+        "300",
+        "--seed",
+        "1",
+        "--observed",
+        str(obs),
+        "--condition",
+    )
     assert res.exit_code == 0, res.output
     written = {n: (out / n).read_bytes() for n in _pngs(out)}
     assert sorted(written) == ["envelope.png", "fan.png", "fan_conditioned.png"]
