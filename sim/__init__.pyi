@@ -6,7 +6,7 @@ from sim.analysis.distributed import open_executor
 from sim.analysis.observed import score_observations, with_observations
 from sim.analysis.sensitivity import Sensitivity, sensitivity
 from sim.analysis.sweep import Sweep, sweep
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, ScenarioWarning
 from sim.export import (
     load_run,
     write_backtest,
@@ -41,6 +41,7 @@ __all__ = [
     "Result",
     "Scenario",
     "ScenarioError",
+    "ScenarioWarning",
     "Sensitivity",
     "Sweep",
     "Tolerance",

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sim.errors import ScenarioWarning
 from sim.io.numbers import whole_problem
 from sim.model.draws import central_inputs
 from sim.model.plan import Plan, compile_plan
 from sim.model.stepper import step
 from sim.months import format_month
+from sim.provenance import describe_quantity
 from sim.schema import PROFILES as PROFILE_NAMES
 from sim.schema import ScenarioDoc, Spec, central, support
 
@@ -20,6 +22,13 @@ MAX_TROOPS = 10_000_000  # any one level [troops]; keeps ensemble histograms bou
 
 
 MAX_DELAY = 600  # months: the longest calendar the format allows
+
+
+def _same_number(text: str, found: str) -> bool:
+    try:
+        return float(text) == float(found.replace(",", ""))
+    except ValueError:
+        return False
 
 
 def _num(x: float) -> str:
@@ -30,7 +39,14 @@ def check_scenario(doc: ScenarioDoc, locator: Any) -> Plan:
     """Compile ``doc`` and check it; return the plan."""
     _check_whole(doc, locator)
     plan = compile_plan(doc, error=locator.error)
-    err = locator.error
+
+    def err(path: Any, expected: str, found: str, **kw: Any) -> Any:
+        # a number found at a scalar the file wrote: quote it as written ('1400', not 1,400)
+        text = locator.text(path)
+        if text is not None and _same_number(text, found):
+            found = text if text[:1] in ("'", '"') else repr(text)
+        return locator.error(path, expected, found, **kw)
+
     _check_levels(doc, err)
     _check_sources(doc, err)
     lo, hi = support(doc.announcement.delay)
@@ -116,6 +132,14 @@ def _check_levels(doc: ScenarioDoc, err: Any) -> None:
                 raise err(path, "a level of 0 troops or more", _num(support(q)[0]))
             if q is not None and support(q)[1] > MAX_TROOPS:
                 raise err(path, f"a level of at most {MAX_TROOPS:,} troops", _num(support(q)[1]))
+        if theater.sites and isinstance(theater.initial, Spec) and theater.initial.uncertain:
+            # the theater's level is the sum of its sites': this uncertainty would be dropped
+            raise err(
+                ("theaters", tid, "initial"),
+                "a plain number, or no initial, for a theater with sites (its level is "
+                "the sum of its sites'; put the uncertainty on the sites)",
+                describe_quantity(theater.initial),
+            )
         if theater.sites and theater.initial is not None:
             total = sum(central(s.initial) for s in theater.sites.values())
             if total != central(theater.initial):
@@ -210,3 +234,81 @@ def _check_residuals(doc: ScenarioDoc, plan: Plan, err: Any) -> None:
                 "a month within the calendar",
                 format_month(plan.start + res.from_month),
             )
+
+
+# ---------------------------------------------------------------- inputs not used
+
+
+def unused_inputs(
+    base: ScenarioDoc, locator: Any, variants: dict[str, tuple[ScenarioDoc, dict[str, Any], Any]]
+) -> list[ScenarioWarning]:
+    """Inputs a scenario accepts but no run uses, each as a located warning:
+
+    * an uncertain base number that every variant replaces (no run draws it);
+    * ``slips`` that says the opposite of what happens: a deadline counted from the
+      announcement always moves with it, one counted from another milestone moves
+      exactly when that one does.
+
+    ``variants`` maps each variant name to (document, raw data, locator); empty when
+    the scenario has none.
+    """
+    out: dict[tuple[Any, ...], ScenarioWarning] = {}
+
+    def warn(loc: Any, path: tuple[str | int, ...], why: str) -> None:
+        file, line, col = loc.find(path, key=True)
+        w = ScenarioWarning(why, file=file, line=line, col=col, path=".".join(map(str, path)))
+        out.setdefault((file, line, col, w.path), w)
+
+    if variants:
+        used: dict[tuple[str | int, ...], list[Any]] = {}
+        for doc, _raw, _loc in variants.values():
+            for path, q, _unit in quantities(doc):
+                used.setdefault(path, []).append(_numbers(q))
+        names = ", ".join(variants)
+        for path, q, _unit in quantities(base):
+            if isinstance(q, Spec) and q.uncertain and _numbers(q) not in used.get(path, []):
+                warn(
+                    locator,
+                    path,
+                    f"every variant ({names}) replaces this {describe_quantity(q)}, so no "
+                    "run draws it; state it in the variants that should use it",
+                )
+    for doc, _raw, loc in variants.values() or [(base, {}, locator)]:
+        for mid, m in doc.milestones.items():
+            if isinstance(m.deadline, str) or "slips" not in m.model_fields_set:
+                continue
+            after = getattr(m.deadline, "after", None)
+            if after is None:
+                moves, counted = True, "the announcement"
+            else:
+                ref = doc.milestones.get(after)
+                moves = ref is not None and _moves(doc, after)
+                counted = f"milestone {after!r}, which {'moves' if moves else 'does not move'}"
+            if m.slips == moves:
+                continue  # it says what happens anyway
+            warn(
+                loc,
+                ("milestones", mid, "slips"),
+                f"slips: {str(m.slips).lower()} has no effect: this deadline is counted from "
+                f"{counted} with the announcement (slips applies to a deadline written as a "
+                "month)",
+            )
+    return list(out.values())
+
+
+def _moves(doc: ScenarioDoc, mid: str, depth: int = 0) -> bool:
+    """Whether milestone ``mid``'s deadline moves with the announcement delay."""
+    m = doc.milestones[mid]
+    if isinstance(m.deadline, str):
+        return m.slips
+    after = getattr(m.deadline, "after", None)
+    if after is None:
+        return True
+    return after in doc.milestones and depth < len(doc.milestones) and _moves(doc, after, depth + 1)
+
+
+def _numbers(q: Any) -> Any:
+    """What a quantity draws (its numbers, not its source or assumption)."""
+    if isinstance(q, Spec):
+        return q.model_dump(include={"value", "uniform", "triangular", "choice", "probability"})
+    return float(q)

@@ -76,3 +76,49 @@ def describe(value: object, limit: int = 60) -> str:
     if len(text) > limit:
         text = text[: limit - 1] + "…"
     return text
+
+
+class ForcesimWarning(UserWarning):
+    """Base of the warnings forcesim gives: something will not show as the input
+    suggests (the command line prints each as ``forcesim: warning: …``)."""
+
+
+class ScenarioWarning(ForcesimWarning):
+    """An input the model will not use, located like a :class:`ScenarioError`::
+
+        FILE:LINE:COL: key.path: not used: why
+
+    :func:`sim.load_scenario` gives one Python warning for each (and keeps them on
+    ``Scenario.warnings``); ``forcesim validate --strict`` fails on them.
+
+    Parameters
+    ----------
+    why : str
+        Why the input is not used, and what to do.
+    file : str, optional
+        The scenario file.
+    line, col : int, optional
+        1-based position in ``file``.
+    path : str
+        The dotted key path.
+    """
+
+    def __init__(
+        self,
+        why: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        col: int | None = None,
+        path: str = "(document)",
+    ) -> None:
+        self.why = why
+        self.file = file
+        self.line = line
+        self.col = col
+        self.path = path
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        where = f"{self.file or '<scenario>'}:{self.line or 1}:{self.col or 1}"
+        return f"{where}: {self.path}: not used: {self.why}"

@@ -781,10 +781,13 @@ def redraw(run_dir: Path, output: Path | None = None, chart: str | None = None) 
         targets = {n: run_dir / f"{n}.png" for n in charts if chart in (None, n)}
     written = []
     for name, target in targets.items():
-        axes = charts[name]()
-        atomic_file(target, lambda tmp, axes=axes: plotting.save(axes, tmp))
+        _atomic_chart(charts[name](), target)
         written.append(target)
     inside = [p.name for p in written if p.parent.resolve() == run_dir.resolve()]
     if inside:
         record_files(run_dir, inside)
     return written
+
+
+def _atomic_chart(axes: Any, target: Path) -> None:
+    atomic_file(target, lambda tmp: plotting.save(axes, tmp))

@@ -19,8 +19,8 @@ from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
-from sim.checks import check_scenario
-from sim.errors import ScenarioError, describe
+from sim.checks import check_scenario, unused_inputs
+from sim.errors import ScenarioError, ScenarioWarning, describe
 from sim.io.numbers import number_hint
 from sim.io.observations import (
     SERIES,
@@ -365,9 +365,51 @@ def resolve_variants(
                 )
         raw = deep_merge(plain, variant.overrides)
         vloc = locator.under(("variants", name, "overrides"))
-        doc = validate_doc(raw, vloc)
-        out[name] = Resolved(variant.description, doc, raw, vloc, check_scenario(doc, vloc))
+        try:
+            doc = validate_doc(raw, vloc)
+            plan = check_scenario(doc, vloc)
+        except ScenarioError as exc:
+            raise in_variant(exc, name, locator) from None
+        out[name] = Resolved(variant.description, doc, raw, vloc, plan)
     return out
+
+
+def in_variant(exc: ScenarioError, name: str, locator: Locator) -> ScenarioError:
+    """An error found in variant ``name``, saying so: at a line of its overrides, the
+    key path is the file's own (``variants.NAME.overrides.…``); at a line of the base
+    (the variant made a base value wrong), the message names the variant and where
+    its overrides are."""
+    prefix: Path_ = ("variants", name, "overrides")
+    spots = {
+        (layer.positions.file, *pos)
+        for layer in locator.layers
+        for table in (layer.positions.values, layer.positions.keys)
+        for path, pos in table.items()
+        if path[: len(layer.prefix) + 3] == layer.prefix + prefix
+    }
+    where = (exc.file, exc.line, exc.col)
+    if where in spots and exc.path != "(document)":
+        path = f"variants.{name}.overrides.{exc.path}"
+        return ScenarioError(
+            exc.expected, exc.found, file=exc.file, line=exc.line, col=exc.col, path=path
+        )
+    file, line, _ = locator.find(prefix, key=True)
+    return ScenarioError(
+        exc.expected,
+        f"{exc.found} (with variant {name!r}, whose overrides are at {file}:{line})",
+        file=exc.file,
+        line=exc.line,
+        col=exc.col,
+        path=exc.path,
+    )
+
+
+def unused_in(
+    base: ScenarioDoc, locator: Locator, resolved: Mapping[str, Resolved]
+) -> list[ScenarioWarning]:
+    """The inputs of a resolved scenario that no run uses (:func:`sim.checks.unused_inputs`)."""
+    variants = {n: (r.doc, r.raw, r.locator) for n, r in resolved.items() if n in base.variants}
+    return unused_inputs(base, locator, variants)
 
 
 def select_variants(

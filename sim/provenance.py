@@ -35,7 +35,9 @@ class Provenance:
         return self.kind != "unsupported"
 
 
-def _describe_value(q: Any) -> str:
+def describe_quantity(q: Any) -> str:
+    """A quantity in words: ``2500``, ``uniform [300, 900]``, ``choice [0, 12] with
+    probability 0.4``."""
     if isinstance(q, Spec):
         for form in ("value", "uniform", "triangular"):
             v = getattr(q, form)
@@ -99,7 +101,7 @@ def provenance(scenario: Any, variant: str | None = None) -> list[Provenance]:
         description = scenario.doc.variants[variant].description
     out: list[Provenance] = []
     for path, value, holder in numbers(doc):
-        text = _describe_value(value)
+        text = describe_quantity(value)
         own = value if isinstance(value, Spec) else None
         cite, assumption, quote = None, None, None
         for obj in (own, holder):

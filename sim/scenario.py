@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings as _warnings
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from sim.errors import ScenarioError, describe
+from sim.errors import ScenarioError, ScenarioWarning, describe
 from sim.io.observations import ObservationSet, read_observations
 from sim.loader import (
     QUANTITY_KEYS,
@@ -21,6 +22,7 @@ from sim.loader import (
     resolve_variants,
     select_variants,
     sha256_of,
+    unused_in,
     validate_doc,
 )
 from sim.model.plan import Plan
@@ -44,6 +46,8 @@ class Scenario:
     settings : tuple of (str, object)
         The values set by key path on top of the variants (:meth:`with_settings`,
         ``--set``), in the order given; ``run.json`` records them.
+    warnings : tuple of sim.ScenarioWarning
+        Inputs no run uses (each also given as a Python warning when loaded).
     """
 
     path: str | None
@@ -53,6 +57,7 @@ class Scenario:
     locator: Locator = field(repr=False)
     variants: Mapping[str, Resolved] = field(repr=False)
     settings: tuple[tuple[str, Any], ...] = ()
+    warnings: tuple[ScenarioWarning, ...] = field(default=(), repr=False)
 
     @property
     def id(self) -> str:
@@ -213,6 +218,7 @@ class Scenario:
             locator=locator,
             variants=variants,
             settings=self.settings,
+            warnings=_warn(unused_in(doc, locator, variants)),
         )
 
     def with_settings(
@@ -306,6 +312,7 @@ class Scenario:
             locator=locator,
             variants=resolved,
             settings=self.settings + tuple((str(k), v) for k, v in items),
+            warnings=_warn(unused_in(doc, locator, resolved)),
         )
 
     def __repr__(self) -> str:
@@ -345,6 +352,11 @@ def load_scenario(path: str | Path) -> Scenario:
     ------
     sim.ScenarioError
         For any problem, naming file, line, column and key path.
+
+    Warns
+    -----
+    sim.ScenarioWarning
+        For each input no run uses (also kept on ``Scenario.warnings``).
     """
     p = Path(path)
     raw, layers = read_with_extends(p)
@@ -353,8 +365,21 @@ def load_scenario(path: str | Path) -> Scenario:
     variants = resolve_variants(raw, base, locator)
     check_scenario_observations(base, locator)
     return Scenario(
-        path=str(p), sha256=sha256_of(p), doc=base, raw=raw, locator=locator, variants=variants
+        path=str(p),
+        sha256=sha256_of(p),
+        doc=base,
+        raw=raw,
+        locator=locator,
+        variants=variants,
+        warnings=_warn(unused_in(base, locator, variants)),
     )
+
+
+def _warn(found: list[ScenarioWarning]) -> tuple[ScenarioWarning, ...]:
+    """Give each warning as a Python warning (a notebook shows it); return them all."""
+    for w in found:
+        _warnings.warn(w, stacklevel=3)
+    return tuple(found)
 
 
 def scenario_observations(scenario: Scenario) -> ObservationSet | None:
@@ -486,8 +511,14 @@ class _CodeLocator(Locator):
         return self.inner.find(path, key=key) if self.inner is not None else (self.origin, 1, 1)
 
     def text(self, path: Any) -> str | None:
-        """None for a value set in code (it has no text); else as the file wrote it."""
-        if self.find(path)[0] == "<overrides>":
+        """None for a value set in code or on the command line (it has no text in the
+        file); else as the file wrote it."""
+        chain: Any = self
+        while chain is not None:
+            if chain._set_here(path):
+                return None
+            chain = chain.inner
+        if self.find(path)[0].startswith("<"):
             return None
         return super().text(path)
 

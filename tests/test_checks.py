@@ -126,7 +126,7 @@ def test_theater_initial_that_differs_from_its_sites_sum_is_rejected(write):
             None,
             "theaters.alpha.initial",
             r"the sum of its sites' initial levels \(1,000\)",
-            "1,200",
+            "'1200'",
         ),
     ):
         load_scenario(path)
@@ -221,7 +221,7 @@ def test_reduction_larger_than_the_force_is_rejected(write):
             col_of(text, "1500"),
             "milestones.alpha-out.target.reduce_by",
             "a reduction of at most the 1,000 troops alpha holds then",
-            "1,500",
+            "'1500'",
         ),
     ):
         load_scenario(path)
@@ -435,7 +435,7 @@ def test_residual_larger_than_the_force_is_rejected(write):
             col_of(text, "1200"),
             "residuals.advisory.size",
             r"no larger than the force \(1,000 troops in alpha\)",
-            "1,200",
+            "'1200'",
         ),
     ):
         load_scenario(path)
@@ -549,9 +549,9 @@ variants:
             path,
             line_of(text, "reduce_by: 1400"),
             None,
-            "milestones.alpha-out.target.reduce_by",
+            "variants.deeper.overrides.milestones.alpha-out.target.reduce_by",
             "at most the 1,000 troops",
-            "1,400",
+            "'1400'",
         ),
     ):
         load_scenario(path)
@@ -562,7 +562,7 @@ def test_a_level_beyond_ten_million_troops_is_rejected(write):
     with pytest.raises(
         ScenarioError,
         match=r"theaters\.alpha\.initial: expected a level of at most 10,000,000 troops, "
-        r"found 1,000,000,000",
+        r"found '1000000000'",
     ):
         load_scenario(path)
 

@@ -12,7 +12,7 @@ import pytest
 from conftest import DEFAULT_SCENARIO
 
 import sim
-from sim.plotting.fan import BANDS, draw_fan
+from sim.plotting.fan import BANDS, MEDIAN_LABEL, draw_fan
 
 DRAWS, SEED = 300, 7
 
@@ -27,7 +27,7 @@ def _theaters(result: Any) -> list[str]:
 
 
 def _median_line(ax: Any) -> Any:
-    return next(line for line in ax.get_lines() if line.get_label() == "median draw")
+    return next(line for line in ax.get_lines() if line.get_label() == MEDIAN_LABEL)
 
 
 def _x_months(line: Any) -> list[str]:

@@ -125,7 +125,9 @@ def scenarios(draw, *, drawdown_only: bool = False, feasible: bool = False) -> d
                 "deadline": deadline,
                 "target": target,
                 "profile": draw(st.sampled_from(PROFILES)),
-                "slips": slips,
+                # written only when it has an effect (slips: false on a deadline counted
+                # from the announcement would say the opposite of what happens)
+                **({"slips": True} if slips else {}),
             }
             ids.append(mid)
         if not feasible and draw(st.booleans()):

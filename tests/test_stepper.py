@@ -36,7 +36,7 @@ def ms(
         "theater": theater,
         "deadline": deadline,
         "profile": profile,
-        "slips": slips,
+        **({"slips": slips} if slips else {}),  # false is the default, and has no effect
         "target": target or {"level": 0},
     }
 

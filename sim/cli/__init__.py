@@ -10,9 +10,10 @@ commands, so ``forcesim --help`` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import click
@@ -26,15 +27,36 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
     sys.exit(code)
 
 
+@contextlib.contextmanager
+def reported_warnings() -> Iterator[None]:
+    """Print each forcesim warning raised inside as ``forcesim: warning: …`` (once), when
+    the block succeeds: a failure prints its one error line alone."""
+    import warnings
+
+    from sim.errors import ForcesimWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ForcesimWarning)
+        yield
+    seen: set[str] = set()
+    for w in caught:
+        if not issubclass(w.category, ForcesimWarning):
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+        elif str(w.message) not in seen:
+            seen.add(str(w.message))
+            click.echo(f"forcesim: warning: {' '.join(str(w.message).split())}", err=True)
+
+
 def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn expected failures into one line on stderr and exit code 2."""
+    """Turn expected failures into one line on stderr and exit code 2; print warnings."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from sim.errors import ScenarioError
 
         try:
-            return func(*args, **kwargs)
+            with reported_warnings():
+                return func(*args, **kwargs)
         except ScenarioError as exc:
             fail(exc.one_line())
         except BrokenPipeError:  # the reader went away (| head): stop quietly

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -17,41 +18,84 @@ from sim.cli.params import needs
 @click.option(
     "--strict",
     is_flag=True,
-    help="Also fail on any number that cites no source and states no assumption.",
+    help="Also fail on any number that cites no source and states no assumption, and on "
+    "any input no run uses; every such problem is listed.",
 )
 def validate(files: tuple[str, ...], strict: bool) -> None:
-    """Check scenario FILES; exit 0 when all are valid."""
-    from sim.errors import ScenarioError
-    from sim.provenance import provenance
+    """Check scenario FILES; exit 0 when all are valid.
+
+    Prints one line per file: ok, or the error. Inputs no run uses are warnings
+    (errors with --strict).
+    """
+    import warnings
+
+    from sim.errors import ForcesimWarning, ScenarioError
     from sim.scenario import load_scenario
 
     bad = 0
     for f in files:
-        try:
-            sc = load_scenario(f)
-        except ScenarioError as exc:
-            click.echo(f"forcesim: error: {exc.one_line()}", err=True)
-            bad += 1
-            continue
-        unsupported = []
-        if strict:
-            for v in [None, *sc.doc.variants]:
-                locator = sc.locator if v is None else sc.variants[v].locator
-                unsupported += [(locator, p) for p in provenance(sc, v) if not p.supported]
-        if unsupported:
-            locator, first = unsupported[0]
-            more = f" (and {len(unsupported) - 1} more)" if len(unsupported) > 1 else ""
-            err = locator.error(
-                tuple(first.path.split(".")),
-                "a source or an assumption for every number (--strict)",
-                f"{first.value} with neither{more}",
-            )
-            click.echo(f"forcesim: error: {err.one_line()}", err=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ForcesimWarning)  # kept on sc.warnings
+            try:
+                sc = load_scenario(f)
+            except ScenarioError as exc:
+                click.echo(f"forcesim: error: {exc.one_line()}", err=True)
+                bad += 1
+                continue
+        problems = _strict_problems(sc) if strict else []
+        if not strict:
+            for w in sc.warnings:
+                click.echo(f"forcesim: warning: {w.one_line()}", err=True)
+        for line in problems:
+            click.echo(f"forcesim: error: {line}", err=True)
+        if problems:
             bad += 1
         else:
             click.echo(f"{f}: ok ({sc.id}, {len(sc.variants)} variants)")
     if bad:
         sys.exit(EXIT_BAD_INPUT)
+
+
+def _strict_problems(sc: Any) -> list[str]:
+    """Every problem ``--strict`` finds in a loaded scenario, one line each: numbers with
+    neither source nor assumption (each once, where it is written), then inputs no
+    run uses."""
+    from sim.errors import ScenarioError
+    from sim.loader import in_variant
+    from sim.provenance import provenance
+
+    lines: list[str] = []
+    seen: set[tuple[Any, ...]] = set()
+    for v in [None, *sc.doc.variants]:
+        locator = sc.locator if v is None else sc.variants[v].locator
+        for p in provenance(sc, v):
+            if p.supported:
+                continue
+            err = locator.error(
+                tuple(p.path.split(".")),
+                "a source or an assumption for every number (--strict)",
+                f"{p.value} with neither",
+            )
+            where = (err.file, err.line, err.col, err.path)
+            if where in seen:
+                continue
+            seen.add(where)
+            if v is not None:
+                named = in_variant(err, v, sc.locator)
+                err = named if named.path != err.path else err  # in the variant's overrides
+            lines.append(err.one_line())
+    for w in sc.warnings:
+        lines.append(
+            ScenarioError(
+                "every input used by some run (--strict)",
+                w.why,
+                file=w.file,
+                line=w.line,
+                col=w.col,
+                path=w.path,
+            ).one_line()
+        )
+    return lines
 
 
 @main.command()

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 
+@common.plain_text
 def plot_backtest(bt: Backtest) -> list[Axes]:
     """The backtest chart: observations over each profile's projected path.
 

@@ -7,13 +7,16 @@ so that a notebook shows them, and the command line picks Agg for itself
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+import functools
+import warnings
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
 
 from sim import colors
+from sim.errors import ForcesimWarning
 from sim.provenance import assumption_count
 from sim.results import Result
 
@@ -22,6 +25,121 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 WIDTH_IN, HEIGHT_IN, DPI = 16.0, 10.0, 100  # 1600 x 1000 px
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def plain_text(func: F) -> F:
+    """Make a chart function draw every text as written: matplotlib would read
+    ``$...$`` in a title or a variant's description as TeX math (or hand it to LaTeX
+    when ``text.usetex`` is set). Each text of the returned axes' figure is marked
+    plain after drawing (an ``rc_context`` around the drawing would also reset
+    IPython's interactive mode, and a notebook would show no chart)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        axes = func(*args, **kwargs)
+        as_written(axes)
+        return axes
+
+    return cast(F, wrapper)
+
+
+def as_written(axes: Any) -> None:
+    """Mark every text of the figure holding ``axes`` to be drawn as written."""
+    from matplotlib.text import Text
+
+    first = axes[0] if isinstance(axes, Sequence | np.ndarray) else axes
+    fig = first.get_figure(root=True) if first is not None else None
+    if fig is None:
+        return
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
+        text.set_usetex(False)
+
+
+#: lines one panel holds, each in its own colour: more cannot be told apart
+MAX_LINES = len(colors.PALETTE)
+#: panels one fan chart holds (theaters x variants): more make a poster, not a chart
+MAX_FAN_PANELS = 32
+#: theaters stacked on one envelope or comparison chart
+MAX_THEATERS = 12
+#: how a reader picks what a crowded chart leaves out
+CHOOSE = "choose with forcesim run --variant NAME (variants=[...] in Python)"
+
+
+class CrowdedChart(ForcesimWarning):
+    """A chart left something out, because drawing it all would make a picture no
+    reader can take in; the message says what, and how to choose."""
+
+
+def warn_crowded(chart: str, note: str) -> None:
+    """Give the note a crowded chart carries as a warning too (for whoever draws it)."""
+    warnings.warn(CrowdedChart(f"the {chart} chart: {note}"), stacklevel=4)
+
+
+def crowded_variants(n_variants: int) -> str | None:
+    """The envelope's note when it has more variants than lines a reader can tell
+    apart (:data:`MAX_LINES`), else None."""
+    if n_variants <= MAX_LINES:
+        return None
+    return (
+        f"{n_variants} variants are more lines than a reader can tell apart: the first "
+        f"{MAX_LINES} are drawn, the shading spans all {n_variants}; {CHOOSE}."
+    )
+
+
+def fan_selection(
+    theaters: list[str], variants: list[str]
+) -> tuple[list[str], list[str], str | None]:
+    """The theaters and variants a new fan chart draws (at most :data:`MAX_FAN_PANELS`
+    panels, theaters first) and the note that says what was left out, or None."""
+    names, chosen = theaters[:MAX_FAN_PANELS], variants
+    if len(names) * len(chosen) > MAX_FAN_PANELS:
+        chosen = variants[: max(1, MAX_FAN_PANELS // len(names))]
+    if (len(names), len(chosen)) == (len(theaters), len(variants)):
+        return names, chosen, None
+    left = []
+    if len(chosen) < len(variants):
+        left.append(f"the first {len(chosen)} of {len(variants)} variants")
+    if len(names) < len(theaters):
+        left.append(f"the first {len(names)} of {len(theaters)} theaters")
+    return (
+        names,
+        chosen,
+        f"A panel per theater and variant would make {len(theaters) * len(variants)} panels: "
+        f"this chart shows {' and '.join(left)}; {CHOOSE}.",
+    )
+
+
+def theater_selection(theaters: list[str]) -> tuple[list[str], str | None]:
+    """The theaters a new envelope or comparison chart stacks (at most
+    :data:`MAX_THEATERS`) and the note that says what was left out, or None."""
+    if len(theaters) <= MAX_THEATERS:
+        return theaters, None
+    return theaters[:MAX_THEATERS], (
+        f"{len(theaters)} theaters: this chart shows the first {MAX_THEATERS}; "
+        "choose with theaters=[...] in Python."
+    )
+
+
+def crowding(result: Result) -> dict[str, str]:
+    """For the charts ``forcesim run`` draws of ``result``: chart name -> what it
+    leaves out and how to choose (only the charts that leave something out)."""
+    notes: dict[str, str] = {}
+    envelope = [
+        n
+        for n in (crowded_variants(len(result.variants)), theater_selection(result.theaters)[1])
+        if n
+    ]
+    if envelope:
+        notes["envelope"] = " ".join(envelope)
+    if result.bands is not None:
+        note = fan_selection(result.theaters, list(result.variants))[2]
+        if note:
+            notes["fan"] = note
+    return notes
 
 
 def pyplot() -> Any:
@@ -42,11 +160,26 @@ def variant_colors(variants: Sequence[str]) -> dict[str, str]:
     return colors.variant_colors(list(variants))
 
 
+#: the envelope's margins and the least height of one theater's panel [inches]
+ENVELOPE_TOP_IN, ENVELOPE_BOTTOM_IN, ENVELOPE_PANEL_IN = 1.2, 1.4, 2.9
+
+
+def envelope_height(n_theaters: int) -> float:
+    """The envelope figure's height [inches]: 10, taller when the theaters' panels
+    would be under :data:`ENVELOPE_PANEL_IN` each."""
+    return max(HEIGHT_IN, ENVELOPE_TOP_IN + ENVELOPE_BOTTOM_IN + ENVELOPE_PANEL_IN * n_theaters)
+
+
 def axes_for(result: Result, theaters: Sequence[str], ax: Any) -> tuple[Figure | None, list[Axes]]:
     plt = pyplot()
     if ax is None:
         fig, axes = plt.subplots(
-            len(theaters), 1, figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, sharex=True, squeeze=False
+            len(theaters),
+            1,
+            figsize=(WIDTH_IN, envelope_height(len(theaters))),
+            dpi=DPI,
+            sharex=True,
+            squeeze=False,
         )
         return fig, list(axes[:, 0])
     axes = list(ax) if isinstance(ax, Sequence | np.ndarray) else [ax]
@@ -177,12 +310,16 @@ def footnote(result: Result) -> str:
     lines = [f"As of {doc.as_of}. Sources: {names or 'none listed'}."]
     if assumed:
         lines.append(
-            f"{assumed} inputs across the {len(result.variants)} variants shown are "
+            f"{assumed} inputs across the {_variants_shown(len(result.variants))} are "
             "assumptions, not reported figures; "
             f"`forcesim sources` lists each number with its source or assumption."
         )
     lines.append("Levels at the end of each month. forcesim projection, not a forecast of record.")
     return "\n".join(lines)
+
+
+def _variants_shown(n: int) -> str:
+    return "variant shown" if n == 1 else f"{n} variants shown"
 
 
 def _assumption_count(result: Result) -> int:
@@ -255,6 +392,7 @@ def save(axes: Sequence[Axes], path: Any) -> None:
     assert fig is not None
     import matplotlib
 
+    as_written(axes)
     with matplotlib.rc_context({"svg.hashsalt": "forcesim"}):  # same figure, same bytes
         fig.savefig(path, format=fmt, dpi=DPI, metadata=SAVE_METADATA[fmt])
     pyplot().close(fig)

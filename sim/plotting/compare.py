@@ -52,6 +52,7 @@ def _layout(names: list[str]) -> tuple[Any, list[Axes]]:
     return fig, [panels[k[0]] for k in mosaic]
 
 
+@common.plain_text
 def plot_compare(
     cmp: Comparison, ax: Any = None, theaters: Sequence[str] | None = None
 ) -> list[Axes]:
@@ -112,7 +113,13 @@ def _fan_panel(cmp: Comparison, fan: Axes, tid: str, rows: pd.DataFrame, *, titl
     fan.axhline(0, color="#111111", lw=1.2, zorder=3)
     cen = cmp.central[cmp.central.theater == tid].sort_values("month")
     draw_median_and_central(
-        fan, x, rows.p50, common.month_ends(cen.month), cen.difference, "central runs"
+        fan,
+        x,
+        rows.p50,
+        common.month_ends(cen.month),
+        cen.difference,
+        "central runs",
+        "median difference, month by month",
     )
     title = common.theater_title(cmp, tid)  # type: ignore[arg-type]
     common.style_axes(fan, title if titled else f"{title}: {cmp.b} − {cmp.a}")

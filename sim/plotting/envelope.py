@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 
+@common.plain_text
 def plot_envelope(
     result: Result,
     ax: Any = None,
@@ -48,6 +49,16 @@ def plot_envelope(
         result = common.only(result, list(variants))
 
     names = common.theater_list(result, theaters)
+    notes: list[str] = []
+    lines = list(result.variants)
+    if ax is None:  # a new figure: no more panels and lines than a reader can tell apart
+        names, note = common.theater_selection(names)
+        crowded = common.crowded_variants(len(lines))
+        if crowded:
+            lines = lines[: common.MAX_LINES]
+        notes = [n for n in (crowded, note) if n]
+        for text in notes:
+            common.warn_crowded("envelope", text)
     fig, axes = common.axes_for(result, names, ax)
     colors = common.variant_colors(result.variants)
     df = result.monthly
@@ -66,12 +77,13 @@ def plot_envelope(
             label="range across variants" if i == 0 else None,
             step=None,
         )
-        n = len(wide.columns)
-        for j, v in enumerate(wide.columns):
+        drawn = wide[[v for v in lines if v in wide.columns]]
+        n = len(drawn.columns)
+        for j, v in enumerate(drawn.columns):
             # identical paths stay visible: a small offset in line width and dash
             a.plot(
                 x,
-                wide[v],
+                drawn[v],
                 color=colors[v],
                 lw=2.6 - 1.4 * j / max(n - 1, 1),
                 label=v if i == 0 else None,
@@ -87,30 +99,49 @@ def plot_envelope(
             legend=names if i == 0 else None,
         )
         common.deadlines(result, a, tid, label=True)
-        common.end_labels(a, x[-1], wide.iloc[-1], colors)
+        common.end_labels(a, x[-1], drawn.iloc[-1], colors)
     if fig is not None:
-        doc = result.scenario.doc
-        fig.suptitle(doc.title, x=0.06, ha="left", fontsize=19, fontweight="bold", y=0.975)
-        fig.text(
-            0.06,
-            0.925,
-            "Projected troops at the end of each month, one line per "
-            "reading of the plan (variant); shading spans the lowest to highest.",
-            fontsize=12,
-            color="#333333",
-        )
-        handles, labels = common.legend_entries(axes)
-        fig.legend(
-            handles,
-            labels,
-            loc="upper left",
-            bbox_to_anchor=(0.815, 0.88),
-            fontsize=11,
-            frameon=False,
-            title="variant",
-            title_fontsize=12,
-            alignment="left",
-        )
-        fig.text(0.06, 0.015, common.footnote(result), fontsize=9.5, color="#444444", va="bottom")
-        fig.subplots_adjust(left=0.06, right=0.66, top=0.88, bottom=0.14, hspace=0.28)
+        _decorate(result, fig, axes, notes, len(lines))
     return axes
+
+
+def _decorate(result: Result, fig: Any, axes: list[Axes], notes: list[str], lines: int) -> None:
+    """Title, subtitle, legend and footnote, placed in inches from the figure's edges
+    (the figure grows with the number of theaters)."""
+    import textwrap
+
+    height = fig.get_figheight()
+    doc = result.scenario.doc
+    fig.suptitle(doc.title, x=0.06, ha="left", fontsize=19, fontweight="bold", y=1 - 0.25 / height)
+    fig.text(
+        0.06,
+        1 - 0.75 / height,
+        "Projected troops at the end of each month, one line per "
+        "reading of the plan (variant); shading spans the lowest to highest.",
+        fontsize=12,
+        color="#333333",
+    )
+    handles, labels = common.legend_entries(axes)
+    n = len(result.variants)
+    fig.legend(
+        handles,
+        labels,
+        loc="upper left",
+        bbox_to_anchor=(0.815, 1 - common.ENVELOPE_TOP_IN / height),
+        fontsize=11,
+        frameon=False,
+        title="variant" if lines == n else f"variant (the first {lines} of {n})",
+        title_fontsize=12,
+        alignment="left",
+    )
+    note = "\n".join(textwrap.fill(n, 175) for n in notes)
+    foot = common.footnote(result) + ("\n" + note if note else "")
+    fig.text(0.06, 0.15 / height, foot, fontsize=9.5, color="#444444", va="bottom")
+    bottom = common.ENVELOPE_BOTTOM_IN + 0.17 * note.count("\n") + (0.17 if note else 0)
+    fig.subplots_adjust(
+        left=0.06,
+        right=0.66,
+        top=1 - common.ENVELOPE_TOP_IN / height,
+        bottom=bottom / height,
+        hspace=0.28,
+    )

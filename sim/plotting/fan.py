@@ -2,8 +2,10 @@
 
 Each panel shows, month by month, the nested percentile bands of the draws
 (90 %, 80 % and 50 % of the draws between the band's edges; the wider the
-band, the lighter its shade), the median as a solid line, the deterministic
-central run dashed, and the scenario's calendar deadlines as dotted verticals
+band, the lighter its shade), the median of each month as a solid line (a
+line through the months' medians, which no single draw need follow: with a
+delay of 0 or 12 months it can step down where no draw does), the
+deterministic central run dashed, and the scenario's calendar deadlines as dotted verticals
 labelled with the share of draws meeting them. Panels are grouped by theater
 (a block of rows per theater, sharing the y-axis), one panel per variant,
 wrapping onto further rows when there are many variants.
@@ -94,18 +96,22 @@ def _given_axes(ax: Any, theaters: list[str], variants: list[str]) -> list[Axes]
     return axes
 
 
-def _new_figure(theaters: list[str], variants: list[str]) -> tuple[Figure, list[Axes], list[float]]:
-    """The figure, its panels (theater-major) and the top of each theater block (figure y)."""
+def _new_figure(
+    theaters: list[str], variants: list[str], *, note: bool = False
+) -> tuple[Figure, list[Axes], list[float]]:
+    """The figure, its panels (theater-major) and the top of each theater block (figure
+    y); ``note``: room at the foot for two more lines."""
     plt = common.pyplot()
     rows, cols = grid_shape(len(variants))
     # one wide column keeps two-line month/year ticks; narrow panels show years only
     foot = PANEL_FOOT_IN if cols > 1 else PANEL_FOOT_IN + 0.2
     row_in = PANEL_HEAD_IN + PANEL_IN + foot
     body = len(theaters) * (BLOCK_HEAD_IN + rows * row_in)
-    height = max(common.HEIGHT_IN, TOP_IN + body + BOTTOM_IN)
+    bottom = BOTTOM_IN + (0.34 if note else 0.0)
+    height = max(common.HEIGHT_IN, TOP_IN + body + bottom)
     width = common.WIDTH_IN
     # when the minimum height leaves room, the panels grow to fill it
-    panel = PANEL_IN + (height - TOP_IN - body - BOTTOM_IN) / (len(theaters) * rows)
+    panel = PANEL_IN + (height - TOP_IN - body - bottom) / (len(theaters) * rows)
     row_in = PANEL_HEAD_IN + panel + foot
     fig = plt.figure(figsize=(width, height), dpi=common.DPI)
     col_in = (width - LEFT_IN - RIGHT_IN - (cols - 1) * GAP_IN) / cols
@@ -271,11 +277,21 @@ def _panel(result: Result, ax: Axes, tid: str, variant: str) -> float:
     return top
 
 
+#: what the solid line is: each month's median, not a draw (no draw need follow it)
+MEDIAN_LABEL = "median of the draws, month by month"
+
+
 def draw_median_and_central(
-    ax: Axes, x: Any, median: Any, central_x: Any, central: Any, central_label: str
+    ax: Axes,
+    x: Any,
+    median: Any,
+    central_x: Any,
+    central: Any,
+    central_label: str,
+    median_label: str = MEDIAN_LABEL,
 ) -> None:
-    """The median draw (solid) and the central run (dashed) of a fan panel."""
-    ax.plot(x, median.to_numpy(float), color=MEDIAN_COLOR, lw=2.2, label="median draw", zorder=5)
+    """Each month's median (solid) and the central run (dashed) of a fan panel."""
+    ax.plot(x, median.to_numpy(float), color=MEDIAN_COLOR, lw=2.2, label=median_label, zorder=5)
     if len(central):
         ax.plot(
             central_x,
@@ -297,6 +313,7 @@ def legend_handles(ax: Axes) -> tuple[list[Any], list[str]]:
     return handles, labels
 
 
+@common.plain_text
 def draw_fan(
     result: Result,
     ax: Any = None,
@@ -334,8 +351,12 @@ def draw_fan(
     names = _series(result, theaters)
     chosen = _variants(result, variants)
     fig: Figure | None = None
-    if ax is None:
-        fig, axes, tops = _new_figure(names, chosen)
+    crowded = None
+    if ax is None:  # a new figure: at most common.MAX_FAN_PANELS panels, and a note
+        names, chosen, crowded = common.fan_selection(names, chosen)
+        if crowded:
+            common.warn_crowded("fan", crowded)
+        fig, axes, tops = _new_figure(names, chosen, note=crowded is not None)
     else:
         axes = _given_axes(ax, names, chosen)
         tops = []
@@ -370,7 +391,7 @@ def draw_fan(
                 ha="left",
             )
     if fig is not None:
-        _decorate(result, fig, axes[0], len(chosen))
+        _decorate(result, fig, axes[0], len(chosen), crowded)
     else:
         handles, labels = legend_handles(axes[0])
         axes[0].legend(handles, labels, loc="best", fontsize=9, frameon=False)
@@ -402,7 +423,9 @@ def _panel_title(result: Result, ax: Axes, variant: str, *, small: bool) -> None
     ax.set_title(variant, loc="left", fontsize=12.5 if small else 14, fontweight="bold", pad=pad)
 
 
-def _decorate(result: Result, fig: Figure, first: Axes, n_variants: int) -> None:
+def _decorate(
+    result: Result, fig: Figure, first: Axes, n_variants: int, crowded: str | None = None
+) -> None:
     doc = result.scenario.doc
     draws = f"{result.draws:,}" if result.draws else "the"
     note = common.footnote(result)
@@ -411,8 +434,13 @@ def _decorate(result: Result, fig: Figure, first: Axes, n_variants: int) -> None
             f"\nEnsemble of {result.draws:,} draws, seed {result.seed}; the same seed "
             "reproduces it."
             + (" Every variant sees the same draws." if n_variants > 1 else "")
-            + " Percentiles are exact over the draws, not interpolated."
+            + " Percentiles are exact over the draws, not interpolated; the solid line"
+            " joins each month's median, a path no single draw need follow."
         )
+    if crowded:
+        import textwrap
+
+        note += "\n" + textwrap.fill(crowded, 190)
     handles, labels = legend_handles(first)
     decorate(
         fig,
@@ -448,6 +476,7 @@ def decorate(
     fig.text(0.02, 0.12 / height, note, fontsize=9.5, color="#444444", va="bottom", ha="left")
 
 
+@common.plain_text
 def plot_fan(
     result: Result,
     ax: Any = None,
@@ -477,11 +506,9 @@ def plot_fan(
         The panels, theater-major.
     """
     axes = draw_fan(result, ax=ax, theaters=theaters, variants=variants)
-    add_to_fan(
-        axes,
-        result,
-        common.theater_list(result, theaters),
-        list(variants) if variants else list(result.variants),
-        observed,
-    )
+    names = _series(result, theaters)
+    chosen = _variants(result, variants)
+    if ax is None:  # the panels draw_fan chose
+        names, chosen, _ = common.fan_selection(names, chosen)
+    add_to_fan(axes, result, names, chosen, observed)
     return axes

@@ -274,6 +274,7 @@ def add_to_fan(
     return axes
 
 
+@common.plain_text
 def mark_conditioned(axes: Sequence[Axes], cond: Result, assessment: Assessment) -> None:
     """Label a conditioned fan: the title says so, each panel gives the share kept."""
     c = assessment.conditioned
