@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import line_of
 
 import sim
 from sim.cli import main
@@ -906,3 +907,265 @@ def test_plot_of_a_chart_the_run_does_not_hold_names_those_it_does(tmp_path):
     res = CliRunner().invoke(main, ["plot", str(out), "--chart", "fan"])
     assert res.exit_code == 2
     assert "--chart: expected one of the charts" in res.stderr and "envelope" in res.stderr
+
+
+# ------------------------------------------------------------- issue 11: inputs not used
+
+
+SITES = """\
+id: s
+title: S
+as_of: 2024-09-06
+calendar: {start: 2024-09, end: 2026-12}
+announcement: {expected: 2024-09}
+theaters:
+  x:
+    initial: INITIAL
+    sites:
+      a: {initial: 1000}
+      b: {initial: 1000}
+milestones:
+  m: {theater: x/a, deadline: 2026-06, target: {level: 0}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("initial", "found"),
+    [
+        ("{uniform: [1000, 3000]}", "uniform [1000, 3000]"),
+        ("{value: 2000, probability: 0.5}", "2000 with probability 0.5"),
+        ("{choice: {values: [2000]}}", "choice [2000]"),
+    ],
+)
+def test_an_uncertain_theater_level_beside_its_sites_is_refused(write, initial, found):
+    err = _error(write(SITES.replace("INITIAL", initial)))
+    assert err.path == "theaters.x.initial"
+    assert "put the uncertainty on the sites" in err.expected
+    assert err.found == found
+
+
+def test_a_plain_theater_level_beside_its_sites_is_accepted_as_their_sum(write):
+    assert sim.load_scenario(
+        write(SITES.replace("INITIAL", "{value: 2000, source: s}".replace(", source: s", "")))
+    )
+
+
+UNCERTAIN_BASE = __import__("conftest").MINIMAL_YAML.replace(
+    "  expected: 2024-01\n", "  expected: 2024-01\n  delay: {uniform: [0, 4]}\n"
+) + (
+    "variants:\n"
+    "  now: {description: on time, overrides: {announcement: {delay: 0}}}\n"
+    "  late: {description: late, overrides: {announcement: {delay: {value: 3}}}}\n"
+)
+
+
+DELAY_LINE = UNCERTAIN_BASE.splitlines().index("  delay: {uniform: [0, 4]}") + 1
+
+
+def test_an_uncertain_base_input_every_variant_replaces_is_named_in_a_warning(write):
+    path = write(UNCERTAIN_BASE)
+    with pytest.warns(sim.ScenarioWarning) as caught:
+        sc = sim.load_scenario(path)
+    (w,) = sc.warnings
+    assert str(caught[0].message) == w.one_line()
+    assert (w.path, w.line) == ("announcement.delay", line_of(UNCERTAIN_BASE, "delay: {uniform"))
+    assert w.why.startswith("every variant (now, late) replaces this uniform [0, 4], so no run")
+
+
+def test_an_uncertain_base_input_some_variant_uses_gives_no_warning(write):
+    text = UNCERTAIN_BASE + "  drawn: {description: as written, overrides: {}}\n"
+    with __import__("warnings").catch_warnings():
+        __import__("warnings").simplefilter("error")
+        assert sim.load_scenario(write(text)).warnings == ()
+        assert sim.load_scenario(DEFAULT).warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("deadline", "slips", "counted"),
+    [
+        ("{after_announcement: 6}", "false", "the announcement"),
+        ("{after: first, months: 2}", "true", "milestone 'first', which does not move"),
+    ],
+)
+def test_slips_that_says_the_opposite_of_what_happens_is_named_in_a_warning(
+    write, deadline, slips, counted
+):
+    from conftest import MINIMAL_YAML
+
+    text = MINIMAL_YAML.replace(
+        "  alpha-out:\n",
+        "  first: {theater: alpha, deadline: 2024-03, target: {level: 900}}\n  alpha-out:\n",
+    ).replace("    deadline: 2024-11\n", f"    deadline: {deadline}\n    slips: {slips}\n")
+    with pytest.warns(sim.ScenarioWarning, match=r"milestones\.alpha-out\.slips: not used: ") as w:
+        sim.load_scenario(write(text))
+    assert f"counted from {counted} with the announcement" in str(w[0].message)
+
+
+def test_the_command_line_prints_warnings_and_validate_strict_fails_on_them(write, tmp_path):
+    path = write(UNCERTAIN_BASE)
+    res = CliRunner().invoke(main, ["run", str(path), "-q", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0
+    assert res.stderr == (
+        f"forcesim: warning: {path}:{DELAY_LINE}:3: announcement.delay: not used: every variant "
+        "(now, late) replaces this uniform [0, 4], so no run draws it; state it in the "
+        "variants that should use it\n"
+    )
+    res = CliRunner().invoke(main, ["validate", str(path)])
+    assert res.exit_code == 0 and "forcesim: warning:" in res.stderr
+    res = CliRunner().invoke(main, ["validate", "--strict", str(path)])
+    assert res.exit_code == 2
+    assert (
+        f"forcesim: error: {path}:{DELAY_LINE}:3: announcement.delay: expected every input "
+        "used by some run (--strict), found every variant (now, late) replaces"
+    ) in res.stderr
+
+
+# ------------------------------------------------------------- issue 11: every problem named
+
+
+def test_validate_strict_lists_every_unsupported_number_once_each(tmp_path):
+    text = DEFAULT.read_text(encoding="utf-8")
+    for old, new in [
+        (
+            'initial: {value: 900, source: shafaq, quote: "and 900 in neighboring Syria"}',
+            "initial: 900",
+        ),
+        (
+            "initial: {value: 2500, source: shafaq, "
+            'quote: "The US currently has 2,500 troops in Iraq"}',
+            "initial: 2500",
+        ),
+    ]:
+        assert old in text
+        text = text.replace(old, new)
+    path = tmp_path / "s.yaml"
+    path.write_text(text, encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", "--strict", str(path)])
+    assert res.exit_code == 2
+    lines = res.stderr.splitlines()
+    assert [line.split(": ")[3] for line in lines] == [
+        "theaters.iraq.initial",
+        "theaters.syria.initial",
+    ]
+    assert all(
+        line.startswith(f"forcesim: error: {path}:")
+        and ": expected a source or an assumption for every number (--strict), found " in line
+        for line in lines
+    )
+    assert "more" not in res.stderr
+
+
+def test_an_error_a_variant_causes_at_a_base_line_names_the_variant_and_its_overrides(write):
+    from conftest import MINIMAL_YAML
+
+    text = MINIMAL_YAML + (
+        "variants:\n"
+        "  fine: {description: as written}\n"
+        "  short:\n"
+        "    description: a shorter calendar\n"
+        "    overrides:\n"
+        "      calendar: {end: 2024-06}\n"
+    )
+    err = _error(write(text))
+    assert err.path == "milestones.alpha-out.deadline"
+    assert err.line == text.splitlines().index("    deadline: 2024-11") + 1
+    overrides = text.splitlines().index("    overrides:") + 1
+    assert (
+        err.found
+        == f"2024-11 (with variant 'short', whose overrides are at {err.file}:{overrides})"
+    )
+
+
+def test_an_error_in_a_variant_override_carries_the_variants_key_path(write):
+    from conftest import MINIMAL_YAML
+
+    text = MINIMAL_YAML + (
+        "variants:\n  late:\n    description: late\n    overrides:\n"
+        "      announcement: {delay: 2.500}\n"
+    )
+    err = _error(write(text))
+    assert (err.path, err.line) == (
+        "variants.late.overrides.announcement.delay",
+        line_of(text, "delay: 2.500"),
+    )
+    assert err.found == "'2.500' (for two thousand five hundred write 2500)"
+
+
+# ------------------------------------------------------------- issue 11: charts
+
+
+def _texts(axes):
+    from matplotlib.text import Text
+
+    return axes[0].get_figure(root=True).findobj(Text)
+
+
+def test_the_fan_centre_line_is_labelled_the_median_of_each_month_not_a_draw():
+    from sim.plotting.fan import MEDIAN_LABEL
+
+    result = sim.run(sim.load_scenario(DEFAULT), ["on-time"], draws=200, seed=1)
+    texts = [t.get_text() for t in _texts(sim.plot_fan(result))]
+    assert MEDIAN_LABEL == "median of the draws, month by month"
+    assert MEDIAN_LABEL in texts
+    assert not any("median draw" in t for t in texts)
+    assert any("a path no single draw need follow" in t for t in texts)
+
+
+def test_chart_text_with_dollar_signs_is_drawn_as_written(tmp_path):
+    sc = sim.load_scenario(DEFAULT).with_overrides({"title": "Costs: $5 a day, $10 at $x_1$"})
+    sc = sc.with_overrides({"description": "50% of $ budget"}, variant="cheap")
+    for axes in (
+        sim.plot_envelope(sim.run(sc, ["cheap"])),
+        sim.plot_fan(sim.run(sc, ["cheap"], draws=100, seed=1)),
+    ):
+        texts = _texts(axes)
+        assert any(t.get_text().startswith("Costs: $5 a day") for t in texts)
+        assert not any(t.get_parse_math() or t.get_usetex() for t in texts)
+        sim.save(axes, tmp_path / "c.png")  # mathtext would refuse "$ budget"
+
+
+def _many_variants(n: int) -> sim.Scenario:
+    sc = sim.load_scenario(DEFAULT)
+    for k in range(n - len(sc.variant_names)):
+        sc = sc.with_overrides({"announcement": {"delay": k % 12}}, variant=f"extra-{k}")
+    return sc
+
+
+def test_an_envelope_with_more_variants_than_colours_draws_as_many_lines_and_says_how_to_choose():
+    from sim.plotting.common import MAX_LINES, CrowdedChart
+
+    result = sim.run(_many_variants(14))
+    with pytest.warns(CrowdedChart, match="the envelope chart: 14 variants are more lines"):
+        axes = sim.plot_envelope(result)
+    drawn = {line.get_label() for line in axes[0].get_lines()} & set(result.variants)
+    assert drawn == set(result.variants[:MAX_LINES])
+    texts = " ".join(t.get_text() for t in _texts(axes))
+    assert "--variant NAME" in texts and "variant (the first 10 of 14)" in texts
+
+
+def test_a_fan_with_more_panels_than_a_page_holds_draws_the_first_and_says_how_to_choose():
+    from sim.plotting.common import MAX_FAN_PANELS, CrowdedChart
+
+    result = sim.run(_many_variants(20), draws=50, seed=1)  # 2 theaters x 20 variants
+    with pytest.warns(CrowdedChart, match="this chart shows the first 16 of 20 variants"):
+        axes = sim.plot_fan(result)
+    assert len(axes) == MAX_FAN_PANELS
+    assert any("--variant NAME" in t.get_text() for t in _texts(axes))
+
+
+def test_the_command_line_warns_when_a_chart_leaves_variants_out(tmp_path):
+    path = tmp_path / "many.yaml"
+    path.write_text(_many_variants(12).to_yaml(), encoding="utf-8")
+    res = CliRunner().invoke(main, ["run", str(path), "-q", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0
+    assert "forcesim: warning: the envelope chart: 12 variants are more lines" in res.stderr
+
+
+def test_an_envelope_of_many_theaters_grows_taller_instead_of_squeezing_them():
+    from sim.plotting.common import ENVELOPE_PANEL_IN
+
+    sc = sim.load_scenario(DEFAULT).with_overrides(
+        {"theaters": {f"t{i}": {"initial": 100 * (i + 1)} for i in range(5)}}
+    )
+    fig = sim.plot_envelope(sim.run(sc, ["on-time"]))[0].get_figure(root=True)
+    assert fig.get_figheight() >= 7 * ENVELOPE_PANEL_IN
