@@ -166,8 +166,56 @@ def assumption_count(scenario: Any, variants: list[str]) -> int:
 
 
 def json_schema() -> str:
-    """The JSON Schema (draft 2020-12) of scenario files, from :mod:`sim.schema`."""
-    schema = ScenarioDoc.model_json_schema(by_alias=True, mode="validation")
-    schema = {"$schema": JSON_SCHEMA_DIALECT, **schema}
-    schema["title"] = "forcesim scenario"
+    """The JSON Schema (draft 2020-12) of scenario files, from :mod:`sim.schema`.
+
+    It accepts every file as written, a file with ``extends`` included: such a file
+    holds only what it adds to or changes in the file it extends, so for it no key
+    is required and any key may be ``null`` (which deletes it). A file without
+    ``extends`` must hold every required key. Rules that need the whole document
+    (:mod:`sim.checks`) are beyond a JSON Schema; ``forcesim validate`` applies them.
+    """
+    full = ScenarioDoc.model_json_schema(by_alias=True, mode="validation")
+    defs = full.pop("$defs", {})
+    full["title"] = "forcesim scenario"
+    partial = _partial(full)
+    partial["title"] = "forcesim scenario extending another (only what it changes)"
+    schema = {
+        "$schema": JSON_SCHEMA_DIALECT,
+        "title": "forcesim scenario",
+        "description": full.get("description", ""),
+        "$defs": {
+            **defs,
+            **{f"{name}{_PARTIAL}": _partial(d) for name, d in defs.items()},
+            "ScenarioFile": full,
+            "ScenarioFileExtending": partial,
+        },
+        "if": {"type": "object", "required": ["extends"]},
+        "then": {"$ref": "#/$defs/ScenarioFileExtending"},
+        "else": {"$ref": "#/$defs/ScenarioFile"},
+    }
     return json.dumps(schema, indent=2, sort_keys=False) + "\n"
+
+
+_PARTIAL = "Partial"
+
+
+def _partial(node: Any) -> Any:
+    """A JSON Schema node for a file that only changes what it extends: no required
+    keys, ``null`` allowed for every key (it deletes), references to partial defs."""
+    if isinstance(node, list):
+        return [_partial(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "required":
+            continue
+        if key == "$ref" and isinstance(value, str) and value.startswith("#/$defs/"):
+            out[key] = value + _PARTIAL
+        elif key in ("properties", "patternProperties") and isinstance(value, dict):
+            out[key] = {k: {"anyOf": [_partial(v), {"type": "null"}]} for k, v in value.items()}
+        elif key in ("minProperties", "minItems"):
+            continue
+        else:
+            out[key] = _partial(value)
+    return out

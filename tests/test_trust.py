@@ -48,10 +48,27 @@ def test_schema_command_prints_draft_2020_12_json_schema():
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
-def test_schema_accepts_every_shipped_scenario(path):
-    # a file that extends another is complete only once merged, as the loader does
-    data = _as_json(sim.load_scenario(path).raw)
+def test_schema_accepts_every_shipped_scenario_as_written(path):
+    # as an editor reads the file (YAML 1.2), extends and all: not the merged document
+    from sim.io.yamlio import parse_yaml
+
+    data, _ = parse_yaml(path.read_bytes(), str(path))
     jsonschema.Draft202012Validator(_schema()).validate(data)
+    jsonschema.Draft202012Validator(_schema()).validate(_as_json(sim.load_scenario(path).raw))
+
+
+def test_schema_of_a_file_that_extends_requires_nothing_and_still_refuses_unknown_keys():
+    from sim.io.yamlio import parse_yaml
+
+    path = scenarios_dir() / "iraq-sites-2024.yaml"
+    data, _ = parse_yaml(path.read_bytes(), str(path))
+    validator = jsonschema.Draft202012Validator(_schema())
+    assert "extends" in data and "announcement" not in data
+    data["theaters"]["iraq"]["sites"]["erbil"]["intial"] = 5
+    assert any("intial" in e.message for e in validator.iter_errors(data))
+    del data["theaters"]["iraq"]["sites"]["erbil"]["intial"], data["extends"]
+    missing = {e.message for e in validator.iter_errors(data)}
+    assert "'announcement' is a required property" in missing  # complete without extends
 
 
 def test_schema_rejects_an_unknown_key():
