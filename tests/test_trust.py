@@ -1186,3 +1186,39 @@ def test_an_envelope_of_many_theaters_grows_taller_instead_of_squeezing_them():
     )
     fig = sim.plot_envelope(sim.run(sc, ["on-time"]))[0].get_figure(root=True)
     assert fig.get_figheight() >= 7 * ENVELOPE_PANEL_IN
+
+
+# ------------------------------------------------------------- issue 11: the run table
+
+
+def _table(result) -> list[str]:
+    from sim.cli.text import run_lines
+
+    return run_lines(result)
+
+
+def test_the_run_table_shows_where_each_variant_stands_out_not_only_the_deadlines():
+    lines = _table(sim.run(sim.load_scenario(DEFAULT)))
+    row = {line.split()[0]: line for line in lines if line.split() and not line.startswith(" ")}
+    # slip-3 equals on-time at both deadlines and the horizon; it stands out before them
+    assert "2025-01: 2,380 (+65 vs as-reported)" in row["slip-3"]
+    assert "2026-12: 350 (+350 vs the median)" in row["residual"]
+    assert "same as syria-follows" in row["on-time"]  # in Iraq: one variant's path is another's
+
+
+@pytest.mark.parametrize("make", ["default", "many theaters", "long names", "one variant"])
+def test_the_run_table_stays_within_120_columns(make):
+    sc = sim.load_scenario(DEFAULT)
+    if make == "many theaters":
+        sc = sc.with_overrides(
+            {"theaters": {f"theater-{i}": {"initial": 100 * i} for i in range(9)}}
+        )
+    elif make == "long names":
+        for i in range(3):
+            sc = sc.with_overrides(
+                {"announcement": {"delay": i}}, variant="a-very-long-name-" * 3 + str(i)
+            )
+    result = sim.run(sc, ["on-time"] if make == "one variant" else None, draws=100, seed=1)
+    lines = _table(result)
+    assert max(len(line) for line in lines) <= 120, max(lines, key=len)
+    assert all(t in "\n".join(lines) for t in result.theaters)

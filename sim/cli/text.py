@@ -4,7 +4,10 @@ observations summary, the comparison and backtest tables."""
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Iterable
+
+import numpy as np
 
 from sim.analysis.backtest import Backtest
 from sim.analysis.compare import Comparison
@@ -16,46 +19,159 @@ from sim.months import format_month
 from sim.results import Result, key_months
 from sim.schema import PROFILES
 
+#: the widest line the command line prints [characters]
+WIDTH = 120
+
 
 def run_lines(result: Result) -> list[str]:
-    """The table ``forcesim run`` prints: each variant's theaters at the key months,
-    and each milestone met or missed."""
-    months = key_months(result.scenario.doc)
-    cols = [(t, m) for t in result.theaters for m in months]
-    df = result.monthly
-    width = max(len(v) for v in result.variants) + 2
-    cw = max(16, *(len(t) + len(m) + 3 for t, m in cols))
-    head = " " * width + "".join(f"{t + ' ' + m:>{cw}}" for t, m in cols) + "   milestones"
+    """The table ``forcesim run`` prints, at most :data:`WIDTH` characters wide.
+
+    For each theater: the level at the horizon and, for each variant, the month where
+    it differs most from the others (the largest gap between its level and the median
+    of the other variants' levels that month), with its level and the gap there. A
+    scenario with one variant shows its calendar deadlines and horizon instead. Then
+    each variant's milestones, met or missed.
+    """
+    doc = result.scenario.doc
+    variants = list(result.variants)
+    df = result.monthly[~result.monthly.theater.str.contains("/", regex=False)]
+    months = sorted({str(m) for m in df.month})
+    levels = {
+        (str(v), str(t)): dict(zip(rows.month.astype(str), rows.troops.astype(int), strict=True))
+        for (v, t), rows in df.groupby(["variant", "theater"], sort=False)
+    }
+    name_w = min(max(len("variant"), *(len(v) for v in variants)), 30) + 2
+    if len(variants) > 1:
+        columns = [(f"at {doc.calendar.end}", "end"), ("stands out most", "gap")]
+    else:
+        columns = [(m, m) for m in key_months(doc)]
+    cells = {
+        (v, t): [_cell(levels, variants, v, t, months, kind) for _, kind in columns]
+        for v in variants
+        for t in result.theaters
+    }
+    widths = [
+        max(len(head), *(len(cells[v, t][i]) for v in variants for t in result.theaters))
+        for i, (head, _) in enumerate(columns)
+    ]
+    block = sum(w + 2 for w in widths) + 1
+    per_row = max(1, (WIDTH - name_w) // block)
     lines = [
-        f"{result.scenario.id}: {result.scenario.title}",
+        _fit(f"{result.scenario.id}: {result.scenario.title}"),
         "troops at the end of each month"
         + (
-            f"; ensemble of {result.draws:,} draws (seed {result.seed}), deterministic "
+            f"; ensemble of {result.draws:,} draws (seed {result.seed}), the deterministic "
             "central run shown"
             if result.draws
             else ""
         ),
-        head,
     ]
-    for v in result.variants:
-        rows = df[df.variant == v]
-        cells = []
-        for t, m in cols:
-            hit = rows[(rows.theater == t) & (rows.month.astype(str) == m)].troops
-            cells.append(f"{int(hit.iloc[0]):>{cw},}" if len(hit) else f"{'-':>{cw}}")
-        ms = result.milestones[result.milestones.variant == v]
-        marks = []
-        originals = _original_deadlines(result, v)
-        for _, r in ms.iterrows():
-            deadline = str(r.deadline)
-            original = originals.get(r.milestone, deadline)
-            when = deadline if deadline == original else f"{deadline}, slipped from {original}"
-            state = f"met ({when})" if r.met else f"MISSED ({when}; reached {r.month_reached})"
-            if "p_met" in ms.columns:
-                state += f", p={r.p_met:.2f} by {original}"
-            marks.append(f"{r.milestone} {state}")
-        lines.append(f"{v:<{width}}" + "".join(cells) + "   " + ("; ".join(marks) or "-"))
+    if len(variants) > 1:
+        lines.append(
+            "stands out most: the month where a variant is furthest from the nearest "
+            "other (the gap to it)"
+        )
+    theaters = list(result.theaters)
+    for start in range(0, len(theaters), per_row):
+        chunk = theaters[start : start + per_row]
+        lines.append(" " * name_w + "".join(f" {t:-^{block - 1}}" for t in chunk).rstrip())
+        lines.append(
+            f"{'variant':<{name_w}}"
+            + "".join(
+                " "
+                + "".join(f"{head:>{w + 2}}" for (head, _), w in zip(columns, widths, strict=True))
+                for _ in chunk
+            )
+        )
+        for v in variants:
+            lines.append(
+                f"{_short(v, name_w - 2):<{name_w}}"
+                + "".join(
+                    " " + "".join(f"{c:>{w + 2}}" for c, w in zip(cells[v, t], widths, strict=True))
+                    for t in chunk
+                )
+            )
+    lines.append("milestones")
+    for v in variants:
+        marks = _milestone_marks(result, v)
+        lines += textwrap.wrap(
+            f"{v}: " + ("; ".join(marks) or "-"),
+            WIDTH,
+            initial_indent="  ",
+            subsequent_indent=" " * 4,
+            break_on_hyphens=False,
+        )
     return lines
+
+
+def _fit(line: str) -> str:
+    return line if len(line) <= WIDTH else line[: WIDTH - 1] + "…"
+
+
+def _short(name: str, width: int = 16) -> str:
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def _cell(
+    levels: dict[tuple[str, str], dict[str, int]],
+    variants: list[str],
+    v: str,
+    t: str,
+    months: list[str],
+    kind: str,
+) -> str:
+    """One cell of the run table: a level (``kind`` a month, or ``end``), or (``gap``)
+    where variant ``v`` stands out from the others in theater ``t``:
+
+    * ``same as U`` when another variant has the same level every month;
+    * else the month where ``v`` is furthest from the nearest other variant, with the
+      gap to it (``2025-01: 2,380 (+80 vs on-time)``);
+    * else (``v`` always matches one variant or another) the month where it is
+      furthest from the median of the others.
+    """
+    mine = levels.get((v, t))
+    if mine is None:
+        return "-"
+    if kind == "end":
+        return f"{mine[months[-1]]:,}" if months[-1] in mine else "-"
+    if kind != "gap":
+        return f"{mine[kind]:,}" if kind in mine else "-"
+    others = [u for u in variants if u != v and (u, t) in levels]
+    for u in others:
+        if levels[u, t] == mine:
+            return f"same as {_short(u)}"
+    best = (0.0, "", "")
+    for m in months:
+        gaps = [(mine[m] - levels[u, t][m], u) for u in others if m in levels[u, t]]
+        if gaps:
+            gap, u = min(gaps, key=lambda g: abs(g[0]))
+            if abs(gap) > abs(best[0]):
+                best = (gap, m, u)
+    if best[1]:
+        gap, m, u = best
+        return f"{m}: {mine[m]:,} ({gap:+,.0f} vs {_short(u)})"
+    for m in months:
+        around = [levels[u, t][m] for u in others if m in levels[u, t]]
+        gap = mine[m] - float(np.median(around)) if around else 0.0
+        if abs(gap) > abs(best[0]):
+            best = (gap, m, "")
+    gap, m, _ = best
+    return f"{m}: {mine[m]:,} ({gap:+,.0f} vs the median)" if m else "-"
+
+
+def _milestone_marks(result: Result, v: str) -> list[str]:
+    ms = result.milestones[result.milestones.variant == v]
+    marks = []
+    originals = _original_deadlines(result, v)
+    for _, r in ms.iterrows():
+        deadline = str(r.deadline)
+        original = originals.get(r.milestone, deadline)
+        when = deadline if deadline == original else f"{deadline}, slipped from {original}"
+        state = f"met ({when})" if r.met else f"MISSED ({when}; reached {r.month_reached})"
+        if "p_met" in ms.columns:
+            state += f", p={r.p_met:.2f} by {original}"
+        marks.append(f"{r.milestone} {state}")
+    return marks
 
 
 def _original_deadlines(result: Result, variant: str) -> dict[str, str]:
