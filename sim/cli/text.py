@@ -140,23 +140,21 @@ def _cell(
     for u in others:
         if levels[u, t] == mine:
             return f"same as {_short(u)}"
-    best = (0.0, "", "")
+    best: tuple[float, str, str] = (0.0, "", "")
     for m in months:
-        gaps = [(mine[m] - levels[u, t][m], u) for u in others if m in levels[u, t]]
+        gaps = [(float(mine[m] - levels[u, t][m]), u) for u in others if m in levels[u, t]]
         if gaps:
-            gap, u = min(gaps, key=lambda g: abs(g[0]))
-            if abs(gap) > abs(best[0]):
-                best = (gap, m, u)
+            nearest = min(gaps, key=lambda g: abs(g[0]))
+            if abs(nearest[0]) > abs(best[0]):
+                best = (nearest[0], m, nearest[1])
     if best[1]:
-        gap, m, u = best
-        return f"{m}: {mine[m]:,} ({gap:+,.0f} vs {_short(u)})"
+        return f"{best[1]}: {mine[best[1]]:,} ({best[0]:+,.0f} vs {_short(best[2])})"
     for m in months:
         around = [levels[u, t][m] for u in others if m in levels[u, t]]
-        gap = mine[m] - float(np.median(around)) if around else 0.0
-        if abs(gap) > abs(best[0]):
-            best = (gap, m, "")
-    gap, m, _ = best
-    return f"{m}: {mine[m]:,} ({gap:+,.0f} vs the median)" if m else "-"
+        off = mine[m] - float(np.median(around)) if around else 0.0
+        if abs(off) > abs(best[0]):
+            best = (off, m, "")
+    return f"{best[1]}: {mine[best[1]]:,} ({best[0]:+,.0f} vs the median)" if best[1] else "-"
 
 
 def _milestone_marks(result: Result, v: str) -> list[str]:
