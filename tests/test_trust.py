@@ -1222,3 +1222,15 @@ def test_the_run_table_stays_within_120_columns(make):
     lines = _table(result)
     assert max(len(line) for line in lines) <= 120, max(lines, key=len)
     assert all(t in "\n".join(lines) for t in result.theaters)
+
+
+def test_an_open_ended_observation_gets_no_percentile_rank_only_the_share_that_fits(tmp_path):
+    obs = tmp_path / "obs.csv"
+    obs.write_text(
+        "date,theater,troops_low,troops_high\n"
+        "2025-09-30,syria,,1000\n2025-09-30,iraq,3000,\n2025-09-30,iraq,1800,2000\n"
+    )
+    result = sim.run(sim.load_scenario(DEFAULT), ["on-time"], draws=200, seed=1)
+    table = sim.score_observations(result, sim.load_observations(obs)).table
+    assert table.percentile_rank.isna().tolist() == [True, True, False]
+    assert table.p_consistent.tolist()[:2] == [1.0, 0.0]

@@ -18,10 +18,11 @@ Rules, each stated once here:
   range widened by the **tolerance** (``±5 %`` of each bound by default, or an
   absolute number of troops): ``low·(1 − r) − a ≤ level ≤ high·(1 + r) + a``,
   an open end staying open. Bounds are inclusive.
-* With an ensemble, the observation's **percentile rank** is the mid-rank of its
-  reference value (the point, the middle of a range, or the bound of an
-  open-ended one) among the draws' levels that month: ``100 · (#below + ½
-  #equal) / n``. ``in_band80`` says whether the observed range meets the
+* With an ensemble, a bounded observation's **percentile rank** is the mid-rank
+  of its reference value (the point, or the middle of a range) among the draws'
+  levels that month: ``100 · (#below + ½ #equal) / n``. An open-ended one
+  ("fewer than 1000") has no value to rank and gets none: ``p_consistent`` says
+  how many draws fit it. ``in_band80`` says whether the observed range meets the
   exact 10th–90th percentile band. ``p_consistent`` is the share of draws
   consistent with it.
 * **Conditioning** keeps the draws consistent with every in-range observation
@@ -320,8 +321,10 @@ def score_observations(
                 j = by_index.get(i)
                 if j is not None:
                     rank, band, share = rank_stats(counts[j], o, (lo, hi))
+                    bounded = o.low is not None and o.high is not None
                     row.update(
-                        percentile_rank=round(rank, 3),
+                        # "fewer than 1000" has no value to rank: only how many draws fit
+                        percentile_rank=round(rank, 3) if bounded else None,
                         in_band80=str(band).lower(),
                         p_consistent=round(share, 6),
                     )
