@@ -16,7 +16,8 @@ project = tomllib.loads(Path(sys.argv[1] if len(sys.argv) > 1 else "pyproject.to
     "project"
 ]
 extras = project["optional-dependencies"]
-specs = list(project["dependencies"]) + [s for group in extras.values() for s in group if "[" not in s]
+specs = list(project["dependencies"])
+specs += [s for group in extras.values() for s in group if "[" not in s]  # not forcesim[...]
 for spec in specs:
     m = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)\s*>=\s*([0-9][0-9A-Za-z.]*)\s*(?:,.*)?", spec)
     if m is None:

@@ -114,7 +114,9 @@ class Scenario:
 
         ``extends`` is merged in, and observations kept in a CSV file are written
         inline (a relative path would point nowhere once the text is saved
-        elsewhere). Numbers are plain decimals, so the text reads back the same.
+        elsewhere; a scenario rebuilt from a run directory, whose file is out of
+        reach, keeps the path). Numbers are plain decimals, so the text reads back
+        the same.
 
         Parameters
         ----------
@@ -128,9 +130,13 @@ class Scenario:
         """
         data = _plain(self.resolved_raw(name))
         head = ""
+        obs = None
         if isinstance(data.get("observations"), str):
-            obs = self.observations()
-            assert obs is not None  # a path that the loader checked
+            try:
+                obs = self.observations()
+            except ScenarioError:  # rebuilt from a run.json far from the file: keep the path
+                obs = None
+        if obs is not None:
             data["observations"] = [_inline(o) for o in obs]
             head = (
                 f"# observations: inlined from {obs.origin}"

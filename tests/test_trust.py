@@ -1234,3 +1234,15 @@ def test_an_open_ended_observation_gets_no_percentile_rank_only_the_share_that_f
     table = sim.score_observations(result, sim.load_observations(obs)).table
     assert table.percentile_rank.isna().tolist() == [True, True, False]
     assert table.p_consistent.tolist()[:2] == [1.0, 0.0]
+
+
+def test_a_page_written_into_a_run_directory_joins_its_manifest(tmp_path):
+    pytest.importorskip("plotly")
+    from sim.io.files import foreign, read_manifest
+
+    out = tmp_path / "o"
+    assert _run(out, "-v", "on-time").exit_code == 0
+    res = CliRunner().invoke(main, ["report", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "report.html" in read_manifest(out) and foreign(out) is None
+    assert _run(out, "-v", "on-time").exit_code == 0  # replaced: it held only forcesim's files

@@ -255,6 +255,18 @@ def _number(text: str) -> float | None:
     raise ValueError(f"expected {expected}, found {t!r}" + (f" ({hint})" if hint else ""))
 
 
+def _stored(text: str) -> float | None:
+    """A bound as a table forcesim wrote holds it (``2500``; ``2500.0`` once pandas has
+    written the table again); None when blank."""
+    t = (text or "").strip()
+    if not t:
+        return None
+    value = float(t)
+    if not math.isfinite(value):
+        raise ValueError(f"expected a finite number of troops, found {t!r}")
+    return value
+
+
 def read_observations(path: str | Path, allowed: Sequence[str] | None = None) -> ObservationSet:
     """Read an observations CSV file.
 
@@ -431,7 +443,7 @@ def from_observed_csv(path: str | Path, text: str | None = None) -> ObservationS
             continue
         try:
             date, month = parse_date(row["date"])
-            low, high = _number(row["troops_low"]), _number(row["troops_high"])
+            low, high = _stored(row["troops_low"]), _stored(row["troops_high"])
         except ValueError as exc:
             raise ScenarioError(
                 "an observed.csv written by forcesim run",

@@ -23,7 +23,7 @@ import pandas as pd
 
 from sim import colors
 from sim.export import has_table, read_record, read_table, rebuild
-from sim.io.files import atomic_file, float_text
+from sim.io.files import atomic_file, float_text, record_files
 from sim.plotting.common import theater_title
 from sim.provenance import Provenance, provenance
 from sim.report.charts import envelope_figure, fan_figure
@@ -734,4 +734,6 @@ def write_report(
             path="(file)",
         )
     atomic_file(target, lambda tmp: _write_bytes(tmp, data))
+    if record is None and target.parent.resolve() == run_dir.resolve():
+        record_files(run_dir, [target.name])  # forcesim wrote it: a new run may replace it
     return target
