@@ -1246,3 +1246,12 @@ def test_a_page_written_into_a_run_directory_joins_its_manifest(tmp_path):
     assert res.exit_code == 0, res.output
     assert "report.html" in read_manifest(out) and foreign(out) is None
     assert _run(out, "-v", "on-time").exit_code == 0  # replaced: it held only forcesim's files
+
+
+def test_what_a_run_prints_about_its_observations_stays_within_120_columns(tmp_path):
+    path = scenarios_dir() / "historical" / "afghanistan-2011.yaml"
+    res = CliRunner().invoke(main, ["run", str(path), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    lines = [line for line in res.stdout.splitlines() if not line.startswith("wrote ")]
+    assert any(line.startswith("observations: ") for line in lines)
+    assert max(len(line) for line in lines) <= 120

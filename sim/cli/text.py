@@ -216,7 +216,18 @@ def observed_lines(assessment: Assessment, variants: Iterable[str]) -> list[str]
         )
         for v, k in c.kept.items():
             lines.append(f"    {v}: {k:,} of {c.draws:,} ({100 * k / c.draws:.1f} %)")
-    return lines
+    # within the width of the run table, continuation lines indented under their line
+    return [
+        part
+        for line in lines
+        for part in textwrap.wrap(
+            line.lstrip(),
+            WIDTH,
+            initial_indent=line[: len(line) - len(line.lstrip())],
+            subsequent_indent=" " * (len(line) - len(line.lstrip()) + 4),
+            break_on_hyphens=False,
+        )
+    ]
 
 
 def empty_message(assessment: Assessment) -> str | None:
