@@ -158,7 +158,8 @@ def foreign(target: Path) -> str | None:
         if RECORD in entries:
             return (
                 f"a directory whose {RECORD} forcesim did not write (it has no signed "
-                f"manifest), beside {others} other {'entry' if others == 1 else 'entries'}"
+                f"manifest: another tool's, or an older forcesim's, which you may delete "
+                f"yourself), beside {others} other {'entry' if others == 1 else 'entries'}"
             )
         return (
             f"a directory holding {_plural(len(entries), 'file')} forcesim did not write "
