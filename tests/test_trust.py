@@ -666,7 +666,7 @@ def test_run_json_lists_every_file_written_with_its_sha256_and_a_signature(tmp_p
         (lambda d: (d / "monthly.csv").write_text("edited\n"), "monthly.csv changed after"),
         (
             lambda d: (d / "run.json").write_text('{"tool": "some-other-tool"}'),
-            "whose run.json forcesim did not write (it has no signed manifest)",
+            "whose run.json forcesim did not write (it has no signed manifest: another tool",
         ),
         (
             lambda d: (d / "run.json").write_text(
