@@ -93,7 +93,10 @@ def scenarios(draw, *, drawdown_only: bool = False, feasible: bool = False) -> d
         last_written = 0  # calendar deadlines of a track must be written in date order
         for i, month in enumerate(months):
             mid = f"{key.replace('/', '-')}-m{i}"
-            forms = ["month", "slipping", "announcement"]
+            # drawdown-only: fixed months, since a variant with another delay moves a
+            # slipping deadline past a fixed one, and the track then takes its targets
+            # in that date order, which need not be a drawdown
+            forms = ["month"] if drawdown_only else ["month", "slipping", "announcement"]
             # a milestone dated after another takes its place on the track by that date,
             # which need not be the order its level was drawn in: not drawdown-only
             if not feasible and not drawdown_only and milestones:
