@@ -17,9 +17,12 @@ project = tomllib.loads(Path(sys.argv[1] if len(sys.argv) > 1 else "pyproject.to
 ]
 extras = project["optional-dependencies"]
 specs = list(project["dependencies"])
-specs += [s for group in extras.values() for s in group if "[" not in s]  # not forcesim[...]
+specs += [s for group in extras.values() for s in group if not s.startswith("forcesim[")]
 for spec in specs:
-    m = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)\s*>=\s*([0-9][0-9A-Za-z.]*)\s*(?:,.*)?", spec)
+    # name, its extras (not part of a constraint), floor
+    m = re.fullmatch(
+        r"\s*([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?\s*>=\s*([0-9][0-9A-Za-z.]*)\s*(?:,.*)?", spec
+    )
     if m is None:
         if ">=" in spec or "<" in spec or "==" in spec:
             sys.exit(f"floors.py: cannot read the floor of {spec!r}")

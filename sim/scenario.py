@@ -318,7 +318,8 @@ class Scenario:
             locator=locator,
             variants=resolved,
             settings=self.settings + tuple((str(k), v) for k, v in items),
-            warnings=_warn(unused_in(doc, locator, resolved)),
+            # a setting replaces a value in every variant on purpose: no new warning
+            warnings=self.warnings,
         )
 
     def __repr__(self) -> str:

@@ -1255,3 +1255,25 @@ def test_what_a_run_prints_about_its_observations_stays_within_120_columns(tmp_p
     lines = [line for line in res.stdout.splitlines() if not line.startswith("wrote ")]
     assert any(line.startswith("observations: ") for line in lines)
     assert max(len(line) for line in lines) <= 120
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["sweep", "--set", "announcement.delay=0,6", "-v", "on-time"],
+        ["sensitivity", "-v", "as-reported", "--draws", "200", "--seed", "1"],
+        ["compare", "-v", "on-time", "-v", "slip-6", "--draws", "100", "--seed", "1"],
+    ],
+    ids=["sweep", "sensitivity", "compare"],
+)
+def test_every_kind_of_output_directory_carries_a_manifest_and_can_be_replaced(tmp_path, args):
+    from sim.io.files import foreign, read_manifest
+
+    out = tmp_path / "o"
+    for _ in range(2):
+        res = CliRunner().invoke(main, [*args, str(DEFAULT), "-q", "--out", str(out)])
+        assert res.exit_code == 0, res.output
+    assert read_manifest(out) and foreign(out) is None
+    (out / "notes.txt").write_text("mine")
+    res = CliRunner().invoke(main, [*args, str(DEFAULT), "-q", "--out", str(out)])
+    assert res.exit_code == 2 and (out / "notes.txt").read_text() == "mine"

@@ -113,6 +113,7 @@ def _p_met(sw: Sweep, variant: str, mid: str) -> pd.DataFrame:
     return t[(t.variant == variant) & (t.outcome == f"p_met {mid}")]
 
 
+@common.plain_text
 def plot_sweep(sw: Sweep, *, variants: Sequence[str] | None = None) -> list[Axes]:
     """The sweep chart of ``sw``; returns its axes (a new figure).
 

@@ -92,6 +92,7 @@ def _fmt(value: float, share: bool) -> str:
     return f"{100 * value:.0f} %" if share else f"{value:,.0f}"
 
 
+@common.plain_text
 def plot_tornado(sens: Sensitivity, *, variants: Sequence[str] | None = None) -> list[Axes]:
     """The tornado chart of ``sens`` (or its Sobol indices); returns the axes.
 
