@@ -144,6 +144,43 @@ def test_p_met_counts_against_the_original_deadline_even_when_it_slips(write):
     assert result.milestones.p_met.tolist() == [round(float(np.mean(u < 0.75)), 6)]
 
 
+def test_a_uniform_delay_gives_each_whole_month_the_same_chance(write):
+    # uniform [0, 4] months: 0, 1, 2, 3 and 4 each with chance 1/5 (rounding a
+    # continuous draw would give 0 and 4 only 1/8 each)
+    doc = make_doc(
+        calendar={"start": START, "end": "2025-06"},
+        announcement={"expected": "2024-02", "delay": {"uniform": [0, 4]}},
+        # due in the announcement month: met only when the announcement is on time
+        milestones={"cut": {"theater": "alpha", "deadline": "2024-02", "target": {"level": 500}}},
+    )
+    n, seed = 50_000, 11
+    plan = sim.load_scenario(write(doc)).plan("base")
+    delay = Draws(seed).take(plan, n).delay
+    share = np.bincount(delay, minlength=5) / n
+    assert share.shape == (5,)
+    assert np.all(np.abs(share - 0.2) <= 4 * math.sqrt(0.2 * 0.8 / n)), share
+    # "on time" is the share of draws without a slip: the milestone is met only then
+    result = run_ensemble(write, doc, n, seed)
+    assert result.milestones.p_met.tolist() == [round(float(share[0]), 6)]
+
+
+def test_a_uniform_with_fractional_ends_draws_the_whole_numbers_its_rounded_ends_span(write):
+    doc = make_doc(
+        milestones={
+            "cut": {
+                "theater": "alpha",
+                "deadline": "2024-07",
+                "target": {"reduce_by": {"uniform": [99.5, 102.4]}},
+            }
+        }
+    )
+    plan = sim.load_scenario(write(doc)).plan("base")
+    drawn = Draws(3).take(plan, 20_000).targets[:, 0]
+    values, counts = np.unique(drawn, return_counts=True)
+    assert values.tolist() == [100, 101, 102]
+    assert np.all(np.abs(counts / drawn.size - 1 / 3) < 0.02)
+
+
 # ---------------------------------------------------------------- common random numbers
 
 

@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 from sim.analysis.chunks import Executor, consume_all, progress_bar
 from sim.errors import ScenarioError
 from sim.model.fastpath import Group
-from sim.model.plan import Plan
+from sim.model.plan import Plan, Quantity
 from sim.model.rules import delay_groups, timing, window_levels
 from sim.model.stepper import StepInputs, step
 from sim.months import format_month
@@ -95,17 +95,21 @@ def check_args(draws: int | None, seed: int | None) -> tuple[int, int]:
 
 def level_bound(plan: Plan) -> int:
     """The highest level any track can take in any draw [troops]."""
-    top = 0.0
+
+    def top(q: Quantity) -> int:  # the highest whole value a draw can take
+        return int(np.floor(support(q)[1] + 0.5))
+
+    total = 0
     for k, t in enumerate(plan.tracks):
-        hi = support(t.initial)[1]
+        hi = top(t.initial)
         for m in plan.milestones:
             if m.track == k and m.target_kind == "level":
-                hi = max(hi, support(m.target)[1])
+                hi = max(hi, top(m.target))
         for r in plan.residuals:
             if r.track == k:
-                hi = max(hi, support(r.size)[1])
-        top += hi
-    return int(np.floor(top + 0.5))
+                hi = max(hi, top(r.size))
+        total += hi
+    return total
 
 
 def series(plan: Plan) -> list[tuple[str, list[int]]]:

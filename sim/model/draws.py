@@ -37,7 +37,11 @@ def whole(values: NDArray[np.float64]) -> NDArray[np.float64]:
 def from_uniform(
     q: Quantity, u: NDArray[np.float64], gate: NDArray[np.float64] | None
 ) -> NDArray[np.float64]:
-    """Values of quantity ``q`` for uniform numbers ``u`` (inverse CDF), whole."""
+    """Values of quantity ``q`` for uniform numbers ``u`` (inverse CDF), whole.
+
+    ``uniform`` is the discrete uniform on its whole values (:func:`_whole_uniform`);
+    ``triangular`` and ``choice`` values are rounded to whole numbers, halves up.
+    """
     if not isinstance(q, Spec):
         return np.full(u.shape, float(q))
     # the steps work in place where they can; the arithmetic (and so every value,
@@ -45,19 +49,40 @@ def from_uniform(
     if q.value is not None:
         out = np.full(u.shape, np.floor(np.float64(q.value) + 0.5))  # whole(value)
     else:
-        if q.uniform is not None:  # lo + u * (hi - lo)
-            lo, hi = q.uniform
-            out = np.multiply(u, hi - lo)
-            np.add(out, lo, out=out)
-        elif q.triangular is not None:
+        if q.uniform is not None:  # whole already: every whole value equally likely
+            return _gated(q, _whole_uniform(q.uniform, u), gate)
+        if q.triangular is not None:
             out = _triangular(q.triangular, u)
         else:
             assert q.choice is not None
             out = _choice(q.choice.values, q.choice.weights, u)
         np.add(out, 0.5, out=out)  # whole(out)
         np.floor(out, out=out)
+    return _gated(q, out, gate)
+
+
+def _gated(
+    q: Spec, out: NDArray[np.float64], gate: NDArray[np.float64] | None
+) -> NDArray[np.float64]:
+    """``out`` where the quantity applies (``gate < probability``), else 0."""
     if q.probability is not None and gate is not None:
-        out = np.where(gate < q.probability, out, 0.0)
+        return np.where(gate < q.probability, out, 0.0)
+    return out
+
+
+def _whole_uniform(bounds: list[float] | list[int], u: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The discrete uniform on the whole numbers from ``whole(low)`` to ``whole(high)``:
+    ``floor(lo + u (hi - lo + 1))``, capped at ``hi`` (a ``u`` within rounding of 1).
+
+    Every whole value in the range has the same chance, ``1 / (hi - lo + 1)``: the
+    quantities are whole troops or months, and rounding a continuous draw instead
+    would give each end half the chance of the values between.
+    """
+    lo, hi = (float(np.floor(np.float64(b) + 0.5)) for b in bounds)
+    out = np.multiply(u, hi - lo + 1.0)
+    np.add(out, lo, out=out)
+    np.floor(out, out=out)
+    np.minimum(out, hi, out=out)
     return out
 
 
