@@ -183,6 +183,15 @@ def _check_milestones(doc: ScenarioDoc, plan: Plan, err: Any) -> None:
     levels = {k: central(t.initial) for k, t in enumerate(plan.tracks)}
     for ms in (plan.milestones[j] for j in plan.order):  # each track in date order
         path = ("milestones", ms.id)
+        lo_delay, hi_delay = support(ms.delay)
+        if lo_delay < 0:
+            raise err(path + ("delay",), "an execution delay of 0 months or more", _num(lo_delay))
+        if hi_delay > MAX_DELAY:
+            raise err(
+                path + ("delay",),
+                f"an execution delay of at most {MAX_DELAY} months",
+                _num(hi_delay),
+            )
         if ms.kind == "month":
             if ms.month < 1:
                 raise err(

@@ -76,6 +76,8 @@ def numbers(doc: ScenarioDoc) -> list[tuple[tuple[str | int, ...], Any, Any]]:
             out.append((("milestones", mid, "deadline", "months"), dl.months, m))
         kind = "level" if m.target.level is not None else "reduce_by"
         out.append((("milestones", mid, "target", kind), getattr(m.target, kind), m))
+        if m.delay is not None:
+            out.append((("milestones", mid, "delay"), m.delay, m))
     for rid, r in doc.residuals.items():
         out.append((("residuals", rid, "size"), r.size, r))
     return out

@@ -391,6 +391,11 @@ class Milestone(Model):
     target: Target
     profile: Profile = "linear"
     slips: StrictBool = False
+    delay: Quantity | None = Field(
+        default=None,
+        description="execution delay [months]: how far completing the milestone falls "
+        "behind its deadline (0 or more; any number form, drawn per draw)",
+    )
     description: Text | None = None
     source: Id | None = None
     assumption: Text | None = None

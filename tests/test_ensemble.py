@@ -23,6 +23,7 @@ from sim.analysis.ensemble import Accumulator, level_bound, level_views, series,
 from sim.cli import main
 from sim.errors import ScenarioError
 from sim.model.draws import Draws
+from sim.model.rules import timing_groups
 from sim.model.stepper import step, step_dense
 
 START = "2024-01"
@@ -181,6 +182,56 @@ def test_a_uniform_with_fractional_ends_draws_the_whole_numbers_its_rounded_ends
     assert np.all(np.abs(counts / drawn.size - 1 / 3) < 0.02)
 
 
+def test_p_met_counts_a_milestone_completed_late_as_missed(write):
+    # on time with chance 3/4, two months late otherwise: p_met is the share of
+    # draws whose execution-delay stream gave 0
+    doc = make_doc(
+        calendar={"start": START, "end": "2025-06"},
+        milestones={
+            "cut": {
+                "theater": "alpha",
+                "deadline": "2024-06",
+                "delay": {"choice": {"values": [0, 2], "weights": [3, 1]}},
+                "target": {"level": 500},
+            }
+        },
+    )
+    n, seed = 4_000, 12
+    result = run_ensemble(write, doc, n, seed)
+    u = Draws(seed).uniforms("milestones.cut.delay", n)
+    assert result.milestones.p_met.tolist() == [round(float(np.mean(u < 0.75)), 6)]
+    # the central run takes the weighted median, 0 months: met
+    assert result.milestones.met.iloc[0]
+
+
+def test_draws_are_grouped_by_the_whole_timing_key():
+    delay = np.array([0, 1, 0, 1, 0, 0])
+    late = np.array([[0, 2], [0, 2], [1, 2], [0, 2], [0, 2], [1, 2]])
+    order, cuts = timing_groups(delay, late)
+    assert order is not None
+    groups = [sorted(order[a:b].tolist()) for a, b in zip(cuts, cuts[1:], strict=False)]
+    assert sorted(groups) == [[0, 4], [1, 3], [2, 5]]
+    same, one = timing_groups(np.zeros(4, np.int64), np.full((4, 3), 2))
+    assert same is None and one == [0, 4]
+
+
+def test_a_negative_execution_delay_is_a_one_line_error(write):
+    doc = make_doc(
+        milestones={
+            "cut": {
+                "theater": "alpha",
+                "deadline": "2024-06",
+                "delay": {"uniform": [-2, 3]},
+                "target": {"level": 0},
+            }
+        }
+    )
+    with pytest.raises(
+        ScenarioError, match=r"milestones\.cut\.delay: expected an execution delay of 0"
+    ):
+        sim.load_scenario(write(doc))
+
+
 # ---------------------------------------------------------------- common random numbers
 
 
@@ -226,11 +277,12 @@ def test_a_variant_that_only_shifts_the_calendar_shifts_the_bands_exactly(write)
 # ---------------------------------------------------------------- chunk size and the fast path
 
 
-def rich_doc() -> dict[str, Any]:
+def rich_doc(late: bool = False) -> dict[str, Any]:
     """Sites, reinforcements, a step, two residuals on one site (one ending), a residual
     that comes back after the drawdown, a milestone dated from another, and a random
-    announcement delay."""
-    return make_doc(
+    announcement delay; with ``late``, random execution delays on four milestones
+    (one that another follows, one with a residual from it, one after another)."""
+    doc = make_doc(
         calendar={"start": START, "end": "2026-06"},
         announcement={
             "expected": "2024-02",
@@ -318,25 +370,34 @@ def rich_doc() -> dict[str, Any]:
             },
         },
     )
+    if late:
+        ms = doc["milestones"]
+        ms["north-out"]["delay"] = {"choice": {"values": [0, 2, 5], "weights": [2, 1, 1]}}
+        ms["south-out"]["delay"] = {"uniform": [0, 3]}
+        ms["gamma-up"]["delay"] = {"value": 1, "probability": 0.5}
+        ms["beta-out"]["delay"] = {"triangular": [0, 1, 4]}
+    return doc
 
 
 def frames(result: sim.Result) -> list[pd.DataFrame]:
     return [result.bands, result.dates, result.milestones]
 
 
-def test_outputs_are_identical_whatever_the_chunk_size(write):
-    scenario = sim.load_scenario(write(rich_doc()))
+@pytest.mark.parametrize("late", [False, True], ids=["on-time", "execution-delays"])
+def test_outputs_are_identical_whatever_the_chunk_size(write, late):
+    scenario = sim.load_scenario(write(rich_doc(late)))
     runs = [sim.run(scenario, draws=1_500, seed=21, chunk=c) for c in (7, 500, 1_500, 10**6)]
     for other in runs[1:]:
         for a, b in zip(frames(runs[0]), frames(other), strict=True):
             pd.testing.assert_frame_equal(a, b)
 
 
+@pytest.mark.parametrize("late", [False, True], ids=["on-time", "execution-delays"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_summaries_equal_those_of_every_stepped_level(write, seed):
+def test_summaries_equal_those_of_every_stepped_level(write, seed, late):
     # the ensemble steps only the months that move, a timing group at a time; it must
     # count exactly what the plain month-by-month stepper's levels give
-    scenario = sim.load_scenario(write(rich_doc()))
+    scenario = sim.load_scenario(write(rich_doc(late)))
     result = sim.run(scenario)
     for name in scenario.select(None):
         plan = scenario.plan(name)
@@ -364,12 +425,15 @@ def test_summaries_equal_those_of_every_stepped_level(write, seed):
         np.testing.assert_array_equal(fast.first, plain.first)
 
 
+@pytest.mark.parametrize("late", [False, True], ids=["on-time", "execution-delays"])
 @pytest.mark.parametrize("seed", [4, 5])
-def test_stepping_by_timing_group_equals_stepping_every_month(write, seed):
-    scenario = sim.load_scenario(write(rich_doc()))
+def test_stepping_by_timing_group_equals_stepping_every_month(write, seed, late):
+    scenario = sim.load_scenario(write(rich_doc(late)))
     for name in scenario.select(None):
         plan = scenario.plan(name)
         inputs = Draws(seed).take(plan, 600)
+        if late:  # many timing keys, not only the announcement delay's
+            assert len(np.unique(inputs.exec_delay, axis=0)) > 10
         fast, dense = step(plan, inputs), step_dense(plan, inputs)
         for field in (
             "tracks",

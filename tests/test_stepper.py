@@ -404,6 +404,57 @@ def test_a_dependent_deadline_counts_from_when_a_missed_milestone_is_actually_re
     assert run.at("beta", "2024-08") == 0
 
 
+# ---------------------------------------------------------------- execution delay
+
+
+def test_an_execution_delay_stretches_the_window_past_the_deadline_and_misses_it(project):
+    # 1,000 to 0 due 2024-06 (window 0..5), completed 3 months late: reached in
+    # 2024-09, the window 0..8, so 1,000 - 125 m at month m; missed
+    run = project(doc({"out": {**ms(deadline="2024-06"), "delay": 3}}))
+    out = run.milestones["out"]
+    assert str(out.deadline) == "2024-06" and str(out.month_reached) == "2024-09"
+    assert not out.met
+    assert run["alpha"][:10] == [1000, 875, 750, 625, 500, 375, 250, 125, 0, 0]
+
+
+def test_a_zero_execution_delay_changes_nothing(project):
+    plain = project(doc({"out": ms(deadline="2024-06")}))
+    zero = project(doc({"out": {**ms(deadline="2024-06"), "delay": 0}}))
+    assert plain["alpha"] == zero["alpha"]
+    assert plain.milestones["out"].met and zero.milestones["out"].met
+
+
+def test_a_milestone_dated_from_a_late_one_follows_when_it_is_actually_done(project):
+    run = project(
+        doc(
+            {
+                "alpha-out": {**ms(deadline="2024-06"), "delay": 2},
+                "beta-out": ms(theater="beta", deadline={"after": "alpha-out", "months": 3}),
+            },
+            theaters=TWO_THEATERS,
+            end="2025-06",
+        )
+    )
+    assert str(run.milestones["alpha-out"].month_reached) == "2024-08"
+    assert str(run.milestones["beta-out"].deadline) == "2024-11"
+    assert run.milestones["beta-out"].met  # late only because the one it follows was
+
+
+def test_an_execution_delay_adds_to_an_announcement_slip(project):
+    d = doc(
+        {"out": {**ms(deadline="2024-06", slips=True), "delay": {"value": 2}}},
+        delay=1,
+    )
+    run = project(d)
+    assert str(run.milestones["out"].deadline) == "2024-07"
+    assert str(run.milestones["out"].month_reached) == "2024-09"
+
+
+def test_an_uncertain_execution_delay_uses_its_central_value_in_a_deterministic_run(project):
+    run = project(doc({"out": {**ms(deadline="2024-06"), "delay": {"uniform": [0, 4]}}}))
+    assert str(run.milestones["out"].month_reached) == "2024-08"
+
+
 def test_a_hold_then_a_dependent_drawdown_keeps_the_level_until_the_hold_ends(project):
     run = project(
         doc(
@@ -476,12 +527,15 @@ def _uncertain_plan(write):
                 profile="front",
                 level={"triangular": [0, 50, 200]},
             ),
-            "beta-out": ms(
-                theater="beta",
-                deadline={"after": "north-out", "months": 2},
-                profile="step",
-                level=0,
-            ),
+            "beta-out": {
+                **ms(
+                    theater="beta",
+                    deadline={"after": "north-out", "months": 2},
+                    profile="step",
+                    level=0,
+                ),
+                "delay": {"choice": {"values": [0, 1, 3]}},
+            },
         },
         theaters=SITE_THEATERS,
         end="2025-12",
@@ -498,12 +552,7 @@ def _uncertain_plan(write):
 
 
 def _row(inputs: StepInputs, i: int) -> StepInputs:
-    return StepInputs(
-        initial=inputs.initial[i : i + 1],
-        delay=inputs.delay[i : i + 1],
-        targets=inputs.targets[i : i + 1],
-        residual=inputs.residual[i : i + 1],
-    )
+    return inputs.subset(slice(i, i + 1))
 
 
 def _assert_same_as_one_by_one(plan, inputs: StepInputs) -> None:
@@ -520,6 +569,7 @@ def test_many_drawn_inputs_stepped_at_once_equal_one_by_one_steps(write):
     plan = _uncertain_plan(write)
     inputs = Draws(seed=20240906).take(plan, 40)
     assert len(set(inputs.delay.tolist())) > 1  # the draws really differ
+    assert len(set(inputs.exec_delay[:, 2].tolist())) > 1
     _assert_same_as_one_by_one(plan, inputs)
 
 
@@ -532,6 +582,7 @@ def test_many_hand_made_inputs_stepped_at_once_equal_one_by_one_steps(write):
         delay=rng.integers(0, 15, n),
         targets=rng.integers(0, 300, (n, len(plan.milestones))).astype(float),
         residual=rng.integers(0, 300, (n, len(plan.residuals))).astype(float),
+        exec_delay=rng.integers(0, 4, (n, len(plan.milestones))),
     )
     _assert_same_as_one_by_one(plan, inputs)
 
@@ -548,7 +599,8 @@ def test_stepper_shapes_are_draws_by_tracks_or_theaters_by_months(write):
 def test_stepper_is_pure_it_neither_changes_its_inputs_nor_depends_on_earlier_calls(write):
     plan = _uncertain_plan(write)
     inputs = Draws(seed=3).take(plan, 5)
-    before = {k: getattr(inputs, k).copy() for k in ("initial", "delay", "targets", "residual")}
+    names = ("initial", "delay", "targets", "residual", "exec_delay", "unreported")
+    before = {k: getattr(inputs, k).copy() for k in names}
     first = step(plan, inputs)
     step(plan, central_inputs(plan))
     second = step(plan, inputs)

@@ -8,7 +8,7 @@ number of draws. Percentiles are the inverse of the empirical distribution:
 below ``L`` — always a level some draw actually had, never an interpolation.
 
 Speed (see ``benchmarks/bench_ensemble.py``): a chunk's draws are grouped by
-announcement delay, which fixes the months of every window
+timing key (announcement and execution delays), which fixes the months of every window
 (:class:`sim.stepper.Group`). A level held over a stretch of months is counted
 once for the whole stretch; only the months inside a window are computed,
 with the stepper's own float arithmetic, so the counts equal those of
@@ -33,7 +33,7 @@ from sim.analysis.chunks import Executor, consume_all, progress_bar
 from sim.errors import ScenarioError
 from sim.model.fastpath import Group
 from sim.model.plan import Plan, Quantity
-from sim.model.rules import delay_groups, timing, window_levels
+from sim.model.rules import timing, timing_groups, window_levels
 from sim.model.stepper import StepInputs, step
 from sim.months import format_month
 from sim.results import Result
@@ -252,8 +252,8 @@ class Accumulator:
         """Add draws given as stepper inputs, stepping only the months that move.
 
         Gives the same summaries as :meth:`add` of :func:`sim.stepper.step`'s
-        levels: draws are grouped by announcement delay (which fixes every
-        window's months), and each group's tracks are evaluated run by run
+        levels: draws are grouped by their timing key (announcement and execution
+        delays, which fix every window's months), and each group's tracks are evaluated run by run
         (:class:`sim.stepper.Group`) over the months where some level moves.
         """
         plan = self.plan
@@ -267,14 +267,16 @@ class Accumulator:
         initial = inputs.initial.T
         level0, target = window_levels(plan, initial, inputs.targets.T, transposed=True)
         arrays: tuple[NDArray[np.float64], ...] = (initial, level0, target, inputs.residual.T)
-        order, cuts = delay_groups(inputs.delay)
+        order, cuts = timing_groups(inputs.delay, inputs.exec_delay)
         if order is None:
-            delays = inputs.delay[:1]
+            firsts: Any = slice(0, 1)
             arrays = tuple(np.ascontiguousarray(a) for a in arrays)
         else:  # the order of the draws within the chunk does not matter
-            delays = inputs.delay[order][cuts[:-1]]
+            firsts = order[cuts[:-1]]
             arrays = tuple(np.take(a, order, axis=1) for a in arrays)
-        start, _, original, reached, _ = timing(plan, delays)
+        start, _, original, reached, _ = timing(
+            plan, inputs.delay[firsts], inputs.exec_delay[firsts]
+        )
         self.met += ((reached <= original) * np.diff(cuts)[:, None]).sum(axis=0)
         self.n += n
         self._pending = True
@@ -617,7 +619,7 @@ def _whole_inputs(plan: Plan) -> bool:
     return all(
         isinstance(q, Spec) or float(q).is_integer()
         for path, q in plan.quantities().items()
-        if path != "announcement.delay"
+        if not path.endswith(".delay")
     )
 
 

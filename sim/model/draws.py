@@ -180,6 +180,15 @@ def _inputs(plan: Plan, value, n: int) -> StepInputs:  # type: ignore[no-untyped
     for r, res in enumerate(plan.residuals):
         residual[r] = value(res.size_path, res.size, n)
     delay = value("announcement.delay", plan.delay, n).astype(np.int64)
-    for array in (initial, targets, residual, delay):
+    late = np.empty((len(plan.milestones), n), np.int64)
+    for j, m in enumerate(plan.milestones):
+        late[j] = value(m.delay_path, m.delay, n)
+    for array in (initial, targets, residual, delay, late):
         np.maximum(array, 0, out=array)
-    return StepInputs(initial=initial.T, delay=delay, targets=targets.T, residual=residual.T)
+    return StepInputs(
+        initial=initial.T,
+        delay=delay,
+        targets=targets.T,
+        residual=residual.T,
+        exec_delay=late.T,
+    )

@@ -2,8 +2,10 @@
 
 An ensemble only needs each draw's levels to count them, and most of a draw's
 months are flat: before a window opens, between windows, after the last one.
-The months of every window depend on the announcement delay only (see
-:func:`sim.model.rules.timing`), so draws with the same delay share them. For
+The months of every window depend on the announcement delay and the
+milestones' execution delays only (see :func:`sim.model.rules.timing`), so
+draws with the same timing key (:func:`sim.model.rules.timing_groups`) share
+them. For
 such a group a track's path is a sequence of *runs* of whole months: a level
 held (the initial level, a window's target, a window's start level) or a ramp
 (``l0 + (T - l0) * share``, computed exactly as the dense stepper does, but
@@ -86,7 +88,7 @@ Run = tuple[int, int, bool, int, int]  # first month, last month, ramp?, layer, 
 
 
 class Group:
-    """Whole-troop levels of ``g`` draws that share their months (one announcement delay).
+    """Whole-troop levels of ``g`` draws that share their months (one timing key).
 
     ``start`` and ``reached`` are the shared window months per milestone (a row
     of :func:`timing`). ``initial`` (tracks, g), ``level0`` and ``target``

@@ -54,6 +54,8 @@ class MilestonePlan:
     target_path: str
     profile: int  # index into PROFILES
     prev: int  # previous milestone on the same track, else -1
+    delay: Quantity = 0  # execution delay [months]: completion behind the deadline
+    delay_path: str = ""
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,7 @@ class Plan:
             out[t.initial_path] = t.initial
         for m in self.milestones:
             out[m.target_path] = m.target
+            out[m.delay_path] = m.delay
         for r in self.residuals:
             out[r.size_path] = r.size
         return out
@@ -194,6 +197,8 @@ def compile_plan(doc: ScenarioDoc, error: Any = None) -> Plan:
                 target_path=f"milestones.{mid}.target.{tkind}",
                 profile=PROFILES.index(ms.profile),
                 prev=-1,
+                delay=0 if ms.delay is None else ms.delay,
+                delay_path=f"milestones.{mid}.delay",
             )
         )
     expected = parse_month(doc.announcement.expected) - start

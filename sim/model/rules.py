@@ -1,5 +1,5 @@
 """The stepping rules, each written once: profile shares, window timing, window
-levels, residual layering, theater sums and delay grouping.
+levels, residual layering, theater sums, official figures and timing groups.
 
 Both steppers use these functions: :func:`sim.model.stepper.step_dense` (the
 model as written, every draw and month in one array) and the grouped fast path
@@ -56,9 +56,21 @@ def share_table(profile: int, width: int) -> FloatArray:
     return table
 
 
-def timing(plan: Plan, delay: IntArray) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray]:
+def timing(
+    plan: Plan, delay: IntArray, exec_delay: IntArray | None = None
+) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray]:
     """``(start, deadline, original, reached, announce)`` of :class:`Schedule` for
-    announcement delays ``delay`` (n,) [months]."""
+    announcement delays ``delay`` (n,) and execution delays ``exec_delay``
+    (n, milestones; zeros when None) [months].
+
+    The rule, per milestone in dependency order: the anchor ``s`` is the later of
+    the previous milestone on the track being reached and the month before the
+    announcement; the deadline ``e`` is the calendar month (plus the announcement
+    delay when it slips), the announcement month plus the offset, or the month the
+    milestone it follows is reached plus the offset; it is reached in
+    ``r = max(e + x, s + 1)``, ``x`` its execution delay. The original deadline is
+    ``e`` computed without either delay.
+    """
     n = delay.shape[0]
     delay = delay.astype(np.int64)
     announce = plan.announce + delay
@@ -81,7 +93,8 @@ def timing(plan: Plan, delay: IntArray) -> tuple[IntArray, IntArray, IntArray, I
             e = reached[:, ms.ref] + ms.offset
             e0 = original[:, ms.ref] + ms.offset
         start[:, j], deadline[:, j], original[:, j] = s, e, e0
-        reached[:, j] = np.maximum(e, s + 1)
+        late = e if exec_delay is None else e + exec_delay[:, j]
+        reached[:, j] = np.maximum(late, s + 1)
     return start, deadline, original, reached, announce
 
 
@@ -181,18 +194,35 @@ def residual_layers(
     return layers, final
 
 
-def delay_groups(delay: IntArray) -> tuple[IntArray | None, list[int]]:
-    """Draws grouped by announcement delay, which fixes every window's months.
+def timing_groups(delay: IntArray, exec_delay: IntArray) -> tuple[IntArray | None, list[int]]:
+    """Draws grouped by their timing key: the announcement delay ``delay`` (n,) and
+    every milestone's execution delay ``exec_delay`` (n, milestones), which together
+    fix every window's months (:func:`timing`).
 
     Returns ``(order, cuts)``: the draws ``order[cuts[i]:cuts[i + 1]]`` share one
-    delay (a stable sort, so draws keep their order within a group); ``order`` is
-    None when every draw has the same delay (one group, ``cuts == [0, n]``).
+    timing key (a stable sort, so draws keep their order within a group); ``order``
+    is None when every draw has the same key (one group, ``cuts == [0, n]``).
     """
     n = delay.shape[0]
-    if n == 0 or delay.min() == delay.max():
+    columns = [delay] + [exec_delay[:, j] for j in range(exec_delay.shape[1])] if n else []
+    varying = [c for c in columns if c.min() != c.max()]
+    if not varying:
         return None, [0, n]
-    small = delay.min() >= 0 and delay.max() < 2**15
-    order = np.argsort(delay.astype(np.int16) if small else delay, kind="stable")
-    ordered = delay[order]
+    # one whole-number key per draw: mixed radix over the columns' ranges, or the
+    # index of the draw's row among the distinct rows when that would not fit
+    key = np.zeros(n, np.int64)
+    size = 1
+    for c in varying:
+        low, span = int(c.min()), int(c.max()) - int(c.min()) + 1
+        size *= span
+        if size >= 2**62:
+            rows = np.stack(varying, axis=1)
+            key = np.unique(rows, axis=0, return_inverse=True)[1].reshape(n).astype(np.int64)
+            size = int(key.max()) + 1
+            break
+        key *= span
+        key += c - low
+    order = np.argsort(key.astype(np.int16) if size < 2**15 else key, kind="stable")
+    ordered = key[order]
     cuts = [0, *(np.flatnonzero(ordered[1:] != ordered[:-1]) + 1).tolist(), n]
     return order, cuts

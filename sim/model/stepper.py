@@ -29,11 +29,11 @@ from numpy.typing import NDArray
 from sim.model.fastpath import Group
 from sim.model.plan import Plan
 from sim.model.rules import (
-    delay_groups,
     residual_layers,
     share,
     theater_sums,
     timing,
+    timing_groups,
     window_levels,
 )
 
@@ -45,20 +45,44 @@ FloatArray = NDArray[np.float64]
 class StepInputs:
     """Per-draw numbers for one plan; every array has ``n`` rows.
 
-    initial : (n, tracks) initial levels [troops]
+    initial : (n, tracks) initial levels of the whole force [troops]
     delay : (n,) announcement delay [months]
     targets : (n, milestones) drawn target values (level or reduction) [troops]
     residual : (n, residuals) residual sizes [troops], 0 when absent
+    exec_delay : (n, milestones) execution delay of each milestone [months]: how far
+        completing it falls behind its deadline; zeros when not given
+    unreported : (n, tracks) troops each track's official figures leave out [troops];
+        zeros when not given. The stepper does not use it: a track's official figure
+        is ``max(level - unreported, 0)`` (:func:`sim.model.rules.official`).
     """
 
     initial: FloatArray
     delay: IntArray
     targets: FloatArray
     residual: FloatArray
+    exec_delay: IntArray = None  # type: ignore[assignment]
+    unreported: FloatArray = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.exec_delay is None:
+            object.__setattr__(self, "exec_delay", np.zeros(self.targets.shape, np.int64))
+        if self.unreported is None:
+            object.__setattr__(self, "unreported", np.zeros(self.initial.shape))
 
     @property
     def n(self) -> int:
         return int(self.delay.shape[0])
+
+    def subset(self, index: Any) -> StepInputs:
+        """The draws ``index`` selects (a boolean mask or positions), in that order."""
+        return StepInputs(
+            initial=self.initial[index],
+            delay=self.delay[index],
+            targets=self.targets[index],
+            residual=self.residual[index],
+            exec_delay=self.exec_delay[index],
+            unreported=self.unreported[index],
+        )
 
 
 @dataclass(frozen=True)
@@ -96,7 +120,8 @@ class Schedule:
     announce : (n,) month index of the announcement
 
     The months (``start``, ``deadline``, ``original``, ``reached``) depend on
-    the announcement delay only, never on the drawn levels.
+    the announcement delay and the milestones' execution delays only, never on
+    the drawn levels.
     """
 
     start: IntArray
@@ -110,7 +135,7 @@ class Schedule:
 
 def schedule(plan: Plan, inputs: StepInputs) -> Schedule:
     """Every milestone's window for ``inputs.n`` draws, dependencies first."""
-    start, deadline, original, reached, announce = timing(plan, inputs.delay)
+    start, deadline, original, reached, announce = timing(plan, inputs.delay, inputs.exec_delay)
     level0, target = window_levels(plan, inputs.initial, inputs.targets)
     return Schedule(
         start=start,
@@ -126,8 +151,9 @@ def schedule(plan: Plan, inputs: StepInputs) -> Schedule:
 def step(plan: Plan, inputs: StepInputs) -> StepOutput:
     """Step ``inputs.n`` draws of ``plan`` through every month at once.
 
-    Draws that share an announcement delay share every window's months, so
-    they are stepped together, each track run by run (:class:`Group`): only
+    Draws that share their timing (the announcement delay and every milestone's
+    execution delay, :func:`sim.model.rules.timing_groups`) share every window's
+    months, so they are stepped together, each track run by run (:class:`Group`): only
     the months inside a window are computed, the rest is filled in. Levels
     that are not whole troops (only a hand-made ``StepInputs`` has them) take
     :func:`step_dense`, the same model month by month; both give the same
@@ -144,7 +170,7 @@ def step(plan: Plan, inputs: StepInputs) -> StepOutput:
             np.ascontiguousarray(a.T)
             for a in (inputs.initial, sched.level0, sched.target, inputs.residual)
         ]
-        order, cuts = delay_groups(inputs.delay)
+        order, cuts = timing_groups(inputs.delay, inputs.exec_delay)
         groups: list[tuple[Any, int]] = (
             [(slice(None), 0)]
             if order is None
