@@ -123,13 +123,19 @@ def _check_reachable(plan: Plan, err: Any) -> None:
 
 def _check_levels(doc: ScenarioDoc, err: Any) -> None:
     for tid, theater in doc.theaters.items():
-        quantities = [(("theaters", tid, "initial"), theater.initial)] + [
-            (("theaters", tid, "sites", sid, "initial"), s.initial)
-            for sid, s in theater.sites.items()
+        quantities: list[tuple[tuple[str, ...], Any]] = [
+            (("theaters", tid, "initial"), theater.initial),
+            (("theaters", tid, "unreported"), theater.unreported),
         ]
+        for sid, s in theater.sites.items():
+            quantities += [
+                (("theaters", tid, "sites", sid, "initial"), s.initial),
+                (("theaters", tid, "sites", sid, "unreported"), s.unreported),
+            ]
         for path, q in quantities:
             if q is not None and support(q)[0] < 0:
-                raise err(path, "a level of 0 troops or more", _num(support(q)[0]))
+                what = "a number of troops" if path[-1] == "unreported" else "a level"
+                raise err(path, f"{what} of 0 troops or more", _num(support(q)[0]))
             if q is not None and support(q)[1] > MAX_TROOPS:
                 raise err(path, f"a level of at most {MAX_TROOPS:,} troops", _num(support(q)[1]))
         if theater.sites and isinstance(theater.initial, Spec) and theater.initial.uncertain:
@@ -180,7 +186,7 @@ def _check_sources(doc: ScenarioDoc, err: Any) -> None:
 
 def _check_milestones(doc: ScenarioDoc, plan: Plan, err: Any) -> None:
     start = plan.start
-    levels = {k: central(t.initial) for k, t in enumerate(plan.tracks)}
+    levels = {k: central(t.initial) + central(t.unreported) for k, t in enumerate(plan.tracks)}
     for ms in (plan.milestones[j] for j in plan.order):  # each track in date order
         path = ("milestones", ms.id)
         lo_delay, hi_delay = support(ms.delay)
@@ -227,7 +233,8 @@ def _check_milestones(doc: ScenarioDoc, plan: Plan, err: Any) -> None:
 def _check_residuals(doc: ScenarioDoc, plan: Plan, err: Any) -> None:
     for res in plan.residuals:
         lo, hi = support(res.size)
-        initial = support(plan.tracks[res.track].initial)[1]
+        track = plan.tracks[res.track]
+        initial = support(track.initial)[1] + support(track.unreported)[1]
         if lo < 0:
             raise err(("residuals", res.id, "size"), "0 troops or more", _num(lo))
         if hi > initial:

@@ -26,9 +26,13 @@ RANGE_ALPHA = 0.35
 DEADLINE = "#555555"
 #: milestone target diamonds (edge; the face is white)
 TARGET = "#222222"
-#: observed levels (the face; the edge is white)
+#: observed levels (the face; the edge is white): a reported count, an official figure
+#: (and the projected official figure), a target or promise; the as-of line
 OBSERVED = "#111111"
 OBSERVED_EDGE = "white"
+OFFICIAL = "#c05a00"
+PROMISED = "#777777"
+AS_OF = "#7a1f1f"
 
 #: the fan: its hue, the median draw and the central run
 FAN_HUE = PALETTE[0]

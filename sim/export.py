@@ -185,6 +185,8 @@ def _run_tables(result: Result) -> dict[str, pd.DataFrame]:
         tables |= {"bands": result.bands, "dates": result.dates}
     if isinstance(result.observed, Assessment):
         tables["observed"] = result.observed.table
+        if result.observed.conditioned is not None:
+            tables["conditioning"] = result.observed.conditioned.table(result.scenario.id)
         cond = conditioned_result(result, result.observed)
         if cond is not None:
             assert cond.bands is not None and cond.dates is not None
@@ -551,11 +553,16 @@ def rebuild(run_dir: Path, record: dict[str, Any]) -> Result:
         bands = _table(run_dir, "bands", ("month",), BAND_COLUMNS)
         dates = _table(run_dir, "dates", ("p10", "p50", "p80", "p90"), DATE_COLUMNS)
     observed = None
+    as_of = (record.get("observed") or {}).get("as_of")
+    try:
+        when = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else None
+    except ValueError:
+        when = None
     if (run_dir / "observed.csv").is_file():  # the charts draw the observations again
-        observed = from_observed_csv(run_dir / "observed.csv")
+        observed = from_observed_csv(run_dir / "observed.csv", as_of=when)
     elif has_table(run_dir, "observed"):
         table = _table(run_dir, "observed", (), [])
-        observed = from_observed_csv(run_dir / "observed.parquet", csv_text(table))
+        observed = from_observed_csv(run_dir / "observed.parquet", csv_text(table), when)
     return Result(
         scenario=sc,
         variants=names,

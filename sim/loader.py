@@ -23,12 +23,15 @@ from sim.checks import check_scenario, unused_inputs
 from sim.errors import ScenarioError, ScenarioWarning, describe
 from sim.io.numbers import number_hint
 from sim.io.observations import (
+    REPORTED,
     SERIES,
     Observation,
     ObservationSet,
     check_bounds,
+    parse_by,
     parse_date,
     read_observations,
+    tolerance_from,
     unknown_series,
 )
 from sim.io.yamlio import Path_, Positions, dotted, read_yaml
@@ -483,7 +486,32 @@ def _doc_observations(
         if broken:
             col, expected, found = broken
             raise locator.error(path + (col,), expected, found)
-        items.append(Observation(date, month, o.theater, low, high, o.source or "", o.quote or ""))
+        kind = o.kind or REPORTED
+        try:
+            tolerance = None if o.tolerance is None else tolerance_from(str(o.tolerance))
+        except ValueError as exc:
+            expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
+            raise locator.error(path + ("tolerance",), expected, found) from None
+        by_text = o.by.isoformat() if isinstance(o.by, dt.date) else (o.by or "")
+        try:
+            by = parse_by(by_text, kind, month)
+        except ValueError as exc:
+            expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
+            raise locator.error(path + ("by",), expected, found) from None
+        items.append(
+            Observation(
+                date,
+                month,
+                o.theater,
+                low,
+                high,
+                o.source or "",
+                o.quote or "",
+                kind=kind,
+                tolerance=tolerance,
+                by=by,
+            )
+        )
     return ObservationSet(tuple(items), f"{locator.find(('observations',))[0]} (observations)")
 
 

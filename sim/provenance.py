@@ -62,8 +62,12 @@ def numbers(doc: ScenarioDoc) -> list[tuple[tuple[str | int, ...], Any, Any]]:
     for tid, t in doc.theaters.items():
         if t.initial is not None:
             out.append((("theaters", tid, "initial"), t.initial, None))
+        if t.unreported is not None:
+            out.append((("theaters", tid, "unreported"), t.unreported, None))
         for sid, s in t.sites.items():
             out.append((("theaters", tid, "sites", sid, "initial"), s.initial, None))
+            if s.unreported is not None:
+                out.append((("theaters", tid, "sites", sid, "unreported"), s.unreported, None))
     for mid, m in doc.milestones.items():
         dl = m.deadline
         if isinstance(dl, str):

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sim.model.plan import Plan
+from sim.model.rules import official
 from sim.model.stepper import StepOutput
 from sim.months import format_month
 from sim.scenario import Scenario
@@ -31,8 +32,20 @@ def _periods(plan: Plan, index: np.ndarray) -> pd.PeriodIndex:
     return pd.PeriodIndex([format_month(plan.start + int(i)) for i in index], freq="M")
 
 
-def monthly_frame(scenario_id: str, variant: str, plan: Plan, out: StepOutput) -> pd.DataFrame:
-    """One row per theater (and site) and month of draw 0 of ``out``."""
+def monthly_frame(
+    scenario_id: str,
+    variant: str,
+    plan: Plan,
+    out: StepOutput,
+    unreported: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """One row per theater (and site) and month of draw 0 of ``out``.
+
+    With ``unreported`` (tracks,) [troops], the troops each track's official figures
+    leave out in this run, an ``official`` column gives each row's official figure:
+    the sum over its tracks of ``max(level - unreported, 0)``
+    (:func:`sim.model.rules.official`).
+    """
     months = pd.period_range(format_month(plan.start), periods=plan.n_months, freq="M")
     names: list[str] = []
     blocks: list[np.ndarray] = []
@@ -43,7 +56,7 @@ def monthly_frame(scenario_id: str, variant: str, plan: Plan, out: StepOutput) -
             if plan.tracks[k].site is not None:
                 names.append(plan.tracks[k].key)
                 blocks.append(out.tracks[0, k])
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "scenario": scenario_id,
             "variant": variant,
@@ -52,6 +65,16 @@ def monthly_frame(scenario_id: str, variant: str, plan: Plan, out: StepOutput) -
             "troops": np.concatenate(blocks).astype(np.int64),
         }
     )
+    if unreported is not None:
+        parts = [
+            sum(
+                official(out.tracks[0, k].astype(np.int64), int(unreported[k]))
+                for k in plan.series_tracks(name)
+            )
+            for name in names
+        ]
+        frame["official"] = np.concatenate(parts).astype(np.int64)
+    return frame
 
 
 def milestone_frame(scenario_id: str, variant: str, plan: Plan, out: StepOutput) -> pd.DataFrame:
@@ -83,7 +106,9 @@ class Result:
     variants : list of str
     monthly : pandas.DataFrame
         ``scenario, variant, theater, month, troops``; ``month`` is a monthly
-        ``Period``; theater totals, and site rows as ``iraq/erbil``.
+        ``Period``; theater totals, and site rows as ``iraq/erbil``. When some
+        theater has a reporting basis (``unreported``), also ``official``: the
+        official figure, ``troops`` less the unreported part [troops].
     milestones : pandas.DataFrame
         ``scenario, variant, milestone, theater, deadline, target,
         month_reached, met`` (and ``p_met`` for an ensemble).

@@ -8,7 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from sim.analysis.ensemble import run_ensemble
+from sim.analysis.ensemble import check_args, run_ensemble
+from sim.analysis.observed import observe_ensemble, score_observations, with_observations
 from sim.errors import ScenarioError
 from sim.model.draws import central_inputs
 from sim.model.stepper import step
@@ -40,6 +41,12 @@ def run(
         ``keep_counts`` (keep each month's level counts on ``result.counts``),
         ``executor`` (run the draws on a Dask cluster:
         :func:`sim.analysis.distributed.open_executor`; the same result).
+        Observation options: ``observed`` (an ObservationSet, from
+        :func:`sim.load_observations`), and with it ``tolerance``, ``as_of``,
+        ``condition`` and ``error`` as for :func:`sim.score_observations`; the
+        observations are scored (and, with ``condition``, the ensemble conditioned
+        on them) in the ensemble's own pass over the draws, and attached to the
+        result (``result.observed``).
 
     Returns
     -------
@@ -47,11 +54,20 @@ def run(
         ``.monthly`` and ``.milestones`` DataFrames (and ``.bands``, ``.dates``
         with draws); draw it with :func:`sim.plot`.
     """
-    unknown = sorted(set(options) - {"chunk", "progress", "keep_counts", "executor"})
+    allowed = {"chunk", "progress", "keep_counts", "executor", *OBSERVING}
+    unknown = sorted(set(options) - allowed)
     if unknown:
         raise TypeError(
-            "run() takes the options chunk, progress, keep_counts and executor, not "
-            + ", ".join(unknown)
+            f"run() takes the options {', '.join(sorted(allowed))}, not {', '.join(unknown)}"
+        )
+    observing = {k: options.pop(k) for k in OBSERVING if k in options}
+    observed = observing.pop("observed", None)
+    if observing and observed is None:
+        raise ScenarioError(
+            "observed= with " + ", ".join(f"{k}=" for k in observing),
+            "no observations",
+            file="<arguments>",
+            path=next(iter(observing)),
         )
     if seed is not None and draws is None:
         raise ScenarioError(
@@ -65,12 +81,20 @@ def run(
         variants = [variants]  # run(s, "slip-6"): that variant, not its letters
     names = sc.select(list(variants) if variants else None)
     plans = {name: sc.plan(name) for name in names}
-    central = {name: step(plans[name], central_inputs(plans[name])) for name in names}
+    inputs = {name: central_inputs(plans[name]) for name in names}
+    central = {name: step(plans[name], inputs[name]) for name in names}
+    basis = any(t.has_basis for p in plans.values() for t in p.tracks)
     result = Result(
         scenario=sc,
         variants=names,
         monthly=pd.concat(
-            [monthly_frame(sc.id, n, plans[n], central[n]) for n in names], ignore_index=True
+            [
+                monthly_frame(
+                    sc.id, n, plans[n], central[n], inputs[n].unreported[0] if basis else None
+                )
+                for n in names
+            ],
+            ignore_index=True,
         ),
         milestones=pd.concat(
             [milestone_frame(sc.id, n, plans[n], central[n]) for n in names], ignore_index=True
@@ -78,6 +102,23 @@ def run(
         plans=plans,
         central=central,
     )
+    if observed is not None:
+        if draws is not None:
+            draws, seed = check_args(draws, seed)
+            return observe_ensemble(
+                result, observed, draws=draws, seed=seed, **observing, **options
+            )
+        if observing.get("condition"):
+            raise ScenarioError(
+                "draws= and seed= with condition=True (it conditions an ensemble)",
+                "no draws",
+                file="<arguments>",
+                path="condition",
+            )
+        return with_observations(result, score_observations(result, observed, **observing))
     if draws is not None:
         return run_ensemble(result, draws=draws, seed=seed, **options)
     return result
+
+
+OBSERVING = ("observed", "tolerance", "as_of", "condition", "error")

@@ -303,11 +303,20 @@ class Announcement(Model):
     assumption: Text | None = None
 
 
+UNREPORTED = (
+    "reporting basis [troops]: troops present that official figures leave out (such as "
+    "temporary forces). With it, `initial` is the official figure and the whole force "
+    "starts at initial + unreported; in every month the official figure is the level "
+    "less the unreported part (never below 0). Any number form; 0 or more."
+)
+
+
 class Site(Model):
     """A named part of a theater (a base, a city) with its own initial level [troops]."""
 
     name: Text | None = None
     initial: Quantity
+    unreported: Quantity | None = Field(default=None, description=UNREPORTED)
 
 
 class Theater(Model):
@@ -315,6 +324,7 @@ class Theater(Model):
 
     name: Text | None = None
     initial: Quantity | None = None
+    unreported: Quantity | None = Field(default=None, description=UNREPORTED)
     sites: dict[Id, Site] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -425,12 +435,27 @@ class Variant(Model):
 
 
 class Observation(Model):
-    """A reported troop level (a point, a range, or an open-ended bound)."""
+    """A reported troop level (a point, a range, or an open-ended bound), an official
+    figure, or a target; see docs/observations.md."""
 
     date: DayOrMonth
     theater: StrictStr
     troops_low: Number | None = None
     troops_high: Number | None = None
+    kind: Literal["reported", "official", "target"] | None = Field(
+        default=None,
+        description="reported (default: a count somebody gave, compared with the whole "
+        "force), official (a declared figure, compared with the official figure) or "
+        "target (a plan or promise: drawn, never scored)",
+    )
+    tolerance: StrictStr | Number | None = Field(
+        default=None,
+        description="this report's own tolerance, as --tolerance: '5%' of each bound "
+        "or a number of troops",
+    )
+    by: dt.date | Month | None = Field(
+        default=None, description="for a target: the month it is due (drawn there)"
+    )
     source: Text | None = None
     quote: Text | None = None
 

@@ -257,7 +257,8 @@ def test_ensembles_run_quietly_outside_a_terminal(
 
 def test_monthly_is_tidy_with_monthly_periods(result: sim.Result) -> None:
     m = result.monthly
-    assert list(m.columns) == ["scenario", "variant", "theater", "month", "troops"]
+    # the default scenario gives Syria a reporting basis: each row's official figure too
+    assert list(m.columns) == ["scenario", "variant", "theater", "month", "troops", "official"]
     assert m.month.dtype == pd.PeriodDtype("M")
     assert m.troops.dtype.kind == "i"
     iraq = m[m.theater == "iraq"]

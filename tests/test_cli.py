@@ -18,7 +18,7 @@ from conftest import DEFAULT_SCENARIO, MINIMAL_YAML, SCENARIOS_DIR
 import sim
 from sim.cli import main
 
-MONTHLY_HEADER = ["scenario", "variant", "theater", "month", "troops"]
+MONTHLY_HEADER = ["scenario", "variant", "theater", "month", "troops", "official"]
 MILESTONES_HEADER = [
     "scenario",
     "variant",
@@ -103,7 +103,9 @@ def test_monthly_csv_has_one_row_per_variant_theater_and_month(default_run):
     assert all(MONTH.match(r["month"]) for r in rows)
     assert all(r["troops"].isdigit() for r in rows)  # whole troops, never negative
     first = [r for r in totals if r["month"] == plan.months[0]]
-    assert {(r["theater"], int(r["troops"])) for r in first} == {("iraq", 2500), ("syria", 900)}
+    # the official figures as reported; Syria's whole force adds the central 600 left out
+    assert {(r["theater"], int(r["official"])) for r in first} == {("iraq", 2500), ("syria", 900)}
+    assert {(r["theater"], int(r["troops"])) for r in first} == {("iraq", 2500), ("syria", 1500)}
 
 
 def test_milestones_csv_has_one_row_per_variant_and_milestone(default_run):

@@ -223,7 +223,8 @@ def test_unknown_top_level_key_suggests_the_closest_known_key(write):
 def test_unknown_key_far_from_any_known_key_lists_the_allowed_ones_without_a_guess(write):
     path, _ = bad(write, "    initial: 1000\n", "    initial: 1000\n    zzzzzz: 1\n")
     with pytest.raises(
-        ScenarioError, match="expected one of name, initial, sites, found unknown key 'zzzzzz'$"
+        ScenarioError,
+        match="expected one of name, initial, unreported, sites, found unknown key 'zzzzzz'$",
     ):
         load_scenario(path)
 

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import ScenarioError
-from sim.io.observations import ObservationSet
+from sim.io.observations import OFFICIAL, ObservationSet
 from sim.model.draws import central_inputs
 from sim.model.plan import compile_plan
 from sim.model.stepper import step
@@ -73,12 +73,19 @@ def with_profile(doc: ScenarioDoc, profile: str) -> ScenarioDoc:
 
 
 def errors_of(
-    levels: dict[tuple[str, str], float], observations: ObservationSet
+    levels: dict[tuple[str, str], float],
+    observations: ObservationSet,
+    official: dict[tuple[str, str], float] | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per observation with a projected level: ``levels[(series, YYYY-MM)]``."""
+    """One row per level observation (not a target) with a projected level:
+    ``levels[(series, YYYY-MM)]``, or for an official figure ``official[...]`` when
+    given (the level less the troops official figures leave out)."""
     rows = []
     for o in observations:
-        level = levels.get((o.theater, o.month_text))
+        if not o.is_level:
+            continue
+        table = official if official is not None and o.kind == OFFICIAL else levels
+        level = table.get((o.theater, o.month_text))
         if level is None:
             continue
         error = o.distance(level)
@@ -203,15 +210,19 @@ def run_backtest(
         doc = scenario.resolved(v)
         for profile in PROFILES:
             plan = compile_plan(with_profile(doc, profile))
-            out = step(plan, central_inputs(plan))
-            monthly = monthly_frame(scenario.id, v, plan, out)
+            inputs = central_inputs(plan)
+            out = step(plan, inputs)
+            monthly = monthly_frame(scenario.id, v, plan, out, inputs.unreported[0])
             allowed = set(plan.series_names())
-            levels = {
-                (t, str(m)): float(x)
-                for t, m, x in zip(monthly.theater, monthly.month, monthly.troops, strict=True)
-                if t in allowed
-            }
-            errs = errors_of(levels, obs)
+            levels, official = (
+                {
+                    (t, str(m)): float(x)
+                    for t, m, x in zip(monthly.theater, monthly.month, monthly[col], strict=True)
+                    if t in allowed
+                }
+                for col in ("troops", "official")
+            )
+            errs = errors_of(levels, obs, official)
             rows.append({"profile": profile, "variant": v, **metrics(errs)})
             error_rows += [{"profile": profile, "variant": v, **e} for e in errs]
             paths.append(monthly.assign(profile=profile)[PATH_COLUMNS])

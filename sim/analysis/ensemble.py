@@ -20,10 +20,10 @@ is computed once and counted with its multiplicity.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,20 @@ from sim.results import Result
 from sim.schema import Spec, central, support
 
 MAX_DRAWS = 100_000_000
+#: the type of level counts: no count exceeds the number of draws, at most MAX_DRAWS
+COUNT = np.int32
+
+
+class Tagger(Protocol):
+    """What tags draws for :meth:`Accumulator.add_draws`."""
+
+    def __call__(
+        self, level_at: Callable[[int, int], NDArray[np.int64]], unreported: NDArray[np.float64]
+    ) -> NDArray[Any]:
+        """Each draw's tag, from ``level_at(track, month)`` (g,) levels and the draws'
+        ``unreported`` (g, tracks) troops."""
+
+
 SITES_BLOCK = 1 << 15  # draws stepped at once for a theater made of sites
 PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
 DATE_PERCENTILES = (10, 50, 80, 90)
@@ -101,7 +115,7 @@ def level_bound(plan: Plan) -> int:
 
     total = 0
     for k, t in enumerate(plan.tracks):
-        hi = top(t.initial)
+        hi = top(t.initial) + (top(t.unreported) if t.has_basis else 0)
         for m in plan.milestones:
             if m.track == k and m.target_kind == "level":
                 hi = max(hi, top(m.target))
@@ -156,6 +170,15 @@ class Accumulator:
     below by month m exactly when its running minimum at m is at most ``L``.
     Those counts are kept as ``hist`` plus a correction, which is zero for the
     draws whose levels never rise (most drawdowns).
+
+    **Tagged draws** (:meth:`add_draws` with a tagger) are counted in *slots*, one
+    per tag, interleaved in the same arrays: with ``S`` slots, level ``L`` of a draw
+    in slot ``s`` is counted at ``L * S + s`` within its month, so one pass over a
+    group counts every tag at once, over the few columns its levels take. Slots run
+    from the lowest tag to the highest that occur (``tags``); :meth:`untagged` adds
+    them up into a plain
+    accumulator of all the draws, whose summaries equal those of the draws counted
+    plainly, exactly.
     """
 
     plan: Plan
@@ -170,13 +193,20 @@ class Accumulator:
 
     def __post_init__(self) -> None:
         months, width = self.plan.n_months, self.bound + 1
-        self.hist = np.zeros((len(self.names), months * width), np.int64)
-        self._lower = np.zeros((len(self.names), months * width), np.int64)
+        self.width = width  # levels 0..bound
+        self.tags: list[int] = []  # the tag of each slot (consecutive); none: not tagged
+        self.span = width  # columns of one month in the counts: width per slot
+        self._slot: Any = 0  # while counting tagged draws: each draw's slot, or the one of all
+        self.slot_n = np.zeros(1, np.int64)
+        self.slot_met = np.zeros((1, len(self.plan.milestones)), np.int64)
+        self.hist = np.zeros((len(self.names), months * width), COUNT)
+        # the running-minimum correction, made when some draw's level first rises
+        self._lower: NDArray[np.int64] | None = None
         self.first = np.zeros((len(self.marks), months + 1), np.int64)
         self.met = np.zeros(len(self.plan.milestones), np.int64)
         # levels held over whole stretches of months, as differences between months
-        # ([0]: to hist, [1]: to the running-minimum correction)
-        self._held = np.zeros((2, len(self.names), months + 1, width), np.int64)
+        # ([0]: to hist, [1]: to the running-minimum correction, added when needed)
+        self._held = np.zeros((1, len(self.names), months + 1, width), COUNT)
         self._pending = False
         self._rose = False  # some draw's level rose: the running-minimum correction is used
         self._cum: dict[int, tuple[int, NDArray[np.int64], NDArray[np.int64]]] = {}
@@ -198,13 +228,21 @@ class Accumulator:
 
     def merge(self, other: Accumulator) -> None:
         """Add the draws ``other`` counted (another part of the same plan's ensemble):
-        counts add, so the summaries are those of one pass over all the draws."""
+        counts add, so the summaries are those of one pass over all the draws. Tagged
+        counts are laid out over the tags of both first."""
         self._settle()
         other._settle()
+        if other.tags:
+            self._slots(np.array([other.tags[0], other.tags[-1]]))
+        if self.tags:
+            other._slots(np.array([self.tags[0], self.tags[-1]]))
         self.hist += other.hist
-        self._lower += other._lower
+        if other._lower is not None:
+            self.lowest_counts()[...] += other._lower
         self.met += other.met
         self.n += other.n
+        self.slot_n += other.slot_n
+        self.slot_met += other.slot_met
         self._rose = self._rose or other._rose
         self._pending = True  # ``first`` follows from the merged counts
         self._cum = {}
@@ -217,9 +255,110 @@ class Accumulator:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        shape = (2, len(self.names), self.plan.n_months + 1, self.bound + 1)
-        self._held = np.zeros(shape, np.int64)
+        rows = 1 if self._lower is None else 2
+        self._held = np.zeros((rows, len(self.names), self.plan.n_months + 1, self.span), COUNT)
         self._scratch, self._runs, self._cum = {}, {}, {}
+
+    def lowest_counts(self) -> NDArray[np.int64]:
+        """The running-minimum correction (series, months * (bound + 1)), made when
+        first needed: some draw's level rose, so the lowest level so far differs
+        from the level."""
+        self._rose = True
+        if self._lower is None:
+            months = self.plan.n_months
+            self._lower = np.zeros((len(self.names), months * self.span), COUNT)
+            held = np.zeros((2, *self._held.shape[1:]), COUNT)
+            held[0] = self._held[0]
+            self._held = held
+        return self._lower
+
+    def settle(self) -> None:
+        """Fold what was added into the counts."""
+        self._settle()
+
+    def empty(self) -> Accumulator:
+        """A new, empty accumulator for the same plan, series and threshold marks."""
+        return Accumulator(self.plan, self.bound, self.names, self.members, self.marks)
+
+    def _slots(self, tags: NDArray[Any]) -> tuple[int, int]:
+        """The lowest and highest slot of these tags (slot = tag - the lowest tag
+        counted), laying the counts out again, wider, when a tag falls outside the
+        slots there are (keeping what they hold)."""
+        low, high = int(tags.min()), int(tags.max())
+        if low < 0:
+            raise ValueError(f"expected tags of 0 or more, found {low}")
+        if not self.tags:
+            if self.n:
+                raise ValueError("tagged draws cannot join draws counted without tags")
+            first, last, old = low, high, None
+        else:
+            first, last = min(low, self.tags[0]), max(high, self.tags[-1])
+            old = (self.tags[0] - first, len(self.tags))  # where the old slots go, how many
+        if old is None or (first, last) != (self.tags[0], self.tags[-1]):
+            width, months, size = self.width, self.plan.n_months, last - first + 1
+            at, count = old if old is not None else (0, 1)
+
+            def wider(a: NDArray[Any], lead: tuple[int, ...]) -> NDArray[Any]:
+                out = np.zeros((*lead, width, size), COUNT)
+                out[..., at : at + count] = a.reshape(*lead, width, count)
+                return out.reshape(*lead[:-1], lead[-1] * width * size)
+
+            series = len(self.names)
+            self.hist = wider(self.hist, (series, months))
+            if self._lower is not None:
+                self._lower = wider(self._lower, (series, months))
+            lead = self._held.shape[:3]  # (rows, series, months + 1)
+            held = np.zeros((*lead, width, size), COUNT)
+            held[..., at : at + count] = self._held.reshape(*lead, width, count)
+            self._held = held.reshape(*lead, width * size)
+            slot_n = np.zeros(size, np.int64)
+            slot_met = np.zeros((size, self.slot_met.shape[1]), np.int64)
+            if old is not None:
+                slot_n[at : at + count] = self.slot_n
+                slot_met[at : at + count] = self.slot_met
+            self.slot_n, self.slot_met = slot_n, slot_met
+            self.tags = list(range(first, last + 1))
+            self.span = size * width
+            self._offsets = (np.arange(months, dtype=np.int64) * self.span)[None, :]
+        return low - self.tags[0], high - self.tags[0]
+
+    def _columns(self, levels: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Where levels are counted within a month: the level, or ``level * S + slot``
+        for tagged draws (``self._slot``, one per draw or one for all)."""
+        size = len(self.tags)
+        if size <= 1:
+            return levels
+        return levels * size + self._slot
+
+    def _bin(self, levels: NDArray[np.int64]) -> tuple[int, NDArray[np.int64]]:
+        """``(first column, counts)`` of levels (n,) counted in their columns: every
+        column for plain draws, only those the levels take for tagged ones."""
+        if len(self.tags) <= 1:
+            return 0, np.bincount(levels, minlength=self.width)
+        x = self._columns(levels)
+        low = int(x.min())
+        return low, np.bincount(x - low)
+
+    def untagged(self) -> Accumulator:
+        """One plain accumulator of every draw counted here, tagged or not."""
+        if not self.tags:
+            return self
+        self._settle()
+        months, width, size = self.plan.n_months, self.width, len(self.tags)
+        series = len(self.names)
+        acc = self.empty()
+        acc.hist[...] = (
+            self.hist.reshape(series, months, width, size)
+            .sum(axis=3)
+            .reshape(series, months * width)
+        )
+        if self._lower is not None:
+            lower = self._lower.reshape(series, months, width, size).sum(axis=3)
+            acc.lowest_counts()[...] = lower.reshape(series, months * width)
+        acc.met += self.slot_met.sum(axis=0)
+        acc.n = int(self.slot_n.sum())
+        acc._pending = True
+        return acc
 
     # -- adding draws
 
@@ -232,34 +371,64 @@ class Accumulator:
         levels: dict[str, NDArray[np.int32]],
         reached: NDArray[np.int64],
         original: NDArray[np.int64],
+        slots: NDArray[np.int64] | None = None,
     ) -> None:
-        """Add draws given as whole monthly levels (``levels[name]``: (n, months))."""
-        months, width = self.plan.n_months, self.bound + 1
+        """Add draws given as whole monthly levels (``levels[name]``: (n, months)),
+        in the given ``slots`` (n,) when the draws are tagged (:meth:`add_draws`)."""
+        size, offsets = self.plan.n_months * self.span, self._offsets
         for i, name in enumerate(self.names):
             lv = levels[name].astype(np.int64)
-            self.hist[i] += np.bincount((lv + self._offsets).ravel(), minlength=months * width)
             lowest = np.minimum.accumulate(lv, axis=1)
-            self._lower[i] += np.bincount(
-                (lowest + self._offsets).ravel(), minlength=months * width
-            )
-            self._lower[i] -= np.bincount((lv + self._offsets).ravel(), minlength=months * width)
-        self._rose = True
-        self.met += (reached <= original).sum(axis=0)
-        self.n += reached.shape[0]
+            if slots is not None and len(self.tags) > 1:  # each draw in its slot
+                lv = lv * len(self.tags) + slots[:, None]
+                lowest = lowest * len(self.tags) + slots[:, None]
+            self.hist[i] += np.bincount((lv + offsets).ravel(), minlength=size)
+            lower = self.lowest_counts()
+            lower[i] += np.bincount((lowest + offsets).ravel(), minlength=size)
+            lower[i] -= np.bincount((lv + offsets).ravel(), minlength=size)
+        met = reached <= original
+        if slots is None:
+            self.met += met.sum(axis=0)
+            self.n += reached.shape[0]
+        else:
+            self._count_slots(slots, met)
         self._pending = True
 
-    def add_draws(self, inputs: StepInputs) -> None:
+    def _count_slots(self, slots: NDArray[np.int64], met: NDArray[np.bool_]) -> None:
+        """Add draws in ``slots`` to each slot's number of draws and of met milestones;
+        ``met`` is per draw (n, milestones) or shared by all (milestones,)."""
+        per = np.bincount(slots, minlength=len(self.tags))
+        self.slot_n += per
+        if met.ndim == 1:
+            self.slot_met += per[:, None] * met[None, :]
+        else:
+            for s in np.flatnonzero(per).tolist():
+                self.slot_met[s] += met[slots == s].sum(axis=0)
+
+    def add_draws(self, inputs: StepInputs, tagger: Tagger | None = None) -> None:
         """Add draws given as stepper inputs, stepping only the months that move.
 
         Gives the same summaries as :meth:`add` of :func:`sim.stepper.step`'s
         levels: draws are grouped by their timing key (announcement and execution
-        delays, which fix every window's months), and each group's tracks are evaluated run by run
-        (:class:`sim.stepper.Group`) over the months where some level moves.
+        delays, which fix every window's months), and each group's tracks are
+        evaluated run by run (:class:`sim.stepper.Group`) over the months where some
+        level moves.
+
+        With ``tagger``, each draw gets a whole-number tag from
+        ``tagger(level_at, unreported)`` (``level_at(track, month)`` gives the group's
+        levels (g,) of one track in one month, ``unreported`` (g, tracks) its draws'
+        unreported troops) and is counted in the slot of its tag (:meth:`split`).
         """
         plan = self.plan
         if not self._fast:
             out = step(plan, inputs)
-            self.add(level_views(plan, out, self.names, self.members), out.reached, out.original)
+            views = level_views(plan, out, self.names, self.members)
+            if tagger is None:
+                self.add(views, out.reached, out.original)
+                return
+            tags = tagger(lambda k, m: out.tracks[:, k, m].astype(np.int64), inputs.unreported)
+            self._slots(tags)
+            self.add(views, out.reached, out.original, tags - self.tags[0])
             return
         n = inputs.n
         if n == 0:
@@ -277,9 +446,14 @@ class Accumulator:
         start, _, original, reached, _ = timing(
             plan, inputs.delay[firsts], inputs.exec_delay[firsts]
         )
-        self.met += ((reached <= original) * np.diff(cuts)[:, None]).sum(axis=0)
-        self.n += n
-        self._pending = True
+        met = reached <= original
+        unreported = None
+        if tagger is not None:
+            unreported = inputs.unreported if order is None else inputs.unreported[order]
+        else:
+            self.met += (met * np.diff(cuts)[:, None]).sum(axis=0)
+            self.n += n
+            self._pending = True
         # theaters made of sites are summed month by month in blocks (months, draws):
         # their draws go in parts small enough to keep those blocks small
         most = SITES_BLOCK if any(len(plan.theater_tracks(t)) > 1 for t in plan.theaters) else n
@@ -287,18 +461,52 @@ class Accumulator:
             for lo in range(a, b, most):
                 hi = min(b, lo + most)
                 part = [x[:, lo:hi] for x in arrays] if hi - lo < n else list(arrays)
-                self._add_group(
-                    Group(
-                        plan,
-                        start[g].tolist(),
-                        reached[g].tolist(),
-                        part[0],
-                        part[1],
-                        part[2],
-                        part[3],
-                        cache=self._runs,
-                    )
+                group = Group(
+                    plan,
+                    start[g].tolist(),
+                    reached[g].tolist(),
+                    part[0],
+                    part[1],
+                    part[2],
+                    part[3],
+                    cache=self._runs,
                 )
+                if tagger is None or unreported is None:
+                    self._add_group(group)
+                else:
+                    self._add_tagged(group, unreported[lo:hi], met[g], tagger)
+
+    def _add_tagged(
+        self,
+        group: Group,
+        unreported: NDArray[np.float64],
+        met: NDArray[np.bool_],
+        tagger: Tagger,
+    ) -> None:
+        """Count a group's draws, each in the slot of its tag (:meth:`add_draws`)."""
+
+        seen: dict[tuple[int, int], NDArray[np.int64]] = {}
+
+        def level_at(k: int, m: int) -> NDArray[np.int64]:
+            got = seen.get((k, m))
+            if got is None:
+                if group.uniform(k):
+                    got = np.broadcast_to(group.head().level_in(k, m), (group.n,))
+                else:
+                    got = group.level_in(k, m)
+                seen[k, m] = got
+            return got
+
+        tags = tagger(level_at, unreported)
+        low, high = self._slots(tags)
+        slots = tags - self.tags[0]
+        self._slot = low if low == high else slots
+        try:
+            self._add_group(group)
+        finally:
+            self._slot = 0
+        self._count_slots(slots, met)
+        self._pending = True
 
     def _buffer(self, rows: int, cols: int, dtype: Any, tag: int = 0) -> NDArray[Any]:
         """Scratch room of shape (rows, cols), kept between chunks (``tag`` tells apart
@@ -312,13 +520,15 @@ class Accumulator:
     def _add_group(self, group: Group) -> None:
         plan = self.plan
         head = None
+        # one draw may stand for all only when all are counted in one slot
+        alike = np.ndim(self._slot) == 0
         for tid in plan.theaters:
             tracks = plan.theater_tracks(tid)
             row = self._row.get(tid)
             if len(tracks) == 1 and not plan.tracks[tracks[0]].site:  # a theater on its own
                 if row is not None:
                     k = tracks[0]
-                    if group.uniform(k):  # every draw alike: one draw stands for all
+                    if alike and group.uniform(k):  # every draw alike: one stands for all
                         head = head or group.head()
                         self._stream(row, head, k, group.n)
                     else:
@@ -330,7 +540,7 @@ class Accumulator:
             rows = hi - lo + 1
             blocks = []
             for pos, k in enumerate(tracks):
-                if group.uniform(k):
+                if alike and group.uniform(k):
                     head = head or group.head()
                     blocks.append(head.levels(k, lo, hi))
                 else:
@@ -375,8 +585,8 @@ class Accumulator:
         """Count series i, the levels of track k alone, run by run: a held level is
         counted once for all its months, a ramp a month at a time, or once per
         distinct draw when few draws differ (each draw ``weight`` times)."""
-        months, width = self.plan.n_months, self.bound + 1
-        grid = self.hist[i].reshape(months, width)
+        months = self.plan.n_months
+        grid = self.hist[i].reshape(months, self.span)
         held = self._held[0, i]
         n = group.n
         scratch = self._buffer(1, n, np.float64, 1)[0]
@@ -388,17 +598,25 @@ class Accumulator:
                 level = group.held(k, li, source)
                 if prev is not None and not rising:
                     rising = bool(np.any(level > prev))
-                counts = np.bincount(level, minlength=width)
+                low, counts = self._bin(level)
                 if weight != 1:
                     counts *= weight
-                held[a] += counts
-                held[b + 1] -= counts
+                held[a, low : low + len(counts)] += counts
+                held[b + 1, low : low + len(counts)] -= counts
                 prev = level
                 continue
             rising = rising or group.ramp_rises(k, li, source)
-            distinct = group.ramp_counts(k, li, source, a, b, width) if b - a >= 3 else None
+            distinct = (
+                group.ramp_counts(
+                    k, li, source, a, b, self.width, self._slot, max(1, len(self.tags))
+                )
+                if b - a >= 3
+                else None
+            )
             if distinct is not None:  # few distinct draws: counted once each, with weights
-                grid[a : b + 1] += distinct * weight if weight != 1 else distinct
+                low, counts = distinct
+                cols = slice(low, low + counts.shape[1])
+                grid[a : b + 1, cols] += counts * weight if weight != 1 else counts
                 if not rising:  # the edges, to see whether a level rises there
                     first = group.ramp_month(k, li, source, a, pair[0], scratch)
                     rising = prev is not None and bool(np.any(first > prev))
@@ -408,15 +626,15 @@ class Accumulator:
                 level = group.ramp_month(k, li, source, m, pair[m % 2], scratch)
                 if m == a and prev is not None and not rising:
                     rising = bool(np.any(level > prev))
-                counts = np.bincount(level, minlength=width)
-                grid[m] += counts * weight if weight != 1 else counts
+                low, counts = self._bin(level)
+                grid[m, low : low + len(counts)] += counts * weight if weight != 1 else counts
                 prev = level
         if rising:  # the running minimum differs from the level: count the difference
-            self._rose = True
+            lower = self.lowest_counts()[i]
             block = group.levels(k, 0, months - 1)
             lowest = np.minimum.accumulate(block, axis=0)
-            self._count(lowest, 0, weight, self._lower[i])
-            self._count(block, 0, -weight, self._lower[i])
+            self._count(lowest, 0, weight, lower)
+            self._count(block, 0, -weight, lower)
 
     def _tally(
         self,
@@ -431,11 +649,11 @@ class Accumulator:
         times; the months before ``lo`` hold ``block[0]``, those after ``hi`` hold
         ``block[-1]``. ``rising``: whether a level may rise from one month to the
         next (None: look). ``block`` is overwritten."""
-        months, width = self.plan.n_months, self.bound + 1
+        months, width = self.plan.n_months, self.span
         held = self._held
 
         def count(values: NDArray[np.int64]) -> NDArray[np.int64]:
-            out = np.bincount(values, minlength=width)
+            out = np.bincount(self._columns(values), minlength=width)
             return out * weight if weight != 1 else out
 
         if lo > 0:
@@ -448,12 +666,13 @@ class Accumulator:
         if rising is None:
             rising = block.shape[0] > 1 and bool(np.any(block[1:] > block[:-1]))
         if rising:
-            self._rose = True
+            lower = self.lowest_counts()[i]
+            held = self._held  # now with the running-minimum row
             lowest = np.minimum.accumulate(block, axis=0)
             if hi < months - 1:
                 held[1, i, hi + 1] += count(lowest[-1]) - last
-            self._count(lowest, lo, weight, self._lower[i])
-            self._count(block, lo, -weight, self._lower[i], weight, self.hist[i])
+            self._count(lowest, lo, weight, lower)
+            self._count(block, lo, -weight, lower, weight, self.hist[i])
         else:
             self._count(block, lo, weight, self.hist[i])
 
@@ -467,9 +686,11 @@ class Accumulator:
         dest2: NDArray[np.int64] | None = None,
     ) -> None:
         """Add ``weight`` per draw at each level of ``levels`` (months lo.., draws) to
-        ``dest`` (months * (bound + 1)), and ``weight2`` to ``dest2``. ``levels`` is
-        overwritten."""
-        months, width = self.plan.n_months, self.bound + 1
+        ``dest`` (months * span), each draw in its slot, and ``weight2`` to ``dest2``.
+        ``levels`` is overwritten."""
+        months, width = self.plan.n_months, self.span
+        if len(self.tags) > 1:
+            levels = self._columns(levels)  # a new array: the caller's stays as it was
         grid = dest.reshape(months, width)
         grid2 = None if dest2 is None else dest2.reshape(months, width)
         rows = levels.shape[0]
@@ -499,22 +720,25 @@ class Accumulator:
         """Fold the held stretches into ``hist``; count ``first``."""
         if not self._pending:
             return
-        months, width = self.plan.n_months, self.bound + 1
+        months, width = self.plan.n_months, self.span
         held = self._held if self._rose else self._held[:1]
         for m in range(1, months):  # running sums over the months, in place
             held[:, :, m] += held[:, :, m - 1]
         shape = (len(self.names), months * width)
         self.hist += held[0, :, :months].reshape(shape)
         if self._rose:
-            self._lower += held[1, :, :months].reshape(shape)
+            self.lowest_counts()[...] += held[1, :, :months].reshape(shape)
         held[...] = 0
         self._cum = {}
+        if self.tags:  # the dates come from each tag's accumulator (split)
+            self._pending = False
+            return
         for k, (name, _, level) in enumerate(self.marks):
             row = self._row[name]
             if level < 0:
                 reached = np.zeros(months, np.int64)
             elif self._rose:
-                low = (self.hist[row] + self._lower[row]).reshape(months, width)
+                low = (self.hist[row] + self.lowest_counts()[row]).reshape(months, width)
                 reached = low[:, : min(level, self.bound) + 1].sum(axis=1)
             else:
                 base, cum, _ = self._cumulative(row)
@@ -653,6 +877,8 @@ def run_ensemble(
     progress: bool | None = None,
     keep_counts: bool = False,
     executor: Executor | None = None,
+    makers: dict[str, Callable[[], Any]] | None = None,
+    done: Callable[[str, Any], None] | None = None,
 ) -> Result:
     """A copy of a deterministic :class:`Result` with the ensemble's ``bands``,
     ``dates`` and ``p_met``.
@@ -661,7 +887,13 @@ def run_ensemble(
     ``counts`` (a :class:`LevelCounts` per variant), so that observations can be
     ranked without stepping the draws again. With ``executor``
     (:func:`sim.analysis.distributed.open_executor`), the draws run as parts
-    elsewhere and their counts are merged: the same summaries, to the last draw."""
+    elsewhere and their counts are merged: the same summaries, to the last draw.
+
+    ``makers[variant]``, when given, makes the chunk consumer of a variant in place
+    of its empty accumulator (picklable, for an executor); the consumer's
+    ``total()`` is then the accumulator of every draw, and ``done(variant,
+    consumer)`` receives it after the pass (observations are scored and the
+    ensemble conditioned in the same pass, :mod:`sim.analysis.observed`)."""
     draws, seed = check_args(draws, seed)
     bands: list[pd.DataFrame] = []
     dates: list[pd.DataFrame] = []
@@ -671,7 +903,9 @@ def run_ensemble(
     jobs = [
         (
             [result.plans[name]],
-            partial(
+            makers[name]
+            if makers is not None
+            else partial(
                 accumulator,
                 result.plans[name],
                 result.milestones[result.milestones.variant == name],
@@ -681,7 +915,10 @@ def run_ensemble(
     ]
     try:
         accs = consume_all(jobs, draws, seed, chunk=chunk, bar=bar, executor=executor)
-        for name, acc in zip(result.variants, accs, strict=True):  # one at a time here
+        for name, consumer in zip(result.variants, accs, strict=True):  # one at a time here
+            acc = consumer.total() if makers is not None else consumer
+            if done is not None:
+                done(name, consumer)
             bands.append(acc.bands(result.scenario.id, name))
             dates.append(acc.dates(result.scenario.id, name))
             p_met.extend((acc.met / acc.n).round(6))

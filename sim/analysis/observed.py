@@ -1,166 +1,475 @@
 """Scoring projections against observed levels, and conditioning an ensemble on them.
 
-An **observation** is a reported troop level for a theater (or a site) on a
-date: a point (``troops_low = troops_high``), a range, or an open-ended bound
-("fewer than N" leaves ``troops_low`` blank, "more than N" leaves
-``troops_high`` blank). Observations come from a CSV file
-(``date,theater,troops_low,troops_high,source,quote``) or from a scenario's
-``observations`` key (a list, or the path of such a CSV relative to the
-scenario file). See ``docs/observations.md``.
+An **observation** is a report for a theater (or a site) on a date: a point
+(``troops_low = troops_high``), a range, or an open-ended bound ("fewer than N"
+leaves ``troops_low`` blank, "more than N" leaves ``troops_high`` blank), of one
+kind: ``reported`` (a count somebody gave), ``official`` (a declared figure) or
+``target`` (a plan or promise). Observations come from a CSV file or from a
+scenario's ``observations`` key. See ``docs/observations.md``.
 
 Rules, each stated once here:
 
-* An observation dated ``YYYY-MM-DD`` or ``YYYY-MM`` is compared with the
-  level at the end of the month that contains its date (the model's monthly
-  value). Observations before the start month or after the horizon are *out of
-  range*: listed, never scored.
+* An observation is compared with the level at the end of the month that
+  contains its date. Observations before the start month or after the horizon
+  are *out of range*; targets are *not a level*: both are listed, never scored.
+* A ``reported`` observation is compared with the whole force; an ``official``
+  one with the official figure, ``max(level − unreported, 0)`` per track, where
+  the scenario gives a reporting basis (``unreported``).
 * A level is **consistent** with an observation when it lies in the observed
-  range widened by the **tolerance** (``±5 %`` of each bound by default, or an
-  absolute number of troops): ``low·(1 − r) − a ≤ level ≤ high·(1 + r) + a``,
-  an open end staying open. Bounds are inclusive.
-* With an ensemble, a bounded observation's **percentile rank** is the mid-rank
-  of its reference value (the point, or the middle of a range) among the draws'
-  levels that month: ``100 · (#below + ½ #equal) / n``. An open-ended one
-  ("fewer than 1000") has no value to rank and gets none: ``p_consistent`` says
-  how many draws fit it. ``in_band80`` says whether the observed range meets the
-  exact 10th–90th percentile band. ``p_consistent`` is the share of draws
-  consistent with it.
-* **Conditioning** keeps the draws consistent with every in-range observation
-  and summarises only those, chunk by chunk (memory stays bounded): the same
-  exact bands, dates and milestone probabilities as the unconditioned ensemble.
+  range widened by the tolerance (the row's own, else the run's):
+  ``low·(1 − r) − a ≤ level ≤ high·(1 + r) + a``, an open end staying open.
+* With an ensemble: ``p_consistent`` is the share of draws consistent with it,
+  ``in_band80`` whether the observed range meets the exact 10th–90th
+  percentile band, and, for a point or a range only, ``percentile_rank`` the
+  mid-rank of its middle among the draws' levels, ``100·(#below + ½ #equal)/n``.
+* **As of a date**, an observation made public on or before it is *known*;
+  later ones are scored out of sample and never condition.
+* Of the known reports of one series, month and kind, the latest counts (on
+  the same day, the last in the file); the others are *superseded*.
+* **Soft conditioning** weights each draw by ``ε^k``, ``k`` the number of known,
+  counted reports whose tolerance its level misses: the likelihood of a mixture
+  model in which each report is right within its tolerance with probability
+  ``1 − ε`` and otherwise says nothing about the level (Craig et al. 1997;
+  Beaumont et al. 2002; docs/observations.md). A report that no draw comes near
+  (*discrepant*) is missed by every draw, so it multiplies every weight by ``ε``
+  and drops out of the normalised weights: it never erases the others.
+* The weighted summaries are exact: draws are counted per ``k`` in separate
+  level counts (the same counts as the plain ensemble, split), and percentiles,
+  dates and milestone shares are read off ``Σ_k w_k · counts_k`` in exact integer
+  arithmetic, ``w_k = p^(k − k₀) q^(k₁ − k)`` for ``ε = p/q``. The effective
+  number of draws is Kish's ``(Σ w)² / Σ w²``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from sim.analysis.chunks import progress_bar, run_chunks
+from sim.analysis.chunks import Executor
 from sim.analysis.ensemble import (
+    BAND_COLUMNS,
+    DATE_COLUMNS,
+    DATE_PERCENTILES,
+    PERCENTILES,
     Accumulator,
-    LevelCounts,
     accumulator,
+    check_args,
     inverse_cdf,
-    level_views,
-    series,
+    run_ensemble,
 )
 from sim.errors import ScenarioError
 from sim.io.observations import (
+    CONDITION_COLUMNS,
     DRAW_COLUMNS,
     EXTRA_COLUMNS,
+    NOT_A_LEVEL,
     OBSERVED_COLUMNS,
+    OFFICIAL,
     OUT_OF_RANGE,
     SCORED,
-    Observation,
     ObservationSet,
     Tolerance,
+    accepted,
+    parse_as_of,
     parse_tolerance,
 )
 from sim.model.plan import Plan
-from sim.model.stepper import StepInputs, step
+from sim.model.rules import official
+from sim.model.stepper import StepInputs
+from sim.months import format_month
 from sim.results import Result
 
-# ---------------------------------------------------------------- scoring
+#: the chance that a report is wrong, i.e. says nothing about the level (``ε``)
+ERROR_RATE = Fraction(1, 20)
+#: fewer effective draws than this, and a variant's conditioned summaries are not written
+MIN_EFFECTIVE_DRAWS = 30
+# the values of observed.csv's ``conditioning`` column
+USED, DISCREPANT, SUPERSEDED, LATER = "used", "discrepant", "superseded", "later"
+
+# ---------------------------------------------------------------- which reports count
 
 
 @dataclass(frozen=True)
 class Check:
-    """One in-range observation as the ensemble pass tests it."""
+    """One in-range level observation as an ensemble pass tests it."""
 
     index: int  # position in the ObservationSet
     series: str
     month: int  # month index in the plan (0 = start month)
-    lo: float
+    lo: float  # the accepted range [troops]
     hi: float
+    official: bool  # compared with the official figure (a reporting basis applies)
+    known: bool  # public on or before the as-of date
+    used: bool  # known and not superseded: it conditions
 
 
-def checks_for(plan: Plan, observations: ObservationSet, tolerance: Tolerance) -> list[Check]:
-    """The observations that fall within ``plan``'s months and name one of its series."""
+def checks_for(
+    plan: Plan,
+    observations: ObservationSet,
+    tolerance: Tolerance,
+    as_of: dt.date | None = None,
+) -> list[Check]:
+    """The level observations (not targets) that fall within ``plan``'s months and name
+    one of its series, with what each is compared with and whether it counts."""
     names = set(plan.series_names())
+    items = observations.items
+    inside = [
+        (i, o.month - plan.start)
+        for i, o in enumerate(items)
+        if o.is_level and o.theater in names and 0 <= o.month - plan.start < plan.n_months
+    ]
+    latest: dict[tuple[str, int, str], int] = {}
+    for i, m in inside:
+        o = items[i]
+        key = (o.theater, m, o.kind)
+        if o.known(as_of) and (key not in latest or o.day >= items[latest[key]].day):
+            latest[key] = i  # the latest counts; on the same day, the later row
     out = []
-    for i, o in enumerate(observations):
-        m = o.month - plan.start
-        if 0 <= m < plan.n_months and o.theater in names:
-            out.append(Check(i, o.theater, m, *tolerance.accept(o)))
+    for i, m in inside:
+        o = items[i]
+        known = o.known(as_of)
+        out.append(
+            Check(
+                i,
+                o.theater,
+                m,
+                *accepted(o, tolerance),
+                official=o.kind == OFFICIAL and plan.has_basis(o.theater),
+                known=known,
+                used=known and latest[(o.theater, m, o.kind)] == i,
+            )
+        )
     return out
 
 
-class _Filter:
-    """A :class:`sim.analysis.chunks.ChunkConsumer` that steps each chunk's draws up to
-    the last observed month, counts their levels in each observed month, and passes
-    on (to ``inner``, as stepper inputs) only the draws consistent with every
-    observation.
+Key = tuple[str, int, bool]  # (series, month index, official figure?)
 
-    Stepping stops at the last observed month: a month's level never depends on
-    later months, so the levels compared are exactly those of the full run."""
 
-    def __init__(self, plan: Plan, checks: list[Check], bound: int, inner: Accumulator) -> None:
-        last = max((c.month for c in checks), default=0)
-        self.plan = replace(plan, n_months=last + 1)
-        sel = series(plan)
-        self.names = [s for s, _ in sel]
-        self.members = [m for _, m in sel]
+def _key(c: Check) -> Key:
+    return (c.series, c.month, c.official)
+
+
+class Observer:
+    """A :class:`sim.analysis.chunks.ChunkConsumer` that summarises a variant's draws
+    and, in the same pass, what the observations need.
+
+    When conditioning, each draw is tagged with its ``k`` (the counted reports its
+    level misses) as the accumulator steps it, and counted in the slot of its ``k``
+    (:meth:`Accumulator.add_draws`); :meth:`total` adds the slots up into the plain
+    ensemble's accumulator, exactly. The level counts of each check come from the
+    slots (a whole level is what they count); an official figure of a series with a
+    reporting basis is counted here, per ``k``."""
+
+    def __init__(self, plan: Plan, checks: list[Check], acc: Accumulator, condition: bool):
+        self.plan = plan
         self.checks = checks
-        self.bound = bound
-        self.inner = inner
-        self.hist = np.zeros((len(checks), bound + 1), np.int64)
-        self.n = 0
-        self.kept = 0
+        self.condition = condition and any(c.used for c in checks)
+        self.acc = acc
+        self.width = acc.bound + 1
+        used = [c for c in checks if c.used] if self.condition else []
+        counted = [c for c in checks if c.official]
+        self.keys: list[Key] = list(dict.fromkeys([_key(c) for c in used + counted]))
+        where = {k: i for i, k in enumerate(self.keys)}
+        # per compared level, how many counted reports a draw at each level misses
+        levels = np.arange(self.width)
+        self.misses: dict[int, NDArray[Any]] = {}
+        for c in used:
+            table = self.misses.setdefault(where[_key(c)], np.zeros(self.width, np.int64))
+            table += (levels < c.lo) | (levels > c.hi)
+        small = np.uint8 if len(used) < 256 else np.int64  # a draw misses at most len(used)
+        self.misses = {j: t.astype(small) for j, t in self.misses.items()}
+        self.counted = {k: where[k] for k in dict.fromkeys(_key(c) for c in counted)}
+        self.counts: dict[int, dict[Key, NDArray[np.int64]]] = {}  # k -> key -> levels
 
     def add_chunk(self, chunk: Sequence[StepInputs]) -> None:
-        inputs = chunk[0]
-        n = inputs.n
-        keep = np.ones(n, bool)
-        if self.checks:
-            levels = level_views(self.plan, step(self.plan, inputs), self.names, self.members)
-            for i, c in enumerate(self.checks):
-                lv = levels[c.series][:, c.month]
-                self.hist[i] += np.bincount(lv, minlength=self.bound + 1)[: self.bound + 1]
-                keep &= (lv >= c.lo) & (lv <= c.hi)
-        self.n += n
-        kept = int(keep.sum())
-        self.kept += kept
-        if not kept:
-            return
-        if kept < n:
-            inputs = StepInputs(
-                initial=inputs.initial[keep],
-                delay=inputs.delay[keep],
-                targets=inputs.targets[keep],
-                residual=inputs.residual[keep],
+        self.acc.add_draws(chunk[0], self if self.keys else None)
+
+    def __call__(self, level_at: Any, unreported: NDArray[np.float64]) -> NDArray[Any]:
+        """Each draw's ``k``; counts the official figures of the official checks."""
+        n = unreported.shape[0]
+        values: list[NDArray[np.int64]] = []
+        officials: dict[tuple[int, int], NDArray[np.int64]] = {}
+        for name, month, off in self.keys:
+            total: NDArray[np.int64] | None = None
+            for k in self.plan.series_tracks(name):
+                level = level_at(k, month)
+                if off:  # months of one held run share their array, and so their figure
+                    mark = (id(level), k)
+                    if mark not in officials:
+                        officials[mark] = official(level, unreported[:, k].astype(np.int64))
+                    level = officials[mark]
+                total = level if total is None else total + level
+            assert total is not None
+            values.append(total)
+        # reports compared with the same array (the months of one held run) add their
+        # tables up, so that each array is looked up once
+        tables: dict[int, tuple[NDArray[np.int64], NDArray[Any]]] = {}
+        for j, table in self.misses.items():
+            v = values[j]
+            if id(v) in tables:
+                tables[id(v)] = (v, tables[id(v)][1] + table)
+            else:
+                tables[id(v)] = (v, table)
+        tags = np.zeros(n, np.int32)
+        for v, table in tables.values():
+            if v.strides and v.strides[0] == 0:  # every draw at one level
+                tags += table[v[0]]
+            else:
+                tags += table.take(v)
+        if self.counted:  # per k at once: level + k * width
+            top = int(tags.max()) + 1
+            shift = tags.astype(np.int64) * self.width
+            for key, j in self.counted.items():
+                both = np.bincount(values[j] + shift, minlength=top * self.width)
+                for k in range(top):
+                    row = both[k * self.width : (k + 1) * self.width]
+                    if row.any():
+                        counts = self.counts.setdefault(
+                            k, {c: np.zeros(self.width, np.int64) for c in self.counted}
+                        )
+                        counts[key] += row
+        return tags
+
+    def total(self) -> Accumulator:
+        """The accumulator of every draw (the slots added up)."""
+        return self.acc.untagged()
+
+    def merge(self, other: Observer) -> None:
+        """Add another part's draws of the same variant (an executor's part)."""
+        self.acc.merge(other.acc)
+        for k, counts in other.counts.items():
+            mine = self.counts.setdefault(
+                k, {c: np.zeros(self.width, np.int64) for c in self.counted}
             )
-        self.inner.add_draws(inputs)
+            for key, row in counts.items():
+                mine[key] += row
+
+    def slot_counts(self, c: Check) -> NDArray[np.int64]:
+        """(slots, levels) counts of the level check ``c`` compares, in each slot (the
+        draws of one ``k``; one slot when the draws were not tagged)."""
+        acc = self.acc
+        tags = acc.tags or [0]
+        if c.official:
+            empty = np.zeros(self.width, np.int64)
+            return np.array([self.counts[k][_key(c)] if k in self.counts else empty for k in tags])
+        acc.settle()
+        months = self.plan.n_months
+        row = acc.names.index(c.series)
+        return acc.hist[row].reshape(months, self.width, len(tags))[c.month].T
+
+    def all_counts(self) -> NDArray[np.int64]:
+        """(checks, levels) counts of the compared level over every draw."""
+        out = np.zeros((len(self.checks), self.width), np.int64)
+        for j, c in enumerate(self.checks):
+            out[j] = self.slot_counts(c).sum(axis=0)
+        return out
 
 
-def _observed_counts(acc: Accumulator | LevelCounts, checks: list[Check]) -> NDArray[np.int64]:
-    """Counts of each level (checks, bound + 1) in each check's series and month, read
-    from settled counts (``hist``: month-major)."""
-    width = acc.bound + 1
-    rows = {name: i for i, name in enumerate(acc.names)}
-    out = np.zeros((len(checks), width), np.int64)
-    for i, c in enumerate(checks):
-        out[i] = acc.hist[rows[c.series], c.month * width : (c.month + 1) * width]
-    return out
+def observer_of(
+    plan: Plan, milestones: pd.DataFrame, checks: list[Check], condition: bool
+) -> Observer:
+    """A fresh :class:`Observer` of one variant, with its empty accumulator (a
+    picklable maker for :func:`sim.analysis.chunks.consume_all`)."""
+    return Observer(plan, checks, accumulator(plan, milestones), condition)
+
+
+# ---------------------------------------------------------------- weighted summaries
+
+
+class Weighted:
+    """Exact summaries of draws weighted ``ε^k``, from an accumulator whose draws are
+    counted in one slot per ``k`` (:meth:`Accumulator.add_draws` with tags).
+
+    Relative to the best-fitting draws (``k₀``) a draw weighs ``ε^(k − k₀)``; with
+    ``ε = p/q`` the weights scaled by ``q^(k₁ − k₀)`` are the whole numbers
+    ``w_k = p^(k − k₀) q^(k₁ − k)``, so every sum below is an exact Python integer
+    and percentiles, shares and the effective number of draws are exact.
+    """
+
+    def __init__(self, acc: Accumulator, error: Fraction):
+        acc.settle()
+        self.acc = acc
+        self.ks = list(acc.tags)
+        k0, k1 = min(self.ks), max(self.ks)
+        p, q = error.numerator, error.denominator
+        self.w = [p ** (k - k0) * q ** (k1 - k) for k in self.ks]
+        self.wo = np.array(self.w, dtype=object)
+        self.n = [int(x) for x in acc.slot_n]
+        self.total = sum(w * n for w, n in zip(self.w, self.n, strict=True))
+        self.plain = acc.untagged() if len(self.ks) == 1 else None
+
+    @property
+    def effective(self) -> Fraction:
+        """Kish's effective number of draws, ``(Σ w)² / Σ w²`` over the draws."""
+        squares = sum(w * w * n for w, n in zip(self.w, self.n, strict=True))
+        return Fraction(self.total * self.total, squares)
+
+    def share(self, values: Sequence[int] | NDArray[Any]) -> Fraction:
+        """``Σ_k w_k values[k] / Σ_k w_k n_k``: the weighted share of a per-slot count."""
+        return Fraction(sum(w * int(v) for w, v in zip(self.w, values, strict=True)), self.total)
+
+    def _weighted(self, counts: NDArray[np.int64]) -> NDArray[Any]:
+        """``Σ_k w_k counts[..., k]``, exactly (object array of the leading shape)."""
+        return (counts.astype(object) * self.wo).sum(axis=-1)
+
+    def _approx(self, cums: NDArray[np.int64]) -> NDArray[np.float64]:
+        """``Σ_k w_k cums[:, k, :]`` in floating point, the weights scaled to at most 1."""
+        scale = max(self.w)
+        return np.einsum("rsc,s->rc", cums, np.array([w / scale for w in self.w]))
+
+    def _search(
+        self, cums: NDArray[np.int64], q: int, approx: NDArray[np.float64] | None = None
+    ) -> NDArray[np.int64]:
+        """Per row of ``cums`` (rows, slots, cols), the smallest column whose weighted
+        cumulative count reaches ``q`` % of the total:
+        ``100 · Σ_k w_k cums[row, k, col] ≥ q · total``, exactly.
+
+        A floating-point pass guesses the column; the guess is checked exactly (it
+        reaches the share and the column before does not), and the rows where it is
+        wrong are searched by bisection in exact arithmetic."""
+        rows, _, cols = cums.shape
+        need = q * self.total
+        at = np.arange(rows)
+        scale = max(self.w)
+        if approx is None:
+            approx = self._approx(cums)
+        goal = q * sum(w / scale * n for w, n in zip(self.w, self.n, strict=True)) / 100
+        guess = np.minimum((approx < goal).sum(axis=1), cols - 1)
+
+        def reaches(col: NDArray[np.int64]) -> NDArray[np.bool_]:
+            value = self._weighted(cums[at, :, col])
+            return np.array([100 * v >= need for v in value], bool)
+
+        right = reaches(guess) & ((guess == 0) | ~reaches(np.maximum(guess - 1, 0)))
+        lo = np.where(right, guess, 0)
+        hi = np.where(right, guess, cols - 1)
+        while (lo < hi).any():
+            mid = (lo + hi) // 2
+            value = self._weighted(cums[at, :, mid])
+            enough = np.array([100 * v >= need for v in value], bool)
+            hi = np.where(enough, mid, hi)
+            lo = np.where(enough, lo, mid + 1)
+        return lo
+
+    def bands(self, scenario: str, variant: str) -> pd.DataFrame:
+        """``bands.csv`` rows of the weighted draws."""
+        if self.plain is not None:
+            return self.plain.bands(scenario, variant)
+        acc = self.acc
+        months, width, size = acc.plan.n_months, acc.width, len(self.ks)
+        columns: dict[str, list[NDArray[Any]]] = {c: [] for c in BAND_COLUMNS[4:]}
+        for i in range(len(acc.names)):
+            h3 = acc.hist[i].reshape(months, width, size)
+            taken = np.flatnonzero(h3.any(axis=(0, 2)))
+            low, top = int(taken[0]), int(taken[-1])
+            h = np.ascontiguousarray(h3[:, low : top + 1, :].transpose(0, 2, 1), np.int64)
+            levels = np.arange(low, top + 1, dtype=np.int64)
+            sums = self._weighted((h * levels).sum(axis=2))  # per month [troops x weight]
+            columns["mean"].append(
+                np.array([float(Fraction(int(v), self.total)) for v in sums]).round(3)
+            )
+            nonzero = np.asarray(h.any(axis=1))
+            columns["min"].append(low + nonzero.argmax(axis=1))
+            cums = np.cumsum(h, axis=2)
+            approx = self._approx(cums)
+            for q in PERCENTILES:
+                columns[f"p{q:02d}"].append(low + self._search(cums, q, approx))
+            columns["max"].append(top - nonzero[:, ::-1].argmax(axis=1))
+        month = pd.period_range(format_month(acc.plan.start), periods=months, freq="M")
+        return pd.DataFrame(
+            {
+                "scenario": scenario,
+                "variant": variant,
+                "theater": np.repeat(np.array(acc.names, dtype=object), months),
+                "month": np.tile(np.asarray(month), len(acc.names)),
+                **{
+                    c: np.concatenate(v).astype(np.int64) if c != "mean" else np.concatenate(v)
+                    for c, v in columns.items()
+                },
+            },
+            columns=BAND_COLUMNS,
+        )
+
+    def dates(self, scenario: str, variant: str) -> pd.DataFrame:
+        """``dates.csv`` rows of the weighted draws: the month each threshold is first
+        reached, from each slot's counts of the lowest level so far."""
+        if self.plain is not None:
+            return self.plain.dates(scenario, variant)
+        acc = self.acc
+        months, width, size = acc.plan.n_months, acc.width, len(self.ks)
+        rows = []
+        n = np.array(self.n, np.int64)
+        below: dict[int, dict[int, NDArray[np.int64]]] = {}  # series -> level + 1 -> counts
+        for name, label, level in acc.marks:
+            i = acc.names.index(name)
+            if i not in below:  # the draws whose lowest level so far is under each mark
+                ends = sorted({min(lv, acc.bound) + 1 for _, _, lv in acc.marks if lv >= 0})
+                starts = [0, *[e for e in ends if e < width]]
+                counts = [acc.hist[i]] + ([acc._lower[i]] if acc._lower is not None else [])
+                seg = sum(
+                    np.add.reduceat(c.reshape(months, width, size), starts, axis=1, dtype=np.int64)
+                    for c in counts
+                )
+                cum = np.cumsum(seg, axis=1)  # cum[:, j]: the levels below starts[j + 1]
+                below[i] = {
+                    e: cum[:, starts.index(e) - 1] if e < width else cum[:, -1] for e in ends
+                }
+            reached = (
+                below[i][min(level, acc.bound) + 1]
+                if level >= 0
+                else np.zeros((months, size), np.int64)
+            )
+            # the cumulative count of first months, with "never" as the last column
+            cums = np.concatenate([reached, n[None, :]], axis=0)[None, :, :].transpose(0, 2, 1)
+            row: dict[str, Any] = {
+                "scenario": scenario,
+                "variant": variant,
+                "theater": name,
+                "threshold": label,
+                "level": level,
+            }
+            for q in DATE_PERCENTILES:
+                m = int(self._search(cums, q)[0])
+                row[f"p{q}"] = (
+                    pd.Period(format_month(acc.plan.start + m), freq="M") if m < months else pd.NaT
+                )
+            row["never"] = round(float(self.share(n - reached[-1])), 6)
+            rows.append(row)
+        return pd.DataFrame(rows, columns=DATE_COLUMNS)
+
+    def p_met(self) -> list[float]:
+        """Per milestone, the weighted share of draws reaching it by its original deadline."""
+        met = self.acc.slot_met
+        return [round(float(self.share(met[:, j])), 6) for j in range(met.shape[1])]
+
+
+# ---------------------------------------------------------------- results
 
 
 def rank_stats(
-    hist: NDArray[np.int64], obs: Observation, accept: tuple[float, float]
-) -> tuple[float, bool, float]:
+    hist: NDArray[np.int64], obs: Any, accept: tuple[float, float]
+) -> tuple[float | None, bool, float]:
     """From counts of each level in one month: the percentile rank of the observation's
-    reference value, whether the observed range meets the exact 10th–90th percentile
-    band, and the share of draws within ``accept`` (the range widened by the tolerance)."""
+    middle (None for an open-ended one, which has no middle), whether the observed
+    range meets the exact 10th–90th percentile band, and the share of draws within
+    ``accept`` (the range widened by the tolerance)."""
     n = int(hist.sum())
-    ref = obs.reference
     levels = np.arange(hist.shape[0])
-    below = int(hist[levels < ref].sum())
-    equal = int(hist[levels == ref].sum())
-    rank = 100.0 * (below + 0.5 * equal) / n
+    rank = None
+    if obs.bounded:
+        ref = obs.reference
+        below = int(hist[levels < ref].sum())
+        equal = int(hist[levels == ref].sum())
+        rank = 100.0 * (below + 0.5 * equal) / n
     cum = np.cumsum(hist)[None, :]
     p10 = int(inverse_cdf(cum, 10, n)[0])
     p90 = int(inverse_cdf(cum, 90, n)[0])
@@ -172,29 +481,50 @@ def rank_stats(
 
 @dataclass
 class Conditioned:
-    """Summaries of only the draws consistent with every in-range observation."""
+    """Summaries of the draws weighted by how well they fit the known observations.
+
+    effective : per variant, Kish's effective number of draws (``(Σ w)² / Σ w²``);
+    bands, dates, p_met : of the variants with at least ``minimum`` effective draws.
+    """
 
     bands: pd.DataFrame | None
     dates: pd.DataFrame | None
-    p_met: dict[tuple[str, str], float]  # (variant, milestone) -> share
-    kept: dict[str, int]
+    p_met: dict[tuple[str, str], float]  # (variant, milestone) -> weighted share
+    effective: dict[str, float]
     draws: int
+    error: Fraction = ERROR_RATE
+    minimum: int = MIN_EFFECTIVE_DRAWS
+    used: dict[str, int] = field(default_factory=dict)  # reports that condition, per variant
 
     @property
     def variants(self) -> list[str]:
-        """The variants with at least one draw kept."""
-        return [v for v, k in self.kept.items() if k > 0]
+        """The variants with enough effective draws to summarise."""
+        return [v for v, e in self.effective.items() if e >= self.minimum]
 
     @property
-    def empty(self) -> list[str]:
-        return [v for v, k in self.kept.items() if k == 0]
+    def too_few(self) -> list[str]:
+        """The variants left out: fewer than ``minimum`` effective draws."""
+        return [v for v, e in self.effective.items() if e < self.minimum]
+
+    def table(self, scenario: str) -> pd.DataFrame:
+        """The rows of ``conditioning.csv``: ``scenario,variant,draws,effective_draws``."""
+        return pd.DataFrame(
+            {
+                "scenario": scenario,
+                "variant": list(self.effective),
+                "draws": self.draws,
+                "effective_draws": [round(e, 1) for e in self.effective.values()],
+            },
+            columns=["scenario", "variant", "draws", "effective_draws"],
+        )
 
 
 @dataclass
 class Assessment:
     """Observations scored against a run (and, optionally, the ensemble conditioned on them).
 
-    table : the rows of ``observed.csv``; conditioned : None unless conditioning was asked.
+    table : the rows of ``observed.csv``; conditioned : None unless conditioning was
+    asked; as_of : the as-of date (None: every observation is known).
     """
 
     observations: ObservationSet
@@ -202,7 +532,17 @@ class Assessment:
     table: pd.DataFrame
     conditioned: Conditioned | None = None
     draws: int | None = None
+    as_of: dt.date | None = None
     notes: list[str] = field(default_factory=list)
+
+    def discrepant(self) -> dict[str, list[str]]:
+        """Per variant, the reports no draw comes near (``date theater``), left out."""
+        out: dict[str, list[str]] = {}
+        if "conditioning" in self.table:
+            rows = self.table[self.table.conditioning == DISCREPANT]
+            for v, d, t in zip(rows.variant, rows.date, rows.theater, strict=True):
+                out.setdefault(str(v), []).append(f"{d} {t}")
+        return out
 
     def record(self) -> dict[str, Any]:
         """What ``run.json`` says about the observations (under ``observed``)."""
@@ -211,6 +551,7 @@ class Assessment:
             "sha256": self.observations.sha256,
             "observations": len(self.observations),
             "tolerance": self.tolerance.record(),
+            "as_of": None if self.as_of is None else self.as_of.isoformat(),
         }
         per_variant: dict[str, Any] = {}
         for v, rows in self.table.groupby("variant", sort=False):
@@ -218,18 +559,281 @@ class Assessment:
             per_variant[str(v)] = {
                 "scored": len(scored),
                 "consistent": int((scored.consistent == "true").sum()),
+                "known": int((scored.known == "true").sum()),
             }
         out["variants"] = per_variant
-        if self.conditioned is not None:
-            c = self.conditioned
+        c = self.conditioned
+        if c is not None:
             out["conditioning"] = {
                 "draws": c.draws,
-                "kept": {
-                    v: {"draws": k, "share": round(k / c.draws, 6)} for v, k in c.kept.items()
-                },
-                "no_draw_kept": c.empty,
+                "error_rate": str(c.error),
+                "minimum_effective_draws": c.minimum,
+                "effective_draws": {v: round(e, 3) for v, e in c.effective.items()},
+                "reports_used": c.used,
+                "discrepant": self.discrepant(),
+                "left_out": c.too_few,
             }
         return out
+
+
+def _assessment(
+    result: Result,
+    observations: ObservationSet,
+    tol: Tolerance,
+    passes: dict[str, _Pass],
+    conditioned: Conditioned | None,
+    as_of: dt.date | None,
+) -> Assessment:
+    """The rows of ``observed.csv`` from each variant's pass."""
+    m = result.monthly
+    values = m.official if "official" in m else m.troops
+    lookup = {
+        (v, t, str(p)): (int(x), int(y))
+        for v, t, p, x, y in zip(m.variant, m.theater, m.month, m.troops, values, strict=True)
+    }
+    rows: list[dict[str, Any]] = []
+    for v in result.variants:
+        plan = result.plans[v]
+        vp = passes.get(v)
+        by_index = {c.index: (j, c) for j, c in enumerate(vp.checks)} if vp else {}
+        for i, o in enumerate(observations):
+            lo, hi = accepted(o, tol)
+            row: dict[str, Any] = {
+                "date": o.date,
+                "theater": o.theater,
+                "kind": o.kind,
+                "variant": v,
+                "troops_low": o.low,
+                "troops_high": o.high,
+                "level": None,
+                "consistent": "",
+                "percentile_rank": None,
+                "in_band80": "",
+                "p_consistent": None,
+                "conditioning": "",
+                "p_consistent_conditioned": None,
+                "status": OUT_OF_RANGE,
+                "known": str(o.known(as_of)).lower(),
+                "month": o.month_text,
+                "by": "" if o.by is None else format_month(o.by),
+                "accept_low": None if o.low is None else round(lo, 3),
+                "accept_high": None if o.high is None else round(hi, 3),
+                "tolerance": (o.tolerance or tol).text(),
+                "source": o.source,
+            }
+            inside = 0 <= o.month - plan.start < plan.n_months
+            pair = lookup.get((v, o.theater, o.month_text))
+            if not o.is_level:
+                row.update(status=NOT_A_LEVEL, accept_low=None, accept_high=None, tolerance="")
+            elif inside and pair is not None:
+                level = pair[1] if o.kind == OFFICIAL else pair[0]
+                row.update(
+                    level=level, status=SCORED, consistent="true" if lo <= level <= hi else "false"
+                )
+                hit = by_index.get(i)
+                if hit is not None and vp is not None:
+                    j, c = hit
+                    rank, band, share = rank_stats(vp.counts[j], o, (lo, hi))
+                    row.update(
+                        percentile_rank=None if rank is None else round(rank, 3),
+                        in_band80=str(band).lower(),
+                        p_consistent=round(share, 6),
+                    )
+                    if vp.weighted is not None:
+                        row["conditioning"] = (
+                            LATER
+                            if not c.known
+                            else SUPERSEDED
+                            if not c.used
+                            else DISCREPANT
+                            if share == 0
+                            else USED
+                        )
+                        row["p_consistent_conditioned"] = round(float(vp.inside[j]), 6)
+            rows.append(row)
+    columns = (
+        OBSERVED_COLUMNS
+        + (DRAW_COLUMNS if result.draws else [])
+        + (CONDITION_COLUMNS if conditioned is not None else [])
+        + EXTRA_COLUMNS
+    )
+    table = pd.DataFrame(
+        rows, columns=OBSERVED_COLUMNS + DRAW_COLUMNS + CONDITION_COLUMNS + EXTRA_COLUMNS
+    )
+    for col in ("troops_low", "troops_high", "level", "accept_low", "accept_high"):
+        table[col] = table[col].astype("Float64")
+    for col in ("level", "troops_low", "troops_high"):
+        table[col] = table[col].round().astype("Int64")
+    return Assessment(observations, tol, table[columns], conditioned, result.draws, as_of)
+
+
+@dataclass
+class _Pass:
+    """What one variant's pass over the draws found out about the observations: small
+    results only, so that the counts of one variant are held at a time."""
+
+    checks: list[Check]
+    counts: NDArray[np.int64]  # (checks, levels): the compared level over every draw
+    conditioned: bool = False  # some known report weighted the draws
+    effective: float = 0.0
+    inside: list[Fraction] = field(default_factory=list)  # weighted share within tolerance
+    bands: pd.DataFrame | None = None  # the weighted summaries, with enough effective draws
+    dates: pd.DataFrame | None = None
+    p_met: list[float] = field(default_factory=list)
+
+
+def _finish(observer: Observer, error: Fraction, scenario: str, variant: str, draws: int) -> _Pass:
+    vp = _Pass(observer.checks, observer.all_counts(), effective=float(draws))
+    if observer.condition:
+        w = Weighted(observer.acc, error)
+        levels = np.arange(observer.width)
+        for c in observer.checks:
+            within = (levels >= c.lo) & (levels <= c.hi)
+            vp.inside.append(w.share(observer.slot_counts(c)[:, within].sum(axis=1)))
+        vp.conditioned, vp.effective = True, float(w.effective)
+        if vp.effective >= MIN_EFFECTIVE_DRAWS:
+            vp.bands, vp.dates = w.bands(scenario, variant), w.dates(scenario, variant)
+            vp.p_met = w.p_met()
+    return vp
+
+
+def _conditioned(
+    result: Result, passes: dict[str, _Pass], draws: int, error: Fraction
+) -> Conditioned:
+    bands: list[pd.DataFrame] = []
+    dates: list[pd.DataFrame] = []
+    p_met: dict[tuple[str, str], float] = {}
+    effective = {v: passes[v].effective for v in result.variants}
+    used = {
+        v: sum(c.used for c in passes[v].checks) if passes[v].conditioned else 0
+        for v in result.variants
+    }
+    cond = Conditioned(None, None, p_met, effective, draws, error, used=used)
+    for v in cond.variants:
+        vp = passes[v]
+        if vp.bands is None or vp.dates is None:
+            continue
+        bands.append(vp.bands)
+        dates.append(vp.dates)
+        for mplan, share in zip(result.plans[v].milestones, vp.p_met, strict=True):
+            p_met[(v, mplan.id)] = share
+    cond.bands = pd.concat(bands, ignore_index=True) if bands else None
+    cond.dates = pd.concat(dates, ignore_index=True) if dates else None
+    return cond
+
+
+def _plain_summaries(result: Result, passes: dict[str, _Pass], cond: Conditioned) -> None:
+    """A variant without anything to condition on has its plain summaries as its
+    conditioned ones (every draw weighs the same)."""
+    if result.bands is None or result.dates is None:
+        return
+    extra_b, extra_d = [], []
+    for v in cond.variants:
+        if passes[v].conditioned:
+            continue
+        extra_b.append(result.bands[result.bands.variant == v])
+        extra_d.append(result.dates[result.dates.variant == v])
+        ms = result.milestones[result.milestones.variant == v]
+        for mid, p in zip(ms.milestone, ms.p_met, strict=True):
+            cond.p_met[(v, str(mid))] = float(p)
+    if extra_b:
+        order = {v: i for i, v in enumerate(result.variants)}
+        for name in ("bands", "dates"):
+            frames = [getattr(cond, name)] if getattr(cond, name) is not None else []
+            frames += extra_b if name == "bands" else extra_d
+            merged = pd.concat(frames, ignore_index=True)
+            merged = merged.sort_values(
+                "variant", key=lambda s: s.map(order), kind="stable"
+            ).reset_index(drop=True)
+            setattr(cond, name, merged)
+
+
+# ---------------------------------------------------------------- the public functions
+
+
+def _as_of(value: Any, result: Result, file: str, path: str) -> dt.date | None:
+    if value is None:
+        return None
+    doc = result.scenario.doc
+    return parse_as_of(value, doc.calendar.start, doc.calendar.end, file=file, path=path)
+
+
+def _error_rate(value: Any) -> Fraction:
+    if value is None:
+        return ERROR_RATE
+    try:
+        rate = Fraction(str(value)) if not isinstance(value, Fraction) else value
+    except (ValueError, ZeroDivisionError):
+        rate = Fraction(-1)
+    if not 0 < rate < 1:
+        raise ScenarioError(
+            "a chance that a report is wrong, between 0 and 1 (exclusive)",
+            repr(value),
+            file="<arguments>",
+            path="error",
+        )
+    return rate
+
+
+def observe_ensemble(
+    result: Result,
+    observations: ObservationSet,
+    tolerance: Tolerance | str | None = None,
+    *,
+    draws: int,
+    seed: int,
+    condition: bool = False,
+    as_of: Any = None,
+    error: Any = None,
+    chunk: int | None = None,
+    progress: bool | None = None,
+    keep_counts: bool = False,
+    executor: Executor | None = None,
+) -> Result:
+    """Run the ensemble of a deterministic ``result`` and score (and condition on)
+    observations in the same pass over the draws; returns the ensemble
+    :class:`Result` with the :class:`Assessment` attached (:func:`with_observations`).
+    With ``executor``, the draws run as parts elsewhere and their counts are merged.
+
+    The plain summaries are those :func:`sim.run` gives for the same draws and seed,
+    to the byte; conditioning splits the same draws by how many reports they miss
+    and adds the counts back up for the plain summaries.
+    """
+    draws, seed = check_args(draws, seed)
+    tol = tolerance if isinstance(tolerance, Tolerance) else parse_tolerance(tolerance)
+    when = _as_of(as_of, result, "<arguments>", "as_of")
+    rate = _error_rate(error)
+    passes: dict[str, _Pass] = {}
+
+    def done(name: str, observer: Observer) -> None:  # the variant's counts go after this
+        passes[name] = _finish(observer, rate, result.scenario.id, name, draws)
+
+    ensemble = run_ensemble(
+        result,
+        draws=draws,
+        seed=seed,
+        chunk=chunk,
+        progress=progress,
+        keep_counts=keep_counts,
+        executor=executor,
+        makers={
+            v: partial(
+                observer_of,
+                result.plans[v],
+                result.milestones[result.milestones.variant == v],
+                checks_for(result.plans[v], observations, tol, when),
+                condition,
+            )
+            for v in result.variants
+        },
+        done=done,
+    )
+    cond = None
+    if condition:
+        cond = _conditioned(ensemble, passes, draws, rate)
+        _plain_summaries(ensemble, passes, cond)
+    assessment = _assessment(ensemble, observations, tol, passes, cond, when)
+    return with_observations(ensemble, assessment)
 
 
 def score_observations(
@@ -238,6 +842,8 @@ def score_observations(
     tolerance: Tolerance | str | None = None,
     *,
     condition: bool = False,
+    as_of: Any = None,
+    error: Any = None,
     chunk: int | None = None,
     progress: bool | None = None,
 ) -> Assessment:
@@ -252,10 +858,20 @@ def score_observations(
         From :func:`load_observations` (or a scenario's own, ``scenario_observations``).
     tolerance : Tolerance or str, optional
         How far outside an observed range still counts as consistent: ``"5%"``
-        (the default, of each bound) or a number of troops (``"200"``).
+        (the default, of each bound) or a number of troops (``"200"``); a row's own
+        ``tolerance`` takes precedence.
     condition : bool
-        Also summarise only the draws consistent with every in-range observation
-        (needs an ensemble).
+        Also summarise the draws weighted by how well they fit the observations
+        known on ``as_of`` (needs an ensemble): each report is taken to be right
+        within its tolerance with probability ``1 − error``, so a draw missing
+        ``k`` reports weighs ``error^k`` (docs/observations.md).
+    as_of : str or datetime.date, optional
+        ``YYYY-MM-DD`` or ``YYYY-MM`` (the month's last day), within the scenario's
+        calendar: only observations made public on or before it condition; the
+        later ones are scored out of sample. Default: every observation is known.
+    error : fraction, float or str, optional
+        The chance ``ε`` that a report is wrong, 0 < ε < 1; default 1/20. Taken as
+        an exact fraction (``0.05`` is 1/20).
     chunk : int, optional
         Draws per chunk, as for :func:`sim.run`.
     progress : bool, optional
@@ -265,11 +881,20 @@ def score_observations(
     -------
     Assessment
         ``.table`` holds the rows of ``observed.csv``; ``.conditioned`` the
-        conditioned bands, dates, milestone probabilities and draws kept. Nothing
-        in ``result`` changes; pass ``observed=`` to the plot functions to draw the
-        observations, or :func:`attach` them.
+        conditioned bands, dates, milestone probabilities and effective draws.
+        Nothing in ``result`` changes; pass ``observed=`` to the plot functions to
+        draw the observations, or :func:`with_observations` them. (With an ensemble
+        this steps the draws once more; ``sim.run(..., observed=...)`` scores and
+        conditions in the ensemble's own pass.)
+
+    Raises
+    ------
+    sim.ScenarioError
+        ``condition`` without an ensemble, a bad tolerance, as-of date or error rate.
     """
     tol = tolerance if isinstance(tolerance, Tolerance) else parse_tolerance(tolerance)
+    when = _as_of(as_of, result, "<arguments>", "as_of")
+    rate = _error_rate(error)
     if condition and not result.draws:
         raise ScenarioError(
             "--draws N and --seed S with --condition (it conditions an ensemble)",
@@ -277,148 +902,25 @@ def score_observations(
             file="<command line>",
             path="--condition",
         )
-    stats: dict[str, tuple[list[Check], NDArray[np.int64]]] = {}
-    conditioned = None
-    if result.draws:
-        stats, conditioned = _ensemble_pass(
-            result, observations, tol, condition=condition, chunk=chunk, progress=progress
-        )
-    m = result.monthly
-    lookup = {
-        (v, t, str(p)): int(x)
-        for v, t, p, x in zip(m.variant, m.theater, m.month, m.troops, strict=True)
-    }
-    rows: list[dict[str, Any]] = []
-    for v in result.variants:
-        plan = result.plans[v]
-        checks, counts = stats.get(v, ([], np.zeros((0, 1), np.int64)))
-        by_index = {c.index: j for j, c in enumerate(checks)}
-        for i, o in enumerate(observations):
-            lo, hi = tol.accept(o)
-            row: dict[str, Any] = {
-                "date": o.date,
-                "theater": o.theater,
-                "variant": v,
-                "troops_low": o.low,
-                "troops_high": o.high,
-                "level": None,
-                "consistent": "",
-                "percentile_rank": None,
-                "in_band80": "",
-                "p_consistent": None,
-                "status": OUT_OF_RANGE,
-                "month": o.month_text,
-                "accept_low": None if o.low is None else round(lo, 3),
-                "accept_high": None if o.high is None else round(hi, 3),
-                "source": o.source,
-            }
-            level = lookup.get((v, o.theater, o.month_text))
-            inside = 0 <= o.month - plan.start < plan.n_months
-            if inside and level is not None:
-                row.update(
-                    level=level, status=SCORED, consistent="true" if lo <= level <= hi else "false"
-                )
-                j = by_index.get(i)
-                if j is not None:
-                    rank, band, share = rank_stats(counts[j], o, (lo, hi))
-                    bounded = o.low is not None and o.high is not None
-                    row.update(
-                        # "fewer than 1000" has no value to rank: only how many draws fit
-                        percentile_rank=round(rank, 3) if bounded else None,
-                        in_band80=str(band).lower(),
-                        p_consistent=round(share, 6),
-                    )
-            rows.append(row)
-    columns = OBSERVED_COLUMNS + (DRAW_COLUMNS if result.draws else []) + EXTRA_COLUMNS
-    table = pd.DataFrame(rows, columns=OBSERVED_COLUMNS + DRAW_COLUMNS + EXTRA_COLUMNS)
-    for col in ("troops_low", "troops_high", "level", "accept_low", "accept_high"):
-        table[col] = table[col].astype("Float64")
-    for col in ("level", "troops_low", "troops_high"):
-        table[col] = table[col].round().astype("Int64")
-    return Assessment(observations, tol, table[columns], conditioned, result.draws)
-
-
-def _ensemble_pass(
-    result: Result,
-    observations: ObservationSet,
-    tol: Tolerance,
-    *,
-    condition: bool,
-    chunk: int | None,
-    progress: bool | None,
-) -> tuple[dict[str, tuple[list[Check], NDArray[np.int64]]], Conditioned | None]:
-    """One more pass over the ensemble's draws (same seed, same streams): the counts of
-    each level in every observed month and, when conditioning, exact summaries of the
-    draws consistent with every observation. Returns per variant its checks and counts."""
-    assert result.draws is not None and result.seed is not None
-    stats: dict[str, tuple[list[Check], NDArray[np.int64]]] = {}
-    bands, dates, p_met, kept = [], [], {}, {}
-    options: dict[str, Any] = {} if chunk is None else {"chunk": chunk}
-    bar = progress_bar(
-        result.draws * len(result.variants), progress, f"{result.scenario.id} (observed)"
-    )
-    sid = result.scenario.id
-    try:
-        for v in result.variants:
-            plan = result.plans[v]
-            checks = checks_for(plan, observations, tol)
-            rows = result.milestones[result.milestones.variant == v]
-            acc = accumulator(plan, rows, dates=condition)
-            if condition:
-                f = _Filter(plan, checks, acc.bound, acc)
-                run_chunks([plan], result.draws, result.seed, f, bar=bar, **options)
-                stats[v] = (checks, f.hist)
-                kept[v] = f.kept
-                if acc.n:
-                    bands.append(acc.bands(sid, v))
-                    dates.append(acc.dates(sid, v))
-                    for mplan, met in zip(plan.milestones, acc.met, strict=True):
-                        p_met[(v, mplan.id)] = round(int(met) / acc.n, 6)
-            elif checks and v in result.counts:  # the run kept its counts: no second pass
-                stats[v] = (checks, _observed_counts(result.counts[v], checks))
-            elif checks:
-                run_chunks([plan], result.draws, result.seed, acc, bar=bar, **options)
-                acc.bands(sid, v)  # settles the counts
-                stats[v] = (checks, _observed_counts(acc, checks))
-            del acc  # one variant's summaries in memory at a time
-    finally:
-        if bar is not None:
-            bar.close()
+    passes: dict[str, _Pass] = {}
     cond = None
-    if condition:
-        cond = Conditioned(
-            pd.concat(bands, ignore_index=True) if bands else None,
-            pd.concat(dates, ignore_index=True) if dates else None,
-            p_met,
-            kept,
-            int(result.draws),
+    if result.draws:
+        assert result.seed is not None
+        base = replace(result, bands=None, dates=None, counts={})
+        rerun = observe_ensemble(
+            base,
+            observations,
+            tol,
+            draws=result.draws,
+            seed=result.seed,
+            condition=condition,
+            as_of=when,
+            error=rate,
+            chunk=chunk,
+            progress=progress,
         )
-    return stats, cond
-
-
-# ---------------------------------------------------------------- the run directory
-
-
-def conditioned_result(result: Result, assessment: Assessment) -> Result | None:
-    """A copy of ``result`` holding the conditioned summaries (for the fan chart);
-    None when no variant kept a draw."""
-    c = assessment.conditioned
-    if c is None or not c.variants:
-        return None
-    keep = c.variants
-    ms = result.milestones[result.milestones.variant.isin(keep)].copy()
-    ms["p_met"] = [
-        c.p_met.get((v, m), math.nan) for v, m in zip(ms.variant, ms.milestone, strict=True)
-    ]
-    return replace(
-        result,
-        variants=keep,
-        monthly=result.monthly[result.monthly.variant.isin(keep)],
-        milestones=ms,
-        bands=c.bands,
-        dates=c.dates,
-        plans={v: result.plans[v] for v in keep},
-    )
+        return replace(rerun.observed, notes=[])
+    return _assessment(result, observations, tol, passes, cond, when)
 
 
 def with_observations(result: Result, assessment: Assessment) -> Result:
@@ -450,3 +952,35 @@ def with_observations(result: Result, assessment: Assessment) -> Result:
             ]
         )
     return replace(result, observed=assessment, milestones=milestones)
+
+
+def conditioned_result(result: Result, assessment: Assessment) -> Result | None:
+    """A copy of ``result`` holding the conditioned summaries (for the fan chart);
+    None when no variant has enough effective draws."""
+    c = assessment.conditioned
+    if c is None or not c.variants or c.bands is None:
+        return None
+    keep = c.variants
+    ms = result.milestones[result.milestones.variant.isin(keep)].copy()
+    ms["p_met"] = [
+        c.p_met.get((v, m), math.nan) for v, m in zip(ms.variant, ms.milestone, strict=True)
+    ]
+    return replace(
+        result,
+        variants=keep,
+        monthly=result.monthly[result.monthly.variant.isin(keep)],
+        milestones=ms,
+        bands=c.bands,
+        dates=c.dates,
+        plans={v: result.plans[v] for v in keep},
+    )
+
+
+__all__ = [
+    "Assessment",
+    "Conditioned",
+    "conditioned_result",
+    "observe_ensemble",
+    "score_observations",
+    "with_observations",
+]

@@ -57,8 +57,16 @@ if TYPE_CHECKING:
 @click.option(
     "--condition",
     is_flag=True,
-    help="With --draws: also summarise only the draws consistent with every "
-    "observation (bands_conditioned.csv, fan_conditioned.png).",
+    help="With --draws: also summarise the draws weighted by how well they fit the "
+    "observations known on the as-of date (bands_conditioned.csv, fan_conditioned.png, "
+    "conditioning.csv).",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="DATE",
+    help="YYYY-MM-DD or YYYY-MM: only observations made public by then condition; "
+    "later ones are scored out of sample. Default: every observation is known.",
 )
 @click.option(
     "--tolerance",
@@ -93,6 +101,7 @@ def run(
     chunk: int | None,
     observed: str | None,
     condition: bool,
+    as_of: str | None,
     tolerance: Tolerance | None,
     table_format: str,
     report: bool,
@@ -117,19 +126,20 @@ def run(
     names = sc.select(list(variants))
     sc = apply_settings(sc, settings, names)
     sim.check_writable(target)
-    obs = _observations(sc, observed, tolerance, condition, draws)
-    tol = tolerance or sim.Tolerance.default()
+    obs = _observations(sc, observed, tolerance, condition, as_of, draws)
     options: dict[str, Any] = {"progress": not quiet}
     if chunk:
         options["chunk"] = chunk
-    # with observations to rank and no conditioning, the run keeps its counts: one pass
-    keep = {"keep_counts": True} if obs is not None and draws and not condition else {}
+    if obs is not None:  # scored (and conditioned on) in the ensemble's own pass
+        options.update(
+            observed=obs,
+            tolerance=tolerance or sim.Tolerance.default(),
+            condition=condition,
+            as_of=None if as_of is None else _as_of(sc, as_of),
+        )
     with cluster as pool:
         where = {"executor": pool} if pool is not None else {}
-        result = sim.run(sc, names, draws=draws, seed=seed, **options, **keep, **where)
-    if obs is not None:
-        assessment = sim.score_observations(result, obs, tol, condition=condition, **options)
-        result = sim.with_observations(result, assessment)
+        result = sim.run(sc, names, draws=draws, seed=seed, **options, **where)
     use_agg()
     files = sim.write_run(
         result,
@@ -142,10 +152,11 @@ def run(
         for line in text.run_lines(result):
             click.echo(line)
         if obs is not None:
-            for line in text.observed_lines(assessment, names):
+            for line in text.observed_lines(result.observed, names):
                 click.echo(line)
-    if obs is not None and (message := text.empty_message(assessment)):
-        click.echo(f"forcesim: warning: {message}", err=True)
+    if obs is not None:
+        for message in text.conditioning_warnings(result.observed):
+            click.echo(f"forcesim: warning: {message}", err=True)
     click.echo(f"wrote {len(files)} files to {target}/: " + ", ".join(f.name for f in files))
 
 
@@ -287,21 +298,33 @@ def _observations(
     observed: str | Path | None,
     tolerance: Tolerance | None,
     condition: bool,
+    as_of: str | None,
     draws: int | None,
 ) -> ObservationSet | None:
     """The observations and tolerance of a ``forcesim run``, checked before any work:
     ``--observed FILE`` replaces the scenario's own observations; ``--condition``
-    needs draws and observations; ``--tolerance`` needs observations."""
+    needs draws and observations; ``--tolerance`` and ``--as-of`` need observations,
+    and ``--as-of`` a date within the scenario's calendar."""
     import sim
 
     if condition and draws is None:
         raise click.UsageError(
             "--condition needs --draws N and --seed S (it conditions an ensemble)"
         )
+    if as_of is not None:
+        _as_of(scenario, as_of)
     obs = sim.load_observations(observed, scenario) if observed else scenario.observations()
-    if obs is None and (condition or tolerance is not None):
-        flag = "--condition" if condition else "--tolerance"
+    if obs is None and (condition or tolerance is not None or as_of is not None):
+        flag = "--condition" if condition else "--tolerance" if tolerance else "--as-of"
         raise click.UsageError(
             f"{flag} needs observations (--observed FILE, or observations in the scenario)"
         )
     return obs
+
+
+def _as_of(scenario: Scenario, text: str) -> Any:
+    """``--as-of`` as a date within the scenario's calendar (a one-line error otherwise)."""
+    from sim.io.observations import parse_as_of
+
+    cal = scenario.doc.calendar
+    return parse_as_of(text, cal.start, cal.end)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import textwrap
 from collections.abc import Iterable
+from fractions import Fraction
 
 import numpy as np
 
@@ -14,7 +15,7 @@ from sim.analysis.compare import Comparison
 from sim.analysis.observed import Assessment
 from sim.analysis.sensitivity import Sensitivity
 from sim.analysis.sweep import Sweep
-from sim.io.observations import SCORED
+from sim.io.observations import NOT_A_LEVEL, OUT_OF_RANGE, SCORED
 from sim.months import format_month
 from sim.results import Result, key_months
 from sim.schema import PROFILES
@@ -64,8 +65,21 @@ def run_lines(result: Result) -> list[str]:
             "central run shown"
             if result.draws
             else ""
-        ),
+        )
     ]
+    full = result.monthly
+    if "official" in full:  # where official figures leave troops out: say so, and how many
+        for t in result.theaters:
+            rows = full[(full.theater == t) & (full.official != full.troops)]
+            if len(rows):
+                first = rows.iloc[0]
+                lines.append(
+                    _fit(
+                        f"{t}: the whole force, official figures leaving some out (the "
+                        f"central run: {int(first.troops):,} against an official "
+                        f"{int(first.official):,} in {first.month}; monthly.csv, official)"
+                    )
+                )
     if len(variants) > 1:
         lines.append(
             "stands out most: the month where a variant is furthest from the nearest "
@@ -186,19 +200,26 @@ def observed_lines(assessment: Assessment, variants: Iterable[str]) -> list[str]
     t = assessment.table
     n = len(assessment.observations)
     first = t[t.variant == next(iter(variants), None)] if len(t) else t
-    scored = int((first.status == SCORED).sum())
+    scored = first[first.status == SCORED]
+    targets = int((first.status == NOT_A_LEVEL).sum())
+    out_of_range = int((first.status == OUT_OF_RANGE).sum())
+    when = assessment.as_of
+    split = ""
+    if when is not None:
+        known = int((scored.known == "true").sum())
+        split = f" ({known} known on {when.isoformat()}, {len(scored) - known} reported later)"
     lines = [
-        f"observations: {n} from {assessment.observations.origin}; {scored} within the "
-        f"scenario's months, {n - scored} out of range (listed, not scored); "
-        f"tolerance {assessment.tolerance}"
+        f"observations: {n} from {assessment.observations.origin}; {len(scored)} levels "
+        f"scored{split}, {targets} target{'s' if targets != 1 else ''} (drawn, not scored), "
+        f"{out_of_range} out of range; tolerance {assessment.tolerance}"
     ]
+    several = len({o.theater for o in assessment.observations}) > 1
     for v in variants:
         rows = t[(t.variant == v) & (t.status == SCORED)]
         ok = int((rows.consistent == "true").sum())
         text = f"    {v}: consistent with {ok} of {len(rows)}"
         bad = rows[rows.consistent == "false"]
         if len(bad):
-            several = len({o.theater for o in assessment.observations}) > 1
             text += (
                 " (not: "
                 + ", ".join(
@@ -210,12 +231,37 @@ def observed_lines(assessment: Assessment, variants: Iterable[str]) -> list[str]
         lines.append(text)
     c = assessment.conditioned
     if c is not None:
+        which = f"known on {when.isoformat()}" if when is not None else "known"
         lines.append(
-            f"conditioning on every in-range observation ({assessment.tolerance}): "
-            "draws kept per variant"
+            f"conditioning on the reports {which} (each right within its tolerance with "
+            f"probability {_percent(1 - c.error)}): effective draws per variant"
         )
-        for v, k in c.kept.items():
-            lines.append(f"    {v}: {k:,} of {c.draws:,} ({100 * k / c.draws:.1f} %)")
+        far = assessment.discrepant()
+        for v, e in c.effective.items():
+            text = (
+                f"    {v}: {e:,.1f} of {c.draws:,} ({100 * e / c.draws:.1f} %), "
+                f"{c.used.get(v, 0)} reports"
+            )
+            if e < c.minimum:
+                text += f"; fewer than {c.minimum}: left out of the conditioned files"
+            lines.append(text)
+        where: dict[str, list[str]] = {}
+        for v, reports in far.items():
+            for r in reports:
+                where.setdefault(r, []).append(v)
+        for report, names in where.items():
+            others = [v for v in c.effective if v not in names]
+            who = (
+                "any variant"
+                if not others
+                else ", ".join(names)
+                if len(names) <= len(others)
+                else f"any variant but {', '.join(others)}"
+            )
+            lines.append(
+                f"    discrepant: {report}: no draw of {who} comes within its tolerance; "
+                "left out of the weights"
+            )
     # within the width of the run table, continuation lines indented under their line
     return [
         part
@@ -230,23 +276,31 @@ def observed_lines(assessment: Assessment, variants: Iterable[str]) -> list[str]
     ]
 
 
-def empty_message(assessment: Assessment) -> str | None:
-    """The warning when some (or every) variant kept no draw, else None."""
+def _percent(share: float | Fraction) -> str:
+    return f"{float(share) * 100:g} %"
+
+
+def conditioning_warnings(assessment: Assessment) -> list[str]:
+    """The warnings when some (or every) variant keeps too few effective draws."""
     c = assessment.conditioned
-    if c is None or not c.empty:
-        return None
-    who = ", ".join(c.empty)
-    if not c.variants:
-        return (
-            f"no draw of any variant is consistent with every observation (tolerance "
-            f"{assessment.tolerance}); no conditioned files were written. observed.csv "
-            "shows which observations each variant misses; try a wider --tolerance."
-        )
-    them = "it" if len(c.empty) == 1 else "them"
-    return (
-        f"no draw of {who} is consistent with every observation (tolerance "
-        f"{assessment.tolerance}); the conditioned files leave {them} out."
+    if c is None or not c.too_few:
+        return []
+    why = (
+        "the draws that fit the known reports best are so few that its conditioned "
+        "bands would rest on a handful of them; observed.csv shows which reports it "
+        "misses (a model that cannot reach them, or reports that contradict each other), "
+        "and more --draws or a wider --tolerance may help"
     )
+    if not c.variants:
+        return [
+            f"no variant keeps {c.minimum} effective draws or more (fewest "
+            f"{min(c.effective.values()):,.1f}); no conditioned files were written: {why}."
+        ]
+    return [
+        f"{v} keeps {c.effective[v]:,.1f} effective draws of {c.draws:,} (fewer than "
+        f"{c.minimum}); it is left out of the conditioned files: {why}."
+        for v in c.too_few
+    ]
 
 
 def compare_lines(cmp: Comparison) -> list[str]:

@@ -18,6 +18,7 @@ an open end staying open. Bounds are inclusive.
 
 from __future__ import annotations
 
+import calendar
 import csv
 import datetime as dt
 import difflib
@@ -38,11 +39,24 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-COLUMNS = ("date", "theater", "troops_low", "troops_high", "source", "quote")
+COLUMNS = (
+    "date",
+    "theater",
+    "troops_low",
+    "troops_high",
+    "kind",
+    "tolerance",
+    "by",
+    "source",
+    "quote",
+)
 REQUIRED = ("date", "theater", "troops_low", "troops_high")
+KINDS = ("reported", "official", "target")
+REPORTED, OFFICIAL, TARGET = KINDS
 OBSERVED_COLUMNS = [
     "date",
     "theater",
+    "kind",
     "variant",
     "troops_low",
     "troops_high",
@@ -50,8 +64,18 @@ OBSERVED_COLUMNS = [
     "consistent",
 ]
 DRAW_COLUMNS = ["percentile_rank", "in_band80", "p_consistent"]
-EXTRA_COLUMNS = ["status", "month", "accept_low", "accept_high", "source"]
-SCORED, OUT_OF_RANGE = "scored", "out of range"
+CONDITION_COLUMNS = ["conditioning", "p_consistent_conditioned"]
+EXTRA_COLUMNS = [
+    "status",
+    "known",
+    "month",
+    "by",
+    "accept_low",
+    "accept_high",
+    "tolerance",
+    "source",
+]
+SCORED, OUT_OF_RANGE, NOT_A_LEVEL = "scored", "out of range", "target"
 DEFAULT_TOLERANCE = "5%"
 MAX_ROWS = 10_000
 MAX_TROOPS = 10_000_000
@@ -67,7 +91,7 @@ _NUMBER = re.compile(r"^[1-9]\d{0,2}(,\d{3})+$|^(0|[1-9]\d*)$")
 
 @dataclass(frozen=True)
 class Observation:
-    """One reported level.
+    """One reported level, official figure or target.
 
     date : str
         As written: ``YYYY-MM-DD`` or ``YYYY-MM``.
@@ -78,6 +102,16 @@ class Observation:
         A theater id (``iraq``) or a site key (``iraq/erbil``).
     low, high : float or None
         The observed range [troops]; ``None`` for an open end.
+    kind : str
+        ``reported`` (a count somebody gave: compared with the whole force),
+        ``official`` (a declared figure: compared with the official figure, the
+        level less any unreported troops) or ``target`` (a plan or promise:
+        drawn, never scored or conditioned on).
+    tolerance : Tolerance or None
+        This row's own tolerance; None for the run's (``--tolerance``).
+    by : int or None
+        For a target, the ordinal of the month it is due (drawn there); None when
+        not given (drawn at its date).
     """
 
     date: str
@@ -87,15 +121,38 @@ class Observation:
     high: float | None
     source: str = ""
     quote: str = ""
+    kind: str = REPORTED
+    tolerance: Tolerance | None = None
+    by: int | None = None
 
     @property
-    def kind(self) -> str:
+    def shape(self) -> str:
         """``point``, ``range``, ``at most`` (fewer than N) or ``at least`` (more than N)."""
         if self.low is None:
             return "at most"
         if self.high is None:
             return "at least"
         return "point" if self.low == self.high else "range"
+
+    @property
+    def bounded(self) -> bool:
+        """Whether both ends are given (a point or a range)."""
+        return self.low is not None and self.high is not None
+
+    @property
+    def is_level(self) -> bool:
+        """Whether it states a level to score (a reported count or an official figure)."""
+        return self.kind != TARGET
+
+    @property
+    def day(self) -> dt.date:
+        """The day it was made public: its date, or the last day of its month when
+        only the month is written (so a month's report is known once the month is)."""
+        return day_of(self.date)
+
+    def known(self, as_of: dt.date | None) -> bool:
+        """Whether it was public on ``as_of`` (every observation is, when None)."""
+        return as_of is None or self.day <= as_of
 
     @property
     def reference(self) -> float:
@@ -123,11 +180,16 @@ class Observation:
 
 @dataclass(frozen=True)
 class ObservationSet:
-    """Observations and where they came from (a CSV file, or a scenario file)."""
+    """Observations and where they came from (a CSV file, or a scenario file).
+
+    ``as_of`` is set only on observations read back from a run's ``observed.csv``:
+    the as-of date the run used (None: every observation was known).
+    """
 
     items: tuple[Observation, ...]
     origin: str
     sha256: str | None = None
+    as_of: dt.date | None = None
 
     def __len__(self) -> int:
         return len(self.items)
@@ -136,6 +198,8 @@ class ObservationSet:
         return iter(self.items)
 
     def frame(self) -> pd.DataFrame:
+        """One row per observation: ``date, month, theater, troops_low, troops_high,
+        kind, shape, tolerance, by, source, quote``."""
         import pandas as pd
 
         return pd.DataFrame(
@@ -147,6 +211,9 @@ class ObservationSet:
                     "troops_low": o.low,
                     "troops_high": o.high,
                     "kind": o.kind,
+                    "shape": o.shape,
+                    "tolerance": "" if o.tolerance is None else o.tolerance.text(),
+                    "by": "" if o.by is None else format_month(o.by),
                     "source": o.source,
                     "quote": o.quote,
                 }
@@ -161,6 +228,95 @@ def unknown_series(name: str, allowed: Sequence[str]) -> tuple[str, str]:
     if hint:
         expected += f" (did you mean {hint[0]!r}?)"
     return expected, f"unknown theater {name!r}"
+
+
+def day_of(text: str) -> dt.date:
+    """The day a date written ``YYYY-MM-DD`` or ``YYYY-MM`` stands for: the date, or
+    the last day of the month (a month counts once it is over)."""
+    parts = [int(p) for p in text.split("-")]
+    if len(parts) == 3:
+        return dt.date(parts[0], parts[1], parts[2])
+    return dt.date(parts[0], parts[1], calendar.monthrange(parts[0], parts[1])[1])
+
+
+def parse_kind(text: str) -> str:
+    """``kind``: blank (reported), reported, official or target;
+    ValueError("expected …, found …") for anything else."""
+    t = text.strip()
+    if not t:
+        return REPORTED
+    if t not in KINDS:
+        hint = difflib.get_close_matches(t, KINDS, n=1, cutoff=0.6)
+        raise ValueError(
+            "expected one of reported, official, target"
+            + (f" (did you mean {hint[0]!r}?)" if hint else "")
+            + f", found {t!r}"
+        )
+    return t
+
+
+def row_tolerance(text: str) -> Tolerance | None:
+    """A ``tolerance`` cell: blank (the run's tolerance) or as ``--tolerance``;
+    ValueError("expected …, found …")."""
+    t = text.strip()
+    return None if not t else tolerance_from(t)
+
+
+def parse_by(text: str, kind: str, month: int) -> int | None:
+    """A ``by`` cell: blank, or for a target the month it is due (``YYYY-MM`` or
+    ``YYYY-MM-DD``, not before the observation's own month); ValueError otherwise."""
+    t = text.strip()
+    if not t:
+        return None
+    if kind != TARGET:
+        raise ValueError(
+            f"expected a blank (by is the month a target is due; this row is {kind}), found {t!r}"
+        )
+    _, due = parse_date(t)
+    if due < month:
+        raise ValueError(
+            f"expected a month at or after the row's date ({format_month(month)}), found {t!r}"
+        )
+    return due
+
+
+def parse_as_of(
+    value: str | dt.date,
+    first: str,
+    last: str,
+    *,
+    file: str = "<command line>",
+    path: str = "--as-of",
+) -> dt.date:
+    """An as-of date: ``YYYY-MM-DD``, or ``YYYY-MM`` for the last day of that month,
+    within the calendar's months ``first`` to ``last`` (``YYYY-MM``).
+
+    Raises
+    ------
+    sim.ScenarioError
+        Not a date, or outside the calendar (``file`` and ``path`` say where it came from).
+    """
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        text, day = value.isoformat(), value
+    else:
+        text = str(value).strip()
+        try:
+            parse_date(text)
+        except ValueError as exc:
+            expected = str(exc).removeprefix("expected ").partition(", found ")[0]
+            raise ScenarioError(expected, repr(str(value)), file=file, path=path) from None
+        day = day_of(text)
+    month = parse_month(f"{day.year:04d}-{day.month:02d}")
+    if not parse_month(first) <= month <= parse_month(last):
+        raise ScenarioError(
+            f"a date within the scenario's calendar ({first} to {last})",
+            repr(text),
+            file=file,
+            path=path,
+        )
+    return day
 
 
 def parse_date(text: str) -> tuple[str, int]:
@@ -402,6 +558,18 @@ def read_observations(path: str | Path, allowed: Sequence[str] | None = None) ->
                 raise fail(
                     index[col], col, f"at most {MAX_TEXT:,} characters", f"{len(cell(col)):,}"
                 )
+        extra: dict[str, Any] = {}
+        for col, parse in (("kind", parse_kind), ("tolerance", row_tolerance)):
+            try:
+                extra[col] = parse(cell(col))
+            except ValueError as exc:
+                expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
+                raise fail(index[col], col, expected, found) from None
+        try:
+            extra["by"] = parse_by(cell("by"), extra["kind"], month)
+        except ValueError as exc:
+            expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
+            raise fail(index["by"], "by", expected, found) from None
         items.append(
             Observation(
                 date,
@@ -411,6 +579,7 @@ def read_observations(path: str | Path, allowed: Sequence[str] | None = None) ->
                 bounds["troops_high"],
                 cell("source").strip(),
                 cell("quote").strip(),
+                **extra,
             )
         )
     if header is None:
@@ -424,10 +593,13 @@ def read_observations(path: str | Path, allowed: Sequence[str] | None = None) ->
     return ObservationSet(tuple(items), name, hashlib.sha256(text.encode()).hexdigest())
 
 
-def from_observed_csv(path: str | Path, text: str | None = None) -> ObservationSet:
+def from_observed_csv(
+    path: str | Path, text: str | None = None, as_of: dt.date | None = None
+) -> ObservationSet:
     """The observations recorded in a run's ``observed.csv`` (one per row of its first
     variant), for re-drawing a run's charts; ``text``, when given, is that table as CSV
-    text (read from its Parquet copy), and ``path`` only names it in errors."""
+    text (read from its Parquet copy), and ``path`` only names it in errors; ``as_of``
+    is the run's as-of date."""
     name = str(path)
     if text is None:
         text = _read_text(Path(path), name)
@@ -444,6 +616,8 @@ def from_observed_csv(path: str | Path, text: str | None = None) -> ObservationS
         try:
             date, month = parse_date(row["date"])
             low, high = _stored(row["troops_low"]), _stored(row["troops_high"])
+            kind = parse_kind(row.get("kind") or "")
+            by = parse_by(row.get("by") or "", kind, month)
         except ValueError as exc:
             raise ScenarioError(
                 "an observed.csv written by forcesim run",
@@ -453,9 +627,24 @@ def from_observed_csv(path: str | Path, text: str | None = None) -> ObservationS
                 path="(row)",
             ) from None
         items.append(
-            Observation(date, month, row["theater"], low, high, row.get("source", "") or "")
+            Observation(
+                date,
+                month,
+                row["theater"],
+                low,
+                high,
+                row.get("source", "") or "",
+                kind=kind,
+                by=by,
+            )
         )
-    return ObservationSet(tuple(items), name)
+    return ObservationSet(tuple(items), name, as_of=as_of)
+
+
+def accepted(obs: Observation, tolerance: Tolerance) -> tuple[float, float]:
+    """The range a level must lie in to be consistent with ``obs``: widened by the
+    row's own tolerance, else by ``tolerance`` [troops]; an open end is ``±inf``."""
+    return (obs.tolerance or tolerance).accept(obs)
 
 
 # ---------------------------------------------------------------- tolerance
@@ -481,6 +670,12 @@ class Tolerance:
     relative: float = 0.0
     absolute: float = 0.0
 
+    def text(self) -> str:
+        """As ``--tolerance`` takes it: ``5%``, ``200`` or ``0``."""
+        if self.relative:
+            return f"{self.relative * 100:g}%"
+        return f"{self.absolute:g}"
+
     def accept(self, obs: Observation) -> tuple[float, float]:
         """The widened range [troops]; an open end is ``-inf`` or ``inf``."""
         lo = -math.inf if obs.low is None else obs.low * (1 - self.relative) - self.absolute
@@ -503,10 +698,15 @@ class Tolerance:
         return {"relative": self.relative, "absolute": self.absolute, "text": str(self)}
 
 
-def parse_tolerance(text: str | None) -> Tolerance:
-    """``--tolerance``: ``5%`` (of each bound), ``200`` (troops) or ``0`` (exact)."""
-    raw = DEFAULT_TOLERANCE if text is None else str(text)
-    t = raw.strip().replace(" ", "")
+TOLERANCE_EXPECTED = (
+    "a tolerance as a percentage from 0% to 100% (of each bound) or a number of troops (0 or more)"
+)
+
+
+def tolerance_from(text: str) -> Tolerance:
+    """``5%`` (of each bound), ``200`` (troops) or ``0`` (exact);
+    ValueError("expected …, found …") for anything else."""
+    t = str(text).strip().replace(" ", "")
     try:
         if t.endswith("%"):
             value = float(t[:-1])
@@ -518,10 +718,15 @@ def parse_tolerance(text: str | None) -> Tolerance:
             raise ValueError
         return Tolerance(absolute=value)
     except ValueError:
+        raise ValueError(f"expected {TOLERANCE_EXPECTED}, found {str(text)!r}") from None
+
+
+def parse_tolerance(text: str | None) -> Tolerance:
+    """``--tolerance``: ``5%`` (of each bound), ``200`` (troops) or ``0`` (exact)."""
+    raw = DEFAULT_TOLERANCE if text is None else str(text)
+    try:
+        return tolerance_from(raw)
+    except ValueError:
         raise ScenarioError(
-            "a tolerance as a percentage from 0% to 100% (of each bound) or "
-            "a number of troops (0 or more)",
-            repr(raw),
-            file="<command line>",
-            path="--tolerance",
+            TOLERANCE_EXPECTED, repr(raw), file="<command line>", path="--tolerance"
         ) from None

@@ -171,8 +171,13 @@ class Draws:
 def _inputs(plan: Plan, value, n: int) -> StepInputs:  # type: ignore[no-untyped-def]
     # each quantity is a contiguous row; StepInputs holds the (n, ...) transposes
     initial = np.empty((len(plan.tracks), n))
+    unreported = np.zeros((len(plan.tracks), n))
     for k, t in enumerate(plan.tracks):
         initial[k] = value(t.initial_path, t.initial, n)
+        if t.has_basis:  # the whole force starts at the official figure plus the rest
+            unreported[k] = np.maximum(value(t.unreported_path, t.unreported, n), 0)
+            np.maximum(initial[k], 0, out=initial[k])
+            initial[k] += unreported[k]
     targets = np.empty((len(plan.milestones), n))
     for j, m in enumerate(plan.milestones):
         targets[j] = value(m.target_path, m.target, n)
@@ -191,4 +196,5 @@ def _inputs(plan: Plan, value, n: int) -> StepInputs:  # type: ignore[no-untyped
         targets=targets.T,
         residual=residual.T,
         exec_delay=late.T,
+        unreported=unreported.T,
     )

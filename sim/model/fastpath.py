@@ -30,13 +30,25 @@ FloatArray = NDArray[np.float64]
 
 
 def _distinct_counts(
-    parts: list[NDArray[Any]], shares: FloatArray, width: int, most: int
-) -> IntArray | None:
-    """Counts (len(shares), width) of ``max(floor(l0 + (T - l0) * share + 0.5), size)``
-    over the draws, for each share, where ``parts`` are the draws' ``l0``, ``T``
-    and optionally ``size``: computed once per distinct combination and counted
-    with its multiplicity. None when the combinations could be more than ``most``.
+    parts: list[NDArray[Any]],
+    shares: FloatArray,
+    width: int,
+    most: int,
+    slot: Any = 0,
+    slots: int = 1,
+) -> tuple[int, IntArray] | None:
+    """Counts of ``L = max(floor(l0 + (T - l0) * share + 0.5), size)`` over the draws,
+    for each share, where ``parts`` are the draws' ``l0``, ``T`` and optionally
+    ``size``: computed once per distinct combination and counted with its
+    multiplicity. None when the combinations could be more than ``most``.
+
+    Returns ``(first column, counts (len(shares), columns))``: with one slot, every
+    level ``0 .. width - 1`` (first column 0); with ``slots`` slots, the columns
+    ``L * slots + slot`` the draws take (``slot`` a whole number or one per draw).
     """
+    per_draw = np.ndim(slot) > 0
+    if per_draw:
+        parts = [*parts, slot]
     lows, spans, total = [], [], 1
     for part in parts:
         low, high = part.min(), part.max()
@@ -57,20 +69,35 @@ def _distinct_counts(
         values.append(rest % span + low)  # float for levels, int for the size
         rest = rest // span
     values.reverse()
+    if per_draw:
+        slot = values.pop()
     l0, t = values[0], values[1]
     size = values[2] if len(values) > 2 else None
     d = t - l0
     w = weights[taken].astype(np.float64)
-    out = np.empty((len(shares), width), np.int64)
-    for i, sh in enumerate(shares):  # as Group.ramp_month, on the distinct draws
+    columns = []
+    for sh in shares:  # as Group.ramp_month, on the distinct draws
         row = d * sh
         row += l0
         row += 0.5
         level = row.astype(np.int64)
         if size is not None:
             np.maximum(level, size, out=level)
-        out[i] = np.bincount(level, weights=w, minlength=width)
-    return out
+        if slots > 1:
+            level *= slots
+            level += slot
+        columns.append(level)
+    if slots <= 1:
+        out = np.empty((len(shares), width), np.int64)
+        for i, level in enumerate(columns):
+            out[i] = np.bincount(level, weights=w, minlength=width)
+        return 0, out
+    low = min(int(c.min()) for c in columns)
+    span = max(int(c.max()) for c in columns) - low + 1
+    out = np.empty((len(shares), span), np.int64)
+    for i, level in enumerate(columns):
+        out[i] = np.bincount(level - low, weights=w, minlength=span)
+    return low, out
 
 
 @dataclass(frozen=True)
@@ -117,6 +144,8 @@ class Group:
         self._ints: dict[tuple[int, int, int], IntArray] = {}
         self._steps: dict[tuple[int, int, int], FloatArray] = {}
         self._targets: dict[int, dict[int, FloatArray]] = {}
+        self._uniform: dict[int, bool] = {}
+        self._head: Group | None = None
         self._layers = [
             self._track_layers(k, level0, target, residual) for k in range(len(plan.tracks))
         ]
@@ -190,26 +219,31 @@ class Group:
 
     def uniform(self, k: int) -> bool:
         """Whether every draw of the group has the same levels on track k."""
-        values = [self._initial[k]]
-        for layer in self._layers[k]:
-            values += [*layer.level0.values(), *layer.target.values()]
-            if layer.size is not None:
-                values.append(layer.size)
-        return all(v.min() == v.max() for v in values)
+        alike = self._uniform.get(k)
+        if alike is None:
+            values = [self._initial[k]]
+            for layer in self._layers[k]:
+                values += [*layer.level0.values(), *layer.target.values()]
+                if layer.size is not None:
+                    values.append(layer.size)
+            alike = self._uniform[k] = all(v.min() == v.max() for v in values)
+        return alike
 
     def head(self) -> Group:
-        """The group of the first draw alone."""
-        level0, target, residual = self._values
-        return Group(
-            self.plan,
-            self.start,
-            self.reached,
-            self._initial[:, :1],
-            level0[:, :1],
-            target[:, :1],
-            residual[:, :1],
-            self._cache,
-        )
+        """The group of the first draw alone (made once)."""
+        if self._head is None:
+            level0, target, residual = self._values
+            self._head = Group(
+                self.plan,
+                self.start,
+                self.reached,
+                self._initial[:, :1],
+                level0[:, :1],
+                target[:, :1],
+                residual[:, :1],
+                self._cache,
+            )
+        return self._head
 
     def active(self, k: int) -> tuple[int, int]:
         """Months ``(lo, hi)`` outside which track k's levels stay put: every month
@@ -249,6 +283,17 @@ class Group:
                 out = np.maximum(out, layer.size)
             self._ints[key] = out
         return out
+
+    def level_in(self, k: int, m: int) -> IntArray:
+        """Track k's levels (g,) in month m, as :meth:`levels` gives them. A month in a
+        held run gives the run's own (cached) array, the same object for every month
+        of the run; do not change it."""
+        for a, b, ramp, li, source in self._runs[k]:
+            if a <= m <= b:
+                if not ramp:
+                    return self.held(k, li, source)
+                break
+        return self.levels(k, m, m)[0]
 
     def levels(
         self,
@@ -327,11 +372,21 @@ class Group:
         return out
 
     def ramp_counts(
-        self, k: int, li: int, source: int, a: int, b: int, width: int
-    ) -> IntArray | None:
-        """Counts (months a..b, levels 0..width-1) of track k's levels in a ramp run,
-        computed once per distinct (start level, target, residual) of the draws;
-        None when the draws take too many distinct ones for that to pay."""
+        self,
+        k: int,
+        li: int,
+        source: int,
+        a: int,
+        b: int,
+        width: int,
+        slot: Any = 0,
+        slots: int = 1,
+    ) -> tuple[int, IntArray] | None:
+        """``(first column, counts (months a..b, columns))`` of track k's levels in a
+        ramp run (levels 0..width-1; with ``slots`` slots, level L of a draw in slot
+        ``slot`` at column ``L * slots + slot``), computed once per distinct (start
+        level, target, residual, slot) of the draws; None when the draws take too
+        many distinct ones for that to pay."""
         layer = self._layers[k][li]
         j = source // 2
         s = self.start[j]
@@ -340,7 +395,7 @@ class Group:
         parts: list[NDArray[Any]] = [layer.level0[j], layer.target[j]]
         if layer.size is not None:
             parts.append(layer.size)
-        return _distinct_counts(parts, rows, width, self.n // 8)
+        return _distinct_counts(parts, rows, width, max(self.n // 8, 4096), slot, slots)
 
     def rises(self, k: int, block: IntArray, lo: int, hi: int) -> bool:
         """Whether track k's levels ``block`` (months lo..hi) may rise from one month to

@@ -24,6 +24,7 @@ from sim.schema import (
     ScenarioDoc,
     Spec,
     central,
+    support,
 )
 
 Quantity = Number | Spec
@@ -36,8 +37,15 @@ class Track:
     key: str  # "iraq" or "iraq/erbil"
     theater: str
     site: str | None
-    initial: Quantity
+    initial: Quantity  # the official figure when ``unreported`` is given
     initial_path: str
+    unreported: Quantity = 0  # troops official figures leave out (reporting basis)
+    unreported_path: str = ""
+
+    @property
+    def has_basis(self) -> bool:
+        """Whether official figures of this track may leave part of it out."""
+        return support(self.unreported)[1] > 0
 
 
 @dataclass(frozen=True)
@@ -100,11 +108,21 @@ class Plan:
     def theater_tracks(self, theater: str) -> list[int]:
         return [i for i, t in enumerate(self.tracks) if t.theater == theater]
 
+    def series_tracks(self, name: str) -> list[int]:
+        """The tracks a series sums: a theater's tracks, or the one track of a site key."""
+        return [i for i, t in enumerate(self.tracks) if name in (t.theater, t.key)]
+
+    def has_basis(self, name: str) -> bool:
+        """Whether official figures of series ``name`` (a theater or site key) may leave
+        part of it out: some track of it has a reporting basis."""
+        return any(self.tracks[k].has_basis for k in self.series_tracks(name))
+
     def quantities(self) -> dict[str, Quantity]:
         """Every number the stepper takes, by its key path."""
         out: dict[str, Quantity] = {"announcement.delay": self.delay}
         for t in self.tracks:
             out[t.initial_path] = t.initial
+            out[t.unreported_path] = t.unreported
         for m in self.milestones:
             out[m.target_path] = m.target
             out[m.delay_path] = m.delay
@@ -130,6 +148,13 @@ def compile_plan(doc: ScenarioDoc, error: Any = None) -> Plan:
     tracks: list[Track] = []
     for tid, theater in doc.theaters.items():
         if theater.sites:
+            if theater.unreported is not None:
+                sites = ", ".join(f"theaters.{tid}.sites.{s}" for s in theater.sites)
+                raise fail(
+                    ("theaters", tid, "unreported"),
+                    f"unreported on each site of a theater with sites ({sites})",
+                    "unreported on the theater",
+                )
             for sid, site in theater.sites.items():
                 tracks.append(
                     Track(
@@ -138,11 +163,23 @@ def compile_plan(doc: ScenarioDoc, error: Any = None) -> Plan:
                         sid,
                         site.initial,
                         f"theaters.{tid}.sites.{sid}.initial",
+                        0 if site.unreported is None else site.unreported,
+                        f"theaters.{tid}.sites.{sid}.unreported",
                     )
                 )
         else:
             assert theater.initial is not None
-            tracks.append(Track(tid, tid, None, theater.initial, f"theaters.{tid}.initial"))
+            tracks.append(
+                Track(
+                    tid,
+                    tid,
+                    None,
+                    theater.initial,
+                    f"theaters.{tid}.initial",
+                    0 if theater.unreported is None else theater.unreported,
+                    f"theaters.{tid}.unreported",
+                )
+            )
     keys = {t.key: i for i, t in enumerate(tracks)}
 
     def track_of(where: str, path: tuple[str | int, ...]) -> int:

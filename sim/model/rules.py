@@ -124,6 +124,12 @@ def window_levels(
     return level0, target
 
 
+def official(levels: Any, unreported: Any) -> Any:
+    """The official figure of a track: its level less the troops official figures
+    leave out, never below 0, ``max(level - unreported, 0)`` [troops]. Broadcasts."""
+    return np.maximum(levels - unreported, 0)
+
+
 def theater_sums(plan: Plan, tracks: NDArray[np.int32]) -> NDArray[np.int32]:
     """(n, theaters, months) levels: each theater the sum of its tracks."""
     n, _, months = tracks.shape

@@ -11,8 +11,8 @@ from sim.plotting.observed import (
     PROFILE_TITLES,
     draw_observations,
     legend_handles,
-    observation_kinds,
     observed_top,
+    visible,
 )
 from sim.schema import PROFILES
 
@@ -53,7 +53,7 @@ def plot_backtest(bt: Backtest) -> list[Axes]:
         ax.set_ylim(0, max(tops[s] * 1.12, 10))
         draw_observations(ax, obs, s, months)
     _mae_bars(summary, bt, colors)
-    _decorate(bt, fig, colors, observation_kinds(obs, series, months))
+    _decorate(bt, fig, colors, visible(obs, series, months))
     return [a for _, _, a in panels] + [summary]
 
 
@@ -127,7 +127,7 @@ def _profile_panel(
     return float(rows.troops.max()) if len(rows) else 0.0
 
 
-def _decorate(bt: Backtest, fig: Any, colors: dict[str, str], kinds: Any) -> None:
+def _decorate(bt: Backtest, fig: Any, colors: dict[str, str], shown: Any) -> None:
     """Title, subtitle, legend and the footnote naming the best fit."""
     from matplotlib.lines import Line2D
 
@@ -153,7 +153,7 @@ def _decorate(bt: Backtest, fig: Any, colors: dict[str, str], kinds: Any) -> Non
     )
     # one line width in the legend: the panels' wider lines only keep hidden paths visible
     handles: list[Any] = [Line2D([], [], color=colors[v], lw=2.5) for v in bt.variants]
-    kh, kl = legend_handles(kinds)
+    kh, kl = legend_handles(shown)
     fig.legend(
         handles + kh,
         list(bt.variants) + kl,

@@ -79,6 +79,41 @@ def plot_envelope(
         )
         drawn = wide[[v for v in lines if v in wide.columns]]
         n = len(drawn.columns)
+        if "official" in rows and (rows.official != rows.troops).any():
+            # where official figures leave troops out, each variant's official figure too
+            off = rows.pivot(index="month", columns="variant", values="official")
+            for v in drawn.columns:
+                a.plot(
+                    x,
+                    off[v],
+                    color=colors[v],
+                    lw=1.3,
+                    ls=(0, (4, 2.5)),
+                    alpha=0.9,
+                    zorder=2.5,
+                )
+            a.plot(
+                [],
+                [],
+                color="#555555",
+                lw=1.3,
+                ls=(0, (4, 2.5)),
+                label="official figure, projected (dashed)",
+            )
+            last = off[drawn.columns].iloc[-1]
+            for value in sorted(
+                {int(v) for v, w in zip(last, drawn.iloc[-1], strict=True) if v != w}
+            ):
+                a.annotate(
+                    f"{value:,}: official figure",
+                    (x[-1], value),
+                    xytext=(8, -2),
+                    textcoords="offset points",
+                    va="top",
+                    fontsize=9.5,
+                    color="#555555",
+                    annotation_clip=False,
+                )
         for j, v in enumerate(drawn.columns):
             # identical paths stay visible: a small offset in line width and dash
             a.plot(

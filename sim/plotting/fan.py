@@ -27,7 +27,7 @@ from sim import colors
 from sim.colors import mix
 from sim.plotting import common
 from sim.plotting.common import title_size
-from sim.plotting.observed import add_to_fan
+from sim.plotting.observed import OBSERVED_LEGEND_IN, add_to_fan, observations_of, visible
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -41,6 +41,7 @@ HUE = colors.FAN_HUE
 MEDIAN_COLOR = colors.MEDIAN
 CENTRAL_COLOR = colors.CENTRAL
 DEADLINE_COLOR = colors.DEADLINE
+OFFICIAL_COLOR = colors.OFFICIAL
 MAX_COLUMNS = 4
 
 # figure geometry [inches]
@@ -97,27 +98,29 @@ def _given_axes(ax: Any, theaters: list[str], variants: list[str]) -> list[Axes]
 
 
 def _new_figure(
-    theaters: list[str], variants: list[str], *, note: bool = False
+    theaters: list[str], variants: list[str], room: float = 0.0, *, note: bool = False
 ) -> tuple[Figure, list[Axes], list[float]]:
     """The figure, its panels (theater-major) and the top of each theater block (figure
-    y); ``note``: room at the foot for two more lines."""
+    y); ``room`` [in] more above the panels for a second legend; ``note``: room at the
+    foot for two more lines."""
     plt = common.pyplot()
+    top_in = TOP_IN + room
     rows, cols = grid_shape(len(variants))
     # one wide column keeps two-line month/year ticks; narrow panels show years only
     foot = PANEL_FOOT_IN if cols > 1 else PANEL_FOOT_IN + 0.2
     row_in = PANEL_HEAD_IN + PANEL_IN + foot
     body = len(theaters) * (BLOCK_HEAD_IN + rows * row_in)
     bottom = BOTTOM_IN + (0.34 if note else 0.0)
-    height = max(common.HEIGHT_IN, TOP_IN + body + bottom)
+    height = max(common.HEIGHT_IN, top_in + body + bottom)
     width = common.WIDTH_IN
     # when the minimum height leaves room, the panels grow to fill it
-    panel = PANEL_IN + (height - TOP_IN - body - bottom) / (len(theaters) * rows)
+    panel = PANEL_IN + (height - top_in - body - bottom) / (len(theaters) * rows)
     row_in = PANEL_HEAD_IN + panel + foot
     fig = plt.figure(figsize=(width, height), dpi=common.DPI)
     col_in = (width - LEFT_IN - RIGHT_IN - (cols - 1) * GAP_IN) / cols
     axes: list[Axes] = []
     tops: list[float] = []
-    y = height - TOP_IN
+    y = height - top_in
     for _ in theaters:
         tops.append(y / height)
         y -= BLOCK_HEAD_IN
@@ -274,6 +277,16 @@ def _panel(result: Result, ax: Axes, tid: str, variant: str) -> float:
     )
     if len(central):
         top = max(top, float(central.troops.max()))
+    if "official" in central and (central.official != central.troops).any():
+        ax.plot(
+            common.month_ends(central.month),
+            central.official.to_numpy(float),
+            color=OFFICIAL_COLOR,
+            lw=1.6,
+            ls=(0, (4, 2.5)),
+            zorder=6,
+            label="official figure (central run)",
+        )
     return top
 
 
@@ -304,10 +317,11 @@ def draw_median_and_central(
         )
 
 
-def legend_handles(ax: Axes) -> tuple[list[Any], list[str]]:
+def legend_handles(ax: Axes | Sequence[Axes]) -> tuple[list[Any], list[str]]:
+    """The labelled lines of the panels ``ax`` (each label once), and the deadline mark."""
     from matplotlib.lines import Line2D
 
-    handles, labels = ax.get_legend_handles_labels()
+    handles, labels = common.legend_entries([ax] if not isinstance(ax, Sequence) else ax)
     handles.append(Line2D([], [], color=DEADLINE_COLOR, lw=1.1, ls=(0, (1.5, 2.5))))
     labels.append("calendar deadline (share of draws meeting it)")
     return handles, labels
@@ -319,6 +333,8 @@ def draw_fan(
     ax: Any = None,
     theaters: Sequence[str] | None = None,
     variants: Sequence[str] | None = None,
+    *,
+    legend_room: float = 0.0,
 ) -> list[Axes]:
     """Fan chart of an ensemble: a panel per theater and variant.
 
@@ -334,6 +350,9 @@ def draw_fan(
         Theater ids (or site keys such as ``iraq/erbil``); default: every theater.
     variants : sequence of str, optional
         Variant names; default: every variant of the result.
+    legend_room : float
+        Extra height [in] between the title block and the panels of a new figure,
+        for the observations' legend.
 
     Returns
     -------
@@ -356,7 +375,7 @@ def draw_fan(
         names, chosen, crowded = common.fan_selection(names, chosen)
         if crowded:
             common.warn_crowded("fan", crowded)
-        fig, axes, tops = _new_figure(names, chosen, note=crowded is not None)
+        fig, axes, tops = _new_figure(names, chosen, legend_room, note=crowded is not None)
     else:
         axes = _given_axes(ax, names, chosen)
         tops = []
@@ -391,9 +410,9 @@ def draw_fan(
                 ha="left",
             )
     if fig is not None:
-        _decorate(result, fig, axes[0], len(chosen), crowded)
+        _decorate(result, fig, axes, len(chosen), crowded)
     else:
-        handles, labels = legend_handles(axes[0])
+        handles, labels = legend_handles(axes)
         axes[0].legend(handles, labels, loc="best", fontsize=9, frameon=False)
     return axes
 
@@ -424,7 +443,11 @@ def _panel_title(result: Result, ax: Axes, variant: str, *, small: bool) -> None
 
 
 def _decorate(
-    result: Result, fig: Figure, first: Axes, n_variants: int, crowded: str | None = None
+    result: Result,
+    fig: Figure,
+    axes: Sequence[Axes],
+    n_variants: int,
+    crowded: str | None = None,
 ) -> None:
     doc = result.scenario.doc
     draws = f"{result.draws:,}" if result.draws else "the"
@@ -438,10 +461,8 @@ def _decorate(
             " joins each month's median, a path no single draw need follow."
         )
     if crowded:
-        import textwrap
-
         note += "\n" + textwrap.fill(crowded, 190)
-    handles, labels = legend_handles(first)
+    handles, labels = legend_handles(axes)
     decorate(
         fig,
         f"{doc.title}: range of outcomes",
@@ -505,10 +526,16 @@ def plot_fan(
     list of matplotlib.axes.Axes
         The panels, theater-major.
     """
-    axes = draw_fan(result, ax=ax, theaters=theaters, variants=variants)
     names = _series(result, theaters)
     chosen = _variants(result, variants)
-    if ax is None:  # the panels draw_fan chose
+    if ax is None:  # the panels draw_fan will choose
         names, chosen, _ = common.fan_selection(names, chosen)
+    shown = visible(
+        getattr(observations_of(result, observed), "items", ()),
+        names,
+        next(iter(result.plans.values())).months,
+    )
+    room = OBSERVED_LEGEND_IN if shown and ax is None else 0.0
+    axes = draw_fan(result, ax=ax, theaters=theaters, variants=variants, legend_room=room)
     add_to_fan(axes, result, names, chosen, observed)
     return axes

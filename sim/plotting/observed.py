@@ -1,18 +1,24 @@
 """Charts of observed levels: the overlay on the envelope and fan charts, the
-conditioned fan's labels, and the backtest chart.
+as-of line, the conditioned fan's labels, and the backtest chart.
 
 Observations are drawn at the end of the month they are compared with (where
 the model's monthly value sits): a point as a dot, a range as a vertical bar
-with caps, "fewer than N" as a bar at N with an arrow pointing down, "more than
-N" with an arrow pointing up. Observations outside the chart's months are not
-drawn (``observed.csv`` lists them as out of range).
+with caps, "fewer than N" as a triangle at N with an arrow pointing down, "more
+than N" with an arrow pointing up. The kind sets the colour and the point's
+shape: a reported count in black (circle), an official figure in orange
+(square), a target or promise in grey (diamond, dashed bar), drawn at the month
+it is due when the row gives one. With an as-of date, what was known by then is
+filled and what was reported later is hollow, and a vertical line marks the
+date. Observations outside the chart's months are not drawn (``observed.csv``
+lists them as out of range).
 
-Like :mod:`sim.fan`, this module draws through :mod:`sim.plotting` (Agg
-backend); every function takes axes and returns them, and none saves a file.
+Like :mod:`sim.plotting.fan`, this module draws through :mod:`sim.plotting`
+(Agg backend); every function takes axes and returns them, and none saves a file.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +37,11 @@ if TYPE_CHECKING:
 
 COLOR = colors.OBSERVED
 EDGE = colors.OBSERVED_EDGE
-KIND_LABELS = {
+KIND_COLORS = {"reported": COLOR, "official": colors.OFFICIAL, "target": colors.PROMISED}
+POINT_MARKERS = {"reported": "o", "official": "s", "target": "D"}
+AS_OF_COLOR = colors.AS_OF
+OBSERVED_LEGEND_IN = 0.95  # room a fan chart leaves for the observations' legend [in]
+SHAPE_LABELS = {
     "point": "reported level",
     "range": "reported range",
     "at most": "reported \u201cfewer than\u201d",
@@ -48,7 +58,7 @@ PROFILE_TITLES = {
 
 def observations_of(result: Result, observed: Any = None) -> ObservationSet | None:
     """The observations to draw: ``observed`` (an ObservationSet or an Assessment), else
-    those attached to ``result`` by :func:`sim.observed.attach`; None for none."""
+    those attached to ``result`` by :func:`sim.with_observations`; None for none."""
     if observed is False:
         return None
     source = observed if observed is not None else getattr(result, "observed", None)
@@ -57,17 +67,43 @@ def observations_of(result: Result, observed: Any = None) -> ObservationSet | No
     return getattr(source, "observations", source)
 
 
+def as_of_of(result: Result, observed: Any = None) -> dt.date | None:
+    """The as-of date the observations were scored with (None: all were known)."""
+    if observed is False:
+        return None
+    source = observed if observed is not None else getattr(result, "observed", None)
+    return getattr(source, "as_of", None)
+
+
 def _x(o: Observation) -> Any:
-    return common.month_ends(pd.PeriodIndex([o.month_text], freq="M"))[0]
+    month = o.by if o.by is not None else o.month
+    return common.month_ends(pd.PeriodIndex([pd.Period(ordinal=_period(month), freq="M")]))[0]
 
 
-def _visible(
-    observations: Sequence[Observation], series: str, months: Sequence[str] | None
+def _period(month: int) -> int:
+    """A month ordinal of :mod:`sim.months` as a pandas monthly Period ordinal."""
+    from sim.months import format_month
+
+    return pd.Period(format_month(month), freq="M").ordinal
+
+
+def _when(o: Observation) -> str:
+    from sim.months import format_month
+
+    return format_month(o.by) if o.by is not None else o.month_text
+
+
+def visible(
+    observations: Sequence[Observation], series: Sequence[str] | str, months: Sequence[str] | None
 ) -> list[Observation]:
+    """The observations of ``series`` (one name or several) drawn within ``months``
+    (``YYYY-MM``, first and last; all when None)."""
+    names = {series} if isinstance(series, str) else set(series)
+    out = [o for o in observations if o.theater in names]
     if months:
         first, last = months[0], months[-1]
-        return [o for o in observations if o.theater == series and first <= o.month_text <= last]
-    return [o for o in observations if o.theater == series]
+        out = [o for o in out if first <= _when(o) <= last]
+    return out
 
 
 def observed_top(
@@ -75,8 +111,8 @@ def observed_top(
 ) -> float:
     """The highest value the observations of ``series`` reach on a chart [troops]."""
     top = 0.0
-    for o in _visible(observations, series, months):
-        if o.kind == "at least":
+    for o in visible(observations, series, months):
+        if o.shape == "at least":
             assert o.low is not None
             top = max(top, o.low * 1.15)
         else:
@@ -84,44 +120,69 @@ def observed_top(
     return top
 
 
+def _style(o: Observation, as_of: dt.date | None) -> tuple[str, str, bool]:
+    """(colour, point marker, filled) of an observation."""
+    return KIND_COLORS[o.kind], POINT_MARKERS[o.kind], o.known(as_of)
+
+
 def draw_observations(
-    ax: Axes, observations: Sequence[Observation], series: str, months: Sequence[str] | None = None
+    ax: Axes,
+    observations: Sequence[Observation],
+    series: str,
+    months: Sequence[str] | None = None,
+    as_of: dt.date | None = None,
 ) -> None:
     """Draw the observations of ``series`` (a theater or site key) on ``ax``, whose
     y-limits should already be final (arrows are sized from them).
 
-    ``months`` (``YYYY-MM``, first and last) limits them to the chart's months.
+    ``months`` (``YYYY-MM``, first and last) limits them to the chart's months;
+    with ``as_of``, the observations made public after it are drawn hollow.
     """
     lo_lim, hi_lim = ax.get_ylim()
     arrow = 0.09 * (hi_lim - lo_lim)
-    for o in _visible(observations, series, months):
+    for o in visible(observations, series, months):
         x = _x(o)
-        kind = o.kind
-        if kind == "point":
+        color, marker, filled = _style(o, as_of)
+        face = color if filled else "white"
+        shape = o.shape
+        dashed = o.kind == "target"
+        if shape == "point":
             assert o.low is not None
             ax.plot(
                 [x],
                 [o.low],
                 ls="none",
-                marker="o",
-                ms=8.5,
-                mfc=COLOR,
-                mec=EDGE,
-                mew=1.4,
+                marker=marker,
+                ms=8.5 if marker == "o" else 7.5,
+                mfc=face,
+                mec=color if not filled else EDGE,
+                mew=1.6,
                 zorder=9,
+                clip_on=False,
                 label="_nolegend_",
             )
-        elif kind == "range":
+        elif shape == "range":
             assert o.low is not None and o.high is not None
             ax.plot(
                 [x, x],
                 [o.low, o.high],
-                color=COLOR,
-                lw=3,
+                color=color,
+                lw=3.2,
+                ls=(0, (2, 1.2)) if dashed else "-",
                 solid_capstyle="butt",
                 zorder=9,
                 label="_nolegend_",
             )
+            if not filled:  # hollow: a white core inside the bar
+                ax.plot(
+                    [x, x],
+                    [o.low, o.high],
+                    color="white",
+                    lw=1.2,
+                    solid_capstyle="butt",
+                    zorder=9.5,
+                    label="_nolegend_",
+                )
             for y in (o.low, o.high):
                 ax.plot(
                     [x],
@@ -130,22 +191,23 @@ def draw_observations(
                     marker="_",
                     ms=13,
                     mew=3,
-                    color=COLOR,
+                    color=color,
                     zorder=9,
                     label="_nolegend_",
                 )
         else:
-            bound = o.high if kind == "at most" else o.low
+            bound = o.high if shape == "at most" else o.low
             assert bound is not None
-            head = max(bound - arrow, lo_lim) if kind == "at most" else bound + arrow
+            head = max(bound - arrow, lo_lim) if shape == "at most" else bound + arrow
             ax.plot(
                 [x],
                 [bound],
                 ls="none",
-                marker="_",
-                ms=15,
-                mew=3,
-                color=COLOR,
+                marker="v" if shape == "at most" else "^",
+                ms=9,
+                mfc=face,
+                mec=color,
+                mew=1.6,
                 zorder=9,
                 label="_nolegend_",
             )
@@ -157,44 +219,83 @@ def draw_observations(
                     zorder=9,
                     arrowprops={
                         "arrowstyle": "-|>,head_length=0.5,head_width=0.3",
-                        "color": COLOR,
-                        "lw": 2.4,
-                        "shrinkA": 0,
+                        "color": color,
+                        "lw": 2.0,
+                        "ls": (0, (2, 1.2)) if dashed else "-",
+                        "shrinkA": 5,
                         "shrinkB": 0,
                     },
                 )
 
 
-def legend_handles(kinds: Sequence[str]) -> tuple[list[Any], list[str]]:
-    """Legend entries for the kinds of observation drawn."""
+def draw_as_of(ax: Axes, as_of: dt.date | None, *, label: bool = True) -> None:
+    """A vertical line at the as-of date, labelled at the foot of the panel."""
+    if as_of is None:
+        return
+    when = pd.Timestamp(as_of).to_datetime64()
+    ax.axvline(when, color=AS_OF_COLOR, lw=1.4, ls=(0, (6, 2, 1, 2)), zorder=7, gid="as-of")
+    if label:
+        ax.annotate(
+            f"as of\n{as_of.isoformat()}",
+            (when, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(-4, -3),
+            textcoords="offset points",
+            ha="right",
+            va="top",
+            fontsize=9.5,
+            color=AS_OF_COLOR,
+            zorder=8,
+            bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
+        )
+
+
+def legend_handles(
+    observations: Sequence[Observation], as_of: dt.date | None = None
+) -> tuple[list[Any], list[str]]:
+    """Legend entries for the observations drawn: their shapes, kinds, and (with an
+    as-of date) which were known then and which came later."""
     from matplotlib.lines import Line2D
 
     handles: list[Any] = []
     labels: list[str] = []
-    for kind in ("point", "range", "at most", "at least"):
-        if kind not in kinds:
+    reported = [o for o in observations if o.kind == "reported"]
+    shapes = {o.shape for o in reported}
+    for shape in ("point", "range", "at most", "at least"):
+        if shape not in shapes:
             continue
-        if kind == "point":
+        if shape == "point":
             h = Line2D([], [], ls="none", marker="o", ms=8.5, mfc=COLOR, mec=EDGE, mew=1.4)
-        elif kind == "range":
+        elif shape == "range":
             h = Line2D([], [], ls="none", marker="|", ms=16, mew=3, color=COLOR)
         else:
             h = Line2D(
-                [], [], ls="none", marker="v" if kind == "at most" else "^", ms=9, color=COLOR
+                [], [], ls="none", marker="v" if shape == "at most" else "^", ms=9, color=COLOR
             )
         handles.append(h)
-        labels.append(KIND_LABELS[kind])
+        labels.append(SHAPE_LABELS[shape])
+    kinds = {o.kind for o in observations}
+    if "official" in kinds:
+        c = KIND_COLORS["official"]
+        handles.append(Line2D([], [], ls="none", marker="s", ms=7.5, mfc=c, mec=EDGE, mew=1.4))
+        labels.append("official figure (declared)")
+    if "target" in kinds:
+        c = KIND_COLORS["target"]
+        handles.append(Line2D([], [], ls="none", marker="D", ms=7, mfc=c, mec=EDGE, mew=1.4))
+        labels.append("target or promise")
+    if as_of is not None:
+        known = [o.known(as_of) for o in observations]
+        if any(known) and not all(known):
+            day = as_of.isoformat()
+            handles.append(Line2D([], [], ls="none", marker="o", ms=8.5, mfc=COLOR, mec=COLOR))
+            labels.append(f"known on {day}")
+            handles.append(
+                Line2D([], [], ls="none", marker="o", ms=8.5, mfc="white", mec=COLOR, mew=1.6)
+            )
+            labels.append("reported later")
+        handles.append(Line2D([], [], color=AS_OF_COLOR, lw=1.4, ls=(0, (6, 2, 1, 2))))
+        labels.append(f"as of {as_of.isoformat()}")
     return handles, labels
-
-
-def observation_kinds(
-    observations: Sequence[Observation], series: Sequence[str], months: Sequence[str] | None
-) -> list[str]:
-    out = []
-    for o in observations:
-        if o.theater in series and (not months or months[0] <= o.month_text <= months[-1]):
-            out.append(o.kind)
-    return out
 
 
 def add_to_panel(
@@ -207,18 +308,21 @@ def add_to_panel(
     legend: Sequence[str] | None = None,
 ) -> None:
     """Set an envelope panel's y-limit (from ``data_top``, its highest projected level,
-    and the observations) and draw the observations of ``series`` on it; with
-    ``legend`` (the series of every panel), add their legend entries to ``ax``."""
+    and the observations) and draw the observations of ``series`` on it, and the
+    as-of line; with ``legend`` (the series of every panel), add their legend
+    entries to ``ax``."""
     obs = observations_of(result, observed)
+    as_of = as_of_of(result, observed)
     plan = next(iter(result.plans.values()))
     months = plan.months
     top = max(data_top, observed_top(obs.items, series, months) if obs is not None else 0.0)
     ax.set_ylim(0, max(top * 1.12, 10))
     if obs is None:
         return
-    draw_observations(ax, obs.items, series, months)
+    draw_observations(ax, obs.items, series, months, as_of)
+    draw_as_of(ax, as_of)
     if legend is not None:
-        handles, labels = legend_handles(observation_kinds(obs.items, legend, months))
+        handles, labels = legend_handles(visible(obs.items, legend, months), as_of)
         for h, label in zip(handles, labels, strict=True):
             h.set_label(label)
             ax.add_line(h)
@@ -231,15 +335,17 @@ def add_to_fan(
     variants: Sequence[str],
     observed: Any = None,
 ) -> Sequence[Axes]:
-    """Draw the observations on a fan chart's panels (theater-major, one per variant),
-    raise each panel's y-limit to show them, and add a legend for them."""
+    """Draw the observations (and the as-of line) on a fan chart's panels
+    (theater-major, one per variant), raise each panel's y-limit to show them, and
+    add a legend for them."""
     obs = observations_of(result, observed)
     if obs is None or not len(obs):
         return axes
+    as_of = as_of_of(result, observed)
     plan = next(iter(result.plans.values()))
     months = plan.months
-    kinds = observation_kinds(obs.items, series, months)
-    if not kinds:
+    shown = visible(obs.items, series, months)
+    if not shown:
         return axes
     k = len(variants)
     for t, name in enumerate(series):
@@ -250,23 +356,25 @@ def add_to_fan(
             if top * 1.1 > hi:
                 a.set_ylim(lo, top * 1.12)
         for a in block:
-            draw_observations(a, obs.items, name, months)
-    handles, labels = legend_handles(kinds)
+            draw_observations(a, obs.items, name, months, as_of)
+            draw_as_of(a, as_of, label=a is block[0])
+    handles, labels = legend_handles(shown, as_of)
     fig: Any = axes[0].figure
     if len(axes) == k * len(series) and fig is not None and fig.legends:
-        # beside the fan's own legend (which sits 1.1 in below the top, left of 0.7)
+        # below the fan's own legend, in the room the fan left for it
+        below = fig.legends[0].get_window_extent(fig.canvas.get_renderer())
         fig.legend(
             handles,
             labels,
             loc="upper left",
-            bbox_to_anchor=(0.705, 1 - 1.1 / fig.get_figheight()),
+            bbox_to_anchor=(0.02, below.y0 / fig.bbox.height - 0.06 / fig.get_figheight()),
             fontsize=10.5,
             frameon=False,
-            title="observed (drawn at the end of its month)",
+            title="observed, at the end of its month:",
             title_fontsize=10.5,
             alignment="left",
-            ncol=2 if len(handles) > 2 else 1,
-            columnspacing=1.0,
+            ncol=min(len(handles), 5),
+            columnspacing=1.6,
             handlelength=1.5,
         )
     else:
@@ -276,39 +384,41 @@ def add_to_fan(
 
 @common.plain_text
 def mark_conditioned(axes: Sequence[Axes], cond: Result, assessment: Assessment) -> None:
-    """Label a conditioned fan: the title says so, each panel gives the share kept."""
+    """Label a conditioned fan: the title says what it is conditioned on, each panel
+    gives its effective number of draws."""
     c = assessment.conditioned
     if c is None:
         return
     fig = axes[0].figure
+    when = assessment.as_of
     for text in fig.texts:
         s = text.get_text()
         if s.endswith(": range of outcomes"):
-            title = s.removesuffix(": range of outcomes") + ": conditioned on the observations"
+            title = s.removesuffix(": range of outcomes") + (
+                f": conditioned on what was known on {when.isoformat()}"
+                if when is not None
+                else ": conditioned on the reports"
+            )
             text.set_text(title)
             text.set_fontsize(title_size(title))  # the fan is common.WIDTH_IN wide
         elif s.startswith("Troops at the end of each month across"):
-            n_obs = int(
-                (
-                    assessment.table[assessment.table.variant == cond.variants[0]].status
-                    == "scored"
-                ).sum()
-            )
+            used = max(c.used.get(v, 0) for v in cond.variants)
             text.set_text(
-                f"Only the draws whose level is within {assessment.tolerance} of every one of "
-                f"the {n_obs} observations in range (of {c.draws:,} draws per variant); "
-                "the share kept is in each panel."
+                f"Each draw weighted by how many of the {used} reports "
+                + ("known then " if when is not None else "")
+                + f"it misses (each taken as right within {assessment.tolerance} with "
+                f"probability {float(1 - c.error) * 100:g} %); effective draws in each panel."
             )
     n_series = max(len(axes) // max(len(cond.variants), 1), 1)
     for t in range(n_series):
         for v, a in zip(
             cond.variants, axes[t * len(cond.variants) : (t + 1) * len(cond.variants)], strict=False
         ):
-            kept = c.kept[v]
+            e = c.effective[v]
             # two short lines in the lower-left corner, which a drawdown leaves empty;
             # one long line would cover the bands of a narrow panel
             a.annotate(
-                f"kept {100 * kept / c.draws:.1f} % of draws\n({kept:,} of {c.draws:,})",
+                f"effective draws {e:,.0f}\n({100 * e / c.draws:.1f} % of {c.draws:,})",
                 (0.01, 0.03),
                 xycoords="axes fraction",
                 fontsize=9.5,
@@ -318,11 +428,11 @@ def mark_conditioned(axes: Sequence[Axes], cond: Result, assessment: Assessment)
                 zorder=10,
                 bbox={"boxstyle": "square,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8},
             )
-    if c.empty:
+    if c.too_few:
         fig.text(
             0.98,
             0.006,
-            "No draw of " + ", ".join(c.empty) + " fits every observation; left out.",
+            f"Fewer than {c.minimum} effective draws, left out: " + ", ".join(c.too_few) + ".",
             ha="right",
             va="bottom",
             fontsize=10,

@@ -34,7 +34,7 @@ from sim import colors
 from sim.io.observations import Observation
 from sim.plotting.common import theater_title
 from sim.plotting.fan import deadline_labels
-from sim.plotting.observed import KIND_LABELS, observations_of, observed_top
+from sim.plotting.observed import SHAPE_LABELS, observations_of, observed_top
 from sim.results import Result
 
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
@@ -282,7 +282,7 @@ def _observations(fig: go.Figure, shown: list[Observation], row: int, arrow: flo
     kind; hovering gives what was reported, when and by whom."""
     common = {"mode": "markers", "legendgroup": "observed", "meta": "observed"}
     for kind in ("point", "range", "at most", "at least"):
-        group = [o for o in shown if o.kind == kind]
+        group = [o for o in shown if o.shape == kind]
         if not group:
             continue
         x = month_ends([o.month_text for o in group])
@@ -301,7 +301,7 @@ def _observations(fig: go.Figure, shown: list[Observation], row: int, arrow: flo
                     x=x,
                     y=[o.low for o in group],
                     marker=marker,
-                    name=KIND_LABELS[kind],
+                    name=SHAPE_LABELS[kind],
                     **common,
                     **hover,
                 ),
@@ -358,7 +358,7 @@ def _observations(fig: go.Figure, shown: list[Observation], row: int, arrow: flo
                     "thickness": 3,
                     **bar,
                 },
-                name=KIND_LABELS[kind],
+                name=SHAPE_LABELS[kind],
                 **common,
                 **hover,
             ),
@@ -369,14 +369,15 @@ def _observations(fig: go.Figure, shown: list[Observation], row: int, arrow: flo
 
 def _describe(o: Observation) -> str:
     """An observation as a hover label: what was reported, when, and by whom."""
-    if o.kind == "point":
-        what = f"reported {o.low:,.0f} troops"
-    elif o.kind == "range":
-        what = f"reported {o.low:,.0f}–{o.high:,.0f} troops"
-    elif o.kind == "at most":
-        what = f"reported fewer than {o.high:,.0f} troops"
+    said = {"reported": "reported", "official": "official figure", "target": "target"}[o.kind]
+    if o.shape == "point":
+        what = f"{said} {o.low:,.0f} troops"
+    elif o.shape == "range":
+        what = f"{said} {o.low:,.0f}–{o.high:,.0f} troops"
+    elif o.shape == "at most":
+        what = f"{said} fewer than {o.high:,.0f} troops"
     else:
-        what = f"reported more than {o.low:,.0f} troops"
+        what = f"{said} more than {o.low:,.0f} troops"
     return f"{what} ({o.date}{', ' + o.source if o.source else ''})"
 
 

@@ -1,0 +1,579 @@
+"""Updating on news: kinds of report, the reporting basis, the as-of date, and soft
+conditioning with exact weighted summaries (sim.analysis.observed).
+
+Expected numbers are derived in each test from the draws themselves (every draw
+stepped at once with :func:`sim.model.stepper.step`), never copied from a run.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from conftest import DEFAULT_SCENARIO, SCENARIOS_DIR, make_doc
+
+import sim
+from sim.analysis.ensemble import accumulator, series
+from sim.analysis.observed import ERROR_RATE, checks_for
+from sim.cli import main
+from sim.io.observations import Tolerance, read_observations
+from sim.model.draws import Draws
+from sim.model.rules import official
+from sim.model.stepper import step
+
+HEADER = "date,theater,troops_low,troops_high,kind,tolerance,by,source,quote\n"
+
+# alpha: 800..1200 troops, cut by 200..600 by 2024-06, to 0 by 2024-11 (back-loaded);
+# beta: 500 troops, 0..300 of them left out of official figures, cut to 100..400
+SPREAD = make_doc(
+    calendar={"start": "2024-01", "end": "2024-12"},
+    announcement={"expected": "2024-01", "delay": {"choice": {"values": [0, 1, 2, 3]}}},
+    theaters={
+        "alpha": {"initial": {"uniform": [800, 1200]}},
+        "beta": {"initial": 500, "unreported": {"uniform": [0, 300]}},
+    },
+    milestones={
+        "half": {
+            "theater": "alpha",
+            "deadline": "2024-06",
+            "target": {"reduce_by": {"uniform": [200, 600]}},
+        },
+        "out": {
+            "theater": "alpha",
+            "deadline": "2024-11",
+            "profile": "back",
+            "delay": {"choice": {"values": [0, 1]}},
+            "target": {"level": 0},
+        },
+        "beta-cut": {
+            "theater": "beta",
+            "deadline": "2024-08",
+            "target": {"level": {"uniform": [100, 400]}},
+        },
+    },
+    variants={
+        "base": {"description": "as written", "overrides": {}},
+        "slow": {
+            "description": "the second phase front-loaded",
+            "overrides": {"milestones": {"out": {"profile": "front"}}},
+        },
+    },
+)
+
+
+@pytest.fixture
+def spread(write):
+    return sim.load_scenario(write(SPREAD))
+
+
+@pytest.fixture
+def observations(tmp_path):
+    def _write(rows: str, name: str = "obs.csv") -> Path:
+        path = tmp_path / name
+        path.write_text(HEADER + rows, encoding="utf-8")
+        return path
+
+    return _write
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def conditioned(scenario, path, draws=2000, seed=7, **options):
+    obs = sim.load_observations(path, scenario)
+    return sim.run(scenario, draws=draws, seed=seed, observed=obs, condition=True, **options)
+
+
+# ---------------------------------------------------------------- brute force
+
+
+def every_draw(plan, n, seed):
+    """{series: (n, months) whole levels, series + '#official': official figures}, out."""
+    inputs = Draws(seed).take(plan, n)
+    out = step(plan, inputs)
+    levels = {}
+    for name, tracks in series(plan):
+        levels[name] = out.tracks[:, tracks, :].sum(axis=1).astype(np.int64)
+        u = inputs.unreported[:, tracks].astype(np.int64)[:, :, None]
+        levels[name + "#official"] = official(out.tracks[:, tracks, :], u).sum(axis=1)
+    return levels, out
+
+
+def weighted_inverse_cdf(values: np.ndarray, weights: list[int], q: int) -> int:
+    """The smallest value whose cumulative weight reaches q % of the total (exact)."""
+    total = sum(weights)
+    acc = 0
+    for v, w in sorted(zip(values.tolist(), weights, strict=True)):
+        acc += w
+        if 100 * acc >= q * total:
+            return int(v)
+    raise AssertionError("unreachable")
+
+
+def brute_weights(result, obs, variant, n, seed, tolerance, as_of=None, error=ERROR_RATE):
+    """Every draw's levels, the stepper output, and each draw's weight error^k, as
+    whole numbers scaled by the largest denominator (exact)."""
+    plan = result.plans[variant]
+    levels, out = every_draw(plan, n, seed)
+    misses = np.zeros(n, np.int64)
+    for c in checks_for(plan, obs, tolerance, as_of):
+        if c.used:
+            lv = levels[c.series + ("#official" if c.official else "")][:, c.month]
+            misses += ~((lv >= c.lo) & (lv <= c.hi))
+    top = int(misses.max())
+    p, q = error.numerator, error.denominator
+    weights = [p ** int(k) * q ** (top - int(k)) for k in misses]
+    return levels, out, weights
+
+
+# ---------------------------------------------------------------- exact weighted summaries
+
+
+@pytest.mark.parametrize("chunk,dense", [(1, False), (37, False), (5000, False), (37, True)])
+def test_weighted_percentiles_equal_a_brute_force_weighted_inverse_cdf(
+    write, observations, chunk, dense
+):
+    doc = SPREAD
+    if dense:  # a level written with a fraction: the month-by-month stepper counts it
+        doc = {**SPREAD, "theaters": {**SPREAD["theaters"], "beta": {"initial": 500.4}}}
+    spread = sim.load_scenario(write(doc))
+    plan = spread.plan("base")
+    assert accumulator(plan, sim.run(spread).milestones)._fast is not dense
+    path = observations(
+        "2024-01,alpha,900,1100,reported,,,,\n"
+        "2024-06,alpha,,650,reported,,,,\n"
+        "2024-09,alpha,150,,reported,,,,\n"
+        "2024-03,beta,480,520,official,0,,,\n"
+    )
+    n, seed = 1200, 5
+    tol = Tolerance(relative=0.05)
+    result = conditioned(spread, path, n, seed, tolerance=tol, chunk=chunk)
+    c = result.observed.conditioned
+    obs = sim.load_observations(path, spread)
+    for v in result.variants:
+        levels, out, w = brute_weights(result, obs, v, n, seed, tol)
+        assert len(set(w)) > 2, "the test needs draws of several weights"
+        total, squares = sum(w), sum(x * x for x in w)
+        assert c.effective[v] == pytest.approx(float(Fraction(total * total, squares)), rel=1e-12)
+        assert c.effective[v] >= 30
+        got = c.bands[c.bands.variant == v]
+        for name in ("alpha", "beta"):
+            rows = got[got.theater == name].reset_index(drop=True)
+            for m in (0, 3, 5, 8, 11):
+                month = levels[name][:, m]
+                for q in (5, 25, 50, 90):
+                    assert rows[f"p{q:02d}"][m] == weighted_inverse_cdf(month, w, q), (v, name, m)
+                mean = Fraction(sum(int(x) * wx for x, wx in zip(month, w, strict=True)), total)
+                assert rows["mean"][m] == round(float(mean), 3)
+        # threshold dates: the month each draw's lowest level so far first reaches it
+        dates = c.dates[c.dates.variant == v]
+        plan = result.plans[v]
+        for row in dates.itertuples():
+            lowest = np.minimum.accumulate(levels[row.theater], axis=1)
+            hit = lowest <= row.level
+            first = np.where(hit.any(axis=1), hit.argmax(axis=1), plan.n_months)
+            for q in (10, 50, 90):
+                m = weighted_inverse_cdf(first, w, q)
+                want = pd.NaT if m == plan.n_months else pd.Period(plan.months[m], "M")
+                got_q = getattr(row, f"p{q}")
+                assert (pd.isna(got_q) and pd.isna(want)) or got_q == want, (v, row.threshold, q)
+            never = Fraction(
+                sum(wx for wx, f in zip(w, first, strict=True) if f == plan.n_months), total
+            )
+            assert row.never == round(float(never), 6)
+        met = (out.reached <= out.original).T
+        for j, mplan in enumerate(result.plans[v].milestones):
+            share = Fraction(sum(wx for wx, ok in zip(w, met[j], strict=True) if ok), total)
+            assert c.p_met[(v, mplan.id)] == round(float(share), 6)
+
+
+def test_conditioning_gives_the_same_files_whatever_the_chunk_size(write, observations, tmp_path):
+    scenario = write(SPREAD)
+    path = observations("2024-05,alpha,700,800,reported,,,,\n2024-10,beta,300,,reported,,,,\n")
+    outs = []
+    for chunk in ("7", "1000", "100000"):
+        out = tmp_path / f"chunk-{chunk}"
+        res = invoke(
+            "run", str(scenario), "--observed", str(path), "--draws", "1500", "--seed", "3",
+            "--condition", "--chunk", chunk, "--out", str(out), "-q",
+        )  # fmt: skip
+        assert res.exit_code == 0, res.output
+        outs.append(out)
+    names = [
+        "bands.csv",
+        "dates.csv",
+        "bands_conditioned.csv",
+        "dates_conditioned.csv",
+        "milestones.csv",
+        "observed.csv",
+        "conditioning.csv",
+    ]
+    for name in names:
+        for other in outs[1:]:
+            assert (outs[0] / name).read_bytes() == (other / name).read_bytes(), name
+
+
+def test_conditioning_leaves_the_plain_ensemble_exactly_as_without_it(spread, observations):
+    path = observations("2024-05,alpha,700,800,reported,,,,\n")
+    plain = sim.run(spread, draws=1200, seed=4)
+    cond = conditioned(spread, path, 1200, 4)
+    pd.testing.assert_frame_equal(plain.bands, cond.bands)
+    pd.testing.assert_frame_equal(plain.dates, cond.dates)
+    assert plain.milestones.p_met.tolist() == cond.milestones.p_met.tolist()
+
+
+def test_a_report_every_draw_fits_changes_nothing(spread, observations):
+    # 2024-01 alpha is 800..1200 in every draw: a report of 0..5000 fits all equally
+    path = observations("2024-01,alpha,0,5000,reported,,,,\n")
+    result = conditioned(spread, path, 1500, 9)
+    c = result.observed.conditioned
+    assert c.effective == {"base": 1500.0, "slow": 1500.0}
+    pd.testing.assert_frame_equal(c.bands.reset_index(drop=True), result.bands)
+    pd.testing.assert_frame_equal(c.dates.reset_index(drop=True), result.dates)
+    assert (result.milestones.p_met == result.milestones.p_met_conditioned).all()
+
+
+def test_a_report_no_draw_comes_near_is_flagged_and_leaves_the_others_untouched(
+    spread, observations
+):
+    informative = "2024-06,alpha,,650,reported,,,,\n"
+    impossible = "2024-06,beta,9000,9000,reported,,,,\n"
+    alone = conditioned(spread, observations(informative, "a.csv"), 1500, 2)
+    both = conditioned(spread, observations(informative + impossible, "b.csv"), 1500, 2)
+    ca, cb = alone.observed.conditioned, both.observed.conditioned
+    assert ca.effective == cb.effective
+    for theater in ("alpha", "beta"):  # neither theater's bands move
+        pd.testing.assert_frame_equal(
+            ca.bands[ca.bands.theater == theater], cb.bands[cb.bands.theater == theater]
+        )
+    # and the informative report did condition alpha
+    assert not ca.bands[ca.bands.theater == "alpha"].equals(
+        alone.bands[alone.bands.theater == "alpha"]
+    )
+    table = both.observed.table
+    flagged = table[table.theater == "beta"]
+    assert flagged.conditioning.tolist() == ["discrepant", "discrepant"]
+    assert flagged.p_consistent.tolist() == [0.0, 0.0]
+    assert both.observed.discrepant() == {"base": ["2024-06 beta"], "slow": ["2024-06 beta"]}
+
+
+def test_the_run_says_which_reports_no_draw_comes_near(write, observations, tmp_path):
+    scenario = write(SPREAD)
+    path = observations("2024-06,alpha,,650,reported,,,,\n2024-06,beta,9000,9000,reported,,,,\n")
+    res = invoke(
+        "run", str(scenario), "--observed", str(path), "--draws", "300", "--seed", "1",
+        "--condition", "--out", str(tmp_path / "run"),
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert (
+        "discrepant: 2024-06 beta: no draw of any variant comes within its tolerance; "
+        "left out of the weights" in res.output
+    )
+    rows = read_csv(tmp_path / "run" / "observed.csv")
+    assert [r["conditioning"] for r in rows if r["theater"] == "beta"] == ["discrepant"] * 2
+
+
+def test_too_few_effective_draws_is_a_warning_and_the_variant_is_left_out(
+    write, observations, tmp_path
+):
+    # of 60 draws, a report that three of them fit (their starting levels) leaves
+    # (3 + 57/20)^2 / (3 + 57/400) = 10.9 effective draws
+    scenario = write(SPREAD)
+    start = np.sort(Draws(1).take(sim.load_scenario(scenario).plan("base"), 60).initial[:, 0])
+    i = next(i for i in range(1, 57) if start[i - 1] < start[i] and start[i + 2] < start[i + 3])
+    low, high = int(start[i]), int(start[i + 2])
+    assert int(((start >= low) & (start <= high)).sum()) == 3
+    path = observations(f"2024-01,alpha,{low},{high},reported,0,,,\n")
+    out = tmp_path / "run"
+    res = CliRunner().invoke(
+        main,
+        ["run", str(scenario), "--observed", str(path), "--draws", "60", "--seed", "1",
+         "--condition", "--out", str(out), "-q"],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    rows = read_csv(out / "conditioning.csv")
+    assert [r["effective_draws"] for r in rows] == ["10.9", "10.9"]
+    assert "forcesim: warning: no variant keeps 30 effective draws or more" in res.stderr
+    assert "no conditioned files were written" in res.stderr
+    assert not (out / "bands_conditioned.csv").exists()
+    assert not (out / "fan_conditioned.png").exists()
+
+
+# ---------------------------------------------------------------- as of a date
+
+
+def test_as_of_conditions_only_on_what_was_known_and_scores_the_rest_later(spread, observations):
+    early = "2024-03-10,alpha,850,950,reported,,,,\n"
+    late = "2024-07,alpha,,300,reported,,,,\n2024-09-02,beta,100,100,reported,,,,\n"
+    both = conditioned(spread, observations(early + late, "all.csv"), 1200, 8, as_of="2024-06")
+    only = conditioned(spread, observations(early, "early.csv"), 1200, 8)
+    t = both.observed.table
+    assert t[t.variant == "base"].known.tolist() == ["true", "false", "false"]
+    assert t[t.variant == "base"].conditioning.tolist() == ["used", "later", "later"]
+    pd.testing.assert_frame_equal(both.observed.conditioned.bands, only.observed.conditioned.bands)
+    # the later reports are still scored, out of sample
+    assert t[t.known == "false"].p_consistent.notna().all()
+    assert both.observed.record()["as_of"] == "2024-06-30"
+
+
+def test_a_month_only_report_is_known_once_its_month_is_over(spread, observations):
+    obs = sim.load_observations(observations("2024-06,alpha,500,500,reported,,,,\n"), spread)
+    (o,) = obs.items
+    assert not o.known(pd.Timestamp("2024-06-29").date())
+    assert o.known(pd.Timestamp("2024-06-30").date())
+
+
+@pytest.mark.parametrize(
+    "as_of,found",
+    [
+        ("soon", "expected a date as YYYY-MM-DD or YYYY-MM, found 'soon'"),
+        ("2024-02-30", "expected a real calendar date, found '2024-02-30'"),
+        ("2030-01", "expected a date within the scenario's calendar (2024-01 to 2024-12), found"),
+        ("2023-12-31", "within the scenario's calendar"),
+    ],
+)
+def test_a_bad_as_of_date_is_one_line_and_nothing_is_written(
+    write, observations, tmp_path, as_of, found
+):
+    scenario = write(SPREAD)
+    path = observations("2024-03,alpha,900,900,reported,,,,\n")
+    out = tmp_path / "run"
+    res = CliRunner().invoke(
+        main, ["run", str(scenario), "--observed", str(path), "--as-of", as_of, "--out", str(out)]
+    )
+    assert res.exit_code == 2
+    lines = [ln for ln in res.output.splitlines() if ln]
+    assert len(lines) == 1
+    assert lines[0].startswith("forcesim: error: <command line>:1:1: --as-of: ")
+    assert found in lines[0]
+    assert not out.exists()
+
+
+def test_as_of_needs_observations(write, tmp_path):
+    res = CliRunner().invoke(
+        main, ["run", str(write(SPREAD)), "--as-of", "2024-06", "--out", str(tmp_path / "r")]
+    )
+    assert res.exit_code == 2 and "--as-of needs observations" in res.output
+
+
+# ---------------------------------------------------------------- which report counts
+
+
+def test_of_two_reports_in_one_month_the_later_counts_and_on_one_day_the_last_row(
+    spread, observations
+):
+    rows = (
+        "2024-01-02,alpha,1000,1000,reported,,,,\n"
+        "2024-01-20,alpha,1100,1100,reported,,,,\n"  # later in the month: counts
+        "2024-01-20,beta,600,600,reported,,,,\n"
+        "2024-01-20,beta,650,650,reported,,,,\n"  # same day, listed last: counts
+        "2024-01-02,beta,500,500,official,0,,,\n"  # another kind: counts too
+    )
+    result = conditioned(spread, observations(rows, "two.csv"), 800, 1)
+    t = result.observed.table
+    assert t[t.variant == "base"].conditioning.tolist() == [
+        "superseded",
+        "used",
+        "superseded",
+        "used",
+        "used",
+    ]
+    kept = "2024-01-20,alpha,1100,1100,reported,,,,\n2024-01-20,beta,650,650,reported,,,,\n"
+    kept += "2024-01-02,beta,500,500,official,0,,,\n"
+    alone = conditioned(spread, observations(kept, "kept.csv"), 800, 1)
+    pd.testing.assert_frame_equal(
+        result.observed.conditioned.bands, alone.observed.conditioned.bands
+    )
+
+
+# ---------------------------------------------------------------- kinds and tolerances
+
+
+def test_an_official_figure_is_compared_with_the_level_less_the_unreported_part(
+    spread, observations
+):
+    # beta at the start: 500 official, the whole force 500 + U: an official 500 fits
+    # every draw, a reported 500 only those with U within 5 % (U <= 25)
+    path = observations("2024-01,beta,500,500,official,,,,\n2024-01,beta,500,500,reported,,,,\n")
+    result = sim.run(spread, draws=3000, seed=2, observed=sim.load_observations(path, spread))
+    t = result.observed.table
+    base = t[t.variant == "base"]
+    assert base.p_consistent.tolist()[0] == 1.0
+    u = Draws(2).take(result.plans["base"], 3000).unreported[:, 1]
+    assert base.p_consistent.tolist()[1] == round(float(np.mean(u <= 25)), 6)
+    # the central run: U = 150, so official 500 and whole 650
+    assert base.level.tolist() == [500, 650]
+    assert base.consistent.tolist() == ["true", "false"]
+
+
+def test_a_target_is_drawn_but_never_scored_or_conditioned_on(spread, observations):
+    path = observations(
+        "2024-02,alpha,0,0,target,,2024-11,,\n2024-03,alpha,950,1050,reported,,,,\n"
+    )
+    result = conditioned(spread, path, 500, 3)
+    t = result.observed.table
+    target = t[t.kind == "target"]
+    assert target.status.tolist() == ["target", "target"]
+    assert target.level.isna().all() and (target.consistent == "").all()
+    assert target.p_consistent.isna().all() and (target.conditioning == "").all()
+    assert (target.by == "2024-11").all()
+    assert result.observed.conditioned.used == {"base": 1, "slow": 1}
+
+
+def test_a_row_tolerance_overrides_the_run_tolerance(spread, observations):
+    path = observations("2024-01,alpha,1000,1000,reported,25%,,,\n2024-01,alpha,1000,1000,,,,,\n")
+    result = sim.run(spread, observed=sim.load_observations(path, spread), tolerance="1%")
+    t = result.observed.table[lambda d: d.variant == "base"]
+    assert t.accept_low.tolist() == [750, 990] and t.accept_high.tolist() == [1250, 1010]
+    assert t.tolerance.tolist() == ["25%", "1%"]
+
+
+BAD_ROWS = [
+    ("2024-02,alpha,1,1,reportd,,,,", "kind", 5, "did you mean 'reported'", "'reportd'"),
+    ("2024-02,alpha,1,1,reported,lots,,,", "tolerance", 6, "a tolerance as a percentage", "'lots'"),
+    ("2024-02,alpha,1,1,reported,-5%,,,", "tolerance", 6, "from 0% to 100%", "'-5%'"),
+    ("2024-02,alpha,1,1,reported,,2024-09,,", "by", 7, "a blank (by is the month", "'2024-09'"),
+    ("2024-02,alpha,0,0,target,,2023-09,,", "by", 7, "at or after the row's date", "'2023-09'"),
+    ("2024-02,alpha,0,0,target,,2024-13,,", "by", 7, "month between 01 and 12", "2024-13"),
+]
+
+
+@pytest.mark.parametrize("row,column,field,expected,found", BAD_ROWS)
+def test_a_bad_kind_tolerance_or_due_month_is_one_located_line(
+    observations, row, column, field, expected, found
+):
+    path = observations(row + "\n")
+    col = [1] + [i + 2 for i, ch in enumerate(row) if ch == ","]
+    with pytest.raises(sim.ScenarioError) as err:
+        read_observations(path, ["alpha"])
+    message = str(err.value)
+    assert message.startswith(f"{path}:2:{col[field - 1]}: {column}: expected "), message
+    assert expected in message and found in message.split(", found ", 1)[1], message
+
+
+def test_inline_observations_take_kind_tolerance_and_by(write):
+    doc = dict(SPREAD)
+    doc["observations"] = [
+        {"date": "2024-03", "theater": "beta", "troops_low": 500, "troops_high": 500,
+         "kind": "official", "tolerance": 0},
+        {"date": "2024-03", "theater": "alpha", "troops_low": 0, "troops_high": 0,
+         "kind": "target", "by": "2024-11"},
+        {"date": "2024-03", "theater": "alpha", "troops_low": 900, "troops_high": 900,
+         "tolerance": "10%"},
+    ]  # fmt: skip
+    obs = sim.load_scenario(write(doc)).observations()
+    assert [o.kind for o in obs] == ["official", "target", "reported"]
+    assert [str(o.tolerance) if o.tolerance else None for o in obs] == [
+        "none (exact)",
+        None,
+        "±10 %",
+    ]
+    assert obs.items[1].by is not None
+
+
+def test_an_unknown_inline_kind_is_a_located_error(write):
+    doc = dict(SPREAD)
+    doc["observations"] = [
+        {"date": "2024-03", "theater": "alpha", "troops_low": 1, "troops_high": 1, "kind": "rumour"}
+    ]
+    with pytest.raises(sim.ScenarioError, match=r"observations\[0\]\.kind: expected one of"):
+        sim.load_scenario(write(doc))
+
+
+def test_an_open_ended_report_gets_no_percentile_rank_but_its_share_of_draws(spread, observations):
+    path = observations("2024-06,alpha,,5000,reported,,,,\n2024-06,alpha,5000,,reported,,,,\n")
+    result = sim.run(spread, draws=500, seed=1, observed=sim.load_observations(path, spread))
+    t = result.observed.table[lambda d: d.variant == "base"]
+    assert t.percentile_rank.isna().all()
+    assert t.p_consistent.tolist() == [1.0, 0.0]
+
+
+# ---------------------------------------------------------------- the reporting basis
+
+
+def test_a_reporting_basis_adds_the_unreported_part_to_the_official_start(spread):
+    plan = spread.plan("base")
+    inputs = Draws(4).take(plan, 2000)
+    beta = plan.tracks.index(next(t for t in plan.tracks if t.key == "beta"))
+    u = inputs.unreported[:, beta]
+    assert u.min() >= 0 and u.max() <= 300 and len(set(u.tolist())) > 250
+    np.testing.assert_array_equal(inputs.initial[:, beta], 500 + u)
+    result = sim.run(spread)
+    m = result.monthly[(result.monthly.variant == "base") & (result.monthly.theater == "beta")]
+    # central U = 150: the whole force starts at 650, the official figure at 500,
+    # and both reach the target; the official figure reaches 0 first when it is below U
+    assert (m.troops.iloc[0], m.official.iloc[0]) == (650, 500)
+    assert (m.official == np.maximum(m.troops - 150, 0)).all()
+
+
+def test_unreported_troops_on_a_theater_with_sites_are_a_located_error(write):
+    sites = {"a": {"initial": 600}, "b": {"initial": 400}}
+    doc = make_doc(
+        theaters={"alpha": {"unreported": 100, "sites": sites}},
+        milestones={"out": {"theater": "alpha/a", "deadline": "2024-11", "target": {"level": 0}}},
+    )
+    with pytest.raises(
+        sim.ScenarioError, match=r"theaters\.alpha\.unreported: expected unreported on each site"
+    ):
+        sim.load_scenario(write(doc))
+
+
+def test_negative_unreported_troops_are_a_located_error(write):
+    doc = make_doc(theaters={"alpha": {"initial": 1000, "unreported": {"uniform": [-10, 10]}}})
+    with pytest.raises(
+        sim.ScenarioError, match=r"theaters\.alpha\.unreported: expected a number of troops of 0"
+    ):
+        sim.load_scenario(write(doc))
+
+
+def test_the_json_schema_has_the_new_keys():
+    from sim.provenance import json_schema
+
+    schema = json.loads(json_schema())
+    defs = schema["$defs"]
+    assert "unreported" in defs["Theater"]["properties"]
+    assert "unreported" in defs["Site"]["properties"]
+    assert "delay" in defs["Milestone"]["properties"]
+    assert {"kind", "tolerance", "by"} <= set(defs["Observation"]["properties"])
+
+
+# ---------------------------------------------------------------- the shipped record
+
+
+SHIPPED_RECORD = SCENARIOS_DIR / "iraq-syria-2024-observed.csv"
+
+
+def test_every_row_of_the_shipped_record_cites_a_source_of_the_default_scenario():
+    scenario = sim.load_scenario(DEFAULT_SCENARIO)
+    obs = sim.load_observations(SHIPPED_RECORD, scenario)
+    ids = {s.id for s in scenario.doc.sources}
+    assert len(obs) >= 30
+    assert all(o.source in ids for o in obs), [o.source for o in obs if o.source not in ids]
+    assert all(o.quote for o in obs)
+    assert {o.kind for o in obs} == {"reported", "official", "target"}
+
+
+def test_conditioning_on_the_shipped_record_keeps_draws_in_every_variant():
+    scenario = sim.load_scenario(DEFAULT_SCENARIO)
+    obs = sim.load_observations(SHIPPED_RECORD, scenario)
+    result = sim.run(scenario, draws=2000, seed=1, observed=obs, condition=True)
+    c = result.observed.conditioned
+    assert c.variants == scenario.variant_names  # every variant keeps 30 effective draws
+    iraq = c.bands[c.bands.theater == "iraq"]
+    assert set(iraq.variant) == set(scenario.variant_names)
+    # Syria's revealed 2,000 is reachable: the whole force, official figure and the rest
+    t = result.observed.table
+    revealed = t[(t.date == "2024-12-19") & (t.kind == "reported")]
+    assert (revealed.p_consistent > 0).all()
