@@ -225,6 +225,20 @@ def test_conditioning_gives_the_same_files_whatever_the_chunk_size(write, observ
             assert (outs[0] / name).read_bytes() == (other / name).read_bytes(), name
 
 
+def test_conditioning_in_merged_parts_equals_conditioning_in_one_pass(spread, observations):
+    from test_distributed import InProcessParts
+
+    path = observations("2024-05,alpha,700,800,reported,,,,\n2024-03,beta,500,500,official,,,,\n")
+    here = conditioned(spread, path, 3000, 6, chunk=256)
+    there = conditioned(spread, path, 3000, 6, chunk=100, executor=InProcessParts(4))
+    a, b = here.observed, there.observed
+    assert a.conditioned.effective == b.conditioned.effective
+    pd.testing.assert_frame_equal(a.conditioned.bands, b.conditioned.bands)
+    pd.testing.assert_frame_equal(a.conditioned.dates, b.conditioned.dates)
+    pd.testing.assert_frame_equal(a.table, b.table)
+    pd.testing.assert_frame_equal(here.bands, there.bands)
+
+
 def test_conditioning_leaves_the_plain_ensemble_exactly_as_without_it(spread, observations):
     path = observations("2024-05,alpha,700,800,reported,,,,\n")
     plain = sim.run(spread, draws=1200, seed=4)

@@ -96,7 +96,7 @@ def test_draws_from_an_offset_equal_the_same_draws_of_the_whole_stream(
     plan = kinds.plan("base")
     whole = Draws(5).take(plan, start + 300)
     part = Draws(5, start).take(plan, 300)
-    for field in ("initial", "delay", "targets", "residual"):
+    for field in ("initial", "delay", "targets", "residual", "exec_delay", "unreported"):
         assert np.array_equal(getattr(part, field), getattr(whole, field)[start:]), field
 
 

@@ -376,7 +376,7 @@ def test_the_observations_table_shows_every_column_observed_csv_has(
     for col in table.columns:
         if col != "scenario":
             assert re.search(rf'<th scope="col"[^>]*>{re.escape(col)}</th>', section), col
-    assert "tolerance ±15 %" in section and "Draws kept by conditioning" in section
+    assert "tolerance ±15 %" in section and "Effective draws after conditioning" in section
     # a column the run did not write before (scoring gains columns): shown as it is
     table["discrepant"] = ["yes-really" if i % 2 else "no" for i in range(len(table))]
     copy = tmp_path / "run"

@@ -142,6 +142,30 @@ def test_overall_p_met_is_the_runs(dominant, tenths) -> None:
         assert tenths.overall[("base", f"p_met {r.milestone}")] == r.p_met
 
 
+def test_execution_delays_and_unreported_troops_are_inputs_and_count_in_p_met(write) -> None:
+    late = sim.load_scenario(
+        write(
+            DOMINANT.replace(
+                "    initial: {uniform: [995, 1005]}",
+                "    initial: {uniform: [995, 1005]}\n    unreported: {uniform: [0, 200]}",
+            ).replace(
+                "    deadline: 2024-06\n",
+                "    deadline: 2024-06\n    delay: {choice: {values: [0, 3]}}\n",
+            )
+        )
+    )
+    paths = [inp.path for inp in uncertain_inputs(late.plan("base"))]
+    assert "milestones.alpha-cut.delay" in paths and "theaters.alpha.unreported" in paths
+    table = sensitivity(late, None, 2001, 5, chunk=300)
+    run = sim.run(late, draws=2001, seed=5)
+    assert table.overall[("base", "p_met alpha-cut")] == run.milestones.p_met.iloc[0]
+    met = table.table[table.table.outcome == "p_met alpha-cut"].set_index("input")
+    # the late tenth never meets the deadline; the on-time tenth does when announced in time
+    assert met.loc["milestones.alpha-cut.delay", "high"] == 0
+    initial = met.loc["theaters.alpha.initial"]  # the official start, not the whole force
+    assert initial.low <= initial.high + 1
+
+
 def test_too_few_draws_or_no_uncertain_input_are_refused(dominant, write) -> None:
     with pytest.raises(sim.ScenarioError, match=r"draws: expected at least 10 draws"):
         sensitivity(dominant, None, 9, 1)
@@ -184,6 +208,7 @@ def test_inputs_are_labelled_in_words_with_their_range() -> None:
         "Announcement delay (0, 1, 2, 3, 6, 9 or 12 months)",
         "Troops leaving Iraq by iraq-phase-1 (300–900 troops)",
         "Size of the advisory residual in Iraq (150–600 troops, 40 % chance (else 0))",
+        "Troops left out of official figures in Syria (0–1,200 troops, 50 % chance (else 0))",
     ]
 
 

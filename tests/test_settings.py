@@ -153,7 +153,7 @@ def test_run_with_set_records_the_values_in_run_json(tmp_path) -> None:
     }
     assert record["resolved"]["variants"]["slip-6"]["announcement"]["delay"] == {"uniform": [0, 6]}
     monthly = (out / "monthly.csv").read_text().splitlines()
-    assert "iraq-syria-2024,slip-6,iraq,2024-09,2400" in monthly
+    assert "iraq-syria-2024,slip-6,iraq,2024-09,2400,2400" in monthly  # troops, official
 
 
 def test_a_run_with_set_can_be_replotted(tmp_path) -> None:

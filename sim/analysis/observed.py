@@ -639,7 +639,7 @@ def _assessment(
                         in_band80=str(band).lower(),
                         p_consistent=round(share, 6),
                     )
-                    if vp.weighted is not None:
+                    if conditioned is not None:
                         row["conditioning"] = (
                             LATER
                             if not c.known
@@ -649,7 +649,8 @@ def _assessment(
                             if share == 0
                             else USED
                         )
-                        row["p_consistent_conditioned"] = round(float(vp.inside[j]), 6)
+                        weighted = vp.inside[j] if vp.conditioned else share
+                        row["p_consistent_conditioned"] = round(float(weighted), 6)
             rows.append(row)
     columns = (
         OBSERVED_COLUMNS

@@ -82,13 +82,17 @@ class Input:
 
     path: str
     quantity: Quantity
-    field: str  # "delay" | "initial" | "targets" | "residual"
+    # "delay" | "initial" | "targets" | "residual" | "exec_delay" | "unreported"
+    field: str
     column: int
 
     def values(self, inputs: StepInputs) -> NDArray[np.int64]:
         """Each draw's value [troops or months], a whole number."""
         if self.field == "delay":
             return inputs.delay.astype(np.int64)
+        if self.field == "initial":  # the stepper's initial level is the whole force
+            column = inputs.initial[:, self.column] - inputs.unreported[:, self.column]
+            return column.astype(np.int64)
         return getattr(inputs, self.field)[:, self.column].astype(np.int64)
 
     @property
@@ -106,6 +110,12 @@ def uncertain_inputs(plan: Plan) -> list[Input]:
     found += [Input(t.initial_path, t.initial, "initial", k) for k, t in enumerate(plan.tracks)]
     found += [Input(m.target_path, m.target, "targets", j) for j, m in enumerate(plan.milestones)]
     found += [Input(r.size_path, r.size, "residual", i) for i, r in enumerate(plan.residuals)]
+    found += [Input(m.delay_path, m.delay, "exec_delay", j) for j, m in enumerate(plan.milestones)]
+    found += [
+        Input(t.unreported_path, t.unreported, "unreported", k)
+        for k, t in enumerate(plan.tracks)
+        if t.has_basis
+    ]
     return [
         inp
         for inp in found
@@ -134,9 +144,8 @@ class ValueCounts:
             if len(found) > len(counts):  # the span is the quantity's support: a bug
                 raise RuntimeError(f"{inp.path}: a value above {inp.span[1]} was drawn")
             counts += found
-        delays, weight = np.unique(draws.delay, return_counts=True)
-        _, _, original, reached, _ = timing(self.plan, delays)
-        self.met += ((reached <= original) * weight[:, None]).sum(axis=0)
+        _, _, original, reached, _ = timing(self.plan, draws.delay, draws.exec_delay)
+        self.met += (reached <= original).sum(axis=0)
         self.n += draws.n
 
     def merge(self, other: ValueCounts) -> None:
@@ -631,12 +640,14 @@ def _sobol_outputs(
         arrays: dict[str, Any] = {
             f.name: np.repeat(getattr(fixed, f.name), n, axis=0) for f in fields(StepInputs)
         }
+        arrays["initial"] -= arrays["unreported"]  # the official start, as drawn
         for d, inp in enumerate(inputs):
             values = sobol_values(inp, part[:, d])
             if inp.field == "delay":
                 arrays["delay"] = values.astype(np.int64)
             else:
                 arrays[inp.field][:, inp.column] = values
+        arrays["initial"] += arrays["unreported"]  # the whole force starts above it
         out = step(plan, StepInputs(**arrays))
         for k, o in enumerate(outs):
             if o.kind == "p_met":

@@ -37,6 +37,8 @@ def key_unit(key: str) -> str:
         return "share"
     if parts[:2] == ["announcement", "delay"] or parts[-1] in ("after_announcement", "months"):
         return "months"
+    if parts[0] == "milestones" and parts[-1] == "delay":
+        return "months"
     if parts[-1] in ("deadline", "expected", "from", "until", "start", "end"):
         return "month"
     return "troops"
@@ -57,6 +59,13 @@ def key_label(doc: ScenarioDoc, key: str) -> str:
             text = f"Troops at {_track(doc, core[1] + '/' + core[3])} at the start"
         else:
             text = f"Troops in {_theater(doc, core[1])} at the start"
+    elif len(core) >= 3 and core[0] == "theaters" and core[-1] == "unreported":
+        where = (
+            _track(doc, core[1] + "/" + core[3])
+            if len(core) == 5 and core[2] == "sites"
+            else _theater(doc, core[1])
+        )
+        text = f"Troops left out of official figures in {where}"
     elif len(core) >= 3 and core[0] == "milestones" and core[1] in doc.milestones:
         ms = doc.milestones[core[1]]
         where = _track(doc, ms.theater)
@@ -66,6 +75,8 @@ def key_label(doc: ScenarioDoc, key: str) -> str:
             text = f"{where} level targeted by {core[1]}"
         elif core[2] == "deadline":
             text = f"Deadline of {core[1]}"
+        elif core[2:] == ["delay"]:
+            text = f"Execution delay of {core[1]}" if not chance else f"Chance {core[1]} runs late"
     elif len(core) >= 3 and core[0] == "residuals" and core[1] in doc.residuals:
         where = _track(doc, doc.residuals[core[1]].theater)
         if core[2:] == ["size"]:

@@ -383,18 +383,29 @@ class Page:
                 + ". Each row is one observation against one variant, as in "
                 "<code>observed.csv</code>.</p>"
             )
-        kept = (info.get("conditioning") or {}).get("kept") or {}
-        if kept:
+        cond = info.get("conditioning") or {}
+        effective = cond.get("effective_draws") or {}
+        if effective:
+            draws = cond.get("draws") or 0
             rows = pd.DataFrame(
                 [
-                    {"variant": v, "draws kept": k.get("draws"), "share kept": k.get("share")}
-                    for v, k in kept.items()
+                    {
+                        "variant": v,
+                        "draws": draws,
+                        "effective draws": e,
+                        "share": e / draws if draws else None,
+                    }
+                    for v, e in effective.items()
                 ]
             )
+            when = info.get("as_of")
             lines.append(
-                "<h3>Conditioning</h3><p>The draws consistent with every observation, per "
-                "variant.</p>"
-                + _table(rows, caption="Draws kept by conditioning", shares={"share kept"})
+                "<h3>Conditioning</h3><p>Each draw weighted by how many of the reports "
+                + (f"known on {esc(when)} " if when else "")
+                + "it misses (each taken as right within its tolerance with probability "
+                f"1 − {esc(cond.get('error_rate', ''))}); the effective number of draws "
+                "the weighted set is worth, per variant.</p>"
+                + _table(rows, caption="Effective draws after conditioning", shares={"share"})
             )
         table = self.observed.drop(columns=["scenario"], errors="ignore")
         lines.append(
