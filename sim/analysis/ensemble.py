@@ -300,7 +300,8 @@ class Accumulator:
 
             def wider(a: NDArray[Any], lead: tuple[int, ...]) -> NDArray[Any]:
                 out = np.zeros((*lead, width, size), COUNT)
-                out[..., at : at + count] = a.reshape(*lead, width, count)
+                if old is not None:  # (before the first tags nothing is counted yet)
+                    out[..., at : at + count] = a.reshape(*lead, width, count)
                 return out.reshape(*lead[:-1], lead[-1] * width * size)
 
             series = len(self.names)
@@ -309,7 +310,8 @@ class Accumulator:
                 self._lower = wider(self._lower, (series, months))
             lead = self._held.shape[:3]  # (rows, series, months + 1)
             held = np.zeros((*lead, width, size), COUNT)
-            held[..., at : at + count] = self._held.reshape(*lead, width, count)
+            if old is not None:
+                held[..., at : at + count] = self._held.reshape(*lead, width, count)
             self._held = held.reshape(*lead, width * size)
             slot_n = np.zeros(size, np.int64)
             slot_met = np.zeros((size, self.slot_met.shape[1]), np.int64)
@@ -347,13 +349,15 @@ class Accumulator:
         months, width, size = self.plan.n_months, self.width, len(self.tags)
         series = len(self.names)
         acc = self.empty()
+        # the slots of a level are side by side: add them up (counts of up to every
+        # draw, which fit the count type)
         acc.hist[...] = (
             self.hist.reshape(series, months, width, size)
-            .sum(axis=3)
+            .sum(axis=3, dtype=COUNT)
             .reshape(series, months * width)
         )
         if self._lower is not None:
-            lower = self._lower.reshape(series, months, width, size).sum(axis=3)
+            lower = self._lower.reshape(series, months, width, size).sum(axis=3, dtype=COUNT)
             acc.lowest_counts()[...] = lower.reshape(series, months * width)
         acc.met += self.slot_met.sum(axis=0)
         acc.n = int(self.slot_n.sum())

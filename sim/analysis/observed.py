@@ -189,6 +189,7 @@ class Observer:
         self.misses = {j: t.astype(small) for j, t in self.misses.items()}
         self.counted = {k: where[k] for k in dict.fromkeys(_key(c) for c in counted)}
         self.counts: dict[int, dict[Key, NDArray[np.int64]]] = {}  # k -> key -> levels
+        self._total: Accumulator | None = None
 
     def add_chunk(self, chunk: Sequence[StepInputs]) -> None:
         self.acc.add_draws(chunk[0], self if self.keys else None)
@@ -240,8 +241,10 @@ class Observer:
         return tags
 
     def total(self) -> Accumulator:
-        """The accumulator of every draw (the slots added up)."""
-        return self.acc.untagged()
+        """The accumulator of every draw (the slots added up; made once)."""
+        if self._total is None:
+            self._total = self.acc.untagged()
+        return self._total
 
     def merge(self, other: Observer) -> None:
         """Add another part's draws of the same variant (an executor's part)."""
@@ -295,9 +298,10 @@ class Weighted:
     and percentiles, shares and the effective number of draws are exact.
     """
 
-    def __init__(self, acc: Accumulator, error: Fraction):
+    def __init__(self, acc: Accumulator, error: Fraction, total: Accumulator | None = None):
         acc.settle()
         self.acc = acc
+        self.all = total if total is not None else acc.untagged()  # every draw, unweighted
         self.ks = list(acc.tags)
         k0, k1 = min(self.ks), max(self.ks)
         p, q = error.numerator, error.denominator
@@ -305,7 +309,7 @@ class Weighted:
         self.wo = np.array(self.w, dtype=object)
         self.n = [int(x) for x in acc.slot_n]
         self.total = sum(w * n for w, n in zip(self.w, self.n, strict=True))
-        self.plain = acc.untagged() if len(self.ks) == 1 else None
+        self.plain = self.all if len(self.ks) == 1 else None
 
     @property
     def effective(self) -> Fraction:
@@ -368,16 +372,19 @@ class Weighted:
         months, width, size = acc.plan.n_months, acc.width, len(self.ks)
         columns: dict[str, list[NDArray[Any]]] = {c: [] for c in BAND_COLUMNS[4:]}
         for i in range(len(acc.names)):
-            h3 = acc.hist[i].reshape(months, width, size)
-            taken = np.flatnonzero(h3.any(axis=(0, 2)))
+            # every draw weighs more than 0: the levels taken, the lowest and the highest
+            # are those of the draws unweighted
+            plain = self.all.hist[i].reshape(months, width)
+            taken = np.flatnonzero(plain.any(axis=0))
             low, top = int(taken[0]), int(taken[-1])
+            h3 = acc.hist[i].reshape(months, width, size)
             h = np.ascontiguousarray(h3[:, low : top + 1, :].transpose(0, 2, 1), np.int64)
             levels = np.arange(low, top + 1, dtype=np.int64)
             sums = self._weighted((h * levels).sum(axis=2))  # per month [troops x weight]
             columns["mean"].append(
                 np.array([float(Fraction(int(v), self.total)) for v in sums]).round(3)
             )
-            nonzero = np.asarray(h.any(axis=1))
+            nonzero = plain[:, low : top + 1] > 0
             columns["min"].append(low + nonzero.argmax(axis=1))
             cums = np.cumsum(h, axis=2)
             approx = self._approx(cums)
@@ -686,7 +693,7 @@ class _Pass:
 def _finish(observer: Observer, error: Fraction, scenario: str, variant: str, draws: int) -> _Pass:
     vp = _Pass(observer.checks, observer.all_counts(), effective=float(draws))
     if observer.condition:
-        w = Weighted(observer.acc, error)
+        w = Weighted(observer.acc, error, observer.total())
         levels = np.arange(observer.width)
         for c in observer.checks:
             within = (levels >= c.lo) & (levels <= c.hi)
