@@ -98,7 +98,7 @@ def plot_envelope(
                 color="#555555",
                 lw=1.3,
                 ls=(0, (4, 2.5)),
-                label="official figure, projected (dashed)",
+                label="official figure (dashed)",
             )
             last = off[drawn.columns].iloc[-1]
             for value in sorted(
