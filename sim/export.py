@@ -12,6 +12,7 @@ import hashlib
 import json
 import sys
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,13 @@ from sim import plotting
 from sim.analysis.backtest import Backtest
 from sim.analysis.compare import COMPARE_COLUMNS, Comparison, central_difference
 from sim.analysis.ensemble import BAND_COLUMNS, DATE_COLUMNS
-from sim.analysis.observed import Assessment, Conditioned, conditioned_result
+from sim.analysis.observed import (
+    ERROR_RATE,
+    MIN_EFFECTIVE_DRAWS,
+    Assessment,
+    Conditioned,
+    conditioned_result,
+)
 from sim.analysis.sensitivity import Sensitivity
 from sim.analysis.sweep import Sweep
 from sim.errors import ScenarioError
@@ -38,6 +45,7 @@ from sim.io.files import (
     write_record,
 )
 from sim.io.observations import (
+    REPORTED,
     Observation,
     ObservationSet,
     Tolerance,
@@ -46,6 +54,7 @@ from sim.io.observations import (
 )
 from sim.io.yamlio import Positions
 from sim.loader import Layer, Locator, resolve_variants, validate_doc
+from sim.months import format_month, parse_month
 from sim.provenance import used_sources
 from sim.results import MILESTONE_COLUMNS, MONTHLY_COLUMNS, Result
 from sim.scenario import Scenario
@@ -389,6 +398,9 @@ def _observation_record(o: Any) -> dict[str, Any]:
         "troops_high": o.high,
         "source": o.source,
         "quote": o.quote,
+        "kind": o.kind,
+        "tolerance": None if o.tolerance is None else o.tolerance.record(),
+        "by": None if o.by is None else format_month(o.by),
     }
 
 
@@ -553,11 +565,7 @@ def rebuild(run_dir: Path, record: dict[str, Any]) -> Result:
         bands = _table(run_dir, "bands", ("month",), BAND_COLUMNS)
         dates = _table(run_dir, "dates", ("p10", "p50", "p80", "p90"), DATE_COLUMNS)
     observed = None
-    as_of = (record.get("observed") or {}).get("as_of")
-    try:
-        when = dt.date.fromisoformat(as_of) if isinstance(as_of, str) else None
-    except ValueError:
-        when = None
+    when = _as_of(record.get("observed") or {})
     if (run_dir / "observed.csv").is_file():  # the charts draw the observations again
         observed = from_observed_csv(run_dir / "observed.csv", as_of=when)
     elif has_table(run_dir, "observed"):
@@ -577,15 +585,25 @@ def rebuild(run_dir: Path, record: dict[str, Any]) -> Result:
     )
 
 
+def _as_of(info: dict[str, Any]) -> dt.date | None:
+    """The as-of date a run record names under ``observed`` (None: every report known)."""
+    as_of = info.get("as_of")
+    try:
+        return dt.date.fromisoformat(as_of) if isinstance(as_of, str) else None
+    except ValueError:
+        return None
+
+
 def _assessment(
     run_dir: Path, record: dict[str, Any], milestones: pd.DataFrame, draws: int | None
 ) -> Assessment:
     """The scored observations of a run, from its ``observed`` table and ``run.json``
     (and the conditioned tables, when the run conditioned its ensemble)."""
-    observations = from_observed_csv(
-        run_dir / "observed.csv", csv_text(_table(run_dir, "observed", (), []))
-    )
     info = record.get("observed") or {}
+    as_of = _as_of(info)
+    observations = from_observed_csv(
+        run_dir / "observed.csv", csv_text(_table(run_dir, "observed", (), [])), as_of
+    )
     tol = info.get("tolerance") or {}
     tolerance = Tolerance(
         relative=float(tol.get("relative", 0.0)), absolute=float(tol.get("absolute", 0.0))
@@ -604,15 +622,23 @@ def _assessment(
                     milestones.p_met_conditioned,
                     strict=True,
                 )
+                if not pd.isna(p)
             }
+        try:
+            error = Fraction(str(cond.get("error_rate") or ERROR_RATE))
+        except (ValueError, ZeroDivisionError):
+            error = ERROR_RATE
         conditioned = Conditioned(
             bands=_table(run_dir, "bands_conditioned", ("month",), BAND_COLUMNS),
             dates=_table(run_dir, "dates_conditioned", ("p10", "p50", "p80", "p90"), DATE_COLUMNS),
             p_met=p_met,
-            kept={str(v): int(k["draws"]) for v, k in (cond.get("kept") or {}).items()},
+            effective={str(v): float(e) for v, e in (cond.get("effective_draws") or {}).items()},
             draws=int(cond.get("draws") or draws or 0),
+            error=error,
+            minimum=int(cond.get("minimum_effective_draws") or MIN_EFFECTIVE_DRAWS),
+            used={str(v): int(n) for v, n in (cond.get("reports_used") or {}).items()},
         )
-    return Assessment(observations, tolerance, table, conditioned, draws)
+    return Assessment(observations, tolerance, table, conditioned, draws, as_of)
 
 
 def load_compare(run_dir: Path) -> Comparison:
@@ -692,6 +718,9 @@ def load_backtest(run_dir: Path) -> Backtest:
                     None if high is None else float(high),
                     str(o.get("source") or ""),
                     str(o.get("quote") or ""),
+                    str(o.get("kind") or REPORTED),
+                    _row_tolerance(o.get("tolerance")),
+                    None if o.get("by") is None else parse_month(str(o["by"])),
                 )
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -716,6 +745,13 @@ def load_backtest(run_dir: Path) -> Backtest:
         errors=_table(run_dir, "errors", ("month",), []),
         paths=_table(run_dir, "paths", ("month",), ["profile", "variant", "theater", "month"]),
     )
+
+
+def _row_tolerance(tol: Any) -> Tolerance | None:
+    """A row's own tolerance as ``run.json`` records it (None: the run's)."""
+    if tol is None:
+        return None
+    return Tolerance(relative=float(tol["relative"]), absolute=float(tol["absolute"]))
 
 
 def directory_charts(run_dir: Path) -> dict[str, Callable[[], Any]]:

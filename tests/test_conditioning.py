@@ -143,12 +143,12 @@ def brute_weights(result, obs, variant, n, seed, tolerance, as_of=None, error=ER
 
 @pytest.mark.parametrize("chunk,dense", [(1, False), (37, False), (5000, False), (37, True)])
 def test_weighted_percentiles_equal_a_brute_force_weighted_inverse_cdf(
-    write, observations, chunk, dense
+    write, observations, chunk, dense, monkeypatch
 ):
-    doc = SPREAD
-    if dense:  # a level written with a fraction: the month-by-month stepper counts it
-        doc = {**SPREAD, "theaters": {**SPREAD["theaters"], "beta": {"initial": 500.4}}}
-    spread = sim.load_scenario(write(doc))
+    if dense:  # the month-by-month stepper counts the draws (as for any level it cannot
+        # take whole months at once)
+        monkeypatch.setattr("sim.analysis.ensemble._whole_inputs", lambda plan: False)
+    spread = sim.load_scenario(write(SPREAD))
     plan = spread.plan("base")
     assert accumulator(plan, sim.run(spread).milestones)._fast is not dense
     path = observations(
@@ -591,3 +591,39 @@ def test_conditioning_on_the_shipped_record_keeps_draws_in_every_variant():
     t = result.observed.table
     revealed = t[(t.date == "2024-12-19") & (t.kind == "reported")]
     assert (revealed.p_consistent > 0).all()
+
+
+# ---------------------------------------------------------------- drawn again from the files
+
+
+def test_forcesim_plot_draws_a_conditioned_run_as_of_a_date_again_byte_for_byte(tmp_path):
+    out = tmp_path / "o"
+    args = ["run", str(DEFAULT_SCENARIO), "-v", "on-time", "--draws", "400", "--seed", "1"]
+    more = ["--observed", str(SHIPPED_RECORD), "--condition", "--as-of", "2025-06-01"]
+    res = CliRunner().invoke(main, [*args, *more, "-q", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    charts = ("envelope.png", "fan.png", "fan_conditioned.png")
+    before = {name: (out / name).read_bytes() for name in charts}
+    for name in charts:
+        (out / name).unlink()
+    res = CliRunner().invoke(main, ["plot", str(out)])
+    assert res.exit_code == 0, res.output
+    # the as-of line, known and later markers and effective draws come back from the files
+    assert {name: (out / name).read_bytes() for name in charts} == before
+
+
+def test_a_backtest_keeps_each_reports_kind_tolerance_and_due_month_for_plot(tmp_path):
+    from sim.export import load_backtest
+
+    out = tmp_path / "bt"
+    args = ["backtest", str(DEFAULT_SCENARIO), "-v", "on-time", "--observed", str(SHIPPED_RECORD)]
+    res = CliRunner().invoke(main, [*args, "-q", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    again = load_backtest(out).observations
+    shipped = sim.load_observations(SHIPPED_RECORD, sim.load_scenario(DEFAULT_SCENARIO))
+    key = [(o.date, o.theater, o.kind, o.tolerance, o.by) for o in shipped]
+    assert [(o.date, o.theater, o.kind, o.tolerance, o.by) for o in again] == key
+    before = (out / "backtest.png").read_bytes()
+    (out / "backtest.png").unlink()
+    assert CliRunner().invoke(main, ["plot", str(out)]).exit_code == 0
+    assert (out / "backtest.png").read_bytes() == before

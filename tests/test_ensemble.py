@@ -165,23 +165,6 @@ def test_a_uniform_delay_gives_each_whole_month_the_same_chance(write):
     assert result.milestones.p_met.tolist() == [round(float(share[0]), 6)]
 
 
-def test_a_uniform_with_fractional_ends_draws_the_whole_numbers_its_rounded_ends_span(write):
-    doc = make_doc(
-        milestones={
-            "cut": {
-                "theater": "alpha",
-                "deadline": "2024-07",
-                "target": {"reduce_by": {"uniform": [99.5, 102.4]}},
-            }
-        }
-    )
-    plan = sim.load_scenario(write(doc)).plan("base")
-    drawn = Draws(3).take(plan, 20_000).targets[:, 0]
-    values, counts = np.unique(drawn, return_counts=True)
-    assert values.tolist() == [100, 101, 102]
-    assert np.all(np.abs(counts / drawn.size - 1 / 3) < 0.02)
-
-
 def test_p_met_counts_a_milestone_completed_late_as_missed(write):
     # on time with chance 3/4, two months late otherwise: p_met is the share of
     # draws whose execution-delay stream gave 0

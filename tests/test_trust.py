@@ -1227,8 +1227,10 @@ def test_the_run_table_stays_within_120_columns(make):
 def test_an_open_ended_observation_gets_no_percentile_rank_only_the_share_that_fits(tmp_path):
     obs = tmp_path / "obs.csv"
     obs.write_text(
-        "date,theater,troops_low,troops_high\n"
-        "2025-09-30,syria,,1000\n2025-09-30,iraq,3000,\n2025-09-30,iraq,1800,2000\n"
+        # Syria's official figure stays 900 in every draw (the whole force does not:
+        # official figures may leave troops out there)
+        "date,theater,troops_low,troops_high,kind\n"
+        "2025-09-30,syria,,1000,official\n2025-09-30,iraq,3000,,\n2025-09-30,iraq,1800,2000,\n"
     )
     result = sim.run(sim.load_scenario(DEFAULT), ["on-time"], draws=200, seed=1)
     table = sim.score_observations(result, sim.load_observations(obs)).table

@@ -65,7 +65,7 @@ def run_lines(result: Result) -> list[str]:
             "central run shown"
             if result.draws
             else ""
-        )
+        ),
     ]
     full = result.monthly
     if "official" in full:  # where official figures leave troops out: say so, and how many

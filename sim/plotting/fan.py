@@ -43,6 +43,7 @@ CENTRAL_COLOR = colors.CENTRAL
 DEADLINE_COLOR = colors.DEADLINE
 OFFICIAL_COLOR = colors.OFFICIAL
 MAX_COLUMNS = 4
+NEEDS_ENSEMBLE = "a fan chart needs an ensemble: run with draws=N and seed=S"
 
 # figure geometry [inches]
 TOP_IN = 1.75  # title, subtitle, legend
@@ -366,7 +367,7 @@ def draw_fan(
         does not hold one axes per panel.
     """
     if result.bands is None:
-        raise ValueError("a fan chart needs an ensemble: run with draws=N and seed=S")
+        raise ValueError(NEEDS_ENSEMBLE)
     names = _series(result, theaters)
     chosen = _variants(result, variants)
     fig: Figure | None = None
@@ -526,6 +527,8 @@ def plot_fan(
     list of matplotlib.axes.Axes
         The panels, theater-major.
     """
+    if result.bands is None:
+        raise ValueError(NEEDS_ENSEMBLE)
     names = _series(result, theaters)
     chosen = _variants(result, variants)
     if ax is None:  # the panels draw_fan will choose
