@@ -627,3 +627,13 @@ def test_a_backtest_keeps_each_reports_kind_tolerance_and_due_month_for_plot(tmp
     (out / "backtest.png").unlink()
     assert CliRunner().invoke(main, ["plot", str(out)]).exit_code == 0
     assert (out / "backtest.png").read_bytes() == before
+
+
+def test_the_run_table_says_which_theater_shows_troops_official_figures_leave_out(tmp_path):
+    res = CliRunner().invoke(main, ["run", str(DEFAULT_SCENARIO), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    notes = [line for line in res.output.splitlines() if "official figures leave" in line]
+    assert notes == [
+        "syria: the whole force shown; official figures leave some out "
+        "(1,500 vs an official 900 in 2024-09; see monthly.csv)"
+    ]

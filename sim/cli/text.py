@@ -75,9 +75,9 @@ def run_lines(result: Result) -> list[str]:
                 first = rows.iloc[0]
                 lines.append(
                     _fit(
-                        f"{t}: the whole force, official figures leaving some out (the "
-                        f"central run: {int(first.troops):,} against an official "
-                        f"{int(first.official):,} in {first.month}; monthly.csv, official)"
+                        f"{t}: the whole force shown; official figures leave some out "
+                        f"({int(first.troops):,} vs an official {int(first.official):,} in "
+                        f"{first.month}; see monthly.csv)"
                     )
                 )
     if len(variants) > 1:
