@@ -40,7 +40,7 @@ EDGE = colors.OBSERVED_EDGE
 KIND_COLORS = {"reported": COLOR, "official": colors.OFFICIAL, "target": colors.PROMISED}
 POINT_MARKERS = {"reported": "o", "official": "s", "target": "D"}
 AS_OF_COLOR = colors.AS_OF
-OBSERVED_LEGEND_IN = 0.95  # room a fan chart leaves for the observations' legend [in]
+OBSERVED_LEGEND_IN = 1.1  # room a fan chart leaves for the observations' legend [in]
 SHAPE_LABELS = {
     "point": "reported level",
     "range": "reported range",
