@@ -1,0 +1,207 @@
+"""The shipped vintage series, scenarios/vintages/: one scenario per date of news, each
+built on the one before and holding only what was public on its date."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from conftest import DEFAULT_SCENARIO, SCENARIOS_DIR
+
+import sim
+from sim.analysis.observed import MIN_EFFECTIVE_DRAWS
+from sim.cli import main
+from sim.io.yamlio import read_yaml
+from sim.provenance import provenance
+from sim.schema import support
+
+VINTAGES_DIR = SCENARIOS_DIR / "vintages"
+VINTAGES = sorted(VINTAGES_DIR.glob("*.yaml"))
+IDS = [p.stem for p in VINTAGES]
+RECORD = SCENARIOS_DIR / "iraq-syria-2024-observed.csv"
+
+# the dates of news the series must hold (issue 12, item 2)
+DATES = ["2024-09-27", "2024-12-19", "2025-04-18", "2025-10-01", "2026-01-23", "2026-02-24"]
+
+# Known reports that no draw of any vintage can meet, each explained at the top of
+# the vintage that first knows it: a mid-2025 count of Iraq published in October
+# 2025, and a Syria count of June 2025 that repeated the figure from before the cut.
+STALE_REPORTS = {"2025-10-01 iraq", "2025-06-03 syria"}
+
+
+def as_date(value: Any, *, end: bool = False) -> dt.date:
+    """A date, or a ``YYYY-MM`` month as its first (or, with ``end``, last) day."""
+    if isinstance(value, dt.date):
+        return value
+    year, month = map(int, str(value).split("-")[:2])
+    if not end:
+        return dt.date(year, month, 1)
+    nxt = dt.date(year + month // 12, month % 12 + 1, 1)
+    return nxt - dt.timedelta(days=1)
+
+
+def raw(path: Path) -> dict[str, Any]:
+    return read_yaml(path)[0]
+
+
+def texts(value: Any, skip: frozenset[str] = frozenset({"sources"})) -> list[str]:
+    """Every string under ``value`` except under the keys in ``skip``."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [t for k, v in value.items() if k not in skip for t in texts(v, skip)]
+    if isinstance(value, list):
+        return [t for v in value for t in texts(v, skip)]
+    return []
+
+
+def cited(value: Any) -> list[str]:
+    """The ids named by every ``source`` key under ``value`` (not the ``sources`` list)."""
+    out: list[str] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k == "source" and isinstance(v, str):
+                out.append(v)
+            elif k != "sources":
+                out += cited(v)
+    elif isinstance(value, list):
+        for v in value:
+            out += cited(v)
+    return out
+
+
+@pytest.fixture(scope="module")
+def series() -> list[sim.Scenario]:
+    return [sim.load_scenario(p) for p in VINTAGES]
+
+
+def test_the_series_holds_a_vintage_for_each_date_of_news(series):
+    assert [as_date(sc.doc.as_of).isoformat() for sc in series] == DATES
+    assert [p.name[:10] for p in VINTAGES] == DATES  # file names sort by date
+
+
+@pytest.mark.parametrize("path", VINTAGES, ids=IDS)
+def test_every_vintage_validates_strictly(path):
+    result = CliRunner().invoke(main, ["validate", "--strict", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output + result.stderr
+
+
+def test_each_vintage_extends_the_one_before_and_the_first_the_default_scenario():
+    parents = [VINTAGES_DIR / raw(p)["extends"] for p in VINTAGES]
+    assert parents[0].resolve() == DEFAULT_SCENARIO.resolve()
+    assert [p.resolve() for p in parents[1:]] == [p.resolve() for p in VINTAGES[:-1]]
+
+
+def test_as_of_strictly_increases_from_the_default_scenario_on(series):
+    dates = [as_date(sim.load_scenario(DEFAULT_SCENARIO).doc.as_of)]
+    dates += [as_date(sc.doc.as_of) for sc in series]
+    assert all(a < b for a, b in zip(dates, dates[1:], strict=False)), dates
+
+
+def test_every_vintage_has_its_own_id_and_title_and_a_short_description(series):
+    assert len({sc.id for sc in series}) == len(series)
+    assert len({sc.doc.title for sc in series}) == len(series)
+    for sc in series:
+        description = sc.doc.description or ""
+        sentences = [s for s in re.split(r"(?<=[.!?])\s+", description.strip()) if s]
+        assert 1 <= len(sentences) <= 2, (sc.id, description)
+
+
+def test_every_vintage_starts_in_september_2024_and_keeps_the_as_reported_reading(series):
+    for sc in series:
+        assert sc.doc.calendar.start == "2024-09", sc.id
+        assert "as-reported" in sc.variant_names, sc.id
+
+
+@pytest.mark.parametrize("path", VINTAGES, ids=IDS)
+def test_every_number_of_every_reading_cites_a_source_or_states_an_assumption(path):
+    sc = sim.load_scenario(path)
+    for variant in [None, *sc.variant_names]:
+        unsupported = [p.path for p in provenance(sc, variant) if not p.supported]
+        assert unsupported == [], (variant, unsupported)
+
+
+@pytest.mark.parametrize("path", VINTAGES, ids=IDS)
+def test_no_vintage_cites_a_source_dated_after_its_as_of(path):
+    sc = sim.load_scenario(path)
+    as_of = as_date(sc.doc.as_of)
+    dated = {s.id: as_date(s.date) for s in sc.doc.sources if s.date is not None}
+    ids = re.compile(r"\b(" + "|".join(map(re.escape, sorted(dated, key=len)[::-1])) + r")\b")
+    for variant in [None, *sc.variant_names]:
+        doc = (sc.doc if variant is None else sc.resolved(variant)).model_dump(by_alias=True)
+        named = set(cited(doc))  # what numbers, milestones and the announcement cite
+        for text in texts(doc):  # and what assumptions and descriptions mention
+            named |= set(ids.findall(text))
+        late = sorted(s for s in named if s in dated and dated[s] > as_of)
+        assert late == [], (variant, late)
+        assert named <= {s.id for s in sc.doc.sources}, (variant, named)
+
+
+@pytest.mark.parametrize("path", VINTAGES[1:], ids=IDS[1:])
+def test_a_vintage_lists_only_the_sources_it_adds(path):
+    mine = [s["id"] for s in raw(path).get("sources", [])]
+    inherited = [s.id for s in sim.load_scenario(VINTAGES_DIR / raw(path)["extends"]).doc.sources]
+    assert not set(mine) & set(inherited)
+    assert [s.id for s in sim.load_scenario(path).doc.sources] == inherited + mine
+
+
+def test_the_default_scenario_stays_as_reported_on_2024_09_06():
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    assert as_date(sc.doc.as_of) == dt.date(2024, 9, 6)
+    assert "slip-6" in sc.variant_names  # the vintages drop the slips, not the default
+    start = sim.run(sc).monthly
+    start = start[start.month.astype(str) == "2024-09"].set_index(["variant", "theater"])
+    assert set(start.official.xs("iraq", level="theater")) == {2500}
+    assert set(start.official.xs("syria", level="theater")) == {900}
+
+
+def test_after_the_joint_statement_the_announcement_slip_readings_are_gone(series):
+    for sc in series:
+        assert not [v for v in sc.variant_names if v.startswith("slip")], sc.id
+        assert support(sc.plan("as-reported").delay) == (0, 0), sc.id
+
+
+def central(sc: sim.Scenario, variant: str = "as-reported") -> dict[tuple[str, str], int]:
+    monthly = sim.run(sc, variants=[variant]).monthly
+    return {
+        (t, str(m)): int(x)
+        for t, m, x in zip(monthly.theater, monthly.month, monthly.troops, strict=True)
+    }
+
+
+def test_from_december_2024_syria_holds_900_declared_and_1100_temporary_troops(series):
+    for sc in series[1:]:
+        monthly = sim.run(sc, variants=["as-reported"]).monthly
+        first = monthly[(monthly.month.astype(str) == "2024-09") & (monthly.theater == "syria")]
+        assert (int(first.troops.iloc[0]), int(first.official.iloc[0])) == (2000, 900), sc.id
+
+
+def test_the_iraq_first_phase_ends_when_ain_al_asad_was_handed_over(series):
+    by_date = dict(zip(DATES, series, strict=True))
+    milestones = sim.run(by_date["2026-01-23"], variants=["as-reported"]).milestones
+    phase_1 = milestones[milestones.milestone == "iraq-phase-1"].iloc[0]
+    assert str(phase_1.month_reached) == "2026-01"  # 4 months after 2025-09
+
+
+def test_the_last_vintage_takes_syria_to_none_by_april_2026_in_its_central_run(series):
+    levels = central(series[-1])
+    assert levels[("syria", "2026-02")] > 900
+    assert levels[("syria", "2026-04")] == 0
+
+
+@pytest.mark.parametrize("path", VINTAGES, ids=IDS)
+def test_conditioning_on_the_record_known_then_keeps_draws_in_every_variant(path):
+    sc = sim.load_scenario(path)
+    result = sim.run(sc, draws=2_000, seed=1)
+    observations = sim.load_observations(RECORD, sc)
+    assessment = sim.score_observations(result, observations, condition=True, as_of=sc.doc.as_of)
+    conditioned = assessment.conditioned
+    assert conditioned is not None
+    assert conditioned.too_few == []
+    assert min(conditioned.effective.values()) >= 10 * MIN_EFFECTIVE_DRAWS
+    for variant, reports in assessment.discrepant().items():
+        assert set(reports) <= STALE_REPORTS, (variant, reports)
