@@ -32,6 +32,7 @@ _WHERE = {
     "ScenarioWarning": "sim.errors",
     "Sensitivity": "sim.analysis.sensitivity",
     "Sweep": "sim.analysis.sweep",
+    "VintageSeries": "sim.analysis.vintages",
     "Tolerance": "sim.io.observations",
     "check_writable": "sim.io.files",
     "compare": "sim.analysis.compare",
@@ -58,6 +59,9 @@ _WHERE = {
     "write_compare": "sim.export",
     "write_report": "sim.report",
     "write_run": "sim.export",
+    "write_vintages": "sim.export",
+    "run_vintages": "sim.analysis.vintages",
+    "plot_vintages": "sim.plotting",
     "write_sensitivity": "sim.export",
     "write_sweep": "sim.export",
 }
@@ -72,6 +76,7 @@ __all__ = [
     "Sensitivity",
     "Sweep",
     "Tolerance",
+    "VintageSeries",
     "__version__",
     "check_writable",
     "compare",
@@ -87,8 +92,10 @@ __all__ = [
     "plot_fan",
     "plot_sweep",
     "plot_tornado",
+    "plot_vintages",
     "run",
     "run_backtest",
+    "run_vintages",
     "save",
     "score_observations",
     "sensitivity",
@@ -100,6 +107,7 @@ __all__ = [
     "write_run",
     "write_sensitivity",
     "write_sweep",
+    "write_vintages",
 ]
 
 

@@ -6,6 +6,7 @@ from sim.analysis.distributed import open_executor
 from sim.analysis.observed import score_observations, with_observations
 from sim.analysis.sensitivity import Sensitivity, sensitivity
 from sim.analysis.sweep import Sweep, sweep
+from sim.analysis.vintages import VintageSeries, run_vintages
 from sim.errors import ScenarioError, ScenarioWarning
 from sim.export import (
     load_run,
@@ -14,6 +15,7 @@ from sim.export import (
     write_run,
     write_sensitivity,
     write_sweep,
+    write_vintages,
 )
 from sim.io.files import check_writable
 from sim.io.observations import Tolerance
@@ -26,6 +28,7 @@ from sim.plotting import (
     plot_fan,
     plot_sweep,
     plot_tornado,
+    plot_vintages,
     save,
 )
 from sim.report import write_report
@@ -45,6 +48,7 @@ __all__ = [
     "Sensitivity",
     "Sweep",
     "Tolerance",
+    "VintageSeries",
     "__version__",
     "check_writable",
     "compare",
@@ -60,8 +64,10 @@ __all__ = [
     "plot_fan",
     "plot_sweep",
     "plot_tornado",
+    "plot_vintages",
     "run",
     "run_backtest",
+    "run_vintages",
     "save",
     "score_observations",
     "sensitivity",
@@ -73,4 +79,5 @@ __all__ = [
     "write_run",
     "write_sensitivity",
     "write_sweep",
+    "write_vintages",
 ]

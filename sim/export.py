@@ -33,6 +33,7 @@ from sim.analysis.observed import (
 )
 from sim.analysis.sensitivity import Sensitivity
 from sim.analysis.sweep import Sweep
+from sim.analysis.vintages import VintageSeries
 from sim.errors import ScenarioError
 from sim.io.files import (
     atomic_directory,
@@ -834,3 +835,69 @@ def redraw(run_dir: Path, output: Path | None = None, chart: str | None = None) 
 
 def _atomic_chart(axes: Any, target: Path) -> None:
     atomic_file(target, lambda tmp: plotting.save(axes, tmp))
+
+
+def write_vintages(
+    series: VintageSeries,
+    out_dir: Path,
+    *,
+    argv: list[str] | None = None,
+    variant: str | None = None,
+    chart: bool = True,
+) -> list[Path]:
+    """Write a vintage series' files, all or nothing.
+
+    Parameters
+    ----------
+    series : VintageSeries
+        From :func:`sim.run_vintages`.
+    out_dir : pathlib.Path
+        The directory to write: ``scores.csv``, ``points.csv``,
+        ``conditioning.csv``, ``vintages.png`` and ``run.json``.
+    argv : list of str, optional
+        The command line recorded in ``run.json``.
+    variant : str, optional
+        The variant the chart draws (default ``as-reported``).
+    chart : bool
+        Draw ``vintages.png`` (default True).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    conditioning = pd.concat(
+        [
+            v.result.observed.conditioned.table(v.scenario.id).assign(as_of=v.as_of.isoformat())
+            for v in series.vintages
+            if v.result.observed.conditioned is not None
+        ],
+        ignore_index=True,
+    )
+    with atomic_directory(out_dir) as tmp:
+        write_csv(series.scores, tmp / "scores.csv")
+        write_csv(series.points, tmp / "points.csv")
+        write_csv(conditioning, tmp / "conditioning.csv")
+        if chart:
+            plotting.save(plotting.plot_vintages(series, variant=variant), tmp / "vintages.png")
+        first = series.vintages[0]
+        record = base_record(first.scenario, list(first.result.variants), argv)
+        record["vintages"] = [
+            {
+                "id": v.scenario.id,
+                "as_of": v.as_of.isoformat(),
+                "path": v.scenario.path,
+                "sha256": v.scenario.sha256,
+                "variants": list(v.result.variants),
+            }
+            for v in series.vintages
+        ]
+        record["ensemble"] = {"draws": series.draws, "seed": series.seed}
+        record["observed"] = {
+            "origin": series.observations.origin,
+            "sha256": series.observations.sha256,
+            "observations": len(series.observations),
+        }
+        write_record(tmp, record)
+        names = sorted(p.name for p in tmp.iterdir())
+    return [out_dir / n for n in names]

@@ -321,7 +321,7 @@ class Weighted:
         """``Σ_k w_k values[k] / Σ_k w_k n_k``: the weighted share of a per-slot count."""
         return Fraction(sum(w * int(v) for w, v in zip(self.w, values, strict=True)), self.total)
 
-    def _weighted(self, counts: NDArray[np.int64]) -> NDArray[Any]:
+    def weigh(self, counts: NDArray[np.int64]) -> NDArray[Any]:
         """``Σ_k w_k counts[..., k]``, exactly (object array of the leading shape)."""
         return (counts.astype(object) * self.wo).sum(axis=-1)
 
@@ -350,7 +350,7 @@ class Weighted:
         guess = np.minimum((approx < goal).sum(axis=1), cols - 1)
 
         def reaches(col: NDArray[np.int64]) -> NDArray[np.bool_]:
-            value = self._weighted(cums[at, :, col])
+            value = self.weigh(cums[at, :, col])
             return np.array([100 * v >= need for v in value], bool)
 
         right = reaches(guess) & ((guess == 0) | ~reaches(np.maximum(guess - 1, 0)))
@@ -358,7 +358,7 @@ class Weighted:
         hi = np.where(right, guess, cols - 1)
         while (lo < hi).any():
             mid = (lo + hi) // 2
-            value = self._weighted(cums[at, :, mid])
+            value = self.weigh(cums[at, :, mid])
             enough = np.array([100 * v >= need for v in value], bool)
             hi = np.where(enough, mid, hi)
             lo = np.where(enough, lo, mid + 1)
@@ -380,7 +380,7 @@ class Weighted:
             h3 = acc.hist[i].reshape(months, width, size)
             h = np.ascontiguousarray(h3[:, low : top + 1, :].transpose(0, 2, 1), np.int64)
             levels = np.arange(low, top + 1, dtype=np.int64)
-            sums = self._weighted((h * levels).sum(axis=2))  # per month [troops x weight]
+            sums = self.weigh((h * levels).sum(axis=2))  # per month [troops x weight]
             columns["mean"].append(
                 np.array([float(Fraction(int(v), self.total)) for v in sums]).round(3)
             )
@@ -541,6 +541,14 @@ class Assessment:
     draws: int | None = None
     as_of: dt.date | None = None
     notes: list[str] = field(default_factory=list)
+    # (variant, observation index) -> the distribution of the level it is compared with
+    distributions: dict[tuple[str, int], Distribution] = field(default_factory=dict, repr=False)
+
+    def distribution(self, variant: str, index: int) -> Distribution | None:
+        """The ensemble's distribution (weighted when conditioned) of the level that
+        observation ``index`` reports, in ``variant``; None when it was not compared
+        (out of range, a target, or no ensemble)."""
+        return self.distributions.get((variant, index))
 
     def discrepant(self) -> dict[str, list[str]]:
         """Per variant, the reports no draw comes near (``date theater``), left out."""
@@ -672,7 +680,14 @@ def _assessment(
         table[col] = table[col].astype("Float64")
     for col in ("level", "troops_low", "troops_high"):
         table[col] = table[col].round().astype("Int64")
-    return Assessment(observations, tol, table[columns], conditioned, result.draws, as_of)
+    distributions = {
+        (v, c.index): d
+        for v, vp in passes.items()
+        for c, d in zip(vp.checks, vp.distributions, strict=True)
+    }
+    return Assessment(
+        observations, tol, table[columns], conditioned, result.draws, as_of, [], distributions
+    )
 
 
 @dataclass
@@ -688,16 +703,49 @@ class _Pass:
     bands: pd.DataFrame | None = None  # the weighted summaries, with enough effective draws
     dates: pd.DataFrame | None = None
     p_met: list[float] = field(default_factory=list)
+    # per check, the (weighted) counts of the compared level over the levels it takes
+    distributions: list[Distribution] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """The distribution of the level a report is compared with, in one variant.
+
+    low : int
+        The lowest level some draw takes [troops].
+    counts : numpy.ndarray of int, shape (levels,)
+        ``counts[i]``: draws (or, when conditioned, their exact integer weights
+        ``w_k``, Python ints) at level ``low + i``.
+    """
+
+    low: int
+    counts: NDArray[Any]
+
+    def full(self) -> NDArray[Any]:
+        """The counts of levels ``0 ..`` (zeros below ``low``), as exact integers."""
+        out = np.zeros(self.low + len(self.counts), dtype=object)
+        out[self.low :] = self.counts
+        return out
+
+
+def _trimmed(counts: NDArray[Any]) -> Distribution:
+    taken = np.flatnonzero(counts)
+    low, top = (int(taken[0]), int(taken[-1])) if len(taken) else (0, 0)
+    return Distribution(low, counts[low : top + 1].copy())
 
 
 def _finish(observer: Observer, error: Fraction, scenario: str, variant: str, draws: int) -> _Pass:
     vp = _Pass(observer.checks, observer.all_counts(), effective=float(draws))
+    vp.distributions = [_trimmed(row) for row in vp.counts]
     if observer.condition:
         w = Weighted(observer.acc, error, observer.total())
         levels = np.arange(observer.width)
+        vp.distributions = []
         for c in observer.checks:
             within = (levels >= c.lo) & (levels <= c.hi)
-            vp.inside.append(w.share(observer.slot_counts(c)[:, within].sum(axis=1)))
+            slots = observer.slot_counts(c)
+            vp.inside.append(w.share(slots[:, within].sum(axis=1)))
+            vp.distributions.append(_trimmed(w.weigh(slots.T)))
         vp.conditioned, vp.effective = True, float(w.effective)
         if vp.effective >= MIN_EFFECTIVE_DRAWS:
             vp.bands, vp.dates = w.bands(scenario, variant), w.dates(scenario, variant)

@@ -141,4 +141,4 @@ def main() -> None:
 
 
 # the commands register themselves on ``main``
-from sim.cli import explore, files, run  # noqa: E402, F401
+from sim.cli import explore, files, run, vintages  # noqa: E402, F401

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from fractions import Fraction
 
 import numpy as np
@@ -15,6 +15,7 @@ from sim.analysis.compare import Comparison
 from sim.analysis.observed import Assessment
 from sim.analysis.sensitivity import Sensitivity
 from sim.analysis.sweep import Sweep
+from sim.analysis.vintages import VintageSeries
 from sim.io.observations import NOT_A_LEVEL, OUT_OF_RANGE, SCORED
 from sim.months import format_month
 from sim.results import Result, key_months
@@ -329,6 +330,7 @@ def compare_lines(cmp: Comparison) -> list[str]:
                 f"{tid:<10}{m:>9}{r.p50:>+9,}{span:>18}{r['mean']:>+10,.1f}"
                 f"{r.p_b_greater:>9.2f}{r.p_b_less:>9.2f}{note}"
             )
+    lines.append("scores.csv has every variant and horizon band; points.csv each scored report")
     return lines
 
 
@@ -364,6 +366,7 @@ def sweep_lines(sw: Sweep) -> list[str]:
                 lines.append(
                     f"{head}{lo.value:5.2f} ({_at(sw, lo)}) to {hi.value:.2f} ({_at(sw, hi)})"
                 )
+    lines.append("scores.csv has every variant and horizon band; points.csv each scored report")
     return lines
 
 
@@ -403,6 +406,7 @@ def sensitivity_lines(sens: Sensitivity) -> list[str]:
                     f"  {v:<{width}}{mid}: {top.input}, total index {top.total:.2f} "
                     f"(first-order {top.first_order:.2f})"
                 )
+    lines.append("scores.csv has every variant and horizon band; points.csv each scored report")
     return lines
 
 
@@ -451,3 +455,37 @@ def _fmt(x: float, pct: bool = False) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "-"
     return f"{x:.1f} %" if pct else f"{x:,.0f}"
+
+
+def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[str]:
+    """What ``forcesim vintages`` prints: per vintage and theater, how its bands did on
+    the later reports (all horizons), for ``variants`` (default: ``as-reported``, or
+    each vintage's first variant); scores.csv has every variant and horizon."""
+    lines = [
+        f"{len(series.vintages)} vintages, {series.draws:,} draws each (seed {series.seed}); "
+        "each conditioned on what was known on its date, scored on what came later",
+        f"{'vintage':<22}{'as of':>11}{'variant':>16}{'theater':>9}{'later':>7}"
+        f"{'in 50 %':>9}{'in 80 %':>9}{'IS80':>9}{'CRPS':>9}",
+    ]
+    s = series.scores
+    rows = s[s.horizon == "all"]
+    for vintage in series.vintages:
+        shown = list(variants) or [
+            "as-reported"
+            if "as-reported" in vintage.result.variants
+            else vintage.result.variants[0]
+        ]
+        mine = rows[(rows.vintage == vintage.scenario.id) & rows.variant.isin(shown)]
+        if not len(mine):
+            lines.append(
+                f"{vintage.scenario.id:<22}{vintage.as_of.isoformat():>11}   no later report"
+            )
+            continue
+        for r in mine.itertuples():
+            lines.append(
+                f"{r.vintage[:21]:<22}{r.as_of:>11}{r.variant[:15]:>16}{r.theater[:8]:>9}"
+                f"{r.observations:>7}{r.coverage50:>9.0%}{r.coverage80:>9.0%}"
+                f"{r.interval_score:>9,.0f}{r.crps:>9,.0f}"
+            )
+    lines.append("scores.csv has every variant and horizon band; points.csv each scored report")
+    return lines

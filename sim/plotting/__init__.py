@@ -20,6 +20,7 @@ from sim.plotting.fan import plot_fan
 from sim.plotting.observed import mark_conditioned
 from sim.plotting.sweep import plot_sweep
 from sim.plotting.tornado import plot_tornado
+from sim.plotting.vintages import plot_vintages
 from sim.results import Result
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "plot_fan",
     "plot_sweep",
     "plot_tornado",
+    "plot_vintages",
     "save",
     "use_agg",
 ]

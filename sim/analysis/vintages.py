@@ -1,0 +1,304 @@
+"""Vintages: a series of projections, each made on its own as-of date, conditioned on
+what was known then and scored only against what was reported later.
+
+A **vintage** is a scenario with its own ``as_of``. For each vintage and variant the
+ensemble is weighted by the observations dated on or before ``as_of``
+(:func:`sim.analysis.observed.observe_ensemble`), and every later observation that
+states a level (``reported`` or ``official``, with both bounds) in the vintage's
+months is scored against the weighted distribution of the level it reports:
+
+* coverage of the 50 % and 80 % central bands (p25–p75, p10–p90): whether the
+  observed level lies inside, ends included;
+* the interval score of the 80 % band (Gneiting & Raftery 2007, eq. 43, ``α = 0.2``);
+* the CRPS, exact from the weighted level counts (:func:`sim.analysis.scores.crps`).
+
+The observed level is the reported point, or the middle of a reported range rounded
+half up to a whole troop. Open-ended reports ("fewer than N") and targets are not
+scored. The **horizon** of a score is the number of calendar months from the
+vintage's as-of month to the month of the report; scores are averaged per vintage,
+variant, theater and horizon band (:data:`HORIZONS`), and over all horizons.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.observed import observe_ensemble
+from sim.analysis.scores import band, crps, interval_score, percentile
+from sim.errors import ScenarioError
+from sim.io.observations import ObservationSet, Tolerance
+from sim.months import parse_month
+from sim.results import Result
+from sim.runner import run
+from sim.scenario import Scenario
+
+# horizon bands [months after the as-of month]: (first, last, label)
+HORIZONS = ((0, 3, "0-3"), (4, 6, "4-6"), (7, 12, "7-12"), (13, 24, "13-24"), (25, 600, "25+"))
+ALL = "all"
+SCORE_COLUMNS = [
+    "vintage",
+    "as_of",
+    "variant",
+    "theater",
+    "horizon",
+    "observations",
+    "coverage50",
+    "coverage80",
+    "interval_score",
+    "crps",
+]
+POINT_COLUMNS = [
+    "vintage",
+    "as_of",
+    "variant",
+    "date",
+    "theater",
+    "kind",
+    "observed",
+    "horizon_months",
+    "p10",
+    "p25",
+    "p50",
+    "p75",
+    "p90",
+    "in50",
+    "in80",
+    "interval_score",
+    "crps",
+    "source",
+]
+
+
+@dataclass(frozen=True)
+class Vintage:
+    """One vintage: its scenario, its as-of date and its conditioned ensemble.
+
+    Attributes
+    ----------
+    scenario : Scenario
+    as_of : datetime.date
+        The day the projection is made; observations on or before it condition.
+    result : Result
+        The ensemble with the observations attached (``result.observed`` is the
+        :class:`~sim.analysis.observed.Assessment`: known, later, discrepant).
+    """
+
+    scenario: Scenario
+    as_of: dt.date
+    result: Result
+
+    @property
+    def label(self) -> str:
+        """A short name for charts: the title's last parenthesis, else the id."""
+        found = re.findall(r"\(([^()]+)\)\s*$", self.scenario.title)
+        return found[0] if found else self.scenario.id
+
+
+@dataclass(frozen=True)
+class VintageSeries:
+    """What :func:`run_vintages` returns.
+
+    Attributes
+    ----------
+    vintages : list of Vintage
+        In as-of order.
+    observations : ObservationSet
+        The record every vintage is conditioned on and scored against.
+    points : pandas.DataFrame
+        One row per vintage, variant and scored later report (``POINT_COLUMNS``):
+        the report, its horizon [months], the vintage's exact weighted percentiles of
+        the level it reports [troops], coverage, interval score and CRPS [troops].
+    scores : pandas.DataFrame
+        ``scores.csv`` (``SCORE_COLUMNS``): the points averaged per vintage, variant,
+        theater and horizon band, and over all horizons (``horizon == "all"``);
+        coverage as shares, scores in troops.
+    draws, seed : int
+    """
+
+    vintages: list[Vintage]
+    observations: ObservationSet
+    points: pd.DataFrame
+    scores: pd.DataFrame
+    draws: int
+    seed: int
+
+
+def _as_of(scenario: Scenario) -> dt.date:
+    value = scenario.doc.as_of
+    if isinstance(value, dt.date):
+        return value
+    year, month = (int(p) for p in str(value).split("-"))
+    # a month alone: the projection is made at its end, knowing the whole month
+    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, last)
+
+
+def run_vintages(
+    scenarios: Sequence[Scenario],
+    observations: ObservationSet,
+    *,
+    draws: int,
+    seed: int,
+    variants: Sequence[str] | None = None,
+    tolerance: Tolerance | str | None = None,
+    chunk: int | None = None,
+    progress: bool | None = None,
+) -> VintageSeries:
+    """Condition each vintage on what was known at its as-of date and score it against
+    every later report.
+
+    Parameters
+    ----------
+    scenarios : sequence of Scenario
+        The vintages, each with its own ``as_of``; they are taken in as-of order.
+    observations : ObservationSet
+        The record (reported, official and target rows, with dates).
+    draws, seed : int
+        The ensemble of every vintage (the same seed for each).
+    variants : sequence of str, optional
+        Variants to run; those a vintage lacks are skipped. Default: every variant.
+    tolerance : Tolerance or str, optional
+        As for :func:`sim.score_observations` (default ``5%``).
+    chunk, progress
+        As for :func:`sim.run`.
+
+    Returns
+    -------
+    VintageSeries
+
+    Raises
+    ------
+    sim.ScenarioError
+        Two vintages with the same as-of date, or a variant no vintage has.
+    """
+    ordered = sorted(scenarios, key=_as_of)
+    dates = [_as_of(s) for s in ordered]
+    for a, b, sa, sb in zip(dates, dates[1:], ordered, ordered[1:], strict=False):
+        if a == b:
+            raise ScenarioError(
+                "vintages with different as_of dates",
+                f"{sa.id} and {sb.id} both dated {a}",
+                file=sb.path,
+                path="as_of",
+            )
+    if variants:
+        known = {v for s in ordered for v in s.variant_names}
+        unknown = [v for v in variants if v not in known]
+        if unknown:
+            raise ScenarioError(
+                "variants of the vintages (" + ", ".join(sorted(known)) + ")",
+                ", ".join(repr(v) for v in unknown),
+                file="<arguments>",
+                path="variants",
+            )
+    runs: list[Vintage] = []
+    rows: list[dict[str, Any]] = []
+    for sc, when in zip(ordered, dates, strict=True):
+        names = [v for v in sc.variant_names if not variants or v in variants]
+        if not names:
+            continue
+        base = run(sc, names)
+        result = observe_ensemble(
+            base,
+            observations,
+            tolerance,
+            draws=draws,
+            seed=seed,
+            condition=True,
+            as_of=when,
+            chunk=chunk,
+            progress=progress,
+        )
+        vintage = Vintage(sc, when, result)
+        runs.append(vintage)
+        rows += _points(vintage, observations)
+    points = pd.DataFrame(rows, columns=POINT_COLUMNS)
+    return VintageSeries(runs, observations, points, _scores(points), draws, seed)
+
+
+def _points(vintage: Vintage, observations: ObservationSet) -> list[dict[str, Any]]:
+    """The scored later reports of one vintage, one row per variant and report."""
+    result, assessment = vintage.result, vintage.result.observed
+    start = parse_month(f"{vintage.as_of:%Y-%m}")
+    rows = []
+    for v in result.variants:
+        plan = result.plans[v]
+        for i, o in enumerate(observations):
+            if o.kind == "target" or not o.bounded or o.day <= vintage.as_of:
+                continue
+            if not 0 <= o.month - plan.start < plan.n_months:
+                continue
+            found = assessment.distribution(v, i)
+            if found is None:  # a series this variant does not have
+                continue
+            counts = found.full()
+            y = int(np.floor((o.low + o.high) / 2 + 0.5))
+            p10, p90 = band(counts, 80)
+            p25, p75 = band(counts, 50)
+            rows.append(
+                {
+                    "vintage": vintage.scenario.id,
+                    "as_of": vintage.as_of.isoformat(),
+                    "variant": v,
+                    "date": o.date,
+                    "theater": o.theater,
+                    "kind": o.kind,
+                    "observed": y,
+                    "horizon_months": o.month - start,
+                    "p10": p10,
+                    "p25": p25,
+                    "p50": percentile(counts, 50),
+                    "p75": p75,
+                    "p90": p90,
+                    "in50": p25 <= y <= p75,
+                    "in80": p10 <= y <= p90,
+                    "interval_score": interval_score(p10, p90, y, 0.2),
+                    "crps": crps(counts, y),
+                    "source": o.source,
+                }
+            )
+    return rows
+
+
+def _scores(points: pd.DataFrame) -> pd.DataFrame:
+    """``scores.csv``: the points averaged per horizon band and over all horizons."""
+    if not len(points):
+        return pd.DataFrame(columns=SCORE_COLUMNS)
+    labelled = points.assign(
+        horizon=[next(lab for a, b, lab in HORIZONS if a <= h <= b) for h in points.horizon_months]
+    )
+    keys = ["vintage", "as_of", "variant", "theater"]
+    frames = [labelled, labelled.assign(horizon=ALL)]
+    table = (
+        pd.concat(frames, ignore_index=True)
+        .groupby([*keys, "horizon"], sort=False)
+        .agg(
+            observations=("observed", "size"),
+            coverage50=("in50", "mean"),
+            coverage80=("in80", "mean"),
+            interval_score=("interval_score", "mean"),
+            crps=("crps", "mean"),
+        )
+        .reset_index()
+    )
+    # each vintage, variant and theater in the order they came, horizons short to long
+    seen = zip(*(points[c] for c in keys), strict=True)
+    first = {k: i for i, k in enumerate(dict.fromkeys(seen))}
+    order = {lab: i for i, (_, _, lab) in enumerate(HORIZONS)} | {ALL: len(HORIZONS)}
+    rank = [
+        (first[tuple(r[:4])], order[r[4]])
+        for r in zip(*(table[c] for c in [*keys, "horizon"]), strict=True)
+    ]
+    table = table.iloc[sorted(range(len(table)), key=rank.__getitem__)]
+    for col in ("coverage50", "coverage80"):
+        table[col] = table[col].astype(float).round(4)
+    for col in ("interval_score", "crps"):
+        table[col] = table[col].astype(float).round(3)
+    return table[SCORE_COLUMNS].reset_index(drop=True)

@@ -1,0 +1,90 @@
+"""The command that replays news: ``vintages``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from sim.cli import command_line, friendly, main
+from sim.cli.params import DRAWS, SEED, TOLERANCE
+
+if TYPE_CHECKING:
+    from sim.io.observations import Tolerance
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--observed",
+    metavar="FILE",
+    type=click.Path(),
+    help="The record every vintage is conditioned on and scored against (CSV). "
+    "Default: the first vintage's own observations.",
+)
+@click.option(
+    "--variant",
+    "-v",
+    "variants",
+    multiple=True,
+    metavar="NAME",
+    help="Score only this variant (repeatable). Default: every variant of each vintage; "
+    "the chart draws the first one given (default as-reported).",
+)
+@click.option("--draws", type=DRAWS, metavar="N", default=20_000, show_default=True)
+@click.option("--seed", type=SEED, metavar="S", default=1, show_default=True)
+@click.option("--tolerance", type=TOLERANCE, metavar="T", help="As for forcesim run (default 5%).")
+@click.option("--out", "out_dir", type=click.Path(), metavar="DIR", help="Default: out/vintages/")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
+@friendly
+def vintages(
+    files: tuple[str, ...],
+    observed: str | None,
+    variants: tuple[str, ...],
+    draws: int,
+    seed: int,
+    tolerance: Tolerance | None,
+    out_dir: str | None,
+    quiet: bool,
+) -> None:
+    """Replay a series of dated scenarios (vintages) and score each out of sample.
+
+    Each vintage is conditioned on the reports known on its as_of date and scored
+    against every later report: scores.csv (coverage of the 50 % and 80 % bands,
+    interval score, CRPS per vintage, variant, theater and horizon), points.csv (each
+    scored report), conditioning.csv, vintages.png and run.json.
+    """
+    import sim
+    from sim.cli import text
+    from sim.plotting import use_agg
+
+    scenarios = [sim.load_scenario(f) for f in files]
+    target = Path(out_dir) if out_dir else Path("out") / "vintages"
+    sim.check_writable(target)
+    first = min(scenarios, key=lambda s: str(s.doc.as_of))
+    obs = sim.load_observations(observed, first) if observed else first.observations()
+    if obs is None:
+        raise click.UsageError(
+            "vintages need a record: --observed FILE, or observations in the first vintage"
+        )
+    series = sim.run_vintages(
+        scenarios,
+        obs,
+        draws=draws,
+        seed=seed,
+        variants=list(variants) or None,
+        tolerance=tolerance,
+        progress=not quiet,
+    )
+    use_agg()
+    files_written = sim.write_vintages(
+        series, target, argv=command_line(), variant=variants[0] if variants else None
+    )
+    if not quiet:
+        for line in text.vintage_lines(series, variants):
+            click.echo(line)
+    click.echo(
+        f"wrote {len(files_written)} files to {target}/: "
+        + ", ".join(f.name for f in files_written)
+    )

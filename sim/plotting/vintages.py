@@ -1,0 +1,156 @@
+"""The vintage chart: how the outlook changed with each piece of news."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from sim.analysis.vintages import VintageSeries
+from sim.months import format_month, parse_month
+from sim.plotting import common
+from sim.plotting.observed import draw_observations, legend_handles, visible
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+HEADLINE = "as-reported"  # the reading that leaves every open question open
+
+
+def headline_variant(series: VintageSeries) -> str:
+    """The variant the chart draws: ``as-reported`` where every vintage has it, else the
+    first variant of the first vintage."""
+    names = [set(v.result.variants) for v in series.vintages]
+    if names and all(HEADLINE in n for n in names):
+        return HEADLINE
+    return series.vintages[0].result.variants[0]
+
+
+@common.plain_text
+def plot_vintages(
+    series: VintageSeries, *, variant: str | None = None, theaters: Sequence[str] | None = None
+) -> list[Axes]:
+    """Each vintage's median and 80 % band from its as-of date on, per theater, with the
+    reports on top and a line at each vintage's date.
+
+    Parameters
+    ----------
+    series : VintageSeries
+        From :func:`sim.run_vintages`.
+    variant : str, optional
+        The variant drawn (default: ``as-reported`` when every vintage has it).
+    theaters : sequence of str, optional
+        Theaters to draw (default: those of the first vintage).
+
+    Returns
+    -------
+    list of matplotlib.axes.Axes
+        One panel per theater.
+    """
+    from matplotlib.lines import Line2D
+
+    variant = variant or headline_variant(series)
+    first = series.vintages[0].result
+    names = list(theaters) if theaters else list(first.plans[first.variants[0]].theaters)
+    lo = min(parse_month(f"{v.as_of:%Y-%m}") for v in series.vintages) - 1
+    levels = [o for o in series.observations if o.kind != "target"]  # plans are not drawn
+    hi = max([lo + 12, *(o.month for o in levels)]) + 9
+    months = (format_month(lo), format_month(hi))
+    cmap = common.pyplot().get_cmap("viridis")
+    n = len(series.vintages)
+    colors = [cmap(0.08 + 0.8 * i / max(n - 1, 1)) for i in range(n)]
+    header_in = 2.1
+    height = max(common.HEIGHT_IN + 1, header_in + 1.2 + 3.9 * len(names))
+    fig = common.pyplot().figure(
+        figsize=(common.WIDTH_IN, height), dpi=common.DPI, layout="constrained"
+    )
+    header, body = fig.subfigures(2, 1, height_ratios=[header_in, height - header_in])
+    grid = body.subplots(len(names), 1, squeeze=False, sharex=True)
+    axes = [a for row in grid for a in row]
+    for ax, tid in zip(axes, names, strict=True):
+        top = 0.0
+        for vintage, color in zip(series.vintages, colors, strict=True):
+            rows = _bands(vintage, variant, tid)
+            if rows is None:
+                continue
+            start = pd.Period(vintage.as_of, freq="M")
+            rows = rows[(rows.month >= start) & (rows.month <= pd.Period(months[1], freq="M"))]
+            x = common.month_ends(rows.month)
+            ax.fill_between(x, rows.p10, rows.p90, color=color, alpha=0.16, lw=0)
+            ax.plot(x, rows.p50, color=color, lw=2.4, zorder=4)
+            ax.axvline(pd.Timestamp(vintage.as_of), color=color, lw=1.3, ls=(0, (3, 2)), zorder=2)
+            top = max(top, float(rows.p90.max()) if len(rows) else 0.0)
+        common.style_axes(ax, common.theater_title(first, tid))
+        top = max([top, *(o.high or o.low or 0 for o in levels if o.theater == tid)])
+        ax.set_ylim(0, top * 1.12 or 10)
+        ax.set_xlim(
+            pd.Period(months[0], freq="M").start_time, pd.Period(months[1], freq="M").end_time
+        )
+        draw_observations(ax, levels, tid, list(months))
+    handles: list[Any] = [
+        Line2D([], [], color=c, lw=2.4, label=f"{v.as_of:%d %b %Y}: {v.label}")
+        for v, c in zip(series.vintages, colors, strict=True)
+    ]
+    labels = [h.get_label() for h in handles]
+    kh, kl = legend_handles(visible(levels, names, list(months)))
+    band = Line2D([], [], color="#bbbbbb", lw=9, alpha=0.6)
+    header.text(0.02, 0.84, "How the outlook changed with the news", fontsize=19, fontweight="bold")
+    header.text(
+        0.02,
+        0.68,
+        f"{_subject(series)}: each vintage's median projection from the day it was made "
+        "(dashed line) on, and its 80 % band; dots are what was reported.",
+        fontsize=12.5,
+        color="#333333",
+    )
+    header.legend(
+        [*handles, band, *kh],
+        [*labels, "80 % band of a vintage (10th–90th percentile)", *kl],
+        loc="lower left",
+        bbox_to_anchor=(0.015, 0.0),
+        ncol=3,
+        fontsize=10.5,
+        frameon=False,
+    )
+    body.supxlabel(_footnote(series, variant), x=0.02, ha="left", fontsize=9.5, color="#444444")
+    return axes
+
+
+def _bands(vintage: Any, variant: str, tid: str) -> pd.DataFrame | None:
+    """The vintage's conditioned bands of ``tid`` (plain when nothing was known)."""
+    assessment = vintage.result.observed
+    cond = getattr(assessment, "conditioned", None)
+    bands = cond.bands if cond is not None and cond.bands is not None else None
+    if bands is None or variant not in set(bands.variant):
+        bands = vintage.result.bands
+    if bands is None or variant not in set(bands.variant):
+        return None
+    return bands[(bands.variant == variant) & (bands.theater == tid)].sort_values("month")
+
+
+def _subject(series: VintageSeries) -> str:
+    """What the vintages project, from the first one's title (before its date)."""
+    title = series.vintages[0].scenario.title
+    return re.split(r",\s*as projected|\s*\(", title)[0].strip() or "Troops"
+
+
+def _footnote(series: VintageSeries, variant: str) -> str:
+    s = series.scores
+    headline = s[(s.variant == variant) & (s.horizon == "all")]
+    n = int(headline.observations.sum()) if len(headline) else 0
+    inside = float((headline.coverage80 * headline.observations).sum() / n) if n else float("nan")
+    return (
+        f"Variant {variant}. Each vintage is a forcesim scenario dated on the day of the news, "
+        f"conditioned on the reports known then ({series.draws:,} draws, seed {series.seed}); "
+        f"dots are the reports, drawn at the end of their month.\n"
+        f"Scored only on later reports: {n} comparisons, "
+        + (f"{inside:.0%} inside the 80 % bands" if n else "none yet")
+        + f" (scores.csv). Record: {Path(series.observations.origin).name}. "
+        "forcesim projection, not a forecast of record."
+    )
+
+
+__all__ = ["headline_variant", "plot_vintages"]

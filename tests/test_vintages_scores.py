@@ -1,0 +1,154 @@
+"""forcesim vintages: each vintage conditioned on what it knew, scored only on what came later."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+from conftest import MINIMAL_YAML
+
+import sim
+from sim.analysis.scores import band, crps
+from sim.cli import main
+from sim.io.observations import read_observations
+
+# the minimal scenario with an uncertain execution delay, dated and named per vintage
+VINTAGE_YAML = (
+    MINIMAL_YAML.replace("as_of: 2024-01", "as_of: {as_of}")
+    .replace("id: mini", "id: {id}")
+    .replace("end: 2024-12", "end: 2025-06")
+    + "    delay: {{uniform: [0, 3], assumption: test}}\n"
+)
+
+RECORD = """\
+date,theater,troops_low,troops_high,kind,source,quote
+2024-02-10,alpha,1000,1000,reported,a,
+2024-05-10,alpha,700,700,reported,b,
+2024-07-10,alpha,,500,reported,c,
+2024-09-10,alpha,300,300,reported,d,
+2024-10-10,alpha,0,0,target,e,
+"""
+
+
+@pytest.fixture
+def series_files(write, tmp_path):
+    early = write(VINTAGE_YAML.format(id="early", as_of="2024-03-01"), name="early.yaml")
+    late = write(VINTAGE_YAML.format(id="late", as_of="2024-06-15"), name="late.yaml")
+    record = tmp_path / "record.csv"
+    record.write_text(RECORD)
+    return early, late, record
+
+
+def run_series(series_files, draws=2000, seed=3):
+    early, late, record = series_files
+    scenarios = [sim.load_scenario(late), sim.load_scenario(early)]  # any order
+    obs = read_observations(record, ["alpha"])
+    return sim.run_vintages(scenarios, obs, draws=draws, seed=seed)
+
+
+def test_each_vintage_is_scored_only_on_reports_after_its_date(series_files):
+    series = run_series(series_files)
+    assert [v.scenario.id for v in series.vintages] == ["early", "late"]
+    points = series.points
+    # early (2024-03-01) is scored on May and September; late (2024-06-15) on September;
+    # the open-ended July report and the target are never scored
+    assert list(points[points.vintage == "early"].date) == ["2024-05-10", "2024-09-10"]
+    assert list(points[points.vintage == "late"].date) == ["2024-09-10"]
+    assert list(points.horizon_months) == [2, 6, 3]
+
+
+def test_each_vintage_is_conditioned_on_the_reports_known_on_its_date(series_files):
+    series = run_series(series_files)
+    early, late = (v.result.observed for v in series.vintages)
+    known = {v.scenario.id: list(v.result.observed.table.known) for v in series.vintages}
+    assert known["early"] == ["true", "false", "false", "false", "false"]
+    assert known["late"] == ["true", "true", "false", "false", "false"]
+    assert early.as_of.isoformat() == "2024-03-01" and late.as_of.isoformat() == "2024-06-15"
+
+
+def test_scores_are_the_exact_scores_of_the_weighted_level_counts(series_files):
+    series = run_series(series_files)
+    late = series.vintages[1]
+    row = series.points[series.points.vintage == "late"].iloc[0]
+    index = 3  # the September report in the record
+    counts = late.result.observed.distribution("base", index).full()
+    assert row.crps == pytest.approx(crps(counts, 300))
+    assert (row.p10, row.p90) == band(counts, 80)
+    assert row.in80 == (row.p10 <= 300 <= row.p90)
+    expected_is = (row.p90 - row.p10) + (10 * max(0, row.p10 - 300) + 10 * max(0, 300 - row.p90))
+    assert row.interval_score == pytest.approx(expected_is)
+
+
+def test_scores_average_the_points_per_horizon_band_and_over_all(series_files):
+    series = run_series(series_files)
+    s = series.scores
+    early = s[s.vintage == "early"]
+    assert list(early.horizon) == ["0-3", "4-6", "all"]
+    everything = early[early.horizon == "all"].iloc[0]
+    points = series.points[series.points.vintage == "early"]
+    assert everything.observations == 2
+    assert everything.coverage80 == pytest.approx(points.in80.mean())
+    assert everything.crps == pytest.approx(round(points.crps.mean(), 3))
+
+
+def test_two_vintages_of_one_date_are_refused(write, tmp_path):
+    a = sim.load_scenario(write(VINTAGE_YAML.format(id="a", as_of="2024-03-01"), name="a.yaml"))
+    b = sim.load_scenario(write(VINTAGE_YAML.format(id="b", as_of="2024-03-01"), name="b.yaml"))
+    record = tmp_path / "record.csv"
+    record.write_text(RECORD)
+    with pytest.raises(sim.ScenarioError, match="different as_of dates"):
+        sim.run_vintages([a, b], read_observations(record, ["alpha"]), draws=10, seed=1)
+
+
+def test_the_command_writes_its_files_and_the_same_seed_gives_the_same_bytes(
+    series_files, tmp_path
+):
+    early, late, record = series_files
+    outs = []
+    for name in ("one", "two"):
+        out = tmp_path / name
+        result = CliRunner().invoke(
+            main,
+            [
+                "vintages",
+                str(early),
+                str(late),
+                "--observed",
+                str(record),
+                "--draws",
+                "500",
+                "--seed",
+                "4",
+                "--out",
+                str(out),
+                "-q",
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        outs.append(out)
+    names = sorted(p.name for p in outs[0].iterdir())
+    assert names == ["conditioning.csv", "points.csv", "run.json", "scores.csv", "vintages.png"]
+    for name in ("conditioning.csv", "points.csv", "scores.csv", "vintages.png"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+    header = (outs[0] / "scores.csv").read_text().splitlines()[0]
+    assert header == (
+        "vintage,as_of,variant,theater,horizon,observations,coverage50,coverage80,"
+        "interval_score,crps"
+    )
+
+
+def test_the_command_without_a_record_says_what_it_needs(series_files):
+    early, late, _ = series_files
+    result = CliRunner().invoke(main, ["vintages", str(early), "--draws", "10", "--seed", "1"])
+    assert result.exit_code == 2
+    assert "forcesim: error:" in result.output and "--observed FILE" in result.output
+
+
+def test_a_vintage_with_no_later_report_has_no_scores(series_files, write, tmp_path):
+    last = sim.load_scenario(
+        write(VINTAGE_YAML.format(id="last", as_of="2024-11-01"), name="last.yaml")
+    )
+    record = tmp_path / "record.csv"
+    record.write_text(RECORD)
+    series = sim.run_vintages([last], read_observations(record, ["alpha"]), draws=50, seed=1)
+    assert len(series.points) == 0 and len(series.scores) == 0
+    assert sim.plot_vintages(series)
