@@ -6,7 +6,6 @@ from sim.analysis.distributed import open_executor
 from sim.analysis.observed import score_observations, with_observations
 from sim.analysis.sensitivity import Sensitivity, sensitivity
 from sim.analysis.sweep import Sweep, sweep
-from sim.analysis.vintages import VintageSeries, run_vintages
 from sim.errors import ScenarioError, ScenarioWarning
 from sim.export import (
     load_run,
@@ -35,6 +34,7 @@ from sim.report import write_report
 from sim.results import Result
 from sim.runner import run
 from sim.scenario import Scenario, load_observations, load_scenario
+from sim.vintages import VintageSeries, run_vintages
 
 __version__: str
 

@@ -172,7 +172,7 @@ def test_interrupted_run_leaves_the_previous_run_untouched(tmp_path, monkeypatch
     def interrupt(*a, **k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("sim.export.write_record", interrupt)
+    monkeypatch.setattr("sim.export.write.write_record", interrupt)
     res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(out)])
     assert res.exit_code == 130
     assert "interrupted" in res.stderr
@@ -186,7 +186,7 @@ def test_disk_full_while_writing_leaves_no_partial_directory(tmp_path, monkeypat
     def full(*a, **k):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("sim.export.write_record", full)
+    monkeypatch.setattr("sim.export.write.write_record", full)
     res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(out)])
     assert res.exit_code == 2
     assert "No space left on device" in res.stderr
@@ -736,13 +736,13 @@ def test_sigterm_while_writing_is_handled_like_ctrl_c(tmp_path, monkeypatch):
     out = tmp_path / "o"
     assert _run(out).exit_code == 0
     before = _snapshot(out)
-    original = sim.export.write_csv
+    original = sim.export.write.write_csv
 
     def write_then_terminate(frame, path):
         original(frame, path)
         os.kill(os.getpid(), signal.SIGTERM)
 
-    monkeypatch.setattr("sim.export.write_csv", write_then_terminate)
+    monkeypatch.setattr("sim.export.write.write_csv", write_then_terminate)
     res = _run(out, "--variant", "slip-6")
     assert res.exit_code == 128 + signal.SIGTERM
     assert "interrupted; nothing was written" in res.stderr

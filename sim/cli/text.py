@@ -15,11 +15,11 @@ from sim.analysis.compare import Comparison
 from sim.analysis.observed import Assessment
 from sim.analysis.sensitivity import Sensitivity
 from sim.analysis.sweep import Sweep
-from sim.analysis.vintages import VintageSeries
 from sim.io.observations import NOT_A_LEVEL, OUT_OF_RANGE, SCORED
 from sim.months import format_month
 from sim.results import Result, key_months
 from sim.schema import PROFILES
+from sim.vintages import VintageSeries
 
 #: the widest line the command line prints [characters]
 WIDTH = 120

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sim.analysis.vintages import VintageSeries
 from sim.months import format_month, parse_month
 from sim.plotting import common
 from sim.plotting.observed import draw_observations, legend_handles, visible
+from sim.vintages import VintageSeries
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

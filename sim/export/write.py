@@ -1,0 +1,368 @@
+"""Writing run directories: a run's tables and charts, comparisons, backtests,
+sweeps, sensitivity and vintage series, each directory whole or not at all."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim import plotting
+from sim.analysis.backtest import Backtest
+from sim.analysis.compare import Comparison
+from sim.analysis.observed import (
+    Assessment,
+    conditioned_result,
+)
+from sim.analysis.sensitivity import Sensitivity
+from sim.analysis.sweep import Sweep
+from sim.export.records import base_record, observation_record, run_record
+from sim.io.files import (
+    atomic_directory,
+    write_csv,
+    write_parquet,
+    write_record,
+)
+from sim.results import Result
+from sim.schema import PROFILES
+from sim.vintages import VintageSeries
+
+TABLE_FORMATS = ("csv", "parquet")
+
+
+def write_run(
+    result: Result,
+    out_dir: str | Path,
+    *,
+    argv: list[str] | None = None,
+    chart: bool = True,
+    formats: Sequence[str] = ("csv",),
+    extra: Callable[[Path, dict[str, Any]], None] | None = None,
+) -> list[Path]:
+    """Write every file of a run into ``out_dir``, all or nothing.
+
+    Parameters
+    ----------
+    result : Result
+        From :func:`sim.run`; with observations scored
+        (:func:`sim.score_observations`) it also writes ``observed.csv`` and, when
+        the ensemble was conditioned, the conditioned bands, dates and fan chart.
+    out_dir : str or pathlib.Path
+        The run directory: created, or replaced whole when it holds only the files
+        of an earlier run.
+    argv : list of str, optional
+        The command line recorded in ``run.json`` (default ``sys.argv``).
+    chart : bool
+        Draw the PNG charts (default True).
+    formats : sequence of str
+        The file types of the tables: ``"csv"`` (the default), ``"parquet"`` (needs
+        pyarrow: the same columns and values, see :func:`sim.io.files.write_parquet`),
+        or both.
+    extra : callable, optional
+        ``extra(directory, record)`` writes more files into the run directory once the
+        tables and charts are there and before ``run.json`` (``record``) is written, so
+        they are part of the run (``forcesim run --report`` writes its page this way).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, sorted by name.
+
+    Raises
+    ------
+    sim.ScenarioError
+        When ``out_dir`` cannot be written or holds files forcesim did not write.
+    ValueError
+        When ``formats`` is empty or names another format.
+    """
+    unknown = [f for f in formats if f not in TABLE_FORMATS]
+    if unknown or not formats:
+        raise ValueError(
+            f"expected formats among {', '.join(TABLE_FORMATS)}, found {list(formats)!r}"
+        )
+    out_dir = Path(out_dir)
+    with atomic_directory(out_dir) as tmp:
+        for name, frame in _run_tables(result).items():
+            _write_table(frame, tmp / name, formats)
+        if chart:
+            for name, draw in run_charts(result).items():
+                plotting.save(draw(), tmp / f"{name}.png")
+        record = run_record(result, argv)
+        if extra is not None:
+            extra(tmp, record)
+        write_record(tmp, record)
+        names = sorted(p.name for p in tmp.iterdir())
+    return [out_dir / n for n in names]
+
+
+def _run_tables(result: Result) -> dict[str, pd.DataFrame]:
+    """The tables of a run by file name (without the extension), in writing order."""
+    tables = {"monthly": result.monthly, "milestones": result.milestones}
+    if result.bands is not None:
+        assert result.dates is not None
+        tables |= {"bands": result.bands, "dates": result.dates}
+    if isinstance(result.observed, Assessment):
+        tables["observed"] = result.observed.table
+        if result.observed.conditioned is not None:
+            tables["conditioning"] = result.observed.conditioned.table(result.scenario.id)
+        cond = conditioned_result(result, result.observed)
+        if cond is not None:
+            assert cond.bands is not None and cond.dates is not None
+            tables |= {"bands_conditioned": cond.bands, "dates_conditioned": cond.dates}
+    return tables
+
+
+def _write_table(frame: pd.DataFrame, stem: Path, formats: Sequence[str]) -> None:
+    if "csv" in formats:
+        write_csv(frame, stem.with_suffix(".csv"))
+    if "parquet" in formats:
+        write_parquet(frame, stem.with_suffix(".parquet"))
+
+
+def run_charts(result: Result) -> dict[str, Callable[[], Any]]:
+    """The charts of a run, by name: ``envelope``; with an ensemble ``fan``; with a
+    conditioned ensemble ``fan_conditioned``. Each value draws its chart and returns
+    the axes (so that a caller draws only those it wants)."""
+    charts: dict[str, Callable[[], Any]] = {"envelope": lambda: plotting.plot_envelope(result)}
+    if result.bands is not None:
+        charts["fan"] = lambda: plotting.plot_fan(result)
+    assessment = result.observed
+    if isinstance(assessment, Assessment):
+        cond = conditioned_result(result, assessment)
+        if cond is not None:
+
+            def conditioned() -> Any:
+                assert cond is not None and isinstance(assessment, Assessment)
+                axes = plotting.plot_fan(cond)
+                plotting.mark_conditioned(axes, cond, assessment)
+                return axes
+
+            charts["fan_conditioned"] = conditioned
+    return charts
+
+
+def write_compare(
+    comparison: Comparison, out_dir: Path, *, argv: list[str] | None = None, chart: bool = True
+) -> list[Path]:
+    """Write a comparison's files, all or nothing.
+
+    Parameters
+    ----------
+    comparison : Comparison
+        From :func:`sim.compare`.
+    out_dir : pathlib.Path
+        The directory to write: ``compare.csv``, ``compare.png`` and ``run.json``.
+    argv : list of str, optional
+        The command line recorded in ``run.json``.
+    chart : bool
+        Draw ``compare.png`` (default True).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    with atomic_directory(out_dir) as tmp:
+        write_csv(comparison.table, tmp / "compare.csv")
+        if chart:
+            plotting.save(plotting.plot_compare(comparison), tmp / "compare.png")
+        record = run_record(
+            comparison, argv, compare={"a": comparison.a, "b": comparison.b, "difference": "b - a"}
+        )
+        write_record(tmp, record)
+        names = sorted(p.name for p in tmp.iterdir())
+    return [out_dir / n for n in names]
+
+
+def write_backtest(bt: Backtest, out_dir: Path, *, argv: list[str] | None = None) -> list[Path]:
+    """Write a backtest's files, all or nothing.
+
+    Parameters
+    ----------
+    bt : Backtest
+        From :func:`sim.run_backtest`.
+    out_dir : pathlib.Path
+        The directory to write: ``backtest.csv``, ``errors.csv``, ``paths.csv``,
+        ``backtest.png`` and ``run.json``.
+    argv : list of str, optional
+        The command line recorded in ``run.json``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    out = Path(out_dir)
+    with atomic_directory(out) as tmp:
+        write_csv(bt.table, tmp / "backtest.csv")
+        write_csv(bt.errors, tmp / "errors.csv")
+        write_csv(bt.paths, tmp / "paths.csv")
+        plotting.save(plotting.plot_backtest(bt), tmp / "backtest.png")
+        best = bt.best()
+        write_record(
+            tmp,
+            {
+                **base_record(bt.scenario, bt.variants, argv),
+                "profiles": list(PROFILES),
+                "observations": {
+                    "origin": bt.observations.origin,
+                    "sha256": bt.observations.sha256,
+                    "count": len(bt.observations),
+                    # so that forcesim plot can draw them again, wherever the file went
+                    "items": [observation_record(o) for o in bt.observations],
+                },
+                "best": {k: (v.item() if hasattr(v, "item") else v) for k, v in best.items()},
+            },
+        )
+        names = sorted(p.name for p in tmp.iterdir())
+    return [out / n for n in names]
+
+
+def write_sweep(sw: Sweep, out_dir: Path, *, argv: list[str] | None = None) -> list[Path]:
+    """Write a sweep's files, all or nothing.
+
+    Parameters
+    ----------
+    sw : Sweep
+        From :func:`sim.analysis.sweep.sweep`.
+    out_dir : pathlib.Path
+        The directory to write: ``sweep.csv``, ``sweep.parquet`` (when pyarrow is
+        installed), ``sweep.png`` (for one or two swept keys, with milestones)
+        and ``run.json``.
+    argv : list of str, optional
+        The command line recorded in ``run.json``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    import importlib.util
+
+    with atomic_directory(out_dir) as tmp:
+        write_csv(sw.table, tmp / "sweep.csv")
+        if importlib.util.find_spec("pyarrow") is not None:
+            sw.table.to_parquet(tmp / "sweep.parquet", index=False, engine="pyarrow")
+        if len(sw.swept) in (1, 2) and any(sw.table.outcome.str.startswith("p_met ")):
+            plotting.save(plotting.plot_sweep(sw), tmp / "sweep.png")
+        record = {
+            **base_record(sw.scenario, sw.variants, argv),
+            "sweep": {
+                "keys": sw.keys,
+                "values": sw.values,
+                "points": int(np.prod([len(v) for v in sw.values])),
+                "draws": sw.draws,
+                "seed": sw.seed,
+            },
+        }
+        write_record(tmp, record)
+        names = sorted(p.name for p in tmp.iterdir())
+    return [out_dir / n for n in names]
+
+
+def write_sensitivity(
+    sens: Sensitivity, out_dir: Path, *, argv: list[str] | None = None
+) -> list[Path]:
+    """Write a sensitivity analysis's files, all or nothing.
+
+    Parameters
+    ----------
+    sens : Sensitivity
+        From :func:`sim.analysis.sensitivity.sensitivity`.
+    out_dir : pathlib.Path
+        The directory to write: ``sensitivity.csv`` and ``tornado.png`` (tenths),
+        or ``sobol.csv`` and ``sobol.png`` (Sobol indices), and ``run.json``.
+    argv : list of str, optional
+        The command line recorded in ``run.json``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    stem = "sensitivity" if sens.method == "tenths" else "sobol"
+    chart = "tornado" if sens.method == "tenths" else "sobol"
+    with atomic_directory(out_dir) as tmp:
+        write_csv(sens.table, tmp / f"{stem}.csv")
+        try:
+            axes = plotting.plot_tornado(sens)
+        except ValueError:  # no input moves any outcome: the CSV says so, no chart
+            axes = None
+        if axes is not None:
+            plotting.save(axes, tmp / f"{chart}.png")
+        record = {
+            **base_record(sens.scenario, sens.variants, argv),
+            "sensitivity": {"method": sens.method, "draws": sens.draws, "seed": sens.seed},
+        }
+        write_record(tmp, record)
+        names = sorted(p.name for p in tmp.iterdir())
+    return [out_dir / n for n in names]
+
+
+def write_vintages(
+    series: VintageSeries,
+    out_dir: Path,
+    *,
+    argv: list[str] | None = None,
+    variant: str | None = None,
+    chart: bool = True,
+) -> list[Path]:
+    """Write a vintage series' files, all or nothing.
+
+    Parameters
+    ----------
+    series : VintageSeries
+        From :func:`sim.run_vintages`.
+    out_dir : pathlib.Path
+        The directory to write: ``scores.csv``, ``points.csv``,
+        ``conditioning.csv``, ``vintages.png`` and ``run.json``.
+    argv : list of str, optional
+        The command line recorded in ``run.json``.
+    variant : str, optional
+        The variant the chart draws (default ``as-reported``).
+    chart : bool
+        Draw ``vintages.png`` (default True).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+    """
+    conditioning = pd.concat(
+        [
+            v.result.observed.conditioned.table(v.scenario.id).assign(as_of=v.as_of.isoformat())
+            for v in series.vintages
+            if v.result.observed.conditioned is not None
+        ],
+        ignore_index=True,
+    )
+    with atomic_directory(out_dir) as tmp:
+        write_csv(series.scores, tmp / "scores.csv")
+        write_csv(series.points, tmp / "points.csv")
+        write_csv(conditioning, tmp / "conditioning.csv")
+        if chart:
+            plotting.save(plotting.plot_vintages(series, variant=variant), tmp / "vintages.png")
+        first = series.vintages[0]
+        record = base_record(first.scenario, list(first.result.variants), argv)
+        record["vintages"] = [
+            {
+                "id": v.scenario.id,
+                "as_of": v.as_of.isoformat(),
+                "path": v.scenario.path,
+                "sha256": v.scenario.sha256,
+                "variants": list(v.result.variants),
+            }
+            for v in series.vintages
+        ]
+        record["ensemble"] = {"draws": series.draws, "seed": series.seed}
+        record["observed"] = {
+            "origin": series.observations.origin,
+            "sha256": series.observations.sha256,
+            "observations": len(series.observations),
+        }
+        write_record(tmp, record)
+        names = sorted(p.name for p in tmp.iterdir())
+    return [out_dir / n for n in names]
