@@ -19,6 +19,8 @@ from sim.schema import PROFILES as PROFILE_NAMES
 from sim.schema import ScenarioDoc, Spec, central, support
 
 MAX_TROOPS = 10_000_000  # any one level [troops]; keeps ensemble histograms bounded
+# A theater's highest level (the sum of its tracks' highest) is at most MAX_TROOPS too, so
+# with at most 50 theaters every sum of levels stays below 2**31 - 1 (int32 levels).
 
 
 MAX_DELAY = 600  # months: the longest calendar the format allows
@@ -56,6 +58,7 @@ def check_scenario(doc: ScenarioDoc, locator: Any) -> Plan:
         raise err(("announcement", "delay"), f"a delay of at most {MAX_DELAY} months", _num(hi))
     _check_milestones(doc, plan, err)
     _check_residuals(doc, plan, err)
+    _check_theater_totals(plan, err)
     _check_reachable(plan, err)
     return plan
 
@@ -228,6 +231,23 @@ def _check_milestones(doc: ScenarioDoc, plan: Plan, err: Any) -> None:
             levels[ms.track] = level - central(ms.target)
         else:
             levels[ms.track] = central(ms.target)
+
+
+def _check_theater_totals(plan: Plan, err: Any) -> None:
+    """Each theater's highest level, the sum of its tracks' highest levels (initial
+    plus unreported, level targets, residual sizes: :meth:`Plan.track_top`), is at
+    most MAX_TROOPS: the level arrays are int32, and 50 theaters of 10,000,000 sum
+    to 5e8, far below 2**31 - 1."""
+    for tid in plan.theaters:
+        tracks = plan.theater_tracks(tid)
+        total = sum(plan.track_top(k) for k in tracks)
+        if total > MAX_TROOPS:
+            parts = "its sites' highest levels" if len(tracks) > 1 else "initial plus unreported"
+            raise err(
+                ("theaters", tid),
+                f"a theater of at most {MAX_TROOPS:,} troops at its highest (the sum of {parts})",
+                f"{_num(total)} troops",
+            )
 
 
 def _check_residuals(doc: ScenarioDoc, plan: Plan, err: Any) -> None:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+import numpy as np
 import pytest
 from conftest import MINIMAL_YAML, col_of, line_of, located, make_doc
 
 import sim
+from sim.analysis.ensemble import level_bound
 from sim.errors import ScenarioError
+from sim.model.draws import central_inputs
+from sim.model.stepper import step
 from sim.scenario import load_scenario
 
 TWO_MILESTONES = (
@@ -586,3 +593,49 @@ def test_an_announcement_delay_beyond_the_longest_calendar_is_refused(write):
     path = write(text)
     with pytest.raises(ScenarioError, match=r"delay: expected a delay of at most 600 months"):
         load_scenario(path)
+
+
+def test_a_theater_whose_sites_sum_beyond_ten_million_troops_is_refused_in_one_line(write):
+    # 215 sites of 10,000,000 would sum to 2,150,000,000: past 2**31 - 1 in int32 levels
+    sites = {f"s{i}": {"initial": 10_000_000} for i in range(215)}
+    path = write(make_doc(theaters={"alpha": {"sites": sites}}, milestones={}))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    message = str(info.value)
+    assert "\n" not in message
+    assert re.match(
+        located(
+            path,
+            None,
+            None,
+            "theaters.alpha",
+            r"a theater of at most 10,000,000 troops at its highest",
+            r"2,150,000,000 troops",
+        ),
+        message,
+    )
+
+
+def test_a_theater_whose_initial_plus_unreported_passes_ten_million_is_refused(write):
+    theater = {"initial": 9_000_000, "unreported": 2_000_000}
+    path = write(make_doc(theaters={"alpha": theater}, milestones={}))
+    with pytest.raises(
+        ScenarioError,
+        match=r"theaters\.alpha: expected a theater of at most 10,000,000 troops at its highest "
+        r"\(the sum of initial plus unreported\), found 11,000,000 troops",
+    ):
+        load_scenario(path)
+
+
+def test_the_largest_forces_the_limits_allow_sum_exactly(write):
+    # 50 theaters (the most the format allows) of 10,000,000 each, one of them split
+    # into 4 sites: every theater total and the sum over theaters are exact
+    theaters: dict[str, Any] = {f"t{i:02d}": {"initial": 10_000_000} for i in range(49)}
+    theaters["split"] = {"sites": {f"s{i}": {"initial": 2_500_000} for i in range(4)}}
+    scenario = load_scenario(write(make_doc(theaters=theaters, milestones={})))
+    plan = scenario.plan(scenario.variant_names[0])
+    out = step(plan, central_inputs(plan))
+    assert out.theaters.shape == (1, 50, plan.n_months)
+    assert (out.theaters == 10_000_000).all()
+    assert int(out.theaters.astype(np.int64).sum(axis=1).max()) == 500_000_000
+    assert level_bound(plan) == 500_000_000 < 2**31 - 1

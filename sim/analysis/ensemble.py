@@ -32,12 +32,12 @@ from numpy.typing import NDArray
 from sim.analysis.chunks import Executor, consume_all, progress_bar
 from sim.errors import ScenarioError
 from sim.model.fastpath import Group
-from sim.model.plan import Plan, Quantity
+from sim.model.plan import Plan
 from sim.model.rules import timing, timing_groups, window_levels
 from sim.model.stepper import StepInputs, step
 from sim.months import format_month
 from sim.results import Result
-from sim.schema import Spec, central, support
+from sim.schema import Spec, central
 
 MAX_DRAWS = 100_000_000
 #: the type of level counts: no count exceeds the number of draws, at most MAX_DRAWS
@@ -108,22 +108,9 @@ def check_args(draws: int | None, seed: int | None) -> tuple[int, int]:
 
 
 def level_bound(plan: Plan) -> int:
-    """The highest level any track can take in any draw [troops]."""
-
-    def top(q: Quantity) -> int:  # the highest whole value a draw can take
-        return int(np.floor(support(q)[1] + 0.5))
-
-    total = 0
-    for k, t in enumerate(plan.tracks):
-        hi = top(t.initial) + (top(t.unreported) if t.has_basis else 0)
-        for m in plan.milestones:
-            if m.track == k and m.target_kind == "level":
-                hi = max(hi, top(m.target))
-        for r in plan.residuals:
-            if r.track == k:
-                hi = max(hi, top(r.size))
-        total += hi
-    return total
+    """The highest level any series can take in any draw [troops]: the sum of
+    every track's :meth:`~sim.model.plan.Plan.track_top`."""
+    return sum(plan.track_top(k) for k in range(len(plan.tracks)))
 
 
 def series(plan: Plan) -> list[tuple[str, list[int]]]:

@@ -10,6 +10,7 @@ draws for the same quantity.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -116,6 +117,28 @@ class Plan:
         """Whether official figures of series ``name`` (a theater or site key) may leave
         part of it out: some track of it has a reporting basis."""
         return any(self.tracks[k].has_basis for k in self.series_tracks(name))
+
+    def track_top(self, k: int) -> int:
+        """The highest level track ``k`` can take in any draw [troops].
+
+        The largest of: its initial level plus the troops official figures leave
+        out (the stepper's start level), each ``level`` target on it and each
+        residual size on it, each the top of its range rounded to whole troops
+        (``floor(x + 0.5)``, as the draws are). Reductions only lower a level.
+        """
+
+        def top(q: Quantity) -> int:  # the highest whole value a draw can take
+            return int(math.floor(support(q)[1] + 0.5))
+
+        t = self.tracks[k]
+        hi = top(t.initial) + (top(t.unreported) if t.has_basis else 0)
+        for m in self.milestones:
+            if m.track == k and m.target_kind == "level":
+                hi = max(hi, top(m.target))
+        for r in self.residuals:
+            if r.track == k:
+                hi = max(hi, top(r.size))
+        return hi
 
     def quantities(self) -> dict[str, Quantity]:
         """Every number the stepper takes, by its key path."""
