@@ -1,0 +1,150 @@
+"""Peak memory and wall time of ensembles of large scenarios, each in its own process.
+
+    python benchmarks/bench_scale_memory.py [--draws N] [--limit-gb G] [--quick]
+                                            [--only NAME]...
+
+The scenarios are generated here (they are not shipped as user scenarios):
+
+* ``theaters-50``: 50 theaters of 20,000 troops each over 120 months, each
+  withdrawn to an uncertain level within two years of an uncertain announcement;
+* ``troops-10m``: one theater of 10,000,000 troops over 24 months, cut to an
+  uncertain level;
+* ``sites-100``: one theater of 100 sites of 1,000 troops each over 24 months,
+  each site cut on its own uncertain schedule;
+* ``months-600``: one theater of 1,000 troops over 600 months (50 years).
+
+Each is run by ``sim.run(scenario, draws=N, seed=1)`` (every variant, no files
+written) in a fresh Python process, which reports its wall time for the run and
+its peak resident set size (``ru_maxrss``, the whole process: interpreter,
+imports and the run). The child's address space is capped at ``--limit-gb``
+(default 8 GB, of the machine's 23) so an oversized allocation fails as a
+``MemoryError`` there rather than exhausting the machine; a ``MemoryError`` is
+reported as the scenario's result. ``--quick`` runs 10^3 draws and a smaller
+cap (4 GB), to check the script itself. This is a benchmark, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+HEAD: dict[str, Any] = {
+    "as_of": "2024-01",
+    "announcement": {"expected": "2024-03", "delay": {"uniform": [0, 12]}},
+}
+
+
+def _doc(sid: str, end: str, theaters: dict[str, Any], milestones: dict[str, Any]) -> dict:
+    return {
+        "id": sid,
+        "title": f"Benchmark: {sid}",
+        **HEAD,
+        "calendar": {"start": "2024-01", "end": end},
+        "theaters": theaters,
+        "milestones": milestones,
+    }
+
+
+def _cut(where: str, months: int, low: int, high: int) -> dict[str, Any]:
+    return {
+        "theater": where,
+        "deadline": {"after_announcement": months},
+        "target": {"level": {"uniform": [low, high]}},
+        "profile": "linear",
+    }
+
+
+def scenarios() -> dict[str, dict[str, Any]]:
+    """The generated scenario documents, by benchmark name."""
+    t50 = {f"t{i:02d}": {"initial": 20_000} for i in range(50)}
+    m50 = {f"t{i:02d}-cut": _cut(f"t{i:02d}", 6 + i % 18, 0, 4_000) for i in range(50)}
+    sites = {f"s{i:03d}": {"initial": 1_000} for i in range(100)}
+    m100 = {f"s{i:03d}-cut": _cut(f"big/s{i:03d}", 3 + i % 12, 0, 300) for i in range(100)}
+    return {
+        "theaters-50": _doc("theaters-50", "2033-12", t50, m50),
+        "troops-10m": _doc(
+            "troops-10m",
+            "2025-12",
+            {"big": {"initial": 10_000_000}},
+            {"cut": _cut("big", 12, 2_000_000, 6_000_000)},
+        ),
+        "sites-100": _doc("sites-100", "2025-12", {"big": {"sites": sites}}, m100),
+        "months-600": _doc(
+            "months-600",
+            "2073-12",
+            {"alpha": {"initial": 1_000}},
+            {"out": _cut("alpha", 120, 0, 200)},
+        ),
+    }
+
+
+CHILD = r"""
+import json, resource, sys, time
+limit = int(sys.argv[3])
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+import sim
+sc = sim.load_scenario(sys.argv[1])
+t0 = time.perf_counter()
+try:
+    sim.run(sc, draws=int(sys.argv[2]), seed=1)
+    outcome = "ok"
+except MemoryError as e:
+    outcome = "MemoryError: " + str(e)[:120]
+wall = time.perf_counter() - t0
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB -> MB on Linux
+print(json.dumps({"outcome": outcome, "wall": wall, "rss_mb": rss}))
+"""
+
+
+def measure(path: Path, draws: int, limit: int) -> dict[str, Any]:
+    """Run the child on ``path``; its JSON report, or the failure it exited with."""
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD, str(path), str(draws), str(limit)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+        return {"outcome": f"exit {proc.returncode}: {last[:120]}", "wall": None, "rss_mb": None}
+    report: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return report
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--draws", type=int, default=None, help="draws per run (default 10^4)")
+    ap.add_argument("--limit-gb", type=float, default=None, help="address-space cap per run")
+    ap.add_argument("--quick", action="store_true", help="10^3 draws, 4 GB cap")
+    ap.add_argument("--only", action="append", default=[], help="run only this scenario")
+    args = ap.parse_args()
+    draws = args.draws or (1_000 if args.quick else 10_000)
+    limit_gb = args.limit_gb or (4.0 if args.quick else 8.0)
+    docs = scenarios()
+    unknown = set(args.only) - set(docs)
+    if unknown:
+        ap.error(f"unknown scenario {sorted(unknown)}; known: {sorted(docs)}")
+    print(f"{draws:,} draws per run, address space capped at {limit_gb:g} GB")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, doc in docs.items():
+            if args.only and name not in args.only:
+                continue
+            path = Path(tmp) / f"{name}.yaml"
+            path.write_text(yaml.safe_dump(doc, sort_keys=False))
+            r = measure(path, draws, int(limit_gb * 2**30))
+            wall = "-" if r["wall"] is None else f"{r['wall']:.2f} s"
+            rss = "-" if r["rss_mb"] is None else f"{r['rss_mb']:,.0f} MB"
+            print(f"{name:12s} wall {wall:>9s}  peak RSS {rss:>9s}  {r['outcome']}")
+
+
+if __name__ == "__main__":
+    main()
