@@ -767,7 +767,6 @@ class Accumulator:
 
     def bands(self, scenario: str, variant: str) -> pd.DataFrame:
         self._settle()
-        months = self.plan.n_months
         columns: dict[str, list[NDArray[Any]]] = {c: [] for c in BAND_COLUMNS[4:]}
         for i in range(len(self.names)):
             base, cum, h = self._cumulative(i)
@@ -778,20 +777,7 @@ class Accumulator:
             for q in PERCENTILES:
                 columns[f"p{q:02d}"].append(base + inverse_cdf(cum, q, self.n))
             columns["max"].append(base + h.shape[1] - 1 - nonzero[:, ::-1].argmax(axis=1))
-        month = pd.period_range(format_month(self.plan.start), periods=months, freq="M")
-        return pd.DataFrame(
-            {
-                "scenario": scenario,
-                "variant": variant,
-                "theater": np.repeat(np.array(self.names, dtype=object), months),
-                "month": np.tile(np.asarray(month), len(self.names)),
-                **{
-                    c: np.concatenate(v).astype(np.int64) if c != "mean" else np.concatenate(v)
-                    for c, v in columns.items()
-                },
-            },
-            columns=BAND_COLUMNS,
-        )
+        return bands_frame(scenario, variant, self.plan, self.names, columns)
 
     def dates(self, scenario: str, variant: str) -> pd.DataFrame:
         self._settle()
@@ -814,6 +800,28 @@ class Accumulator:
             row["never"] = round(self.first[i, months] / self.n, 6)
             rows.append(row)
         return pd.DataFrame(rows, columns=DATE_COLUMNS)
+
+
+def bands_frame(
+    scenario: str, variant: str, plan: Plan, names: list[str], columns: dict[str, list[Any]]
+) -> pd.DataFrame:
+    """``bands.csv`` rows from per-series columns: ``columns[c][i]`` holds column ``c``
+    (``mean``, ``min``, ``pXX``, ``max``) of series ``names[i]``, one value per month."""
+    months = plan.n_months
+    month = pd.period_range(format_month(plan.start), periods=months, freq="M")
+    return pd.DataFrame(
+        {
+            "scenario": scenario,
+            "variant": variant,
+            "theater": np.repeat(np.array(names, dtype=object), months),
+            "month": np.tile(np.asarray(month), len(names)),
+            **{
+                c: np.concatenate(v).astype(np.int64) if c != "mean" else np.concatenate(v)
+                for c, v in columns.items()
+            },
+        },
+        columns=BAND_COLUMNS,
+    )
 
 
 def inverse_cdf(cum: NDArray[np.int64], q: int, n: int) -> NDArray[np.int64]:

@@ -62,6 +62,7 @@ from sim.analysis.ensemble import (
     PERCENTILES,
     Accumulator,
     accumulator,
+    bands_frame,
     check_args,
     inverse_cdf,
     run_ensemble,
@@ -391,20 +392,7 @@ class Weighted:
             for q in PERCENTILES:
                 columns[f"p{q:02d}"].append(low + self._search(cums, q, approx))
             columns["max"].append(top - nonzero[:, ::-1].argmax(axis=1))
-        month = pd.period_range(format_month(acc.plan.start), periods=months, freq="M")
-        return pd.DataFrame(
-            {
-                "scenario": scenario,
-                "variant": variant,
-                "theater": np.repeat(np.array(acc.names, dtype=object), months),
-                "month": np.tile(np.asarray(month), len(acc.names)),
-                **{
-                    c: np.concatenate(v).astype(np.int64) if c != "mean" else np.concatenate(v)
-                    for c, v in columns.items()
-                },
-            },
-            columns=BAND_COLUMNS,
-        )
+        return bands_frame(scenario, variant, acc.plan, acc.names, columns)
 
     def dates(self, scenario: str, variant: str) -> pd.DataFrame:
         """``dates.csv`` rows of the weighted draws: the month each threshold is first
