@@ -8,14 +8,16 @@ import click
 
 from sim.cli import command_line, friendly, main
 from sim.cli.params import (
-    DRAWS,
-    SEED,
     SET_HELP,
     apply_settings,
     draws_and_seed,
+    draws_options,
     executor,
+    out_option,
+    quiet_option,
     scale_options,
     set_option,
+    variant_option,
 )
 
 
@@ -32,26 +34,11 @@ from sim.cli.params import (
     "milestones.iraq-phase-1.target.reduce_by=300..900:100. Values in YAML flow "
     "syntax ({uniform: [0, 6]}) or ranges FROM..TO[:STEP]; one value holds the key there.",
 )
-@click.option(
-    "--variant",
-    "-v",
-    "variants",
-    multiple=True,
-    metavar="NAME",
-    help="Sweep only this variant (repeatable). Default: all.",
-)
-@click.option("--draws", type=DRAWS, metavar="N", help="Draws per point (an ensemble per point).")
-@click.option("--seed", type=SEED, metavar="S", help="Seed, the same at every point.")
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(),
-    metavar="DIR",
-    help="Output directory. Default: out/<scenario id>-sweep/",
-)
-@click.option("--chunk", type=click.IntRange(1, 10_000_000), default=None, hidden=True)
+@variant_option("Sweep only this variant (repeatable). Default: all.")
+@draws_options("Draws per point (an ensemble per point).", "Seed, the same at every point.")
+@out_option("out/<scenario id>-sweep/")
 @scale_options
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
+@quiet_option()
 @friendly
 def sweep(
     scenario: str | None,
@@ -124,16 +111,8 @@ def sweep(
 
 @main.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=True))
-@click.option(
-    "--variant",
-    "-v",
-    "variants",
-    multiple=True,
-    metavar="NAME",
-    help="Analyse only this variant (repeatable). Default: all.",
-)
-@click.option("--draws", type=DRAWS, metavar="N", help="Draws of the ensemble (at least 10).")
-@click.option("--seed", type=SEED, metavar="S", help="Seed (a whole number).")
+@variant_option("Analyse only this variant (repeatable). Default: all.")
+@draws_options("Draws of the ensemble (at least 10).", "Seed (a whole number).")
 @click.option(
     "--method",
     type=click.Choice(["tenths", "sobol"]),
@@ -143,17 +122,10 @@ def sweep(
     "sobol: first-order and total Sobol indices through SALib, from its own sample of "
     "N (inputs + 2) runs, N a power of two; the slower variance-based view.",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(),
-    metavar="DIR",
-    help="Output directory. Default: out/<scenario id>-sensitivity/",
-)
-@click.option("--chunk", type=click.IntRange(1, 10_000_000), default=None, hidden=True)
+@out_option("out/<scenario id>-sensitivity/")
 @set_option(SET_HELP)
 @scale_options
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
+@quiet_option()
 @friendly
 def sensitivity(
     scenario: str | None,

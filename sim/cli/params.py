@@ -33,6 +33,40 @@ class ToleranceType(click.ParamType):
 TOLERANCE = ToleranceType()
 
 
+def variant_option(help_text: str) -> Any:
+    """``--variant/-v NAME``, repeatable, into the parameter ``variants``."""
+    return click.option(
+        "--variant", "-v", "variants", multiple=True, metavar="NAME", help=help_text
+    )
+
+
+def out_option(default: str) -> Any:
+    """``--out DIR``, into ``out_dir``; ``default`` says where it writes without it."""
+    return click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(),
+        metavar="DIR",
+        help=f"Output directory. Default: {default}",
+    )
+
+
+def draws_options(draws_help: str, seed_help: str) -> Any:
+    """``--draws N`` and ``--seed S`` (click-checked ranges), and the hidden ``--chunk``."""
+
+    def apply(func: Any) -> Any:
+        func = click.option("--chunk", type=click.IntRange(1, 10_000_000), hidden=True)(func)
+        func = click.option("--seed", type=SEED, metavar="S", help=seed_help)(func)
+        return click.option("--draws", type=DRAWS, metavar="N", help=draws_help)(func)
+
+    return apply
+
+
+def quiet_option(help_text: str = "No progress bar and no table.") -> Any:
+    """``--quiet/-q``."""
+    return click.option("--quiet", "-q", is_flag=True, help=help_text)
+
+
 def set_option(help_text: str) -> Any:
     """The repeatable ``--set KEY=VALUE`` option (parsed in the command, so that a bad
     value is a located one-line error like a scenario file's)."""

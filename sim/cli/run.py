@@ -9,17 +9,19 @@ import click
 
 from sim.cli import command_line, friendly, main
 from sim.cli.params import (
-    DRAWS,
     FORMATS,
-    SEED,
     SET_HELP,
     TOLERANCE,
     apply_settings,
     draws_and_seed,
+    draws_options,
     executor,
     needs,
+    out_option,
+    quiet_option,
     scale_options,
     set_option,
+    variant_option,
 )
 
 if TYPE_CHECKING:
@@ -29,24 +31,9 @@ if TYPE_CHECKING:
 
 @main.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=True))
-@click.option(
-    "--variant",
-    "-v",
-    "variants",
-    multiple=True,
-    metavar="NAME",
-    help="Run only this variant (repeatable). Default: all.",
-)
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(),
-    metavar="DIR",
-    help="Output directory. Default: out/<scenario id>/",
-)
-@click.option("--draws", type=DRAWS, metavar="N", help="Monte Carlo draws for an ensemble.")
-@click.option("--seed", type=SEED, metavar="S", help="Seed for the ensemble (a whole number).")
-@click.option("--chunk", type=click.IntRange(1, 10_000_000), default=None, hidden=True)
+@variant_option("Run only this variant (repeatable). Default: all.")
+@out_option("out/<scenario id>/")
+@draws_options("Monte Carlo draws for an ensemble.", "Seed for the ensemble (a whole number).")
 @click.option(
     "--observed",
     metavar="FILE",
@@ -90,7 +77,7 @@ if TYPE_CHECKING:
 )
 @set_option(SET_HELP)
 @scale_options
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
+@quiet_option()
 @friendly
 def run(
     scenario: str | None,
@@ -162,27 +149,14 @@ def run(
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=True))
-@click.option(
-    "--variant",
-    "-v",
-    "variants",
-    multiple=True,
-    metavar="NAME",
-    help="Backtest only this variant (repeatable). Default: all.",
-)
+@variant_option("Backtest only this variant (repeatable). Default: all.")
 @click.option(
     "--observed",
     metavar="FILE",
     type=click.Path(),
     help="Observed levels (CSV). Default: the scenario's own observations.",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(),
-    metavar="DIR",
-    help="Output directory. Default: out/<scenario id>-backtest/",
-)
+@out_option("out/<scenario id>-backtest/")
 @click.option("--quiet", "-q", is_flag=True, help="No table; just where the files are.")
 @friendly
 def backtest(
@@ -215,27 +189,12 @@ def backtest(
 
 @main.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=True))
-@click.option(
-    "--variant",
-    "-v",
-    "variants",
-    multiple=True,
-    metavar="NAME",
-    help="A, then B (exactly two): the charts show B minus A.",
-)
-@click.option("--draws", type=DRAWS, metavar="N", help="Number of paired Monte Carlo draws.")
-@click.option("--seed", type=SEED, metavar="S", help="Seed (a whole number).")
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(),
-    metavar="DIR",
-    help="Output directory. Default: out/<scenario id>-compare-A-vs-B/",
-)
-@click.option("--chunk", type=click.IntRange(1, 10_000_000), default=None, hidden=True)
+@variant_option("A, then B (exactly two): the charts show B minus A.")
+@draws_options("Number of paired Monte Carlo draws.", "Seed (a whole number).")
+@out_option("out/<scenario id>-compare-A-vs-B/")
 @set_option(SET_HELP)
 @scale_options
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
+@quiet_option()
 @friendly
 def compare(
     scenario: str | None,

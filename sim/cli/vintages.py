@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from sim.cli import command_line, friendly, main
-from sim.cli.params import DRAWS, SEED, TOLERANCE
+from sim.cli.params import DRAWS, SEED, TOLERANCE, quiet_option, variant_option
 
 if TYPE_CHECKING:
     from sim.io.observations import Tolerance
@@ -23,20 +23,15 @@ if TYPE_CHECKING:
     help="The record every vintage is conditioned on and scored against (CSV). "
     "Default: the first vintage's own observations.",
 )
-@click.option(
-    "--variant",
-    "-v",
-    "variants",
-    multiple=True,
-    metavar="NAME",
-    help="Score only this variant (repeatable). Default: every variant of each vintage; "
-    "the chart draws the first one given (default as-reported).",
+@variant_option(
+    "Score only this variant (repeatable). Default: every variant of each vintage; "
+    "the chart draws the first one given (default as-reported)."
 )
 @click.option("--draws", type=DRAWS, metavar="N", default=20_000, show_default=True)
 @click.option("--seed", type=SEED, metavar="S", default=1, show_default=True)
 @click.option("--tolerance", type=TOLERANCE, metavar="T", help="As for forcesim run (default 5%).")
 @click.option("--out", "out_dir", type=click.Path(), metavar="DIR", help="Default: out/vintages/")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar and no table.")
+@quiet_option()
 @friendly
 def vintages(
     files: tuple[str, ...],

@@ -33,6 +33,18 @@ from sim.vintages import VintageSeries
 TABLE_FORMATS = ("csv", "parquet")
 
 
+def write_directory(out_dir: Path, fill: Callable[[Path], dict[str, Any]]) -> list[Path]:
+    """Write a directory whole or not at all: ``fill(tmp)`` writes the files into a
+    temporary directory and returns the ``run.json`` record, which gets the signed
+    manifest of those files (:func:`sim.io.files.write_record`). Returns the files
+    written, sorted by name."""
+    out_dir = Path(out_dir)
+    with atomic_directory(out_dir) as tmp:
+        write_record(tmp, fill(tmp))
+        names = sorted(p.name for p in tmp.iterdir())
+    return [out_dir / n for n in names]
+
+
 def write_run(
     result: Result,
     out_dir: str | Path,
@@ -84,7 +96,8 @@ def write_run(
             f"expected formats among {', '.join(TABLE_FORMATS)}, found {list(formats)!r}"
         )
     out_dir = Path(out_dir)
-    with atomic_directory(out_dir) as tmp:
+
+    def fill(tmp: Path) -> dict[str, Any]:
         for name, frame in _run_tables(result).items():
             _write_table(frame, tmp / name, formats)
         if chart:
@@ -93,9 +106,9 @@ def write_run(
         record = run_record(result, argv)
         if extra is not None:
             extra(tmp, record)
-        write_record(tmp, record)
-        names = sorted(p.name for p in tmp.iterdir())
-    return [out_dir / n for n in names]
+        return record
+
+    return write_directory(out_dir, fill)
 
 
 def _run_tables(result: Result) -> dict[str, pd.DataFrame]:
@@ -165,16 +178,17 @@ def write_compare(
     list of pathlib.Path
         The files written.
     """
-    with atomic_directory(out_dir) as tmp:
+
+    def fill(tmp: Path) -> dict[str, Any]:
         write_csv(comparison.table, tmp / "compare.csv")
         if chart:
             plotting.save(plotting.plot_compare(comparison), tmp / "compare.png")
         record = run_record(
             comparison, argv, compare={"a": comparison.a, "b": comparison.b, "difference": "b - a"}
         )
-        write_record(tmp, record)
-        names = sorted(p.name for p in tmp.iterdir())
-    return [out_dir / n for n in names]
+        return record
+
+    return write_directory(out_dir, fill)
 
 
 def write_backtest(bt: Backtest, out_dir: Path, *, argv: list[str] | None = None) -> list[Path]:
@@ -195,30 +209,27 @@ def write_backtest(bt: Backtest, out_dir: Path, *, argv: list[str] | None = None
     list of pathlib.Path
         The files written.
     """
-    out = Path(out_dir)
-    with atomic_directory(out) as tmp:
+
+    def fill(tmp: Path) -> dict[str, Any]:
         write_csv(bt.table, tmp / "backtest.csv")
         write_csv(bt.errors, tmp / "errors.csv")
         write_csv(bt.paths, tmp / "paths.csv")
         plotting.save(plotting.plot_backtest(bt), tmp / "backtest.png")
         best = bt.best()
-        write_record(
-            tmp,
-            {
-                **base_record(bt.scenario, bt.variants, argv),
-                "profiles": list(PROFILES),
-                "observations": {
-                    "origin": bt.observations.origin,
-                    "sha256": bt.observations.sha256,
-                    "count": len(bt.observations),
-                    # so that forcesim plot can draw them again, wherever the file went
-                    "items": [observation_record(o) for o in bt.observations],
-                },
-                "best": {k: (v.item() if hasattr(v, "item") else v) for k, v in best.items()},
+        return {
+            **base_record(bt.scenario, bt.variants, argv),
+            "profiles": list(PROFILES),
+            "observations": {
+                "origin": bt.observations.origin,
+                "sha256": bt.observations.sha256,
+                "count": len(bt.observations),
+                # so that forcesim plot can draw them again, wherever the file went
+                "items": [observation_record(o) for o in bt.observations],
             },
-        )
-        names = sorted(p.name for p in tmp.iterdir())
-    return [out / n for n in names]
+            "best": {k: (v.item() if hasattr(v, "item") else v) for k, v in best.items()},
+        }
+
+    return write_directory(out_dir, fill)
 
 
 def write_sweep(sw: Sweep, out_dir: Path, *, argv: list[str] | None = None) -> list[Path]:
@@ -242,10 +253,10 @@ def write_sweep(sw: Sweep, out_dir: Path, *, argv: list[str] | None = None) -> l
     """
     import importlib.util
 
-    with atomic_directory(out_dir) as tmp:
+    def fill(tmp: Path) -> dict[str, Any]:
         write_csv(sw.table, tmp / "sweep.csv")
         if importlib.util.find_spec("pyarrow") is not None:
-            sw.table.to_parquet(tmp / "sweep.parquet", index=False, engine="pyarrow")
+            write_parquet(sw.table, tmp / "sweep.parquet")
         if len(sw.swept) in (1, 2) and any(sw.table.outcome.str.startswith("p_met ")):
             plotting.save(plotting.plot_sweep(sw), tmp / "sweep.png")
         record = {
@@ -258,9 +269,9 @@ def write_sweep(sw: Sweep, out_dir: Path, *, argv: list[str] | None = None) -> l
                 "seed": sw.seed,
             },
         }
-        write_record(tmp, record)
-        names = sorted(p.name for p in tmp.iterdir())
-    return [out_dir / n for n in names]
+        return record
+
+    return write_directory(out_dir, fill)
 
 
 def write_sensitivity(
@@ -285,7 +296,8 @@ def write_sensitivity(
     """
     stem = "sensitivity" if sens.method == "tenths" else "sobol"
     chart = "tornado" if sens.method == "tenths" else "sobol"
-    with atomic_directory(out_dir) as tmp:
+
+    def fill(tmp: Path) -> dict[str, Any]:
         write_csv(sens.table, tmp / f"{stem}.csv")
         try:
             axes = plotting.plot_tornado(sens)
@@ -297,9 +309,9 @@ def write_sensitivity(
             **base_record(sens.scenario, sens.variants, argv),
             "sensitivity": {"method": sens.method, "draws": sens.draws, "seed": sens.seed},
         }
-        write_record(tmp, record)
-        names = sorted(p.name for p in tmp.iterdir())
-    return [out_dir / n for n in names]
+        return record
+
+    return write_directory(out_dir, fill)
 
 
 def write_vintages(
@@ -331,15 +343,14 @@ def write_vintages(
     list of pathlib.Path
         The files written.
     """
-    conditioning = pd.concat(
-        [
-            v.result.observed.conditioned.table(v.scenario.id).assign(as_of=v.as_of.isoformat())
-            for v in series.vintages
-            if v.result.observed.conditioned is not None
-        ],
-        ignore_index=True,
-    )
-    with atomic_directory(out_dir) as tmp:
+    tables = [
+        v.result.observed.conditioned.table(v.scenario.id).assign(as_of=v.as_of.isoformat())
+        for v in series.vintages
+        if v.result.observed.conditioned is not None
+    ]
+    conditioning = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+    def fill(tmp: Path) -> dict[str, Any]:
         write_csv(series.scores, tmp / "scores.csv")
         write_csv(series.points, tmp / "points.csv")
         write_csv(conditioning, tmp / "conditioning.csv")
@@ -363,6 +374,6 @@ def write_vintages(
             "sha256": series.observations.sha256,
             "observations": len(series.observations),
         }
-        write_record(tmp, record)
-        names = sorted(p.name for p in tmp.iterdir())
-    return [out_dir / n for n in names]
+        return record
+
+    return write_directory(out_dir, fill)
