@@ -10,7 +10,7 @@ import pytest
 from conftest import MINIMAL_YAML, col_of, line_of, located, make_doc
 
 import sim
-from sim.analysis.ensemble import level_bound
+from sim.analysis.summaries import level_bound
 from sim.errors import ScenarioError
 from sim.model.draws import central_inputs
 from sim.model.stepper import step

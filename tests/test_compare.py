@@ -16,7 +16,7 @@ from conftest import DEFAULT_SCENARIO
 
 import sim
 from sim.analysis.compare import COMPARE_COLUMNS, compare
-from sim.analysis.ensemble import PERCENTILES
+from sim.analysis.summaries import PERCENTILES
 from sim.cli import main
 from sim.io.files import write_csv
 from sim.model.draws import Draws

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from conftest import MINIMAL_YAML, located
 
 import sim
-from sim.analysis.ensemble import level_views, series
 from sim.analysis.observed import score_observations as score
 from sim.analysis.observed import with_observations
+from sim.analysis.summaries import level_views, series
 from sim.cli import main
 from sim.io.observations import ObservationSet, Tolerance, parse_tolerance, read_observations
 from sim.model.draws import Draws

@@ -14,7 +14,7 @@ from conftest import DEFAULT_SCENARIO
 from test_distributed import InProcessParts
 
 import sim
-from sim.analysis.ensemble import Accumulator, level_bound, series
+from sim.analysis.ensemble import Accumulator
 from sim.analysis.outcomes import measure, outcomes
 from sim.analysis.sensitivity import (
     COLUMNS,
@@ -24,6 +24,7 @@ from sim.analysis.sensitivity import (
     sensitivity,
     uncertain_inputs,
 )
+from sim.analysis.summaries import level_bound, series
 from sim.cli import main
 from sim.model.draws import Draws
 from sim.months import format_month

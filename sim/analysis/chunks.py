@@ -22,6 +22,8 @@ from sim.model.stepper import StepInputs
 from sim.schema import Spec, support
 
 DEFAULT_CHUNK = 1 << 16
+#: the most bytes of drawn inputs (float64 per draw and quantity) in one chunk
+INPUT_BYTES = 32 << 20
 
 
 class ChunkConsumer(Protocol):
@@ -43,14 +45,18 @@ def chunks(n: int, size: int) -> Iterator[int]:
 def chunk_size(plan: Plan) -> int:
     """Draws per chunk unless told: :data:`DEFAULT_CHUNK` for each announcement delay
     the draws may take (at most 4), so that the draws of each delay, stepped
-    together, stay many. The summaries do not depend on it."""
+    together, stay many; fewer when the plan has so many tracks and milestones that a
+    chunk's drawn inputs would take more than :data:`INPUT_BYTES`. The summaries do not
+    depend on it."""
     q = plan.delay
     if isinstance(q, Spec) and q.choice is not None:
         delays = len(set(q.choice.values)) + (q.probability is not None)
     else:
         lo, hi = support(q)
         delays = int(hi - lo) + 1
-    return DEFAULT_CHUNK * max(1, min(4, delays))
+    columns = 2 * len(plan.tracks) + 2 * len(plan.milestones) + len(plan.residuals) + 1
+    most = max(1024, INPUT_BYTES // (8 * columns))  # a chunk's inputs take at most this
+    return min(DEFAULT_CHUNK * max(1, min(4, delays)), most)
 
 
 def run_chunks(
@@ -62,16 +68,20 @@ def run_chunks(
     chunk: int | None = None,
     bar: Any = None,
     start: int = 0,
+    units: int = 1,
 ) -> None:
     """Feed ``draws`` draws of every plan in ``plans`` to ``consumer``, ``chunk`` at a
     time (default: :func:`chunk_size` of the first plan); ``bar`` (a tqdm bar, or
-    None) advances by each chunk. ``start`` skips the ensemble's first draws: the
-    draws fed are those numbered ``start .. start + draws - 1``."""
-    sources = [Draws(seed, start) for _ in plans]
+    None) advances by ``units`` per draw of each chunk. ``start`` skips the ensemble's
+    first draws: the draws fed are those numbered ``start .. start + draws - 1``.
+
+    The plans' draws are taken together (:meth:`sim.model.draws.Draws.take_all`): a
+    quantity the plans share is drawn once per chunk for all of them."""
+    source = Draws(seed, start)
     for take in chunks(draws, chunk or chunk_size(plans[0])):
-        consumer.add_chunk([s.take(p, take) for s, p in zip(sources, plans, strict=True)])
+        consumer.add_chunk(source.take_all(list(plans), take))
         if bar is not None:
-            bar.update(take)
+            bar.update(take * units)
 
 
 class Executor(Protocol):
@@ -111,6 +121,37 @@ def feed(part: Part) -> Any:
     return consumer
 
 
+@dataclass(frozen=True)
+class Fanout:
+    """A maker of one consumer for several one-plan consumers, so that plans stepped
+    side by side (the variants of an ensemble) share each chunk's draws.
+
+    ``Fanout(makers)()`` is a :class:`Fanned` whose ``consumers[i]`` is ``makers[i]()``
+    and is fed the draws of ``plans[i]``."""
+
+    makers: tuple[Callable[[], Any], ...]
+
+    def __call__(self) -> Fanned:
+        return Fanned([make() for make in self.makers])
+
+
+@dataclass
+class Fanned:
+    """Consumers fed side by side: ``consumers[i]`` takes the draws of the i-th plan."""
+
+    consumers: list[Any]
+
+    def add_chunk(self, inputs: Sequence[StepInputs]) -> None:
+        """Give each consumer its plan's draws of this chunk."""
+        for consumer, one in zip(self.consumers, inputs, strict=True):
+            consumer.add_chunk([one])
+
+    def merge(self, other: Fanned) -> None:
+        """Merge each consumer with the same one of another part."""
+        for mine, theirs in zip(self.consumers, other.consumers, strict=True):
+            mine.merge(theirs)
+
+
 def split(draws: int, parts: int, least: int) -> list[tuple[int, int]]:
     """``(start, count)`` of at most ``parts`` consecutive parts covering ``draws`` draws,
     each of at least ``least`` draws (but the last)."""
@@ -126,16 +167,18 @@ def consume_all(
     chunk: int | None = None,
     bar: Any = None,
     executor: Executor | None = None,
+    units: int = 1,
 ) -> Iterator[Any]:
     """For each job ``(plans, make)`` in turn: the consumer ``make()`` fed ``draws``
     draws of ``plans``, here (one :func:`run_chunks` per job, run as the job's turn
     comes, so one job's consumer is held at a time) or, with ``executor``, as parts
     run elsewhere all at once and merged (``consumer.merge(other)``) in draw order.
-    Merged counts equal those of one pass here, to the last draw."""
+    Merged counts equal those of one pass here, to the last draw. ``bar`` advances by
+    ``units`` per draw of a job."""
     if executor is None:
         for plans, make in jobs:
             consumer = make()
-            run_chunks(plans, draws, seed, consumer, chunk=chunk, bar=bar)
+            run_chunks(plans, draws, seed, consumer, chunk=chunk, bar=bar, units=units)
             yield consumer
         return
     parts: list[Part] = []
@@ -145,7 +188,7 @@ def consume_all(
         for start, count in split(draws, executor.parts, least):
             parts.append(Part(tuple(plans), seed, start, count, make, chunk))
             owner.append(i)
-    done = executor.map(feed, parts, sizes=[p.count for p in parts], bar=bar)
+    done = executor.map(feed, parts, sizes=[p.count * units for p in parts], bar=bar)
     merged: list[Any] = [None] * len(jobs)
     for i, consumer in zip(owner, done, strict=True):
         if merged[i] is None:

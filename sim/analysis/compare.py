@@ -25,7 +25,8 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from sim.analysis.chunks import DEFAULT_CHUNK, Executor, consume_all, progress_bar
-from sim.analysis.ensemble import PERCENTILES, check_args, inverse_cdf, level_bound, series
+from sim.analysis.ensemble import check_args
+from sim.analysis.summaries import PERCENTILES, inverse_cdf, level_bound, series
 from sim.errors import ScenarioError
 from sim.model.draws import central_inputs
 from sim.model.plan import Plan

@@ -20,7 +20,7 @@ is computed once and counted with its multiplicity.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, Protocol
@@ -29,19 +29,32 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from sim.analysis.chunks import Executor, consume_all, progress_bar
+from sim.analysis.chunks import DEFAULT_CHUNK, Executor, Fanout, consume_all, progress_bar
+from sim.analysis.summaries import (
+    BAND_COLUMNS,
+    COUNT,
+    MAX_DRAWS,
+    PERCENTILES,
+    bands_frame,
+    counts_bytes,
+    dates_frame,
+    inverse_cdf,
+    level_bound,
+    level_views,
+    series,
+    thresholds,
+)
+from sim.analysis.wide import DENSE_BYTES, is_wide, run_wide, shifts
 from sim.errors import ScenarioError
 from sim.model.fastpath import Group
 from sim.model.plan import Plan
 from sim.model.rules import timing, timing_groups, window_levels
 from sim.model.stepper import StepInputs, step
-from sim.months import format_month
 from sim.results import Result
-from sim.schema import Spec, central
+from sim.schema import Spec
 
-MAX_DRAWS = 100_000_000
-#: the type of level counts: no count exceeds the number of draws, at most MAX_DRAWS
-COUNT = np.int32
+#: the most bytes of counts held at once for variants stepped side by side
+FAN_BYTES = 64 << 20
 
 
 class Tagger(Protocol):
@@ -55,27 +68,6 @@ class Tagger(Protocol):
 
 
 SITES_BLOCK = 1 << 15  # draws stepped at once for a theater made of sites
-PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
-DATE_PERCENTILES = (10, 50, 80, 90)
-BAND_COLUMNS = [
-    "scenario",
-    "variant",
-    "theater",
-    "month",
-    "mean",
-    "min",
-    *[f"p{q:02d}" for q in PERCENTILES],
-    "max",
-]
-DATE_COLUMNS = [
-    "scenario",
-    "variant",
-    "theater",
-    "threshold",
-    "level",
-    *[f"p{q}" for q in DATE_PERCENTILES],
-    "never",
-]
 
 
 def _draws_in_range(n: int, file: str, path: str) -> int:
@@ -105,44 +97,6 @@ def check_args(draws: int | None, seed: int | None) -> tuple[int, int]:
     return _draws_in_range(draws, "<arguments>", "draws"), _seed_in_range(
         seed, "<arguments>", "seed"
     )
-
-
-def level_bound(plan: Plan) -> int:
-    """The highest level any series can take in any draw [troops]: the sum of
-    every track's :meth:`~sim.model.plan.Plan.track_top`."""
-    return sum(plan.track_top(k) for k in range(len(plan.tracks)))
-
-
-def series(plan: Plan) -> list[tuple[str, list[int]]]:
-    """The series summarised: each theater (sum of its tracks), then each site."""
-    out = [(tid, plan.theater_tracks(tid)) for tid in plan.theaters]
-    out += [(t.key, [k]) for k, t in enumerate(plan.tracks) if t.site is not None]
-    return out
-
-
-def thresholds(plan: Plan, milestones: pd.DataFrame) -> list[tuple[str, str, int]]:
-    """(series, threshold name, level) for the dates table: zero, residual sizes,
-    each milestone's (central) target."""
-    out: list[tuple[str, str, int]] = []
-    targets: dict[str, int] = {}
-    for mid, target in zip(milestones.milestone, milestones.target, strict=True):
-        targets.setdefault(mid, int(target))
-    for name, tracks in series(plan):
-        levels: dict[int, str] = {0: "zero"}
-        for r in plan.residuals:
-            if r.track in tracks and (len(tracks) == 1 or plan.tracks[r.track].site is None):
-                size = r.size
-                value = (
-                    size.model_copy(update={"probability": None})
-                    if isinstance(size, Spec)
-                    else size
-                )
-                levels.setdefault(int(np.floor(central(value) + 0.5)), f"residual {r.id}")
-        for m in plan.milestones:
-            if plan.tracks[m.track].key == name and m.id in targets:
-                levels.setdefault(targets[m.id], f"milestone {m.id}")
-        out += [(name, label, level) for level, label in sorted(levels.items(), reverse=True)]
-    return out
 
 
 @dataclass
@@ -781,54 +735,7 @@ class Accumulator:
 
     def dates(self, scenario: str, variant: str) -> pd.DataFrame:
         self._settle()
-        months = self.plan.n_months
-        rows = []
-        for i, (name, label, level) in enumerate(self.marks):
-            cum = np.cumsum(self.first[i])[None, :]
-            row: dict[str, Any] = {
-                "scenario": scenario,
-                "variant": variant,
-                "theater": name,
-                "threshold": label,
-                "level": level,
-            }
-            for q in DATE_PERCENTILES:
-                m = int(inverse_cdf(cum, q, self.n)[0])
-                row[f"p{q}"] = (
-                    pd.Period(format_month(self.plan.start + m), freq="M") if m < months else pd.NaT
-                )
-            row["never"] = round(self.first[i, months] / self.n, 6)
-            rows.append(row)
-        return pd.DataFrame(rows, columns=DATE_COLUMNS)
-
-
-def bands_frame(
-    scenario: str, variant: str, plan: Plan, names: list[str], columns: dict[str, list[Any]]
-) -> pd.DataFrame:
-    """``bands.csv`` rows from per-series columns: ``columns[c][i]`` holds column ``c``
-    (``mean``, ``min``, ``pXX``, ``max``) of series ``names[i]``, one value per month."""
-    months = plan.n_months
-    month = pd.period_range(format_month(plan.start), periods=months, freq="M")
-    return pd.DataFrame(
-        {
-            "scenario": scenario,
-            "variant": variant,
-            "theater": np.repeat(np.array(names, dtype=object), months),
-            "month": np.tile(np.asarray(month), len(names)),
-            **{
-                c: np.concatenate(v).astype(np.int64) if c != "mean" else np.concatenate(v)
-                for c, v in columns.items()
-            },
-        },
-        columns=BAND_COLUMNS,
-    )
-
-
-def inverse_cdf(cum: NDArray[np.int64], q: int, n: int) -> NDArray[np.int64]:
-    """Smallest index whose cumulative count reaches ``q`` % of ``n`` (exact integers)."""
-    need = -(-q * n // 100)  # ceil(q n / 100), at least one draw
-    need = max(need, 1)
-    return (cum < need).sum(axis=1).astype(np.int64)
+        return dates_frame(self.plan, self.marks, self.first, self.n, scenario, variant)
 
 
 def _add_slots(tagged: NDArray[Any], out: NDArray[Any], shape: tuple[int, ...]) -> None:
@@ -850,18 +757,6 @@ def _whole_inputs(plan: Plan) -> bool:
         for path, q in plan.quantities().items()
         if not path.endswith(".delay")
     )
-
-
-def level_views(
-    plan: Plan, out: Any, names: list[str], members: list[list[int]]
-) -> dict[str, NDArray[np.int32]]:
-    views: dict[str, NDArray[np.int32]] = {}
-    for t, tid in enumerate(plan.theaters):
-        views[tid] = out.theaters[:, t, :]
-    for name, tracks in zip(names, members, strict=True):
-        if name not in views:
-            views[name] = out.tracks[:, tracks[0], :]
-    return views
 
 
 @dataclass(frozen=True)
@@ -900,38 +795,76 @@ def run_ensemble(
     consumer)`` receives it after the pass (observations are scored and the
     ensemble conditioned in the same pass, :mod:`sim.analysis.observed`)."""
     draws, seed = check_args(draws, seed)
-    bands: list[pd.DataFrame] = []
-    dates: list[pd.DataFrame] = []
-    p_met: list[float] = []
+    summaries: dict[str, tuple[pd.DataFrame, pd.DataFrame, Any]] = {}
     counts: dict[str, LevelCounts] = {}
-    bar = progress_bar(draws * len(result.variants), progress, result.scenario.id)
-    jobs = [
-        (
-            [result.plans[name]],
-            makers[name]
-            if makers is not None
-            else partial(
-                accumulator,
-                result.plans[name],
-                result.milestones[result.milestones.variant == name],
-            ),
+    wide = [name for name in result.variants if is_wide(result.plans[name])]
+    if wide and (makers is not None or keep_counts):
+        plan = result.plans[wide[0]]
+        raise ScenarioError(
+            "forces small enough to count level by level, for observations (at most "
+            f"{DENSE_BYTES >> 20} MB of counts; run without observations for larger ones)",
+            f"{counts_bytes(plan) / 2**20:,.0f} MB of counts in variant {wide[0]!r} "
+            f"({len(series(plan))} series up to {level_bound(plan):,} troops over "
+            f"{plan.n_months} months)",
+            file=result.scenario.path,
+            path="theaters",
         )
-        for name in result.variants
-    ]
+    dense = [name for name in result.variants if name not in wide]
+    passes = sum(2 if any(shifts(result.plans[name])) else 1 for name in wide)
+    bar = progress_bar(draws * (len(dense) + passes), progress, result.scenario.id)
+    make = {
+        name: makers[name]
+        if makers is not None
+        else partial(
+            accumulator, result.plans[name], result.milestones[result.milestones.variant == name]
+        )
+        for name in dense
+    }
+    plans = [result.plans[name] for name in dense]
+    fan = len(plans) > 1 and sum(map(counts_bytes, plans)) <= FAN_BYTES
     try:
-        accs = consume_all(jobs, draws, seed, chunk=chunk, bar=bar, executor=executor)
-        for name, consumer in zip(result.variants, accs, strict=True):  # one at a time here
+        if fan:  # side by side, sharing each chunk's draws
+            job = (plans, Fanout(tuple(make[name] for name in dense)))
+            # (smaller chunks than one variant's: every variant's chunk is held at once)
+            step = chunk or DEFAULT_CHUNK
+            (fanned,) = consume_all(
+                [job], draws, seed, chunk=step, bar=bar, executor=executor, units=len(plans)
+            )
+            accs: Iterator[Any] = iter(fanned.consumers)
+        else:  # one variant at a time, so one variant's counts are held at a time
+            jobs = [([result.plans[name]], make[name]) for name in dense]
+            accs = consume_all(jobs, draws, seed, chunk=chunk, bar=bar, executor=executor)
+        for name, consumer in zip(dense, accs, strict=True):
             acc = consumer.total() if makers is not None else consumer
             if done is not None:
                 done(name, consumer)
-            bands.append(acc.bands(result.scenario.id, name))
-            dates.append(acc.dates(result.scenario.id, name))
-            p_met.extend((acc.met / acc.n).round(6))
+            summaries[name] = (
+                acc.bands(result.scenario.id, name),
+                acc.dates(result.scenario.id, name),
+                (acc.met / acc.n).round(6),
+            )
             if keep_counts:
                 counts[name] = LevelCounts(acc.names, acc.bound, acc.hist)
+        for name in wide:  # forces too large to count level by level
+            plan = result.plans[name]
+            marks = thresholds(plan, result.milestones[result.milestones.variant == name])
+            summaries[name] = run_wide(
+                plan,
+                marks,
+                draws=draws,
+                seed=seed,
+                scenario=result.scenario.id,
+                variant=name,
+                chunk=chunk,
+                bar=bar,
+                executor=executor,
+            )
     finally:
         if bar is not None:
             bar.close()
+    bands = [summaries[name][0] for name in result.variants]
+    dates = [summaries[name][1] for name in result.variants]
+    p_met = [p for name in result.variants for p in summaries[name][2]]
     milestones = (
         result.milestones.assign(p_met=p_met)
         if p_met

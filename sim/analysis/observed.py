@@ -55,17 +55,14 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from sim.analysis.chunks import Executor
-from sim.analysis.ensemble import (
+from sim.analysis.ensemble import Accumulator, accumulator, check_args, run_ensemble
+from sim.analysis.summaries import (
     BAND_COLUMNS,
     DATE_COLUMNS,
     DATE_PERCENTILES,
     PERCENTILES,
-    Accumulator,
-    accumulator,
     bands_frame,
-    check_args,
     inverse_cdf,
-    run_ensemble,
 )
 from sim.errors import ScenarioError
 from sim.io.observations import (

@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from sim.analysis.ensemble import Accumulator, inverse_cdf
+from sim.analysis.ensemble import Accumulator
+from sim.analysis.summaries import inverse_cdf
 from sim.model.plan import Plan
 from sim.months import format_month
 

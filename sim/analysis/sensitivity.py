@@ -48,8 +48,9 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from sim.analysis.chunks import Executor, Part, chunk_size, feed, progress_bar, run_chunks, split
-from sim.analysis.ensemble import Accumulator, check_args, level_bound, series, thresholds
+from sim.analysis.ensemble import Accumulator, check_args
 from sim.analysis.outcomes import Outcome, measure, outcomes
+from sim.analysis.summaries import level_bound, series, thresholds
 from sim.errors import ScenarioError
 from sim.model.draws import central_inputs, from_uniform
 from sim.model.plan import Plan, Quantity

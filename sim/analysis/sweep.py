@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.chunks import Executor, progress_bar, run_chunks
-from sim.analysis.ensemble import Accumulator, check_args, level_bound, series, thresholds
+from sim.analysis.ensemble import Accumulator, check_args
 from sim.analysis.outcomes import measure, outcomes
+from sim.analysis.summaries import level_bound, series, thresholds
 from sim.errors import ScenarioError
 from sim.model.draws import central_inputs
 from sim.model.plan import Plan

@@ -16,13 +16,13 @@ import pandas as pd
 from sim import plotting
 from sim.analysis.backtest import Backtest
 from sim.analysis.compare import COMPARE_COLUMNS, Comparison, central_difference
-from sim.analysis.ensemble import BAND_COLUMNS, DATE_COLUMNS
 from sim.analysis.observed import (
     ERROR_RATE,
     MIN_EFFECTIVE_DRAWS,
     Assessment,
     Conditioned,
 )
+from sim.analysis.summaries import BAND_COLUMNS, DATE_COLUMNS
 from sim.errors import ScenarioError
 from sim.export.write import TABLE_FORMATS, run_charts
 from sim.io.files import (

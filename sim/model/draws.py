@@ -20,6 +20,7 @@ so skipping an unused one changes no other draw.
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -128,7 +129,7 @@ def central_inputs(plan: Plan) -> StepInputs:
     def value(q: Quantity) -> NDArray[np.float64]:
         return whole(np.array([central(q)]))
 
-    return _inputs(plan, lambda path, q, n: value(q), 1)
+    return _inputs(plan, lambda path, q, n: value(q), 1, {})
 
 
 class Draws:
@@ -157,44 +158,87 @@ class Draws:
         return self._stream(name).random(n)
 
     def take(self, plan: Plan, n: int) -> StepInputs:
+        """The next ``n`` draws of ``plan``."""
+        return self.take_all([plan], n)[0]
+
+    def take_all(self, plans: list[Plan], n: int) -> list[StepInputs]:
+        """The next ``n`` draws of each of ``plans`` (variants of one scenario).
+
+        Each stream advances once by ``n`` however many plans use it, and a quantity
+        that several plans share (the same path and the same value or distribution)
+        is computed once for all of them: the numbers are those each plan would get
+        from a :class:`Draws` of its own, to the bit."""
+        drawn: dict[str, NDArray[np.float64]] = {}
+
         def value(path: str, q: Quantity, n: int) -> NDArray[np.float64]:
             if not isinstance(q, Spec):
                 return whole(np.full(n, float(q)))
-            # a stream advances by n whenever it is used, so chunking never shifts it
-            u = self.uniforms(path, n) if q.value is None else np.empty(n)
-            gate = self.uniforms(path + "#probability", n) if q.probability is not None else None
+            u = uniforms(path) if q.value is None else np.empty(n)
+            gate = uniforms(path + "#probability") if q.probability is not None else None
             return from_uniform(q, u, gate)
 
-        return _inputs(plan, value, n)
+        def uniforms(name: str) -> NDArray[np.float64]:
+            if name not in drawn:
+                # a stream advances by n whenever it is used, so chunking never shifts it
+                drawn[name] = self.uniforms(name, n)
+            return drawn[name]
+
+        made: dict[str, list[tuple[Any, Any]]] = {}
+        return [_inputs(plan, value, n, made) for plan in plans]
 
 
-def _inputs(plan: Plan, value, n: int) -> StepInputs:  # type: ignore[no-untyped-def]
-    # each quantity is a contiguous row; StepInputs holds the (n, ...) transposes
-    initial = np.empty((len(plan.tracks), n))
-    unreported = np.zeros((len(plan.tracks), n))
-    for k, t in enumerate(plan.tracks):
-        initial[k] = value(t.initial_path, t.initial, n)
-        if t.has_basis:  # the whole force starts at the official figure plus the rest
-            unreported[k] = np.maximum(value(t.unreported_path, t.unreported, n), 0)
-            np.maximum(initial[k], 0, out=initial[k])
-            initial[k] += unreported[k]
-    targets = np.empty((len(plan.milestones), n))
-    for j, m in enumerate(plan.milestones):
-        targets[j] = value(m.target_path, m.target, n)
-    residual = np.empty((len(plan.residuals), n))
-    for r, res in enumerate(plan.residuals):
-        residual[r] = value(res.size_path, res.size, n)
-    delay = value("announcement.delay", plan.delay, n).astype(np.int64)
-    late = np.empty((len(plan.milestones), n), np.int64)
-    for j, m in enumerate(plan.milestones):
-        late[j] = value(m.delay_path, m.delay, n)
-    for array in (initial, targets, residual, delay, late):
-        np.maximum(array, 0, out=array)
+def _shared(made: dict[str, list[tuple[Any, Any]]], part: str, key: Any, make: Any) -> Any:
+    """``make()``, or what it gave for an equal ``key`` before (the same quantities at
+    the same paths give the same numbers); the arrays are made read-only."""
+    seen = made.setdefault(part, [])
+    for known, arrays in seen:
+        if known == key:
+            return arrays
+    arrays = make()
+    for a in arrays:
+        a.flags.writeable = False
+    seen.append((key, arrays))
+    return arrays
+
+
+def _inputs(plan: Plan, value, n: int, made: dict[str, list[tuple[Any, Any]]]) -> StepInputs:  # type: ignore[no-untyped-def]
+    """One plan's ``n`` draws from ``value(path, quantity, n)``; each part (initial
+    levels, targets, residuals, delays) is made once for every plan with the same
+    quantities in it (``made``)."""
+
+    def forces() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        initial = np.empty((len(plan.tracks), n))
+        unreported = np.zeros((len(plan.tracks), n))
+        for k, t in enumerate(plan.tracks):
+            initial[k] = value(t.initial_path, t.initial, n)
+            if t.has_basis:  # the whole force starts at the official figure plus the rest
+                unreported[k] = np.maximum(value(t.unreported_path, t.unreported, n), 0)
+                np.maximum(initial[k], 0, out=initial[k])
+                initial[k] += unreported[k]
+        np.maximum(initial, 0, out=initial)
+        return initial.T, unreported.T
+
+    def rows(paths: list[tuple[str, Quantity]], dtype: Any) -> tuple[NDArray[Any]]:
+        out = np.empty((len(paths), n), dtype)
+        for j, (path, q) in enumerate(paths):
+            out[j] = value(path, q, n)
+        np.maximum(out, 0, out=out)
+        return (out.T,)
+
+    tracks = [
+        (t.initial_path, t.initial, t.has_basis, t.unreported_path, t.unreported)
+        for t in plan.tracks
+    ]
+    targets = [(m.target_path, m.target) for m in plan.milestones]
+    residuals = [(r.size_path, r.size) for r in plan.residuals]
+    late = [(m.delay_path, m.delay) for m in plan.milestones]
+    delay = [("announcement.delay", plan.delay)]
+    initial, unreported = _shared(made, "forces", tracks, forces)
     return StepInputs(
-        initial=initial.T,
-        delay=delay,
-        targets=targets.T,
-        residual=residual.T,
-        exec_delay=late.T,
-        unreported=unreported.T,
+        initial=initial,
+        delay=_shared(made, "delay", delay, lambda: (rows(delay, np.int64)[0][:, 0].copy(),))[0],
+        targets=_shared(made, "targets", targets, lambda: rows(targets, np.float64))[0],
+        residual=_shared(made, "residual", residuals, lambda: rows(residuals, np.float64))[0],
+        exec_delay=_shared(made, "late", late, lambda: rows(late, np.int64))[0],
+        unreported=unreported,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 from sim.errors import ScenarioError
@@ -103,8 +104,16 @@ class Plan:
         return list(self.theaters) + [t.key for t in self.tracks if t.site is not None]
 
     def track_milestones(self, k: int) -> list[int]:
-        """The milestones of track ``k`` in the order they chain (each after its ``prev``)."""
-        return [j for j in self.order if self.milestones[j].track == k]
+        """The milestones of track ``k`` in the order they chain (each after its ``prev``);
+        the list is shared, not to be changed."""
+        return self._by_track[k]
+
+    @cached_property
+    def _by_track(self) -> list[list[int]]:
+        return [
+            [j for j in self.order if self.milestones[j].track == k]
+            for k in range(len(self.tracks))
+        ]
 
     def theater_tracks(self, theater: str) -> list[int]:
         return [i for i, t in enumerate(self.tracks) if t.theater == theater]

@@ -148,7 +148,7 @@ def schedule(plan: Plan, inputs: StepInputs) -> Schedule:
     )
 
 
-def step(plan: Plan, inputs: StepInputs) -> StepOutput:
+def step(plan: Plan, inputs: StepInputs, cache: dict[Any, Any] | None = None) -> StepOutput:
     """Step ``inputs.n`` draws of ``plan`` through every month at once.
 
     Draws that share their timing (the announcement delay and every milestone's
@@ -157,7 +157,8 @@ def step(plan: Plan, inputs: StepInputs) -> StepOutput:
     the months inside a window are computed, the rest is filled in. Levels
     that are not whole troops (only a hand-made ``StepInputs`` has them) take
     :func:`step_dense`, the same model month by month; both give the same
-    output, to the bit.
+    output, to the bit. ``cache`` (a dict kept between calls for the same plan) saves
+    re-deriving each timing group's runs of months.
     """
     if not _whole(inputs.initial, inputs.targets, inputs.residual):
         return step_dense(plan, inputs)
@@ -178,7 +179,9 @@ def step(plan: Plan, inputs: StepInputs) -> StepOutput:
         )
         for idx, row in groups:
             part = arrays if isinstance(idx, slice) else [np.take(a, idx, axis=1) for a in arrays]
-            group = Group(plan, sched.start[row].tolist(), sched.reached[row].tolist(), *part)
+            group = Group(
+                plan, sched.start[row].tolist(), sched.reached[row].tolist(), *part, cache=cache
+            )
             for k in range(len(plan.tracks)):
                 tracks[idx, k, :] = group.levels(k, 0, months - 1).T
                 for j, value in group.targets(k).items():

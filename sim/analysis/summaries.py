@@ -1,0 +1,165 @@
+"""What every ensemble summary shares: the series summarised, the threshold marks,
+the percentiles and their exact inverse, and the rows of ``bands.csv`` and ``dates.csv``.
+
+Both ways of counting an ensemble build on these: level by level
+(:class:`sim.analysis.ensemble.Accumulator`) and, for forces too large for that,
+in bins refined in a second pass (:mod:`sim.analysis.wide`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from sim.model.plan import Plan
+from sim.months import format_month
+from sim.schema import Spec, central
+
+#: the most draws of one ensemble
+MAX_DRAWS = 100_000_000
+#: the type of level counts: no count exceeds the number of draws, at most MAX_DRAWS
+COUNT = np.int32
+
+
+PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
+DATE_PERCENTILES = (10, 50, 80, 90)
+BAND_COLUMNS = [
+    "scenario",
+    "variant",
+    "theater",
+    "month",
+    "mean",
+    "min",
+    *[f"p{q:02d}" for q in PERCENTILES],
+    "max",
+]
+DATE_COLUMNS = [
+    "scenario",
+    "variant",
+    "theater",
+    "threshold",
+    "level",
+    *[f"p{q}" for q in DATE_PERCENTILES],
+    "never",
+]
+
+
+def counts_bytes(plan: Plan) -> int:
+    """Bytes of the level counts an :class:`Accumulator` of ``plan`` holds: its series'
+    counts and their held stretches, ``2 * series * months * (level_bound + 1)``
+    counts."""
+    return 2 * len(series(plan)) * plan.n_months * (level_bound(plan) + 1) * COUNT().itemsize
+
+
+def level_bound(plan: Plan) -> int:
+    """The highest level any series can take in any draw [troops]: the sum of
+    every track's :meth:`~sim.model.plan.Plan.track_top`."""
+    return sum(plan.track_top(k) for k in range(len(plan.tracks)))
+
+
+def series(plan: Plan) -> list[tuple[str, list[int]]]:
+    """The series summarised: each theater (sum of its tracks), then each site."""
+    out = [(tid, plan.theater_tracks(tid)) for tid in plan.theaters]
+    out += [(t.key, [k]) for k, t in enumerate(plan.tracks) if t.site is not None]
+    return out
+
+
+def thresholds(plan: Plan, milestones: pd.DataFrame) -> list[tuple[str, str, int]]:
+    """(series, threshold name, level) for the dates table: zero, residual sizes,
+    each milestone's (central) target."""
+    out: list[tuple[str, str, int]] = []
+    targets: dict[str, int] = {}
+    for mid, target in zip(milestones.milestone, milestones.target, strict=True):
+        targets.setdefault(mid, int(target))
+    for name, tracks in series(plan):
+        levels: dict[int, str] = {0: "zero"}
+        for r in plan.residuals:
+            if r.track in tracks and (len(tracks) == 1 or plan.tracks[r.track].site is None):
+                size = r.size
+                value = (
+                    size.model_copy(update={"probability": None})
+                    if isinstance(size, Spec)
+                    else size
+                )
+                levels.setdefault(int(np.floor(central(value) + 0.5)), f"residual {r.id}")
+        for m in plan.milestones:
+            if plan.tracks[m.track].key == name and m.id in targets:
+                levels.setdefault(targets[m.id], f"milestone {m.id}")
+        out += [(name, label, level) for level, label in sorted(levels.items(), reverse=True)]
+    return out
+
+
+def dates_frame(
+    plan: Plan,
+    marks: list[tuple[str, str, int]],
+    first: NDArray[np.int64],
+    n: int,
+    scenario: str,
+    variant: str,
+) -> pd.DataFrame:
+    """``dates.csv`` rows: for each threshold mark k, the percentiles of the month its
+    series first falls to the mark or below, from ``first[k]`` (months + 1 counts of
+    ``n`` draws: the draws first there in each month, then those never there)."""
+    months = plan.n_months
+    rows = []
+    for i, (name, label, level) in enumerate(marks):
+        cum = np.cumsum(first[i])[None, :]
+        row: dict[str, Any] = {
+            "scenario": scenario,
+            "variant": variant,
+            "theater": name,
+            "threshold": label,
+            "level": level,
+        }
+        for q in DATE_PERCENTILES:
+            m = int(inverse_cdf(cum, q, n)[0])
+            row[f"p{q}"] = (
+                pd.Period(format_month(plan.start + m), freq="M") if m < months else pd.NaT
+            )
+        row["never"] = round(first[i, months] / n, 6)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=DATE_COLUMNS)
+
+
+def bands_frame(
+    scenario: str, variant: str, plan: Plan, names: list[str], columns: dict[str, list[Any]]
+) -> pd.DataFrame:
+    """``bands.csv`` rows from per-series columns: ``columns[c][i]`` holds column ``c``
+    (``mean``, ``min``, ``pXX``, ``max``) of series ``names[i]``, one value per month."""
+    months = plan.n_months
+    month = pd.period_range(format_month(plan.start), periods=months, freq="M")
+    return pd.DataFrame(
+        {
+            "scenario": scenario,
+            "variant": variant,
+            "theater": np.repeat(np.array(names, dtype=object), months),
+            "month": np.tile(np.asarray(month), len(names)),
+            **{
+                c: np.concatenate(v).astype(np.int64) if c != "mean" else np.concatenate(v)
+                for c, v in columns.items()
+            },
+        },
+        columns=BAND_COLUMNS,
+    )
+
+
+def inverse_cdf(cum: NDArray[np.int64], q: int, n: int) -> NDArray[np.int64]:
+    """Smallest index whose cumulative count reaches ``q`` % of ``n`` (exact integers)."""
+    need = -(-q * n // 100)  # ceil(q n / 100), at least one draw
+    need = max(need, 1)
+    return (cum < need).sum(axis=1).astype(np.int64)
+
+
+def level_views(
+    plan: Plan, out: Any, names: list[str], members: list[list[int]]
+) -> dict[str, NDArray[np.int32]]:
+    views: dict[str, NDArray[np.int32]] = {}
+    for t, tid in enumerate(plan.theaters):
+        views[tid] = out.theaters[:, t, :]
+    for name, tracks in zip(names, members, strict=True):
+        if name not in views:
+            views[name] = out.tracks[:, tracks[0], :]
+    return views

@@ -1,0 +1,236 @@
+"""Ensembles at any scale: variants sharing each chunk's draws, and forces too large to
+count level by level summarised exactly in bins (sim.analysis.wide).
+
+The brute-force tests step every draw with the plain stepper and take percentiles
+from the sorted levels, so they check the binned counts against a definition that
+shares none of their code.
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from test_ensemble import rich_doc
+
+import sim
+import sim.analysis.ensemble as ensemble
+import sim.analysis.wide as wide
+from sim.analysis.summaries import DATE_PERCENTILES, PERCENTILES, counts_bytes, series, thresholds
+from sim.cli import main
+from sim.model.draws import Draws
+from sim.model.stepper import step
+from sim.months import format_month
+
+
+class InProcessParts:
+    """An executor that runs each part here in a shuffled order, pickled as if sent back."""
+
+    def __init__(self, parts: int) -> None:
+        self.parts = parts
+
+    def map(
+        self,
+        func: Callable[[Any], Any],
+        items: Sequence[Any],
+        *,
+        sizes: Sequence[int] | None = None,
+        bar: Any = None,
+    ) -> list[Any]:
+        order = np.random.default_rng(1).permutation(len(items))
+        done = {int(i): func(items[int(i)]) for i in order}
+        return [pickle.loads(pickle.dumps(done[i])) for i in range(len(items))]
+
+
+def frames(result: sim.Result) -> list[pd.DataFrame]:
+    return [result.bands, result.dates, result.milestones]
+
+
+def assert_same(a: sim.Result, b: sim.Result) -> None:
+    for x, y in zip(frames(a), frames(b), strict=True):
+        pd.testing.assert_frame_equal(x, y)
+
+
+@pytest.fixture
+def rich(write) -> sim.Scenario:
+    return sim.load_scenario(write(rich_doc(True)))
+
+
+# ---------------------------------------------------------------- variants side by side
+
+
+def test_draws_taken_side_by_side_equal_each_plan_drawn_alone(rich):
+    plans = [rich.plan(name) for name in rich.select(None)]
+    together = Draws(3)
+    alone = [Draws(3) for _ in plans]
+    for take in (5, 300):
+        both = together.take_all(plans, take)
+        for plan, source, got in zip(plans, alone, both, strict=True):
+            own = source.take(plan, take)
+            for field in ("initial", "delay", "targets", "residual", "exec_delay", "unreported"):
+                np.testing.assert_array_equal(getattr(got, field), getattr(own, field))
+
+
+def test_variants_side_by_side_give_the_summaries_of_one_variant_at_a_time(rich, monkeypatch):
+    shared = sim.run(rich, draws=2_000, seed=8)
+    monkeypatch.setattr(ensemble, "FAN_BYTES", 0)  # never side by side
+    assert_same(shared, sim.run(rich, draws=2_000, seed=8))
+
+
+def test_shared_draws_are_read_only_so_no_variant_can_change_another_s(rich):
+    plans = [rich.plan(name) for name in rich.select(None)]
+    first, second = Draws(4).take_all(plans, 50)
+    assert first.targets is second.targets  # the variants do not change the targets
+    with pytest.raises(ValueError, match="read-only"):
+        first.targets[0, 0] = 1.0
+
+
+# ---------------------------------------------------------------- counted in bins
+
+
+@pytest.mark.parametrize("budget", [1 << 20, 4_000, 600], ids=["one-troop", "bins", "wide-bins"])
+def test_binned_summaries_equal_level_by_level_counts(rich, monkeypatch, budget):
+    dense = sim.run(rich, draws=3_000, seed=5)
+    monkeypatch.setattr(wide, "DENSE_BYTES", 0)  # every plan counted in bins
+    monkeypatch.setattr(wide, "COARSE_BYTES", budget)
+    shifts = wide.shifts(rich.plan("base"))
+    assert (max(shifts) > 0) == (budget < 1 << 20)
+    assert_same(dense, sim.run(rich, draws=3_000, seed=5))
+
+
+def test_binned_summaries_do_not_depend_on_the_chunk_size_or_the_parts(rich, monkeypatch):
+    monkeypatch.setattr(wide, "DENSE_BYTES", 0)
+    monkeypatch.setattr(wide, "COARSE_BYTES", 2_000)
+    one = sim.run(rich, draws=2_500, seed=6)
+    assert_same(one, sim.run(rich, draws=2_500, seed=6, chunk=77))
+    assert_same(one, sim.run(rich, draws=2_500, seed=6, chunk=300, executor=InProcessParts(3)))
+
+
+def brute_force(scenario: sim.Scenario, variant: str, draws: int, seed: int) -> tuple[Any, Any]:
+    """The bands and dates of every stepped draw, from sorted levels (no counting)."""
+    plan = scenario.plan(variant)
+    out = step(plan, Draws(seed).take(plan, draws))
+    months = plan.n_months
+    rows, date_rows = [], []
+    need = {q: max(1, -(-q * draws // 100)) for q in (*PERCENTILES, *DATE_PERCENTILES)}
+    levels = {}
+    for name, tracks in series(plan):
+        if name in plan.theaters:
+            lv = out.theaters[:, plan.theaters.index(name), :].astype(np.int64)
+        else:
+            lv = out.tracks[:, tracks[0], :].astype(np.int64)
+        levels[name] = lv
+        ordered = np.sort(lv, axis=0)
+        for m in range(months):
+            rows.append(
+                [name, m, round(lv[:, m].sum() / draws, 3), ordered[0, m]]
+                + [ordered[need[q] - 1, m] for q in PERCENTILES]
+                + [ordered[-1, m]]
+            )
+    result = sim.run(scenario, [variant])
+    for name, label, level in thresholds(plan, result.milestones):
+        lowest = np.minimum.accumulate(levels[name], axis=1)
+        hit = lowest <= level
+        first = np.where(hit.any(axis=1), hit.argmax(axis=1), months)
+        first.sort()
+        when = [first[need[q] - 1] for q in DATE_PERCENTILES]
+        date_rows.append(
+            [name, label, level]
+            + [format_month(plan.start + m) if m < months else None for m in when]
+            + [round(float((first == months).mean()), 6)]
+        )
+    return rows, date_rows
+
+
+def check_against_brute_force(scenario: sim.Scenario, draws: int, seed: int) -> None:
+    result = sim.run(scenario, draws=draws, seed=seed)
+    rows, date_rows = brute_force(scenario, "base", draws, seed)
+    bands = result.bands
+    got = bands[["theater", "mean", "min", *[f"p{q:02d}" for q in PERCENTILES], "max"]]
+    expected = [[r[0], *r[2:]] for r in rows]
+    assert got.values.tolist() == expected
+    dates = result.dates
+    got_dates = [
+        [r.theater, r.threshold, r.level]
+        + [
+            None if pd.isna(getattr(r, f"p{q}")) else str(getattr(r, f"p{q}"))
+            for q in DATE_PERCENTILES
+        ]
+        + [r.never]
+        for r in dates.itertuples()
+    ]
+    assert got_dates == date_rows
+
+
+def test_ten_million_troops_are_summarised_exactly_in_bins(write):
+    doc = {
+        "id": "huge",
+        "title": "One theater of ten million",
+        "as_of": "2024-01",
+        "calendar": {"start": "2024-01", "end": "2025-12"},
+        "announcement": {"expected": "2024-03", "delay": {"uniform": [0, 12]}},
+        "theaters": {"big": {"initial": 10_000_000}},
+        "milestones": {
+            "cut": {
+                "theater": "big",
+                "deadline": {"after_announcement": 12},
+                "target": {"level": {"uniform": [2_000_000, 6_000_000]}},
+            }
+        },
+    }
+    scenario = sim.load_scenario(write(doc))
+    plan = scenario.plan("base")
+    assert wide.is_wide(plan) and wide.shifts(plan)[0] > 0  # the real path, no patching
+    check_against_brute_force(scenario, 400, 11)
+
+
+def test_forty_theaters_are_summarised_exactly_in_bins(write):
+    doc = {
+        "id": "many",
+        "title": "Forty theaters",
+        "as_of": "2024-01",
+        "calendar": {"start": "2024-01", "end": "2028-12"},
+        "announcement": {"expected": "2024-03", "delay": {"uniform": [0, 6]}},
+        "theaters": {f"t{i:02d}": {"initial": 20_000} for i in range(40)},
+        "milestones": {
+            f"t{i:02d}-cut": {
+                "theater": f"t{i:02d}",
+                "deadline": {"after_announcement": 3 + i % 20},
+                "target": {"level": {"uniform": [0, 4_000]}},
+            }
+            for i in range(40)
+        },
+    }
+    scenario = sim.load_scenario(write(doc))
+    plan = scenario.plan("base")
+    assert counts_bytes(plan) > 1 << 30  # level by level: more than a gigabyte
+    assert wide.is_wide(plan) and min(wide.shifts(plan)) > 0
+    check_against_brute_force(scenario, 300, 12)
+
+
+def test_observations_on_a_force_too_large_to_count_are_refused_in_one_line(write, tmp_path):
+    doc = {
+        "id": "huge",
+        "title": "One theater of ten million",
+        "as_of": "2024-01",
+        "calendar": {"start": "2024-01", "end": "2025-12"},
+        "announcement": {"expected": "2024-03"},
+        "theaters": {"big": {"initial": 10_000_000}},
+        "milestones": {"cut": {"theater": "big", "deadline": "2025-06", "target": {"level": 0}}},
+    }
+    path = write(doc)
+    obs = tmp_path / "obs.csv"
+    obs.write_text("date,theater,troops_low,troops_high\n2024-06,big,9000000,9000000\n")
+    out = tmp_path / "run"
+    args = ["run", str(path), "--draws", "100", "--seed", "1", "--observed", str(obs)]
+    result = CliRunner().invoke(main, [*args, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "count level by level" in lines[0]
+    assert "variant 'base'" in lines[0] and str(path) in lines[0]
+    assert not out.exists()
