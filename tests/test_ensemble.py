@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from conftest import make_doc
 
 import sim
-from sim.analysis.ensemble import Accumulator
+from sim.analysis.accumulator import Accumulator
 from sim.analysis.summaries import level_bound, level_views, series, thresholds
 from sim.cli import main
 from sim.errors import ScenarioError

@@ -14,7 +14,7 @@ from conftest import DEFAULT_SCENARIO
 from test_distributed import InProcessParts
 
 import sim
-from sim.analysis.ensemble import Accumulator
+from sim.analysis.accumulator import Accumulator
 from sim.analysis.outcomes import measure, outcomes
 from sim.analysis.sensitivity import (
     COLUMNS,

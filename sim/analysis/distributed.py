@@ -12,7 +12,7 @@ consecutive draws (:func:`sim.analysis.chunks.split`); a part starting at draw
 ``k`` positions every quantity's random stream at ``k``
 (:class:`sim.model.draws.Draws` with ``start``), so it draws exactly the numbers
 the in-process run draws there, and the parts' level counts add up to the
-in-process counts (:meth:`sim.analysis.ensemble.Accumulator.merge`). The files
+in-process counts (:meth:`sim.analysis.accumulator.Accumulator.merge`). The files
 written are byte-identical whatever the number of workers, parts and chunks.
 """
 

@@ -54,8 +54,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from sim.analysis.accumulator import Accumulator
 from sim.analysis.chunks import Executor
-from sim.analysis.ensemble import Accumulator, accumulator, check_args, run_ensemble
+from sim.analysis.ensemble import accumulator, check_args, run_ensemble
 from sim.analysis.summaries import (
     BAND_COLUMNS,
     DATE_COLUMNS,

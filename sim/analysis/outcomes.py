@@ -1,6 +1,6 @@
 """What a sweep and a sensitivity analysis measure: a few outcomes of an ensemble.
 
-For one variant's draws (an :class:`sim.analysis.ensemble.Accumulator`), each
+For one variant's draws (an :class:`sim.analysis.accumulator.Accumulator`), each
 outcome is one number, read exactly off the accumulator's counts:
 
 * ``p_met MILESTONE``: the share of draws reaching the milestone's target by its
@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.analysis.ensemble import Accumulator
+from sim.analysis.accumulator import Accumulator
 from sim.analysis.summaries import inverse_cdf
 from sim.model.plan import Plan
 from sim.months import format_month

@@ -21,7 +21,7 @@ Two passes over the same draws keep memory bounded. The first counts each
 input's values (one count per whole value), which fixes each tenth's boundary
 value and how many draws of it the tenth takes; the second steps only the draws
 in some tenth, each tenth into its own exact
-:class:`~sim.analysis.ensemble.Accumulator` (level counts, not the draws). Both
+:class:`~sim.analysis.accumulator.Accumulator` (level counts, not the draws). Both
 passes draw the same numbers, chunk by chunk, or part by part on a Dask cluster
 with the same result.
 
@@ -47,8 +47,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from sim.analysis.accumulator import Accumulator
 from sim.analysis.chunks import Executor, Part, chunk_size, feed, progress_bar, run_chunks, split
-from sim.analysis.ensemble import Accumulator, check_args
+from sim.analysis.ensemble import check_args
 from sim.analysis.outcomes import Outcome, measure, outcomes
 from sim.analysis.summaries import level_bound, series, thresholds
 from sim.errors import ScenarioError

@@ -2,7 +2,7 @@
 the percentiles and their exact inverse, and the rows of ``bands.csv`` and ``dates.csv``.
 
 Both ways of counting an ensemble build on these: level by level
-(:class:`sim.analysis.ensemble.Accumulator`) and, for forces too large for that,
+(:class:`sim.analysis.accumulator.Accumulator`) and, for forces too large for that,
 in bins refined in a second pass (:mod:`sim.analysis.wide`).
 """
 

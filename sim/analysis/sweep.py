@@ -23,8 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.accumulator import Accumulator
 from sim.analysis.chunks import Executor, progress_bar, run_chunks
-from sim.analysis.ensemble import Accumulator, check_args
+from sim.analysis.ensemble import check_args
 from sim.analysis.outcomes import measure, outcomes
 from sim.analysis.summaries import level_bound, series, thresholds
 from sim.errors import ScenarioError

@@ -1,6 +1,6 @@
 """Ensembles of forces too large to count level by level: exact summaries in bounded memory.
 
-The ensemble's accumulator (:class:`sim.analysis.ensemble.Accumulator`) keeps, for
+The ensemble's accumulator (:class:`sim.analysis.accumulator.Accumulator`) keeps, for
 every series and month, the number of draws at each whole level from 0 to the
 highest any series can reach. That is fast, but its memory grows with the size of
 the force: 50 theaters of 20,000 troops over ten years, or one theater of ten
@@ -313,7 +313,7 @@ def run_wide(
     executor: Executor | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, NDArray[np.float64]]:
     """``(bands, dates, p_met)`` of one variant's ensemble, as
-    :class:`~sim.analysis.ensemble.Accumulator` gives them, in bounded memory.
+    :class:`~sim.analysis.accumulator.Accumulator` gives them, in bounded memory.
 
     ``bands`` and ``dates`` are frames of ``bands.csv`` and ``dates.csv`` rows;
     ``p_met`` (milestones,) the share of draws meeting each milestone's original

@@ -1,0 +1,717 @@
+"""Exact, mergeable counts of an ensemble's levels: the accumulator.
+
+Levels are whole troops, so each month's distribution is kept as counts of
+each level (a histogram). Histograms of chunks add up, so the summaries are
+exact and do not depend on the chunk size, and memory does not grow with the
+number of draws. Percentiles are the inverse of the empirical distribution:
+``pXX`` is the smallest level ``L`` with at least ``XX %`` of the draws at or
+below ``L`` — always a level some draw actually had, never an interpolation.
+
+Speed (see ``benchmarks/bench_ensemble.py``): a chunk's draws are grouped by
+timing key (announcement and execution delays), which fixes the months of every window
+(:class:`sim.model.fastpath.Group`). A level held over a stretch of months is counted
+once for the whole stretch; only the months inside a window are computed,
+with the stepper's own float arithmetic, so the counts equal those of
+:func:`sim.model.stepper.step` to the last draw. Where few distinct draws differ
+in a window (a fixed start level and a drawn target, say), each distinct one
+is computed once and counted with its multiplicity.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from sim.analysis.summaries import (
+    BAND_COLUMNS,
+    COUNT,
+    PERCENTILES,
+    bands_frame,
+    dates_frame,
+    inverse_cdf,
+    level_views,
+)
+from sim.model.fastpath import Group
+from sim.model.plan import Plan
+from sim.model.rules import timing, timing_groups, window_levels
+from sim.model.stepper import StepInputs, step
+from sim.schema import Spec
+
+
+class Tagger(Protocol):
+    """What tags draws for :meth:`Accumulator.add_draws`."""
+
+    def __call__(
+        self, level_at: Callable[[int, int], NDArray[np.int64]], unreported: NDArray[np.float64]
+    ) -> NDArray[Any]:
+        """Each draw's tag, from ``level_at(track, month)`` (g,) levels and the draws'
+        ``unreported`` (g, tracks) troops."""
+
+
+SITES_BLOCK = 1 << 15  # draws stepped at once for a theater made of sites
+
+
+@dataclass
+class Accumulator:
+    """Exact, mergeable summaries of one variant's draws.
+
+    ``hist[i]`` counts, for series i, the draws at each level in each month
+    (``month * (bound + 1) + level``). ``first[k]`` counts the draws that first
+    reach mark k (a level or below) in each month, the last column never within
+    the horizon. It follows from the counts of each month's *lowest level so
+    far* (the running minimum), for any threshold: a draw has reached ``L`` or
+    below by month m exactly when its running minimum at m is at most ``L``.
+    Those counts are kept as ``hist`` plus a correction, which is zero for the
+    draws whose levels never rise (most drawdowns).
+
+    **Tagged draws** (:meth:`add_draws` with a tagger) are counted in *slots*, one
+    per tag, interleaved in the same arrays: with ``S`` slots, level ``L`` of a draw
+    in slot ``s`` is counted at ``L * S + s`` within its month, so one pass over a
+    group counts every tag at once, over the few columns its levels take. Slots run
+    from the lowest tag to the highest that occur (``tags``); :meth:`untagged` adds
+    them up into a plain
+    accumulator of all the draws, whose summaries equal those of the draws counted
+    plainly, exactly.
+    """
+
+    plan: Plan
+    bound: int
+    names: list[str]
+    members: list[list[int]]
+    marks: list[tuple[str, str, int]]
+    n: int = 0
+    hist: NDArray[np.int64] = field(init=False)
+    first: NDArray[np.int64] = field(init=False)
+    met: NDArray[np.int64] = field(init=False)
+
+    def __post_init__(self) -> None:
+        months, width = self.plan.n_months, self.bound + 1
+        self.width = width  # levels 0..bound
+        self.tags: list[int] = []  # the tag of each slot (consecutive); none: not tagged
+        self.span = width  # columns of one month in the counts: width per slot
+        self._slot: Any = 0  # while counting tagged draws: each draw's slot, or the one of all
+        self.slot_n = np.zeros(1, np.int64)
+        self.slot_met = np.zeros((1, len(self.plan.milestones)), np.int64)
+        self.hist = np.zeros((len(self.names), months * width), COUNT)
+        # the running-minimum correction, made when some draw's level first rises
+        self._lower: NDArray[np.int64] | None = None
+        self.first = np.zeros((len(self.marks), months + 1), np.int64)
+        self.met = np.zeros(len(self.plan.milestones), np.int64)
+        # levels held over whole stretches of months, as differences between months
+        # ([0]: to hist, [1]: to the running-minimum correction, added when needed)
+        self._held = np.zeros((1, len(self.names), months + 1, width), COUNT)
+        self._pending = False
+        self._rose = False  # some draw's level rose: the running-minimum correction is used
+        self._cum: dict[int, tuple[int, NDArray[np.int64], NDArray[np.int64]]] = {}
+        self._offsets = (np.arange(months, dtype=np.int64) * width)[None, :]
+        self._row = {name: i for i, name in enumerate(self.names)}
+        self._fast = _whole_inputs(self.plan) and self._members_ok()
+        self._scratch: dict[tuple[int, int], NDArray[Any]] = {}
+        self._runs: dict[Any, Any] = {}
+
+    def _members_ok(self) -> bool:
+        theaters = {tid: self.plan.theater_tracks(tid) for tid in self.plan.theaters}
+        return all(
+            theaters.get(name) == tracks
+            or (len(tracks) == 1 and self.plan.tracks[tracks[0]].key == name)
+            for name, tracks in zip(self.names, self.members, strict=True)
+        )
+
+    # -- parts of one ensemble (sim.analysis.chunks.consume_all)
+
+    def merge(self, other: Accumulator) -> None:
+        """Add the draws ``other`` counted (another part of the same plan's ensemble):
+        counts add, so the summaries are those of one pass over all the draws. Tagged
+        counts are laid out over the tags of both first."""
+        self._settle()
+        other._settle()
+        if other.tags:
+            self._slots(np.array([other.tags[0], other.tags[-1]]))
+        if self.tags:
+            other._slots(np.array([self.tags[0], self.tags[-1]]))
+        self.hist += other.hist
+        if other._lower is not None:
+            self.lowest_counts()[...] += other._lower
+        self.met += other.met
+        self.n += other.n
+        self.slot_n += other.slot_n
+        self.slot_met += other.slot_met
+        self._rose = self._rose or other._rose
+        self._pending = True  # ``first`` follows from the merged counts
+        self._cum = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a part sends back: the settled counts, without its scratch room."""
+        self._settle()
+        scratch = ("_held", "_scratch", "_runs", "_cum")
+        return {k: v for k, v in self.__dict__.items() if k not in scratch}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        rows = 1 if self._lower is None else 2
+        self._held = np.zeros((rows, len(self.names), self.plan.n_months + 1, self.span), COUNT)
+        self._scratch, self._runs, self._cum = {}, {}, {}
+
+    def lowest_counts(self) -> NDArray[np.int64]:
+        """The running-minimum correction (series, months * (bound + 1)), made when
+        first needed: some draw's level rose, so the lowest level so far differs
+        from the level."""
+        self._rose = True
+        if self._lower is None:
+            months = self.plan.n_months
+            self._lower = np.zeros((len(self.names), months * self.span), COUNT)
+            held = np.zeros((2, *self._held.shape[1:]), COUNT)
+            held[0] = self._held[0]
+            self._held = held
+        return self._lower
+
+    def settle(self) -> None:
+        """Fold what was added into the counts."""
+        self._settle()
+
+    def empty(self) -> Accumulator:
+        """A new, empty accumulator for the same plan, series and threshold marks."""
+        return Accumulator(self.plan, self.bound, self.names, self.members, self.marks)
+
+    def _slots(self, tags: NDArray[Any]) -> tuple[int, int]:
+        """The lowest and highest slot of these tags (slot = tag - the lowest tag
+        counted), laying the counts out again, wider, when a tag falls outside the
+        slots there are (keeping what they hold)."""
+        low, high = int(tags.min()), int(tags.max())
+        if low < 0:
+            raise ValueError(f"expected tags of 0 or more, found {low}")
+        if not self.tags:
+            if self.n:
+                raise ValueError("tagged draws cannot join draws counted without tags")
+            first, last, old = low, high, None
+        else:
+            first, last = min(low, self.tags[0]), max(high, self.tags[-1])
+            old = (self.tags[0] - first, len(self.tags))  # where the old slots go, how many
+        if old is None or (first, last) != (self.tags[0], self.tags[-1]):
+            width, months, size = self.width, self.plan.n_months, last - first + 1
+            at, count = old if old is not None else (0, 1)
+
+            def wider(a: NDArray[Any], lead: tuple[int, ...]) -> NDArray[Any]:
+                out = np.zeros((*lead, width, size), COUNT)
+                if old is not None:  # (before the first tags nothing is counted yet)
+                    out[..., at : at + count] = a.reshape(*lead, width, count)
+                return out.reshape(*lead[:-1], lead[-1] * width * size)
+
+            series = len(self.names)
+            self.hist = wider(self.hist, (series, months))
+            if self._lower is not None:
+                self._lower = wider(self._lower, (series, months))
+            lead = self._held.shape[:3]  # (rows, series, months + 1)
+            held = np.zeros((*lead, width, size), COUNT)
+            if old is not None:
+                held[..., at : at + count] = self._held.reshape(*lead, width, count)
+            self._held = held.reshape(*lead, width * size)
+            slot_n = np.zeros(size, np.int64)
+            slot_met = np.zeros((size, self.slot_met.shape[1]), np.int64)
+            if old is not None:
+                slot_n[at : at + count] = self.slot_n
+                slot_met[at : at + count] = self.slot_met
+            self.slot_n, self.slot_met = slot_n, slot_met
+            self.tags = list(range(first, last + 1))
+            self.span = size * width
+            self._offsets = (np.arange(months, dtype=np.int64) * self.span)[None, :]
+        return low - self.tags[0], high - self.tags[0]
+
+    def _columns(self, levels: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Where levels are counted within a month: the level, or ``level * S + slot``
+        for tagged draws (``self._slot``, one per draw or one for all)."""
+        size = len(self.tags)
+        if size <= 1:
+            return levels
+        return levels * size + self._slot
+
+    def _bin(self, levels: NDArray[np.int64]) -> tuple[int, NDArray[np.int64]]:
+        """``(first column, counts)`` of levels (n,) counted in their columns: every
+        column for plain draws, only those the levels take for tagged ones."""
+        if len(self.tags) <= 1:
+            return 0, np.bincount(levels, minlength=self.width)
+        x = self._columns(levels)
+        low = int(x.min())
+        return low, np.bincount(x - low)
+
+    def untagged(self) -> Accumulator:
+        """One plain accumulator of every draw counted here, tagged or not."""
+        if not self.tags:
+            return self
+        self._settle()
+        months, width, size = self.plan.n_months, self.width, len(self.tags)
+        series = len(self.names)
+        acc = self.empty()
+        # the slots of a level are side by side: add them up (counts of up to every
+        # draw, which fit the count type)
+        _add_slots(self.hist, acc.hist, (series, months, width, size))
+        if self._lower is not None:
+            _add_slots(self._lower, acc.lowest_counts(), (series, months, width, size))
+        acc.met += self.slot_met.sum(axis=0)
+        acc.n = int(self.slot_n.sum())
+        acc._pending = True
+        return acc
+
+    # -- adding draws
+
+    def add_chunk(self, inputs: Sequence[StepInputs]) -> None:
+        """A chunk of :func:`sim.analysis.chunks.run_chunks` (one plan)."""
+        self.add_draws(inputs[0])
+
+    def add(
+        self,
+        levels: dict[str, NDArray[np.int32]],
+        reached: NDArray[np.int64],
+        original: NDArray[np.int64],
+        slots: NDArray[np.int64] | None = None,
+    ) -> None:
+        """Add draws given as whole monthly levels (``levels[name]``: (n, months)),
+        in the given ``slots`` (n,) when the draws are tagged (:meth:`add_draws`)."""
+        size, offsets = self.plan.n_months * self.span, self._offsets
+        for i, name in enumerate(self.names):
+            lv = levels[name].astype(np.int64)
+            lowest = np.minimum.accumulate(lv, axis=1)
+            if slots is not None and len(self.tags) > 1:  # each draw in its slot
+                lv = lv * len(self.tags) + slots[:, None]
+                lowest = lowest * len(self.tags) + slots[:, None]
+            self.hist[i] += np.bincount((lv + offsets).ravel(), minlength=size)
+            lower = self.lowest_counts()
+            lower[i] += np.bincount((lowest + offsets).ravel(), minlength=size)
+            lower[i] -= np.bincount((lv + offsets).ravel(), minlength=size)
+        met = reached <= original
+        if slots is None:
+            self.met += met.sum(axis=0)
+            self.n += reached.shape[0]
+        else:
+            self._count_slots(slots, met)
+        self._pending = True
+
+    def _count_slots(self, slots: NDArray[np.int64], met: NDArray[np.bool_]) -> None:
+        """Add draws in ``slots`` to each slot's number of draws and of met milestones;
+        ``met`` is per draw (n, milestones) or shared by all (milestones,)."""
+        per = np.bincount(slots, minlength=len(self.tags))
+        self.slot_n += per
+        if met.ndim == 1:
+            self.slot_met += per[:, None] * met[None, :]
+        else:
+            for s in np.flatnonzero(per).tolist():
+                self.slot_met[s] += met[slots == s].sum(axis=0)
+
+    def add_draws(self, inputs: StepInputs, tagger: Tagger | None = None) -> None:
+        """Add draws given as stepper inputs, stepping only the months that move.
+
+        Gives the same summaries as :meth:`add` of :func:`sim.stepper.step`'s
+        levels: draws are grouped by their timing key (announcement and execution
+        delays, which fix every window's months), and each group's tracks are
+        evaluated run by run (:class:`sim.stepper.Group`) over the months where some
+        level moves.
+
+        With ``tagger``, each draw gets a whole-number tag from
+        ``tagger(level_at, unreported)`` (``level_at(track, month)`` gives the group's
+        levels (g,) of one track in one month, ``unreported`` (g, tracks) its draws'
+        unreported troops) and is counted in the slot of its tag (:meth:`split`).
+        """
+        plan = self.plan
+        if not self._fast:
+            out = step(plan, inputs)
+            views = level_views(plan, out, self.names, self.members)
+            if tagger is None:
+                self.add(views, out.reached, out.original)
+                return
+            tags = tagger(lambda k, m: out.tracks[:, k, m].astype(np.int64), inputs.unreported)
+            self._slots(tags)
+            self.add(views, out.reached, out.original, tags - self.tags[0])
+            return
+        n = inputs.n
+        if n == 0:
+            return
+        initial = inputs.initial.T
+        level0, target = window_levels(plan, initial, inputs.targets.T, transposed=True)
+        arrays: tuple[NDArray[np.float64], ...] = (initial, level0, target, inputs.residual.T)
+        order, cuts = timing_groups(inputs.delay, inputs.exec_delay)
+        if order is None:
+            firsts: Any = slice(0, 1)
+            arrays = tuple(np.ascontiguousarray(a) for a in arrays)
+        else:  # the order of the draws within the chunk does not matter
+            firsts = order[cuts[:-1]]
+            arrays = tuple(np.take(a, order, axis=1) for a in arrays)
+        start, _, original, reached, _ = timing(
+            plan, inputs.delay[firsts], inputs.exec_delay[firsts]
+        )
+        met = reached <= original
+        unreported = None
+        if tagger is not None:
+            unreported = inputs.unreported if order is None else inputs.unreported[order]
+        else:
+            self.met += (met * np.diff(cuts)[:, None]).sum(axis=0)
+            self.n += n
+            self._pending = True
+        # theaters made of sites are summed month by month in blocks (months, draws):
+        # their draws go in parts small enough to keep those blocks small
+        most = SITES_BLOCK if any(len(plan.theater_tracks(t)) > 1 for t in plan.theaters) else n
+        for g, (a, b) in enumerate(itertools.pairwise(cuts)):
+            for lo in range(a, b, most):
+                hi = min(b, lo + most)
+                part = [x[:, lo:hi] for x in arrays] if hi - lo < n else list(arrays)
+                group = Group(
+                    plan,
+                    start[g].tolist(),
+                    reached[g].tolist(),
+                    part[0],
+                    part[1],
+                    part[2],
+                    part[3],
+                    cache=self._runs,
+                )
+                if tagger is None or unreported is None:
+                    self._add_group(group)
+                else:
+                    self._add_tagged(group, unreported[lo:hi], met[g], tagger)
+
+    def _add_tagged(
+        self,
+        group: Group,
+        unreported: NDArray[np.float64],
+        met: NDArray[np.bool_],
+        tagger: Tagger,
+    ) -> None:
+        """Count a group's draws, each in the slot of its tag (:meth:`add_draws`)."""
+
+        seen: dict[tuple[int, int], NDArray[np.int64]] = {}
+
+        def level_at(k: int, m: int) -> NDArray[np.int64]:
+            got = seen.get((k, m))
+            if got is None:
+                if group.uniform(k):
+                    got = np.broadcast_to(group.head().level_in(k, m), (group.n,))
+                else:
+                    got = group.level_in(k, m)
+                seen[k, m] = got
+            return got
+
+        tags = tagger(level_at, unreported)
+        low, high = self._slots(tags)
+        slots = tags - self.tags[0]
+        self._slot = low if low == high else slots
+        try:
+            self._add_group(group)
+        finally:
+            self._slot = 0
+        self._count_slots(slots, met)
+        self._pending = True
+
+    def _buffer(self, rows: int, cols: int, dtype: Any, tag: int = 0) -> NDArray[Any]:
+        """Scratch room of shape (rows, cols), kept between chunks (``tag`` tells apart
+        buffers needed at once)."""
+        key = (np.dtype(dtype).num, tag)
+        flat = self._scratch.get(key)
+        if flat is None or flat.size < rows * cols:
+            flat = self._scratch[key] = np.empty(rows * cols, dtype)
+        return flat[: rows * cols].reshape(rows, cols)
+
+    def _add_group(self, group: Group) -> None:
+        plan = self.plan
+        head = None
+        # one draw may stand for all only when all are counted in one slot
+        alike = np.ndim(self._slot) == 0
+        for tid in plan.theaters:
+            tracks = plan.theater_tracks(tid)
+            row = self._row.get(tid)
+            if len(tracks) == 1 and not plan.tracks[tracks[0]].site:  # a theater on its own
+                if row is not None:
+                    k = tracks[0]
+                    if alike and group.uniform(k):  # every draw alike: one stands for all
+                        head = head or group.head()
+                        self._stream(row, head, k, group.n)
+                    else:
+                        self._stream(row, group, k, 1)
+                continue
+            # a theater made of sites: each site's levels month by month, and their sum
+            spans = [group.active(k) for k in tracks]
+            lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
+            rows = hi - lo + 1
+            blocks = []
+            for pos, k in enumerate(tracks):
+                if alike and group.uniform(k):
+                    head = head or group.head()
+                    blocks.append(head.levels(k, lo, hi))
+                else:
+                    scratch = self._buffer(rows, group.n, np.float64)
+                    out = self._buffer(rows, group.n, np.int64, pos)
+                    blocks.append(group.levels(k, lo, hi, out=out, scratch=scratch))
+            rises = [
+                (group if blk.shape[1] > 1 else head).rises(k, blk, lo, hi)  # type: ignore[union-attr]
+                for k, blk in zip(tracks, blocks, strict=True)
+            ]
+            if row is not None:
+                if len(blocks) == 1:
+                    total = blocks[0].copy()
+                else:
+                    total = np.add(blocks[0], blocks[1])
+                    for blk in blocks[2:]:
+                        if blk.shape[1] > total.shape[1]:
+                            total = total + blk
+                        else:
+                            total += blk
+                self._tally(
+                    row,
+                    total,
+                    lo,
+                    hi,
+                    None if any(rises) else False,
+                    group.n if total.shape[1] == 1 else 1,
+                )
+            for k, blk, (a, b), up in zip(tracks, blocks, spans, rises, strict=True):
+                site = self._row.get(plan.tracks[k].key)
+                if site is not None:
+                    self._tally(
+                        site,
+                        blk[a - lo : b - lo + 1],
+                        a,
+                        b,
+                        up,
+                        group.n if blk.shape[1] == 1 else 1,
+                    )
+
+    def _stream(self, i: int, group: Group, k: int, weight: int) -> None:
+        """Count series i, the levels of track k alone, run by run: a held level is
+        counted once for all its months, a ramp a month at a time, or once per
+        distinct draw when few draws differ (each draw ``weight`` times)."""
+        months = self.plan.n_months
+        grid = self.hist[i].reshape(months, self.span)
+        held = self._held[0, i]
+        n = group.n
+        scratch = self._buffer(1, n, np.float64, 1)[0]
+        pair = self._buffer(2, n, np.int64, 7)
+        prev: NDArray[np.int64] | None = None
+        rising = False
+        for a, b, ramp, li, source in group.runs(k):
+            if not ramp:
+                level = group.held(k, li, source)
+                if prev is not None and not rising:
+                    rising = bool(np.any(level > prev))
+                low, counts = self._bin(level)
+                if weight != 1:
+                    counts *= weight
+                held[a, low : low + len(counts)] += counts
+                held[b + 1, low : low + len(counts)] -= counts
+                prev = level
+                continue
+            rising = rising or group.ramp_rises(k, li, source)
+            distinct = (
+                group.ramp_counts(
+                    k, li, source, a, b, self.width, self._slot, max(1, len(self.tags))
+                )
+                if b - a >= 3
+                else None
+            )
+            if distinct is not None:  # few distinct draws: counted once each, with weights
+                low, counts = distinct
+                cols = slice(low, low + counts.shape[1])
+                grid[a : b + 1, cols] += counts * weight if weight != 1 else counts
+                if not rising:  # the edges, to see whether a level rises there
+                    first = group.ramp_month(k, li, source, a, pair[0], scratch)
+                    rising = prev is not None and bool(np.any(first > prev))
+                    prev = group.ramp_month(k, li, source, b, pair[1], scratch)
+                continue
+            for m in range(a, b + 1):
+                level = group.ramp_month(k, li, source, m, pair[m % 2], scratch)
+                if m == a and prev is not None and not rising:
+                    rising = bool(np.any(level > prev))
+                low, counts = self._bin(level)
+                grid[m, low : low + len(counts)] += counts * weight if weight != 1 else counts
+                prev = level
+        if rising:  # the running minimum differs from the level: count the difference
+            lower = self.lowest_counts()[i]
+            block = group.levels(k, 0, months - 1)
+            lowest = np.minimum.accumulate(block, axis=0)
+            self._count(lowest, 0, weight, lower)
+            self._count(block, 0, -weight, lower)
+
+    def _tally(
+        self,
+        i: int,
+        block: NDArray[np.int64],
+        lo: int,
+        hi: int,
+        rising: bool | None = None,
+        weight: int = 1,
+    ) -> None:
+        """Count series i's levels ``block`` (months lo..hi, draws), each draw ``weight``
+        times; the months before ``lo`` hold ``block[0]``, those after ``hi`` hold
+        ``block[-1]``. ``rising``: whether a level may rise from one month to the
+        next (None: look). ``block`` is overwritten."""
+        months, width = self.plan.n_months, self.span
+        held = self._held
+
+        def count(values: NDArray[np.int64]) -> NDArray[np.int64]:
+            out = np.bincount(self._columns(values), minlength=width)
+            return out * weight if weight != 1 else out
+
+        if lo > 0:
+            counts = count(block[0])
+            held[0, i, 0] += counts
+            held[0, i, lo] -= counts
+        if hi < months - 1:
+            last = count(block[-1])
+            held[0, i, hi + 1] += last
+        if rising is None:
+            rising = block.shape[0] > 1 and bool(np.any(block[1:] > block[:-1]))
+        if rising:
+            lower = self.lowest_counts()[i]
+            held = self._held  # now with the running-minimum row
+            lowest = np.minimum.accumulate(block, axis=0)
+            if hi < months - 1:
+                held[1, i, hi + 1] += count(lowest[-1]) - last
+            self._count(lowest, lo, weight, lower)
+            self._count(block, lo, -weight, lower, weight, self.hist[i])
+        else:
+            self._count(block, lo, weight, self.hist[i])
+
+    def _count(
+        self,
+        levels: NDArray[np.int64],
+        lo: int,
+        weight: int,
+        dest: NDArray[np.int64],
+        weight2: int = 0,
+        dest2: NDArray[np.int64] | None = None,
+    ) -> None:
+        """Add ``weight`` per draw at each level of ``levels`` (months lo.., draws) to
+        ``dest`` (months * span), each draw in its slot, and ``weight2`` to ``dest2``.
+        ``levels`` is overwritten."""
+        months, width = self.plan.n_months, self.span
+        if len(self.tags) > 1:
+            levels = self._columns(levels)  # a new array: the caller's stays as it was
+        grid = dest.reshape(months, width)
+        grid2 = None if dest2 is None else dest2.reshape(months, width)
+        rows = levels.shape[0]
+        if levels.shape[1] >= 2 * width:  # many draws: a month per bincount, every level
+            for r in range(rows):
+                counts = np.bincount(levels[r], minlength=width)
+                if grid2 is not None:
+                    grid2[lo + r] += counts * weight2 if weight2 != 1 else counts
+                grid[lo + r] += counts * weight if weight != 1 else counts
+            return
+        tile = 4  # few draws: a few months per bincount, over the levels they take
+        for r0 in range(0, rows, tile):
+            part = levels[r0 : r0 + tile]
+            t = part.shape[0]
+            floor, top = int(part.min()), int(part.max())
+            span = top - floor + 1  # count only the levels the draws take
+            part -= floor
+            if t > 1:
+                part += (np.arange(t, dtype=np.int64) * span)[:, None]
+            counts = np.bincount(part.ravel(), minlength=t * span).reshape(t, span)
+            where = (slice(lo + r0, lo + r0 + t), slice(floor, top + 1))
+            if grid2 is not None:
+                grid2[where] += counts * weight2 if weight2 != 1 else counts
+            grid[where] += counts * weight if weight != 1 else counts
+
+    def _settle(self) -> None:
+        """Fold the held stretches into ``hist``; count ``first``."""
+        if not self._pending:
+            return
+        months, width = self.plan.n_months, self.span
+        held = self._held if self._rose else self._held[:1]
+        for m in range(1, months):  # running sums over the months, in place
+            held[:, :, m] += held[:, :, m - 1]
+        shape = (len(self.names), months * width)
+        self.hist += held[0, :, :months].reshape(shape)
+        if self._rose:
+            self.lowest_counts()[...] += held[1, :, :months].reshape(shape)
+        held[...] = 0
+        self._cum = {}
+        if self.tags:  # the dates come from each tag's accumulator (split)
+            self._pending = False
+            return
+        for k, (name, _, level) in enumerate(self.marks):
+            row = self._row[name]
+            if level < 0:
+                reached = np.zeros(months, np.int64)
+            elif self._rose:
+                low = (self.hist[row] + self.lowest_counts()[row]).reshape(months, width)
+                reached = low[:, : min(level, self.bound) + 1].sum(axis=1)
+            else:
+                base, cum, _ = self._cumulative(row)
+                col = min(level, self.bound) - base
+                reached = (
+                    cum[:, min(col, cum.shape[1] - 1)] if col >= 0 else np.zeros(months, np.int64)
+                )
+            self.first[k, :months] = np.diff(reached, prepend=0)
+            self.first[k, months] = self.n - reached[-1]
+        self._pending = False
+
+    def _cumulative(self, i: int) -> tuple[int, NDArray[np.int64], NDArray[np.int64]]:
+        """``(low, counts, cumulative)`` of series i over the levels ``low..`` that some
+        draw takes in some month (every count below ``low`` is 0, and the cumulative
+        count above the last level is the number of draws)."""
+        if i not in self._cum:
+            months, width = self.plan.n_months, self.bound + 1
+            h = self.hist[i].reshape(months, width)
+            taken = np.flatnonzero(h.any(axis=0))
+            low, top = (int(taken[0]), int(taken[-1])) if len(taken) else (0, 0)
+            h = h[:, low : top + 1]
+            self._cum[i] = (low, np.cumsum(h, axis=1), h)
+        low, cum, h = self._cum[i]
+        return low, cum, h
+
+    # -- summaries
+
+    def counts_at(self, name: str, month: int) -> NDArray[np.int64]:
+        """The draws at each level ``0 .. bound`` [troops] of series ``name`` (a theater or
+        site) in month index ``month``."""
+        self._settle()
+        width = self.bound + 1
+        return self.hist[self._row[name], month * width : (month + 1) * width]
+
+    def first_months(self, k: int) -> NDArray[np.int64]:
+        """The draws first at or below mark ``k`` in each month index (months + 1
+        entries; the last: never within the horizon)."""
+        self._settle()
+        return self.first[k]
+
+    def bands(self, scenario: str, variant: str) -> pd.DataFrame:
+        self._settle()
+        columns: dict[str, list[NDArray[Any]]] = {c: [] for c in BAND_COLUMNS[4:]}
+        for i in range(len(self.names)):
+            base, cum, h = self._cumulative(i)
+            levels = np.arange(base, base + h.shape[1])
+            nonzero = h > 0
+            columns["mean"].append(((h * levels).sum(axis=1) / self.n).round(3))
+            columns["min"].append(base + nonzero.argmax(axis=1))
+            for q in PERCENTILES:
+                columns[f"p{q:02d}"].append(base + inverse_cdf(cum, q, self.n))
+            columns["max"].append(base + h.shape[1] - 1 - nonzero[:, ::-1].argmax(axis=1))
+        return bands_frame(scenario, variant, self.plan, self.names, columns)
+
+    def dates(self, scenario: str, variant: str) -> pd.DataFrame:
+        self._settle()
+        return dates_frame(self.plan, self.marks, self.first, self.n, scenario, variant)
+
+
+def _add_slots(tagged: NDArray[Any], out: NDArray[Any], shape: tuple[int, ...]) -> None:
+    """``out`` (series, months * width) = the counts of ``tagged`` (series, months *
+    width * slots) added up over the slots (a strided add per slot: several times
+    faster than a sum over a short last axis)."""
+    slots = tagged.reshape(shape)
+    total = out.reshape(shape[:3])
+    total[...] = slots[..., 0]
+    for s in range(1, shape[3]):
+        total += slots[..., s]
+
+
+def _whole_inputs(plan: Plan) -> bool:
+    """Every level the stepper takes is a whole number of troops (a distribution's
+    draws always are; a plain number must be written whole)."""
+    return all(
+        isinstance(q, Spec) or float(q).is_integer()
+        for path, q in plan.quantities().items()
+        if not path.endswith(".delay")
+    )
