@@ -148,7 +148,7 @@ def test_weighted_percentiles_equal_a_brute_force_weighted_inverse_cdf(
 ):
     if dense:  # the month-by-month stepper counts the draws (as for any level it cannot
         # take whole months at once)
-        monkeypatch.setattr("sim.analysis.ensemble._whole_inputs", lambda plan: False)
+        monkeypatch.setattr("sim.analysis.accumulator._whole_inputs", lambda plan: False)
     spread = sim.load_scenario(write(SPREAD))
     plan = spread.plan("base")
     assert accumulator(plan, sim.run(spread).milestones)._fast is not dense

@@ -93,22 +93,51 @@ def test_shared_draws_are_read_only_so_no_variant_can_change_another_s(rich):
 # ---------------------------------------------------------------- counted in bins
 
 
-@pytest.mark.parametrize("budget", [1 << 20, 4_000, 600], ids=["one-troop", "bins", "wide-bins"])
-def test_binned_summaries_equal_level_by_level_counts(rich, monkeypatch, budget):
+@pytest.mark.parametrize(
+    ("wanted", "pass_bytes"),
+    [(9, 1 << 30), (0.05, 1 << 30), (0.002, 1_000)],
+    ids=["narrow-bins", "wide-bins", "wide-bins-one-series-a-pass"],
+)
+def test_binned_summaries_equal_level_by_level_counts(rich, monkeypatch, wanted, pass_bytes):
     dense = sim.run(rich, draws=3_000, seed=5)
     monkeypatch.setattr(wide, "DENSE_BYTES", 0)  # every plan counted in bins
-    monkeypatch.setattr(wide, "COARSE_BYTES", budget)
-    shifts = wide.shifts(rich.plan("base"))
-    assert (max(shifts) > 0) == (budget < 1 << 20)
+    monkeypatch.setattr(wide, "SERIES_BYTES", 0)
+    monkeypatch.setattr(wide, "WANTED", wanted)  # fewer wanted bins: wider ones
+    monkeypatch.setattr(wide, "PASS_BYTES", pass_bytes)
+    plan = rich.plan("base")
+    shifts = wide.shifts(plan)
+    assert min(shifts) >= 1 and (max(shifts) >= 5) == (wanted < 1)
+    assert len(series(plan)) == 5
     assert_same(dense, sim.run(rich, draws=3_000, seed=5))
+
+
+def test_binned_summaries_of_the_month_by_month_stepper_equal_level_by_level_counts(
+    rich, monkeypatch
+):
+    # levels the fast path cannot take whole months at once go through sim.model.step
+    monkeypatch.setattr("sim.analysis.accumulator._whole_inputs", lambda plan: False)
+    dense = sim.run(rich, draws=1_000, seed=7)
+    monkeypatch.setattr(wide, "DENSE_BYTES", 0)
+    monkeypatch.setattr(wide, "SERIES_BYTES", 0)
+    monkeypatch.setattr(wide, "WANTED", 0.05)
+    assert_same(dense, sim.run(rich, draws=1_000, seed=7))
 
 
 def test_binned_summaries_do_not_depend_on_the_chunk_size_or_the_parts(rich, monkeypatch):
     monkeypatch.setattr(wide, "DENSE_BYTES", 0)
-    monkeypatch.setattr(wide, "COARSE_BYTES", 2_000)
-    one = sim.run(rich, draws=2_500, seed=6)
-    assert_same(one, sim.run(rich, draws=2_500, seed=6, chunk=77))
-    assert_same(one, sim.run(rich, draws=2_500, seed=6, chunk=300, executor=InProcessParts(3)))
+    monkeypatch.setattr(wide, "SERIES_BYTES", 0)
+    monkeypatch.setattr(wide, "WANTED", 0.05)
+    one = sim.run(rich, draws=1_500, seed=6)
+    assert_same(one, sim.run(rich, draws=1_500, seed=6, chunk=333))
+    assert_same(one, sim.run(rich, draws=1_500, seed=6, chunk=300, executor=InProcessParts(3)))
+
+
+def test_passes_hold_their_series_within_the_byte_budget(monkeypatch):
+    monkeypatch.setattr(wide, "PASS_BYTES", 10 * (3 * 4 * 10 * 100))  # ten series of 100 columns
+    widths = [100] * 25 + [5_000]
+    parts = wide.batches(widths, 10)
+    assert sorted(i for p in parts for i in p) == list(range(26))
+    assert [len(p) for p in parts] == [10, 10, 5, 1]  # the wide series alone
 
 
 def brute_force(scenario: sim.Scenario, variant: str, draws: int, seed: int) -> tuple[Any, Any]:
@@ -185,7 +214,7 @@ def test_ten_million_troops_are_summarised_exactly_in_bins(write):
     }
     scenario = sim.load_scenario(write(doc))
     plan = scenario.plan("base")
-    assert wide.is_wide(plan) and wide.shifts(plan)[0] > 0  # the real path, no patching
+    assert wide.is_wide(plan) and wide.shifts(plan)[0] >= 8  # the real path, no patching
     check_against_brute_force(scenario, 400, 11)
 
 
@@ -209,7 +238,7 @@ def test_forty_theaters_are_summarised_exactly_in_bins(write):
     scenario = sim.load_scenario(write(doc))
     plan = scenario.plan("base")
     assert counts_bytes(plan) > 1 << 30  # level by level: more than a gigabyte
-    assert wide.is_wide(plan) and min(wide.shifts(plan)) > 0
+    assert wide.is_wide(plan) and min(wide.shifts(plan)) >= 2
     check_against_brute_force(scenario, 300, 12)
 
 

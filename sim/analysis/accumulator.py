@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -78,6 +78,13 @@ class Accumulator:
     them up into a plain
     accumulator of all the draws, whose summaries equal those of the draws counted
     plainly, exactly.
+
+    **Mapped columns** (``maps``, one per series, for forces too large to count level
+    by level, :mod:`sim.analysis.wide`): series i's level ``L`` is counted at column
+    ``maps[i](L)`` (:class:`Binned`, :class:`Within`) instead of ``L``, and ``bound`` is
+    the highest column. Each month's sum of levels is then kept too, in ``sums``
+    (series, months) [troops], for the exact mean. Mapped draws are not tagged, and have
+    no threshold marks (the dates come from the columns, :mod:`sim.analysis.wide`).
     """
 
     plan: Plan
@@ -86,6 +93,7 @@ class Accumulator:
     members: list[list[int]]
     marks: list[tuple[str, str, int]]
     n: int = 0
+    maps: Sequence[Any] | None = None
     hist: NDArray[np.int64] = field(init=False)
     first: NDArray[np.int64] = field(init=False)
     met: NDArray[np.int64] = field(init=False)
@@ -114,6 +122,13 @@ class Accumulator:
         self._fast = _whole_inputs(self.plan) and self._members_ok()
         self._scratch: dict[tuple[int, int], NDArray[Any]] = {}
         self._runs: dict[Any, Any] = {}
+        self._map: Any = None  # while counting a mapped series: its map
+        self.sums: NDArray[np.int64] | None = None
+        if self.maps is not None:
+            if self.marks:
+                raise ValueError("mapped columns take no threshold marks")
+            self.sums = np.zeros((len(self.names), months), np.int64)
+            self._sums_held = np.zeros((len(self.names), months + 1), np.int64)
 
     def _members_ok(self) -> bool:
         theaters = {tid: self.plan.theater_tracks(tid) for tid in self.plan.theaters}
@@ -140,6 +155,8 @@ class Accumulator:
             self.lowest_counts()[...] += other._lower
         self.met += other.met
         self.n += other.n
+        if self.sums is not None and other.sums is not None:
+            self.sums += other.sums
         self.slot_n += other.slot_n
         self.slot_met += other.slot_met
         self._rose = self._rose or other._rose
@@ -177,7 +194,9 @@ class Accumulator:
 
     def empty(self) -> Accumulator:
         """A new, empty accumulator for the same plan, series and threshold marks."""
-        return Accumulator(self.plan, self.bound, self.names, self.members, self.marks)
+        return Accumulator(
+            self.plan, self.bound, self.names, self.members, self.marks, maps=self.maps
+        )
 
     def _slots(self, tags: NDArray[Any]) -> tuple[int, int]:
         """The lowest and highest slot of these tags (slot = tag - the lowest tag
@@ -224,18 +243,25 @@ class Accumulator:
         return low - self.tags[0], high - self.tags[0]
 
     def _columns(self, levels: NDArray[np.int64]) -> NDArray[np.int64]:
-        """Where levels are counted within a month: the level, or ``level * S + slot``
-        for tagged draws (``self._slot``, one per draw or one for all)."""
+        """Where levels are counted within a month: the level, its mapped column (a
+        new array) while a mapped series is counted, or ``level * S + slot`` for tagged
+        draws (``self._slot``, one per draw or one for all)."""
+        if self._map is not None:
+            return self._map(levels)  # type: ignore[no-any-return]
         size = len(self.tags)
         if size <= 1:
             return levels
         return levels * size + self._slot
 
+    def _mapped(self, i: int) -> None:
+        """Count series i next (its map, if any, applies until the next call)."""
+        self._map = None if self.maps is None else self.maps[i]
+
     def _bin(self, levels: NDArray[np.int64]) -> tuple[int, NDArray[np.int64]]:
         """``(first column, counts)`` of levels (n,) counted in their columns: every
         column for plain draws, only those the levels take for tagged ones."""
         if len(self.tags) <= 1:
-            return 0, np.bincount(levels, minlength=self.width)
+            return 0, np.bincount(self._columns(levels), minlength=self.width)
         x = self._columns(levels)
         low = int(x.min())
         return low, np.bincount(x - low)
@@ -277,6 +303,9 @@ class Accumulator:
         for i, name in enumerate(self.names):
             lv = levels[name].astype(np.int64)
             lowest = np.minimum.accumulate(lv, axis=1)
+            if self.sums is not None and self.maps is not None:
+                self.sums[i] += lv.sum(axis=0)
+                lv, lowest = self.maps[i](lv), self.maps[i](lowest)
             if slots is not None and len(self.tags) > 1:  # each draw in its slot
                 lv = lv * len(self.tags) + slots[:, None]
                 lowest = lowest * len(self.tags) + slots[:, None]
@@ -487,6 +516,8 @@ class Accumulator:
         grid = self.hist[i].reshape(months, self.span)
         held = self._held[0, i]
         n = group.n
+        self._mapped(i)
+        sums = self.sums[i] if self.sums is not None else None
         scratch = self._buffer(1, n, np.float64, 1)[0]
         pair = self._buffer(2, n, np.int64, 7)
         prev: NDArray[np.int64] | None = None
@@ -501,17 +532,33 @@ class Accumulator:
                     counts *= weight
                 held[a, low : low + len(counts)] += counts
                 held[b + 1, low : low + len(counts)] -= counts
+                if sums is not None:
+                    total = int(level.sum()) * weight
+                    self._sums_held[i, a] += total
+                    self._sums_held[i, b + 1] -= total
                 prev = level
                 continue
             rising = rising or group.ramp_rises(k, li, source)
+            got = None if sums is None else np.zeros(b - a + 1, np.int64)
             distinct = (
                 group.ramp_counts(
-                    k, li, source, a, b, self.width, self._slot, max(1, len(self.tags))
+                    k,
+                    li,
+                    source,
+                    a,
+                    b,
+                    self.width,
+                    self._slot,
+                    max(1, len(self.tags)),
+                    self._map,
+                    got,
                 )
                 if b - a >= 3
                 else None
             )
             if distinct is not None:  # few distinct draws: counted once each, with weights
+                if sums is not None and got is not None:
+                    sums[a : b + 1] += got * weight
                 low, counts = distinct
                 cols = slice(low, low + counts.shape[1])
                 grid[a : b + 1, cols] += counts * weight if weight != 1 else counts
@@ -524,6 +571,8 @@ class Accumulator:
                 level = group.ramp_month(k, li, source, m, pair[m % 2], scratch)
                 if m == a and prev is not None and not rising:
                     rising = bool(np.any(level > prev))
+                if sums is not None:
+                    sums[m] += int(level.sum()) * weight
                 low, counts = self._bin(level)
                 grid[m, low : low + len(counts)] += counts * weight if weight != 1 else counts
                 prev = level
@@ -533,6 +582,7 @@ class Accumulator:
             lowest = np.minimum.accumulate(block, axis=0)
             self._count(lowest, 0, weight, lower)
             self._count(block, 0, -weight, lower)
+        self._map = None
 
     def _tally(
         self,
@@ -549,6 +599,15 @@ class Accumulator:
         next (None: look). ``block`` is overwritten."""
         months, width = self.plan.n_months, self.span
         held = self._held
+        self._mapped(i)
+        if self.sums is not None:  # each month's sum, before the block is overwritten
+            self.sums[i, lo : hi + 1] += block.sum(axis=1) * weight
+            if lo > 0:
+                before = int(block[0].sum()) * weight
+                self._sums_held[i, 0] += before
+                self._sums_held[i, lo] -= before
+            if hi < months - 1:
+                self._sums_held[i, hi + 1] += int(block[-1].sum()) * weight
 
         def count(values: NDArray[np.int64]) -> NDArray[np.int64]:
             out = np.bincount(self._columns(values), minlength=width)
@@ -573,6 +632,7 @@ class Accumulator:
             self._count(block, lo, -weight, lower, weight, self.hist[i])
         else:
             self._count(block, lo, weight, self.hist[i])
+        self._map = None
 
     def _count(
         self,
@@ -587,7 +647,7 @@ class Accumulator:
         ``dest`` (months * span), each draw in its slot, and ``weight2`` to ``dest2``.
         ``levels`` is overwritten."""
         months, width = self.plan.n_months, self.span
-        if len(self.tags) > 1:
+        if len(self.tags) > 1 or self._map is not None:
             levels = self._columns(levels)  # a new array: the caller's stays as it was
         grid = dest.reshape(months, width)
         grid2 = None if dest2 is None else dest2.reshape(months, width)
@@ -627,6 +687,9 @@ class Accumulator:
         if self._rose:
             self.lowest_counts()[...] += held[1, :, :months].reshape(shape)
         held[...] = 0
+        if self.sums is not None:
+            self.sums += np.cumsum(self._sums_held, axis=1)[:, :months]
+            self._sums_held[...] = 0
         self._cum = {}
         if self.tags:  # the dates come from each tag's accumulator (split)
             self._pending = False
@@ -694,6 +757,48 @@ class Accumulator:
     def dates(self, scenario: str, variant: str) -> pd.DataFrame:
         self._settle()
         return dates_frame(self.plan, self.marks, self.first, self.n, scenario, variant)
+
+
+@dataclass(frozen=True)
+class Binned:
+    """A map of levels to columns for :class:`Accumulator`: level ``L`` [troops] is
+    counted in bin ``L >> shift`` (bins of ``2**shift`` troops)."""
+
+    shift: int
+
+    def __call__(self, levels: NDArray[np.int64]) -> NDArray[np.int64]:
+        """The columns (a new array, the shape of ``levels``)."""
+        return np.right_shift(levels, self.shift)
+
+
+@dataclass(frozen=True)
+class Within:
+    """A map of levels to columns for :class:`Accumulator`: the levels inside chosen
+    bins of ``2**shift`` troops counted one by one, every other level in one column.
+
+    ``slot[b]`` (bins,) is the place of bin ``b`` among the chosen ones, or -1; level
+    ``L`` of a chosen bin goes to column ``(slot[L >> shift] << shift) + (L mod
+    2**shift)``, any other level to column ``other``. :meth:`tabled` adds ``direct``."""
+
+    shift: int
+    slot: NDArray[np.int64]
+    other: int
+    #: the column of every level 0..top, when given (one lookup instead of five steps)
+    direct: NDArray[np.int64] | None = None
+
+    def __call__(self, levels: NDArray[np.int64]) -> NDArray[np.int64]:
+        """The columns (a new array, the shape of ``levels``)."""
+        if self.direct is not None:
+            return self.direct[levels]  # type: ignore[no-any-return]
+        place = self.slot[np.right_shift(levels, self.shift)]
+        out = np.left_shift(place, self.shift)
+        out += np.bitwise_and(levels, (1 << self.shift) - 1)
+        out[place < 0] = self.other
+        return out
+
+    def tabled(self, top: int) -> Within:
+        """The same map with the column of every level ``0 .. top`` looked up."""
+        return replace(self, direct=self(np.arange(top + 1, dtype=np.int64)))
 
 
 def _add_slots(tagged: NDArray[Any], out: NDArray[Any], shape: tuple[int, ...]) -> None:

@@ -1,49 +1,50 @@
 """Ensembles of forces too large to count level by level: exact summaries in bounded memory.
 
-The ensemble's accumulator (:class:`sim.analysis.accumulator.Accumulator`) keeps, for
-every series and month, the number of draws at each whole level from 0 to the
-highest any series can reach. That is fast, but its memory grows with the size of
-the force: 50 theaters of 20,000 troops over ten years, or one theater of ten
+The accumulator (:class:`sim.analysis.accumulator.Accumulator`) keeps, for every
+series and month, the number of draws at each whole level from 0 to the highest
+any series can reach. That is fast, but its memory grows with the size of the
+force: 50 theaters of 20,000 troops over ten years, or one theater of ten
 million, would need gigabytes. A plan whose counts would take more than
-:data:`DENSE_BYTES` is summarised here instead, in two passes over the same draws
-(the streams are seeded, so the second pass sees the same numbers):
+:data:`DENSE_BYTES` is summarised here instead, by the same accumulator over the
+same fast path, in passes over the same draws (the streams are seeded, so every
+pass sees the same numbers):
 
-1. **coarse** (:class:`CoarsePass`): each series' levels are counted in bins of
-   ``2**shift`` troops, the shift chosen per series from its own highest level
-   (:meth:`sim.model.plan.Plan.track_top`) so that all the bins fit
-   :data:`COARSE_BYTES`. Counted exactly at the same time: each month's sum of
-   levels (for the mean), its lowest and highest level, the draws whose lowest
-   level so far is at or below each threshold (the threshold dates), and the
-   milestones met;
-2. **fine** (:class:`FinePass`, only for series whose bins are wider than one
-   troop): in each month, the bins that hold a percentile are counted again,
-   level by level.
+1. **coarse**: series i's levels are counted in bins of ``2**shift_i`` troops
+   (:class:`~sim.analysis.accumulator.Binned`), with each month's exact sum of
+   levels (the mean). The shift balances the bins against the second pass
+   (:func:`shifts`); a series small enough keeps one column per level.
+2. **fine** (for the series counted in bins): the bins that matter — in each month
+   those holding a percentile, the lowest and the highest level, and the bins of
+   the threshold marks — are counted again level by level
+   (:class:`~sim.analysis.accumulator.Within`), every other level in one column.
 
 A percentile is then, as in the accumulator, the smallest level ``L`` with at
-least ``q`` % of the draws at or below ``L`` (Hyndman and Fan 1996, definition 1:
-the inverse of the empirical distribution function), found exactly: the coarse
-counts give the bin and the number of draws below it, the fine counts the level
-within the bin. Every summary equals the one a level-by-level count gives, to the
-byte, and none depends on the chunk size or the number of workers.
+least ``q`` % of the draws at or below ``L`` (the inverse of the empirical
+distribution function, Hyndman and Fan 1996, definition 1): the coarse counts
+give its bin and the draws below the bin, the fine counts the level within it.
+The lowest and highest levels follow the same way, and a threshold date from the
+running minimum's counts below the mark's bin plus those within it up to the mark.
+So every summary equals the one a level-by-level count gives, to the byte, and
+none depends on the chunk size or the number of workers.
 
-Memory: the coarse bins (``COARSE_BYTES``), a buffer of binned levels of the same
-size that is counted when full (so each ``bincount`` costs about as much as the
-values it counts), and one block of stepped draws of at most :data:`BLOCK_CELLS`
-levels. Time grows with draws x months x series, since every level of every draw
-is stepped (:func:`sim.model.stepper.step`); ``benchmarks/bench_scale_memory.py``
-measures both.
+Memory: series are counted in as many passes as it takes to keep each pass's
+counts within :data:`PASS_BYTES` (a series alone may take more only if its own
+bins do, which :func:`shifts` prevents for every force the format allows).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from sim.analysis.accumulator import Accumulator, Binned, Within
 from sim.analysis.chunks import Executor, consume_all
 from sim.analysis.summaries import (
     COUNT,
@@ -51,253 +52,126 @@ from sim.analysis.summaries import (
     bands_frame,
     counts_bytes,
     dates_frame,
-    level_views,
+    inverse_cdf,
     series,
 )
 from sim.model.plan import Plan
-from sim.model.stepper import StepInputs, StepOutput, step
 
 #: a plan whose level-by-level counts would take more bytes than this is summarised here
 DENSE_BYTES = 128 << 20
-#: the most bytes of coarse counts (bins of every series and month) one plan takes
-COARSE_BYTES = 16 << 20
-#: the most levels (draws x tracks and theaters x months) stepped at once
-BLOCK_CELLS = 1 << 22
+#: the most bytes of counts one pass over the draws holds (hist, held stretches and
+#: the running-minimum correction: three count arrays per series)
+PASS_BYTES = 96 << 20
+#: a series whose level-by-level counts take at most this many bytes is not binned
+SERIES_BYTES = 4 << 20
+#: a fine map looks each level up in a table when the series' levels are fewer than this
+TABLED = 1 << 20
+#: bins wanted per month in the second pass: 7 percentiles, the lowest and highest level
+WANTED = len(PERCENTILES) + 2
 
 
 def is_wide(plan: Plan) -> bool:
-    """Whether ``plan``'s level-by-level counts (:func:`~sim.analysis.ensemble.counts_bytes`)
+    """Whether ``plan``'s level-by-level counts (:func:`~sim.analysis.summaries.counts_bytes`)
     would take more than :data:`DENSE_BYTES`, so its ensemble is summarised here."""
     return counts_bytes(plan) > DENSE_BYTES
 
 
+def _tops(plan: Plan) -> list[int]:
+    """Each series' highest level [troops]."""
+    return [sum(plan.track_top(k) for k in tracks) for _, tracks in series(plan)]
+
+
+def _bytes(months: int, columns: int) -> int:
+    """Bytes of one series' counts in a pass: three arrays of months x columns."""
+    return 3 * COUNT().itemsize * months * columns
+
+
 def shifts(plan: Plan) -> list[int]:
-    """Each series' bin size as a power of two: ``shift[i]`` is the smallest whole
-    number with every series' ``(top_i >> shift_i) + 1`` bins in each month fitting
-    :data:`COARSE_BYTES` together, ``top_i`` the series' highest level [troops]."""
-    sel = series(plan)
-    bins = max(1, COARSE_BYTES // (COUNT().itemsize * plan.n_months * len(sel)))
+    """Each series' bins as a power of two [log2 troops]: 0 (a column per level)
+    when its counts take at most :data:`SERIES_BYTES`; else the shift that makes
+    the coarse columns (``top >> shift``) about as many as the second pass's, at
+    most :data:`WANTED` bins per month of ``2**shift`` columns each:
+    ``2**(2 shift) >= top / (WANTED * months)``."""
+    months = plan.n_months
     out = []
-    for _, tracks in sel:
-        top, shift = sum(plan.track_top(k) for k in tracks), 0
-        while (top >> shift) + 1 > bins:
-            shift += 1
-        out.append(shift)
+    for top in _tops(plan):
+        if _bytes(months, top + 1) <= SERIES_BYTES:
+            out.append(0)
+            continue
+        ratio = top / (WANTED * months)
+        out.append(max(1, math.ceil(math.log2(ratio) / 2)) if ratio > 1 else 1)
     return out
 
 
-def _blocks(plan: Plan, inputs: StepInputs, cache: dict[Any, Any]) -> Iterator[StepOutput]:
-    """The draws of ``inputs`` stepped a block at a time (at most :data:`BLOCK_CELLS`
-    levels per block); ``cache`` is :func:`~sim.model.stepper.step`'s."""
-    per = max(1, BLOCK_CELLS // ((len(plan.tracks) + len(plan.theaters)) * plan.n_months))
-    for a in range(0, inputs.n, per):
-        part = inputs if inputs.n <= per else inputs.subset(slice(a, a + per))
-        yield step(plan, part, cache)
+def batches(widths: Sequence[int], months: int) -> list[list[int]]:
+    """The series (indices) counted together in each pass: by width, as many as keep
+    a pass's counts (each series as wide as the widest of its pass) within
+    :data:`PASS_BYTES`; a series wider than that alone."""
+    order = sorted(range(len(widths)), key=lambda i: widths[i])
+    out: list[list[int]] = []
+    for i in order:
+        if out and _bytes(months, widths[i]) * (len(out[-1]) + 1) <= PASS_BYTES:
+            out[-1].append(i)
+        else:
+            out.append([i])
+    return [sorted(b) for b in out]
 
 
-class _Binned:
-    """Counts of whole-number indices below ``size``, taken in batches: indices wait
-    in a buffer until it holds ``size`` of them, then one ``bincount`` adds them all,
-    so each costs about as much as the indices it counts."""
-
-    def __init__(self, size: int) -> None:
-        self.counts = np.zeros(size, COUNT)
-        self._wait: list[NDArray[np.int64]] = []
-        self._held = 0
-
-    def add(self, index: NDArray[np.int64]) -> None:
-        self._wait.append(index.ravel())
-        self._held += index.size
-        if self._held >= self.counts.size:
-            self.flush()
-
-    def flush(self) -> None:
-        if self._wait:
-            every = np.concatenate(self._wait) if len(self._wait) > 1 else self._wait[0]
-            self.counts += np.bincount(every, minlength=self.counts.size).astype(COUNT)
-            self._wait, self._held = [], 0
-
-    def __getstate__(self) -> dict[str, Any]:
-        self.flush()
-        return self.__dict__.copy()
-
-
-class CoarsePass:
-    """The first pass over a plan's draws (a :class:`~sim.analysis.chunks.ChunkConsumer`).
-
-    Attributes, ``S`` series and ``M`` months:
-
-    coarse : list of S :class:`_Binned`, each of ``M * width_i`` counts: the draws at
-        levels ``b * 2**shift_i .. (b + 1) * 2**shift_i - 1`` in month m at ``m *
-        width_i + b``
-    total : (S, M) int64 sums of the levels [troops]
-    low, high : (S, M) int64 lowest and highest level drawn [troops]
-    reached : (marks, M) int64 draws whose lowest level up to each month is at or
-        below each threshold mark
-    met : (milestones,) int64 draws that met each milestone's original deadline
-    n : the draws counted
-    """
-
-    def __init__(
-        self, plan: Plan, marks: Sequence[tuple[str, str, int]], shift: Sequence[int]
-    ) -> None:
-        sel = series(plan)
-        months = plan.n_months
-        self.plan, self.marks, self.shift = plan, list(marks), list(shift)
-        self.names = [name for name, _ in sel]
-        self.members = [tracks for _, tracks in sel]
-        self.widths = [
-            (sum(plan.track_top(k) for k in tracks) >> s) + 1
-            for tracks, s in zip(self.members, self.shift, strict=True)
-        ]
-        self.coarse = [_Binned(months * w) for w in self.widths]
-        self.total = np.zeros((len(sel), months), np.int64)
-        self.low = np.full((len(sel), months), np.iinfo(np.int64).max)
-        self.high = np.full((len(sel), months), -1, np.int64)
-        self.reached = np.zeros((len(self.marks), months), np.int64)
-        self.met = np.zeros(len(plan.milestones), np.int64)
-        self.n = 0
-        self._cache: dict[Any, Any] = {}
-
-    def __getstate__(self) -> dict[str, Any]:
-        """What a part sends back: its counts, without the stepper's cache."""
-        return {k: v for k, v in self.__dict__.items() if k != "_cache"}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state, _cache={})
-
-    def add_chunk(self, inputs: Sequence[StepInputs]) -> None:
-        """Count a chunk of the plan's draws (``inputs[0]``)."""
-        months = self.plan.n_months
-        for out in _blocks(self.plan, inputs[0], self._cache):
-            views = level_views(self.plan, out, self.names, self.members)
-            self.met += (out.reached <= out.original).sum(axis=0)
-            self.n += out.reached.shape[0]
-            for i, name in enumerate(self.names):
-                levels = views[name].astype(np.int64)
-                self.total[i] += levels.sum(axis=0)
-                np.minimum(self.low[i], levels.min(axis=0), out=self.low[i])
-                np.maximum(self.high[i], levels.max(axis=0), out=self.high[i])
-                marks = [k for k, mark in enumerate(self.marks) if mark[0] == name]
-                if marks:
-                    lowest = np.minimum.accumulate(levels, axis=1)
-                    for k in marks:
-                        self.reached[k] += (lowest <= self.marks[k][2]).sum(axis=0)
-                if self.shift[i]:
-                    levels >>= self.shift[i]
-                levels += np.arange(months, dtype=np.int64) * self.widths[i]
-                self.coarse[i].add(levels)
-
-    def merge(self, other: CoarsePass) -> None:
-        """Add the draws another part of the same ensemble counted."""
-        for mine, theirs in zip(self.coarse, other.coarse, strict=True):
-            mine.flush()
-            theirs.flush()
-            mine.counts += theirs.counts
-        self.total += other.total
-        np.minimum(self.low, other.low, out=self.low)
-        np.maximum(self.high, other.high, out=self.high)
-        self.reached += other.reached
-        self.met += other.met
-        self.n += other.n
-
-    def counts(self, i: int) -> NDArray[Any]:
-        """Series i's coarse counts (months, bins)."""
-        self.coarse[i].flush()
-        return self.coarse[i].counts.reshape(self.plan.n_months, self.widths[i])
+def _counted(
+    plan: Plan,
+    rows: list[int],
+    maps: list[Any],
+    width: int,
+    *,
+    draws: int,
+    seed: int,
+    chunk: int | None,
+    bar: Any,
+    executor: Executor | None,
+) -> Accumulator:
+    """One pass: an accumulator of series ``rows`` (indices into
+    :func:`~sim.analysis.summaries.series`) with ``maps``, ``width`` columns a month."""
+    sel = series(plan)
+    make = partial(
+        Accumulator,
+        plan,
+        width - 1,
+        [sel[i][0] for i in rows],
+        [sel[i][1] for i in rows],
+        [],
+        0,
+        maps,
+    )
+    (acc,) = consume_all([([plan], make)], draws, seed, chunk=chunk, bar=bar, executor=executor)
+    acc.settle()
+    return acc  # type: ignore[no-any-return]
 
 
-def _need(q: int, n: int) -> int:
-    """Draws at or below the ``q`` % percentile: ``ceil(q n / 100)``, at least 1."""
-    return max(1, -(-q * n // 100))
+@dataclass
+class _Series:
+    """What the coarse pass tells about one series."""
+
+    shift: int
+    top: int
+    counts: NDArray[Any]  # (months, columns) coarse counts
+    lowest: NDArray[Any]  # (months, columns) counts of the running minimum
+    sums: NDArray[np.int64]  # (months,) sums of levels [troops]
+
+    def cumulative(self) -> NDArray[np.int64]:
+        return np.cumsum(self.counts, axis=1, dtype=np.int64)
 
 
-def percentile_bins(coarse: NDArray[Any], n: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """For counts ``coarse`` (months, bins) of ``n`` draws: the bin holding each
-    percentile of :data:`~sim.analysis.ensemble.PERCENTILES` in each month, and the
-    draws in the bins below it, each (months, percentiles)."""
-    cum = np.cumsum(coarse, axis=1, dtype=np.int64)
-    need = np.array([_need(q, n) for q in PERCENTILES])
-    where = (cum[:, :, None] < need[None, None, :]).sum(axis=1)
-    below = np.where(where > 0, np.take_along_axis(cum, np.maximum(where - 1, 0), axis=1), 0)
-    return where.astype(np.int64), below
-
-
-class FinePass:
-    """The second pass: in each month, the draws in the bins that hold a percentile,
-    counted level by level (a :class:`~sim.analysis.chunks.ChunkConsumer`).
-
-    ``bins[i]`` (months, percentiles) are series i's bins from the first pass (only
-    the series with ``shift[i] > 0`` are counted); ``fine[i]`` holds, at ``((m * P +
-    j) << shift) + r``, the draws at level ``(bins[i][m, j] << shift) + r`` in month m.
-    """
-
-    def __init__(
-        self,
-        plan: Plan,
-        shift: Sequence[int],
-        widths: Sequence[int],
-        bins: Sequence[NDArray[np.int64] | None],
-    ) -> None:
-        sel = series(plan)
-        self.plan, self.shift, self.widths = plan, list(shift), list(widths)
-        self.names = [name for name, _ in sel]
-        self.members = [tracks for _, tracks in sel]
-        months, slots = plan.n_months, len(PERCENTILES)
-        self.bins = list(bins)
-        # which percentile slot (or -1) each (month, bin) is, as a table
-        self._slot: list[NDArray[np.int8] | None] = []
-        self.fine: list[NDArray[np.int64] | None] = []
-        for i, b in enumerate(self.bins):
-            if b is None:
-                self._slot.append(None)
-                self.fine.append(None)
-                continue
-            table = np.full(months * self.widths[i], -1, np.int8)
-            rows = np.arange(months)[:, None] * self.widths[i]
-            table[(rows + b).ravel()] = np.tile(np.arange(slots, dtype=np.int8), months)
-            self._slot.append(table)
-            self.fine.append(np.zeros((months * slots) << self.shift[i], np.int64))
-        self._cache: dict[Any, Any] = {}
-
-    __getstate__ = CoarsePass.__getstate__
-    __setstate__ = CoarsePass.__setstate__
-
-    def add_chunk(self, inputs: Sequence[StepInputs]) -> None:
-        """Count a chunk of the plan's draws (``inputs[0]``) inside the wanted bins."""
-        months, slots = self.plan.n_months, len(PERCENTILES)
-        for out in _blocks(self.plan, inputs[0], self._cache):
-            views = level_views(self.plan, out, self.names, self.members)
-            for i, name in enumerate(self.names):
-                table, fine = self._slot[i], self.fine[i]
-                if table is None or fine is None:
-                    continue
-                s = self.shift[i]
-                levels = views[name].astype(np.int64)
-                month = np.broadcast_to(np.arange(months, dtype=np.int64), levels.shape)
-                slot = table[(levels >> s) + month * self.widths[i]]
-                keep = slot >= 0
-                # several percentiles may share a bin: the table names one of them,
-                # and the bins are read back through that same table
-                where = ((month[keep] * slots + slot[keep]) << s) + (levels[keep] & ((1 << s) - 1))
-                fine += np.bincount(where, minlength=fine.size)
-
-    def merge(self, other: FinePass) -> None:
-        """Add the draws another part of the same ensemble counted."""
-        for mine, theirs in zip(self.fine, other.fine, strict=True):
-            if mine is not None and theirs is not None:
-                mine += theirs
-
-    def level(self, i: int, m: int, j: int, below: int, need: int) -> int:
-        """The ``j``-th percentile of series i in month m [troops]: the smallest level
-        with ``need`` draws at or below it, ``below`` of them below its bin."""
-        table, fine = self._slot[i], self.fine[i]
-        assert table is not None and fine is not None and self.bins[i] is not None
-        b = int(self.bins[i][m, j])  # type: ignore[index]
-        slot = int(table[m * self.widths[i] + b])
-        size = 1 << self.shift[i]
-        row = fine[(m * len(PERCENTILES) + slot) * size : (m * len(PERCENTILES) + slot + 1) * size]
-        return (b << self.shift[i]) + int((below + np.cumsum(row) < need).sum())
+def _wanted(s: _Series, n: int, marks: list[int]) -> NDArray[np.int64]:
+    """The bins the fine pass counts level by level: in each month those holding a
+    percentile, the lowest and the highest level; and the bins of the marks."""
+    cum = s.cumulative()
+    got = [inverse_cdf(cum, q, n) for q in PERCENTILES]
+    taken = s.counts > 0
+    got.append(taken.argmax(axis=1))
+    got.append(taken.shape[1] - 1 - taken[:, ::-1].argmax(axis=1))
+    bins = np.concatenate([np.asarray(g, np.int64) for g in got])
+    extra = np.array([lv >> s.shift for lv in marks if 0 <= lv < s.top], np.int64)
+    return np.unique(np.concatenate([bins, extra]))
 
 
 def run_wide(
@@ -312,68 +186,143 @@ def run_wide(
     bar: Any = None,
     executor: Executor | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, NDArray[np.float64]]:
-    """``(bands, dates, p_met)`` of one variant's ensemble, as
-    :class:`~sim.analysis.accumulator.Accumulator` gives them, in bounded memory.
+    """``(bands, dates, p_met)`` of one variant's ensemble, as the accumulator gives them,
+    in bounded memory.
 
     ``bands`` and ``dates`` are frames of ``bands.csv`` and ``dates.csv`` rows;
     ``p_met`` (milestones,) the share of draws meeting each milestone's original
-    deadline, to 6 decimals. Memory: see the module's description."""
-    shift = shifts(plan)
-    (first,) = consume_all(
-        [([plan], _Maker(CoarsePass, (plan, tuple(marks), tuple(shift))))],
-        draws,
-        seed,
-        chunk=chunk,
-        bar=bar,
-        executor=executor,
-    )
-    n, months = first.n, plan.n_months
-    found = [percentile_bins(first.counts(i), n) for i in range(len(first.names))]
-    second: FinePass | None = None
-    if any(shift):
-        bins = tuple(b if s else None for (b, _), s in zip(found, shift, strict=True))
-        (second,) = consume_all(
-            [([plan], _Maker(FinePass, (plan, tuple(shift), tuple(first.widths), bins)))],
-            draws,
-            seed,
-            chunk=chunk,
-            bar=bar,
-            executor=executor,
-        )
+    deadline, to 6 decimals. Memory and method: see the module's description."""
+    sel = series(plan)
+    months, tops, shift = plan.n_months, _tops(plan), shifts(plan)
+    widths = [(top >> s) + 1 for top, s in zip(tops, shift, strict=True)]
+    run = partial(_counted, plan, draws=draws, seed=seed, chunk=chunk, executor=executor)
+    found: dict[int, _Series] = {}
+    n, met = 0, np.zeros(len(plan.milestones), np.int64)
+    for b, rows in enumerate(batches(widths, months)):  # the coarse passes
+        width = max(widths[i] for i in rows)
+        acc = run(rows, [Binned(shift[i]) for i in rows], width, bar=bar if b == 0 else None)
+        n, met = acc.n, acc.met
+        lower = acc._lower
+        assert acc.sums is not None
+        for r, i in enumerate(rows):
+            counts = acc.hist[r].reshape(months, width)
+            low = counts if lower is None else counts + lower[r].reshape(months, width)
+            found[i] = _Series(shift[i], tops[i], counts, low, acc.sums[r].copy())
+        del acc
+    own_marks = {i: [lv for name, _, lv in marks if name == sel[i][0]] for i in found}
+    wanted = {i: _wanted(found[i], n, own_marks[i]) for i in found if found[i].shift}
+    tables: dict[int, NDArray[np.int64]] = {}
+    for i, bins in wanted.items():
+        table = np.full(widths[i], -1, np.int64)
+        table[bins] = np.arange(len(bins))
+        tables[i] = table
+    fine: dict[int, tuple[NDArray[Any], NDArray[Any]]] = {}
+    fine_widths = {i: (len(b) << shift[i]) + 1 for i, b in wanted.items()}
+    rows_fine = sorted(wanted)
+    for rows in batches([fine_widths[i] for i in rows_fine], months):  # the fine passes
+        rows = [rows_fine[r] for r in rows]
+        width = max(fine_widths[i] for i in rows)
+        maps = [Within(shift[i], tables[i], fine_widths[i] - 1) for i in rows]
+        maps = [
+            m.tabled(tops[i]) if tops[i] < TABLED else m for m, i in zip(maps, rows, strict=True)
+        ]
+        acc = run(rows, maps, width, bar=None)
+        lower = acc._lower
+        for r, i in enumerate(rows):
+            counts = acc.hist[r].reshape(months, width)
+            low = counts if lower is None else counts + lower[r].reshape(months, width)
+            fine[i] = (counts, low)
+        del acc
     columns: dict[str, list[NDArray[Any]]] = {
         "mean": [],
         "min": [],
         **{f"p{q:02d}": [] for q in PERCENTILES},
         "max": [],
     }
-    for i in range(len(first.names)):
-        columns["mean"].append((first.total[i] / n).round(3))
-        columns["min"].append(first.low[i])
-        bins, below = found[i]
-        for j, q in enumerate(PERCENTILES):
-            if second is None or not shift[i]:
-                columns[f"p{q:02d}"].append(bins[:, j])
-            else:
-                need = _need(q, n)
-                columns[f"p{q:02d}"].append(
-                    np.array([second.level(i, m, j, int(below[m, j]), need) for m in range(months)])
-                )
-        columns["max"].append(first.high[i])
-    bands = bands_frame(scenario, variant, plan, first.names, columns)
-    reached = first.reached
-    firsts = np.zeros((len(marks), months + 1), np.int64)
-    firsts[:, :months] = np.diff(reached, axis=1, prepend=0)
-    firsts[:, months] = n - reached[:, -1] if months else n
-    dates = dates_frame(plan, list(marks), firsts, n, scenario, variant)
-    return bands, dates, (first.met / n).round(6)
+    reached = np.zeros((len(marks), months), np.int64)
+    for i in range(len(sel)):
+        s = found[i]
+        level = _Levels(s, fine.get(i), tables.get(i), n)
+        columns["mean"].append((s.sums / n).round(3))
+        columns["min"].append(level.lowest())
+        for q in PERCENTILES:
+            columns[f"p{q:02d}"].append(level.percentile(q))
+        columns["max"].append(level.highest())
+        for k, (name, _, lv) in enumerate(marks):
+            if name == sel[i][0]:
+                reached[k] = level.at_or_below(lv)
+    bands = bands_frame(scenario, variant, plan, [name for name, _ in sel], columns)
+    first = np.zeros((len(marks), months + 1), np.int64)
+    first[:, :months] = np.diff(reached, axis=1, prepend=0)
+    first[:, months] = n - reached[:, -1]
+    dates = dates_frame(plan, list(marks), first, n, scenario, variant)
+    return bands, dates, (met / n).round(6)
 
 
-@dataclass(frozen=True)
-class _Maker:
-    """A picklable maker of a pass: ``kind(*args)``."""
+class _Levels:
+    """Exact levels of one series from its coarse counts and, when binned, the fine
+    counts of the wanted bins (``fine``: counts and running-minimum counts, (months,
+    columns); ``table``: each bin's place among them)."""
 
-    kind: type
-    args: tuple[Any, ...]
+    def __init__(
+        self,
+        s: _Series,
+        fine: tuple[NDArray[Any], NDArray[Any]] | None,
+        table: NDArray[np.int64] | None,
+        n: int,
+    ) -> None:
+        self.s, self.fine, self.table, self.n = s, fine, table, n
+        self.size = 1 << s.shift
+        self.months = np.arange(s.counts.shape[0])
 
-    def __call__(self) -> Any:
-        return self.kind(*self.args)
+    def _rows(self, bins: NDArray[np.int64], lowest: bool = False) -> NDArray[Any]:
+        """The fine counts (months, 2**shift) of bin ``bins[m]`` in each month m."""
+        assert self.fine is not None and self.table is not None
+        counts = self.fine[1] if lowest else self.fine[0]
+        start = self.table[bins] << self.s.shift
+        cols = start[:, None] + np.arange(self.size)[None, :]
+        return counts[self.months[:, None], cols]  # type: ignore[no-any-return]
+
+    def percentile(self, q: int) -> NDArray[np.int64]:
+        """The ``q`` % percentile in each month [troops]."""
+        cum = self.s.cumulative()
+        bins = inverse_cdf(cum, q, self.n)
+        if not self.s.shift:
+            return bins
+        need = max(1, -(-q * self.n // 100))
+        below = np.where(bins > 0, cum[self.months, np.maximum(bins - 1, 0)], 0)
+        within = below[:, None] + np.cumsum(self._rows(bins), axis=1)
+        return (bins << self.s.shift) + (within < need).sum(axis=1)
+
+    def lowest(self) -> NDArray[np.int64]:
+        """The lowest level drawn in each month [troops]."""
+        taken = self.s.counts > 0
+        bins = taken.argmax(axis=1).astype(np.int64)
+        if not self.s.shift:
+            return bins
+        return (bins << self.s.shift) + (self._rows(bins) > 0).argmax(axis=1)
+
+    def highest(self) -> NDArray[np.int64]:
+        """The highest level drawn in each month [troops]."""
+        taken = self.s.counts > 0
+        bins = (taken.shape[1] - 1 - taken[:, ::-1].argmax(axis=1)).astype(np.int64)
+        if not self.s.shift:
+            return bins
+        rows = self._rows(bins) > 0
+        return (bins << self.s.shift) + self.size - 1 - rows[:, ::-1].argmax(axis=1)
+
+    def at_or_below(self, level: int) -> NDArray[np.int64]:
+        """The draws whose lowest level so far is at most ``level`` in each month."""
+        months = len(self.months)
+        if level < 0:
+            return np.zeros(months, np.int64)
+        if level >= self.s.top:
+            return np.full(months, self.n, np.int64)
+        cum = np.cumsum(self.s.lowest, axis=1, dtype=np.int64)
+        b = level >> self.s.shift
+        if not self.s.shift:
+            return cum[:, b]
+        below = cum[:, b - 1] if b > 0 else np.zeros(months, np.int64)
+        bins = np.full(months, b, np.int64)
+        part = self._rows(bins, lowest=True)[:, : (level & (self.size - 1)) + 1]
+        return below + part.sum(axis=1)

@@ -36,6 +36,8 @@ def _distinct_counts(
     most: int,
     slot: Any = 0,
     slots: int = 1,
+    mapping: Any = None,
+    sums: IntArray | None = None,
 ) -> tuple[int, IntArray] | None:
     """Counts of ``L = max(floor(l0 + (T - l0) * share + 0.5), size)`` over the draws,
     for each share, where ``parts`` are the draws' ``l0``, ``T`` and optionally
@@ -45,6 +47,9 @@ def _distinct_counts(
     Returns ``(first column, counts (len(shares), columns))``: with one slot, every
     level ``0 .. width - 1`` (first column 0); with ``slots`` slots, the columns
     ``L * slots + slot`` the draws take (``slot`` a whole number or one per draw).
+    With ``mapping`` (one slot only), level L is counted at column ``mapping(L)``
+    (columns ``0 .. width - 1``); with ``sums`` (len(shares),), each share's sum of the
+    levels over the draws is added to it [troops].
     """
     per_draw = np.ndim(slot) > 0
     if per_draw:
@@ -73,8 +78,24 @@ def _distinct_counts(
         slot = values.pop()
     l0, t = values[0], values[1]
     size = values[2] if len(values) > 2 else None
+    times = weights[taken]
+    w = times.astype(np.float64)
     d = t - l0
-    w = weights[taken].astype(np.float64)
+    if slots <= 1:  # every share at once: (shares, distinct draws), as Group.ramp_month
+        level2 = np.multiply(d[None, :], np.asarray(shares, np.float64)[:, None])
+        level2 += l0
+        level2 += 0.5
+        levels = level2.astype(np.int64)
+        if size is not None:
+            np.maximum(levels, size, out=levels)
+        if sums is not None:
+            sums += levels @ times
+        at = levels if mapping is None else mapping(levels)
+        at += (np.arange(len(shares), dtype=np.int64) * width)[:, None]
+        out = np.bincount(
+            at.ravel(), weights=np.tile(w, len(shares)), minlength=width * len(shares)
+        )
+        return 0, out.astype(np.int64).reshape(len(shares), width)
     columns = []
     for sh in shares:  # as Group.ramp_month, on the distinct draws
         row = d * sh
@@ -83,15 +104,9 @@ def _distinct_counts(
         level = row.astype(np.int64)
         if size is not None:
             np.maximum(level, size, out=level)
-        if slots > 1:
-            level *= slots
-            level += slot
+        level *= slots
+        level += slot
         columns.append(level)
-    if slots <= 1:
-        out = np.empty((len(shares), width), np.int64)
-        for i, level in enumerate(columns):
-            out[i] = np.bincount(level, weights=w, minlength=width)
-        return 0, out
     low = min(int(c.min()) for c in columns)
     span = max(int(c.max()) for c in columns) - low + 1
     out = np.empty((len(shares), span), np.int64)
@@ -381,12 +396,15 @@ class Group:
         width: int,
         slot: Any = 0,
         slots: int = 1,
+        mapping: Any = None,
+        sums: IntArray | None = None,
     ) -> tuple[int, IntArray] | None:
         """``(first column, counts (months a..b, columns))`` of track k's levels in a
         ramp run (levels 0..width-1; with ``slots`` slots, level L of a draw in slot
         ``slot`` at column ``L * slots + slot``), computed once per distinct (start
         level, target, residual, slot) of the draws; None when the draws take too
-        many distinct ones for that to pay."""
+        many distinct ones for that to pay. ``mapping`` and ``sums``: as
+        :func:`_distinct_counts` takes them (``sums`` per month a..b)."""
         layer = self._layers[k][li]
         j = source // 2
         s = self.start[j]
@@ -395,7 +413,9 @@ class Group:
         parts: list[NDArray[Any]] = [layer.level0[j], layer.target[j]]
         if layer.size is not None:
             parts.append(layer.size)
-        return _distinct_counts(parts, rows, width, max(self.n // 8, 4096), slot, slots)
+        return _distinct_counts(
+            parts, rows, width, max(self.n // 8, 4096), slot, slots, mapping, sums
+        )
 
     def rises(self, k: int, block: IntArray, lo: int, hi: int) -> bool:
         """Whether track k's levels ``block`` (months lo..hi) may rise from one month to
