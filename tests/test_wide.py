@@ -242,24 +242,54 @@ def test_forty_theaters_are_summarised_exactly_in_bins(write):
     check_against_brute_force(scenario, 300, 12)
 
 
-def test_observations_on_a_force_too_large_to_count_are_refused_in_one_line(write, tmp_path):
-    doc = {
-        "id": "huge",
-        "title": "One theater of ten million",
-        "as_of": "2024-01",
-        "calendar": {"start": "2024-01", "end": "2025-12"},
-        "announcement": {"expected": "2024-03"},
-        "theaters": {"big": {"initial": 10_000_000}},
-        "milestones": {"cut": {"theater": "big", "deadline": "2025-06", "target": {"level": 0}}},
-    }
-    path = write(doc)
+HUGE = {
+    "id": "huge",
+    "title": "One theater of ten million",
+    "as_of": "2024-01",
+    "calendar": {"start": "2024-01", "end": "2025-12"},
+    "announcement": {"expected": "2024-03", "delay": {"uniform": [0, 3]}},
+    "theaters": {"big": {"initial": 10_000_000}},
+    "milestones": {"cut": {"theater": "big", "deadline": "2025-06", "target": {"level": 0}}},
+    "variants": {
+        "base": {"description": "as written", "overrides": {}},
+        "late": {"description": "announced late", "overrides": {"announcement": {"delay": 6}}},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("command", "what"),
+    [
+        (["run", "--observed", "{obs}"], "for observations"),
+        (["sensitivity"], "for sensitivity"),
+        (["sweep", "--set", "announcement.delay=1,2"], "for a sweep"),
+        (["compare", "-v", "base", "-v", "late"], "compare difference by difference"),
+    ],
+    ids=["observed", "sensitivity", "sweep", "compare"],
+)
+def test_analyses_that_keep_every_level_refuse_a_force_too_large_in_one_line(
+    write, tmp_path, command, what
+):
+    path = write(HUGE)
     obs = tmp_path / "obs.csv"
     obs.write_text("date,theater,troops_low,troops_high\n2024-06,big,9000000,9000000\n")
-    out = tmp_path / "run"
-    args = ["run", str(path), "--draws", "100", "--seed", "1", "--observed", str(obs)]
-    result = CliRunner().invoke(main, [*args, "--out", str(out)])
+    out = tmp_path / "out"
+    args = [command[0], str(path), *[a.replace("{obs}", str(obs)) for a in command[1:]]]
+    result = CliRunner().invoke(main, [*args, "--draws", "100", "--seed", "1", "--out", str(out)])
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and "count level by level" in lines[0]
-    assert "variant 'base'" in lines[0] and str(path) in lines[0]
+    assert len(lines) == 1 and what in lines[0] and str(path) in lines[0], lines
+    assert "10,000,000" in lines[0]
     assert not out.exists()
+
+
+def test_a_plain_run_of_a_force_too_large_to_count_level_by_level_writes_every_file(
+    write, tmp_path
+):
+    out = tmp_path / "out"
+    args = ["run", str(write(HUGE)), "--draws", "500", "--seed", "1", "--out", str(out)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    bands = pd.read_csv(out / "bands.csv")
+    assert set(bands.variant) == {"base", "late"} and bands["max"].max() == 10_000_000
+    assert (out / "fan.png").stat().st_size > 10_000

@@ -24,12 +24,15 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from sim.analysis.accumulator import _whole_inputs
 from sim.analysis.chunks import DEFAULT_CHUNK, Executor, consume_all, progress_bar
 from sim.analysis.ensemble import check_args
 from sim.analysis.summaries import PERCENTILES, inverse_cdf, level_bound, series
 from sim.errors import ScenarioError
 from sim.model.draws import central_inputs
+from sim.model.fastpath import Group
 from sim.model.plan import Plan
+from sim.model.rules import timing, timing_groups, window_levels
 from sim.model.stepper import StepInputs, StepOutput, step
 from sim.months import format_month
 from sim.scenario import Scenario, load_scenario
@@ -119,6 +122,8 @@ def _common_months(pa: Plan, pb: Plan, a: str, b: str) -> tuple[int, int]:
 
 
 MAX_CHUNK_CELLS = 1 << 26  # draw-track-months stepped at once per variant
+#: the most bytes of counts of differences a comparison holds
+COMPARE_BYTES = 512 << 20
 
 
 def compare(
@@ -183,6 +188,18 @@ def _compare(
     if isinstance(chunk, bool) or not isinstance(chunk, int | np.integer) or chunk < 1:
         raise ScenarioError("a chunk of at least 1 draw", repr(chunk), path="chunk")
     first, n_months, oa, ob, pairs = _pairing(pa, pb, a, b)
+    width = level_bound(pa) + level_bound(pb) + 1
+    size = 2 * len(pairs) * n_months * width * np.dtype(np.int64).itemsize
+    if size > COMPARE_BYTES:
+        raise ScenarioError(
+            f"variants small enough to compare difference by difference (at most "
+            f"{COMPARE_BYTES >> 20} MB of counts; compare fewer or smaller theaters, or "
+            "run the variants and compare their bands)",
+            f"{size / 2**20:,.0f} MB for {len(pairs)} series of differences from "
+            f"-{level_bound(pa):,} to +{level_bound(pb):,} troops over {n_months} months",
+            file=scenario.path,
+            path="theaters",
+        )
     make = partial(_PairedCounts, pa, pb, pairs, oa, ob, n_months)
     bar = progress_bar(draws, progress, f"{scenario.id} {b} − {a}")
     try:
@@ -191,6 +208,7 @@ def _compare(
     finally:
         if bar is not None:
             bar.close()
+    counts.settle()
     hist, lo, width = counts.hist, counts.lo, counts.width
     months = [format_month(first + m) for m in range(n_months)]
     table = _table(scenario.id, a, b, [p[0] for p in pairs], months, hist, lo, width, draws)
@@ -230,7 +248,13 @@ def central_difference(scenario: Scenario, a: str, b: str) -> pd.DataFrame:
 
 class _PairedCounts:
     """Counts of ``B − A`` per series and month over the draws (a
-    :class:`sim.analysis.chunks.ChunkConsumer` of two plans, A then B)."""
+    :class:`sim.analysis.chunks.ChunkConsumer` of two plans, A then B).
+
+    Draws are grouped by the timing keys of both variants together, so that within a
+    group every window's months are fixed in A and in B (:class:`Group`). Each series'
+    months then fall in stretches where both levels are held, whose difference is
+    counted once for the whole stretch, and months where either moves, counted one by
+    one: the counts equal those of the differences of :func:`step`'s levels."""
 
     def __init__(
         self,
@@ -247,12 +271,115 @@ class _PairedCounts:
         self.width = self.lo + level_bound(pb) + 1
         self.hist = np.zeros((len(pairs), n_months * self.width), np.int64)
         self._offsets = (np.arange(n_months, dtype=np.int64) * self.width + self.lo)[None, :]
+        # differences held over stretches of months, as differences between months
+        self._held: NDArray[np.int64] | None = None
+        self._fast = _whole_inputs(pa) and _whole_inputs(pb)
+        self._runs: tuple[dict[Any, Any], dict[Any, Any]] = ({}, {})
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a part sends back: the settled counts."""
+        self.settle()
+        return {k: v for k, v in self.__dict__.items() if k != "_runs"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _runs=({}, {}))
+
+    def settle(self) -> None:
+        """Fold the held stretches into ``hist``."""
+        if self._held is not None:
+            grid = np.cumsum(self._held, axis=1)[:, : self.n_months]
+            self.hist += grid.reshape(self.hist.shape)
+            self._held = None
 
     def merge(self, other: _PairedCounts) -> None:
         """Add the counts of another part of the same paired ensemble."""
+        self.settle()
+        other.settle()
         self.hist += other.hist
 
     def add_chunk(self, inputs: Sequence[StepInputs]) -> None:
+        if not self._fast:
+            self._add_stepped(inputs)
+            return
+        ia, ib = inputs
+        if ia.n == 0:
+            return
+        key = np.concatenate([ia.exec_delay, ib.exec_delay, ib.delay[:, None]], axis=1)
+        order, cuts = timing_groups(ia.delay, key)
+        both = []
+        for plan, inp in ((self.pa, ia), (self.pb, ib)):
+            initial = inp.initial.T
+            level0, target = window_levels(plan, initial, inp.targets.T, transposed=True)
+            arrays = [initial, level0, target, inp.residual.T]
+            if order is None:
+                arrays = [np.ascontiguousarray(a) for a in arrays]
+                firsts: Any = slice(0, 1)
+            else:
+                arrays = [np.take(a, order, axis=1) for a in arrays]
+                firsts = order[cuts[:-1]]
+            start, _, _, reached, _ = timing(plan, inp.delay[firsts], inp.exec_delay[firsts])
+            both.append((plan, arrays, start, reached))
+        if self._held is None:
+            self._held = np.zeros((len(self.pairs), self.n_months + 1, self.width), np.int64)
+        for g, (a, b) in enumerate(zip(cuts[:-1], cuts[1:], strict=True)):
+            ga, gb = (
+                Group(
+                    plan,
+                    start[g].tolist(),
+                    reached[g].tolist(),
+                    *[x[:, a:b] for x in arrays],
+                    cache=self._runs[v],
+                )
+                for v, (plan, arrays, start, reached) in enumerate(both)
+            )
+            for i, (_, ma, mb) in enumerate(self.pairs):
+                if len(ma) == 1 and len(mb) == 1:
+                    self._stretches(i, ga, ma[0], gb, mb[0])
+                else:
+                    self._months(i, ga, ma, gb, mb)
+
+    def _add(self, i: int, m: int, diff: NDArray[np.int64], until: int | None = None) -> None:
+        """Count differences ``diff`` (g,) of series i in month m, or in months m..until."""
+        low = int(diff.min())
+        counts = np.bincount(diff - low)
+        cols = slice(self.lo + low, self.lo + low + len(counts))
+        if until is None:
+            self.hist[i, m * self.width :][cols] += counts
+            return
+        assert self._held is not None
+        self._held[i, m, cols] += counts
+        self._held[i, until + 1, cols] -= counts
+
+    def _stretches(self, i: int, ga: Group, ka: int, gb: Group, kb: int) -> None:
+        """Series i, one track in each plan: held stretches at once, other months one
+        by one."""
+        oa, ob, months = self.oa, self.ob, self.n_months
+        edges = {0, months}
+        for runs, off in ((ga.runs(ka), oa), (gb.runs(kb), ob)):
+            edges.update(min(max(r[0] - off, 0), months) for r in runs)
+        cuts = sorted(edges)
+        ra, rb = ga.runs(ka), gb.runs(kb)
+        for s, e in zip(cuts[:-1], cuts[1:], strict=True):
+            run_a = next(r for r in ra if r[0] <= s + oa <= r[1])
+            run_b = next(r for r in rb if r[0] <= s + ob <= r[1])
+            if not run_a[2] and not run_b[2]:
+                diff = gb.held(kb, run_b[3], run_b[4]) - ga.held(ka, run_a[3], run_a[4])
+                self._add(i, s, diff, e - 1)
+                continue
+            for m in range(s, e):
+                self._add(i, m, gb.level_in(kb, m + ob) - ga.level_in(ka, m + oa))
+
+    def _months(self, i: int, ga: Group, ma: list[int], gb: Group, mb: list[int]) -> None:
+        """Series i made of several tracks: every month of the sums."""
+        oa, ob, months = self.oa, self.ob, self.n_months
+        la = sum(ga.levels(k, oa, oa + months - 1) for k in ma)
+        lb = sum(gb.levels(k, ob, ob + months - 1) for k in mb)
+        diff = np.asarray(lb - la)
+        for m in range(months):
+            self._add(i, m, diff[m])
+
+    def _add_stepped(self, inputs: Sequence[StepInputs]) -> None:
+        """Levels that are not whole troops: both plans stepped month by month."""
         out_a, out_b = step(self.pa, inputs[0]), step(self.pb, inputs[1])
         oa, ob, months = self.oa, self.ob, self.n_months
         for i, (name, ma, mb) in enumerate(self.pairs):

@@ -26,7 +26,7 @@ from sim.analysis.summaries import (
     series,
     thresholds,
 )
-from sim.analysis.wide import DENSE_BYTES, is_wide, run_wide, shifts
+from sim.analysis.wide import is_wide, require_dense, run_wide, shifts
 from sim.errors import ScenarioError
 from sim.model.plan import Plan
 from sim.results import Result
@@ -103,17 +103,9 @@ def run_ensemble(
     summaries: dict[str, tuple[pd.DataFrame, pd.DataFrame, Any]] = {}
     counts: dict[str, LevelCounts] = {}
     wide = [name for name in result.variants if is_wide(result.plans[name])]
-    if wide and (makers is not None or keep_counts):
-        plan = result.plans[wide[0]]
-        raise ScenarioError(
-            "forces small enough to count level by level, for observations (at most "
-            f"{DENSE_BYTES >> 20} MB of counts; run without observations for larger ones)",
-            f"{counts_bytes(plan) / 2**20:,.0f} MB of counts in variant {wide[0]!r} "
-            f"({len(series(plan))} series up to {level_bound(plan):,} troops over "
-            f"{plan.n_months} months)",
-            file=result.scenario.path,
-            path="theaters",
-        )
+    if makers is not None or keep_counts:
+        for name in wide:
+            require_dense(result.plans[name], name, result.scenario.path, "observations")
     dense = [name for name in result.variants if name not in wide]
     passes = sum(2 if any(shifts(result.plans[name])) else 1 for name in wide)
     bar = progress_bar(draws * (len(dense) + passes), progress, result.scenario.id)

@@ -52,6 +52,7 @@ from sim.analysis.chunks import Executor, Part, chunk_size, feed, progress_bar, 
 from sim.analysis.ensemble import check_args
 from sim.analysis.outcomes import Outcome, measure, outcomes
 from sim.analysis.summaries import level_bound, series, thresholds
+from sim.analysis.wide import require_dense
 from sim.errors import ScenarioError
 from sim.model.draws import central_inputs, from_uniform
 from sim.model.plan import Plan, Quantity
@@ -404,6 +405,8 @@ def sensitivity(
         )
     names = scenario.select(list(variants) if variants else None)
     plans = {name: scenario.plan(name) for name in names}
+    for name in names:
+        require_dense(plans[name], name, scenario.path, "sensitivity")
     found = {name: uncertain_inputs(plans[name]) for name in names}
     if not any(found.values()):
         raise ScenarioError(

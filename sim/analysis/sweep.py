@@ -28,6 +28,7 @@ from sim.analysis.chunks import Executor, progress_bar, run_chunks
 from sim.analysis.ensemble import check_args
 from sim.analysis.outcomes import measure, outcomes
 from sim.analysis.summaries import level_bound, series, thresholds
+from sim.analysis.wide import require_dense
 from sim.errors import ScenarioError
 from sim.model.draws import central_inputs
 from sim.model.plan import Plan
@@ -191,6 +192,8 @@ def sweep(
         plans = []
         for name in names:
             plan = sc.plan(name)
+            if draws is not None:
+                require_dense(plan, name, scenario.path, "a sweep")
             frame = milestone_frame(sc.id, name, plan, step(plan, central_inputs(plan)))
             plans.append((name, plan, tuple(thresholds(plan, frame))))
         jobs.append(PointJob(i, tuple(plans), draws, seed, chunk))

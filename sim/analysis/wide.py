@@ -53,8 +53,10 @@ from sim.analysis.summaries import (
     counts_bytes,
     dates_frame,
     inverse_cdf,
+    level_bound,
     series,
 )
+from sim.errors import ScenarioError
 from sim.model.plan import Plan
 
 #: a plan whose level-by-level counts would take more bytes than this is summarised here
@@ -74,6 +76,26 @@ def is_wide(plan: Plan) -> bool:
     """Whether ``plan``'s level-by-level counts (:func:`~sim.analysis.summaries.counts_bytes`)
     would take more than :data:`DENSE_BYTES`, so its ensemble is summarised here."""
     return counts_bytes(plan) > DENSE_BYTES
+
+
+def require_dense(plan: Plan, variant: str, file: str | None, what: str) -> None:
+    """Refuse ``what`` (observations, sensitivity, a sweep) for a plan too large to
+    count level by level (:func:`is_wide`): those keep every level's counts.
+
+    Raises
+    ------
+    sim.ScenarioError
+        Naming the variant, its counts' size and what makes them large."""
+    if is_wide(plan):
+        raise ScenarioError(
+            f"forces small enough to count level by level, for {what} (at most "
+            f"{DENSE_BYTES >> 20} MB of counts; a plain run takes larger ones)",
+            f"{counts_bytes(plan) / 2**20:,.0f} MB of counts in variant {variant!r} "
+            f"({len(series(plan))} series up to {level_bound(plan):,} troops over "
+            f"{plan.n_months} months)",
+            file=file,
+            path="theaters",
+        )
 
 
 def _tops(plan: Plan) -> list[int]:
