@@ -262,9 +262,13 @@ class Accumulator:
         column for plain draws, only those the levels take for tagged ones."""
         if len(self.tags) <= 1:
             return 0, np.bincount(self._columns(levels), minlength=self.width)
-        x = self._columns(levels)
-        low = int(x.min())
-        return low, np.bincount(x - low)
+        # (level - lowest) * S + slot, in scratch room: the columns from the lowest level's
+        size, low = len(self.tags), int(levels.min())
+        x = self._buffer(1, levels.shape[0], np.int64, 11)[0]
+        np.subtract(levels, low, out=x)
+        x *= size
+        x += self._slot
+        return low * size, np.bincount(x)
 
     def untagged(self) -> Accumulator:
         """One plain accumulator of every draw counted here, tagged or not."""

@@ -731,7 +731,12 @@ def _finish(observer: Observer, error: Fraction, scenario: str, variant: str, dr
             within = (levels >= c.lo) & (levels <= c.hi)
             slots = observer.slot_counts(c)
             vp.inside.append(w.share(slots[:, within].sum(axis=1)))
-            vp.distributions.append(_trimmed(w.weigh(slots.T)))
+            # weighed over the levels some draw takes only (exact integers are slow)
+            taken = np.flatnonzero(slots.any(axis=0))
+            low = int(taken[0]) if len(taken) else 0
+            top = int(taken[-1]) + 1 if len(taken) else 1
+            part = _trimmed(w.weigh(slots[:, low:top].T))
+            vp.distributions.append(Distribution(part.low + low, part.counts))
         vp.conditioned, vp.effective = True, float(w.effective)
         if vp.effective >= MIN_EFFECTIVE_DRAWS:
             vp.bands, vp.dates = w.bands(scenario, variant), w.dates(scenario, variant)
