@@ -40,6 +40,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_cli.py
 	$(BIN)/python benchmarks/bench_ensemble.py
 	$(BIN)/python benchmarks/bench_conditioning.py
+	$(BIN)/python benchmarks/bench_compare.py
+	$(BIN)/python benchmarks/bench_scale_memory.py
 
 clean:
 	rm -rf $(VENV) out build dist .pytest_cache .ruff_cache .mypy_cache

@@ -16,11 +16,14 @@ The scenarios are generated here (they are not shipped as user scenarios):
 Each is run by ``sim.run(scenario, draws=N, seed=1)`` (every variant, no files
 written) in a fresh Python process, which reports its wall time for the run and
 its peak resident set size (``ru_maxrss``, the whole process: interpreter,
-imports and the run). The child's address space is capped at ``--limit-gb``
-(default 8 GB, of the machine's 23) so an oversized allocation fails as a
-``MemoryError`` there rather than exhausting the machine; a ``MemoryError`` is
-reported as the scenario's result. ``--quick`` runs 10^3 draws and a smaller
-cap (4 GB), to check the script itself. This is a benchmark, not a test.
+imports and the run), and the write floor of ``benchmarks/bench_ensemble.py``
+for the same number of levels (one float32 write per draw, month, series
+(theater or site) and variant) with the wall time as a multiple of it. The
+child's address space is capped at ``--limit-gb`` (default 8 GB, of the
+machine's 23) so an oversized allocation fails as a ``MemoryError`` there
+rather than exhausting the machine; a ``MemoryError`` is reported as the
+scenario's result. ``--quick`` runs 10^3 draws and a smaller cap (4 GB), to
+check the script itself. This is a benchmark, not a test.
 """
 
 from __future__ import annotations
@@ -101,7 +104,20 @@ except MemoryError as e:
     outcome = "MemoryError: " + str(e)[:120]
 wall = time.perf_counter() - t0
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB -> MB on Linux
-print(json.dumps({"outcome": outcome, "wall": wall, "rss_mb": rss}))
+# the write floor, as benchmarks/bench_ensemble.py measures it: one float32 write per
+# level the run summarises (draws x months x series x variants), into a 1 MB buffer
+import numpy as np
+plans = [sc.plan(v) for v in sc.select(None)]
+cells = int(sys.argv[2]) * sum(p.n_months * len(p.series_names()) for p in plans)
+buf = np.zeros(1 << 18, np.float32)
+t0 = time.perf_counter()
+done = 0
+while done < cells:
+    take = min(buf.size, cells - done)
+    buf[:take] = 1.0
+    done += take
+floor = time.perf_counter() - t0
+print(json.dumps({"outcome": outcome, "wall": wall, "rss_mb": rss, "floor": floor}))
 """
 
 
@@ -115,7 +131,12 @@ def measure(path: Path, draws: int, limit: int) -> dict[str, Any]:
     )
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-        return {"outcome": f"exit {proc.returncode}: {last[:120]}", "wall": None, "rss_mb": None}
+        return {
+            "outcome": f"exit {proc.returncode}: {last[:120]}",
+            "wall": None,
+            "rss_mb": None,
+            "floor": None,
+        }
     report: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return report
 
@@ -143,7 +164,12 @@ def main() -> None:
             r = measure(path, draws, int(limit_gb * 2**30))
             wall = "-" if r["wall"] is None else f"{r['wall']:.2f} s"
             rss = "-" if r["rss_mb"] is None else f"{r['rss_mb']:,.0f} MB"
-            print(f"{name:12s} wall {wall:>9s}  peak RSS {rss:>9s}  {r['outcome']}")
+            times = "-" if r["wall"] is None or not r["floor"] else f"{r['wall'] / r['floor']:.0f}"
+            floor = "-" if not r["floor"] else f"{r['floor']:.3f} s"
+            print(
+                f"{name:12s} wall {wall:>9s}  peak RSS {rss:>9s}  floor {floor:>8s}"
+                f"  x floor {times:>5s}  {r['outcome']}"
+            )
 
 
 if __name__ == "__main__":

@@ -219,9 +219,7 @@ def test_compare_python_api_returns_table_and_plot(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("late", [False, True], ids=["on-time", "execution-delays"])
-@pytest.mark.parametrize(
-    ("a", "b"), [("base", "fixed"), ("fixed", "base"), ("base", "later")]
-)
+@pytest.mark.parametrize(("a", "b"), [("base", "fixed"), ("fixed", "base"), ("base", "later")])
 def test_compare_by_held_stretches_equals_the_differences_of_every_stepped_month(
     write, monkeypatch, late, a, b
 ):

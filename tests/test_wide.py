@@ -21,6 +21,7 @@ from test_ensemble import rich_doc
 import sim
 import sim.analysis.ensemble as ensemble
 import sim.analysis.wide as wide
+from sim.analysis.chunks import Fanout
 from sim.analysis.summaries import DATE_PERCENTILES, PERCENTILES, counts_bytes, series, thresholds
 from sim.cli import main
 from sim.model.draws import Draws
@@ -77,9 +78,17 @@ def test_draws_taken_side_by_side_equal_each_plan_drawn_alone(rich):
 
 
 def test_variants_side_by_side_give_the_summaries_of_one_variant_at_a_time(rich, monkeypatch):
+    fanned = []
+    monkeypatch.setattr(ensemble, "DEFAULT_CHUNK", 300)  # several chunks to share
+    monkeypatch.setattr(
+        ensemble, "Fanout", lambda makers: fanned.append(len(makers)) or Fanout(makers)
+    )
     shared = sim.run(rich, draws=2_000, seed=8)
+    assert fanned == [2]  # both variants went side by side
     monkeypatch.setattr(ensemble, "FAN_BYTES", 0)  # never side by side
-    assert_same(shared, sim.run(rich, draws=2_000, seed=8))
+    alone = sim.run(rich, draws=2_000, seed=8)
+    assert fanned == [2]
+    assert_same(shared, alone)
 
 
 def test_shared_draws_are_read_only_so_no_variant_can_change_another_s(rich):

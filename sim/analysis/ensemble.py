@@ -118,7 +118,9 @@ def run_ensemble(
         for name in dense
     }
     plans = [result.plans[name] for name in dense]
-    fan = len(plans) > 1 and sum(map(counts_bytes, plans)) <= FAN_BYTES
+    # side by side when there are several chunks to share (for one, fresh counts of
+    # every variant at once cost more than the draws they share)
+    fan = len(plans) > 1 and draws > DEFAULT_CHUNK and sum(map(counts_bytes, plans)) <= FAN_BYTES
     try:
         if fan:  # side by side, sharing each chunk's draws
             job = (plans, Fanout(tuple(make[name] for name in dense)))

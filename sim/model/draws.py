@@ -129,7 +129,7 @@ def central_inputs(plan: Plan) -> StepInputs:
     def value(q: Quantity) -> NDArray[np.float64]:
         return whole(np.array([central(q)]))
 
-    return _inputs(plan, lambda path, q, n: value(q), 1, {})
+    return _inputs(plan, lambda path, q, n: value(q), 1, {})[0]
 
 
 class Draws:
@@ -144,6 +144,7 @@ class Draws:
         self.seed = int(seed)
         self.start = int(start)
         self._streams: dict[str, np.random.Generator] = {}
+        self._alike: dict[tuple[int, ...], tuple[list[Plan], list[dict[str, int]]]] = {}
 
     def _stream(self, name: str) -> np.random.Generator:
         if name not in self._streams:
@@ -183,28 +184,54 @@ class Draws:
                 drawn[name] = self.uniforms(name, n)
             return drawn[name]
 
-        made: dict[str, list[tuple[Any, Any]]] = {}
-        return [_inputs(plan, value, n, made) for plan in plans]
+        same = self._same(plans)
+        made: list[dict[str, Any]] = []
+        out = []
+        for i, plan in enumerate(plans):
+            have = {part: made[j][part] for part, j in same[i].items() if j < i}
+            inputs, parts = _inputs(plan, value, n, have)
+            made.append(parts)
+            out.append(inputs)
+        return out
+
+    def _same(self, plans: list[Plan]) -> list[dict[str, int]]:
+        """For each plan and part of its inputs, the first plan with the same quantities
+        in that part (itself when none before): worked out once per list of plans."""
+        key = tuple(id(p) for p in plans)
+        if key not in self._alike:
+            keys = [_part_keys(p) for p in plans]
+            self._alike[key] = (
+                list(plans),  # (kept, so that the ids stay theirs)
+                [
+                    {part: next(j for j in range(i + 1) if keys[j][part] == k[part]) for part in k}
+                    for i, k in enumerate(keys)
+                ],
+            )
+        return self._alike[key][1]
 
 
-def _shared(made: dict[str, list[tuple[Any, Any]]], part: str, key: Any, make: Any) -> Any:
-    """``make()``, or what it gave for an equal ``key`` before (the same quantities at
-    the same paths give the same numbers); the arrays are made read-only."""
-    seen = made.setdefault(part, [])
-    for known, arrays in seen:
-        if known == key:
-            return arrays
-    arrays = make()
-    for a in arrays:
-        a.flags.writeable = False
-    seen.append((key, arrays))
-    return arrays
+def _part_keys(plan: Plan) -> dict[str, Any]:
+    """The quantities, with their paths, of each part of a plan's inputs: two plans with
+    equal keys for a part draw the same numbers for it."""
+    return {
+        "forces": [
+            (t.initial_path, t.initial, t.has_basis, t.unreported_path, t.unreported)
+            for t in plan.tracks
+        ],
+        "delay": [("announcement.delay", plan.delay)],
+        "targets": [(m.target_path, m.target) for m in plan.milestones],
+        "residual": [(r.size_path, r.size) for r in plan.residuals],
+        "late": [(m.delay_path, m.delay) for m in plan.milestones],
+    }
 
 
-def _inputs(plan: Plan, value, n: int, made: dict[str, list[tuple[Any, Any]]]) -> StepInputs:  # type: ignore[no-untyped-def]
-    """One plan's ``n`` draws from ``value(path, quantity, n)``; each part (initial
-    levels, targets, residuals, delays) is made once for every plan with the same
-    quantities in it (``made``)."""
+def _inputs(  # type: ignore[no-untyped-def]
+    plan: Plan, value, n: int, have: dict[str, Any]
+) -> tuple[StepInputs, dict[str, Any]]:
+    """One plan's ``n`` draws from ``value(path, quantity, n)``, and its parts (initial
+    levels, delays, targets, residuals, execution delays); the parts in ``have`` are
+    those of an earlier plan with the same quantities in them, taken as they are.
+    Parts are made read-only, since plans share them."""
 
     def forces() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         initial = np.empty((len(plan.tracks), n))
@@ -218,27 +245,37 @@ def _inputs(plan: Plan, value, n: int, made: dict[str, list[tuple[Any, Any]]]) -
         np.maximum(initial, 0, out=initial)
         return initial.T, unreported.T
 
-    def rows(paths: list[tuple[str, Quantity]], dtype: Any) -> tuple[NDArray[Any]]:
+    def rows(paths: list[tuple[str, Quantity]], dtype: Any) -> NDArray[Any]:
         out = np.empty((len(paths), n), dtype)
         for j, (path, q) in enumerate(paths):
             out[j] = value(path, q, n)
         np.maximum(out, 0, out=out)
-        return (out.T,)
+        return out.T
 
-    tracks = [
-        (t.initial_path, t.initial, t.has_basis, t.unreported_path, t.unreported)
-        for t in plan.tracks
-    ]
-    targets = [(m.target_path, m.target) for m in plan.milestones]
-    residuals = [(r.size_path, r.size) for r in plan.residuals]
-    late = [(m.delay_path, m.delay) for m in plan.milestones]
-    delay = [("announcement.delay", plan.delay)]
-    initial, unreported = _shared(made, "forces", tracks, forces)
-    return StepInputs(
+    keys = _part_keys(plan)
+    make = {
+        "forces": forces,
+        "delay": lambda: (rows(keys["delay"], np.int64)[:, 0].copy(),),
+        "targets": lambda: (rows(keys["targets"], np.float64),),
+        "residual": lambda: (rows(keys["residual"], np.float64),),
+        "late": lambda: (rows(keys["late"], np.int64),),
+    }
+    parts = {}
+    for part, maker in make.items():
+        if part in have:
+            parts[part] = have[part]
+            continue
+        arrays = maker()
+        for a in arrays:
+            a.flags.writeable = False
+        parts[part] = arrays
+    initial, unreported = parts["forces"]
+    inputs = StepInputs(
         initial=initial,
-        delay=_shared(made, "delay", delay, lambda: (rows(delay, np.int64)[0][:, 0].copy(),))[0],
-        targets=_shared(made, "targets", targets, lambda: rows(targets, np.float64))[0],
-        residual=_shared(made, "residual", residuals, lambda: rows(residuals, np.float64))[0],
-        exec_delay=_shared(made, "late", late, lambda: rows(late, np.int64))[0],
+        delay=parts["delay"][0],
+        targets=parts["targets"][0],
+        residual=parts["residual"][0],
+        exec_delay=parts["late"][0],
         unreported=unreported,
     )
+    return inputs, parts
