@@ -19,8 +19,9 @@ from click.testing import CliRunner
 from conftest import DEFAULT_SCENARIO, SCENARIOS_DIR, make_doc
 
 import sim
+from sim.analysis.conditioning import checks_for
 from sim.analysis.ensemble import accumulator
-from sim.analysis.observed import ERROR_RATE, checks_for
+from sim.analysis.observed import ERROR_RATE
 from sim.analysis.summaries import series
 from sim.cli import main
 from sim.io.observations import Tolerance, read_observations

@@ -1,0 +1,388 @@
+"""Counting the draws for observations in the ensemble's own pass: which reports
+count (:func:`checks_for`), the :class:`Observer` that tags each draw with the
+number of counted reports it misses, and the exact weighted summaries of the
+tagged counts (:class:`Weighted`). The rules are stated in
+:mod:`sim.analysis.observed`; ``docs/observations.md`` gives their sources.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from sim.analysis.accumulator import Accumulator
+from sim.analysis.ensemble import accumulator
+from sim.analysis.summaries import (
+    BAND_COLUMNS,
+    DATE_COLUMNS,
+    DATE_PERCENTILES,
+    PERCENTILES,
+    bands_frame,
+)
+from sim.io.observations import (
+    OFFICIAL,
+    ObservationSet,
+    Tolerance,
+    accepted,
+)
+from sim.model.plan import Plan
+from sim.model.rules import official
+from sim.model.stepper import StepInputs
+from sim.months import format_month
+
+# ---------------------------------------------------------------- which reports count
+
+
+@dataclass(frozen=True)
+class Check:
+    """One in-range level observation as an ensemble pass tests it."""
+
+    index: int  # position in the ObservationSet
+    series: str
+    month: int  # month index in the plan (0 = start month)
+    lo: float  # the accepted range [troops]
+    hi: float
+    official: bool  # compared with the official figure (a reporting basis applies)
+    known: bool  # public on or before the as-of date
+    used: bool  # known and not superseded: it conditions
+
+
+def checks_for(
+    plan: Plan,
+    observations: ObservationSet,
+    tolerance: Tolerance,
+    as_of: dt.date | None = None,
+) -> list[Check]:
+    """The level observations (not targets) that fall within ``plan``'s months and name
+    one of its series, with what each is compared with and whether it counts."""
+    names = set(plan.series_names())
+    items = observations.items
+    inside = [
+        (i, o.month - plan.start)
+        for i, o in enumerate(items)
+        if o.is_level and o.theater in names and 0 <= o.month - plan.start < plan.n_months
+    ]
+    latest: dict[tuple[str, int, str], int] = {}
+    for i, m in inside:
+        o = items[i]
+        key = (o.theater, m, o.kind)
+        if o.known(as_of) and (key not in latest or o.day >= items[latest[key]].day):
+            latest[key] = i  # the latest counts; on the same day, the later row
+    out = []
+    for i, m in inside:
+        o = items[i]
+        known = o.known(as_of)
+        out.append(
+            Check(
+                i,
+                o.theater,
+                m,
+                *accepted(o, tolerance),
+                official=o.kind == OFFICIAL and plan.has_basis(o.theater),
+                known=known,
+                used=known and latest[(o.theater, m, o.kind)] == i,
+            )
+        )
+    return out
+
+
+Key = tuple[str, int, bool]  # (series, month index, official figure?)
+
+
+def _key(c: Check) -> Key:
+    return (c.series, c.month, c.official)
+
+
+class Observer:
+    """A :class:`sim.analysis.chunks.ChunkConsumer` that summarises a variant's draws
+    and, in the same pass, what the observations need.
+
+    When conditioning, each draw is tagged with its ``k`` (the counted reports its
+    level misses) as the accumulator steps it, and counted in the slot of its ``k``
+    (:meth:`Accumulator.add_draws`); :meth:`total` adds the slots up into the plain
+    ensemble's accumulator, exactly. The level counts of each check come from the
+    slots (a whole level is what they count); an official figure of a series with a
+    reporting basis is counted here, per ``k``."""
+
+    def __init__(self, plan: Plan, checks: list[Check], acc: Accumulator, condition: bool):
+        self.plan = plan
+        self.checks = checks
+        self.condition = condition and any(c.used for c in checks)
+        self.acc = acc
+        self.width = acc.bound + 1
+        used = [c for c in checks if c.used] if self.condition else []
+        counted = [c for c in checks if c.official]
+        self.keys: list[Key] = list(dict.fromkeys([_key(c) for c in used + counted]))
+        where = {k: i for i, k in enumerate(self.keys)}
+        # per compared level, how many counted reports a draw at each level misses
+        levels = np.arange(self.width)
+        self.misses: dict[int, NDArray[Any]] = {}
+        for c in used:
+            table = self.misses.setdefault(where[_key(c)], np.zeros(self.width, np.int64))
+            table += (levels < c.lo) | (levels > c.hi)
+        small = np.uint8 if len(used) < 256 else np.int64  # a draw misses at most len(used)
+        self.misses = {j: t.astype(small) for j, t in self.misses.items()}
+        self.counted = {k: where[k] for k in dict.fromkeys(_key(c) for c in counted)}
+        self.counts: dict[int, dict[Key, NDArray[np.int64]]] = {}  # k -> key -> levels
+        self._total: Accumulator | None = None
+
+    def add_chunk(self, chunk: Sequence[StepInputs]) -> None:
+        self.acc.add_draws(chunk[0], self if self.keys else None)
+
+    def __call__(self, level_at: Any, unreported: NDArray[np.float64]) -> NDArray[Any]:
+        """Each draw's ``k``; counts the official figures of the official checks."""
+        n = unreported.shape[0]
+        values: list[NDArray[np.int64]] = []
+        officials: dict[tuple[int, int], NDArray[np.int64]] = {}
+        for name, month, off in self.keys:
+            total: NDArray[np.int64] | None = None
+            for k in self.plan.series_tracks(name):
+                level = level_at(k, month)
+                if off:  # months of one held run share their array, and so their figure
+                    mark = (id(level), k)
+                    if mark not in officials:
+                        officials[mark] = official(level, unreported[:, k].astype(np.int64))
+                    level = officials[mark]
+                total = level if total is None else total + level
+            assert total is not None
+            values.append(total)
+        # reports compared with the same array (the months of one held run) add their
+        # tables up, so that each array is looked up once
+        tables: dict[int, tuple[NDArray[np.int64], NDArray[Any]]] = {}
+        for j, table in self.misses.items():
+            v = values[j]
+            if id(v) in tables:
+                tables[id(v)] = (v, tables[id(v)][1] + table)
+            else:
+                tables[id(v)] = (v, table)
+        tags = np.zeros(n, np.int32)
+        for v, table in tables.values():
+            if v.strides and v.strides[0] == 0:  # every draw at one level
+                tags += table[v[0]]
+            else:
+                tags += table.take(v)
+        if self.counted:  # per k at once: level + k * width
+            top = int(tags.max()) + 1
+            shift = tags.astype(np.int64) * self.width
+            for key, j in self.counted.items():
+                both = np.bincount(values[j] + shift, minlength=top * self.width)
+                for k in range(top):
+                    row = both[k * self.width : (k + 1) * self.width]
+                    if row.any():
+                        counts = self.counts.setdefault(
+                            k, {c: np.zeros(self.width, np.int64) for c in self.counted}
+                        )
+                        counts[key] += row
+        return tags
+
+    def total(self) -> Accumulator:
+        """The accumulator of every draw (the slots added up; made once)."""
+        if self._total is None:
+            self._total = self.acc.untagged()
+        return self._total
+
+    def merge(self, other: Observer) -> None:
+        """Add another part's draws of the same variant (an executor's part)."""
+        self.acc.merge(other.acc)
+        for k, counts in other.counts.items():
+            mine = self.counts.setdefault(
+                k, {c: np.zeros(self.width, np.int64) for c in self.counted}
+            )
+            for key, row in counts.items():
+                mine[key] += row
+
+    def slot_counts(self, c: Check) -> NDArray[np.int64]:
+        """(slots, levels) counts of the level check ``c`` compares, in each slot (the
+        draws of one ``k``; one slot when the draws were not tagged)."""
+        acc = self.acc
+        tags = acc.tags or [0]
+        if c.official:
+            empty = np.zeros(self.width, np.int64)
+            return np.array([self.counts[k][_key(c)] if k in self.counts else empty for k in tags])
+        acc.settle()
+        months = self.plan.n_months
+        row = acc.names.index(c.series)
+        return acc.hist[row].reshape(months, self.width, len(tags))[c.month].T
+
+    def all_counts(self) -> NDArray[np.int64]:
+        """(checks, levels) counts of the compared level over every draw."""
+        out = np.zeros((len(self.checks), self.width), np.int64)
+        for j, c in enumerate(self.checks):
+            out[j] = self.slot_counts(c).sum(axis=0)
+        return out
+
+
+def observer_of(
+    plan: Plan, milestones: pd.DataFrame, checks: list[Check], condition: bool
+) -> Observer:
+    """A fresh :class:`Observer` of one variant, with its empty accumulator (a
+    picklable maker for :func:`sim.analysis.chunks.consume_all`)."""
+    return Observer(plan, checks, accumulator(plan, milestones), condition)
+
+
+# ---------------------------------------------------------------- weighted summaries
+
+
+class Weighted:
+    """Exact summaries of draws weighted ``ε^k``, from an accumulator whose draws are
+    counted in one slot per ``k`` (:meth:`Accumulator.add_draws` with tags).
+
+    Relative to the best-fitting draws (``k₀``) a draw weighs ``ε^(k − k₀)``; with
+    ``ε = p/q`` the weights scaled by ``q^(k₁ − k₀)`` are the whole numbers
+    ``w_k = p^(k − k₀) q^(k₁ − k)``, so every sum below is an exact Python integer
+    and percentiles, shares and the effective number of draws are exact.
+    """
+
+    def __init__(self, acc: Accumulator, error: Fraction, total: Accumulator | None = None):
+        acc.settle()
+        self.acc = acc
+        self.all = total if total is not None else acc.untagged()  # every draw, unweighted
+        self.ks = list(acc.tags)
+        k0, k1 = min(self.ks), max(self.ks)
+        p, q = error.numerator, error.denominator
+        self.w = [p ** (k - k0) * q ** (k1 - k) for k in self.ks]
+        self.wo = np.array(self.w, dtype=object)
+        self.n = [int(x) for x in acc.slot_n]
+        self.total = sum(w * n for w, n in zip(self.w, self.n, strict=True))
+        self.plain = self.all if len(self.ks) == 1 else None
+
+    @property
+    def effective(self) -> Fraction:
+        """Kish's effective number of draws, ``(Σ w)² / Σ w²`` over the draws."""
+        squares = sum(w * w * n for w, n in zip(self.w, self.n, strict=True))
+        return Fraction(self.total * self.total, squares)
+
+    def share(self, values: Sequence[int] | NDArray[Any]) -> Fraction:
+        """``Σ_k w_k values[k] / Σ_k w_k n_k``: the weighted share of a per-slot count."""
+        return Fraction(sum(w * int(v) for w, v in zip(self.w, values, strict=True)), self.total)
+
+    def weigh(self, counts: NDArray[np.int64]) -> NDArray[Any]:
+        """``Σ_k w_k counts[..., k]``, exactly (object array of the leading shape)."""
+        return (counts.astype(object) * self.wo).sum(axis=-1)
+
+    def _approx(self, cums: NDArray[np.int64]) -> NDArray[np.float64]:
+        """``Σ_k w_k cums[:, k, :]`` in floating point, the weights scaled to at most 1."""
+        scale = max(self.w)
+        return np.einsum("rsc,s->rc", cums, np.array([w / scale for w in self.w]))
+
+    def _search(
+        self, cums: NDArray[np.int64], q: int, approx: NDArray[np.float64] | None = None
+    ) -> NDArray[np.int64]:
+        """Per row of ``cums`` (rows, slots, cols), the smallest column whose weighted
+        cumulative count reaches ``q`` % of the total:
+        ``100 · Σ_k w_k cums[row, k, col] ≥ q · total``, exactly.
+
+        A floating-point pass guesses the column; the guess is checked exactly (it
+        reaches the share and the column before does not), and the rows where it is
+        wrong are searched by bisection in exact arithmetic."""
+        rows, _, cols = cums.shape
+        need = q * self.total
+        at = np.arange(rows)
+        scale = max(self.w)
+        if approx is None:
+            approx = self._approx(cums)
+        goal = q * sum(w / scale * n for w, n in zip(self.w, self.n, strict=True)) / 100
+        guess = np.minimum((approx < goal).sum(axis=1), cols - 1)
+
+        def reaches(col: NDArray[np.int64]) -> NDArray[np.bool_]:
+            value = self.weigh(cums[at, :, col])
+            return np.array([100 * v >= need for v in value], bool)
+
+        right = reaches(guess) & ((guess == 0) | ~reaches(np.maximum(guess - 1, 0)))
+        lo = np.where(right, guess, 0)
+        hi = np.where(right, guess, cols - 1)
+        while (lo < hi).any():
+            mid = (lo + hi) // 2
+            value = self.weigh(cums[at, :, mid])
+            enough = np.array([100 * v >= need for v in value], bool)
+            hi = np.where(enough, mid, hi)
+            lo = np.where(enough, lo, mid + 1)
+        return lo
+
+    def bands(self, scenario: str, variant: str) -> pd.DataFrame:
+        """``bands.csv`` rows of the weighted draws."""
+        if self.plain is not None:
+            return self.plain.bands(scenario, variant)
+        acc = self.acc
+        months, width, size = acc.plan.n_months, acc.width, len(self.ks)
+        columns: dict[str, list[NDArray[Any]]] = {c: [] for c in BAND_COLUMNS[4:]}
+        for i in range(len(acc.names)):
+            # every draw weighs more than 0: the levels taken, the lowest and the highest
+            # are those of the draws unweighted
+            plain = self.all.hist[i].reshape(months, width)
+            taken = np.flatnonzero(plain.any(axis=0))
+            low, top = int(taken[0]), int(taken[-1])
+            h3 = acc.hist[i].reshape(months, width, size)
+            h = np.ascontiguousarray(h3[:, low : top + 1, :].transpose(0, 2, 1), np.int64)
+            levels = np.arange(low, top + 1, dtype=np.int64)
+            sums = self.weigh((h * levels).sum(axis=2))  # per month [troops x weight]
+            columns["mean"].append(
+                np.array([float(Fraction(int(v), self.total)) for v in sums]).round(3)
+            )
+            nonzero = plain[:, low : top + 1] > 0
+            columns["min"].append(low + nonzero.argmax(axis=1))
+            cums = np.cumsum(h, axis=2)
+            approx = self._approx(cums)
+            for q in PERCENTILES:
+                columns[f"p{q:02d}"].append(low + self._search(cums, q, approx))
+            columns["max"].append(top - nonzero[:, ::-1].argmax(axis=1))
+        return bands_frame(scenario, variant, acc.plan, acc.names, columns)
+
+    def dates(self, scenario: str, variant: str) -> pd.DataFrame:
+        """``dates.csv`` rows of the weighted draws: the month each threshold is first
+        reached, from each slot's counts of the lowest level so far."""
+        if self.plain is not None:
+            return self.plain.dates(scenario, variant)
+        acc = self.acc
+        months, width, size = acc.plan.n_months, acc.width, len(self.ks)
+        rows = []
+        n = np.array(self.n, np.int64)
+        below: dict[int, dict[int, NDArray[np.int64]]] = {}  # series -> level + 1 -> counts
+        for name, label, level in acc.marks:
+            i = acc.names.index(name)
+            if i not in below:  # the draws whose lowest level so far is under each mark
+                ends = sorted({min(lv, acc.bound) + 1 for _, _, lv in acc.marks if lv >= 0})
+                starts = [0, *[e for e in ends if e < width]]
+                counts = [acc.hist[i]] + ([acc._lower[i]] if acc._lower is not None else [])
+                seg = sum(
+                    np.add.reduceat(c.reshape(months, width, size), starts, axis=1, dtype=np.int64)
+                    for c in counts
+                )
+                cum = np.cumsum(seg, axis=1)  # cum[:, j]: the levels below starts[j + 1]
+                below[i] = {
+                    e: cum[:, starts.index(e) - 1] if e < width else cum[:, -1] for e in ends
+                }
+            reached = (
+                below[i][min(level, acc.bound) + 1]
+                if level >= 0
+                else np.zeros((months, size), np.int64)
+            )
+            # the cumulative count of first months, with "never" as the last column
+            cums = np.concatenate([reached, n[None, :]], axis=0)[None, :, :].transpose(0, 2, 1)
+            row: dict[str, Any] = {
+                "scenario": scenario,
+                "variant": variant,
+                "theater": name,
+                "threshold": label,
+                "level": level,
+            }
+            for q in DATE_PERCENTILES:
+                m = int(self._search(cums, q)[0])
+                row[f"p{q}"] = (
+                    pd.Period(format_month(acc.plan.start + m), freq="M") if m < months else pd.NaT
+                )
+            row["never"] = round(float(self.share(n - reached[-1])), 6)
+            rows.append(row)
+        return pd.DataFrame(rows, columns=DATE_COLUMNS)
+
+    def p_met(self) -> list[float]:
+        """Per milestone, the weighted share of draws reaching it by its original deadline."""
+        met = self.acc.slot_met
+        return [round(float(self.share(met[:, j])), 6) for j in range(met.shape[1])]
