@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from sim.checks import check_scenario, unused_inputs
 from sim.errors import ScenarioError, ScenarioWarning, describe
 from sim.io.numbers import number_hint
+from sim.io.observation_csv import read_observations
 from sim.io.observations import (
     REPORTED,
     SERIES,
@@ -30,7 +31,6 @@ from sim.io.observations import (
     check_bounds,
     parse_by,
     parse_date,
-    read_observations,
     tolerance_from,
     unknown_series,
 )

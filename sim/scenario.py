@@ -11,7 +11,8 @@ from typing import Any
 import yaml
 
 from sim.errors import ScenarioError, ScenarioWarning, describe
-from sim.io.observations import ObservationSet, read_observations
+from sim.io.observation_csv import read_observations
+from sim.io.observations import ObservationSet
 from sim.loader import (
     QUANTITY_KEYS,
     Locator,

@@ -16,7 +16,8 @@ import sim
 from sim.analysis.backtest import BACKTEST_COLUMNS, errors_of, metrics, with_profile
 from sim.analysis.backtest import run_backtest as backtest
 from sim.cli import main
-from sim.io.observations import Observation, ObservationSet, read_observations
+from sim.io.observation_csv import read_observations
+from sim.io.observations import Observation, ObservationSet
 from sim.schema import PROFILES
 
 HEADER = "date,theater,troops_low,troops_high,source,quote\n"

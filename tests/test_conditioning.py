@@ -24,7 +24,8 @@ from sim.analysis.ensemble import accumulator
 from sim.analysis.observed import ERROR_RATE
 from sim.analysis.summaries import series
 from sim.cli import main
-from sim.io.observations import Tolerance, read_observations
+from sim.io.observation_csv import read_observations
+from sim.io.observations import Tolerance
 from sim.model.draws import Draws
 from sim.model.rules import official
 from sim.model.stepper import step

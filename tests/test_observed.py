@@ -18,7 +18,8 @@ from sim.analysis.observed import score_observations as score
 from sim.analysis.observed import with_observations
 from sim.analysis.summaries import level_views, series
 from sim.cli import main
-from sim.io.observations import ObservationSet, Tolerance, parse_tolerance, read_observations
+from sim.io.observation_csv import read_observations
+from sim.io.observations import ObservationSet, Tolerance, parse_tolerance
 from sim.model.draws import Draws
 from sim.model.stepper import step
 

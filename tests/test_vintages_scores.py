@@ -9,7 +9,7 @@ from conftest import MINIMAL_YAML
 import sim
 from sim.analysis.scores import band, crps
 from sim.cli import main
-from sim.io.observations import read_observations
+from sim.io.observation_csv import read_observations
 
 # the minimal scenario with an uncertain execution delay, dated and named per vintage
 VINTAGE_YAML = (

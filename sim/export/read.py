@@ -31,14 +31,8 @@ from sim.io.files import (
     read_written_csv,
     record_files,
 )
-from sim.io.observations import (
-    REPORTED,
-    Observation,
-    ObservationSet,
-    Tolerance,
-    from_observed_csv,
-    parse_date,
-)
+from sim.io.observation_csv import from_observed_csv
+from sim.io.observations import REPORTED, Observation, ObservationSet, Tolerance, parse_date
 from sim.io.yamlio import Positions
 from sim.loader import Layer, Locator, resolve_variants, validate_doc
 from sim.months import parse_month

@@ -19,20 +19,16 @@ an open end staying open. Bounds are inclusive.
 from __future__ import annotations
 
 import calendar
-import csv
 import datetime as dt
 import difflib
-import hashlib
 import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.errors import ScenarioError, describe
-from sim.io.numbers import form_hint, thousands_hint, whole_problem
-from sim.io.yamlio import decode_text, read_limited
+from sim.errors import ScenarioError
+from sim.io.numbers import whole_problem
 from sim.months import format_month, parse_month
 
 if TYPE_CHECKING:
@@ -83,7 +79,6 @@ MAX_TEXT = 4000
 
 _DATE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
 SERIES = re.compile(r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)?$")
-_NUMBER = re.compile(r"^[1-9]\d{0,2}(,\d{3})+$|^(0|[1-9]\d*)$")
 
 
 # ---------------------------------------------------------------- observations
@@ -373,272 +368,6 @@ def check_bounds(
 
 
 # ---------------------------------------------------------------- the CSV file
-
-
-def _field_starts(line: str) -> list[int]:
-    """1-based column where each comma-separated field of ``line`` starts."""
-    starts, quoted = [1], False
-    for i, ch in enumerate(line):
-        if ch == '"':
-            quoted = not quoted
-        elif ch == "," and not quoted:
-            starts.append(i + 2)
-    return starts
-
-
-def _read_text(path: Path, name: str) -> str:
-    raw = read_limited(path, "observations CSV file")
-    return decode_text(raw, name)
-
-
-def _number(text: str) -> float | None:
-    """A troop count as written in a cell (``2500`` or ``2,500``); None when blank.
-
-    Anything else is refused with a hint, never reinterpreted: ``2.500`` (a thousands
-    separator, or two and a half), ``2500.0``, ``0700``, ``1e3``, ``1_000``."""
-    t = text.strip()
-    if not t:
-        return None
-    if _NUMBER.match(t):
-        return float(t.replace(",", ""))
-    sign, body = ("-", t[1:]) if t.startswith("-") else ("", t)
-    if _NUMBER.match(body):
-        return float(sign + body.replace(",", ""))  # a negative level: check_bounds says so
-    hint = thousands_hint(t) or form_hint(t, yaml=False)
-    if hint is None and re.fullmatch(r"[0-9]+\.0+", body):
-        hint = f"write {sign}{body.split('.')[0]}"
-    expected = 'a whole number of troops or a blank (digits: 2500, or "2,500" in quotes)'
-    raise ValueError(f"expected {expected}, found {t!r}" + (f" ({hint})" if hint else ""))
-
-
-def _stored(text: str) -> float | None:
-    """A bound as a table forcesim wrote holds it (``2500``; ``2500.0`` once pandas has
-    written the table again); None when blank."""
-    t = (text or "").strip()
-    if not t:
-        return None
-    value = float(t)
-    if not math.isfinite(value):
-        raise ValueError(f"expected a finite number of troops, found {t!r}")
-    return value
-
-
-def read_observations(path: str | Path, allowed: Sequence[str] | None = None) -> ObservationSet:
-    """Read an observations CSV file.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        A UTF-8 CSV file with the header ``date,theater,troops_low,troops_high``
-        and optionally ``source`` and ``quote`` (in any order). Blank lines and
-        lines starting with ``#`` are skipped.
-    allowed : sequence of str, optional
-        The theater and site names the rows may use
-        (:meth:`sim.model.plan.Plan.series_names`).
-
-    Returns
-    -------
-    ObservationSet
-
-    Raises
-    ------
-    sim.ScenarioError
-        For the first bad row, as ``FILE:LINE:COL: column: expected …, found …``.
-    """
-    name = str(path)
-    text = _read_text(Path(path), name)
-    header: list[str] | None = None
-    index: dict[str, int] = {}
-    items: list[Observation] = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        starts = _field_starts(line)
-
-        def fail(
-            col: int,
-            column: str,
-            expected: str,
-            found: str,
-            *,
-            _n: int = number,
-            _s: list[int] = starts,
-        ) -> ScenarioError:
-            return ScenarioError(
-                expected,
-                found,
-                file=name,
-                line=_n,
-                col=_s[col] if 0 <= col < len(_s) else 1,
-                path=column,
-            )
-
-        try:
-            cells = next(csv.reader([line], strict=True))
-        except csv.Error as exc:
-            raise fail(0, "(row)", "a CSV row (quotes closed on the same line)", str(exc)) from None
-        if header is None:
-            header = [c.strip() for c in cells]
-            if not set(header) & set(COLUMNS):
-                # not an observations file: say so without quoting it (it may be anything)
-                raise fail(
-                    0,
-                    "(header)",
-                    "a CSV file whose first line names its columns: " + ",".join(COLUMNS),
-                    f"a first line with none of them ({len(header)} fields)",
-                )
-            for i, col in enumerate(header):
-                if col not in COLUMNS:
-                    hint = difflib.get_close_matches(col, COLUMNS, n=1, cutoff=0.6)
-                    raise fail(
-                        i,
-                        "(header)",
-                        "columns from "
-                        + ", ".join(COLUMNS)
-                        + (f" (did you mean {hint[0]!r}?)" if hint else ""),
-                        f"the column {col!r}",
-                    )
-                if col in index:
-                    raise fail(i, "(header)", "each column once", f"a second {col!r}")
-                index[col] = i
-            missing = [c for c in REQUIRED if c not in index]
-            if missing:
-                raise fail(
-                    0,
-                    "(header)",
-                    "the columns " + ", ".join(REQUIRED),
-                    "no " + ", ".join(repr(c) for c in missing),
-                )
-            continue
-        if len(cells) != len(header):
-            raise fail(
-                min(len(cells), len(header)) if len(cells) > len(header) else 0,
-                "(row)",
-                f"{len(header)} fields ({', '.join(header)})",
-                f"{len(cells)} fields",
-            )
-        if len(items) >= MAX_ROWS:
-            raise fail(0, "(row)", f"at most {MAX_ROWS:,} observations", "more rows")
-
-        def cell(col: str, _cells: list[str] = cells) -> str:
-            return _cells[index[col]] if col in index else ""
-
-        try:
-            date, month = parse_date(cell("date").strip())
-        except ValueError as exc:
-            expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
-            raise fail(index["date"], "date", expected, found) from None
-        where = cell("theater").strip()
-        if not SERIES.match(where):
-            raise fail(
-                index["theater"],
-                "theater",
-                "a theater id (lower-case letters, digits, - or _) or theater/site",
-                describe(where) if where else "a blank",
-            )
-        if allowed is not None and where not in allowed:
-            raise fail(index["theater"], "theater", *unknown_series(where, allowed))
-        bounds: dict[str, float | None] = {}
-        for col in ("troops_low", "troops_high"):
-            try:
-                bounds[col] = _number(cell(col))
-            except ValueError as exc:
-                expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
-                raise fail(index[col], col, expected, found) from None
-        broken = check_bounds(
-            bounds["troops_low"],
-            bounds["troops_high"],
-            {c: cell(c).strip() for c in ("troops_low", "troops_high")},
-        )
-        if broken:
-            col, expected, found = broken
-            raise fail(index[col], col, expected, found)
-        for col in ("source", "quote"):
-            if len(cell(col)) > MAX_TEXT:
-                raise fail(
-                    index[col], col, f"at most {MAX_TEXT:,} characters", f"{len(cell(col)):,}"
-                )
-        extra: dict[str, Any] = {}
-        for col, parse in (("kind", parse_kind), ("tolerance", row_tolerance)):
-            try:
-                extra[col] = parse(cell(col))
-            except ValueError as exc:
-                expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
-                raise fail(index[col], col, expected, found) from None
-        try:
-            extra["by"] = parse_by(cell("by"), extra["kind"], month)
-        except ValueError as exc:
-            expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
-            raise fail(index["by"], "by", expected, found) from None
-        items.append(
-            Observation(
-                date,
-                month,
-                where,
-                bounds["troops_low"],
-                bounds["troops_high"],
-                cell("source").strip(),
-                cell("quote").strip(),
-                **extra,
-            )
-        )
-    if header is None:
-        raise ScenarioError(
-            "a CSV header " + ",".join(COLUMNS), "an empty file", file=name, path="(file)"
-        )
-    if not items:
-        raise ScenarioError(
-            "at least one observation row", "only the header", file=name, path="(file)"
-        )
-    return ObservationSet(tuple(items), name, hashlib.sha256(text.encode()).hexdigest())
-
-
-def from_observed_csv(
-    path: str | Path, text: str | None = None, as_of: dt.date | None = None
-) -> ObservationSet:
-    """The observations recorded in a run's ``observed.csv`` (one per row of its first
-    variant), for re-drawing a run's charts; ``text``, when given, is that table as CSV
-    text (read from its Parquet copy), and ``path`` only names it in errors; ``as_of``
-    is the run's as-of date."""
-    name = str(path)
-    if text is None:
-        text = _read_text(Path(path), name)
-    rows = list(csv.DictReader(text.splitlines()))
-    if not rows or not set(OBSERVED_COLUMNS) <= set(rows[0]):
-        raise ScenarioError(
-            "an observed.csv written by forcesim run", "other columns", file=name, path="(header)"
-        )
-    first = rows[0]["variant"]
-    items = []
-    for number, row in enumerate(rows, 2):
-        if row["variant"] != first:
-            continue
-        try:
-            date, month = parse_date(row["date"])
-            low, high = _stored(row["troops_low"]), _stored(row["troops_high"])
-            kind = parse_kind(row.get("kind") or "")
-            by = parse_by(row.get("by") or "", kind, month)
-        except ValueError as exc:
-            raise ScenarioError(
-                "an observed.csv written by forcesim run",
-                str(exc),
-                file=name,
-                line=number,
-                path="(row)",
-            ) from None
-        items.append(
-            Observation(
-                date,
-                month,
-                row["theater"],
-                low,
-                high,
-                row.get("source", "") or "",
-                kind=kind,
-                by=by,
-            )
-        )
-    return ObservationSet(tuple(items), name, as_of=as_of)
 
 
 def accepted(obs: Observation, tolerance: Tolerance) -> tuple[float, float]:
