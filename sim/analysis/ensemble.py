@@ -26,7 +26,7 @@ from sim.analysis.summaries import (
     series,
     thresholds,
 )
-from sim.analysis.wide import is_wide, require_dense, run_wide, shifts
+from sim.analysis.wide import is_wide, require_dense, run_wide
 from sim.errors import ScenarioError
 from sim.model.plan import Plan
 from sim.results import Result
@@ -107,8 +107,7 @@ def run_ensemble(
         for name in wide:
             require_dense(result.plans[name], name, result.scenario.path, "observations")
     dense = [name for name in result.variants if name not in wide]
-    passes = sum(2 if any(shifts(result.plans[name])) else 1 for name in wide)
-    bar = progress_bar(draws * (len(dense) + passes), progress, result.scenario.id)
+    bar = progress_bar(draws * len(result.variants), progress, result.scenario.id)
     make = {
         name: makers[name]
         if makers is not None
@@ -117,22 +116,8 @@ def run_ensemble(
         )
         for name in dense
     }
-    plans = [result.plans[name] for name in dense]
-    # side by side when there are several chunks to share (for one, fresh counts of
-    # every variant at once cost more than the draws they share)
-    fan = len(plans) > 1 and draws > DEFAULT_CHUNK and sum(map(counts_bytes, plans)) <= FAN_BYTES
     try:
-        if fan:  # side by side, sharing each chunk's draws
-            job = (plans, Fanout(tuple(make[name] for name in dense)))
-            # (smaller chunks than one variant's: every variant's chunk is held at once)
-            step = chunk or DEFAULT_CHUNK
-            (fanned,) = consume_all(
-                [job], draws, seed, chunk=step, bar=bar, executor=executor, units=len(plans)
-            )
-            accs: Iterator[Any] = iter(fanned.consumers)
-        else:  # one variant at a time, so one variant's counts are held at a time
-            jobs = [([result.plans[name]], make[name]) for name in dense]
-            accs = consume_all(jobs, draws, seed, chunk=chunk, bar=bar, executor=executor)
+        accs = _consumers(result, dense, make, draws, seed, chunk, bar, executor)
         for name, consumer in zip(dense, accs, strict=True):
             acc = consumer.total() if makers is not None else consumer
             if done is not None:
@@ -178,6 +163,39 @@ def run_ensemble(
         seed=seed,
         counts=counts,
     )
+
+
+def _consumers(
+    result: Result,
+    names: list[str],
+    make: dict[str, Callable[[], Any]],
+    draws: int,
+    seed: int,
+    chunk: int | None,
+    bar: Any,
+    executor: Executor | None,
+) -> Iterator[Any]:
+    """The consumer of each variant of ``names`` after its draws, in order: side by side,
+    sharing each chunk's draws, when there are several chunks to share and their counts
+    are small together (for one chunk, fresh counts of every variant at once cost more
+    than the draws they share); else one variant at a time, so that one variant's
+    counts are held at a time."""
+    plans = [result.plans[name] for name in names]
+    if len(plans) > 1 and draws > DEFAULT_CHUNK and sum(map(counts_bytes, plans)) <= FAN_BYTES:
+        job = (plans, Fanout(tuple(make[name] for name in names)))
+        # (smaller chunks than one variant's: every variant's chunk is held at once)
+        (fanned,) = consume_all(
+            [job],
+            draws,
+            seed,
+            chunk=chunk or DEFAULT_CHUNK,
+            bar=bar,
+            executor=executor,
+            units=len(plans),
+        )
+        return iter(fanned.consumers)
+    jobs = [([result.plans[name]], make[name]) for name in names]
+    return consume_all(jobs, draws, seed, chunk=chunk, bar=bar, executor=executor)
 
 
 def accumulator(plan: Plan, milestones: pd.DataFrame, *, dates: bool = True) -> Accumulator:
