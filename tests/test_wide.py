@@ -302,3 +302,17 @@ def test_a_plain_run_of_a_force_too_large_to_count_level_by_level_writes_every_f
     bands = pd.read_csv(out / "bands.csv")
     assert set(bands.variant) == {"base", "late"} and bands["max"].max() == 10_000_000
     assert (out / "fan.png").stat().st_size > 10_000
+
+
+def test_a_force_of_ten_million_is_counted_in_a_small_fraction_of_its_dense_counts(write):
+    import tracemalloc
+
+    scenario = sim.load_scenario(write(HUGE))
+    plan = scenario.plan("base")
+    dense = counts_bytes(plan)  # what counting every level would take
+    sim.run(scenario, draws=50, seed=1)  # warm caches
+    tracemalloc.start()
+    sim.run(scenario, draws=2_000, seed=1)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert dense > 1_500 << 20 and peak < dense / 10
