@@ -11,7 +11,9 @@ The scenarios are generated here (they are not shipped as user scenarios):
   uncertain level;
 * ``sites-100``: one theater of 100 sites of 1,000 troops each over 24 months,
   each site cut on its own uncertain schedule;
-* ``months-600``: one theater of 1,000 troops over 600 months (50 years).
+* ``months-600``: one theater of 1,000 troops over 600 months (50 years);
+* ``troops-10m-600``: one theater of 10,000,000 troops over 600 months, cut to an
+  uncertain level over ten years (the largest force over the longest horizon).
 
 Each is run by ``sim.run(scenario, draws=N, seed=1)`` (every variant, no files
 written) in a fresh Python process, which reports its wall time for the run and
@@ -86,6 +88,12 @@ def scenarios() -> dict[str, dict[str, Any]]:
             "2073-12",
             {"alpha": {"initial": 1_000}},
             {"out": _cut("alpha", 120, 0, 200)},
+        ),
+        "troops-10m-600": _doc(
+            "troops-10m-600",
+            "2073-12",
+            {"big": {"initial": 10_000_000}},
+            {"cut": _cut("big", 120, 0, 6_000_000)},
         ),
     }
 

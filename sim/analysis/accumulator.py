@@ -756,6 +756,7 @@ class Accumulator:
             for q in PERCENTILES:
                 columns[f"p{q:02d}"].append(base + inverse_cdf(cum, q, self.n))
             columns["max"].append(base + h.shape[1] - 1 - nonzero[:, ::-1].argmax(axis=1))
+            del self._cum[i]  # (whole-number copies of the counts: one series' at a time)
         return bands_frame(scenario, variant, self.plan, self.names, columns)
 
     def dates(self, scenario: str, variant: str) -> pd.DataFrame:
@@ -778,15 +779,18 @@ class Binned:
 @dataclass(frozen=True)
 class Within:
     """A map of levels to columns for :class:`Accumulator`: the levels inside chosen
-    bins of ``2**shift`` troops counted one by one, every other level in one column.
+    bins of ``2**shift`` troops counted in finer bins of ``2**finer`` troops (one per
+    level when ``finer`` is 0), every other level in one column.
 
-    ``slot[b]`` (bins,) is the place of bin ``b`` among the chosen ones, or -1; level
-    ``L`` of a chosen bin goes to column ``(slot[L >> shift] << shift) + (L mod
-    2**shift)``, any other level to column ``other``. :meth:`tabled` adds ``direct``."""
+    ``slot[b]`` (bins,) is the place of bin ``b`` among the chosen ones, or -1; with
+    ``d = shift - finer``, level ``L`` of a chosen bin goes to column
+    ``(slot[L >> shift] << d) + ((L >> finer) mod 2**d)``, any other level to column
+    ``other``. :meth:`tabled` adds ``direct``."""
 
     shift: int
     slot: NDArray[np.int64]
     other: int
+    finer: int = 0
     #: the column of every level 0..top, when given (one lookup instead of five steps)
     direct: NDArray[np.int64] | None = None
 
@@ -794,9 +798,10 @@ class Within:
         """The columns (a new array, the shape of ``levels``)."""
         if self.direct is not None:
             return self.direct[levels]  # type: ignore[no-any-return]
+        d = self.shift - self.finer
         place = self.slot[np.right_shift(levels, self.shift)]
-        out = np.left_shift(place, self.shift)
-        out += np.bitwise_and(levels, (1 << self.shift) - 1)
+        out = np.left_shift(place, d)
+        out += np.bitwise_and(np.right_shift(levels, self.finer), (1 << d) - 1)
         out[place < 0] = self.other
         return out
 

@@ -54,9 +54,23 @@ def chunk_size(plan: Plan) -> int:
     else:
         lo, hi = support(q)
         delays = int(hi - lo) + 1
-    columns = 2 * len(plan.tracks) + 2 * len(plan.milestones) + len(plan.residuals) + 1
-    most = max(1024, INPUT_BYTES // (8 * columns))  # a chunk's inputs take at most this
+    most = max(1024, INPUT_BYTES // (8 * input_columns(plan)))  # a chunk's inputs at most
     return min(DEFAULT_CHUNK * max(1, min(4, delays)), most)
+
+
+def input_columns(plan: Plan) -> int:
+    """The numbers drawn per draw of ``plan`` (each 8 bytes): initial and unreported
+    levels per track, target and execution delay per milestone, residual sizes, and
+    the announcement delay."""
+    return 2 * len(plan.tracks) + 2 * len(plan.milestones) + len(plan.residuals) + 1
+
+
+def fan_chunk(plans: Sequence[Plan]) -> int:
+    """Draws per chunk for plans stepped side by side (:class:`Fanout`): every plan's
+    drawn inputs of a chunk are held at once, so together they take at most
+    :data:`INPUT_BYTES` (and at most :data:`DEFAULT_CHUNK` draws, at least 1,024)."""
+    columns = sum(input_columns(p) for p in plans)
+    return max(1024, min(DEFAULT_CHUNK, INPUT_BYTES // (8 * columns)))
 
 
 def run_chunks(

@@ -27,7 +27,8 @@ from numpy.typing import NDArray
 from sim.analysis.accumulator import _whole_inputs
 from sim.analysis.chunks import DEFAULT_CHUNK, Executor, consume_all, progress_bar
 from sim.analysis.ensemble import check_args
-from sim.analysis.summaries import PERCENTILES, inverse_cdf, level_bound, series
+from sim.analysis.summaries import PERCENTILES, inverse_cdf, series
+from sim.analysis.wide import where_theaters
 from sim.errors import ScenarioError
 from sim.model.draws import central_inputs
 from sim.model.fastpath import Group
@@ -123,7 +124,7 @@ def _common_months(pa: Plan, pb: Plan, a: str, b: str) -> tuple[int, int]:
 
 MAX_CHUNK_CELLS = 1 << 26  # draw-track-months stepped at once per variant
 #: the most bytes of counts of differences a comparison holds
-COMPARE_BYTES = 512 << 20
+COMPARE_BYTES = 256 << 20
 
 
 def compare(
@@ -188,16 +189,20 @@ def _compare(
     if isinstance(chunk, bool) or not isinstance(chunk, int | np.integer) or chunk < 1:
         raise ScenarioError("a chunk of at least 1 draw", repr(chunk), path="chunk")
     first, n_months, oa, ob, pairs = _pairing(pa, pb, a, b)
-    width = level_bound(pa) + level_bound(pb) + 1
-    size = 2 * len(pairs) * n_months * width * np.dtype(np.int64).itemsize
+    spans = _spans(pa, pb, pairs)
+    size = 2 * n_months * sum(lo + hi + 1 for lo, hi in spans) * np.dtype(np.int64).itemsize
     if size > COMPARE_BYTES:
+        where = where_theaters(scenario)
         raise ScenarioError(
             f"variants small enough to compare difference by difference (at most "
             f"{COMPARE_BYTES >> 20} MB of counts; compare fewer or smaller theaters, or "
             "run the variants and compare their bands)",
             f"{size / 2**20:,.0f} MB for {len(pairs)} series of differences from "
-            f"-{level_bound(pa):,} to +{level_bound(pb):,} troops over {n_months} months",
-            file=scenario.path,
+            f"down to -{max(lo for lo, _ in spans):,} and up to +{max(hi for _, hi in spans):,}"
+            f" troops over {n_months} months",
+            file=where[0],
+            line=where[1],
+            col=where[2],
             path="theaters",
         )
     make = partial(_PairedCounts, pa, pb, pairs, oa, ob, n_months)
@@ -209,7 +214,7 @@ def _compare(
         if bar is not None:
             bar.close()
     counts.settle()
-    hist, lo, width = counts.hist, counts.lo, counts.width
+    hist, lo, width = counts.hist, counts.lo, counts.widths
     months = [format_month(first + m) for m in range(n_months)]
     table = _table(scenario.id, a, b, [p[0] for p in pairs], months, hist, lo, width, draws)
     central = _central(pa, pb, pairs, oa, ob, n_months, months)
@@ -223,6 +228,16 @@ def _compare(
         central=central,
         plans={a: pa, b: pb},
     )
+
+
+def _spans(
+    pa: Plan, pb: Plan, pairs: list[tuple[str, list[int], list[int]]]
+) -> list[tuple[int, int]]:
+    """For each series both plans have, the most troops A and B can have in it: its
+    differences ``B − A`` lie between ``-A's`` and ``+B's``."""
+    return [
+        (sum(pa.track_top(k) for k in ma), sum(pb.track_top(k) for k in mb)) for _, ma, mb in pairs
+    ]
 
 
 def _pairing(
@@ -267,12 +282,13 @@ class _PairedCounts:
     ) -> None:
         self.pa, self.pb, self.pairs = pa, pb, pairs
         self.oa, self.ob, self.n_months = oa, ob, n_months
-        self.lo = level_bound(pa)
-        self.width = self.lo + level_bound(pb) + 1
-        self.hist = np.zeros((len(pairs), n_months * self.width), np.int64)
-        self._offsets = (np.arange(n_months, dtype=np.int64) * self.width + self.lo)[None, :]
+        # series i's differences run from -lo[i] to +top of B's, widths[i] in all
+        spans = _spans(pa, pb, pairs)
+        self.lo = [lo for lo, _ in spans]
+        self.widths = [lo + hi + 1 for lo, hi in spans]
+        self.hist = [np.zeros(n_months * w, np.int64) for w in self.widths]
         # differences held over stretches of months, as differences between months
-        self._held: NDArray[np.int64] | None = None
+        self._held: list[NDArray[np.int64]] | None = None
         self._fast = _whole_inputs(pa) and _whole_inputs(pb)
         self._runs: tuple[dict[Any, Any], dict[Any, Any]] = ({}, {})
 
@@ -287,15 +303,16 @@ class _PairedCounts:
     def settle(self) -> None:
         """Fold the held stretches into ``hist``."""
         if self._held is not None:
-            grid = np.cumsum(self._held, axis=1)[:, : self.n_months]
-            self.hist += grid.reshape(self.hist.shape)
+            for hist, held in zip(self.hist, self._held, strict=True):
+                hist += np.cumsum(held, axis=0)[: self.n_months].reshape(hist.shape)
             self._held = None
 
     def merge(self, other: _PairedCounts) -> None:
         """Add the counts of another part of the same paired ensemble."""
         self.settle()
         other.settle()
-        self.hist += other.hist
+        for mine, theirs in zip(self.hist, other.hist, strict=True):
+            mine += theirs
 
     def add_chunk(self, inputs: Sequence[StepInputs]) -> None:
         if not self._fast:
@@ -320,16 +337,10 @@ class _PairedCounts:
             start, _, _, reached, _ = timing(plan, inp.delay[firsts], inp.exec_delay[firsts])
             both.append((plan, arrays, start, reached))
         if self._held is None:
-            self._held = np.zeros((len(self.pairs), self.n_months + 1, self.width), np.int64)
+            self._held = [np.zeros((self.n_months + 1, w), np.int64) for w in self.widths]
         for g, (a, b) in enumerate(zip(cuts[:-1], cuts[1:], strict=True)):
             ga, gb = (
-                Group(
-                    plan,
-                    start[g].tolist(),
-                    reached[g].tolist(),
-                    *[x[:, a:b] for x in arrays],
-                    cache=self._runs[v],
-                )
+                _group(plan, start[g], reached[g], [x[:, a:b] for x in arrays], self._runs[v])
                 for v, (plan, arrays, start, reached) in enumerate(both)
             )
             for i, (_, ma, mb) in enumerate(self.pairs):
@@ -342,13 +353,14 @@ class _PairedCounts:
         """Count differences ``diff`` (g,) of series i in month m, or in months m..until."""
         low = int(diff.min())
         counts = np.bincount(diff - low)
-        cols = slice(self.lo + low, self.lo + low + len(counts))
+        start = self.lo[i] + low
+        cols = slice(start, start + len(counts))
         if until is None:
-            self.hist[i, m * self.width :][cols] += counts
+            self.hist[i][m * self.widths[i] :][cols] += counts
             return
         assert self._held is not None
-        self._held[i, m, cols] += counts
-        self._held[i, until + 1, cols] -= counts
+        self._held[i][m, cols] += counts
+        self._held[i][until + 1, cols] -= counts
 
     def _stretches(self, i: int, ga: Group, ka: int, gb: Group, kb: int) -> None:
         """Series i, one track in each plan: held stretches at once, other months one
@@ -385,9 +397,19 @@ class _PairedCounts:
         for i, (name, ma, mb) in enumerate(self.pairs):
             la = _levels(self.pa, out_a, name, ma)[:, oa : oa + months].astype(np.int64)
             lb = _levels(self.pb, out_b, name, mb)[:, ob : ob + months].astype(np.int64)
+            offsets = (np.arange(months, dtype=np.int64) * self.widths[i] + self.lo[i])[None, :]
             self.hist[i] += np.bincount(
-                (lb - la + self._offsets).ravel(), minlength=months * self.width
+                (lb - la + offsets).ravel(), minlength=months * self.widths[i]
             )
+
+
+def _group(plan: Plan, start: Any, reached: Any, arrays: list[Any], cache: dict[Any, Any]) -> Group:
+    """The :class:`Group` of draws ``arrays`` (initial, start level, target, residual)
+    with the window months ``start`` and ``reached``."""
+    initial, level0, target, residual = arrays
+    return Group(
+        plan, start.tolist(), reached.tolist(), initial, level0, target, residual, cache=cache
+    )
 
 
 def _table(
@@ -396,15 +418,18 @@ def _table(
     b: str,
     names: list[str],
     months: list[str],
-    hist: NDArray[np.int64],
-    lo: int,
-    width: int,
+    hist: list[NDArray[np.int64]],
+    los: list[int],
+    widths: list[int],
     n: int,
 ) -> pd.DataFrame:
+    """``compare.csv`` rows from each series' counts of ``B − A`` (``hist[i]``: months x
+    ``widths[i]`` counts of the differences ``-los[i] ..``)."""
     n_months = len(months)
-    values = np.arange(width, dtype=np.int64) - lo
     frames = []
     for i, name in enumerate(names):
+        lo, width = los[i], widths[i]
+        values = np.arange(width, dtype=np.int64) - lo
         h = hist[i].reshape(n_months, width)
         cum = np.cumsum(h, axis=1)
         nonzero = h > 0

@@ -18,7 +18,14 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from sim.analysis.accumulator import Accumulator
-from sim.analysis.chunks import DEFAULT_CHUNK, Executor, Fanout, consume_all, progress_bar
+from sim.analysis.chunks import (
+    DEFAULT_CHUNK,
+    Executor,
+    Fanout,
+    consume_all,
+    fan_chunk,
+    progress_bar,
+)
 from sim.analysis.summaries import (
     MAX_DRAWS,
     counts_bytes,
@@ -33,6 +40,8 @@ from sim.results import Result
 
 #: the most bytes of counts held at once for variants stepped side by side
 FAN_BYTES = 64 << 20
+#: the tags a variant's tagged counts are taken to hold, at most, when deciding that
+MAX_SLOTS = 16
 
 
 def _draws_in_range(n: int, file: str, path: str) -> int:
@@ -83,6 +92,7 @@ def run_ensemble(
     keep_counts: bool = False,
     executor: Executor | None = None,
     makers: dict[str, Callable[[], Any]] | None = None,
+    slots: dict[str, int] | None = None,
     done: Callable[[str, Any], None] | None = None,
 ) -> Result:
     """A copy of a deterministic :class:`Result` with the ensemble's ``bands``,
@@ -98,14 +108,16 @@ def run_ensemble(
     of its empty accumulator (picklable, for an executor); the consumer's
     ``total()`` is then the accumulator of every draw, and ``done(variant,
     consumer)`` receives it after the pass (observations are scored and the
-    ensemble conditioned in the same pass, :mod:`sim.analysis.observed`)."""
+    ensemble conditioned in the same pass, :mod:`sim.analysis.observed`). ``slots[variant]``
+    is then the most tags its consumer may count draws under (each multiplies its
+    counts), so that variants whose tagged counts could be large are not held at once."""
     draws, seed = check_args(draws, seed)
     summaries: dict[str, tuple[pd.DataFrame, pd.DataFrame, Any]] = {}
     counts: dict[str, LevelCounts] = {}
     wide = [name for name in result.variants if is_wide(result.plans[name])]
     if makers is not None or keep_counts:
         for name in wide:
-            require_dense(result.plans[name], name, result.scenario.path, "observations")
+            require_dense(result.plans[name], name, result.scenario, "observations")
     dense = [name for name in result.variants if name not in wide]
     bar = progress_bar(draws * len(result.variants), progress, result.scenario.id)
     make = {
@@ -117,7 +129,7 @@ def run_ensemble(
         for name in dense
     }
     try:
-        accs = _consumers(result, dense, make, draws, seed, chunk, bar, executor)
+        accs = _consumers(result, dense, make, slots or {}, draws, seed, chunk, bar, executor)
         for name, consumer in zip(dense, accs, strict=True):
             acc = consumer.total() if makers is not None else consumer
             if done is not None:
@@ -169,6 +181,7 @@ def _consumers(
     result: Result,
     names: list[str],
     make: dict[str, Callable[[], Any]],
+    slots: dict[str, int],
     draws: int,
     seed: int,
     chunk: int | None,
@@ -179,16 +192,17 @@ def _consumers(
     sharing each chunk's draws, when there are several chunks to share and their counts
     are small together (for one chunk, fresh counts of every variant at once cost more
     than the draws they share); else one variant at a time, so that one variant's
-    counts are held at a time."""
+    counts are held at a time. Side by side, a chunk holds every variant's drawn
+    inputs, so it takes fewer draws (:func:`~sim.analysis.chunks.fan_chunk`)."""
     plans = [result.plans[name] for name in names]
-    if len(plans) > 1 and draws > DEFAULT_CHUNK and sum(map(counts_bytes, plans)) <= FAN_BYTES:
+    held = sum(counts_bytes(result.plans[v]) * min(slots.get(v, 1), MAX_SLOTS) for v in names)
+    if len(plans) > 1 and draws > DEFAULT_CHUNK and held <= FAN_BYTES:
         job = (plans, Fanout(tuple(make[name] for name in names)))
-        # (smaller chunks than one variant's: every variant's chunk is held at once)
         (fanned,) = consume_all(
             [job],
             draws,
             seed,
-            chunk=chunk or DEFAULT_CHUNK,
+            chunk=chunk or fan_chunk(plans),
             bar=bar,
             executor=executor,
             units=len(plans),

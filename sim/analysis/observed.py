@@ -495,6 +495,7 @@ def observe_ensemble(
     def done(name: str, observer: Observer) -> None:  # the variant's counts go after this
         passes[name] = _finish(observer, rate, result.scenario.id, name, draws)
 
+    checks = {v: checks_for(result.plans[v], observations, tol, when) for v in result.variants}
     ensemble = run_ensemble(
         result,
         draws=draws,
@@ -508,11 +509,12 @@ def observe_ensemble(
                 observer_of,
                 result.plans[v],
                 result.milestones[result.milestones.variant == v],
-                checks_for(result.plans[v], observations, tol, when),
+                checks[v],
                 condition,
             )
             for v in result.variants
         },
+        slots={v: 1 + sum(c.used for c in checks[v]) if condition else 1 for v in checks},
         done=done,
     )
     cond = None

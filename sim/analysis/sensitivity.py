@@ -406,7 +406,7 @@ def sensitivity(
     names = scenario.select(list(variants) if variants else None)
     plans = {name: scenario.plan(name) for name in names}
     for name in names:
-        require_dense(plans[name], name, scenario.path, "sensitivity")
+        require_dense(plans[name], name, scenario, "sensitivity")
     found = {name: uncertain_inputs(plans[name]) for name in names}
     if not any(found.values()):
         raise ScenarioError(

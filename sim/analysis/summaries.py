@@ -48,16 +48,18 @@ DATE_COLUMNS = [
 
 
 def counts_bytes(plan: Plan) -> int:
-    """Bytes of the level counts an :class:`Accumulator` of ``plan`` holds: its series'
-    counts and their held stretches, ``2 * series * months * (level_bound + 1)``
-    counts."""
-    return 2 * len(series(plan)) * plan.n_months * (level_bound(plan) + 1) * COUNT().itemsize
+    """Bytes of the level counts an accumulator of ``plan`` may hold: for every series
+    and month a count of each level ``0 .. level_bound``, in three arrays (the counts,
+    the stretches held over months, and the running minimum's correction)."""
+    return 3 * len(series(plan)) * plan.n_months * (level_bound(plan) + 1) * COUNT().itemsize
 
 
 def level_bound(plan: Plan) -> int:
-    """The highest level any series can take in any draw [troops]: the sum of
-    every track's :meth:`~sim.model.plan.Plan.track_top`."""
-    return sum(plan.track_top(k) for k in range(len(plan.tracks)))
+    """The highest level any series can take in any draw [troops]: the largest, over
+    the series, of the sum of its tracks' :meth:`~sim.model.plan.Plan.track_top` (a
+    theater's levels are the sum of its own tracks' only)."""
+    tops = [sum(plan.track_top(k) for k in tracks) for _, tracks in series(plan)]
+    return max(tops, default=0)
 
 
 def series(plan: Plan) -> list[tuple[str, list[int]]]:

@@ -192,8 +192,7 @@ def sweep(
         plans = []
         for name in names:
             plan = sc.plan(name)
-            if draws is not None:
-                require_dense(plan, name, scenario.path, "a sweep")
+            require_dense(plan, name, scenario, "a sweep")
             frame = milestone_frame(sc.id, name, plan, step(plan, central_inputs(plan)))
             plans.append((name, plan, tuple(thresholds(plan, frame))))
         jobs.append(PointJob(i, tuple(plans), draws, seed, chunk))

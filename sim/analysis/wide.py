@@ -35,8 +35,7 @@ bins do, which :func:`shifts` prevents for every force the format allows).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from functools import partial
 from typing import Any
 
@@ -58,6 +57,7 @@ from sim.analysis.summaries import (
 )
 from sim.errors import ScenarioError
 from sim.model.plan import Plan
+from sim.scenario import Scenario
 
 #: a plan whose level-by-level counts would take more bytes than this is summarised here
 DENSE_BYTES = 128 << 20
@@ -78,15 +78,17 @@ def is_wide(plan: Plan) -> bool:
     return counts_bytes(plan) > DENSE_BYTES
 
 
-def require_dense(plan: Plan, variant: str, file: str | None, what: str) -> None:
+def require_dense(plan: Plan, variant: str, scenario: Scenario, what: str) -> None:
     """Refuse ``what`` (observations, sensitivity, a sweep) for a plan too large to
     count level by level (:func:`is_wide`): those keep every level's counts.
 
     Raises
     ------
     sim.ScenarioError
-        Naming the variant, its counts' size and what makes them large."""
+        At the scenario's ``theaters`` key, naming the variant, its counts' size and
+        what makes them large."""
     if is_wide(plan):
+        file, line, col = where_theaters(scenario)
         raise ScenarioError(
             f"forces small enough to count level by level, for {what} (at most "
             f"{DENSE_BYTES >> 20} MB of counts; a plain run takes larger ones)",
@@ -94,8 +96,19 @@ def require_dense(plan: Plan, variant: str, file: str | None, what: str) -> None
             f"({len(series(plan))} series up to {level_bound(plan):,} troops over "
             f"{plan.n_months} months)",
             file=file,
+            line=line,
+            col=col,
             path="theaters",
         )
+
+
+def where_theaters(scenario: Scenario) -> tuple[str, int, int]:
+    """``(file, line, column)`` of the scenario's ``theaters`` key, for errors about
+    the size of its forces."""
+    file, line, col = scenario.locator.find(("theaters",), key=True)
+    if file.startswith("<") and scenario.path:
+        return scenario.path, 1, 1
+    return file, line, col
 
 
 def _tops(plan: Plan) -> list[int]:
@@ -109,11 +122,12 @@ def _bytes(months: int, columns: int) -> int:
 
 
 def shifts(plan: Plan) -> list[int]:
-    """Each series' bins as a power of two [log2 troops]: 0 (a column per level)
-    when its counts take at most :data:`SERIES_BYTES`; else the shift that makes
-    the coarse columns (``top >> shift``) about as many as the second pass's, at
-    most :data:`WANTED` bins per month of ``2**shift`` columns each:
-    ``2**(2 shift) >= top / (WANTED * months)``."""
+    """Each series' first bins as a power of two [log2 troops]: 0 (a column per level)
+    when its counts take at most :data:`SERIES_BYTES`; else the larger of the shift
+    that makes the coarse columns (``top >> shift``) about as many as the next pass's
+    (at most :data:`WANTED` bins per month, each of ``2**shift`` columns:
+    ``2**(2 shift) >= top / (WANTED * months)``) and the least that keeps one series'
+    coarse counts within a quarter of :data:`PASS_BYTES`."""
     months = plan.n_months
     out = []
     for top in _tops(plan):
@@ -121,7 +135,10 @@ def shifts(plan: Plan) -> list[int]:
             out.append(0)
             continue
         ratio = top / (WANTED * months)
-        out.append(max(1, math.ceil(math.log2(ratio) / 2)) if ratio > 1 else 1)
+        shift = max(1, math.ceil(math.log2(ratio) / 2)) if ratio > 1 else 1
+        while top >> shift and _bytes(months, (top >> shift) + 1) > PASS_BYTES // 4:
+            shift += 1
+        out.append(shift)
     return out
 
 
@@ -169,31 +186,87 @@ def _counted(
     return acc  # type: ignore[no-any-return]
 
 
-@dataclass
-class _Series:
-    """What the coarse pass tells about one series."""
+class _Found:
+    """What the passes so far tell about one series, in bins of ``2**shift`` troops.
 
-    shift: int
-    top: int
-    counts: NDArray[Any]  # (months, columns) coarse counts
-    lowest: NDArray[Any]  # (months, columns) counts of the running minimum
-    sums: NDArray[np.int64]  # (months,) sums of levels [troops]
+    ``pbin``, ``pbelow`` (months, percentiles): the bin holding each percentile and the
+    draws in the bins below it; ``low``, ``high`` (months,): the bins of the lowest and
+    highest level; ``marks``: per threshold level inside the series' range, the draws
+    whose lowest level so far lies in the bins below the mark's (``below``), and, once
+    the bins are single levels, those at or below the mark (``reached``)."""
 
-    def cumulative(self) -> NDArray[np.int64]:
-        return np.cumsum(self.counts, axis=1, dtype=np.int64)
+    def __init__(
+        self, counts: NDArray[Any], lowest: NDArray[Any], shift: int, n: int, marks: list[int]
+    ) -> None:
+        cum = np.cumsum(counts, axis=1, dtype=np.int64)
+        self.shift, self.n = shift, n
+        self.pbin = np.stack([inverse_cdf(cum, q, n) for q in PERCENTILES], axis=1)
+        before = np.take_along_axis(cum, np.maximum(self.pbin - 1, 0), axis=1)
+        self.pbelow = np.where(self.pbin > 0, before, 0)
+        taken = counts > 0
+        self.low = taken.argmax(axis=1).astype(np.int64)
+        self.high = (taken.shape[1] - 1 - taken[:, ::-1].argmax(axis=1)).astype(np.int64)
+        low_cum = np.cumsum(lowest, axis=1, dtype=np.int64)
+        months = counts.shape[0]
+        self.below: dict[int, NDArray[np.int64]] = {}
+        self.reached: dict[int, NDArray[np.int64]] = {}
+        for level in marks:
+            b = level >> shift
+            self.below[level] = low_cum[:, b - 1] if b > 0 else np.zeros(months, np.int64)
+            if shift == 0:
+                self.reached[level] = low_cum[:, level]
+
+    def wanted(self) -> NDArray[np.int64]:
+        """The bins to count in finer bins next: those holding a percentile, the lowest
+        or the highest level in some month, and those of the marks."""
+        got = [self.pbin.ravel(), self.low, self.high]
+        got.append(np.array([level >> self.shift for level in self.below], np.int64))
+        return np.unique(np.concatenate(got))
+
+    def refine(
+        self,
+        counts: NDArray[Any],
+        lowest: NDArray[Any],
+        table: NDArray[np.int64],
+        finer: int,
+    ) -> None:
+        """Narrow every bin to one of ``2**finer`` troops from the counts of a pass that
+        counted the wanted bins in those finer bins (:class:`Within`)."""
+        d = self.shift - finer
+        size = 1 << d
+        months = np.arange(counts.shape[0])[:, None]
+
+        def rows(bins: NDArray[np.int64], of: NDArray[Any]) -> NDArray[Any]:
+            cols = (table[bins] << d)[:, None] + np.arange(size)[None, :]
+            return of[months, cols]  # type: ignore[no-any-return]
+
+        for j, q in enumerate(PERCENTILES):
+            need = max(1, -(-q * self.n // 100))
+            cum = np.cumsum(rows(self.pbin[:, j], counts), axis=1, dtype=np.int64)
+            sub = (self.pbelow[:, j, None] + cum < need).sum(axis=1)
+            before = np.take_along_axis(cum, np.maximum(sub - 1, 0)[:, None], axis=1)[:, 0]
+            self.pbelow[:, j] += np.where(sub > 0, before, 0)
+            self.pbin[:, j] = (self.pbin[:, j] << d) + sub
+        self.low = (self.low << d) + (rows(self.low, counts) > 0).argmax(axis=1)
+        top = rows(self.high, counts) > 0
+        self.high = (self.high << d) + size - 1 - top[:, ::-1].argmax(axis=1)
+        for level in list(self.below):
+            r = rows(np.full(counts.shape[0], level >> self.shift, np.int64), lowest)
+            sub = (level >> finer) & (size - 1)
+            if finer == 0:
+                self.reached[level] = self.below[level] + r[:, : sub + 1].sum(axis=1)
+            self.below[level] = self.below[level] + r[:, :sub].sum(axis=1)
+        self.shift = finer
 
 
-def _wanted(s: _Series, n: int, marks: list[int]) -> NDArray[np.int64]:
-    """The bins the fine pass counts level by level: in each month those holding a
-    percentile, the lowest and the highest level; and the bins of the marks."""
-    cum = s.cumulative()
-    got = [inverse_cdf(cum, q, n) for q in PERCENTILES]
-    taken = s.counts > 0
-    got.append(taken.argmax(axis=1))
-    got.append(taken.shape[1] - 1 - taken[:, ::-1].argmax(axis=1))
-    bins = np.concatenate([np.asarray(g, np.int64) for g in got])
-    extra = np.array([lv >> s.shift for lv in marks if 0 <= lv < s.top], np.int64)
-    return np.unique(np.concatenate([bins, extra]))
+def _step(wanted: int, shift: int, months: int) -> int:
+    """How many halvings of the bins the next pass makes: as many as keep the wanted
+    bins' finer columns of one series within :data:`PASS_BYTES`, at least one."""
+    most = max(2, PASS_BYTES // _bytes(months, 1))
+    d = 1
+    while d < shift and (wanted << (d + 1)) + 1 <= most:
+        d += 1
+    return d
 
 
 def run_wide(
@@ -218,43 +291,45 @@ def run_wide(
     months, tops, shift = plan.n_months, _tops(plan), shifts(plan)
     widths = [(top >> s) + 1 for top, s in zip(tops, shift, strict=True)]
     run = partial(_counted, plan, draws=draws, seed=seed, chunk=chunk, executor=executor)
-    found: dict[int, _Series] = {}
+    inside = [
+        sorted({lv for name, _, lv in marks if name == sel[i][0] and 0 <= lv < tops[i]})
+        for i in range(len(sel))
+    ]
+    found: dict[int, _Found] = {}
+    sums: dict[int, NDArray[np.int64]] = {}
     n, met = 0, np.zeros(len(plan.milestones), np.int64)
-    for b, rows in enumerate(batches(widths, months)):  # the coarse passes
+    for b, rows in enumerate(batches(widths, months)):  # the first, coarse passes
         width = max(widths[i] for i in rows)
         acc = run(rows, [Binned(shift[i]) for i in rows], width, bar=bar if b == 0 else None)
         n, met = acc.n, acc.met
-        lower = acc._lower
         assert acc.sums is not None
-        for r, i in enumerate(rows):
-            counts = acc.hist[r].reshape(months, width)
-            low = counts if lower is None else counts + lower[r].reshape(months, width)
-            found[i] = _Series(shift[i], tops[i], counts, low, acc.sums[r].copy())
+        for r, (i, counts, lowest) in enumerate(_counts(acc, rows, width)):
+            found[i] = _Found(counts, lowest, shift[i], n, inside[i])
+            sums[i] = acc.sums[r].copy()
         del acc
-    own_marks = {i: [lv for name, _, lv in marks if name == sel[i][0]] for i in found}
-    wanted = {i: _wanted(found[i], n, own_marks[i]) for i in found if found[i].shift}
-    tables: dict[int, NDArray[np.int64]] = {}
-    for i, bins in wanted.items():
-        table = np.full(widths[i], -1, np.int64)
-        table[bins] = np.arange(len(bins))
-        tables[i] = table
-    fine: dict[int, tuple[NDArray[Any], NDArray[Any]]] = {}
-    fine_widths = {i: (len(b) << shift[i]) + 1 for i, b in wanted.items()}
-    rows_fine = sorted(wanted)
-    for rows in batches([fine_widths[i] for i in rows_fine], months):  # the fine passes
-        rows = [rows_fine[r] for r in rows]
-        width = max(fine_widths[i] for i in rows)
-        maps = [Within(shift[i], tables[i], fine_widths[i] - 1) for i in rows]
-        maps = [
-            m.tabled(tops[i]) if tops[i] < TABLED else m for m, i in zip(maps, rows, strict=True)
-        ]
-        acc = run(rows, maps, width, bar=None)
-        lower = acc._lower
-        for r, i in enumerate(rows):
-            counts = acc.hist[r].reshape(months, width)
-            low = counts if lower is None else counts + lower[r].reshape(months, width)
-            fine[i] = (counts, low)
-        del acc
+    while True:  # finer passes, until every bin is one level
+        left = [i for i in found if found[i].shift > 0]
+        if not left:
+            break
+        plans: dict[int, tuple[NDArray[np.int64], int, int]] = {}  # wanted, finer, columns
+        for i in left:
+            wanted = found[i].wanted()
+            finer = found[i].shift - _step(len(wanted), found[i].shift, months)
+            plans[i] = (wanted, finer, (len(wanted) << (found[i].shift - finer)) + 1)
+        for rows in batches([plans[i][2] for i in left], months):
+            rows = [left[r] for r in rows]
+            width = max(plans[i][2] for i in rows)
+            tables, maps = {}, []
+            for i in rows:
+                wanted, finer, cols = plans[i]
+                tables[i] = np.full((tops[i] >> found[i].shift) + 1, -1, np.int64)
+                tables[i][wanted] = np.arange(len(wanted))
+                m = Within(found[i].shift, tables[i], cols - 1, finer)
+                maps.append(m.tabled(tops[i]) if tops[i] < TABLED else m)
+            acc = run(rows, maps, width, bar=None)
+            for i, counts, lowest in _counts(acc, rows, width):
+                found[i].refine(counts, lowest, tables[i], plans[i][1])
+            del acc
     columns: dict[str, list[NDArray[Any]]] = {
         "mean": [],
         "min": [],
@@ -263,16 +338,15 @@ def run_wide(
     }
     reached = np.zeros((len(marks), months), np.int64)
     for i in range(len(sel)):
-        s = found[i]
-        level = _Levels(s, fine.get(i), tables.get(i), n)
-        columns["mean"].append((s.sums / n).round(3))
-        columns["min"].append(level.lowest())
-        for q in PERCENTILES:
-            columns[f"p{q:02d}"].append(level.percentile(q))
-        columns["max"].append(level.highest())
+        f = found[i]
+        columns["mean"].append((sums[i] / n).round(3))
+        columns["min"].append(f.low)
+        for j, q in enumerate(PERCENTILES):
+            columns[f"p{q:02d}"].append(f.pbin[:, j])
+        columns["max"].append(f.high)
         for k, (name, _, lv) in enumerate(marks):
             if name == sel[i][0]:
-                reached[k] = level.at_or_below(lv)
+                reached[k] = f.reached[lv] if lv in f.reached else (n if lv >= tops[i] else 0)
     bands = bands_frame(scenario, variant, plan, [name for name, _ in sel], columns)
     first = np.zeros((len(marks), months + 1), np.int64)
     first[:, :months] = np.diff(reached, axis=1, prepend=0)
@@ -281,70 +355,13 @@ def run_wide(
     return bands, dates, (met / n).round(6)
 
 
-class _Levels:
-    """Exact levels of one series from its coarse counts and, when binned, the fine
-    counts of the wanted bins (``fine``: counts and running-minimum counts, (months,
-    columns); ``table``: each bin's place among them)."""
-
-    def __init__(
-        self,
-        s: _Series,
-        fine: tuple[NDArray[Any], NDArray[Any]] | None,
-        table: NDArray[np.int64] | None,
-        n: int,
-    ) -> None:
-        self.s, self.fine, self.table, self.n = s, fine, table, n
-        self.size = 1 << s.shift
-        self.months = np.arange(s.counts.shape[0])
-
-    def _rows(self, bins: NDArray[np.int64], lowest: bool = False) -> NDArray[Any]:
-        """The fine counts (months, 2**shift) of bin ``bins[m]`` in each month m."""
-        assert self.fine is not None and self.table is not None
-        counts = self.fine[1] if lowest else self.fine[0]
-        start = self.table[bins] << self.s.shift
-        cols = start[:, None] + np.arange(self.size)[None, :]
-        return counts[self.months[:, None], cols]  # type: ignore[no-any-return]
-
-    def percentile(self, q: int) -> NDArray[np.int64]:
-        """The ``q`` % percentile in each month [troops]."""
-        cum = self.s.cumulative()
-        bins = inverse_cdf(cum, q, self.n)
-        if not self.s.shift:
-            return bins
-        need = max(1, -(-q * self.n // 100))
-        below = np.where(bins > 0, cum[self.months, np.maximum(bins - 1, 0)], 0)
-        within = below[:, None] + np.cumsum(self._rows(bins), axis=1)
-        return (bins << self.s.shift) + (within < need).sum(axis=1)
-
-    def lowest(self) -> NDArray[np.int64]:
-        """The lowest level drawn in each month [troops]."""
-        taken = self.s.counts > 0
-        bins = taken.argmax(axis=1).astype(np.int64)
-        if not self.s.shift:
-            return bins
-        return (bins << self.s.shift) + (self._rows(bins) > 0).argmax(axis=1)
-
-    def highest(self) -> NDArray[np.int64]:
-        """The highest level drawn in each month [troops]."""
-        taken = self.s.counts > 0
-        bins = (taken.shape[1] - 1 - taken[:, ::-1].argmax(axis=1)).astype(np.int64)
-        if not self.s.shift:
-            return bins
-        rows = self._rows(bins) > 0
-        return (bins << self.s.shift) + self.size - 1 - rows[:, ::-1].argmax(axis=1)
-
-    def at_or_below(self, level: int) -> NDArray[np.int64]:
-        """The draws whose lowest level so far is at most ``level`` in each month."""
-        months = len(self.months)
-        if level < 0:
-            return np.zeros(months, np.int64)
-        if level >= self.s.top:
-            return np.full(months, self.n, np.int64)
-        cum = np.cumsum(self.s.lowest, axis=1, dtype=np.int64)
-        b = level >> self.s.shift
-        if not self.s.shift:
-            return cum[:, b]
-        below = cum[:, b - 1] if b > 0 else np.zeros(months, np.int64)
-        bins = np.full(months, b, np.int64)
-        part = self._rows(bins, lowest=True)[:, : (level & (self.size - 1)) + 1]
-        return below + part.sum(axis=1)
+def _counts(
+    acc: Accumulator, rows: list[int], width: int
+) -> Iterator[tuple[int, NDArray[Any], NDArray[Any]]]:
+    """``(series, counts, running-minimum counts)``, each (months, width), of each series
+    a pass counted."""
+    months = acc.plan.n_months
+    for r, i in enumerate(rows):
+        counts = acc.hist[r].reshape(months, width)
+        lowest = counts if acc._lower is None else counts + acc._lower[r].reshape(months, width)
+        yield i, counts, lowest

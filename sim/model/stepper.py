@@ -179,8 +179,16 @@ def step(plan: Plan, inputs: StepInputs, cache: dict[Any, Any] | None = None) ->
         )
         for idx, row in groups:
             part = arrays if isinstance(idx, slice) else [np.take(a, idx, axis=1) for a in arrays]
+            initial, level0, target_, residual = part
             group = Group(
-                plan, sched.start[row].tolist(), sched.reached[row].tolist(), *part, cache=cache
+                plan,
+                sched.start[row].tolist(),
+                sched.reached[row].tolist(),
+                initial,
+                level0,
+                target_,
+                residual,
+                cache=cache,
             )
             for k in range(len(plan.tracks)):
                 tracks[idx, k, :] = group.levels(k, 0, months - 1).T
