@@ -279,9 +279,10 @@ HUGE = {
         (["run", "--observed", "{obs}"], "for observations"),
         (["sensitivity"], "for sensitivity"),
         (["sweep", "--set", "announcement.delay=1,2"], "for a sweep"),
+        (["sweep", "--set", "announcement.delay=1,2", "--central"], "for a sweep"),
         (["compare", "-v", "base", "-v", "late"], "compare difference by difference"),
     ],
-    ids=["observed", "sensitivity", "sweep", "compare"],
+    ids=["observed", "sensitivity", "sweep", "sweep-central", "compare"],
 )
 def test_analyses_that_keep_every_level_refuse_a_force_too_large_in_one_line(
     write, tmp_path, command, what
@@ -290,11 +291,18 @@ def test_analyses_that_keep_every_level_refuse_a_force_too_large_in_one_line(
     obs = tmp_path / "obs.csv"
     obs.write_text("date,theater,troops_low,troops_high\n2024-06,big,9000000,9000000\n")
     out = tmp_path / "out"
-    args = [command[0], str(path), *[a.replace("{obs}", str(obs)) for a in command[1:]]]
-    result = CliRunner().invoke(main, [*args, "--draws", "100", "--seed", "1", "--out", str(out)])
+    central = "--central" in command  # (a sweep of the central runs only: no draws)
+    args = [
+        command[0],
+        str(path),
+        *[a.replace("{obs}", str(obs)) for a in command if a != "--central"][1:],
+    ]
+    draws = [] if central else ["--draws", "100", "--seed", "1"]
+    result = CliRunner().invoke(main, [*args, *draws, "--out", str(out)])
     assert result.exit_code == 2, result.output
     lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and what in lines[0] and str(path) in lines[0], lines
+    line = path.read_text().splitlines().index("theaters:") + 1
+    assert len(lines) == 1 and what in lines[0] and f"{path}:{line}:1: theaters" in lines[0]
     assert "10,000,000" in lines[0]
     assert not out.exists()
 
@@ -323,3 +331,14 @@ def test_a_force_of_ten_million_is_counted_in_a_small_fraction_of_its_dense_coun
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert dense > 1_500 << 20 and peak < dense / 10
+
+
+def test_variants_side_by_side_hold_no_more_drawn_inputs_than_one_chunk_allows(rich):
+    from sim.analysis.chunks import INPUT_BYTES, fan_chunk, input_columns
+
+    plans = [rich.plan(name) for name in rich.select(None)]
+    for copies in (1, 8, 400):  # ever more variants: ever fewer draws per chunk
+        many = plans * copies
+        chunk = fan_chunk(many)
+        held = 8 * chunk * sum(input_columns(p) for p in many)
+        assert chunk == 1024 or held <= INPUT_BYTES

@@ -196,13 +196,16 @@ def _consumers(
     inputs, so it takes fewer draws (:func:`~sim.analysis.chunks.fan_chunk`)."""
     plans = [result.plans[name] for name in names]
     held = sum(counts_bytes(result.plans[v]) * min(slots.get(v, 1), MAX_SLOTS) for v in names)
-    if len(plans) > 1 and draws > DEFAULT_CHUNK and held <= FAN_BYTES:
+    shared = fan_chunk(plans) if len(plans) > 1 else 0
+    # (side by side pays only with chunks of many draws: each chunk costs every variant
+    # a pass over its timing groups and tracks)
+    if shared >= DEFAULT_CHUNK // 4 and draws > DEFAULT_CHUNK and held <= FAN_BYTES:
         job = (plans, Fanout(tuple(make[name] for name in names)))
         (fanned,) = consume_all(
             [job],
             draws,
             seed,
-            chunk=chunk or fan_chunk(plans),
+            chunk=chunk or shared,
             bar=bar,
             executor=executor,
             units=len(plans),

@@ -35,7 +35,7 @@ bins do, which :func:`shifts` prevents for every force the format allows).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -212,9 +212,10 @@ class _Found:
         self.reached: dict[int, NDArray[np.int64]] = {}
         for level in marks:
             b = level >> shift
-            self.below[level] = low_cum[:, b - 1] if b > 0 else np.zeros(months, np.int64)
+            # (copies: a column of the cumulative counts would keep all of them)
+            self.below[level] = low_cum[:, b - 1].copy() if b > 0 else np.zeros(months, np.int64)
             if shift == 0:
-                self.reached[level] = low_cum[:, level]
+                self.reached[level] = low_cum[:, level].copy()
 
     def wanted(self) -> NDArray[np.int64]:
         """The bins to count in finer bins next: those holding a percentile, the lowest
@@ -303,10 +304,10 @@ def run_wide(
         acc = run(rows, [Binned(shift[i]) for i in rows], width, bar=bar if b == 0 else None)
         n, met = acc.n, acc.met
         assert acc.sums is not None
-        for r, (i, counts, lowest) in enumerate(_counts(acc, rows, width)):
-            found[i] = _Found(counts, lowest, shift[i], n, inside[i])
+        for r, i in enumerate(rows):
+            found[i] = _Found(*_counts(acc, r, width), shift[i], n, inside[i])
             sums[i] = acc.sums[r].copy()
-        del acc
+        del acc  # (nothing else holds its counts: the next pass may take their room)
     while True:  # finer passes, until every bin is one level
         left = [i for i in found if found[i].shift > 0]
         if not left:
@@ -327,8 +328,8 @@ def run_wide(
                 m = Within(found[i].shift, tables[i], cols - 1, finer)
                 maps.append(m.tabled(tops[i]) if tops[i] < TABLED else m)
             acc = run(rows, maps, width, bar=None)
-            for i, counts, lowest in _counts(acc, rows, width):
-                found[i].refine(counts, lowest, tables[i], plans[i][1])
+            for r, i in enumerate(rows):
+                found[i].refine(*_counts(acc, r, width), tables[i], plans[i][1])
             del acc
     columns: dict[str, list[NDArray[Any]]] = {
         "mean": [],
@@ -355,13 +356,9 @@ def run_wide(
     return bands, dates, (met / n).round(6)
 
 
-def _counts(
-    acc: Accumulator, rows: list[int], width: int
-) -> Iterator[tuple[int, NDArray[Any], NDArray[Any]]]:
-    """``(series, counts, running-minimum counts)``, each (months, width), of each series
-    a pass counted."""
+def _counts(acc: Accumulator, r: int, width: int) -> tuple[NDArray[Any], NDArray[Any]]:
+    """Row ``r``'s counts and running-minimum counts, each (months, width), of a pass."""
     months = acc.plan.n_months
-    for r, i in enumerate(rows):
-        counts = acc.hist[r].reshape(months, width)
-        lowest = counts if acc._lower is None else counts + acc._lower[r].reshape(months, width)
-        yield i, counts, lowest
+    counts = acc.hist[r].reshape(months, width)
+    lowest = counts if acc._lower is None else counts + acc._lower[r].reshape(months, width)
+    return counts, lowest
