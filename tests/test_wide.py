@@ -341,4 +341,4 @@ def test_variants_side_by_side_hold_no_more_drawn_inputs_than_one_chunk_allows(r
         many = plans * copies
         chunk = fan_chunk(many)
         held = 8 * chunk * sum(input_columns(p) for p in many)
-        assert chunk == 1024 or held <= INPUT_BYTES
+        assert chunk == 1024 or held <= 2 * INPUT_BYTES

@@ -67,10 +67,10 @@ def input_columns(plan: Plan) -> int:
 
 def fan_chunk(plans: Sequence[Plan]) -> int:
     """Draws per chunk for plans stepped side by side (:class:`Fanout`): every plan's
-    drawn inputs of a chunk are held at once, so together they take at most
+    drawn inputs of a chunk are held at once, so together they take at most twice
     :data:`INPUT_BYTES` (and at most :data:`DEFAULT_CHUNK` draws, at least 1,024)."""
     columns = sum(input_columns(p) for p in plans)
-    return max(1024, min(DEFAULT_CHUNK, INPUT_BYTES // (8 * columns)))
+    return max(1024, min(DEFAULT_CHUNK, 2 * INPUT_BYTES // (8 * columns)))
 
 
 def run_chunks(
