@@ -8,13 +8,15 @@ the repository's own files.
 from __future__ import annotations
 
 import copy
+import pickle
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import matplotlib
+import numpy as np
 import pytest
 import yaml
 
@@ -191,3 +193,24 @@ def _close_figures() -> Any:
     yield
     if "matplotlib.pyplot" in sys.modules:
         sys.modules["matplotlib.pyplot"].close("all")
+
+
+class InProcessParts:
+    """An executor (:class:`sim.analysis.chunks.Executor`) that runs each part here, in
+    a shuffled order (as a cluster may), each result pickled and read back as if sent
+    from a worker."""
+
+    def __init__(self, parts: int) -> None:
+        self.parts = parts
+
+    def map(
+        self,
+        func: Callable[[Any], Any],
+        items: Sequence[Any],
+        *,
+        sizes: Sequence[int] | None = None,
+        bar: Any = None,
+    ) -> list[Any]:
+        order = np.random.default_rng(0).permutation(len(items))
+        done = {int(i): func(items[int(i)]) for i in order}
+        return [pickle.loads(pickle.dumps(done[i])) for i in range(len(items))]

@@ -229,7 +229,7 @@ def test_conditioning_gives_the_same_files_whatever_the_chunk_size(write, observ
 
 
 def test_conditioning_in_merged_parts_equals_conditioning_in_one_pass(spread, observations):
-    from test_distributed import InProcessParts
+    from conftest import InProcessParts
 
     path = observations("2024-05,alpha,700,800,reported,,,,\n2024-03,beta,500,500,official,,,,\n")
     here = conditioned(spread, path, 3000, 6, chunk=256)

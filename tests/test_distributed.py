@@ -11,13 +11,13 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import DEFAULT_SCENARIO
+from conftest import DEFAULT_SCENARIO, InProcessParts
 
 import sim
 from sim.analysis.chunks import consume_all, feed, split
@@ -53,25 +53,6 @@ residuals:
     size: {uniform: [50, 150], probability: 0.5}
     from: {milestone: alpha-out}
 """
-
-
-class InProcessParts:
-    """An executor that runs each part here, in a shuffled order (as a cluster may)."""
-
-    def __init__(self, parts: int) -> None:
-        self.parts = parts
-
-    def map(
-        self,
-        func: Callable[[Any], Any],
-        items: Sequence[Any],
-        *,
-        sizes: Sequence[int] | None = None,
-        bar: Any = None,
-    ) -> list[Any]:
-        order = np.random.default_rng(0).permutation(len(items))
-        done = {int(i): func(items[int(i)]) for i in order}
-        return [pickle.loads(pickle.dumps(done[i])) for i in range(len(items))]  # as sent back
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import DEFAULT_SCENARIO
-from test_distributed import InProcessParts
+from conftest import DEFAULT_SCENARIO, InProcessParts
 
 import sim
 from sim.analysis.accumulator import Accumulator

@@ -8,14 +8,13 @@ shares none of their code.
 
 from __future__ import annotations
 
-import pickle
-from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import InProcessParts
 from test_ensemble import rich_doc
 
 import sim
@@ -27,25 +26,6 @@ from sim.cli import main
 from sim.model.draws import Draws
 from sim.model.stepper import step
 from sim.months import format_month
-
-
-class InProcessParts:
-    """An executor that runs each part here in a shuffled order, pickled as if sent back."""
-
-    def __init__(self, parts: int) -> None:
-        self.parts = parts
-
-    def map(
-        self,
-        func: Callable[[Any], Any],
-        items: Sequence[Any],
-        *,
-        sizes: Sequence[int] | None = None,
-        bar: Any = None,
-    ) -> list[Any]:
-        order = np.random.default_rng(1).permutation(len(items))
-        done = {int(i): func(items[int(i)]) for i in order}
-        return [pickle.loads(pickle.dumps(done[i])) for i in range(len(items))]
 
 
 def frames(result: sim.Result) -> list[pd.DataFrame]:

@@ -25,6 +25,7 @@ from sim.analysis.summaries import (
     DATE_PERCENTILES,
     PERCENTILES,
     bands_frame,
+    date_row,
 )
 from sim.io.observations import (
     OFFICIAL,
@@ -35,7 +36,6 @@ from sim.io.observations import (
 from sim.model.plan import Plan
 from sim.model.rules import official
 from sim.model.stepper import StepInputs
-from sim.months import format_month
 
 # ---------------------------------------------------------------- which reports count
 
@@ -366,20 +366,9 @@ class Weighted:
             )
             # the cumulative count of first months, with "never" as the last column
             cums = np.concatenate([reached, n[None, :]], axis=0)[None, :, :].transpose(0, 2, 1)
-            row: dict[str, Any] = {
-                "scenario": scenario,
-                "variant": variant,
-                "theater": name,
-                "threshold": label,
-                "level": level,
-            }
-            for q in DATE_PERCENTILES:
-                m = int(self._search(cums, q)[0])
-                row[f"p{q}"] = (
-                    pd.Period(format_month(acc.plan.start + m), freq="M") if m < months else pd.NaT
-                )
-            row["never"] = round(float(self.share(n - reached[-1])), 6)
-            rows.append(row)
+            at = [int(self._search(cums, q)[0]) for q in DATE_PERCENTILES]
+            never = float(self.share(n - reached[-1]))
+            rows.append(date_row(acc.plan, scenario, variant, (name, label, level), at, never))
         return pd.DataFrame(rows, columns=DATE_COLUMNS)
 
     def p_met(self) -> list[float]:

@@ -107,23 +107,39 @@ def dates_frame(
     ``n`` draws: the draws first there in each month, then those never there)."""
     months = plan.n_months
     rows = []
-    for i, (name, label, level) in enumerate(marks):
+    for i, mark in enumerate(marks):
         cum = np.cumsum(first[i])[None, :]
-        row: dict[str, Any] = {
-            "scenario": scenario,
-            "variant": variant,
-            "theater": name,
-            "threshold": label,
-            "level": level,
-        }
-        for q in DATE_PERCENTILES:
-            m = int(inverse_cdf(cum, q, n)[0])
-            row[f"p{q}"] = (
-                pd.Period(format_month(plan.start + m), freq="M") if m < months else pd.NaT
-            )
-        row["never"] = round(first[i, months] / n, 6)
-        rows.append(row)
+        at = [int(inverse_cdf(cum, q, n)[0]) for q in DATE_PERCENTILES]
+        rows.append(date_row(plan, scenario, variant, mark, at, first[i, months] / n))
     return pd.DataFrame(rows, columns=DATE_COLUMNS)
+
+
+def date_row(
+    plan: Plan,
+    scenario: str,
+    variant: str,
+    mark: tuple[str, str, int],
+    at: list[int],
+    never: float,
+) -> dict[str, Any]:
+    """One ``dates.csv`` row: threshold ``mark`` (series, label, level), first reached in
+    month index ``at[j]`` by the ``DATE_PERCENTILES[j]`` percentile of the draws (an
+    index past the horizon: never, written empty), and ``never`` the share of draws that
+    never reach it (rounded to 6 decimals here)."""
+    name, label, level = mark
+    row: dict[str, Any] = {
+        "scenario": scenario,
+        "variant": variant,
+        "theater": name,
+        "threshold": label,
+        "level": level,
+    }
+    for q, m in zip(DATE_PERCENTILES, at, strict=True):
+        row[f"p{q}"] = (
+            pd.Period(format_month(plan.start + m), freq="M") if m < plan.n_months else pd.NaT
+        )
+    row["never"] = round(never, 6)
+    return row
 
 
 def bands_frame(
