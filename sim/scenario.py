@@ -213,20 +213,7 @@ class Scenario:
                 entry["description"] = over.pop("description")
             entry["overrides"] = deep_merge(entry.get("overrides") or {}, over, keep_none=True)
             raw = {**self.raw, "variants": {**self.raw.get("variants", {}), variant: entry}}
-        locator = _CodeLocator(self.locator, code)
-        doc = validate_doc(raw, locator)
-        variants = resolve_variants(raw, doc, locator)
-        check_scenario_observations(doc, locator)  # as load_scenario does
-        return Scenario(
-            path=self.path,
-            sha256=self.sha256,
-            doc=doc,
-            raw=raw,
-            locator=locator,
-            variants=variants,
-            settings=self.settings,
-            warnings=_warn(unused_in(doc, locator, variants)),
-        )
+        return self._rebuilt(raw, _CodeLocator(self.locator, code), self.settings)
 
     def with_settings(
         self,
@@ -307,9 +294,21 @@ class Scenario:
                 table[name] = entry
                 code |= {("variants", name, "overrides") + p for p in paths}
             raw = {**self.raw, "variants": table}
-        locator = _CodeLocator(self.locator, code, origin)
+        settings = self.settings + tuple((str(k), v) for k, v in items)
+        # a setting replaces a value in every variant on purpose: no new warning
+        return self._rebuilt(raw, _CodeLocator(self.locator, code, origin), settings, self.warnings)
+
+    def _rebuilt(
+        self,
+        raw: dict[str, Any],
+        locator: Locator,
+        settings: tuple[tuple[str, Any], ...],
+        warnings: tuple[ScenarioWarning, ...] | None = None,
+    ) -> Scenario:
+        """This scenario's file with ``raw`` in place of its data, validated and resolved
+        as :func:`load_scenario` does; ``warnings`` None: those of the new data."""
         doc = validate_doc(raw, locator)
-        resolved = resolve_variants(raw, doc, locator)
+        variants = resolve_variants(raw, doc, locator)
         check_scenario_observations(doc, locator)
         return Scenario(
             path=self.path,
@@ -317,10 +316,9 @@ class Scenario:
             doc=doc,
             raw=raw,
             locator=locator,
-            variants=resolved,
-            settings=self.settings + tuple((str(k), v) for k, v in items),
-            # a setting replaces a value in every variant on purpose: no new warning
-            warnings=self.warnings,
+            variants=variants,
+            settings=settings,
+            warnings=_warn(unused_in(doc, locator, variants)) if warnings is None else warnings,
         )
 
     def __repr__(self) -> str:

@@ -58,8 +58,13 @@ def level_bound(plan: Plan) -> int:
     """The highest level any series can take in any draw [troops]: the largest, over
     the series, of the sum of its tracks' :meth:`~sim.model.plan.Plan.track_top` (a
     theater's levels are the sum of its own tracks' only)."""
-    tops = [sum(plan.track_top(k) for k in tracks) for _, tracks in series(plan)]
-    return max(tops, default=0)
+    return max(series_tops(plan), default=0)
+
+
+def series_tops(plan: Plan) -> list[int]:
+    """Each series' highest level in any draw [troops], in :func:`series` order: the
+    sum of its tracks' :meth:`~sim.model.plan.Plan.track_top`."""
+    return [sum(plan.track_top(k) for k in tracks) for _, tracks in series(plan)]
 
 
 def series(plan: Plan) -> list[tuple[str, list[int]]]:

@@ -13,23 +13,25 @@ pass sees the same numbers):
    (:class:`~sim.analysis.accumulator.Binned`), with each month's exact sum of
    levels (the mean). The shift balances the bins against the second pass
    (:func:`shifts`); a series small enough keeps one column per level.
-2. **fine** (for the series counted in bins): the bins that matter — in each month
-   those holding a percentile, the lowest and the highest level, and the bins of
-   the threshold marks — are counted again level by level
-   (:class:`~sim.analysis.accumulator.Within`), every other level in one column.
+2. **finer** (for the series counted in bins), as many passes as it takes: the
+   bins that matter — in each month those holding a percentile, the lowest and the
+   highest level, and the bins of the threshold marks — are counted again in finer
+   bins (:class:`~sim.analysis.accumulator.Within`), every other level in one
+   column, until every bin is one level (:class:`_Found`).
 
 A percentile is then, as in the accumulator, the smallest level ``L`` with at
 least ``q`` % of the draws at or below ``L`` (the inverse of the empirical
-distribution function, Hyndman and Fan 1996, definition 1): the coarse counts
-give its bin and the draws below the bin, the fine counts the level within it.
+distribution function, Hyndman and Fan 1996, definition 1): each pass gives the
+finer bin holding it and the draws below that bin, down to the level itself.
 The lowest and highest levels follow the same way, and a threshold date from the
 running minimum's counts below the mark's bin plus those within it up to the mark.
 So every summary equals the one a level-by-level count gives, to the byte, and
 none depends on the chunk size or the number of workers.
 
 Memory: series are counted in as many passes as it takes to keep each pass's
-counts within :data:`PASS_BYTES` (a series alone may take more only if its own
-bins do, which :func:`shifts` prevents for every force the format allows).
+counts within :data:`PASS_BYTES`; :func:`shifts` keeps one series' first bins within
+a quarter of it, and each finer pass narrows the bins only as far as that allows
+(:func:`_step`).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ from sim.analysis.summaries import (
     inverse_cdf,
     level_bound,
     series,
+    series_tops,
 )
 from sim.errors import ScenarioError
 from sim.model.plan import Plan
@@ -111,11 +114,6 @@ def where_theaters(scenario: Scenario) -> tuple[str, int, int]:
     return file, line, col
 
 
-def _tops(plan: Plan) -> list[int]:
-    """Each series' highest level [troops]."""
-    return [sum(plan.track_top(k) for k in tracks) for _, tracks in series(plan)]
-
-
 def _bytes(months: int, columns: int) -> int:
     """Bytes of one series' counts in a pass: three arrays of months x columns."""
     return 3 * COUNT().itemsize * months * columns
@@ -130,7 +128,7 @@ def shifts(plan: Plan) -> list[int]:
     coarse counts within a quarter of :data:`PASS_BYTES`."""
     months = plan.n_months
     out = []
-    for top in _tops(plan):
+    for top in series_tops(plan):
         if _bytes(months, top + 1) <= SERIES_BYTES:
             out.append(0)
             continue
@@ -289,7 +287,7 @@ def run_wide(
     ``p_met`` (milestones,) the share of draws meeting each milestone's original
     deadline, to 6 decimals. Memory and method: see the module's description."""
     sel = series(plan)
-    months, tops, shift = plan.n_months, _tops(plan), shifts(plan)
+    months, tops, shift = plan.n_months, series_tops(plan), shifts(plan)
     widths = [(top >> s) + 1 for top, s in zip(tops, shift, strict=True)]
     run = partial(_counted, plan, draws=draws, seed=seed, chunk=chunk, executor=executor)
     inside = [
