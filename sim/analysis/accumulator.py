@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from sim.analysis.ramps import RampTable
 from sim.analysis.summaries import (
     BAND_COLUMNS,
     COUNT,
@@ -39,7 +40,7 @@ from sim.analysis.summaries import (
 )
 from sim.model.fastpath import Group
 from sim.model.plan import Plan
-from sim.model.rules import timing, timing_groups, window_levels
+from sim.model.rules import share_table, timing, timing_groups, window_levels
 from sim.model.stepper import StepInputs, step
 from sim.schema import Spec
 
@@ -55,6 +56,8 @@ class Tagger(Protocol):
 
 
 SITES_BLOCK = 1 << 15  # draws stepped at once for a theater made of sites
+#: the most bytes of ramp tables an accumulator holds before it counts them out
+RAMP_BYTES = 32 << 20
 
 
 @dataclass
@@ -122,6 +125,9 @@ class Accumulator:
         self._fast = _whole_inputs(self.plan) and self._members_ok()
         self._scratch: dict[tuple[int, int], NDArray[Any]] = {}
         self._runs: dict[Any, Any] = {}
+        # windows' months counted once at the end (sim.analysis.ramps), by series and months
+        self._ramps: dict[tuple[int, ...], RampTable] = {}
+        self._ramp_bytes = 0
         self._map: Any = None  # while counting a mapped series: its map
         self.sums: NDArray[np.int64] | None = None
         if self.maps is not None:
@@ -166,14 +172,15 @@ class Accumulator:
     def __getstate__(self) -> dict[str, Any]:
         """What a part sends back: the settled counts, without its scratch room."""
         self._settle()
-        scratch = ("_held", "_scratch", "_runs", "_cum")
+        scratch = ("_held", "_scratch", "_runs", "_cum", "_ramps")
         return {k: v for k, v in self.__dict__.items() if k not in scratch}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         rows = 1 if self._lower is None else 2
         self._held = np.zeros((rows, len(self.names), self.plan.n_months + 1, self.span), COUNT)
-        self._scratch, self._runs, self._cum = {}, {}, {}
+        self._scratch, self._runs, self._cum, self._ramps = {}, {}, {}, {}
+        self._ramp_bytes = 0
 
     def lowest_counts(self) -> NDArray[np.int64]:
         """The running-minimum correction (series, months * (bound + 1)), made when
@@ -524,9 +531,18 @@ class Accumulator:
         sums = self.sums[i] if self.sums is not None else None
         scratch = self._buffer(1, n, np.float64, 1)[0]
         pair = self._buffer(2, n, np.int64, 7)
-        prev: NDArray[np.int64] | None = None
+        prev: NDArray[np.int64] | None = None  # the levels of the month before the run
+        # (layer, source, last month) of a falling ramp whose last month is not yet
+        # computed (prev is then None): the run after it needs it only if it is not
+        # the window's own target
+        behind: tuple[int, int, int] | None = None
+        last: tuple[bool, int, int] | None = None  # (ramp, layer, source) of the run before
         rising = False
         for a, b, ramp, li, source in group.runs(k):
+            if behind is not None and not rising:
+                if ramp or not (li == 0 == behind[0] and source == behind[1] + 1):
+                    prev = group.ramp_month(k, *behind, pair[1], scratch)
+                behind = None
             if not ramp:
                 level = group.held(k, li, source)
                 if prev is not None and not rising:
@@ -541,11 +557,14 @@ class Accumulator:
                     self._sums_held[i, a] += total
                     self._sums_held[i, b + 1] -= total
                 prev = level
+                last = (False, li, source)
                 continue
+            before, last = last, (True, li, source)
             rising = rising or group.ramp_rises(k, li, source)
-            got = None if sums is None else np.zeros(b - a + 1, np.int64)
-            distinct = (
-                group.ramp_counts(
+            counted = self._tabled(i, group, k, li, source, a, b, weight)
+            if not counted and b - a >= 3:  # few distinct draws: counted once each
+                got = None if sums is None else np.zeros(b - a + 1, np.int64)
+                distinct = group.ramp_counts(
                     k,
                     li,
                     source,
@@ -557,16 +576,18 @@ class Accumulator:
                     self._map,
                     got,
                 )
-                if b - a >= 3
-                else None
-            )
-            if distinct is not None:  # few distinct draws: counted once each, with weights
-                if sums is not None and got is not None:
-                    sums[a : b + 1] += got * weight
-                low, counts = distinct
-                cols = slice(low, low + counts.shape[1])
-                grid[a : b + 1, cols] += counts * weight if weight != 1 else counts
-                if not rising:  # the edges, to see whether a level rises there
+                if distinct is not None:
+                    if sums is not None and got is not None:
+                        sums[a : b + 1] += got * weight
+                    low, counts = distinct
+                    cols = slice(low, low + counts.shape[1])
+                    grid[a : b + 1, cols] += counts * weight if weight != 1 else counts
+                    counted = True
+            if counted:
+                if not rising and li == 0 and before == (False, 0, self._start_source(source)):
+                    # a falling ramp from the level held before it: no level rises
+                    prev, behind = None, (li, source, b)
+                elif not rising:  # the edges, to see whether a level rises there
                     first = group.ramp_month(k, li, source, a, pair[0], scratch)
                     rising = prev is not None and bool(np.any(first > prev))
                     prev = group.ramp_month(k, li, source, b, pair[1], scratch)
@@ -587,6 +608,67 @@ class Accumulator:
             self._count(lowest, 0, weight, lower)
             self._count(block, 0, -weight, lower)
         self._map = None
+
+    def _start_source(self, source: int) -> int:
+        """The source of the level a window starts from (:meth:`Group.runs`): its
+        milestone's previous one's target, or the initial level (-1)."""
+        prev = self.plan.milestones[source // 2].prev
+        return -1 if prev < 0 else 2 * prev + 1
+
+    def _tabled(
+        self, i: int, group: Group, k: int, li: int, source: int, a: int, b: int, weight: int
+    ) -> bool:
+        """Count months a..b of a ramp run of track k (series i) in a ramp table, to be
+        counted out at the end (:mod:`sim.analysis.ramps`); False when they cannot be
+        (tagged draws, or inputs that take too many combinations)."""
+        if self.tags:  # tagged draws: the columns depend on the tags
+            return False
+        parts, j = group.ramp_parts(k, li, source)
+        s, r = group.start[j], group.reached[j]
+        key = (i, a, b, j, s, r, len(parts))
+        table = self._ramps.get(key)
+        if table is None:
+            shares = share_table(self.plan.milestones[j].profile, r - s)[a - s : b - s + 1]
+            table = RampTable(np.asarray(shares, np.float64), len(parts) > 2)
+        before = table.nbytes
+        if not table.add(parts, weight):
+            return False
+        self._ramps[key] = table
+        self._ramp_bytes += table.nbytes - before
+        if self._ramp_bytes > RAMP_BYTES:
+            self._count_ramps()
+        return True
+
+    def _count_ramps(self) -> None:
+        """Add what the ramp tables hold to the counts (and the month sums), and empty
+        them."""
+        months = self.plan.n_months
+        for (i, a, *_), table in self._ramps.items():
+            grid = self.hist[i].reshape(months, self.span)
+            mapping = None if self.maps is None else self.maps[i]
+            block = table.block(RAMP_BYTES // 8)
+            if block is not None:  # every month at once
+                low, counts = block
+                if self.sums is not None:
+                    self.sums[i, a : a + len(counts)] += counts @ np.arange(
+                        low, low + counts.shape[1], dtype=np.int64
+                    )
+                rows = grid[a : a + len(counts)]
+                if mapping is None:
+                    rows[:, low : low + counts.shape[1]] += counts.astype(COUNT)
+                else:
+                    cols = mapping(np.arange(low, low + counts.shape[1], dtype=np.int64))
+                    np.add.at(rows.T, cols, counts.T.astype(COUNT))  # by column
+                continue
+            for m, (levels, n) in enumerate(table.levels(), start=a):
+                if self.sums is not None:
+                    self.sums[i, m] += int(levels @ n)
+                if mapping is None:  # distinct levels: one column each
+                    grid[m, levels] += n.astype(COUNT)
+                else:
+                    np.add.at(grid[m], mapping(levels), n.astype(COUNT))
+        self._ramps = {}
+        self._ramp_bytes = 0
 
     def _tally(
         self,
@@ -679,7 +761,9 @@ class Accumulator:
             grid[where] += counts * weight if weight != 1 else counts
 
     def _settle(self) -> None:
-        """Fold the held stretches into ``hist``; count ``first``."""
+        """Fold the ramp tables and held stretches into ``hist``; count ``first``."""
+        if self._ramps:
+            self._count_ramps()
         if not self._pending:
             return
         months, width = self.plan.n_months, self.span

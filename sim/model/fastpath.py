@@ -161,10 +161,9 @@ class Group:
         self._targets: dict[int, dict[int, FloatArray]] = {}
         self._uniform: dict[int, bool] = {}
         self._head: Group | None = None
-        self._layers = [
-            self._track_layers(k, level0, target, residual) for k in range(len(plan.tracks))
-        ]
-        self._runs = [self._track_runs(k) for k in range(len(plan.tracks))]
+        # each track's layers and runs, made when the track is first asked for
+        self._layer_lists: dict[int, list[_Layer]] = {}
+        self._run_lists: dict[int, list[Run]] = {}
 
     def _track_layers(
         self, k: int, level0: FloatArray, target: FloatArray, residual: FloatArray
@@ -192,7 +191,7 @@ class Group:
         ramp holds its source's level; a ramp moves from the window's start
         level to its target.
         """
-        plan, layers = self.plan, self._layers[k]
+        plan, layers = self.plan, self._layers(k)
         on_track = plan.track_milestones(k)
         # a window whose levels do not move (a step, or no change in any draw) holds
         flat = tuple(
@@ -237,11 +236,12 @@ class Group:
         alike = self._uniform.get(k)
         if alike is None:
             values = [self._initial[k]]
-            for layer in self._layers[k]:
+            for layer in self._layers(k):
                 values += [*layer.level0.values(), *layer.target.values()]
                 if layer.size is not None:
                     values.append(layer.size)
-            alike = self._uniform[k] = all(v.min() == v.max() for v in values)
+            # (targets first: they are the likeliest to differ)
+            alike = self._uniform[k] = all(v.min() == v.max() for v in reversed(values))
         return alike
 
     def head(self) -> Group:
@@ -265,7 +265,7 @@ class Group:
         before ``lo`` has month ``lo``'s level, every month after ``hi`` month ``hi``'s."""
         changes = [
             m
-            for a, b, ramp, _, _ in self._runs[k]
+            for a, b, ramp, _, _ in self.runs(k)
             for m in range(a, b + 1)
             if (ramp or m == a) and m > 0
         ]
@@ -276,18 +276,30 @@ class Group:
     def targets(self, k: int) -> dict[int, FloatArray]:
         """The level each milestone of track k reaches, once residuals raise them
         (:class:`StepOutput` ``target``), by milestone index."""
+        self._layers(k)
         return self._targets[k]
 
     def runs(self, k: int) -> list[Run]:
         """Track k's runs ``(first, last, ramp, layer, source)``, covering every month."""
-        return self._runs[k]
+        runs = self._run_lists.get(k)
+        if runs is None:
+            runs = self._run_lists[k] = self._track_runs(k)
+        return runs
+
+    def _layers(self, k: int) -> list[_Layer]:
+        """Track k's layers (made once)."""
+        layers = self._layer_lists.get(k)
+        if layers is None:
+            level0, target, residual = self._values
+            layers = self._layer_lists[k] = self._track_layers(k, level0, target, residual)
+        return layers
 
     def held(self, k: int, li: int, source: int) -> IntArray:
         """The level a run holds, per draw, as whole troops."""
         key = (k, li, source)
         out = self._ints.get(key)
         if out is None:
-            layer = self._layers[k][li]
+            layer = self._layers(k)[li]
             if source < 0:
                 value = self._initial[k]
             else:
@@ -303,7 +315,7 @@ class Group:
         """Track k's levels (g,) in month m, as :meth:`levels` gives them. A month in a
         held run gives the run's own (cached) array, the same object for every month
         of the run; do not change it."""
-        for a, b, ramp, li, source in self._runs[k]:
+        for a, b, ramp, li, source in self.runs(k):
             if a <= m <= b:
                 if not ramp:
                     return self.held(k, li, source)
@@ -325,7 +337,7 @@ class Group:
         rows = hi - lo + 1
         if out is None:
             out = np.empty((rows, self.n), np.int64)
-        for a, b, ramp, li, source in self._runs[k]:
+        for a, b, ramp, li, source in self.runs(k):
             a, b = max(a, lo), min(b, hi)
             if a > b:
                 continue
@@ -333,7 +345,7 @@ class Group:
             if not ramp:
                 block[...] = self.held(k, li, source)
                 continue
-            layer = self._layers[k][li]
+            layer = self._layers(k)[li]
             j = source // 2
             s = self.start[j]
             sh = share_table(self.plan.milestones[j].profile, self.reached[j] - s)
@@ -362,7 +374,7 @@ class Group:
 
     def ramp_rises(self, k: int, li: int, source: int) -> bool:
         """Whether the ramp of a run rises in some draw (else it never rises)."""
-        layer = self._layers[k][li]
+        layer = self._layers(k)[li]
         j = source // 2
         return bool(np.any(layer.target[j] > layer.level0[j]))
 
@@ -371,7 +383,7 @@ class Group:
     ) -> IntArray:
         """Track k's levels in month m of a ramp run, into ``out`` (g,); ``scratch`` is
         float room of the same shape. As :meth:`levels` computes them."""
-        layer = self._layers[k][li]
+        layer = self._layers(k)[li]
         j = source // 2
         s = self.start[j]
         sh = share_table(self.plan.milestones[j].profile, self.reached[j] - s)[m - s]
@@ -385,6 +397,17 @@ class Group:
         if layer.size is not None:
             np.maximum(out, layer.size, out=out)
         return out
+
+    def ramp_parts(self, k: int, li: int, source: int) -> tuple[list[NDArray[Any]], int]:
+        """``(parts, milestone)`` of a ramp run of track k: the draws' start levels and
+        targets (g,) (float, whole troops) and, in a layer with a residual, its sizes
+        (int) [troops], from which its levels follow (see :meth:`ramp_month`)."""
+        layer = self._layers(k)[li]
+        j = source // 2
+        parts: list[NDArray[Any]] = [layer.level0[j], layer.target[j]]
+        if layer.size is not None:
+            parts.append(layer.size)
+        return parts, j
 
     def ramp_counts(
         self,
@@ -405,14 +428,10 @@ class Group:
         level, target, residual, slot) of the draws; None when the draws take too
         many distinct ones for that to pay. ``mapping`` and ``sums``: as
         :func:`_distinct_counts` takes them (``sums`` per month a..b)."""
-        layer = self._layers[k][li]
-        j = source // 2
+        parts, j = self.ramp_parts(k, li, source)
         s = self.start[j]
         table = share_table(self.plan.milestones[j].profile, self.reached[j] - s)
         rows = table[a - s : b - s + 1]
-        parts: list[NDArray[Any]] = [layer.level0[j], layer.target[j]]
-        if layer.size is not None:
-            parts.append(layer.size)
         return _distinct_counts(
             parts, rows, width, max(self.n // 8, 4096), slot, slots, mapping, sums
         )
@@ -420,13 +439,13 @@ class Group:
     def rises(self, k: int, block: IntArray, lo: int, hi: int) -> bool:
         """Whether track k's levels ``block`` (months lo..hi) may rise from one month to
         the next (False: they never do). Ramps are monotone; runs meet at their edges."""
-        for a, b, ramp, li, source in self._runs[k]:
+        for a, b, ramp, li, source in self.runs(k):
             if b < lo or a > hi:
                 continue
             if a > lo and np.any(block[a - lo] > block[a - lo - 1]):
                 return True
             if ramp:
-                layer = self._layers[k][li]
+                layer = self._layers(k)[li]
                 j = source // 2
                 if np.any(layer.target[j] > layer.level0[j]):
                     return True

@@ -116,7 +116,15 @@ class Plan:
         ]
 
     def theater_tracks(self, theater: str) -> list[int]:
-        return [i for i, t in enumerate(self.tracks) if t.theater == theater]
+        """The tracks of a theater, in order; the list is shared, not to be changed."""
+        return self._by_theater.get(theater, [])
+
+    @cached_property
+    def _by_theater(self) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for i, t in enumerate(self.tracks):
+            out.setdefault(t.theater, []).append(i)
+        return out
 
     def series_tracks(self, name: str) -> list[int]:
         """The tracks a series sums: a theater's tracks, or the one track of a site key."""

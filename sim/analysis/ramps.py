@@ -1,0 +1,188 @@
+"""Ramp tables: the months of a window counted once for the whole ensemble.
+
+In a window's months a draw's level is ``L = max(floor(l0 + (T - l0) * share + 0.5),
+size)`` (:mod:`sim.model.rules`): it depends only on the draw's start level ``l0``, its
+target ``T`` and its residual ``size`` [troops], and on the month's ``share`` of the
+window, which is the same for every draw of a timing group. So the counts of the draws
+of every chunk that share a window's months follow from how many draws took each
+combination ``(l0, T, size)``: a :class:`RampTable` keeps those counts, chunk after
+chunk, and :meth:`RampTable.levels` turns them into each month's counts of levels once,
+at the end, with the same float arithmetic as the stepper (so the counts are equal to
+the last draw).
+
+Where the size does not vary, that is one level per combination and month. Where it
+does, the levels of month m are the maxima of the ramp's level ``r_m(l0, T)`` and the
+size; when ``r_m`` does not fall as the combinations ``(l0, T)`` are taken in order
+(always so when only one of ``l0`` and ``T`` varies), the draws at or below any level
+``x`` are those of a leading block of combinations and of sizes at most ``x``, read off
+a two-dimensional cumulative count (a summed-area table, Crow 1984, "Summed-area tables
+for texture mapping", SIGGRAPH '84): each month costs the number of distinct
+combinations and sizes, not the number of draws.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+
+#: the most cells (combinations) one table may span; wider inputs are counted draw by draw
+TABLE_CELLS = 1 << 20
+
+
+@dataclass
+class RampTable:
+    """Counts of the draws at each combination of a window's inputs, over all chunks.
+
+    ``shares`` (months,) are the window's shares in its months ``a..b`` (the first
+    month a). Parts are the draws' start levels and targets (float arrays of whole
+    troops) and, when ``sized``, their residual sizes (int) [troops]. The counts are
+    dense over the span of each part seen so far (``lows``, ``spans``), int64 (``cells``
+    of them, 8 bytes each).
+    """
+
+    shares: FloatArray
+    sized: bool
+    lows: list[int] = field(default_factory=list)
+    spans: list[int] = field(default_factory=list)
+    counts: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.counts.nbytes)
+
+    def add(self, parts: list[NDArray[np.generic]], weight: int = 1) -> bool:
+        """Count the draws of ``parts`` (each (g,)), each ``weight`` times; False (and
+        nothing counted) when the table would span more than :data:`TABLE_CELLS`."""
+        lows = [int(p.min()) for p in parts]
+        highs = [int(p.max()) for p in parts]
+        if self.spans:
+            highs = [
+                max(h, lo + s - 1) for h, lo, s in zip(highs, self.lows, self.spans, strict=True)
+            ]
+            lows = [min(a, b) for a, b in zip(lows, self.lows, strict=True)]
+        spans = [h - lo + 1 for h, lo in zip(highs, lows, strict=True)]
+        if math.prod(spans) > TABLE_CELLS:
+            return False
+        if spans != self.spans:
+            self._grow(lows, spans)
+        key: IntArray | None = None
+        stride = 1
+        for part, low, span in zip(reversed(parts), reversed(lows), reversed(spans), strict=True):
+            if span > 1:  # (a part that takes one value adds nothing to the key)
+                at = (part - low).astype(np.int64)
+                if stride > 1:
+                    at *= stride
+                if key is None:
+                    key = at
+                else:
+                    key += at
+            stride *= span
+        if key is None:  # every draw alike
+            self.counts[0] += parts[0].size * weight
+            return True
+        if self.counts.size > 16 * key.size:  # few draws in a wide table: only theirs
+            cells, got = np.unique(key, return_counts=True)
+            self.counts[cells] += got * weight
+            return True
+        got = np.bincount(key, minlength=self.counts.size)
+        if weight != 1:
+            got *= weight
+        self.counts += got
+        return True
+
+    def _grow(self, lows: list[int], spans: list[int]) -> None:
+        """Widen the table to ``lows``/``spans``, which cover the spans held so far."""
+        counts = np.zeros(spans, np.int64)
+        if self.spans:
+            at = tuple(
+                slice(o - lo, o - lo + s)
+                for o, lo, s in zip(self.lows, lows, self.spans, strict=True)
+            )
+            counts[at] = self.counts.reshape(self.spans)
+        self.lows, self.spans, self.counts = lows, spans, counts.reshape(-1)
+
+    def block(self, most: int) -> tuple[int, IntArray] | None:
+        """``(low, counts)``: the counts (months, columns) of levels ``low ..`` in each
+        month of the window, when the draws' sizes do not vary and that block has at
+        most ``most`` cells and is dense enough to pay (at most four columns per
+        combination taken); else None (use :meth:`levels`)."""
+        if self.sized or not self.spans:
+            return None
+        a0, at = self.spans[0], self.spans[1]
+        pair_n = self.counts.reshape(a0 * at)
+        pairs = np.flatnonzero(pair_n)
+        r = self._ramps(pairs)
+        low, high = int(r.min()), int(r.max())
+        width, months = high - low + 1, len(self.shares)
+        if width * months > most or width > 4 * len(pairs):  # (sparse: month by month)
+            return None
+        r -= low
+        r += (np.arange(months, dtype=np.int64) * width)[:, None]
+        weights = np.broadcast_to(pair_n[pairs].astype(np.float64), r.shape)
+        got = np.bincount(r.ravel(), weights=weights.ravel(), minlength=width * months)
+        return low, got.astype(np.int64).reshape(months, width)
+
+    def _ramps(self, pairs: IntArray) -> IntArray:
+        """The ramp's level (months, pairs) of each combination ``pairs`` of start
+        level and target (indices into the table's first two parts)."""
+        at = self.spans[1]
+        l0 = (pairs // at + self.lows[0]).astype(np.float64)
+        t = (pairs % at + self.lows[1]).astype(np.float64)
+        # the stepper's arithmetic, in its order: l0 + (T - l0) * share, halves up
+        ramp = np.multiply((t - l0)[None, :], self.shares[:, None])
+        ramp += l0
+        ramp += 0.5
+        return ramp.astype(np.int64)  # levels are >= 0: truncation floors
+
+    def levels(self) -> list[tuple[IntArray, IntArray]]:
+        """For each month of the window, ``(levels, counts)``: the levels the draws
+        take [troops] and how many draws take each (both (k,), k varying by month);
+        counts add up to the number of draws counted."""
+        if not self.spans:
+            return [(np.zeros(0, np.int64), np.zeros(0, np.int64))] * len(self.shares)
+        a0, at = self.spans[0], self.spans[1]
+        sizes = self.spans[2] if self.sized else 1
+        grid = self.counts.reshape(a0 * at, sizes)
+        pair_n = grid.sum(axis=1)
+        pairs = np.flatnonzero(pair_n)
+        r = self._ramps(pairs)
+        if not self.sized:
+            weights = pair_n[pairs]
+            return [_merged(row, weights) for row in r]
+        size_n = grid.sum(axis=0)
+        present = np.flatnonzero(size_n)
+        v = present + self.lows[2]
+        h = grid[pairs][:, present]
+        summed = np.zeros((len(pairs) + 1, len(present) + 1), np.int64)
+        np.cumsum(h, axis=0, out=summed[1:, 1:])
+        np.cumsum(summed[1:, 1:], axis=1, out=summed[1:, 1:])
+        out = []
+        taken: tuple[IntArray, ...] | None = None
+        for row in r:
+            if row.size > 1 and np.any(row[1:] < row[:-1]):  # the ramps cross: each cell
+                taken = taken or np.nonzero(h)
+                p, q = taken
+                out.append(_merged(np.maximum(row[p], v[q]), h[p, q]))
+                continue
+            x = np.union1d(row, v)  # every level max(r, size) can take, ascending
+            below = summed[
+                np.searchsorted(row, x, side="right"), np.searchsorted(v, x, side="right")
+            ]
+            n = np.diff(below, prepend=0)
+            keep = n > 0
+            out.append((x[keep], n[keep]))
+        return out
+
+
+def _merged(levels: IntArray, weights: IntArray) -> tuple[IntArray, IntArray]:
+    """``(distinct levels, total weight of each)`` of levels (k,) with weights (k,)."""
+    low = int(levels.min())
+    n = np.bincount(levels - low, weights=weights).astype(np.int64)
+    at = np.flatnonzero(n)
+    return at + low, n[at]
