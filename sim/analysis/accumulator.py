@@ -380,7 +380,11 @@ class Accumulator:
             arrays = tuple(np.ascontiguousarray(a) for a in arrays)
         else:  # the order of the draws within the chunk does not matter
             firsts = order[cuts[:-1]]
-            arrays = tuple(np.take(a, order, axis=1) for a in arrays)
+            rows = None if tagger is not None else self._rows_counted()
+            if rows is None:
+                arrays = tuple(np.take(a, order, axis=1) for a in arrays)
+            else:  # only the rows of the tracks counted here (the others are never read)
+                arrays = tuple(_taken(a, r, order) for a, r in zip(arrays, rows, strict=True))
         start, _, original, reached, _ = timing(
             plan, inputs.delay[firsts], inputs.exec_delay[firsts]
         )
@@ -413,6 +417,28 @@ class Accumulator:
                     self._add_group(group)
                 else:
                     self._add_tagged(group, unreported[lo:hi], met[g], tagger)
+
+    def _rows_counted(self) -> tuple[NDArray[np.int64], ...] | None:
+        """The rows of the tracks, milestones (twice: start levels and targets) and
+        residuals of the theaters counted here, when some theater is not (a pass over
+        some series only); else None. (Made once; kept with the runs.)"""
+        if "rows" not in self._runs:
+            plan = self.plan
+            tracks = [
+                k
+                for tid in plan.theaters
+                if tid in self._row
+                or any(plan.tracks[k].key in self._row for k in plan.theater_tracks(tid))
+                for k in plan.theater_tracks(tid)
+            ]
+            rows = None
+            if len(tracks) < len(plan.tracks):
+                on = set(tracks)
+                ms = [j for j, m in enumerate(plan.milestones) if m.track in on]
+                rs = [r for r, x in enumerate(plan.residuals) if x.track in on]
+                rows = tuple(np.array(x, np.int64) for x in (tracks, ms, ms, rs))
+            self._runs["rows"] = rows
+        return self._runs["rows"]  # type: ignore[no-any-return]
 
     def _add_tagged(
         self,
@@ -892,6 +918,15 @@ class Within:
     def tabled(self, top: int) -> Within:
         """The same map with the column of every level ``0 .. top`` looked up."""
         return replace(self, direct=self(np.arange(top + 1, dtype=np.int64)))
+
+
+def _taken(a: NDArray[np.float64], rows: NDArray[np.int64], order: NDArray[Any]) -> Any:
+    """``a`` (rows, draws) with the draws in ``order``, in the given rows only (the
+    others left unset)."""
+    out = np.empty((a.shape[0], len(order)), a.dtype)
+    for r in rows.tolist():
+        np.take(a[r], order, out=out[r])
+    return out
 
 
 def _add_slots(tagged: NDArray[Any], out: NDArray[Any], shape: tuple[int, ...]) -> None:
