@@ -652,12 +652,15 @@ class Accumulator:
         parts, j = group.ramp_parts(k, li, source)
         s, r = group.start[j], group.reached[j]
         key = (i, a, b, j, s, r, len(parts))
+        if ("untabled", key) in self._runs:  # too wide once: counted draw by draw since
+            return False
         table = self._ramps.get(key)
         if table is None:
             shares = share_table(self.plan.milestones[j].profile, r - s)[a - s : b - s + 1]
             table = RampTable(np.asarray(shares, np.float64), len(parts) > 2)
         before = table.nbytes
         if not table.add(parts, weight):
+            self._runs["untabled", key] = True
             return False
         self._ramps[key] = table
         self._ramp_bytes += table.nbytes - before
