@@ -74,15 +74,11 @@ def test_a_table_gives_the_counts_of_every_draw_s_level_month_by_month(l0, t, si
         SHARES, np.concatenate(l0s), np.concatenate(ts), np.concatenate(sizes) if sizes else None
     )
     assert as_counters(table.levels()) == want
-    block = table.block(10**9)
-    if size is None:  # all months at once, as a block of counts
-        assert block is not None
-        low, counts = block
-        got = [Counter({low + x: int(c[x]) for x in np.flatnonzero(c)}) for c in counts]
-        assert got == want
-        assert table.block(counts.size - 1) is None  # larger than allowed: not made
-    else:
-        assert block is None
+    month, levels, n = table.cells()  # the same, flat
+    got = [Counter() for _ in SHARES]
+    for m, lv, c in zip(month.tolist(), levels.tolist(), n.tolist(), strict=True):
+        got[m][lv] += c
+    assert got == want
 
 
 def test_a_table_counts_a_draw_that_stands_for_many_with_its_weight():

@@ -675,27 +675,12 @@ class Accumulator:
         for (i, a, *_), table in self._ramps.items():
             grid = self.hist[i].reshape(months, self.span)
             mapping = None if self.maps is None else self.maps[i]
-            block = table.block(RAMP_BYTES // 8)
-            if block is not None:  # every month at once
-                low, counts = block
-                if self.sums is not None:
-                    self.sums[i, a : a + len(counts)] += counts @ np.arange(
-                        low, low + counts.shape[1], dtype=np.int64
-                    )
-                rows = grid[a : a + len(counts)]
-                if mapping is None:
-                    rows[:, low : low + counts.shape[1]] += counts.astype(COUNT)
-                else:
-                    cols = mapping(np.arange(low, low + counts.shape[1], dtype=np.int64))
-                    np.add.at(rows.T, cols, counts.T.astype(COUNT))  # by column
-                continue
-            for m, (levels, n) in enumerate(table.levels(), start=a):
-                if self.sums is not None:
-                    self.sums[i, m] += int(levels @ n)
-                if mapping is None:  # distinct levels: one column each
-                    grid[m, levels] += n.astype(COUNT)
-                else:
-                    np.add.at(grid[m], mapping(levels), n.astype(COUNT))
+            month, levels, n = table.cells()
+            month += a
+            if self.sums is not None:
+                np.add.at(self.sums[i], month, levels * n)
+            cols = levels if mapping is None else mapping(levels)
+            np.add.at(grid, (month, cols), n.astype(COUNT))
         self._ramps = {}
         self._ramp_bytes = 0
 

@@ -107,26 +107,28 @@ class RampTable:
             counts[at] = self.counts.reshape(self.spans)
         self.lows, self.spans, self.counts = lows, spans, counts.reshape(-1)
 
-    def block(self, most: int) -> tuple[int, IntArray] | None:
-        """``(low, counts)``: the counts (months, columns) of levels ``low ..`` in each
-        month of the window, when the draws' sizes do not vary and that block has at
-        most ``most`` cells and is dense enough to pay (at most four columns per
-        combination taken); else None (use :meth:`levels`)."""
-        if self.sized or not self.spans:
-            return None
-        a0, at = self.spans[0], self.spans[1]
-        pair_n = self.counts.reshape(a0 * at)
-        pairs = np.flatnonzero(pair_n)
-        r = self._ramps(pairs)
-        low, high = int(r.min()), int(r.max())
-        width, months = high - low + 1, len(self.shares)
-        if width * months > most or width > 4 * len(pairs):  # (sparse: month by month)
-            return None
-        r -= low
-        r += (np.arange(months, dtype=np.int64) * width)[:, None]
-        weights = np.broadcast_to(pair_n[pairs].astype(np.float64), r.shape)
-        got = np.bincount(r.ravel(), weights=weights.ravel(), minlength=width * months)
-        return low, got.astype(np.int64).reshape(months, width)
+    def cells(self) -> tuple[IntArray, IntArray, IntArray]:
+        """``(month, level, count)``, each (k,): how many draws take each level
+        [troops] in each month of the window (month 0 its first); a month and level
+        may come more than once, their counts to be added up. The counts add up to
+        the number of draws counted, in every month."""
+        months = len(self.shares)
+        if not self.spans:
+            empty = np.zeros(0, np.int64)
+            return empty, empty, empty
+        if not self.sized:  # one level per combination and month: all months at once
+            pair_n = self.counts
+            pairs = np.flatnonzero(pair_n)
+            r = self._ramps(pairs)
+            at = np.repeat(np.arange(months, dtype=np.int64), len(pairs))
+            return at, r.reshape(-1), np.tile(pair_n[pairs], months)
+        pieces = self.levels()
+        at = np.repeat(np.arange(months, dtype=np.int64), [len(lv) for lv, _ in pieces])
+        return (
+            at,
+            np.concatenate([lv for lv, _ in pieces]),
+            np.concatenate([n for _, n in pieces]),
+        )
 
     def _ramps(self, pairs: IntArray) -> IntArray:
         """The ramp's level (months, pairs) of each combination ``pairs`` of start
