@@ -675,12 +675,20 @@ class Accumulator:
         for (i, a, *_), table in self._ramps.items():
             grid = self.hist[i].reshape(months, self.span)
             mapping = None if self.maps is None else self.maps[i]
-            month, levels, n = table.cells()
-            month += a
-            if self.sums is not None:
-                np.add.at(self.sums[i], month, levels * n)
+            month, levels, n = table.cells()  # months ascending, each month taken
+            if not len(month):
+                continue
+            rows = int(month[-1]) + 1
+            if self.sums is not None:  # (exact in int64: no float weights)
+                starts = np.searchsorted(month, np.arange(rows))
+                self.sums[i, a : a + rows] += np.add.reduceat(levels * n, starts)
             cols = levels if mapping is None else mapping(levels)
-            np.add.at(grid, (month, cols), n.astype(COUNT))
+            if rows * self.span <= 4 * len(n) + (1 << 16):  # one count of a small block
+                flat = month * self.span + cols
+                got = np.bincount(flat, weights=n, minlength=rows * self.span)
+                grid[a : a + rows] += got.reshape(rows, self.span).astype(COUNT)
+            else:
+                np.add.at(grid, (month + a, cols), n.astype(COUNT))
         self._ramps = {}
         self._ramp_bytes = 0
 

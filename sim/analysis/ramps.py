@@ -109,9 +109,10 @@ class RampTable:
 
     def cells(self) -> tuple[IntArray, IntArray, IntArray]:
         """``(month, level, count)``, each (k,): how many draws take each level
-        [troops] in each month of the window (month 0 its first); a month and level
-        may come more than once, their counts to be added up. The counts add up to
-        the number of draws counted, in every month."""
+        [troops] in each month of the window (month 0 its first), months ascending
+        and every month taken; a month and level may come more than once, their
+        counts to be added up. The counts add up to the number of draws counted, in
+        every month."""
         months = len(self.shares)
         if not self.spans:
             empty = np.zeros(0, np.int64)
