@@ -52,10 +52,10 @@ def draws(rng, n, l0, t, size):
     [
         (2500, (1600, 2200), None),  # a drawn target
         ((1600, 2200), 0, None),  # a drawn start
-        ((100, 900), (0, 700), None),  # both drawn: ramps that cross
-        ((1600, 2200), 0, (0, 600)),  # a residual under a falling ramp
-        (2500, (1900, 2200), (0, 2400)),  # a residual that can be above the ramp
-        ((100, 160), (0, 60), (0, 150)),  # ramps that cross, and a residual
+        ((100, 300), (0, 200), None),  # both drawn: ramps that cross
+        ((1600, 1800), 0, (0, 300)),  # a residual under a falling ramp
+        (300, (0, 100), (0, 250)),  # a residual that can be above the ramp
+        ((100, 130), (0, 30), (0, 60)),  # ramps that cross, and a residual
         (500, 500, (0, 900)),  # a ramp that stays, under a residual
     ],
 )

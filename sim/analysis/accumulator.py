@@ -57,7 +57,7 @@ class Tagger(Protocol):
 
 SITES_BLOCK = 1 << 15  # draws stepped at once for a theater made of sites
 #: the most bytes of ramp tables an accumulator holds before it counts them out
-RAMP_BYTES = 32 << 20
+RAMP_BYTES = 16 << 20
 
 
 @dataclass

@@ -28,11 +28,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.analysis.summaries import COUNT
+
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 
-#: the most cells (combinations) one table may span; wider inputs are counted draw by draw
-TABLE_CELLS = 1 << 20
+#: the most cells (combinations) one table may span (256 kB); wider inputs are counted
+#: draw by draw
+TABLE_CELLS = 1 << 16
 
 
 @dataclass
@@ -42,15 +45,15 @@ class RampTable:
     ``shares`` (months,) are the window's shares in its months ``a..b`` (the first
     month a). Parts are the draws' start levels and targets (float arrays of whole
     troops) and, when ``sized``, their residual sizes (int) [troops]. The counts are
-    dense over the span of each part seen so far (``lows``, ``spans``), int64 (``cells``
-    of them, 8 bytes each).
+    dense over the span of each part seen so far (``lows``, ``spans``), int32 (no count
+    passes the most draws a run takes).
     """
 
     shares: FloatArray
     sized: bool
     lows: list[int] = field(default_factory=list)
     spans: list[int] = field(default_factory=list)
-    counts: IntArray = field(default_factory=lambda: np.zeros(0, np.int64))
+    counts: NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, COUNT))
 
     @property
     def nbytes(self) -> int:
@@ -98,7 +101,7 @@ class RampTable:
 
     def _grow(self, lows: list[int], spans: list[int]) -> None:
         """Widen the table to ``lows``/``spans``, which cover the spans held so far."""
-        counts = np.zeros(spans, np.int64)
+        counts = np.zeros(spans, COUNT)
         if self.spans:
             at = tuple(
                 slice(o - lo, o - lo + s)
@@ -122,7 +125,7 @@ class RampTable:
             pairs = np.flatnonzero(pair_n)
             r = self._ramps(pairs)
             at = np.repeat(np.arange(months, dtype=np.int64), len(pairs))
-            return at, r.reshape(-1), np.tile(pair_n[pairs], months)
+            return at, r.reshape(-1), np.tile(pair_n[pairs].astype(np.int64), months)
         pieces = self.levels()
         at = np.repeat(np.arange(months, dtype=np.int64), [len(lv) for lv, _ in pieces])
         return (
@@ -152,16 +155,16 @@ class RampTable:
         a0, at = self.spans[0], self.spans[1]
         sizes = self.spans[2] if self.sized else 1
         grid = self.counts.reshape(a0 * at, sizes)
-        pair_n = grid.sum(axis=1)
+        pair_n = grid.sum(axis=1, dtype=np.int64)
         pairs = np.flatnonzero(pair_n)
         r = self._ramps(pairs)
         if not self.sized:
             weights = pair_n[pairs]
             return [_merged(row, weights) for row in r]
-        size_n = grid.sum(axis=0)
+        size_n = grid.sum(axis=0, dtype=np.int64)
         present = np.flatnonzero(size_n)
         v = present + self.lows[2]
-        h = grid[pairs][:, present]
+        h = grid[pairs][:, present].astype(np.int64)
         summed = np.zeros((len(pairs) + 1, len(present) + 1), np.int64)
         np.cumsum(h, axis=0, out=summed[1:, 1:])
         np.cumsum(summed[1:, 1:], axis=1, out=summed[1:, 1:])
