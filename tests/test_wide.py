@@ -322,3 +322,117 @@ def test_variants_side_by_side_hold_no_more_drawn_inputs_than_one_chunk_allows(r
         chunk = fan_chunk(many)
         held = 8 * chunk * sum(input_columns(p) for p in many)
         assert chunk == 1024 or held <= 2 * INPUT_BYTES
+
+
+# ---------------------------------------------------------------- one pass, kept as tables
+
+
+def tables_doc() -> dict[str, Any]:
+    """Theaters of one track each: drawn start levels and targets, several profiles, a
+    step, a fixed residual from a milestone, execution delays, and a theater that
+    never moves (variant ``fixed``); variant ``guarded`` draws the residual's size
+    (three drawn inputs to one window: too many combinations to keep), ``reinforced``
+    raises a level."""
+    return {
+        "id": "tabled",
+        "title": "Theaters of one track each",
+        "as_of": "2024-01",
+        "calendar": {"start": "2024-01", "end": "2026-12"},
+        "announcement": {"expected": "2024-02", "delay": {"choice": {"values": [0, 2, 5]}}},
+        "theaters": {
+            "alpha": {"initial": {"uniform": [900, 1000]}},
+            "beta": {"initial": 700},
+            "gamma": {"initial": 300},
+        },
+        "milestones": {
+            "alpha-cut": {
+                "theater": "alpha",
+                "deadline": {"after_announcement": 6},
+                "profile": "s-curve",
+                "delay": {"choice": {"values": [0, 1, 3]}},
+                "target": {"reduce_by": {"uniform": [100, 300]}},
+            },
+            "alpha-out": {
+                "theater": "alpha",
+                "deadline": {"after": "alpha-cut", "months": 9},
+                "profile": "back",
+                "target": {"level": 0},
+            },
+            "beta-step": {
+                "theater": "beta",
+                "deadline": "2024-09",
+                "profile": "step",
+                "target": {"level": {"triangular": [200, 300, 500]}},
+            },
+            "beta-out": {
+                "theater": "beta",
+                "deadline": "2025-12",
+                "profile": "front",
+                "target": {"level": {"uniform": [0, 50]}},
+            },
+        },
+        "residuals": {
+            "stay": {"theater": "alpha", "from": {"milestone": "alpha-out"}, "size": 80},
+        },
+        "variants": {
+            "fixed": {"description": "as written"},
+            "guarded": {
+                "description": "the residual's size drawn",
+                "overrides": {
+                    "residuals": {"stay": {"size": {"uniform": [40, 90], "probability": 0.5}}}
+                },
+            },
+            "reinforced": {
+                "description": "Beta reinforced",
+                "overrides": {"milestones": {"beta-out": {"target": {"level": 900}}}},
+            },
+        },
+    }
+
+
+@pytest.mark.parametrize("chunk", [None, 97])
+def test_series_kept_as_tables_in_one_pass_give_the_summaries_of_level_by_level_counts(
+    write, monkeypatch, chunk
+):
+    scenario = sim.load_scenario(write(tables_doc()))
+    dense = sim.run(scenario, draws=2_000, seed=3, chunk=chunk)
+    monkeypatch.setattr(wide, "DENSE_BYTES", 0)  # every plan counted in bins
+    monkeypatch.setattr(wide, "SERIES_BYTES", 0)
+    monkeypatch.setattr(wide, "WANTED", 0.05)
+    passes: dict[str, int] = {}
+    now: list[str] = []
+    real_wide, real_counted = wide.run_wide, wide._counted
+
+    def run_wide(*a, **k):
+        now.append(k["variant"])
+        return real_wide(*a, **k)
+
+    def counted(*a, **k):
+        passes[now[-1]] = passes.get(now[-1], 0) + 1
+        return real_counted(*a, **k)
+
+    monkeypatch.setattr(ensemble, "run_wide", run_wide)
+    monkeypatch.setattr(wide, "_counted", counted)
+    assert_same(dense, sim.run(scenario, draws=2_000, seed=3, chunk=chunk))
+    # the plan as written was counted from its tables alone; the other two could not be
+    # (three drawn inputs to one window; a level that rises) and took passes
+    assert now == ["fixed", "guarded", "reinforced"] and "fixed" not in passes
+    assert passes["guarded"] >= 2 and passes["reinforced"] >= 2
+
+
+def test_a_pass_that_cannot_keep_tables_leaves_the_progress_bar_where_it_was(write):
+    scenario = sim.load_scenario(write(tables_doc()))
+    plan = scenario.plan("reinforced")
+
+    class Bar:
+        n = 0
+
+        def update(self, k: int) -> None:
+            self.n += k
+
+    bar = Bar()
+    bar.n = 5
+    assert wide._collected(plan, 3_000, 1, 500, bar) is None  # a level rises: no tables
+    assert bar.n == 5
+    kept = wide._collected(scenario.plan("fixed"), 3_000, 1, 500, bar)
+    assert kept is not None and kept.n == 3_000 and bar.n == 3_005

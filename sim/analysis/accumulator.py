@@ -58,6 +58,13 @@ class Tagger(Protocol):
 SITES_BLOCK = 1 << 15  # draws stepped at once for a theater made of sites
 #: the most bytes of ramp tables an accumulator holds before it counts them out
 RAMP_BYTES = 16 << 20
+#: the most bytes of tables a collecting accumulator keeps (else :class:`Untabled`)
+COLLECT_BYTES = 64 << 20
+
+
+class Untabled(Exception):
+    """A collecting accumulator met draws it cannot keep as tables: a level that
+    rises, a sum of tracks, inputs too wide, or more than :data:`COLLECT_BYTES`."""
 
 
 @dataclass
@@ -97,6 +104,8 @@ class Accumulator:
     marks: list[tuple[str, str, int]]
     n: int = 0
     maps: Sequence[Any] | None = None
+    #: keep every run of every draw as tables only (:meth:`tables`), no counts
+    collect: bool = False
     hist: NDArray[np.int64] = field(init=False)
     first: NDArray[np.int64] = field(init=False)
     met: NDArray[np.int64] = field(init=False)
@@ -358,6 +367,8 @@ class Accumulator:
         unreported troops) and is counted in the slot of its tag (:meth:`split`).
         """
         plan = self.plan
+        if self.collect and (not self._fast or tagger is not None):
+            raise Untabled("levels stepped month by month")
         if not self._fast:
             out = step(plan, inputs)
             views = level_views(plan, out, self.names, self.members)
@@ -498,6 +509,8 @@ class Accumulator:
                     else:
                         self._stream(row, group, k, 1)
                 continue
+            if self.collect:
+                raise Untabled("a theater made of sites")
             # a theater made of sites: each site's levels month by month, and their sum
             spans = [group.active(k) for k in tracks]
             lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
@@ -573,6 +586,10 @@ class Accumulator:
                 level = group.held(k, li, source)
                 if prev is not None and not rising:
                     rising = bool(np.any(level > prev))
+                if self.collect:
+                    self._tabled_held(i, a, b, level, weight)
+                    prev, last = level, (False, li, source)
+                    continue
                 low, counts = self._bin(level)
                 if weight != 1:
                     counts *= weight
@@ -588,6 +605,8 @@ class Accumulator:
             before, last = last, (True, li, source)
             rising = rising or group.ramp_rises(k, li, source)
             counted = self._tabled(i, group, k, li, source, a, b, weight)
+            if self.collect and not counted:
+                raise Untabled("a window's inputs take too many combinations")
             if not counted and b - a >= 3:  # few distinct draws: counted once each
                 got = None if sums is None else np.zeros(b - a + 1, np.int64)
                 distinct = group.ramp_counts(
@@ -628,6 +647,8 @@ class Accumulator:
                 grid[m, low : low + len(counts)] += counts * weight if weight != 1 else counts
                 prev = level
         if rising:  # the running minimum differs from the level: count the difference
+            if self.collect:
+                raise Untabled("a level rises")
             lower = self.lowest_counts()[i]
             block = group.levels(k, 0, months - 1)
             lowest = np.minimum.accumulate(block, axis=0)
@@ -662,21 +683,65 @@ class Accumulator:
         if not table.add(parts, weight):
             self._runs["untabled", key] = True
             return False
+        self._keep(key, table, before)
+        return True
+
+    def _keep(self, key: tuple[int, ...], table: RampTable, before: int) -> None:
+        """Hold ``table`` (``before`` bytes until now) under ``key``, within the budget:
+        over :data:`RAMP_BYTES`, the tables are counted out (or, when collecting,
+        the draws cannot be kept as tables: :class:`Untabled`)."""
         self._ramps[key] = table
         self._ramp_bytes += table.nbytes - before
-        if self._ramp_bytes > RAMP_BYTES:
+        if self._ramp_bytes > (COLLECT_BYTES if self.collect else RAMP_BYTES):
+            if self.collect:
+                raise Untabled(f"more than {COLLECT_BYTES >> 20} MB of tables")
             self._count_ramps()
-        return True
+
+    def _tabled_held(self, i: int, a: int, b: int, level: NDArray[np.int64], weight: int) -> None:
+        """Keep a held run of series i (months a..b, levels (g,)) as a table (collecting)."""
+        key = (i, a, b, -1, -1, -1, 1)
+        table = self._ramps.get(key)
+        if table is None:
+            table = RampTable(np.zeros(1), False)
+        before = table.nbytes
+        if not table.add([level], weight):
+            raise Untabled("a held level takes too many values")
+        self._keep(key, table, before)
+
+    def tables(self) -> dict[tuple[int, ...], RampTable]:
+        """What a collecting accumulator kept: every run of every series, as tables
+        keyed by ``(series, first month, last month, ...)`` (:meth:`count_tables`)."""
+        return self._ramps
+
+    def count_tables(self, tables: dict[tuple[int, ...], RampTable], rows: Sequence[int]) -> None:
+        """Count the draws a collecting accumulator of the same plan kept (``tables``,
+        its ``n`` and ``met`` set here by the caller), for its series ``rows`` (this
+        accumulator's series, in order), with this accumulator's maps; then settle."""
+        where = {i: r for r, i in enumerate(rows)}
+        self._ramps = {
+            (where[key[0]], *key[1:]): table for key, table in tables.items() if key[0] in where
+        }
+        self._pending = True
+        self._settle()
 
     def _count_ramps(self) -> None:
         """Add what the ramp tables hold to the counts (and the month sums), and empty
         them."""
         months = self.plan.n_months
-        for (i, a, *_), table in self._ramps.items():
+        for (i, a, b, j, *_), table in self._ramps.items():
             grid = self.hist[i].reshape(months, self.span)
             mapping = None if self.maps is None else self.maps[i]
             month, levels, n = table.cells()  # months ascending, each month taken
             if not len(month):
+                continue
+            if j < 0:  # a level held over months a..b: counted as a held stretch
+                cols = levels if mapping is None else mapping(levels)
+                np.add.at(self._held[0, i, a], cols, n.astype(COUNT))
+                np.subtract.at(self._held[0, i, b + 1], cols, n.astype(COUNT))
+                if self.sums is not None:
+                    total = int(levels @ n)
+                    self._sums_held[i, a] += total
+                    self._sums_held[i, b + 1] -= total
                 continue
             rows = int(month[-1]) + 1
             if self.sums is not None:  # (exact in int64: no float weights)

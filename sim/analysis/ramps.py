@@ -46,7 +46,8 @@ class RampTable:
     month a). Parts are the draws' start levels and targets (float arrays of whole
     troops) and, when ``sized``, their residual sizes (int) [troops]. The counts are
     dense over the span of each part seen so far (``lows``, ``spans``), int32 (no count
-    passes the most draws a run takes).
+    passes the most draws a run takes). A table of one part counts a level held over
+    months (its ``shares`` one month, standing for all of them).
     """
 
     shares: FloatArray
@@ -120,6 +121,9 @@ class RampTable:
         if not self.spans:
             empty = np.zeros(0, np.int64)
             return empty, empty, empty
+        if len(self.spans) == 1:  # a held level
+            at = np.flatnonzero(self.counts)
+            return np.zeros(len(at), np.int64), at + self.lows[0], self.counts[at].astype(np.int64)
         if not self.sized:  # one level per combination and month: all months at once
             pair_n = self.counts
             pairs = np.flatnonzero(pair_n)

@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from sim.analysis.accumulator import Accumulator, Binned, Within
+from sim.analysis.accumulator import Accumulator, Binned, Untabled, Within
 from sim.analysis.chunks import Executor, consume_all
 from sim.analysis.summaries import (
     COUNT,
@@ -184,6 +184,43 @@ def _counted(
     return acc  # type: ignore[no-any-return]
 
 
+def _collected(
+    plan: Plan, draws: int, seed: int, chunk: int | None, bar: Any
+) -> Accumulator | None:
+    """One pass over the draws keeping every run of every series as tables
+    (:meth:`Accumulator.tables`), when they can be: series of one track each whose
+    levels never rise, and tables within their budget; else None, and ``bar`` as it
+    was."""
+    sel = series(plan)
+    if any(len(m) != 1 or plan.tracks[m[0]].site is not None for _, m in sel):
+        return None
+    make = partial(
+        Accumulator, plan, 0, [name for name, _ in sel], [m for _, m in sel], [], 0, None, True
+    )
+    start = bar.n if bar is not None else 0
+    try:
+        (acc,) = consume_all([([plan], make)], draws, seed, chunk=chunk, bar=bar)
+    except Untabled:
+        if bar is not None:
+            bar.update(start - bar.n)
+        return None
+    return acc  # type: ignore[no-any-return]
+
+
+def _from_tables(
+    plan: Plan, kept: Accumulator, rows: list[int], maps: list[Any], width: int, *, bar: Any
+) -> Accumulator:
+    """A pass as :func:`_counted` gives it, counted from the tables ``kept``
+    (:func:`_collected`) instead of the draws."""
+    sel = series(plan)
+    acc = Accumulator(
+        plan, width - 1, [sel[i][0] for i in rows], [sel[i][1] for i in rows], [], 0, maps
+    )
+    acc.n, acc.met = kept.n, kept.met.copy()
+    acc.count_tables(kept.tables(), rows)
+    return acc
+
+
 class _Found:
     """What the passes so far tell about one series, in bins of ``2**shift`` troops.
 
@@ -289,7 +326,10 @@ def run_wide(
     sel = series(plan)
     months, tops, shift = plan.n_months, series_tops(plan), shifts(plan)
     widths = [(top >> s) + 1 for top, s in zip(tops, shift, strict=True)]
-    run = partial(_counted, plan, draws=draws, seed=seed, chunk=chunk, executor=executor)
+    run: Any = partial(_counted, plan, draws=draws, seed=seed, chunk=chunk, executor=executor)
+    kept = _collected(plan, draws, seed, chunk, bar) if executor is None else None
+    if kept is not None:  # every pass counts the tables kept in one pass over the draws
+        run, bar = partial(_from_tables, plan, kept), None
     inside = [
         sorted({lv for name, _, lv in marks if name == sel[i][0] and 0 <= lv < tops[i]})
         for i in range(len(sel))
