@@ -65,21 +65,24 @@ class RampTable:
         nothing counted) when the table would span more than :data:`TABLE_CELLS`."""
         lows = [int(p.min()) for p in parts]
         highs = [int(p.max()) for p in parts]
-        if self.spans:
-            highs = [
-                max(h, lo + s - 1) for h, lo, s in zip(highs, self.lows, self.spans, strict=True)
-            ]
-            lows = [min(a, b) for a, b in zip(lows, self.lows, strict=True)]
-        spans = [h - lo + 1 for h, lo in zip(highs, lows, strict=True)]
-        if math.prod(spans) > TABLE_CELLS:
-            return False
-        if spans != self.spans:
+        held = zip(lows, highs, self.lows, self.spans, strict=True)
+        if not self.spans or not all(a >= lo and b < lo + n for a, b, lo, n in held):
+            if self.spans:  # wider: the union of both
+                highs = [
+                    max(h, lo + n - 1)
+                    for h, lo, n in zip(highs, self.lows, self.spans, strict=True)
+                ]
+                lows = [min(a, b) for a, b in zip(lows, self.lows, strict=True)]
+            spans = [h - lo + 1 for h, lo in zip(highs, lows, strict=True)]
+            if math.prod(spans) > TABLE_CELLS:
+                return False
             self._grow(lows, spans)
+        lows, spans = self.lows, self.spans
         key: IntArray | None = None
         stride = 1
         for part, low, span in zip(reversed(parts), reversed(lows), reversed(spans), strict=True):
             if span > 1:  # (a part that takes one value adds nothing to the key)
-                at = (part - low).astype(np.int64)
+                at = np.subtract(part, low, dtype=np.int64, casting="unsafe")
                 if stride > 1:
                     at *= stride
                 if key is None:
