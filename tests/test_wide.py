@@ -8,6 +8,7 @@ shares none of their code.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from conftest import InProcessParts
 from test_ensemble import rich_doc
 
 import sim
+import sim.analysis.accumulator as accumulator
 import sim.analysis.ensemble as ensemble
 import sim.analysis.wide as wide
 from sim.analysis.chunks import Fanout
@@ -436,3 +438,35 @@ def test_a_pass_that_cannot_keep_tables_leaves_the_progress_bar_where_it_was(wri
     assert bar.n == 5
     kept = wide._collected(scenario.plan("fixed"), 3_000, 1, 500, bar)
     assert kept is not None and kept.n == 3_000 and bar.n == 3_005
+
+
+def test_a_pass_over_some_series_never_reads_the_rows_of_theaters_it_does_not_count(
+    write, monkeypatch
+):
+    doc = tables_doc()
+    doc["theaters"]["delta"] = {
+        "sites": {"n": {"initial": {"uniform": [10, 500]}}, "s": {"initial": 300}}
+    }
+    doc["milestones"]["delta-n"] = {
+        "theater": "delta/n",
+        "deadline": "2025-03",
+        "profile": "front",
+        "target": {"level": {"uniform": [0, 50]}},
+    }
+    scenario = sim.load_scenario(write(doc))
+    dense = sim.run(scenario, draws=1_500, seed=3, variants=["fixed"])
+    for name, value in (("DENSE_BYTES", 0), ("SERIES_BYTES", 0), ("WANTED", 0.05)):
+        monkeypatch.setattr(wide, name, value)
+    monkeypatch.setattr(wide, "PASS_BYTES", 1)  # one series a pass
+    real = accumulator._taken
+
+    def poisoned(a, rows, order):  # rows not taken hold NaN, as fresh memory may
+        out = real(a, rows, order)
+        out[np.setdiff1d(np.arange(a.shape[0]), rows)] = np.nan
+        return out
+
+    monkeypatch.setattr(accumulator, "_taken", poisoned)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a NaN cast to a level would warn
+        got = sim.run(scenario, draws=1_500, seed=3, chunk=500, variants=["fixed"])
+    assert_same(dense, got)

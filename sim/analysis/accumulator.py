@@ -511,6 +511,8 @@ class Accumulator:
                 continue
             if self.collect:
                 raise Untabled("a theater made of sites")
+            if row is None and not any(plan.tracks[k].key in self._row for k in tracks):
+                continue  # not counted here (its rows were not taken: _rows_counted)
             # a theater made of sites: each site's levels month by month, and their sum
             spans = [group.active(k) for k in tracks]
             lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
