@@ -409,6 +409,49 @@ def test_summaries_equal_those_of_every_stepped_level(write, seed, late):
         np.testing.assert_array_equal(fast.first, plain.first)
 
 
+def test_a_level_lifted_after_a_ramp_counted_at_once_moves_the_threshold_dates(write):
+    # a drawdown counted at once (a ramp table), then a one-month residual that lifts the
+    # level, counted month by month: the lift must be seen (the levels of the month
+    # before must not be overwritten by those of the month after)
+    doc = {
+        "id": "lift",
+        "title": "A level lifted for one month",
+        "as_of": "2024-01",
+        "calendar": {"start": "2024-01", "end": "2026-06"},
+        "announcement": {"expected": "2024-01"},
+        "theaters": {"a": {"initial": {"uniform": [2000, 2100]}}},
+        "milestones": {
+            "out": {
+                "theater": "a",
+                "deadline": "2026-01",
+                "target": {"level": {"uniform": [0, 500]}},
+            }
+        },
+        "residuals": {
+            "blip": {
+                "theater": "a",
+                "from": "2025-06",
+                "until": "2025-06",
+                "size": {"uniform": [1000, 1600]},
+            }
+        },
+    }
+    scenario = sim.load_scenario(write(doc))
+    plan = scenario.plan(scenario.select(None)[0])
+    sel = series(plan)
+    marks = thresholds(plan, sim.run(scenario).milestones) + [("a", "mark", 1500)]
+    fast, plain = (
+        Accumulator(plan, level_bound(plan), [s for s, _ in sel], [m for _, m in sel], marks)
+        for _ in range(2)
+    )
+    inputs = Draws(1).take(plan, 2_000)
+    fast.add_draws(inputs)
+    out = step_dense(plan, inputs)
+    plain.add(level_views(plan, out, plain.names, plain.members), out.reached, out.original)
+    np.testing.assert_array_equal(fast.first, plain.first)
+    pd.testing.assert_frame_equal(fast.dates("x", "v"), plain.dates("x", "v"))
+
+
 @pytest.mark.parametrize("late", [False, True], ids=["on-time", "execution-delays"])
 @pytest.mark.parametrize("seed", [4, 5])
 def test_stepping_by_timing_group_equals_stepping_every_month(write, seed, late):
@@ -583,3 +626,28 @@ def test_bad_draws_or_seed_is_a_one_line_error_with_exit_code_2(write, tmp_path,
     assert expected in lines[0]
     assert "Traceback" not in res.output
     assert not out.exists()
+
+
+def test_the_runs_cache_stays_bounded_when_every_draw_has_its_own_timing(write, monkeypatch):
+    import sim.model.fastpath as fastpath
+
+    scenario = sim.load_scenario(write(rich_doc(True)))  # execution delays: many keys
+    whole = sim.run(scenario, draws=1_500, seed=2)
+    sizes = []
+    real = fastpath.Group._track_runs
+
+    def track_runs(self, k):
+        out = real(self, k)
+        sizes.append(len(self._cache))
+        return out
+
+    monkeypatch.setattr(fastpath, "RUNS_KEPT", 10)
+    monkeypatch.setattr(fastpath.Group, "_track_runs", track_runs)
+    bounded = sim.run(scenario, draws=1_500, seed=2)
+    assert max(sizes) <= 10 and len(sizes) > 100
+    for a, b in zip(
+        (whole.bands, whole.dates, whole.milestones),
+        (bounded.bands, bounded.dates, bounded.milestones),
+        strict=True,
+    ):
+        pd.testing.assert_frame_equal(a, b)

@@ -572,6 +572,13 @@ class Accumulator:
         sums = self.sums[i] if self.sums is not None else None
         scratch = self._buffer(1, n, np.float64, 1)[0]
         pair = self._buffer(2, n, np.int64, 7)
+        room = (pair[0], pair[1])
+
+        def spare(held: NDArray[np.int64] | None) -> NDArray[np.int64]:
+            """The room for a month's levels that is not ``held`` (the levels the
+            next are compared with must not be overwritten by them)."""
+            return room[1] if held is room[0] else room[0]
+
         prev: NDArray[np.int64] | None = None  # the levels of the month before the run
         # (layer, source, last month) of a falling ramp whose last month is not yet
         # computed (prev is then None): the run after it needs it only if it is not
@@ -582,7 +589,7 @@ class Accumulator:
         for a, b, ramp, li, source in group.runs(k):
             if behind is not None and not rising:
                 if ramp or not (li == 0 == behind[0] and source == behind[1] + 1):
-                    prev = group.ramp_month(k, *behind, pair[1], scratch)
+                    prev = group.ramp_month(k, *behind, room[0], scratch)
                 behind = None
             if not ramp:
                 level = group.held(k, li, source)
@@ -635,12 +642,12 @@ class Accumulator:
                     # a falling ramp from the level held before it: no level rises
                     prev, behind = None, (li, source, b)
                 elif not rising:  # the edges, to see whether a level rises there
-                    first = group.ramp_month(k, li, source, a, pair[0], scratch)
+                    first = group.ramp_month(k, li, source, a, spare(prev), scratch)
                     rising = prev is not None and bool(np.any(first > prev))
-                    prev = group.ramp_month(k, li, source, b, pair[1], scratch)
+                    prev = group.ramp_month(k, li, source, b, spare(first), scratch)
                 continue
             for m in range(a, b + 1):
-                level = group.ramp_month(k, li, source, m, pair[m % 2], scratch)
+                level = group.ramp_month(k, li, source, m, spare(prev), scratch)
                 if m == a and prev is not None and not rising:
                     rising = bool(np.any(level > prev))
                 if sums is not None:
@@ -681,7 +688,7 @@ class Accumulator:
         if table is None:
             shares = share_table(self.plan.milestones[j].profile, r - s)[a - s : b - s + 1]
             table = RampTable(np.asarray(shares, np.float64), len(parts) > 2)
-        before = table.nbytes
+        before = table.nbytes if key in self._ramps else 0
         if not table.add(parts, weight):
             self._runs["untabled", key] = True
             return False
@@ -705,7 +712,7 @@ class Accumulator:
         table = self._ramps.get(key)
         if table is None:
             table = RampTable(np.zeros(1), False)
-        before = table.nbytes
+        before = table.nbytes if key in self._ramps else 0
         if not table.add([level], weight):
             raise Untabled("a held level takes too many values")
         self._keep(key, table, before)

@@ -58,7 +58,9 @@ class RampTable:
 
     @property
     def nbytes(self) -> int:
-        return int(self.counts.nbytes)
+        """The bytes the table holds: its counts and shares, and about 512 bytes of
+        Python objects around them."""
+        return int(self.counts.nbytes) + int(self.shares.nbytes) + 512
 
     def add(self, parts: list[NDArray[np.generic]], weight: int = 1) -> bool:
         """Count the draws of ``parts`` (each (g,)), each ``weight`` times; False (and

@@ -28,6 +28,11 @@ from sim.model.rules import residual_layers, share_table
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 
+#: the most entries a runs cache holds (runs by track and timing key, each up to a few
+#: kB with many milestones): past it, the cache starts again, so that scenarios whose
+#: draws take a timing key each keep bounded memory
+RUNS_KEPT = 4096
+
 
 def _distinct_counts(
     parts: list[NDArray[Any]],
@@ -228,6 +233,8 @@ class Group:
                 runs[-1] = (runs[-1][0], m, *piece)
             else:
                 runs.append((m, m, *piece))
+        if len(self._cache) >= RUNS_KEPT:  # many timing keys: start the cache again
+            self._cache.clear()
         self._cache[key] = runs
         return runs
 
