@@ -137,6 +137,17 @@ class Accumulator:
         # windows' months counted once at the end (sim.analysis.ramps), by series and months
         self._ramps: dict[tuple[int, ...], RampTable] = {}
         self._ramp_bytes = 0
+        self._untabled: set[tuple[int, ...]] = set()  # windows whose tables were too wide
+        # the theaters some series of which is counted here, and, when some theater is
+        # not (a pass over some series), the rows of the inputs the others leave out
+        plan = self.plan
+        self._counted = {
+            tid
+            for tid in plan.theaters
+            if tid in self._row
+            or any(plan.tracks[k].key in self._row for k in plan.theater_tracks(tid))
+        }
+        self._rows = self._rows_counted()
         self._map: Any = None  # while counting a mapped series: its map
         self.sums: NDArray[np.int64] | None = None
         if self.maps is not None:
@@ -181,7 +192,7 @@ class Accumulator:
     def __getstate__(self) -> dict[str, Any]:
         """What a part sends back: the settled counts, without its scratch room."""
         self._settle()
-        scratch = ("_held", "_scratch", "_runs", "_cum", "_ramps")
+        scratch = ("_held", "_scratch", "_runs", "_cum", "_ramps", "_untabled")
         return {k: v for k, v in self.__dict__.items() if k not in scratch}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -190,6 +201,7 @@ class Accumulator:
         self._held = np.zeros((rows, len(self.names), self.plan.n_months + 1, self.span), COUNT)
         self._scratch, self._runs, self._cum, self._ramps = {}, {}, {}, {}
         self._ramp_bytes = 0
+        self._untabled = set()
 
     def lowest_counts(self) -> NDArray[np.int64]:
         """The running-minimum correction (series, months * (bound + 1)), made when
@@ -391,11 +403,10 @@ class Accumulator:
             arrays = tuple(np.ascontiguousarray(a) for a in arrays)
         else:  # the order of the draws within the chunk does not matter
             firsts = order[cuts[:-1]]
-            rows = None if tagger is not None else self._rows_counted()
-            if rows is None:
+            if self._rows is None or tagger is not None:
                 arrays = tuple(np.take(a, order, axis=1) for a in arrays)
             else:  # only the rows of the tracks counted here (the others are never read)
-                arrays = tuple(_taken(a, r, order) for a, r in zip(arrays, rows, strict=True))
+                arrays = tuple(_taken(a, r, order) for a, r in zip(arrays, self._rows, strict=True))
         start, _, original, reached, _ = timing(
             plan, inputs.delay[firsts], inputs.exec_delay[firsts]
         )
@@ -431,25 +442,17 @@ class Accumulator:
 
     def _rows_counted(self) -> tuple[NDArray[np.int64], ...] | None:
         """The rows of the tracks, milestones (twice: start levels and targets) and
-        residuals of the theaters counted here, when some theater is not (a pass over
-        some series only); else None. (Made once; kept with the runs.)"""
-        if "rows" not in self._runs:
-            plan = self.plan
-            tracks = [
-                k
-                for tid in plan.theaters
-                if tid in self._row
-                or any(plan.tracks[k].key in self._row for k in plan.theater_tracks(tid))
-                for k in plan.theater_tracks(tid)
-            ]
-            rows = None
-            if len(tracks) < len(plan.tracks):
-                on = set(tracks)
-                ms = [j for j, m in enumerate(plan.milestones) if m.track in on]
-                rs = [r for r, x in enumerate(plan.residuals) if x.track in on]
-                rows = tuple(np.array(x, np.int64) for x in (tracks, ms, ms, rs))
-            self._runs["rows"] = rows
-        return self._runs["rows"]  # type: ignore[no-any-return]
+        residuals of the theaters counted here, when some theater is not; else None."""
+        plan = self.plan
+        tracks = [
+            k for tid in plan.theaters if tid in self._counted for k in plan.theater_tracks(tid)
+        ]
+        if len(tracks) == len(plan.tracks):
+            return None
+        on = set(tracks)
+        ms = [j for j, m in enumerate(plan.milestones) if m.track in on]
+        rs = [r for r, x in enumerate(plan.residuals) if x.track in on]
+        return tuple(np.array(x, np.int64) for x in (tracks, ms, ms, rs))
 
     def _add_tagged(
         self,
@@ -511,8 +514,8 @@ class Accumulator:
                 continue
             if self.collect:
                 raise Untabled("a theater made of sites")
-            if row is None and not any(plan.tracks[k].key in self._row for k in tracks):
-                continue  # not counted here (its rows were not taken: _rows_counted)
+            if tid not in self._counted:
+                continue  # (its rows were not taken into timing order: _rows_counted)
             # a theater made of sites: each site's levels month by month, and their sum
             spans = [group.active(k) for k in tracks]
             lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
@@ -638,7 +641,7 @@ class Accumulator:
                     grid[a : b + 1, cols] += counts * weight if weight != 1 else counts
                     counted = True
             if counted:
-                if not rising and li == 0 and before == (False, 0, self._start_source(source)):
+                if not rising and li == 0 and before == (False, 0, group.start_source(source)):
                     # a falling ramp from the level held before it: no level rises
                     prev, behind = None, (li, source, b)
                 elif not rising:  # the edges, to see whether a level rises there
@@ -665,12 +668,6 @@ class Accumulator:
             self._count(block, 0, -weight, lower)
         self._map = None
 
-    def _start_source(self, source: int) -> int:
-        """The source of the level a window starts from (:meth:`Group.runs`): its
-        milestone's previous one's target, or the initial level (-1)."""
-        prev = self.plan.milestones[source // 2].prev
-        return -1 if prev < 0 else 2 * prev + 1
-
     def _tabled(
         self, i: int, group: Group, k: int, li: int, source: int, a: int, b: int, weight: int
     ) -> bool:
@@ -682,40 +679,40 @@ class Accumulator:
         parts, j = group.ramp_parts(k, li, source)
         s, r = group.start[j], group.reached[j]
         key = (i, a, b, j, s, r, len(parts))
-        if ("untabled", key) in self._runs:  # too wide once: counted draw by draw since
+        if key in self._untabled:  # too wide once: counted draw by draw since
             return False
-        table = self._ramps.get(key)
-        if table is None:
+        if key not in self._ramps:
             shares = share_table(self.plan.milestones[j].profile, r - s)[a - s : b - s + 1]
-            table = RampTable(np.asarray(shares, np.float64), len(parts) > 2)
-        before = table.nbytes if key in self._ramps else 0
-        if not table.add(parts, weight):
-            self._runs["untabled", key] = True
+            self._ramps[key] = RampTable(np.asarray(shares, np.float64), len(parts) > 2)
+        if not self._add_to(key, parts, weight):
+            self._untabled.add(key)
             return False
-        self._keep(key, table, before)
         return True
 
-    def _keep(self, key: tuple[int, ...], table: RampTable, before: int) -> None:
-        """Hold ``table`` (``before`` bytes until now) under ``key``, within the budget:
-        over :data:`RAMP_BYTES`, the tables are counted out (or, when collecting,
-        the draws cannot be kept as tables: :class:`Untabled`)."""
-        self._ramps[key] = table
+    def _tabled_held(self, i: int, a: int, b: int, level: NDArray[np.int64], weight: int) -> None:
+        """Keep a held run of series i (months a..b, levels (g,)) as a table (collecting)."""
+        key = (i, a, b, -1, -1, -1, 1)
+        if key not in self._ramps:
+            self._ramps[key] = RampTable(np.zeros(1), False)
+        if not self._add_to(key, [level], weight):
+            raise Untabled("a held level takes too many values")
+
+    def _add_to(self, key: tuple[int, ...], parts: list[NDArray[Any]], weight: int) -> bool:
+        """Add draws to the table under ``key`` (:meth:`RampTable.add`; a new table is
+        dropped when it refuses them), within the budget: past :data:`RAMP_BYTES` the
+        tables are counted out (collecting, past :data:`COLLECT_BYTES`: :class:`Untabled`)."""
+        table = self._ramps[key]
+        before = table.nbytes if table.spans else 0  # (a new table: not yet counted)
+        if not table.add(parts, weight):
+            if not table.spans:
+                del self._ramps[key]
+            return False
         self._ramp_bytes += table.nbytes - before
         if self._ramp_bytes > (COLLECT_BYTES if self.collect else RAMP_BYTES):
             if self.collect:
                 raise Untabled(f"more than {COLLECT_BYTES >> 20} MB of tables")
             self._count_ramps()
-
-    def _tabled_held(self, i: int, a: int, b: int, level: NDArray[np.int64], weight: int) -> None:
-        """Keep a held run of series i (months a..b, levels (g,)) as a table (collecting)."""
-        key = (i, a, b, -1, -1, -1, 1)
-        table = self._ramps.get(key)
-        if table is None:
-            table = RampTable(np.zeros(1), False)
-        before = table.nbytes if key in self._ramps else 0
-        if not table.add([level], weight):
-            raise Untabled("a held level takes too many values")
-        self._keep(key, table, before)
+        return True
 
     def tables(self) -> dict[tuple[int, ...], RampTable]:
         """What a collecting accumulator kept: every run of every series, as tables
@@ -743,8 +740,8 @@ class Accumulator:
             month, levels, n = table.cells()  # months ascending, each month taken
             if not len(month):
                 continue
+            cols = levels if mapping is None else mapping(levels)
             if j < 0:  # a level held over months a..b: counted as a held stretch
-                cols = levels if mapping is None else mapping(levels)
                 np.add.at(self._held[0, i, a], cols, n.astype(COUNT))
                 np.subtract.at(self._held[0, i, b + 1], cols, n.astype(COUNT))
                 if self.sums is not None:
@@ -756,7 +753,6 @@ class Accumulator:
             if self.sums is not None:  # (exact in int64: no float weights)
                 starts = np.searchsorted(month, np.arange(rows))
                 self.sums[i, a : a + rows] += np.add.reduceat(levels * n, starts)
-            cols = levels if mapping is None else mapping(levels)
             if rows * self.span <= 4 * len(n) + (1 << 16):  # one count of a small block
                 flat = month * self.span + cols
                 got = np.bincount(flat, weights=n, minlength=rows * self.span)

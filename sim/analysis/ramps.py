@@ -135,7 +135,7 @@ class RampTable:
             r = self._ramps(pairs)
             at = np.repeat(np.arange(months, dtype=np.int64), len(pairs))
             return at, r.reshape(-1), np.tile(pair_n[pairs].astype(np.int64), months)
-        pieces = self.levels()
+        pieces = self.levels()  # sized: month by month
         at = np.repeat(np.arange(months, dtype=np.int64), [len(lv) for lv, _ in pieces])
         return (
             at,
@@ -159,17 +159,16 @@ class RampTable:
         """For each month of the window, ``(levels, counts)``: the levels the draws
         take [troops] and how many draws take each (both (k,), k varying by month);
         counts add up to the number of draws counted."""
-        if not self.spans:
-            return [(np.zeros(0, np.int64), np.zeros(0, np.int64))] * len(self.shares)
-        a0, at = self.spans[0], self.spans[1]
-        sizes = self.spans[2] if self.sized else 1
+        if not self.sized:  # the cells, month by month
+            month, level, n = self.cells()
+            cuts = np.searchsorted(month, np.arange(1, len(self.shares)))
+            pieces = zip(np.split(level, cuts), np.split(n, cuts), strict=True)
+            return [_merged(x, w) if len(x) else (x, w) for x, w in pieces]
+        a0, at, sizes = self.spans
         grid = self.counts.reshape(a0 * at, sizes)
         pair_n = grid.sum(axis=1, dtype=np.int64)
         pairs = np.flatnonzero(pair_n)
         r = self._ramps(pairs)
-        if not self.sized:
-            weights = pair_n[pairs]
-            return [_merged(row, weights) for row in r]
         size_n = grid.sum(axis=0, dtype=np.int64)
         present = np.flatnonzero(size_n)
         v = present + self.lows[2]

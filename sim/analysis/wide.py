@@ -195,7 +195,7 @@ def _collected(
     if any(len(m) != 1 or plan.tracks[m[0]].site is not None for _, m in sel):
         return None
     make = partial(
-        Accumulator, plan, 0, [name for name, _ in sel], [m for _, m in sel], [], 0, None, True
+        Accumulator, plan, 0, [name for name, _ in sel], [m for _, m in sel], [], collect=True
     )
     start = bar.n if bar is not None else 0
     try:

@@ -405,6 +405,13 @@ class Group:
             np.maximum(out, layer.size, out=out)
         return out
 
+    def start_source(self, source: int) -> int:
+        """The source of the level the window of a run's ``source`` starts from (as
+        :meth:`runs` numbers them): its milestone's previous one's target, or the
+        initial level (-1)."""
+        prev = self.plan.milestones[source // 2].prev
+        return -1 if prev < 0 else 2 * prev + 1
+
     def ramp_parts(self, k: int, li: int, source: int) -> tuple[list[NDArray[Any]], int]:
         """``(parts, milestone)`` of a ramp run of track k: the draws' start levels and
         targets (g,) (float, whole troops) and, in a layer with a residual, its sizes
