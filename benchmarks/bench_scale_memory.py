@@ -14,6 +14,10 @@ The scenarios are generated here (they are not shipped as user scenarios):
 * ``months-600``: one theater of 1,000 troops over 600 months (50 years);
 * ``troops-10m-600``: one theater of 10,000,000 troops over 600 months, cut to an
   uncertain level over ten years (the largest force over the longest horizon).
+* ``timing-keys-10``: 10 theaters of about 1,000 troops over 120 months, each cut in
+  two milestones (an uncertain share by 2026, then to 0 by 2028), every milestone
+  with an execution delay of 0 to 12 months: nearly every draw has a timing key of
+  its own (13^21 of them), though each theater's windows take at most 13^3.
 
 Each is run by ``sim.run(scenario, draws=N, seed=1)`` (every variant, no files
 written) in a fresh Python process, which reports its wall time for the run and
@@ -74,6 +78,22 @@ def scenarios() -> dict[str, dict[str, Any]]:
     m50 = {f"t{i:02d}-cut": _cut(f"t{i:02d}", 6 + i % 18, 0, 4_000) for i in range(50)}
     sites = {f"s{i:03d}": {"initial": 1_000} for i in range(100)}
     m100 = {f"s{i:03d}-cut": _cut(f"big/s{i:03d}", 3 + i % 12, 0, 300) for i in range(100)}
+    t10 = {f"t{i}": {"initial": {"uniform": [1_000, 1_100]}} for i in range(10)}
+    m10: dict[str, Any] = {}
+    for i in range(10):
+        m10[f"t{i}-cut"] = {
+            "theater": f"t{i}",
+            "deadline": "2026-01",
+            "profile": "s-curve",
+            "target": {"reduce_by": {"uniform": [0, 400]}},
+            "delay": {"uniform": [0, 12]},
+        }
+        m10[f"t{i}-out"] = {
+            "theater": f"t{i}",
+            "deadline": "2028-01",
+            "target": {"level": 0},
+            "delay": {"uniform": [0, 12]},
+        }
     return {
         "theaters-50": _doc("theaters-50", "2033-12", t50, m50),
         "troops-10m": _doc(
@@ -89,6 +109,7 @@ def scenarios() -> dict[str, dict[str, Any]]:
             {"alpha": {"initial": 1_000}},
             {"out": _cut("alpha", 120, 0, 200)},
         ),
+        "timing-keys-10": _doc("timing-keys-10", "2033-12", t10, m10),
         "troops-10m-600": _doc(
             "troops-10m-600",
             "2073-12",

@@ -409,6 +409,56 @@ def test_summaries_equal_those_of_every_stepped_level(write, seed, late):
         np.testing.assert_array_equal(fast.first, plain.first)
 
 
+def test_draws_each_with_its_own_timing_are_counted_theater_by_theater_exactly(write, monkeypatch):
+    # every milestone with an execution delay: most draws have a timing key of their own,
+    # so each theater's draws are grouped by that theater's windows only; a residual of
+    # gamma starts with a milestone of alpha/north, whose months must then group gamma
+    import sim.analysis.accumulator as accumulator
+
+    doc = rich_doc(True)
+    for ms in doc["milestones"].values():
+        ms.setdefault("delay", {"uniform": [0, 4]})
+    doc["residuals"]["gamma-guard"] = {
+        "theater": "gamma",
+        "from": {"milestone": "north-out"},
+        "size": {"uniform": [60, 200]},
+    }
+    scenario = sim.load_scenario(write(doc))
+    routed = []
+    real = accumulator.Accumulator._add_by_theater
+    monkeypatch.setattr(
+        accumulator.Accumulator,
+        "_add_by_theater",
+        lambda self, *args: routed.append(1) or real(self, *args),
+    )
+    result = sim.run(scenario)
+    for name in scenario.select(None):
+        plan = scenario.plan(name)
+        sel = series(plan)
+        ms = result.milestones[result.milestones.variant == name]
+        fast, plain = (
+            Accumulator(
+                plan,
+                level_bound(plan),
+                [s for s, _ in sel],
+                [m for _, m in sel],
+                thresholds(plan, ms),
+            )
+            for _ in range(2)
+        )
+        source = Draws(7)
+        for take in (1, 300, 1_200):
+            inputs = source.take(plan, take)
+            fast.add_draws(inputs)
+            out = step_dense(plan, inputs)
+            plain.add(level_views(plan, out, plain.names, plain.members), out.reached, out.original)
+        pd.testing.assert_frame_equal(fast.bands("x", name), plain.bands("x", name))
+        pd.testing.assert_frame_equal(fast.dates("x", name), plain.dates("x", name))
+        np.testing.assert_array_equal(fast.met, plain.met)
+        np.testing.assert_array_equal(fast.first, plain.first)
+    assert len(routed) >= 4  # (a chunk of 1 draw is one group: stepped as before)
+
+
 def test_a_level_lifted_after_a_ramp_counted_at_once_moves_the_threshold_dates(write):
     # a drawdown counted at once (a ramp table), then a one-month residual that lifts the
     # level, counted month by month: the lift must be seen (the levels of the month

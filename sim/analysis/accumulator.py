@@ -40,7 +40,7 @@ from sim.analysis.summaries import (
 )
 from sim.model.fastpath import Group
 from sim.model.plan import Plan
-from sim.model.rules import share_table, timing, timing_groups, window_levels
+from sim.model.rules import row_groups, share_table, timing, timing_groups, window_levels
 from sim.model.stepper import StepInputs, step
 from sim.schema import Spec
 
@@ -56,6 +56,10 @@ class Tagger(Protocol):
 
 
 SITES_BLOCK = 1 << 15  # draws stepped at once for a theater made of sites
+TIMING_BLOCK = 1 << 14  # draws whose window months are computed at once, theater by theater
+#: timing groups of fewer draws than this on average (each draw nearly its own timing
+#: key) are stepped theater by theater, grouped by each theater's own windows
+FEW_DRAWS = 64
 #: the most bytes of ramp tables an accumulator holds before it counts them out
 RAMP_BYTES = 16 << 20
 #: the most bytes of tables a collecting accumulator keeps (else :class:`Untabled`)
@@ -398,6 +402,9 @@ class Accumulator:
         level0, target = window_levels(plan, initial, inputs.targets.T, transposed=True)
         arrays: tuple[NDArray[np.float64], ...] = (initial, level0, target, inputs.residual.T)
         order, cuts = timing_groups(inputs.delay, inputs.exec_delay)
+        if tagger is None and len(cuts) - 1 > n // FEW_DRAWS and len(self._counted) > 1:
+            self._add_by_theater(inputs, arrays)
+            return
         if order is None:
             firsts: Any = slice(0, 1)
             arrays = tuple(np.ascontiguousarray(a) for a in arrays)
@@ -444,15 +451,54 @@ class Accumulator:
         """The rows of the tracks, milestones (twice: start levels and targets) and
         residuals of the theaters counted here, when some theater is not; else None."""
         plan = self.plan
-        tracks = [
-            k for tid in plan.theaters if tid in self._counted for k in plan.theater_tracks(tid)
-        ]
-        if len(tracks) == len(plan.tracks):
+        counted = [tid for tid in plan.theaters if tid in self._counted]
+        if sum(len(plan.theater_tracks(tid)) for tid in counted) == len(plan.tracks):
             return None
-        on = set(tracks)
-        ms = [j for j, m in enumerate(plan.milestones) if m.track in on]
-        rs = [r for r, x in enumerate(plan.residuals) if x.track in on]
-        return tuple(np.array(x, np.int64) for x in (tracks, ms, ms, rs))
+        return _input_rows(plan, counted)
+
+    def _add_by_theater(self, inputs: StepInputs, arrays: tuple[NDArray[np.float64], ...]) -> None:
+        """Count the draws theater by theater, each theater's draws grouped by the months
+        of its own windows only (:meth:`~sim.model.plan.Plan.track_timed`). Where each
+        draw has a timing key of its own (many milestones, each with an execution
+        delay), a theater's draws still share few window months, so each theater is
+        stepped in few groups. ``arrays``: the draws' initial levels, windows' start
+        levels and targets, and residual sizes, each (rows, n), in draw order."""
+        plan, n = self.plan, inputs.n
+        # every draw's window months, a block of draws at a time (int32: months)
+        start = np.empty((n, len(plan.milestones)), np.int32)
+        reached = np.empty_like(start)
+        for lo in range(0, n, TIMING_BLOCK):
+            hi = min(n, lo + TIMING_BLOCK)
+            s, _, original, r, _ = timing(plan, inputs.delay[lo:hi], inputs.exec_delay[lo:hi])
+            self.met += (r <= original).sum(axis=0)
+            start[lo:hi], reached[lo:hi] = s, r
+        self.n += n
+        self._pending = True
+        for tid in plan.theaters:
+            if tid not in self._counted:
+                continue
+            tracks = plan.theater_tracks(tid)
+            timed = sorted({j for k in tracks for j in plan.track_timed(k)})
+            columns = [start[:, j] for j in timed] + [reached[:, j] for j in timed]
+            order, cuts = row_groups(columns, n)
+            if order is None:
+                firsts: list[int] = [0]
+                taken = tuple(np.ascontiguousarray(a) for a in arrays)
+            else:
+                firsts = order[cuts[:-1]].tolist()
+                rows = _input_rows(plan, [tid])
+                taken = tuple(_taken(a, r, order) for a, r in zip(arrays, rows, strict=True))
+            most = SITES_BLOCK if len(tracks) > 1 else n
+            for first, (a, b) in zip(firsts, itertools.pairwise(cuts), strict=True):
+                starts, ends = start[first].tolist(), reached[first].tolist()
+                for lo in range(a, b, most):
+                    hi = min(b, lo + most)
+                    part = [x[:, lo:hi] for x in taken] if hi - lo < n else list(taken)
+                    initial, level0, target, residual = part
+                    group = Group(
+                        plan, starts, ends, initial, level0, target, residual, cache=self._runs
+                    )
+                    self._add_group(group, tid)
 
     def _add_tagged(
         self,
@@ -495,12 +541,13 @@ class Accumulator:
             flat = self._scratch[key] = np.empty(rows * cols, dtype)
         return flat[: rows * cols].reshape(rows, cols)
 
-    def _add_group(self, group: Group) -> None:
+    def _add_group(self, group: Group, only: str | None = None) -> None:
+        """Count a group's draws in every series (or only those of theater ``only``)."""
         plan = self.plan
         head = None
         # one draw may stand for all only when all are counted in one slot
         alike = np.ndim(self._slot) == 0
-        for tid in plan.theaters:
+        for tid in plan.theaters if only is None else [only]:
             tracks = plan.theater_tracks(tid)
             row = self._row.get(tid)
             if len(tracks) == 1 and not plan.tracks[tracks[0]].site:  # a theater on its own
@@ -984,6 +1031,16 @@ class Within:
     def tabled(self, top: int) -> Within:
         """The same map with the column of every level ``0 .. top`` looked up."""
         return replace(self, direct=self(np.arange(top + 1, dtype=np.int64)))
+
+
+def _input_rows(plan: Plan, theaters: list[str]) -> tuple[NDArray[np.int64], ...]:
+    """The rows of the tracks, milestones (twice: start levels and targets) and
+    residuals of ``theaters`` in a step's input arrays."""
+    tracks = [k for tid in theaters for k in plan.theater_tracks(tid)]
+    on = set(tracks)
+    ms = [j for j, m in enumerate(plan.milestones) if m.track in on]
+    rs = [r for r, x in enumerate(plan.residuals) if x.track in on]
+    return tuple(np.array(x, np.int64) for x in (tracks, ms, ms, rs))
 
 
 def _taken(a: NDArray[np.float64], rows: NDArray[np.int64], order: NDArray[Any]) -> Any:

@@ -95,6 +95,9 @@ class RampTable:
         if key is None:  # every draw alike
             self.counts[0] += parts[0].size * weight
             return True
+        if key.size <= 32:  # a handful of draws: one at a time
+            np.add.at(self.counts, key, weight)
+            return True
         if self.counts.size > 16 * key.size:  # few draws in a wide table: only theirs
             cells, got = np.unique(key, return_counts=True)
             self.counts[cells] += got * weight

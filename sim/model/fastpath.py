@@ -16,6 +16,7 @@ any range of months straight into whole troops; the result equals what
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -204,15 +205,25 @@ class Group:
             for layer in layers
             for j in on_track
         )
-        key = (k, tuple(self.start), tuple(self.reached), flat)
+        timed = plan.track_timed(k)  # (the other windows' months do not touch track k)
+        key = (k, tuple(self.start[j] for j in timed), tuple(self.reached[j] for j in timed), flat)
         runs: list[Run] | None = self._cache.get(key)
         if runs is not None:
             return runs
         is_flat = dict(
             zip([(li, j) for li in range(len(layers)) for j in on_track], flat, strict=True)
         )
+        # what a month takes changes only where a layer or a window starts or ends: the
+        # months from one such edge to the next take the same piece
+        months = plan.n_months
+        edges = {0, months}
+        for layer in layers[1:]:
+            edges.update((layer.first, layer.last + 1))
+        for j in on_track:
+            edges.update((self.start[j] + 1, self.reached[j]))
+        cuts = sorted(e for e in edges if 0 <= e <= months)
         runs = []
-        for m in range(plan.n_months):
+        for m, end in itertools.pairwise(cuts):
             li = 0
             for i in range(1, len(layers)):
                 if layers[i].first <= m <= layers[i].last:
@@ -230,9 +241,9 @@ class Group:
             else:
                 piece = (True, li, 2 * w)
             if runs and runs[-1][2:] == piece:
-                runs[-1] = (runs[-1][0], m, *piece)
+                runs[-1] = (runs[-1][0], end - 1, *piece)
             else:
-                runs.append((m, m, *piece))
+                runs.append((m, end - 1, *piece))
         if len(self._cache) >= RUNS_KEPT:  # many timing keys: start the cache again
             self._cache.clear()
         self._cache[key] = runs

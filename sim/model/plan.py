@@ -115,6 +115,23 @@ class Plan:
             for k in range(len(self.tracks))
         ]
 
+    def track_timed(self, k: int) -> list[int]:
+        """The milestones whose window months (start and reached, :func:`sim.model.rules.timing`)
+        fix track ``k``'s levels: its own, and those its residuals start with; ascending,
+        the list shared, not to be changed."""
+        return self._timed[k]
+
+    @cached_property
+    def _timed(self) -> list[list[int]]:
+        out = []
+        for k in range(len(self.tracks)):
+            timed = set(self._by_track[k])
+            timed.update(
+                r.from_milestone for r in self.residuals if r.track == k and r.from_month is None
+            )
+            out.append(sorted(timed))
+        return out
+
     def theater_tracks(self, theater: str) -> list[int]:
         """The tracks of a theater, in order; the list is shared, not to be changed."""
         return self._by_theater.get(theater, [])

@@ -13,6 +13,7 @@ operations that broadcast, so both callers get the same arithmetic, bit for bit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -205,12 +206,22 @@ def timing_groups(delay: IntArray, exec_delay: IntArray) -> tuple[IntArray | Non
     every milestone's execution delay ``exec_delay`` (n, milestones), which together
     fix every window's months (:func:`timing`).
 
-    Returns ``(order, cuts)``: the draws ``order[cuts[i]:cuts[i + 1]]`` share one
-    timing key (a stable sort, so draws keep their order within a group); ``order``
-    is None when every draw has the same key (one group, ``cuts == [0, n]``).
+    Returns ``(order, cuts)`` as :func:`row_groups` does.
     """
     n = delay.shape[0]
     columns = [delay] + [exec_delay[:, j] for j in range(exec_delay.shape[1])] if n else []
+    return row_groups(columns, n)
+
+
+def row_groups(
+    columns: Sequence[NDArray[np.integer[Any]]], n: int
+) -> tuple[IntArray | None, list[int]]:
+    """The n draws grouped by their values in whole-number ``columns`` (each (n,)).
+
+    Returns ``(order, cuts)``: the draws ``order[cuts[i]:cuts[i + 1]]`` take the same
+    value in every column (a stable sort, so draws keep their order within a group);
+    ``order`` is None when every draw does (one group, ``cuts == [0, n]``).
+    """
     varying = [c for c in columns if c.min() != c.max()]
     if not varying:
         return None, [0, n]
