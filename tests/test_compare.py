@@ -238,3 +238,37 @@ def test_compare_by_held_stretches_equals_the_differences_of_every_stepped_month
     stepped = compare(sc, a, b, 1_500, 3, chunk=1_500).table
     assert fast.equals(stepped)
     assert (fast.p_b_greater + fast.p_b_less).max() > 0  # the variants do differ
+
+
+def test_compare_of_draws_each_with_its_own_timing_counts_series_by_series_exactly(
+    write, monkeypatch
+):
+    # every milestone late at random: nearly every draw has its own timing key, so each
+    # series' draws are grouped by its own windows in A and in B; gamma's residual starts
+    # with alpha/north's milestone, whose months must then group gamma
+    from test_ensemble import rich_doc
+
+    import sim.analysis.compare as compare_module
+
+    doc = rich_doc(True)
+    for ms in doc["milestones"].values():
+        ms.setdefault("delay", {"uniform": [0, 4]})
+    doc["residuals"]["gamma-guard"] = {
+        "theater": "gamma",
+        "from": {"milestone": "north-out"},
+        "size": {"uniform": [60, 200]},
+    }
+    sc = sim.load_scenario(write(doc))
+    routed = []
+    real = compare_module._PairedCounts._add_by_series
+    monkeypatch.setattr(
+        compare_module._PairedCounts,
+        "_add_by_series",
+        lambda self, *args: routed.append(1) or real(self, *args),
+    )
+    fast = compare(sc, "base", "fixed", 2_000, 5, chunk=700).table
+    assert len(routed) == 3
+    monkeypatch.setattr("sim.analysis.compare._whole_inputs", lambda plan: False)
+    stepped = compare(sc, "base", "fixed", 2_000, 5, chunk=2_000).table
+    assert fast.equals(stepped)
+    assert (fast.p_b_greater + fast.p_b_less).max() > 0

@@ -8,6 +8,7 @@ quantity's key path names), never copied from a previous run.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -431,6 +432,14 @@ def test_draws_each_with_its_own_timing_are_counted_theater_by_theater_exactly(w
         "_add_by_theater",
         lambda self, *args: routed.append(1) or real(self, *args),
     )
+    real_take = accumulator.take_rows
+
+    def poisoned(a, rows, order):  # rows not taken hold NaN, as fresh memory may
+        out = real_take(a, rows, order)
+        out[np.setdiff1d(np.arange(a.shape[0]), rows)] = np.nan
+        return out
+
+    monkeypatch.setattr(accumulator, "take_rows", poisoned)
     result = sim.run(scenario)
     for name in scenario.select(None):
         plan = scenario.plan(name)
@@ -449,7 +458,9 @@ def test_draws_each_with_its_own_timing_are_counted_theater_by_theater_exactly(w
         source = Draws(7)
         for take in (1, 300, 1_200):
             inputs = source.take(plan, take)
-            fast.add_draws(inputs)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # a NaN cast to a level would warn
+                fast.add_draws(inputs)
             out = step_dense(plan, inputs)
             plain.add(level_views(plan, out, plain.names, plain.members), out.reached, out.original)
         pd.testing.assert_frame_equal(fast.bands("x", name), plain.bands("x", name))

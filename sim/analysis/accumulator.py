@@ -38,9 +38,16 @@ from sim.analysis.summaries import (
     inverse_cdf,
     level_views,
 )
-from sim.model.fastpath import Group
+from sim.model.fastpath import Group, input_rows, take_rows
 from sim.model.plan import Plan
-from sim.model.rules import row_groups, share_table, timing, timing_groups, window_levels
+from sim.model.rules import (
+    row_groups,
+    share_table,
+    timing,
+    timing_groups,
+    window_levels,
+    window_months,
+)
 from sim.model.stepper import StepInputs, step
 from sim.schema import Spec
 
@@ -56,7 +63,6 @@ class Tagger(Protocol):
 
 
 SITES_BLOCK = 1 << 15  # draws stepped at once for a theater made of sites
-TIMING_BLOCK = 1 << 14  # draws whose window months are computed at once, theater by theater
 #: timing groups of fewer draws than this on average (each draw nearly its own timing
 #: key) are stepped theater by theater, grouped by each theater's own windows
 FEW_DRAWS = 64
@@ -413,7 +419,9 @@ class Accumulator:
             if self._rows is None or tagger is not None:
                 arrays = tuple(np.take(a, order, axis=1) for a in arrays)
             else:  # only the rows of the tracks counted here (the others are never read)
-                arrays = tuple(_taken(a, r, order) for a, r in zip(arrays, self._rows, strict=True))
+                arrays = tuple(
+                    take_rows(a, r, order) for a, r in zip(arrays, self._rows, strict=True)
+                )
         start, _, original, reached, _ = timing(
             plan, inputs.delay[firsts], inputs.exec_delay[firsts]
         )
@@ -454,7 +462,7 @@ class Accumulator:
         counted = [tid for tid in plan.theaters if tid in self._counted]
         if sum(len(plan.theater_tracks(tid)) for tid in counted) == len(plan.tracks):
             return None
-        return _input_rows(plan, counted)
+        return input_rows(plan, [k for tid in counted for k in plan.theater_tracks(tid)])
 
     def _add_by_theater(self, inputs: StepInputs, arrays: tuple[NDArray[np.float64], ...]) -> None:
         """Count the draws theater by theater, each theater's draws grouped by the months
@@ -464,14 +472,8 @@ class Accumulator:
         stepped in few groups. ``arrays``: the draws' initial levels, windows' start
         levels and targets, and residual sizes, each (rows, n), in draw order."""
         plan, n = self.plan, inputs.n
-        # every draw's window months, a block of draws at a time (int32: months)
-        start = np.empty((n, len(plan.milestones)), np.int32)
-        reached = np.empty_like(start)
-        for lo in range(0, n, TIMING_BLOCK):
-            hi = min(n, lo + TIMING_BLOCK)
-            s, _, original, r, _ = timing(plan, inputs.delay[lo:hi], inputs.exec_delay[lo:hi])
-            self.met += (r <= original).sum(axis=0)
-            start[lo:hi], reached[lo:hi] = s, r
+        start, reached, met = window_months(plan, inputs.delay, inputs.exec_delay)
+        self.met += met
         self.n += n
         self._pending = True
         for tid in plan.theaters:
@@ -486,8 +488,8 @@ class Accumulator:
                 taken = tuple(np.ascontiguousarray(a) for a in arrays)
             else:
                 firsts = order[cuts[:-1]].tolist()
-                rows = _input_rows(plan, [tid])
-                taken = tuple(_taken(a, r, order) for a, r in zip(arrays, rows, strict=True))
+                rows = input_rows(plan, tracks)
+                taken = tuple(take_rows(a, r, order) for a, r in zip(arrays, rows, strict=True))
             most = SITES_BLOCK if len(tracks) > 1 else n
             for first, (a, b) in zip(firsts, itertools.pairwise(cuts), strict=True):
                 starts, ends = start[first].tolist(), reached[first].tolist()
@@ -1031,25 +1033,6 @@ class Within:
     def tabled(self, top: int) -> Within:
         """The same map with the column of every level ``0 .. top`` looked up."""
         return replace(self, direct=self(np.arange(top + 1, dtype=np.int64)))
-
-
-def _input_rows(plan: Plan, theaters: list[str]) -> tuple[NDArray[np.int64], ...]:
-    """The rows of the tracks, milestones (twice: start levels and targets) and
-    residuals of ``theaters`` in a step's input arrays."""
-    tracks = [k for tid in theaters for k in plan.theater_tracks(tid)]
-    on = set(tracks)
-    ms = [j for j, m in enumerate(plan.milestones) if m.track in on]
-    rs = [r for r, x in enumerate(plan.residuals) if x.track in on]
-    return tuple(np.array(x, np.int64) for x in (tracks, ms, ms, rs))
-
-
-def _taken(a: NDArray[np.float64], rows: NDArray[np.int64], order: NDArray[Any]) -> Any:
-    """``a`` (rows, draws) with the draws in ``order``, in the given rows only (the
-    others left unset)."""
-    out = np.empty((a.shape[0], len(order)), a.dtype)
-    for r in rows.tolist():
-        np.take(a[r], order, out=out[r])
-    return out
 
 
 def _add_slots(tagged: NDArray[Any], out: NDArray[Any], shape: tuple[int, ...]) -> None:

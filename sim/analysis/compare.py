@@ -14,6 +14,7 @@ difference with at least ``XX %`` of the draws at or below it.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -24,16 +25,16 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from sim.analysis.accumulator import _whole_inputs
+from sim.analysis.accumulator import FEW_DRAWS, _whole_inputs
 from sim.analysis.chunks import DEFAULT_CHUNK, Executor, consume_all, progress_bar
 from sim.analysis.ensemble import check_args
 from sim.analysis.summaries import PERCENTILES, inverse_cdf, series
 from sim.analysis.wide import where_theaters
 from sim.errors import ScenarioError
 from sim.model.draws import central_inputs
-from sim.model.fastpath import Group
+from sim.model.fastpath import Group, input_rows, take_rows
 from sim.model.plan import Plan
-from sim.model.rules import timing, timing_groups, window_levels
+from sim.model.rules import row_groups, timing, timing_groups, window_levels, window_months
 from sim.model.stepper import StepInputs, StepOutput, step
 from sim.months import format_month
 from sim.scenario import Scenario, load_scenario
@@ -125,6 +126,10 @@ def _common_months(pa: Plan, pb: Plan, a: str, b: str) -> tuple[int, int]:
 MAX_CHUNK_CELLS = 1 << 26  # draw-track-months stepped at once per variant
 #: the most bytes of counts of differences a comparison holds
 COMPARE_BYTES = 256 << 20
+#: differences (draw-months) of one series counted at once where their months move:
+#: small groups of draws take several months at once (fewer steps; large groups gain
+#: nothing from it, as measured)
+BLOCK_CELLS = 1 << 14
 
 
 def compare(
@@ -323,6 +328,9 @@ class _PairedCounts:
             return
         key = np.concatenate([ia.exec_delay, ib.exec_delay, ib.delay[:, None]], axis=1)
         order, cuts = timing_groups(ia.delay, key)
+        if len(cuts) - 1 > ia.n // FEW_DRAWS and len(self.pairs) > 1:
+            self._add_by_series(ia, ib)
+            return
         both = []
         for plan, inp in ((self.pa, ia), (self.pb, ib)):
             initial = inp.initial.T
@@ -344,6 +352,48 @@ class _PairedCounts:
                 for v, (plan, arrays, start, reached) in enumerate(both)
             )
             for i, (_, ma, mb) in enumerate(self.pairs):
+                if len(ma) == 1 and len(mb) == 1:
+                    self._stretches(i, ga, ma[0], gb, mb[0])
+                else:
+                    self._months(i, ga, ma, gb, mb)
+
+    def _add_by_series(self, ia: StepInputs, ib: StepInputs) -> None:
+        """Count the draws series by series, each series' draws grouped by the months of
+        its own windows in A and in B only (as :meth:`Accumulator._add_by_theater`
+        does): where each draw has a timing key of its own, a series' draws still share
+        few window months."""
+        n = ia.n
+        both = []
+        for plan, inp in ((self.pa, ia), (self.pb, ib)):
+            initial = inp.initial.T
+            level0, target = window_levels(plan, initial, inp.targets.T, transposed=True)
+            start, reached, _ = window_months(plan, inp.delay, inp.exec_delay)
+            both.append((plan, [initial, level0, target, inp.residual.T], start, reached))
+        if self._held is None:
+            self._held = [np.zeros((self.n_months + 1, w), np.int64) for w in self.widths]
+        for i, (_, ma, mb) in enumerate(self.pairs):
+            columns: list[NDArray[np.int32]] = []
+            for (plan, _, start, reached), tracks in zip(both, (ma, mb), strict=True):
+                timed = sorted({j for k in tracks for j in plan.track_timed(k)})
+                columns += [start[:, j] for j in timed] + [reached[:, j] for j in timed]
+            order, cuts = row_groups(columns, n)
+            firsts = [0] if order is None else order[cuts[:-1]].tolist()
+            sides = []  # each plan's inputs, the draws in order
+            for (plan, arrays, _, _), tracks in zip(both, (ma, mb), strict=True):
+                if order is None:
+                    sides.append([np.ascontiguousarray(a) for a in arrays])
+                else:
+                    rows = input_rows(plan, tracks)
+                    sides.append(
+                        [take_rows(a, r, order) for a, r in zip(arrays, rows, strict=True)]
+                    )
+            for first, (a, b) in zip(firsts, itertools.pairwise(cuts), strict=True):
+                ga, gb = (
+                    _group(plan, start[first], reached[first], [x[:, a:b] for x in taken], runs)
+                    for (plan, _, start, reached), taken, runs in zip(
+                        both, sides, self._runs, strict=True
+                    )
+                )
                 if len(ma) == 1 and len(mb) == 1:
                     self._stretches(i, ga, ma[0], gb, mb[0])
                 else:
@@ -378,17 +428,36 @@ class _PairedCounts:
                 diff = gb.held(kb, run_b[3], run_b[4]) - ga.held(ka, run_a[3], run_a[4])
                 self._add(i, s, diff, e - 1)
                 continue
-            for m in range(s, e):
-                self._add(i, m, gb.level_in(kb, m + ob) - ga.level_in(ka, m + oa))
+            step = max(1, BLOCK_CELLS // ga.n)  # months at a time: blocks of few cells
+            for m in range(s, e, step):
+                last = min(e, m + step) - 1
+                diff = gb.levels(kb, m + ob, last + ob) - ga.levels(ka, m + oa, last + oa)
+                self._add_months(i, m, diff)
 
     def _months(self, i: int, ga: Group, ma: list[int], gb: Group, mb: list[int]) -> None:
         """Series i made of several tracks: every month of the sums."""
         oa, ob, months = self.oa, self.ob, self.n_months
         la = sum(ga.levels(k, oa, oa + months - 1) for k in ma)
         lb = sum(gb.levels(k, ob, ob + months - 1) for k in mb)
-        diff = np.asarray(lb - la)
-        for m in range(months):
-            self._add(i, m, diff[m])
+        self._add_months(i, 0, np.asarray(lb - la))
+
+    def _add_months(self, i: int, m: int, diff: NDArray[np.int64]) -> None:
+        """Count differences ``diff`` (months, g) of series i in months m, m + 1, ...:
+        in one count when the differences take few values for their number, else month
+        by month (:meth:`_add`)."""
+        rows = diff.shape[0]
+        low = int(diff.min())
+        span = int(diff.max()) - low + 1
+        if rows == 1 or rows * span > max(4 * diff.size, BLOCK_CELLS):
+            for r in range(rows):
+                self._add(i, m + r, diff[r])
+            return
+        key = diff - low
+        key += (np.arange(rows, dtype=np.int64) * span)[:, None]
+        counts = np.bincount(key.ravel(), minlength=rows * span).reshape(rows, span)
+        start = self.lo[i] + low
+        grid = self.hist[i].reshape(self.n_months, self.widths[i])
+        grid[m : m + rows, start : start + span] += counts
 
     def _add_stepped(self, inputs: Sequence[StepInputs]) -> None:
         """Levels that are not whole troops: both plans stepped month by month."""

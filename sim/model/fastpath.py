@@ -17,6 +17,7 @@ any range of months straight into whole troops; the result equals what
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -475,3 +476,22 @@ class Group:
                 if np.any(layer.target[j] > layer.level0[j]):
                     return True
         return False
+
+
+def input_rows(plan: Plan, tracks: Sequence[int]) -> tuple[IntArray, ...]:
+    """The rows a :class:`Group` of ``tracks`` reads in each of its input arrays (the
+    draws' initial levels, windows' start levels, windows' targets, residual sizes):
+    the tracks, their milestones (twice) and their residuals."""
+    on = set(tracks)
+    ms = [j for j, m in enumerate(plan.milestones) if m.track in on]
+    rs = [r for r, x in enumerate(plan.residuals) if x.track in on]
+    return tuple(np.array(x, np.int64) for x in (list(tracks), ms, ms, rs))
+
+
+def take_rows(a: FloatArray, rows: IntArray, order: NDArray[Any]) -> FloatArray:
+    """``a`` (rows, draws) with the draws in ``order``, in the given ``rows`` only (the
+    others left unset: not to be read)."""
+    out = np.empty((a.shape[0], len(order)), a.dtype)
+    for r in rows.tolist():
+        np.take(a[r], order, out=out[r])
+    return out

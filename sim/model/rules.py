@@ -201,6 +201,25 @@ def residual_layers(
     return layers, final
 
 
+def window_months(
+    plan: Plan, delay: IntArray, exec_delay: IntArray, block: int = 1 << 14
+) -> tuple[NDArray[np.int32], NDArray[np.int32], IntArray]:
+    """``(start, reached, met)``: every draw's window months, as :func:`timing` gives
+    them, (n, milestones) each (month indices; int32), and how many of the n draws reach
+    each milestone by its original deadline (milestones,). Computed ``block`` draws at a
+    time, so that :func:`timing`'s other arrays stay small."""
+    n = delay.shape[0]
+    start = np.empty((n, len(plan.milestones)), np.int32)
+    reached = np.empty_like(start)
+    met = np.zeros(len(plan.milestones), np.int64)
+    for lo in range(0, n, block):
+        hi = min(n, lo + block)
+        s, _, original, r, _ = timing(plan, delay[lo:hi], exec_delay[lo:hi])
+        met += (r <= original).sum(axis=0)
+        start[lo:hi], reached[lo:hi] = s, r
+    return start, reached, met
+
+
 def timing_groups(delay: IntArray, exec_delay: IntArray) -> tuple[IntArray | None, list[int]]:
     """Draws grouped by their timing key: the announcement delay ``delay`` (n,) and
     every milestone's execution delay ``exec_delay`` (n, milestones), which together
