@@ -276,6 +276,14 @@ def validation_error(
         expected = _EXPECTED.get(kind) or err["msg"][0].lower() + err["msg"][1:]
         if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
             expected = err["msg"].replace("Input should be ", "a number ")
+        elif kind in ("too_short", "too_long") and isinstance(found_value, list | dict):
+            # "at most 50 theaters, found 51 theaters"
+            what = str(path[-1]) if path and path[-1] in _COUNTED else "items"
+            bound = ctx.get("max_length") if kind == "too_long" else ctx.get("min_length")
+            one = what.removesuffix("s")
+            expected = f"{'at most' if kind == 'too_long' else 'at least'} {bound} "
+            expected += one if bound == 1 else what
+            found = f"{len(found_value)} {one if len(found_value) == 1 else what}"
         elif kind in ("too_short", "too_long"):
             expected = err["msg"][0].lower() + err["msg"][1:]
         elif kind == "literal_error":
@@ -287,6 +295,10 @@ def validation_error(
         # quote the scalar as the file wrote it, and say what to write instead
         found = written(text) + _hint(kind, expected, text, found_value)
     return locator.error(path, expected, found, key=key)
+
+
+#: the tables whose entries a length error counts by name
+_COUNTED = ("theaters", "sites", "milestones", "residuals", "variants", "sources", "values")
 
 
 def written(text: str) -> str:

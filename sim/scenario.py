@@ -283,6 +283,28 @@ class Scenario:
             over = deep_merge(over, nested, keep_none=True)
         paths = _set_paths(over) if over else set()
         names = self.select(list(variants) if variants else None)
+        runs: list[str | None] = list(names) if self.doc.variants else [None]
+        for key, _ in items:  # a field of an entry the scenario lacks: a misspelt name
+            parts = tuple(str(key).split("."))
+            missing = {}
+            for name in runs:
+                overrides = {} if name is None else self.raw["variants"][name].get("overrides")
+                got = _missing_entry(deep_merge(self.raw, overrides or {}), parts)
+                if got is not None:
+                    missing[name] = got
+            if missing:
+                name, (at, entries, known) = next(iter(missing.items()))
+                raise ScenarioError(
+                    # (named by variant when some variant has it)
+                    _entry_expected(
+                        parts, at, entries, known, None if len(missing) == len(runs) else name
+                    ),
+                    repr(parts[at]),
+                    file=origin,
+                    line=1,
+                    col=1,
+                    path=str(key),
+                )
         if not self.doc.variants:
             raw, code = deep_merge(self.raw, over), paths
         else:
@@ -473,6 +495,46 @@ def _represent_float(dumper: yaml.SafeDumper, value: float) -> yaml.ScalarNode:
 
 
 _Dumper.add_representer(float, _represent_float)
+
+
+#: the tables of named entries a scenario has (an entry is a mapping of fields)
+ENTRY_TABLES = ("theaters", "sites", "milestones", "residuals")
+
+
+def _missing_entry(doc: Any, parts: tuple[str, ...]) -> tuple[int, str, list[str]] | None:
+    """Where the dotted key ``parts`` sets a field of an entry that ``doc`` has not
+    got (``theaters.irak.initial`` in a scenario of iraq and syria): ``(index of the
+    entry's name in parts, the table, the names it has)``; None when it names only
+    entries that exist, or sets a whole entry (``theaters.kuwait``), which adds it."""
+    node = doc
+    for i, part in enumerate(parts[:-2]):
+        if not isinstance(node, dict):
+            return None
+        if part in ENTRY_TABLES:
+            table = node.get(part)
+            known = [str(k) for k in table] if isinstance(table, dict) else []
+            if parts[i + 1] not in known:
+                return i + 1, part, known
+        node = node.get(part)
+    return None
+
+
+def _entry_expected(
+    parts: tuple[str, ...], at: int, table: str, known: list[str], variant: str | None
+) -> str:
+    """What a setting of a field of a missing entry should have named."""
+    import difflib
+
+    kind = {"theaters": "theater", "sites": "site", "milestones": "milestone"}.get(
+        table, "residual"
+    )
+    where = "the scenario" if variant is None else f"variant {variant!r}"
+    names = ", ".join(known) if known else "there are none"
+    hint = difflib.get_close_matches(parts[at], known, n=1, cutoff=0.6)
+    if hint:
+        names += f"; did you mean {hint[0]!r}?"
+    whole = ".".join(parts[: at + 1]) + "={" + ".".join(parts[at + 1 :]) + ": ...}"
+    return f"one of the {kind}s of {where} ({names}), or a whole new {kind} ({whole})"
 
 
 def _set_paths(over: Any, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:

@@ -237,6 +237,16 @@ def test_missing_required_key_is_named(write):
         load_scenario(path)
 
 
+def test_too_many_entries_are_counted_by_name_not_in_the_validators_words(write):
+    doc = make_doc(theaters={f"t{i:02d}": {"initial": 10} for i in range(51)}, milestones={})
+    path = write(doc)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert err.value.path == "theaters"
+    assert "expected at most 50 theaters, found 51 theaters" in str(err.value)
+    assert "validation" not in str(err.value)
+
+
 def test_theater_without_initial_or_sites_is_rejected(write):
     path, text = bad(write, "    initial: 1000\n", "    name: Alpha\n")
     with pytest.raises(

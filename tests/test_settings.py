@@ -174,6 +174,33 @@ def test_a_run_with_set_can_be_replotted(tmp_path) -> None:
         ("milestones.iraq-exit.deadline=2026-13", "milestones.iraq-exit.deadline", "", "2026-13"),
         ("variants.x.description=y", "variants.x.description", "not variants", "'variants'"),
         ("observations=[]", "observations", "observations", "'observations'"),
+        # a field of a theater the scenario has not got: a misspelt name, not a new theater
+        (
+            "theaters.irak.initial=5",
+            "theaters.irak.initial",
+            r"one of the theaters of the scenario \(iraq, syria; did you mean 'iraq'\?\), "
+            r"or a whole new theater \(theaters.irak=\{initial: \.\.\.\}\)",
+            "'irak'",
+        ),
+        (
+            "theaters.iraq.sites.erbil.initial=5",
+            "theaters.iraq.sites.erbil.initial",
+            "one of the sites of the scenario",
+            "'erbil'",
+        ),
+        (
+            "residuals.advisroy.size=5",
+            "residuals.advisroy.size",
+            "did you mean 'advisory'",
+            "'advisroy'",
+        ),
+        # only syria-follows has syria-exit: the variants that lack it are named
+        (
+            "milestones.syria-exit.deadline=2028-06",
+            "milestones.syria-exit.deadline",
+            "one of the milestones of variant 'as-reported'",
+            "'syria-exit'",
+        ),
     ],
 )
 def test_a_bad_set_is_one_line_exit_2_and_nothing_written(
@@ -211,3 +238,20 @@ def test_compare_takes_set_too(tmp_path) -> None:
     # both variants now announce on time: every difference is zero
     rows = (out / "compare.csv").read_text().splitlines()[1:]
     assert rows and all(r.split(",", 5)[5] == ",".join(["0"] * 12) for r in rows)
+
+
+def test_a_whole_new_entry_may_be_set_and_an_existing_one_changed(scenario: sim.Scenario) -> None:
+    more = scenario.with_settings({"theaters.kuwait": {"initial": 500}}, variants=["on-time"])
+    assert list(more.plan("on-time").theaters) == ["iraq", "syria", "kuwait"]
+    exit_later = scenario.with_settings(
+        {"milestones.syria-exit.deadline": "2028-06"}, variants=["syria-follows"]
+    )
+    assert exit_later.plan("syria-follows") != scenario.plan("syria-follows")
+
+
+def test_a_field_of_a_missing_entry_is_refused_by_the_python_api_too(
+    scenario: sim.Scenario,
+) -> None:
+    with pytest.raises(sim.ScenarioError, match="did you mean 'iraq'") as err:
+        scenario.with_settings({"theaters.irak.initial": 5})
+    assert err.value.path == "theaters.irak.initial"
