@@ -418,3 +418,23 @@ def test_a_parquet_only_run_gives_the_same_tables_on_its_page(
     a, b = page_of(observed), page_of(parquet)
     start, end = 'id="envelope"', 'id="scenario"'
     assert a[a.index(start) : a.index(end)] == b[b.index(start) : b.index(end)]
+
+
+def test_the_months_every_trace_plots_are_written_once_in_the_page(ensemble: Path) -> None:
+    page = report_html(ensemble)
+    result = sim.load_run(ensemble)
+    for key, make in (("envelope", envelope_figure), ("fan", fan_figure)):
+        found = re.search(
+            rf'<script type="application/json" id="{key}-chart-data">(.*?)</script>', page, re.S
+        )
+        assert found is not None
+        fig = json.loads(found.group(1))
+        # the same months for every panel and variant: a few lists for many traces
+        assert 0 < len(fig["sharedX"]) * 4 < len(fig["data"])
+        # put back as the page's script does, every trace plots the figure's own months
+        original = make(result)
+        for written, trace in zip(fig["data"], original.data, strict=True):
+            x = written.get("x")
+            if isinstance(x, dict):
+                x = fig["sharedX"][x["shared"]]
+            assert x == (None if trace.x is None else [v if v is None else str(v) for v in trace.x])

@@ -17,6 +17,10 @@
     var data = document.getElementById(id + "-data");
     if (!div || !data) return null;
     var fig = JSON.parse(data.textContent);
+    // months written once for the traces that share them (sim/report/page.py: _shared_x)
+    fig.data.forEach(function (t) {
+      if (t.x && t.x.shared !== undefined) t.x = fig.sharedX[t.x.shared].slice();
+    });
     if (narrow.matches) {
       // on a phone a drag scrolls the page: no zooming by dragging, a tap still shows values
       fig.layout.dragmode = false;

@@ -167,7 +167,7 @@ class Page:
             figs["fan"] = fan_figure(self.result)
         out = []
         for key, fig in figs.items():
-            text = fig.to_json(pretty=False, engine="json")
+            text = _shared_x(fig.to_json(pretty=False, engine="json"))
             text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             out.append(f'<script type="application/json" id="{key}-chart-data">{text}</script>')
         return "".join(out)
@@ -548,6 +548,28 @@ def _asset(name: str) -> str:
     return resources.files("sim.report").joinpath(name).read_text(encoding="utf-8")
 
 
+def _shared_x(text: str) -> str:
+    """A figure's JSON with each run of months its traces repeat written once: a trace's
+    ``x`` becomes ``{"shared": i}``, the i-th list of ``sharedX``, which the page's
+    script puts back before plotting (every panel and variant plots the same months,
+    so this keeps large scenarios' pages small)."""
+    import json
+
+    fig = json.loads(text)
+    shared: list[Any] = []
+    where: dict[str, int] = {}
+    for trace in fig.get("data", []):
+        x = trace.get("x")
+        if isinstance(x, list) and len(x) > 1:
+            key = json.dumps(x)
+            if key not in where:
+                where[key] = len(shared)
+                shared.append(x)
+            trace["x"] = {"shared": where[key]}
+    fig["sharedX"] = shared
+    return json.dumps(fig, separators=(",", ":"), ensure_ascii=False)
+
+
 def _plotly_js() -> str:
     from plotly.offline import get_plotlyjs
 
@@ -740,7 +762,8 @@ def write_report(
     if len(data) > MAX_BYTES:
         raise ScenarioError(
             f"a page of at most {MAX_BYTES:,} bytes",
-            f"{len(data):,} bytes (too many variants or theaters to share as one page)",
+            f"{len(data):,} bytes (too many variants or theaters to share as one page: "
+            "run fewer variants with --variant, or share the PNG charts and CSV files)",
             file=str(target),
             path="(file)",
         )
