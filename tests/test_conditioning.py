@@ -640,3 +640,46 @@ def test_the_run_table_says_which_theater_shows_troops_official_figures_leave_ou
         "syria: the whole force shown; official figures leave some out "
         "(1,500 vs an official 900 in 2024-09; see monthly.csv)"
     ]
+
+
+def test_variants_conditioned_in_batches_side_by_side_equal_one_at_a_time(
+    write, observations, monkeypatch
+):
+    # three variants whose tagged counts fit two at a time: a batch of two shares each
+    # chunk's draws, the third runs alone; the same files as one variant at a time,
+    # here and in parts
+    from conftest import InProcessParts
+
+    import sim.analysis.ensemble as ensemble
+    from sim.analysis.summaries import counts_bytes
+
+    doc = json.loads(json.dumps(SPREAD))
+    doc["variants"]["late"] = {
+        "description": "announced three months late",
+        "overrides": {"announcement": {"delay": 3}},
+    }
+    scenario = sim.load_scenario(write(doc))
+    path = observations("2024-05,alpha,700,800,reported,,,,\n2024-03,beta,500,500,official,,,,\n")
+    monkeypatch.setattr(ensemble, "DEFAULT_CHUNK", 300)  # several chunks to share
+    each = counts_bytes(scenario.plan("base")) * 3  # three slots: no, one or two misses
+    monkeypatch.setattr(ensemble, "FAN_BYTES", 2 * each)
+    batches = []
+    real = ensemble.fan_batches
+    monkeypatch.setattr(
+        ensemble, "fan_batches", lambda *args: batches.append(real(*args)) or batches[-1]
+    )
+    runs = [
+        conditioned(scenario, path, 2_000, 9),
+        conditioned(scenario, path, 2_000, 9, executor=InProcessParts(3)),
+    ]
+    assert batches == [[["base", "slow"], ["late"]]] * 2
+    monkeypatch.setattr(ensemble, "FAN_BYTES", 0)  # one at a time
+    alone = conditioned(scenario, path, 2_000, 9)
+    for got in runs:
+        a, b = got.observed, alone.observed
+        assert a.conditioned.effective == b.conditioned.effective
+        pd.testing.assert_frame_equal(a.conditioned.bands, b.conditioned.bands)
+        pd.testing.assert_frame_equal(a.conditioned.dates, b.conditioned.dates)
+        pd.testing.assert_frame_equal(a.table, b.table)
+        pd.testing.assert_frame_equal(got.bands, alone.bands)
+        pd.testing.assert_frame_equal(got.dates, alone.dates)

@@ -470,3 +470,10 @@ def test_a_pass_over_some_series_never_reads_the_rows_of_theaters_it_does_not_co
         warnings.simplefilter("error")  # a NaN cast to a level would warn
         got = sim.run(scenario, draws=1_500, seed=3, chunk=500, variants=["fixed"])
     assert_same(dense, got)
+
+
+def test_variants_go_side_by_side_in_consecutive_batches_within_the_fan_budget(monkeypatch):
+    monkeypatch.setattr(ensemble, "FAN_BYTES", 100)
+    held = {"a": 40, "b": 50, "c": 20, "d": 150, "e": 60, "f": 40}
+    assert ensemble.fan_batches(list(held), held) == [["a", "b"], ["c"], ["d"], ["e", "f"]]
+    assert ensemble.fan_batches(["a"], held) == [["a"]]

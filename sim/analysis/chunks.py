@@ -181,18 +181,19 @@ def consume_all(
     chunk: int | None = None,
     bar: Any = None,
     executor: Executor | None = None,
-    units: int = 1,
+    units: int | Sequence[int] = 1,
 ) -> Iterator[Any]:
     """For each job ``(plans, make)`` in turn: the consumer ``make()`` fed ``draws``
     draws of ``plans``, here (one :func:`run_chunks` per job, run as the job's turn
     comes, so one job's consumer is held at a time) or, with ``executor``, as parts
     run elsewhere all at once and merged (``consumer.merge(other)``) in draw order.
     Merged counts equal those of one pass here, to the last draw. ``bar`` advances by
-    ``units`` per draw of a job."""
+    ``units`` per draw of a job (or ``units[i]`` per draw of job i)."""
+    each = [units] * len(jobs) if isinstance(units, int) else list(units)
     if executor is None:
-        for plans, make in jobs:
+        for (plans, make), unit in zip(jobs, each, strict=True):
             consumer = make()
-            run_chunks(plans, draws, seed, consumer, chunk=chunk, bar=bar, units=units)
+            run_chunks(plans, draws, seed, consumer, chunk=chunk, bar=bar, units=unit)
             yield consumer
         return
     parts: list[Part] = []
@@ -202,7 +203,8 @@ def consume_all(
         for start, count in split(draws, executor.parts, least):
             parts.append(Part(tuple(plans), seed, start, count, make, chunk))
             owner.append(i)
-    done = executor.map(feed, parts, sizes=[p.count * units for p in parts], bar=bar)
+    sizes = [p.count * each[i] for p, i in zip(parts, owner, strict=True)]
+    done = executor.map(feed, parts, sizes=sizes, bar=bar)
     merged: list[Any] = [None] * len(jobs)
     for i, consumer in zip(owner, done, strict=True):
         if merged[i] is None:

@@ -38,8 +38,9 @@ from sim.errors import ScenarioError
 from sim.model.plan import Plan
 from sim.results import Result
 
-#: the most bytes of counts held at once for variants stepped side by side
-FAN_BYTES = 64 << 20
+#: the most bytes of counts held at once for variants stepped side by side (as much as
+#: one variant counted level by level may hold, :data:`sim.analysis.wide.DENSE_BYTES`)
+FAN_BYTES = 128 << 20
 #: the tags a variant's tagged counts are taken to hold, at most, when deciding that
 MAX_SLOTS = 16
 
@@ -188,31 +189,64 @@ def _consumers(
     bar: Any,
     executor: Executor | None,
 ) -> Iterator[Any]:
-    """The consumer of each variant of ``names`` after its draws, in order: side by side,
-    sharing each chunk's draws, when there are several chunks to share and their counts
-    are small together (for one chunk, fresh counts of every variant at once cost more
-    than the draws they share); else one variant at a time, so that one variant's
-    counts are held at a time. Side by side, a chunk holds every variant's drawn
-    inputs, so it takes fewer draws (:func:`~sim.analysis.chunks.fan_chunk`)."""
+    """The consumer of each variant of ``names`` after its draws, in order: in batches
+    side by side, sharing each chunk's draws, when there are several chunks to share
+    (for one chunk, fresh counts of every variant at once cost more than the draws they
+    share), each batch's counts small together (:func:`fan_batches`); else one variant
+    at a time, so that one variant's counts are held at a time. Side by side, a chunk
+    holds every variant's drawn inputs, so it takes fewer draws
+    (:func:`~sim.analysis.chunks.fan_chunk`)."""
     plans = [result.plans[name] for name in names]
-    held = sum(counts_bytes(result.plans[v]) * min(slots.get(v, 1), MAX_SLOTS) for v in names)
     shared = fan_chunk(plans) if len(plans) > 1 else 0
     # (side by side pays only with chunks of many draws: each chunk costs every variant
     # a pass over its timing groups and tracks)
-    if shared >= DEFAULT_CHUNK // 4 and draws > DEFAULT_CHUNK and held <= FAN_BYTES:
-        job = (plans, Fanout(tuple(make[name] for name in names)))
-        (fanned,) = consume_all(
-            [job],
-            draws,
-            seed,
-            chunk=chunk or shared,
-            bar=bar,
-            executor=executor,
-            units=len(plans),
+    if shared < DEFAULT_CHUNK // 4 or draws <= DEFAULT_CHUNK:
+        batches = [[name] for name in names]
+    else:
+        batches = fan_batches(
+            names,
+            {v: counts_bytes(result.plans[v]) * min(slots.get(v, 1), MAX_SLOTS) for v in names},
         )
-        return iter(fanned.consumers)
-    jobs = [([result.plans[name]], make[name]) for name in names]
-    return consume_all(jobs, draws, seed, chunk=chunk, bar=bar, executor=executor)
+    if all(len(batch) == 1 for batch in batches):
+        jobs = [([result.plans[name]], make[name]) for name in names]
+        return consume_all(jobs, draws, seed, chunk=chunk, bar=bar, executor=executor)
+    jobs = [
+        (
+            [result.plans[name] for name in batch],
+            Fanout(tuple(make[name] for name in batch)) if len(batch) > 1 else make[batch[0]],
+        )
+        for batch in batches
+    ]
+    done = consume_all(
+        jobs,
+        draws,
+        seed,
+        chunk=chunk or fan_chunk([result.plans[v] for v in max(batches, key=len)]),
+        bar=bar,
+        executor=executor,
+        units=[len(batch) for batch in batches],
+    )
+    return (
+        one
+        for batch, consumer in zip(batches, done, strict=True)
+        for one in (consumer.consumers if len(batch) > 1 else [consumer])
+    )
+
+
+def fan_batches(names: list[str], held: dict[str, int]) -> list[list[str]]:
+    """The variants ``names`` in consecutive batches stepped side by side, each holding
+    at most :data:`FAN_BYTES` of counts together (``held[name]`` each; a variant over
+    it alone makes a batch of one)."""
+    batches: list[list[str]] = []
+    total = 0
+    for name in names:
+        if batches and total + held[name] <= FAN_BYTES:
+            batches[-1].append(name)
+            total += held[name]
+        else:
+            batches.append([name])
+            total = held[name]
+    return batches
 
 
 def accumulator(plan: Plan, milestones: pd.DataFrame, *, dates: bool = True) -> Accumulator:
