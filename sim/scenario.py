@@ -284,12 +284,15 @@ class Scenario:
         paths = _set_paths(over) if over else set()
         names = self.select(list(variants) if variants else None)
         runs: list[str | None] = list(names) if self.doc.variants else [None]
-        for key, _ in items:  # a field of an entry the scenario lacks: a misspelt name
+        docs = {}  # each run's data, with the settings checked so far
+        for name in runs:
+            overrides = {} if name is None else self.raw["variants"][name].get("overrides")
+            docs[name] = deep_merge(self.raw, overrides or {})
+        for key, value in items:  # a field of an entry the scenario lacks: a misspelt name
             parts = tuple(str(key).split("."))
             missing = {}
             for name in runs:
-                overrides = {} if name is None else self.raw["variants"][name].get("overrides")
-                got = _missing_entry(deep_merge(self.raw, overrides or {}), parts)
+                got = _missing_entry(docs[name], parts)
                 if got is not None:
                     missing[name] = got
             if missing:
@@ -305,6 +308,11 @@ class Scenario:
                     col=1,
                     path=str(key),
                 )
+            # (an entry a setting adds whole may have its fields set by later ones)
+            nested = value
+            for part in reversed(parts):
+                nested = {part: nested}
+            docs = {name: deep_merge(doc, nested) for name, doc in docs.items()}
         if not self.doc.variants:
             raw, code = deep_merge(self.raw, over), paths
         else:
@@ -497,25 +505,28 @@ def _represent_float(dumper: yaml.SafeDumper, value: float) -> yaml.ScalarNode:
 _Dumper.add_representer(float, _represent_float)
 
 
-#: the tables of named entries a scenario has (an entry is a mapping of fields)
-ENTRY_TABLES = ("theaters", "sites", "milestones", "residuals")
-
-
 def _missing_entry(doc: Any, parts: tuple[str, ...]) -> tuple[int, str, list[str]] | None:
     """Where the dotted key ``parts`` sets a field of an entry that ``doc`` has not
     got (``theaters.irak.initial`` in a scenario of iraq and syria): ``(index of the
     entry's name in parts, the table, the names it has)``; None when it names only
-    entries that exist, or sets a whole entry (``theaters.kuwait``), which adds it."""
-    node = doc
-    for i, part in enumerate(parts[:-2]):
-        if not isinstance(node, dict):
+    entries that exist, or sets a whole entry (``theaters.kuwait``), which adds it.
+    Tables are looked for where the format has them only: theaters, milestones and
+    residuals at the top, sites in a theater (``theaters.iraq.sites.erbil``); a table
+    that is not a mapping is left to the validation."""
+    where = [0] if parts[0] in ("theaters", "milestones", "residuals") else []
+    if parts[0] == "theaters" and len(parts) > 2 and parts[2] == "sites":
+        where.append(2)
+    for i in where:
+        if len(parts) < i + 3:  # a whole entry, or the table itself
             return None
-        if part in ENTRY_TABLES:
-            table = node.get(part)
-            known = [str(k) for k in table] if isinstance(table, dict) else []
-            if parts[i + 1] not in known:
-                return i + 1, part, known
-        node = node.get(part)
+        node: Any = doc
+        for part in parts[: i + 1]:
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is not None and not isinstance(node, dict):
+            return None
+        known = [str(k) for k in node or {}]
+        if parts[i + 1] not in known:
+            return i + 1, parts[i], known
     return None
 
 
@@ -529,12 +540,17 @@ def _entry_expected(
         table, "residual"
     )
     where = "the scenario" if variant is None else f"variant {variant!r}"
+    if table == "sites":  # a theater's sites
+        where = f"theater {parts[at - 2]!r} in " + where
     names = ", ".join(known) if known else "there are none"
     hint = difflib.get_close_matches(parts[at], known, n=1, cutoff=0.6)
     if hint:
         names += f"; did you mean {hint[0]!r}?"
-    whole = ".".join(parts[: at + 1]) + "={" + ".".join(parts[at + 1 :]) + ": ...}"
-    return f"one of the {kind}s of {where} ({names}), or a whole new {kind} ({whole})"
+    whole = "..."
+    for part in reversed(parts[at + 1 :]):  # theaters.kuwait={sites: {a: ...}}
+        whole = "{" + f"{part}: {whole}" + "}"
+    entry = ".".join(parts[: at + 1])
+    return f"one of the {kind}s of {where} ({names}), or a whole new {kind} ({entry}={whole})"
 
 
 def _set_paths(over: Any, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:

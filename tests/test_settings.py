@@ -185,8 +185,23 @@ def test_a_run_with_set_can_be_replotted(tmp_path) -> None:
         (
             "theaters.iraq.sites.erbil.initial=5",
             "theaters.iraq.sites.erbil.initial",
-            "one of the sites of the scenario",
+            r"one of the sites of theater 'iraq' in the scenario \(there are none\)",
             "'erbil'",
+        ),
+        # a site of a theater the scenario lacks: the theater is named, and the whole
+        # entry to write instead is nested as a scenario file nests it
+        (
+            "theaters.kuwait.sites.a.initial=5",
+            "theaters.kuwait.sites.a.initial",
+            r"a whole new theater \(theaters.kuwait=\{sites: \{a: \{initial: \.\.\.\}\}\}\)",
+            "'kuwait'",
+        ),
+        # a table's name where the format has none is an unknown key, not a table
+        (
+            "milestones.iraq-exit.theaters.x.y=1",
+            "milestones.iraq-exit.theaters",
+            "did you mean 'theater'",
+            "unknown key 'theaters'",
         ),
         (
             "residuals.advisroy.size=5",
@@ -255,3 +270,21 @@ def test_a_field_of_a_missing_entry_is_refused_by_the_python_api_too(
     with pytest.raises(sim.ScenarioError, match="did you mean 'iraq'") as err:
         scenario.with_settings({"theaters.irak.initial": 5})
     assert err.value.path == "theaters.irak.initial"
+
+
+def test_the_fields_of_an_entry_an_earlier_setting_adds_may_be_set() -> None:
+    sites = sim.load_scenario(DEFAULT_SCENARIO.parent / "iraq-sites-2024.yaml")
+    more = sites.with_settings(
+        [
+            ("theaters.kuwait", {"initial": 500}),
+            ("theaters.kuwait.name", "Kuwait"),
+            ("theaters.iraq.sites.kirkuk", {"initial": 0}),
+            ("theaters.iraq.sites.kirkuk.name", "Kirkuk"),
+        ]
+    )
+    name = more.select(None)[0]
+    assert more.resolved_raw(name)["theaters"]["kuwait"] == {"initial": 500, "name": "Kuwait"}
+    assert more.resolved_raw(name)["theaters"]["iraq"]["sites"]["kirkuk"]["name"] == "Kirkuk"
+    # ... but not those of an entry a setting before deletes
+    with pytest.raises(sim.ScenarioError, match="one of the theaters of the scenario"):
+        sites.with_settings([("theaters.syria", None), ("theaters.syria.initial", 5)])
