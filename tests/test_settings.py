@@ -288,3 +288,13 @@ def test_the_fields_of_an_entry_an_earlier_setting_adds_may_be_set() -> None:
     # ... but not those of an entry a setting before deletes
     with pytest.raises(sim.ScenarioError, match="one of the theaters of the scenario"):
         sites.with_settings([("theaters.syria", None), ("theaters.syria.initial", 5)])
+
+
+def test_deleting_every_milestone_says_a_residual_names_one_the_scenario_no_longer_has(
+    scenario: sim.Scenario,
+) -> None:
+    with pytest.raises(sim.ScenarioError) as err:
+        scenario.with_settings({"milestones": None}, variants=["residual"]).plan("residual")
+    assert err.value.path == "residuals.advisory.from.milestone"
+    assert "expected a milestone of the scenario (it has none), found" in str(err.value)
+    assert "one of ," not in str(err.value)

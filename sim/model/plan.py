@@ -260,7 +260,7 @@ def compile_plan(doc: ScenarioDoc, error: Any = None) -> Plan:
             if dl.after not in index:
                 raise fail(
                     ("milestones", mid, "deadline", "after"),
-                    "one of " + ", ".join(ids),
+                    _one_of(ids, "milestone"),
                     f"unknown milestone {dl.after!r}",
                 )
             if dl.after == mid:
@@ -312,7 +312,7 @@ def compile_plan(doc: ScenarioDoc, error: Any = None) -> Plan:
             if res.from_.milestone not in index:
                 raise fail(
                     ("residuals", rid, "from", "milestone"),
-                    "one of " + ", ".join(ids),
+                    _one_of(ids, "milestone"),
                     f"unknown milestone {res.from_.milestone!r}",
                 )
             from_ms = index[res.from_.milestone]
@@ -403,3 +403,10 @@ def _dependency_order(milestones: list[MilestonePlan], ids: list[str], fail: Any
     for j in range(len(milestones)):
         visit(j, [])
     return order
+
+
+def _one_of(names: list[str], kind: str) -> str:
+    """What an error expects of a name: ``one of a, b``, or that the scenario has none."""
+    if not names:
+        return f"a {kind} of the scenario (it has none)"
+    return "one of " + ", ".join(names)
