@@ -683,3 +683,46 @@ def test_variants_conditioned_in_batches_side_by_side_equal_one_at_a_time(
         pd.testing.assert_frame_equal(a.table, b.table)
         pd.testing.assert_frame_equal(got.bands, alone.bands)
         pd.testing.assert_frame_equal(got.dates, alone.dates)
+
+
+def test_conditioning_draws_each_with_its_own_timing_theater_by_theater_is_exact(
+    write, observations, monkeypatch
+):
+    # every milestone late at random: draws are stepped theater by theater, twice (the
+    # levels the reports read, which tag each draw; then the counts, each draw in the slot
+    # of its tag, ramps in tables per tag); the same as stepping by whole timing key
+    import sim.analysis.accumulator as accumulator
+
+    doc = json.loads(json.dumps(SPREAD))
+    for ms in doc["milestones"].values():
+        ms["delay"] = {"choice": {"values": [0, 1]}}
+    doc["residuals"] = {
+        "guard": {"theater": "beta", "from": {"milestone": "half"}, "size": {"uniform": [50, 90]}}
+    }
+    scenario = sim.load_scenario(write(doc))
+    path = observations(
+        "2024-05,alpha,700,800,reported,,,,\n2024-08,beta,100,300,official,,,,\n"
+        "2024-10,alpha,0,150,reported,,,,\n"
+    )
+    routed = []
+    real = accumulator.Accumulator._add_by_theater
+    monkeypatch.setattr(
+        accumulator.Accumulator,
+        "_add_by_theater",
+        lambda self, inputs, arrays, tagger=None: (
+            routed.append(tagger is not None) or real(self, inputs, arrays, tagger)
+        ),
+    )
+    got = conditioned(scenario, path, 3_000, 11, chunk=500)
+    assert routed and all(routed)
+    monkeypatch.setattr(accumulator, "FEW_DRAWS", 1)  # never theater by theater
+    whole = conditioned(scenario, path, 3_000, 11, chunk=500)
+    assert len(routed) == 12  # (2 variants x 6 chunks, the first run only)
+    a, b = got.observed, whole.observed
+    assert a.conditioned.effective == b.conditioned.effective
+    pd.testing.assert_frame_equal(a.conditioned.bands, b.conditioned.bands)
+    pd.testing.assert_frame_equal(a.conditioned.dates, b.conditioned.dates)
+    pd.testing.assert_frame_equal(a.table, b.table)
+    pd.testing.assert_frame_equal(got.bands, whole.bands)
+    pd.testing.assert_frame_equal(got.dates, whole.dates)
+    assert got.milestones.p_met.tolist() == whole.milestones.p_met.tolist()

@@ -20,7 +20,7 @@ is computed once and counted with its multiplicity.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -61,11 +61,18 @@ class Tagger(Protocol):
         """Each draw's tag, from ``level_at(track, month)`` (g,) levels and the draws'
         ``unreported`` (g, tracks) troops."""
 
+    @property
+    def reads(self) -> list[tuple[int, int]]:
+        """The ``(track, month)`` levels ``__call__`` asks ``level_at`` for."""
+
 
 SITES_BLOCK = 1 << 15  # draws stepped at once for a theater made of sites
 #: timing groups of fewer draws than this on average (each draw nearly its own timing
 #: key) are stepped theater by theater, grouped by each theater's own windows
 FEW_DRAWS = 64
+#: the most bytes of levels a tagger may read, in draw order, for draws stepped theater
+#: by theater (else they are stepped by whole timing key)
+TAG_BYTES = 64 << 20
 #: the most bytes of ramp tables an accumulator holds before it counts them out
 RAMP_BYTES = 16 << 20
 #: the most bytes of tables a collecting accumulator keeps (else :class:`Untabled`)
@@ -408,8 +415,14 @@ class Accumulator:
         level0, target = window_levels(plan, initial, inputs.targets.T, transposed=True)
         arrays: tuple[NDArray[np.float64], ...] = (initial, level0, target, inputs.residual.T)
         order, cuts = timing_groups(inputs.delay, inputs.exec_delay)
-        if tagger is None and len(cuts) - 1 > n // FEW_DRAWS and len(self._counted) > 1:
-            self._add_by_theater(inputs, arrays)
+        # (a tagger reads levels of every theater of a draw: kept whole in draw order,
+        # at most TAG_BYTES of them)
+        if (
+            len(cuts) - 1 > n // FEW_DRAWS
+            and len(self._counted) > 1
+            and (tagger is None or len(tagger.reads) * n * 8 <= TAG_BYTES)
+        ):
+            self._add_by_theater(inputs, arrays, tagger)
             return
         if order is None:
             firsts: Any = slice(0, 1)
@@ -464,43 +477,100 @@ class Accumulator:
             return None
         return input_rows(plan, [k for tid in counted for k in plan.theater_tracks(tid)])
 
-    def _add_by_theater(self, inputs: StepInputs, arrays: tuple[NDArray[np.float64], ...]) -> None:
+    def _add_by_theater(
+        self,
+        inputs: StepInputs,
+        arrays: tuple[NDArray[np.float64], ...],
+        tagger: Tagger | None = None,
+    ) -> None:
         """Count the draws theater by theater, each theater's draws grouped by the months
         of its own windows only (:meth:`~sim.model.plan.Plan.track_timed`). Where each
         draw has a timing key of its own (many milestones, each with an execution
         delay), a theater's draws still share few window months, so each theater is
         stepped in few groups. ``arrays``: the draws' initial levels, windows' start
-        levels and targets, and residual sizes, each (rows, n), in draw order."""
+        levels and targets, and residual sizes, each (rows, n), in draw order.
+
+        With ``tagger`` (which says the levels it reads, :attr:`Tagger.reads`), the
+        draws are stepped twice: first the levels the tagger reads, theater by theater,
+        into arrays in draw order, which tag every draw at once; then each theater's
+        groups are counted, each draw in the slot of its tag."""
         plan, n = self.plan, inputs.n
         start, reached, met = window_months(plan, inputs.delay, inputs.exec_delay)
-        self.met += met
-        self.n += n
-        self._pending = True
-        for tid in plan.theaters:
-            if tid not in self._counted:
-                continue
-            tracks = plan.theater_tracks(tid)
-            timed = sorted({j for k in tracks for j in plan.track_timed(k)})
-            columns = [start[:, j] for j in timed] + [reached[:, j] for j in timed]
-            order, cuts = row_groups(columns, n)
-            if order is None:
-                firsts: list[int] = [0]
-                taken = tuple(np.ascontiguousarray(a) for a in arrays)
-            else:
-                firsts = order[cuts[:-1]].tolist()
-                rows = input_rows(plan, tracks)
-                taken = tuple(take_rows(a, r, order) for a, r in zip(arrays, rows, strict=True))
-            most = SITES_BLOCK if len(tracks) > 1 else n
-            for first, (a, b) in zip(firsts, itertools.pairwise(cuts), strict=True):
-                starts, ends = start[first].tolist(), reached[first].tolist()
-                for lo in range(a, b, most):
-                    hi = min(b, lo + most)
-                    part = [x[:, lo:hi] for x in taken] if hi - lo < n else list(taken)
-                    initial, level0, target, residual = part
-                    group = Group(
-                        plan, starts, ends, initial, level0, target, residual, cache=self._runs
-                    )
+        counted = [tid for tid in plan.theaters if tid in self._counted]
+        if tagger is None:
+            self.met += met.sum(axis=0)
+            self.n += n
+            self._pending = True
+            for tid in counted:
+                for _, group in self._theater_groups(tid, start, reached, arrays, n):
                     self._add_group(group, tid)
+            return
+        # the levels the tagger reads, each (n,) in draw order, a theater at a time
+        read: dict[tuple[int, int], NDArray[np.int64]] = {}
+        wanted: dict[str, list[tuple[int, int]]] = {}
+        for k, m in tagger.reads:
+            wanted.setdefault(plan.tracks[k].theater, []).append((k, m))
+        for tid, pairs in wanted.items():
+            for where, group in self._theater_groups(tid, start, reached, arrays, n):
+                for k, m in pairs:
+                    out = read.get((k, m))
+                    if out is None:
+                        out = read[k, m] = np.empty(n, np.int64)
+                    out[where] = group.level_in(k, m)
+        tags = tagger(lambda k, m: read[k, m], inputs.unreported)
+        self._slots(tags)
+        slots = tags - self.tags[0]
+        for tid in counted:  # (grouped by slot too: a group's draws share their slot)
+            for where, group in self._theater_groups(tid, start, reached, arrays, n, slots):
+                mine = slots[where]
+                low = int(mine.min())
+                self._slot = low if low == int(mine.max()) else mine
+                try:
+                    self._add_group(group, tid)
+                finally:
+                    self._slot = 0
+        self._count_slots(slots, met)
+        self._pending = True
+
+    def _theater_groups(
+        self,
+        tid: str,
+        start: NDArray[np.int32],
+        reached: NDArray[np.int32],
+        arrays: tuple[NDArray[np.float64], ...],
+        n: int,
+        slots: NDArray[Any] | None = None,
+    ) -> Iterator[tuple[Any, Group]]:
+        """Theater ``tid``'s draws in groups that share the months of its windows, made
+        one after another: ``(where, group)``, ``where`` the group's draws (a slice or
+        indices in draw order); a theater made of sites in parts of at most
+        :data:`SITES_BLOCK` draws. With ``slots`` (n,), the draws of a group share their
+        slot too."""
+        plan = self.plan
+        tracks = plan.theater_tracks(tid)
+        timed = sorted({j for k in tracks for j in plan.track_timed(k)})
+        columns = [start[:, j] for j in timed] + [reached[:, j] for j in timed]
+        if slots is not None:
+            columns.append(slots)
+        order, cuts = row_groups(columns, n)
+        if order is None:
+            firsts: list[int] = [0]
+            taken = tuple(np.ascontiguousarray(a) for a in arrays)
+        else:
+            firsts = order[cuts[:-1]].tolist()
+            rows = input_rows(plan, tracks)
+            taken = tuple(take_rows(a, r, order) for a, r in zip(arrays, rows, strict=True))
+        most = SITES_BLOCK if len(tracks) > 1 else n
+        for first, (a, b) in zip(firsts, itertools.pairwise(cuts), strict=True):
+            starts, ends = start[first].tolist(), reached[first].tolist()
+            for lo in range(a, b, most):
+                hi = min(b, lo + most)
+                part = [x[:, lo:hi] for x in taken] if hi - lo < n else list(taken)
+                initial, level0, target, residual = part
+                group = Group(
+                    plan, starts, ends, initial, level0, target, residual, cache=self._runs
+                )
+                yield (slice(lo, hi) if order is None else order[lo:hi]), group
 
     def _add_tagged(
         self,
@@ -723,11 +793,13 @@ class Accumulator:
         """Count months a..b of a ramp run of track k (series i) in a ramp table, to be
         counted out at the end (:mod:`sim.analysis.ramps`); False when they cannot be
         (tagged draws, or inputs that take too many combinations)."""
-        if self.tags:  # tagged draws: the columns depend on the tags
-            return False
         parts, j = group.ramp_parts(k, li, source)
         s, r = group.start[j], group.reached[j]
-        key = (i, a, b, j, s, r, len(parts))
+        key: tuple[int, ...] = (i, a, b, j, s, r, len(parts))
+        if self.tags:  # tagged draws: one table per tag, when the group's draws share one
+            if np.ndim(self._slot) != 0:
+                return False
+            key += (self.tags[0] + int(self._slot),)
         if key in self._untabled:  # too wide once: counted draw by draw since
             return False
         if key not in self._ramps:
@@ -783,13 +855,15 @@ class Accumulator:
         """Add what the ramp tables hold to the counts (and the month sums), and empty
         them."""
         months = self.plan.n_months
-        for (i, a, b, j, *_), table in self._ramps.items():
+        for (i, a, b, j, *rest), table in self._ramps.items():
             grid = self.hist[i].reshape(months, self.span)
             mapping = None if self.maps is None else self.maps[i]
             month, levels, n = table.cells()  # months ascending, each month taken
             if not len(month):
                 continue
             cols = levels if mapping is None else mapping(levels)
+            if len(rest) > 3:  # tagged draws (:meth:`_tabled`): level * S + slot
+                cols = cols * len(self.tags) + (rest[3] - self.tags[0])
             if j < 0:  # a level held over months a..b: counted as a held stretch
                 np.add.at(self._held[0, i, a], cols, n.astype(COUNT))
                 np.subtract.at(self._held[0, i, b + 1], cols, n.astype(COUNT))

@@ -136,6 +136,17 @@ class Observer:
     def add_chunk(self, chunk: Sequence[StepInputs]) -> None:
         self.acc.add_draws(chunk[0], self if self.keys else None)
 
+    @property
+    def reads(self) -> list[tuple[int, int]]:
+        """The ``(track, month)`` levels :meth:`__call__` asks for: every track of each
+        compared series, in the month compared."""
+        plan = self.plan
+        return list(
+            dict.fromkeys(
+                (k, month) for name, month, _ in self.keys for k in plan.series_tracks(name)
+            )
+        )
+
     def __call__(self, level_at: Any, unreported: NDArray[np.float64]) -> NDArray[Any]:
         """Each draw's ``k``; counts the official figures of the official checks."""
         n = unreported.shape[0]

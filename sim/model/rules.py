@@ -203,19 +203,19 @@ def residual_layers(
 
 def window_months(
     plan: Plan, delay: IntArray, exec_delay: IntArray, block: int = 1 << 14
-) -> tuple[NDArray[np.int32], NDArray[np.int32], IntArray]:
+) -> tuple[NDArray[np.int32], NDArray[np.int32], NDArray[np.bool_]]:
     """``(start, reached, met)``: every draw's window months, as :func:`timing` gives
-    them, (n, milestones) each (month indices; int32), and how many of the n draws reach
-    each milestone by its original deadline (milestones,). Computed ``block`` draws at a
-    time, so that :func:`timing`'s other arrays stay small."""
+    them, (n, milestones) each (month indices; int32), and whether each draw reaches
+    each milestone by its original deadline (n, milestones). Computed ``block`` draws at
+    a time, so that :func:`timing`'s other arrays stay small."""
     n = delay.shape[0]
     start = np.empty((n, len(plan.milestones)), np.int32)
     reached = np.empty_like(start)
-    met = np.zeros(len(plan.milestones), np.int64)
+    met = np.empty((n, len(plan.milestones)), np.bool_)
     for lo in range(0, n, block):
         hi = min(n, lo + block)
         s, _, original, r, _ = timing(plan, delay[lo:hi], exec_delay[lo:hi])
-        met += (r <= original).sum(axis=0)
+        np.less_equal(r, original, out=met[lo:hi])
         start[lo:hi], reached[lo:hi] = s, r
     return start, reached, met
 
