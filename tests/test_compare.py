@@ -246,19 +246,11 @@ def test_compare_of_draws_each_with_its_own_timing_counts_series_by_series_exact
     # every milestone late at random: nearly every draw has its own timing key, so each
     # series' draws are grouped by its own windows in A and in B; gamma's residual starts
     # with alpha/north's milestone, whose months must then group gamma
-    from test_ensemble import rich_doc
+    from test_ensemble import many_keys_doc
 
     import sim.analysis.compare as compare_module
 
-    doc = rich_doc(True)
-    for ms in doc["milestones"].values():
-        ms.setdefault("delay", {"uniform": [0, 4]})
-    doc["residuals"]["gamma-guard"] = {
-        "theater": "gamma",
-        "from": {"milestone": "north-out"},
-        "size": {"uniform": [60, 200]},
-    }
-    sc = sim.load_scenario(write(doc))
+    sc = sim.load_scenario(write(many_keys_doc()))
     routed = []
     real = compare_module._PairedCounts._add_by_series
     monkeypatch.setattr(

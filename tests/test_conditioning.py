@@ -99,6 +99,18 @@ def conditioned(scenario, path, draws=2000, seed=7, **options):
     return sim.run(scenario, draws=draws, seed=seed, observed=obs, condition=True, **options)
 
 
+def assert_same_conditioned(got: sim.Result, want: sim.Result) -> None:
+    """The same plain and conditioned summaries, scores and effective draws."""
+    a, b = got.observed, want.observed
+    assert a.conditioned.effective == b.conditioned.effective
+    pd.testing.assert_frame_equal(a.conditioned.bands, b.conditioned.bands)
+    pd.testing.assert_frame_equal(a.conditioned.dates, b.conditioned.dates)
+    pd.testing.assert_frame_equal(a.table, b.table)
+    pd.testing.assert_frame_equal(got.bands, want.bands)
+    pd.testing.assert_frame_equal(got.dates, want.dates)
+    assert got.milestones.p_met.tolist() == want.milestones.p_met.tolist()
+
+
 # ---------------------------------------------------------------- brute force
 
 
@@ -234,12 +246,7 @@ def test_conditioning_in_merged_parts_equals_conditioning_in_one_pass(spread, ob
     path = observations("2024-05,alpha,700,800,reported,,,,\n2024-03,beta,500,500,official,,,,\n")
     here = conditioned(spread, path, 3000, 6, chunk=256)
     there = conditioned(spread, path, 3000, 6, chunk=100, executor=InProcessParts(4))
-    a, b = here.observed, there.observed
-    assert a.conditioned.effective == b.conditioned.effective
-    pd.testing.assert_frame_equal(a.conditioned.bands, b.conditioned.bands)
-    pd.testing.assert_frame_equal(a.conditioned.dates, b.conditioned.dates)
-    pd.testing.assert_frame_equal(a.table, b.table)
-    pd.testing.assert_frame_equal(here.bands, there.bands)
+    assert_same_conditioned(here, there)
 
 
 def test_conditioning_leaves_the_plain_ensemble_exactly_as_without_it(spread, observations):
@@ -676,13 +683,7 @@ def test_variants_conditioned_in_batches_side_by_side_equal_one_at_a_time(
     monkeypatch.setattr(ensemble, "FAN_BYTES", 0)  # one at a time
     alone = conditioned(scenario, path, 2_000, 9)
     for got in runs:
-        a, b = got.observed, alone.observed
-        assert a.conditioned.effective == b.conditioned.effective
-        pd.testing.assert_frame_equal(a.conditioned.bands, b.conditioned.bands)
-        pd.testing.assert_frame_equal(a.conditioned.dates, b.conditioned.dates)
-        pd.testing.assert_frame_equal(a.table, b.table)
-        pd.testing.assert_frame_equal(got.bands, alone.bands)
-        pd.testing.assert_frame_equal(got.dates, alone.dates)
+        assert_same_conditioned(got, alone)
 
 
 def test_conditioning_draws_each_with_its_own_timing_theater_by_theater_is_exact(
@@ -718,11 +719,4 @@ def test_conditioning_draws_each_with_its_own_timing_theater_by_theater_is_exact
     monkeypatch.setattr(accumulator, "FEW_DRAWS", 1)  # never theater by theater
     whole = conditioned(scenario, path, 3_000, 11, chunk=500)
     assert len(routed) == 12  # (2 variants x 6 chunks, the first run only)
-    a, b = got.observed, whole.observed
-    assert a.conditioned.effective == b.conditioned.effective
-    pd.testing.assert_frame_equal(a.conditioned.bands, b.conditioned.bands)
-    pd.testing.assert_frame_equal(a.conditioned.dates, b.conditioned.dates)
-    pd.testing.assert_frame_equal(a.table, b.table)
-    pd.testing.assert_frame_equal(got.bands, whole.bands)
-    pd.testing.assert_frame_equal(got.dates, whole.dates)
-    assert got.milestones.p_met.tolist() == whole.milestones.p_met.tolist()
+    assert_same_conditioned(got, whole)

@@ -364,6 +364,34 @@ def rich_doc(late: bool = False) -> dict[str, Any]:
     return doc
 
 
+def many_keys_doc() -> dict[str, Any]:
+    """:func:`rich_doc` with every milestone late at random (nearly every draw has a
+    timing key of its own) and a residual of gamma that starts with alpha/north's
+    milestone (so that milestone's months group gamma's draws too)."""
+    doc = rich_doc(True)
+    for ms in doc["milestones"].values():
+        ms.setdefault("delay", {"uniform": [0, 4]})
+    doc["residuals"]["gamma-guard"] = {
+        "theater": "gamma",
+        "from": {"milestone": "north-out"},
+        "size": {"uniform": [60, 200]},
+    }
+    return doc
+
+
+def poison_untaken_rows(monkeypatch: Any, module: Any) -> None:
+    """Make ``module.take_rows`` leave NaN in the rows it does not take (as fresh memory
+    may hold), so that a route that reads them warns (warnings as errors) or differs."""
+    real = module.take_rows
+
+    def poisoned(a: Any, rows: Any, order: Any) -> Any:
+        out = real(a, rows, order)
+        out[np.setdiff1d(np.arange(a.shape[0]), rows)] = np.nan
+        return out
+
+    monkeypatch.setattr(module, "take_rows", poisoned)
+
+
 def frames(result: sim.Result) -> list[pd.DataFrame]:
     return [result.bands, result.dates, result.milestones]
 
@@ -382,7 +410,16 @@ def test_outputs_are_identical_whatever_the_chunk_size(write, late):
 def test_summaries_equal_those_of_every_stepped_level(write, seed, late):
     # the ensemble steps only the months that move, a timing group at a time; it must
     # count exactly what the plain month-by-month stepper's levels give
-    scenario = sim.load_scenario(write(rich_doc(late)))
+    assert_counts_of_every_stepped_level(
+        sim.load_scenario(write(rich_doc(late))), seed, (1, 200, 1_000)
+    )
+
+
+def assert_counts_of_every_stepped_level(
+    scenario: sim.Scenario, seed: int, takes: tuple[int, ...]
+) -> None:
+    """Every variant's accumulator, fed chunks of ``takes`` draws by ``add_draws``,
+    counts exactly what ``step_dense``'s levels of the same draws give."""
     result = sim.run(scenario)
     for name in scenario.select(None):
         plan = scenario.plan(name)
@@ -399,9 +436,11 @@ def test_summaries_equal_those_of_every_stepped_level(write, seed, late):
             for _ in range(2)
         )
         source = Draws(seed)
-        for take in (1, 200, 1_000):
+        for take in takes:
             inputs = source.take(plan, take)
-            fast.add_draws(inputs)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # (a NaN cast to a level would warn)
+                fast.add_draws(inputs)
             out = step_dense(plan, inputs)
             plain.add(level_views(plan, out, plain.names, plain.members), out.reached, out.original)
         pd.testing.assert_frame_equal(fast.bands("x", name), plain.bands("x", name))
@@ -416,15 +455,7 @@ def test_draws_each_with_its_own_timing_are_counted_theater_by_theater_exactly(w
     # gamma starts with a milestone of alpha/north, whose months must then group gamma
     import sim.analysis.accumulator as accumulator
 
-    doc = rich_doc(True)
-    for ms in doc["milestones"].values():
-        ms.setdefault("delay", {"uniform": [0, 4]})
-    doc["residuals"]["gamma-guard"] = {
-        "theater": "gamma",
-        "from": {"milestone": "north-out"},
-        "size": {"uniform": [60, 200]},
-    }
-    scenario = sim.load_scenario(write(doc))
+    scenario = sim.load_scenario(write(many_keys_doc()))
     routed = []
     real = accumulator.Accumulator._add_by_theater
     monkeypatch.setattr(
@@ -432,41 +463,8 @@ def test_draws_each_with_its_own_timing_are_counted_theater_by_theater_exactly(w
         "_add_by_theater",
         lambda self, *args: routed.append(1) or real(self, *args),
     )
-    real_take = accumulator.take_rows
-
-    def poisoned(a, rows, order):  # rows not taken hold NaN, as fresh memory may
-        out = real_take(a, rows, order)
-        out[np.setdiff1d(np.arange(a.shape[0]), rows)] = np.nan
-        return out
-
-    monkeypatch.setattr(accumulator, "take_rows", poisoned)
-    result = sim.run(scenario)
-    for name in scenario.select(None):
-        plan = scenario.plan(name)
-        sel = series(plan)
-        ms = result.milestones[result.milestones.variant == name]
-        fast, plain = (
-            Accumulator(
-                plan,
-                level_bound(plan),
-                [s for s, _ in sel],
-                [m for _, m in sel],
-                thresholds(plan, ms),
-            )
-            for _ in range(2)
-        )
-        source = Draws(7)
-        for take in (1, 300, 1_200):
-            inputs = source.take(plan, take)
-            with warnings.catch_warnings():
-                warnings.simplefilter("error")  # a NaN cast to a level would warn
-                fast.add_draws(inputs)
-            out = step_dense(plan, inputs)
-            plain.add(level_views(plan, out, plain.names, plain.members), out.reached, out.original)
-        pd.testing.assert_frame_equal(fast.bands("x", name), plain.bands("x", name))
-        pd.testing.assert_frame_equal(fast.dates("x", name), plain.dates("x", name))
-        np.testing.assert_array_equal(fast.met, plain.met)
-        np.testing.assert_array_equal(fast.first, plain.first)
+    poison_untaken_rows(monkeypatch, accumulator)
+    assert_counts_of_every_stepped_level(scenario, 7, (1, 300, 1_200))
     assert len(routed) >= 4  # (a chunk of 1 draw is one group: stepped as before)
 
 

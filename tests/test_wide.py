@@ -458,14 +458,9 @@ def test_a_pass_over_some_series_never_reads_the_rows_of_theaters_it_does_not_co
     for name, value in (("DENSE_BYTES", 0), ("SERIES_BYTES", 0), ("WANTED", 0.05)):
         monkeypatch.setattr(wide, name, value)
     monkeypatch.setattr(wide, "PASS_BYTES", 1)  # one series a pass
-    real = accumulator.take_rows
+    from test_ensemble import poison_untaken_rows
 
-    def poisoned(a, rows, order):  # rows not taken hold NaN, as fresh memory may
-        out = real(a, rows, order)
-        out[np.setdiff1d(np.arange(a.shape[0]), rows)] = np.nan
-        return out
-
-    monkeypatch.setattr(accumulator, "take_rows", poisoned)
+    poison_untaken_rows(monkeypatch, accumulator)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a NaN cast to a level would warn
         got = sim.run(scenario, draws=1_500, seed=3, chunk=500, variants=["fixed"])
