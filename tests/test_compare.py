@@ -246,18 +246,12 @@ def test_compare_of_draws_each_with_its_own_timing_counts_series_by_series_exact
     # every milestone late at random: nearly every draw has its own timing key, so each
     # series' draws are grouped by its own windows in A and in B; gamma's residual starts
     # with alpha/north's milestone, whose months must then group gamma
-    from test_ensemble import many_keys_doc
+    from test_ensemble import calls_of, many_keys_doc
 
     import sim.analysis.compare as compare_module
 
     sc = sim.load_scenario(write(many_keys_doc()))
-    routed = []
-    real = compare_module._PairedCounts._add_by_series
-    monkeypatch.setattr(
-        compare_module._PairedCounts,
-        "_add_by_series",
-        lambda self, *args: routed.append(1) or real(self, *args),
-    )
+    routed = calls_of(monkeypatch, compare_module._PairedCounts, "_add_by_series")
     fast = compare(sc, "base", "fixed", 2_000, 5, chunk=700).table
     assert len(routed) == 3
     monkeypatch.setattr("sim.analysis.compare._whole_inputs", lambda plan: False)

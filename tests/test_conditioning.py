@@ -705,17 +705,11 @@ def test_conditioning_draws_each_with_its_own_timing_theater_by_theater_is_exact
         "2024-05,alpha,700,800,reported,,,,\n2024-08,beta,100,300,official,,,,\n"
         "2024-10,alpha,0,150,reported,,,,\n"
     )
-    routed = []
-    real = accumulator.Accumulator._add_by_theater
-    monkeypatch.setattr(
-        accumulator.Accumulator,
-        "_add_by_theater",
-        lambda self, inputs, arrays, tagger=None: (
-            routed.append(tagger is not None) or real(self, inputs, arrays, tagger)
-        ),
-    )
+    from test_ensemble import calls_of
+
+    routed = calls_of(monkeypatch, accumulator.Accumulator, "_add_by_theater")
     got = conditioned(scenario, path, 3_000, 11, chunk=500)
-    assert routed and all(routed)
+    assert routed and all(len(args) == 3 and args[2] is not None for args in routed)
     monkeypatch.setattr(accumulator, "FEW_DRAWS", 1)  # never theater by theater
     whole = conditioned(scenario, path, 3_000, 11, chunk=500)
     assert len(routed) == 12  # (2 variants x 6 chunks, the first run only)

@@ -379,6 +379,20 @@ def many_keys_doc() -> dict[str, Any]:
     return doc
 
 
+def calls_of(monkeypatch: Any, owner: Any, name: str) -> list[tuple[Any, ...]]:
+    """The arguments (after ``self``) of every call of method ``owner.name`` from now on
+    (the method still runs)."""
+    calls: list[tuple[Any, ...]] = []
+    real = getattr(owner, name)
+
+    def spy(self: Any, *args: Any) -> Any:
+        calls.append(args)
+        return real(self, *args)
+
+    monkeypatch.setattr(owner, name, spy)
+    return calls
+
+
 def poison_untaken_rows(monkeypatch: Any, module: Any) -> None:
     """Make ``module.take_rows`` leave NaN in the rows it does not take (as fresh memory
     may hold), so that a route that reads them warns (warnings as errors) or differs."""
@@ -456,13 +470,7 @@ def test_draws_each_with_its_own_timing_are_counted_theater_by_theater_exactly(w
     import sim.analysis.accumulator as accumulator
 
     scenario = sim.load_scenario(write(many_keys_doc()))
-    routed = []
-    real = accumulator.Accumulator._add_by_theater
-    monkeypatch.setattr(
-        accumulator.Accumulator,
-        "_add_by_theater",
-        lambda self, *args: routed.append(1) or real(self, *args),
-    )
+    routed = calls_of(monkeypatch, accumulator.Accumulator, "_add_by_theater")
     poison_untaken_rows(monkeypatch, accumulator)
     assert_counts_of_every_stepped_level(scenario, 7, (1, 300, 1_200))
     assert len(routed) >= 4  # (a chunk of 1 draw is one group: stepped as before)

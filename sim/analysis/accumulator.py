@@ -45,7 +45,6 @@ from sim.model.rules import (
     share_table,
     timing,
     timing_groups,
-    window_levels,
     window_months,
 )
 from sim.model.stepper import StepInputs, step
@@ -411,9 +410,7 @@ class Accumulator:
         n = inputs.n
         if n == 0:
             return
-        initial = inputs.initial.T
-        level0, target = window_levels(plan, initial, inputs.targets.T, transposed=True)
-        arrays: tuple[NDArray[np.float64], ...] = (initial, level0, target, inputs.residual.T)
+        arrays: tuple[NDArray[np.float64], ...] = tuple(inputs.group_arrays(plan))
         order, cuts = timing_groups(inputs.delay, inputs.exec_delay)
         # (a tagger reads levels of every theater of a draw: kept whole in draw order,
         # at most TAG_BYTES of them)

@@ -34,7 +34,7 @@ from sim.errors import ScenarioError
 from sim.model.draws import central_inputs
 from sim.model.fastpath import Group, input_rows, take_rows
 from sim.model.plan import Plan
-from sim.model.rules import row_groups, timing, timing_groups, window_levels, window_months
+from sim.model.rules import row_groups, timing, timing_groups, window_months
 from sim.model.stepper import StepInputs, StepOutput, step
 from sim.months import format_month
 from sim.scenario import Scenario, load_scenario
@@ -333,9 +333,7 @@ class _PairedCounts:
             return
         both = []
         for plan, inp in ((self.pa, ia), (self.pb, ib)):
-            initial = inp.initial.T
-            level0, target = window_levels(plan, initial, inp.targets.T, transposed=True)
-            arrays = [initial, level0, target, inp.residual.T]
+            arrays = inp.group_arrays(plan)
             if order is None:
                 arrays = [np.ascontiguousarray(a) for a in arrays]
                 firsts: Any = slice(0, 1)
@@ -365,10 +363,8 @@ class _PairedCounts:
         n = ia.n
         both = []
         for plan, inp in ((self.pa, ia), (self.pb, ib)):
-            initial = inp.initial.T
-            level0, target = window_levels(plan, initial, inp.targets.T, transposed=True)
             start, reached, _ = window_months(plan, inp.delay, inp.exec_delay)
-            both.append((plan, [initial, level0, target, inp.residual.T], start, reached))
+            both.append((plan, inp.group_arrays(plan), start, reached))
         if self._held is None:
             self._held = [np.zeros((self.n_months + 1, w), np.int64) for w in self.widths]
         for i, (_, ma, mb) in enumerate(self.pairs):

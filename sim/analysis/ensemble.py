@@ -207,9 +207,9 @@ def _consumers(
             names,
             {v: counts_bytes(result.plans[v]) * min(slots.get(v, 1), MAX_SLOTS) for v in names},
         )
-    if all(len(batch) == 1 for batch in batches):
-        jobs = [([result.plans[name]], make[name]) for name in names]
-        return consume_all(jobs, draws, seed, chunk=chunk, bar=bar, executor=executor)
+    widest = max(batches, key=len, default=[])
+    if chunk is None and len(widest) > 1:  # (one variant at a time: each its own chunk)
+        chunk = fan_chunk([result.plans[v] for v in widest])
     jobs = [
         (
             [result.plans[name] for name in batch],
@@ -221,7 +221,7 @@ def _consumers(
         jobs,
         draws,
         seed,
-        chunk=chunk or fan_chunk([result.plans[v] for v in max(batches, key=len)]),
+        chunk=chunk,
         bar=bar,
         executor=executor,
         units=[len(batch) for batch in batches],

@@ -245,7 +245,7 @@ def compile_plan(doc: ScenarioDoc, error: Any = None) -> Plan:
         if where in doc.theaters and doc.theaters[where].sites:
             sites = ", ".join(f"{where}/{s}" for s in doc.theaters[where].sites)
             raise fail(path, f"a site of a theater with sites ({sites})", repr(where))
-        raise fail(path, "one of " + ", ".join(keys), f"unknown theater {where!r}")
+        raise fail(path, _one_of(list(keys), "theater"), f"unknown theater {where!r}")
 
     ids = list(doc.milestones)
     index = {mid: i for i, mid in enumerate(ids)}

@@ -73,6 +73,14 @@ class StepInputs:
     def n(self) -> int:
         return int(self.delay.shape[0])
 
+    def group_arrays(self, plan: Plan) -> list[FloatArray]:
+        """``[initial, level0, target, residual]``, each (rows, n), the draws on the last
+        axis: what a :class:`~sim.model.fastpath.Group` takes (the windows' start levels
+        and targets from :func:`~sim.model.rules.window_levels`)."""
+        initial = self.initial.T
+        level0, target = window_levels(plan, initial, self.targets.T, transposed=True)
+        return [initial, level0, target, self.residual.T]
+
     def subset(self, index: Any) -> StepInputs:
         """The draws ``index`` selects (a boolean mask or positions), in that order."""
         return StepInputs(
