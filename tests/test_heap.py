@@ -1,0 +1,67 @@
+"""The allocator thresholds an ensemble sets once per process (sim.analysis.heap)."""
+
+from __future__ import annotations
+
+import pytest
+
+import sim
+from sim.analysis import heap
+
+
+class FakeLibc:
+    """A C library whose ``mallopt`` records its calls and returns ``answer``."""
+
+    def __init__(self, answer: int = 1) -> None:
+        self.calls: list[tuple[int, int]] = []
+        self.answer = answer
+
+    def mallopt(self, param: int, value: int) -> int:
+        self.calls.append((param, value))
+        return self.answer
+
+
+@pytest.fixture
+def fresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process that has not set the thresholds yet, with no MALLOC_* of its own."""
+    monkeypatch.setattr(heap, "_done", False)
+    for name in [n for n in heap.os.environ if n.startswith("MALLOC_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
+
+
+def test_keep_freed_memory_sets_the_mmap_and_trim_thresholds_once(fresh: None) -> None:
+    libc = FakeLibc()
+    assert heap.keep_freed_memory(libc) is True
+    assert libc.calls == [(-3, 32 << 20), (-1, 128 << 20)]
+    assert heap.keep_freed_memory(libc) is False  # once per process
+    assert len(libc.calls) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MALLOC_ARENA_MAX", "2"),
+        ("MALLOC_TRIM_THRESHOLD_", "0"),
+        ("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=65536"),
+    ],
+)
+def test_keep_freed_memory_leaves_a_users_own_allocator_settings_alone(
+    fresh: None, monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    libc = FakeLibc()
+    assert heap.keep_freed_memory(libc) is False
+    assert libc.calls == []
+
+
+def test_keep_freed_memory_goes_on_without_mallopt_or_when_it_fails(fresh: None) -> None:
+    assert heap.keep_freed_memory(object()) is False  # a C library without mallopt
+    heap._done = False
+    assert heap.keep_freed_memory(FakeLibc(answer=0)) is False  # mallopt refuses
+
+
+def test_the_chunk_loop_sets_the_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    monkeypatch.setattr("sim.analysis.chunks.keep_freed_memory", lambda: calls.append(1))
+    sim.run(sim.default_scenario(), variants=["as-reported"], draws=100, seed=1)
+    assert calls
