@@ -303,16 +303,15 @@ class Accumulator:
 
     def _bin(self, levels: NDArray[np.int64]) -> tuple[int, NDArray[np.int64]]:
         """``(first column, counts)`` of levels (n,) counted in their columns: every
-        column for plain draws, only those the levels take for tagged ones."""
+        column for plain draws, those up to the highest the levels take for tagged
+        ones (the first column is 0 either way)."""
         if len(self.tags) <= 1:
             return 0, np.bincount(self._columns(levels), minlength=self.width)
-        # (level - lowest) * S + slot, in scratch room: the columns from the lowest level's
-        size, low = len(self.tags), int(levels.min())
+        # level * S + slot, in scratch room (bincount finds the highest column itself)
         x = self._buffer(1, levels.shape[0], np.int64, 11)[0]
-        np.subtract(levels, low, out=x)
-        x *= size
+        np.multiply(levels, len(self.tags), out=x)
         x += self._slot
-        return low * size, np.bincount(x)
+        return 0, np.bincount(x)
 
     def untagged(self) -> Accumulator:
         """One plain accumulator of every draw counted here, tagged or not."""

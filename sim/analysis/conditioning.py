@@ -182,8 +182,13 @@ class Observer:
         if self.counted:  # per k at once: level + k * width
             top = int(tags.max()) + 1
             shift = tags.astype(np.int64) * self.width
+            done: dict[int, NDArray[np.int64]] = {}  # checks that read one array share it
             for key, j in self.counted.items():
-                both = np.bincount(values[j] + shift, minlength=top * self.width)
+                both = done.get(id(values[j]))
+                if both is None:
+                    both = done[id(values[j])] = np.bincount(
+                        values[j] + shift, minlength=top * self.width
+                    )
                 for k in range(top):
                     row = both[k * self.width : (k + 1) * self.width]
                     if row.any():
