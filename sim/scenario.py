@@ -256,8 +256,7 @@ class Scenario:
         >>> later = scenario.with_settings({"announcement.delay": 9})  # every variant
         """
         items = list(settings.items()) if isinstance(settings, Mapping) else list(settings)
-        over: dict[str, Any] = {}
-        for key, value in items:
+        for key, _ in items:
             parts = tuple(str(key).split("."))
             if not key or not all(parts):
                 raise ScenarioError(
@@ -277,14 +276,10 @@ class Scenario:
                     col=1,
                     path=str(key),
                 )
-            nested: Any = value
-            for part in reversed(parts):
-                nested = {part: nested}
-            over = deep_merge(over, nested, keep_none=True)
-        paths = _set_paths(over) if over else set()
         names = self.select(list(variants) if variants else None)
         runs: list[str | None] = list(names) if self.doc.variants else [None]
         docs = {}  # each run's data, with the settings checked so far
+        overs: dict[str | None, dict[str, Any]] = {name: {} for name in runs}  # what each sets
         for name in runs:
             overrides = {} if name is None else self.raw["variants"][name].get("overrides")
             docs[name] = deep_merge(self.raw, overrides or {})
@@ -309,20 +304,29 @@ class Scenario:
                     path=str(key),
                 )
             # (an entry a setting adds whole may have its fields set by later ones)
-            nested = value
-            for part in reversed(parts):
-                nested = {part: nested}
-            docs = {name: deep_merge(doc, nested) for name, doc in docs.items()}
+            for name in runs:
+                nested = _setting(docs[name], parts, value)
+                if nested is None:
+                    raise ScenarioError(
+                        *_no_form(docs[name], parts, name if self.doc.variants else None),
+                        file=origin,
+                        line=1,
+                        col=1,
+                        path=str(key),
+                    )
+                overs[name] = deep_merge(overs[name], nested, keep_none=True)
+                docs[name] = deep_merge(docs[name], nested)
         if not self.doc.variants:
-            raw, code = deep_merge(self.raw, over), paths
+            raw, code = deep_merge(self.raw, overs[None]), _set_paths(overs[None])
         else:
             table = dict(self.raw.get("variants") or {})
             code = set()
             for name in names:
                 entry = dict(table[name])
+                over = overs[name]
                 entry["overrides"] = deep_merge(entry.get("overrides") or {}, over, keep_none=True)
                 table[name] = entry
-                code |= {("variants", name, "overrides") + p for p in paths}
+                code |= {("variants", name, "overrides") + p for p in _set_paths(over)}
             raw = {**self.raw, "variants": table}
         settings = self.settings + tuple((str(k), v) for k, v in items)
         # a setting replaces a value in every variant on purpose: no new warning
@@ -551,6 +555,50 @@ def _entry_expected(
         whole = "{" + f"{part}: {whole}" + "}"
     entry = ".".join(parts[: at + 1])
     return f"one of the {kind}s of {where} ({names}), or a whole new {kind} ({entry}={whole})"
+
+
+def _setting(doc: Any, parts: tuple[str, ...], value: Any) -> dict[str, Any] | None:
+    """The overrides mapping that sets ``value`` at the dotted key ``parts`` of ``doc``
+    (one run's data). A key inside a number's form (``announcement.delay.choice.weights``)
+    changes that field of the number as ``doc`` has it: the mapping restates the whole
+    number with the field changed (its other fields, ``probability``, ``source`` and
+    ``assumption`` kept), since a number's mapping in overrides replaces it whole;
+    None when ``doc``'s number has no such form. Anything else is ``value`` nested
+    under ``parts``."""
+
+    def nest(keys: tuple[str, ...], inner: Any) -> Any:
+        for key in reversed(keys):
+            inner = {key: inner}
+        return inner
+
+    at = next((i for i, p in enumerate(parts[1:-1], 1) if p in QUANTITY_KEYS), None)
+    if at is None:
+        return nest(parts, value)  # type: ignore[no-any-return]
+    field = nest(parts[at + 1 :], value)
+    number: Any = doc
+    for part in parts[:at]:
+        number = number.get(part) if isinstance(number, dict) else None
+    if not (isinstance(number, dict) and isinstance(number.get(parts[at]), dict)):
+        return None  # no such form to change a field of
+    whole = {**number, parts[at]: deep_merge(number[parts[at]], field)}
+    return nest(parts[:at], whole)  # type: ignore[no-any-return]
+
+
+def _no_form(doc: Any, parts: tuple[str, ...], variant: str | None) -> tuple[str, str]:
+    """``(expected, found)`` for a setting inside a number's form (:func:`_setting`)
+    whose number has no such form."""
+    at = next(i for i, p in enumerate(parts[1:-1], 1) if p in QUANTITY_KEYS)
+    number: Any = doc
+    for part in parts[:at]:
+        number = number.get(part) if isinstance(number, dict) else None
+    where = "the scenario" if variant is None else f"variant {variant!r}"
+    dotted = ".".join(parts[:at])
+    shown = "not set" if number is None else f"{describe(number)}"
+    return (
+        f"a number drawn by {parts[at]} in {where} (there {dotted} is {shown}), or the "
+        f"whole number ({dotted}={{{parts[at]}: ...}})",
+        f"a setting of its {'.'.join(parts[at:])}",
+    )
 
 
 def _set_paths(over: Any, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:

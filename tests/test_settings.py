@@ -106,6 +106,50 @@ def test_a_setting_reaches_inside_a_number_written_as_a_mapping(scenario: sim.Sc
     assert size.probability == 1 and size.triangular == [150, 350, 600]
 
 
+def test_a_setting_inside_a_choice_changes_that_field_and_keeps_the_rest(
+    scenario: sim.Scenario,
+) -> None:
+    changed = scenario.with_settings(
+        {"announcement.delay.choice.weights": [1] * 7}, variants=["as-reported"]
+    )
+    delay = changed.plan("as-reported").delay
+    assert delay.choice.values == [0, 1, 2, 3, 6, 9, 12]  # kept, not replaced whole
+    assert delay.choice.weights == [1] * 7
+    assert delay.assumption and delay.assumption == scenario.plan("as-reported").delay.assumption
+
+
+def test_a_field_set_inside_a_choice_an_earlier_setting_wrote_joins_it(
+    scenario: sim.Scenario,
+) -> None:
+    changed = scenario.with_settings(
+        [
+            ("theaters.iraq.initial", {"choice": {"values": [2400, 2600]}}),
+            ("theaters.iraq.initial.choice.weights", [1, 3]),
+        ]
+    )
+    one_go = scenario.with_settings(
+        {"theaters.iraq.initial": {"choice": {"values": [2400, 2600], "weights": [1, 3]}}}
+    )
+    for name in changed.variant_names:
+        assert changed.plan(name).tracks[0].initial == one_go.plan(name).tracks[0].initial
+    assert changed.plan("on-time").tracks[0].initial.choice.weights == [1, 3]
+
+
+def test_a_field_inside_a_choice_a_variant_does_not_draw_is_refused_by_name(
+    scenario: sim.Scenario,
+) -> None:
+    # on-time sets the delay to 0: there is no choice to change the odds of
+    with pytest.raises(
+        sim.ScenarioError,
+        match=re.escape(
+            "announcement.delay.choice.weights: expected a number drawn by choice in variant "
+            "'on-time' (there announcement.delay is 0), or the whole number "
+            "(announcement.delay={choice: ...}), found a setting of its choice.weights"
+        ),
+    ):
+        scenario.with_settings({"announcement.delay.choice.weights": [1] * 7})
+
+
 def test_a_setting_changes_only_the_variants_asked_for(scenario: sim.Scenario) -> None:
     changed = scenario.with_settings({"announcement.delay": 2}, variants=["slip-6"])
     assert changed.plan("slip-6").delay == 2
