@@ -12,6 +12,11 @@ subprocess loads the scenario, warms up, and times in turn, R times (default 3):
 Each line shows the fastest wall time of each (times on a shared machine only
 ever get slower) and their ratio (target: compare at most 1.5 times plain). This
 is a benchmark, not a test: it asserts nothing.
+
+Each subprocess first calls ``sim.keep_freed_memory()``, as the ``forcesim``
+command does for its own process; with any ``MALLOC_*`` environment variable set
+(``MALLOC_ARENA_MAX=8``, say) it leaves the allocator as glibc has it, to measure
+that instead.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ def child(draws: int, scenario: str, a: str, b: str, repeat: int) -> None:
     """Time both modes in turn (in the subprocess) and print a JSON record."""
     import sim
 
+    sim.keep_freed_memory()  # as the forcesim command does for its process
     sc = sim.load_scenario(scenario)
     sim.run(sc, [a, b], draws=200, seed=1)  # warm up imports and caches
     sim.compare(sc, a, b, draws=200, seed=1)

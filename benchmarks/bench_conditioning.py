@@ -20,6 +20,11 @@ time and the least CPU time (``time.process_time``, which other processes on the
 machine disturb less) of the R runs, the largest peak RSS, and the ratio of each
 mode to ``plain`` at the same N (the target for ``conditioned``: at most 1.5).
 This is a benchmark, not a test: it asserts nothing.
+
+Each subprocess first calls ``sim.keep_freed_memory()``, as the ``forcesim``
+command does for its own process; with any ``MALLOC_*`` environment variable set
+(``MALLOC_ARENA_MAX=8``, say) it leaves the allocator as glibc has it, to measure
+that instead.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ def child(draws: int, mode: str, scenario: str, observed: str, as_of: str | None
     """Time one mode and N; print a JSON record (in the subprocess)."""
     import sim
 
+    sim.keep_freed_memory()  # as the forcesim command does for its process
     sc = sim.load_scenario(scenario)
     obs = sim.load_observations(observed, sc)
     options: dict[str, object] = {}

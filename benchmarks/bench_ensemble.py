@@ -22,6 +22,11 @@ ever get slower) and the largest peak memory:
 * ``x floor``: seconds / floor seconds (target: <= 20, aim 5).
 
 This is a benchmark, not a test: it asserts nothing.
+
+Each subprocess first calls ``sim.keep_freed_memory()``, as the ``forcesim``
+command does for its own process; with any ``MALLOC_*`` environment variable set
+(``MALLOC_ARENA_MAX=8``, say) it leaves the allocator as glibc has it, to measure
+that instead.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ def child(draws: int, scenario: str, variants: list[str]) -> None:
     import sim
     from sim.analysis.chunks import DEFAULT_CHUNK
 
+    sim.keep_freed_memory()  # as the forcesim command does for its process
     sc = sim.load_scenario(scenario)
     names = sc.select(variants or None)
     plan = sc.plan(names[0])

@@ -23,6 +23,11 @@ runs); the machine has 2 cores, so 2 workers are at best twice as fast, and only
 when nothing else runs. CPU seconds are reported beside the wall times (the
 workers' summed), so the cost of distributing shows even on a busy machine.
 This is a benchmark, not a test: it checks only that the results agree.
+
+Each subprocess first calls ``sim.keep_freed_memory()``, as the ``forcesim``
+command does for its own process; with any ``MALLOC_*`` environment variable set
+(``MALLOC_ARENA_MAX=8``, say) it leaves the allocator as glibc has it, to measure
+that instead.
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ def cpu_of(pool) -> float:  # type: ignore[no-untyped-def]
 def ensemble(draws: int, workers: int) -> None:
     import sim
 
+    sim.keep_freed_memory()  # as the forcesim command does for its process
     sc = sim.load_scenario(sim.default_scenario())
     sim.run(sc, draws=1000, seed=1)  # warm up
     cpu = time.process_time()
@@ -79,6 +85,7 @@ def ensemble(draws: int, workers: int) -> None:
 def sweep(points: int, point_draws: int, workers: int) -> None:
     import sim
 
+    sim.keep_freed_memory()  # as the forcesim command does for its process
     sc = sim.load_scenario(sim.default_scenario())
     cuts = points // 10
     axes = [
@@ -109,6 +116,7 @@ def sweep(points: int, point_draws: int, workers: int) -> None:
 def sensitivity(draws: int, repeat: int) -> None:
     import sim
 
+    sim.keep_freed_memory()  # as the forcesim command does for its process
     sc = sim.load_scenario(sim.default_scenario())
     sim.run(sc, draws=1000, seed=1)
     sim.sensitivity(sc, None, 1000, 1)

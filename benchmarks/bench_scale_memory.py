@@ -30,6 +30,11 @@ machine's 23) so an oversized allocation fails as a ``MemoryError`` there
 rather than exhausting the machine; a ``MemoryError`` is reported as the
 scenario's result. ``--quick`` runs 10^3 draws and a smaller cap (4 GB), to
 check the script itself. This is a benchmark, not a test.
+
+Each subprocess first calls ``sim.keep_freed_memory()``, as the ``forcesim``
+command does for its own process; with any ``MALLOC_*`` environment variable set
+(``MALLOC_ARENA_MAX=8``, say) it leaves the allocator as glibc has it, to measure
+that instead.
 """
 
 from __future__ import annotations
@@ -124,6 +129,7 @@ import json, resource, sys, time
 limit = int(sys.argv[3])
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 import sim
+sim.keep_freed_memory()  # as the forcesim command does for its process
 sc = sim.load_scenario(sys.argv[1])
 t0 = time.perf_counter()
 try:

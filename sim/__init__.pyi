@@ -3,6 +3,7 @@
 from sim.analysis.backtest import Backtest, run_backtest
 from sim.analysis.compare import Comparison, compare
 from sim.analysis.distributed import open_executor
+from sim.analysis.heap import keep_freed_memory
 from sim.analysis.observed import score_observations, with_observations
 from sim.analysis.sensitivity import Sensitivity, sensitivity
 from sim.analysis.sweep import Sweep, sweep
@@ -53,6 +54,7 @@ __all__ = [
     "check_writable",
     "compare",
     "default_scenario",
+    "keep_freed_memory",
     "load_observations",
     "load_run",
     "load_scenario",

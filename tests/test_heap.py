@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 
 import sim
 from sim.analysis import heap
+from sim.cli import main
 
 
 class FakeLibc:
@@ -60,8 +62,13 @@ def test_keep_freed_memory_goes_on_without_mallopt_or_when_it_fails(fresh: None)
     assert heap.keep_freed_memory(FakeLibc(answer=0)) is False  # mallopt refuses
 
 
-def test_the_chunk_loop_sets_the_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_forcesim_command_keeps_freed_memory_and_sim_run_leaves_it_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     calls: list[int] = []
-    monkeypatch.setattr("sim.analysis.chunks.keep_freed_memory", lambda: calls.append(1))
+    monkeypatch.setattr(heap, "keep_freed_memory", lambda: calls.append(1))
     sim.run(sim.default_scenario(), variants=["as-reported"], draws=100, seed=1)
-    assert calls
+    assert calls == []  # the library changes no process-wide setting by itself
+    result = CliRunner().invoke(main, ["list"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert calls == [1]

@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sim.analysis.heap import keep_freed_memory
 from sim.model.draws import Draws
 from sim.model.plan import Plan
 from sim.model.stepper import StepInputs
@@ -91,10 +90,7 @@ def run_chunks(
     first draws: the draws fed are those numbered ``start .. start + draws - 1``.
 
     The plans' draws are taken together (:meth:`sim.model.draws.Draws.take_all`): a
-    quantity the plans share is drawn once per chunk for all of them. The first call
-    in a process keeps freed memory for the next chunk
-    (:func:`sim.analysis.heap.keep_freed_memory`)."""
-    keep_freed_memory()
+    quantity the plans share is drawn once per chunk for all of them."""
     source = Draws(seed, start)
     for take in chunks(draws, chunk or chunk_size(plans[0])):
         consumer.add_chunk(source.take_all(list(plans), take))

@@ -138,6 +138,9 @@ def main() -> None:
 
     Start with `forcesim run` (the default scenario), then `forcesim list`.
     """
+    from sim.analysis.heap import keep_freed_memory
+
+    keep_freed_memory()  # this process is forcesim's own: its chunks reuse freed memory
 
 
 # the commands register themselves on ``main``
