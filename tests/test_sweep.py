@@ -216,3 +216,19 @@ def test_a_key_swept_twice_is_refused(tmp_path) -> None:
         str(tmp_path / "x"),
     )
     assert result.exit_code == 2 and "each key in one --set" in result.output
+
+
+def test_a_sweep_of_a_choices_weights_names_them_without_a_unit_and_never_splits_a_number(
+    scenario,
+) -> None:
+    from sim.plotting.labels import key_label, key_unit
+    from sim.plotting.sweep import _wrap
+
+    key = "announcement.delay.choice.weights"
+    assert key_unit(key) == "weight"  # relative weights: not months
+    assert key_unit("announcement.delay.choice.values") == "months"  # the delay's own unit
+    assert key_label(scenario.doc, key) == "Announcement delay: weights of its choices"
+    lines = _wrap("[30,25,15,12,10,5,3]", 14).split("\n")
+    assert len(lines) > 1
+    numbers = [x for line in lines for x in line.strip("[]").split(",") if x.strip()]
+    assert [int(x) for x in numbers] == [30, 25, 15, 12, 10, 5, 3]

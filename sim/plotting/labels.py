@@ -29,10 +29,20 @@ def _track(doc: ScenarioDoc, key: str) -> str:
     )
 
 
+#: a key's end inside a number's form: the number's own choices or their weights
+FORM_ENDS = (["choice", "values"], ["choice", "weights"])
+
+
 def key_unit(key: str) -> str:
     """The unit of the value at ``key``: ``months``, ``share`` (a probability),
-    ``month`` (a date) or ``troops``."""
+    ``month`` (a date), ``troops``, or ``weight`` (the relative weights of a number's
+    choices, ``...choice.weights``: no unit). A number's choices (``...choice.values``)
+    have the number's unit."""
     parts = key.split(".")
+    if parts[-2:] == ["choice", "weights"]:
+        return "weight"
+    if parts[-2:] == ["choice", "values"] and len(parts) > 2:
+        return key_unit(".".join(parts[:-2]))
     if parts[-1] == "probability":
         return "share"
     if parts[:2] == ["announcement", "delay"] or parts[-1] in ("after_announcement", "months"):
@@ -45,8 +55,12 @@ def key_unit(key: str) -> str:
 
 
 def key_label(doc: ScenarioDoc, key: str) -> str:
-    """``key`` (a dotted key path) in words, e.g. "Announcement delay"."""
+    """``key`` (a dotted key path) in words, e.g. "Announcement delay"; a key inside a
+    number's form names the number ("Announcement delay: weights of its choices")."""
     parts = key.split(".")
+    if parts[-2:] in FORM_ENDS and len(parts) > 2:
+        number = key_label(doc, ".".join(parts[:-2]))
+        return f"{number}: {'its choices' if parts[-1] == 'values' else 'weights of its choices'}"
     chance = parts[-1] == "probability"
     core = parts[:-1] if chance else parts
     text: str | None = None

@@ -9,6 +9,7 @@ chance. Keys held at one value are named in the subtitle.
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -58,8 +59,11 @@ def _deadline(sw: Sweep, mid: str) -> str:
 
 
 def _wrap(text: str, width: int) -> str:
-    """``text`` on lines of at most ``width`` characters, never broken at a hyphen."""
-    return textwrap.fill(text, width, break_on_hyphens=False)
+    """``text`` on lines of at most ``width`` characters, broken at spaces and after
+    commas (``[30,25,15]`` reads ``[30, 25, 15]``), never inside a number or at a
+    hyphen: a line may run longer than ``width`` rather than split a value."""
+    spaced = re.sub(r",(?=\S)", ", ", text)
+    return textwrap.fill(spaced, width, break_on_hyphens=False, break_long_words=False)
 
 
 def _lower(text: str) -> str:
