@@ -198,6 +198,19 @@ def test_a_page_over_the_limit_is_refused_and_nothing_is_written(
     assert not target.exists()
 
 
+def test_a_page_over_the_limit_advises_fewer_variants_only_when_there_are_several(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sim.report.page.MAX_BYTES", 1_000_000)
+    for variants, advice in ((["on-time", "slip-3"], True), (["on-time"], False)):
+        out = tmp_path / "-".join(variants)
+        sim.write_run(sim.run(DEFAULT_SCENARIO, variants), out)
+        with pytest.raises(sim.ScenarioError, match="share the PNG charts and CSV files") as got:
+            sim.write_report(out)
+        assert ("run fewer variants with --variant" in str(got.value)) is advice
+        assert not (out / "report.html").exists()
+
+
 # ---------------------------------------------------------------- structure and accessibility
 
 

@@ -758,12 +758,16 @@ def write_report(
             path="(file)",
         )
     target = Path(output) if output is not None else run_dir / "report.html"
+    record = record if record is not None else read_record(run_dir)
     data = report_html(run_dir, record).encode("utf-8")
     if len(data) > MAX_BYTES:
+        variants = len(record.get("variants") or [])
+        # (fewer variants is advice only when there are several to choose from)
+        fewer = "run fewer variants with --variant, or " if variants > 1 else ""
         raise ScenarioError(
             f"a page of at most {MAX_BYTES:,} bytes",
-            f"{len(data):,} bytes (too many variants or theaters to share as one page: "
-            "run fewer variants with --variant, or share the PNG charts and CSV files)",
+            f"{len(data):,} bytes (too many theaters or variants to share as one page: "
+            f"{fewer}share the PNG charts and CSV files)",
             file=str(target),
             path="(file)",
         )
