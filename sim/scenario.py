@@ -523,9 +523,7 @@ def _missing_entry(doc: Any, parts: tuple[str, ...]) -> tuple[int, str, list[str
     for i in where:
         if len(parts) < i + 3:  # a whole entry, or the table itself
             return None
-        node: Any = doc
-        for part in parts[: i + 1]:
-            node = node.get(part) if isinstance(node, dict) else None
+        node = _node(doc, parts[: i + 1])
         if node is not None and not isinstance(node, dict):
             return None
         known = [str(k) for k in node or {}]
@@ -557,6 +555,19 @@ def _entry_expected(
     return f"one of the {kind}s of {where} ({names}), or a whole new {kind} ({entry}={whole})"
 
 
+def _form_at(parts: tuple[str, ...]) -> int | None:
+    """Where the dotted key ``parts`` goes inside a number's form: the index of the
+    form's key (``choice`` in ``announcement.delay.choice.weights``), or None."""
+    return next((i for i, p in enumerate(parts[1:-1], 1) if p in QUANTITY_KEYS), None)
+
+
+def _node(doc: Any, parts: tuple[str, ...]) -> Any:
+    """What ``doc`` holds at the dotted key ``parts`` (None where it has nothing)."""
+    for part in parts:
+        doc = doc.get(part) if isinstance(doc, dict) else None
+    return doc
+
+
 def _setting(doc: Any, parts: tuple[str, ...], value: Any) -> dict[str, Any] | None:
     """The overrides mapping that sets ``value`` at the dotted key ``parts`` of ``doc``
     (one run's data). A key inside a number's form (``announcement.delay.choice.weights``)
@@ -571,15 +582,13 @@ def _setting(doc: Any, parts: tuple[str, ...], value: Any) -> dict[str, Any] | N
             inner = {key: inner}
         return inner
 
-    at = next((i for i, p in enumerate(parts[1:-1], 1) if p in QUANTITY_KEYS), None)
+    at = _form_at(parts)
     if at is None:
         return nest(parts, value)  # type: ignore[no-any-return]
-    field = nest(parts[at + 1 :], value)
-    number: Any = doc
-    for part in parts[:at]:
-        number = number.get(part) if isinstance(number, dict) else None
+    number = _node(doc, parts[:at])
     if not (isinstance(number, dict) and isinstance(number.get(parts[at]), dict)):
         return None  # no such form to change a field of
+    field = nest(parts[at + 1 :], value)
     whole = {**number, parts[at]: deep_merge(number[parts[at]], field)}
     return nest(parts[:at], whole)  # type: ignore[no-any-return]
 
@@ -587,13 +596,12 @@ def _setting(doc: Any, parts: tuple[str, ...], value: Any) -> dict[str, Any] | N
 def _no_form(doc: Any, parts: tuple[str, ...], variant: str | None) -> tuple[str, str]:
     """``(expected, found)`` for a setting inside a number's form (:func:`_setting`)
     whose number has no such form."""
-    at = next(i for i, p in enumerate(parts[1:-1], 1) if p in QUANTITY_KEYS)
-    number: Any = doc
-    for part in parts[:at]:
-        number = number.get(part) if isinstance(number, dict) else None
+    at = _form_at(parts)
+    assert at is not None
+    number = _node(doc, parts[:at])
     where = "the scenario" if variant is None else f"variant {variant!r}"
     dotted = ".".join(parts[:at])
-    shown = "not set" if number is None else f"{describe(number)}"
+    shown = "not set" if number is None else describe(number)
     return (
         f"a number drawn by {parts[at]} in {where} (there {dotted} is {shown}), or the "
         f"whole number ({dotted}={{{parts[at]}: ...}})",
