@@ -359,3 +359,22 @@ def test_help_lists_every_command():
     assert result.exit_code == 0
     for command in ("run", "validate", "list", "show", "plot"):
         assert re.search(rf"^\s+{command}\s", result.stdout, re.M), command
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["compare", str(DEFAULT_SCENARIO), "-v", "on-time", "-v", "slip-6", "--draws", "500"],
+        ["sweep", str(DEFAULT_SCENARIO), "-v", "as-reported", "--set", "announcement.delay=0,3"]
+        + ["--draws", "300"],
+        ["sensitivity", str(DEFAULT_SCENARIO), "-v", "as-reported", "--draws", "500"],
+    ],
+)
+def test_a_command_names_only_files_it_wrote(args: list[str], tmp_path) -> None:
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, [*args, "--seed", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    named = set(re.findall(r"\b[\w.-]+\.(?:csv|png|parquet|json|html)\b", result.output))
+    named.discard(DEFAULT_SCENARIO.name)
+    written = {p.name for p in out.iterdir()}
+    assert named and named <= written, (named - written, result.output)

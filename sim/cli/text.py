@@ -330,7 +330,6 @@ def compare_lines(cmp: Comparison) -> list[str]:
                 f"{tid:<10}{m:>9}{r.p50:>+9,}{span:>18}{r['mean']:>+10,.1f}"
                 f"{r.p_b_greater:>9.2f}{r.p_b_less:>9.2f}{note}"
             )
-    lines.append("scores.csv has every variant and horizon band; points.csv each scored report")
     return lines
 
 
@@ -366,7 +365,6 @@ def sweep_lines(sw: Sweep) -> list[str]:
                 lines.append(
                     f"{head}{lo.value:5.2f} ({_at(sw, lo)}) to {hi.value:.2f} ({_at(sw, hi)})"
                 )
-    lines.append("scores.csv has every variant and horizon band; points.csv each scored report")
     return lines
 
 
@@ -406,7 +404,6 @@ def sensitivity_lines(sens: Sensitivity) -> list[str]:
                     f"  {v:<{width}}{mid}: {top.input}, total index {top.total:.2f} "
                     f"(first-order {top.first_order:.2f})"
                 )
-    lines.append("scores.csv has every variant and horizon band; points.csv each scored report")
     return lines
 
 
