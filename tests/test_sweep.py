@@ -232,3 +232,21 @@ def test_a_sweep_of_a_choices_weights_names_them_without_a_unit_and_never_splits
     assert len(lines) > 1
     numbers = [x for line in lines for x in line.strip("[]").split(",") if x.strip()]
     assert [int(x) for x in numbers] == [30, 25, 15, 12, 10, 5, 3]
+
+
+def test_a_sweep_without_pyarrow_says_sweep_parquet_was_not_written(tmp_path, monkeypatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "pyarrow" else real(name, *a)
+    )
+    out = tmp_path / "sw"
+    result = CliRunner().invoke(
+        main,
+        ["sweep", str(DEFAULT_SCENARIO), "-v", "on-time", "--set", "announcement.delay=0,3"]
+        + ["--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    assert not (out / "sweep.parquet").exists()
+    assert "sweep.parquet is written when pyarrow is installed" in result.output

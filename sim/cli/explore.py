@@ -106,6 +106,12 @@ def sweep(
             f"{len(result.swept)} (sweep.csv has every point)",
             err=True,
         )
+    if not any(f.name == "sweep.parquet" for f in files):
+        click.echo(
+            "forcesim: note: sweep.parquet is written when pyarrow is installed "
+            "(pip install 'forcesim[parquet]'); sweep.csv has the same table",
+            err=True,
+        )
     click.echo(f"wrote {len(files)} files to {target}/: " + ", ".join(f.name for f in files))
 
 
