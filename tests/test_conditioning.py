@@ -714,3 +714,22 @@ def test_conditioning_draws_each_with_its_own_timing_theater_by_theater_is_exact
     whole = conditioned(scenario, path, 3_000, 11, chunk=500)
     assert len(routed) == 12  # (2 variants x 6 chunks, the first run only)
     assert_same_conditioned(got, whole)
+
+
+def test_a_conditioned_fan_as_of_a_date_names_both_the_scenarios_date_and_the_news_date():
+    import matplotlib.pyplot as plt
+
+    from sim.export.write import run_charts
+
+    scenario = sim.load_scenario(DEFAULT_SCENARIO)
+    obs = sim.load_observations(SHIPPED_RECORD, scenario)
+    result = sim.run(
+        scenario, ["on-time"], draws=400, seed=1, observed=obs, condition=True, as_of="2025-06-01"
+    )
+    axes = run_charts(result)["fan_conditioned"]()
+    texts = [t.get_text() for t in axes[0].figure.texts]
+    plt.close(axes[0].figure)
+    footer = next(t for t in texts if "Sources:" in t)
+    assert footer.startswith(
+        "Scenario as of 2024-09-06, conditioned on reports known on 2025-06-01. Sources:"
+    )

@@ -409,6 +409,12 @@ def mark_conditioned(axes: Sequence[Axes], cond: Result, assessment: Assessment)
                 + f"it misses (each taken as right within {assessment.tolerance} with "
                 f"probability {float(1 - c.error) * 100:g} %); effective draws in each panel."
             )
+        elif s.startswith("As of ") and when is not None:  # the scenario's date, and the news'
+            first, _, rest = s.partition(". ")
+            text.set_text(
+                f"Scenario {first[0].lower()}{first[1:]}, conditioned on reports known on "
+                f"{when.isoformat()}. {rest}"
+            )
     n_series = max(len(axes) // max(len(cond.variants), 1), 1)
     for t in range(n_series):
         for v, a in zip(
