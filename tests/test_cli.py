@@ -378,3 +378,22 @@ def test_a_command_names_only_files_it_wrote(args: list[str], tmp_path) -> None:
     named.discard(DEFAULT_SCENARIO.name)
     written = {p.name for p in out.iterdir()}
     assert named and named <= written, (named - written, result.output)
+
+
+def test_sources_lists_each_variants_changes_and_counts_assumptions_as_the_charts_do() -> None:
+    from sim.plotting.common import footnote
+
+    result = CliRunner().invoke(main, ["sources", str(DEFAULT_SCENARIO)])
+    assert result.exit_code == 0, result.output
+    follows = result.output.split("variant syria-follows changes:\n", 1)[1]
+    assert "\n  milestones.syria-exit.target.level = 0\n" in follows
+    counted = re.search(
+        r"across the 8 variants, (\d+) distinct inputs rest on an assumption", result.output
+    )
+    assert counted
+    every = sim.run(DEFAULT_SCENARIO)
+    assert f"{counted.group(1)} inputs across the 8 variants shown are assumptions" in footnote(
+        every
+    )
+    one = sim.run(DEFAULT_SCENARIO, ["slip-3"])
+    assert "`forcesim sources --variant slip-3` lists each number" in footnote(one)

@@ -111,8 +111,10 @@ def schema() -> None:
 @click.option("--variant", "-v", metavar="NAME", help="List the numbers of this variant.")
 @friendly
 def sources(file: str, variant: str | None) -> None:
-    """List every number in FILE with the source it cites or the assumption behind it."""
-    from sim.provenance import provenance
+    """List every number in FILE with the source it cites or the assumption behind it:
+    the scenario's own, then each variant's changes (or one variant's numbers, with
+    --variant)."""
+    from sim.provenance import assumption_count, provenance
     from sim.scenario import load_scenario
 
     sc = load_scenario(file)
@@ -120,21 +122,40 @@ def sources(file: str, variant: str | None) -> None:
         sc.select([variant])
     rows = provenance(sc, variant if variant in sc.doc.variants else None)
     for p in rows:
-        click.echo(f"{p.path} = {p.value}")
-        if p.kind == "source":
-            click.echo(f"    source {p.source_id}: {p.title} ({p.date or 'undated'})")
-            if p.quote:
-                click.echo(f'    "{" ".join(p.quote.split())}"')
-        elif p.kind in ("assumption", "variant"):
-            click.echo(f"    assumption: {' '.join((p.assumption or '').split())}")
-        else:
-            click.echo("    UNSUPPORTED: cites no source and states no assumption")
+        _echo_number(p)
     flagged = sum(not p.supported for p in rows)
     click.echo(
         f"{len(rows)} numbers: {sum(p.kind == 'source' for p in rows)} cite a source, "
         f"{sum(p.kind in ('assumption', 'variant') for p in rows)} rest on an assumption, "
         f"{flagged} unsupported"
     )
+    if variant is not None or not sc.doc.variants:
+        return
+    base = {(p.path, str(p.value)) for p in rows}
+    for name in sc.variant_names:  # what each variant changes, as charts count them
+        own = [p for p in provenance(sc, name) if (p.path, str(p.value)) not in base]
+        if own:
+            click.echo(f"variant {name} changes:")
+            for p in own:
+                _echo_number(p, "  ")
+    names = list(sc.variant_names)
+    click.echo(
+        f"across the {len(names)} variants, {assumption_count(sc, names)} distinct inputs rest "
+        "on an assumption (as the charts' footers count them)"
+    )
+
+
+def _echo_number(p: Any, indent: str = "") -> None:
+    """One number of :func:`sources`, with its source or assumption below it."""
+    click.echo(f"{indent}{p.path} = {p.value}")
+    if p.kind == "source":
+        click.echo(f"{indent}    source {p.source_id}: {p.title} ({p.date or 'undated'})")
+        if p.quote:
+            click.echo(f'{indent}    "{" ".join(p.quote.split())}"')
+    elif p.kind in ("assumption", "variant"):
+        click.echo(f"{indent}    assumption: {' '.join((p.assumption or '').split())}")
+    else:
+        click.echo(f"{indent}    UNSUPPORTED: cites no source and states no assumption")
 
 
 @main.command(name="list")

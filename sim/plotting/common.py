@@ -312,10 +312,20 @@ def footnote(result: Result) -> str:
         lines.append(
             f"{assumed} inputs across the {_variants_shown(len(result.variants))} are "
             "assumptions, not reported figures; "
-            f"`forcesim sources` lists each number with its source or assumption."
+            f"`forcesim sources{_one_variant(result)}` lists each number with its source or "
+            "assumption."
         )
     lines.append("Levels at the end of each month. forcesim projection, not a forecast of record.")
     return "\n".join(lines)
+
+
+def _one_variant(result: Result) -> str:
+    """`` --variant NAME`` when the chart shows one variant of several (so the listing
+    it points to is that variant's)."""
+    doc = result.scenario.doc
+    if len(result.variants) == 1 and doc.variants and result.variants[0] in doc.variants:
+        return f" --variant {result.variants[0]}"
+    return ""
 
 
 def _variants_shown(n: int) -> str:

@@ -758,6 +758,7 @@ def write_report(
             path="(file)",
         )
     target = Path(output) if output is not None else run_dir / "report.html"
+    finished = record is None  # (a run being written by sim.write_run lists its own files)
     record = record if record is not None else read_record(run_dir)
     data = report_html(run_dir, record).encode("utf-8")
     if len(data) > MAX_BYTES:
@@ -772,6 +773,6 @@ def write_report(
             path="(file)",
         )
     atomic_file(target, lambda tmp: _write_bytes(tmp, data))
-    if record is None and target.parent.resolve() == run_dir.resolve():
+    if finished and target.parent.resolve() == run_dir.resolve():
         record_files(run_dir, [target.name])  # forcesim wrote it: a new run may replace it
     return target
