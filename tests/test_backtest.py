@@ -117,6 +117,24 @@ def test_ties_go_to_the_lower_max_error_then_the_profile_order(write, tmp_path):
     assert backtest(sc, read_observations(path)).best().profile == "linear"
 
 
+def test_profiles_that_fit_exactly_as_well_as_the_best_are_named_as_tied(write, tmp_path):
+    from sim.cli.text import backtest_lines
+
+    sc = sim.load_scenario(write(MINIMAL_YAML))
+    path = tmp_path / "obs.csv"
+    path.write_text(HEADER + "2024-06,alpha,500,500,,\n")  # linear and s-curve both exact
+    bt = backtest(sc, read_observations(path))
+    assert bt.tied() == ["linear", "s-curve"]
+    lines = backtest_lines(bt)
+    assert any(line.rstrip().endswith("<- as good (tied)") and "s-curve" in line for line in lines)
+    best = next(line for line in lines if line.startswith("best fit:"))
+    assert best.endswith(
+        "(tied with s-curve: the same MAE and max error; the first in profile order is named)"
+    )
+    path.write_text(HEADER + "2024-03,alpha,800,800,,\n")  # linear alone
+    assert backtest(sc, read_observations(path)).tied() == ["linear"]
+
+
 def test_with_profile_changes_every_milestone_and_nothing_else(write):
     doc = sim.load_scenario(
         write(

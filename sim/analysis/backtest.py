@@ -166,6 +166,15 @@ class Backtest:
         )
         return order.sort_values(["mae", "max_error", "_p", "_v"]).iloc[0][self.table.columns]
 
+    def tied(self, variant: str | None = None) -> list[str]:
+        """The profiles that fit the best row's variant exactly as well as :meth:`best`
+        does (the same MAE and the same max error), in profile order: the best first;
+        one profile when nothing ties."""
+        b = self.best(variant)
+        t = self.table[self.table.variant == b.variant]
+        same = t[(t.mae == b.mae) & (t.max_error == b.max_error)]
+        return sorted(same.profile, key=PROFILES.index)
+
 
 def run_backtest(
     scenario: Scenario,

@@ -428,9 +428,12 @@ def backtest_lines(bt: Backtest) -> list[str]:
         f"{'variant':<{width}}{'profile':<10}{'MAE':>9}{'MAPE':>9}{'max error':>11}{'months':>8}"
     )
     for v in bt.variants:
-        best = bt.best(v).profile if bt.table[bt.table.variant == v].mae.notna().any() else None
+        compared = bt.table[bt.table.variant == v].mae.notna().any()
+        best = bt.best(v).profile if compared else None
+        tied = bt.tied(v) if compared else []
         for _, r in bt.table[bt.table.variant == v].iterrows():
             mark = "  <- best for this variant" if r.profile == best else ""
+            mark = mark or ("  <- as good (tied)" if r.profile in tied else "")
             lines.append(
                 f"{v:<{width}}{r.profile:<10}{_fmt(r.mae):>9}"
                 f"{_fmt(r.mape, pct=True):>9}{_fmt(r.max_error):>11}"
@@ -440,12 +443,21 @@ def backtest_lines(bt: Backtest) -> list[str]:
     lines.append(
         f"best fit: profile {b.profile!r} with variant {b.variant!r}: MAE "
         f"{_fmt(b.mae)} troops, MAPE {_fmt(b.mape, pct=True)}, max error "
-        f"{_fmt(b.max_error)} troops over {int(b.months_compared)} months"
+        f"{_fmt(b.max_error)} troops over {int(b.months_compared)} months" + _ties(bt.tied())
     )
     by_profile = bt.table.groupby("profile", sort=False).mae.mean()
     ranked = sorted(by_profile.items(), key=lambda kv: (kv[1], PROFILES.index(kv[0])))
     lines.append("mean MAE across variants: " + ", ".join(f"{p} {_fmt(m)}" for p, m in ranked))
     return lines
+
+
+def _ties(profiles: list[str]) -> str:
+    """What the best-fit line adds when other profiles fit exactly as well."""
+    if len(profiles) < 2:
+        return ""
+    others = profiles[1:]
+    named = ", ".join(others[:-1]) + (" and " if len(others) > 1 else "") + others[-1]
+    return f" (tied with {named}: the same MAE and max error; the first in profile order is named)"
 
 
 def _fmt(x: float, pct: bool = False) -> str:

@@ -101,7 +101,7 @@ def _profile_panel(
         )
     _backtest_style(ax)
     t = bt.table[bt.table.profile == profile]
-    is_best = profile == bt.best().profile
+    is_best = profile in bt.tied()  # (profiles that tie with the best are as good)
     title = PROFILE_TITLES.get(profile, profile)
     if multi:
         theaters = bt.scenario.doc.theaters
@@ -125,6 +125,15 @@ def _profile_panel(
         bbox={"boxstyle": "square,pad=0.3", "fc": "white", "ec": "#dddddd", "alpha": 0.9},
     )
     return float(rows.troops.max()) if len(rows) else 0.0
+
+
+def _tie_note(bt: Backtest) -> str:
+    """``"; step and back-loaded fit as well"``: the profiles that tie with the best."""
+    others = [PROFILE_TITLES.get(p, p) for p in bt.tied()[1:]]
+    if not others:
+        return ""
+    named = ", ".join(others[:-1]) + (" and " if len(others) > 1 else "") + others[-1]
+    return f"; {named} fit{'s' if len(others) == 1 else ''} exactly as well"
 
 
 def _decorate(bt: Backtest, fig: Any, colors: dict[str, str], shown: Any) -> None:
@@ -168,14 +177,14 @@ def _decorate(bt: Backtest, fig: Any, colors: dict[str, str], shown: Any) -> Non
     note = (
         f"Best fit: {best.profile} ({best.variant}), MAE {_n(best.mae)} troops, MAPE "
         f"{best.mape:.1f} %, max error {_n(best.max_error)} troops over "
-        f"{int(best.months_compared)} months. Error = distance from the projected level "
-        "to the observed range (0 inside it).\n"
+        f"{int(best.months_compared)} months{_tie_note(bt)}.\n"
+        "Error = distance from the projected level to the observed range (0 inside it). "
         f"Observations: {len(bt.observations)} reported levels from "
-        f"{_short(bt.observations.origin)} (sources in the file). As of {sc.doc.as_of}. "
-        "forcesim backtest, not a forecast of record."
+        f"{_short(bt.observations.origin)} (sources in the file).\n"
+        f"As of {sc.doc.as_of}. forcesim backtest, not a forecast of record."
     )
     fig.text(0.04, 0.012, note, fontsize=9.5, color="#444444", va="bottom")
-    fig.subplots_adjust(left=0.06, right=0.98, top=0.83, bottom=0.11, hspace=0.42, wspace=0.16)
+    fig.subplots_adjust(left=0.06, right=0.98, top=0.83, bottom=0.125, hspace=0.42, wspace=0.16)
 
 
 def _n(x: float) -> str:  # a whole number of troops, "-" for none
@@ -206,13 +215,13 @@ def _mae_bars(ax: Axes, bt: Backtest, colors: dict[str, str]) -> None:
     k = len(bt.variants)
     width = 0.8 / max(k, 1)
     x = np.arange(len(PROFILES))
-    best = bt.best()
+    best, tied = bt.best(), bt.tied()
     for j, v in enumerate(bt.variants):
         vals = [float(t[(t.profile == p) & (t.variant == v)].mae.iloc[0]) for p in PROFILES]
         pos = x - 0.4 + width * (j + 0.5)
         ax.bar(pos, vals, width * 0.92, color=colors[v], label=v, zorder=3)
         for p, xv, val in zip(PROFILES, pos, vals, strict=True):
-            if p == best.profile and v == best.variant:
+            if p in tied and v == best.variant:
                 ax.annotate(
                     "\u2605",
                     (xv, val),
