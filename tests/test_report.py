@@ -451,3 +451,69 @@ def test_the_months_every_trace_plots_are_written_once_in_the_page(ensemble: Pat
             if isinstance(x, dict):
                 x = fig["sharedX"][x["shared"]]
             assert x == (None if trace.x is None else [v if v is None else str(v) for v in trace.x])
+
+
+@pytest.fixture(scope="module")
+def as_of(tmp_path_factory) -> Path:
+    record = SCENARIOS_DIR / "iraq-syria-2024-observed.csv"
+    return run_dir(
+        tmp_path_factory,
+        "asof",
+        str(DEFAULT_SCENARIO),
+        *("-v", "on-time", "--draws", "400", "--seed", "1", "--observed", str(record)),
+        *("--condition", "--as-of", "2025-06-01"),
+    )
+
+
+def test_a_target_is_a_grey_diamond_at_the_month_it_is_due_not_a_reported_level(
+    as_of: Path,
+) -> None:
+    result = sim.load_run(as_of)
+    for fig in (envelope_figure(result), fan_figure(result)):
+        drawn = [t for t in fig.data if t.meta == "observed" and t.customdata is not None]
+        targets = [t for t in drawn if t.name.startswith("target or promise")]
+        points = [t for t in targets if t.error_y.array is None]
+        assert points and all(t.marker.symbol == "diamond" for t in points)
+        assert all(colors.PROMISED in (t.marker.color, t.marker.line.color) for t in targets)
+        # Iraq's exit "by 2026-12" at the end of 2026, where the PNG draws it
+        iraq = [t for t in targets if t.xaxis in (None, "x")]
+        assert "2026-12-31" in [x for t in iraq for x in t.x]
+        reported = [t for t in drawn if t.name.startswith("reported")]
+        assert not [c for t in reported for c in t.customdata if c.startswith("target")]
+        official = [t for t in drawn if t.name.startswith("official figure")]
+        assert official and all(t.marker.symbol == "square" for t in official)
+
+
+def test_a_run_as_of_a_date_draws_later_reports_hollow_and_marks_the_date(as_of: Path) -> None:
+    result = sim.load_run(as_of)
+    fig = envelope_figure(result)
+    points = [t for t in fig.data if t.meta == "observed" and t.mode == "markers"]
+    later = [t for t in points if t.name.endswith("(reported later)")]
+    known = [t for t in points if t.name.endswith("(known on 2025-06-01)")]
+    assert later and known
+    assert all(t.marker.color == "white" for t in later if t.error_y.array is None)
+    assert all(t.marker.color != "white" for t in known if t.error_y.array is None)
+    assert "reports known on 1 Jun 2025" in [a.text for a in fig.layout.annotations]
+    page = report_html(as_of)
+    assert "with the reports known on 2025-06-01." in page
+    assert "reported later (hollow)" in page
+
+
+def test_each_variants_official_figure_is_drawn_where_it_leaves_troops_out(
+    ensemble: Path,
+) -> None:
+    result = sim.load_run(ensemble)
+    m = result.monthly
+    syria = m[(m.theater == "syria") & (m.variant == "on-time")].sort_values("month")
+    assert (syria.official != syria.troops).any()  # the 900 leaves troops out
+    axis = "x2"  # Syria is the second panel
+    for fig in (envelope_figure(result), fan_figure(result)):
+        lines = [
+            t
+            for t in fig.data
+            if t.meta == "official" and t.legendgroup == "on-time" and t.xaxis == axis
+        ]
+        assert len(lines) == 1
+        assert list(lines[0].y) == syria.official.tolist()
+    iraq = [t for t in envelope_figure(result).data if t.meta == "official" and t.xaxis == "x"]
+    assert iraq == []  # Iraq's figure leaves nothing out: no second line

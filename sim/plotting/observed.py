@@ -87,7 +87,9 @@ def _period(month: int) -> int:
     return pd.Period(format_month(month), freq="M").ordinal
 
 
-def _when(o: Observation) -> str:
+def drawn_month(o: Observation) -> str:
+    """The month (``YYYY-MM``) an observation is drawn at: the month a target or
+    promise is due, when its row gives one (``by``); else the month it describes."""
     from sim.months import format_month
 
     return format_month(o.by) if o.by is not None else o.month_text
@@ -102,7 +104,7 @@ def visible(
     out = [o for o in observations if o.theater in names]
     if months:
         first, last = months[0], months[-1]
-        out = [o for o in out if first <= _when(o) <= last]
+        out = [o for o in out if first <= drawn_month(o) <= last]
     return out
 
 

@@ -34,11 +34,27 @@ from sim import colors
 from sim.io.observations import Observation
 from sim.plotting.common import theater_title
 from sim.plotting.fan import deadline_labels
-from sim.plotting.observed import SHAPE_LABELS, observations_of, observed_top
+from sim.plotting.observed import (
+    KIND_COLORS,
+    SHAPE_LABELS,
+    as_of_of,
+    drawn_month,
+    observations_of,
+    observed_top,
+    visible,
+)
 from sim.results import Result
 
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
 AS_OF = "#7a1f1f"  # the as-of line: the one date on the chart that is not a month's end
+#: a point's marker by the observation's kind, as on the PNG charts
+SYMBOLS = {"reported": "circle", "official": "square", "target": "diamond"}
+#: what a point of each kind is called
+KIND_LABELS = {
+    "reported": SHAPE_LABELS["point"],
+    "official": "official figure (declared)",
+    "target": "target or promise",
+}
 
 
 def month_ends(months: Any) -> list[str]:
@@ -156,12 +172,30 @@ def envelope_figure(result: Result) -> go.Figure:
                 row,
                 1,
             )
+        if "official" in rows and (rows.official != rows.troops).any():
+            # where official figures leave troops out, each variant's official figure too
+            off = rows.pivot(index="month", columns="variant", values="official")
+            for v in wide.columns:
+                fig.add_trace(
+                    go.Scatter(
+                        x=x,
+                        y=_ints(off[v]),
+                        mode="lines",
+                        name=f"{v}, official figure",
+                        legendgroup=str(v),
+                        meta="official",
+                        line={"color": palette[v], "width": 1.3, "dash": "dash"},
+                        hovertemplate="%{fullData.name}: %{y:,} troops<extra></extra>",
+                    ),
+                    row,
+                    1,
+                )
         _targets(fig, result, tid, row)
         shown = _shown(obs.items, tid, months) if obs is not None else []
         top = max(float(max(hi, default=0)), observed_top(shown, tid))
         limit = max(top * 1.12, 10)
         fig.update_yaxes(range=[0, limit], row=row, col=1)
-        _observations(fig, shown, row, 0.09 * limit)
+        _observations(fig, shown, row, 0.09 * limit, as_of_of(result))
         _calendar_deadlines(fig, result, tid, row, x)
         _as_of(fig, result, x, row)
     _layout(fig, len(names), "x unified")
@@ -260,51 +294,65 @@ def _vline(
 
 
 def _as_of(fig: go.Figure, result: Result, x: list[str], row: int) -> None:
-    """A solid vertical at the scenario's as-of date, when it falls within the chart."""
+    """A solid vertical at the scenario's as-of date, and a dash-dotted one at the date
+    the observations were taken as known on (a run ``--as-of``), each when it falls
+    within the chart."""
     as_of = pd.Timestamp(str(result.scenario.doc.as_of))
-    if x and pd.Timestamp(x[0]) <= as_of <= pd.Timestamp(x[-1]):
+    inside = bool(x) and pd.Timestamp(x[0]) <= as_of <= pd.Timestamp(x[-1])
+    if inside:
         label = f"as of {as_of.day} {as_of.strftime('%b %Y')}"
         if len(str(result.scenario.doc.as_of)) == 7:  # a month, not a day
             label = f"as of {as_of.strftime('%b %Y')}"
         _vline(fig, as_of.strftime("%Y-%m-%d"), row, AS_OF, "solid", label, "bottom", x)
+    news = as_of_of(result)
+    if news is not None and x and pd.Timestamp(x[0]) <= pd.Timestamp(news) <= pd.Timestamp(x[-1]):
+        label = f"reports known on {news.day} {news.strftime('%b %Y')}"
+        # (at the foot: the deadlines are labelled at the top)
+        _vline(fig, news.isoformat(), row, AS_OF, "dashdot", label, "bottom", x)
 
 
 def _shown(items: tuple[Observation, ...], series: str, months: list[str]) -> list[Observation]:
-    """The observations of ``series`` that fall within the chart's ``months``."""
-    first, last = months[0], months[-1]
-    return [o for o in items if o.theater == series and first <= o.month_text <= last]
+    """The observations of ``series`` drawn within the chart's ``months`` (a target at
+    the month it is due), as on the PNG charts."""
+    return visible(items, series, months)
 
 
-def _observations(fig: go.Figure, shown: list[Observation], row: int, arrow: float) -> None:
-    """Draw observations as the PNG charts do, at the end of the month they are compared
-    with: a point as a dot, a range as a bar with caps, "fewer than N" as a bar at N with
-    an arrow down (``arrow`` troops long), "more than N" with an arrow up. One trace per
-    kind; hovering gives what was reported, when and by whom."""
-    common = {"mode": "markers", "legendgroup": "observed", "meta": "observed"}
-    for kind in ("point", "range", "at most", "at least"):
-        group = [o for o in shown if o.shape == kind]
-        if not group:
-            continue
-        x = month_ends([o.month_text for o in group])
+def _observations(
+    fig: go.Figure, shown: list[Observation], row: int, arrow: float, as_of: Any = None
+) -> None:
+    """Draw observations as the PNG charts do (:mod:`sim.plotting.observed`), at the end
+    of the month they are drawn at (a target at the month it is due): a point as a
+    circle (reported), square (official figure) or diamond (target or promise), a range
+    as a bar with caps, "fewer than N" as a bar at N with an arrow down (``arrow``
+    troops long), "more than N" with an arrow up; black for reported counts, orange for
+    official figures, grey for targets. With ``as_of``, what was public on that date is
+    filled and what came later is hollow. One trace per shape, kind and known; hovering
+    gives what was reported, when and by whom."""
+    split = as_of is not None and len({o.known(as_of) for o in shown}) > 1
+    groups: dict[tuple[str, str, bool], list[Observation]] = {}
+    for o in shown:
+        groups.setdefault((o.shape, o.kind, o.known(as_of)), []).append(o)
+    for (kind, said, known), group in groups.items():
+        color = KIND_COLORS[said]
+        face = color if known else "white"
+        label = KIND_LABELS[said] if kind == "point" or said != "reported" else SHAPE_LABELS[kind]
+        if split:
+            label += f" (known on {as_of.isoformat()})" if known else " (reported later)"
+        common = {"mode": "markers", "legendgroup": "observed", "meta": "observed", "name": label}
+        x = month_ends([drawn_month(o) for o in group])
         hover: dict[str, Any] = {
             "customdata": [_text(_describe(o)) for o in group],
             "hovertemplate": "%{customdata}<extra></extra>",
         }
         if kind == "point":
             marker = {
-                "color": colors.OBSERVED,
-                "size": 10,
-                "line": {"color": colors.OBSERVED_EDGE, "width": 1.4},
+                "symbol": SYMBOLS[said],
+                "color": face,
+                "size": 10 if said == "reported" else 9,
+                "line": {"color": colors.OBSERVED_EDGE if known else color, "width": 1.6},
             }
             fig.add_trace(
-                go.Scatter(
-                    x=x,
-                    y=[o.low for o in group],
-                    marker=marker,
-                    name=SHAPE_LABELS[kind],
-                    **common,
-                    **hover,
-                ),
+                go.Scatter(x=x, y=[o.low for o in group], marker=marker, **common, **hover),
                 row,
                 1,
             )
@@ -334,7 +382,8 @@ def _observations(fig: go.Figure, shown: list[Observation], row: int, arrow: flo
                     marker={
                         "symbol": "triangle-down" if down else "triangle-up",
                         "size": 11,
-                        "color": colors.OBSERVED,
+                        "color": face,
+                        "line": {"color": color, "width": 1.6},
                     },
                     hoverinfo="skip",
                     **common,
@@ -346,25 +395,42 @@ def _observations(fig: go.Figure, shown: list[Observation], row: int, arrow: flo
             go.Scatter(
                 x=x,
                 y=y,
-                marker={
-                    "symbol": "line-ew",
-                    "size": 14,
-                    "line": {"color": colors.OBSERVED, "width": 3},
-                },
+                marker={"symbol": "line-ew", "size": 14, "line": {"color": color, "width": 3}},
                 error_y={
                     "type": "data",
                     "symmetric": False,
-                    "color": colors.OBSERVED,
+                    "color": color,
                     "thickness": 3,
                     **bar,
                 },
-                name=SHAPE_LABELS[kind],
                 **common,
                 **hover,
             ),
             row,
             1,
         )
+        if not known:  # hollow: a white core inside the bar, as on the PNG charts
+            core = {**bar, "width": 0}
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=y,
+                    mode="markers",
+                    marker={"size": 0, "opacity": 0},
+                    error_y={
+                        "type": "data",
+                        "symmetric": False,
+                        "color": "white",
+                        "thickness": 1.2,
+                        **core,
+                    },
+                    hoverinfo="skip",
+                    legendgroup="observed",
+                    meta="observed-core",
+                ),
+                row,
+                1,
+            )
 
 
 def _describe(o: Observation) -> str:
@@ -416,7 +482,7 @@ def fan_figure(result: Result) -> go.Figure:
         top = max(tops[tid] * 1.18, observed_top(shown, tid) * 1.12, 10)
         for i, v in enumerate(result.variants):
             _fan_panel(fig, result, v, tid, row, top, visible=i == 0)
-        _observations(fig, shown, row, 0.09 * top)
+        _observations(fig, shown, row, 0.09 * top, as_of_of(result))
         fig.update_yaxes(range=[0, top], row=row, col=1)
         x = month_ends(bands[bands.theater == tid].month.drop_duplicates().sort_values())
         _as_of(fig, result, x, row)
@@ -485,6 +551,22 @@ def _fan_panel(
                 meta="central",
                 line={"color": colors.CENTRAL, "width": 1.4, "dash": "dash"},
                 hovertemplate="central run: %{y:,} troops<extra></extra>",
+            ),
+            row,
+            1,
+        )
+    if "official" in central and (central.official != central.troops).any():
+        fig.add_trace(
+            go.Scatter(
+                x=month_ends(central.month),
+                y=_ints(central.official),
+                mode="lines",
+                name="official figure (central run)",
+                legendgroup=v,
+                visible=visible,
+                meta="official",
+                line={"color": colors.OFFICIAL, "width": 1.6, "dash": "dash"},
+                hovertemplate="official figure (central run): %{y:,} troops<extra></extra>",
             ),
             row,
             1,

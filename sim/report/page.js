@@ -47,7 +47,10 @@
       var shown = {};
       boxes.forEach(function (b) { shown[b.value] = b.checked; });
       var visible = div.data.map(function (t) {
-        return t.meta === "variant" ? shown[t.legendgroup] === true : true;
+        // a variant's line and its official figure come and go with its box
+        return t.meta === "variant" || t.meta === "official"
+          ? shown[t.legendgroup] === true
+          : true;
       });
       // the shading spans the variants shown, panel by panel
       var lows = [], highs = [], where = [];

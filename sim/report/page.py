@@ -25,8 +25,9 @@ from sim import colors
 from sim.export import has_table, read_record, read_table, rebuild
 from sim.io.files import atomic_file, float_text, record_files
 from sim.plotting.common import theater_title
+from sim.plotting.observed import as_of_of, observations_of
 from sim.provenance import Provenance, provenance
-from sim.report.charts import envelope_figure, fan_figure
+from sim.report.charts import AS_OF, envelope_figure, fan_figure
 from sim.results import Result
 
 #: the largest page forcesim writes [bytes]; plotly.js alone is about 4.8 MB
@@ -137,10 +138,12 @@ class Page:
             if self.ensemble
             else "each input at its central value"
         )
+        news = as_of_of(r)
         return (
             f"Projected troops at the end of each month under {len(r.variants)} "
             f"reading{'s' if len(r.variants) != 1 else ''} of the plan (variants), "
-            f"{kind}; as of {self.doc.as_of}."
+            f"{kind}; as of {self.doc.as_of}"
+            + (f", with the reports known on {news.isoformat()}." if news is not None else ".")
         )
 
     def header(self) -> str:
@@ -216,6 +219,11 @@ class Page:
                 ("diamond", colors.TARGET, "milestone target at its deadline"),
                 ("dotted", colors.DEADLINE, "calendar deadline"),
             ]
+            + (
+                [("dashed", "#555555", "each variant's official figure, where it differs")]
+                if self._official_differs()
+                else []
+            )
             + self._observed_key()
         )
         names = ", ".join(theater_title(r, t) for t in r.theaters)
@@ -237,19 +245,38 @@ class Page:
             + self.variants()
         )
 
+    def _official_differs(self) -> bool:
+        """Whether some official figure leaves troops out (the charts then draw it)."""
+        m = self.result.monthly
+        return "official" in m and bool((m.official != m.troops).any())
+
     def _observed_key(self) -> list[tuple[str, str, str]]:
-        return (
-            [
-                (
-                    "dot",
-                    colors.OBSERVED,
-                    "observed: a level, a range (bar) or \u201cfewer/more than\u201d (arrow), "
-                    "at the end of its month",
-                )
-            ]
-            if self.result.observed is not None
-            else []
-        )
+        """The key's entries for the observations drawn: the shapes, each kind shown,
+        and with an as-of date what was known then, what came later, and the line."""
+        obs = observations_of(self.result)
+        if obs is None:
+            return []
+        items = [
+            (
+                "dot",
+                colors.OBSERVED,
+                "reported: a level, a range (bar) or \u201cfewer/more than\u201d (arrow), "
+                "at the end of its month",
+            )
+        ]
+        kinds = {o.kind for o in obs.items}
+        if "official" in kinds:
+            items.append(("square", colors.OFFICIAL, "official figure (declared)"))
+        if "target" in kinds:
+            items.append(("diamond solid", colors.PROMISED, "target or promise, when it is due"))
+        as_of = as_of_of(self.result)
+        if as_of is not None:
+            known = {o.known(as_of) for o in obs.items}
+            if len(known) > 1:
+                items.append(("dot", colors.OBSERVED, f"known on {as_of.isoformat()} (filled)"))
+                items.append(("hollow", colors.OBSERVED, "reported later (hollow)"))
+            items.append(("dashdot", AS_OF, f"reports known on {as_of.isoformat()}"))
+        return items
 
     def caption(self) -> str:
         sources = "; ".join(
@@ -295,6 +322,11 @@ class Page:
                 ("dashed", colors.CENTRAL, "central run (each input at its central value)"),
                 ("dotted", colors.DEADLINE, "calendar deadline (share of draws meeting it)"),
             ]
+            + (
+                [("dashed", colors.OFFICIAL, "official figure (central run)")]
+                if self._official_differs()
+                else []
+            )
             + self._observed_key()
         )
         alt = (
