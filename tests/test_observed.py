@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import MINIMAL_YAML, located
+from conftest import DEFAULT_SCENARIO, MINIMAL_YAML, SCENARIOS_DIR, located
 
 import sim
 from sim.analysis.observed import score_observations as score
@@ -602,3 +602,15 @@ def test_plot_of_a_run_directory_draws_its_observations_again(write, observation
         ("2024-07", "at most"),
     ]
     assert _markers(sim.plot_envelope(result)) == 2
+
+
+def test_two_missed_reports_of_one_day_and_theater_are_told_apart_by_source() -> None:
+    from sim.cli.text import observed_lines
+
+    scenario = sim.load_scenario(DEFAULT_SCENARIO)
+    record = sim.load_observations(SCENARIOS_DIR / "iraq-syria-2024-observed.csv", scenario)
+    result = sim.run(scenario, ["on-time"], observed=record)
+    line = next(x for x in observed_lines(result.observed, ["on-time"]) if "consistent" in x)
+    # Reuters and CNN both reported 2,000 in Syria on 2024-12-19
+    assert "2024-12-19 syria (reuters-2024-12-19), 2024-12-19 syria (cnn-2024-12-19)" in line
+    assert "2025-04-15 syria," in line  # a report alone that day keeps its short name

@@ -221,14 +221,15 @@ def observed_lines(assessment: Assessment, variants: Iterable[str]) -> list[str]
         text = f"    {v}: consistent with {ok} of {len(rows)}"
         bad = rows[rows.consistent == "false"]
         if len(bad):
-            text += (
-                " (not: "
-                + ", ".join(
-                    f"{d} {th}" if several else str(d)
-                    for d, th in zip(bad.date, bad.theater, strict=True)
-                )
-                + ")"
-            )
+            pairs = zip(bad.date, bad.theater, strict=True)
+            named = [f"{d} {th}" if several else str(d) for d, th in pairs]
+            # two reports of one day and theater: each named by its source
+            twice = {n for n in named if named.count(n) > 1}
+            named = [
+                f"{n} ({src})" if n in twice and src else n
+                for n, src in zip(named, bad.source, strict=True)
+            ]
+            text += " (not: " + ", ".join(named) + ")"
         lines.append(text)
     c = assessment.conditioned
     if c is not None:
