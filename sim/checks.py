@@ -34,7 +34,33 @@ def _same_number(text: str, found: str) -> bool:
 
 
 def _num(x: float) -> str:
+    if isinstance(x, int):
+        return f"{x:,}"  # exact: a float would round a large integer
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,}"
+
+
+def _written_numbers(q: Any) -> list[tuple[tuple[str | int, ...], Any]]:
+    """(key path within the quantity, number as given) of each number a quantity writes."""
+    if not isinstance(q, Spec):
+        return [((), q)]
+    parts: list[tuple[tuple[str | int, ...], Any]] = []
+    if q.value is not None:
+        parts.append((("value",), q.value))
+    for form in ("uniform", "triangular"):
+        parts += [((form, i), v) for i, v in enumerate(getattr(q, form) or [])]
+    if q.choice is not None:
+        parts += [(("choice", "values", i), v) for i, v in enumerate(q.choice.values)]
+    return parts
+
+
+def _refuse(err: Any, q: Any, path: tuple[str | int, ...], bound: float, expected: str) -> Any:
+    """``err`` about the number of quantity ``q`` (at ``path``) equal to ``bound``, one
+    of its :func:`support`: at that number's own key path, and the number as given, not
+    as the float ``bound`` (``99999999999999999``, not ``100,000,000,000,000,000``)."""
+    for sub, v in _written_numbers(q):
+        if float(v) == bound:
+            return err(path + sub, expected, _num(v))
+    return err(path, expected, _num(bound))
 
 
 def check_scenario(doc: ScenarioDoc, locator: Any) -> Plan:
@@ -51,11 +77,12 @@ def check_scenario(doc: ScenarioDoc, locator: Any) -> Plan:
 
     _check_levels(doc, err)
     _check_sources(doc, err)
-    lo, hi = support(doc.announcement.delay)
+    delay, at = doc.announcement.delay, ("announcement", "delay")
+    lo, hi = support(delay)
     if lo < 0:
-        raise err(("announcement", "delay"), "a delay of 0 months or more", _num(lo))
+        raise _refuse(err, delay, at, lo, "a delay of 0 months or more")
     if hi > MAX_DELAY:
-        raise err(("announcement", "delay"), f"a delay of at most {MAX_DELAY} months", _num(hi))
+        raise _refuse(err, delay, at, hi, f"a delay of at most {MAX_DELAY} months")
     _check_milestones(doc, plan, err)
     _check_residuals(doc, plan, err)
     _check_theater_totals(plan, err)
@@ -86,17 +113,7 @@ def _check_whole(doc: ScenarioDoc, locator: Any) -> None:
     """Troops and months are whole: a fraction, or a thousands separator (``2.500``), is
     refused with a hint, never rounded."""
     for path, q, unit in quantities(doc):
-        if isinstance(q, Spec):
-            parts: list[tuple[tuple[str | int, ...], Any]] = []
-            if q.value is not None:
-                parts.append((("value",), q.value))
-            for form in ("uniform", "triangular"):
-                parts += [((form, i), v) for i, v in enumerate(getattr(q, form) or [])]
-            if q.choice is not None:
-                parts += [(("choice", "values", i), v) for i, v in enumerate(q.choice.values)]
-        else:
-            parts = [((), q)]
-        for sub, value in parts:
+        for sub, value in _written_numbers(q):
             full = path + sub
             broken = whole_problem(value, locator.text(full), unit)
             if broken is not None:
@@ -138,9 +155,10 @@ def _check_levels(doc: ScenarioDoc, err: Any) -> None:
         for path, q in quantities:
             if q is not None and support(q)[0] < 0:
                 what = "a number of troops" if path[-1] == "unreported" else "a level"
-                raise err(path, f"{what} of 0 troops or more", _num(support(q)[0]))
+                raise _refuse(err, q, path, support(q)[0], f"{what} of 0 troops or more")
             if q is not None and support(q)[1] > MAX_TROOPS:
-                raise err(path, f"a level of at most {MAX_TROOPS:,} troops", _num(support(q)[1]))
+                expected = f"a level of at most {MAX_TROOPS:,} troops"
+                raise _refuse(err, q, path, support(q)[1], expected)
         if theater.sites and isinstance(theater.initial, Spec) and theater.initial.uncertain:
             # the theater's level is the sum of its sites': this uncertainty would be dropped
             raise err(
@@ -194,13 +212,11 @@ def _check_milestones(doc: ScenarioDoc, plan: Plan, err: Any) -> None:
         path = ("milestones", ms.id)
         lo_delay, hi_delay = support(ms.delay)
         if lo_delay < 0:
-            raise err(path + ("delay",), "an execution delay of 0 months or more", _num(lo_delay))
+            expected = "an execution delay of 0 months or more"
+            raise _refuse(err, ms.delay, path + ("delay",), lo_delay, expected)
         if hi_delay > MAX_DELAY:
-            raise err(
-                path + ("delay",),
-                f"an execution delay of at most {MAX_DELAY} months",
-                _num(hi_delay),
-            )
+            expected = f"an execution delay of at most {MAX_DELAY} months"
+            raise _refuse(err, ms.delay, path + ("delay",), hi_delay, expected)
         if ms.kind == "month":
             if ms.month < 1:
                 raise err(
@@ -216,17 +232,20 @@ def _check_milestones(doc: ScenarioDoc, plan: Plan, err: Any) -> None:
                 )
         lo, hi = support(ms.target)
         level = levels[ms.track]
+        target = path + ("target", ms.target_kind)
         if lo < 0:
-            raise err(path + ("target", ms.target_kind), "0 troops or more", _num(lo))
+            raise _refuse(err, ms.target, target, lo, "0 troops or more")
         if hi > MAX_TROOPS:
-            raise err(path + ("target", ms.target_kind), f"at most {MAX_TROOPS:,} troops", _num(hi))
+            raise _refuse(err, ms.target, target, hi, f"at most {MAX_TROOPS:,} troops")
         if ms.target_kind == "reduce_by":
             if hi > level:
-                raise err(
-                    path + ("target", "reduce_by"),
+                raise _refuse(
+                    err,
+                    ms.target,
+                    target,
+                    hi,
                     f"a reduction of at most the {_num(level)} troops "
                     f"{plan.tracks[ms.track].key} holds then",
-                    _num(hi),
                 )
             levels[ms.track] = level - central(ms.target)
         else:
@@ -255,14 +274,17 @@ def _check_residuals(doc: ScenarioDoc, plan: Plan, err: Any) -> None:
         lo, hi = support(res.size)
         track = plan.tracks[res.track]
         initial = support(track.initial)[1] + support(track.unreported)[1]
+        size = ("residuals", res.id, "size")
         if lo < 0:
-            raise err(("residuals", res.id, "size"), "0 troops or more", _num(lo))
+            raise _refuse(err, res.size, size, lo, "0 troops or more")
         if hi > initial:
-            raise err(
-                ("residuals", res.id, "size"),
+            raise _refuse(
+                err,
+                res.size,
+                size,
+                hi,
                 f"a residual no larger than the force ({_num(initial)} troops in "
                 f"{plan.tracks[res.track].key})",
-                _num(hi),
             )
         if res.from_month is not None and not 0 <= res.from_month < plan.n_months:
             raise err(

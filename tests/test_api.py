@@ -183,7 +183,7 @@ def test_an_error_in_a_value_the_file_holds_points_at_the_file(scenario: sim.Sce
     with pytest.raises(sim.ScenarioError) as info:
         scenario.with_overrides({"theaters": {"iraq": {"initial": 100}}})
     assert info.value.file == str(sim.default_scenario())
-    assert info.value.path == "milestones.iraq-phase-1.target.reduce_by"
+    assert info.value.path == "milestones.iraq-phase-1.target.reduce_by.uniform[1]"
 
 
 def test_run_rejects_an_unknown_variant_with_a_suggestion(scenario: sim.Scenario) -> None:

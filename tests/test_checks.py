@@ -79,10 +79,10 @@ def test_a_level_whose_range_dips_below_zero_is_rejected(write):
         match=located(
             path,
             line_of(text, "uniform"),
-            None,
-            "theaters.alpha.initial",
+            col_of(text, "-10"),
+            "theaters.alpha.initial.uniform[0]",
             "0 troops or more",
-            "-10",
+            "'-10'",
         ),
     ):
         load_scenario(path)
@@ -260,11 +260,11 @@ def test_a_reduction_range_reaching_past_the_force_is_rejected(write):
         ScenarioError,
         match=located(
             path,
-            None,
-            None,
-            "milestones.alpha-out.target.reduce_by",
+            line_of(text, "1001"),
+            col_of(text, "1001"),
+            "milestones.alpha-out.target.reduce_by.uniform[1]",
             "at most the 1,000 troops",
-            "1,001",
+            "'1001'",
         ),
     ):
         load_scenario(path)
@@ -591,7 +591,11 @@ def test_an_announcement_delay_beyond_the_longest_calendar_is_refused(write):
         "  expected: 2024-01\n", "  expected: 2024-01\n  delay: {uniform: [0, 100000]}\n"
     )
     path = write(text)
-    with pytest.raises(ScenarioError, match=r"delay: expected a delay of at most 600 months"):
+    with pytest.raises(
+        ScenarioError,
+        match=r"announcement\.delay\.uniform\[1\]: expected a delay of at most 600 months, "
+        r"found '100000'",
+    ):
         load_scenario(path)
 
 
@@ -640,3 +644,33 @@ def test_the_largest_forces_the_limits_allow_sum_exactly(write):
     assert int(out.theaters.astype(np.int64).sum(axis=1).max()) == 500_000_000
     assert 500_000_000 < 2**31 - 1
     assert level_bound(plan) == 10_000_000  # the largest series, not the sum of them
+
+
+def test_a_too_large_number_inside_a_mapping_is_quoted_as_written_at_its_own_line(write):
+    # a float would turn 99999999999999999 into 100,000,000,000,000,000: another number
+    text = MINIMAL_YAML.replace(
+        "initial: 1000", "initial: {uniform: [0, 99999999999999999], assumption: x}"
+    )
+    path = write(text)
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line_of(text, "uniform"),
+            col_of(text, "99999999999999999"),
+            "theaters.alpha.initial.uniform[1]",
+            "a level of at most 10,000,000 troops",
+            "'99999999999999999'",
+        ),
+    ):
+        load_scenario(path)
+
+
+def test_a_too_long_delay_set_in_code_is_shown_exactly(write):
+    sc = load_scenario(write(MINIMAL_YAML))
+    with pytest.raises(
+        ScenarioError,
+        match=r"announcement\.delay: expected a delay of at most 600 months, "
+        r"found 99,999,999,999,999,999,999,999",
+    ):
+        sc.with_settings({"announcement.delay": 99_999_999_999_999_999_999_999})

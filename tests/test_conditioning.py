@@ -557,7 +557,8 @@ def test_unreported_troops_on_a_theater_with_sites_are_a_located_error(write):
 def test_negative_unreported_troops_are_a_located_error(write):
     doc = make_doc(theaters={"alpha": {"initial": 1000, "unreported": {"uniform": [-10, 10]}}})
     with pytest.raises(
-        sim.ScenarioError, match=r"theaters\.alpha\.unreported: expected a number of troops of 0"
+        sim.ScenarioError,
+        match=r"theaters\.alpha\.unreported\.uniform\[0\]: expected a number of troops of 0",
     ):
         sim.load_scenario(write(doc))
 

@@ -212,7 +212,8 @@ def test_a_negative_execution_delay_is_a_one_line_error(write):
         }
     )
     with pytest.raises(
-        ScenarioError, match=r"milestones\.cut\.delay: expected an execution delay of 0"
+        ScenarioError,
+        match=r"milestones\.cut\.delay\.uniform\[0\]: expected an execution delay of 0",
     ):
         sim.load_scenario(write(doc))
 
