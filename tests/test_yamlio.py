@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import MINIMAL_YAML, col_of, line_of, located
 
@@ -322,3 +324,28 @@ def test_read_yaml_refuses_a_missing_file(tmp_path):
 def test_text_over_the_size_limit_is_refused_before_parsing():
     with pytest.raises(ScenarioError, match="expected a document of at most 1,000,000 characters"):
         parse_yaml("#" * 1_000_001, "big.yaml")
+
+
+@pytest.mark.parametrize("escape", ["\\e]0;title\\a", "\\x1b[2J", "\\r", "\\0", "\\x7f", "\\x9b"])
+def test_a_control_character_written_as_an_escape_is_refused_quoted_as_written(escape):
+    # a terminal escape in a title would reach the printed table, the charts and the page
+    text = f'id: x\ntitle: "a{escape}b"\n'
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            "s.yaml", 2, 8, "title", "text without control characters", re.escape(f'"a{escape}b"')
+        ),
+    ):
+        parse_yaml(text, "s.yaml")
+
+
+def test_a_control_character_in_a_key_is_refused():
+    with pytest.raises(
+        ScenarioError, match=located("s.yaml", 2, 3, "theaters", "text without control")
+    ):
+        parse_yaml('theaters:\n  "ir\\raq": {initial: 1}\n', "s.yaml")
+
+
+def test_tabs_and_line_breaks_inside_text_are_kept():
+    data, _ = parse_yaml('a: "x\\ty"\nb: |\n  one\n  two\n', "s.yaml")
+    assert data == {"a": "x\ty", "b": "one\ntwo\n"}

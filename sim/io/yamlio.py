@@ -18,6 +18,8 @@ Rules, each failing with a :class:`~sim.errors.ScenarioError`:
   explicit tag other than ``!!str`` is refused;
 * anchors and aliases are refused (they are how "billion laughs" bombs work);
 * duplicate keys are refused; keys must be strings;
+* text holds no control character but tab and line break (a double-quoted ``"\\e[2J"``
+  would otherwise reach the terminal, the charts and the page as an escape sequence);
 * nesting is at most ``MAX_DEPTH`` levels deep.
 """
 
@@ -67,6 +69,9 @@ _INT = re.compile(r"^[-+]?[0-9]+$|^0o[0-7]+$|^0x[0-9a-fA-F]+$")
 _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
 _INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
 _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
+#: C0 controls but tab and line feed, DEL and C1 controls: only an escape in a
+#: double-quoted scalar makes them (the reader refuses them written as themselves)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 Path_ = tuple[str | int, ...]
 
@@ -317,6 +322,7 @@ class _Builder:
                 if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in (PLAIN, _STR):
                     raise self.fail(key_node, path, "a plain key", "a complex key")
                 key = str(key_node.value)
+                self.check_text(key_node, path, key)
                 if key == "<<":
                     raise self.fail(
                         key_node, path, "plain keys (merge keys are not supported)", "'<<'"
@@ -338,8 +344,20 @@ class _Builder:
             return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
         self.positions.texts[path] = self.written(node)
         if node.tag == _STR:
-            return node.value
+            return self.check_text(node, path, node.value)
         return self.plain(node, path)
+
+    def check_text(self, node: yaml.Node, path: Path_, text: str) -> str:
+        """``text``, or a ScenarioError when it holds a control character."""
+        bad = _CONTROL.search(text)
+        if bad is not None:
+            raise self.fail(
+                node,
+                path,
+                "text without control characters (tab and line breaks aside)",
+                f"{self.written(node)} (U+{ord(bad.group()):04X})",
+            )
+        return text
 
     def written(self, node: yaml.Node) -> str:
         """The scalar's text as it stands in the file (quotes included), on one line."""
