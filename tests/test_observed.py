@@ -165,6 +165,35 @@ def test_a_bad_row_is_one_line_naming_file_line_column_and_what_was_wrong(
     assert found in message.split(", found ", 1)[1], message
 
 
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85", "\x0c", "\x1c"])
+def test_rows_end_only_at_line_ends_so_later_lines_keep_their_numbers(observations, separator):
+    # str.splitlines() also splits at these: a quote pasted from a web page was cut in two
+    # and every later row given the wrong line number
+    path = observations(f'2024-02,alpha,1,1,a,"said{separator}more"\n2024-03,alpha,x,1,,\n')
+    with pytest.raises(sim.ScenarioError) as err:
+        read_observations(path, ["alpha"])
+    message = str(err.value)
+    if separator in "\u2028\u2029":  # text: kept, and the error is the next row's own
+        assert message.startswith(f"{path}:3:15: troops_low: expected "), message
+    else:  # a control character: refused where it stands
+        assert message.startswith(f"{path}:2:21: quote: expected text without control"), message
+        assert repr(f"said{separator}more") in message
+
+
+def test_a_terminal_escape_in_a_source_is_refused(observations):
+    path = observations("2024-02,alpha,1,1,\x1b]0;title\x07,\n")
+    with pytest.raises(
+        sim.ScenarioError,
+        match=located(path, 2, 19, "source", "text without control characters", r"'\\x1b"),
+    ):
+        read_observations(path, ["alpha"])
+
+
+def test_a_quote_with_a_line_separator_is_read_whole(observations):
+    obs = read_observations(observations('2024-02,alpha,1,1,a,"said\u2028more"\n'), ["alpha"])
+    assert [o.quote for o in obs] == ["said\u2028more"]
+
+
 @pytest.mark.parametrize(
     "header,expected,found",
     [

@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import difflib
 import hashlib
+import io
 import math
 import re
 from collections.abc import Sequence
@@ -38,6 +39,17 @@ from sim.io.observations import (
 from sim.io.yamlio import decode_text, read_limited
 
 _NUMBER = re.compile(r"^[1-9]\d{0,2}(,\d{3})+$|^(0|[1-9]\d*)$")
+#: where a line ends: not every place str.splitlines() splits (U+2028 in a pasted quote,
+#: a form feed), which would cut a row in two and renumber every later line
+_LINE_END = re.compile(r"\r\n|\r|\n")
+#: C0 controls but tab, DEL and C1 controls (a terminal escape in a source or quote)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _lines(text: str) -> list[str]:
+    """The lines of ``text``, split at line ends only."""
+    lines = _LINE_END.split(text)
+    return lines[:-1] if lines and not lines[-1] else lines
 
 
 def read_observations(path: str | Path, allowed: Sequence[str] | None = None) -> ObservationSet:
@@ -66,7 +78,7 @@ def read_observations(path: str | Path, allowed: Sequence[str] | None = None) ->
     text = _read_text(Path(path), name)
     index: dict[str, int] | None = None
     items: list[Observation] = []
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(_lines(text), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         row = _Row(name, number, line)
@@ -188,6 +200,8 @@ def _observation(row: _Row, index: dict[str, int], allowed: Sequence[str] | None
             raise row.fail(
                 index[col], col, f"at most {MAX_TEXT:,} characters", f"{len(cell(col)):,}"
             )
+        if _CONTROL.search(cell(col)):
+            raise row.fail(index[col], col, "text without control characters", repr(cell(col)))
     kind = parsed("kind", parse_kind, cell("kind"))
     tolerance = parsed("tolerance", row_tolerance, cell("tolerance"))
     by = parsed("by", parse_by, cell("by"), kind, month)
@@ -263,7 +277,7 @@ def from_observed_csv(
     name = str(path)
     if text is None:
         text = _read_text(Path(path), name)
-    rows = list(csv.DictReader(text.splitlines()))
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
     if not rows or not set(OBSERVED_COLUMNS) <= set(rows[0]):
         raise ScenarioError(
             "an observed.csv written by forcesim run", "other columns", file=name, path="(header)"
