@@ -1279,3 +1279,57 @@ def test_every_kind_of_output_directory_carries_a_manifest_and_can_be_replaced(t
     (out / "notes.txt").write_text("mine")
     res = CliRunner().invoke(main, [*args, str(DEFAULT), "-q", "--out", str(out)])
     assert res.exit_code == 2 and (out / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("command", ["plot", "report"])
+def test_output_at_a_file_forcesim_did_not_write_is_refused_and_left_as_it_was(tmp_path, command):
+    if command == "report":
+        pytest.importorskip("plotly")
+    out = tmp_path / "o"
+    assert _run(out).exit_code == 0
+    mine = tmp_path / ("mine.png" if command == "plot" else "mine.html")
+    mine.write_text("precious")
+    res = CliRunner().invoke(main, [command, str(out), "-o", str(mine)])
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1, res.output
+    assert f"forcesim: error: {mine}:1:1: --output: expected a new file" in res.stderr
+    assert "nothing was overwritten" in res.stderr
+    assert mine.read_text() == "precious"
+
+
+def test_output_at_a_directory_is_one_line_naming_it(tmp_path):
+    out = tmp_path / "o"
+    assert _run(out).exit_code == 0
+    (tmp_path / "d.png").mkdir()
+    res = CliRunner().invoke(main, ["plot", str(out), "-o", str(tmp_path / "d.png")])
+    assert res.exit_code == 2, res.output
+    assert f"{tmp_path / 'd.png'}:1:1: --output: expected a new file" in res.stderr
+    assert "found a directory in its place" in res.stderr
+
+
+def test_a_chart_forcesim_wrote_into_a_run_directory_may_be_drawn_again(tmp_path):
+    out = tmp_path / "o"
+    assert _run(out).exit_code == 0
+    for _ in range(2):
+        res = CliRunner().invoke(main, ["plot", str(out), "-o", str(out / "chart.svg")])
+        assert res.exit_code == 0, res.output
+    assert CliRunner().invoke(main, ["plot", str(out)]).exit_code == 0  # envelope.png again
+
+
+def test_a_chart_edited_after_forcesim_wrote_it_is_not_replaced(tmp_path):
+    out = tmp_path / "o"
+    assert _run(out).exit_code == 0
+    (out / "envelope.png").write_bytes(b"edited")
+    res = CliRunner().invoke(main, ["plot", str(out)])
+    assert res.exit_code == 2, res.output
+    assert "nothing was overwritten" in res.stderr
+    assert (out / "envelope.png").read_bytes() == b"edited"
+
+
+def test_output_over_a_table_of_a_run_directory_is_refused(tmp_path):
+    pytest.importorskip("plotly")
+    out = tmp_path / "o"
+    assert _run(out).exit_code == 0
+    before = (out / "monthly.csv").read_bytes()
+    res = CliRunner().invoke(main, ["report", str(out), "-o", str(out / "monthly.csv")])
+    assert res.exit_code == 2, res.output
+    assert (out / "monthly.csv").read_bytes() == before

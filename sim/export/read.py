@@ -30,6 +30,7 @@ from sim.io.files import (
     csv_text,
     read_written_csv,
     record_files,
+    refuse_overwrite,
 )
 from sim.io.observation_csv import from_observed_csv
 from sim.io.observations import REPORTED, Observation, ObservationSet, Tolerance, parse_date
@@ -430,7 +431,8 @@ def redraw(run_dir: Path, output: Path | None = None, chart: str | None = None) 
     ------
     sim.ScenarioError
         ``run_dir`` is not a directory forcesim wrote, ``chart`` is not one it can
-        draw, or ``output`` has another extension.
+        draw, ``output`` has another extension, or a file to write already exists
+        and forcesim did not write it (:func:`sim.io.files.refuse_overwrite`).
     """
     if not run_dir.is_dir():
         raise ScenarioError(
@@ -458,6 +460,8 @@ def redraw(run_dir: Path, output: Path | None = None, chart: str | None = None) 
         targets = {chart or next(iter(charts)): output}
     else:
         targets = {n: run_dir / f"{n}.png" for n in charts if chart in (None, n)}
+    for target in targets.values():
+        refuse_overwrite(target)
     written = []
     for name, target in targets.items():
         _atomic_chart(charts[name](), target)

@@ -58,9 +58,9 @@ MANIFEST_KEY = b"forcesim/run-directory-manifest/v1"
 class OutputError(ScenarioError):
     """The output directory cannot be written (reported like any bad input)."""
 
-    def __init__(self, target: Path, found: str, expected: str = "") -> None:
+    def __init__(self, target: Path, found: str, expected: str = "", option: str = "--out") -> None:
         super().__init__(
-            expected or "a writable output directory", found, file=str(target), path="--out"
+            expected or "a writable output directory", found, file=str(target), path=option
         )
 
 
@@ -191,6 +191,39 @@ def refuse_foreign(target: Path) -> None:
             why + "; nothing was deleted",
             "a new or empty directory, or one holding only an earlier forcesim run",
         )
+
+
+#: what a file forcesim wrote into a run directory may be replaced by (a chart or the
+#: page drawn again); its tables are the run's record
+_REDRAWN = (".png", ".pdf", ".svg", ".html")
+
+
+def refuse_overwrite(target: Path) -> None:
+    """Raise, before any work, when writing the file ``target`` (``-o``) would replace
+    something forcesim did not write. An existing file is replaced only when the signed
+    manifest of the run directory it lies in lists it unchanged, and it is a chart or a
+    page (drawn again); anything else, a directory included, is left as it is.
+    """
+    if not target.exists() and not target.is_symlink():
+        return
+    if target.is_symlink() or not target.is_file():
+        why = "a directory" if target.is_dir() else "something other than a file"
+        found = f"{why} in its place"
+    else:
+        manifest = read_manifest(target.parent)
+        if (
+            manifest is not None
+            and target.suffix.lower() in _REDRAWN
+            and manifest.get(target.name) == file_sha256(target)
+        ):
+            return
+        found = "an existing file forcesim did not write (remove it, or choose another name)"
+    raise OutputError(
+        target,
+        found + "; nothing was overwritten",
+        "a new file, or a chart or page forcesim wrote into a run directory",
+        option="--output",
+    )
 
 
 # ---------------------------------------------------------------- temporary names

@@ -23,7 +23,7 @@ import pandas as pd
 
 from sim import colors
 from sim.export import has_table, read_record, read_table, rebuild
-from sim.io.files import atomic_file, float_text, record_files
+from sim.io.files import atomic_file, float_text, record_files, refuse_overwrite
 from sim.plotting.common import theater_title
 from sim.plotting.observed import as_of_of, observations_of
 from sim.provenance import Provenance, provenance
@@ -777,7 +777,9 @@ def write_report(
     Raises
     ------
     sim.ScenarioError
-        When ``run_dir`` is not a run directory, or the page would exceed 6 MB.
+        When ``run_dir`` is not a run directory, the page would exceed 6 MB, or
+        ``output`` exists and forcesim did not write it
+        (:func:`sim.io.files.refuse_overwrite`).
     """
     from sim.errors import ScenarioError
 
@@ -792,6 +794,8 @@ def write_report(
     target = Path(output) if output is not None else run_dir / "report.html"
     finished = record is None  # (a run being written by sim.write_run lists its own files)
     record = record if record is not None else read_record(run_dir)
+    if finished:
+        refuse_overwrite(target)
     data = report_html(run_dir, record).encode("utf-8")
     if len(data) > MAX_BYTES:
         variants = len(record.get("variants") or [])
