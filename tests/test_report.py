@@ -20,6 +20,7 @@ from conftest import DEFAULT_SCENARIO, SCENARIOS_DIR
 import sim
 from sim import colors
 from sim.cli import main
+from sim.io.files import record_files
 from sim.provenance import provenance
 
 pytest.importorskip("plotly")
@@ -397,6 +398,7 @@ def test_the_observations_table_shows_every_column_observed_csv_has(
     for f in observed.iterdir():
         (copy / f.name).write_bytes(f.read_bytes())
     table.to_csv(copy / "observed.csv", index=False)
+    record_files(copy, ["observed.csv"])  # as the run that wrote the column signs it
     again = report_html(copy)
     assert ">discrepant</th>" in again and "yes-really" in again
 

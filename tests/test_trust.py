@@ -1333,3 +1333,27 @@ def test_output_over_a_table_of_a_run_directory_is_refused(tmp_path):
     res = CliRunner().invoke(main, ["report", str(out), "-o", str(out / "monthly.csv")])
     assert res.exit_code == 2, res.output
     assert (out / "monthly.csv").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("edit", "command"),
+    [
+        (lambda t: t.replace("2024-10", "2024-99", 1), "plot"),  # was an internal error
+        (lambda t: t.replace(",2500\n", ",abc\n", 1), "plot"),
+        (lambda t: t.replace(",2500\n", ",-5\n", 1), "plot"),  # was drawn as it stood
+        (lambda t: t.replace(",2500\n", ",-5\n", 1), "report"),
+    ],
+)
+def test_a_table_changed_after_the_run_is_refused_in_one_line(tmp_path, edit, command):
+    if command == "report":
+        pytest.importorskip("plotly")
+    out = tmp_path / "o"
+    assert _run(out).exit_code == 0
+    monthly = out / "monthly.csv"
+    monthly.write_text(edit(monthly.read_text()))
+    res = CliRunner().invoke(main, [command, str(out)])
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1, res.output
+    assert res.stderr.startswith(
+        f"forcesim: error: {monthly}:1:1: (file): expected the monthly.csv this run wrote "
+    ), res.stderr
+    assert "changed after forcesim wrote it" in res.stderr

@@ -28,6 +28,8 @@ from sim.export.write import TABLE_FORMATS, run_charts
 from sim.io.files import (
     atomic_file,
     csv_text,
+    file_sha256,
+    read_manifest,
     read_written_csv,
     record_files,
     refuse_overwrite,
@@ -47,6 +49,15 @@ def _table(run_dir: Path, stem: str, periods: tuple[str, ...], columns: list[str
     path = run_dir / f"{stem}.csv"
     if not path.is_file() and (run_dir / f"{stem}.parquet").is_file():
         path = run_dir / f"{stem}.parquet"
+    # a signed run vouches for its tables: an edited one would be drawn as the run's
+    manifest = read_manifest(run_dir) or {}
+    if path.name in manifest and path.is_file() and file_sha256(path) != manifest[path.name]:
+        raise ScenarioError(
+            f"the {path.name} this run wrote (its sha256 is in run.json's manifest)",
+            "a file changed after forcesim wrote it (run again, or restore it)",
+            file=str(path),
+            path="(file)",
+        )
     try:
         df = read_written_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
     except ImportError:
