@@ -1357,3 +1357,19 @@ def test_a_table_changed_after_the_run_is_refused_in_one_line(tmp_path, edit, co
         f"forcesim: error: {monthly}:1:1: (file): expected the monthly.csv this run wrote "
     ), res.stderr
     assert "changed after forcesim wrote it" in res.stderr
+
+
+def test_a_bad_month_in_a_run_without_a_valid_signature_is_one_line_naming_its_row(tmp_path):
+    out = tmp_path / "o"
+    assert _run(out).exit_code == 0
+    record = json.loads((out / "run.json").read_text())
+    record["manifest"]["signature"] = "forged"  # an older or edited run: nothing vouches
+    (out / "run.json").write_text(json.dumps(record))
+    monthly = out / "monthly.csv"
+    monthly.write_text(monthly.read_text().replace("2024-10", "2024-99", 1))
+    res = CliRunner().invoke(main, ["plot", str(out)])
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1, res.output
+    assert f"forcesim: error: {monthly}:3:1: month: expected a month between 01 and 12, " in (
+        res.stderr
+    )
+    assert "found '2024-99'" in res.stderr

@@ -88,6 +88,15 @@ def _table(run_dir: Path, stem: str, periods: tuple[str, ...], columns: list[str
         )
     for col in periods:
         if col in df:
+            for row, text in df[col].dropna().items():
+                try:
+                    parse_month(text)
+                except ValueError as exc:  # a hand-edited month, never an internal error
+                    expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
+                    line = int(row) + 2  # the header is line 1
+                    raise ScenarioError(
+                        expected, found, file=str(path), line=line, col=1, path=col
+                    ) from None
             df[col] = pd.PeriodIndex(df[col].astype(str), freq="M")
     for col in ("met",):
         if col in df:
