@@ -342,3 +342,15 @@ def test_deleting_every_milestone_says_a_residual_names_one_the_scenario_no_long
     assert err.value.path == "residuals.advisory.from.milestone"
     assert "expected a milestone of the scenario (it has none), found" in str(err.value)
     assert "one of ," not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "col"), [("announcement.delay=010", 1), ("announcement.delay={uniform: [0, 010]}", 15)]
+)
+def test_a_leading_zero_on_the_command_line_says_why_as_in_a_file(text: str, col: int) -> None:
+    with pytest.raises(
+        sim.ScenarioError,
+        match=re.escape(f"<command line>:1:{col}: announcement.delay: expected a plain decimal ")
+        + r".*octal 8\), or text in quotes, found '010'$",
+    ):
+        parse_setting(text)

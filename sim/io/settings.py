@@ -76,6 +76,9 @@ def parse_value(key: str, text: str) -> Any:
         data, _ = parse_yaml(_WRAP + text, COMMAND_LINE)
     except ScenarioError as exc:
         col = max(1, (exc.col or 1) - len(_WRAP)) if exc.line in (None, 1) else 1
+        if exc.path is not None and exc.path.split(".")[0].split("[")[0] == "v":
+            # the value reads as YAML but is refused as written (010, 1:30): say why
+            raise _error(key, exc.expected, exc.found, col) from None
         raise _error(
             key,
             "a value in YAML flow syntax, e.g. 600, [300, 900] or {uniform: [0, 6]}",
