@@ -281,6 +281,7 @@ def test_validate_exits_0_when_every_file_is_valid(write):
     result = invoke("validate", str(DEFAULT_SCENARIO), str(write()))
     assert result.exit_code == 0, result.output
     assert result.stdout.count(": ok (") == 2
+    assert "8 variants)" in result.stdout and "1 variant)" in result.stdout  # (the minimal one)
 
 
 def test_validate_exits_2_and_names_each_bad_file(write):

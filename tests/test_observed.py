@@ -643,3 +643,8 @@ def test_two_missed_reports_of_one_day_and_theater_are_told_apart_by_source() ->
     # Reuters and CNN both reported 2,000 in Syria on 2024-12-19
     assert "2024-12-19 syria (reuters-2024-12-19), 2024-12-19 syria (cnn-2024-12-19)" in line
     assert "2025-04-15 syria," in line  # a report alone that day keeps its short name
+
+
+def test_a_directory_given_as_observations_is_named_with_the_right_article(tmp_path) -> None:
+    with pytest.raises(sim.ScenarioError, match="expected an observations CSV file, found a dir"):
+        sim.load_observations(tmp_path, sim.load_scenario(DEFAULT_SCENARIO))

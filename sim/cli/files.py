@@ -51,7 +51,8 @@ def validate(files: tuple[str, ...], strict: bool) -> None:
         if problems:
             bad += 1
         else:
-            click.echo(f"{f}: ok ({sc.id}, {len(sc.variants)} variants)")
+            n = len(sc.variants)
+            click.echo(f"{f}: ok ({sc.id}, {n} variant{'' if n == 1 else 's'})")
     if bad:
         sys.exit(EXIT_BAD_INPUT)
 

@@ -124,7 +124,7 @@ def read_limited(path: str | Path, kind: str) -> bytes:
         raise ScenarioError(f"an existing {kind}", "no such file", file=name, path="(file)")
     if not p.is_file():
         raise ScenarioError(
-            f"a {kind}",
+            f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}",
             "a directory" if p.is_dir() else "not a regular file",
             file=name,
             path="(file)",
