@@ -398,3 +398,10 @@ def test_sources_lists_each_variants_changes_and_counts_assumptions_as_the_chart
     )
     one = sim.run(DEFAULT_SCENARIO, ["slip-3"])
     assert "`forcesim sources --variant slip-3` lists each number" in footnote(one)
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "vintages"])
+def test_an_empty_out_is_refused_rather_than_written_to_the_default(command: str) -> None:
+    result = CliRunner().invoke(main, [command, "--out", ""])
+    assert result.exit_code == 2
+    assert "Invalid value for '--out': expected a directory name, found ''" in result.output

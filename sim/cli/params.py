@@ -33,6 +33,16 @@ class ToleranceType(click.ParamType):
 TOLERANCE = ToleranceType()
 
 
+class DirectoryName(click.Path):
+    """A path to write into that has a name (``--out ''`` would write to the default
+    directory without saying so)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail(f"expected a directory name, found {value!r}", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def variant_option(help_text: str) -> Any:
     """``--variant/-v NAME``, repeatable, into the parameter ``variants``."""
     return click.option(
@@ -45,7 +55,7 @@ def out_option(default: str) -> Any:
     return click.option(
         "--out",
         "out_dir",
-        type=click.Path(),
+        type=DirectoryName(),
         metavar="DIR",
         help=f"Output directory. Default: {default}",
     )

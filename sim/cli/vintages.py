@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from sim.cli import command_line, friendly, main
-from sim.cli.params import DRAWS, SEED, TOLERANCE, quiet_option, variant_option
+from sim.cli.params import DRAWS, SEED, TOLERANCE, DirectoryName, quiet_option, variant_option
 
 if TYPE_CHECKING:
     from sim.io.observations import Tolerance
@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 @click.option("--draws", type=DRAWS, metavar="N", default=20_000, show_default=True)
 @click.option("--seed", type=SEED, metavar="S", default=1, show_default=True)
 @click.option("--tolerance", type=TOLERANCE, metavar="T", help="As for forcesim run (default 5%).")
-@click.option("--out", "out_dir", type=click.Path(), metavar="DIR", help="Default: out/vintages/")
+@click.option(
+    "--out", "out_dir", type=DirectoryName(), metavar="DIR", help="Default: out/vintages/"
+)
 @quiet_option()
 @friendly
 def vintages(
