@@ -283,3 +283,41 @@ def test_bad_sensitivity_arguments_are_one_line_and_write_nothing(tmp_path, args
     assert result.exit_code == 2
     assert message in result.output and len(result.output.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_each_swing_has_its_standard_error_and_says_whether_noise_could_make_it() -> None:
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    sens = sim.sensitivity(sc, variants=["as-reported"], draws=2000, seed=3)
+    t = sens.table
+    tenth = 2000 // 10
+    shares = t[t.outcome.str.startswith("p_met ")]
+    for r in shares.itertuples():
+        lo, hi = float(r.low), float(r.high)
+        # the binomial standard error of a difference of two shares of 200 draws each
+        expected = np.sqrt(lo * (1 - lo) / tenth + hi * (1 - hi) / tenth)
+        assert r.se == pytest.approx(expected, abs=2e-6), r
+        assert r.within_noise == (abs(hi - lo) < 1.96 * r.se or r.swing == 0), r
+    levels = t[t.outcome.str.startswith("mean level ")]
+    assert (levels.se > 0).all()
+    moved = levels[levels.input == "milestones.iraq-phase-1.target.reduce_by"]
+    assert not moved[moved.outcome == "mean level iraq 2025-09"].within_noise.any()
+    dates = t[t.outcome.str.startswith("median month ")]
+    assert dates.se.isna().all() and dates.within_noise.isna().all()
+    # Syria's unreported troops do not move Iraq's chance of meeting phase 1
+    syria = shares[
+        (shares.input == "theaters.syria.unreported") & (shares.outcome == "p_met iraq-phase-1")
+    ]
+    assert syria.within_noise.all()
+
+
+def test_the_command_says_when_the_input_that_moves_a_deadline_most_is_within_noise() -> None:
+    from dataclasses import replace
+
+    from sim.cli.text import sensitivity_lines
+
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    sens = sim.sensitivity(sc, variants=["as-reported"], draws=500, seed=1)
+    flagged = sens.table.assign(within_noise=True)
+    lines = sensitivity_lines(replace(sens, table=flagged))
+    assert any("within sampling noise (standard error" in line for line in lines)
+    assert not any("within sampling noise" in line for line in sensitivity_lines(sens))

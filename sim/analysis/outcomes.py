@@ -83,3 +83,26 @@ def measure(acc: Accumulator, outs: list[Outcome]) -> list[Any]:
             month = int(inverse_cdf(cum, 50, n)[0])
             values.append(month if month < acc.plan.n_months else None)
     return values
+
+
+def sampling_variances(acc: Accumulator, outs: list[Outcome]) -> list[float | None]:
+    """The sampling variance of each outcome's estimate over ``acc``'s draws (the square
+    of its standard error): ``p (1 - p) / n`` for a share ``p`` of ``n`` draws (the
+    binomial variance of a proportion), ``s² / n`` for a mean level, ``s²`` the sample
+    variance of the draws' levels (with ``n - 1``) [troops²]; None for a median month
+    (whose standard error is not estimated here) and for no draws."""
+    n = acc.n
+    out: list[float | None] = []
+    levels = np.arange(acc.bound + 1, dtype=np.float64)
+    for o in outs:
+        if n == 0 or o.kind == "date":
+            out.append(None)
+        elif o.kind == "p_met":
+            p = acc.met[o.index] / n
+            out.append(float(p * (1 - p) / n))
+        else:
+            counts = acc.counts_at(o.series, o.index).astype(np.float64)
+            mean = counts @ levels / n
+            spread = counts @ (levels - mean) ** 2 / (n - 1) if n > 1 else 0.0
+            out.append(float(spread / n))
+    return out

@@ -38,6 +38,7 @@ function the ensemble uses; slower, and only for outcomes with a value per draw
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from functools import partial
@@ -50,7 +51,7 @@ from numpy.typing import NDArray
 from sim.analysis.accumulator import Accumulator
 from sim.analysis.chunks import Executor, Part, chunk_size, feed, progress_bar, run_chunks, split
 from sim.analysis.ensemble import check_args
-from sim.analysis.outcomes import Outcome, measure, outcomes
+from sim.analysis.outcomes import Outcome, measure, outcomes, sampling_variances
 from sim.analysis.summaries import level_bound, series, thresholds
 from sim.analysis.wide import require_dense
 from sim.errors import ScenarioError
@@ -63,7 +64,10 @@ from sim.results import milestone_frame
 from sim.scenario import Scenario
 from sim.schema import Spec, support
 
-COLUMNS = ["scenario", "variant", "input", "outcome", "low", "high", "swing"]
+COLUMNS = ["scenario", "variant", "input", "outcome", "low", "high", "swing", "se", "within_noise"]
+#: a swing under this many standard errors is not told apart from sampling noise (a
+#: two-sided 95 % normal interval of ``high - low`` covers 0)
+NOISE_Z = 1.96
 SOBOL_COLUMNS = [
     "scenario",
     "variant",
@@ -313,11 +317,17 @@ class Sensitivity:
     method : str
         ``tenths`` or ``sobol``.
     table : pandas.DataFrame
-        ``tenths``: ``scenario, variant, input, outcome, low, high, swing``: the
-        outcome (:mod:`sim.analysis.outcomes`) over the draws with the input in
-        its lowest and in its highest tenth, and ``swing = |high - low|``; a
-        median month is written ``YYYY-MM`` (empty beyond the horizon) and its
-        swing in months (empty when a side is beyond the horizon). Rows of one
+        ``tenths``: ``scenario, variant, input, outcome, low, high, swing, se,
+        within_noise``: the outcome (:mod:`sim.analysis.outcomes`) over the draws
+        with the input in its lowest and in its highest tenth, ``swing = |high -
+        low|``, the standard error of ``high - low`` (``se``, in the outcome's unit:
+        ``sqrt(se_low² + se_high²)``, the two tenths being disjoint sets of
+        independent draws, each side's from
+        :func:`~sim.analysis.outcomes.sampling_variances`), and whether the swing is
+        under 1.96 standard errors (``within_noise``: sampling noise could make it;
+        a swing of 0 is within noise too). A median month is written ``YYYY-MM``
+        (empty beyond the horizon), its swing in months (empty when a side is beyond
+        the horizon), and its ``se`` and ``within_noise`` are empty. Rows of one
         variant and outcome are sorted by swing, largest first.
         ``sobol``: ``scenario, variant, input, outcome, first_order,
         first_order_conf, total, total_conf`` (95 % confidence half-widths by
@@ -436,8 +446,13 @@ def sensitivity(
             ]
             for inp, (acc_low, acc_high) in zip(inputs, tenths.accs, strict=True):
                 low, high = measure(acc_low, outs), measure(acc_high, outs)
-                for o, lo, hi in zip(outs, low, high, strict=True):
-                    rows.append(_row(scenario.id, name, inp.path, o, lo, hi, plan))
+                var_low, var_high = (
+                    sampling_variances(acc_low, outs),
+                    sampling_variances(acc_high, outs),
+                )
+                for o, lo, hi, vl, vh in zip(outs, low, high, var_low, var_high, strict=True):
+                    se = None if vl is None or vh is None else math.sqrt(vl + vh)
+                    rows.append(_row(scenario.id, name, inp.path, o, lo, hi, plan, se))
     finally:
         if bar is not None:
             bar.close()
@@ -491,14 +506,27 @@ def _two_passes(
 
 
 def _row(
-    scenario_id: str, variant: str, path: str, o: Outcome, low: Any, high: Any, plan: Plan
+    scenario_id: str,
+    variant: str,
+    path: str,
+    o: Outcome,
+    low: Any,
+    high: Any,
+    plan: Plan,
+    se: float | None = None,
 ) -> dict[str, Any]:
+    """One row of the tenths table; ``se`` is the standard error of ``high - low``
+    (None where it is not estimated: a median month)."""
+    noise: bool | None = None
     if o.kind == "date":
         swing = abs(high - low) if low is not None and high is not None else None
         low = format_month(plan.start + low) if low is not None else None
         high = format_month(plan.start + high) if high is not None else None
     else:
         swing = float(np.round(abs(high - low), 6))
+        if se is not None:
+            noise = bool(abs(high - low) < NOISE_Z * se) or swing == 0
+            se = float(np.round(se, 6 if o.kind == "p_met" else 3))
     return {
         "scenario": scenario_id,
         "variant": variant,
@@ -507,6 +535,8 @@ def _row(
         "low": low,
         "high": high,
         "swing": swing,
+        "se": se if o.kind != "date" else None,
+        "within_noise": noise,
         "_order": KIND_ORDER[o.kind],
     }
 

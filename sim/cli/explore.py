@@ -151,8 +151,9 @@ def sensitivity(
     From the draws of one ensemble: each outcome (each milestone's p_met, each
     theater's mean level at each calendar deadline, each threshold's median
     month) over the draws with each uncertain input in its lowest and in its
-    highest tenth. Writes sensitivity.csv
-    (scenario,variant,input,outcome,low,high,swing), tornado.png and run.json.
+    highest tenth, with the standard error of each swing. Writes sensitivity.csv
+    (scenario,variant,input,outcome,low,high,swing,se,within_noise), tornado.png and
+    run.json.
     """
     import sim
     from sim.analysis.sensitivity import sensitivity as analyse

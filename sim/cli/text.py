@@ -391,9 +391,16 @@ def sensitivity_lines(sens: Sensitivity) -> list[str]:
                 if not top.swing:
                     lines.append(f"  {v:<{width}}{mid}: no input moves it")
                     continue
+                noise = top.get("within_noise")
                 lines.append(
                     f"  {v:<{width}}{mid}: {top.input} moves it most, "
                     f"{float(top.low):.2f} (lowest tenth) to {float(top.high):.2f} (highest)"
+                    + (
+                        f", within sampling noise (standard error {float(top.se):.2f}): "
+                        "more draws would tell"
+                        if noise is True or str(noise) == "True"
+                        else ""
+                    )
                 )
             else:
                 valid = group.dropna(subset=["total"])

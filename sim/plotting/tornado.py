@@ -6,9 +6,11 @@ variant (in blocks of four). In each panel an input is a bar from the outcome
 over the draws with that input in its lowest tenth (a blue dot) to the outcome
 over its highest tenth (an orange dot); the inputs are sorted by the width of
 that swing, the widest on top, as in the tornado charts of schedule-risk
-analysis. Outcomes that no input moves in any variant shown are left out (the
-CSV has them). With ``method="sobol"`` the bars are Sobol indices instead: the
-total index (light) with the first-order index (dark) inside it.
+analysis. A swing within sampling noise (under 1.96 standard errors, column
+``within_noise``) is drawn pale with hollow dots. Outcomes that no input moves in
+any variant shown are left out (the CSV has them). With ``method="sobol"`` the bars
+are Sobol indices instead: the total index (light) with the first-order index (dark)
+inside it.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 LOW_COLOR, HIGH_COLOR, BAR_COLOR = "#1b6ca8", "#e07b00", "#c9ced6"
+NOISE_BAR_COLOR = "#eceef1"  # a swing within sampling noise
 FIRST_COLOR, TOTAL_COLOR = "#1b6ca8", "#a9c6e0"
 MAX_COLUMNS = 4
 TOP_IN, BOTTOM_IN, LABEL_IN, RIGHT_IN, GAP_IN = 2.05, 1.05, 4.3, 0.45, 0.45
@@ -202,9 +205,13 @@ def _panel(
             )
             continue
         low, high = float(r.low), float(r.high)
-        ax.plot([low, high], [y, y], color=BAR_COLOR, lw=9, solid_capstyle="butt", zorder=2)
-        ax.plot([low], [y], "o", ms=8, color=LOW_COLOR, zorder=3)
-        ax.plot([high], [y], "o", ms=8, color=HIGH_COLOR, zorder=3)
+        # a swing sampling noise could make: a pale bar and hollow ends
+        noise = bool(r.get("within_noise")) if "within_noise" in r else False
+        bar = NOISE_BAR_COLOR if noise else BAR_COLOR
+        ax.plot([low, high], [y, y], color=bar, lw=9, solid_capstyle="butt", zorder=2)
+        for value, color in ((low, LOW_COLOR), (high, HIGH_COLOR)):
+            face = "white" if noise else color
+            ax.plot([value], [y], "o", ms=8, mfc=face, mec=color, mew=1.6, zorder=3)
         left, right = (low, high) if low <= high else (high, low)
         left_color = LOW_COLOR if low <= high else HIGH_COLOR
         right_color = HIGH_COLOR if low <= high else LOW_COLOR
@@ -328,6 +335,18 @@ def _decorate(fig: Any, sens: Sensitivity, names: list[str]) -> None:
             ),
             Line2D(
                 [], [], color="#333333", lw=1, ls=(0, (3, 2)), label="all draws (chance of meeting)"
+            ),
+            Line2D(
+                [],
+                [],
+                marker="o",
+                ls="-",
+                lw=9,
+                ms=8,
+                color=NOISE_BAR_COLOR,
+                mfc="white",
+                mec="#777777",
+                label="within sampling noise (under 1.96 standard errors)",
             ),
         ]
     fig.text(
