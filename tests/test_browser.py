@@ -252,3 +252,36 @@ def test_the_page_fits_a_phone_screen(browser: Any, ensemble: Path) -> None:
         assert boxes >= 1
     finally:
         page.close()
+
+
+@pytest.fixture(scope="module")
+def conditioned(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("browser") / "cond"
+    record = DEFAULT_SCENARIO.with_name("iraq-syria-2024-observed.csv")
+    return make_run(
+        out,
+        str(DEFAULT_SCENARIO),
+        *("-v", "on-time", "-v", "slip-6", "--draws", "400", "--seed", "1"),
+        *("--observed", str(record), "--condition", "--as-of", "2025-06-01"),
+    )
+
+
+def test_a_conditioned_run_shows_its_weighted_fan_and_its_picker_switches_variant(
+    browser: Any, conditioned: Path
+) -> None:
+    v = Visit(browser, conditioned / "report.html")
+    try:
+        assert v.errors == [] and v.requests == [v.url]
+        assert v.page.locator("div.chart").count() == 3
+        chart = "fan-conditioned-chart"
+        assert v.page.locator(f"#{chart} .scatterlayer .trace").count() > 10
+        assert set(v.visible(chart, "median")) == {"on-time"}
+        v.page.select_option("#fan-conditioned-variant", "slip-6")
+        v.page.wait_for_function(
+            f"document.getElementById('{chart}').data"
+            ".some(t => t.meta === 'median' && t.legendgroup === 'slip-6' && t.visible !== false)"
+        )
+        assert set(v.visible(chart, "median")) == {"slip-6"}
+        assert set(v.visible("fan-chart", "median")) == {"on-time"}  # the other fan stays
+    finally:
+        v.page.close()

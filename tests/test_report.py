@@ -519,3 +519,36 @@ def test_each_variants_official_figure_is_drawn_where_it_leaves_troops_out(
         assert list(lines[0].y) == syria.official.tolist()
     iraq = [t for t in envelope_figure(result).data if t.meta == "official" and t.xaxis == "x"]
     assert iraq == []  # Iraq's figure leaves nothing out: no second line
+
+
+def test_a_conditioned_run_s_page_has_the_weighted_fan_with_its_effective_draws(
+    as_of: Path,
+) -> None:
+    from sim.analysis.observed import conditioned_result
+    from sim.export import read_record, rebuild_scored
+
+    page = report_html(as_of)
+    assert 'id="fan-conditioned-chart"' in page and 'id="fan-conditioned-chart-data"' in page
+    assert "Range of outcomes, weighted by the reports" in page
+    result = rebuild_scored(as_of, read_record(as_of))
+    effective = result.observed.conditioned.effective["on-time"]
+    assert f"on-time {effective:,.0f} of 400" in page
+    # the weighted medians, not the plain ones, are what the chart draws
+    cond = conditioned_result(result, result.observed)
+    median = next(
+        t
+        for t in fan_figure(cond).data
+        if t.meta == "median" and t.legendgroup == "on-time" and t.xaxis in (None, "x")
+    )
+    weighted = pd.read_csv(as_of / "bands_conditioned.csv")
+    iraq = weighted[(weighted.theater == "iraq") & (weighted.variant == "on-time")]
+    assert list(median.y) == iraq.sort_values("month").p50.tolist()
+    plain = pd.read_csv(as_of / "bands.csv")
+    plain = plain[(plain.theater == "iraq") & (plain.variant == "on-time")]
+    assert list(median.y) != plain.sort_values("month").p50.tolist()
+
+
+def test_a_plain_ensemble_s_page_has_no_weighted_fan(ensemble: Path) -> None:
+    page = report_html(ensemble)
+    assert 'id="fan-conditioned-chart"' not in page
+    assert "Range of outcomes, weighted by the reports" not in page

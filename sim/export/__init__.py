@@ -15,6 +15,7 @@ from sim.export.read import (
     read_record,
     read_table,
     rebuild,
+    rebuild_scored,
     redraw,
 )
 from sim.export.records import base_record, run_record
@@ -40,6 +41,7 @@ __all__ = [
     "read_record",
     "read_table",
     "rebuild",
+    "rebuild_scored",
     "redraw",
     "run_charts",
     "run_record",

@@ -421,11 +421,18 @@ def directory_charts(run_dir: Path) -> dict[str, Callable[[], Any]]:
     if has_table(run_dir, "backtest"):
         bt = load_backtest(run_dir)
         return {"backtest": lambda: plotting.plot_backtest(bt)}
-    result = load_run(run_dir)
+    return run_charts(rebuild_scored(run_dir, read_record(run_dir)))
+
+
+def rebuild_scored(run_dir: Path, record: dict[str, Any]) -> Result:
+    """:func:`rebuild`, with the scored observations as the run scored them (its
+    ``observed`` table, and the conditioned tables when it conditioned) in place of the
+    bare observations: what the charts and the page draw."""
+    result = rebuild(run_dir, record)
     if has_table(run_dir, "observed"):
-        scored = _assessment(run_dir, read_record(run_dir), result.milestones, result.draws)
+        scored = _assessment(run_dir, record, result.milestones, result.draws)
         result = dataclasses.replace(result, observed=scored)
-    return run_charts(result)
+    return result
 
 
 def redraw(run_dir: Path, output: Path | None = None, chart: str | None = None) -> list[Path]:

@@ -4,12 +4,15 @@ the fan. They show what the PNG charts show (:mod:`sim.plotting`), in the same c
 
 * **envelope**: a panel per theater, a line per variant, the range between the lowest
   and highest variant shaded, the base scenario's calendar deadlines dotted, each
-  milestone's target as a diamond at its deadline, the observations, and the as-of date.
+  milestone's target as a diamond at its deadline, each variant's official figure
+  dashed where it leaves troops out, the observations, and the as-of dates.
   Hovering a month lists every variant's level [troops].
 * **fan**: a panel per theater for one variant at a time (the page picks which): the
-  90 %, 80 % and 50 % bands of the draws, the median draw, the central run dashed, and
-  the variant's calendar deadlines with the share of draws meeting them. Hovering a
-  month gives the median and each band's edges [troops].
+  90 %, 80 % and 50 % bands of the draws, the median draw, the central run dashed (and
+  its official figure, where that leaves troops out), and the variant's calendar
+  deadlines with the share of draws meeting them. Hovering a month gives the median
+  and each band's edges [troops]. A conditioned run's weighted fan is the same chart
+  of its weighted bands.
 
 Every trace carries ``legendgroup``: the variant it belongs to, ``"observed"`` for
 observations, ``"range"`` for the envelope's shading; ``meta`` says what it draws. The

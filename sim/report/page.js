@@ -86,9 +86,11 @@
   }
 
   // ---------------------------------------------------------------- fan
+  // (the fan, and the fan weighted by the reports: ids fan-... and fan-conditioned-...)
   function fanControls(div) {
-    var select = document.getElementById("fan-variant");
-    var description = document.getElementById("fan-description");
+    var stem = div.id.replace(/-chart$/, "");
+    var select = document.getElementById(stem + "-variant");
+    var description = document.getElementById(stem + "-description");
     if (!select) return;
     select.addEventListener("change", function () {
       var chosen = select.value;
@@ -104,8 +106,10 @@
   var drawn = [];
   var env = draw("envelope-chart");
   if (env) drawn.push(env.then(envelopeControls));
-  var fan = draw("fan-chart");
-  if (fan) drawn.push(fan.then(fanControls));
+  ["fan-chart", "fan-conditioned-chart"].forEach(function (id) {
+    var fan = draw(id);
+    if (fan) drawn.push(fan.then(fanControls));
+  });
   Promise.all(drawn).then(function () {
     document.documentElement.setAttribute("data-charts", "ready");
   });

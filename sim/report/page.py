@@ -2,8 +2,9 @@
 
 Everything the page needs is inside it: plotly.js, the style sheet, the script and the
 data, so it opens offline and makes no network request. Its sections, in order: the
-variants; the envelope chart; the fan chart (an ensemble); milestones and threshold
-dates; observations (a run with observations); sources and assumptions with the numbers
+variants; the envelope chart; the fan chart (an ensemble); the fan weighted by the
+reports (a conditioned ensemble); milestones and threshold dates; observations (a run
+with observations); sources and assumptions with the numbers
 resting on each; the scenario as run (resolved YAML) and how it was run (version, seed,
 command line). Each chart is followed by a table of the numbers it shows.
 """
@@ -22,7 +23,8 @@ from typing import Any
 import pandas as pd
 
 from sim import colors
-from sim.export import has_table, read_record, read_table, rebuild
+from sim.analysis.observed import Assessment, conditioned_result
+from sim.export import has_table, read_record, read_table, rebuild_scored
 from sim.io.files import atomic_file, float_text, record_files, refuse_overwrite
 from sim.plotting.common import theater_title
 from sim.plotting.observed import as_of_of, observations_of
@@ -78,7 +80,7 @@ def report_html(run_dir: Path, record: dict[str, Any] | None = None) -> str:
         When ``run_dir`` is not a run directory.
     """
     record = record if record is not None else read_record(run_dir)
-    result = rebuild(run_dir, record)
+    result = rebuild_scored(run_dir, record)
     observed = read_table(run_dir, "observed") if has_table(run_dir, "observed") else None
     return Page(result, record, observed).html()
 
@@ -94,6 +96,11 @@ class Page:
         self.observed = observed
         self.doc = result.scenario.doc
         self.ensemble = result.bands is not None
+        # the conditioned ensemble, when the run was conditioned and kept some variant
+        assessment = result.observed
+        self.cond = (
+            conditioned_result(result, assessment) if isinstance(assessment, Assessment) else None
+        )
 
     # ------------------------------------------------------------ the whole page
 
@@ -101,6 +108,14 @@ class Page:
         sections = [("envelope", "Troops month by month", self.envelope())]
         if self.ensemble:
             sections.append(("fan", "Range of outcomes", self.fan()))
+        if self.cond is not None:
+            sections.append(
+                (
+                    "fan-conditioned",
+                    "Range of outcomes, weighted by the reports",
+                    self.conditioned(),
+                )
+            )
         sections.append(("milestones", "Milestones", self.milestones()))
         if self.observed is not None:
             sections.append(("observed", "Observations", self.observations()))
@@ -168,6 +183,8 @@ class Page:
         figs = {"envelope": envelope_figure(self.result)}
         if self.ensemble:
             figs["fan"] = fan_figure(self.result)
+        if self.cond is not None:
+            figs["fan-conditioned"] = fan_figure(self.cond)
         out = []
         for key, fig in figs.items():
             text = _shared_x(fig.to_json(pretty=False, engine="json"))
@@ -307,12 +324,41 @@ class Page:
 
     def fan(self) -> str:
         r = self.result
+        return self._fan_section(r, "fan", self.fan_tables(r))
+
+    def conditioned(self) -> str:
+        """The conditioned fan: the bands of the draws weighted by the reports."""
+        cond = self.cond
+        assert cond is not None and isinstance(self.result.observed, Assessment)
+        a = self.result.observed
+        c = a.conditioned
+        assert c is not None
+        when = f" known on {a.as_of.isoformat()}" if a.as_of is not None else ""
+        used = max(c.used.get(v, 0) for v in cond.variants)
+        left = [v for v in self.result.variants if v not in cond.variants]
+        effective = ", ".join(f"{v} {c.effective[v]:,.0f}" for v in cond.variants)
+        lead = (
+            f"<p>Each draw weighted by how many of the {used} reports{esc(when)} it misses "
+            f"(each taken as right within {esc(a.tolerance)} with probability "
+            f"{float(1 - c.error) * 100:g} %). Effective draws, the unweighted draws the "
+            f"weighted set is worth: {esc(effective)} of {c.draws:,}."
+            + (
+                f" Left out for fewer than 30 effective draws: {esc(', '.join(left))}."
+                if left
+                else ""
+            )
+            + "</p>"
+        )
+        return lead + self._fan_section(cond, "fan-conditioned", self.fan_tables(cond))
+
+    def _fan_section(self, r: Result, key: str, tables: str) -> str:
+        """A fan chart's picker, key, chart and tables (``key``: its ids' stem)."""
         options = "".join(
             f'<option value="{esc(v)}" data-description="{esc(self._describe(v))}">'
             f"{esc(v)}</option>"
             for v in r.variants
         )
-        key = _key(
+        legend = _key(
             [
                 ("band", colors.css(colors.mix(colors.FAN_HUE, amount)), label)
                 for _, _, label, amount in colors.BANDS
@@ -339,18 +385,19 @@ class Page:
             f"<p>{r.draws:,} random draws of every uncertain input (seed {r.seed}); every "
             "variant sees the same draws. Percentiles are exact over the draws. Hover over (or "
             "tap) the chart for the median and each band's edges that month.</p>"
-            '<div class="picker"><label for="fan-variant">Variant</label>'
-            f'<select id="fan-variant">{options}</select>'
-            f'<p id="fan-description" aria-live="polite">{esc(self._describe(first))}</p></div>'
-            f"{key}"
-            f'<figure><div class="chart" id="fan-chart" style="--rows:{len(r.theaters)}" '
+            f'<div class="picker"><label for="{key}-variant">Variant</label>'
+            f'<select id="{key}-variant">{options}</select>'
+            f'<p id="{key}-description" aria-live="polite">{esc(self._describe(first))}</p>'
+            "</div>"
+            f"{legend}"
+            f'<figure><div class="chart" id="{key}-chart" style="--rows:{len(r.theaters)}" '
             f'role="img" aria-label="{esc(alt)}"></div>'
             f"<figcaption>{esc(self.caption())}</figcaption></figure>"
-            + _details("The numbers in this chart", self.fan_tables())
+            + _details("The numbers in this chart", tables)
         )
 
-    def fan_tables(self) -> str:
-        r = self.result
+    def fan_tables(self, r: Result) -> str:
+        """The numbers of a fan chart of ``r``: each theater's and variant's percentiles."""
         assert r.bands is not None
         cols = ["month", "p05", "p10", "p25", "p50", "p75", "p90", "p95", "mean", "central run"]
         out = []
