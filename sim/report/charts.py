@@ -542,34 +542,26 @@ def _fan_panel(
     )
     m = result.monthly
     central = m[(m.variant == v) & (m.theater == tid)].sort_values("month")
-    if len(central):
+    # the central run dashed, and its official figure where that leaves troops out
+    for column, name, meta, color, width in (
+        ("troops", "central run", "central", colors.CENTRAL, 1.4),
+        ("official", "official figure (central run)", "official", colors.OFFICIAL, 1.6),
+    ):
+        if column not in central or not len(central):
+            continue
+        if column == "official" and not (central.official != central.troops).any():
+            continue
         fig.add_trace(
             go.Scatter(
                 x=month_ends(central.month),
-                y=_ints(central.troops),
+                y=_ints(central[column]),
                 mode="lines",
-                name="central run",
+                name=name,
                 legendgroup=v,
                 visible=visible,
-                meta="central",
-                line={"color": colors.CENTRAL, "width": 1.4, "dash": "dash"},
-                hovertemplate="central run: %{y:,} troops<extra></extra>",
-            ),
-            row,
-            1,
-        )
-    if "official" in central and (central.official != central.troops).any():
-        fig.add_trace(
-            go.Scatter(
-                x=month_ends(central.month),
-                y=_ints(central.official),
-                mode="lines",
-                name="official figure (central run)",
-                legendgroup=v,
-                visible=visible,
-                meta="official",
-                line={"color": colors.OFFICIAL, "width": 1.6, "dash": "dash"},
-                hovertemplate="official figure (central run): %{y:,} troops<extra></extra>",
+                meta=meta,
+                line={"color": color, "width": width, "dash": "dash"},
+                hovertemplate=f"{name}: %{{y:,}} troops<extra></extra>",
             ),
             row,
             1,
