@@ -349,3 +349,14 @@ def test_a_control_character_in_a_key_is_refused():
 def test_tabs_and_line_breaks_inside_text_are_kept():
     data, _ = parse_yaml('a: "x\\ty"\nb: |\n  one\n  two\n', "s.yaml")
     assert data == {"a": "x\ty", "b": "one\ntwo\n"}
+
+
+@pytest.mark.parametrize(("raw", "code"), [("\x01", "0001"), ("\x7f", "007F")])
+def test_a_raw_control_byte_is_refused_at_its_line_and_column(raw: str, code: str) -> None:
+    text = f"id: x\ntitle: ab{raw}c\n"
+    with pytest.raises(
+        ScenarioError,
+        match=re.escape("f.yaml:2:10: (syntax): expected valid YAML (no control characters")
+        + f".*found the character U\\+{code}$",
+    ):
+        parse_yaml(text, "f.yaml")

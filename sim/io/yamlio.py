@@ -245,6 +245,17 @@ def parse_yaml(raw: bytes | str, name: str = "<string>") -> tuple[Any, Positions
             col=mark.column + 1 if mark else None,
             path="(syntax)",
         ) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, where it stands
+        before = text[: exc.position]
+        code = ord(exc.character) if isinstance(exc.character, str) else int(exc.character)
+        raise ScenarioError(
+            "valid YAML (no control characters but tab and line breaks)",
+            f"the character U+{code:04X}",
+            file=name,
+            line=before.count("\n") + 1,
+            col=exc.position - (before.rfind("\n") + 1) + 1,
+            path="(syntax)",
+        ) from None
     except yaml.YAMLError as exc:
         raise ScenarioError(
             "valid YAML", str(exc).splitlines()[0], file=name, path="(syntax)"
