@@ -321,3 +321,22 @@ def test_the_command_says_when_the_input_that_moves_a_deadline_most_is_within_no
     lines = sensitivity_lines(replace(sens, table=flagged))
     assert any("within sampling noise (standard error" in line for line in lines)
     assert not any("within sampling noise" in line for line in sensitivity_lines(sens))
+
+
+def test_a_tenth_of_one_draw_has_no_standard_error_and_no_swing_is_called_beyond_noise() -> None:
+    # 10 to 19 draws: each tenth holds one draw, whose spread says nothing of the noise
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    sens = sim.sensitivity(sc, variants=["as-reported"], draws=12, seed=1)
+    t = sens.table
+    moved = t[t.swing.astype(float) > 0]
+    assert len(moved)
+    assert t.se.isna().all(), t[["input", "outcome", "swing", "se"]]
+    assert t.within_noise.isna().all()
+    from sim.cli.text import sensitivity_lines
+
+    lines = sensitivity_lines(sens)
+    assert any("standard error not estimated (one draw per tenth)" in line for line in lines)
+    # two draws a tenth: estimated again
+    two = sim.sensitivity(sc, variants=["as-reported"], draws=20, seed=1).table
+    levels = two[two.outcome.str.startswith("mean level ")]
+    assert levels.se.notna().all()

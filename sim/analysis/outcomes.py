@@ -90,12 +90,13 @@ def sampling_variances(acc: Accumulator, outs: list[Outcome]) -> list[float | No
     of its standard error): ``p (1 - p) / n`` for a share ``p`` of ``n`` draws (the
     binomial variance of a proportion), ``s² / n`` for a mean level, ``s²`` the sample
     variance of the draws' levels (with ``n - 1``) [troops²]; None for a median month
-    (whose standard error is not estimated here) and for no draws."""
+    (whose standard error is not estimated here) and for fewer than two draws (one
+    draw has no spread to estimate it from: its variance would read 0, as if exact)."""
     n = acc.n
     out: list[float | None] = []
     levels = np.arange(acc.bound + 1, dtype=np.float64)
     for o in outs:
-        if n == 0 or o.kind == "date":
+        if n < 2 or o.kind == "date":
             out.append(None)
         elif o.kind == "p_met":
             p = acc.met[o.index] / n
@@ -103,6 +104,6 @@ def sampling_variances(acc: Accumulator, outs: list[Outcome]) -> list[float | No
         else:
             counts = acc.counts_at(o.series, o.index).astype(np.float64)
             mean = counts @ levels / n
-            spread = counts @ (levels - mean) ** 2 / (n - 1) if n > 1 else 0.0
+            spread = counts @ (levels - mean) ** 2 / (n - 1)
             out.append(float(spread / n))
     return out

@@ -327,7 +327,8 @@ class Sensitivity:
         under 1.96 standard errors (``within_noise``: sampling noise could make it;
         a swing of 0 is within noise too). A median month is written ``YYYY-MM``
         (empty beyond the horizon), its swing in months (empty when a side is beyond
-        the horizon), and its ``se`` and ``within_noise`` are empty. Rows of one
+        the horizon), and its ``se`` and ``within_noise`` are empty, as every row's
+        are when each tenth holds one draw (fewer than 20 draws). Rows of one
         variant and outcome are sorted by swing, largest first.
         ``sobol``: ``scenario, variant, input, outcome, first_order,
         first_order_conf, total, total_conf`` (95 % confidence half-widths by

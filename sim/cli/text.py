@@ -392,15 +392,19 @@ def sensitivity_lines(sens: Sensitivity) -> list[str]:
                     lines.append(f"  {v:<{width}}{mid}: no input moves it")
                     continue
                 noise = top.get("within_noise")
-                lines.append(
-                    f"  {v:<{width}}{mid}: {top.input} moves it most, "
-                    f"{float(top.low):.2f} (lowest tenth) to {float(top.high):.2f} (highest)"
-                    + (
+                se = top.get("se")
+                if se is None or (isinstance(se, float) and math.isnan(se)):  # one-draw tenths
+                    said = ", its standard error not estimated (one draw per tenth)"
+                elif noise is True or str(noise) == "True":
+                    said = (
                         f", within sampling noise (standard error {float(top.se):.2f}): "
                         "more draws would tell"
-                        if noise is True or str(noise) == "True"
-                        else ""
                     )
+                else:
+                    said = ""
+                lines.append(
+                    f"  {v:<{width}}{mid}: {top.input} moves it most, "
+                    f"{float(top.low):.2f} (lowest tenth) to {float(top.high):.2f} (highest)" + said
                 )
             else:
                 valid = group.dropna(subset=["total"])
