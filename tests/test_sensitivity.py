@@ -340,3 +340,50 @@ def test_a_tenth_of_one_draw_has_no_standard_error_and_no_swing_is_called_beyond
     two = sim.sensitivity(sc, variants=["as-reported"], draws=20, seed=1).table
     levels = two[two.outcome.str.startswith("mean level ")]
     assert levels.se.notna().all()
+
+
+def test_each_standard_error_is_that_of_the_tenths_own_draws_stepped_one_by_one() -> None:
+    # brute force: every draw stepped, each tenth ranked by value then draw order, and
+    # the standard error of a difference of two means computed from the draws themselves
+    from sim.analysis.chunks import run_chunks
+    from sim.analysis.sensitivity import _concat
+    from sim.model.stepper import step
+
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    name, n, tenth = "as-reported", 400, 40
+    plan = sc.plan(name)
+    chunks: list = []
+
+    class Keep:
+        def add_chunk(self, inputs) -> None:  # type: ignore[no-untyped-def]
+            chunks.append(inputs[0])
+
+    run_chunks([plan], n, 5, Keep(), chunk=128)
+    draws = _concat(chunks)
+    out = step(plan, draws)
+    met = (out.reached <= out.original).astype(float)
+    t = sim.sensitivity(sc, variants=[name], draws=n, seed=5).table
+    months = [format_month(plan.start + i) for i in range(plan.n_months)]
+    checked = 0
+    for inp in uncertain_inputs(plan):
+        order = np.lexsort((np.arange(n), inp.values(draws)))
+        low, high = order[:tenth], order[-tenth:]
+        rows = t[t.input == inp.path]
+        for r in rows.itertuples():
+            words = r.outcome.split(" ")
+            if words[0] == "p_met":
+                j = [m.id for m in plan.milestones].index(words[1])
+                lo, hi = met[low, j], met[high, j]
+                var = lo.mean() * (1 - lo.mean()) / tenth + hi.mean() * (1 - hi.mean()) / tenth
+            elif words[0] == "mean":
+                k = list(plan.theaters).index(words[2])
+                lo = out.theaters[low, k, months.index(words[3])].astype(float)
+                hi = out.theaters[high, k, months.index(words[3])].astype(float)
+                var = lo.var(ddof=1) / tenth + hi.var(ddof=1) / tenth
+            else:
+                continue
+            assert float(r.low) == pytest.approx(lo.mean(), abs=1e-3), r
+            assert float(r.high) == pytest.approx(hi.mean(), abs=1e-3), r
+            assert r.se == pytest.approx(np.sqrt(var), abs=1e-3), r
+            checked += 1
+    assert checked >= 20
