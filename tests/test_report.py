@@ -552,3 +552,21 @@ def test_a_plain_ensemble_s_page_has_no_weighted_fan(ensemble: Path) -> None:
     page = report_html(ensemble)
     assert 'id="fan-conditioned-chart"' not in page
     assert "Range of outcomes, weighted by the reports" not in page
+
+
+def test_report_to_a_file_that_is_not_html_is_refused_and_the_runs_chart_is_kept(
+    deterministic: Path, tmp_path: Path
+) -> None:
+    chart = deterministic / "envelope.png"
+    before = chart.read_bytes()
+    result = invoke("report", str(deterministic), "-o", str(chart))
+    assert result.exit_code == 2
+    assert result.output == (
+        "forcesim: error: <command line>:1:1: --output: expected a file ending in .html "
+        "or .htm, found 'envelope.png'\n"
+    )
+    assert chart.read_bytes() == before
+    result = invoke("report", str(deterministic), "-o", str(tmp_path / "page.txt"))
+    assert result.exit_code == 2 and not (tmp_path / "page.txt").exists()
+    result = invoke("report", str(deterministic), "-o", str(tmp_path / "Page.HTM"))
+    assert result.exit_code == 0, result.output

@@ -811,7 +811,7 @@ def write_report(
     run_dir : str or pathlib.Path
         A directory written by ``forcesim run`` (:func:`sim.write_run`); earlier runs work too.
     output : str or pathlib.Path, optional
-        The file to write; default ``run_dir/report.html``.
+        The file to write, ending in ``.html`` or ``.htm``; default ``run_dir/report.html``.
     record : dict, optional
         The run's ``run.json`` document, when it is not yet in ``run_dir`` (as while
         :func:`sim.write_run` is writing the directory); read from it when omitted.
@@ -824,8 +824,9 @@ def write_report(
     Raises
     ------
     sim.ScenarioError
-        When ``run_dir`` is not a run directory, the page would exceed 6 MB, or
-        ``output`` exists and forcesim did not write it
+        When ``run_dir`` is not a run directory, ``output`` does not end in ``.html``
+        or ``.htm``, the page would exceed 6 MB, or ``output`` exists and forcesim did
+        not write it
         (:func:`sim.io.files.refuse_overwrite`).
     """
     from sim.errors import ScenarioError
@@ -837,6 +838,14 @@ def write_report(
             "a file" if run_dir.exists() else "no such directory",
             file=str(run_dir),
             path="(file)",
+        )
+    if output is not None and Path(output).suffix.lower() not in (".html", ".htm"):
+        # (a run's envelope.png, say, would become a page under a chart's name)
+        raise ScenarioError(
+            "a file ending in .html or .htm",
+            repr(Path(output).name),
+            file="<command line>",
+            path="--output",
         )
     target = Path(output) if output is not None else run_dir / "report.html"
     finished = record is None  # (a run being written by sim.write_run lists its own files)
