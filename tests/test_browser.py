@@ -222,6 +222,20 @@ def test_unticking_a_variant_hides_its_lines_and_narrows_the_shading(
     assert len(visit.visible("envelope-chart", "variant")) == len(before)
 
 
+def test_unticking_a_variant_hides_its_official_figure_and_ticking_it_shows_it_again(
+    visit: Visit,
+) -> None:
+    # Syria's central run counts troops its official figure leaves out: a dashed line each
+    page = visit.page
+    shown = visit.visible("envelope-chart", "official")
+    assert "syria-follows" in shown
+    page.locator("fieldset.toggles input[value='syria-follows']").uncheck()
+    after = visit.visible("envelope-chart", "official")
+    assert "syria-follows" not in after and len(after) == len(shown) - shown.count("syria-follows")
+    page.locator("fieldset.toggles input[value='syria-follows']").check()
+    assert visit.visible("envelope-chart", "official") == shown
+
+
 def test_an_observed_run_loads_cleanly_and_hovering_an_observation_names_it(
     browser: Any, observed: Path
 ) -> None:
