@@ -293,8 +293,9 @@ def test_each_swing_has_its_standard_error_and_says_whether_noise_could_make_it(
     shares = t[t.outcome.str.startswith("p_met ")]
     for r in shares.itertuples():
         lo, hi = float(r.low), float(r.high)
-        # the binomial standard error of a difference of two shares of 200 draws each
-        expected = np.sqrt(lo * (1 - lo) / tenth + hi * (1 - hi) / tenth)
+        # the pooled standard error of a difference of two shares of 200 draws each
+        pooled = (lo + hi) / 2
+        expected = np.sqrt(pooled * (1 - pooled) * (2 / tenth))
         assert r.se == pytest.approx(expected, abs=2e-6), r
         assert r.within_noise == (abs(hi - lo) < 1.96 * r.se or r.swing == 0), r
     levels = t[t.outcome.str.startswith("mean level ")]
@@ -303,6 +304,10 @@ def test_each_swing_has_its_standard_error_and_says_whether_noise_could_make_it(
     assert not moved[moved.outcome == "mean level iraq 2025-09"].within_noise.any()
     dates = t[t.outcome.str.startswith("median month ")]
     assert dates.se.isna().all() and dates.within_noise.isna().all()
+    # all met against none met: the pooled error stays above 0, and the swing is real
+    delay = shares[shares.input == "announcement.delay"]
+    assert set(delay.low.astype(float)) == {1.0} and set(delay.high.astype(float)) == {0.0}
+    assert (delay.se > 0).all() and not delay.within_noise.any()
     # Syria's unreported troops do not move Iraq's chance of meeting phase 1
     syria = shares[
         (shares.input == "theaters.syria.unreported") & (shares.outcome == "p_met iraq-phase-1")
@@ -374,7 +379,8 @@ def test_each_standard_error_is_that_of_the_tenths_own_draws_stepped_one_by_one(
             if words[0] == "p_met":
                 j = [m.id for m in plan.milestones].index(words[1])
                 lo, hi = met[low, j], met[high, j]
-                var = lo.mean() * (1 - lo.mean()) / tenth + hi.mean() * (1 - hi.mean()) / tenth
+                pooled = np.concatenate([lo, hi]).mean()  # the share over both tenths
+                var = pooled * (1 - pooled) * (1 / tenth + 1 / tenth)
             elif words[0] == "mean":
                 k = list(plan.theaters).index(words[2])
                 lo = out.theaters[low, k, months.index(words[3])].astype(float)

@@ -18,6 +18,7 @@ value: p_met is then 1 or 0, the mean its level and the median its month.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,25 +86,36 @@ def measure(acc: Accumulator, outs: list[Outcome]) -> list[Any]:
     return values
 
 
-def sampling_variances(acc: Accumulator, outs: list[Outcome]) -> list[float | None]:
-    """The sampling variance of each outcome's estimate over ``acc``'s draws (the square
-    of its standard error): ``p (1 - p) / n`` for a share ``p`` of ``n`` draws (the
-    binomial variance of a proportion), ``s² / n`` for a mean level, ``s²`` the sample
-    variance of the draws' levels (with ``n - 1``) [troops²]; None for a median month
-    (whose standard error is not estimated here) and for fewer than two draws (one
-    draw has no spread to estimate it from: its variance would read 0, as if exact)."""
-    n = acc.n
+def swing_errors(low: Accumulator, high: Accumulator, outs: list[Outcome]) -> list[float | None]:
+    """The standard error of each outcome's ``high - low`` between the draws of two
+    disjoint sets of draws (an input's lowest and highest tenth), in the outcome's unit.
+
+    * a share (``p_met``): the two-proportion standard error under no difference,
+      ``sqrt(p (1 - p) (1 / n_low + 1 / n_high))`` with ``p`` the share over both sets
+      (the pooled error of the two-proportion z-test; Agresti 2013, *Categorical Data
+      Analysis*, 3rd ed., section 2.2): it stays above 0 when one set's share is 0 or 1;
+    * a mean level: ``sqrt(s_low² / n_low + s_high² / n_high)``, ``s²`` each set's sample
+      variance of its levels (with ``n - 1``) [troops] (Welch 1947, *Biometrika* 34,
+      28-35);
+    * a median month: None (not estimated here); so is every outcome when either set
+      holds fewer than two draws (one draw has no spread to estimate it from).
+    """
+    n_low, n_high = low.n, high.n
     out: list[float | None] = []
-    levels = np.arange(acc.bound + 1, dtype=np.float64)
+    levels = np.arange(max(low.bound, high.bound) + 1, dtype=np.float64)
+
+    def spread(acc: Accumulator, o: Outcome) -> float:
+        counts = acc.counts_at(o.series, o.index).astype(np.float64)
+        values = levels[: len(counts)]
+        mean = counts @ values / acc.n
+        return float(counts @ (values - mean) ** 2 / (acc.n - 1))
+
     for o in outs:
-        if n < 2 or o.kind == "date":
+        if min(n_low, n_high) < 2 or o.kind == "date":
             out.append(None)
         elif o.kind == "p_met":
-            p = acc.met[o.index] / n
-            out.append(float(p * (1 - p) / n))
+            p = (low.met[o.index] + high.met[o.index]) / (n_low + n_high)
+            out.append(math.sqrt(p * (1 - p) * (1 / n_low + 1 / n_high)))
         else:
-            counts = acc.counts_at(o.series, o.index).astype(np.float64)
-            mean = counts @ levels / n
-            spread = counts @ (levels - mean) ** 2 / (n - 1)
-            out.append(float(spread / n))
+            out.append(math.sqrt(spread(low, o) / n_low + spread(high, o) / n_high))
     return out

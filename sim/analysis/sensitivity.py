@@ -38,7 +38,6 @@ function the ensemble uses; slower, and only for outcomes with a value per draw
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from functools import partial
@@ -51,7 +50,7 @@ from numpy.typing import NDArray
 from sim.analysis.accumulator import Accumulator
 from sim.analysis.chunks import Executor, Part, chunk_size, feed, progress_bar, run_chunks, split
 from sim.analysis.ensemble import check_args
-from sim.analysis.outcomes import Outcome, measure, outcomes, sampling_variances
+from sim.analysis.outcomes import Outcome, measure, outcomes, swing_errors
 from sim.analysis.summaries import level_bound, series, thresholds
 from sim.analysis.wide import require_dense
 from sim.errors import ScenarioError
@@ -320,10 +319,9 @@ class Sensitivity:
         ``tenths``: ``scenario, variant, input, outcome, low, high, swing, se,
         within_noise``: the outcome (:mod:`sim.analysis.outcomes`) over the draws
         with the input in its lowest and in its highest tenth, ``swing = |high -
-        low|``, the standard error of ``high - low`` (``se``, in the outcome's unit:
-        ``sqrt(se_low² + se_high²)``, the two tenths being disjoint sets of
-        independent draws, each side's from
-        :func:`~sim.analysis.outcomes.sampling_variances`), and whether the swing is
+        low|``, the standard error of ``high - low`` (``se``, in the outcome's unit;
+        the two tenths are disjoint sets of independent draws:
+        :func:`~sim.analysis.outcomes.swing_errors`), and whether the swing is
         under 1.96 standard errors (``within_noise``: sampling noise could make it;
         a swing of 0 is within noise too). A median month is written ``YYYY-MM``
         (empty beyond the horizon), its swing in months (empty when a side is beyond
@@ -447,12 +445,8 @@ def sensitivity(
             ]
             for inp, (acc_low, acc_high) in zip(inputs, tenths.accs, strict=True):
                 low, high = measure(acc_low, outs), measure(acc_high, outs)
-                var_low, var_high = (
-                    sampling_variances(acc_low, outs),
-                    sampling_variances(acc_high, outs),
-                )
-                for o, lo, hi, vl, vh in zip(outs, low, high, var_low, var_high, strict=True):
-                    se = None if vl is None or vh is None else math.sqrt(vl + vh)
+                errors = swing_errors(acc_low, acc_high, outs)
+                for o, lo, hi, se in zip(outs, low, high, errors, strict=True):
                     rows.append(_row(scenario.id, name, inp.path, o, lo, hi, plan, se))
     finally:
         if bar is not None:
