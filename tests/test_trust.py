@@ -1373,3 +1373,20 @@ def test_a_bad_month_in_a_run_without_a_valid_signature_is_one_line_naming_its_r
         res.stderr
     )
     assert "found '2024-99'" in res.stderr
+
+
+def test_a_runs_chart_is_never_replaced_by_another_chart_under_its_name(tmp_path):
+    out = tmp_path / "o"
+    assert _run(out, "--draws", "200", "--seed", "1").exit_code == 0
+    before = (out / "envelope.png").read_bytes()
+    res = CliRunner().invoke(
+        main, ["plot", str(out), "--chart", "fan", "-o", str(out / "envelope.png")]
+    )
+    assert res.exit_code == 2, res.output
+    assert "the run's own envelope chart, which the fan chart would replace" in res.stderr
+    assert (out / "envelope.png").read_bytes() == before
+    # the same chart under its own name is drawn again
+    res = CliRunner().invoke(
+        main, ["plot", str(out), "--chart", "envelope", "-o", str(out / "envelope.png")]
+    )
+    assert res.exit_code == 0, res.output

@@ -487,8 +487,8 @@ def redraw(run_dir: Path, output: Path | None = None, chart: str | None = None) 
         targets = {chart or next(iter(charts)): output}
     else:
         targets = {n: run_dir / f"{n}.png" for n in charts if chart in (None, n)}
-    for target in targets.values():
-        refuse_overwrite(target)
+    for name, target in targets.items():
+        refuse_overwrite(target, name, charts)
     written = []
     for name, target in targets.items():
         _atomic_chart(charts[name](), target)

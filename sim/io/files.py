@@ -41,7 +41,7 @@ import shutil
 import socket
 import sys
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -198,11 +198,15 @@ def refuse_foreign(target: Path) -> None:
 _REDRAWN = (".png", ".pdf", ".svg", ".html")
 
 
-def refuse_overwrite(target: Path) -> None:
+def refuse_overwrite(
+    target: Path, drawn: str | None = None, charts: Collection[str] = ()
+) -> None:
     """Raise, before any work, when writing the file ``target`` (``-o``) would replace
     something forcesim did not write. An existing file is replaced only when the signed
     manifest of the run directory it lies in lists it unchanged, and it is a chart or a
-    page (drawn again); anything else, a directory included, is left as it is.
+    page drawn again; never one of the run's own ``charts`` (their names) by another
+    chart than ``drawn`` (a run's ``envelope.png`` may take the envelope again, never
+    the fan). Anything else, a directory included, is left as it is.
     """
     if not target.exists() and not target.is_symlink():
         return
@@ -216,8 +220,14 @@ def refuse_overwrite(target: Path) -> None:
             and target.suffix.lower() in _REDRAWN
             and manifest.get(target.name) == file_sha256(target)
         ):
-            return
-        found = "an existing file forcesim did not write (remove it, or choose another name)"
+            if target.stem not in charts or target.stem == drawn:
+                return
+            found = (
+                f"the run's own {target.stem} chart, which the {drawn} chart would replace "
+                "(choose another name)"
+            )
+        else:
+            found = "an existing file forcesim did not write (remove it, or choose another name)"
     raise OutputError(
         target,
         found + "; nothing was overwritten",
