@@ -530,6 +530,7 @@ def test_a_conditioned_run_s_page_has_the_weighted_fan_with_its_effective_draws(
     page = report_html(as_of)
     assert 'id="fan-conditioned-chart"' in page and 'id="fan-conditioned-chart-data"' in page
     assert "Range of outcomes, weighted by the reports" in page
+    assert "Scenario as of 2024-09-06, conditioned on reports known on 2025-06-01." in page
     result = rebuild_scored(as_of, read_record(as_of))
     effective = result.observed.conditioned.effective["on-time"]
     assert f"on-time {effective:,.0f} of 400" in page

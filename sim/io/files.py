@@ -198,9 +198,7 @@ def refuse_foreign(target: Path) -> None:
 _REDRAWN = (".png", ".pdf", ".svg", ".html")
 
 
-def refuse_overwrite(
-    target: Path, drawn: str | None = None, charts: Collection[str] = ()
-) -> None:
+def refuse_overwrite(target: Path, drawn: str | None = None, charts: Collection[str] = ()) -> None:
     """Raise, before any work, when writing the file ``target`` (``-o``) would replace
     something forcesim did not write. An existing file is replaced only when the signed
     manifest of the run directory it lies in lists it unchanged, and it is a chart or a

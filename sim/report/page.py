@@ -295,15 +295,20 @@ class Page:
             items.append(("dashdot", AS_OF, f"reports known on {as_of.isoformat()}"))
         return items
 
-    def caption(self) -> str:
+    def caption(self, weighted: bool = False) -> str:
+        """A chart's caption: the date and the sources; a chart ``weighted`` by the
+        reports names the date they were known on too."""
         sources = "; ".join(
             f"{s.publisher or s.title} ({s.date})" if s.date else (s.publisher or s.title)
             for s in self.doc.sources
         )
-        return (
-            f"As of {self.doc.as_of}. Sources: {sources or 'none listed'}. "
-            "Troops at the end of each month."
+        news = as_of_of(self.result) if weighted else None
+        when = (
+            f"Scenario as of {self.doc.as_of}, conditioned on reports known on {news.isoformat()}."
+            if news is not None
+            else f"As of {self.doc.as_of}."
         )
+        return f"{when} Sources: {sources or 'none listed'}. Troops at the end of each month."
 
     def envelope_tables(self) -> str:
         r = self.result
@@ -349,10 +354,13 @@ class Page:
             )
             + "</p>"
         )
-        return lead + self._fan_section(cond, "fan-conditioned", self.fan_tables(cond))
+        return lead + self._fan_section(
+            cond, "fan-conditioned", self.fan_tables(cond), self.caption(weighted=True)
+        )
 
-    def _fan_section(self, r: Result, key: str, tables: str) -> str:
-        """A fan chart's picker, key, chart and tables (``key``: its ids' stem)."""
+    def _fan_section(self, r: Result, key: str, tables: str, caption: str | None = None) -> str:
+        """A fan chart's picker, key, chart, caption (default :meth:`caption`) and
+        tables (``key``: its ids' stem)."""
         options = "".join(
             f'<option value="{esc(v)}" data-description="{esc(self._describe(v))}">'
             f"{esc(v)}</option>"
@@ -392,7 +400,7 @@ class Page:
             f"{legend}"
             f'<figure><div class="chart" id="{key}-chart" style="--rows:{len(r.theaters)}" '
             f'role="img" aria-label="{esc(alt)}"></div>'
-            f"<figcaption>{esc(self.caption())}</figcaption></figure>"
+            f"<figcaption>{esc(caption or self.caption())}</figcaption></figure>"
             + _details("The numbers in this chart", tables)
         )
 
