@@ -198,3 +198,10 @@ def test_to_xarray_without_xarray_says_how_to_install_it(monkeypatch: pytest.Mon
     monkeypatch.setattr(builtins, "__import__", no_xarray)
     with pytest.raises(ImportError, match=r"pip install 'forcesim\[xarray\]'"):
         result.to_xarray()
+
+
+def test_a_missing_month_is_written_blank_whatever_the_pandas_version() -> None:
+    from sim.io.files import csv_text
+
+    frame = pd.DataFrame({"p10": pd.PeriodIndex(["2025-09", None], freq="M"), "n": [1, 2]})
+    assert csv_text(frame) == "p10,n\n2025-09,1\n,2\n"  # pandas before 3 wrote "NaT"

@@ -446,7 +446,8 @@ def csv_text(frame: pd.DataFrame) -> str:
     out = frame.copy()
     for col in out.columns:
         if isinstance(out[col].dtype, pd.PeriodDtype):
-            out[col] = out[col].astype(str)
+            # (a missing month is blank: pandas before 3 writes NaT's text as "NaT")
+            out[col] = out[col].astype(str).where(out[col].notna(), None)
         elif out[col].dtype == bool:
             out[col] = out[col].map({True: "true", False: "false"})
     text = out.to_csv(index=False, lineterminator="\n", float_format=float_text)
