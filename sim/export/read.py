@@ -89,6 +89,8 @@ def _table(run_dir: Path, stem: str, periods: tuple[str, ...], columns: list[str
     for col in periods:
         if col in df:
             for row, text in df[col].dropna().items():
+                if text == "NaT":  # a missing month as pandas before 3 wrote it
+                    continue
                 try:
                     parse_month(text)
                 except ValueError as exc:  # a hand-edited month, never an internal error
