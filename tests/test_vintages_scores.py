@@ -152,3 +152,15 @@ def test_a_vintage_with_no_later_report_has_no_scores(series_files, write, tmp_p
     series = sim.run_vintages([last], read_observations(record, ["alpha"]), draws=50, seed=1)
     assert len(series.points) == 0 and len(series.scores) == 0
     assert sim.plot_vintages(series)
+
+
+def test_each_vintage_is_drawn_in_a_hue_of_its_own_as_variants_are(series_files):
+    import matplotlib.colors as mcolors
+
+    from sim.colors import PALETTE
+
+    axes = sim.plot_vintages(run_series(series_files, draws=200))
+    drawn = {mcolors.to_hex(line.get_color()) for ax in axes for line in ax.get_lines()}
+    # the two vintages take the first two colours of the variants' palette (a ramp in time
+    # gave neighbouring vintages near-identical greens)
+    assert {PALETTE[0], PALETTE[1]} <= drawn

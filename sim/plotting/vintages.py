@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from sim.colors import variant_colors
 from sim.months import format_month, parse_month
 from sim.plotting import common
 from sim.plotting.observed import draw_observations, legend_handles, visible
@@ -59,9 +60,10 @@ def plot_vintages(
     levels = [o for o in series.observations if o.kind != "target"]  # plans are not drawn
     hi = max([lo + 12, *(o.month for o in levels)]) + 9
     months = (format_month(lo), format_month(hi))
-    cmap = common.pyplot().get_cmap("viridis")
-    n = len(series.vintages)
-    colors = [cmap(0.08 + 0.8 * i / max(n - 1, 1)) for i in range(n)]
+    # a hue of its own for each vintage, as variants have (a ramp in time made the last
+    # vintages all green); their order shows in where each line starts and in the key
+    palette = variant_colors([v.scenario.id for v in series.vintages])
+    colors = [palette[v.scenario.id] for v in series.vintages]
     header_in = 2.1
     height = max(common.HEIGHT_IN + 1, header_in + 1.2 + 3.9 * len(names))
     fig = common.pyplot().figure(
