@@ -89,7 +89,8 @@ def test_every_panel_has_a_line_with_data_for_every_variant(which, result, defau
     res = result if which == "small" else default_result
     axes = plotting.plot_envelope(res)
     plan = next(iter(res.plans.values()))
-    assert len(axes) == len(plan.theaters)
+    sites = sum(1 for t in plan.tracks if t.site)  # a panel per theater, then per site
+    assert len(axes) == len(plan.theaters) + sites
     for ax in axes:
         lines = variant_lines(ax, res)
         assert len(lines) >= len(res.variants), ax.get_title()
@@ -101,7 +102,7 @@ def test_every_panel_has_a_line_with_data_for_every_variant(which, result, defau
 def test_each_panel_plots_the_monthly_levels_of_its_theater(result):
     axes = plotting.plot_envelope(result)
     monthly = result.monthly
-    for ax, tid in zip(axes, ["alpha", "beta"], strict=True):
+    for ax, tid in zip(axes, ["alpha", "alpha/north", "alpha/south", "beta"], strict=True):
         drawn = {
             tuple(np.asarray(line.get_ydata(), dtype=float)) for line in variant_lines(ax, result)
         }
@@ -120,7 +121,12 @@ def test_the_chart_has_a_title_panel_titles_and_troops_on_the_y_axis(result):
     axes = plotting.plot_envelope(result)
     fig = axes[0].figure
     assert fig._suptitle is not None and fig._suptitle.get_text() == "Two theaters, three readings"
-    assert [ax.get_title(loc="left") for ax in axes] == ["Alpha", "Beta"]
+    assert [ax.get_title(loc="left") for ax in axes] == [
+        "Alpha",
+        "North (Alpha)",
+        "South (Alpha)",
+        "Beta",
+    ]
     assert all(ax.get_ylabel() == "troops" for ax in axes)
 
 
@@ -139,10 +145,10 @@ def test_calendar_deadlines_are_drawn_from_the_scenario(result):
     assert {"deadline 2024-06", "deadline 2024-10"} <= {
         t for t in texts if t.startswith("deadline")
     }
-    assert "deadline 2024-09" in {t.get_text() for t in axes[1].texts}
+    assert "deadline 2024-09" in {t.get_text() for t in axes[-1].texts}
     beta_x = {
         float(x)
-        for line in axes[1].get_lines()
+        for line in axes[-1].get_lines()
         if len(line.get_xdata()) <= 2
         for x in np.atleast_1d(line.get_xdata(orig=False))
     }
@@ -174,3 +180,12 @@ def test_save_writes_a_png_and_closes_the_figure(result, tmp_path):
     plotting.save(axes, tmp_path / "chart.png")
     assert (tmp_path / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert number not in plt.get_fignums()
+
+
+def test_a_theater_made_of_sites_is_followed_by_a_panel_per_site(result):
+    titles = [ax.get_title(loc="left") for ax in plotting.plot_envelope(result)]
+    assert titles == ["Alpha", "North (Alpha)", "South (Alpha)", "Beta"]
+    one = plotting.plot_envelope(result, theaters=["alpha/south"])
+    assert [ax.get_title(loc="left") for ax in one] == ["South (Alpha)"]
+    with pytest.raises(ValueError, match="expected theaters among alpha, alpha/north"):
+        plotting.plot_envelope(result, theaters=["alpha/east"])

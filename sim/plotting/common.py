@@ -130,7 +130,10 @@ def crowding(result: Result) -> dict[str, str]:
     notes: dict[str, str] = {}
     envelope = [
         n
-        for n in (crowded_variants(len(result.variants)), theater_selection(result.theaters)[1])
+        for n in (
+            crowded_variants(len(result.variants)),
+            theater_selection(theater_list(result, None, sites=True))[1],
+        )
         if n
     ]
     if envelope:
@@ -197,11 +200,25 @@ def month_ends(months: pd.Series | pd.PeriodIndex) -> np.ndarray:
     return idx.to_timestamp(how="end").normalize().to_numpy()
 
 
-def theater_list(result: Result, theaters: Sequence[str] | str | None) -> list[str]:
-    """The theaters to draw: those asked for (checked), else every variant's."""
-    known = result.theaters
+def series_keys(result: Result) -> list[str]:
+    """Every series of ``result``: each theater, followed by its sites
+    (``THEATER/SITE``) when it is made of sites."""
+    present = list(dict.fromkeys(result.monthly.theater.astype(str)))
+    out = []
+    for tid in result.theaters:
+        out += [tid, *(k for k in present if k.startswith(f"{tid}/"))]
+    return out
+
+
+def theater_list(
+    result: Result, theaters: Sequence[str] | str | None, *, sites: bool = False
+) -> list[str]:
+    """The series to draw: those asked for (checked; a theater or a site,
+    ``THEATER/SITE``), else every theater, and with ``sites`` each theater's sites after
+    it."""
+    known = series_keys(result)
     if not theaters:
-        return known
+        return known if sites else list(result.theaters)
     names = [theaters] if isinstance(theaters, str) else list(theaters)
     unknown = [t for t in names if t not in known]
     if unknown:
@@ -210,9 +227,15 @@ def theater_list(result: Result, theaters: Sequence[str] | str | None) -> list[s
 
 
 def theater_title(result: Result, tid: str) -> str:
+    """A series' name: the theater's, or for a site ``Erbil (Iraq)``."""
     doc = result.scenario.doc
     if tid in doc.theaters:
         return doc.theaters[tid].name or tid.title()
+    theater, _, site = tid.partition("/")
+    if site and theater in doc.theaters:
+        named = doc.theaters[theater].sites.get(site)
+        name = (named.name if named else None) or site.title()
+        return f"{name} ({theater_title(result, theater)})"
     return tid
 
 

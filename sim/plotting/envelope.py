@@ -30,7 +30,8 @@ def plot_envelope(
     ax : matplotlib Axes or sequence of Axes, optional
         One axes per theater drawn; a new 1600×1000 px figure when omitted.
     theaters : sequence of str, optional
-        Theater ids to draw (default: all).
+        Theater ids, or sites as ``THEATER/SITE``, to draw (default: every theater,
+        each followed by its sites in a new figure; every theater into given axes).
     observed : sim.observed.ObservationSet, optional
         Observed levels to draw (default: those attached to ``result``; False: none).
     variants : sequence of str, optional
@@ -48,7 +49,8 @@ def plot_envelope(
             )
         result = common.only(result, list(variants))
 
-    names = common.theater_list(result, theaters)
+    # (a new figure adds a panel per site after its theater; axes given take theaters)
+    names = common.theater_list(result, theaters, sites=ax is None)
     notes: list[str] = []
     lines = list(result.variants)
     if ax is None:  # a new figure: no more panels and lines than a reader can tell apart
