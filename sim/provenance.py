@@ -1,10 +1,12 @@
 """Where every number of a resolved scenario comes from.
 
-Each number is justified by (in order): its own ``source`` or ``assumption``
-(a number written as a mapping), the ``source`` or ``assumption`` of the
-object that holds it (a milestone, the announcement), or, for a number set by
-a variant's overrides, that variant's description. A number with none of these
-is *unsupported*; ``forcesim validate --strict`` fails on it.
+Each number is justified by (in order): a setting made for the run
+(``--set``, :meth:`sim.Scenario.with_settings`), which replaces whatever the file
+said of it; its own ``source`` or ``assumption`` (a number written as a mapping),
+the ``source`` or ``assumption`` of the object that holds it (a milestone, the
+announcement), or, for a number set by a variant's overrides, that variant's
+description. A number with none of these is *unsupported*; ``forcesim validate
+--strict`` fails on it.
 """
 
 from __future__ import annotations
@@ -96,6 +98,18 @@ def _in_overrides(path: tuple[str | int, ...], overrides: dict[str, Any]) -> boo
     return True
 
 
+def _at(data: Any, parts: list[str]) -> Any:
+    """What ``data`` holds at the key path ``parts`` (a sentinel where it has nothing)."""
+    for part in parts:
+        if not isinstance(data, dict) or part not in data:
+            return _NOTHING
+        data = data[part]
+    return data
+
+
+_NOTHING = object()
+
+
 def provenance(scenario: Any, variant: str | None = None) -> list[Provenance]:
     """Every number of the base (or of one variant) with what justifies it."""
     doc: ScenarioDoc = scenario.doc if variant is None else scenario.resolved(variant)
@@ -106,8 +120,27 @@ def provenance(scenario: Any, variant: str | None = None) -> list[Provenance]:
         overrides = scenario.doc.variants[variant].overrides
         description = scenario.doc.variants[variant].description
     out: list[Provenance] = []
+    # a number that a setting of the run reached (the setting's value is where it was
+    # set, in this variant's data: a setting made for some variants only, or undone by a
+    # later one, reaches no other) rests on that setting
+    raw = scenario.resolved_raw(variant if variant in scenario.doc.variants else None)
+    settings = [
+        (str(k), v)
+        for k, v in getattr(scenario, "settings", ())
+        if _at(raw, str(k).split(".")) == v
+    ]
     for path, value, holder in numbers(doc):
         text = describe_quantity(value)
+        key = dotted(path)
+        reached = [
+            (k, v)
+            for k, v in settings
+            if k == key or k.startswith(f"{key}.") or key.startswith(f"{k}.")
+        ]
+        if reached:
+            said = "; ".join(f"{k} = {json.dumps(v, default=str)}" for k, v in reached)
+            out.append(Provenance(key, text, "assumption", assumption=f"set for this run: {said}"))
+            continue
         own = value if isinstance(value, Spec) else None
         cite, assumption, quote = None, None, None
         for obj in (own, holder):

@@ -354,3 +354,45 @@ def test_a_leading_zero_on_the_command_line_says_why_as_in_a_file(text: str, col
         + r".*octal 8\), or text in quotes, found '010'$",
     ):
         parse_setting(text)
+
+
+def test_a_number_set_for_the_run_rests_on_the_setting_not_on_the_files_source(
+    scenario: sim.Scenario,
+) -> None:
+    from sim.provenance import provenance
+
+    changed = scenario.with_settings(
+        {"theaters.iraq.initial": 2400}, variants=["as-reported", "on-time"]
+    ).with_settings({"announcement.delay.choice.weights": [1] * 7}, variants=["as-reported"])
+
+    def support(variant: str, path: str) -> tuple[str, str]:
+        p = next(p for p in provenance(changed, variant) if p.path == path)
+        return p.kind, p.assumption or p.source_id or ""
+
+    # 2,400 no longer cites the report that said 2,500
+    assert support("on-time", "theaters.iraq.initial") == (
+        "assumption",
+        "set for this run: theaters.iraq.initial = 2400",
+    )
+    assert support("as-reported", "announcement.delay") == (
+        "assumption",
+        "set for this run: announcement.delay.choice.weights = [1, 1, 1, 1, 1, 1, 1]",
+    )
+    # a variant the setting did not change keeps what the file says
+    assert support("slip-3", "theaters.iraq.initial") == ("source", "shafaq")
+    assert support("on-time", "announcement.delay")[0] == "variant"
+
+
+def test_a_run_with_set_records_the_setting_as_what_its_numbers_rest_on(tmp_path) -> None:
+    out = tmp_path / "run"
+    args = ["run", str(DEFAULT_SCENARIO), "-v", "on-time", "--set", "theaters.iraq.initial=2400"]
+    assert invoke(*args, "--out", str(out), "-q").exit_code == 0
+    record = json.loads((out / "run.json").read_text())
+    assert record["provenance"]["assumptions"]["on-time:theaters.iraq.initial"] == (
+        "set for this run: theaters.iraq.initial = 2400"
+    )
+    from sim.provenance import provenance
+
+    again = sim.load_run(out).scenario  # read back, the setting is still what it rests on
+    p = next(p for p in provenance(again, "on-time") if p.path == "theaters.iraq.initial")
+    assert p.assumption == "set for this run: theaters.iraq.initial = 2400"

@@ -192,6 +192,7 @@ def _scenario(record: dict[str, Any], record_path: Path) -> Scenario:
         ) from None
     locator = Locator([Layer(Positions(str(record_path)))])
     doc = validate_doc(raw, locator, ("resolved", "base"))
+    settings = record.get("set") or {}
     return Scenario(
         path=record.get("input", {}).get("path"),
         sha256=record.get("input", {}).get("sha256", ""),
@@ -199,6 +200,8 @@ def _scenario(record: dict[str, Any], record_path: Path) -> Scenario:
         raw=raw,
         locator=locator,
         variants=resolve_variants(raw, doc, locator),
+        # (what was set for the run: each number it reached rests on it)
+        settings=tuple(settings.items()) if isinstance(settings, dict) else (),
     )
 
 
