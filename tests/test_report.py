@@ -571,3 +571,20 @@ def test_report_to_a_file_that_is_not_html_is_refused_and_the_runs_chart_is_kept
     assert result.exit_code == 2 and not (tmp_path / "page.txt").exists()
     result = invoke("report", str(deterministic), "-o", str(tmp_path / "Page.HTM"))
     assert result.exit_code == 0, result.output
+
+
+def test_the_page_envelope_follows_a_theater_of_sites_with_a_panel_per_site_as_the_png(
+    tmp_path: Path,
+) -> None:
+    from sim.plotting import plot_envelope
+
+    result = sim.run(SCENARIOS_DIR / "iraq-sites-2024.yaml", ["on-time"])
+    fig = envelope_figure(result)
+    titles = [a.text for a in fig.layout.annotations if a.text.startswith("<b>")]
+    png = [ax.get_title(loc="left") for ax in plot_envelope(result)]
+    assert titles == [f"<b>{t}</b>" for t in png]
+    assert png[:2] == ["Iraq", "Ain al-Asad (al-Anbar) (Iraq)"]
+    out = tmp_path / "sites"
+    sim.write_run(result, out)
+    page = report_html(out)
+    assert "Erbil (Iraq): troops at the end of each month, by variant" in page

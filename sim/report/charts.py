@@ -35,7 +35,7 @@ except ImportError as exc:  # an extra: say which
 
 from sim import colors
 from sim.io.observations import Observation
-from sim.plotting.common import theater_title
+from sim.plotting.common import series_keys, theater_title
 from sim.plotting.fan import deadline_labels
 from sim.plotting.observed import (
     KIND_COLORS,
@@ -129,9 +129,10 @@ def envelope_figure(result: Result) -> go.Figure:
     Returns
     -------
     plotly.graph_objects.Figure
-        A panel per theater (rows, sharing the month axis).
+        A panel per theater, each followed by a panel per site when it is made of
+        sites, as the PNG chart has them (rows, sharing the month axis).
     """
-    names = result.theaters
+    names = series_keys(result)
     fig = _subplots(result, names)
     palette = colors.variant_colors(result.variants)
     obs = observations_of(result)

@@ -26,7 +26,7 @@ from sim import colors
 from sim.analysis.observed import Assessment, conditioned_result
 from sim.export import has_table, read_record, read_table, rebuild_scored
 from sim.io.files import atomic_file, float_text, record_files, refuse_overwrite
-from sim.plotting.common import theater_title
+from sim.plotting.common import series_keys, theater_title
 from sim.plotting.observed import as_of_of, observations_of
 from sim.provenance import Provenance, provenance
 from sim.report.charts import AS_OF, envelope_figure, fan_figure
@@ -243,10 +243,11 @@ class Page:
             )
             + self._observed_key()
         )
-        names = ", ".join(theater_title(r, t) for t in r.theaters)
+        panels = series_keys(r)
+        names = ", ".join(theater_title(r, t) for t in panels)
         alt = (
-            f"Line chart, one panel per theater ({names}): troops at the end of each month, "
-            f"one line per variant. The table below the chart lists every value."
+            f"Line chart, one panel per theater or site ({names}): troops at the end of "
+            "each month, one line per variant. The table below the chart lists every value."
         )
         return (
             "<p>One line per variant; the shading spans the lowest to the highest of the "
@@ -255,7 +256,7 @@ class Page:
             '<span class="all"><button type="button" data-all="1">all</button>'
             '<button type="button" data-all="0">none</button></span></fieldset>'
             f"{key}"
-            f'<figure><div class="chart" id="envelope-chart" style="--rows:{len(r.theaters)}" '
+            f'<figure><div class="chart" id="envelope-chart" style="--rows:{len(panels)}" '
             f'role="img" aria-label="{esc(alt)}"></div>'
             f"<figcaption>{esc(self.caption())}</figcaption></figure>"
             + _details("The numbers in this chart", self.envelope_tables())
@@ -313,7 +314,7 @@ class Page:
     def envelope_tables(self) -> str:
         r = self.result
         out = []
-        for tid in r.theaters:
+        for tid in series_keys(r):  # (each theater, then its sites)
             rows = r.monthly[r.monthly.theater == tid]
             wide = rows.pivot(index="month", columns="variant", values="troops")
             wide = wide[[v for v in r.variants if v in wide.columns]]
