@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sim.io.yamlio import dotted
+from sim.io.yamlio import MISSING, dotted, value_at
 from sim.schema import JSON_SCHEMA_DIALECT, ScenarioDoc, Spec
 
 
@@ -89,27 +89,6 @@ def numbers(doc: ScenarioDoc) -> list[tuple[tuple[str | int, ...], Any, Any]]:
     return out
 
 
-def _in_overrides(path: tuple[str | int, ...], overrides: dict[str, Any]) -> bool:
-    node: Any = overrides
-    for part in path:
-        if not isinstance(node, dict) or part not in node:
-            return False
-        node = node[part]
-    return True
-
-
-def _at(data: Any, parts: list[str]) -> Any:
-    """What ``data`` holds at the key path ``parts`` (a sentinel where it has nothing)."""
-    for part in parts:
-        if not isinstance(data, dict) or part not in data:
-            return _NOTHING
-        data = data[part]
-    return data
-
-
-_NOTHING = object()
-
-
 def provenance(scenario: Any, variant: str | None = None) -> list[Provenance]:
     """Every number of the base (or of one variant) with what justifies it."""
     doc: ScenarioDoc = scenario.doc if variant is None else scenario.resolved(variant)
@@ -127,7 +106,7 @@ def provenance(scenario: Any, variant: str | None = None) -> list[Provenance]:
     settings = [
         (str(k), v)
         for k, v in getattr(scenario, "settings", ())
-        if _at(raw, str(k).split(".")) == v
+        if value_at(raw, str(k).split(".")) == v
     ]
     for path, value, holder in numbers(doc):
         text = describe_quantity(value)
@@ -151,7 +130,8 @@ def provenance(scenario: Any, variant: str | None = None) -> list[Provenance]:
             quote = quote or getattr(obj, "quote", None)
             if cite or assumption:
                 break
-        if (own is None or not (own.source or own.assumption)) and _in_overrides(path, overrides):
+        set_here = value_at(overrides, [str(part) for part in path]) is not MISSING
+        if (own is None or not (own.source or own.assumption)) and set_here:
             out.append(
                 Provenance(
                     dotted(path), text, "variant", assumption=f"variant {variant}: {description}"

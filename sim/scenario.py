@@ -13,6 +13,7 @@ import yaml
 from sim.errors import ScenarioError, ScenarioWarning, describe
 from sim.io.observation_csv import read_observations
 from sim.io.observations import ObservationSet
+from sim.io.yamlio import value_at
 from sim.loader import (
     QUANTITY_KEYS,
     Locator,
@@ -523,7 +524,7 @@ def _missing_entry(doc: Any, parts: tuple[str, ...]) -> tuple[int, str, list[str
     for i in where:
         if len(parts) < i + 3:  # a whole entry, or the table itself
             return None
-        node = _node(doc, parts[: i + 1])
+        node = value_at(doc, parts[: i + 1], None)
         if node is not None and not isinstance(node, dict):
             return None
         known = [str(k) for k in node or {}]
@@ -561,13 +562,6 @@ def _form_at(parts: tuple[str, ...]) -> int | None:
     return next((i for i, p in enumerate(parts[1:-1], 1) if p in QUANTITY_KEYS), None)
 
 
-def _node(doc: Any, parts: tuple[str, ...]) -> Any:
-    """What ``doc`` holds at the dotted key ``parts`` (None where it has nothing)."""
-    for part in parts:
-        doc = doc.get(part) if isinstance(doc, dict) else None
-    return doc
-
-
 def _setting(doc: Any, parts: tuple[str, ...], value: Any) -> dict[str, Any] | None:
     """The overrides mapping that sets ``value`` at the dotted key ``parts`` of ``doc``
     (one run's data). A key inside a number's form (``announcement.delay.choice.weights``)
@@ -585,7 +579,7 @@ def _setting(doc: Any, parts: tuple[str, ...], value: Any) -> dict[str, Any] | N
     at = _form_at(parts)
     if at is None:
         return nest(parts, value)  # type: ignore[no-any-return]
-    number = _node(doc, parts[:at])
+    number = value_at(doc, parts[:at], None)
     if not (isinstance(number, dict) and isinstance(number.get(parts[at]), dict)):
         return None  # no such form to change a field of
     field = nest(parts[at + 1 :], value)
@@ -598,7 +592,7 @@ def _no_form(doc: Any, parts: tuple[str, ...], variant: str | None) -> tuple[str
     whose number has no such form."""
     at = _form_at(parts)
     assert at is not None
-    number = _node(doc, parts[:at])
+    number = value_at(doc, parts[:at], None)
     where = "the scenario" if variant is None else f"variant {variant!r}"
     dotted = ".".join(parts[:at])
     shown = "not set" if number is None else describe(number)

@@ -26,6 +26,7 @@ Rules, each failing with a :class:`~sim.errors.ScenarioError`:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,20 @@ def dotted(path: Path_) -> str:
         else:
             out += ("." if out else "") + str(part)
     return out or "(document)"
+
+
+#: what :func:`value_at` gives where the data has nothing (None may be a value)
+MISSING: Any = object()
+
+
+def value_at(data: Any, path: Sequence[str], default: Any = MISSING) -> Any:
+    """What plain data (nested mappings) holds at the key path ``path``, or ``default``
+    where some key is missing or a value on the way is not a mapping."""
+    for part in path:
+        if not isinstance(data, dict) or part not in data:
+            return default
+        data = data[part]
+    return data
 
 
 def read_yaml(path: str | Path) -> tuple[Any, Positions]:
