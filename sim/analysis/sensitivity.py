@@ -38,6 +38,7 @@ function the ensemble uses; slower, and only for outcomes with a value per draw
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from functools import partial
@@ -537,6 +538,14 @@ def _row(
 
 
 KIND_ORDER = {"p_met": 0, "level": 1, "date": 2}
+
+
+def noise_of(value: Any) -> bool | None:
+    """A ``within_noise`` cell as True, False, or None where no standard error was
+    estimated (None or NaN; a table may hold Python or numpy booleans)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return bool(value)
 
 
 def _sorted(frame: pd.DataFrame) -> pd.DataFrame:

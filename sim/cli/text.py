@@ -13,7 +13,7 @@ import numpy as np
 from sim.analysis.backtest import Backtest
 from sim.analysis.compare import Comparison
 from sim.analysis.observed import Assessment
-from sim.analysis.sensitivity import Sensitivity
+from sim.analysis.sensitivity import Sensitivity, noise_of
 from sim.analysis.sweep import Sweep
 from sim.io.observations import NOT_A_LEVEL, OUT_OF_RANGE, SCORED
 from sim.months import format_month
@@ -391,11 +391,10 @@ def sensitivity_lines(sens: Sensitivity) -> list[str]:
                 if not top.swing:
                     lines.append(f"  {v:<{width}}{mid}: no input moves it")
                     continue
-                noise = top.get("within_noise")
-                se = top.get("se")
-                if se is None or (isinstance(se, float) and math.isnan(se)):  # one-draw tenths
+                noise = noise_of(top.within_noise)
+                if noise is None:  # one-draw tenths
                     said = ", its standard error not estimated (one draw per tenth)"
-                elif noise is True or str(noise) == "True":
+                elif noise:
                     said = (
                         f", within sampling noise (standard error {float(top.se):.2f}): "
                         "more draws would tell"

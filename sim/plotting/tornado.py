@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.sensitivity import Sensitivity
+from sim.analysis.sensitivity import Sensitivity, noise_of
 from sim.plotting import common
 from sim.plotting.labels import input_label
 
@@ -206,7 +206,7 @@ def _panel(
             continue
         low, high = float(r.low), float(r.high)
         # a swing sampling noise could make: a pale bar and hollow ends
-        noise = bool(r.get("within_noise")) if "within_noise" in r else False
+        noise = bool(noise_of(r.within_noise))
         bar = NOISE_BAR_COLOR if noise else BAR_COLOR
         ax.plot([low, high], [y, y], color=bar, lw=9, solid_capstyle="butt", zorder=2)
         for value, color in ((low, LOW_COLOR), (high, HIGH_COLOR)):
