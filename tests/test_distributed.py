@@ -2,7 +2,7 @@
 
 The streams of a part starting at draw k are positioned there (PCG64 ``advance``),
 the parts' counts add up, and ``--workers 2`` on a local Dask cluster writes the
-same CSV files as the in-process run. Only one test starts a cluster (two worker
+same CSV files as the in-process run. Two tests start a cluster (two worker
 processes on the loopback interface, shut down at the end).
 """
 
@@ -158,6 +158,19 @@ def test_workers_2_writes_the_same_csv_files_as_the_in_process_run(tmp_path) -> 
     assert there.exit_code == 0, there.output
     for name in ("monthly.csv", "milestones.csv", "bands.csv", "dates.csv"):
         assert (tmp_path / "here" / name).read_bytes() == (tmp_path / "there" / name).read_bytes()
+
+
+def test_local_worker_processes_keep_freed_memory_as_the_command_does() -> None:
+    from sim.analysis import heap
+    from sim.analysis.distributed import open_executor
+
+    def state() -> tuple[bool, bool]:  # (tuned once, left to the user's own settings)
+        return heap._done, heap._users_own()
+
+    with open_executor(workers=2) as pool:
+        assert pool is not None
+        seen = pool.client.run(state)
+    assert len(seen) == 2 and all(done and not own for done, own in seen.values())
 
 
 def test_workers_needs_an_ensemble_and_excludes_scheduler(tmp_path) -> None:

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from sim.analysis.heap import keep_freed_memory
 from sim.errors import ScenarioError
 
 COMMAND_LINE = "<command line>"
@@ -86,7 +87,9 @@ def open_executor(
     ----------
     workers : int, optional
         Start a local cluster of this many workers (one thread each) on the
-        loopback interface; it is shut down on exit.
+        loopback interface; it is shut down on exit. Worker processes keep freed
+        memory for their next chunk (:func:`sim.keep_freed_memory`); a scheduler's
+        workers are left as they are.
     scheduler : str, optional
         The address of a running Dask scheduler (``tcp://host:8786``); its workers
         need forcesim installed.
@@ -149,6 +152,8 @@ def open_executor(
                 silence_logs=logging.ERROR,
             )
         client = Client(cluster)
+        if processes:  # the workers are this run's own processes: as the command's own
+            client.run(keep_freed_memory)
     try:
         yield DaskExecutor(client)
     finally:

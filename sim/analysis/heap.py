@@ -56,9 +56,10 @@ def keep_freed_memory(libc: Any = None) -> bool:
     "Performance"); up to 128 MB that a run frees stays with the process. Results do
     not change.
 
-    The ``forcesim`` command calls this for its own process; ``sim.run`` and the rest
-    of the library never do, so a notebook's allocator is left as it is unless the
-    notebook calls this.
+    The ``forcesim`` command calls this for its own process, and
+    :func:`sim.open_executor` in the worker processes of a local cluster it starts
+    (they are the run's own); ``sim.run`` and the rest of the library never do, so a
+    notebook's allocator is left as it is unless the notebook calls this.
 
     Parameters
     ----------
