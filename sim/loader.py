@@ -36,7 +36,16 @@ from sim.io.observations import (
 )
 from sim.io.yamlio import Path_, Positions, dotted, read_yaml
 from sim.model.plan import Plan
-from sim.schema import ScenarioDoc
+from sim.schema import (
+    NUMBER_FORMS,
+    AfterAnnouncement,
+    AfterMilestone,
+    ScenarioDoc,
+    Source,
+    Target,
+    number_at,
+    types_at,
+)
 
 MAX_EXTENDS_DEPTH = 8
 _SCENARIO_FILE = "a forcesim scenario file (YAML keys such as id, title, calendar, theaters)"
@@ -98,48 +107,63 @@ class Locator:
         )
 
 
-def deep_merge(base: Any, over: Any, *, keep_none: bool = False) -> Any:
-    """``over`` merged onto ``base``.
+def deep_merge(base: Any, over: Any, *, keep_none: bool = False, at: Path_ = ()) -> Any:
+    """``over`` merged onto ``base``, both standing at key path ``at`` of a scenario
+    document (the top by default; a variant's overrides are at the top too).
 
     Mappings merge key by key, ``null`` deletes a key, anything else replaces,
-    with three rules for what a scenario means:
+    with three rules for what a scenario means, each applied where the format
+    puts the thing it is about (:func:`sim.schema.types_at`), never by the names of
+    the keys a mapping holds (a theater may be called ``value``, a milestone
+    ``choice`` or ``level``):
 
-    * a mapping that states a number (it has ``value``, ``uniform``,
-      ``triangular`` or ``choice``) replaces that number whole;
-    * a key of a set of alternatives replaces the others (``level`` and
-      ``reduce_by`` of a target; ``after_announcement`` and ``after`` of a
-      deadline), so a child switches a target's form without ``level: null``;
-    * ``sources`` lists merge by ``id``: an entry with the id of an inherited one
-      replaces it, a new id is added.
+    * where a number stands, a mapping that states a number (it has ``value``,
+      ``uniform``, ``triangular`` or ``choice``) replaces that number whole;
+    * in a target or a deadline, a key of a set of alternatives replaces the
+      others (``level`` and ``reduce_by`` of a target; ``after_announcement`` and
+      ``after`` of a deadline), so a child switches a target's form without
+      ``level: null``;
+    * the ``sources`` list merges by ``id``: an entry with the id of an inherited
+      one replaces it, a new id is added.
 
     With ``keep_none``, ``null`` is kept as a value (to merge one variant's
     overrides into another's, where it must still delete when the variant is
     resolved)."""
-    if isinstance(base, dict) and isinstance(over, dict) and not (QUANTITY_KEYS & over.keys()):
-        out = dict(base)
-        for key, others in ALTERNATIVES.items():
+    if not (isinstance(base, dict) and isinstance(over, dict)) or states_number(at, over):
+        return copy.deepcopy(over)
+    out = dict(base)
+    for model in types_at(at):
+        for key, others in ALTERNATIVES.get(model, {}).items():
             if key in over:
                 for other in others:
                     out.pop(other, None)
-        for key, value in over.items():
-            if value is None and not keep_none:
-                out.pop(key, None)
-            elif key == "sources" and _by_id(out.get(key)) and _by_id(value):
-                out[key] = _merge_by_id(out[key], value)
-            elif key in out:
-                out[key] = deep_merge(out[key], value, keep_none=keep_none)
-            else:
-                out[key] = copy.deepcopy(value)
-        return out
-    return copy.deepcopy(over)
+    for key, value in over.items():
+        if value is None and not keep_none:
+            out.pop(key, None)
+        elif _by_id(out.get(key)) and _by_id(value) and list[Source] in types_at(at + (key,)):
+            out[key] = _merge_by_id(out[key], value)
+        elif key in out:
+            out[key] = deep_merge(out[key], value, keep_none=keep_none, at=at + (key,))
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
 
 
-# a key that, when an override states it, removes the keys of the other form
-ALTERNATIVES = {
-    "level": ("reduce_by",),
-    "reduce_by": ("level",),
-    "after_announcement": ("after", "months"),
-    "after": ("after_announcement",),
+def states_number(at: Path_, value: Any) -> bool:
+    """Whether ``value``, standing at key path ``at`` of a scenario document, is a
+    number's mapping that says how the number is drawn (one of
+    :data:`sim.schema.NUMBER_FORMS` as a key) where the format has a number: such a
+    mapping is one value, set or replaced whole. ``{value: ...}`` under
+    ``theaters`` is a theater called ``value``, not a number."""
+    return isinstance(value, dict) and bool(value.keys() & NUMBER_FORMS) and number_at(at)
+
+
+# in the model of a target or a deadline, a key that, when an override states it,
+# removes the keys of the other form
+ALTERNATIVES: dict[Any, dict[str, tuple[str, ...]]] = {
+    Target: {"level": ("reduce_by",), "reduce_by": ("level",)},
+    AfterAnnouncement: {"after_announcement": ("after", "months")},
+    AfterMilestone: {"after": ("after_announcement",)},
 }
 
 
@@ -158,9 +182,6 @@ def _merge_by_id(base: list[dict[str, Any]], over: list[dict[str, Any]]) -> list
             where[v["id"]] = len(out)
             out.append(copy.deepcopy(v))
     return out
-
-
-QUANTITY_KEYS = {"value", "uniform", "triangular", "choice"}
 
 
 def read_with_extends(

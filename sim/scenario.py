@@ -15,7 +15,6 @@ from sim.io.observation_csv import read_observations
 from sim.io.observations import ObservationSet
 from sim.io.yamlio import value_at
 from sim.loader import (
-    QUANTITY_KEYS,
     Locator,
     Resolved,
     check_scenario_observations,
@@ -24,11 +23,12 @@ from sim.loader import (
     resolve_variants,
     select_variants,
     sha256_of,
+    states_number,
     unused_in,
     validate_doc,
 )
 from sim.model.plan import Plan
-from sim.schema import ScenarioDoc
+from sim.schema import NUMBER_FORMS, ScenarioDoc, number_at
 
 
 @dataclass(frozen=True)
@@ -558,8 +558,13 @@ def _entry_expected(
 
 def _form_at(parts: tuple[str, ...]) -> int | None:
     """Where the dotted key ``parts`` goes inside a number's form: the index of the
-    form's key (``choice`` in ``announcement.delay.choice.weights``), or None."""
-    return next((i for i, p in enumerate(parts[1:-1], 1) if p in QUANTITY_KEYS), None)
+    form's key (``choice`` in ``announcement.delay.choice.weights``), or None. Found
+    where the format has a number (:func:`sim.schema.number_at`), not by key names:
+    ``theaters.value.initial`` names a theater called ``value``."""
+    return next(
+        (i for i in range(1, len(parts) - 1) if parts[i] in NUMBER_FORMS and number_at(parts[:i])),
+        None,
+    )
 
 
 def _setting(doc: Any, parts: tuple[str, ...], value: Any) -> dict[str, Any] | None:
@@ -583,7 +588,7 @@ def _setting(doc: Any, parts: tuple[str, ...], value: Any) -> dict[str, Any] | N
     if not (isinstance(number, dict) and isinstance(number.get(parts[at]), dict)):
         return None  # no such form to change a field of
     field = nest(parts[at + 1 :], value)
-    whole = {**number, parts[at]: deep_merge(number[parts[at]], field)}
+    whole = {**number, parts[at]: deep_merge(number[parts[at]], field, at=parts[: at + 1])}
     return nest(parts[:at], whole)  # type: ignore[no-any-return]
 
 
@@ -604,8 +609,9 @@ def _no_form(doc: Any, parts: tuple[str, ...], variant: str | None) -> tuple[str
 
 
 def _set_paths(over: Any, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
-    """Key paths of the values an overrides mapping sets (a number's mapping is one value)."""
-    if isinstance(over, dict) and over and not (QUANTITY_KEYS & over.keys()):
+    """Key paths of the values an overrides mapping sets (a number's mapping is one
+    value: :func:`sim.loader.states_number`)."""
+    if isinstance(over, dict) and over and not states_number(prefix, over):
         return set().union(*(_set_paths(v, prefix + (str(k),)) for k, v in over.items()))
     return {prefix}
 

@@ -15,7 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from typing import Annotated, Any, Literal
+import types
+from collections.abc import Sequence
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -143,10 +145,14 @@ class Choice(Model):
         return self
 
 
+#: the keys of a number's mapping that say how it is drawn (exactly one is given)
+NUMBER_FORMS = ("value", "uniform", "triangular", "choice")
+
+
 class Spec(Model):
     """A number written as a mapping: a value or a distribution, with its provenance.
 
-    Exactly one of ``value``, ``uniform``, ``triangular`` or ``choice``.
+    Exactly one of ``value``, ``uniform``, ``triangular`` or ``choice`` (:data:`NUMBER_FORMS`).
     ``probability`` is the chance that the quantity applies at all; when it
     does not, the quantity is 0 (no residual, no slip).
     """
@@ -162,9 +168,7 @@ class Spec(Model):
 
     @model_validator(mode="after")
     def _one_form(self) -> Spec:
-        given = [
-            k for k in ("value", "uniform", "triangular", "choice") if getattr(self, k) is not None
-        ]
+        given = [k for k in NUMBER_FORMS if getattr(self, k) is not None]
         if len(given) != 1:
             found = "none of them" if not given else " and ".join(given)
             raise ValueError(
@@ -476,3 +480,73 @@ class ScenarioDoc(Model):
     residuals: dict[Id, Residual] = Field(default_factory=dict, max_length=50)
     variants: dict[Id, Variant] = Field(default_factory=dict, max_length=100)
     observations: list[Observation] | Text | None = None
+
+
+# ---------------------------------------------------------------- positions
+
+
+def types_at(path: Sequence[str | int]) -> list[Any]:
+    """What the format allows at the key path ``path`` of a scenario document.
+
+    The answer comes from the models above, never from the keys a mapping holds:
+    at ``theaters.value.initial`` stands a number, at ``theaters.value`` a theater
+    (an id is any id, ``value`` or ``choice`` included). A variant's ``overrides``
+    hold the document's own keys, so ``variants.late.overrides.theaters.iraq``
+    is a theater too.
+
+    Parameters
+    ----------
+    path : sequence of str or int
+        Keys from the top of the document (ints index lists).
+
+    Returns
+    -------
+    list
+        Each type that may stand there, unions and ``Annotated`` unwrapped
+        (a model class such as :class:`Spec`, ``dict[...]``, ``list[...]``, or a
+        scalar type); empty when the format has no such key.
+    """
+    here: list[Any] = [ScenarioDoc]
+    for part in path:
+        here = _alternatives([child for tp in here for child in _child(tp, part)])
+        if not here:
+            break
+    return here
+
+
+def number_at(path: Sequence[str | int]) -> bool:
+    """Whether a number (a plain number or a :class:`Spec` mapping) stands at ``path``
+    (:func:`types_at`): ``announcement.delay``, ``theaters.ID.initial``, ..."""
+    return Spec in types_at(path)
+
+
+def _alternatives(annotations: Sequence[Any]) -> list[Any]:
+    """The types the annotations allow, each once: ``Annotated`` and unions unwrapped."""
+    out: list[Any] = []
+    for tp in annotations:
+        origin = get_origin(tp)
+        if origin is Annotated:
+            members = _alternatives([get_args(tp)[0]])
+        elif origin is Union or origin is types.UnionType:
+            members = _alternatives(get_args(tp))
+        else:
+            members = [tp]
+        out.extend(m for m in members if m not in out)
+    return out
+
+
+def _child(tp: Any, part: str | int) -> list[Any]:
+    """The annotations of what stands at key ``part`` inside a value of type ``tp``."""
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        if tp is Variant and part == "overrides":
+            return [ScenarioDoc]  # overrides restate the document's keys
+        for name, f in tp.model_fields.items():
+            if part in (name, f.alias):
+                return [f.annotation]
+        return []
+    origin = get_origin(tp)
+    if origin is dict and isinstance(part, str):
+        return [get_args(tp)[1]]
+    if origin is list and isinstance(part, int):
+        return [get_args(tp)[0]]
+    return []

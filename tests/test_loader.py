@@ -69,9 +69,11 @@ def test_null_in_a_variant_override_deletes_the_key(write):
 
 
 def test_deep_merge_replaces_a_stated_quantity_whole():
+    # a residual's fields: its size is a number, so a mapping stating one replaces it
     base = {"size": {"uniform": [1, 9], "source": "s"}, "keep": 1}
-    assert deep_merge(base, {"size": {"value": 5}}) == {"size": {"value": 5}, "keep": 1}
-    assert deep_merge(base, {"keep": None}) == {"size": {"uniform": [1, 9], "source": "s"}}
+    at = ("residuals", "r")
+    assert deep_merge(base, {"size": {"value": 5}}, at=at) == {"size": {"value": 5}, "keep": 1}
+    assert deep_merge(base, {"keep": None}, at=at) == {"size": {"uniform": [1, 9], "source": "s"}}
     assert deep_merge({"a": {"b": 1, "c": 2}}, {"a": {"c": 3}}) == {"a": {"b": 1, "c": 3}}
 
 
