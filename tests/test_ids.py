@@ -313,3 +313,22 @@ def test_the_report_page_lists_the_numbers_of_such_ids_under_their_sources(write
     assert 'id="source-value"' in page and 'id="source-choice"' in page
     assert "theaters.value.sites.uniform.initial" in page
     assert "theaters.sources.initial" in page
+
+
+# ---------------------------------------------------------------- chart labels
+
+
+def test_a_keys_unit_comes_from_its_place_not_from_the_ids_in_it(key_ids):
+    from sim.plotting.labels import key_label, key_unit
+
+    assert key_unit("milestones.end.deadline") == "month"
+    assert key_unit("milestones.end") == ""  # a whole milestone: no unit, not a month
+    assert key_unit("theaters.probability.initial") == "troops"
+    assert key_unit("residuals.choice.size.choice.weights") == "weight"
+    assert key_unit("milestones.value.delay.uniform") == "months"  # an execution delay
+    assert key_label(key_ids.doc, "theaters.value.sites.uniform.initial") == (
+        "Troops at Ain al-Asad (Iraq) at the start"
+    )
+    assert key_label(key_ids.doc, "milestones.level.target.reduce_by") == (
+        "Troops leaving Erbil (Iraq) by level"
+    )

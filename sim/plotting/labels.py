@@ -7,9 +7,9 @@ chance when it has a probability.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_origin
 
-from sim.schema import ScenarioDoc, Spec, support
+from sim.schema import NUMBER_FORMS, ScenarioDoc, Spec, number_at, support, types_at
 
 
 def _theater(doc: ScenarioDoc, tid: str) -> str:
@@ -31,37 +31,59 @@ def _track(doc: ScenarioDoc, key: str) -> str:
 
 #: a key's end inside a number's form: the number's own choices or their weights
 FORM_ENDS = (["choice", "values"], ["choice", "weights"])
+#: the fields that hold a month ``YYYY-MM``
+MONTH_FIELDS = ("deadline", "expected", "from", "until", "start", "end")
+
+
+def _number_end(parts: list[str]) -> int | None:
+    """How many parts of a key path lead to a number (``announcement.delay`` in
+    ``announcement.delay.choice.weights``: 2), or None: found by the place in the
+    format (:func:`sim.schema.number_at`), so a theater called ``value`` is a theater."""
+    return next((k for k in range(len(parts), 0, -1) if number_at(parts[:k])), None)
+
+
+def _is_entry(parts: list[str]) -> bool:
+    """Whether the key path ends at an entry of a table (``milestones.end``), whose
+    last part is an id, not a field."""
+    return any(get_origin(t) is dict for t in types_at(parts[:-1]))
 
 
 def key_unit(key: str) -> str:
     """The unit of the value at ``key``: ``months``, ``share`` (a probability),
-    ``month`` (a date), ``troops``, or ``weight`` (the relative weights of a number's
-    choices, ``...choice.weights``: no unit). A number's choices (``...choice.values``)
-    have the number's unit."""
+    ``month`` (a date), ``troops``, ``weight`` (the relative weights of a number's
+    choices, ``...choice.weights``: no unit), or ``""`` (not a number: a whole
+    entry such as ``milestones.ID``, a source). A number's own form (``...uniform``,
+    ``...choice.values``) has the number's unit. Told by the key's place in the
+    format, not by the names of the ids in it."""
     parts = key.split(".")
-    if parts[-2:] == ["choice", "weights"]:
-        return "weight"
-    if parts[-2:] == ["choice", "values"] and len(parts) > 2:
-        return key_unit(".".join(parts[:-2]))
-    if parts[-1] == "probability":
-        return "share"
-    if parts[:2] == ["announcement", "delay"] or parts[-1] in ("after_announcement", "months"):
+    at = _number_end(parts)
+    if at is not None:
+        form = parts[at:]
+        if form == ["choice", "weights"]:
+            return "weight"
+        if form == ["probability"]:
+            return "share"
+        if form and form[0] not in NUMBER_FORMS:
+            return ""  # its source, assumption or quote
+        # the two numbers counted in months: announcement.delay and milestones.ID.delay
+        return "months" if parts[at - 1] == "delay" else "troops"
+    if _is_entry(parts) or not types_at(parts):
+        return ""
+    if parts[-1] in ("after_announcement", "months"):
         return "months"
-    if parts[0] == "milestones" and parts[-1] == "delay":
-        return "months"
-    if parts[-1] in ("deadline", "expected", "from", "until", "start", "end"):
+    if parts[-1] in MONTH_FIELDS:
         return "month"
-    return "troops"
+    return ""
 
 
 def key_label(doc: ScenarioDoc, key: str) -> str:
     """``key`` (a dotted key path) in words, e.g. "Announcement delay"; a key inside a
     number's form names the number ("Announcement delay: weights of its choices")."""
     parts = key.split(".")
-    if parts[-2:] in FORM_ENDS and len(parts) > 2:
+    if parts[-2:] in FORM_ENDS and number_at(parts[:-2]):
         number = key_label(doc, ".".join(parts[:-2]))
         return f"{number}: {'its choices' if parts[-1] == 'values' else 'weights of its choices'}"
-    chance = parts[-1] == "probability"
+    chance = parts[-1] == "probability" and number_at(parts[:-1])
     core = parts[:-1] if chance else parts
     text: str | None = None
     if core == ["announcement", "delay"]:
