@@ -332,3 +332,15 @@ def test_a_keys_unit_comes_from_its_place_not_from_the_ids_in_it(key_ids):
     assert key_label(key_ids.doc, "milestones.level.target.reduce_by") == (
         "Troops leaving Erbil (Iraq) by level"
     )
+
+
+def test_a_variant_called_month_gets_its_column_in_the_pages_table_of_months(write, tmp_path):
+    pytest.importorskip("plotly")
+    doc = FORM_IDS.replace("  late:\n", "  month:\n")
+    out = tmp_path / "page"
+    result = invoke("run", str(write(doc)), "--out", str(out), "--report", "-q")
+    assert result.exit_code == 0, result.output
+    page = (out / "report.html").read_text()
+    head = '<thead><tr><th scope="col">month</th><th scope="col" class="num">month</th></tr>'
+    assert head in page
+    assert "<th scope='row'>2024-09</th><td>2,000</td>" in page

@@ -322,7 +322,8 @@ class Page:
             out.append(
                 f"<h3>{esc(title)}</h3>"
                 + _table(
-                    wide.reset_index(),
+                    # a variant may be called month: the columns are told apart by place
+                    wide.reset_index(allow_duplicates=True),
                     caption=f"{title}: troops at the end of each month, by variant",
                 )
             )
@@ -762,13 +763,13 @@ def _table(
     as row headings, numbers right-aligned and exact."""
     headings = headings or {}
     shares = SHARES | (shares or set())
-    cols = list(frame.columns)
+    cols = list(frame.columns)  # read by place: two columns may share a name
+    classes = [_num_class(frame.iloc[:, i]) for i in range(len(cols))]
     head = "".join(
-        f'<th scope="col"{_num_class(frame[c])}>{esc(headings.get(str(c), str(c)))}</th>'
-        for c in cols
+        f'<th scope="col"{classes[i]}>{esc(headings.get(str(c), str(c)))}</th>'
+        for i, c in enumerate(cols)
     )
     is_share = [str(c) in shares for c in cols]
-    classes = [_num_class(frame[c]) for c in cols]
     numeric = all(classes[1:]) and len(cols) > 1  # then the table's class aligns them
     if numeric:
         classes = [""] * len(cols)
