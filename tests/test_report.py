@@ -588,3 +588,22 @@ def test_the_page_envelope_follows_a_theater_of_sites_with_a_panel_per_site_as_t
     sim.write_run(result, out)
     page = report_html(out)
     assert "Erbil (Iraq): troops at the end of each month, by variant" in page
+
+
+def test_the_page_fan_follows_a_theater_of_sites_with_a_panel_and_tables_per_site(
+    tmp_path: Path,
+) -> None:
+    result = sim.run(SCENARIOS_DIR / "iraq-sites-2024.yaml", ["on-time"], draws=200, seed=3)
+    fig = fan_figure(result)
+    titles = [a.text for a in fig.layout.annotations if a.text.startswith("<b>")]
+    png = [ax.get_title(loc="left") for ax in sim.plot_envelope(result)]
+    assert titles == [f"<b>{t}</b>" for t in png]
+    erbil = [t for t in fig.data if t.meta == "median" and t.yaxis == "y4"]
+    bands = result.bands[(result.bands.theater == "iraq/erbil")].sort_values("month")
+    assert [list(t.y) for t in erbil] == [bands.p50.tolist()]
+    out = tmp_path / "sites"
+    sim.write_run(result, out)
+    page = report_html(out)
+    assert "Erbil (Iraq), on-time: percentiles of the draws [troops]" in page
+    assert 'id="fan-chart" style="--rows:5"' in page
+    assert "Fan chart, one panel per theater or site, for the variant chosen above" in page

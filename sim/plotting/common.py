@@ -67,6 +67,8 @@ MAX_FAN_PANELS = 32
 MAX_THEATERS = 12
 #: how a reader picks what a crowded chart leaves out
 CHOOSE = "choose with forcesim run --variant NAME (variants=[...] in Python)"
+#: how a reader picks the panels of a crowded chart
+CHOOSE_PANELS = "forcesim plot RUN --theater ID (theaters=[...] in Python)"
 
 
 class CrowdedChart(ForcesimWarning):
@@ -93,23 +95,27 @@ def crowded_variants(n_variants: int) -> str | None:
 def fan_selection(
     theaters: list[str], variants: list[str]
 ) -> tuple[list[str], list[str], str | None]:
-    """The theaters and variants a new fan chart draws (at most :data:`MAX_FAN_PANELS`
-    panels, theaters first) and the note that says what was left out, or None."""
+    """The theaters (or sites, ``THEATER/SITE``) and variants a new fan chart draws (at
+    most :data:`MAX_FAN_PANELS` panels, theaters first) and the note that says what was
+    left out, or None."""
     names, chosen = theaters[:MAX_FAN_PANELS], variants
     if len(names) * len(chosen) > MAX_FAN_PANELS:
         chosen = variants[: max(1, MAX_FAN_PANELS // len(names))]
     if (len(names), len(chosen)) == (len(theaters), len(variants)):
         return names, chosen, None
+    sites = any("/" in t for t in theaters)
+    what = "theaters and sites" if sites else "theaters"
     left = []
     if len(chosen) < len(variants):
         left.append(f"the first {len(chosen)} of {len(variants)} variants")
     if len(names) < len(theaters):
-        left.append(f"the first {len(names)} of {len(theaters)} theaters")
+        left.append(f"the first {len(names)} of {len(theaters)} {what}")
     return (
         names,
         chosen,
-        f"A panel per theater and variant would make {len(theaters) * len(variants)} panels: "
-        f"this chart shows {' and '.join(left)}; {CHOOSE}.",
+        f"A panel per {'theater or site' if sites else 'theater'} and variant would make "
+        f"{len(theaters) * len(variants)} panels: this chart shows {' and '.join(left)}; "
+        f"{CHOOSE}, or fewer panels with {CHOOSE_PANELS}.",
     )
 
 
@@ -118,9 +124,10 @@ def theater_selection(theaters: list[str]) -> tuple[list[str], str | None]:
     :data:`MAX_THEATERS`) and the note that says what was left out, or None."""
     if len(theaters) <= MAX_THEATERS:
         return theaters, None
+    what = "theaters and sites" if any("/" in t for t in theaters) else "theaters"
     return theaters[:MAX_THEATERS], (
-        f"{len(theaters)} theaters: this chart shows the first {MAX_THEATERS}; "
-        "choose with theaters=[...] in Python."
+        f"{len(theaters)} {what}: this chart shows the first {MAX_THEATERS}; "
+        f"choose with {CHOOSE_PANELS}."
     )
 
 
@@ -139,7 +146,7 @@ def crowding(result: Result) -> dict[str, str]:
     if envelope:
         notes["envelope"] = " ".join(envelope)
     if result.bands is not None:
-        note = fan_selection(result.theaters, list(result.variants))[2]
+        note = fan_selection(fan_series(result), list(result.variants))[2]
         if note:
             notes["fan"] = note
     return notes
@@ -210,16 +217,23 @@ def series_keys(result: Result) -> list[str]:
     return out
 
 
+def fan_series(result: Result) -> list[str]:
+    """The series a fan chart of ``result`` draws by default: each theater, followed by
+    those of its sites (``THEATER/SITE``) that ``result.bands`` holds."""
+    have = set() if result.bands is None else set(result.bands.theater.astype(str))
+    return [k for k in series_keys(result) if "/" not in k or k in have]
+
+
 def theater_list(
     result: Result, theaters: Sequence[str] | str | None, *, sites: bool = False
 ) -> list[str]:
-    """The series to draw: those asked for (checked; a theater or a site,
-    ``THEATER/SITE``), else every theater, and with ``sites`` each theater's sites after
-    it."""
+    """The series to draw: those asked for (checked, each once, in the order given; a
+    theater or a site, ``THEATER/SITE``), else every theater, and with ``sites`` each
+    theater's sites after it."""
     known = series_keys(result)
     if not theaters:
         return known if sites else list(result.theaters)
-    names = [theaters] if isinstance(theaters, str) else list(theaters)
+    names = list(dict.fromkeys([theaters] if isinstance(theaters, str) else theaters))
     unknown = [t for t in names if t not in known]
     if unknown:
         raise ValueError(f"expected theaters among {', '.join(known)}, found {', '.join(unknown)}")
@@ -437,6 +451,16 @@ SAVE_METADATA: dict[str, dict[str, Any]] = {
     "pdf": {"Creator": None, "Producer": None, "CreationDate": None},
     "svg": {"Creator": None, "Date": None},
 }
+
+
+def fit_width(text: Any, right: float = 0.985) -> None:
+    """Shrink a one-line figure text whose right end would pass ``right`` (a fraction of
+    the figure's width) so that it ends there; a text that fits is left as it is."""
+    fig = text.get_figure(root=True)
+    extent = text.get_window_extent(fig.canvas.get_renderer())
+    room = right * fig.bbox.width - extent.x0
+    if extent.width > room > 0:
+        text.set_fontsize(text.get_fontsize() * room / extent.width)
 
 
 def title_size(text: str, width_in: float = WIDTH_IN) -> float:

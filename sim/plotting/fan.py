@@ -8,7 +8,8 @@ delay of 0 or 12 months it can step down where no draw does), the
 deterministic central run dashed, and the scenario's calendar deadlines as dotted verticals
 labelled with the share of draws meeting them. Panels are grouped by theater
 (a block of rows per theater, sharing the y-axis), one panel per variant,
-wrapping onto further rows when there are many variants.
+wrapping onto further rows when there are many variants. A theater made of sites
+is followed by a block per site ("Erbil (Iraq)"), as on the envelope chart.
 
 Only :func:`draw_fan` is public; :func:`plot_fan` calls it.
 """
@@ -62,9 +63,14 @@ def grid_shape(n_variants: int) -> tuple[int, int]:
     return rows, cols
 
 
-def _series(result: Result, theaters: Sequence[str] | None) -> list[str]:
-    names = common.theater_list(result, theaters)
+def _series(result: Result, theaters: Sequence[str] | None, *, sites: bool) -> list[str]:
+    """The series to draw: ``theaters`` (checked), else every theater, and with ``sites``
+    each theater's sites after it (those the bands hold), as the envelope has them."""
     assert result.bands is not None
+    if sites and not theaters:
+        names = common.fan_series(result)
+    else:
+        names = common.theater_list(result, theaters)
     have = list(dict.fromkeys(result.bands.theater))
     for name in names:
         if name not in have:
@@ -337,7 +343,7 @@ def draw_fan(
     *,
     legend_room: float = 0.0,
 ) -> list[Axes]:
-    """Fan chart of an ensemble: a panel per theater and variant.
+    """Fan chart of an ensemble: a panel per theater (or site) and variant.
 
     Parameters
     ----------
@@ -348,7 +354,9 @@ def draw_fan(
         the first theater, then every variant of the next. A new figure (at
         least 1600×1000 px, taller for many panels) when omitted.
     theaters : sequence of str, optional
-        Theater ids (or site keys such as ``iraq/erbil``); default: every theater.
+        Theater ids, or sites as ``THEATER/SITE`` (``iraq/erbil``), to draw (default:
+        every theater, each followed by its sites in a new figure; every theater into
+        given axes).
     variants : sequence of str, optional
         Variant names; default: every variant of the result.
     legend_room : float
@@ -368,7 +376,8 @@ def draw_fan(
     """
     if result.bands is None:
         raise ValueError(NEEDS_ENSEMBLE)
-    names = _series(result, theaters)
+    # (a new figure adds a panel per site after its theater; axes given take theaters)
+    names = _series(result, theaters, sites=ax is None)
     chosen = _variants(result, variants)
     fig: Figure | None = None
     crowded = None
@@ -411,7 +420,7 @@ def draw_fan(
                 ha="left",
             )
     if fig is not None:
-        _decorate(result, fig, axes, len(chosen), crowded)
+        _decorate(result, fig, axes, len(chosen), crowded, sites=any("/" in t for t in names))
     else:
         handles, labels = legend_handles(axes)
         axes[0].legend(handles, labels, loc="best", fontsize=9, frameon=False)
@@ -449,6 +458,8 @@ def _decorate(
     axes: Sequence[Axes],
     n_variants: int,
     crowded: str | None = None,
+    *,
+    sites: bool = False,
 ) -> None:
     doc = result.scenario.doc
     draws = f"{result.draws:,}" if result.draws else "the"
@@ -464,12 +475,15 @@ def _decorate(
     if crowded:
         note += "\n" + textwrap.fill(crowded, 190)
     handles, labels = legend_handles(axes)
+    panel = "theater or site" if sites else "theater"
+    scale = ""  # (one variant: one panel per theater or site, on its own scale)
+    if n_variants > 1:
+        scale = ", one scale per theater or site" if sites else "; each theater shares one scale"
     decorate(
         fig,
         f"{doc.title}: range of outcomes",
         f"Troops at the end of each month across {draws} random draws of the uncertain "
-        f"inputs, one panel per theater and reading of the plan (variant)"
-        f"{'' if n_variants == 1 else '; each theater shares one scale'}.",
+        f"inputs, one panel per {panel} and reading of the plan (variant){scale}.",
         handles,
         labels,
         note,
@@ -483,7 +497,10 @@ def decorate(
     height = fig.get_figheight()
     y = 1 - 0.28 / height
     fig.text(0.02, y, title, fontsize=title_size(title), fontweight="bold", va="top", ha="left")
-    fig.text(0.02, y - 0.46 / height, subtitle, fontsize=12.5, color="#333333", va="top", ha="left")
+    sub = fig.text(
+        0.02, y - 0.46 / height, subtitle, fontsize=12.5, color="#333333", va="top", ha="left"
+    )
+    common.fit_width(sub)
     fig.legend(
         handles,
         labels,
@@ -506,7 +523,7 @@ def plot_fan(
     variants: Sequence[str] | None = None,
     observed: Any = None,
 ) -> list[Axes]:
-    """Fan chart of an ensemble: a panel per theater and variant .
+    """Fan chart of an ensemble: a panel per theater (or site) and variant.
 
     Parameters
     ----------
@@ -516,7 +533,9 @@ def plot_fan(
         One axes per (theater, variant) panel, theater-major; a new figure
         (at least 1600×1000 px) when omitted.
     theaters : sequence of str, optional
-        Theater ids (or site keys such as ``iraq/erbil``); default: every theater.
+        Theater ids, or sites as ``THEATER/SITE`` (``iraq/erbil``), to draw (default:
+        every theater, each followed by its sites in a new figure; every theater into
+        given axes).
     variants : sequence of str, optional
         Variant names; default: every variant of the result.
     observed : sim.observed.ObservationSet, optional
@@ -529,7 +548,7 @@ def plot_fan(
     """
     if result.bands is None:
         raise ValueError(NEEDS_ENSEMBLE)
-    names = _series(result, theaters)
+    names = _series(result, theaters, sites=ax is None)
     chosen = _variants(result, variants)
     if ax is None:  # the panels draw_fan will choose
         names, chosen, _ = common.fan_selection(names, chosen)

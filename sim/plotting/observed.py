@@ -385,12 +385,36 @@ def add_to_fan(
 
 
 @common.plain_text
-def mark_conditioned(axes: Sequence[Axes], cond: Result, assessment: Assessment) -> None:
+def mark_conditioned(
+    axes: Sequence[Axes],
+    cond: Result,
+    assessment: Assessment,
+    *,
+    theaters: Sequence[str] | None = None,
+) -> None:
     """Label a conditioned fan: the title says what it is conditioned on, each panel
-    gives its effective number of draws."""
+    gives its effective number of draws.
+
+    Parameters
+    ----------
+    axes : sequence of matplotlib Axes
+        The panels ``plot_fan(cond, theaters=theaters)`` returned.
+    cond : Result
+        The conditioned result (:func:`sim.analysis.observed.conditioned_result`).
+    assessment : Assessment
+        The scored observations holding the conditioning.
+    theaters : sequence of str, optional
+        The theaters (or sites) the fan was asked for, to tell which variant each
+        panel shows when a crowded fan left variants out.
+    """
     c = assessment.conditioned
     if c is None:
         return
+    # the variants the panels show: those a new figure kept, else (axes given) every one
+    names = common.theater_list(cond, theaters) if theaters else common.fan_series(cond)
+    drawn, shown, _ = common.fan_selection(names, list(cond.variants))
+    if len(axes) != len(drawn) * len(shown):
+        shown = list(cond.variants)
     fig = axes[0].figure
     when = assessment.as_of
     for text in fig.texts:
@@ -411,17 +435,16 @@ def mark_conditioned(axes: Sequence[Axes], cond: Result, assessment: Assessment)
                 + f"it misses (each taken as right within {assessment.tolerance} with "
                 f"probability {float(1 - c.error) * 100:g} %); effective draws in each panel."
             )
+            common.fit_width(text)
         elif s.startswith("As of ") and when is not None:  # the scenario's date, and the news'
             first, _, rest = s.partition(". ")
             text.set_text(
                 f"Scenario {first[0].lower()}{first[1:]}, conditioned on reports known on "
                 f"{when.isoformat()}. {rest}"
             )
-    n_series = max(len(axes) // max(len(cond.variants), 1), 1)
+    n_series = max(len(axes) // max(len(shown), 1), 1)
     for t in range(n_series):
-        for v, a in zip(
-            cond.variants, axes[t * len(cond.variants) : (t + 1) * len(cond.variants)], strict=False
-        ):
+        for v, a in zip(shown, axes[t * len(shown) : (t + 1) * len(shown)], strict=False):
             e = c.effective[v]
             # two short lines in the lower-left corner, which a drawdown leaves empty;
             # one long line would cover the bands of a narrow panel

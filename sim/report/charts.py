@@ -2,12 +2,14 @@
 the fan. They show what the PNG charts show (:mod:`sim.plotting`), in the same colours
 (:mod:`sim.colors`), with hover labels in place of printed numbers:
 
-* **envelope**: a panel per theater, a line per variant, the range between the lowest
-  and highest variant shaded, the base scenario's calendar deadlines dotted, each
-  milestone's target as a diamond at its deadline, each variant's official figure
-  dashed where it leaves troops out, the observations, and the as-of dates.
+* **envelope**: a panel per theater (each followed by a panel per site when it is made
+  of sites), a line per variant, the range between the lowest and highest variant
+  shaded, the base scenario's calendar deadlines dotted, each milestone's target as a
+  diamond at its deadline, each variant's official figure dashed where it leaves
+  troops out, the observations, and the as-of dates.
   Hovering a month lists every variant's level [troops].
-* **fan**: a panel per theater for one variant at a time (the page picks which): the
+* **fan**: a panel per theater (each followed by a panel per site when it is made of
+  sites, as the envelope has them) for one variant at a time (the page picks which): the
   90 %, 80 % and 50 % bands of the draws, the median draw, the central run dashed (and
   its official figure, where that leaves troops out), and the variant's calendar
   deadlines with the share of draws meeting them. Hovering a month gives the median
@@ -35,7 +37,7 @@ except ImportError as exc:  # an extra: say which
 
 from sim import colors
 from sim.io.observations import Observation
-from sim.plotting.common import series_keys, theater_title
+from sim.plotting.common import fan_series, series_keys, theater_title
 from sim.plotting.fan import deadline_labels
 from sim.plotting.observed import (
     KIND_COLORS,
@@ -462,7 +464,9 @@ def fan_figure(result: Result) -> go.Figure:
     Returns
     -------
     plotly.graph_objects.Figure
-        A panel per theater; each theater's panels share one scale across variants.
+        A panel per theater, each followed by a panel per site when it is made of
+        sites (those ``result.bands`` holds), as the PNG chart has them; each panel keeps
+        one scale across variants.
 
     Raises
     ------
@@ -471,7 +475,7 @@ def fan_figure(result: Result) -> go.Figure:
     """
     if result.bands is None:
         raise ValueError("a fan chart needs an ensemble: run with draws=N and seed=S")
-    names = result.theaters
+    names = fan_series(result)
     fig = _subplots(result, names)
     bands = result.bands
     obs = observations_of(result)

@@ -26,7 +26,7 @@ from sim import colors
 from sim.analysis.observed import Assessment, conditioned_result
 from sim.export import has_table, read_record, read_table, rebuild_scored
 from sim.io.files import atomic_file, float_text, record_files, refuse_overwrite
-from sim.plotting.common import series_keys, theater_title
+from sim.plotting.common import fan_series, series_keys, theater_title
 from sim.plotting.observed import as_of_of, observations_of
 from sim.provenance import Provenance, provenance
 from sim.report.charts import AS_OF, envelope_figure, fan_figure
@@ -385,8 +385,10 @@ class Page:
             )
             + self._observed_key()
         )
+        panels = fan_series(r)
+        per = "theater or site" if len(panels) > len(r.theaters) else "theater"
         alt = (
-            f"Fan chart, one panel per theater, for the variant chosen above: the 90 %, 80 % "
+            f"Fan chart, one panel per {per}, for the variant chosen above: the 90 %, 80 % "
             f"and 50 % bands of {r.draws:,} draws, the median draw and the central run. "
             "The table below the chart lists every value."
         )
@@ -400,18 +402,19 @@ class Page:
             f'<p id="{key}-description" aria-live="polite">{esc(self._describe(first))}</p>'
             "</div>"
             f"{legend}"
-            f'<figure><div class="chart" id="{key}-chart" style="--rows:{len(r.theaters)}" '
+            f'<figure><div class="chart" id="{key}-chart" style="--rows:{len(panels)}" '
             f'role="img" aria-label="{esc(alt)}"></div>'
             f"<figcaption>{esc(caption or self.caption())}</figcaption></figure>"
             + _details("The numbers in this chart", tables)
         )
 
     def fan_tables(self, r: Result) -> str:
-        """The numbers of a fan chart of ``r``: each theater's and variant's percentiles."""
+        """The numbers of a fan chart of ``r``: each theater's (then each of its sites')
+        and variant's percentiles."""
         assert r.bands is not None
         cols = ["month", "p05", "p10", "p25", "p50", "p75", "p90", "p95", "mean", "central run"]
         out = []
-        for tid in r.theaters:
+        for tid in fan_series(r):
             out.append(f"<h3>{esc(theater_title(r, tid))}</h3>")
             for v in r.variants:
                 b = r.bands[(r.bands.variant == v) & (r.bands.theater == tid)]

@@ -1,0 +1,120 @@
+"""A theater made of sites on the fan charts, and ``forcesim plot --theater``: a block of
+panels per site after its theater (titled as the envelope titles them), the conditioned
+fan's per-panel labels when a crowded fan leaves variants out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import SCENARIOS_DIR
+
+import sim
+from sim.plotting import common
+from sim.plotting.fan import MEDIAN_LABEL, draw_fan
+
+SITES = SCENARIOS_DIR / "iraq-sites-2024.yaml"
+SERIES = ["iraq", "iraq/ain-al-asad", "iraq/baghdad", "iraq/erbil", "syria"]
+TWO = ["on-time", "erbil-extended"]
+
+
+@pytest.fixture(scope="module")
+def ensemble() -> Any:
+    return sim.run(SITES, TWO, draws=300, seed=4)
+
+
+def block_titles(axes: list[Any]) -> list[str]:
+    """The bold names above each block of a new fan figure's panels, top to bottom."""
+    fig = axes[0].figure
+    return [t.get_text() for t in fig.texts if t.get_fontsize() == 17]
+
+
+def test_the_fan_follows_each_theater_with_a_block_per_site_titled_as_the_envelope(
+    ensemble: Any,
+) -> None:
+    axes = draw_fan(ensemble)
+    envelope = [ax.get_title(loc="left") for ax in sim.plot_envelope(ensemble)]
+    assert block_titles(axes) == envelope
+    assert envelope[:5] == [
+        "Iraq",
+        "Ain al-Asad (al-Anbar) (Iraq)",
+        "Baghdad (Iraq)",
+        "Erbil (Iraq)",
+        "Syria",
+    ]
+    assert len(axes) == len(SERIES) * len(TWO)
+    subtitle = " ".join(t.get_text() for t in axes[0].figure.texts)
+    assert "one panel per theater or site and reading of the plan" in subtitle
+
+
+def test_each_site_panel_draws_the_sites_own_bands_from_the_run(ensemble: Any) -> None:
+    axes = draw_fan(ensemble)
+    b = ensemble.bands
+    for i, (key, variant) in enumerate((k, v) for k in SERIES for v in TWO):
+        ax = axes[i]
+        assert ax.get_title(loc="left") == variant
+        median = next(line for line in ax.get_lines() if line.get_label() == MEDIAN_LABEL)
+        rows = b[(b.theater == key) & (b.variant == variant)].sort_values("month")
+        assert np.array_equal(np.asarray(median.get_ydata(), float), rows.p50.to_numpy(float))
+    # Erbil is held six months longer in one reading: its own deadline, June 2027
+    erbil = axes[SERIES.index("iraq/erbil") * 2 + 1]
+    assert any(t.get_text().startswith("Jun 2027") for t in erbil.texts)
+
+
+def test_a_site_alone_and_axes_given_take_what_they_are_asked_for(ensemble: Any) -> None:
+    one = draw_fan(ensemble, theaters=["iraq/erbil"])
+    assert block_titles(one) == ["Erbil (Iraq)"] and len(one) == len(TWO)
+    import matplotlib.pyplot as plt
+
+    _, grid = plt.subplots(2, 2)
+    given = sim.plot_fan(ensemble, ax=grid.ravel())  # given axes: the theaters, as before
+    assert [ax.get_title(loc="left") for ax in given] == [
+        "Iraq · on-time",
+        "Iraq · erbil-extended",
+        "Syria · on-time",
+        "Syria · erbil-extended",
+    ]
+
+
+def test_a_scenario_without_sites_keeps_its_fan_subtitle() -> None:
+    result = sim.run(SCENARIOS_DIR / "iraq-syria-2024.yaml", TWO[:1] + ["slip-6"], draws=50, seed=1)
+    texts = " ".join(t.get_text() for t in draw_fan(result)[0].figure.texts)
+    assert block_titles(draw_fan(result)) == ["Iraq", "Syria"]
+    assert "one panel per theater and reading of the plan (variant); each theater shares" in texts
+
+
+def test_a_fan_crowded_by_sites_keeps_the_first_variants_and_says_how_to_choose_panels() -> None:
+    names, chosen, note = common.fan_selection(SERIES, [f"v{i}" for i in range(9)])
+    assert names == SERIES and chosen == [f"v{i}" for i in range(6)]
+    assert note is not None
+    assert "A panel per theater or site and variant would make 45 panels" in note
+    assert "forcesim plot RUN --theater ID" in note
+
+
+def test_the_conditioned_fan_labels_each_panel_with_its_own_variants_effective_draws(
+    tmp_path: Path,
+) -> None:
+    from sim.analysis.observed import conditioned_result
+    from sim.plotting import mark_conditioned
+
+    observed = tmp_path / "observed.csv"
+    observed.write_text(
+        "date,theater,troops_low,troops_high,kind,source,quote\n"
+        "2025-06-15,iraq/ain-al-asad,200,400,reported,shafaq,test\n"
+    )
+    obs = sim.load_observations(observed)
+    result = sim.run(SITES, draws=300, seed=2, observed=obs, condition=True)
+    assessment = result.observed
+    cond = conditioned_result(result, assessment)
+    assert cond is not None and len(cond.variants) > 6  # 5 series: a crowded fan
+    with pytest.warns(common.CrowdedChart):
+        axes = sim.plot_fan(cond)
+    mark_conditioned(axes, cond, assessment)
+    effective = assessment.conditioned.effective
+    assert len({round(effective[v]) for v in cond.variants}) > 1  # the labels differ
+    for ax in axes:
+        variant = ax.get_title(loc="left")
+        (label,) = [t.get_text() for t in ax.texts if t.get_text().startswith("effective")]
+        assert label.startswith(f"effective draws {effective[variant]:,.0f}\n"), variant
