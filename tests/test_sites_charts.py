@@ -1,6 +1,7 @@
 """A theater made of sites on the fan charts, and ``forcesim plot --theater``: a block of
 panels per site after its theater (titled as the envelope titles them), the conditioned
-fan's per-panel labels when a crowded fan leaves variants out."""
+fan's per-panel labels when a crowded fan leaves variants out, and choosing the panels
+of a run's charts from the command line."""
 
 from __future__ import annotations
 
@@ -9,9 +10,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from conftest import SCENARIOS_DIR
 
 import sim
+from sim.cli import main
+from sim.export import directory_charts
 from sim.plotting import common
 from sim.plotting.fan import MEDIAN_LABEL, draw_fan
 
@@ -25,10 +29,24 @@ def ensemble() -> Any:
     return sim.run(SITES, TWO, draws=300, seed=4)
 
 
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A sites ensemble run with two variants, written by the command line."""
+    out = tmp_path_factory.mktemp("sites") / "run"
+    args = ["run", str(SITES), "--out", str(out), "-q", "--draws", "300", "--seed", "4"]
+    result = CliRunner().invoke(main, [*args, "-v", TWO[0], "-v", TWO[1]])
+    assert result.exit_code == 0, result.output
+    return out
+
+
 def block_titles(axes: list[Any]) -> list[str]:
     """The bold names above each block of a new fan figure's panels, top to bottom."""
     fig = axes[0].figure
     return [t.get_text() for t in fig.texts if t.get_fontsize() == 17]
+
+
+def invoke(*args: str) -> Any:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
 def test_the_fan_follows_each_theater_with_a_block_per_site_titled_as_the_envelope(
@@ -118,3 +136,55 @@ def test_the_conditioned_fan_labels_each_panel_with_its_own_variants_effective_d
         variant = ax.get_title(loc="left")
         (label,) = [t.get_text() for t in ax.texts if t.get_text().startswith("effective")]
         assert label.startswith(f"effective draws {effective[variant]:,.0f}\n"), variant
+
+
+def test_plot_theater_draws_only_those_panels_of_either_chart_in_the_order_given(
+    run_dir: Path, tmp_path: Path
+) -> None:
+    charts = directory_charts(run_dir, ["iraq/erbil", "syria"])
+    assert block_titles(charts["fan"]()) == ["Erbil (Iraq)", "Syria"]
+    envelope = charts["envelope"]()
+    assert [ax.get_title(loc="left") for ax in envelope] == ["Erbil (Iraq)", "Syria"]
+    for chart in ("fan", "envelope"):
+        target = tmp_path / f"{chart}.png"
+        result = invoke(
+            "plot", str(run_dir), "--chart", chart, "--theater", "iraq/erbil", "-o", str(target)
+        )
+        assert result.exit_code == 0, result.output
+        assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot_without_theater_draws_every_theater_and_site(run_dir: Path) -> None:
+    assert block_titles(directory_charts(run_dir)["fan"]()) == [
+        "Iraq",
+        "Ain al-Asad (al-Anbar) (Iraq)",
+        "Baghdad (Iraq)",
+        "Erbil (Iraq)",
+        "Syria",
+    ]
+
+
+def test_plot_of_an_unknown_theater_is_one_line_naming_it_and_the_runs_and_writes_nothing(
+    run_dir: Path, tmp_path: Path
+) -> None:
+    before = {p.name: p.read_bytes() for p in run_dir.iterdir()}
+    for args in (["-o", str(tmp_path / "x.png")], [], ["--chart", "fan"]):
+        result = CliRunner().invoke(
+            main, ["plot", str(run_dir), "--theater", "syria", "--theater", "iraq/east", *args]
+        )
+        assert result.exit_code == 2, result.output
+        err = result.stderr
+        assert err.count("\n") == 1 and "Traceback" not in result.output
+        assert err.startswith("forcesim: error: <command line>:1:1: --theater: expected one of ")
+        assert ", ".join(SERIES) in err and err.rstrip().endswith("found 'iraq/east'")
+    assert not (tmp_path / "x.png").exists()
+    assert {p.name: p.read_bytes() for p in run_dir.iterdir()} == before
+
+
+def test_plot_theater_of_a_backtest_is_refused(tmp_path: Path) -> None:
+    afg = SCENARIOS_DIR / "historical" / "afghanistan-2020.yaml"
+    out = tmp_path / "bt"
+    assert invoke("backtest", str(afg), "--out", str(out), "-q").exit_code == 0
+    result = CliRunner().invoke(main, ["plot", str(out), "--theater", "afghanistan"])
+    assert result.exit_code == 2
+    assert "--theater: expected no --theater for a backtest" in result.stderr

@@ -217,15 +217,28 @@ def show(file: str, variant: str | None) -> None:
     help="Draw only this chart. Default: every chart RUN_DIR's files hold "
     "(with -o, the first of them).",
 )
+@click.option(
+    "--theater",
+    "theaters",
+    metavar="ID",
+    multiple=True,
+    help="Draw only this theater's panels, or a site's as THEATER/SITE (iraq/erbil); "
+    "repeatable, drawn in the order given. Default: every theater, each followed by "
+    "its sites.",
+)
 @friendly
-def plot(run_dir: str, output: str | None, chart: str | None) -> None:
+def plot(run_dir: str, output: str | None, chart: str | None, theaters: tuple[str, ...]) -> None:
     """Re-draw every chart of RUN_DIR (from forcesim run, compare or backtest) from its
-    files, without re-running."""
+    files, without re-running.
+
+    With --theater and no -o, RUN_DIR's charts are redrawn with only those panels;
+    forcesim plot RUN_DIR draws them whole again.
+    """
     from sim.export import redraw
     from sim.plotting import use_agg
 
     use_agg()
-    written = redraw(Path(run_dir), Path(output) if output else None, chart)
+    written = redraw(Path(run_dir), Path(output) if output else None, chart, theaters)
     click.echo("wrote " + ", ".join(str(p) for p in written))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from sim.io.observations import REPORTED, Observation, ObservationSet, Tolerance
 from sim.io.yamlio import Positions
 from sim.loader import Layer, Locator, resolve_variants, validate_doc
 from sim.months import parse_month
+from sim.plotting.common import series_keys
 from sim.results import MILESTONE_COLUMNS, MONTHLY_COLUMNS, Result
 from sim.scenario import Scenario
 
@@ -416,17 +417,45 @@ def _row_tolerance(tol: Any) -> Tolerance | None:
     return Tolerance(relative=float(tol["relative"]), absolute=float(tol["absolute"]))
 
 
-def directory_charts(run_dir: Path) -> dict[str, Callable[[], Any]]:
+def directory_charts(
+    run_dir: Path, theaters: Sequence[str] | None = None
+) -> dict[str, Callable[[], Any]]:
     """Every chart a directory forcesim wrote can draw from its files, by name (each
     value draws it): ``envelope``, ``fan`` and ``fan_conditioned`` for a run,
-    ``compare`` for a comparison, ``backtest`` for a backtest."""
+    ``compare`` for a comparison, ``backtest`` for a backtest; with ``theaters`` (checked
+    against the directory's, a :class:`ScenarioError` naming them when one is not), each
+    draws only those panels."""
+    only = list(dict.fromkeys(theaters)) if theaters else None
     if has_table(run_dir, "compare"):
         cmp = load_compare(run_dir)
-        return {"compare": lambda: plotting.plot_compare(cmp)}
+        _known_series(run_dir, only, list(dict.fromkeys(cmp.table.theater.astype(str))))
+        return {"compare": lambda: plotting.plot_compare(cmp, theaters=only)}
     if has_table(run_dir, "backtest"):
+        if only:
+            raise ScenarioError(
+                "no --theater for a backtest, whose chart has a row per observed theater",
+                ", ".join(repr(t) for t in only),
+                file="<command line>",
+                path="--theater",
+            )
         bt = load_backtest(run_dir)
         return {"backtest": lambda: plotting.plot_backtest(bt)}
-    return run_charts(rebuild_scored(run_dir, read_record(run_dir)))
+    result = rebuild_scored(run_dir, read_record(run_dir))
+    _known_series(run_dir, only, series_keys(result))
+    return run_charts(result, only)
+
+
+def _known_series(run_dir: Path, asked: list[str] | None, known: list[str]) -> None:
+    """Refuse, in one line naming them and the directory's own, the theaters or sites
+    asked for that ``run_dir`` does not hold."""
+    unknown = [t for t in asked or () if t not in known]
+    if unknown:
+        raise ScenarioError(
+            f"one of the theaters and sites {run_dir} has: {', '.join(known)}",
+            ", ".join(repr(t) for t in unknown),
+            file="<command line>",
+            path="--theater",
+        )
 
 
 def rebuild_scored(run_dir: Path, record: dict[str, Any]) -> Result:
@@ -440,7 +469,12 @@ def rebuild_scored(run_dir: Path, record: dict[str, Any]) -> Result:
     return result
 
 
-def redraw(run_dir: Path, output: Path | None = None, chart: str | None = None) -> list[Path]:
+def redraw(
+    run_dir: Path,
+    output: Path | None = None,
+    chart: str | None = None,
+    theaters: Sequence[str] | None = None,
+) -> list[Path]:
     """Draw the charts of a directory forcesim wrote again, from its files.
 
     Parameters
@@ -453,6 +487,10 @@ def redraw(run_dir: Path, output: Path | None = None, chart: str | None = None) 
     chart : str, optional
         Which chart (``envelope``, ``fan``, ``fan_conditioned``, ``compare``,
         ``backtest``); default: every chart, or with ``output`` the first.
+    theaters : sequence of str, optional
+        Draw only these panels: theater ids, or sites as ``THEATER/SITE``
+        (``iraq/erbil``), in this order (default: every theater, each followed by its
+        sites). Not for a backtest, whose chart has a row per observed theater.
 
     Returns
     -------
@@ -463,8 +501,9 @@ def redraw(run_dir: Path, output: Path | None = None, chart: str | None = None) 
     ------
     sim.ScenarioError
         ``run_dir`` is not a directory forcesim wrote, ``chart`` is not one it can
-        draw, ``output`` has another extension, or a file to write already exists
-        and forcesim did not write it (:func:`sim.io.files.refuse_overwrite`).
+        draw, a theater is not one of the run's, ``output`` has another extension, or a
+        file to write already exists and forcesim did not write it
+        (:func:`sim.io.files.refuse_overwrite`). Nothing is written then.
     """
     if not run_dir.is_dir():
         raise ScenarioError(
@@ -480,7 +519,7 @@ def redraw(run_dir: Path, output: Path | None = None, chart: str | None = None) 
             file="<command line>",
             path="--output",
         )
-    charts = directory_charts(run_dir)
+    charts = directory_charts(run_dir, theaters)
     if chart is not None and chart not in charts:
         raise ScenarioError(
             f"one of the charts {run_dir} can draw: {', '.join(charts)}",

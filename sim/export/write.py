@@ -135,13 +135,20 @@ def _write_table(frame: pd.DataFrame, stem: Path, formats: Sequence[str]) -> Non
         write_parquet(frame, stem.with_suffix(".parquet"))
 
 
-def run_charts(result: Result) -> dict[str, Callable[[], Any]]:
+def run_charts(
+    result: Result, theaters: Sequence[str] | None = None
+) -> dict[str, Callable[[], Any]]:
     """The charts of a run, by name: ``envelope``; with an ensemble ``fan``; with a
     conditioned ensemble ``fan_conditioned``. Each value draws its chart and returns
-    the axes (so that a caller draws only those it wants)."""
-    charts: dict[str, Callable[[], Any]] = {"envelope": lambda: plotting.plot_envelope(result)}
+    the axes (so that a caller draws only those it wants). ``theaters``: the panels to
+    draw, theater ids or sites as ``THEATER/SITE`` (default: every theater, each
+    followed by its sites)."""
+    only = list(theaters) if theaters else None
+    charts: dict[str, Callable[[], Any]] = {
+        "envelope": lambda: plotting.plot_envelope(result, theaters=only)
+    }
     if result.bands is not None:
-        charts["fan"] = lambda: plotting.plot_fan(result)
+        charts["fan"] = lambda: plotting.plot_fan(result, theaters=only)
     assessment = result.observed
     if isinstance(assessment, Assessment):
         cond = conditioned_result(result, assessment)
@@ -149,8 +156,8 @@ def run_charts(result: Result) -> dict[str, Callable[[], Any]]:
 
             def conditioned() -> Any:
                 assert cond is not None and isinstance(assessment, Assessment)
-                axes = plotting.plot_fan(cond)
-                plotting.mark_conditioned(axes, cond, assessment)
+                axes = plotting.plot_fan(cond, theaters=only)
+                plotting.mark_conditioned(axes, cond, assessment, theaters=only)
                 return axes
 
             charts["fan_conditioned"] = conditioned
