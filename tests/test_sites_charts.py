@@ -188,3 +188,14 @@ def test_plot_theater_of_a_backtest_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["plot", str(out), "--theater", "afghanistan"])
     assert result.exit_code == 2
     assert "--theater: expected no --theater for a backtest" in result.stderr
+
+
+def test_plot_theater_of_a_comparison_draws_that_sites_difference(tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    args = ["compare", str(SITES), "-v", TWO[0], "-v", TWO[1], "--draws", "100", "--seed", "1"]
+    assert invoke(*args, "--out", str(out), "-q").exit_code == 0
+    axes = directory_charts(out, ["iraq/erbil"])["compare"]()
+    assert axes[0].get_title(loc="left") == "Erbil (Iraq)"
+    result = CliRunner().invoke(main, ["plot", str(out), "--theater", "erbil"])
+    assert result.exit_code == 2
+    assert f"has: {', '.join(SERIES)}, found 'erbil'" in result.stderr

@@ -428,7 +428,11 @@ def directory_charts(
     only = list(dict.fromkeys(theaters)) if theaters else None
     if has_table(run_dir, "compare"):
         cmp = load_compare(run_dir)
-        _known_series(run_dir, only, list(dict.fromkeys(cmp.table.theater.astype(str))))
+        have = list(dict.fromkeys(cmp.table.theater.astype(str)))
+        rank = {t: i for i, t in enumerate(cmp.theaters)}  # each theater, then its sites
+        _known_series(
+            run_dir, only, sorted(have, key=lambda k: rank.get(k.split("/")[0], len(rank)))
+        )
         return {"compare": lambda: plotting.plot_compare(cmp, theaters=only)}
     if has_table(run_dir, "backtest"):
         if only:
