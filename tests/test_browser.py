@@ -176,6 +176,27 @@ def test_every_chart_renders(visit: Visit) -> None:
         assert chart.locator(".scatterlayer .trace").count() > 10
 
 
+def test_a_browser_that_cannot_unpack_plotly_says_so_where_each_chart_would_be(
+    browser: Any, ensemble: Path
+) -> None:
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.add_init_script("delete window.DecompressionStream;")  # as in Firefox before 113
+    try:
+        page.goto((ensemble / "report.html").resolve().as_uri())
+        page.wait_for_selector("html[data-charts=unavailable]", timeout=30_000)
+        notes = page.locator("div.chart p.no-chart")
+        assert notes.count() == 2 and errors == []
+        assert "cannot unpack the page's charts" in str(notes.first.text_content())
+        assert "The table below the chart holds the same numbers." in str(
+            notes.first.text_content()
+        )
+        assert page.locator("table").count() > 2  # the numbers are all still there
+    finally:
+        page.close()
+
+
 def test_hovering_the_envelope_shows_month_variant_and_troops(visit: Visit, ensemble: Path) -> None:
     monthly = pd.read_csv(ensemble / "monthly.csv")
     row = monthly[

@@ -4,113 +4,156 @@
 (function () {
   "use strict";
 
-  var narrow = window.matchMedia("(max-width: 600px)");
-  var config = {
-    responsive: true,
-    displaylogo: false,
-    scrollZoom: false,
-    modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines"],
-  };
-
-  function draw(id) {
-    var div = document.getElementById(id);
-    var data = document.getElementById(id + "-data");
-    if (!div || !data) return null;
-    var fig = JSON.parse(data.textContent);
-    // months written once for the traces that share them (sim/report/page.py: _shared_x)
-    fig.data.forEach(function (t) {
-      if (t.x && t.x.shared !== undefined) t.x = fig.sharedX[t.x.shared].slice();
-    });
-    if (narrow.matches) {
-      // on a phone a drag scrolls the page: no zooming by dragging, a tap still shows values
-      fig.layout.dragmode = false;
-      fig.layout.margin = { l: 44, r: 8, t: 34, b: 34 };
-      // the room is short: months alone label the deadlines, the caption names the unit
-      (fig.layout.annotations || []).forEach(function (a) {
-        if (typeof a.text === "string" && a.text.indexOf("deadline ") === 0) a.text = a.text.slice(9);
-      });
-      Object.keys(fig.layout).forEach(function (k) {
-        if (k.indexOf("yaxis") === 0) fig.layout[k].title = { text: "" };
-      });
-    }
-    return Plotly.newPlot(div, fig.data, fig.layout, config).then(function () {
-      return div;
-    });
+  // plotly.js is in the page gzip-compressed and in base64 (sim/report/page.py:
+  // _plotly_js): the browser unpacks it with DecompressionStream, then runs it
+  function unpack(id) {
+    var text = atob(document.getElementById(id).textContent.trim());
+    var bytes = new Uint8Array(text.length);
+    for (var i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Response(stream).text();
   }
 
-  // ---------------------------------------------------------------- envelope
-  function envelopeControls(div) {
-    var boxes = Array.prototype.slice.call(
-      document.querySelectorAll("#envelope-h ~ fieldset.toggles input[type=checkbox]")
+  function cannot(why) {
+    // the tables under each chart hold the same numbers: say so where each chart would be
+    document.querySelectorAll(".chart").forEach(function (div) {
+      var p = document.createElement("p");
+      p.className = "no-chart";
+      p.textContent = why + " The table below the chart holds the same numbers.";
+      div.style.height = "auto";
+      div.appendChild(p);
+    });
+    document.documentElement.setAttribute("data-charts", "unavailable");
+  }
+
+  if (typeof DecompressionStream === "undefined") {
+    cannot(
+      "This browser cannot unpack the page's charts (they need Chrome or Edge 80, " +
+        "Firefox 113, Safari 16.4 or newer)."
     );
-    function apply() {
-      var shown = {};
-      boxes.forEach(function (b) { shown[b.value] = b.checked; });
-      var visible = div.data.map(function (t) {
-        // a variant's line and its official figure come and go with its box
-        return t.meta === "variant" || t.meta === "official"
-          ? shown[t.legendgroup] === true
-          : true;
-      });
-      // the shading spans the variants shown, panel by panel
-      var lows = [], highs = [], where = [];
-      div.data.forEach(function (t, i) {
-        if (t.meta !== "range-low") return;
-        var axis = t.xaxis || "x";
-        var lines = div.data.filter(function (u) {
-          return u.meta === "variant" && (u.xaxis || "x") === axis && shown[u.legendgroup];
-        });
-        var n = t.y.length, lo = [], hi = [];
-        for (var k = 0; k < n; k++) {
-          var a = Infinity, b = -Infinity;
-          lines.forEach(function (u) { a = Math.min(a, u.y[k]); b = Math.max(b, u.y[k]); });
-          lo.push(lines.length ? a : null);
-          hi.push(lines.length ? b : null);
-        }
-        lows.push(lo); highs.push(hi); where.push(i);
-      });
-      var ys = [];
-      where.forEach(function (i, j) { ys.push(lows[j], highs[j]); });
-      var idx = [];
-      where.forEach(function (i) { idx.push(i, i + 1); });
-      Plotly.restyle(div, { visible: visible });
-      if (idx.length) Plotly.restyle(div, { y: ys }, idx);
+    return;
+  }
+  unpack("plotly-js").then(
+    function (code) {
+      var script = document.createElement("script");
+      script.text = code;
+      document.head.appendChild(script);
+      start();
+    },
+    function () {
+      cannot("This browser could not unpack the page's charts.");
     }
-    boxes.forEach(function (b) { b.addEventListener("change", apply); });
-    document.querySelectorAll("#envelope-h ~ fieldset.toggles button").forEach(function (btn) {
-      btn.addEventListener("click", function () {
-        boxes.forEach(function (b) { b.checked = btn.getAttribute("data-all") === "1"; });
-        apply();
+  );
+
+  function start() {
+    var narrow = window.matchMedia("(max-width: 600px)");
+    var config = {
+      responsive: true,
+      displaylogo: false,
+      scrollZoom: false,
+      modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines"],
+    };
+
+    function draw(id) {
+      var div = document.getElementById(id);
+      var data = document.getElementById(id + "-data");
+      if (!div || !data) return null;
+      var fig = JSON.parse(data.textContent);
+      // months written once for the traces that share them (sim/report/page.py: _shared_x)
+      fig.data.forEach(function (t) {
+        if (t.x && t.x.shared !== undefined) t.x = fig.sharedX[t.x.shared].slice();
       });
+      if (narrow.matches) {
+        // on a phone a drag scrolls the page: no zooming by dragging, a tap still shows values
+        fig.layout.dragmode = false;
+        fig.layout.margin = { l: 44, r: 8, t: 34, b: 34 };
+        // the room is short: months alone label the deadlines, the caption names the unit
+        (fig.layout.annotations || []).forEach(function (a) {
+          if (typeof a.text === "string" && a.text.indexOf("deadline ") === 0) a.text = a.text.slice(9);
+        });
+        Object.keys(fig.layout).forEach(function (k) {
+          if (k.indexOf("yaxis") === 0) fig.layout[k].title = { text: "" };
+        });
+      }
+      return Plotly.newPlot(div, fig.data, fig.layout, config).then(function () {
+        return div;
+      });
+    }
+
+    // ---------------------------------------------------------------- envelope
+    function envelopeControls(div) {
+      var boxes = Array.prototype.slice.call(
+        document.querySelectorAll("#envelope-h ~ fieldset.toggles input[type=checkbox]")
+      );
+      function apply() {
+        var shown = {};
+        boxes.forEach(function (b) { shown[b.value] = b.checked; });
+        var visible = div.data.map(function (t) {
+          // a variant's line and its official figure come and go with its box
+          return t.meta === "variant" || t.meta === "official"
+            ? shown[t.legendgroup] === true
+            : true;
+        });
+        // the shading spans the variants shown, panel by panel
+        var lows = [], highs = [], where = [];
+        div.data.forEach(function (t, i) {
+          if (t.meta !== "range-low") return;
+          var axis = t.xaxis || "x";
+          var lines = div.data.filter(function (u) {
+            return u.meta === "variant" && (u.xaxis || "x") === axis && shown[u.legendgroup];
+          });
+          var n = t.y.length, lo = [], hi = [];
+          for (var k = 0; k < n; k++) {
+            var a = Infinity, b = -Infinity;
+            lines.forEach(function (u) { a = Math.min(a, u.y[k]); b = Math.max(b, u.y[k]); });
+            lo.push(lines.length ? a : null);
+            hi.push(lines.length ? b : null);
+          }
+          lows.push(lo); highs.push(hi); where.push(i);
+        });
+        var ys = [];
+        where.forEach(function (i, j) { ys.push(lows[j], highs[j]); });
+        var idx = [];
+        where.forEach(function (i) { idx.push(i, i + 1); });
+        Plotly.restyle(div, { visible: visible });
+        if (idx.length) Plotly.restyle(div, { y: ys }, idx);
+      }
+      boxes.forEach(function (b) { b.addEventListener("change", apply); });
+      document.querySelectorAll("#envelope-h ~ fieldset.toggles button").forEach(function (btn) {
+        btn.addEventListener("click", function () {
+          boxes.forEach(function (b) { b.checked = btn.getAttribute("data-all") === "1"; });
+          apply();
+        });
+      });
+    }
+
+    // ---------------------------------------------------------------- fan
+    // (the fan, and the fan weighted by the reports: ids fan-... and fan-conditioned-...)
+    function fanControls(div) {
+      var stem = div.id.replace(/-chart$/, "");
+      var select = document.getElementById(stem + "-variant");
+      var description = document.getElementById(stem + "-description");
+      if (!select) return;
+      select.addEventListener("change", function () {
+        var chosen = select.value;
+        var visible = div.data.map(function (t) {
+          return t.legendgroup === "observed" || t.legendgroup === chosen;
+        });
+        Plotly.restyle(div, { visible: visible });
+        var option = select.options[select.selectedIndex];
+        if (description) description.textContent = option.getAttribute("data-description") || "";
+      });
+    }
+
+    var drawn = [];
+    var env = draw("envelope-chart");
+    if (env) drawn.push(env.then(envelopeControls));
+    ["fan-chart", "fan-conditioned-chart"].forEach(function (id) {
+      var fan = draw(id);
+      if (fan) drawn.push(fan.then(fanControls));
+    });
+    Promise.all(drawn).then(function () {
+      document.documentElement.setAttribute("data-charts", "ready");
     });
   }
-
-  // ---------------------------------------------------------------- fan
-  // (the fan, and the fan weighted by the reports: ids fan-... and fan-conditioned-...)
-  function fanControls(div) {
-    var stem = div.id.replace(/-chart$/, "");
-    var select = document.getElementById(stem + "-variant");
-    var description = document.getElementById(stem + "-description");
-    if (!select) return;
-    select.addEventListener("change", function () {
-      var chosen = select.value;
-      var visible = div.data.map(function (t) {
-        return t.legendgroup === "observed" || t.legendgroup === chosen;
-      });
-      Plotly.restyle(div, { visible: visible });
-      var option = select.options[select.selectedIndex];
-      if (description) description.textContent = option.getAttribute("data-description") || "";
-    });
-  }
-
-  var drawn = [];
-  var env = draw("envelope-chart");
-  if (env) drawn.push(env.then(envelopeControls));
-  ["fan-chart", "fan-conditioned-chart"].forEach(function (id) {
-    var fan = draw(id);
-    if (fan) drawn.push(fan.then(fanControls));
-  });
-  Promise.all(drawn).then(function () {
-    document.documentElement.setAttribute("data-charts", "ready");
-  });
 })();
