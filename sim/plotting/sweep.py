@@ -39,7 +39,11 @@ def _milestones(sw: Sweep) -> list[str]:
 
 
 def _deadline(sw: Sweep, mid: str) -> str:
-    """A milestone's id and deadline as the first variant that has it states it."""
+    """A milestone's id and deadline as the first variant that has it states it, or
+    "deadline as swept" when the sweep sets the deadline (its points differ in it)."""
+    own = f"milestones.{mid}"
+    if any(k in (own, f"{own}.deadline") or k.startswith(f"{own}.deadline.") for k in sw.keys):
+        return f"{mid}, deadline as swept"
     ms = next(
         (
             sw.scenario.resolved(v).milestones[mid]
