@@ -24,6 +24,7 @@ from sim.analysis.observed import (
 )
 from sim.analysis.summaries import BAND_COLUMNS, DATE_COLUMNS
 from sim.errors import ScenarioError
+from sim.export.tables import SPECS, Known, check_table
 from sim.export.write import TABLE_FORMATS, run_charts
 from sim.io.files import (
     atomic_file,
@@ -44,9 +45,17 @@ from sim.results import MILESTONE_COLUMNS, MONTHLY_COLUMNS, Result
 from sim.scenario import Scenario
 
 
-def _table(run_dir: Path, stem: str, periods: tuple[str, ...], columns: list[str]) -> pd.DataFrame:
+def _table(
+    run_dir: Path,
+    stem: str,
+    periods: tuple[str, ...],
+    columns: list[str],
+    known: Known | None = None,
+) -> pd.DataFrame:
     """A table of a run directory, from its CSV file or else its Parquet file, with
-    months as periods and ``met`` as booleans."""
+    months as periods and ``met`` as booleans. With ``known`` (what the run knows), a
+    table of a run no signed manifest vouches for has every cell checked first
+    (:func:`sim.export.tables.check_table`)."""
     path = run_dir / f"{stem}.csv"
     if not path.is_file() and (run_dir / f"{stem}.parquet").is_file():
         path = run_dir / f"{stem}.parquet"
@@ -59,8 +68,15 @@ def _table(run_dir: Path, stem: str, periods: tuple[str, ...], columns: list[str
             file=str(path),
             path="(file)",
         )
+    spec = SPECS.get(stem) if known is not None and path.name not in manifest else None
     try:
+        if spec is not None and known is not None and path.suffix == ".csv" and path.is_file():
+            check_table(path, spec, known)  # before pandas reads 'abc' as text, or fails
         df = read_written_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
+        if spec is not None and known is not None and path.suffix != ".csv":
+            check_table(path, spec, known, df)
+    except ScenarioError:
+        raise
     except ImportError:
         raise ScenarioError(
             "pyarrow to read Parquet files (pip install 'forcesim[parquet]')",
@@ -220,13 +236,17 @@ def rebuild(run_dir: Path, record: dict[str, Any]) -> Result:
             )
     sc = _scenario(record, record_path)
     names = sc.select(list(record["variants"]))
-    monthly = _table(run_dir, "monthly", ("month",), MONTHLY_COLUMNS)
-    milestones = _table(run_dir, "milestones", ("deadline", "month_reached"), MILESTONE_COLUMNS)
+    plans = {v: sc.plan(v) for v in names}
+    known = Known(sc.id, plans)
+    monthly = _table(run_dir, "monthly", ("month",), MONTHLY_COLUMNS, known)
+    milestones = _table(
+        run_dir, "milestones", ("deadline", "month_reached"), MILESTONE_COLUMNS, known
+    )
     bands = dates = None
     ens = record.get("ensemble") or {}
     if has_table(run_dir, "bands"):
-        bands = _table(run_dir, "bands", ("month",), BAND_COLUMNS)
-        dates = _table(run_dir, "dates", ("p10", "p50", "p80", "p90"), DATE_COLUMNS)
+        bands = _table(run_dir, "bands", ("month",), BAND_COLUMNS, known)
+        dates = _table(run_dir, "dates", ("p10", "p50", "p80", "p90"), DATE_COLUMNS, known)
     observed = None
     when = _as_of(record.get("observed") or {})
     if (run_dir / "observed.csv").is_file():  # the charts draw the observations again
@@ -239,7 +259,7 @@ def rebuild(run_dir: Path, record: dict[str, Any]) -> Result:
         variants=names,
         monthly=monthly,
         milestones=milestones,
-        plans={v: sc.plan(v) for v in names},
+        plans=plans,
         bands=bands,
         dates=dates,
         draws=ens.get("draws"),
@@ -258,10 +278,11 @@ def _as_of(info: dict[str, Any]) -> dt.date | None:
 
 
 def _assessment(
-    run_dir: Path, record: dict[str, Any], milestones: pd.DataFrame, draws: int | None
+    run_dir: Path, record: dict[str, Any], result: Result, known: Known
 ) -> Assessment:
     """The scored observations of a run, from its ``observed`` table and ``run.json``
     (and the conditioned tables, when the run conditioned its ensemble)."""
+    milestones, draws = result.milestones, result.draws
     info = record.get("observed") or {}
     as_of = _as_of(info)
     observations = from_observed_csv(
@@ -292,8 +313,10 @@ def _assessment(
         except (ValueError, ZeroDivisionError):
             error = ERROR_RATE
         conditioned = Conditioned(
-            bands=_table(run_dir, "bands_conditioned", ("month",), BAND_COLUMNS),
-            dates=_table(run_dir, "dates_conditioned", ("p10", "p50", "p80", "p90"), DATE_COLUMNS),
+            bands=_table(run_dir, "bands_conditioned", ("month",), BAND_COLUMNS, known),
+            dates=_table(
+                run_dir, "dates_conditioned", ("p10", "p50", "p80", "p90"), DATE_COLUMNS, known
+            ),
             p_met=p_met,
             effective={str(v): float(e) for v, e in (cond.get("effective_draws") or {}).items()},
             draws=int(cond.get("draws") or draws or 0),
@@ -468,7 +491,8 @@ def rebuild_scored(run_dir: Path, record: dict[str, Any]) -> Result:
     bare observations: what the charts and the page draw."""
     result = rebuild(run_dir, record)
     if has_table(run_dir, "observed"):
-        scored = _assessment(run_dir, record, result.milestones, result.draws)
+        known = Known(result.scenario.id, result.plans)
+        scored = _assessment(run_dir, record, result, known)
         result = dataclasses.replace(result, observed=scored)
     return result
 
