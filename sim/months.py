@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import re
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 
 def parse_month(text: str) -> int:
     """Ordinal of a ``YYYY-MM`` string; raises ``ValueError`` naming what was wrong."""
     if not isinstance(text, str):
         raise ValueError(f"expected a month as YYYY-MM, found {text!r}")
-    m = _MONTH.match(text)
+    m = _MONTH.fullmatch(text)
     if not m:
         raise ValueError(f"expected a month as YYYY-MM, found {text!r}")
     year, month = int(m.group(1)), int(m.group(2))

@@ -1369,7 +1369,7 @@ def test_a_bad_month_in_a_run_without_a_valid_signature_is_one_line_naming_its_r
     monthly.write_text(monthly.read_text().replace("2024-10", "2024-99", 1))
     res = CliRunner().invoke(main, ["plot", str(out)])
     assert res.exit_code == 2 and res.stderr.count("\n") == 1, res.output
-    assert f"forcesim: error: {monthly}:3:1: month: expected a month between 01 and 12, " in (
+    assert f"forcesim: error: {monthly}:3:4: month: expected a month between 01 and 12, " in (
         res.stderr
     )
     assert "found '2024-99'" in res.stderr

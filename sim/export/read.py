@@ -244,7 +244,21 @@ def rebuild(run_dir: Path, record: dict[str, Any]) -> Result:
     )
     bands = dates = None
     ens = record.get("ensemble") or {}
+    if ens.get("draws") and not has_table(run_dir, "bands"):
+        raise ScenarioError(
+            f"a run directory holding bands.csv (run.json records {ens['draws']} draws)",
+            "no such file",
+            file=str(run_dir / "bands.csv"),
+            path="(file)",
+        )
     if has_table(run_dir, "bands"):
+        if not has_table(run_dir, "dates"):
+            raise ScenarioError(
+                "a run directory holding dates.csv beside bands.csv",
+                "no such file",
+                file=str(run_dir / "dates.csv"),
+                path="(file)",
+            )
         bands = _table(run_dir, "bands", ("month",), BAND_COLUMNS, known)
         dates = _table(run_dir, "dates", ("p10", "p50", "p80", "p90"), DATE_COLUMNS, known)
     observed = None
@@ -277,9 +291,7 @@ def _as_of(info: dict[str, Any]) -> dt.date | None:
         return None
 
 
-def _assessment(
-    run_dir: Path, record: dict[str, Any], result: Result, known: Known
-) -> Assessment:
+def _assessment(run_dir: Path, record: dict[str, Any], result: Result, known: Known) -> Assessment:
     """The scored observations of a run, from its ``observed`` table and ``run.json``
     (and the conditioned tables, when the run conditioned its ensemble)."""
     milestones, draws = result.milestones, result.draws

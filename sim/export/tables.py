@@ -58,9 +58,9 @@ from sim.months import format_month, parse_month
 from sim.results import MILESTONE_COLUMNS, MONTHLY_COLUMNS
 
 #: a number as :func:`sim.io.files.float_text` writes it (Python's ``repr`` of a float)
-_NUMBER = re.compile(r"-?\d+(\.\d+)?(e[-+]?\d+)?")
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?")
 #: whole troops as pandas writes an integer column
-_WHOLE = re.compile(r"\d+")
+_WHOLE = re.compile(r"[0-9]+")
 
 
 class _Bad(Exception):
@@ -125,9 +125,10 @@ class Spec:
     required: tuple[str, ...]
     rows: tuple[RowCheck, ...] = ()
     key: tuple[str, ...] = ()
-    every_month: bool = False
     optional: tuple[str, ...] = field(default=())
-    #: with ``every_month``: every variant of the run holds rows (else those that do)
+    #: the keys each variant holds a row for, all of them (None: any)
+    expected: Callable[[Known, str], list[tuple[Any, ...]]] | None = None
+    #: with ``expected``: every variant of the run holds rows (else those that do)
     every_variant: bool = True
 
 
@@ -189,13 +190,17 @@ def _any_month(text: str, row: dict[str, Any], known: Known) -> int:
     return _month(text)
 
 
+#: a missing month as pandas before 3 wrote it (older runs), read as a blank
+_NAT = "NaT"
+
+
 def _month_or_blank(text: str, row: dict[str, Any], known: Known) -> int | None:
-    return None if text == "" else _month(text)
+    return None if text in ("", _NAT) else _month(text)
 
 
 def _run_month_or_blank(text: str, row: dict[str, Any], known: Known) -> int | None:
     """A month of the run, or blank: never (within the horizon)."""
-    if text == "":
+    if text in ("", _NAT):
         return None
     try:
         return _run_month(text, row, known)
@@ -268,8 +273,7 @@ def _label(text: str, row: dict[str, Any], known: Known) -> str:
     names = {"zero"} | {f"residual {r.id}" for r in plan.residuals}
     if text not in names | {f"milestone {m}" for m in known.milestones[row["variant"]]}:
         raise _Bad(
-            f"a threshold of variant {row['variant']!r} ('zero', 'residual ID' or "
-            "'milestone ID')"
+            f"a threshold of variant {row['variant']!r} ('zero', 'residual ID' or 'milestone ID')"
         )
     return text
 
@@ -318,7 +322,7 @@ _MONTHLY = Spec(
     required=tuple(MONTHLY_COLUMNS),
     optional=("official",),
     key=("variant", "theater", "month"),
-    every_month=True,
+    expected=lambda known, v: _every_month(known, v),
 )
 _MILESTONES = Spec(
     columns={
@@ -336,6 +340,7 @@ _MILESTONES = Spec(
     required=tuple(MILESTONE_COLUMNS),
     optional=("p_met", "p_met_conditioned"),
     key=("variant", "milestone"),
+    expected=lambda known, v: [(v, m) for m in known.milestones[v]],
 )
 _BANDS = Spec(
     columns={
@@ -349,7 +354,7 @@ _BANDS = Spec(
     required=tuple(BAND_COLUMNS),
     rows=(_rising(_BAND_LEVELS), _mean_in_range),
     key=("variant", "theater", "month"),
-    every_month=True,
+    expected=lambda known, v: _every_month(known, v),
 )
 _DATES = Spec(
     columns={
@@ -364,6 +369,8 @@ _DATES = Spec(
     required=tuple(DATE_COLUMNS),
     rows=(_rising(_DATE_MONTHS, blank_after=True),),
     key=("variant", "theater", "threshold"),
+    # (each series has the threshold zero; the others follow the milestones and residuals)
+    expected=lambda known, v: [(v, name, "zero") for name in known.tops[v]],
 )
 
 #: what each table of a run holds, by its name (without the extension)
@@ -374,7 +381,7 @@ SPECS: dict[str, Spec] = {
     "dates": _DATES,
     # (a variant no draw of which fits the reports is left out of the conditioned tables)
     "bands_conditioned": dataclasses.replace(_BANDS, every_variant=False),
-    "dates_conditioned": _DATES,
+    "dates_conditioned": dataclasses.replace(_DATES, every_variant=False),
 }
 
 
@@ -460,9 +467,19 @@ def check_table(path: Path, spec: Spec, known: Known, frame: pd.DataFrame | None
             file=where,
             path="(file)",
         )
-    if spec.every_month:
-        variants = list(known.plans) if spec.every_variant else list(dict.fromkeys(k[0] for k in seen))
-        _every_month(seen, known, variants, where, reader.line_num + 1)
+    if spec.expected is not None:
+        variants = known.plans if spec.every_variant else dict.fromkeys(k[0] for k in seen)
+        for variant in variants:
+            for key in spec.expected(known, variant):
+                if key not in seen:
+                    raise ScenarioError(
+                        f"a row for each {_words(spec.key)} of the run",
+                        f"none for {', '.join(_shown(k) for k in key)}",
+                        file=where,
+                        line=reader.line_num + 1,
+                        col=1,
+                        path="(rows)",
+                    )
 
 
 def _header(fields: list[str], spec: Spec, where: str) -> list[str]:
@@ -499,7 +516,7 @@ def _row(
     if len(fields) != len(header):
         raise ScenarioError(
             f"{len(header)} fields, as in the header",
-            f"{len(fields)} fields",
+            f"{len(fields)} field" + ("" if len(fields) == 1 else "s"),
             file=where,
             line=line,
             col=min(len(fields), len(header)) + 1,
@@ -529,24 +546,11 @@ def _row(
     return row
 
 
-def _every_month(
-    seen: dict[tuple[Any, ...], int], known: Known, variants: list[str], where: str, line: int
-) -> None:
-    """Each of ``variants`` holds a row for every series and month (``seen``'s keys:
-    variant, series, month)."""
-    for variant in variants:
-        plan = known.plans[variant]
-        for name in known.tops[variant]:
-            for month in range(plan.start, plan.start + plan.n_months):
-                if (variant, name, month) not in seen:
-                    raise ScenarioError(
-                        "a row for each variant, theater and month of the run",
-                        f"none for {variant!r}, {name!r}, {format_month(month)!r}",
-                        file=where,
-                        line=line,
-                        col=1,
-                        path="(rows)",
-                    )
+def _every_month(known: Known, variant: str) -> list[tuple[Any, ...]]:
+    """Every (variant, series, month) of ``variant``: the rows of ``monthly`` and ``bands``."""
+    plan = known.plans[variant]
+    months = range(plan.start, plan.start + plan.n_months)
+    return [(variant, name, m) for name in known.tops[variant] for m in months]
 
 
 def _words(names: tuple[str, ...]) -> str:

@@ -1,0 +1,354 @@
+"""sim.export.tables: a run directory no signed manifest vouches for (an older run, or
+run.json edited) has every value of its tables checked before use; a bad one is one
+located line through the command line and load_run, and nothing is written."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+from click.testing import CliRunner
+from conftest import DEFAULT_SCENARIO, SCENARIOS_DIR
+
+import sim
+from sim.cli import main
+
+AFGHANISTAN = SCENARIOS_DIR / "historical" / "afghanistan-2020.yaml"
+
+
+def _unsign(run: Path) -> Path:
+    """Drop run.json's manifest: the run as an older forcesim wrote it."""
+    record = json.loads((run / "run.json").read_text())
+    record.pop("manifest")
+    (run / "run.json").write_text(json.dumps(record))
+    return run
+
+
+@pytest.fixture(scope="module")
+def ensemble_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "signed"
+    res = CliRunner().invoke(
+        main,
+        ["run", str(DEFAULT_SCENARIO), "-q", "--out", str(out), "--draws", "200", "--seed", "1"],
+    )
+    assert res.exit_code == 0, res.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def conditioned_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "conditioned"
+    args = [
+        "run",
+        str(AFGHANISTAN),
+        "-q",
+        "--out",
+        str(out),
+        "--draws",
+        "300",
+        "--seed",
+        "1",
+        "--condition",
+    ]
+    res = CliRunner().invoke(main, [*args, "--tolerance", "15%"])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+@pytest.fixture
+def run(ensemble_run, tmp_path) -> Path:
+    """An unsigned copy of the ensemble run, to edit."""
+    return _unsign(Path(shutil.copytree(ensemble_run, tmp_path / "r")))
+
+
+def _rows(path: Path) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+
+
+def _write_rows(path: Path, rows: list[list[str]]) -> None:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+
+
+def _edit(path: Path, line: int, column: str, text: str) -> int:
+    """Set one cell (``line`` as numbered in the file, the header being 1); returns
+    the column's number (1 for the first)."""
+    rows = _rows(path)
+    col = rows[0].index(column)
+    rows[line - 1][col] = text
+    _write_rows(path, rows)
+    return col + 1
+
+
+def _plot_fails(run: Path, start: str) -> str:
+    """``forcesim plot RUN -o chart.png`` fails in one line starting ``start``; no chart."""
+    target = run.parent / "chart.png"
+    res = CliRunner().invoke(main, ["plot", str(run), "-o", str(target)])
+    assert res.exit_code == 2, res.output
+    assert res.stderr.count("\n") == 1, res.stderr
+    assert res.stderr.startswith(f"forcesim: error: {start}"), res.stderr
+    assert not target.exists()
+    return res.stderr
+
+
+# each kind of bad value: (table, line, column, text written, what is expected)
+BAD_CELLS = [
+    ("monthly", 3, "troops", "abc", "whole troops from 0 to 2500 (the most 'iraq' holds"),
+    ("monthly", 3, "troops", "-5", "whole troops from 0 to 2500"),
+    ("monthly", 3, "troops", "2454.5", "whole troops from 0 to 2500"),
+    ("monthly", 3, "troops", "1e3", "whole troops from 0 to 2500"),
+    ("monthly", 3, "troops", " 2454", "whole troops from 0 to 2500"),
+    ("monthly", 3, "troops", "2454 ", "whole troops from 0 to 2500"),
+    ("monthly", 3, "troops", "１２", "whole troops from 0 to 2500"),  # fullwidth digits
+    ("monthly", 3, "troops", "9" * 40, "whole troops from 0 to 2500"),
+    ("monthly", 3, "troops", "2501", "whole troops from 0 to 2500"),
+    ("monthly", 3, "troops", "", "whole troops from 0 to 2500"),
+    ("monthly", 3, "official", "2455", "whole troops from 0 to 2454 (official figures count"),
+    ("monthly", 3, "theater", "mars", "a theater or site of variant 'as-reported' (iraq, syria)"),
+    ("monthly", 3, "variant", "nope", "one of the run's variants (as-reported, on-time,"),
+    ("monthly", 3, "scenario", "other", "the run's scenario id 'iraq-syria-2024'"),
+    ("monthly", 3, "month", "2030-01", "a month of the run, 2024-09 to 2028-06"),
+    ("monthly", 3, "month", "2024-99", "a month between 01 and 12"),
+    ("monthly", 3, "month", "NaT", "a month as YYYY-MM"),
+    ("bands", 3, "mean", "abc", "a mean number of troops"),
+    ("bands", 3, "mean", "inf", "a mean number of troops"),
+    ("bands", 3, "mean", "nan", "a mean number of troops"),
+    ("bands", 3, "mean", "-1", "a mean number of troops, 0 or more"),
+    ("bands", 3, "mean", "2600", "a mean from min (2425) to max (2500)"),
+    ("bands", 3, "p50", "2430", "2455 or more, as p25 is (percentiles rise)"),
+    ("bands", 3, "min", "-5", "whole troops from 0 to 2500"),
+    ("dates", 2, "level", "1900.5", "whole troops from 0 to 2500"),
+    ("dates", 2, "p50", "2024-13", "a month between 01 and 12"),
+    ("dates", 2, "p50", "2020-01", "a month of the run, 2024-09 to 2028-06, or blank (never)"),
+    ("dates", 2, "p50", "2025-01", "2025-07 or more, as p10 is (percentiles rise)"),
+    ("dates", 2, "never", "1.5", "a share of draws from 0 to 1"),
+    ("dates", 2, "never", "NaN", "a share of draws from 0 to 1"),
+    ("dates", 2, "threshold", "milestone nope", "a threshold of variant 'as-reported'"),
+    ("milestones", 2, "target", "abc", "whole troops from 0 to 2500"),
+    ("milestones", 2, "met", "yes", "true or false"),
+    ("milestones", 2, "p_met", "nan", "a share of draws from 0 to 1"),
+    ("milestones", 2, "milestone", "nope", "a milestone of variant 'as-reported' (iraq-phase-1,"),
+    ("milestones", 2, "theater", "syria", "the theater milestone 'iraq-phase-1' is on, 'iraq'"),
+    ("milestones", 2, "deadline", "2025-9", "a month as YYYY-MM"),
+    ("milestones", 2, "month_reached", "soon", "a month as YYYY-MM"),
+]
+
+
+@pytest.mark.parametrize(("table", "line", "column", "text", "expected"), BAD_CELLS)
+def test_a_bad_value_in_an_unsigned_run_is_one_line_naming_file_line_column_and_text(
+    run, table, line, column, text, expected
+):
+    path = run / f"{table}.csv"
+    col = _edit(path, line, column, text)
+    found = re.escape(repr(text)) if len(text) < 40 else ".*"
+    err = _plot_fails(run, f"{path}:{line}:{col}: {column}: expected ")
+    assert re.search(re.escape(expected) + f".*, found {found}$", err.strip()), err
+
+
+@pytest.mark.parametrize(("table", "line", "column", "text", "expected"), BAD_CELLS[::6])
+def test_load_run_raises_the_same_located_scenario_error(run, table, line, column, text, expected):
+    path = run / f"{table}.csv"
+    col = _edit(path, line, column, text)
+    with pytest.raises(sim.ScenarioError, match=re.escape(f"{path}:{line}:{col}: {column}: ")):
+        sim.load_run(run)
+
+
+def test_the_reported_example_gives_one_line_and_writes_no_page(run):
+    pytest.importorskip("plotly")
+    monthly = run / "monthly.csv"
+    monthly.write_text(monthly.read_text().replace("2024-10,2454,2454", "2024-10,abc,2454", 1))
+    page = run.parent / "x.html"
+    res = CliRunner().invoke(main, ["report", str(run), "-o", str(page)])
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1, res.output
+    assert res.stderr == (
+        f"forcesim: error: {monthly}:3:5: troops: expected whole troops from 0 to 2500 "
+        "(the most 'iraq' holds in this scenario), found 'abc'\n"
+    )
+    assert not page.exists()
+    res = CliRunner().invoke(main, ["report", str(run)])  # into the run directory
+    assert res.exit_code == 2 and not (run / "report.html").exists()
+
+
+@pytest.mark.parametrize(
+    ("table", "line", "column", "text", "at", "expected"),
+    [
+        (
+            "bands",
+            3,
+            "p05",
+            "2490",
+            "p10",
+            "2490 or more, as p05 is (percentiles rise), found '2438'",
+        ),
+        ("dates", 2, "p10", "", "p50", "blank, as p10 is (a share never reached), found '2025-11'"),
+    ],
+)
+def test_percentiles_out_of_order_are_located_where_the_order_breaks(
+    run, table, line, column, text, at, expected
+):
+    path = run / f"{table}.csv"
+    _edit(path, line, column, text)
+    col = _rows(path)[0].index(at) + 1
+    err = _plot_fails(run, f"{path}:{line}:{col}: {at}: expected ")
+    assert err.strip().endswith(expected), err
+
+
+def test_plot_into_the_run_directory_writes_no_chart_when_a_value_is_bad(run):
+    for name in ("envelope.png", "fan.png"):
+        (run / name).unlink()
+    _edit(run / "bands.csv", 40, "mean", "x")
+    res = CliRunner().invoke(main, ["plot", str(run)])
+    assert res.exit_code == 2, res.output
+    assert not list(run.glob("*.png"))
+
+
+@pytest.mark.parametrize(
+    ("table", "edit", "where", "expected"),
+    [
+        ("monthly", lambda t: "", ":1:1: (file): ", "a CSV table written by forcesim run, its"),
+        ("dates", lambda t: t.split("\n")[0] + "\n", ":2:1: (rows): ", "a row for each variant"),
+        (
+            "monthly",
+            lambda t: t.replace("\n", ",7\n", 2).replace(",7\n", "\n", 1),
+            ":2:7: (row): ",
+            "6 fields, as in the header, found 7 fields",
+        ),
+        (
+            "milestones",
+            lambda t: t.replace("\n", ",z\n", 1),
+            ":1:10: (header): ",
+            "the columns scenario, variant, milestone, theater, deadline, target,",
+        ),
+        (
+            "bands",
+            lambda t: t + t.split("\n")[2] + "\n",
+            ":738:1: (row): ",
+            "one row for each variant, theater and month, found a second row for "
+            "'as-reported', 'iraq', '2024-10' (the first is line 3)",
+        ),
+        (
+            "monthly",
+            lambda t: "\n".join(line for i, line in enumerate(t.split("\n")) if i != 3),
+            ":737:1: (rows): ",
+            "a row for each variant, theater and month of the run, found none for "
+            "'as-reported', 'iraq', '2024-11'",
+        ),
+        (
+            "milestones",
+            lambda t: "\n".join(line for i, line in enumerate(t.split("\n")) if i != 1),
+            ":19:1: (rows): ",
+            "a row for each variant and milestone of the run, found none for "
+            "'as-reported', 'iraq-phase-1'",
+        ),
+        (
+            "bands",
+            lambda t: t.replace("scenario", "scenario,scenario", 1),
+            ":1:2: (header): ",
+            "found 'scenario', again",
+        ),
+        (  # a quote opened takes in the text up to the next one, across lines
+            "dates",
+            lambda t: t.replace("\niraq", '\n"iraq', 2),
+            ":3:1: scenario: ",
+            "the run's scenario id 'iraq-syria-2024', found 'iraq-syria-2024,as-reported,",
+        ),
+    ],
+)
+def test_a_table_broken_in_its_shape_is_one_located_line(run, table, edit, where, expected):
+    path = run / f"{table}.csv"
+    path.write_text(edit(path.read_text()))
+    err = _plot_fails(run, f"{path}{where}")
+    assert expected in err
+
+
+def test_bytes_that_are_not_utf8_are_located_at_their_line_and_column(run):
+    path = run / "monthly.csv"
+    data = path.read_bytes()
+    at = data.index(b"2454")
+    path.write_bytes(data[:at] + b"\xff" + data[at:])
+    _plot_fails(run, f"{path}:3:42: (file): expected UTF-8 text, as forcesim writes, found ")
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda b: b"\xef\xbb\xbf" + b,  # a byte-order mark, as a spreadsheet saves
+        lambda b: b.replace(b"\n", b"\r\n"),  # Windows line ends
+        lambda b: b.replace(b"\n", b"\n\n", 5),  # blank lines
+        lambda b: b.replace(b"iraq-syria-2024", b'"iraq-syria-2024"', 3),  # quoted text
+    ],
+)
+def test_a_table_saved_in_another_harmless_csv_form_still_reads_as_written(run, edit):
+    before = sim.load_run(run)
+    for name in ("monthly.csv", "bands.csv", "dates.csv", "milestones.csv"):
+        path = run / name
+        path.write_bytes(edit(path.read_bytes()))
+    after = sim.load_run(run)
+    for table in ("monthly", "milestones", "bands", "dates"):
+        pdt.assert_frame_equal(getattr(after, table), getattr(before, table))
+
+
+def test_an_unsigned_valid_run_reads_back_exactly_as_the_signed_one(ensemble_run, run):
+    signed, unsigned = sim.load_run(ensemble_run), sim.load_run(run)
+    for table in ("monthly", "milestones", "bands", "dates"):
+        pdt.assert_frame_equal(getattr(unsigned, table), getattr(signed, table))
+
+
+def test_a_signed_run_keeps_its_fast_path_without_the_cell_checks(ensemble_run, monkeypatch):
+    import sim.export.read as read
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a signed table was checked cell by cell")
+
+    monkeypatch.setattr(read, "check_table", refuse)
+    assert sim.load_run(ensemble_run).bands is not None
+
+
+def test_a_run_recording_draws_without_its_bands_is_refused(run):
+    (run / "bands.csv").unlink()
+    _plot_fails(run, f"{run / 'bands.csv'}:1:1: (file): expected a run directory holding bands")
+
+
+def test_an_older_runs_nat_month_reached_reads_as_missing(run):
+    path = run / "milestones.csv"
+    _edit(path, 2, "month_reached", "NaT")
+    assert pd.isna(sim.load_run(run).milestones.month_reached.iloc[0])
+
+
+def test_a_bad_value_in_an_unsigned_parquet_table_is_located_by_row(run):
+    pytest.importorskip("pyarrow")
+    frame = pd.read_csv(run / "monthly.csv", keep_default_na=False, na_values=[""])
+    frame.loc[1, "troops"] = -5
+    frame.to_parquet(run / "monthly.parquet", index=False)
+    (run / "monthly.csv").unlink()
+    path = run / "monthly.parquet"
+    _plot_fails(run, f"{path}:3:5: troops: expected whole troops from 0 to 2500")
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "text", "expected"),
+    [
+        ("bands_conditioned", "p95", "3", "or more, as p90 is (percentiles rise)"),
+        ("dates_conditioned", "never", "-0.1", "a share of draws from 0 to 1"),
+    ],
+)
+def test_the_conditioned_tables_are_checked_like_the_others(
+    conditioned_run, tmp_path, table, column, text, expected
+):
+    pytest.importorskip("plotly")
+    run = _unsign(Path(shutil.copytree(conditioned_run, tmp_path / "c")))
+    path = run / f"{table}.csv"
+    col = _edit(path, 2, column, text)
+    page = tmp_path / "x.html"
+    res = CliRunner().invoke(main, ["report", str(run), "-o", str(page)])
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1, res.output
+    assert res.stderr.startswith(f"forcesim: error: {path}:2:{col}: {column}: expected ")
+    assert expected in res.stderr and not page.exists()
