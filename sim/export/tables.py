@@ -19,7 +19,9 @@ What forcesim writes, by column kind:
   exactly (the scenario's id, its variants, each variant's theaters and sites
   ``THEATER/SITE``, its milestones, and each milestone's own theater);
 - a month: ``YYYY-MM`` (:func:`sim.months.parse_month`); in ``monthly`` and ``bands``
-  one of the run's months, in ``dates`` one of them or blank (never reached);
+  one of the run's months, in ``dates`` one of them or blank (never reached), and
+  ``month_reached`` may be blank (``NaT``, a missing month as pandas before 3 wrote
+  it, reads as a blank);
 - whole troops: digits only, from 0 to the most the series can hold in any draw
   (:func:`sim.analysis.summaries.series_tops`); ``official`` at most ``troops``;
 - a share of draws (``p_met``, ``never``): a finite number from 0 to 1;
