@@ -199,3 +199,26 @@ def test_plot_theater_of_a_comparison_draws_that_sites_difference(tmp_path: Path
     result = CliRunner().invoke(main, ["plot", str(out), "--theater", "erbil"])
     assert result.exit_code == 2
     assert f"has: {', '.join(SERIES)}, found 'erbil'" in result.stderr
+
+
+def test_each_site_panel_of_the_envelope_marks_its_own_calendar_deadlines_png_and_page(
+    ensemble: Any,
+) -> None:
+    from sim.plotting import plot_envelope
+    from sim.report.charts import envelope_figure
+
+    axes = plot_envelope(ensemble)
+    marked = {
+        ax.get_title(loc="left"): sorted(
+            t.get_text() for t in ax.texts if t.get_text().startswith("deadline ")
+        )
+        for ax in axes
+    }
+    assert marked["Iraq"] == ["deadline 2025-09", "deadline 2026-12"]  # its sites' too
+    assert marked["Ain al-Asad (al-Anbar) (Iraq)"] == ["deadline 2025-09"]
+    assert marked["Baghdad (Iraq)"] == ["deadline 2025-09", "deadline 2026-12"]
+    assert marked["Erbil (Iraq)"] == ["deadline 2026-12"]
+    # the page draws the same lines, one per deadline and panel
+    fig = envelope_figure(ensemble)
+    lines = [a.text for a in fig.layout.annotations if a.text.startswith("deadline ")]
+    assert len(lines) == sum(len(v) for v in marked.values())

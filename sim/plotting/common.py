@@ -253,26 +253,34 @@ def theater_title(result: Result, tid: str) -> str:
     return tid
 
 
+def calendar_deadlines(result: Result, tid: str) -> list[str]:
+    """The base scenario's calendar-month deadlines (``YYYY-MM``, each once, in the
+    order the milestones come) of a panel: on a theater's panel those of the theater
+    and its sites, on a site's (``tid`` ``theater/site``) its own."""
+    return list(
+        dict.fromkeys(
+            ms.deadline
+            for ms in result.scenario.doc.milestones.values()
+            if tid in (ms.theater, ms.theater.split("/")[0]) and isinstance(ms.deadline, str)
+        )
+    )
+
+
 def deadlines(result: Result, ax: Axes, tid: str, *, label: bool) -> None:
-    """Dotted verticals at the base scenario's calendar deadlines, with their targets."""
-    doc = result.scenario.doc
-    seen: set[str] = set()
+    """Dotted verticals at the base scenario's calendar deadlines
+    (:func:`calendar_deadlines`), with their targets."""
     ymax = ax.get_ylim()[1]
-    for ms in doc.milestones.values():
-        if ms.theater.split("/")[0] != tid or not isinstance(ms.deadline, str):
-            continue
-        when = month_ends(pd.PeriodIndex([ms.deadline], freq="M"))[0]
-        if ms.deadline not in seen:
-            ax.axvline(when, color=colors.DEADLINE, lw=1, ls=(0, (2, 3)), zorder=1)
-            ax.annotate(
-                f"deadline {ms.deadline}",
-                (when, ymax),
-                xytext=(4, -14),
-                textcoords="offset points",
-                fontsize=10,
-                color="#444444",
-            )
-            seen.add(ms.deadline)
+    for deadline in calendar_deadlines(result, tid):
+        when = month_ends(pd.PeriodIndex([deadline], freq="M"))[0]
+        ax.axvline(when, color=colors.DEADLINE, lw=1, ls=(0, (2, 3)), zorder=1)
+        ax.annotate(
+            f"deadline {deadline}",
+            (when, ymax),
+            xytext=(4, -14),
+            textcoords="offset points",
+            fontsize=10,
+            color="#444444",
+        )
     # each variant's theater-level targets at their deadlines (after any slip);
     # site targets are not drawn on a theater's panel, which shows the sum of its sites
     rows = result.milestones[result.milestones.theater == tid]

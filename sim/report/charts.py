@@ -37,7 +37,7 @@ except ImportError as exc:  # an extra: say which
 
 from sim import colors
 from sim.io.observations import Observation
-from sim.plotting.common import fan_series, series_keys, theater_title
+from sim.plotting.common import calendar_deadlines, fan_series, series_keys, theater_title
 from sim.plotting.fan import deadline_labels
 from sim.plotting.observed import (
     KIND_COLORS,
@@ -245,15 +245,9 @@ def _targets(fig: go.Figure, result: Result, tid: str, row: int) -> None:
 
 
 def _calendar_deadlines(fig: go.Figure, result: Result, tid: str, row: int, x: list[str]) -> None:
-    """Dotted verticals at the base scenario's calendar deadlines of theater ``tid``."""
-    seen: list[str] = []
-    for ms in result.scenario.doc.milestones.values():
-        deadline = ms.deadline
-        if ms.theater.split("/")[0] != tid or not isinstance(deadline, str):
-            continue
-        if deadline in seen:
-            continue
-        seen.append(deadline)
+    """Dotted verticals at the base scenario's calendar deadlines of theater (or site)
+    ``tid`` (:func:`sim.plotting.common.calendar_deadlines`)."""
+    for deadline in calendar_deadlines(result, tid):
         when = month_ends([deadline])[0]
         _vline(fig, when, row, colors.DEADLINE, "dot", f"deadline {deadline}", "top", x)
 
