@@ -47,7 +47,7 @@ MAX_COLUMNS = 4
 NEEDS_ENSEMBLE = "a fan chart needs an ensemble: run with draws=N and seed=S"
 
 # figure geometry [inches]
-TOP_IN = 1.75  # title, subtitle, legend
+TOP_IN = 1.95  # title, subtitle, legend (and a gap above the first block's name)
 BLOCK_HEAD_IN = 0.45  # theater name above its block of rows
 PANEL_HEAD_IN = 0.72  # variant name and description above each panel
 PANEL_IN = 2.4  # plotting area of one panel
