@@ -305,6 +305,23 @@ def test_list_shows_the_shipped_scenarios_with_titles_and_variants():
         assert path.name in result.stdout
 
 
+def test_list_names_each_file_by_a_path_run_accepts_from_the_working_directory(
+    tmp_path, monkeypatch
+):
+    sub = tmp_path / "mine" / "old"
+    sub.mkdir(parents=True)
+    (sub / "mini.yaml").write_text(WITH_VARIANTS, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    listed = invoke("list", "mine")
+    assert listed.exit_code == 0, listed.output
+    shown = listed.stdout.split()[0]
+    assert shown == str(Path("mine") / "old" / "mini.yaml")
+    assert invoke("validate", shown).exit_code == 0
+    monkeypatch.chdir(SCENARIOS_DIR.parent)
+    shipped = invoke("list").stdout
+    assert f"{Path('scenarios') / 'historical' / 'iraq-2008.yaml'}  iraq-2008:" in shipped
+
+
 def test_list_of_a_directory_marks_invalid_files_and_keeps_going(write, tmp_path):
     write(WITH_VARIANTS, name="good.yaml")
     write(BAD_INPUTS["wrong-type"], name="bad.yaml")

@@ -159,6 +159,22 @@ def _echo_number(p: Any, indent: str = "") -> None:
         click.echo(f"{indent}    UNSUPPORTED: cites no source and states no assumption")
 
 
+def _as_passed(file: Path, root: Path, directory: str | None) -> str:
+    """The path of a listed *file* as ``run``, ``show`` or ``sources`` take it from here.
+
+    Under a DIRECTORY the user named, the file is shown below that name as it
+    was written (``scenarios/historical/iraq-2008.yaml``); the shipped ones are
+    shown relative to the working directory when they are under it (a
+    checkout), else in full (an installed wheel).
+    """
+    if directory is not None:
+        return str(Path(directory) / file.relative_to(root))
+    try:
+        return str(file.relative_to(Path.cwd()))
+    except ValueError:
+        return str(file)
+
+
 @main.command(name="list")
 @click.argument("directory", required=False, type=click.Path())
 @friendly
@@ -180,12 +196,13 @@ def list_(directory: str | None) -> None:
     if not files:
         click.echo(f"no scenario files in {root}")
     for f in files:
+        shown = _as_passed(f, root, directory)
         try:
             sc = load_scenario(f)
         except ScenarioError as exc:
-            click.echo(f"{f.relative_to(root)}  (invalid: {exc.one_line()})")
+            click.echo(f"{shown}  (invalid: {exc.one_line()})")
             continue
-        click.echo(f"{f.relative_to(root)}  {sc.id}: {sc.title}")
+        click.echo(f"{shown}  {sc.id}: {sc.title}")
         for name in sc.variants:
             click.echo(f"    {name:<20} {sc.describe(name)}")
 
