@@ -139,6 +139,26 @@ def test_the_legend_names_every_variant(result):
     assert set(result.variants) <= labels
 
 
+def test_labels_of_deadlines_two_months_apart_stack_rather_than_overlap(write):
+    doc = make_doc(
+        calendar={"start": "2024-01", "end": "2025-03"},
+        milestones={
+            "first": {"theater": "alpha", "deadline": "2024-07", "target": {"reduce_by": 400}},
+            "last": {"theater": "alpha", "deadline": "2024-09", "target": {"level": 0}},
+        },
+    )
+    axes = plotting.plot_envelope(sim.run(sim.load_scenario(write(doc))))
+    fig = axes[0].figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    labels = [t for t in axes[0].texts if t.get_text().startswith("deadline")]
+    assert [t.get_text() for t in labels] == ["deadline 2024-07", "deadline 2024-09"]
+    first, last = (t.get_window_extent(renderer) for t in labels)
+    assert not first.padded(3).overlaps(last)  # not even touching: no run-on text
+    assert axes[0].get_window_extent(renderer).contains(last.x1 - 1, last.y0 + 1)
+    plt.close(fig)
+
+
 def test_calendar_deadlines_are_drawn_from_the_scenario(result):
     axes = plotting.plot_envelope(result)
     texts = {t.get_text() for ax in axes for t in ax.texts}

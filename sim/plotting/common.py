@@ -266,18 +266,58 @@ def calendar_deadlines(result: Result, tid: str) -> list[str]:
     )
 
 
+def label_rows(
+    ax: Axes, whens: Sequence[pd.Timestamp], texts: Sequence[str], size: float
+) -> list[tuple[int, bool]]:
+    """Where each label of a vertical line goes: its row (0 the top) and whether it
+    sits right of its line. A label that would run past the panel's right edge sits
+    left of it; one that would overlap another drops to the highest row where it
+    fits, so a run of close lines stacks only as deep as it must. The widths are
+    estimated from the characters (0.62 of the font size each) in points, with the
+    axes' x-limits as they are now (draw the lines first)."""
+    import matplotlib.dates as mdates
+
+    fig = ax.figure
+    width_pt = ax.get_position().width * fig.bbox.width * 72 / fig.dpi
+    x0, x1 = ax.get_xlim()
+    rows: list[list[tuple[float, float]]] = []  # per row of labels, the spans taken [pt]
+    placed: list[tuple[int, bool]] = []
+    for when, text in zip(whens, texts, strict=True):
+        x_pt = (float(mdates.date2num(when)) - x0) / max(x1 - x0, 1e-9) * width_pt
+        wide = max(len(line) for line in text.split("\n")) * size * 0.62 + 8
+        right = x_pt + wide <= width_pt
+        span = (x_pt, x_pt + wide) if right else (x_pt - wide, x_pt)
+        level = next(
+            (i for i, row in enumerate(rows) if all(span[1] <= a or span[0] >= b for a, b in row)),
+            len(rows),
+        )
+        if level == len(rows):
+            rows.append([])
+        rows[level].append(span)
+        placed.append((level, right))
+    return placed
+
+
 def deadlines(result: Result, ax: Axes, tid: str, *, label: bool) -> None:
     """Dotted verticals at the base scenario's calendar deadlines
-    (:func:`calendar_deadlines`), with their targets."""
-    ymax = ax.get_ylim()[1]
-    for deadline in calendar_deadlines(result, tid):
-        when = month_ends(pd.PeriodIndex([deadline], freq="M"))[0]
+    (:func:`calendar_deadlines`), with their targets. Each line is labelled at the
+    top; labels of close deadlines stack rather than overlap (:func:`label_rows`)."""
+    months = sorted(calendar_deadlines(result, tid))
+    whens = [month_ends(pd.PeriodIndex([m], freq="M"))[0] for m in months]
+    for when in whens:
         ax.axvline(when, color=colors.DEADLINE, lw=1, ls=(0, (2, 3)), zorder=1)
+    texts = [f"deadline {m}" for m in months]
+    for when, text, (level, right) in zip(
+        whens, texts, label_rows(ax, whens, texts, 10), strict=True
+    ):
         ax.annotate(
-            f"deadline {deadline}",
-            (when, ymax),
-            xytext=(4, -14),
+            text,
+            (when, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(4 if right else -4, -3 - level * (10 * 1.25 + 3)),
             textcoords="offset points",
+            va="top",
+            ha="left" if right else "right",
             fontsize=10,
             color="#444444",
         )

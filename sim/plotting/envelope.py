@@ -13,6 +13,9 @@ from sim.results import Result
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
+# the panels' left and right edges in a figure of our own, as fractions of its width
+PANELS_LEFT, PANELS_RIGHT = 0.06, 0.66
+
 
 @common.plain_text
 def plot_envelope(
@@ -62,6 +65,9 @@ def plot_envelope(
         for text in notes:
             common.warn_crowded("envelope", text)
     fig, axes = common.axes_for(result, names, ax)
+    if fig is not None:
+        # the panels' final width first: the deadline labels are placed by it
+        fig.subplots_adjust(left=PANELS_LEFT, right=PANELS_RIGHT)
     colors = common.variant_colors(result.variants)
     df = result.monthly
     for i, (tid, a) in enumerate(zip(names, axes, strict=True)):
@@ -176,8 +182,8 @@ def _decorate(result: Result, fig: Any, axes: list[Axes], notes: list[str], line
     fig.text(0.06, 0.15 / height, foot, fontsize=9.5, color="#444444", va="bottom")
     bottom = common.ENVELOPE_BOTTOM_IN + 0.17 * note.count("\n") + (0.17 if note else 0)
     fig.subplots_adjust(
-        left=0.06,
-        right=0.66,
+        left=PANELS_LEFT,
+        right=PANELS_RIGHT,
         top=1 - common.ENVELOPE_TOP_IN / height,
         bottom=bottom / height,
         hspace=0.28,

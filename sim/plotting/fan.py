@@ -186,34 +186,17 @@ def deadline_labels(
 def deadline_marks(
     ax: Axes, marks: list[tuple[pd.Period, str]], n_months: int, size: float
 ) -> None:
-    """Dotted verticals at each month of ``marks``, labelled at the top. A label that
-    would run past the panel's right edge sits left of its line; a label that would
-    overlap another drops to the highest row where it fits, so a run of close
-    deadlines stacks only as deep as it must. (``n_months`` is kept for callers; the
-    positions come from the axes' own x-limits.)"""
-    import matplotlib.dates as mdates
-
-    fig = ax.figure
-    width_pt = ax.get_position().width * fig.bbox.width * 72 / fig.dpi
+    """Dotted verticals at each month of ``marks``, labelled at the top, the labels
+    placed by :func:`sim.plotting.common.label_rows` (left of a line near the right
+    edge, stacked where close ones would overlap). (``n_months`` is kept for callers;
+    the positions come from the axes' own x-limits.)"""
     whens = [common.month_ends(pd.PeriodIndex([period], freq="M"))[0] for period, _ in marks]
     for when in whens:
         ax.axvline(when, color=DEADLINE_COLOR, lw=1.1, ls=(0, (1.5, 2.5)), zorder=4, gid="deadline")
-    x0, x1 = ax.get_xlim()  # after the verticals, so the limits are final
-    rows: list[list[tuple[float, float]]] = []  # per row of labels, the spans taken [pt]
-    for when, (_period, text) in zip(whens, marks, strict=True):
-        if not text:
-            continue
-        x_pt = (float(mdates.date2num(when)) - x0) / max(x1 - x0, 1e-9) * width_pt
-        wide = max(len(line) for line in text.split("\n")) * size * 0.62 + 8
-        right = x_pt + wide <= width_pt
-        span = (x_pt, x_pt + wide) if right else (x_pt - wide, x_pt)
-        level = next(
-            (i for i, row in enumerate(rows) if all(span[1] <= a or span[0] >= b for a, b in row)),
-            len(rows),
-        )
-        if level == len(rows):
-            rows.append([])
-        rows[level].append(span)
+    shown = [(when, text) for when, (_period, text) in zip(whens, marks, strict=True) if text]
+    texts = [text for _, text in shown]
+    places = common.label_rows(ax, [when for when, _ in shown], texts, size)
+    for (when, text), (level, right) in zip(shown, places, strict=True):
         lines = text.count("\n") + 1
         ax.annotate(
             text,
