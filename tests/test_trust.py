@@ -1206,6 +1206,17 @@ def test_the_run_table_shows_where_each_variant_stands_out_not_only_the_deadline
     assert "same as syria-follows" in row["on-time"]  # in Iraq: one variant's path is another's
 
 
+def test_the_run_table_says_what_vs_the_median_means_when_a_cell_uses_it():
+    sc = sim.load_scenario(DEFAULT)
+    explained = [line for line in _table(sim.run(sc)) if line.startswith("vs the median:")]
+    assert explained == [
+        "vs the median: a variant that always equals one other or another is measured from "
+        "the median of the others"
+    ]
+    pair = _table(sim.run(sc, ["on-time", "slip-6"]))
+    assert not any("the median" in line for line in pair)  # no such cell, no such line
+
+
 @pytest.mark.parametrize("make", ["default", "many theaters", "long names", "one variant"])
 def test_the_run_table_stays_within_120_columns(make):
     sc = sim.load_scenario(DEFAULT)

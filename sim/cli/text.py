@@ -29,8 +29,9 @@ def run_lines(result: Result) -> list[str]:
     """The table ``forcesim run`` prints, at most :data:`WIDTH` characters wide.
 
     For each theater: the level at the horizon and, for each variant, the month where
-    it differs most from the others (the largest gap between its level and the median
-    of the other variants' levels that month), with its level and the gap there. A
+    it stands out most from the others (the largest gap to the nearest other variant,
+    or, for a variant that every month equals one other or another, to the median of
+    the others; :func:`_cell`), with its level and the gap there. A
     scenario with one variant shows its calendar deadlines and horizon instead. Then
     each variant's milestones, met or missed.
     """
@@ -86,6 +87,11 @@ def run_lines(result: Result) -> list[str]:
             "stands out most: the month where a variant is furthest from the nearest "
             "other (the gap to it)"
         )
+        if any(c.endswith(" vs the median)") for row in cells.values() for c in row):
+            lines.append(
+                "vs the median: a variant that always equals one other or another is "
+                "measured from the median of the others"
+            )
     theaters = list(result.theaters)
     for start in range(0, len(theaters), per_row):
         chunk = theaters[start : start + per_row]
