@@ -34,7 +34,7 @@ OFFICIAL = "#c05a00"
 PROMISED = "#777777"
 AS_OF = "#7a1f1f"
 
-#: the fan: its hue, the median draw and the central run
+#: the fan: its hue, the median of the draws and the central run
 FAN_HUE = PALETTE[0]
 MEDIAN = "#0b3a5e"
 CENTRAL = "#222222"

@@ -332,7 +332,9 @@ def test_colours_on_the_page_keys_are_the_chart_colours(ensemble: Path) -> None:
     page = page_of(ensemble)
     for v, c in colors.variant_colors(sim.load_run(ensemble).variants).items():
         assert f'<span class="swatch" style="--c:{c}"></span>{v}</label>' in page
-    assert f'style="--c:{colors.MEDIAN}"></span>median draw' in page
+    assert f'style="--c:{colors.MEDIAN}"></span>median of the draws' in page
+    assert "median draw" not in page  # a line of monthly medians no single draw need follow
+    assert "P(met by the original deadline)" in page  # beside a deadline column that slips
 
 
 # ---------------------------------------------------------------- what the page says

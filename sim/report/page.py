@@ -43,7 +43,7 @@ MAX_BYTES = 6_000_000
 # column headings of the tables (a column not named here keeps its CSV name)
 MILESTONE_HEADINGS = {
     "month_reached": "reached",
-    "p_met": "P(met by the deadline)",
+    "p_met": "P(met by the original deadline)",
     "p_met_conditioned": "P(met), conditioned",
     "target": "target [troops]",
 }
@@ -379,7 +379,7 @@ class Page:
                 for _, _, label, amount in colors.BANDS
             ]
             + [
-                ("line", colors.MEDIAN, "median draw"),
+                ("line", colors.MEDIAN, "median of the draws"),
                 ("dashed", colors.CENTRAL, "central run (each input at its central value)"),
                 ("dotted", colors.DEADLINE, "calendar deadline (share of draws meeting it)"),
             ]
@@ -394,7 +394,7 @@ class Page:
         per = "theater or site" if len(panels) > len(r.theaters) else "theater"
         alt = (
             f"Fan chart, one panel per {per}, for the variant chosen above: the 90 %, 80 % "
-            f"and 50 % bands of {r.draws:,} draws, the median draw and the central run. "
+            f"and 50 % bands of {r.draws:,} draws, the median of the draws and the central run. "
             "The table below the chart lists every value."
         )
         first = r.variants[0]
