@@ -65,9 +65,9 @@ from sim.scenario import Scenario
 from sim.schema import Spec, support
 
 COLUMNS = ["scenario", "variant", "input", "outcome", "low", "high", "swing", "se", "within_noise"]
-#: a swing under this many standard errors is not told apart from sampling noise (a
-#: two-sided 95 % normal interval of ``high - low`` covers 0)
-NOISE_Z = 1.96
+#: the chance, over all the inputs of one variant and outcome together, that some
+#: swing chance alone makes is called beyond noise (Holm's test: :func:`_holm`)
+NOISE_ALPHA = 0.05
 SOBOL_COLUMNS = [
     "scenario",
     "variant",
@@ -322,9 +322,10 @@ class Sensitivity:
         with the input in its lowest and in its highest tenth, ``swing = |high -
         low|``, the standard error of ``high - low`` (``se``, in the outcome's unit;
         the two tenths are disjoint sets of independent draws:
-        :func:`~sim.analysis.outcomes.swing_errors`), and whether the swing is
-        under 1.96 standard errors (``within_noise``: sampling noise could make it;
-        a swing of 0 is within noise too). A median month is written ``YYYY-MM``
+        :func:`~sim.analysis.outcomes.swing_errors`), and whether sampling noise
+        could make the swing (``within_noise``: Holm's test at 5 % over the inputs
+        of the variant and outcome together, :func:`_holm`; a swing of 0 is within
+        noise too). A median month is written ``YYYY-MM``
         (empty beyond the horizon), its swing in months (empty when a side is beyond
         the horizon), and its ``se`` and ``within_noise`` are empty, as every row's
         are when each tenth holds one draw (fewer than 20 draws). Rows of one
@@ -452,7 +453,7 @@ def sensitivity(
     finally:
         if bar is not None:
             bar.close()
-    table = _sorted(pd.DataFrame(rows, columns=[*COLUMNS, "_order"]))
+    table = _sorted(_holm(pd.DataFrame(rows, columns=[*COLUMNS, "_order", "_z"])))
     return Sensitivity(scenario, names, draws, seed, "tenths", table, summaries, overall)
 
 
@@ -513,7 +514,7 @@ def _row(
 ) -> dict[str, Any]:
     """One row of the tenths table; ``se`` is the standard error of ``high - low``
     (None where it is not estimated: a median month)."""
-    noise: bool | None = None
+    z: float | None = None  # |high - low| in standard errors, where se is estimated
     if o.kind == "date":
         swing = abs(high - low) if low is not None and high is not None else None
         low = format_month(plan.start + low) if low is not None else None
@@ -521,7 +522,8 @@ def _row(
     else:
         swing = float(np.round(abs(high - low), 6))
         if se is not None:
-            noise = bool(abs(high - low) < NOISE_Z * se) or swing == 0
+            diff = abs(float(high) - float(low))
+            z = 0.0 if swing == 0 else (diff / se if se > 0 else math.inf)
             se = float(np.round(se, 6 if o.kind == "p_met" else 3))
     return {
         "scenario": scenario_id,
@@ -532,9 +534,36 @@ def _row(
         "high": high,
         "swing": swing,
         "se": se if o.kind != "date" else None,
-        "within_noise": noise,
+        "within_noise": None,  # set over the variant's inputs together (_holm)
         "_order": KIND_ORDER[o.kind],
+        "_z": z,
     }
+
+
+def _holm(frame: pd.DataFrame, alpha: float = NOISE_ALPHA) -> pd.DataFrame:
+    """``within_noise`` of every row with a standard error, by Holm's step-down test
+    (Holm 1979) over the inputs of each variant and outcome together.
+
+    Each swing's two-sided p-value is ``2 (1 - Φ(z)) = erfc(z / √2)`` with
+    ``z = |high - low| / se`` (a normal approximation of the difference of two
+    independent estimates). Sorted
+    ascending, ``p_(1) ≤ … ≤ p_(m)`` over the ``m`` inputs with a standard error,
+    the first ``k`` are beyond noise where ``k`` is the largest with
+    ``p_(i) ≤ alpha / (m - i + 1)`` for every ``i ≤ k``; the rest are within noise.
+    So the chance that any swing chance alone makes is called beyond noise stays
+    at most ``alpha`` however many inputs are ranked (a plain 1.96-error test would
+    call about one such swing in twenty). Rows without a standard error keep
+    ``within_noise`` empty; ``frame`` is changed in place and returned."""
+    frame["within_noise"] = frame["within_noise"].astype(object)
+    for _, group in frame.groupby(["variant", "outcome"], sort=False):
+        z = group._z.dropna().astype(float)
+        # two-sided p-values: 2 (1 - Φ(z)) = erfc(z / √2), exact in the tail too
+        p = {i: math.erfc(v / math.sqrt(2.0)) for i, v in z.items()}
+        beyond = True
+        for rank, i in enumerate(sorted(p, key=lambda i: (p[i], i))):
+            beyond = beyond and z[i] > 0 and p[i] <= alpha / (len(p) - rank)
+            frame.at[i, "within_noise"] = not beyond
+    return frame
 
 
 KIND_ORDER = {"p_met": 0, "level": 1, "date": 2}
@@ -562,7 +591,7 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
         }
     )
     order = keys.sort_values(["group", "swing", "row"], kind="stable").row.to_numpy()
-    return frame.iloc[order].drop(columns="_order").reset_index(drop=True)
+    return frame.iloc[order].drop(columns=["_order", "_z"]).reset_index(drop=True)
 
 
 # -- Sobol indices

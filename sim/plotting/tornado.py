@@ -6,8 +6,8 @@ variant (in blocks of four). In each panel an input is a bar from the outcome
 over the draws with that input in its lowest tenth (a blue dot) to the outcome
 over its highest tenth (an orange dot); the inputs are sorted by the width of
 that swing, the widest on top, as in the tornado charts of schedule-risk
-analysis. A swing within sampling noise (under 1.96 standard errors, column
-``within_noise``) is drawn pale with hollow dots. Outcomes that no input moves in
+analysis. A swing within sampling noise (column ``within_noise``: Holm's test at
+5 % over the inputs of the panel) is drawn pale with hollow dots. Outcomes that no input moves in
 any variant shown are left out (the CSV has them). With ``method="sobol"`` the bars
 are Sobol indices instead: the total index (light) with the first-order index (dark)
 inside it.
@@ -346,7 +346,7 @@ def _decorate(fig: Any, sens: Sensitivity, names: list[str]) -> None:
                 color=NOISE_BAR_COLOR,
                 mfc="white",
                 mec="#777777",
-                label="within sampling noise (under 1.96 standard errors)",
+                label="within sampling noise (Holm's test, 5 %, over the inputs of a panel)",
             ),
         ]
     fig.text(
