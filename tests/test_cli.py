@@ -414,7 +414,7 @@ def test_sources_lists_each_variants_changes_and_counts_assumptions_as_the_chart
         every
     )
     one = sim.run(DEFAULT_SCENARIO, ["slip-3"])
-    assert "`forcesim sources --variant slip-3` lists each number" in footnote(one)
+    assert "the command “forcesim sources --variant slip-3” lists each number" in footnote(one)
 
 
 @pytest.mark.parametrize("command", ["run", "compare", "vintages"])

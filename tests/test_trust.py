@@ -1164,7 +1164,12 @@ def test_a_fan_with_more_panels_than_a_page_holds_draws_the_first_and_says_how_t
     from sim.plotting.common import MAX_FAN_PANELS, CrowdedChart
 
     result = sim.run(_many_variants(20), draws=50, seed=1)  # 2 theaters x 20 variants
-    with pytest.warns(CrowdedChart, match="this chart shows the first 16 of 20 variants"):
+    # (the warning goes on in lower case after its colon; the chart's note is a sentence)
+    with pytest.warns(
+        CrowdedChart,
+        match="the fan chart: a panel per theater and variant .*"
+        "this chart shows the first 16 of 20 variants",
+    ):
         axes = sim.plot_fan(result)
     assert len(axes) == MAX_FAN_PANELS
     assert any("--variant NAME" in t.get_text() for t in _texts(axes))

@@ -78,7 +78,10 @@ class CrowdedChart(ForcesimWarning):
 
 def warn_crowded(chart: str, note: str) -> None:
     """Give the note a crowded chart carries as a warning too (for whoever draws it)."""
-    warnings.warn(CrowdedChart(f"the {chart} chart: {note}"), stacklevel=4)
+    # (the note is a sentence on the chart; after a colon it goes on in lower case)
+    word = note.split(" ", 1)[0]
+    said = note[:1].lower() + note[1:] if word[1:] == word[1:].lower() else note
+    warnings.warn(CrowdedChart(f"the {chart} chart: {said}"), stacklevel=4)
 
 
 def crowded_variants(n_variants: int) -> str | None:
@@ -397,8 +400,8 @@ def footnote(result: Result) -> str:
         lines.append(
             f"{assumed} inputs across the {_variants_shown(len(result.variants))} are "
             "assumptions, not reported figures; "
-            f"`forcesim sources{_one_variant(result)}` lists each number with its source or "
-            "assumption."
+            f"the command “forcesim sources{_one_variant(result)}” lists each number with its "
+            "source or assumption."
         )
     lines.append("Levels at the end of each month. forcesim projection, not a forecast of record.")
     return "\n".join(lines)
