@@ -307,6 +307,12 @@ def test_the_run_says_which_reports_no_draw_comes_near(write, observations, tmp_
     )
     rows = read_csv(tmp_path / "run" / "observed.csv")
     assert [r["conditioning"] for r in rows if r["theater"] == "beta"] == ["discrepant"] * 2
+    # each variant's line counts the report that weighs its draws, and the other apart
+    lines = [line.strip() for line in res.output.splitlines()]
+    assert any(
+        line.startswith("base: ") and line.endswith(", 1 report (and 1 discrepant, left out)")
+        for line in lines
+    ), res.output
 
 
 def test_too_few_effective_draws_is_a_warning_and_the_variant_is_left_out(

@@ -246,9 +246,13 @@ def observed_lines(assessment: Assessment, variants: Iterable[str]) -> list[str]
         )
         far = assessment.discrepant()
         for v, e in c.effective.items():
+            # a discrepant report is missed by every draw alike: it weighs none of them
+            off = len(far.get(v, []))
+            weigh = c.used.get(v, 0) - off
             text = (
                 f"    {v}: {e:,.1f} of {c.draws:,} ({100 * e / c.draws:.1f} %), "
-                f"{c.used.get(v, 0)} reports"
+                f"{weigh} report{'' if weigh == 1 else 's'}"
+                + (f" (and {off} discrepant, left out)" if off else "")
             )
             if e < c.minimum:
                 text += f"; fewer than {c.minimum}: left out of the conditioned files"
