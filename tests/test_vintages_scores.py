@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from click.testing import CliRunner
 from conftest import MINIMAL_YAML
@@ -134,6 +136,24 @@ def test_the_command_writes_its_files_and_the_same_seed_gives_the_same_bytes(
         "vintage,as_of,variant,theater,horizon,observations,coverage50,coverage80,"
         "interval_score,crps"
     )
+
+
+def test_the_command_explains_its_columns_and_writes_shares_as_the_header_does(
+    series_files, tmp_path
+):
+    early, late, record = series_files
+    args = ["vintages", str(early), str(late), "--observed", str(record)]
+    result = CliRunner().invoke(
+        main, [*args, "--draws", "500", "--seed", "4", "--out", str(tmp_path / "v")]
+    )
+    assert result.exit_code == 0, result.output
+    text = " ".join(line.strip() for line in result.output.splitlines())
+    assert "IS80: mean interval score of the 80 % band" in text
+    assert "CRPS: mean continuous ranked probability score" in text
+    # shares as "45 %", as the header's "in 50 %" writes them, never "45%"
+    rows = [line for line in result.output.splitlines() if line.startswith(early.stem[:21])]
+    assert rows and all(re.search(r"\d %", r) and not re.search(r"\d%", r) for r in rows)
+    assert all(len(line) <= 120 for line in result.output.splitlines()[:-1])
 
 
 def test_the_command_without_a_record_says_what_it_needs(series_files):

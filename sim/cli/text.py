@@ -514,8 +514,18 @@ def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[s
         for r in mine.itertuples():
             lines.append(
                 f"{r.vintage[:21]:<22}{r.as_of:>11}{r.variant[:15]:>16}{r.theater[:8]:>9}"
-                f"{r.observations:>7}{r.coverage50:>9.0%}{r.coverage80:>9.0%}"
+                f"{r.observations:>7}{100 * r.coverage50:>7.0f} %{100 * r.coverage80:>7.0f} %"
                 f"{r.interval_score:>9,.0f}{r.crps:>9,.0f}"
             )
+    key = (
+        "later: reports after the vintage's date; in 50 % / in 80 %: the share of them inside "
+        "its central 50 % / 80 % band; IS80: mean interval score of the 80 % band, CRPS: mean "
+        "continuous ranked probability score, both in troops, lower is better "
+        "(docs/vintages.md)"
+    )
+    # (a number keeps its per cent sign on its line)
+    glued = key.replace(" %", "\u00a0%")
+    wrapped = textwrap.wrap(glued, width=100, subsequent_indent="    ", break_on_hyphens=False)
+    lines += [line.replace("\u00a0", " ") for line in wrapped]
     lines.append("scores.csv has every variant and horizon band; points.csv each scored report")
     return lines
