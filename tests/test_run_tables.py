@@ -352,3 +352,23 @@ def test_the_conditioned_tables_are_checked_like_the_others(
     assert res.exit_code == 2 and res.stderr.count("\n") == 1, res.output
     assert res.stderr.startswith(f"forcesim: error: {path}:2:{col}: {column}: expected ")
     assert expected in res.stderr and not page.exists()
+
+
+SHIPPED = sorted(SCENARIOS_DIR.rglob("*.yaml"))
+
+
+@pytest.mark.parametrize("scenario", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_an_unsigned_ensemble_of_every_shipped_scenario_passes_the_cell_checks(
+    scenario, tmp_path
+) -> None:
+    # the checks hold what forcesim writes: none of its own runs is refused, sites,
+    # conditioned tables (a scenario with its own reports) and official figures included
+    out = tmp_path / "r"
+    args = ["run", str(scenario), "-q", "--out", str(out), "--draws", "60", "--seed", "2"]
+    own = sim.load_scenario(scenario).observations() is not None
+    res = CliRunner().invoke(main, [*args, *(["--condition", "--tolerance", "30%"] if own else [])])
+    assert res.exit_code == 0, res.output
+    signed = sim.load_run(out)
+    unsigned = sim.load_run(_unsign(out))
+    pdt.assert_frame_equal(unsigned.bands, signed.bands)
+    pdt.assert_frame_equal(unsigned.monthly, signed.monthly)
