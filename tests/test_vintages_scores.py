@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -139,8 +140,12 @@ def test_the_command_writes_its_files_and_the_same_seed_gives_the_same_bytes(
 
 
 def test_the_command_explains_its_columns_and_writes_shares_as_the_header_does(
-    series_files, tmp_path
+    series_files, tmp_path, monkeypatch
 ):
+    # no progress bar among the printed lines: after the notebook's tests have imported
+    # ipykernel, a bar is drawn (sim.analysis.chunks.progress_bar) and, cleared, leaves
+    # its spaces in front of the next line
+    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
     early, late, record = series_files
     args = ["vintages", str(early), str(late), "--observed", str(record)]
     result = CliRunner().invoke(
