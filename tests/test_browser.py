@@ -197,6 +197,24 @@ def test_a_browser_that_cannot_unpack_plotly_says_so_where_each_chart_would_be(
         page.close()
 
 
+def test_a_page_whose_plotly_js_is_damaged_says_so_where_each_chart_would_be(
+    browser: Any, ensemble: Path, tmp_path: Path
+) -> None:
+    page_text = (ensemble / "report.html").read_text(encoding="utf-8")
+    start = page_text.index('id="plotly-js">') + len('id="plotly-js">')
+    damaged = tmp_path / "damaged.html"  # not base64 at all: atob throws
+    damaged.write_text(page_text[:start] + "#not-base64#" + page_text[start:], encoding="utf-8")
+    page = browser.new_page()
+    try:
+        page.goto(damaged.resolve().as_uri())
+        page.wait_for_selector("html[data-charts=unavailable]", timeout=30_000)
+        notes = page.locator("div.chart p.no-chart")
+        assert notes.count() == 2
+        assert "could not unpack the page's charts" in str(notes.first.text_content())
+    finally:
+        page.close()
+
+
 def test_hovering_the_envelope_shows_month_variant_and_troops(visit: Visit, ensemble: Path) -> None:
     monthly = pd.read_csv(ensemble / "monthly.csv")
     row = monthly[

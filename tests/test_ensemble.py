@@ -8,6 +8,7 @@ quantity's key path names), never copied from a previous run.
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -719,3 +720,23 @@ def test_the_runs_cache_stays_bounded_when_every_draw_has_its_own_timing(write, 
         strict=True,
     ):
         pd.testing.assert_frame_equal(a, b)
+
+
+def test_importing_ipykernel_alone_shows_no_progress_bar_only_a_running_kernel_does(
+    monkeypatch,
+) -> None:
+    import types
+
+    from sim.analysis.chunks import progress_bar
+
+    # a script that imported ipykernel (or IPython) is no notebook: no bar by default
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    shell = types.SimpleNamespace()
+    fake = types.ModuleType("IPython")
+    fake.get_ipython = lambda: shell  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "IPython", fake)
+    assert progress_bar(100, None, "x") is None
+    shell.kernel = object()  # a running kernel's shell has its kernel
+    bar = progress_bar(100, None, "x")
+    assert bar is not None
+    bar.close()

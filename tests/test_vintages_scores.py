@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 
 import pytest
 from click.testing import CliRunner
@@ -140,12 +139,8 @@ def test_the_command_writes_its_files_and_the_same_seed_gives_the_same_bytes(
 
 
 def test_the_command_explains_its_columns_and_writes_shares_as_the_header_does(
-    series_files, tmp_path, monkeypatch
+    series_files, tmp_path
 ):
-    # no progress bar among the printed lines: after the notebook's tests have imported
-    # ipykernel, a bar is drawn (sim.analysis.chunks.progress_bar) and, cleared, leaves
-    # its spaces in front of the next line
-    monkeypatch.delitem(sys.modules, "ipykernel", raising=False)
     early, late, record = series_files
     args = ["vintages", str(early), str(late), "--observed", str(record)]
     result = CliRunner().invoke(
@@ -156,14 +151,9 @@ def test_the_command_explains_its_columns_and_writes_shares_as_the_header_does(
     assert "IS80: mean interval score of the 80 % band" in text
     assert "CRPS: mean continuous ranked probability score" in text
     # shares as "45 %", as the header's "in 50 %" writes them, never "45%"
-    rows = [
-        line
-        for line in result.output.splitlines()
-        if line.startswith(early.stem[:21]) and "draw/s" not in line  # (not a progress bar)
-    ]
+    rows = [line for line in result.output.splitlines() if line.startswith(early.stem[:21])]
     assert rows and all(re.search(r"\d %", r) and not re.search(r"\d%", r) for r in rows)
-    printed = [line for line in result.output.splitlines()[:-1] if "draw/s" not in line]
-    assert all(len(line) <= 120 for line in printed)
+    assert all(len(line) <= 120 for line in result.output.splitlines()[:-1])
 
 
 def test_the_command_without_a_record_says_what_it_needs(series_files):
@@ -194,3 +184,10 @@ def test_each_vintage_is_drawn_in_a_hue_of_its_own_as_variants_are(series_files)
     # the two vintages take the first two colours of the variants' palette (a ramp in time
     # gave neighbouring vintages near-identical greens)
     assert {PALETTE[0], PALETTE[1]} <= drawn
+
+
+def test_a_score_no_report_gives_is_a_dash_in_the_table_not_nan() -> None:
+    from sim.cli.text import _score_cell
+
+    assert _score_cell(float("nan"), "{:.0%}") == "–" and _score_cell(None, "{:,.0f}") == "–"
+    assert _score_cell(0.45, "{:.0%}") == "45 %" and _score_cell(3375.4, "{:,.0f}") == "3,375"

@@ -214,12 +214,20 @@ def consume_all(
     yield from merged
 
 
+def _in_kernel() -> bool:
+    """Whether this process is a running Jupyter kernel (IPython's shell with a kernel),
+    not merely one that imported ipykernel."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
+
+
 def progress_bar(total: int, enabled: bool | None, label: str) -> Any:
     """A tqdm bar over ``total`` draws: shown when ``enabled`` in a terminal or a
     notebook, and when ``enabled`` is None only in a notebook; else None."""
     if enabled is False:
         return None
-    in_notebook = "ipykernel" in sys.modules
+    in_notebook = _in_kernel()
     if enabled is None and not in_notebook:
         return None
     if not in_notebook and not sys.stderr.isatty():

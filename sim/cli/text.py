@@ -7,6 +7,7 @@ import math
 import textwrap
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
@@ -487,6 +488,14 @@ def _fmt(x: float, pct: bool = False) -> str:
     return f"{x:.1f} %" if pct else f"{x:,.0f}"
 
 
+def _score_cell(value: Any, form: str) -> str:
+    """A table cell: ``value`` in ``form`` (a share as ``45 %``), or ``–`` where it is
+    missing (a score of no report)."""
+    if value is None or value != value:  # (None or NaN)
+        return "–"
+    return form.format(value).replace("%", " %")
+
+
 def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[str]:
     """What ``forcesim vintages`` prints: per vintage and theater, how its bands did on
     the later reports (all horizons), for ``variants`` (default: ``as-reported``, or
@@ -514,8 +523,9 @@ def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[s
         for r in mine.itertuples():
             lines.append(
                 f"{r.vintage[:21]:<22}{r.as_of:>11}{r.variant[:15]:>16}{r.theater[:8]:>9}"
-                f"{r.observations:>7}{100 * r.coverage50:>7.0f} %{100 * r.coverage80:>7.0f} %"
-                f"{r.interval_score:>9,.0f}{r.crps:>9,.0f}"
+                f"{r.observations:>7}{_score_cell(r.coverage50, '{:.0%}'):>9}"
+                f"{_score_cell(r.coverage80, '{:.0%}'):>9}"
+                f"{_score_cell(r.interval_score, '{:,.0f}'):>9}{_score_cell(r.crps, '{:,.0f}'):>9}"
             )
     key = (
         "later: reports after the vintage's date; in 50 % / in 80 %: the share of them inside "

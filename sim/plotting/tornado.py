@@ -7,10 +7,10 @@ over the draws with that input in its lowest tenth (a blue dot) to the outcome
 over its highest tenth (an orange dot); the inputs are sorted by the width of
 that swing, the widest on top, as in the tornado charts of schedule-risk
 analysis. A swing within sampling noise (column ``within_noise``: Holm's test at
-5 % over the inputs of the panel) is drawn pale with hollow dots. Outcomes that no input moves in
-any variant shown are left out (the CSV has them). With ``method="sobol"`` the bars
-are Sobol indices instead: the total index (light) with the first-order index (dark)
-inside it.
+5 % over all the inputs of the variant and outcome) is drawn pale with hollow dots.
+Outcomes that no input moves in any variant shown are left out (the CSV has them).
+With ``method="sobol"`` the bars are Sobol indices instead: the total index (light)
+with the first-order index (dark) inside it.
 """
 
 from __future__ import annotations
@@ -346,7 +346,7 @@ def _decorate(fig: Any, sens: Sensitivity, names: list[str]) -> None:
                 color=NOISE_BAR_COLOR,
                 mfc="white",
                 mec="#777777",
-                label="within sampling noise (Holm's test, 5 %, over the inputs of a panel)",
+                label="within sampling noise (Holm's test, 5 %, over all the inputs of an outcome)",
             ),
         ]
     fig.text(

@@ -33,17 +33,21 @@
     );
     return;
   }
-  unpack("plotly-js").then(
-    function (code) {
+  Promise.resolve()
+    .then(function () {
+      return unpack("plotly-js");
+    })
+    .then(function (code) {
       var script = document.createElement("script");
       script.text = code;
       document.head.appendChild(script);
+      if (typeof Plotly === "undefined") throw new Error("plotly.js did not start");
       start();
-    },
-    function () {
+    })
+    .catch(function () {
+      // a damaged page (its plotly.js not whole) or a browser that cannot run it
       cannot("This browser could not unpack the page's charts.");
-    }
-  );
+    });
 
   function start() {
     var narrow = window.matchMedia("(max-width: 600px)");
