@@ -338,3 +338,52 @@ def test_a_conditioned_run_shows_its_weighted_fan_and_its_picker_switches_varian
         assert set(v.visible("fan-chart", "median")) == {"on-time"}  # the other fan stays
     finally:
         v.page.close()
+
+
+# variants named like the page's own groups of traces: the observations, the envelope's
+# shading and the milestone targets
+GROUP_NAMED = """\
+id: groups
+title: Variants named like the page's groups
+as_of: 2024-09-06
+calendar: {start: 2024-09, end: 2026-06}
+announcement: {expected: 2024-09, delay: {uniform: [0, 4], assumption: judgement}}
+theaters:
+  iraq: {name: Iraq, initial: 1000}
+milestones:
+  out: {theater: iraq, deadline: 2025-09, target: {level: {uniform: [0, 400]}}}
+variants:
+  observed: {description: early, overrides: {milestones: {out: {deadline: 2025-03}}}}
+  range: {description: late, overrides: {milestones: {out: {deadline: 2026-03}}}}
+  target: {description: as planned}
+"""
+
+
+def test_the_fan_picker_shows_only_the_chosen_variant_whatever_the_variants_are_called(
+    browser: Any, tmp_path: Path
+) -> None:
+    scenario = tmp_path / "groups.yaml"
+    scenario.write_text(GROUP_NAMED, encoding="utf-8")
+    observed = tmp_path / "observed.csv"
+    observed.write_text(
+        "date,theater,troops_low,troops_high\n2025-01,iraq,700,800\n", encoding="utf-8"
+    )
+    run = make_run(
+        tmp_path / "run", str(scenario), "--observed", str(observed), "--draws", "200",
+        "--seed", "1",
+    )  # fmt: skip
+    v = Visit(browser, run / "report.html")
+    try:
+        assert v.errors == []
+        for chosen in ("range", "target", "observed"):
+            v.page.select_option("#fan-variant", chosen)
+            v.page.wait_for_function(
+                "document.getElementById('fan-chart').data"
+                f".some(t => t.meta === 'median' && t.legendgroup === '{chosen}'"
+                " && t.visible !== false)"
+            )
+            for meta in ("median", "band-low", "central", "deadline"):
+                assert set(v.visible("fan-chart", meta)) == {chosen}, (chosen, meta)
+            assert v.visible("fan-chart", "observed")  # the observations stay in view
+    finally:
+        v.page.close()

@@ -18,7 +18,8 @@ the fan. They show what the PNG charts show (:mod:`sim.plotting`), in the same c
 
 Every trace carries ``legendgroup``: the variant it belongs to, ``"observed"`` for
 observations, ``"range"`` for the envelope's shading; ``meta`` says what it draws. The
-page's script shows and hides variants by these.
+page's script shows and hides variants by these, telling a variant's traces from the
+others by ``meta`` (a variant may be called ``observed`` or ``range``).
 """
 
 from __future__ import annotations

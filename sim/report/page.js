@@ -141,7 +141,8 @@
       select.addEventListener("change", function () {
         var chosen = select.value;
         var visible = div.data.map(function (t) {
-          return t.legendgroup === "observed" || t.legendgroup === chosen;
+          // observations by what they draw: a variant may be called "observed"
+          return /^observed/.test(t.meta || "") || t.legendgroup === chosen;
         });
         Plotly.restyle(div, { visible: visible });
         var option = select.options[select.selectedIndex];
