@@ -372,3 +372,114 @@ def test_an_unsigned_ensemble_of_every_shipped_scenario_passes_the_cell_checks(
     unsigned = sim.load_run(_unsign(out))
     pdt.assert_frame_equal(unsigned.bands, signed.bands)
     pdt.assert_frame_equal(unsigned.monthly, signed.monthly)
+
+
+# observed.csv of a conditioned run: its line 2 is the first report against 'doha'
+BAD_OBSERVED = [
+    ("p_consistent", "7", "a share of draws from 0 to 1, or blank"),
+    ("p_consistent_conditioned", "-0.5", "a share of draws from 0 to 1, or blank"),
+    ("percentile_rank", "512", "a percentile rank from 0 to 100, or blank"),
+    ("level", "99999", "whole troops from 0 to"),
+    ("level", "12.5", "whole troops from 0 to"),
+    ("troops_low", "abc", "whole troops from 0 to 10000000 (a report's bound), or blank"),
+    ("consistent", "maybe", "true, false or blank"),
+    ("in_band80", "yes", "true, false or blank"),
+    ("known", "", "true or false"),
+    ("conditioning", "trusted", "one of used, discrepant, superseded, later, or blank"),
+    ("status", "fine", "one of scored, out of range, target"),
+    ("kind", "rumour", "one of reported, official, target"),
+    ("variant", "nope", "one of the run's variants"),
+    ("theater", "mars", "a theater or site of the run"),
+    ("date", "2020-02-30", "a date as YYYY-MM-DD or YYYY-MM"),
+    ("month", "2020-03", "the month of the date, 2020-02"),
+    ("by", "soon", "a month as YYYY-MM"),
+    ("accept_low", "nan", "a finite number of troops, 0 or more, or blank"),
+    ("accept_high", "1", "10200 or more, as accept_low is"),
+    ("tolerance", "lots", "a tolerance as 5%, 200 or 0, or blank"),
+]
+
+
+@pytest.mark.parametrize(("column", "text", "expected"), BAD_OBSERVED)
+def test_the_scored_observations_of_an_unsigned_run_are_checked_before_the_page_shows_them(
+    conditioned_run, tmp_path, column, text, expected
+):
+    pytest.importorskip("plotly")
+    run = _unsign(Path(shutil.copytree(conditioned_run, tmp_path / "c")))
+    path = run / "observed.csv"
+    col = _edit(path, 2, column, text)
+    page = tmp_path / "x.html"
+    res = CliRunner().invoke(main, ["report", str(run), "-o", str(page)])
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1, res.output
+    assert res.stderr.startswith(f"forcesim: error: {path}:2:{col}: {column}: expected "), (
+        res.stderr
+    )
+    assert expected in res.stderr and res.stderr.strip().endswith(f"found {text!r}")
+    assert not page.exists()
+    _plot_fails(run, f"{path}:2:{col}: {column}: expected ")
+
+
+def test_an_unsigned_runs_observed_table_as_written_still_draws(conditioned_run, tmp_path):
+    pytest.importorskip("plotly")
+    run = _unsign(Path(shutil.copytree(conditioned_run, tmp_path / "c")))
+    page = tmp_path / "x.html"
+    res = CliRunner().invoke(main, ["report", str(run), "-o", str(page)])
+    assert res.exit_code == 0, res.output
+    assert page.is_file()
+
+
+def test_load_run_checks_every_variants_reports_not_only_the_first(conditioned_run, tmp_path):
+    run = _unsign(Path(shutil.copytree(conditioned_run, tmp_path / "c")))
+    path = run / "observed.csv"
+    line = next(i for i, r in enumerate(_rows(path), 1) if r[3] == "announced")
+    col = _edit(path, line, "troops_high", "-3")
+    with pytest.raises(sim.ScenarioError, match=re.escape(f"{path}:{line}:{col}: troops_high: ")):
+        sim.load_run(run)
+
+
+@pytest.fixture(scope="module")
+def comparison(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "compare"
+    args = ["compare", "-v", "on-time", "-v", "slip-6", "--draws", "300", "--seed", "1"]
+    res = CliRunner().invoke(main, [*args, "-q", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+# compare.csv of on-time (A) against slip-6 (B): line 3 is iraq's second month
+BAD_COMPARE = [
+    ("p50", "abc", "whole troops from -2500 to 2500 (B minus A on 'iraq')"),
+    ("p50", "99999", "whole troops from -2500 to 2500 (B minus A on 'iraq')"),
+    ("p90", "-2500", "or more, as p75 is (percentiles rise)"),
+    ("mean", "nan", "a mean difference in troops"),
+    ("mean", "2400", "a mean from min"),
+    ("p_b_greater", "7", "a share of draws from 0 to 1"),
+    ("p_b_less", "1", "(shares add up)"),
+    ("theater", "mars", "a theater or site both variants have (iraq, syria)"),
+    ("month", "2031-01", "a month both variants cover, 2024-09 to 2028-06"),
+    ("variant_b", "slip-3", "the variant compared as B, 'slip-6'"),
+]
+
+
+@pytest.mark.parametrize(("column", "text", "expected"), BAD_COMPARE)
+def test_a_bad_value_in_an_unsigned_comparison_is_one_located_line_not_an_internal_error(
+    comparison, tmp_path, column, text, expected
+):
+    run = _unsign(Path(shutil.copytree(comparison, tmp_path / "c")))
+    path = run / "compare.csv"
+    col = _edit(path, 3, column, text)
+    err = _plot_fails(run, f"{path}:3:{col}: {column}: expected ")
+    assert expected in err and err.strip().endswith(f"found {text!r}"), err
+
+
+def test_an_unsigned_comparison_as_written_still_draws(comparison, tmp_path):
+    run = _unsign(Path(shutil.copytree(comparison, tmp_path / "c")))
+    res = CliRunner().invoke(main, ["plot", str(run), "-o", str(tmp_path / "c.png")])
+    assert res.exit_code == 0, res.output
+
+
+def test_an_unsigned_comparison_missing_a_month_is_refused(comparison, tmp_path):
+    run = _unsign(Path(shutil.copytree(comparison, tmp_path / "c")))
+    path = run / "compare.csv"
+    rows = _rows(path)
+    _write_rows(path, rows[:5] + rows[6:])
+    _plot_fails(run, f"{path}:")

@@ -264,9 +264,10 @@ def rebuild(run_dir: Path, record: dict[str, Any]) -> Result:
     observed = None
     when = _as_of(record.get("observed") or {})
     if (run_dir / "observed.csv").is_file():  # the charts draw the observations again
+        _table(run_dir, "observed", (), [], known)  # (every cell, in a run no manifest vouches for)
         observed = from_observed_csv(run_dir / "observed.csv", as_of=when)
     elif has_table(run_dir, "observed"):
-        table = _table(run_dir, "observed", (), [])
+        table = _table(run_dir, "observed", (), [], known)
         observed = from_observed_csv(run_dir / "observed.parquet", csv_text(table), when)
     return Result(
         scenario=sc,
@@ -298,7 +299,7 @@ def _assessment(run_dir: Path, record: dict[str, Any], result: Result, known: Kn
     info = record.get("observed") or {}
     as_of = _as_of(info)
     observations = from_observed_csv(
-        run_dir / "observed.csv", csv_text(_table(run_dir, "observed", (), [])), as_of
+        run_dir / "observed.csv", csv_text(_table(run_dir, "observed", (), [], known)), as_of
     )
     tol = info.get("tolerance") or {}
     tolerance = Tolerance(
@@ -369,15 +370,16 @@ def load_compare(run_dir: Path) -> Comparison:
         )
     sc.select([a, b])
     ens = record.get("ensemble") or {}
+    plans = {a: sc.plan(a), b: sc.plan(b)}
     return Comparison(
         scenario=sc,
         a=a,
         b=b,
         draws=int(ens.get("draws") or 0),
         seed=int(ens.get("seed") or 0),
-        table=_table(run_dir, "compare", ("month",), COMPARE_COLUMNS),
+        table=_table(run_dir, "compare", ("month",), COMPARE_COLUMNS, Known(sc.id, plans)),
         central=central_difference(sc, a, b),
-        plans={a: sc.plan(a), b: sc.plan(b)},
+        plans=plans,
     )
 
 

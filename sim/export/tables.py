@@ -31,7 +31,16 @@ What forcesim writes, by column kind:
   ``p10 <= p50 <= p80 <= p90`` in ``dates`` (a blank, never, only after the last month);
 - one row per key (variant, series and month; variant and milestone; variant, series and
   threshold), and in ``monthly`` and ``bands`` a row for every series and month of each
-  variant.
+  variant;
+- in ``observed`` (a row per report and variant): a date and its month, a theater or
+  site of the run, a kind, bounds in whole troops (low end first) or blank, the
+  variant's level in whole troops or blank, a percentile rank from 0 to 100, shares,
+  ``true``/``false`` flags, a status and a conditioning label forcesim writes, and a
+  tolerance as ``--tolerance`` takes it;
+- in ``compare`` (B minus A, a row per series both variants have and month both
+  cover): the run's A and B, whole troops from minus the most A's series holds to the
+  most B's does, in order, the mean between the least and the most, and shares
+  ``p_b_greater + p_b_less`` at most 1.
 
 A text that Python's ``float`` reads but :func:`sim.io.files.float_text` never writes
 (``inf``, ``nan``, ``1e3`` for whole troops, a space around a number) is refused.
@@ -52,9 +61,24 @@ from typing import Any
 
 import pandas as pd
 
+from sim.analysis.compare import COMPARE_COLUMNS
+from sim.analysis.observed import DISCREPANT, LATER, SUPERSEDED, USED
 from sim.analysis.summaries import BAND_COLUMNS, DATE_COLUMNS, series, series_tops
 from sim.errors import ScenarioError, describe
-from sim.io.files import csv_text
+from sim.io.files import csv_text, float_text
+from sim.io.observations import (
+    CONDITION_COLUMNS,
+    DRAW_COLUMNS,
+    EXTRA_COLUMNS,
+    KINDS,
+    MAX_TROOPS,
+    NOT_A_LEVEL,
+    OBSERVED_COLUMNS,
+    OUT_OF_RANGE,
+    SCORED,
+    parse_date,
+    tolerance_from,
+)
 from sim.model.plan import Plan
 from sim.months import format_month, parse_month
 from sim.results import MILESTONE_COLUMNS, MONTHLY_COLUMNS
@@ -280,25 +304,134 @@ def _label(text: str, row: dict[str, Any], known: Known) -> str:
     return text
 
 
+def _one_of(names: tuple[str, ...], blank: bool = False) -> Check:
+    """A cell holding one of ``names`` (or, with ``blank``, nothing)."""
+
+    def check(text: str, row: dict[str, Any], known: Known) -> str:
+        if text not in names and not (blank and text == ""):
+            raise _Bad(f"one of {', '.join(names)}" + (", or blank" if blank else ""))
+        return text
+
+    return check
+
+
+def _flag_or_blank(text: str, row: dict[str, Any], known: Known) -> bool | None:
+    if text not in ("true", "false", ""):
+        raise _Bad("true, false or blank")
+    return None if text == "" else text == "true"
+
+
+def _any_series(text: str, row: dict[str, Any], known: Known) -> str:
+    """A theater or site of some variant of the run (a report on a series one variant
+    lacks is written for every variant, out of range there)."""
+    names = list(dict.fromkeys(n for tops in known.tops.values() for n in tops))
+    if text not in names:
+        raise _Bad(f"a theater or site of the run ({', '.join(names)})")
+    return text
+
+
+def _date(text: str, row: dict[str, Any], known: Known) -> int:
+    """A report's date, ``YYYY-MM-DD`` or ``YYYY-MM``: its month."""
+    try:
+        return parse_date(text)[1]
+    except ValueError:
+        raise _Bad("a date as YYYY-MM-DD or YYYY-MM") from None
+
+
+def _date_month(text: str, row: dict[str, Any], known: Known) -> int:
+    month = _month(text)
+    if month != row["date"]:
+        raise _Bad(f"the month of the date, {format_month(row['date'])}")
+    return month
+
+
+def _reported(text: str, row: dict[str, Any], known: Known) -> int | None:
+    """A bound of a report [troops], or blank (open-ended)."""
+    if text == "":
+        return None
+    try:
+        return _whole(text, MAX_TROOPS, "a report's bound")
+    except _Bad as exc:
+        raise _Bad(f"{exc.expected}, or blank") from None
+
+
+def _level_or_blank(text: str, row: dict[str, Any], known: Known) -> int | None:
+    """The variant's level in the report's month [troops], or blank (not scored)."""
+    if text == "":
+        return None
+    top = known.tops[row["variant"]].get(row["theater"])
+    if top is None:
+        raise _Bad(f"blank ({row['theater']!r} is not in variant {row['variant']!r})")
+    try:
+        return _whole(text, top, f"the most {row['theater']!r} holds in this scenario")
+    except _Bad as exc:
+        raise _Bad(f"{exc.expected}, or blank") from None
+
+
+def _rank_or_blank(text: str, row: dict[str, Any], known: Known) -> float | None:
+    if text == "":
+        return None
+    try:
+        value = _number(text)
+    except _Bad:
+        value = math.nan
+    if not 0 <= value <= 100:
+        raise _Bad("a percentile rank from 0 to 100, or blank")
+    return value
+
+
+def _troops_or_blank(text: str, row: dict[str, Any], known: Known) -> float | None:
+    """An accepted bound [troops]: a finite number, 0 or more, or blank (open-ended)."""
+    if text == "":
+        return None
+    try:
+        value = _number(text)
+    except _Bad:
+        value = math.nan
+    if not value >= 0:  # (nan too)
+        raise _Bad("a finite number of troops, 0 or more, or blank")
+    return value
+
+
+def _tolerance_or_blank(text: str, row: dict[str, Any], known: Known) -> str:
+    if text != "":
+        try:
+            tolerance_from(text)
+        except ValueError:
+            raise _Bad("a tolerance as 5%, 200 or 0, or blank") from None
+    return text
+
+
+def _month_or_nothing(text: str, row: dict[str, Any], known: Known) -> int | None:
+    return None if text == "" else _month(text)
+
+
+def _text(text: str, row: dict[str, Any], known: Known) -> str:
+    return text
+
+
 # ---------------------------------------------------------------- rows
 
 
-def _rising(columns: list[str], blank_after: bool = False) -> RowCheck:
-    """Each of ``columns`` at least the one before it; with ``blank_after``, a blank
-    (never) only once every later one is blank."""
+def _rising(
+    columns: list[str], blank_after: bool = False, why: str = "percentiles rise"
+) -> RowCheck:
+    """Each of ``columns`` at least the one before it (``why``: the reason the message
+    gives); with ``blank_after``, a blank (never) only once every later one is blank. A
+    column the table leaves out, or a blank without ``blank_after``, is passed over."""
 
     def check(row: dict[str, Any], known: Known) -> None:
-        prev_col, prev = columns[0], row[columns[0]]
+        prev_col, prev = columns[0], row.get(columns[0])
         for col in columns[1:]:
-            value = row[col]
+            value = row.get(col)
             if value is None:
                 prev_col, prev = col, None
                 continue
             if prev is None and blank_after:
                 raise _RowBad(col, f"blank, as {prev_col} is (a share never reached)")
             if prev is not None and value < prev:
-                shown = format_month(prev) if blank_after else prev
-                raise _RowBad(col, f"{shown} or more, as {prev_col} is (percentiles rise)")
+                shown = format_month(prev) if blank_after else float_text(prev)
+                raise _RowBad(col, f"{shown} or more, as {prev_col} is ({why})")
             prev_col, prev = col, value
 
     return check
@@ -375,6 +508,127 @@ _DATES = Spec(
     expected=lambda known, v: [(v, name, "zero") for name in known.tops[v]],
 )
 
+# (the scored reports: a row per report and variant, as sim.analysis.observed writes them)
+_OBSERVED = Spec(
+    columns={
+        "variant": _variant,
+        "date": _date,
+        "month": _date_month,
+        "theater": _any_series,
+        "kind": _one_of(KINDS),
+        "troops_low": _reported,
+        "troops_high": _reported,
+        "level": _level_or_blank,
+        "consistent": _flag_or_blank,
+        "percentile_rank": _rank_or_blank,
+        "in_band80": _flag_or_blank,
+        "p_consistent": _share_or_blank,
+        "conditioning": _one_of((USED, DISCREPANT, SUPERSEDED, LATER), blank=True),
+        "p_consistent_conditioned": _share_or_blank,
+        "status": _one_of((SCORED, OUT_OF_RANGE, NOT_A_LEVEL)),
+        "known": _boolean,
+        "by": _month_or_nothing,
+        "accept_low": _troops_or_blank,
+        "accept_high": _troops_or_blank,
+        "tolerance": _tolerance_or_blank,
+        "source": _text,
+    },
+    required=tuple(OBSERVED_COLUMNS),
+    optional=(*DRAW_COLUMNS, *CONDITION_COLUMNS, *EXTRA_COLUMNS),
+    rows=(
+        _rising(["troops_low", "troops_high"], why="a range's low end first"),
+        _rising(["accept_low", "accept_high"], why="a range's low end first"),
+    ),
+)
+
+# (a comparison: the run's plans are A's then B's; a row per series both have and month
+# both cover, of B - A in the same draw)
+
+
+def _ab(known: Known) -> tuple[str, str]:
+    """The variants compared, A and B (one plan when they are the same variant)."""
+    names = list(known.plans)
+    return names[0], names[-1]
+
+
+def _compared(place: int, option: str) -> Check:
+    def check(text: str, row: dict[str, Any], known: Known) -> str:
+        name = _ab(known)[place]
+        if text != name:
+            raise _Bad(f"the variant compared as {option}, {name!r}")
+        return text
+
+    return check
+
+
+def _common_series(known: Known) -> list[str]:
+    a, b = (known.tops[v] for v in _ab(known))
+    return [name for name in a if name in b]
+
+
+def _compared_series(text: str, row: dict[str, Any], known: Known) -> str:
+    names = _common_series(known)
+    if text not in names:
+        raise _Bad(f"a theater or site both variants have ({', '.join(names)})")
+    return text
+
+
+def _common_months(known: Known) -> range:
+    a, b = (known.plans[v] for v in _ab(known))
+    return range(max(a.start, b.start), min(a.start + a.n_months, b.start + b.n_months))
+
+
+def _compared_month(text: str, row: dict[str, Any], known: Known) -> int:
+    month, months = _month(text), _common_months(known)
+    if month not in months:
+        first, last = format_month(months[0]), format_month(months[-1])
+        raise _Bad(f"a month both variants cover, {first} to {last}")
+    return month
+
+
+def _difference(text: str, row: dict[str, Any], known: Known) -> int:
+    """B - A in whole troops: from minus the most A's series holds to the most B's does."""
+    name, (a, b) = row["theater"], _ab(known)
+    low, high = -known.tops[a][name], known.tops[b][name]
+    value = int(text) if re.fullmatch(r"-?[0-9]+", text) else None
+    if value is None or not low <= value <= high:
+        raise _Bad(f"whole troops from {low} to {high} (B minus A on {name!r})")
+    return value
+
+
+def _mean_difference(text: str, row: dict[str, Any], known: Known) -> float:
+    try:
+        return _number(text)
+    except _Bad:
+        raise _Bad("a mean difference in troops") from None
+
+
+def _shares_add_up(row: dict[str, Any], known: Known) -> None:
+    if row["p_b_greater"] + row["p_b_less"] > 1 + 1e-9:
+        raise _RowBad("p_b_less", f"at most {float_text(1 - row['p_b_greater'])} (shares add up)")
+
+
+_COMPARE_LEVELS = ["min", *[c for c in COMPARE_COLUMNS if re.fullmatch(r"p\d+", c)], "max"]
+_COMPARE = Spec(
+    columns={
+        "scenario": _scenario,
+        "variant_a": _compared(0, "A"),
+        "variant_b": _compared(1, "B"),
+        "theater": _compared_series,
+        "month": _compared_month,
+        "mean": _mean_difference,
+        **{c: _difference for c in _COMPARE_LEVELS},
+        "p_b_greater": _share,
+        "p_b_less": _share,
+    },
+    required=tuple(COMPARE_COLUMNS),
+    rows=(_rising(_COMPARE_LEVELS), _mean_in_range, _shares_add_up),
+    key=("theater", "month"),
+    expected=lambda known, v: [
+        (name, m) for name in _common_series(known) for m in _common_months(known)
+    ],
+)
+
 #: what each table of a run holds, by its name (without the extension)
 SPECS: dict[str, Spec] = {
     "monthly": _MONTHLY,
@@ -384,6 +638,8 @@ SPECS: dict[str, Spec] = {
     # (a variant no draw of which fits the reports is left out of the conditioned tables)
     "bands_conditioned": dataclasses.replace(_BANDS, every_variant=False),
     "dates_conditioned": dataclasses.replace(_DATES, every_variant=False),
+    "observed": _OBSERVED,
+    "compare": _COMPARE,
 }
 
 
@@ -442,7 +698,7 @@ def check_table(path: Path, spec: Spec, known: Known, frame: pd.DataFrame | None
                 continue
             row = _row(fields, header, spec, known, where, line)
             key = tuple(row[c] for c in spec.key)
-            if key in seen:
+            if spec.key and key in seen:  # (a table without a key may repeat a row)
                 raise ScenarioError(
                     f"one row for each {_words(spec.key)}",
                     f"a second row for {', '.join(_shown(k) for k in key)} "
