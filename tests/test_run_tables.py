@@ -483,3 +483,43 @@ def test_an_unsigned_comparison_missing_a_month_is_refused(comparison, tmp_path)
     rows = _rows(path)
     _write_rows(path, rows[:5] + rows[6:])
     _plot_fails(run, f"{path}:")
+
+
+@pytest.fixture(scope="module")
+def backtest_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "backtest"
+    res = CliRunner().invoke(main, ["backtest", str(AFGHANISTAN), "-q", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+# the backtest's tables: line 3 is the second row of each
+BAD_BACKTEST = [
+    ("backtest", "mae", "abc", "an error in troops: a finite number, 0 or more, or blank"),
+    ("backtest", "profile", "zigzag", "one of linear, step, front, back, s-curve"),
+    ("backtest", "observations", "-1", "whole troops from 0 to 10000"),
+    ("errors", "error", "abc", "an error in troops: a finite number, 0 or more"),
+    ("errors", "month", "2020-13", "a month between 01 and 12"),
+    ("errors", "month", "2020-07", "the month of the date, 2020-06"),
+    ("errors", "level", "1e9", "whole troops from 0 to"),
+    ("paths", "troops", "abc", "whole troops from 0 to"),
+    ("paths", "month", "x", "a month as YYYY-MM"),
+    ("paths", "variant", "nope", "one of the run's variants (doha, announced, evacuation)"),
+]
+
+
+@pytest.mark.parametrize(("table", "column", "text", "expected"), BAD_BACKTEST)
+def test_a_bad_value_in_an_unsigned_backtest_is_one_located_line_not_an_internal_error(
+    backtest_run, tmp_path, table, column, text, expected
+):
+    run = _unsign(Path(shutil.copytree(backtest_run, tmp_path / "b")))
+    path = run / f"{table}.csv"
+    col = _edit(path, 3, column, text)
+    err = _plot_fails(run, f"{path}:3:{col}: {column}: expected ")
+    assert expected in err and err.strip().endswith(f"found {text!r}"), err
+
+
+def test_an_unsigned_backtest_as_written_still_draws(backtest_run, tmp_path):
+    run = _unsign(Path(shutil.copytree(backtest_run, tmp_path / "b")))
+    res = CliRunner().invoke(main, ["plot", str(run), "-o", str(tmp_path / "b.png")])
+    assert res.exit_code == 0, res.output

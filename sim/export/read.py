@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from sim import plotting
-from sim.analysis.backtest import Backtest
+from sim.analysis.backtest import PATH_COLUMNS, Backtest
 from sim.analysis.compare import COMPARE_COLUMNS, Comparison, central_difference
 from sim.analysis.observed import (
     ERROR_RATE,
@@ -437,13 +437,15 @@ def load_backtest(run_dir: Path) -> Backtest:
             file=str(run_dir / "run.json"),
             path="observations",
         )
+    variants = sc.select(list(record["variants"]))
+    known = Known(sc.id, {v: sc.plan(v) for v in variants})
     return Backtest(
         scenario=sc,
         observations=ObservationSet(tuple(items), str(info.get("origin", "")), info.get("sha256")),
-        variants=sc.select(list(record["variants"])),
-        table=_table(run_dir, "backtest", (), ["profile", "variant", "mae"]),
-        errors=_table(run_dir, "errors", ("month",), []),
-        paths=_table(run_dir, "paths", ("month",), ["profile", "variant", "theater", "month"]),
+        variants=variants,
+        table=_table(run_dir, "backtest", (), ["profile", "variant", "mae"], known),
+        errors=_table(run_dir, "errors", ("month",), [], known),
+        paths=_table(run_dir, "paths", ("month",), PATH_COLUMNS[:4], known),
     )
 
 

@@ -40,7 +40,10 @@ What forcesim writes, by column kind:
 - in ``compare`` (B minus A, a row per series both variants have and month both
   cover): the run's A and B, whole troops from minus the most A's series holds to the
   most B's does, in order, the mean between the least and the most, and shares
-  ``p_b_greater + p_b_less`` at most 1.
+  ``p_b_greater + p_b_less`` at most 1;
+- in a backtest's ``backtest``, ``errors`` and ``paths``: the profiles, errors as finite
+  numbers of 0 or more (blank where no report was compared), levels the series can
+  hold, a row for each profile and variant, and a path over every month.
 
 A text that Python's ``float`` reads but :func:`sim.io.files.float_text` never writes
 (``inf``, ``nan``, ``1e3`` for whole troops, a space around a number) is refused.
@@ -61,6 +64,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.analysis.backtest import BACKTEST_COLUMNS, ERROR_COLUMNS, PATH_COLUMNS
 from sim.analysis.compare import COMPARE_COLUMNS
 from sim.analysis.observed import DISCREPANT, LATER, SUPERSEDED, USED
 from sim.analysis.summaries import BAND_COLUMNS, DATE_COLUMNS, series, series_tops
@@ -71,6 +75,7 @@ from sim.io.observations import (
     DRAW_COLUMNS,
     EXTRA_COLUMNS,
     KINDS,
+    MAX_ROWS,
     MAX_TROOPS,
     NOT_A_LEVEL,
     OBSERVED_COLUMNS,
@@ -82,6 +87,7 @@ from sim.io.observations import (
 from sim.model.plan import Plan
 from sim.months import format_month, parse_month
 from sim.results import MILESTONE_COLUMNS, MONTHLY_COLUMNS
+from sim.schema import PROFILES
 
 #: a number as :func:`sim.io.files.float_text` writes it (Python's ``repr`` of a float)
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?")
@@ -629,6 +635,73 @@ _COMPARE = Spec(
     ],
 )
 
+# (a backtest: each profile's central run of each variant against the reports)
+
+
+def _measure(what: str, blank: bool = False) -> Check:
+    """A finite number, 0 or more (``what`` it measures), or with ``blank`` nothing."""
+
+    def check(text: str, row: dict[str, Any], known: Known) -> float | None:
+        if blank and text == "":
+            return None
+        try:
+            value = _number(text)
+        except _Bad:
+            value = math.nan
+        if not value >= 0:  # (nan too)
+            raise _Bad(f"{what}: a finite number, 0 or more" + (", or blank" if blank else ""))
+        return value
+
+    return check
+
+
+def _count(text: str, row: dict[str, Any], known: Known) -> int:
+    return _whole(text, MAX_ROWS, "a count of reports or months")
+
+
+_BACKTEST = Spec(
+    columns={
+        "profile": _one_of(PROFILES),
+        "variant": _variant,
+        "mae": _measure("an error in troops", blank=True),
+        "mape": _measure("an error in %", blank=True),
+        "max_error": _measure("an error in troops", blank=True),
+        "months_compared": _count,
+        "observations": _count,
+    },
+    required=tuple(BACKTEST_COLUMNS),
+    key=("profile", "variant"),
+    expected=lambda known, v: [(p, v) for p in PROFILES],
+)
+_ERRORS = Spec(
+    columns={
+        "profile": _one_of(PROFILES),
+        "variant": _variant,
+        "date": _date,
+        "month": _date_month,
+        "theater": _series,
+        "troops_low": _reported,
+        "troops_high": _reported,
+        "level": _troops,
+        "error": _measure("an error in troops"),
+        "percent_error": _measure("an error in %", blank=True),
+    },
+    required=tuple(ERROR_COLUMNS),
+    rows=(_rising(["troops_low", "troops_high"], why="a range's low end first"),),
+)
+_PATHS = Spec(
+    columns={
+        "profile": _one_of(PROFILES),
+        "variant": _variant,
+        "theater": _series,
+        "month": _run_month,
+        "troops": _troops,
+    },
+    required=tuple(PATH_COLUMNS),
+    key=("profile", "variant", "theater", "month"),
+    expected=lambda known, v: [(p, *key) for p in PROFILES for key in _every_month(known, v)],
+)
+
 #: what each table of a run holds, by its name (without the extension)
 SPECS: dict[str, Spec] = {
     "monthly": _MONTHLY,
@@ -640,6 +713,9 @@ SPECS: dict[str, Spec] = {
     "dates_conditioned": dataclasses.replace(_DATES, every_variant=False),
     "observed": _OBSERVED,
     "compare": _COMPARE,
+    "backtest": _BACKTEST,
+    "errors": _ERRORS,
+    "paths": _PATHS,
 }
 
 
