@@ -610,7 +610,8 @@ def _mean_difference(text: str, row: dict[str, Any], known: Known) -> float:
 
 
 def _shares_add_up(row: dict[str, Any], known: Known) -> None:
-    if row["p_b_greater"] + row["p_b_less"] > 1 + 1e-9:
+    # (each is written to 6 decimals: together they may pass 1 by 1e-6 at most)
+    if row["p_b_greater"] + row["p_b_less"] > 1 + 1e-6:
         raise _RowBad("p_b_less", f"at most {float_text(1 - row['p_b_greater'])} (shares add up)")
 
 
