@@ -523,3 +523,50 @@ def test_an_unsigned_backtest_as_written_still_draws(backtest_run, tmp_path):
     run = _unsign(Path(shutil.copytree(backtest_run, tmp_path / "b")))
     res = CliRunner().invoke(main, ["plot", str(run), "-o", str(tmp_path / "b.png")])
     assert res.exit_code == 0, res.output
+
+
+# run.json values the readers use, edited by hand (no manifest then vouches for them)
+BAD_RECORD = [
+    (("ensemble", "draws"), "abc", "a whole number of draws, 1 or more", '"abc"'),
+    (("ensemble",), [], "a mapping", "[]"),
+    (("observed", "tolerance", "relative"), "x", "a share from 0 to 1", '"x"'),
+    (("observed", "tolerance"), 5, "a mapping", "5"),
+    (("observed", "conditioning", "effective_draws"), {"doha": "x"}, "a mapping of variants", ""),
+    (("observed", "conditioning", "reports_used"), {"doha": -1}, "a mapping of variants", ""),
+    (("input",), "abc", "a mapping", '"abc"'),
+    (("input", "files"), 3, "a list of mappings", "3"),
+    (("variants",), "doha", "a list of variant names", '"doha"'),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "expected", "found"), BAD_RECORD)
+def test_a_hand_edited_run_record_is_one_line_naming_its_key_not_an_internal_error(
+    conditioned_run, tmp_path, path, value, expected, found
+):
+    pytest.importorskip("plotly")
+    run = _unsign(Path(shutil.copytree(conditioned_run, tmp_path / "c")))
+    record = json.loads((run / "run.json").read_text())
+    holder = record
+    for key in path[:-1]:
+        holder = holder[key]
+    holder[path[-1]] = value
+    (run / "run.json").write_text(json.dumps(record))
+    where = f"{run / 'run.json'}:1:1: {'.'.join(path)}: expected {expected}"
+    page = tmp_path / "x.html"
+    res = CliRunner().invoke(main, ["report", str(run), "-o", str(page)])
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1, res.output
+    assert res.stderr.startswith(f"forcesim: error: {where}"), res.stderr
+    assert f"found {found}" in res.stderr and not page.exists()
+    _plot_fails(run, where)
+
+
+@pytest.mark.parametrize("ensemble", [None, {}, {"seed": 1}])
+def test_bands_without_the_number_of_draws_in_run_json_are_refused(
+    ensemble_run, tmp_path, ensemble
+):
+    run = _unsign(Path(shutil.copytree(ensemble_run, tmp_path / "r")))
+    record = json.loads((run / "run.json").read_text())
+    record["ensemble"] = ensemble
+    record["input"] = None
+    (run / "run.json").write_text(json.dumps(record))
+    _plot_fails(run, f"{run / 'run.json'}:1:1: ensemble.draws: expected the number of draws")

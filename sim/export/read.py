@@ -192,7 +192,110 @@ def read_record(run_dir: Path) -> dict[str, Any]:
             file=str(record_path),
             path="(file)",
         )
+    check_record(record, record_path)
     return record
+
+
+def _text(v: Any) -> bool:
+    return isinstance(v, str)
+
+
+def _count(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+
+def _amount(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v < float("inf")
+
+
+def _mapping(v: Any) -> bool:
+    return isinstance(v, dict)
+
+
+def _texts(v: Any) -> bool:
+    return isinstance(v, list) and all(isinstance(x, str) for x in v)
+
+
+def _each(test: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, dict) and all(test(x) for x in v.values())
+
+
+#: what the readers take from run.json, by key path: (the test, what it expects); a key
+#: may be missing, or null, unless its parent must be there
+_RECORD: dict[tuple[str, ...], tuple[Callable[[Any], bool], str]] = {
+    ("forcesim_version",): (_text, "text"),
+    ("time",): (_text, "text"),
+    ("numpy_version",): (_text, "text"),
+    ("command",): (lambda v: _text(v) or _texts(v), "the command line, a list of texts"),
+    ("input",): (_mapping, "a mapping"),
+    ("input", "path"): (_text, "a path"),
+    ("input", "sha256"): (_text, "a sha256 as text"),
+    ("input", "files"): (
+        lambda v: isinstance(v, list) and all(isinstance(f, dict) for f in v),
+        "a list of mappings",
+    ),
+    ("variants",): (lambda v: _texts(v) and len(v) > 0, "a list of variant names"),
+    ("set",): (_mapping, "a mapping of key paths to values"),
+    ("ensemble",): (_mapping, "a mapping"),
+    ("ensemble", "draws"): (lambda v: _count(v) and v > 0, "a whole number of draws, 1 or more"),
+    ("ensemble", "seed"): (_count, "a whole-number seed, 0 or more"),
+    ("observed",): (_mapping, "a mapping"),
+    ("observed", "origin"): (_text, "a path"),
+    ("observed", "observations"): (_count, "a whole number of observations"),
+    ("observed", "as_of"): (_text, "a date as YYYY-MM-DD"),
+    ("observed", "tolerance"): (_mapping, "a mapping"),
+    ("observed", "tolerance", "relative"): (
+        lambda v: _amount(v) and v <= 1,
+        "a share from 0 to 1",
+    ),
+    ("observed", "tolerance", "absolute"): (_amount, "a number of troops, 0 or more"),
+    ("observed", "conditioning"): (_mapping, "a mapping"),
+    ("observed", "conditioning", "draws"): (_count, "a whole number of draws"),
+    ("observed", "conditioning", "error_rate"): (_text, "a fraction as text, e.g. '1/20'"),
+    ("observed", "conditioning", "minimum_effective_draws"): (_count, "a whole number"),
+    ("observed", "conditioning", "effective_draws"): (
+        _each(_amount),
+        "a mapping of variants to numbers of draws, 0 or more",
+    ),
+    ("observed", "conditioning", "reports_used"): (
+        _each(_count),
+        "a mapping of variants to whole numbers",
+    ),
+    ("compare",): (_mapping, "a mapping"),
+    ("observations",): (_mapping, "a mapping"),
+    ("observations", "origin"): (_text, "a path"),
+    ("observations", "items"): (lambda v: isinstance(v, list), "a list"),
+}
+
+
+def check_record(record: dict[str, Any], record_path: Path) -> None:
+    """Refuse, in one line naming the key path, a ``run.json`` whose values the readers
+    use are not of the kind forcesim writes there (a hand-edited record no manifest
+    vouches for)."""
+    for path, (test, expected) in _RECORD.items():
+        value: Any = record
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is not None and not test(value):
+            raise ScenarioError(
+                f"{expected}, as forcesim writes in run.json",
+                _shown(value),
+                file=str(record_path),
+                path=".".join(path),
+            )
+    if "variants" not in record:
+        raise ScenarioError(
+            "a list of variant names, as forcesim writes in run.json",
+            "nothing",
+            file=str(record_path),
+            path="variants",
+        )
+
+
+def _shown(value: Any) -> str:
+    """A JSON value as written (short)."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def _scenario(record: dict[str, Any], record_path: Path) -> Scenario:
@@ -211,8 +314,8 @@ def _scenario(record: dict[str, Any], record_path: Path) -> Scenario:
     doc = validate_doc(raw, locator, ("resolved", "base"))
     settings = record.get("set") or {}
     return Scenario(
-        path=record.get("input", {}).get("path"),
-        sha256=record.get("input", {}).get("sha256", ""),
+        path=(record.get("input") or {}).get("path"),
+        sha256=(record.get("input") or {}).get("sha256") or "",
         doc=doc,
         raw=raw,
         locator=locator,
@@ -252,6 +355,13 @@ def rebuild(run_dir: Path, record: dict[str, Any]) -> Result:
             path="(file)",
         )
     if has_table(run_dir, "bands"):
+        if not ens.get("draws"):
+            raise ScenarioError(
+                "the number of draws bands.csv summarises (ensemble.draws)",
+                "none",
+                file=str(record_path),
+                path="ensemble.draws",
+            )
         if not has_table(run_dir, "dates"):
             raise ScenarioError(
                 "a run directory holding dates.csv beside bands.csv",
@@ -360,7 +470,8 @@ def load_compare(run_dir: Path) -> Comparison:
     """
     record = read_record(run_dir)
     sc = _scenario(record, run_dir / "run.json")
-    a, b = record.get("compare", {}).get("a"), record.get("compare", {}).get("b")
+    compared = record.get("compare") or {}
+    a, b = compared.get("a"), compared.get("b")
     if not isinstance(a, str) or not isinstance(b, str):
         raise ScenarioError(
             "a run.json written by forcesim compare",
