@@ -222,3 +222,42 @@ def test_each_site_panel_of_the_envelope_marks_its_own_calendar_deadlines_png_an
     fig = envelope_figure(ensemble)
     lines = [a.text for a in fig.layout.annotations if a.text.startswith("deadline ")]
     assert len(lines) == sum(len(v) for v in marked.values())
+
+
+# a variant that splits the theater into sites, and one that adds a theater
+SPLIT = """\
+id: split
+title: A variant splits a theater
+as_of: 2024-09-06
+calendar: {start: 2024-09, end: 2026-06}
+announcement: {expected: 2024-09, delay: {uniform: [0, 3], assumption: judgement}}
+theaters:
+  iraq: {name: Iraq, initial: 1000}
+milestones:
+  out: {theater: iraq, deadline: 2025-09, target: {level: 0}}
+variants:
+  whole: {description: as one}
+  split:
+    description: two sites
+    overrides:
+      theaters:
+        iraq: {sites: {erbil: {name: Erbil, initial: 600}, baghdad: {name: Baghdad, initial: 400}}}
+        kuwait: {name: Kuwait, initial: 500}
+      milestones:
+        out: null
+        erbil-out: {theater: iraq/erbil, deadline: 2025-12, target: {level: 0}}
+"""
+
+
+def test_a_fan_panel_of_a_site_or_theater_the_variant_lacks_says_so_rather_than_stay_blank(
+    write: Any,
+) -> None:
+    result = sim.run(write(SPLIT), draws=100, seed=1)
+    axes = draw_fan(result, theaters=["iraq", "iraq/erbil", "kuwait"])
+    notes = [
+        " ".join(t.get_text() for t in ax.texts if "not in this variant" in t.get_text())
+        for ax in axes
+    ]
+    assert notes[0] == notes[1] == ""  # Iraq: in both variants
+    assert notes[2] == "Erbil (Iraq) is not in this variant" and notes[3] == ""
+    assert notes[4] == "Kuwait is not in this variant" and notes[5] == ""

@@ -244,15 +244,23 @@ def theater_list(
 
 
 def theater_title(result: Result, tid: str) -> str:
-    """A series' name: the theater's, or for a site ``Erbil (Iraq)``."""
-    doc = result.scenario.doc
-    if tid in doc.theaters:
-        return doc.theaters[tid].name or tid.title()
+    """A series' name: the theater's, or for a site ``Erbil (Iraq)``; as the base
+    scenario names it, or else the first variant of the result that has it (a theater
+    or site a variant adds)."""
     theater, _, site = tid.partition("/")
-    if site and theater in doc.theaters:
-        named = doc.theaters[theater].sites.get(site)
-        name = (named.name if named else None) or site.title()
-        return f"{name} ({theater_title(result, theater)})"
+    docs = [result.scenario.doc]
+    docs += [
+        result.scenario.resolved(v) for v in result.variants if v in result.scenario.doc.variants
+    ]
+    for doc in docs:
+        t = doc.theaters.get(theater)
+        if t is None or (site and site not in t.sites):
+            continue
+        if not site:
+            return t.name or tid.title()
+        return f"{t.sites[site].name or site.title()} ({theater_title(result, theater)})"
+    if site and any(theater in doc.theaters for doc in docs):
+        return f"{site.title()} ({theater_title(result, theater)})"
     return tid
 
 

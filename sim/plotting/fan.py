@@ -257,6 +257,18 @@ def _panel(result: Result, ax: Axes, tid: str, variant: str) -> float:
     assert result.bands is not None
     b = result.bands
     rows = b[(b.variant == variant) & (b.theater == tid)].sort_values("month")
+    if not len(rows):  # a theater or site another variant adds: say so, not a blank panel
+        ax.text(
+            0.5,
+            0.5,
+            f"{common.theater_title(result, tid)} is not in this variant",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=10,
+            color="#555555",
+            wrap=True,
+        )
     x = common.month_ends(rows.month)
     draw_bands(ax, x, rows)
     top = float(rows.p95.max()) if len(rows) else 0.0
