@@ -570,3 +570,12 @@ def test_bands_without_the_number_of_draws_in_run_json_are_refused(
     record["input"] = None
     (run / "run.json").write_text(json.dumps(record))
     _plot_fails(run, f"{run / 'run.json'}:1:1: ensemble.draws: expected the number of draws")
+
+
+def test_a_run_record_with_null_tolerance_parts_reads_them_as_none(conditioned_run, tmp_path):
+    run = _unsign(Path(shutil.copytree(conditioned_run, tmp_path / "c")))
+    record = json.loads((run / "run.json").read_text())
+    record["observed"]["tolerance"] = {"relative": None, "absolute": None}
+    (run / "run.json").write_text(json.dumps(record))
+    res = CliRunner().invoke(main, ["plot", str(run), "-o", str(tmp_path / "x.png")])
+    assert res.exit_code == 0, res.output

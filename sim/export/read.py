@@ -413,7 +413,7 @@ def _assessment(run_dir: Path, record: dict[str, Any], result: Result, known: Kn
     )
     tol = info.get("tolerance") or {}
     tolerance = Tolerance(
-        relative=float(tol.get("relative", 0.0)), absolute=float(tol.get("absolute", 0.0))
+        relative=float(tol.get("relative") or 0.0), absolute=float(tol.get("absolute") or 0.0)
     )
     table = read_table(run_dir, "observed")
     conditioned = None
