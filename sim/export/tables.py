@@ -230,14 +230,23 @@ def _month_or_blank(text: str, row: dict[str, Any], known: Known) -> int | None:
     return None if text in ("", _NAT) else _month(text)
 
 
-def _run_month_or_blank(text: str, row: dict[str, Any], known: Known) -> int | None:
-    """A month of the run, or blank: never (within the horizon)."""
-    if text in ("", _NAT):
-        return None
-    try:
-        return _run_month(text, row, known)
-    except _Bad as exc:
-        raise _Bad(f"{exc.expected}, or blank (never)") from None
+def _or_blank(check: Check, blank: str = "blank", blanks: tuple[str, ...] = ("",)) -> Check:
+    """``check``, or None for a blank cell (any of ``blanks``); what a refused cell
+    was expected to be then adds ``or {blank}``."""
+
+    def either(text: str, row: dict[str, Any], known: Known) -> Any:
+        if text in blanks:
+            return None
+        try:
+            return check(text, row, known)
+        except _Bad as exc:
+            raise _Bad(f"{exc.expected}, or {blank}") from None
+
+    return either
+
+
+#: a month of the run, or blank: never (within the horizon)
+_run_month_or_blank = _or_blank(_run_month, "blank (never)", ("", _NAT))
 
 
 def _whole(text: str, top: int, what: str) -> int:
@@ -274,23 +283,22 @@ def _mean(text: str, row: dict[str, Any], known: Known) -> float:
     return value
 
 
-def _share(text: str, row: dict[str, Any], known: Known) -> float:
+def _in_range(text: str, low: float, high: float, expected: str) -> float:
+    """A finite number from ``low`` to ``high``, or ``_Bad(expected)``."""
     try:
         value = _number(text)
     except _Bad:
         value = math.nan
-    if not 0 <= value <= 1:
-        raise _Bad("a share of draws from 0 to 1")
+    if not low <= value <= high:  # (nan too)
+        raise _Bad(expected)
     return value
 
 
-def _share_or_blank(text: str, row: dict[str, Any], known: Known) -> float | None:
-    if text == "":
-        return None
-    try:
-        return _share(text, row, known)
-    except _Bad as exc:
-        raise _Bad(f"{exc.expected}, or blank") from None
+def _share(text: str, row: dict[str, Any], known: Known) -> float:
+    return _in_range(text, 0, 1, "a share of draws from 0 to 1")
+
+
+_share_or_blank = _or_blank(_share)
 
 
 def _boolean(text: str, row: dict[str, Any], known: Known) -> bool:
@@ -374,29 +382,11 @@ def _level_or_blank(text: str, row: dict[str, Any], known: Known) -> int | None:
         raise _Bad(f"{exc.expected}, or blank") from None
 
 
-def _rank_or_blank(text: str, row: dict[str, Any], known: Known) -> float | None:
-    if text == "":
-        return None
-    try:
-        value = _number(text)
-    except _Bad:
-        value = math.nan
-    if not 0 <= value <= 100:
-        raise _Bad("a percentile rank from 0 to 100, or blank")
-    return value
-
-
-def _troops_or_blank(text: str, row: dict[str, Any], known: Known) -> float | None:
-    """An accepted bound [troops]: a finite number, 0 or more, or blank (open-ended)."""
-    if text == "":
-        return None
-    try:
-        value = _number(text)
-    except _Bad:
-        value = math.nan
-    if not value >= 0:  # (nan too)
-        raise _Bad("a finite number of troops, 0 or more, or blank")
-    return value
+_rank_or_blank = _or_blank(lambda t, r, k: _in_range(t, 0, 100, "a percentile rank from 0 to 100"))
+#: an accepted bound [troops]: a finite number, 0 or more, or blank (open-ended)
+_troops_or_blank = _or_blank(
+    lambda t, r, k: _in_range(t, 0, math.inf, "a finite number of troops, 0 or more")
+)
 
 
 def _tolerance_or_blank(text: str, row: dict[str, Any], known: Known) -> str:
@@ -642,18 +632,10 @@ _COMPARE = Spec(
 def _measure(what: str, blank: bool = False) -> Check:
     """A finite number, 0 or more (``what`` it measures), or with ``blank`` nothing."""
 
-    def check(text: str, row: dict[str, Any], known: Known) -> float | None:
-        if blank and text == "":
-            return None
-        try:
-            value = _number(text)
-        except _Bad:
-            value = math.nan
-        if not value >= 0:  # (nan too)
-            raise _Bad(f"{what}: a finite number, 0 or more" + (", or blank" if blank else ""))
-        return value
+    def check(text: str, row: dict[str, Any], known: Known) -> float:
+        return _in_range(text, 0, math.inf, f"{what}: a finite number, 0 or more")
 
-    return check
+    return _or_blank(check) if blank else check
 
 
 def _count(text: str, row: dict[str, Any], known: Known) -> int:
