@@ -422,3 +422,27 @@ def test_an_empty_out_is_refused_rather_than_written_to_the_default(command: str
     result = CliRunner().invoke(main, [command, "--out", ""])
     assert result.exit_code == 2
     assert "Invalid value for '--out': expected a directory name, found ''" in result.output
+
+
+@pytest.mark.parametrize(
+    ("command", "chart"),
+    [
+        (["sweep", "--set", "announcement.delay=0,3", "--draws", "50", "--seed", "1"], "sweep"),
+        (["sensitivity", "--draws", "60", "--seed", "1"], "tornado"),
+    ],
+)
+def test_plot_and_report_of_a_sweep_or_sensitivity_directory_name_its_kind_and_write_nothing(
+    tmp_path, command, chart
+) -> None:
+    out = tmp_path / "d"
+    made = CliRunner().invoke(main, [*command, "-v", "on-time", "--out", str(out), "-q"])
+    assert made.exit_code == 0, made.output
+    before = sorted(p.name for p in out.iterdir())
+    for args in (["plot", str(out)], ["report", str(out)]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2, result.output
+        assert f"found a directory of forcesim {command[0]}, which draws its {chart}.png" in (
+            result.output
+        )
+        assert len(result.output.strip().splitlines()) == 1
+    assert sorted(p.name for p in out.iterdir()) == before

@@ -193,7 +193,24 @@ def read_record(run_dir: Path) -> dict[str, Any]:
             path="(file)",
         )
     check_record(record, record_path)
+    kind = next((k for k in _DRAWN_WHEN_RUN if k in record), None)
+    if kind is not None:  # its chart is drawn as it runs, from what it keeps in memory
+        raise ScenarioError(
+            "a directory of forcesim run, compare or backtest",
+            f"a directory of forcesim {kind}, which draws its {_DRAWN_WHEN_RUN[kind]} as it "
+            f"runs (run it again to draw it again)",
+            file=str(record_path),
+            path="(file)",
+        )
     return record
+
+
+#: the commands whose directories hold a chart no file there is enough to draw again
+_DRAWN_WHEN_RUN = {
+    "sweep": "sweep.png",
+    "sensitivity": "tornado.png",
+    "vintages": "vintages.png",
+}
 
 
 def _text(v: Any) -> bool:
