@@ -261,3 +261,21 @@ def test_a_fan_panel_of_a_site_or_theater_the_variant_lacks_says_so_rather_than_
     assert notes[0] == notes[1] == ""  # Iraq: in both variants
     assert notes[2] == "Erbil (Iraq) is not in this variant" and notes[3] == ""
     assert notes[4] == "Kuwait is not in this variant" and notes[5] == ""
+
+
+def test_the_page_fan_says_a_variant_lacks_a_site_or_theater_on_that_variants_panel(
+    write: Any,
+) -> None:
+    from sim.report.charts import fan_figure
+
+    result = sim.run(write(SPLIT), draws=100, seed=1)
+    fig = fan_figure(result)
+    notes = [(t.legendgroup, t.text[0], t.yaxis) for t in fig.data if t.meta == "missing"]
+    # on the panels of the sites and the theater only the other variant has, shown
+    # and hidden with that variant's bands (the picker shows one variant at a time)
+    assert notes == [
+        ("whole", "Erbil (Iraq) is not in this variant", "y2"),
+        ("whole", "Baghdad (Iraq) is not in this variant", "y3"),
+        ("whole", "Kuwait is not in this variant", "y4"),
+    ]
+    assert all(t.visible for t in fig.data if t.meta == "missing")  # the first variant's

@@ -499,7 +499,24 @@ def _fan_panel(
     assert result.bands is not None
     b = result.bands
     rows = b[(b.variant == v) & (b.theater == tid)].sort_values("month")
-    if rows.empty:
+    if rows.empty:  # a theater or site another variant adds: say so, as the PNG does
+        months = result.plans[v].months
+        fig.add_trace(
+            go.Scatter(
+                x=month_ends([months[len(months) // 2]]),
+                y=[top / 2],
+                mode="text",
+                text=[f"{theater_title(result, tid)} is not in this variant"],
+                textfont={"size": 14, "color": "#555555"},
+                legendgroup=v,
+                visible=visible,
+                hoverinfo="skip",
+                showlegend=False,
+                meta="missing",
+            ),
+            row,
+            1,
+        )
         return
     x = month_ends(rows.month)
     base = {"x": x, "legendgroup": v, "visible": visible, "hoverinfo": "skip", "mode": "lines"}
