@@ -648,3 +648,60 @@ def test_two_missed_reports_of_one_day_and_theater_are_told_apart_by_source() ->
 def test_a_directory_given_as_observations_is_named_with_the_right_article(tmp_path) -> None:
     with pytest.raises(sim.ScenarioError, match="expected an observations CSV file, found a dir"):
         sim.load_observations(tmp_path, sim.load_scenario(DEFAULT_SCENARIO))
+
+
+RISING = """\
+id: rise
+title: A force that grows
+as_of: 2024-01
+calendar: {start: 2024-01, end: 2026-12}
+announcement: {expected: 2024-01, delay: {uniform: [0, 6], assumption: judgement}}
+theaters:
+  niger: {name: Niger, initial: 100}
+milestones:
+  up:
+    theater: niger
+    deadline: 2025-06
+    target: {level: {uniform: [1500, 2500], assumption: judgement}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("doc", "corner"),
+    [(RISING, "right"), (None, "left")],  # a build-up fills the lower left; a drawdown not
+)
+def test_the_effective_draws_label_sits_in_a_corner_no_band_passes_under(
+    tmp_path, doc, corner
+) -> None:
+    import matplotlib.dates as mdates
+
+    from sim.analysis.observed import conditioned_result
+    from sim.plotting import mark_conditioned
+    from sim.plotting.common import month_ends
+
+    if doc is None:
+        scenario, theater = DEFAULT_SCENARIO, "iraq"
+        line = "2025-06,iraq,1800,2100,reported,,\n"
+    else:
+        scenario, theater = tmp_path / "rise.yaml", "niger"
+        scenario.write_text(doc, encoding="utf-8")
+        line = "2024-06,niger,300,500,reported,,\n"
+    path = tmp_path / "obs.csv"
+    path.write_text("date,theater,troops_low,troops_high,kind,source,quote\n" + line)
+    sc = sim.load_scenario(scenario)
+    result = sim.run(sc, variants=sc.select(None)[:1], draws=2000, seed=1,
+                     observed=sim.load_observations(path, sc), condition=True)  # fmt: skip
+    cond = conditioned_result(result, result.observed)
+    axes = sim.plot_fan(cond, theaters=[theater])
+    mark_conditioned(axes, cond, result.observed, theaters=[theater])
+    ax = axes[0]
+    (label,) = [t for t in ax.texts if t.get_text().startswith("effective draws")]
+    assert label.get_horizontalalignment() == corner
+    renderer = ax.figure.canvas.get_renderer()
+    box = label.get_window_extent(renderer).transformed(ax.transAxes.inverted())
+    rows = cond.bands[(cond.bands.theater == theater) & (cond.bands.variant == cond.variants[0])]
+    x = mdates.date2num(month_ends(rows.month))
+    to_axes = ax.transData + ax.transAxes.inverted()
+    for xi, lo, hi in zip(x, rows.p05, rows.p95, strict=True):
+        (fx, fy0), (_, fy1) = to_axes.transform([(xi, float(lo)), (xi, float(hi))])
+        assert not (box.x0 <= fx <= box.x1 and fy1 >= box.y0 and fy0 <= box.y1), (fx, fy0)

@@ -443,12 +443,13 @@ def mark_conditioned(
                 f"{when.isoformat()}. {rest}"
             )
     n_series = max(len(axes) // max(len(shown), 1), 1)
+    bands = cond.bands
     for t in range(n_series):
         for v, a in zip(shown, axes[t * len(shown) : (t + 1) * len(shown)], strict=False):
             e = c.effective[v]
-            # two short lines in the lower-left corner, which a drawdown leaves empty;
-            # one long line would cover the bands of a narrow panel
-            a.annotate(
+            # two short lines in a corner the bands leave empty (lower left, which a
+            # drawdown leaves empty, first); one long line would cover a narrow panel
+            label = a.annotate(
                 f"effective draws {e:,.0f}\n({100 * e / c.draws:.1f} % of {c.draws:,})",
                 (0.01, 0.03),
                 xycoords="axes fraction",
@@ -459,6 +460,11 @@ def mark_conditioned(
                 zorder=10,
                 bbox={"boxstyle": "square,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8},
             )
+            if bands is not None and t < len(drawn):
+                rows = bands[(bands.variant == v) & (bands.theater == drawn[t])]
+                if len(rows):
+                    _clear_corner(a, label, rows)
+
     if c.too_few:
         fig.text(
             0.98,
@@ -469,6 +475,47 @@ def mark_conditioned(
             fontsize=10,
             color="#7a1f1f",
         )
+
+
+#: where a panel's label may go (axes fraction, alignment), in order of preference
+CORNERS = (
+    ((0.01, 0.03), "left", "baseline"),
+    ((0.99, 0.03), "right", "baseline"),
+    ((0.01, 0.80), "left", "top"),
+    ((0.99, 0.80), "right", "top"),
+)
+
+
+def _clear_corner(ax: Axes, label: Any, rows: pd.DataFrame) -> None:
+    """Move ``label`` to the first corner of :data:`CORNERS` where no month's band
+    (5th to 95th percentile, ``rows`` of bands.csv) passes under it, or else to the
+    one the fewest months pass under."""
+    import matplotlib.dates as mdates
+
+    x = mdates.date2num(common.month_ends(rows.month))
+    renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    to_axes = ax.transData + ax.transAxes.inverted()
+    low = to_axes.transform(list(zip(x, rows.p05.astype(float), strict=True)))
+    high = to_axes.transform(list(zip(x, rows.p95.astype(float), strict=True)))
+    best: tuple[int, int] | None = None
+
+    def put(corner: int) -> None:
+        xy, ha, va = CORNERS[corner]
+        label.xy = label.xyann = xy  # (the text stands at xyann: no offset from xy)
+        label.set_horizontalalignment(ha)
+        label.set_verticalalignment(va)
+
+    for i in range(len(CORNERS)):
+        put(i)
+        box = label.get_window_extent(renderer).transformed(ax.transAxes.inverted())
+        inside = (low[:, 0] >= box.x0) & (low[:, 0] <= box.x1)
+        hits = int((inside & (high[:, 1] >= box.y0) & (low[:, 1] <= box.y1)).sum())
+        if hits == 0:
+            return
+        if best is None or hits < best[0]:
+            best = (hits, i)
+    assert best is not None
+    put(best[1])
 
 
 # ---------------------------------------------------------------- the backtest chart
