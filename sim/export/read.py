@@ -345,6 +345,14 @@ def _scenario(record: dict[str, Any], record_path: Path) -> Scenario:
 def rebuild(run_dir: Path, record: dict[str, Any]) -> Result:
     """The Result of a run directory's tables and its run record (:func:`load_run`, with
     the record given: ``write_run``'s ``extra`` sees the record before it is written)."""
+    return _rebuild(run_dir, record)[0]
+
+
+def _rebuild(
+    run_dir: Path, record: dict[str, Any]
+) -> tuple[Result, Known, pd.DataFrame | None]:
+    """:func:`rebuild`, with what the run knows and its ``observed`` table (None without
+    one), read once, for :func:`rebuild_scored`."""
     record_path = run_dir / "run.json"
     for name in ("monthly", "milestones"):
         if not has_table(run_dir, name):
@@ -388,15 +396,14 @@ def rebuild(run_dir: Path, record: dict[str, Any]) -> Result:
             )
         bands = _table(run_dir, "bands", ("month",), BAND_COLUMNS, known)
         dates = _table(run_dir, "dates", ("p10", "p50", "p80", "p90"), DATE_COLUMNS, known)
-    observed = None
-    when = _as_of(record.get("observed") or {})
-    if (run_dir / "observed.csv").is_file():  # the charts draw the observations again
-        _table(run_dir, "observed", (), [], known)  # (every cell, in a run no manifest vouches for)
-        observed = from_observed_csv(run_dir / "observed.csv", as_of=when)
-    elif has_table(run_dir, "observed"):
-        table = _table(run_dir, "observed", (), [], known)
-        observed = from_observed_csv(run_dir / "observed.parquet", csv_text(table), when)
-    return Result(
+    observed = table = None
+    if has_table(run_dir, "observed"):  # the charts draw the observations again
+        table = _table(run_dir, "observed", (), [], known)  # (every cell checked, unsigned)
+        csv = run_dir / "observed.csv"
+        source = csv if csv.is_file() else run_dir / "observed.parquet"
+        when = _as_of(record.get("observed") or {})
+        observed = from_observed_csv(source, csv_text(table), when)
+    result = Result(
         scenario=sc,
         variants=names,
         monthly=monthly,
@@ -408,6 +415,7 @@ def rebuild(run_dir: Path, record: dict[str, Any]) -> Result:
         seed=ens.get("seed"),
         observed=observed,
     )
+    return result, known, table
 
 
 def _as_of(info: dict[str, Any]) -> dt.date | None:
@@ -419,20 +427,21 @@ def _as_of(info: dict[str, Any]) -> dt.date | None:
         return None
 
 
-def _assessment(run_dir: Path, record: dict[str, Any], result: Result, known: Known) -> Assessment:
-    """The scored observations of a run, from its ``observed`` table and ``run.json``
-    (and the conditioned tables, when the run conditioned its ensemble)."""
+def _assessment(
+    run_dir: Path, record: dict[str, Any], result: Result, known: Known, table: pd.DataFrame
+) -> Assessment:
+    """The scored observations of a run, from its ``observed`` table (``table``, read
+    by :func:`_rebuild`, whose observations ``result`` holds) and ``run.json`` (and the
+    conditioned tables, when the run conditioned its ensemble)."""
     milestones, draws = result.milestones, result.draws
     info = record.get("observed") or {}
     as_of = _as_of(info)
-    observations = from_observed_csv(
-        run_dir / "observed.csv", csv_text(_table(run_dir, "observed", (), [], known)), as_of
-    )
+    observations = result.observed
+    assert isinstance(observations, ObservationSet)
     tol = info.get("tolerance") or {}
     tolerance = Tolerance(
         relative=float(tol.get("relative") or 0.0), absolute=float(tol.get("absolute") or 0.0)
     )
-    table = read_table(run_dir, "observed")
     conditioned = None
     cond = info.get("conditioning")
     if cond and has_table(run_dir, "bands_conditioned"):
@@ -633,10 +642,9 @@ def rebuild_scored(run_dir: Path, record: dict[str, Any]) -> Result:
     """:func:`rebuild`, with the scored observations as the run scored them (its
     ``observed`` table, and the conditioned tables when it conditioned) in place of the
     bare observations: what the charts and the page draw."""
-    result = rebuild(run_dir, record)
-    if has_table(run_dir, "observed"):
-        known = Known(result.scenario.id, result.plans)
-        scored = _assessment(run_dir, record, result, known)
+    result, known, table = _rebuild(run_dir, record)
+    if table is not None:
+        scored = _assessment(run_dir, record, result, known, table)
         result = dataclasses.replace(result, observed=scored)
     return result
 
