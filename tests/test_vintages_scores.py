@@ -187,7 +187,7 @@ def test_each_vintage_is_drawn_in_a_hue_of_its_own_as_variants_are(series_files)
 
 
 def test_a_score_no_report_gives_is_a_dash_in_the_table_not_nan() -> None:
-    from sim.cli.text import _score_cell
+    from sim.cli.text import _fmt
 
-    assert _score_cell(float("nan"), "{:.0%}") == "–" and _score_cell(None, "{:,.0f}") == "–"
-    assert _score_cell(0.45, "{:.0%}") == "45 %" and _score_cell(3375.4, "{:,.0f}") == "3,375"
+    assert _fmt(100 * float("nan"), pct=True, places=0) == "–" and _fmt(None) == "–"
+    assert _fmt(100 * 0.45, pct=True, places=0) == "45 %" and _fmt(3375.4) == "3,375"

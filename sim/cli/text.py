@@ -7,7 +7,6 @@ import math
 import textwrap
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
-from typing import Any
 
 import numpy as np
 
@@ -482,18 +481,12 @@ def _ties(profiles: list[str]) -> str:
     return f" (tied with {named}: the same MAE and max error; the first in profile order is named)"
 
 
-def _fmt(x: float, pct: bool = False) -> str:
+def _fmt(x: float | None, pct: bool = False, places: int = 1) -> str:
+    """A table cell: a number in whole units (``3,375``), or with ``pct`` a percentage
+    of ``places`` decimals (``45.5 %``); ``–`` where it is missing (None or NaN)."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    return f"{x:.1f} %" if pct else f"{x:,.0f}"
-
-
-def _score_cell(value: Any, form: str) -> str:
-    """A table cell: ``value`` in ``form`` (a share as ``45 %``), or ``–`` where it is
-    missing (a score of no report)."""
-    if value is None or value != value:  # (None or NaN)
         return "–"
-    return form.format(value).replace("%", " %")
+    return f"{x:.{places}f} %" if pct else f"{x:,.0f}"
 
 
 def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[str]:
@@ -523,9 +516,9 @@ def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[s
         for r in mine.itertuples():
             lines.append(
                 f"{r.vintage[:21]:<22}{r.as_of:>11}{r.variant[:15]:>16}{r.theater[:8]:>9}"
-                f"{r.observations:>7}{_score_cell(r.coverage50, '{:.0%}'):>9}"
-                f"{_score_cell(r.coverage80, '{:.0%}'):>9}"
-                f"{_score_cell(r.interval_score, '{:,.0f}'):>9}{_score_cell(r.crps, '{:,.0f}'):>9}"
+                f"{r.observations:>7}{_fmt(100 * r.coverage50, pct=True, places=0):>9}"
+                f"{_fmt(100 * r.coverage80, pct=True, places=0):>9}"
+                f"{_fmt(r.interval_score):>9}{_fmt(r.crps):>9}"
             )
     key = (
         "later: reports after the vintage's date; in 50 % / in 80 %: the share of them inside "

@@ -348,9 +348,7 @@ def rebuild(run_dir: Path, record: dict[str, Any]) -> Result:
     return _rebuild(run_dir, record)[0]
 
 
-def _rebuild(
-    run_dir: Path, record: dict[str, Any]
-) -> tuple[Result, Known, pd.DataFrame | None]:
+def _rebuild(run_dir: Path, record: dict[str, Any]) -> tuple[Result, Known, pd.DataFrame | None]:
     """:func:`rebuild`, with what the run knows and its ``observed`` table (None without
     one), read once, for :func:`rebuild_scored`."""
     record_path = run_dir / "run.json"
