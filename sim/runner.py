@@ -60,7 +60,9 @@ def run(
         raise TypeError(
             f"run() takes the options {', '.join(sorted(allowed))}, not {', '.join(unknown)}"
         )
+    # an observation option left at its default (None, condition=False) asks nothing
     observing = {k: options.pop(k) for k in OBSERVING if k in options}
+    observing = {k: v for k, v in observing.items() if v is not None and v is not False}
     observed = observing.pop("observed", None)
     if observing and observed is None:
         raise ScenarioError(

@@ -205,6 +205,26 @@ def test_run_rejects_bad_ensemble_arguments(
         sim.run(scenario, ["on-time"], draws=draws, seed=seed)
 
 
+def test_run_takes_observation_options_left_at_their_defaults_without_observations(
+    scenario: sim.Scenario,
+) -> None:
+    # a notebook that passes condition=flag, as_of=None runs plainly when the flag is off
+    plain = sim.run(scenario, ["on-time"], draws=50, seed=1)
+    same = sim.run(scenario, ["on-time"], draws=50, seed=1, condition=False, as_of=None)
+    assert same.observed is None
+    pd.testing.assert_frame_equal(same.bands, plain.bands)
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("condition", True), ("as_of", "2025-01"), ("tolerance", "5%")]
+)
+def test_run_refuses_an_observation_option_set_without_observations(
+    scenario: sim.Scenario, option: str, value: Any
+) -> None:
+    with pytest.raises(sim.ScenarioError, match=rf": {option}: expected observed= with "):
+        sim.run(scenario, ["on-time"], draws=50, seed=1, **{option: value})
+
+
 # ---------------------------------------------------------------- display in a notebook
 
 
