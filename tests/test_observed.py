@@ -705,3 +705,32 @@ def test_the_effective_draws_label_sits_in_a_corner_no_band_passes_under(
     for xi, lo, hi in zip(x, rows.p05, rows.p95, strict=True):
         (fx, fy0), (_, fy1) = to_axes.transform([(xi, float(lo)), (xi, float(hi))])
         assert not (box.x0 <= fx <= box.x1 and fy1 >= box.y0 and fy0 <= box.y1), (fx, fy0)
+
+
+def test_run_prints_one_line_for_variants_that_fit_the_same_reports(write, observations, tmp_path):
+    scenario = write(
+        MINIMAL_YAML
+        + """\
+variants:
+  same:
+    description: the base again
+    overrides: {}
+  again:
+    description: and again
+    overrides: {}
+  low:
+    description: a smaller force
+    overrides:
+      theaters:
+        alpha:
+          initial: 400
+"""
+    )
+    path = observations("2024-02,alpha,900,1000,a,\n2024-03,alpha,300,400,b,\n")
+    result = invoke("run", str(scenario), "--observed", str(path), "--out", str(tmp_path / "r"))
+    assert result.exit_code == 0, result.output
+    verdicts = [line.strip() for line in result.output.splitlines() if "consistent with" in line]
+    assert verdicts == [
+        "same, again: consistent with 1 of 2 (not: 2024-03)",
+        "low: consistent with 1 of 2 (not: 2024-02)",
+    ]

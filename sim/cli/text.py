@@ -221,10 +221,12 @@ def observed_lines(assessment: Assessment, variants: Iterable[str]) -> list[str]
         f"{out_of_range} out of range; tolerance {assessment.tolerance}"
     ]
     several = len({o.theater for o in assessment.observations}) > 1
+    # variants that fit and miss the same reports share one line
+    verdicts: dict[str, list[str]] = {}
     for v in variants:
         rows = t[(t.variant == v) & (t.status == SCORED)]
         ok = int((rows.consistent == "true").sum())
-        text = f"    {v}: consistent with {ok} of {len(rows)}"
+        text = f"consistent with {ok} of {len(rows)}"
         bad = rows[rows.consistent == "false"]
         if len(bad):
             pairs = zip(bad.date, bad.theater, strict=True)
@@ -236,7 +238,8 @@ def observed_lines(assessment: Assessment, variants: Iterable[str]) -> list[str]
                 for n, src in zip(named, bad.source, strict=True)
             ]
             text += " (not: " + ", ".join(named) + ")"
-        lines.append(text)
+        verdicts.setdefault(text, []).append(v)
+    lines += [f"    {', '.join(names)}: {text}" for text, names in verdicts.items()]
     c = assessment.conditioned
     if c is not None:
         which = f"known on {when.isoformat()}" if when is not None else "known"
