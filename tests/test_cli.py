@@ -446,3 +446,15 @@ def test_plot_and_report_of_a_sweep_or_sensitivity_directory_name_its_kind_and_w
         )
         assert len(result.output.strip().splitlines()) == 1
     assert sorted(p.name for p in out.iterdir()) == before
+
+
+def test_run_prints_one_milestones_line_for_variants_whose_milestones_read_the_same(
+    default_run,
+) -> None:
+    result, _ = default_run
+    block = result.stdout.split("\nmilestones\n", 1)[1].split("\nwrote ", 1)[0]
+    heads = [line.split(":", 1)[0].strip() for line in block.splitlines() if line[2] != " "]
+    # the shipped scenario: five variants meet both deadlines on time, alike
+    assert "on-time, slip-3, slip-6, residual, slip-6-residual" in heads
+    named = [name for head in heads for name in head.split(", ")]
+    assert sorted(named) == sorted(sim.load_scenario(DEFAULT_SCENARIO).variant_names)

@@ -113,10 +113,12 @@ def run_lines(result: Result) -> list[str]:
                 )
             )
     lines.append("milestones")
+    alike: dict[str, list[str]] = {}  # variants whose milestones read the same share a line
     for v in variants:
-        marks = _milestone_marks(result, v)
+        alike.setdefault("; ".join(_milestone_marks(result, v)) or "-", []).append(v)
+    for marks, names in alike.items():
         lines += textwrap.wrap(
-            f"{v}: " + ("; ".join(marks) or "-"),
+            f"{', '.join(names)}: {marks}",
             WIDTH,
             initial_indent="  ",
             subsequent_indent=" " * 4,
