@@ -310,7 +310,7 @@ def test_the_run_says_which_reports_no_draw_comes_near(write, observations, tmp_
     # each variant's line counts the report that weighs its draws, and the other apart
     lines = [line.strip() for line in res.output.splitlines()]
     assert any(
-        line.startswith("base: ") and line.endswith(", 1 report (and 1 discrepant, left out)")
+        line.startswith("base, slow: ") and line.endswith(", 1 report (and 1 discrepant, left out)")
         for line in lines
     ), res.output
 
@@ -740,3 +740,16 @@ def test_a_conditioned_fan_as_of_a_date_names_both_the_scenarios_date_and_the_ne
     assert footer.startswith(
         "Scenario as of 2024-09-06, conditioned on reports known on 2025-06-01. Sources:"
     )
+
+
+def test_the_run_prints_one_effective_draws_line_for_variants_weighed_alike(tmp_path):
+    args = ["run", str(DEFAULT_SCENARIO), "--draws", "2000", "--seed", "1"]
+    more = ["--observed", str(SHIPPED_RECORD), "--condition", "--out", str(tmp_path / "o")]
+    res = CliRunner().invoke(main, [*args, *more])
+    assert res.exit_code == 0, res.output
+    block = res.output.split("effective draws per variant\n", 1)[1].split("    discrepant:")[0]
+    heads = [line.split(":", 1)[0].strip() for line in block.splitlines()]
+    # variants that change nothing the reports see are weighed alike, on one line
+    assert "on-time, residual, syria-follows" in heads
+    named = [name for head in heads for name in head.split(", ")]
+    assert sorted(named) == sorted(sim.load_scenario(DEFAULT_SCENARIO).variant_names)

@@ -250,18 +250,20 @@ def observed_lines(assessment: Assessment, variants: Iterable[str]) -> list[str]
             f"probability {_percent(1 - c.error)}): effective draws per variant"
         )
         far = assessment.discrepant()
+        weighed: dict[str, list[str]] = {}  # variants weighed alike share a line
         for v, e in c.effective.items():
             # a discrepant report is missed by every draw alike: it weighs none of them
             off = len(far.get(v, []))
             weigh = c.used.get(v, 0) - off
             text = (
-                f"    {v}: {e:,.1f} of {c.draws:,} ({100 * e / c.draws:.1f} %), "
+                f"{e:,.1f} of {c.draws:,} ({100 * e / c.draws:.1f} %), "
                 f"{weigh} report{'' if weigh == 1 else 's'}"
                 + (f" (and {off} discrepant, left out)" if off else "")
             )
             if e < c.minimum:
                 text += f"; fewer than {c.minimum}: left out of the conditioned files"
-            lines.append(text)
+            weighed.setdefault(text, []).append(v)
+        lines += [f"    {', '.join(names)}: {text}" for text, names in weighed.items()]
         where: dict[str, list[str]] = {}
         for v, reports in far.items():
             for r in reports:
