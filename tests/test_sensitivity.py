@@ -440,3 +440,17 @@ def test_an_input_that_cannot_move_an_outcome_is_not_called_beyond_noise_by_chan
     # while the announcement delay, which decides it, stays beyond noise
     delay = t[(t.input == "announcement.delay") & (t.outcome == "p_met iraq-phase-1")]
     assert not delay.within_noise.any()
+
+
+def test_the_sensitivity_command_states_and_checks_its_least_number_of_draws(tmp_path) -> None:
+    from sim.cli import main
+
+    help_text = CliRunner().invoke(main, ["sensitivity", "--help"]).output
+    assert "[10<=x<=100000000]" in " ".join(help_text.split())
+    out = tmp_path / "s"
+    res = CliRunner().invoke(
+        main, ["sensitivity", "--draws", "9", "--seed", "1", "--out", str(out)]
+    )
+    assert res.exit_code == 2
+    assert "'--draws': 9 is not in the range 10<=x<=100000000" in res.output
+    assert not out.exists()

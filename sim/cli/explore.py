@@ -118,7 +118,7 @@ def sweep(
 @main.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=True))
 @variant_option("Analyse only this variant (repeatable). Default: all.")
-@draws_options("Draws of the ensemble (at least 10).", "Seed (a whole number).")
+@draws_options("Draws of the ensemble (each tenth needs one).", "Seed (a whole number).", least=10)
 @click.option(
     "--method",
     type=click.Choice(["tenths", "sobol"]),

@@ -61,13 +61,15 @@ def out_option(default: str) -> Any:
     )
 
 
-def draws_options(draws_help: str, seed_help: str) -> Any:
-    """``--draws N`` and ``--seed S`` (click-checked ranges), and the hidden ``--chunk``."""
+def draws_options(draws_help: str, seed_help: str, least: int = 1) -> Any:
+    """``--draws N`` (at least ``least``) and ``--seed S`` (click-checked ranges), and the
+    hidden ``--chunk``."""
+    draws = DRAWS if least == 1 else click.IntRange(least, MAX_DRAWS)
 
     def apply(func: Any) -> Any:
         func = click.option("--chunk", type=click.IntRange(1, 10_000_000), hidden=True)(func)
         func = click.option("--seed", type=SEED, metavar="S", help=seed_help)(func)
-        return click.option("--draws", type=DRAWS, metavar="N", help=draws_help)(func)
+        return click.option("--draws", type=draws, metavar="N", help=draws_help)(func)
 
     return apply
 
