@@ -13,7 +13,7 @@ class ScenarioError(ValueError):
 
     It is a :class:`ValueError`. Values set in code
     (:meth:`sim.Scenario.with_overrides`) are reported with ``<overrides>`` as
-    the file, arguments of :func:`sim.run` with ``<scenario>``.
+    the file, arguments of :func:`sim.run` with ``<arguments>``.
 
     Parameters
     ----------

@@ -368,7 +368,9 @@ def test_percentile_rank_and_band_are_exact_over_the_draws(write, observations):
 
 def test_conditioning_needs_an_ensemble(mini, observations):
     obs = read_observations(observations("2024-03,alpha,1,1,,\n"), ["alpha"])
-    with pytest.raises(sim.ScenarioError, match="--condition"):
+    with pytest.raises(
+        sim.ScenarioError, match="^<arguments>:1:1: condition: expected an ensemble"
+    ):
         score(sim.run(mini), obs, condition=True)
 
 
@@ -734,3 +736,15 @@ variants:
         "same, again: consistent with 1 of 2 (not: 2024-03)",
         "low: consistent with 1 of 2 (not: 2024-02)",
     ]
+
+
+def test_a_bad_argument_of_the_python_api_names_the_argument_not_the_command_line(
+    mini, observations
+):
+    plain = sim.run(mini)
+    with pytest.raises(sim.ScenarioError, match=r"^<arguments>:1:1: tolerance: expected"):
+        sim.score_observations(plain, observations, "lots")
+    with pytest.raises(sim.ScenarioError, match=r"^<arguments>:1:1: tolerance: expected"):
+        sim.run(mini, draws=10, seed=1, observed=observations, tolerance="lots")
+    with pytest.raises(sim.ScenarioError, match=r"^<arguments>:1:1: condition: expected"):
+        sim.score_observations(plain, observations, condition=True)

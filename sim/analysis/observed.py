@@ -487,7 +487,11 @@ def observe_ensemble(
     and adds the counts back up for the plain summaries.
     """
     draws, seed = check_args(draws, seed)
-    tol = tolerance if isinstance(tolerance, Tolerance) else parse_tolerance(tolerance)
+    tol = (
+        tolerance
+        if isinstance(tolerance, Tolerance)
+        else parse_tolerance(tolerance, file="<arguments>", path="tolerance")
+    )
     when = _as_of(as_of, result, "<arguments>", "as_of")
     rate = _error_rate(error)
     passes: dict[str, _Pass] = {}
@@ -581,15 +585,19 @@ def score_observations(
     sim.ScenarioError
         ``condition`` without an ensemble, a bad tolerance, as-of date or error rate.
     """
-    tol = tolerance if isinstance(tolerance, Tolerance) else parse_tolerance(tolerance)
+    tol = (
+        tolerance
+        if isinstance(tolerance, Tolerance)
+        else parse_tolerance(tolerance, file="<arguments>", path="tolerance")
+    )
     when = _as_of(as_of, result, "<arguments>", "as_of")
     rate = _error_rate(error)
     if condition and not result.draws:
         raise ScenarioError(
-            "--draws N and --seed S with --condition (it conditions an ensemble)",
+            "an ensemble (a result of sim.run with draws and seed) with condition=True",
             "no draws",
-            file="<command line>",
-            path="--condition",
+            file="<arguments>",
+            path="condition",
         )
     passes: dict[str, _Pass] = {}
     cond = None

@@ -450,12 +450,15 @@ def tolerance_from(text: str) -> Tolerance:
         raise ValueError(f"expected {TOLERANCE_EXPECTED}, found {str(text)!r}") from None
 
 
-def parse_tolerance(text: str | None) -> Tolerance:
-    """``--tolerance``: ``5%`` (of each bound), ``200`` (troops) or ``0`` (exact)."""
+def parse_tolerance(
+    text: str | None, *, file: str = "<command line>", path: str = "--tolerance"
+) -> Tolerance:
+    """``--tolerance``: ``5%`` (of each bound), ``200`` (troops) or ``0`` (exact).
+
+    A bad one is a :class:`ScenarioError` at ``file`` and ``path``: the command line's
+    ``--tolerance`` by default, ``<arguments>`` and ``tolerance`` for a Python call."""
     raw = DEFAULT_TOLERANCE if text is None else str(text)
     try:
         return tolerance_from(raw)
     except ValueError:
-        raise ScenarioError(
-            TOLERANCE_EXPECTED, repr(raw), file="<command line>", path="--tolerance"
-        ) from None
+        raise ScenarioError(TOLERANCE_EXPECTED, repr(raw), file=file, path=path) from None
