@@ -414,3 +414,14 @@ def test_the_python_examples_in_docs_api_md_run(tmp_path: Any, monkeypatch: Any)
     exec(compile(code, "docs/api.md", "exec"), namespace)  # noqa: S102
     assert (tmp_path / "iraq.png").is_file()
     assert isinstance(namespace["paired"].table, pd.DataFrame)
+
+
+def test_load_run_and_check_writable_take_a_path_as_text(result: sim.Result, tmp_path: Any) -> None:
+    out = str(tmp_path / "run")
+    sim.check_writable(out)
+    sim.write_run(result, out, chart=False)
+    back = sim.load_run(out)
+    pd.testing.assert_frame_equal(back.monthly, result.monthly)
+    sim.check_writable(out)  # an earlier run may be replaced
+    with pytest.raises(sim.ScenarioError, match=r"nothere/run\.json:1:1: \(file\): expected a run"):
+        sim.load_run(str(tmp_path / "nothere"))

@@ -147,12 +147,12 @@ def read_table(run_dir: Path, stem: str) -> pd.DataFrame:
     return _table(run_dir, stem, (), [])
 
 
-def load_run(run_dir: Path) -> Result:
+def load_run(run_dir: str | Path) -> Result:
     """A Result rebuilt from a run directory, to re-draw its charts without re-running.
 
     Parameters
     ----------
-    run_dir : pathlib.Path
+    run_dir : str or pathlib.Path
         A directory written by :func:`write_run` (``run.json``, ``monthly.csv``,
         ``milestones.csv``, and ``bands.csv``, ``dates.csv``, ``observed.csv`` when
         the run had them; each table may be a ``.parquet`` file instead).
@@ -166,6 +166,7 @@ def load_run(run_dir: Path) -> Result:
     sim.ScenarioError
         A file is missing or is not what forcesim writes.
     """
+    run_dir = Path(run_dir)
     return rebuild(run_dir, read_record(run_dir))
 
 

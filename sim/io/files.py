@@ -511,12 +511,12 @@ def atomic_file(target: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
-def check_writable(out_dir: Path) -> None:
+def check_writable(out_dir: str | Path) -> None:
     """Fail early, before any work, when ``out_dir`` cannot be written.
 
     Parameters
     ----------
-    out_dir : pathlib.Path
+    out_dir : str or pathlib.Path
         The run directory a command is about to write.
 
     Raises
@@ -525,6 +525,7 @@ def check_writable(out_dir: Path) -> None:
         When its parent is not writable, a file stands in its place, or it holds
         anything besides an earlier forcesim run (see :func:`foreign`).
     """
+    out_dir = Path(out_dir)
     parent = out_dir.parent if str(out_dir.parent) else Path(".")
     probe = parent
     while not probe.exists():
