@@ -8,10 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.errors import ScenarioError
 from sim.model.plan import Plan
 from sim.model.rules import official
 from sim.model.stepper import StepOutput
-from sim.months import format_month
+from sim.months import format_month, parse_month
 from sim.scenario import Scenario
 from sim.schema import ScenarioDoc
 
@@ -150,23 +151,31 @@ class Result:
             out += [t for t in plan.theaters if t not in out]
         return out
 
-    def summary(self, months: list[str] | None = None) -> pd.DataFrame:
+    def summary(self, months: str | list[str] | None = None) -> pd.DataFrame:
         """Each variant's theater levels at the key months.
 
         Parameters
         ----------
-        months : list of str, optional
-            Months as ``YYYY-MM``; default: the base scenario's calendar
-            deadlines and the horizon.
+        months : str or list of str, optional
+            Months as ``YYYY-MM`` (or pandas monthly periods); default: the base
+            scenario's calendar deadlines and the horizon.
 
         Returns
         -------
         pandas.DataFrame
             One row per variant; columns (theater, month) [troops].
+
+        Raises
+        ------
+        sim.ScenarioError
+            A month that is not ``YYYY-MM`` or lies outside the scenario's calendar.
         """
-        months = months or key_months(self.scenario.doc)
+        if months is None or (not isinstance(months, str) and len(months) == 0):
+            wanted = list(key_months(self.scenario.doc))
+        else:
+            wanted = self._summary_months([months] if isinstance(months, str) else months)
         df = self.monthly[~self.monthly.theater.str.contains("/", regex=False)]
-        df = df[df.month.astype(str).isin(months)]
+        df = df[df.month.astype(str).isin(wanted)]
         table = df.pivot_table(
             index="variant",
             columns=["theater", "month"],
@@ -175,6 +184,31 @@ class Result:
             sort=False,
         )
         return table.reindex(self.variants)
+
+    def _summary_months(self, months: list[Any]) -> list[str]:
+        """``summary``'s months as ``YYYY-MM``, each within the run's months."""
+        first, last = str(self.monthly.month.min()), str(self.monthly.month.max())
+        out = []
+        for m in months:
+            text = str(m) if isinstance(m, pd.Period) else m
+            try:
+                ordinal = parse_month(text)
+            except ValueError:
+                raise ScenarioError(
+                    f"months as YYYY-MM, from {first} to {last}",
+                    repr(m),
+                    file="<arguments>",
+                    path="months",
+                ) from None
+            if not parse_month(first) <= ordinal <= parse_month(last):
+                raise ScenarioError(
+                    f"a month the run covers, from {first} to {last}",
+                    text,
+                    file="<arguments>",
+                    path="months",
+                )
+            out.append(text)
+        return out
 
     def to_xarray(self) -> Any:
         """The run's levels as an xarray Dataset, for labelled slicing in notebooks.

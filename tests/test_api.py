@@ -263,6 +263,31 @@ def test_summary_has_a_row_per_variant_and_theater_levels_at_key_months(result: 
     assert table.loc["on-time", ("iraq", pd.Period("2025-09", "M"))] == 1900
 
 
+def test_summary_takes_other_months_as_text_or_periods(result: sim.Result) -> None:
+    table = result.summary(["2025-06", pd.Period("2027-01", "M")])
+    assert table.loc["slip-6-moving", ("iraq", pd.Period("2027-01", "M"))] == 633
+    assert list(result.summary("2025-06").columns) == [
+        ("iraq", pd.Period("2025-06", "M")),
+        ("syria", pd.Period("2025-06", "M")),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("months", "expected", "found"),
+    [
+        (["junk"], "months as YYYY-MM, from 2024-09 to 2028-06", "'junk'"),
+        (["2025-6"], "months as YYYY-MM, from 2024-09 to 2028-06", "'2025-6'"),
+        (["2025-06", "2030-01"], "a month the run covers, from 2024-09 to 2028-06", "2030-01"),
+    ],
+)
+def test_summary_refuses_a_month_it_cannot_show(
+    result: sim.Result, months: list[str], expected: str, found: str
+) -> None:
+    line = f"<arguments>:1:1: months: expected {expected}, found {found}"
+    with pytest.raises(sim.ScenarioError, match="^" + re.escape(line) + "$"):
+        result.summary(months)
+
+
 def test_ensembles_run_quietly_outside_a_terminal(
     scenario: sim.Scenario, capsys: pytest.CaptureFixture[str]
 ) -> None:
