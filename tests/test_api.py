@@ -450,3 +450,20 @@ def test_load_run_and_check_writable_take_a_path_as_text(result: sim.Result, tmp
     sim.check_writable(out)  # an earlier run may be replaced
     with pytest.raises(sim.ScenarioError, match=r"nothere/run\.json:1:1: \(file\): expected a run"):
         sim.load_run(str(tmp_path / "nothere"))
+
+
+def test_the_error_lines_shown_in_docs_api_md_are_the_ones_raised(scenario: sim.Scenario) -> None:
+    from conftest import REPO
+
+    text = (REPO / "docs" / "api.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if b.startswith(">>>")]
+    pairs = [
+        (call, shown)
+        for block in blocks
+        for call, shown in re.findall(r"^>>> (.*)\nScenarioError: (.*)$", block, re.M)
+    ]
+    assert len(pairs) >= 3
+    for call, shown in pairs:
+        with pytest.raises(sim.ScenarioError) as err:
+            eval(call, {"scenario": scenario, "sim": sim})  # noqa: S307
+        assert str(err.value) == shown
