@@ -383,6 +383,25 @@ def test_plot_envelope_draws_into_the_users_axes(result: sim.Result) -> None:
     assert both == [left, right]
 
 
+def test_fan_and_comparison_leave_the_legend_of_the_users_axes_to_the_user(
+    scenario: sim.Scenario, ensemble: sim.Result
+) -> None:
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots()
+    sim.plot_fan(ensemble, ax=ax, theaters=["iraq"], variants=["slip-6"])
+    assert ax.get_legend() is None  # it covered the deadline labels of a small panel
+    labels = ax.get_legend_handles_labels()[1]
+    assert "median of the draws, month by month" in labels
+    assert "50 % of draws (25th–75th)" in labels
+    paired = compare(scenario, "on-time", "slip-6-moving", progress=False, **ENSEMBLE)
+    _, ax = plt.subplots()
+    sim.plot_compare(paired, ax=ax, theaters=["iraq"])
+    assert ax.get_legend() is None
+    assert "median difference, month by month" in ax.get_legend_handles_labels()[1]
+    plt.close("all")
+
+
 def test_plot_envelope_asks_for_one_axes_per_theater(result: sim.Result) -> None:
     import matplotlib.pyplot as plt
 

@@ -98,9 +98,7 @@ def plot_compare(
             _probability_panel(cmp, axes[i * step + 1], tid, rows)
     if fig is not None:
         _decorate_compare(cmp, fig, axes[0])
-    else:
-        handles, labels = legend_handles(axes[0])
-        axes[0].legend(handles[:-1], labels[:-1], loc="best", fontsize=9, frameon=False)
+    # into axes given, the legend is the caller's: ax.legend() lists the bands and lines
     return axes
 
 

@@ -416,9 +416,7 @@ def draw_fan(
             )
     if fig is not None:
         _decorate(result, fig, axes, len(chosen), crowded, sites=any("/" in t for t in names))
-    else:
-        handles, labels = legend_handles(axes)
-        axes[0].legend(handles, labels, loc="best", fontsize=9, frameon=False)
+    # into axes given, the legend is the caller's: ax.legend() lists the bands and lines
     return axes
 
 
