@@ -94,6 +94,9 @@ class Vintage:
     as_of: dt.date
     result: Result
 
+    def __repr__(self) -> str:
+        return f"<Vintage {self.scenario.id} as of {self.as_of.isoformat()}>"
+
     @property
     def label(self) -> str:
         """A short name for charts: the title's last parenthesis, else the id."""
@@ -128,6 +131,20 @@ class VintageSeries:
     scores: pd.DataFrame
     draws: int
     seed: int
+
+    def __repr__(self) -> str:
+        dates = [v.as_of.isoformat() for v in self.vintages]
+        span = (
+            f" from {dates[0]} to {dates[-1]}"
+            if len(dates) > 1
+            else "".join(f" of {d}" for d in dates)
+        )
+        n = len(self.vintages)
+        return (
+            f"<VintageSeries: {n} vintage{'' if n == 1 else 's'}{span}, {self.draws:,} draws, "
+            f"seed {self.seed}; .points: {len(self.points):,} rows (a vintage, variant and "
+            "later report each), .scores: per horizon>"
+        )
 
 
 def _as_of(scenario: Scenario) -> dt.date:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from conftest import DEFAULT_SCENARIO
 
 import sim
 from sim.analysis.compare import compare
@@ -232,6 +233,33 @@ def test_scenario_repr_is_one_short_line(scenario: sim.Scenario) -> None:
     text = repr(scenario)
     assert "\n" not in text and len(text) < 300
     assert text.startswith("<Scenario iraq-syria-2024:")
+
+
+def test_backtest_vintages_and_sensitivity_display_as_one_short_line(
+    scenario: sim.Scenario,
+) -> None:
+    # in a notebook these printed as dataclass dumps of every frame and scenario
+    from pathlib import Path
+
+    record = sim.load_observations(Path(DEFAULT_SCENARIO).parent / "iraq-syria-2024-observed.csv")
+    vintages = sorted((Path(DEFAULT_SCENARIO).parent / "vintages").glob("*.yaml"))
+    series = sim.run_vintages(
+        [sim.load_scenario(p) for p in vintages[:2]], record, draws=50, seed=1,
+        variants=["as-reported"],
+    )  # fmt: skip
+    shown = {
+        "backtest": repr(sim.run_backtest(scenario, record)),
+        "series": repr(series),
+        "vintage": repr(series.vintages[0]),
+        "sensitivity": repr(sim.sensitivity(scenario, ["on-time"], 20, 1)),
+    }
+    for text in shown.values():
+        assert "\n" not in text and len(text) < 200, text
+    assert shown["backtest"].startswith("<Backtest iraq-syria-2024: ")
+    assert " against 33 observations" in shown["backtest"]
+    assert shown["series"].startswith("<VintageSeries: 2 vintages from 2024-09-27 to ")
+    assert shown["vintage"] == f"<Vintage {series.vintages[0].scenario.id} as of 2024-09-27>"
+    assert ": 1 variant, 20 draws" in shown["sensitivity"]
 
 
 def test_scenario_html_lists_each_variant_with_its_description(scenario: sim.Scenario) -> None:

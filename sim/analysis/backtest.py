@@ -153,6 +153,13 @@ class Backtest:
     errors: pd.DataFrame
     paths: pd.DataFrame
 
+    def __repr__(self) -> str:
+        n = len(self.observations)
+        return (
+            f"<Backtest {self.scenario.id}: {len(self.table):,} profile and variant rows "
+            f"against {n:,} observation{'' if n == 1 else 's'}; .table, .errors, .paths>"
+        )
+
     def best(self, variant: str | None = None) -> pd.Series:
         """The best-fitting row (lowest MAE, then max error, then profile order),
         overall or for one variant."""

@@ -351,9 +351,14 @@ class Sensitivity:
 
     def __repr__(self) -> str:
         return (
-            f"<Sensitivity {self.scenario.id} ({self.method}): {len(self.variants)} variants, "
-            f"{self.draws:,} draws, seed {self.seed}; .table has one row per input and outcome>"
+            f"<Sensitivity {self.scenario.id} ({self.method}): "
+            f"{_count(len(self.variants), 'variant')}, {self.draws:,} draws, seed {self.seed}; "
+            ".table has one row per input and outcome>"
         )
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def _marks(sc: Scenario, name: str, plan: Plan) -> list[tuple[str, str, int]]:
