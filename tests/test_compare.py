@@ -258,19 +258,3 @@ def test_compare_of_draws_each_with_its_own_timing_counts_series_by_series_exact
     stepped = compare(sc, "base", "fixed", 2_000, 5, chunk=2_000).table
     assert fast.equals(stepped)
     assert (fast.p_b_greater + fast.p_b_less).max() > 0
-
-
-def test_compare_refuses_the_same_variant_as_a_and_b(tmp_path) -> None:
-    from sim.cli import main
-
-    scenario = sim.load_scenario(DEFAULT_SCENARIO)
-    with pytest.raises(sim.ScenarioError, match=r"<arguments>:1:1: b: expected two different"):
-        sim.compare(scenario, "on-time", "on-time", draws=10, seed=1)
-    out = tmp_path / "c"
-    args = ["compare", "-v", "on-time", "-v", "on-time", "--draws", "10", "--seed", "1"]
-    res = CliRunner().invoke(main, [*args, "--out", str(out)])
-    assert res.exit_code == 2
-    assert "expected two different --variant NAME options (A, then B), found on-time twice" in (
-        res.output
-    )
-    assert not out.exists()

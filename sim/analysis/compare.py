@@ -168,12 +168,6 @@ def compare(
     -------
     Comparison
         ``.table`` (DataFrame); draw it with :func:`sim.plot`.
-
-    Raises
-    ------
-    ScenarioError
-        For an unknown variant, the same variant as A and B, or bad draws, seed or
-        chunk.
     """
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     return _compare(sc, a, b, draws, seed, chunk=chunk, progress=progress, executor=executor)
@@ -192,13 +186,6 @@ def _compare(
 ) -> Comparison:
     for name in (a, b):
         scenario.select([name])  # unknown names raise ScenarioError with a suggestion
-    if a == b:  # every difference would be 0 by construction
-        raise ScenarioError(
-            "two different variants (B is compared with A)",
-            f"{a!r} as both",
-            file="<arguments>",
-            path="b",
-        )
     draws, seed = check_args(draws, seed)
     pa, pb = scenario.plan(a), scenario.plan(b)
     if chunk is None:  # the stepper holds a few (draws, tracks, months) arrays per variant

@@ -223,10 +223,6 @@ def compare(
             + f"{len(variants)}"
             + (f" ({', '.join(variants)})" if variants else "")
         )
-    if variants[0] == variants[1]:
-        raise click.UsageError(
-            f"expected two different --variant NAME options (A, then B), found {variants[0]} twice"
-        )
     draws_and_seed(draws, seed, required=True)
     assert draws is not None and seed is not None
     cluster = executor(workers, scheduler, draws)
