@@ -188,6 +188,87 @@ def test_plotting_into_given_axes_draws_there_and_returns_them(result):
     assert all(variant_lines(ax, result) for ax in given)
 
 
+def _paper_figure(rows: int = 1, cols: int = 2):
+    """A figure at the size of a paper's column pair, laid out by matplotlib."""
+    return plt.subplots(rows, cols, figsize=(7, 2.6 * rows), layout="constrained")
+
+
+def _texts_of(ax):
+    return [t for t in ax.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text()]
+
+
+@pytest.mark.parametrize("chart", ["envelope", "fan", "compare"])
+def test_charts_drawn_into_paper_sized_axes_keep_their_width_and_readable_ticks(
+    default_result, chart
+):
+    # a student's two panels side by side, 7 inches in all: the labels at the lines'
+    # ends squeezed each panel to a sliver and the year ticks ran together
+    scenario = default_result.scenario
+    if chart == "envelope":
+        fig, axes = _paper_figure()
+        sim.plot_envelope(default_result, ax=axes)
+    elif chart == "fan":
+        fig, axes = _paper_figure()
+        ensemble = sim.run(scenario, ["on-time", "slip-6"], draws=200, seed=1)
+        sim.plot_fan(ensemble, ax=axes, theaters=["iraq"])
+    else:
+        fig, axes = _paper_figure(2, 2)
+        axes = axes.T.ravel()
+        sim.plot_compare(sim.compare(scenario, "on-time", "slip-6", 200, 1), ax=axes)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in np.ravel(axes):
+        assert ax.get_position().width > 0.3 * (
+            2 / len(np.ravel(axes)) if chart == "compare" else 1
+        )
+        ticks = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()]
+        assert len(ticks) >= 2
+        assert all(a.x1 < b.x0 for a, b in zip(ticks, ticks[1:], strict=False)), "overlap"
+        box = ax.get_window_extent(renderer)
+        for text in _texts_of(ax):  # nothing stands out to the right of the panel
+            if text in ax.get_xticklabels():
+                continue
+            assert text.get_window_extent(renderer).x1 <= box.x1 + 2, text.get_text()
+    plt.close(fig)
+
+
+def test_text_into_given_axes_follows_the_callers_font_size(default_result):
+    with matplotlib.rc_context({"font.size": 8}):
+        fig, axes = _paper_figure()
+        sim.plot_envelope(default_result, ax=axes)
+
+    def title(ax):  # the panel's title, at its left
+        return next(t for t in _texts_of(ax) if t.get_text() == "Iraq")
+
+    assert title(axes[0]).get_fontsize() == pytest.approx(8 * 15 / 12.5)
+    assert axes[0].yaxis.label.get_fontsize() == pytest.approx(8 * 12 / 12.5)
+    own = plotting.plot_envelope(default_result, theaters=["iraq"])  # our own figure: as designed
+    assert title(own[0]).get_fontsize() == 15
+    plt.close("all")
+
+
+def test_the_comparison_into_small_axes_keeps_its_notes_clear_of_the_deadline_labels(
+    default_result,
+):
+    comparison = sim.compare(default_result.scenario, "on-time", "slip-6", 200, 1)
+    fig, axes = _paper_figure(1, 2)
+    sim.plot_compare(comparison, ax=axes)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in axes:
+        boxes = [
+            (t.get_text(), t.get_window_extent(renderer))
+            for t in _texts_of(ax)
+            if t not in ax.get_xticklabels() + ax.get_yticklabels()
+            and t not in (ax.title, ax.yaxis.label, ax.xaxis.label)
+        ]
+        assert any(text.startswith("above 0") for text, _ in boxes)
+        for i, (a_text, a) in enumerate(boxes):
+            for b_text, b in boxes[i + 1 :]:
+                assert not a.overlaps(b), (a_text, b_text)
+    plt.close(fig)
+
+
 def test_plotting_into_the_wrong_number_of_axes_is_a_clear_error(result):
     _, given = plt.subplots(3, 1)
     with pytest.raises(ValueError, match="expected 2 axes"):

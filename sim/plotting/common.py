@@ -7,9 +7,11 @@ so that a notebook shows them, and the command line picks Agg for itself
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
@@ -26,6 +28,44 @@ if TYPE_CHECKING:
 
 WIDTH_IN, HEIGHT_IN, DPI = 16.0, 10.0, 100  # 1600 x 1000 px
 
+#: the body-text size [pt] a figure of forcesim's own is designed around
+DESIGN_PT = 12.5
+# how the chart now being drawn sizes its text: 1 in a figure of forcesim's own;
+# into axes given, the caller's font.size over DESIGN_PT (see into_axes)
+_TEXT_SCALE: contextvars.ContextVar[float] = contextvars.ContextVar("text_scale", default=1.0)
+_OWN: contextvars.ContextVar[bool] = contextvars.ContextVar("own_figure", default=True)
+
+
+@contextlib.contextmanager
+def into_axes(own: bool) -> Iterator[None]:
+    """Draw a chart in a figure of forcesim's own (``own``: every size as designed,
+    for a 16-inch-wide figure) or into axes a caller gave: then text follows the
+    caller's matplotlib ``font.size`` (each size scaled by ``font.size / DESIGN_PT``,
+    so 15 pt titles become 12 pt at matplotlib's default 10 pt), date ticks thin out to
+    fit the axes' width, and nothing is drawn outside the axes but their title and
+    the labels above the deadlines (no names at the lines' ends: ``ax.legend()`` gives
+    them), so that a layout engine sizes the caller's axes alone."""
+    import matplotlib as mpl
+
+    scale = 1.0 if own else float(mpl.rcParams["font.size"]) / DESIGN_PT
+    tokens = (_TEXT_SCALE.set(scale), _OWN.set(own))
+    try:
+        yield
+    finally:
+        _OWN.reset(tokens[1])
+        _TEXT_SCALE.reset(tokens[0])
+
+
+def pt(size: float) -> float:
+    """A font size [pt] as drawn: ``size`` in a figure of forcesim's own, scaled to the
+    caller's text into axes given (:func:`into_axes`)."""
+    return size * _TEXT_SCALE.get()
+
+
+def own_figure() -> bool:
+    """Whether the chart now being drawn is in a figure of forcesim's own."""
+    return _OWN.get()
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,11 +75,18 @@ def plain_text(func: F) -> F:
     ``$...$`` in a title or a variant's description as TeX math (or hand it to LaTeX
     when ``text.usetex`` is set). Each text of the returned axes' figure is marked
     plain after drawing (an ``rc_context`` around the drawing would also reset
-    IPython's interactive mode, and a notebook would show no chart)."""
+    IPython's interactive mode, and a notebook would show no chart). A function with
+    an ``ax`` parameter draws into the axes given as :func:`into_axes` says."""
+    import inspect
+
+    signature = inspect.signature(func)
+    takes_ax = "ax" in signature.parameters
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        axes = func(*args, **kwargs)
+        given = takes_ax and signature.bind(*args, **kwargs).arguments.get("ax") is not None
+        with into_axes(not given):
+            axes = func(*args, **kwargs)
         as_written(axes)
         return axes
 
@@ -318,18 +365,19 @@ def deadlines(result: Result, ax: Axes, tid: str, *, label: bool) -> None:
     for when in whens:
         ax.axvline(when, color=colors.DEADLINE, lw=1, ls=(0, (2, 3)), zorder=1)
     texts = [f"deadline {m}" for m in months]
+    size = pt(10)
     for when, text, (level, right) in zip(
-        whens, texts, label_rows(ax, whens, texts, 10), strict=True
+        whens, texts, label_rows(ax, whens, texts, size), strict=True
     ):
         ax.annotate(
             text,
             (when, 1.0),
             xycoords=("data", "axes fraction"),
-            xytext=(4 if right else -4, -3 - level * (10 * 1.25 + 3)),
+            xytext=(4 if right else -4, -3 - level * (size * 1.25 + 3)),
             textcoords="offset points",
             va="top",
             ha="left" if right else "right",
-            fontsize=10,
+            fontsize=size,
             color="#444444",
         )
     # each variant's theater-level targets at their deadlines (after any slip);
@@ -368,14 +416,14 @@ def legend_entries(axes: Sequence[Axes]) -> tuple[list[Any], list[str]]:
 def style_axes(ax: Axes, title: str) -> None:
     from matplotlib.ticker import FuncFormatter
 
-    ax.set_title(title, loc="left", fontsize=15, fontweight="bold")
-    ax.set_ylabel("troops", fontsize=12)
+    ax.set_title(title, loc="left", fontsize=pt(15), fontweight="bold")
+    ax.set_ylabel("troops", fontsize=pt(12))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_ylim(bottom=0)
     ax.grid(axis="y", color="#dddddd", lw=0.8)
     ax.spines[["top", "right"]].set_visible(False)
     date_axis(ax)
-    ax.tick_params(labelsize=11)
+    ax.tick_params(labelsize=pt(11))
 
 
 def date_axis(ax: Axes) -> None:
@@ -383,11 +431,39 @@ def date_axis(ax: Axes) -> None:
     when the span is too long for half-years to fit (more than about four years)."""
     import matplotlib.dates as mdates
 
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=9)
+    if own_figure():
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=9)
+    else:  # the caller's axes may be narrow: no more labels than fit
+        locator = _fitting_date_locator()(pt(11), minticks=3, maxticks=9)
     locator.intervald[mdates.MONTHLY] = [6]  # Jan and Jul
     locator.intervald[mdates.YEARLY] = [1, 2, 5, 10]
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
+
+
+@functools.cache
+def _fitting_date_locator() -> Any:
+    import matplotlib.dates as mdates
+
+    class FittingDateLocator(mdates.AutoDateLocator):  # type: ignore[misc]
+        """An AutoDateLocator that asks for no more ticks than fit the axes' width as
+        drawn: one per ``0.08 * label_pt`` inches (a two-line "Jan / 2025" label and
+        the gap after it; 0.88 inch at 11 pt), at least ``minticks``, at most 9."""
+
+        def __init__(self, label_pt: float, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.label_pt = label_pt
+
+        def __call__(self) -> Any:
+            axes = getattr(self.axis, "axes", None)
+            fig = axes.get_figure(root=True) if axes is not None else None
+            if axes is not None and fig is not None:
+                width_in = axes.get_position().width * fig.get_figwidth()
+                fit = max(self.minticks, min(9, int(width_in / (0.08 * self.label_pt))))
+                self.maxticks = dict.fromkeys(self.maxticks, fit)
+            return super().__call__()
+
+    return FittingDateLocator
 
 
 def footnote(result: Result) -> str:
@@ -447,7 +523,11 @@ def only(result: Result, variants: list[str]) -> Result:
 
 def end_labels(ax: Axes, x_end: Any, last: pd.Series, colors: dict[str, str]) -> None:
     """Name the variants at the right end of their lines; lines that end together share
-    one label, so a line hidden under another is still accounted for."""
+    one label, so a line hidden under another is still accounted for. (Not into axes
+    given: the names would stand outside them, where the caller's layout has no room;
+    ``ax.legend()`` names the lines.)"""
+    if not own_figure():
+        return
     groups: dict[int, list[str]] = {}
     for variant, value in last.items():
         groups.setdefault(int(value), []).append(str(variant))

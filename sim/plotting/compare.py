@@ -121,10 +121,13 @@ def _fan_panel(cmp: Comparison, fan: Axes, tid: str, rows: pd.DataFrame, *, titl
     )
     title = common.theater_title(cmp, tid)  # type: ignore[arg-type]
     common.style_axes(fan, title if titled else f"{title}: {cmp.b} − {cmp.a}")
-    fan.set_ylabel(f"troops, {cmp.b}\nminus {cmp.a}", fontsize=11)
+    fan.set_ylabel(f"troops, {cmp.b}\nminus {cmp.a}", fontsize=common.pt(11))
     fan.yaxis.set_major_formatter(FuncFormatter(_signed))
     low = min(float(rows.p05.min()), float(cen.difference.min()), 0.0)
     high = max(float(rows.p95.max()), float(cen.difference.max()), 0.0)
+    if not common.own_figure():
+        _fitted_notes(cmp, tid, fan, low, high)
+        return
     span = high - low
     if span == 0:
         fan.set_ylim(-100, 100)
@@ -135,7 +138,7 @@ def _fan_panel(cmp: Comparison, fan: Axes, tid: str, rows: pd.DataFrame, *, titl
             transform=fan.transAxes,
             ha="center",
             va="center",
-            fontsize=13,
+            fontsize=common.pt(13),
             color="#333333",
         )
     else:
@@ -149,10 +152,52 @@ def _fan_panel(cmp: Comparison, fan: Axes, tid: str, rows: pd.DataFrame, *, titl
             xytext=(8, dy),
             textcoords="offset points",
             va=va,
-            fontsize=10,
+            fontsize=common.pt(10),
             color="#333333",
         )
     _compare_deadlines(cmp, tid, fan, label=True)
+
+
+def _fitted_notes(cmp: Comparison, tid: str, fan: Axes, low: float, high: float) -> None:
+    """Into axes given, which may be small: the deadline labels first, then the
+    above/below-zero notes under them, with room kept for both in the y-limits (from
+    the axes' height as laid out now)."""
+    depth = _compare_deadlines(cmp, tid, fan, label=True)
+    size = common.pt(10)
+    fig = fan.get_figure(root=True)
+    assert fig is not None
+    height_pt = max(fan.get_position().height * fig.get_figheight() * 72, 1.0)
+    line = size * 1.2 + 8
+    top, bottom = min((depth + line) / height_pt, 0.4), min(line / height_pt, 0.3)
+    span = high - low
+    if span == 0:
+        low, high, span = -50.0, 50.0, 100.0
+        fan.text(
+            0.5,
+            0.54,  # just above the zero line, in the middle
+            f"no difference in any\nof the {cmp.draws:,} draws",
+            transform=fan.transAxes,
+            ha="center",
+            va="bottom",
+            fontsize=common.pt(13),
+            color="#333333",
+        )
+    total = span / (1 - top - bottom)
+    fan.set_ylim(low - bottom * total, high + top * total)
+    for text, y, va, dy in (
+        ("above 0: more", 1, "top", -4 - depth),
+        ("below 0: fewer", 0, "bottom", 4),
+    ):
+        fan.annotate(
+            f"{text} troops under {cmp.b}",
+            (0, y),
+            xycoords="axes fraction",
+            xytext=(6, dy),
+            textcoords="offset points",
+            va=va,
+            fontsize=size,
+            color="#333333",
+        )
 
 
 def _probability_panel(cmp: Comparison, prob: Axes, tid: str, rows: pd.DataFrame) -> None:
@@ -175,7 +220,10 @@ def _probability_panel(cmp: Comparison, prob: Axes, tid: str, rows: pd.DataFrame
     prob.set_ylim(-0.03, 1.08)
     prob.set_yticks([0, 0.5, 1])
     prob.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    prob.set_ylabel("share of\ndraws", fontsize=11)
+    prob.set_ylabel("share of\ndraws", fontsize=common.pt(11))
+    if not common.own_figure():  # into axes given, the legend and title are the caller's
+        _compare_deadlines(cmp, tid, prob, label=False)
+        return
     prob.legend(
         loc="lower right",
         bbox_to_anchor=(1.0, 1.0),
@@ -193,8 +241,9 @@ def _probability_panel(cmp: Comparison, prob: Axes, tid: str, rows: pd.DataFrame
     _compare_deadlines(cmp, tid, prob, label=False)
 
 
-def _compare_deadlines(cmp: Comparison, tid: str, ax: Axes, *, label: bool) -> None:
-    """Dotted verticals at either variant's calendar-month deadlines for ``tid``."""
+def _compare_deadlines(cmp: Comparison, tid: str, ax: Axes, *, label: bool) -> float:
+    """Dotted verticals at either variant's calendar-month deadlines for ``tid``; how far
+    down their labels reach [pt]."""
     months: set[int] = set()
     for plan in cmp.plans.values():
         for m in plan.milestones:
@@ -205,7 +254,7 @@ def _compare_deadlines(cmp: Comparison, tid: str, ax: Axes, *, label: bool) -> N
     # one line: the legend names the dotted verticals, and a run of close deadlines
     # then stacks half as deep over the data
     marks = [(p, p.strftime("%b %Y") if label else "") for p in periods]
-    deadline_marks(ax, marks, len(cmp.table.month.unique()), 10)
+    return deadline_marks(ax, marks, len(cmp.table.month.unique()), 10)
 
 
 def _decorate_compare(cmp: Comparison, fig: Any, first: Axes) -> None:

@@ -109,9 +109,9 @@ def plot_envelope(
                 label="official figure (dashed)",
             )
             last = off[drawn.columns].iloc[-1]
-            for value in sorted(
-                {int(v) for v, w in zip(last, drawn.iloc[-1], strict=True) if v != w}
-            ):
+            ends = {int(v) for v, w in zip(last, drawn.iloc[-1], strict=True) if v != w}
+            # (at the lines' ends, outside the axes: not into axes given; see end_labels)
+            for value in sorted(ends) if common.own_figure() else []:
                 a.annotate(
                     f"{value:,}: official figure",
                     (x[-1], value),

@@ -185,19 +185,23 @@ def deadline_labels(
 
 def deadline_marks(
     ax: Axes, marks: list[tuple[pd.Period, str]], n_months: int, size: float
-) -> None:
+) -> float:
     """Dotted verticals at each month of ``marks``, labelled at the top, the labels
     placed by :func:`sim.plotting.common.label_rows` (left of a line near the right
     edge, stacked where close ones would overlap). (``n_months`` is kept for callers;
-    the positions come from the axes' own x-limits.)"""
+    the positions come from the axes' own x-limits.) Returns how far down from the
+    top of the axes the labels reach [pt] (0 without labels)."""
+    size = common.pt(size)
     whens = [common.month_ends(pd.PeriodIndex([period], freq="M"))[0] for period, _ in marks]
     for when in whens:
         ax.axvline(when, color=DEADLINE_COLOR, lw=1.1, ls=(0, (1.5, 2.5)), zorder=4, gid="deadline")
     shown = [(when, text) for when, (_period, text) in zip(whens, marks, strict=True) if text]
     texts = [text for _, text in shown]
     places = common.label_rows(ax, [when for when, _ in shown], texts, size)
+    depth = 0.0
     for (when, text), (level, right) in zip(shown, places, strict=True):
         lines = text.count("\n") + 1
+        depth = max(depth, 3 + (level + 1) * (lines * size * 1.25 + 3))
         ax.annotate(
             text,
             (when, 1.0),
@@ -211,6 +215,7 @@ def deadline_marks(
             zorder=6,
             bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.75},
         )
+    return depth
 
 
 def percent(p: float) -> str:
@@ -265,7 +270,7 @@ def _panel(result: Result, ax: Axes, tid: str, variant: str) -> float:
             transform=ax.transAxes,
             ha="center",
             va="center",
-            fontsize=10,
+            fontsize=common.pt(10),
             color="#555555",
             wrap=True,
         )
