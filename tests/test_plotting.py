@@ -290,3 +290,21 @@ def test_a_theater_made_of_sites_is_followed_by_a_panel_per_site(result):
     assert [ax.get_title(loc="left") for ax in one] == ["South (Alpha)"]
     with pytest.raises(ValueError, match="expected theaters among alpha, alpha/north"):
         plotting.plot_envelope(result, theaters=["alpha/east"])
+
+
+def test_observations_into_given_axes_are_named_by_the_callers_legend(default_result):
+    scenario = default_result.scenario
+    record = sim.load_observations(
+        DEFAULT_SCENARIO.parent / "iraq-syria-2024-observed.csv", scenario
+    )
+    run = sim.run(scenario, ["as-reported"], draws=200, seed=1, observed=record, as_of="2025-06")
+    fig, axes = _paper_figure()
+    sim.plot_fan(run, ax=axes)
+    # no legend of the chart's own over the data, no as-of label beside the deadlines'
+    assert all(ax.get_legend() is None for ax in axes)
+    assert not [t for ax in axes for t in _texts_of(ax) if t.get_text().startswith("as of")]
+    labels = axes[0].get_legend_handles_labels()[1]
+    assert {"reported later", "as of 2025-06-30", "median of the draws, month by month"} <= set(
+        labels
+    )
+    plt.close(fig)

@@ -155,7 +155,7 @@ def draw_observations(
                 [o.low],
                 ls="none",
                 marker=marker,
-                ms=8.5 if marker == "o" else 7.5,
+                ms=common.pt(8.5 if marker == "o" else 7.5),
                 mfc=face,
                 mec=color if not filled else EDGE,
                 mew=1.6,
@@ -169,7 +169,7 @@ def draw_observations(
                 [x, x],
                 [o.low, o.high],
                 color=color,
-                lw=3.2,
+                lw=common.pt(3.2),
                 ls=(0, (2, 1.2)) if dashed else "-",
                 solid_capstyle="butt",
                 zorder=9,
@@ -191,8 +191,8 @@ def draw_observations(
                     [y],
                     ls="none",
                     marker="_",
-                    ms=13,
-                    mew=3,
+                    ms=common.pt(13),
+                    mew=common.pt(3),
                     color=color,
                     zorder=9,
                     label="_nolegend_",
@@ -206,7 +206,7 @@ def draw_observations(
                 [bound],
                 ls="none",
                 marker="v" if shape == "at most" else "^",
-                ms=9,
+                ms=common.pt(9),
                 mfc=face,
                 mec=color,
                 mew=1.6,
@@ -231,12 +231,14 @@ def draw_observations(
 
 
 def draw_as_of(ax: Axes, as_of: dt.date | None, *, label: bool = True) -> None:
-    """A vertical line at the as-of date, labelled at the foot of the panel."""
+    """A vertical line at the as-of date, labelled at the top, left of the line."""
     if as_of is None:
         return
     when = pd.Timestamp(as_of).to_datetime64()
     ax.axvline(when, color=AS_OF_COLOR, lw=1.4, ls=(0, (6, 2, 1, 2)), zorder=7, gid="as-of")
-    if label:
+    # (into axes given the line is left unlabelled: ax.legend() names it, and a narrow
+    # panel has no room beside the deadlines' labels)
+    if label and common.own_figure():
         ax.annotate(
             f"as of\n{as_of.isoformat()}",
             (when, 1.0),
@@ -267,32 +269,56 @@ def legend_handles(
         if shape not in shapes:
             continue
         if shape == "point":
-            h = Line2D([], [], ls="none", marker="o", ms=8.5, mfc=COLOR, mec=EDGE, mew=1.4)
+            h = Line2D(
+                [], [], ls="none", marker="o", ms=common.pt(8.5), mfc=COLOR, mec=EDGE, mew=1.4
+            )
         elif shape == "range":
-            h = Line2D([], [], ls="none", marker="|", ms=16, mew=3, color=COLOR)
+            h = Line2D(
+                [], [], ls="none", marker="|", ms=common.pt(16), mew=common.pt(3), color=COLOR
+            )
         else:
             h = Line2D(
-                [], [], ls="none", marker="v" if shape == "at most" else "^", ms=9, color=COLOR
+                [],
+                [],
+                ls="none",
+                marker="v" if shape == "at most" else "^",
+                ms=common.pt(9),
+                color=COLOR,
             )
         handles.append(h)
         labels.append(SHAPE_LABELS[shape])
     kinds = {o.kind for o in observations}
     if "official" in kinds:
         c = KIND_COLORS["official"]
-        handles.append(Line2D([], [], ls="none", marker="s", ms=7.5, mfc=c, mec=EDGE, mew=1.4))
+        handles.append(
+            Line2D([], [], ls="none", marker="s", ms=common.pt(7.5), mfc=c, mec=EDGE, mew=1.4)
+        )
         labels.append("official figure (declared)")
     if "target" in kinds:
         c = KIND_COLORS["target"]
-        handles.append(Line2D([], [], ls="none", marker="D", ms=7, mfc=c, mec=EDGE, mew=1.4))
+        handles.append(
+            Line2D([], [], ls="none", marker="D", ms=common.pt(7), mfc=c, mec=EDGE, mew=1.4)
+        )
         labels.append("target or promise")
     if as_of is not None:
         known = [o.known(as_of) for o in observations]
         if any(known) and not all(known):
             day = as_of.isoformat()
-            handles.append(Line2D([], [], ls="none", marker="o", ms=8.5, mfc=COLOR, mec=COLOR))
+            handles.append(
+                Line2D([], [], ls="none", marker="o", ms=common.pt(8.5), mfc=COLOR, mec=COLOR)
+            )
             labels.append(f"known on {day}")
             handles.append(
-                Line2D([], [], ls="none", marker="o", ms=8.5, mfc="white", mec=COLOR, mew=1.6)
+                Line2D(
+                    [],
+                    [],
+                    ls="none",
+                    marker="o",
+                    ms=common.pt(8.5),
+                    mfc="white",
+                    mec=COLOR,
+                    mew=1.6,
+                )
             )
             labels.append("reported later")
         handles.append(Line2D([], [], color=AS_OF_COLOR, lw=1.4, ls=(0, (6, 2, 1, 2))))
@@ -362,7 +388,11 @@ def add_to_fan(
             draw_as_of(a, as_of, label=a is block[0])
     handles, labels = legend_handles(shown, as_of)
     fig: Any = axes[0].figure
-    if len(axes) == k * len(series) and fig is not None and fig.legends:
+    if not common.own_figure():  # into axes given, the legend is the caller's
+        for h, label in zip(handles, labels, strict=True):
+            h.set_label(label)
+            axes[0].add_line(h)
+    elif len(axes) == k * len(series) and fig is not None and fig.legends:
         # below the fan's own legend, in the room the fan left for it
         below = fig.legends[0].get_window_extent(fig.canvas.get_renderer())
         fig.legend(
