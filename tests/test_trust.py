@@ -194,6 +194,102 @@ def test_disk_full_while_writing_leaves_no_partial_directory(tmp_path, monkeypat
     assert list(tmp_path.iterdir()) == []
 
 
+def _limited_file_size(limit: int):
+    """A ``preexec_fn`` giving the child ``ulimit -f`` of ``limit`` bytes (Python ignores
+    SIGXFSZ, so a write past it fails with EFBIG, as on a full disk)."""
+    import resource
+
+    return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no file size limit on Windows")
+@pytest.mark.parametrize("earlier", [True, False], ids=["over-a-run", "new"])
+def test_a_file_size_limit_while_writing_is_one_line_naming_the_output_and_changes_nothing(
+    tmp_path, earlier
+):
+    import subprocess
+
+    out = tmp_path / "run"
+    if earlier:
+        assert (
+            CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(out)]).exit_code == 0
+        )
+    before = _snapshot(out) if earlier else None
+    res = subprocess.run(
+        [sys.executable, "-m", "sim", "run", str(DEFAULT), "-q", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        preexec_fn=_limited_file_size(20_000),
+        check=False,
+    )
+    assert res.returncode == 2
+    kept = "the previous run is kept as it was" if earlier else "nothing was written"
+    assert res.stderr == (
+        f"forcesim: error: {out}:1:1: --out: expected a writable output directory, "
+        f"found File too large; {kept}\n"
+    )
+    assert (_snapshot(out) if earlier else None) == before
+    assert [p.name for p in tmp_path.iterdir()] == (["run"] if earlier else [])
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no file size limit on Windows")
+def test_a_file_size_limit_while_writing_a_chart_or_page_is_one_line_naming_it(tmp_path):
+    import subprocess
+
+    run = tmp_path / "run"
+    assert CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(run)]).exit_code == 0
+    before = _snapshot(run)
+    for command in (["plot", str(run), "-o"], ["report", str(run), "-o"]):
+        target = tmp_path / ("chart.png" if command[0] == "plot" else "page.html")
+        res = subprocess.run(
+            [sys.executable, "-m", "sim", *command, str(target)],
+            capture_output=True,
+            text=True,
+            preexec_fn=_limited_file_size(1_000),
+            check=False,
+        )
+        assert res.returncode == 2, res.stderr
+        assert res.stderr == (
+            f"forcesim: error: {target}:1:1: --output: expected a file forcesim can write, "
+            "found File too large; nothing was written\n"
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+    assert _snapshot(run) == before
+
+
+@pytest.mark.parametrize("command", ["plot", "report"])
+def test_a_chart_or_page_under_a_file_is_one_line_naming_the_file_before_any_work(
+    tmp_path, command, monkeypatch
+):
+    run = tmp_path / "run"
+    assert CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(run)]).exit_code == 0
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("mine\n")
+    target = blocker / "deeper" / ("chart.png" if command == "plot" else "page.html")
+
+    def no_work(*a, **k):
+        raise AssertionError("drew or built something before refusing")
+
+    monkeypatch.setattr("sim.plotting.save", no_work)
+    monkeypatch.setattr("sim.report.page.report_html", no_work)
+    res = CliRunner().invoke(main, [command, str(run), "-o", str(target)])
+    assert res.exit_code == 2
+    assert res.stderr == (
+        f"forcesim: error: {target}:1:1: --output: expected a file forcesim can write, "
+        f"found cannot write to {blocker} (a file, not a directory)\n"
+    )
+    assert blocker.read_text() == "mine\n"
+
+
+def test_an_output_directory_under_a_file_says_the_file_is_in_the_way(tmp_path):
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("mine\n")
+    res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(blocker / "o")])
+    assert res.exit_code == 2
+    assert res.stderr.endswith(f"found cannot write to {blocker} (a file, not a directory)\n")
+    assert "permission denied" not in res.stderr
+
+
 def test_a_new_run_leaves_no_stale_files_from_an_older_run(tmp_path):
     out = tmp_path / "run"
     with atomic_directory(out) as tmp:  # an older run that wrote other files

@@ -193,6 +193,8 @@ def refuse_foreign(target: Path) -> None:
         )
 
 
+_FILE_EXPECTED = "a file forcesim can write"
+
 #: what a file forcesim wrote into a run directory may be replaced by (a chart or the
 #: page drawn again); its tables are the run's record
 _REDRAWN = (".png", ".pdf", ".svg", ".html")
@@ -207,6 +209,9 @@ def refuse_overwrite(target: Path, drawn: str | None = None, charts: Collection[
     the fan). Anything else, a directory included, is left as it is.
     """
     if not target.exists() and not target.is_symlink():
+        probe = _nearest(target)
+        if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+            raise OutputError(target, _cannot_write(target), _FILE_EXPECTED, "--output")
         return
     if target.is_symlink() or not target.is_file():
         why = "a directory" if target.is_dir() else "something other than a file"
@@ -420,18 +425,37 @@ def atomic_directory(target: Path) -> Iterator[Path]:
         lock = _lock(tmp)
         os.chmod(tmp, 0o777 & ~current_umask())  # as a plain mkdir would make it
     except OSError as exc:
-        raise OutputError(target, f"cannot write to {parent}: {exc.strerror or exc}") from None
+        raise OutputError(target, _cannot_write(target, exc)) from None
     try:
         yield tmp
         refuse_foreign(target)  # again: something may have written there meanwhile
         old = _swap_in(tmp, target)
         if old is not None:
             _discard(old, target.name)
+    except OSError as exc:  # a full disk, a file size limit, a read-only file system
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OutputError(target, _write_failure(exc, tmp, target)) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     finally:
         _unlock(lock)
+
+
+def _write_failure(exc: OSError, tmp: Path, target: Path) -> str:
+    """What went wrong writing into ``target`` (through its temporary ``tmp``), without
+    the temporary name: ``File too large while writing bands.csv; nothing was changed``."""
+    why = exc.strerror or str(exc) or type(exc).__name__
+    name = ""
+    if exc.filename is not None:
+        written = Path(os.fsdecode(exc.filename))
+        try:
+            name = str(written.relative_to(tmp))
+        except ValueError:
+            name = "" if written.name.startswith(".") else written.name
+    where = f" while writing {name}" if name and name != "." else ""
+    kept = "the previous run is kept as it was" if target.exists() else "nothing was written"
+    return f"{why}{where}; {kept}"
 
 
 def current_umask() -> int:
@@ -495,20 +519,54 @@ def write_json(data: Any, path: Path) -> None:
     )
 
 
-def atomic_file(target: Path, write: Callable[[Path], None]) -> None:
+def atomic_file(target: Path, write: Callable[[Path], None], option: str = "--output") -> None:
     """Call ``write(tmp)`` on a temporary file beside ``target``, then move it into place:
     a reader never finds ``target`` half-written. ``tmp`` keeps ``target``'s suffix, and
-    carries forcesim's mark, so that a leftover of a killed process is cleaned up."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    carries forcesim's mark, so that a leftover of a killed process is cleaned up.
+
+    Raises
+    ------
+    OutputError
+        When ``target``'s directory cannot be made or written, or writing fails (a full
+        disk): one line naming ``target`` and ``option``; ``target`` is as it was.
+    """
     tmp = target.parent / temp_name(target.name, target.suffix)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
+    except OSError as exc:
+        raise OutputError(target, _cannot_write(target, exc), _FILE_EXPECTED, option) from None
     os.close(fd)
     try:
         write(tmp)
         os.replace(tmp, target)
+    except OSError as exc:  # a full disk, a file size limit
+        tmp.unlink(missing_ok=True)
+        kept = "the file is kept as it was" if target.exists() else "nothing was written"
+        raise OutputError(
+            target, f"{exc.strerror or exc}; {kept}", _FILE_EXPECTED, option
+        ) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def _nearest(target: Path) -> Path:
+    """The nearest existing ancestor of ``target``: what creating it runs into."""
+    probe = target.parent if str(target.parent) else Path(".")
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    return probe
+
+
+def _cannot_write(target: Path, exc: OSError | None = None) -> str:
+    """Why ``target`` cannot be created: ``cannot write to PATH (a file, not a
+    directory)`` when an ancestor is a file, else ``cannot write to PATH: REASON``."""
+    probe = _nearest(target)
+    if not probe.is_dir():
+        return f"cannot write to {probe} (a file, not a directory)"
+    why = "permission denied" if exc is None else (exc.strerror or str(exc))
+    return f"cannot write to {probe}: {why}"
 
 
 def check_writable(out_dir: str | Path) -> None:
@@ -526,10 +584,7 @@ def check_writable(out_dir: str | Path) -> None:
         anything besides an earlier forcesim run (see :func:`foreign`).
     """
     out_dir = Path(out_dir)
-    parent = out_dir.parent if str(out_dir.parent) else Path(".")
-    probe = parent
-    while not probe.exists():
-        probe = probe.parent
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise OutputError(out_dir, f"cannot write to {probe}: permission denied")
+    probe = _nearest(out_dir)
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise OutputError(out_dir, _cannot_write(out_dir))
     refuse_foreign(out_dir)
