@@ -425,6 +425,49 @@ def test_an_empty_out_is_refused_rather_than_written_to_the_default(command: str
 
 
 @pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "", "-q"],
+        ["sweep", "", "--set", "announcement.delay=1", "-q"],
+        ["sensitivity", "", "--draws", "20", "--seed", "1", "-q"],
+        ["run", str(DEFAULT_SCENARIO), "--observed", "", "-q"],
+        ["run", str(DEFAULT_SCENARIO), "--observed", " ", "-q"],
+        [
+            "backtest",
+            str(SCENARIOS_DIR / "historical" / "afghanistan-2020.yaml"),
+            "--observed",
+            "",
+            "-q",
+        ],
+        ["validate", ""],
+        ["show", ""],
+        ["list", ""],
+        ["plot", ""],
+        ["plot", "RUN", "-o", ""],
+        ["report", "RUN", "-o", ""],
+    ],
+    ids=lambda a: " ".join(repr(x) if not x.strip() else x.split("/")[-1] for x in a),
+)
+def test_an_empty_file_name_is_refused_rather_than_taken_as_the_default(
+    args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (run '' ran the default scenario, --observed '' read the scenario's own reports,
+    # -o '' wrote the default chart, validate '' read '.': each without saying so)
+    monkeypatch.chdir(tmp_path)
+    run = tmp_path / "RUN"
+    assert (
+        CliRunner().invoke(main, ["run", str(DEFAULT_SCENARIO), "-q", "--out", str(run)]).exit_code
+        == 0
+    )
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    result = CliRunner().invoke(main, [str(run) if a == "RUN" else a for a in args])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert "expected a file name, found '" in result.stderr
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+@pytest.mark.parametrize(
     ("command", "chart"),
     [
         (["sweep", "--set", "announcement.delay=0,3", "--draws", "50", "--seed", "1"], "sweep"),

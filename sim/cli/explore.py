@@ -9,6 +9,7 @@ import click
 from sim.cli import command_line, friendly, main
 from sim.cli.params import (
     SET_HELP,
+    PathName,
     apply_settings,
     draws_and_seed,
     draws_options,
@@ -22,7 +23,7 @@ from sim.cli.params import (
 
 
 @main.command()
-@click.argument("scenario", required=False, type=click.Path(dir_okay=True))
+@click.argument("scenario", required=False, type=PathName(dir_okay=True))
 @click.option(
     "--set",
     "settings",
@@ -116,7 +117,7 @@ def sweep(
 
 
 @main.command()
-@click.argument("scenario", required=False, type=click.Path(dir_okay=True))
+@click.argument("scenario", required=False, type=PathName(dir_okay=True))
 @variant_option("Analyse only this variant (repeatable). Default: all.")
 @draws_options("Draws of the ensemble (each tenth needs one).", "Seed (a whole number).", least=10)
 @click.option(

@@ -10,11 +10,11 @@ from typing import Any
 import click
 
 from sim.cli import EXIT_BAD_INPUT, friendly, main
-from sim.cli.params import needs
+from sim.cli.params import PathName, needs
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.argument("files", nargs=-1, required=True, type=PathName())
 @click.option(
     "--strict",
     is_flag=True,
@@ -108,7 +108,7 @@ def schema() -> None:
 
 
 @main.command()
-@click.argument("file", type=click.Path())
+@click.argument("file", type=PathName())
 @click.option("--variant", "-v", metavar="NAME", help="List the numbers of this variant.")
 @friendly
 def sources(file: str, variant: str | None) -> None:
@@ -176,7 +176,7 @@ def _as_passed(file: Path, root: Path, directory: str | None) -> str:
 
 
 @main.command(name="list")
-@click.argument("directory", required=False, type=click.Path())
+@click.argument("directory", required=False, type=PathName())
 @friendly
 def list_(directory: str | None) -> None:
     """List the scenarios in DIRECTORY (default: the shipped ones), with their variants."""
@@ -208,7 +208,7 @@ def list_(directory: str | None) -> None:
 
 
 @main.command()
-@click.argument("file", type=click.Path())
+@click.argument("file", type=PathName())
 @click.option("--variant", "-v", metavar="NAME", help="Show this variant resolved.")
 @friendly
 def show(file: str, variant: str | None) -> None:
@@ -220,11 +220,11 @@ def show(file: str, variant: str | None) -> None:
 
 
 @main.command()
-@click.argument("run_dir", type=click.Path())
+@click.argument("run_dir", type=PathName())
 @click.option(
     "-o",
     "--output",
-    type=click.Path(),
+    type=PathName(),
     help="Write one chart to this file instead (.png, .pdf or .svg: the extension picks "
     "the format).",
 )
@@ -260,11 +260,11 @@ def plot(run_dir: str, output: str | None, chart: str | None, theaters: tuple[st
 
 
 @main.command()
-@click.argument("run_dir", type=click.Path())
+@click.argument("run_dir", type=PathName())
 @click.option(
     "-o",
     "--output",
-    type=click.Path(),
+    type=PathName(),
     metavar="FILE",
     help="HTML file to write. Default: RUN_DIR/report.html",
 )

@@ -33,14 +33,24 @@ class ToleranceType(click.ParamType):
 TOLERANCE = ToleranceType()
 
 
-class DirectoryName(click.Path):
-    """A path to write into that has a name (``--out ''`` would write to the default
-    directory without saying so)."""
+class PathName(click.Path):
+    """A path that has a name: a blank one is refused, not taken as the default (``--out
+    ''`` would write to the default directory, ``--observed ''`` read the scenario's own
+    observations, ``run ''`` run the default scenario, ``validate ''`` read ``.``,
+    each without saying so)."""
+
+    what = "a file name"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str) and not value.strip():
-            self.fail(f"expected a directory name, found {value!r}", param, ctx)
+            self.fail(f"expected {self.what}, found {value!r}", param, ctx)
         return super().convert(value, param, ctx)
+
+
+class DirectoryName(PathName):
+    """A directory to write into, by name (see :class:`PathName`)."""
+
+    what = "a directory name"
 
 
 def variant_option(help_text: str) -> Any:

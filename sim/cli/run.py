@@ -12,6 +12,7 @@ from sim.cli.params import (
     FORMATS,
     SET_HELP,
     TOLERANCE,
+    PathName,
     apply_settings,
     draws_and_seed,
     draws_options,
@@ -30,14 +31,14 @@ if TYPE_CHECKING:
 
 
 @main.command()
-@click.argument("scenario", required=False, type=click.Path(dir_okay=True))
+@click.argument("scenario", required=False, type=PathName(dir_okay=True))
 @variant_option("Run only this variant (repeatable). Default: all.")
 @out_option("out/<scenario id>/")
 @draws_options("Monte Carlo draws for an ensemble.", "Seed for the ensemble (a whole number).")
 @click.option(
     "--observed",
     metavar="FILE",
-    type=click.Path(),
+    type=PathName(),
     help="Observed levels (CSV: date,theater,troops_low,troops_high,source,quote) "
     "to draw and score. Default: the scenario's own observations, if any.",
 )
@@ -148,12 +149,12 @@ def run(
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=True))
+@click.argument("scenario", type=PathName(dir_okay=True))
 @variant_option("Backtest only this variant (repeatable). Default: all.")
 @click.option(
     "--observed",
     metavar="FILE",
-    type=click.Path(),
+    type=PathName(),
     help="Observed levels (CSV). Default: the scenario's own observations.",
 )
 @out_option("out/<scenario id>-backtest/")
@@ -188,7 +189,7 @@ def backtest(
 
 
 @main.command()
-@click.argument("scenario", required=False, type=click.Path(dir_okay=True))
+@click.argument("scenario", required=False, type=PathName(dir_okay=True))
 @variant_option("A, then B (exactly two): the charts show B minus A.")
 @draws_options("Number of paired Monte Carlo draws.", "Seed (a whole number).")
 @out_option("out/<scenario id>-compare-A-vs-B/")

@@ -8,18 +8,26 @@ from typing import TYPE_CHECKING
 import click
 
 from sim.cli import command_line, friendly, main
-from sim.cli.params import DRAWS, SEED, TOLERANCE, DirectoryName, quiet_option, variant_option
+from sim.cli.params import (
+    DRAWS,
+    SEED,
+    TOLERANCE,
+    DirectoryName,
+    PathName,
+    quiet_option,
+    variant_option,
+)
 
 if TYPE_CHECKING:
     from sim.io.observations import Tolerance
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=PathName(dir_okay=False))
 @click.option(
     "--observed",
     metavar="FILE",
-    type=click.Path(),
+    type=PathName(),
     help="The record every vintage is conditioned on and scored against (CSV). "
     "Default: the first vintage's own observations.",
 )
