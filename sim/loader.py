@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from sim.checks import check_scenario, unused_inputs
 from sim.errors import ScenarioError, ScenarioWarning, describe
-from sim.io.numbers import number_hint
+from sim.io.numbers import number_hint, plain_number
 from sim.io.observation_csv import read_observations
 from sim.io.observations import (
     REPORTED,
@@ -521,7 +521,13 @@ def _doc_observations(
             raise locator.error(path + (col,), expected, found)
         kind = o.kind or REPORTED
         try:
-            tolerance = None if o.tolerance is None else tolerance_from(str(o.tolerance))
+            tolerance = (
+                None
+                if o.tolerance is None
+                else tolerance_from(
+                    o.tolerance if isinstance(o.tolerance, str) else plain_number(o.tolerance)
+                )
+            )
         except ValueError as exc:
             expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
             raise locator.error(path + ("tolerance",), expected, found) from None

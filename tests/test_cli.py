@@ -425,6 +425,28 @@ def test_an_empty_out_is_refused_rather_than_written_to_the_default(command: str
 
 
 @pytest.mark.parametrize(
+    ("option", "text", "hint"),
+    [
+        ("--draws", "1_000", " (write 1000, without underscores)"),
+        ("--draws", "1e6", " (write 1000000, without an exponent)"),
+        ("--seed", "07", " (write 7, without the leading zero)"),
+        ("--workers", "02", " (write 2, without the leading zero)"),
+        ("--draws", "\u0665", ""),
+    ],
+)
+def test_a_whole_number_flag_takes_plain_digits_only(option: str, text: str, hint: str) -> None:
+    # (click's int() read 1_000 as 1000, 07 as 7 and an Arabic-Indic five as 5)
+    args = {"--draws": "10", "--seed": "1", option: text}
+    argv = ["run", "-q", *(x for k, v in args.items() for x in (k, v))]
+    result = CliRunner().invoke(main, argv)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"forcesim: error: Invalid value for '{option}': expected a whole number as plain "
+        f"digits, found {text!r}{hint}\n"
+    )
+
+
+@pytest.mark.parametrize(
     "args",
     [
         ["run", "", "-q"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -261,6 +262,55 @@ def test_a_tolerance_is_a_percentage_of_each_bound_or_a_number_of_troops(
 def test_a_bad_tolerance_is_a_command_line_error(text):
     with pytest.raises(sim.ScenarioError, match=r"^<command line>:1:1: --tolerance: expected"):
         parse_tolerance(text)
+
+
+@pytest.mark.parametrize(
+    "text,hint",
+    [
+        ("1e3", "(write 1000, without an exponent)"),
+        ("1_000", "(write 1000, without underscores)"),
+        ("0700", "(write 700, without the leading zero)"),
+        ("05%", "(write 5, without the leading zero)"),
+        ("2 500", "(for two thousand five hundred write 2500)"),
+        ("\u0665", ""),  # an Arabic-Indic five, which Python's float reads as 5
+    ],
+)
+def test_a_tolerance_is_plain_decimal_digits_as_every_number_and_other_forms_are_refused(
+    text, hint, observations, mini
+):
+    # (float() read all of these: 1_000 as 1000, 0700 as 700, 2 500 as 2500)
+    with pytest.raises(
+        sim.ScenarioError,
+        match=re.escape("--tolerance: expected a tolerance as a percentage")
+        + ".*"
+        + re.escape(f"found {text!r}" + (f" {hint}" if hint else ""))
+        + "$",
+    ):
+        parse_tolerance(text)
+    path = observations("2024-06,alpha,500,500,,\n", HEADER.replace("\n", ",tolerance\n"))
+    path.write_text(path.read_text().replace("500,500,,\n", f"500,500,,,{text}\n"))
+    with pytest.raises(sim.ScenarioError, match=re.escape("tolerance: expected a tolerance")):
+        read_observations(path, ["alpha"])
+
+
+@pytest.mark.parametrize(
+    "text,written,shown",
+    [
+        ("1234567", "1234567", "±1,234,567 troops"),
+        ("12.3456789%", "12.3456789%", "±12.3456789 %"),
+        ("0.0000001", "0.0000001", "±0.0000001 troops"),
+        ("7%", "7%", "±7 %"),
+    ],
+)
+def test_a_tolerance_is_written_and_shown_as_given_never_rounded(
+    text, written, shown, observations, mini
+):
+    # (it was written with %g: 1.23457e+06, 12.3457%, 1e-07)
+    tol = parse_tolerance(text)
+    assert (tol.text(), str(tol)) == (written, shown)
+    assert parse_tolerance(tol.text()) == tol
+    rows = scored(sim.run(mini), "2024-06,alpha,500,500,,\n", observations, tol)
+    assert rows[0]["tolerance"] == written
 
 
 # ---------------------------------------------------------------- consistency

@@ -356,6 +356,30 @@ def test_a_leading_zero_on_the_command_line_says_why_as_in_a_file(text: str, col
         parse_setting(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        (
+            "announcement.delay=010..012",
+            "write 10, without the leading zero; YAML 1.1 readers take 010 for the octal 8",
+        ),
+        ("announcement.delay=0..6:03", "write 3, without the leading zero"),
+    ],
+)
+def test_a_sweep_range_with_a_leading_zero_is_refused_with_the_hint_a_value_gets(
+    text: str, hint: str
+) -> None:
+    # (it was read as 10..12 and 0..6 in steps of 3 without a word)
+    with pytest.raises(sim.ScenarioError, match=re.escape(hint)):
+        parse_axis(text)
+
+
+def test_a_sweep_range_of_digits_of_another_script_is_not_a_range() -> None:
+    # (Decimal read the Arabic-Indic 0..3 as 0, 1, 2, 3)
+    key, values = parse_axis("announcement.delay=\u0660..\u0663")
+    assert [v.value for v in values] == ["\u0660..\u0663"]  # text, refused where a number goes
+
+
 def test_a_number_set_for_the_run_rests_on_the_setting_not_on_the_files_source(
     scenario: sim.Scenario,
 ) -> None:

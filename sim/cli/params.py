@@ -9,8 +9,30 @@ import click
 
 MAX_DRAWS = 100_000_000  # as sim.analysis.ensemble.MAX_DRAWS (checked in the tests)
 
-DRAWS = click.IntRange(1, MAX_DRAWS)
-SEED = click.IntRange(0, 2**63 - 1)
+
+class WholeNumber(click.IntRange):
+    """A whole number in a range, written as plain decimal digits, as every number
+    forcesim reads (:mod:`sim.io.numbers`): ``1_000``, ``05`` or digits of another script,
+    which Python's ``int`` takes, are refused with a hint."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import re
+
+        from sim.io.numbers import form_hint
+
+        if isinstance(value, str) and not re.fullmatch(r"[-+]?(0|[1-9][0-9]*)", value.strip()):
+            hint = form_hint(value, yaml=False)
+            self.fail(
+                f"expected a whole number as plain digits, found {value!r}"
+                + (f" ({hint})" if hint else ""),
+                param,
+                ctx,
+            )
+        return super().convert(value, param, ctx)
+
+
+DRAWS = WholeNumber(1, MAX_DRAWS)
+SEED = WholeNumber(0, 2**63 - 1)
 
 
 class ToleranceType(click.ParamType):
@@ -77,7 +99,7 @@ def draws_options(draws_help: str, seed_help: str, least: int = 1) -> Any:
     draws = DRAWS if least == 1 else click.IntRange(least, MAX_DRAWS)
 
     def apply(func: Any) -> Any:
-        func = click.option("--chunk", type=click.IntRange(1, 10_000_000), hidden=True)(func)
+        func = click.option("--chunk", type=WholeNumber(1, 10_000_000), hidden=True)(func)
         func = click.option("--seed", type=SEED, metavar="S", help=seed_help)(func)
         return click.option("--draws", type=draws, metavar="N", help=draws_help)(func)
 
@@ -131,7 +153,7 @@ def scale_options(func: Any) -> Any:
     )(func)
     return click.option(
         "--workers",
-        type=click.IntRange(1, 256),
+        type=WholeNumber(1, 256),
         metavar="N",
         help="Run the draws as tasks on a local Dask cluster of N worker processes "
         "(pip install 'forcesim[dask]'). The same files as without.",

@@ -16,6 +16,7 @@ number are refused with a hint, never reinterpreted:
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 #: plain decimal: digits without a leading zero, an optional fraction (``.5`` and ``5.`` too)
 PLAIN_DECIMAL = re.compile(r"^[-+]?(0|[1-9][0-9]*)(\.[0-9]*)?$|^[-+]?\.[0-9]+$")
@@ -155,3 +156,24 @@ def number_hint(text: str) -> str:
         t = inner
     hint = form_hint(t) or thousands_hint(t)
     return f" ({hint})" if hint else ""
+
+
+def plain_number(value: float, scale: int = 1) -> str:
+    """``value * scale`` as the shortest plain decimal (no exponent, no trailing ``.0``)
+    that reads back as ``value`` once divided by ``scale``: ``plain_number(0.07, 100)``
+    is ``"7"`` (not ``7.000000000000001``), ``plain_number(1e-07)`` is ``"0.0000001"``,
+    ``plain_number(1234567.0)`` is ``"1234567"``. Never rounded: the text reads back as
+    the same float."""
+    x = float(value)
+    if x != x or x in (float("inf"), float("-inf")):
+        return repr(x)
+    for digits in range(1, 18):
+        text = f"{x * scale:.{digits}g}"
+        if float(text) / scale == x:
+            break
+    else:  # pragma: no cover - 17 significant digits always read back
+        text = repr(x * scale)
+    plain = format(Decimal(text), "f")
+    if "." in plain:
+        plain = plain.rstrip("0").rstrip(".")
+    return "0" if plain in ("-0", "") else plain

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import ScenarioError
-from sim.io.numbers import whole_problem
+from sim.io.numbers import PLAIN_DECIMAL, form_hint, plain_number, whole_problem
 from sim.months import format_month, parse_month
 
 if TYPE_CHECKING:
@@ -400,10 +400,11 @@ class Tolerance:
     absolute: float = 0.0
 
     def text(self) -> str:
-        """As ``--tolerance`` takes it: ``5%``, ``200`` or ``0``."""
+        """As ``--tolerance`` takes it: ``5%``, ``200`` or ``0``; exact (``12.3456789%``,
+        ``1234567``: it reads back as the same tolerance), never rounded."""
         if self.relative:
-            return f"{self.relative * 100:g}%"
-        return f"{self.absolute:g}"
+            return f"{plain_number(self.relative, 100)}%"
+        return plain_number(self.absolute)
 
     def accept(self, obs: Observation) -> tuple[float, float]:
         """The widened range [troops]; an open end is ``-inf`` or ``inf``."""
@@ -418,9 +419,10 @@ class Tolerance:
 
     def __str__(self) -> str:
         if self.relative:
-            return f"±{self.relative * 100:g} %"
+            return f"±{plain_number(self.relative, 100)} %"
         if self.absolute:
-            return f"±{self.absolute:,g} troops"
+            whole, dot, fraction = plain_number(self.absolute).partition(".")
+            return f"±{int(whole):,}{dot}{fraction} troops"
         return "none (exact)"
 
     def record(self) -> dict[str, Any]:
@@ -433,32 +435,39 @@ TOLERANCE_EXPECTED = (
 
 
 def tolerance_from(text: str) -> Tolerance:
-    """``5%`` (of each bound), ``200`` (troops) or ``0`` (exact);
-    ValueError("expected …, found …") for anything else."""
-    t = str(text).strip().replace(" ", "")
-    try:
-        if t.endswith("%"):
-            value = float(t[:-1])
-            if not 0 <= value <= 100:
-                raise ValueError
-            return Tolerance(relative=value / 100)
-        value = float(t)
-        if not 0 <= value <= MAX_TROOPS:
-            raise ValueError
+    """``5%`` (of each bound), ``200`` (troops) or ``0`` (exact): the number written as
+    plain decimal digits, as everywhere in forcesim (:mod:`sim.io.numbers`), so that
+    ``1_000``, ``0700``, ``1e3`` or digits of another script are refused with a hint,
+    never read as Python's ``float`` would; ValueError("expected …, found …") for
+    anything else."""
+    t = str(text).strip()
+    relative = t.endswith("%")
+    number = t[:-1].rstrip() if relative else t
+    hint = form_hint(number, yaml=False)
+    value = float(number) if PLAIN_DECIMAL.match(number) else math.nan
+    if relative and 0 <= value <= 100:
+        return Tolerance(relative=value / 100)
+    if not relative and 0 <= value <= MAX_TROOPS:
         return Tolerance(absolute=value)
-    except ValueError:
-        raise ValueError(f"expected {TOLERANCE_EXPECTED}, found {str(text)!r}") from None
+    raise ValueError(
+        f"expected {TOLERANCE_EXPECTED}, found {str(text)!r}" + (f" ({hint})" if hint else "")
+    )
 
 
 def parse_tolerance(
-    text: str | None, *, file: str = "<command line>", path: str = "--tolerance"
+    text: str | float | None, *, file: str = "<command line>", path: str = "--tolerance"
 ) -> Tolerance:
-    """``--tolerance``: ``5%`` (of each bound), ``200`` (troops) or ``0`` (exact).
+    """``--tolerance``: ``5%`` (of each bound), ``200`` (troops) or ``0`` (exact); a
+    number given in code is a number of troops.
 
     A bad one is a :class:`ScenarioError` at ``file`` and ``path``: the command line's
     ``--tolerance`` by default, ``<arguments>`` and ``tolerance`` for a Python call."""
-    raw = DEFAULT_TOLERANCE if text is None else str(text)
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        raw = plain_number(text)
+    else:
+        raw = DEFAULT_TOLERANCE if text is None else str(text)
     try:
         return tolerance_from(raw)
-    except ValueError:
-        raise ScenarioError(TOLERANCE_EXPECTED, repr(raw), file=file, path=path) from None
+    except ValueError as exc:
+        found = str(exc).partition(", found ")[2] or repr(raw)
+        raise ScenarioError(TOLERANCE_EXPECTED, found, file=file, path=path) from None

@@ -21,12 +21,13 @@ from decimal import Decimal
 from typing import Any
 
 from sim.errors import ScenarioError
+from sim.io.numbers import form_hint
 from sim.io.yamlio import parse_yaml
 
 COMMAND_LINE = "<command line>"
 MAX_POINTS = 100_000  # values one swept key may take
 _KEY_PART = re.compile(r"^[A-Za-z0-9_-]+$")
-_NUM = r"(-?\d+(?:\.\d+)?)"
+_NUM = r"(-?[0-9]+(?:\.[0-9]+)?)"
 _RANGE = re.compile(rf"^\s*{_NUM}\s*\.\.\s*{_NUM}\s*(?::\s*{_NUM}\s*)?$")
 _WRAP = "v: "  # a value is read as the document ``v: VALUE``
 
@@ -130,6 +131,10 @@ def expand_range(key: str, text: str) -> list[Setting] | None:
     m = _RANGE.match(text)
     if m is None:
         return None
+    for bound in m.groups():
+        hint = None if bound is None else form_hint(bound)
+        if hint:  # 010..012 is 8..10 to a YAML 1.1 reader: never read as 10..12
+            raise _error(key, f"a range of plain decimal numbers ({hint})", repr(text.strip()))
     lo, hi = Decimal(m.group(1)), Decimal(m.group(2))
     step = Decimal(m.group(3)) if m.group(3) else Decimal(1)
     if step <= 0:
