@@ -184,6 +184,14 @@ def _merge_by_id(base: list[dict[str, Any]], over: list[dict[str, Any]]) -> list
     return out
 
 
+def _not_a_file(path: Path) -> str:
+    """What stands at ``path``, which is not a regular file: ``a directory``, ``not a
+    regular file`` (a device, a pipe) or ``no such file``."""
+    if path.is_dir():
+        return "a directory"
+    return "not a regular file" if path.exists() else "no such file"
+
+
 def read_with_extends(
     path: Path, chain: tuple[Path, ...] = ()
 ) -> tuple[dict[str, Any], list[Layer]]:
@@ -208,7 +216,9 @@ def read_with_extends(
             ("extends",), f"at most {MAX_EXTENDS_DEPTH} levels of extends", "a deeper chain"
         )
     if not parent.is_file():
-        raise loc.error(("extends",), "an existing scenario file", f"{parent_ref!r} (no such file)")
+        raise loc.error(
+            ("extends",), "an existing scenario file", f"{parent_ref!r} ({_not_a_file(parent)})"
+        )
     try:
         parent_data, parent_layers = read_with_extends(parent, chain + (path.resolve(),))
     except ScenarioError as exc:
@@ -494,7 +504,7 @@ def _doc_observations(
             raise locator.error(
                 ("observations",),
                 "the path of an observations CSV file, relative to the scenario file",
-                f"{obs!r} ({'a directory' if target.is_dir() else 'no such file'})",
+                f"{obs!r} ({_not_a_file(target)})",
             )
         return read_observations(target, allowed)
     items: list[Observation] = []

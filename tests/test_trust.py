@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -288,6 +289,46 @@ def test_an_output_directory_under_a_file_says_the_file_is_in_the_way(tmp_path):
     assert res.exit_code == 2
     assert res.stderr.endswith(f"found cannot write to {blocker} (a file, not a directory)\n")
     assert "permission denied" not in res.stderr
+
+
+@pytest.mark.parametrize("command", ["plot", "report"])
+def test_an_output_of_another_kind_is_quoted_as_written(tmp_path, command):
+    # (-o /dev/null was quoted as 'null', -o run/monthly.csv as 'monthly.csv')
+    run = tmp_path / "run"
+    assert CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(run)]).exit_code == 0
+    for target in ("/dev/null", str(run / "monthly.csv")):
+        res = CliRunner().invoke(main, [command, str(run), "-o", target])
+        assert res.exit_code == 2
+        assert res.stderr.endswith(f", found {target!r}\n")
+
+
+def test_an_output_that_is_a_symbolic_link_is_refused_as_one_and_its_target_kept(tmp_path):
+    # (it was 'a file in its place (it is not a directory)', of a link to a directory)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "link").symlink_to(elsewhere)
+    res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(tmp_path / "link")])
+    assert res.exit_code == 2
+    assert "found a symbolic link in its place" in res.stderr
+    assert "not a directory" not in res.stderr
+    assert list(elsewhere.iterdir()) == []
+    (tmp_path / "chart.png").symlink_to(tmp_path / "mine.txt")
+    (tmp_path / "mine.txt").write_text("mine\n")
+    run = tmp_path / "run"
+    assert CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(run)]).exit_code == 0
+    res = CliRunner().invoke(main, ["plot", str(run), "-o", str(tmp_path / "chart.png")])
+    assert res.exit_code == 2
+    assert "found a symbolic link in its place; nothing was overwritten" in res.stderr
+    assert (tmp_path / "mine.txt").read_text() == "mine\n"
+
+
+@pytest.mark.parametrize("what", ["a directory", "not a regular file"])
+def test_extends_of_something_that_is_no_file_says_what_it_is(write, tmp_path, what):
+    # (a directory or /dev/zero was 'no such file')
+    parent = str(tmp_path) if what == "a directory" else "/dev/zero"
+    path = write(f"extends: {parent}\nid: child\n")
+    with pytest.raises(sim.ScenarioError, match=re.escape(f"found {parent!r} ({what})")):
+        sim.load_scenario(path)
 
 
 def test_a_new_run_leaves_no_stale_files_from_an_older_run(tmp_path):

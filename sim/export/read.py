@@ -694,7 +694,7 @@ def redraw(
     if output is not None and output.suffix.lower() not in (".png", ".pdf", ".svg"):
         raise ScenarioError(
             "a file ending in .png, .pdf or .svg",
-            repr(output.name),
+            repr(str(output)),
             file="<command line>",
             path="--output",
         )

@@ -146,7 +146,9 @@ def foreign(target: Path) -> str | None:
     (or fewer). Leftovers of killed forcesim writes inside it are removed first."""
     if not target.exists() and not target.is_symlink():
         return None
-    if target.is_symlink() or not target.is_dir():
+    if target.is_symlink():
+        return "a symbolic link in its place (to write there, give the directory it points to)"
+    if not target.is_dir():
         return "a file in its place (it is not a directory)"
     clean_leftovers(target)
     entries = sorted(p.name for p in target.iterdir())
@@ -214,7 +216,13 @@ def refuse_overwrite(target: Path, drawn: str | None = None, charts: Collection[
             raise OutputError(target, _cannot_write(target), _FILE_EXPECTED, "--output")
         return
     if target.is_symlink() or not target.is_file():
-        why = "a directory" if target.is_dir() else "something other than a file"
+        why = (
+            "a symbolic link"
+            if target.is_symlink()
+            else "a directory"
+            if target.is_dir()
+            else "something other than a file"
+        )
         found = f"{why} in its place"
     else:
         manifest = read_manifest(target.parent)

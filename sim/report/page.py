@@ -867,7 +867,7 @@ def write_report(
         # (a run's envelope.png, say, would become a page under a chart's name)
         raise ScenarioError(
             "a file ending in .html or .htm",
-            repr(Path(output).name),
+            repr(str(output)),
             file="<command line>",
             path="--output",
         )
