@@ -561,6 +561,78 @@ def test_a_fraction_of_a_whole_number_quantity_is_refused_never_rounded(
     assert (err.path, err.expected) == (path, f"a whole number of {unit}")
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "path", "written", "read"),
+    [
+        # a fraction the float makes whole: it was run as 2500 troops
+        (
+            "initial: 1000",
+            "initial: 2499.9999999999999999",
+            "theaters.alpha.initial",
+            "2499.9999999999999999",
+            "2500",
+        ),
+        (
+            "level: 0",
+            "level: 100.00000000000000001",
+            "milestones.alpha-out.target.level",
+            "100.00000000000000001",
+            "100",
+        ),
+        # a probability below 1 the float makes certain
+        (
+            "  expected: 2024-01",
+            "  expected: 2024-01\n  delay: {choice: {values: [0, 1], "
+            "weights: [0.99999999999999999, 1]}}",
+            "announcement.delay.choice.weights[0]",
+            "0.99999999999999999",
+            "1",
+        ),
+    ],
+)
+def test_a_number_the_float_would_change_is_refused_never_used_as_another(
+    write, old, new, path, written, read
+):
+    err = _error(_mini(write, old, new))
+    assert (err.path, err.found) == (path, f"{written!r}, which would be read as {read}")
+    assert err.expected.startswith("a number a 64-bit float holds as written")
+
+
+@pytest.mark.parametrize("text", ["0.1", "2500.000", "0.3333333333333333", "1.5"])
+def test_a_decimal_the_float_writes_back_the_same_is_read(text):
+    from sim.io.yamlio import parse_yaml
+
+    assert parse_yaml(f"v: {text}")[0]["v"] == float(text)
+
+
+def test_a_number_set_on_the_command_line_the_float_would_change_is_refused(tmp_path):
+    out = tmp_path / "o"
+    res = CliRunner().invoke(
+        main,
+        [
+            "run",
+            str(DEFAULT),
+            "-q",
+            "--out",
+            str(out),
+            "--set",
+            "theaters.iraq.initial.value=2499.9999999999999999",
+        ],
+    )
+    assert res.exit_code == 2
+    assert "found '2499.9999999999999999', which would be read as 2500" in res.stderr
+    assert not out.exists()
+    assert (
+        "which would be read as 33.333333333333336"
+        in CliRunner()
+        .invoke(
+            main,
+            ["run", str(DEFAULT), "-q", "--out", str(out), "--tolerance", "33.333333333333333333%"],
+        )
+        .stderr
+    )
+
+
 def test_a_whole_number_set_in_code_as_a_float_is_kept_and_a_fraction_refused():
     sc = sim.load_scenario(DEFAULT)
     assert sc.with_overrides({"theaters": {"iraq": {"initial": 2400.0}}})

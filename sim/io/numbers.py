@@ -177,3 +177,22 @@ def plain_number(value: float, scale: int = 1) -> str:
     if "." in plain:
         plain = plain.rstrip("0").rstrip(".")
     return "0" if plain in ("-0", "") else plain
+
+
+#: what a plain decimal :func:`inexact` refuses should be
+EXACT_EXPECTED = (
+    "a number a 64-bit float holds as written (15 significant digits or fewer always are)"
+)
+
+
+def inexact(text: str) -> str | None:
+    """For a plain decimal (:data:`PLAIN_DECIMAL`) that reads as a float other than the
+    number written (``2499.9999999999999999`` is the float 2500.0, ``0.99999999999999999``
+    is 1.0): what it would be read as (``"2500"``); None when the float, written back as
+    forcesim writes numbers (``repr``), is the number written (``0.1``, ``2500.000``)."""
+    t = text.strip()
+    value = float(t)
+    if Decimal(repr(value)) == Decimal(t):
+        return None
+    read = repr(value)
+    return read[:-2] if read.endswith(".0") else read

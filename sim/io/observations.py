@@ -28,7 +28,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import ScenarioError
-from sim.io.numbers import PLAIN_DECIMAL, form_hint, plain_number, whole_problem
+from sim.io.numbers import (
+    EXACT_EXPECTED,
+    PLAIN_DECIMAL,
+    form_hint,
+    inexact,
+    plain_number,
+    whole_problem,
+)
 from sim.months import format_month, parse_month
 
 if TYPE_CHECKING:
@@ -445,6 +452,9 @@ def tolerance_from(text: str) -> Tolerance:
     number = t[:-1].rstrip() if relative else t
     hint = form_hint(number, yaml=False)
     value = float(number) if PLAIN_DECIMAL.match(number) else math.nan
+    read = inexact(number) if value == value else None
+    if read is not None:
+        hint, value = f"which would be read as {read}: {EXACT_EXPECTED}", math.nan
     if relative and 0 <= value <= 100:
         return Tolerance(relative=value / 100)
     if not relative and 0 <= value <= MAX_TROOPS:

@@ -14,6 +14,9 @@ Rules, each failing with a :class:`~sim.errors.ScenarioError`:
 * a number must be plain decimal digits: forms that YAML 1.1 and 1.2 readers take
   for different numbers (``0700``, ``0o700``, ``0x1F``, ``1e3``) are refused with a
   hint (:mod:`sim.io.numbers`), never reinterpreted;
+* a decimal a 64-bit float cannot hold as written is refused with what it would be
+  read as (``2499.9999999999999999`` is the float 2500.0): the run never uses another
+  number than the file's (:func:`sim.io.numbers.inexact`);
 * only the plain YAML types (mapping, list, string, number, boolean, null); an
   explicit tag other than ``!!str`` is refused;
 * anchors and aliases are refused (they are how "billion laughs" bombs work);
@@ -34,7 +37,7 @@ from typing import Any
 import yaml
 
 from sim.errors import ScenarioError, describe
-from sim.io.numbers import PLAIN_DECIMAL, form_hint
+from sim.io.numbers import EXACT_EXPECTED, PLAIN_DECIMAL, form_hint, inexact
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 32
@@ -417,6 +420,11 @@ class _Builder:
             )
         if re.fullmatch(r"[-+]?[0-9]+", text):
             return int(text)
+        read = inexact(text)  # 2499.9999999999999999 is the float 2500.0
+        if read is not None:
+            raise self.fail(
+                node, path, EXACT_EXPECTED, f"{self.written(node)!r}, which would be read as {read}"
+            )
         return float(text)
 
 
