@@ -20,8 +20,11 @@ class WholeNumber(click.IntRange):
 
         from sim.io.numbers import form_hint
 
-        if isinstance(value, str) and not re.fullmatch(r"[-+]?(0|[1-9][0-9]*)", value.strip()):
-            hint = form_hint(value, yaml=False)
+        text = value.strip() if isinstance(value, str) else ""
+        hint = form_hint(text, yaml=False) if text else None
+        # (text that is no number at all gets click's own "is not a valid integer")
+        numeric = hint is not None or any(c.isdigit() for c in text)
+        if numeric and not re.fullmatch(r"[-+]?(0|[1-9][0-9]*)", text):
             self.fail(
                 f"expected a whole number as plain digits, found {value!r}"
                 + (f" ({hint})" if hint else ""),
