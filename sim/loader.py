@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from sim.checks import check_scenario, unused_inputs
 from sim.errors import ScenarioError, ScenarioWarning, describe
+from sim.io.files import not_a_file
 from sim.io.numbers import number_hint, plain_number
 from sim.io.observation_csv import read_observations
 from sim.io.observations import (
@@ -184,14 +185,6 @@ def _merge_by_id(base: list[dict[str, Any]], over: list[dict[str, Any]]) -> list
     return out
 
 
-def _not_a_file(path: Path) -> str:
-    """What stands at ``path``, which is not a regular file: ``a directory``, ``not a
-    regular file`` (a device, a pipe) or ``no such file``."""
-    if path.is_dir():
-        return "a directory"
-    return "not a regular file" if path.exists() else "no such file"
-
-
 def read_with_extends(
     path: Path, chain: tuple[Path, ...] = ()
 ) -> tuple[dict[str, Any], list[Layer]]:
@@ -217,7 +210,7 @@ def read_with_extends(
         )
     if not parent.is_file():
         raise loc.error(
-            ("extends",), "an existing scenario file", f"{parent_ref!r} ({_not_a_file(parent)})"
+            ("extends",), "an existing scenario file", f"{parent_ref!r} ({not_a_file(parent)})"
         )
     try:
         parent_data, parent_layers = read_with_extends(parent, chain + (path.resolve(),))
@@ -504,7 +497,7 @@ def _doc_observations(
             raise locator.error(
                 ("observations",),
                 "the path of an observations CSV file, relative to the scenario file",
-                f"{obs!r} ({_not_a_file(target)})",
+                f"{obs!r} ({not_a_file(target)})",
             )
         return read_observations(target, allowed)
     items: list[Observation] = []

@@ -331,6 +331,24 @@ def test_extends_of_something_that_is_no_file_says_what_it_is(write, tmp_path, w
         sim.load_scenario(path)
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes")
+@pytest.mark.parametrize("name", ["run.json", "monthly.csv"])
+def test_a_run_directory_whose_file_is_a_directory_or_a_pipe_says_which(tmp_path, name):
+    # (both were 'found no such file', of a file that is there)
+    run = tmp_path / "run"
+    assert CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(run)]).exit_code == 0
+    (run / name).unlink()
+    (run / name).mkdir()
+    res = CliRunner().invoke(main, ["plot", str(run)])
+    assert res.exit_code == 2
+    assert res.stderr.endswith(f"holding {name}, found a directory\n")
+    (run / name).rmdir()
+    os.mkfifo(run / name)
+    res = CliRunner().invoke(main, ["plot", str(run)])  # (never opened: it would block)
+    assert res.exit_code == 2
+    assert res.stderr.endswith(f"holding {name}, found not a regular file\n")
+
+
 def test_a_new_run_leaves_no_stale_files_from_an_older_run(tmp_path):
     out = tmp_path / "run"
     with atomic_directory(out) as tmp:  # an older run that wrote other files

@@ -30,6 +30,7 @@ from sim.io.files import (
     atomic_file,
     csv_text,
     file_sha256,
+    not_a_file,
     read_manifest,
     read_written_csv,
     record_files,
@@ -140,7 +141,7 @@ def read_table(run_dir: Path, stem: str) -> pd.DataFrame:
     if not has_table(run_dir, stem):
         raise ScenarioError(
             f"a run directory holding {stem}.csv",
-            "no such file",
+            not_a_file(run_dir / f"{stem}.csv"),
             file=str(run_dir / f"{stem}.csv"),
             path="(file)",
         )
@@ -175,7 +176,10 @@ def read_record(run_dir: Path) -> dict[str, Any]:
     record_path = run_dir / "run.json"
     if not record_path.is_file():
         raise ScenarioError(
-            "a run directory holding run.json", "no such file", file=str(record_path), path="(file)"
+            "a run directory holding run.json",
+            not_a_file(record_path),
+            file=str(record_path),
+            path="(file)",
         )
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
@@ -357,7 +361,7 @@ def _rebuild(run_dir: Path, record: dict[str, Any]) -> tuple[Result, Known, pd.D
         if not has_table(run_dir, name):
             raise ScenarioError(
                 f"a run directory holding {name}.csv",
-                "no such file",
+                not_a_file(run_dir / f"{name}.csv"),
                 file=str(run_dir / f"{name}.csv"),
                 path="(file)",
             )
@@ -374,7 +378,7 @@ def _rebuild(run_dir: Path, record: dict[str, Any]) -> tuple[Result, Known, pd.D
     if ens.get("draws") and not has_table(run_dir, "bands"):
         raise ScenarioError(
             f"a run directory holding bands.csv (run.json records {ens['draws']} draws)",
-            "no such file",
+            not_a_file(run_dir / "bands.csv"),
             file=str(run_dir / "bands.csv"),
             path="(file)",
         )
@@ -389,7 +393,7 @@ def _rebuild(run_dir: Path, record: dict[str, Any]) -> tuple[Result, Known, pd.D
         if not has_table(run_dir, "dates"):
             raise ScenarioError(
                 "a run directory holding dates.csv beside bands.csv",
-                "no such file",
+                not_a_file(run_dir / "dates.csv"),
                 file=str(run_dir / "dates.csv"),
                 path="(file)",
             )

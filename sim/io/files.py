@@ -67,6 +67,15 @@ class OutputError(ScenarioError):
 # ---------------------------------------------------------------- the manifest
 
 
+def not_a_file(path: Path) -> str:
+    """What stands at ``path`` where a regular file was expected, for a message: ``a
+    directory``, ``not a regular file`` (a pipe, a device, a link to one) or ``no such
+    file``."""
+    if path.is_dir():
+        return "a directory"
+    return "not a regular file" if path.exists() or path.is_symlink() else "no such file"
+
+
 def file_sha256(path: Path) -> str:
     """The sha256 of a file's bytes, read in blocks."""
     digest = hashlib.sha256()
