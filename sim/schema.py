@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -126,11 +127,30 @@ class Model(BaseModel):
 # ---------------------------------------------------------------- quantities
 
 
+#: the largest weight of a ``choice``: whole numbers up to it are exact as floats, and a
+#: thousand of them add up to a finite sum
+MAX_WEIGHT = 10**15
+
+
+def _check_weight(weight: float) -> float:
+    """A ``choice`` weight of at most :data:`MAX_WEIGHT` (larger ones overflowed the
+    float sum, silently dropping a value, or could not be made a float at all)."""
+    if not weight <= MAX_WEIGHT:
+        raise ValueError(
+            f"expected a weight of at most {MAX_WEIGHT:,} (weights are odds: only their "
+            f"ratios count), found {weight}"
+        )
+    return weight
+
+
+Weight = Annotated[Number, AfterValidator(_check_weight)]
+
+
 class Choice(Model):
     """A discrete distribution: ``values`` with optional positive ``weights``."""
 
     values: list[Number] = Field(min_length=1, max_length=1000)
-    weights: list[Number] | None = None
+    weights: list[Weight] | None = None
 
     @model_validator(mode="after")
     def _weights(self) -> Choice:

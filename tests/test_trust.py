@@ -651,6 +651,40 @@ def test_a_number_set_on_the_command_line_the_float_would_change_is_refused(tmp_
     )
 
 
+@pytest.mark.parametrize(
+    "weights",
+    [
+        # two weights whose float sum overflows: the first value was never drawn
+        ["1" + "0" * 308, "1" + "0" * 308],
+        # a weight too large for a float: an internal error (OverflowError)
+        ["1" + "0" * 400, "1"],
+    ],
+    ids=["sum-overflows", "no-float"],
+)
+def test_a_choice_weight_beyond_what_odds_need_is_refused_at_its_own_key(write, weights):
+    path = _mini(
+        write,
+        "  expected: 2024-01",
+        "  expected: 2024-01\n  delay: {choice: {values: [0, 1], weights: ["
+        + ", ".join(weights)
+        + "]}}",
+    )
+    err = _error(path)
+    assert err.path == "announcement.delay.choice.weights[0]"
+    assert err.expected.startswith("a weight of at most 1,000,000,000,000,000")
+    assert err.found == repr(weights[0])
+
+
+def test_a_thousand_choice_weights_of_the_largest_size_share_the_draws_evenly():
+    import numpy as np
+
+    from sim.model.draws import _choice
+
+    u = (np.arange(1000) + 0.5) / 1000
+    out = _choice(list(range(1000)), [10**15] * 1000, u)
+    assert out.tolist() == list(range(1000))  # each value once: the sum stayed finite
+
+
 def test_a_whole_number_set_in_code_as_a_float_is_kept_and_a_fraction_refused():
     sc = sim.load_scenario(DEFAULT)
     assert sc.with_overrides({"theaters": {"iraq": {"initial": 2400.0}}})
