@@ -349,6 +349,58 @@ def test_a_run_directory_whose_file_is_a_directory_or_a_pipe_says_which(tmp_path
     assert res.stderr.endswith(f"holding {name}, found not a regular file\n")
 
 
+def _tree(d: Path) -> dict[str, tuple[int, bytes]]:
+    """Every entry under ``d`` (itself included) with its mode and content."""
+    return {
+        str(p.relative_to(d)): (p.stat().st_mode, p.read_bytes() if p.is_file() else b"")
+        for p in [d, *sorted(d.rglob("*"))]
+    }
+
+
+def test_a_read_only_directory_is_never_replaced_nor_written_into(tmp_path):
+    # (an empty directory made read-only was swapped for a new one, owner and mode
+    # and all; a run directory made read-only was replaced, or had charts added by
+    # plot and a page by report; root can write anywhere, so the mode bits decide)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    run = tmp_path / "run"
+    assert CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(run)]).exit_code == 0
+    for d in (empty, run):
+        d.chmod(0o555)
+    try:
+        before = {d: _tree(d) for d in (empty, run)}
+        for args in (
+            ["run", str(DEFAULT), "-q", "--out", str(empty)],
+            ["run", str(DEFAULT), "-q", "--out", str(run)],
+            ["run", str(DEFAULT), "-q", "--out", str(empty / "inside")],
+            ["plot", str(run)],
+            ["plot", str(run), "-o", str(run / "new.png")],
+            ["report", str(run)],
+        ):
+            res = CliRunner().invoke(main, args)
+            assert res.exit_code == 2, (args, res.output)
+            assert res.stderr.count("\n") == 1 and "read-only directory" in res.stderr
+        assert {d: _tree(d) for d in (empty, run)} == before
+    finally:
+        for d in (empty, run):
+            d.chmod(0o755)
+
+
+def test_a_file_of_a_run_made_read_only_is_not_replaced(tmp_path):
+    run = tmp_path / "run"
+    assert CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(run)]).exit_code == 0
+    (run / "monthly.csv").chmod(0o444)
+    (run / "envelope.png").chmod(0o444)
+    before = _tree(run)
+    res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(run)])
+    assert res.exit_code == 2
+    assert "found a run directory whose envelope.png was made read-only" in res.stderr
+    res = CliRunner().invoke(main, ["plot", str(run)])
+    assert res.exit_code == 2
+    assert "found a read-only file" in res.stderr
+    assert _tree(run) == before
+
+
 def test_a_new_run_leaves_no_stale_files_from_an_older_run(tmp_path):
     out = tmp_path / "run"
     with atomic_directory(out) as tmp:  # an older run that wrote other files

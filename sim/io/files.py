@@ -39,6 +39,7 @@ import re
 import secrets
 import shutil
 import socket
+import stat
 import sys
 import warnings
 from collections.abc import Callable, Collection, Iterator
@@ -159,6 +160,11 @@ def foreign(target: Path) -> str | None:
         return "a symbolic link in its place (to write there, give the directory it points to)"
     if not target.is_dir():
         return "a file in its place (it is not a directory)"
+    if _read_only(target):
+        return (
+            "a read-only directory (no one may write in it: to replace it, make it "
+            "writable, e.g. chmod u+w)"
+        )
     clean_leftovers(target)
     entries = sorted(p.name for p in target.iterdir())
     if not entries:
@@ -190,7 +196,25 @@ def foreign(target: Path) -> str | None:
     for name in entries:
         if name != RECORD and file_sha256(target / name) != manifest[name]:
             return f"a run directory whose {name} changed after forcesim wrote it"
+    protected = [name for name in entries if _read_only(target / name)]
+    if protected:
+        return (
+            f"a run directory whose {protected[0]} was made read-only (to replace it, "
+            "make it writable, e.g. chmod u+w)"
+        )
     return None
+
+
+def _writable_dir(path: Path) -> bool:
+    """Whether forcesim may create entries in ``path``: a directory this process may
+    write, and not one made read-only (which root could still write)."""
+    return path.is_dir() and not _read_only(path) and os.access(path, os.W_OK | os.X_OK)
+
+
+def _read_only(path: Path) -> bool:
+    """Whether ``path``'s permissions give no one the right to write it (``chmod a-w``):
+    someone protected it, and forcesim does not replace it, root or not."""
+    return not path.lstat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
 
 
 def refuse_foreign(target: Path) -> None:
@@ -219,10 +243,9 @@ def refuse_overwrite(target: Path, drawn: str | None = None, charts: Collection[
     chart than ``drawn`` (a run's ``envelope.png`` may take the envelope again, never
     the fan). Anything else, a directory included, is left as it is.
     """
+    if not _writable_dir(_nearest(target)):
+        raise OutputError(target, _cannot_write(target), _FILE_EXPECTED, "--output")
     if not target.exists() and not target.is_symlink():
-        probe = _nearest(target)
-        if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
-            raise OutputError(target, _cannot_write(target), _FILE_EXPECTED, "--output")
         return
     if target.is_symlink() or not target.is_file():
         why = (
@@ -233,6 +256,8 @@ def refuse_overwrite(target: Path, drawn: str | None = None, charts: Collection[
             else "something other than a file"
         )
         found = f"{why} in its place"
+    elif _read_only(target):
+        found = "a read-only file (to replace it, make it writable, e.g. chmod u+w)"
     else:
         manifest = read_manifest(target.parent)
         if (
@@ -582,6 +607,8 @@ def _cannot_write(target: Path, exc: OSError | None = None) -> str:
     probe = _nearest(target)
     if not probe.is_dir():
         return f"cannot write to {probe} (a file, not a directory)"
+    if exc is None and _read_only(probe):
+        return f"cannot write to {probe}: a read-only directory"
     why = "permission denied" if exc is None else (exc.strerror or str(exc))
     return f"cannot write to {probe}: {why}"
 
@@ -601,7 +628,6 @@ def check_writable(out_dir: str | Path) -> None:
         anything besides an earlier forcesim run (see :func:`foreign`).
     """
     out_dir = Path(out_dir)
-    probe = _nearest(out_dir)
-    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+    if not _writable_dir(_nearest(out_dir)):
         raise OutputError(out_dir, _cannot_write(out_dir))
     refuse_foreign(out_dir)
