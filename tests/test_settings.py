@@ -247,6 +247,9 @@ def test_a_run_with_set_can_be_replotted(tmp_path) -> None:
             "did you mean 'theater'",
             "unknown key 'theaters'",
         ),
+        # an empty mapping merges nothing: accepted, it would change nothing
+        ("theaters={}", "theaters", r"a value that changes something", r"'\{\}'"),
+        ("theaters.iraq={ }", "theaters.iraq", r"\{\} sets nothing", r"'\{ \}'"),
         (
             "residuals.advisroy.size=5",
             "residuals.advisroy.size",

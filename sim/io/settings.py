@@ -88,6 +88,15 @@ def parse_value(key: str, text: str) -> Any:
         ) from None
     if list(data) != ["v"]:
         raise _error(key, "one value", repr(text.strip()))
+    if isinstance(data["v"], dict) and not data["v"]:
+        # a mapping merges key by key into the one it sets: an empty one would change
+        # nothing, and the run would go on as if it had been heard
+        raise _error(
+            key,
+            "a value that changes something (a mapping merges key by key, so {} sets "
+            "nothing; null deletes the key)",
+            repr(text.strip()),
+        )
     return data["v"]
 
 
