@@ -111,6 +111,14 @@ def test_a_single_alias_is_refused_too():
         parse_yaml("a: &x 5\nb: [1, *x]\n", "s.yaml")
 
 
+def test_an_anchor_no_alias_uses_is_refused_as_the_format_says():
+    with pytest.raises(
+        ScenarioError, match=located("s.yaml", 2, 6, "a.b", found="the anchor '&x'")
+    ):
+        parse_yaml("a:\n  b: &x {c: 1}\n", "s.yaml")
+    assert parse_yaml("a: 'b&c'\nd: b & c # &x\n", "s.yaml")[0] == {"a": "b&c", "d": "b & c"}
+
+
 def test_merge_key_is_refused():
     with pytest.raises(ScenarioError, match=located("s.yaml", 3, 3, "b", "merge keys", "'<<'")):
         parse_yaml("a: 1\nb:\n  <<: {c: 1}\n", "s.yaml")

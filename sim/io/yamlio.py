@@ -282,6 +282,8 @@ def parse_yaml(raw: bytes | str, name: str = "<string>") -> tuple[Any, Positions
         raise ScenarioError("a YAML mapping of scenario keys", "an empty document", file=name)
     positions = Positions(name)
     data = _Builder(name, positions, text).build(node, (), 0)
+    if "&" in text:  # an anchor no alias uses builds nothing twice, but it is refused too
+        _refuse_anchors(text, name, positions)
     if data is None:
         raise ScenarioError(
             "a YAML mapping of scenario keys",
@@ -300,6 +302,23 @@ def parse_yaml(raw: bytes | str, name: str = "<string>") -> tuple[Any, Positions
             col=node.start_mark.column + 1,
         )
     return data, positions
+
+
+def _refuse_anchors(text: str, name: str, positions: Positions) -> None:
+    """Raise at the first anchor (``&name``) in ``text``, at its value's key path."""
+    for event in yaml.parse(text, Loader=_FAST_LOADER):
+        anchor = getattr(event, "anchor", None)
+        if anchor and not isinstance(event, yaml.AliasEvent):
+            at = (event.start_mark.line + 1, event.start_mark.column + 1)
+            path = next((p for p, pos in positions.values.items() if pos == at), ())
+            raise ScenarioError(
+                "plain values (anchors and aliases are not supported)",
+                f"the anchor '&{anchor}'",
+                file=name,
+                line=at[0],
+                col=at[1],
+                path=dotted(path) if path else "(syntax)",
+            )
 
 
 class _Builder:
