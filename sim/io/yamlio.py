@@ -308,8 +308,9 @@ def _refuse_anchors(text: str, name: str, positions: Positions) -> None:
     """Raise at the first anchor (``&name``) in ``text``, at its value's key path."""
     for event in yaml.parse(text, Loader=_FAST_LOADER):
         anchor = getattr(event, "anchor", None)
-        if anchor and not isinstance(event, yaml.AliasEvent):
-            at = (event.start_mark.line + 1, event.start_mark.column + 1)
+        mark = event.start_mark
+        if anchor and mark is not None and not isinstance(event, yaml.AliasEvent):
+            at = (mark.line + 1, mark.column + 1)
             path = next((p for p, pos in positions.values.items() if pos == at), ())
             raise ScenarioError(
                 "plain values (anchors and aliases are not supported)",
