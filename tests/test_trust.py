@@ -181,6 +181,35 @@ def test_interrupted_run_leaves_the_previous_run_untouched(tmp_path, monkeypatch
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
 
 
+def test_an_interruption_while_the_replaced_run_is_deleted_waits_and_says_what_was_written(
+    tmp_path, monkeypatch
+):
+    # Ctrl-C in the moment after the new run was swapped in: the clean-up deleted the
+    # previous run whole (files another program had put there too) and the command said
+    # "nothing was written" of a run that was complete
+    import signal
+
+    from sim.io import files
+
+    out = tmp_path / "run"
+    assert CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(out)]).exit_code == 0
+    discard = files._discard
+
+    def interrupted_discard(old, name):
+        (old / "notes.txt").write_text("mine")  # another program, during the swap
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, now
+        discard(old, name)
+
+    monkeypatch.setattr(files, "_discard", interrupted_discard)
+    args = ["run", str(DEFAULT), "-q", "--out", str(out), "--variant", "slip-6"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 130
+    assert f"interrupted after writing {out}/ whole" in res.stderr
+    assert json.loads((out / "run.json").read_text())["variants"] == ["slip-6"]
+    kept = [p for p in tmp_path.iterdir() if ".kept-" in p.name]
+    assert len(kept) == 1 and (kept[0] / "notes.txt").read_text() == "mine"
+
+
 def test_disk_full_while_writing_leaves_no_partial_directory(tmp_path, monkeypatch):
     out = tmp_path / "fresh"
 

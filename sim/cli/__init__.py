@@ -54,6 +54,9 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from sim.errors import ScenarioError
 
+        io_files = sys.modules.get("sim.io.files")
+        if io_files is not None:  # what an earlier command in this process wrote is not ours
+            io_files.WRITTEN.clear()
         try:
             with reported_warnings():
                 return func(*args, **kwargs)
@@ -71,7 +74,7 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
                 else f"{exc.filename or ''}: {exc.strerror}".lstrip(": ")
             )
         except KeyboardInterrupt as exc:
-            click.echo("forcesim: interrupted; nothing was written", err=True)
+            click.echo(f"forcesim: {interrupted()}", err=True)
             sys.exit(128 + getattr(exc, "signum", 2))
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
@@ -84,6 +87,16 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(1)
 
     return wrapper
+
+
+def interrupted() -> str:
+    """What an interruption leaves: nothing, or the directories written whole before it
+    came (an interruption during the last step of a write waits for that step)."""
+    io_files = sys.modules.get("sim.io.files")  # (not loaded: nothing was written)
+    written = [] if io_files is None else io_files.WRITTEN
+    if not written:
+        return "interrupted; nothing was written"
+    return "interrupted after writing " + ", ".join(f"{p}/" for p in written) + " whole"
 
 
 class Terminated(KeyboardInterrupt):
@@ -115,7 +128,7 @@ class _Forcesim(click.Group):
         try:
             return super().main(args, *rest, **{**kwargs, "standalone_mode": False})
         except click.exceptions.Abort as exc:
-            click.echo("forcesim: interrupted; nothing was written", err=True)
+            click.echo(f"forcesim: {interrupted()}", err=True)
             sys.exit(128 + getattr(exc.__cause__, "signum", 2))
         except click.ClickException as exc:
             fail(exc.format_message(), exc.exit_code)

@@ -20,7 +20,8 @@ moment in between when ``NAME`` is absent. The old run is then deleted, file by
 file as its manifest lists them.
 
 **Interruptions.** Ctrl-C and SIGTERM (handled alike by the command line) delete the
-hidden directory on the way out. After SIGKILL or a power cut it stays behind;
+hidden directory on the way out. Once the swap begins they wait until it is done and
+the replaced run deleted; the command then says which directories it wrote whole. After SIGKILL or a power cut it stays behind;
 the next write into the same parent removes it, once its signature checks out,
 its process is gone and its lock is free. Nothing else is touched.
 """
@@ -471,17 +472,57 @@ def atomic_directory(target: Path) -> Iterator[Path]:
     try:
         yield tmp
         refuse_foreign(target)  # again: something may have written there meanwhile
-        old = _swap_in(tmp, target)
-        if old is not None:
-            _discard(old, target.name)
+        with _interrupts_deferred():
+            old = _swap_in(tmp, target)
+            WRITTEN.append(target)
+            if old is not None:
+                _discard(old, target.name)
     except OSError as exc:  # a full disk, a file size limit, a read-only file system
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise OutputError(target, _write_failure(exc, tmp, target)) from None
+        if not WRITTEN or WRITTEN[-1] != target:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise OutputError(target, _write_failure(exc, tmp, target)) from None
+        raise  # the new directory is in place; only the previous one's removal failed
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not WRITTEN or WRITTEN[-1] != target:
+            shutil.rmtree(tmp, ignore_errors=True)
         raise
     finally:
         _unlock(lock)
+
+
+#: the directories this process has swapped into place, in order, so that an
+#: interruption that comes after a write can say what was written
+WRITTEN: list[Path] = []
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block is done (in the main thread, where Python
+    runs signal handlers): swapping the new directory in and deleting the one it
+    replaced then happen whole, and the interruption comes after them, through the
+    handler that was in place."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous: dict[int, Any] = {
+        s: signal.signal(s, lambda signum, _frame: caught.append(signum))
+        for s in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        if caught:
+            handler = previous[caught[0]]
+            if callable(handler):
+                handler(caught[0], None)  # KeyboardInterrupt, or the command's SIGTERM
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), caught[0])
 
 
 def _write_failure(exc: OSError, tmp: Path, target: Path) -> str:
