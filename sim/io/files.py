@@ -21,9 +21,10 @@ file as its manifest lists them.
 
 **Interruptions.** Ctrl-C and SIGTERM (handled alike by the command line) delete the
 hidden directory on the way out. Once the swap begins they wait until it is done and
-the replaced run deleted; the command then says which directories it wrote whole. After SIGKILL or a power cut it stays behind;
-the next write into the same parent removes it, once its signature checks out,
-its process is gone and its lock is free. Nothing else is touched.
+the replaced run deleted; the command then says which directories it wrote whole.
+After SIGKILL or a power cut the hidden directory stays behind; the next write into
+the same parent removes it, once its signature checks out, its process is gone and
+its lock is free. Nothing else is touched.
 """
 
 from __future__ import annotations
@@ -189,10 +190,12 @@ def foreign(target: Path) -> str | None:
         if e != RECORD
         and (e not in manifest or (target / e).is_symlink() or not (target / e).is_file())
     ]
-    if strangers:
+    if strangers:  # (forcesim may have written them, but not as part of this run)
         return (
-            f"a directory holding {_plural(len(strangers), 'file')} forcesim did not write "
-            f"(e.g. {strangers[0]!r})"
+            f"a run directory holding {_plural(len(strangers), 'file')} that "
+            f"{'is' if len(strangers) == 1 else 'are'} not part of its run "
+            f"(e.g. {strangers[0]!r}: move {'it' if len(strangers) == 1 else 'them'} out "
+            "to replace the run)"
         )
     for name in entries:
         if name != RECORD and file_sha256(target / name) != manifest[name]:
