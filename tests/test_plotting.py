@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import matplotlib
 import matplotlib.dates as mdates
 import matplotlib.image as mpimg
@@ -266,6 +268,48 @@ def test_the_comparison_into_small_axes_keeps_its_notes_clear_of_the_deadline_la
         for i, (a_text, a) in enumerate(boxes):
             for b_text, b in boxes[i + 1 :]:
                 assert not a.overlaps(b), (a_text, b_text)
+    plt.close(fig)
+
+
+def _tick_boxes(fig, ax):
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    return [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()]
+
+
+def test_a_short_span_in_narrow_given_axes_gets_ticks_that_fit_and_no_locator_warning():
+    # two years of Afghanistan in two panels of a 3.5-inch figure: half-years did not
+    # fit, and matplotlib warned "unable to pick an appropriate interval" and drew them
+    scenario = sim.load_scenario(DEFAULT_SCENARIO.parent / "historical/afghanistan-2020.yaml")
+    result = sim.run(scenario)
+    fig, axes = plt.subplots(1, 2, figsize=(3.5, 2.5), layout="constrained")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="AutoDateLocator")
+        for ax in axes:
+            sim.plot_envelope(result, ax=ax)
+        for ax in axes:
+            ticks = _tick_boxes(fig, ax)
+            assert ticks
+            assert all(a.x1 < b.x0 for a, b in zip(ticks, ticks[1:], strict=False)), "overlap"
+    plt.close(fig)
+
+
+def test_ticks_into_axes_of_a_narrow_subfigure_follow_the_width_drawn(default_result):
+    # get_position() of axes in a subfigure is a share of the subfigure, not of the
+    # figure: a panel 1.75 inches wide was taken for 7.5 and given a tick every year
+    fig = plt.figure(figsize=(10, 2.6), layout="constrained")
+    narrow, wide = fig.subfigures(1, 2, width_ratios=[1, 3])
+    ax = narrow.subplots()
+    wide.subplots()
+    sim.plot_envelope(default_result, ax=ax, theaters=["iraq"])
+    fig.canvas.draw()
+    low, high = ax.get_xlim()
+    shown = [x for x in ax.get_xticks() if low <= x <= high]
+    width_in = ax.bbox.width / fig.dpi
+    label_pt = 11 * matplotlib.rcParams["font.size"] / 12.5  # as the tick labels are drawn
+    # the locator's rule (sim.plotting.common.date_axis): one per 0.08 * label_pt inches,
+    # at least 3
+    assert 2 <= len(shown) <= max(3, int(width_in / (0.08 * label_pt)))
     plt.close(fig)
 
 

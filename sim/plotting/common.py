@@ -433,9 +433,13 @@ def date_axis(ax: Axes) -> None:
 
     if own_figure():
         locator = mdates.AutoDateLocator(minticks=3, maxticks=9)
+        locator.intervald[mdates.MONTHLY] = [6]  # Jan and Jul
     else:  # the caller's axes may be narrow: no more labels than fit
         locator = _fitting_date_locator()(pt(11), minticks=3, maxticks=9)
-    locator.intervald[mdates.MONTHLY] = [6]  # Jan and Jul
+        # Jan and Jul, else each Jan (every other Jan in a span under three years,
+        # where year ticks are not tried): with [6] alone, a narrow panel of a short
+        # span got half-years that overlap, and matplotlib's "unable to pick" warning
+        locator.intervald[mdates.MONTHLY] = [6, 12, 24]
     locator.intervald[mdates.YEARLY] = [1, 2, 5, 10]
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
@@ -458,7 +462,8 @@ def _fitting_date_locator() -> Any:
             axes = getattr(self.axis, "axes", None)
             fig = axes.get_figure(root=True) if axes is not None else None
             if axes is not None and fig is not None:
-                width_in = axes.get_position().width * fig.get_figwidth()
+                # the width drawn (get_position() is a share of the subfigure, if any)
+                width_in = axes.bbox.width / fig.dpi
                 fit = max(self.minticks, min(9, int(width_in / (0.08 * self.label_pt))))
                 self.maxticks = dict.fromkeys(self.maxticks, fit)
             return super().__call__()

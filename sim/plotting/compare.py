@@ -166,7 +166,8 @@ def _fitted_notes(cmp: Comparison, tid: str, fan: Axes, low: float, high: float)
     size = common.pt(10)
     fig = fan.get_figure(root=True)
     assert fig is not None
-    height_pt = max(fan.get_position().height * fig.get_figheight() * 72, 1.0)
+    # the height drawn (get_position() is a share of the subfigure, if any)
+    height_pt = max(fan.bbox.height / fig.dpi * 72, 1.0)
     line = size * 1.2 + 8
     top, bottom = min((depth + line) / height_pt, 0.4), min(line / height_pt, 0.3)
     span = high - low
