@@ -798,3 +798,35 @@ def test_a_bad_argument_of_the_python_api_names_the_argument_not_the_command_lin
         sim.run(mini, draws=10, seed=1, observed=observations, tolerance="lots")
     with pytest.raises(sim.ScenarioError, match=r"^<arguments>:1:1: condition: expected"):
         sim.score_observations(plain, observations, condition=True)
+
+
+def test_a_conditioned_fan_in_the_callers_axes_labels_its_draws_at_the_callers_text_size(
+    tmp_path,
+) -> None:
+    # mark_conditioned on a fan drawn into a paper's axes kept the 9.5 pt bold label of
+    # forcesim's 16-inch figure, beside 8 pt deadline labels, and ran out of the panel
+    import matplotlib.pyplot as plt
+
+    from sim.analysis.observed import conditioned_result
+    from sim.plotting import mark_conditioned
+
+    path = tmp_path / "obs.csv"
+    path.write_text(
+        "date,theater,troops_low,troops_high,kind,source,quote\n2025-06,iraq,1800,2100,reported,,\n"
+    )
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    result = sim.run(sc, variants=sc.select(None)[:2], draws=500, seed=1,
+                     observed=sim.load_observations(path, sc), condition=True)  # fmt: skip
+    cond = conditioned_result(result, result.observed)
+
+    def label_sizes(axes):
+        return [t.get_fontsize() for a in axes for t in a.texts if "effective" in t.get_text()]
+
+    with plt.rc_context({"font.size": 10}):
+        fig, given = plt.subplots(1, 2, figsize=(7, 2.6), layout="constrained")
+        mark_conditioned(sim.plot_fan(cond, ax=given, theaters=["iraq"]), cond, result.observed)
+    assert label_sizes(given) == [pytest.approx(9.5 * 10 / 12.5)] * 2
+    own = sim.plot_fan(cond, theaters=["iraq"])  # forcesim's own figure: as designed
+    mark_conditioned(own, cond, result.observed, theaters=["iraq"])
+    assert label_sizes(own) == [9.5] * 2
+    plt.close("all")

@@ -11,6 +11,7 @@ import contextlib
 import contextvars
 import functools
 import warnings
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -56,6 +57,23 @@ def into_axes(own: bool) -> Iterator[None]:
         _TEXT_SCALE.reset(tokens[0])
 
 
+#: the figures forcesim made for a chart of its own (see :func:`made_here`)
+_MADE: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def made_here(fig: Any) -> Any:
+    """Record ``fig`` as a figure of forcesim's own, so that a function labelling its
+    axes afterwards (:func:`sim.plotting.mark_conditioned`) sizes text as designed
+    there, and as :func:`into_axes` says in axes a caller made; returns ``fig``."""
+    _MADE.add(fig)
+    return fig
+
+
+def _in_own_figure(axes: Any) -> bool:
+    first = axes[0] if isinstance(axes, Sequence | np.ndarray) else axes
+    return first is not None and first.get_figure(root=True) in _MADE
+
+
 def pt(size: float) -> float:
     """A font size [pt] as drawn: ``size`` in a figure of forcesim's own, scaled to the
     caller's text into axes given (:func:`into_axes`)."""
@@ -76,15 +94,21 @@ def plain_text(func: F) -> F:
     when ``text.usetex`` is set). Each text of the returned axes' figure is marked
     plain after drawing (an ``rc_context`` around the drawing would also reset
     IPython's interactive mode, and a notebook would show no chart). A function with
-    an ``ax`` parameter draws into the axes given as :func:`into_axes` says."""
+    an ``ax`` parameter draws into the axes given as :func:`into_axes` says; one with
+    an ``axes`` parameter (it labels a chart already drawn) does so unless those axes
+    are in a figure forcesim made (:func:`made_here`)."""
     import inspect
 
     signature = inspect.signature(func)
-    takes_ax = "ax" in signature.parameters
+    takes_ax, takes_axes = "ax" in signature.parameters, "axes" in signature.parameters
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        given = takes_ax and signature.bind(*args, **kwargs).arguments.get("ax") is not None
+        bound = signature.bind(*args, **kwargs).arguments
+        if takes_ax:
+            given = bound.get("ax") is not None
+        else:
+            given = takes_axes and not _in_own_figure(bound.get("axes"))
         with into_axes(not given):
             axes = func(*args, **kwargs)
         as_written(axes)

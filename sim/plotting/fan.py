@@ -123,7 +123,7 @@ def _new_figure(
     # when the minimum height leaves room, the panels grow to fill it
     panel = PANEL_IN + (height - top_in - body - bottom) / (len(theaters) * rows)
     row_in = PANEL_HEAD_IN + panel + foot
-    fig = plt.figure(figsize=(width, height), dpi=common.DPI)
+    fig = common.made_here(plt.figure(figsize=(width, height), dpi=common.DPI))
     col_in = (width - LEFT_IN - RIGHT_IN - (cols - 1) * GAP_IN) / cols
     axes: list[Axes] = []
     tops: list[float] = []

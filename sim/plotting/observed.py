@@ -483,7 +483,7 @@ def mark_conditioned(
                 f"effective draws {e:,.0f}\n({100 * e / c.draws:.1f} % of {c.draws:,})",
                 (0.01, 0.03),
                 xycoords="axes fraction",
-                fontsize=9.5,
+                fontsize=common.pt(9.5),
                 linespacing=1.2,
                 color="#7a1f1f",
                 fontweight="bold",
@@ -502,7 +502,7 @@ def mark_conditioned(
             f"Fewer than {c.minimum} effective draws, left out: " + ", ".join(c.too_few) + ".",
             ha="right",
             va="bottom",
-            fontsize=10,
+            fontsize=common.pt(10),
             color="#7a1f1f",
         )
 
