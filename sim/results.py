@@ -151,12 +151,12 @@ class Result:
             out += [t for t in plan.theaters if t not in out]
         return out
 
-    def summary(self, months: str | list[str] | None = None) -> pd.DataFrame:
+    def summary(self, months: Any = None) -> pd.DataFrame:
         """Each variant's theater levels at the key months.
 
         Parameters
         ----------
-        months : str or list of str, optional
+        months : str, pandas.Period or a sequence of them, optional
             Months as ``YYYY-MM`` (or pandas monthly periods); default: the base
             scenario's calendar deadlines and the horizon.
 
@@ -170,10 +170,11 @@ class Result:
         sim.ScenarioError
             A month that is not ``YYYY-MM`` or lies outside the scenario's calendar.
         """
-        if months is None or (not isinstance(months, str) and len(months) == 0):
+        several = pd.api.types.is_list_like(months)  # (not text, a period or a number)
+        if months is None or (several and len(months) == 0):
             wanted = list(key_months(self.scenario.doc))
         else:
-            wanted = self._summary_months([months] if isinstance(months, str) else months)
+            wanted = self._summary_months(list(months) if several else [months])
         df = self.monthly[~self.monthly.theater.str.contains("/", regex=False)]
         df = df[df.month.astype(str).isin(wanted)]
         table = df.pivot_table(
@@ -203,7 +204,7 @@ class Result:
             if not parse_month(first) <= ordinal <= parse_month(last):
                 raise ScenarioError(
                     f"a month the run covers, from {first} to {last}",
-                    text,
+                    repr(text),
                     file="<arguments>",
                     path="months",
                 )

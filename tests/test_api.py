@@ -298,6 +298,8 @@ def test_summary_takes_other_months_as_text_or_periods(result: sim.Result) -> No
         ("iraq", pd.Period("2025-06", "M")),
         ("syria", pd.Period("2025-06", "M")),
     ]
+    # one month as a period, as one as text (it raised TypeError: no len())
+    assert result.summary(pd.Period("2025-06", "M")).equals(result.summary("2025-06"))
 
 
 @pytest.mark.parametrize(
@@ -305,11 +307,13 @@ def test_summary_takes_other_months_as_text_or_periods(result: sim.Result) -> No
     [
         (["junk"], "months as YYYY-MM, from 2024-09 to 2028-06", "'junk'"),
         (["2025-6"], "months as YYYY-MM, from 2024-09 to 2028-06", "'2025-6'"),
-        (["2025-06", "2030-01"], "a month the run covers, from 2024-09 to 2028-06", "2030-01"),
+        (["2025-06", "2030-01"], "a month the run covers, from 2024-09 to 2028-06", "'2030-01'"),
+        (pd.Period("2030-01", "M"), "a month the run covers, from 2024-09 to 2028-06", "'2030-01'"),
+        (202506, "months as YYYY-MM, from 2024-09 to 2028-06", "202506"),
     ],
 )
 def test_summary_refuses_a_month_it_cannot_show(
-    result: sim.Result, months: list[str], expected: str, found: str
+    result: sim.Result, months: object, expected: str, found: str
 ) -> None:
     line = f"<arguments>:1:1: months: expected {expected}, found {found}"
     with pytest.raises(sim.ScenarioError, match="^" + re.escape(line) + "$"):
