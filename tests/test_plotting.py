@@ -352,3 +352,17 @@ def test_observations_into_given_axes_are_named_by_the_callers_legend(default_re
         labels
     )
     plt.close(fig)
+
+
+def test_the_dotted_deadlines_into_given_axes_are_named_by_the_callers_legend(default_result):
+    # the chart's own legend named them; with it left to ax.legend(), nothing did
+    scenario = default_result.scenario
+    fig, axes = _paper_figure()
+    ensemble = sim.run(scenario, ["on-time", "slip-6"], draws=200, seed=1)
+    sim.plot_fan(ensemble, ax=axes, theaters=["iraq"])
+    labels = axes[0].get_legend_handles_labels()[1]
+    assert labels.count("calendar deadline (share of draws meeting it)") == 1
+    fig, axes = _paper_figure()
+    sim.plot_compare(sim.compare(scenario, "on-time", "slip-6", 200, 1), ax=axes)
+    assert axes[0].get_legend_handles_labels()[1].count("calendar deadline") == 1
+    plt.close("all")

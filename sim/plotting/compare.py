@@ -12,6 +12,7 @@ from sim.analysis.compare import Comparison
 from sim.months import format_month
 from sim.plotting import common
 from sim.plotting.fan import (
+    deadline_handle,
     deadline_marks,
     draw_bands,
     draw_median_and_central,
@@ -98,7 +99,8 @@ def plot_compare(
             _probability_panel(cmp, axes[i * step + 1], tid, rows)
     if fig is not None:
         _decorate_compare(cmp, fig, axes[0])
-    # into axes given, the legend is the caller's: ax.legend() lists the bands and lines
+    else:  # the legend is the caller's: ax.legend() lists the bands, lines and deadlines
+        axes[0].add_line(deadline_handle("calendar deadline"))
     return axes
 
 

@@ -326,12 +326,21 @@ def draw_median_and_central(
 
 def legend_handles(ax: Axes | Sequence[Axes]) -> tuple[list[Any], list[str]]:
     """The labelled lines of the panels ``ax`` (each label once), and the deadline mark."""
-    from matplotlib.lines import Line2D
 
     handles, labels = common.legend_entries([ax] if not isinstance(ax, Sequence) else ax)
-    handles.append(Line2D([], [], color=DEADLINE_COLOR, lw=1.1, ls=(0, (1.5, 2.5))))
-    labels.append("calendar deadline (share of draws meeting it)")
+    handles.append(deadline_handle())
+    labels.append(DEADLINE_LABEL)
     return handles, labels
+
+
+DEADLINE_LABEL = "calendar deadline (share of draws meeting it)"
+
+
+def deadline_handle(label: str = "_nolegend_") -> Any:
+    """A legend entry for the dotted deadline verticals of :func:`deadline_marks`."""
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], color=DEADLINE_COLOR, lw=1.1, ls=(0, (1.5, 2.5)), label=label)
 
 
 @common.plain_text
@@ -421,7 +430,8 @@ def draw_fan(
             )
     if fig is not None:
         _decorate(result, fig, axes, len(chosen), crowded, sites=any("/" in t for t in names))
-    # into axes given, the legend is the caller's: ax.legend() lists the bands and lines
+    else:  # the legend is the caller's: ax.legend() lists the bands, lines and deadlines
+        axes[0].add_line(deadline_handle(DEADLINE_LABEL))
     return axes
 
 
