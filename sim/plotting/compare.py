@@ -146,18 +146,27 @@ def _fan_panel(cmp: Comparison, fan: Axes, tid: str, rows: pd.DataFrame, *, titl
     else:
         # room above and below zero for the two labels, whichever side is empty
         fan.set_ylim(low - 0.14 * span, high + 0.22 * span)
-    for text, y, va, dy in (("above 0: more", 1, "top", -6), ("below 0: fewer", 0, "bottom", 6)):
+    _side_notes(fan, cmp.b, dx=8, top=-6, bottom=6, size=common.pt(10))
+    _compare_deadlines(cmp, tid, fan, label=True)
+
+
+def _side_notes(fan: Axes, b: str, *, dx: float, top: float, bottom: float, size: float) -> None:
+    """ "above 0: more troops under B" at the top left of ``fan``, "below 0: fewer …" at
+    its foot, offset ``dx`` right and ``top``/``bottom`` up [pt]."""
+    for text, y, va, dy in (
+        ("above 0: more", 1, "top", top),
+        ("below 0: fewer", 0, "bottom", bottom),
+    ):
         fan.annotate(
-            f"{text} troops under {cmp.b}",
+            f"{text} troops under {b}",
             (0, y),
             xycoords="axes fraction",
-            xytext=(8, dy),
+            xytext=(dx, dy),
             textcoords="offset points",
             va=va,
-            fontsize=common.pt(10),
+            fontsize=size,
             color="#333333",
         )
-    _compare_deadlines(cmp, tid, fan, label=True)
 
 
 def _fitted_notes(cmp: Comparison, tid: str, fan: Axes, low: float, high: float) -> None:
@@ -187,20 +196,7 @@ def _fitted_notes(cmp: Comparison, tid: str, fan: Axes, low: float, high: float)
         )
     total = span / (1 - top - bottom)
     fan.set_ylim(low - bottom * total, high + top * total)
-    for text, y, va, dy in (
-        ("above 0: more", 1, "top", -4 - depth),
-        ("below 0: fewer", 0, "bottom", 4),
-    ):
-        fan.annotate(
-            f"{text} troops under {cmp.b}",
-            (0, y),
-            xycoords="axes fraction",
-            xytext=(6, dy),
-            textcoords="offset points",
-            va=va,
-            fontsize=size,
-            color="#333333",
-        )
+    _side_notes(fan, cmp.b, dx=6, top=-4 - depth, bottom=4, size=size)
 
 
 def _probability_panel(cmp: Comparison, prob: Axes, tid: str, rows: pd.DataFrame) -> None:
