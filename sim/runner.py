@@ -11,10 +11,11 @@ import pandas as pd
 from sim.analysis.ensemble import check_args, run_ensemble
 from sim.analysis.observed import observe_ensemble, score_observations, with_observations
 from sim.errors import ScenarioError
+from sim.io.observations import ObservationSet
 from sim.model.draws import central_inputs
 from sim.model.stepper import step
 from sim.results import Result, milestone_frame, monthly_frame
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario, load_observations, load_scenario
 
 
 def run(
@@ -42,11 +43,11 @@ def run(
         ``executor`` (run the draws on a Dask cluster:
         :func:`sim.analysis.distributed.open_executor`; the same result).
         Observation options: ``observed`` (an ObservationSet, from
-        :func:`sim.load_observations`), and with it ``tolerance``, ``as_of``,
-        ``condition`` and ``error`` as for :func:`sim.score_observations`; the
-        observations are scored (and, with ``condition``, the ensemble conditioned
-        on them) in the ensemble's own pass over the draws, and attached to the
-        result (``result.observed``).
+        :func:`sim.load_observations`, or the path of its CSV file), and with it
+        ``tolerance``, ``as_of``, ``condition`` and ``error`` as for
+        :func:`sim.score_observations`; the observations are scored (and, with
+        ``condition``, the ensemble conditioned on them) in the ensemble's own pass
+        over the draws, and attached to the result (``result.observed``).
 
     Returns
     -------
@@ -82,6 +83,13 @@ def run(
     if isinstance(variants, str):
         variants = [variants]  # run(s, "slip-6"): that variant, not its letters
     names = sc.select(list(variants) if variants else None)
+    if isinstance(observed, str | Path):  # the CSV's path, read against this scenario
+        observed = load_observations(observed, sc)
+    elif observed is not None and not isinstance(observed, ObservationSet):
+        raise TypeError(
+            "observed= takes an ObservationSet (sim.load_observations) or the path of its "
+            f"CSV file, not {type(observed).__name__}"
+        )
     plans = {name: sc.plan(name) for name in names}
     inputs = {name: central_inputs(plans[name]) for name in names}
     central = {name: step(plans[name], inputs[name]) for name in names}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import re
 from html import escape
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -235,12 +236,29 @@ def test_scenario_repr_is_one_short_line(scenario: sim.Scenario) -> None:
     assert text.startswith("<Scenario iraq-syria-2024:")
 
 
+def test_run_reads_observations_given_as_the_path_of_their_csv(scenario: sim.Scenario) -> None:
+    path = Path(DEFAULT_SCENARIO).parent / "iraq-syria-2024-observed.csv"
+    by_path = sim.run(scenario, ["on-time"], observed=str(path))
+    by_set = sim.run(scenario, ["on-time"], observed=sim.load_observations(path, scenario))
+    pd.testing.assert_frame_equal(by_path.observed.table, by_set.observed.table)
+    with pytest.raises(TypeError, match="observed= takes an ObservationSet .* not int"):
+        sim.run(scenario, ["on-time"], observed=5)
+
+
+def test_plot_of_a_backtest_refuses_axes_it_would_leave_empty(scenario: sim.Scenario) -> None:
+    import matplotlib.pyplot as plt
+
+    record = sim.load_observations(Path(DEFAULT_SCENARIO).parent / "iraq-syria-2024-observed.csv")
+    _, ax = plt.subplots()
+    with pytest.raises(TypeError, match="a backtest draws its own figure"):
+        sim.plot(sim.run_backtest(scenario, record), ax=ax)
+    plt.close("all")
+
+
 def test_backtest_vintages_and_sensitivity_display_as_one_short_line(
     scenario: sim.Scenario,
 ) -> None:
     # in a notebook these printed as dataclass dumps of every frame and scenario
-    from pathlib import Path
-
     record = sim.load_observations(Path(DEFAULT_SCENARIO).parent / "iraq-syria-2024-observed.csv")
     vintages = sorted((Path(DEFAULT_SCENARIO).parent / "vintages").glob("*.yaml"))
     series = sim.run_vintages(

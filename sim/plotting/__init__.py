@@ -48,7 +48,8 @@ def plot(data: Result | Comparison | Backtest, ax: Any = None, **options: Any) -
         ensemble the fan chart (:func:`plot_fan`), a comparison its paired fan
         (:func:`plot_compare`), a backtest its profiles (:func:`plot_backtest`).
     ax : matplotlib Axes or sequence of Axes, optional
-        Where to draw; a new figure when omitted.
+        Where to draw; a new figure when omitted. (A backtest always draws its own
+        figure.)
     **options
         Passed on, e.g. ``theaters=[...]`` or ``variants=[...]``.
 
@@ -59,11 +60,13 @@ def plot(data: Result | Comparison | Backtest, ax: Any = None, **options: Any) -
     Raises
     ------
     TypeError
-        For anything else.
+        For anything else, or axes given for a backtest.
     """
     if isinstance(data, Comparison):
         return plot_compare(data, ax=ax, **options)
     if isinstance(data, Backtest):
+        if ax is not None:  # it would be drawn elsewhere, and the axes left empty
+            raise TypeError("a backtest draws its own figure: call sim.plot(backtest)")
         return plot_backtest(data, **options)
     if isinstance(data, Result):
         if data.bands is not None:
