@@ -366,3 +366,25 @@ def test_the_dotted_deadlines_into_given_axes_are_named_by_the_callers_legend(de
     sim.plot_compare(sim.compare(scenario, "on-time", "slip-6", 200, 1), ax=axes)
     assert axes[0].get_legend_handles_labels()[1].count("calendar deadline") == 1
     plt.close("all")
+
+
+def test_deadline_labels_and_titles_in_small_given_axes_stay_inside_their_panel():
+    # Afghanistan 2020 has six close deadlines: stacked, their labels ran over the data
+    # and below the panel, and the panel titles ran into each other
+    scenario = sim.load_scenario(DEFAULT_SCENARIO.parent / "historical" / "afghanistan-2020.yaml")
+    ensemble = sim.run(scenario, scenario.variant_names[:3], draws=200, seed=1)
+    fig, axes = plt.subplots(1, 3, figsize=(7, 2.6), layout="constrained")
+    sim.plot_fan(ensemble, ax=axes)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    titles = []
+    for ax in axes:
+        box = ax.get_window_extent(renderer)
+        labels = [t for t in ax.texts if "met" in t.get_text()]
+        assert labels
+        for t in labels:  # in the top two fifths of the panel
+            assert t.get_window_extent(renderer).y0 >= box.y0 + 0.55 * box.height, t.get_text()
+        title = next(t for t in _texts_of(ax) if t.get_text().startswith("Afghanistan"))
+        titles.append(title.get_window_extent(renderer))
+    assert all(a.x1 <= b.x0 for a, b in zip(titles, titles[1:], strict=False))
+    plt.close(fig)

@@ -390,9 +390,12 @@ def deadlines(result: Result, ax: Axes, tid: str, *, label: bool) -> None:
         ax.axvline(when, color=colors.DEADLINE, lw=1, ls=(0, (2, 3)), zorder=1)
     texts = [f"deadline {m}" for m in months]
     size = pt(10)
+    room = label_room(ax, size * 1.25 + 3)
     for when, text, (level, right) in zip(
         whens, texts, label_rows(ax, whens, texts, size), strict=True
     ):
+        if room is not None and level >= room:
+            continue  # no room in the caller's axes: the dotted line alone
         ax.annotate(
             text,
             (when, 1.0),
@@ -437,10 +440,31 @@ def legend_entries(axes: Sequence[Axes]) -> tuple[list[Any], list[str]]:
     return handles, labels
 
 
+def axes_points(ax: Axes) -> tuple[float, float]:
+    """The axes' width and height as laid out now [pt] (its bounding box, which is the
+    true size inside a subfigure too)."""
+    fig = ax.get_figure(root=True)
+    dpi = fig.dpi if fig is not None else 72.0
+    return ax.bbox.width * 72 / dpi, ax.bbox.height * 72 / dpi
+
+
+def label_room(ax: Axes, row: float) -> int | None:
+    """How many rows of labels ``row`` pt apart the top of the caller's axes has room
+    for (two fifths of their height, one at least); None, no limit, in a figure of
+    forcesim's own."""
+    if own_figure():
+        return None
+    return max(1, int(0.4 * axes_points(ax)[1] / row))
+
+
 def style_axes(ax: Axes, title: str) -> None:
     from matplotlib.ticker import FuncFormatter
 
-    ax.set_title(title, loc="left", fontsize=pt(15), fontweight="bold")
+    size = pt(15)
+    if not own_figure() and title:  # no wider than the caller's axes (to 60 % of the size)
+        fits = 0.95 * axes_points(ax)[0] / (0.62 * len(title))
+        size = max(min(size, fits), 0.6 * size)
+    ax.set_title(title, loc="left", fontsize=size, fontweight="bold")
     ax.set_ylabel("troops", fontsize=pt(12))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_ylim(bottom=0)

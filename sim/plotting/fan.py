@@ -201,6 +201,9 @@ def deadline_marks(
     depth = 0.0
     for (when, text), (level, right) in zip(shown, places, strict=True):
         lines = text.count("\n") + 1
+        room = common.label_room(ax, lines * size * 1.25 + 3)
+        if room is not None and level >= room:
+            continue  # no room in the caller's axes: the dotted line alone
         depth = max(depth, 3 + (level + 1) * (lines * size * 1.25 + 3))
         ax.annotate(
             text,
