@@ -440,6 +440,17 @@ def legend_entries(axes: Sequence[Axes]) -> tuple[list[Any], list[str]]:
     return handles, labels
 
 
+def panel_note(
+    ax: Axes, text: str, *, y: float = 0.5, size: float, color: str = "#333333", **extra: Any
+) -> Any:
+    """A note centred across a panel at height ``y`` (axes fraction) in place of what the
+    panel cannot show ("no difference in any of the draws")."""
+    extra.setdefault("va", "center")
+    return ax.text(
+        0.5, y, text, transform=ax.transAxes, ha="center", fontsize=size, color=color, **extra
+    )
+
+
 def axes_points(ax: Axes) -> tuple[float, float]:
     """The axes' width and height as laid out now [pt] (its bounding box, which is the
     true size inside a subfigure too)."""

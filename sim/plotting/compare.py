@@ -133,15 +133,8 @@ def _fan_panel(cmp: Comparison, fan: Axes, tid: str, rows: pd.DataFrame, *, titl
     span = high - low
     if span == 0:
         fan.set_ylim(-100, 100)
-        fan.text(
-            0.5,
-            0.62,
-            f"no difference in any of the {cmp.draws:,} draws",
-            transform=fan.transAxes,
-            ha="center",
-            va="center",
-            fontsize=common.pt(13),
-            color="#333333",
+        common.panel_note(
+            fan, f"no difference in any of the {cmp.draws:,} draws", y=0.62, size=common.pt(13)
         )
     else:
         # room above and below zero for the two labels, whichever side is empty
@@ -184,15 +177,12 @@ def _fitted_notes(cmp: Comparison, tid: str, fan: Axes, low: float, high: float)
     span = high - low
     if span == 0:
         low, high, span = -50.0, 50.0, 100.0
-        fan.text(
-            0.5,
-            0.54,  # just above the zero line, in the middle
+        common.panel_note(  # just above the zero line, in the middle
+            fan,
             f"no difference in any\nof the {cmp.draws:,} draws",
-            transform=fan.transAxes,
-            ha="center",
+            y=0.54,
+            size=common.pt(13),
             va="bottom",
-            fontsize=common.pt(13),
-            color="#333333",
         )
     total = span / (1 - top - bottom)
     fan.set_ylim(low - bottom * total, high + top * total)

@@ -266,14 +266,10 @@ def _panel(result: Result, ax: Axes, tid: str, variant: str) -> float:
     b = result.bands
     rows = b[(b.variant == variant) & (b.theater == tid)].sort_values("month")
     if not len(rows):  # a theater or site another variant adds: say so, not a blank panel
-        ax.text(
-            0.5,
-            0.5,
+        common.panel_note(
+            ax,
             f"{common.theater_title(result, tid)} is not in this variant",
-            transform=ax.transAxes,
-            ha="center",
-            va="center",
-            fontsize=common.pt(10),
+            size=common.pt(10),
             color="#555555",
             wrap=True,
         )
