@@ -792,12 +792,13 @@ def test_a_bad_argument_of_the_python_api_names_the_argument_not_the_command_lin
     mini, observations
 ):
     plain = sim.run(mini)
+    record = sim.load_observations(observations("2024-06,alpha,500,500,a,\n"), mini)
     with pytest.raises(sim.ScenarioError, match=r"^<arguments>:1:1: tolerance: expected"):
-        sim.score_observations(plain, observations, "lots")
+        sim.score_observations(plain, record, "lots")
     with pytest.raises(sim.ScenarioError, match=r"^<arguments>:1:1: tolerance: expected"):
-        sim.run(mini, draws=10, seed=1, observed=observations, tolerance="lots")
+        sim.run(mini, draws=10, seed=1, observed=record, tolerance="lots")
     with pytest.raises(sim.ScenarioError, match=r"^<arguments>:1:1: condition: expected"):
-        sim.score_observations(plain, observations, condition=True)
+        sim.score_observations(plain, record, condition=True)
 
 
 def test_a_conditioned_fan_in_the_callers_axes_labels_its_draws_at_the_callers_text_size(
