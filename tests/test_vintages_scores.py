@@ -156,6 +156,28 @@ def test_the_command_explains_its_columns_and_writes_shares_as_the_header_does(
     assert all(len(line) <= 120 for line in result.output.splitlines()[:-1])
 
 
+def test_the_command_takes_a_directory_for_the_scenario_files_it_holds(series_files, tmp_path):
+    early, late, record = series_files
+    folder = tmp_path / "vintages"
+    folder.mkdir()
+    for path in (early, late):
+        (folder / path.name).write_bytes(path.read_bytes())
+    (folder / "notes.txt").write_text("not a scenario")
+    runs = {}
+    for name, given in (("dir", [str(folder)]), ("files", [str(early), str(late)])):
+        out = tmp_path / name
+        args = ["vintages", *given, "--observed", str(record), "--draws", "300", "--seed", "2"]
+        result = CliRunner().invoke(main, [*args, "--out", str(out), "-q"])
+        assert result.exit_code == 0, result.output
+        runs[name] = (out / "scores.csv").read_bytes()
+    assert runs["dir"] == runs["files"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = CliRunner().invoke(main, ["vintages", str(empty), "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2
+    assert f"{empty}/ holds no scenario (.yaml) files" in result.output
+
+
 def test_the_command_without_a_record_says_what_it_needs(series_files):
     early, late, _ = series_files
     result = CliRunner().invoke(main, ["vintages", str(early), "--draws", "10", "--seed", "1"])

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=PathName(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=PathName())
 @click.option(
     "--observed",
     metavar="FILE",
@@ -58,13 +58,23 @@ def vintages(
     Each vintage is conditioned on the reports known on its as_of date and scored
     against every later report: scores.csv (coverage of the 50 % and 80 % bands,
     interval score, CRPS per vintage, variant, theater and horizon), points.csv (each
-    scored report), conditioning.csv, vintages.png and run.json.
+    scored report), conditioning.csv, vintages.png and run.json. A directory among
+    FILES stands for the .yaml files it holds, in name order.
     """
     import sim
     from sim.cli import text
     from sim.plotting import use_agg
 
-    scenarios = [sim.load_scenario(f) for f in files]
+    paths: list[Path] = []
+    for f in map(Path, files):
+        if f.is_dir():
+            found = sorted(p for p in f.iterdir() if p.suffix in (".yaml", ".yml"))
+            if not found:
+                raise click.UsageError(f"{f}/ holds no scenario (.yaml) files")
+            paths += found
+        else:
+            paths.append(f)
+    scenarios = [sim.load_scenario(f) for f in paths]
     target = Path(out_dir) if out_dir else Path("out") / "vintages"
     sim.check_writable(target)
     first = min(scenarios, key=lambda s: str(s.doc.as_of))
