@@ -210,6 +210,25 @@ def test_an_interruption_while_the_replaced_run_is_deleted_waits_and_says_what_w
     assert len(kept) == 1 and (kept[0] / "notes.txt").read_text() == "mine"
 
 
+def test_a_failed_write_after_a_good_one_into_the_same_directory_leaves_nothing_behind(
+    tmp_path, monkeypatch
+):
+    # in one process (a notebook): the second write fails before its swap
+    result = sim.run(sim.load_scenario(DEFAULT), ["on-time"])
+    out = tmp_path / "run"
+    sim.write_run(result, out)
+    before = _snapshot(out)
+
+    def full(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("sim.export.write.write_record", full)
+    with pytest.raises(sim.ScenarioError, match="No space left on device"):
+        sim.write_run(result, out)
+    assert _snapshot(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
 def test_disk_full_while_writing_leaves_no_partial_directory(tmp_path, monkeypatch):
     out = tmp_path / "fresh"
 

@@ -29,6 +29,7 @@ its lock is free. Nothing else is touched.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import ctypes
 import datetime as dt
@@ -472,30 +473,32 @@ def atomic_directory(target: Path) -> Iterator[Path]:
         os.chmod(tmp, 0o777 & ~current_umask())  # as a plain mkdir would make it
     except OSError as exc:
         raise OutputError(target, _cannot_write(target, exc)) from None
+    swapped = False
     try:
         yield tmp
         refuse_foreign(target)  # again: something may have written there meanwhile
         with _interrupts_deferred():
             old = _swap_in(tmp, target)
+            swapped = True
             WRITTEN.append(target)
             if old is not None:
                 _discard(old, target.name)
     except OSError as exc:  # a full disk, a file size limit, a read-only file system
-        if not WRITTEN or WRITTEN[-1] != target:
+        if not swapped:
             shutil.rmtree(tmp, ignore_errors=True)
             raise OutputError(target, _write_failure(exc, tmp, target)) from None
         raise  # the new directory is in place; only the previous one's removal failed
     except BaseException:
-        if not WRITTEN or WRITTEN[-1] != target:
+        if not swapped:
             shutil.rmtree(tmp, ignore_errors=True)
         raise
     finally:
         _unlock(lock)
 
 
-#: the directories this process has swapped into place, in order, so that an
-#: interruption that comes after a write can say what was written
-WRITTEN: list[Path] = []
+#: the directories this process has swapped into place lately, in order (the last
+#: 64), so that an interruption that comes after a write can say what was written
+WRITTEN: collections.deque[Path] = collections.deque(maxlen=64)
 
 
 @contextlib.contextmanager
