@@ -210,6 +210,55 @@ def test_an_interruption_while_the_replaced_run_is_deleted_waits_and_says_what_w
     assert len(kept) == 1 and (kept[0] / "notes.txt").read_text() == "mine"
 
 
+def test_an_interruption_after_a_chart_is_redrawn_into_a_run_says_so_and_the_run_stays_replaceable(
+    tmp_path, monkeypatch
+):
+    # Ctrl-C between a chart's move into the run directory and the manifest taking it
+    # in (or while the next chart was drawn): the command said "nothing was written" of
+    # a replaced envelope.png, and the next run into the directory was refused, its
+    # envelope.png "changed after forcesim wrote it"
+    import signal
+
+    import sim.export.read
+    from sim.io.files import foreign
+
+    out = tmp_path / "run"
+    assert CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(out)]).exit_code == 0
+    record = sim.export.read.record_files
+
+    def interrupted_record(directory, names):
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, the moment the chart is in place
+        record(directory, names)
+
+    monkeypatch.setattr(sim.export.read, "record_files", interrupted_record)
+    res = CliRunner().invoke(main, ["plot", str(out), "--theater", "iraq"])
+    assert res.exit_code == 130
+    assert f"interrupted after writing {out / 'envelope.png'} whole" in res.stderr
+    assert foreign(out) is None
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+def test_an_interruption_as_a_report_joins_its_run_waits_for_the_manifest(tmp_path, monkeypatch):
+    import signal
+
+    import sim.report.page
+    from sim.io.files import foreign
+
+    out = tmp_path / "run"
+    assert CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(out)]).exit_code == 0
+    record = sim.report.page.record_files
+
+    def interrupted_record(directory, names):
+        os.kill(os.getpid(), signal.SIGTERM)
+        record(directory, names)
+
+    monkeypatch.setattr(sim.report.page, "record_files", interrupted_record)
+    res = CliRunner().invoke(main, ["report", str(out)])
+    assert res.exit_code == 128 + signal.SIGTERM
+    assert f"interrupted after writing {out / 'report.html'} whole" in res.stderr
+    assert foreign(out) is None
+
+
 def test_a_failed_write_after_a_good_one_into_the_same_directory_leaves_nothing_behind(
     tmp_path, monkeypatch
 ):
@@ -1785,3 +1834,37 @@ def test_a_run_that_an_older_pandas_wrote_with_nat_months_still_draws(tmp_path):
     (out / "envelope.png").unlink()  # (unsigned, the run's other charts are not replaced)
     res = CliRunner().invoke(main, ["plot", str(out), "--chart", "envelope"])
     assert res.exit_code == 0, res.output
+
+
+@pytest.mark.parametrize("moment", ["directory", "file"])
+def test_an_interruption_as_the_hidden_entry_is_made_leaves_nothing_behind(
+    tmp_path, monkeypatch, moment
+):
+    # Ctrl-C between making the hidden directory (or file) and the clean-up taking it
+    # in charge left it behind, for a later write to remove
+    import signal
+
+    from sim.io import files
+
+    if moment == "directory":
+        lock = files._lock
+
+        def interrupted_lock(path):
+            os.kill(os.getpid(), signal.SIGINT)
+            return lock(path)
+
+        monkeypatch.setattr(files, "_lock", interrupted_lock)
+        with pytest.raises(KeyboardInterrupt), files.atomic_directory(tmp_path / "run"):
+            pass
+    else:
+        opened = os.open
+
+        def interrupted_open(*args, **kwargs):
+            fd = opened(*args, **kwargs)
+            os.kill(os.getpid(), signal.SIGINT)
+            return fd
+
+        monkeypatch.setattr(files.os, "open", interrupted_open)
+        with pytest.raises(KeyboardInterrupt):
+            files.atomic_file(tmp_path / "chart.png", lambda tmp: tmp.write_bytes(b"x"))
+    assert list(tmp_path.iterdir()) == []

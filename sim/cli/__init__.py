@@ -90,13 +90,14 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def interrupted() -> str:
-    """What an interruption leaves: nothing, or the directories written whole before it
-    came (an interruption during the last step of a write waits for that step)."""
+    """What an interruption leaves: nothing, or the directories and files written whole
+    before it came (an interruption during the last step of a write waits for that step)."""
     io_files = sys.modules.get("sim.io.files")  # (not loaded: nothing was written)
     written = [] if io_files is None else io_files.WRITTEN
     if not written:
         return "interrupted; nothing was written"
-    return "interrupted after writing " + ", ".join(f"{p}/" for p in written) + " whole"
+    names = [f"{p}/" if p.is_dir() and not p.is_symlink() else str(p) for p in written]
+    return "interrupted after writing " + ", ".join(dict.fromkeys(names)) + " whole"
 
 
 class Terminated(KeyboardInterrupt):

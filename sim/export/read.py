@@ -718,13 +718,17 @@ def redraw(
         refuse_overwrite(target, name, charts)
     written = []
     for name, target in targets.items():
-        _atomic_chart(charts[name](), target)
+        _atomic_chart(charts[name](), target, run_dir)
         written.append(target)
-    inside = [p.name for p in written if p.parent.resolve() == run_dir.resolve()]
-    if inside:
-        record_files(run_dir, inside)
     return written
 
 
-def _atomic_chart(axes: Any, target: Path) -> None:
-    atomic_file(target, lambda tmp: plotting.save(axes, tmp))
+def _atomic_chart(axes: Any, target: Path, run_dir: Path) -> None:
+    """Write a chart; one inside ``run_dir`` joins its manifest as it is moved in (an
+    interruption before the next chart leaves a run a new one may still replace)."""
+    inside = target.parent.resolve() == run_dir.resolve()
+    atomic_file(
+        target,
+        lambda tmp: plotting.save(axes, tmp),
+        then=(lambda: record_files(run_dir, [target.name])) if inside else None,
+    )

@@ -464,17 +464,19 @@ def atomic_directory(target: Path) -> Iterator[Path]:
     target = Path(target)
     parent = target.parent if str(target.parent) else Path(".")
     refuse_foreign(target)
+    tmp = parent / temp_name(target.name)
+    lock, swapped = None, False
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        clean_leftovers(parent)
-        tmp = parent / temp_name(target.name)
-        tmp.mkdir()
-        lock = _lock(tmp)
-        os.chmod(tmp, 0o777 & ~current_umask())  # as a plain mkdir would make it
-    except OSError as exc:
-        raise OutputError(target, _cannot_write(target, exc)) from None
-    swapped = False
-    try:
+        with _interrupts_deferred():  # (made and locked whole: an interruption removes it)
+            try:
+                parent.mkdir(parents=True, exist_ok=True)
+                clean_leftovers(parent)
+                tmp.mkdir()
+                lock = _lock(tmp)
+                os.chmod(tmp, 0o777 & ~current_umask())  # as a plain mkdir would make it
+            except OSError as exc:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise OutputError(target, _cannot_write(target, exc)) from None
         yield tmp
         refuse_foreign(target)  # again: something may have written there meanwhile
         with _interrupts_deferred():
@@ -496,8 +498,9 @@ def atomic_directory(target: Path) -> Iterator[Path]:
         _unlock(lock)
 
 
-#: the directories this process has swapped into place lately, in order (the last
-#: 64), so that an interruption that comes after a write can say what was written
+#: the directories this process has swapped into place lately, and the files it has
+#: moved into place, in order (the last 64), so that an interruption that comes after a
+#: write can say what was written
 WRITTEN: collections.deque[Path] = collections.deque(maxlen=64)
 
 
@@ -608,10 +611,20 @@ def write_json(data: Any, path: Path) -> None:
     )
 
 
-def atomic_file(target: Path, write: Callable[[Path], None], option: str = "--output") -> None:
+def atomic_file(
+    target: Path,
+    write: Callable[[Path], None],
+    option: str = "--output",
+    then: Callable[[], None] | None = None,
+) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``target``, then move it into place:
     a reader never finds ``target`` half-written. ``tmp`` keeps ``target``'s suffix, and
     carries forcesim's mark, so that a leftover of a killed process is cleaned up.
+
+    Ctrl-C and SIGTERM wait while ``tmp`` replaces ``target`` and ``then()`` runs (a run
+    directory's manifest taking the file in): a file is never in place without it. A
+    file written whole outside a directory being written joins :data:`WRITTEN`, so that
+    an interruption afterwards says so.
 
     Raises
     ------
@@ -620,23 +633,37 @@ def atomic_file(target: Path, write: Callable[[Path], None], option: str = "--ou
         disk): one line naming ``target`` and ``option``; ``target`` is as it was.
     """
     tmp = target.parent / temp_name(target.name, target.suffix)
+    replaced = False
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
-    except OSError as exc:
-        raise OutputError(target, _cannot_write(target, exc), _FILE_EXPECTED, option) from None
-    os.close(fd)
-    try:
+        with _interrupts_deferred():  # (made whole: an interruption removes it)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                # (the umask applies)
+                os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            except OSError as exc:
+                raise OutputError(
+                    target, _cannot_write(target, exc), _FILE_EXPECTED, option
+                ) from None
         write(tmp)
-        os.replace(tmp, target)
+        with _interrupts_deferred():
+            os.replace(tmp, target)
+            replaced = True
+            # (not a file of a run being written, nor the record a chart joins)
+            if _TEMP.match(target.parent.name) is None and target.name != RECORD:
+                WRITTEN.append(target)
+            if then is not None:
+                then()
     except OSError as exc:  # a full disk, a file size limit
+        if replaced:
+            raise  # the file is in place; only what follows it failed
         tmp.unlink(missing_ok=True)
         kept = "the file is kept as it was" if target.exists() else "nothing was written"
         raise OutputError(
             target, f"{exc.strerror or exc}; {kept}", _FILE_EXPECTED, option
         ) from None
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # (none made, where the parent is a file)
+            tmp.unlink()
         raise
 
 

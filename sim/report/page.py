@@ -888,7 +888,10 @@ def write_report(
             file=str(target),
             path="(file)",
         )
-    atomic_file(target, lambda tmp: _write_bytes(tmp, data))
-    if finished and target.parent.resolve() == run_dir.resolve():
-        record_files(run_dir, [target.name])  # forcesim wrote it: a new run may replace it
+    inside = finished and target.parent.resolve() == run_dir.resolve()
+    atomic_file(  # forcesim wrote it: a new run may replace it
+        target,
+        lambda tmp: _write_bytes(tmp, data),
+        then=(lambda: record_files(run_dir, [target.name])) if inside else None,
+    )
     return target
