@@ -250,6 +250,14 @@ def test_a_run_with_set_can_be_replotted(tmp_path) -> None:
         # an empty mapping merges nothing: accepted, it would change nothing
         ("theaters={}", "theaters", r"a value that changes something", r"'\{\}'"),
         ("theaters.iraq={ }", "theaters.iraq", r"\{\} sets nothing", r"'\{ \}'"),
+        # ... and so does one inside a mapping, named at its own key
+        ("theaters={iraq: {}}", "theaters.iraq", r"\{\} sets nothing", r"'\{iraq: \{\}\}'"),
+        (
+            "theaters.iraq={sites: {erbil: {}}}",
+            "theaters.iraq.sites.erbil",
+            r"\{\} sets nothing",
+            r"'\{sites: \{erbil: \{\}\}\}'",
+        ),
         (
             "residuals.advisroy.size=5",
             "residuals.advisroy.size",

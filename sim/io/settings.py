@@ -88,16 +88,32 @@ def parse_value(key: str, text: str) -> Any:
         ) from None
     if list(data) != ["v"]:
         raise _error(key, "one value", repr(text.strip()))
-    if isinstance(data["v"], dict) and not data["v"]:
-        # a mapping merges key by key into the one it sets: an empty one would change
-        # nothing, and the run would go on as if it had been heard
+    empty = _empty_mapping(data["v"])
+    if empty is not None:
+        # a mapping merges key by key into the one it sets: an empty one (or one inside
+        # it, theaters={iraq: {}}) would change nothing, and the run would go on as if
+        # it had been heard
         raise _error(
-            key,
+            ".".join([key, *empty]),
             "a value that changes something (a mapping merges key by key, so {} sets "
             "nothing; null deletes the key)",
             repr(text.strip()),
         )
     return data["v"]
+
+
+def _empty_mapping(value: Any) -> list[str] | None:
+    """The keys down to an empty mapping in ``value`` (``[]`` for ``value`` itself),
+    reached through mappings only (a list is set whole, not merged), or None."""
+    if not isinstance(value, dict):
+        return None
+    if not value:
+        return []
+    for name, inner in value.items():
+        below = _empty_mapping(inner)
+        if below is not None:
+            return [str(name), *below]
+    return None
 
 
 def parse_setting(text: str) -> Setting:
