@@ -163,6 +163,10 @@ def test_the_command_takes_a_directory_for_the_scenario_files_it_holds(series_fi
     for path in (early, late):
         (folder / path.name).write_bytes(path.read_bytes())
     (folder / "notes.txt").write_text("not a scenario")
+    # hidden files are left out, as a shell's *.yaml leaves them: an editor's lock (a
+    # link to nowhere) and a copy's resource file ended the command with an error
+    (folder / f".#{early.name}").symlink_to("user@host.123:1700000000")
+    (folder / f"._{late.name}").write_bytes(b"\x00\x05\x16\x07")
     runs = {}
     for name, given in (("dir", [str(folder)]), ("files", [str(early), str(late)])):
         out = tmp_path / name

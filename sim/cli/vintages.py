@@ -59,7 +59,7 @@ def vintages(
     against every later report: scores.csv (coverage of the 50 % and 80 % bands,
     interval score, CRPS per vintage, variant, theater and horizon), points.csv (each
     scored report), conditioning.csv, vintages.png and run.json. A directory among
-    FILES stands for the .yaml files it holds, in name order.
+    FILES stands for the .yaml files it holds, in name order (hidden ones left out).
     """
     import sim
     from sim.cli import text
@@ -68,7 +68,13 @@ def vintages(
     paths: list[Path] = []
     for f in map(Path, files):
         if f.is_dir():
-            found = sorted(p for p in f.iterdir() if p.suffix in (".yaml", ".yml"))
+            # (not hidden ones, as a shell's *.yaml: an editor's lock .#a.yaml, a
+            # copy's ._a.yaml resource file)
+            found = sorted(
+                p
+                for p in f.iterdir()
+                if p.suffix in (".yaml", ".yml") and not p.name.startswith(".")
+            )
             if not found:
                 raise click.UsageError(f"{f}/ holds no scenario (.yaml) files")
             paths += found
