@@ -388,3 +388,30 @@ def test_deadline_labels_and_titles_in_small_given_axes_stay_inside_their_panel(
         titles.append(title.get_window_extent(renderer))
     assert all(a.x1 <= b.x0 for a, b in zip(titles, titles[1:], strict=False))
     plt.close(fig)
+
+
+@pytest.mark.parametrize(
+    ("make", "found"),
+    [
+        (lambda fig: fig.add_subplot(projection="polar"), "found 'polar' axes"),
+        (lambda fig: fig.add_subplot(yscale="log"), "found a 'log' y-axis"),
+    ],
+    ids=["polar", "log"],
+)
+def test_axes_a_chart_of_months_and_troops_cannot_be_drawn_in_are_refused_by_name(
+    default_result, make, found
+):
+    # polar axes raised KeyError: 'top, right'; a log y-axis warned of its 0 bottom
+    fig = plt.figure()
+    ax = make(fig)
+    for chart in (
+        lambda: sim.plot_envelope(default_result, ax=ax, theaters=["iraq"]),
+        lambda: sim.plot_fan(
+            sim.run(default_result.scenario, ["on-time"], draws=50, seed=1),
+            ax=ax,
+            theaters=["iraq"],
+        ),
+    ):
+        with pytest.raises(ValueError, match=found):
+            chart()
+    plt.close(fig)

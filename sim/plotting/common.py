@@ -254,6 +254,30 @@ def envelope_height(n_theaters: int) -> float:
     return max(HEIGHT_IN, ENVELOPE_TOP_IN + ENVELOPE_BOTTOM_IN + ENVELOPE_PANEL_IN * n_theaters)
 
 
+def check_given(axes: Sequence[Any]) -> list[Axes]:
+    """The caller's axes, each one a chart of months against troops can be drawn in:
+    plain (rectilinear) axes with a linear y-axis.
+
+    Raises
+    ------
+    ValueError
+        For polar, 3-D or other projections, or a log (or other) y scale, whose troop
+        levels of 0 it could not show.
+    """
+    for a in axes:
+        name = getattr(a, "name", None)
+        if name != "rectilinear":
+            raise ValueError(
+                f"expected plain (rectilinear) axes, found {name or type(a).__name__!r} axes"
+            )
+        if a.get_yscale() != "linear":
+            raise ValueError(
+                f"expected axes with a linear y-axis (levels reach 0 troops), found a "
+                f"{a.get_yscale()!r} y-axis"
+            )
+    return list(axes)
+
+
 def axes_for(result: Result, theaters: Sequence[str], ax: Any) -> tuple[Figure | None, list[Axes]]:
     plt = pyplot()
     if ax is None:
@@ -266,7 +290,7 @@ def axes_for(result: Result, theaters: Sequence[str], ax: Any) -> tuple[Figure |
             squeeze=False,
         )
         return fig, list(axes[:, 0])
-    axes = list(ax) if isinstance(ax, Sequence | np.ndarray) else [ax]
+    axes = check_given(list(np.ravel(ax)) if isinstance(ax, Sequence | np.ndarray) else [ax])
     if len(axes) != len(theaters):
         raise ValueError(
             f"expected {len(theaters)} axes (one per theater: "

@@ -83,7 +83,9 @@ def plot_compare(
     if ax is None:
         fig, axes = _layout(names)
     else:
-        axes = list(np.ravel(ax)) if isinstance(ax, Sequence | np.ndarray) else [ax]
+        axes = common.check_given(
+            list(np.ravel(ax)) if isinstance(ax, Sequence | np.ndarray) else [ax]
+        )
         if len(axes) not in (len(names), 2 * len(names)):
             raise ValueError(
                 f"expected {len(names)} axes (a fan per theater: "

@@ -93,7 +93,7 @@ def _variants(result: Result, variants: Sequence[str] | None) -> list[str]:
 
 
 def _given_axes(ax: Any, theaters: list[str], variants: list[str]) -> list[Axes]:
-    axes = list(np.ravel(ax)) if isinstance(ax, Sequence | np.ndarray) else [ax]
+    axes = common.check_given(list(np.ravel(ax)) if isinstance(ax, Sequence | np.ndarray) else [ax])
     need = len(theaters) * len(variants)
     if len(axes) != need:
         raise ValueError(
