@@ -440,6 +440,23 @@ def test_the_observations_table_shows_every_column_observed_csv_has(
     assert ">discrepant</th>" in again and "yes-really" in again
 
 
+def test_the_share_of_effective_draws_is_divided_in_decimal_not_shown_with_binary_noise(
+    observed: Path,
+) -> None:
+    from decimal import Decimal
+
+    from sim.report.page import _percent, _share
+
+    # 575.905 / 10,000 in binary floating point is 0.057590499999999996
+    assert _percent(_share(575.905, 10_000)) == "5.75905 %"
+    page = page_of(observed)
+    section = page[page.index("Effective draws after conditioning") :]
+    cond = json.loads((observed / "run.json").read_text())["observed"]["conditioning"]
+    for variant, effective in cond["effective_draws"].items():
+        exact = Decimal(repr(effective)) * 100 / cond["draws"]
+        assert f"<td>{format(exact.normalize(), 'f')} %</td>" in section, variant
+
+
 def test_observations_are_drawn_on_both_charts(observed: Path) -> None:
     result = sim.load_run(observed)
     for fig in (envelope_figure(result), fan_figure(result)):

@@ -490,7 +490,7 @@ class Page:
                         "variant": v,
                         "draws": draws,
                         "effective draws": e,
-                        "share": e / draws if draws else None,
+                        "share": _share(e, draws) if draws else None,
                     }
                     for v, e in effective.items()
                 ]
@@ -739,6 +739,13 @@ def _number(value: float) -> str:
     sign = "-" if whole.startswith("-") else ""
     grouped = f"{int(whole.lstrip('-')):,}"
     return sign + grouped + (f".{frac}" if frac else "")
+
+
+def _share(part: float, whole: int) -> float:
+    """``part / whole`` divided in decimal, from the digits the files hold, then made a
+    float: 575.905 of 10,000 is 0.0575905 (binary division gives 0.057590499999999996,
+    which the page would show digit by digit)."""
+    return float(Decimal(float_text(part)) / Decimal(whole))
 
 
 def _percent(share: float) -> str:
