@@ -523,3 +523,19 @@ def test_run_prints_one_milestones_line_for_variants_whose_milestones_read_the_s
     assert "on-time, slip-3, slip-6, residual, slip-6-residual" in heads
     named = [name for head in heads for name in head.split(", ")]
     assert sorted(named) == sorted(sim.load_scenario(DEFAULT_SCENARIO).variant_names)
+
+
+def test_every_option_of_every_command_says_what_it_does_in_its_help() -> None:
+    import click
+
+    for name, command in main.commands.items():
+        for param in command.params:
+            if isinstance(param, click.Option) and not param.hidden and param.name != "help":
+                text = (param.help or "").strip()
+                assert text and not text.startswith("Default"), f"{name} {param.opts[0]}"
+
+
+def test_run_help_names_every_column_an_observations_file_may_have() -> None:
+    text = " ".join(CliRunner().invoke(main, ["run", "--help"]).output.split())
+    for column in ("date", "theater", "troops_low", "troops_high", "kind", "tolerance", "by"):
+        assert column in text.split("--observed FILE", 1)[1].split("--condition", 1)[0], column

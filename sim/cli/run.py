@@ -39,8 +39,9 @@ if TYPE_CHECKING:
     "--observed",
     metavar="FILE",
     type=PathName(),
-    help="Observed levels (CSV: date,theater,troops_low,troops_high,source,quote) "
-    "to draw and score. Default: the scenario's own observations, if any.",
+    help="Observed levels to draw and score (CSV: date,theater,troops_low,troops_high; "
+    "optional kind,tolerance,by,source,quote; docs/observations.md). Default: the "
+    "scenario's own observations, if any.",
 )
 @click.option(
     "--condition",

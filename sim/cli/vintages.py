@@ -35,11 +35,29 @@ if TYPE_CHECKING:
     "Score only this variant (repeatable). Default: every variant of each vintage; "
     "the chart draws the first one given (default as-reported)."
 )
-@click.option("--draws", type=DRAWS, metavar="N", default=20_000, show_default=True)
-@click.option("--seed", type=SEED, metavar="S", default=1, show_default=True)
+@click.option(
+    "--draws",
+    type=DRAWS,
+    metavar="N",
+    default=20_000,
+    show_default=True,
+    help="Monte Carlo draws of each vintage.",
+)
+@click.option(
+    "--seed",
+    type=SEED,
+    metavar="S",
+    default=1,
+    show_default=True,
+    help="Seed of every vintage's ensemble (a whole number).",
+)
 @click.option("--tolerance", type=TOLERANCE, metavar="T", help="As for forcesim run (default 5%).")
 @click.option(
-    "--out", "out_dir", type=DirectoryName(), metavar="DIR", help="Default: out/vintages/"
+    "--out",
+    "out_dir",
+    type=DirectoryName(),
+    metavar="DIR",
+    help="Output directory. Default: out/vintages/",
 )
 @quiet_option()
 @friendly
