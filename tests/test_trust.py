@@ -1628,7 +1628,7 @@ def test_the_run_table_says_what_vs_the_median_means_when_a_cell_uses_it():
     sc = sim.load_scenario(DEFAULT)
     explained = [line for line in _table(sim.run(sc)) if line.startswith("vs the median:")]
     assert explained == [
-        "vs the median: a variant that always equals one other or another is measured from "
+        "vs the median: a variant that each month equals one of the others is measured from "
         "the median of the others"
     ]
     pair = _table(sim.run(sc, ["on-time", "slip-6"]))

@@ -89,7 +89,7 @@ def run_lines(result: Result) -> list[str]:
         )
         if any(c.endswith(" vs the median)") for row in cells.values() for c in row):
             lines.append(
-                "vs the median: a variant that always equals one other or another is "
+                "vs the median: a variant that each month equals one of the others is "
                 "measured from the median of the others"
             )
     theaters = list(result.theaters)
