@@ -212,6 +212,21 @@ def test_each_vintage_is_drawn_in_a_hue_of_its_own_as_variants_are(series_files)
     assert {PALETTE[0], PALETTE[1]} <= drawn
 
 
+def test_the_vintage_chart_says_which_line_is_the_median_and_which_the_vintage_date(
+    series_files,
+):
+    axes = sim.plot_vintages(run_series(series_files, draws=200))
+    fig = axes[0].get_figure(root=True)
+    texts = [t.get_text() for f in fig.subfigs for t in f.texts] + [t.get_text() for t in fig.texts]
+    (subtitle,) = [t for t in texts if "median projection" in t]
+    assert "median projection (solid line)" in subtitle
+    assert "(dashed vertical line)" in subtitle
+    lines = [line for ax in axes for line in ax.get_lines()]
+    dates = [ln for ln in lines if len(set(ln.get_xdata())) == 1 and ln.get_linestyle() != "-"]
+    medians = [ln for ln in lines if len(set(ln.get_xdata())) > 1 and ln.get_linestyle() == "-"]
+    assert dates and medians
+
+
 def test_a_score_no_report_gives_is_a_dash_in_the_table_not_nan() -> None:
     from sim.cli.text import _fmt
 

@@ -103,8 +103,8 @@ def plot_vintages(
     header.text(
         0.02,
         0.68,
-        f"{_subject(series)}: each vintage's median projection from the day it was made "
-        "(dashed line) on, and its 80 % band; dots are what was reported.",
+        f"{_subject(series)}: each vintage's median projection (solid line) from its date "
+        "(dashed vertical line) on, and its 80 % band; dots are what was reported.",
         fontsize=12.5,
         color="#333333",
     )
