@@ -517,7 +517,8 @@ def test_run_prints_one_milestones_line_for_variants_whose_milestones_read_the_s
     default_run,
 ) -> None:
     result, _ = default_run
-    block = result.stdout.split("\nmilestones\n", 1)[1].split("\nwrote ", 1)[0]
+    block = result.stdout.split("\nmilestones (met: ", 1)[1].split("\n", 1)[1]
+    block = block.split("\nwrote ", 1)[0]
     heads = [line.split(":", 1)[0].strip() for line in block.splitlines() if line[2] != " "]
     # the shipped scenario: five variants meet both deadlines on time, alike
     assert "on-time, slip-3, slip-6, residual, slip-6-residual" in heads
@@ -539,3 +540,28 @@ def test_run_help_names_every_column_an_observations_file_may_have() -> None:
     text = " ".join(CliRunner().invoke(main, ["run", "--help"]).output.split())
     for column in ("date", "theater", "troops_low", "troops_high", "kind", "tolerance", "by"):
         assert column in text.split("--observed FILE", 1)[1].split("--condition", 1)[0], column
+
+
+def test_an_ensemble_run_says_when_draws_reach_zero_troops_where_a_residual_may_stay(tmp_path):
+    # "iraq-exit met, p=1.00" of on-time read as a certain exit, while 40 % of its draws
+    # keep an advisory presence: the milestone's target is raised by the residual
+    out = tmp_path / "run"
+    result = invoke(
+        "run", str(DEFAULT_SCENARIO), "--draws", "2000", "--seed", "1", "--out", str(out)
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "milestones (met: the target reached; a residual presence that stays raises" in (
+        result.stdout
+    )
+    start = lines.index("zero troops (the draws' median month, and how many never get there)")
+    block = lines[start + 1 : lines.index(next(x for x in lines if x.startswith("wrote ")))]
+    _, dates = read_csv(out / "dates.csv")
+    never = next(
+        r["never"]
+        for r in dates
+        if r["variant"] == "on-time" and r["theater"] == "iraq" and r["threshold"] == "zero"
+    )
+    on_time = next(x for x in block if "on-time" in x.split(":")[0])
+    assert f"never in {float(never) * 100:.0f} %" in on_time
+    assert any(x.strip().startswith("residual, slip-6-residual: iraq never") for x in block)

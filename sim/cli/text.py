@@ -112,19 +112,57 @@ def run_lines(result: Result) -> list[str]:
                     for t in chunk
                 )
             )
-    lines.append("milestones")
+    residuals = any(p.residuals for p in result.plans.values())
+    lines.append(
+        "milestones (met: the target reached; a residual presence that stays raises the target)"
+        if residuals
+        else "milestones"
+    )
     alike: dict[str, list[str]] = {}  # variants whose milestones read the same share a line
     for v in variants:
         alike.setdefault("; ".join(_milestone_marks(result, v)) or "-", []).append(v)
-    for marks, names in alike.items():
-        lines += textwrap.wrap(
-            f"{', '.join(names)}: {marks}",
+    lines += _grouped(alike)
+    if residuals and result.dates is not None:
+        lines += _zero_lines(result)
+    return lines
+
+
+def _grouped(alike: dict[str, list[str]]) -> list[str]:
+    """``names: text`` lines, two spaces in, wrapped within :data:`WIDTH`."""
+    return [
+        part
+        for text, names in alike.items()
+        for part in textwrap.wrap(
+            f"{', '.join(names)}: {text}",
             WIDTH,
             initial_indent="  ",
             subsequent_indent=" " * 4,
             break_on_hyphens=False,
         )
-    return lines
+    ]
+
+
+def _zero_lines(result: Result) -> list[str]:
+    """Where a residual presence may stay, when each theater's draws reach zero troops
+    (from ``dates.csv``'s ``zero`` rows): a milestone met is not a force gone."""
+    assert result.dates is not None
+    zero = result.dates[result.dates.threshold == "zero"]
+    alike: dict[str, list[str]] = {}
+    for v in result.variants:
+        parts = []
+        for r in zero[zero.variant == v].itertuples():
+            never = float(r.never)
+            if never >= 1:
+                parts.append(f"{r.theater} never")
+            elif never > 0.5:
+                parts.append(f"{r.theater} never in {never * 100:.0f} % of draws")
+            else:
+                parts.append(
+                    f"{r.theater} by {r.p50} in half the draws"
+                    + (f", never in {never * 100:.0f} %" if never > 0 else "")
+                )
+        alike.setdefault("; ".join(parts) or "-", []).append(v)
+    return ["zero troops (the draws' median month, and how many never get there)", *_grouped(alike)]
 
 
 def _fit(line: str) -> str:
