@@ -174,6 +174,16 @@ def used_sources(scenario: Any, variants: list[str]) -> dict[str, Any]:
     return {"sources": cited, "assumptions": assumptions, "unsupported": unsupported}
 
 
+def number_sources(scenario: Any, variants: list[str]) -> tuple[list[Any], int]:
+    """The scenario's sources that some number of ``variants`` cites, in the file's order,
+    and how many other sources it lists (those of its reports, say, which may be dated
+    after the scenario's as-of date): a chart's footnote names the first, counts the
+    others."""
+    cited = set(used_sources(scenario, variants)["sources"])
+    first = [s for s in scenario.doc.sources if s.id in cited]
+    return first, len(scenario.doc.sources) - len(first)
+
+
 def assumption_count(scenario: Any, variants: list[str]) -> int:
     """How many distinct inputs of the run rest on an assumption rather than a source."""
     seen: set[str] = set()

@@ -661,3 +661,14 @@ def test_the_page_fan_follows_a_theater_of_sites_with_a_panel_and_tables_per_sit
     assert "Erbil (Iraq), on-time: percentiles of the draws [troops]" in page
     assert 'id="fan-chart" style="--rows:5"' in page
     assert "Fan chart, one panel per theater or site, for the variant chosen above" in page
+
+
+def test_the_pages_captions_name_the_sources_of_its_numbers_and_count_the_others(
+    deterministic: Path,
+) -> None:
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", page_of(deterministic), re.S)
+    assert captions
+    for text in captions:
+        assert text.startswith("As of 2024-09-06. Sources of its numbers: Shafaq News"), text
+        assert "The scenario lists 23 other sources." in text
+        assert "2026" not in text

@@ -20,7 +20,7 @@ import pandas as pd
 
 from sim import colors
 from sim.errors import ForcesimWarning
-from sim.provenance import assumption_count
+from sim.provenance import assumption_count, number_sources
 from sim.results import Result
 
 if TYPE_CHECKING:
@@ -556,18 +556,21 @@ def _fitting_date_locator() -> Any:
 
 def footnote(result: Result) -> str:
     doc = result.scenario.doc
+    first, others = number_sources(result.scenario, list(result.variants))
     cited = [
         f"{s.publisher or s.title} ({s.date})" if s.date else (s.publisher or s.title)
-        for s in doc.sources
+        for s in first
     ]
+    # (the others, a record's reports say, may be dated after the as-of date)
+    rest = f" The scenario file lists {_plural_of(others, 'other source')}." if others else ""
     names = "; ".join(cited)
-    if len(names) > 170:  # a long list would run off the chart: name the first few
+    if len(names) + len(rest) > 170:  # a long list would run off the chart: the first few
         shown = 0
-        while shown < len(cited) and len("; ".join(cited[: shown + 1])) <= 140:
+        while shown < len(cited) and len("; ".join(cited[: shown + 1])) + len(rest) <= 140:
             shown += 1
-        names = "; ".join(cited[:shown]) + f"; and {len(cited) - shown} more in the scenario file"
+        names = "; ".join(cited[:shown]) + f"; and {len(cited) - shown} more"
     assumed = _assumption_count(result)
-    lines = [f"As of {doc.as_of}. Sources: {names or 'none listed'}."]
+    lines = [f"As of {doc.as_of}. Sources of its numbers: {names or 'none cited'}.{rest}"]
     if assumed:
         lines.append(
             f"{assumed} inputs across the {_variants_shown(len(result.variants))} are "
@@ -577,6 +580,10 @@ def footnote(result: Result) -> str:
         )
     lines.append("Levels at the end of each month. forcesim projection, not a forecast of record.")
     return "\n".join(lines)
+
+
+def _plural_of(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def _one_variant(result: Result) -> str:

@@ -32,7 +32,7 @@ from sim.export import has_table, read_record, read_table, rebuild_scored
 from sim.io.files import atomic_file, float_text, record_files, refuse_overwrite
 from sim.plotting.common import fan_series, series_keys, theater_title
 from sim.plotting.observed import as_of_of, observations_of
-from sim.provenance import Provenance, provenance
+from sim.provenance import Provenance, number_sources, provenance
 from sim.report.charts import AS_OF, envelope_figure, fan_figure
 from sim.results import Result
 
@@ -304,9 +304,16 @@ class Page:
     def caption(self, weighted: bool = False) -> str:
         """A chart's caption: the date and the sources; a chart ``weighted`` by the
         reports names the date they were known on too."""
+        first, others = number_sources(self.result.scenario, list(self.result.variants))
         sources = "; ".join(
             f"{s.publisher or s.title} ({s.date})" if s.date else (s.publisher or s.title)
-            for s in self.doc.sources
+            for s in first
+        )
+        # (the others, the record's reports say, may be dated after the as-of date)
+        rest = (
+            f" The scenario lists {others:,} other source{'' if others == 1 else 's'}."
+            if (others)
+            else ""
         )
         news = as_of_of(self.result) if weighted else None
         when = (
@@ -314,7 +321,10 @@ class Page:
             if news is not None
             else f"As of {self.doc.as_of}."
         )
-        return f"{when} Sources: {sources or 'none listed'}. Troops at the end of each month."
+        return (
+            f"{when} Sources of its numbers: {sources or 'none cited'}.{rest} Troops at the "
+            "end of each month."
+        )
 
     def envelope_tables(self) -> str:
         r = self.result
