@@ -174,14 +174,18 @@ def used_sources(scenario: Any, variants: list[str]) -> dict[str, Any]:
     return {"sources": cited, "assumptions": assumptions, "unsupported": unsupported}
 
 
-def number_sources(scenario: Any, variants: list[str]) -> tuple[list[Any], int]:
+def number_sources(scenario: Any, variants: list[str]) -> tuple[list[str], int]:
     """The scenario's sources that some number of ``variants`` cites, in the file's order,
-    and how many other sources it lists (those of its reports, say, which may be dated
-    after the scenario's as-of date): a chart's footnote names the first, counts the
+    each as ``PUBLISHER (DATE)`` (its title without a publisher), and how many other
+    sources it lists (those of its reports, say, which may be dated after the scenario's
+    as-of date): a chart's footnote and the page's captions name the first, count the
     others."""
     cited = set(used_sources(scenario, variants)["sources"])
     first = [s for s in scenario.doc.sources if s.id in cited]
-    return first, len(scenario.doc.sources) - len(first)
+    names = [
+        f"{s.publisher or s.title} ({s.date})" if s.date else s.publisher or s.title for s in first
+    ]
+    return names, len(scenario.doc.sources) - len(first)
 
 
 def assumption_count(scenario: Any, variants: list[str]) -> int:

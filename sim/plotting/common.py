@@ -254,9 +254,10 @@ def envelope_height(n_theaters: int) -> float:
     return max(HEIGHT_IN, ENVELOPE_TOP_IN + ENVELOPE_BOTTOM_IN + ENVELOPE_PANEL_IN * n_theaters)
 
 
-def check_given(axes: Sequence[Any]) -> list[Axes]:
-    """The caller's axes, each one a chart of months against troops can be drawn in:
-    plain (rectilinear) axes with a linear y-axis.
+def check_given(ax: Any) -> list[Axes]:
+    """The caller's axes as a list (one axes, a sequence, or an array from
+    ``plt.subplots`` read row by row), each one a chart of months against troops can be
+    drawn in: plain (rectilinear) axes with a linear y-axis.
 
     Raises
     ------
@@ -264,6 +265,7 @@ def check_given(axes: Sequence[Any]) -> list[Axes]:
         For polar, 3-D or other projections, or a log (or other) y scale, whose troop
         levels of 0 it could not show.
     """
+    axes = list(np.ravel(ax)) if isinstance(ax, Sequence | np.ndarray) else [ax]
     for a in axes:
         name = getattr(a, "name", None)
         if name != "rectilinear":
@@ -275,7 +277,7 @@ def check_given(axes: Sequence[Any]) -> list[Axes]:
                 f"expected axes with a linear y-axis (levels reach 0 troops), found a "
                 f"{a.get_yscale()!r} y-axis"
             )
-    return list(axes)
+    return axes
 
 
 def axes_for(result: Result, theaters: Sequence[str], ax: Any) -> tuple[Figure | None, list[Axes]]:
@@ -290,7 +292,7 @@ def axes_for(result: Result, theaters: Sequence[str], ax: Any) -> tuple[Figure |
             squeeze=False,
         )
         return fig, list(axes[:, 0])
-    axes = check_given(list(np.ravel(ax)) if isinstance(ax, Sequence | np.ndarray) else [ax])
+    axes = check_given(ax)
     if len(axes) != len(theaters):
         raise ValueError(
             f"expected {len(theaters)} axes (one per theater: "
@@ -556,11 +558,7 @@ def _fitting_date_locator() -> Any:
 
 def footnote(result: Result) -> str:
     doc = result.scenario.doc
-    first, others = number_sources(result.scenario, list(result.variants))
-    cited = [
-        f"{s.publisher or s.title} ({s.date})" if s.date else (s.publisher or s.title)
-        for s in first
-    ]
+    cited, others = number_sources(result.scenario, list(result.variants))
     # (the others, a record's reports say, may be dated after the as-of date)
     rest = f" The scenario file lists {_plural_of(others, 'other source')}." if others else ""
     names = "; ".join(cited)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from sim.analysis.compare import Comparison
@@ -83,9 +82,7 @@ def plot_compare(
     if ax is None:
         fig, axes = _layout(names)
     else:
-        axes = common.check_given(
-            list(np.ravel(ax)) if isinstance(ax, Sequence | np.ndarray) else [ax]
-        )
+        axes = common.check_given(ax)
         if len(axes) not in (len(names), 2 * len(names)):
             raise ValueError(
                 f"expected {len(names)} axes (a fan per theater: "

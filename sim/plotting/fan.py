@@ -21,7 +21,6 @@ import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from sim import colors
@@ -93,7 +92,7 @@ def _variants(result: Result, variants: Sequence[str] | None) -> list[str]:
 
 
 def _given_axes(ax: Any, theaters: list[str], variants: list[str]) -> list[Axes]:
-    axes = common.check_given(list(np.ravel(ax)) if isinstance(ax, Sequence | np.ndarray) else [ax])
+    axes = common.check_given(ax)
     need = len(theaters) * len(variants)
     if len(axes) != need:
         raise ValueError(

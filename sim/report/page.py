@@ -304,11 +304,8 @@ class Page:
     def caption(self, weighted: bool = False) -> str:
         """A chart's caption: the date and the sources; a chart ``weighted`` by the
         reports names the date they were known on too."""
-        first, others = number_sources(self.result.scenario, list(self.result.variants))
-        sources = "; ".join(
-            f"{s.publisher or s.title} ({s.date})" if s.date else (s.publisher or s.title)
-            for s in first
-        )
+        names, others = number_sources(self.result.scenario, list(self.result.variants))
+        sources = "; ".join(names)
         # (the others, the record's reports say, may be dated after the as-of date)
         rest = (
             f" The scenario lists {others:,} other source{'' if others == 1 else 's'}."
