@@ -118,26 +118,29 @@ def run_lines(result: Result) -> list[str]:
         if residuals
         else "milestones"
     )
-    alike: dict[str, list[str]] = {}  # variants whose milestones read the same share a line
-    for v in variants:
-        alike.setdefault("; ".join(_milestone_marks(result, v)) or "-", []).append(v)
-    lines += _grouped(alike)
+    # variants whose milestones read the same share a line
+    lines += _grouped((v, "; ".join(_milestone_marks(result, v)) or "-") for v in variants)
     if residuals and result.dates is not None:
         lines += _zero_lines(result)
     return lines
 
 
-def _grouped(alike: dict[str, list[str]]) -> list[str]:
-    """``names: text`` lines, two spaces in, wrapped within :data:`WIDTH`."""
+def _alike(texts: Iterable[tuple[str, str]], indent: str) -> list[str]:
+    """One ``names: text`` line per distinct text of the ``(variant, text)`` pairs, the
+    variants that read alike named together, in the order first seen."""
+    by_text: dict[str, list[str]] = {}
+    for v, text in texts:
+        by_text.setdefault(text, []).append(v)
+    return [f"{indent}{', '.join(names)}: {text}" for text, names in by_text.items()]
+
+
+def _grouped(texts: Iterable[tuple[str, str]]) -> list[str]:
+    """:func:`_alike` lines, two spaces in, wrapped within :data:`WIDTH`."""
     return [
         part
-        for text, names in alike.items()
+        for line in _alike(texts, "")
         for part in textwrap.wrap(
-            f"{', '.join(names)}: {text}",
-            WIDTH,
-            initial_indent="  ",
-            subsequent_indent=" " * 4,
-            break_on_hyphens=False,
+            line, WIDTH, initial_indent="  ", subsequent_indent=" " * 4, break_on_hyphens=False
         )
     ]
 
@@ -147,7 +150,7 @@ def _zero_lines(result: Result) -> list[str]:
     (from ``dates.csv``'s ``zero`` rows): a milestone met is not a force gone."""
     assert result.dates is not None
     zero = result.dates[result.dates.threshold == "zero"]
-    alike: dict[str, list[str]] = {}
+    texts = []
     for v in result.variants:
         parts = []
         for r in zero[zero.variant == v].itertuples():
@@ -161,8 +164,8 @@ def _zero_lines(result: Result) -> list[str]:
                     f"{r.theater} by {r.p50} in half the draws"
                     + (f", never in {never * 100:.0f} %" if never > 0 else "")
                 )
-        alike.setdefault("; ".join(parts) or "-", []).append(v)
-    return ["zero troops (the draws' median month, and how many never get there)", *_grouped(alike)]
+        texts.append((v, "; ".join(parts) or "-"))
+    return ["zero troops (the draws' median month, and how many never get there)", *_grouped(texts)]
 
 
 def _fit(line: str) -> str:
@@ -262,7 +265,7 @@ def observed_lines(assessment: Assessment, variants: Iterable[str]) -> list[str]
     ]
     several = len({o.theater for o in assessment.observations}) > 1
     # variants that fit and miss the same reports share one line
-    verdicts: dict[str, list[str]] = {}
+    verdicts = []
     for v in variants:
         rows = t[(t.variant == v) & (t.status == SCORED)]
         ok = int((rows.consistent == "true").sum())
@@ -278,8 +281,8 @@ def observed_lines(assessment: Assessment, variants: Iterable[str]) -> list[str]
                 for n, src in zip(named, bad.source, strict=True)
             ]
             text += " (not: " + ", ".join(named) + ")"
-        verdicts.setdefault(text, []).append(v)
-    lines += [f"    {', '.join(names)}: {text}" for text, names in verdicts.items()]
+        verdicts.append((v, text))
+    lines += _alike(verdicts, "    ")
     c = assessment.conditioned
     if c is not None:
         which = f"known on {when.isoformat()}" if when is not None else "known"
@@ -288,7 +291,7 @@ def observed_lines(assessment: Assessment, variants: Iterable[str]) -> list[str]
             f"probability {_percent(1 - c.error)}): effective draws per variant"
         )
         far = assessment.discrepant()
-        weighed: dict[str, list[str]] = {}  # variants weighed alike share a line
+        weighed = []  # variants weighed alike share a line
         for v, e in c.effective.items():
             # a discrepant report is missed by every draw alike: it weighs none of them
             off = len(far.get(v, []))
@@ -300,8 +303,8 @@ def observed_lines(assessment: Assessment, variants: Iterable[str]) -> list[str]
             )
             if e < c.minimum:
                 text += f"; fewer than {c.minimum}: left out of the conditioned files"
-            weighed.setdefault(text, []).append(v)
-        lines += [f"    {', '.join(names)}: {text}" for text, names in weighed.items()]
+            weighed.append((v, text))
+        lines += _alike(weighed, "    ")
         where: dict[str, list[str]] = {}
         for v, reports in far.items():
             for r in reports:
