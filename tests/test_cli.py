@@ -565,3 +565,31 @@ def test_an_ensemble_run_says_when_draws_reach_zero_troops_where_a_residual_may_
     on_time = next(x for x in block if "on-time" in x.split(":")[0])
     assert f"never in {float(never) * 100:.0f} %" in on_time
     assert any(x.strip().startswith("residual, slip-6-residual: iraq never") for x in block)
+
+
+def test_a_conditioned_run_prints_each_milestones_odds_weighted_by_the_reports(tmp_path):
+    # the weighted odds were only in milestones.csv and on the page: a reader of the
+    # terminal saw the unweighted p alone
+    out = tmp_path / "run"
+    observed = SCENARIOS_DIR / "iraq-syria-2024-observed.csv"
+    args = ["run", str(DEFAULT_SCENARIO), "--variant", "as-reported", "--variant", "on-time"]
+    args += ["--observed", str(observed), "--condition", "--draws", "2000", "--seed", "1"]
+    result = invoke(*args, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "weighted: p with the draws weighted by the reports known" in text
+    _, rows = read_csv(out / "milestones.csv")
+    for r in rows:
+        mark = f"{r['milestone']} met"
+        line = text.split(f"{r['variant']}: ", 1)[1].split(mark, 1)[1].split(";")[0]
+        plain, weighted = float(r["p_met"]), float(r["p_met_conditioned"])
+        assert f"p={plain:.2f} by " in line and f"({weighted:.2f} weighted)" in line, line
+    assert any(float(r["p_met"]) != float(r["p_met_conditioned"]) for r in rows)
+
+
+def test_an_unconditioned_run_prints_no_weighted_odds(tmp_path):
+    result = invoke(
+        "run", str(DEFAULT_SCENARIO), "--draws", "500", "--seed", "1", "--out", str(tmp_path / "r")
+    )
+    assert result.exit_code == 0, result.output
+    assert "weighted" not in result.stdout

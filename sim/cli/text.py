@@ -113,11 +113,12 @@ def run_lines(result: Result) -> list[str]:
                 )
             )
     residuals = any(p.residuals for p in result.plans.values())
-    lines.append(
-        "milestones (met: the target reached; a residual presence that stays raises the target)"
-        if residuals
-        else "milestones"
-    )
+    notes = ["met: the target reached; a residual presence that stays raises the target"]
+    if "p_met_conditioned" in result.milestones.columns:
+        notes.append("weighted: p with the draws weighted by the reports known")
+    notes = notes[0 if residuals else 1 :]
+    head = f"milestones ({'; '.join(notes)})" if notes else "milestones"
+    lines += textwrap.wrap(head, WIDTH, subsequent_indent=" " * 4, break_on_hyphens=False)
     # variants whose milestones read the same share a line
     lines += _grouped((v, "; ".join(_milestone_marks(result, v)) or "-") for v in variants)
     if residuals and result.dates is not None:
@@ -232,6 +233,9 @@ def _milestone_marks(result: Result, v: str) -> list[str]:
         state = f"met ({when})" if r.met else f"MISSED ({when}; reached {r.month_reached})"
         if "p_met" in ms.columns:
             state += f", p={r.p_met:.2f} by {original}"
+            weighted = getattr(r, "p_met_conditioned", None)
+            if weighted is not None and weighted == weighted:  # (NaN: not conditioned)
+                state += f" ({weighted:.2f} weighted)"
         marks.append(f"{r.milestone} {state}")
     return marks
 
