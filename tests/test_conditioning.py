@@ -334,7 +334,7 @@ def test_too_few_effective_draws_is_a_warning_and_the_variant_is_left_out(
     )  # fmt: skip
     assert res.exit_code == 0, res.output
     rows = read_csv(out / "conditioning.csv")
-    assert [r["effective_draws"] for r in rows] == ["10.9", "10.9"]
+    assert [r["effective_draws"] for r in rows] == ["10.89", "10.89"]
     assert "forcesim: warning: no variant keeps 30 effective draws or more" in res.stderr
     assert "no conditioned files were written" in res.stderr
     assert not (out / "bands_conditioned.csv").exists()

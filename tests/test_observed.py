@@ -583,6 +583,8 @@ def test_run_with_draws_adds_ranks_and_condition_writes_the_conditioned_files(
     assert all(30 <= float(r["effective_draws"]) <= 400 for r in rows)
     record = json.loads((out / "run.json").read_text())["observed"]["conditioning"]
     assert set(record["effective_draws"]) == {"base", "slow"}
+    # the file and the record give one figure, to the same three decimals
+    assert {r["variant"]: float(r["effective_draws"]) for r in rows} == record["effective_draws"]
 
 
 def test_the_scenario_own_observations_are_used_without_observed(write, tmp_path):

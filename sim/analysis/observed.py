@@ -146,7 +146,7 @@ class Conditioned:
                 "scenario": scenario,
                 "variant": list(self.effective),
                 "draws": self.draws,
-                "effective_draws": [round(e, 1) for e in self.effective.values()],
+                "effective_draws": [round(e, 3) for e in self.effective.values()],
             },
             columns=["scenario", "variant", "draws", "effective_draws"],
         )
