@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 DEFAULT_SCENARIO = "iraq-syria-2024.yaml"
@@ -28,3 +29,15 @@ def default_scenario() -> Path:
     >>> scenario = sim.load_scenario(sim.default_scenario())
     """
     return scenarios_dir() / DEFAULT_SCENARIO
+
+
+def missing(path: Path) -> str:
+    """What stands at a ``path`` that does not exist, for a message: ``no such file``,
+    or a symbolic link whose target is gone (named as the link gives it)."""
+    if path.is_symlink():
+        try:
+            target = os.readlink(path)
+        except OSError:
+            return "a symbolic link to a file that does not exist"
+        return f"a symbolic link to {target!r}, which does not exist"
+    return "no such file"

@@ -22,6 +22,7 @@ variant, theater and horizon band (:data:`HORIZONS`), and over all horizons.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -199,10 +200,14 @@ def run_vintages(
     dates = [_as_of(s) for s in ordered]
     for a, b, sa, sb in zip(dates, dates[1:], ordered, ordered[1:], strict=False):
         if a == b:
+            same = sa.path is not None and sb.path is not None and _same_file(sa.path, sb.path)
+            file, line, col = sb.locator.find(("as_of",))
             raise ScenarioError(
                 "vintages with different as_of dates",
-                f"{sa.id} and {sb.id} both dated {a}",
-                file=sb.path,
+                "the same file given twice" if same else f"{sa.id} and {sb.id} both dated {a}",
+                file=file,
+                line=line,
+                col=col,
                 path="as_of",
             )
     if variants:
@@ -319,3 +324,11 @@ def _scores(points: pd.DataFrame) -> pd.DataFrame:
     for col in ("interval_score", "crps"):
         table[col] = table[col].astype(float).round(3)
     return table[SCORE_COLUMNS].reset_index(drop=True)
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Whether two paths name one file (a link, or another spelling of the path)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False

@@ -259,6 +259,19 @@ def test_missing_scenario_file_is_exit_2_with_one_line(tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("option", ["", "--observed"])
+def test_a_broken_symbolic_link_is_named_as_a_link_not_as_no_such_file(tmp_path, option):
+    # "no such file" of a file the user can see in ls sent them looking in the wrong place
+    link = tmp_path / "latest.yaml"
+    link.symlink_to(tmp_path / "gone" / "scenario.yaml")
+    out = tmp_path / "out"
+    args = ["run", str(DEFAULT_SCENARIO), option, str(link)] if option else ["run", str(link)]
+    result = invoke(*args, "--out", str(out))
+    target = str(tmp_path / "gone" / "scenario.yaml")
+    assert_one_line_error(result, f"found a symbolic link to {target!r}, which does not exist")
+    assert not out.exists()
+
+
 def test_a_directory_given_as_the_scenario_is_exit_2_with_one_line(tmp_path):
     out = tmp_path / "out"
     result = invoke("run", str(tmp_path), "--out", str(out))

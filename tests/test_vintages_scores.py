@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -97,8 +98,24 @@ def test_two_vintages_of_one_date_are_refused(write, tmp_path):
     b = sim.load_scenario(write(VINTAGE_YAML.format(id="b", as_of="2024-03-01"), name="b.yaml"))
     record = tmp_path / "record.csv"
     record.write_text(RECORD)
-    with pytest.raises(sim.ScenarioError, match="different as_of dates"):
+    with pytest.raises(sim.ScenarioError, match="different as_of dates") as error:
         sim.run_vintages([a, b], read_observations(record, ["alpha"]), draws=10, seed=1)
+    assert "a and b both dated 2024-03-01" in str(error.value)
+    # placed at the as_of line of the file, not at its first line
+    text = Path(b.path).read_text().splitlines()
+    line = next(i for i, x in enumerate(text, 1) if x.startswith("as_of:"))
+    assert (error.value.file, error.value.line) == (b.path, line)
+
+
+def test_one_vintage_file_given_twice_is_named_as_such(series_files):
+    one, _, record = series_files
+    twice = [one, one.parent / ".." / one.parent.name / one.name]
+    args = ["vintages", *map(str, twice), "--observed", str(record), "--draws", "10"]
+    result = CliRunner().invoke(main, [*args, "--seed", "1"])
+    assert result.exit_code == 2
+    assert "expected vintages with different as_of dates, found the same file given twice" in (
+        result.output
+    )
 
 
 def test_the_command_writes_its_files_and_the_same_seed_gives_the_same_bytes(

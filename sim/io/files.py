@@ -52,6 +52,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import ScenarioError
+from sim.paths import missing
 
 #: the record every forcesim directory holds, written last
 RECORD = "run.json"
@@ -77,7 +78,7 @@ def not_a_file(path: Path) -> str:
     file``."""
     if path.is_dir():
         return "a directory"
-    return "not a regular file" if path.exists() or path.is_symlink() else "no such file"
+    return "not a regular file" if path.exists() else missing(path)
 
 
 def file_sha256(path: Path) -> str:

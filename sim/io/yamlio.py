@@ -38,6 +38,7 @@ import yaml
 
 from sim.errors import ScenarioError, describe
 from sim.io.numbers import EXACT_EXPECTED, PLAIN_DECIMAL, form_hint, inexact
+from sim.paths import missing
 
 MAX_BYTES = 1_000_000
 MAX_DEPTH = 32
@@ -139,7 +140,7 @@ def read_limited(path: str | Path, kind: str) -> bytes:
     name = str(path)
     p = Path(path)
     if not p.exists():
-        raise ScenarioError(f"an existing {kind}", "no such file", file=name, path="(file)")
+        raise ScenarioError(f"an existing {kind}", missing(p), file=name, path="(file)")
     if not p.is_file():
         raise ScenarioError(
             f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}",
