@@ -210,6 +210,20 @@ def test_report_of_something_that_is_not_a_run_directory_is_one_line_and_exit_2(
     )
 
 
+def test_report_of_a_folder_of_scenarios_says_what_the_folder_holds(tmp_path: Path) -> None:
+    # "found no such file" of scenarios/vintages left a reader guessing which file
+    folder = tmp_path / "vintages"
+    folder.mkdir()
+    for name in ("a.yaml", "b.yaml", ".lock.yaml"):
+        (folder / name).write_text("id: x\n")
+    result = invoke("report", str(folder))
+    assert result.exit_code == 2
+    assert result.output.endswith(
+        "found no run.json, in a folder of 2 scenario files (a run of one is made with: "
+        "forcesim run FILE --out DIR)\n"
+    )
+
+
 def test_run_report_without_plotly_is_a_usage_error_before_any_work(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

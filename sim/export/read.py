@@ -175,9 +175,18 @@ def read_record(run_dir: Path) -> dict[str, Any]:
     """The ``run.json`` of a run directory, checked to be one (a ScenarioError if not)."""
     record_path = run_dir / "run.json"
     if not record_path.is_file():
+        found = not_a_file(record_path)
+        if found == "no such file" and run_dir.is_dir():
+            scenarios = sum(1 for p in run_dir.glob("*.yaml") if not p.name.startswith("."))
+            if scenarios:  # a folder of scenarios, taken for a run
+                many = "s" if scenarios > 1 else ""
+                found = (
+                    f"no run.json, in a folder of {scenarios} scenario file{many} (a run of"
+                    " one is made with: forcesim run FILE --out DIR)"
+                )
         raise ScenarioError(
             "a run directory holding run.json",
-            not_a_file(record_path),
+            found,
             file=str(record_path),
             path="(file)",
         )
