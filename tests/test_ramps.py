@@ -125,3 +125,91 @@ def test_summaries_with_ramp_tables_equal_those_counted_draw_by_draw(write, monk
             pd.testing.assert_frame_equal(a, d)
             pd.testing.assert_frame_equal(b, d)
             pd.testing.assert_frame_equal(c, d)
+
+
+# ---------------------------------------------------------------- tagged draws
+
+
+def test_a_tagged_table_gives_each_tags_counts_across_chunks_whose_tags_spread():
+    rng = np.random.default_rng(3)
+    table = RampTable(SHARES, True, tagged=True)
+    seen = []
+    # tags 5..6, then lower (2..3), then one tag for all (broadcast), then higher
+    for n, tags in ((400, (5, 6)), (1, (5, 5)), (700, (2, 3)), (300, 4), (500, (7, 9))):
+        l0, t, size = draws(rng, n, (100, 150), 0, (0, 60))
+        if isinstance(tags, tuple):
+            tag = rng.integers(tags[0], tags[1] + 1, n).astype(np.int32)
+        else:
+            tag = np.broadcast_to(np.int64(tags), (n,))
+        assert table.add([l0, t, size, tag], weight=2)
+        seen.append((l0, t, size, np.asarray(tag)))
+    l0, t, size, tag = (np.concatenate(x) for x in zip(*seen, strict=True))
+    want = {}
+    for k in np.unique(tag).tolist():
+        mine = tag == k
+        for m, c in enumerate(per_draw(SHARES, l0[mine], t[mine], size[mine])):
+            for level, count in c.items():
+                want[m, level, k] = 2 * count
+    month, levels, n, tags = table.tagged_cells()
+    assert np.all(np.diff(month) >= 0)  # months ascending
+    got = Counter()
+    for m, lv, c, k in zip(month.tolist(), levels.tolist(), n.tolist(), tags.tolist(), strict=True):
+        got[m, lv, k] += c
+    assert dict(got) == want
+
+
+class SpreadTags:
+    """A tagger that tags each draw from its unreported troops, within ``low..high``."""
+
+    reads: list[tuple[int, int]] = []
+
+    def __init__(self, low, high):
+        self.low, self.high = low, high
+
+    def tags(self, unreported):
+        spread = unreported.sum(axis=1).astype(np.int64) % (self.high - self.low + 1)
+        return (self.low + spread).astype(np.int32)
+
+    def __call__(self, level_at, unreported):
+        return self.tags(unreported)
+
+
+@pytest.mark.parametrize("cells", [ramps.TABLE_CELLS, 0])
+def test_tagged_draws_in_ramp_tables_count_each_draw_in_the_slot_of_its_tag(monkeypatch, cells):
+    # the default scenario's ramps (drawn targets, a residual under the exit) in tables
+    # per tag, or (no tables) month by month; against each draw stepped and counted
+    from sim.analysis.ensemble import accumulator as make
+    from sim.analysis.summaries import level_views
+    from sim.model.draws import Draws
+    from sim.model.stepper import step
+
+    monkeypatch.setattr(ramps, "TABLE_CELLS", cells)
+    scenario = sim.load_scenario("scenarios/iraq-syria-2024.yaml")
+    result = sim.run(scenario)
+    plan = scenario.plan("as-reported")
+    acc = make(plan, result.milestones[result.milestones.variant == "as-reported"])
+    source = Draws(5)
+    ranges = [(6, 7), (2, 4), (9, 9), (3, 8)]
+    inputs = [source.take(plan, n) for n in (3000, 2000, 500, 2500)]
+    given = []
+    for chunk, (low, high) in zip(inputs, ranges, strict=True):
+        tagger = SpreadTags(low, high)
+        acc.add_draws(chunk, tagger)
+        given.append(tagger.tags(chunk.unreported))
+    if cells:  # (tables that hold the draws of several tags, laid out again since)
+        assert any(t.tagged and len(t.by_tag()) > 2 for t in acc.tables().values())
+    acc.settle()
+    assert acc.tags == list(range(2, 10))
+    months, width, slots = plan.n_months, acc.width, len(acc.tags)
+    want = np.zeros((len(acc.names), months, width, slots), np.int64)
+    for chunk, tags in zip(inputs, given, strict=True):
+        out = step(plan, chunk)
+        views = level_views(plan, out, acc.names, acc.members)
+        for i, name in enumerate(acc.names):
+            lv = views[name].astype(np.int64)  # (n, months)
+            m = np.broadcast_to(np.arange(months), lv.shape)
+            s = np.broadcast_to((tags - 2)[:, None], lv.shape)
+            np.add.at(want[i], (m, lv, s), 1)
+    got = acc.hist.reshape(len(acc.names), months, width, slots)
+    assert np.array_equal(got, want)
+    assert acc.slot_n.tolist() == np.bincount(np.concatenate(given) - 2, minlength=slots).tolist()

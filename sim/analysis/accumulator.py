@@ -788,19 +788,22 @@ class Accumulator:
     ) -> bool:
         """Count months a..b of a ramp run of track k (series i) in a ramp table, to be
         counted out at the end (:mod:`sim.analysis.ramps`); False when they cannot be
-        (tagged draws, or inputs that take too many combinations)."""
+        (inputs that take too many combinations). Tagged draws go to a tagged table,
+        their tags one more part of it (their slots within the month's columns follow
+        when it is counted out, so a table may span tags counted in slots laid out
+        again since)."""
         parts, j = group.ramp_parts(k, li, source)
         s, r = group.start[j], group.reached[j]
         key: tuple[int, ...] = (i, a, b, j, s, r, len(parts))
-        if self.tags:  # tagged draws: one table per tag, when the group's draws share one
-            if np.ndim(self._slot) != 0:
-                return False
-            key += (self.tags[0] + int(self._slot),)
         if key in self._untabled:  # too wide once: counted draw by draw since
             return False
         if key not in self._ramps:
             shares = share_table(self.plan.milestones[j].profile, r - s)[a - s : b - s + 1]
-            self._ramps[key] = RampTable(np.asarray(shares, np.float64), len(parts) > 2)
+            shares = np.asarray(shares, np.float64)
+            self._ramps[key] = RampTable(shares, len(parts) > 2, tagged=bool(self.tags))
+        if self.tags:  # tagged draws: the tag (not the slot: slots may be renumbered)
+            tag = self._slot + self.tags[0]
+            parts = [*parts, tag if np.ndim(tag) else np.broadcast_to(tag, (group.n,))]
         if not self._add_to(key, parts, weight):
             self._untabled.add(key)
             return False
@@ -851,15 +854,17 @@ class Accumulator:
         """Add what the ramp tables hold to the counts (and the month sums), and empty
         them."""
         months = self.plan.n_months
-        for (i, a, b, j, *rest), table in self._ramps.items():
+        for (i, a, b, j, *_), table in self._ramps.items():
             grid = self.hist[i].reshape(months, self.span)
             mapping = None if self.maps is None else self.maps[i]
-            month, levels, n = table.cells()  # months ascending, each month taken
+            if table.tagged:  # tagged draws (:meth:`_tabled`): level * S + slot
+                month, levels, n, tag = table.tagged_cells()
+                cols = levels * len(self.tags) + (tag - self.tags[0])
+            else:
+                month, levels, n = table.cells()  # months ascending, each month taken
+                cols = levels if mapping is None else mapping(levels)
             if not len(month):
                 continue
-            cols = levels if mapping is None else mapping(levels)
-            if len(rest) > 3:  # tagged draws (:meth:`_tabled`): level * S + slot
-                cols = cols * len(self.tags) + (rest[3] - self.tags[0])
             if j < 0:  # a level held over months a..b: counted as a held stretch
                 np.add.at(self._held[0, i, a], cols, n.astype(COUNT))
                 np.subtract.at(self._held[0, i, b + 1], cols, n.astype(COUNT))

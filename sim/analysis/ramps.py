@@ -18,6 +18,11 @@ size; when ``r_m`` does not fall as the combinations ``(l0, T)`` are taken in or
 a two-dimensional cumulative count (a summed-area table, Crow 1984, "Summed-area tables
 for texture mapping", SIGGRAPH '84): each month costs the number of distinct
 combinations and sizes, not the number of draws.
+
+Draws counted in slots (:class:`sim.analysis.accumulator.Accumulator`, conditioning) carry
+their tag as one more part of a *tagged* table: a dimension of the counts that does not
+enter the level, so that draws of every tag share one table and each tag's levels come
+out of it (:meth:`RampTable.tagged_cells`).
 """
 
 from __future__ import annotations
@@ -44,14 +49,17 @@ class RampTable:
 
     ``shares`` (months,) are the window's shares in its months ``a..b`` (the first
     month a). Parts are the draws' start levels and targets (float arrays of whole
-    troops) and, when ``sized``, their residual sizes (int) [troops]. The counts are
+    troops), when ``sized`` their residual sizes (int) [troops], and when ``tagged``
+    last their tags (whole numbers, which do not enter the level). The counts are
     dense over the span of each part seen so far (``lows``, ``spans``), int32 (no count
     passes the most draws a run takes). A table of one part counts a level held over
-    months (its ``shares`` one month, standing for all of them).
+    months (its ``shares`` one month, standing for all of them). A part may be one
+    value broadcast to every draw (stride 0), which costs nothing per draw.
     """
 
     shares: FloatArray
     sized: bool
+    tagged: bool = False
     lows: list[int] = field(default_factory=list)
     spans: list[int] = field(default_factory=list)
     counts: NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, COUNT))
@@ -65,8 +73,9 @@ class RampTable:
     def add(self, parts: list[NDArray[np.generic]], weight: int = 1) -> bool:
         """Count the draws of ``parts`` (each (g,)), each ``weight`` times; False (and
         nothing counted) when the table would span more than :data:`TABLE_CELLS`."""
-        lows = [int(p.min()) for p in parts]
-        highs = [int(p.max()) for p in parts]
+        ranges = [_range(p) for p in parts]
+        lows = [lo for lo, _ in ranges]
+        highs = [hi for _, hi in ranges]
         held = zip(lows, highs, self.lows, self.spans, strict=True)
         if not self.spans or not all(a >= lo and b < lo + n for a, b, lo, n in held):
             if self.spans:  # wider: the union of both
@@ -82,8 +91,13 @@ class RampTable:
         lows, spans = self.lows, self.spans
         key: IntArray | None = None
         stride = 1
+        offset = 0  # of the parts broadcast from one value
         for part, low, span in zip(reversed(parts), reversed(lows), reversed(spans), strict=True):
             if span > 1:  # (a part that takes one value adds nothing to the key)
+                if _constant(part):
+                    offset += (int(part[0]) - low) * stride
+                    stride *= span
+                    continue
                 at = np.subtract(part, low, dtype=np.int64, casting="unsafe")
                 if stride > 1:
                     at *= stride
@@ -93,8 +107,10 @@ class RampTable:
                     key += at
             stride *= span
         if key is None:  # every draw alike
-            self.counts[0] += parts[0].size * weight
+            self.counts[offset] += parts[0].size * weight
             return True
+        if offset:
+            key += offset
         if key.size <= 32:  # a handful of draws: one at a time
             np.add.at(self.counts, key, weight)
             return True
@@ -118,6 +134,40 @@ class RampTable:
             )
             counts[at] = self.counts.reshape(self.spans)
         self.lows, self.spans, self.counts = lows, spans, counts.reshape(-1)
+
+    def by_tag(self) -> list[tuple[int, RampTable]]:
+        """``(tag, table)`` for each tag a tagged table counted draws of: the untagged
+        table of those draws (a copy of their counts)."""
+        if not self.spans:
+            return []
+        grid = self.counts.reshape(-1, self.spans[-1])
+        return [
+            (
+                self.lows[-1] + int(t),
+                RampTable(
+                    self.shares,
+                    self.sized,
+                    lows=self.lows[:-1],
+                    spans=self.spans[:-1],
+                    counts=np.ascontiguousarray(grid[:, t]),
+                ),
+            )
+            for t in np.flatnonzero(grid.any(axis=0))
+        ]
+
+    def tagged_cells(self) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+        """``(month, level, count, tag)`` of a tagged table, each (k,): as :meth:`cells`
+        gives them for the draws of each tag (months ascending), with their tag."""
+        pieces = [(table.cells(), tag) for tag, table in self.by_tag()]
+        if not pieces:
+            empty = np.zeros(0, np.int64)
+            return empty, empty, empty, empty
+        month = np.concatenate([m for (m, _, _), _ in pieces])
+        order = np.argsort(month, kind="stable")
+        level = np.concatenate([lv for (_, lv, _), _ in pieces])
+        count = np.concatenate([n for (_, _, n), _ in pieces])
+        tag = np.concatenate([np.full(len(m), t, np.int64) for (m, _, _), t in pieces])
+        return month[order], level[order], count[order], tag[order]
 
     def cells(self) -> tuple[IntArray, IntArray, IntArray]:
         """``(month, level, count)``, each (k,): how many draws take each level
@@ -195,6 +245,18 @@ class RampTable:
             keep = n > 0
             out.append((x[keep], n[keep]))
         return out
+
+
+def _constant(part: NDArray[np.generic]) -> bool:
+    """Whether ``part`` is one value broadcast to every draw (stride 0)."""
+    return part.ndim == 1 and part.size > 1 and part.strides[0] == 0
+
+
+def _range(part: NDArray[np.generic]) -> tuple[int, int]:
+    """The lowest and highest value of ``part`` (read once when it is broadcast)."""
+    if _constant(part):
+        return int(part[0]), int(part[0])
+    return int(part.min()), int(part.max())
 
 
 def _merged(levels: IntArray, weights: IntArray) -> tuple[IntArray, IntArray]:
