@@ -214,6 +214,42 @@ def test_weighted_percentiles_equal_a_brute_force_weighted_inverse_cdf(
             assert c.p_met[(v, mplan.id)] == round(float(share), 6)
 
 
+@pytest.mark.parametrize("error", [Fraction(1, 20), Fraction(1, 10**7)])
+def test_weights_past_int64_give_the_exact_weighted_summaries_too(write, observations, error):
+    # weights 20^k fit int64 with the counts; 10^(7k) over several k do not (Python ints)
+    from sim.analysis.conditioning import Weighted
+
+    spread = sim.load_scenario(write(SPREAD))
+    path = observations(
+        "2024-01,alpha,900,1100,reported,,,,\n2024-06,alpha,,650,reported,,,,\n"
+        "2024-09,alpha,150,,reported,,,,\n2024-03,beta,480,520,official,0,,,\n"
+    )
+    n, seed, tol = 900, 8, Tolerance(relative=0.05)
+    result = conditioned(spread, path, n, seed, tolerance=tol, chunk=100, error=error)
+    obs = sim.load_observations(path, spread)
+    levels, _, w = brute_weights(result, obs, "base", n, seed, tol, error=error)
+    assert (max(w) * n > 2**63) == (error.denominator > 20)
+    got = result.observed.conditioned.bands
+    rows = got[(got.variant == "base") & (got.theater == "alpha")].reset_index(drop=True)
+    total = sum(w)
+    for m in (0, 4, 6, 10):
+        month = levels["alpha"][:, m]
+        for q in (5, 50, 95):
+            assert rows[f"p{q:02d}"][m] == weighted_inverse_cdf(month, w, q)
+        mean = Fraction(sum(int(x) * wx for x, wx in zip(month, w, strict=True)), total)
+        assert rows["mean"][m] == round(float(mean), 3)
+    weighted = Weighted.__new__(Weighted)  # both ways of weighing give the same integers
+    weighted.w = [int(x) for x in (3, 2**40, 1)]
+    weighted.wo = np.array(weighted.w, dtype=object)
+    counts = np.array([[5, 7, 0], [2**22, 1, 9]], np.int64)
+    want = [sum(a * b for a, b in zip(weighted.w, row, strict=True)) for row in counts.tolist()]
+    for small in (2**62, 0):
+        weighted.small = small
+        weighted.wi = np.array(weighted.w, np.int64)
+        got_w = weighted.weigh(counts)
+        assert got_w.tolist() == want and all(type(v) is int for v in got_w)
+
+
 def test_conditioning_gives_the_same_files_whatever_the_chunk_size(write, observations, tmp_path):
     scenario = write(SPREAD)
     path = observations("2024-05,alpha,700,800,reported,,,,\n2024-10,beta,300,,reported,,,,\n")

@@ -228,10 +228,16 @@ class Observer:
         return acc.hist[row].reshape(months, self.width, len(tags))[c.month].T
 
     def all_counts(self) -> NDArray[np.int64]:
-        """(checks, levels) counts of the compared level over every draw."""
+        """(checks, levels) counts of the compared level over every draw (a level's
+        from :meth:`total`, whose counts are the slots added up; an official figure's
+        from each ``k``'s)."""
         out = np.zeros((len(self.checks), self.width), np.int64)
+        total = self.total() if self.acc.tags else None
         for j, c in enumerate(self.checks):
-            out[j] = self.slot_counts(c).sum(axis=0)
+            if total is not None and not c.official:
+                out[j] = total.counts_at(c.series, c.month)
+            else:
+                out[j] = self.slot_counts(c).sum(axis=0)
         return out
 
 
@@ -265,6 +271,9 @@ class Weighted:
         p, q = error.numerator, error.denominator
         self.w = [p ** (k - k0) * q ** (k1 - k) for k in self.ks]
         self.wo = np.array(self.w, dtype=object)
+        # sums of weights times counts up to ``self.small`` stay within int64
+        self.small = (2**63 - 1) // sum(self.w)
+        self.wi = np.array(self.w, np.int64) if self.small > 0 else None
         self.n = [int(x) for x in acc.slot_n]
         self.total = sum(w * n for w, n in zip(self.w, self.n, strict=True))
         self.plain = self.all if len(self.ks) == 1 else None
@@ -280,7 +289,11 @@ class Weighted:
         return Fraction(sum(w * int(v) for w, v in zip(self.w, values, strict=True)), self.total)
 
     def weigh(self, counts: NDArray[np.int64]) -> NDArray[Any]:
-        """``Σ_k w_k counts[..., k]``, exactly (object array of the leading shape)."""
+        """``Σ_k w_k counts[..., k]``, exactly (object array of Python ints, of the
+        leading shape): in int64 when no count passes ``self.small`` (then no sum can
+        pass int64, as ``|Σ_k w_k c_k| ≤ max |c| · Σ_k w_k``), else in Python ints."""
+        if self.wi is not None and counts.size and int(np.abs(counts).max()) <= self.small:
+            return (counts.astype(np.int64, copy=False) @ self.wi).astype(object)
         return (counts.astype(object) * self.wo).sum(axis=-1)
 
     def _approx(self, cums: NDArray[np.int64]) -> NDArray[np.float64]:

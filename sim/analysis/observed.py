@@ -367,12 +367,12 @@ def _finish(observer: Observer, error: Fraction, scenario: str, variant: str, dr
         w = Weighted(observer.acc, error, observer.total())
         levels = np.arange(observer.width)
         vp.distributions = []
-        for c in observer.checks:
+        for c, every in zip(observer.checks, vp.counts, strict=True):
             within = (levels >= c.lo) & (levels <= c.hi)
             slots = observer.slot_counts(c)
             vp.inside.append(w.share(slots[:, within].sum(axis=1)))
             # weighed over the levels some draw takes only (exact integers are slow)
-            taken = np.flatnonzero(slots.any(axis=0))
+            taken = np.flatnonzero(every)
             low = int(taken[0]) if len(taken) else 0
             top = int(taken[-1]) + 1 if len(taken) else 1
             part = _trimmed(w.weigh(slots[:, low:top].T))
