@@ -627,3 +627,30 @@ def test_a_residual_from_a_later_milestone_never_lifts_an_earlier_milestone_mont
     assert p.milestones["first"].target == 100 and p.milestones["first"].met
     assert p.at("alpha", "2024-09") == 300
     assert p.milestones["second"].target == 300
+
+
+def test_a_groups_level_in_a_month_is_the_steppers_level_in_held_runs_and_ramps():
+    # the levels a conditioning tagger reads: one month of one track, held or in a window
+    from sim.model.fastpath import Group
+    from sim.model.rules import timing, timing_groups
+
+    scenario = load_scenario("scenarios/iraq-syria-2024.yaml")
+    plan = scenario.plan("as-reported")
+    inputs = Draws(4).take(plan, 3000)
+    want = step(plan, inputs).tracks  # (n, tracks, months)
+    order, cuts = timing_groups(inputs.delay, inputs.exec_delay)
+    arrays = inputs.group_arrays(plan)
+    start, _, _, reached, _ = timing(plan, inputs.delay, inputs.exec_delay)
+    ramps = 0
+    for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+        rows = order[a:b] if order is not None else np.arange(a, b)
+        group = Group(
+            plan, start[rows[0]].tolist(), reached[rows[0]].tolist(), *(x[:, rows] for x in arrays)
+        )
+        for k in range(len(plan.tracks)):
+            ramps += sum(ramp for _, _, ramp, _, _ in group.runs(k))
+            for m in range(plan.n_months):
+                assert np.array_equal(group.level_in(k, m), want[rows, k, m]), (k, m)
+    assert ramps > 0
+    with pytest.raises(ValueError, match="expected a month index 0..45, found 46"):
+        group.level_in(0, plan.n_months)
