@@ -276,6 +276,23 @@ def test_conditioning_gives_the_same_files_whatever_the_chunk_size(write, observ
             assert (outs[0] / name).read_bytes() == (other / name).read_bytes(), name
 
 
+def test_the_shipped_record_conditions_alike_whatever_the_chunk_size(monkeypatch):
+    # the default scenario's ramps (a drawn target; a drawn level down to a drawn
+    # residual) with draws of several tags in a group: ramp tables that carry the tag,
+    # over chunks whose tags spread differently
+    from test_ensemble import calls_of
+
+    from sim.analysis.ramps import RampTable
+
+    scenario = sim.load_scenario(DEFAULT_SCENARIO)
+    path = SCENARIOS_DIR / "iraq-syria-2024-observed.csv"
+    counted = calls_of(monkeypatch, RampTable, "tagged_cells")
+    whole = conditioned(scenario, path, 12_000, 3)
+    assert counted, "the test needs tagged ramp tables"
+    for chunk in (613, 4096):
+        assert_same_conditioned(conditioned(scenario, path, 12_000, 3, chunk=chunk), whole)
+
+
 def test_conditioning_in_merged_parts_equals_conditioning_in_one_pass(spread, observations):
     from conftest import InProcessParts
 
