@@ -128,7 +128,6 @@ class Observer:
             table = self.misses.setdefault(where[_key(c)], np.zeros(self.width, np.int64))
             table += (levels < c.lo) | (levels > c.hi)
         small = np.uint8 if len(used) < 256 else np.int64  # a draw misses at most len(used)
-        self.small = small
         self.misses = {j: t.astype(small) for j, t in self.misses.items()}
         self.counted = {k: where[k] for k in dict.fromkeys(_key(c) for c in counted)}
         self.counts: dict[int, dict[Key, NDArray[np.int64]]] = {}  # k -> key -> levels
@@ -174,24 +173,15 @@ class Observer:
                 tables[id(v)] = (v, tables[id(v)][1] + table)
             else:
                 tables[id(v)] = (v, table)
-        # (in the tables' own type: a draw misses at most every counted report)
-        tags: NDArray[Any] | None = None
-        alike = 0  # the misses of the levels every draw shares
+        tags = np.zeros(n, np.int32)
         for v, table in tables.values():
             if v.strides and v.strides[0] == 0:  # every draw at one level
-                alike += int(table[v[0]])
-            elif tags is None:
-                tags = table.take(v)
+                tags += table[v[0]]
             else:
                 tags += table.take(v)
-        if tags is None:
-            tags = np.full(n, alike, self.small)
-        elif alike:
-            tags += alike
         if self.counted:  # per k at once: level + k * width
-            ks = np.flatnonzero(np.bincount(tags)).tolist()  # the k some draw has
-            top = ks[-1] + 1
-            shift = np.multiply(tags, self.width, dtype=np.int64)
+            top = int(tags.max()) + 1
+            shift = tags.astype(np.int64) * self.width
             done: dict[int, NDArray[np.int64]] = {}  # checks that read one array share it
             for key, j in self.counted.items():
                 both = done.get(id(values[j]))
@@ -199,13 +189,13 @@ class Observer:
                     both = done[id(values[j])] = np.bincount(
                         values[j] + shift, minlength=top * self.width
                     )
-                for k in ks:
-                    counts = self.counts.get(k)
-                    if counts is None:
-                        counts = self.counts[k] = {
-                            c: np.zeros(self.width, np.int64) for c in self.counted
-                        }
-                    counts[key] += both[k * self.width : (k + 1) * self.width]
+                for k in range(top):
+                    row = both[k * self.width : (k + 1) * self.width]
+                    if row.any():
+                        counts = self.counts.setdefault(
+                            k, {c: np.zeros(self.width, np.int64) for c in self.counted}
+                        )
+                        counts[key] += row
         return tags
 
     def total(self) -> Accumulator:

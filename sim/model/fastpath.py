@@ -338,9 +338,8 @@ class Group:
             if a <= m <= b:
                 if not ramp:
                     return self.held(k, li, source)
-                out = np.empty(self.n, np.int64)
-                return self.ramp_month(k, li, source, m, out, np.empty(self.n))
-        raise ValueError(f"expected a month index 0..{self.plan.n_months - 1}, found {m}")
+                break
+        return self.levels(k, m, m)[0]
 
     def levels(
         self,
