@@ -3,9 +3,13 @@ what was known then and scored only against what was reported later.
 
 A **vintage** is a scenario with its own ``as_of``. For each vintage and variant the
 ensemble is weighted by the observations dated on or before ``as_of``
-(:func:`sim.analysis.observed.observe_ensemble`), and every later observation that
-states a level (``reported`` or ``official``, with both bounds) in the vintage's
-months is scored against the weighted distribution of the level it reports:
+(:func:`sim.analysis.observed.observe_ensemble`), and the later observations that
+state a level (``reported`` or ``official``, with both bounds) in the vintage's
+months are scored against the weighted distribution of the level they report, one
+per series, month and kind (the latest; of one day, the one listed last:
+:func:`sim.analysis.conditioning.the_latest`, the rule conditioning follows), since
+two reports of one month's level are two measurements of one forecast quantity, not
+two forecasts verified (docs/observations.md):
 
 * coverage of the 50 % and 80 % central bands (p25–p75, p10–p90): whether the
   observed level lies inside, ends included;
@@ -31,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.conditioning import the_latest
 from sim.analysis.observed import observe_ensemble
 from sim.analysis.scores import band, crps, interval_score, percentile
 from sim.errors import ScenarioError
@@ -252,14 +257,24 @@ def _points(vintage: Vintage, observations: ObservationSet) -> list[dict[str, An
     rows = []
     for v in result.variants:
         plan = result.plans[v]
-        for i, o in enumerate(observations):
-            if o.kind == "target" or not o.bounded or o.day <= vintage.as_of:
+        later = [
+            i
+            for i, o in enumerate(observations)
+            if o.kind != "target"
+            and o.bounded
+            and o.day > vintage.as_of
+            and 0 <= o.month - plan.start < plan.n_months
+            # (None: a series this variant does not have)
+            and assessment.distribution(v, i) is not None
+        ]
+        # one score per quantity: a report repeated or revised in its month counts once
+        scored = the_latest(observations, later)
+        for i in later:
+            if i not in scored:
                 continue
-            if not 0 <= o.month - plan.start < plan.n_months:
-                continue
+            o = observations.items[i]
             found = assessment.distribution(v, i)
-            if found is None:  # a series this variant does not have
-                continue
+            assert found is not None
             counts = found.full()
             y = int(np.floor((o.low + o.high) / 2 + 0.5))
             p10, p90 = band(counts, 80)

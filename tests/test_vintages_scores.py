@@ -249,3 +249,79 @@ def test_a_score_no_report_gives_is_a_dash_in_the_table_not_nan() -> None:
 
     assert _fmt(100 * float("nan"), pct=True, places=0) == "–" and _fmt(None) == "–"
     assert _fmt(100 * 0.45, pct=True, places=0) == "45 %" and _fmt(3375.4) == "3,375"
+
+
+# the same figure carried twice on one day (two outlets, one briefing), a later report of
+# the same month, and an official figure of that month beside the counts
+REPEATED = """\
+date,theater,troops_low,troops_high,kind,source,quote
+2024-02-10,alpha,1000,1000,reported,a,
+2024-05-10,alpha,700,700,reported,wire,
+2024-05-10,alpha,700,700,reported,wire-copy,
+2024-09-05,alpha,300,300,reported,early-september,
+2024-09-20,alpha,250,250,reported,late-september,
+2024-09-20,alpha,300,300,official,declared,
+"""
+
+
+def test_a_report_carried_twice_or_revised_in_its_month_is_scored_once(series_files, tmp_path):
+    early, late, _ = series_files
+    record = tmp_path / "repeated.csv"
+    record.write_text(REPEATED)
+    scenarios = [sim.load_scenario(early), sim.load_scenario(late)]
+    series = sim.run_vintages(scenarios, read_observations(record, ["alpha"]), draws=500, seed=3)
+    points = series.points[series.points.vintage == "early"]
+    # one score per quantity (the level at the end of a month, or its official figure):
+    # of the later reports of one, the latest, and of one day the row listed last
+    assert list(zip(points.date, points.kind, points.source, strict=True)) == [
+        ("2024-05-10", "reported", "wire-copy"),
+        ("2024-09-20", "reported", "late-september"),
+        ("2024-09-20", "official", "declared"),
+    ]
+    everything = series.scores[
+        (series.scores.vintage == "early") & (series.scores.horizon == "all")
+    ].iloc[0]
+    assert everything.observations == 3
+
+
+def test_the_scores_equal_a_computation_by_hand_from_the_draws_one_at_a_time(series_files):
+    # each draw stepped by the dense reference stepper, weighted ε^k (k: the known reports
+    # its level misses by more than 5 %), and scored with scoringrules' weighted ensemble
+    # CRPS and interval score: nothing of the level counts or the exact weighted sums
+    import numpy as np
+
+    from sim.model.draws import Draws
+    from sim.model.stepper import step_dense
+
+    scoringrules = pytest.importorskip("scoringrules")
+    draws, seed = 300, 3
+    series = run_series(series_files, draws=draws, seed=seed)
+    record = [(2024, 2, 1000), (2024, 5, 700), (2024, 9, 300)]  # RECORD's bounded levels
+    for vintage in series.vintages:
+        plan = vintage.result.plans["base"]
+        out = step_dense(plan, Draws(seed).take(plan, draws))
+        level = {
+            m: out.tracks[:, 0, (y - 2024) * 12 + m - 1].astype(np.int64) for y, m, _ in record
+        }
+        known = {"early": [(2, 1000)], "late": [(2, 1000), (5, 700)]}[vintage.scenario.id]
+        misses = sum(np.abs(level[m] - y) > 0.05 * y for m, y in known)
+        exact = [20 ** int(misses.max() - k) for k in misses]  # ε^k scaled to whole numbers
+        weights = np.array(exact, float) / max(exact)
+        kish = sum(exact) ** 2 / sum(w * w for w in exact)
+        assert vintage.result.observed.conditioned.effective["base"] == pytest.approx(kish)
+        points = series.points[series.points.vintage == vintage.scenario.id]
+        for row in points.itertuples():
+            x = level[int(row.date[5:7])]
+            # a percentile: the smallest level whose weighted share at or below reaches it
+            at = {lv: sum(w for w, v in zip(exact, x, strict=True) if v <= lv) for lv in set(x)}
+            p10, p90 = (
+                min(lv for lv, c in at.items() if 100 * c >= q * sum(exact)) for q in (10, 90)
+            )
+            assert (row.p10, row.p90) == (p10, p90)
+            assert row.in80 == (p10 <= row.observed <= p90)
+            expected = scoringrules.interval_score(float(row.observed), p10, p90, 0.2)
+            assert row.interval_score == pytest.approx(float(expected))
+            crps = scoringrules.crps_ensemble(
+                float(row.observed), x.astype(float), ens_w=weights, estimator="nrg"
+            )
+            assert row.crps == pytest.approx(float(crps), rel=1e-9)

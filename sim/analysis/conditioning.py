@@ -54,6 +54,23 @@ class Check:
     used: bool  # known and not superseded: it conditions
 
 
+def the_latest(observations: ObservationSet, indices: Sequence[int]) -> set[int]:
+    """Of the reports at ``indices`` (positions in ``observations``, in file order), the
+    one that counts for each series, month and kind: the latest by its date, and of
+    reports made the same day the one listed last. The rest repeat or revise a report
+    of the same quantity (the series' level at the end of that month, or its official
+    figure) and do not count again: for conditioning (the known reports) and for
+    scoring a vintage (the later ones). ``docs/observations.md`` gives the reasons."""
+    items = observations.items
+    latest: dict[tuple[str, int, str], int] = {}
+    for i in indices:
+        o = items[i]
+        key = (o.theater, o.month, o.kind)
+        if key not in latest or o.day >= items[latest[key]].day:
+            latest[key] = i  # the latest counts; on the same day, the later row
+    return set(latest.values())
+
+
 def checks_for(
     plan: Plan,
     observations: ObservationSet,
@@ -69,12 +86,7 @@ def checks_for(
         for i, o in enumerate(items)
         if o.is_level and o.theater in names and 0 <= o.month - plan.start < plan.n_months
     ]
-    latest: dict[tuple[str, int, str], int] = {}
-    for i, m in inside:
-        o = items[i]
-        key = (o.theater, m, o.kind)
-        if o.known(as_of) and (key not in latest or o.day >= items[latest[key]].day):
-            latest[key] = i  # the latest counts; on the same day, the later row
+    counting = the_latest(observations, [i for i, _ in inside if items[i].known(as_of)])
     out = []
     for i, m in inside:
         o = items[i]
@@ -87,7 +99,7 @@ def checks_for(
                 *accepted(o, tolerance),
                 official=o.kind == OFFICIAL and plan.has_basis(o.theater),
                 known=known,
-                used=known and latest[(o.theater, m, o.kind)] == i,
+                used=known and i in counting,
             )
         )
     return out
