@@ -16,9 +16,12 @@ two forecasts verified (docs/observations.md):
 * the interval score of the 80 % band (Gneiting & Raftery 2007, eq. 43, ``α = 0.2``);
 * the CRPS, exact from the weighted level counts (:func:`sim.analysis.scores.crps`).
 
-The observed level is the reported point, or the middle of a reported range rounded
-half up to a whole troop. Open-ended reports ("fewer than N") and targets are not
-scored. The **horizon** of a score is the number of calendar months from the
+A report is later when it was made public after ``as_of`` for certain
+(:meth:`~sim.io.observations.Observation.after`): one dated by its month alone, in the
+as-of month, may have been known then and is not scored. The observed level is the
+reported point, or the middle of a reported range rounded half up to a whole troop.
+Open-ended reports ("fewer than N") and targets are not scored. The **horizon** of a
+score is the number of calendar months from the
 vintage's as-of month to the month of the report; scores are averaged per vintage,
 variant, theater and horizon band (:data:`HORIZONS`), and over all horizons.
 """
@@ -262,7 +265,7 @@ def _points(vintage: Vintage, observations: ObservationSet) -> list[dict[str, An
             for i, o in enumerate(observations)
             if o.kind != "target"
             and o.bounded
-            and o.day > vintage.as_of
+            and o.after(vintage.as_of)
             and 0 <= o.month - plan.start < plan.n_months
             # (None: a series this variant does not have)
             and assessment.distribution(v, i) is not None

@@ -325,3 +325,23 @@ def test_the_scores_equal_a_computation_by_hand_from_the_draws_one_at_a_time(ser
                 float(row.observed), x.astype(float), ens_w=weights, estimator="nrg"
             )
             assert row.crps == pytest.approx(float(crps), rel=1e-9)
+
+
+def test_a_report_dated_by_its_month_alone_is_not_scored_by_a_vintage_of_that_month(
+    series_files, tmp_path
+):
+    # "2024-06" may have been public on any day of June: a vintage of 2024-06-15 is not
+    # conditioned on it (it may not have been known yet) and not scored on it (it may
+    # have been); a report of a later month, dated by the month alone, is scored
+    early, late, _ = series_files
+    record = tmp_path / "months.csv"
+    record.write_text(
+        "date,theater,troops_low,troops_high,kind,source,quote\n"
+        "2024-06,alpha,600,600,reported,june,\n"
+        "2024-09,alpha,300,300,reported,september,\n"
+    )
+    series = sim.run_vintages(
+        [sim.load_scenario(late)], read_observations(record, ["alpha"]), draws=200, seed=3
+    )
+    assert list(series.vintages[0].result.observed.table.known) == ["false", "false"]
+    assert list(series.points.source) == ["september"]

@@ -156,6 +156,15 @@ class Observation:
         """Whether it was public on ``as_of`` (every observation is, when None)."""
         return as_of is None or self.day <= as_of
 
+    def after(self, as_of: dt.date) -> bool:
+        """Whether it was made public after ``as_of`` for certain: its date is after
+        it, or, when only the month is written, the month's first day is. A report of
+        the as-of month dated by the month alone is neither known (it may have come
+        later) nor after (it may have come before): it neither conditions a projection
+        made that day nor scores it."""
+        first = self.day.replace(day=1) if self.date.count("-") == 1 else self.day
+        return first > as_of
+
     @property
     def reference(self) -> float:
         """The value a percentile rank and a percentage error refer to [troops]: the
