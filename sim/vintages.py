@@ -21,9 +21,9 @@ A report is later when it was made public after ``as_of`` for certain
 as-of month, may have been known then and is not scored. The observed level is the
 reported point, or the middle of a reported range rounded half up to a whole troop.
 Open-ended reports ("fewer than N") and targets are not scored. The **horizon** of a
-score is the number of calendar months from the
-vintage's as-of month to the month of the report; scores are averaged per vintage,
-variant, theater and horizon band (:data:`HORIZONS`), and over all horizons.
+score is the number of calendar months from the vintage's as-of month to the month of
+the report; scores are averaged per vintage, variant, theater and horizon band
+(:data:`HORIZONS`), and over all horizons.
 """
 
 from __future__ import annotations
