@@ -32,7 +32,7 @@ import datetime as dt
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -132,6 +132,11 @@ class VintageSeries:
         theater and horizon band, and over all horizons (``horizon == "all"``);
         coverage as shares, scores in troops.
     draws, seed : int
+    left_out : list of (str, str, float)
+        ``(vintage id, variant, effective draws)`` of each variant that keeps fewer
+        than :data:`~sim.analysis.observed.MIN_EFFECTIVE_DRAWS` effective draws once
+        conditioned: it is not scored (its scores would rest on a handful of draws)
+        and not drawn, as ``forcesim run`` writes no conditioned files for it.
     """
 
     vintages: list[Vintage]
@@ -140,6 +145,7 @@ class VintageSeries:
     scores: pd.DataFrame
     draws: int
     seed: int
+    left_out: list[tuple[str, str, float]] = field(default_factory=list)
 
     def __repr__(self) -> str:
         dates = [v.as_of.isoformat() for v in self.vintages]
@@ -230,6 +236,7 @@ def run_vintages(
             )
     runs: list[Vintage] = []
     rows: list[dict[str, Any]] = []
+    left_out: list[tuple[str, str, float]] = []
     for sc, when in zip(ordered, dates, strict=True):
         names = [v for v in sc.variant_names if not variants or v in variants]
         if not names:
@@ -248,17 +255,24 @@ def run_vintages(
         )
         vintage = Vintage(sc, when, result)
         runs.append(vintage)
-        rows += _points(vintage, observations)
+        cond = result.observed.conditioned
+        assert cond is not None
+        few = cond.too_few
+        left_out += [(sc.id, v, cond.effective[v]) for v in few]
+        rows += _points(vintage, observations, skip=set(few))
     points = pd.DataFrame(rows, columns=POINT_COLUMNS)
-    return VintageSeries(runs, observations, points, _scores(points), draws, seed)
+    return VintageSeries(runs, observations, points, _scores(points), draws, seed, left_out)
 
 
-def _points(vintage: Vintage, observations: ObservationSet) -> list[dict[str, Any]]:
-    """The scored later reports of one vintage, one row per variant and report."""
+def _points(vintage: Vintage, observations: ObservationSet, skip: set[str]) -> list[dict[str, Any]]:
+    """The scored later reports of one vintage, one row per variant (but those in
+    ``skip``) and report."""
     result, assessment = vintage.result, vintage.result.observed
     start = parse_month(f"{vintage.as_of:%Y-%m}")
     rows = []
     for v in result.variants:
+        if v in skip:
+            continue
         plan = result.plans[v]
         later = [
             i
@@ -277,7 +291,7 @@ def _points(vintage: Vintage, observations: ObservationSet) -> list[dict[str, An
                 continue
             o = observations.items[i]
             found = assessment.distribution(v, i)
-            assert found is not None
+            assert found is not None and o.low is not None and o.high is not None
             counts = found.full()
             y = int(np.floor((o.low + o.high) / 2 + 0.5))
             p10, p90 = band(counts, 80)

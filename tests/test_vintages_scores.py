@@ -345,3 +345,26 @@ def test_a_report_dated_by_its_month_alone_is_not_scored_by_a_vintage_of_that_mo
     )
     assert list(series.vintages[0].result.observed.table.known) == ["false", "false"]
     assert list(series.points.source) == ["september"]
+
+
+def test_a_vintage_left_with_too_few_effective_draws_is_not_scored_and_says_so(
+    series_files, tmp_path
+):
+    # at 40 draws the late vintage keeps about 21 effective draws: forcesim run writes no
+    # conditioned bands for such a variant, and its coverage and scores would rest on a
+    # handful of draws; they were printed as if they were any other vintage's
+    early, late, record = series_files
+    series = run_series(series_files, draws=40)
+    ((vintage, variant, effective),) = series.left_out
+    assert (vintage, variant) == ("late", "base") and effective < 30
+    assert set(series.points.vintage) == {"early"} and set(series.scores.vintage) == {"early"}
+    out = tmp_path / "few"
+    args = ["vintages", str(early), str(late), "--observed", str(record), "--draws", "40"]
+    result = CliRunner().invoke(main, [*args, "--seed", "3", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"late +2024-06-15 +base: 21.1 effective draws, not scored", result.output)
+    assert "forcesim: warning: late base keeps 21.1 effective draws of 40 (fewer than 30)" in (
+        result.output
+    )
+    record_json = (out / "run.json").read_text()
+    assert '"left_out"' in record_json and '"variant": "base"' in record_json

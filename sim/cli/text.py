@@ -12,7 +12,7 @@ import numpy as np
 
 from sim.analysis.backtest import Backtest
 from sim.analysis.compare import Comparison
-from sim.analysis.observed import Assessment
+from sim.analysis.observed import MIN_EFFECTIVE_DRAWS, Assessment
 from sim.analysis.sensitivity import Sensitivity, noise_of
 from sim.analysis.sweep import Sweep
 from sim.io.observations import NOT_A_LEVEL, OUT_OF_RANGE, SCORED
@@ -367,6 +367,18 @@ def conditioning_warnings(assessment: Assessment) -> list[str]:
     ]
 
 
+def vintage_warnings(series: VintageSeries) -> list[str]:
+    """A warning per vintage and variant left out for too few effective draws."""
+    minimum = MIN_EFFECTIVE_DRAWS
+    return [
+        f"{vintage} {variant} keeps {effective:,.1f} effective draws of {series.draws:,} "
+        f"(fewer than {minimum}); it is not scored and not drawn: the draws that fit the "
+        "reports known on its date are so few that its bands and scores would rest on a "
+        "handful of them; more --draws or a wider --tolerance may help."
+        for vintage, variant, effective in series.left_out
+    ]
+
+
 def compare_lines(cmp: Comparison) -> list[str]:
     """A short text table: each theater at the key months (deadlines, horizon)."""
     months = key_months(cmp.scenario.doc)
@@ -560,10 +572,17 @@ def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[s
             else vintage.result.variants[0]
         ]
         mine = rows[(rows.vintage == vintage.scenario.id) & rows.variant.isin(shown)]
-        if not len(mine):
+        few = [
+            f"{v}: {e:,.1f} effective draws, not scored"
+            for i, v, e in series.left_out
+            if i == vintage.scenario.id and v in shown
+        ]
+        if few or not len(mine):
             lines.append(
-                f"{vintage.scenario.id:<22}{vintage.as_of.isoformat():>11}   no later report"
+                f"{vintage.scenario.id:<22}{vintage.as_of.isoformat():>11}   "
+                + ("; ".join(few) if few else "no later report")
             )
+        if not len(mine):
             continue
         for r in mine.itertuples():
             lines.append(

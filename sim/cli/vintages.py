@@ -123,6 +123,8 @@ def vintages(
     if not quiet:
         for line in text.vintage_lines(series, variants):
             click.echo(line)
+    for message in text.vintage_warnings(series):
+        click.echo(f"forcesim: warning: {message}", err=True)
     click.echo(
         f"wrote {len(files_written)} files to {target}/: "
         + ", ".join(f.name for f in files_written)

@@ -376,6 +376,11 @@ def write_vintages(
             for v in series.vintages
         ]
         record["ensemble"] = {"draws": series.draws, "seed": series.seed}
+        if series.left_out:  # too few effective draws: not scored, not drawn
+            record["left_out"] = [
+                {"vintage": v, "variant": name, "effective_draws": round(e, 3)}
+                for v, name, e in series.left_out
+            ]
         record["observed"] = {
             "origin": series.observations.origin,
             "sha256": series.observations.sha256,

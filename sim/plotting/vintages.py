@@ -76,7 +76,8 @@ def plot_vintages(
         top = 0.0
         for vintage, color in zip(series.vintages, colors, strict=True):
             rows = _bands(vintage, variant, tid)
-            if rows is None:
+            if rows is None:  # (left out: its date still marks when the news came)
+                ax.axvline(pd.Timestamp(vintage.as_of), color=color, lw=1.3, ls=(0, (3, 2)))
                 continue
             start = pd.Period(vintage.as_of, freq="M")
             rows = rows[(rows.month >= start) & (rows.month <= pd.Period(months[1], freq="M"))]
@@ -122,9 +123,13 @@ def plot_vintages(
 
 
 def _bands(vintage: Any, variant: str, tid: str) -> pd.DataFrame | None:
-    """The vintage's conditioned bands of ``tid`` (plain when nothing was known)."""
+    """The vintage's conditioned bands of ``tid`` (plain when nothing was known); None
+    for a variant left out for too few effective draws (its plain bands are not the
+    vintage's projection)."""
     assessment = vintage.result.observed
     cond = getattr(assessment, "conditioned", None)
+    if cond is not None and variant in cond.too_few:
+        return None
     bands = cond.bands if cond is not None and cond.bands is not None else None
     if bands is None or variant not in set(bands.variant):
         bands = vintage.result.bands
@@ -144,12 +149,15 @@ def _footnote(series: VintageSeries, variant: str) -> str:
     headline = s[(s.variant == variant) & (s.horizon == "all")]
     n = int(headline.observations.sum()) if len(headline) else 0
     inside = float((headline.coverage80 * headline.observations).sum() / n) if n else float("nan")
+    few = {i for i, name, _ in series.left_out if name == variant}
+    dates = [f"{v.as_of:%d %b %Y}" for v in series.vintages if v.scenario.id in few]
     return (
         f"Variant {variant}. Each vintage is a forcesim scenario dated on the day of the news, "
         f"conditioned on the reports known then ({series.draws:,} draws, seed {series.seed}); "
         f"dots are the reports, drawn at the end of their month.\n"
         f"Scored only on later reports: {n} comparisons, "
         + (f"{inside:.0%} inside the 80 % bands" if n else "none yet")
+        + (f"; not drawn or scored, too few effective draws: {', '.join(dates)}" if dates else "")
         + f" (scores.csv). Record: {Path(series.observations.origin).name}. "
         "forcesim projection, not a forecast of record."
     )
