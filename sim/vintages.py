@@ -7,9 +7,10 @@ ensemble is weighted by the observations dated on or before ``as_of``
 state a level (``reported`` or ``official``, with both bounds) in the vintage's
 months are scored against the weighted distribution of the level they report, one
 per series, month and kind (the latest; of one day, the one listed last:
-:func:`sim.analysis.conditioning.the_latest`, the rule conditioning follows), since
-two reports of one month's level are two measurements of one forecast quantity, not
-two forecasts verified (docs/observations.md):
+:func:`sim.analysis.conditioning.the_latest`, the rule conditioning follows; a month
+whose report that counts is open-ended is not scored), since two reports of one
+month's level are two measurements of one forecast quantity, not two forecasts
+verified (docs/observations.md):
 
 * coverage of the 50 % and 80 % central bands (p25–p75, p10–p90): whether the
   observed level lies inside, ends included;
@@ -278,18 +279,19 @@ def _points(vintage: Vintage, observations: ObservationSet, skip: set[str]) -> l
             i
             for i, o in enumerate(observations)
             if o.kind != "target"
-            and o.bounded
             and o.after(vintage.as_of)
             and 0 <= o.month - plan.start < plan.n_months
             # (None: a series this variant does not have)
             and assessment.distribution(v, i) is not None
         ]
-        # one score per quantity: a report repeated or revised in its month counts once
-        scored = the_latest(observations, later)
+        # one score per quantity: a report repeated or revised in its month counts once;
+        # the one that counts is chosen as for conditioning, and scored when it states
+        # both bounds (an open-ended one has no level to score)
+        counted = the_latest(observations, later)
         for i in later:
-            if i not in scored:
-                continue
             o = observations.items[i]
+            if i not in counted or not o.bounded:
+                continue
             found = assessment.distribution(v, i)
             assert found is not None and o.low is not None and o.high is not None
             counts = found.full()

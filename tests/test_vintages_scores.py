@@ -368,3 +368,22 @@ def test_a_vintage_left_with_too_few_effective_draws_is_not_scored_and_says_so(
     )
     record_json = (out / "run.json").read_text()
     assert '"left_out"' in record_json and '"variant": "base"' in record_json
+
+
+def test_a_month_whose_report_that_counts_is_open_ended_is_not_scored(series_files, tmp_path):
+    # three outlets on one day: "more than 200", "200 to 400" and "fewer than 250" listed
+    # last, the one the analyst trusts and conditioning counts; scoring the range's
+    # middle (300) instead judged the vintage on a report the record itself overrules
+    early, _, _ = series_files
+    record = tmp_path / "one-day.csv"
+    record.write_text(
+        "date,theater,troops_low,troops_high,kind,source,quote\n"
+        "2024-09-10,alpha,200,,reported,more-than,\n"
+        "2024-09-10,alpha,200,400,reported,range,\n"
+        "2024-09-10,alpha,,250,reported,fewer-than,\n"
+        "2024-10-10,alpha,150,150,reported,october,\n"
+    )
+    series = sim.run_vintages(
+        [sim.load_scenario(early)], read_observations(record, ["alpha"]), draws=200, seed=3
+    )
+    assert list(series.points.source) == ["october"]
