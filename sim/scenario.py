@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import warnings as _warnings
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -70,6 +71,16 @@ class Scenario:
     def title(self) -> str:
         """The scenario's ``title``."""
         return self.doc.title
+
+    @property
+    def as_of_day(self) -> dt.date:
+        """The scenario's ``as_of`` as a day: the date written, or for a month alone its
+        last day (a projection dated by its month is made knowing the whole month)."""
+        value = self.doc.as_of
+        if isinstance(value, dt.date):
+            return value
+        year, month = (int(p) for p in str(value).split("-"))
+        return dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
 
     @property
     def variant_names(self) -> list[str]:

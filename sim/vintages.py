@@ -163,16 +163,6 @@ class VintageSeries:
         )
 
 
-def _as_of(scenario: Scenario) -> dt.date:
-    value = scenario.doc.as_of
-    if isinstance(value, dt.date):
-        return value
-    year, month = (int(p) for p in str(value).split("-"))
-    # a month alone: the projection is made at its end, knowing the whole month
-    last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
-    return dt.date(year, month, last)
-
-
 def run_vintages(
     scenarios: Sequence[Scenario],
     observations: ObservationSet,
@@ -211,8 +201,8 @@ def run_vintages(
     sim.ScenarioError
         Two vintages with the same as-of date, or a variant no vintage has.
     """
-    ordered = sorted(scenarios, key=_as_of)
-    dates = [_as_of(s) for s in ordered]
+    ordered = sorted(scenarios, key=lambda s: s.as_of_day)
+    dates = [s.as_of_day for s in ordered]
     for a, b, sa, sb in zip(dates, dates[1:], ordered, ordered[1:], strict=False):
         if a == b:
             same = sa.path is not None and sb.path is not None and _same_file(sa.path, sb.path)

@@ -606,3 +606,26 @@ def test_an_unconditioned_run_prints_no_weighted_odds(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "weighted" not in result.stdout
+
+
+def test_conditioning_without_as_of_says_it_counts_reports_made_after_the_scenario_date(
+    tmp_path,
+):
+    # a reader took a run of a scenario dated 2024-09-06, conditioned on the whole record,
+    # for the projection made that day
+    observed = SCENARIOS_DIR / "iraq-syria-2024-observed.csv"
+    args = ["run", str(DEFAULT_SCENARIO), "--variant", "on-time", "--observed", str(observed)]
+    args += ["--condition", "--draws", "1000", "--seed", "1"]
+    result = invoke(*args, "--out", str(tmp_path / "all"))
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    _, rows = read_csv(tmp_path / "all" / "observed.csv")
+    later = sum(1 for r in rows if r["conditioning"] == "used" and r["date"] > "2024-09-06")
+    assert later > 5
+    assert (
+        f"(without --as-of every report counts, {later} of them made after the scenario's "
+        "as_of, 2024-09-06; --as-of 2024-09-06 conditions on what was known that day)"
+    ) in text
+    result = invoke(*args, "--as-of", "2024-09-06", "--out", str(tmp_path / "then"))
+    assert result.exit_code == 0, result.output
+    assert "without --as-of" not in result.stdout

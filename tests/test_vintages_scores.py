@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -387,3 +388,12 @@ def test_a_month_whose_report_that_counts_is_open_ended_is_not_scored(series_fil
         [sim.load_scenario(early)], read_observations(record, ["alpha"]), draws=200, seed=3
     )
     assert list(series.points.source) == ["october"]
+
+
+def test_a_vintage_dated_by_its_month_sorts_after_a_day_of_that_month(write):
+    # a month alone means its last day: "2024-09" is later than "2024-09-05", though it
+    # sorts first as text
+    month = sim.load_scenario(write(VINTAGE_YAML.format(id="m", as_of="2024-09"), name="m.yaml"))
+    day = sim.load_scenario(write(VINTAGE_YAML.format(id="d", as_of="2024-09-05"), name="d.yaml"))
+    assert month.as_of_day == dt.date(2024, 9, 30) and day.as_of_day == dt.date(2024, 9, 5)
+    assert min([month, day], key=lambda s: s.as_of_day) is day

@@ -3,16 +3,18 @@ observations summary, the comparison and backtest tables."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import textwrap
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 
 from sim.analysis.backtest import Backtest
 from sim.analysis.compare import Comparison
-from sim.analysis.observed import MIN_EFFECTIVE_DRAWS, Assessment
+from sim.analysis.observed import MIN_EFFECTIVE_DRAWS, USED, Assessment
 from sim.analysis.sensitivity import Sensitivity, noise_of
 from sim.analysis.sweep import Sweep
 from sim.io.observations import NOT_A_LEVEL, OUT_OF_RANGE, SCORED
@@ -249,8 +251,12 @@ def _original_deadlines(result: Result, variant: str) -> dict[str, str]:
     }
 
 
-def observed_lines(assessment: Assessment, variants: Iterable[str]) -> list[str]:
-    """What ``forcesim run`` prints about the observations."""
+def observed_lines(
+    assessment: Assessment, variants: Iterable[str], scenario_as_of: dt.date | None = None
+) -> list[str]:
+    """What ``forcesim run`` prints about the observations; ``scenario_as_of``, the
+    scenario's own date, to say when a run without ``--as-of`` is conditioned on reports
+    made after it."""
     t = assessment.table
     n = len(assessment.observations)
     first = t[t.variant == next(iter(variants), None)] if len(t) else t
@@ -294,6 +300,17 @@ def observed_lines(assessment: Assessment, variants: Iterable[str]) -> list[str]
             f"conditioning on the reports {which} (each right within its tolerance with "
             f"probability {_percent(1 - c.error)}): effective draws per variant"
         )
+        later = _used_after(assessment, first, scenario_as_of) if when is None else 0
+        if later and scenario_as_of is not None:
+            day = scenario_as_of.isoformat()
+            lines += textwrap.wrap(
+                f"(without --as-of every report counts, {later} of them made after the "
+                f"scenario's as_of, {day}; --as-of {day} conditions on what was known that "
+                "day)",
+                WIDTH,
+                initial_indent="    ",
+                subsequent_indent="    ",
+            )
         far = assessment.discrepant()
         weighed = []  # variants weighed alike share a line
         for v, e in c.effective.items():
@@ -377,6 +394,16 @@ def vintage_warnings(series: VintageSeries) -> list[str]:
         "handful of them; more --draws or a wider --tolerance may help."
         for vintage, variant, effective in series.left_out
     ]
+
+
+def _used_after(assessment: Assessment, rows: Any, day: dt.date | None) -> int:
+    """How many of the reports that condition (``rows``: one variant's rows of the
+    observed table, in file order) were made after ``day`` for certain."""
+    items = assessment.observations.items
+    if day is None or len(rows) != len(items):
+        return 0
+    used = (rows.conditioning == USED).tolist() if "conditioning" in rows else []
+    return sum(1 for o, u in zip(items, used, strict=False) if u and o.after(day))
 
 
 def compare_lines(cmp: Comparison) -> list[str]:

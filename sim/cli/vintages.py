@@ -101,7 +101,7 @@ def vintages(
     scenarios = [sim.load_scenario(f) for f in paths]
     target = Path(out_dir) if out_dir else Path("out") / "vintages"
     sim.check_writable(target)
-    first = min(scenarios, key=lambda s: str(s.doc.as_of))
+    first = min(scenarios, key=lambda s: s.as_of_day)
     obs = sim.load_observations(observed, first) if observed else first.observations()
     if obs is None:
         raise click.UsageError(
