@@ -439,15 +439,18 @@ def scenario_observations(scenario: Scenario) -> ObservationSet | None:
     return scenario.observations()
 
 
-def load_observations(path: str | Path, scenario: Scenario | None = None) -> ObservationSet:
+def load_observations(
+    path: str | Path, scenario: Scenario | Sequence[Scenario] | None = None
+) -> ObservationSet:
     """Read an observations CSV file (``date,theater,troops_low,troops_high,source,quote``).
 
     Parameters
     ----------
     path : str or pathlib.Path
         The CSV file; see ``docs/observations.md``.
-    scenario : Scenario, optional
-        When given, each row's theater must be one of its theaters or sites.
+    scenario : Scenario or sequence of Scenario, optional
+        When given, each row's theater must be one of the theaters or sites of one of
+        its variants (of one of the scenarios, such as a series of vintages).
 
     Returns
     -------
@@ -461,7 +464,9 @@ def load_observations(path: str | Path, scenario: Scenario | None = None) -> Obs
     """
     allowed = None
     if scenario is not None:
-        allowed = scenario.plan(scenario.variant_names[0]).series_names()
+        scenarios = [scenario] if isinstance(scenario, Scenario) else list(scenario)
+        names = (n for sc in scenarios for v in sc.variant_names for n in sc.plan(v).series_names())
+        allowed = list(dict.fromkeys(names))
     return read_observations(path, allowed)
 
 

@@ -833,3 +833,20 @@ def test_a_conditioned_fan_in_the_callers_axes_labels_its_draws_at_the_callers_t
     mark_conditioned(own, cond, result.observed, theaters=["iraq"])
     assert label_sizes(own) == [9.5] * 2
     plt.close("all")
+
+
+def test_a_record_may_name_a_theater_only_some_variant_or_later_vintage_has(write, tmp_path):
+    # the record was checked against the first variant of the first vintage: a theater a
+    # variant adds (or a site a later vintage adds) was refused as unknown
+    extra = "variants:\n  base: {description: as is}\n  wider:\n    description: and beta\n"
+    extra += "    overrides:\n      theaters:\n        beta: {initial: 300}\n"
+    scenario = sim.load_scenario(write(MINIMAL_YAML + extra, name="s.yaml"))
+    record = tmp_path / "record.csv"
+    record.write_text(
+        "date,theater,troops_low,troops_high,source,quote\n2024-03-01,beta,300,300,,\n"
+    )
+    assert [o.theater for o in sim.load_observations(record, scenario).items] == ["beta"]
+    plain = sim.load_scenario(write(MINIMAL_YAML, name="plain.yaml"))
+    assert len(sim.load_observations(record, [plain, scenario]).items) == 1
+    with pytest.raises(sim.ScenarioError, match="theater"):
+        sim.load_observations(record, plain)

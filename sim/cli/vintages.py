@@ -102,7 +102,7 @@ def vintages(
     target = Path(out_dir) if out_dir else Path("out") / "vintages"
     sim.check_writable(target)
     first = min(scenarios, key=lambda s: s.as_of_day)
-    obs = sim.load_observations(observed, first) if observed else first.observations()
+    obs = sim.load_observations(observed, scenarios) if observed else first.observations()
     if obs is None:
         raise click.UsageError(
             "vintages need a record: --observed FILE, or observations in the first vintage"
