@@ -214,6 +214,30 @@ def test_weighted_percentiles_equal_a_brute_force_weighted_inverse_cdf(
             assert c.p_met[(v, mplan.id)] == round(float(share), 6)
 
 
+def test_official_figures_of_several_months_weigh_each_month_when_stepped_month_by_month(
+    write, observations
+):
+    # an unreported count written as 0.5 troops steps the draws month by month; each
+    # month's levels were then a fresh array, and the official figure cached under the
+    # array's id() could be that of another month whose array had been freed
+    doc = {**SPREAD, "theaters": {**SPREAD["theaters"]}}
+    doc["theaters"]["alpha"] = {**SPREAD["theaters"]["alpha"], "unreported": 0.5}
+    scenario = sim.load_scenario(write(doc))
+    assert not accumulator(scenario.plan("base"), sim.run(scenario).milestones)._fast
+    path = observations(
+        "2024-02,beta,300,400,official,0,,,\n2024-05,beta,200,350,official,0,,,\n"
+        "2024-07,beta,150,300,official,0,,,\n2024-10,beta,100,250,official,0,,,\n"
+    )
+    n, seed, tol = 600, 6, Tolerance(relative=0.05)
+    result = conditioned(scenario, path, n, seed, tolerance=tol, chunk=50)
+    obs = sim.load_observations(path, scenario)
+    for v in result.variants:
+        _, _, w = brute_weights(result, obs, v, n, seed, tol)
+        assert len(set(w)) > 2, "the test needs draws of several weights"
+        want = Fraction(sum(w) ** 2, sum(x * x for x in w))
+        assert result.observed.conditioned.effective[v] == pytest.approx(float(want), rel=1e-12)
+
+
 @pytest.mark.parametrize("error", [Fraction(1, 20), Fraction(1, 10**7)])
 def test_weights_past_int64_give_the_exact_weighted_summaries_too(write, observations, error):
     # weights 20^k fit int64 with the counts; 10^(7k) over several k do not (Python ints)

@@ -163,7 +163,10 @@ class Observer:
         """Each draw's ``k``; counts the official figures of the official checks."""
         n = unreported.shape[0]
         values: list[NDArray[np.int64]] = []
-        officials: dict[tuple[int, int], NDArray[np.int64]] = {}
+        # (id of the levels, track) -> (those levels, their official figure): the levels
+        # are kept so that their id is not reused by another month's (a fresh array
+        # each call when the draws are stepped month by month)
+        officials: dict[tuple[int, int], tuple[NDArray[np.int64], NDArray[np.int64]]] = {}
         for name, month, off in self.keys:
             total: NDArray[np.int64] | None = None
             for k in self.plan.series_tracks(name):
@@ -171,8 +174,9 @@ class Observer:
                 if off:  # months of one held run share their array, and so their figure
                     mark = (id(level), k)
                     if mark not in officials:
-                        officials[mark] = official(level, unreported[:, k].astype(np.int64))
-                    level = officials[mark]
+                        figure = official(level, unreported[:, k].astype(np.int64))
+                        officials[mark] = (level, figure)
+                    level = officials[mark][1]
                 total = level if total is None else total + level
             assert total is not None
             values.append(total)
