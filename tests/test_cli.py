@@ -629,3 +629,17 @@ def test_conditioning_without_as_of_says_it_counts_reports_made_after_the_scenar
     result = invoke(*args, "--as-of", "2024-09-06", "--out", str(tmp_path / "then"))
     assert result.exit_code == 0, result.output
     assert "without --as-of" not in result.stdout
+
+
+def test_a_conditioned_run_with_too_few_effective_draws_has_no_weighted_note(tmp_path):
+    # every variant left out of the conditioned files: no line shows a weighted p, so
+    # the heading explained a figure that was nowhere
+    observed = SCENARIOS_DIR / "historical" / "afghanistan-2020-observed.csv"
+    scenario = SCENARIOS_DIR / "historical" / "afghanistan-2020.yaml"
+    args = ["run", str(scenario), "--observed", str(observed), "--condition"]
+    result = invoke(*args, "--draws", "20", "--seed", "11", "--out", str(tmp_path / "r"))
+    assert result.exit_code == 0, result.output
+    assert "no variant keeps 30 effective draws" in result.stderr
+    heading = next(x for x in result.stdout.splitlines() if x.startswith("milestones"))
+    assert heading == "milestones"
+    assert "weighted" not in result.stdout

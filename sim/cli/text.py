@@ -116,7 +116,11 @@ def run_lines(result: Result) -> list[str]:
             )
     residuals = any(p.residuals for p in result.plans.values())
     notes = ["met: the target reached; a residual presence that stays raises the target"]
-    if "p_met_conditioned" in result.milestones.columns:
+    ms = result.milestones
+    if (
+        "p_met_conditioned" in ms.columns
+        and ms.p_met_conditioned[ms.variant.isin(variants)].notna().any()
+    ):
         notes.append("weighted: p with the draws weighted by the reports known")
     notes = notes[0 if residuals else 1 :]
     head = f"milestones ({'; '.join(notes)})" if notes else "milestones"
