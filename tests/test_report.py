@@ -224,6 +224,16 @@ def test_report_of_a_folder_of_scenarios_says_what_the_folder_holds(tmp_path: Pa
     )
 
 
+def test_report_of_a_folder_of_yml_scenarios_says_what_the_folder_holds(tmp_path: Path) -> None:
+    # .yml files are scenarios too (list, validate and vintages take them)
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "a.yml").write_text("id: x\n")
+    result = invoke("report", str(folder))
+    assert result.exit_code == 2
+    assert "found no run.json, in a folder of 1 scenario file (a run of one" in result.output
+
+
 def test_run_report_without_plotly_is_a_usage_error_before_any_work(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -177,7 +177,11 @@ def read_record(run_dir: Path) -> dict[str, Any]:
     if not record_path.is_file():
         found = not_a_file(record_path)
         if found == "no such file" and run_dir.is_dir():
-            scenarios = sum(1 for p in run_dir.glob("*.yaml") if not p.name.startswith("."))
+            scenarios = sum(
+                1
+                for p in run_dir.iterdir()
+                if p.suffix in (".yaml", ".yml") and not p.name.startswith(".") and p.is_file()
+            )
             if scenarios:  # a folder of scenarios, taken for a run
                 many = "s" if scenarios > 1 else ""
                 found = (
