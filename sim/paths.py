@@ -33,11 +33,23 @@ def default_scenario() -> Path:
 
 def missing(path: Path) -> str:
     """What stands at a ``path`` that does not exist, for a message: ``no such file``,
-    or a symbolic link whose target is gone (named as the link gives it)."""
-    if path.is_symlink():
+    or a symbolic link whose target is gone (named as the link gives it; with the
+    missing file at the end of a chain of links, or the loop the links make)."""
+    if not path.is_symlink():
+        return "no such file"
+    try:
+        target = os.readlink(path)
+    except OSError:
+        return "a symbolic link to a file that does not exist"
+    end, seen = path, set()
+    while end.is_symlink():  # each link's target read relative to the link's folder
+        if os.path.abspath(end) in seen:
+            return f"a symbolic link to {target!r}, in a loop of links"
+        seen.add(os.path.abspath(end))
         try:
-            target = os.readlink(path)
+            end = end.parent / os.readlink(end)
         except OSError:
-            return "a symbolic link to a file that does not exist"
-        return f"a symbolic link to {target!r}, which does not exist"
-    return "no such file"
+            break
+    if len(seen) > 1:
+        return f"a symbolic link to {target!r}, which leads to {str(end)!r}, which does not exist"
+    return f"a symbolic link to {target!r}, which does not exist"

@@ -272,6 +272,22 @@ def test_a_broken_symbolic_link_is_named_as_a_link_not_as_no_such_file(tmp_path,
     assert not out.exists()
 
 
+def test_a_link_to_a_broken_link_or_in_a_loop_is_named_for_what_it_is(tmp_path):
+    # "a link to 'b.yaml', which does not exist" of a b.yaml that ls shows (itself a
+    # broken link), or of the link itself (a loop), sent the reader the wrong way
+    (tmp_path / "a.yaml").symlink_to("b.yaml")
+    (tmp_path / "b.yaml").symlink_to("gone.yaml")
+    (tmp_path / "loop.yaml").symlink_to("loop.yaml")
+    out = tmp_path / "out"
+    chain = invoke("run", str(tmp_path / "a.yaml"), "--out", str(out))
+    gone = str(tmp_path / "gone.yaml")
+    want = f"found a symbolic link to 'b.yaml', which leads to {gone!r}, which does not exist"
+    assert_one_line_error(chain, want)
+    loop = invoke("run", str(tmp_path / "loop.yaml"), "--out", str(out))
+    assert_one_line_error(loop, "found a symbolic link to 'loop.yaml', in a loop of links")
+    assert not out.exists()
+
+
 def test_a_directory_given_as_the_scenario_is_exit_2_with_one_line(tmp_path):
     out = tmp_path / "out"
     result = invoke("run", str(tmp_path), "--out", str(out))
