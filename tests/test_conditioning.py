@@ -274,6 +274,23 @@ def test_weights_past_int64_give_the_exact_weighted_summaries_too(write, observa
         assert got_w.tolist() == want and all(type(v) is int for v in got_w)
 
 
+def test_weights_sum_in_int64_only_up_to_counts_whose_weighted_sum_fits_it():
+    # three weights of 2^61: counts of 1 sum to 3 * 2^61 (within int64), counts of 2
+    # to 3 * 2^62 (past it), although each weight alone times 2 or 3 fits
+    from sim.analysis.conditioning import Weighted, int64_weights
+
+    w = [2**61, 2**61, 2**61]
+    small, wi = int64_weights(w)
+    assert small == 1 and wi is not None and wi.tolist() == w
+    assert int64_weights([2**62, 2**62]) == (0, None)
+    weighted = Weighted.__new__(Weighted)
+    weighted.w, weighted.small, weighted.wi = w, small, wi
+    weighted.wo = np.array(w, dtype=object)
+    for c in (1, 2, 3):
+        counts = np.full((2, 3), c, np.int64)
+        assert weighted.weigh(counts).tolist() == [3 * c * 2**61] * 2
+
+
 def test_conditioning_gives_the_same_files_whatever_the_chunk_size(write, observations, tmp_path):
     scenario = write(SPREAD)
     path = observations("2024-05,alpha,700,800,reported,,,,\n2024-10,beta,300,,reported,,,,\n")

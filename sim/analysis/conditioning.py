@@ -268,6 +268,15 @@ def observer_of(
 # ---------------------------------------------------------------- weighted summaries
 
 
+def int64_weights(w: Sequence[int]) -> tuple[int, NDArray[np.int64] | None]:
+    """``(small, weights)``: the largest count up to which every ``Σ_k w_k c_k`` (counts
+    ``|c_k| ≤ small``) stays within int64, as ``|Σ_k w_k c_k| ≤ max |c| · Σ_k w_k``,
+    and the weights (whole numbers ``w_k ≥ 1``) as int64; ``(0, None)`` when even
+    counts of 1 could pass it."""
+    small = (2**63 - 1) // sum(w)
+    return small, np.array(w, np.int64) if small > 0 else None
+
+
 class Weighted:
     """Exact summaries of draws weighted ``ε^k``, from an accumulator whose draws are
     counted in one slot per ``k`` (:meth:`Accumulator.add_draws` with tags).
@@ -287,9 +296,7 @@ class Weighted:
         p, q = error.numerator, error.denominator
         self.w = [p ** (k - k0) * q ** (k1 - k) for k in self.ks]
         self.wo = np.array(self.w, dtype=object)
-        # sums of weights times counts up to ``self.small`` stay within int64
-        self.small = (2**63 - 1) // sum(self.w)
-        self.wi = np.array(self.w, np.int64) if self.small > 0 else None
+        self.small, self.wi = int64_weights(self.w)
         self.n = [int(x) for x in acc.slot_n]
         self.total = sum(w * n for w, n in zip(self.w, self.n, strict=True))
         self.plain = self.all if len(self.ks) == 1 else None
