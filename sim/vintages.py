@@ -208,7 +208,7 @@ def run_vintages(
             same = sa.path is not None and sb.path is not None and _same_file(sa.path, sb.path)
             file, line, col = sb.locator.find(("as_of",))
             raise ScenarioError(
-                "vintages with different as_of dates",
+                "each vintage once" if same else "vintages with different as_of dates",
                 "the same file given twice" if same else f"{sa.id} and {sb.id} both dated {a}",
                 file=file,
                 line=line,

@@ -614,6 +614,20 @@ def test_a_conditioned_run_prints_each_milestones_odds_weighted_by_the_reports(t
         plain, weighted = float(r["p_met"]), float(r["p_met_conditioned"])
         assert f"p={plain:.2f} by " in line and f"({weighted:.2f} weighted)" in line, line
     assert any(float(r["p_met"]) != float(r["p_met_conditioned"]) for r in rows)
+    assert "\u00a0" not in result.stdout  # (the spaces kept together print as spaces)
+
+
+def test_a_milestone_s_odds_and_their_date_are_never_split_across_lines():
+    # "p=0.34 by" at one line's end and "2021-09" at the next's start
+    from sim.cli import text
+
+    result = sim.run(sim.load_scenario(DEFAULT_SCENARIO), ["on-time"], draws=200, seed=1)
+    mark = text._milestone_marks(result, "on-time")[0]
+    odds = mark[mark.index("p=") :]
+    assert odds.replace(text.KEEP, " ") == "p=1.00 by 2025-09"
+    # put the odds where a plain wrap would break after "by"
+    lines = text._grouped([("v", "a " * 52 + mark[mark.index("p=") :])])
+    assert lines[-1].strip() == "p=1.00 by 2025-09", lines
 
 
 def test_an_unconditioned_run_prints_no_weighted_odds(tmp_path):

@@ -114,9 +114,7 @@ def test_one_vintage_file_given_twice_is_named_as_such(series_files):
     args = ["vintages", *map(str, twice), "--observed", str(record), "--draws", "10"]
     result = CliRunner().invoke(main, [*args, "--seed", "1"])
     assert result.exit_code == 2
-    assert "expected vintages with different as_of dates, found the same file given twice" in (
-        result.output
-    )
+    assert "expected each vintage once, found the same file given twice" in result.output
 
 
 def test_the_command_writes_its_files_and_the_same_seed_gives_the_same_bytes(

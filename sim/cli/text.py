@@ -141,10 +141,15 @@ def _alike(texts: Iterable[tuple[str, str]], indent: str) -> list[str]:
     return [f"{indent}{', '.join(names)}: {text}" for text, names in by_text.items()]
 
 
+#: a space the wrapped lines never break at (printed as a plain space)
+KEEP = "\u00a0"
+
+
 def _grouped(texts: Iterable[tuple[str, str]]) -> list[str]:
-    """:func:`_alike` lines, two spaces in, wrapped within :data:`WIDTH`."""
+    """:func:`_alike` lines, two spaces in, wrapped within :data:`WIDTH` (never at a
+    :data:`KEEP` space)."""
     return [
-        part
+        part.replace(KEEP, " ")
         for line in _alike(texts, "")
         for part in textwrap.wrap(
             line, WIDTH, initial_indent="  ", subsequent_indent=" " * 4, break_on_hyphens=False
@@ -238,10 +243,10 @@ def _milestone_marks(result: Result, v: str) -> list[str]:
         when = deadline if deadline == original else f"{deadline}, slipped from {original}"
         state = f"met ({when})" if r.met else f"MISSED ({when}; reached {r.month_reached})"
         if "p_met" in ms.columns:
-            state += f", p={r.p_met:.2f} by {original}"
+            state += f", p={r.p_met:.2f}{KEEP}by{KEEP}{original}"
             weighted = getattr(r, "p_met_conditioned", None)
             if weighted is not None and weighted == weighted:  # (NaN: not conditioned)
-                state += f" ({weighted:.2f} weighted)"
+                state += f" ({weighted:.2f}{KEEP}weighted)"
         marks.append(f"{r.milestone} {state}")
     return marks
 
