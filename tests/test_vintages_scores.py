@@ -395,3 +395,33 @@ def test_a_vintage_dated_by_its_month_sorts_after_a_day_of_that_month(write):
     day = sim.load_scenario(write(VINTAGE_YAML.format(id="d", as_of="2024-09-05"), name="d.yaml"))
     assert month.as_of_day == dt.date(2024, 9, 30) and day.as_of_day == dt.date(2024, 9, 5)
     assert min([month, day], key=lambda s: s.as_of_day) is day
+
+
+def test_the_vintage_charts_footnote_stays_inside_the_figure_when_vintages_are_left_out(
+    write, tmp_path
+):
+    # six vintages left with too few effective draws and a record with a long name: the
+    # footnote's second line listed every date and ran off the right edge of the PNG
+    # ("..., not a forec")
+    files = [
+        write(VINTAGE_YAML.format(id=f"v{m}", as_of=f"2024-{m:02}-15"), name=f"v{m}.yaml")
+        for m in range(6, 12)
+    ]
+    record = tmp_path / "iraq-syria-2024-observed-as-revised-by-the-second-desk.csv"
+    record.write_text(RECORD)
+    series = sim.run_vintages(
+        [sim.load_scenario(f) for f in files],
+        read_observations(record, ["alpha"]),
+        draws=40,
+        seed=3,
+    )
+    assert len(series.left_out) >= 4
+    axes = sim.plot_vintages(series)
+    fig = axes[0].get_figure(root=True)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    width = fig.get_window_extent(renderer).x1
+    texts = [t for f in fig.subfigs for t in f.texts] + list(fig.texts)
+    (note,) = [t for t in texts if "Scored only on later reports" in t.get_text()]
+    assert "too few effective draws" in note.get_text()
+    assert note.get_window_extent(renderer).x1 <= width

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -151,7 +152,9 @@ def _footnote(series: VintageSeries, variant: str) -> str:
     inside = float((headline.coverage80 * headline.observations).sum() / n) if n else float("nan")
     few = {i for i, name, _ in series.left_out if name == variant}
     dates = [f"{v.as_of:%d %b %Y}" for v in series.vintages if v.scenario.id in few]
-    return (
+    # each line filled to the figure's width: the dates left out and the record's name
+    # are as long as the user makes them
+    text = (
         f"Variant {variant}. Each vintage is a forcesim scenario dated on the day of the news, "
         f"conditioned on the reports known then ({series.draws:,} draws, seed {series.seed}); "
         f"dots are the reports, drawn at the end of their month.\n"
@@ -161,6 +164,7 @@ def _footnote(series: VintageSeries, variant: str) -> str:
         + f" (scores.csv). Record: {Path(series.observations.origin).name}. "
         "forcesim projection, not a forecast of record."
     )
+    return "\n".join(textwrap.fill(s, 210, break_on_hyphens=False) for s in text.split("\n"))
 
 
 __all__ = ["headline_variant", "plot_vintages"]
