@@ -197,7 +197,14 @@ def read_with_extends(
     loc = Locator(layers)
     if not isinstance(parent_ref, str):
         raise loc.error(("extends",), "a path to another scenario file", describe(parent_ref))
-    parent = (path.parent / parent_ref).resolve()
+    named = path.parent / parent_ref
+    if not named.is_file():
+        # (before resolving: a broken link is named as one, and a loop of links would
+        # raise RuntimeError there)
+        raise loc.error(
+            ("extends",), "an existing scenario file", f"{parent_ref!r} ({not_a_file(named)})"
+        )
+    parent = named.resolve()
     if parent in chain or parent == path.resolve():
         raise loc.error(
             ("extends",),
@@ -207,10 +214,6 @@ def read_with_extends(
     if len(chain) >= MAX_EXTENDS_DEPTH:
         raise loc.error(
             ("extends",), f"at most {MAX_EXTENDS_DEPTH} levels of extends", "a deeper chain"
-        )
-    if not parent.is_file():
-        raise loc.error(
-            ("extends",), "an existing scenario file", f"{parent_ref!r} ({not_a_file(parent)})"
         )
     try:
         parent_data, parent_layers = read_with_extends(parent, chain + (path.resolve(),))

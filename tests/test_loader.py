@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 from conftest import MINIMAL_YAML, col_of, dump, line_of, located, make_doc
@@ -524,6 +525,28 @@ def test_extends_naming_a_missing_file_is_rejected(write):
         match=located(path, 1, 10, "extends", "an existing scenario file", "'ghost.yaml'"),
     ):
         load_scenario(path)
+
+
+def test_extends_naming_a_broken_link_or_a_loop_of_links_says_so(write, tmp_path):
+    # extends: to a loop of links was an internal error (RuntimeError: Symlink loop), and
+    # to a broken link read "no such file" of a name that ls shows
+    (tmp_path / "gone.yaml").symlink_to("nowhere.yaml")
+    (tmp_path / "chain.yaml").symlink_to("gone.yaml")
+    (tmp_path / "loop.yaml").symlink_to("loop.yaml")
+    cases = {
+        "gone.yaml": "a symbolic link to 'nowhere.yaml', which does not exist",
+        "chain.yaml": "a symbolic link to 'gone.yaml', which leads to",
+        "loop.yaml": "a symbolic link to 'loop.yaml', in a loop of links",
+    }
+    for name, found in cases.items():
+        path = write(f"extends: {name}\nid: x\n", name=f"child-{name}")
+        with pytest.raises(
+            ScenarioError,
+            match=located(
+                path, 1, 10, "extends", "an existing scenario", re.escape(f"'{name}' ({found}")
+            ),
+        ):
+            load_scenario(path)
 
 
 def test_extends_must_be_a_path(write):
