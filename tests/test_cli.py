@@ -272,6 +272,20 @@ def test_a_broken_symbolic_link_is_named_as_a_link_not_as_no_such_file(tmp_path,
     assert not out.exists()
 
 
+@pytest.mark.parametrize("command", ["report", "plot", "list"])
+def test_a_run_directory_given_as_a_broken_link_or_a_loop_of_links_is_named_so(tmp_path, command):
+    # "no such directory" of a name ls shows sent the reader looking in the wrong place
+    (tmp_path / "latest").symlink_to("run-2024-09")
+    (tmp_path / "loop").symlink_to("loop")
+    gone = invoke(command, str(tmp_path / "latest"))
+    assert_one_line_error(gone, "found a symbolic link to 'run-2024-09', which does not exist")
+    loop = invoke(command, str(tmp_path / "loop"))
+    assert_one_line_error(loop, "found a symbolic link to 'loop', in a loop of links")
+    plain = invoke(command, str(tmp_path / "none"))
+    assert_one_line_error(plain, "found no such directory")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["latest", "loop"]
+
+
 def test_a_link_to_a_broken_link_or_in_a_loop_is_named_for_what_it_is(tmp_path):
     # "a link to 'b.yaml', which does not exist" of a b.yaml that ls shows (itself a
     # broken link), or of the link itself (a loop), sent the reader the wrong way

@@ -181,6 +181,7 @@ def _as_passed(file: Path, root: Path, directory: str | None) -> str:
 def list_(directory: str | None) -> None:
     """List the scenarios in DIRECTORY (default: the shipped ones), with their variants."""
     from sim.errors import ScenarioError
+    from sim.io.files import not_a_directory
     from sim.paths import scenarios_dir
     from sim.scenario import load_scenario
 
@@ -188,7 +189,7 @@ def list_(directory: str | None) -> None:
     if not root.is_dir():
         raise ScenarioError(
             "a directory of scenario files",
-            "a file" if root.exists() else "no such directory",
+            not_a_directory(root),
             file=str(root),
             path="(directory)",
         )

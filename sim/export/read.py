@@ -30,6 +30,7 @@ from sim.io.files import (
     atomic_file,
     csv_text,
     file_sha256,
+    not_a_directory,
     not_a_file,
     read_manifest,
     read_written_csv,
@@ -704,7 +705,7 @@ def redraw(
     if not run_dir.is_dir():
         raise ScenarioError(
             "a run directory (from forcesim run, compare or backtest)",
-            "a file" if run_dir.exists() else "no such directory",
+            not_a_directory(run_dir),
             file=str(run_dir),
             path="(file)",
         )

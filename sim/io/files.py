@@ -81,6 +81,15 @@ def not_a_file(path: Path) -> str:
     return "not a regular file" if path.exists() else missing(path)
 
 
+def not_a_directory(path: Path) -> str:
+    """What stands at ``path`` where a directory was expected, for a message: ``a
+    file``, ``no such directory``, or a symbolic link whose target is gone or that is
+    in a loop of links (:func:`sim.paths.missing`)."""
+    if path.exists():
+        return "a file"
+    return missing(path) if path.is_symlink() else "no such directory"
+
+
 def file_sha256(path: Path) -> str:
     """The sha256 of a file's bytes, read in blocks."""
     digest = hashlib.sha256()

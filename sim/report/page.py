@@ -29,7 +29,13 @@ import pandas as pd
 from sim import colors
 from sim.analysis.observed import Assessment, conditioned_result
 from sim.export import has_table, read_record, read_table, rebuild_scored
-from sim.io.files import atomic_file, float_text, record_files, refuse_overwrite
+from sim.io.files import (
+    atomic_file,
+    float_text,
+    not_a_directory,
+    record_files,
+    refuse_overwrite,
+)
 from sim.plotting.common import fan_series, series_keys, theater_title
 from sim.plotting.observed import as_of_of, observations_of
 from sim.provenance import Provenance, number_sources, provenance
@@ -873,7 +879,7 @@ def write_report(
     if not run_dir.is_dir():
         raise ScenarioError(
             "a run directory (from forcesim run)",
-            "a file" if run_dir.exists() else "no such directory",
+            not_a_directory(run_dir),
             file=str(run_dir),
             path="(file)",
         )
