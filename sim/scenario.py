@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings as _warnings
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -460,14 +460,47 @@ def load_observations(
     Raises
     ------
     sim.ScenarioError
-        For the first bad row: ``FILE:LINE:COL: column: expected …, found …``.
+        For the first bad row: ``FILE:LINE:COL: column: expected …, found …``; for an
+        empty sequence of scenarios.
+    TypeError
+        For a scenario that is not a :class:`Scenario` (a path, say).
     """
     allowed = None
     if scenario is not None:
-        scenarios = [scenario] if isinstance(scenario, Scenario) else list(scenario)
+        scenarios = scenario_list(scenario)
         names = (n for sc in scenarios for v in sc.variant_names for n in sc.plan(v).series_names())
         allowed = list(dict.fromkeys(names))
     return read_observations(path, allowed)
+
+
+def scenario_list(scenarios: Scenario | Iterable[Scenario]) -> list[Scenario]:
+    """One scenario, or any iterable of them (a list, a tuple, a generator), as a list.
+
+    Raises
+    ------
+    sim.ScenarioError
+        For an empty one (``<arguments>``, key ``scenario``).
+    TypeError
+        For anything else: a path, a name, a list holding one (load each first with
+        :func:`load_scenario`).
+    """
+    if isinstance(scenarios, Scenario):
+        return [scenarios]
+    if isinstance(scenarios, str | bytes | Path) or not isinstance(scenarios, Iterable):
+        items: list[Any] = [scenarios]
+    else:
+        items = list(scenarios)
+    wrong = next((x for x in items if not isinstance(x, Scenario)), None)
+    if wrong is not None:
+        raise TypeError(
+            "expected a Scenario or a sequence of them (sim.load_scenario), found "
+            f"{type(wrong).__name__} {wrong!r:.60}"
+        )
+    if not items:
+        raise ScenarioError(
+            "at least one scenario", "an empty sequence", file="<arguments>", path="scenario"
+        )
+    return items
 
 
 def _plain(value: Any) -> Any:

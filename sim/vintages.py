@@ -32,8 +32,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -47,7 +48,7 @@ from sim.io.observations import ObservationSet, Tolerance
 from sim.months import parse_month
 from sim.results import Result
 from sim.runner import run
-from sim.scenario import Scenario
+from sim.scenario import Scenario, load_observations, scenario_list
 
 # horizon bands [months after the as-of month]: (first, last, label)
 HORIZONS = ((0, 3, "0-3"), (4, 6, "4-6"), (7, 12, "7-12"), (13, 24, "13-24"), (25, 600, "25+"))
@@ -164,12 +165,12 @@ class VintageSeries:
 
 
 def run_vintages(
-    scenarios: Sequence[Scenario],
-    observations: ObservationSet,
+    scenarios: Iterable[Scenario],
+    observations: ObservationSet | str | Path,
     *,
     draws: int,
     seed: int,
-    variants: Sequence[str] | None = None,
+    variants: Sequence[str] | str | None = None,
     tolerance: Tolerance | str | None = None,
     chunk: int | None = None,
     progress: bool | None = None,
@@ -179,14 +180,15 @@ def run_vintages(
 
     Parameters
     ----------
-    scenarios : sequence of Scenario
+    scenarios : iterable of Scenario
         The vintages, each with its own ``as_of``; they are taken in as-of order.
-    observations : ObservationSet
-        The record (reported, official and target rows, with dates).
+    observations : ObservationSet, or the path of its CSV file
+        The record (reported, official and target rows, with dates); a path is read
+        against the vintages' theaters and sites (:func:`sim.load_observations`).
     draws, seed : int
         The ensemble of every vintage (the same seed for each).
-    variants : sequence of str, optional
-        Variants to run; those a vintage lacks are skipped. Default: every variant.
+    variants : str or sequence of str, optional
+        A variant, or variants, to run; those a vintage lacks are skipped. Default: every variant.
     tolerance : Tolerance or str, optional
         As for :func:`sim.score_observations` (default ``5%``).
     chunk, progress
@@ -199,9 +201,22 @@ def run_vintages(
     Raises
     ------
     sim.ScenarioError
-        Two vintages with the same as-of date, or a variant no vintage has.
+        No vintage, two vintages with the same as-of date, or a variant no vintage has.
+    TypeError
+        A vintage that is not a :class:`~sim.scenario.Scenario`, or a record that is
+        neither an ObservationSet nor a path.
     """
-    ordered = sorted(scenarios, key=lambda s: s.as_of_day)
+    given = scenario_list(scenarios)
+    if isinstance(observations, str | Path):  # the CSV's path, read against them
+        observations = load_observations(observations, given)
+    elif not isinstance(observations, ObservationSet):
+        raise TypeError(
+            "observations takes an ObservationSet (sim.load_observations) or the path of its "
+            f"CSV file, not {type(observations).__name__}"
+        )
+    if isinstance(variants, str):
+        variants = [variants]  # variants="as-reported": that variant, not its letters
+    ordered = sorted(given, key=lambda s: s.as_of_day)
     dates = [s.as_of_day for s in ordered]
     for a, b, sa, sb in zip(dates, dates[1:], ordered, ordered[1:], strict=False):
         if a == b:

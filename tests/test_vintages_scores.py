@@ -425,3 +425,37 @@ def test_the_vintage_charts_footnote_stays_inside_the_figure_when_vintages_are_l
     (note,) = [t for t in texts if "Scored only on later reports" in t.get_text()]
     assert "too few effective draws" in note.get_text()
     assert note.get_window_extent(renderer).x1 <= width
+
+
+def test_the_scenarios_of_load_observations_and_run_vintages_are_checked_as_given(
+    series_files,
+):
+    # an empty list read "expected one of , found unknown theater 'alpha'"; a string, a
+    # path or a list of names was an AttributeError ('str' object has no attribute ...);
+    # an empty series of vintages ran, to fail later in the chart
+    early, late, record = series_files
+    scenario = sim.load_scenario(early)
+    obs = sim.load_observations(record, (s for s in [scenario]))  # any iterable
+    assert len(obs) == len(sim.load_observations(record, (scenario,)))
+    for call in (
+        lambda v: sim.load_observations(record, v),
+        lambda v: sim.run_vintages(v, obs, draws=50, seed=1),
+    ):
+        with pytest.raises(sim.ScenarioError, match="scenario: expected at least one scenario"):
+            call([])
+        for wrong in (str(early), [str(early)], [scenario, 5]):
+            with pytest.raises(TypeError, match=r"sim\.load_scenario"):
+                call(wrong)
+
+
+def test_run_vintages_takes_one_variant_by_name_and_the_record_by_its_path(series_files):
+    # variants="base" was read as the variants 'b', 'a', 's', 'e'; a path as the record
+    # was an AttributeError ('str' object has no attribute 'items')
+    early, late, record = series_files
+    scenarios = [sim.load_scenario(early), sim.load_scenario(late)]
+    by_path = sim.run_vintages(scenarios, str(record), draws=200, seed=3, variants="base")
+    obs = read_observations(record, ["alpha"])
+    by_set = sim.run_vintages(scenarios, obs, draws=200, seed=3, variants=["base"])
+    assert by_path.points.equals(by_set.points) and len(by_set.points)
+    with pytest.raises(TypeError, match="ObservationSet"):
+        sim.run_vintages(scenarios, 5, draws=200, seed=3)  # type: ignore[arg-type]
