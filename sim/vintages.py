@@ -201,7 +201,8 @@ def run_vintages(
     Raises
     ------
     sim.ScenarioError
-        No vintage, two vintages with the same as-of date, or a variant no vintage has.
+        No vintage, two vintages with the same as-of date or the same id, or a variant
+        no vintage has.
     TypeError
         A vintage that is not a :class:`~sim.scenario.Scenario`, or a record that is
         neither an ObservationSet nor a path.
@@ -230,6 +231,20 @@ def run_vintages(
                 col=col,
                 path="as_of",
             )
+    seen: dict[str, Scenario] = {}
+    for sc in ordered:  # each vintage's rows are named by its id
+        if sc.id in seen:
+            file, line, col = sc.locator.find(("id",))
+            other = seen[sc.id].path or "<scenario>"
+            raise ScenarioError(
+                "vintages with different ids (the files' rows are named by them)",
+                f"{sc.id!r}, the id of {other} too",
+                file=file,
+                line=line,
+                col=col,
+                path="id",
+            )
+        seen[sc.id] = sc
     if variants:
         known = {v for s in ordered for v in s.variant_names}
         unknown = [v for v in variants if v not in known]

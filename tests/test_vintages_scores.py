@@ -459,3 +459,20 @@ def test_run_vintages_takes_one_variant_by_name_and_the_record_by_its_path(serie
     assert by_path.points.equals(by_set.points) and len(by_set.points)
     with pytest.raises(TypeError, match="ObservationSet"):
         sim.run_vintages(scenarios, 5, draws=200, seed=3)  # type: ignore[arg-type]
+
+
+def test_two_vintages_of_one_id_are_refused_at_the_second_id(write, tmp_path):
+    # a vintage that extends another and changes only as_of keeps its id: the rows of
+    # both were named alike, and a left-out one named the other's date too
+    a = sim.load_scenario(write(VINTAGE_YAML.format(id="same", as_of="2024-03-01"), name="a.yaml"))
+    b = sim.load_scenario(write(VINTAGE_YAML.format(id="same", as_of="2024-06-01"), name="b.yaml"))
+    record = tmp_path / "record.csv"
+    record.write_text(RECORD)
+    with pytest.raises(sim.ScenarioError, match="expected vintages with different ids") as error:
+        sim.run_vintages([a, b], read_observations(record, ["alpha"]), draws=10, seed=1)
+    assert f"found 'same', the id of {a.path} too" in str(error.value)
+    text = Path(b.path).read_text().splitlines()
+    assert (error.value.file, error.value.line) == (
+        b.path,
+        1 + next(i for i, x in enumerate(text) if x.startswith("id:")),
+    )
