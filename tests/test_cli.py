@@ -668,11 +668,21 @@ def test_conditioning_without_as_of_says_it_counts_reports_made_after_the_scenar
     assert later > 5
     assert (
         f"(without --as-of every report counts, {later} of them made after the scenario's "
-        "as_of, 2024-09-06; --as-of 2024-09-06 conditions on what was known that day)"
+        "as_of, 2024-09-06; --as-of 2024-09-06 conditions on what was known then)"
     ) in text
     result = invoke(*args, "--as-of", "2024-09-06", "--out", str(tmp_path / "then"))
     assert result.exit_code == 0, result.output
     assert "without --as-of" not in result.stdout
+    # an as_of written as a month is quoted as written (it stands for the month's last day)
+    month = tmp_path / "month.yaml"
+    month.write_text(DEFAULT_SCENARIO.read_text().replace("as_of: 2024-09-06", "as_of: 2024-09"))
+    args[1] = str(month)
+    result = invoke(*args, "--out", str(tmp_path / "month"))
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    _, rows = read_csv(tmp_path / "month" / "observed.csv")
+    later = sum(1 for r in rows if r["conditioning"] == "used" and r["date"] > "2024-09-30")
+    assert f"{later} of them made after the scenario's as_of, 2024-09; --as-of 2024-09 " in text
 
 
 def test_a_conditioned_run_with_too_few_effective_draws_has_no_weighted_note(tmp_path):

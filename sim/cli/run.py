@@ -141,7 +141,7 @@ def run(
         for line in text.run_lines(result):
             click.echo(line)
         if obs is not None:
-            for line in text.observed_lines(result.observed, names, sc.as_of_day):
+            for line in text.observed_lines(result.observed, names, sc):
                 click.echo(line)
     if obs is not None:
         for message in text.conditioning_warnings(result.observed):

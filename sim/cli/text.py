@@ -20,6 +20,7 @@ from sim.analysis.sweep import Sweep
 from sim.io.observations import NOT_A_LEVEL, OUT_OF_RANGE, SCORED
 from sim.months import format_month
 from sim.results import Result, key_months
+from sim.scenario import Scenario
 from sim.schema import PROFILES
 from sim.vintages import VintageSeries
 
@@ -261,11 +262,10 @@ def _original_deadlines(result: Result, variant: str) -> dict[str, str]:
 
 
 def observed_lines(
-    assessment: Assessment, variants: Iterable[str], scenario_as_of: dt.date | None = None
+    assessment: Assessment, variants: Iterable[str], scenario: Scenario | None = None
 ) -> list[str]:
-    """What ``forcesim run`` prints about the observations; ``scenario_as_of``, the
-    scenario's own date, to say when a run without ``--as-of`` is conditioned on reports
-    made after it."""
+    """What ``forcesim run`` prints about the observations; with the ``scenario``, when a
+    run without ``--as-of`` is conditioned on reports made after its own ``as_of``."""
     t = assessment.table
     n = len(assessment.observations)
     first = t[t.variant == next(iter(variants), None)] if len(t) else t
@@ -309,13 +309,14 @@ def observed_lines(
             f"conditioning on the reports {which} (each right within its tolerance with "
             f"probability {_percent(1 - c.error)}): effective draws per variant"
         )
-        later = _used_after(assessment, first, scenario_as_of) if when is None else 0
-        if later and scenario_as_of is not None:
-            day = scenario_as_of.isoformat()
+        later = 0
+        if when is None and scenario is not None:
+            later = _used_after(assessment, first, scenario.as_of_day)
+        if later and scenario is not None:
+            day = str(scenario.doc.as_of)  # as written: a day, or a month (its last day)
             lines += textwrap.wrap(
                 f"(without --as-of every report counts, {later} of them made after the "
-                f"scenario's as_of, {day}; --as-of {day} conditions on what was known that "
-                "day)",
+                f"scenario's as_of, {day}; --as-of {day} conditions on what was known then)",
                 WIDTH,
                 initial_indent="    ",
                 subsequent_indent="    ",
