@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,7 +198,10 @@ def read_with_extends(
     loc = Locator(layers)
     if not isinstance(parent_ref, str):
         raise loc.error(("extends",), "a path to another scenario file", describe(parent_ref))
-    named = path.parent / parent_ref
+    # relative to the file that holds it: through a symbolic link, the file linked to
+    # (as every parent in the chain is read), so a linked scenario extends what its
+    # file does
+    named = Path(os.path.realpath(path)).parent / parent_ref
     if not named.is_file():
         # (before resolving: a broken link is named as one, and a loop of links would
         # raise RuntimeError there)
@@ -494,7 +498,10 @@ def _doc_observations(
         return None
     if isinstance(obs, str):
         file, _, _ = locator.find(("observations",))
-        base = Path(file).parent if file and not file.startswith("<") else Path(".")
+        # (relative to the file that holds it, through a link the file linked to)
+        base = (
+            Path(os.path.realpath(file)).parent if file and not file.startswith("<") else Path(".")
+        )
         target = base / obs
         if not target.is_file():
             raise locator.error(

@@ -91,6 +91,26 @@ def test_extends_puts_the_parent_under_the_child(write):
     assert "extends" not in sc.raw
 
 
+def test_a_linked_scenario_extends_and_observes_what_its_own_file_does(write, tmp_path):
+    # a link to a scenario elsewhere read extends: relative to the link's folder, while a
+    # link reached through extends: was read relative to its file: linking the vintages
+    # into another folder broke every one of them with "no such file"
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "parent.yaml").write_text(MINIMAL_YAML)
+    (home / "record.csv").write_text(
+        "date,theater,troops_low,troops_high,source,quote\n2024-03-01,alpha,900,900,,\n"
+    )
+    child = home / "child.yaml"
+    child.write_text("extends: parent.yaml\nid: child\nobservations: record.csv\n")
+    away = tmp_path / "away"
+    away.mkdir()
+    (away / "child.yaml").symlink_to(child)
+    sc = load_scenario(away / "child.yaml")
+    assert sc.id == "child" and sc.doc.theaters["alpha"].initial == 1000
+    assert len(sc.observations().items) == 1
+
+
 # ---------------------------------------------------------------- the file itself
 
 
