@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pytest
 from click.testing import CliRunner
 from conftest import MINIMAL_YAML
@@ -362,11 +363,33 @@ def test_a_vintage_left_with_too_few_effective_draws_is_not_scored_and_says_so(
     result = CliRunner().invoke(main, [*args, "--seed", "3", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert re.search(r"late +2024-06-15 +base: 21.1 effective draws, not scored", result.output)
-    assert "forcesim: warning: late base keeps 21.1 effective draws of 40 (fewer than 30)" in (
+    assert "forcesim: warning: late keeps fewer than 30 effective draws of 40 in base 21.1;" in (
         result.output
     )
     record_json = (out / "run.json").read_text()
     assert '"left_out"' in record_json and '"variant": "base"' in record_json
+    # the chart's legend draws the left-out vintage as its dashed date line, and says so
+    axes = sim.plot_vintages(series)
+    root = axes[0].figure.get_figure(root=True)
+    (legend,) = [lg for sub in root.subfigs for lg in sub.legends]
+    texts = [t.get_text() for t in legend.get_texts()]
+    entries = dict(zip(texts, legend.legend_handles, strict=True))
+    label = next(t for t in entries if t.startswith("15 Jun 2024"))
+    assert label.endswith("(not drawn)") and entries[label].get_linestyle() == "--"
+    assert entries[next(t for t in entries if t.startswith("01 Mar 2024"))].get_linestyle() == "-"
+    plt.close("all")
+
+
+def test_the_variants_a_vintage_leaves_out_share_one_warning():
+    # 15 long lines, one per vintage and variant, for the shipped series at a tight tolerance
+    from types import SimpleNamespace
+
+    from sim.cli.text import vintage_warnings
+
+    few = SimpleNamespace(draws=40, left_out=[("a", "x", 1.0), ("a", "y", 2.5), ("b", "x", 3.0)])
+    lines = vintage_warnings(few)
+    assert [line.split(" keeps")[0] for line in lines] == ["a", "b"]
+    assert " in x 1.0, y 2.5;" in lines[0] and " in x 3.0;" in lines[1]
 
 
 def test_a_month_whose_report_that_counts_is_open_ended_is_not_scored(series_files, tmp_path):

@@ -395,14 +395,18 @@ def conditioning_warnings(assessment: Assessment) -> list[str]:
 
 
 def vintage_warnings(series: VintageSeries) -> list[str]:
-    """A warning per vintage and variant left out for too few effective draws."""
+    """A warning per vintage with variants left out for too few effective draws (the
+    variants of one vintage named together)."""
     minimum = MIN_EFFECTIVE_DRAWS
+    by_vintage: dict[str, list[str]] = {}
+    for vintage, variant, effective in series.left_out:
+        by_vintage.setdefault(vintage, []).append(f"{variant} {effective:,.1f}")
     return [
-        f"{vintage} {variant} keeps {effective:,.1f} effective draws of {series.draws:,} "
-        f"(fewer than {minimum}); it is not scored and not drawn: the draws that fit the "
-        "reports known on its date are so few that its bands and scores would rest on a "
-        "handful of them; more --draws or a wider --tolerance may help."
-        for vintage, variant, effective in series.left_out
+        f"{vintage} keeps fewer than {minimum} effective draws of {series.draws:,} in "
+        f"{', '.join(found)}; not scored and not drawn: the draws that fit the reports "
+        "known on its date are so few that bands and scores would rest on a handful of "
+        "them; more --draws or a wider --tolerance may help."
+        for vintage, found in by_vintage.items()
     ]
 
 

@@ -94,8 +94,19 @@ def plot_vintages(
             pd.Period(months[0], freq="M").start_time, pd.Period(months[1], freq="M").end_time
         )
         draw_observations(ax, levels, tid, list(months))
+    few = {i for i, name, _ in series.left_out if name == variant}
     handles: list[Any] = [
-        Line2D([], [], color=c, lw=2.4, label=f"{v.as_of:%d %b %Y}: {v.label}")
+        # a vintage left out draws its date line only, and its entry says so
+        Line2D(
+            [],
+            [],
+            color=c,
+            lw=1.3,
+            ls=(0, (3, 2)),
+            label=f"{v.as_of:%d %b %Y}: {v.label} (not drawn)",
+        )
+        if v.scenario.id in few
+        else Line2D([], [], color=c, lw=2.4, label=f"{v.as_of:%d %b %Y}: {v.label}")
         for v, c in zip(series.vintages, colors, strict=True)
     ]
     labels = [h.get_label() for h in handles]
