@@ -664,7 +664,9 @@ def test_conditioning_without_as_of_says_it_counts_reports_made_after_the_scenar
     assert result.exit_code == 0, result.output
     text = " ".join(result.stdout.split())
     _, rows = read_csv(tmp_path / "all" / "observed.csv")
-    later = sum(1 for r in rows if r["conditioning"] == "used" and r["date"] > "2024-09-06")
+    later = sum(
+        1 for r in rows if r["conditioning"] in ("used", "discrepant") and r["date"] > "2024-09-06"
+    )
     assert later > 5
     assert (
         f"(without --as-of every report counts, {later} of them made after the scenario's "
@@ -681,7 +683,9 @@ def test_conditioning_without_as_of_says_it_counts_reports_made_after_the_scenar
     assert result.exit_code == 0, result.output
     text = " ".join(result.stdout.split())
     _, rows = read_csv(tmp_path / "month" / "observed.csv")
-    later = sum(1 for r in rows if r["conditioning"] == "used" and r["date"] > "2024-09-30")
+    later = sum(
+        1 for r in rows if r["conditioning"] in ("used", "discrepant") and r["date"] > "2024-09-30"
+    )
     assert f"{later} of them made after the scenario's as_of, 2024-09; --as-of 2024-09 " in text
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from sim.analysis.backtest import Backtest
 from sim.analysis.compare import Comparison
-from sim.analysis.observed import MIN_EFFECTIVE_DRAWS, USED, Assessment
+from sim.analysis.observed import DISCREPANT, MIN_EFFECTIVE_DRAWS, USED, Assessment
 from sim.analysis.sensitivity import Sensitivity, noise_of
 from sim.analysis.sweep import Sweep
 from sim.io.observations import NOT_A_LEVEL, OUT_OF_RANGE, SCORED
@@ -412,11 +412,12 @@ def vintage_warnings(series: VintageSeries) -> list[str]:
 
 def _used_after(assessment: Assessment, rows: Any, day: dt.date | None) -> int:
     """How many of the reports that condition (``rows``: one variant's rows of the
-    observed table, in file order) were made after ``day`` for certain."""
+    observed table, in file order; a discrepant report counts, as it would have
+    conditioned any variant it came near) were made after ``day`` for certain."""
     items = assessment.observations.items
     if day is None or len(rows) != len(items):
         return 0
-    used = (rows.conditioning == USED).tolist() if "conditioning" in rows else []
+    used = rows.conditioning.isin([USED, DISCREPANT]).tolist() if "conditioning" in rows else []
     return sum(1 for o, u in zip(items, used, strict=False) if u and o.after(day))
 
 
