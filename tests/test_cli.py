@@ -701,3 +701,16 @@ def test_a_conditioned_run_with_too_few_effective_draws_has_no_weighted_note(tmp
     heading = next(x for x in result.stdout.splitlines() if x.startswith("milestones"))
     assert heading == "milestones"
     assert "weighted" not in result.stdout
+
+
+def test_an_effective_share_and_its_percent_sign_stay_on_one_line(tmp_path):
+    # "910.2 of 10,000 (9.1" ended one line and "%), 5 reports" began the next
+    observed = SCENARIOS_DIR / "iraq-syria-2024-observed.csv"
+    args = ["run", str(DEFAULT_SCENARIO), "--observed", str(observed), "--condition"]
+    args += ["--as-of", "2025-06-01", "--draws", "2000", "--seed", "1"]
+    result = invoke(*args, "--out", str(tmp_path / "r"))
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    bad = [x for x in lines if re.search(r"\(\d+\.\d$|^\s*%\)|of$|^\s*of ", x)]
+    assert not bad, bad
+    assert re.search(r"\d of 2,000 \(\d+\.\d %\), 5 reports", " ".join(result.stdout.split()))

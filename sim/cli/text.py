@@ -328,7 +328,7 @@ def observed_lines(
             off = len(far.get(v, []))
             weigh = c.used.get(v, 0) - off
             text = (
-                f"{e:,.1f} of {c.draws:,} ({100 * e / c.draws:.1f} %), "
+                f"{e:,.1f}{KEEP}of{KEEP}{c.draws:,} ({100 * e / c.draws:.1f}{KEEP}%), "
                 f"{weigh} report{'' if weigh == 1 else 's'}"
                 + (f" (and {off} discrepant, left out)" if off else "")
             )
@@ -354,8 +354,9 @@ def observed_lines(
                 "left out of the weights"
             )
     # within the width of the run table, continuation lines indented under their line
+    # (never broken at a KEEP space)
     return [
-        part
+        part.replace(KEEP, " ")
         for line in lines
         for part in textwrap.wrap(
             line.lstrip(),
