@@ -652,6 +652,14 @@ def test_an_unconditioned_run_prints_no_weighted_odds(tmp_path):
     assert "weighted" not in result.stdout
 
 
+def _conditioning_after(run_dir: Path, day: str) -> int:
+    """The reports of a run's observed.csv that condition (a discrepant one included),
+    dated after ``day``."""
+    _, rows = read_csv(run_dir / "observed.csv")
+    counted = ("used", "discrepant")
+    return sum(1 for r in rows if r["conditioning"] in counted and r["date"] > day)
+
+
 def test_conditioning_without_as_of_says_it_counts_reports_made_after_the_scenario_date(
     tmp_path,
 ):
@@ -663,10 +671,7 @@ def test_conditioning_without_as_of_says_it_counts_reports_made_after_the_scenar
     result = invoke(*args, "--out", str(tmp_path / "all"))
     assert result.exit_code == 0, result.output
     text = " ".join(result.stdout.split())
-    _, rows = read_csv(tmp_path / "all" / "observed.csv")
-    later = sum(
-        1 for r in rows if r["conditioning"] in ("used", "discrepant") and r["date"] > "2024-09-06"
-    )
+    later = _conditioning_after(tmp_path / "all", "2024-09-06")
     assert later > 5
     assert (
         f"(without --as-of every report counts, {later} of them made after the scenario's "
@@ -682,10 +687,7 @@ def test_conditioning_without_as_of_says_it_counts_reports_made_after_the_scenar
     result = invoke(*args, "--out", str(tmp_path / "month"))
     assert result.exit_code == 0, result.output
     text = " ".join(result.stdout.split())
-    _, rows = read_csv(tmp_path / "month" / "observed.csv")
-    later = sum(
-        1 for r in rows if r["conditioning"] in ("used", "discrepant") and r["date"] > "2024-09-30"
-    )
+    later = _conditioning_after(tmp_path / "month", "2024-09-30")
     assert f"{later} of them made after the scenario's as_of, 2024-09; --as-of 2024-09 " in text
 
 

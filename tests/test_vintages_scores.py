@@ -95,13 +95,22 @@ def test_scores_average_the_points_per_horizon_band_and_over_all(series_files):
     assert everything.crps == pytest.approx(round(points.crps.mean(), 3))
 
 
-def test_two_vintages_of_one_date_are_refused(write, tmp_path):
-    a = sim.load_scenario(write(VINTAGE_YAML.format(id="a", as_of="2024-03-01"), name="a.yaml"))
-    b = sim.load_scenario(write(VINTAGE_YAML.format(id="b", as_of="2024-03-01"), name="b.yaml"))
+def _two_vintages(write, tmp_path, first, second):
+    """Run vintages of ``(id, as_of)`` ``first`` and ``second``; the error they raise."""
+    a, b = (
+        sim.load_scenario(write(VINTAGE_YAML.format(id=i, as_of=d), name=name))
+        for (i, d), name in ((first, "a.yaml"), (second, "b.yaml"))
+    )
     record = tmp_path / "record.csv"
     record.write_text(RECORD)
-    with pytest.raises(sim.ScenarioError, match="different as_of dates") as error:
+    with pytest.raises(sim.ScenarioError) as error:
         sim.run_vintages([a, b], read_observations(record, ["alpha"]), draws=10, seed=1)
+    return a, b, error
+
+
+def test_two_vintages_of_one_date_are_refused(write, tmp_path):
+    a, b, error = _two_vintages(write, tmp_path, ("a", "2024-03-01"), ("b", "2024-03-01"))
+    assert "expected vintages with different as_of dates" in str(error.value)
     assert "a and b both dated 2024-03-01" in str(error.value)
     # placed at the as_of line of the file, not at its first line
     text = Path(b.path).read_text().splitlines()
@@ -487,12 +496,8 @@ def test_run_vintages_takes_one_variant_by_name_and_the_record_by_its_path(serie
 def test_two_vintages_of_one_id_are_refused_at_the_second_id(write, tmp_path):
     # a vintage that extends another and changes only as_of keeps its id: the rows of
     # both were named alike, and a left-out one named the other's date too
-    a = sim.load_scenario(write(VINTAGE_YAML.format(id="same", as_of="2024-03-01"), name="a.yaml"))
-    b = sim.load_scenario(write(VINTAGE_YAML.format(id="same", as_of="2024-06-01"), name="b.yaml"))
-    record = tmp_path / "record.csv"
-    record.write_text(RECORD)
-    with pytest.raises(sim.ScenarioError, match="expected vintages with different ids") as error:
-        sim.run_vintages([a, b], read_observations(record, ["alpha"]), draws=10, seed=1)
+    a, b, error = _two_vintages(write, tmp_path, ("same", "2024-03-01"), ("same", "2024-06-01"))
+    assert "expected vintages with different ids" in str(error.value)
     assert f"found 'same', the id of {a.path} too" in str(error.value)
     text = Path(b.path).read_text().splitlines()
     assert (error.value.file, error.value.line) == (
