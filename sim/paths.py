@@ -53,3 +53,12 @@ def missing(path: Path) -> str:
     if len(seen) > 1:
         return f"a symbolic link to {target!r}, which leads to {str(end)!r}, which does not exist"
     return f"a symbolic link to {target!r}, which does not exist"
+
+
+def scenario_files(folder: Path) -> list[Path]:
+    """The scenario files a folder holds, as a shell's ``*.yaml *.yml`` lists them: by
+    name, not recursive, and not the hidden ones (an editor's lock ``.#a.yaml``, a
+    copy's ``._a.yaml`` resource file)."""
+    return sorted(
+        p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and not p.name.startswith(".")
+    )

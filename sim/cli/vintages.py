@@ -81,18 +81,13 @@ def vintages(
     """
     import sim
     from sim.cli import text
+    from sim.paths import scenario_files
     from sim.plotting import use_agg
 
     paths: list[Path] = []
     for f in map(Path, files):
         if f.is_dir():
-            # (not hidden ones, as a shell's *.yaml: an editor's lock .#a.yaml, a
-            # copy's ._a.yaml resource file)
-            found = sorted(
-                p
-                for p in f.iterdir()
-                if p.suffix in (".yaml", ".yml") and not p.name.startswith(".")
-            )
+            found = scenario_files(f)
             if not found:
                 raise click.UsageError(f"{f}/ holds no scenario (.yaml) files")
             paths += found

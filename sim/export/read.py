@@ -42,6 +42,7 @@ from sim.io.observations import REPORTED, Observation, ObservationSet, Tolerance
 from sim.io.yamlio import Positions
 from sim.loader import Layer, Locator, resolve_variants, validate_doc
 from sim.months import parse_month
+from sim.paths import scenario_files
 from sim.plotting.common import series_keys
 from sim.results import MILESTONE_COLUMNS, MONTHLY_COLUMNS, Result
 from sim.scenario import Scenario
@@ -178,11 +179,7 @@ def read_record(run_dir: Path) -> dict[str, Any]:
     if not record_path.is_file():
         found = not_a_file(record_path)
         if found == "no such file" and run_dir.is_dir():
-            scenarios = sum(
-                1
-                for p in run_dir.iterdir()
-                if p.suffix in (".yaml", ".yml") and not p.name.startswith(".") and p.is_file()
-            )
+            scenarios = len(scenario_files(run_dir))
             if scenarios:  # a folder of scenarios, taken for a run
                 many = "s" if scenarios > 1 else ""
                 found = (
