@@ -379,15 +379,6 @@ def test_a_chart_or_page_under_a_file_is_one_line_naming_the_file_before_any_wor
     assert blocker.read_text() == "mine\n"
 
 
-def test_an_output_directory_under_a_file_says_the_file_is_in_the_way(tmp_path):
-    blocker = tmp_path / "notes.txt"
-    blocker.write_text("mine\n")
-    res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(blocker / "o")])
-    assert res.exit_code == 2
-    assert res.stderr.endswith(f"found cannot write to {blocker} (a file, not a directory)\n")
-    assert "permission denied" not in res.stderr
-
-
 @pytest.mark.parametrize("command", ["plot", "report"])
 def test_an_output_of_another_kind_is_quoted_as_written(tmp_path, command):
     # (-o /dev/null was quoted as 'null', -o run/monthly.csv as 'monthly.csv')
@@ -536,14 +527,17 @@ def test_output_path_that_is_a_file_gives_a_clear_error(tmp_path):
     assert target.read_text() == "not a directory"
 
 
-def test_output_under_a_file_gives_a_clear_error(tmp_path):
+def test_output_under_a_file_says_the_file_is_in_the_way(tmp_path):
     blocker = tmp_path / "blocker"
     blocker.write_text("x")
     res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(blocker / "o")])
     assert res.exit_code == 2
     assert res.stderr.startswith(f"forcesim: error: {tmp_path}")
     assert ": --out: expected a writable output directory, found cannot write to" in res.stderr
+    assert res.stderr.endswith(f"found cannot write to {blocker} (a file, not a directory)\n")
+    assert "permission denied" not in res.stderr
     assert "Traceback" not in res.output
+    assert blocker.read_text() == "x"
 
 
 def test_atomic_directory_swaps_in_only_on_success(tmp_path):
