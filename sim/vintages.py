@@ -149,6 +149,12 @@ class VintageSeries:
     seed: int
     left_out: list[tuple[str, str, float]] = field(default_factory=list)
 
+    def left_out_of(self, variant: str) -> list[Vintage]:
+        """The vintages that left ``variant`` out for too few effective draws (in
+        :attr:`left_out`), in date order."""
+        ids = {i for i, name, _ in self.left_out if name == variant}
+        return [v for v in self.vintages if v.scenario.id in ids]
+
     def __repr__(self) -> str:
         dates = [v.as_of.isoformat() for v in self.vintages]
         span = (

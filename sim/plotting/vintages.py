@@ -94,7 +94,7 @@ def plot_vintages(
             pd.Period(months[0], freq="M").start_time, pd.Period(months[1], freq="M").end_time
         )
         draw_observations(ax, levels, tid, list(months))
-    few = {i for i, name, _ in series.left_out if name == variant}
+    few = {v.scenario.id for v in series.left_out_of(variant)}
     handles: list[Any] = [
         # a vintage left out draws its date line only, and its entry says so
         Line2D(
@@ -161,8 +161,7 @@ def _footnote(series: VintageSeries, variant: str) -> str:
     headline = s[(s.variant == variant) & (s.horizon == "all")]
     n = int(headline.observations.sum()) if len(headline) else 0
     inside = float((headline.coverage80 * headline.observations).sum() / n) if n else float("nan")
-    few = {i for i, name, _ in series.left_out if name == variant}
-    dates = [f"{v.as_of:%d %b %Y}" for v in series.vintages if v.scenario.id in few]
+    dates = [f"{v.as_of:%d %b %Y}" for v in series.left_out_of(variant)]
     # each line filled to the figure's width: the dates left out and the record's name
     # are as long as the user makes them
     text = (
