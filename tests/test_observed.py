@@ -850,3 +850,23 @@ def test_a_record_may_name_a_theater_only_some_variant_or_later_vintage_has(writ
     assert len(sim.load_observations(record, [plain, scenario]).items) == 1
     with pytest.raises(sim.ScenarioError, match="theater"):
         sim.load_observations(record, plain)
+
+
+def test_the_as_of_label_drops_below_a_deadline_label_it_would_overlap(write, observations):
+    # a deadline the month before the as-of date: the deadline's label starts right
+    # of its line, the as-of label ends left of its own, a month later
+    sc = sim.load_scenario(write(MINIMAL_YAML.replace("deadline: 2024-11", "deadline: 2024-06")))
+    result = sim.run(sc, draws=100, seed=1, progress=False)
+    obs = read_observations(observations("2024-05,alpha,500,500,,\n"), ["alpha"])
+    result = with_observations(result, score(result, obs, as_of="2024-07-15"))
+    for axes in (sim.plot_envelope(result), sim.plot_fan(result)):
+        ax = axes[0]
+        renderer = ax.figure.canvas.get_renderer()
+        note = [t for t in ax.texts if t.get_text().startswith("as of")]
+        deadline = [
+            t for t in ax.texts if {"deadline 2024-06", "Jun 2024"} & {*t.get_text().split("\n")}
+        ]
+        assert len(note) == 1 and deadline
+        box = note[0].get_window_extent(renderer)
+        assert not any(t.get_window_extent(renderer).overlaps(box) for t in deadline)
+        assert box.y1 <= min(t.get_window_extent(renderer).y0 for t in deadline)

@@ -80,6 +80,10 @@ def pt(size: float) -> float:
     return size * _TEXT_SCALE.get()
 
 
+DEADLINE_LABEL = "deadline-label"
+"""The ``gid`` of a deadline's label, so a later label can keep clear of it."""
+
+
 def own_figure() -> bool:
     """Whether the chart now being drawn is in a figure of forcesim's own."""
     return _OWN.get()
@@ -432,6 +436,7 @@ def deadlines(result: Result, ax: Axes, tid: str, *, label: bool) -> None:
             ha="left" if right else "right",
             fontsize=size,
             color="#444444",
+            gid=DEADLINE_LABEL,
         )
     # each variant's theater-level targets at their deadlines (after any slip);
     # site targets are not drawn on a theater's panel, which shows the sum of its sites

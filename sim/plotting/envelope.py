@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.colors import RANGE, RANGE_ALPHA
 from sim.plotting import common
-from sim.plotting.observed import add_to_panel
+from sim.plotting.observed import add_to_panel, below_deadline_labels
 from sim.results import Result
 
 if TYPE_CHECKING:
@@ -142,6 +142,7 @@ def plot_envelope(
             legend=names if i == 0 else None,
         )
         common.deadlines(result, a, tid, label=True)
+        below_deadline_labels(a)  # the as-of label, drawn with the observations above
         common.end_labels(a, x[-1], drawn.iloc[-1], colors)
     if fig is not None:
         _decorate(result, fig, axes, notes, len(lines))

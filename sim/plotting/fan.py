@@ -216,6 +216,7 @@ def deadline_marks(
             color="#333333",
             zorder=6,
             bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.75},
+            gid=common.DEADLINE_LABEL,
         )
     return depth
 

@@ -251,7 +251,36 @@ def draw_as_of(ax: Axes, as_of: dt.date | None, *, label: bool = True) -> None:
             color=AS_OF_COLOR,
             zorder=8,
             bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
+            gid=AS_OF_LABEL,
         )
+        below_deadline_labels(ax)
+
+
+AS_OF_LABEL = "as-of-label"
+"""The ``gid`` of the as-of line's label."""
+
+
+def below_deadline_labels(ax: Axes) -> None:
+    """Move the as-of label of ``ax`` (if any) down, below every deadline label it
+    would overlap: a deadline a month before the as-of date puts both labels at the
+    top, one each side of the month. Call it again after drawing deadline labels
+    later. Measured with the figure's renderer, in display units; the offset is
+    kept in points, as the labels' own."""
+    notes = [t for t in ax.texts if t.get_gid() == AS_OF_LABEL]
+    labels = [t for t in ax.texts if t.get_gid() == common.DEADLINE_LABEL]
+    if not notes or not labels:
+        return
+    note: Any = notes[0]
+    fig: Any = ax.figure
+    renderer = fig.canvas.get_renderer()
+    for _ in labels:  # each pass clears at least one label: at most one pass per label
+        box = note.get_window_extent(renderer).expanded(1.0, 1.0)
+        hit = [b for b in (t.get_window_extent(renderer) for t in labels) if b.overlaps(box)]
+        if not hit:
+            return
+        drop = (box.y1 - min(b.y0 for b in hit)) * 72 / fig.dpi + 3
+        x, y = note.xyann
+        note.xyann = (x, y - drop)
 
 
 def legend_handles(
