@@ -696,3 +696,24 @@ def test_the_pages_captions_name_the_sources_of_its_numbers_and_count_the_others
         assert text.startswith("As of 2024-09-06. Sources of its numbers: Shafaq News"), text
         assert "The scenario lists 23 other sources." in text
         assert "2026" not in text
+
+
+def test_the_page_counts_the_numbers_resting_on_an_assumption_as_the_charts_do(
+    ensemble: Path,
+) -> None:
+    from sim.provenance import assumption_count
+
+    page = page_of(ensemble)
+    found = re.search(
+        r"rests on: (\d+) numbers \(a number the variants share counted once\), (\d+) citing "
+        r"a source, (\d+) resting on an assumption, (\d+) on neither",
+        page,
+    )
+    assert found is not None
+    total, citing, resting, neither = map(int, found.groups())
+    scenario = sim.load_scenario(DEFAULT_SCENARIO)
+    record = json.loads((ensemble / "run.json").read_text())
+    # the charts' footers: "12 inputs across the 8 variants shown are assumptions";
+    # slip-6, slip-6-moving and slip-6-residual all set announcement.delay to 6, once
+    assert resting + neither == assumption_count(scenario, record["variants"]) == 12
+    assert (total, citing, neither) == (18, 6, 0)

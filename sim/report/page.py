@@ -539,12 +539,17 @@ class Page:
                 by_variant.append((p, vs))
             else:
                 unsupported.append((p, vs))
-        n_cited = sum(len(v) for v in by_source.values())
+        # each input (key and value) counted once, however many variants set it and for
+        # whatever reason each gives, as the charts' footers and `forcesim sources` count
+        citing = {(p.path, p.value) for group in by_source.values() for p, _ in group}
+        resting = {(p.path, p.value) for group in by_assumption.values() for p, _ in group}
+        resting |= {(p.path, p.value) for p, _ in by_variant}
+        neither = {(p.path, p.value) for p, _ in unsupported}
         parts = [
-            f"<p>What each number of the run rests on: {len(entries)} numbers (a number "
-            f"the variants share counted once), {n_cited} citing a source, "
-            f"{len(entries) - n_cited - len(unsupported)} resting on an assumption, "
-            f"{len(unsupported)} on neither.</p>",
+            f"<p>What each number of the run rests on: {len(citing | resting | neither)} "
+            f"numbers (a number the variants share counted once), {len(citing)} citing a "
+            f"source, {len(resting)} resting on an assumption, {len(neither)} on "
+            "neither.</p>",
             "<h3>Sources</h3>",
         ]
         for s in self.doc.sources:
