@@ -201,6 +201,18 @@ def test_sobol_needs_a_power_of_two(dominant) -> None:
         sensitivity(dominant, None, 1000, 3, method="sobol")
 
 
+def test_sobol_refuses_more_model_runs_than_an_ensemble_may_have_draws(dominant) -> None:
+    # 2**26 base samples of 3 inputs are 2**26 * 5 runs: before the fix SALib built the
+    # whole sample first and the command died of a MemoryError (or the machine ran out)
+    with pytest.raises(
+        sim.ScenarioError,
+        match=r"^<arguments>:1:1: draws: expected a base sample size N whose N \(inputs \+ 2\) "
+        r"model runs are at most 100,000,000 \(variant 'base' has 3 uncertain inputs\), "
+        r"found 67,108,864 \(335,544,320 runs\)",
+    ):
+        sensitivity(dominant, None, 2**26, 3, method="sobol")
+
+
 def test_inputs_are_labelled_in_words_with_their_range() -> None:
     sc = sim.load_scenario(DEFAULT_SCENARIO)
     plan = sc.plan("as-reported")

@@ -52,7 +52,7 @@ from sim.analysis.accumulator import Accumulator
 from sim.analysis.chunks import Executor, Part, chunk_size, feed, progress_bar, run_chunks, split
 from sim.analysis.ensemble import check_args
 from sim.analysis.outcomes import Outcome, measure, outcomes, swing_errors
-from sim.analysis.summaries import level_bound, series, thresholds
+from sim.analysis.summaries import MAX_DRAWS, level_bound, series, thresholds
 from sim.analysis.wide import require_dense
 from sim.errors import ScenarioError
 from sim.model.draws import central_inputs, from_uniform
@@ -386,7 +386,8 @@ def sensitivity(
         Default: every variant.
     draws : int
         ``tenths``: the ensemble's draws (at least 10). ``sobol``: the base sample
-        size N, a power of two (the model runs ``N (D + 2)`` times for D inputs).
+        size N, a power of two (the model runs ``N (D + 2)`` times for D inputs, at
+        most 100,000,000 times, as an ensemble has at most that many draws).
     seed : int
     method : str
         ``tenths`` (default: the outcome over each input's lowest and highest
@@ -628,6 +629,18 @@ def _sobol(
             file="<arguments>",
             path="method",
         ) from None
+    for name in names:
+        # SALib builds the whole sample, and the outcomes one row per run, in memory
+        # before any run: a base that an ensemble could not draw is refused up front
+        runs = base * (len(found[name]) + 2)
+        if runs > MAX_DRAWS:
+            raise ScenarioError(
+                f"a base sample size N whose N (inputs + 2) model runs are at most "
+                f"{MAX_DRAWS:,} (variant {name!r} has {len(found[name])} uncertain inputs)",
+                f"{base:,} ({runs:,} runs)",
+                file="<arguments>",
+                path="draws",
+            )
     rows: list[dict[str, Any]] = []
     summaries: dict[str, list[InputSummary]] = {}
     for name in names:
