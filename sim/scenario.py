@@ -209,7 +209,7 @@ class Scenario:
                 file="<overrides>",
                 path="(overrides)",
             )
-        over = _from_code(overrides)
+        over = from_code(overrides)
         code = _set_paths(over) if over else set()
         if variant is None:
             raw = deep_merge(self.raw, over)
@@ -242,7 +242,8 @@ class Scenario:
             Dotted key paths (``announcement.delay``,
             ``milestones.iraq-phase-1.target.reduce_by``) and values as a scenario
             file writes them (a number, ``None`` to delete, a ``{uniform: [0, 6]}``
-            mapping, ...). A later setting of the same key wins.
+            mapping, ...); a NumPy number or array as the Python number or list it
+            holds. A later setting of the same key wins.
         variants : sequence of str, optional
             The variants to change (default: all). Each is changed *after* its own
             overrides, so a setting wins over a variant's value for the same key;
@@ -268,6 +269,9 @@ class Scenario:
         >>> later = scenario.with_settings({"announcement.delay": 9})  # every variant
         """
         items = list(settings.items()) if isinstance(settings, Mapping) else list(settings)
+        # numbers from numpy (np.arange) are set as the Python numbers they hold, as
+        # with_overrides takes them
+        items = [(key, from_code(value)) for key, value in items]
         for key, _ in items:
             parts = tuple(str(key).split("."))
             if not key or not all(parts):
@@ -513,17 +517,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _from_code(value: Any) -> Any:
+def from_code(value: Any) -> Any:
     """Values set in code as plain data: numpy and pandas scalars as the Python number
     (or bool or text) they hold, arrays and tuples as lists, any mapping as a dict."""
     import numpy as np
 
     if isinstance(value, Mapping):
-        return {k: _from_code(v) for k, v in value.items()}
+        return {k: from_code(v) for k, v in value.items()}
     if isinstance(value, np.ndarray):
-        return _from_code(value.tolist())
+        return from_code(value.tolist())
     if isinstance(value, list | tuple):
-        return [_from_code(v) for v in value]
+        return [from_code(v) for v in value]
     if isinstance(value, np.generic):
         return value.item()
     return value

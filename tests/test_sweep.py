@@ -263,3 +263,35 @@ def test_a_panel_of_a_milestone_whose_deadline_is_swept_names_no_single_deadline
     assert "iraq-exit, deadline as swept" in titles
     assert "iraq-phase-1, deadline 2025-09" in titles  # a deadline the sweep keeps
     assert not any("2026-12" in t for t in titles)  # the scenario's, which no point has
+
+
+def test_sweep_takes_numpy_numbers_and_a_mapping_of_axes() -> None:
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    want = sim.sweep(sc, [("announcement.delay", [0, 3])], variants=["on-time"])
+    got = sim.sweep(sc, {"announcement.delay": np.arange(0, 6, 3)}, variants=["on-time"])
+    pd.testing.assert_frame_equal(got.table, want.table)
+
+
+def test_sweep_refuses_a_key_twice_and_labels_that_do_not_match() -> None:
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    with pytest.raises(
+        sim.ScenarioError,
+        match=r"announcement\.delay: expected each key swept once, found 'announcement\.de",
+    ):
+        sim.sweep(sc, [("announcement.delay", [1, 2]), ("announcement.delay", [3])])
+    with pytest.raises(sim.ScenarioError, match=r"labels: expected a label for each value"):
+        sim.sweep(sc, [("announcement.delay", [1, 2])], labels=[["1"]])
+    with pytest.raises(sim.ScenarioError, match=r"\(sweep\): expected axes as \(key, list"):
+        sim.sweep(sc, [("announcement.delay", "03")])
+
+
+@pytest.mark.parametrize("chunk", [0, -1, 2.5, True])
+def test_a_chunk_that_is_no_positive_whole_number_is_refused(chunk) -> None:
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    # before: 0 meant the default, -1 and 2.5 failed inside numpy with a traceback
+    with pytest.raises(sim.ScenarioError, match=r"chunk: expected a whole number of draws per"):
+        sim.run(sc, variants=["on-time"], draws=10, seed=1, chunk=chunk)
+    with pytest.raises(sim.ScenarioError, match=r"chunk: expected a whole number of draws per"):
+        sim.sweep(sc, [("announcement.delay", [0])], draws=10, seed=1, chunk=chunk)
+    with pytest.raises(sim.ScenarioError, match=r"chunk: expected a whole number of draws per"):
+        sim.sensitivity(sc, draws=10, seed=1, chunk=chunk)

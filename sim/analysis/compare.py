@@ -186,7 +186,7 @@ def _compare(
 ) -> Comparison:
     for name in (a, b):
         scenario.select([name])  # unknown names raise ScenarioError with a suggestion
-    draws, seed = check_args(draws, seed)
+    draws, seed = check_args(draws, seed, chunk)
     pa, pb = scenario.plan(a), scenario.plan(b)
     if chunk is None:  # the stepper holds a few (draws, tracks, months) arrays per variant
         cells = max(len(p.tracks) * p.n_months for p in (pa, pb))

@@ -59,8 +59,20 @@ def _seed_in_range(s: int, file: str, path: str) -> int:
     return int(s)
 
 
-def check_args(draws: int | None, seed: int | None) -> tuple[int, int]:
-    """``draws`` and ``seed`` given to the Python API, checked."""
+def check_args(draws: int | None, seed: int | None, chunk: int | None = None) -> tuple[int, int]:
+    """``draws`` and ``seed`` given to the Python API, checked, and ``chunk`` (draws per
+    chunk: None for the default, else a whole number from 1 to :data:`MAX_DRAWS`)."""
+    if chunk is not None and (
+        isinstance(chunk, bool)
+        or not isinstance(chunk, int | np.integer)
+        or not 1 <= chunk <= MAX_DRAWS
+    ):
+        raise ScenarioError(
+            f"a whole number of draws per chunk from 1 to {MAX_DRAWS:,}, or None for the default",
+            repr(chunk),
+            file="<arguments>",
+            path="chunk",
+        )
     if draws is None or isinstance(draws, bool) or not isinstance(draws, int | np.integer):
         raise ScenarioError(
             "a whole number of draws", repr(draws), file="<arguments>", path="draws"
@@ -112,7 +124,7 @@ def run_ensemble(
     ensemble conditioned in the same pass, :mod:`sim.analysis.observed`). ``slots[variant]``
     is then the most tags its consumer may count draws under (each multiplies its
     counts), so that variants whose tagged counts could be large are not held at once."""
-    draws, seed = check_args(draws, seed)
+    draws, seed = check_args(draws, seed, chunk)
     summaries: dict[str, tuple[pd.DataFrame, pd.DataFrame, Any]] = {}
     counts: dict[str, LevelCounts] = {}
     wide = [name for name in result.variants if is_wide(result.plans[name])]

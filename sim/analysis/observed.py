@@ -486,7 +486,7 @@ def observe_ensemble(
     to the byte; conditioning splits the same draws by how many reports they miss
     and adds the counts back up for the plain summaries.
     """
-    draws, seed = check_args(draws, seed)
+    draws, seed = check_args(draws, seed, chunk)
     tol = (
         tolerance
         if isinstance(tolerance, Tolerance)

@@ -408,7 +408,7 @@ def sensitivity(
     sim.ScenarioError
         For bad arguments, or a selection of variants with no uncertain input.
     """
-    draws, seed = check_args(draws, seed)
+    draws, seed = check_args(draws, seed, chunk)
     if method not in ("tenths", "sobol"):
         raise ScenarioError(
             "method 'tenths' or 'sobol'", repr(method), file="<arguments>", path="method"

@@ -16,7 +16,7 @@ one row per point, variant and outcome.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +35,7 @@ from sim.model.plan import Plan
 from sim.model.stepper import step
 from sim.months import format_month
 from sim.results import milestone_frame
-from sim.scenario import Scenario
+from sim.scenario import Scenario, from_code
 
 MAX_POINTS = 100_000
 VALUE_COLUMNS = ["variant", "outcome", "value", "month"]
@@ -123,7 +123,7 @@ class Sweep:
 
 def sweep(
     scenario: Scenario,
-    axes: Sequence[tuple[str, Sequence[Any]]],
+    axes: Sequence[tuple[str, Sequence[Any]]] | Mapping[str, Sequence[Any]],
     variants: Sequence[str] | None = None,
     draws: int | None = None,
     seed: int | None = None,
@@ -139,9 +139,9 @@ def sweep(
     Parameters
     ----------
     scenario : Scenario
-    axes : sequence of (key, values)
+    axes : sequence of (key, values), or mapping of key to values
         Dotted key paths and the values each takes (a key with one value is
-        held there). Values are as a scenario file writes them.
+        held there), each key once. Values are as a scenario file writes them.
     variants : sequence of str, optional
         Default: every variant.
     draws, seed : int, optional
@@ -165,18 +165,38 @@ def sweep(
     ------
     sim.ScenarioError
         For a bad key or value at any point (every point is checked before any is
-        run), or more than 100,000 points.
+        run), a key given twice, labels that do not match the values, a bad
+        ``chunk``, or more than 100,000 points.
     """
-    if draws is not None or seed is not None:
-        draws, seed = check_args(draws, seed)
-    keys = [str(k) for k, _ in axes]
-    values = [list(v) for _, v in axes]
+    if draws is not None or seed is not None or chunk is not None:
+        draws, seed = check_args(draws, seed, chunk)
+    pairs = list(axes.items()) if isinstance(axes, Mapping) else list(axes)
+    for pair in pairs:
+        if not isinstance(pair, tuple | list) or len(pair) != 2 or isinstance(pair[1], str):
+            raise ScenarioError(
+                "axes as (key, list of values) pairs or a mapping of key to list of values",
+                repr(pair),
+                file=origin,
+                path="(sweep)",
+            )
+    keys = [str(k) for k, _ in pairs]
+    values = [from_code(list(v)) for _, v in pairs]  # numpy numbers as Python's
     texts = (
         [list(t) for t in labels] if labels is not None else [[str(x) for x in v] for v in values]
     )
     if not keys or any(not v for v in values):
         raise ScenarioError(
             "at least one key with at least one value", "none", file=origin, path="(sweep)"
+        )
+    twice = next((k for i, k in enumerate(keys) if k in keys[:i]), None)
+    if twice is not None:
+        raise ScenarioError("each key swept once", f"{twice!r} twice", file=origin, path=twice)
+    if [len(t) for t in texts] != [len(v) for v in values]:
+        raise ScenarioError(
+            "a label for each value of each key",
+            f"{[len(t) for t in texts]} labels for {[len(v) for v in values]} values",
+            file="<arguments>",
+            path="labels",
         )
     count = int(np.prod([len(v) for v in values]))
     if count > MAX_POINTS:
