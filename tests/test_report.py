@@ -717,3 +717,35 @@ def test_the_page_counts_the_numbers_resting_on_an_assumption_as_the_charts_do(
     # slip-6, slip-6-moving and slip-6-residual all set announcement.delay to 6, once
     assert resting + neither == assumption_count(scenario, record["variants"]) == 12
     assert (total, citing, neither) == (18, 6, 0)
+
+
+@pytest.mark.parametrize(
+    ("command", "files"),
+    [
+        (["compare", "-v", "on-time", "-v", "slip-6", "--draws", "20", "--seed", "1"], "compare"),
+        (
+            ["backtest", "--observed", str(SCENARIOS_DIR / "iraq-syria-2024-observed.csv")],
+            "backtest",
+        ),
+    ],
+)
+def test_report_of_a_compare_or_backtest_directory_says_it_draws_a_run(
+    tmp_path, command, files
+) -> None:
+    # before: "expected a run directory holding monthly.csv, found no such file", as if
+    # the directory were broken
+    out = tmp_path / files
+    assert (
+        invoke(command[0], str(DEFAULT_SCENARIO), *command[1:], "-q", "--out", str(out)).exit_code
+        == 0
+    )
+    before = sorted(p.name for p in out.iterdir())
+    result = invoke("report", str(out))
+    assert result.exit_code == 2
+    assert re.fullmatch(
+        rf"forcesim: error: {re.escape(str(out))}/run\.json:1:1: \(file\): expected a directory "
+        rf"of forcesim run \(the page is a run's\), found a directory of forcesim {files} "
+        rf"\(its chart is {files}\.png: forcesim plot draws it again\)\n",
+        result.stderr,
+    )
+    assert sorted(p.name for p in out.iterdir()) == before

@@ -88,9 +88,22 @@ def report_html(run_dir: Path, record: dict[str, Any] | None = None) -> str:
     Raises
     ------
     sim.ScenarioError
-        When ``run_dir`` is not a run directory.
+        When ``run_dir`` is not a run directory (a compare or backtest directory
+        included: its chart is drawn by ``forcesim plot``).
     """
     record = record if record is not None else read_record(run_dir)
+    # (as forcesim plot tells them apart)
+    kind = next((k for k in ("compare", "backtest") if has_table(run_dir, k)), None)
+    if kind is not None:
+        from sim.errors import ScenarioError
+
+        raise ScenarioError(
+            "a directory of forcesim run (the page is a run's)",
+            f"a directory of forcesim {kind} (its chart is {kind}.png: forcesim plot "
+            "draws it again)",
+            file=str(run_dir / "run.json"),
+            path="(file)",
+        )
     result = rebuild_scored(run_dir, record)
     observed = read_table(run_dir, "observed") if has_table(run_dir, "observed") else None
     return Page(result, record, observed).html()
