@@ -295,3 +295,30 @@ def test_a_chunk_that_is_no_positive_whole_number_is_refused(chunk) -> None:
         sim.sweep(sc, [("announcement.delay", [0])], draws=10, seed=1, chunk=chunk)
     with pytest.raises(sim.ScenarioError, match=r"chunk: expected a whole number of draws per"):
         sim.sensitivity(sc, draws=10, seed=1, chunk=chunk)
+
+
+def test_a_value_given_twice_in_another_form_is_refused(tmp_path) -> None:
+    # before: 300 and 300.0 ran the same point twice and every row of the table twice
+    result = CliRunner().invoke(
+        main,
+        [
+            "sweep",
+            str(DEFAULT_SCENARIO),
+            "--set",
+            "milestones.iraq-phase-1.target.reduce_by=300,300.0",
+            "-q",
+            "--out",
+            str(tmp_path / "x"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "forcesim: error: <command line>:1:1: milestones.iraq-phase-1.target.reduce_by: "
+        "expected each value once, found '300' and '300.0', the same value\n"
+    )
+    assert not (tmp_path / "x").exists()
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    with pytest.raises(sim.ScenarioError, match=r"delay: expected each value once, found '1' and"):
+        sim.sweep(sc, {"announcement.delay": [1, np.int64(1)]})
+    with pytest.raises(sim.ScenarioError, match=r"expected each value once, found \"\{'uniform'"):
+        sim.sweep(sc, {"announcement.delay": [{"uniform": [0, 6]}, {"uniform": [0.0, 6]}]})

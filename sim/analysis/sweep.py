@@ -74,6 +74,19 @@ def run_points(jobs: list[PointJob]) -> list[list[tuple[str, list[Any]]]]:
     return [run_point(job) for job in jobs]
 
 
+def _same_value(value: Any) -> str:
+    """A text equal for values that are the same setting: a number whole as a float
+    (``300.0``) written as the whole number (``300``), mappings in key order."""
+    if isinstance(value, float) and value.is_integer():
+        return repr(int(value))
+    if isinstance(value, dict):
+        inner = ", ".join(f"{k!r}: {_same_value(v)}" for k, v in sorted(value.items(), key=str))
+        return "{" + inner + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_same_value(v) for v in value) + "]"
+    return repr(value)
+
+
 @dataclass
 class Sweep:
     """What :func:`sweep` returns.
@@ -165,8 +178,8 @@ def sweep(
     ------
     sim.ScenarioError
         For a bad key or value at any point (every point is checked before any is
-        run), a key given twice, labels that do not match the values, a bad
-        ``chunk``, or more than 100,000 points.
+        run), a key or value given twice (``300`` and ``300.0``), labels that do not
+        match the values, a bad ``chunk``, or more than 100,000 points.
     """
     if draws is not None or seed is not None or chunk is not None:
         draws, seed = check_args(draws, seed, chunk)
@@ -198,6 +211,18 @@ def sweep(
             file="<arguments>",
             path="labels",
         )
+    for key, vals, text in zip(keys, values, texts, strict=True):
+        seen: dict[str, str] = {}
+        for value, label in zip(vals, text, strict=True):
+            same = _same_value(value)
+            if same in seen:  # 300 and 300.0: the same point run twice, every row twice
+                raise ScenarioError(
+                    "each value once",
+                    f"{seen[same]!r} and {label!r}, the same value",
+                    file=origin,
+                    path=key,
+                )
+            seen[same] = label
     count = int(np.prod([len(v) for v in values]))
     if count > MAX_POINTS:
         raise ScenarioError(
