@@ -529,10 +529,17 @@ def sensitivity_lines(sens: Sensitivity) -> list[str]:
                     continue
                 top = valid.loc[valid.total.idxmax()]
                 lines.append(
-                    f"  {v:<{width}}{mid}: {top.input}, total index {top.total:.2f} "
-                    f"(first-order {top.first_order:.2f})"
+                    f"  {v:<{width}}{mid}: {top.input}, total index {top.total:.2f}"
+                    f"{_plus_minus(top.total_conf)} (first-order {top.first_order:.2f}"
+                    f"{_plus_minus(top.first_order_conf)})"
                 )
     return lines
+
+
+def _plus_minus(conf: float) -> str:
+    """A Sobol index's 95 % confidence half-width as ``" ± 0.06"``; nothing when it is 0
+    or missing (an index every resample puts at the same value)."""
+    return f" ± {conf:.2f}" if math.isfinite(float(conf)) and conf > 0 else ""
 
 
 def _at(sw: Sweep, row: object) -> str:

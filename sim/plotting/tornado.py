@@ -10,7 +10,9 @@ analysis. A swing within sampling noise (column ``within_noise``: Holm's test at
 5 % over all the inputs of the variant and outcome) is drawn pale with hollow dots.
 Outcomes that no input moves in any variant shown are left out (the CSV has them).
 With ``method="sobol"`` the bars are Sobol indices instead: the total index (light)
-with the first-order index (dark) inside it.
+with the first-order index (dark) inside it, each as estimated (below 0 or above 1
+when sampling error puts it there) with its 95 % confidence half-width as a whisker;
+a row whose outcome does not vary in a variant says so.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 LOW_COLOR, HIGH_COLOR, BAR_COLOR = "#1b6ca8", "#e07b00", "#c9ced6"
 NOISE_BAR_COLOR = "#eceef1"  # a swing within sampling noise
 FIRST_COLOR, TOTAL_COLOR = "#1b6ca8", "#a9c6e0"
+WHISKER_COLOR = "#333333"  # a Sobol index's 95 % confidence half-width
 MAX_COLUMNS = 4
 TOP_IN, BOTTOM_IN, LABEL_IN, RIGHT_IN, GAP_IN = 2.05, 1.05, 4.3, 0.45, 0.45
 HEAD_IN, BAR_IN, FOOT_IN, BLOCK_IN = 0.62, 0.46, 0.5, 0.35
@@ -189,20 +192,7 @@ def _panel(
             continue
         r = rows.loc[path]
         if sens.method == "sobol":
-            total, first_order = r.total, r.first_order
-            if pd.isna(total):
-                continue
-            ax.barh(y, total, height=0.62, color=TOTAL_COLOR, zorder=2)
-            ax.barh(y, max(0.0, first_order), height=0.3, color=FIRST_COLOR, zorder=3)
-            ax.annotate(
-                f"{total:.2f}",
-                (total, y),
-                xytext=(4, 0),
-                textcoords="offset points",
-                va="center",
-                fontsize=9,
-                color="#333333",
-            )
+            _sobol_bar(ax, y, r)
             continue
         low, high = float(r.low), float(r.high)
         # a swing sampling noise could make: a pale bar and hollow ends
@@ -245,17 +235,6 @@ def _panel(
                 fontsize=9,
                 color=right_color,
             )
-    if sens.method == "sobol" and len(rows) and rows.total.isna().all():
-        ax.text(
-            0.5,
-            0.5,
-            "does not vary in this variant",
-            transform=ax.transAxes,
-            ha="center",
-            va="center",
-            fontsize=9,
-            color="#888888",
-        )
     overall = sens.overall.get((variant, outcome))
     if overall is not None:
         ax.axvline(overall, color="#333333", lw=1, ls=(0, (3, 2)), zorder=1)
@@ -266,6 +245,51 @@ def _panel(
     ax.set_title(variant, loc="left", fontsize=11, color="#333333")
     ax.grid(axis="x", color="#e4e4e4", lw=0.8, zorder=0)
     ax.spines[["top", "right", "left"]].set_visible(False)
+
+
+def _sobol_bar(ax: Axes, y: float, r: pd.Series) -> None:
+    """One input's Sobol indices at row ``y``: the total index (light bar), the
+    first-order index (dark bar) inside it, each with its 95 % confidence half-width
+    as a whisker, both drawn as estimated (an estimate may fall below 0 or above 1 by
+    sampling error; the whiskers show how far). An outcome that does not vary has no
+    indices (0/0): the row says so."""
+    total, first_order = r.total, r.first_order
+    if pd.isna(total):
+        ax.text(
+            0.5,
+            y,
+            "does not vary in this variant",
+            transform=ax.get_yaxis_transform(),
+            ha="center",
+            va="center",
+            fontsize=9,
+            color="#888888",
+        )
+        return
+    ax.barh(y, total, height=0.62, color=TOTAL_COLOR, zorder=2)
+    ax.barh(y, first_order, height=0.3, color=FIRST_COLOR, zorder=3)
+    for value, conf, dy in ((total, r.total_conf, 0.22), (first_order, r.first_order_conf, 0.0)):
+        if pd.notna(conf) and conf > 0:
+            ax.errorbar(
+                value,
+                y + dy,
+                xerr=conf,
+                fmt="none",
+                ecolor=WHISKER_COLOR,
+                elinewidth=1,
+                capsize=2.5,
+                zorder=4,
+            )
+    end = max(total, first_order) + (r.total_conf if pd.notna(r.total_conf) else 0.0)
+    ax.annotate(
+        f"{total:.2f}",
+        (max(end, 0.0), y),
+        xytext=(6, 0),
+        textcoords="offset points",
+        va="center",
+        fontsize=9,
+        color="#333333",
+    )
 
 
 def _shared_limits(sens: Sensitivity, axes: list[Axes], outcome: str) -> None:
@@ -299,12 +323,22 @@ def _decorate(fig: Any, sens: Sensitivity, names: list[str]) -> None:
         sub = (
             f"Sobol indices from {sens.draws:,} base samples (seed {sens.seed}) through SALib: "
             "the total index (light bar) counts an input's share of the variance with every "
-            "interaction, the first-order index (dark bar) its share alone; inputs sorted by "
-            "their largest total index in any variant shown"
+            "interaction, the first-order index (dark bar) its share alone, each with its 95 % "
+            "confidence half-width (bootstrap); inputs sorted by their largest total index in "
+            "any variant shown"
         )
         handles: list[Any] = [
             Patch(color=TOTAL_COLOR, label="total index"),
             Patch(color=FIRST_COLOR, label="first-order index"),
+            Line2D(
+                [],
+                [],
+                color=WHISKER_COLOR,
+                lw=1,
+                marker="|",
+                ms=6,
+                label="95 % confidence (bootstrap)",
+            ),
         ]
     else:
         title = "What drives the outcome: each uncertain input in its lowest and highest tenth"

@@ -1,0 +1,265 @@
+"""Sobol indices (``forcesim sensitivity --method sobol``) against indices known exactly,
+and how the chart and the command show them with their confidence half-widths."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+from dataclasses import replace
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from conftest import DEFAULT_SCENARIO
+
+import sim
+from sim.analysis.outcomes import outcomes
+from sim.analysis.sensitivity import _sobol_outputs, sensitivity, sobol_values, uncertain_inputs
+from sim.cli import main
+from sim.plotting.tornado import plot_tornado
+
+pytest.importorskip("SALib")
+
+# a level at a step deadline: the initial level less the cut, two independent discrete
+# uniforms, so each first-order (and total) index is its share of the variance
+LINEAR = """\
+id: linear
+title: a level linear in two inputs
+as_of: 2024-01
+calendar: {start: 2024-01, end: 2024-12}
+announcement: {expected: 2024-01, delay: 0}
+theaters:
+  alpha:
+    initial: {uniform: [1000, 1100]}
+milestones:
+  alpha-cut:
+    theater: alpha
+    deadline: 2024-06
+    profile: step
+    target: {reduce_by: {uniform: [0, 300]}}
+"""
+
+# the level at the deadline depends on the announcement delay, the execution delay
+# (a weighted choice) and a residual present with probability 0.4 (a triangular size),
+# with interactions between them: no closed form, but a small exact product of supports
+INTERACTING = """\
+id: interacting
+title: two delays and a residual that may not stay
+as_of: 2024-01
+calendar: {start: 2024-01, end: 2025-12}
+announcement:
+  expected: 2024-01
+  delay: {uniform: [0, 5]}
+theaters:
+  alpha:
+    initial: 1000
+milestones:
+  alpha-out:
+    theater: alpha
+    deadline: 2024-09
+    delay: {choice: {values: [0, 1, 2, 4], weights: [4, 3, 2, 1]}}
+    target: {level: 0}
+residuals:
+  advisory:
+    theater: alpha
+    size: {triangular: [100, 140, 180], probability: 0.4}
+    from: {milestone: alpha-out}
+"""
+
+
+def _load(tmp_path, text: str, name: str) -> sim.Scenario:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return sim.load_scenario(path)
+
+
+def _indices(sc: sim.Scenario, base: int, seed: int, outcome: str):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        t = sensitivity(sc, None, base, seed, method="sobol").table
+    return t[t.outcome == outcome].set_index("input")
+
+
+def test_sobol_indices_of_a_level_linear_in_two_inputs_are_their_shares_of_the_variance(
+    tmp_path,
+) -> None:
+    t = _indices(_load(tmp_path, LINEAR, "linear"), 4096, 1, "level alpha 2024-06")
+    # a discrete uniform on k whole values has variance (k² − 1) / 12
+    v_initial, v_cut = (101**2 - 1) / 12, (301**2 - 1) / 12
+    exact = {
+        "theaters.alpha.initial": v_initial / (v_initial + v_cut),  # 0.1012
+        "milestones.alpha-cut.target.reduce_by": v_cut / (v_initial + v_cut),  # 0.8988
+    }
+    for path, s in exact.items():
+        row = t.loc[path]
+        assert abs(row.first_order - s) <= row.first_order_conf, (path, row.first_order, s)
+        assert abs(row.total - s) <= row.total_conf, (path, row.total, s)
+        assert abs(row.first_order - s) < 0.01 and abs(row.total - s) < 0.01
+
+
+def _exact_indices(sc: sim.Scenario, outcome: str) -> dict[str, tuple[float, float]]:
+    """First-order and total indices of ``outcome`` from every combination of the
+    inputs' values, each with its exact probability: the model stepped once per
+    combination through the function the analysis hands to SALib."""
+    plan = sc.plan(sc.select(None)[0])
+    inputs = uncertain_inputs(plan)
+    grid = (np.arange(1 << 16) + 0.5) / (1 << 16)  # the inputs' quantiles, finely
+    support = []
+    for inp in inputs:
+        v = sobol_values(inp, grid)
+        values, counts = np.unique(v, return_counts=True)
+        # a uniform number that gives each value, and the value's probability
+        u = np.array([grid[v == x][0] for x in values])
+        support.append((u, counts / len(grid)))
+    combos = np.array(list(itertools.product(*(range(len(u)) for u, _ in support))))
+    u = np.column_stack([support[d][0][combos[:, d]] for d in range(len(inputs))])
+    w = np.prod([support[d][1][combos[:, d]] for d in range(len(inputs))], axis=0)
+    outs = [o for o in outcomes(plan, []) if o.name == "mean level " + outcome[len("level ") :]]
+    y = _sobol_outputs(plan, inputs, u, outs, 1 << 16)[:, 0]
+    mean = w @ y
+    var = w @ (y - mean) ** 2
+
+    def explained(dims: list[int]) -> float:
+        """Var(E[Y | X_dims]) / Var(Y)."""
+        keys: dict[tuple[int, ...], list[int]] = {}
+        for r, key in enumerate(map(tuple, combos[:, dims])):
+            keys.setdefault(key, []).append(r)
+        total = 0.0
+        for rows in keys.values():
+            p = w[rows].sum()
+            total += p * ((w[rows] @ y[rows]) / p - mean) ** 2
+        return total / var
+
+    found = {}
+    for d, inp in enumerate(inputs):
+        others = [k for k in range(len(inputs)) if k != d]
+        found[inp.path] = (explained([d]), 1.0 - explained(others))
+    return found
+
+
+def test_sobol_indices_with_interactions_a_choice_and_a_probability_match_the_exact_ones(
+    tmp_path,
+) -> None:
+    sc = _load(tmp_path, INTERACTING, "interacting")
+    exact = _exact_indices(sc, "level alpha 2024-09")
+    t = _indices(sc, 8192, 5, "level alpha 2024-09")
+    # the inputs interact: some total index is clearly above its first-order index
+    assert max(st - s1 for s1, st in exact.values()) > 0.01
+    for path, (s1, st) in exact.items():
+        row = t.loc[path]
+        assert abs(row.first_order - s1) <= row.first_order_conf, (path, row.first_order, s1)
+        assert abs(row.total - st) <= row.total_conf, (path, row.total, st)
+
+
+def _sobol_of_default() -> sim.Sensitivity:
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    return sensitivity(sc, ["as-reported", "residual"], 256, 1, method="sobol")
+
+
+@pytest.fixture(scope="module")
+def default_sobol():
+    return _sobol_of_default()
+
+
+def _notes(ax, text: str) -> list[float]:
+    return sorted(t.get_position()[1] for t in ax.texts if t.get_text() == text)
+
+
+def test_each_input_row_of_an_outcome_that_does_not_vary_says_so_on_its_row(
+    default_sobol,
+) -> None:
+    # in `residual` the milestones are always met: 0/0, no indices; two of its inputs
+    # are fixed there, the other two could move it but do not
+    axes = plot_tornado(default_sobol)
+    try:
+        t = default_sobol.table
+        still = t[(t.variant == "residual") & (t.outcome == "met iraq-phase-1")]
+        assert still.total.isna().all() and len(still) == 2
+        ax = axes[1]  # the first outcome (met iraq-phase-1), second variant (residual)
+        assert ax.get_title(loc="left") == "residual"
+        labels = [tick.get_text() for tick in axes[0].get_yticklabels()]
+        rows = {y: label for y, label in zip(axes[0].get_yticks(), labels, strict=True) if label}
+        said = _notes(ax, "does not vary in this variant")
+        fixed = _notes(ax, "fixed in this variant")
+        # one note per row, each on a row of its own
+        assert len(said) == 2 and len(fixed) == 2
+        assert set(said + fixed) == set(rows)
+    finally:
+        plt.close("all")
+
+
+def test_each_sobol_bar_has_a_whisker_of_its_95_percent_confidence_half_width(
+    default_sobol,
+) -> None:
+    axes = plot_tornado(default_sobol, variants=["as-reported"])
+    try:
+        t = default_sobol.table
+        row = t[(t.variant == "as-reported") & (t.outcome == "met iraq-phase-1")]
+        row = row.set_index("input").loc["announcement.delay"]
+        ax = axes[0]
+        spans = []
+        for coll in ax.collections:  # errorbar draws its whiskers as a LineCollection
+            for seg in coll.get_segments():
+                (x0, y0), (x1, y1) = seg
+                if y0 == y1:
+                    spans.append((round(x0, 9), round(x1, 9)))
+        expected = {
+            (round(row.total - row.total_conf, 9), round(row.total + row.total_conf, 9)),
+            (
+                round(row.first_order - row.first_order_conf, 9),
+                round(row.first_order + row.first_order_conf, 9),
+            ),
+        }
+        assert expected <= set(spans)
+    finally:
+        plt.close("all")
+
+
+def test_a_negative_first_order_estimate_is_drawn_as_estimated_not_raised_to_zero(
+    default_sobol,
+) -> None:
+    t = default_sobol.table.copy()
+    at = (t.variant == "as-reported") & (t.outcome == "level iraq 2026-12")
+    first = t[at].index[t[at].total.notna()][0]
+    t.loc[first, ["first_order", "total"]] = [-0.03, 0.02]
+    axes = plot_tornado(replace(default_sobol, table=t), variants=["as-reported"])
+    try:
+        widths = [
+            p.get_width() for ax in axes for p in ax.patches if math.isclose(p.get_height(), 0.3)
+        ]
+        assert -0.03 in widths
+    finally:
+        plt.close("all")
+
+
+def test_the_command_prints_each_index_with_its_confidence_half_width(tmp_path) -> None:
+    out = tmp_path / "sobol"
+    result = CliRunner().invoke(
+        main,
+        [
+            "sensitivity",
+            str(DEFAULT_SCENARIO),
+            "-v",
+            "as-reported",
+            "--method",
+            "sobol",
+            "--draws",
+            "256",
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+        ],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    t = _sobol_of_default().table
+    row = t[(t.variant == "as-reported") & (t.outcome == "met iraq-exit")]
+    row = row.set_index("input").loc["announcement.delay"]
+    assert (
+        f"as-reported  iraq-exit: announcement.delay, total index {row.total:.2f} "
+        f"± {row.total_conf:.2f} (first-order {row.first_order:.2f} "
+        f"± {row.first_order_conf:.2f})"
+    ) in result.output
