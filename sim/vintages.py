@@ -139,6 +139,12 @@ class VintageSeries:
         than :data:`~sim.analysis.observed.MIN_EFFECTIVE_DRAWS` effective draws once
         conditioned: it is not scored (its scores would rest on a handful of draws)
         and not drawn, as ``forcesim run`` writes no conditioned files for it.
+    absent : list of (str, str, int)
+        ``(vintage id, series, reports)`` of each series (a theater, or a site as
+        ``theater/site``) that the record reports on after the vintage's date but the
+        vintage does not have (a site or theater a later vintage adds): ``reports`` is
+        how many of those reports it would score had it the series (the one that counts
+        of each month, stating both bounds), none of which it scores.
     """
 
     vintages: list[Vintage]
@@ -148,6 +154,7 @@ class VintageSeries:
     draws: int
     seed: int
     left_out: list[tuple[str, str, float]] = field(default_factory=list)
+    absent: list[tuple[str, str, int]] = field(default_factory=list)
 
     def left_out_of(self, variant: str) -> list[Vintage]:
         """The vintages that left ``variant`` out for too few effective draws (in
@@ -264,6 +271,7 @@ def run_vintages(
     runs: list[Vintage] = []
     rows: list[dict[str, Any]] = []
     left_out: list[tuple[str, str, float]] = []
+    absent: list[tuple[str, str, int]] = []
     for sc, when in zip(ordered, dates, strict=True):
         names = [v for v in sc.variant_names if not variants or v in variants]
         if not names:
@@ -286,20 +294,24 @@ def run_vintages(
         assert cond is not None
         few = cond.too_few
         left_out += [(sc.id, v, cond.effective[v]) for v in few]
-        rows += _points(vintage, observations, skip=set(few))
+        scored, lacking = _points(vintage, observations, skip=set(few))
+        rows += scored
+        absent += [(sc.id, name, n) for name, n in lacking.items()]
     points = pd.DataFrame(rows, columns=POINT_COLUMNS)
-    return VintageSeries(runs, observations, points, _scores(points), draws, seed, left_out)
+    return VintageSeries(runs, observations, points, _scores(points), draws, seed, left_out, absent)
 
 
-def _points(vintage: Vintage, observations: ObservationSet, skip: set[str]) -> list[dict[str, Any]]:
+def _points(
+    vintage: Vintage, observations: ObservationSet, skip: set[str]
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """The scored later reports of one vintage, one row per variant (but those in
-    ``skip``) and report."""
+    ``skip``) and report; and, per series the vintage lacks, how many later reports of
+    it would have been scored (in the record's order of series)."""
     result, assessment = vintage.result, vintage.result.observed
     start = parse_month(f"{vintage.as_of:%Y-%m}")
     rows = []
+    lacking: set[int] = set()
     for v in result.variants:
-        if v in skip:
-            continue
         plan = result.plans[v]
         later = [
             i
@@ -307,16 +319,20 @@ def _points(vintage: Vintage, observations: ObservationSet, skip: set[str]) -> l
             if o.kind != "target"
             and o.after(vintage.as_of)
             and 0 <= o.month - plan.start < plan.n_months
-            # (None: a series this variant does not have)
-            and assessment.distribution(v, i) is not None
         ]
         # one score per quantity: a report repeated or revised in its month counts once;
         # the one that counts is chosen as for conditioning, and scored when it states
         # both bounds (an open-ended one has no level to score)
         counted = the_latest(observations, later)
+        series = set(plan.series_names())
         for i in later:
             o = observations.items[i]
             if i not in counted or not o.bounded:
+                continue
+            if o.theater not in series:  # a site or theater a later vintage adds: said
+                lacking.add(i)
+                continue
+            if v in skip:
                 continue
             found = assessment.distribution(v, i)
             assert found is not None and o.low is not None and o.high is not None
@@ -346,7 +362,11 @@ def _points(vintage: Vintage, observations: ObservationSet, skip: set[str]) -> l
                     "source": o.source,
                 }
             )
-    return rows
+    absent: dict[str, int] = {}
+    for i in sorted(lacking):
+        name = observations.items[i].theater
+        absent[name] = absent.get(name, 0) + 1
+    return rows, absent
 
 
 def _scores(points: pd.DataFrame) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -395,7 +396,9 @@ def test_the_variants_a_vintage_leaves_out_share_one_warning():
 
     from sim.cli.text import vintage_warnings
 
-    few = SimpleNamespace(draws=40, left_out=[("a", "x", 1.0), ("a", "y", 2.5), ("b", "x", 3.0)])
+    few = SimpleNamespace(
+        draws=40, left_out=[("a", "x", 1.0), ("a", "y", 2.5), ("b", "x", 3.0)], absent=[]
+    )
     lines = vintage_warnings(few)
     assert [line.split(" keeps")[0] for line in lines] == ["a", "b"]
     assert " in x 1.0, y 2.5;" in lines[0] and " in x 3.0;" in lines[1]
@@ -504,3 +507,67 @@ def test_two_vintages_of_one_id_are_refused_at_the_second_id(write, tmp_path):
         b.path,
         1 + next(i for i, x in enumerate(text) if x.startswith("id:")),
     )
+
+
+# a later vintage splits alpha into two sites and adds a theater, beta
+SPLIT_YAML = VINTAGE_YAML.replace(
+    "  alpha:\n    initial: 1000\n",
+    "  alpha:\n    sites:\n      north: {{initial: 600}}\n      south: {{initial: 400}}\n"
+    "  beta:\n    initial: 500\n",
+).replace("theater: alpha\n", "theater: alpha/north\n")
+
+GROWING_RECORD = """\
+date,theater,troops_low,troops_high,kind,source,quote
+2024-05-10,alpha,700,700,reported,b,
+2024-07-10,beta,500,500,reported,beta-july,
+2024-08-10,alpha/north,300,300,reported,north-august,
+2024-08-20,alpha/north,280,280,reported,north-august-revised,
+2024-09-10,alpha,300,300,reported,d,
+"""
+
+
+def test_later_reports_of_a_series_a_vintage_lacks_are_said_not_scored(write, tmp_path):
+    # the early vintage has no beta and no alpha/north, which the late one adds: their
+    # later reports were dropped from its scores with nothing said, so its "later"
+    # column read as though the record held no more reports after its date
+    early = write(VINTAGE_YAML.format(id="early", as_of="2024-03-01"), name="early.yaml")
+    late = write(SPLIT_YAML.format(id="late", as_of="2024-06-15"), name="late.yaml")
+    record = tmp_path / "record.csv"
+    record.write_text(GROWING_RECORD)
+    series = sim.run_vintages(
+        [sim.load_scenario(early), sim.load_scenario(late)],
+        sim.load_observations(record, [sim.load_scenario(late)]),
+        draws=200,
+        seed=3,
+    )
+    # alpha/north's two August reports are one quantity: one report not scored
+    assert series.absent == [("early", "beta", 1), ("early", "alpha/north", 1)]
+    assert list(series.points[series.points.vintage == "early"].source) == ["b", "d"]
+    out = tmp_path / "out"
+    args = ["vintages", str(early), str(late), "--observed", str(record), "--draws", "200"]
+    result = CliRunner().invoke(main, [*args, "--seed", "3", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert re.search(
+        r"early +2024-03-01 +not in this vintage, not scored: beta \(1 later report\), "
+        r"alpha/north \(1\)",
+        result.output,
+    )
+    warnings = [line for line in result.output.splitlines() if "warning" in line]
+    assert warnings == [
+        "forcesim: warning: early lacks beta and alpha/north, which the record reports on "
+        "after its date: 2 later reports not scored for it (1 of beta, 1 of alpha/north); "
+        "a vintage is scored on the series it projects."
+    ]
+    record_json = json.loads((out / "run.json").read_text())
+    assert record_json["absent"] == [
+        {"vintage": "early", "series": "beta", "later_reports": 1},
+        {"vintage": "early", "series": "alpha/north", "later_reports": 1},
+    ]
+    axes = sim.plot_vintages(series)
+    fig = axes[0].get_figure(root=True)
+    texts = [t.get_text() for f in fig.subfigs for t in f.texts] + [t.get_text() for t in fig.texts]
+    (note,) = [t for t in texts if "Scored only on later reports" in t]
+    assert "a series the vintage lacks: 01 Mar 2024: beta (1), alpha/north (1)" in " ".join(
+        note.split()
+    )
+    plt.close("all")

@@ -397,18 +397,43 @@ def conditioning_warnings(assessment: Assessment) -> list[str]:
 
 def vintage_warnings(series: VintageSeries) -> list[str]:
     """A warning per vintage with variants left out for too few effective draws (the
-    variants of one vintage named together)."""
+    variants of one vintage named together), then one per vintage lacking series the
+    record reports on later (the series of one vintage named together)."""
     minimum = MIN_EFFECTIVE_DRAWS
     by_vintage: dict[str, list[str]] = {}
     for vintage, variant, effective in series.left_out:
         by_vintage.setdefault(vintage, []).append(f"{variant} {effective:,.1f}")
-    return [
+    lines = [
         f"{vintage} keeps fewer than {minimum} effective draws of {series.draws:,} in "
         f"{', '.join(found)}; not scored and not drawn: the draws that fit the reports "
         "known on its date are so few that bands and scores would rest on a handful of "
         "them; more --draws or a wider --tolerance may help."
         for vintage, found in by_vintage.items()
     ]
+    by_vintage_absent: dict[str, list[tuple[str, int]]] = {}
+    for vintage, name, n in series.absent:
+        by_vintage_absent.setdefault(vintage, []).append((name, n))
+    for vintage, found in by_vintage_absent.items():
+        names = [name for name, _ in found]
+        total = sum(n for _, n in found)
+        each = f" ({', '.join(f'{n} of {name}' for name, n in found)})" if len(found) > 1 else ""
+        lines.append(
+            f"{vintage} lacks {', '.join(names[:-1]) + ' and ' if names[:-1] else ''}"
+            f"{names[-1]}, which the record reports on after its date: {total} later "
+            f"report{'' if total == 1 else 's'} not scored for it{each}; a vintage is "
+            "scored on the series it projects."
+        )
+    return lines
+
+
+def _absent_of(series: VintageSeries, vintage: str) -> str:
+    """The series ``vintage`` lacks, each with its later reports (``beta (2 later
+    reports), iraq/erbil (1)``); empty when it lacks none."""
+    found = [(name, n) for i, name, n in series.absent if i == vintage]
+    return ", ".join(
+        f"{name} ({n} later report{'' if n == 1 else 's'})" if k == 0 else f"{name} ({n})"
+        for k, (name, n) in enumerate(found)
+    )
 
 
 def _used_after(assessment: Assessment, rows: Any, day: dt.date | None) -> int:
@@ -632,14 +657,18 @@ def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[s
                 f"{vintage.scenario.id:<22}{vintage.as_of.isoformat():>11}   "
                 + ("; ".join(few) if few else "no later report")
             )
-        if not len(mine):
-            continue
         for r in mine.itertuples():
             lines.append(
                 f"{r.vintage[:21]:<22}{r.as_of:>11}{r.variant[:15]:>16}{r.theater[:8]:>9}"
                 f"{r.observations:>7}{_fmt(100 * r.coverage50, pct=True, places=0):>9}"
                 f"{_fmt(100 * r.coverage80, pct=True, places=0):>9}"
                 f"{_fmt(r.interval_score):>9}{_fmt(r.crps):>9}"
+            )
+        absent = _absent_of(series, vintage.scenario.id)
+        if absent:  # reports of a series a later vintage adds
+            lines.append(
+                f"{vintage.scenario.id:<22}{vintage.as_of.isoformat():>11}   "
+                f"not in this vintage, not scored: {absent}"
             )
     key = (
         "later: reports after the vintage's date; in 50 % / in 80 %: the share of them inside "

@@ -381,6 +381,10 @@ def write_vintages(
                 {"vintage": v, "variant": name, "effective_draws": round(e, 3)}
                 for v, name, e in series.left_out
             ]
+        if series.absent:  # series a vintage lacks: their later reports not scored for it
+            record["absent"] = [
+                {"vintage": v, "series": name, "later_reports": n} for v, name, n in series.absent
+            ]
         record["observed"] = {
             "origin": series.observations.origin,
             "sha256": series.observations.sha256,

@@ -162,6 +162,14 @@ def _footnote(series: VintageSeries, variant: str) -> str:
     n = int(headline.observations.sum()) if len(headline) else 0
     inside = float((headline.coverage80 * headline.observations).sum() / n) if n else float("nan")
     dates = [f"{v.as_of:%d %b %Y}" for v in series.left_out_of(variant)]
+    lacking: dict[str, list[str]] = {}
+    for vid, name, later in series.absent:
+        lacking.setdefault(vid, []).append(f"{name} ({later})")
+    absent = [
+        f"{v.as_of:%d %b %Y}: {', '.join(lacking[v.scenario.id])}"
+        for v in series.vintages
+        if v.scenario.id in lacking
+    ]
     # each line filled to the figure's width: the dates left out and the record's name
     # are as long as the user makes them
     text = (
@@ -171,6 +179,11 @@ def _footnote(series: VintageSeries, variant: str) -> str:
         f"Scored only on later reports: {n} comparisons, "
         + (f"{inside:.0%} inside the 80 % bands" if n else "none yet")
         + (f"; not drawn or scored, too few effective draws: {', '.join(dates)}" if dates else "")
+        + (
+            f"; not scored, later reports of a series the vintage lacks: {'; '.join(absent)}"
+            if absent
+            else ""
+        )
         + f" (scores.csv). Record: {Path(series.observations.origin).name}. "
         "forcesim projection, not a forecast of record."
     )
