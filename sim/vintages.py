@@ -6,7 +6,7 @@ ensemble is weighted by the observations dated on or before ``as_of``
 (:func:`sim.analysis.observed.observe_ensemble`), and the later observations that
 state a level (``reported`` or ``official``, with both bounds) in the vintage's
 months are scored against the weighted distribution of the level they report, one
-per series, month and kind (the latest; of one day, the one listed last:
+per quantity (the latest; of one day, the one listed last:
 :func:`sim.analysis.conditioning.the_latest`, the rule conditioning follows; a month
 whose report that counts is open-ended is not scored), since two reports of one
 month's level are two measurements of one forecast quantity, not two forecasts
@@ -323,7 +323,7 @@ def _points(
         # one score per quantity: a report repeated or revised in its month counts once;
         # the one that counts is chosen as for conditioning, and scored when it states
         # both bounds (an open-ended one has no level to score)
-        counted = the_latest(observations, later)
+        counted = the_latest(observations, later, plan)
         series = set(plan.series_names())
         for i in later:
             o = observations.items[i]

@@ -522,6 +522,40 @@ def test_of_two_reports_in_one_month_the_later_counts_and_on_one_day_the_last_ro
     )
 
 
+def test_an_official_figure_and_a_count_of_a_series_without_a_reporting_basis_count_once(
+    spread, observations
+):
+    # alpha has no reporting basis: its official figure is its whole level, the same
+    # quantity a count states, and both weighed the draws (a draw missing that month
+    # weighed eps^2, where a month of one report weighs eps); beta has one, so its
+    # official figure and its count are two quantities and both count
+    rows = (
+        "2024-01-05,alpha,800,1000,official,,,,\n"
+        "2024-01-20,alpha,1000,1200,reported,,,,\n"  # later: the one that counts
+        "2024-02-10,alpha,700,1000,reported,,,,\n"
+        "2024-02-10,alpha,900,1200,official,,,,\n"  # same day, listed last: counts
+        "2024-01-02,beta,500,500,official,0,,,\n"
+        "2024-01-02,beta,550,700,reported,,,,\n"
+    )
+    result = conditioned(spread, observations(rows, "kinds.csv"), 800, 1)
+    t = result.observed.table
+    assert t[t.variant == "base"].conditioning.tolist() == [
+        "superseded",
+        "used",
+        "superseded",
+        "used",
+        "used",
+        "used",
+    ]
+    kept = "".join(rows.splitlines(keepends=True)[i] for i in (1, 3, 4, 5))
+    alone = conditioned(spread, observations(kept, "kept.csv"), 800, 1)
+    assert result.observed.conditioned.effective == alone.observed.conditioned.effective
+    assert result.observed.conditioned.bands is not None
+    pd.testing.assert_frame_equal(
+        result.observed.conditioned.bands, alone.observed.conditioned.bands
+    )
+
+
 # ---------------------------------------------------------------- kinds and tolerances
 
 

@@ -262,7 +262,8 @@ def test_a_score_no_report_gives_is_a_dash_in_the_table_not_nan() -> None:
 
 
 # the same figure carried twice on one day (two outlets, one briefing), a later report of
-# the same month, and an official figure of that month beside the counts
+# the same month, and an official figure of that month beside the counts (alpha has no
+# reporting basis: the official figure states the same level, listed last that day)
 REPEATED = """\
 date,theater,troops_low,troops_high,kind,source,quote
 2024-02-10,alpha,1000,1000,reported,a,
@@ -281,17 +282,17 @@ def test_a_report_carried_twice_or_revised_in_its_month_is_scored_once(series_fi
     scenarios = [sim.load_scenario(early), sim.load_scenario(late)]
     series = sim.run_vintages(scenarios, read_observations(record, ["alpha"]), draws=500, seed=3)
     points = series.points[series.points.vintage == "early"]
-    # one score per quantity (the level at the end of a month, or its official figure):
-    # of the later reports of one, the latest, and of one day the row listed last
+    # one score per quantity (the level at the end of a month, or its official figure
+    # where a reporting basis makes that another quantity): of the later reports of
+    # one, the latest, and of one day the row listed last
     assert list(zip(points.date, points.kind, points.source, strict=True)) == [
         ("2024-05-10", "reported", "wire-copy"),
-        ("2024-09-20", "reported", "late-september"),
         ("2024-09-20", "official", "declared"),
     ]
     everything = series.scores[
         (series.scores.vintage == "early") & (series.scores.horizon == "all")
     ].iloc[0]
-    assert everything.observations == 3
+    assert everything.observations == 2
 
 
 def test_the_scores_equal_a_computation_by_hand_from_the_draws_one_at_a_time(series_files):
@@ -571,3 +572,22 @@ def test_later_reports_of_a_series_a_vintage_lacks_are_said_not_scored(write, tm
         note.split()
     )
     plt.close("all")
+
+
+def test_an_official_figure_and_a_count_of_one_month_are_scored_once_without_a_basis(
+    series_files, tmp_path
+):
+    # alpha has no reporting basis: a declared 300 and a counted 320 of one month state
+    # the same level, one forecast quantity, and were scored as two verdicts on it
+    early, _, _ = series_files
+    record = tmp_path / "kinds.csv"
+    record.write_text(
+        "date,theater,troops_low,troops_high,kind,source,quote\n"
+        "2024-09-05,alpha,300,300,official,declared,\n"
+        "2024-09-20,alpha,320,320,reported,counted,\n"
+        "2024-10-10,alpha,150,150,reported,october,\n"
+    )
+    series = sim.run_vintages(
+        [sim.load_scenario(early)], read_observations(record, ["alpha"]), draws=200, seed=3
+    )
+    assert list(series.points.source) == ["counted", "october"]

@@ -54,18 +54,22 @@ class Check:
     used: bool  # known and not superseded: it conditions
 
 
-def the_latest(observations: ObservationSet, indices: Sequence[int]) -> set[int]:
+def the_latest(observations: ObservationSet, indices: Sequence[int], plan: Plan) -> set[int]:
     """Of the reports at ``indices`` (positions in ``observations``, in file order), the
-    one that counts for each series, month and kind: the latest by its date, and of
-    reports made the same day the one listed last. The rest repeat or revise a report
-    of the same quantity (the series' level at the end of that month, or its official
-    figure) and do not count again: for conditioning (the known reports) and for
-    scoring a vintage (the later ones). ``docs/observations.md`` gives the reasons."""
+    one that counts for each quantity: the latest by its date, and of reports made the
+    same day the one listed last. A quantity is a series' level at the end of a month,
+    or, for an ``official`` report of a series with a reporting basis in ``plan``
+    (:meth:`~sim.model.plan.Plan.has_basis`), its official figure; an ``official``
+    report of a series without one states the level itself, as a ``reported`` one does,
+    so the two are one quantity and only one of them counts. The rest repeat or revise
+    a report of the same quantity and do not count again: for conditioning (the known
+    reports) and for scoring a vintage (the later ones). ``docs/observations.md``
+    gives the reasons."""
     items = observations.items
-    latest: dict[tuple[str, int, str], int] = {}
+    latest: dict[tuple[str, int, bool], int] = {}
     for i in indices:
         o = items[i]
-        key = (o.theater, o.month, o.kind)
+        key = (o.theater, o.month, o.kind == OFFICIAL and plan.has_basis(o.theater))
         if key not in latest or o.day >= items[latest[key]].day:
             latest[key] = i  # the latest counts; on the same day, the later row
     return set(latest.values())
@@ -86,7 +90,7 @@ def checks_for(
         for i, o in enumerate(items)
         if o.is_level and o.theater in names and 0 <= o.month - plan.start < plan.n_months
     ]
-    counting = the_latest(observations, [i for i, _ in inside if items[i].known(as_of)])
+    counting = the_latest(observations, [i for i, _ in inside if items[i].known(as_of)], plan)
     out = []
     for i, m in inside:
         o = items[i]

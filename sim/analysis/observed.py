@@ -24,8 +24,11 @@ Rules, each stated once here:
   mid-rank of its middle among the draws' levels, ``100·(#below + ½ #equal)/n``.
 * **As of a date**, an observation made public on or before it is *known*;
   later ones are scored out of sample and never condition.
-* Of the known reports of one series, month and kind, the latest counts (on
-  the same day, the last in the file); the others are *superseded*.
+* Of the known reports of one quantity, the latest counts (on the same day, the
+  last in the file); the others are *superseded*. A quantity is a series' level at
+  the end of a month, or its official figure where it has a reporting basis; an
+  ``official`` report of a series without one states the level, as a
+  ``reported`` one does (:func:`sim.analysis.conditioning.the_latest`).
 * **Soft conditioning** weights each draw by ``ε^k``, ``k`` the number of known,
   counted reports whose tolerance its level misses: the likelihood of a mixture
   model in which each report is right within its tolerance with probability
