@@ -740,3 +740,46 @@ def test_importing_ipykernel_alone_shows_no_progress_bar_only_a_running_kernel_d
     bar = progress_bar(100, None, "x")
     assert bar is not None
     bar.close()
+
+
+# ---------------------------------------------------------------- rounding means and shares
+
+
+def test_a_mean_or_share_is_the_exact_ratio_rounded_once_with_halves_to_even():
+    from fractions import Fraction
+
+    from sim.analysis.summaries import rounded
+
+    # 4,147,421 troops over 2,000 draws is 2073.7105 exactly: a half, written 2073.71
+    # (the even last digit); rounding the float quotient wrote 2073.711
+    assert round(4_147_421 / 2000, 3) == 2073.711  # the float lies just above the half
+    assert rounded(4_147_421, 2000, 3) == 2073.71
+    assert rounded(4_147_423, 2000, 3) == 2073.712  # 2073.7115: up to the even digit
+    assert rounded(-4_147_421, 2000, 3) == -2073.71  # a difference of two variants
+    assert rounded(1, 3, 6) == 0.333333 and rounded(2, 3, 6) == 0.666667
+    assert rounded(Fraction(1, 2), Fraction(3), 3) == 0.167  # a weighted share
+    assert rounded(5, 10**7, 6) == 0.0 and rounded(15, 10**7, 6) == 0.000002
+
+
+def test_every_mean_of_bands_csv_is_its_exact_mean_rounded_once():
+    # the sites scenario at 2,000 draws, seed 2: slip-6's Iraq in 2025-06 averages
+    # 2073.7105 troops, a half the float division put a hair above
+    from fractions import Fraction
+
+    scenario = sim.load_scenario(sim.default_scenario().parent / "iraq-sites-2024.yaml")
+    result = sim.run(scenario, ["slip-6"], draws=2000, seed=2, keep_counts=True)
+    counts = result.counts["slip-6"]
+    months = result.plans["slip-6"].n_months
+    width = counts.bound + 1
+    bands = result.bands
+    checked = 0
+    for i, name in enumerate(counts.names):
+        h = counts.hist[i].reshape(months, width)
+        rows = bands[bands.theater == name].sort_values("month")
+        for m, mean in enumerate(rows["mean"]):
+            exact = Fraction(int((h[m] * np.arange(width)).sum()), 2000)
+            assert mean == float(round(exact, 3)), (name, m, exact)
+            checked += 1
+    assert checked == len(bands)
+    row = bands[(bands.theater == "iraq") & (bands.month == pd.Period("2025-06", "M"))]
+    assert row["mean"].tolist() == [2073.71]

@@ -32,11 +32,13 @@ from sim.analysis.ramps import RampTable
 from sim.analysis.summaries import (
     BAND_COLUMNS,
     COUNT,
+    MEAN_PLACES,
     PERCENTILES,
     bands_frame,
     dates_frame,
     inverse_cdf,
     level_views,
+    rounded_all,
 )
 from sim.model.fastpath import Group, input_rows, take_rows
 from sim.model.plan import Plan
@@ -1051,7 +1053,8 @@ class Accumulator:
             base, cum, h = self._cumulative(i)
             levels = np.arange(base, base + h.shape[1])
             nonzero = h > 0
-            columns["mean"].append(((h * levels).sum(axis=1) / self.n).round(3))
+            sums = (h * levels).sum(axis=1)  # whole troops: at most n times the bound
+            columns["mean"].append(rounded_all(sums, self.n, MEAN_PLACES))
             columns["min"].append(base + nonzero.argmax(axis=1))
             for q in PERCENTILES:
                 columns[f"p{q:02d}"].append(base + inverse_cdf(cum, q, self.n))

@@ -28,7 +28,14 @@ from numpy.typing import NDArray
 from sim.analysis.accumulator import FEW_DRAWS, _whole_inputs
 from sim.analysis.chunks import DEFAULT_CHUNK, Executor, consume_all, progress_bar
 from sim.analysis.ensemble import check_args
-from sim.analysis.summaries import PERCENTILES, inverse_cdf, series
+from sim.analysis.summaries import (
+    MEAN_PLACES,
+    PERCENTILES,
+    SHARE_PLACES,
+    inverse_cdf,
+    rounded_all,
+    series,
+)
 from sim.analysis.wide import where_theaters
 from sim.errors import ScenarioError
 from sim.model.draws import central_inputs
@@ -505,12 +512,12 @@ def _table(
                 "variant_b": b,
                 "theater": name,
                 "month": months,
-                "mean": ((h * values).sum(axis=1) / n).round(3),
+                "mean": rounded_all((h * values).sum(axis=1), n, MEAN_PLACES),
                 "min": nonzero.argmax(axis=1) - lo,
                 **{f"p{q:02d}": inverse_cdf(cum, q, n) - lo for q in PERCENTILES},
                 "max": width - 1 - nonzero[:, ::-1].argmax(axis=1) - lo,
-                "p_b_greater": (h[:, lo + 1 :].sum(axis=1) / n).round(6),
-                "p_b_less": (h[:, :lo].sum(axis=1) / n).round(6),
+                "p_b_greater": rounded_all(h[:, lo + 1 :].sum(axis=1), n, SHARE_PLACES),
+                "p_b_less": rounded_all(h[:, :lo].sum(axis=1), n, SHARE_PLACES),
             }
         )
         frames.append(frame)

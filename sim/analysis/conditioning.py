@@ -23,9 +23,13 @@ from sim.analysis.summaries import (
     BAND_COLUMNS,
     DATE_COLUMNS,
     DATE_PERCENTILES,
+    MEAN_PLACES,
     PERCENTILES,
+    SHARE_PLACES,
     bands_frame,
     date_row,
+    rounded,
+    rounded_all,
 )
 from sim.io.observations import (
     OFFICIAL,
@@ -379,9 +383,7 @@ class Weighted:
             h = np.ascontiguousarray(h3[:, low : top + 1, :].transpose(0, 2, 1), np.int64)
             levels = np.arange(low, top + 1, dtype=np.int64)
             sums = self.weigh((h * levels).sum(axis=2))  # per month [troops x weight]
-            columns["mean"].append(
-                np.array([float(Fraction(int(v), self.total)) for v in sums]).round(3)
-            )
+            columns["mean"].append(rounded_all(sums, self.total, MEAN_PLACES))
             nonzero = plain[:, low : top + 1] > 0
             columns["min"].append(low + nonzero.argmax(axis=1))
             cums = np.cumsum(h, axis=2)
@@ -423,11 +425,11 @@ class Weighted:
             # the cumulative count of first months, with "never" as the last column
             cums = np.concatenate([reached, n[None, :]], axis=0)[None, :, :].transpose(0, 2, 1)
             at = [int(self._search(cums, q)[0]) for q in DATE_PERCENTILES]
-            never = float(self.share(n - reached[-1]))
+            never = rounded(self.share(n - reached[-1]), 1, SHARE_PLACES)
             rows.append(date_row(acc.plan, scenario, variant, (name, label, level), at, never))
         return pd.DataFrame(rows, columns=DATE_COLUMNS)
 
     def p_met(self) -> list[float]:
         """Per milestone, the weighted share of draws reaching it by its original deadline."""
         met = self.acc.slot_met
-        return [round(float(self.share(met[:, j])), 6) for j in range(met.shape[1])]
+        return [rounded(self.share(met[:, j]), 1, SHARE_PLACES) for j in range(met.shape[1])]

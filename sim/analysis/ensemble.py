@@ -28,8 +28,10 @@ from sim.analysis.chunks import (
 )
 from sim.analysis.summaries import (
     MAX_DRAWS,
+    SHARE_PLACES,
     counts_bytes,
     level_bound,
+    rounded_all,
     series,
     thresholds,
 )
@@ -150,7 +152,7 @@ def run_ensemble(
             summaries[name] = (
                 acc.bands(result.scenario.id, name),
                 acc.dates(result.scenario.id, name),
-                (acc.met / acc.n).round(6),
+                rounded_all(acc.met, acc.n, SHARE_PLACES),
             )
             if keep_counts:
                 counts[name] = LevelCounts(acc.names, acc.bound, acc.hist)

@@ -59,9 +59,7 @@ from numpy.typing import NDArray
 from sim.analysis.chunks import Executor
 from sim.analysis.conditioning import Check, Observer, Weighted, checks_for, observer_of
 from sim.analysis.ensemble import check_args, run_ensemble
-from sim.analysis.summaries import (
-    inverse_cdf,
-)
+from sim.analysis.summaries import SHARE_PLACES, inverse_cdf, rounded
 from sim.errors import ScenarioError
 from sim.io.observations import (
     CONDITION_COLUMNS,
@@ -93,7 +91,7 @@ USED, DISCREPANT, SUPERSEDED, LATER = "used", "discrepant", "superseded", "later
 
 def rank_stats(
     hist: NDArray[np.int64], obs: Any, accept: tuple[float, float]
-) -> tuple[float | None, bool, float]:
+) -> tuple[Fraction | None, bool, Fraction]:
     """From counts of each level in one month: the percentile rank of the observation's
     middle (None for an open-ended one, which has no middle), whether the observed
     range meets the exact 10th–90th percentile band, and the share of draws within
@@ -105,14 +103,14 @@ def rank_stats(
         ref = obs.reference
         below = int(hist[levels < ref].sum())
         equal = int(hist[levels == ref].sum())
-        rank = 100.0 * (below + 0.5 * equal) / n
+        rank = Fraction(200 * below + 100 * equal, 2 * n)  # [%], exact
     cum = np.cumsum(hist)[None, :]
     p10 = int(inverse_cdf(cum, 10, n)[0])
     p90 = int(inverse_cdf(cum, 90, n)[0])
     lo = -math.inf if obs.low is None else obs.low
     hi = math.inf if obs.high is None else obs.high
     inside = int(hist[(levels >= accept[0]) & (levels <= accept[1])].sum())
-    return rank, bool(lo <= p90 and hi >= p10), inside / n
+    return rank, bool(lo <= p90 and hi >= p10), Fraction(inside, n)
 
 
 @dataclass
@@ -279,9 +277,9 @@ def _assessment(
                     j, c = hit
                     rank, band, share = rank_stats(vp.counts[j], o, (lo, hi))
                     row.update(
-                        percentile_rank=None if rank is None else round(rank, 3),
+                        percentile_rank=None if rank is None else rounded(rank, 1, 3),
                         in_band80=str(band).lower(),
-                        p_consistent=round(share, 6),
+                        p_consistent=rounded(share, 1, SHARE_PLACES),
                     )
                     if conditioned is not None:
                         row["conditioning"] = (
@@ -294,7 +292,7 @@ def _assessment(
                             else USED
                         )
                         weighted = vp.inside[j] if vp.conditioned else share
-                        row["p_consistent_conditioned"] = round(float(weighted), 6)
+                        row["p_consistent_conditioned"] = rounded(weighted, 1, SHARE_PLACES)
             rows.append(row)
     columns = (
         OBSERVED_COLUMNS

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from sim.analysis.accumulator import Accumulator
-from sim.analysis.summaries import inverse_cdf
+from sim.analysis.summaries import MEAN_PLACES, SHARE_PLACES, inverse_cdf, rounded
 from sim.model.plan import Plan
 from sim.months import format_month
 
@@ -75,10 +75,10 @@ def measure(acc: Accumulator, outs: list[Outcome]) -> list[Any]:
         if n == 0:
             values.append(None)
         elif o.kind == "p_met":
-            values.append(float(np.round(acc.met[o.index] / n, 6)))  # as run_ensemble
+            values.append(rounded(int(acc.met[o.index]), n, SHARE_PLACES))  # as run_ensemble
         elif o.kind == "level":
             counts = acc.counts_at(o.series, o.index)
-            values.append(float(np.round(np.float64(counts @ levels) / n, 3)))  # as bands
+            values.append(rounded(int(counts @ levels), n, MEAN_PLACES))  # as bands
         else:
             cum = np.cumsum(acc.first_months(o.index))[None, :]
             month = int(inverse_cdf(cum, 50, n)[0])

@@ -52,7 +52,14 @@ from sim.analysis.accumulator import Accumulator
 from sim.analysis.chunks import Executor, Part, chunk_size, feed, progress_bar, run_chunks, split
 from sim.analysis.ensemble import check_args
 from sim.analysis.outcomes import Outcome, measure, outcomes, swing_errors
-from sim.analysis.summaries import MAX_DRAWS, level_bound, series, thresholds
+from sim.analysis.summaries import (
+    MAX_DRAWS,
+    SHARE_PLACES,
+    level_bound,
+    rounded,
+    series,
+    thresholds,
+)
 from sim.analysis.wide import require_dense
 from sim.errors import ScenarioError
 from sim.model.draws import central_inputs, from_uniform
@@ -445,7 +452,9 @@ def sensitivity(
             outs = outcomes(plan, marks)
             counts, tenths = _two_passes(plan, marks, inputs, draws, seed, chunk, bar, executor)
             for j, m in enumerate(plan.milestones):
-                overall[(name, f"p_met {m.id}")] = float(np.round(counts.met[j] / counts.n, 6))
+                overall[(name, f"p_met {m.id}")] = rounded(
+                    int(counts.met[j]), counts.n, SHARE_PLACES
+                )
             cuts = tenths.cuts
             summaries[name] = [
                 InputSummary(inp.path, inp.quantity, (c.smallest, c.low), (c.high, c.largest))

@@ -8,6 +8,8 @@ in bins refined in a second pass (:mod:`sim.analysis.wide`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -22,6 +24,52 @@ from sim.schema import Spec, central
 MAX_DRAWS = 100_000_000
 #: the type of level counts: no count exceeds the number of draws, at most MAX_DRAWS
 COUNT = np.int32
+
+
+#: decimals written: a mean level [troops] (``mean``) and a share of draws (``p_met``,
+#: ``never``, ``p_consistent``, ``p_b_greater`` ...)
+MEAN_PLACES, SHARE_PLACES = 3, 6
+
+
+def rounded(total: int | Fraction, n: int | Fraction, places: int) -> float:
+    """The exact ratio ``total / n`` rounded once to ``places`` decimals, a half to the
+    even last digit: how every mean level and share of draws is written, plain or
+    weighted, whatever the path that counted it.
+
+    Parameters
+    ----------
+    total : int or Fraction
+        A sum over the draws (of levels [troops], or of draws meeting a condition),
+        weighted or not; whole numbers or exact fractions, never floats.
+    n : int or Fraction
+        The number (or total weight) of the draws, above 0.
+    places : int
+        Decimals kept (:data:`MEAN_PLACES`, :data:`SHARE_PLACES`).
+
+    Returns
+    -------
+    float
+        The nearest float to the rounded decimal, so it prints as that decimal.
+
+    Notes
+    -----
+    Rounding the float ``total / n`` instead (``numpy.round``, or Python's ``round``
+    of a float) rounds twice, and an exact half (a mean of ``x.xxx5`` troops, frequent
+    at 2,000 or 20,000 draws) then goes up or down with the binary error of the
+    division. Halves to even is the rule of IEEE 754 and of ``numpy.round``, which the
+    result matches wherever the quotient is not within that error of a half.
+    """
+    ratio = Fraction(total) / Fraction(n)
+    scale = 10**places
+    q, r = divmod(ratio.numerator * scale, ratio.denominator)  # floor, 0 <= r < den
+    if 2 * r > ratio.denominator or (2 * r == ratio.denominator and q % 2):
+        q += 1
+    return q / scale  # an exact int over a power of ten: the nearest float
+
+
+def rounded_all(totals: Iterable[Any], n: int | Fraction, places: int) -> NDArray[np.float64]:
+    """:func:`rounded` of each of ``totals`` (whole numbers, numpy or Python) over ``n``."""
+    return np.array([rounded(int(t), n, places) for t in totals], dtype=np.float64)
 
 
 PERCENTILES = (5, 10, 25, 50, 75, 90, 95)
@@ -115,7 +163,8 @@ def dates_frame(
     for i, mark in enumerate(marks):
         cum = np.cumsum(first[i])[None, :]
         at = [int(inverse_cdf(cum, q, n)[0]) for q in DATE_PERCENTILES]
-        rows.append(date_row(plan, scenario, variant, mark, at, first[i, months] / n))
+        never = rounded(int(first[i, months]), n, SHARE_PLACES)
+        rows.append(date_row(plan, scenario, variant, mark, at, never))
     return pd.DataFrame(rows, columns=DATE_COLUMNS)
 
 
@@ -130,7 +179,7 @@ def date_row(
     """One ``dates.csv`` row: threshold ``mark`` (series, label, level), first reached in
     month index ``at[j]`` by the ``DATE_PERCENTILES[j]`` percentile of the draws (an
     index past the horizon: never, written empty), and ``never`` the share of draws that
-    never reach it (rounded to 6 decimals here)."""
+    never reach it, rounded (:func:`rounded`)."""
     name, label, level = mark
     row: dict[str, Any] = {
         "scenario": scenario,
@@ -143,7 +192,7 @@ def date_row(
         row[f"p{q}"] = (
             pd.Period(format_month(plan.start + m), freq="M") if m < plan.n_months else pd.NaT
         )
-    row["never"] = round(never, 6)
+    row["never"] = never
     return row
 
 

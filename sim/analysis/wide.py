@@ -49,12 +49,15 @@ from sim.analysis.accumulator import Accumulator, Binned, Untabled, Within
 from sim.analysis.chunks import Executor, consume_all
 from sim.analysis.summaries import (
     COUNT,
+    MEAN_PLACES,
     PERCENTILES,
+    SHARE_PLACES,
     bands_frame,
     counts_bytes,
     dates_frame,
     inverse_cdf,
     level_bound,
+    rounded_all,
     series,
     series_tops,
 )
@@ -378,7 +381,7 @@ def run_wide(
     reached = np.zeros((len(marks), months), np.int64)
     for i in range(len(sel)):
         f = found[i]
-        columns["mean"].append((sums[i] / n).round(3))
+        columns["mean"].append(rounded_all(sums[i], n, MEAN_PLACES))
         columns["min"].append(f.low)
         for j, q in enumerate(PERCENTILES):
             columns[f"p{q:02d}"].append(f.pbin[:, j])
@@ -391,7 +394,7 @@ def run_wide(
     first[:, :months] = np.diff(reached, axis=1, prepend=0)
     first[:, months] = n - reached[:, -1]
     dates = dates_frame(plan, list(marks), first, n, scenario, variant)
-    return bands, dates, (met / n).round(6)
+    return bands, dates, rounded_all(met, n, SHARE_PLACES)
 
 
 def _counts(acc: Accumulator, r: int, width: int) -> tuple[NDArray[Any], NDArray[Any]]:
