@@ -25,10 +25,14 @@ class ScenarioError(ValueError):
         1-based position in ``file``.
     path : str
         The dotted key path, e.g. ``theaters.iraq.initial``.
+    position : bool
+        False for a file or folder that is not there, or is not a file (a folder, a
+        pipe) where one was expected: it has no line to point at, so the line names it
+        alone, ``FILE: expected …, found …`` (no line, column or key path).
 
     Attributes
     ----------
-    expected, found, file, line, col, path
+    expected, found, file, line, col, path, position
         As given; ``str(error)`` and :meth:`one_line` give the whole line.
     """
 
@@ -41,6 +45,7 @@ class ScenarioError(ValueError):
         line: int | None = None,
         col: int | None = None,
         path: str = "(document)",
+        position: bool = True,
     ) -> None:
         self.expected = expected
         self.found = found
@@ -48,10 +53,13 @@ class ScenarioError(ValueError):
         self.line = line
         self.col = col
         self.path = path or "(document)"
+        self.position = position
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
         where = self.file or "<scenario>"
+        if not self.position:  # nothing there to point into
+            return f"{where}: expected {self.expected}, found {self.found}"
         where += f":{self.line or 1}:{self.col or 1}"
         return f"{where}: {self.path}: expected {self.expected}, found {self.found}"
 

@@ -415,6 +415,38 @@ def test_plot_of_a_directory_that_is_not_a_run_is_exit_2(tmp_path):
     assert_one_line_error(invoke("plot", str(tmp_path / "nowhere")), "no such directory")
 
 
+def test_a_file_or_folder_that_is_not_there_is_named_without_a_line(tmp_path):
+    # "DIR/run.json:1:1: (file): ..." pointed at line 1 of a file that does not exist
+    for args, line in [
+        (
+            ["plot", str(tmp_path)],
+            f"{tmp_path / 'run.json'}: expected a run directory holding run.json, "
+            "found no such file",
+        ),
+        (
+            ["report", str(tmp_path)],
+            f"{tmp_path / 'run.json'}: expected a run directory holding run.json, "
+            "found no such file",
+        ),
+        (
+            ["plot", str(tmp_path / "nowhere")],
+            f"{tmp_path / 'nowhere'}: expected a run directory (from forcesim run, compare "
+            "or backtest), found no such directory",
+        ),
+        (
+            ["run", str(tmp_path / "nowhere.yaml")],
+            f"{tmp_path / 'nowhere.yaml'}: expected an existing scenario file, found no such file",
+        ),
+        (
+            ["run", str(tmp_path)],
+            f"{tmp_path}: expected a scenario file, found a directory",
+        ),
+    ]:
+        result = invoke(*args)
+        assert result.exit_code == 2, args
+        assert result.output == f"forcesim: error: {line}\n", args
+
+
 def test_help_lists_every_command():
     result = invoke("--help")
     assert result.exit_code == 0

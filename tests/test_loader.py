@@ -114,20 +114,18 @@ def test_a_linked_scenario_extends_and_observes_what_its_own_file_does(write, tm
 # ---------------------------------------------------------------- the file itself
 
 
-def test_missing_file_is_reported_by_name(tmp_path):
+def test_missing_file_is_reported_by_name_without_a_line(tmp_path):
+    # a file that is not there has no line 1 to point at ("nowhere.yaml:1:1: (file): ...")
     path = tmp_path / "nowhere.yaml"
-    with pytest.raises(
-        ScenarioError,
-        match=located(path, 1, 1, "(file)", "an existing scenario file", "no such file"),
-    ):
+    with pytest.raises(ScenarioError) as caught:
         load_scenario(path)
+    assert str(caught.value) == f"{path}: expected an existing scenario file, found no such file"
 
 
 def test_a_directory_is_not_a_scenario_file(tmp_path):
-    with pytest.raises(
-        ScenarioError, match=located(tmp_path, 1, 1, "(file)", "a scenario file", "a directory")
-    ):
+    with pytest.raises(ScenarioError) as caught:
         load_scenario(tmp_path)
+    assert str(caught.value) == f"{tmp_path}: expected a scenario file, found a directory"
 
 
 def test_empty_file_is_reported(write):

@@ -199,7 +199,7 @@ def test_report_of_something_that_is_not_a_run_directory_is_one_line_and_exit_2(
     result = invoke("report", str(tmp_path / "nope"))
     assert result.exit_code == 2
     assert result.output == (
-        f"forcesim: error: {tmp_path / 'nope'}:1:1: (file): expected a run directory "
+        f"forcesim: error: {tmp_path / 'nope'}: expected a run directory "
         "(from forcesim run), found no such directory\n"
     )
     (tmp_path / "empty").mkdir()

@@ -314,7 +314,7 @@ def test_a_signed_run_keeps_its_fast_path_without_the_cell_checks(ensemble_run, 
 
 def test_a_run_recording_draws_without_its_bands_is_refused(run):
     (run / "bands.csv").unlink()
-    _plot_fails(run, f"{run / 'bands.csv'}:1:1: (file): expected a run directory holding bands")
+    _plot_fails(run, f"{run / 'bands.csv'}: expected a run directory holding bands")
 
 
 def test_an_older_runs_nat_month_reached_reads_as_missing(run):

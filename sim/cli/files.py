@@ -192,6 +192,7 @@ def list_(directory: str | None) -> None:
             not_a_directory(root),
             file=str(root),
             path="(directory)",
+            position=False,
         )
     files = sorted(root.rglob("*.yaml")) + sorted(root.rglob("*.yml"))
     if not files:

@@ -95,6 +95,10 @@ def _table(
         UnicodeDecodeError,
     ) as exc:
         expected = f"a {path.suffix.lstrip('.').upper()} table written by forcesim run"
+        if not path.is_file():  # (gone, or a folder: no line to point at)
+            raise ScenarioError(
+                expected, not_a_file(path), file=str(path), path="(file)", position=False
+            ) from None
         raise ScenarioError(
             expected, str(exc).splitlines()[0], file=str(path), path="(file)"
         ) from None
@@ -146,6 +150,7 @@ def read_table(run_dir: Path, stem: str) -> pd.DataFrame:
             not_a_file(run_dir / f"{stem}.csv"),
             file=str(run_dir / f"{stem}.csv"),
             path="(file)",
+            position=False,
         )
     return _table(run_dir, stem, (), [])
 
@@ -191,6 +196,7 @@ def read_record(run_dir: Path) -> dict[str, Any]:
             found,
             file=str(record_path),
             path="(file)",
+            position=False,
         )
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
@@ -375,6 +381,7 @@ def _rebuild(run_dir: Path, record: dict[str, Any]) -> tuple[Result, Known, pd.D
                 not_a_file(run_dir / f"{name}.csv"),
                 file=str(run_dir / f"{name}.csv"),
                 path="(file)",
+                position=False,
             )
     sc = _scenario(record, record_path)
     names = sc.select(list(record["variants"]))
@@ -392,6 +399,7 @@ def _rebuild(run_dir: Path, record: dict[str, Any]) -> tuple[Result, Known, pd.D
             not_a_file(run_dir / "bands.csv"),
             file=str(run_dir / "bands.csv"),
             path="(file)",
+            position=False,
         )
     if has_table(run_dir, "bands"):
         if not ens.get("draws"):
@@ -407,6 +415,7 @@ def _rebuild(run_dir: Path, record: dict[str, Any]) -> tuple[Result, Known, pd.D
                 not_a_file(run_dir / "dates.csv"),
                 file=str(run_dir / "dates.csv"),
                 path="(file)",
+                position=False,
             )
         bands = _table(run_dir, "bands", ("month",), BAND_COLUMNS, known)
         dates = _table(run_dir, "dates", ("p10", "p50", "p80", "p90"), DATE_COLUMNS, known)
@@ -705,6 +714,7 @@ def redraw(
             not_a_directory(run_dir),
             file=str(run_dir),
             path="(file)",
+            position=False,
         )
     if output is not None and output.suffix.lower() not in (".png", ".pdf", ".svg"):
         raise ScenarioError(

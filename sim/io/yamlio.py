@@ -32,7 +32,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import yaml
 
@@ -140,13 +140,16 @@ def read_limited(path: str | Path, kind: str) -> bytes:
     name = str(path)
     p = Path(path)
     if not p.exists():
-        raise ScenarioError(f"an existing {kind}", missing(p), file=name, path="(file)")
+        raise ScenarioError(
+            f"an existing {kind}", missing(p), file=name, path="(file)", position=False
+        )
     if not p.is_file():
         raise ScenarioError(
             f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}",
             "a directory" if p.is_dir() else "not a regular file",
             file=name,
             path="(file)",
+            position=False,
         )
     try:
         size = p.stat().st_size
@@ -462,7 +465,12 @@ def _kind_of(value: Any) -> str:
     return describe(value)
 
 
-def _at(mark: Any) -> dict[str, int]:
+class _Where(TypedDict, total=False):
+    line: int
+    col: int
+
+
+def _at(mark: Any) -> _Where:
     """``line`` and ``col`` (1-based) of a PyYAML mark, when there is one."""
     return {"line": mark.line + 1, "col": mark.column + 1} if mark is not None else {}
 

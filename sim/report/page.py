@@ -900,6 +900,7 @@ def write_report(
             not_a_directory(run_dir),
             file=str(run_dir),
             path="(file)",
+            position=False,
         )
     if output is not None and Path(output).suffix.lower() not in (".html", ".htm"):
         # (a run's envelope.png, say, would become a page under a chart's name)
