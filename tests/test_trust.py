@@ -1862,3 +1862,97 @@ def test_an_interruption_as_the_hidden_entry_is_made_leaves_nothing_behind(
         with pytest.raises(KeyboardInterrupt):
             files.atomic_file(tmp_path / "chart.png", lambda tmp: tmp.write_bytes(b"x"))
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- one writer at a time
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from sim.io.files import output_lock
+with output_lock(Path(sys.argv[1])):
+    print("held", flush=True)
+    sys.stdin.readline()  # until the test says so
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="flock and a child process")
+def test_a_second_command_writing_an_output_directory_in_use_stops_and_writes_nothing(tmp_path):
+    # two runs into one --out started together each swapped a whole directory in: the
+    # later deleted the earlier's files moments after it said "wrote 4 files", and a
+    # report of a run being replaced wrote the old run's page into the new run, or
+    # into the old directory, deleted with it
+    import subprocess
+
+    from sim.io.files import lock_path
+
+    out = tmp_path / "out"
+    assert _run(out, "--variant", "on-time").exit_code == 0
+    before = _snapshot(out)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(out)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        for args in (
+            ["run", str(DEFAULT), "-q", "--out", str(out)],
+            ["report", str(out)],
+            ["plot", str(out)],
+        ):
+            res = CliRunner().invoke(main, args)
+            assert res.exit_code == 2, (args, res.output)
+            assert res.stderr.startswith(f"forcesim: error: {out}:1:1: ")
+            assert (
+                "expected an output directory no other forcesim command is writing, found one "
+                f"being written by process {holder.pid} (another forcesim command: wait for it "
+                "to finish"
+            ) in res.stderr
+            assert res.stderr.count("\n") == 1
+            assert _snapshot(out) == before
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.write("\n")
+        holder.stdin.close()
+        holder.wait(timeout=30)
+        assert holder.stdout is not None
+        holder.stdout.close()
+    assert not lock_path(out).exists()  # the holder removed its lock file
+    assert _run(out).exit_code == 0  # and the next command writes
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="flock and a child process")
+def test_the_lock_of_a_killed_command_does_not_block_the_next(tmp_path):
+    import signal
+    import subprocess
+
+    from sim.io.files import lock_path
+
+    out = tmp_path / "out"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(out)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == b"held\n"
+    holder.send_signal(signal.SIGKILL)
+    holder.wait(timeout=30)
+    for pipe in (holder.stdin, holder.stdout):
+        assert pipe is not None
+        pipe.close()
+    assert lock_path(out).exists()  # left behind, but no process holds it
+    assert _run(out).exit_code == 0
+    assert not lock_path(out).exists()
+
+
+def test_one_command_takes_the_lock_of_its_output_directory_again_and_then_removes_it(
+    tmp_path,
+):
+    from sim.io.files import lock_path, output_lock
+
+    out = tmp_path / "out"
+    with output_lock(out):
+        with atomic_directory(out) as tmp:  # (the writer inside the command that holds it)
+            write_record(tmp, {})
+        assert lock_path(out).exists()
+    assert not lock_path(out).exists()

@@ -89,6 +89,17 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def hold(target: Any, option: str = "--out") -> None:
+    """Hold the lock of output directory ``target`` until the command ends
+    (:func:`sim.io.files.output_lock`): a second command writing it meanwhile stops with
+    one line."""
+    from pathlib import Path
+
+    from sim.io.files import output_lock
+
+    click.get_current_context().with_resource(output_lock(Path(target), option))
+
+
 def interrupted() -> str:
     """What an interruption leaves: nothing, or the directories and files written whole
     before it came (an interruption during the last step of a write waits for that step)."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli import command_line, friendly, main
+from sim.cli import command_line, friendly, hold, main
 from sim.cli.params import (
     SET_HELP,
     PathName,
@@ -83,6 +83,7 @@ def sweep(
             )
     target = Path(out_dir) if out_dir else Path("out") / f"{sc.id}-sweep"
     sim.check_writable(target)
+    hold(target)  # (until the command ends: one writer at a time)
     with cluster as pool:
         result = run_sweep(
             sc,
@@ -171,6 +172,7 @@ def sensitivity(
     sc = apply_settings(sc, settings, names)
     target = Path(out_dir) if out_dir else Path("out") / f"{sc.id}-sensitivity"
     sim.check_writable(target)
+    hold(target)  # (until the command ends: one writer at a time)
     with cluster as pool:
         result = analyse(
             sc, names, draws, seed, method=method, chunk=chunk, progress=not quiet, executor=pool

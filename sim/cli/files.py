@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from sim.cli import EXIT_BAD_INPUT, friendly, main
+from sim.cli import EXIT_BAD_INPUT, friendly, hold, main
 from sim.cli.params import PathName, needs
 
 
@@ -257,6 +257,7 @@ def plot(run_dir: str, output: str | None, chart: str | None, theaters: tuple[st
     from sim.plotting import use_agg
 
     use_agg()
+    hold(run_dir, "RUN_DIR")  # (a run replacing it meanwhile would mix two runs)
     written = redraw(Path(run_dir), Path(output) if output else None, chart, theaters)
     click.echo("wrote " + ", ".join(str(p) for p in written))
 
@@ -281,5 +282,6 @@ def report(run_dir: str, output: str | None) -> None:
     import sim
 
     needs("plotly", "report", "forcesim report")
+    hold(run_dir, "RUN_DIR")  # (a run replacing it meanwhile would mix two runs)
     path = sim.write_report(Path(run_dir), Path(output) if output else None)
     click.echo(f"wrote {path} ({path.stat().st_size:,} bytes)")

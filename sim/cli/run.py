@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sim.cli import command_line, friendly, main
+from sim.cli import command_line, friendly, hold, main
 from sim.cli.params import (
     FORMATS,
     SET_HELP,
@@ -115,6 +115,7 @@ def run(
     names = sc.select(list(variants))
     sc = apply_settings(sc, settings, names)
     sim.check_writable(target)
+    hold(target)  # (until the command ends: one writer at a time)
     obs = _observations(sc, observed, tolerance, condition, as_of, draws)
     options: dict[str, Any] = {"progress": not quiet}
     if chunk:
@@ -178,6 +179,7 @@ def backtest(
     sc = sim.load_scenario(scenario)
     target = Path(out_dir) if out_dir else Path("out") / f"{sc.id}-backtest"
     sim.check_writable(target)
+    hold(target)  # (until the command ends: one writer at a time)
     names = sc.select(list(variants))
     obs = sim.load_observations(observed, sc) if observed else None
     bt = sim.run_backtest(sc, obs, names)
@@ -234,6 +236,7 @@ def compare(
     # beside, not inside, the run directory, which a new run replaces whole
     target = Path(out_dir) if out_dir else Path("out") / f"{sc.id}-compare-{a}-vs-{b}"
     sim.check_writable(target)
+    hold(target)  # (until the command ends: one writer at a time)
     options: dict[str, Any] = {"progress": not quiet}
     if chunk:
         options["chunk"] = chunk

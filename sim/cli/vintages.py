@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sim.cli import command_line, friendly, main
+from sim.cli import command_line, friendly, hold, main
 from sim.cli.params import (
     DRAWS,
     SEED,
@@ -96,6 +96,7 @@ def vintages(
     scenarios = [sim.load_scenario(f) for f in paths]
     target = Path(out_dir) if out_dir else Path("out") / "vintages"
     sim.check_writable(target)
+    hold(target)  # (until the command ends: one writer at a time)
     first = min(scenarios, key=lambda s: s.as_of_day)
     obs = sim.load_observations(observed, scenarios) if observed else first.observations()
     if obs is None:

@@ -44,6 +44,7 @@ import shutil
 import socket
 import stat
 import sys
+import tempfile
 import warnings
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
@@ -396,6 +397,115 @@ def clean_leftovers(parent: Path) -> list[Path]:
     return removed
 
 
+# ---------------------------------------------------------------- one writer at a time
+
+#: the output directories this process holds the lock of: resolved path -> (fd, lock file)
+_HELD: dict[str, tuple[int, Path]] = {}
+
+
+def lock_path(target: Path) -> Path:
+    """The lock file of output directory ``target``: in a ``forcesim-locks`` folder of
+    the system's temporary directory, named by the sha256 of ``target``'s resolved path,
+    so that every forcesim process of this host finds the same one and nothing is written
+    beside the output before it is."""
+    key = hashlib.sha256(os.fsencode(os.path.realpath(target))).hexdigest()[:32]
+    return Path(tempfile.gettempdir()) / "forcesim-locks" / f"{key}.lock"
+
+
+def _holder(path: Path) -> str:
+    """Who holds lock file ``path``, for the message: ``process PID``, or ``another
+    process`` when its file does not say."""
+    try:
+        pid = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        pid = ""
+    return f"process {pid}" if pid.isdigit() else "another process"
+
+
+@contextlib.contextmanager
+def output_lock(target: Path, option: str = "--out") -> Iterator[None]:
+    """Hold an exclusive lock on output directory ``target`` for the block: a second
+    forcesim command writing, replacing or adding to the same directory meanwhile
+    stops at once with one line, instead of replacing what this one writes (two runs
+    each swap their directory in whole, so the later deletes the earlier's files
+    moments after it reported them written) or writing a page of the run it read into
+    the run that replaced it. The lock file (:func:`lock_path`) holds the process id and
+    is removed when the block ends; one a killed process left is taken over, since the
+    system drops a dead process's lock. Within one process the lock is re-entrant.
+    Where the system has no ``flock`` (Windows), nothing is locked.
+
+    Raises
+    ------
+    OutputError
+        When another process holds it: ``TARGET: --out: expected an output directory no
+        other forcesim command is writing, found one being written by process PID ...``.
+    """
+    key = os.path.realpath(target)
+    if key in _HELD:
+        yield
+        return
+    held = _take(Path(target), option)
+    if held is not None:
+        _HELD[key] = held
+    try:
+        yield
+    finally:
+        if held is not None:
+            _HELD.pop(key, None)
+            fd, path = held
+            with contextlib.suppress(OSError):
+                path.unlink()  # (while still locked: a waiter then finds it gone)
+            _unlock(fd)
+
+
+def _take(target: Path, option: str) -> tuple[int, Path] | None:
+    """Lock ``target``'s lock file (see :func:`output_lock`), or raise OutputError."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    path = lock_path(target)
+    expected = "an output directory no other forcesim command is writing"
+    try:
+        path.parent.mkdir(mode=0o777, exist_ok=True)
+    except OSError:
+        return None  # no temporary directory to lock in: as without flock
+    with contextlib.suppress(OSError):
+        if path.parent.stat().st_uid == os.getuid():
+            os.chmod(path.parent, 0o1777)  # (shared by the users of this host, as /tmp is)
+    for _ in range(20):
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except PermissionError:  # another user's command holds or held it
+            raise OutputError(
+                target, f"one being written by {_holder(path)} of another user", expected, option
+            ) from None
+        except OSError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            elsewhere = f", or write elsewhere with {option}" if option.startswith("--") else ""
+            raise OutputError(
+                target,
+                f"one being written by {_holder(path)} (another forcesim command: wait for "
+                f"it to finish{elsewhere})",
+                expected,
+                option,
+            ) from None
+        try:  # the file may have been removed by its last holder before we locked it
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except OSError:
+            same = False
+        if same:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+            return fd, path
+        os.close(fd)
+    return None  # pragma: no cover - the file replaced twenty times over
+
+
 # ---------------------------------------------------------------- swapping
 
 
@@ -469,13 +579,16 @@ def atomic_directory(target: Path) -> Iterator[Path]:
     ------
     OutputError
         Before anything is written, when ``target`` holds files forcesim did not
-        write or cannot be created.
+        write or cannot be created, or another process is writing it
+        (:func:`output_lock`).
     """
     target = Path(target)
     parent = target.parent if str(target.parent) else Path(".")
     refuse_foreign(target)
     tmp = parent / temp_name(target.name)
     lock, swapped = None, False
+    owner = contextlib.ExitStack()
+    owner.enter_context(output_lock(target))  # (held already by a command that writes it)
     try:
         with _interrupts_deferred():  # (made and locked whole: an interruption removes it)
             try:
@@ -506,6 +619,7 @@ def atomic_directory(target: Path) -> Iterator[Path]:
         raise
     finally:
         _unlock(lock)
+        owner.close()
 
 
 #: the directories this process has swapped into place lately, and the files it has
