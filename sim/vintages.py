@@ -185,6 +185,7 @@ def run_vintages(
     seed: int,
     variants: Sequence[str] | str | None = None,
     tolerance: Tolerance | str | None = None,
+    error: Any = None,
     chunk: int | None = None,
     progress: bool | None = None,
 ) -> VintageSeries:
@@ -204,6 +205,9 @@ def run_vintages(
         A variant, or variants, to run; those a vintage lacks are skipped. Default: every variant.
     tolerance : Tolerance or str, optional
         As for :func:`sim.score_observations` (default ``5%``).
+    error : Fraction, str or float, optional
+        The chance that a report is wrong, as for :func:`sim.score_observations`
+        (default 1/20): a draw missing ``k`` counted reports weighs ``error^k``.
     chunk, progress
         As for :func:`sim.run`.
 
@@ -285,6 +289,7 @@ def run_vintages(
             seed=seed,
             condition=True,
             as_of=when,
+            error=error,
             chunk=chunk,
             progress=progress,
         )

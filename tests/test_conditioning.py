@@ -884,3 +884,63 @@ def test_the_run_prints_one_effective_draws_line_for_variants_weighed_alike(tmp_
     assert "on-time, residual, syria-follows" in heads
     named = [name for head in heads for name in head.split(", ")]
     assert sorted(named) == sorted(sim.load_scenario(DEFAULT_SCENARIO).variant_names)
+
+
+# ---------------------------------------------------------------- the error rate from the CLI
+
+
+def test_the_error_rate_is_set_from_the_command_line_as_from_the_api(write, observations, tmp_path):
+    # sim.run(..., error=...) and the docs had it; forcesim run had no way to set it
+    scenario = write(SPREAD)
+    path = observations("2024-03,alpha,900,1000,reported,,,,\n2024-06,beta,300,300,official,,,,\n")
+    want = conditioned(sim.load_scenario(scenario), path, 1000, 3, error="1/4")
+    for rate in ("25%", "0.25", "1/4"):
+        out = tmp_path / f"r{rate.replace('/', '-')}"
+        args = ["run", str(scenario), "--observed", str(path), "--draws", "1000", "--seed", "3"]
+        res = invoke(*args, "--condition", "--error-rate", rate, "--out", str(out), "-q")
+        assert res.exit_code == 0, res.output
+        record = json.loads((out / "run.json").read_text())
+        assert record["observed"]["conditioning"]["error_rate"] == "1/4"
+        got = read_csv(out / "conditioning.csv")
+        assert [float(r["effective_draws"]) for r in got] == [
+            round(e, 3) for e in want.observed.conditioned.effective.values()
+        ]
+
+
+@pytest.mark.parametrize("rate", ["0", "0%", "100%", "1", "1.5", "-5%", "5e-2", "lots", "1/0"])
+def test_a_bad_error_rate_is_one_line_and_nothing_is_written(write, observations, tmp_path, rate):
+    path = observations("2024-03,alpha,900,1000,reported,,,,\n")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        main,
+        [
+            "run",
+            str(write(SPREAD)),
+            "--observed",
+            str(path),
+            "--draws",
+            "100",
+            "--seed",
+            "1",
+            "--condition",
+            f"--error-rate={rate}",
+            "--out",
+            str(out),
+        ],
+    )
+    assert res.exit_code == 2
+    assert res.stderr.count("\n") == 1
+    assert res.stderr.startswith("forcesim: error: Invalid value for '--error-rate': expected a ")
+    assert f"found {rate!r}" in res.stderr
+    assert not out.exists()
+
+
+def test_the_error_rate_needs_conditioning(write, observations, tmp_path):
+    path = observations("2024-03,alpha,900,1000,reported,,,,\n")
+    res = CliRunner().invoke(
+        main,
+        ["run", str(write(SPREAD)), "--observed", str(path), "--error-rate", "10%"]
+        + ["--out", str(tmp_path / "out")],
+    )
+    assert res.exit_code == 2 and "--error-rate needs --condition" in res.stderr
+    assert not (tmp_path / "out").exists()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from fractions import Fraction
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from conftest import MINIMAL_YAML
@@ -591,3 +593,23 @@ def test_an_official_figure_and_a_count_of_one_month_are_scored_once_without_a_b
         [sim.load_scenario(early)], read_observations(record, ["alpha"]), draws=200, seed=3
     )
     assert list(series.points.source) == ["counted", "october"]
+
+
+def test_the_vintages_take_the_error_rate_of_conditioning(series_files, tmp_path):
+    early, late, record = series_files
+    want = sim.run_vintages(
+        [sim.load_scenario(early), sim.load_scenario(late)],
+        read_observations(record, ["alpha"]),
+        draws=300,
+        seed=3,
+        error="1/100",
+    )
+    assert want.vintages[0].result.observed.conditioned.error == Fraction(1, 100)
+    out = tmp_path / "out"
+    args = ["vintages", str(early), str(late), "--observed", str(record), "--draws", "300"]
+    res = CliRunner().invoke(main, [*args, "--seed", "3", "--error-rate", "1%", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert json.loads((out / "run.json").read_text())["observed"]["error_rate"] == "1/100"
+    got = pd.read_csv(out / "points.csv")
+    assert got.crps.tolist() == pytest.approx(want.points.crps.tolist(), rel=1e-12)
+    assert got.p50.tolist() == want.points.p50.tolist()

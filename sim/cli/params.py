@@ -58,6 +58,39 @@ class ToleranceType(click.ParamType):
 TOLERANCE = ToleranceType()
 
 
+class ErrorRateType(click.ParamType):
+    """``--error-rate``: the chance that a report is wrong, as conditioning takes it
+    (``sim.run(..., error=...)``): ``5%``, ``0.05`` or ``1/20``, above 0 and below 1,
+    kept exact (a :class:`fractions.Fraction`, as the weights are computed)."""
+
+    name = "rate"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        import re
+        from fractions import Fraction
+
+        if isinstance(value, Fraction):
+            return value
+        text = str(value).strip()
+        digits = r"(0|[1-9][0-9]*)(\.[0-9]+)?"
+        rate: Fraction | None = None
+        if re.fullmatch(digits + "%", text):
+            rate = Fraction(text[:-1]) / 100
+        elif re.fullmatch(digits, text) or re.fullmatch(r"[1-9][0-9]*/[1-9][0-9]*", text):
+            rate = Fraction(text)
+        if rate is None or not 0 < rate < 1:
+            self.fail(
+                "expected a chance that a report is wrong, above 0 and below 1: a percentage "
+                f"(5%), a decimal (0.05) or a fraction (1/20), found {str(value)!r}",
+                param,
+                ctx,
+            )
+        return rate
+
+
+ERROR_RATE = ErrorRateType()
+
+
 class PathName(click.Path):
     """A path that has a name: a blank one is refused, not taken as the default (``--out
     ''`` would write to the default directory, ``--observed ''`` read the scenario's own

@@ -9,6 +9,7 @@ import click
 
 from sim.cli import command_line, friendly, hold, main
 from sim.cli.params import (
+    ERROR_RATE,
     FORMATS,
     SET_HELP,
     TOLERANCE,
@@ -26,6 +27,8 @@ from sim.cli.params import (
 )
 
 if TYPE_CHECKING:
+    from fractions import Fraction
+
     from sim.io.observations import ObservationSet, Tolerance
     from sim.scenario import Scenario
 
@@ -65,6 +68,14 @@ if TYPE_CHECKING:
     "percentage of each bound (default 5%) or a number of troops.",
 )
 @click.option(
+    "--error-rate",
+    "error_rate",
+    type=ERROR_RATE,
+    metavar="R",
+    help="With --condition: the chance that a report is wrong (5%, 0.05 or 1/20; "
+    "default 5%); a draw missing k counted reports weighs R^k.",
+)
+@click.option(
     "--format",
     "table_format",
     type=click.Choice(list(FORMATS)),
@@ -92,6 +103,7 @@ def run(
     condition: bool,
     as_of: str | None,
     tolerance: Tolerance | None,
+    error_rate: Fraction | None,
     table_format: str,
     report: bool,
     settings: tuple[str, ...],
@@ -117,6 +129,10 @@ def run(
     sim.check_writable(target)
     hold(target)  # (until the command ends: one writer at a time)
     obs = _observations(sc, observed, tolerance, condition, as_of, draws)
+    if error_rate is not None and not condition:
+        raise click.UsageError(
+            "--error-rate needs --condition (it weighs the reports a draw misses)"
+        )
     options: dict[str, Any] = {"progress": not quiet}
     if chunk:
         options["chunk"] = chunk
@@ -126,6 +142,7 @@ def run(
             tolerance=tolerance or sim.Tolerance.default(),
             condition=condition,
             as_of=None if as_of is None else _as_of(sc, as_of),
+            error=error_rate,
         )
     with cluster as pool:
         where = {"executor": pool} if pool is not None else {}

@@ -10,6 +10,7 @@ import click
 from sim.cli import command_line, friendly, hold, main
 from sim.cli.params import (
     DRAWS,
+    ERROR_RATE,
     SEED,
     TOLERANCE,
     DirectoryName,
@@ -19,6 +20,8 @@ from sim.cli.params import (
 )
 
 if TYPE_CHECKING:
+    from fractions import Fraction
+
     from sim.io.observations import Tolerance
 
 
@@ -53,6 +56,13 @@ if TYPE_CHECKING:
 )
 @click.option("--tolerance", type=TOLERANCE, metavar="T", help="As for forcesim run (default 5%).")
 @click.option(
+    "--error-rate",
+    "error_rate",
+    type=ERROR_RATE,
+    metavar="R",
+    help="The chance that a report is wrong, as for forcesim run --condition (default 5%).",
+)
+@click.option(
     "--out",
     "out_dir",
     type=DirectoryName(),
@@ -68,6 +78,7 @@ def vintages(
     draws: int,
     seed: int,
     tolerance: Tolerance | None,
+    error_rate: Fraction | None,
     out_dir: str | None,
     quiet: bool,
 ) -> None:
@@ -110,6 +121,7 @@ def vintages(
         seed=seed,
         variants=list(variants) or None,
         tolerance=tolerance,
+        error=error_rate,
         progress=not quiet,
     )
     use_agg()

@@ -390,6 +390,9 @@ def write_vintages(
             "sha256": series.observations.sha256,
             "observations": len(series.observations),
         }
+        cond = first.result.observed.conditioned
+        if cond is not None:  # (the same for every vintage)
+            record["observed"]["error_rate"] = str(cond.error)
         return record
 
     return write_directory(out_dir, fill)
