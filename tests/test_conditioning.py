@@ -944,3 +944,28 @@ def test_the_error_rate_needs_conditioning(write, observations, tmp_path):
     )
     assert res.exit_code == 2 and "--error-rate needs --condition" in res.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_wrong_floating_point_guess_of_a_weighted_percentile_is_corrected_exactly():
+    # the floating-point pass only guesses the column; guesses off in either direction
+    # are found out and searched again in exact integers
+    from sim.analysis.conditioning import Weighted, int64_weights
+
+    weighted = Weighted.__new__(Weighted)
+    weighted.w = [1, 20, 400]
+    weighted.small, weighted.wi = int64_weights(weighted.w)
+    weighted.wo = np.array(weighted.w, dtype=object)
+    rng = np.random.default_rng(3)
+    counts = rng.integers(0, 5, size=(6, 3, 40))  # (rows, slots, levels)
+    cums = np.cumsum(counts, axis=2)
+    weighted.total = int(cums[0, :, -1] @ np.array(weighted.w))
+    totals = cums[:, :, -1] @ np.array(weighted.w)
+    need = [int(t) * 50 for t in totals]  # each row's own median
+    at = np.arange(6)
+    want = [
+        next(c for c in range(40) if 100 * int(cums[r, :, c] @ np.array(weighted.w)) >= need[r])
+        for r in range(6)
+    ]
+    for guess in (np.zeros(6, np.int64), np.full(6, 39), np.array(want) + 1):
+        got = weighted._refine(lambda col: cums[at, :, col], need, guess, 40)
+        assert got.tolist() == want

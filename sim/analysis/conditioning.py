@@ -8,7 +8,7 @@ tagged counts (:class:`Weighted`). The rules are stated in
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -329,8 +329,12 @@ class Weighted:
 
     def _approx(self, cums: NDArray[np.int64]) -> NDArray[np.float64]:
         """``Σ_k w_k cums[:, k, :]`` in floating point, the weights scaled to at most 1."""
+        return np.einsum("rsc,s->rc", cums, self._scaled())
+
+    def _scaled(self) -> NDArray[np.float64]:
+        """The weights in floating point, scaled to at most 1."""
         scale = max(self.w)
-        return np.einsum("rsc,s->rc", cums, np.array([w / scale for w in self.w]))
+        return np.array([w / scale for w in self.w])
 
     def _search(
         self, cums: NDArray[np.int64], q: int, approx: NDArray[np.float64] | None = None
@@ -339,29 +343,48 @@ class Weighted:
         cumulative count reaches ``q`` % of the total:
         ``100 · Σ_k w_k cums[row, k, col] ≥ q · total``, exactly.
 
-        A floating-point pass guesses the column; the guess is checked exactly (it
-        reaches the share and the column before does not), and the rows where it is
-        wrong are searched by bisection in exact arithmetic."""
+        A floating-point pass guesses the column (:meth:`_guess`); the guess is
+        checked exactly and corrected (:meth:`_refine`)."""
         rows, _, cols = cums.shape
-        need = q * self.total
-        at = np.arange(rows)
-        scale = max(self.w)
         if approx is None:
             approx = self._approx(cums)
-        goal = q * sum(w / scale * n for w, n in zip(self.w, self.n, strict=True)) / 100
-        guess = np.minimum((approx < goal).sum(axis=1), cols - 1)
+        at = np.arange(rows)
+        guess = self._guess(approx, np.array([q]))[:, 0]
+        return self._refine(lambda col: cums[at, :, col], [q * self.total] * rows, guess, cols)
+
+    def _guess(self, approx: NDArray[np.float64], qs: NDArray[np.int64]) -> NDArray[np.int64]:
+        """(rows, shares) the columns where ``approx`` (rows, cols), weighted cumulative
+        counts in floating point with the weights scaled to at most 1, first reaches
+        each share ``qs`` % of the total: a guess, to be checked exactly."""
+        scale = max(self.w)
+        whole = sum(w / scale * n for w, n in zip(self.w, self.n, strict=True))
+        goal = qs * whole / 100
+        # (each row grows with the column: the count of columns below each goal)
+        guess = np.array([np.searchsorted(row, goal) for row in approx]).reshape(-1, len(qs))
+        return np.minimum(guess, approx.shape[1] - 1)
+
+    def _refine(
+        self,
+        counts_at: Callable[[NDArray[np.int64]], NDArray[np.int64]],
+        need: list[int],
+        guess: NDArray[np.int64],
+        cols: int,
+    ) -> NDArray[np.int64]:
+        """Per row, the smallest column ``c`` with ``100 · Σ_k w_k counts_at(c)[row, k]
+        ≥ need[row]`` (the cumulative counts per slot ``counts_at(cols)`` (rows, slots)
+        grow with the column), exactly: the guess where it reaches the share and the
+        column before does not, else by bisection."""
 
         def reaches(col: NDArray[np.int64]) -> NDArray[np.bool_]:
-            value = self.weigh(cums[at, :, col])
-            return np.array([100 * v >= need for v in value], bool)
+            value = self.weigh(counts_at(col))
+            return np.array([100 * v >= x for v, x in zip(value, need, strict=True)], bool)
 
         right = reaches(guess) & ((guess == 0) | ~reaches(np.maximum(guess - 1, 0)))
         lo = np.where(right, guess, 0)
         hi = np.where(right, guess, cols - 1)
         while (lo < hi).any():
             mid = (lo + hi) // 2
-            value = self.weigh(cums[at, :, mid])
-            enough = np.array([100 * v >= need for v in value], bool)
+            enough = reaches(mid)
             hi = np.where(enough, mid, hi)
             lo = np.where(enough, lo, mid + 1)
         return lo
@@ -373,6 +396,7 @@ class Weighted:
         acc = self.acc
         months, width, size = acc.plan.n_months, acc.width, len(self.ks)
         columns: dict[str, list[NDArray[Any]]] = {c: [] for c in BAND_COLUMNS[4:]}
+        qs = np.array(PERCENTILES, np.int64)
         for i in range(len(acc.names)):
             # every draw weighs more than 0: the levels taken, the lowest and the highest
             # are those of the draws unweighted
@@ -382,14 +406,22 @@ class Weighted:
             h3 = acc.hist[i].reshape(months, width, size)
             h = np.ascontiguousarray(h3[:, low : top + 1, :].transpose(0, 2, 1), np.int64)
             levels = np.arange(low, top + 1, dtype=np.int64)
-            sums = self.weigh((h * levels).sum(axis=2))  # per month [troops x weight]
+            sums = self.weigh(h @ levels)  # per month [troops x weight]
             columns["mean"].append(rounded_all(sums, self.total, MEAN_PLACES))
             nonzero = plain[:, low : top + 1] > 0
             columns["min"].append(low + nonzero.argmax(axis=1))
+            # every percentile of every month at once: rows (percentile, month)
             cums = np.cumsum(h, axis=2)
-            approx = self._approx(cums)
-            for q in PERCENTILES:
-                columns[f"p{q:02d}"].append(low + self._search(cums, q, approx))
+            guess = self._guess(self._approx(cums), qs).T.ravel()
+            month = np.tile(np.arange(months), len(PERCENTILES))
+            at = self._refine(
+                lambda col: cums[month, :, col],  # noqa: B023 (used at once)
+                [q * self.total for q in PERCENTILES for _ in range(months)],
+                guess,
+                top - low + 1,
+            )
+            for j, q in enumerate(PERCENTILES):
+                columns[f"p{q:02d}"].append(low + at[j * months : (j + 1) * months])
             columns["max"].append(top - nonzero[:, ::-1].argmax(axis=1))
         return bands_frame(scenario, variant, acc.plan, acc.names, columns)
 
