@@ -330,7 +330,7 @@ class Accumulator:
             _add_slots(self._lower, acc.lowest_counts(), (series, months, width, size))
         acc.met += self.slot_met.sum(axis=0)
         acc.n = int(self.slot_n.sum())
-        acc._pending = True
+        acc._count_first()  # (nothing is held: the slots were settled)
         return acc
 
     # -- adding draws
@@ -997,9 +997,13 @@ class Accumulator:
             self.sums += np.cumsum(self._sums_held, axis=1)[:, :months]
             self._sums_held[...] = 0
         self._cum = {}
-        if self.tags:  # the dates come from each tag's accumulator (split)
-            self._pending = False
-            return
+        if not self.tags:  # (tagged counts: the dates come from the weighted summaries)
+            self._count_first()
+        self._pending = False
+
+    def _count_first(self) -> None:
+        """``first`` from the settled counts (and the running-minimum correction)."""
+        months, width = self.plan.n_months, self.span
         for k, (name, _, level) in enumerate(self.marks):
             row = self._row[name]
             if level < 0:
@@ -1015,7 +1019,6 @@ class Accumulator:
                 )
             self.first[k, :months] = np.diff(reached, prepend=0)
             self.first[k, months] = self.n - reached[-1]
-        self._pending = False
 
     def _cumulative(self, i: int) -> tuple[int, NDArray[np.int64], NDArray[np.int64]]:
         """``(low, counts, cumulative)`` of series i over the levels ``low..`` that some
