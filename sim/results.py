@@ -12,7 +12,7 @@ from sim.errors import ScenarioError
 from sim.model.plan import Plan
 from sim.model.rules import official
 from sim.model.stepper import StepOutput
-from sim.months import format_month, parse_month
+from sim.months import parse_month
 from sim.scenario import Scenario
 from sim.schema import ScenarioDoc
 
@@ -29,8 +29,22 @@ MILESTONE_COLUMNS = [
 ]
 
 
+#: the month ordinal (:mod:`sim.months`) of pandas' monthly period 0, 1970-01
+PERIOD_ZERO = 1970 * 12
+
+
+def month_periods(ordinals: Any) -> pd.PeriodIndex:
+    """Monthly periods of month ordinals (:mod:`sim.months`), made from the integers."""
+    return pd.PeriodIndex.from_ordinals(np.asarray(ordinals, np.int64) - PERIOD_ZERO, freq="M")
+
+
+def month_period(ordinal: int) -> pd.Period:
+    """The monthly period of one month ordinal."""
+    return pd.Period(ordinal=int(ordinal) - PERIOD_ZERO, freq="M")
+
+
 def _periods(plan: Plan, index: np.ndarray) -> pd.PeriodIndex:
-    return pd.PeriodIndex([format_month(plan.start + int(i)) for i in index], freq="M")
+    return month_periods(plan.start + np.asarray(index, np.int64))
 
 
 def monthly_frame(
@@ -47,7 +61,7 @@ def monthly_frame(
     the sum over its tracks of ``max(level - unreported, 0)``
     (:func:`sim.model.rules.official`).
     """
-    months = pd.period_range(format_month(plan.start), periods=plan.n_months, freq="M")
+    months = month_periods(plan.start + np.arange(plan.n_months))
     names: list[str] = []
     blocks: list[np.ndarray] = []
     for t, tid in enumerate(plan.theaters):

@@ -435,7 +435,8 @@ class Weighted:
         rows = []
         n = np.array(self.n, np.int64)
         below: dict[int, dict[int, NDArray[np.int64]]] = {}  # series -> level + 1 -> counts
-        for name, label, level in acc.marks:
+        reached: list[NDArray[np.int64]] = []  # per mark: (months, slots) draws there by then
+        for name, _, level in acc.marks:
             i = acc.names.index(name)
             if i not in below:  # the draws whose lowest level so far is under each mark
                 ends = sorted({min(lv, acc.bound) + 1 for _, _, lv in acc.marks if lv >= 0})
@@ -449,16 +450,27 @@ class Weighted:
                 below[i] = {
                     e: cum[:, starts.index(e) - 1] if e < width else cum[:, -1] for e in ends
                 }
-            reached = (
+            reached.append(
                 below[i][min(level, acc.bound) + 1]
                 if level >= 0
                 else np.zeros((months, size), np.int64)
             )
-            # the cumulative count of first months, with "never" as the last column
-            cums = np.concatenate([reached, n[None, :]], axis=0)[None, :, :].transpose(0, 2, 1)
-            at = [int(self._search(cums, q)[0]) for q in DATE_PERCENTILES]
-            never = rounded(self.share(n - reached[-1]), 1, SHARE_PLACES)
-            rows.append(date_row(acc.plan, scenario, variant, (name, label, level), at, never))
+        if not reached:
+            return pd.DataFrame([], columns=DATE_COLUMNS)
+        # per mark the cumulative count of first months, with "never" as the last column;
+        # every date percentile of every mark in one search: rows (mark, percentile)
+        cums = np.stack([np.concatenate([r, n[None, :]], axis=0).T for r in reached])
+        qs = np.array(DATE_PERCENTILES, np.int64)
+        mark = np.repeat(np.arange(len(reached)), len(qs))
+        at = self._refine(
+            lambda col: cums[mark, :, col],
+            [q * self.total for _ in reached for q in DATE_PERCENTILES],
+            self._guess(self._approx(cums), qs).ravel(),
+            months + 1,
+        ).reshape(len(reached), len(qs))
+        for k, mark_k in enumerate(acc.marks):
+            never = rounded(self.share(n - reached[k][-1]), 1, SHARE_PLACES)
+            rows.append(date_row(acc.plan, scenario, variant, mark_k, at[k].tolist(), never))
         return pd.DataFrame(rows, columns=DATE_COLUMNS)
 
     def p_met(self) -> list[float]:

@@ -17,7 +17,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from sim.model.plan import Plan
-from sim.months import format_month
+from sim.results import month_period, month_periods
 from sim.schema import Spec, central
 
 #: the most draws of one ensemble
@@ -189,9 +189,7 @@ def date_row(
         "level": level,
     }
     for q, m in zip(DATE_PERCENTILES, at, strict=True):
-        row[f"p{q}"] = (
-            pd.Period(format_month(plan.start + m), freq="M") if m < plan.n_months else pd.NaT
-        )
+        row[f"p{q}"] = month_period(plan.start + m) if m < plan.n_months else pd.NaT
     row["never"] = never
     return row
 
@@ -202,7 +200,7 @@ def bands_frame(
     """``bands.csv`` rows from per-series columns: ``columns[c][i]`` holds column ``c``
     (``mean``, ``min``, ``pXX``, ``max``) of series ``names[i]``, one value per month."""
     months = plan.n_months
-    month = pd.period_range(format_month(plan.start), periods=months, freq="M")
+    month = month_periods(plan.start + np.arange(months))
     return pd.DataFrame(
         {
             "scenario": scenario,
