@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 from pathlib import Path
 
@@ -870,3 +871,34 @@ def test_the_as_of_label_drops_below_a_deadline_label_it_would_overlap(write, ob
         box = note[0].get_window_extent(renderer)
         assert not any(t.get_window_extent(renderer).overlaps(box) for t in deadline)
         assert box.y1 <= min(t.get_window_extent(renderer).y0 for t in deadline)
+
+
+def test_rank_stats_read_off_cumulative_counts_equal_a_count_over_every_level():
+    # ranks, the 10-90 band and the share within tolerance from the cumulative counts,
+    # against masks over the levels: half levels, open ends, bounds past the top level
+    from types import SimpleNamespace
+
+    from sim.analysis.observed import rank_stats
+
+    rng = np.random.default_rng(4)
+    hist = rng.integers(0, 4, 60).astype(np.int64)
+    hist[[0, 59]] = 0
+    hist[30] = 5
+    levels = np.arange(60)
+    n = int(hist.sum())
+    cases = [(10, 20), (20.5, 20.5), (30, 30), (None, 25), (40, None), (-5, 3), (55, 80)]
+    for low, high in cases:
+        obs = SimpleNamespace(low=low, high=high, bounded=low is not None and high is not None)
+        obs.reference = (low + high) / 2 if obs.bounded else (high if low is None else low)
+        for accept in [(-math.inf, 12.3), (7.5, math.inf), (29.2, 30.9), (-3, 99), (31, 30.5)]:
+            rank, band, share = rank_stats(hist, obs, accept)
+            ref = obs.reference
+            want_rank = 100.0 * (hist[levels < ref].sum() + 0.5 * hist[levels == ref].sum()) / n
+            assert rank == (want_rank if obs.bounded else None)
+            cum = np.cumsum(hist)
+            p10, p90 = (int((cum < max(-(-q * n // 100), 1)).sum()) for q in (10, 90))
+            lo = -math.inf if low is None else low
+            hi = math.inf if high is None else high
+            assert band == (lo <= p90 and hi >= p10)
+            inside = hist[(levels >= accept[0]) & (levels <= accept[1])].sum()
+            assert share == inside / n

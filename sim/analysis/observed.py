@@ -59,7 +59,7 @@ from numpy.typing import NDArray
 from sim.analysis.chunks import Executor
 from sim.analysis.conditioning import Check, Observer, Weighted, checks_for, observer_of
 from sim.analysis.ensemble import check_args, run_ensemble
-from sim.analysis.summaries import SHARE_PLACES, inverse_cdf, rounded
+from sim.analysis.summaries import SHARE_PLACES, rounded
 from sim.errors import ScenarioError
 from sim.io.observations import (
     CONDITION_COLUMNS,
@@ -77,7 +77,7 @@ from sim.io.observations import (
     parse_tolerance,
 )
 from sim.months import format_month
-from sim.results import Result
+from sim.results import PERIOD_ZERO, Result
 
 #: the chance that a report is wrong, i.e. says nothing about the level (``ε``)
 ERROR_RATE = Fraction(1, 20)
@@ -96,20 +96,27 @@ def rank_stats(
     middle (None for an open-ended one, which has no middle), whether the observed
     range meets the exact 10th–90th percentile band, and the share of draws within
     ``accept`` (the range widened by the tolerance)."""
-    n = int(hist.sum())
-    levels = np.arange(hist.shape[0])
+    cum = np.cumsum(hist)
+    n = int(cum[-1])
+    top = len(cum) - 1
+
+    def upto(x: float) -> int:  # the draws at a level of at most x
+        return 0 if x < 0 else n if x >= top else int(cum[math.floor(x)])
+
+    def under(x: float) -> int:  # the draws at a level below x
+        return 0 if x <= 0 else n if x > top else int(cum[math.ceil(x) - 1])
+
     rank = None
     if obs.bounded:
         ref = obs.reference
-        below = int(hist[levels < ref].sum())
-        equal = int(hist[levels == ref].sum())
+        below = under(ref)
+        equal = int(hist[int(ref)]) if ref == int(ref) and 0 <= ref <= top else 0
         rank = Fraction(200 * below + 100 * equal, 2 * n)  # [%], exact
-    cum = np.cumsum(hist)[None, :]
-    p10 = int(inverse_cdf(cum, 10, n)[0])
-    p90 = int(inverse_cdf(cum, 90, n)[0])
+    # (the cumulative counts grow with the level: inverse_cdf's count of the levels below)
+    p10, p90 = (int(np.searchsorted(cum, max(-(-q * n // 100), 1))) for q in (10, 90))
     lo = -math.inf if obs.low is None else obs.low
     hi = math.inf if obs.high is None else obs.high
-    inside = int(hist[(levels >= accept[0]) & (levels <= accept[1])].sum())
+    inside = max(upto(accept[1]) - under(accept[0]), 0)
     return rank, bool(lo <= p90 and hi >= p10), Fraction(inside, n)
 
 
@@ -229,9 +236,17 @@ def _assessment(
     """The rows of ``observed.csv`` from each variant's pass."""
     m = result.monthly
     values = m.official if "official" in m else m.troops
+    # (variant, series, month ordinal) -> (level, official figure)
     lookup = {
-        (v, t, str(p)): (int(x), int(y))
-        for v, t, p, x, y in zip(m.variant, m.theater, m.month, m.troops, values, strict=True)
+        (v, t, p): (x, y)
+        for v, t, p, x, y in zip(
+            m.variant.tolist(),
+            m.theater.tolist(),
+            (m.month.array.asi8 + PERIOD_ZERO).tolist(),
+            m.troops.to_numpy(np.int64).tolist(),
+            values.to_numpy(np.int64).tolist(),
+            strict=True,
+        )
     }
     rows: list[dict[str, Any]] = []
     for v in result.variants:
@@ -264,7 +279,7 @@ def _assessment(
                 "source": o.source,
             }
             inside = 0 <= o.month - plan.start < plan.n_months
-            pair = lookup.get((v, o.theater, o.month_text))
+            pair = lookup.get((v, o.theater, o.month))
             if not o.is_level:
                 row.update(status=NOT_A_LEVEL, accept_low=None, accept_high=None, tolerance="")
             elif inside and pair is not None:
