@@ -34,7 +34,9 @@ from sim.analysis.summaries import (
     COUNT,
     MEAN_PLACES,
     PERCENTILES,
-    bands_frame,
+    BandColumns,
+    band_columns,
+    bands_of,
     dates_frame,
     inverse_cdf,
     level_views,
@@ -1050,6 +1052,11 @@ class Accumulator:
         return self.first[k]
 
     def bands(self, scenario: str, variant: str) -> pd.DataFrame:
+        """``bands.csv`` rows of the draws counted."""
+        return bands_of([self.band_columns(scenario, variant)])
+
+    def band_columns(self, scenario: str, variant: str) -> BandColumns:
+        """The columns of :meth:`bands` (:func:`sim.analysis.summaries.band_columns`)."""
         self._settle()
         columns: dict[str, list[NDArray[Any]]] = {c: [] for c in BAND_COLUMNS[4:]}
         for i in range(len(self.names)):
@@ -1063,7 +1070,7 @@ class Accumulator:
                 columns[f"p{q:02d}"].append(base + inverse_cdf(cum, q, self.n))
             columns["max"].append(base + h.shape[1] - 1 - nonzero[:, ::-1].argmax(axis=1))
             del self._cum[i]  # (whole-number copies of the counts: one series' at a time)
-        return bands_frame(scenario, variant, self.plan, self.names, columns)
+        return band_columns(scenario, variant, self.plan, self.names, columns)
 
     def dates(self, scenario: str, variant: str) -> pd.DataFrame:
         self._settle()

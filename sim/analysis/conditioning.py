@@ -26,7 +26,9 @@ from sim.analysis.summaries import (
     MEAN_PLACES,
     PERCENTILES,
     SHARE_PLACES,
-    bands_frame,
+    BandColumns,
+    band_columns,
+    bands_of,
     date_row,
     rounded,
     rounded_all,
@@ -391,8 +393,12 @@ class Weighted:
 
     def bands(self, scenario: str, variant: str) -> pd.DataFrame:
         """``bands.csv`` rows of the weighted draws."""
+        return bands_of([self.band_columns(scenario, variant)])
+
+    def band_columns(self, scenario: str, variant: str) -> BandColumns:
+        """The columns of :meth:`bands` (:func:`sim.analysis.summaries.band_columns`)."""
         if self.plain is not None:
-            return self.plain.bands(scenario, variant)
+            return self.plain.band_columns(scenario, variant)
         acc = self.acc
         months, width, size = acc.plan.n_months, acc.width, len(self.ks)
         columns: dict[str, list[NDArray[Any]]] = {c: [] for c in BAND_COLUMNS[4:]}
@@ -423,7 +429,7 @@ class Weighted:
             for j, q in enumerate(PERCENTILES):
                 columns[f"p{q:02d}"].append(low + at[j * months : (j + 1) * months])
             columns["max"].append(top - nonzero[:, ::-1].argmax(axis=1))
-        return bands_frame(scenario, variant, acc.plan, acc.names, columns)
+        return band_columns(scenario, variant, acc.plan, acc.names, columns)
 
     def dates(self, scenario: str, variant: str) -> pd.DataFrame:
         """``dates.csv`` rows of the weighted draws: the month each threshold is first

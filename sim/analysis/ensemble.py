@@ -29,6 +29,7 @@ from sim.analysis.chunks import (
 from sim.analysis.summaries import (
     MAX_DRAWS,
     SHARE_PLACES,
+    bands_of,
     counts_bytes,
     level_bound,
     rounded_all,
@@ -127,7 +128,8 @@ def run_ensemble(
     is then the most tags its consumer may count draws under (each multiplies its
     counts), so that variants whose tagged counts could be large are not held at once."""
     draws, seed = check_args(draws, seed, chunk)
-    summaries: dict[str, tuple[pd.DataFrame, pd.DataFrame, Any]] = {}
+    # per variant: its bands (columns, or a wide variant's frame), dates and p_met
+    summaries: dict[str, tuple[Any, pd.DataFrame, Any]] = {}
     counts: dict[str, LevelCounts] = {}
     wide = [name for name in result.variants if is_wide(result.plans[name])]
     if makers is not None or keep_counts:
@@ -150,7 +152,7 @@ def run_ensemble(
             if done is not None:
                 done(name, consumer)
             summaries[name] = (
-                acc.bands(result.scenario.id, name),
+                acc.band_columns(result.scenario.id, name),
                 acc.dates(result.scenario.id, name),
                 rounded_all(acc.met, acc.n, SHARE_PLACES),
             )
@@ -173,7 +175,16 @@ def run_ensemble(
     finally:
         if bar is not None:
             bar.close()
-    bands = [summaries[name][0] for name in result.variants]
+    parts = [summaries[name][0] for name in result.variants]
+    # (the variants counted level by level make one frame: one costs about as much as
+    # each variant's small frame; a wide variant's rows come as a frame of their own)
+    bands = (
+        bands_of(parts)
+        if all(isinstance(p, dict) for p in parts)
+        else pd.concat(
+            [bands_of([p]) if isinstance(p, dict) else p for p in parts], ignore_index=True
+        )
+    )
     dates = [summaries[name][1] for name in result.variants]
     p_met = [p for name in result.variants for p in summaries[name][2]]
     milestones = (
@@ -183,7 +194,7 @@ def run_ensemble(
     )
     return replace(
         result,
-        bands=pd.concat(bands, ignore_index=True),
+        bands=bands,
         dates=pd.concat(dates, ignore_index=True),
         milestones=milestones,
         draws=draws,

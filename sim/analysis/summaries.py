@@ -194,26 +194,44 @@ def date_row(
     return row
 
 
+#: the ``bands.csv`` columns of some variants, before they are one frame: each column
+#: as an array (``month`` as month ordinals), from :func:`band_columns`
+BandColumns = dict[str, NDArray[Any]]
+
+
+def band_columns(
+    scenario: str, variant: str, plan: Plan, names: list[str], columns: dict[str, list[Any]]
+) -> BandColumns:
+    """``bands.csv`` columns of one variant from per-series columns: ``columns[c][i]``
+    holds column ``c`` (``mean``, ``min``, ``pXX``, ``max``) of series ``names[i]``, one
+    value per month. :func:`bands_of` makes the frame of several variants at once (one
+    frame costs about as much as one variant's small frame)."""
+    months, rows = plan.n_months, plan.n_months * len(names)
+    return {
+        "scenario": np.full(rows, scenario, dtype=object),
+        "variant": np.full(rows, variant, dtype=object),
+        "theater": np.repeat(np.array(names, dtype=object), months),
+        "month": np.tile(plan.start + np.arange(months, dtype=np.int64), len(names)),
+        **{
+            c: np.concatenate(v).astype(np.int64) if c != "mean" else np.concatenate(v)
+            for c, v in columns.items()
+        },
+    }
+
+
+def bands_of(parts: list[BandColumns]) -> pd.DataFrame:
+    """One ``bands.csv`` frame of the rows of ``parts`` (:func:`band_columns`), in order:
+    the frame ``pandas.concat`` of each part's own frame would give."""
+    both = {c: np.concatenate([p[c] for p in parts]) for c in BAND_COLUMNS}
+    both["month"] = month_periods(both["month"]).array
+    return pd.DataFrame(both, columns=BAND_COLUMNS)
+
+
 def bands_frame(
     scenario: str, variant: str, plan: Plan, names: list[str], columns: dict[str, list[Any]]
 ) -> pd.DataFrame:
-    """``bands.csv`` rows from per-series columns: ``columns[c][i]`` holds column ``c``
-    (``mean``, ``min``, ``pXX``, ``max``) of series ``names[i]``, one value per month."""
-    months = plan.n_months
-    month = month_periods(plan.start + np.arange(months))
-    return pd.DataFrame(
-        {
-            "scenario": scenario,
-            "variant": variant,
-            "theater": np.repeat(np.array(names, dtype=object), months),
-            "month": np.tile(np.asarray(month), len(names)),
-            **{
-                c: np.concatenate(v).astype(np.int64) if c != "mean" else np.concatenate(v)
-                for c, v in columns.items()
-            },
-        },
-        columns=BAND_COLUMNS,
-    )
+    """``bands.csv`` rows of one variant (:func:`band_columns`)."""
+    return bands_of([band_columns(scenario, variant, plan, names, columns)])
 
 
 def inverse_cdf(cum: NDArray[np.int64], q: int, n: int) -> NDArray[np.int64]:
