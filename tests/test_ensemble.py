@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import make_doc
+from conftest import DEFAULT_SCENARIO, make_doc
 
 import sim
 from sim.analysis.accumulator import Accumulator
@@ -783,3 +783,59 @@ def test_every_mean_of_bands_csv_is_its_exact_mean_rounded_once():
     assert checked == len(bands)
     row = bands[(bands.theater == "iraq") & (bands.month == pd.Period("2025-06", "M"))]
     assert row["mean"].tolist() == [2073.71]
+
+
+def test_the_summaries_of_several_variants_made_as_one_frame_equal_the_concat_of_theirs():
+    # bands and dates of every variant are made as one frame; it must be the frame that
+    # concatenating each variant's own frame gives, dtypes included, also when one
+    # variant has no threshold rows or a date column no row reaches (then held as dates
+    # in its own frame, and as objects in the concat)
+    from sim.analysis.summaries import (
+        DATE_COLUMNS,
+        band_columns,
+        bands_of,
+        date_row,
+        dates_of,
+    )
+
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    plan = sc.plan(sc.select(None)[0])
+    months = plan.n_months
+    rng = np.random.default_rng(1)
+    stats = ["mean", "min", "p05", "p10", "p25", "p50", "p75", "p90", "p95", "max"]
+    parts = [
+        band_columns(
+            sc.id,
+            v,
+            plan,
+            ["iraq", "syria"],
+            {c: [rng.integers(0, 900, months) for _ in range(2)] for c in stats},
+        )
+        for v in ("a", "b")
+    ]
+    one = bands_of(parts)
+    pd.testing.assert_frame_equal(
+        one, pd.concat([bands_of([p]) for p in parts], ignore_index=True), check_exact=True
+    )
+    assert str(one.month.dtype) == "period[M]" and str(one.theater.dtype) == "str"
+
+    def rows(variant: str, ats: list[list[int]]) -> list[dict]:
+        marks = [("iraq", "zero", 0), ("iraq", "milestone x", 300)][: len(ats)]
+        return [
+            date_row(plan, sc.id, variant, mark, at, 0.25)
+            for mark, at in zip(marks, ats, strict=True)
+        ]
+
+    never = months  # past the horizon: never reached, written empty
+    cases = [
+        [rows("a", [[3, 5, 9, never], [1, 2, 4, 8]]), rows("b", [[2, 6, never, never]])],
+        [rows("a", [[3, 5, 9, 12]]), rows("b", [[never, 6, 7, 8]])],  # b's p10: never
+        [rows("a", [[3, 5, 9, 12]]), []],  # b: no threshold
+    ]
+    for parts_d in cases:
+        want = pd.concat(
+            [pd.DataFrame(p, columns=DATE_COLUMNS) for p in parts_d], ignore_index=True
+        )
+        got = dates_of(parts_d)
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+        assert list(got.dtypes) == list(want.dtypes)

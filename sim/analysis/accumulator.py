@@ -37,7 +37,8 @@ from sim.analysis.summaries import (
     BandColumns,
     band_columns,
     bands_of,
-    dates_frame,
+    date_rows,
+    dates_of,
     inverse_cdf,
     level_views,
     rounded_all,
@@ -1073,8 +1074,13 @@ class Accumulator:
         return band_columns(scenario, variant, self.plan, self.names, columns)
 
     def dates(self, scenario: str, variant: str) -> pd.DataFrame:
+        """``dates.csv`` rows of the draws counted."""
+        return dates_of([self.date_rows(scenario, variant)])
+
+    def date_rows(self, scenario: str, variant: str) -> list[dict[str, Any]]:
+        """The rows of :meth:`dates` (:func:`sim.analysis.summaries.date_rows`)."""
         self._settle()
-        return dates_frame(self.plan, self.marks, self.first, self.n, scenario, variant)
+        return date_rows(self.plan, self.marks, self.first, self.n, scenario, variant)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,6 @@ from sim.analysis.accumulator import Accumulator
 from sim.analysis.ensemble import accumulator
 from sim.analysis.summaries import (
     BAND_COLUMNS,
-    DATE_COLUMNS,
     DATE_PERCENTILES,
     MEAN_PLACES,
     PERCENTILES,
@@ -30,6 +29,7 @@ from sim.analysis.summaries import (
     band_columns,
     bands_of,
     date_row,
+    dates_of,
     rounded,
     rounded_all,
 )
@@ -434,11 +434,15 @@ class Weighted:
     def dates(self, scenario: str, variant: str) -> pd.DataFrame:
         """``dates.csv`` rows of the weighted draws: the month each threshold is first
         reached, from each slot's counts of the lowest level so far."""
+        return dates_of([self.date_rows(scenario, variant)])
+
+    def date_rows(self, scenario: str, variant: str) -> list[dict[str, Any]]:
+        """The rows of :meth:`dates` (:func:`sim.analysis.summaries.date_row`)."""
         if self.plain is not None:
-            return self.plain.dates(scenario, variant)
+            return self.plain.date_rows(scenario, variant)
         acc = self.acc
         months, width, size = acc.plan.n_months, acc.width, len(self.ks)
-        rows = []
+        rows: list[dict[str, Any]] = []
         n = np.array(self.n, np.int64)
         below: dict[int, dict[int, NDArray[np.int64]]] = {}  # series -> level + 1 -> counts
         reached: list[NDArray[np.int64]] = []  # per mark: (months, slots) draws there by then
@@ -462,7 +466,7 @@ class Weighted:
                 else np.zeros((months, size), np.int64)
             )
         if not reached:
-            return pd.DataFrame([], columns=DATE_COLUMNS)
+            return rows
         # per mark the cumulative count of first months, with "never" as the last column;
         # every date percentile of every mark in one search: rows (mark, percentile)
         cums = np.stack([np.concatenate([r, n[None, :]], axis=0).T for r in reached])
@@ -477,7 +481,7 @@ class Weighted:
         for k, mark_k in enumerate(acc.marks):
             never = rounded(self.share(n - reached[k][-1]), 1, SHARE_PLACES)
             rows.append(date_row(acc.plan, scenario, variant, mark_k, at[k].tolist(), never))
-        return pd.DataFrame(rows, columns=DATE_COLUMNS)
+        return rows
 
     def p_met(self) -> list[float]:
         """Per milestone, the weighted share of draws reaching it by its original deadline."""

@@ -31,6 +31,7 @@ from sim.analysis.summaries import (
     SHARE_PLACES,
     bands_of,
     counts_bytes,
+    dates_of,
     level_bound,
     rounded_all,
     series,
@@ -128,7 +129,7 @@ def run_ensemble(
     is then the most tags its consumer may count draws under (each multiplies its
     counts), so that variants whose tagged counts could be large are not held at once."""
     draws, seed = check_args(draws, seed, chunk)
-    # per variant: its bands (columns, or a wide variant's frame), dates and p_met
+    # per variant: its bands (columns) and dates (rows), or a wide variant's frames; p_met
     summaries: dict[str, tuple[Any, pd.DataFrame, Any]] = {}
     counts: dict[str, LevelCounts] = {}
     wide = [name for name in result.variants if is_wide(result.plans[name])]
@@ -153,7 +154,7 @@ def run_ensemble(
                 done(name, consumer)
             summaries[name] = (
                 acc.band_columns(result.scenario.id, name),
-                acc.dates(result.scenario.id, name),
+                acc.date_rows(result.scenario.id, name),
                 rounded_all(acc.met, acc.n, SHARE_PLACES),
             )
             if keep_counts:
@@ -185,7 +186,15 @@ def run_ensemble(
             [bands_of([p]) if isinstance(p, dict) else p for p in parts], ignore_index=True
         )
     )
-    dates = [summaries[name][1] for name in result.variants]
+    rows = [summaries[name][1] for name in result.variants]
+    dates = (
+        dates_of(rows)
+        if not any(isinstance(r, pd.DataFrame) for r in rows)
+        else pd.concat(  # a wide variant's dates come as a frame
+            [r if isinstance(r, pd.DataFrame) else dates_of([r]) for r in rows],
+            ignore_index=True,
+        )
+    )
     p_met = [p for name in result.variants for p in summaries[name][2]]
     milestones = (
         result.milestones.assign(p_met=p_met)
@@ -195,7 +204,7 @@ def run_ensemble(
     return replace(
         result,
         bands=bands,
-        dates=pd.concat(dates, ignore_index=True),
+        dates=dates,
         milestones=milestones,
         draws=draws,
         seed=seed,

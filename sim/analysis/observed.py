@@ -59,7 +59,7 @@ from numpy.typing import NDArray
 from sim.analysis.chunks import Executor
 from sim.analysis.conditioning import Check, Observer, Weighted, checks_for, observer_of
 from sim.analysis.ensemble import check_args, run_ensemble
-from sim.analysis.summaries import SHARE_PLACES, BandColumns, bands_of, rounded
+from sim.analysis.summaries import SHARE_PLACES, BandColumns, bands_of, dates_of, rounded
 from sim.errors import ScenarioError
 from sim.io.observations import (
     CONDITION_COLUMNS,
@@ -343,7 +343,7 @@ class _Pass:
     effective: float = 0.0
     inside: list[Fraction] = field(default_factory=list)  # weighted share within tolerance
     bands: BandColumns | None = None  # the weighted summaries, with enough effective draws
-    dates: pd.DataFrame | None = None
+    dates: list[dict[str, Any]] | None = None
     p_met: list[float] = field(default_factory=list)
     # per check, the (weighted) counts of the compared level over the levels it takes
     distributions: list[Distribution] = field(default_factory=list)
@@ -395,7 +395,7 @@ def _finish(observer: Observer, error: Fraction, scenario: str, variant: str, dr
             vp.distributions.append(Distribution(part.low + low, part.counts))
         vp.conditioned, vp.effective = True, float(w.effective)
         if vp.effective >= MIN_EFFECTIVE_DRAWS:
-            vp.bands, vp.dates = w.band_columns(scenario, variant), w.dates(scenario, variant)
+            vp.bands, vp.dates = w.band_columns(scenario, variant), w.date_rows(scenario, variant)
             vp.p_met = w.p_met()
     return vp
 
@@ -404,7 +404,7 @@ def _conditioned(
     result: Result, passes: dict[str, _Pass], draws: int, error: Fraction
 ) -> Conditioned:
     bands: list[BandColumns] = []
-    dates: list[pd.DataFrame] = []
+    dates: list[list[dict[str, Any]]] = []
     p_met: dict[tuple[str, str], float] = {}
     effective = {v: passes[v].effective for v in result.variants}
     used = {
@@ -421,7 +421,7 @@ def _conditioned(
         for mplan, share in zip(result.plans[v].milestones, vp.p_met, strict=True):
             p_met[(v, mplan.id)] = share
     cond.bands = bands_of(bands) if bands else None
-    cond.dates = pd.concat(dates, ignore_index=True) if dates else None
+    cond.dates = dates_of(dates) if dates else None
     return cond
 
 

@@ -155,17 +155,50 @@ def dates_frame(
     scenario: str,
     variant: str,
 ) -> pd.DataFrame:
-    """``dates.csv`` rows: for each threshold mark k, the percentiles of the month its
-    series first falls to the mark or below, from ``first[k]`` (months + 1 counts of
-    ``n`` draws: the draws first there in each month, then those never there)."""
+    """``dates.csv`` rows of one variant (:func:`date_rows`)."""
+    return dates_of([date_rows(plan, marks, first, n, scenario, variant)])
+
+
+def date_rows(
+    plan: Plan,
+    marks: list[tuple[str, str, int]],
+    first: NDArray[np.int64],
+    n: int,
+    scenario: str,
+    variant: str,
+) -> list[dict[str, Any]]:
+    """``dates.csv`` rows (:func:`date_row`): for each threshold mark k, the percentiles
+    of the month its series first falls to the mark or below, from ``first[k]``
+    (months + 1 counts of ``n`` draws: the draws first there in each month, then those
+    never there)."""
     months = plan.n_months
     rows = []
     for i, mark in enumerate(marks):
-        cum = np.cumsum(first[i])[None, :]
-        at = [int(inverse_cdf(cum, q, n)[0]) for q in DATE_PERCENTILES]
+        cum = np.cumsum(first[i])
+        # (the cumulative counts grow: searchsorted counts those below, as inverse_cdf)
+        at = [int(np.searchsorted(cum, max(-(-q * n // 100), 1))) for q in DATE_PERCENTILES]
         never = rounded(int(first[i, months]), n, SHARE_PLACES)
         rows.append(date_row(plan, scenario, variant, mark, at, never))
-    return pd.DataFrame(rows, columns=DATE_COLUMNS)
+    return rows
+
+
+def dates_of(parts: list[list[dict[str, Any]]]) -> pd.DataFrame:
+    """One ``dates.csv`` frame of the rows of ``parts`` (each a variant's
+    :func:`date_row` rows), in order: the frame ``pandas.concat`` of each part's own
+    frame gives. That is one frame of all the rows unless some part has no rows, or a
+    date column that is never reached in any of its rows (a part's own frame then
+    holds that column as dates, not months, and the concat holds it as objects)."""
+    whole = all(
+        part and all(any(row[c] is not pd.NaT for row in part) for c in _DATE_MONTHS)
+        for part in parts
+    )
+    if whole or len(parts) == 1:
+        return pd.DataFrame([row for part in parts for row in part], columns=DATE_COLUMNS)
+    frames = [pd.DataFrame(part, columns=DATE_COLUMNS) for part in parts]
+    return pd.concat(frames, ignore_index=True)
+
+
+_DATE_MONTHS = [f"p{q}" for q in DATE_PERCENTILES]
 
 
 def date_row(
