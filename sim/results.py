@@ -43,10 +43,6 @@ def month_period(ordinal: int) -> pd.Period:
     return pd.Period(ordinal=int(ordinal) - PERIOD_ZERO, freq="M")
 
 
-def _periods(plan: Plan, index: np.ndarray) -> pd.PeriodIndex:
-    return month_periods(plan.start + np.asarray(index, np.int64))
-
-
 def monthly_frame(
     scenario_id: str,
     variant: str,
@@ -61,7 +57,18 @@ def monthly_frame(
     the sum over its tracks of ``max(level - unreported, 0)``
     (:func:`sim.model.rules.official`).
     """
-    months = month_periods(plan.start + np.arange(plan.n_months))
+    return monthly_of([monthly_columns(scenario_id, variant, plan, out, unreported)])
+
+
+def monthly_columns(
+    scenario_id: str,
+    variant: str,
+    plan: Plan,
+    out: StepOutput,
+    unreported: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
+    """The columns of :func:`monthly_frame` (``month`` as month ordinals), for
+    :func:`monthly_of` to make one frame of several variants."""
     names: list[str] = []
     blocks: list[np.ndarray] = []
     for t, tid in enumerate(plan.theaters):
@@ -71,15 +78,14 @@ def monthly_frame(
             if plan.tracks[k].site is not None:
                 names.append(plan.tracks[k].key)
                 blocks.append(out.tracks[0, k])
-    frame = pd.DataFrame(
-        {
-            "scenario": scenario_id,
-            "variant": variant,
-            "theater": np.repeat(names, plan.n_months),
-            "month": np.tile(months, len(names)),
-            "troops": np.concatenate(blocks).astype(np.int64),
-        }
-    )
+    rows = plan.n_months * len(names)
+    columns = {
+        "scenario": np.full(rows, scenario_id, dtype=object),
+        "variant": np.full(rows, variant, dtype=object),
+        "theater": np.repeat(np.array(names, dtype=object), plan.n_months),
+        "month": np.tile(plan.start + np.arange(plan.n_months, dtype=np.int64), len(names)),
+        "troops": np.concatenate(blocks).astype(np.int64),
+    }
     if unreported is not None:
         parts = [
             sum(
@@ -88,27 +94,67 @@ def monthly_frame(
             )
             for name in names
         ]
-        frame["official"] = np.concatenate(parts).astype(np.int64)
-    return frame
+        columns["official"] = np.concatenate(parts).astype(np.int64)
+    return columns
+
+
+def monthly_of(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """One frame of the rows of ``parts`` (:func:`monthly_columns`, each with the same
+    columns), in order: the frame ``pandas.concat`` of each part's own frame gives."""
+    both = {c: np.concatenate([p[c] for p in parts]) for c in parts[0]}
+    both["month"] = month_periods(both["month"]).array
+    return pd.DataFrame(both)
 
 
 def milestone_frame(scenario_id: str, variant: str, plan: Plan, out: StepOutput) -> pd.DataFrame:
     """One row per milestone of draw 0: deadline after any slip, month reached, met."""
+    return milestones_of([milestone_columns(scenario_id, variant, plan, out)])
+
+
+def milestone_columns(
+    scenario_id: str, variant: str, plan: Plan, out: StepOutput
+) -> dict[str, Any]:
+    """The columns of :func:`milestone_frame` (deadlines and months reached as month
+    ordinals), for :func:`milestones_of` to make one frame of several variants."""
     deadline = out.deadline[0]
     reached = out.reached[0]
-    return pd.DataFrame(
-        {
-            "scenario": scenario_id,
-            "variant": variant,
-            "milestone": [m.id for m in plan.milestones],
-            "theater": [plan.tracks[m.track].key for m in plan.milestones],
-            "deadline": _periods(plan, deadline),
-            "target": out.target[0].round().astype(np.int64),
-            "month_reached": _periods(plan, reached),
-            "met": reached <= deadline,
-        },
-        columns=MILESTONE_COLUMNS,
-    )
+    return {
+        "scenario": scenario_id,
+        "variant": variant,
+        "milestone": [m.id for m in plan.milestones],
+        "theater": [plan.tracks[m.track].key for m in plan.milestones],
+        "deadline": plan.start + np.asarray(deadline, np.int64),
+        "target": out.target[0].round().astype(np.int64),
+        "month_reached": plan.start + np.asarray(reached, np.int64),
+        "met": reached <= deadline,
+    }
+
+
+def milestones_of(parts: list[dict[str, Any]]) -> pd.DataFrame:
+    """One frame of the rows of ``parts`` (:func:`milestone_columns`), in order: the
+    frame ``pandas.concat`` of each part's own frame gives (made as that concat when
+    some part has no milestones: its own frame then holds other column types)."""
+    if len(parts) > 1 and any(len(p["milestone"]) == 0 for p in parts):
+        return pd.concat([milestones_of([p]) for p in parts], ignore_index=True)
+    both: dict[str, Any] = {
+        c: (
+            [x for p in parts for x in p[c]]
+            if isinstance(parts[0][c], list)
+            else np.concatenate([p[c] for p in parts])
+        )
+        for c in MILESTONE_COLUMNS[2:]
+    }
+    for c in ("scenario", "variant"):  # (a part's own frame: the one value on each row)
+        both[c] = (
+            parts[0][c]
+            if len(parts) == 1
+            else np.repeat(
+                np.array([p[c] for p in parts], dtype=object), [len(p["milestone"]) for p in parts]
+            )
+        )
+    both["deadline"] = month_periods(both["deadline"])
+    both["month_reached"] = month_periods(both["month_reached"])
+    return pd.DataFrame(both, columns=MILESTONE_COLUMNS)
 
 
 @dataclass(frozen=True)

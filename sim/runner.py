@@ -6,15 +6,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from sim.analysis.ensemble import check_args, run_ensemble
 from sim.analysis.observed import observe_ensemble, score_observations, with_observations
 from sim.errors import ScenarioError
 from sim.io.observations import ObservationSet
 from sim.model.draws import central_inputs
 from sim.model.stepper import step
-from sim.results import Result, milestone_frame, monthly_frame
+from sim.results import (
+    Result,
+    milestone_columns,
+    milestones_of,
+    monthly_columns,
+    monthly_of,
+)
 from sim.scenario import Scenario, load_observations, load_scenario
 
 
@@ -97,17 +101,17 @@ def run(
     result = Result(
         scenario=sc,
         variants=names,
-        monthly=pd.concat(
+        # (each one frame of every variant: one costs about as much as a variant's own)
+        monthly=monthly_of(
             [
-                monthly_frame(
+                monthly_columns(
                     sc.id, n, plans[n], central[n], inputs[n].unreported[0] if basis else None
                 )
                 for n in names
-            ],
-            ignore_index=True,
+            ]
         ),
-        milestones=pd.concat(
-            [milestone_frame(sc.id, n, plans[n], central[n]) for n in names], ignore_index=True
+        milestones=milestones_of(
+            [milestone_columns(sc.id, n, plans[n], central[n]) for n in names]
         ),
         plans=plans,
         central=central,

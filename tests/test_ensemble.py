@@ -839,3 +839,41 @@ def test_the_summaries_of_several_variants_made_as_one_frame_equal_the_concat_of
         got = dates_of(parts_d)
         pd.testing.assert_frame_equal(got, want, check_exact=True)
         assert list(got.dtypes) == list(want.dtypes)
+
+
+def test_the_central_runs_of_several_variants_made_as_one_frame_equal_the_concat_of_theirs():
+    # monthly and milestones of every variant are one frame: that of concatenating each
+    # variant's own, dtypes included, also beside a variant without milestones
+    from sim.model.draws import central_inputs
+    from sim.results import (
+        milestone_columns,
+        milestones_of,
+        monthly_columns,
+        monthly_of,
+    )
+
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    names = sc.select(None)[:3]
+    plans = {v: sc.plan(v) for v in names}
+    inputs = {v: central_inputs(plans[v]) for v in names}
+    outs = {v: step(plans[v], inputs[v]) for v in names}
+    for unreported in (False, True):
+        parts = [
+            monthly_columns(
+                sc.id, v, plans[v], outs[v], inputs[v].unreported[0] if unreported else None
+            )
+            for v in names
+        ]
+        pd.testing.assert_frame_equal(
+            monthly_of(parts),
+            pd.concat([monthly_of([p]) for p in parts], ignore_index=True),
+            check_exact=True,
+        )
+    parts = [milestone_columns(sc.id, v, plans[v], outs[v]) for v in names]
+    none = {**parts[1], **{c: parts[1][c][:0] for c in list(parts[1])[2:]}}
+    for these in (parts, [parts[0], none, parts[2]], [none]):
+        got = milestones_of(these)
+        want = pd.concat([milestones_of([p]) for p in these], ignore_index=True)
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
+        assert list(got.dtypes) == list(want.dtypes)
+    assert str(milestones_of(parts).deadline.dtype) == "period[M]"
