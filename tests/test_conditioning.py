@@ -969,3 +969,31 @@ def test_a_wrong_floating_point_guess_of_a_weighted_percentile_is_corrected_exac
     for guess in (np.zeros(6, np.int64), np.full(6, 39), np.array(want) + 1):
         got = weighted._refine(lambda col: cums[at, :, col], need, guess, 40)
         assert got.tolist() == want
+
+
+def test_the_weighted_share_within_tolerance_equals_a_brute_force_weighted_count(
+    write, observations
+):
+    # p_consistent_conditioned of ranges, open ends and an official figure, whose
+    # accepted ranges end between whole troops, against each draw's weight and level
+    spread = sim.load_scenario(write(SPREAD))
+    path = observations(
+        "2024-01,alpha,900,1100,reported,,,,\n"
+        "2024-06,alpha,,650,reported,,,,\n"
+        "2024-09,alpha,150,,reported,,,,\n"
+        "2024-03,beta,480,520,official,0,,,\n"
+        "2024-11,alpha,333,333,reported,,,,\n"
+    )
+    n, seed, tol = 900, 12, Tolerance(relative=0.037)
+    result = conditioned(spread, path, n, seed, tolerance=tol)
+    obs = sim.load_observations(path, spread)
+    table = result.observed.table
+    for v in result.variants:
+        levels, _, w = brute_weights(result, obs, v, n, seed, tol)
+        assert len(set(w)) > 2, "the test needs draws of several weights"
+        rows = table[table.variant == v].reset_index(drop=True)
+        for c in checks_for(result.plans[v], obs, tol):
+            lv = levels[c.series + ("#official" if c.official else "")][:, c.month]
+            ok = (lv >= c.lo) & (lv <= c.hi)
+            want = Fraction(sum(x for x, y in zip(w, ok, strict=True) if y), sum(w))
+            assert rows.p_consistent_conditioned[c.index] == round(float(want), 6), (v, c)

@@ -378,25 +378,27 @@ def _trimmed(counts: NDArray[Any]) -> Distribution:
 
 def _finish(observer: Observer, error: Fraction, scenario: str, variant: str, draws: int) -> _Pass:
     vp = _Pass(observer.checks, observer.all_counts(), effective=float(draws))
-    vp.distributions = [_trimmed(row) for row in vp.counts]
-    if observer.condition:
-        w = Weighted(observer.acc, error, observer.total())
-        levels = np.arange(observer.width)
-        vp.distributions = []
-        for c, every in zip(observer.checks, vp.counts, strict=True):
-            within = (levels >= c.lo) & (levels <= c.hi)
-            slots = observer.slot_counts(c)
-            vp.inside.append(w.share(slots[:, within].sum(axis=1)))
-            # weighed over the levels some draw takes only (exact integers are slow)
-            taken = np.flatnonzero(every)
-            low = int(taken[0]) if len(taken) else 0
-            top = int(taken[-1]) + 1 if len(taken) else 1
-            part = _trimmed(w.weigh(slots[:, low:top].T))
-            vp.distributions.append(Distribution(part.low + low, part.counts))
-        vp.conditioned, vp.effective = True, float(w.effective)
-        if vp.effective >= MIN_EFFECTIVE_DRAWS:
-            vp.bands, vp.dates = w.band_columns(scenario, variant), w.date_rows(scenario, variant)
-            vp.p_met = w.p_met()
+    if not observer.condition:
+        vp.distributions = [_trimmed(row) for row in vp.counts]
+        return vp
+    w = Weighted(observer.acc, error, observer.total())
+    for c, every in zip(observer.checks, vp.counts, strict=True):
+        slots = observer.slot_counts(c)
+        # the levels within the accepted range [c.lo, c.hi]: a slice of the columns
+        first = min(max(math.ceil(c.lo), 0), observer.width) if c.lo > -math.inf else 0
+        last = min(math.floor(c.hi), observer.width - 1) if c.hi < math.inf else observer.width - 1
+        vp.inside.append(w.share(slots[:, first : max(last + 1, first)].sum(axis=1)))
+        # weighed over the levels some draw takes only (exact integers are slow): every
+        # draw weighs more than 0, so those are the levels of the draws unweighted
+        taken = np.flatnonzero(every)
+        low = int(taken[0]) if len(taken) else 0
+        top = int(taken[-1]) + 1 if len(taken) else 1
+        part = _trimmed(w.weigh(slots[:, low:top].T))
+        vp.distributions.append(Distribution(part.low + low, part.counts))
+    vp.conditioned, vp.effective = True, float(w.effective)
+    if vp.effective >= MIN_EFFECTIVE_DRAWS:
+        vp.bands, vp.dates = w.band_columns(scenario, variant), w.date_rows(scenario, variant)
+        vp.p_met = w.p_met()
     return vp
 
 
