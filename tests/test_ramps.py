@@ -213,3 +213,43 @@ def test_tagged_draws_in_ramp_tables_count_each_draw_in_the_slot_of_its_tag(monk
     got = acc.hist.reshape(len(acc.names), months, width, slots)
     assert np.array_equal(got, want)
     assert acc.slot_n.tolist() == np.bincount(np.concatenate(given) - 2, minlength=slots).tolist()
+
+
+@pytest.mark.parametrize("sized", [True, False])
+def test_a_tagged_tables_cells_of_every_tag_at_once_are_those_of_each_tag_alone(sized):
+    # the levels of every tag come out of one pass over the months: the same counts
+    # as each tag's own table (by_tag) gives, also where the ramps cross
+    rng = np.random.default_rng(8)
+    for crossing in (False, True):
+        table = RampTable(SHARES, sized, tagged=True)
+        for _ in range(3):
+            n = 600
+            # (crossing: both the start level and the target vary, so the ramps cross)
+            spans = ((100, 115), (0, 20), (0, 20)) if crossing else ((100, 150), 0, (0, 60))
+            l0, t, size = draws(rng, n, *spans)
+            tag = rng.integers(2, 7, n).astype(np.int32)
+            assert table.add([l0, t, size, tag] if sized else [l0, t, tag])
+        want = Counter()
+        for k, own in table.by_tag():
+            for m, lv, c in zip(*(x.tolist() for x in own.cells()), strict=True):
+                want[m, lv, k] += c
+        month, levels, n_, tags = table.tagged_cells()
+        assert np.all(np.diff(month) >= 0)
+        got = Counter()
+        for m, lv, c, k in zip(*(x.tolist() for x in (month, levels, n_, tags)), strict=True):
+            got[m, lv, k] += c
+        assert +got == +want and len(want) > 50
+
+
+def test_a_tagged_held_level_gives_each_tags_counts():
+    table = RampTable(SHARES[:1], False, tagged=True)
+    rng = np.random.default_rng(9)
+    level = rng.integers(40, 60, 500).astype(np.float64)
+    tag = rng.integers(0, 3, 500).astype(np.int32)
+    assert table.add([level, tag])
+    month, levels, n, tags = table.tagged_cells()
+    got = Counter()
+    for m, lv, c, k in zip(*(x.tolist() for x in (month, levels, n, tags)), strict=True):
+        got[m, lv, k] += c
+    want = Counter(zip([0] * 500, level.astype(int).tolist(), tag.tolist(), strict=True))
+    assert got == want

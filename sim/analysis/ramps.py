@@ -156,18 +156,71 @@ class RampTable:
         ]
 
     def tagged_cells(self) -> tuple[IntArray, IntArray, IntArray, IntArray]:
-        """``(month, level, count, tag)`` of a tagged table, each (k,): as :meth:`cells`
-        gives them for the draws of each tag (months ascending), with their tag."""
-        pieces = [(table.cells(), tag) for tag, table in self.by_tag()]
-        if not pieces:
-            empty = np.zeros(0, np.int64)
+        """``(month, level, count, tag)`` of a tagged table, each (k,): what :meth:`cells`
+        gives for the draws of each tag (:meth:`by_tag`), with their tag, months
+        ascending; a month, level and tag may come more than once, their counts to be
+        added up. The levels of every tag come out of one pass over the months (a tag
+        does not enter the level)."""
+        empty = np.zeros(0, np.int64)
+        if not self.spans:
             return empty, empty, empty, empty
-        month = np.concatenate([m for (m, _, _), _ in pieces])
-        order = np.argsort(month, kind="stable")
-        level = np.concatenate([lv for (_, lv, _), _ in pieces])
-        count = np.concatenate([n for (_, _, n), _ in pieces])
-        tag = np.concatenate([np.full(len(m), t, np.int64) for (m, _, _), t in pieces])
-        return month[order], level[order], count[order], tag[order]
+        grid = self.counts.reshape(-1, self.spans[-1])  # (combinations, tags)
+        tags = np.flatnonzero(grid.any(axis=0))
+        if not len(tags):
+            return empty, empty, empty, empty
+        first = self.lows[-1]
+        if len(self.spans) == 2:  # a held level, in every tag
+            at, t = np.nonzero(grid[:, tags])
+            level = at.astype(np.int64) + self.lows[0]
+            return (
+                np.zeros(len(at), np.int64),
+                level,
+                grid[at, tags[t]].astype(np.int64),
+                (tags[t] + first),
+            )
+        months = len(self.shares)
+        if not self.sized:  # one level per combination and month, in every tag
+            pairs = np.flatnonzero(grid.any(axis=1))
+            sub = grid[pairs][:, tags]
+            p, t = np.nonzero(sub)
+            r = self._ramps(pairs)  # (months, pairs)
+            return (
+                np.repeat(np.arange(months, dtype=np.int64), len(p)),
+                r[:, p].reshape(-1),
+                np.tile(sub[p, t].astype(np.int64), months),
+                np.tile(tags[t] + first, months),
+            )
+        a0, a1, sizes = self.spans[:3]
+        cube = self.counts.reshape(a0 * a1, sizes, -1)
+        pairs = np.flatnonzero(cube.any(axis=(1, 2)))
+        present = np.flatnonzero(cube.any(axis=(0, 2)))
+        r = self._ramps(pairs)
+        v = present + self.lows[2]
+        h = cube[pairs][:, present][:, :, tags].astype(np.int64)  # (pairs, sizes, tags)
+        summed = np.zeros((len(pairs) + 1, len(present) + 1, len(tags)), np.int64)
+        np.cumsum(h, axis=0, out=summed[1:, 1:])
+        np.cumsum(summed[1:, 1:], axis=1, out=summed[1:, 1:])
+        parts: list[tuple[int, IntArray, IntArray, IntArray]] = []  # (month, level, n, tag)
+        taken: tuple[IntArray, ...] | None = None
+        for m, row in enumerate(r):
+            if row.size > 1 and np.any(row[1:] < row[:-1]):  # the ramps cross: each cell
+                taken = taken or np.nonzero(h)
+                p, q, t = taken
+                parts.append((m, np.maximum(row[p], v[q]), h[p, q, t], tags[t]))
+                continue
+            x = np.union1d(row, v)  # every level max(r, size) can take, ascending
+            below = summed[
+                np.searchsorted(row, x, side="right"), np.searchsorted(v, x, side="right")
+            ]  # (levels, tags)
+            n = np.diff(below, axis=0, prepend=0)
+            t, k = np.nonzero(n.T)  # tag by tag, levels ascending
+            parts.append((m, x[k], n[k, t], tags[t]))
+        return (
+            np.repeat(np.arange(months, dtype=np.int64), [len(x) for _, x, _, _ in parts]),
+            np.concatenate([x for _, x, _, _ in parts]).astype(np.int64),
+            np.concatenate([n for _, _, n, _ in parts]).astype(np.int64),
+            np.concatenate([t for _, _, _, t in parts]).astype(np.int64) + first,
+        )
 
     def cells(self) -> tuple[IntArray, IntArray, IntArray]:
         """``(month, level, count)``, each (k,): how many draws take each level
