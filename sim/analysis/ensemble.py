@@ -130,7 +130,7 @@ def run_ensemble(
     counts), so that variants whose tagged counts could be large are not held at once."""
     draws, seed = check_args(draws, seed, chunk)
     # per variant: its bands (columns) and dates (rows), or a wide variant's frames; p_met
-    summaries: dict[str, tuple[Any, pd.DataFrame, Any]] = {}
+    summaries: dict[str, tuple[Any, Any, Any]] = {}
     counts: dict[str, LevelCounts] = {}
     wide = [name for name in result.variants if is_wide(result.plans[name])]
     if makers is not None or keep_counts:
