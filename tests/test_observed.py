@@ -7,6 +7,7 @@ import csv
 import json
 import math
 import re
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -893,7 +894,8 @@ def test_rank_stats_read_off_cumulative_counts_equal_a_count_over_every_level():
         for accept in [(-math.inf, 12.3), (7.5, math.inf), (29.2, 30.9), (-3, 99), (31, 30.5)]:
             rank, band, share = rank_stats(hist, obs, accept)
             ref = obs.reference
-            want_rank = 100.0 * (hist[levels < ref].sum() + 0.5 * hist[levels == ref].sum()) / n
+            below, equal = int(hist[levels < ref].sum()), int(hist[levels == ref].sum())
+            want_rank = Fraction(200 * below + 100 * equal, 2 * n)  # exact, as scored
             assert rank == (want_rank if obs.bounded else None)
             cum = np.cumsum(hist)
             p10, p90 = (int((cum < max(-(-q * n // 100), 1)).sum()) for q in (10, 90))
@@ -901,4 +903,4 @@ def test_rank_stats_read_off_cumulative_counts_equal_a_count_over_every_level():
             hi = math.inf if high is None else high
             assert band == (lo <= p90 and hi >= p10)
             inside = hist[(levels >= accept[0]) & (levels <= accept[1])].sum()
-            assert share == inside / n
+            assert share == Fraction(int(inside), n)
