@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 MORE_COLOR, LESS_COLOR = "#1b6ca8", "#d1495b"
 FAN_HEIGHT, PROB_HEIGHT = 3.0, 1.15  # [in] of one theater's two panels
+GAP_HEIGHT = 0.3  # [in] of the empty row between two theaters' panels
 
 
 def _signed(v: float, _pos: Any = None) -> str:
@@ -39,17 +40,26 @@ def _layout(names: list[str]) -> tuple[Any, list[Axes]]:
     """A figure with a header (title, subtitle, legend) above, per theater, the fan
     and its probability panel; the panels use the constrained layout, so matplotlib
     places their titles, ticks and the footnote."""
-    height = max(common.HEIGHT_IN, HEADER_HEIGHT + 1.2 + len(names) * 5.2)
+    height = max(
+        common.HEIGHT_IN, HEADER_HEIGHT + 1.2 + len(names) * 5.2 + (len(names) - 1) * GAP_HEIGHT
+    )
     fig = common.pyplot().figure(
         figsize=(common.WIDTH_IN, height), dpi=common.DPI, layout="constrained"
     )
     header, body = fig.subfigures(2, 1, height_ratios=[HEADER_HEIGHT, height - HEADER_HEIGHT])
-    mosaic = [[f"{kind}{i}"] for i in range(len(names)) for kind in ("fan", "prob")]
-    panels = body.subplot_mosaic(
-        mosaic, height_ratios=[FAN_HEIGHT, PROB_HEIGHT] * len(names), sharex=True
-    )
+    # between one theater's probability panel and the next theater's name, an empty row
+    # (constrained layout alone left the name against the panel above)
+    mosaic: list[list[str]] = []
+    ratios: list[float] = []
+    for i in range(len(names)):
+        if i:
+            mosaic.append(["."])
+            ratios.append(GAP_HEIGHT)
+        mosaic += [[f"fan{i}"], [f"prob{i}"]]
+        ratios += [FAN_HEIGHT, PROB_HEIGHT]
+    panels = body.subplot_mosaic(mosaic, height_ratios=ratios, sharex=True)
     fig.get_layout_engine().set(h_pad=0.1)
-    return fig, [panels[k[0]] for k in mosaic]
+    return fig, [panels[k[0]] for k in mosaic if k[0] != "."]
 
 
 @common.plain_text
