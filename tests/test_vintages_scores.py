@@ -613,3 +613,31 @@ def test_the_vintages_take_the_error_rate_of_conditioning(series_files, tmp_path
     got = pd.read_csv(out / "points.csv")
     assert got.crps.tolist() == pytest.approx(want.points.crps.tolist(), rel=1e-12)
     assert got.p50.tolist() == want.points.p50.tolist()
+
+
+def test_a_theater_a_later_vintage_adds_has_its_panel_and_its_full_name_in_the_table(
+    write, tmp_path
+):
+    # the chart drew the first vintage's theaters only (no panel for beta, whose report
+    # was drawn nowhere), and the table cut the theater column to 8 characters
+    early = write(VINTAGE_YAML.format(id="early", as_of="2024-03-01"), name="early.yaml")
+    late = write(SPLIT_YAML.format(id="late", as_of="2024-06-15"), name="late.yaml")
+    record = tmp_path / "record.csv"
+    record.write_text(GROWING_RECORD)
+    args = ["vintages", str(early), str(late), "--observed", str(record), "--draws", "200"]
+    result = CliRunner().invoke(main, [*args, "--seed", "3", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.output.splitlines() if line.startswith("late ")]
+    assert "alpha/north" in [row[3] for row in rows if len(row) > 3]
+    assert not any("alpha/no " in line for line in result.output.splitlines())
+    series = sim.run_vintages(
+        [sim.load_scenario(early), sim.load_scenario(late)],
+        sim.load_observations(record, [sim.load_scenario(late)]),
+        draws=200,
+        seed=3,
+    )
+    axes = sim.plot_vintages(series)
+    assert [a.get_title(loc="left") for a in axes] == ["Alpha", "Beta"]
+    # beta's July report is drawn on its panel
+    assert any(len(line.get_xdata()) for line in axes[1].lines if line.get_marker() == "o")
+    plt.close("all")

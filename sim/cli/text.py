@@ -632,14 +632,16 @@ def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[s
     """What ``forcesim vintages`` prints: per vintage and theater, how its bands did on
     the later reports (all horizons), for ``variants`` (default: ``as-reported``, or
     each vintage's first variant); scores.csv has every variant and horizon."""
+    s = series.scores
+    rows = s[s.horizon == "all"]
+    # the theater column as wide as its longest name (alpha/north, not alpha/no)
+    wide = max([len("theater"), *(len(str(t)) for t in rows.theater)]) + 2
     lines = [
         f"{len(series.vintages)} vintages, {series.draws:,} draws each (seed {series.seed}); "
         "each conditioned on what was known on its date, scored on what came later",
-        f"{'vintage':<22}{'as of':>11}{'variant':>16}{'theater':>9}{'later':>7}"
+        f"{'vintage':<22}{'as of':>11}{'variant':>16}{'theater':>{wide}}{'later':>7}"
         f"{'in 50 %':>9}{'in 80 %':>9}{'IS80':>9}{'CRPS':>9}",
     ]
-    s = series.scores
-    rows = s[s.horizon == "all"]
     for vintage in series.vintages:
         shown = list(variants) or [
             "as-reported"
@@ -659,7 +661,7 @@ def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[s
             )
         for r in mine.itertuples():
             lines.append(
-                f"{r.vintage[:21]:<22}{r.as_of:>11}{r.variant[:15]:>16}{r.theater[:8]:>9}"
+                f"{r.vintage[:21]:<22}{r.as_of:>11}{r.variant[:15]:>16}{r.theater:>{wide}}"
                 f"{r.observations:>7}{_fmt(100 * r.coverage50, pct=True, places=0):>9}"
                 f"{_fmt(100 * r.coverage80, pct=True, places=0):>9}"
                 f"{_fmt(r.interval_score):>9}{_fmt(r.crps):>9}"

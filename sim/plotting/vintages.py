@@ -45,7 +45,8 @@ def plot_vintages(
     variant : str, optional
         The variant drawn (default: ``as-reported`` when every vintage has it).
     theaters : sequence of str, optional
-        Theaters to draw (default: those of the first vintage).
+        Theaters to draw (default: those of every vintage, the first vintage's first,
+        then those a later one adds).
 
     Returns
     -------
@@ -56,7 +57,13 @@ def plot_vintages(
 
     variant = variant or headline_variant(series)
     first = series.vintages[0].result
-    names = list(theaters) if theaters else list(first.plans[first.variants[0]].theaters)
+    # every vintage's theaters, the first's first: a theater a later vintage adds has a
+    # panel too (its reports were drawn nowhere), named as the first vintage having it
+    owner: dict[str, Any] = {}
+    for v in series.vintages:
+        for tid in v.result.plans[v.result.variants[0]].theaters:
+            owner.setdefault(tid, v.result)
+    names = list(theaters) if theaters else list(owner)
     lo = min(parse_month(f"{v.as_of:%Y-%m}") for v in series.vintages) - 1
     levels = [o for o in series.observations if o.kind != "target"]  # plans are not drawn
     hi = max([lo + 12, *(o.month for o in levels)]) + 9
@@ -87,7 +94,7 @@ def plot_vintages(
             ax.plot(x, rows.p50, color=color, lw=2.4, zorder=4)
             ax.axvline(pd.Timestamp(vintage.as_of), color=color, lw=1.3, ls=(0, (3, 2)), zorder=2)
             top = max(top, float(rows.p90.max()) if len(rows) else 0.0)
-        common.style_axes(ax, common.theater_title(first, tid))
+        common.style_axes(ax, common.theater_title(owner.get(tid, first), tid))
         top = max([top, *(o.high or o.low or 0 for o in levels if o.theater == tid)])
         ax.set_ylim(0, top * 1.12 or 10)
         ax.set_xlim(
