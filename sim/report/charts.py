@@ -25,6 +25,7 @@ others by ``meta`` (a variant may be called ``observed`` or ``range``).
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -204,7 +205,7 @@ def envelope_figure(result: Result) -> go.Figure:
         fig.update_yaxes(range=[0, limit], row=row, col=1)
         _observations(fig, shown, row, 0.09 * limit, as_of_of(result))
         _calendar_deadlines(fig, result, tid, row, x)
-        _as_of(fig, result, x, row)
+        _as_of(fig, result, x, row, _foot_marks(result, tid, shown, 0.09 * limit), limit)
     _layout(fig, len(names), "x unified")
     return fig
 
@@ -229,6 +230,7 @@ def _targets(fig: go.Figure, result: Result, tid: str, row: int) -> None:
             name="milestone target",
             legendgroup="target",
             meta="target",
+            cliponaxis=False,  # a target of 0 whole, not half cut off by the axis
             marker={
                 "symbol": "diamond",
                 "size": 10,
@@ -262,9 +264,11 @@ def _vline(
     label: str,
     where: str,
     x: list[str],
+    left: bool | None = None,
 ) -> None:
     """A vertical line at ``when`` across panel ``row``, labelled at its top or bottom;
-    the label sits right of the line, or left of it in the last fifth of the months ``x``."""
+    the label sits right of the line, or left of it in the last fifth of the months ``x``
+    (or as ``left`` says, when given)."""
     fig.add_shape(
         type="line",
         x0=when,
@@ -276,8 +280,11 @@ def _vline(
         row=row,
         col=1,
     )
-    start, end, at = (pd.Timestamp(t).value for t in (x[0], x[-1], when))
-    left = at > start + 0.8 * (end - start)
+    if not label:
+        return
+    if left is None:
+        start, end, at = (pd.Timestamp(t).value for t in (x[0], x[-1], when))
+        left = at > start + 0.8 * (end - start)
     fig.add_annotation(
         x=when,
         y=1 if where == "top" else 0,
@@ -294,10 +301,65 @@ def _vline(
     )
 
 
-def _as_of(fig: go.Figure, result: Result, x: list[str], row: int) -> None:
+#: the width of a chart's plotting area on the page at its widest [px] (76rem less the
+#: margins), the height of a label at the foot of a panel as a share of the least panel
+#: height (250 px), and the width of one of its characters [px] (11 px text)
+PLOT_PX, FOOT_LABEL_SHARE, CHAR_PX = 1000.0, 0.1, 6.6
+
+
+def _foot_marks(
+    result: Result, tid: str, shown: list[Observation], arrow: float
+) -> list[tuple[str, float]]:
+    """Where the marks of a panel reach lowest: (the month's end, troops) of each
+    observation (the tip of a "fewer than" arrow) and each milestone target."""
+    marks = []
+    for o in shown:
+        low = o.low if o.shape != "at most" else max(float(o.high or 0) - arrow, 0.0)
+        marks.append((month_ends([drawn_month(o)])[0], float(low or 0)))
+    ms = result.milestones[result.milestones.theater == tid]
+    marks += [
+        (month_ends([str(r.deadline)])[0], float(r.target))
+        for r in ms.itertuples()
+        if pd.notna(r.deadline)
+    ]
+    return marks
+
+
+def _clear_side(
+    label: str, when: str, x: list[str], marks: Sequence[tuple[str, float]], foot: float
+) -> bool | None:
+    """Which side of the line at ``when`` a label at the panel's foot goes: right
+    (False), else left (True), the first where it stays inside the panel and covers no
+    mark reaching below ``foot`` troops (a "fewer than 50" at the month's end after the
+    date); None where neither side is clear. Its width is taken at the page's widest
+    (:data:`PLOT_PX`)."""
+    start, end, at = (pd.Timestamp(t).value for t in (x[0], x[-1], when))
+    wide = (len(label) * CHAR_PX + 12) / PLOT_PX * max(end - start, 1)
+
+    def clear(lo: float, hi: float) -> bool:
+        inside = start <= lo and hi <= end
+        return inside and not any(lo <= pd.Timestamp(t).value <= hi and y < foot for t, y in marks)
+
+    if clear(at, at + wide):
+        return False
+    if clear(at - wide, at):
+        return True
+    return None
+
+
+def _as_of(
+    fig: go.Figure,
+    result: Result,
+    x: list[str],
+    row: int,
+    marks: Sequence[tuple[str, float]] = (),
+    limit: float = 0.0,
+) -> None:
     """A solid vertical at the scenario's as-of date, and a dash-dotted one at the date
     the observations were taken as known on (a run ``--as-of``), each when it falls
-    within the chart."""
+    within the chart; the latter's label, at the foot of the panel, on the side of the
+    line where it covers none of ``marks`` (:func:`_foot_marks`; ``limit``: the panel's
+    y-limit [troops]), or none where neither side is clear."""
     as_of = pd.Timestamp(str(result.scenario.doc.as_of))
     inside = bool(x) and pd.Timestamp(x[0]) <= as_of <= pd.Timestamp(x[-1])
     if inside:
@@ -309,7 +371,12 @@ def _as_of(fig: go.Figure, result: Result, x: list[str], row: int) -> None:
     if news is not None and x and pd.Timestamp(x[0]) <= pd.Timestamp(news) <= pd.Timestamp(x[-1]):
         label = f"reports known on {news.day} {news.strftime('%b %Y')}"
         # (at the foot: the deadlines are labelled at the top)
-        _vline(fig, news.isoformat(), row, AS_OF, "dashdot", label, "bottom", x)
+        # on the side clear of the marks at the foot; with neither clear, the line alone
+        # (the key above the chart names it)
+        side = _clear_side(label, news.isoformat(), x, marks, FOOT_LABEL_SHARE * limit)
+        if side is None:
+            label = ""
+        _vline(fig, news.isoformat(), row, AS_OF, "dashdot", label, "bottom", x, side)
 
 
 def _shown(items: tuple[Observation, ...], series: str, months: list[str]) -> list[Observation]:
@@ -353,7 +420,14 @@ def _observations(
                 "line": {"color": colors.OBSERVED_EDGE if known else color, "width": 1.6},
             }
             fig.add_trace(
-                go.Scatter(x=x, y=[o.low for o in group], marker=marker, **common, **hover),
+                go.Scatter(
+                    x=x,
+                    y=[o.low for o in group],
+                    marker=marker,
+                    cliponaxis=False,  # a point at 0 whole, as on the PNG charts
+                    **common,
+                    **hover,
+                ),
                 row,
                 1,
             )
@@ -488,7 +562,7 @@ def fan_figure(result: Result) -> go.Figure:
         _observations(fig, shown, row, 0.09 * top, as_of_of(result))
         fig.update_yaxes(range=[0, top], row=row, col=1)
         x = month_ends(bands[bands.theater == tid].month.drop_duplicates().sort_values())
-        _as_of(fig, result, x, row)
+        _as_of(fig, result, x, row, _foot_marks(result, tid, shown, 0.09 * top), top)
     _layout(fig, len(names), "x unified")
     return fig
 
