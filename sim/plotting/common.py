@@ -83,6 +83,9 @@ def pt(size: float) -> float:
 DEADLINE_LABEL = "deadline-label"
 """The ``gid`` of a deadline's label, so a later label can keep clear of it."""
 
+AS_OF_LABEL = "as-of-label"
+"""The ``gid`` of the as-of line's label."""
+
 
 def own_figure() -> bool:
     """Whether the chart now being drawn is in a figure of forcesim's own."""
@@ -452,7 +455,9 @@ def deadlines(result: Result, ax: Axes, tid: str, *, label: bool) -> None:
             color=colors.TARGET,
             markerfacecolor="white",
             markeredgewidth=1.8,
-            zorder=5,
+            # whole: at 0 not cut by the axes' edge, nor under a report's bar or cap
+            zorder=9.6,
+            clip_on=False,
             ls="none",
             label="milestone target" if label else None,
         )
@@ -518,12 +523,17 @@ def style_axes(ax: Axes, title: str) -> None:
 
 def date_axis(ax: Axes) -> None:
     """Month-and-year ticks every January and July, or every one, two or five years
-    when the span is too long for half-years to fit (more than about four years)."""
+    when the span is too long for half-years to fit (more than about four years); in a
+    figure of forcesim's own, a short span (under about two and a half years) gets a
+    tick every month, second or third month, the shortest step giving at most 8."""
     import matplotlib.dates as mdates
 
     if own_figure():
         locator = mdates.AutoDateLocator(minticks=3, maxticks=9)
-        locator.intervald[mdates.MONTHLY] = [6]  # Jan and Jul
+        # every month, second, third or sixth (Jan and Jul), the shortest step that
+        # gives at most 8 ticks: a one-year span had two (Jul and Jan) with sixths alone
+        locator.intervald[mdates.MONTHLY] = [1, 2, 3, 6]
+        locator.maxticks[mdates.MONTHLY] = 8
     else:  # the caller's axes may be narrow: no more labels than fit
         locator = _fitting_date_locator()(pt(11), minticks=3, maxticks=9)
         # Jan and Jul, else each Jan (every other Jan in a span under three years,

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.colors import RANGE, RANGE_ALPHA
 from sim.plotting import common
+from sim.plotting.clearance import clear_top_labels
 from sim.plotting.observed import add_to_panel, below_deadline_labels
 from sim.results import Result
 
@@ -15,6 +16,44 @@ if TYPE_CHECKING:
 
 # the panels' left and right edges in a figure of our own, as fractions of its width
 PANELS_LEFT, PANELS_RIGHT = 0.06, 0.66
+LINE_WIDTH = 2.2  # [pt] of each variant's line
+DASH = 3.0  # length of one colour's dash on a shared stretch, in line widths
+
+
+def shared_stretches(ax: Axes, x: Any, wide: Any, colors: dict[str, str]) -> None:
+    """Where several variants' lines run along the same path (the same levels at both
+    ends of a month's segment), draw that stretch again in short dashes taking turns in
+    each variant's colour: every line there shows in its own colour, as the legend has
+    it, not as the last one drawn (or a blend of them). ``x``: the months' dates;
+    ``wide``: a column of levels per variant drawn."""
+    values = wide.to_numpy(float)
+    names = list(wide.columns)
+    runs: dict[tuple[int, ...], list[int]] = {}  # the variants sharing a segment -> segments
+    for s in range(len(values) - 1):
+        groups: dict[tuple[float, float], list[int]] = {}
+        for k in range(len(names)):
+            groups.setdefault((values[s, k], values[s + 1, k]), []).append(k)
+        for members in groups.values():
+            if len(members) > 1:
+                runs.setdefault(tuple(members), []).append(s)
+    for group, segments in runs.items():
+        start = 0
+        for end in range(1, len(segments) + 1):  # contiguous segments make one stretch
+            if end < len(segments) and segments[end] == segments[end - 1] + 1:
+                continue
+            first, last = segments[start], segments[end - 1] + 1
+            m = len(group)
+            for turn, k in enumerate(group):
+                ax.plot(
+                    x[first : last + 1],
+                    values[first : last + 1, k],
+                    color=colors[names[k]],
+                    lw=LINE_WIDTH,
+                    ls=(turn * DASH, (DASH, (m - 1) * DASH)),
+                    zorder=3.5,
+                    gid="shared-stretch",
+                )
+            start = end
 
 
 @common.plain_text
@@ -66,8 +105,8 @@ def plot_envelope(
             common.warn_crowded("envelope", text)
     fig, axes = common.axes_for(result, names, ax)
     if fig is not None:
-        # the panels' final width first: the deadline labels are placed by it
-        fig.subplots_adjust(left=PANELS_LEFT, right=PANELS_RIGHT)
+        # the panels' final size first: the labels are placed and kept off the data by it
+        _layout(fig, notes)
     colors = common.variant_colors(result.variants)
     df = result.monthly
     for i, (tid, a) in enumerate(zip(names, axes, strict=True)):
@@ -86,7 +125,6 @@ def plot_envelope(
             step=None,
         )
         drawn = wide[[v for v in lines if v in wide.columns]]
-        n = len(drawn.columns)
         if "official" in rows and (rows.official != rows.troops).any():
             # where official figures leave troops out, each variant's official figure too
             off = rows.pivot(index="month", columns="variant", values="official")
@@ -123,15 +161,15 @@ def plot_envelope(
                     annotation_clip=False,
                 )
         for j, v in enumerate(drawn.columns):
-            # identical paths stay visible: a small offset in line width and dash
             a.plot(
                 x,
                 drawn[v],
                 color=colors[v],
-                lw=2.6 - 1.4 * j / max(n - 1, 1),
+                lw=LINE_WIDTH,
                 label=v if i == 0 else None,
                 zorder=3 + j * 0.01,
             )
+        shared_stretches(a, x, drawn, colors)
         common.style_axes(a, common.theater_title(result, tid))
         add_to_panel(
             a,
@@ -143,6 +181,7 @@ def plot_envelope(
         )
         common.deadlines(result, a, tid, label=True)
         below_deadline_labels(a)  # the as-of label, drawn with the observations above
+        clear_top_labels([a])  # the labels above the data, nothing hidden behind them
         common.end_labels(a, x[-1], drawn.iloc[-1], colors)
     if fig is not None:
         _decorate(result, fig, axes, notes, len(lines))
@@ -152,8 +191,6 @@ def plot_envelope(
 def _decorate(result: Result, fig: Any, axes: list[Axes], notes: list[str], lines: int) -> None:
     """Title, subtitle, legend and footnote, placed in inches from the figure's edges
     (the figure grows with the number of theaters)."""
-    import textwrap
-
     height = fig.get_figheight()
     doc = result.scenario.doc
     fig.suptitle(doc.title, x=0.06, ha="left", fontsize=19, fontweight="bold", y=1 - 0.25 / height)
@@ -178,9 +215,22 @@ def _decorate(result: Result, fig: Any, axes: list[Axes], notes: list[str], line
         title_fontsize=12,
         alignment="left",
     )
-    note = "\n".join(textwrap.fill(n, 175) for n in notes)
+    note = _notes(notes)
     foot = common.footnote(result) + ("\n" + note if note else "")
     fig.text(0.06, 0.15 / height, foot, fontsize=9.5, color="#444444", va="bottom")
+
+
+def _notes(notes: list[str]) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.fill(n, 175) for n in notes)
+
+
+def _layout(fig: Any, notes: list[str]) -> None:
+    """The panels' place in a figure of our own: between the title block and the
+    footnote (taller by the lines of ``notes``), left of the legend."""
+    height = fig.get_figheight()
+    note = _notes(notes)
     bottom = common.ENVELOPE_BOTTOM_IN + 0.17 * note.count("\n") + (0.17 if note else 0)
     fig.subplots_adjust(
         left=PANELS_LEFT,

@@ -26,6 +26,7 @@ import pandas as pd
 from sim import colors
 from sim.colors import mix
 from sim.plotting import common
+from sim.plotting.clearance import clear_top_labels
 from sim.plotting.common import title_size
 from sim.plotting.observed import OBSERVED_LEGEND_IN, add_to_fan, observations_of, visible
 
@@ -215,7 +216,6 @@ def deadline_marks(
             fontsize=size,
             color="#333333",
             zorder=6,
-            bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.75},
             gid=common.DEADLINE_LABEL,
         )
     return depth
@@ -237,9 +237,12 @@ def _short_style(ax: Axes, small: bool) -> None:
     if small:
         ax.xaxis.set_major_locator(mdates.YearLocator())
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
-        ax.xaxis.set_minor_locator(mdates.MonthLocator(bymonth=7))
         x0, x1 = ax.get_xlim()
-        if x1 - x0 < 3 * 366:  # a short horizon: name July too, or one year label is all
+        # a short horizon names months between the years, or one year label is all:
+        # every other month under 16 months, each quarter under two years, else July
+        months = (7,) if x1 - x0 >= 2 * 366 else (4, 7, 10) if x1 - x0 >= 488 else (3, 5, 7, 9, 11)
+        ax.xaxis.set_minor_locator(mdates.MonthLocator(bymonth=months))
+        if x1 - x0 < 3 * 366:
             ax.xaxis.set_minor_formatter(mdates.DateFormatter("%b"))
             ax.tick_params(which="minor", labelsize=9, labelcolor="#555555")
         ax.tick_params(labelsize=10)
@@ -427,6 +430,7 @@ def draw_fan(
                 va="top",
                 ha="left",
             )
+    clear_top_labels(axes)  # the deadlines' labels above the data, nothing hidden
     if fig is not None:
         _decorate(result, fig, axes, len(chosen), crowded, sites=any("/" in t for t in names))
     else:  # the legend is the caller's: ax.legend() lists the bands, lines and deadlines
@@ -567,4 +571,5 @@ def plot_fan(
     room = OBSERVED_LEGEND_IN if shown and ax is None else 0.0
     axes = draw_fan(result, ax=ax, theaters=theaters, variants=variants, legend_room=room)
     add_to_fan(axes, result, names, chosen, observed)
+    clear_top_labels(axes)  # the as-of label too, and over the observations
     return axes

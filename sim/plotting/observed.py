@@ -159,7 +159,9 @@ def draw_observations(
                 mfc=face,
                 mec=color if not filled else EDGE,
                 mew=1.6,
-                zorder=9,
+                # whole at 0 (not cut by the axes' edge), and a target over a report of
+                # the same month, which would hide its upper half
+                zorder=9.7 if o.kind == "target" else 9,
                 clip_on=False,
                 label="_nolegend_",
             )
@@ -250,14 +252,12 @@ def draw_as_of(ax: Axes, as_of: dt.date | None, *, label: bool = True) -> None:
             fontsize=9.5,
             color=AS_OF_COLOR,
             zorder=8,
-            bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8},
             gid=AS_OF_LABEL,
         )
         below_deadline_labels(ax)
 
 
-AS_OF_LABEL = "as-of-label"
-"""The ``gid`` of the as-of line's label."""
+AS_OF_LABEL = common.AS_OF_LABEL
 
 
 def below_deadline_labels(ax: Axes) -> None:
@@ -502,12 +502,11 @@ def mark_conditioned(
                 f"{when.isoformat()}. {rest}"
             )
     n_series = max(len(axes) // max(len(shown), 1), 1)
-    bands = cond.bands
     for t in range(n_series):
         for v, a in zip(shown, axes[t * len(shown) : (t + 1) * len(shown)], strict=False):
             e = c.effective[v]
-            # two short lines in a corner the bands leave empty (lower left, which a
-            # drawdown leaves empty, first); one long line would cover a narrow panel
+            # two short lines where the panel is empty (a corner first); one long line
+            # would cover a narrow panel
             label = a.annotate(
                 f"effective draws {e:,.0f}\n({100 * e / c.draws:.1f} % of {c.draws:,})",
                 (0.01, 0.03),
@@ -517,12 +516,8 @@ def mark_conditioned(
                 color="#7a1f1f",
                 fontweight="bold",
                 zorder=10,
-                bbox={"boxstyle": "square,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.8},
             )
-            if bands is not None and t < len(drawn):
-                rows = bands[(bands.variant == v) & (bands.theater == drawn[t])]
-                if len(rows):
-                    _clear_corner(a, label, rows)
+            _clear_corner(a, label)
 
     if c.too_few:
         fig.text(
@@ -536,45 +531,28 @@ def mark_conditioned(
         )
 
 
-#: where a panel's label may go (axes fraction, alignment), in order of preference
-CORNERS = (
+#: where a panel's label may go (axes fraction, alignment), in order of preference: the
+#: four corners (the lower left, which a drawdown leaves empty, first), then heights up
+#: the panel's left, right and middle; the first where it covers nothing is taken
+CORNERS: tuple[tuple[tuple[float, float], str, str], ...] = (
     ((0.01, 0.03), "left", "baseline"),
     ((0.99, 0.03), "right", "baseline"),
     ((0.01, 0.80), "left", "top"),
     ((0.99, 0.80), "right", "top"),
+    *(
+        ((x, y), ha, "bottom")
+        for y in (0.12, 0.22, 0.32, 0.42, 0.52, 0.62, 0.72)
+        for x, ha in ((0.99, "right"), (0.01, "left"), (0.5, "center"))
+    ),
 )
 
 
-def _clear_corner(ax: Axes, label: Any, rows: pd.DataFrame) -> None:
-    """Move ``label`` to the first corner of :data:`CORNERS` where no month's band
-    (5th to 95th percentile, ``rows`` of bands.csv) passes under it, or else to the
-    one the fewest months pass under."""
-    import matplotlib.dates as mdates
+def _clear_corner(ax: Axes, label: Any) -> None:
+    """Move ``label`` to the first place of :data:`CORNERS` where it covers none of the
+    panel's data, labels or lines (:func:`sim.plotting.clearance.place_clear`)."""
+    from sim.plotting.clearance import place_clear
 
-    x = mdates.date2num(common.month_ends(rows.month))
-    renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
-    to_axes = ax.transData + ax.transAxes.inverted()
-    low = to_axes.transform(list(zip(x, rows.p05.astype(float), strict=True)))
-    high = to_axes.transform(list(zip(x, rows.p95.astype(float), strict=True)))
-    best: tuple[int, int] | None = None
-
-    def put(corner: int) -> None:
-        xy, ha, va = CORNERS[corner]
-        label.xy = label.xyann = xy  # (the text stands at xyann: no offset from xy)
-        label.set_horizontalalignment(ha)
-        label.set_verticalalignment(va)
-
-    for i in range(len(CORNERS)):
-        put(i)
-        box = label.get_window_extent(renderer).transformed(ax.transAxes.inverted())
-        inside = (low[:, 0] >= box.x0) & (low[:, 0] <= box.x1)
-        hits = int((inside & (high[:, 1] >= box.y0) & (low[:, 1] <= box.y1)).sum())
-        if hits == 0:
-            return
-        if best is None or hits < best[0]:
-            best = (hits, i)
-    assert best is not None
-    put(best[1])
+    place_clear(ax, label, CORNERS)
 
 
 # ---------------------------------------------------------------- the backtest chart

@@ -1,0 +1,249 @@
+"""What a reader sees of a short, two-theater scenario with sites: labels off the data,
+marks whole, lines of a shared path in each variant's colour, enough date ticks."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pytest
+from conftest import DEFAULT_SCENARIO
+
+import sim
+from sim.analysis.observed import conditioned_result
+from sim.plotting import mark_conditioned
+from sim.plotting.clearance import hits, top_labels_on_data
+from sim.plotting.common import AS_OF_LABEL, DEADLINE_LABEL
+
+# an 11-month withdrawal from two theaters, one made of two sites; "on-time" and
+# "as-reported" share their central path
+SHORT_YAML = """\
+id: short-exit
+title: Leaving two theaters within a year
+as_of: 2024-05-19
+calendar: {start: 2024-05, end: 2025-03}
+announcement:
+  expected: 2024-05
+  delay: {choice: {values: [0, 1, 2], weights: [70, 20, 10]}, assumption: test}
+theaters:
+  niger:
+    name: Niger
+    initial: {value: 1000, assumption: test}
+    sites:
+      niamey: {name: Niamey, initial: {value: 400, assumption: test}}
+      agadez: {name: Agadez, initial: {value: 600, assumption: test}}
+  chad:
+    initial: {value: 75, assumption: test}
+milestones:
+  niamey-out:
+    theater: niger/niamey
+    deadline: 2024-07
+    target: {level: 0}
+  agadez-out:
+    theater: niger/agadez
+    deadline: 2024-09
+    profile: back
+    delay: {choice: {values: [0, 1, 2], weights: [6, 3, 1]}, assumption: test}
+    target: {level: 0}
+  chad-out:
+    theater: chad
+    deadline: 2024-06
+    profile: step
+    target: {level: 0}
+residuals:
+  embassy:
+    theater: niger/niamey
+    size: {uniform: [10, 50], probability: 0.3, assumption: test}
+    from: {milestone: niamey-out}
+variants:
+  on-time:
+    description: Announced as agreed; the bases emptied by their deadlines
+    overrides: {announcement: {delay: 0}}
+  slip-2:
+    description: Two months late to start; the deadlines hold
+    overrides: {announcement: {delay: 2}}
+  as-reported:
+    description: The start and the execution as uncertain as the reports leave them
+"""
+
+RECORD = """\
+date,theater,troops_low,troops_high,kind,tolerance,by,source,quote
+2024-05-19,niger,1000,1000,official,0,,statement,
+2024-06-07,niger,900,1000,reported,,,a report,
+2024-07-08,niger/niamey,,50,reported,,,handover,
+2024-08-05,niger,,200,reported,,,handover,
+2024-08-05,niger,0,0,target,,2024-09,statement,
+2024-09-16,niger,0,30,reported,,,complete,
+"""
+
+AS_OF = "2024-07-15"
+
+
+@pytest.fixture(scope="module")
+def short(tmp_path_factory: Any) -> Any:
+    """The scenario run as an ensemble, with its record known on 15 Jul 2024."""
+    import datetime as dt
+
+    folder = tmp_path_factory.mktemp("short")
+    (folder / "short.yaml").write_text(SHORT_YAML, encoding="utf-8")
+    (folder / "record.csv").write_text(RECORD, encoding="utf-8")
+    scenario = sim.load_scenario(folder / "short.yaml")
+    record = sim.load_observations(folder / "record.csv", scenario)
+    return sim.run(
+        scenario,
+        draws=4000,
+        seed=7,
+        observed=record,
+        condition=True,
+        as_of=dt.date.fromisoformat(AS_OF),
+    )
+
+
+def _renderer(ax: Any) -> Any:
+    return ax.figure.canvas.get_renderer()
+
+
+def test_the_effective_draws_label_covers_no_data_in_short_or_narrow_panels(short) -> None:
+    # it sat on the lines of Niamey's and Chad's panels, over the 5th-95th band's months
+    # only the months' points were checked, not the lines between them
+    cond = conditioned_result(short, short.observed)
+    axes = sim.plot_fan(cond)
+    mark_conditioned(axes, cond, short.observed)
+    for ax in axes:
+        (label,) = [t for t in ax.texts if t.get_text().startswith("effective draws")]
+        box = label.get_window_extent(_renderer(ax))
+        assert hits(ax, box, skip=[label]) == 0, (ax.get_title(), label.get_text())
+        assert ax.get_window_extent(_renderer(ax)).contains(box.x0, box.y0)
+
+
+@pytest.mark.parametrize("chart", ["fan", "envelope"])
+def test_deadline_and_as_of_labels_stand_above_the_data_with_no_box_behind_them(
+    short, chart
+) -> None:
+    # a white box (alpha 0.8) behind the as-of label hid slip-2's line at 1,000
+    axes = sim.plot_fan(short) if chart == "fan" else sim.plot_envelope(short)
+    labelled = 0
+    for ax in axes:
+        labels = [t for t in ax.texts if t.get_gid() in (DEADLINE_LABEL, AS_OF_LABEL)]
+        labelled += bool(labels)
+        assert all(t.get_bbox_patch() is None for t in labels)
+        assert top_labels_on_data(ax) == 0, ax.get_title()
+    assert labelled
+
+
+def test_the_label_of_the_reports_date_on_the_page_keeps_off_the_marks_after_it(short) -> None:
+    # "reports known on 15 Jul 2024" ran right of its line over Niamey's "fewer than 50"
+    # at the end of July
+    from sim.report.charts import envelope_figure, fan_figure
+
+    for fig in (envelope_figure(short), fan_figure(short)):
+        names = [a.text for a in fig.layout.annotations]
+        row = next(i for i, n in enumerate(names) if "Niamey" in n) + 1
+        axis = "x" if row == 1 else f"x{row}"
+        mine = [
+            a
+            for a in fig.layout.annotations
+            if a.text.startswith("reports known on") and a.xref == axis
+        ]
+        assert all(a.xanchor == "right" for a in mine), [a.xanchor for a in mine]
+
+
+def test_lines_of_variants_sharing_a_path_take_turns_in_each_ones_colour(short) -> None:
+    # on-time and as-reported share their path: the thin yellow line over the blue one
+    # read as a grey-green that matches neither legend entry
+    from sim.colors import variant_colors
+
+    (ax, *_) = sim.plot_envelope(short, theaters=["niger"])
+    colors = variant_colors(list(short.variants))
+    dashed = {}
+    for line in ax.lines:
+        if line.get_linestyle() == "--" and len(line.get_xdata()) > 1:
+            dashed.setdefault(line.get_color(), []).append(line)
+    for variant in ("on-time", "as-reported"):
+        runs = dashed.get(colors[variant], [])
+        assert runs, variant
+        months = {x for line in runs for x in line.get_xdata()}
+        assert len(months) == 11  # every month shared (with slip-2 too, once at 0)
+    on_time, as_reported = (dashed[colors[v]][0] for v in ("on-time", "as-reported"))
+    # the same dash, one after the other: each colour shows half the shared stretch
+    (start_a, pattern_a), (start_b, pattern_b) = (
+        line._unscaled_dash_pattern for line in (on_time, as_reported)
+    )
+    assert pattern_a == pattern_b and start_a != start_b
+
+
+def _labelled_ticks(ax: Any) -> list[str]:
+    ax.figure.canvas.draw()
+    lo, hi = ax.get_xlim()
+    ticks = ax.xaxis.get_major_ticks() + ax.xaxis.get_minor_ticks()
+    return [
+        t.label1.get_text()
+        for t in ticks
+        if t.label1.get_visible() and t.label1.get_text() and lo <= t.get_loc() <= hi
+    ]
+
+
+def test_an_eleven_month_chart_has_at_least_four_dated_ticks(short) -> None:
+    # Jan and Jul only: two ticks across eleven months
+    (ax, *_) = sim.plot_envelope(short, theaters=["niger"])
+    assert len(_labelled_ticks(ax)) >= 4, _labelled_ticks(ax)
+    plt.close("all")
+    axes = sim.plot_fan(short)
+    assert len(_labelled_ticks(axes[-1])) >= 4, _labelled_ticks(axes[-1])
+
+
+def test_target_diamonds_at_zero_are_drawn_whole(short) -> None:
+    # half cut by the axes' edge, or half under the bar of a report of the same month
+    for axes in (sim.plot_fan(short), sim.plot_envelope(short)):
+        diamonds = [
+            line
+            for ax in axes
+            for line in ax.lines
+            if line.get_marker() == "D" and len(line.get_ydata()) and line.get_ydata()[0] == 0
+        ]
+        assert diamonds
+        for d in diamonds:
+            assert not d.get_clip_on()
+            others = [
+                line.get_zorder()
+                for line in d.axes.lines
+                if line is not d and line.get_marker() in ("_", "v", "o", "s")
+            ]
+            assert all(d.get_zorder() > z for z in others)
+
+
+def test_a_theaters_name_on_the_comparison_chart_stands_clear_of_the_panel_above(
+    tmp_path: Path,
+) -> None:
+    # "Syria" sat against the x axis of Iraq's probability panel
+    scenario = sim.load_scenario(DEFAULT_SCENARIO)
+    cmp = sim.compare(scenario, "as-reported", "slip-6", draws=500, seed=1)
+    axes = sim.plot_compare(cmp)
+    fig = axes[0].get_figure(root=True)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    above = axes[1].get_tightbbox(renderer)  # Iraq's probability panel, ticks and all
+    title = axes[2].title.get_window_extent(renderer)  # "Syria"
+    assert axes[2].get_title(loc="left") == "Syria"
+    assert above.y0 - title.y1 >= 0.5 * fig.dpi, (above.y0, title.y1)  # half an inch (0.36 before)
+
+
+def test_the_readme_says_the_sites_fan_shows_the_variants_it_does() -> None:
+    from sim.plotting.common import fan_selection, fan_series
+
+    scenario = sim.load_scenario(Path("scenarios/iraq-sites-2024.yaml"))
+    result = sim.run(scenario, draws=50, seed=1)
+    names, chosen, note = fan_selection(fan_series(result), list(result.variants))
+    assert note is not None
+    readme = " ".join(Path("README.md").read_text(encoding="utf-8").split())
+    said = re.search(
+        r"iraq-sites-2024\.yaml --draws 20000 --seed 1 # an ensemble, for its fan (.*?)forcesim",
+        readme,
+    )
+    assert said is not None
+    text = said.group(1).replace("# ", "")
+    assert f"{len(result.variants)} variants" in text
+    assert f"{len(names)} theaters and sites would make {len(names) * len(result.variants)}" in text
+    assert f"first {len(chosen)} variants" in text
