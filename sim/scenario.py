@@ -233,6 +233,7 @@ class Scenario:
         *,
         variants: Sequence[str] | None = None,
         origin: str = "<overrides>",
+        written: Sequence[Mapping[tuple[str | int, ...], str]] | None = None,
     ) -> Scenario:
         """A copy with values set by dotted key path on top of every variant that runs.
 
@@ -251,6 +252,11 @@ class Scenario:
         origin : str
             The file name errors give for a set value (the command line passes
             ``<command line>``).
+        written : sequence of mapping, optional
+            For each setting, in order, the text of each scalar of its value as the
+            user wrote it, by key path below the setting's key (``()`` for a scalar
+            value): an error quotes it (``'1.50'``) instead of the parsed value
+            (``1.5``). Default: none (errors show the values given).
 
         Returns
         -------
@@ -272,6 +278,13 @@ class Scenario:
         # numbers from numpy (np.arange) are set as the Python numbers they hold, as
         # with_overrides takes them
         items = [(key, from_code(value)) for key, value in items]
+        if written is not None and len(written) != len(items):
+            raise ScenarioError(
+                "the text of each setting's value as written, one mapping per setting",
+                f"{len(written)} for {len(items)} settings",
+                file="<arguments>",
+                path="written",
+            )
         for key, _ in items:
             parts = tuple(str(key).split("."))
             if not key or not all(parts):
@@ -296,11 +309,19 @@ class Scenario:
         runs: list[str | None] = list(names) if self.doc.variants else [None]
         docs = {}  # each run's data, with the settings checked so far
         overs: dict[str | None, dict[str, Any]] = {name: {} for name in runs}  # what each sets
+        texts: dict[tuple[str | int, ...], str] = {}  # scalars as written, by raw key path
         for name in runs:
             overrides = {} if name is None else self.raw["variants"][name].get("overrides")
             docs[name] = deep_merge(self.raw, overrides or {})
-        for key, value in items:  # a field of an entry the scenario lacks: a misspelt name
+        for j, (key, value) in enumerate(items):
             parts = tuple(str(key).split("."))
+            for name in runs:  # the latest setting of a key wins: its texts replace
+                raw_at = parts if name is None else ("variants", name, "overrides", *parts)
+                for old in [p for p in texts if p[: len(raw_at)] == raw_at]:
+                    del texts[old]
+                for sub, text in (written[j] if written is not None else {}).items():
+                    texts[raw_at + tuple(sub)] = text
+            # a field of an entry the scenario lacks: a misspelt name
             missing = {}
             for name in runs:
                 got = _missing_entry(docs[name], parts)
@@ -346,7 +367,9 @@ class Scenario:
             raw = {**self.raw, "variants": table}
         settings = self.settings + tuple((str(k), v) for k, v in items)
         # a setting replaces a value in every variant on purpose: no new warning
-        return self._rebuilt(raw, _CodeLocator(self.locator, code, origin), settings, self.warnings)
+        return self._rebuilt(
+            raw, _CodeLocator(self.locator, code, origin, texts), settings, self.warnings
+        )
 
     def _rebuilt(
         self,
@@ -672,14 +695,20 @@ def _set_paths(over: Any, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
 class _CodeLocator(Locator):
     """Points at ``<overrides>`` for values set in code and for the mappings that hold
     them (``code``: their key paths in the raw document), at the file for keys the
-    file has, and at ``<overrides>`` for the rest."""
+    file has, and at ``<overrides>`` for the rest; ``texts``: the scalars set as the user
+    wrote them (``--set``), by key path in the raw document."""
 
     def __init__(
-        self, inner: Locator, code: Collection[tuple[Any, ...]] = (), origin: str = "<overrides>"
+        self,
+        inner: Locator,
+        code: Collection[tuple[Any, ...]] = (),
+        origin: str = "<overrides>",
+        texts: Mapping[tuple[Any, ...], str] | None = None,
     ) -> None:
         super().__init__(list(inner.layers))
         self.code: set[tuple[Any, ...]] = set(code)
         self.origin = origin
+        self.texts: dict[tuple[Any, ...], str] = dict(texts or {})
         self.inner = inner if isinstance(inner, _CodeLocator) else None
 
     def _set_here(self, path: Any) -> bool:
@@ -704,11 +733,15 @@ class _CodeLocator(Locator):
         return self.inner.find(path, key=key) if self.inner is not None else (self.origin, 1, 1)
 
     def text(self, path: Any) -> str | None:
-        """None for a value set in code or on the command line (it has no text in the
-        file); else as the file wrote it."""
+        """A value set on the command line as the user wrote it; None for one set in
+        code (it has no text); else as the file wrote it."""
         chain: Any = self
         while chain is not None:
             if chain._set_here(path):
+                for layer in chain.layers:
+                    got = chain.texts.get(layer.prefix + tuple(path))
+                    if got is not None:
+                        return got  # type: ignore[no-any-return]
                 return None
             chain = chain.inner
         if self.find(path)[0].startswith("<"):
@@ -716,7 +749,7 @@ class _CodeLocator(Locator):
         return super().text(path)
 
     def under(self, prefix: Any) -> Locator:
-        out = _CodeLocator(Locator.under(self, prefix), self.code, self.origin)
+        out = _CodeLocator(Locator.under(self, prefix), self.code, self.origin, self.texts)
         if self.inner is not None:
             out.inner = self.inner.under(prefix)  # type: ignore[assignment]
         return out

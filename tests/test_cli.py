@@ -748,3 +748,19 @@ def test_an_effective_share_and_its_percent_sign_stay_on_one_line(tmp_path):
     bad = [x for x in lines if re.search(r"\(\d+\.\d$|^\s*%\)|of$|^\s*of ", x)]
     assert not bad, bad
     assert re.search(r"\d of 2,000 \(\d+\.\d %\), 5 reports", " ".join(result.stdout.split()))
+
+
+@pytest.mark.parametrize(
+    ("args", "found"),
+    [
+        (["--draws", "+0", "--seed", "1"], "--draws': expected a whole number from 1 to "),
+        (["--draws", "200000000", "--seed", "1"], "found '200000000'"),
+        (["--draws", "10", "--seed", "9223372036854775808"], "found '9223372036854775808'"),
+    ],
+)
+def test_a_number_out_of_range_is_quoted_as_written(tmp_path, args, found):
+    # (click said "0 is not in the range 1<=x<=100000000." for +0)
+    out = tmp_path / "out"
+    err = assert_one_line_error(invoke("run", *args, "--out", str(out)), mentions=found)
+    assert "found '" in err
+    assert not out.exists()

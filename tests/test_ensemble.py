@@ -677,8 +677,14 @@ def test_distribution_parameters_are_validated(write, quantity, message):
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["--draws", "0", "--seed", "1"], "Invalid value for '--draws': 0 is not in the range"),
-        (["--draws", "-5", "--seed", "1"], "Invalid value for '--draws': -5 is not in the range"),
+        (
+            ["--draws", "0", "--seed", "1"],
+            "Invalid value for '--draws': expected a whole number from 1 to 100,000,000, found '0'",
+        ),
+        (
+            ["--draws", "-5", "--seed", "1"],
+            "'--draws': expected a whole number from 1 to 100,000,000, found '-5'",
+        ),
         (["--draws", "1000000000000", "--seed", "1"], "Invalid value for '--draws'"),
         (["--draws", "many", "--seed", "1"], "'many' is not a valid integer"),
         (["--draws", "100", "--seed", "abc"], "Invalid value for '--seed'"),

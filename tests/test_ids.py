@@ -241,7 +241,7 @@ def test_a_bad_setting_of_a_theater_called_value_is_located_on_the_command_line(
     assert result.exit_code == 2
     assert result.output.startswith(
         "forcesim: error: <command line>:1:1: theaters.value.initial: expected a level of 0 "
-        "troops or more, found -5"
+        "troops or more, found '-5'"
     )
     assert not out.exists()
 

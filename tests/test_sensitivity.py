@@ -464,5 +464,5 @@ def test_the_sensitivity_command_states_and_checks_its_least_number_of_draws(tmp
         main, ["sensitivity", "--draws", "9", "--seed", "1", "--out", str(out)]
     )
     assert res.exit_code == 2
-    assert "'--draws': 9 is not in the range 10<=x<=100000000" in res.output
+    assert "'--draws': expected a whole number from 10 to 100,000,000, found '9'" in res.output
     assert not out.exists()

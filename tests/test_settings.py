@@ -431,3 +431,51 @@ def test_a_run_with_set_records_the_setting_as_what_its_numbers_rest_on(tmp_path
     again = sim.load_run(out).scenario  # read back, the setting is still what it rests on
     p = next(p for p in provenance(again, "on-time") if p.path == "theaters.iraq.initial")
     assert p.assumption == "set for this run: theaters.iraq.initial = 2400"
+
+
+@pytest.mark.parametrize(
+    ("command", "setting", "path", "found"),
+    [
+        ("run", "announcement.delay=1.50", "announcement.delay", "'1.50'"),
+        ("run", "announcement.delay=-1.50", "announcement.delay", "'-1.50'"),
+        (
+            "run",
+            "announcement.delay={uniform: [0, 6.50]}",
+            "announcement.delay.uniform[1]",
+            "'6.50'",
+        ),
+        ("sensitivity", "announcement.delay=1.50", "announcement.delay", "'1.50'"),
+        ("sweep", "announcement.delay=0,1.50", "announcement.delay", "'1.50'"),
+        # a value of a range was not written: the range is quoted as written
+        ("sweep", "announcement.delay=0..9:1.50", "announcement.delay", "'0..9:1.50'"),
+    ],
+)
+def test_a_bad_set_value_is_quoted_as_written_not_as_parsed(
+    tmp_path, command: str, setting: str, path: str, found: str
+) -> None:
+    # (it said "found 1.5" for 1.50)
+    out = tmp_path / "out"
+    extra = ["--draws", "100", "--seed", "1"] if command == "sensitivity" else []
+    result = invoke(command, str(DEFAULT_SCENARIO), "--set", setting, *extra, "--out", str(out))
+    assert result.exit_code == 2
+    assert re.match(
+        command_line_error(path, "a whole number of months", re.escape(found)), result.stderr
+    ), result.stderr
+    assert result.stderr.count("\n") == 1
+    assert not out.exists()
+
+
+def test_a_later_setting_of_a_key_is_quoted_not_the_text_of_the_one_it_replaced(
+    scenario: sim.Scenario,
+) -> None:
+    first, second = (
+        parse_setting("announcement.delay=1.50"),
+        parse_setting("announcement.delay=2.50"),
+    )
+    with pytest.raises(sim.ScenarioError, match="found '2.50'"):
+        scenario.with_settings(
+            [(s.key, s.value) for s in (first, second)], written=[first.texts, second.texts]
+        )
+    # a setting given in code has no text: its value is shown
+    with pytest.raises(sim.ScenarioError, match="found 1.5"):
+        scenario.with_settings({"announcement.delay": 1.5})

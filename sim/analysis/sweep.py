@@ -142,6 +142,7 @@ def sweep(
     seed: int | None = None,
     *,
     labels: Sequence[Sequence[str]] | None = None,
+    written: Sequence[Sequence[Mapping[tuple[str | int, ...], str]]] | None = None,
     chunk: int | None = None,
     progress: bool | None = None,
     executor: Executor | None = None,
@@ -162,6 +163,9 @@ def sweep(
         each point is the deterministic central run.
     labels : sequence of sequence of str, optional
         Each value as written, for the table (default: ``str(value)``).
+    written : sequence of sequence of mapping, optional
+        Each value's scalars as the user wrote them, for errors to quote
+        (:meth:`sim.Scenario.with_settings`); default: none.
     chunk, progress
         As for :func:`sim.run`.
     executor : optional
@@ -204,13 +208,16 @@ def sweep(
     twice = next((k for i, k in enumerate(keys) if k in keys[:i]), None)
     if twice is not None:
         raise ScenarioError("each key swept once", f"{twice!r} twice", file=origin, path=twice)
-    if [len(t) for t in texts] != [len(v) for v in values]:
-        raise ScenarioError(
-            "a label for each value of each key",
-            f"{[len(t) for t in texts]} labels for {[len(v) for v in values]} values",
-            file="<arguments>",
-            path="labels",
-        )
+    shown = [list(w) for w in written] if written is not None else [[{}] * len(v) for v in values]
+    for name, given in (("labels", texts), ("written", shown)):
+        if [len(t) for t in given] != [len(v) for v in values]:
+            raise ScenarioError(
+                f"{'a label' if name == 'labels' else 'a mapping of texts'} for each value "
+                "of each key",
+                f"{[len(t) for t in given]} {name} for {[len(v) for v in values]} values",
+                file="<arguments>",
+                path=name,
+            )
     for key, vals, text in zip(keys, values, texts, strict=True):
         seen: dict[str, str] = {}
         for value, label in zip(vals, text, strict=True):
@@ -230,9 +237,14 @@ def sweep(
         )
     names = scenario.select(list(variants) if variants else None)
     jobs = []
-    for i, point in enumerate(itertools.product(*values)):
+    for i, (point, point_texts) in enumerate(
+        zip(itertools.product(*values), itertools.product(*shown), strict=True)
+    ):
         sc = scenario.with_settings(
-            list(zip(keys, point, strict=True)), variants=names, origin=origin
+            list(zip(keys, point, strict=True)),
+            variants=names,
+            origin=origin,
+            written=list(point_texts),
         )
         plans = []
         for name in names:

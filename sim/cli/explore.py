@@ -92,6 +92,7 @@ def sweep(
             draws,
             seed,
             labels=[[s.text for s in values] for _, values in axes],
+            written=[[s.texts for s in values] for _, values in axes],
             chunk=chunk,
             progress=not quiet,
             executor=pool,

@@ -31,6 +31,13 @@ class WholeNumber(click.IntRange):
                 param,
                 ctx,
             )
+        low, high = self.min, self.max
+        if numeric and low is not None and high is not None and not low <= int(text) <= high:
+            self.fail(  # (click's own message quotes int(text), not the text)
+                f"expected a whole number from {low:,} to {high:,}, found {value!r}",
+                param,
+                ctx,
+            )
         return super().convert(value, param, ctx)
 
 
@@ -132,7 +139,7 @@ def out_option(default: str) -> Any:
 def draws_options(draws_help: str, seed_help: str, least: int = 1) -> Any:
     """``--draws N`` (at least ``least``) and ``--seed S`` (click-checked ranges), and the
     hidden ``--chunk``."""
-    draws = DRAWS if least == 1 else click.IntRange(least, MAX_DRAWS)
+    draws = DRAWS if least == 1 else WholeNumber(least, MAX_DRAWS)
 
     def apply(func: Any) -> Any:
         func = click.option("--chunk", type=WholeNumber(1, 10_000_000), hidden=True)(func)
@@ -175,7 +182,10 @@ def apply_settings(scenario: Any, texts: tuple[str, ...], variants: list[str]) -
 
     parsed = [parse_setting(t) for t in texts]
     return scenario.with_settings(
-        [(s.key, s.value) for s in parsed], variants=variants, origin=COMMAND_LINE
+        [(s.key, s.value) for s in parsed],
+        variants=variants,
+        origin=COMMAND_LINE,
+        written=[s.texts for s in parsed],
     )
 
 

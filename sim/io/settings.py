@@ -16,7 +16,8 @@ and the key.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -34,11 +35,14 @@ _WRAP = "v: "  # a value is read as the document ``v: VALUE``
 
 @dataclass(frozen=True)
 class Setting:
-    """One ``KEY=VALUE``: the dotted ``key``, its parsed ``value`` and the ``text`` given."""
+    """One ``KEY=VALUE``: the dotted ``key``, its parsed ``value`` and the ``text`` given;
+    ``texts``: each scalar of the value as written, by key path below ``key`` (``()`` for
+    a scalar value), for errors to quote (``'1.50'``, not ``1.5``)."""
 
     key: str
     value: Any
     text: str
+    texts: Mapping[tuple[str | int, ...], str] = field(default_factory=dict)
 
 
 def _error(key: str, expected: str, found: str, col: int = 1) -> ScenarioError:
@@ -63,7 +67,8 @@ def _split_key(text: str) -> tuple[str, str]:
 
 
 def parse_value(key: str, text: str) -> Any:
-    """One value in YAML flow syntax (``600``, ``null``, ``{uniform: [0, 6]}``).
+    """One value in YAML flow syntax (``600``, ``null``, ``{uniform: [0, 6]}``)
+    (:func:`parse_written` also gives each scalar's text as written).
 
     Raises
     ------
@@ -71,10 +76,16 @@ def parse_value(key: str, text: str) -> Any:
         For text that is not one YAML value, at ``<command line>:1:COL`` where COL
         is the column within ``text``.
     """
+    return parse_written(key, text)[0]
+
+
+def parse_written(key: str, text: str) -> tuple[Any, dict[tuple[str | int, ...], str]]:
+    """:func:`parse_value`, and each scalar of the value as written, by key path below
+    ``key`` (``()`` for a scalar value)."""
     if "\n" in text or "\r" in text:
         raise _error(key, "a value on one line", repr(text))
     try:
-        data, _ = parse_yaml(_WRAP + text, COMMAND_LINE)
+        data, positions = parse_yaml(_WRAP + text, COMMAND_LINE)
     except ScenarioError as exc:
         col = max(1, (exc.col or 1) - len(_WRAP)) if exc.line in (None, 1) else 1
         if exc.path is not None and exc.path.split(".")[0].split("[")[0] == "v":
@@ -99,7 +110,8 @@ def parse_value(key: str, text: str) -> Any:
             "nothing; null deletes the key)",
             repr(text.strip()),
         )
-    return data["v"]
+    texts = {path[1:]: t for path, t in positions.texts.items() if path[:1] == ("v",)}
+    return data["v"], texts
 
 
 def _empty_mapping(value: Any) -> list[str] | None:
@@ -125,7 +137,8 @@ def parse_setting(text: str) -> Setting:
     {'uniform': [0, 6]}
     """
     key, value = _split_key(text)
-    return Setting(key, parse_value(key, value), value.strip())
+    parsed, texts = parse_written(key, value)
+    return Setting(key, parsed, value.strip(), texts)
 
 
 def split_items(text: str) -> list[str]:
@@ -152,7 +165,8 @@ def split_items(text: str) -> list[str]:
 def expand_range(key: str, text: str) -> list[Setting] | None:
     """``FROM..TO[:STEP]`` → one :class:`Setting` per value (None when ``text`` is not
     a range). Whole numbers stay whole; every value is ``FROM + i * STEP`` in exact
-    decimal arithmetic, up to and including ``TO``."""
+    decimal arithmetic, up to and including ``TO``. An error about a value quotes the
+    range as written (``'0..9:1.50'``): the value itself was not written."""
     m = _RANGE.match(text)
     if m is None:
         return None
@@ -174,7 +188,7 @@ def expand_range(key: str, text: str) -> list[Setting] | None:
     for i in range(count):
         d = lo + i * step
         value: Any = int(d) if whole else float(d)
-        out.append(Setting(key, value, str(value)))
+        out.append(Setting(key, value, str(value), {(): text.strip()}))
     return out
 
 
@@ -197,7 +211,8 @@ def parse_axis(text: str) -> tuple[str, list[Setting]]:
             raise _error(key, "values separated by single commas", f"an empty item in {rest!r}")
         expanded = expand_range(key, item)
         if expanded is None:
-            expanded = [Setting(key, parse_value(key, item), item.strip())]
+            parsed, texts = parse_written(key, item)
+            expanded = [Setting(key, parsed, item.strip(), texts)]
         values.extend(expanded)
     seen: set[str] = set()
     for s in values:
