@@ -749,3 +749,30 @@ def test_report_of_a_compare_or_backtest_directory_says_it_draws_a_run(
         result.stderr,
     )
     assert sorted(p.name for p in out.iterdir()) == before
+
+
+@pytest.mark.parametrize(
+    ("command", "kind"),
+    [
+        (["sweep", "--set", "announcement.delay=0,3"], "sweep"),
+        (["sensitivity", "--draws", "20", "--seed", "1"], "sensitivity"),
+    ],
+)
+def test_report_of_a_sweep_or_sensitivity_directory_asks_for_a_run_in_reports_words(
+    tmp_path, command, kind
+) -> None:
+    # before: "expected a directory of forcesim run, compare or backtest", plot's wording
+    out = tmp_path / kind
+    assert (
+        invoke(command[0], str(DEFAULT_SCENARIO), *command[1:], "-q", "--out", str(out)).exit_code
+        == 0
+    )
+    before = sorted(p.name for p in out.iterdir())
+    result = invoke("report", str(out))
+    assert result.exit_code == 2
+    assert re.fullmatch(
+        rf"forcesim: error: {re.escape(str(out))}/run\.json:1:1: \(file\): expected a directory "
+        rf"of forcesim run \(the page is a run's\), found a directory of forcesim {kind}\n",
+        result.stderr,
+    )
+    assert sorted(p.name for p in out.iterdir()) == before

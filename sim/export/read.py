@@ -178,8 +178,11 @@ def load_run(run_dir: str | Path) -> Result:
     return rebuild(run_dir, read_record(run_dir))
 
 
-def read_record(run_dir: Path) -> dict[str, Any]:
-    """The ``run.json`` of a run directory, checked to be one (a ScenarioError if not)."""
+def read_record(run_dir: Path, *, page: bool = False) -> dict[str, Any]:
+    """The ``run.json`` of a run directory, checked to be one (a ScenarioError if not):
+    one :func:`redraw` can draw, or, with ``page``, one a report page is written of
+    (a sweep, sensitivity or vintages directory is refused in the words of the
+    command that was given)."""
     record_path = run_dir / "run.json"
     if not record_path.is_file():
         found = not_a_file(record_path)
@@ -216,6 +219,13 @@ def read_record(run_dir: Path) -> dict[str, Any]:
         )
     check_record(record, record_path)
     kind = next((k for k in _DRAWN_WHEN_RUN if k in record), None)
+    if kind is not None and page:
+        raise ScenarioError(
+            "a directory of forcesim run (the page is a run's)",
+            f"a directory of forcesim {kind}",
+            file=str(record_path),
+            path="(file)",
+        )
     if kind is not None:  # its chart is drawn as it runs, from what it keeps in memory
         raise ScenarioError(
             "a directory of forcesim run, compare or backtest",

@@ -91,7 +91,7 @@ def report_html(run_dir: Path, record: dict[str, Any] | None = None) -> str:
         When ``run_dir`` is not a run directory (a compare or backtest directory
         included: its chart is drawn by ``forcesim plot``).
     """
-    record = record if record is not None else read_record(run_dir)
+    record = record if record is not None else read_record(run_dir, page=True)
     # (as forcesim plot tells them apart)
     kind = next((k for k in ("compare", "backtest") if has_table(run_dir, k)), None)
     if kind is not None:
@@ -912,7 +912,7 @@ def write_report(
         )
     target = Path(output) if output is not None else run_dir / "report.html"
     finished = record is None  # (a run being written by sim.write_run lists its own files)
-    record = record if record is not None else read_record(run_dir)
+    record = record if record is not None else read_record(run_dir, page=True)
     if finished:
         refuse_overwrite(target)
     data = report_html(run_dir, record).encode("utf-8")
