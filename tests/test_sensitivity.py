@@ -285,8 +285,13 @@ def test_sensitivity_sobol_writes_sobol_files(tmp_path) -> None:
             "<command line>:1:1: announcement.delay: expected",
         ),
         (
+            # (it said "--workers and --scheduler run the tenths method only": no option named)
             ["--draws", "100", "--seed", "1", "--method", "sobol", "--workers", "2"],
-            "run the tenths method only",
+            "forcesim: error: Invalid value for '--workers': expected --method tenths",
+        ),
+        (
+            ["--draws", "100", "--seed", "1", "--method", "sobol", "--scheduler", "tcp://h:1"],
+            "forcesim: error: Invalid value for '--scheduler': expected --method tenths",
         ),
     ],
 )

@@ -166,7 +166,11 @@ def sensitivity(
 
     draws_and_seed(draws, seed, required=True)
     if method == "sobol" and (workers is not None or scheduler is not None):
-        raise click.UsageError("--workers and --scheduler run the tenths method only")
+        raise click.BadParameter(
+            "expected --method tenths (the method run as tasks; sobol runs its own sample "
+            "here), found --method sobol",
+            param_hint=f"'{'--workers' if workers is not None else '--scheduler'}'",
+        )
     cluster = executor(workers, scheduler, draws)
     sc = sim.load_scenario(scenario or sim.default_scenario())
     names = sc.select(list(variants))
