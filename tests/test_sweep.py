@@ -322,3 +322,41 @@ def test_a_value_given_twice_in_another_form_is_refused(tmp_path) -> None:
         sim.sweep(sc, {"announcement.delay": [1, np.int64(1)]})
     with pytest.raises(sim.ScenarioError, match=r"expected each value once, found \"\{'uniform'"):
         sim.sweep(sc, {"announcement.delay": [{"uniform": [0, 6]}, {"uniform": [0.0, 6]}]})
+
+
+def test_a_sweep_of_more_draws_a_variant_than_one_ensemble_may_have_is_refused_up_front(
+    tmp_path,
+) -> None:
+    # (601 points x 100,000,000 draws was accepted, and would have run for days)
+    out = tmp_path / "never"
+    result = CliRunner().invoke(
+        main,
+        [
+            "sweep",
+            str(DEFAULT_SCENARIO),
+            "--set",
+            "announcement.delay=0..600",
+            "--draws",
+            "100000000",
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "forcesim: error: <command line>:1:1: (sweep): expected a grid whose points x draws "
+        "are at most 100,000,000 draws a variant, as one ensemble's (fewer points or fewer "
+        "draws), found 601 points x 100000000 draws (60,100,000,000)\n"
+    )
+    assert not out.exists()
+
+
+def test_a_sweep_of_exactly_the_most_draws_a_variant_passes_the_check() -> None:
+    scenario = sim.load_scenario(DEFAULT_SCENARIO)
+    with pytest.raises(sim.ScenarioError, match=r"found 2 points x 50000001 draws \(100,000,002\)"):
+        sweep(scenario, {"announcement.delay": [0, 1]}, ["on-time"], 50_000_001, 1)
+    # at the bound the check passes: refused next, for a reason of its own (no such variant)
+    with pytest.raises(sim.ScenarioError, match="no-such"):
+        sweep(scenario, {"announcement.delay": [0, 1]}, ["no-such"], 50_000_000, 1)

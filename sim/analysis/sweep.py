@@ -25,7 +25,7 @@ import pandas as pd
 
 from sim.analysis.accumulator import Accumulator
 from sim.analysis.chunks import Executor, progress_bar, run_chunks
-from sim.analysis.ensemble import check_args
+from sim.analysis.ensemble import MAX_DRAWS, check_args
 from sim.analysis.outcomes import measure, outcomes
 from sim.analysis.summaries import level_bound, series, thresholds
 from sim.analysis.wide import require_dense
@@ -183,7 +183,9 @@ def sweep(
     sim.ScenarioError
         For a bad key or value at any point (every point is checked before any is
         run), a key or value given twice (``300`` and ``300.0``), labels that do not
-        match the values, a bad ``chunk``, or more than 100,000 points.
+        match the values, a bad ``chunk``, more than 100,000 points, or more than
+        100,000,000 draws a variant (points x ``draws``, as many as one ensemble may
+        have: :data:`sim.analysis.ensemble.MAX_DRAWS`).
     """
     if draws is not None or seed is not None or chunk is not None:
         draws, seed = check_args(draws, seed, chunk)
@@ -234,6 +236,15 @@ def sweep(
     if count > MAX_POINTS:
         raise ScenarioError(
             f"a grid of at most {MAX_POINTS:,} points", f"{count:,}", file=origin, path="(sweep)"
+        )
+    if draws is not None and count * draws > MAX_DRAWS:
+        # (601 points of 10**8 draws would run for days): as many draws as one ensemble
+        raise ScenarioError(
+            f"a grid whose points x draws are at most {MAX_DRAWS:,} draws a variant, "
+            "as one ensemble's (fewer points or fewer draws)",
+            f"{count:,} points x {draws} draws ({count * draws:,})",
+            file=origin,
+            path="(sweep)",
         )
     names = scenario.select(list(variants) if variants else None)
     jobs = []
