@@ -764,3 +764,50 @@ def test_a_number_out_of_range_is_quoted_as_written(tmp_path, args, found):
     err = assert_one_line_error(invoke("run", *args, "--out", str(out)), mentions=found)
     assert "found '" in err
     assert not out.exists()
+
+
+INTERRUPTED_AT = {
+    # Ctrl-C while Python shuts down, after the command wrote OUT (an exit handler that
+    # runs before forcesim's): it ended with 0 and a traceback, or by the signal (-2)
+    "shutdown": (
+        "import atexit, os, signal\natexit.register(lambda: os.kill(os.getpid(), signal.SIGINT))\n"
+    ),
+    # Ctrl-C raised where Python drops it (a __del__): the run went on and ended with 0
+    "dropped": (
+        "import gc, os, signal, time\n"
+        "import sim.export\n"
+        "write = sim.export.write_run\n"
+        "class Late:\n"
+        "    def __del__(self):\n"
+        "        os.kill(os.getpid(), signal.SIGINT); time.sleep(0.2)\n"
+        "def write_run(*a, **k):\n"
+        "    files = write(*a, **k); Late(); gc.collect(); return files\n"
+        "sim.export.write_run = write_run\n"
+        "import sim\n"
+        "sim.write_run = write_run\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("when", list(INTERRUPTED_AT))
+def test_ctrl_c_after_the_last_write_says_one_line_and_exits_130(tmp_path, when):
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    script = (
+        "import sys\nfrom sim.cli import main\n"  # (exit handlers after forcesim's run first)
+        + INTERRUPTED_AT[when]
+        + "sys.argv[0] = 'forcesim'\nmain()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, "run", "-q", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (done.returncode, done.stderr) == (
+        130,
+        f"forcesim: interrupted after writing {out}/ whole\n",
+    )
+    assert (out / "run.json").is_file()

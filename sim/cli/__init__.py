@@ -10,8 +10,10 @@ commands, so ``forcesim --help`` stays fast.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
+import os
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -119,7 +121,51 @@ class Terminated(KeyboardInterrupt):
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
+    _Forcesim.signalled = signum
     raise Terminated()
+
+
+def _on_sigint(signum: int, frame: Any) -> None:
+    """Ctrl-C: KeyboardInterrupt, as Python's own handler raises it, remembered, so that
+    one raised where Python drops it (in a ``__del__`` or a callback: "Exception ignored
+    in ...") still ends the command as an interruption."""
+    _Forcesim.signalled = signum
+    raise KeyboardInterrupt
+
+
+def _quiet_unraisable(unraisable: Any) -> None:
+    """Drop the interruption Python could not raise (it is remembered: :func:`_on_sigint`);
+    report anything else as Python does."""
+    if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+        sys.__unraisablehook__(unraisable)
+
+
+def _remember(signum: int, frame: Any) -> None:
+    """From the command's end to the process's: a Ctrl-C or SIGTERM is only noted."""
+    _Forcesim.signalled = _Forcesim.signalled or signum
+
+
+def _interrupted_at_exit() -> None:
+    """At the end of a ``forcesim`` process (the last exit handler, registered first): a
+    Ctrl-C or SIGTERM noted since the command ended (:meth:`_Forcesim.main`) still says
+    one line and ends with 128 + the signal, where Python's shutdown would have ended
+    silently with 0, or by the signal itself (code -2)."""
+    import signal
+
+    if not _Forcesim.holding:
+        return
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+    if _Forcesim.signalled:
+        click.echo(f"forcesim: {interrupted()}", err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # (the rest of the shutdown only frees memory: ending here leaves no moment for a
+    # Ctrl-C to end the process by the signal)
+    os._exit(128 + _Forcesim.signalled if _Forcesim.signalled else _Forcesim.code)
+
+
+atexit.register(_interrupted_at_exit)
 
 
 class _Forcesim(click.Group):
@@ -128,27 +174,56 @@ class _Forcesim(click.Group):
     every other error."""
 
     invoked: list[str] = []
+    #: the signal (2 or 15) that came while the command ran, or 0
+    signalled: int = 0
+    #: whether this process holds Ctrl-C and SIGTERM from the command's end to its exit
+    holding: bool = False
+    #: the exit code of the command (for :func:`_interrupted_at_exit`)
+    code: int = 0
 
     def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
+        """Run the command; a Ctrl-C or SIGTERM at any moment (also one Python drops, or
+        one after the command's last write) ends it with one line and 128 + the signal."""
         import signal
         import threading
 
         _Forcesim.invoked = list(args) if args is not None else sys.argv[1:]
-        previous = None
-        if threading.current_thread() is threading.main_thread():
-            previous = signal.signal(signal.SIGTERM, _on_sigterm)
+        _Forcesim.signalled = 0
+        previous: dict[int, Any] = {}
+        hook = sys.unraisablehook
+        main_thread = threading.current_thread() is threading.main_thread()
+        if main_thread:
+            previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, _on_sigterm)
+            previous[signal.SIGINT] = signal.signal(signal.SIGINT, _on_sigint)
+            sys.unraisablehook = _quiet_unraisable
         try:
-            return super().main(args, *rest, **{**kwargs, "standalone_mode": False})
-        except click.exceptions.Abort as exc:
+            return self._run(args, *rest, **kwargs)
+        except SystemExit as exc:
+            _Forcesim.code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+            raise
+        finally:
+            for signum, handler in previous.items():
+                # (a forcesim process notes them from here to its exit: any before are said)
+                standalone = args is None
+                signal.signal(signum, _remember if standalone else handler)
+                _Forcesim.signalled, _Forcesim.holding = 0, standalone
+            sys.unraisablehook = hook
+
+    def _run(self, args: Any, *rest: Any, **kwargs: Any) -> Any:
+        """The command, its failures as one line each."""
+        try:
+            out = super().main(args, *rest, **{**kwargs, "standalone_mode": False})
+            if _Forcesim.signalled:  # raised where Python dropped it: the work went on
+                raise click.exceptions.Abort()
+            return out
+        except (click.exceptions.Abort, KeyboardInterrupt) as exc:
             click.echo(f"forcesim: {interrupted()}", err=True)
-            sys.exit(128 + getattr(exc.__cause__, "signum", 2))
+            cause = exc if isinstance(exc, KeyboardInterrupt) else exc.__cause__
+            sys.exit(128 + (_Forcesim.signalled or getattr(cause, "signum", 2)))
         except click.ClickException as exc:
             fail(exc.format_message(), exc.exit_code)
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
-        finally:
-            if previous is not None:
-                signal.signal(signal.SIGTERM, previous)
 
 
 def command_line() -> list[str]:
