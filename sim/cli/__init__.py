@@ -158,8 +158,9 @@ def _interrupted_at_exit() -> None:
         signal.signal(signum, signal.SIG_IGN)
     if _Forcesim.signalled:
         click.echo(f"forcesim: {interrupted()}", err=True)
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # (a reader gone: | head)
+            stream.flush()
     # (the rest of the shutdown only frees memory: ending here leaves no moment for a
     # Ctrl-C to end the process by the signal)
     os._exit(128 + _Forcesim.signalled if _Forcesim.signalled else _Forcesim.code)
