@@ -1956,3 +1956,92 @@ def test_one_command_takes_the_lock_of_its_output_directory_again_and_then_remov
             write_record(tmp, {})
         assert lock_path(out).exists()
     assert not lock_path(out).exists()
+
+
+def _as_another_user(monkeypatch, files):
+    """This process as one that may not open another user's lock file for writing, nor
+    add a file to a lock folder another user made (the system says EACCES)."""
+    real_open = os.open
+
+    def open_(path, flags, *args, **kwargs):
+        if str(path).endswith(".lock") and flags & (os.O_RDWR | os.O_WRONLY | os.O_CREAT):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(files.os, "open", open_)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="flock")
+def test_a_lock_file_another_users_killed_command_left_does_not_block_the_output_directory(
+    tmp_path, monkeypatch
+):
+    # another user's command killed while it held the lock leaves its file, which this
+    # user may not open for writing nor remove (the folder is sticky, as /tmp is): it
+    # said "being written by process 999999 of another user" of a process long gone,
+    # for every command into that directory from then on
+    import tempfile
+
+    from sim.io import files
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    out = tmp_path / "out"
+    left = files.lock_path(out)
+    left.parent.mkdir()
+    left.write_text("999999\n")
+    _as_another_user(monkeypatch, files)
+    with files.output_lock(out), files.atomic_directory(out) as tmp:
+        write_record(tmp, {})
+    assert (out / "run.json").is_file()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="flock")
+def test_a_lock_folder_this_user_may_not_add_to_locks_nothing_and_blocks_nothing(
+    tmp_path, monkeypatch
+):
+    # no lock file there and none can be made: no command holds the directory, yet it
+    # said "being written by another process of another user"
+    import tempfile
+
+    from sim.io import files
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp" / "forcesim-locks").mkdir(parents=True)
+    out = tmp_path / "out"
+    _as_another_user(monkeypatch, files)
+    with files.output_lock(out):
+        assert not files.lock_path(out).exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="flock and a child process")
+def test_an_output_directory_another_users_command_is_writing_stops_a_second_command(
+    tmp_path, monkeypatch
+):
+    import subprocess
+    import tempfile
+
+    from sim.io import files
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    out = tmp_path / "out"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(out)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        _as_another_user(monkeypatch, files)
+        held = rf"being written by process {holder.pid} of another user \(another forcesim"
+        with pytest.raises(files.OutputError, match=held), files.output_lock(out):
+            pass
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.write("\n")
+        holder.stdin.close()
+        holder.wait(timeout=30)
+        assert holder.stdout is not None
+        holder.stdout.close()

@@ -414,12 +414,20 @@ def lock_path(target: Path) -> Path:
 
 def _holder(path: Path) -> str:
     """Who holds lock file ``path``, for the message: ``process PID``, or ``another
-    process`` when its file does not say."""
+    process`` when its file does not say or names a process that is gone."""
     try:
         pid = path.read_text(encoding="ascii").strip()
     except (OSError, UnicodeDecodeError):
         pid = ""
-    return f"process {pid}" if pid.isdigit() else "another process"
+    if not pid.isdigit():
+        return "another process"
+    try:
+        os.kill(int(pid), 0)  # (no signal sent: whether that process is there)
+    except ProcessLookupError:  # a killed command's id, left in a file another user holds
+        return "another process"
+    except OSError:  # (there, but another user's)
+        pass
+    return f"process {pid}"
 
 
 @contextlib.contextmanager
@@ -431,7 +439,9 @@ def output_lock(target: Path, option: str = "--out") -> Iterator[None]:
     moments after it reported them written) or writing a page of the run it read into
     the run that replaced it. The lock file (:func:`lock_path`) holds the process id and
     is removed when the block ends; one a killed process left is taken over, since the
-    system drops a dead process's lock. Within one process the lock is re-entrant.
+    system drops a dead process's lock (another user's file, which this user may not
+    write, is locked read-only: the lock is the same). Within one process the lock is
+    re-entrant.
     Where the system has no ``flock`` (Windows), nothing is locked.
 
     Raises
@@ -474,33 +484,44 @@ def _take(target: Path, option: str) -> tuple[int, Path] | None:
         if path.parent.stat().st_uid == os.getuid():
             os.chmod(path.parent, 0o1777)  # (shared by the users of this host, as /tmp is)
     for _ in range(20):
+        mine = True  # (a lock file this process may write its id into and remove)
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except PermissionError:  # another user's command holds or held it
-            raise OutputError(
-                target, f"one being written by {_holder(path)} of another user", expected, option
-            ) from None
+        except PermissionError:
+            # another user's lock file (held now, or left by a command that was killed),
+            # or a lock folder this user may not add to: lock the file read-only (flock
+            # takes either), or where there is none, lock nothing, as without flock
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except OSError:
+                return None
+            mine = False
         except OSError:
             return None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except BlockingIOError:
             os.close(fd)
             elsewhere = f", or write elsewhere with {option}" if option.startswith("--") else ""
+            whose = "" if mine else " of another user"
             raise OutputError(
                 target,
-                f"one being written by {_holder(path)} (another forcesim command: wait for "
-                f"it to finish{elsewhere})",
+                f"one being written by {_holder(path)}{whose} (another forcesim command: "
+                f"wait for it to finish{elsewhere})",
                 expected,
                 option,
             ) from None
+        except OSError:  # no locks on this file system
+            os.close(fd)
+            return None
         try:  # the file may have been removed by its last holder before we locked it
             same = os.fstat(fd).st_ino == os.stat(path).st_ino
         except OSError:
             same = False
         if same:
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode("ascii"))
+            if mine:
+                os.ftruncate(fd, 0)
+                os.write(fd, f"{os.getpid()}\n".encode("ascii"))
             return fd, path
         os.close(fd)
     return None  # pragma: no cover - the file replaced twenty times over
