@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -1876,19 +1877,11 @@ with output_lock(Path(sys.argv[1])):
 """
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="flock and a child process")
-def test_a_second_command_writing_an_output_directory_in_use_stops_and_writes_nothing(tmp_path):
-    # two runs into one --out started together each swapped a whole directory in: the
-    # later deleted the earlier's files moments after it said "wrote 4 files", and a
-    # report of a run being replaced wrote the old run's page into the new run, or
-    # into the old directory, deleted with it
+@contextlib.contextmanager
+def _held(out: Path):
+    """A child process holding the lock of ``out`` for the block (it is yielded)."""
     import subprocess
 
-    from sim.io.files import lock_path
-
-    out = tmp_path / "out"
-    assert _run(out, "--variant", "on-time").exit_code == 0
-    before = _snapshot(out)
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(out)],
         stdin=subprocess.PIPE,
@@ -1897,6 +1890,29 @@ def test_a_second_command_writing_an_output_directory_in_use_stops_and_writes_no
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        yield holder
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.write("\n")
+        holder.stdin.close()
+        holder.wait(timeout=30)
+        assert holder.stdout is not None
+        holder.stdout.close()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="flock and a child process")
+def test_a_second_command_writing_an_output_directory_in_use_stops_and_writes_nothing(tmp_path):
+    # two runs into one --out started together each swapped a whole directory in: the
+    # later deleted the earlier's files moments after it said "wrote 4 files", and a
+    # report of a run being replaced wrote the old run's page into the new run, or
+    # into the old directory, deleted with it
+
+    from sim.io.files import lock_path
+
+    out = tmp_path / "out"
+    assert _run(out, "--variant", "on-time").exit_code == 0
+    before = _snapshot(out)
+    with _held(out) as holder:
         for args in (
             ["run", str(DEFAULT), "-q", "--out", str(out)],
             ["report", str(out)],
@@ -1912,13 +1928,6 @@ def test_a_second_command_writing_an_output_directory_in_use_stops_and_writes_no
             ) in res.stderr
             assert res.stderr.count("\n") == 1
             assert _snapshot(out) == before
-    finally:
-        assert holder.stdin is not None
-        holder.stdin.write("\n")
-        holder.stdin.close()
-        holder.wait(timeout=30)
-        assert holder.stdout is not None
-        holder.stdout.close()
     assert not lock_path(out).exists()  # the holder removed its lock file
     assert _run(out).exit_code == 0  # and the next command writes
 
@@ -2017,7 +2026,6 @@ def test_a_lock_folder_this_user_may_not_add_to_locks_nothing_and_blocks_nothing
 def test_an_output_directory_another_users_command_is_writing_stops_a_second_command(
     tmp_path, monkeypatch
 ):
-    import subprocess
     import tempfile
 
     from sim.io import files
@@ -2026,22 +2034,8 @@ def test_an_output_directory_another_users_command_is_writing_stops_a_second_com
     monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     out = tmp_path / "out"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(out)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+    with _held(out) as holder:
         _as_another_user(monkeypatch, files)
         held = rf"being written by process {holder.pid} of another user \(another forcesim"
         with pytest.raises(files.OutputError, match=held), files.output_lock(out):
             pass
-    finally:
-        assert holder.stdin is not None
-        holder.stdin.write("\n")
-        holder.stdin.close()
-        holder.wait(timeout=30)
-        assert holder.stdout is not None
-        holder.stdout.close()

@@ -179,16 +179,7 @@ def _panel(
     ys = np.arange(len(inputs))[::-1].astype(float)
     for y, path in zip(ys, inputs, strict=True):
         if path not in rows.index:
-            ax.text(
-                0.5,
-                y,
-                "fixed in this variant",
-                transform=ax.get_yaxis_transform(),
-                ha="center",
-                va="center",
-                fontsize=9,
-                color="#888888",
-            )
+            _row_note(ax, y, "fixed in this variant")
             continue
         r = rows.loc[path]
         if sens.method == "sobol":
@@ -247,6 +238,20 @@ def _panel(
     ax.spines[["top", "right", "left"]].set_visible(False)
 
 
+def _row_note(ax: Axes, y: float, text: str) -> None:
+    """A grey note across the middle of row ``y``, in place of its bars."""
+    ax.text(
+        0.5,
+        y,
+        text,
+        transform=ax.get_yaxis_transform(),
+        ha="center",
+        va="center",
+        fontsize=9,
+        color="#888888",
+    )
+
+
 def _sobol_bar(ax: Axes, y: float, r: pd.Series) -> None:
     """One input's Sobol indices at row ``y``: the total index (light bar), the
     first-order index (dark bar) inside it, each with its 95 % confidence half-width
@@ -255,16 +260,7 @@ def _sobol_bar(ax: Axes, y: float, r: pd.Series) -> None:
     indices (0/0): the row says so."""
     total, first_order = r.total, r.first_order
     if pd.isna(total):
-        ax.text(
-            0.5,
-            y,
-            "does not vary in this variant",
-            transform=ax.get_yaxis_transform(),
-            ha="center",
-            va="center",
-            fontsize=9,
-            color="#888888",
-        )
+        _row_note(ax, y, "does not vary in this variant")
         return
     ax.barh(y, total, height=0.62, color=TOTAL_COLOR, zorder=2)
     ax.barh(y, first_order, height=0.3, color=FIRST_COLOR, zorder=3)
