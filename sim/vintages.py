@@ -43,6 +43,7 @@ import pandas as pd
 from sim.analysis.conditioning import the_latest
 from sim.analysis.observed import observe_ensemble
 from sim.analysis.scores import band, crps, interval_score, percentile
+from sim.analysis.summaries import rounded
 from sim.errors import ScenarioError
 from sim.io.observations import ObservationSet, Tolerance
 from sim.months import parse_month
@@ -65,6 +66,9 @@ SCORE_COLUMNS = [
     "interval_score",
     "crps",
 ]
+#: decimals of a coverage (the share of a group's points in a band) in ``scores.csv``
+COVERAGE_PLACES = 4
+
 POINT_COLUMNS = [
     "vintage",
     "as_of",
@@ -388,8 +392,8 @@ def _scores(points: pd.DataFrame) -> pd.DataFrame:
         .groupby([*keys, "horizon"], sort=False)
         .agg(
             observations=("observed", "size"),
-            coverage50=("in50", "mean"),
-            coverage80=("in80", "mean"),
+            in50=("in50", "sum"),
+            in80=("in80", "sum"),
             interval_score=("interval_score", "mean"),
             crps=("crps", "mean"),
         )
@@ -404,8 +408,12 @@ def _scores(points: pd.DataFrame) -> pd.DataFrame:
         for r in zip(*(table[c] for c in [*keys, "horizon"]), strict=True)
     ]
     table = table.iloc[sorted(range(len(table)), key=rank.__getitem__)]
-    for col in ("coverage50", "coverage80"):
-        table[col] = table[col].astype(float).round(4)
+    for col, inside in (("coverage50", "in50"), ("coverage80", "in80")):
+        # the share of the points in the band: its exact ratio rounded once
+        table[col] = [
+            rounded(int(k), int(n), COVERAGE_PLACES)
+            for k, n in zip(table[inside], table.observations, strict=True)
+        ]
     for col in ("interval_score", "crps"):
         table[col] = table[col].astype(float).round(3)
     return table[SCORE_COLUMNS].reset_index(drop=True)

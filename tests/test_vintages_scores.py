@@ -641,3 +641,39 @@ def test_a_theater_a_later_vintage_adds_has_its_panel_and_its_full_name_in_the_t
     # beta's July report is drawn on its panel
     assert any(len(line.get_xdata()) for line in axes[1].lines if line.get_marker() == "o")
     plt.close("all")
+
+
+def test_a_coverage_is_its_exact_share_of_the_points_rounded_once_halves_to_even():
+    # 17 of 800 points in the band is 0.02125 exactly: 0.0212, halves to even, as every
+    # share forcesim writes; the float quotient rounded again gave 0.0213
+    from sim.vintages import POINT_COLUMNS, _scores
+
+    points = pd.DataFrame(
+        [
+            {
+                "vintage": "v",
+                "as_of": "2024-01-01",
+                "variant": "base",
+                "date": "2024-02-01",
+                "theater": "alpha",
+                "kind": "reported",
+                "observed": 100,
+                "horizon_months": 1,
+                "p10": 0,
+                "p25": 0,
+                "p50": 0,
+                "p75": 0,
+                "p90": 0,
+                "in50": i < 17,
+                "in80": i < 81,
+                "interval_score": 1.0,
+                "crps": 1.0,
+                "source": "",
+            }
+            for i in range(800)
+        ],
+        columns=POINT_COLUMNS,
+    )
+    scores = _scores(points)
+    assert scores.coverage50.tolist() == [0.0212, 0.0212]
+    assert scores.coverage80.tolist() == [0.1012, 0.1012]  # 0.10125
