@@ -314,12 +314,14 @@ def _points(
     vintage: Vintage, observations: ObservationSet, skip: set[str]
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """The scored later reports of one vintage, one row per variant (but those in
-    ``skip``) and report; and, per series the vintage lacks, how many later reports of
-    it would have been scored (in the record's order of series)."""
+    ``skip``) and report; and, per series no variant of the vintage has, how many later
+    reports of it would have been scored (in the record's order of series). A series
+    some variant has is that variant's to score, not absent from the vintage."""
     result, assessment = vintage.result, vintage.result.observed
     start = parse_month(f"{vintage.as_of:%Y-%m}")
     rows = []
     lacking: set[int] = set()
+    present = {name for v in result.variants for name in result.plans[v].series_names()}
     for v in result.variants:
         plan = result.plans[v]
         later = [
@@ -339,7 +341,8 @@ def _points(
             if i not in counted or not o.bounded:
                 continue
             if o.theater not in series:  # a site or theater a later vintage adds: said
-                lacking.add(i)
+                if o.theater not in present:  # (one another variant has is scored there)
+                    lacking.add(i)
                 continue
             if v in skip:
                 continue

@@ -677,3 +677,26 @@ def test_a_coverage_is_its_exact_share_of_the_points_rounded_once_halves_to_even
     scores = _scores(points)
     assert scores.coverage50.tolist() == [0.0212, 0.0212]
     assert scores.coverage80.tolist() == [0.1012, 0.1012]  # 0.10125
+
+
+def test_a_series_one_variant_of_a_vintage_adds_is_scored_there_not_said_absent(write, tmp_path):
+    # a later report of beta, which only the vintage's with-beta variant projects, was
+    # said "not in this vintage, not scored" although with-beta scored it
+    text = VINTAGE_YAML.format(id="early", as_of="2024-03-01") + (
+        "variants:\n"
+        "  plain:\n    description: alpha alone\n"
+        "  with-beta:\n    description: beta too\n"
+        "    overrides:\n      theaters:\n        beta: {initial: 500}\n"
+    )
+    early = sim.load_scenario(write(text, name="early.yaml"))
+    record = tmp_path / "record.csv"
+    record.write_text(
+        "date,theater,troops_low,troops_high,kind,source,quote\n"
+        "2024-05-10,alpha,700,700,reported,b,\n"
+        "2024-07-10,beta,500,500,reported,beta-july,\n"
+    )
+    series = sim.run_vintages([early], sim.load_observations(record, [early]), draws=200, seed=3)
+    assert series.absent == []
+    points = series.points
+    assert list(points[points.theater == "beta"].variant) == ["with-beta"]
+    assert sorted(points[points.theater == "alpha"].variant) == ["plain", "with-beta"]
