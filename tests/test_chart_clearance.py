@@ -247,3 +247,57 @@ def test_the_readme_says_the_sites_fan_shows_the_variants_it_does() -> None:
     assert f"{len(result.variants)} variants" in text
     assert f"{len(names)} theaters and sites would make {len(names) * len(result.variants)}" in text
     assert f"first {len(chosen)} variants" in text
+
+
+AFGHANISTAN = Path(__file__).resolve().parent.parent / "scenarios" / "historical"
+
+
+@pytest.fixture(scope="module")
+def afghanistan() -> Any:
+    """The Afghanistan scenario, whose evacuation reading has deadlines a month apart."""
+    scenario = sim.load_scenario(AFGHANISTAN / "afghanistan-2020.yaml")
+    record = sim.load_observations(AFGHANISTAN / "afghanistan-2020-observed.csv", scenario)
+    return sim.run(scenario, draws=2000, seed=1, observed=record, condition=True)
+
+
+@pytest.mark.parametrize("conditioned", [False, True])
+def test_deadline_labels_a_month_apart_neither_overlap_nor_are_crossed_by_a_line(
+    afghanistan, conditioned
+) -> None:
+    # Jul, Aug and Sep 2021 were stacked into each other, the dotted lines through them
+    from sim.plotting.clearance import _line_hits
+
+    result = conditioned_result(afghanistan, afghanistan.observed) if conditioned else afghanistan
+    axes = sim.plot_fan(result)
+    if conditioned:
+        mark_conditioned(axes, result, afghanistan.observed)
+    for ax in axes:
+        lines = [line for line in ax.lines if line.get_gid() == "deadline"]
+        labels = [t for t in ax.texts if t.get_gid() == DEADLINE_LABEL]
+        assert len(labels) == len(lines), ax.get_title()  # every deadline keeps its label
+        boxes = [t.get_window_extent(_renderer(ax)) for t in labels]
+        for i, box in enumerate(boxes):
+            assert not any(box.overlaps(other) for other in boxes[i + 1 :]), labels[i].get_text()
+            assert not any(_line_hits(line, box, verticals=True) for line in lines), labels[
+                i
+            ].get_text()
+    plt.close("all")
+
+
+def test_the_effective_draws_note_keeps_to_the_panels_edge_before_its_interior(
+    afghanistan,
+) -> None:
+    # in the doha panel it floated in the middle of the data area: every corner had a
+    # dotted deadline line through it, and a clear spot anywhere was taken first
+    cond = conditioned_result(afghanistan, afghanistan.observed)
+    axes = sim.plot_fan(cond)
+    mark_conditioned(axes, cond, afghanistan.observed)
+    for ax in axes:
+        (label,) = [t for t in ax.texts if t.get_text().startswith("effective draws")]
+        box = label.get_window_extent(_renderer(ax))
+        panel = ax.get_window_extent(_renderer(ax))
+        near = 0.06 * panel.width
+        assert min(box.x0 - panel.x0, panel.x1 - box.x1) < near, label.get_text()
+        assert min(box.y0 - panel.y0, panel.y1 - box.y1) < 0.06 * panel.height
+        assert hits(ax, box, verticals=False, skip=[label]) == 0
+    plt.close("all")

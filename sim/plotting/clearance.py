@@ -151,15 +151,23 @@ def clear_top_labels(axes: Sequence[Axes]) -> None:
 
 
 def place_clear(
-    ax: Axes, label: Any, places: Sequence[tuple[tuple[float, float], str, str]]
+    ax: Axes,
+    label: Any,
+    places: Sequence[tuple[tuple[float, float], str, str]],
+    *,
+    edge: int | None = None,
 ) -> int:
-    """Move ``label`` (an annotation at an axes fraction) to the first of ``places``
-    ((x, y) axes fraction, horizontal and vertical alignment) where it stays inside the
-    panel and covers nothing :func:`hits` counts; else to the first that covers no data
-    but the lines across the panel; else to the one that covers the fewest artists.
+    """Move ``label`` (an annotation at an axes fraction) to a place of ``places`` ((x, y)
+    axes fraction, horizontal and vertical alignment) inside the panel. The first
+    ``edge`` places (all by default) are at the panel's edge and come before the rest:
+    the first edge place covering nothing :func:`hits` counts; else the first edge place
+    covering no data but the lines across the panel (the label then gets a white ground,
+    so the dotted line stops at it rather than running through the words); else the same
+    two tries over the other places; else the place covering the fewest artists.
     Returns the index of the place taken."""
     renderer = _renderer(ax)
     inside = ax.get_window_extent(renderer)
+    first = len(places) if edge is None else edge
 
     def put(i: int) -> Any:
         xy, ha, va = places[i]
@@ -168,8 +176,7 @@ def place_clear(
         label.set_verticalalignment(va)
         return label.get_window_extent(renderer).padded(2)
 
-    best: tuple[int, int] | None = None
-    second: int | None = None
+    counted: dict[int, tuple[int, int]] = {}  # place -> (artists covered, without verticals)
     for i in range(len(places)):
         box = put(i)
         if not (inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0):
@@ -177,12 +184,136 @@ def place_clear(
         if box.y1 > inside.y1:
             continue
         n = hits(ax, box, skip=[label])
-        if n == 0:
-            return i
-        if second is None and hits(ax, box, verticals=False, skip=[label]) == 0:
-            second = i
-        if best is None or n < best[0]:
-            best = (n, i)
-    chosen = second if second is not None else (best[1] if best is not None else 0)
+        counted[i] = (n, n and hits(ax, box, verticals=False, skip=[label]))
+    for group in (range(first), range(first, len(places))):
+        for rank in (0, 1):
+            chosen = next((i for i in group if i in counted and counted[i][rank] == 0), None)
+            if chosen is not None:
+                put(chosen)
+                if rank == 1 and counted[chosen][0]:
+                    label.set_bbox({"facecolor": "white", "edgecolor": "none", "pad": 1.5})
+                return chosen
+    chosen = min(counted, key=lambda i: counted[i][0]) if counted else 0
     put(chosen)
     return chosen
+
+
+#: the most rows a run of close deadline labels stacks into before a shorter wording
+MAX_ROWS = 4
+#: a label's gap from its line, and from the panel's top [pt]
+GAP_PT, TOP_PT = 4.0, 3.0
+
+
+def _crossed(x: float, box: Bbox, pad: float) -> bool:
+    return box.x0 - pad < x < box.x1 + pad
+
+
+def line_labels(
+    ax: Axes,
+    lines: Sequence[Any],
+    wordings: Sequence[Sequence[str]],
+    *,
+    rows: int | None = None,
+    **style: Any,
+) -> list[Any]:
+    """Label vertical lines (``axvline``) along the panel's top, each beside its line,
+    with no label overlapping another or crossed by another label's line: the boxes are
+    measured with the figure's renderer.
+
+    A label hangs from the top, right of its line (left when it would pass the panel's
+    right edge, or cross a line); one that would overlap a label or cross a line drops a
+    row, and each line then stops at the top of its own label, so that the rows above
+    are clear. Labels are placed in their longest wording first (``wordings[i]``, longest
+    first), row by row; those that find no place within ``rows`` rows (at most
+    :data:`MAX_ROWS`; fewer when given) take the next, shorter wording. A line none of
+    whose wordings fits is left unlabelled and stops beneath the lowest label.
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+        The panel, laid out at its final size, its x-limits set.
+    lines : sequence of Line2D
+        The verticals, as ``ax.axvline`` drew them.
+    wordings : sequence of sequence of str
+        For each line, its label's wordings, longest first; all with as many text lines.
+    rows : int, optional
+        The most rows (default :data:`MAX_ROWS`).
+    **style
+        Text properties of the labels (``fontsize`` [pt], ``color``, ``zorder``, ``gid``).
+
+    Returns
+    -------
+    list
+        Each line's label (an Annotation), or None where none fits.
+    """
+    from matplotlib.transforms import ScaledTranslation
+
+    renderer = _renderer(ax)
+    fig = ax.figure
+    size = float(style.get("fontsize", 10))
+    n_text = max((w[0].count("\n") + 1 for w in wordings if w), default=1)
+    row_pt = n_text * size * 1.25 + 3
+    most = min(MAX_ROWS, rows) if rows is not None else MAX_ROWS
+    panel = ax.get_window_extent(renderer)
+    at = [float(line.get_xydata()[0][0]) for line in lines]  # [data units]
+    xs = [float(ax.get_xaxis_transform().transform((x, 0))[0]) for x in at]  # [display]
+
+    def attempt(order: Sequence[int]) -> dict[int, tuple[Any, int, Bbox]]:
+        placed: dict[int, tuple[Any, int, Bbox]] = {}  # line -> (label, row, box)
+
+        def fits(i: int, row: int, box: Bbox) -> bool:
+            if box.x0 < panel.x0 or box.x1 > panel.x1:
+                return False
+            for j, (_, row_j, box_j) in placed.items():
+                if box.overlaps(box_j):
+                    return False
+                if row_j <= row and _crossed(xs[j], box, 1.0):  # j's line runs past this row
+                    return False
+                if row <= row_j and _crossed(xs[i], box_j, 1.0):  # this line runs past j's
+                    return False
+            return True
+
+        for k in range(max(len(w) for w in wordings)):
+            for row in range(most):
+                for i in order:
+                    if i in placed or k >= len(wordings[i]):
+                        continue
+                    label = ax.annotate(
+                        wordings[i][k],
+                        (at[i], 1.0),
+                        xycoords=("data", "axes fraction"),
+                        xytext=(GAP_PT, -TOP_PT - row * row_pt),
+                        textcoords="offset points",
+                        va="top",
+                        **style,
+                    )
+                    for right in (True, False):
+                        label.set_horizontalalignment("left" if right else "right")
+                        label.xyann = (GAP_PT if right else -GAP_PT, -TOP_PT - row * row_pt)
+                        box = label.get_window_extent(renderer)
+                        if fits(i, row, box):
+                            placed[i] = (label, row, box)
+                            break
+                    else:
+                        label.remove()
+        return placed
+
+    def worth(placed: dict[int, tuple[Any, int, Bbox]]) -> tuple[int, int]:
+        return len(placed), -sum(row for _, row, _ in placed.values())
+
+    # two greedy passes, the lines taken left to right and right to left; the better kept
+    if not wordings:
+        return []
+    forward = attempt(range(len(lines)))
+    backward = attempt(range(len(lines) - 1, -1, -1))
+    placed, lost = (forward, backward) if worth(forward) >= worth(backward) else (backward, forward)
+    for label, _, _ in lost.values():
+        label.remove()
+    lowest = max((row for _, row, _ in placed.values()), default=-1)
+    for i, line in enumerate(lines):
+        row = placed[i][1] if i in placed else lowest + 1
+        if row > 0:  # stops at the top of its label: nothing crosses the rows above
+            drop = (TOP_PT + row * row_pt) / 72
+            down = ScaledTranslation(0, -drop, fig.dpi_scale_trans)  # type: ignore[attr-defined]
+            line.set_transform(ax.get_xaxis_transform() + down)
+    return [placed[i][0] if i in placed else None for i in range(len(lines))]

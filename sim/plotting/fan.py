@@ -26,7 +26,7 @@ import pandas as pd
 from sim import colors
 from sim.colors import mix
 from sim.plotting import common
-from sim.plotting.clearance import clear_top_labels
+from sim.plotting.clearance import clear_top_labels, line_labels
 from sim.plotting.common import title_size
 from sim.plotting.observed import OBSERVED_LEGEND_IN, add_to_fan, observations_of, visible
 
@@ -187,38 +187,47 @@ def deadline_marks(
     ax: Axes, marks: list[tuple[pd.Period, str]], n_months: int, size: float
 ) -> float:
     """Dotted verticals at each month of ``marks``, labelled at the top, the labels
-    placed by :func:`sim.plotting.common.label_rows` (left of a line near the right
-    edge, stacked where close ones would overlap). (``n_months`` is kept for callers;
-    the positions come from the axes' own x-limits.) Returns how far down from the
-    top of the axes the labels reach [pt] (0 without labels)."""
+    placed by :func:`sim.plotting.clearance.line_labels`: beside their lines, stacked in
+    rows where close ones would overlap or be crossed by a line (each line then stops at
+    its own label), shortened when even that leaves no room (:func:`wordings`). (``n_months``
+    is kept for callers; the positions come from the axes' own x-limits.) Returns how far
+    down from the top of the axes the labels reach [pt] (0 without labels)."""
     size = common.pt(size)
     whens = [common.month_ends(pd.PeriodIndex([period], freq="M"))[0] for period, _ in marks]
-    for when in whens:
+    lines = [
         ax.axvline(when, color=DEADLINE_COLOR, lw=1.1, ls=(0, (1.5, 2.5)), zorder=4, gid="deadline")
-    shown = [(when, text) for when, (_period, text) in zip(whens, marks, strict=True) if text]
-    texts = [text for _, text in shown]
-    places = common.label_rows(ax, [when for when, _ in shown], texts, size)
-    depth = 0.0
-    for (when, text), (level, right) in zip(shown, places, strict=True):
-        lines = text.count("\n") + 1
-        room = common.label_room(ax, lines * size * 1.25 + 3)
-        if room is not None and level >= room:
-            continue  # no room in the caller's axes: the dotted line alone
-        depth = max(depth, 3 + (level + 1) * (lines * size * 1.25 + 3))
-        ax.annotate(
-            text,
-            (when, 1.0),
-            xycoords=("data", "axes fraction"),
-            xytext=(4 if right else -4, -3 - level * (lines * size * 1.25 + 3)),
-            textcoords="offset points",
-            va="top",
-            ha="left" if right else "right",
-            fontsize=size,
-            color="#333333",
-            zorder=6,
-            gid=common.DEADLINE_LABEL,
-        )
-    return depth
+        for when in whens
+    ]
+    shown = [(line, text) for line, (_period, text) in zip(lines, marks, strict=True) if text]
+    if not shown:
+        return 0.0
+    n_text = max(text.count("\n") + 1 for _, text in shown)
+    row_pt = n_text * size * 1.25 + 3
+    labels = line_labels(
+        ax,
+        [line for line, _ in shown],
+        [wordings(text) for _, text in shown],
+        rows=common.label_room(ax, row_pt),
+        fontsize=size,
+        color="#333333",
+        zorder=6,
+        gid=common.DEADLINE_LABEL,
+    )
+    return max(
+        (-float(label.xyann[1]) + n_text * size * 1.25 for label in labels if label is not None),
+        default=0.0,
+    )
+
+
+def wordings(text: str) -> list[str]:
+    """A deadline's label and its shorter wordings, longest first: "Jul 2021\nmet 100 %",
+    "Jul 2021\n100 %" (the legend says what the share is), "Jul\n100 %"."""
+    month, _, share = text.partition("\n")
+    months = [month, month.split(" ")[0]] if " " in month else [month]
+    shares = list(dict.fromkeys([share, share.removeprefix("met ")]))
+    found = [f"{months[0]}\n{s}" if share else months[0] for s in shares]
+    found += [f"{months[-1]}\n{shares[-1]}" if share else months[-1]]
+    return list(dict.fromkeys(found))
 
 
 def percent(p: float) -> str:

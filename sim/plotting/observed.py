@@ -532,13 +532,17 @@ def mark_conditioned(
 
 
 #: where a panel's label may go (axes fraction, alignment), in order of preference: the
-#: four corners (the lower left, which a drawdown leaves empty, first), then heights up
-#: the panel's left, right and middle; the first where it covers nothing is taken
+#: four corners (the lower left, which a drawdown leaves empty, first), then along the
+#: top under the title (:data:`AT_EDGE` places at the panel's edge in all), then heights up
+#: the panel's left, right and middle (:func:`sim.plotting.clearance.place_clear`)
 CORNERS: tuple[tuple[tuple[float, float], str, str], ...] = (
     ((0.01, 0.03), "left", "baseline"),
     ((0.99, 0.03), "right", "baseline"),
     ((0.01, 0.80), "left", "top"),
     ((0.99, 0.80), "right", "top"),
+    ((0.01, 0.99), "left", "top"),
+    ((0.5, 0.99), "center", "top"),
+    ((0.99, 0.99), "right", "top"),
     *(
         ((x, y), ha, "bottom")
         for y in (0.12, 0.22, 0.32, 0.42, 0.52, 0.62, 0.72)
@@ -552,7 +556,11 @@ def _clear_corner(ax: Axes, label: Any) -> None:
     panel's data, labels or lines (:func:`sim.plotting.clearance.place_clear`)."""
     from sim.plotting.clearance import place_clear
 
-    place_clear(ax, label, CORNERS)
+    place_clear(ax, label, CORNERS, edge=AT_EDGE)
+
+
+#: how many of :data:`CORNERS` are at the panel's edge (taken before the interior)
+AT_EDGE = 7
 
 
 # ---------------------------------------------------------------- the backtest chart
