@@ -301,3 +301,26 @@ def test_the_effective_draws_note_keeps_to_the_panels_edge_before_its_interior(
         assert min(box.y0 - panel.y0, panel.y1 - box.y1) < 0.06 * panel.height
         assert hits(ax, box, verticals=False, skip=[label]) == 0
     plt.close("all")
+
+
+def test_a_conditioned_fans_foot_stays_within_the_chart_and_names_a_source() -> None:
+    # "Scenario as of …, conditioned on reports known on …" lengthened the first line of
+    # the foot, which ran off the right edge ("The scenario file lists 2…"); shortening
+    # the list for it must not leave it empty ("Sources of its numbers: ; and 2 more")
+    scenario = sim.load_scenario(DEFAULT_SCENARIO)
+    observed = DEFAULT_SCENARIO.with_name("iraq-syria-2024-observed.csv")
+    record = sim.load_observations(observed, scenario)
+    result = sim.run(
+        scenario, draws=2000, seed=1, observed=record, condition=True, as_of="2025-06-01"
+    )
+    cond = conditioned_result(result, result.observed)
+    axes = sim.plot_fan(cond)
+    mark_conditioned(axes, cond, result.observed)
+    fig = axes[0].figure
+    (foot,) = [t for t in fig.texts if t.get_text().startswith("Scenario as of ")]
+    first = foot.get_text().partition("\n")[0]
+    assert "conditioned on reports known on 2025-06-01" in first
+    assert not re.search(r"numbers: ;", first), first
+    assert re.search(r"numbers: [A-Z]", first), first
+    assert foot.get_window_extent(_renderer(axes[0])).x1 <= fig.bbox.width, first
+    plt.close("all")

@@ -13,6 +13,7 @@ import functools
 import warnings
 import weakref
 from collections.abc import Callable, Iterator, Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
@@ -571,19 +572,29 @@ def _fitting_date_locator() -> Any:
     return FittingDateLocator
 
 
-def footnote(result: Result) -> str:
+def footnote(result: Result, news: date | None = None) -> str:
+    """The foot of a chart: the scenario's date and the sources of its numbers, how many
+    inputs are assumptions, and what the levels are. ``news``: the date a conditioned
+    chart's reports were known by, said on the first line (which then names fewer sources,
+    so that it still fits the chart's width)."""
     doc = result.scenario.doc
+    lead = f"As of {doc.as_of}"
+    if news is not None:
+        lead = f"Scenario as of {doc.as_of}, conditioned on reports known on {news.isoformat()}"
     cited, others = number_sources(result.scenario, list(result.variants))
     # (the others, a record's reports say, may be dated after the as-of date)
     rest = f" The scenario file lists {_plural_of(others, 'other source')}." if others else ""
     names = "; ".join(cited)
-    if len(names) + len(rest) > 170:  # a long list would run off the chart: the first few
+    longer = len(lead) - len(f"As of {doc.as_of}")  # what the lead takes of the line
+    if len(names) + len(rest) + longer > 170:  # a long list would run off the chart
         shown = 0
-        while shown < len(cited) and len("; ".join(cited[: shown + 1])) + len(rest) <= 140:
+        while shown < len(cited) and len("; ".join(cited[: shown + 1])) + len(rest) + longer <= 140:
             shown += 1
-        names = "; ".join(cited[:shown]) + f"; and {len(cited) - shown} more"
+        shown = max(shown, 1)  # (a list is never reduced to no name at all)
+        if shown < len(cited):
+            names = "; ".join(cited[:shown]) + f"; and {len(cited) - shown} more"
     assumed = _assumption_count(result)
-    lines = [f"As of {doc.as_of}. Sources of its numbers: {names or 'none cited'}.{rest}"]
+    lines = [f"{lead}. Sources of its numbers: {names or 'none cited'}.{rest}"]
     if assumed:
         lines.append(
             f"{assumed} inputs across the {_variants_shown(len(result.variants))} are "

@@ -496,11 +496,9 @@ def mark_conditioned(
             )
             common.fit_width(text)
         elif s.startswith("As of ") and when is not None:  # the scenario's date, and the news'
-            first, _, rest = s.partition(". ")
-            text.set_text(
-                f"Scenario {first[0].lower()}{first[1:]}, conditioned on reports known on "
-                f"{when.isoformat()}. {rest}"
-            )
+            # the first line again, naming fewer sources if the longer lead needs the room
+            first = common.footnote(cond, news=when).partition("\n")[0]
+            text.set_text(first + s[len(s.partition("\n")[0]) :])
     n_series = max(len(axes) // max(len(shown), 1), 1)
     for t in range(n_series):
         for v, a in zip(shown, axes[t * len(shown) : (t + 1) * len(shown)], strict=False):
