@@ -105,15 +105,23 @@ def _renderer(ax: Any) -> Any:
     return ax.figure.canvas.get_renderer()
 
 
+def _effective_draws_notes(result: Any) -> list[tuple[Any, Any, Any]]:
+    """``(panel, its effective-draws note, the note's box)`` of each panel of the fan of
+    ``result`` conditioned on its observations."""
+    cond = conditioned_result(result, result.observed)
+    axes = sim.plot_fan(cond)
+    mark_conditioned(axes, cond, result.observed)
+    out = []
+    for ax in axes:
+        (label,) = [t for t in ax.texts if t.get_text().startswith("effective draws")]
+        out.append((ax, label, label.get_window_extent(_renderer(ax))))
+    return out
+
+
 def test_the_effective_draws_label_covers_no_data_in_short_or_narrow_panels(short) -> None:
     # it sat on the lines of Niamey's and Chad's panels, over the 5th-95th band's months
     # only the months' points were checked, not the lines between them
-    cond = conditioned_result(short, short.observed)
-    axes = sim.plot_fan(cond)
-    mark_conditioned(axes, cond, short.observed)
-    for ax in axes:
-        (label,) = [t for t in ax.texts if t.get_text().startswith("effective draws")]
-        box = label.get_window_extent(_renderer(ax))
+    for ax, label, box in _effective_draws_notes(short):
         assert hits(ax, box, skip=[label]) == 0, (ax.get_title(), label.get_text())
         assert ax.get_window_extent(_renderer(ax)).contains(box.x0, box.y0)
 
@@ -289,12 +297,7 @@ def test_the_effective_draws_note_keeps_to_the_panels_edge_before_its_interior(
 ) -> None:
     # in the doha panel it floated in the middle of the data area: every corner had a
     # dotted deadline line through it, and a clear spot anywhere was taken first
-    cond = conditioned_result(afghanistan, afghanistan.observed)
-    axes = sim.plot_fan(cond)
-    mark_conditioned(axes, cond, afghanistan.observed)
-    for ax in axes:
-        (label,) = [t for t in ax.texts if t.get_text().startswith("effective draws")]
-        box = label.get_window_extent(_renderer(ax))
+    for ax, label, box in _effective_draws_notes(afghanistan):
         panel = ax.get_window_extent(_renderer(ax))
         near = 0.06 * panel.width
         assert min(box.x0 - panel.x0, panel.x1 - box.x1) < near, label.get_text()
