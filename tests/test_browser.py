@@ -275,6 +275,18 @@ def test_unticking_a_variant_hides_its_official_figure_and_ticking_it_shows_it_a
     assert visit.visible("envelope-chart", "official") == shown
 
 
+def test_unticking_a_variant_hides_its_dashes_where_it_shares_a_path(visit: Visit) -> None:
+    # Syria: all eight variants hold 1,500 together, drawn in dashes taking turns
+    page = visit.page
+    shown = visit.visible("envelope-chart", "shared")
+    assert "on-time" in shown
+    page.locator("fieldset.toggles input[value='on-time']").uncheck()
+    after = visit.visible("envelope-chart", "shared")
+    assert "on-time" not in after and len(after) == len(shown) - shown.count("on-time")
+    page.locator("fieldset.toggles input[value='on-time']").check()
+    assert visit.visible("envelope-chart", "shared") == shown
+
+
 def test_an_observed_run_loads_cleanly_and_hovering_an_observation_names_it(
     browser: Any, observed: Path
 ) -> None:

@@ -13,6 +13,7 @@ import shlex
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -350,6 +351,34 @@ def test_variant_colours_are_those_of_the_png_charts(ensemble: Path) -> None:
     fills = [c.get_facecolor()[0][:3] for c in fan_axes[0].collections][:3]
     web_fills = [t.fillcolor for t in fan_figure(result).data if t.meta == "band-high"][:3]
     assert web_fills == ["rgba({},{},{},1)".format(*(round(c * 255) for c in f)) for f in fills]
+
+
+def test_where_variants_share_a_path_each_shows_in_its_own_colour_in_turn(
+    deterministic: Path,
+) -> None:
+    # the lines of on-time, residual and syria-follows run together in Iraq and all eight
+    # in Syria; drawn one on another in narrowing widths the page showed one blend
+    result = sim.load_run(deterministic)
+    fig = envelope_figure(result)
+    palette = {t.name: t.line.color for t in fig.data if t.meta == "variant"}
+    lines = {(t.name, t.yaxis): t for t in fig.data if t.meta == "variant"}
+    shared = [t for t in fig.data if t.meta == "shared"]
+    syria = {t.name for t in shared if t.yaxis == "y2"}
+    assert syria == set(result.variants)  # all eight hold 1,500 together at first
+    assert {t.name for t in shared if t.yaxis == "y"} >= {"on-time", "residual", "syria-follows"}
+    by_stretch: dict[tuple[Any, ...], list[Any]] = {}
+    for t in shared:
+        assert t.line.color == palette[t.name] and t.hoverinfo == "skip" and not t.showlegend
+        line = lines[(t.name, t.yaxis)]
+        where = [list(line.x).index(x) for x in t.x]  # the stretch lies on its own line
+        assert list(t.y) == [line.y[i] for i in where]
+        by_stretch.setdefault((t.yaxis, t.x[0], t.x[-1]), []).append(t)
+    for stretch in by_stretch.values():
+        assert len(stretch) >= 2
+        # one period of the same length, each colour's dash at its own offset
+        patterns = [[float(p.removesuffix("px")) for p in t.line.dash.split(",")] for t in stretch]
+        assert len({sum(p) for p in patterns}) == 1
+        assert sorted(p[1] for p in patterns) == [i * patterns[0][2] for i in range(len(stretch))]
 
 
 def test_colours_on_the_page_keys_are_the_chart_colours(ensemble: Path) -> None:

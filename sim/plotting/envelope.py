@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from sim.colors import RANGE, RANGE_ALPHA
 from sim.plotting import common
 from sim.plotting.clearance import clear_top_labels
@@ -20,40 +22,52 @@ LINE_WIDTH = 2.2  # [pt] of each variant's line
 DASH = 3.0  # length of one colour's dash on a shared stretch, in line widths
 
 
-def shared_stretches(ax: Axes, x: Any, wide: Any, colors: dict[str, str]) -> None:
-    """Where several variants' lines run along the same path (the same levels at both
-    ends of a month's segment), draw that stretch again in short dashes taking turns in
-    each variant's colour: every line there shows in its own colour, as the legend has
-    it, not as the last one drawn (or a blend of them). ``x``: the months' dates;
-    ``wide``: a column of levels per variant drawn."""
-    values = wide.to_numpy(float)
-    names = list(wide.columns)
-    runs: dict[tuple[int, ...], list[int]] = {}  # the variants sharing a segment -> segments
+def shared_runs(values: Any) -> list[tuple[tuple[int, ...], int, int]]:
+    """Where several lines run along the same path: ``(members, first, last)`` for each
+    stretch of consecutive months ``first..last`` over which the columns ``members`` of
+    ``values`` (months × lines) take the same levels at both ends of every month's
+    segment, in the order the stretches are found. Shape: ``values`` is (months, lines);
+    ``first < last`` are row indices, ``members`` column indices, two or more."""
+    values = np.asarray(values, dtype=float)
+    runs: dict[tuple[int, ...], list[int]] = {}  # the lines sharing a segment -> segments
     for s in range(len(values) - 1):
         groups: dict[tuple[float, float], list[int]] = {}
-        for k in range(len(names)):
+        for k in range(values.shape[1]):
             groups.setdefault((values[s, k], values[s + 1, k]), []).append(k)
         for members in groups.values():
             if len(members) > 1:
                 runs.setdefault(tuple(members), []).append(s)
+    out = []
     for group, segments in runs.items():
         start = 0
         for end in range(1, len(segments) + 1):  # contiguous segments make one stretch
             if end < len(segments) and segments[end] == segments[end - 1] + 1:
                 continue
-            first, last = segments[start], segments[end - 1] + 1
-            m = len(group)
-            for turn, k in enumerate(group):
-                ax.plot(
-                    x[first : last + 1],
-                    values[first : last + 1, k],
-                    color=colors[names[k]],
-                    lw=LINE_WIDTH,
-                    ls=(turn * DASH, (DASH, (m - 1) * DASH)),
-                    zorder=3.5,
-                    gid="shared-stretch",
-                )
+            out.append((group, segments[start], segments[end - 1] + 1))
             start = end
+    return out
+
+
+def shared_stretches(ax: Axes, x: Any, wide: Any, colors: dict[str, str]) -> None:
+    """Where several variants' lines run along the same path (the same levels at both
+    ends of a month's segment, :func:`shared_runs`), draw that stretch again in short
+    dashes taking turns in each variant's colour: every line there shows in its own
+    colour, as the legend has it, not as the last one drawn (or a blend of them).
+    ``x``: the months' dates; ``wide``: a column of levels per variant drawn."""
+    values = wide.to_numpy(float)
+    names = list(wide.columns)
+    for group, first, last in shared_runs(values):
+        m = len(group)
+        for turn, k in enumerate(group):
+            ax.plot(
+                x[first : last + 1],
+                values[first : last + 1, k],
+                color=colors[names[k]],
+                lw=LINE_WIDTH,
+                ls=(turn * DASH, (DASH, (m - 1) * DASH)),
+                zorder=3.5,
+                gid="shared-stretch",
+            )
 
 
 @common.plain_text

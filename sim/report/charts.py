@@ -40,6 +40,7 @@ except ImportError as exc:  # an extra: say which
 from sim import colors
 from sim.io.observations import Observation
 from sim.plotting.common import calendar_deadlines, fan_series, series_keys, theater_title
+from sim.plotting.envelope import shared_runs
 from sim.plotting.fan import deadline_labels
 from sim.plotting.observed import (
     KIND_COLORS,
@@ -180,6 +181,7 @@ def envelope_figure(result: Result) -> go.Figure:
                 row,
                 1,
             )
+        _shared_stretches(fig, x, wide, palette, row)
         if "official" in rows and (rows.official != rows.troops).any():
             # where official figures leave troops out, each variant's official figure too
             off = rows.pivot(index="month", columns="variant", values="official")
@@ -208,6 +210,44 @@ def envelope_figure(result: Result) -> go.Figure:
         _as_of(fig, result, x, row, _foot_marks(result, tid, shown, 0.09 * limit), limit)
     _layout(fig, len(names), "x unified")
     return fig
+
+
+#: length of one colour's dash where variants' lines share a path [px]
+SHARED_DASH = 7
+
+
+def _shared_stretches(
+    fig: go.Figure, x: Any, wide: pd.DataFrame, palette: dict[str, str], row: int
+) -> None:
+    """Where several variants' lines run along the same path
+    (:func:`sim.plotting.envelope.shared_runs`), that stretch again in dashes taking
+    turns in each variant's colour, as on the PNG chart: each line there shows in its
+    own colour, not only the last one drawn. Each dash trace belongs to its variant
+    (``meta="shared"``, its ``legendgroup``), so it comes and goes with that variant's
+    box; it takes no hover (the variant's own line gives the level)."""
+    values = wide.to_numpy()
+    names = [str(v) for v in wide.columns]
+    for group, first, last in shared_runs(values):
+        m = len(group)
+        for turn, k in enumerate(group):
+            # an offset dash: no dash, a gap of the turns before, the dash, the rest
+            gap_after = (m - 1 - turn) * SHARED_DASH
+            dash = f"0px,{turn * SHARED_DASH}px,{SHARED_DASH}px,{gap_after}px"
+            fig.add_trace(
+                go.Scatter(
+                    x=x[first : last + 1],
+                    y=[int(t) for t in values[first : last + 1, k]],
+                    mode="lines",
+                    name=names[k],
+                    legendgroup=names[k],
+                    meta="shared",
+                    showlegend=False,
+                    hoverinfo="skip",
+                    line={"color": palette[names[k]], "width": 2.6, "dash": dash},
+                ),
+                row,
+                1,
+            )
 
 
 def _targets(fig: go.Figure, result: Result, tid: str, row: int) -> None:

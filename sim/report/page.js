@@ -93,8 +93,9 @@
         var shown = {};
         boxes.forEach(function (b) { shown[b.value] = b.checked; });
         var visible = div.data.map(function (t) {
-          // a variant's line and its official figure come and go with its box
-          return t.meta === "variant" || t.meta === "official"
+          // a variant's line, its official figure and its dashes where it shares a
+          // path with others come and go with its box
+          return t.meta === "variant" || t.meta === "official" || t.meta === "shared"
             ? shown[t.legendgroup] === true
             : true;
         });
