@@ -11,7 +11,7 @@ import copy
 import pickle
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,23 @@ import yaml
 matplotlib.use("Agg")
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _own_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The suite's temporary files, output locks among them (``forcesim-locks``), in a
+    folder of its own: a test never takes or leaves a lock in the machine's temporary
+    folder, where a user's own ``forcesim`` commands keep theirs (tests that point
+    ``tempfile.tempdir`` elsewhere still may)."""
+    import tempfile
+
+    folder = str(tmp_path_factory.mktemp("tmp"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tempfile, "tempdir", folder)
+        patch.setenv("TMPDIR", folder)  # and for the commands run as subprocesses
+        yield
+
+
 SCENARIOS_DIR = REPO / "scenarios"
 DEFAULT_SCENARIO = SCENARIOS_DIR / "iraq-syria-2024.yaml"
 

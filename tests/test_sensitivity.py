@@ -254,27 +254,6 @@ def test_sensitivity_writes_its_files(tmp_path) -> None:
     assert "as-reported  iraq-exit: announcement.delay moves it most" in result.output
 
 
-def test_sensitivity_sobol_writes_sobol_files(tmp_path) -> None:
-    out = tmp_path / "sobol"
-    result = invoke(
-        "sensitivity",
-        str(DEFAULT_SCENARIO),
-        "-v",
-        "as-reported",
-        "--method",
-        "sobol",
-        "--draws",
-        "256",
-        "--seed",
-        "1",
-        "--out",
-        str(out),
-        "-q",
-    )
-    assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["run.json", "sobol.csv", "sobol.png"]
-
-
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -234,7 +234,9 @@ def test_a_negative_first_order_estimate_is_drawn_as_estimated_not_raised_to_zer
         plt.close("all")
 
 
-def test_the_command_prints_each_index_with_its_confidence_half_width(tmp_path) -> None:
+def test_the_command_prints_each_index_with_its_half_width_and_writes_the_sobol_files(
+    tmp_path,
+) -> None:
     out = tmp_path / "sobol"
     result = CliRunner().invoke(
         main,
@@ -255,6 +257,7 @@ def test_the_command_prints_each_index_with_its_confidence_half_width(tmp_path) 
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["run.json", "sobol.csv", "sobol.png"]
     t = _sobol_of_default().table
     row = t[(t.variant == "as-reported") & (t.outcome == "met iraq-exit")]
     row = row.set_index("input").loc["announcement.delay"]
