@@ -73,6 +73,8 @@ def check_scenario(doc: ScenarioDoc, locator: Any) -> Plan:
         text = locator.text(path)
         if text is not None and _same_number(text, found):
             found = text if text[:1] in ("'", '"') else repr(text)
+        elif text is not None and ".." in text:  # a value a sweep's range made: the range
+            found = f"{found} (a value of the range {text!r})"
         return locator.error(path, expected, found, **kw)
 
     _check_levels(doc, err)
