@@ -450,3 +450,23 @@ def test_the_sensitivity_command_states_and_checks_its_least_number_of_draws(tmp
     assert res.exit_code == 2
     assert "'--draws': expected a whole number from 10 to 100,000,000, found '9'" in res.output
     assert not out.exists()
+
+
+def test_the_tornados_tick_labels_keep_half_an_em_apart_in_four_columns() -> None:
+    # four variants a row leave each panel 2.5 inches: "75 %" and "100 %" stood 3.5 px
+    # apart and read as one label
+    from sim.plotting.tornado import plot_tornado
+
+    sens = sensitivity(sim.load_scenario(DEFAULT_SCENARIO), None, 2000, 1)
+    axes = plot_tornado(sens)
+    fig = axes[0].figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in axes:
+        labels = [t for t in ax.get_xticklabels() if t.get_text()]
+        assert len(labels) >= 3
+        boxes = [t.get_window_extent(renderer) for t in labels]
+        half_em = labels[0].get_fontsize() * fig.dpi / 72 / 2
+        for i in range(len(labels) - 1):
+            gap = boxes[i + 1].x0 - boxes[i].x1
+            assert gap >= half_em, (labels[i].get_text(), labels[i + 1].get_text(), gap)
