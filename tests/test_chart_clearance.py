@@ -327,3 +327,30 @@ def test_a_conditioned_fans_foot_stays_within_the_chart_and_names_a_source() -> 
     assert re.search(r"numbers: [A-Z]", first), first
     assert foot.get_window_extent(_renderer(axes[0])).x1 <= fig.bbox.width, first
     plt.close("all")
+
+
+def test_the_as_of_label_stays_inside_a_narrow_panel_and_clear_of_its_line() -> None:
+    # eight variants make the fan's panels 3.3 inches wide: as of 2025-06-01, nine months
+    # from the start, the label ending left of its line began left of the panel and
+    # crossed the axis line
+    scenario = sim.load_scenario(DEFAULT_SCENARIO)
+    observed = DEFAULT_SCENARIO.with_name("iraq-syria-2024-observed.csv")
+    record = sim.load_observations(observed, scenario)
+    result = sim.run(
+        scenario, draws=2000, seed=1, observed=record, condition=True, as_of="2025-06-01"
+    )
+    cond = conditioned_result(result, result.observed)
+    conditioned = sim.plot_fan(cond)
+    mark_conditioned(conditioned, cond, result.observed)
+    for axes in (sim.plot_fan(result), conditioned):
+        labelled = [ax for ax in axes if any(t.get_gid() == AS_OF_LABEL for t in ax.texts)]
+        assert labelled
+        for ax in labelled:
+            renderer = _renderer(ax)
+            (label,) = [t for t in ax.texts if t.get_gid() == AS_OF_LABEL]
+            box = label.get_window_extent(renderer)
+            (line,) = [a for a in ax.lines if a.get_gid() == "as-of"]
+            x = ax.transData.transform((ax.convert_xunits(line.get_xdata()[0]), 0))[0]
+            assert box.x0 >= ax.bbox.x0 and box.x1 <= ax.bbox.x1, label.get_text()
+            assert box.x1 <= x or box.x0 >= x, "the label crosses its line"
+    plt.close("all")

@@ -261,18 +261,26 @@ AS_OF_LABEL = common.AS_OF_LABEL
 
 
 def below_deadline_labels(ax: Axes) -> None:
-    """Move the as-of label of ``ax`` (if any) down, below every deadline label it
-    would overlap: a deadline a month before the as-of date puts both labels at the
-    top, one each side of the month. Call it again after drawing deadline labels
-    later. Measured with the figure's renderer, in display units; the offset is
-    kept in points, as the labels' own."""
+    """Keep the as-of label of ``ax`` (if any) inside the panel and clear of the
+    deadline labels: an as-of date too near the panel's left edge for the label to
+    end left of its line puts it right of the line instead (in a narrow panel it
+    crossed the axis line); then it moves down, below every deadline label it would
+    overlap: a deadline a month before the as-of date puts both labels at the top,
+    one each side of the month. Call it again after drawing deadline labels later.
+    Measured with the figure's renderer, in display units; the offset is kept in
+    points, as the labels' own."""
     notes = [t for t in ax.texts if t.get_gid() == AS_OF_LABEL]
-    labels = [t for t in ax.texts if t.get_gid() == common.DEADLINE_LABEL]
-    if not notes or not labels:
+    if not notes:
         return
     note: Any = notes[0]
     fig: Any = ax.figure
     renderer = fig.canvas.get_renderer()
+    if note.get_ha() == "right" and note.get_window_extent(renderer).x0 < ax.bbox.x0:
+        note.set_ha("left")
+        note.xyann = (-note.xyann[0], note.xyann[1])
+    labels = [t for t in ax.texts if t.get_gid() == common.DEADLINE_LABEL]
+    if not labels:
+        return
     for _ in labels:  # each pass clears at least one label: at most one pass per label
         box = note.get_window_extent(renderer).expanded(1.0, 1.0)
         hit = [b for b in (t.get_window_extent(renderer) for t in labels) if b.overlaps(box)]
