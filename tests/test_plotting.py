@@ -429,3 +429,29 @@ def test_a_charts_footnote_names_the_sources_of_its_numbers_and_counts_the_other
     assert first.startswith("As of 2024-09-06. Sources of its numbers: Shafaq News")
     assert first.endswith("The scenario file lists 23 other sources.")
     assert "2025" not in first and "2026" not in first
+
+
+@pytest.mark.parametrize("name", ["historical/afghanistan-2020", "iraq-syria-2024"])
+def test_the_envelopes_shading_stays_between_the_lowest_and_highest_line(name):
+    # the range was shaded from month end to month end: where two lines cross between
+    # them (Afghanistan's doha and announced, Jan-Feb 2021), its edge cut across the
+    # crossing and shaded a wedge above every line
+    result = sim.run(sim.load_scenario(DEFAULT_SCENARIO.parent / f"{name}.yaml"))
+    axes = sim.plot_envelope(result)
+    from matplotlib.collections import PolyCollection
+
+    for ax, tid in zip(axes, result.theaters, strict=False):
+        wide = result.monthly[result.monthly.theater == tid].pivot(
+            index="month", columns="variant", values="troops"
+        )
+        months = mdates.date2num(plotting.common.month_ends(wide.index))
+        (shade,) = [c for c in ax.collections if isinstance(c, PolyCollection)]
+        edge = shade.get_paths()[0].vertices
+        for (x0, y0), (x1, y1) in zip(edge, edge[1:], strict=False):
+            if x1 == x0:
+                continue
+            for t in (0.25, 0.5, 0.75):  # points along the edge, between its corners
+                x, y = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+                levels = [np.interp(x, months, wide[v]) for v in wide.columns]
+                assert min(levels) - 1e-6 <= y <= max(levels) + 1e-6, (tid, x, y)
+    plt.close("all")

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from sim.colors import RANGE, RANGE_ALPHA
 from sim.plotting import common
@@ -70,6 +71,33 @@ def shared_stretches(ax: Axes, x: Any, wide: Any, colors: dict[str, str]) -> Non
             )
 
 
+def range_edges(x: np.ndarray, wide: pd.DataFrame) -> tuple[np.ndarray, Any, Any]:
+    """The range across the lines of ``wide`` (months × variants) at the month ends
+    ``x`` and wherever two lines cross between them: the lines run straight from
+    month to month, so where they cross the highest (or lowest) changes hands, and
+    edges drawn from month to month alone cut across the crossing, shading a wedge
+    outside every line. Returns ``x``, the lowest and the highest."""
+    y = wide.to_numpy(dtype=float)
+    if len(y) < 2 or np.isnan(y).any():
+        return x, wide.min(axis=1), wide.max(axis=1)
+    ns = np.asarray(x).astype("datetime64[ns]").astype(np.int64)
+    xs, lo, hi = [float(ns[0])], [y[0].min()], [y[0].max()]
+    for i in range(len(y) - 1):
+        a, b = y[i], y[i + 1]
+        d0, d1 = a[:, None] - a[None, :], b[:, None] - b[None, :]
+        cross = d0 * d1 < 0  # two lines swap places between these month ends
+        for t in np.unique(d0[cross] / (d0[cross] - d1[cross])):
+            row = a + t * (b - a)
+            xs.append(ns[i] + t * float(ns[i + 1] - ns[i]))
+            lo.append(row.min())
+            hi.append(row.max())
+        xs.append(float(ns[i + 1]))
+        lo.append(b.min())
+        hi.append(b.max())
+    at = np.rint(np.array(xs)).astype(np.int64).astype("datetime64[ns]")
+    return at, np.array(lo), np.array(hi)
+
+
 @common.plain_text
 def plot_envelope(
     result: Result,
@@ -129,9 +157,7 @@ def plot_envelope(
         wide = wide[[v for v in result.variants if v in wide.columns]]
         x = common.month_ends(wide.index)
         a.fill_between(
-            x,
-            wide.min(axis=1),
-            wide.max(axis=1),
+            *range_edges(x, wide),
             color=RANGE,
             alpha=RANGE_ALPHA,
             lw=0,
