@@ -272,6 +272,12 @@ def test_sensitivity_writes_its_files(tmp_path) -> None:
             ["--draws", "100", "--seed", "1", "--method", "sobol", "--scheduler", "tcp://h:1"],
             "forcesim: error: Invalid value for '--scheduler': expected --method tenths",
         ),
+        (
+            # (it said "<arguments>:1:1: draws: ..., found 1,000": neither flag nor text)
+            ["--draws", "1000", "--seed", "1", "--method", "sobol"],
+            "forcesim: error: Invalid value for '--draws': expected a base sample size that is "
+            "a power of two for Sobol' sequences (e.g. 4096), found '1000'",
+        ),
     ],
 )
 def test_bad_sensitivity_arguments_are_one_line_and_write_nothing(tmp_path, args, message) -> None:

@@ -171,6 +171,12 @@ def sensitivity(
             "here), found --method sobol",
             param_hint=f"'{'--workers' if workers is not None else '--scheduler'}'",
         )
+    if method == "sobol" and draws is not None and draws & (draws - 1):
+        raise click.BadParameter(
+            "expected a base sample size that is a power of two for Sobol' sequences "
+            f"(e.g. 4096), found '{draws}'",
+            param_hint="'--draws'",
+        )
     cluster = executor(workers, scheduler, draws)
     sc = sim.load_scenario(scenario or sim.default_scenario())
     names = sc.select(list(variants))
