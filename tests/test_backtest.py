@@ -240,3 +240,23 @@ def test_backtest_bad_input_exits_2_with_one_line_and_nothing_written(
     assert len(lines) == 1 and lines[0].startswith("forcesim: error: "), result.output
     assert message in lines[0]
     assert not out.exists()
+
+
+def test_the_charts_foot_says_how_many_of_the_files_reports_were_compared():
+    # Syria 2018's file has 7 rows, two of them from 2017, before the scenario starts:
+    # the foot said "7 reported levels" under a fit over 5
+    import matplotlib.pyplot as plt
+
+    bt = backtest(sim.load_scenario(SCENARIOS_DIR / "historical" / "syria-2018.yaml"))
+    axes = sim.plot(bt)
+    (foot,) = [t for t in axes[0].figure.texts if "Observations:" in t.get_text()]
+    assert "Observations: 7 reports from syria-2018-observed.csv" in foot.get_text()
+    assert "5 of them compared" in foot.get_text()
+    fig = axes[0].figure
+    fig.canvas.draw()
+    assert foot.get_window_extent(fig.canvas.get_renderer()).x1 <= fig.bbox.width
+    assert int(bt.best().observations) == 5
+    axes = sim.plot(backtest(sim.load_scenario(AFGHANISTAN)))
+    (foot,) = [t for t in axes[0].figure.texts if "Observations:" in t.get_text()]
+    assert "Observations: 11 reported levels from" in foot.get_text()
+    plt.close("all")

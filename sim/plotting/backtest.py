@@ -179,12 +179,23 @@ def _decorate(bt: Backtest, fig: Any, colors: dict[str, str], shown: Any) -> Non
         f"{best.mape:.1f} %, max error {_n(best.max_error)} troops over "
         f"{int(best.months_compared)} months{_tie_note(bt)}.\n"
         "Error = distance from the projected level to the observed range (0 inside it). "
-        f"Observations: {len(bt.observations)} reported levels from "
-        f"{_short(bt.observations.origin)} (sources in the file).\n"
+        f"Observations: {_compared(bt, best, _short(bt.observations.origin))}.\n"
         f"As of {sc.doc.as_of}. forcesim backtest, not a forecast of record."
     )
     fig.text(0.04, 0.012, note, fontsize=9.5, color="#444444", va="bottom")
     fig.subplots_adjust(left=0.06, right=0.98, top=0.83, bottom=0.125, hspace=0.42, wspace=0.16)
+
+
+def _compared(bt: Backtest, best: Any, file: str) -> str:
+    """How many reports ``file`` has, and how many of them the fit compared: those
+    before the scenario's start or after its end, and targets, are not."""
+    n, k = len(bt.observations), int(best.observations)
+    if k == n:
+        return f"{n} reported levels from {file} (sources in the file)"
+    return (
+        f"{n} reports from {file} (sources in the file), {k} of them compared: "
+        "those within the scenario's months, targets left out"
+    )
 
 
 def _n(x: float) -> str:  # a whole number of troops, "-" for none
