@@ -251,14 +251,44 @@ def test_unticking_a_variant_hides_its_lines_and_narrows_the_shading(
     after = visit.visible("envelope-chart", "variant")
     assert "slip-6-moving" not in after and len(after) == len(before) - 2
     top = page.evaluate(
-        "Array.from(document.getElementById('envelope-chart').data)"
-        ".find(t => t.meta === 'range-high').y"
+        "(() => { const t = Array.from(document.getElementById('envelope-chart').data)"
+        ".find(t => t.meta === 'range-high'); return [t.x, t.y]; })()"
     )
     monthly = pd.read_csv(ensemble / "monthly.csv")
     iraq = monthly[(monthly.theater == "iraq") & (monthly.variant != "slip-6-moving")]
-    assert top == iraq.groupby("month").troops.max().sort_index().tolist()
+    at_month_ends = [y for x, y in zip(*top, strict=True) if len(x) == 10]
+    assert at_month_ends == iraq.groupby("month").troops.max().sort_index().tolist()
     page.locator("fieldset.toggles button[data-all='1']").click()
     assert len(visit.visible("envelope-chart", "variant")) == len(before)
+
+
+def test_the_shading_the_page_redraws_turns_where_lines_cross_as_the_written_one(
+    visit: Visit, ensemble: Path
+) -> None:
+    # redrawn for the variants shown, it went from month end to month end only
+    import sim
+    from sim.report.charts import envelope_figure
+
+    page = visit.page
+    read = (
+        "Array.from(document.getElementById('envelope-chart').data)"
+        ".filter(t => t.meta === 'range-low' || t.meta === 'range-high')"
+        ".map(t => [t.x, t.y])"
+    )
+    written = [
+        [list(t.x), list(t.y)]
+        for t in envelope_figure(sim.load_run(ensemble)).data
+        if t.meta in ("range-low", "range-high")
+    ]
+    page.locator("fieldset.toggles input[value='on-time']").uncheck()
+    page.locator("fieldset.toggles input[value='on-time']").check()
+    redrawn = page.evaluate(read)
+    assert any(len(wx) > len({v[:7] for v in wx}) for wx, _ in written)  # Iraq's cross
+    for (x, y), (wx, wy) in zip(redrawn, written, strict=True):
+        assert len(x) == len(wx)
+        # (the same times to the second; the page rounds a crossing's level to 0.01)
+        assert [v[:19] for v in x] == [v[:19] for v in wx]
+        assert y == pytest.approx(wy, abs=0.011)
 
 
 def test_unticking_a_variant_hides_its_official_figure_and_ticking_it_shows_it_again(

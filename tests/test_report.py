@@ -353,6 +353,40 @@ def test_variant_colours_are_those_of_the_png_charts(ensemble: Path) -> None:
     assert web_fills == ["rgba({},{},{},1)".format(*(round(c * 255) for c in f)) for f in fills]
 
 
+def _range_outside_lines(fig: Any) -> float:
+    """How far [troops] the page's shading passes the lines of its panel anywhere:
+    between each two corners of the range, at a quarter, half and three quarters of
+    the way, the shading's edge (straight between corners) against the lowest and
+    highest of the lines (straight between month ends) there."""
+    import numpy as np
+
+    worst = 0.0
+    for low in (t for t in fig.data if t.meta == "range-low"):
+        high = next(t for t in fig.data if t.meta == "range-high" and t.yaxis == low.yaxis)
+        lines = [t for t in fig.data if t.meta == "variant" and t.yaxis == low.yaxis]
+        months = pd.to_datetime(list(lines[0].x)).asi8.astype(float)
+        corners = pd.to_datetime(list(low.x), format="ISO8601").asi8.astype(float)
+        levels = np.array([list(t.y) for t in lines], dtype=float)
+        for a in range(len(corners) - 1):
+            for f in (0.25, 0.5, 0.75):
+                when = corners[a] + f * (corners[a + 1] - corners[a])
+                at = [np.interp(when, months, row) for row in levels]
+                lo = low.y[a] + f * (low.y[a + 1] - low.y[a])
+                hi = high.y[a] + f * (high.y[a + 1] - high.y[a])
+                worst = max(worst, min(at) - lo, hi - max(at))
+    return worst
+
+
+@pytest.mark.parametrize("which", ["observed", "deterministic"])
+def test_the_page_envelopes_shading_stays_between_the_lines_where_they_cross(
+    which: str, request: pytest.FixtureRequest
+) -> None:
+    # shaded from month end to month end it cut across each crossing of two lines,
+    # outside all of them (Afghanistan 2020: a wedge of 300 troops, Jan-Feb 2021)
+    result = sim.load_run(request.getfixturevalue(which))
+    assert _range_outside_lines(envelope_figure(result)) < 0.02
+
+
 def test_where_variants_share_a_path_each_shows_in_its_own_colour_in_turn(
     deterministic: Path,
 ) -> None:

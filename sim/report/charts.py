@@ -40,7 +40,7 @@ except ImportError as exc:  # an extra: say which
 from sim import colors
 from sim.io.observations import Observation
 from sim.plotting.common import calendar_deadlines, fan_series, series_keys, theater_title
-from sim.plotting.envelope import shared_runs
+from sim.plotting.envelope import range_edges, shared_runs
 from sim.plotting.fan import deadline_labels
 from sim.plotting.observed import (
     KIND_COLORS,
@@ -148,9 +148,15 @@ def envelope_figure(result: Result) -> go.Figure:
         wide = rows.pivot(index="month", columns="variant", values="troops")
         wide = wide[[v for v in result.variants if v in wide.columns]]
         x = month_ends(wide.index)
-        lo = [int(v) for v in wide.min(axis=1)]
-        hi = [int(v) for v in wide.max(axis=1)]
-        common = {"x": x, "mode": "lines", "hoverinfo": "skip", "legendgroup": "range"}
+        at, low, high = range_edges(np.array(x, dtype="datetime64[ns]"), wide)
+        lo, hi = _edge_levels(low), _edge_levels(high)
+        hi_top = max((v for v in hi if v is not None), default=0)
+        common = {
+            "x": _edge_times(at),
+            "mode": "lines",
+            "hoverinfo": "skip",
+            "legendgroup": "range",
+        }
         fig.add_trace(go.Scatter(y=lo, line_width=0, meta="range-low", **common), row, 1)
         fig.add_trace(
             go.Scatter(
@@ -202,7 +208,7 @@ def envelope_figure(result: Result) -> go.Figure:
                 )
         _targets(fig, result, tid, row)
         shown = _shown(obs.items, tid, months) if obs is not None else []
-        top = max(float(max(hi, default=0)), observed_top(shown, tid))
+        top = max(float(hi_top), observed_top(shown, tid))
         limit = max(top * 1.12, 10)
         fig.update_yaxes(range=[0, limit], row=row, col=1)
         _observations(fig, shown, row, 0.09 * limit, as_of_of(result))
@@ -210,6 +216,30 @@ def envelope_figure(result: Result) -> go.Figure:
         _as_of(fig, result, x, row, _foot_marks(result, tid, shown, 0.09 * limit), limit)
     _layout(fig, len(names), "x unified")
     return fig
+
+
+def _edge_times(at: Any) -> list[str]:
+    """The times of the range's corners as the page writes them: a month's end as
+    ``YYYY-MM-DD`` (as the lines have it), a crossing between two as
+    ``YYYY-MM-DD HH:MM:SS.sss`` (UTC), as the page's script writes those it finds."""
+    out = []
+    for t in pd.DatetimeIndex(at):
+        text = t.strftime("%Y-%m-%d %H:%M:%S.%f")[:23]
+        out.append(text[:10] if text.endswith("00:00:00.000") else text)
+    return out
+
+
+def _edge_levels(levels: Any) -> list[float | int | None]:
+    """The range's levels at its corners [troops]: whole at a month's end, to the
+    hundredth of a troop at a crossing between two (where the shading turns; no
+    level of any variant), None where no line is drawn."""
+    out: list[float | int | None] = []
+    for v in np.asarray(levels, dtype=float):
+        if np.isnan(v):
+            out.append(None)
+        else:
+            out.append(int(v) if float(v).is_integer() else round(float(v), 2))
+    return out
 
 
 #: length of one colour's dash where variants' lines share a path [px]

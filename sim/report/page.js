@@ -85,6 +85,50 @@
     }
 
     // ---------------------------------------------------------------- envelope
+    // The range across lines drawn straight from month end to month end: its lowest
+    // and highest at each month's end, and at each point between two where two lines
+    // cross (there the lowest or highest changes hands; shading from month end to
+    // month end alone would cut across the crossing, outside every line). As
+    // sim.plotting.envelope.range_edges does for the PNG and the page as written.
+    // months: "YYYY-MM-DD" (UTC midnights); levels: one array per line.
+    function rangeEdges(months, levels) {
+      var out = { x: [], lo: [], hi: [] };
+      if (!levels.length) {
+        months.forEach(function (m) { out.x.push(m); out.lo.push(null); out.hi.push(null); });
+        return out;
+      }
+      function at(k) { return levels.map(function (y) { return y[k]; }); }
+      function corner(when, row) {
+        out.x.push(when);
+        out.lo.push(Math.min.apply(null, row));
+        out.hi.push(Math.max.apply(null, row));
+      }
+      function stamp(ms) { // "YYYY-MM-DD HH:MM:SS.sss", as the page's own corners
+        return new Date(ms).toISOString().slice(0, 23).replace("T", " ");
+      }
+      var n = months.length;
+      for (var k = 0; k < n; k++) {
+        var a = at(k);
+        corner(months[k], a);
+        if (k + 1 === n) break;
+        var b = at(k + 1), ts = [];
+        for (var i = 0; i < a.length; i++) {
+          for (var j = 0; j < a.length; j++) {
+            var d0 = a[i] - a[j], d1 = b[i] - b[j];
+            if (d0 * d1 < 0) ts.push(d0 / (d0 - d1));
+          }
+        }
+        ts.sort(function (p, q) { return p - q; });
+        var t0 = Date.parse(months[k] + "T00:00:00Z"), t1 = Date.parse(months[k + 1] + "T00:00:00Z");
+        ts.forEach(function (t, m) {
+          if (m > 0 && t === ts[m - 1]) return;
+          var row = a.map(function (v, r) { return Math.round((v + t * (b[r] - v)) * 100) / 100; });
+          corner(stamp(Math.round(t0 + t * (t1 - t0))), row);
+        });
+      }
+      return out;
+    }
+
     function envelopeControls(div) {
       var boxes = Array.prototype.slice.call(
         document.querySelectorAll("#envelope-h ~ fieldset.toggles input[type=checkbox]")
@@ -100,28 +144,21 @@
             : true;
         });
         // the shading spans the variants shown, panel by panel
-        var lows = [], highs = [], where = [];
+        var xs = [], ys = [], idx = [];
         div.data.forEach(function (t, i) {
           if (t.meta !== "range-low") return;
           var axis = t.xaxis || "x";
-          var lines = div.data.filter(function (u) {
-            return u.meta === "variant" && (u.xaxis || "x") === axis && shown[u.legendgroup];
+          var all = div.data.filter(function (u) {
+            return u.meta === "variant" && (u.xaxis || "x") === axis;
           });
-          var n = t.y.length, lo = [], hi = [];
-          for (var k = 0; k < n; k++) {
-            var a = Infinity, b = -Infinity;
-            lines.forEach(function (u) { a = Math.min(a, u.y[k]); b = Math.max(b, u.y[k]); });
-            lo.push(lines.length ? a : null);
-            hi.push(lines.length ? b : null);
-          }
-          lows.push(lo); highs.push(hi); where.push(i);
+          var lines = all.filter(function (u) { return shown[u.legendgroup]; });
+          var edges = rangeEdges(all[0].x, lines.map(function (u) { return u.y; }));
+          xs.push(edges.x, edges.x);
+          ys.push(edges.lo, edges.hi);
+          idx.push(i, i + 1);
         });
-        var ys = [];
-        where.forEach(function (i, j) { ys.push(lows[j], highs[j]); });
-        var idx = [];
-        where.forEach(function (i) { idx.push(i, i + 1); });
         Plotly.restyle(div, { visible: visible });
-        if (idx.length) Plotly.restyle(div, { y: ys }, idx);
+        if (idx.length) Plotly.restyle(div, { x: xs, y: ys }, idx);
       }
       boxes.forEach(function (b) { b.addEventListener("change", apply); });
       document.querySelectorAll("#envelope-h ~ fieldset.toggles button").forEach(function (btn) {
