@@ -476,3 +476,42 @@ def test_the_tornados_tick_labels_keep_half_an_em_apart_in_four_columns() -> Non
         for i in range(len(labels) - 1):
             gap = boxes[i + 1].x0 - boxes[i].x1
             assert gap >= half_em, (labels[i].get_text(), labels[i + 1].get_text(), gap)
+
+
+@pytest.mark.parametrize(
+    ("missing", "args", "said"),
+    [
+        (
+            "SALib",
+            ["sensitivity", "--method", "sobol", "--draws", "256", "--seed", "1"],
+            "--method sobol needs SALib, which is not installed: "
+            "pip install 'forcesim[sensitivity]'",
+        ),
+        (
+            "distributed",
+            ["sensitivity", "--draws", "100", "--seed", "1", "--workers", "2"],
+            "--workers needs distributed, which is not installed: pip install 'forcesim[dask]'",
+        ),
+        (
+            "distributed",
+            ["run", "--draws", "100", "--seed", "1", "--scheduler", "tcp://h:1"],
+            "--scheduler needs distributed, which is not installed: pip install 'forcesim[dask]'",
+        ),
+    ],
+)
+def test_a_missing_extra_is_named_as_every_missing_extra_is_before_any_work(
+    tmp_path, monkeypatch, missing, args, said
+) -> None:
+    # (three wordings: '--report: … needs plotly', '<command line>:1:1: --workers:
+    # expected dask.distributed installed', '<arguments>:1:1: method: expected SALib')
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == missing else real(name, *a)
+    )
+    out = tmp_path / "never"
+    result = invoke(*args, "--out", str(out))
+    assert result.exit_code == 2
+    assert result.stderr == f"forcesim: error: {said}\n"
+    assert not out.exists()

@@ -14,6 +14,7 @@ from sim.cli.params import (
     draws_and_seed,
     draws_options,
     executor,
+    needs,
     out_option,
     quiet_option,
     scale_options,
@@ -177,6 +178,8 @@ def sensitivity(
             f"(e.g. 4096), found '{draws}'",
             param_hint="'--draws'",
         )
+    if method == "sobol":
+        needs("SALib", "sensitivity", "--method sobol")
     cluster = executor(workers, scheduler, draws)
     sc = sim.load_scenario(scenario or sim.default_scenario())
     names = sc.select(list(variants))

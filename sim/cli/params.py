@@ -214,6 +214,8 @@ def executor(workers: int | None, scheduler: str | None, draws: int | None = 1) 
     if (workers is not None or scheduler is not None) and draws is None:
         flag = "--workers" if workers is not None else "--scheduler"
         raise click.UsageError(f"{flag} needs --draws N and --seed S (it runs an ensemble)")
+    if workers is not None or scheduler is not None:
+        needs("distributed", "dask", "--workers" if workers is not None else "--scheduler")
     from sim.analysis.distributed import open_executor
 
     return open_executor(workers, scheduler)
