@@ -5,14 +5,16 @@ on both. Plain hex strings; this module imports nothing.
 
 from __future__ import annotations
 
-#: one colour per variant, in run order (repeating after ten)
+#: one colour per variant, in run order (repeating after ten); the first four, all most
+#: scenarios have, far apart in hue (blue, red, yellow, purple: the teal, next to the
+#: blue, comes sixth)
 PALETTE = (
     "#1b6ca8",
     "#d1495b",
     "#edae49",
-    "#00798c",
-    "#66a182",
     "#8d6a9f",
+    "#66a182",
+    "#00798c",
     "#2e4057",
     "#c1666b",
     "#4f772d",
