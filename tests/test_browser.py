@@ -9,6 +9,7 @@ Chromium or no Playwright is installed (``.ci/run`` installs Chromium).
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -427,5 +428,48 @@ def test_the_fan_picker_shows_only_the_chosen_variant_whatever_the_variants_are_
             for meta in ("median", "band-low", "central", "deadline"):
                 assert set(v.visible("fan-chart", meta)) == {chosen}, (chosen, meta)
             assert v.visible("fan-chart", "observed")  # the observations stay in view
+    finally:
+        v.page.close()
+
+
+TWO_MONTHS = """\
+id: two-months
+title: Two months
+as_of: 2024-01
+calendar: {start: 2024-01, end: 2024-02}
+announcement: {expected: 2024-01}
+theaters:
+  alpha: {initial: {value: 100, assumption: test}}
+milestones:
+  out:
+    theater: alpha
+    deadline: 2024-02
+    target: {level: 0}
+"""
+
+
+@pytest.mark.parametrize("scenario", ["two-months", "default"])
+def test_the_month_axis_never_repeats_a_tick_label(
+    browser: Any, ensemble: Path, tmp_path: Path, scenario: str
+) -> None:
+    # a two-month scenario's axis read "Feb 2024" four times: ticks a week apart,
+    # each named by its month alone
+    if scenario == "default":
+        page_file = ensemble / "report.html"
+    else:
+        (tmp_path / "two.yaml").write_text(TWO_MONTHS, encoding="utf-8")
+        page_file = make_run(tmp_path / "two", str(tmp_path / "two.yaml")) / "report.html"
+    v = Visit(browser, page_file)
+    try:
+        axes = v.page.evaluate(  # the tick labels of each month axis (panel)
+            "Array.from(document.querySelectorAll('#envelope-chart g.xaxislayer-above'))"
+            ".map(a => Array.from(a.querySelectorAll('text')).map(t => t.textContent))"
+        )
+        labelled = [ticks for ticks in axes if ticks]
+        assert labelled and all(len(ticks) >= 2 for ticks in labelled), axes
+        for ticks in labelled:
+            assert len(ticks) == len(set(ticks)), ticks
+            if scenario == "default":  # a long span still names months
+                assert all(re.fullmatch(r"[A-Z][a-z]{2} \d{4}", t) for t in ticks), ticks
     finally:
         v.page.close()

@@ -839,3 +839,13 @@ def test_report_of_a_sweep_or_sensitivity_directory_asks_for_a_run_in_reports_wo
         result.stderr,
     )
     assert sorted(p.name for p in out.iterdir()) == before
+
+
+@pytest.mark.parametrize(("variants", "said"), [(["on-time"], "1 reading of the plan (variant),")])
+def test_the_pages_summary_counts_one_variant_in_the_singular(
+    tmp_path_factory, variants: list[str], said: str
+) -> None:
+    # (it said "under 1 reading of the plan (variants)")
+    flags = [f for v in variants for f in ("-v", v)]
+    run = run_dir(tmp_path_factory, "one-variant", str(DEFAULT_SCENARIO), *flags)
+    assert said in page_of(run)

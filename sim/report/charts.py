@@ -94,6 +94,12 @@ def _layout(fig: go.Figure, n_rows: int, hover: str) -> None:
         type="date",
         hoverformat="%b %Y",
         tickformat="%b %Y",
+        # ticks closer than a month (a short scenario, or zoomed in) name their day:
+        # "%b %Y" alone repeated one month's name at each
+        tickformatstops=[
+            {"dtickrange": [None, "M1"], "value": "%-d %b %Y"},
+            {"dtickrange": ["M1", None], "value": "%b %Y"},
+        ],
         showline=True,
         linecolor="#888888",
         ticks="outside",

@@ -180,7 +180,8 @@ class Page:
         news = as_of_of(r)
         return (
             f"Projected troops at the end of each month under {len(r.variants)} "
-            f"reading{'s' if len(r.variants) != 1 else ''} of the plan (variants), "
+            f"reading{'s' if len(r.variants) != 1 else ''} of the plan "
+            f"(variant{'s' if len(r.variants) != 1 else ''}), "
             f"{kind}; as of {self.doc.as_of}"
             + (f", with the reports known on {news.isoformat()}." if news is not None else ".")
         )
