@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import matplotlib
@@ -454,4 +455,31 @@ def test_the_envelopes_shading_stays_between_the_lowest_and_highest_line(name):
                 x, y = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
                 levels = [np.interp(x, months, wide[v]) for v in wide.columns]
                 assert min(levels) - 1e-6 <= y <= max(levels) + 1e-6, (tid, x, y)
+    plt.close("all")
+
+
+@pytest.mark.parametrize("chart", ["envelope", "fan"])
+@pytest.mark.parametrize("own", [True, False])
+def test_a_two_month_scenarios_date_ticks_are_distinct_and_apart(write, chart, own):
+    # its axis read "Feb / 2024" at eight daily ticks, and "29 Feb" ran into "1 Mar"
+    doc = make_doc(
+        calendar={"start": "2024-01", "end": "2024-02"},
+        milestones={"out": {"theater": "alpha", "deadline": "2024-02", "target": {"level": 0}}},
+    )
+    result = sim.run(sim.load_scenario(write(doc)), draws=20, seed=1)
+    draw = plotting.plot_envelope if chart == "envelope" else plotting.plot_fan
+    if own:
+        axes = draw(result)
+    else:
+        _, ax = plt.subplots(figsize=(4, 3))
+        axes = draw(result, ax=ax if chart == "envelope" else [ax])
+    fig = axes[0].figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in axes:
+        ticks = [t for t in ax.get_xticklabels() if t.get_text()]
+        texts = [t.get_text() for t in ticks]
+        assert len(texts) >= 2 and len(texts) == len(set(texts)), texts
+        boxes = [t.get_window_extent(renderer) for t in ticks]
+        assert not any(a.overlaps(b) for a, b in itertools.pairwise(boxes)), texts
     plt.close("all")

@@ -526,11 +526,13 @@ def date_axis(ax: Axes) -> None:
     """Month-and-year ticks every January and July, or every one, two or five years
     when the span is too long for half-years to fit (more than about four years); in a
     figure of forcesim's own, a short span (under about two and a half years) gets a
-    tick every month, second or third month, the shortest step giving at most 8."""
+    tick every month, second or third month, the shortest step giving at most 8; a span
+    holding fewer than three firsts of a month, ticks on the 1st and 15th, named with
+    their day ("15 Feb / 2024")."""
     import matplotlib.dates as mdates
 
     if own_figure():
-        locator = mdates.AutoDateLocator(minticks=3, maxticks=9)
+        locator = _fitting_date_locator()(None, minticks=3, maxticks=9)
         # every month, second, third or sixth (Jan and Jul), the shortest step that
         # gives at most 8 ticks: a one-year span had two (Jul and Jan) with sixths alone
         locator.intervald[mdates.MONTHLY] = [1, 2, 3, 6]
@@ -543,7 +545,27 @@ def date_axis(ax: Axes) -> None:
         locator.intervald[mdates.MONTHLY] = [6, 12, 24]
     locator.intervald[mdates.YEARLY] = [1, 2, 5, 10]
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
+    ax.xaxis.set_major_formatter(_month_formatter()())
+
+
+@functools.cache
+def _month_formatter() -> Any:
+    import matplotlib.dates as mdates
+
+    class MonthFormatter(mdates.DateFormatter):  # type: ignore[misc]
+        """Ticks at the first of their months, as a month and year ("Jan / 2025");
+        ticks closer than that (a span of a month or two) with their day too
+        ("8 Feb / 2024"): by month alone, each would read "Feb / 2024"."""
+
+        def __init__(self) -> None:
+            super().__init__("%b\n%Y")
+
+        def format_ticks(self, values: Any) -> list[str]:
+            days = {mdates.num2date(v).day for v in values}
+            self.fmt = "%b\n%Y" if days <= {1} else "%-d %b\n%Y"
+            return list(super().format_ticks(values))
+
+    return MonthFormatter
 
 
 @functools.cache
@@ -551,18 +573,29 @@ def _fitting_date_locator() -> Any:
     import matplotlib.dates as mdates
 
     class FittingDateLocator(mdates.AutoDateLocator):  # type: ignore[misc]
-        """An AutoDateLocator that asks for no more ticks than fit the axes' width as
-        drawn: one per ``0.08 * label_pt`` inches (a two-line "Jan / 2025" label and
-        the gap after it; 0.88 inch at 11 pt), at least ``minticks``, at most 9."""
+        """An AutoDateLocator that, with ``label_pt``, asks for no more ticks than fit
+        the axes' width as drawn: one per ``0.08 * label_pt`` inches (a two-line "Jan /
+        2025" label and the gap after it; 0.88 inch at 11 pt), at least ``minticks``,
+        at most 9. A span holding fewer than three firsts of a month gets ticks on the
+        1st and 15th of each month: matplotlib's daily ticks restart each month
+        (29 Feb and 1 Mar side by side)."""
 
-        def __init__(self, label_pt: float, **kwargs: Any) -> None:
+        def __init__(self, label_pt: float | None, **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self.label_pt = label_pt
+            self.half_months = mdates.MonthLocator(bymonthday=[1, 15])
 
         def __call__(self) -> Any:
+            vmin, vmax = self.viewlim_to_dt()
+            if vmin > vmax:
+                vmin, vmax = vmax, vmin
+            firsts = (vmax.year - vmin.year) * 12 + vmax.month - vmin.month + (vmin.day == 1)
+            if firsts < 3:
+                self.half_months.set_axis(self.axis)
+                return self.half_months.tick_values(vmin, vmax)
             axes = getattr(self.axis, "axes", None)
             fig = axes.get_figure(root=True) if axes is not None else None
-            if axes is not None and fig is not None:
+            if self.label_pt is not None and axes is not None and fig is not None:
                 # the width drawn (get_position() is a share of the subfigure, if any)
                 width_in = axes.bbox.width / fig.dpi
                 fit = max(self.minticks, min(9, int(width_in / (0.08 * self.label_pt))))
