@@ -45,6 +45,29 @@ def _own_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 SCENARIOS_DIR = REPO / "scenarios"
 DEFAULT_SCENARIO = SCENARIOS_DIR / "iraq-syria-2024.yaml"
 
+#: a scenario with a variant on a shorter calendar: its levels past its end are NaN
+SHORTER_CALENDAR = """\
+id: shorter-calendar
+title: A variant on a shorter calendar
+as_of: 2024-09-06
+calendar: {start: 2024-09, end: 2025-12}
+announcement: {expected: 2024-09, assumption: "on time"}
+theaters:
+  iraq: {name: Iraq, initial: {value: 2500, assumption: "as reported"}}
+  syria: {name: Syria, initial: {value: 900, assumption: "as reported"}}
+milestones:
+  exit: {theater: iraq, target: {level: 0}, deadline: 2025-09}
+  syria-exit: {theater: syria, target: {level: 0}, deadline: 2025-06, profile: back}
+variants:
+  base: {description: the whole calendar}
+  early:
+    description: ends in June 2025, its Iraq exit by then, back-loaded, crossing base's line
+    overrides:
+      calendar: {end: 2025-06}
+      milestones:
+        exit: {deadline: 2025-06, profile: back}
+"""
+
 # The smallest scenario the loader accepts with a milestone in it. Tests that
 # need a bad file change one line of this text and look the line up with
 # ``line_of`` so that the expected position never drifts.

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import DEFAULT_SCENARIO, SCENARIOS_DIR
+from conftest import DEFAULT_SCENARIO, SCENARIOS_DIR, SHORTER_CALENDAR
 
 import sim
 from sim import colors
@@ -849,3 +849,21 @@ def test_the_pages_summary_counts_one_variant_in_the_singular(
     flags = [f for v in variants for f in ("-v", v)]
     run = run_dir(tmp_path_factory, "one-variant", str(DEFAULT_SCENARIO), *flags)
     assert said in page_of(run)
+
+
+def test_a_variant_on_a_shorter_calendar_gets_its_envelope_chart_and_page(tmp_path) -> None:
+    # its months past its own end are NaN in the panel's table of levels: the PNG's end
+    # labels and the page's lines took int(NaN), and `forcesim run` ended in an internal
+    # error with nothing written
+    scenario = tmp_path / "short.yaml"
+    scenario.write_text(SHORTER_CALENDAR, encoding="utf-8")
+    out = tmp_path / "out"
+    result = invoke("run", str(scenario), "--out", str(out), "--report", "-q")
+    assert result.exit_code == 0, result.output
+    assert {"envelope.png", "report.html"} <= {p.name for p in out.iterdir()}
+    fig = envelope_figure(sim.load_run(out))
+    early = next(t for t in fig.data if t.meta == "variant" and t.name == "early")
+    assert list(early.y)[-1] is None and list(early.y)[9] == 0  # drawn to June 2025 only
+    high = next(t for t in fig.data if t.meta == "range-high")
+    assert any(len(x) > 10 for x in high.x)  # it still turns where the lines cross
+    assert list(high.y)[-1] == 0 and None not in list(high.y)  # base's alone at the end

@@ -675,13 +675,16 @@ def only(result: Result, variants: list[str]) -> Result:
 
 def end_labels(ax: Axes, x_end: Any, last: pd.Series, colors: dict[str, str]) -> None:
     """Name the variants at the right end of their lines; lines that end together share
-    one label, so a line hidden under another is still accounted for. (Not into axes
+    one label, so a line hidden under another is still accounted for; a line that
+    ends before the panel's last month (``last`` NaN) has none. (Not into axes
     given: the names would stand outside them, where the caller's layout has no room;
     ``ax.legend()`` names the lines.)"""
     if not own_figure():
         return
     groups: dict[int, list[str]] = {}
     for variant, value in last.items():
+        if pd.isna(value):  # a variant on a shorter calendar: its line ends earlier
+            continue
         groups.setdefault(int(value), []).append(str(variant))
     top = ax.get_ylim()[1]
     # the height of one line of label text in data units (panel height from the figure)

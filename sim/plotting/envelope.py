@@ -76,24 +76,26 @@ def range_edges(x: np.ndarray, wide: pd.DataFrame) -> tuple[np.ndarray, Any, Any
     ``x`` and wherever two lines cross between them: the lines run straight from
     month to month, so where they cross the highest (or lowest) changes hands, and
     edges drawn from month to month alone cut across the crossing, shading a wedge
-    outside every line. Returns ``x``, the lowest and the highest."""
+    outside every line. A level NaN (a variant on a shorter calendar, past its end)
+    has no line there: the range is that of the others. Returns ``x``, the lowest and
+    the highest."""
     y = wide.to_numpy(dtype=float)
-    if len(y) < 2 or np.isnan(y).any():
+    if len(y) < 2:
         return x, wide.min(axis=1), wide.max(axis=1)
     ns = np.asarray(x).astype("datetime64[ns]").astype(np.int64)
-    xs, lo, hi = [float(ns[0])], [y[0].min()], [y[0].max()]
+    xs, lo, hi = [float(ns[0])], [np.nanmin(y[0])], [np.nanmax(y[0])]
     for i in range(len(y) - 1):
         a, b = y[i], y[i + 1]
         d0, d1 = a[:, None] - a[None, :], b[:, None] - b[None, :]
-        cross = d0 * d1 < 0  # two lines swap places between these month ends
+        cross = d0 * d1 < 0  # two lines swap places between these month ends (not NaN)
         for t in np.unique(d0[cross] / (d0[cross] - d1[cross])):
             row = a + t * (b - a)
             xs.append(ns[i] + t * float(ns[i + 1] - ns[i]))
-            lo.append(row.min())
-            hi.append(row.max())
+            lo.append(np.nanmin(row))
+            hi.append(np.nanmax(row))
         xs.append(float(ns[i + 1]))
-        lo.append(b.min())
-        hi.append(b.max())
+        lo.append(np.nanmin(b))
+        hi.append(np.nanmax(b))
     at = np.rint(np.array(xs)).astype(np.int64).astype("datetime64[ns]")
     return at, np.array(lo), np.array(hi)
 

@@ -182,7 +182,7 @@ def envelope_figure(result: Result) -> go.Figure:
             fig.add_trace(
                 go.Scatter(
                     x=x,
-                    y=[int(t) for t in wide[v]],
+                    y=[None if pd.isna(t) else int(t) for t in wide[v]],  # (a shorter calendar)
                     mode="lines",
                     name=str(v),
                     legendgroup=str(v),
