@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import DEFAULT_SCENARIO, SCENARIOS_DIR
+from conftest import DEFAULT_SCENARIO, SCENARIOS_DIR, SHORTER_CALENDAR
 
 from sim.cli import main
 
@@ -473,3 +473,36 @@ def test_the_month_axis_never_repeats_a_tick_label(
                 assert all(re.fullmatch(r"[A-Z][a-z]{2} \d{4}", t) for t in ticks), ticks
     finally:
         v.page.close()
+
+
+def test_the_shading_redrawn_past_a_shorter_calendars_end_spans_the_other_lines(
+    browser: Any, tmp_path: Path
+) -> None:
+    # past the end of a variant on a shorter calendar its level is null, which the
+    # page's script took for 0: the shading reached down to the axis there
+    import sim
+    from sim.report.charts import envelope_figure
+
+    scenario = tmp_path / "short.yaml"
+    scenario.write_text(SHORTER_CALENDAR, encoding="utf-8")
+    run = make_run(tmp_path / "out", str(scenario))
+    written = [
+        [list(t.x), list(t.y)]
+        for t in envelope_figure(sim.load_run(run)).data
+        if t.meta in ("range-low", "range-high")
+    ]
+    v = Visit(browser, run / "report.html")
+    try:
+        v.page.locator("fieldset.toggles input[value='early']").uncheck()
+        v.page.locator("fieldset.toggles input[value='early']").check()
+        redrawn = v.page.evaluate(
+            "Array.from(document.getElementById('envelope-chart').data)"
+            ".filter(t => t.meta === 'range-low' || t.meta === 'range-high')"
+            ".map(t => [t.x, t.y])"
+        )
+        assert v.errors == []
+    finally:
+        v.page.close()
+    for (x, y), (wx, wy) in zip(redrawn, written, strict=True):
+        assert [s[:19] for s in x] == [s[:19] for s in wx]
+        assert y == pytest.approx(wy, abs=0.011)

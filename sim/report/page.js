@@ -90,7 +90,9 @@
     // cross (there the lowest or highest changes hands; shading from month end to
     // month end alone would cut across the crossing, outside every line). As
     // sim.plotting.envelope.range_edges does for the PNG and the page as written.
-    // months: "YYYY-MM-DD" (UTC midnights); levels: one array per line.
+    // months: "YYYY-MM-DD" (UTC midnights); levels: one array per line, null where a
+    // line is not drawn (a variant on a shorter calendar, past its end): the range
+    // there is that of the others.
     function rangeEdges(months, levels) {
       var out = { x: [], lo: [], hi: [] };
       if (!levels.length) {
@@ -99,9 +101,10 @@
       }
       function at(k) { return levels.map(function (y) { return y[k]; }); }
       function corner(when, row) {
+        var drawn = row.filter(function (v) { return v !== null && v !== undefined; });
         out.x.push(when);
-        out.lo.push(Math.min.apply(null, row));
-        out.hi.push(Math.max.apply(null, row));
+        out.lo.push(drawn.length ? Math.min.apply(null, drawn) : null);
+        out.hi.push(drawn.length ? Math.max.apply(null, drawn) : null);
       }
       function stamp(ms) { // "YYYY-MM-DD HH:MM:SS.sss", as the page's own corners
         return new Date(ms).toISOString().slice(0, 23).replace("T", " ");
@@ -114,6 +117,7 @@
         var b = at(k + 1), ts = [];
         for (var i = 0; i < a.length; i++) {
           for (var j = 0; j < a.length; j++) {
+            if ([a[i], a[j], b[i], b[j]].indexOf(null) >= 0) continue; // (not drawn)
             var d0 = a[i] - a[j], d1 = b[i] - b[j];
             if (d0 * d1 < 0) ts.push(d0 / (d0 - d1));
           }
@@ -122,7 +126,9 @@
         var t0 = Date.parse(months[k] + "T00:00:00Z"), t1 = Date.parse(months[k + 1] + "T00:00:00Z");
         ts.forEach(function (t, m) {
           if (m > 0 && t === ts[m - 1]) return;
-          var row = a.map(function (v, r) { return Math.round((v + t * (b[r] - v)) * 100) / 100; });
+          var row = a.map(function (v, r) {
+            return v === null || b[r] === null ? null : Math.round((v + t * (b[r] - v)) * 100) / 100;
+          });
           corner(stamp(Math.round(t0 + t * (t1 - t0))), row);
         });
       }
