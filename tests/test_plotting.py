@@ -483,3 +483,27 @@ def test_a_two_month_scenarios_date_ticks_are_distinct_and_apart(write, chart, o
         boxes = [t.get_window_extent(renderer) for t in ticks]
         assert not any(a.overlaps(b) for a, b in itertools.pairwise(boxes)), texts
     plt.close("all")
+
+
+def test_the_envelopes_range_over_a_month_spans_only_the_lines_drawn_over_it():
+    # a variant on a shorter calendar ends at its last month: over the month after, the
+    # range ran from its last level to the others' next one, a wedge where no line is
+    import pandas as pd
+
+    from sim.plotting.envelope import range_edges
+
+    months = pd.period_range("2025-01", periods=4, freq="M")
+    wide = pd.DataFrame(
+        {"base": [1000.0, 800.0, 600.0, 400.0], "short": [1000.0, 0.0, np.nan, np.nan]},
+        index=months,
+    )
+    x = plotting.common.month_ends(months)
+    at, lo, hi = range_edges(x, wide)
+    t = at.astype("datetime64[ns]").astype(np.int64).astype(float)
+    ends = x.astype("datetime64[ns]").astype(np.int64).astype(float)
+    middle = (ends[1] + ends[2]) / 2  # Feb to Mar: base's line alone
+    assert np.interp(middle, t, lo) == pytest.approx(700)
+    assert np.interp(middle, t, hi) == pytest.approx(700)
+    # Jan to Feb: both lines; at Feb's end itself the range of both (0 to 800)
+    assert np.interp((ends[0] + ends[1]) / 2, t, lo) == pytest.approx(500)
+    assert 0.0 in list(lo[t == ends[1]])

@@ -77,25 +77,36 @@ def range_edges(x: np.ndarray, wide: pd.DataFrame) -> tuple[np.ndarray, Any, Any
     month to month, so where they cross the highest (or lowest) changes hands, and
     edges drawn from month to month alone cut across the crossing, shading a wedge
     outside every line. A level NaN (a variant on a shorter calendar, past its end)
-    has no line there: the range is that of the others. Returns ``x``, the lowest and
-    the highest."""
+    has no line there: over each month the range is that of the lines drawn over it,
+    so where a line ends or starts the range has two corners at that month's end, one
+    with it and one without. Returns the corners' times (``x`` and the crossings'),
+    the lowest and the highest [troops]."""
     y = wide.to_numpy(dtype=float)
     if len(y) < 2:
         return x, wide.min(axis=1), wide.max(axis=1)
     ns = np.asarray(x).astype("datetime64[ns]").astype(np.int64)
-    xs, lo, hi = [float(ns[0])], [np.nanmin(y[0])], [np.nanmax(y[0])]
+    xs: list[float] = []
+    lo: list[float] = []
+    hi: list[float] = []
+
+    def corner(when: float, row: np.ndarray) -> None:
+        drawn = row[~np.isnan(row)]
+        low, high = (drawn.min(), drawn.max()) if drawn.size else (np.nan, np.nan)
+        if xs and xs[-1] == when and (lo[-1], hi[-1]) == (low, high):
+            return  # (the same corner again: the month's end of the month before)
+        xs.append(when)
+        lo.append(low)
+        hi.append(high)
+
     for i in range(len(y) - 1):
-        a, b = y[i], y[i + 1]
+        both = ~np.isnan(y[i]) & ~np.isnan(y[i + 1])  # the lines drawn over this month
+        a, b = np.where(both, y[i], np.nan), np.where(both, y[i + 1], np.nan)
+        corner(float(ns[i]), a)  # (NaN where no line is drawn over the month: a gap)
         d0, d1 = a[:, None] - a[None, :], b[:, None] - b[None, :]
         cross = d0 * d1 < 0  # two lines swap places between these month ends (not NaN)
         for t in np.unique(d0[cross] / (d0[cross] - d1[cross])):
-            row = a + t * (b - a)
-            xs.append(ns[i] + t * float(ns[i + 1] - ns[i]))
-            lo.append(np.nanmin(row))
-            hi.append(np.nanmax(row))
-        xs.append(float(ns[i + 1]))
-        lo.append(np.nanmin(b))
-        hi.append(np.nanmax(b))
+            corner(ns[i] + t * float(ns[i + 1] - ns[i]), a + t * (b - a))
+        corner(float(ns[i + 1]), b)
     at = np.rint(np.array(xs)).astype(np.int64).astype("datetime64[ns]")
     return at, np.array(lo), np.array(hi)
 

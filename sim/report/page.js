@@ -99,25 +99,34 @@
         months.forEach(function (m) { out.x.push(m); out.lo.push(null); out.hi.push(null); });
         return out;
       }
+      function drawn(v) { return v !== null && v !== undefined; }
       function at(k) { return levels.map(function (y) { return y[k]; }); }
       function corner(when, row) {
-        var drawn = row.filter(function (v) { return v !== null && v !== undefined; });
+        var on = row.filter(drawn);
+        var lo = on.length ? Math.min.apply(null, on) : null;
+        var hi = on.length ? Math.max.apply(null, on) : null;
+        var last = out.x.length - 1;
+        // (the same corner again: the month's end of the month before)
+        if (last >= 0 && out.x[last] === when && out.lo[last] === lo && out.hi[last] === hi) return;
         out.x.push(when);
-        out.lo.push(drawn.length ? Math.min.apply(null, drawn) : null);
-        out.hi.push(drawn.length ? Math.max.apply(null, drawn) : null);
+        out.lo.push(lo);
+        out.hi.push(hi);
       }
       function stamp(ms) { // "YYYY-MM-DD HH:MM:SS.sss", as the page's own corners
         return new Date(ms).toISOString().slice(0, 23).replace("T", " ");
       }
-      var n = months.length;
-      for (var k = 0; k < n; k++) {
-        var a = at(k);
+      // over each month, the lines drawn over it: a line that ends or starts there
+      // gives the range two corners at that month's end, one with it, one without
+      for (var k = 0; k + 1 < months.length; k++) {
+        var a0 = at(k), b0 = at(k + 1);
+        var both = a0.map(function (v, r) { return drawn(v) && drawn(b0[r]); });
+        var a = a0.map(function (v, r) { return both[r] ? v : null; });
+        var b = b0.map(function (v, r) { return both[r] ? v : null; });
         corner(months[k], a);
-        if (k + 1 === n) break;
-        var b = at(k + 1), ts = [];
+        var ts = [];
         for (var i = 0; i < a.length; i++) {
           for (var j = 0; j < a.length; j++) {
-            if ([a[i], a[j], b[i], b[j]].indexOf(null) >= 0) continue; // (not drawn)
+            if (!both[i] || !both[j]) continue;
             var d0 = a[i] - a[j], d1 = b[i] - b[j];
             if (d0 * d1 < 0) ts.push(d0 / (d0 - d1));
           }
@@ -127,11 +136,13 @@
         ts.forEach(function (t, m) {
           if (m > 0 && t === ts[m - 1]) return;
           var row = a.map(function (v, r) {
-            return v === null || b[r] === null ? null : Math.round((v + t * (b[r] - v)) * 100) / 100;
+            return both[r] ? Math.round((v + t * (b[r] - v)) * 100) / 100 : null;
           });
           corner(stamp(Math.round(t0 + t * (t1 - t0))), row);
         });
+        corner(months[k + 1], b);
       }
+      if (months.length === 1) corner(months[0], at(0));
       return out;
     }
 
