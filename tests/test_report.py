@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -867,3 +868,22 @@ def test_a_variant_on_a_shorter_calendar_gets_its_envelope_chart_and_page(tmp_pa
     high = next(t for t in fig.data if t.meta == "range-high")
     assert any(len(x) > 10 for x in high.x)  # it still turns where the lines cross
     assert list(high.y)[-1] == 0 and None not in list(high.y)  # base's alone at the end
+
+
+def test_a_crossings_time_is_written_in_full_to_the_millisecond_as_the_page_writes_it() -> None:
+    # the script rounds a crossing's time to the millisecond (Math.round) and writes it
+    # in full; written, it was cut off (0.4 ms before a second's end, a second apart from
+    # the script's own corner for it), and one at midnight (halfway through a 30-day
+    # month) was written as a bare date, as a month's end is
+    from sim.report.charts import _edge_times
+
+    at = np.array(
+        ["2025-01-15T10:20:59.9996", "2025-01-31", "2025-04-15", "2025-04-30"],
+        dtype="datetime64[ns]",
+    )
+    assert _edge_times(at) == [
+        "2025-01-15 10:21:00.000",
+        "2025-01-31",
+        "2025-04-15 00:00:00.000",
+        "2025-04-30",
+    ]

@@ -227,11 +227,12 @@ def envelope_figure(result: Result) -> go.Figure:
 def _edge_times(at: Any) -> list[str]:
     """The times of the range's corners as the page writes them: a month's end as
     ``YYYY-MM-DD`` (as the lines have it), a crossing between two as
-    ``YYYY-MM-DD HH:MM:SS.sss`` (UTC), as the page's script writes those it finds."""
+    ``YYYY-MM-DD HH:MM:SS.sss`` (UTC, to the nearest millisecond; at midnight too), as
+    the page's script writes those it finds."""
     out = []
-    for t in pd.DatetimeIndex(at):
-        text = t.strftime("%Y-%m-%d %H:%M:%S.%f")[:23]
-        out.append(text[:10] if text.endswith("00:00:00.000") else text)
+    for t in pd.DatetimeIndex(at).round("ms"):
+        month_end = t.is_month_end and t == t.normalize()  # (no crossing falls on one)
+        out.append(t.strftime("%Y-%m-%d") if month_end else t.strftime("%Y-%m-%d %H:%M:%S.%f")[:23])
     return out
 
 
