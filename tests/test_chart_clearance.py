@@ -306,10 +306,10 @@ def test_the_effective_draws_note_keeps_to_the_panels_edge_before_its_interior(
     plt.close("all")
 
 
-def test_a_conditioned_fans_foot_stays_within_the_chart_and_names_a_source() -> None:
-    # "Scenario as of …, conditioned on reports known on …" lengthened the first line of
-    # the foot, which ran off the right edge ("The scenario file lists 2…"); shortening
-    # the list for it must not leave it empty ("Sources of its numbers: ; and 2 more")
+@pytest.fixture(scope="module")
+def conditioned_2025() -> tuple[Any, Any]:
+    """The default scenario's 2,000-draw run conditioned on the reports known on
+    2025-06-01 (eight variants: the fan's panels are narrow), and its conditioned view."""
     scenario = sim.load_scenario(DEFAULT_SCENARIO)
     observed = DEFAULT_SCENARIO.with_name("iraq-syria-2024-observed.csv")
     record = sim.load_observations(observed, scenario)
@@ -317,6 +317,16 @@ def test_a_conditioned_fans_foot_stays_within_the_chart_and_names_a_source() -> 
         scenario, draws=2000, seed=1, observed=record, condition=True, as_of="2025-06-01"
     )
     cond = conditioned_result(result, result.observed)
+    return result, cond
+
+
+def test_a_conditioned_fans_foot_stays_within_the_chart_and_names_a_source(
+    conditioned_2025: tuple[Any, Any],
+) -> None:
+    # "Scenario as of …, conditioned on reports known on …" lengthened the first line of
+    # the foot, which ran off the right edge ("The scenario file lists 2…"); shortening
+    # the list for it must not leave it empty ("Sources of its numbers: ; and 2 more")
+    result, cond = conditioned_2025
     axes = sim.plot_fan(cond)
     mark_conditioned(axes, cond, result.observed)
     fig = axes[0].figure
@@ -329,17 +339,13 @@ def test_a_conditioned_fans_foot_stays_within_the_chart_and_names_a_source() -> 
     plt.close("all")
 
 
-def test_the_as_of_label_stays_inside_a_narrow_panel_and_clear_of_its_line() -> None:
+def test_the_as_of_label_stays_inside_a_narrow_panel_and_clear_of_its_line(
+    conditioned_2025: tuple[Any, Any],
+) -> None:
     # eight variants make the fan's panels 3.3 inches wide: as of 2025-06-01, nine months
     # from the start, the label ending left of its line began left of the panel and
     # crossed the axis line
-    scenario = sim.load_scenario(DEFAULT_SCENARIO)
-    observed = DEFAULT_SCENARIO.with_name("iraq-syria-2024-observed.csv")
-    record = sim.load_observations(observed, scenario)
-    result = sim.run(
-        scenario, draws=2000, seed=1, observed=record, condition=True, as_of="2025-06-01"
-    )
-    cond = conditioned_result(result, result.observed)
+    result, cond = conditioned_2025
     conditioned = sim.plot_fan(cond)
     mark_conditioned(conditioned, cond, result.observed)
     for axes in (sim.plot_fan(result), conditioned):
