@@ -292,30 +292,26 @@ def test_the_shading_the_page_redraws_turns_where_lines_cross_as_the_written_one
         assert y == pytest.approx(wy, abs=0.011)
 
 
-def test_unticking_a_variant_hides_its_official_figure_and_ticking_it_shows_it_again(
-    visit: Visit,
+@pytest.mark.parametrize(
+    ("meta", "variant"),
+    [
+        # Syria's central run counts troops its official figure leaves out: a dashed line each
+        ("official", "syria-follows"),
+        # Syria: all eight variants hold 1,500 together, drawn in dashes taking turns
+        ("shared", "on-time"),
+    ],
+)
+def test_unticking_a_variant_hides_its_official_figure_or_shared_dashes_ticking_shows_them(
+    visit: Visit, meta: str, variant: str
 ) -> None:
-    # Syria's central run counts troops its official figure leaves out: a dashed line each
     page = visit.page
-    shown = visit.visible("envelope-chart", "official")
-    assert "syria-follows" in shown
-    page.locator("fieldset.toggles input[value='syria-follows']").uncheck()
-    after = visit.visible("envelope-chart", "official")
-    assert "syria-follows" not in after and len(after) == len(shown) - shown.count("syria-follows")
-    page.locator("fieldset.toggles input[value='syria-follows']").check()
-    assert visit.visible("envelope-chart", "official") == shown
-
-
-def test_unticking_a_variant_hides_its_dashes_where_it_shares_a_path(visit: Visit) -> None:
-    # Syria: all eight variants hold 1,500 together, drawn in dashes taking turns
-    page = visit.page
-    shown = visit.visible("envelope-chart", "shared")
-    assert "on-time" in shown
-    page.locator("fieldset.toggles input[value='on-time']").uncheck()
-    after = visit.visible("envelope-chart", "shared")
-    assert "on-time" not in after and len(after) == len(shown) - shown.count("on-time")
-    page.locator("fieldset.toggles input[value='on-time']").check()
-    assert visit.visible("envelope-chart", "shared") == shown
+    shown = visit.visible("envelope-chart", meta)
+    assert variant in shown
+    page.locator(f"fieldset.toggles input[value='{variant}']").uncheck()
+    after = visit.visible("envelope-chart", meta)
+    assert variant not in after and len(after) == len(shown) - shown.count(variant)
+    page.locator(f"fieldset.toggles input[value='{variant}']").check()
+    assert visit.visible("envelope-chart", meta) == shown
 
 
 def test_an_observed_run_loads_cleanly_and_hovering_an_observation_names_it(

@@ -320,15 +320,20 @@ def conditioned_2025() -> tuple[Any, Any]:
     return result, cond
 
 
+def _conditioned_fan(result: Any, cond: Any) -> Any:
+    """The panels of the fan of ``cond``, marked as conditioned on ``result``'s reports."""
+    axes = sim.plot_fan(cond)
+    mark_conditioned(axes, cond, result.observed)
+    return axes
+
+
 def test_a_conditioned_fans_foot_stays_within_the_chart_and_names_a_source(
     conditioned_2025: tuple[Any, Any],
 ) -> None:
     # "Scenario as of …, conditioned on reports known on …" lengthened the first line of
     # the foot, which ran off the right edge ("The scenario file lists 2…"); shortening
     # the list for it must not leave it empty ("Sources of its numbers: ; and 2 more")
-    result, cond = conditioned_2025
-    axes = sim.plot_fan(cond)
-    mark_conditioned(axes, cond, result.observed)
+    axes = _conditioned_fan(*conditioned_2025)
     fig = axes[0].figure
     (foot,) = [t for t in fig.texts if t.get_text().startswith("Scenario as of ")]
     first = foot.get_text().partition("\n")[0]
@@ -346,8 +351,7 @@ def test_the_as_of_label_stays_inside_a_narrow_panel_and_clear_of_its_line(
     # from the start, the label ending left of its line began left of the panel and
     # crossed the axis line
     result, cond = conditioned_2025
-    conditioned = sim.plot_fan(cond)
-    mark_conditioned(conditioned, cond, result.observed)
+    conditioned = _conditioned_fan(result, cond)
     for axes in (sim.plot_fan(result), conditioned):
         labelled = [ax for ax in axes if any(t.get_gid() == AS_OF_LABEL for t in ax.texts)]
         assert labelled

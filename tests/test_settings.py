@@ -465,34 +465,6 @@ def test_a_bad_set_value_is_quoted_as_written_not_as_parsed(
     assert not out.exists()
 
 
-@pytest.mark.parametrize(
-    ("setting", "path", "found"),
-    [
-        (
-            "milestones.iraq-phase-1.target.reduce_by=2000..3000:500",
-            "milestones.iraq-phase-1.target.reduce_by",
-            "3,000 (a value of the range '2000..3000:500')",
-        ),
-        (
-            "theaters.iraq.initial=-5..5:5",
-            "theaters.iraq.initial",
-            "-5 (a value of the range '-5..5:5')",
-        ),
-    ],
-)
-def test_a_value_a_sweeps_range_made_that_fails_a_check_names_its_range(
-    tmp_path, setting: str, path: str, found: str
-) -> None:
-    # (it said "found 3,000", a number nobody wrote, with no word of the range)
-    out = tmp_path / "out"
-    result = invoke("sweep", str(DEFAULT_SCENARIO), "--set", setting, "--out", str(out))
-    assert result.exit_code == 2
-    assert f"<command line>:1:1: {path}: expected " in result.stderr
-    assert f"found {found} (with variant" in result.stderr, result.stderr
-    assert result.stderr.count("\n") == 1
-    assert not out.exists()
-
-
 def test_a_later_setting_of_a_key_is_quoted_not_the_text_of_the_one_it_replaced(
     scenario: sim.Scenario,
 ) -> None:

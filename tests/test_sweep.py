@@ -190,6 +190,18 @@ def test_three_swept_keys_write_no_chart_and_say_so(tmp_path) -> None:
         ("announcement.delay=0,abc", "announcement.delay", "'abc'"),
         ("theaters.iraq.intial=1,2", "theaters.iraq.intial", "'intial'"),
         ("announcement.delay=3..1", "announcement.delay", "'3..1'"),
+        # a value a range made that fails a check of the whole scenario is named with its
+        # range (it said "found 3,000", a number nobody wrote)
+        (
+            "milestones.iraq-phase-1.target.reduce_by=2000..3000:500",
+            "milestones.iraq-phase-1.target.reduce_by",
+            "found 3,000 (a value of the range '2000..3000:500') (with variant",
+        ),
+        (
+            "theaters.iraq.initial=-5..5:5",
+            "theaters.iraq.initial",
+            "found -5 (a value of the range '-5..5:5') (with variant",
+        ),
     ],
 )
 def test_a_bad_swept_value_is_one_line_exit_2_and_nothing_written(
