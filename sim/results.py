@@ -34,8 +34,13 @@ PERIOD_ZERO = 1970 * 12
 
 
 def month_periods(ordinals: Any) -> pd.PeriodIndex:
-    """Monthly periods of month ordinals (:mod:`sim.months`), made from the integers."""
-    return pd.PeriodIndex.from_ordinals(np.asarray(ordinals, np.int64) - PERIOD_ZERO, freq="M")
+    """Monthly periods of month ordinals (:mod:`sim.months`), made from the integers
+    (``PeriodIndex.from_ordinals`` from pandas 2.2; a period array of them before)."""
+    values = np.asarray(ordinals, np.int64) - PERIOD_ZERO
+    make = getattr(pd.PeriodIndex, "from_ordinals", None)
+    if make is not None:
+        return make(values, freq="M")  # type: ignore[no-any-return]
+    return pd.PeriodIndex(pd.arrays.PeriodArray(values, dtype=pd.PeriodDtype("M")))
 
 
 def month_period(ordinal: int) -> pd.Period:

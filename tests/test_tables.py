@@ -205,3 +205,17 @@ def test_a_missing_month_is_written_blank_whatever_the_pandas_version() -> None:
 
     frame = pd.DataFrame({"p10": pd.PeriodIndex(["2025-09", None], freq="M"), "n": [1, 2]})
     assert csv_text(frame) == "p10,n\n2025-09,1\n,2\n"  # pandas before 3 wrote "NaT"
+
+
+def test_month_periods_are_the_same_months_with_and_without_from_ordinals(monkeypatch) -> None:
+    # PeriodIndex.from_ordinals came with pandas 2.2; on 2.1, the lowest pandas forcesim
+    # allows, every run ended in an internal error (AttributeError)
+    from sim.months import parse_month
+    from sim.results import month_periods
+
+    months = [parse_month(t) for t in ("2024-09", "2024-10", "2027-02", "1999-12")]
+    want = [str(p) for p in month_periods(months)]
+    assert want == ["2024-09", "2024-10", "2027-02", "1999-12"]
+    monkeypatch.delattr(pd.PeriodIndex, "from_ordinals", raising=False)
+    older = month_periods(months)
+    assert [str(p) for p in older] == want and older.freqstr == "M"
