@@ -8,6 +8,7 @@ in bins refined in a second pass (:mod:`sim.analysis.wide`).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from fractions import Fraction
 from typing import Any
@@ -195,7 +196,11 @@ def dates_of(parts: list[list[dict[str, Any]]]) -> pd.DataFrame:
     if whole or len(parts) == 1:
         return pd.DataFrame([row for part in parts for row in part], columns=DATE_COLUMNS)
     frames = [pd.DataFrame(part, columns=DATE_COLUMNS) for part in parts]
-    return pd.concat(frames, ignore_index=True)
+    with warnings.catch_warnings():
+        # pandas before 3 warns that it will stop leaving all-NA columns out of the
+        # result's dtypes; the rows, and the CSV text, are the same either way
+        warnings.filterwarnings("ignore", "The behavior of DataFrame concatenation", FutureWarning)
+        return pd.concat(frames, ignore_index=True)
 
 
 _DATE_MONTHS = [f"p{q}" for q in DATE_PERCENTILES]
