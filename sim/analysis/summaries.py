@@ -148,18 +148,6 @@ def thresholds(plan: Plan, milestones: pd.DataFrame) -> list[tuple[str, str, int
     return out
 
 
-def dates_frame(
-    plan: Plan,
-    marks: list[tuple[str, str, int]],
-    first: NDArray[np.int64],
-    n: int,
-    scenario: str,
-    variant: str,
-) -> pd.DataFrame:
-    """``dates.csv`` rows of one variant (:func:`date_rows`)."""
-    return dates_of([date_rows(plan, marks, first, n, scenario, variant)])
-
-
 def date_rows(
     plan: Plan,
     marks: list[tuple[str, str, int]],

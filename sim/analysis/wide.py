@@ -54,7 +54,8 @@ from sim.analysis.summaries import (
     SHARE_PLACES,
     bands_frame,
     counts_bytes,
-    dates_frame,
+    date_rows,
+    dates_of,
     inverse_cdf,
     level_bound,
     rounded_all,
@@ -393,7 +394,7 @@ def run_wide(
     first = np.zeros((len(marks), months + 1), np.int64)
     first[:, :months] = np.diff(reached, axis=1, prepend=0)
     first[:, months] = n - reached[:, -1]
-    dates = dates_frame(plan, list(marks), first, n, scenario, variant)
+    dates = dates_of([date_rows(plan, list(marks), first, n, scenario, variant)])
     return bands, dates, rounded_all(met, n, SHARE_PLACES)
 
 
