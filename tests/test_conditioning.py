@@ -11,6 +11,7 @@ import csv
 import json
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -505,21 +506,25 @@ def test_of_two_reports_in_one_month_the_later_counts_and_on_one_day_the_last_ro
         "2024-01-20,beta,650,650,reported,,,,\n"  # same day, listed last: counts
         "2024-01-02,beta,500,500,official,0,,,\n"  # another kind: counts too
     )
-    result = conditioned(spread, observations(rows, "two.csv"), 800, 1)
-    t = result.observed.table
-    assert t[t.variant == "base"].conditioning.tolist() == [
-        "superseded",
-        "used",
-        "superseded",
-        "used",
-        "used",
-    ]
-    kept = "2024-01-20,alpha,1100,1100,reported,,,,\n2024-01-20,beta,650,650,reported,,,,\n"
-    kept += "2024-01-02,beta,500,500,official,0,,,\n"
-    alone = conditioned(spread, observations(kept, "kept.csv"), 800, 1)
+    result, alone = _with_and_without_the_superseded(
+        spread, observations, rows, ["superseded", "used", "superseded", "used", "used"]
+    )
     pd.testing.assert_frame_equal(
         result.observed.conditioned.bands, alone.observed.conditioned.bands
     )
+
+
+def _with_and_without_the_superseded(
+    spread: Any, observations: Any, rows: str, said: list[str]
+) -> tuple[Any, Any]:
+    """The ensemble of ``spread`` conditioned on ``rows`` (each said, for variant base, to
+    be ``said``), and conditioned on the rows said ``used`` alone."""
+    result = conditioned(spread, observations(rows, "all.csv"), 800, 1)
+    t = result.observed.table
+    assert t[t.variant == "base"].conditioning.tolist() == said
+    lines = rows.splitlines(keepends=True)
+    kept = "".join(line for line, s in zip(lines, said, strict=True) if s == "used")
+    return result, conditioned(spread, observations(kept, "kept.csv"), 800, 1)
 
 
 def test_an_official_figure_and_a_count_of_a_series_without_a_reporting_basis_count_once(
@@ -537,18 +542,12 @@ def test_an_official_figure_and_a_count_of_a_series_without_a_reporting_basis_co
         "2024-01-02,beta,500,500,official,0,,,\n"
         "2024-01-02,beta,550,700,reported,,,,\n"
     )
-    result = conditioned(spread, observations(rows, "kinds.csv"), 800, 1)
-    t = result.observed.table
-    assert t[t.variant == "base"].conditioning.tolist() == [
-        "superseded",
-        "used",
-        "superseded",
-        "used",
-        "used",
-        "used",
-    ]
-    kept = "".join(rows.splitlines(keepends=True)[i] for i in (1, 3, 4, 5))
-    alone = conditioned(spread, observations(kept, "kept.csv"), 800, 1)
+    result, alone = _with_and_without_the_superseded(
+        spread,
+        observations,
+        rows,
+        ["superseded", "used", "superseded", "used", "used", "used"],
+    )
     assert result.observed.conditioned.effective == alone.observed.conditioned.effective
     assert result.observed.conditioned.bands is not None
     pd.testing.assert_frame_equal(

@@ -783,49 +783,33 @@ def test_the_page_counts_the_numbers_resting_on_an_assumption_as_the_charts_do(
     assert (total, citing, neither) == (18, 6, 0)
 
 
+#: after "found a directory of forcesim KIND": what a compare or backtest folder holds
+DRAWN_AGAIN = r" \(its chart is {kind}\.png: forcesim plot draws it again\)"
+
+
 @pytest.mark.parametrize(
-    ("command", "files"),
+    ("command", "kind", "tail"),
     [
-        (["compare", "-v", "on-time", "-v", "slip-6", "--draws", "20", "--seed", "1"], "compare"),
+        # before: "expected a run directory holding monthly.csv, found no such file", as if
+        # the directory were broken
+        (
+            ["compare", "-v", "on-time", "-v", "slip-6", "--draws", "20", "--seed", "1"],
+            "compare",
+            DRAWN_AGAIN,
+        ),
         (
             ["backtest", "--observed", str(SCENARIOS_DIR / "iraq-syria-2024-observed.csv")],
             "backtest",
+            DRAWN_AGAIN,
         ),
+        # before: "expected a directory of forcesim run, compare or backtest", plot's wording
+        (["sweep", "--set", "announcement.delay=0,3"], "sweep", ""),
+        (["sensitivity", "--draws", "20", "--seed", "1"], "sensitivity", ""),
     ],
 )
-def test_report_of_a_compare_or_backtest_directory_says_it_draws_a_run(
-    tmp_path, command, files
+def test_report_of_another_commands_directory_asks_for_a_run_in_reports_words(
+    tmp_path, command, kind, tail
 ) -> None:
-    # before: "expected a run directory holding monthly.csv, found no such file", as if
-    # the directory were broken
-    out = tmp_path / files
-    assert (
-        invoke(command[0], str(DEFAULT_SCENARIO), *command[1:], "-q", "--out", str(out)).exit_code
-        == 0
-    )
-    before = sorted(p.name for p in out.iterdir())
-    result = invoke("report", str(out))
-    assert result.exit_code == 2
-    assert re.fullmatch(
-        rf"forcesim: error: {re.escape(str(out))}/run\.json:1:1: \(file\): expected a directory "
-        rf"of forcesim run \(the page is a run's\), found a directory of forcesim {files} "
-        rf"\(its chart is {files}\.png: forcesim plot draws it again\)\n",
-        result.stderr,
-    )
-    assert sorted(p.name for p in out.iterdir()) == before
-
-
-@pytest.mark.parametrize(
-    ("command", "kind"),
-    [
-        (["sweep", "--set", "announcement.delay=0,3"], "sweep"),
-        (["sensitivity", "--draws", "20", "--seed", "1"], "sensitivity"),
-    ],
-)
-def test_report_of_a_sweep_or_sensitivity_directory_asks_for_a_run_in_reports_words(
-    tmp_path, command, kind
-) -> None:
-    # before: "expected a directory of forcesim run, compare or backtest", plot's wording
     out = tmp_path / kind
     assert (
         invoke(command[0], str(DEFAULT_SCENARIO), *command[1:], "-q", "--out", str(out)).exit_code
@@ -836,7 +820,9 @@ def test_report_of_a_sweep_or_sensitivity_directory_asks_for_a_run_in_reports_wo
     assert result.exit_code == 2
     assert re.fullmatch(
         rf"forcesim: error: {re.escape(str(out))}/run\.json:1:1: \(file\): expected a directory "
-        rf"of forcesim run \(the page is a run's\), found a directory of forcesim {kind}\n",
+        rf"of forcesim run \(the page is a run's\), found a directory of forcesim {kind}"
+        + tail.format(kind=kind)
+        + r"\n",
         result.stderr,
     )
     assert sorted(p.name for p in out.iterdir()) == before

@@ -7,6 +7,7 @@ import json
 import re
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -407,21 +408,28 @@ def test_the_variants_a_vintage_leaves_out_share_one_warning():
     assert " in x 1.0, y 2.5;" in lines[0] and " in x 3.0;" in lines[1]
 
 
+def _early_vintage_scored_on(series_files: Any, tmp_path: Path, rows: str) -> Any:
+    """The series of the first vintage alone, 200 draws, seed 3, scored on a record of
+    ``rows`` (``date,theater,troops_low,troops_high,kind,source,quote``)."""
+    early, _, _ = series_files
+    record = tmp_path / "record.csv"
+    record.write_text("date,theater,troops_low,troops_high,kind,source,quote\n" + rows)
+    return sim.run_vintages(
+        [sim.load_scenario(early)], read_observations(record, ["alpha"]), draws=200, seed=3
+    )
+
+
 def test_a_month_whose_report_that_counts_is_open_ended_is_not_scored(series_files, tmp_path):
     # three outlets on one day: "more than 200", "200 to 400" and "fewer than 250" listed
     # last, the one the analyst trusts and conditioning counts; scoring the range's
     # middle (300) instead judged the vintage on a report the record itself overrules
-    early, _, _ = series_files
-    record = tmp_path / "one-day.csv"
-    record.write_text(
-        "date,theater,troops_low,troops_high,kind,source,quote\n"
+    series = _early_vintage_scored_on(
+        series_files,
+        tmp_path,
         "2024-09-10,alpha,200,,reported,more-than,\n"
         "2024-09-10,alpha,200,400,reported,range,\n"
         "2024-09-10,alpha,,250,reported,fewer-than,\n"
-        "2024-10-10,alpha,150,150,reported,october,\n"
-    )
-    series = sim.run_vintages(
-        [sim.load_scenario(early)], read_observations(record, ["alpha"]), draws=200, seed=3
+        "2024-10-10,alpha,150,150,reported,october,\n",
     )
     assert list(series.points.source) == ["october"]
 
@@ -581,16 +589,12 @@ def test_an_official_figure_and_a_count_of_one_month_are_scored_once_without_a_b
 ):
     # alpha has no reporting basis: a declared 300 and a counted 320 of one month state
     # the same level, one forecast quantity, and were scored as two verdicts on it
-    early, _, _ = series_files
-    record = tmp_path / "kinds.csv"
-    record.write_text(
-        "date,theater,troops_low,troops_high,kind,source,quote\n"
+    series = _early_vintage_scored_on(
+        series_files,
+        tmp_path,
         "2024-09-05,alpha,300,300,official,declared,\n"
         "2024-09-20,alpha,320,320,reported,counted,\n"
-        "2024-10-10,alpha,150,150,reported,october,\n"
-    )
-    series = sim.run_vintages(
-        [sim.load_scenario(early)], read_observations(record, ["alpha"]), draws=200, seed=3
+        "2024-10-10,alpha,150,150,reported,october,\n",
     )
     assert list(series.points.source) == ["counted", "october"]
 
