@@ -331,28 +331,8 @@ class Weighted:
 
     def _approx(self, cums: NDArray[np.int64]) -> NDArray[np.float64]:
         """``Σ_k w_k cums[:, k, :]`` in floating point, the weights scaled to at most 1."""
-        return np.einsum("rsc,s->rc", cums, self._scaled())
-
-    def _scaled(self) -> NDArray[np.float64]:
-        """The weights in floating point, scaled to at most 1."""
         scale = max(self.w)
-        return np.array([w / scale for w in self.w])
-
-    def _search(
-        self, cums: NDArray[np.int64], q: int, approx: NDArray[np.float64] | None = None
-    ) -> NDArray[np.int64]:
-        """Per row of ``cums`` (rows, slots, cols), the smallest column whose weighted
-        cumulative count reaches ``q`` % of the total:
-        ``100 · Σ_k w_k cums[row, k, col] ≥ q · total``, exactly.
-
-        A floating-point pass guesses the column (:meth:`_guess`); the guess is
-        checked exactly and corrected (:meth:`_refine`)."""
-        rows, _, cols = cums.shape
-        if approx is None:
-            approx = self._approx(cums)
-        at = np.arange(rows)
-        guess = self._guess(approx, np.array([q]))[:, 0]
-        return self._refine(lambda col: cums[at, :, col], [q * self.total] * rows, guess, cols)
+        return np.einsum("rsc,s->rc", cums, np.array([w / scale for w in self.w]))
 
     def _guess(self, approx: NDArray[np.float64], qs: NDArray[np.int64]) -> NDArray[np.int64]:
         """(rows, shares) the columns where ``approx`` (rows, cols), weighted cumulative
