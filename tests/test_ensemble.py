@@ -767,6 +767,23 @@ def test_a_mean_or_share_is_the_exact_ratio_rounded_once_with_halves_to_even():
     assert rounded(5, 10**7, 6) == 0.0 and rounded(15, 10**7, 6) == 0.000002
 
 
+def test_a_percentile_of_one_row_of_counts_is_the_index_inverse_cdf_gives_for_it():
+    # dates.csv, the observed band and the median month of an outcome search one row of
+    # cumulative counts; they share inverse_cdf's rule (at least one draw, ceil(q n / 100))
+    from sim.analysis.summaries import inverse_cdf, inverse_cdf_row
+
+    rng = np.random.default_rng(5)
+    for n_cols in (1, 2, 7, 40):
+        for _ in range(50):
+            counts = rng.integers(0, 4, n_cols) * (rng.random(n_cols) < 0.6)
+            counts[-1] += 1  # (a row with draws)
+            cum = np.cumsum(counts)
+            n = int(cum[-1])
+            for q in (0, 1, 5, 10, 50, 80, 90, 95, 99, 100):
+                want = int(inverse_cdf(cum[None, :], q, n)[0])
+                assert inverse_cdf_row(cum, q, n) == want, (counts, q)
+
+
 def test_every_mean_of_bands_csv_is_its_exact_mean_rounded_once():
     # the sites scenario at 2,000 draws, seed 2: slip-6's Iraq in 2025-06 averages
     # 2073.7105 troops, a half the float division put a hair above

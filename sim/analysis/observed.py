@@ -59,7 +59,14 @@ from numpy.typing import NDArray
 from sim.analysis.chunks import Executor
 from sim.analysis.conditioning import Check, Observer, Weighted, checks_for, observer_of
 from sim.analysis.ensemble import check_args, run_ensemble
-from sim.analysis.summaries import SHARE_PLACES, BandColumns, bands_of, dates_of, rounded
+from sim.analysis.summaries import (
+    SHARE_PLACES,
+    BandColumns,
+    bands_of,
+    dates_of,
+    inverse_cdf_row,
+    rounded,
+)
 from sim.errors import ScenarioError
 from sim.io.observations import (
     CONDITION_COLUMNS,
@@ -112,8 +119,7 @@ def rank_stats(
         below = under(ref)
         equal = int(hist[int(ref)]) if ref == int(ref) and 0 <= ref <= top else 0
         rank = Fraction(200 * below + 100 * equal, 2 * n)  # [%], exact
-    # (the cumulative counts grow with the level: inverse_cdf's count of the levels below)
-    p10, p90 = (int(np.searchsorted(cum, max(-(-q * n // 100), 1))) for q in (10, 90))
+    p10, p90 = (inverse_cdf_row(cum, q, n) for q in (10, 90))
     lo = -math.inf if obs.low is None else obs.low
     hi = math.inf if obs.high is None else obs.high
     inside = max(upto(accept[1]) - under(accept[0]), 0)

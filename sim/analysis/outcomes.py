@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from sim.analysis.accumulator import Accumulator
-from sim.analysis.summaries import MEAN_PLACES, SHARE_PLACES, inverse_cdf, rounded
+from sim.analysis.summaries import MEAN_PLACES, SHARE_PLACES, inverse_cdf_row, rounded
 from sim.model.plan import Plan
 from sim.months import format_month
 
@@ -80,8 +80,7 @@ def measure(acc: Accumulator, outs: list[Outcome]) -> list[Any]:
             counts = acc.counts_at(o.series, o.index)
             values.append(rounded(int(counts @ levels), n, MEAN_PLACES))  # as bands
         else:
-            cum = np.cumsum(acc.first_months(o.index))[None, :]
-            month = int(inverse_cdf(cum, 50, n)[0])
+            month = inverse_cdf_row(np.cumsum(acc.first_months(o.index)), 50, n)
             values.append(month if month < acc.plan.n_months else None)
     return values
 

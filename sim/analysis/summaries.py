@@ -164,8 +164,7 @@ def date_rows(
     rows = []
     for i, mark in enumerate(marks):
         cum = np.cumsum(first[i])
-        # (the cumulative counts grow: searchsorted counts those below, as inverse_cdf)
-        at = [int(np.searchsorted(cum, max(-(-q * n // 100), 1))) for q in DATE_PERCENTILES]
+        at = [inverse_cdf_row(cum, q, n) for q in DATE_PERCENTILES]
         never = rounded(int(first[i, months]), n, SHARE_PLACES)
         rows.append(date_row(plan, scenario, variant, mark, at, never))
     return rows
@@ -262,9 +261,18 @@ def bands_frame(
 
 def inverse_cdf(cum: NDArray[np.int64], q: int, n: int) -> NDArray[np.int64]:
     """Smallest index whose cumulative count reaches ``q`` % of ``n`` (exact integers)."""
-    need = -(-q * n // 100)  # ceil(q n / 100), at least one draw
-    need = max(need, 1)
-    return (cum < need).sum(axis=1).astype(np.int64)
+    return (cum < _needed(q, n)).sum(axis=1).astype(np.int64)
+
+
+def inverse_cdf_row(cum: NDArray[np.int64], q: int, n: int) -> int:
+    """:func:`inverse_cdf` of one row ``cum`` (cumulative counts, so never falling):
+    found by bisection, as the count of the indices below the need."""
+    return int(np.searchsorted(cum, _needed(q, n)))
+
+
+def _needed(q: int, n: int) -> int:
+    """The draws that ``q`` % of ``n`` takes: ceil(q n / 100), at least one."""
+    return max(-(-q * n // 100), 1)
 
 
 def level_views(
