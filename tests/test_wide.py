@@ -102,6 +102,32 @@ def test_binned_summaries_equal_level_by_level_counts(rich, monkeypatch, wanted,
     assert_same(dense, sim.run(rich, draws=3_000, seed=5))
 
 
+def test_a_variant_counted_in_bins_gives_the_parts_a_counted_one_does_so_a_run_makes_one_frame(
+    rich, monkeypatch
+):
+    # one variant counted in bins, the other level by level: the binned one's summaries
+    # come as columns and rows, as the other's, and the run makes one frame of both
+    from sim.analysis.summaries import BAND_COLUMNS
+
+    dense = sim.run(rich, draws=1_000, seed=4)
+    made = []
+
+    def run_wide(*a, **k):
+        made.append(real_wide(*a, **k))
+        return made[-1]
+
+    real_wide, binned = wide.run_wide, iter([True, False])
+    monkeypatch.setattr(ensemble, "run_wide", run_wide)
+    monkeypatch.setattr(ensemble, "is_wide", lambda plan: next(binned))
+    monkeypatch.setattr(wide, "SERIES_BYTES", 0)
+    monkeypatch.setattr(wide, "WANTED", 0.05)
+    mixed = sim.run(rich, draws=1_000, seed=4)
+    assert len(made) == 1
+    bands, dates, _ = made[0]
+    assert isinstance(bands, dict) and list(bands) == BAND_COLUMNS and isinstance(dates, list)
+    assert_same(dense, mixed)
+
+
 def test_binned_summaries_of_the_month_by_month_stepper_equal_level_by_level_counts(
     rich, monkeypatch
 ):

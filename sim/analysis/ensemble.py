@@ -29,6 +29,7 @@ from sim.analysis.chunks import (
 from sim.analysis.summaries import (
     MAX_DRAWS,
     SHARE_PLACES,
+    BandColumns,
     bands_of,
     counts_bytes,
     dates_of,
@@ -129,8 +130,8 @@ def run_ensemble(
     is then the most tags its consumer may count draws under (each multiplies its
     counts), so that variants whose tagged counts could be large are not held at once."""
     draws, seed = check_args(draws, seed, chunk)
-    # per variant: its bands (columns) and dates (rows), or a wide variant's frames; p_met
-    summaries: dict[str, tuple[Any, Any, Any]] = {}
+    # per variant: its bands (columns), dates (rows) and p_met
+    summaries: dict[str, tuple[BandColumns, list[dict[str, Any]], Any]] = {}
     counts: dict[str, LevelCounts] = {}
     wide = [name for name in result.variants if is_wide(result.plans[name])]
     if makers is not None or keep_counts:
@@ -176,25 +177,10 @@ def run_ensemble(
     finally:
         if bar is not None:
             bar.close()
-    parts = [summaries[name][0] for name in result.variants]
-    # (the variants counted level by level make one frame: one costs about as much as
-    # each variant's small frame; a wide variant's rows come as a frame of their own)
-    bands = (
-        bands_of(parts)
-        if all(isinstance(p, dict) for p in parts)
-        else pd.concat(
-            [bands_of([p]) if isinstance(p, dict) else p for p in parts], ignore_index=True
-        )
-    )
-    rows = [summaries[name][1] for name in result.variants]
-    dates = (
-        dates_of(rows)
-        if not any(isinstance(r, pd.DataFrame) for r in rows)
-        else pd.concat(  # a wide variant's dates come as a frame
-            [r if isinstance(r, pd.DataFrame) else dates_of([r]) for r in rows],
-            ignore_index=True,
-        )
-    )
+    # (every variant's rows make one frame: one costs about as much as each variant's
+    # small frame)
+    bands = bands_of([summaries[name][0] for name in result.variants])
+    dates = dates_of([summaries[name][1] for name in result.variants])
     p_met = [p for name in result.variants for p in summaries[name][2]]
     milestones = (
         result.milestones.assign(p_met=p_met)

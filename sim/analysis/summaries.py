@@ -252,13 +252,6 @@ def bands_of(parts: list[BandColumns]) -> pd.DataFrame:
     return pd.DataFrame(both, columns=BAND_COLUMNS)
 
 
-def bands_frame(
-    scenario: str, variant: str, plan: Plan, names: list[str], columns: dict[str, list[Any]]
-) -> pd.DataFrame:
-    """``bands.csv`` rows of one variant (:func:`band_columns`)."""
-    return bands_of([band_columns(scenario, variant, plan, names, columns)])
-
-
 def inverse_cdf(cum: NDArray[np.int64], q: int, n: int) -> NDArray[np.int64]:
     """Smallest index whose cumulative count reaches ``q`` % of ``n`` (exact integers)."""
     return (cum < _needed(q, n)).sum(axis=1).astype(np.int64)

@@ -42,7 +42,6 @@ from functools import partial
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from sim.analysis.accumulator import Accumulator, Binned, Untabled, Within
@@ -52,10 +51,10 @@ from sim.analysis.summaries import (
     MEAN_PLACES,
     PERCENTILES,
     SHARE_PLACES,
-    bands_frame,
+    BandColumns,
+    band_columns,
     counts_bytes,
     date_rows,
-    dates_of,
     inverse_cdf,
     level_bound,
     rounded_all,
@@ -320,11 +319,13 @@ def run_wide(
     chunk: int | None = None,
     bar: Any = None,
     executor: Executor | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame, NDArray[np.float64]]:
+) -> tuple[BandColumns, list[dict[str, Any]], NDArray[np.float64]]:
     """``(bands, dates, p_met)`` of one variant's ensemble, as the accumulator gives them,
     in bounded memory.
 
-    ``bands`` and ``dates`` are frames of ``bands.csv`` and ``dates.csv`` rows;
+    ``bands`` are the columns of its ``bands.csv`` rows
+    (:func:`~sim.analysis.summaries.band_columns`), ``dates`` its ``dates.csv`` rows
+    (:func:`~sim.analysis.summaries.date_rows`);
     ``p_met`` (milestones,) the share of draws meeting each milestone's original
     deadline, to 6 decimals. Memory and method: see the module's description."""
     sel = series(plan)
@@ -390,11 +391,11 @@ def run_wide(
         for k, (name, _, lv) in enumerate(marks):
             if name == sel[i][0]:
                 reached[k] = f.reached[lv] if lv in f.reached else (n if lv >= tops[i] else 0)
-    bands = bands_frame(scenario, variant, plan, [name for name, _ in sel], columns)
+    bands = band_columns(scenario, variant, plan, [name for name, _ in sel], columns)
     first = np.zeros((len(marks), months + 1), np.int64)
     first[:, :months] = np.diff(reached, axis=1, prepend=0)
     first[:, months] = n - reached[:, -1]
-    dates = dates_of([date_rows(plan, list(marks), first, n, scenario, variant)])
+    dates = date_rows(plan, list(marks), first, n, scenario, variant)
     return bands, dates, rounded_all(met, n, SHARE_PLACES)
 
 
