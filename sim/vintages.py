@@ -166,6 +166,11 @@ class VintageSeries:
         ids = {i for i, name, _ in self.left_out if name == variant}
         return [v for v in self.vintages if v.scenario.id in ids]
 
+    def absent_of(self, vintage: str) -> list[tuple[str, int]]:
+        """``(series, reports)`` of each series vintage ``vintage`` (its scenario id)
+        lacks (in :attr:`absent`), in the record's order of series."""
+        return [(name, n) for i, name, n in self.absent if i == vintage]
+
     def __repr__(self) -> str:
         dates = [v.as_of.isoformat() for v in self.vintages]
         span = (

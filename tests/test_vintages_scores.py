@@ -419,6 +419,21 @@ def _early_vintage_scored_on(series_files: Any, tmp_path: Path, rows: str) -> An
     )
 
 
+def test_the_series_a_vintage_lacks_are_found_by_vintage_in_the_record_s_order():
+    # the warnings, the table of forcesim vintages and the chart's footnote each name
+    # the series one vintage lacks, from the one list of every vintage's
+    from sim.cli.text import vintage_warnings
+    from sim.vintages import VintageSeries
+
+    lacking = [("a", "beta", 2), ("b", "gamma", 1), ("a", "alpha/north", 1)]
+    series = VintageSeries([], None, None, None, 40, 1, [], absent=lacking)  # type: ignore[arg-type]
+    assert series.absent_of("a") == [("beta", 2), ("alpha/north", 1)]
+    assert series.absent_of("b") == [("gamma", 1)] and series.absent_of("c") == []
+    lines = vintage_warnings(series)
+    assert [line.split(" lacks")[0] for line in lines] == ["a", "b"]
+    assert "3 later reports not scored for it (2 of beta, 1 of alpha/north);" in lines[0]
+
+
 def test_a_month_whose_report_that_counts_is_open_ended_is_not_scored(series_files, tmp_path):
     # three outlets on one day: "more than 200", "200 to 400" and "fewer than 250" listed
     # last, the one the analyst trusts and conditioning counts; scoring the range's

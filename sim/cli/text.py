@@ -410,10 +410,8 @@ def vintage_warnings(series: VintageSeries) -> list[str]:
         "them; more --draws or a wider --tolerance may help."
         for vintage, found in by_vintage.items()
     ]
-    by_vintage_absent: dict[str, list[tuple[str, int]]] = {}
-    for vintage, name, n in series.absent:
-        by_vintage_absent.setdefault(vintage, []).append((name, n))
-    for vintage, found in by_vintage_absent.items():
+    for vintage in dict.fromkeys(i for i, _, _ in series.absent):
+        found = series.absent_of(vintage)
         names = [name for name, _ in found]
         total = sum(n for _, n in found)
         each = f" ({', '.join(f'{n} of {name}' for name, n in found)})" if len(found) > 1 else ""
@@ -429,10 +427,9 @@ def vintage_warnings(series: VintageSeries) -> list[str]:
 def _absent_of(series: VintageSeries, vintage: str) -> str:
     """The series ``vintage`` lacks, each with its later reports (``beta (2 later
     reports), iraq/erbil (1)``); empty when it lacks none."""
-    found = [(name, n) for i, name, n in series.absent if i == vintage]
     return ", ".join(
         f"{name} ({n} later report{'' if n == 1 else 's'})" if k == 0 else f"{name} ({n})"
-        for k, (name, n) in enumerate(found)
+        for k, (name, n) in enumerate(series.absent_of(vintage))
     )
 
 

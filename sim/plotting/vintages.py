@@ -169,13 +169,10 @@ def _footnote(series: VintageSeries, variant: str) -> str:
     n = int(headline.observations.sum()) if len(headline) else 0
     inside = float((headline.coverage80 * headline.observations).sum() / n) if n else float("nan")
     dates = [f"{v.as_of:%d %b %Y}" for v in series.left_out_of(variant)]
-    lacking: dict[str, list[str]] = {}
-    for vid, name, later in series.absent:
-        lacking.setdefault(vid, []).append(f"{name} ({later})")
     absent = [
-        f"{v.as_of:%d %b %Y}: {', '.join(lacking[v.scenario.id])}"
+        f"{v.as_of:%d %b %Y}: {', '.join(f'{name} ({later})' for name, later in lacking)}"
         for v in series.vintages
-        if v.scenario.id in lacking
+        if (lacking := series.absent_of(v.scenario.id))
     ]
     # each line filled to the figure's width: the dates left out and the record's name
     # are as long as the user makes them
