@@ -15,7 +15,7 @@ import sim
 from sim.analysis.observed import conditioned_result
 from sim.plotting import mark_conditioned
 from sim.plotting.clearance import hits, top_labels_on_data
-from sim.plotting.common import AS_OF_LABEL, DEADLINE_LABEL
+from sim.plotting.common import AS_OF_LABEL_GID, DEADLINE_LABEL_GID
 
 # an 11-month withdrawal from two theaters, one made of two sites; "on-time" and
 # "as-reported" share their central path
@@ -134,7 +134,7 @@ def test_deadline_and_as_of_labels_stand_above_the_data_with_no_box_behind_them(
     axes = sim.plot_fan(short) if chart == "fan" else sim.plot_envelope(short)
     labelled = 0
     for ax in axes:
-        labels = [t for t in ax.texts if t.get_gid() in (DEADLINE_LABEL, AS_OF_LABEL)]
+        labels = [t for t in ax.texts if t.get_gid() in (DEADLINE_LABEL_GID, AS_OF_LABEL_GID)]
         labelled += bool(labels)
         assert all(t.get_bbox_patch() is None for t in labels)
         assert top_labels_on_data(ax) == 0, ax.get_title()
@@ -281,7 +281,7 @@ def test_deadline_labels_a_month_apart_neither_overlap_nor_are_crossed_by_a_line
         mark_conditioned(axes, result, afghanistan.observed)
     for ax in axes:
         lines = [line for line in ax.lines if line.get_gid() == "deadline"]
-        labels = [t for t in ax.texts if t.get_gid() == DEADLINE_LABEL]
+        labels = [t for t in ax.texts if t.get_gid() == DEADLINE_LABEL_GID]
         assert len(labels) == len(lines), ax.get_title()  # every deadline keeps its label
         boxes = [t.get_window_extent(_renderer(ax)) for t in labels]
         for i, box in enumerate(boxes):
@@ -353,11 +353,11 @@ def test_the_as_of_label_stays_inside_a_narrow_panel_and_clear_of_its_line(
     result, cond = conditioned_2025
     conditioned = _conditioned_fan(result, cond)
     for axes in (sim.plot_fan(result), conditioned):
-        labelled = [ax for ax in axes if any(t.get_gid() == AS_OF_LABEL for t in ax.texts)]
+        labelled = [ax for ax in axes if any(t.get_gid() == AS_OF_LABEL_GID for t in ax.texts)]
         assert labelled
         for ax in labelled:
             renderer = _renderer(ax)
-            (label,) = [t for t in ax.texts if t.get_gid() == AS_OF_LABEL]
+            (label,) = [t for t in ax.texts if t.get_gid() == AS_OF_LABEL_GID]
             box = label.get_window_extent(renderer)
             (line,) = [a for a in ax.lines if a.get_gid() == "as-of"]
             x = ax.transData.transform((ax.convert_xunits(line.get_xdata()[0]), 0))[0]

@@ -25,9 +25,9 @@ import pandas as pd
 
 from sim.analysis.accumulator import Accumulator
 from sim.analysis.chunks import Executor, progress_bar, run_chunks
-from sim.analysis.ensemble import MAX_DRAWS, check_args
+from sim.analysis.ensemble import check_args
 from sim.analysis.outcomes import measure, outcomes
-from sim.analysis.summaries import level_bound, series, thresholds
+from sim.analysis.summaries import MAX_DRAWS, level_bound, series, thresholds
 from sim.analysis.wide import require_dense
 from sim.errors import ScenarioError
 from sim.model.draws import central_inputs
@@ -185,7 +185,7 @@ def sweep(
         run), a key or value given twice (``300`` and ``300.0``), labels that do not
         match the values, a bad ``chunk``, more than 100,000 points, or more than
         100,000,000 draws a variant (points x ``draws``, as many as one ensemble may
-        have: :data:`sim.analysis.ensemble.MAX_DRAWS`).
+        have: :data:`sim.analysis.summaries.MAX_DRAWS`).
     """
     if draws is not None or seed is not None or chunk is not None:
         draws, seed = check_args(draws, seed, chunk)

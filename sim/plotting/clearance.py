@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 #: the ``gid`` of the labels along a panel's top, kept clear of the data by raising the
 #: panel's y-limit
-TOP_LABELS = (common.DEADLINE_LABEL, common.AS_OF_LABEL)
+TOP_LABELS = (common.DEADLINE_LABEL_GID, common.AS_OF_LABEL_GID)
 #: how much one step of :func:`clear_top_labels` raises the y-limit, and the most steps
 #: (1.06 ** 25: 4.3 times the data's height at most)
 STEP, MAX_STEPS = 1.06, 25

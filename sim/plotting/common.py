@@ -81,10 +81,10 @@ def pt(size: float) -> float:
     return size * _TEXT_SCALE.get()
 
 
-DEADLINE_LABEL = "deadline-label"
+DEADLINE_LABEL_GID = "deadline-label"
 """The ``gid`` of a deadline's label, so a later label can keep clear of it."""
 
-AS_OF_LABEL = "as-of-label"
+AS_OF_LABEL_GID = "as-of-label"
 """The ``gid`` of the as-of line's label."""
 
 
@@ -440,7 +440,7 @@ def deadlines(result: Result, ax: Axes, tid: str, *, label: bool) -> None:
             ha="left" if right else "right",
             fontsize=size,
             color="#444444",
-            gid=DEADLINE_LABEL,
+            gid=DEADLINE_LABEL_GID,
         )
     # each variant's theater-level targets at their deadlines (after any slip);
     # site targets are not drawn on a theater's panel, which shows the sum of its sites

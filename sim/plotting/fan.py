@@ -211,7 +211,7 @@ def deadline_marks(
         fontsize=size,
         color="#333333",
         zorder=6,
-        gid=common.DEADLINE_LABEL,
+        gid=common.DEADLINE_LABEL_GID,
     )
     return max(
         (-float(label.xyann[1]) + n_text * size * 1.25 for label in labels if label is not None),

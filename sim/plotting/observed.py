@@ -252,12 +252,9 @@ def draw_as_of(ax: Axes, as_of: dt.date | None, *, label: bool = True) -> None:
             fontsize=9.5,
             color=AS_OF_COLOR,
             zorder=8,
-            gid=AS_OF_LABEL,
+            gid=common.AS_OF_LABEL_GID,
         )
         below_deadline_labels(ax)
-
-
-AS_OF_LABEL = common.AS_OF_LABEL
 
 
 def below_deadline_labels(ax: Axes) -> None:
@@ -269,7 +266,7 @@ def below_deadline_labels(ax: Axes) -> None:
     one each side of the month. Call it again after drawing deadline labels later.
     Measured with the figure's renderer, in display units; the offset is kept in
     points, as the labels' own."""
-    notes = [t for t in ax.texts if t.get_gid() == AS_OF_LABEL]
+    notes = [t for t in ax.texts if t.get_gid() == common.AS_OF_LABEL_GID]
     if not notes:
         return
     note: Any = notes[0]
@@ -278,7 +275,7 @@ def below_deadline_labels(ax: Axes) -> None:
     if note.get_ha() == "right" and note.get_window_extent(renderer).x0 < ax.bbox.x0:
         note.set_ha("left")
         note.xyann = (-note.xyann[0], note.xyann[1])
-    labels = [t for t in ax.texts if t.get_gid() == common.DEADLINE_LABEL]
+    labels = [t for t in ax.texts if t.get_gid() == common.DEADLINE_LABEL_GID]
     if not labels:
         return
     for _ in labels:  # each pass clears at least one label: at most one pass per label
