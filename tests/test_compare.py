@@ -240,6 +240,41 @@ def test_compare_by_held_stretches_equals_the_differences_of_every_stepped_month
     assert (fast.p_b_greater + fast.p_b_less).max() > 0  # the variants do differ
 
 
+@pytest.mark.parametrize(("a", "b"), [("base", "fixed"), ("fixed", "base"), ("base", "later")])
+def test_compare_of_large_groups_month_by_month_equals_the_stepped_differences(
+    write, monkeypatch, a, b
+):
+    # a large group counts a moving month from each plan's levels of that month alone
+    # (a held level read in place, a ramp into kept room), from the lowest difference
+    # the series can take; with BLOCK_CELLS 1 every group is large, and with ROW_WIDTH
+    # 0 each such month is counted from its own lowest difference instead
+    from test_ensemble import calls_of, rich_doc
+
+    import sim.analysis.compare as compare_module
+
+    doc = rich_doc(True)
+    doc["variants"]["later"] = {
+        "description": "starts two months later",
+        "overrides": {"calendar": {"start": "2024-03"}},
+    }
+    sc = sim.load_scenario(write(doc))
+    monkeypatch.setattr(compare_module, "BLOCK_CELLS", 1)
+    tables, month_adds = [], []
+    for width in (compare_module.ROW_WIDTH, 0):
+        monkeypatch.setattr(compare_module, "ROW_WIDTH", width)
+        rows = calls_of(monkeypatch, compare_module._PairedCounts, "_add_row")
+        added = calls_of(monkeypatch, compare_module._PairedCounts, "_add")
+        tables.append(compare(sc, a, b, 1_500, 3, chunk=400).table)
+        month_adds.append(sum(len(c) == 3 for c in added))  # (not a held stretch)
+        monkeypatch.undo()
+        monkeypatch.setattr(compare_module, "BLOCK_CELLS", 1)
+    assert rows and month_adds[1] - month_adds[0] == len(rows)
+    monkeypatch.setattr("sim.analysis.compare._whole_inputs", lambda plan: False)
+    stepped = compare(sc, a, b, 1_500, 3, chunk=1_500).table
+    assert tables[0].equals(stepped) and tables[1].equals(stepped)
+    assert (stepped.p_b_greater + stepped.p_b_less).max() > 0
+
+
 def test_compare_of_draws_each_with_its_own_timing_counts_series_by_series_exactly(
     write, monkeypatch
 ):

@@ -137,6 +137,10 @@ COMPARE_BYTES = 256 << 20
 #: small groups of draws take several months at once (fewer steps; large groups gain
 #: nothing from it, as measured)
 BLOCK_CELLS = 1 << 14
+#: a month of a large group is counted from the lowest difference a series can take
+#: when its counts are at most this wide (or twice the group), else from the lowest
+#: difference the month has
+ROW_WIDTH = 1 << 16
 
 
 def compare(
@@ -303,14 +307,18 @@ class _PairedCounts:
         self._held: list[NDArray[np.int64]] | None = None
         self._fast = _whole_inputs(pa) and _whole_inputs(pb)
         self._runs: tuple[dict[Any, Any], dict[Any, Any]] = ({}, {})
+        # room for one month's levels of A and B and their difference, (3, g) (_add_row)
+        self._room: NDArray[np.int64] | None = None
+        self._scratch: NDArray[np.float64] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         """What a part sends back: the settled counts."""
         self.settle()
-        return {k: v for k, v in self.__dict__.items() if k != "_runs"}
+        skip = ("_runs", "_room", "_scratch")
+        return {k: v for k, v in self.__dict__.items() if k not in skip}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state, _runs=({}, {}))
+        self.__dict__.update(state, _runs=({}, {}), _room=None, _scratch=None)
 
     def settle(self) -> None:
         """Fold the held stretches into ``hist``."""
@@ -432,10 +440,35 @@ class _PairedCounts:
                 self._add(i, s, diff, e - 1)
                 continue
             step = max(1, BLOCK_CELLS // ga.n)  # months at a time: blocks of few cells
+            if step == 1:
+                for m in range(s, e):
+                    self._add_row(i, m, ga, ka, gb, kb)
+                continue
             for m in range(s, e, step):
                 last = min(e, m + step) - 1
                 diff = gb.levels(kb, m + ob, last + ob) - ga.levels(ka, m + oa, last + oa)
                 self._add_months(i, m, diff)
+
+    def _add_row(self, i: int, m: int, ga: Group, ka: int, gb: Group, kb: int) -> None:
+        """Count month m of series i, one track in each plan, in a large group: each
+        plan's levels into room kept for it (a held level is read, not copied), their
+        difference in place."""
+        n = ga.n
+        room = self._room
+        if room is None or room.shape[1] != n:
+            room = self._room = np.empty((3, n), np.int64)
+            self._scratch = np.empty(n, np.float64)
+        la = ga.level_in(ka, m + self.oa, room[0], self._scratch)
+        lb = gb.level_in(kb, m + self.ob, room[1], self._scratch)
+        diff = np.subtract(lb, la, out=room[2])
+        width = self.widths[i]
+        if width > max(2 * n, ROW_WIDTH):  # differences may lie far apart: from the lowest
+            self._add(i, m, diff)
+            return
+        # -lo[i] is the lowest difference there can be, so diff + lo[i] is a column
+        diff += self.lo[i]
+        counts = np.bincount(diff)
+        self.hist[i][m * width :][: len(counts)] += counts
 
     def _months(self, i: int, ga: Group, ma: list[int], gb: Group, mb: list[int]) -> None:
         """Series i made of several tracks: every month of the sums."""

@@ -330,14 +330,23 @@ class Group:
             self._ints[key] = out
         return out
 
-    def level_in(self, k: int, m: int) -> IntArray:
+    def level_in(
+        self,
+        k: int,
+        m: int,
+        out: IntArray | None = None,
+        scratch: FloatArray | None = None,
+    ) -> IntArray:
         """Track k's levels (g,) in month m, as :meth:`levels` gives them. A month in a
         held run gives the run's own (cached) array, the same object for every month
-        of the run; do not change it."""
+        of the run; do not change it. A month of a ramp is written into ``out`` when
+        ``out`` and ``scratch`` (float room, (g,)) are given (:meth:`ramp_month`)."""
         for a, b, ramp, li, source in self.runs(k):
             if a <= m <= b:
                 if not ramp:
                     return self.held(k, li, source)
+                if out is not None and scratch is not None:
+                    return self.ramp_month(k, li, source, m, out, scratch)
                 break
         return self.levels(k, m, m)[0]
 
