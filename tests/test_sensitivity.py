@@ -137,6 +137,26 @@ def test_parts_on_an_executor_give_the_same_table(dominant, tenths) -> None:
     assert there.overall == tenths.overall
 
 
+@pytest.mark.parametrize("parts", [None, 3], ids=["in-process", "executor"])
+def test_variants_counted_side_by_side_give_each_variants_own_table(parts) -> None:
+    # the first pass takes every variant's draws together (a quantity they share drawn
+    # once); each variant's rows must be those of the variant analysed alone
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    names = ["as-reported", "slip-6-moving", "residual"]
+
+    def run(variants: list[str]) -> sim.Sensitivity:
+        executor = None if parts is None else InProcessParts(parts)
+        return sensitivity(sc, variants, 2_003, 9, chunk=300, executor=executor)
+
+    together = run(names)
+    for name in names:
+        alone = run([name])
+        mine = together.table[together.table.variant == name].reset_index(drop=True)
+        assert mine.equals(alone.table.reset_index(drop=True)), name
+        assert together.inputs[name] == alone.inputs[name]
+        assert {k: v for k, v in together.overall.items() if k[0] == name} == alone.overall
+
+
 def test_overall_p_met_is_the_runs(dominant, tenths) -> None:
     run = sim.run(dominant, draws=3001, seed=4)
     for r in run.milestones.itertuples():

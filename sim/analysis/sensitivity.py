@@ -49,7 +49,17 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from sim.analysis.accumulator import Accumulator
-from sim.analysis.chunks import Executor, Part, chunk_size, feed, progress_bar, run_chunks, split
+from sim.analysis.chunks import (
+    Executor,
+    Fanout,
+    Part,
+    chunk_size,
+    fan_chunk,
+    feed,
+    progress_bar,
+    run_chunks,
+    split,
+)
 from sim.analysis.ensemble import check_args
 from sim.analysis.outcomes import Outcome, measure, outcomes, swing_errors
 from sim.analysis.summaries import (
@@ -64,7 +74,7 @@ from sim.analysis.wide import require_dense
 from sim.errors import ScenarioError
 from sim.model.draws import central_inputs, from_uniform
 from sim.model.plan import Plan, Quantity
-from sim.model.rules import timing
+from sim.model.rules import timing, timing_groups
 from sim.model.stepper import StepInputs, step
 from sim.months import format_month
 from sim.results import milestone_frame
@@ -158,8 +168,13 @@ class ValueCounts:
             if len(found) > len(counts):  # the span is the quantity's support: a bug
                 raise RuntimeError(f"{inp.path}: a value above {inp.span[1]} was drawn")
             counts += found
-        _, _, original, reached, _ = timing(self.plan, draws.delay, draws.exec_delay)
-        self.met += (reached <= original).sum(axis=0)
+        if draws.n:  # the milestones' months, once per timing group of draws
+            order, cuts = timing_groups(draws.delay, draws.exec_delay)
+            firsts: Any = slice(0, 1) if order is None else order[cuts[:-1]]
+            _, _, original, reached, _ = timing(
+                self.plan, draws.delay[firsts], draws.exec_delay[firsts]
+            )
+            self.met += ((reached <= original) * np.diff(cuts)[:, None]).sum(axis=0)
         self.n += draws.n
 
     def merge(self, other: ValueCounts) -> None:
@@ -243,16 +258,20 @@ class Tenths:
         draws = chunk[0]
         for i, (inp, c) in enumerate(zip(self.inputs, self.cuts, strict=True)):
             v = inp.values(draws)
-            at_low, at_high = v == c.low, v == c.high
-            rank_low = self.seen[i][0] + np.cumsum(at_low) - 1  # among draws at ``low``
-            rank_high = self.seen[i][1] + np.cumsum(at_high) - 1
-            self.seen[i][0] += int(at_low.sum())
-            self.seen[i][1] += int(at_high.sum())
-            low = (v < c.low) | (at_low & (rank_low < c.take_low))
-            high = (v > c.high) | (at_high & (rank_high >= c.at_high - c.take_high))
+            # draws at a boundary value are taken in draw order: the first take_low of
+            # those at ``low`` over the whole ensemble, the last take_high at ``high``
+            at_low, at_high = np.flatnonzero(v == c.low), np.flatnonzero(v == c.high)
+            seen_low, seen_high = self.seen[i]
+            self.seen[i][0] += len(at_low)
+            self.seen[i][1] += len(at_high)
+            low = v < c.low
+            low[at_low[: max(0, c.take_low - seen_low)]] = True
+            high = v > c.high
+            high[at_high[max(0, c.at_high - c.take_high - seen_high) :]] = True
             for side, mask in enumerate((low, high)):
-                if mask.any():
-                    self._hold(i, side, _rows(draws, np.flatnonzero(mask)))
+                index = np.flatnonzero(mask)
+                if len(index):
+                    self._hold(i, side, _rows(draws, index))
 
     def _hold(self, i: int, side: int, draws: StepInputs) -> None:
         self._held[i][side].append(draws)
@@ -286,15 +305,23 @@ class Tenths:
 
 
 def _rows(draws: StepInputs, index: NDArray[np.intp]) -> StepInputs:
-    """The draws ``index`` of ``draws`` (every per-draw array, whatever its fields)."""
-    return StepInputs(**{f.name: getattr(draws, f.name)[index] for f in fields(StepInputs)})
+    """The draws ``index`` of ``draws`` (every per-draw array, whatever its fields),
+    each (draws, ...) array taken as the drawn ones are laid out: a draw's values
+    apart, each quantity's draws side by side (the transpose of a C array)."""
+    return StepInputs(
+        **{f.name: np.take(getattr(draws, f.name).T, index, axis=-1).T for f in fields(StepInputs)}
+    )
 
 
 def _concat(parts: list[StepInputs]) -> StepInputs:
+    """The draws of ``parts`` one after another, laid out as :func:`_rows` lays them."""
     if len(parts) == 1:
         return parts[0]
     return StepInputs(
-        **{f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(StepInputs)}
+        **{
+            f.name: np.concatenate([getattr(p, f.name).T for p in parts], axis=-1).T
+            for f in fields(StepInputs)
+        }
     )
 
 
@@ -446,11 +473,22 @@ def sensitivity(
     overall: dict[tuple[str, str], float] = {}
     bar = progress_bar(2 * draws * len(names), progress, f"{scenario.id} sensitivity")
     try:
-        for name in names:
+        ranges, first = _value_counts(
+            [plans[name] for name in names],
+            [found[name] for name in names],
+            draws,
+            seed,
+            chunk,
+            bar,
+            executor,
+        )
+        for v, name in enumerate(names):
             plan, inputs = plans[name], found[name]
             marks = _marks(scenario, name, plan)
             outs = outcomes(plan, marks)
-            counts, tenths = _two_passes(plan, marks, inputs, draws, seed, chunk, bar, executor)
+            counts, tenths = _tenths(
+                plan, marks, inputs, ranges, [p[v] for p in first], seed, chunk, bar, executor
+            )
             for j, m in enumerate(plan.milestones):
                 overall[(name, f"p_met {m.id}")] = rounded(
                     int(counts.met[j]), counts.n, SHARE_PLACES
@@ -472,35 +510,55 @@ def sensitivity(
     return Sensitivity(scenario, names, draws, seed, "tenths", table, summaries, overall)
 
 
-def _two_passes(
-    plan: Plan,
-    marks: list[tuple[str, str, int]],
-    inputs: list[Input],
+def _value_counts(
+    plans: list[Plan],
+    inputs: list[list[Input]],
     draws: int,
     seed: int,
     chunk: int | None,
     bar: Any,
     executor: Executor | None,
-) -> tuple[ValueCounts, Tenths]:
-    """Pass 1 (value counts per part), the cuts, then pass 2 (the tenths), merged."""
-    tenth = max(1, draws // 10)
+) -> tuple[list[tuple[int, int]], list[list[ValueCounts]]]:
+    """Pass 1 of every variant side by side, so that a quantity they share is drawn
+    once per chunk: ``(ranges, counts)``, the parts ``(first draw, draws)`` the
+    ensemble is cut into (one part here, several on an executor) and, per part, each
+    variant's :class:`ValueCounts` of that part's draws."""
+    makers = tuple(partial(ValueCounts, p, i) for p, i in zip(plans, inputs, strict=True))
+    least = chunk or min(chunk_size(p) for p in plans)
     if executor is None:
-        counts = ValueCounts(plan, inputs)
-        run_chunks([plan], draws, seed, counts, chunk=chunk, bar=bar)
-        cuts = [cut(c, inp.span[0], tenth) for c, inp in zip(counts.counts, inputs, strict=True)]
-        tenths = Tenths(plan, marks, inputs, cuts)
-        run_chunks([plan], draws, seed, tenths, chunk=chunk, bar=bar)
-        tenths.flush()
-        return counts, tenths
-    ranges = split(draws, executor.parts, chunk or chunk_size(plan))
-    first = [
-        Part((plan,), seed, a, n, partial(ValueCounts, plan, inputs), chunk) for a, n in ranges
-    ]
-    parts = executor.map(feed, first, sizes=[p.count for p in first], bar=bar)
+        fanned = Fanout(makers)()
+        size = chunk or (fan_chunk(plans) if len(plans) > 1 else least)
+        run_chunks(plans, draws, seed, fanned, chunk=size, bar=bar, units=len(plans))
+        return [(0, draws)], [fanned.consumers]
+    ranges = split(draws, executor.parts, least)
+    first = [Part(tuple(plans), seed, a, n, Fanout(makers), chunk) for a, n in ranges]
+    done = executor.map(feed, first, sizes=[p.count * len(plans) for p in first], bar=bar)
+    return ranges, [part.consumers for part in done]
+
+
+def _tenths(
+    plan: Plan,
+    marks: list[tuple[str, str, int]],
+    inputs: list[Input],
+    ranges: list[tuple[int, int]],
+    parts: list[ValueCounts],
+    seed: int,
+    chunk: int | None,
+    bar: Any,
+    executor: Executor | None,
+) -> tuple[ValueCounts, Tenths]:
+    """The cuts from pass 1's counts of one variant (``parts[i]``: the draws of
+    ``ranges[i]``), then pass 2 (the tenths), its parts merged."""
     counts = ValueCounts(plan, inputs)
     for p in parts:
         counts.merge(p)
+    tenth = max(1, counts.n // 10)
     cuts = [cut(c, inp.span[0], tenth) for c, inp in zip(counts.counts, inputs, strict=True)]
+    if executor is None:
+        tenths = Tenths(plan, marks, inputs, cuts)
+        run_chunks([plan], counts.n, seed, tenths, chunk=chunk, bar=bar)
+        tenths.flush()
+        return counts, tenths
     second = []
     seen = [[0, 0] for _ in inputs]
     for (a, n), p in zip(ranges, parts, strict=True):
