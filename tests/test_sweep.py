@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import DEFAULT_SCENARIO, InProcessParts
+from conftest import DEFAULT_SCENARIO, SCENARIOS_DIR, InProcessParts
 
 import sim
 from sim.analysis.sweep import sweep
@@ -372,3 +372,22 @@ def test_a_sweep_of_exactly_the_most_draws_a_variant_passes_the_check() -> None:
     # at the bound the check passes: refused next, for a reason of its own (no such variant)
     with pytest.raises(sim.ScenarioError, match="no-such"):
         sweep(scenario, {"announcement.delay": [0, 1]}, ["no-such"], 50_000_000, 1)
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS_DIR.rglob("*.yaml")), ids=lambda p: p.stem)
+def test_thresholds_from_the_central_runs_milestone_columns_equal_those_from_its_frame(path):
+    # a sweep reads each point's thresholds off the central run's milestone columns
+    # (no frame per variant and point): they must be the ensemble's, read off the frame
+    from sim.analysis.summaries import thresholds
+    from sim.model.draws import central_inputs
+    from sim.model.stepper import step
+    from sim.results import milestone_columns, milestone_frame
+
+    sc = sim.load_scenario(path)
+    for name in sc.variants:
+        plan = sc.plan(name)
+        out = step(plan, central_inputs(plan))
+        columns = milestone_columns(sc.id, name, plan, out)
+        assert thresholds(plan, columns) == thresholds(
+            plan, milestone_frame(sc.id, name, plan, out)
+        )

@@ -9,7 +9,7 @@ in bins refined in a second pass (:mod:`sim.analysis.wide`).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import Any
 
@@ -123,12 +123,16 @@ def series(plan: Plan) -> list[tuple[str, list[int]]]:
     return out
 
 
-def thresholds(plan: Plan, milestones: pd.DataFrame) -> list[tuple[str, str, int]]:
+def thresholds(
+    plan: Plan, milestones: pd.DataFrame | Mapping[str, Any]
+) -> list[tuple[str, str, int]]:
     """(series, threshold name, level) for the dates table: zero, residual sizes,
-    each milestone's (central) target."""
+    each milestone's (central) target. ``milestones`` has the columns ``milestone``
+    and ``target`` (a frame of :func:`sim.results.milestone_frame`, or its columns,
+    :func:`sim.results.milestone_columns`)."""
     out: list[tuple[str, str, int]] = []
     targets: dict[str, int] = {}
-    for mid, target in zip(milestones.milestone, milestones.target, strict=True):
+    for mid, target in zip(milestones["milestone"], milestones["target"], strict=True):
         targets.setdefault(mid, int(target))
     for name, tracks in series(plan):
         levels: dict[int, str] = {0: "zero"}
