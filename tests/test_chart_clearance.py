@@ -364,3 +364,29 @@ def test_the_as_of_label_stays_inside_a_narrow_panel_and_clear_of_its_line(
             assert box.x0 >= ax.bbox.x0 and box.x1 <= ax.bbox.x1, label.get_text()
             assert box.x1 <= x or box.x0 >= x, "the label crosses its line"
     plt.close("all")
+
+
+def test_the_as_of_label_takes_room_within_the_datas_limits_and_covers_nothing(
+    conditioned_2025: tuple[Any, Any],
+) -> None:
+    # as of 2025-06-01, too near the left edge to end left of its line, the label went
+    # right of it, across the Sep 2025 deadline's line, dropped below that deadline's
+    # label and raised Iraq's y-axis to 3,948 over data reaching 2,500
+    import dataclasses
+
+    result, cond = conditioned_2025
+    without = dataclasses.replace(result.observed.observations, as_of=None)
+    for r in (result, cond):
+        plain = [ax.get_ylim() for ax in sim.plot_fan(r, observed=without)]
+        axes = sim.plot_fan(r)
+        assert [ax.get_ylim() for ax in axes] == plain  # the label widens no axis
+        labelled = 0
+        for ax in axes:
+            for label in [t for t in ax.texts if t.get_gid() == AS_OF_LABEL_GID]:
+                box = label.get_window_extent(_renderer(ax))
+                assert hits(ax, box, skip=[label]) == 0, (ax.get_title(), label.get_text())
+                assert ax.bbox.x0 <= box.x0 and box.x1 <= ax.bbox.x1
+                assert ax.bbox.y0 <= box.y0 and box.y1 <= ax.bbox.y1
+                labelled += 1
+        assert labelled == 2  # Iraq's first panel and Syria's
+        plt.close("all")

@@ -22,9 +22,12 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.transforms import Bbox
 
-#: the ``gid`` of the labels along a panel's top, kept clear of the data by raising the
-#: panel's y-limit
+#: the ``gid`` of the labels along a panel's top (deadlines, the as-of date), none of which
+#: may cover the data
 TOP_LABELS = (common.DEADLINE_LABEL_GID, common.AS_OF_LABEL_GID)
+#: those of them kept clear of the data by raising the panel's y-limit (the deadlines'
+#: labels); the as-of label finds room within the limits (:func:`beside_line`)
+RAISING_LABELS = (common.DEADLINE_LABEL_GID,)
 #: how much one step of :func:`clear_top_labels` raises the y-limit, and the most steps
 #: (1.06 ** 25: 4.3 times the data's height at most)
 STEP, MAX_STEPS = 1.06, 25
@@ -120,31 +123,33 @@ def hits(
     return n
 
 
-def _top_labels(ax: Axes) -> list[Any]:
-    return [t for t in ax.texts if t.get_gid() in TOP_LABELS and t.get_visible()]
+def _top_labels(ax: Axes, gids: Sequence[str] = TOP_LABELS) -> list[Any]:
+    return [t for t in ax.texts if t.get_gid() in gids and t.get_visible()]
 
 
-def top_labels_on_data(ax: Axes) -> int:
-    """How many of the labels along the top of ``ax`` (deadlines, the as-of date) cover
-    its data (lines, markers, bands; not the verticals they label, nor each other)."""
+def top_labels_on_data(ax: Axes, gids: Sequence[str] = TOP_LABELS) -> int:
+    """How many of the labels along the top of ``ax`` (deadlines, the as-of date; those
+    whose ``gid`` is in ``gids``) cover its data (lines, markers, bands; not the
+    verticals they label, nor each other)."""
     renderer = _renderer(ax)
-    labels = _top_labels(ax)
+    labels = _top_labels(ax, gids)
     return sum(
         hits(ax, t.get_window_extent(renderer), verticals=False, texts=False) > 0 for t in labels
     )
 
 
 def clear_top_labels(axes: Sequence[Axes]) -> None:
-    """Raise each panel's y-limit, a step of :data:`STEP` at a time, until the labels
-    along its top (:data:`TOP_LABELS`) cover none of its data: they stand in the room
-    above it, with nothing behind them to hide. Panels sharing a y-axis are raised
-    together. (The labels are placed in points from the top, so they stay where they
-    are while the data moves down.)"""
+    """Raise each panel's y-limit, a step of :data:`STEP` at a time, until the deadlines'
+    labels along its top (:data:`RAISING_LABELS`) cover none of its data: they stand in
+    the room above it, with nothing behind them to hide. Panels sharing a y-axis are
+    raised together. (The labels are placed in points from the top, so they stay where
+    they are while the data moves down.) An as-of label does not raise the limit: place
+    it afterwards (:func:`beside_line`)."""
     for ax in axes:
-        if not _top_labels(ax):
+        if not _top_labels(ax, RAISING_LABELS):
             continue
         for _ in range(MAX_STEPS):
-            if not top_labels_on_data(ax):
+            if not top_labels_on_data(ax, RAISING_LABELS):
                 break
             lo, hi = ax.get_ylim()
             ax.set_ylim(lo, lo + (hi - lo) * STEP)
@@ -196,6 +201,47 @@ def place_clear(
     chosen = min(counted, key=lambda i: counted[i][0]) if counted else 0
     put(chosen)
     return chosen
+
+
+#: the step [pt] by which :func:`beside_line` moves a label down its line
+DOWN_PT = 4.0
+
+
+def beside_line(
+    ax: Axes, label: Any, wordings: Sequence[str] = (), *, gap: float = 4.0
+) -> bool:
+    """Move ``label``, an annotation hanging from the top of the panel at its line's x
+    (``xycoords=("data", "axes fraction")``, offset in points), to the first place beside
+    the line, from the top down in steps of :data:`DOWN_PT` and at each height left of
+    the line, then right, ``gap`` pt from it, where it stays inside the panel and covers
+    nothing :func:`hits` counts: no line, mark, band, other label, nor a line across the
+    panel. Its own text is tried first, then each of ``wordings`` (shorter ones) in turn.
+    The panel's limits are left as they are: the label takes the room the data leave.
+    Where no wording finds a place, the label is removed (a legend names the line) and
+    False returned. Call it once the panel's limits and its other labels are final."""
+    renderer = _renderer(ax)
+    panel = ax.get_window_extent(renderer)
+    label.set_verticalalignment("top")
+    for text in dict.fromkeys([label.get_text(), *wordings]):
+        label.set_text(text)
+        depth = -TOP_PT
+        while True:
+            low = True
+            for ha, dx in (("right", -gap), ("left", gap)):
+                label.set_horizontalalignment(ha)
+                label.xyann = (dx, depth)
+                box = label.get_window_extent(renderer)
+                if box.y0 < panel.y0:
+                    continue
+                low = False
+                inside = panel.x0 <= box.x0 and box.x1 <= panel.x1 and box.y1 <= panel.y1
+                if inside and not hits(ax, box.padded(2), skip=[label]):
+                    return True
+            if low:
+                break
+            depth -= DOWN_PT
+    label.remove()
+    return False
 
 
 #: the most rows a run of close deadline labels stacks into before a shorter wording

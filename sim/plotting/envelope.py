@@ -11,7 +11,7 @@ import pandas as pd
 from sim.colors import RANGE, RANGE_ALPHA
 from sim.plotting import common
 from sim.plotting.clearance import clear_top_labels
-from sim.plotting.observed import add_to_panel, below_deadline_labels
+from sim.plotting.observed import add_to_panel, place_as_of
 from sim.results import Result
 
 if TYPE_CHECKING:
@@ -233,8 +233,8 @@ def plot_envelope(
             legend=names if i == 0 else None,
         )
         common.deadlines(result, a, tid, label=True)
-        below_deadline_labels(a)  # the as-of label, drawn with the observations above
-        clear_top_labels([a])  # the labels above the data, nothing hidden behind them
+        clear_top_labels([a])  # the deadlines' labels above the data, nothing hidden
+        place_as_of(a)  # where the data leave room, within the limits just set
         common.end_labels(a, x[-1], drawn.iloc[-1], colors)
     if fig is not None:
         _decorate(result, fig, axes, notes, len(lines))

@@ -28,7 +28,13 @@ from sim.colors import mix
 from sim.plotting import common
 from sim.plotting.clearance import clear_top_labels, line_labels
 from sim.plotting.common import title_size
-from sim.plotting.observed import OBSERVED_LEGEND_IN, add_to_fan, observations_of, visible
+from sim.plotting.observed import (
+    OBSERVED_LEGEND_IN,
+    add_to_fan,
+    observations_of,
+    place_as_of,
+    visible,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -580,5 +586,7 @@ def plot_fan(
     room = OBSERVED_LEGEND_IN if shown and ax is None else 0.0
     axes = draw_fan(result, ax=ax, theaters=theaters, variants=variants, legend_room=room)
     add_to_fan(axes, result, names, chosen, observed)
-    clear_top_labels(axes)  # the as-of label too, and over the observations
+    clear_top_labels(axes)  # the deadlines' labels over the observations too
+    for a in axes:
+        place_as_of(a)  # where the data leave room, within the limits just set
     return axes

@@ -233,7 +233,9 @@ def draw_observations(
 
 
 def draw_as_of(ax: Axes, as_of: dt.date | None, *, label: bool = True) -> None:
-    """A vertical line at the as-of date, labelled at the top, left of the line."""
+    """A vertical line at the as-of date, labelled at the top, left of the line; once
+    the panel's limits and other labels are final, :func:`place_as_of` moves the label
+    to where it covers nothing."""
     if as_of is None:
         return
     when = pd.Timestamp(as_of).to_datetime64()
@@ -254,38 +256,23 @@ def draw_as_of(ax: Axes, as_of: dt.date | None, *, label: bool = True) -> None:
             zorder=8,
             gid=common.AS_OF_LABEL_GID,
         )
-        below_deadline_labels(ax)
 
 
-def below_deadline_labels(ax: Axes) -> None:
-    """Keep the as-of label of ``ax`` (if any) inside the panel and clear of the
-    deadline labels: an as-of date too near the panel's left edge for the label to
-    end left of its line puts it right of the line instead (in a narrow panel it
-    crossed the axis line); then it moves down, below every deadline label it would
-    overlap: a deadline a month before the as-of date puts both labels at the top,
-    one each side of the month. Call it again after drawing deadline labels later.
-    Measured with the figure's renderer, in display units; the offset is kept in
-    points, as the labels' own."""
-    notes = [t for t in ax.texts if t.get_gid() == common.AS_OF_LABEL_GID]
-    if not notes:
-        return
-    note: Any = notes[0]
-    fig: Any = ax.figure
-    renderer = fig.canvas.get_renderer()
-    if note.get_ha() == "right" and note.get_window_extent(renderer).x0 < ax.bbox.x0:
-        note.set_ha("left")
-        note.xyann = (-note.xyann[0], note.xyann[1])
-    labels = [t for t in ax.texts if t.get_gid() == common.DEADLINE_LABEL_GID]
-    if not labels:
-        return
-    for _ in labels:  # each pass clears at least one label: at most one pass per label
-        box = note.get_window_extent(renderer).expanded(1.0, 1.0)
-        hit = [b for b in (t.get_window_extent(renderer) for t in labels) if b.overlaps(box)]
-        if not hit:
-            return
-        drop = (box.y1 - min(b.y0 for b in hit)) * 72 / fig.dpi + 3
-        x, y = note.xyann
-        note.xyann = (x, y - drop)
+def place_as_of(ax: Axes) -> None:
+    """Move the as-of label of ``ax`` (if any) to the first place beside its line, from
+    the top down, left of the line then right, where it stays inside the panel and
+    covers no data, deadline label or line (:func:`sim.plotting.clearance.beside_line`),
+    in its own wording, else a narrower one ("as of / 1 Jun / 2025"); where there is
+    none, the label goes (the legend names the date). The panel's
+    y-limits are left as they are: a label beside a date near the panel's left edge
+    used to drop below the deadlines' labels and raise the limit far above the data.
+    Call it once the limits and the deadlines' labels are final."""
+    from sim.plotting.clearance import beside_line
+
+    for note in [t for t in ax.texts if t.get_gid() == common.AS_OF_LABEL_GID]:
+        day = dt.date.fromisoformat(note.get_text().rpartition("\n")[2])
+        # narrower, in three lines: fits beside a date near the panel's edge
+        beside_line(ax, note, [f"as of\n{day.day} {day:%b}\n{day.year}"])
 
 
 def legend_handles(
