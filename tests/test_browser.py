@@ -327,6 +327,49 @@ def test_an_observed_run_loads_cleanly_and_hovering_an_observation_names_it(
         v.page.close()
 
 
+#: every drawn line and mark of a chart that a label's box covers: points along each
+#: trace's paths (lines, bars, markers), on screen, inside the box of a label whose text
+#: starts with the given words
+COVERED = """([id, words]) => {
+    const gd = document.getElementById(id);
+    const out = [];
+    for (const note of gd.querySelectorAll(".annotation")) {
+        if (!note.textContent.startsWith(words)) continue;
+        const box = note.querySelector(".bg") || note;
+        const r = box.getBoundingClientRect();
+        for (const path of gd.querySelectorAll(".scatterlayer .trace path")) {
+            const ctm = path.getScreenCTM();
+            const n = path.getTotalLength();
+            if (!ctm || !n || getComputedStyle(path).opacity === "0") continue;
+            for (let l = 0; l <= n; l += 1) {
+                const q = path.getPointAtLength(l).matrixTransform(ctm);
+                if (q.x > r.left && q.x < r.right && q.y > r.top && q.y < r.bottom) {
+                    out.push(note.textContent);
+                    break;
+                }
+            }
+        }
+    }
+    return out;
+}"""
+
+
+def test_the_as_of_label_on_the_page_covers_no_line_nor_mark(
+    browser: Any, observed: Path
+) -> None:
+    # "as of 31 Aug 2021" sat at the foot left of its line: its white box lay over the
+    # announced and evacuation lines, the line at 0 and the report's bar of Aug 2021
+    v = Visit(browser, observed / "report.html")
+    try:
+        for chart in ("envelope-chart", "fan-chart"):
+            v.page.locator(f"#{chart}").scroll_into_view_if_needed()
+            assert v.page.evaluate(COVERED, [chart, "as of"]) == [], chart
+        shown = v.page.locator("#envelope-chart .annotation", has_text="as of 31 Aug 2021")
+        assert shown.count() == 1  # the envelope keeps its label, where it is clear
+    finally:
+        v.page.close()
+
+
 def test_the_page_fits_a_phone_screen(browser: Any, ensemble: Path) -> None:
     page = browser.new_page()
     page.set_viewport_size({"width": 390, "height": 844})

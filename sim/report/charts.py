@@ -219,7 +219,7 @@ def envelope_figure(result: Result) -> go.Figure:
         fig.update_yaxes(range=[0, limit], row=row, col=1)
         _observations(fig, shown, row, 0.09 * limit, as_of_of(result))
         _calendar_deadlines(fig, result, tid, row, x)
-        _as_of(fig, result, x, row, _foot_marks(result, tid, shown, 0.09 * limit), limit)
+        _as_of(fig, result, x, row, limit)
     _layout(fig, len(names), "x unified")
     return fig
 
@@ -341,11 +341,12 @@ def _vline(
     label: str,
     where: str,
     x: list[str],
-    left: bool | None = None,
+    place: tuple[bool, int] | None = None,
 ) -> None:
     """A vertical line at ``when`` across panel ``row``, labelled at its top or bottom;
-    the label sits right of the line, or left of it in the last fifth of the months ``x``
-    (or as ``left`` says, when given)."""
+    the label sits right of the line, or left of it in the last fifth of the months ``x``;
+    or as ``place`` says, when given: (left of the line, rows down from the top, 0 for
+    the bottom; :func:`_place_label`)."""
     fig.add_shape(
         type="line",
         x0=when,
@@ -359,12 +360,16 @@ def _vline(
     )
     if not label:
         return
-    if left is None:
+    down = 0
+    if place is None:
         start, end, at = (pd.Timestamp(t).value for t in (x[0], x[-1], when))
         left = at > start + 0.8 * (end - start)
+    else:
+        left, down = place
+        where = "top" if down else "bottom"
     fig.add_annotation(
         x=when,
-        y=1 if where == "top" else 0,
+        y=1 - (down - 1) * LINE_SHARE if down else 1 if where == "top" else 0,
         yref="y domain",
         text=_text(label),
         showarrow=False,
@@ -379,81 +384,178 @@ def _vline(
 
 
 #: the width of a chart's plotting area on the page at its widest [px] (76rem less the
-#: margins), the height of a label at the foot of a panel as a share of the least panel
-#: height (250 px), and the width of one of its characters [px] (11 px text)
-PLOT_PX, FOOT_LABEL_SHARE, CHAR_PX = 1000.0, 0.1, 6.6
+#: margins), the height of a line of an 11 px label with its box as a share of the least
+#: panel height (250 px), and the width of one of its characters [px]
+PLOT_PX, LINE_SHARE, CHAR_PX = 1000.0, 18 / 250, 6.6
+
+#: a box in data units: (start, end) [ns since the epoch], (low, high) [troops]
+Box = tuple[float, float, float, float]
 
 
-def _foot_marks(
-    result: Result, tid: str, shown: list[Observation], arrow: float
-) -> list[tuple[str, float]]:
-    """Where the marks of a panel reach lowest: (the month's end, troops) of each
-    observation (the tip of a "fewer than" arrow) and each milestone target."""
-    marks = []
-    for o in shown:
-        low = o.low if o.shape != "at most" else max(float(o.high or 0) - arrow, 0.0)
-        marks.append((month_ends([drawn_month(o)])[0], float(low or 0)))
-    ms = result.milestones[result.milestones.theater == tid]
-    marks += [
-        (month_ends([str(r.deadline)])[0], float(r.target))
-        for r in ms.itertuples()
-        if pd.notna(r.deadline)
-    ]
-    return marks
+def _ns(values: Any) -> np.ndarray:
+    return np.array([np.nan if v is None else pd.Timestamp(v).value for v in values], dtype=float)
 
 
-def _clear_side(
-    label: str, when: str, x: list[str], marks: Sequence[tuple[str, float]], foot: float
-) -> bool | None:
-    """Which side of the line at ``when`` a label at the panel's foot goes: right
-    (False), else left (True), the first where it stays inside the panel and covers no
-    mark reaching below ``foot`` troops (a "fewer than 50" at the month's end after the
-    date); None where neither side is clear. Its width is taken at the page's widest
-    (:data:`PLOT_PX`)."""
+def _levels(values: Any) -> np.ndarray:
+    return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+
+
+def _spans(
+    fig: go.Figure, row: int, limit: float
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """What panel ``row`` draws, as polylines (times [ns], lowest and highest level
+    [troops] at each): every line (the variants', the bands' edges, the medians, the
+    deadlines' verticals), each filled area between two traces, each observation's
+    bar or arrow and each mark (a point, with a share of the panel around it); the
+    traces of every variant, shown or not (the page shows each in turn)."""
+    axis = "x" if row == 1 else f"x{row}"
+    out = []
+    before: Any = None
+    pad = 0.02 * limit
+    for trace in fig.data:
+        if trace.xaxis not in (axis, None if row == 1 else axis) or trace.x is None:
+            continue
+        mode = trace.mode or ""
+        t, y = _ns(trace.x), _levels(trace.y if trace.y is not None else [])
+        if len(y) != len(t):
+            continue
+        if "lines" in mode:
+            low = high = y
+            if trace.fill == "tonexty" and before is not None and len(before) == len(y):
+                low, high = np.fmin(before, y), np.fmax(before, y)
+            out.append((t, low, high))
+        elif "markers" in mode:
+            err = trace.error_y
+            up = _levels(err.array) if err is not None and err.array is not None else 0 * y
+            down = _levels(err.arrayminus) if err is not None and err.arrayminus is not None else up
+            for ti, yi, u, d in zip(t, y, up, down, strict=True):
+                point = np.array([ti])
+                out.append((point, np.array([yi - d - pad]), np.array([yi + u + pad])))
+        before = y
+    for shape in fig.layout.shapes:  # the verticals drawn as shapes (the deadlines')
+        if shape.type == "line" and shape.xref == axis and shape.x0 == shape.x1:
+            t = _ns([shape.x0, shape.x1])
+            out.append((t, np.array([0.0, limit]), np.array([0.0, limit])))
+    return out
+
+
+def _covers(box: Box, spans: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> bool:
+    """Whether ``box`` covers any of ``spans`` (:func:`_spans`): for each stretch
+    between two points of a polyline (a gap where a level is missing), the levels it
+    takes within the box's months meet the box's levels."""
+    t0, t1, y0, y1 = box
+    for t, low, high in spans:
+        ok = np.isfinite(t) & np.isfinite(low) & np.isfinite(high)
+        if len(t) == 1:
+            if ok[0] and t0 <= t[0] <= t1 and low[0] <= y1 and high[0] >= y0:
+                return True
+            continue
+        for i in range(len(t) - 1):
+            if not (ok[i] and ok[i + 1]):
+                continue
+            a, b = t[i], t[i + 1]
+            if max(a, b) < t0 or min(a, b) > t1:
+                continue
+            if a == b:  # a vertical
+                lo, hi = min(low[i], low[i + 1]), max(high[i], high[i + 1])
+            else:  # the stretch's levels at the box's edges, and at its own ends within
+                at = [x for x in (a, b, t0, t1) if max(min(a, b), t0) <= x <= min(max(a, b), t1)]
+                lows = np.interp(
+                    at, [a, b] if a < b else [b, a], [low[i], low[i + 1]][:: 1 if a < b else -1]
+                )
+                highs = np.interp(
+                    at, [a, b] if a < b else [b, a], [high[i], high[i + 1]][:: 1 if a < b else -1]
+                )
+                lo, hi = float(lows.min()), float(highs.max())
+            if lo <= y1 and hi >= y0:
+                return True
+    return False
+
+
+def _label_box(
+    label: str, when: str, x: list[str], left: bool, level: float, lines: int, limit: float
+) -> Box:
+    """The box [data units] of a label of ``lines`` lines beside the line at ``when``,
+    its top at ``level`` troops (or its foot at 0 when ``level`` is 0), its width
+    taken at the page's widest (:data:`PLOT_PX`)."""
     start, end, at = (pd.Timestamp(t).value for t in (x[0], x[-1], when))
-    wide = (len(label) * CHAR_PX + 12) / PLOT_PX * max(end - start, 1)
+    wide = (max(len(s) for s in label.split("<br>")) * CHAR_PX + 12) / PLOT_PX * max(end - start, 1)
+    tall = lines * LINE_SHARE * limit
+    low, high = (0.0, tall) if level == 0 else (level - tall, level)
+    return (at - wide, at, low, high) if left else (at, at + wide, low, high)
 
-    def clear(lo: float, hi: float) -> bool:
-        inside = start <= lo and hi <= end
-        return inside and not any(lo <= pd.Timestamp(t).value <= hi and y < foot for t, y in marks)
 
-    if clear(at, at + wide):
-        return False
-    if clear(at - wide, at):
-        return True
+def _place_label(
+    label: str,
+    when: str,
+    x: list[str],
+    spans: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    limit: float,
+    taken: list[Box],
+) -> tuple[bool, int] | None:
+    """Where a label of the line at ``when`` goes: (left of the line, rows down from the
+    panel's top; 0 for its foot), the first place, at the foot right then left, then
+    down from the top in rows under the deadlines' labels, where it stays inside the
+    months ``x`` and covers none of ``spans`` nor the boxes ``taken`` (to which it adds
+    its own); None where none is clear (the key above the chart names the line)."""
+    start, end = (pd.Timestamp(t).value for t in (x[0], x[-1]))
+    for row in range(0, int(1 / LINE_SHARE) - 1):
+        level = 0.0 if row == 0 else limit * (1 - (row - 1) * LINE_SHARE)
+        for left in (False, True):
+            box = _label_box(label, when, x, left, level, 1, limit)
+            if box[0] < start or box[1] > end or box[2] < 0:
+                continue
+            overlaps = any(
+                box[0] < b[1] and b[0] < box[1] and box[2] < b[3] and b[2] < box[3] for b in taken
+            )
+            if not overlaps and not _covers(box, spans):
+                taken.append(box)
+                return left, row
     return None
 
 
-def _as_of(
-    fig: go.Figure,
-    result: Result,
-    x: list[str],
-    row: int,
-    marks: Sequence[tuple[str, float]] = (),
-    limit: float = 0.0,
-) -> None:
+def _as_of(fig: go.Figure, result: Result, x: list[str], row: int, limit: float) -> None:
     """A solid vertical at the scenario's as-of date, and a dash-dotted one at the date
     the observations were taken as known on (a run ``--as-of``), each when it falls
-    within the chart; the latter's label, at the foot of the panel, on the side of the
-    line where it covers none of ``marks`` (:func:`_foot_marks`; ``limit``: the panel's
-    y-limit [troops]), or none where neither side is clear."""
+    within the chart; each labelled where its label covers nothing the panel draws nor
+    the deadlines' labels (:func:`_place_label`; ``limit``: the panel's y-limit
+    [troops]), or not at all where no place is clear (the key above the chart names
+    it). Call it once the panel holds everything else."""
+    spans = _spans(fig, row, limit)
+    taken = _top_boxes(fig, row, x, limit)
     as_of = pd.Timestamp(str(result.scenario.doc.as_of))
     inside = bool(x) and pd.Timestamp(x[0]) <= as_of <= pd.Timestamp(x[-1])
     if inside:
         label = f"as of {as_of.day} {as_of.strftime('%b %Y')}"
         if len(str(result.scenario.doc.as_of)) == 7:  # a month, not a day
             label = f"as of {as_of.strftime('%b %Y')}"
-        _vline(fig, as_of.strftime("%Y-%m-%d"), row, AS_OF, "solid", label, "bottom", x)
+        when = as_of.strftime("%Y-%m-%d")
+        place = _place_label(label, when, x, spans, limit, taken)
+        _vline(fig, when, row, AS_OF, "solid", label if place else "", "bottom", x, place)
     news = as_of_of(result)
     if news is not None and x and pd.Timestamp(x[0]) <= pd.Timestamp(news) <= pd.Timestamp(x[-1]):
         label = f"reports known on {news.day} {news.strftime('%b %Y')}"
-        # (at the foot: the deadlines are labelled at the top)
-        # on the side clear of the marks at the foot; with neither clear, the line alone
-        # (the key above the chart names it)
-        side = _clear_side(label, news.isoformat(), x, marks, FOOT_LABEL_SHARE * limit)
-        if side is None:
-            label = ""
-        _vline(fig, news.isoformat(), row, AS_OF, "dashdot", label, "bottom", x, side)
+        when = news.isoformat()
+        place = _place_label(label, when, x, spans, limit, taken)
+        _vline(fig, when, row, AS_OF, "dashdot", label if place else "", "bottom", x, place)
+
+
+def _top_boxes(fig: go.Figure, row: int, x: list[str], limit: float) -> list[Box]:
+    """The boxes [data units] of the labels along the top of panel ``row``: the
+    deadlines' (annotations on the envelope; text on the fan, each variant's)."""
+    axis = "x" if row == 1 else f"x{row}"
+    boxes = []
+    for note in fig.layout.annotations:
+        if note.yref == f"y{'' if row == 1 else row} domain" and note.y == 1 and note.x:
+            lines = str(note.text).count("<br>") + 1
+            left = note.xanchor == "right"
+            boxes.append(_label_box(str(note.text), str(note.x), x, left, limit, lines, limit))
+    for trace in fig.data:
+        if trace.meta == "deadline-label" and trace.xaxis in (axis, None if row == 1 else axis):
+            for when, text in zip(trace.x, trace.text, strict=True):
+                lines = str(text).count("<br>") + 1
+                boxes.append(_label_box(str(text), str(when), x, False, limit, lines, limit))
+    return boxes
 
 
 def _shown(items: tuple[Observation, ...], series: str, months: list[str]) -> list[Observation]:
@@ -639,7 +741,7 @@ def fan_figure(result: Result) -> go.Figure:
         _observations(fig, shown, row, 0.09 * top, as_of_of(result))
         fig.update_yaxes(range=[0, top], row=row, col=1)
         x = month_ends(bands[bands.theater == tid].month.drop_duplicates().sort_values())
-        _as_of(fig, result, x, row, _foot_marks(result, tid, shown, 0.09 * top), top)
+        _as_of(fig, result, x, row, top)
     _layout(fig, len(names), "x unified")
     return fig
 
