@@ -354,9 +354,7 @@ COVERED = """([id, words]) => {
 }"""
 
 
-def test_the_as_of_label_on_the_page_covers_no_line_nor_mark(
-    browser: Any, observed: Path
-) -> None:
+def test_the_as_of_label_on_the_page_covers_no_line_nor_mark(browser: Any, observed: Path) -> None:
     # "as of 31 Aug 2021" sat at the foot left of its line: its white box lay over the
     # announced and evacuation lines, the line at 0 and the report's bar of Aug 2021
     v = Visit(browser, observed / "report.html")

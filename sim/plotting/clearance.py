@@ -207,9 +207,7 @@ def place_clear(
 DOWN_PT = 4.0
 
 
-def beside_line(
-    ax: Axes, label: Any, wordings: Sequence[str] = (), *, gap: float = 4.0
-) -> bool:
+def beside_line(ax: Axes, label: Any, wordings: Sequence[str] = (), *, gap: float = 4.0) -> bool:
     """Move ``label``, an annotation hanging from the top of the panel at its line's x
     (``xycoords=("data", "axes fraction")``, offset in points), to the first place beside
     the line, from the top down in steps of :data:`DOWN_PT` and at each height left of
