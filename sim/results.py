@@ -106,9 +106,18 @@ def monthly_columns(
 def monthly_of(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:
     """One frame of the rows of ``parts`` (:func:`monthly_columns`, each with the same
     columns), in order: the frame ``pandas.concat`` of each part's own frame gives."""
-    both = {c: np.concatenate([p[c] for p in parts]) for c in parts[0]}
+    return frame_of(parts)
+
+
+def frame_of(parts: list[dict[str, Any]], columns: list[str] | None = None) -> pd.DataFrame:
+    """One frame of the rows of ``parts``, each a column array by name with a ``month``
+    column of month ordinals (:mod:`sim.months`), in order: the frame ``pandas.concat``
+    of each part's own frame gives, ``month`` as monthly periods. ``columns``: the
+    columns and their order; by default the first part's."""
+    names = columns if columns is not None else list(parts[0])
+    both = {c: np.concatenate([p[c] for p in parts]) for c in names}
     both["month"] = month_periods(both["month"]).array
-    return pd.DataFrame(both)
+    return pd.DataFrame(both, columns=names)
 
 
 def milestone_frame(scenario_id: str, variant: str, plan: Plan, out: StepOutput) -> pd.DataFrame:

@@ -904,3 +904,19 @@ def test_the_central_runs_of_several_variants_made_as_one_frame_equal_the_concat
         pd.testing.assert_frame_equal(got, want, check_exact=True)
         assert list(got.dtypes) == list(want.dtypes)
     assert str(milestones_of(parts).deadline.dtype) == "period[M]"
+
+
+def test_frame_of_parts_keeps_the_columns_asked_in_order_with_months_as_periods():
+    # monthly.csv and bands.csv rows come out of frame_of: a part's columns in the order
+    # asked (the first part's by default), months as monthly periods
+    from sim.results import frame_of, monthly_of
+
+    parts = [
+        {"theater": np.array(["a", "b"], dtype=object), "month": np.array([24300, 24301])},
+        {"theater": np.array(["c"], dtype=object), "month": np.array([24302])},
+    ]
+    got = frame_of(parts)
+    assert list(got.columns) == ["theater", "month"]
+    assert [str(m) for m in got.month] == ["2025-01", "2025-02", "2025-03"]
+    assert list(frame_of(parts, ["month", "theater"]).columns) == ["month", "theater"]
+    pd.testing.assert_frame_equal(monthly_of(parts), got, check_exact=True)

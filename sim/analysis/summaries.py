@@ -18,7 +18,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from sim.model.plan import Plan
-from sim.results import month_period, month_periods
+from sim.results import frame_of, month_period
 from sim.schema import Spec, central
 
 #: the most draws of one ensemble
@@ -251,9 +251,7 @@ def band_columns(
 def bands_of(parts: list[BandColumns]) -> pd.DataFrame:
     """One ``bands.csv`` frame of the rows of ``parts`` (:func:`band_columns`), in order:
     the frame ``pandas.concat`` of each part's own frame would give."""
-    both = {c: np.concatenate([p[c] for p in parts]) for c in BAND_COLUMNS}
-    both["month"] = month_periods(both["month"]).array
-    return pd.DataFrame(both, columns=BAND_COLUMNS)
+    return frame_of(parts, BAND_COLUMNS)
 
 
 def inverse_cdf(cum: NDArray[np.int64], q: int, n: int) -> NDArray[np.int64]:
