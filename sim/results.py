@@ -83,12 +83,8 @@ def monthly_columns(
             if plan.tracks[k].site is not None:
                 names.append(plan.tracks[k].key)
                 blocks.append(out.tracks[0, k])
-    rows = plan.n_months * len(names)
     columns = {
-        "scenario": np.full(rows, scenario_id, dtype=object),
-        "variant": np.full(rows, variant, dtype=object),
-        "theater": np.repeat(np.array(names, dtype=object), plan.n_months),
-        "month": np.tile(plan.start + np.arange(plan.n_months, dtype=np.int64), len(names)),
+        **series_keys(scenario_id, variant, plan, names),
         "troops": np.concatenate(blocks).astype(np.int64),
     }
     if unreported is not None:
@@ -101,6 +97,21 @@ def monthly_columns(
         ]
         columns["official"] = np.concatenate(parts).astype(np.int64)
     return columns
+
+
+def series_keys(
+    scenario_id: str, variant: str, plan: Plan, names: list[str]
+) -> dict[str, np.ndarray]:
+    """The key columns of one variant's rows, a row per series ``names[i]`` and month of
+    ``plan``, series by series: ``scenario``, ``variant``, ``theater`` (the series) and
+    ``month`` (month ordinals), each (series x months,)."""
+    months, rows = plan.n_months, plan.n_months * len(names)
+    return {
+        "scenario": np.full(rows, scenario_id, dtype=object),
+        "variant": np.full(rows, variant, dtype=object),
+        "theater": np.repeat(np.array(names, dtype=object), months),
+        "month": np.tile(plan.start + np.arange(months, dtype=np.int64), len(names)),
+    }
 
 
 def monthly_of(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:

@@ -920,3 +920,24 @@ def test_frame_of_parts_keeps_the_columns_asked_in_order_with_months_as_periods(
     assert [str(m) for m in got.month] == ["2025-01", "2025-02", "2025-03"]
     assert list(frame_of(parts, ["month", "theater"]).columns) == ["month", "theater"]
     pd.testing.assert_frame_equal(monthly_of(parts), got, check_exact=True)
+
+
+def test_monthly_and_band_columns_key_their_rows_alike_series_by_series():
+    # the scenario, variant, theater and month of each row come from series_keys
+    from sim.analysis.summaries import band_columns
+    from sim.model.draws import central_inputs
+    from sim.results import monthly_columns, series_keys
+
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    plan = sc.plan("on-time")
+    names = list(plan.theaters)
+    keys = series_keys(sc.id, "on-time", plan, names)
+    assert list(keys) == ["scenario", "variant", "theater", "month"]
+    assert list(keys["theater"][:: plan.n_months]) == names
+    assert list(keys["month"][: plan.n_months]) == list(plan.start + np.arange(plan.n_months))
+    monthly = monthly_columns(sc.id, "on-time", plan, step(plan, central_inputs(plan)))
+    levels = [np.zeros(plan.n_months, np.int64)] * len(names)
+    bands = band_columns(sc.id, "on-time", plan, names, {"min": levels})
+    for made in (monthly, bands):
+        for c, want in keys.items():
+            np.testing.assert_array_equal(made[c], want)

@@ -18,7 +18,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from sim.model.plan import Plan
-from sim.results import frame_of, month_period
+from sim.results import frame_of, month_period, series_keys
 from sim.schema import Spec, central
 
 #: the most draws of one ensemble
@@ -235,12 +235,8 @@ def band_columns(
     holds column ``c`` (``mean``, ``min``, ``pXX``, ``max``) of series ``names[i]``, one
     value per month. :func:`bands_of` makes the frame of several variants at once (one
     frame costs about as much as one variant's small frame)."""
-    months, rows = plan.n_months, plan.n_months * len(names)
     return {
-        "scenario": np.full(rows, scenario, dtype=object),
-        "variant": np.full(rows, variant, dtype=object),
-        "theater": np.repeat(np.array(names, dtype=object), months),
-        "month": np.tile(plan.start + np.arange(months, dtype=np.int64), len(names)),
+        **series_keys(scenario, variant, plan, names),
         **{
             c: np.concatenate(v).astype(np.int64) if c != "mean" else np.concatenate(v)
             for c, v in columns.items()
