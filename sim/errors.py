@@ -28,7 +28,8 @@ class ScenarioError(ValueError):
     position : bool
         False for a file or folder that is not there, or is not a file (a folder, a
         pipe) where one was expected: it has no line to point at, so the line names it
-        alone, ``FILE: expected …, found …`` (no line, column or key path).
+        alone, ``FILE: expected …, found …`` (no line, column or key path). Such an
+        error is made with :meth:`absent`.
 
     Attributes
     ----------
@@ -55,6 +56,13 @@ class ScenarioError(ValueError):
         self.path = path or "(document)"
         self.position = position
         super().__init__(self.one_line())
+
+    @classmethod
+    def absent(cls, expected: str, found: str, *, file: str, path: str = "(file)") -> ScenarioError:
+        """The error of a file or folder that is not there, or is not a file (a folder,
+        a pipe) where one was expected: ``position`` False, so the line names it alone,
+        ``FILE: expected …, found …``."""
+        return cls(expected, found, file=file, path=path, position=False)
 
     def one_line(self) -> str:
         where = self.file or "<scenario>"

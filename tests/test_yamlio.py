@@ -367,3 +367,20 @@ def test_a_raw_control_byte_is_refused_at_its_line_and_column(raw: str, code: st
         + f".*found the character U\\+{code}$",
     ):
         parse_yaml(text, "f.yaml")
+
+
+def test_a_file_that_is_not_there_is_named_alone_without_a_line_or_key(tmp_path) -> None:
+    # ScenarioError.absent: the one way to say a file or folder is missing, or is not
+    # what was expected; read_limited says so of a missing file and of a folder
+    err = ScenarioError.absent("an existing scenario file", "no such file", file="s.yaml")
+    assert (str(err), err.position, err.path) == (
+        "s.yaml: expected an existing scenario file, found no such file",
+        False,
+        "(file)",
+    )
+    for path, found in ((tmp_path / "gone.yaml", "no such file"), (tmp_path, "a directory")):
+        with pytest.raises(ScenarioError) as info:
+            read_yaml(path)
+        assert not info.value.position
+        assert str(info.value).startswith(f"{path}: expected ")
+        assert str(info.value).endswith(f", found {found}")

@@ -187,12 +187,11 @@ def list_(directory: str | None) -> None:
 
     root = Path(directory) if directory else scenarios_dir()
     if not root.is_dir():
-        raise ScenarioError(
+        raise ScenarioError.absent(
             "a directory of scenario files",
             not_a_directory(root),
             file=str(root),
             path="(directory)",
-            position=False,
         )
     files = sorted(root.rglob("*.yaml")) + sorted(root.rglob("*.yml"))
     if not files:

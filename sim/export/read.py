@@ -96,9 +96,7 @@ def _table(
     ) as exc:
         expected = f"a {path.suffix.lstrip('.').upper()} table written by forcesim run"
         if not path.is_file():  # (gone, or a folder: no line to point at)
-            raise ScenarioError(
-                expected, not_a_file(path), file=str(path), path="(file)", position=False
-            ) from None
+            raise ScenarioError.absent(expected, not_a_file(path), file=str(path)) from None
         raise ScenarioError(
             expected, str(exc).splitlines()[0], file=str(path), path="(file)"
         ) from None
@@ -145,12 +143,10 @@ def read_table(run_dir: Path, stem: str) -> pd.DataFrame:
         The table is missing or unreadable.
     """
     if not has_table(run_dir, stem):
-        raise ScenarioError(
+        raise ScenarioError.absent(
             f"a run directory holding {stem}.csv",
             not_a_file(run_dir / f"{stem}.csv"),
             file=str(run_dir / f"{stem}.csv"),
-            path="(file)",
-            position=False,
         )
     return _table(run_dir, stem, (), [])
 
@@ -194,12 +190,10 @@ def read_record(run_dir: Path, *, page: bool = False) -> dict[str, Any]:
                     f"no run.json, in a folder of {scenarios} scenario file{many} (a run of"
                     " one is made with: forcesim run FILE --out DIR)"
                 )
-        raise ScenarioError(
+        raise ScenarioError.absent(
             "a run directory holding run.json",
             found,
             file=str(record_path),
-            path="(file)",
-            position=False,
         )
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
@@ -386,12 +380,10 @@ def _rebuild(run_dir: Path, record: dict[str, Any]) -> tuple[Result, Known, pd.D
     record_path = run_dir / "run.json"
     for name in ("monthly", "milestones"):
         if not has_table(run_dir, name):
-            raise ScenarioError(
+            raise ScenarioError.absent(
                 f"a run directory holding {name}.csv",
                 not_a_file(run_dir / f"{name}.csv"),
                 file=str(run_dir / f"{name}.csv"),
-                path="(file)",
-                position=False,
             )
     sc = _scenario(record, record_path)
     names = sc.select(list(record["variants"]))
@@ -404,12 +396,10 @@ def _rebuild(run_dir: Path, record: dict[str, Any]) -> tuple[Result, Known, pd.D
     bands = dates = None
     ens = record.get("ensemble") or {}
     if ens.get("draws") and not has_table(run_dir, "bands"):
-        raise ScenarioError(
+        raise ScenarioError.absent(
             f"a run directory holding bands.csv (run.json records {ens['draws']} draws)",
             not_a_file(run_dir / "bands.csv"),
             file=str(run_dir / "bands.csv"),
-            path="(file)",
-            position=False,
         )
     if has_table(run_dir, "bands"):
         if not ens.get("draws"):
@@ -420,12 +410,10 @@ def _rebuild(run_dir: Path, record: dict[str, Any]) -> tuple[Result, Known, pd.D
                 path="ensemble.draws",
             )
         if not has_table(run_dir, "dates"):
-            raise ScenarioError(
+            raise ScenarioError.absent(
                 "a run directory holding dates.csv beside bands.csv",
                 not_a_file(run_dir / "dates.csv"),
                 file=str(run_dir / "dates.csv"),
-                path="(file)",
-                position=False,
             )
         bands = _table(run_dir, "bands", ("month",), BAND_COLUMNS, known)
         dates = _table(run_dir, "dates", ("p10", "p50", "p80", "p90"), DATE_COLUMNS, known)
@@ -719,12 +707,10 @@ def redraw(
         (:func:`sim.io.files.refuse_overwrite`). Nothing is written then.
     """
     if not run_dir.is_dir():
-        raise ScenarioError(
+        raise ScenarioError.absent(
             "a run directory (from forcesim run, compare or backtest)",
             not_a_directory(run_dir),
             file=str(run_dir),
-            path="(file)",
-            position=False,
         )
     if output is not None and output.suffix.lower() not in (".png", ".pdf", ".svg"):
         raise ScenarioError(

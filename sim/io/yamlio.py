@@ -140,16 +140,12 @@ def read_limited(path: str | Path, kind: str) -> bytes:
     name = str(path)
     p = Path(path)
     if not p.exists():
-        raise ScenarioError(
-            f"an existing {kind}", missing(p), file=name, path="(file)", position=False
-        )
+        raise ScenarioError.absent(f"an existing {kind}", missing(p), file=name)
     if not p.is_file():
-        raise ScenarioError(
+        raise ScenarioError.absent(
             f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}",
             "a directory" if p.is_dir() else "not a regular file",
             file=name,
-            path="(file)",
-            position=False,
         )
     try:
         size = p.stat().st_size

@@ -896,12 +896,10 @@ def write_report(
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
-        raise ScenarioError(
+        raise ScenarioError.absent(
             "a run directory (from forcesim run)",
             not_a_directory(run_dir),
             file=str(run_dir),
-            path="(file)",
-            position=False,
         )
     if output is not None and Path(output).suffix.lower() not in (".html", ".htm"):
         # (a run's envelope.png, say, would become a page under a chart's name)
