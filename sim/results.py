@@ -84,7 +84,7 @@ def monthly_columns(
                 names.append(plan.tracks[k].key)
                 blocks.append(out.tracks[0, k])
     columns = {
-        **series_keys(scenario_id, variant, plan, names),
+        **key_columns(scenario_id, variant, plan, names),
         "troops": np.concatenate(blocks).astype(np.int64),
     }
     if unreported is not None:
@@ -99,7 +99,7 @@ def monthly_columns(
     return columns
 
 
-def series_keys(
+def key_columns(
     scenario_id: str, variant: str, plan: Plan, names: list[str]
 ) -> dict[str, np.ndarray]:
     """The key columns of one variant's rows, a row per series ``names[i]`` and month of

@@ -923,15 +923,15 @@ def test_frame_of_parts_keeps_the_columns_asked_in_order_with_months_as_periods(
 
 
 def test_monthly_and_band_columns_key_their_rows_alike_series_by_series():
-    # the scenario, variant, theater and month of each row come from series_keys
+    # the scenario, variant, theater and month of each row come from key_columns
     from sim.analysis.summaries import band_columns
     from sim.model.draws import central_inputs
-    from sim.results import monthly_columns, series_keys
+    from sim.results import key_columns, monthly_columns
 
     sc = sim.load_scenario(DEFAULT_SCENARIO)
     plan = sc.plan("on-time")
     names = list(plan.theaters)
-    keys = series_keys(sc.id, "on-time", plan, names)
+    keys = key_columns(sc.id, "on-time", plan, names)
     assert list(keys) == ["scenario", "variant", "theater", "month"]
     assert list(keys["theater"][:: plan.n_months]) == names
     assert list(keys["month"][: plan.n_months]) == list(plan.start + np.arange(plan.n_months))

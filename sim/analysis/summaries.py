@@ -18,7 +18,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from sim.model.plan import Plan
-from sim.results import frame_of, month_period, series_keys
+from sim.results import frame_of, key_columns, month_period
 from sim.schema import Spec, central
 
 #: the most draws of one ensemble
@@ -236,7 +236,7 @@ def band_columns(
     value per month. :func:`bands_of` makes the frame of several variants at once (one
     frame costs about as much as one variant's small frame)."""
     return {
-        **series_keys(scenario, variant, plan, names),
+        **key_columns(scenario, variant, plan, names),
         **{
             c: np.concatenate(v).astype(np.int64) if c != "mean" else np.concatenate(v)
             for c, v in columns.items()
