@@ -785,6 +785,9 @@ def test_the_page_counts_the_numbers_resting_on_an_assumption_as_the_charts_do(
 
 #: after "found a directory of forcesim KIND": what a compare or backtest folder holds
 DRAWN_AGAIN = r" \(its chart is {kind}\.png: forcesim plot draws it again\)"
+#: what a sweep (sweep.png) or sensitivity (tornado.png) folder holds: a chart drawn as
+#: the command runs (the line said nothing of it)
+DRAWN_AS_IT_RUNS = r" \(its chart is {chart}\.png: running forcesim {kind} again draws it again\)"
 
 
 @pytest.mark.parametrize(
@@ -803,8 +806,16 @@ DRAWN_AGAIN = r" \(its chart is {kind}\.png: forcesim plot draws it again\)"
             DRAWN_AGAIN,
         ),
         # before: "expected a directory of forcesim run, compare or backtest", plot's wording
-        (["sweep", "--set", "announcement.delay=0,3"], "sweep", ""),
-        (["sensitivity", "--draws", "20", "--seed", "1"], "sensitivity", ""),
+        (
+            ["sweep", "--set", "announcement.delay=0,3"],
+            "sweep",
+            DRAWN_AS_IT_RUNS.replace("{chart}", "sweep"),
+        ),
+        (
+            ["sensitivity", "--draws", "20", "--seed", "1"],
+            "sensitivity",
+            DRAWN_AS_IT_RUNS.replace("{chart}", "tornado"),
+        ),
     ],
 )
 def test_report_of_another_commands_directory_asks_for_a_run_in_reports_words(
@@ -825,6 +836,11 @@ def test_report_of_another_commands_directory_asks_for_a_run_in_reports_words(
         + r"\n",
         result.stderr,
     )
+    # the same line when report_html is given the directory's run.json
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    with pytest.raises(sim.ScenarioError) as given:
+        report_html(out, record)
+    assert result.stderr == f"forcesim: error: {given.value}\n"
     assert sorted(p.name for p in out.iterdir()) == before
 
 

@@ -17,6 +17,7 @@ from sim.export.read import (
     rebuild,
     rebuild_scored,
     redraw,
+    refuse_page,
 )
 from sim.export.records import base_record, run_record
 from sim.export.write import (
@@ -43,6 +44,7 @@ __all__ = [
     "rebuild",
     "rebuild_scored",
     "redraw",
+    "refuse_page",
     "run_charts",
     "run_record",
     "write_backtest",

@@ -177,7 +177,7 @@ def load_run(run_dir: str | Path) -> Result:
 def read_record(run_dir: Path, *, page: bool = False) -> dict[str, Any]:
     """The ``run.json`` of a run directory, checked to be one (a ScenarioError if not):
     one :func:`redraw` can draw, or, with ``page``, one a report page is written of
-    (a sweep, sensitivity or vintages directory is refused in the words of the
+    (:func:`refuse_page`: another command's directory is refused in the words of the
     command that was given)."""
     record_path = run_dir / "run.json"
     if not record_path.is_file():
@@ -212,14 +212,9 @@ def read_record(run_dir: Path, *, page: bool = False) -> dict[str, Any]:
             path="(file)",
         )
     check_record(record, record_path)
+    if page:
+        refuse_page(run_dir, record)
     kind = next((k for k in _DRAWN_WHEN_RUN if k in record), None)
-    if kind is not None and page:
-        raise ScenarioError(
-            "a directory of forcesim run (the page is a run's)",
-            f"a directory of forcesim {kind}",
-            file=str(record_path),
-            path="(file)",
-        )
     if kind is not None:  # its chart is drawn as it runs, from what it keeps in memory
         raise ScenarioError(
             "a directory of forcesim run, compare or backtest",
@@ -237,6 +232,27 @@ _DRAWN_WHEN_RUN = {
     "sensitivity": "tornado.png",
     "vintages": "vintages.png",
 }
+
+
+def refuse_page(run_dir: Path, record: dict[str, Any]) -> None:
+    """A ScenarioError when ``run_dir`` (its ``run.json`` ``record``) is the directory of
+    a command other than ``forcesim run``, of which no report page is written: the line
+    names the command and where its chart comes from (``forcesim plot`` draws that of a
+    compare or backtest directory again, the others draw theirs as they run)."""
+    kind = next((k for k in _DRAWN_WHEN_RUN if k in record), None)
+    if kind is not None:
+        chart, again = _DRAWN_WHEN_RUN[kind], f"running forcesim {kind} again draws it again"
+    else:  # (as forcesim plot tells them apart)
+        kind = next((k for k in ("compare", "backtest") if has_table(run_dir, k)), None)
+        if kind is None:
+            return
+        chart, again = f"{kind}.png", "forcesim plot draws it again"
+    raise ScenarioError(
+        "a directory of forcesim run (the page is a run's)",
+        f"a directory of forcesim {kind} (its chart is {chart}: {again})",
+        file=str(run_dir / "run.json"),
+        path="(file)",
+    )
 
 
 def _text(v: Any) -> bool:

@@ -28,7 +28,7 @@ import pandas as pd
 
 from sim import colors
 from sim.analysis.observed import Assessment, conditioned_result
-from sim.export import has_table, read_record, read_table, rebuild_scored
+from sim.export import has_table, read_record, read_table, rebuild_scored, refuse_page
 from sim.io.files import (
     atomic_file,
     float_text,
@@ -88,22 +88,12 @@ def report_html(run_dir: Path, record: dict[str, Any] | None = None) -> str:
     Raises
     ------
     sim.ScenarioError
-        When ``run_dir`` is not a run directory (a compare or backtest directory
-        included: its chart is drawn by ``forcesim plot``).
+        When ``run_dir`` is not a run directory (:func:`sim.export.read.refuse_page`).
     """
-    record = record if record is not None else read_record(run_dir, page=True)
-    # (as forcesim plot tells them apart)
-    kind = next((k for k in ("compare", "backtest") if has_table(run_dir, k)), None)
-    if kind is not None:
-        from sim.errors import ScenarioError
-
-        raise ScenarioError(
-            "a directory of forcesim run (the page is a run's)",
-            f"a directory of forcesim {kind} (its chart is {kind}.png: forcesim plot "
-            "draws it again)",
-            file=str(run_dir / "run.json"),
-            path="(file)",
-        )
+    if record is None:
+        record = read_record(run_dir, page=True)
+    else:
+        refuse_page(run_dir, record)
     result = rebuild_scored(run_dir, record)
     observed = read_table(run_dir, "observed") if has_table(run_dir, "observed") else None
     return Page(result, record, observed).html()
