@@ -253,3 +253,30 @@ def test_a_tagged_held_level_gives_each_tags_counts():
         got[m, lv, k] += c
     want = Counter(zip([0] * 500, level.astype(int).tolist(), tag.tolist(), strict=True))
     assert got == want
+
+
+@pytest.mark.parametrize(
+    "l0,t,size,crossing",
+    [
+        ((1600, 1800), 0, (0, 300), False),  # a residual under a falling ramp
+        ((100, 130), (0, 30), (0, 60), True),  # ramps that cross, and a residual
+    ],
+)
+def test_a_sized_tables_levels_are_those_the_tagged_pass_gives_draws_of_one_tag(
+    l0, t, size, crossing
+):
+    # levels and tagged_cells read a sized table's months in one pass (_sized): the
+    # table's levels are, month by month, the cells of the same draws under one tag
+    rng = np.random.default_rng(11)
+    plain, tagged = RampTable(SHARES, True), RampTable(SHARES, True, tagged=True)
+    for n in (400, 3):
+        a, b, c = draws(rng, n, l0, t, size)
+        assert plain.add([a, b, c]) and tagged.add([a, b, c, np.full(n, 4, np.int64)])
+    month, level, n_, tag = tagged.tagged_cells()
+    assert set(tag.tolist()) == {4}
+    want = [Counter() for _ in SHARES]
+    for m, lv, k in zip(month.tolist(), level.tolist(), n_.tolist(), strict=True):
+        want[m][lv] += k
+    assert as_counters(plain.levels()) == want
+    crossed = [c for *_, c in plain._sized(np.zeros(1, np.int64))]
+    assert len(crossed) == len(SHARES) and any(crossed) == crossing

@@ -28,6 +28,7 @@ out of it (:meth:`RampTable.tagged_cells`).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -190,36 +191,12 @@ class RampTable:
                 np.tile(sub[p, t].astype(np.int64), months),
                 np.tile(tags[t] + first, months),
             )
-        a0, a1, sizes = self.spans[:3]
-        cube = self.counts.reshape(a0 * a1, sizes, -1)
-        pairs = np.flatnonzero(cube.any(axis=(1, 2)))
-        present = np.flatnonzero(cube.any(axis=(0, 2)))
-        r = self._ramps(pairs)
-        v = present + self.lows[2]
-        h = cube[pairs][:, present][:, :, tags].astype(np.int64)  # (pairs, sizes, tags)
-        summed = np.zeros((len(pairs) + 1, len(present) + 1, len(tags)), np.int64)
-        np.cumsum(h, axis=0, out=summed[1:, 1:])
-        np.cumsum(summed[1:, 1:], axis=1, out=summed[1:, 1:])
-        parts: list[tuple[int, IntArray, IntArray, IntArray]] = []  # (month, level, n, tag)
-        taken: tuple[IntArray, ...] | None = None
-        for m, row in enumerate(r):
-            if row.size > 1 and np.any(row[1:] < row[:-1]):  # the ramps cross: each cell
-                taken = taken or np.nonzero(h)
-                p, q, t = taken
-                parts.append((m, np.maximum(row[p], v[q]), h[p, q, t], tags[t]))
-                continue
-            x = np.union1d(row, v)  # every level max(r, size) can take, ascending
-            below = summed[
-                np.searchsorted(row, x, side="right"), np.searchsorted(v, x, side="right")
-            ]  # (levels, tags)
-            n = np.diff(below, axis=0, prepend=0)
-            t, k = np.nonzero(n.T)  # tag by tag, levels ascending
-            parts.append((m, x[k], n[k, t], tags[t]))
+        parts = list(self._sized(tags))
         return (
-            np.repeat(np.arange(months, dtype=np.int64), [len(x) for _, x, _, _ in parts]),
-            np.concatenate([x for _, x, _, _ in parts]).astype(np.int64),
-            np.concatenate([n for _, _, n, _ in parts]).astype(np.int64),
-            np.concatenate([t for _, _, _, t in parts]).astype(np.int64) + first,
+            np.repeat(np.arange(months, dtype=np.int64), [len(x) for x, _, _, _ in parts]),
+            np.concatenate([x for x, _, _, _ in parts]).astype(np.int64),
+            np.concatenate([n for _, n, _, _ in parts]).astype(np.int64),
+            np.concatenate([t for _, _, t, _ in parts]).astype(np.int64) + first,
         )
 
     def cells(self) -> tuple[IntArray, IntArray, IntArray]:
@@ -270,34 +247,39 @@ class RampTable:
             cuts = np.searchsorted(month, np.arange(1, len(self.shares)))
             pieces = zip(np.split(level, cuts), np.split(n, cuts), strict=True)
             return [_merged(x, w) if len(x) else (x, w) for x, w in pieces]
-        a0, at, sizes = self.spans
-        grid = self.counts.reshape(a0 * at, sizes)
-        pair_n = grid.sum(axis=1, dtype=np.int64)
-        pairs = np.flatnonzero(pair_n)
+        one = np.zeros(1, np.int64)  # (the one tag of an untagged table)
+        return [_merged(x, n) if crossed else (x, n) for x, n, _, crossed in self._sized(one)]
+
+    def _sized(self, tags: IntArray) -> Iterator[tuple[IntArray, IntArray, IntArray, bool]]:
+        """For each month of a sized table, ``(level, count, tag, crossed)`` of the draws
+        whose tag (an index along the tag part; 0 in an untagged table, whose last part
+        is the size) is one of ``tags``, each (k,). Where the ramps do not cross, read
+        off the summed-area table: tag by tag, levels ascending, each level once a tag.
+        Where they cross (``crossed``): one a cell, a level perhaps more than once."""
+        a0, a1, sizes = self.spans[:3]
+        cube = self.counts.reshape(a0 * a1, sizes, -1)  # (combinations, sizes, tags)
+        pairs = np.flatnonzero(cube.any(axis=(1, 2)))
+        present = np.flatnonzero(cube.any(axis=(0, 2)))
         r = self._ramps(pairs)
-        size_n = grid.sum(axis=0, dtype=np.int64)
-        present = np.flatnonzero(size_n)
         v = present + self.lows[2]
-        h = grid[pairs][:, present].astype(np.int64)
-        summed = np.zeros((len(pairs) + 1, len(present) + 1), np.int64)
+        h = cube[pairs][:, present][:, :, tags].astype(np.int64)  # (pairs, sizes, tags)
+        summed = np.zeros((len(pairs) + 1, len(present) + 1, len(tags)), np.int64)
         np.cumsum(h, axis=0, out=summed[1:, 1:])
         np.cumsum(summed[1:, 1:], axis=1, out=summed[1:, 1:])
-        out = []
         taken: tuple[IntArray, ...] | None = None
         for row in r:
             if row.size > 1 and np.any(row[1:] < row[:-1]):  # the ramps cross: each cell
                 taken = taken or np.nonzero(h)
-                p, q = taken
-                out.append(_merged(np.maximum(row[p], v[q]), h[p, q]))
+                p, q, t = taken
+                yield np.maximum(row[p], v[q]), h[p, q, t], tags[t], True
                 continue
             x = np.union1d(row, v)  # every level max(r, size) can take, ascending
             below = summed[
                 np.searchsorted(row, x, side="right"), np.searchsorted(v, x, side="right")
-            ]
-            n = np.diff(below, prepend=0)
-            keep = n > 0
-            out.append((x[keep], n[keep]))
-        return out
+            ]  # (levels, tags)
+            n = np.diff(below, axis=0, prepend=0)
+            t, k = np.nonzero(n.T)  # tag by tag, levels ascending
+            yield x[k], n[k, t], tags[t], False
 
 
 def _constant(part: NDArray[np.generic]) -> bool:
