@@ -214,11 +214,27 @@ def test_sobol_ranks_the_dominant_input_first(dominant) -> None:
     assert met.total.idxmax() == "announcement.delay"
 
 
-def test_sobol_needs_a_power_of_two(dominant) -> None:
-    with pytest.raises(
-        sim.ScenarioError, match=r"draws: expected a base sample size that is a power"
-    ):
+def test_sobol_needs_a_power_of_two_worded_alike_in_code_and_on_the_command_line(
+    dominant, tmp_path
+) -> None:
+    from sim.analysis.sensitivity import SOBOL_BASE
+
+    with pytest.raises(sim.ScenarioError) as raised:
         sensitivity(dominant, None, 1000, 3, method="sobol")
+    assert raised.value.expected == SOBOL_BASE and raised.value.path == "draws"
+    got = invoke(
+        "sensitivity",
+        "--method",
+        "sobol",
+        "--draws",
+        "1000",
+        "--seed",
+        "1",
+        "--out",
+        str(tmp_path / "s"),
+    )
+    assert got.exit_code == 2 and f"expected {SOBOL_BASE}, found '1000'" in got.output
+    assert not (tmp_path / "s").exists()
 
 
 def test_sobol_refuses_more_model_runs_than_an_ensemble_may_have_draws(dominant) -> None:

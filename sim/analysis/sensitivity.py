@@ -95,6 +95,8 @@ SOBOL_COLUMNS = [
     "total",
     "total_conf",
 ]
+#: what Sobol' sequences need of ``draws`` (the base sample size N), as errors word it
+SOBOL_BASE = "a base sample size that is a power of two for Sobol' sequences (e.g. 4096)"
 FLUSH = 1 << 16  # draws of one tenth gathered before they are stepped
 MIN_DRAWS = 10
 
@@ -670,6 +672,12 @@ def _sorted(frame: pd.DataFrame) -> pd.DataFrame:
 # -- Sobol indices
 
 
+def power_of_two(n: int) -> bool:
+    """Whether ``n`` (a whole number of at least 1) is a power of two, as Sobol'
+    sequences need their base sample size to be (:data:`SOBOL_BASE`)."""
+    return n & (n - 1) == 0
+
+
 def _sobol(
     scenario: Scenario,
     names: list[str],
@@ -679,9 +687,9 @@ def _sobol(
     seed: int,
     chunk: int | None,
 ) -> Sensitivity:
-    if base & (base - 1):
+    if not power_of_two(base):
         raise ScenarioError(
-            "a base sample size that is a power of two for Sobol' sequences (e.g. 4096)",
+            SOBOL_BASE,
             f"{base:,}",
             file="<arguments>",
             path="draws",

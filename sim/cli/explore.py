@@ -160,6 +160,7 @@ def sensitivity(
     run.json.
     """
     import sim
+    from sim.analysis.sensitivity import SOBOL_BASE, power_of_two
     from sim.analysis.sensitivity import sensitivity as analyse
     from sim.cli import text
     from sim.export import write_sensitivity
@@ -172,10 +173,9 @@ def sensitivity(
             "here), found --method sobol",
             param_hint=f"'{'--workers' if workers is not None else '--scheduler'}'",
         )
-    if method == "sobol" and draws is not None and draws & (draws - 1):
+    if method == "sobol" and draws is not None and not power_of_two(draws):
         raise click.BadParameter(
-            "expected a base sample size that is a power of two for Sobol' sequences "
-            f"(e.g. 4096), found '{draws}'",
+            f"expected {SOBOL_BASE}, found '{draws}'",
             param_hint="'--draws'",
         )
     if method == "sobol":
