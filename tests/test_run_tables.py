@@ -572,6 +572,59 @@ def test_bands_without_the_number_of_draws_in_run_json_are_refused(
     _plot_fails(run, f"{run / 'run.json'}:1:1: ensemble.draws: expected the number of draws")
 
 
+def _record_text(run: Path, text: str | bytes) -> Path:
+    path = run / "run.json"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    return path
+
+
+def test_a_run_record_cut_short_is_refused_at_the_line_and_column_where_its_json_breaks(
+    ensemble_run, tmp_path
+):
+    run = Path(shutil.copytree(ensemble_run, tmp_path / "r"))
+    text = (run / "run.json").read_text(encoding="utf-8")
+    cut = text.index('"seed"') + 3  # inside a key, on a later line
+    path = _record_text(run, text[:cut])
+    line = text[:cut].count("\n") + 1
+    col = cut - text[:cut].rindex("\n")  # the opening quote of the cut key
+    err = _plot_fails(run, f"{path}:{line}:{col - 3}: (file): expected a run.json written by")
+    assert "found text that is not JSON (Unterminated string" in err, err
+    # (it was placed at 1:1 and quoted the parser: 'found JSONDecodeError: ... (char 83012)')
+    assert "JSONDecodeError" not in err and "char" not in err
+
+
+def test_a_run_record_nested_too_deeply_is_one_line_not_an_internal_error(ensemble_run, tmp_path):
+    # json.loads raised RecursionError, which ended plot, report and a run into the
+    # folder in an internal error
+    run = Path(shutil.copytree(ensemble_run, tmp_path / "r"))
+    path = _record_text(run, "[" * 100_000 + "]" * 100_000)
+    _plot_fails(
+        run, f"{path}:1:1: (file): expected a run.json written by forcesim run, found lists"
+    )
+    res = CliRunner().invoke(main, ["run", str(DEFAULT_SCENARIO), "-q", "--out", str(run)])
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1, res.output
+    assert "run.json forcesim did not write" in res.stderr and path.exists()
+
+
+def test_a_run_record_with_a_number_of_too_many_digits_is_one_line(ensemble_run, tmp_path):
+    run = Path(shutil.copytree(ensemble_run, tmp_path / "r"))
+    path = _record_text(run, '{"ensemble": {"draws": ' + "1" * 5000 + "}}")
+    err = _plot_fails(run, f"{path}:1:1: (file): expected a run.json written by forcesim run")
+    assert err.endswith("found a number of too many digits to read\n"), err
+
+
+def test_a_run_record_saved_with_a_byte_order_mark_is_read_and_stays_signed(ensemble_run, tmp_path):
+    # an editor that saves UTF-8 with a mark: it was 'Unexpected UTF-8 BOM (decode
+    # using utf-8-sig)', and a new run into the folder took it for another tool's
+    run = Path(shutil.copytree(ensemble_run, tmp_path / "r"))
+    _record_text(run, b"\xef\xbb\xbf" + (run / "run.json").read_bytes())
+    res = CliRunner().invoke(main, ["plot", str(run)])
+    assert res.exit_code == 0, res.output
+    args = ["run", str(DEFAULT_SCENARIO), "-q", "--out", str(run), "--draws", "200", "--seed", "1"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+
+
 def test_a_run_record_with_null_tolerance_parts_reads_them_as_none(conditioned_run, tmp_path):
     run = _unsign(Path(shutil.copytree(conditioned_run, tmp_path / "c")))
     record = json.loads((run / "run.json").read_text())

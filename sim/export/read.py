@@ -30,6 +30,7 @@ from sim.io.files import (
     atomic_file,
     csv_text,
     file_sha256,
+    load_record,
     not_a_directory,
     not_a_file,
     read_manifest,
@@ -195,15 +196,7 @@ def read_record(run_dir: Path, *, page: bool = False) -> dict[str, Any]:
             found,
             file=str(record_path),
         )
-    try:
-        record = json.loads(record_path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ScenarioError(
-            "a run.json written by forcesim run",
-            f"{type(exc).__name__}: {exc}",
-            file=str(record_path),
-            path="(file)",
-        ) from None
+    record = load_record(record_path)
     if not isinstance(record, dict):
         raise ScenarioError(
             "a run.json written by forcesim run",

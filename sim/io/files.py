@@ -53,6 +53,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import ScenarioError
+from sim.io.yamlio import decode_text
 from sim.paths import missing
 
 #: the record every forcesim directory holds, written last
@@ -128,11 +129,40 @@ def write_record(directory: Path, record: dict[str, Any]) -> None:
     write_json(doc, directory / RECORD)
 
 
+def load_record(path: Path) -> Any:
+    """The JSON value a ``run.json`` holds, or a ScenarioError placed where its text
+    goes wrong: bytes that are not UTF-8 text (a byte-order mark is dropped, as from
+    every file forcesim reads), text that is not JSON (at the parser's line and column),
+    or lists and mappings nested too deeply for the parser (a RecursionError)."""
+    name = str(path)
+    text = decode_text(path.read_bytes(), name)
+    expected = "a run.json written by forcesim run"
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(
+            expected,
+            f"text that is not JSON ({exc.msg})",
+            file=name,
+            line=exc.lineno,
+            col=exc.colno,
+            path="(file)",
+        ) from None
+    except ValueError:  # an integer of more digits than Python converts (4,300)
+        raise ScenarioError(
+            expected, "a number of too many digits to read", file=name, path="(file)"
+        ) from None
+    except RecursionError:
+        raise ScenarioError(
+            expected, "lists or mappings nested too deeply to read", file=name, path="(file)"
+        ) from None
+
+
 def read_manifest(directory: Path) -> dict[str, str] | None:
     """The files (name -> sha256) a forcesim ``run.json`` in ``directory`` lists, or
     None when there is no ``run.json`` with a valid signature."""
     try:
-        record = json.loads((directory / RECORD).read_text(encoding="utf-8"))
+        record = load_record(directory / RECORD)
         manifest = record["manifest"]
         files = manifest["files"]
         signed = manifest["signature"]
@@ -151,7 +181,7 @@ def record_files(directory: Path, names: list[str]) -> None:
     not write is left as it is."""
     if read_manifest(directory) is None:
         return
-    record = json.loads((directory / RECORD).read_text(encoding="utf-8"))
+    record = load_record(directory / RECORD)
     files = dict(record["manifest"]["files"])
     for name in names:
         files[name] = file_sha256(directory / name)
