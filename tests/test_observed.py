@@ -192,6 +192,17 @@ def test_a_terminal_escape_in_a_source_is_refused(observations):
         read_observations(path, ["alpha"])
 
 
+def test_a_quote_longer_than_the_csv_module_reads_is_refused_as_too_long(observations):
+    # a cell over the csv module's 131,072 characters read 'expected a CSV row (quotes
+    # closed on the same line), found field larger than field limit (131072)'
+    path = observations('2024-02,alpha,1,1,a,"' + "x" * 200_000 + '"\n')
+    with pytest.raises(
+        sim.ScenarioError,
+        match=located(path, 2, 21, "(row)", "a cell of at most 4,000 characters", "200,000"),
+    ):
+        read_observations(path, ["alpha"])
+
+
 def test_a_quote_with_a_line_separator_is_read_whole(observations):
     obs = read_observations(observations('2024-02,alpha,1,1,a,"said\u2028more"\n'), ["alpha"])
     assert [o.quote for o in obs] == ["said\u2028more"]

@@ -108,6 +108,14 @@ class _Row:
         try:
             self.cells = next(csv.reader([line], strict=True))
         except csv.Error as exc:
+            if "field larger than field limit" in str(exc):  # the csv module's 131,072
+                ends = [*(s - 1 for s in self.starts[1:]), len(line) + 1]
+                cells = [line[a - 1 : b - 1] for a, b in zip(self.starts, ends, strict=True)]
+                widest = max(range(len(cells)), key=lambda i: len(cells[i]))
+                size = len(cells[widest].strip().removeprefix('"').removesuffix('"'))
+                raise self.fail(
+                    widest, "(row)", f"a cell of at most {MAX_TEXT:,} characters", f"{size:,}"
+                ) from None
             raise self.fail(
                 0, "(row)", "a CSV row (quotes closed on the same line)", str(exc)
             ) from None
