@@ -390,3 +390,24 @@ def test_the_as_of_label_takes_room_within_the_datas_limits_and_covers_nothing(
                 labelled += 1
         assert labelled == 2  # Iraq's first panel and Syria's
         plt.close("all")
+
+
+SHIPPED = sorted((AFGHANISTAN.parent).glob("*.yaml")) + sorted(AFGHANISTAN.glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_no_deadline_label_of_a_shipped_envelope_crosses_a_line_or_another_label(path) -> None:
+    # on Afghanistan 2011's envelope the 2012-09 deadline's dotted line ran through
+    # "deadline 2011-12" (the labels' widths were estimated from their characters)
+    from sim.plotting.common import calendar_deadlines, theater_list
+
+    result = sim.run(sim.load_scenario(path))
+    axes = sim.plot_envelope(result)
+    for ax, tid in zip(axes, theater_list(result, None, sites=True), strict=True):
+        labels = [t for t in ax.texts if t.get_gid() == DEADLINE_LABEL_GID]
+        assert len(labels) == len(calendar_deadlines(result, tid)), ax.get_title(loc="left")
+        for label in labels:  # no line (its own, another's, the data's), mark or label
+            box = label.get_window_extent(_renderer(ax))
+            assert hits(ax, box, skip=[label]) == 0, (ax.get_title(loc="left"), label.get_text())
+            assert ax.bbox.x0 <= box.x0 and box.x1 <= ax.bbox.x1, label.get_text()
+    plt.close("all")

@@ -155,6 +155,7 @@ def test_labels_of_deadlines_two_months_apart_stack_rather_than_overlap(write):
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     labels = [t for t in axes[0].texts if t.get_text().startswith("deadline")]
+    labels.sort(key=lambda t: t.xy[0])  # (in the order of their lines, not of placing)
     assert [t.get_text() for t in labels] == ["deadline 2024-07", "deadline 2024-09"]
     first, last = (t.get_window_extent(renderer) for t in labels)
     assert not first.padded(3).overlaps(last)  # not even touching: no run-on text

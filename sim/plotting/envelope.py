@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.colors import RANGE, RANGE_ALPHA
+from sim.colors import DEADLINE, RANGE, RANGE_ALPHA, TARGET
 from sim.plotting import common
-from sim.plotting.clearance import clear_top_labels
+from sim.plotting.clearance import clear_top_labels, line_labels
 from sim.plotting.observed import add_to_panel, place_as_of
 from sim.results import Result
 
@@ -232,13 +232,61 @@ def plot_envelope(
             data_top=float(wide.max().max()),
             legend=names if i == 0 else None,
         )
-        common.deadlines(result, a, tid, label=True)
+        _deadlines(result, a, tid)
         clear_top_labels([a])  # the deadlines' labels above the data, nothing hidden
         place_as_of(a)  # where the data leave room, within the limits just set
         common.end_labels(a, x[-1], drawn.iloc[-1], colors)
     if fig is not None:
         _decorate(result, fig, axes, notes, len(lines))
     return axes
+
+
+def _deadlines(result: Result, ax: Axes, tid: str) -> None:
+    """Dotted verticals at the base scenario's calendar deadlines of panel ``tid``
+    (:func:`sim.plotting.common.calendar_deadlines`), with each variant's targets. Each
+    line is labelled along the top by :func:`sim.plotting.clearance.line_labels`, which
+    measures the labels' boxes: beside its line, stacked in rows where close ones would
+    overlap or be crossed by a line (each line then stops at its own label); in at most
+    :data:`sim.plotting.clearance.MAX_ROWS` rows, and into the caller's axes no more
+    than their top two fifths hold (:func:`sim.plotting.common.label_room`). A line
+    finding no room is left unlabelled. (One wording, "deadline 2011-12": no legend
+    entry says what a bare month beside a dotted line is.)"""
+    months = sorted(common.calendar_deadlines(result, tid))
+    whens = [common.month_ends(pd.PeriodIndex([m], freq="M"))[0] for m in months]
+    lines = [
+        ax.axvline(when, color=DEADLINE, lw=1, ls=(0, (2, 3)), zorder=1, gid="deadline")
+        for when in whens
+    ]
+    size = common.pt(10)
+    line_labels(
+        ax,
+        lines,
+        [[f"deadline {m}"] for m in months],
+        rows=common.label_room(ax, size * 1.25 + 3),
+        fontsize=size,
+        color="#444444",
+        gid=common.DEADLINE_LABEL_GID,
+    )
+    # each variant's theater-level targets at their deadlines (after any slip);
+    # site targets are not drawn on a theater's panel, which shows the sum of its sites
+    rows = result.milestones[result.milestones.theater == tid]
+    marks = sorted({(str(r.deadline), int(r.target)) for r in rows.itertuples()})
+    for k, (deadline, target) in enumerate(marks):
+        when = common.month_ends(pd.PeriodIndex([deadline], freq="M"))[0]
+        ax.plot(
+            [when],
+            [target],
+            marker="D",
+            ms=7,
+            color=TARGET,
+            markerfacecolor="white",
+            markeredgewidth=1.8,
+            # whole: at 0 not cut by the axes' edge, nor under a report's bar or cap
+            zorder=9.6,
+            clip_on=False,
+            ls="none",
+            label="milestone target" if k == 0 else None,
+        )
 
 
 def _decorate(result: Result, fig: Any, axes: list[Axes], notes: list[str], lines: int) -> None:
