@@ -30,7 +30,7 @@ from sim.provenance import provenance
 pytest.importorskip("plotly")
 
 from sim.report import MAX_BYTES, report_html  # noqa: E402
-from sim.report.charts import envelope_figure, fan_figure  # noqa: E402
+from sim.report.charts import AS_OF, envelope_figure, fan_figure  # noqa: E402
 
 AFGHANISTAN = SCENARIOS_DIR / "historical" / "afghanistan-2020.yaml"
 AFGHANISTAN_OBSERVED = SCENARIOS_DIR / "historical" / "afghanistan-2020-observed.csv"
@@ -560,6 +560,28 @@ def test_the_as_of_line_is_drawn_when_it_falls_within_the_months(observed: Path)
     labels = [a.text for a in fig.layout.annotations]
     assert "as of 31 Aug 2021" in labels
     assert "deadline 2020-07" in labels and "deadline 2021-04" in labels
+
+
+def _as_of_lines(fig: Any) -> list[Any]:
+    """The solid verticals a page's chart draws at the scenario's as-of date."""
+    return [s for s in fig.layout.shapes if s.line.color == AS_OF and s.line.dash == "solid"]
+
+
+@pytest.mark.parametrize("which", ["observed", "ensemble"])
+def test_the_key_above_each_chart_names_the_as_of_line_when_the_charts_draw_it(
+    request, which: str
+) -> None:
+    # on Afghanistan's fan the deadlines a month apart leave no room for "as of 31 Aug
+    # 2021": the line was drawn unlabelled, and nothing on the page said what it was
+    run = request.getfixturevalue(which)
+    result = sim.load_run(run)
+    drawn = [bool(_as_of_lines(make(result))) for make in (envelope_figure, fan_figure)]
+    assert drawn == [which == "observed"] * 2  # (the default scenario's date: before its months)
+    keys = re.findall(r'<ul class="key".*?</ul>', page_of(run), re.S)
+    assert len(keys) == (3 if which == "observed" else 2)  # envelope, fan (and weighted fan)
+    entry = f'<span class="mark vline" style="--c:{AS_OF}"></span>as of 31 Aug 2021'
+    for key in keys:
+        assert (entry in key) == (which == "observed"), key
 
 
 def test_a_parquet_only_run_gives_the_same_tables_on_its_page(

@@ -514,22 +514,31 @@ def _place_label(
     return None
 
 
+def as_of_line(result: Result, x: list[str]) -> tuple[str, str] | None:
+    """The solid vertical a chart of months ``x`` (``YYYY-MM-DD``, month ends) draws at
+    the scenario's as-of date: its date (``YYYY-MM-DD``) and its label ("as of 31 Aug
+    2021", "as of Aug 2021" for a month); None when the date falls outside the months."""
+    as_of = pd.Timestamp(str(result.scenario.doc.as_of))
+    if not (x and pd.Timestamp(x[0]) <= as_of <= pd.Timestamp(x[-1])):
+        return None
+    label = f"as of {as_of.day} {as_of.strftime('%b %Y')}"
+    if len(str(result.scenario.doc.as_of)) == 7:  # a month, not a day
+        label = f"as of {as_of.strftime('%b %Y')}"
+    return as_of.strftime("%Y-%m-%d"), label
+
+
 def _as_of(fig: go.Figure, result: Result, x: list[str], row: int, limit: float) -> None:
     """A solid vertical at the scenario's as-of date, and a dash-dotted one at the date
     the observations were taken as known on (a run ``--as-of``), each when it falls
     within the chart; each labelled where its label covers nothing the panel draws nor
     the deadlines' labels (:func:`_place_label`; ``limit``: the panel's y-limit
     [troops]), or not at all where no place is clear (the key above the chart names
-    it). Call it once the panel holds everything else."""
+    it, :func:`as_of_line`). Call it once the panel holds everything else."""
     spans = _spans(fig, row, limit)
     taken = _top_boxes(fig, row, x, limit)
-    as_of = pd.Timestamp(str(result.scenario.doc.as_of))
-    inside = bool(x) and pd.Timestamp(x[0]) <= as_of <= pd.Timestamp(x[-1])
-    if inside:
-        label = f"as of {as_of.day} {as_of.strftime('%b %Y')}"
-        if len(str(result.scenario.doc.as_of)) == 7:  # a month, not a day
-            label = f"as of {as_of.strftime('%b %Y')}"
-        when = as_of.strftime("%Y-%m-%d")
+    line = as_of_line(result, x)
+    if line is not None:
+        when, label = line
         place = _place_label(label, when, x, spans, limit, taken)
         _vline(fig, when, row, AS_OF, "solid", label if place else "", "bottom", x, place)
     news = as_of_of(result)

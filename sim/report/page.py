@@ -39,7 +39,7 @@ from sim.io.files import (
 from sim.plotting.common import fan_series, series_keys, theater_title
 from sim.plotting.observed import as_of_of, observations_of
 from sim.provenance import Provenance, number_sources, provenance
-from sim.report.charts import AS_OF, envelope_figure, fan_figure
+from sim.report.charts import AS_OF, as_of_line, envelope_figure, fan_figure, month_ends
 from sim.results import Result
 
 #: the largest page forcesim writes [bytes]; plotly.js takes about 1.96 MB of it
@@ -256,6 +256,7 @@ class Page:
                 if self._official_differs()
                 else []
             )
+            + self._as_of_key(r)
             + self._observed_key()
         )
         panels = series_keys(r)
@@ -282,6 +283,13 @@ class Page:
         """Whether some official figure leaves troops out (the charts then draw it)."""
         m = self.result.monthly
         return "official" in m and bool((m.official != m.troops).any())
+
+    def _as_of_key(self, r: Result) -> list[tuple[str, str, str]]:
+        """The key's entry for the solid line at the scenario's as-of date, when the
+        charts of ``r`` draw it (:func:`sim.report.charts.as_of_line`): a panel with no
+        room for its label draws the line alone, and the key says what it is."""
+        line = as_of_line(r, month_ends(sorted(r.monthly.month.astype(str).unique())))
+        return [] if line is None else [("vline", AS_OF, line[1])]
 
     def _observed_key(self) -> list[tuple[str, str, str]]:
         """The key's entries for the observations drawn: the shapes, each kind shown,
@@ -405,6 +413,7 @@ class Page:
                 if self._official_differs()
                 else []
             )
+            + self._as_of_key(r)
             + self._observed_key()
         )
         panels = fan_series(r)
