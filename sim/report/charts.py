@@ -54,7 +54,7 @@ from sim.plotting.observed import (
 from sim.results import Result
 
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
-AS_OF = "#7a1f1f"  # the as-of line: the one date on the chart that is not a month's end
+AS_OF = colors.AS_OF  # the as-of line, as on the PNG charts
 #: a point's marker by the observation's kind, as on the PNG charts
 SYMBOLS = {"reported": "circle", "official": "square", "target": "diamond"}
 #: what a point of each kind is called
