@@ -311,19 +311,85 @@ def test_a_tolerance_is_plain_decimal_digits_as_every_number_and_other_forms_are
     [
         ("1234567", "1234567", "±1,234,567 troops"),
         ("12.3456789%", "12.3456789%", "±12.3456789 %"),
-        ("0.0000001", "0.0000001", "±0.0000001 troops"),
+        ("1.0000001", "1.0000001", "±1.0000001 troops"),
         ("7%", "7%", "±7 %"),
     ],
 )
 def test_a_tolerance_is_written_and_shown_as_given_never_rounded(
     text, written, shown, observations, mini
 ):
-    # (it was written with %g: 1.23457e+06, 12.3457%, 1e-07)
+    # (it was written with %g: 1.23457e+06, 12.3457%, 1.0000001 as 1)
     tol = parse_tolerance(text)
     assert (tol.text(), str(tol)) == (written, shown)
     assert parse_tolerance(tol.text()) == tol
     rows = scored(sim.run(mini), "2024-06,alpha,500,500,,\n", observations, tol)
     assert rows[0]["tolerance"] == written
+
+
+SHARE_HINT = (
+    "(on whole troops a tolerance below 1 troop is none at all: for {} % of each bound write {}%)"
+)
+
+
+@pytest.mark.parametrize("text,share", [("0.05", "5"), ("0.5", "50"), ("0.0000001", "0.00001")])
+def test_a_tolerance_below_one_troop_is_refused_as_a_share_written_without_its_percent_sign(
+    text, share, write, observations, mini, tmp_path
+):
+    # (0.05 was read as 0.05 troops: on whole troops no tolerance at all, where
+    # --error-rate 0.05 is 5 %)
+    as_written = re.escape(f"{text!r} {SHARE_HINT.format(share, share)}") + "$"
+    found = "found " + as_written
+    with pytest.raises(sim.ScenarioError, match=r"^<command line>:1:1: --tolerance: .*" + found):
+        parse_tolerance(text)
+    with pytest.raises(sim.ScenarioError, match=r"^<arguments>:1:1: tolerance: .*" + found):
+        parse_tolerance(float(text), file="<arguments>", path="tolerance")
+    path = observations(f"2024-06,alpha,500,500,,,{text}\n", HEADER.replace("\n", ",tolerance\n"))
+    with pytest.raises(sim.ScenarioError, match=located(path, 2, 25, "tolerance", "", as_written)):
+        read_observations(path, ["alpha"])
+    scenario = write(
+        MINIMAL_YAML + "observations:\n"
+        f"  - {{date: 2024-06, theater: alpha, troops_low: 500, troops_high: 500, "
+        f"tolerance: {text}}}\n"
+    )
+    with pytest.raises(sim.ScenarioError, match=r"observations\[0\]\.tolerance: .*" + found):
+        sim.load_scenario(scenario)
+    good = observations("2024-06,alpha,500,500,,\n", name="good.csv")
+    out = tmp_path / "run"
+    res = CliRunner().invoke(
+        main,
+        [
+            "run",
+            str(write(MINIMAL_YAML)),
+            "--out",
+            str(out),
+            "--observed",
+            str(good),
+            "--tolerance",
+            text,
+        ],
+    )
+    assert res.exit_code == 2 and not out.exists()
+    assert [ln for ln in res.output.splitlines() if ln] == [
+        "forcesim: error: Invalid value for '--tolerance': expected a tolerance as a percentage "
+        "from 0% to 100% (of each bound) or a number of troops (0, or at least 1), "
+        f"found {text!r} {SHARE_HINT.format(share, share)}"
+    ]
+
+
+@pytest.mark.parametrize(
+    "text,accepted", [("0", (500, 500)), ("1", (499, 501)), ("2.5", (497.5, 502.5))]
+)
+def test_a_tolerance_of_0_or_at_least_1_troop_is_taken_and_a_fraction_widens_by_its_whole_part(
+    text, accepted, mini, observations
+):
+    result = sim.run(mini)  # alpha holds 500 troops at the end of 2024-06
+    rows = scored(result, "2024-06,alpha,500,500,,\n", observations, parse_tolerance(text))
+    assert (rows[0]["accept_low"], rows[0]["accept_high"]) == accepted
+    # levels are whole troops: 2.5 (or 2.9) accepts the same levels as 2
+    reports = "2024-06,alpha,502,502,,\n2024-06,alpha,503,503,,\n"
+    for tol in ("2", "2.5", "2.9"):
+        rows = scored(result, reports, observations, parse_tolerance(tol))
+        assert [r["consistent"] for r in rows] == ["true", "false"], tol
 
 
 # ---------------------------------------------------------------- consistency

@@ -82,7 +82,7 @@ from sim.io.observations import (
     OUT_OF_RANGE,
     SCORED,
     parse_date,
-    tolerance_from,
+    written_tolerance,
 )
 from sim.model.plan import Plan
 from sim.months import format_month, parse_month
@@ -392,7 +392,7 @@ _troops_or_blank = _or_blank(
 def _tolerance_or_blank(text: str, row: dict[str, Any], known: Known) -> str:
     if text != "":
         try:
-            tolerance_from(text)
+            written_tolerance(text)
         except ValueError:
             raise _Bad("a tolerance as 5%, 200 or 0, or blank") from None
     return text

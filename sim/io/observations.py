@@ -25,6 +25,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import ScenarioError
@@ -446,7 +447,8 @@ class Tolerance:
 
 
 TOLERANCE_EXPECTED = (
-    "a tolerance as a percentage from 0% to 100% (of each bound) or a number of troops (0 or more)"
+    "a tolerance as a percentage from 0% to 100% (of each bound) or a number of troops "
+    "(0, or at least 1)"
 )
 
 
@@ -455,7 +457,28 @@ def tolerance_from(text: str) -> Tolerance:
     plain decimal digits, as everywhere in forcesim (:mod:`sim.io.numbers`), so that
     ``1_000``, ``0700``, ``1e3`` or digits of another script are refused with a hint,
     never read as Python's ``float`` would; ValueError("expected …, found …") for
-    anything else."""
+    anything else.
+
+    A number of troops strictly between 0 and 1 is refused too: levels and reported
+    bounds are whole troops, so ``0.05`` widens nothing (it is ``0``), and it is most
+    likely meant as the share ``5%`` (as ``--error-rate 0.05`` is). A fraction above 1
+    (``2.5``) is kept: it widens each bound by its whole part on whole troops."""
+    tol = written_tolerance(text)
+    if 0 < tol.absolute < 1:
+        share = format(Decimal(str(text).strip()).scaleb(2).normalize(), "f")
+        raise ValueError(
+            f"expected {TOLERANCE_EXPECTED}, found {str(text)!r} (on whole troops a "
+            f"tolerance below 1 troop is none at all: for {share} % of each bound write "
+            f"{share}%)"
+        )
+    return tol
+
+
+def written_tolerance(text: str) -> Tolerance:
+    """A tolerance as :meth:`Tolerance.text` writes it, as :func:`tolerance_from` reads
+    it but for any number of troops from 0 (a :class:`Tolerance` made in code may hold
+    less than 1 troop, and a table written before such were refused still reads);
+    ValueError("expected …, found …") for anything else."""
     t = str(text).strip()
     relative = t.endswith("%")
     number = t[:-1].rstrip() if relative else t
