@@ -19,6 +19,7 @@ from conftest import DEFAULT_SCENARIO, SCENARIOS_DIR
 
 import sim
 from sim.cli import main
+from sim.io.files import load_record
 
 AFGHANISTAN = SCENARIOS_DIR / "historical" / "afghanistan-2020.yaml"
 
@@ -611,6 +612,46 @@ def test_a_run_record_with_a_number_of_too_many_digits_is_one_line(ensemble_run,
     path = _record_text(run, '{"ensemble": {"draws": ' + "1" * 5000 + "}}")
     err = _plot_fails(run, f"{path}:1:1: (file): expected a run.json written by forcesim run")
     assert err.endswith("found a number of too many digits to read\n"), err
+
+
+def test_a_run_record_naming_a_key_twice_is_refused_at_its_second_not_read_as_the_last(
+    ensemble_run, tmp_path
+):
+    # ("draws": 200, "draws": 3 was read as 3 draws, silently)
+    run = Path(shutil.copytree(ensemble_run, tmp_path / "r"))
+    text = (run / "run.json").read_text(encoding="utf-8")
+    first = re.search(r'"draws": *200', text)
+    assert first is not None and '"ensemble"' in text[: first.start()]
+    second = first.end() + 2
+    text = text[: first.end()] + ', "draws": 3' + text[first.end() :]
+    path = _record_text(run, text)
+    line = text.count("\n", 0, second) + 1
+    col = second - text.rfind("\n", 0, second)
+    err = _plot_fails(
+        run,
+        f"{path}:{line}:{col}: ensemble.draws: expected a run.json written by forcesim run "
+        "(each key once in a mapping), found the key 'draws' a second time\n",
+    )
+    assert err.count("\n") == 1
+    res = CliRunner().invoke(main, ["run", str(DEFAULT_SCENARIO), "-q", "--out", str(run)])
+    assert res.exit_code == 2 and "run.json forcesim did not write" in res.stderr, res.output
+
+
+@pytest.mark.parametrize(
+    "text,line,col,where",
+    [
+        ('{"a": 1, "a": 2}', 1, 10, "a"),
+        ('{"a": {"b": 1}, "c": {"b": 2}, "a": 3}', 1, 32, "a"),
+        ('{"a": [{"x": 1}, {"x": 1,\n "y": "\\"x\\":", "x": 2}]}', 2, 17, "a[1].x"),
+        ('[{"k": 1}, {"k\\u0031": 1, "k1": 2}]', 1, 27, "[1].k1"),
+    ],
+)
+def test_a_key_named_twice_is_placed_at_its_second_by_key_path(tmp_path, text, line, col, where):
+    path = tmp_path / "run.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(sim.ScenarioError) as err:
+        load_record(path)
+    assert (err.value.line, err.value.col, err.value.path) == (line, col, where)
 
 
 def test_a_run_record_saved_with_a_byte_order_mark_is_read_and_stays_signed(ensemble_run, tmp_path):

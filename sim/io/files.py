@@ -129,16 +129,77 @@ def write_record(directory: Path, record: dict[str, Any]) -> None:
     write_json(doc, directory / RECORD)
 
 
+class _DuplicateKey(Exception):
+    """A mapping of a JSON text names a key twice (``object_pairs_hook``)."""
+
+
+def _once_each(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON mapping, refusing a key named twice (``json.loads`` keeps the last)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def _second_key(text: str) -> tuple[int, str, str]:
+    """Where (offset), at what key path and under which key the first key named a second
+    time in its mapping stands in ``text``, JSON that parses. Walked only once
+    :func:`_once_each` has found one, to place the error."""
+    # each open list or mapping: its keys (None for a list), and its index or last key
+    stack: list[tuple[set[str] | None, list[str | int]]] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            j = i + 1
+            while text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            m = j + 1
+            while m < n and text[m] in " \t\r\n":
+                m += 1
+            keys, at = stack[-1] if stack else (None, [])
+            if keys is not None and text[m : m + 1] == ":":
+                key = json.loads(text[i : j + 1])
+                at[0] = key
+                if key in keys:
+                    path = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for _, (k,) in stack)
+                    return i, path.removeprefix("."), key
+                keys.add(key)
+            i = j
+        elif c in "{[":
+            stack.append((set() if c == "{" else None, [0 if c == "[" else ""]))
+        elif c in "}]":
+            stack.pop()
+        elif c == "," and stack and stack[-1][0] is None:
+            stack[-1][1][0] = int(stack[-1][1][0]) + 1
+        i += 1
+    raise AssertionError("no key named twice")  # pragma: no cover - only called on one
+
+
 def load_record(path: Path) -> Any:
     """The JSON value a ``run.json`` holds, or a ScenarioError placed where its text
     goes wrong: bytes that are not UTF-8 text (a byte-order mark is dropped, as from
     every file forcesim reads), text that is not JSON (at the parser's line and column),
-    or lists and mappings nested too deeply for the parser (a RecursionError)."""
+    a key named twice in one mapping (at its second, which ``json.loads`` would keep
+    silently), or lists and mappings nested too deeply for the parser (a
+    RecursionError)."""
     name = str(path)
     text = decode_text(path.read_bytes(), name)
     expected = "a run.json written by forcesim run"
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_once_each)
+    except _DuplicateKey:
+        at, where, key = _second_key(text)
+        raise ScenarioError(
+            f"{expected} (each key once in a mapping)",
+            f"the key {key!r} a second time",
+            file=name,
+            line=text.count("\n", 0, at) + 1,
+            col=at - text.rfind("\n", 0, at),
+            path=where,
+        ) from None
     except json.JSONDecodeError as exc:
         raise ScenarioError(
             expected,
