@@ -212,11 +212,16 @@ def test_the_command_takes_a_directory_for_the_scenario_files_it_holds(series_fi
     assert f"{empty}/ holds no scenario (.yaml) files" in result.output
 
 
-def test_the_command_without_a_record_says_what_it_needs(series_files):
+def test_the_command_without_a_record_names_what_it_needs_as_expected_and_found(series_files):
     early, late, _ = series_files
     result = CliRunner().invoke(main, ["vintages", str(early), "--draws", "10", "--seed", "1"])
     assert result.exit_code == 2
-    assert "forcesim: error:" in result.output and "--observed FILE" in result.output
+    # (it was 'vintages need a record: ...', not in the expected ..., found ... form)
+    assert result.output == (
+        "forcesim: error: <command line>:1:1: --observed: expected a record to score the "
+        "vintages against: --observed FILE, or observations in the first vintage, found "
+        f"no --observed, and no observations in {early}\n"
+    )
 
 
 def test_a_vintage_with_no_later_report_has_no_scores(series_files, write, tmp_path):
