@@ -61,20 +61,20 @@ def _check_month(value: Any) -> str:
 
 
 def _check_day_or_month(value: Any) -> dt.date | str:
-    """A date ``YYYY-MM-DD`` (as a date) or a month ``YYYY-MM`` (as text); never a number
-    read as a timestamp."""
+    """A date ``YYYY-MM-DD`` (as a date) or a month ``YYYY-MM`` (as text), in ASCII digits
+    (another script's are the same bad form as any); never a number read as a timestamp."""
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
         return value
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
         try:
             day = dt.date.fromisoformat(value)
         except ValueError:
             raise ValueError(f"expected a real calendar date, found {value!r}") from None
         parse_month(value[:7])  # the year's range
         return day
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}", value):
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}", value):
         return _check_month(value)
     raise ValueError(
         f"expected a date as YYYY-MM-DD or a month as YYYY-MM, found {describe(value)}"

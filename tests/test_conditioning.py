@@ -486,6 +486,36 @@ def test_a_bad_as_of_date_is_one_line_and_nothing_is_written(
     assert not out.exists()
 
 
+@pytest.mark.parametrize("as_of", ["２０２４-06", "2024-０６", "2024-06-1５", "2024-06-15\u0663"])
+def test_a_date_in_another_script_s_digits_is_refused_in_the_words_of_every_bad_form(
+    write, observations, tmp_path, as_of
+):
+    # (fullwidth digits in the year or month said 'expected a month as YYYY-MM', and in
+    # the day they were read as ASCII ones: 2024-06-1５ ran as 2024-06-15)
+    scenario = write(SPREAD)
+    path = observations("2024-03,alpha,900,900,reported,,,,\n")
+    out = tmp_path / "run"
+    res = CliRunner().invoke(
+        main, ["run", str(scenario), "--observed", str(path), "--as-of", as_of, "--out", str(out)]
+    )
+    assert res.exit_code == 2 and not out.exists()
+    assert res.output == (
+        "forcesim: error: <command line>:1:1: --as-of: expected a date as YYYY-MM-DD or "
+        f"YYYY-MM, found {as_of!r}\n"
+    )
+    row = observations(f"{as_of},alpha,900,900,reported,,,,\n", "other.csv")
+    with pytest.raises(
+        sim.ScenarioError, match=f"date: expected a date as YYYY-MM-DD or YYYY-MM, found {as_of!r}$"
+    ):
+        read_observations(row, ["alpha"])
+    dated = write({**SPREAD, "as_of": as_of}, name="dated.yaml")
+    with pytest.raises(
+        sim.ScenarioError,
+        match=f"as_of: expected a date as YYYY-MM-DD or a month as YYYY-MM, found {as_of!r}$",
+    ):
+        sim.load_scenario(dated)
+
+
 def test_as_of_needs_observations(write, tmp_path):
     res = CliRunner().invoke(
         main, ["run", str(write(SPREAD)), "--as-of", "2024-06", "--out", str(tmp_path / "r")]

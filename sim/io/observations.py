@@ -85,7 +85,8 @@ MAX_ROWS = 10_000
 MAX_TROOPS = 10_000_000
 MAX_TEXT = 4000
 
-_DATE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
+#: ASCII digits only (``\d`` takes ``２０２５`` and every other script's digits)
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})(?:-([0-9]{2}))?")
 SERIES = re.compile(r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)?$")
 
 
@@ -333,7 +334,7 @@ def parse_as_of(
 
 def parse_date(text: str) -> tuple[str, int]:
     """(the date as written, its month ordinal); ValueError("expected …, found …")."""
-    m = _DATE.match(text)
+    m = _DATE.fullmatch(text)
     if not m:
         raise ValueError(f"expected a date as YYYY-MM-DD or YYYY-MM, found {text!r}")
     month = parse_month(f"{m.group(1)}-{m.group(2)}")
