@@ -326,6 +326,21 @@ def test_a_tolerance_is_written_and_shown_as_given_never_rounded(
     assert rows[0]["tolerance"] == written
 
 
+@pytest.mark.parametrize(
+    "cell,col", [("1\uff1500", 15), ('"1,\uff1500"', 15), ("5\u0660\u0660", 15)]
+)
+def test_a_troop_count_in_another_script_s_digits_is_refused_not_read_as_ascii(
+    cell, col, observations
+):
+    # (\d took them and float() read 1５00 as 1500)
+    path = observations(f"2024-06,alpha,{cell},2500,,\n")
+    with pytest.raises(
+        sim.ScenarioError,
+        match=located(path, 2, col, "troops_low", "a whole number of troops or a blank", ""),
+    ):
+        read_observations(path, ["alpha"])
+
+
 SHARE_HINT = (
     "(on whole troops a tolerance below 1 troop is none at all: for {} % of each bound write {}%)"
 )

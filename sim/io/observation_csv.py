@@ -38,7 +38,8 @@ from sim.io.observations import (
 )
 from sim.io.yamlio import decode_text, read_limited
 
-_NUMBER = re.compile(r"^[1-9]\d{0,2}(,\d{3})+$|^(0|[1-9]\d*)$")
+#: ASCII digits only: ``\d`` takes every script's, and ``float`` reads ``1５00`` as 1500
+_NUMBER = re.compile(r"[1-9][0-9]{0,2}(,[0-9]{3})+|0|[1-9][0-9]*")
 #: where a line ends: not every place str.splitlines() splits (U+2028 in a pasted quote,
 #: a form feed), which would cut a row in two and renumber every later line
 _LINE_END = re.compile(r"\r\n|\r|\n")
@@ -251,10 +252,10 @@ def _number(text: str) -> float | None:
     t = text.strip()
     if not t:
         return None
-    if _NUMBER.match(t):
+    if _NUMBER.fullmatch(t):
         return float(t.replace(",", ""))
     sign, body = ("-", t[1:]) if t.startswith("-") else ("", t)
-    if _NUMBER.match(body):
+    if _NUMBER.fullmatch(body):
         return float(sign + body.replace(",", ""))  # a negative level: check_bounds says so
     hint = thousands_hint(t) or form_hint(t, yaml=False)
     if hint is None and re.fullmatch(r"[0-9]+\.0+", body):
