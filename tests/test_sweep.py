@@ -391,3 +391,43 @@ def test_thresholds_from_the_central_runs_milestone_columns_equal_those_from_its
         assert thresholds(plan, columns) == thresholds(
             plan, milestone_frame(sc.id, name, plan, out)
         )
+
+
+def _panel_pixels(ax, color: str) -> int:
+    """How many pixels inside ``ax`` are drawn in ``color`` (within a small tolerance)."""
+    from matplotlib.colors import to_rgb
+
+    fig = ax.figure
+    fig.canvas.draw()
+    image = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(int)
+    box = ax.get_window_extent()
+    height = image.shape[0]
+    top, bottom = int(height - box.y1), int(height - box.y0)
+    panel = image[top:bottom, int(box.x0) : int(box.x1)]
+    want = np.array([round(255 * c) for c in to_rgb(color)])
+    return int((np.abs(panel - want).max(axis=2) <= 12).sum())
+
+
+def _p_met(sw, variant: str) -> pd.Series:
+    t = sw.table
+    return t[(t.variant == variant) & (t.outcome == "p_met iraq-phase-1")].value
+
+
+def test_sweep_lines_that_coincide_each_show_in_their_own_colour(scenario) -> None:
+    import matplotlib.pyplot as plt
+
+    from sim.plotting.common import variant_colors
+    from sim.plotting.sweep import plot_sweep
+
+    # as-reported and slip-6-moving meet iraq-phase-1 at a delay of 0 and miss it after:
+    # one path, drawn twice; the first one drawn must not vanish under the second
+    both = ["as-reported", "slip-6-moving"]
+    sw = sweep(scenario, [(DELAY, [0, 3, 6])], both, None, None)
+    assert _p_met(sw, "as-reported").tolist() == _p_met(sw, "slip-6-moving").tolist() == [1, 0, 0]
+    ax = plot_sweep(sw)[0]
+    colors = variant_colors(sw.variants)
+    try:
+        for v in both:
+            assert _panel_pixels(ax, colors[v]) > 200, v
+    finally:
+        plt.close(ax.figure)

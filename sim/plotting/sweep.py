@@ -19,6 +19,7 @@ import pandas as pd
 
 from sim.analysis.sweep import Sweep
 from sim.plotting import common
+from sim.plotting.envelope import shared_stretches
 from sim.plotting.labels import key_label, key_unit
 
 if TYPE_CHECKING:
@@ -266,14 +267,16 @@ def _lines(sw: Sweep, key: str, milestones: list[str], names: list[str]) -> list
             )
         )
         ends: dict[str, float] = {}
+        drawn: dict[str, np.ndarray] = {}
         for v in names:
             rows_v = _p_met(sw, v, mid)
             if not len(rows_v):  # a milestone this variant does not have
                 continue
             ends[v] = float(rows_v.value.iloc[-1])
+            drawn[v] = rows_v.value.to_numpy(dtype=float)
             ax.plot(
                 xs,
-                rows_v.value.to_numpy(),
+                drawn[v],
                 marker="o",
                 ms=5,
                 lw=2,
@@ -281,6 +284,9 @@ def _lines(sw: Sweep, key: str, milestones: list[str], names: list[str]) -> list
                 label=v,
                 clip_on=False,
             )
+        # where lines coincide (the same chance at neighbouring points), each shows in
+        # its own colour, in dashes taking turns, not hidden under the last one drawn
+        shared_stretches(ax, xs, pd.DataFrame(drawn), colors)
         _percent_axis(ax, not sw.draws)
         _end_labels(ax, xs[-1], ends, colors, bool(sw.draws))
         ax.set_title(_deadline(sw, mid), loc="left", fontsize=14, fontweight="bold")
