@@ -431,3 +431,24 @@ def test_sweep_lines_that_coincide_each_show_in_their_own_colour(scenario) -> No
             assert _panel_pixels(ax, colors[v]) > 200, v
     finally:
         plt.close(ax.figure)
+
+
+def test_sweep_end_labels_start_right_of_the_panel_where_its_gridlines_end(scenario) -> None:
+    import matplotlib.pyplot as plt
+
+    from sim.plotting.sweep import plot_sweep
+
+    sw = sweep(scenario, [(DELAY, [0, 3, 6])], ["as-reported", "on-time"], None, None)
+    axes = plot_sweep(sw)
+    fig = axes[0].figure
+    try:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        for ax in axes:
+            right = ax.get_window_extent(renderer).x1
+            labels = [t for t in ax.texts if t.get_text()[:1].isdigit() or ":" in t.get_text()]
+            assert labels
+            for t in labels:
+                assert t.get_window_extent(renderer).x0 >= right, t.get_text()
+    finally:
+        plt.close(fig)

@@ -212,12 +212,11 @@ def _percent_axis(ax: Axes, deterministic: bool) -> None:
     ax.tick_params(labelsize=11)
 
 
-def _end_labels(
-    ax: Axes, x_end: float, last: dict[str, float], colors: dict[str, str], draws: bool
-) -> None:
-    """Name the variants at the right end of their lines, from the top down without
-    overlapping; lines ending together share a label, so a line hidden under another
-    is still accounted for."""
+def _end_labels(ax: Axes, last: dict[str, float], colors: dict[str, str], draws: bool) -> None:
+    """Name the variants right of the panel, level with the ends of their lines, from
+    the top down without overlapping; lines ending together share a label, so a line
+    hidden under another is still accounted for. The labels start beyond the panel's
+    right edge, where its gridlines end, so no gridline runs into them."""
     groups: dict[float, list[str]] = {}
     for v, p in last.items():
         groups.setdefault(round(p, 4), []).append(v)
@@ -233,8 +232,9 @@ def _end_labels(
         value = f"{100 * p:.0f} %" if draws else ("met" if p == 1 else "missed")
         ax.annotate(
             f"{value}: " + ",\n".join(lines),
-            (x_end, y),
-            xytext=(10, 0),
+            (1.0, y),
+            xycoords=("axes fraction", "data"),
+            xytext=(5, 0),
             textcoords="offset points",
             va="top",
             fontsize=9.5,
@@ -288,7 +288,7 @@ def _lines(sw: Sweep, key: str, milestones: list[str], names: list[str]) -> list
         # its own colour, in dashes taking turns, not hidden under the last one drawn
         shared_stretches(ax, xs, pd.DataFrame(drawn), colors)
         _percent_axis(ax, not sw.draws)
-        _end_labels(ax, xs[-1], ends, colors, bool(sw.draws))
+        _end_labels(ax, ends, colors, bool(sw.draws))
         ax.set_title(_deadline(sw, mid), loc="left", fontsize=14, fontweight="bold")
         ax.set_xlabel(_axis_title(sw, key), fontsize=12)
         if numbers is None or len(labels) <= MAX_TICKS:
