@@ -911,3 +911,40 @@ def test_a_crossings_time_is_written_in_full_to_the_millisecond_as_the_page_writ
         "2025-04-15 00:00:00.000",
         "2025-04-30",
     ]
+
+
+@pytest.fixture(scope="module")
+def known_before(tmp_path_factory) -> Path:
+    # reports known on 22 Aug 2021, nine days before the scenario's as-of date
+    return run_dir(
+        tmp_path_factory,
+        "afg-known",
+        str(AFGHANISTAN),
+        *("--observed", str(AFGHANISTAN_OBSERVED), "--draws", "400", "--seed", "3"),
+        *("--condition", "--tolerance", "15%", "--as-of", "2021-08-22"),
+    )
+
+
+def test_the_as_of_label_does_not_cross_the_reports_known_line_nor_it_the_as_of_line(
+    known_before: Path,
+) -> None:
+    from sim.report.charts import _label_box
+
+    result = sim.load_run(known_before)
+    fig = envelope_figure(result)
+    x = [str(t)[:10] for t in next(t for t in fig.data if t.meta == "variant").x]
+    lines = {
+        s.line.dash: pd.Timestamp(s.x0).value for s in fig.layout.shapes if s.line.color == AS_OF
+    }
+    assert set(lines) == {"solid", "dashdot"}
+    notes = {
+        a.text.split(" on ")[0]: a
+        for a in fig.layout.annotations
+        if a.text.startswith(("as of", "reports"))
+    }
+    assert "reports known" in notes  # (the as-of label, where no place is clear, goes)
+    for text, other in (("as of 31 Aug 2021", "dashdot"), ("reports known", "solid")):
+        if text in notes:
+            a = notes[text]
+            start, end, _, _ = _label_box(a.text, a.x, x, a.xanchor == "right", 1.0, 1, 1.0)
+            assert not start <= lines[other] <= end, (text, a.x, a.xanchor)

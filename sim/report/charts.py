@@ -530,23 +530,30 @@ def as_of_line(result: Result, x: list[str]) -> tuple[str, str] | None:
 def _as_of(fig: go.Figure, result: Result, x: list[str], row: int, limit: float) -> None:
     """A solid vertical at the scenario's as-of date, and a dash-dotted one at the date
     the observations were taken as known on (a run ``--as-of``), each when it falls
-    within the chart; each labelled where its label covers nothing the panel draws nor
-    the deadlines' labels (:func:`_place_label`; ``limit``: the panel's y-limit
-    [troops]), or not at all where no place is clear (the key above the chart names
-    it, :func:`as_of_line`). Call it once the panel holds everything else."""
+    within the chart; each labelled where its label covers nothing the panel draws, nor
+    the other vertical, nor the deadlines' labels (:func:`_place_label`; ``limit``: the
+    panel's y-limit [troops]), or not at all where no place is clear (the key above the
+    chart names it, :func:`as_of_line`). Call it once the panel holds everything else."""
     spans = _spans(fig, row, limit)
     taken = _top_boxes(fig, row, x, limit)
+    lines = []  # (date, label, dash) of each vertical drawn
     line = as_of_line(result, x)
     if line is not None:
-        when, label = line
-        place = _place_label(label, when, x, spans, limit, taken)
-        _vline(fig, when, row, AS_OF, "solid", label if place else "", "bottom", x, place)
+        lines.append((*line, "solid"))
     news = as_of_of(result)
     if news is not None and x and pd.Timestamp(x[0]) <= pd.Timestamp(news) <= pd.Timestamp(x[-1]):
-        label = f"reports known on {news.day} {news.strftime('%b %Y')}"
-        when = news.isoformat()
-        place = _place_label(label, when, x, spans, limit, taken)
-        _vline(fig, when, row, AS_OF, "dashdot", label if place else "", "bottom", x, place)
+        lines.append(
+            (news.isoformat(), f"reports known on {news.day} {news.strftime('%b %Y')}", "dashdot")
+        )
+    for when, label, dash in lines:
+        # the other vertical too: a label beside its own line does not cross the other
+        others = [
+            (_ns([w, w]), np.array([0.0, limit]), np.array([0.0, limit]))
+            for w, _, _ in lines
+            if w != when
+        ]
+        place = _place_label(label, when, x, [*spans, *others], limit, taken)
+        _vline(fig, when, row, AS_OF, dash, label if place else "", "bottom", x, place)
 
 
 def _top_boxes(fig: go.Figure, row: int, x: list[str], limit: float) -> list[Box]:
