@@ -551,3 +551,22 @@ def test_a_missing_extra_is_named_as_every_missing_extra_is_before_any_work(
     assert result.exit_code == 2
     assert result.stderr == f"forcesim: error: {said}\n"
     assert not out.exists()
+
+
+def test_the_first_pass_on_an_executor_takes_chunks_of_side_by_side_size() -> None:
+    # each chunk of the first pass holds every variant's drawn inputs: in a part, as
+    # here, it takes fan_chunk's draws, not the default of one variant alone
+    from sim.analysis.chunks import Fanout, fan_chunk
+
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    names = ["as-reported", "slip-6-moving", "residual"]
+    seen: list[tuple[bool, int | None]] = []
+
+    class Recording(InProcessParts):
+        def map(self, func, items, *, sizes=None, bar=None):
+            seen.extend((isinstance(p.make, Fanout), p.chunk) for p in items)
+            return super().map(func, items, sizes=sizes, bar=bar)
+
+    sensitivity(sc, names, 200, 9, executor=Recording(2))
+    fanned = [c for side_by_side, c in seen if side_by_side]
+    assert fanned and fanned == [fan_chunk([sc.plan(n) for n in names])] * len(fanned)

@@ -524,16 +524,18 @@ def _value_counts(
     """Pass 1 of every variant side by side, so that a quantity they share is drawn
     once per chunk: ``(ranges, counts)``, the parts ``(first draw, draws)`` the
     ensemble is cut into (one part here, several on an executor) and, per part, each
-    variant's :class:`ValueCounts` of that part's draws."""
+    variant's :class:`ValueCounts` of that part's draws. A chunk holds every variant's
+    drawn inputs, so it takes fewer draws (:func:`~sim.analysis.chunks.fan_chunk`),
+    here and in each part alike."""
     makers = tuple(partial(ValueCounts, p, i) for p, i in zip(plans, inputs, strict=True))
     least = chunk or min(chunk_size(p) for p in plans)
+    size = chunk or (fan_chunk(plans) if len(plans) > 1 else least)
     if executor is None:
         fanned = Fanout(makers)()
-        size = chunk or (fan_chunk(plans) if len(plans) > 1 else least)
         run_chunks(plans, draws, seed, fanned, chunk=size, bar=bar, units=len(plans))
         return [(0, draws)], [fanned.consumers]
     ranges = split(draws, executor.parts, least)
-    first = [Part(tuple(plans), seed, a, n, Fanout(makers), chunk) for a, n in ranges]
+    first = [Part(tuple(plans), seed, a, n, Fanout(makers), size) for a, n in ranges]
     done = executor.map(feed, first, sizes=[p.count * len(plans) for p in first], bar=bar)
     return ranges, [part.consumers for part in done]
 
