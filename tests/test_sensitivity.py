@@ -570,3 +570,42 @@ def test_the_first_pass_on_an_executor_takes_chunks_of_side_by_side_size() -> No
     sensitivity(sc, names, 200, 9, executor=Recording(2))
     fanned = [c for side_by_side, c in seen if side_by_side]
     assert fanned and fanned == [fan_chunk([sc.plan(n) for n in names])] * len(fanned)
+
+
+FIXED_VARIANT = """\
+variants:
+  open:
+    description: as stated
+  fixed:
+    description: every number fixed
+    overrides:
+      announcement: {delay: 0}
+      theaters:
+        alpha: {initial: 1000}
+      milestones:
+        alpha-cut: {target: {level: 500}}
+"""
+
+
+def test_a_variant_of_fixed_numbers_gets_its_p_met_and_no_second_pass(
+    tmp_path, monkeypatch
+) -> None:
+    import sim.analysis.sensitivity as module
+
+    path = tmp_path / "mixed.yaml"
+    path.write_text(DOMINANT + FIXED_VARIANT, encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (the base's distributions no variant draws)
+        sc = sim.load_scenario(path)
+    fed: list[int] = []  # the plans of each pass over the draws
+    real = module.run_chunks
+
+    def recording(plans, *args, **kwargs):
+        fed.append(len(plans))
+        return real(plans, *args, **kwargs)
+
+    monkeypatch.setattr(module, "run_chunks", recording)
+    found = sensitivity(sc, None, 200, 4)
+    assert set(found.table.variant) == {"open"} and found.inputs["fixed"] == []
+    assert found.overall[("fixed", "p_met alpha-cut")] == 1.0
+    assert fed == [2, 1]  # both variants side by side, then the tenths of "open" alone

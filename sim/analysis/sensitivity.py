@@ -552,12 +552,17 @@ def _tenths(
     executor: Executor | None,
 ) -> tuple[ValueCounts, Tenths]:
     """The cuts from pass 1's counts of one variant (``parts[i]``: the draws of
-    ``ranges[i]``), then pass 2 (the tenths), its parts merged."""
+    ``ranges[i]``), then pass 2 (the tenths), its parts merged; no pass 2 for a variant
+    with no uncertain input."""
     counts = ValueCounts(plan, inputs)
     for p in parts:
         counts.merge(p)
     tenth = max(1, counts.n // 10)
     cuts = [cut(c, inp.span[0], tenth) for c, inp in zip(counts.counts, inputs, strict=True)]
+    if not inputs:  # a variant of fixed numbers only: no tenths to draw again
+        if bar is not None:
+            bar.update(counts.n)
+        return counts, Tenths(plan, marks, inputs, cuts)
     if executor is None:
         tenths = Tenths(plan, marks, inputs, cuts)
         run_chunks([plan], counts.n, seed, tenths, chunk=chunk, bar=bar)
