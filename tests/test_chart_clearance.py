@@ -16,6 +16,7 @@ from sim.analysis.observed import conditioned_result
 from sim.plotting import mark_conditioned
 from sim.plotting.clearance import hits, top_labels_on_data
 from sim.plotting.common import AS_OF_LABEL_GID, DEADLINE_LABEL_GID
+from sim.plotting.observed import place_as_of
 
 # an 11-month withdrawal from two theaters, one made of two sites; "on-time" and
 # "as-reported" share their central path
@@ -389,6 +390,10 @@ def test_the_as_of_label_takes_room_within_the_datas_limits_and_covers_nothing(
                 assert ax.bbox.y0 <= box.y0 and box.y1 <= ax.bbox.y1
                 labelled += 1
         assert labelled == 2  # Iraq's first panel and Syria's
+        for ax in axes:  # placed again (Iraq's in its narrower wording): where it was
+            before = [(t.get_text(), t.get_position()) for t in ax.texts]
+            place_as_of(ax)
+            assert [(t.get_text(), t.get_position()) for t in ax.texts] == before
         plt.close("all")
 
 

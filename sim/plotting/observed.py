@@ -270,7 +270,7 @@ def place_as_of(ax: Axes) -> None:
     from sim.plotting.clearance import beside_line
 
     for note in [t for t in ax.texts if t.get_gid() == common.AS_OF_LABEL_GID]:
-        day = dt.date.fromisoformat(note.get_text().rpartition("\n")[2])
+        day = pd.Timestamp(note.xy[0]).date()  # (its text may be the narrower wording)
         # narrower, in three lines: fits beside a date near the panel's edge
         beside_line(ax, note, [f"as of\n{day.day} {day:%b}\n{day.year}"])
 
