@@ -267,9 +267,13 @@ def place_as_of(ax: Axes) -> None:
     y-limits are left as they are: a label beside a date near the panel's left edge
     used to drop below the deadlines' labels and raise the limit far above the data.
     Call it once the limits and the deadlines' labels are final."""
+    from matplotlib.text import Annotation
+
     from sim.plotting.clearance import beside_line
 
     for note in [t for t in ax.texts if t.get_gid() == common.AS_OF_LABEL_GID]:
+        if not isinstance(note, Annotation):  # (draw_as_of's label points at its date)
+            continue
         day = pd.Timestamp(note.xy[0]).date()  # (its text may be the narrower wording)
         # narrower, in three lines: fits beside a date near the panel's edge
         beside_line(ax, note, [f"as of\n{day.day} {day:%b}\n{day.year}"])
