@@ -540,6 +540,45 @@ BAD_RECORD = [
 ]
 
 
+def _key_at(text: str, path: tuple[str, ...]) -> str:
+    """``LINE:COL`` of the key at ``path`` in a run.json's text (each key's first
+    occurrence after its parent's)."""
+    at = 0
+    for key in path:
+        at = text.index(f'"{key}":', at)
+    return f"{text.count(chr(10), 0, at) + 1}:{at - text.rfind(chr(10), 0, at)}"
+
+
+def test_a_run_record_edited_by_hand_is_refused_at_the_line_and_column_of_the_key(
+    ensemble_run, tmp_path
+):
+    # every error about a key of run.json was placed at 1:1, however far down it stood
+    run = Path(shutil.copytree(ensemble_run, tmp_path / "r"))
+    path = run / "run.json"
+    text = path.read_text(encoding="utf-8")
+    assert text.count('"draws": 200,') == 1
+    path.write_text(text.replace('"draws": 200,', '"draws": "two hundred",'), encoding="utf-8")
+    at = text.index('"draws": 200')
+    line, col = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+    assert line > 1 and col > 1
+    err = _plot_fails(run, f"{path}:{line}:{col}: ensemble.draws: expected a whole number")
+    assert err.rstrip().endswith('found "two hundred"'), err
+
+
+def test_a_bad_item_of_a_list_in_a_run_record_is_refused_where_the_item_starts(
+    backtest_run, tmp_path
+):
+    run = _unsign(Path(shutil.copytree(backtest_run, tmp_path / "b")))
+    record = json.loads((run / "run.json").read_text())
+    del record["observations"]["items"][1]["date"]
+    text = json.dumps(record, indent=2)
+    (run / "run.json").write_text(text)
+    items = text.index("[", text.index('"items":', text.index('"observations":')))
+    at = text.index("{", text.index("},", items))  # the second item's opening brace
+    where = f"{text.count(chr(10), 0, at) + 1}:{at - text.rfind(chr(10), 0, at)}"
+    _plot_fails(run, f"{run / 'run.json'}:{where}: observations.items[1]: expected a run.json")
+
+
 @pytest.mark.parametrize(("path", "value", "expected", "found"), BAD_RECORD)
 def test_a_hand_edited_run_record_is_one_line_naming_its_key_not_an_internal_error(
     conditioned_run, tmp_path, path, value, expected, found
@@ -551,8 +590,9 @@ def test_a_hand_edited_run_record_is_one_line_naming_its_key_not_an_internal_err
     for key in path[:-1]:
         holder = holder[key]
     holder[path[-1]] = value
-    (run / "run.json").write_text(json.dumps(record))
-    where = f"{run / 'run.json'}:1:1: {'.'.join(path)}: expected {expected}"
+    text = json.dumps(record, indent=2)
+    (run / "run.json").write_text(text)
+    where = f"{run / 'run.json'}:{_key_at(text, path)}: {'.'.join(path)}: expected {expected}"
     page = tmp_path / "x.html"
     res = CliRunner().invoke(main, ["report", str(run), "-o", str(page)])
     assert res.exit_code == 2 and res.stderr.count("\n") == 1, res.output
@@ -569,8 +609,10 @@ def test_bands_without_the_number_of_draws_in_run_json_are_refused(
     record = json.loads((run / "run.json").read_text())
     record["ensemble"] = ensemble
     record["input"] = None
-    (run / "run.json").write_text(json.dumps(record))
-    _plot_fails(run, f"{run / 'run.json'}:1:1: ensemble.draws: expected the number of draws")
+    text = json.dumps(record, indent=2)
+    (run / "run.json").write_text(text)
+    where = _key_at(text, ("ensemble",))  # (draws missing: where its mapping is named)
+    _plot_fails(run, f"{run / 'run.json'}:{where}: ensemble.draws: expected the number of draws")
 
 
 def _record_text(run: Path, text: str | bytes) -> Path:

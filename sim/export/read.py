@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import pandas as pd
 
@@ -33,6 +34,7 @@ from sim.io.files import (
     load_record,
     not_a_directory,
     not_a_file,
+    placed_in_record,
     read_manifest,
     read_written_csv,
     record_files,
@@ -47,6 +49,21 @@ from sim.paths import scenario_files
 from sim.plotting.common import series_keys
 from sim.results import MILESTONE_COLUMNS, MONTHLY_COLUMNS, Result
 from sim.scenario import Scenario
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _placing(read: Callable[Concatenate[Path, _P], _R]) -> Callable[Concatenate[Path, _P], _R]:
+    """``read`` of a run directory, its errors about a key of ``run.json`` placed at the
+    key's line and column (:func:`sim.io.files.placed_in_record`)."""
+
+    @functools.wraps(read)
+    def placed(run_dir: Path, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with placed_in_record(Path(run_dir) / "run.json"):
+            return read(run_dir, *args, **kwargs)
+
+    return placed
 
 
 def _table(
@@ -175,6 +192,7 @@ def load_run(run_dir: str | Path) -> Result:
     return rebuild(run_dir, read_record(run_dir))
 
 
+@_placing
 def read_record(run_dir: Path, *, page: bool = False) -> dict[str, Any]:
     """The ``run.json`` of a run directory, checked to be one (a ScenarioError if not):
     one :func:`redraw` can draw, or, with ``page``, one a report page is written of
@@ -383,6 +401,7 @@ def rebuild(run_dir: Path, record: dict[str, Any]) -> Result:
     return _rebuild(run_dir, record)[0]
 
 
+@_placing
 def _rebuild(run_dir: Path, record: dict[str, Any]) -> tuple[Result, Known, pd.DataFrame | None]:
     """:func:`rebuild`, with what the run knows and its ``observed`` table (None without
     one), read once, for :func:`rebuild_scored`."""
@@ -506,6 +525,7 @@ def _assessment(
     return Assessment(observations, tolerance, table, conditioned, draws, as_of)
 
 
+@_placing
 def load_compare(run_dir: Path) -> Comparison:
     """A Comparison rebuilt from the directory :func:`write_compare` wrote (its central
     runs computed again from the resolved scenario: they are deterministic).
@@ -550,6 +570,7 @@ def load_compare(run_dir: Path) -> Comparison:
     )
 
 
+@_placing
 def load_backtest(run_dir: Path) -> Backtest:
     """A Backtest rebuilt from the directory :func:`write_backtest` wrote.
 
@@ -668,6 +689,7 @@ def _known_series(run_dir: Path, asked: list[str] | None, known: list[str]) -> N
         )
 
 
+@_placing
 def rebuild_scored(run_dir: Path, record: dict[str, Any]) -> Result:
     """:func:`rebuild`, with the scored observations as the run scored them (its
     ``observed`` table, and the conditioned tables when it conditioned) in place of the

@@ -178,6 +178,91 @@ def _second_key(text: str) -> tuple[int, str, str]:
     raise AssertionError("no key named twice")  # pragma: no cover - only called on one
 
 
+#: a JSON string, or one of the characters that open, close or separate lists and
+#: mappings (numbers, true, false and null need no stop of their own)
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],]')
+
+
+def _after_blanks(text: str, i: int) -> int:
+    while i < len(text) and text[i] in " \t\r\n":
+        i += 1
+    return i
+
+
+def _places(text: str) -> Iterator[tuple[int, str]]:
+    """Each key of a mapping and each item of a list in ``text``, JSON that parses, in
+    the order written: where it starts (offset) and its key path, dotted as errors
+    name it (``observations.items[0].date``)."""
+    # each open list or mapping: the path of its current item (its key or index)
+    stack: list[tuple[bool, list[str | int]]] = []
+
+    def path(last: str | int) -> str:
+        out = ""
+        for part in [at[0] for _, at in stack[:-1]] + [last]:
+            out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + part
+        return out
+
+    for token in _JSON_TOKEN.finditer(text):
+        c, start = token.group(), token.start()
+        if c[0] == '"':
+            if stack and not stack[-1][0] and text[_after_blanks(text, token.end())] == ":":
+                key = json.loads(c)
+                stack[-1][1][0] = key
+                yield start, path(key)
+        elif c in "{[":
+            stack.append((c == "[", [0 if c == "[" else ""]))
+            if c == "[" and text[_after_blanks(text, token.end())] != "]":
+                yield _after_blanks(text, token.end()), path(0)
+        elif c in "}]":
+            stack.pop()
+        elif stack and stack[-1][0]:  # a comma between the items of a list
+            index = int(stack[-1][1][0]) + 1
+            stack[-1][1][0] = index
+            yield _after_blanks(text, token.end()), path(index)
+
+
+def place_in_record(error: ScenarioError, path: Path) -> ScenarioError:
+    """``error``, about a key of the ``run.json`` at ``path``, placed at the line and
+    column where that key (or an item of a list) stands in the file, or where its
+    nearest enclosing key does when it is missing; unchanged when it is about another
+    file, the whole file, or is placed already."""
+    if (
+        error.file != str(path)
+        or not error.position
+        or error.path in ("(file)", "(document)")
+        or (error.line or 1, error.col or 1) != (1, 1)
+    ):
+        return error
+    try:
+        text = decode_text(path.read_bytes(), str(path))
+    except (OSError, ScenarioError):
+        return error
+    best: int | None = None
+    depth = 0
+    for at, where in _places(text):
+        if where == error.path:
+            best = at
+            break
+        if error.path.startswith(where) and error.path[len(where)] in ".[" and len(where) > depth:
+            best, depth = at, len(where)
+    if best is None:
+        return error
+    return error.located(str(path), text.count("\n", 0, best) + 1, best - text.rfind("\n", 0, best))
+
+
+@contextlib.contextmanager
+def placed_in_record(path: Path) -> Iterator[None]:
+    """Re-raise a ScenarioError about a key of the ``run.json`` at ``path`` placed where
+    the key stands (:func:`place_in_record`): the readers name its key path only."""
+    try:
+        yield
+    except ScenarioError as exc:
+        placed = place_in_record(exc, path)
+        if placed is exc:
+            raise
+        raise placed from None
+
+
 def load_record(path: Path) -> Any:
     """The JSON value a ``run.json`` holds, or a ScenarioError placed where its text
     goes wrong: bytes that are not UTF-8 text (a byte-order mark is dropped, as from
