@@ -19,7 +19,9 @@ from conftest import DEFAULT_SCENARIO, SCENARIOS_DIR
 
 import sim
 from sim.cli import main
-from sim.io.files import load_record
+from sim.io.files import MAX_RECORD_BYTES, load_record
+from sim.io.yamlio import MAX_BYTES
+from sim.loader import MAX_EXTENDS_DEPTH
 
 AFGHANISTAN = SCENARIOS_DIR / "historical" / "afghanistan-2020.yaml"
 
@@ -647,6 +649,25 @@ def test_a_run_record_nested_too_deeply_is_one_line_not_an_internal_error(ensemb
     res = CliRunner().invoke(main, ["run", str(DEFAULT_SCENARIO), "-q", "--out", str(run)])
     assert res.exit_code == 2 and res.stderr.count("\n") == 1, res.output
     assert "run.json forcesim did not write" in res.stderr and path.exists()
+
+
+def test_a_run_record_larger_than_any_forcesim_writes_is_refused_unread(ensemble_run, tmp_path):
+    # load_record read run.json whole, whatever its size (the other readers stop at 1 MB)
+    run = Path(shutil.copytree(ensemble_run, tmp_path / "r"))
+    path = run / "run.json"
+    size = MAX_RECORD_BYTES + 1
+    with path.open("r+b") as f:  # (sparse: no disk is used for it)
+        f.truncate(size)
+    err = _plot_fails(run, f"{path}:1:1: (file): expected a file of at most ")
+    assert err.endswith(f"found {size:,} bytes\n"), err
+    res = CliRunner().invoke(main, ["run", str(DEFAULT_SCENARIO), "-q", "--out", str(run)])
+    assert res.exit_code == 2 and path.stat().st_size == size, res.output
+
+
+def test_the_run_record_limit_holds_the_record_of_the_largest_scenario_the_format_allows():
+    # the base and 100 variants resolved, from 9 files (extends 8 deep) of at most
+    # MAX_BYTES, as JSON of up to 3 times its YAML's bytes
+    assert MAX_RECORD_BYTES >= (1 + 100) * (1 + MAX_EXTENDS_DEPTH) * MAX_BYTES * 3
 
 
 def test_a_run_record_with_a_number_of_too_many_digits_is_one_line(ensemble_run, tmp_path):

@@ -134,9 +134,9 @@ def read_yaml(path: str | Path) -> tuple[Any, Positions]:
     return parse_yaml(read_limited(path, "scenario file"), str(path))
 
 
-def read_limited(path: str | Path, kind: str) -> bytes:
-    """The bytes of a regular file of at most ``MAX_BYTES``, or a ScenarioError
-    that names ``kind`` (e.g. ``"scenario file"``)."""
+def read_limited(path: str | Path, kind: str, limit: int = MAX_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes (``MAX_BYTES``), or a
+    ScenarioError that names ``kind`` (e.g. ``"scenario file"``)."""
     name = str(path)
     p = Path(path)
     if not p.exists():
@@ -149,9 +149,9 @@ def read_limited(path: str | Path, kind: str) -> bytes:
         )
     try:
         size = p.stat().st_size
-        if size > MAX_BYTES:
+        if size > limit:
             raise ScenarioError(
-                f"a file of at most {MAX_BYTES:,} bytes",
+                f"a file of at most {limit:,} bytes",
                 f"{size:,} bytes",
                 file=name,
                 path="(file)",
