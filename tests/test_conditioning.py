@@ -517,10 +517,15 @@ def test_a_date_in_another_script_s_digits_is_refused_in_the_words_of_every_bad_
 
 
 def test_as_of_needs_observations(write, tmp_path):
+    scenario = write(SPREAD)
     res = CliRunner().invoke(
-        main, ["run", str(write(SPREAD)), "--as-of", "2024-06", "--out", str(tmp_path / "r")]
+        main, ["run", str(scenario), "--as-of", "2024-06", "--out", str(tmp_path / "r")]
     )
-    assert res.exit_code == 2 and "--as-of needs observations" in res.output
+    assert res.exit_code == 2 and res.output == (
+        "forcesim: error: <command line>:1:1: --as-of: expected observations for --as-of: "
+        "--observed FILE, or observations in the scenario, found no --observed, and no "
+        f"observations in {scenario}\n"
+    )
 
 
 # ---------------------------------------------------------------- which report counts

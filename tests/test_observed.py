@@ -694,9 +694,21 @@ def test_the_scenario_own_observations_are_used_without_observed(write, tmp_path
 BAD_COMMANDS = [
     (["--observed", "{missing}"], "no such file"),
     (["--observed", "{bad}"], "theater: expected one of alpha"),
-    (["--observed", "{good}", "--condition"], "--condition needs --draws"),
-    (["--condition", "--draws", "10", "--seed", "1"], "--condition needs observations"),
-    (["--tolerance", "5%"], "--tolerance needs observations"),
+    (
+        ["--observed", "{good}", "--condition"],
+        "<command line>:1:1: --condition: expected --draws N and --seed S with --condition "
+        "(it conditions an ensemble), found no --draws",
+    ),
+    (
+        ["--condition", "--draws", "10", "--seed", "1"],
+        "<command line>:1:1: --condition: expected observations for --condition: --observed "
+        "FILE, or observations in the scenario, found no --observed, and no observations in ",
+    ),
+    (
+        ["--tolerance", "5%"],
+        "<command line>:1:1: --tolerance: expected observations for --tolerance: --observed "
+        "FILE, or observations in the scenario, found no --observed, and no observations in ",
+    ),
     (["--observed", "{good}", "--tolerance", "lots"], "Invalid value for '--tolerance'"),
 ]
 
