@@ -22,7 +22,7 @@ from sim.analysis.observed import with_observations
 from sim.analysis.summaries import level_views, series
 from sim.cli import main
 from sim.io.observation_csv import read_observations
-from sim.io.observations import ObservationSet, Tolerance, parse_tolerance
+from sim.io.observations import ObservationSet, Tolerance, parse_tolerance, recorded_tolerance
 from sim.model.draws import Draws
 from sim.model.stepper import step
 
@@ -405,6 +405,48 @@ def test_a_tolerance_of_0_or_at_least_1_troop_is_taken_and_a_fraction_widens_by_
     for tol in ("2", "2.5", "2.9"):
         rows = scored(result, reports, observations, parse_tolerance(tol))
         assert [r["consistent"] for r in rows] == ["true", "false"], tol
+
+
+TOLERANCE_IN_CODE = [
+    (
+        {"absolute": 0.05},
+        "Tolerance.absolute: expected a number of troops: 0, or from 1 to 10,000,000, "
+        "found 0.05 (on whole troops a tolerance below 1 troop is none at all: for 5 % of "
+        "each bound write Tolerance(relative=0.05))",
+    ),
+    ({"absolute": -1}, "Tolerance.absolute: expected a number of troops: 0, or from 1 to"),
+    ({"absolute": float("nan")}, "Tolerance.absolute: expected a number of troops"),
+    ({"absolute": 10_000_001}, "Tolerance.absolute: expected a number of troops"),
+    ({"relative": 5}, "Tolerance.relative: expected a share of each bound from 0 to 1 "),
+    (
+        {"relative": 0.05, "absolute": 100},
+        "Tolerance: expected a share of each bound (relative) or a number of troops "
+        "(absolute), not both, found relative=0.05 and absolute=100",
+    ),
+]
+
+
+@pytest.mark.parametrize(("given", "message"), TOLERANCE_IN_CODE)
+def test_a_tolerance_made_in_code_is_refused_where_its_text_would_be(given, message, mini):
+    # Tolerance(absolute=0.05) was taken (and widened nothing) where --tolerance 0.05 is
+    # refused as most likely meant as 5%
+    with pytest.raises(sim.ScenarioError, match="^" + re.escape(f"<arguments>:1:1: {message}")):
+        sim.Tolerance(**given)
+    assert sim.Tolerance(absolute=1) == parse_tolerance("1")
+    assert sim.Tolerance(relative=1) == parse_tolerance("100%")
+
+
+def test_a_run_made_with_a_tolerance_below_one_troop_before_it_was_refused_still_reads(
+    mini, observations, tmp_path
+):
+    # (as an older forcesim took Tolerance(absolute=0.5) from code and wrote it)
+    obs = read_observations(observations("2024-06,alpha,500,500,,\n"), ["alpha"])
+    result = sim.run(mini, observed=obs, tolerance=recorded_tolerance(absolute=0.5))
+    sim.write_run(result, tmp_path / "run")
+    assert read_csv(tmp_path / "run" / "observed.csv")[1][0]["tolerance"] == "0.5"
+    back = sim.load_run(tmp_path / "run")
+    assert back.observed is not None and len(back.observed) == 1
+    assert invoke("plot", str(tmp_path / "run"), "-o", str(tmp_path / "c.png")).exit_code == 0
 
 
 # ---------------------------------------------------------------- consistency

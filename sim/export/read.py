@@ -41,7 +41,14 @@ from sim.io.files import (
     refuse_overwrite,
 )
 from sim.io.observation_csv import from_observed_csv
-from sim.io.observations import REPORTED, Observation, ObservationSet, Tolerance, parse_date
+from sim.io.observations import (
+    REPORTED,
+    Observation,
+    ObservationSet,
+    Tolerance,
+    parse_date,
+    recorded_tolerance,
+)
 from sim.io.yamlio import Positions
 from sim.loader import Layer, Locator, resolve_variants, validate_doc
 from sim.months import parse_month
@@ -488,7 +495,7 @@ def _assessment(
     observations = result.observed
     assert isinstance(observations, ObservationSet)
     tol = info.get("tolerance") or {}
-    tolerance = Tolerance(
+    tolerance = recorded_tolerance(
         relative=float(tol.get("relative") or 0.0), absolute=float(tol.get("absolute") or 0.0)
     )
     conditioned = None
@@ -641,7 +648,7 @@ def _row_tolerance(tol: Any) -> Tolerance | None:
     """A row's own tolerance as ``run.json`` records it (None: the run's)."""
     if tol is None:
         return None
-    return Tolerance(relative=float(tol["relative"]), absolute=float(tol["absolute"]))
+    return recorded_tolerance(relative=float(tol["relative"]), absolute=float(tol["absolute"]))
 
 
 def directory_charts(

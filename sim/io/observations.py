@@ -412,10 +412,22 @@ class Tolerance:
     -----
     The accepted range is ``low·(1 − relative) − absolute`` to
     ``high·(1 + relative) + absolute``; an open end stays open.
+
+    Made in code, it is refused (a :class:`~sim.ScenarioError`) where ``--tolerance``
+    would refuse its text: a share outside 0 to 1, a number of troops that is negative,
+    above 10,000,000 or strictly between 0 and 1 (on whole troops it widens nothing:
+    ``absolute=0.05`` is most likely meant as ``relative=0.05``), or both at once (the
+    text has one or the other).
     """
 
     relative: float = 0.0
     absolute: float = 0.0
+
+    def __post_init__(self) -> None:
+        broken = _tolerance_problem(self.relative, self.absolute)
+        if broken is not None:
+            path, expected, found = broken
+            raise ScenarioError(expected, found, file="<arguments>", path=path)
 
     def text(self) -> str:
         """As ``--tolerance`` takes it: ``5%``, ``200`` or ``0``; exact (``12.3456789%``,
@@ -445,6 +457,52 @@ class Tolerance:
 
     def record(self) -> dict[str, Any]:
         return {"relative": self.relative, "absolute": self.absolute, "text": str(self)}
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _tolerance_problem(relative: Any, absolute: Any) -> tuple[str, str, str] | None:
+    """(key path, expected, found) of the first rule a tolerance made in code breaks
+    that its text would break too (:func:`tolerance_from`), or None."""
+    if not (_number(relative) and 0 <= relative <= 1):
+        return (
+            "Tolerance.relative",
+            "a share of each bound from 0 to 1 (0.05 is 5%)",
+            repr(relative),
+        )
+    if not (_number(absolute) and (absolute == 0 or 1 <= absolute <= MAX_TROOPS)):
+        found = repr(absolute)
+        if _number(absolute) and 0 < absolute < 1:
+            found += (
+                " (on whole troops a tolerance below 1 troop is none at all: for "
+                f"{plain_number(absolute, 100)} % of each bound write "
+                f"Tolerance(relative={absolute!r}))"
+            )
+        return (
+            "Tolerance.absolute",
+            f"a number of troops: 0, or from 1 to {MAX_TROOPS:,}",
+            found,
+        )
+    if relative and absolute:
+        return (
+            "Tolerance",
+            "a share of each bound (relative) or a number of troops (absolute), not both",
+            f"relative={relative!r} and absolute={absolute!r}",
+        )
+    return None
+
+
+def recorded_tolerance(relative: float = 0.0, absolute: float = 0.0) -> Tolerance:
+    """A tolerance as forcesim recorded it (a table's ``tolerance`` column, ``run.json``),
+    not checked as one made in code is: a run made before :class:`Tolerance` refused
+    less than 1 troop (or both a share and troops) may have recorded one, and its
+    files still read."""
+    tol = object.__new__(Tolerance)
+    object.__setattr__(tol, "relative", relative)
+    object.__setattr__(tol, "absolute", absolute)
+    return tol
 
 
 TOLERANCE_EXPECTED = (
@@ -477,8 +535,8 @@ def tolerance_from(text: str) -> Tolerance:
 
 def written_tolerance(text: str) -> Tolerance:
     """A tolerance as :meth:`Tolerance.text` writes it, as :func:`tolerance_from` reads
-    it but for any number of troops from 0 (a :class:`Tolerance` made in code may hold
-    less than 1 troop, and a table written before such were refused still reads);
+    it but for any number of troops from 0 (a table written before less than 1 troop
+    was refused, from text or in code, still reads: :func:`recorded_tolerance`);
     ValueError("expected …, found …") for anything else."""
     t = str(text).strip()
     relative = t.endswith("%")
@@ -491,7 +549,7 @@ def written_tolerance(text: str) -> Tolerance:
     if relative and 0 <= value <= 100:
         return Tolerance(relative=value / 100)
     if not relative and 0 <= value <= MAX_TROOPS:
-        return Tolerance(absolute=value)
+        return recorded_tolerance(absolute=value)
     raise ValueError(
         f"expected {TOLERANCE_EXPECTED}, found {str(text)!r}" + (f" ({hint})" if hint else "")
     )
