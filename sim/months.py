@@ -1,4 +1,5 @@
-"""Calendar months: parsing ``YYYY-MM`` and exact month arithmetic.
+"""Calendar months: parsing ``YYYY-MM`` and exact month arithmetic; how a day is
+spelled for a reader.
 
 A month is held as an ordinal, ``year * 12 + (month - 1)``, so that adding
 ``n`` months is integer addition and 2024-09 plus 6 months is 2025-03.
@@ -6,6 +7,7 @@ A month is held as an ordinal, ``year * 12 + (month - 1)``, so that adding
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
@@ -35,3 +37,12 @@ def format_month(ordinal: int) -> str:
 def add_months(text: str, n: int) -> str:
     """``YYYY-MM`` plus ``n`` calendar months."""
     return format_month(parse_month(text) + n)
+
+
+_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def spell_day(day: dt.date) -> str:
+    """A day as the charts and the report page write it: ``1 Jun 2025`` (no leading zero,
+    English month whatever the locale). Files (CSV, run.json) keep ISO dates."""
+    return f"{day.day} {_ABBR[day.month - 1]} {day.year}"

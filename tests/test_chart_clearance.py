@@ -338,10 +338,31 @@ def test_a_conditioned_fans_foot_stays_within_the_chart_and_names_a_source(
     fig = axes[0].figure
     (foot,) = [t for t in fig.texts if t.get_text().startswith("Scenario as of ")]
     first = foot.get_text().partition("\n")[0]
-    assert "conditioned on reports known on 2025-06-01" in first
+    assert "conditioned on reports known on 1 Jun 2025" in first
     assert not re.search(r"numbers: ;", first), first
     assert re.search(r"numbers: [A-Z]", first), first
     assert foot.get_window_extent(_renderer(axes[0])).x1 <= fig.bbox.width, first
+    plt.close("all")
+
+
+def test_the_conditioned_fan_spells_the_as_of_day_one_way_in_labels_legend_title_and_foot(
+    conditioned_2025: tuple[Any, Any],
+) -> None:
+    # the in-panel label read "as of / 1 Jun / 2025" where only the narrower wording
+    # fitted and "as of / 2025-06-01" elsewhere, the legend "as of 2025-06-01"
+    from matplotlib.text import Text
+
+    axes = _conditioned_fan(*conditioned_2025)
+    fig = axes[0].figure
+    fig.canvas.draw()
+    texts = [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+    assert not [t for t in texts if "2025-06-01" in t or "06-01" in t]
+    labels = [t.get_text() for ax in axes for t in ax.texts if t.get_gid() == AS_OF_LABEL_GID]
+    assert labels and set(labels) <= {"as of\n1 Jun 2025", "as of\n1 Jun\n2025"}, labels
+    assert "as of 1 Jun 2025" in texts  # the legend's entry
+    assert "known on 1 Jun 2025" in texts
+    assert [t for t in texts if t.endswith(": conditioned on what was known on 1 Jun 2025")]
+    assert [t for t in texts if t.startswith("Scenario as of ") and "known on 1 Jun 2025." in t]
     plt.close("all")
 
 

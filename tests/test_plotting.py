@@ -350,7 +350,7 @@ def test_observations_into_given_axes_are_named_by_the_callers_legend(default_re
     assert all(ax.get_legend() is None for ax in axes)
     assert not [t for ax in axes for t in _texts_of(ax) if t.get_text().startswith("as of")]
     labels = axes[0].get_legend_handles_labels()[1]
-    assert {"reported later", "as of 2025-06-30", "median of the draws, month by month"} <= set(
+    assert {"reported later", "as of 30 Jun 2025", "median of the draws, month by month"} <= set(
         labels
     )
     plt.close(fig)

@@ -655,14 +655,28 @@ def test_a_run_as_of_a_date_draws_later_reports_hollow_and_marks_the_date(as_of:
     fig = envelope_figure(result)
     points = [t for t in fig.data if t.meta == "observed" and t.mode == "markers"]
     later = [t for t in points if t.name.endswith("(reported later)")]
-    known = [t for t in points if t.name.endswith("(known on 2025-06-01)")]
+    known = [t for t in points if t.name.endswith("(known on 1 Jun 2025)")]
     assert later and known
     assert all(t.marker.color == "white" for t in later if t.error_y.array is None)
     assert all(t.marker.color != "white" for t in known if t.error_y.array is None)
     assert "reports known on 1 Jun 2025" in [a.text for a in fig.layout.annotations]
     page = report_html(as_of)
-    assert "with the reports known on 2025-06-01." in page
+    assert "with the reports known on 1 Jun 2025." in page
     assert "reported later (hollow)" in page
+
+
+def test_the_page_spells_the_day_reports_were_known_on_as_its_charts_do(as_of: Path) -> None:
+    # the key said "reports known on 2025-06-01" beside the chart's "as of 1 Jun 2025"
+    page = report_html(as_of)
+    assert not re.search(r"(known on|as of|known then) 2025-06-01", page)
+    for said in (
+        "reports known on 1 Jun 2025",  # the key, the chart's label
+        "known on 1 Jun 2025 (filled)",
+        "with the reports known on 1 Jun 2025.",
+        "conditioned on reports known on 1 Jun 2025.",
+        "reports known on 1 Jun 2025 it misses",
+    ):
+        assert said in page, said
 
 
 def test_each_variants_official_figure_is_drawn_where_it_leaves_troops_out(
@@ -694,7 +708,7 @@ def test_a_conditioned_run_s_page_has_the_weighted_fan_with_its_effective_draws(
     page = report_html(as_of)
     assert 'id="fan-conditioned-chart"' in page and 'id="fan-conditioned-chart-data"' in page
     assert "Range of outcomes, weighted by the reports" in page
-    assert "Scenario as of 2024-09-06, conditioned on reports known on 2025-06-01." in page
+    assert "Scenario as of 2024-09-06, conditioned on reports known on 1 Jun 2025." in page
     result = rebuild_scored(as_of, read_record(as_of))
     effective = result.observed.conditioned.effective["on-time"]
     assert f"on-time {effective:,.0f} of 400" in page

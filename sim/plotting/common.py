@@ -21,6 +21,7 @@ import pandas as pd
 
 from sim import colors
 from sim.errors import ForcesimWarning
+from sim.months import spell_day
 from sim.provenance import assumption_count, number_sources
 from sim.results import Result
 
@@ -530,7 +531,7 @@ def footnote(result: Result, news: date | None = None) -> str:
     doc = result.scenario.doc
     lead = f"As of {doc.as_of}"
     if news is not None:
-        lead = f"Scenario as of {doc.as_of}, conditioned on reports known on {news.isoformat()}"
+        lead = f"Scenario as of {doc.as_of}, conditioned on reports known on {spell_day(news)}"
     cited, others = number_sources(result.scenario, list(result.variants))
     # (the others, a record's reports say, may be dated after the as-of date)
     rest = f" The scenario file lists {_plural_of(others, 'other source')}." if others else ""

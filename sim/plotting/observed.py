@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from sim import colors
+from sim.months import spell_day
 from sim.plotting import common
 from sim.plotting.common import title_size
 
@@ -244,7 +245,7 @@ def draw_as_of(ax: Axes, as_of: dt.date | None, *, label: bool = True) -> None:
     # panel has no room beside the deadlines' labels)
     if label and common.own_figure():
         ax.annotate(
-            f"as of\n{as_of.isoformat()}",
+            f"as of\n{spell_day(as_of)}",
             (when, 1.0),
             xycoords=("data", "axes fraction"),
             xytext=(-4, -3),
@@ -262,7 +263,8 @@ def place_as_of(ax: Axes) -> None:
     """Move the as-of label of ``ax`` (if any) to the first place beside its line, from
     the top down, left of the line then right, where it stays inside the panel and
     covers no data, deadline label or line (:func:`sim.plotting.clearance.beside_line`),
-    in its own wording, else a narrower one ("as of / 1 Jun / 2025"); where there is
+    in its own wording ("as of / 1 Jun 2025"), else a narrower one ("as of / 1 Jun /
+    2025"), the same day spelled alike; where there is
     none, the label goes (the legend names the date). The panel's
     y-limits are left as they are: a label beside a date near the panel's left edge
     used to drop below the deadlines' labels and raise the limit far above the data.
@@ -276,7 +278,7 @@ def place_as_of(ax: Axes) -> None:
             continue
         day = pd.Timestamp(note.xy[0]).date()  # (its text may be the narrower wording)
         # narrower, in three lines: fits beside a date near the panel's edge
-        beside_line(ax, note, [f"as of\n{day.day} {day:%b}\n{day.year}"])
+        beside_line(ax, note, ["as of\n" + "\n".join(spell_day(day).rsplit(" ", 1))])
 
 
 def legend_handles(
@@ -328,7 +330,7 @@ def legend_handles(
     if as_of is not None:
         known = [o.known(as_of) for o in observations]
         if any(known) and not all(known):
-            day = as_of.isoformat()
+            day = spell_day(as_of)
             handles.append(
                 Line2D([], [], ls="none", marker="o", ms=common.pt(8.5), mfc=COLOR, mec=COLOR)
             )
@@ -347,7 +349,7 @@ def legend_handles(
             )
             labels.append("reported later")
         handles.append(Line2D([], [], color=AS_OF_COLOR, lw=1.4, ls=(0, (6, 2, 1, 2))))
-        labels.append(f"as of {as_of.isoformat()}")
+        labels.append(f"as of {spell_day(as_of)}")
     return handles, labels
 
 
@@ -476,7 +478,7 @@ def mark_conditioned(
         s = text.get_text()
         if s.endswith(": range of outcomes"):
             title = s.removesuffix(": range of outcomes") + (
-                f": conditioned on what was known on {when.isoformat()}"
+                f": conditioned on what was known on {spell_day(when)}"
                 if when is not None
                 else ": conditioned on the reports"
             )

@@ -39,6 +39,7 @@ except ImportError as exc:  # an extra: say which
 
 from sim import colors
 from sim.io.observations import Observation
+from sim.months import spell_day
 from sim.plotting.common import calendar_deadlines, fan_series, series_keys, theater_title
 from sim.plotting.envelope import range_edges, shared_runs
 from sim.plotting.fan import deadline_labels
@@ -521,7 +522,7 @@ def as_of_line(result: Result, x: list[str]) -> tuple[str, str] | None:
     as_of = pd.Timestamp(str(result.scenario.doc.as_of))
     if not (x and pd.Timestamp(x[0]) <= as_of <= pd.Timestamp(x[-1])):
         return None
-    label = f"as of {as_of.day} {as_of.strftime('%b %Y')}"
+    label = f"as of {spell_day(as_of.date())}"
     if len(str(result.scenario.doc.as_of)) == 7:  # a month, not a day
         label = f"as of {as_of.strftime('%b %Y')}"
     return as_of.strftime("%Y-%m-%d"), label
@@ -542,9 +543,7 @@ def _as_of(fig: go.Figure, result: Result, x: list[str], row: int, limit: float)
         lines.append((*line, "solid"))
     news = as_of_of(result)
     if news is not None and x and pd.Timestamp(x[0]) <= pd.Timestamp(news) <= pd.Timestamp(x[-1]):
-        lines.append(
-            (news.isoformat(), f"reports known on {news.day} {news.strftime('%b %Y')}", "dashdot")
-        )
+        lines.append((news.isoformat(), f"reports known on {spell_day(news)}", "dashdot"))
     for when, label, dash in lines:
         # the other vertical too: a label beside its own line does not cross the other
         others = [
@@ -600,7 +599,7 @@ def _observations(
         face = color if known else "white"
         label = KIND_LABELS[said] if kind == "point" or said != "reported" else SHAPE_LABELS[kind]
         if split:
-            label += f" (known on {as_of.isoformat()})" if known else " (reported later)"
+            label += f" (known on {spell_day(as_of)})" if known else " (reported later)"
         common = {"mode": "markers", "legendgroup": "observed", "meta": "observed", "name": label}
         x = month_ends([drawn_month(o) for o in group])
         hover: dict[str, Any] = {

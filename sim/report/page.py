@@ -13,6 +13,7 @@ shows.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import functools
 import gzip
 import html
@@ -36,6 +37,7 @@ from sim.io.files import (
     record_files,
     refuse_overwrite,
 )
+from sim.months import spell_day
 from sim.plotting.common import fan_series, series_keys, theater_title
 from sim.plotting.observed import as_of_of, observations_of
 from sim.provenance import Provenance, number_sources, provenance
@@ -173,7 +175,7 @@ class Page:
             f"reading{'s' if len(r.variants) != 1 else ''} of the plan "
             f"(variant{'s' if len(r.variants) != 1 else ''}), "
             f"{kind}; as of {self.doc.as_of}"
-            + (f", with the reports known on {news.isoformat()}." if news is not None else ".")
+            + (f", with the reports known on {spell_day(news)}." if news is not None else ".")
         )
 
     def header(self) -> str:
@@ -314,9 +316,9 @@ class Page:
         if as_of is not None:
             known = {o.known(as_of) for o in obs.items}
             if len(known) > 1:
-                items.append(("dot", colors.OBSERVED, f"known on {as_of.isoformat()} (filled)"))
+                items.append(("dot", colors.OBSERVED, f"known on {spell_day(as_of)} (filled)"))
                 items.append(("hollow", colors.OBSERVED, "reported later (hollow)"))
-            items.append(("dashdot", AS_OF, f"reports known on {as_of.isoformat()}"))
+            items.append(("dashdot", AS_OF, f"reports known on {spell_day(as_of)}"))
         return items
 
     def caption(self, weighted: bool = False) -> str:
@@ -332,7 +334,7 @@ class Page:
         )
         news = as_of_of(self.result) if weighted else None
         when = (
-            f"Scenario as of {self.doc.as_of}, conditioned on reports known on {news.isoformat()}."
+            f"Scenario as of {self.doc.as_of}, conditioned on reports known on {spell_day(news)}."
             if news is not None
             else f"As of {self.doc.as_of}."
         )
@@ -370,7 +372,7 @@ class Page:
         a = self.result.observed
         c = a.conditioned
         assert c is not None
-        when = f" known on {a.as_of.isoformat()}" if a.as_of is not None else ""
+        when = f" known on {spell_day(a.as_of)}" if a.as_of is not None else ""
         used = max(c.used.get(v, 0) for v in cond.variants)
         left = [v for v in self.result.variants if v not in cond.variants]
         effective = ", ".join(f"{v} {c.effective[v]:,.0f}" for v in cond.variants)
@@ -524,7 +526,7 @@ class Page:
             when = info.get("as_of")
             lines.append(
                 "<h3>Conditioning</h3><p>Each draw weighted by how many of the reports "
-                + (f"known on {esc(when)} " if when else "")
+                + (f"known on {spell_day(dt.date.fromisoformat(str(when)))} " if when else "")
                 + "it misses (each taken as right within its tolerance with probability "
                 f"1 − {esc(cond.get('error_rate', ''))}); the effective number of draws "
                 "the weighted set is worth, per variant.</p>"
