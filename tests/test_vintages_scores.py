@@ -262,6 +262,16 @@ def test_the_vintage_chart_says_which_line_is_the_median_and_which_the_vintage_d
     assert dates and medians
 
 
+def test_the_vintage_charts_legend_spells_a_day_as_the_other_charts_do(series_files):
+    # the legend wrote "01 Mar 2024" where the fan and the page write "1 Jun 2025"
+    axes = sim.plot_vintages(run_series(series_files, draws=200))
+    root = axes[0].figure.get_figure(root=True)
+    (legend,) = [lg for sub in root.subfigs for lg in sub.legends]
+    dated = [t.get_text() for t in legend.get_texts() if "2024: " in t.get_text()]
+    assert [t.partition(":")[0] for t in dated] == ["1 Mar 2024", "15 Jun 2024"]
+    plt.close("all")
+
+
 def test_a_score_no_report_gives_is_a_dash_in_the_table_not_nan() -> None:
     from sim.cli.text import _fmt
 
@@ -395,7 +405,7 @@ def test_a_vintage_left_with_too_few_effective_draws_is_not_scored_and_says_so(
     entries = dict(zip(texts, legend.legend_handles, strict=True))
     label = next(t for t in entries if t.startswith("15 Jun 2024"))
     assert label.endswith("(not drawn)") and entries[label].get_linestyle() == "--"
-    assert entries[next(t for t in entries if t.startswith("01 Mar 2024"))].get_linestyle() == "-"
+    assert entries[next(t for t in entries if t.startswith("1 Mar 2024"))].get_linestyle() == "-"
     plt.close("all")
 
 
@@ -598,7 +608,7 @@ def test_later_reports_of_a_series_a_vintage_lacks_are_said_not_scored(write, tm
     fig = axes[0].get_figure(root=True)
     texts = [t.get_text() for f in fig.subfigs for t in f.texts] + [t.get_text() for t in fig.texts]
     (note,) = [t for t in texts if "Scored only on later reports" in t]
-    assert "a series the vintage lacks: 01 Mar 2024: beta (1), alpha/north (1)" in " ".join(
+    assert "a series the vintage lacks: 1 Mar 2024: beta (1), alpha/north (1)" in " ".join(
         note.split()
     )
     plt.close("all")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from sim.colors import variant_colors
-from sim.months import format_month, parse_month
+from sim.months import format_month, parse_month, spell_day
 from sim.plotting import common
 from sim.plotting.observed import draw_observations, legend_handles, visible
 from sim.vintages import VintageSeries
@@ -110,10 +110,10 @@ def plot_vintages(
             color=c,
             lw=1.3,
             ls=(0, (3, 2)),
-            label=f"{v.as_of:%d %b %Y}: {v.label} (not drawn)",
+            label=f"{spell_day(v.as_of)}: {v.label} (not drawn)",
         )
         if v.scenario.id in few
-        else Line2D([], [], color=c, lw=2.4, label=f"{v.as_of:%d %b %Y}: {v.label}")
+        else Line2D([], [], color=c, lw=2.4, label=f"{spell_day(v.as_of)}: {v.label}")
         for v, c in zip(series.vintages, colors, strict=True)
     ]
     labels = [h.get_label() for h in handles]
@@ -168,9 +168,9 @@ def _footnote(series: VintageSeries, variant: str) -> str:
     headline = s[(s.variant == variant) & (s.horizon == "all")]
     n = int(headline.observations.sum()) if len(headline) else 0
     inside = float((headline.coverage80 * headline.observations).sum() / n) if n else float("nan")
-    dates = [f"{v.as_of:%d %b %Y}" for v in series.left_out_of(variant)]
+    dates = [spell_day(v.as_of) for v in series.left_out_of(variant)]
     absent = [
-        f"{v.as_of:%d %b %Y}: {', '.join(f'{name} ({later})' for name, later in lacking)}"
+        f"{spell_day(v.as_of)}: {', '.join(f'{name} ({later})' for name, later in lacking)}"
         for v in series.vintages
         if (lacking := series.absent_of(v.scenario.id))
     ]
