@@ -10,6 +10,7 @@ import importlib.util
 import json
 import re
 import shlex
+from decimal import ROUND_HALF_EVEN, Decimal
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -458,10 +459,9 @@ def test_milestones_and_threshold_dates_are_all_there(ensemble: Path) -> None:
     section = page[page.index('id="milestones"') : page.index('id="sources"')]
     for r in ms.itertuples():
         assert r.milestone in section
-    # p_met as a percentage, every digit kept: 0.3725 -> 37.25 %
+    # p_met as a percentage to a tenth: 0.3725 -> 37.2 % (half to even)
     for p in ms.p_met.unique():
-        text = f"{p * 100:.10f}".rstrip("0").rstrip(".")
-        assert f"{text} %" in section, p
+        assert f">{_tenth(p)} %<" in section, p
     dates = pd.read_csv(ensemble / "dates.csv")
     assert "Threshold dates" in section
     for t in dates.threshold.unique():
@@ -531,18 +531,47 @@ def test_the_observations_table_shows_every_column_observed_csv_has(
 def test_the_share_of_effective_draws_is_divided_in_decimal_not_shown_with_binary_noise(
     observed: Path,
 ) -> None:
-    from decimal import Decimal
-
     from sim.report.page import _percent, _share
 
-    # 575.905 / 10,000 in binary floating point is 0.057590499999999996
-    assert _percent(_share(575.905, 10_000)) == "5.75905 %"
+    # 575.905 / 10,000 in binary floating point is 0.057590499999999996; a share is
+    # rounded from its decimal digits, 5.75 % half to even to 5.8 %
+    assert _share(575.905, 10_000) == 0.0575905
+    assert _percent(_share(575, 10_000)) == "5.8 %"
     page = page_of(observed)
     section = page[page.index("Effective draws after conditioning") :]
     cond = json.loads((observed / "run.json").read_text())["observed"]["conditioning"]
     for variant, effective in cond["effective_draws"].items():
         exact = Decimal(repr(effective)) * 100 / cond["draws"]
-        assert f"<td>{format(exact.normalize(), 'f')} %</td>" in section, variant
+        tenth = exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)
+        assert f"<td>{tenth} %</td>" in section, variant
+
+
+def _tenth(share: float) -> Decimal:
+    """A share as a percentage to a tenth, half to even, from its decimal digits."""
+    return (Decimal(repr(float(share))) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)
+
+
+def test_the_milestones_table_shows_plain_and_conditioned_p_met_at_one_precision(
+    as_of: Path,
+) -> None:
+    # "30.15 %" beside the conditioned "27.1698 %": the stored values, digit by digit
+    from sim.report.page import _percent
+
+    page = report_html(as_of)
+    section = page[page.index('id="milestones"') : page.index('id="sources"')]
+    ms = pd.read_csv(as_of / "milestones.csv")
+    shown = re.findall(r">([<>]?[0-9.]+) %<", section)
+    assert shown and all(re.fullmatch(r"[<>]?[0-9]+\.[0-9]", s) for s in shown), shown
+    for p in [*ms.p_met, *ms.p_met_conditioned]:
+        assert f">{_tenth(p)} %<" in section, p
+    assert "the CSV files hold them as computed" in section
+    assert [_percent(s) for s in (0.0, 0.0004, 0.3015, 0.99951, 1.0)] == [
+        "0.0 %",
+        "<0.1 %",
+        "30.2 %",
+        ">99.9 %",
+        "100.0 %",
+    ]
 
 
 def test_observations_are_drawn_on_both_charts(observed: Path) -> None:

@@ -20,7 +20,7 @@ import html
 import math
 import shlex
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -480,7 +480,8 @@ class Page:
                 if "p_met" in ms.columns
                 else "."
             )
-            + "</p>",
+            + " Shares are shown to a tenth of a percent; the CSV files hold them as "
+            "computed.</p>",
             _table(ms, caption="Milestones", headings=MILESTONE_HEADINGS),
         ]
         if r.dates is not None:
@@ -756,7 +757,7 @@ def _tolerance(tol: Any) -> str:
     if isinstance(tol, dict):
         parts = []
         if tol.get("relative"):
-            parts.append(f"±{_percent(float(tol['relative']))}")
+            parts.append(f"±{_exact_percent(float(tol['relative']))}")
         if tol.get("absolute"):
             parts.append(f"±{_number(float(tol['absolute']))} troops")
         return " and ".join(parts) or "none (exact)"
@@ -781,11 +782,29 @@ def _share(part: float, whole: int) -> float:
     return float(Decimal(float_text(part)) / Decimal(whole))
 
 
-def _percent(share: float) -> str:
-    """A share (0 to 1) as a percentage, every digit of the share kept."""
+def _exact_percent(share: float) -> str:
+    """A setting given as a share (a tolerance of 0.025) as a percentage, every digit
+    kept (2.5 %): it is what the run was told, not a result."""
     d = Decimal(float_text(share)) * 100
-    text = format(d.normalize(), "f")
-    return f"{text} %"
+    return f"{format(d.normalize(), 'f')} %"
+
+
+#: the decimals of a percentage on the page: every share in one precision, so that a
+#: share of the draws (30.15 %) and a weighted one (27.1698 %) read side by side
+PERCENT_PLACES = 1
+
+
+def _percent(share: float) -> str:
+    """A share (0 to 1) as a percentage to :data:`PERCENT_PLACES` decimals, rounded half
+    to even from the digits the files hold (0.3015 is 30.2 %); "<0.1 %" and ">99.9 %"
+    rather than 0 or 100 for a share that is neither. The files keep every digit."""
+    d = Decimal(float_text(share)) * 100
+    step = Decimal(1).scaleb(-PERCENT_PLACES)
+    if 0 < d < step:
+        return f"<{step} %"
+    if 100 - step < d < 100:
+        return f">{100 - step} %"
+    return f"{d.quantize(step, rounding=ROUND_HALF_EVEN)} %"
 
 
 def _cell(value: Any, share: bool) -> str:
