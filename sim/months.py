@@ -46,3 +46,17 @@ def spell_day(day: dt.date) -> str:
     """A day as the charts and the report page write it: ``1 Jun 2025`` (no leading zero,
     English month whatever the locale). Files (CSV, run.json) keep ISO dates."""
     return f"{day.day} {_ABBR[day.month - 1]} {day.year}"
+
+
+def spell_date(value: dt.date | str) -> str:
+    """A date as written in a scenario, a day or a month (``YYYY-MM``), spelled as
+    :func:`spell_day` does: ``6 Sep 2024``, ``Sep 2024``; other text as it is."""
+    if isinstance(value, dt.date):
+        return spell_day(value)
+    m = _MONTH.fullmatch(str(value))
+    if m and 1 <= int(m.group(2)) <= 12:
+        return f"{_ABBR[int(m.group(2)) - 1]} {m.group(1)}"
+    try:
+        return spell_day(dt.date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.io.yamlio import MISSING, dotted, value_at
+from sim.months import spell_date
 from sim.schema import JSON_SCHEMA_DIALECT, ScenarioDoc, Spec
 
 
@@ -176,14 +177,15 @@ def used_sources(scenario: Any, variants: list[str]) -> dict[str, Any]:
 
 def number_sources(scenario: Any, variants: list[str]) -> tuple[list[str], int]:
     """The scenario's sources that some number of ``variants`` cites, in the file's order,
-    each as ``PUBLISHER (DATE)`` (its title without a publisher), and how many other
-    sources it lists (those of its reports, say, which may be dated after the scenario's
-    as-of date): a chart's footnote and the page's captions name the first, count the
-    others."""
+    each as ``PUBLISHER (DATE)`` (its title without a publisher; the date as the charts
+    write it, ``6 Sep 2024``), and how many other sources it lists (those of its
+    reports, say, which may be dated after the scenario's as-of date): a chart's
+    footnote and the page's captions name the first, count the others."""
     cited = set(used_sources(scenario, variants)["sources"])
     first = [s for s in scenario.doc.sources if s.id in cited]
     names = [
-        f"{s.publisher or s.title} ({s.date})" if s.date else s.publisher or s.title for s in first
+        f"{s.publisher or s.title} ({spell_date(s.date)})" if s.date else s.publisher or s.title
+        for s in first
     ]
     return names, len(scenario.doc.sources) - len(first)
 

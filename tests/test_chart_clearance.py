@@ -362,7 +362,10 @@ def test_the_conditioned_fan_spells_the_as_of_day_one_way_in_labels_legend_title
     assert "as of 1 Jun 2025" in texts  # the legend's entry
     assert "known on 1 Jun 2025" in texts
     assert [t for t in texts if t.endswith(": conditioned on what was known on 1 Jun 2025")]
-    assert [t for t in texts if t.startswith("Scenario as of ") and "known on 1 Jun 2025." in t]
+    (foot,) = [t for t in texts if t.startswith("Scenario as of ")]
+    # the scenario's day and its sources' days are spelled alike on the same line
+    assert foot.startswith("Scenario as of 6 Sep 2024, conditioned on reports known on 1 Jun 2025.")
+    assert not re.search(r"[0-9]{4}-[0-9]{2}", foot), foot
     plt.close("all")
 
 

@@ -900,7 +900,7 @@ def test_a_conditioned_fan_as_of_a_date_names_both_the_scenarios_date_and_the_ne
     plt.close(axes[0].figure)
     footer = next(t for t in texts if "Sources of its numbers:" in t)
     assert footer.startswith(
-        "Scenario as of 2024-09-06, conditioned on reports known on 1 Jun 2025. "
+        "Scenario as of 6 Sep 2024, conditioned on reports known on 1 Jun 2025. "
         "Sources of its numbers:"
     )
 

@@ -737,7 +737,7 @@ def test_a_conditioned_run_s_page_has_the_weighted_fan_with_its_effective_draws(
     page = report_html(as_of)
     assert 'id="fan-conditioned-chart"' in page and 'id="fan-conditioned-chart-data"' in page
     assert "Range of outcomes, weighted by the reports" in page
-    assert "Scenario as of 2024-09-06, conditioned on reports known on 1 Jun 2025." in page
+    assert "Scenario as of 6 Sep 2024, conditioned on reports known on 1 Jun 2025." in page
     result = rebuild_scored(as_of, read_record(as_of))
     effective = result.observed.conditioned.effective["on-time"]
     assert f"on-time {effective:,.0f} of 400" in page
@@ -822,9 +822,32 @@ def test_the_pages_captions_name_the_sources_of_its_numbers_and_count_the_others
     captions = re.findall(r"<figcaption>(.*?)</figcaption>", page_of(deterministic), re.S)
     assert captions
     for text in captions:
-        assert text.startswith("As of 2024-09-06. Sources of its numbers: Shafaq News"), text
+        assert text.startswith("As of 6 Sep 2024. Sources of its numbers: Shafaq News"), text
         assert "The scenario lists 23 other sources." in text
         assert "2026" not in text
+
+
+def test_the_pages_lead_and_captions_spell_the_scenarios_day_as_the_reports_day(
+    as_of: Path,
+) -> None:
+    # "as of 2024-09-06, with the reports known on 1 Jun 2025": two spellings in a sentence
+    page = report_html(as_of)
+    assert "; as of 6 Sep 2024, with the reports known on 1 Jun 2025." in page
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", page, re.S)
+    assert captions
+    for text in captions:
+        assert not re.search(r"[0-9]{4}-[0-9]{2}", text), text  # sources' dates too
+        assert "(6 Sep 2024)" in text, text
+
+
+def test_a_scenario_date_is_spelled_as_a_day_or_as_a_month() -> None:
+    import datetime as dt
+
+    from sim.months import spell_date
+
+    assert spell_date(dt.date(2024, 9, 6)) == "6 Sep 2024"
+    assert spell_date("2021-08") == "Aug 2021"
+    assert spell_date("2021-08-31") == "31 Aug 2021"
 
 
 def test_the_page_counts_the_numbers_resting_on_an_assumption_as_the_charts_do(

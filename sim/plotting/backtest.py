@@ -6,6 +6,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from sim.analysis.backtest import Backtest
+from sim.months import spell_date
 from sim.plotting import common
 from sim.plotting.observed import (
     PROFILE_TITLES,
@@ -180,7 +181,7 @@ def _decorate(bt: Backtest, fig: Any, colors: dict[str, str], shown: Any) -> Non
         f"{int(best.months_compared)} months{_tie_note(bt)}.\n"
         "Error = distance from the projected level to the observed range (0 inside it). "
         f"Observations: {_compared(bt, best, _short(bt.observations.origin))}.\n"
-        f"As of {sc.doc.as_of}. forcesim backtest, not a forecast of record."
+        f"As of {spell_date(sc.doc.as_of)}. forcesim backtest, not a forecast of record."
     )
     fig.text(0.04, 0.012, note, fontsize=9.5, color="#444444", va="bottom")
     fig.subplots_adjust(left=0.06, right=0.98, top=0.83, bottom=0.125, hspace=0.42, wspace=0.16)

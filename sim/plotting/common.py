@@ -21,7 +21,7 @@ import pandas as pd
 
 from sim import colors
 from sim.errors import ForcesimWarning
-from sim.months import spell_day
+from sim.months import spell_date, spell_day
 from sim.provenance import assumption_count, number_sources
 from sim.results import Result
 
@@ -529,14 +529,15 @@ def footnote(result: Result, news: date | None = None) -> str:
     chart's reports were known by, said on the first line (which then names fewer sources,
     so that it still fits the chart's width)."""
     doc = result.scenario.doc
-    lead = f"As of {doc.as_of}"
+    day = spell_date(doc.as_of)
+    lead = f"As of {day}"
     if news is not None:
-        lead = f"Scenario as of {doc.as_of}, conditioned on reports known on {spell_day(news)}"
+        lead = f"Scenario as of {day}, conditioned on reports known on {spell_day(news)}"
     cited, others = number_sources(result.scenario, list(result.variants))
     # (the others, a record's reports say, may be dated after the as-of date)
     rest = f" The scenario file lists {_plural_of(others, 'other source')}." if others else ""
     names = "; ".join(cited)
-    longer = len(lead) - len(f"As of {doc.as_of}")  # what the lead takes of the line
+    longer = len(lead) - len(f"As of {day}")  # what the lead takes of the line
     if len(names) + len(rest) + longer > 170:  # a long list would run off the chart
         shown = 0
         while shown < len(cited) and len("; ".join(cited[: shown + 1])) + len(rest) + longer <= 140:

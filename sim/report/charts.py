@@ -39,7 +39,7 @@ except ImportError as exc:  # an extra: say which
 
 from sim import colors
 from sim.io.observations import Observation
-from sim.months import spell_day
+from sim.months import spell_date, spell_day
 from sim.plotting.common import calendar_deadlines, fan_series, series_keys, theater_title
 from sim.plotting.envelope import range_edges, shared_runs
 from sim.plotting.fan import deadline_labels
@@ -522,10 +522,7 @@ def as_of_line(result: Result, x: list[str]) -> tuple[str, str] | None:
     as_of = pd.Timestamp(str(result.scenario.doc.as_of))
     if not (x and pd.Timestamp(x[0]) <= as_of <= pd.Timestamp(x[-1])):
         return None
-    label = f"as of {spell_day(as_of.date())}"
-    if len(str(result.scenario.doc.as_of)) == 7:  # a month, not a day
-        label = f"as of {as_of.strftime('%b %Y')}"
-    return as_of.strftime("%Y-%m-%d"), label
+    return as_of.strftime("%Y-%m-%d"), f"as of {spell_date(result.scenario.doc.as_of)}"
 
 
 def _as_of(fig: go.Figure, result: Result, x: list[str], row: int, limit: float) -> None:

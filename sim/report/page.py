@@ -37,7 +37,7 @@ from sim.io.files import (
     record_files,
     refuse_overwrite,
 )
-from sim.months import spell_day
+from sim.months import spell_date, spell_day
 from sim.plotting.common import fan_series, series_keys, theater_title
 from sim.plotting.observed import as_of_of, observations_of
 from sim.provenance import Provenance, number_sources, provenance
@@ -174,7 +174,7 @@ class Page:
             f"Projected troops at the end of each month under {len(r.variants)} "
             f"reading{'s' if len(r.variants) != 1 else ''} of the plan "
             f"(variant{'s' if len(r.variants) != 1 else ''}), "
-            f"{kind}; as of {self.doc.as_of}"
+            f"{kind}; as of {spell_date(self.doc.as_of)}"
             + (f", with the reports known on {spell_day(news)}." if news is not None else ".")
         )
 
@@ -333,10 +333,11 @@ class Page:
             else ""
         )
         news = as_of_of(self.result) if weighted else None
+        day = spell_date(self.doc.as_of)
         when = (
-            f"Scenario as of {self.doc.as_of}, conditioned on reports known on {spell_day(news)}."
+            f"Scenario as of {day}, conditioned on reports known on {spell_day(news)}."
             if news is not None
-            else f"As of {self.doc.as_of}."
+            else f"As of {day}."
         )
         return (
             f"{when} Sources of its numbers: {sources or 'none cited'}.{rest} Troops at the "
