@@ -1705,6 +1705,23 @@ def test_every_kind_of_output_directory_carries_a_manifest_and_can_be_replaced(t
     assert res.exit_code == 2 and (out / "notes.txt").read_text() == "mine"
 
 
+def test_a_chart_drawn_outside_a_run_is_refused_again_without_saying_forcesim_did_not_write_it(
+    tmp_path,
+):
+    # forcesim drew x.png itself (outside any run directory), then was asked to draw it
+    # again: it cannot tell it is its own, and must not say another tool wrote it
+    out = tmp_path / "o"
+    assert _run(out).exit_code == 0
+    chart = tmp_path / "x.png"
+    assert CliRunner().invoke(main, ["plot", str(out), "-o", str(chart)]).exit_code == 0
+    before = chart.read_bytes()
+    res = CliRunner().invoke(main, ["plot", str(out), "-o", str(chart)])
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1, res.output
+    assert "did not write" not in res.stderr
+    assert "no run directory's signed manifest lists as its own" in res.stderr
+    assert chart.read_bytes() == before
+
+
 @pytest.mark.parametrize("command", ["plot", "report"])
 def test_output_at_a_file_forcesim_did_not_write_is_refused_and_left_as_it_was(tmp_path, command):
     if command == "report":

@@ -471,7 +471,12 @@ def refuse_overwrite(target: Path, drawn: str | None = None, charts: Collection[
                 "(choose another name)"
             )
         else:
-            found = "an existing file forcesim did not write (remove it, or choose another name)"
+            # (forcesim may have drawn it once, elsewhere: only a run's signed manifest
+            # says which files are its own)
+            found = (
+                "an existing file no run directory's signed manifest lists as its own "
+                "(remove it, or choose another name)"
+            )
     raise OutputError(
         target,
         found + "; nothing was overwritten",
