@@ -811,3 +811,108 @@ def test_ctrl_c_after_the_last_write_says_one_line_and_exits_130(tmp_path, when)
         f"forcesim: interrupted after writing {out}/ whole\n",
     )
     assert (out / "run.json").is_file()
+
+
+# (each said "X needs Y" in its own words, with no location and no text as written)
+@pytest.mark.parametrize(
+    ("missing", "args", "said", "found"),
+    [
+        (
+            None,
+            ["run", "--error-rate", "10%"],
+            "--error-rate: expected --condition with --error-rate",
+            "--error-rate 10%, and no --condition",
+        ),
+        (
+            None,
+            ["run", "--draws", "100"],
+            "--draws: expected --seed S with --draws N",
+            "--draws 100, and no --seed",
+        ),
+        (
+            None,
+            ["sweep", "--set", "announcement.delay=1,2", "--draws=100"],
+            "--draws: expected --seed S with --draws N",
+            "--draws=100, and no --seed",
+        ),
+        (
+            None,
+            ["run", "--seed", "7"],
+            "--seed: expected --draws N with --seed S",
+            "--seed 7, and no --draws",
+        ),
+        (
+            None,
+            ["compare", "-v", "a", "-v", "b"],
+            "--draws: expected --draws N and --seed S",
+            "no --draws, no --seed",
+        ),
+        (
+            None,
+            ["run", "--workers", "2"],
+            "--workers: expected --draws N and --seed S with --workers",
+            "--workers 2, and no --draws",
+        ),
+        (
+            None,
+            ["run", "--scheduler", "tcp://h:1"],
+            "--scheduler: expected --draws N and --seed S with --scheduler",
+            "--scheduler tcp://h:1, and no --draws",
+        ),
+        (
+            None,
+            ["run", "--draws", "10", "--seed", "1", "--workers=2", "--scheduler", "tcp://h:1"],
+            "--workers: expected --workers N or --scheduler ADDRESS, not both",
+            "--workers=2 and --scheduler tcp://h:1",
+        ),
+        (
+            "pyarrow",
+            ["run", "--format", "both"],
+            "--format: expected pyarrow installed: pip install 'forcesim[parquet]'",
+            "--format both, and no module pyarrow",
+        ),
+        (
+            "plotly",
+            ["run", "--report"],
+            "--report: expected plotly installed: pip install 'forcesim[report]'",
+            "--report, and no module plotly",
+        ),
+        (
+            "plotly",
+            ["report", "."],
+            "report: expected plotly installed: pip install 'forcesim[report]'",
+            "forcesim report, and no module plotly",
+        ),
+        (
+            "SALib",
+            ["sensitivity", "--method", "sobol", "--draws", "256", "--seed", "1"],
+            "--method: expected SALib installed: pip install 'forcesim[sensitivity]'",
+            "--method sobol, and no module SALib",
+        ),
+        (
+            "distributed",
+            ["run", "--draws", "10", "--seed", "1", "--workers", "2"],
+            "--workers: expected distributed installed: pip install 'forcesim[dask]'",
+            "--workers 2, and no module distributed",
+        ),
+    ],
+)
+def test_a_flag_without_what_it_needs_is_one_located_line_quoting_it(
+    tmp_path, monkeypatch, missing, args, said, found
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == missing else real(name, *a)
+    )
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "never"
+    result = CliRunner().invoke(
+        main, [*args, *([] if args[0] == "report" else ["--out", str(out)])]
+    )
+    assert result.exit_code == 2, result.output
+    where = "<command line>:1:1: "
+    assert result.stderr.startswith(f"forcesim: error: {where}{said}"), result.stderr
+    assert result.stderr.endswith(f", found {found}\n") and result.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []  # nothing written

@@ -976,7 +976,10 @@ def test_the_error_rate_needs_conditioning(write, observations, tmp_path):
         ["run", str(write(SPREAD)), "--observed", str(path), "--error-rate", "10%"]
         + ["--out", str(tmp_path / "out")],
     )
-    assert res.exit_code == 2 and "--error-rate needs --condition" in res.stderr
+    assert (
+        res.exit_code == 2
+        and "<command line>:1:1: --error-rate: expected --condition" in res.stderr
+    )
     assert not (tmp_path / "out").exists()
 
 

@@ -177,10 +177,13 @@ def test_workers_needs_an_ensemble_and_excludes_scheduler(tmp_path) -> None:
     runner = CliRunner()
     out = tmp_path / "never"
     result = runner.invoke(main, ["run", "--workers", "2", "--out", str(out)])
-    assert result.exit_code == 2 and "--workers needs --draws N" in result.output
+    assert (
+        result.exit_code == 2
+        and "<command line>:1:1: --workers: expected --draws N" in result.output
+    )
     both = ["run", "--draws", "10", "--seed", "1", "--workers", "2", "--scheduler", "x"]
     result = runner.invoke(main, [*both, "--out", str(out)])
-    assert result.exit_code == 2 and "exclude each other" in result.output
+    assert result.exit_code == 2 and "--workers N or --scheduler ADDRESS, not both" in result.output
     assert not out.exists()
 
 

@@ -689,7 +689,7 @@ def test_distribution_parameters_are_validated(write, quantity, message):
         (["--draws", "many", "--seed", "1"], "'many' is not a valid integer"),
         (["--draws", "100", "--seed", "abc"], "Invalid value for '--seed'"),
         (["--draws", "100", "--seed", "1.5"], "Invalid value for '--seed'"),
-        (["--draws", "100"], "--draws N needs --seed S"),
+        (["--draws", "100"], "--draws: expected --seed S with --draws N"),
     ],
 )
 def test_bad_draws_or_seed_is_a_one_line_error_with_exit_code_2(write, tmp_path, args, expected):

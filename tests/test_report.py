@@ -247,7 +247,10 @@ def test_run_report_without_plotly_is_a_usage_error_before_any_work(
     out = tmp_path / "run"
     result = CliRunner().invoke(main, ["run", "--out", str(out), "--report"])
     assert result.exit_code == 2
-    assert "--report needs plotly" in result.output and "forcesim[report]" in result.output
+    assert (
+        "<command line>:1:1: --report: expected plotly" in result.output
+        and "forcesim[report]" in result.output
+    )
     assert not out.exists()
 
 

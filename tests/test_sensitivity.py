@@ -293,8 +293,8 @@ def test_sensitivity_writes_its_files(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--draws", "100"], "--draws N needs --seed S"),
-        ([], "--draws N and --seed S are required"),
+        (["--draws", "100"], "<command line>:1:1: --draws: expected --seed S with --draws N"),
+        ([], "<command line>:1:1: --draws: expected --draws N and --seed S (this runs"),
         (
             ["--draws", "100", "--seed", "1", "--set", "announcement.delay=soon"],
             "<command line>:1:1: announcement.delay: expected",
@@ -520,18 +520,20 @@ def test_the_tornados_tick_labels_keep_half_an_em_apart_in_four_columns() -> Non
         (
             "SALib",
             ["sensitivity", "--method", "sobol", "--draws", "256", "--seed", "1"],
-            "--method sobol needs SALib, which is not installed: "
-            "pip install 'forcesim[sensitivity]'",
+            "<command line>:1:1: --method: expected SALib installed: "
+            "pip install 'forcesim[sensitivity]', found --method sobol, and no module SALib",
         ),
         (
             "distributed",
             ["sensitivity", "--draws", "100", "--seed", "1", "--workers", "2"],
-            "--workers needs distributed, which is not installed: pip install 'forcesim[dask]'",
+            "<command line>:1:1: --workers: expected distributed installed: pip install "
+            "'forcesim[dask]', found --workers 2, and no module distributed",
         ),
         (
             "distributed",
             ["run", "--draws", "100", "--seed", "1", "--scheduler", "tcp://h:1"],
-            "--scheduler needs distributed, which is not installed: pip install 'forcesim[dask]'",
+            "<command line>:1:1: --scheduler: expected distributed installed: pip install "
+            "'forcesim[dask]', found --scheduler tcp://h:1, and no module distributed",
         ),
     ],
 )

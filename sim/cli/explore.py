@@ -179,7 +179,7 @@ def sensitivity(
             param_hint="'--draws'",
         )
     if method == "sobol":
-        needs("SALib", "sensitivity", "--method sobol")
+        needs("SALib", "sensitivity", "--method", method)
     cluster = executor(workers, scheduler, draws)
     sc = sim.load_scenario(scenario or sim.default_scenario())
     names = sc.select(list(variants))

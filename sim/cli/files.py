@@ -280,7 +280,7 @@ def report(run_dir: str, output: str | None) -> None:
     """
     import sim
 
-    needs("plotly", "report", "forcesim report")
+    needs("plotly", "report", "report")
     hold(run_dir, "RUN_DIR")  # (a run replacing it meanwhile would mix two runs)
     path = sim.write_report(Path(run_dir), Path(output) if output else None)
     click.echo(f"wrote {path} ({path.stat().st_size:,} bytes)")

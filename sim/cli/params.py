@@ -206,16 +206,56 @@ def scale_options(func: Any) -> Any:
     )(func)
 
 
+def written(flag: str, value: Any = None) -> str:
+    """``flag`` and its value as the command line gave them (``--draws 100``, or
+    ``--draws=100`` as typed), for an error to quote; ``flag value`` when the command
+    was not read from a command line (the last one wins, as click takes it)."""
+    from sim.cli import _Forcesim
+
+    args = _Forcesim.invoked
+    found = None
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == flag:
+            takes_value = value is not True and i + 1 < len(args)
+            found = f"{flag} {args[i + 1]}" if takes_value else flag
+        elif arg.startswith(flag + "="):
+            found = arg
+    if found is not None:
+        return found
+    return flag if value is None or value is True else f"{flag} {value}"
+
+
+def flag_error(flag: str, expected: str, found: str) -> Exception:
+    """The one-line error of a flag given without the flag it needs, or beside one it
+    excludes: ``<command line>:1:1: FLAG: expected …, found …``."""
+    from sim.errors import ScenarioError
+    from sim.io.settings import COMMAND_LINE
+
+    return ScenarioError(expected, found, file=COMMAND_LINE, path=flag)
+
+
 def executor(workers: int | None, scheduler: str | None, draws: int | None = 1) -> Any:
     """The context manager giving the Dask executor of ``--workers``/``--scheduler``
     (None without them), checked before any work."""
     if workers is not None and scheduler is not None:
-        raise click.UsageError("--workers N and --scheduler ADDRESS exclude each other")
+        raise flag_error(
+            "--workers",
+            "--workers N or --scheduler ADDRESS, not both (a local cluster, or a running one)",
+            f"{written('--workers', workers)} and {written('--scheduler', scheduler)}",
+        )
     if (workers is not None or scheduler is not None) and draws is None:
-        flag = "--workers" if workers is not None else "--scheduler"
-        raise click.UsageError(f"{flag} needs --draws N and --seed S (it runs an ensemble)")
-    if workers is not None or scheduler is not None:
-        needs("distributed", "dask", "--workers" if workers is not None else "--scheduler")
+        flag, value = ("--workers", workers) if workers is not None else ("--scheduler", scheduler)
+        raise flag_error(
+            flag,
+            f"--draws N and --seed S with {flag} (it runs an ensemble)",
+            f"{written(flag, value)}, and no --draws",
+        )
+    if workers is not None:
+        needs("distributed", "dask", "--workers", workers)
+    elif scheduler is not None:
+        needs("distributed", "dask", "--scheduler", scheduler)
     from sim.analysis.distributed import open_executor
 
     return open_executor(workers, scheduler)
@@ -224,21 +264,36 @@ def executor(workers: int | None, scheduler: str | None, draws: int | None = 1) 
 def draws_and_seed(draws: int | None, seed: int | None, *, required: bool = False) -> None:
     """``--draws`` and ``--seed`` come together (and, when ``required``, at all)."""
     if draws is not None and seed is None:
-        raise click.UsageError("--draws N needs --seed S (the same seed gives the same output)")
+        raise flag_error(
+            "--draws",
+            "--seed S with --draws N (the same seed gives the same output)",
+            f"{written('--draws', draws)}, and no --seed",
+        )
     if seed is not None and draws is None:
-        raise click.UsageError("--seed S needs --draws N (a seed alone runs nothing random)")
+        raise flag_error(
+            "--seed",
+            "--draws N with --seed S (a seed alone runs nothing random)",
+            f"{written('--seed', seed)}, and no --draws",
+        )
     if required and draws is None:
-        raise click.UsageError("--draws N and --seed S are required (this runs an ensemble)")
+        raise flag_error(
+            "--draws", "--draws N and --seed S (this runs an ensemble)", "no --draws, no --seed"
+        )
 
 
 FORMATS = {"csv": ("csv",), "parquet": ("parquet",), "both": ("csv", "parquet")}
 
 
-def needs(module: str, extra: str, what: str) -> None:
-    """Fail before any work, as a usage error, when an optional dependency is missing."""
+def needs(module: str, extra: str, flag: str, value: Any = True) -> None:
+    """Fail before any work, as a one-line error at ``flag`` (given as ``value``), when
+    an optional dependency is missing; ``flag`` is the command's name (``report``) for
+    a command that needs it whatever its flags."""
     import importlib.util
 
     if importlib.util.find_spec(module) is None:
-        raise click.UsageError(
-            f"{what} needs {module}, which is not installed: pip install 'forcesim[{extra}]'"
+        what = written(flag, value) if flag.startswith("-") else f"forcesim {flag}"
+        raise flag_error(
+            flag,
+            f"{module} installed: pip install 'forcesim[{extra}]'",
+            f"{what}, and no module {module}",
         )

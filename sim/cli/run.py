@@ -18,12 +18,14 @@ from sim.cli.params import (
     draws_and_seed,
     draws_options,
     executor,
+    flag_error,
     needs,
     out_option,
     quiet_option,
     scale_options,
     set_option,
     variant_option,
+    written,
 )
 
 if TYPE_CHECKING:
@@ -118,9 +120,15 @@ def run(
 
     draws_and_seed(draws, seed)
     if "parquet" in FORMATS[table_format]:
-        needs("pyarrow", "parquet", f"--format {table_format}")
+        needs("pyarrow", "parquet", "--format", table_format)
     if report:
         needs("plotly", "report", "--report")
+    if error_rate is not None and not condition:
+        raise flag_error(
+            "--error-rate",
+            "--condition with --error-rate (it weighs the reports a draw misses)",
+            f"{written('--error-rate', error_rate)}, and no --condition",
+        )
     cluster = executor(workers, scheduler, draws)
     sc = sim.load_scenario(scenario or sim.default_scenario())
     target = Path(out_dir) if out_dir else Path("out") / sc.id
@@ -129,10 +137,6 @@ def run(
     sim.check_writable(target)
     hold(target)  # (until the command ends: one writer at a time)
     obs = _observations(sc, observed, tolerance, condition, as_of, draws)
-    if error_rate is not None and not condition:
-        raise click.UsageError(
-            "--error-rate needs --condition (it weighs the reports a draw misses)"
-        )
     options: dict[str, Any] = {"progress": not quiet}
     if chunk:
         options["chunk"] = chunk
