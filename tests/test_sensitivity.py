@@ -521,19 +521,19 @@ def test_the_tornados_tick_labels_keep_half_an_em_apart_in_four_columns() -> Non
             "SALib",
             ["sensitivity", "--method", "sobol", "--draws", "256", "--seed", "1"],
             "<command line>:1:1: --method: expected SALib installed: "
-            "pip install 'forcesim[sensitivity]', found --method sobol, and no module SALib",
+            "pip install 'forcesim[sensitivity]', found '--method sobol', and no module SALib",
         ),
         (
             "distributed",
             ["sensitivity", "--draws", "100", "--seed", "1", "--workers", "2"],
             "<command line>:1:1: --workers: expected distributed installed: pip install "
-            "'forcesim[dask]', found --workers 2, and no module distributed",
+            "'forcesim[dask]', found '--workers 2', and no module distributed",
         ),
         (
             "distributed",
             ["run", "--draws", "100", "--seed", "1", "--scheduler", "tcp://h:1"],
             "<command line>:1:1: --scheduler: expected distributed installed: pip install "
-            "'forcesim[dask]', found --scheduler tcp://h:1, and no module distributed",
+            "'forcesim[dask]', found '--scheduler tcp://h:1', and no module distributed",
         ),
     ],
 )

@@ -113,7 +113,7 @@ def test_format_parquet_without_pyarrow_is_a_usage_error_before_any_work(
     result = CliRunner().invoke(main, ["run", "--out", str(out), "--format", "both"])
     assert result.exit_code == 2
     assert "--format: expected pyarrow installed" in result.output
-    assert "found --format both, and no module pyarrow" in result.output
+    assert "found '--format both', and no module pyarrow" in result.output
     assert "pip install 'forcesim[parquet]'" in result.output
     assert not out.exists()
 

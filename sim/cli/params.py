@@ -207,9 +207,9 @@ def scale_options(func: Any) -> Any:
 
 
 def written(flag: str, value: Any = None) -> str:
-    """``flag`` and its value as the command line gave them (``--draws 100``, or
-    ``--draws=100`` as typed), for an error to quote; ``flag value`` when the command
-    was not read from a command line (the last one wins, as click takes it)."""
+    """``flag`` and its value as the command line gave them, quoted for an error to
+    show: ``'--draws 100'``, or ``'--draws=100'`` as typed (the last one, which click
+    takes); ``'--draws VALUE'`` when the command was not read from a command line."""
     from sim.cli import _Forcesim
 
     args = _Forcesim.invoked
@@ -222,9 +222,9 @@ def written(flag: str, value: Any = None) -> str:
             found = f"{flag} {args[i + 1]}" if takes_value else flag
         elif arg.startswith(flag + "="):
             found = arg
-    if found is not None:
-        return found
-    return flag if value is None or value is True else f"{flag} {value}"
+    if found is None:
+        found = flag if value is None or value is True else f"{flag} {value}"
+    return repr(found)
 
 
 def flag_error(flag: str, expected: str, found: str) -> Exception:
@@ -291,9 +291,9 @@ def needs(module: str, extra: str, flag: str, value: Any = True) -> None:
     import importlib.util
 
     if importlib.util.find_spec(module) is None:
-        what = written(flag, value) if flag.startswith("-") else f"forcesim {flag}"
         raise flag_error(
             flag,
             f"{module} installed: pip install 'forcesim[{extra}]'",
-            f"{what}, and no module {module}",
+            (f"{written(flag, value)}, and " if flag.startswith("-") else "")
+            + f"no module {module}",
         )
