@@ -48,14 +48,23 @@ def spell_day(day: dt.date) -> str:
     return f"{day.day} {_ABBR[day.month - 1]} {day.year}"
 
 
+def spell_month(text: str) -> str:
+    """A calendar month (``YYYY-MM``) as the charts and the report page write it: ``Sep 2025``
+    (English month whatever the locale), as :func:`spell_day` writes a day. Raises
+    ``ValueError`` as :func:`parse_month` does. Files (CSV, run.json) keep ISO months."""
+    year, month0 = divmod(parse_month(text), 12)
+    return f"{_ABBR[month0]} {year}"
+
+
 def spell_date(value: dt.date | str) -> str:
     """A date as written in a scenario, a day or a month (``YYYY-MM``), spelled as
     :func:`spell_day` does: ``6 Sep 2024``, ``Sep 2024``; other text as it is."""
     if isinstance(value, dt.date):
         return spell_day(value)
-    m = _MONTH.fullmatch(str(value))
-    if m and 1 <= int(m.group(2)) <= 12:
-        return f"{_ABBR[int(m.group(2)) - 1]} {m.group(1)}"
+    try:
+        return spell_month(str(value))
+    except ValueError:
+        pass
     try:
         return spell_day(dt.date.fromisoformat(str(value)))
     except ValueError:

@@ -427,7 +427,8 @@ SHIPPED = sorted((AFGHANISTAN.parent).glob("*.yaml")) + sorted(AFGHANISTAN.glob(
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
 def test_no_deadline_label_of_a_shipped_envelope_crosses_a_line_or_another_label(path) -> None:
     # on Afghanistan 2011's envelope the 2012-09 deadline's dotted line ran through
-    # "deadline 2011-12" (the labels' widths were estimated from their characters)
+    # "deadline 2011-12" (now "deadline Dec 2011"; the labels' widths were estimated
+    # from their characters)
     from sim.plotting.common import calendar_deadlines, theater_list
 
     result = sim.run(sim.load_scenario(path))

@@ -1012,7 +1012,7 @@ def test_the_as_of_label_drops_below_a_deadline_label_it_would_overlap(write, ob
         renderer = ax.figure.canvas.get_renderer()
         note = [t for t in ax.texts if t.get_text().startswith("as of")]
         deadline = [
-            t for t in ax.texts if {"deadline 2024-06", "Jun 2024"} & {*t.get_text().split("\n")}
+            t for t in ax.texts if {"deadline Jun 2024", "Jun 2024"} & {*t.get_text().split("\n")}
         ]
         assert len(note) == 1 and deadline
         box = note[0].get_window_extent(renderer)

@@ -156,7 +156,7 @@ def test_labels_of_deadlines_two_months_apart_stack_rather_than_overlap(write):
     renderer = fig.canvas.get_renderer()
     labels = [t for t in axes[0].texts if t.get_text().startswith("deadline")]
     labels.sort(key=lambda t: t.xy[0])  # (in the order of their lines, not of placing)
-    assert [t.get_text() for t in labels] == ["deadline 2024-07", "deadline 2024-09"]
+    assert [t.get_text() for t in labels] == ["deadline Jul 2024", "deadline Sep 2024"]
     first, last = (t.get_window_extent(renderer) for t in labels)
     assert not first.padded(3).overlaps(last)  # not even touching: no run-on text
     assert axes[0].get_window_extent(renderer).contains(last.x1 - 1, last.y0 + 1)
@@ -166,10 +166,10 @@ def test_labels_of_deadlines_two_months_apart_stack_rather_than_overlap(write):
 def test_calendar_deadlines_are_drawn_from_the_scenario(result):
     axes = plotting.plot_envelope(result)
     texts = {t.get_text() for ax in axes for t in ax.texts}
-    assert {"deadline 2024-06", "deadline 2024-10"} <= {
+    assert {"deadline Jun 2024", "deadline Oct 2024"} <= {
         t for t in texts if t.startswith("deadline")
     }
-    assert "deadline 2024-09" in {t.get_text() for t in axes[-1].texts}
+    assert "deadline Sep 2024" in {t.get_text() for t in axes[-1].texts}
     beta_x = {
         float(x)
         for line in axes[-1].get_lines()
@@ -177,6 +177,35 @@ def test_calendar_deadlines_are_drawn_from_the_scenario(result):
         for x in np.atleast_1d(line.get_xdata(orig=False))
     }
     assert any(abs(x - mdates.date2num(np.datetime64("2024-09-30"))) < 1.5 for x in beta_x)
+
+
+def test_a_deadline_month_is_spelled_as_the_fan_spells_it_on_the_envelope_png_and_the_page(
+    write,
+) -> None:
+    # the fan wrote "Sep 2024" where the envelope PNG and the page's charts wrote
+    # "deadline 2024-09"; tables, CSV files and run.json keep the ISO month
+    from sim.plotting.common import DEADLINE_LABEL_GID
+    from sim.report.charts import envelope_figure
+
+    result = sim.run(sim.load_scenario(write(CHART_DOC)), draws=40, seed=3, progress=False)
+    fan = {
+        t.get_text().split("\n")[0]
+        for ax in plotting.plot_fan(result)
+        for t in ax.texts
+        if t.get_gid() == DEADLINE_LABEL_GID
+    }
+    assert fan == {"Jun 2024", "Sep 2024", "Oct 2024"}
+    png = {
+        t.get_text()
+        for ax in plotting.plot_envelope(result)
+        for t in ax.texts
+        if t.get_gid() == DEADLINE_LABEL_GID
+    }
+    page = {
+        a.text for a in envelope_figure(result).layout.annotations if a.text.startswith("deadline")
+    }
+    assert png == page == {f"deadline {month}" for month in fan}
+    plt.close("all")
 
 
 def test_the_footnote_gives_the_as_of_date_and_the_source_names(result):

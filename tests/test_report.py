@@ -591,7 +591,7 @@ def test_the_as_of_line_is_drawn_when_it_falls_within_the_months(observed: Path)
     fig = envelope_figure(sim.load_run(observed))  # as of 2021-08-31, within 2020-02..2021-09
     labels = [a.text for a in fig.layout.annotations]
     assert "as of 31 Aug 2021" in labels
-    assert "deadline 2020-07" in labels and "deadline 2021-04" in labels
+    assert "deadline Jul 2020" in labels and "deadline Apr 2021" in labels
 
 
 def _as_of_lines(fig: Any) -> list[Any]:

@@ -209,15 +209,19 @@ def test_each_site_panel_of_the_envelope_marks_its_own_calendar_deadlines_png_an
 
     axes = plot_envelope(ensemble)
     marked = {
-        ax.get_title(loc="left"): sorted(
-            t.get_text() for t in ax.texts if t.get_text().startswith("deadline ")
-        )
+        ax.get_title(loc="left"): [  # in the order of their lines
+            t.get_text()
+            for t in sorted(
+                (t for t in ax.texts if t.get_text().startswith("deadline ")),
+                key=lambda t: t.xy[0],
+            )
+        ]
         for ax in axes
     }
-    assert marked["Iraq"] == ["deadline 2025-09", "deadline 2026-12"]  # its sites' too
-    assert marked["Ain al-Asad (al-Anbar) (Iraq)"] == ["deadline 2025-09"]
-    assert marked["Baghdad (Iraq)"] == ["deadline 2025-09", "deadline 2026-12"]
-    assert marked["Erbil (Iraq)"] == ["deadline 2026-12"]
+    assert marked["Iraq"] == ["deadline Sep 2025", "deadline Dec 2026"]  # its sites' too
+    assert marked["Ain al-Asad (al-Anbar) (Iraq)"] == ["deadline Sep 2025"]
+    assert marked["Baghdad (Iraq)"] == ["deadline Sep 2025", "deadline Dec 2026"]
+    assert marked["Erbil (Iraq)"] == ["deadline Dec 2026"]
     # the page draws the same lines, one per deadline and panel
     fig = envelope_figure(ensemble)
     lines = [a.text for a in fig.layout.annotations if a.text.startswith("deadline ")]

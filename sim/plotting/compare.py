@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from sim.analysis.compare import Comparison
-from sim.months import format_month
+from sim.months import format_month, spell_month
 from sim.plotting import common
 from sim.plotting.fan import (
     deadline_handle,
@@ -251,7 +251,7 @@ def _compare_deadlines(cmp: Comparison, tid: str, ax: Axes, *, label: bool) -> f
     periods = [pd.Period(format_month(o), freq="M") for o in sorted(months)]
     # one line: the legend names the dotted verticals, and a run of close deadlines
     # then stacks half as deep over the data
-    marks = [(p, p.strftime("%b %Y") if label else "") for p in periods]
+    marks = [(p, spell_month(str(p)) if label else "") for p in periods]
     return deadline_marks(ax, marks, len(cmp.table.month.unique()), 10)
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sim.colors import DEADLINE, RANGE, RANGE_ALPHA, TARGET
+from sim.months import spell_month
 from sim.plotting import common
 from sim.plotting.clearance import clear_top_labels, line_labels
 from sim.plotting.observed import add_to_panel, place_as_of
@@ -249,7 +250,7 @@ def _deadlines(result: Result, ax: Axes, tid: str) -> None:
     overlap or be crossed by a line (each line then stops at its own label); in at most
     :data:`sim.plotting.clearance.MAX_ROWS` rows, and into the caller's axes no more
     than their top two fifths hold (:func:`sim.plotting.common.label_room`). A line
-    finding no room is left unlabelled. (One wording, "deadline 2011-12": no legend
+    finding no room is left unlabelled. (One wording, "deadline Dec 2011": no legend
     entry says what a bare month beside a dotted line is.)"""
     months = sorted(common.calendar_deadlines(result, tid))
     whens = [common.month_ends(pd.PeriodIndex([m], freq="M"))[0] for m in months]
@@ -261,7 +262,7 @@ def _deadlines(result: Result, ax: Axes, tid: str) -> None:
     line_labels(
         ax,
         lines,
-        [[f"deadline {m}"] for m in months],
+        [[f"deadline {spell_month(m)}"] for m in months],
         rows=common.label_room(ax, size * 1.25 + 3),
         fontsize=size,
         color="#444444",

@@ -25,6 +25,7 @@ import pandas as pd
 
 from sim import colors
 from sim.colors import mix
+from sim.months import spell_month
 from sim.plotting import common
 from sim.plotting.clearance import clear_top_labels, line_labels
 from sim.plotting.common import title_size
@@ -180,7 +181,7 @@ def deadline_labels(
     start = pd.Period(plan.months[0], freq="M")
     texts = []
     for month, ids in sorted(by_month.items()):
-        text = (start + month).strftime("%b %Y")
+        text = spell_month(str(start + month))
         if "p_met" in ms.columns:
             p = ms[ms.milestone.isin(ids)].p_met
             if len(p):

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.sweep import Sweep
+from sim.months import spell_month
 from sim.plotting import common
 from sim.plotting.envelope import shared_stretches
 from sim.plotting.labels import key_label, key_unit
@@ -57,7 +58,7 @@ def _deadline(sw: Sweep, mid: str) -> str:
         return mid
     dl = ms.deadline
     if isinstance(dl, str):
-        return f"{mid}, deadline {dl}"
+        return f"{mid}, deadline {spell_month(dl)}"
     if hasattr(dl, "after_announcement"):
         return f"{mid}, {dl.after_announcement} months after the announcement"
     return f"{mid}, {dl.months} months after {dl.after}"

@@ -39,7 +39,7 @@ except ImportError as exc:  # an extra: say which
 
 from sim import colors
 from sim.io.observations import Observation
-from sim.months import spell_date, spell_day
+from sim.months import spell_date, spell_day, spell_month
 from sim.plotting.common import calendar_deadlines, fan_series, series_keys, theater_title
 from sim.plotting.envelope import range_edges, shared_runs
 from sim.plotting.fan import deadline_labels
@@ -330,7 +330,8 @@ def _calendar_deadlines(fig: go.Figure, result: Result, tid: str, row: int, x: l
     ``tid`` (:func:`sim.plotting.common.calendar_deadlines`)."""
     for deadline in calendar_deadlines(result, tid):
         when = month_ends([deadline])[0]
-        _vline(fig, when, row, colors.DEADLINE, "dot", f"deadline {deadline}", "top", x)
+        label = f"deadline {spell_month(deadline)}"
+        _vline(fig, when, row, colors.DEADLINE, "dot", label, "top", x)
 
 
 def _vline(
