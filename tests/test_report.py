@@ -711,6 +711,33 @@ def test_the_page_spells_the_day_reports_were_known_on_as_its_charts_do(as_of: P
         assert said in page, said
 
 
+@pytest.mark.parametrize("written", ["2025-06", "June 2025", "2025-02-30", "20250601"])
+def test_a_run_json_whose_as_of_is_not_a_day_is_refused_at_the_key_not_a_crash(
+    as_of: Path, tmp_path: Path, written: str
+) -> None:
+    # the page spells the day the run conditioned on; a hand-edited "as_of" that is no
+    # YYYY-MM-DD day made it an internal error (ValueError: Invalid isoformat string)
+    edited = tmp_path / "edited"
+    edited.mkdir()
+    for f in as_of.iterdir():
+        (edited / f.name).write_bytes(f.read_bytes())
+    text = (edited / "run.json").read_text(encoding="utf-8")
+    assert text.count('"as_of": "2025-06-01"') == 1
+    (edited / "run.json").write_text(
+        text.replace('"as_of": "2025-06-01"', f'"as_of": "{written}"'), encoding="utf-8"
+    )
+    line = text[: text.index('"as_of": "2025-06-01"')].count("\n") + 1
+    result = invoke("report", str(edited), "-o", str(tmp_path / "page.html"))
+    assert result.exit_code == 2
+    assert re.fullmatch(
+        rf"forcesim: error: {re.escape(str(edited))}/run\.json:{line}:\d+: observed\.as_of: "
+        rf"expected a date as YYYY-MM-DD, as forcesim writes in run\.json, found "
+        rf'"{re.escape(written)}"\n',
+        result.stderr,
+    )
+    assert not (tmp_path / "page.html").exists()
+
+
 def test_each_variants_official_figure_is_drawn_where_it_leaves_troops_out(
     ensemble: Path,
 ) -> None:

@@ -7,6 +7,7 @@ import dataclasses
 import datetime as dt
 import functools
 import json
+import re
 from collections.abc import Callable, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -289,6 +290,17 @@ def _mapping(v: Any) -> bool:
     return isinstance(v, dict)
 
 
+def _day(v: Any) -> bool:
+    """A calendar day as ``date.isoformat`` writes it (``2025-06-01``), no other spelling."""
+    if not (isinstance(v, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", v)):
+        return False
+    try:
+        dt.date.fromisoformat(v)
+    except ValueError:
+        return False
+    return True
+
+
 def _texts(v: Any) -> bool:
     return isinstance(v, list) and all(isinstance(x, str) for x in v)
 
@@ -319,7 +331,7 @@ _RECORD: dict[tuple[str, ...], tuple[Callable[[Any], bool], str]] = {
     ("observed",): (_mapping, "a mapping"),
     ("observed", "origin"): (_text, "a path"),
     ("observed", "observations"): (_count, "a whole number of observations"),
-    ("observed", "as_of"): (_text, "a date as YYYY-MM-DD"),
+    ("observed", "as_of"): (_day, "a date as YYYY-MM-DD"),
     ("observed", "tolerance"): (_mapping, "a mapping"),
     ("observed", "tolerance", "relative"): (
         lambda v: _amount(v) and v <= 1,
