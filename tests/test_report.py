@@ -563,8 +563,8 @@ def test_the_milestones_table_shows_plain_and_conditioned_p_met_at_one_precision
     page = report_html(as_of)
     section = page[page.index('id="milestones"') : page.index('id="sources"')]
     ms = pd.read_csv(as_of / "milestones.csv")
-    shown = re.findall(r">([<>]?[0-9.]+) %<", section)
-    assert shown and all(re.fullmatch(r"[<>]?[0-9]+\.[0-9]", s) for s in shown), shown
+    shown = re.findall(r">((?:&lt;|&gt;)?[0-9.]+) %<", section)
+    assert shown and all(re.fullmatch(r"(&lt;|&gt;)?[0-9]+\.[0-9]", s) for s in shown), shown
     for p in [*ms.p_met, *ms.p_met_conditioned]:
         assert f">{_tenth(p)} %<" in section, p
     assert "the CSV files hold them as computed" in section
@@ -575,6 +575,18 @@ def test_the_milestones_table_shows_plain_and_conditioned_p_met_at_one_precision
         ">99.9 %",
         "100.0 %",
     ]
+
+
+def test_a_share_below_a_tenth_of_a_percent_is_written_as_text_not_as_a_tag_opening() -> None:
+    # "<0.1 %" went into the cell as it is: "<0" opens no tag in a browser, but it is
+    # an HTML parse error, and every other text on the page is escaped
+    from sim.report.page import _table
+
+    frame = pd.DataFrame({"milestone": ["a", "b"], "p_met": [0.0004, 0.9996]})
+    table = _table(frame, caption="Milestones")
+    assert "<td>&lt;0.1 %</td>" in table.replace(' class="nums"', "")
+    assert "&gt;99.9 %" in table
+    assert "<0" not in table
 
 
 def test_observations_are_drawn_on_both_charts(observed: Path) -> None:

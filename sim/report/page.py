@@ -818,7 +818,7 @@ def _cell(value: Any, share: bool) -> str:
     if isinstance(value, pd.Period):
         return str(value)
     if isinstance(value, int | float) and share:  # a share read back as 0 or 1 is an int
-        return _percent(float(value))
+        return esc(_percent(float(value)))  # ("<0.1 %": the "<" as text, not a tag's)
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, float):
