@@ -313,6 +313,7 @@ def test_a_tolerance_is_plain_decimal_digits_as_every_number_and_other_forms_are
         ("12.3456789%", "12.3456789%", "±12.3456789 %"),
         ("1.0000001", "1.0000001", "±1.0000001 troops"),
         ("7%", "7%", "±7 %"),
+        ("1", "1", "±1 troop"),  # (one troop, not "±1 troops")
     ],
 )
 def test_a_tolerance_is_written_and_shown_as_given_never_rounded(

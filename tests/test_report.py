@@ -1056,3 +1056,18 @@ def test_the_as_of_label_does_not_cross_the_reports_known_line_nor_it_the_as_of_
             a = notes[text]
             start, end, _, _ = _label_box(a.text, a.x, x, a.xanchor == "right", 1.0, 1, 1.0)
             assert not start <= lines[other] <= end, (text, a.x, a.xanchor)
+
+
+@pytest.mark.parametrize(
+    ("tolerance", "shown"),
+    [
+        ({"relative": 0.05, "absolute": 0}, "±5 %"),
+        ({"relative": 0, "absolute": 1}, "±1 troop"),
+        ({"relative": 0, "absolute": 200}, "±200 troops"),
+        ({"relative": 0, "absolute": 0}, "none (exact)"),
+    ],
+)
+def test_the_pages_tolerance_reads_one_troop_in_the_singular(tolerance, shown):
+    from sim.report.page import _tolerance
+
+    assert _tolerance(tolerance) == shown

@@ -452,7 +452,8 @@ class Tolerance:
             return f"±{plain_number(self.relative, 100)} %"
         if self.absolute:
             whole, dot, fraction = plain_number(self.absolute).partition(".")
-            return f"±{int(whole):,}{dot}{fraction} troops"
+            unit = "troop" if self.absolute == 1 else "troops"
+            return f"±{int(whole):,}{dot}{fraction} {unit}"
         return "none (exact)"
 
     def record(self) -> dict[str, Any]:

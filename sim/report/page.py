@@ -760,7 +760,8 @@ def _tolerance(tol: Any) -> str:
         if tol.get("relative"):
             parts.append(f"±{_exact_percent(float(tol['relative']))}")
         if tol.get("absolute"):
-            parts.append(f"±{_number(float(tol['absolute']))} troops")
+            troops = float(tol["absolute"])
+            parts.append(f"±{_number(troops)} {'troop' if troops == 1 else 'troops'}")
         return " and ".join(parts) or "none (exact)"
     return str(tol)
 
