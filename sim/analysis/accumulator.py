@@ -46,6 +46,7 @@ from sim.analysis.summaries import (
 from sim.model.fastpath import Group, input_rows, take_rows
 from sim.model.plan import Plan
 from sim.model.rules import (
+    group_firsts,
     row_groups,
     share_table,
     timing,
@@ -425,11 +426,10 @@ class Accumulator:
         ):
             self._add_by_theater(inputs, arrays, tagger)
             return
+        firsts = group_firsts(order, cuts)
         if order is None:
-            firsts: Any = slice(0, 1)
             arrays = tuple(np.ascontiguousarray(a) for a in arrays)
         else:  # the order of the draws within the chunk does not matter
-            firsts = order[cuts[:-1]]
             if self._rows is None or tagger is not None:
                 arrays = tuple(np.take(a, order, axis=1) for a in arrays)
             else:  # only the rows of the tracks counted here (the others are never read)

@@ -41,7 +41,7 @@ from sim.errors import ScenarioError
 from sim.model.draws import central_inputs
 from sim.model.fastpath import Group, input_rows, take_rows
 from sim.model.plan import Plan
-from sim.model.rules import row_groups, timing, timing_groups, window_months
+from sim.model.rules import group_firsts, row_groups, timing, timing_groups, window_months
 from sim.model.stepper import StepInputs, StepOutput, step
 from sim.months import format_month
 from sim.scenario import Scenario, load_scenario
@@ -351,10 +351,9 @@ class _PairedCounts:
             arrays = inp.group_arrays(plan)
             if order is None:
                 arrays = [np.ascontiguousarray(a) for a in arrays]
-                firsts: Any = slice(0, 1)
             else:
                 arrays = [np.take(a, order, axis=1) for a in arrays]
-                firsts = order[cuts[:-1]]
+            firsts = group_firsts(order, cuts)
             start, _, _, reached, _ = timing(plan, inp.delay[firsts], inp.exec_delay[firsts])
             both.append((plan, arrays, start, reached))
         if self._held is None:

@@ -74,7 +74,7 @@ from sim.analysis.wide import require_dense
 from sim.errors import ScenarioError
 from sim.model.draws import central_inputs, from_uniform
 from sim.model.plan import Plan, Quantity
-from sim.model.rules import timing, timing_groups
+from sim.model.rules import group_firsts, timing, timing_groups
 from sim.model.stepper import StepInputs, step
 from sim.months import format_month
 from sim.results import milestone_frame
@@ -172,7 +172,7 @@ class ValueCounts:
             counts += found
         if draws.n:  # the milestones' months, once per timing group of draws
             order, cuts = timing_groups(draws.delay, draws.exec_delay)
-            firsts: Any = slice(0, 1) if order is None else order[cuts[:-1]]
+            firsts = group_firsts(order, cuts)
             _, _, original, reached, _ = timing(
                 self.plan, draws.delay[firsts], draws.exec_delay[firsts]
             )

@@ -220,6 +220,14 @@ def window_months(
     return start, reached, met
 
 
+def group_firsts(order: IntArray | None, cuts: list[int]) -> Any:
+    """Where the first draw of each group of :func:`timing_groups` (or :func:`row_groups`)
+    stands: ``slice(0, 1)`` for one group of draws in their own order, else the indices
+    ``order[cuts[:-1]]`` (groups,); indexing a per-draw array with it gives one row per
+    group."""
+    return slice(0, 1) if order is None else order[cuts[:-1]]
+
+
 def timing_groups(delay: IntArray, exec_delay: IntArray) -> tuple[IntArray | None, list[int]]:
     """Draws grouped by their timing key: the announcement delay ``delay`` (n,) and
     every milestone's execution delay ``exec_delay`` (n, milestones), which together
