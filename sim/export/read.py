@@ -233,7 +233,7 @@ def read_record(run_dir: Path, *, page: bool = False) -> dict[str, Any]:
     check_record(record, record_path)
     if page:
         refuse_page(run_dir, record)
-    kind = next((k for k in _DRAWN_WHEN_RUN if k in record), None)
+    kind = _drawn_when_run(record)
     if kind is not None:  # its chart is drawn as it runs, from what it keeps in memory
         raise ScenarioError(
             "a directory of forcesim run, compare or backtest",
@@ -253,12 +253,17 @@ _DRAWN_WHEN_RUN = {
 }
 
 
+def _drawn_when_run(record: dict[str, Any]) -> str | None:
+    """The command of :data:`_DRAWN_WHEN_RUN` whose ``run.json`` ``record`` is, if any."""
+    return next((k for k in _DRAWN_WHEN_RUN if k in record), None)
+
+
 def refuse_page(run_dir: Path, record: dict[str, Any]) -> None:
     """A ScenarioError when ``run_dir`` (its ``run.json`` ``record``) is the directory of
     a command other than ``forcesim run``, of which no report page is written: the line
     names the command and where its chart comes from (``forcesim plot`` draws that of a
     compare or backtest directory again, the others draw theirs as they run)."""
-    kind = next((k for k in _DRAWN_WHEN_RUN if k in record), None)
+    kind = _drawn_when_run(record)
     if kind is not None:
         chart, again = _DRAWN_WHEN_RUN[kind], f"running forcesim {kind} again draws it again"
     else:  # (as forcesim plot tells them apart)
