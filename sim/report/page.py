@@ -13,7 +13,6 @@ shows.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import functools
 import gzip
 import html
@@ -525,10 +524,10 @@ class Page:
                     for v, e in effective.items()
                 ]
             )
-            when = info.get("as_of")
+            when = as_of_of(self.result)  # (the record's observed.as_of, read and checked)
             lines.append(
                 "<h3>Conditioning</h3><p>Each draw weighted by how many of the reports "
-                + (f"known on {spell_day(dt.date.fromisoformat(str(when)))} " if when else "")
+                + (f"known on {spell_day(when)} " if when else "")
                 + "it misses (each taken as right within its tolerance with probability "
                 f"1 − {esc(cond.get('error_rate', ''))}); the effective number of draws "
                 "the weighted set is worth, per variant.</p>"
