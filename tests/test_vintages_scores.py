@@ -734,3 +734,17 @@ def test_a_series_one_variant_of_a_vintage_adds_is_scored_there_not_said_absent(
     points = series.points
     assert list(points[points.theater == "beta"].variant) == ["with-beta"]
     assert sorted(points[points.theater == "alpha"].variant) == ["plain", "with-beta"]
+
+
+def test_the_vintage_charts_footnote_writes_its_share_with_a_space_before_the_percent_sign(
+    series_files,
+):
+    # the footnote read "64% inside the 80 % bands": the one share on the chart written
+    # without the space every other share of the chart, the table and the page has
+    series = run_series(series_files, draws=200)
+    fig = sim.plot_vintages(series)[0].get_figure(root=True)
+    texts = [t for f in fig.subfigs for t in f.texts] + list(fig.texts)
+    (note,) = [t.get_text() for t in texts if "Scored only on later reports" in t.get_text()]
+    assert re.search(r"comparisons, \d+ % inside the 80 % bands", note), note
+    assert not re.search(r"\d%", note), note
+    plt.close(fig)

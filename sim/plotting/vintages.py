@@ -181,7 +181,7 @@ def _footnote(series: VintageSeries, variant: str) -> str:
         f"conditioned on the reports known then ({series.draws:,} draws, seed {series.seed}); "
         f"dots are the reports, drawn at the end of their month.\n"
         f"Scored only on later reports: {n} comparisons, "
-        + (f"{inside:.0%} inside the 80 % bands" if n else "none yet")
+        + (f"{inside * 100:.0f} % inside the 80 % bands" if n else "none yet")
         + (f"; not drawn or scored, too few effective draws: {', '.join(dates)}" if dates else "")
         + (
             f"; not scored, later reports of a series the vintage lacks: {'; '.join(absent)}"
