@@ -104,6 +104,23 @@ def test_notebook_is_valid_and_explained() -> None:
     assert kinds.count("markdown") >= 8
 
 
+def test_the_ensemble_section_counts_every_uncertain_input_the_default_scenario_has() -> None:
+    # it said "as-reported leaves all three open" and listed three, after Syria's troops
+    # left out of the official figure became a fourth drawn input
+    import sim
+    from sim.analysis.sensitivity import uncertain_inputs
+
+    scenario = sim.load_scenario(sim.default_scenario())
+    count = len(uncertain_inputs(scenario.plan("as-reported")))
+    words = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+    (text,) = [
+        " ".join(c.source.split())
+        for c in read_notebook().cells
+        if c.cell_type == "markdown" and "## 4. An ensemble" in c.source
+    ]
+    assert f"`as-reported` leaves all {words[count]} open" in text, (count, text)
+
+
 def test_notebook_uses_only_the_public_api() -> None:
     import sim
 
