@@ -218,6 +218,19 @@ def test_compare_python_api_returns_table_and_plot(tmp_path: Path) -> None:
         sim.plot(cmp, ax=[two[0], two[1], two[0]])
 
 
+def test_the_compare_charts_share_axis_writes_a_space_before_the_percent_sign() -> None:
+    # its ticks read "0%", "50%", "100%", where every other share forcesim draws (the fan's
+    # deadlines, the sweep's axis, the tornado) reads "50 %"
+    import matplotlib.pyplot as plt
+
+    axes = sim.plot(compare(DEFAULT_SCENARIO, "on-time", "slip-6", 100, 3))
+    fig = axes[0].get_figure(root=True)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in axes[1].get_yticklabels()]
+    assert labels == ["0 %", "50 %", "100 %"], labels
+    plt.close(fig)
+
+
 @pytest.mark.parametrize("late", [False, True], ids=["on-time", "execution-delays"])
 @pytest.mark.parametrize(("a", "b"), [("base", "fixed"), ("fixed", "base"), ("base", "later")])
 def test_compare_by_held_stretches_equals_the_differences_of_every_stepped_month(

@@ -217,7 +217,7 @@ def _probability_panel(cmp: Comparison, prob: Axes, tid: str, rows: pd.DataFrame
     common.style_axes(prob, "")
     prob.set_ylim(-0.03, 1.08)
     prob.set_yticks([0, 0.5, 1])
-    prob.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    prob.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0, symbol=" %"))
     prob.set_ylabel("share of\ndraws", fontsize=common.pt(11))
     if not common.own_figure():  # into axes given, the legend and title are the caller's
         _compare_deadlines(cmp, tid, prob, label=False)
