@@ -748,3 +748,40 @@ def test_the_vintage_charts_footnote_writes_its_share_with_a_space_before_the_pe
     assert re.search(r"comparisons, \d+ % inside the 80 % bands", note), note
     assert not re.search(r"\d%", note), note
     plt.close(fig)
+
+
+def test_vintages_projecting_the_same_months_alike_show_each_colour_in_turn_not_the_last(
+    write, tmp_path
+):
+    # two vintages knowing the same report project the same median from the later one's
+    # date on: drawn one over the other, the earlier line seemed to stop at that date
+    early = write(VINTAGE_YAML.format(id="early", as_of="2024-03-01"), name="early.yaml")
+    late = write(VINTAGE_YAML.format(id="late", as_of="2024-06-15"), name="late.yaml")
+    record = tmp_path / "record.csv"
+    record.write_text(
+        "date,theater,troops_low,troops_high,kind,source,quote\n"
+        "2024-02-10,alpha,1000,1000,reported,a,\n"
+        "2024-09-10,alpha,300,300,reported,d,\n"
+    )
+    series = sim.run_vintages(
+        [sim.load_scenario(early), sim.load_scenario(late)],
+        read_observations(record, ["alpha"]),
+        draws=400,
+        seed=3,
+    )
+    (ax,) = sim.plot_vintages(series)
+    solid = {
+        line.get_color(): line
+        for line in ax.get_lines()
+        if line.get_linestyle() == "-" and len(set(line.get_xdata())) > 1
+    }
+    assert len(solid) == 2
+    shared = [line for line in ax.get_lines() if line.get_gid() == "shared-stretch"]
+    # over the months both draw, each vintage's colour is drawn again in dashes, on top
+    assert {line.get_color() for line in shared} == set(solid)
+    later = max(solid.values(), key=lambda line: min(line.get_xdata()))  # the late vintage's
+    assert all(line.get_zorder() > later.get_zorder() for line in shared)
+    for line in shared:
+        assert len(line.get_xdata()) > 1
+        assert set(line.get_xdata()) <= set(later.get_xdata())
+    plt.close("all")

@@ -29,12 +29,13 @@ def shared_runs(values: Any) -> list[tuple[tuple[int, ...], int, int]]:
     stretch of consecutive months ``first..last`` over which the columns ``members`` of
     ``values`` (months × lines) take the same levels at both ends of every month's
     segment, in the order the stretches are found. Shape: ``values`` is (months, lines);
-    ``first < last`` are row indices, ``members`` column indices, two or more."""
+    ``first < last`` are row indices, ``members`` column indices, two or more. A line
+    with NaN at either end of a segment (not drawn there) shares no segment."""
     values = np.asarray(values, dtype=float)
     runs: dict[tuple[int, ...], list[int]] = {}  # the lines sharing a segment -> segments
     for s in range(len(values) - 1):
         groups: dict[tuple[float, float], list[int]] = {}
-        for k in range(values.shape[1]):
+        for k in np.flatnonzero(~np.isnan(values[s]) & ~np.isnan(values[s + 1])).tolist():
             groups.setdefault((values[s, k], values[s + 1, k]), []).append(k)
         for members in groups.values():
             if len(members) > 1:
@@ -50,12 +51,21 @@ def shared_runs(values: Any) -> list[tuple[tuple[int, ...], int, int]]:
     return out
 
 
-def shared_stretches(ax: Axes, x: Any, wide: Any, colors: dict[str, str]) -> None:
+def shared_stretches(
+    ax: Axes,
+    x: Any,
+    wide: Any,
+    colors: dict[str, str],
+    *,
+    lw: float = LINE_WIDTH,
+    zorder: float = 3.5,
+) -> None:
     """Where several variants' lines run along the same path (the same levels at both
     ends of a month's segment, :func:`shared_runs`), draw that stretch again in short
     dashes taking turns in each variant's colour: every line there shows in its own
     colour, as the legend has it, not as the last one drawn (or a blend of them).
-    ``x``: the months' dates; ``wide``: a column of levels per variant drawn."""
+    ``x``: the months' dates; ``wide``: a column of levels per variant drawn (NaN where
+    a line is not drawn); ``lw`` [pt] and ``zorder``: those of the lines drawn over."""
     values = wide.to_numpy(float)
     names = list(wide.columns)
     for group, first, last in shared_runs(values):
@@ -65,9 +75,9 @@ def shared_stretches(ax: Axes, x: Any, wide: Any, colors: dict[str, str]) -> Non
                 x[first : last + 1],
                 values[first : last + 1, k],
                 color=colors[names[k]],
-                lw=LINE_WIDTH,
+                lw=lw,
                 ls=(turn * DASH, (DASH, (m - 1) * DASH)),
-                zorder=3.5,
+                zorder=zorder,
                 gid="shared-stretch",
             )
 

@@ -13,6 +13,7 @@ import pandas as pd
 from sim.colors import variant_colors
 from sim.months import format_month, parse_month, spell_day
 from sim.plotting import common
+from sim.plotting.envelope import shared_stretches
 from sim.plotting.observed import draw_observations, legend_handles, visible
 from sim.vintages import VintageSeries
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 HEADLINE = "as-reported"  # the reading that leaves every open question open
+MEDIAN_WIDTH = 2.4  # [pt] of each vintage's median line
 
 
 def headline_variant(series: VintageSeries) -> str:
@@ -80,8 +82,12 @@ def plot_vintages(
     header, body = fig.subfigures(2, 1, height_ratios=[header_in, height - header_in])
     grid = body.subplots(len(names), 1, squeeze=False, sharex=True)
     axes = [a for row in grid for a in row]
+    months_drawn = pd.period_range(months[0], months[1], freq="M")
     for ax, tid in zip(axes, names, strict=True):
         top = 0.0
+        # each vintage's median over the chart's months (NaN before its date): where
+        # vintages project the same, the later line would hide the earlier ones
+        medians = pd.DataFrame(index=months_drawn)
         for vintage, color in zip(series.vintages, colors, strict=True):
             rows = _bands(vintage, variant, tid)
             if rows is None:  # (left out: its date still marks when the news came)
@@ -91,9 +97,13 @@ def plot_vintages(
             rows = rows[(rows.month >= start) & (rows.month <= pd.Period(months[1], freq="M"))]
             x = common.month_ends(rows.month)
             ax.fill_between(x, rows.p10, rows.p90, color=color, alpha=0.16, lw=0)
-            ax.plot(x, rows.p50, color=color, lw=2.4, zorder=4)
+            ax.plot(x, rows.p50, color=color, lw=MEDIAN_WIDTH, zorder=4)
+            medians[vintage.scenario.id] = rows.set_index("month").p50.astype(float)
             ax.axvline(pd.Timestamp(vintage.as_of), color=color, lw=1.3, ls=(0, (3, 2)), zorder=2)
             top = max(top, float(rows.p90.max()) if len(rows) else 0.0)
+        shared_stretches(
+            ax, common.month_ends(medians.index), medians, palette, lw=MEDIAN_WIDTH, zorder=4.1
+        )
         common.style_axes(ax, common.theater_title(owner.get(tid, first), tid))
         top = max([top, *(o.high or o.low or 0 for o in levels if o.theater == tid)])
         ax.set_ylim(0, top * 1.12 or 10)
@@ -113,7 +123,7 @@ def plot_vintages(
             label=f"{spell_day(v.as_of)}: {v.label} (not drawn)",
         )
         if v.scenario.id in few
-        else Line2D([], [], color=c, lw=2.4, label=f"{spell_day(v.as_of)}: {v.label}")
+        else Line2D([], [], color=c, lw=MEDIAN_WIDTH, label=f"{spell_day(v.as_of)}: {v.label}")
         for v, c in zip(series.vintages, colors, strict=True)
     ]
     labels = [h.get_label() for h in handles]
