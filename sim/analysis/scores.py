@@ -16,6 +16,11 @@ sampling or interpolation is involved.
   Raftery 2007, eq. 43): ``(u − l) + (2/α)(l − y)·1{y < l} + (2/α)(y − u)·1{y > u}``
   [troops]. The 80 % band (p10–p90) has ``α = 0.2``, the 50 % band (p25–p75)
   ``α = 0.5``.
+* **Percentile** ``p_q``: the smallest level ``L`` with at least ``q`` % of the
+  draws (or weight) at or below it, the inverse of the empirical distribution
+  function (Hyndman & Fan 1996, *The American Statistician* 50, 361-365,
+  definition 1); always a level some draw had. The central ``c`` % band is
+  ``[p_(50 − c/2), p_(50 + c/2)]``.
 * **Coverage**: whether ``y`` lies within a band, ends included.
 
 Lower scores are better; a calibrated 80 % band covers about 80 % of later
@@ -95,7 +100,9 @@ def interval_score(lower: int, upper: int, observed: float, alpha: float) -> flo
     observed : float
         The observed level [troops].
     alpha : float
-        ``0 < alpha < 1``; 0.2 for the 80 % band, 0.5 for the 50 % band.
+        ``0 < alpha < 1``, a share (not percent); the band should be the ``α/2`` and
+        ``1 − α/2`` quantiles (:func:`band`): 0.2 for the 80 % band (p10–p90), 0.5
+        for the 50 % band (p25–p75).
 
     Returns
     -------
@@ -123,19 +130,26 @@ def interval_score(lower: int, upper: int, observed: float, alpha: float) -> flo
 def percentile(counts: ArrayLike, q: float | Fraction) -> int:
     """The ``q``-th percentile of a level distribution: the smallest level ``L`` with
     at least ``q`` % of the draws at or below it (the inverse of the empirical
-    distribution; always a level some draw had).
+    distribution function, Hyndman & Fan 1996, definition 1; always a level some
+    draw had).
 
     Parameters
     ----------
     counts : array_like of int, shape (levels,)
-        ``counts[L]``: draws at level ``L`` [troops].
-    q : float
-        Percent, 0 < q <= 100.
+        ``counts[L]``: draws (or exact integer weights) at level ``L`` [troops].
+    q : float or Fraction
+        Percent, 0 < q <= 100 (taken exactly: ``Fraction(q)``).
 
     Returns
     -------
     int
-        The level [troops].
+        The level [troops]: ``min{L : Σ_{l ≤ L} counts[l] ≥ ⌈q·N/100⌉}`` for ``N``
+        draws, and the lowest level with a draw for ``q`` near 0.
+
+    Raises
+    ------
+    ValueError
+        For counts that are not one row of whole numbers with at least one draw.
     """
     c = _counts(counts)
     n = int(c.sum())
@@ -151,13 +165,20 @@ def band(counts: ArrayLike, coverage: int) -> tuple[int, int]:
     Parameters
     ----------
     counts : array_like of int, shape (levels,)
+        ``counts[L]``: draws (or exact integer weights) at level ``L`` [troops].
     coverage : int
         Percent, 0 < coverage < 100.
 
     Returns
     -------
     tuple of int
-        The band's ends [troops].
+        The band's ends [troops], each a :func:`percentile`; for ``coverage = 100·(1 − α)``
+        they are the ``α/2`` and ``1 − α/2`` quantiles that :func:`interval_score` takes.
+
+    Raises
+    ------
+    ValueError
+        As for :func:`percentile`.
     """
     lo = Fraction(100 - coverage, 2)
     return percentile(counts, lo), percentile(counts, 100 - lo)
