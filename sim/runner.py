@@ -38,9 +38,11 @@ def run(
     variants : sequence of str or str, optional
         Variant names (or one name); all of the scenario's variants when omitted.
     draws : int, optional
-        Number of Monte Carlo draws for an ensemble; deterministic when omitted.
+        Number of Monte Carlo draws for an ensemble, 1 to 100,000,000;
+        deterministic (every input at its central value) when omitted.
     seed : int, optional
-        Seed of the ensemble's random generator (required with ``draws``).
+        Seed of the ensemble's random generator, 0 to 2**63 − 1 (required with
+        ``draws``, refused without it).
     **options
         Ensemble options: ``chunk`` (draws per chunk), ``progress`` (bool),
         ``keep_counts`` (keep each month's level counts on ``result.counts``),
@@ -56,8 +58,27 @@ def run(
     Returns
     -------
     Result
-        ``.monthly`` and ``.milestones`` DataFrames (and ``.bands``, ``.dates``
-        with draws); draw it with :func:`sim.plot`.
+        ``.monthly`` (one row per variant, theater or site, and month; levels in
+        whole troops at the end of each month) and ``.milestones`` (one row per
+        variant and milestone) DataFrames, and with draws ``.bands`` (percentiles
+        of the level [troops]) and ``.dates`` (threshold months and shares 0–1);
+        the columns are listed on :class:`~sim.results.Result`. Draw it with
+        :func:`sim.plot`.
+
+    Raises
+    ------
+    sim.ScenarioError
+        A scenario path that does not load (:func:`sim.load_scenario`); an unknown
+        variant (at the scenario's ``variants`` key, with a did-you-mean); at
+        ``<arguments>``: ``draws`` outside 1 to 100,000,000 or not whole, ``draws``
+        without ``seed`` or ``seed`` without ``draws``, a seed outside 0 to
+        2**63 − 1, a bad ``chunk``, an observation option without ``observed``,
+        ``condition`` without ``draws``, or a bad ``tolerance``, ``as_of`` or
+        ``error`` (as :func:`sim.score_observations` raises); for ``observed``
+        given as a path, a bad row of the file (:func:`sim.load_observations`).
+    TypeError
+        An option ``run`` does not take, or ``observed`` that is neither an
+        ObservationSet nor a path.
     """
     allowed = {"chunk", "progress", "keep_counts", "executor", *OBSERVING}
     unknown = sorted(set(options) - allowed)
