@@ -197,9 +197,25 @@ class Result:
         official figure, ``troops`` less the unreported part [troops].
     milestones : pandas.DataFrame
         ``scenario, variant, milestone, theater, deadline, target,
-        month_reached, met`` (and ``p_met`` for an ensemble).
-    bands, dates : pandas.DataFrame or None
-        Ensemble summaries (see :mod:`sim.analysis.ensemble`); None without draws.
+        month_reached, met``, one row per variant and milestone: ``deadline``
+        (after any slip) and ``month_reached`` are monthly ``Period`` s, ``target``
+        the level the milestone reaches [troops], ``met`` is ``month_reached <=
+        deadline`` of the central run. An ensemble adds ``p_met``, the share (0–1)
+        of draws that reach the target by the original, unslipped deadline.
+    bands : pandas.DataFrame or None
+        ``scenario, variant, theater, month, mean, min, p05, p10, p25, p50, p75,
+        p90, p95, max`` [troops], one row per variant, theater (and site) and
+        month: ``pXX`` is the smallest level with at least XX % of the draws at or
+        below it (the inverse of the empirical distribution function, Hyndman &
+        Fan 1996, definition 1: :func:`sim.analysis.scores.percentile`), exact
+        over the draws; ``mean`` rounded to 3 decimals. None without draws.
+    dates : pandas.DataFrame or None
+        ``scenario, variant, theater, threshold, level, p10, p50, p80, p90,
+        never``, one row per variant, theater (and site) and threshold (``zero``,
+        ``residual ID``, ``milestone ID``) at ``level`` [troops]: ``pXX`` the
+        month (a monthly ``Period``) by which XX % of the draws have first been at
+        or below the level, ``NaT`` when that many never are within the horizon;
+        ``never`` the share (0–1) of draws that never are. None without draws.
     draws, seed : int or None
         The ensemble's size and seed; None for a deterministic run.
     observed : Assessment or ObservationSet or None
