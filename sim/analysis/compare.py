@@ -8,8 +8,10 @@ two levels in the same draw, ``B − A`` [troops], is counted in a histogram
 offset by A's level bound (differences are whole troops between ``−bound(A)``
 and ``+bound(B)``). Histograms of chunks add up, so the summaries are exact,
 do not depend on the chunk size, and memory does not grow with the number of
-draws. Percentiles are as in :mod:`sim.ensemble`: ``pXX`` is the smallest
-difference with at least ``XX %`` of the draws at or below it.
+draws. Percentiles are those of the ensemble's ``bands``
+(:func:`sim.analysis.scores.percentile`): ``pXX`` is the smallest difference with
+at least ``XX %`` of the draws at or below it, the inverse of the empirical
+distribution function (Hyndman & Fan 1996, definition 1).
 """
 
 from __future__ import annotations
@@ -72,13 +74,16 @@ class Comparison:
         The two variants; every difference is ``B − A``.
     draws, seed : int
     table : pandas.DataFrame
-        ``scenario, variant_a, variant_b, theater, month, mean, min, p05 … p95,
-        max, p_b_greater, p_b_less``: per theater (and site) and month, the
-        distribution of ``B − A`` [troops] over the draws and the shares of draws
-        with B above and below A. ``month`` is a monthly ``Period``.
+        ``scenario, variant_a, variant_b, theater, month, mean, min, p05, p10,
+        p25, p50, p75, p90, p95, max, p_b_greater, p_b_less``: one row per theater
+        (and site) both variants have and month both cover, the distribution of
+        ``B − A`` [troops] over the draws (``mean`` rounded to 3 decimals, the
+        percentiles whole troops as in the module's docstring) and the shares
+        (0–1, 6 decimals) of draws with B above and below A. ``month`` is a
+        monthly ``Period``.
     central : pandas.DataFrame
-        ``theater, month, difference``: ``B − A`` of the two deterministic
-        central runs.
+        ``theater, month, difference``: ``B − A`` [troops] of the two
+        deterministic central runs.
     """
 
     scenario: Scenario
@@ -178,7 +183,17 @@ def compare(
     Returns
     -------
     Comparison
-        ``.table`` (DataFrame); draw it with :func:`sim.plot`.
+        ``.table`` (DataFrame, columns on :class:`Comparison`) [troops; shares
+        0–1]; draw it with :func:`sim.plot`.
+
+    Raises
+    ------
+    sim.ScenarioError
+        A scenario path that does not load; an unknown variant (with a
+        did-you-mean); at ``<arguments>``, ``draws`` or ``seed`` missing, not
+        whole or out of range, or a bad ``chunk``; variants whose differences
+        would need more than 256 MB of counts (at the scenario's
+        ``theaters``).
     """
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     return _compare(sc, a, b, draws, seed, chunk=chunk, progress=progress, executor=executor)
