@@ -30,10 +30,18 @@ al. 2008, *Global Sensitivity Analysis: The Primer*; Saltelli et al. 2010,
 Comput. Phys. Commun. 181, 259-270): the first-order index ``S1`` of an input
 is the share of an outcome's variance explained by that input alone, the total
 index ``ST`` the share it is involved in with any other. Computed with SALib
-from its own Saltelli/Sobol' sample of ``N (D + 2)`` runs for ``D`` inputs,
-each input's uniform number pushed through the same inverse distribution
-function the ensemble uses; slower, and only for outcomes with a value per draw
-(whether each milestone is met, each theater's level at each calendar deadline).
+from its own Saltelli/Sobol' sample of ``N (D + 2)`` runs for ``D`` inputs (the
+matrices ``A``, ``B`` and each ``A_B^i``: ``A`` with column ``i`` from ``B``;
+scrambled Sobol' points, seeded), each input's uniform number pushed through the
+same inverse distribution function the ensemble uses; slower, and only for
+outcomes with a value per draw (whether each milestone is met, each theater's
+level at each calendar deadline). SALib standardises the outcome ``f`` to mean 0
+and variance 1 and uses the estimators of Saltelli et al. 2010, Table 2:
+``S1 = mean(f(B)·(f(A_B^i) − f(A))) / V`` (b) and
+``ST = ½ mean((f(A) − f(A_B^i))²) / V`` (f, Jansen 1999), ``V`` the variance of
+``f(A)`` and ``f(B)`` together (as SALib 1.6 computes them); the ``_conf``
+columns are 95 % confidence half-widths, ``Φ⁻¹(0.975) ≈ 1.96`` times the standard
+deviation of the estimate over 100 bootstrap resamples of the runs.
 """
 
 from __future__ import annotations
@@ -355,7 +363,9 @@ class Sensitivity:
     table : pandas.DataFrame
         ``tenths``: ``scenario, variant, input, outcome, low, high, swing, se,
         within_noise``: the outcome (:mod:`sim.analysis.outcomes`) over the draws
-        with the input in its lowest and in its highest tenth, ``swing = |high -
+        with the input in its lowest and in its highest tenth (``low``, ``high``: a
+        share 0–1 for a ``p_met`` outcome, troops for a mean level, a month for a
+        median month), ``swing = |high -
         low|``, the standard error of ``high - low`` (``se``, in the outcome's unit;
         the two tenths are disjoint sets of independent draws:
         :func:`~sim.analysis.outcomes.swing_errors`), and whether sampling noise
@@ -367,8 +377,11 @@ class Sensitivity:
         are when each tenth holds one draw (fewer than 20 draws). Rows of one
         variant and outcome are sorted by swing, largest first.
         ``sobol``: ``scenario, variant, input, outcome, first_order,
-        first_order_conf, total, total_conf`` (95 % confidence half-widths by
-        bootstrap; empty for an outcome that does not vary).
+        first_order_conf, total, total_conf``: the indices ``S1`` and ``ST`` as
+        shares of the outcome's variance (0 to 1 in theory; an estimate may stray
+        a little outside), rounded to 6 decimals, with 95 % confidence half-widths
+        by bootstrap (the module's docstring gives the estimators and their
+        source); all four empty for an outcome that does not vary.
     inputs : dict
         For each variant, its uncertain inputs (:class:`InputSummary`).
     overall : dict
@@ -442,7 +455,13 @@ def sensitivity(
     Raises
     ------
     sim.ScenarioError
-        For bad arguments, or a selection of variants with no uncertain input.
+        At ``<arguments>``: ``draws`` or ``seed`` missing, not whole or out of
+        range, a bad ``chunk``, a ``method`` other than ``tenths`` or ``sobol``,
+        fewer than 10 draws for ``tenths``; for ``sobol``, a ``draws`` that is not a
+        power of two, ``N (D + 2)`` runs above 100,000,000, or SALib not
+        installed. An unknown variant (with a did-you-mean); a variant too large to
+        count level by level (at the scenario's ``theaters``); a selection of
+        variants with no uncertain input (at ``variants``).
     """
     draws, seed = check_args(draws, seed, chunk)
     if method not in ("tenths", "sobol"):
