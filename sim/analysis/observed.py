@@ -21,7 +21,10 @@ Rules, each stated once here:
 * With an ensemble: ``p_consistent`` is the share of draws consistent with it,
   ``in_band80`` whether the observed range meets the exact 10th–90th
   percentile band, and, for a point or a range only, ``percentile_rank`` the
-  mid-rank of its middle among the draws' levels, ``100·(#below + ½ #equal)/n``.
+  mid-rank of its middle among the draws' levels, ``100·(#below + ½ #equal)/n``
+  [%]: ``100·(F(y⁻) + ½ P(y))``, the mid-distribution function (Parzen 2004,
+  *Statistical Science* 19(4)), the mean of the randomised PIT of a count
+  forecast (Czado, Gneiting & Held 2009, *Biometrics* 65(4)).
 * **As of a date**, an observation made public on or before it is *known*;
   later ones are scored out of sample and never condition.
 * Of the known reports of one quantity, the latest counts (on the same day, the
@@ -39,8 +42,10 @@ Rules, each stated once here:
 * The weighted summaries are exact: draws are counted per ``k`` in separate
   level counts (the same counts as the plain ensemble, split), and percentiles,
   dates and milestone shares are read off ``Σ_k w_k · counts_k`` in exact integer
-  arithmetic, ``w_k = p^(k − k₀) q^(k₁ − k)`` for ``ε = p/q``. The effective
-  number of draws is Kish's ``(Σ w)² / Σ w²``.
+  arithmetic, ``w_k = p^(k − k₀) q^(k₁ − k)`` for ``ε = p/q`` (``ε^k`` times
+  ``q^(k₁)/p^(k₀)``, the same for every draw, so the same normalised
+  weights). The effective number of draws is Kish's ``(Σ w)² / Σ w²`` (Kish
+  1965, *Survey Sampling*).
 """
 
 from __future__ import annotations
@@ -102,7 +107,13 @@ def rank_stats(
     """From counts of each level in one month: the percentile rank of the observation's
     middle (None for an open-ended one, which has no middle), whether the observed
     range meets the exact 10th–90th percentile band, and the share of draws within
-    ``accept`` (the range widened by the tolerance)."""
+    ``accept`` (the range widened by the tolerance).
+
+    ``hist`` is (levels,): ``hist[L]`` draws at level ``L`` [troops]; ``accept`` the
+    accepted range [troops] (``±inf`` for an open end). The rank is the mid-rank
+    ``100·(#below + ½ #equal)/n`` [%] (the module's docstring gives its source), the
+    band's ends the inverse of the empirical distribution function (Hyndman & Fan
+    1996, definition 1); the rank and the share are exact fractions, the share 0–1."""
     cum = np.cumsum(hist)
     n = int(cum[-1])
     top = len(cum) - 1
@@ -130,8 +141,13 @@ def rank_stats(
 class Conditioned:
     """Summaries of the draws weighted by how well they fit the known observations.
 
-    effective : per variant, Kish's effective number of draws (``(Σ w)² / Σ w²``);
-    bands, dates, p_met : of the variants with at least ``minimum`` effective draws.
+    effective : per variant, Kish's effective number of draws (``(Σ w)² / Σ w²``,
+        Kish 1965), from 1 up to ``draws``;
+    bands, dates : the columns of :attr:`sim.Result.bands` and
+        :attr:`sim.Result.dates`, weighted, of the variants with at least
+        ``minimum`` effective draws;
+    p_met : ``(variant, milestone) ->`` the weighted share (0–1) of draws that
+        meet it by the original deadline, of those variants too.
     """
 
     bands: pd.DataFrame | None
@@ -170,7 +186,9 @@ class Conditioned:
 class Assessment:
     """Observations scored against a run (and, optionally, the ensemble conditioned on them).
 
-    table : the rows of ``observed.csv``; conditioned : None unless conditioning was
+    table : the rows of ``observed.csv``, one per observation and variant (columns in
+    docs/observations.md: ``level`` [troops], ``percentile_rank`` [%],
+    ``p_consistent`` a share 0–1 …); conditioned : None unless conditioning was
     asked; as_of : the as-of date (None: every observation is known).
     """
 
