@@ -313,7 +313,9 @@ class Weighted:
 
     @property
     def effective(self) -> Fraction:
-        """Kish's effective number of draws, ``(Σ w)² / Σ w²`` over the draws."""
+        """Kish's effective number of draws, ``(Σ w)² / Σ w²`` over the draws (Kish 1965,
+        *Survey Sampling*), exact, from 1 (one draw holds all the weight) to the number
+        of draws (equal weights)."""
         squares = sum(w * w * n for w, n in zip(self.w, self.n, strict=True))
         return Fraction(self.total * self.total, squares)
 
