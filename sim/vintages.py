@@ -134,9 +134,14 @@ class VintageSeries:
         the report, its horizon [months], the vintage's exact weighted percentiles of
         the level it reports [troops], coverage, interval score and CRPS [troops].
     scores : pandas.DataFrame
-        ``scores.csv`` (``SCORE_COLUMNS``): the points averaged per vintage, variant,
-        theater and horizon band, and over all horizons (``horizon == "all"``);
-        coverage as shares, scores in troops.
+        ``scores.csv`` (``SCORE_COLUMNS``: ``vintage, as_of, variant, theater,
+        horizon, observations, coverage50, coverage80, interval_score, crps``): the
+        points averaged per vintage, variant, theater and horizon band
+        (:data:`HORIZONS`: ``0-3`` … ``25+`` months), and over all horizons
+        (``horizon == "all"``); ``observations`` the points averaged, coverage as
+        shares 0–1 (4 decimals), the mean interval score of the 80 % band
+        (Gneiting & Raftery 2007, eq. 43, ``α = 0.2``) and mean CRPS (Gneiting &
+        Raftery 2007, eq. 20) in troops (3 decimals); ``as_of`` is ``YYYY-MM-DD``.
     draws, seed : int
     left_out : list of (str, str, float)
         ``(vintage id, variant, effective draws)`` of each variant that keeps fewer
@@ -227,8 +232,13 @@ def run_vintages(
     Raises
     ------
     sim.ScenarioError
-        No vintage, two vintages with the same as-of date or the same id, or a variant
-        no vintage has.
+        No vintage, two vintages with the same as-of date (at the later one's
+        ``as_of``) or the same id (at its ``id``), or a variant no vintage has; at
+        ``<arguments>``, ``draws`` or ``seed`` not whole or out of range, a bad
+        ``chunk``, ``tolerance`` or ``error`` (as :func:`sim.run` and
+        :func:`sim.score_observations` raise); for ``observations`` given as a path,
+        a bad row of the file (:func:`sim.load_observations`); a vintage too large to
+        count level by level.
     TypeError
         A vintage that is not a :class:`~sim.scenario.Scenario`, or a record that is
         neither an ObservationSet nor a path.
