@@ -784,4 +784,22 @@ def test_vintages_projecting_the_same_months_alike_show_each_colour_in_turn_not_
     for line in shared:
         assert len(line.get_xdata()) > 1
         assert set(line.get_xdata()) <= set(later.get_xdata())
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (
+            {"variant": "as-reportd"},
+            r"expected a variant of the vintages \(.*\), found 'as-reportd'",
+        ),
+        ({"theaters": ["alpah"]}, r"expected theaters among alpha.*, found alpah"),
+    ],
+)
+def test_the_vintage_chart_refuses_a_variant_or_theater_no_vintage_has(
+    series_files, option, message
+):
+    series = run_series(series_files, draws=200)
+    with pytest.raises(ValueError, match=message):
+        sim.plot_vintages(series, **option)
     plt.close("all")

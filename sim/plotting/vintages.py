@@ -53,11 +53,25 @@ def plot_vintages(
     Returns
     -------
     list of matplotlib.axes.Axes
-        One panel per theater.
+        One panel per theater: levels [troops] against months, each vintage's p50 and
+        its p10–p90 band (the conditioned ones, or the plain ones where nothing was
+        known), exact percentiles of the weighted draws
+        (:func:`sim.analysis.scores.percentile`).
+
+    Raises
+    ------
+    ValueError
+        For a variant no vintage has, or a theater (or ``THEATER/SITE``) no vintage
+        has.
     """
     from matplotlib.lines import Line2D
 
     variant = variant or headline_variant(series)
+    known = list(dict.fromkeys(name for v in series.vintages for name in v.result.variants))
+    if variant not in known:  # (else every vintage would be drawn as left out, silently)
+        raise ValueError(
+            f"expected a variant of the vintages ({', '.join(known)}), found {variant!r}"
+        )
     first = series.vintages[0].result
     # every vintage's theaters, the first's first: a theater a later vintage adds has a
     # panel too (its reports were drawn nowhere), named as the first vintage having it
@@ -66,6 +80,14 @@ def plot_vintages(
         for tid in v.result.plans[v.result.variants[0]].theaters:
             owner.setdefault(tid, v.result)
     names = list(theaters) if theaters else list(owner)
+    drawable = list(
+        dict.fromkeys([*owner, *(t for v in series.vintages for t in v.result.monthly.theater)])
+    )
+    unknown = [t for t in names if t not in drawable]
+    if unknown:  # (else an empty panel, titled as if the theater were there)
+        raise ValueError(
+            f"expected theaters among {', '.join(drawable)}, found {', '.join(unknown)}"
+        )
     lo = min(parse_month(f"{v.as_of:%Y-%m}") for v in series.vintages) - 1
     levels = [o for o in series.observations if o.kind != "target"]  # plans are not drawn
     hi = max([lo + 12, *(o.month for o in levels)]) + 9
