@@ -140,7 +140,7 @@ def plot_envelope(
     theaters : sequence of str, optional
         Theater ids, or sites as ``THEATER/SITE``, to draw (default: every theater,
         each followed by its sites in a new figure; every theater into given axes).
-    observed : sim.observed.ObservationSet, optional
+    observed : sim.io.observations.ObservationSet, optional
         Observed levels to draw (default: those attached to ``result``; False: none).
     variants : sequence of str, optional
         Variants to draw (default: all those the result holds).
@@ -148,6 +148,15 @@ def plot_envelope(
     Returns
     -------
     list of matplotlib.axes.Axes
+        One per theater (or site) drawn: each variant's central level [troops, at
+        the end of each month] against months, the min–max band across them shaded.
+
+    Raises
+    ------
+    ValueError
+        For a variant or theater the result does not hold, the wrong number of axes,
+        or axes a chart of months and troops cannot be drawn in (polar or 3-D axes,
+        a log y-axis).
     """
     if variants:
         unknown = [v for v in variants if v not in result.variants]
