@@ -565,13 +565,21 @@ def plot_fan(
         given axes).
     variants : sequence of str, optional
         Variant names; default: every variant of the result.
-    observed : sim.observed.ObservationSet, optional
+    observed : sim.io.observations.ObservationSet, optional
         Observed levels to draw (default: those attached to ``result``; False: none).
 
     Returns
     -------
     list of matplotlib.axes.Axes
-        The panels, theater-major.
+        The panels, theater-major: the median and the 5–95, 10–90 and 25–75
+        percentile bands of ``result.bands`` [troops] against months.
+
+    Raises
+    ------
+    ValueError
+        For a result without draws, a variant or theater the result does not hold,
+        the wrong number of axes, or axes a chart of months and troops cannot be
+        drawn in (polar or 3-D axes, a log y-axis).
     """
     if result.bands is None:
         raise ValueError(NEEDS_ENSEMBLE)
