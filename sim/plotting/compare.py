@@ -82,6 +82,15 @@ def plot_compare(
     Returns
     -------
     list of matplotlib.axes.Axes
+        Per theater, the fan of ``B − A`` [troops] against months (the percentile
+        bands of ``cmp.table``), then, in a new figure or when two axes per theater
+        are given, ``p_b_greater`` and ``p_b_less`` (shares of draws, drawn as percent).
+
+    Raises
+    ------
+    ValueError
+        For a theater the comparison does not hold, the wrong number of axes, or
+        axes a chart of months and troops cannot be drawn in.
     """
     names = list(theaters) if theaters else cmp.theaters
     have = list(dict.fromkeys(cmp.table.theater))
