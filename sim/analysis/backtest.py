@@ -141,12 +141,19 @@ class Backtest:
         The observed levels compared with.
     variants : list of str
     table : pandas.DataFrame
-        ``backtest.csv``: one row per profile and variant (``mae``, ``mape``,
-        ``max_error`` [troops or %], ``months_compared``, ``observations``).
+        ``backtest.csv`` (``profile, variant, mae, mape, max_error,
+        months_compared, observations``): one row per profile and variant;
+        ``mae`` and ``max_error`` in troops, ``mape`` in percent (the module's
+        docstring defines them); NaN where nothing was compared.
     errors : pandas.DataFrame
-        One row per profile, variant and compared observation [troops].
+        ``profile, variant, date, month, theater, troops_low, troops_high, level,
+        error, percent_error``: one row per profile, variant and compared
+        observation; ``level`` and ``error`` (how far the level lies outside the
+        observed range, 0 inside) in troops, ``percent_error`` in percent of the
+        observation's reference (NaN for a reference of 0).
     paths : pandas.DataFrame
-        The projected level of each profile, variant, theater and month [troops].
+        ``profile, variant, theater, month, troops``: the projected level of each
+        profile, variant, theater and month [troops].
     """
 
     scenario: Scenario
