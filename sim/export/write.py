@@ -184,6 +184,13 @@ def write_compare(
     -------
     list of pathlib.Path
         The files written.
+
+    Raises
+    ------
+    sim.ScenarioError
+        Before anything is written, when ``out_dir`` cannot be created or written,
+        holds files forcesim did not write (none is deleted), or another process is
+        writing it (:func:`sim.io.files.atomic_directory`).
     """
 
     def fill(tmp: Path) -> dict[str, Any]:
@@ -215,6 +222,13 @@ def write_backtest(bt: Backtest, out_dir: Path, *, argv: list[str] | None = None
     -------
     list of pathlib.Path
         The files written.
+
+    Raises
+    ------
+    sim.ScenarioError
+        Before anything is written, when ``out_dir`` cannot be created or written,
+        holds files forcesim did not write (none is deleted), or another process is
+        writing it (:func:`sim.io.files.atomic_directory`).
     """
 
     def fill(tmp: Path) -> dict[str, Any]:
@@ -257,6 +271,13 @@ def write_sweep(sw: Sweep, out_dir: Path, *, argv: list[str] | None = None) -> l
     -------
     list of pathlib.Path
         The files written.
+
+    Raises
+    ------
+    sim.ScenarioError
+        Before anything is written, when ``out_dir`` cannot be created or written,
+        holds files forcesim did not write (none is deleted), or another process is
+        writing it (:func:`sim.io.files.atomic_directory`).
     """
     import importlib.util
 
@@ -300,6 +321,13 @@ def write_sensitivity(
     -------
     list of pathlib.Path
         The files written.
+
+    Raises
+    ------
+    sim.ScenarioError
+        Before anything is written, when ``out_dir`` cannot be created or written,
+        holds files forcesim did not write (none is deleted), or another process is
+        writing it (:func:`sim.io.files.atomic_directory`).
     """
     stem = "sensitivity" if sens.method == "tenths" else "sobol"
     chart = "tornado" if sens.method == "tenths" else "sobol"
@@ -349,6 +377,16 @@ def write_vintages(
     -------
     list of pathlib.Path
         The files written.
+
+    Raises
+    ------
+    sim.ScenarioError
+        Before anything is written, when ``out_dir`` cannot be created or written,
+        holds files forcesim did not write (none is deleted), or another process is
+        writing it (:func:`sim.io.files.atomic_directory`).
+    ValueError
+        For a ``variant`` no vintage has (:func:`sim.plot_vintages`); nothing is
+        written.
     """
     tables = [
         v.result.observed.conditioned.table(v.scenario.id).assign(as_of=v.as_of.isoformat())
