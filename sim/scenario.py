@@ -88,21 +88,30 @@ class Scenario:
         return list(self.variants)
 
     def describe(self, name: str) -> str:
-        """The description of variant ``name``."""
-        return self.variants[name].description
+        """The description of variant ``name``.
+
+        Raises
+        ------
+        sim.ScenarioError
+            For an unknown name, with a did-you-mean suggestion (as every method
+            taking a variant's name does).
+        """
+        return self._variant(name).description
 
     def resolved(self, name: str) -> ScenarioDoc:
-        """The validated document of one variant."""
+        """The validated document of one variant (a ScenarioError for an unknown name)."""
         return self._variant(name).doc
 
     def resolved_raw(self, name: str | None = None) -> dict[str, Any]:
-        """The plain data of the base (``name=None``) or of one variant."""
+        """The plain data of the base (``name=None``) or of one variant (a ScenarioError
+        for an unknown name)."""
         if name is None:
             return self.raw
         return self._variant(name).raw
 
     def plan(self, name: str) -> Plan:
-        """Variant ``name`` compiled for the stepper (compiled once, when loaded)."""
+        """Variant ``name`` compiled for the stepper (compiled once, when loaded); a
+        ScenarioError for an unknown name."""
         return self._variant(name).plan
 
     def _variant(self, name: str) -> Resolved:
@@ -140,6 +149,11 @@ class Scenario:
         -------
         str
             YAML text; ``forcesim show`` prints it.
+
+        Raises
+        ------
+        sim.ScenarioError
+            For an unknown variant name, with a did-you-mean suggestion.
         """
         data = _plain(self.resolved_raw(name))
         head = ""

@@ -536,3 +536,11 @@ def test_the_error_lines_shown_in_docs_api_md_are_the_ones_raised(scenario: sim.
         with pytest.raises(sim.ScenarioError) as err:
             eval(call, {"scenario": scenario, "sim": sim})  # noqa: S307
         assert str(err.value) == shown
+
+
+@pytest.mark.parametrize("method", ["describe", "plan", "resolved", "resolved_raw", "to_yaml"])
+def test_every_scenario_method_given_an_unknown_variant_raises_scenario_error_with_a_suggestion(
+    scenario: sim.Scenario, method: str
+) -> None:
+    with pytest.raises(sim.ScenarioError, match=r"variants: .*did you mean 'slip-6'.*'slip-66'"):
+        getattr(scenario, method)("slip-66")
