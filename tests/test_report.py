@@ -1071,3 +1071,12 @@ def test_the_pages_tolerance_reads_one_troop_in_the_singular(tolerance, shown):
     from sim.report.page import _tolerance
 
     assert _tolerance(tolerance) == shown
+
+
+def test_the_page_gives_no_description_for_a_variant_its_scenario_lacks() -> None:
+    from sim.report.page import Page
+
+    scenario = sim.load_scenario(sim.default_scenario())
+    page = Page(sim.run(scenario, ["on-time"]), {}, None)
+    assert page._describe("not-in-the-scenario") == ""
+    assert page._describe("on-time") == scenario.describe("on-time")

@@ -28,6 +28,7 @@ import pandas as pd
 
 from sim import colors
 from sim.analysis.observed import Assessment, conditioned_result
+from sim.errors import ScenarioError
 from sim.export import has_table, read_record, read_table, rebuild_scored, refuse_page
 from sim.io.files import (
     atomic_file,
@@ -231,7 +232,7 @@ class Page:
     def _describe(self, v: str) -> str:
         try:
             return self.result.scenario.describe(v)
-        except (KeyError, AttributeError):
+        except (ScenarioError, AttributeError):  # a variant the scenario lacks: no text
             return ""
 
     def envelope(self) -> str:
