@@ -154,3 +154,15 @@ def test_fan_png_is_written_by_an_ensemble_run(tmp_path: Any) -> None:
     assert fan in files
     with Image.open(fan) as im:
         assert im.size[0] >= 1600 and im.size[1] >= 1000
+
+
+def test_a_fan_panel_of_a_variant_its_scenario_lacks_has_no_description_line() -> None:
+    import matplotlib.pyplot as plt
+
+    from sim.plotting.fan import _panel_title
+
+    scenario = sim.load_scenario(sim.default_scenario())
+    _, ax = plt.subplots()
+    _panel_title(sim.run(scenario, ["on-time"]), ax, "not-in-the-scenario", small=True)
+    assert not [t.get_text() for t in ax.texts if "not-in" not in t.get_text()]
+    plt.close("all")

@@ -25,6 +25,7 @@ import pandas as pd
 
 from sim import colors
 from sim.colors import mix
+from sim.errors import ScenarioError
 from sim.months import spell_month
 from sim.plotting import common
 from sim.plotting.clearance import clear_top_labels, line_labels
@@ -458,7 +459,7 @@ def _panel_title(result: Result, ax: Axes, variant: str, *, small: bool) -> None
     """The variant's name in bold, its description in grey beneath it (two lines at most)."""
     try:
         text = result.scenario.describe(variant)
-    except (KeyError, AttributeError):
+    except (ScenarioError, AttributeError):  # a variant the scenario lacks: no text
         text = ""
     lines = textwrap.wrap(text, 46 if small else 150, max_lines=2, placeholder=" …")
     size = 9.5 if small else 11
