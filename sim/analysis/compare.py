@@ -98,6 +98,7 @@ class Comparison:
 
     @property
     def variants(self) -> list[str]:
+        """``[a, b]``: the two variants, A first (every difference is ``B − A``)."""
         return [self.a, self.b]
 
     @property
