@@ -1051,3 +1051,18 @@ def test_rank_stats_read_off_cumulative_counts_equal_a_count_over_every_level():
             assert band == (lo <= p90 and hi >= p10)
             inside = hist[(levels >= accept[0]) & (levels <= accept[1])].sum()
             assert share == Fraction(int(inside), n)
+
+
+def test_with_observations_refuses_an_assessment_of_another_run(write, observations):
+    # attached to another run, its p_met_conditioned silently became NaN
+    sc = sim.load_scenario(write(UNCERTAIN_YAML))
+    obs = read_observations(observations("2024-03,alpha,800,800,,\n"), ["alpha"])
+    small = sim.run(sc, draws=100, seed=1, progress=False)
+    large = sim.run(sc, draws=200, seed=1, progress=False)
+    plain = sim.run(sc, progress=False)
+    assessment = score(small, obs)
+    assert with_observations(small, assessment).observed is assessment
+    for other in (large, plain):
+        with pytest.raises(ValueError, match=r"expected the assessment .* found one of") as e:
+            with_observations(other, assessment)
+        assert "draws 100" in str(e.value)

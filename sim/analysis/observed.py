@@ -680,8 +680,23 @@ def with_observations(result: Result, assessment: Assessment) -> Result:
     -------
     Result
         A new Result; ``result`` is unchanged.
+
+    Raises
+    ------
+    ValueError
+        When ``assessment`` scored another run: variants ``result`` lacks, or another
+        number of draws (its ``p_met_conditioned`` would be NaN or another run's).
     """
     c = assessment.conditioned
+    scored = set(map(str, assessment.table["variant"])) if "variant" in assessment.table else set()
+    if c is not None:
+        scored |= {str(v) for v, _ in c.p_met}
+    if assessment.draws != result.draws or not scored <= set(result.variants):
+        raise ValueError(
+            "expected the assessment sim.score_observations made of this result "
+            f"(variants {', '.join(result.variants)}; draws {result.draws}), found one of "
+            f"variants {', '.join(sorted(scored)) or 'none'}; draws {assessment.draws}"
+        )
     milestones = result.milestones
     if c is not None:
         milestones = milestones.assign(
