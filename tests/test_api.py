@@ -274,7 +274,7 @@ def test_backtest_vintages_and_sensitivity_display_as_one_short_line(
     for text in shown.values():
         assert "\n" not in text and len(text) < 200, text
     assert shown["backtest"].startswith("<Backtest iraq-syria-2024: ")
-    assert " against 33 observations" in shown["backtest"]
+    assert " against 39 observations" in shown["backtest"]
     assert shown["series"].startswith("<VintageSeries: 2 vintages from 2024-09-27 to ")
     assert shown["vintage"] == f"<Vintage {series.vintages[0].scenario.id} as of 2024-09-27>"
     assert ": 1 variant, 20 draws" in shown["sensitivity"]

@@ -451,14 +451,14 @@ def test_axes_a_chart_of_months_and_troops_cannot_be_drawn_in_are_refused_by_nam
 def test_a_charts_footnote_names_the_sources_of_its_numbers_and_counts_the_others(
     default_result,
 ):
-    # the default scenario lists 25 sources, 23 of them for the record of later reports:
+    # the default scenario lists 29 sources, 27 of them besides the two its numbers cite:
     # "As of 2024-09-06. Sources: ... (2026-02-23)" read as if the projection used them
     axes = plotting.plot_envelope(default_result)
     foot = next(t.get_text() for t in axes[0].figure.texts if "Sources" in t.get_text())
     plt.close(axes[0].figure)
     first = foot.splitlines()[0]
     assert first.startswith("As of 6 Sep 2024. Sources of its numbers: Shafaq News")
-    assert first.endswith("The scenario file lists 23 other sources.")
+    assert first.endswith("The scenario file lists 27 other sources.")
     assert "2025" not in first and "2026" not in first
 
 

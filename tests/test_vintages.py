@@ -29,8 +29,9 @@ DATES = ["2024-09-27", "2024-12-19", "2025-04-18", "2025-10-01", "2026-01-23", "
 
 # Known reports that no draw of any vintage can meet, each explained at the top of
 # the vintage that first knows it: a mid-2025 count of Iraq published in October
-# 2025, and a Syria count of June 2025 that repeated the figure from before the cut.
-STALE_REPORTS = {"2025-10-01 iraq", "2025-06-03 syria"}
+# 2025, a Syria count of June 2025 that repeated the figure from before the cut, and
+# Shafaq's Iraq count of January 2026 that repeated the figure of early 2025.
+STALE_REPORTS = {"2025-10-01 iraq", "2025-06-03 syria", "2026-01-18 iraq"}
 
 
 def as_date(value: Any, *, end: bool = False) -> dt.date:
