@@ -496,7 +496,7 @@ def test_sources_lists_each_variants_changes_and_counts_assumptions_as_the_chart
 def test_an_empty_out_is_refused_rather_than_written_to_the_default(command: str) -> None:
     result = CliRunner().invoke(main, [command, "--out", ""])
     assert result.exit_code == 2
-    assert "Invalid value for '--out': expected a directory name, found ''" in result.output
+    assert "<command line>:1:1: --out: expected a directory name, found ''" in result.output
 
 
 @pytest.mark.parametrize(
@@ -516,7 +516,7 @@ def test_a_whole_number_flag_takes_plain_digits_only(option: str, text: str, hin
     result = CliRunner().invoke(main, argv)
     assert result.exit_code == 2
     assert result.stderr == (
-        f"forcesim: error: Invalid value for '{option}': expected a whole number as plain "
+        f"forcesim: error: <command line>:1:1: {option}: expected a whole number as plain "
         f"digits, found {text!r}{hint}\n"
     )
 
@@ -562,6 +562,72 @@ def test_an_empty_file_name_is_refused_rather_than_taken_as_the_default(
     assert result.stderr.count("\n") == 1
     assert "expected a file name, found '" in result.stderr
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+WHOLE = "expected a whole number from 1 to 100,000,000, found"
+RATE = (
+    "expected a chance that a report is wrong, above 0 and below 1: a percentage (5%), "
+    "a decimal (0.05) or a fraction (1/20), found"
+)
+TWO = "expected exactly two --variant NAME options (A, then B), found"
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            ["run", "--draws", "10", "--seed", "1", "--condition", "--tolerance", "0.5"],
+            "--tolerance: expected a tolerance as a percentage from 0% to 100% (of each "
+            "bound) or a number of troops (0, or at least 1), found '0.5' (on whole troops a "
+            "tolerance below 1 troop is none at all: for 50 % of each bound write 50%)",
+        ),
+        (
+            ["sensitivity", "--method", "sobol", "--draws", "1000", "--seed", "1"],
+            "--draws: expected a base sample size that is a power of two for Sobol' "
+            "sequences (e.g. 4096), found '1000'",
+        ),
+        (["run", "--draws", "abc", "--seed", "1"], f"--draws: {WHOLE} 'abc'"),
+        (["run", "--draws=", "--seed", "1"], f"--draws: {WHOLE} ''"),
+        (
+            ["compare", "--seed", "x", "--draws", "9"],
+            "--seed: expected a whole number from 0 to 9,223,372,036,854,775,807, found 'x'",
+        ),
+        (["vintages", "x.yaml", "--draws", "0"], f"--draws: {WHOLE} '0'"),
+        (["run", "--format", "xls"], "--format: expected one of csv, parquet, both, found 'xls'"),
+        (
+            ["sensitivity", "--method", "Sobol"],
+            "--method: expected one of tenths, sobol, found 'Sobol'",
+        ),
+        (
+            ["plot", "RUN", "--chart", "fans"],
+            "--chart: expected one of envelope, fan, "
+            "fan_conditioned, compare, backtest, found 'fans'",
+        ),
+        (["run", "--error-rate=2", "--condition"], f"--error-rate: {RATE} '2'"),
+        (["run", "--out", ""], "--out: expected a directory name, found ''"),
+        (["plot", "RUN", "-o", ""], "-o: expected a file name, found ''"),
+        (["report", "RUN", "--output="], "--output: expected a file name, found ''"),
+        (["run", ""], "SCENARIO: expected a file name, found ''"),
+        (["compare", "--draws", "9", "--seed", "1"], f"--variant: {TWO} 0"),
+        (["compare", "-qva", "--draws", "9", "--seed", "1"], f"-v: {TWO} 1 ('a')"),
+        (
+            ["compare", "-v", "a", "--variant", "b", "--variant=c"],
+            f"--variant: {TWO} 3 ('a', 'b', 'c')",
+        ),
+    ],
+    ids=lambda a: " ".join(a) if isinstance(a, list) else "",
+)
+def test_every_refused_value_is_one_line_at_the_command_line_naming_the_flag_as_written(
+    args: list[str], line: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (click's own said "Invalid value for '--draws': 'abc' is not a valid integer range."
+    # or "'-o' / '--output'", compare and vintages a line of their own)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == f"forcesim: error: <command line>:1:1: {line}\n"
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(
@@ -753,7 +819,7 @@ def test_an_effective_share_and_its_percent_sign_stay_on_one_line(tmp_path):
 @pytest.mark.parametrize(
     ("args", "found"),
     [
-        (["--draws", "+0", "--seed", "1"], "--draws': expected a whole number from 1 to "),
+        (["--draws", "+0", "--seed", "1"], "--draws: expected a whole number from 1 to "),
         (["--draws", "200000000", "--seed", "1"], "found '200000000'"),
         (["--draws", "10", "--seed", "9223372036854775808"], "found '9223372036854775808'"),
     ],

@@ -159,19 +159,19 @@ def test_compare_cli_writes_csv_png_and_run_json_the_same_for_any_chunk(
         (["--variant", "on-time", "--variant", "slip-6", "--draws", "10", "--no-seed"], "--seed"),
         (
             ["--variant", "on-time", "--variant", "slip-6", "--draws", "0"],
-            "Invalid value for '--draws'",
+            "<command line>:1:1: --draws: expected a whole number from 1 to",
         ),
         (
             ["--variant", "on-time", "--variant", "slip-6", "--draws", "-3"],
-            "Invalid value for '--draws'",
+            "<command line>:1:1: --draws: expected a whole number from 1 to",
         ),
         (
             ["--variant", "on-time", "--variant", "slip-6", "--draws", "lots"],
-            "is not a valid integer",
+            "--draws: expected a whole number from 1 to 100,000,000, found 'lots'",
         ),
         (
             ["--variant", "on-time", "--variant", "slip-6", "--seed", "x"],
-            "Invalid value for '--seed'",
+            "<command line>:1:1: --seed: expected a whole number from 0 to",
         ),
     ],
 )

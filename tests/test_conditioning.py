@@ -966,7 +966,7 @@ def test_a_bad_error_rate_is_one_line_and_nothing_is_written(write, observations
     )
     assert res.exit_code == 2
     assert res.stderr.count("\n") == 1
-    assert res.stderr.startswith("forcesim: error: Invalid value for '--error-rate': expected a ")
+    assert res.stderr.startswith("forcesim: error: <command line>:1:1: --error-rate: expected a ")
     assert f"found {rate!r}" in res.stderr
     assert not out.exists()
 

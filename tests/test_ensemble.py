@@ -679,16 +679,16 @@ def test_distribution_parameters_are_validated(write, quantity, message):
     [
         (
             ["--draws", "0", "--seed", "1"],
-            "Invalid value for '--draws': expected a whole number from 1 to 100,000,000, found '0'",
+            "<command line>:1:1: --draws: expected a whole number from 1 to 100,000,000, found '0'",
         ),
         (
             ["--draws", "-5", "--seed", "1"],
-            "'--draws': expected a whole number from 1 to 100,000,000, found '-5'",
+            "--draws: expected a whole number from 1 to 100,000,000, found '-5'",
         ),
-        (["--draws", "1000000000000", "--seed", "1"], "Invalid value for '--draws'"),
-        (["--draws", "many", "--seed", "1"], "'many' is not a valid integer"),
-        (["--draws", "100", "--seed", "abc"], "Invalid value for '--seed'"),
-        (["--draws", "100", "--seed", "1.5"], "Invalid value for '--seed'"),
+        (["--draws", "1000000000000", "--seed", "1"], "<command line>:1:1: --draws: expected"),
+        (["--draws", "many", "--seed", "1"], "--draws: expected a whole number from 1 to"),
+        (["--draws", "100", "--seed", "abc"], "<command line>:1:1: --seed: expected"),
+        (["--draws", "100", "--seed", "1.5"], "<command line>:1:1: --seed: expected"),
         (["--draws", "100"], "--draws: expected --seed S with --draws N"),
     ],
 )

@@ -386,7 +386,7 @@ def test_a_tolerance_below_one_troop_is_refused_as_a_share_written_without_its_p
     )
     assert res.exit_code == 2 and not out.exists()
     assert [ln for ln in res.output.splitlines() if ln] == [
-        "forcesim: error: Invalid value for '--tolerance': expected a tolerance as a percentage "
+        "forcesim: error: <command line>:1:1: --tolerance: expected a tolerance as a percentage "
         "from 0% to 100% (of each bound) or a number of troops (0, or at least 1), "
         f"found {text!r} {SHARE_HINT.format(share, share)}"
     ]
@@ -752,7 +752,7 @@ BAD_COMMANDS = [
         "<command line>:1:1: --tolerance: expected observations for --tolerance: --observed "
         "FILE, or observations in the scenario, found no --observed, and no observations in ",
     ),
-    (["--observed", "{good}", "--tolerance", "lots"], "Invalid value for '--tolerance'"),
+    (["--observed", "{good}", "--tolerance", "lots"], "<command line>:1:1: --tolerance: expected"),
 ]
 
 

@@ -302,16 +302,16 @@ def test_sensitivity_writes_its_files(tmp_path) -> None:
         (
             # (it said "--workers and --scheduler run the tenths method only": no option named)
             ["--draws", "100", "--seed", "1", "--method", "sobol", "--workers", "2"],
-            "forcesim: error: Invalid value for '--workers': expected --method tenths",
+            "forcesim: error: <command line>:1:1: --workers: expected --method tenths",
         ),
         (
             ["--draws", "100", "--seed", "1", "--method", "sobol", "--scheduler", "tcp://h:1"],
-            "forcesim: error: Invalid value for '--scheduler': expected --method tenths",
+            "forcesim: error: <command line>:1:1: --scheduler: expected --method tenths",
         ),
         (
             # (it said "<arguments>:1:1: draws: ..., found 1,000": neither flag nor text)
             ["--draws", "1000", "--seed", "1", "--method", "sobol"],
-            "forcesim: error: Invalid value for '--draws': expected a base sample size that is "
+            "forcesim: error: <command line>:1:1: --draws: expected a base sample size that is "
             "a power of two for Sobol' sequences (e.g. 4096), found '1000'",
         ),
     ],
@@ -490,7 +490,10 @@ def test_the_sensitivity_command_states_and_checks_its_least_number_of_draws(tmp
         main, ["sensitivity", "--draws", "9", "--seed", "1", "--out", str(out)]
     )
     assert res.exit_code == 2
-    assert "'--draws': expected a whole number from 10 to 100,000,000, found '9'" in res.output
+    assert (
+        "<command line>:1:1: --draws: expected a whole number from 10 to 100,000,000, found '9'"
+        in res.output
+    )
     assert not out.exists()
 
 

@@ -121,7 +121,10 @@ def test_format_parquet_without_pyarrow_is_a_usage_error_before_any_work(
 def test_an_unknown_format_is_refused() -> None:
     result = CliRunner().invoke(main, ["run", "--format", "xlsx"])
     assert result.exit_code == 2
-    assert "'xlsx' is not one of 'csv', 'parquet', 'both'" in result.output
+    assert result.stderr == (
+        "forcesim: error: <command line>:1:1: --format: expected one of csv, parquet, both, "
+        "found 'xlsx'\n"
+    )
 
 
 def test_write_run_refuses_an_unknown_format(tmp_path: Path) -> None:

@@ -172,7 +172,8 @@ atexit.register(_interrupted_at_exit)
 class _Forcesim(click.Group):
     """The command group: remembers the arguments it was invoked with (for run.json),
     handles SIGTERM like Ctrl-C, and prints click's usage errors as one line, like
-    every other error."""
+    every other error (a refused value located like a scenario file's:
+    ``<command line>:1:1: --draws: expected …, found '…'``)."""
 
     invoked: list[str] = []
     #: the signal (2 or 15) that came while the command ran, or 0
@@ -221,6 +222,12 @@ class _Forcesim(click.Group):
             click.echo(f"forcesim: {interrupted()}", err=True)
             cause = exc if isinstance(exc, KeyboardInterrupt) else exc.__cause__
             sys.exit(128 + (_Forcesim.signalled or getattr(cause, "signum", 2)))
+        except click.BadParameter as exc:
+            if isinstance(exc, click.MissingParameter) or exc.param is None:
+                fail(exc.format_message(), exc.exit_code)
+            from sim.cli.params import value_error
+
+            fail(value_error(exc), exc.exit_code)
         except click.ClickException as exc:
             fail(exc.format_message(), exc.exit_code)
         except click.exceptions.Exit as exc:

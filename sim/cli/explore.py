@@ -9,17 +9,21 @@ import click
 from sim.cli import command_line, friendly, hold, main
 from sim.cli.params import (
     SET_HELP,
+    OneOf,
     PathName,
     apply_settings,
+    as_written,
     draws_and_seed,
     draws_options,
     executor,
+    flag_error,
     needs,
     out_option,
     quiet_option,
     scale_options,
     set_option,
     variant_option,
+    written,
 )
 
 
@@ -125,7 +129,7 @@ def sweep(
 @draws_options("Draws of the ensemble (each tenth needs one).", "Seed (a whole number).", least=10)
 @click.option(
     "--method",
-    type=click.Choice(["tenths", "sobol"]),
+    type=OneOf(["tenths", "sobol"]),
     default="tenths",
     show_default=True,
     help="tenths: each input's lowest and highest tenth of the draws (a tornado). "
@@ -168,16 +172,13 @@ def sensitivity(
 
     draws_and_seed(draws, seed, required=True)
     if method == "sobol" and (workers is not None or scheduler is not None):
-        raise click.BadParameter(
-            "expected --method tenths (the method run as tasks; sobol runs its own sample "
-            "here), found --method sobol",
-            param_hint=f"'{'--workers' if workers is not None else '--scheduler'}'",
+        raise flag_error(
+            "--workers" if workers is not None else "--scheduler",
+            "--method tenths (the method run as tasks; sobol runs its own sample here)",
+            written("--method", method),
         )
     if method == "sobol" and draws is not None and not power_of_two(draws):
-        raise click.BadParameter(
-            f"expected {SOBOL_BASE}, found '{draws}'",
-            param_hint="'--draws'",
-        )
+        raise flag_error("--draws", SOBOL_BASE, repr(as_written("--draws")[1] or str(draws)))
     if method == "sobol":
         needs("SALib", "sensitivity", "--method", method)
     cluster = executor(workers, scheduler, draws)

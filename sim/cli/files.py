@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from sim.cli import EXIT_BAD_INPUT, friendly, hold, main
-from sim.cli.params import PathName, needs
+from sim.cli.params import OneOf, PathName, needs
 
 
 @main.command()
@@ -231,7 +231,7 @@ def show(file: str, variant: str | None) -> None:
 )
 @click.option(
     "--chart",
-    type=click.Choice(["envelope", "fan", "fan_conditioned", "compare", "backtest"]),
+    type=OneOf(["envelope", "fan", "fan_conditioned", "compare", "backtest"]),
     help="Draw only this chart. Default: every chart RUN_DIR's files hold "
     "(with -o, the first of them).",
 )

@@ -1,5 +1,6 @@
-"""Option types of the command line: click parses and checks every flag value, so a
-bad flag exits 2 with click's usual ``Invalid value for '--draws'`` message."""
+"""Option types of the command line: click parses and checks every flag value, and a
+bad one exits 2 with one line located like a scenario file's error,
+``<command line>:1:1: --draws: expected …, found '…'`` (:func:`value_error`)."""
 
 from __future__ import annotations
 
@@ -32,11 +33,31 @@ class WholeNumber(click.IntRange):
                 ctx,
             )
         low, high = self.min, self.max
+        if isinstance(value, str) and not numeric:  # (click's own: "is not a valid integer")
+            self.fail(
+                f"expected a whole number from {low:,} to {high:,}, found {value!r}"
+                if low is not None and high is not None
+                else f"expected a whole number as plain digits, found {value!r}",
+                param,
+                ctx,
+            )
         if numeric and low is not None and high is not None and not low <= int(text) <= high:
             self.fail(  # (click's own message quotes int(text), not the text)
                 f"expected a whole number from {low:,} to {high:,}, found {value!r}",
                 param,
                 ctx,
+            )
+        return super().convert(value, param, ctx)
+
+
+class OneOf(click.Choice):
+    """One of a few words, refused as every other value is: ``expected one of csv,
+    parquet, both, found 'xls'``."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and value not in self.choices:
+            self.fail(
+                f"expected one of {', '.join(map(str, self.choices))}, found {value!r}", param, ctx
             )
         return super().convert(value, param, ctx)
 
@@ -297,3 +318,80 @@ def needs(module: str, extra: str, flag: str, value: Any = True) -> None:
             (f"{written(flag, value)}, and " if flag.startswith("-") else "")
             + f"no module {module}",
         )
+
+
+def given(param: click.Parameter, command: click.Command) -> list[tuple[str, str | None]]:
+    """Each time the command line gave the option ``param`` of ``command``: the name as
+    written (``-o`` or ``--output``) and the value as written (None for a flag), in
+    order, read as click reads them (``--draws=10``, ``-o x.png``, ``-ox.png``, ``-qv
+    A``; nothing after ``--``)."""
+    from sim.cli import _Forcesim
+
+    options = {
+        name: p
+        for p in command.params
+        if isinstance(p, click.Option)
+        for name in (*p.opts, *p.secondary_opts)
+    }
+    args = _Forcesim.invoked
+    found: list[tuple[str, str | None]] = []
+    i = 0
+    while i < len(args):
+        arg, i = args[i], i + 1
+        if arg == "--":
+            break
+        if arg.startswith("--"):
+            name, eq, value = arg.partition("=")
+            opt = options.get(name)
+            if opt is None:
+                continue
+            if not eq and not opt.is_flag:
+                value, i = (args[i] if i < len(args) else ""), i + 1
+            if opt is param:
+                found.append((name, None if opt.is_flag else value))
+        elif arg.startswith("-") and len(arg) > 1:  # one or more short options
+            for k in range(1, len(arg)):
+                opt = options.get("-" + arg[k])
+                if opt is None:
+                    break
+                value = None
+                if not opt.is_flag:
+                    value = arg[k + 1 :]
+                    if not value:
+                        value, i = (args[i] if i < len(args) else ""), i + 1
+                if opt is param:
+                    found.append(("-" + arg[k], value))
+                if value is not None:
+                    break
+    return found
+
+
+def as_written(flag: str) -> tuple[str, str | None]:
+    """The option ``flag`` (its long name) of the running command as the command line
+    last gave it: its name as written (``-v`` or ``--variant``) and its value as
+    written; ``(flag, None)`` when it was not given."""
+    command = click.get_current_context().command
+    for param in command.params:
+        if isinstance(param, click.Option) and flag in param.opts + param.secondary_opts:
+            occurrences = given(param, command)
+            if occurrences:
+                return occurrences[-1]
+    return flag, None
+
+
+def value_error(exc: click.BadParameter) -> str:
+    """The one line of a value click refused (``exc``, from an option type above):
+    ``<command line>:1:1: FLAG: expected …, found '…'``, FLAG as the command line wrote
+    it (``-o`` or ``--output``: the last one given, the one click reads), or the name
+    of an argument (``SCENARIO``)."""
+    from sim.io.settings import COMMAND_LINE
+
+    param, ctx = exc.param, exc.ctx
+    assert param is not None
+    name = param.human_readable_name
+    if isinstance(param, click.Option):
+        name = max(param.opts, key=len)
+        if ctx is not None:
+            occurrences = given(param, ctx.command)
+            name = occurrences[-1][0] if occurrences else name
+    return f"{COMMAND_LINE}:1:1: {name}: {exc.message}"

@@ -13,8 +13,10 @@ from sim.cli.params import (
     FORMATS,
     SET_HELP,
     TOLERANCE,
+    OneOf,
     PathName,
     apply_settings,
+    as_written,
     draws_and_seed,
     draws_options,
     executor,
@@ -80,7 +82,7 @@ if TYPE_CHECKING:
 @click.option(
     "--format",
     "table_format",
-    type=click.Choice(list(FORMATS)),
+    type=OneOf(list(FORMATS)),
     default="csv",
     show_default=True,
     help="File type of the tables: CSV, Parquet (needs pyarrow) or both.",
@@ -243,10 +245,10 @@ def compare(
     from sim.plotting import use_agg
 
     if len(variants) != 2:
-        raise click.UsageError(
-            "expected exactly two --variant NAME options (A, then B), found "
-            + f"{len(variants)}"
-            + (f" ({', '.join(variants)})" if variants else "")
+        raise flag_error(
+            as_written("--variant")[0],
+            "exactly two --variant NAME options (A, then B)",
+            f"{len(variants)}" + (f" ({', '.join(map(repr, variants))})" if variants else ""),
         )
     draws_and_seed(draws, seed, required=True)
     assert draws is not None and seed is not None
