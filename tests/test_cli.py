@@ -630,6 +630,21 @@ def test_every_refused_value_is_one_line_at_the_command_line_naming_the_flag_as_
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_folder_of_vintages_holding_no_scenario_is_named_with_what_was_expected(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / ".#a.yaml").write_text("id: x\n")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["vintages", "empty/"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "forcesim: error: empty/: expected a folder holding scenario files (.yaml, .yml; "
+        "hidden ones left out), found none in it\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]
+
+
 @pytest.mark.parametrize(
     ("command", "chart"),
     [

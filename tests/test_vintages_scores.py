@@ -209,7 +209,10 @@ def test_the_command_takes_a_directory_for_the_scenario_files_it_holds(series_fi
     empty.mkdir()
     result = CliRunner().invoke(main, ["vintages", str(empty), "--out", str(tmp_path / "x")])
     assert result.exit_code == 2
-    assert f"{empty}/ holds no scenario (.yaml) files" in result.output
+    assert result.stderr == (
+        f"forcesim: error: {empty}: expected a folder holding scenario files (.yaml, .yml; "
+        "hidden ones left out), found none in it\n"
+    )
 
 
 def test_the_command_without_a_record_names_what_it_needs_as_expected_and_found(series_files):

@@ -98,11 +98,16 @@ def vintages(
     from sim.plotting import use_agg
 
     paths: list[Path] = []
-    for f in map(Path, files):
+    for given in files:
+        f = Path(given)
         if f.is_dir():
             found = scenario_files(f)
             if not found:
-                raise click.UsageError(f"{f}/ holds no scenario (.yaml) files")
+                raise ScenarioError.absent(
+                    "a folder holding scenario files (.yaml, .yml; hidden ones left out)",
+                    "none in it",
+                    file=given,
+                )
             paths += found
         else:
             paths.append(f)
