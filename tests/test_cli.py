@@ -570,52 +570,57 @@ RATE = (
     "a decimal (0.05) or a fraction (1/20), found"
 )
 TWO = "expected exactly two --variant NAME options (A, then B), found"
+REFUSED_VALUES = [
+    (
+        ["run", "--draws", "10", "--seed", "1", "--condition", "--tolerance", "0.5"],
+        "--tolerance: expected a tolerance as a percentage from 0% to 100% (of each "
+        "bound) or a number of troops (0, or at least 1), found '0.5' (on whole troops a "
+        "tolerance below 1 troop is none at all: for 50 % of each bound write 50%)",
+    ),
+    (
+        ["sensitivity", "--method", "sobol", "--draws", "1000", "--seed", "1"],
+        "--draws: expected a base sample size that is a power of two for Sobol' "
+        "sequences (e.g. 4096), found '1000'",
+    ),
+    (["run", "--draws", "abc", "--seed", "1"], f"--draws: {WHOLE} 'abc'"),
+    (["run", "--draws=", "--seed", "1"], f"--draws: {WHOLE} ''"),
+    (
+        ["compare", "--seed", "x", "--draws", "9"],
+        "--seed: expected a whole number from 0 to 9,223,372,036,854,775,807, found 'x'",
+    ),
+    (["vintages", "x.yaml", "--draws", "0"], f"--draws: {WHOLE} '0'"),
+    (["run", "--format", "xls"], "--format: expected one of csv, parquet, both, found 'xls'"),
+    (
+        ["sensitivity", "--method", "Sobol"],
+        "--method: expected one of tenths, sobol, found 'Sobol'",
+    ),
+    (
+        ["plot", "RUN", "--chart", "fans"],
+        "--chart: expected one of envelope, fan, fan_conditioned, compare, backtest, found 'fans'",
+    ),
+    (["run", "--error-rate=2", "--condition"], f"--error-rate: {RATE} '2'"),
+    (["run", "--out", ""], "--out: expected a directory name, found ''"),
+    (["plot", "RUN", "-o", ""], "-o: expected a file name, found ''"),
+    (["report", "RUN", "--output="], "--output: expected a file name, found ''"),
+    (["run", ""], "SCENARIO: expected a file name, found ''"),
+    (
+        ["plot", ".", "-o", "x.gif"],
+        "-o: expected a file ending in .png, .pdf or .svg, found 'x.gif'",
+    ),
+    (["report", ".", "-ox.txt"], "-o: expected a file ending in .html or .htm, found 'x.txt'"),
+    (["compare", "--draws", "9", "--seed", "1"], f"--variant: {TWO} 0"),
+    (["compare", "-qva", "--draws", "9", "--seed", "1"], f"-v: {TWO} 1 ('a')"),
+    (
+        ["compare", "-v", "a", "--variant", "b", "--variant=c"],
+        f"--variant: {TWO} 3 ('a', 'b', 'c')",
+    ),
+]
 
 
 @pytest.mark.parametrize(
     ("args", "line"),
-    [
-        (
-            ["run", "--draws", "10", "--seed", "1", "--condition", "--tolerance", "0.5"],
-            "--tolerance: expected a tolerance as a percentage from 0% to 100% (of each "
-            "bound) or a number of troops (0, or at least 1), found '0.5' (on whole troops a "
-            "tolerance below 1 troop is none at all: for 50 % of each bound write 50%)",
-        ),
-        (
-            ["sensitivity", "--method", "sobol", "--draws", "1000", "--seed", "1"],
-            "--draws: expected a base sample size that is a power of two for Sobol' "
-            "sequences (e.g. 4096), found '1000'",
-        ),
-        (["run", "--draws", "abc", "--seed", "1"], f"--draws: {WHOLE} 'abc'"),
-        (["run", "--draws=", "--seed", "1"], f"--draws: {WHOLE} ''"),
-        (
-            ["compare", "--seed", "x", "--draws", "9"],
-            "--seed: expected a whole number from 0 to 9,223,372,036,854,775,807, found 'x'",
-        ),
-        (["vintages", "x.yaml", "--draws", "0"], f"--draws: {WHOLE} '0'"),
-        (["run", "--format", "xls"], "--format: expected one of csv, parquet, both, found 'xls'"),
-        (
-            ["sensitivity", "--method", "Sobol"],
-            "--method: expected one of tenths, sobol, found 'Sobol'",
-        ),
-        (
-            ["plot", "RUN", "--chart", "fans"],
-            "--chart: expected one of envelope, fan, "
-            "fan_conditioned, compare, backtest, found 'fans'",
-        ),
-        (["run", "--error-rate=2", "--condition"], f"--error-rate: {RATE} '2'"),
-        (["run", "--out", ""], "--out: expected a directory name, found ''"),
-        (["plot", "RUN", "-o", ""], "-o: expected a file name, found ''"),
-        (["report", "RUN", "--output="], "--output: expected a file name, found ''"),
-        (["run", ""], "SCENARIO: expected a file name, found ''"),
-        (["compare", "--draws", "9", "--seed", "1"], f"--variant: {TWO} 0"),
-        (["compare", "-qva", "--draws", "9", "--seed", "1"], f"-v: {TWO} 1 ('a')"),
-        (
-            ["compare", "-v", "a", "--variant", "b", "--variant=c"],
-            f"--variant: {TWO} 3 ('a', 'b', 'c')",
-        ),
-    ],
-    ids=lambda a: " ".join(a) if isinstance(a, list) else "",
+    REFUSED_VALUES,
+    ids=[" ".join(x or "''" for x in a) for a, _ in REFUSED_VALUES],
 )
 def test_every_refused_value_is_one_line_at_the_command_line_naming_the_flag_as_written(
     args: list[str], line: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -812,7 +812,7 @@ def test_report_to_a_file_that_is_not_html_is_refused_and_the_runs_chart_is_kept
     result = invoke("report", str(deterministic), "-o", str(chart))
     assert result.exit_code == 2
     assert result.output == (
-        "forcesim: error: <command line>:1:1: --output: expected a file ending in .html "
+        "forcesim: error: <command line>:1:1: -o: expected a file ending in .html "
         f"or .htm, found {str(chart)!r}\n"
     )
     assert chart.read_bytes() == before

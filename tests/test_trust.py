@@ -349,7 +349,7 @@ def test_a_file_size_limit_while_writing_a_chart_or_page_is_one_line_naming_it(t
         )
         assert res.returncode == 2, res.stderr
         assert res.stderr == (
-            f"forcesim: error: {target}:1:1: --output: expected a file forcesim can write, "
+            f"forcesim: error: {target}:1:1: -o: expected a file forcesim can write, "
             "found File too large; nothing was written\n"
         )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
@@ -374,7 +374,7 @@ def test_a_chart_or_page_under_a_file_is_one_line_naming_the_file_before_any_wor
     res = CliRunner().invoke(main, [command, str(run), "-o", str(target)])
     assert res.exit_code == 2
     assert res.stderr == (
-        f"forcesim: error: {target}:1:1: --output: expected a file forcesim can write, "
+        f"forcesim: error: {target}:1:1: -o: expected a file forcesim can write, "
         f"found cannot write to {blocker} (a file, not a directory)\n"
     )
     assert blocker.read_text() == "mine\n"
@@ -1322,7 +1322,7 @@ def test_plot_output_with_another_extension_is_refused_in_one_line(tmp_path, nam
     assert _run(out).exit_code == 0
     res = CliRunner().invoke(main, ["plot", str(out), "-o", str(tmp_path / name)])
     assert res.exit_code == 2 and res.stderr.count("\n") == 1
-    assert "--output: expected a file ending in .png, .pdf or .svg" in res.stderr
+    assert ":1:1: -o: expected a file ending in .png, .pdf or .svg" in res.stderr
     assert not (tmp_path / name).exists()
 
 
@@ -1732,7 +1732,7 @@ def test_output_at_a_file_forcesim_did_not_write_is_refused_and_left_as_it_was(t
     mine.write_text("precious")
     res = CliRunner().invoke(main, [command, str(out), "-o", str(mine)])
     assert res.exit_code == 2 and res.stderr.count("\n") == 1, res.output
-    assert f"forcesim: error: {mine}:1:1: --output: expected a new file" in res.stderr
+    assert f"forcesim: error: {mine}:1:1: -o: expected a new file" in res.stderr
     assert "nothing was overwritten" in res.stderr
     assert mine.read_text() == "precious"
 
@@ -1743,7 +1743,7 @@ def test_output_at_a_directory_is_one_line_naming_it(tmp_path):
     (tmp_path / "d.png").mkdir()
     res = CliRunner().invoke(main, ["plot", str(out), "-o", str(tmp_path / "d.png")])
     assert res.exit_code == 2, res.output
-    assert f"{tmp_path / 'd.png'}:1:1: --output: expected a new file" in res.stderr
+    assert f"{tmp_path / 'd.png'}:1:1: -o: expected a new file" in res.stderr
     assert "found a directory in its place" in res.stderr
 
 

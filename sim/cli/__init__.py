@@ -63,6 +63,10 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             with reported_warnings():
                 return func(*args, **kwargs)
         except ScenarioError as exc:
+            if exc.path.startswith("-"):  # a flag, named as the command line wrote it (-o)
+                from sim.cli.params import as_written
+
+                exc.path = as_written(exc.path)[0]
             fail(exc.one_line())
         except BrokenPipeError:  # the reader went away (| head): stop quietly
             import os

@@ -369,8 +369,11 @@ def given(param: click.Parameter, command: click.Command) -> list[tuple[str, str
 def as_written(flag: str) -> tuple[str, str | None]:
     """The option ``flag`` (its long name) of the running command as the command line
     last gave it: its name as written (``-v`` or ``--variant``) and its value as
-    written; ``(flag, None)`` when it was not given."""
-    command = click.get_current_context().command
+    written; ``(flag, None)`` when it was not given (or is no option of the command)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return flag, None
+    command = ctx.command
     for param in command.params:
         if isinstance(param, click.Option) and flag in param.opts + param.secondary_opts:
             occurrences = given(param, command)

@@ -16,7 +16,6 @@ from sim.cli.params import (
     OneOf,
     PathName,
     apply_settings,
-    as_written,
     draws_and_seed,
     draws_options,
     executor,
@@ -246,7 +245,7 @@ def compare(
 
     if len(variants) != 2:
         raise flag_error(
-            as_written("--variant")[0],
+            "--variant",
             "exactly two --variant NAME options (A, then B)",
             f"{len(variants)}" + (f" ({', '.join(map(repr, variants))})" if variants else ""),
         )
