@@ -840,8 +840,10 @@ def _table(
     shares = SHARES | (shares or set())
     cols = list(frame.columns)  # read by place: two columns may share a name
     classes = [_num_class(frame.iloc[:, i]) for i in range(len(cols))]
+    # a CSV name may break after each '_' (percentile_<wbr>rank), so headings wrap
     head = "".join(
-        f'<th scope="col"{classes[i]}>{esc(headings.get(str(c), str(c)))}</th>'
+        f'<th scope="col"{classes[i]}>'
+        f"{esc(headings.get(str(c), str(c))).replace('_', '_<wbr>')}</th>"
         for i, c in enumerate(cols)
     )
     is_share = [str(c) in shares for c in cols]
