@@ -569,3 +569,41 @@ def test_on_a_wide_screen_the_tables_that_can_fit_show_every_column_whole(
         assert page.evaluate("document.documentElement.scrollWidth") <= 1400
     finally:
         page.close()
+
+
+def test_a_table_wider_than_its_box_shows_a_shade_on_the_side_more_of_it_lies(
+    browser: Any, observed: Path
+) -> None:
+    # the observations' columns ran to the box's edge and stopped there, cut through a
+    # heading, with nothing to say the rest was a sideways scroll away
+    from io import BytesIO
+
+    from PIL import Image
+
+    page = browser.new_page()
+    page.set_viewport_size({"width": 1400, "height": 900})
+    try:
+        page.goto((observed / "report.html").resolve().as_uri())
+        page.wait_for_selector("html[data-charts=ready]", timeout=30_000)
+        box = page.locator(".scroll", has_text="Observations scored against each variant")
+        box.scroll_into_view_if_needed()
+
+        def edges() -> tuple[int, int]:
+            """The lightness, 0 to 255, at the box's left and right edges, in the
+            caption's line (its text stands at the left, so both ends are blank)."""
+            b = box.bounding_box()
+            cap = box.locator("caption").bounding_box()
+            assert b is not None and cap is not None
+            shot = Image.open(BytesIO(page.screenshot())).convert("L")
+            y = int(cap["y"] + cap["height"] / 2)
+            return shot.getpixel((int(b["x"]) + 1, y)), shot.getpixel(
+                (int(b["x"] + b["width"]) - 2, y)
+            )
+
+        left, right = edges()
+        assert left == 255 and right < 245, (left, right)
+        box.evaluate("e => { e.scrollLeft = e.scrollWidth; }")
+        left, right = edges()
+        assert left < 245 and right == 255, (left, right)
+    finally:
+        page.close()
