@@ -607,3 +607,61 @@ def test_a_table_wider_than_its_box_shows_a_shade_on_the_side_more_of_it_lies(
         assert left < 245 and right == 255, (left, right)
     finally:
         page.close()
+
+
+#: every two texts of a chart that meet (each box less a pixel), and every text that
+#: runs past its chart's edges: [chart, text, other text or "the edge"]
+CLASHES = """() => {
+    const out = [];
+    document.querySelectorAll('div.chart').forEach(gd => {
+        const chart = gd.getBoundingClientRect();
+        const boxes = Array.from(gd.querySelectorAll('svg text'))
+            .filter(t => t.textContent.trim() && t.getBoundingClientRect().width > 0)
+            .map(t => [t.textContent, t.getBoundingClientRect()]);
+        boxes.forEach(([text, r], i) => {
+            if (r.left < chart.left - 1 || r.right > chart.right + 1)
+                out.push([gd.id, text, 'the edge']);
+            boxes.slice(i + 1).forEach(([other, s]) => {
+                const wide = Math.min(r.right, s.right) - Math.max(r.left, s.left);
+                const high = Math.min(r.bottom, s.bottom) - Math.max(r.top, s.top);
+                if (wide > 1 && high > 1) out.push([gd.id, text, other]);
+            });
+        });
+    });
+    return out;
+}"""
+
+
+@pytest.fixture(scope="module")
+def afghanistan_2011(tmp_path_factory) -> Path:
+    # six-digit troop counts, and deadlines 9 months apart
+    out = tmp_path_factory.mktemp("browser") / "afg11"
+    scenario = SCENARIOS_DIR / "historical" / "afghanistan-2011.yaml"
+    return make_run(out, str(scenario), "--draws", "200", "--seed", "1")
+
+
+def clashes(page: Any, ticks: bool) -> list[list[str]]:
+    """:data:`CLASHES` with (``ticks``) or without a tick label of the troops axis."""
+    number = re.compile(r"^[\d,]+$")
+    return [c for c in page.evaluate(CLASHES) if any(number.match(t) for t in c[1:]) == ticks]
+
+
+def open_at(browser: Any, run: Path, width: int) -> Any:
+    page = browser.new_page()
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto((run / "report.html").resolve().as_uri())
+    page.wait_for_selector("html[data-charts=ready]", timeout=30_000)
+    return page
+
+
+@pytest.mark.parametrize("width", [390, 1400])
+def test_the_troop_axis_labels_stand_whole_inside_the_chart_and_clear_of_its_title(
+    browser: Any, afghanistan_2011: Path, width: int
+) -> None:
+    # '100,000' ran past the chart's left edge on a phone (cut to '00,000') and into the
+    # axis title 'troops' at 1,400 px: the left margin was fixed, whatever the labels
+    page = open_at(browser, afghanistan_2011, width)
+    try:
+        assert clashes(page, ticks=True) == []
+    finally:
+        page.close()

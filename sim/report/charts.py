@@ -110,6 +110,8 @@ def _layout(fig: go.Figure, n_rows: int, hover: str) -> None:
     fig.update_yaxes(
         title_text="troops",
         tickformat=",d",
+        # room for the widest tick label ("100,000") left of it and of the title
+        automargin=True,
         gridcolor="#dddddd",
         zeroline=True,
         zerolinecolor="#888888",
