@@ -665,3 +665,18 @@ def test_the_troop_axis_labels_stand_whole_inside_the_chart_and_clear_of_its_tit
         assert clashes(page, ticks=True) == []
     finally:
         page.close()
+
+
+def test_on_a_phone_the_deadline_labels_stand_inside_their_chart_and_clear_of_each_other(
+    browser: Any, afghanistan_2011: Path
+) -> None:
+    # the labels of the deadlines of Dec 2011 and Sep 2012 lay over each other, placed as
+    # for a chart 1,000 px wide
+    page = open_at(browser, afghanistan_2011, 390)
+    try:
+        assert clashes(page, ticks=False) == []
+        for chart in ("envelope-chart", "fan-chart"):  # each deadline keeps its label
+            text = page.locator(f"#{chart}").text_content() or ""
+            assert "Dec 2011" in text and "Sep 2012" in text, chart
+    finally:
+        page.close()

@@ -80,8 +80,112 @@
         });
       }
       return Plotly.newPlot(div, fig.data, fig.layout, config).then(function () {
+        return unstack(div);
+      }).then(function () {
+        return unstackText(div);
+      }).then(function () {
         return div;
       });
+    }
+
+    // ---------------------------------------------------------------- labels
+    // The labels of the deadlines and the as-of line are placed for a chart 1,000 px
+    // wide (sim/report/charts.py); on a narrower screen two may meet, or one run past
+    // the chart's right edge. Here, as drawn: a label past the right edge moves to the
+    // left of its line, and a label meeting one before it moves off it, down (up for a
+    // label standing on the axis), one relayout for the whole chart.
+    function unstack(div) {
+      var anns = div.layout.annotations || [];
+      var chart = div.getBoundingClientRect();
+      var right = chart.right - div._fullLayout.margin.r;
+      var kept = []; // boxes as they will stand
+      var updates = {};
+      Array.prototype.slice.call(div.querySelectorAll(".annotation")).forEach(function (g) {
+        var i = Number(g.getAttribute("data-index"));
+        var a = anns[i];
+        var r = g.getBoundingClientRect();
+        var box = { left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+        if (!a || r.width === 0 || a.xref === "paper" || a.xref === undefined) {
+          kept.push(box); // a panel's title stays where it is
+          return;
+        }
+        var width = box.right - box.left, height = box.bottom - box.top;
+        if (box.right > right && a.xanchor === "left") {
+          var line = box.left - (a.xshift || 0);
+          box.left = line - 3 - width;
+          box.right = line - 3;
+          updates["annotations[" + i + "].xanchor"] = "right";
+          updates["annotations[" + i + "].xshift"] = -3;
+        }
+        var down = a.yanchor !== "bottom";
+        var moved = 0;
+        for (var tries = 0; tries < 6; tries++) {
+          var hit = kept.filter(function (k) {
+            return k.left < box.right - 1 && box.left < k.right - 1 &&
+              k.top < box.bottom - 1 && box.top < k.bottom - 1;
+          })[0];
+          if (!hit) break;
+          var step = down ? hit.bottom - box.top + 1 : box.bottom - hit.top + 1;
+          box.top += down ? step : -step;
+          box.bottom = box.top + height;
+          moved += down ? -step : step;
+        }
+        if (moved) updates["annotations[" + i + "].yshift"] = (a.yshift || 0) + moved;
+        kept.push(box);
+      });
+      return Object.keys(updates).length ? Plotly.relayout(div, updates) : null;
+    }
+
+    // The same for the fan's deadline labels, drawn as text by each variant's trace:
+    // a label past the plot's right edge goes left of its line, one meeting a label
+    // before it moves down off it. Each shown trace, as drawn (a variant picked later
+    // is done when it is shown).
+    function unstackText(div) {
+      var chart = div.getBoundingClientRect();
+      var full = div._fullLayout;
+      var done = [];
+      Array.prototype.slice.call(div.querySelectorAll(".scatterlayer .trace")).forEach(function (g) {
+        var cd = g.__data__ && g.__data__[0];
+        var t = cd && cd.trace;
+        if (!t || t.meta !== "deadline-label" || t.visible === false) return;
+        var xa = full[t.xaxis.replace("x", "xaxis")], ya = full[t.yaxis.replace("y", "yaxis")];
+        var right = chart.left + xa._offset + xa._length;
+        var texts = g.querySelectorAll(".textpoint text");
+        var user = div.data[t.index];
+        var pos = t.y.map(function (_, j) {
+          return Array.isArray(user.textposition) ? user.textposition[j] : user.textposition;
+        });
+        var ys = t.y.slice();
+        var kept = [], changed = false;
+        Array.prototype.forEach.call(texts, function (node, j) {
+          var r = node.getBoundingClientRect();
+          if (r.width === 0) return;
+          var box = { left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+          var width = r.right - r.left, height = r.bottom - r.top;
+          if (box.right > right && pos[j] === "bottom right") {
+            var line = chart.left + xa._offset + xa.l2p(xa.d2l(t.x[j]));
+            box.right = 2 * line - box.left;
+            box.left = box.right - width;
+            pos[j] = "bottom left";
+            changed = true;
+          }
+          for (var tries = 0; tries < 6; tries++) {
+            var hit = kept.filter(function (k) {
+              return k.left < box.right - 1 && box.left < k.right - 1 &&
+                k.top < box.bottom - 1 && box.top < k.bottom - 1;
+            })[0];
+            if (!hit) break;
+            var step = hit.bottom - box.top + 1;
+            box.top += step;
+            box.bottom = box.top + height;
+            ys[j] = ya.p2l(ya.l2p(ys[j]) + step);
+            changed = true;
+          }
+          kept.push(box);
+        });
+        if (changed) done.push(Plotly.restyle(div, { textposition: [pos], y: [ys] }, [t.index]));
+      });
+      return Promise.all(done);
     }
 
     // ---------------------------------------------------------------- envelope
@@ -174,7 +278,9 @@
           ys.push(edges.lo, edges.hi);
           idx.push(i, i + 1);
         });
-        Plotly.restyle(div, { visible: visible });
+        Plotly.restyle(div, { visible: visible }).then(function () {
+          return unstackText(div);
+        });
         if (idx.length) Plotly.restyle(div, { x: xs, y: ys }, idx);
       }
       boxes.forEach(function (b) { b.addEventListener("change", apply); });
@@ -199,7 +305,9 @@
           // observations by what they draw: a variant may be called "observed"
           return /^observed/.test(t.meta || "") || t.legendgroup === chosen;
         });
-        Plotly.restyle(div, { visible: visible });
+        Plotly.restyle(div, { visible: visible }).then(function () {
+          return unstackText(div);
+        });
         var option = select.options[select.selectedIndex];
         if (description) description.textContent = option.getAttribute("data-description") || "";
       });
