@@ -680,3 +680,20 @@ def test_on_a_phone_the_deadline_labels_stand_inside_their_chart_and_clear_of_ea
             assert "Dec 2011" in text and "Sep 2012" in text, chart
     finally:
         page.close()
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("browser") / "sites"
+    scenario = SCENARIOS_DIR / "iraq-sites-2024.yaml"
+    return make_run(out, str(scenario), "--draws", "200", "--seed", "1", "-v", "slip-6-residual")
+
+
+def test_on_a_wide_screen_a_heading_over_numbers_wraps_too(browser: Any, sites: Path) -> None:
+    # 'never within the horizon' stood over its shares ('100.0 %') on one line, as the
+    # numbers must: the threshold dates of the sites ran 36 px past their box
+    page = open_at(browser, sites, 1400)
+    try:
+        assert boxes_cut(page) == []
+    finally:
+        page.close()
