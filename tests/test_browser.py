@@ -697,3 +697,19 @@ def test_on_a_wide_screen_a_heading_over_numbers_wraps_too(browser: Any, sites: 
         assert boxes_cut(page) == []
     finally:
         page.close()
+
+
+def test_on_a_phone_a_tables_headings_stay_on_one_line(browser: Any, observed: Path) -> None:
+    # headings that wrap to fit a wide screen wrapped a word a line on a phone, where the
+    # table scrolls anyway: the threshold dates' heading row stood five lines tall
+    page = open_at(browser, observed, 390)
+    try:
+        tall = page.evaluate(
+            """() => Array.from(document.querySelectorAll('thead th'))
+                .filter(th => th.offsetParent !== null)
+                .filter(th => th.clientHeight > 2 * parseFloat(getComputedStyle(th).lineHeight))
+                .map(th => th.textContent)"""
+        )
+        assert tall == []
+    finally:
+        page.close()
