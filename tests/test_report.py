@@ -532,6 +532,48 @@ def test_the_observations_table_shows_every_column_observed_csv_has(
     assert ">discrepant</th>" in again and "yes-really" in again
 
 
+def test_the_scoring_is_one_folded_table_per_variant_headed_by_what_fits(observed: Path) -> None:
+    # every observation against every variant made one table of hundreds of rows
+    page = page_of(observed)
+    table = pd.read_csv(observed / "observed.csv")
+    section = page[page.index("<h3>Scoring</h3>") : page.index('id="sources"')]
+    variants = list(dict.fromkeys(table.variant))
+    folds = re.findall(r"<details( open)?><summary>([^<]*)</summary>", section)
+    assert [opened for opened, _ in folds] == [" open"] + [""] * (len(variants) - 1)
+    for (_, summary), v in zip(folds, variants, strict=True):
+        rows = table[table.variant == v]
+        scored = rows[rows.status == "scored"]
+        fits = int((scored.consistent == True).sum())  # noqa: E712 (True, False or blank)
+        assert summary.startswith(
+            f"{v}: {len(scored)} of {len(rows)} observations scored, "
+            f"the central run consistent with {fits}"
+        ), summary
+    captions = re.findall(r"<caption>([^<]*)</caption>", section)
+    assert captions == [f"Observations scored against {v}" for v in variants]
+    assert ">variant</th>" not in section  # (each table is one variant's)
+
+
+def test_the_weighted_share_of_consistent_draws_is_a_percentage_as_the_plain_one_is(
+    observed: Path,
+) -> None:
+    # p_consistent read '100.0 %' and p_consistent_conditioned beside it '1'
+    section = page_of(observed)
+    section = section[section.index("<h3>Scoring</h3>") : section.index('id="sources"')]
+    table = pd.read_csv(observed / "observed.csv")
+    first = table[table.variant == table.variant.iloc[0]]
+    head = section[: section.index("</table>")]
+    cells = re.findall(r"<tr>(.*?)</tr>", head[head.index("<tbody>") :])
+    cols = [c for c in table.columns if c not in ("scenario", "variant")]
+    at = cols.index("p_consistent_conditioned")
+    shown = 0
+    for row, value in zip(cells, first.p_consistent_conditioned, strict=True):
+        cell = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row)[at]
+        if not pd.isna(value):
+            assert cell.endswith(" %"), cell
+            shown += 1
+    assert shown
+
+
 def test_the_share_of_effective_draws_is_divided_in_decimal_not_shown_with_binary_noise(
     observed: Path,
 ) -> None:

@@ -64,7 +64,7 @@ DATE_HEADINGS = {
     "never": "never within the horizon",
 }
 #: columns holding a share of draws (0 to 1), shown as a percentage, every digit kept
-SHARES = {"p_met", "p_met_conditioned", "never", "p_consistent"}
+SHARES = {"p_met", "p_met_conditioned", "never", "p_consistent", "p_consistent_conditioned"}
 
 
 def esc(value: Any) -> str:
@@ -507,8 +507,7 @@ class Page:
                 f"<p>{esc(info.get('observations', len(self.observed)))} observations"
                 + (f" from <code>{esc(origin)}</code>" if origin else "")
                 + (f", tolerance {esc(_tolerance(tol))}" if tol is not None else "")
-                + ". Each row is one observation against one variant, as in "
-                "<code>observed.csv</code>.</p>"
+                + ".</p>"
             )
         cond = info.get("conditioning") or {}
         effective = cond.get("effective_draws") or {}
@@ -535,9 +534,7 @@ class Page:
                 + _table(rows, caption="Effective draws after conditioning", shares={"share"})
             )
         table = self.observed.drop(columns=["scenario"], errors="ignore")
-        lines.append(
-            "<h3>Scoring</h3>" + _table(table, caption="Observations scored against each variant")
-        )
+        lines.append("<h3>Scoring</h3>" + _scoring(table))
         return "".join(lines)
 
     def sources(self) -> str:
@@ -719,8 +716,36 @@ def _scroll(inner: str) -> str:
     return f'<div class="scroll" tabindex="0">{inner}</div>'
 
 
-def _details(summary: str, inner: str) -> str:
-    return f"<details><summary>{esc(summary)}</summary>{inner}</details>"
+def _details(summary: str, inner: str, *, open_: bool = False) -> str:
+    return f"<details{' open' if open_ else ''}><summary>{esc(summary)}</summary>{inner}</details>"
+
+
+def _scoring(table: pd.DataFrame) -> str:
+    """``observed.csv``'s rows, one table per variant in a fold of its own (the first
+    open), each headed by how many reports were scored against it and how many its
+    central run is consistent with: every observation is scored against every variant,
+    and one table of them all ran to hundreds of rows. A table without variants (a
+    column missing from an edited file) is shown whole."""
+    if "variant" not in table or table.empty:
+        return _table(table, caption="Observations scored against each variant")
+    parts = []
+    for i, (variant, rows) in enumerate(table.groupby("variant", sort=False)):
+        rows = rows.drop(columns=["variant"])
+        scored = rows[rows["status"] == "scored"] if "status" in rows else rows
+        summary = f"{variant}: {len(scored)} of {len(rows)} observations scored"
+        if "consistent" in scored:
+            fits = int(scored["consistent"].map(lambda v: v is True or v == "True").sum())
+            summary += f", the central run consistent with {fits}"
+        if "conditioning" in scored:
+            off = int((scored["conditioning"] == "discrepant").sum())
+            summary += f", {off} discrepant (left out of the weights)" if off else ""
+        caption = f"Observations scored against {variant}"
+        parts.append(_details(summary, _table(rows, caption=caption), open_=i == 0))
+    return (
+        "<p>Every observation is scored against every variant: one table per variant, "
+        "each row one observation, its columns those of <code>observed.csv</code>.</p>"
+        + "".join(parts)
+    )
 
 
 def _pre(text: str) -> str:
