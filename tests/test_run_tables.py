@@ -19,7 +19,8 @@ from conftest import DEFAULT_SCENARIO, SCENARIOS_DIR
 
 import sim
 from sim.cli import main
-from sim.io.files import MAX_RECORD_BYTES, load_record
+from sim.export.records import resolved_variant
+from sim.io.files import MAX_RECORD_BYTES, load_record, write_record
 from sim.io.yamlio import MAX_BYTES
 from sim.loader import MAX_EXTENDS_DEPTH
 
@@ -662,6 +663,29 @@ def test_a_run_record_larger_than_any_forcesim_writes_is_refused_unread(ensemble
     assert err.endswith(f"found {size:,} bytes\n"), err
     res = CliRunner().invoke(main, ["run", str(DEFAULT_SCENARIO), "-q", "--out", str(run)])
     assert res.exit_code == 2 and path.stat().st_size == size, res.output
+
+
+def test_a_run_record_holding_each_variant_whole_as_forcesim_wrote_before_still_reads(
+    ensemble_run, tmp_path
+):
+    # run.json held every variant whole (resolved.variants) before it held each as a
+    # patch of the base (resolved.variant_patches): such a record, signed as forcesim
+    # signed it, is still read, re-drawn and shown whole
+    run = Path(shutil.copytree(ensemble_run, tmp_path / "r"))
+    record = json.loads((run / "run.json").read_text(encoding="utf-8"))
+    record.pop("manifest")
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    patches = record["resolved"].pop("variant_patches")
+    record["resolved"]["variants"] = {v: sc.resolved_raw(v) for v in patches}
+    write_record(run, record)
+    old = json.loads((run / "run.json").read_text(encoding="utf-8"))
+    assert "variant_patches" not in old["resolved"]
+    for name in sc.variant_names:
+        assert resolved_variant(old, name) == sc.resolved_raw(name)
+    pdt.assert_frame_equal(sim.load_run(run).monthly, sim.load_run(ensemble_run).monthly)
+    target = tmp_path / "chart.png"
+    res = CliRunner().invoke(main, ["plot", str(run), "-o", str(target)])
+    assert res.exit_code == 0 and target.stat().st_size > 0, res.output
 
 
 def test_the_run_record_limit_holds_the_record_of_the_largest_scenario_the_format_allows():

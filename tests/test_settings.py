@@ -12,6 +12,7 @@ from conftest import DEFAULT_SCENARIO, MINIMAL_YAML
 
 import sim
 from sim.cli import main
+from sim.export.records import resolved_variant
 from sim.io.settings import parse_axis, parse_setting, split_items
 
 
@@ -195,7 +196,8 @@ def test_run_with_set_records_the_values_in_run_json(tmp_path) -> None:
         "announcement.delay": {"uniform": [0, 6]},
         "theaters.iraq.initial": 2400,
     }
-    assert record["resolved"]["variants"]["slip-6"]["announcement"]["delay"] == {"uniform": [0, 6]}
+    slip6 = resolved_variant(record, "slip-6")
+    assert slip6["announcement"]["delay"] == {"uniform": [0, 6]}
     monthly = (out / "monthly.csv").read_text().splitlines()
     assert "iraq-syria-2024,slip-6,iraq,2024-09,2400,2400" in monthly  # troops, official
 

@@ -19,7 +19,7 @@ from sim.export.read import (
     redraw,
     refuse_page,
 )
-from sim.export.records import base_record, run_record
+from sim.export.records import base_record, resolved_variant, run_record
 from sim.export.write import (
     TABLE_FORMATS,
     run_charts,
@@ -45,6 +45,7 @@ __all__ = [
     "rebuild_scored",
     "redraw",
     "refuse_page",
+    "resolved_variant",
     "run_charts",
     "run_record",
     "write_backtest",
