@@ -13,7 +13,7 @@ import copy
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -460,16 +460,42 @@ def unused_in(
 
 def select_variants(
     available: Mapping[str, Any],
-    wanted: list[str] | tuple[str, ...] | None,
+    wanted: str | Iterable[str] | None,
     locator: Locator | None = None,
 ) -> list[str]:
-    """The variant names to run, checked against what the scenario defines."""
-    if not wanted:
+    """The variant names to run, checked against what the scenario defines: one name,
+    or any iterable of names (a list, a NumPy array, a pandas Series); all of them when
+    None or empty, each once in the order given.
+
+    Raises
+    ------
+    sim.ScenarioError
+        For a name that is not text (at ``<arguments>``), or an unknown name (at the
+        file's ``variants`` key, with a did-you-mean).
+    """
+    if isinstance(wanted, str):
+        wanted = [wanted]  # "slip-6": that variant, not its letters
+    elif wanted is not None and not isinstance(wanted, Iterable):
+        raise ScenarioError(
+            "variant names: one name or a list of names",
+            describe(wanted),
+            file="<arguments>",
+            path="variants",
+        )
+    names = list(wanted) if wanted is not None else []
+    if not names:
         return list(available)
     import difflib
 
     out: list[str] = []
-    for name in wanted:
+    for name in names:
+        if not isinstance(name, str):
+            raise ScenarioError(
+                "variant names as text, one of " + ", ".join(available),
+                repr(name)[:60],
+                file="<arguments>",
+                path="variants",
+            )
         if name not in available:
             hint = difflib.get_close_matches(name, list(available), n=1)
             expected = "one of " + ", ".join(available)

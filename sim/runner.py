@@ -105,9 +105,7 @@ def run(
             path="seed",
         )
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    if isinstance(variants, str):
-        variants = [variants]  # run(s, "slip-6"): that variant, not its letters
-    names = sc.select(list(variants) if variants else None)
+    names = sc.select(variants)  # run(s, "slip-6"): that variant, not its letters
     if isinstance(observed, str | Path):  # the CSV's path, read against this scenario
         observed = load_observations(observed, sc)
     elif observed is not None and not isinstance(observed, ObservationSet):

@@ -121,13 +121,14 @@ class Scenario:
         """The observations the scenario lists or points to (None when it has none)."""
         return check_scenario_observations(self.doc, self.locator)
 
-    def select(self, names: list[str] | tuple[str, ...] | None) -> list[str]:
-        """``names`` checked against the variants (all of them when None or empty).
+    def select(self, names: str | Iterable[str] | None) -> list[str]:
+        """``names`` (one name, or an iterable of names) checked against the variants,
+        each once in the order given (all of them when None or empty).
 
         Raises
         ------
         sim.ScenarioError
-            For an unknown name, with a did-you-mean suggestion.
+            For a name that is not text, or an unknown name (with a did-you-mean).
         """
         return select_variants(self.variants, names, self.locator)
 
@@ -319,7 +320,7 @@ class Scenario:
                     col=1,
                     path=str(key),
                 )
-        names = self.select(list(variants) if variants else None)
+        names = self.select(variants)
         runs: list[str | None] = list(names) if self.doc.variants else [None]
         docs = {}  # each run's data, with the settings checked so far
         overs: dict[str | None, dict[str, Any]] = {name: {} for name in runs}  # what each sets

@@ -475,7 +475,7 @@ def sensitivity(
             file="<arguments>",
             path="draws",
         )
-    names = scenario.select(list(variants) if variants else None)
+    names = scenario.select(variants)
     plans = {name: scenario.plan(name) for name in names}
     for name in names:
         require_dense(plans[name], name, scenario, "sensitivity")

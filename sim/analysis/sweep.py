@@ -246,7 +246,7 @@ def sweep(
             file=origin,
             path="(sweep)",
         )
-    names = scenario.select(list(variants) if variants else None)
+    names = scenario.select(variants)
     jobs = []
     for i, (point, point_texts) in enumerate(
         zip(itertools.product(*values), itertools.product(*shown), strict=True)

@@ -1,0 +1,64 @@
+"""Arguments a notebook user may plausibly get wrong, given to the public API: each is
+refused with a ScenarioError (or the documented ValueError / TypeError) that names what
+was wrong and quotes it, or taken as the docs say, never half-used."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import sim
+
+
+@pytest.fixture(scope="module")
+def scenario() -> sim.Scenario:
+    return sim.load_scenario(sim.default_scenario())
+
+
+# ---------------------------------------------------------------- variant names
+
+
+@pytest.mark.parametrize("bad", [[1], [None], [["on-time"]], 5])
+def test_a_variant_name_that_is_not_text_is_a_scenario_error_quoting_it(
+    scenario: sim.Scenario, bad: Any
+) -> None:
+    with pytest.raises(sim.ScenarioError, match=r"^<arguments>:1:1: variants: expected ") as err:
+        sim.run(scenario, bad)
+    assert repr(bad[0] if isinstance(bad, list) else bad) in str(err.value)
+
+
+def test_variant_names_in_a_pandas_series_are_run_in_order(scenario: sim.Scenario) -> None:
+    names = pd.Series(["slip-6", "on-time"])
+    assert sim.run(scenario, names).variants == ["slip-6", "on-time"]
+
+
+def test_with_settings_takes_one_variant_name_as_a_string(scenario: sim.Scenario) -> None:
+    later = scenario.with_settings({"announcement.delay": 9}, variants="on-time")
+    assert later.resolved("on-time").announcement.delay == 9
+    assert later.resolved("slip-3").announcement.delay == 3
+
+
+def test_sweep_and_sensitivity_take_one_variant_name_as_a_string(
+    scenario: sim.Scenario,
+) -> None:
+    axes = [("announcement.delay", [0, 3])]
+    grid = sim.sweep(scenario, axes, variants="as-reported", draws=20, seed=1)
+    assert set(grid.table.variant) == {"as-reported"}
+    sens = sim.sensitivity(scenario, "as-reported", draws=20, seed=1)
+    assert set(sens.table.variant) == {"as-reported"}
+
+
+def test_describe_of_an_unknown_variant_is_a_scenario_error_with_a_suggestion(
+    scenario: sim.Scenario,
+) -> None:
+    with pytest.raises(sim.ScenarioError, match=r"did you mean 'slip-6'\?"):
+        scenario.describe("slip-66")
+
+
+def test_compare_of_a_variant_given_as_a_list_is_a_scenario_error(
+    scenario: sim.Scenario,
+) -> None:
+    with pytest.raises(sim.ScenarioError, match=r"variants: expected .*found \['on-time'\]"):
+        sim.compare(scenario, ["on-time"], "slip-6", draws=10, seed=1)
