@@ -4,6 +4,7 @@ was wrong and quotes it, or taken as the docs say, never half-used."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -62,3 +63,55 @@ def test_compare_of_a_variant_given_as_a_list_is_a_scenario_error(
 ) -> None:
     with pytest.raises(sim.ScenarioError, match=r"variants: expected .*found \['on-time'\]"):
         sim.compare(scenario, ["on-time"], "slip-6", draws=10, seed=1)
+
+
+# ---------------------------------------------------------------- sim.save
+
+
+@pytest.fixture(scope="module")
+def result(scenario: sim.Scenario) -> sim.Result:
+    return sim.run(scenario, "on-time")
+
+
+@pytest.mark.parametrize("ext", ["png", "pdf", "svg"])
+def test_save_that_fails_while_drawing_leaves_the_users_file_as_it_was(
+    result: sim.Result, tmp_path: Path, ext: str
+) -> None:
+    mine = tmp_path / f"mine.{ext}"
+    mine.write_bytes(b"my own chart")
+    axes = sim.plot(result)
+    broken = axes[0].annotate("a note", (0, 0))
+
+    def fail(renderer: Any) -> None:
+        raise RuntimeError("this artist cannot be drawn")
+
+    broken.draw = fail  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="cannot be drawn"):
+        sim.save(axes, mine)
+    assert mine.read_bytes() == b"my own chart"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [mine.name]  # no temporary left
+
+
+def test_save_never_replaces_a_read_only_file(result: sim.Result, tmp_path: Path) -> None:
+    mine = tmp_path / "mine.png"
+    mine.write_bytes(b"my own chart")
+    mine.chmod(0o444)
+    with pytest.raises(PermissionError, match="read-only"):
+        sim.save(sim.plot(result), mine)
+    assert mine.read_bytes() == b"my own chart"
+
+
+def test_save_takes_one_axes_as_well_as_the_list(result: sim.Result, tmp_path: Path) -> None:
+    axes = sim.plot(result)
+    sim.save(axes[0], tmp_path / "one.png")
+    assert (tmp_path / "one.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize(("axes", "path"), [(None, "c.png"), ([], "c.png"), ("axes", None)])
+def test_save_of_no_axes_or_no_path_names_what_it_expected(
+    result: sim.Result, tmp_path: Path, axes: Any, path: Any
+) -> None:
+    if axes == "axes":
+        axes = sim.plot(result)
+    with pytest.raises((ValueError, TypeError), match=r"^expected "):
+        sim.save(axes, tmp_path / path if path else None)

@@ -628,12 +628,16 @@ def end_labels(ax: Axes, x_end: Any, last: pd.Series, colors: dict[str, str]) ->
         )
 
 
-def save(axes: Sequence[Axes], path: Any) -> None:
+def save(axes: Sequence[Axes] | Axes, path: Any) -> None:
     """Write the figure holding ``axes`` to a file, then close the figure.
+
+    The figure is drawn into a temporary file beside ``path`` that then replaces
+    ``path``: a file already there is replaced whole (as ``savefig`` would replace it)
+    or, when drawing fails, left exactly as it was; never half-written.
 
     Parameters
     ----------
-    axes : sequence of matplotlib Axes
+    axes : matplotlib Axes or sequence of them
         Axes of the figure to write (as a chart function returns them).
     path : str or pathlib.Path
         The file; its extension picks the format: ``.png``, ``.pdf`` or ``.svg``.
@@ -641,20 +645,52 @@ def save(axes: Sequence[Axes], path: Any) -> None:
     Raises
     ------
     ValueError
-        For any other extension.
+        For any other extension, a directory at ``path``, or no axes.
+    TypeError
+        When ``path`` is not a path.
+    OSError
+        When the file cannot be written (``PermissionError`` for a read-only file,
+        which is never replaced; ``FileNotFoundError`` for a missing directory).
     """
+    import errno
+    import os
     from pathlib import Path
 
-    fmt = Path(path).suffix.lower().lstrip(".")
+    from sim.io.files import temp_name
+
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"expected the path of a .png, .pdf or .svg file, found {path!r}")
+    target = Path(path)
+    fmt = target.suffix.lower().lstrip(".")
     if fmt not in SAVE_METADATA:
         raise ValueError(f"expected a .png, .pdf or .svg file, found {str(path)!r}")
-    fig = axes[0].get_figure(root=True)
-    assert fig is not None
+    if target.is_dir():
+        raise ValueError(f"expected a .png, .pdf or .svg file, found a directory {str(path)!r}")
+    if target.is_symlink():  # the file it links to is written, as savefig would write it
+        target = Path(os.path.realpath(target))
+    if target.exists() and not target.stat().st_mode & 0o222:  # (chmod a-w: protected)
+        raise PermissionError(
+            errno.EACCES,
+            "a read-only file (to replace it, make it writable, e.g. chmod u+w)",
+            str(path),
+        )
+    given = list(np.ravel(cast(Any, axes))) if isinstance(axes, Sequence | np.ndarray) else [axes]
+    fig = getattr(given[0], "get_figure", lambda **_: None)(root=True) if given else None
+    if fig is None:
+        raise ValueError(f"expected the axes a chart function returned, found {axes!r}")
     import matplotlib
 
-    as_written(axes)
-    with matplotlib.rc_context({"svg.hashsalt": "forcesim"}):  # same figure, same bytes
-        fig.savefig(path, format=fmt, dpi=DPI, metadata=SAVE_METADATA[fmt])
+    as_written(given)
+    tmp = target.parent / temp_name(target.name, target.suffix)
+    try:
+        with matplotlib.rc_context({"svg.hashsalt": "forcesim"}):  # same figure, same bytes
+            fig.savefig(tmp, format=fmt, dpi=DPI, metadata=SAVE_METADATA[fmt])
+        os.replace(tmp, target)
+    except OSError as exc:  # (named as the file asked for, not the temporary one)
+        kept = "the file is as it was" if target.exists() else "nothing was written"
+        raise OSError(exc.errno, f"{exc.strerror or exc}; {kept}", str(target)) from None
+    finally:
+        tmp.unlink(missing_ok=True)
     pyplot().close(fig)
 
 
