@@ -115,3 +115,71 @@ def test_save_of_no_axes_or_no_path_names_what_it_expected(
         axes = sim.plot(result)
     with pytest.raises((ValueError, TypeError), match=r"^expected "):
         sim.save(axes, tmp_path / path if path else None)
+
+
+# ---------------------------------------------------------------- chart arguments
+
+
+@pytest.fixture(scope="module")
+def two(scenario: sim.Scenario) -> sim.Result:
+    return sim.run(scenario, ["on-time", "slip-6"])
+
+
+def test_plot_envelope_takes_one_variant_name_as_a_string(two: sim.Result) -> None:
+    axes = sim.plot_envelope(two, variants="slip-6", theaters="iraq")
+    labels = [line.get_label() for line in axes[0].get_lines()]
+    assert any("slip-6" in label for label in labels)
+    assert not any("on-time" in label for label in labels)
+
+
+@pytest.mark.parametrize("key", ["variants", "theaters"])
+def test_plot_envelope_of_a_name_that_is_not_text_is_a_value_error(
+    two: sim.Result, key: str
+) -> None:
+    with pytest.raises(ValueError, match=rf"^expected {key} among .*, found 1$"):
+        sim.plot_envelope(two, **{key: [1]})
+
+
+@pytest.fixture(scope="module")
+def series() -> sim.VintageSeries:
+    paths = sorted((Path(sim.default_scenario()).parent / "vintages").glob("*.yaml"))[:2]
+    record = Path(sim.default_scenario()).with_name("iraq-syria-2024-observed.csv")
+    return sim.run_vintages([sim.load_scenario(p) for p in paths], record, draws=100, seed=1)
+
+
+@pytest.mark.parametrize("bad", ["as-reportd", ["as-reported"]])
+def test_plot_vintages_of_a_variant_no_vintage_ran_is_a_value_error(
+    series: sim.VintageSeries, bad: Any
+) -> None:
+    with pytest.raises(ValueError, match=r"^expected a variant among as-reported, .*found "):
+        sim.plot_vintages(series, variant=bad)
+
+
+def test_plot_vintages_takes_one_theater_as_a_string_and_refuses_an_unknown_one(
+    series: sim.VintageSeries,
+) -> None:
+    assert len(sim.plot_vintages(series, theaters="iraq")) == 1
+    with pytest.raises(ValueError, match=r"^expected theaters among iraq, .*found irak$"):
+        sim.plot_vintages(series, theaters=["irak"])
+
+
+# ---------------------------------------------------------------- other arguments
+
+
+def test_an_as_of_of_nat_is_a_scenario_error_not_a_format_error(scenario: sim.Scenario) -> None:
+    record = Path(sim.default_scenario()).with_name("iraq-syria-2024-observed.csv")
+    with pytest.raises(sim.ScenarioError, match=r"^<arguments>:1:1: as_of: expected a date .*NaT"):
+        sim.run(scenario, "on-time", draws=20, seed=1, observed=record, as_of=pd.NaT)
+
+
+def test_write_run_takes_one_format_as_a_string(result: sim.Result, tmp_path: Path) -> None:
+    written = sim.write_run(result, tmp_path / "run", formats="parquet", chart=False)
+    assert sorted(p.name for p in written) == ["milestones.parquet", "monthly.parquet", "run.json"]
+
+
+@pytest.mark.parametrize("axes", [[("announcement.delay", 3)], {"announcement.delay": 3}])
+def test_a_sweep_axis_of_one_value_not_in_a_list_is_a_scenario_error(
+    scenario: sim.Scenario, axes: Any
+) -> None:
+    with pytest.raises(sim.ScenarioError, match=r"\(sweep\): expected axes as \(key, list of"):
+        sim.sweep(scenario, axes, variants="as-reported")

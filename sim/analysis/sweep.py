@@ -16,7 +16,7 @@ one row per point, variant and outcome.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -191,7 +191,12 @@ def sweep(
         draws, seed = check_args(draws, seed, chunk)
     pairs = list(axes.items()) if isinstance(axes, Mapping) else list(axes)
     for pair in pairs:
-        if not isinstance(pair, tuple | list) or len(pair) != 2 or isinstance(pair[1], str):
+        if (
+            not isinstance(pair, tuple | list)
+            or len(pair) != 2
+            or isinstance(pair[1], str | bytes | Mapping)
+            or not isinstance(pair[1], Iterable)  # ("announcement.delay", 3): not a list
+        ):
             raise ScenarioError(
                 "axes as (key, list of values) pairs or a mapping of key to list of values",
                 repr(pair),

@@ -69,7 +69,7 @@ def write_run(
         The command line recorded in ``run.json`` (default ``sys.argv``).
     chart : bool
         Draw the PNG charts (default True).
-    formats : sequence of str
+    formats : str or sequence of str
         The file types of the tables: ``"csv"`` (the default), ``"parquet"`` (needs
         pyarrow: the same columns and values, see :func:`sim.io.files.write_parquet`),
         or both.
@@ -90,11 +90,12 @@ def write_run(
     ValueError
         When ``formats`` is empty or names another format.
     """
+    if isinstance(formats, str):
+        formats = [formats]  # formats="parquet": that format, not its letters
+    formats = list(formats)
     unknown = [f for f in formats if f not in TABLE_FORMATS]
     if unknown or not formats:
-        raise ValueError(
-            f"expected formats among {', '.join(TABLE_FORMATS)}, found {list(formats)!r}"
-        )
+        raise ValueError(f"expected formats among {', '.join(TABLE_FORMATS)}, found {formats!r}")
     out_dir = Path(out_dir)
 
     def fill(tmp: Path) -> dict[str, Any]:

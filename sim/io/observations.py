@@ -309,6 +309,8 @@ def parse_as_of(
     sim.ScenarioError
         Not a date, or outside the calendar (``file`` and ``path`` say where it came from).
     """
+    if isinstance(value, dt.date) and value != value:  # pandas' NaT: a date of none
+        raise ScenarioError("a date as YYYY-MM-DD or YYYY-MM", "NaT", file=file, path=path)
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
