@@ -12,6 +12,7 @@ from sim.errors import ScenarioError
 from sim.io.observations import ObservationSet
 from sim.model.draws import central_inputs
 from sim.model.stepper import step
+from sim.paths import path_argument
 from sim.results import (
     Result,
     milestone_columns,
@@ -104,7 +105,10 @@ def run(
             file="<arguments>",
             path="seed",
         )
-    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    if not isinstance(scenario, Scenario):
+        path_argument(scenario, "a scenario file", "scenario", "run", or_else="a Scenario or ")
+        scenario = load_scenario(scenario)
+    sc = scenario
     names = sc.select(variants)  # run(s, "slip-6"): that variant, not its letters
     if isinstance(observed, str | Path):  # the CSV's path, read against this scenario
         observed = load_observations(observed, sc)

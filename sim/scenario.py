@@ -29,6 +29,7 @@ from sim.loader import (
     validate_doc,
 )
 from sim.model.plan import Plan
+from sim.paths import path_argument
 from sim.schema import NUMBER_FORMS, ScenarioDoc, number_at
 
 
@@ -445,14 +446,17 @@ def load_scenario(path: str | Path) -> Scenario:
     Raises
     ------
     sim.ScenarioError
-        For any problem, naming file, line, column and key path.
+        For any problem, naming file, line, column and key path; for text that names
+        no file (the YAML itself, say) at ``<arguments>``.
+    TypeError
+        For a ``path`` that is not a str or ``pathlib.Path`` (None, a Scenario).
 
     Warns
     -----
     sim.ScenarioWarning
         For each input no run uses (also kept on ``Scenario.warnings``).
     """
-    p = Path(path)
+    p = path_argument(path, "a scenario file", "path", "load_scenario")
     raw, layers = read_with_extends(p)
     locator = Locator(layers)
     base = validate_doc(raw, locator)
@@ -505,8 +509,10 @@ def load_observations(
         For the first bad row: ``FILE:LINE:COL: column: expected …, found …``; for an
         empty sequence of scenarios.
     TypeError
-        For a scenario that is not a :class:`Scenario` (a path, say).
+        For a scenario that is not a :class:`Scenario` (a path, say), or a ``path``
+        that is not a str or ``pathlib.Path``.
     """
+    path_argument(path, "an observations CSV file", "path", "load_observations")
     allowed = None
     if scenario is not None:
         scenarios = scenario_list(scenario)

@@ -183,3 +183,39 @@ def test_a_sweep_axis_of_one_value_not_in_a_list_is_a_scenario_error(
 ) -> None:
     with pytest.raises(sim.ScenarioError, match=r"\(sweep\): expected axes as \(key, list of"):
         sim.sweep(scenario, axes, variants="as-reported")
+
+
+# ---------------------------------------------------------------- paths
+
+
+@pytest.mark.parametrize(
+    ("call", "function"),
+    [
+        (lambda v: sim.load_scenario(v), "load_scenario"),
+        (lambda v: sim.run(v), "run"),
+        (lambda v: sim.load_observations(v), "load_observations"),
+        (lambda v: sim.load_run(v), "load_run"),
+    ],
+)
+def test_a_path_argument_that_is_not_a_path_is_a_type_error_naming_the_function(
+    call: Any, function: str
+) -> None:
+    with pytest.raises(TypeError, match=rf"^{function}\(\) takes .*the path of .*not NoneType$"):
+        call(None)
+
+
+def test_load_scenario_of_a_scenario_says_it_takes_a_path(scenario: sim.Scenario) -> None:
+    with pytest.raises(TypeError, match=r"^load_scenario\(\) takes the path .*not Scenario$"):
+        sim.load_scenario(scenario)  # type: ignore[arg-type]
+
+
+def test_load_scenario_of_the_yaml_text_itself_is_a_scenario_error_quoting_its_start() -> None:
+    text = Path(sim.default_scenario()).read_text()
+    with pytest.raises(sim.ScenarioError, match=r"^<arguments>:1:1: path: .*several lines") as e:
+        sim.load_scenario(text)
+    assert len(str(e.value)) < 300  # the start of the text, not all of it
+
+
+def test_a_path_too_long_to_look_up_is_a_scenario_error_not_an_os_error() -> None:
+    with pytest.raises(sim.ScenarioError, match=r"^<arguments>:1:1: path: .*cannot look up"):
+        sim.load_scenario("x" * 300 + ".yaml")

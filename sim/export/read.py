@@ -53,7 +53,7 @@ from sim.io.observations import (
 from sim.io.yamlio import Positions
 from sim.loader import Layer, Locator, resolve_variants, validate_doc
 from sim.months import parse_month
-from sim.paths import scenario_files
+from sim.paths import path_argument, scenario_files
 from sim.plotting.common import series_keys
 from sim.results import MILESTONE_COLUMNS, MONTHLY_COLUMNS, Result
 from sim.scenario import Scenario
@@ -196,7 +196,7 @@ def load_run(run_dir: str | Path) -> Result:
     sim.ScenarioError
         A file is missing or is not what forcesim writes.
     """
-    run_dir = Path(run_dir)
+    run_dir = path_argument(run_dir, "a run directory", "run_dir", "load_run")
     return rebuild(run_dir, read_record(run_dir))
 
 
