@@ -17,6 +17,8 @@ from sim.scenario import Scenario
 from sim.schema import ScenarioDoc
 
 MONTHLY_COLUMNS = ["scenario", "variant", "theater", "month", "troops"]
+#: the frames of a Result, whose contents a run directory records
+FRAMES = ("monthly", "milestones", "bands", "dates")
 MILESTONE_COLUMNS = [
     "scenario",
     "variant",
@@ -227,7 +229,10 @@ class Result:
     central : dict
         Each variant's deterministic central run (:class:`sim.model.stepper.StepOutput`).
 
-    A Result is frozen: analyses return new Results (``dataclasses.replace``).
+    A Result is frozen: analyses return new Results (``dataclasses.replace``). Its
+    frames are pandas DataFrames, which code may still change in place; a copy of each
+    as made is kept, so that :meth:`changed` can say which were, and a run directory
+    is never written from them (:func:`sim.write_run`).
     """
 
     scenario: Scenario
@@ -243,6 +248,40 @@ class Result:
     observed: Any = field(default=None, repr=False)
     counts: dict[str, Any] = field(default_factory=dict, repr=False)
     central: dict[str, StepOutput] = field(default_factory=dict, repr=False)
+    _made: dict[str, Any] = field(init=False, repr=False, compare=False, default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # (a copy of a frame this size costs a few hundredths of a millisecond)
+        made = {name: None if f is None else f.copy() for name, f in self._frames().items()}
+        object.__setattr__(self, "_made", {"variants": list(self.variants), **made})
+
+    def _frames(self) -> dict[str, pd.DataFrame | None]:
+        return {name: getattr(self, name) for name in FRAMES}
+
+    def changed(self) -> list[str]:
+        """The attributes (``variants``, ``monthly``, ``milestones``, ``bands``, ``dates``)
+        whose contents were changed in place since the Result was made: a column set,
+        a value edited, rows dropped with ``inplace=True``, a variant appended.
+
+        Returns
+        -------
+        list of str
+            Their names; empty for a Result as the run made it.
+        """
+        out = [] if list(self.variants) == self._made["variants"] else ["variants"]
+        for name, frame in self._frames().items():
+            kept = self._made[name]
+            same = (
+                frame is None
+                if kept is None
+                else isinstance(frame, pd.DataFrame)
+                and list(frame.columns) == list(kept.columns)
+                and list(frame.dtypes) == list(kept.dtypes)
+                and frame.equals(kept)
+            )
+            if not same:
+                out.append(name)
+        return out
 
     @property
     def theaters(self) -> list[str]:

@@ -219,3 +219,36 @@ def test_load_scenario_of_the_yaml_text_itself_is_a_scenario_error_quoting_its_s
 def test_a_path_too_long_to_look_up_is_a_scenario_error_not_an_os_error() -> None:
     with pytest.raises(sim.ScenarioError, match=r"^<arguments>:1:1: path: .*cannot look up"):
         sim.load_scenario("x" * 300 + ".yaml")
+
+
+# ---------------------------------------------------------------- a Result changed in code
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda r: r.monthly.__setitem__("troops", r.monthly.troops + 1),
+        lambda r: r.monthly.loc.__setitem__((r.monthly.index[0], "troops"), 99_999),
+        lambda r: r.milestones.iloc.__setitem__((0, -1), not r.milestones.met.iloc[0]),
+        lambda r: r.variants.append("slip-6"),
+    ],
+)
+def test_write_run_refuses_a_result_changed_in_place_and_writes_nothing(
+    scenario: sim.Scenario, tmp_path: Path, change: Any
+) -> None:
+    result = sim.run(scenario, "on-time")
+    change(result)
+    assert result.changed()
+    with pytest.raises(sim.ScenarioError, match=r"^<arguments>:1:1: result: .*changed since"):
+        sim.write_run(result, tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_result_as_made_reports_no_change_and_writes(
+    scenario: sim.Scenario, tmp_path: Path
+) -> None:
+    result = sim.run(scenario, "on-time", draws=50, seed=1)
+    mine = result.bands.copy()  # a copy of one's own may be changed freely
+    mine["p50"] = 0
+    assert result.changed() == []
+    assert (tmp_path / "run" / "bands.csv") in sim.write_run(result, tmp_path / "run", chart=False)

@@ -19,6 +19,7 @@ from sim.analysis.observed import (
 )
 from sim.analysis.sensitivity import Sensitivity
 from sim.analysis.sweep import Sweep
+from sim.errors import ScenarioError
 from sim.export.records import base_record, observation_record, run_record
 from sim.io.files import (
     atomic_directory,
@@ -96,6 +97,7 @@ def write_run(
     unknown = [f for f in formats if f not in TABLE_FORMATS]
     if unknown or not formats:
         raise ValueError(f"expected formats among {', '.join(TABLE_FORMATS)}, found {formats!r}")
+    refuse_changed(result)
     out_dir = Path(out_dir)
 
     def fill(tmp: Path) -> dict[str, Any]:
@@ -110,6 +112,31 @@ def write_run(
         return record
 
     return write_directory(out_dir, fill)
+
+
+def refuse_changed(result: Result) -> None:
+    """Raise, before anything is written, when ``result`` is not a Result or its frames
+    were changed in place since the run made them (:meth:`Result.changed`): the signed
+    manifest of a run directory vouches that forcesim wrote every value in it.
+
+    Raises
+    ------
+    TypeError
+        For anything but a Result.
+    sim.ScenarioError
+        At ``<arguments>``, naming the frames changed.
+    """
+    if not isinstance(result, Result):
+        raise TypeError(f"expected a Result (from sim.run), found {type(result).__name__}")
+    changed = result.changed()
+    if changed:
+        raise ScenarioError(
+            "a Result as sim.run made it (a run directory records the run; a table "
+            "changed in code is written with DataFrame.to_csv, or the run made again)",
+            ", ".join(f"result.{name}" for name in changed) + " changed since the run",
+            file="<arguments>",
+            path="result",
+        )
 
 
 def _run_tables(result: Result) -> dict[str, pd.DataFrame]:
