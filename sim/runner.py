@@ -7,7 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from sim.analysis.ensemble import check_args, run_ensemble
-from sim.analysis.observed import observe_ensemble, score_observations, with_observations
+from sim.analysis.observed import (
+    check_observed,
+    observe_ensemble,
+    score_observations,
+    with_observations,
+)
 from sim.errors import ScenarioError
 from sim.io.observations import ObservationSet
 from sim.model.draws import central_inputs
@@ -117,6 +122,8 @@ def run(
             "observed= takes an ObservationSet (sim.load_observations) or the path of its "
             f"CSV file, not {type(observed).__name__}"
         )
+    elif observed is not None:  # read with no scenario, or for another: as a file is checked
+        check_observed(sc, observed)
     plans = {name: sc.plan(name) for name in names}
     inputs = {name: central_inputs(plans[name]) for name in names}
     central = {name: step(plans[name], inputs[name]) for name in names}

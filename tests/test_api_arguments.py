@@ -252,3 +252,53 @@ def test_a_result_as_made_reports_no_change_and_writes(
     mine["p50"] = 0
     assert result.changed() == []
     assert (tmp_path / "run" / "bands.csv") in sim.write_run(result, tmp_path / "run", chart=False)
+
+
+# ---------------------------------------------------------------- observations
+
+
+@pytest.fixture
+def kuwait(tmp_path: Path) -> Path:
+    """A record with a report of a theater the default scenario lacks."""
+    path = tmp_path / "kuwait.csv"
+    path.write_text(
+        "date,theater,troops_low,troops_high,kind,source,quote\n"
+        '2025-03-01,iraq,2000,2000,reported,x,"q"\n'
+        '2025-03-01,kuwait,13000,13000,reported,x,"q"\n'
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda sc, obs: sim.run(sc, "on-time", observed=obs),
+        lambda sc, obs: sim.run(sc, "on-time", draws=20, seed=1, observed=obs, condition=True),
+        lambda sc, obs: sim.score_observations(sim.run(sc, "on-time"), obs),
+        lambda sc, obs: sim.run_backtest(sc, obs),
+    ],
+)
+def test_observations_read_without_the_scenario_are_checked_against_it_as_a_file_is(
+    scenario: sim.Scenario, kuwait: Path, call: Any
+) -> None:
+    record = sim.load_observations(kuwait)  # no scenario to check it against: it loads
+    with pytest.raises(
+        sim.ScenarioError, match=r"kuwait.csv:.*theater: .*unknown theater 'kuwait'"
+    ):
+        call(scenario, record)
+
+
+def test_score_observations_and_run_backtest_take_the_path_of_the_record(
+    scenario: sim.Scenario,
+) -> None:
+    path = Path(sim.default_scenario()).with_name("iraq-syria-2024-observed.csv")
+    result = sim.run(scenario, "on-time")
+    scored = sim.score_observations(result, path)
+    assert scored.table.equals(sim.score_observations(result, sim.load_observations(path)).table)
+    assert len(sim.run_backtest(scenario, str(path)).table)
+
+
+def test_with_observations_of_an_observation_set_is_a_type_error(scenario: sim.Scenario) -> None:
+    path = Path(sim.default_scenario()).with_name("iraq-syria-2024-observed.csv")
+    with pytest.raises(TypeError, match=r"takes the Assessment .*not ObservationSet$"):
+        sim.with_observations(sim.run(scenario, "on-time"), sim.load_observations(path))

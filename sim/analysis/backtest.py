@@ -23,6 +23,7 @@ the profiles above).
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -37,7 +38,7 @@ from sim.model.draws import central_inputs
 from sim.model.plan import compile_plan
 from sim.model.stepper import step
 from sim.results import monthly_frame
-from sim.scenario import Scenario, scenario_observations
+from sim.scenario import Scenario, load_observations, scenario_observations
 from sim.schema import PROFILES, ScenarioDoc
 
 BACKTEST_COLUMNS = [
@@ -195,7 +196,7 @@ class Backtest:
 
 def run_backtest(
     scenario: Scenario,
-    observations: ObservationSet | None = None,
+    observations: ObservationSet | str | os.PathLike[str] | None = None,
     variants: list[str] | None = None,
 ) -> Backtest:
     """Run every drawdown profile and variant of a scenario against observed levels.
@@ -203,8 +204,10 @@ def run_backtest(
     Parameters
     ----------
     scenario : Scenario
-    observations : ObservationSet, optional
-        Default: the scenario's own ``observations``.
+    observations : ObservationSet or path, optional
+        Default: the scenario's own ``observations``. A path is read against the
+        scenario, as :func:`sim.load_observations` reads it; an ObservationSet is
+        checked the same way.
     variants : list of str, optional
         Default: every variant.
 
@@ -217,8 +220,17 @@ def run_backtest(
     Raises
     ------
     sim.ScenarioError
-        No observations, or none within the scenario's months.
+        No observations, none within the scenario's months, or a theater the scenario
+        lacks.
+    TypeError
+        For observations that are neither an ObservationSet nor a path.
     """
+    if isinstance(observations, str | os.PathLike):  # a CSV file, read as sim.run reads it
+        observations = load_observations(os.fspath(observations), scenario)
+    elif observations is not None:  # read with no scenario, or for another one
+        from sim.analysis.observed import check_observed
+
+        check_observed(scenario, observations)
     obs = observations if observations is not None else scenario_observations(scenario)
     if obs is None or not len(obs):
         file, line, col = scenario.locator.find(())

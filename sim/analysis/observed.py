@@ -52,10 +52,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -87,9 +88,13 @@ from sim.io.observations import (
     accepted,
     parse_as_of,
     parse_tolerance,
+    unknown_series,
 )
 from sim.months import format_month
 from sim.results import PERIOD_ZERO, Result
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
 
 #: the chance that a report is wrong, i.e. says nothing about the level (``ε``)
 ERROR_RATE = Fraction(1, 20)
@@ -487,6 +492,37 @@ def _as_of(value: Any, result: Result, file: str, path: str) -> dt.date | None:
     return parse_as_of(value, doc.calendar.start, doc.calendar.end, file=file, path=path)
 
 
+def check_observed(scenario: Scenario, observations: Any) -> ObservationSet:
+    """``observations`` checked as :func:`sim.load_observations` checks a file against a
+    scenario: each row's theater (or site) one of some variant's of the run's scenario.
+
+    Raises
+    ------
+    TypeError
+        For anything but an ObservationSet.
+    sim.ScenarioError
+        At the observations' file for the first row of a theater the scenario lacks
+        (a record read for another scenario, or with no scenario to check it against).
+    """
+    if not isinstance(observations, ObservationSet):
+        raise TypeError(
+            "observations takes an ObservationSet (sim.load_observations), "
+            f"not {type(observations).__name__}"
+        )
+    sc = scenario
+    allowed = list(dict.fromkeys(n for v in sc.variant_names for n in sc.plan(v).series_names()))
+    for o in observations:
+        if o.theater not in allowed:
+            expected, found = unknown_series(o.theater, allowed)
+            raise ScenarioError(
+                expected,
+                f"{found} (the report of {o.date}; read for another scenario?)",
+                file=observations.origin,
+                path="theater",
+            )
+    return observations
+
+
 def _error_rate(value: Any) -> Fraction:
     if value is None:
         return ERROR_RATE
@@ -573,7 +609,7 @@ def observe_ensemble(
 
 def score_observations(
     result: Result,
-    observations: ObservationSet,
+    observations: ObservationSet | str | os.PathLike[str],
     tolerance: Tolerance | str | None = None,
     *,
     condition: bool = False,
@@ -589,8 +625,9 @@ def score_observations(
     ----------
     result : Result
         A run (deterministic, or an ensemble: ``result.draws`` set).
-    observations : ObservationSet
-        From :func:`load_observations` (or a scenario's own, ``scenario_observations``).
+    observations : ObservationSet or path
+        From :func:`load_observations` (or a scenario's own, ``scenario_observations``),
+        or the path of its CSV file, read against the result's scenario.
     tolerance : Tolerance or str, optional
         How far outside an observed range still counts as consistent: ``"5%"``
         (the default, of each bound) or a number of troops (``"200"``); a row's own
@@ -625,8 +662,16 @@ def score_observations(
     Raises
     ------
     sim.ScenarioError
-        ``condition`` without an ensemble, a bad tolerance, as-of date or error rate.
+        ``condition`` without an ensemble, a bad tolerance, as-of date or error rate;
+        observations of a theater the scenario lacks.
+    TypeError
+        For observations that are neither an ObservationSet nor the path of its file.
     """
+    if isinstance(observations, str | os.PathLike):  # a CSV file, read as sim.run reads it
+        from sim.scenario import load_observations
+
+        observations = load_observations(os.fspath(observations), result.scenario)
+    observations = check_observed(result.scenario, observations)
     tol = (
         tolerance
         if isinstance(tolerance, Tolerance)
@@ -683,10 +728,17 @@ def with_observations(result: Result, assessment: Assessment) -> Result:
 
     Raises
     ------
+    TypeError
+        For anything but an Assessment (an ObservationSet is scored first).
     ValueError
         When ``assessment`` scored another run: variants ``result`` lacks, or another
         number of draws (its ``p_met_conditioned`` would be NaN or another run's).
     """
+    if not isinstance(assessment, Assessment):
+        raise TypeError(
+            "with_observations() takes the Assessment sim.score_observations returns, "
+            f"not {type(assessment).__name__}"
+        )
     c = assessment.conditioned
     scored = set(map(str, assessment.table["variant"])) if "variant" in assessment.table else set()
     if c is not None:
