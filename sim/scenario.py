@@ -225,6 +225,19 @@ class Scenario:
                 file="<overrides>",
                 path="(overrides)",
             )
+        dotted_key = next((k for k in overrides if isinstance(k, str) and "." in k), None)
+        if dotted_key is not None:  # {"theaters.iraq.initial": 3000}: with_settings' form
+            nested = (
+                "".join(f"{{{p!r}: " for p in dotted_key.split("."))
+                + "…"
+                + "}" * (dotted_key.count(".") + 1)
+            )
+            raise ScenarioError(
+                f"keys nested as in the file ({nested}), or with_settings for a dotted key path",
+                f"the dotted key {dotted_key!r}",
+                file="<overrides>",
+                path=dotted_key,
+            )
         over = from_code(overrides)
         code = _set_paths(over) if over else set()
         if variant is None:

@@ -302,3 +302,16 @@ def test_with_observations_of_an_observation_set_is_a_type_error(scenario: sim.S
     path = Path(sim.default_scenario()).with_name("iraq-syria-2024-observed.csv")
     with pytest.raises(TypeError, match=r"takes the Assessment .*not ObservationSet$"):
         sim.with_observations(sim.run(scenario, "on-time"), sim.load_observations(path))
+
+
+# ---------------------------------------------------------------- with_overrides
+
+
+def test_with_overrides_of_a_dotted_key_says_how_to_nest_it(scenario: sim.Scenario) -> None:
+    with pytest.raises(sim.ScenarioError) as err:
+        scenario.with_overrides({"theaters.iraq.initial": -5})
+    assert str(err.value) == (
+        "<overrides>:1:1: theaters.iraq.initial: expected keys nested as in the file "
+        "({'theaters': {'iraq': {'initial': …}}}), or with_settings for a dotted key path, "
+        "found the dotted key 'theaters.iraq.initial'"
+    )
