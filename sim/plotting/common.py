@@ -687,8 +687,7 @@ def save(axes: Sequence[Axes] | Axes, path: Any) -> None:
             fig.savefig(tmp, format=fmt, dpi=DPI, metadata=SAVE_METADATA[fmt])
         os.replace(tmp, target)
     except OSError as exc:  # (named as the file asked for, not the temporary one)
-        kept = "the file is as it was" if target.exists() else "nothing was written"
-        raise OSError(exc.errno, f"{exc.strerror or exc}; {kept}", str(target)) from None
+        raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from None
     finally:
         tmp.unlink(missing_ok=True)
     pyplot().close(fig)
