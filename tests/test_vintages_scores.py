@@ -794,7 +794,7 @@ def test_vintages_projecting_the_same_months_alike_show_each_colour_in_turn_not_
     [
         (
             {"variant": "as-reportd"},
-            r"expected a variant of the vintages \(.*\), found 'as-reportd'",
+            r"expected a variant among .*, found 'as-reportd'",
         ),
         ({"theaters": ["alpah"]}, r"expected theaters among alpha.*, found alpah"),
     ],

@@ -340,13 +340,25 @@ def theater_list(
     theater or a site, ``THEATER/SITE``), else every theater, and with ``sites`` each
     theater's sites after it."""
     known = series_keys(result)
-    if not theaters:
+    names = names_given(theaters)
+    if not names:
         return known if sites else list(result.theaters)
-    names = list(dict.fromkeys([theaters] if isinstance(theaters, str) else theaters))
     unknown = [t for t in names if t not in known]
     if unknown:
-        raise ValueError(f"expected theaters among {', '.join(known)}, found {', '.join(unknown)}")
+        raise ValueError(
+            f"expected theaters among {', '.join(known)}, found {', '.join(map(str, unknown))}"
+        )
     return names
+
+
+def names_given(names: Sequence[str] | str | None) -> list[Any]:
+    """The names a chart was asked for, each once in the order given: one name (not its
+    letters), or any iterable of them (a list, an array, a pandas Series); none for None.
+    The caller checks each against what it knows (a name that is not text is unknown)."""
+    if names is None:
+        return []
+    given = [names] if isinstance(names, str) else list(names)
+    return [n for i, n in enumerate(given) if n not in given[:i]]
 
 
 def theater_title(result: Result, tid: str) -> str:

@@ -158,13 +158,15 @@ def plot_envelope(
         or axes a chart of months and troops cannot be drawn in (polar or 3-D axes,
         a log y-axis).
     """
-    if variants:
-        unknown = [v for v in variants if v not in result.variants]
+    chosen = common.names_given(variants)  # variants="slip-6": that one, not its letters
+    if chosen:
+        unknown = [v for v in chosen if v not in result.variants]
         if unknown:
             raise ValueError(
-                f"expected variants among {', '.join(result.variants)}, found {', '.join(unknown)}"
+                f"expected variants among {', '.join(result.variants)}, "
+                f"found {', '.join(map(str, unknown))}"
             )
-        result = common.only(result, list(variants))
+        result = common.only(result, chosen)
 
     # (a new figure adds a panel per site after its theater; axes given take theaters)
     names = common.theater_list(result, theaters, sites=ax is None)

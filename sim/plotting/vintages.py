@@ -46,7 +46,7 @@ def plot_vintages(
         From :func:`sim.run_vintages`.
     variant : str, optional
         The variant drawn (default: ``as-reported`` when every vintage has it).
-    theaters : sequence of str, optional
+    theaters : str or sequence of str, optional
         Theaters to draw (default: those of every vintage, the first vintage's first,
         then those a later one adds).
 
@@ -66,12 +66,11 @@ def plot_vintages(
     """
     from matplotlib.lines import Line2D
 
+    known = list(dict.fromkeys(n for v in series.vintages for n in v.result.variants))
     variant = variant or headline_variant(series)
-    known = list(dict.fromkeys(name for v in series.vintages for name in v.result.variants))
-    if variant not in known:  # (else every vintage would be drawn as left out, silently)
-        raise ValueError(
-            f"expected a variant of the vintages ({', '.join(known)}), found {variant!r}"
-        )
+    if not isinstance(variant, str) or variant not in known:
+        # (a name no vintage ran drew empty panels, as if every vintage had left it out)
+        raise ValueError(f"expected a variant among {', '.join(known)}, found {variant!r}")
     first = series.vintages[0].result
     # every vintage's theaters, the first's first: a theater a later vintage adds has a
     # panel too (its reports were drawn nowhere), named as the first vintage having it
@@ -79,14 +78,12 @@ def plot_vintages(
     for v in series.vintages:
         for tid in v.result.plans[v.result.variants[0]].theaters:
             owner.setdefault(tid, v.result)
-    names = list(theaters) if theaters else list(owner)
-    drawable = list(
-        dict.fromkeys([*owner, *(t for v in series.vintages for t in v.result.monthly.theater)])
-    )
+    names = common.names_given(theaters) or list(owner)
+    drawable = list(dict.fromkeys(k for v in series.vintages for k in common.series_keys(v.result)))
     unknown = [t for t in names if t not in drawable]
-    if unknown:  # (else an empty panel, titled as if the theater were there)
+    if unknown:
         raise ValueError(
-            f"expected theaters among {', '.join(drawable)}, found {', '.join(unknown)}"
+            f"expected theaters among {', '.join(drawable)}, found {', '.join(map(str, unknown))}"
         )
     lo = min(parse_month(f"{v.as_of:%Y-%m}") for v in series.vintages) - 1
     levels = [o for o in series.observations if o.kind != "target"]  # plans are not drawn
