@@ -945,6 +945,18 @@ def test_ctrl_c_after_the_last_write_says_one_line_and_exits_130(tmp_path, when)
             "'--draws=100', and no --seed",
         ),
         (
+            None,  # (the second "--draws=3" is the variant's name, as click reads it)
+            ["run", "--draws=10", "-v", "--draws=3"],
+            "--draws: expected --seed S with --draws N",
+            "'--draws=10', and no --seed",
+        ),
+        (
+            None,
+            ["run", "--draws", "10", "-qv", "--draws"],
+            "--draws: expected --seed S with --draws N",
+            "'--draws 10', and no --seed",
+        ),
+        (
             None,
             ["run", "--seed", "7"],
             "--seed: expected --draws N with --seed S",

@@ -230,22 +230,17 @@ def scale_options(func: Any) -> Any:
 def written(flag: str, value: Any = None) -> str:
     """``flag`` and its value as the command line gave them, quoted for an error to
     show: ``'--draws 100'``, or ``'--draws=100'`` as typed (the last one, which click
-    takes); ``'--draws VALUE'`` when the command was not read from a command line."""
-    from sim.cli import _Forcesim
-
-    args = _Forcesim.invoked
-    found = None
-    for i, arg in enumerate(args):
-        if arg == "--":
-            break
-        if arg == flag:
-            takes_value = value is not True and i + 1 < len(args)
-            found = f"{flag} {args[i + 1]}" if takes_value else flag
-        elif arg.startswith(flag + "="):
-            found = arg
-    if found is None:
-        found = flag if value is None or value is True else f"{flag} {value}"
-    return repr(found)
+    takes), read as click reads them (:func:`given`: a value that looks like a flag,
+    ``-v --draws``, is the other option's); ``'--draws VALUE'`` when the command was
+    not read from a command line."""
+    ctx = click.get_current_context(silent=True)
+    command = ctx.command if ctx is not None else click.Command(None)
+    for param in command.params:
+        if isinstance(param, click.Option) and flag in param.opts + param.secondary_opts:
+            typed = _occurrences(param, command)
+            if typed:
+                return repr(typed[-1][2])
+    return repr(flag if value is None or value is True else f"{flag} {value}")
 
 
 def flag_error(flag: str, expected: str, found: str) -> Exception:
@@ -325,6 +320,14 @@ def given(param: click.Parameter, command: click.Command) -> list[tuple[str, str
     written (``-o`` or ``--output``) and the value as written (None for a flag), in
     order, read as click reads them (``--draws=10``, ``-o x.png``, ``-ox.png``, ``-qv
     A``; nothing after ``--``)."""
+    return [(name, value) for name, value, _ in _occurrences(param, command)]
+
+
+def _occurrences(
+    param: click.Parameter, command: click.Command
+) -> list[tuple[str, str | None, str]]:
+    """:func:`given`, each with the option as typed: ``--draws=10``, ``--draws 10``,
+    ``-ox.png``, ``-v A`` (of ``-qv A``), ``--quiet``."""
     from sim.cli import _Forcesim
 
     options = {
@@ -334,7 +337,7 @@ def given(param: click.Parameter, command: click.Command) -> list[tuple[str, str
         for name in (*p.opts, *p.secondary_opts)
     }
     args = _Forcesim.invoked
-    found: list[tuple[str, str | None]] = []
+    found: list[tuple[str, str | None, str]] = []
     i = 0
     while i < len(args):
         arg, i = args[i], i + 1
@@ -345,22 +348,25 @@ def given(param: click.Parameter, command: click.Command) -> list[tuple[str, str
             opt = options.get(name)
             if opt is None:
                 continue
+            typed = arg
             if not eq and not opt.is_flag:
                 value, i = (args[i] if i < len(args) else ""), i + 1
+                typed = f"{name} {value}"
             if opt is param:
-                found.append((name, None if opt.is_flag else value))
+                found.append((name, None if opt.is_flag else value, typed))
         elif arg.startswith("-") and len(arg) > 1:  # one or more short options
             for k in range(1, len(arg)):
                 opt = options.get("-" + arg[k])
                 if opt is None:
                     break
-                value = None
+                value, typed = None, "-" + arg[k]
                 if not opt.is_flag:
-                    value = arg[k + 1 :]
+                    value, typed = arg[k + 1 :], "-" + arg[k:]
                     if not value:
                         value, i = (args[i] if i < len(args) else ""), i + 1
+                        typed = f"-{arg[k]} {value}"
                 if opt is param:
-                    found.append(("-" + arg[k], value))
+                    found.append(("-" + arg[k], value, typed))
                 if value is not None:
                     break
     return found
