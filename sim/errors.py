@@ -94,6 +94,27 @@ def describe(value: object, limit: int = 60) -> str:
     return text
 
 
+def flag_argument(value: object, name: str, *, none: bool = False) -> None:
+    """Refuse a flag of a public function that is not ``True`` or ``False`` (nor
+    ``None``, when ``none``): ``condition="no"`` would have been taken as true.
+
+    Raises
+    ------
+    ScenarioError
+        At ``<arguments>``, naming the flag and quoting the value found.
+    """
+    if isinstance(value, bool) or (value is None and none):
+        return
+    if type(value).__module__ == "numpy" and type(value).__name__ == "bool":  # numpy.bool
+        return
+    raise ScenarioError(
+        "True or False" + (" (or None)" if none else ""),
+        describe(value) if not isinstance(value, dict | list) else repr(value)[:60],
+        file="<arguments>",
+        path=name,
+    )
+
+
 class ForcesimWarning(UserWarning):
     """Base of the warnings forcesim gives: something will not show as the input
     suggests (the command line prints each as ``forcesim: warning: …``)."""

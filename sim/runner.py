@@ -13,7 +13,7 @@ from sim.analysis.observed import (
     score_observations,
     with_observations,
 )
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, flag_argument
 from sim.io.observations import ObservationSet
 from sim.model.draws import central_inputs
 from sim.model.stepper import step
@@ -79,7 +79,8 @@ def run(
         ``<arguments>``: ``draws`` outside 1 to 100,000,000 or not whole, ``draws``
         without ``seed`` or ``seed`` without ``draws``, a seed outside 0 to
         2**63 − 1, a bad ``chunk``, an observation option without ``observed``,
-        ``condition`` without ``draws``, or a bad ``tolerance``, ``as_of`` or
+        ``condition`` without ``draws``, ``progress``, ``keep_counts`` or ``condition``
+        that is not True or False (``progress`` may be None), or a bad ``tolerance``, ``as_of`` or
         ``error`` (as :func:`sim.score_observations` raises); for ``observed``
         given as a path, a bad row of the file (:func:`sim.load_observations`).
     TypeError
@@ -92,6 +93,9 @@ def run(
         raise TypeError(
             f"run() takes the options {', '.join(sorted(allowed))}, not {', '.join(unknown)}"
         )
+    for flag in ("progress", "keep_counts", "condition"):  # (condition="no" is truthy)
+        if flag in options:
+            flag_argument(options[flag], flag, none=flag != "condition")
     # an observation option left at its default (None, condition=False) asks nothing
     observing = {k: options.pop(k) for k in OBSERVING if k in options}
     observing = {k: v for k, v in observing.items() if v is not None and v is not False}

@@ -315,3 +315,41 @@ def test_with_overrides_of_a_dotted_key_says_how_to_nest_it(scenario: sim.Scenar
         "({'theaters': {'iraq': {'initial': …}}}), or with_settings for a dotted key path, "
         "found the dotted key 'theaters.iraq.initial'"
     )
+
+
+# ---------------------------------------------------------------- flags
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "found"),
+    [
+        ("condition", "yes", "'yes'"),
+        ("condition", "no", "'no'"),
+        ("condition", 1, "1"),
+        ("progress", "no", "'no'"),
+        ("keep_counts", 0, "0"),
+    ],
+)
+def test_a_flag_that_is_not_true_or_false_is_refused_not_taken_as_truthy(
+    scenario: sim.Scenario, flag: str, value: Any, found: str
+) -> None:
+    # condition="no" conditioned the ensemble, progress="no" showed a bar
+    record = Path(sim.default_scenario()).with_name("iraq-syria-2024-observed.csv")
+    observing = {"observed": record} if flag == "condition" else {}
+    with pytest.raises(
+        sim.ScenarioError,
+        match=rf"^<arguments>:1:1: {flag}: expected True or False.*, found {found}$",
+    ):
+        sim.run(scenario, "on-time", draws=20, seed=1, **observing, **{flag: value})
+
+
+def test_score_observations_refuses_a_condition_that_is_not_true_or_false(
+    scenario: sim.Scenario,
+) -> None:
+    record = Path(sim.default_scenario()).with_name("iraq-syria-2024-observed.csv")
+    result = sim.run(scenario, "on-time", draws=20, seed=1)
+    with pytest.raises(sim.ScenarioError, match=r"condition: expected True or False, found 'no'$"):
+        sim.score_observations(result, record, condition="no")
+    import numpy as np
+
+    assert sim.score_observations(result, record, condition=np.bool_(False)).conditioned is None

@@ -73,7 +73,7 @@ from sim.analysis.summaries import (
     inverse_cdf_row,
     rounded,
 )
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, flag_argument
 from sim.io.observations import (
     CONDITION_COLUMNS,
     DRAW_COLUMNS,
@@ -662,11 +662,14 @@ def score_observations(
     Raises
     ------
     sim.ScenarioError
-        ``condition`` without an ensemble, a bad tolerance, as-of date or error rate;
-        observations of a theater the scenario lacks.
+        ``condition`` without an ensemble, or not True or False; ``progress`` not True,
+        False or None; a bad tolerance, as-of date or error rate; observations of a
+        theater the scenario lacks.
     TypeError
         For observations that are neither an ObservationSet nor the path of its file.
     """
+    flag_argument(condition, "condition")  # (condition="no" is truthy)
+    flag_argument(progress, "progress", none=True)
     if isinstance(observations, str | os.PathLike):  # a CSV file, read as sim.run reads it
         from sim.scenario import load_observations
 
