@@ -215,6 +215,71 @@ def test_tagged_draws_in_ramp_tables_count_each_draw_in_the_slot_of_its_tag(monk
     assert acc.slot_n.tolist() == np.bincount(np.concatenate(given) - 2, minlength=slots).tolist()
 
 
+class ReadingTags:
+    """A tagger that reads every track in every month and tags each draw from the sum
+    of its levels, within ``0..2``."""
+
+    def __init__(self, plan):
+        self.reads = [(k, m) for k in range(len(plan.tracks)) for m in range(plan.n_months)]
+
+    def tags(self, levels):
+        return (sum(levels) % 3).astype(np.int32)
+
+    def __call__(self, level_at, unreported):
+        return self.tags([level_at(k, m) for k, m in self.reads])
+
+
+def test_a_ramp_month_the_tagger_read_is_counted_without_computing_it_again(monkeypatch):
+    # every ramp counted month by month (no tables, no distinct draws): each month of
+    # each track of a group is computed once, for the tagger, and counted from there
+    from sim.analysis.ensemble import accumulator as make
+    from sim.analysis.summaries import level_views
+    from sim.model import fastpath
+    from sim.model.draws import Draws
+    from sim.model.stepper import step
+
+    monkeypatch.setattr(ramps, "TABLE_CELLS", 0)
+    monkeypatch.setattr(fastpath.Group, "ramp_counts", lambda *args: None)
+    scenario = sim.load_scenario("scenarios/iraq-syria-2024.yaml")
+    result = sim.run(scenario)
+    plan = scenario.plan("slip-6")
+    acc = make(plan, result.milestones[result.milestones.variant == "slip-6"])
+    chunk = Draws(3).take(plan, 4000)
+    tagger = ReadingTags(plan)
+    computed = Counter()  # (group, track, month): times a ramp month was computed
+    ramp_month, levels = fastpath.Group.ramp_month, fastpath.Group.levels
+    groups = []  # (kept, so that no two groups share an id)
+
+    def one_month(self, k, li, source, m, out, scratch):
+        groups.append(self)
+        computed[id(self), k, m] += 1
+        return ramp_month(self, k, li, source, m, out, scratch)
+
+    def months(self, k, lo, hi, out=None, scratch=None):
+        groups.append(self)
+        for a, b, ramp, _, _ in self.runs(k):
+            for m in range(max(a, lo), min(b, hi) + 1):
+                computed[id(self), k, m] += ramp
+        return levels(self, k, lo, hi, out, scratch)
+
+    monkeypatch.setattr(fastpath.Group, "ramp_month", one_month)
+    monkeypatch.setattr(fastpath.Group, "levels", months)
+    acc.add_draws(chunk, tagger)
+    assert computed and max(computed.values()) == 1
+    acc.settle()
+    out = step(plan, chunk)
+    tags = tagger.tags([out.tracks[:, k, m].astype(np.int64) for k, m in tagger.reads])
+    months_, width, slots = plan.n_months, acc.width, len(acc.tags)
+    want = np.zeros((len(acc.names), months_, width, slots), np.int64)
+    views = level_views(plan, out, acc.names, acc.members)
+    for i, name in enumerate(acc.names):
+        lv = views[name].astype(np.int64)
+        m = np.broadcast_to(np.arange(months_), lv.shape)
+        s = np.broadcast_to((tags - acc.tags[0])[:, None], lv.shape)
+        np.add.at(want[i], (m, lv, s), 1)
+    assert np.array_equal(acc.hist.reshape(want.shape), want)
+
+
 @pytest.mark.parametrize("sized", [True, False])
 def test_a_tagged_tables_cells_of_every_tag_at_once_are_those_of_each_tag_alone(sized):
     # the levels of every tag come out of one pass over the months: the same counts

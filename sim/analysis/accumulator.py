@@ -770,7 +770,9 @@ class Accumulator:
                     prev = group.ramp_month(k, li, source, b, spare(first), scratch)
                 continue
             for m in range(a, b + 1):
-                level = group.ramp_month(k, li, source, m, spare(prev), scratch)
+                level = group.kept(k, m)  # (a month the tagger read is not computed again)
+                if level is None:
+                    level = group.ramp_month(k, li, source, m, spare(prev), scratch)
                 if m == a and prev is not None and not rising:
                     rising = bool(np.any(level > prev))
                 if sums is not None:

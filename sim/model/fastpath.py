@@ -168,6 +168,9 @@ class Group:
         self._targets: dict[int, dict[int, FloatArray]] = {}
         self._uniform: dict[int, bool] = {}
         self._head: Group | None = None
+        # months of ramps that :meth:`level_in` computed, by (track, month): kept, so
+        # that counting the group's levels (:meth:`kept`) need not compute them again
+        self._months: dict[tuple[int, int], IntArray] = {}
         # each track's layers and runs, made when the track is first asked for
         self._layer_lists: dict[int, list[_Layer]] = {}
         self._run_lists: dict[int, list[Run]] = {}
@@ -340,15 +343,26 @@ class Group:
         """Track k's levels (g,) in month m, as :meth:`levels` gives them. A month in a
         held run gives the run's own (cached) array, the same object for every month
         of the run; do not change it. A month of a ramp is written into ``out`` when
-        ``out`` and ``scratch`` (float room, (g,)) are given (:meth:`ramp_month`)."""
+        ``out`` and ``scratch`` (float room, (g,)) are given (:meth:`ramp_month`), else
+        into a new array kept for :meth:`kept` (do not change it either)."""
         for a, b, ramp, li, source in self.runs(k):
             if a <= m <= b:
                 if not ramp:
                     return self.held(k, li, source)
                 if out is not None and scratch is not None:
                     return self.ramp_month(k, li, source, m, out, scratch)
-                break
+                got = self._months.get((k, m))
+                if got is None:
+                    room = np.empty(self.n, np.int64)
+                    got = self.ramp_month(k, li, source, m, room, np.empty(self.n))
+                    self._months[k, m] = got
+                return got
         return self.levels(k, m, m)[0]
+
+    def kept(self, k: int, m: int) -> IntArray | None:
+        """Track k's levels (g,) in month m of a ramp when :meth:`level_in` computed
+        them already (do not change them), else None."""
+        return self._months.get((k, m))
 
     def levels(
         self,
