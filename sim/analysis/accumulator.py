@@ -770,9 +770,11 @@ class Accumulator:
                     prev = group.ramp_month(k, li, source, b, spare(first), scratch)
                 continue
             for m in range(a, b + 1):
-                level = group.kept(k, m)  # (a month the tagger read is not computed again)
-                if level is None:
+                kept = group.kept(k, m)  # (a month the tagger read is not computed again)
+                if kept is None:
                     level = group.ramp_month(k, li, source, m, spare(prev), scratch)
+                else:
+                    level = kept
                 if m == a and prev is not None and not rising:
                     rising = bool(np.any(level > prev))
                 if sums is not None:
