@@ -94,6 +94,14 @@
     // the chart's right edge. Here, as drawn: a label past the right edge moves to the
     // left of its line, and a label meeting one before it moves off it, down (up for a
     // label standing on the axis), one relayout for the whole chart.
+    // The first of the boxes ``kept`` that ``box`` meets (each less a pixel), if any.
+    function firstHit(kept, box) {
+      return kept.filter(function (k) {
+        return k.left < box.right - 1 && box.left < k.right - 1 &&
+          k.top < box.bottom - 1 && box.top < k.bottom - 1;
+      })[0];
+    }
+
     function unstack(div) {
       var anns = div.layout.annotations || [];
       var chart = div.getBoundingClientRect();
@@ -120,10 +128,7 @@
         var down = a.yanchor !== "bottom";
         var moved = 0;
         for (var tries = 0; tries < 6; tries++) {
-          var hit = kept.filter(function (k) {
-            return k.left < box.right - 1 && box.left < k.right - 1 &&
-              k.top < box.bottom - 1 && box.top < k.bottom - 1;
-          })[0];
+          var hit = firstHit(kept, box);
           if (!hit) break;
           var step = down ? hit.bottom - box.top + 1 : box.bottom - hit.top + 1;
           box.top += down ? step : -step;
@@ -170,10 +175,7 @@
             changed = true;
           }
           for (var tries = 0; tries < 6; tries++) {
-            var hit = kept.filter(function (k) {
-              return k.left < box.right - 1 && box.left < k.right - 1 &&
-                k.top < box.bottom - 1 && box.top < k.bottom - 1;
-            })[0];
+            var hit = firstHit(kept, box);
             if (!hit) break;
             var step = hit.bottom - box.top + 1;
             box.top += step;
