@@ -559,11 +559,8 @@ def test_on_a_wide_screen_the_tables_that_can_fit_show_every_column_whole(
 ) -> None:
     # at 1,400 px the threshold dates' last heading read 'never within the hori' and
     # its shares '0.': headings never wrapped, so the table ran past its box
-    page = browser.new_page()
-    page.set_viewport_size({"width": 1400, "height": 900})
+    page = open_at(browser, observed, 1400)
     try:
-        page.goto((observed / "report.html").resolve().as_uri())
-        page.wait_for_selector("html[data-charts=ready]", timeout=30_000)
         # the observations' columns cannot fit: each variant's table scrolls in its box
         assert boxes_cut(page) == [
             f"Observations scored against {v}" for v in ("doha", "announced", "evacuation")
@@ -582,11 +579,8 @@ def test_a_table_wider_than_its_box_shows_a_shade_on_the_side_more_of_it_lies(
 
     from PIL import Image
 
-    page = browser.new_page()
-    page.set_viewport_size({"width": 1400, "height": 900})
+    page = open_at(browser, observed, 1400)
     try:
-        page.goto((observed / "report.html").resolve().as_uri())
-        page.wait_for_selector("html[data-charts=ready]", timeout=30_000)
         box = page.locator(".scroll", has_text="Observations scored against doha")
         box.scroll_into_view_if_needed()
 
