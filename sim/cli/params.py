@@ -23,7 +23,7 @@ class WholeNumber(click.IntRange):
 
         text = value.strip() if isinstance(value, str) else ""
         hint = form_hint(text, yaml=False) if text else None
-        # (text that is no number at all gets click's own "is not a valid integer")
+        # (text that is no number at all is refused below, with the range it must be in)
         numeric = hint is not None or any(c.isdigit() for c in text)
         if numeric and not re.fullmatch(r"[-+]?(0|[1-9][0-9]*)", text):
             self.fail(
@@ -33,7 +33,7 @@ class WholeNumber(click.IntRange):
                 ctx,
             )
         low, high = self.min, self.max
-        if isinstance(value, str) and not numeric:  # (click's own: "is not a valid integer")
+        if isinstance(value, str) and not numeric:  # (click would say "not a valid integer")
             self.fail(
                 f"expected a whole number from {low:,} to {high:,}, found {value!r}"
                 if low is not None and high is not None
