@@ -14,10 +14,10 @@ from sim.analysis.observed import (
     with_observations,
 )
 from sim.errors import ScenarioError, flag_argument
+from sim.io.files import path_argument
 from sim.io.observations import ObservationSet
 from sim.model.draws import central_inputs
 from sim.model.stepper import step
-from sim.paths import path_argument
 from sim.results import (
     Result,
     milestone_columns,

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from sim.errors import ScenarioError, ScenarioWarning, describe
+from sim.io.files import path_argument
 from sim.io.observation_csv import read_observations
 from sim.io.observations import ObservationSet
 from sim.io.yamlio import value_at
@@ -29,7 +30,6 @@ from sim.loader import (
     validate_doc,
 )
 from sim.model.plan import Plan
-from sim.paths import path_argument
 from sim.schema import NUMBER_FORMS, ScenarioDoc, number_at
 
 

@@ -35,6 +35,7 @@ from sim.io.files import (
     load_record,
     not_a_directory,
     not_a_file,
+    path_argument,
     placed_in_record,
     read_manifest,
     read_written_csv,
@@ -53,7 +54,7 @@ from sim.io.observations import (
 from sim.io.yamlio import Positions
 from sim.loader import Layer, Locator, resolve_variants, validate_doc
 from sim.months import parse_month
-from sim.paths import path_argument, scenario_files
+from sim.paths import scenario_files
 from sim.plotting.common import series_keys
 from sim.results import MILESTONE_COLUMNS, MONTHLY_COLUMNS, Result
 from sim.scenario import Scenario

@@ -52,7 +52,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, describe
 from sim.io.yamlio import decode_text, read_limited
 from sim.paths import missing
 
@@ -1038,3 +1038,43 @@ def check_writable(out_dir: str | Path) -> None:
     if not _writable_dir(_nearest(out_dir)):
         raise OutputError(out_dir, _cannot_write(out_dir))
     refuse_foreign(out_dir)
+
+
+def path_argument(
+    value: object, what: str, argument: str, function: str, *, or_else: str = ""
+) -> Path:
+    """The path a public function was given for ``argument`` (``what``: ``"a scenario
+    file"``), as a Path; ``or_else`` names what else it takes (``"a Scenario or "``).
+
+    Raises
+    ------
+    TypeError
+        For anything but a str or an ``os.PathLike`` (None, a number, a loaded object),
+        naming ``function`` and the type found.
+    sim.ScenarioError
+        At ``<arguments>`` for text no file can be named by: text of several lines (the
+        contents of a file, not its name) or a name the system refuses to look up (too
+        long); the found value is cut short, never the whole text.
+    """
+    if not isinstance(value, str | os.PathLike):
+        raise TypeError(
+            f"{function}() takes {or_else}the path of {what} (a str or pathlib.Path), "
+            f"not {type(value).__name__}"
+        )
+    path = Path(value)
+    why = None
+    if isinstance(value, str) and "\n" in value:
+        why = "text of several lines (the contents of a file: write it to a file, pass its path)"
+    else:
+        try:
+            path.exists()
+        except OSError as exc:  # (a name too long: exists() raises rather than says False)
+            why = f"a path the system cannot look up ({exc.strerror or exc})"
+    if why is not None:
+        raise ScenarioError(
+            f"the path of {what}",
+            f"{describe(str(value), 40)}: {why}",
+            file="<arguments>",
+            path=argument,
+        )
+    return path
