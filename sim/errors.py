@@ -105,7 +105,8 @@ def flag_argument(value: object, name: str, *, none: bool = False) -> None:
     """
     if isinstance(value, bool) or (value is None and none):
         return
-    if type(value).__module__ == "numpy" and type(value).__name__ == "bool":  # numpy.bool
+    kind = type(value)
+    if kind.__module__ == "numpy" and kind.__name__ in ("bool", "bool_"):  # (numpy 2, 1)
         return
     raise ScenarioError(
         "True or False" + (" (or None)" if none else ""),

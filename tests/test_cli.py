@@ -162,11 +162,12 @@ def test_run_json_holds_each_variant_as_a_patch_of_the_base_not_a_copy_of_it(tmp
     record = json.loads(json.dumps(base_record(sc, sc.variant_names, ["forcesim"])))
     base_bytes = len(json.dumps(record["resolved"]["base"]))
     assert len(json.dumps(record["resolved"])) < 2 * base_bytes
-    assert record["resolved"]["variant_patches"]["delay-07"] == [
-        {"op": "remove", "path": "/variants"},
+    # (the library's versions list the same operations in different orders)
+    assert sorted(record["resolved"]["variant_patches"]["delay-07"], key=lambda op: op["path"]) == [
         {"op": "remove", "path": "/announcement/delay/assumption"},
         {"op": "remove", "path": "/announcement/delay/choice"},
         {"op": "add", "path": "/announcement/delay/uniform", "value": [7, 10]},
+        {"op": "remove", "path": "/variants"},
     ]
     for name in sc.variant_names:  # nothing of what each variant ran with is lost
         assert resolved_variant(record, name) == sc.resolved_raw(name)

@@ -106,6 +106,8 @@ def _layout(fig: go.Figure, n_rows: int, hover: str) -> None:
         ticks="outside",
         tickcolor="#888888",
         showgrid=False,
+        # room for the last month's tick label, which may stand at the plot's right edge
+        automargin=True,
     )
     fig.update_yaxes(
         title_text="troops",
