@@ -292,26 +292,22 @@ def _observations(
     needs draws and observations; ``--tolerance`` and ``--as-of`` need observations,
     and ``--as-of`` a date within the scenario's calendar."""
     import sim
-    from sim.errors import ScenarioError
-    from sim.io.settings import COMMAND_LINE
 
     if condition and draws is None:
-        raise ScenarioError(
+        raise flag_error(
+            "--condition",
             "--draws N and --seed S with --condition (it conditions an ensemble)",
             "no --draws",
-            file=COMMAND_LINE,
-            path="--condition",
         )
     if as_of is not None:
         _as_of(scenario, as_of)
     obs = sim.load_observations(observed, scenario) if observed else scenario.observations()
     if obs is None and (condition or tolerance is not None or as_of is not None):
         flag = "--condition" if condition else "--tolerance" if tolerance else "--as-of"
-        raise ScenarioError(
+        raise flag_error(
+            flag,
             f"observations for {flag}: --observed FILE, or observations in the scenario",
             f"no --observed, and no observations in {scenario.path or scenario.id}",
-            file=COMMAND_LINE,
-            path=flag,
         )
     return obs
 

@@ -15,6 +15,7 @@ from sim.cli.params import (
     TOLERANCE,
     DirectoryName,
     PathName,
+    flag_error,
     quiet_option,
     variant_option,
 )
@@ -93,7 +94,6 @@ def vintages(
     import sim
     from sim.cli import text
     from sim.errors import ScenarioError
-    from sim.io.settings import COMMAND_LINE
     from sim.paths import scenario_files
     from sim.plotting import use_agg
 
@@ -118,12 +118,11 @@ def vintages(
     first = min(scenarios, key=lambda s: s.as_of_day)
     obs = sim.load_observations(observed, scenarios) if observed else first.observations()
     if obs is None:
-        raise ScenarioError(
+        raise flag_error(
+            "--observed",
             "a record to score the vintages against: --observed FILE, or observations in "
             "the first vintage",
             f"no --observed, and no observations in {first.path or first.id}",
-            file=COMMAND_LINE,
-            path="--observed",
         )
     series = sim.run_vintages(
         scenarios,
