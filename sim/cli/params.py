@@ -233,13 +233,9 @@ def written(flag: str, value: Any = None) -> str:
     takes), read as click reads them (:func:`given`: a value that looks like a flag,
     ``-v --draws``, is the other option's); ``'--draws VALUE'`` when the command was
     not read from a command line."""
-    ctx = click.get_current_context(silent=True)
-    command = ctx.command if ctx is not None else click.Command(None)
-    for param in command.params:
-        if isinstance(param, click.Option) and flag in param.opts + param.secondary_opts:
-            typed = _occurrences(param, command)
-            if typed:
-                return repr(typed[-1][2])
+    last = _last_given(flag)
+    if last is not None:
+        return repr(last[2])
     return repr(flag if value is None or value is True else f"{flag} {value}")
 
 
@@ -315,19 +311,11 @@ def needs(module: str, extra: str, flag: str, value: Any = True) -> None:
         )
 
 
-def given(param: click.Parameter, command: click.Command) -> list[tuple[str, str | None]]:
+def given(param: click.Parameter, command: click.Command) -> list[tuple[str, str | None, str]]:
     """Each time the command line gave the option ``param`` of ``command``: the name as
-    written (``-o`` or ``--output``) and the value as written (None for a flag), in
-    order, read as click reads them (``--draws=10``, ``-o x.png``, ``-ox.png``, ``-qv
-    A``; nothing after ``--``)."""
-    return [(name, value) for name, value, _ in _occurrences(param, command)]
-
-
-def _occurrences(
-    param: click.Parameter, command: click.Command
-) -> list[tuple[str, str | None, str]]:
-    """:func:`given`, each with the option as typed: ``--draws=10``, ``--draws 10``,
-    ``-ox.png``, ``-v A`` (of ``-qv A``), ``--quiet``."""
+    written (``-o`` or ``--output``), the value as written (None for a flag) and the
+    option as typed (``--draws=10``, ``--draws 10``, ``-ox.png``, ``-v A`` of ``-qv A``,
+    ``--quiet``), in order, read as click reads them (nothing after ``--``)."""
     from sim.cli import _Forcesim
 
     options = {
@@ -376,16 +364,22 @@ def as_written(flag: str) -> tuple[str, str | None]:
     """The option ``flag`` (its long name) of the running command as the command line
     last gave it: its name as written (``-v`` or ``--variant``) and its value as
     written; ``(flag, None)`` when it was not given (or is no option of the command)."""
+    last = _last_given(flag)
+    return (last[0], last[1]) if last is not None else (flag, None)
+
+
+def _last_given(flag: str) -> tuple[str, str | None, str] | None:
+    """The last time the command line gave the option ``flag`` of the running command
+    (:func:`given`: the one click reads), or None: not given, no such option, or no
+    command running."""
     ctx = click.get_current_context(silent=True)
     if ctx is None:
-        return flag, None
-    command = ctx.command
-    for param in command.params:
+        return None
+    for param in ctx.command.params:
         if isinstance(param, click.Option) and flag in param.opts + param.secondary_opts:
-            occurrences = given(param, command)
-            if occurrences:
-                return occurrences[-1]
-    return flag, None
+            occurrences = given(param, ctx.command)
+            return occurrences[-1] if occurrences else None
+    return None
 
 
 def value_error(exc: click.BadParameter) -> str:
