@@ -154,34 +154,9 @@ def _second_key(text: str) -> tuple[int, str, str]:
     """Where (offset), at what key path and under which key the first key named a second
     time in its mapping stands in ``text``, JSON that parses. Walked only once
     :func:`_once_each` has found one, to place the error."""
-    # each open list or mapping: its keys (None for a list), and its index or last key
-    stack: list[tuple[set[str] | None, list[str | int]]] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == '"':
-            j = i + 1
-            while text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            m = j + 1
-            while m < n and text[m] in " \t\r\n":
-                m += 1
-            keys, at = stack[-1] if stack else (None, [])
-            if keys is not None and text[m : m + 1] == ":":
-                key = json.loads(text[i : j + 1])
-                at[0] = key
-                if key in keys:
-                    path = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for _, (k,) in stack)
-                    return i, path.removeprefix("."), key
-                keys.add(key)
-            i = j
-        elif c in "{[":
-            stack.append((set() if c == "{" else None, [0 if c == "[" else ""]))
-        elif c in "}]":
-            stack.pop()
-        elif c == "," and stack and stack[-1][0] is None:
-            stack[-1][1][0] = int(stack[-1][1][0]) + 1
-        i += 1
+    for at, where, again in _places(text):
+        if again is not None:
+            return at, where, again
     raise AssertionError("no key named twice")  # pragma: no cover - only called on one
 
 
@@ -196,16 +171,18 @@ def _after_blanks(text: str, i: int) -> int:
     return i
 
 
-def _places(text: str) -> Iterator[tuple[int, str]]:
+def _places(text: str) -> Iterator[tuple[int, str, str | None]]:
     """Each key of a mapping and each item of a list in ``text``, JSON that parses, in
-    the order written: where it starts (offset) and its key path, dotted as errors
-    name it (``observations.items[0].date``)."""
-    # each open list or mapping: the path of its current item (its key or index)
-    stack: list[tuple[bool, list[str | int]]] = []
+    the order written: where it starts (offset), its key path, dotted as errors name it
+    (``observations.items[0].date``), and the key when its mapping named it before
+    (else None)."""
+    # each open list or mapping: the path of its current item (its key or index), and
+    # the keys a mapping has named so far
+    stack: list[tuple[bool, list[str | int], set[str]]] = []
 
     def path(last: str | int) -> str:
         out = ""
-        for part in [at[0] for _, at in stack[:-1]] + [last]:
+        for part in [at[0] for _, at, _ in stack[:-1]] + [last]:
             out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + part
         return out
 
@@ -214,18 +191,20 @@ def _places(text: str) -> Iterator[tuple[int, str]]:
         if c[0] == '"':
             if stack and not stack[-1][0] and text[_after_blanks(text, token.end())] == ":":
                 key = json.loads(c)
-                stack[-1][1][0] = key
-                yield start, path(key)
+                _, at, keys = stack[-1]
+                at[0] = key
+                yield start, path(key), key if key in keys else None
+                keys.add(key)
         elif c in "{[":
-            stack.append((c == "[", [0 if c == "[" else ""]))
+            stack.append((c == "[", [0 if c == "[" else ""], set()))
             if c == "[" and text[_after_blanks(text, token.end())] != "]":
-                yield _after_blanks(text, token.end()), path(0)
+                yield _after_blanks(text, token.end()), path(0), None
         elif c in "}]":
             stack.pop()
         elif stack and stack[-1][0]:  # a comma between the items of a list
             index = int(stack[-1][1][0]) + 1
             stack[-1][1][0] = index
-            yield _after_blanks(text, token.end()), path(index)
+            yield _after_blanks(text, token.end()), path(index), None
 
 
 def place_in_record(error: ScenarioError, path: Path) -> ScenarioError:
@@ -246,7 +225,7 @@ def place_in_record(error: ScenarioError, path: Path) -> ScenarioError:
         return error
     best: int | None = None
     depth = 0
-    for at, where in _places(text):
+    for at, where, _ in _places(text):
         if where == error.path:
             best = at
             break
