@@ -25,8 +25,8 @@ from typing import Any
 
 from sim.analysis.heap import keep_freed_memory
 from sim.errors import ScenarioError
+from sim.io.settings import COMMAND_LINE
 
-COMMAND_LINE = "<command line>"
 CONNECT_TIMEOUT = "10s"
 UNTRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 
