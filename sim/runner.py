@@ -15,7 +15,6 @@ from sim.analysis.observed import (
 )
 from sim.errors import ScenarioError, flag_argument
 from sim.io.files import path_argument
-from sim.io.observations import ObservationSet
 from sim.model.draws import central_inputs
 from sim.model.stepper import step
 from sim.results import (
@@ -25,7 +24,7 @@ from sim.results import (
     monthly_columns,
     monthly_of,
 )
-from sim.scenario import Scenario, load_observations, load_scenario
+from sim.scenario import Scenario, load_scenario
 
 
 def run(
@@ -119,15 +118,8 @@ def run(
         scenario = load_scenario(scenario)
     sc = scenario
     names = sc.select(variants)  # run(s, "slip-6"): that variant, not its letters
-    if isinstance(observed, str | Path):  # the CSV's path, read against this scenario
-        observed = load_observations(observed, sc)
-    elif observed is not None and not isinstance(observed, ObservationSet):
-        raise TypeError(
-            "observed= takes an ObservationSet (sim.load_observations) or the path of its "
-            f"CSV file, not {type(observed).__name__}"
-        )
-    elif observed is not None:  # read with no scenario, or for another: as a file is checked
-        check_observed(sc, observed)
+    if observed is not None:  # the CSV's path read, or a set checked, against this scenario
+        observed = check_observed(sc, observed, "observed=")
     plans = {name: sc.plan(name) for name in names}
     inputs = {name: central_inputs(plans[name]) for name in names}
     central = {name: step(plans[name], inputs[name]) for name in names}

@@ -526,12 +526,18 @@ def load_observations(
         that is not a str or ``pathlib.Path``.
     """
     path_argument(path, "an observations CSV file", "path", "load_observations")
-    allowed = None
-    if scenario is not None:
-        scenarios = scenario_list(scenario)
-        names = (n for sc in scenarios for v in sc.variant_names for n in sc.plan(v).series_names())
-        allowed = list(dict.fromkeys(names))
+    allowed = None if scenario is None else series_of(scenario_list(scenario))
     return read_observations(path, allowed)
+
+
+def series_of(scenarios: Sequence[Scenario]) -> list[str]:
+    """Every theater and site of every variant of ``scenarios``, each once, in order: the
+    series an observation may report."""
+    return list(
+        dict.fromkeys(
+            n for sc in scenarios for v in sc.variant_names for n in sc.plan(v).series_names()
+        )
+    )
 
 
 def scenario_list(scenarios: Scenario | Iterable[Scenario]) -> list[Scenario]:

@@ -38,7 +38,7 @@ from sim.model.draws import central_inputs
 from sim.model.plan import compile_plan
 from sim.model.stepper import step
 from sim.results import monthly_frame
-from sim.scenario import Scenario, load_observations, scenario_observations
+from sim.scenario import Scenario, scenario_observations
 from sim.schema import PROFILES, ScenarioDoc
 
 BACKTEST_COLUMNS = [
@@ -225,12 +225,10 @@ def run_backtest(
     TypeError
         For observations that are neither an ObservationSet nor a path.
     """
-    if isinstance(observations, str | os.PathLike):  # a CSV file, read as sim.run reads it
-        observations = load_observations(os.fspath(observations), scenario)
-    elif observations is not None:  # read with no scenario, or for another one
+    if observations is not None:  # a CSV file read, or a set checked, as sim.run does
         from sim.analysis.observed import check_observed
 
-        check_observed(scenario, observations)
+        observations = check_observed(scenario, observations)
     obs = observations if observations is not None else scenario_observations(scenario)
     if obs is None or not len(obs):
         file, line, col = scenario.locator.find(())

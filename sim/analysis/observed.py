@@ -492,25 +492,32 @@ def _as_of(value: Any, result: Result, file: str, path: str) -> dt.date | None:
     return parse_as_of(value, doc.calendar.start, doc.calendar.end, file=file, path=path)
 
 
-def check_observed(scenario: Scenario, observations: Any) -> ObservationSet:
-    """``observations`` checked as :func:`sim.load_observations` checks a file against a
-    scenario: each row's theater (or site) one of some variant's of the run's scenario.
+def check_observed(
+    scenario: Scenario, observations: Any, name: str = "observations"
+) -> ObservationSet:
+    """``observations`` read or checked against ``scenario``, as :func:`sim.run` takes
+    them: the path of a CSV file is read with :func:`sim.load_observations`; an
+    ObservationSet (read with no scenario, or for another one) is checked as that checks
+    a file, each row's theater (or site) one of some variant's of the scenario.
 
     Raises
     ------
     TypeError
-        For anything but an ObservationSet.
+        For anything but an ObservationSet or a path (the message names ``name``).
     sim.ScenarioError
-        At the observations' file for the first row of a theater the scenario lacks
-        (a record read for another scenario, or with no scenario to check it against).
+        A bad row of the file; or at the observations' file, the first row of a theater
+        the scenario lacks.
     """
+    from sim.scenario import load_observations, series_of
+
+    if isinstance(observations, str | os.PathLike):  # checked as the file is read
+        return load_observations(os.fspath(observations), scenario)
     if not isinstance(observations, ObservationSet):
         raise TypeError(
-            "observations takes an ObservationSet (sim.load_observations), "
-            f"not {type(observations).__name__}"
+            f"{name} takes an ObservationSet (sim.load_observations) or the path of its "
+            f"CSV file, not {type(observations).__name__}"
         )
-    sc = scenario
-    allowed = list(dict.fromkeys(n for v in sc.variant_names for n in sc.plan(v).series_names()))
+    allowed = series_of([scenario])
     for o in observations:
         if o.theater not in allowed:
             expected, found = unknown_series(o.theater, allowed)
@@ -670,10 +677,6 @@ def score_observations(
     """
     flag_argument(condition, "condition")  # (condition="no" is truthy)
     flag_argument(progress, "progress", none=True)
-    if isinstance(observations, str | os.PathLike):  # a CSV file, read as sim.run reads it
-        from sim.scenario import load_observations
-
-        observations = load_observations(os.fspath(observations), result.scenario)
     observations = check_observed(result.scenario, observations)
     tol = (
         tolerance
