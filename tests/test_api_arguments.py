@@ -353,3 +353,10 @@ def test_score_observations_refuses_a_condition_that_is_not_true_or_false(
     import numpy as np
 
     assert sim.score_observations(result, record, condition=np.bool_(False)).conditioned is None
+
+
+def test_plot_compare_takes_one_theater_as_a_string(scenario: sim.Scenario) -> None:
+    comparison = sim.compare(scenario, "on-time", "slip-6", 20, 1)
+    assert len(sim.plot_compare(comparison, theaters="iraq")) == 2
+    with pytest.raises(ValueError, match=r"^unknown theater 'irak'"):
+        sim.plot_compare(comparison, theaters="irak")

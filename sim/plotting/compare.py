@@ -92,7 +92,7 @@ def plot_compare(
         For a theater the comparison does not hold, the wrong number of axes, or
         axes a chart of months and troops cannot be drawn in.
     """
-    names = list(theaters) if theaters else cmp.theaters
+    names = common.names_given(theaters) or cmp.theaters  # theaters="iraq": not its letters
     have = list(dict.fromkeys(cmp.table.theater))
     for name in names:
         if name not in have:
