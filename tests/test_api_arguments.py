@@ -360,3 +360,13 @@ def test_plot_compare_takes_one_theater_as_a_string(scenario: sim.Scenario) -> N
     assert len(sim.plot_compare(comparison, theaters="iraq")) == 2
     with pytest.raises(ValueError, match=r"^unknown theater 'irak'"):
         sim.plot_compare(comparison, theaters="irak")
+
+
+def test_plot_sweep_and_plot_tornado_take_one_variant_name_as_a_string(
+    scenario: sim.Scenario,
+) -> None:
+    grid = sim.sweep(scenario, [("announcement.delay", [0, 3])], draws=20, seed=1)
+    axes = sim.plot_sweep(grid, variants="as-reported")
+    assert {line.get_label() for line in axes[0].get_lines()} >= {"as-reported"}
+    sens = sim.sensitivity(scenario, ["as-reported", "slip-6"], draws=20, seed=1)
+    assert sim.plot_tornado(sens, variants="as-reported")

@@ -152,7 +152,7 @@ def plot_sweep(sw: Sweep, *, variants: Sequence[str] | None = None) -> list[Axes
     milestones = _milestones(sw)
     if not milestones:
         raise ValueError("expected a scenario with milestones (the chart shows p_met)")
-    names = list(variants) if variants is not None else list(sw.variants)
+    names = common.names_given(variants) if variants is not None else list(sw.variants)
     unknown = [v for v in names if v not in sw.variants]
     if unknown or not names:
         raise ValueError(f"expected variants among {', '.join(sw.variants)}, found {unknown}")

@@ -119,7 +119,7 @@ def plot_tornado(sens: Sensitivity, *, variants: Sequence[str] | None = None) ->
     ValueError
         For an unknown variant, or when no input moves any outcome.
     """
-    names = list(variants) if variants is not None else list(sens.variants)
+    names = common.names_given(variants) if variants is not None else list(sens.variants)
     unknown = [v for v in names if v not in sens.variants]
     if unknown or not names:
         raise ValueError(f"expected variants among {', '.join(sens.variants)}, found {unknown}")
