@@ -781,7 +781,14 @@ def test_bad_observed_arguments_exit_2_with_one_line_and_nothing_written(
 
 
 def _markers(axes) -> int:
-    return sum(1 for a in axes for line in a.lines if line.get_zorder() == 9)
+    """The marks observations put on ``axes``: each point of their lines (a bar's two
+    ends, each cap, each dot and triangle)."""
+    return sum(
+        int(np.isfinite(np.asarray(line.get_ydata(), float)).sum())
+        for a in axes
+        for line in a.lines
+        if line.get_zorder() == 9
+    )
 
 
 def test_the_envelope_and_fan_draw_each_kind_of_observation(write, observations):
@@ -795,15 +802,40 @@ def test_the_envelope_and_fan_draw_each_kind_of_observation(write, observations)
         ["alpha"],
     )
     result = with_observations(result, score(result, obs))
-    # a point: 1 line; a range: 3 (the bar and two caps); open-ended: 1 cap and an arrow
+    # a point: 1 mark; a range: 4 (the bar's ends and two caps); open-ended: a triangle
+    # and an arrow
     env = sim.plot_envelope(result)
-    assert _markers(env) == 1 + 3 + 1 + 1
+    assert _markers(env) == 1 + 4 + 1 + 1
     assert sum(1 for t in env[0].texts if getattr(t, "arrow_patch", None)) >= 2
     labels = env[0].get_legend_handles_labels()[1]
     assert {"reported level", "reported range"} <= set(labels)
     fan = sim.plot_fan(result)
-    assert _markers(fan) == 2 * (1 + 3 + 1 + 1)  # both variants' panels
+    assert _markers(fan) == 2 * (1 + 4 + 1 + 1)  # both variants' panels
     assert sim.plot_envelope(result, observed=False) and True
+
+
+def test_hundreds_of_reports_draw_a_few_lines_per_panel_not_lines_per_report(
+    write, observations
+):
+    # each report had its own lines (a bar, two caps): a record of thousands of rows made
+    # thousands of artists, and placing each label tested every one of them (a minute for
+    # a chart); marks that look alike are now one line
+    sc = sim.load_scenario(write(UNCERTAIN_YAML))
+    result = sim.run(sc, draws=100, seed=1, progress=False)
+    rows = "".join(
+        f"2024-{m:02d}-{d:02d},alpha,{100 * d},{100 * d + 50},,\n"
+        for m in range(1, 13)
+        for d in range(1, 26)
+    )
+    rows += "2024-05-02,alpha,,500,,\n2024-06-03,alpha,100,,,\n2024-07-04,alpha,300,300,,\n"
+    obs = read_observations(observations(rows), ["alpha"])
+    result = with_observations(result, score(result, obs))
+    for axes in (sim.plot_envelope(result), sim.plot_fan(result)):
+        for ax in axes:
+            lines = [line for line in ax.lines if line.get_zorder() == 9]
+            assert len(lines) <= 5  # bars, caps, dots, two triangles
+        # every report is still drawn: 300 ranges (2 ends, 2 caps), 2 triangles, a dot
+        assert _markers(axes) == len(axes) * (300 * 4 + 2 + 1)
 
 
 def test_observation_set_from_code_can_be_passed_to_the_charts(mini):

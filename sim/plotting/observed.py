@@ -76,16 +76,10 @@ def as_of_of(result: Result, observed: Any = None) -> dt.date | None:
     return getattr(source, "as_of", None)
 
 
-def _x(o: Observation) -> Any:
-    month = o.by if o.by is not None else o.month
-    return common.month_ends(pd.PeriodIndex([pd.Period(ordinal=_period(month), freq="M")]))[0]
-
-
-def _period(month: int) -> int:
-    """A month ordinal of :mod:`sim.months` as a pandas monthly Period ordinal."""
-    from sim.months import format_month
-
-    return pd.Period(format_month(month), freq="M").ordinal
+def _xs(observations: Sequence[Observation]) -> Any:
+    """Where each observation is drawn on a time axis: the end of its drawn month
+    (:func:`drawn_month`), as datetime64 (n,)."""
+    return common.month_ends(pd.PeriodIndex([drawn_month(o) for o in observations], freq="M"))
 
 
 def drawn_month(o: Observation) -> str:
@@ -140,97 +134,105 @@ def draw_observations(
 
     ``months`` (``YYYY-MM``, first and last) limits them to the chart's months;
     with ``as_of``, the observations made public after it are drawn hollow.
+
+    The marks that look alike (the dots of one kind and fill, the bars of one colour,
+    their caps) are drawn as one line each, so a record of thousands of rows adds a
+    handful of artists to the panel, not thousands; only the arrows of "fewer than" and
+    "more than" are one annotation each.
     """
+    shown = visible(observations, series, months)
+    if not shown:
+        return
     lo_lim, hi_lim = ax.get_ylim()
     arrow = 0.09 * (hi_lim - lo_lim)
-    for o in visible(observations, series, months):
-        x = _x(o)
+    # each look, in the order it first occurs: (its Line2D settings, its xs, its ys);
+    # a bar is two points and a gap (NaN), so one line draws many bars
+    looks: dict[tuple[Any, ...], tuple[bool, dict[str, Any], list[Any], list[float]]] = {}
+    arrows: list[tuple[Any, float, float, str, bool, bool]] = []
+
+    def mark(style: dict[str, Any], xs: list[Any], ys: list[float]) -> None:
+        key = (filled, *sorted((k, str(v)) for k, v in style.items()))
+        look = looks.setdefault(key, (filled, style, [], []))
+        look[2].extend(xs)
+        look[3].extend(ys)
+
+    for o, x in zip(shown, _xs(shown), strict=True):
         color, marker, filled = _style(o, as_of)
         face = color if filled else "white"
         shape = o.shape
         dashed = o.kind == "target"
         if shape == "point":
             assert o.low is not None
-            ax.plot(
-                [x],
-                [o.low],
-                ls="none",
-                marker=marker,
-                ms=common.pt(8.5 if marker == "o" else 7.5),
-                mfc=face,
-                mec=color if not filled else EDGE,
-                mew=1.6,
-                # whole at 0 (not cut by the axes' edge), and a target over a report of
-                # the same month, which would hide its upper half
-                zorder=9.7 if o.kind == "target" else 9,
-                clip_on=False,
-                label="_nolegend_",
-            )
+            point = {
+                "ls": "none",
+                "marker": marker,
+                "ms": common.pt(8.5 if marker == "o" else 7.5),
+                "mfc": face,
+                "mec": color if not filled else EDGE,
+                "mew": 1.6,
+                # whole at 0 (not cut by the axes' edge), and a target over a report
+                # of the same month, which would hide its upper half
+                "zorder": 9.7 if o.kind == "target" else 9,
+                "clip_on": False,
+            }
+            mark(point, [x], [o.low])
         elif shape == "range":
             assert o.low is not None and o.high is not None
-            ax.plot(
-                [x, x],
-                [o.low, o.high],
-                color=color,
-                lw=common.pt(3.2),
-                ls=(0, (2, 1.2)) if dashed else "-",
-                solid_capstyle="butt",
-                zorder=9,
-                label="_nolegend_",
-            )
+            bar = {
+                "color": color,
+                "lw": common.pt(3.2),
+                "ls": (0, (2, 1.2)) if dashed else "-",
+                "solid_capstyle": "butt",
+                "zorder": 9,
+            }
+            mark(bar, [x, x, x], [o.low, o.high, float("nan")])
             if not filled:  # hollow: a white core inside the bar
-                ax.plot(
-                    [x, x],
-                    [o.low, o.high],
-                    color="white",
-                    lw=1.2,
-                    solid_capstyle="butt",
-                    zorder=9.5,
-                    label="_nolegend_",
-                )
-            for y in (o.low, o.high):
-                ax.plot(
-                    [x],
-                    [y],
-                    ls="none",
-                    marker="_",
-                    ms=common.pt(13),
-                    mew=common.pt(3),
-                    color=color,
-                    zorder=9,
-                    label="_nolegend_",
-                )
+                core = {"color": "white", "lw": 1.2, "solid_capstyle": "butt", "zorder": 9.5}
+                mark(core, [x, x, x], [o.low, o.high, float("nan")])
+            caps = {
+                "ls": "none",
+                "marker": "_",
+                "ms": common.pt(13),
+                "mew": common.pt(3),
+                "color": color,
+                "zorder": 9,
+            }
+            mark(caps, [x, x], [o.low, o.high])
         else:
             bound = o.high if shape == "at most" else o.low
             assert bound is not None
             head = max(bound - arrow, lo_lim) if shape == "at most" else bound + arrow
-            ax.plot(
-                [x],
-                [bound],
-                ls="none",
-                marker="v" if shape == "at most" else "^",
-                ms=common.pt(9),
-                mfc=face,
-                mec=color,
-                mew=1.6,
-                zorder=9,
-                label="_nolegend_",
-            )
+            triangle = {
+                "ls": "none",
+                "marker": "v" if shape == "at most" else "^",
+                "ms": common.pt(9),
+                "mfc": face,
+                "mec": color,
+                "mew": 1.6,
+                "zorder": 9,
+            }
+            mark(triangle, [x], [bound])
             if head != bound:
-                ax.annotate(
-                    "",
-                    xy=(x, head),
-                    xytext=(x, bound),
-                    zorder=9,
-                    arrowprops={
-                        "arrowstyle": "-|>,head_length=0.5,head_width=0.3",
-                        "color": color,
-                        "lw": 2.0,
-                        "ls": (0, (2, 1.2)) if dashed else "-",
-                        "shrinkA": 5,
-                        "shrinkB": 0,
-                    },
-                )
+                arrows.append((x, head, bound, color, dashed, filled))
+    # the marks over the arrows (a mark is the figure reported; an arrow only points
+    # from it), and what was known by the as-of date over what was reported later
+    for x, head, bound, color, dashed, _ in sorted(arrows, key=lambda a: a[-1]):
+        ax.annotate(
+            "",
+            xy=(x, head),
+            xytext=(x, bound),
+            zorder=9,
+            arrowprops={
+                "arrowstyle": "-|>,head_length=0.5,head_width=0.3",
+                "color": color,
+                "lw": 2.0,
+                "ls": (0, (2, 1.2)) if dashed else "-",
+                "shrinkA": 5,
+                "shrinkB": 0,
+            },
+        )
+    for _, style, xs, ys in sorted(looks.values(), key=lambda look: look[0]):
+        ax.plot(xs, ys, label="_nolegend_", **style)
 
 
 def draw_as_of(ax: Axes, as_of: dt.date | None, *, label: bool = True) -> None:
