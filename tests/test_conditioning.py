@@ -1036,3 +1036,45 @@ def test_the_weighted_share_within_tolerance_equals_a_brute_force_weighted_count
             ok = (lv >= c.lo) & (lv <= c.hi)
             want = Fraction(sum(x for x, y in zip(w, ok, strict=True) if y), sum(w))
             assert rows.p_consistent_conditioned[c.index] == round(float(want), 6), (v, c)
+
+
+# ---------------------------------------------------------------- memory with many reports
+
+
+def _many_reports(observations, months: int = 12, per_month: int = 25) -> Path:
+    """A record of ``per_month`` reports of alpha in each of ``months`` months (ranges
+    of several widths, each from its own source), and an official figure of beta."""
+    rows = []
+    for m in range(1, months + 1):
+        for i in range(per_month):
+            low = 40 * ((i * 7 + m) % 25)
+            rows.append(f"2024-{m:02d}-{1 + i % 28:02d},alpha,{low},{low + 150 + 10 * i},,,,s{i},")
+    rows.append("2024-03-05,beta,480,520,official,0,,b,")
+    return observations("\n".join(rows) + "\n")
+
+
+def test_reports_of_one_month_share_one_distribution_and_each_scores_exactly(
+    spread, observations
+):
+    # 300 reports of alpha: the counts and the (weighted) distribution of its level are
+    # one per month, however many reports name the month; each report's share within
+    # its range is still its own, equal to a brute-force weighted count
+    path = _many_reports(observations)
+    n, seed, tol = 700, 4, Tolerance(relative=0.05)
+    result = conditioned(spread, path, n, seed, tolerance=tol)
+    obs = sim.load_observations(path, spread)
+    assessment = result.observed
+    table = assessment.table
+    for v in result.variants:
+        checks = checks_for(result.plans[v], obs, tol)
+        shared = {id(assessment.distribution(v, c.index)) for c in checks}
+        assert len(checks) == 301 and len(shared) == len({(c.series, c.month) for c in checks})
+        levels, _, w = brute_weights(result, obs, v, n, seed, tol)
+        assert len(set(w)) > 2, "the test needs draws of several weights"
+        rows = table[table.variant == v].reset_index(drop=True)
+        for c in checks:
+            lv = levels[c.series + ("#official" if c.official else "")][:, c.month]
+            ok = (lv >= c.lo) & (lv <= c.hi)
+            want = Fraction(sum(x for x, y in zip(w, ok, strict=True) if y), sum(w))
+            assert rows.p_consistent_conditioned[c.index] == round(float(want), 6), (v, c)
+            assert rows.p_consistent[c.index] == round(float(Fraction(int(ok.sum()), n)), 6)

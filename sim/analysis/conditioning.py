@@ -149,7 +149,9 @@ class Observer:
         for c in used:
             table = self.misses.setdefault(where[_key(c)], np.zeros(self.width, np.int64))
             table += (levels < c.lo) | (levels > c.hi)
-        small = np.uint8 if len(used) < 256 else np.int64  # a draw misses at most len(used)
+        # a draw misses at most len(used) reports, and a file holds at most
+        # sim.io.observations.MAX_ROWS (< 2**16) of them
+        small = np.uint8 if len(used) < 2**8 else np.uint16 if len(used) < 2**16 else np.int64
         self.misses = {j: t.astype(small) for j, t in self.misses.items()}
         self.counted = {k: where[k] for k in dict.fromkeys(_key(c) for c in counted)}
         self.counts: dict[int, dict[Key, NDArray[np.int64]]] = {}  # k -> key -> levels
@@ -253,17 +255,24 @@ class Observer:
         row = acc.names.index(c.series)
         return acc.hist[row].reshape(months, self.width, len(tags))[c.month].T
 
-    def all_counts(self) -> NDArray[np.int64]:
-        """(checks, levels) counts of the compared level over every draw (a level's
-        from :meth:`total`, whose counts are the slots added up; an official figure's
-        from each ``k``'s)."""
-        out = np.zeros((len(self.checks), self.width), np.int64)
+    def all_counts(self) -> list[NDArray[np.int64]]:
+        """Per check, the (levels,) counts of the compared level over every draw (a
+        level's from :meth:`total`, whose counts are the slots added up; an official
+        figure's from each ``k``'s). Checks of one quantity (series, month, official
+        figure or not) share one array, so that many reports of a month take the
+        memory of one: do not change them."""
         total = self.total() if self.acc.tags else None
-        for j, c in enumerate(self.checks):
-            if total is not None and not c.official:
-                out[j] = total.counts_at(c.series, c.month)
-            else:
-                out[j] = self.slot_counts(c).sum(axis=0)
+        rows: dict[Key, NDArray[np.int64]] = {}
+        out = []
+        for c in self.checks:
+            row = rows.get(_key(c))
+            if row is None:
+                if total is not None and not c.official:
+                    row = np.array(total.counts_at(c.series, c.month), np.int64)
+                else:
+                    row = self.slot_counts(c).sum(axis=0)
+                rows[_key(c)] = row
+            out.append(row)
         return out
 
 

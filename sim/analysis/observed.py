@@ -107,7 +107,10 @@ USED, DISCREPANT, SUPERSEDED, LATER = "used", "discrepant", "superseded", "later
 
 
 def rank_stats(
-    hist: NDArray[np.int64], obs: Any, accept: tuple[float, float]
+    hist: NDArray[np.int64],
+    obs: Any,
+    accept: tuple[float, float],
+    cum: NDArray[np.int64] | None = None,
 ) -> tuple[Fraction | None, bool, Fraction]:
     """From counts of each level in one month: the percentile rank of the observation's
     middle (None for an open-ended one, which has no middle), whether the observed
@@ -118,8 +121,10 @@ def rank_stats(
     accepted range [troops] (``±inf`` for an open end). The rank is the mid-rank
     ``100·(#below + ½ #equal)/n`` [%] (the module's docstring gives its source), the
     band's ends the inverse of the empirical distribution function (Hyndman & Fan
-    1996, definition 1); the rank and the share are exact fractions, the share 0–1."""
-    cum = np.cumsum(hist)
+    1996, definition 1); the rank and the share are exact fractions, the share 0–1.
+    ``cum``, when given, is ``numpy.cumsum(hist)`` (reused for reports of one month)."""
+    if cum is None:
+        cum = np.cumsum(hist)
     n = int(cum[-1])
     top = len(cum) - 1
 
@@ -282,6 +287,7 @@ def _assessment(
         plan = result.plans[v]
         vp = passes.get(v)
         by_index = {c.index: (j, c) for j, c in enumerate(vp.checks)} if vp else {}
+        cums: dict[int, NDArray[np.int64]] = {}  # by id of the shared counts
         for i, o in enumerate(observations):
             lo, hi = accepted(o, tol)
             row: dict[str, Any] = {
@@ -319,7 +325,10 @@ def _assessment(
                 hit = by_index.get(i)
                 if hit is not None and vp is not None:
                     j, c = hit
-                    rank, band, share = rank_stats(vp.counts[j], o, (lo, hi))
+                    hist = vp.counts[j]
+                    if id(hist) not in cums:
+                        cums[id(hist)] = np.cumsum(hist)
+                    rank, band, share = rank_stats(hist, o, (lo, hi), cums[id(hist)])
                     row.update(
                         percentile_rank=None if rank is None else rounded(rank, 1, 3),
                         in_band80=str(band).lower(),
@@ -367,7 +376,9 @@ class _Pass:
     results only, so that the counts of one variant are held at a time."""
 
     checks: list[Check]
-    counts: NDArray[np.int64]  # (checks, levels): the compared level over every draw
+    # per check, (levels,) counts of the compared level over every draw; the checks of
+    # one quantity share one array (Observer.all_counts)
+    counts: list[NDArray[np.int64]]
     conditioned: bool = False  # some known report weighted the draws
     effective: float = 0.0
     inside: list[Fraction] = field(default_factory=list)  # weighted share within tolerance
@@ -375,6 +386,7 @@ class _Pass:
     dates: list[dict[str, Any]] | None = None
     p_met: list[float] = field(default_factory=list)
     # per check, the (weighted) counts of the compared level over the levels it takes
+    # (one object for the checks of one quantity)
     distributions: list[Distribution] = field(default_factory=list)
 
 
@@ -407,23 +419,36 @@ def _trimmed(counts: NDArray[Any]) -> Distribution:
 
 def _finish(observer: Observer, error: Fraction, scenario: str, variant: str, draws: int) -> _Pass:
     vp = _Pass(observer.checks, observer.all_counts(), effective=float(draws))
+    # the reports of one quantity (many of a month, say) share its counts and its
+    # distribution: what is held grows with the quantities, not with the reports
+    shared: dict[int, Any] = {}
     if not observer.condition:
-        vp.distributions = [_trimmed(row) for row in vp.counts]
+        for row in vp.counts:
+            if id(row) not in shared:
+                shared[id(row)] = _trimmed(row)
+            vp.distributions.append(shared[id(row)])
         return vp
     w = Weighted(observer.acc, error, observer.total())
     for c, every in zip(observer.checks, vp.counts, strict=True):
-        slots = observer.slot_counts(c)
+        got = shared.get(id(every))
+        if got is None:
+            slots = observer.slot_counts(c)
+            # each slot's draws at a level of at most L - 1, at column L
+            below = np.zeros((slots.shape[0], slots.shape[1] + 1), np.int64)
+            np.cumsum(slots, axis=1, out=below[:, 1:])
+            # weighed over the levels some draw takes only (exact integers are slow):
+            # every draw weighs more than 0, so those are the levels of the draws unweighted
+            taken = np.flatnonzero(every)
+            low = int(taken[0]) if len(taken) else 0
+            top = int(taken[-1]) + 1 if len(taken) else 1
+            part = _trimmed(w.weigh(slots[:, low:top].T))
+            got = shared[id(every)] = (below, Distribution(part.low + low, part.counts))
+        below, distribution = got
         # the levels within the accepted range [c.lo, c.hi]: a slice of the columns
         first = min(max(math.ceil(c.lo), 0), observer.width) if c.lo > -math.inf else 0
         last = min(math.floor(c.hi), observer.width - 1) if c.hi < math.inf else observer.width - 1
-        vp.inside.append(w.share(slots[:, first : max(last + 1, first)].sum(axis=1)))
-        # weighed over the levels some draw takes only (exact integers are slow): every
-        # draw weighs more than 0, so those are the levels of the draws unweighted
-        taken = np.flatnonzero(every)
-        low = int(taken[0]) if len(taken) else 0
-        top = int(taken[-1]) + 1 if len(taken) else 1
-        part = _trimmed(w.weigh(slots[:, low:top].T))
-        vp.distributions.append(Distribution(part.low + low, part.counts))
+        vp.inside.append(w.share(below[:, max(last + 1, first)] - below[:, first]))
+        vp.distributions.append(distribution)
     vp.conditioned, vp.effective = True, float(w.effective)
     if vp.effective >= MIN_EFFECTIVE_DRAWS:
         vp.bands, vp.dates = w.band_columns(scenario, variant), w.date_rows(scenario, variant)
