@@ -1078,3 +1078,26 @@ def test_reports_of_one_month_share_one_distribution_and_each_scores_exactly(
             want = Fraction(sum(x for x, y in zip(w, ok, strict=True) if y), sum(w))
             assert rows.p_consistent_conditioned[c.index] == round(float(want), 6), (v, c)
             assert rows.p_consistent[c.index] == round(float(Fraction(int(ok.sum()), n)), 6)
+
+
+def test_a_tagger_reads_the_draws_of_a_timing_key_in_parts_within_its_budget_exactly(
+    monkeypatch,
+):
+    # the levels a tagger reads are held for the draws of one part of a timing key at a
+    # time (at most TAG_BYTES), and a group keeps the ramp months it read within
+    # KEPT_BYTES (the rest are computed again when counted): the summaries do not change
+    from test_ensemble import calls_of
+
+    from sim.analysis.accumulator import Accumulator
+
+    scenario = sim.load_scenario(DEFAULT_SCENARIO)
+    path = SCENARIOS_DIR / "iraq-syria-2024-observed.csv"
+    whole = conditioned(scenario, path, 6000, 2)
+    parts = calls_of(monkeypatch, Accumulator, "_add_tagged")
+    monkeypatch.setattr("sim.model.fastpath.KEPT_BYTES", 0)
+    monkeypatch.setattr("sim.analysis.accumulator.TAG_BYTES", 8 << 10)
+    small = conditioned(scenario, path, 6000, 2)
+    held = [8 * group.n * len(tagger.reads) for group, _, _, tagger in parts]
+    assert max(held) <= 8 << 10 and len(held) > 6000 * 8 // (8 << 10)
+    assert all(not group._months for group, *_ in parts)
+    assert_same_conditioned(small, whole)

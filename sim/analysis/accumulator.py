@@ -75,8 +75,9 @@ SITES_BLOCK = 1 << 15  # draws stepped at once for a theater made of sites
 #: timing groups of fewer draws than this on average (each draw nearly its own timing
 #: key) are stepped theater by theater, grouped by each theater's own windows
 FEW_DRAWS = 64
-#: the most bytes of levels a tagger may read, in draw order, for draws stepped theater
-#: by theater (else they are stepped by whole timing key)
+#: the most bytes of levels a tagger may read at once: for draws stepped theater by
+#: theater, in draw order (else they are stepped by timing key); of a timing key's
+#: draws, those of one part (a key's draws go in parts small enough)
 TAG_BYTES = 64 << 20
 #: the most bytes of ramp tables an accumulator holds before it counts them out
 RAMP_BYTES = 16 << 20
@@ -450,6 +451,8 @@ class Accumulator:
         # theaters made of sites are summed month by month in blocks (months, draws):
         # their draws go in parts small enough to keep those blocks small
         most = SITES_BLOCK if any(len(plan.theater_tracks(t)) > 1 for t in plan.theaters) else n
+        if tagger is not None:  # a tagger holds the levels it reads of a part's draws
+            most = min(most, max(1, TAG_BYTES // (8 * max(1, len(tagger.reads)))))
         for g, (a, b) in enumerate(itertools.pairwise(cuts)):
             for lo in range(a, b, most):
                 hi = min(b, lo + most)

@@ -34,6 +34,10 @@ FloatArray = NDArray[np.float64]
 #: kB with many milestones): past it, the cache starts again, so that scenarios whose
 #: draws take a timing key each keep bounded memory
 RUNS_KEPT = 4096
+#: the most bytes of ramp months a group keeps once a tagger has read them (for
+#: :meth:`Group.kept`); a record that reads more months computes the rest again when
+#: they are counted
+KEPT_BYTES = 32 << 20
 
 
 def _distinct_counts(
@@ -171,6 +175,7 @@ class Group:
         # months of ramps that :meth:`level_in` computed, by (track, month): kept, so
         # that counting the group's levels (:meth:`kept`) need not compute them again
         self._months: dict[tuple[int, int], IntArray] = {}
+        self._kept_bytes = 0  # (at most KEPT_BYTES: the rest are computed again)
         # each track's layers and runs, made when the track is first asked for
         self._layer_lists: dict[int, list[_Layer]] = {}
         self._run_lists: dict[int, list[Run]] = {}
@@ -344,7 +349,8 @@ class Group:
         held run gives the run's own (cached) array, the same object for every month
         of the run; do not change it. A month of a ramp is written into ``out`` when
         ``out`` and ``scratch`` (float room, (g,)) are given (:meth:`ramp_month`), else
-        into a new array kept for :meth:`kept` (do not change it either)."""
+        into a new array kept for :meth:`kept` while the group keeps at most
+        :data:`KEPT_BYTES` of them (do not change it either)."""
         for a, b, ramp, li, source in self.runs(k):
             if a <= m <= b:
                 if not ramp:
@@ -355,7 +361,9 @@ class Group:
                 if got is None:
                     room = np.empty(self.n, np.int64)
                     got = self.ramp_month(k, li, source, m, room, np.empty(self.n))
-                    self._months[k, m] = got
+                    if self._kept_bytes + got.nbytes <= KEPT_BYTES:
+                        self._months[k, m] = got
+                        self._kept_bytes += got.nbytes
                 return got
         return self.levels(k, m, m)[0]
 
