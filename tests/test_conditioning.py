@@ -1101,3 +1101,34 @@ def test_a_tagger_reads_the_draws_of_a_timing_key_in_parts_within_its_budget_exa
     assert max(held) <= 8 << 10 and len(held) > 6000 * 8 // (8 << 10)
     assert all(not group._months for group, *_ in parts)
     assert_same_conditioned(small, whole)
+
+
+def test_draws_spread_over_too_many_counts_of_misses_are_refused_in_one_line(
+    spread, observations, tmp_path, monkeypatch
+):
+    # every number of reports a draw misses takes its own counts: draws missing from 0
+    # to hundreds of reports would take hundreds of times a plain run's memory; past
+    # TAGGED_BYTES the run stops at once with one line, and writes nothing
+    monkeypatch.setattr("sim.analysis.accumulator.TAGGED_BYTES", 64 << 10)
+    path = _many_reports(observations)
+    scenario = tmp_path / "spread.yaml"
+    scenario.write_text(json.dumps(SPREAD), encoding="utf-8")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(
+        main,
+        ["run", str(scenario), "--observed", str(path), "--draws", "500", "--seed", "1", "--condition"]
+        + ["--out", str(out)],
+    )
+    assert result.exit_code == 2, result.output
+    lines = [ln for ln in result.output.splitlines() if ln]
+    assert len(lines) == 1, result.output
+    assert lines[0].startswith(f"forcesim: error: {path}:1:1: (rows): expected draws that miss")
+    assert "at most 64 kB of counts in all)" in lines[0] and "--as-of" in lines[0]
+    assert not out.exists()
+    # without --condition the same record is scored
+    plain = CliRunner().invoke(
+        main,
+        ["run", str(scenario), "--observed", str(path), "--draws", "500", "--seed", "1"]
+        + ["--out", str(out)],
+    )
+    assert plain.exit_code == 0, plain.output

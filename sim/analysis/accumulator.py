@@ -85,6 +85,21 @@ RAMP_BYTES = 16 << 20
 COLLECT_BYTES = 64 << 20
 
 
+#: the most bytes of tagged counts an accumulator lays out (the counts, the stretches
+#: held and the running minimum's, once per slot): past it :class:`TooManySlots`
+TAGGED_BYTES = 512 << 20
+
+
+class TooManySlots(Exception):
+    """Tagged draws whose tags spread over so many slots that their counts would take
+    more than :data:`TAGGED_BYTES`. ``args``: ``(lowest tag, highest tag, bytes, the
+    most bytes)``."""
+
+    def __init__(self, low: int, high: int, size: int, limit: int) -> None:
+        super().__init__(low, high, size, limit)
+        self.low, self.high, self.size, self.limit = low, high, size, limit
+
+
 class Untabled(Exception):
     """A collecting accumulator met draws it cannot keep as tables: a level that
     rises, a sum of tracks, inputs too wide, or more than :data:`COLLECT_BYTES`."""
@@ -265,6 +280,12 @@ class Accumulator:
             old = (self.tags[0] - first, len(self.tags))  # where the old slots go, how many
         if old is None or (first, last) != (self.tags[0], self.tags[-1]):
             width, months, size = self.width, self.plan.n_months, last - first + 1
+            cells = self.hist.size // (len(self.tags) or 1)  # per slot
+            arrays = 1 + (self._lower is not None)
+            held = self._held.size // (len(self.tags) or 1)
+            needed = (arrays * cells + held) * size * np.dtype(COUNT).itemsize
+            if size > 1 and needed > TAGGED_BYTES:  # (one slot: the counts of a plain run)
+                raise TooManySlots(first, last, needed, TAGGED_BYTES)
             at, count = old if old is not None else (0, 1)
 
             def wider(a: NDArray[Any], lead: tuple[int, ...]) -> NDArray[Any]:

@@ -62,6 +62,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from sim.analysis.accumulator import TooManySlots
 from sim.analysis.chunks import Executor
 from sim.analysis.conditioning import Check, Observer, Weighted, checks_for, observer_of
 from sim.analysis.ensemble import check_args, run_ensemble
@@ -610,7 +611,52 @@ def observe_ensemble(
         passes[name] = _finish(observer, rate, result.scenario.id, name, draws)
 
     checks = {v: checks_for(result.plans[v], observations, tol, when) for v in result.variants}
-    ensemble = run_ensemble(
+    try:
+        ensemble = _observing_ensemble(
+            result, draws, seed, chunk, progress, keep_counts, executor, checks, condition, done
+        )
+    except TooManySlots as e:
+        raise ScenarioError(
+            "draws that miss fewer different numbers of reports, to condition on them "
+            "(the draws are counted apart for each number of reports they miss: at most "
+            f"{_size(e.limit)} of counts in all)",
+            f"draws that miss from {e.low:,} to {e.high:,} of the "
+            f"{max(sum(c.used for c in cs) for cs in checks.values()):,} reports counted, "
+            f"{_size(e.size)} of counts; condition on fewer reports (an earlier "
+            "--as-of), widen --tolerance, or score them without --condition",
+            file=observations.origin,
+            line=1,
+            col=1,
+            path="(rows)",
+        ) from None
+    cond = None
+    if condition:
+        cond = _conditioned(ensemble, passes, draws, rate)
+        _plain_summaries(ensemble, passes, cond)
+    assessment = _assessment(ensemble, observations, tol, passes, cond, when)
+    return with_observations(ensemble, assessment)
+
+
+def _size(size: int) -> str:
+    """A number of bytes as people read it: ``512 MB``, ``1,204 MB``, ``64 kB``."""
+    return f"{size / 2**20:,.0f} MB" if size >= 2**20 else f"{max(size >> 10, 1):,} kB"
+
+
+def _observing_ensemble(
+    result: Result,
+    draws: int,
+    seed: int,
+    chunk: int | None,
+    progress: bool | None,
+    keep_counts: bool,
+    executor: Executor | None,
+    checks: dict[str, list[Check]],
+    condition: bool,
+    done: Any,
+) -> Result:
+    """The ensemble of :func:`observe_ensemble`, each variant's draws counted by an
+    :class:`Observer` of its ``checks`` (``done(variant, observer)`` after each)."""
+    return run_ensemble(
         result,
         draws=draws,
         seed=seed,
@@ -631,12 +677,6 @@ def observe_ensemble(
         slots={v: 1 + sum(c.used for c in checks[v]) if condition else 1 for v in checks},
         done=done,
     )
-    cond = None
-    if condition:
-        cond = _conditioned(ensemble, passes, draws, rate)
-        _plain_summaries(ensemble, passes, cond)
-    assessment = _assessment(ensemble, observations, tol, passes, cond, when)
-    return with_observations(ensemble, assessment)
 
 
 def score_observations(
