@@ -422,7 +422,7 @@ def _finish(observer: Observer, error: Fraction, scenario: str, variant: str, dr
     vp = _Pass(observer.checks, observer.all_counts(), effective=float(draws))
     # the reports of one quantity (many of a month, say) share its counts and its
     # distribution: what is held grows with the quantities, not with the reports
-    shared: dict[int, Any] = {}
+    shared: dict[int, Distribution] = {}
     if not observer.condition:
         for row in vp.counts:
             if id(row) not in shared:
@@ -430,26 +430,38 @@ def _finish(observer: Observer, error: Fraction, scenario: str, variant: str, dr
             vp.distributions.append(shared[id(row)])
         return vp
     w = Weighted(observer.acc, error, observer.total())
-    for c, every in zip(observer.checks, vp.counts, strict=True):
-        got = shared.get(id(every))
-        if got is None:
-            slots = observer.slot_counts(c)
-            # each slot's draws at a level of at most L - 1, at column L
-            below = np.zeros((slots.shape[0], slots.shape[1] + 1), np.int64)
-            np.cumsum(slots, axis=1, out=below[:, 1:])
-            # weighed over the levels some draw takes only (exact integers are slow):
-            # every draw weighs more than 0, so those are the levels of the draws unweighted
-            taken = np.flatnonzero(every)
-            low = int(taken[0]) if len(taken) else 0
-            top = int(taken[-1]) + 1 if len(taken) else 1
-            part = _trimmed(w.weigh(slots[:, low:top].T))
-            got = shared[id(every)] = (below, Distribution(part.low + low, part.counts))
-        below, distribution = got
-        # the levels within the accepted range [c.lo, c.hi]: a slice of the columns
-        first = min(max(math.ceil(c.lo), 0), observer.width) if c.lo > -math.inf else 0
-        last = min(math.floor(c.hi), observer.width - 1) if c.hi < math.inf else observer.width - 1
-        vp.inside.append(w.share(below[:, max(last + 1, first)] - below[:, first]))
-        vp.distributions.append(distribution)
+    # the checks of each quantity together, so that one quantity's running sums are held
+    # at a time
+    together: dict[int, list[int]] = {}
+    for j, every in enumerate(vp.counts):
+        together.setdefault(id(every), []).append(j)
+    inside: list[Fraction] = [Fraction(0)] * len(vp.counts)
+    distributions: dict[int, Distribution] = {}
+    for js in together.values():
+        every, checks = vp.counts[js[0]], [observer.checks[j] for j in js]
+        slots = observer.slot_counts(checks[0])
+        # weighed over the levels some draw takes only (exact integers are slow): every
+        # draw weighs more than 0, so those are the levels of the draws unweighted
+        taken = np.flatnonzero(every)
+        low = int(taken[0]) if len(taken) else 0
+        top = int(taken[-1]) + 1 if len(taken) else 1
+        part = _trimmed(w.weigh(slots[:, low:top].T))
+        distribution = Distribution(part.low + low, part.counts)
+        # each slot's draws at a level of at most L - 1, at column L
+        below = np.zeros((slots.shape[0], slots.shape[1] + 1), np.int64)
+        np.cumsum(slots, axis=1, out=below[:, 1:])
+        for j, c in zip(js, checks, strict=True):
+            # the levels within the accepted range [c.lo, c.hi]: a slice of the columns
+            first = min(max(math.ceil(c.lo), 0), observer.width) if c.lo > -math.inf else 0
+            last = (
+                min(math.floor(c.hi), observer.width - 1)
+                if c.hi < math.inf
+                else observer.width - 1
+            )
+            inside[j] = w.share(below[:, max(last + 1, first)] - below[:, first])
+            distributions[j] = distribution
+    vp.inside = inside
+    vp.distributions = [distributions[j] for j in range(len(vp.counts))]
     vp.conditioned, vp.effective = True, float(w.effective)
     if vp.effective >= MIN_EFFECTIVE_DRAWS:
         vp.bands, vp.dates = w.band_columns(scenario, variant), w.date_rows(scenario, variant)
