@@ -1,0 +1,168 @@
+"""Peak memory and wall time of runs scored against (and conditioned on) large records.
+
+    python benchmarks/bench_records.py [--draws N]... [--limit-gb G] [--quick]
+                                       [--only NAME]...
+
+The scenarios and their records are generated here (not shipped):
+
+* ``monthly-10x600``: 10 theaters of 1,500 troops over 600 months, each cut to an
+  uncertain level over 590 months (ramps that move every month), and a record of
+  6,000 reports, every month of every theater, each a range of 0 to 2,000 troops
+  (every draw within it: one number of reports missed);
+* ``crowded-24``: one theater of 100,000 troops over 24 months, cut to an uncertain
+  level within a year, and a record of 10,000 reports (the most a file may hold),
+  about 417 in each month, of ranges that differ report by report;
+* ``tight-10x600``: ``monthly-10x600``'s scenario with every report a range of 700 to
+  800 troops, which draws miss in thousands of different numbers: conditioning on it
+  is refused in one line (the counts would take several GB), scoring runs.
+
+Each is run by ``forcesim run`` (charts and tables written, as a user runs it) with
+``--observed``, once scored only and once with ``--condition``, in a fresh process
+whose address space is capped at ``--limit-gb`` (default 8 GB), and reports its
+wall time, its peak resident set size (``ru_maxrss`` of the child) and its exit
+status. ``--quick`` runs 10^3 draws. This is a benchmark, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_scale_memory import _cut, _doc  # noqa: E402
+
+HEADER = ["date", "theater", "troops_low", "troops_high", "kind", "tolerance", "by", "source"]
+
+
+def _monthly(low: int, high: int) -> tuple[dict[str, Any], Iterator[list[Any]]]:
+    theaters = {f"t{i:02d}": {"initial": 1500} for i in range(10)}
+    milestones = {f"cut-{t}": _cut(t, 590, 0, 500) for t in theaters}
+    doc = _doc("monthly-10x600", "2073-12", theaters, milestones)
+    rows = (
+        [f"{y}-{m:02d}-15", t, low, high, "reported", 0, "", f"r-{t}-{y}-{m}"]
+        for y in range(2024, 2074)
+        for m in range(1, 13)
+        for t in theaters
+    )
+    return doc, rows
+
+
+def _crowded() -> tuple[dict[str, Any], Iterator[list[Any]]]:
+    doc = _doc(
+        "crowded-24", "2025-12", {"big": {"initial": 100_000}}, {"cut": _cut("big", 12, 0, 50_000)}
+    )
+    months = [(y, m) for y in (2024, 2025) for m in range(1, 13)]
+    rows = (
+        [f"{y}-{m:02d}-{1 + i % 28:02d}", "big", 40_000 + i, 90_000 + i, "reported", 0, "", f"r{i}"]
+        for i in range(10_000)
+        for y, m in [months[i % len(months)]]
+    )
+    return doc, rows
+
+
+def cases() -> dict[str, tuple[dict[str, Any], Iterator[list[Any]]]]:
+    """Each benchmark's scenario document and the rows of its record."""
+    return {
+        "monthly-10x600": _monthly(0, 2000),
+        "crowded-24": _crowded(),
+        "tight-10x600": _monthly(700, 800),
+    }
+
+
+def measure(args: list[str], limit: int) -> dict[str, Any]:
+    """Run ``forcesim ARGS`` capped at ``limit`` bytes of address space."""
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        preexec_fn=cap,
+    )
+    wall = time.perf_counter() - t0
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest yet
+    last = (proc.stderr.strip().splitlines() or proc.stdout.strip().splitlines() or [""])[-1]
+    return {"exit": proc.returncode, "wall": wall, "rss_mb": rss, "last": last}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--draws", type=int, action="append", help="draws (repeatable; 10^4, 10^5)")
+    ap.add_argument("--limit-gb", type=float, default=8.0, help="address-space cap per run")
+    ap.add_argument("--quick", action="store_true", help="10^3 draws")
+    ap.add_argument("--only", action="append", default=[], help="run only this benchmark")
+    args = ap.parse_args()
+    sizes = args.draws or ([1_000] if args.quick else [10_000, 100_000])
+    made = cases()
+    unknown = set(args.only) - set(made)
+    if unknown:
+        ap.error(f"unknown benchmark {sorted(unknown)}; known: {sorted(made)}")
+    print(f"address space capped at {args.limit_gb:g} GB; one process per line")
+    print(f"{'benchmark':15s} {'draws':>9s} {'mode':10s} {'wall':>9s} {'peak RSS':>9s}  outcome")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, (doc, rows) in made.items():
+            if args.only and name not in args.only:
+                continue
+            scenario, record = Path(tmp) / f"{name}.yaml", Path(tmp) / f"{name}.csv"
+            scenario.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+            with record.open("w", newline="", encoding="utf-8") as f:
+                out = csv.writer(f)
+                out.writerow(HEADER)
+                out.writerows(rows)
+            for draws in sizes:
+                for mode in ("scored", "conditioned"):
+                    # (RUSAGE_CHILDREN keeps the largest child's peak: each run in a
+                    # process of its own, started from a fresh one)
+                    run = [
+                        "run",
+                        str(scenario),
+                        "--observed",
+                        str(record),
+                        "--draws",
+                        str(draws),
+                        "--seed",
+                        "1",
+                        "--out",
+                        str(Path(tmp) / f"{name}-{draws}-{mode}"),
+                        "-q",
+                    ] + (["--condition"] if mode == "conditioned" else [])
+                    r = _fresh(run, int(args.limit_gb * 2**30))
+                    outcome = "ok" if r["exit"] == 0 else f"exit {r['exit']}: {r['last'][:150]}"
+                    print(
+                        f"{name:15s} {draws:>9,} {mode:10s} {r['wall']:>7.2f} s"
+                        f" {r['rss_mb']:>6,.0f} MB  {outcome}",
+                        flush=True,
+                    )
+
+
+def _fresh(run: list[str], limit: int) -> dict[str, Any]:
+    """:func:`measure` in a process of its own, so that its children's peak is this run's."""
+    code = (
+        "import json, sys; sys.path.insert(0, 'benchmarks'); from bench_records import measure; "
+        f"print(json.dumps(measure({run!r}, {limit})))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    import json
+
+    report: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return report
+
+
+if __name__ == "__main__":
+    main()
