@@ -43,6 +43,10 @@ from sim.model.plan import Plan
 from sim.model.rules import official
 from sim.model.stepper import StepInputs
 
+#: the most bytes of a series' weighted counts (and their running sums) summarised at
+#: once, in whole numbers: the months go in blocks
+BLOCK_BYTES = 32 << 20
+
 # ---------------------------------------------------------------- which reports count
 
 
@@ -401,24 +405,36 @@ class Weighted:
             taken = np.flatnonzero(plain.any(axis=0))
             low, top = int(taken[0]), int(taken[-1])
             h3 = acc.hist[i].reshape(months, width, size)
-            h = np.ascontiguousarray(h3[:, low : top + 1, :].transpose(0, 2, 1), np.int64)
             levels = np.arange(low, top + 1, dtype=np.int64)
-            sums = self.weigh(h @ levels)  # per month [troops x weight]
+            # the months in blocks of at most BLOCK_BYTES of whole-number counts (a copy
+            # of a series' counts, and their running sums, may take far more)
+            step = max(1, BLOCK_BYTES // (16 * size * (top - low + 1)))
+            sums: list[Any] = []
+            found: list[list[NDArray[np.int64]]] = [[] for _ in PERCENTILES]
+            for m0 in range(0, months, step):
+                block = min(step, months - m0)
+                h = np.ascontiguousarray(
+                    h3[m0 : m0 + block, low : top + 1, :].transpose(0, 2, 1), np.int64
+                )
+                sums.extend(self.weigh(h @ levels))  # per month [troops x weight]
+                # every percentile of every month at once: rows (percentile, month)
+                cums = np.cumsum(h, axis=2)
+                del h
+                guess = self._guess(self._approx(cums), qs).T.ravel()
+                month = np.tile(np.arange(block), len(PERCENTILES))
+                at = self._refine(
+                    lambda col: cums[month, :, col],  # noqa: B023 (used at once)
+                    [q * self.total for q in PERCENTILES for _ in range(block)],
+                    guess,
+                    top - low + 1,
+                )
+                for j in range(len(PERCENTILES)):
+                    found[j].append(low + at[j * block : (j + 1) * block])
             columns["mean"].append(rounded_all(sums, self.total, MEAN_PLACES))
             nonzero = plain[:, low : top + 1] > 0
             columns["min"].append(low + nonzero.argmax(axis=1))
-            # every percentile of every month at once: rows (percentile, month)
-            cums = np.cumsum(h, axis=2)
-            guess = self._guess(self._approx(cums), qs).T.ravel()
-            month = np.tile(np.arange(months), len(PERCENTILES))
-            at = self._refine(
-                lambda col: cums[month, :, col],  # noqa: B023 (used at once)
-                [q * self.total for q in PERCENTILES for _ in range(months)],
-                guess,
-                top - low + 1,
-            )
             for j, q in enumerate(PERCENTILES):
-                columns[f"p{q:02d}"].append(low + at[j * months : (j + 1) * months])
+                columns[f"p{q:02d}"].append(np.concatenate(found[j]))
             columns["max"].append(top - nonzero[:, ::-1].argmax(axis=1))
         return band_columns(scenario, variant, acc.plan, acc.names, columns)
 
