@@ -1053,9 +1053,7 @@ def _many_reports(observations, months: int = 12, per_month: int = 25) -> Path:
     return observations("\n".join(rows) + "\n")
 
 
-def test_reports_of_one_month_share_one_distribution_and_each_scores_exactly(
-    spread, observations
-):
+def test_reports_of_one_month_share_one_distribution_and_each_scores_exactly(spread, observations):
     # 300 reports of alpha: the counts and the (weighted) distribution of its level are
     # one per month, however many reports name the month; each report's share within
     # its range is still its own, equal to a brute-force weighted count
@@ -1116,7 +1114,17 @@ def test_draws_spread_over_too_many_counts_of_misses_are_refused_in_one_line(
     out = tmp_path / "run"
     result = CliRunner().invoke(
         main,
-        ["run", str(scenario), "--observed", str(path), "--draws", "500", "--seed", "1", "--condition"]
+        [
+            "run",
+            str(scenario),
+            "--observed",
+            str(path),
+            "--draws",
+            "500",
+            "--seed",
+            "1",
+            "--condition",
+        ]
         + ["--out", str(out)],
     )
     assert result.exit_code == 2, result.output
@@ -1132,3 +1140,18 @@ def test_draws_spread_over_too_many_counts_of_misses_are_refused_in_one_line(
         + ["--out", str(out)],
     )
     assert plain.exit_code == 0, plain.output
+
+
+def test_weighted_bands_summarised_month_block_by_block_are_the_same(
+    spread, observations, monkeypatch
+):
+    # a series' weighted counts are copied to whole numbers, with their running sums, a
+    # block of months at a time (at most BLOCK_BYTES): one month per block gives the
+    # same bands as all months at once
+    path = observations(
+        "2024-01,alpha,900,1100,reported,,,,\n2024-06,alpha,,650,reported,,,,\n"
+        "2024-09,alpha,150,,reported,,,,\n2024-03,beta,480,520,official,0,,,\n"
+    )
+    whole = conditioned(spread, path, 1500, 8)
+    monkeypatch.setattr("sim.analysis.conditioning.BLOCK_BYTES", 1)
+    assert_same_conditioned(conditioned(spread, path, 1500, 8), whole)
