@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_conditioning.py
 	$(BIN)/python benchmarks/bench_compare.py
 	$(BIN)/python benchmarks/bench_scale_memory.py
+	$(BIN)/python benchmarks/bench_records.py
 
 clean:
 	rm -rf $(VENV) out build dist .pytest_cache .ruff_cache .mypy_cache
