@@ -217,3 +217,50 @@ def test_a_part_feeds_a_fresh_consumer(kinds: sim.Scenario) -> None:
     result = sim.run(kinds)
     part = Part((plan,), 3, 100, 50, lambda: accumulator(plan, result.milestones), 16)
     assert feed(part).n == 50
+
+
+def test_conditioning_refused_on_local_workers_is_one_line_without_worker_logs(tmp_path) -> None:
+    # the refusal is raised in a worker's task and raised again here, where it becomes
+    # one line; the worker's own log of the failed task (a block of eight lines with
+    # its traceback) was printed on stderr as well
+    theaters = ("t0", "t1", "t2")
+    milestones = "".join(
+        f"  cut-{t}:\n    theater: {t}\n    deadline: {{after_announcement: 590}}\n"
+        f"    target: {{level: {{uniform: [0, 500]}}}}\n"
+        for t in theaters
+    )
+    scenario = tmp_path / "tight.yaml"
+    scenario.write_text(
+        "id: tight\ntitle: tight reports\nas_of: 2024-01\n"
+        "announcement: {expected: 2024-03, delay: {uniform: [0, 12]}}\n"
+        "calendar: {start: 2024-01, end: 2073-12}\n"
+        "theaters:\n"
+        + "".join(f"  {t}: {{initial: 1500}}\n" for t in theaters)
+        # (draws miss from about 1,630 to 1,680 of these 1,800 reports: ~1 GB of counts)
+        + "milestones:\n"
+        + milestones,
+        encoding="utf-8",
+    )
+    record = tmp_path / "tight.csv"
+    record.write_text(
+        "date,theater,troops_low,troops_high,kind,tolerance\n"
+        + "".join(
+            f"{y}-{m:02d}-15,{t},700,800,reported,0\n"
+            for y in range(2024, 2074)
+            for m in range(1, 13)
+            for t in theaters
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "run"
+    args = ["run", str(scenario), "--observed", str(record), "--draws", "400", "--seed", "1"]
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", *args, "--condition", "--out", str(out), "--workers", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    lines = (done.stdout + done.stderr).splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stdout + done.stderr
+    assert lines[0].startswith(f"forcesim: error: {record}:1:1: (rows): expected draws that miss")
+    assert not out.exists()

@@ -149,7 +149,10 @@ def open_executor(
                 processes=processes,
                 host="127.0.0.1",
                 dashboard_address=None,
-                silence_logs=logging.ERROR,
+                # a task's exception is raised again here (DaskExecutor.map), where the
+                # command says it in one line: a worker's own log of it ("Compute
+                # Failed", its traceback) would print it again, as a block on stderr
+                silence_logs=logging.CRITICAL,
             )
         client = Client(cluster)
         if processes:  # the workers are this run's own processes: as the command's own
