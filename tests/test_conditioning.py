@@ -1155,3 +1155,44 @@ def test_weighted_bands_summarised_month_block_by_block_are_the_same(
     whole = conditioned(spread, path, 1500, 8)
     monkeypatch.setattr("sim.analysis.conditioning.BLOCK_BYTES", 1)
     assert_same_conditioned(conditioned(spread, path, 1500, 8), whole)
+
+
+def test_refusing_too_many_slots_does_not_depend_on_the_chunk_size(
+    write, observations, monkeypatch
+):
+    # every draw rises (a surge, then the drawdown), so the running minimum's counts
+    # are made after the first draws: with the slots laid out whole in the first chunk,
+    # the budget was checked before they existed and the run went on; one draw per
+    # chunk widened the slots after, counted them and refused the same draws
+    surge = make_doc(
+        calendar={"start": "2024-01", "end": "2024-12"},
+        announcement={"expected": "2024-01"},
+        theaters={"alpha": {"initial": {"uniform": [800, 1200]}}},
+        milestones={
+            "up": {
+                "theater": "alpha",
+                "deadline": {"after_announcement": 3},
+                "target": {"level": {"uniform": [1300, 1600]}},
+            },
+            "down": {"theater": "alpha", "deadline": "2024-11", "target": {"level": 0}},
+        },
+    )
+    scenario = sim.load_scenario(write(json.dumps(surge)))
+    tops = [1000, 1150, 1300, 1450, 1242, 1035, 828, 621, 414, 207]  # about the middle path
+    path = observations(
+        "".join(f"2024-{m:02d}-15,alpha,0,{t},reported,0,,,\n" for m, t in enumerate(tops, 1))
+    )
+    # the counts of 11 slots (0 to 10 reports missed) take 1.8 MB, 3.5 MB with the
+    # running minimum's (int32 counts of 12 months and 13 held, levels 0 to 1,600)
+    monkeypatch.setattr("sim.analysis.accumulator.TAGGED_BYTES", 2_500_000)
+    outcomes = []
+    for chunk in (None, 1):
+        try:
+            conditioned(scenario, path, 300, 1, chunk=chunk)
+            outcomes.append("ran")
+        except sim.ScenarioError as e:
+            outcomes.append(str(e).split(": ", 1)[1].split(" (the draws")[0])
+    refused = (
+        "(rows): expected draws that miss fewer different numbers of reports, to condition on them"
+    )
+    assert outcomes == [refused] * 2

@@ -247,6 +247,8 @@ class Accumulator:
         from the level."""
         self._rose = True
         if self._lower is None:
+            if len(self.tags) > 1:  # (the correction of every slot: within the budget)
+                self._check_tagged(self.tags[0], self.tags[-1], lower=True)
             months = self.plan.n_months
             self._lower = np.zeros((len(self.names), months * self.span), COUNT)
             held = np.zeros((2, *self._held.shape[1:]), COUNT)
@@ -264,6 +266,20 @@ class Accumulator:
             self.plan, self.bound, self.names, self.members, self.marks, maps=self.maps
         )
 
+    def _check_tagged(self, first: int, last: int, *, lower: bool) -> None:
+        """Raise :class:`TooManySlots` when the slots of tags ``first..last`` would take
+        more than :data:`TAGGED_BYTES` (with the running minimum's, when ``lower``).
+
+        Checked whenever the counts grow (wider slots, or the running minimum's first
+        made), so the refusal depends on the draws only: what they take at the end,
+        not the order in which chunks and parts widened the slots."""
+        series, months, width = len(self.names), self.plan.n_months, self.width
+        arrays = 1 + lower  # the counts, and the running minimum's
+        cells = arrays * series * (months * width + (months + 1) * width)  # and held
+        needed = cells * (last - first + 1) * np.dtype(COUNT).itemsize
+        if needed > TAGGED_BYTES:
+            raise TooManySlots(first, last, needed, TAGGED_BYTES)
+
     def _slots(self, tags: NDArray[Any]) -> tuple[int, int]:
         """The lowest and highest slot of these tags (slot = tag - the lowest tag
         counted), laying the counts out again, wider, when a tag falls outside the
@@ -280,12 +296,8 @@ class Accumulator:
             old = (self.tags[0] - first, len(self.tags))  # where the old slots go, how many
         if old is None or (first, last) != (self.tags[0], self.tags[-1]):
             width, months, size = self.width, self.plan.n_months, last - first + 1
-            cells = self.hist.size // (len(self.tags) or 1)  # per slot
-            arrays = 1 + (self._lower is not None)
-            held = self._held.size // (len(self.tags) or 1)
-            needed = (arrays * cells + held) * size * np.dtype(COUNT).itemsize
-            if size > 1 and needed > TAGGED_BYTES:  # (one slot: the counts of a plain run)
-                raise TooManySlots(first, last, needed, TAGGED_BYTES)
+            if size > 1:  # (one slot: the counts of a plain run)
+                self._check_tagged(first, last, lower=self._lower is not None)
             at, count = old if old is not None else (0, 1)
 
             def wider(a: NDArray[Any], lead: tuple[int, ...]) -> NDArray[Any]:
