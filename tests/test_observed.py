@@ -814,9 +814,7 @@ def test_the_envelope_and_fan_draw_each_kind_of_observation(write, observations)
     assert sim.plot_envelope(result, observed=False) and True
 
 
-def test_hundreds_of_reports_draw_a_few_lines_per_panel_not_lines_per_report(
-    write, observations
-):
+def test_hundreds_of_reports_draw_a_few_lines_per_panel_not_lines_per_report(write, observations):
     # each report had its own lines (a bar, two caps): a record of thousands of rows made
     # thousands of artists, and placing each label tested every one of them (a minute for
     # a chart); marks that look alike are now one line

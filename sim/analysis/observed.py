@@ -454,9 +454,7 @@ def _finish(observer: Observer, error: Fraction, scenario: str, variant: str, dr
             # the levels within the accepted range [c.lo, c.hi]: a slice of the columns
             first = min(max(math.ceil(c.lo), 0), observer.width) if c.lo > -math.inf else 0
             last = (
-                min(math.floor(c.hi), observer.width - 1)
-                if c.hi < math.inf
-                else observer.width - 1
+                min(math.floor(c.hi), observer.width - 1) if c.hi < math.inf else observer.width - 1
             )
             inside[j] = w.share(below[:, max(last + 1, first)] - below[:, first])
             distributions[j] = distribution
