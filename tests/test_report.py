@@ -553,6 +553,23 @@ def test_the_scoring_is_one_folded_table_per_variant_headed_by_what_fits(observe
     assert ">variant</th>" not in section  # (each table is one variant's)
 
 
+def test_a_long_record_lists_its_first_rows_per_variant_and_points_to_observed_csv(
+    observed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 10,000 reports of one theater made a 4.3 MB table: the page was refused
+    monkeypatch.setattr("sim.report.page.SCORING_ROWS", 3, raising=False)
+    table = pd.read_csv(observed / "observed.csv")
+    page = report_html(observed)
+    section = page[page.index("<h3>Scoring</h3>") : page.index('id="sources"')]
+    for variant, rows in table.groupby("variant", sort=False):
+        assert len(rows) > 3
+        assert f"{variant}: {(rows.status == 'scored').sum()} of {len(rows)} obs" in section
+    tables = re.findall(r"<tbody>(.*?)</tbody>", section, re.S)
+    assert [t.count("<tr>") for t in tables] == [3] * table.variant.nunique()
+    note = f"The first 3 of {len(table) // table.variant.nunique():,} rows; "
+    assert section.count(note + "<code>observed.csv</code> holds every one.") == len(tables)
+
+
 def test_the_weighted_share_of_consistent_draws_is_a_percentage_as_the_plain_one_is(
     observed: Path,
 ) -> None:

@@ -47,6 +47,9 @@ from sim.results import Result
 #: the largest page forcesim writes [bytes]; plotly.js takes about 1.96 MB of it
 #: (4.8 MB unpacked: :func:`_plotly_js`)
 MAX_BYTES = 6_000_000
+SCORING_ROWS = 500
+"""The most rows of ``observed.csv`` the page lists per variant (the file holds them all):
+10,000 reports of one theater made a table of 4.3 MB and a page over MAX_BYTES."""
 
 # column headings of the tables (a column not named here keeps its CSV name)
 MILESTONE_HEADINGS = {
@@ -740,7 +743,14 @@ def _scoring(table: pd.DataFrame) -> str:
             off = int((scored["conditioning"] == "discrepant").sum())
             summary += f", {off} discrepant (left out of the weights)" if off else ""
         caption = f"Observations scored against {variant}"
-        parts.append(_details(summary, _table(rows, caption=caption), open_=i == 0))
+        note = ""
+        if len(rows) > SCORING_ROWS:
+            note = (
+                f"<p>The first {SCORING_ROWS:,} of {len(rows):,} rows; "
+                "<code>observed.csv</code> holds every one.</p>"
+            )
+            rows = rows.head(SCORING_ROWS)
+        parts.append(_details(summary, note + _table(rows, caption=caption), open_=i == 0))
     return (
         "<p>Every observation is scored against every variant: one table per variant, "
         "each row one observation, its columns those of <code>observed.csv</code>.</p>"
@@ -970,7 +980,7 @@ def write_report(
         fewer = "run fewer variants with --variant, or " if variants > 1 else ""
         raise ScenarioError(
             f"a page of at most {MAX_BYTES:,} bytes",
-            f"{len(data):,} bytes (too many theaters or variants to share as one page: "
+            f"{len(data):,} bytes (too many theaters, months or variants to share as one page: "
             f"{fewer}share the PNG charts and CSV files)",
             file=str(target),
             path="(file)",
