@@ -836,6 +836,31 @@ def test_hundreds_of_reports_draw_a_few_lines_per_panel_not_lines_per_report(wri
         assert _markers(axes) == len(axes) * (300 * 4 + 2 + 1)
 
 
+def test_ranges_reported_every_month_of_a_long_scenario_leave_the_projection_visible(
+    write, observations
+):
+    # 600 monthly ranges were bars 3.2 pt wide 1.1 pt apart: one black block over the panel
+    def bars(end: str, months: int) -> tuple[float, float]:
+        sc = sim.load_scenario(write(MINIMAL_YAML.replace("end: 2024-12", f"end: {end}")))
+        rows = "".join(f"{2024 + i // 12}-{1 + i % 12:02d},alpha,0,2000,,\n" for i in range(months))
+        result = sim.run(sc)
+        obs = read_observations(observations(rows), ["alpha"])
+        (ax,) = sim.plot_envelope(with_observations(result, score(result, obs)))
+        (bar,) = [
+            line
+            for line in ax.lines
+            if line.get_zorder() == 9
+            and line.get_linestyle() == "-"
+            and line.get_marker() == "None"
+        ]
+        width_pt = ax.get_position().width * ax.figure.get_figwidth() * 72
+        return bar.get_linewidth(), bar.get_linewidth() * months / width_pt
+
+    lw, covered = bars("2073-12", 600)
+    assert covered <= 1 / 3 + 1e-9, (lw, covered)  # of the panel's width, at most a third
+    assert bars("2024-12", 12)[0] == 3.2  # a short scenario's bars as wide as ever
+
+
 def test_observation_set_from_code_can_be_passed_to_the_charts(mini):
     from sim.io.observations import Observation
 
