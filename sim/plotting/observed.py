@@ -142,7 +142,7 @@ def crowding(ax: Axes, xs: Any) -> float:
     if len(days) < 2:
         return 1.0
     x0, x1 = ax.get_xlim()
-    width_pt = ax.get_position().width * ax.figure.get_figwidth() * 72
+    width_pt = ax.bbox.width * 72 / ax.figure.dpi
     if x1 <= x0 or width_pt <= 0:
         return 1.0
     gap_pt = float(np.median(np.diff(days))) * width_pt / (x1 - x0)
