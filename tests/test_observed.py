@@ -1121,3 +1121,21 @@ def test_with_observations_refuses_an_assessment_of_another_run(write, observati
         with pytest.raises(ValueError, match=r"expected the assessment .* found one of") as e:
             with_observations(other, assessment)
         assert "draws 100" in str(e.value)
+
+
+def test_many_fewer_than_reports_of_one_month_draw_one_arrow_each_triangle_kept(
+    write, observations
+):
+    # 3,333 targets "fewer than N" drew 3,333 arrows a panel, one over another: placing the
+    # chart's labels clear of each took most of 100 s
+    sc = sim.load_scenario(write(MINIMAL_YAML))
+    result = sim.run(sc)
+    rows = "".join(f"2024-06-{1 + i % 28:02d},alpha,,{400 + i},,\n" for i in range(200))
+    obs = read_observations(observations(rows), ["alpha"])
+    (ax,) = sim.plot_envelope(with_observations(result, score(result, obs)))
+    arrows = [t for t in ax.texts if getattr(t, "arrow_patch", None)]
+    assert 1 <= len(arrows) <= 3, len(arrows)  # bounds 400 to 599, arrows ~100 long
+    heads = [line for line in ax.lines if line.get_marker() == "v"]
+    assert sum(len(line.get_xdata()) for line in heads) == 200  # every bound still drawn
+    # the arrow kept starts at the highest bound: the others lie on its shaft
+    assert max(a.xyann[1] for a in arrows) == 599

@@ -153,6 +153,28 @@ def _thinner(key: str, value: Any, scale: float) -> Any:
     return value * scale if key in SIZES else value
 
 
+def _apart(
+    arrows: list[tuple[Any, float, float, str, bool, bool]], length: float
+) -> list[tuple[Any, float, float, str, bool, bool]]:
+    """``arrows`` (x, head, bound, colour, dashed, filled) in drawing order (what was known
+    last, over what came later), without those that would lie on one already drawn: an
+    arrow of the same month, look and direction whose bound is less than ``length`` away.
+    Each bound keeps its own triangle; 3,333 targets "fewer than N" of 24 months drew
+    3,333 arrows a panel, one over another, and placing the labels of a chart clear of
+    each took most of 100 s."""
+    kept: list[tuple[Any, float, float, str, bool, bool]] = []
+    last: dict[tuple[Any, ...], float] = {}
+    # (from the far end of the arrows: a bound on the shaft of one kept is left out)
+    for a in sorted(arrows, key=lambda a: (a[-1], a[2] if a[1] > a[2] else -a[2])):
+        x, head, bound, color, dashed, filled = a
+        look = (x, color, dashed, filled, head < bound)
+        if look in last and abs(bound - last[look]) < length:
+            continue
+        last[look] = bound
+        kept.append(a)
+    return kept
+
+
 def draw_observations(
     ax: Axes,
     observations: Sequence[Observation],
@@ -169,7 +191,8 @@ def draw_observations(
     The marks that look alike (the dots of one kind and fill, the bars of one colour,
     their caps) are drawn as one line each, so a record of thousands of rows adds a
     handful of artists to the panel, not thousands; only the arrows of "fewer than" and
-    "more than" are one annotation each.
+    "more than" are one annotation each, and of those that look alike in one month, only
+    the ones that would not lie on an arrow already drawn (:func:`_apart`).
     """
     shown = visible(observations, series, months)
     if not shown:
@@ -251,7 +274,7 @@ def draw_observations(
                 arrows.append((x, head, bound, color, dashed, filled))
     # the marks over the arrows (a mark is the figure reported; an arrow only points
     # from it), and what was known by the as-of date over what was reported later
-    for x, head, bound, color, dashed, _ in sorted(arrows, key=lambda a: a[-1]):
+    for x, head, bound, color, dashed, _ in _apart(arrows, arrow):
         ax.annotate(
             "",
             xy=(x, head),
