@@ -37,19 +37,6 @@ def _renderer(ax: Axes) -> Any:
     return ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
 
 
-def _pieces(xy: np.ndarray) -> list[np.ndarray]:
-    """The runs of finite points of ``xy`` (a line breaks where a value is missing)."""
-    ok = np.isfinite(xy).all(axis=1)
-    runs, start = [], None
-    for i, good in enumerate([*ok, False]):
-        if good and start is None:
-            start = i
-        elif not good and start is not None:
-            runs.append(xy[start:i])
-            start = None
-    return runs
-
-
 def _line_hits(line: Any, box: Bbox, *, verticals: bool) -> bool:
     from matplotlib.path import Path
 
@@ -63,10 +50,17 @@ def _line_hits(line: Any, box: Bbox, *, verticals: bool) -> bool:
     if line.get_linestyle() not in ("None", "", " ") and line.get_linewidth() > 0:
         half = line.get_linewidth() * ax.figure.dpi / 72 / 2
         wide = box.expanded(1.0, 1.0).padded(half)
-        for run in _pieces(shown):
-            if len(run) == 1:
-                continue
-            if Path(run).intersects_bbox(wide, filled=False):
+        # only the segments whose own bounds reach the box can cross it: a record's
+        # thousands of bars, one line of two-point pieces, made a path each, for every
+        # place a label was tried (an as-of label walked down a panel the bars covered
+        # in 48 s of a 66 s run)
+        a, b = shown[:-1], shown[1:]
+        lo, hi = np.fmin(a, b), np.fmax(a, b)
+        near = np.isfinite(a).all(axis=1) & np.isfinite(b).all(axis=1)
+        near &= (hi[:, 0] >= wide.x0) & (lo[:, 0] <= wide.x1)
+        near &= (hi[:, 1] >= wide.y0) & (lo[:, 1] <= wide.y1)
+        for i in np.flatnonzero(near):
+            if Path(shown[i : i + 2]).intersects_bbox(wide, filled=False):
                 return True
     if line.get_marker() not in (None, "None", "", " "):
         r = (line.get_markersize() / 2 + line.get_markeredgewidth()) * ax.figure.dpi / 72
