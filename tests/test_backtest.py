@@ -260,3 +260,19 @@ def test_the_charts_foot_says_how_many_of_the_files_reports_were_compared():
     (foot,) = [t for t in axes[0].figure.texts if "Observations:" in t.get_text()]
     assert "Observations: 11 reported levels from" in foot.get_text()
     plt.close("all")
+
+
+def test_the_footnote_counts_thousands_of_reports_with_separators() -> None:
+    # "Observations: 10000 reported levels from crowded-24.csv", where every other count
+    # of the charts reads 10,000
+    from types import SimpleNamespace
+
+    from sim.plotting.backtest import _compared
+
+    bt = SimpleNamespace(observations=[None] * 10_000)
+    assert _compared(bt, SimpleNamespace(observations=10_000), "r.csv").startswith(  # type: ignore[arg-type]
+        "10,000 reported levels from r.csv"
+    )
+    assert _compared(bt, SimpleNamespace(observations=6_000), "r.csv").startswith(  # type: ignore[arg-type]
+        "10,000 reports from r.csv (sources in the file), 6,000 of them compared"
+    )

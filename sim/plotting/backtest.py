@@ -192,9 +192,9 @@ def _compared(bt: Backtest, best: Any, file: str) -> str:
     before the scenario's start or after its end, and targets, are not."""
     n, k = len(bt.observations), int(best.observations)
     if k == n:
-        return f"{n} reported levels from {file} (sources in the file)"
+        return f"{n:,} reported levels from {file} (sources in the file)"
     return (
-        f"{n} reports from {file} (sources in the file), {k} of them compared: "
+        f"{n:,} reports from {file} (sources in the file), {k:,} of them compared: "
         "those within the scenario's months, targets left out"
     )
 

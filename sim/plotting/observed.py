@@ -547,7 +547,7 @@ def mark_conditioned(
         elif s.startswith("Troops at the end of each month across"):
             used = max(c.used.get(v, 0) for v in cond.variants)
             text.set_text(
-                f"Each draw weighted by how many of the {used} reports "
+                f"Each draw weighted by how many of the {used:,} reports "
                 + ("known then " if when is not None else "")
                 + f"it misses (each taken as right within {assessment.tolerance} with "
                 f"probability {float(1 - c.error) * 100:g} %); effective draws in each panel."

@@ -381,7 +381,7 @@ class Page:
         left = [v for v in self.result.variants if v not in cond.variants]
         effective = ", ".join(f"{v} {c.effective[v]:,.0f}" for v in cond.variants)
         lead = (
-            f"<p>Each draw weighted by how many of the {used} reports{esc(when)} it misses "
+            f"<p>Each draw weighted by how many of the {used:,} reports{esc(when)} it misses "
             f"(each taken as right within {esc(a.tolerance)} with probability "
             f"{float(1 - c.error) * 100:g} %). Effective draws, the unweighted draws the "
             f"weighted set is worth: {esc(effective)} of {c.draws:,}."
