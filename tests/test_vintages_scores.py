@@ -806,3 +806,20 @@ def test_the_vintage_chart_refuses_a_variant_or_theater_no_vintage_has(
     with pytest.raises(ValueError, match=message):
         sim.plot_vintages(series, **option)
     plt.close("all")
+
+
+def test_the_vintage_charts_footnote_counts_thousands_of_comparisons_with_separators(
+    series_files,
+):
+    # a long record scored 10,410 comparisons, and the footnote read "10410 comparisons"
+    # beside "2,000 draws"
+    from dataclasses import replace
+
+    from sim.plotting.vintages import _footnote
+
+    series = run_series(series_files, draws=200)
+    scores = series.scores.copy()
+    scores["observations"] *= 1000
+    note = _footnote(replace(series, scores=scores), "base")
+    n = int(scores[(scores.variant == "base") & (scores.horizon == "all")].observations.sum())
+    assert n >= 1000 and f"{n:,} comparisons" in note, note

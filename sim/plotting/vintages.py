@@ -209,7 +209,7 @@ def _footnote(series: VintageSeries, variant: str) -> str:
         f"Variant {variant}. Each vintage is a forcesim scenario dated on the day of the news, "
         f"conditioned on the reports known then ({series.draws:,} draws, seed {series.seed}); "
         f"dots are the reports, drawn at the end of their month.\n"
-        f"Scored only on later reports: {n} comparisons, "
+        f"Scored only on later reports: {n:,} comparisons, "
         + (f"{inside * 100:.0f} % inside the 80 % bands" if n else "none yet")
         + (f"; not drawn or scored, too few effective draws: {', '.join(dates)}" if dates else "")
         + (
