@@ -1131,6 +1131,7 @@ def test_draws_spread_over_too_many_counts_of_misses_are_refused_in_one_line(
     lines = [ln for ln in result.output.splitlines() if ln]
     assert len(lines) == 1, result.output
     assert lines[0].startswith(f"forcesim: error: {path}:1:1: (rows): expected draws that miss")
+    assert ", found draws of " in lines[0] and " as of " not in lines[0]
     assert "at most 64 kB of counts in all)" in lines[0] and "--as-of" in lines[0]
     assert not out.exists()
     # without --condition the same record is scored

@@ -823,3 +823,20 @@ def test_the_vintage_charts_footnote_counts_thousands_of_comparisons_with_separa
     note = _footnote(replace(series, scores=scores), "base")
     n = int(scores[(scores.variant == "base") & (scores.horizon == "all")].observations.sum())
     assert n >= 1000 and f"{n:,} comparisons" in note, note
+
+
+def test_a_vintage_refused_for_too_many_counts_of_misses_is_named_with_its_date(
+    series_files, monkeypatch
+):
+    # conditioning refused past TAGGED_BYTES named only the record: with several
+    # vintages, the line now says which scenario and as of which date
+    monkeypatch.setattr("sim.analysis.accumulator.TAGGED_BYTES", 1)
+    with pytest.raises(sim.ScenarioError) as got:
+        run_series(series_files, draws=300)
+    line = str(got.value)
+    assert line.startswith(f"{series_files[2]}:1:1: (rows): expected draws that miss"), line
+    assert re.search(
+        r"found draws of (early|late) that miss from \d+ to \d+ of the \d+ "
+        r"reports counted as of 2024-0[36]-\d\d, ",
+        line,
+    ), line

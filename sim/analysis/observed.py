@@ -630,8 +630,10 @@ def observe_ensemble(
             "draws that miss fewer different numbers of reports, to condition on them "
             "(the draws are counted apart for each number of reports they miss: at most "
             f"{_size(e.limit)} of counts in all)",
-            f"draws that miss from {e.low:,} to {e.high:,} of the "
-            f"{max(sum(c.used for c in cs) for cs in checks.values()):,} reports counted, "
+            f"draws of {result.scenario.id} that miss from {e.low:,} to {e.high:,} of the "
+            f"{max(sum(c.used for c in cs) for cs in checks.values()):,} reports counted"
+            + ("" if when is None else f" as of {when.isoformat()}")
+            + ", "
             f"{_size(e.size)} of counts; condition on fewer reports (an earlier "
             "--as-of), widen --tolerance, or score them without --condition",
             file=observations.origin,
