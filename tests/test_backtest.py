@@ -276,3 +276,17 @@ def test_the_footnote_counts_thousands_of_reports_with_separators() -> None:
     assert _compared(bt, SimpleNamespace(observations=6_000), "r.csv").startswith(  # type: ignore[arg-type]
         "10,000 reports from r.csv (sources in the file), 6,000 of them compared"
     )
+
+
+def test_only_the_first_panel_of_each_row_names_the_troops_axis() -> None:
+    # a theater's profile panels share one scale; "troops" on every panel stood in the
+    # narrow gap between one panel's data and the next one's "100,000" ticks
+    import matplotlib.pyplot as plt
+
+    axes = sim.plot(backtest(sim.load_scenario(AFGHANISTAN)))
+    profiles, summary = axes[:-1], axes[-1]
+    first = [ax for ax in profiles if ax.get_subplotspec().colspan.start == 0]
+    assert first and all(ax.get_ylabel() == "troops" for ax in first)
+    assert all(ax.get_ylabel() == "" for ax in profiles if ax not in first)
+    assert summary.get_ylabel() == "MAE, troops"
+    plt.close("all")
