@@ -22,6 +22,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from sim import colors
@@ -131,12 +132,11 @@ MIN_SCALE = 0.1
 SIZES = ("lw", "ms", "mew")  # the Line2D settings a crowded panel draws thinner
 
 
-def crowding(ax: Axes, xs: Any) -> float:
+def _mark_scale(ax: Axes, xs: Any) -> float:
     """How much thinner than usual to draw marks at ``xs`` (datetime64) on ``ax``: 1 when
     the median space between neighbouring months drawn is at least CROWDED_PT, else in
     proportion (at least MIN_SCALE)."""
     import matplotlib.dates as mdates
-    import numpy as np
 
     days = np.unique(mdates.date2num(np.asarray(xs, dtype="datetime64[s]")))
     if len(days) < 2:
@@ -147,10 +147,6 @@ def crowding(ax: Axes, xs: Any) -> float:
         return 1.0
     gap_pt = float(np.median(np.diff(days))) * width_pt / (x1 - x0)
     return max(MIN_SCALE, min(1.0, gap_pt / common.pt(CROWDED_PT)))
-
-
-def _thinner(key: str, value: Any, scale: float) -> Any:
-    return value * scale if key in SIZES else value
 
 
 def _apart(
@@ -200,7 +196,7 @@ def draw_observations(
     lo_lim, hi_lim = ax.get_ylim()
     arrow = 0.09 * (hi_lim - lo_lim)
     xs_shown = _xs(shown)
-    scale = crowding(ax, xs_shown)
+    scale = _mark_scale(ax, xs_shown)
     # each look, in the order it first occurs: (its Line2D settings, its xs, its ys);
     # a bar is two points and a gap (NaN), so one line draws many bars
     looks: dict[tuple[Any, ...], tuple[bool, dict[str, Any], list[Any], list[float]]] = {}
@@ -208,7 +204,7 @@ def draw_observations(
 
     def mark(style: dict[str, Any], xs: list[Any], ys: list[float]) -> None:
         if scale < 1:  # marks as thin as their months lie close (CROWDED_PT)
-            style = {k: _thinner(k, v, scale) for k, v in style.items()}
+            style = {k: v * scale if k in SIZES else v for k, v in style.items()}
         key = (filled, *sorted((k, str(v)) for k, v in style.items()))
         look = looks.setdefault(key, (filled, style, [], []))
         look[2].extend(xs)
@@ -283,7 +279,7 @@ def draw_observations(
             arrowprops={
                 "arrowstyle": "-|>,head_length=0.5,head_width=0.3",
                 "color": color,
-                "lw": 2.0 * max(scale, MIN_SCALE),
+                "lw": 2.0 * scale,
                 "ls": (0, (2, 1.2)) if dashed else "-",
                 "shrinkA": 5,
                 "shrinkB": 0,
