@@ -53,11 +53,6 @@ def plot_backtest(bt: Backtest) -> list[Axes]:
     for s, _p, ax in panels:
         ax.set_ylim(0, max(tops[s] * 1.12, 10))
         draw_observations(ax, obs, s, months)
-        # a theater's panels share its scale: the first of each row names the unit (a
-        # label on every panel stood between one panel's data and the next one's ticks)
-        spec = ax.get_subplotspec()
-        if spec is not None and spec.colspan.start:
-            ax.set_ylabel("")
     _mae_bars(summary, bt, colors)
     _decorate(bt, fig, colors, visible(obs, series, months))
     return [a for _, _, a in panels] + [summary]
@@ -217,7 +212,11 @@ def _short(origin: str) -> str:
 def _backtest_style(ax: Axes) -> None:
     from matplotlib.ticker import FuncFormatter
 
-    ax.set_ylabel("troops", fontsize=11)
+    # a theater's panels share its scale: the first of each row names the unit (a label
+    # on every panel stood between one panel's data and the next one's ticks)
+    spec = ax.get_subplotspec()
+    if spec is None or spec.colspan.start == 0:
+        ax.set_ylabel("troops", fontsize=11)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.grid(axis="y", color="#dddddd", lw=0.8)
     ax.spines[["top", "right"]].set_visible(False)
