@@ -622,8 +622,26 @@ def observe_ensemble(
 
     checks = {v: checks_for(result.plans[v], observations, tol, when) for v in result.variants}
     try:
-        ensemble = _observing_ensemble(
-            result, draws, seed, chunk, progress, keep_counts, executor, checks, condition, done
+        ensemble = run_ensemble(
+            result,
+            draws=draws,
+            seed=seed,
+            chunk=chunk,
+            progress=progress,
+            keep_counts=keep_counts,
+            executor=executor,
+            makers={
+                v: partial(
+                    observer_of,
+                    result.plans[v],
+                    result.milestones[result.milestones.variant == v],
+                    checks[v],
+                    condition,
+                )
+                for v in result.variants
+            },
+            slots={v: 1 + sum(c.used for c in checks[v]) if condition else 1 for v in checks},
+            done=done,
         )
     except TooManySlots as e:
         raise ScenarioError(
@@ -652,43 +670,6 @@ def observe_ensemble(
 def _size(size: int) -> str:
     """A number of bytes as people read it: ``512 MB``, ``1,204 MB``, ``64 kB``."""
     return f"{size / 2**20:,.0f} MB" if size >= 2**20 else f"{max(size >> 10, 1):,} kB"
-
-
-def _observing_ensemble(
-    result: Result,
-    draws: int,
-    seed: int,
-    chunk: int | None,
-    progress: bool | None,
-    keep_counts: bool,
-    executor: Executor | None,
-    checks: dict[str, list[Check]],
-    condition: bool,
-    done: Any,
-) -> Result:
-    """The ensemble of :func:`observe_ensemble`, each variant's draws counted by an
-    :class:`Observer` of its ``checks`` (``done(variant, observer)`` after each)."""
-    return run_ensemble(
-        result,
-        draws=draws,
-        seed=seed,
-        chunk=chunk,
-        progress=progress,
-        keep_counts=keep_counts,
-        executor=executor,
-        makers={
-            v: partial(
-                observer_of,
-                result.plans[v],
-                result.milestones[result.milestones.variant == v],
-                checks[v],
-                condition,
-            )
-            for v in result.variants
-        },
-        slots={v: 1 + sum(c.used for c in checks[v]) if condition else 1 for v in checks},
-        done=done,
-    )
 
 
 def score_observations(

@@ -175,7 +175,6 @@ class Group:
         # months of ramps that :meth:`level_in` computed, by (track, month): kept, so
         # that counting the group's levels (:meth:`kept`) need not compute them again
         self._months: dict[tuple[int, int], IntArray] = {}
-        self._kept_bytes = 0  # (at most KEPT_BYTES: the rest are computed again)
         # each track's layers and runs, made when the track is first asked for
         self._layer_lists: dict[int, list[_Layer]] = {}
         self._run_lists: dict[int, list[Run]] = {}
@@ -361,9 +360,8 @@ class Group:
                 if got is None:
                     room = np.empty(self.n, np.int64)
                     got = self.ramp_month(k, li, source, m, room, np.empty(self.n))
-                    if self._kept_bytes + got.nbytes <= KEPT_BYTES:
+                    if (len(self._months) + 1) * got.nbytes <= KEPT_BYTES:  # each (g,) int64
                         self._months[k, m] = got
-                        self._kept_bytes += got.nbytes
                 return got
         return self.levels(k, m, m)[0]
 
