@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import os
 import resource
 import subprocess
 import sys
@@ -88,17 +89,25 @@ def measure(args: list[str], limit: int) -> dict[str, Any]:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
     t0 = time.perf_counter()
-    proc = subprocess.run(
-        [sys.executable, "-m", "sim", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        preexec_fn=cap,
-    )
-    wall = time.perf_counter() - t0
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest yet
-    last = (proc.stderr.strip().splitlines() or proc.stdout.strip().splitlines() or [""])[-1]
-    return {"exit": proc.returncode, "wall": wall, "rss_mb": rss, "last": last}
+    with tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sim", *args],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            cwd=ROOT,
+            preexec_fn=cap,
+        )
+        # this child's own resource use (its peak RSS), whatever ran before it
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        err.seek(0)
+        last = (err.read().strip().splitlines() or [""])[-1]
+    return {
+        "exit": os.waitstatus_to_exitcode(status),
+        "wall": wall,
+        "rss_mb": usage.ru_maxrss / 1024,  # kB on Linux
+        "last": last,
+    }
 
 
 def main() -> None:
@@ -127,8 +136,6 @@ def main() -> None:
                 out.writerows(rows)
             for draws in sizes:
                 for mode in ("scored", "conditioned"):
-                    # (RUSAGE_CHILDREN keeps the largest child's peak: each run in a
-                    # process of its own, started from a fresh one)
                     run = [
                         "run",
                         str(scenario),
@@ -142,26 +149,13 @@ def main() -> None:
                         str(Path(tmp) / f"{name}-{draws}-{mode}"),
                         "-q",
                     ] + (["--condition"] if mode == "conditioned" else [])
-                    r = _fresh(run, int(args.limit_gb * 2**30))
+                    r = measure(run, int(args.limit_gb * 2**30))
                     outcome = "ok" if r["exit"] == 0 else f"exit {r['exit']}: {r['last'][:150]}"
                     print(
                         f"{name:15s} {draws:>9,} {mode:10s} {r['wall']:>7.2f} s"
                         f" {r['rss_mb']:>6,.0f} MB  {outcome}",
                         flush=True,
                     )
-
-
-def _fresh(run: list[str], limit: int) -> dict[str, Any]:
-    """:func:`measure` in a process of its own, so that its children's peak is this run's."""
-    code = (
-        "import json, sys; sys.path.insert(0, 'benchmarks'); from bench_records import measure; "
-        f"print(json.dumps(measure({run!r}, {limit})))"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
-    import json
-
-    report: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return report
 
 
 if __name__ == "__main__":
