@@ -1158,6 +1158,42 @@ def test_weighted_bands_summarised_month_block_by_block_are_the_same(
     assert_same_conditioned(conditioned(spread, path, 1500, 8), whole)
 
 
+def test_a_conditioned_run_holds_its_tagged_counts_and_little_more(
+    write, observations, monkeypatch
+):
+    # one theater of up to 100,000 troops over 60 months: counts of 22.9 MB a slot.
+    # Held levels take rows only for the months where a stretch starts or ends, and
+    # the weighted dates and bands (and the plain bands of the same draws) read the
+    # counts a block of months at a time: once every month's differences, int64 copies
+    # of whole series and their running sums were held too, over 11x a slot's counts
+    import tracemalloc
+
+    doc = make_doc(
+        calendar={"start": "2024-01", "end": "2028-12"},
+        announcement={"expected": "2024-01"},
+        theaters={"alpha": {"initial": {"uniform": [60_000, 100_000]}}},
+        milestones={
+            "alpha-out": {
+                "theater": "alpha",
+                "deadline": "2026-06",
+                "target": {"level": {"uniform": [0, 5_000]}},
+            }
+        },
+    )
+    scenario = sim.load_scenario(write(doc))
+    path = observations("2024-03-15,alpha,70000,90000,,,,,\n2025-06-15,alpha,50000,80000,,,,,\n")
+    monkeypatch.setattr("sim.analysis.conditioning.BLOCK_BYTES", 1 << 20)
+    monkeypatch.setattr("sim.analysis.accumulator.BLOCK_BYTES", 1 << 20)
+    slot = 60 * 100_001 * 4
+    tracemalloc.start()
+    try:
+        conditioned(scenario, path, 2_000, 1)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5 * slot
+
+
 def test_refusing_too_many_slots_does_not_depend_on_the_chunk_size(
     write, observations, monkeypatch
 ):

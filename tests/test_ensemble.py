@@ -645,6 +645,94 @@ def test_memory_does_not_grow_with_the_number_of_draws(write):
     assert peaks[1] < 1.5 * peaks[0]
 
 
+def large_force_doc() -> dict[str, Any]:
+    """One theater of up to 100,000 troops over five years: level-by-level counts of
+    60 months x 100,001 levels (22.9 MB), held for most months, small enough to count
+    level by level (not :mod:`sim.analysis.wide`)."""
+    return make_doc(
+        calendar={"start": "2024-01", "end": "2028-12"},
+        announcement={"expected": "2024-01"},
+        theaters={"alpha": {"initial": {"uniform": [60_000, 100_000]}}},
+        milestones={
+            "alpha-out": {
+                "theater": "alpha",
+                "deadline": "2026-06",
+                "target": {"level": {"uniform": [0, 5_000]}},
+            }
+        },
+    )
+
+
+def test_a_run_holds_its_counts_and_little_more_however_long_levels_are_held(write, monkeypatch):
+    # levels held over months are counted as differences made only for the months
+    # where a stretch starts or ends, and the bands read the counts a block of months
+    # at a time: once a second array of counts as large (every month's differences)
+    # and int64 running sums of all months (twice as large again) were held too, 6x
+    # the counts in all
+    import tracemalloc
+
+    from sim.analysis import accumulator as acc_module
+
+    monkeypatch.setattr(acc_module, "BLOCK_BYTES", 1 << 20)
+    scenario = sim.load_scenario(write(large_force_doc()))
+    counts = scenario.plan(scenario.select(None)[0]).n_months * 100_001 * 4
+    sim.run(scenario, draws=100, seed=1)  # warm caches
+    tracemalloc.start()
+    try:
+        sim.run(scenario, draws=2_000, seed=1)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.5 * counts
+
+
+def test_held_stretches_fold_to_running_sums_with_rows_only_for_months_written():
+    from sim.analysis.stretches import HeldStretches
+
+    rng = np.random.default_rng(5)
+    months, span = 12, 7
+    held = HeldStretches(months, span)
+    dense = np.zeros((months + 1, span), np.int64)
+    for _ in range(6):
+        a = int(rng.integers(0, months))
+        b = int(rng.integers(a, months))
+        counts = rng.integers(0, 50, span)
+        held.row(0, 2, a)[...] += counts
+        held.row(0, 2, b + 1)[...] -= counts
+        dense[a] += counts
+        dense[b + 1] -= counts
+    written = {m for m in range(months) if dense[m].any()}
+    assert held.nbytes <= len(written | {0}) * span * 4 < months * span * 4
+    dest = np.zeros((months, span), np.int32)
+    held.fold(0, 2, dest)
+    np.testing.assert_array_equal(dest, np.cumsum(dense, axis=0)[:months])
+    assert held.nbytes == 0 and held.arrays() == set()
+
+
+def test_held_stretches_laid_out_over_more_slots_keep_each_slot_in_place():
+    from sim.analysis.stretches import HeldStretches
+
+    width, months = 3, 4
+    held = HeldStretches(months, width)  # one slot per level
+    held.row(1, 0, 1)[...] += [4, 5, 6]
+    held.relay(width, 1, 1, 3)  # three slots per level, the old one second
+    dest = np.zeros((months, width * 3), np.int32)
+    held.fold(1, 0, dest)
+    assert dest[0].tolist() == [0] * 9
+    assert dest[1].tolist() == [0, 4, 0, 0, 5, 0, 0, 6, 0] == dest[3].tolist()
+
+
+def test_bands_summarised_month_block_by_block_are_the_same(write, monkeypatch):
+    from sim.analysis import accumulator as acc_module
+
+    scenario = sim.load_scenario(write(large_force_doc()))
+    whole = sim.run(scenario, draws=2_000, seed=3)
+    monkeypatch.setattr(acc_module, "BLOCK_BYTES", 1)  # one month per block
+    blocks = sim.run(scenario, draws=2_000, seed=3)
+    for a, b in zip(frames(whole), frames(blocks), strict=True):
+        pd.testing.assert_frame_equal(a, b)
+
+
 # ---------------------------------------------------------------- bad distributions
 
 

@@ -29,6 +29,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from sim.analysis.ramps import RampTable
+from sim.analysis.stretches import HeldStretches
 from sim.analysis.summaries import (
     BAND_COLUMNS,
     COUNT,
@@ -84,6 +85,10 @@ RAMP_BYTES = 16 << 20
 #: the most bytes of tables a collecting accumulator keeps (else :class:`Untabled`)
 COLLECT_BYTES = 64 << 20
 
+
+#: the most bytes of whole-number copies of counts that summaries make at once (a
+#: block of months at a time: a series' counts as int64 may take far more)
+BLOCK_BYTES = 32 << 20
 
 #: the most bytes of tagged counts an accumulator lays out (the counts, the stretches
 #: held and the running minimum's, once per slot): past it :class:`TooManySlots`
@@ -162,11 +167,10 @@ class Accumulator:
         self.first = np.zeros((len(self.marks), months + 1), np.int64)
         self.met = np.zeros(len(self.plan.milestones), np.int64)
         # levels held over whole stretches of months, as differences between months
-        # ([0]: to hist, [1]: to the running-minimum correction, added when needed)
-        self._held = np.zeros((1, len(self.names), months + 1, width), COUNT)
+        # (array 0: to hist, 1: to the running-minimum correction)
+        self._held = HeldStretches(months, width)
         self._pending = False
         self._rose = False  # some draw's level rose: the running-minimum correction is used
-        self._cum: dict[int, tuple[int, NDArray[np.int64], NDArray[np.int64]]] = {}
         self._offsets = (np.arange(months, dtype=np.int64) * width)[None, :]
         self._row = {name: i for i, name in enumerate(self.names)}
         self._fast = _whole_inputs(self.plan) and self._members_ok()
@@ -225,19 +229,17 @@ class Accumulator:
         self.slot_met += other.slot_met
         self._rose = self._rose or other._rose
         self._pending = True  # ``first`` follows from the merged counts
-        self._cum = {}
 
     def __getstate__(self) -> dict[str, Any]:
         """What a part sends back: the settled counts, without its scratch room."""
         self._settle()
-        scratch = ("_held", "_scratch", "_runs", "_cum", "_ramps", "_untabled")
+        scratch = ("_held", "_scratch", "_runs", "_ramps", "_untabled")
         return {k: v for k, v in self.__dict__.items() if k not in scratch}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        rows = 1 if self._lower is None else 2
-        self._held = np.zeros((rows, len(self.names), self.plan.n_months + 1, self.span), COUNT)
-        self._scratch, self._runs, self._cum, self._ramps = {}, {}, {}, {}
+        self._held = HeldStretches(self.plan.n_months, self.span)
+        self._scratch, self._runs, self._ramps = {}, {}, {}
         self._ramp_bytes = 0
         self._untabled = set()
 
@@ -251,9 +253,6 @@ class Accumulator:
                 self._check_tagged(self.tags[0], self.tags[-1], lower=True)
             months = self.plan.n_months
             self._lower = np.zeros((len(self.names), months * self.span), COUNT)
-            held = np.zeros((2, *self._held.shape[1:]), COUNT)
-            held[0] = self._held[0]
-            self._held = held
         return self._lower
 
     def settle(self) -> None:
@@ -310,11 +309,7 @@ class Accumulator:
             self.hist = wider(self.hist, (series, months))
             if self._lower is not None:
                 self._lower = wider(self._lower, (series, months))
-            lead = self._held.shape[:3]  # (rows, series, months + 1)
-            held = np.zeros((*lead, width, size), COUNT)
-            if old is not None:
-                held[..., at : at + count] = self._held.reshape(*lead, width, count)
-            self._held = held.reshape(*lead, width * size)
+            self._held.relay(width, at, count, size)
             slot_n = np.zeros(size, np.int64)
             slot_met = np.zeros((size, self.slot_met.shape[1]), np.int64)
             if old is not None:
@@ -725,7 +720,6 @@ class Accumulator:
         distinct draw when few draws differ (each draw ``weight`` times)."""
         months = self.plan.n_months
         grid = self.hist[i].reshape(months, self.span)
-        held = self._held[0, i]
         n = group.n
         self._mapped(i)
         sums = self.sums[i] if self.sums is not None else None
@@ -761,8 +755,8 @@ class Accumulator:
                 low, counts = self._bin(level)
                 if weight != 1:
                     counts *= weight
-                held[a, low : low + len(counts)] += counts
-                held[b + 1, low : low + len(counts)] -= counts
+                self._held.row(0, i, a)[low : low + len(counts)] += counts
+                self._held.row(0, i, b + 1)[low : low + len(counts)] -= counts
                 if sums is not None:
                     total = int(level.sum()) * weight
                     self._sums_held[i, a] += total
@@ -911,8 +905,8 @@ class Accumulator:
             if not len(month):
                 continue
             if j < 0:  # a level held over months a..b: counted as a held stretch
-                np.add.at(self._held[0, i, a], cols, n.astype(COUNT))
-                np.subtract.at(self._held[0, i, b + 1], cols, n.astype(COUNT))
+                np.add.at(self._held.row(0, i, a), cols, n.astype(COUNT))
+                np.subtract.at(self._held.row(0, i, b + 1), cols, n.astype(COUNT))
                 if self.sums is not None:
                     total = int(levels @ n)
                     self._sums_held[i, a] += total
@@ -962,19 +956,18 @@ class Accumulator:
 
         if lo > 0:
             counts = count(block[0])
-            held[0, i, 0] += counts
-            held[0, i, lo] -= counts
+            held.row(0, i, 0)[...] += counts
+            held.row(0, i, lo)[...] -= counts
         if hi < months - 1:
             last = count(block[-1])
-            held[0, i, hi + 1] += last
+            held.row(0, i, hi + 1)[...] += last
         if rising is None:
             rising = block.shape[0] > 1 and bool(np.any(block[1:] > block[:-1]))
         if rising:
             lower = self.lowest_counts()[i]
-            held = self._held  # now with the running-minimum row
             lowest = np.minimum.accumulate(block, axis=0)
             if hi < months - 1:
-                held[1, i, hi + 1] += count(lowest[-1]) - last
+                held.row(1, i, hi + 1)[...] += count(lowest[-1]) - last
             self._count(lowest, lo, weight, lower)
             self._count(block, lo, -weight, lower, weight, self.hist[i])
         else:
@@ -1028,18 +1021,12 @@ class Accumulator:
         if not self._pending:
             return
         months, width = self.plan.n_months, self.span
-        held = self._held if self._rose else self._held[:1]
-        for m in range(1, months):  # running sums over the months, in place
-            held[:, :, m] += held[:, :, m - 1]
-        shape = (len(self.names), months * width)
-        self.hist += held[0, :, :months].reshape(shape)
-        if self._rose:
-            self.lowest_counts()[...] += held[1, :, :months].reshape(shape)
-        held[...] = 0
+        for array, i in sorted(self._held.arrays()):  # running sums over the months
+            dest = self.hist if array == 0 else self.lowest_counts()
+            self._held.fold(array, i, dest[i].reshape(months, width))
         if self.sums is not None:
             self.sums += np.cumsum(self._sums_held, axis=1)[:, :months]
             self._sums_held[...] = 0
-        self._cum = {}
         if not self.tags:  # (tagged counts: the dates come from the weighted summaries)
             self._count_first()
         self._pending = False
@@ -1054,28 +1041,20 @@ class Accumulator:
             elif self._rose:
                 low = (self.hist[row] + self.lowest_counts()[row]).reshape(months, width)
                 reached = low[:, : min(level, self.bound) + 1].sum(axis=1)
-            else:
-                base, cum, _ = self._cumulative(row)
-                col = min(level, self.bound) - base
-                reached = (
-                    cum[:, min(col, cum.shape[1] - 1)] if col >= 0 else np.zeros(months, np.int64)
-                )
+            else:  # (summed in int64 a buffer at a time: no copy of the counts)
+                h = self.hist[row].reshape(months, width)[:, : min(level, self.bound) + 1]
+                reached = h.sum(axis=1, dtype=np.int64)
             self.first[k, :months] = np.diff(reached, prepend=0)
             self.first[k, months] = self.n - reached[-1]
 
-    def _cumulative(self, i: int) -> tuple[int, NDArray[np.int64], NDArray[np.int64]]:
-        """``(low, counts, cumulative)`` of series i over the levels ``low..`` that some
-        draw takes in some month (every count below ``low`` is 0, and the cumulative
-        count above the last level is the number of draws)."""
-        if i not in self._cum:
-            months, width = self.plan.n_months, self.bound + 1
-            h = self.hist[i].reshape(months, width)
-            taken = np.flatnonzero(h.any(axis=0))
-            low, top = (int(taken[0]), int(taken[-1])) if len(taken) else (0, 0)
-            h = h[:, low : top + 1]
-            self._cum[i] = (low, np.cumsum(h, axis=1), h)
-        low, cum, h = self._cum[i]
-        return low, cum, h
+    def _taken(self, i: int) -> tuple[int, NDArray[np.int32]]:
+        """``(low, counts (months, levels low..top))`` of series i over the levels that
+        some draw takes in some month (every count outside them is 0); a view."""
+        months, width = self.plan.n_months, self.bound + 1
+        h = self.hist[i].reshape(months, width)
+        taken = np.flatnonzero(h.any(axis=0))
+        low, top = (int(taken[0]), int(taken[-1])) if len(taken) else (0, 0)
+        return low, h[:, low : top + 1]
 
     # -- summaries
 
@@ -1101,16 +1080,28 @@ class Accumulator:
         self._settle()
         columns: dict[str, list[NDArray[Any]]] = {c: [] for c in BAND_COLUMNS[4:]}
         for i in range(len(self.names)):
-            base, cum, h = self._cumulative(i)
-            levels = np.arange(base, base + h.shape[1])
-            nonzero = h > 0
-            sums = (h * levels).sum(axis=1)  # whole troops: at most n times the bound
+            base, counts = self._taken(i)
+            w = counts.shape[1]
+            # the months in blocks of at most BLOCK_BYTES of running sums (int64)
+            step = max(1, BLOCK_BYTES // (8 * w))
+            parts: dict[str, list[NDArray[np.int64]]] = {c: [] for c in columns}
+            for m0 in range(0, counts.shape[0], step):
+                h = counts[m0 : m0 + step]
+                cum = np.cumsum(h, axis=1, dtype=np.int64)
+                nonzero = h > 0
+                # the sum of the levels, from the running sums C: with T draws in a
+                # month and levels base..base + w - 1, sum_j (base + j) h_j =
+                # (base + w - 1) T - sum_{j < w - 1} C_j (no product to hold)
+                sums = (base + w - 1) * cum[:, -1] - cum[:, :-1].sum(axis=1)
+                parts["mean"].append(sums)
+                parts["min"].append(base + nonzero.argmax(axis=1))
+                for q in PERCENTILES:
+                    parts[f"p{q:02d}"].append(base + inverse_cdf(cum, q, self.n))
+                parts["max"].append(base + w - 1 - nonzero[:, ::-1].argmax(axis=1))
+            sums = np.concatenate(parts.pop("mean"))
             columns["mean"].append(rounded_all(sums, self.n, MEAN_PLACES))
-            columns["min"].append(base + nonzero.argmax(axis=1))
-            for q in PERCENTILES:
-                columns[f"p{q:02d}"].append(base + inverse_cdf(cum, q, self.n))
-            columns["max"].append(base + h.shape[1] - 1 - nonzero[:, ::-1].argmax(axis=1))
-            del self._cum[i]  # (whole-number copies of the counts: one series' at a time)
+            for c, got in parts.items():
+                columns[c].append(np.concatenate(got))
         return band_columns(scenario, variant, self.plan, self.names, columns)
 
     def dates(self, scenario: str, variant: str) -> pd.DataFrame:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from sim.analysis.accumulator import Accumulator
+from sim.analysis.accumulator import BLOCK_BYTES, Accumulator
 from sim.analysis.ensemble import accumulator
 from sim.analysis.summaries import (
     BAND_COLUMNS,
@@ -42,10 +42,6 @@ from sim.io.observations import (
 from sim.model.plan import Plan
 from sim.model.rules import official
 from sim.model.stepper import StepInputs
-
-#: the most bytes of a series' weighted counts (and their running sums) summarised at
-#: once, in whole numbers: the months go in blocks
-BLOCK_BYTES = 32 << 20
 
 # ---------------------------------------------------------------- which reports count
 
@@ -459,10 +455,16 @@ class Weighted:
                 ends = sorted({min(lv, acc.bound) + 1 for _, _, lv in acc.marks if lv >= 0})
                 starts = [0, *[e for e in ends if e < width]]
                 counts = [acc.hist[i]] + ([acc._lower[i]] if acc._lower is not None else [])
-                seg = sum(
-                    np.add.reduceat(c.reshape(months, width, size), starts, axis=1, dtype=np.int64)
-                    for c in counts
-                )
+                # in blocks of months of at most BLOCK_BYTES: summing in int64 casts its
+                # input, and a whole series' counts may take far more
+                step = max(1, BLOCK_BYTES // (8 * width * size))
+                seg = np.zeros((months, len(starts), size), np.int64)
+                for c in counts:
+                    grid = c.reshape(months, width, size)
+                    for m0 in range(0, months, step):
+                        seg[m0 : m0 + step] += np.add.reduceat(
+                            grid[m0 : m0 + step], starts, axis=1, dtype=np.int64
+                        )
                 cum = np.cumsum(seg, axis=1)  # cum[:, j]: the levels below starts[j + 1]
                 below[i] = {
                     e: cum[:, starts.index(e) - 1] if e < width else cum[:, -1] for e in ends
