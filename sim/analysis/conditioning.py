@@ -154,6 +154,8 @@ class Observer:
         small = np.uint8 if len(used) < 2**8 else np.uint16 if len(used) < 2**16 else np.int64
         self.misses = {j: t.astype(small) for j, t in self.misses.items()}
         self.counted = {k: where[k] for k in dict.fromkeys(_key(c) for c in counted)}
+        # the tracks each compared series sums, looked up once (not once per key a group)
+        self._tracks = {name: plan.series_tracks(name) for name, _, _ in self.keys}
         self.counts: dict[int, dict[Key, NDArray[np.int64]]] = {}  # k -> key -> levels
         self._total: Accumulator | None = None
 
@@ -164,11 +166,8 @@ class Observer:
     def reads(self) -> list[tuple[int, int]]:
         """The ``(track, month)`` levels :meth:`__call__` asks for: every track of each
         compared series, in the month compared."""
-        plan = self.plan
         return list(
-            dict.fromkeys(
-                (k, month) for name, month, _ in self.keys for k in plan.series_tracks(name)
-            )
+            dict.fromkeys((k, month) for name, month, _ in self.keys for k in self._tracks[name])
         )
 
     def __call__(self, level_at: Any, unreported: NDArray[np.float64]) -> NDArray[Any]:
@@ -181,7 +180,7 @@ class Observer:
         officials: dict[tuple[int, int], tuple[NDArray[np.int64], NDArray[np.int64]]] = {}
         for name, month, off in self.keys:
             total: NDArray[np.int64] | None = None
-            for k in self.plan.series_tracks(name):
+            for k in self._tracks[name]:
                 level = level_at(k, month)
                 if off:  # months of one held run share their array, and so their figure
                     mark = (id(level), k)
