@@ -123,6 +123,24 @@ def make_doc(**changes: Any) -> dict[str, Any]:
     return merged(doc, changes)
 
 
+def large_force_doc() -> dict[str, Any]:
+    """One theater of up to 100,000 troops over five years: level-by-level counts of
+    60 months x 100,001 levels (22.9 MB), held for most months, small enough to count
+    level by level (not :mod:`sim.analysis.wide`)."""
+    return make_doc(
+        calendar={"start": "2024-01", "end": "2028-12"},
+        announcement={"expected": "2024-01"},
+        theaters={"alpha": {"initial": {"uniform": [60_000, 100_000]}}},
+        milestones={
+            "alpha-out": {
+                "theater": "alpha",
+                "deadline": "2026-06",
+                "target": {"level": {"uniform": [0, 5_000]}},
+            }
+        },
+    )
+
+
 def dump(doc: dict[str, Any]) -> str:
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import DEFAULT_SCENARIO, SCENARIOS_DIR, make_doc
+from conftest import DEFAULT_SCENARIO, SCENARIOS_DIR, large_force_doc, make_doc
 
 import sim
 from sim.analysis.conditioning import checks_for
@@ -1168,19 +1168,7 @@ def test_a_conditioned_run_holds_its_tagged_counts_and_little_more(
     # of whole series and their running sums were held too, over 11x a slot's counts
     import tracemalloc
 
-    doc = make_doc(
-        calendar={"start": "2024-01", "end": "2028-12"},
-        announcement={"expected": "2024-01"},
-        theaters={"alpha": {"initial": {"uniform": [60_000, 100_000]}}},
-        milestones={
-            "alpha-out": {
-                "theater": "alpha",
-                "deadline": "2026-06",
-                "target": {"level": {"uniform": [0, 5_000]}},
-            }
-        },
-    )
-    scenario = sim.load_scenario(write(doc))
+    scenario = sim.load_scenario(write(large_force_doc()))
     path = observations("2024-03-15,alpha,70000,90000,,,,,\n2025-06-15,alpha,50000,80000,,,,,\n")
     monkeypatch.setattr("sim.analysis.conditioning.BLOCK_BYTES", 1 << 20)
     monkeypatch.setattr("sim.analysis.accumulator.BLOCK_BYTES", 1 << 20)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import DEFAULT_SCENARIO, make_doc
+from conftest import DEFAULT_SCENARIO, large_force_doc, make_doc
 
 import sim
 from sim.analysis.accumulator import Accumulator
@@ -643,24 +643,6 @@ def test_memory_does_not_grow_with_the_number_of_draws(write):
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
     assert peaks[1] < 1.5 * peaks[0]
-
-
-def large_force_doc() -> dict[str, Any]:
-    """One theater of up to 100,000 troops over five years: level-by-level counts of
-    60 months x 100,001 levels (22.9 MB), held for most months, small enough to count
-    level by level (not :mod:`sim.analysis.wide`)."""
-    return make_doc(
-        calendar={"start": "2024-01", "end": "2028-12"},
-        announcement={"expected": "2024-01"},
-        theaters={"alpha": {"initial": {"uniform": [60_000, 100_000]}}},
-        milestones={
-            "alpha-out": {
-                "theater": "alpha",
-                "deadline": "2026-06",
-                "target": {"level": {"uniform": [0, 5_000]}},
-            }
-        },
-    )
 
 
 def test_a_run_holds_its_counts_and_little_more_however_long_levels_are_held(write, monkeypatch):

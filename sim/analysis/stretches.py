@@ -3,7 +3,7 @@
 A level that draws hold over months a..b is counted once: its counts are added at
 month a and taken away at month b + 1, and the running sum over the months gives each
 month's counts (a difference array, which a prefix sum inverts: Blelloch 1990,
-"Prefix sums and their applications", CMU-CS-90-190, section 1). Only the months where
+"Prefix sums and their applications", CMU-CS-90-190). Only the months where
 some stretch starts or ends are written, which are few: the edges of the windows (6 to
 14 of the 42 to 80 months of the shipped historical scenarios, conditioned at 10^4
 draws). So a month's row of differences is made only when it is first written, and a
