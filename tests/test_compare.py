@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import DEFAULT_SCENARIO
+from conftest import DEFAULT_SCENARIO, large_force_doc
 
 import sim
 from sim.analysis.compare import COMPARE_COLUMNS, compare
@@ -200,6 +201,47 @@ def test_compare_memory_does_not_grow_with_the_number_of_draws(scenario: Any) ->
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
     assert peaks[1] < peaks[0] * 1.25
+
+
+def test_compare_holds_its_counts_and_little_more_however_long_differences_are_held(
+    write: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # differences of up to 100,000 troops either way over 60 months: 96 MB of counts.
+    # Differences held over months take rows only where a stretch starts or ends, and
+    # the table reads the counts a block of months at a time: once every month's
+    # differences, the running sums of all months and a product as large were held too
+    from sim.analysis import compare as compare_module
+
+    doc = large_force_doc()
+    doc["variants"] = {
+        "base": {"description": "as written"},
+        "late": {
+            "description": "a year later",
+            "overrides": {"milestones": {"alpha-out": {"deadline": "2027-06"}}},
+        },
+    }
+    scenario = sim.load_scenario(write(doc))
+    monkeypatch.setattr(compare_module, "BLOCK_BYTES", 1 << 20)
+    counts = 60 * (2 * 100_000 + 1) * 8
+    compare(scenario, "base", "late", 100, SEED)  # warm caches
+    tracemalloc.start()
+    try:
+        compare(scenario, "base", "late", 2_000, SEED)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.5 * counts
+
+
+def test_compare_table_made_month_block_by_block_is_the_same(
+    scenario: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sim.analysis import compare as compare_module
+
+    whole = compare(scenario, "on-time", "slip-6", 3_000, SEED).table
+    monkeypatch.setattr(compare_module, "BLOCK_BYTES", 1)  # one month per block
+    blocks = compare(scenario, "on-time", "slip-6", 3_000, SEED).table
+    pd.testing.assert_frame_equal(whole, blocks)
 
 
 def test_compare_python_api_returns_table_and_plot(tmp_path: Path) -> None:

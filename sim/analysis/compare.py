@@ -27,9 +27,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from sim.analysis.accumulator import FEW_DRAWS, _whole_inputs
+from sim.analysis.accumulator import BLOCK_BYTES, FEW_DRAWS, _whole_inputs
 from sim.analysis.chunks import DEFAULT_CHUNK, Executor, consume_all, progress_bar
 from sim.analysis.ensemble import check_args
+from sim.analysis.stretches import HeldStretches
 from sim.analysis.summaries import (
     MEAN_PLACES,
     PERCENTILES,
@@ -320,7 +321,8 @@ class _PairedCounts:
         self.widths = [lo + hi + 1 for lo, hi in spans]
         self.hist = [np.zeros(n_months * w, np.int64) for w in self.widths]
         # differences held over stretches of months, as differences between months
-        self._held: list[NDArray[np.int64]] | None = None
+        # (a row only for the months where a stretch starts or ends)
+        self._held = [HeldStretches(n_months, w, np.int64) for w in self.widths]
         self._fast = _whole_inputs(pa) and _whole_inputs(pb)
         self._runs: tuple[dict[Any, Any], dict[Any, Any]] = ({}, {})
         # room for one month's levels of A and B and their difference, (3, g) (_add_row)
@@ -338,10 +340,8 @@ class _PairedCounts:
 
     def settle(self) -> None:
         """Fold the held stretches into ``hist``."""
-        if self._held is not None:
-            for hist, held in zip(self.hist, self._held, strict=True):
-                hist += np.cumsum(held, axis=0)[: self.n_months].reshape(hist.shape)
-            self._held = None
+        for hist, held in zip(self.hist, self._held, strict=True):
+            held.fold(0, 0, hist.reshape(self.n_months, -1))
 
     def merge(self, other: _PairedCounts) -> None:
         """Add the counts of another part of the same paired ensemble."""
@@ -372,8 +372,6 @@ class _PairedCounts:
             firsts = group_firsts(order, cuts)
             start, _, _, reached, _ = timing(plan, inp.delay[firsts], inp.exec_delay[firsts])
             both.append((plan, arrays, start, reached))
-        if self._held is None:
-            self._held = [np.zeros((self.n_months + 1, w), np.int64) for w in self.widths]
         for g, (a, b) in enumerate(zip(cuts[:-1], cuts[1:], strict=True)):
             ga, gb = (
                 _group(plan, start[g], reached[g], [x[:, a:b] for x in arrays], self._runs[v])
@@ -395,8 +393,6 @@ class _PairedCounts:
         for plan, inp in ((self.pa, ia), (self.pb, ib)):
             start, reached, _ = window_months(plan, inp.delay, inp.exec_delay)
             both.append((plan, inp.group_arrays(plan), start, reached))
-        if self._held is None:
-            self._held = [np.zeros((self.n_months + 1, w), np.int64) for w in self.widths]
         for i, (_, ma, mb) in enumerate(self.pairs):
             columns: list[NDArray[np.int32]] = []
             for (plan, _, start, reached), tracks in zip(both, (ma, mb), strict=True):
@@ -434,9 +430,8 @@ class _PairedCounts:
         if until is None:
             self.hist[i][m * self.widths[i] :][cols] += counts
             return
-        assert self._held is not None
-        self._held[i][m, cols] += counts
-        self._held[i][until + 1, cols] -= counts
+        self._held[i].row(0, 0, m)[cols] += counts
+        self._held[i].row(0, 0, until + 1)[cols] -= counts
 
     def _stretches(self, i: int, ga: Group, ka: int, gb: Group, kb: int) -> None:
         """Series i, one track in each plan: held stretches at once, other months one
@@ -547,12 +542,31 @@ def _table(
     ``widths[i]`` counts of the differences ``-los[i] ..``)."""
     n_months = len(months)
     frames = []
+    quantiles = [f"p{q:02d}" for q in PERCENTILES]
     for i, name in enumerate(names):
         lo, width = los[i], widths[i]
-        values = np.arange(width, dtype=np.int64) - lo
-        h = hist[i].reshape(n_months, width)
-        cum = np.cumsum(h, axis=1)
-        nonzero = h > 0
+        grid = hist[i].reshape(n_months, width)
+        # the months in blocks of at most BLOCK_BYTES of running sums
+        step = max(1, BLOCK_BYTES // (8 * width))
+        parts: dict[str, list[NDArray[np.int64]]] = {
+            c: [] for c in ["sum", "min", *quantiles, "max", "greater", "less"]
+        }
+        for m0 in range(0, n_months, step):
+            h = grid[m0 : m0 + step]
+            cum = np.cumsum(h, axis=1)
+            nonzero = h > 0
+            # the sum of the differences -lo .. width - 1 - lo from the running sums C
+            # of T draws: (width - 1 - lo) T - sum_{j < width - 1} C_j (as
+            # Accumulator.band_columns)
+            parts["sum"].append((width - 1 - lo) * cum[:, -1] - cum[:, :-1].sum(axis=1))
+            parts["min"].append(nonzero.argmax(axis=1) - lo)
+            for q, c in zip(PERCENTILES, quantiles, strict=True):
+                parts[c].append(inverse_cdf(cum, q, n) - lo)
+            parts["max"].append(width - 1 - nonzero[:, ::-1].argmax(axis=1) - lo)
+            parts["greater"].append(cum[:, -1] - cum[:, lo])
+            # (a copy: a view would keep the block's running sums alive)
+            parts["less"].append(cum[:, lo - 1].copy() if lo > 0 else np.zeros(len(h), np.int64))
+        got = {c: np.concatenate(x) for c, x in parts.items()}
         frame = pd.DataFrame(
             {
                 "scenario": scenario_id,
@@ -560,12 +574,12 @@ def _table(
                 "variant_b": b,
                 "theater": name,
                 "month": months,
-                "mean": rounded_all((h * values).sum(axis=1), n, MEAN_PLACES),
-                "min": nonzero.argmax(axis=1) - lo,
-                **{f"p{q:02d}": inverse_cdf(cum, q, n) - lo for q in PERCENTILES},
-                "max": width - 1 - nonzero[:, ::-1].argmax(axis=1) - lo,
-                "p_b_greater": rounded_all(h[:, lo + 1 :].sum(axis=1), n, SHARE_PLACES),
-                "p_b_less": rounded_all(h[:, :lo].sum(axis=1), n, SHARE_PLACES),
+                "mean": rounded_all(got["sum"], n, MEAN_PLACES),
+                "min": got["min"],
+                **{c: got[c] for c in quantiles},
+                "max": got["max"],
+                "p_b_greater": rounded_all(got["greater"], n, SHARE_PLACES),
+                "p_b_less": rounded_all(got["less"], n, SHARE_PLACES),
             }
         )
         frames.append(frame)

@@ -12,12 +12,14 @@ stretch costs two rows, not a row for every month of the scenario.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
 from sim.analysis.summaries import COUNT
 
-CountRow = NDArray[np.int32]
+CountRow = NDArray[Any]
 
 
 class HeldStretches:
@@ -31,14 +33,17 @@ class HeldStretches:
         stretch that lasts to the end is taken away, and is never read.
     span : int
         Columns of one month's counts (levels, times slots for tagged draws).
+    dtype : numpy dtype, optional
+        The counts' type (default :data:`~sim.analysis.summaries.COUNT`).
 
-    Row ``(array, series, month)`` is that month's difference, (span,) of
-    :data:`~sim.analysis.summaries.COUNT`, made zero when first asked for.
+    Row ``(array, series, month)`` is that month's difference, (span,) of ``dtype``,
+    made zero when first asked for.
     """
 
-    def __init__(self, months: int, span: int) -> None:
+    def __init__(self, months: int, span: int, dtype: Any = COUNT) -> None:
         self.months = months
         self.span = span
+        self.dtype = dtype
         self._rows: dict[tuple[int, int, int], CountRow] = {}
         self._past: CountRow | None = None  # month ``months``: written, never read
 
@@ -46,12 +51,12 @@ class HeldStretches:
         """Month ``month``'s differences of ``array``, ``series`` (span,), to add to."""
         if month >= self.months:
             if self._past is None:
-                self._past = np.zeros(self.span, COUNT)
+                self._past = np.zeros(self.span, self.dtype)
             return self._past
         key = (array, series, month)
         got = self._rows.get(key)
         if got is None:
-            got = self._rows[key] = np.zeros(self.span, COUNT)
+            got = self._rows[key] = np.zeros(self.span, self.dtype)
         return got
 
     @property
@@ -59,7 +64,7 @@ class HeldStretches:
         """The bytes of the rows made so far."""
         return sum(r.nbytes for r in self._rows.values())
 
-    def fold(self, array: int, series: int, dest: NDArray[np.int32]) -> None:
+    def fold(self, array: int, series: int, dest: NDArray[Any]) -> None:
         """Add the running sums of ``array``'s differences for ``series`` to ``dest``
         (months, span): every month from the first written on gets the sum of the
         differences up to it. The rows folded are dropped."""
@@ -84,7 +89,7 @@ class HeldStretches:
         ``count`` slots so far going to slots ``at..at + count - 1``, as
         :meth:`sim.analysis.accumulator.Accumulator` lays out its counts."""
         for key, d in self._rows.items():
-            wide = np.zeros((width, size), COUNT)
+            wide = np.zeros((width, size), self.dtype)
             wide[:, at : at + count] = d.reshape(width, count)
             self._rows[key] = wide.reshape(-1)
         self.span = width * size
