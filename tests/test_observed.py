@@ -866,7 +866,8 @@ def test_solid_bars_of_a_month_that_overlap_are_drawn_as_the_stretches_they_cove
 ):
     # 10,000 reports over 24 months drew 10,000 bars one over another, and Agg took
     # 135 MB to raster them: the bars of one look at one x are drawn as the stretches
-    # they cover (the same pixels), each report keeping its caps; dashed bars (targets)
+    # they cover (the same pixels, but for the smoothed edges that overlapping bars
+    # drew darker), each report keeping its caps; dashed bars (targets)
     # are not joined, their dashes starting where each bar does
     sc = sim.load_scenario(write(UNCERTAIN_YAML))
     result = sim.run(sc, draws=100, seed=1, progress=False)

@@ -294,10 +294,14 @@ def draw_observations(
 
 def _covered(xs: list[Any], ys: list[float]) -> tuple[list[Any], list[float]]:
     """Solid bars of one look (each three points: x, x, x and low, high, NaN) as the
-    stretches they cover at each x, one bar a stretch: the same pixels (an opaque bar
-    over another of its colour and width adds nothing), drawn once. Agg keeps a cell
+    stretches they cover at each x, one bar a stretch, drawn once. Agg keeps a cell
     for every pixel each bar crosses: 10,000 reports over 24 months, one bar over
-    another, took 135 MB to draw."""
+    another, took 135 MB to draw.
+
+    The pixels inside the bars are the same (an opaque bar over another of its colour
+    and width adds nothing); the half-covered pixels along a bar's sides are not: where
+    bars overlapped, each drew those edge pixels again, darker each time, and the
+    stretch draws them once, as light as a single bar's."""
     spans: dict[Any, list[tuple[float, float]]] = {}
     for i in range(0, len(xs), 3):
         spans.setdefault(xs[i], []).append((ys[i], ys[i + 1]))
