@@ -91,7 +91,9 @@ COLLECT_BYTES = 64 << 20
 BLOCK_BYTES = 32 << 20
 
 #: the most bytes of tagged counts an accumulator lays out (the counts, the stretches
-#: held and the running minimum's, once per slot): past it :class:`TooManySlots`
+#: held and the running minimum's, once per slot): past it :class:`TooManySlots`. The
+#: stretches held are reckoned at their most, a row of differences every month (they
+#: take a row only for the months where a stretch starts or ends: often far fewer)
 TAGGED_BYTES = 512 << 20
 
 
@@ -274,7 +276,8 @@ class Accumulator:
         not the order in which chunks and parts widened the slots."""
         series, months, width = len(self.names), self.plan.n_months, self.width
         arrays = 1 + lower  # the counts, and the running minimum's
-        cells = arrays * series * (months * width + (months + 1) * width)  # and held
+        # and held, at its most (a row every month; :class:`HeldStretches`)
+        cells = arrays * series * (months * width + (months + 1) * width)
         needed = cells * (last - first + 1) * np.dtype(COUNT).itemsize
         if needed > TAGGED_BYTES:
             raise TooManySlots(first, last, needed, TAGGED_BYTES)

@@ -99,7 +99,11 @@ DATE_COLUMNS = [
 def counts_bytes(plan: Plan) -> int:
     """Bytes of the level counts an accumulator of ``plan`` may hold: for every series
     and month a count of each level ``0 .. level_bound``, in three arrays (the counts,
-    the stretches held over months, and the running minimum's correction)."""
+    the stretches held over months, and the running minimum's correction). The
+    stretches held are reckoned at their most, a row every month: they take a row only
+    for the months where a stretch starts or ends (:mod:`sim.analysis.stretches`), so
+    a plan's accumulator often holds less; the budgets that read this stay as they
+    were, and so does which plans are summarised by :mod:`sim.analysis.wide`."""
     return 3 * len(series(plan)) * plan.n_months * (level_bound(plan) + 1) * COUNT().itemsize
 
 
