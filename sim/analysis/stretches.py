@@ -44,7 +44,8 @@ class HeldStretches:
         self.months = months
         self.span = span
         self.dtype = dtype
-        self._rows: dict[tuple[int, int, int], CountRow] = {}
+        # (array, series) -> month -> that month's differences
+        self._rows: dict[tuple[int, int], dict[int, CountRow]] = {}
         self._past: CountRow | None = None  # month ``months``: written, never read
 
     def row(self, array: int, series: int, month: int) -> CountRow:
@@ -53,25 +54,26 @@ class HeldStretches:
             if self._past is None:
                 self._past = np.zeros(self.span, self.dtype)
             return self._past
-        key = (array, series, month)
-        got = self._rows.get(key)
+        rows = self._rows.setdefault((array, series), {})
+        got = rows.get(month)
         if got is None:
-            got = self._rows[key] = np.zeros(self.span, self.dtype)
+            got = rows[month] = np.zeros(self.span, self.dtype)
         return got
 
     @property
     def nbytes(self) -> int:
         """The bytes of the rows made so far."""
-        return sum(r.nbytes for r in self._rows.values())
+        return sum(r.nbytes for rows in self._rows.values() for r in rows.values())
 
     def fold(self, array: int, series: int, dest: NDArray[Any]) -> None:
         """Add the running sums of ``array``'s differences for ``series`` to ``dest``
         (months, span): every month from the first written on gets the sum of the
         differences up to it. The rows folded are dropped."""
-        months = sorted(m for a, i, m in self._rows if a == array and i == series)
+        rows = self._rows.pop((array, series), {})
+        months = sorted(rows)
         running: CountRow | None = None
         for k, m in enumerate(months):
-            d = self._rows.pop((array, series, m))
+            d = rows[m]
             if running is None:
                 running = d
             else:
@@ -82,15 +84,16 @@ class HeldStretches:
 
     def arrays(self) -> set[tuple[int, int]]:
         """The ``(array, series)`` pairs some row was written for (not yet folded)."""
-        return {(a, i) for a, i, _ in self._rows}
+        return set(self._rows)
 
     def relay(self, width: int, at: int, count: int, size: int) -> None:
         """Lay every row out again over ``size`` slots per level (``width`` levels), its
         ``count`` slots so far going to slots ``at..at + count - 1``, as
         :meth:`sim.analysis.accumulator.Accumulator` lays out its counts."""
-        for key, d in self._rows.items():
-            wide = np.zeros((width, size), self.dtype)
-            wide[:, at : at + count] = d.reshape(width, count)
-            self._rows[key] = wide.reshape(-1)
+        for rows in self._rows.values():
+            for m, d in rows.items():
+                wide = np.zeros((width, size), self.dtype)
+                wide[:, at : at + count] = d.reshape(width, count)
+                rows[m] = wide.reshape(-1)
         self.span = width * size
         self._past = None
