@@ -1011,3 +1011,13 @@ def test_monthly_and_band_columns_key_their_rows_alike_series_by_series():
     for made in (monthly, bands):
         for c, want in keys.items():
             np.testing.assert_array_equal(made[c], want)
+
+
+def test_value_sums_from_running_sums_equal_the_sums_of_counts_times_values():
+    from sim.analysis.summaries import value_sums
+
+    rng = np.random.default_rng(11)
+    counts = rng.integers(0, 1_000, (5, 300))
+    values = np.arange(-120, 180)  # consecutive, ending at 179
+    got = value_sums(np.cumsum(counts, axis=1), 179)
+    np.testing.assert_array_equal(got, counts @ values)

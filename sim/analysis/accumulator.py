@@ -43,6 +43,7 @@ from sim.analysis.summaries import (
     inverse_cdf,
     level_views,
     rounded_all,
+    value_sums,
 )
 from sim.model.fastpath import Group, input_rows, take_rows
 from sim.model.plan import Plan
@@ -1092,11 +1093,7 @@ class Accumulator:
                 h = counts[m0 : m0 + step]
                 cum = np.cumsum(h, axis=1, dtype=np.int64)
                 nonzero = h > 0
-                # the sum of the levels, from the running sums C: with T draws in a
-                # month and levels base..base + w - 1, sum_j (base + j) h_j =
-                # (base + w - 1) T - sum_{j < w - 1} C_j (no product to hold)
-                sums = (base + w - 1) * cum[:, -1] - cum[:, :-1].sum(axis=1)
-                parts["mean"].append(sums)
+                parts["mean"].append(value_sums(cum, base + w - 1))  # levels base..
                 parts["min"].append(base + nonzero.argmax(axis=1))
                 for q in PERCENTILES:
                     parts[f"p{q:02d}"].append(base + inverse_cdf(cum, q, self.n))

@@ -38,6 +38,7 @@ from sim.analysis.summaries import (
     inverse_cdf,
     rounded_all,
     series,
+    value_sums,
 )
 from sim.analysis.wide import where_theaters
 from sim.errors import ScenarioError
@@ -555,10 +556,7 @@ def _table(
             h = grid[m0 : m0 + step]
             cum = np.cumsum(h, axis=1)
             nonzero = h > 0
-            # the sum of the differences -lo .. width - 1 - lo from the running sums C
-            # of T draws: (width - 1 - lo) T - sum_{j < width - 1} C_j (as
-            # Accumulator.band_columns)
-            parts["sum"].append((width - 1 - lo) * cum[:, -1] - cum[:, :-1].sum(axis=1))
+            parts["sum"].append(value_sums(cum, width - 1 - lo))  # differences -lo..
             parts["min"].append(nonzero.argmax(axis=1) - lo)
             for q, c in zip(PERCENTILES, quantiles, strict=True):
                 parts[c].append(inverse_cdf(cum, q, n) - lo)

@@ -254,6 +254,16 @@ def bands_of(parts: list[BandColumns]) -> pd.DataFrame:
     return frame_of(parts, BAND_COLUMNS)
 
 
+def value_sums(cum: NDArray[np.int64], last: int) -> NDArray[np.int64]:
+    """Each row's sum of values over its draws, from the row's running sums of counts
+    ``cum`` (rows, w) of consecutive whole values ending at ``last`` (column j is the
+    value ``last - (w - 1 - j)``): with ``T = cum[:, -1]`` draws and ``h`` the counts,
+    ``sum_j (last - (w - 1 - j)) h_j = last * T - sum_{j < w - 1} cum_j`` (each draw
+    counted below each column under its own: summation by parts), exact in int64 and
+    with no product of counts and values to hold. Shape (rows,)."""
+    return last * cum[:, -1] - cum[:, :-1].sum(axis=1)
+
+
 def inverse_cdf(cum: NDArray[np.int64], q: int, n: int) -> NDArray[np.int64]:
     """Smallest index whose cumulative count reaches ``q`` % of ``n`` (exact integers)."""
     return (cum < _needed(q, n)).sum(axis=1).astype(np.int64)
