@@ -365,6 +365,29 @@ class Group:
                 return got
         return self.levels(k, m, m)[0]
 
+    def ramp_months(
+        self, k: int, m: int, months: Sequence[int], least: int = 2
+    ) -> tuple[list[int], list[IntArray]] | None:
+        """``(those months, their levels)``: track k's levels (g,) in the months of
+        ``months`` (consecutive, ascending, m among them) that lie in the ramp run of
+        month m, computed as one block (as :meth:`levels`, the same arithmetic as
+        :meth:`level_in`) and kept for :meth:`kept` as :meth:`level_in` keeps its
+        months (do not change them); None when month m is held or fewer than ``least``
+        of the months lie in its run."""
+        for a, b, ramp, _, _ in self.runs(k):
+            if a <= m <= b:
+                if not ramp:
+                    return None
+                inside = [x for x in months if a <= x <= b]
+                if len(inside) < least:
+                    return None
+                rows = list(self.levels(k, inside[0], inside[-1]))
+                for x, row in zip(inside, rows, strict=True):
+                    if (len(self._months) + 1) * row.nbytes <= KEPT_BYTES:  # (g,) int64 each
+                        self._months.setdefault((k, x), row)
+                return inside, rows
+        return None
+
     def kept(self, k: int, m: int) -> IntArray | None:
         """Track k's levels (g,) in month m of a ramp when :meth:`level_in` computed
         them already (do not change them), else None."""
