@@ -1233,6 +1233,54 @@ def test_consecutive_months_a_tagger_reads_in_a_ramp_come_as_one_block_alike(
     assert_same_conditioned(blocks, months)
 
 
+def test_a_block_of_months_a_tagger_reads_takes_no_more_room_than_its_levels(
+    write, observations, monkeypatch
+):
+    # the months of one ramp read as one block were computed in float room of the whole
+    # block first: a tagger reading every month of a long ramp held twice TAG_BYTES
+    # (127 MB at 70,000 draws over ten years, 68 MB month by month)
+    import tracemalloc
+
+    from sim.analysis import accumulator as acc_module
+
+    budget = 8 << 20
+    monkeypatch.setattr(acc_module, "TAG_BYTES", budget)
+    doc = make_doc(
+        theaters={"alpha": {"initial": {"uniform": [800, 1000]}}},
+        milestones={
+            "down": {
+                "theater": "alpha",
+                "deadline": "2024-12",
+                "target": {"level": {"uniform": [0, 100]}},
+            }
+        },
+    )
+    path = observations("".join(f"2024-{m:02d}-15,alpha,0,1000,,,,,\n" for m in range(1, 13)))
+    tag, count = acc_module.Accumulator._add_tagged, acc_module.Accumulator._add_group
+    sizes, before, peaks = [], [], []
+
+    def tagged(self, group, *args):  # from here to counting: the tagger's reads
+        sizes.append(group.n)
+        tracemalloc.reset_peak()
+        before.append(tracemalloc.get_traced_memory()[0])
+        tag(self, group, *args)
+
+    def counted(self, *args):
+        peaks.append(tracemalloc.get_traced_memory()[1] - before[-1])
+        count(self, *args)
+
+    monkeypatch.setattr(acc_module.Accumulator, "_add_tagged", tagged)
+    monkeypatch.setattr(acc_module.Accumulator, "_add_group", counted)
+    n = budget // (8 * 12)  # one part of draws reading 12 months: the whole budget
+    tracemalloc.start()
+    try:
+        conditioned(sim.load_scenario(write(doc)), path, n, 3, chunk=n)
+    finally:
+        tracemalloc.stop()
+    assert sizes == [n] and len(peaks) == 1
+    assert peaks[0] < 1.25 * budget
+
+
 def test_a_variants_observer_and_counts_are_freed_as_soon_as_the_run_is_done(spread, observations):
     # an accumulator that kept its tagger (which holds the accumulator) made a cycle:
     # each variant's counts stayed until the cycle collector ran, 43 MB more at the

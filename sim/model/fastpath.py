@@ -38,6 +38,10 @@ RUNS_KEPT = 4096
 #: :meth:`Group.kept`); a record that reads more months computes the rest again when
 #: they are counted
 KEPT_BYTES = 32 << 20
+#: the most bytes of float room :meth:`Group.ramp_months` computes a block in: the
+#: months of a longer block are computed a few at a time into its whole-troop rows
+#: (float room of the whole block would double what a tagger reads)
+RAMP_SCRATCH_BYTES = 1 << 20
 
 
 def _distinct_counts(
@@ -371,9 +375,10 @@ class Group:
         """``(those months, their levels)``: track k's levels (g,) in the months of
         ``months`` (consecutive, ascending, m among them) that lie in the ramp run of
         month m, computed as one block (as :meth:`levels`, the same arithmetic as
-        :meth:`level_in`) and kept for :meth:`kept` as :meth:`level_in` keeps its
-        months (do not change them); None when month m is held or fewer than ``least``
-        of the months lie in its run."""
+        :meth:`level_in`, a few months at a time in float room of at most
+        :data:`RAMP_SCRATCH_BYTES`) and kept for :meth:`kept` as :meth:`level_in` keeps
+        its months (do not change them); None when month m is held or fewer than
+        ``least`` of the months lie in its run."""
         for a, b, ramp, _, _ in self.runs(k):
             if a <= m <= b:
                 if not ramp:
@@ -381,7 +386,13 @@ class Group:
                 inside = [x for x in months if a <= x <= b]
                 if len(inside) < least:
                     return None
-                rows = list(self.levels(k, inside[0], inside[-1]))
+                block = np.empty((len(inside), self.n), np.int64)
+                step = max(1, RAMP_SCRATCH_BYTES // (8 * max(1, self.n)))
+                scratch = np.empty((min(step, len(inside)), self.n))
+                for i in range(0, len(inside), step):
+                    j = min(i + step, len(inside))
+                    self.levels(k, inside[i], inside[j - 1], block[i:j], scratch)
+                rows = list(block)
                 for x, row in zip(inside, rows, strict=True):
                     if (len(self._months) + 1) * row.nbytes <= KEPT_BYTES:  # (g,) int64 each
                         self._months.setdefault((k, x), row)
