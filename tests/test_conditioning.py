@@ -1095,7 +1095,7 @@ def test_a_tagger_reads_the_draws_of_a_timing_key_in_parts_within_its_budget_exa
     monkeypatch.setattr("sim.model.fastpath.KEPT_BYTES", 0)
     monkeypatch.setattr("sim.analysis.accumulator.TAG_BYTES", 8 << 10)
     small = conditioned(scenario, path, 6000, 2)
-    held = [8 * group.n * len(tagger.reads) for group, _, _, tagger in parts]
+    held = [8 * group.n * len(tagger.reads) for group, _, _, tagger, *_ in parts]
     assert max(held) <= 8 << 10 and len(held) > 6000 * 8 // (8 << 10)
     assert all(not group._months for group, *_ in parts)
     assert_same_conditioned(small, whole)

@@ -20,7 +20,6 @@ is computed once and counted with its multiplicity.
 from __future__ import annotations
 
 import itertools
-import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -187,9 +186,6 @@ class Accumulator:
         self._ramps: dict[tuple[int, ...], RampTable] = {}
         self._ramp_bytes = 0
         self._untabled: set[tuple[int, ...]] = set()  # windows whose tables were too wide
-        # the stretches of consecutive months a tagger reads (_segments_of), per tagger
-        # (held by a weak reference: the tagger holds this accumulator)
-        self._segments: tuple[weakref.ref[Any], dict[tuple[int, int], list[int]]] | None = None
         # the theaters some series of which is counted here, and, when some theater is
         # not (a pass over some series), the rows of the inputs the others leave out
         plan = self.plan
@@ -243,14 +239,13 @@ class Accumulator:
     def __getstate__(self) -> dict[str, Any]:
         """What a part sends back: the settled counts, without its scratch room."""
         self._settle()
-        scratch = ("_held", "_scratch", "_runs", "_ramps", "_untabled", "_segments")
+        scratch = ("_held", "_scratch", "_runs", "_ramps", "_untabled")
         return {k: v for k, v in self.__dict__.items() if k not in scratch}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._held = HeldStretches(self.plan.n_months, self.span)
         self._scratch, self._runs, self._ramps = {}, {}, {}
-        self._segments = None
         self._ramp_bytes = 0
         self._untabled = set()
 
@@ -491,8 +486,11 @@ class Accumulator:
         # theaters made of sites are summed month by month in blocks (months, draws):
         # their draws go in parts small enough to keep those blocks small
         most = SITES_BLOCK if any(len(plan.theater_tracks(t)) > 1 for t in plan.theaters) else n
+        segments: dict[tuple[int, int], list[int]] = {}
         if tagger is not None:  # a tagger holds the levels it reads of a part's draws
-            most = min(most, max(1, TAG_BYTES // (8 * max(1, len(tagger.reads)))))
+            reads = tagger.reads
+            most = min(most, max(1, TAG_BYTES // (8 * max(1, len(reads)))))
+            segments = _segments(reads)
         for g, (a, b) in enumerate(itertools.pairwise(cuts)):
             for lo in range(a, b, most):
                 hi = min(b, lo + most)
@@ -510,7 +508,7 @@ class Accumulator:
                 if tagger is None or unreported is None:
                     self._add_group(group)
                 else:
-                    self._add_tagged(group, unreported[lo:hi], met[g], tagger)
+                    self._add_tagged(group, unreported[lo:hi], met[g], tagger, segments)
 
     def _rows_counted(self) -> tuple[NDArray[np.int64], ...] | None:
         """The rows of the tracks, milestones (twice: start levels and targets) and
@@ -622,30 +620,27 @@ class Accumulator:
         unreported: NDArray[np.float64],
         met: NDArray[np.bool_],
         tagger: Tagger,
+        segments: dict[tuple[int, int], list[int]],
     ) -> None:
-        """Count a group's draws, each in the slot of its tag (:meth:`add_draws`)."""
+        """Count a group's draws, each in the slot of its tag (:meth:`add_draws`);
+        ``segments``: :func:`_segments` of the tagger's reads."""
 
         seen: dict[tuple[int, int], NDArray[np.int64]] = {}
-        segments = self._segments_of(tagger)
 
         def level_at(k: int, m: int) -> NDArray[np.int64]:
             got = seen.get((k, m))
-            if got is None:
-                if group.uniform(k):
-                    got = np.broadcast_to(group.head().level_in(k, m), (group.n,))
-                else:
-                    # the months read next to it in one ramp run: one block for all
-                    months = segments.get((k, m))
-                    block = None
-                    if months is not None:
-                        block = group.ramp_months(k, m, months, SEGMENT_MONTHS)
-                    if block is None:
-                        got = group.level_in(k, m)
-                    else:
-                        for month, row in zip(*block, strict=True):
-                            seen[k, month] = row
-                        got = seen[k, m]
-                seen[k, m] = got
+            if got is not None:
+                return got
+            if group.uniform(k):
+                got = np.broadcast_to(group.head().level_in(k, m), (group.n,))
+            else:  # the months read next to it in one ramp run: one block for all
+                months = segments.get((k, m))
+                block = None if months is None else group.ramp_months(k, m, months, SEGMENT_MONTHS)
+                if block is not None:
+                    seen.update(((k, x), row) for x, row in zip(*block, strict=True))
+                    return seen[k, m]
+                got = group.level_in(k, m)
+            seen[k, m] = got
             return got
 
         tags = tagger(level_at, unreported)
@@ -658,31 +653,6 @@ class Accumulator:
             self._slot = 0
         self._count_slots(slots, met)
         self._pending = True
-
-    def _segments_of(self, tagger: Tagger) -> dict[tuple[int, int], list[int]]:
-        """For each ``(track, month)`` the tagger reads within a stretch of at least
-        :data:`SEGMENT_MONTHS` consecutive months it reads of that track, the months of
-        that stretch (made once per tagger): their levels are computed as one block
-        where they lie in one ramp run (:meth:`Group.ramp_months`), not month by month
-        (6,000 monthly reports read 460,000 months one at a time at 10^5 draws)."""
-        if self._segments is not None and self._segments[0]() is tagger:
-            return self._segments[1]
-        by_track: dict[int, list[int]] = {}
-        for k, m in tagger.reads:
-            by_track.setdefault(k, []).append(m)
-        out: dict[tuple[int, int], list[int]] = {}
-        for k, months in by_track.items():
-            months = sorted(set(months))
-            start = 0
-            for j in range(1, len(months) + 1):
-                if j == len(months) or months[j] != months[j - 1] + 1:
-                    run = months[start:j]
-                    if len(run) >= SEGMENT_MONTHS:
-                        for m in run:
-                            out[k, m] = run
-                    start = j
-        self._segments = (weakref.ref(tagger), out)
-        return out
 
     def _buffer(self, rows: int, cols: int, dtype: Any, tag: int = 0) -> NDArray[Any]:
         """Scratch room of shape (rows, cols), kept between chunks (``tag`` tells apart
@@ -1156,6 +1126,28 @@ class Accumulator:
         """The rows of :meth:`dates` (:func:`sim.analysis.summaries.date_rows`)."""
         self._settle()
         return date_rows(self.plan, self.marks, self.first, self.n, scenario, variant)
+
+
+def _segments(reads: Sequence[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
+    """For each ``(track, month)`` of ``reads`` within a stretch of at least
+    :data:`SEGMENT_MONTHS` consecutive months read of that track, the months of that
+    stretch: a tagger's levels there are computed as one block where they lie in one
+    ramp run (:meth:`Group.ramp_months`), not month by month (6,000 monthly reports
+    read 460,000 months one at a time at 10^5 draws)."""
+    by_track: dict[int, list[int]] = {}
+    for k, m in reads:
+        by_track.setdefault(k, []).append(m)
+    out: dict[tuple[int, int], list[int]] = {}
+    for k, months in by_track.items():
+        months = sorted(set(months))
+        start = 0
+        for j in range(1, len(months) + 1):
+            if j == len(months) or months[j] != months[j - 1] + 1:
+                if j - start >= SEGMENT_MONTHS:
+                    run = months[start:j]
+                    out.update(((k, m), run) for m in run)
+                start = j
+    return out
 
 
 @dataclass(frozen=True)

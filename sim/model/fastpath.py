@@ -364,13 +364,12 @@ class Group:
                 if got is None:
                     room = np.empty(self.n, np.int64)
                     got = self.ramp_month(k, li, source, m, room, np.empty(self.n))
-                    if (len(self._months) + 1) * got.nbytes <= KEPT_BYTES:  # each (g,) int64
-                        self._months[k, m] = got
+                    self._keep(k, m, got)
                 return got
         return self.levels(k, m, m)[0]
 
     def ramp_months(
-        self, k: int, m: int, months: Sequence[int], least: int = 2
+        self, k: int, m: int, months: Sequence[int], least: int
     ) -> tuple[list[int], list[IntArray]] | None:
         """``(those months, their levels)``: track k's levels (g,) in the months of
         ``months`` (consecutive, ascending, m among them) that lie in the ramp run of
@@ -394,10 +393,15 @@ class Group:
                     self.levels(k, inside[i], inside[j - 1], block[i:j], scratch)
                 rows = list(block)
                 for x, row in zip(inside, rows, strict=True):
-                    if (len(self._months) + 1) * row.nbytes <= KEPT_BYTES:  # (g,) int64 each
-                        self._months.setdefault((k, x), row)
+                    self._keep(k, x, row)
                 return inside, rows
         return None
+
+    def _keep(self, k: int, m: int, levels: IntArray) -> None:
+        """Keep track k's levels in ramp month m for :meth:`kept`, while the months kept
+        take at most :data:`KEPT_BYTES` (each (g,) int64); a month kept already stays."""
+        if (k, m) not in self._months and (len(self._months) + 1) * levels.nbytes <= KEPT_BYTES:
+            self._months[k, m] = levels
 
     def kept(self, k: int, m: int) -> IntArray | None:
         """Track k's levels (g,) in month m of a ramp when :meth:`level_in` computed
