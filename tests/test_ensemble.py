@@ -679,16 +679,30 @@ def test_held_stretches_fold_to_running_sums_with_rows_only_for_months_written()
         a = int(rng.integers(0, months))
         b = int(rng.integers(a, months))
         counts = rng.integers(0, 50, span)
-        held.row(0, 2, a)[...] += counts
-        held.row(0, 2, b + 1)[...] -= counts
+        held.add(0, 2, a, b, slice(None), counts)
         dense[a] += counts
         dense[b + 1] -= counts
     written = {m for m in range(months) if dense[m].any()}
-    assert held.nbytes <= len(written | {0}) * span * 4 < months * span * 4
+    assert held.nbytes == len(written) * span * 4 < months * span * 4
     dest = np.zeros((months, span), np.int32)
     held.fold(0, 2, dest)
     np.testing.assert_array_equal(dest, np.cumsum(dense, axis=0)[:months])
     assert held.nbytes == 0 and held.arrays() == set()
+
+
+def test_a_held_stretch_to_the_last_month_takes_one_row_and_repeated_columns_add_up():
+    # a stretch lasting to the end was taken away in a row past the last month, made
+    # as wide as a month's counts and never read (6.4 MB for 16 slots of 100,000 levels)
+    from sim.analysis.stretches import HeldStretches
+
+    months, span = 6, 5
+    held = HeldStretches(months, span)
+    held.add(0, 0, 2, months - 1, np.array([1, 1, 3]), np.array([2, 3, 4]))
+    assert held.nbytes == span * 4  # month 2's row only
+    held.add(0, 0, 0, 3, slice(1, 3), np.array([1, 1]))
+    dest = np.zeros((months, span), np.int32)
+    held.fold(0, 0, dest)
+    assert dest.tolist() == [[0, 1, 1, 0, 0]] * 2 + [[0, 6, 1, 4, 0]] * 2 + [[0, 5, 0, 4, 0]] * 2
 
 
 def test_held_stretches_laid_out_over_more_slots_keep_each_slot_in_place():

@@ -773,8 +773,7 @@ class Accumulator:
                 low, counts = self._bin(level)
                 if weight != 1:
                     counts *= weight
-                self._held.row(0, i, a)[low : low + len(counts)] += counts
-                self._held.row(0, i, b + 1)[low : low + len(counts)] -= counts
+                self._held.add(0, i, a, b, slice(low, low + len(counts)), counts)
                 if sums is not None:
                     total = int(level.sum()) * weight
                     self._sums_held[i, a] += total
@@ -923,8 +922,7 @@ class Accumulator:
             if not len(month):
                 continue
             if j < 0:  # a level held over months a..b: counted as a held stretch
-                np.add.at(self._held.row(0, i, a), cols, n.astype(COUNT))
-                np.subtract.at(self._held.row(0, i, b + 1), cols, n.astype(COUNT))
+                self._held.add(0, i, a, b, cols, n.astype(COUNT))
                 if self.sums is not None:
                     total = int(levels @ n)
                     self._sums_held[i, a] += total
@@ -974,18 +972,17 @@ class Accumulator:
 
         if lo > 0:
             counts = count(block[0])
-            held.row(0, i, 0)[...] += counts
-            held.row(0, i, lo)[...] -= counts
+            held.add(0, i, 0, lo - 1, slice(None), counts)
         if hi < months - 1:
             last = count(block[-1])
-            held.row(0, i, hi + 1)[...] += last
+            held.add(0, i, hi + 1, months - 1, slice(None), last)
         if rising is None:
             rising = block.shape[0] > 1 and bool(np.any(block[1:] > block[:-1]))
         if rising:
             lower = self.lowest_counts()[i]
             lowest = np.minimum.accumulate(block, axis=0)
             if hi < months - 1:
-                held.row(1, i, hi + 1)[...] += count(lowest[-1]) - last
+                held.add(1, i, hi + 1, months - 1, slice(None), count(lowest[-1]) - last)
             self._count(lowest, lo, weight, lower)
             self._count(block, lo, -weight, lower, weight, self.hist[i])
         else:

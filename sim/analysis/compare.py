@@ -431,8 +431,7 @@ class _PairedCounts:
         if until is None:
             self.hist[i][m * self.widths[i] :][cols] += counts
             return
-        self._held[i].row(0, 0, m)[cols] += counts
-        self._held[i].row(0, 0, until + 1)[cols] -= counts
+        self._held[i].add(0, 0, m, until, cols, counts)
 
     def _stretches(self, i: int, ga: Group, ka: int, gb: Group, kb: int) -> None:
         """Series i, one track in each plan: held stretches at once, other months one

@@ -29,8 +29,7 @@ class HeldStretches:
     Parameters
     ----------
     months : int
-        Months of the scenario; month ``months`` (the one after the last) is where a
-        stretch that lasts to the end is taken away, and is never read.
+        Months of the scenario (a stretch that lasts to the end is never taken away).
     span : int
         Columns of one month's counts (levels, times slots for tagged draws).
     dtype : numpy dtype, optional
@@ -46,30 +45,47 @@ class HeldStretches:
         self.dtype = dtype
         # (array, series) -> month -> that month's differences
         self._rows: dict[tuple[int, int], dict[int, CountRow]] = {}
-        self._past: CountRow | None = None  # month ``months``: written, never read
+        self._made = 0  # rows held
 
     def row(self, array: int, series: int, month: int) -> CountRow:
-        """Month ``month``'s differences of ``array``, ``series`` (span,), to add to."""
-        if month >= self.months:
-            if self._past is None:
-                self._past = np.zeros(self.span, self.dtype)
-            return self._past
+        """Month ``month``'s differences of ``array``, ``series`` (span,), to add to
+        (``month`` within the scenario: 0 to ``months - 1``)."""
         rows = self._rows.setdefault((array, series), {})
         got = rows.get(month)
         if got is None:
             got = rows[month] = np.zeros(self.span, self.dtype)
+            self._made += 1
         return got
+
+    def add(
+        self, array: int, series: int, first: int, last: int, cols: Any, counts: NDArray[Any]
+    ) -> None:
+        """Count ``counts`` in columns ``cols`` (a slice, or column indices, repeated or
+        not) of every month ``first..last``: added at ``first``, taken away after
+        ``last`` (nothing is taken away after the last month of the scenario)."""
+        for month, sign in ((first, 1), (last + 1, -1)):
+            if month >= self.months:
+                continue
+            row = self.row(array, series, month)
+            if isinstance(cols, slice):
+                if sign > 0:
+                    row[cols] += counts
+                else:
+                    row[cols] -= counts
+            else:
+                (np.add if sign > 0 else np.subtract).at(row, cols, counts)
 
     @property
     def nbytes(self) -> int:
-        """The bytes of the rows made so far."""
-        return sum(r.nbytes for rows in self._rows.values() for r in rows.values())
+        """The bytes of the rows held (made and not yet folded)."""
+        return self._made * self.span * np.dtype(self.dtype).itemsize
 
     def fold(self, array: int, series: int, dest: NDArray[Any]) -> None:
         """Add the running sums of ``array``'s differences for ``series`` to ``dest``
         (months, span): every month from the first written on gets the sum of the
         differences up to it. The rows folded are dropped."""
         rows = self._rows.pop((array, series), {})
+        self._made -= len(rows)
         months = sorted(rows)
         running: CountRow | None = None
         for k, m in enumerate(months):
@@ -96,4 +112,3 @@ class HeldStretches:
                 wide[:, at : at + count] = d.reshape(width, count)
                 rows[m] = wide.reshape(-1)
         self.span = width * size
-        self._past = None
