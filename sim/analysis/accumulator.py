@@ -94,10 +94,18 @@ COLLECT_BYTES = 64 << 20
 #: block of months at a time: a series' counts as int64 may take far more)
 BLOCK_BYTES = 32 << 20
 
+#: the most bytes of held stretches' rows (:class:`HeldStretches`) an accumulator keeps
+#: after counting a group of draws: past it they are folded into the counts, one pass
+#: over the months of each series they touch (a run whose stretches start and end in
+#: most months would otherwise hold a second array as large as its counts)
+HELD_BYTES = 16 << 20
+
 #: the most bytes of tagged counts an accumulator lays out (the counts, the stretches
 #: held and the running minimum's, once per slot): past it :class:`TooManySlots`. The
 #: stretches held are reckoned at their most, a row of differences every month (they
-#: take a row only for the months where a stretch starts or ends: often far fewer)
+#: take a row only for the months where a stretch starts or ends, often far fewer, and
+#: are folded into the counts past :data:`HELD_BYTES`), so that which runs are refused
+#: does not depend on how often they are folded
 TAGGED_BYTES = 512 << 20
 
 
@@ -731,6 +739,8 @@ class Accumulator:
                         up,
                         group.n if blk.shape[1] == 1 else 1,
                     )
+        if self._held.nbytes > HELD_BYTES:
+            self._fold_held()
 
     def _stream(self, i: int, group: Group, k: int, weight: int) -> None:
         """Count series i, the levels of track k alone, run by run: a held level is
@@ -1035,16 +1045,21 @@ class Accumulator:
             self._count_ramps()
         if not self._pending:
             return
-        months, width = self.plan.n_months, self.span
-        for array, i in sorted(self._held.arrays()):  # running sums over the months
-            dest = self.hist if array == 0 else self.lowest_counts()
-            self._held.fold(array, i, dest[i].reshape(months, width))
+        self._fold_held()
         if self.sums is not None:
-            self.sums += np.cumsum(self._sums_held, axis=1)[:, :months]
+            self.sums += np.cumsum(self._sums_held, axis=1)[:, : self.plan.n_months]
             self._sums_held[...] = 0
         if not self.tags:  # (tagged counts: the dates come from the weighted summaries)
             self._count_first()
         self._pending = False
+
+    def _fold_held(self) -> None:
+        """Add the held stretches' running sums over the months to the counts, and drop
+        their rows (:meth:`HeldStretches.fold`)."""
+        months, width = self.plan.n_months, self.span
+        for array, i in sorted(self._held.arrays()):
+            dest = self.hist if array == 0 else self.lowest_counts()
+            self._held.fold(array, i, dest[i].reshape(months, width))
 
     def _count_first(self) -> None:
         """``first`` from the settled counts (and the running-minimum correction)."""
