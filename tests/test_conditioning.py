@@ -1367,3 +1367,17 @@ def test_held_rows_past_their_budget_are_folded_into_the_counts_and_change_nothi
     got = conditioned(scenario, path, 3_000, 2, chunk=500)
     assert 0 < max(held) <= budget  # (rows were held from group to group, and folded)
     assert_same_conditioned(got, want)
+
+
+def test_tagged_draws_at_a_high_level_are_counted_in_the_columns_of_their_slots_only(spread):
+    # level * slots + slot was counted from column 0: a level of 100,000 held by every
+    # draw in 16 slots made a 6.4 MB array of counts, and added it to a row as wide
+    from sim.analysis.ensemble import accumulator
+
+    plan = spread.plan(spread.select(None)[0])
+    acc = accumulator(plan, sim.run(spread, draws=10, seed=1).milestones)
+    acc._slots(np.array([2, 5]))  # tags 2..5: four slots
+    acc._slot = np.array([0, 3, 3])
+    low, counts = acc._bin(np.array([900, 900, 901], np.int64))
+    assert low == 900 * 4
+    assert counts.tolist() == [1, 0, 0, 1, 0, 0, 0, 1]

@@ -353,15 +353,18 @@ class Accumulator:
 
     def _bin(self, levels: NDArray[np.int64]) -> tuple[int, NDArray[np.int64]]:
         """``(first column, counts)`` of levels (n,) counted in their columns: every
-        column for plain draws, those up to the highest the levels take for tagged
-        ones (the first column is 0 either way)."""
+        column for plain draws (the first column 0); for tagged ones, from the lowest
+        column the levels take to the highest (a level held by every draw takes as
+        many columns as the slots it falls in, not all the columns below it)."""
         if len(self.tags) <= 1:
             return 0, np.bincount(self._columns(levels), minlength=self.width)
-        # level * S + slot, in scratch room (bincount finds the highest column itself)
+        # level * S + slot, less the lowest, in scratch room
         x = self._buffer(1, levels.shape[0], np.int64, 11)[0]
         np.multiply(levels, len(self.tags), out=x)
         x += self._slot
-        return 0, np.bincount(x)
+        low = int(x.min())
+        x -= low
+        return low, np.bincount(x)
 
     def untagged(self) -> Accumulator:
         """One plain accumulator of every draw counted here, tagged or not."""
