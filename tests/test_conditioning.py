@@ -1381,3 +1381,36 @@ def test_tagged_draws_at_a_high_level_are_counted_in_the_columns_of_their_slots_
     low, counts = acc._bin(np.array([900, 900, 901], np.int64))
     assert low == 900 * 4
     assert counts.tolist() == [1, 0, 0, 1, 0, 0, 0, 1]
+
+
+def test_the_share_of_draws_within_a_report_is_summed_over_the_levels_drawn_only(
+    write, observations, monkeypatch
+):
+    # each quantity's running sums per slot were made over every level of the theater
+    # (8 bytes x slots x 100,001 levels), and two quantities' at once; the levels some
+    # draw takes are enough (0 to 5,000 after the cut here)
+    import tracemalloc
+
+    from sim.analysis import observed as observed_module
+
+    scenario = sim.load_scenario(write(large_force_doc()))
+    path = observations("2027-06-15,alpha,0,3000,,,,,\n2027-07-15,alpha,0,2500,,,,,\n")
+    finish, peaks = observed_module._finish, []
+
+    def measured(observer, *args):
+        observer.total()  # (every draw's plain counts, made before: not measured here)
+        tracemalloc.start()
+        try:
+            out = finish(observer, *args)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+        return out
+
+    monkeypatch.setattr(observed_module, "_finish", measured)
+    # (no weighted bands and dates: they are measured elsewhere)
+    monkeypatch.setattr(observed_module, "MIN_EFFECTIVE_DRAWS", 10**9)
+    got = conditioned(scenario, path, 2_000, 4)
+    assert got.observed.conditioned is not None and peaks
+    # the level counts of each of the two months as int64 (made here), and little more
+    assert max(peaks) < 3 * 100_001 * 8

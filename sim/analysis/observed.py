@@ -447,17 +447,20 @@ def _finish(observer: Observer, error: Fraction, scenario: str, variant: str, dr
         top = int(taken[-1]) + 1 if len(taken) else 1
         part = _trimmed(w.weigh(slots[:, low:top].T))
         distribution = Distribution(part.low + low, part.counts)
-        # each slot's draws at a level of at most L - 1, at column L
-        below = np.zeros((slots.shape[0], slots.shape[1] + 1), np.int64)
-        np.cumsum(slots, axis=1, out=below[:, 1:])
+        # each slot's draws at a level of at most L - 1, at column L - low, for the levels
+        # some draw takes (low..top - 1): below them none, above them all
+        below = np.zeros((slots.shape[0], top - low + 1), np.int64)
+        np.cumsum(slots[:, low:top], axis=1, out=below[:, 1:])
         for j, c in zip(js, checks, strict=True):
             # the levels within the accepted range [c.lo, c.hi]: a slice of the columns
             first = min(max(math.ceil(c.lo), 0), observer.width) if c.lo > -math.inf else 0
             last = (
                 min(math.floor(c.hi), observer.width - 1) if c.hi < math.inf else observer.width - 1
             )
-            inside[j] = w.share(below[:, max(last + 1, first)] - below[:, first])
+            ends = np.clip([first, max(last + 1, first)], low, top) - low
+            inside[j] = w.share(below[:, ends[1]] - below[:, ends[0]])
             distributions[j] = distribution
+        del below  # (before the next quantity's is made)
     vp.inside = inside
     vp.distributions = [distributions[j] for j in range(len(vp.counts))]
     vp.conditioned, vp.effective = True, float(w.effective)
