@@ -231,6 +231,14 @@ class Observer:
             self._total = self.acc.untagged()
         return self._total
 
+    def release(self) -> None:
+        """Let the tagged counts go, once summarised (:func:`sim.analysis.observed`): the
+        observer keeps :meth:`total` only, and answers as for draws counted without
+        tags from then on. Whoever still holds the observer (the chunk loop, an
+        executor's merged parts) then holds no more than the plain run's counts."""
+        self.acc = self.total()
+        self.counts = {}
+
     def merge(self, other: Observer) -> None:
         """Add another part's draws of the same variant (an executor's part)."""
         self.acc.merge(other.acc)

@@ -622,6 +622,7 @@ def observe_ensemble(
 
     def done(name: str, observer: Observer) -> None:  # the variant's counts go after this
         passes[name] = _finish(observer, rate, result.scenario.id, name, draws)
+        observer.release()  # (before the plain summaries of the same draws are made)
 
     checks = {v: checks_for(result.plans[v], observations, tol, when) for v in result.variants}
     try:
