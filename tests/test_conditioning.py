@@ -1444,3 +1444,35 @@ def test_a_variants_tagged_counts_are_let_go_before_its_plain_summaries_are_made
     conditioned(spread, path, 5_000, 8)
     assert len(tagged) == len(alive) > 0
     assert alive == [0] * len(alive)
+
+
+def test_weighted_summaries_are_made_before_the_distributions_of_the_reports_are_kept(
+    spread, observations, monkeypatch
+):
+    # the weighted bands and dates (blocks of months of every slot's counts, up to
+    # BLOCK_BYTES) were worked out while every reported month's counts and weighted
+    # distribution were held: 57 MB over the counts for a crowded record at 10^6 draws
+    from sim.analysis import conditioning as conditioning_module
+    from sim.analysis import observed as observed_module
+
+    path = observations("".join(f"2024-{m:02d}-15,alpha,200,1300,,,,,\n" for m in range(1, 9)))
+    events = []
+    for name in ("band_columns", "date_rows"):
+        made = getattr(conditioning_module.Weighted, name)
+        monkeypatch.setattr(
+            conditioning_module.Weighted,
+            name,
+            lambda self, *a, _made=made, _name=name: events.append(_name) or _made(self, *a),
+        )
+    trimmed, finish = observed_module._trimmed, observed_module._finish
+    monkeypatch.setattr(
+        observed_module, "_trimmed", lambda counts: events.append("kept") or trimmed(counts)
+    )
+    monkeypatch.setattr(
+        observed_module, "_finish", lambda *a: events.append("variant") or finish(*a)
+    )
+    got = conditioned(spread, path, 5_000, 8)
+    assert got.observed.conditioned.bands is not None
+    variants = "".join(e[0] for e in events).split("v")[1:]  # b, d, k: per variant
+    assert len(variants) == 2
+    assert all(v.startswith("bdk") and set(v[3:]) == {"k"} for v in variants), variants

@@ -419,17 +419,24 @@ def _trimmed(counts: NDArray[Any]) -> Distribution:
 
 
 def _finish(observer: Observer, error: Fraction, scenario: str, variant: str, draws: int) -> _Pass:
-    vp = _Pass(observer.checks, observer.all_counts(), effective=float(draws))
     # the reports of one quantity (many of a month, say) share its counts and its
     # distribution: what is held grows with the quantities, not with the reports
     shared: dict[int, Distribution] = {}
     if not observer.condition:
+        vp = _Pass(observer.checks, observer.all_counts(), effective=float(draws))
         for row in vp.counts:
             if id(row) not in shared:
                 shared[id(row)] = _trimmed(row)
             vp.distributions.append(shared[id(row)])
         return vp
     w = Weighted(observer.acc, error, observer.total())
+    effective = float(w.effective)
+    # the weighted summaries first, so that their blocks of months are not held beside
+    # every quantity's counts and weighted distribution (kept for the assessment)
+    summaries = None
+    if effective >= MIN_EFFECTIVE_DRAWS:
+        summaries = w.band_columns(scenario, variant), w.date_rows(scenario, variant), w.p_met()
+    vp = _Pass(observer.checks, observer.all_counts(), effective=float(draws))
     # the checks of each quantity together, so that one quantity's running sums are held
     # at a time
     together: dict[int, list[int]] = {}
@@ -463,10 +470,9 @@ def _finish(observer: Observer, error: Fraction, scenario: str, variant: str, dr
         del below  # (before the next quantity's is made)
     vp.inside = inside
     vp.distributions = [distributions[j] for j in range(len(vp.counts))]
-    vp.conditioned, vp.effective = True, float(w.effective)
-    if vp.effective >= MIN_EFFECTIVE_DRAWS:
-        vp.bands, vp.dates = w.band_columns(scenario, variant), w.date_rows(scenario, variant)
-        vp.p_met = w.p_met()
+    vp.conditioned, vp.effective = True, effective
+    if summaries is not None:
+        vp.bands, vp.dates, vp.p_met = summaries
     return vp
 
 
