@@ -263,33 +263,76 @@ def test_weights_past_int64_give_the_exact_weighted_summaries_too(write, observa
             assert rows[f"p{q:02d}"][m] == weighted_inverse_cdf(month, w, q)
         mean = Fraction(sum(int(x) * wx for x, wx in zip(month, w, strict=True)), total)
         assert rows["mean"][m] == round(float(mean), 3)
-    weighted = Weighted.__new__(Weighted)  # both ways of weighing give the same integers
+    weighted = Weighted.__new__(Weighted)  # weighing in parts gives the Python integers
     weighted.w = [int(x) for x in (3, 2**40, 1)]
     weighted.wo = np.array(weighted.w, dtype=object)
     counts = np.array([[5, 7, 0], [2**22, 1, 9]], np.int64)
     want = [sum(a * b for a, b in zip(weighted.w, row, strict=True)) for row in counts.tolist()]
-    for small in (2**62, 0):
-        weighted.small = small
-        weighted.wi = np.array(weighted.w, np.int64)
-        got_w = weighted.weigh(counts)
-        assert got_w.tolist() == want and all(type(v) is int for v in got_w)
+    got_w = weighted.weigh(counts)
+    assert got_w.tolist() == want and all(type(v) is int for v in got_w)
 
 
-def test_weights_sum_in_int64_only_up_to_counts_whose_weighted_sum_fits_it():
-    # three weights of 2^61: counts of 1 sum to 3 * 2^61 (within int64), counts of 2
-    # to 3 * 2^62 (past it), although each weight alone times 2 or 3 fits
-    from sim.analysis.conditioning import Weighted, int64_weights
+@pytest.mark.parametrize(
+    "weights",
+    [[3, 2**40, 1], [2**61] * 3, [2**62, 2**62], [20**30, 20**15, 1], [10**70, 7, 10**35]],
+)
+@pytest.mark.parametrize("most", [1, 3, 2**22, 2**40, 2**59 - 1])
+@pytest.mark.parametrize("block", [None, 1])
+def test_counts_weighed_in_int64_parts_are_the_exact_integer_sums(
+    weights, most, block, monkeypatch
+):
+    # the weighted counts were Python ints, one object per level and many more made on
+    # the way (40 bytes or more a level kept, 3.5 million objects made for one month of
+    # 16 slots and 75,000 levels); digits of the weights times the counts, summed in
+    # int64, give the same integers, however large the weights or the counts
+    from sim.analysis.conditioning import Weighted, joined
 
-    w = [2**61, 2**61, 2**61]
-    small, wi = int64_weights(w)
-    assert small == 1 and wi is not None and wi.tolist() == w
-    assert int64_weights([2**62, 2**62]) == (0, None)
+    if block is not None:  # (a row of counts at a time)
+        monkeypatch.setattr("sim.analysis.conditioning.WEIGH_BYTES", 8 * len(weights) * block)
     weighted = Weighted.__new__(Weighted)
-    weighted.w, weighted.small, weighted.wi = w, small, wi
-    weighted.wo = np.array(w, dtype=object)
-    for c in (1, 2, 3):
-        counts = np.full((2, 3), c, np.int64)
-        assert weighted.weigh(counts).tolist() == [3 * c * 2**61] * 2
+    weighted.w = weights
+    weighted.wo = np.array(weights, dtype=object)
+    rng = np.random.default_rng(most % 1000)
+    counts = rng.integers(0, most, (5, 4, len(weights)), endpoint=True, dtype=np.int64)
+    counts[0, 0] = most  # (the largest count there is)
+    want = [
+        [sum(w * int(c) for w, c in zip(weights, cell, strict=True)) for cell in row]
+        for row in counts
+    ]
+    parts, bits = weighted.weigh_parts(counts)
+    assert parts.shape[1:] == (5, 4) and parts.dtype == np.int64
+    assert joined(parts, bits).tolist() == want == weighted.weigh(counts).tolist()
+    assert (len(parts) == 1) == (max(weights) < 2**bits)
+
+
+def test_weighing_counts_copies_a_few_megabytes_of_them_at_a_time():
+    import tracemalloc
+
+    from sim.analysis.conditioning import WEIGH_BYTES, Weighted
+
+    weighted = Weighted.__new__(Weighted)
+    weighted.w = [20**k for k in range(16)]  # (two parts of int64)
+    weighted.wo = np.array(weighted.w, dtype=object)
+    counts = np.ones((16, 200_000), np.int32).T  # (levels, slots), as a month's slots are
+    tracemalloc.start()
+    try:
+        parts, _ = weighted.weigh_parts(counts)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert parts.shape == (2, 200_000)
+    assert peak < parts.nbytes + 1.5 * WEIGH_BYTES < counts.size * 8  # (an int64 copy)
+
+
+def test_counts_too_large_for_a_digit_are_weighed_in_python_ints():
+    from sim.analysis.conditioning import Weighted
+
+    weighted = Weighted.__new__(Weighted)
+    weighted.w = [3, 5]
+    weighted.wo = np.array(weighted.w, dtype=object)
+    counts = np.array([[2**61, 2**61 - 1]], np.int64)  # slots x most: 2^62, no bit left
+    parts, bits = weighted.weigh_parts(counts)
+    assert bits == 0 and parts.tolist() == [[3 * 2**61 + 5 * (2**61 - 1)]]
 
 
 def test_conditioning_gives_the_same_files_whatever_the_chunk_size(write, observations, tmp_path):
@@ -988,11 +1031,10 @@ def test_the_error_rate_needs_conditioning(write, observations, tmp_path):
 def test_a_wrong_floating_point_guess_of_a_weighted_percentile_is_corrected_exactly():
     # the floating-point pass only guesses the column; guesses off in either direction
     # are found out and searched again in exact integers
-    from sim.analysis.conditioning import Weighted, int64_weights
+    from sim.analysis.conditioning import Weighted
 
     weighted = Weighted.__new__(Weighted)
     weighted.w = [1, 20, 400]
-    weighted.small, weighted.wi = int64_weights(weighted.w)
     weighted.wo = np.array(weighted.w, dtype=object)
     rng = np.random.default_rng(3)
     counts = rng.integers(0, 5, size=(6, 3, 40))  # (rows, slots, levels)
@@ -1466,7 +1508,7 @@ def test_weighted_summaries_are_made_before_the_distributions_of_the_reports_are
         )
     trimmed, finish = observed_module._trimmed, observed_module._finish
     monkeypatch.setattr(
-        observed_module, "_trimmed", lambda counts: events.append("kept") or trimmed(counts)
+        observed_module, "_trimmed", lambda *a, **k: events.append("kept") or trimmed(*a, **k)
     )
     monkeypatch.setattr(
         observed_module, "_finish", lambda *a: events.append("variant") or finish(*a)
@@ -1476,3 +1518,29 @@ def test_weighted_summaries_are_made_before_the_distributions_of_the_reports_are
     variants = "".join(e[0] for e in events).split("v")[1:]  # b, d, k: per variant
     assert len(variants) == 2
     assert all(v.startswith("bdk") and set(v[3:]) == {"k"} for v in variants), variants
+
+
+def test_a_conditioned_distribution_holds_int64_parts_of_the_levels_drawn_only(write, observations):
+    # a reported month's weighted distribution was a Python int for every level of its
+    # range (28 bytes or more each, 8 for a level no draw takes): 24 reported months of
+    # a 100,000-troop theater kept up to 57 MB of them
+    spread = sim.load_scenario(write(SPREAD))
+    path = observations(
+        "2024-01,alpha,900,1100,reported,,,,\n2024-06,alpha,,650,reported,,,,\n"
+        "2024-09,alpha,150,,reported,,,,\n"
+    )
+    n, seed, tol, error = 900, 8, Tolerance(relative=0.05), Fraction(1, 10**20)
+    result = conditioned(spread, path, n, seed, tolerance=tol, error=error)
+    obs = sim.load_observations(path, spread)
+    levels, _, w = brute_weights(result, obs, "base", n, seed, tol, error=error)
+    for c in checks_for(result.plans["base"], obs, tol):
+        want: dict[int, int] = {}
+        for level, weight in zip(levels[c.series][:, c.month].tolist(), w, strict=True):
+            want[level] = want.get(level, 0) + weight
+        got = result.observed.distribution("base", c.index)
+        assert got.parts.dtype == np.int64 and len(got.parts) > 1  # (weights past int64)
+        assert got.levels.tolist() == sorted(want)
+        assert got.parts.nbytes == 8 * len(got.parts) * len(want)
+        full = got.full()
+        assert {level: full[level] for level in want} == want
+        assert sum(full) == sum(want.values())

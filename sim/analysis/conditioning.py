@@ -294,13 +294,17 @@ def observer_of(
 # ---------------------------------------------------------------- weighted summaries
 
 
-def int64_weights(w: Sequence[int]) -> tuple[int, NDArray[np.int64] | None]:
-    """``(small, weights)``: the largest count up to which every ``Σ_k w_k c_k`` (counts
-    ``|c_k| ≤ small``) stays within int64, as ``|Σ_k w_k c_k| ≤ max |c| · Σ_k w_k``,
-    and the weights (whole numbers ``w_k ≥ 1``) as int64; ``(0, None)`` when even
-    counts of 1 could pass it."""
-    small = (2**63 - 1) // sum(w)
-    return small, np.array(w, np.int64) if small > 0 else None
+#: the most bytes of int64 copies of counts that :meth:`Weighted.weigh_parts` makes at once
+WEIGH_BYTES = 4 << 20
+
+
+def joined(parts: NDArray[Any], bits: int) -> NDArray[Any]:
+    """``Σ_j parts[j] · 2^(bits · j)`` as Python ints: an object array of the shape of
+    ``parts[0]`` (``parts`` (p, ...): whole numbers, int64 or Python ints)."""
+    out = parts[-1].astype(object)
+    for part in parts[-2::-1]:
+        out = (out << bits) + part.astype(object)
+    return out
 
 
 class Weighted:
@@ -322,7 +326,6 @@ class Weighted:
         p, q = error.numerator, error.denominator
         self.w = [p ** (k - k0) * q ** (k1 - k) for k in self.ks]
         self.wo = np.array(self.w, dtype=object)
-        self.small, self.wi = int64_weights(self.w)
         self.n = [int(x) for x in acc.slot_n]
         self.total = sum(w * n for w, n in zip(self.w, self.n, strict=True))
         self.plain = self.all if len(self.ks) == 1 else None
@@ -340,12 +343,37 @@ class Weighted:
         return Fraction(sum(w * int(v) for w, v in zip(self.w, values, strict=True)), self.total)
 
     def weigh(self, counts: NDArray[np.int64]) -> NDArray[Any]:
-        """``Σ_k w_k counts[..., k]``, exactly (object array of Python ints, of the
-        leading shape): in int64 when no count passes ``self.small`` (then no sum can
-        pass int64, as ``|Σ_k w_k c_k| ≤ max |c| · Σ_k w_k``), else in Python ints."""
-        if self.wi is not None and counts.size and int(np.abs(counts).max()) <= self.small:
-            return (counts.astype(np.int64, copy=False) @ self.wi).astype(object)
-        return (counts.astype(object) * self.wo).sum(axis=-1)
+        """``Σ_k w_k counts[..., k]``, exactly: an object array of Python ints of the
+        leading shape (:meth:`weigh_parts`, joined)."""
+        return joined(*self.weigh_parts(counts))
+
+    def weigh_parts(self, counts: NDArray[np.int64]) -> tuple[NDArray[Any], int]:
+        """``(parts, bits)``: ``Σ_k w_k counts[..., k]`` (counts of shape (..., slots),
+        whole numbers) as ``Σ_j parts[j] · 2^(bits · j)``, exactly, ``parts`` of shape
+        (p, ...) in int64: no Python int per element.
+
+        Each weight is cut into digits of ``bits`` bits, ``w_k = Σ_j d_kj 2^(bits · j)``
+        with ``0 ≤ d_kj < 2^bits``, and ``parts[j] = Σ_k d_kj counts[..., k]`` (long
+        multiplication by digits: Knuth, *The Art of Computer Programming* vol. 2,
+        4.3.1). With ``bits = 62 − bitlength(slots · max |c|)``, no such sum passes
+        ``slots · max |c| · (2^bits − 1) < 2^62``, so int64 holds each exactly. One
+        part when every weight is below ``2^bits``; where counts leave no room for a
+        digit (near 2^62), one part of Python ints and ``bits`` 0."""
+        slots = counts.shape[-1]
+        most = max(int(counts.max()), -int(counts.min())) if counts.size else 0  # (no copy)
+        bits = 62 - (most * slots).bit_length()
+        if bits < 1:
+            return (counts.astype(object) * self.wo).sum(axis=-1)[None], 0
+        mask = (1 << bits) - 1
+        shifts = range(0, max(self.w).bit_length(), bits)
+        digits = np.array([[(w >> s) & mask for s in shifts] for w in self.w], np.int64)
+        # (in blocks of rows: int64 copies of a few MB, not of all the counts)
+        flat = counts.reshape(-1, slots)
+        out = np.empty((len(shifts), flat.shape[0]), np.int64)
+        step = max(1, WEIGH_BYTES // (8 * slots))
+        for r in range(0, flat.shape[0], step):
+            out[:, r : r + step] = (flat[r : r + step].astype(np.int64) @ digits).T
+        return out.reshape(len(shifts), *counts.shape[:-1]), bits
 
     def _approx(self, cums: NDArray[np.int64]) -> NDArray[np.float64]:
         """``Σ_k w_k cums[:, k, :]`` in floating point, the weights scaled to at most 1."""

@@ -64,7 +64,14 @@ from numpy.typing import NDArray
 
 from sim.analysis.accumulator import TooManySlots
 from sim.analysis.chunks import Executor
-from sim.analysis.conditioning import Check, Observer, Weighted, checks_for, observer_of
+from sim.analysis.conditioning import (
+    Check,
+    Observer,
+    Weighted,
+    checks_for,
+    joined,
+    observer_of,
+)
 from sim.analysis.ensemble import check_args, run_ensemble
 from sim.analysis.summaries import (
     SHARE_PLACES,
@@ -395,27 +402,57 @@ class _Pass:
 class Distribution:
     """The distribution of the level a report is compared with, in one variant.
 
-    low : int
-        The lowest level some draw takes [troops].
-    counts : numpy.ndarray of int, shape (levels,)
-        ``counts[i]``: draws (or, when conditioned, their exact integer weights
-        ``w_k``, Python ints) at level ``low + i``.
+    levels : numpy.ndarray of int32 (int64 past 2^31 - 1), shape (n,)
+        The levels some draw takes, ascending [troops].
+    parts : numpy.ndarray of int, shape (p, n)
+        Their counts as whole-number parts, ``Σ_j parts[j] · 2^(bits · j)``: one part of
+        draws, or, when conditioned, the parts of their exact integer weights ``w_k``
+        (:meth:`Weighted.weigh_parts`). A level takes 8 bytes a part (a Python int takes
+        28 or more), and a level no draw takes, none.
+    bits : int
+        The bits each part is shifted by from the one before (0 for one part).
     """
 
-    low: int
-    counts: NDArray[Any]
+    levels: NDArray[np.integer[Any]]
+    parts: NDArray[Any]
+    bits: int = 0
+
+    @property
+    def low(self) -> int:
+        """The lowest level some draw takes [troops]."""
+        return int(self.levels[0])
+
+    @property
+    def counts(self) -> NDArray[Any]:
+        """``counts[i]``: draws (or, when conditioned, their exact integer weights) at
+        level ``low + i``, shape (highest level − low + 1,): int64 for one part, else
+        Python ints."""
+        values = self._values()
+        out = np.zeros(int(self.levels[-1]) - self.low + 1, values.dtype)
+        out[self.levels - self.low] = values
+        return out
 
     def full(self) -> NDArray[Any]:
         """The counts of levels ``0 ..`` (zeros below ``low``), as exact integers."""
-        out = np.zeros(self.low + len(self.counts), dtype=object)
-        out[self.low :] = self.counts
+        out = np.zeros(int(self.levels[-1]) + 1, dtype=object)
+        out[self.levels] = self._values().astype(object)
         return out
 
+    def _values(self) -> NDArray[Any]:
+        return self.parts[0] if len(self.parts) == 1 else joined(self.parts, self.bits)
 
-def _trimmed(counts: NDArray[Any]) -> Distribution:
-    taken = np.flatnonzero(counts)
-    low, top = (int(taken[0]), int(taken[-1])) if len(taken) else (0, 0)
-    return Distribution(low, counts[low : top + 1].copy())
+
+def _trimmed(parts: NDArray[Any], bits: int = 0, offset: int = 0) -> Distribution:
+    """The distribution of the counts ``Σ_j parts[j] · 2^(bits · j)`` (parts (p, levels),
+    none below 0) of levels ``offset ..``: the levels some draw takes (where some part is
+    not 0, as none is below 0), or level ``offset`` alone, counted 0, when none is."""
+    taken = np.flatnonzero(parts.any(axis=0))
+    if not len(taken):
+        taken = np.zeros(1, np.int64)
+    levels = taken + offset  # (in int32 where they fit: 4 bytes a level)
+    if levels[-1] < 2**31:
+        levels = levels.astype(np.int32)
+    return Distribution(levels, parts[:, taken], bits)
 
 
 def _finish(observer: Observer, error: Fraction, scenario: str, variant: str, draws: int) -> _Pass:
@@ -426,7 +463,7 @@ def _finish(observer: Observer, error: Fraction, scenario: str, variant: str, dr
         vp = _Pass(observer.checks, observer.all_counts(), effective=float(draws))
         for row in vp.counts:
             if id(row) not in shared:
-                shared[id(row)] = _trimmed(row)
+                shared[id(row)] = _trimmed(row[None])
             vp.distributions.append(shared[id(row)])
         return vp
     w = Weighted(observer.acc, error, observer.total())
@@ -452,8 +489,7 @@ def _finish(observer: Observer, error: Fraction, scenario: str, variant: str, dr
         taken = np.flatnonzero(every)
         low = int(taken[0]) if len(taken) else 0
         top = int(taken[-1]) + 1 if len(taken) else 1
-        part = _trimmed(w.weigh(slots[:, low:top].T))
-        distribution = Distribution(part.low + low, part.counts)
+        distribution = _trimmed(*w.weigh_parts(slots[:, low:top].T), offset=low)
         # each slot's draws at a level of at most L - 1, at column L - low, for the levels
         # some draw takes (low..top - 1): below them none, above them all
         below = np.zeros((slots.shape[0], top - low + 1), np.int64)
