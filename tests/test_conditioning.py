@@ -1411,16 +1411,24 @@ def test_held_rows_past_their_budget_are_folded_into_the_counts_and_change_nothi
     assert_same_conditioned(got, want)
 
 
-def test_tagged_draws_at_a_high_level_are_counted_in_the_columns_of_their_slots_only(spread):
+def test_tagged_draws_at_a_high_level_are_counted_in_the_columns_of_their_slots_only(
+    spread, monkeypatch
+):
     # level * slots + slot was counted from column 0: a level of 100,000 held by every
     # draw in 16 slots made a 6.4 MB array of counts, and added it to a row as wide
+    from sim.analysis import accumulator as acc_module
     from sim.analysis.ensemble import accumulator
 
     plan = spread.plan(spread.select(None)[0])
     acc = accumulator(plan, sim.run(spread, draws=10, seed=1).milestones)
     acc._slots(np.array([2, 5]))  # tags 2..5: four slots
     acc._slot = np.array([0, 3, 3])
-    low, counts = acc._bin(np.array([900, 900, 901], np.int64))
+    levels = np.array([900, 900, 901], np.int64)
+    low, counts = acc._bin(levels)  # (a month of few columns: from column 0)
+    assert acc.span <= acc_module.FULL_BINS
+    assert low == 0 and counts[900 * 4 :].tolist() == [1, 0, 0, 1, 0, 0, 0, 1]
+    monkeypatch.setattr(acc_module, "FULL_BINS", acc.span - 1)  # (as if it had many)
+    low, counts = acc._bin(levels)
     assert low == 900 * 4
     assert counts.tolist() == [1, 0, 0, 1, 0, 0, 0, 1]
 

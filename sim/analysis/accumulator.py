@@ -94,6 +94,11 @@ COLLECT_BYTES = 64 << 20
 #: block of months at a time: a series' counts as int64 may take far more)
 BLOCK_BYTES = 32 << 20
 
+#: tagged draws are counted from column 0 where a month has at most this many columns
+#: (levels times slots): finding the lowest column they take costs a pass over the draws,
+#: which pays only where it saves counting a wide stretch of empty columns
+FULL_BINS = 1 << 16
+
 #: the most bytes of held stretches' rows (:class:`HeldStretches`) an accumulator keeps
 #: after counting a group of draws: past it they are folded into the counts, one pass
 #: over the months of each series they touch (a run whose stretches start and end in
@@ -353,17 +358,19 @@ class Accumulator:
 
     def _bin(self, levels: NDArray[np.int64]) -> tuple[int, NDArray[np.int64]]:
         """``(first column, counts)`` of levels (n,) counted in their columns: every
-        column for plain draws (the first column 0); for tagged ones, from the lowest
-        column the levels take to the highest (a level held by every draw takes as
-        many columns as the slots it falls in, not all the columns below it)."""
+        column for plain draws (the first column 0); for tagged ones, up to the highest
+        column the levels take, from the lowest where a month has more than
+        :data:`FULL_BINS` columns (a level held by every draw then takes as many columns
+        as the slots it falls in, not all the columns below it), else from 0."""
         if len(self.tags) <= 1:
             return 0, np.bincount(self._columns(levels), minlength=self.width)
         # level * S + slot, less the lowest, in scratch room
         x = self._buffer(1, levels.shape[0], np.int64, 11)[0]
         np.multiply(levels, len(self.tags), out=x)
         x += self._slot
-        low = int(x.min())
-        x -= low
+        low = int(x.min()) if self.span > FULL_BINS else 0
+        if low:
+            x -= low
         return low, np.bincount(x)
 
     def untagged(self) -> Accumulator:
