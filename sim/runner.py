@@ -41,7 +41,8 @@ def run(
     scenario : Scenario or path
         A loaded scenario, or a path to load.
     variants : sequence of str or str, optional
-        Variant names (or one name); all of the scenario's variants when omitted.
+        Variant names (or one name); all of the scenario's variants when omitted
+        or empty (as :meth:`sim.Scenario.select`).
     draws : int, optional
         Number of Monte Carlo draws for an ensemble, 1 to 100,000,000;
         deterministic (every input at its central value) when omitted.
