@@ -1547,8 +1547,29 @@ def test_a_conditioned_distribution_holds_int64_parts_of_the_levels_drawn_only(w
             want[level] = want.get(level, 0) + weight
         got = result.observed.distribution("base", c.index)
         assert got.parts.dtype == np.int64 and len(got.parts) > 1  # (weights past int64)
-        assert got.levels.tolist() == sorted(want)
-        assert got.parts.nbytes == 8 * len(got.parts) * len(want)
+        span = max(want) - min(want) + 1  # (the levels of the range, or those taken only)
+        held = span if got.at is None else len(want)
+        assert got.low == min(want) and got.parts.shape[1] == held
+        assert got.parts.nbytes + (0 if got.at is None else got.at.nbytes) <= min(
+            8 * len(got.parts) * span, (8 * len(got.parts) + 4) * len(want)
+        )
         full = got.full()
         assert {level: full[level] for level in want} == want
         assert sum(full) == sum(want.values())
+
+
+def test_a_distribution_holds_only_the_levels_drawn_where_that_takes_fewer_bytes():
+    from sim.analysis.observed import _trimmed
+
+    sparse = np.zeros((2, 1_000), np.int64)  # three levels drawn of 981: held alone
+    sparse[:, [10, 500, 990]] = [[1, 2, 3], [4, 0, 6]]
+    got = _trimmed(sparse, 40, offset=7)
+    assert got.low == 17 and got.at is not None and got.at.tolist() == [0, 490, 980]
+    want = {17: 1 + (4 << 40), 507: 2, 997: 3 + (6 << 40)}
+    full = got.full()
+    assert len(full) == 998 and {i: v for i, v in enumerate(full) if v} == want
+    dense = np.array([[0, 0, 5, 0, 7, 1, 0]], np.int64)  # most levels of the range drawn
+    got = _trimmed(dense, offset=100)
+    assert got.low == 102 and got.at is None and got.counts.tolist() == [5, 0, 7, 1]
+    got = _trimmed(np.zeros((1, 4), np.int64))  # (no draw: level 0, counted 0)
+    assert got.low == 0 and got.full().tolist() == [0]

@@ -402,57 +402,59 @@ class _Pass:
 class Distribution:
     """The distribution of the level a report is compared with, in one variant.
 
-    levels : numpy.ndarray of int32 (int64 past 2^31 - 1), shape (n,)
-        The levels some draw takes, ascending [troops].
+    low : int
+        The lowest level some draw takes [troops].
     parts : numpy.ndarray of int, shape (p, n)
-        Their counts as whole-number parts, ``Σ_j parts[j] · 2^(bits · j)``: one part of
-        draws, or, when conditioned, the parts of their exact integer weights ``w_k``
-        (:meth:`Weighted.weigh_parts`). A level takes 8 bytes a part (a Python int takes
-        28 or more), and a level no draw takes, none.
+        The counts of the levels held (``at``) as whole-number parts,
+        ``Σ_j parts[j] · 2^(bits · j)``: one part of draws, or, when conditioned, the
+        parts of their exact integer weights ``w_k`` (:meth:`Weighted.weigh_parts`),
+        8 bytes a level each where a Python int takes 28 or more.
     bits : int
         The bits each part is shifted by from the one before (0 for one part).
+    at : numpy.ndarray of int32, shape (n,), or None
+        The levels held, less ``low``, ascending: those some draw takes, where most
+        levels of the range are not taken (each then costs 4 bytes more and a level
+        no draw takes costs nothing); None when every level ``low .. low + n - 1`` is
+        held.
     """
 
-    levels: NDArray[np.integer[Any]]
+    low: int
     parts: NDArray[Any]
     bits: int = 0
-
-    @property
-    def low(self) -> int:
-        """The lowest level some draw takes [troops]."""
-        return int(self.levels[0])
+    at: NDArray[np.int32] | None = None
 
     @property
     def counts(self) -> NDArray[Any]:
         """``counts[i]``: draws (or, when conditioned, their exact integer weights) at
-        level ``low + i``, shape (highest level − low + 1,): int64 for one part, else
-        Python ints."""
-        values = self._values()
-        out = np.zeros(int(self.levels[-1]) - self.low + 1, values.dtype)
-        out[self.levels - self.low] = values
+        level ``low + i``, from ``low`` to the highest level some draw takes: int64 for
+        one part, else Python ints."""
+        values = self.parts[0] if len(self.parts) == 1 else joined(self.parts, self.bits)
+        if self.at is None:
+            return values
+        out = np.zeros(int(self.at[-1]) + 1, values.dtype)
+        out[self.at] = values
         return out
 
     def full(self) -> NDArray[Any]:
         """The counts of levels ``0 ..`` (zeros below ``low``), as exact integers."""
-        out = np.zeros(int(self.levels[-1]) + 1, dtype=object)
-        out[self.levels] = self._values().astype(object)
+        counts = self.counts
+        out = np.zeros(self.low + len(counts), dtype=object)
+        out[self.low :] = counts
         return out
-
-    def _values(self) -> NDArray[Any]:
-        return self.parts[0] if len(self.parts) == 1 else joined(self.parts, self.bits)
 
 
 def _trimmed(parts: NDArray[Any], bits: int = 0, offset: int = 0) -> Distribution:
     """The distribution of the counts ``Σ_j parts[j] · 2^(bits · j)`` (parts (p, levels),
-    none below 0) of levels ``offset ..``: the levels some draw takes (where some part is
-    not 0, as none is below 0), or level ``offset`` alone, counted 0, when none is."""
+    none below 0) of levels ``offset ..``, from the lowest level some draw takes to the
+    highest (a level is taken when some part is not 0, as none is below 0): every level
+    of that range, or only those taken where that takes fewer bytes."""
     taken = np.flatnonzero(parts.any(axis=0))
-    if not len(taken):
-        taken = np.zeros(1, np.int64)
-    levels = taken + offset  # (in int32 where they fit: 4 bytes a level)
-    if levels[-1] < 2**31:
-        levels = levels.astype(np.int32)
-    return Distribution(levels, parts[:, taken], bits)
+    first, last = (int(taken[0]), int(taken[-1])) if len(taken) else (0, 0)
+    size = 8 * len(parts)  # bytes a level of parts
+    if 0 < len(taken) * (size + 4) < (last - first + 1) * size and last - first < 2**31:
+        at = (taken - first).astype(np.int32)
+        return Distribution(offset + first, parts[:, taken], bits, at)
+    return Distribution(offset + first, parts[:, first : last + 1].copy(), bits)
 
 
 def _finish(observer: Observer, error: Fraction, scenario: str, variant: str, draws: int) -> _Pass:
