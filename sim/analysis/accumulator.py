@@ -91,8 +91,12 @@ COLLECT_BYTES = 64 << 20
 
 
 #: the most bytes of whole-number copies of counts that summaries make at once (a
-#: block of months at a time: a series' counts as int64 may take far more)
-BLOCK_BYTES = 32 << 20
+#: block of months at a time: a series' counts as int64 may take far more). A quarter
+#: of the heap's mmap threshold at most (:data:`sim.analysis.heap.MMAP_THRESHOLD`):
+#: blocks of up to 32 MB, of sizes that differ series by series, were served from the
+#: heap one after another and grew it by the gaps they left (``forcesim compare`` of
+#: ``iraq-2008`` at 10^4 draws: 290 to 314 MB at the peak, 239 MB with blocks of 8 MB)
+BLOCK_BYTES = 8 << 20
 
 #: tagged draws are counted from column 0 where a month has at most this many columns
 #: (levels times slots): finding the lowest column they take costs a pass over the draws,
