@@ -1496,6 +1496,38 @@ def test_a_variants_tagged_counts_are_let_go_before_its_plain_summaries_are_made
     assert alive == [0] * len(alive)
 
 
+def test_the_tagged_counts_of_parts_merged_elsewhere_are_let_go_with_the_variants(
+    spread, observations, monkeypatch
+):
+    # with an executor, the parts merged into a variant's first part stayed listed in the
+    # merge loop until every variant was summarised: their tagged counts outlived the
+    # observer that had let its own go, through the plain summaries of every variant
+    import weakref
+
+    from conftest import InProcessParts
+
+    from sim.analysis.accumulator import Accumulator
+    from sim.analysis.conditioning import Observer
+
+    path = observations("".join(f"2024-{m:02d}-15,alpha,200,1300,,,,,\n" for m in range(1, 9)))
+    merge, bands, merged, alive = Observer.merge, Accumulator.band_columns, [], []
+
+    def merging(self, other):
+        assert len(other.acc.tags) > 1  # (a part's draws counted in slots)
+        merged.append(weakref.ref(other.acc.hist))
+        return merge(self, other)
+
+    def plain(self, *args):
+        alive.append(sum(ref() is not None for ref in merged))
+        return bands(self, *args)
+
+    monkeypatch.setattr(Observer, "merge", merging)
+    monkeypatch.setattr(Accumulator, "band_columns", plain)
+    conditioned(spread, path, 3_000, 8, chunk=200, executor=InProcessParts(3))
+    assert len(merged) == 4 and len(alive) == 2  # (two parts merged into each variant's first)
+    assert alive == [0, 0]
+
+
 def test_weighted_summaries_are_made_before_the_distributions_of_the_reports_are_kept(
     spread, observations, monkeypatch
 ):

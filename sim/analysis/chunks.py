@@ -206,12 +206,20 @@ def consume_all(
     sizes = [p.count * each[i] for p, i in zip(parts, owner, strict=True)]
     done = executor.map(feed, parts, sizes=sizes, bar=bar)
     merged: list[Any] = [None] * len(jobs)
-    for i, consumer in zip(owner, done, strict=True):
+    # each part let go once merged, and each merged consumer once handed out: the parts
+    # merged into a job's first would otherwise be held, counts and all, while every
+    # job's consumer is used (an observer lets its own tagged counts go there)
+    for k, i in enumerate(owner):
+        consumer, done[k] = done[k], None
         if merged[i] is None:
             merged[i] = consumer
         else:
             merged[i].merge(consumer)
-    yield from merged
+        consumer = None
+    del done
+    for i in range(len(merged)):
+        consumer, merged[i] = merged[i], None
+        yield consumer
 
 
 def _in_kernel() -> bool:
