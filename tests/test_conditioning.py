@@ -1528,6 +1528,35 @@ def test_the_tagged_counts_of_parts_merged_elsewhere_are_let_go_with_the_variant
     assert alive == [0, 0]
 
 
+def test_an_observer_that_let_its_tagged_counts_go_answers_as_for_every_draw_untagged(
+    spread, observations, monkeypatch
+):
+    # release() dropped the official figures' counts with the tagged ones: an official
+    # report's counts then read as no draw at all, where the levels' read as every draw
+    from sim.analysis import observed as observed_module
+
+    path = observations(
+        "2024-03-15,beta,300,420,official,,,,\n2024-05-15,alpha,700,1100,,,,,\n"
+        "2024-09-15,beta,100,300,official,,,,\n"
+    )
+    finish, seen = observed_module._finish, []
+
+    def finished(observer, *args):
+        out = finish(observer, *args)
+        seen.append((observer, out.counts))
+        return out
+
+    monkeypatch.setattr(observed_module, "_finish", finished)
+    conditioned(spread, path, 2_000, 3)
+    assert len(seen) == 2
+    for observer, counts in seen:
+        assert not observer.acc.tags  # (let go: every draw's plain counts only)
+        got = observer.all_counts()
+        assert [c.official for c in observer.checks] == [True, False, True]
+        assert [row.tolist() for row in got] == [row.tolist() for row in counts]
+        assert all(row.sum() == 2_000 for row in got)
+
+
 def test_weighted_summaries_are_made_before_the_distributions_of_the_reports_are_kept(
     spread, observations, monkeypatch
 ):

@@ -235,9 +235,17 @@ class Observer:
         """Let the tagged counts go, once summarised (:func:`sim.analysis.observed`): the
         observer keeps :meth:`total` only, and answers as for draws counted without
         tags from then on. Whoever still holds the observer (the chunk loop, an
-        executor's merged parts) then holds no more than the plain run's counts."""
+        executor's merged parts) then holds no more than the plain run's counts: the
+        official figures' counts of every ``k`` added up, as those of draws untagged."""
         self.acc = self.total()
-        self.counts = {}
+        untagged: dict[Key, NDArray[np.int64]] = {}
+        for counts in self.counts.values():
+            for key, row in counts.items():
+                if key in untagged:
+                    untagged[key] += row
+                else:
+                    untagged[key] = row.copy()
+        self.counts = {0: untagged} if untagged else {}
 
     def merge(self, other: Observer) -> None:
         """Add another part's draws of the same variant (an executor's part)."""
