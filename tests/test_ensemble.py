@@ -1040,7 +1040,7 @@ def test_value_sums_from_running_sums_equal_the_sums_of_counts_times_values():
 def test_summary_blocks_are_at_most_a_quarter_of_the_heaps_mmap_threshold():
     # blocks just under the threshold are served from the heap, and blocks of sizes that
     # differ series by series, one after another, grew it by the gaps they left
-    # (forcesim compare of iraq-2008 at 10^4 draws: 290 to 314 MB at the peak, 239 MB
+    # (forcesim compare of iraq-2008 at 10^4 draws: 283 to 307 MB at the peak, 233 MB
     # with blocks of 8 MB)
     from sim.analysis.accumulator import BLOCK_BYTES
     from sim.analysis.heap import MMAP_THRESHOLD

@@ -95,7 +95,7 @@ COLLECT_BYTES = 64 << 20
 #: of the heap's mmap threshold at most (:data:`sim.analysis.heap.MMAP_THRESHOLD`):
 #: blocks of up to 32 MB, of sizes that differ series by series, were served from the
 #: heap one after another and grew it by the gaps they left (``forcesim compare`` of
-#: ``iraq-2008`` at 10^4 draws: 290 to 314 MB at the peak, 239 MB with blocks of 8 MB)
+#: ``iraq-2008`` at 10^4 draws: 283 to 307 MB at the peak, 233 MB with blocks of 8 MB)
 BLOCK_BYTES = 8 << 20
 
 #: tagged draws are counted from column 0 where a month has at most this many columns
