@@ -11,21 +11,28 @@ from sim.cli import main
 
 
 class FakeLibc:
-    """A C library whose ``mallopt`` records its calls and returns ``answer``."""
+    """A C library whose ``mallopt`` and ``malloc_trim`` record their calls; ``mallopt``
+    returns ``answer``."""
 
     def __init__(self, answer: int = 1) -> None:
         self.calls: list[tuple[int, int]] = []
+        self.trims: list[int] = []
         self.answer = answer
 
     def mallopt(self, param: int, value: int) -> int:
         self.calls.append((param, value))
         return self.answer
 
+    def malloc_trim(self, pad: int) -> int:
+        self.trims.append(pad)
+        return 1
+
 
 @pytest.fixture
 def fresh(monkeypatch: pytest.MonkeyPatch) -> None:
     """A process that has not set the thresholds yet, with no MALLOC_* of its own."""
     monkeypatch.setattr(heap, "_done", False)
+    monkeypatch.setattr(heap, "_tuned", None)
     for name in [n for n in heap.os.environ if n.startswith("MALLOC_")]:
         monkeypatch.delenv(name)
     monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
@@ -72,3 +79,39 @@ def test_the_forcesim_command_keeps_freed_memory_and_sim_run_leaves_it_alone(
     result = CliRunner().invoke(main, ["list"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert calls == [1]
+
+
+def test_freed_memory_goes_back_only_where_keep_freed_memory_set_the_thresholds(
+    fresh: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the freed memory kept for the next chunk stayed once the chunks were done, and the
+    # charts' blocks were laid beside it: 368 MB at the peak of a record of 6,000
+    # monthly reports conditioned at 10^4 draws, 319 MB handed back first
+    libc = FakeLibc()
+    assert heap.return_freed_memory() is False  # (the thresholds are not this module's)
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "2")  # the user's own allocator settings
+    assert heap.keep_freed_memory(libc) is False
+    assert heap.return_freed_memory() is False and libc.trims == []
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    heap._done = False
+    refused = FakeLibc(answer=0)
+    assert heap.keep_freed_memory(refused) is False and heap.return_freed_memory() is False
+    heap._done = False
+    assert heap.keep_freed_memory(libc) is True
+    assert heap.return_freed_memory() is True and libc.trims == [0]
+
+
+def test_a_run_directory_is_written_after_the_freed_memory_goes_back(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    from sim.export import write
+
+    events: list[str] = []
+    monkeypatch.setattr(write, "return_freed_memory", lambda: events.append("returned"))
+    save = write.plotting.save
+    monkeypatch.setattr(
+        write.plotting, "save", lambda *a, **k: events.append("chart") or save(*a, **k)
+    )
+    result = sim.run(sim.default_scenario(), variants=["as-reported"], draws=100, seed=1)
+    sim.write_run(result, tmp_path / "out")
+    assert events[0] == "returned" and "chart" in events

@@ -13,6 +13,7 @@ import pandas as pd
 from sim import plotting
 from sim.analysis.backtest import Backtest
 from sim.analysis.compare import Comparison
+from sim.analysis.heap import return_freed_memory
 from sim.analysis.observed import (
     Assessment,
     conditioned_result,
@@ -40,6 +41,7 @@ def write_directory(out_dir: Path, fill: Callable[[Path], dict[str, Any]]) -> li
     manifest of those files (:func:`sim.io.files.write_record`). Returns the files
     written, sorted by name."""
     out_dir = Path(out_dir)
+    return_freed_memory()  # (the chunks are done: their freed memory goes back first)
     with atomic_directory(out_dir) as tmp:
         write_record(tmp, fill(tmp))
         names = sorted(p.name for p in tmp.iterdir())
