@@ -116,8 +116,9 @@ def return_freed_memory() -> bool:
     thresholds stay as they are. Only in a process whose thresholds
     :func:`keep_freed_memory` set (the ``forcesim`` command's, or a notebook's that
     asked); elsewhere it does nothing. Measured: ``forcesim run`` of a record of
-    6,000 monthly reports conditioned at 10^4 draws (``benchmarks/bench_records.py``),
-    368 MB at the peak before, 319 MB with it.
+    6,000 monthly reports conditioned at 10^4 draws (``benchmarks/bench_records.py``,
+    docs/observations.md) peaked in its charts at 360-390 MB before, 311 MB with it
+    (MB of 2^20 bytes).
 
     Returns
     -------
