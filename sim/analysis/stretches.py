@@ -63,17 +63,13 @@ class HeldStretches:
         """Count ``counts`` in columns ``cols`` (a slice, or column indices, repeated or
         not) of every month ``first..last``: added at ``first``, taken away after
         ``last`` (nothing is taken away after the last month of the scenario)."""
-        for month, sign in ((first, 1), (last + 1, -1)):
-            if month >= self.months:
-                continue
-            row = self.row(array, series, month)
-            if isinstance(cols, slice):
-                if sign > 0:
-                    row[cols] += counts
-                else:
-                    row[cols] -= counts
-            else:
-                (np.add if sign > 0 else np.subtract).at(row, cols, counts)
+        for month, ufunc in ((first, np.add), (last + 1, np.subtract)):
+            if month < self.months:
+                row = self.row(array, series, month)
+                if isinstance(cols, slice):  # (a view: counted in place)
+                    ufunc(row[cols], counts, out=row[cols])
+                else:  # (repeated columns count each time)
+                    ufunc.at(row, cols, counts)
 
     @property
     def nbytes(self) -> int:
