@@ -428,18 +428,23 @@ class Distribution:
         """``counts[i]``: draws (or, when conditioned, their exact integer weights) at
         level ``low + i``, from ``low`` to the highest level some draw takes: int64 for
         one part, else Python ints."""
-        values = self.parts[0] if len(self.parts) == 1 else joined(self.parts, self.bits)
-        if self.at is None:
-            return values
-        out = np.zeros(int(self.at[-1]) + 1, values.dtype)
-        out[self.at] = values
-        return out
+        values = self._values()
+        return values if self.at is None else self._spread(values, 0)
 
     def full(self) -> NDArray[Any]:
         """The counts of levels ``0 ..`` (zeros below ``low``), as exact integers."""
-        counts = self.counts
-        out = np.zeros(self.low + len(counts), dtype=object)
-        out[self.low :] = counts
+        return self._spread(self._values().astype(object), self.low)
+
+    def _values(self) -> NDArray[Any]:
+        """The counts of the levels held: the one part, or the parts joined."""
+        return self.parts[0] if len(self.parts) == 1 else joined(self.parts, self.bits)
+
+    def _spread(self, values: NDArray[Any], low: int) -> NDArray[Any]:
+        """``values`` (n,) at their levels less ``self.low`` plus ``low``, zeros elsewhere
+        and below ``low``."""
+        at = np.arange(len(values)) if self.at is None else self.at.astype(np.int64)
+        out = np.zeros(low + int(at[-1]) + 1, values.dtype)
+        out[low + at] = values
         return out
 
 
@@ -502,8 +507,9 @@ def _finish(observer: Observer, error: Fraction, scenario: str, variant: str, dr
             last = (
                 min(math.floor(c.hi), observer.width - 1) if c.hi < math.inf else observer.width - 1
             )
-            ends = np.clip([first, max(last + 1, first)], low, top) - low
-            inside[j] = w.share(below[:, ends[1]] - below[:, ends[0]])
+            # (columns of ``below``: the levels some draw takes, low..top - 1)
+            a, b = (min(max(x, low), top) - low for x in (first, max(last + 1, first)))
+            inside[j] = w.share(below[:, b] - below[:, a])
             distributions[j] = distribution
         del below  # (before the next quantity's is made)
     vp.inside = inside
