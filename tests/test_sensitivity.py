@@ -614,3 +614,41 @@ def test_a_variant_of_fixed_numbers_gets_its_p_met_and_no_second_pass(
     assert set(found.table.variant) == {"open"} and found.inputs["fixed"] == []
     assert found.overall[("fixed", "p_met alpha-cut")] == 1.0
     assert fed == [2, 1]  # both variants side by side, then the tenths of "open" alone
+
+
+def test_the_tenths_of_many_inputs_are_taken_in_batches_that_fit_the_budget(
+    dominant: sim.Scenario, monkeypatch
+) -> None:
+    # two accumulators per input held at once grow with the inputs (82 of about 15 MB
+    # for ten theaters of four uncertain inputs each): a budget that fits one input's
+    # two accumulators takes the tenths one input per pass, with the same table
+    import sim.analysis.sensitivity as module
+    from sim.analysis.summaries import counts_bytes
+
+    whole = sensitivity(dominant, None, 600, 4, chunk=128)
+    live, most = [0], [0]
+
+    class Counted(Accumulator):
+        def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+            super().__init__(*args, **kwargs)
+            live[0] += 1
+            most[0] = max(most[0], live[0])
+
+        def __del__(self) -> None:
+            live[0] -= 1
+
+    monkeypatch.setattr(module, "Accumulator", Counted)
+    monkeypatch.setattr(module, "TENTHS_BYTES", 3 * counts_bytes(dominant.plan("base")))
+    passes: list[int] = []
+    real = module.run_chunks
+
+    def recording(plans, *args, **kwargs):
+        passes.append(len(plans))
+        return real(plans, *args, **kwargs)
+
+    monkeypatch.setattr(module, "run_chunks", recording)
+    batched = sensitivity(dominant, None, 600, 4, chunk=128)
+    assert passes == [1, 1, 1, 1]  # the values, then a pass for each of the 3 inputs
+    assert most[0] == 2  # one input's two tenths at a time
+    pd.testing.assert_frame_equal(batched.table, whole.table)
+    assert batched.inputs == whole.inputs and batched.overall == whole.overall

@@ -17,13 +17,19 @@ Values are whole numbers (troops, months), so ties are common — a discrete inp
 such as a 30 % chance of no delay puts whole values into one tenth — and the
 draw order, independent of every input, breaks them as a random choice would.
 
-Two passes over the same draws keep memory bounded. The first counts each
+Passes over the same draws keep memory bounded. The first counts each
 input's values (one count per whole value), which fixes each tenth's boundary
 value and how many draws of it the tenth takes; the second steps only the draws
 in some tenth, each tenth into its own exact
-:class:`~sim.analysis.accumulator.Accumulator` (level counts, not the draws). Both
-passes draw the same numbers, chunk by chunk, or part by part on a Dask cluster
-with the same result.
+:class:`~sim.analysis.accumulator.Accumulator` (level counts, not the draws). Two
+such accumulators per input, with the draws each tenth holds before it steps
+them, would grow with the number of inputs (82 of about 15 MB each for 10
+theaters with four uncertain inputs apiece), so the second pass takes the inputs
+in batches whose accumulators and held draws fit in :data:`TENTHS_BYTES`
+(:func:`input_batches`), a pass over the draws per batch, each batch's outcomes
+measured and its accumulators let go before the next. Every pass draws the same
+numbers, chunk by chunk, or part by part on a Dask cluster with the same
+result.
 
 **Sobol indices (``method="sobol"``).** The variance-based view (Saltelli et
 al. 2008, *Global Sensitivity Analysis: The Primer*; Saltelli et al. 2010,
@@ -73,6 +79,7 @@ from sim.analysis.outcomes import Outcome, measure, outcomes, swing_errors
 from sim.analysis.summaries import (
     MAX_DRAWS,
     SHARE_PLACES,
+    counts_bytes,
     level_bound,
     rounded,
     series,
@@ -107,6 +114,10 @@ SOBOL_COLUMNS = [
 SOBOL_BASE = "a base sample size that is a power of two for Sobol' sequences (e.g. 4096)"
 FLUSH = 1 << 16  # draws of one tenth gathered before they are stepped
 MIN_DRAWS = 10
+#: the most bytes one pass of the tenths holds: two accumulators' level counts
+#: (:func:`~sim.analysis.summaries.counts_bytes`) and two tenths' held draws per input
+#: of a batch (:func:`input_batches`); one input per pass when one alone takes more
+TENTHS_BYTES = 128 << 20
 
 
 @dataclass(frozen=True)
@@ -492,7 +503,10 @@ def sensitivity(
     rows: list[dict[str, Any]] = []
     summaries: dict[str, list[InputSummary]] = {}
     overall: dict[tuple[str, str], float] = {}
-    bar = progress_bar(2 * draws * len(names), progress, f"{scenario.id} sensitivity")
+    tenth = max(1, draws // 10)
+    batches = {name: input_batches(plans[name], len(found[name]), tenth) for name in names}
+    passes = sum(max(1, len(b)) for b in batches.values())
+    bar = progress_bar(draws * (len(names) + passes), progress, f"{scenario.id} sensitivity")
     try:
         ranges, first = _value_counts(
             [plans[name] for name in names],
@@ -507,23 +521,30 @@ def sensitivity(
             plan, inputs = plans[name], found[name]
             marks = _marks(scenario, name, plan)
             outs = outcomes(plan, marks)
-            counts, tenths = _tenths(
-                plan, marks, inputs, ranges, [p[v] for p in first], seed, chunk, bar, executor
-            )
+            parts = [p[v] for p in first]
+            counts = _merged(plan, inputs, parts)
             for j, m in enumerate(plan.milestones):
                 overall[(name, f"p_met {m.id}")] = rounded(
                     int(counts.met[j]), counts.n, SHARE_PLACES
                 )
-            cuts = tenths.cuts
+            tenth = max(1, counts.n // 10)
+            cuts = [
+                cut(c, inp.span[0], tenth) for c, inp in zip(counts.counts, inputs, strict=True)
+            ]
             summaries[name] = [
                 InputSummary(inp.path, inp.quantity, (c.smallest, c.low), (c.high, c.largest))
                 for inp, c in zip(inputs, cuts, strict=True)
             ]
-            for inp, (acc_low, acc_high) in zip(inputs, tenths.accs, strict=True):
-                low, high = measure(acc_low, outs), measure(acc_high, outs)
-                errors = swing_errors(acc_low, acc_high, outs)
-                for o, lo, hi, se in zip(outs, low, high, errors, strict=True):
-                    rows.append(_row(scenario.id, name, inp.path, o, lo, hi, plan, se))
+            if not inputs:  # a variant of fixed numbers only: no tenths to draw again
+                if bar is not None:
+                    bar.update(counts.n)
+                continue
+            for batch in batches[name]:  # a pass each, its accumulators let go after it
+                tenths = _tenths(
+                    plan, marks, inputs, cuts, batch, ranges, parts, seed, chunk, bar, executor
+                )
+                rows += _tenths_rows(scenario.id, name, plan, inputs, batch, tenths, outs)
+                del tenths  # (not held while the next batch's pass runs)
     finally:
         if bar is not None:
             bar.close()
@@ -559,48 +580,86 @@ def _value_counts(
     return ranges, [part.consumers for part in done]
 
 
+def input_batches(plan: Plan, inputs: int, tenth: int) -> list[list[int]]:
+    """The inputs (indices ``0 .. inputs - 1``) whose tenths one pass of
+    :func:`_tenths` takes, in order: as many as keep that pass's two accumulators per
+    input (each up to :func:`~sim.analysis.summaries.counts_bytes`) and the draws each
+    of its two tenths holds before it steps them (up to ``min(tenth, FLUSH)`` draws)
+    within :data:`TENTHS_BYTES`, and at least one."""
+    fixed = central_inputs(plan)
+    per_draw = sum(getattr(fixed, f.name).nbytes for f in fields(StepInputs))
+    each = 2 * (counts_bytes(plan) + min(tenth, FLUSH) * per_draw)
+    size = max(1, TENTHS_BYTES // max(1, each))
+    return [list(range(a, min(inputs, a + size))) for a in range(0, inputs, size)]
+
+
+def _merged(plan: Plan, inputs: list[Input], parts: list[ValueCounts]) -> ValueCounts:
+    """Pass 1's counts of one variant, its parts (``parts[i]``: the draws of the
+    ensemble's ``i``-th range) added up."""
+    counts = ValueCounts(plan, inputs)
+    for p in parts:
+        counts.merge(p)
+    return counts
+
+
 def _tenths(
     plan: Plan,
     marks: list[tuple[str, str, int]],
     inputs: list[Input],
+    cuts: list[Cut],
+    batch: list[int],
     ranges: list[tuple[int, int]],
     parts: list[ValueCounts],
     seed: int,
     chunk: int | None,
     bar: Any,
     executor: Executor | None,
-) -> tuple[ValueCounts, Tenths]:
-    """The cuts from pass 1's counts of one variant (``parts[i]``: the draws of
-    ``ranges[i]``), then pass 2 (the tenths), its parts merged; no pass 2 for a variant
-    with no uncertain input."""
-    counts = ValueCounts(plan, inputs)
-    for p in parts:
-        counts.merge(p)
-    tenth = max(1, counts.n // 10)
-    cuts = [cut(c, inp.span[0], tenth) for c, inp in zip(counts.counts, inputs, strict=True)]
-    if not inputs:  # a variant of fixed numbers only: no tenths to draw again
-        if bar is not None:
-            bar.update(counts.n)
-        return counts, Tenths(plan, marks, inputs, cuts)
+) -> Tenths:
+    """Pass 2 for the inputs ``batch`` (indices into ``inputs`` and their ``cuts``) of
+    one variant: their tenths, over the draws of ``ranges`` (``parts[i]``: pass 1's
+    counts of ``ranges[i]``), the parts merged."""
+    chosen = [inputs[i] for i in batch]
+    chosen_cuts = [cuts[i] for i in batch]
     if executor is None:
-        tenths = Tenths(plan, marks, inputs, cuts)
-        run_chunks([plan], counts.n, seed, tenths, chunk=chunk, bar=bar)
+        tenths = Tenths(plan, marks, chosen, chosen_cuts)
+        run_chunks([plan], sum(n for _, n in ranges), seed, tenths, chunk=chunk, bar=bar)
         tenths.flush()
-        return counts, tenths
+        return tenths
     second = []
-    seen = [[0, 0] for _ in inputs]
+    seen = [[0, 0] for _ in batch]
     for (a, n), p in zip(ranges, parts, strict=True):
-        make = partial(Tenths, plan, marks, inputs, cuts, [(lo, hi) for lo, hi in seen])
+        make = partial(Tenths, plan, marks, chosen, chosen_cuts, [(lo, hi) for lo, hi in seen])
         second.append(Part((plan,), seed, a, n, make, chunk))
-        for i, (inp, c) in enumerate(zip(inputs, cuts, strict=True)):
-            seen[i][0] += int(p.counts[i][c.low - inp.span[0]])
-            seen[i][1] += int(p.counts[i][c.high - inp.span[0]])
+        for k, i in enumerate(batch):
+            inp, c = inputs[i], cuts[i]
+            seen[k][0] += int(p.counts[i][c.low - inp.span[0]])
+            seen[k][1] += int(p.counts[i][c.high - inp.span[0]])
     done = executor.map(feed, second, sizes=[p.count for p in second], bar=bar)
     tenths = done[0]
     for t in done[1:]:
         tenths.merge(t)
     tenths.flush()
-    return counts, tenths
+    return tenths
+
+
+def _tenths_rows(
+    scenario_id: str,
+    variant: str,
+    plan: Plan,
+    inputs: list[Input],
+    batch: list[int],
+    tenths: Tenths,
+    outs: list[Outcome],
+) -> list[dict[str, Any]]:
+    """The rows of the inputs ``batch`` (indices into ``inputs``), from their
+    ``tenths``."""
+    rows = []
+    for i, (acc_low, acc_high) in zip(batch, tenths.accs, strict=True):
+        low, high = measure(acc_low, outs), measure(acc_high, outs)
+        errors = swing_errors(acc_low, acc_high, outs)
+        for o, lo, hi, se in zip(outs, low, high, errors, strict=True):
+            rows.append(_row(scenario_id, variant, inputs[i].path, o, lo, hi, plan, se))
+    return rows
 
 
 def _row(
