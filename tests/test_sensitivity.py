@@ -652,3 +652,48 @@ def test_the_tenths_of_many_inputs_are_taken_in_batches_that_fit_the_budget(
     assert most[0] == 2  # one input's two tenths at a time
     pd.testing.assert_frame_equal(batched.table, whole.table)
     assert batched.inputs == whole.inputs and batched.overall == whole.overall
+
+
+def _many_inputs(tmp_path, theaters: int) -> sim.Scenario:
+    lines = [
+        "id: many-inputs",
+        "title: many uncertain inputs",
+        "as_of: 2024-01",
+        "calendar: {start: 2024-01, end: 2027-12}",
+        "announcement: {expected: 2024-03, delay: {uniform: [0, 6]}}",
+        "theaters:",
+    ]
+    lines += [f"  t{i}: {{initial: {{uniform: [100, 120]}}}}" for i in range(theaters)]
+    lines.append("milestones:")
+    for i in range(theaters):
+        lines += [
+            f"  t{i}-cut: {{theater: t{i}, deadline: 2025-01, target: {{reduce_by: "
+            "{uniform: [0, 40]}}, delay: {uniform: [0, 6]}}",
+            f"  t{i}-out: {{theater: t{i}, deadline: 2026-01, target: {{level: 0}}, "
+            "delay: {uniform: [0, 6]}}",
+        ]
+    path = tmp_path / "many.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return sim.load_scenario(path)
+
+
+def test_a_tornado_of_many_inputs_and_outcomes_draws_the_widest_and_says_so(tmp_path) -> None:
+    # a bar per input and outcome made 10 theaters of four uncertain inputs each a
+    # picture 80,000 pixels tall; the chart now draws at most MAX_OUTCOMES rows of the
+    # MAX_BARS widest inputs, and says what it left out
+    from sim.plotting.common import CrowdedChart
+    from sim.plotting.tornado import MAX_BARS, MAX_OUTCOMES, plot_tornado
+
+    sens = sensitivity(_many_inputs(tmp_path, 7), None, 200, 1)
+    assert sens.table.input.nunique() > MAX_BARS and sens.table.outcome.nunique() > MAX_OUTCOMES
+    with pytest.warns(CrowdedChart, match=r"the first 12 of \d+ outcomes and the 10 inputs"):
+        axes = plot_tornado(sens)
+    assert len(axes) == MAX_OUTCOMES
+    assert all(len(ax.get_yticklabels()) == MAX_BARS for ax in axes)
+    fig = axes[0].get_figure()
+    assert fig.get_figheight() * fig.dpi < 8_000
+    texts = " ".join(t.get_text() for t in fig.texts)
+    assert "sensitivity.csv has every one" in texts
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

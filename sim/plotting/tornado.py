@@ -9,6 +9,11 @@ that swing, the widest on top, as in the tornado charts of schedule-risk
 analysis. A swing within sampling noise (column ``within_noise``: Holm's test at
 5 % over all the inputs of the variant and outcome) is drawn pale with hollow dots.
 Outcomes that no input moves in any variant shown are left out (the CSV has them).
+A crowded chart draws at most :data:`MAX_OUTCOMES` outcomes (the first, in the
+table's order) and the :data:`MAX_BARS` widest inputs of each, and says so on the
+chart and in a :class:`~sim.plotting.common.CrowdedChart` warning: a bar per input
+and outcome made 10 theaters with four uncertain inputs each a picture 80,000
+pixels tall.
 With ``method="sobol"`` the bars are Sobol indices instead: the total index (light)
 with the first-order index (dark) inside it, each as estimated (below 0 or above 1
 when sampling error puts it there) with its 95 % confidence half-width as a whisker;
@@ -38,6 +43,11 @@ WHISKER_COLOR = "#333333"  # a Sobol index's 95 % confidence half-width
 MAX_COLUMNS = 4
 TOP_IN, BOTTOM_IN, LABEL_IN, RIGHT_IN, GAP_IN = 2.05, 1.05, 4.3, 0.45, 0.45
 HEAD_IN, BAR_IN, FOOT_IN, BLOCK_IN = 0.62, 0.46, 0.5, 0.35
+NOTE_IN = 0.4  # the room a crowded chart's note takes under the subtitle
+#: outcomes (rows of panels) one tornado chart draws; the CSV has every one
+MAX_OUTCOMES = 12
+#: inputs (bars) one panel draws, the widest; the CSV has every one
+MAX_BARS = 10
 
 
 def _outcome_rows(sens: Sensitivity, variants: list[str]) -> list[str]:
@@ -129,15 +139,19 @@ def plot_tornado(sens: Sensitivity, *, variants: Sequence[str] | None = None) ->
     plt = common.pyplot()
     blocks = [names[i : i + MAX_COLUMNS] for i in range(0, len(names), MAX_COLUMNS)]
     cols = len(blocks[0])
-    inputs = {o: _inputs(sens, names, o) for o in rows}
+    every = {o: _inputs(sens, names, o) for o in rows}
+    note = _crowded(sens, len(rows), max(len(i) for i in every.values()))
+    rows = rows[:MAX_OUTCOMES]
+    inputs = {o: every[o][:MAX_BARS] for o in rows}
     row_in = [HEAD_IN + BAR_IN * max(1, len(inputs[o])) + FOOT_IN for o in rows]
     body = len(blocks) * (sum(row_in) + BLOCK_IN)
-    height = max(common.HEIGHT_IN * 0.6, TOP_IN + body + BOTTOM_IN)
+    top = TOP_IN + (NOTE_IN if note is not None else 0.0)
+    height = max(common.HEIGHT_IN * 0.6, top + body + BOTTOM_IN)
     width = common.WIDTH_IN
     fig = plt.figure(figsize=(width, height), dpi=common.DPI)
     panel_w = (width - LABEL_IN - RIGHT_IN - (cols - 1) * GAP_IN) / cols
     axes: list[Axes] = []
-    y = height - TOP_IN
+    y = height - top
     for block in blocks:
         y -= BLOCK_IN
         for outcome, h in zip(rows, row_in, strict=True):
@@ -166,8 +180,26 @@ def plot_tornado(sens: Sensitivity, *, variants: Sequence[str] | None = None) ->
                 va="top",
             )
             axes += row_axes
-    _decorate(fig, sens, names)
+    _decorate(fig, sens, names, note)
+    if note is not None:
+        common.warn_crowded("tornado", note)
     return axes
+
+
+def _crowded(sens: Sensitivity, outcomes: int, most_inputs: int) -> str | None:
+    """The note of a chart that leaves outcomes or inputs out (more than
+    :data:`MAX_OUTCOMES` outcomes, or more than :data:`MAX_BARS` inputs in a row), or
+    None when it draws them all."""
+    left = []
+    if outcomes > MAX_OUTCOMES:
+        left.append(f"the first {MAX_OUTCOMES} of {outcomes} outcomes")
+    if most_inputs > MAX_BARS:
+        what = "total index" if sens.method == "sobol" else "swing"
+        left.append(f"the {MAX_BARS} inputs of widest {what} in each (of up to {most_inputs})")
+    if not left:
+        return None
+    name = "sensitivity.csv" if sens.method == "tenths" else "sobol.csv"
+    return f"This chart shows {' and '.join(left)}; {name} has every one."
 
 
 def _panel(
@@ -312,7 +344,7 @@ def _shared_limits(sens: Sensitivity, axes: list[Axes], outcome: str) -> None:
     axes[0].xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 0 else ""))
 
 
-def _decorate(fig: Any, sens: Sensitivity, names: list[str]) -> None:
+def _decorate(fig: Any, sens: Sensitivity, names: list[str], note: str | None = None) -> None:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -393,7 +425,9 @@ def _decorate(fig: Any, sens: Sensitivity, names: list[str]) -> None:
     fig.text(
         0.3 / width,
         1 - 0.85 / height,
-        f"{sens.scenario.title}\n" + textwrap.fill(sub, 170),
+        f"{sens.scenario.title}\n"
+        + textwrap.fill(sub, 170)
+        + ("" if note is None else "\n" + textwrap.fill(note, 170)),
         fontsize=11,
         color="#333333",
         va="top",
@@ -402,7 +436,7 @@ def _decorate(fig: Any, sens: Sensitivity, names: list[str]) -> None:
     fig.legend(
         handles=handles,
         loc="upper left",
-        bbox_to_anchor=(0.3 / width, 1 - 1.55 / height),
+        bbox_to_anchor=(0.3 / width, 1 - (1.55 + (NOTE_IN if note is not None else 0.0)) / height),
         ncol=len(handles),
         frameon=False,
         fontsize=11,
