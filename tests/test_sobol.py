@@ -266,3 +266,29 @@ def test_the_command_prints_each_index_with_its_half_width_and_writes_the_sobol_
         f"± {row.total_conf:.2f} (first-order {row.first_order:.2f} "
         f"± {row.first_order_conf:.2f})"
     ) in result.output
+
+
+def test_sobol_runs_are_stepped_in_chunks_whose_levels_fit_the_budget(monkeypatch) -> None:
+    # 65,536 runs stepped at once held 630 MB of levels for 10 theaters over 120 months
+    # (timing-keys-10, N = 1024: 44,032 runs in one step); now each step's levels fit
+    # SOBOL_STEP_BYTES, with the same indices
+    import sim.analysis.sensitivity as module
+
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    whole = sim.sensitivity(sc, ["as-reported"], 64, 3, method="sobol").table
+    plan = sc.plan("as-reported")
+    per_run = 4 * plan.n_months * (len(plan.tracks) + len(plan.theaters))
+    monkeypatch.setattr(module, "SOBOL_STEP_BYTES", 50 * per_run)
+    sizes: list[int] = []
+    real = module.step
+
+    def recording(plan, inputs, *args, **kwargs):  # type: ignore[no-untyped-def]
+        sizes.append(inputs.n)
+        return real(plan, inputs, *args, **kwargs)
+
+    monkeypatch.setattr(module, "step", recording)
+    chunked = sim.sensitivity(sc, ["as-reported"], 64, 3, method="sobol").table
+    assert max(sizes) == 50 and sum(sizes) == 64 * (len(whole.input.unique()) + 2)
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(chunked, whole)

@@ -114,6 +114,9 @@ SOBOL_COLUMNS = [
 SOBOL_BASE = "a base sample size that is a power of two for Sobol' sequences (e.g. 4096)"
 FLUSH = 1 << 16  # draws of one tenth gathered before they are stepped
 MIN_DRAWS = 10
+#: the most bytes of levels one step of Sobol runs returns (int32 per track and theater
+#: and month); 65,536 runs at once took 630 MB for 10 theaters over 120 months
+SOBOL_STEP_BYTES = 64 << 20
 #: the most bytes one pass of the tenths holds: two accumulators' level counts
 #: (:func:`~sim.analysis.summaries.counts_bytes`) and two tenths' held draws per input
 #: of a batch (:func:`input_batches`); one input per pass when one alone takes more
@@ -818,7 +821,7 @@ def _sobol(
         }
         u = sobol_sample.sample(problem, base, calc_second_order=False, scramble=True, seed=seed)
         outs = [o for o in outcomes(plan, []) if o.kind in ("p_met", "level")]
-        y = _sobol_outputs(plan, inputs, u, outs, chunk or (1 << 16))
+        y = _sobol_outputs(plan, inputs, u, outs, chunk or sobol_chunk(plan))
         for k, o in enumerate(outs):
             column = y[:, k]
             if column.min() == column.max():  # nothing varies it: the indices are 0/0
@@ -842,6 +845,14 @@ def _sobol(
                 )
     table = pd.DataFrame(rows, columns=SOBOL_COLUMNS)
     return Sensitivity(scenario, names, base, seed, "sobol", table, summaries)
+
+
+def sobol_chunk(plan: Plan) -> int:
+    """Runs stepped at once for Sobol indices: at most 65,536, and as many as keep
+    their levels (:class:`~sim.model.stepper.StepOutput`: an int32 per track and
+    theater and month) within :data:`SOBOL_STEP_BYTES`."""
+    per_run = 4 * plan.n_months * (len(plan.tracks) + len(plan.theaters))
+    return max(1, min(1 << 16, SOBOL_STEP_BYTES // per_run))
 
 
 def _per_draw(name: str) -> str:
