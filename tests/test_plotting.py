@@ -537,3 +537,65 @@ def test_the_envelopes_range_over_a_month_spans_only_the_lines_drawn_over_it():
     # Jan to Feb: both lines; at Feb's end itself the range of both (0 to 800)
     assert np.interp((ends[0] + ends[1]) / 2, t, lo) == pytest.approx(500)
     assert 0.0 in list(lo[t == ends[1]])
+
+
+@pytest.mark.parametrize(
+    ("value", "kwargs", "text"),
+    [
+        (0, {}, "0"),
+        (2_500, {}, "2,500"),
+        (0.5, {}, "0.5"),  # a tick between whole troops keeps its digits
+        (1_234.5, {}, "1,234.5"),
+        (2_500_000, {"millions": True}, "2.5M"),
+        (1_234_567, {"millions": True}, "1.234567M"),  # every digit, none rounded
+        (10_000_000, {"millions": True}, "10M"),
+        (0, {"millions": True}, "0"),
+        (2_500_000.5, {"millions": True}, "2,500,000.5"),  # not whole: written out
+        (300, {"sign": True}, "+300"),
+        (-300, {"sign": True}, "−300"),
+        (-2_000_000, {"millions": True, "sign": True}, "−2M"),
+    ],
+)
+def test_troop_ticks_read_exactly_in_troops_or_millions(value, kwargs, text):
+    from sim.plotting.common import troops_text
+
+    assert troops_text(value, **kwargs) == text
+
+
+def _ten_million_result(write, draws=None):
+    doc = make_doc(
+        theaters={"alpha": {"name": "Alpha", "initial": 10_000_000}},
+        milestones={
+            "alpha-cut": {
+                "theater": "alpha",
+                "deadline": "2024-10",
+                "target": {"level": {"uniform": [2_000_000, 6_000_000]}},
+            }
+        },
+    )
+    scenario = sim.load_scenario(write(doc))
+    return sim.run(scenario) if draws is None else sim.run(scenario, draws=draws, seed=1)
+
+
+@pytest.mark.parametrize("chart", ["envelope", "fan"])
+def test_a_force_of_ten_million_keeps_its_troop_ticks_and_axis_title_inside_the_figure(
+    write, chart
+):
+    # "10,000,000" was wider than the room left of the panels: cut to "0,000,000" at
+    # the figure's edge, and the axis title "troops" pushed off it
+    if chart == "fan":
+        axes = plotting.plot_fan(_ten_million_result(write, draws=200))
+    else:
+        axes = plotting.plot_envelope(_ten_million_result(write))
+    fig = axes[0].figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in axes:
+        labels = [t for t in ax.get_yticklabels() if t.get_visible() and t.get_text()]
+        if not labels:
+            continue
+        for t in labels:
+            assert t.get_window_extent(renderer).x0 >= 0, t.get_text()
+        if ax.get_ylabel():
+            assert ax.yaxis.label.get_window_extent(renderer).x0 >= 0
+        assert "10M" in [t.get_text() for t in labels]  # in millions, exactly

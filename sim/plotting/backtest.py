@@ -210,14 +210,12 @@ def _short(origin: str) -> str:
 
 
 def _backtest_style(ax: Axes) -> None:
-    from matplotlib.ticker import FuncFormatter
-
     # a theater's panels share its scale: the first of each row names the unit (a label
     # on every panel stood between one panel's data and the next one's ticks)
     spec = ax.get_subplotspec()
     if spec is None or spec.colspan.start == 0:
         ax.set_ylabel("troops", fontsize=11)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    common.troops_axis(ax.yaxis)
     ax.grid(axis="y", color="#dddddd", lw=0.8)
     ax.spines[["top", "right"]].set_visible(False)
     common.date_axis(ax)
@@ -252,9 +250,7 @@ def _mae_bars(ax: Axes, bt: Backtest, colors: dict[str, str]) -> None:
     ax.set_xticks(x, [short.get(p, p) for p in PROFILES], fontsize=10)
     ax.set_title("MAE by profile (lower is better)", loc="left", fontsize=13.5, fontweight="bold")
     ax.set_ylabel("MAE, troops", fontsize=11)
-    from matplotlib.ticker import FuncFormatter
-
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    common.troops_axis(ax.yaxis, whole=False)  # (a mean error: ticks between whole troops)
     ax.grid(axis="y", color="#dddddd", lw=0.8, zorder=0)
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_ylim(0, max(float(np.nanmax(t.mae.to_numpy(float))) * 1.15, 1))

@@ -436,20 +436,79 @@ def label_room(ax: Axes, row: float) -> int | None:
 
 
 def style_axes(ax: Axes, title: str) -> None:
-    from matplotlib.ticker import FuncFormatter
-
     size = pt(15)
     if not own_figure() and title:  # no wider than the caller's axes (to 60 % of the size)
         fits = 0.95 * axes_points(ax)[0] / (0.62 * len(title))
         size = max(min(size, fits), 0.6 * size)
     ax.set_title(title, loc="left", fontsize=size, fontweight="bold")
     ax.set_ylabel("troops", fontsize=pt(12))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    troops_axis(ax.yaxis)
     ax.set_ylim(bottom=0)
     ax.grid(axis="y", color="#dddddd", lw=0.8)
     ax.spines[["top", "right"]].set_visible(False)
     date_axis(ax)
     ax.tick_params(labelsize=pt(11))
+
+
+#: from this many troops up, an axis's ticks read in millions ("2.5M"): "10,000,000"
+#: is wider than the room left of the panels
+MILLIONS = 1_000_000
+
+
+def troops_text(value: float, *, millions: bool = False, sign: bool = False) -> str:
+    """A number of troops as a tick reads it, exactly: ``1,250`` (with thousands
+    separators), ``2.5`` (a tick between whole troops keeps its digits), ``2.5M``
+    (``millions``, for a whole number: the value over 10^6, every digit kept);
+    ``sign`` puts ``+`` or ``−`` before any value but 0."""
+    millions = millions and value != 0 and float(value).is_integer()
+    size = abs(value) / MILLIONS if millions else abs(value)
+    # (a whole number of millions, or else the shortest decimal of the float, which for
+    # n / 10^6 with n whole is n / 10^6 written out)
+    text = f"{size:,.0f}" if float(size).is_integer() else f"{size:,}"
+    text += "M" if millions else ""
+    if value < 0:
+        return f"−{text}"
+    return f"+{text}" if sign and value > 0 else text
+
+
+def troops_axis(
+    axis: Any, *, sign: bool = False, negative: bool = True, whole: bool = True
+) -> None:
+    """Ticks of troops on ``axis`` (a matplotlib ``XAxis`` or ``YAxis``): at steps of
+    1, 2, 2.5, 5 or 10 times a power of ten, as matplotlib's default locator, and at
+    whole numbers only unless ``whole`` is False (a mean may fall between); labelled
+    by :func:`troops_text`, in millions on an axis with a tick of a million troops or
+    more, ``+``/``−`` with ``sign``, and no label below 0 with ``negative`` False
+    (room kept there for other labels)."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 2.5, 5, 10], integer=whole))
+    axis.set_major_formatter(_troops_formatter()(sign=sign, negative=negative))
+
+
+@functools.cache
+def _troops_formatter() -> Any:
+    from matplotlib.ticker import Formatter
+
+    class TroopsFormatter(Formatter):  # type: ignore[misc]
+        """Tick labels of :func:`troops_text`, all in millions when any tick shown is
+        a million troops or more (decided for the ticks together)."""
+
+        def __init__(self, *, sign: bool, negative: bool) -> None:
+            self.sign, self.negative, self.millions = sign, negative, False
+
+        def set_locs(self, locs: Any) -> None:
+            super().set_locs(locs)
+            low, high = sorted(self.axis.get_view_interval()) if self.axis else (-1e300, 1e300)
+            shown = [abs(v) for v in locs if low <= v <= high]
+            self.millions = max(shown, default=0) >= MILLIONS
+
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            if x < 0 and not self.negative:
+                return ""
+            return troops_text(x, millions=self.millions, sign=self.sign)
+
+    return TroopsFormatter
 
 
 def date_axis(ax: Axes) -> None:

@@ -27,12 +27,6 @@ FAN_HEIGHT, PROB_HEIGHT = 3.0, 1.15  # [in] of one theater's two panels
 GAP_HEIGHT = 0.3  # [in] of the empty row between two theaters' panels
 
 
-def _signed(v: float, _pos: Any = None) -> str:
-    if v == 0:
-        return "0"
-    return f"{'+' if v > 0 else '−'}{abs(v):,.0f}"
-
-
 HEADER_HEIGHT = 1.75  # [in] title, subtitle and legend
 
 
@@ -124,8 +118,6 @@ def plot_compare(
 
 def _fan_panel(cmp: Comparison, fan: Axes, tid: str, rows: pd.DataFrame, *, titled: bool) -> None:
     """The bands of ``B − A`` for one theater, its median and the central runs."""
-    from matplotlib.ticker import FuncFormatter
-
     x = common.month_ends(rows.month)
     draw_bands(fan, x, rows)
     fan.axhline(0, color="#111111", lw=1.2, zorder=3)
@@ -142,7 +134,7 @@ def _fan_panel(cmp: Comparison, fan: Axes, tid: str, rows: pd.DataFrame, *, titl
     title = common.theater_title(cmp, tid)  # type: ignore[arg-type]
     common.style_axes(fan, title if titled else f"{title}: {cmp.b} − {cmp.a}")
     fan.set_ylabel(f"troops, {cmp.b}\nminus {cmp.a}", fontsize=common.pt(11))
-    fan.yaxis.set_major_formatter(FuncFormatter(_signed))
+    common.troops_axis(fan.yaxis, sign=True)
     low = min(float(rows.p05.min()), float(cen.difference.min()), 0.0)
     high = max(float(rows.p95.max()), float(cen.difference.max()), 0.0)
     if not common.own_figure():

@@ -341,7 +341,7 @@ def _shared_limits(sens: Sensitivity, axes: list[Axes], outcome: str) -> None:
     pad = max(1.0, (hi - lo) * 0.25)  # room for the value labels beside the ends
     axes[0].set_xlim(lo - pad, hi + pad)
     # troops are never negative: no tick below 0 (the room there is for labels)
-    axes[0].xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 0 else ""))
+    common.troops_axis(axes[0].xaxis, negative=False)
 
 
 def _decorate(fig: Any, sens: Sensitivity, names: list[str], note: str | None = None) -> None:
