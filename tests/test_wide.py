@@ -23,11 +23,20 @@ import sim.analysis.accumulator as accumulator
 import sim.analysis.ensemble as ensemble
 import sim.analysis.wide as wide
 from sim.analysis.chunks import Fanout
-from sim.analysis.summaries import DATE_PERCENTILES, PERCENTILES, counts_bytes, series, thresholds
+from sim.analysis.outcomes import measure, outcomes
+from sim.analysis.summaries import (
+    DATE_PERCENTILES,
+    PERCENTILES,
+    counts_bytes,
+    level_bound,
+    series,
+    thresholds,
+)
 from sim.cli import main
-from sim.model.draws import Draws
+from sim.model.draws import Draws, central_inputs
 from sim.model.stepper import step
 from sim.months import format_month
+from sim.results import milestone_columns
 
 
 def frames(result: sim.Result) -> list[pd.DataFrame]:
@@ -287,10 +296,9 @@ HUGE = {
         (["run", "--observed", "{obs}"], "for observations"),
         (["sensitivity"], "for sensitivity"),
         (["sweep", "--set", "announcement.delay=1,2"], "for a sweep"),
-        (["sweep", "--set", "announcement.delay=1,2", "--central"], "for a sweep"),
         (["compare", "-v", "base", "-v", "late"], "compare difference by difference"),
     ],
-    ids=["observed", "sensitivity", "sweep", "sweep-central", "compare"],
+    ids=["observed", "sensitivity", "sweep", "compare"],
 )
 def test_analyses_that_keep_every_level_refuse_a_force_too_large_in_one_line(
     write, tmp_path, command, what
@@ -313,6 +321,49 @@ def test_analyses_that_keep_every_level_refuse_a_force_too_large_in_one_line(
     assert len(lines) == 1 and what in lines[0] and f"{path}:{line}:1: theaters" in lines[0]
     assert "10,000,000" in lines[0]
     assert not out.exists()
+
+
+def test_a_central_sweep_of_a_force_too_large_to_count_level_by_level_reads_its_one_run(
+    write, tmp_path
+):
+    # (the central run is one draw: nothing is counted level by level, so nothing to refuse)
+    out = tmp_path / "out"
+    args = ["sweep", str(write(HUGE)), "--set", "announcement.delay=1,9", "--out", str(out)]
+    result = CliRunner().invoke(main, [*args, "-q"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "sweep.csv")
+    met = table[table.outcome == "p_met cut"].set_index(["variant", "announcement.delay"])
+    # announced 2024-04: the cut to 0 by 2025-06 is met; announced 2024-12 ... also met
+    # (the deadline is a calendar month); the level at the deadline is 0 either way
+    assert set(met.value) <= {0.0, 1.0} and len(met) == 4
+    level = table[table.outcome == "mean level big 2025-06"]
+    assert list(level.value) == [0.0] * 4
+    zero = table[table.outcome == "median month big zero"]
+    assert list(zero.month) == ["2025-06"] * 4
+
+
+def test_the_central_run_read_off_its_levels_equals_the_ensemble_of_that_one_draw(rich):
+    # the values a central sweep gives without an accumulator are measure()'s of one
+    from sim.analysis.outcomes import central_values  # (new: imported where it is checked)
+
+    for name in rich.select(None):
+        plan = rich.plan(name)
+        sel = series(plan)
+        columns = milestone_columns(rich.id, name, plan, step(plan, central_inputs(plan)))
+        marks = thresholds(plan, columns)
+        acc = accumulator.Accumulator(
+            plan, level_bound(plan), [s for s, _ in sel], [m for _, m in sel], marks
+        )
+        acc.add_draws(central_inputs(plan))
+        outs = outcomes(plan, marks)
+        assert central_values(plan, outs, marks) == measure(acc, outs)
+
+
+def test_sobol_indices_of_a_force_too_large_to_count_level_by_level_are_found(write):
+    # (Sobol reads each run's levels, a chunk of runs at a time: no level is counted)
+    result = sim.sensitivity(sim.load_scenario(write(HUGE)), draws=8, seed=1, method="sobol")
+    assert set(result.table.variant) == {"base"}  # (late has no uncertain input)
+    assert set(result.table.input) == {"announcement.delay"}
 
 
 def test_a_plain_run_of_a_force_too_large_to_count_level_by_level_writes_every_file(

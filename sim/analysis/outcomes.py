@@ -25,8 +25,17 @@ from typing import Any
 import numpy as np
 
 from sim.analysis.accumulator import Accumulator
-from sim.analysis.summaries import MEAN_PLACES, SHARE_PLACES, inverse_cdf_row, rounded
+from sim.analysis.summaries import (
+    MEAN_PLACES,
+    SHARE_PLACES,
+    inverse_cdf_row,
+    level_views,
+    rounded,
+    series,
+)
+from sim.model.draws import central_inputs
 from sim.model.plan import Plan
+from sim.model.stepper import step
 from sim.months import format_month
 
 KINDS = ("p_met", "level", "date")
@@ -59,8 +68,8 @@ def outcomes(plan: Plan, marks: list[tuple[str, str, int]]) -> list[Outcome]:
         for month in calendar_deadlines(plan):
             label = format_month(plan.start + month)
             out.append(Outcome(f"mean level {tid} {label}", "level", tid, month))
-    for k, (series, label, _) in enumerate(marks):
-        out.append(Outcome(f"median month {series} {label}", "date", series, k))
+    for k, (name, label, _) in enumerate(marks):
+        out.append(Outcome(f"median month {name} {label}", "date", name, k))
     return out
 
 
@@ -82,6 +91,29 @@ def measure(acc: Accumulator, outs: list[Outcome]) -> list[Any]:
         else:
             month = inverse_cdf_row(np.cumsum(acc.first_months(o.index)), 50, n)
             values.append(month if month < acc.plan.n_months else None)
+    return values
+
+
+def central_values(plan: Plan, outs: list[Outcome], marks: list[tuple[str, str, int]]) -> list[Any]:
+    """Each outcome of the deterministic central run (every input at its central value),
+    read off its one run's levels: what :func:`measure` gives for an accumulator of that
+    one draw, without counting levels, so for a force of any size.
+
+    ``marks`` are the threshold marks ``outs`` were made with (:func:`outcomes`)."""
+    names, members = zip(*series(plan), strict=True)
+    out = step(plan, central_inputs(plan))
+    views = level_views(plan, out, list(names), list(members))
+    values: list[Any] = []
+    for o in outs:
+        if o.kind == "p_met":
+            met = int(out.reached[0, o.index] <= out.original[0, o.index])
+            values.append(rounded(met, 1, SHARE_PLACES))
+        elif o.kind == "level":
+            values.append(rounded(int(views[o.series][0, o.index]), 1, MEAN_PLACES))
+        else:
+            name, _, level = marks[o.index]
+            below = np.flatnonzero(views[name][0] <= level)
+            values.append(int(below[0]) if level >= 0 and len(below) else None)
     return values
 
 

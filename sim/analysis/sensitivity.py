@@ -491,8 +491,6 @@ def sensitivity(
         )
     names = scenario.select(variants)
     plans = {name: scenario.plan(name) for name in names}
-    for name in names:
-        require_dense(plans[name], name, scenario, "sensitivity")
     found = {name: uncertain_inputs(plans[name]) for name in names}
     if not any(found.values()):
         raise ScenarioError(
@@ -501,8 +499,10 @@ def sensitivity(
             file=scenario.path or "<scenario>",
             path="variants",
         )
-    if method == "sobol":
+    if method == "sobol":  # (each run's levels read off a chunk of runs: none counted)
         return _sobol(scenario, names, plans, found, draws, seed, chunk)
+    for name in names:  # the tenths count every level of each tenth's draws
+        require_dense(plans[name], name, scenario, "sensitivity")
     rows: list[dict[str, Any]] = []
     summaries: dict[str, list[InputSummary]] = {}
     overall: dict[tuple[str, str], float] = {}

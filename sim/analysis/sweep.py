@@ -26,7 +26,7 @@ import pandas as pd
 from sim.analysis.accumulator import Accumulator
 from sim.analysis.chunks import Executor, progress_bar, run_chunks
 from sim.analysis.ensemble import check_args
-from sim.analysis.outcomes import measure, outcomes
+from sim.analysis.outcomes import central_values, measure, outcomes
 from sim.analysis.summaries import MAX_DRAWS, level_bound, series, thresholds
 from sim.analysis.wide import require_dense
 from sim.errors import ScenarioError
@@ -56,15 +56,15 @@ def run_point(job: PointJob) -> list[tuple[str, list[Any]]]:
     """``(variant, outcome values)`` for each variant of one point (a task)."""
     out = []
     for name, plan, marks in job.plans:
+        if job.draws is None:  # one run, read off its levels (nothing counted)
+            out.append((name, central_values(plan, outcomes(plan, list(marks)), list(marks))))
+            continue
         sel = series(plan)
         acc = Accumulator(
             plan, level_bound(plan), [s for s, _ in sel], [m for _, m in sel], list(marks)
         )
-        if job.draws is None:
-            acc.add_draws(central_inputs(plan))
-        else:
-            assert job.seed is not None
-            run_chunks([plan], job.draws, job.seed, acc, chunk=job.chunk)
+        assert job.seed is not None
+        run_chunks([plan], job.draws, job.seed, acc, chunk=job.chunk)
         out.append((name, measure(acc, outcomes(plan, list(marks)))))
     return out
 
@@ -265,7 +265,8 @@ def sweep(
         plans = []
         for name in names:
             plan = sc.plan(name)
-            require_dense(plan, name, scenario, "a sweep")
+            if draws is not None:  # (the central run counts no levels)
+                require_dense(plan, name, scenario, "a sweep")
             # (the central run's milestone columns, not a frame of them: a frame per
             # variant and point cost about a millisecond, a tenth of a point's work)
             columns = milestone_columns(sc.id, name, plan, step(plan, central_inputs(plan)))
