@@ -136,7 +136,11 @@ def theater_sums(plan: Plan, tracks: NDArray[np.int32]) -> NDArray[np.int32]:
     n, _, months = tracks.shape
     theaters = np.empty((n, len(plan.theaters), months), np.int32)
     for t, tid in enumerate(plan.theaters):
-        theaters[:, t, :] = tracks[:, plan.theater_tracks(tid), :].sum(axis=1)
+        own = plan.theater_tracks(tid)
+        if own == list(range(own[0], own[-1] + 1)):  # (a view: no copy of its levels)
+            theaters[:, t, :] = tracks[:, own[0] : own[-1] + 1, :].sum(axis=1)
+        else:
+            theaters[:, t, :] = tracks[:, own, :].sum(axis=1)
     return theaters
 
 
