@@ -707,42 +707,32 @@ class Accumulator:
                 raise Untabled("a theater made of sites")
             if tid not in self._counted:
                 continue  # (its rows were not taken into timing order: _rows_counted)
-            # a theater made of sites: each site's levels month by month, and their sum
+            # a theater made of sites: each site's levels month by month, added to their
+            # sum and counted one site at a time (one site's block in memory, not every
+            # site's: 10,000 sites held 10,000 blocks of months x draws)
             spans = [group.active(k) for k in tracks]
             lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
             rows = hi - lo + 1
-            blocks = []
-            for pos, k in enumerate(tracks):
+            total: NDArray[np.int64] | None = None
+            rising = False
+            for k, (a, b) in zip(tracks, spans, strict=True):
                 if alike and group.uniform(k):
                     head = head or group.head()
-                    blocks.append(head.levels(k, lo, hi))
+                    blk = head.levels(k, lo, hi)
+                    up = head.rises(k, blk, lo, hi)
                 else:
                     scratch = self._buffer(rows, group.n, np.float64)
-                    out = self._buffer(rows, group.n, np.int64, pos)
-                    blocks.append(group.levels(k, lo, hi, out=out, scratch=scratch))
-            rises = [
-                (group if blk.shape[1] > 1 else head).rises(k, blk, lo, hi)  # type: ignore[union-attr]
-                for k, blk in zip(tracks, blocks, strict=True)
-            ]
-            if row is not None:
-                if len(blocks) == 1:
-                    total = blocks[0].copy()
-                else:
-                    total = np.add(blocks[0], blocks[1])
-                    for blk in blocks[2:]:
-                        if blk.shape[1] > total.shape[1]:
-                            total = total + blk
-                        else:
-                            total += blk
-                self._tally(
-                    row,
-                    total,
-                    lo,
-                    hi,
-                    None if any(rises) else False,
-                    group.n if total.shape[1] == 1 else 1,
-                )
-            for k, blk, (a, b), up in zip(tracks, blocks, spans, rises, strict=True):
+                    out = self._buffer(rows, group.n, np.int64)
+                    blk = group.levels(k, lo, hi, out=out, scratch=scratch)
+                    up = group.rises(k, blk, lo, hi)
+                rising = rising or up
+                if row is not None:  # (before the site's count, which overwrites blk)
+                    if total is None:
+                        total = blk.copy()
+                    elif blk.shape[1] > total.shape[1]:
+                        total = total + blk
+                    else:
+                        total += blk
                 site = self._row.get(plan.tracks[k].key)
                 if site is not None:
                     self._tally(
@@ -753,6 +743,15 @@ class Accumulator:
                         up,
                         group.n if blk.shape[1] == 1 else 1,
                     )
+            if row is not None and total is not None:
+                self._tally(
+                    row,
+                    total,
+                    lo,
+                    hi,
+                    None if rising else False,
+                    group.n if total.shape[1] == 1 else 1,
+                )
         if self._held.nbytes > HELD_BYTES:
             self._fold_held()
 
