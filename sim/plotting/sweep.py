@@ -1,9 +1,15 @@
 """The sweep chart: the chance of meeting each deadline across the swept values.
 
 One swept key: a panel per milestone, a line per variant, the key's values on
-the x-axis. Two swept keys: a heat map per variant (rows) and milestone
-(columns), the first key across, the second up, each cell labelled with its
-chance. Keys held at one value are named in the subtitle.
+the x-axis. Two swept keys: a heat map per variant and milestone, each variant's
+milestones in rows of at most :data:`HEAT_COLUMNS`, the first key across, the
+second up, each cell labelled with its chance. Keys held at one value are named in
+the subtitle.
+
+A crowded chart draws at most :data:`MAX_HEAT_ROWS` rows of heat maps (the first
+variants, and of more milestones than that holds, the first milestones) and says
+so on the chart and in a :class:`~sim.plotting.common.CrowdedChart` warning;
+sweep.csv has every value.
 """
 
 from __future__ import annotations
@@ -29,9 +35,16 @@ if TYPE_CHECKING:
 TOP_IN, BOTTOM_IN, LEFT_IN, RIGHT_IN = 1.9, 1.05, 1.0, 0.4
 HEAD_IN, FOOT_IN, GAP_IN = 0.55, 0.85, 0.6
 HEAT_IN, BAR_IN = 2.6, 1.3
+HEAT_GAP_IN = 1.0  # between heat maps side by side: room for the value ticks left of each
+#: heat maps side by side: a variant's further milestones wrap onto the next row
+HEAT_COLUMNS = 4
+#: rows of heat maps one chart holds (about 4,300 px): more make a poster, not a chart
+MAX_HEAT_ROWS = 10
+NOTE_IN = 0.4  # the room a crowded chart's note takes under the subtitle
 LABELS_IN = 2.4  # room right of a line panel for the variants' end labels
 MAX_TICKS = 12
 MAX_LABELLED = 16  # cells per side labelled with their value
+CELL_LABEL_IN = 0.42  # the least width of a cell labelled with its value ("100 %")
 CMAP = "viridis"
 
 
@@ -77,8 +90,8 @@ def _lower(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _ticks(count: int) -> list[int]:
-    step = max(1, math.ceil(count / MAX_TICKS))
+def _ticks(count: int, most: int = MAX_TICKS) -> list[int]:
+    step = max(1, math.ceil(count / most))
     return list(range(0, count, step))
 
 
@@ -161,16 +174,18 @@ def plot_sweep(sw: Sweep, *, variants: Sequence[str] | None = None) -> list[Axes
     return _heat(sw, swept[0], swept[1], milestones, names)
 
 
-def _frame(rows: int, cols: int, panel_h: float, extra_right: float = 0.0) -> tuple[Any, Any]:
+def _frame(
+    rows: int, cols: int, panel_h: float, extra_right: float = 0.0, top: float = TOP_IN
+) -> tuple[Any, Any]:
     plt = common.pyplot()
     body = rows * (HEAD_IN + panel_h + FOOT_IN)
-    height = max(common.HEIGHT_IN, TOP_IN + body + BOTTOM_IN)
-    panel_h += (height - TOP_IN - body - BOTTOM_IN) / rows
+    height = max(common.HEIGHT_IN, top + body + BOTTOM_IN)
+    panel_h += (height - top - body - BOTTOM_IN) / rows
     fig = plt.figure(figsize=(common.WIDTH_IN, height), dpi=common.DPI)
     return fig, panel_h
 
 
-def _title(fig: Any, sw: Sweep, text: str) -> None:
+def _title(fig: Any, sw: Sweep, text: str, note: str | None = None) -> None:
     fig.text(
         LEFT_IN / common.WIDTH_IN,
         1 - 0.3 / fig.get_figheight(),
@@ -180,6 +195,8 @@ def _title(fig: Any, sw: Sweep, text: str) -> None:
         va="top",
     )
     sub = textwrap.fill(_subtitle(sw), 150)
+    if note is not None:
+        sub += "\n" + textwrap.fill(note, 150)
     fig.text(
         LEFT_IN / common.WIDTH_IN,
         1 - 0.85 / fig.get_figheight(),
@@ -317,22 +334,64 @@ def _lines(sw: Sweep, key: str, milestones: list[str], names: list[str]) -> list
     return axes
 
 
+def heat_selection(
+    milestones: list[str], variants: list[str]
+) -> tuple[list[str], list[str], str | None]:
+    """The milestones and variants the heat maps draw (at most :data:`MAX_HEAT_ROWS`
+    rows of :data:`HEAT_COLUMNS`, milestones first) and the note that says what was
+    left out, or None."""
+    cols = min(HEAT_COLUMNS, len(milestones))
+    ms = milestones[: MAX_HEAT_ROWS * cols]
+    per_variant = math.ceil(len(ms) / cols)
+    vs = variants[: max(1, MAX_HEAT_ROWS // per_variant)]
+    if (len(ms), len(vs)) == (len(milestones), len(variants)):
+        return ms, vs, None
+    left = []
+    if len(vs) < len(variants):
+        left.append(f"the first {len(vs)} of {len(variants)} variants")
+    if len(ms) < len(milestones):
+        left.append(f"the first {len(ms)} of {len(milestones)} milestones")
+    return (
+        ms,
+        vs,
+        f"A heat map per variant and milestone would make {len(variants) * len(milestones)} "
+        "panels: "
+        f"this chart shows {' and '.join(left)}; sweep.csv has every value. Choose variants "
+        "with forcesim sweep --variant NAME (variants=[...] in Python).",
+    )
+
+
 def _heat(sw: Sweep, kx: str, ky: str, milestones: list[str], names: list[str]) -> list[Axes]:
-    cols = len(milestones)
-    rows = len(names)
-    fig, panel_h = _frame(rows, cols, HEAT_IN)
+    milestones, names, note = heat_selection(milestones, names)
+    cols = min(HEAT_COLUMNS, len(milestones))
+    per_variant = math.ceil(len(milestones) / cols)
+    rows = len(names) * per_variant
+    top_in = TOP_IN + (NOTE_IN if note is not None else 0.0)
+    fig, panel_h = _frame(rows, cols, HEAT_IN, top=top_in)
     width = common.WIDTH_IN
-    panel_w = (width - LEFT_IN - RIGHT_IN - BAR_IN - (cols - 1) * GAP_IN) / cols
+    panel_w = (width - LEFT_IN - RIGHT_IN - BAR_IN - (cols - 1) * HEAT_GAP_IN) / cols
     xl, _ = _axis_values(sw, kx)
     yl, _ = _axis_values(sw, ky)
+    # a cell is labelled with its value where "100 %" fits in it, the panel's title and
+    # notes wrap to its width, and its value ticks thin out to fit
+    labelled = (
+        len(xl) <= MAX_LABELLED
+        and len(yl) <= MAX_LABELLED
+        and panel_w / len(xl) >= CELL_LABEL_IN
+        and panel_h / len(yl) >= 0.2
+    )
+    title_chars = max(12, int(panel_w * 72 / (11 * 0.55)))
+    widest = max(len(x) for x in xl)
+    x_most = max(2, min(MAX_TICKS, int(panel_w / (min(widest, 12) * 10 * 0.6 / 72 + 0.15))))
     axes: list[Axes] = []
     image = None
     for r, v in enumerate(names):
-        for c, mid in enumerate(milestones):
-            top = fig.get_figheight() - TOP_IN - r * (HEAD_IN + panel_h + FOOT_IN) - HEAD_IN
+        for i, mid in enumerate(milestones):
+            row, c = r * per_variant + i // cols, i % cols
+            top = fig.get_figheight() - top_in - row * (HEAD_IN + panel_h + FOOT_IN) - HEAD_IN
             ax = fig.add_axes(
                 (
-                    (LEFT_IN + c * (panel_w + GAP_IN)) / width,
+                    (LEFT_IN + c * (panel_w + HEAT_GAP_IN)) / width,
                     (top - panel_h) / fig.get_figheight(),
                     panel_w / width,
                     panel_h / fig.get_figheight(),
@@ -344,7 +403,7 @@ def _heat(sw: Sweep, kx: str, ky: str, milestones: list[str], names: list[str]) 
                 ax.text(
                     0.5,
                     0.5,
-                    f"{v} has no milestone {mid}",
+                    _wrap(f"{v} has no milestone {mid}", max(12, int(panel_w * 72 / (11 * 0.55)))),
                     ha="center",
                     va="center",
                     transform=ax.transAxes,
@@ -364,7 +423,7 @@ def _heat(sw: Sweep, kx: str, ky: str, milestones: list[str], names: list[str]) 
                 vmax=1,
                 interpolation="nearest",
             )
-            if len(xl) <= MAX_LABELLED and len(yl) <= MAX_LABELLED:
+            if labelled:
                 for (yi, xi), p in np.ndenumerate(grid):
                     shade = image.cmap(image.norm(p))
                     light = 0.299 * shade[0] + 0.587 * shade[1] + 0.114 * shade[2] > 0.55
@@ -378,11 +437,16 @@ def _heat(sw: Sweep, kx: str, ky: str, milestones: list[str], names: list[str]) 
                         fontsize=9,
                         color="#111111" if light else "white",
                     )
-            xt, yt = _ticks(len(xl)), _ticks(len(yl))
-            ax.set_xticks(xt, [_wrap(xl[i], 12) for i in xt], fontsize=10)
-            ax.set_yticks(yt, [yl[i] for i in yt], fontsize=10)
-            ax.set_title(f"{v} — {_deadline(sw, mid)}", loc="left", fontsize=12, fontweight="bold")
-            if r == rows - 1:
+            xt, yt = _ticks(len(xl), x_most), _ticks(len(yl))
+            ax.set_xticks(xt, [_wrap(xl[t], 12) for t in xt], fontsize=10)
+            ax.set_yticks(yt, [yl[t] for t in yt], fontsize=10)
+            ax.set_title(
+                _wrap(f"{v} — {_deadline(sw, mid)}", title_chars),
+                loc="left",
+                fontsize=11 if cols > 2 else 12,
+                fontweight="bold",
+            )
+            if r == len(names) - 1 and i + cols >= len(milestones):
                 ax.set_xlabel(_axis_title(sw, kx), fontsize=11)
             if c == 0:
                 ax.set_ylabel(_wrap(_axis_title(sw, ky), 28), fontsize=11)
@@ -409,5 +473,8 @@ def _heat(sw: Sweep, kx: str, ky: str, milestones: list[str], names: list[str]) 
         sw,
         f"Chance of meeting each deadline, by {_lower(key_label(doc, kx))} and "
         f"{_lower(key_label(doc, ky))}",
+        note,
     )
+    if note is not None:
+        common.warn_crowded("sweep", note)
     return axes
