@@ -94,3 +94,20 @@ def test_a_heat_map_of_the_most_milestones_and_variants_draws_readable_and_says_
     lefts = sorted({round(ax.get_position().x0, 3) for ax in axes})
     assert len(lefts) <= HEAT_COLUMNS
     assert min(ax.get_position().width * fig.get_figwidth() for ax in axes) >= 2.0
+
+
+def test_a_line_chart_of_the_most_milestones_and_variants_draws_readable_and_says_what_it_left_out(
+    crowded,
+) -> None:
+    from sim.plotting.common import MAX_LINES
+    from sim.plotting.sweep import MAX_LINE_PANELS, plot_sweep
+
+    sw = _sweep(crowded, {"announcement.delay": [0, 3, 6]})
+    with pytest.warns(CrowdedChart, match="first 10 of 100 variants and the first 12 of 200"):
+        axes = plot_sweep(sw)
+    width, height = _pixels(axes)
+    assert height <= MOST_PX and width <= MOST_PX
+    assert len(axes) == MAX_LINE_PANELS
+    assert all(len(ax.get_lines()) <= 2 * MAX_LINES for ax in axes)
+    fig = axes[0].get_figure(root=True)
+    assert "sweep.csv has every value" in "\n".join(t.get_text() for t in fig.texts)

@@ -41,6 +41,8 @@ HEAT_COLUMNS = 4
 #: rows of heat maps one chart holds (about 4,300 px): more make a poster, not a chart
 MAX_HEAT_ROWS = 10
 NOTE_IN = 0.4  # the room a crowded chart's note takes under the subtitle
+#: milestones one line chart holds (6 rows of 2 panels)
+MAX_LINE_PANELS = 12
 LABELS_IN = 2.4  # room right of a line panel for the variants' end labels
 MAX_TICKS = 12
 MAX_LABELLED = 16  # cells per side labelled with their value
@@ -262,10 +264,34 @@ def _end_labels(ax: Axes, last: dict[str, float], colors: dict[str, str], draws:
         )
 
 
+def line_selection(
+    milestones: list[str], variants: list[str]
+) -> tuple[list[str], list[str], str | None]:
+    """The milestones (at most :data:`MAX_LINE_PANELS`) and variants (at most
+    :data:`sim.plotting.common.MAX_LINES`, as many as a reader tells apart) the line
+    chart draws, and the note that says what was left out, or None."""
+    ms, vs = milestones[:MAX_LINE_PANELS], variants[: common.MAX_LINES]
+    if (len(ms), len(vs)) == (len(milestones), len(variants)):
+        return ms, vs, None
+    left = []
+    if len(vs) < len(variants):
+        left.append(f"the first {len(vs)} of {len(variants)} variants")
+    if len(ms) < len(milestones):
+        left.append(f"the first {len(ms)} of {len(milestones)} milestones")
+    return (
+        ms,
+        vs,
+        f"This chart shows {' and '.join(left)}; sweep.csv has every value. Choose variants "
+        "with forcesim sweep --variant NAME (variants=[...] in Python).",
+    )
+
+
 def _lines(sw: Sweep, key: str, milestones: list[str], names: list[str]) -> list[Axes]:
+    milestones, names, note = line_selection(milestones, names)
     cols = 1 if len(milestones) <= 2 else 2
     rows = math.ceil(len(milestones) / cols)
-    fig, panel_h = _frame(rows, cols, 3.4)
+    top_in = TOP_IN + (NOTE_IN if note is not None else 0.0)
+    fig, panel_h = _frame(rows, cols, 3.4, top=top_in)
     width = common.WIDTH_IN
     right = RIGHT_IN + LABELS_IN
     panel_w = (width - LEFT_IN - right - (cols - 1) * (GAP_IN + LABELS_IN)) / cols
@@ -275,7 +301,7 @@ def _lines(sw: Sweep, key: str, milestones: list[str], names: list[str]) -> list
     axes: list[Axes] = []
     for i, mid in enumerate(milestones):
         r, c = divmod(i, cols)
-        top = fig.get_figheight() - TOP_IN - r * (HEAD_IN + panel_h + FOOT_IN) - HEAD_IN
+        top = fig.get_figheight() - top_in - r * (HEAD_IN + panel_h + FOOT_IN) - HEAD_IN
         ax = fig.add_axes(
             (
                 (LEFT_IN + c * (panel_w + GAP_IN + LABELS_IN)) / width,
@@ -323,14 +349,19 @@ def _lines(sw: Sweep, key: str, milestones: list[str], names: list[str]) -> list
         handles,
         texts,
         loc="upper left",
-        bbox_to_anchor=(LEFT_IN / width, 1 - (TOP_IN - 0.35) / fig.get_figheight()),
+        bbox_to_anchor=(LEFT_IN / width, 1 - (top_in - 0.35) / fig.get_figheight()),
         ncol=min(len(texts), 8),
         frameon=False,
         fontsize=11,
     )
     _title(
-        fig, sw, f"Chance of meeting each deadline, by {_lower(key_label(sw.scenario.doc, key))}"
+        fig,
+        sw,
+        f"Chance of meeting each deadline, by {_lower(key_label(sw.scenario.doc, key))}",
+        note,
     )
+    if note is not None:
+        common.warn_crowded("sweep", note)
     return axes
 
 
