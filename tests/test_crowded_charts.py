@@ -9,6 +9,7 @@ import itertools
 import pandas as pd
 import pytest
 from conftest import make_doc
+from matplotlib.text import Text
 
 import sim
 from sim.analysis.sweep import Sweep
@@ -111,3 +112,86 @@ def test_a_line_chart_of_the_most_milestones_and_variants_draws_readable_and_say
     assert all(len(ax.get_lines()) <= 2 * MAX_LINES for ax in axes)
     fig = axes[0].get_figure(root=True)
     assert "sweep.csv has every value" in "\n".join(t.get_text() for t in fig.texts)
+
+
+def _fifty(tmp_path, sid: str = "fifty", as_of: str = "2024-01"):
+    """The most theaters, a milestone each, two variants."""
+    import yaml
+
+    doc = make_doc(
+        id=sid,
+        as_of=as_of,
+        theaters={f"t{i:02d}": {"initial": 1000} for i in range(MOST_THEATERS)},
+        milestones={
+            f"t{i:02d}-cut": {
+                "theater": f"t{i:02d}",
+                "deadline": "2024-10",
+                "target": {"level": {"uniform": [0, 400]}},
+            }
+            for i in range(MOST_THEATERS)
+        },
+        variants={
+            "on-time": {"description": "as planned", "overrides": {}},
+            "late": {
+                "description": "later",
+                "overrides": {"announcement": {"expected": "2024-03"}},
+            },
+        },
+    )
+    path = tmp_path / f"{sid}.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return sim.load_scenario(path)
+
+
+def _observed(tmp_path):
+    path = tmp_path / "observed.csv"
+    lines = ["date,theater,troops_low,troops_high,source,quote"]
+    for i in range(MOST_THEATERS):
+        lines += [f"2024-03-15,t{i:02d},900,900,,", f"2024-08-15,t{i:02d},500,700,,"]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _shows_twelve_and_says_so(axes, csv: str) -> None:
+    width, height = _pixels(axes)
+    assert height <= MOST_PX and width <= MOST_PX
+    fig = axes[0].get_figure(root=True)
+    texts = [t.get_text() for t in fig.findobj(Text)]
+    assert any(f"the first 12; {csv}" in t for t in texts), texts
+
+
+def test_a_comparison_of_the_most_theaters_stacks_twelve_and_says_what_it_left_out(
+    tmp_path,
+) -> None:
+    from sim.plotting.compare import plot_compare
+
+    cmp = sim.compare(_fifty(tmp_path), "on-time", "late", draws=20, seed=1)
+    with pytest.warns(CrowdedChart, match="50 theaters: this chart shows the first 12"):
+        axes = plot_compare(cmp)
+    assert len(axes) == 2 * 12
+    _shows_twelve_and_says_so(axes, "compare.csv has every theater")
+
+
+def test_a_backtest_of_the_most_theaters_stacks_twelve_and_says_what_it_left_out(
+    tmp_path,
+) -> None:
+    from sim.analysis.backtest import run_backtest
+    from sim.io.observation_csv import read_observations
+    from sim.plotting.backtest import plot_backtest
+
+    bt = run_backtest(_fifty(tmp_path), read_observations(_observed(tmp_path)))
+    with pytest.warns(CrowdedChart, match="50 theaters: this chart shows the first 12"):
+        axes = plot_backtest(bt)
+    assert len({ax.get_title(loc="left").split(" · ")[0] for ax in axes[:-1]}) == 12
+    _shows_twelve_and_says_so(axes, "errors.csv and paths.csv have every theater")
+
+
+def test_vintages_of_the_most_theaters_stack_twelve_and_say_what_they_left_out(tmp_path) -> None:
+    from sim.plotting.vintages import plot_vintages
+
+    vintages = [_fifty(tmp_path, "v1", "2024-02"), _fifty(tmp_path, "v2", "2024-04")]
+    series = sim.run_vintages(vintages, _observed(tmp_path), draws=20, seed=1)
+    with pytest.warns(CrowdedChart, match="50 theaters: this chart shows the first 12"):
+        axes = plot_vintages(series, variant="on-time")
+    assert len(axes) == 12
+    _shows_twelve_and_says_so(axes, "points.csv and scores.csv have every theater")

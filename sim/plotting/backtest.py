@@ -44,6 +44,11 @@ def plot_backtest(bt: Backtest) -> list[Axes]:
         if s in set(bt.paths.theater)
         and any(o.theater == s and months[0] <= o.month_text <= months[-1] for o in obs)
     ]
+    series, crowded = common.theater_selection(
+        series, "errors.csv and paths.csv have every theater"
+    )
+    if crowded:
+        common.warn_crowded("backtest", crowded)
     colors = common.variant_colors(bt.variants)
     fig, panels, summary = _layout(series)
     tops: dict[str, float] = {}
@@ -54,7 +59,7 @@ def plot_backtest(bt: Backtest) -> list[Axes]:
         ax.set_ylim(0, max(tops[s] * 1.12, 10))
         draw_observations(ax, obs, s, months)
     _mae_bars(summary, bt, colors)
-    _decorate(bt, fig, colors, visible(obs, series, months))
+    _decorate(bt, fig, colors, visible(obs, series, months), crowded)
     return [a for _, _, a in panels] + [summary]
 
 
@@ -137,7 +142,9 @@ def _tie_note(bt: Backtest) -> str:
     return f"; {named} fit{'s' if len(others) == 1 else ''} exactly as well"
 
 
-def _decorate(bt: Backtest, fig: Any, colors: dict[str, str], shown: Any) -> None:
+def _decorate(
+    bt: Backtest, fig: Any, colors: dict[str, str], shown: Any, crowded: str | None = None
+) -> None:
     """Title, subtitle, legend and the footnote naming the best fit."""
     from matplotlib.lines import Line2D
 
@@ -183,6 +190,8 @@ def _decorate(bt: Backtest, fig: Any, colors: dict[str, str], shown: Any) -> Non
         f"Observations: {_compared(bt, best, _short(bt.observations.origin))}.\n"
         f"As of {spell_date(sc.doc.as_of)}. forcesim backtest, not a forecast of record."
     )
+    if crowded:
+        note += "\n" + crowded
     fig.text(0.04, 0.012, note, fontsize=9.5, color="#444444", va="bottom")
     fig.subplots_adjust(left=0.06, right=0.98, top=0.83, bottom=0.125, hspace=0.42, wspace=0.16)
 

@@ -202,15 +202,17 @@ def fan_selection(
     )
 
 
-def theater_selection(theaters: list[str]) -> tuple[list[str], str | None]:
-    """The theaters a new envelope or comparison chart stacks (at most
-    :data:`MAX_THEATERS`) and the note that says what was left out, or None."""
+def theater_selection(
+    theaters: list[str], choose: str = f"choose with {CHOOSE_PANELS}"
+) -> tuple[list[str], str | None]:
+    """The theaters a new envelope, comparison, backtest or vintages chart stacks (at
+    most :data:`MAX_THEATERS`) and the note that says what was left out (ending in
+    ``choose``: how a reader picks others), or None."""
     if len(theaters) <= MAX_THEATERS:
         return theaters, None
     what = "theaters and sites" if any("/" in t for t in theaters) else "theaters"
     return theaters[:MAX_THEATERS], (
-        f"{len(theaters)} {what}: this chart shows the first {MAX_THEATERS}; "
-        f"choose with {CHOOSE_PANELS}."
+        f"{len(theaters)} {what}: this chart shows the first {MAX_THEATERS}; {choose}."
     )
 
 

@@ -92,7 +92,15 @@ def plot_compare(
         if name not in have:
             raise ValueError(f"unknown theater {name!r}: expected one of {', '.join(have)}")
     fig = None
-    if ax is None:
+    crowded = None
+    if ax is None:  # a new figure: at most common.MAX_THEATERS theaters, and a note
+        names, crowded = common.theater_selection(
+            names,
+            "compare.csv has every theater; choose with plot_compare(cmp, theaters=[...]) "
+            "in Python",
+        )
+        if crowded:
+            common.warn_crowded("comparison", crowded)
         fig, axes = _layout(names)
     else:
         axes = common.check_given(ax)
@@ -110,7 +118,7 @@ def plot_compare(
             axes[i * step].tick_params(labelbottom=True)
             _probability_panel(cmp, axes[i * step + 1], tid, rows)
     if fig is not None:
-        _decorate_compare(cmp, fig, axes[0])
+        _decorate_compare(cmp, fig, axes[0], crowded)
     else:  # the legend is the caller's: ax.legend() lists the bands, lines and deadlines
         axes[0].add_line(deadline_handle("calendar deadline"))
     return axes
@@ -256,7 +264,7 @@ def _compare_deadlines(cmp: Comparison, tid: str, ax: Axes, *, label: bool) -> f
     return deadline_marks(ax, marks, len(cmp.table.month.unique()), 10)
 
 
-def _decorate_compare(cmp: Comparison, fig: Any, first: Axes) -> None:
+def _decorate_compare(cmp: Comparison, fig: Any, first: Axes, crowded: str | None) -> None:
     """Title, subtitle and legend in the header; the footnote below the panels."""
     header, body = fig.subfigs
     handles, labels = legend_handles(first)
@@ -289,4 +297,6 @@ def _decorate_compare(cmp: Comparison, fig: Any, first: Axes) -> None:
         "same draws of every input they share (common random numbers). Percentiles are "
         "exact over the draws."
     )
+    if crowded:
+        note += "\n" + crowded
     body.supxlabel(note, x=0.02, ha="left", fontsize=9.5, color="#444444", linespacing=1.3)

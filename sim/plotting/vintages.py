@@ -93,6 +93,15 @@ def plot_vintages(
     # vintages all green); their order shows in where each line starts and in the key
     palette = variant_colors([v.scenario.id for v in series.vintages])
     colors = [palette[v.scenario.id] for v in series.vintages]
+    crowded = None
+    if theaters is None:  # every theater: at most common.MAX_THEATERS, and a note
+        names, crowded = common.theater_selection(
+            names,
+            "points.csv and scores.csv have every theater; choose with "
+            "plot_vintages(series, theaters=[...]) in Python",
+        )
+        if crowded:
+            common.warn_crowded("vintages", crowded)
     header_in = 2.1
     height = max(common.HEIGHT_IN + 1, header_in + 1.2 + 3.9 * len(names))
     fig = common.pyplot().figure(
@@ -166,7 +175,8 @@ def plot_vintages(
         fontsize=10.5,
         frameon=False,
     )
-    body.supxlabel(_footnote(series, variant), x=0.02, ha="left", fontsize=9.5, color="#444444")
+    foot = _footnote(series, variant) + (f"\n{crowded}" if crowded else "")
+    body.supxlabel(foot, x=0.02, ha="left", fontsize=9.5, color="#444444")
     return axes
 
 
