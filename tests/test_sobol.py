@@ -277,8 +277,7 @@ def test_sobol_runs_are_stepped_in_chunks_whose_levels_fit_the_budget(monkeypatc
     sc = sim.load_scenario(DEFAULT_SCENARIO)
     whole = sim.sensitivity(sc, ["as-reported"], 64, 3, method="sobol").table
     plan = sc.plan("as-reported")
-    per_run = 4 * plan.n_months * (len(plan.tracks) + len(plan.theaters))
-    monkeypatch.setattr(module, "SOBOL_STEP_BYTES", 50 * per_run)
+    monkeypatch.setattr(module, "SOBOL_STEP_BYTES", 50 * module.sobol_run_bytes(plan))
     sizes: list[int] = []
     real = module.step
 
@@ -292,3 +291,101 @@ def test_sobol_runs_are_stepped_in_chunks_whose_levels_fit_the_budget(monkeypatc
     import pandas as pd
 
     pd.testing.assert_frame_equal(chunked, whole)
+
+
+def _sites(n: int) -> str:
+    """One theater of ``n`` sites over 24 months, each site cut on its own uncertain
+    schedule: as benchmarks/bench_scale_memory.py's sites-100, smaller."""
+    sites = "".join(f"      s{i:02d}: {{initial: 1000}}\n" for i in range(n))
+    cuts = "".join(
+        f"  s{i:02d}-cut:\n    theater: big/s{i:02d}\n"
+        f"    deadline: {{after_announcement: {3 + i % 12}}}\n"
+        "    target: {level: {uniform: [0, 300]}}\n"
+        for i in range(n)
+    )
+    return (
+        "id: sites\ntitle: sites cut on their own schedules\nas_of: 2024-01\n"
+        "calendar: {start: 2024-01, end: 2025-12}\n"
+        "announcement: {expected: 2024-03, delay: {uniform: [0, 12]}}\n"
+        f"theaters:\n  big:\n    sites:\n{sites}milestones:\n{cuts}"
+    )
+
+
+def test_a_step_of_sobol_runs_holds_what_it_makes_within_the_budget(monkeypatch, tmp_path) -> None:
+    # chunks were sized by their levels alone: for sites-100 at N = 1024 each step of
+    # 6,921 runs took 140 MB against a budget of 64 MB (the inputs and the schedule's
+    # per-milestone arrays besides the levels), and a chunk's arrays were still held
+    # while the next was stepped; now everything a step makes is counted, once
+    import tracemalloc
+
+    import sim.analysis.sensitivity as module
+
+    sc = _load(tmp_path, _sites(40), "sites")
+    plan = sc.plan(sc.select(None)[0])
+    inputs = uncertain_inputs(plan)
+    outs = [o for o in outcomes(plan, []) if o.kind in ("p_met", "level")]
+    budget = 8 << 20
+    monkeypatch.setattr(module, "SOBOL_STEP_BYTES", budget)
+    u = np.random.default_rng(1).random((4 * module.sobol_chunk(plan), len(inputs)))
+    held = u.shape[0] * len(outs) * 4  # the outcomes, float32
+    tracemalloc.start()
+    try:
+        y = _sobol_outputs(plan, inputs, u, outs, module.sobol_chunk(plan))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert y.dtype == np.float32 and y.nbytes == held
+    assert peak - held <= budget * 1.1, f"{(peak - held) / budget:.2f} x the budget"
+
+
+def test_sobol_outcomes_are_held_as_float32_and_give_the_same_indices(monkeypatch) -> None:
+    # (runs x outcomes) float64 outcomes took 81 MB for sites-100 at N = 1024; whole
+    # troops and 0/1 are exact in float32 and widened one column at a time for SALib
+    import sim.analysis.sensitivity as module
+
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    real = module._sobol_outputs
+    kept: list[np.ndarray] = []
+
+    def keeping(*args):  # type: ignore[no-untyped-def]
+        y = real(*args)
+        kept.append(y)
+        return y
+
+    monkeypatch.setattr(module, "_sobol_outputs", keeping)
+    got = sensitivity(sc, ["as-reported"], 64, 3, method="sobol").table
+    assert kept and all(y.dtype == np.float32 for y in kept)
+    monkeypatch.setattr(module, "_sobol_outputs", lambda *a: real(*a).astype(np.float64))
+    wide = sensitivity(sc, ["as-reported"], 64, 3, method="sobol").table
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(got, wide)
+
+
+def test_a_sobol_sample_over_its_budget_is_refused_with_the_largest_base_that_fits(
+    monkeypatch, tmp_path
+) -> None:
+    # SALib's sample (runs x inputs, float64) and the outcomes were built whatever their
+    # size: 83 MB and 81 MB for sites-100 at N = 1024, a 565 MB process; now a base
+    # whose sample and outcomes pass SOBOL_SAMPLE_BYTES is refused before sampling
+    import sim.analysis.sensitivity as module
+
+    sc = _load(tmp_path, _sites(40), "sites")
+    plan = sc.plan(sc.select(None)[0])
+    per_base = module.sobol_sample_bytes(plan, len(uncertain_inputs(plan)), 1)
+    monkeypatch.setattr(module, "SOBOL_SAMPLE_BYTES", 100 * per_base)
+    sampled: list[int] = []
+    monkeypatch.setattr(module, "_sobol_outputs", lambda *a: sampled.append(1))
+    path = tmp_path / "sites.yaml"
+    path.write_text(_sites(40))
+    out = tmp_path / "s"
+    args = ["sensitivity", str(path), "--method", "sobol", "--seed", "1", "--out", str(out)]
+    got = CliRunner().invoke(main, [*args, "--draws", "128"])
+    assert got.exit_code == 2 and not sampled and not out.exists()
+    lines = got.output.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in got.output
+    assert lines[0] == (
+        "forcesim: error: <command line>:1:1: --draws: expected a base sample size N whose "
+        f"sample and outcomes fit {100 * per_base >> 20} MB (variant 'base', 41 inputs: "
+        f"N = 64 at most), found '128 ({128 * per_base / (1 << 20):,.0f} MB)'"
+    )

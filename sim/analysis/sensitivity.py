@@ -114,9 +114,15 @@ SOBOL_COLUMNS = [
 SOBOL_BASE = "a base sample size that is a power of two for Sobol' sequences (e.g. 4096)"
 FLUSH = 1 << 16  # draws of one tenth gathered before they are stepped
 MIN_DRAWS = 10
-#: the most bytes of levels one step of Sobol runs returns (int32 per track and theater
-#: and month); 65,536 runs at once took 630 MB for 10 theaters over 120 months
+#: the most bytes one step of Sobol runs makes (:func:`sobol_run_bytes` per run: its
+#: inputs, its schedule's per-milestone arrays and its levels); 65,536 runs at once took
+#: 630 MB for 10 theaters over 120 months, and chunks sized by their levels alone took
+#: 140 MB for sites-100 (levels 63 MB, the schedule's arrays 32, the inputs 21)
 SOBOL_STEP_BYTES = 64 << 20
+#: the most bytes of the sample (float64, a row per run and a column per input) and its
+#: outcomes (float32, a column per outcome) Sobol indices hold through every step: a
+#: base sample size N whose N (inputs + 2) runs take more is refused before sampling
+SOBOL_SAMPLE_BYTES = 128 << 20
 #: the most bytes one pass of the tenths holds: two accumulators' level counts
 #: (:func:`~sim.analysis.summaries.counts_bytes`) and two tenths' held draws per input
 #: of a batch (:func:`input_batches`); one input per pass when one alone takes more
@@ -804,6 +810,18 @@ def _sobol(
                 file="<arguments>",
                 path="draws",
             )
+        plan = plans[name]
+        per_base = sobol_sample_bytes(plan, len(found[name]), 1)
+        if per_base * base > SOBOL_SAMPLE_BYTES:
+            fits = 1 << max(0, (SOBOL_SAMPLE_BYTES // per_base).bit_length() - 1)
+            raise ScenarioError(
+                f"a base sample size N whose sample and outcomes fit "
+                f"{SOBOL_SAMPLE_BYTES >> 20} MB (variant {name!r}, "
+                f"{len(found[name])} inputs: N = {fits:,} at most)",
+                f"{base:,} ({per_base * base / (1 << 20):,.0f} MB)",
+                file="<arguments>",
+                path="draws",
+            )
     rows: list[dict[str, Any]] = []
     summaries: dict[str, list[InputSummary]] = {}
     for name in names:
@@ -822,8 +840,9 @@ def _sobol(
         u = sobol_sample.sample(problem, base, calc_second_order=False, scramble=True, seed=seed)
         outs = [o for o in outcomes(plan, []) if o.kind in ("p_met", "level")]
         y = _sobol_outputs(plan, inputs, u, outs, chunk or sobol_chunk(plan))
+        del u  # SALib's analysis reads the outcomes only
         for k, o in enumerate(outs):
-            column = y[:, k]
+            column = y[:, k].astype(np.float64)  # whole numbers: widened exactly
             if column.min() == column.max():  # nothing varies it: the indices are 0/0
                 index = {key: [np.nan] * len(inputs) for key in ("S1", "S1_conf", "ST", "ST_conf")}
             else:
@@ -849,10 +868,34 @@ def _sobol(
 
 def sobol_chunk(plan: Plan) -> int:
     """Runs stepped at once for Sobol indices: at most 65,536, and as many as keep
-    their levels (:class:`~sim.model.stepper.StepOutput`: an int32 per track and
-    theater and month) within :data:`SOBOL_STEP_BYTES`."""
-    per_run = 4 * plan.n_months * (len(plan.tracks) + len(plan.theaters))
-    return max(1, min(1 << 16, SOBOL_STEP_BYTES // per_run))
+    what one step makes (:func:`sobol_run_bytes`) within :data:`SOBOL_STEP_BYTES`."""
+    return max(1, min(1 << 16, SOBOL_STEP_BYTES // sobol_run_bytes(plan)))
+
+
+def sobol_run_bytes(plan: Plan) -> int:
+    """Bytes one run takes while a chunk of Sobol runs is stepped: its inputs as
+    :func:`_sobol_outputs` lays them out (an 8-byte number per track twice, per
+    milestone twice, per residual, and the announcement delay); in
+    :func:`~sim.model.stepper.step`, the schedule (six per milestone and the
+    announcement), the targets reached, the inputs and windows turned draws-last, and
+    a timing group's copy of them (twice ``tracks + 2 milestones + residuals``); and
+    the levels (an int32 per track and theater and month)."""
+    tracks, milestones = len(plan.tracks), len(plan.milestones)
+    residuals = len(plan.residuals)
+    numbers = (
+        (2 * tracks + 2 * milestones + residuals + 1)
+        + (7 * milestones + 1)
+        + 2 * (tracks + 2 * milestones + residuals)
+    )
+    return 8 * numbers + 4 * plan.n_months * (tracks + len(plan.theaters))
+
+
+def sobol_sample_bytes(plan: Plan, inputs: int, base: int) -> int:
+    """Bytes of the sample (float64 per run and input) and the outcomes (float32 per
+    run and outcome: whole troops of at most 10,000,000 and 0 or 1, all exact below
+    2^24) of base sample size ``base``: ``base (inputs + 2)`` runs."""
+    outs = sum(1 for o in outcomes(plan, []) if o.kind in ("p_met", "level"))
+    return base * (inputs + 2) * (8 * inputs + 4 * outs)
 
 
 def _per_draw(name: str) -> str:
@@ -885,11 +928,12 @@ def sobol_values(inp: Input, u: NDArray[np.float64]) -> NDArray[np.float64]:
 
 def _sobol_outputs(
     plan: Plan, inputs: list[Input], u: NDArray[np.float64], outs: list[Outcome], chunk: int
-) -> NDArray[np.float64]:
+) -> NDArray[np.float32]:
     """Each run's outcome values, (runs, outcomes): 1 or 0 for a milestone met by its
-    original deadline, the theater's level at a calendar deadline [troops]."""
+    original deadline, the theater's level at a calendar deadline [troops]: whole
+    numbers below 2^24 (:data:`~sim.checks.MAX_TROOPS`), which float32 holds exactly."""
     fixed = central_inputs(plan)
-    y = np.empty((u.shape[0], len(outs)))
+    y = np.empty((u.shape[0], len(outs)), np.float32)
     for a in range(0, u.shape[0], chunk):
         part = u[a : a + chunk]
         n = part.shape[0]
@@ -911,4 +955,6 @@ def _sobol_outputs(
                 y[a : a + n, k] = out.reached[:, o.index] <= out.original[:, o.index]
             else:
                 y[a : a + n, k] = out.theaters[:, plan.theaters.index(o.series), o.index]
+        # the next chunk is laid out and stepped without this one's arrays beside it
+        del arrays, out
     return y

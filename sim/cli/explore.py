@@ -189,9 +189,22 @@ def sensitivity(
     sim.check_writable(target)
     hold(target)  # (until the command ends: one writer at a time)
     with cluster as pool:
-        result = analyse(
-            sc, names, draws, seed, method=method, chunk=chunk, progress=not quiet, executor=pool
-        )
+        try:
+            result = analyse(
+                sc,
+                names,
+                draws,
+                seed,
+                method=method,
+                chunk=chunk,
+                progress=not quiet,
+                executor=pool,
+            )
+        except sim.ScenarioError as e:
+            if (e.file, e.path) != ("<arguments>", "draws"):
+                raise
+            # a base sample size refused for this scenario: named as the flag it came from
+            raise flag_error("--draws", e.expected, repr(e.found)) from None
     use_agg()
     files = write_sensitivity(result, target, argv=command_line())
     if not quiet:
