@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import InProcessParts
+from conftest import InProcessParts, make_doc
 from test_ensemble import rich_doc
 
 import sim
@@ -393,14 +393,14 @@ def test_a_force_of_ten_million_is_counted_in_a_small_fraction_of_its_dense_coun
 
 
 def test_variants_side_by_side_hold_no_more_drawn_inputs_than_one_chunk_allows(rich):
-    from sim.analysis.chunks import INPUT_BYTES, fan_chunk, input_columns
+    from sim.analysis.chunks import INPUT_BYTES, MIN_CHUNK, fan_chunk, input_columns
 
     plans = [rich.plan(name) for name in rich.select(None)]
     for copies in (1, 8, 400):  # ever more variants: ever fewer draws per chunk
         many = plans * copies
         chunk = fan_chunk(many)
         held = 8 * chunk * sum(input_columns(p) for p in many)
-        assert chunk == 1024 or held <= 2 * INPUT_BYTES
+        assert chunk == MIN_CHUNK or held <= 2 * INPUT_BYTES
 
 
 # ---------------------------------------------------------------- one pass, kept as tables
@@ -549,3 +549,22 @@ def test_variants_go_side_by_side_in_consecutive_batches_within_the_fan_budget(m
     held = {"a": 40, "b": 50, "c": 20, "d": 150, "e": 60, "f": 40}
     assert ensemble.fan_batches(list(held), held) == [["a", "b"], ["c"], ["d"], ["e", "f"]]
     assert ensemble.fan_batches(["a"], held) == [["a"]]
+
+
+def test_a_theater_of_thousands_of_sites_draws_chunks_whose_inputs_fit_the_budget(write):
+    # a chunk once took at least 1,024 draws: 10,000 sites' inputs took 167 MB a chunk
+    # (and as much again put in timing order), a 427 MB process at 10^4 draws
+    from sim.analysis.chunks import INPUT_BYTES, chunk_size, fan_chunk, input_columns
+
+    sites = {f"s{i:04d}": {"initial": 10} for i in range(3_000)}
+    doc = make_doc(
+        theaters={"big": {"sites": sites}},
+        milestones={
+            "s0000-cut": {"theater": "big/s0000", "deadline": "2024-10", "target": {"level": 0}}
+        },
+    )
+    plan = sim.load_scenario(write(doc)).plan("base")
+    assert input_columns(plan) > 6_000
+    for chunk in (chunk_size(plan), fan_chunk([plan, plan])):
+        assert 8 * chunk * input_columns(plan) <= 2 * INPUT_BYTES
+    assert 8 * chunk_size(plan) * input_columns(plan) <= INPUT_BYTES

@@ -24,6 +24,9 @@ from sim.schema import Spec, support
 DEFAULT_CHUNK = 1 << 16
 #: the most bytes of drawn inputs (float64 per draw and quantity) in one chunk
 INPUT_BYTES = 32 << 20
+#: the fewest draws in a chunk: with more quantities than INPUT_BYTES holds for these
+#: (a theater of thousands of sites), a chunk takes this many and goes over it
+MIN_CHUNK = 64
 
 
 class ChunkConsumer(Protocol):
@@ -46,15 +49,17 @@ def chunk_size(plan: Plan) -> int:
     """Draws per chunk unless told: :data:`DEFAULT_CHUNK` for each announcement delay
     the draws may take (at most 4), so that the draws of each delay, stepped
     together, stay many; fewer when the plan has so many tracks and milestones that a
-    chunk's drawn inputs would take more than :data:`INPUT_BYTES`. The summaries do not
-    depend on it."""
+    chunk's drawn inputs would take more than :data:`INPUT_BYTES` (at least
+    :data:`MIN_CHUNK`). The summaries do not depend on it."""
     q = plan.delay
     if isinstance(q, Spec) and q.choice is not None:
         delays = len(set(q.choice.values)) + (q.probability is not None)
     else:
         lo, hi = support(q)
         delays = int(hi - lo) + 1
-    most = max(1024, INPUT_BYTES // (8 * input_columns(plan)))  # a chunk's inputs at most
+    # a chunk's inputs at most (10,000 sites at 1,024 draws, the floor this once had,
+    # took 167 MB, and as much again to put the draws in timing order)
+    most = max(MIN_CHUNK, INPUT_BYTES // (8 * input_columns(plan)))
     return min(DEFAULT_CHUNK * max(1, min(4, delays)), most)
 
 
@@ -68,9 +73,10 @@ def input_columns(plan: Plan) -> int:
 def fan_chunk(plans: Sequence[Plan]) -> int:
     """Draws per chunk for plans stepped side by side (:class:`Fanout`): every plan's
     drawn inputs of a chunk are held at once, so together they take at most twice
-    :data:`INPUT_BYTES` (and at most :data:`DEFAULT_CHUNK` draws, at least 1,024)."""
+    :data:`INPUT_BYTES` (and at most :data:`DEFAULT_CHUNK` draws, at least
+    :data:`MIN_CHUNK`)."""
     columns = sum(input_columns(p) for p in plans)
-    return max(1024, min(DEFAULT_CHUNK, 2 * INPUT_BYTES // (8 * columns)))
+    return max(MIN_CHUNK, min(DEFAULT_CHUNK, 2 * INPUT_BYTES // (8 * columns)))
 
 
 def run_chunks(
