@@ -11,8 +11,9 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
+import weakref
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -147,6 +148,76 @@ def test_every_part_is_fed_from_its_own_offset_and_merged_in_draw_order(
     whole = Draws(4).take(plan, 1000).initial[:, 0]
     (kept,) = consume_all([([plan], Keep)], 1000, 4, chunk=64, executor=InProcessParts(3))
     assert len(kept.seen) > 3 and np.array_equal(np.concatenate(kept.seen), whole)
+
+
+class Counted(Keep):
+    """A :class:`Keep` that lists (weakly) each one read back from a part, and at each
+    merge how many of them are alive."""
+
+    made: ClassVar[list[weakref.ref[Counted]]] = []
+    alive: ClassVar[list[int]] = []
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        Counted.made.append(weakref.ref(self))
+
+    def merge(self, other: Keep) -> None:
+        Counted.alive.append(sum(ref() is not None for ref in Counted.made))
+        super().merge(other)
+
+
+def test_parts_are_taken_and_merged_one_at_a_time_not_all_held(kinds: sim.Scenario) -> None:
+    # the parts' results were gathered all at once and merged after: a pass over a large
+    # force held four parts of some 40 MB of counts each in the command's process
+    Counted.made.clear()
+    Counted.alive.clear()
+    plan = kinds.plan("base")
+    whole = Draws(4).take(plan, 1000).initial[:, 0]
+    (kept,) = consume_all([([plan], Counted)], 1000, 4, chunk=64, executor=InProcessParts(4))
+    assert np.array_equal(np.concatenate(kept.seen), whole)
+    assert Counted.alive == [2, 2, 2]  # the first part, merged into, and the one merged
+
+
+def test_dask_imap_gives_each_result_in_order_and_raises_a_tasks_error() -> None:
+    from sim.analysis.distributed import open_executor
+
+    with open_executor(workers=2) as pool:
+        assert pool is not None
+        assert list(pool.imap(abs, [-3, 1, -2, 5, -7])) == [3, 1, 2, 5, 7]
+        with pytest.raises(TypeError):
+            list(pool.imap(abs, [-1, "x", 2]))
+
+
+def test_a_task_sends_its_result_with_its_arrays_memory_beside_it_not_copied(
+    kinds: sim.Scenario,
+) -> None:
+    # dask copied the arrays inside a part's consumer as a worker sent it (a part of a
+    # pass over a large force: 60-75 MB more in the worker); an array it sends as it is
+    from sim.analysis.distributed import packed, unpacked
+
+    plan = kinds.plan("base")
+    result = sim.run(kinds)
+    acc = accumulator(plan, result.milestones)
+    sim.analysis.chunks.run_chunks([plan], 500, 3, acc)
+    head, buffers = packed(lambda a: a, acc)
+    assert any(np.shares_memory(b, acc.hist) for b in buffers)
+    assert len(head) < acc.hist.nbytes // 4
+    back = unpacked((head, buffers))
+    assert back.n == 500 and np.array_equal(back.hist, acc.hist) and back.hist.flags.writeable
+
+
+def test_a_part_and_each_merge_hand_the_freed_memory_back(kinds, monkeypatch) -> None:
+    # a worker kept up to 128 MB freed by a part's chunks beside the part it held, and the
+    # command's process as much beside the parts it merged: over 400 MB each
+    import sim.analysis.chunks as chunks
+
+    trims: list[str] = []
+    monkeypatch.setattr(chunks, "return_freed_memory", lambda: trims.append("trim"))
+    plan = kinds.plan("base")
+    (kept,) = consume_all([([plan], Keep)], 1000, 4, chunk=64, executor=InProcessParts(3))
+    assert len(kept.seen) > 3 and trims == ["trim"] * (
+        3 + 3
+    )  # after each of 3 parts, as each is taken
 
 
 def test_workers_2_writes_the_same_csv_files_as_the_in_process_run(tmp_path) -> None:

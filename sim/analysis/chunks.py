@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sim.analysis.heap import return_freed_memory
 from sim.model.draws import Draws
 from sim.model.plan import Plan
 from sim.model.stepper import StepInputs
@@ -121,6 +122,18 @@ class Executor(Protocol):
         """``[func(item) for item in items]``, computed elsewhere; ``bar`` advances by
         ``sizes[i]`` as item i is done."""
 
+    def imap(
+        self,
+        func: Callable[[Any], Any],
+        items: Sequence[Any],
+        *,
+        sizes: Sequence[int] | None = None,
+        bar: Any = None,
+    ) -> Iterator[Any]:
+        """``func(item)`` for each item in order, computed elsewhere, each result handed
+        over only when the one before has been taken, so that the caller holds one at
+        a time; ``bar`` as for :meth:`map`."""
+
 
 @dataclass(frozen=True)
 class Part:
@@ -135,9 +148,15 @@ class Part:
 
 
 def feed(part: Part) -> Any:
-    """The consumer ``part.make()`` after :func:`run_chunks` fed it ``part``'s draws."""
+    """The consumer ``part.make()`` after :func:`run_chunks` fed it ``part``'s draws.
+
+    Where it runs (a worker), the memory its chunks freed then goes back to the system
+    (:func:`sim.analysis.heap.return_freed_memory`, in processes that keep it): the
+    worker holds this part's consumer until it is taken while it runs its next part,
+    and up to 128 MB kept free beside both took a worker over 400 MB."""
     consumer = part.make()
     run_chunks(part.plans, part.count, part.seed, consumer, chunk=part.chunk, start=part.start)
+    return_freed_memory()
     return consumer
 
 
@@ -210,18 +229,20 @@ def consume_all(
             parts.append(Part(tuple(plans), seed, start, count, make, chunk))
             owner.append(i)
     sizes = [p.count * each[i] for p, i in zip(parts, owner, strict=True)]
-    done = executor.map(feed, parts, sizes=sizes, bar=bar)
     merged: list[Any] = [None] * len(jobs)
-    # each part let go once merged, and each merged consumer once handed out: the parts
-    # merged into a job's first would otherwise be held, counts and all, while every
-    # job's consumer is used (an observer lets its own tagged counts go there)
-    for k, i in enumerate(owner):
-        consumer, done[k] = done[k], None
+    # each part taken as it comes, in draw order, and let go once merged: all at once, a
+    # pass over a large force held every part's counts here before merging them
+    # (sim.analysis.wide: four parts of some 40 MB); and each merged consumer let go
+    # once handed out, not held while every job's consumer is used (an observer lets
+    # its own tagged counts go there)
+    done = executor.imap(feed, parts, sizes=sizes, bar=bar)
+    for i, consumer in zip(owner, done, strict=True):
         if merged[i] is None:
             merged[i] = consumer
         else:
             merged[i].merge(consumer)
         consumer = None
+        return_freed_memory()  # (a part's room, freed, not kept beside the next one's)
     del done
     for i in range(len(merged)):
         consumer, merged[i] = merged[i], None
