@@ -204,7 +204,10 @@ def open_executor(
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=processes,
-                host="127.0.0.1",
+                # worker processes talk over the loopback interface; threads of this
+                # process over dask's in-process transport, which takes no host
+                # (given one, the scheduler failed to start)
+                **({"host": "127.0.0.1"} if processes else {}),
                 dashboard_address=None,
                 # a task's exception is raised again here (DaskExecutor.map), where the
                 # command says it in one line: a worker's own log of it ("Compute
