@@ -109,11 +109,20 @@ def key_columns(
     ``month`` (month ordinals), each (series x months,)."""
     months, rows = plan.n_months, plan.n_months * len(names)
     return {
-        "scenario": np.full(rows, scenario_id, dtype=object),
-        "variant": np.full(rows, variant, dtype=object),
+        "scenario": _repeated(scenario_id, rows),
+        "variant": _repeated(variant, rows),
         "theater": np.repeat(np.array(names, dtype=object), months),
         "month": np.tile(plan.start + np.arange(months, dtype=np.int64), len(names)),
     }
+
+
+def _repeated(text: str, rows: int) -> np.ndarray:
+    """An object array (rows,) of the one string ``text``: every row refers to it
+    (``np.full(rows, text, dtype=object)`` made a new string per row, 110 bytes a row
+    of bands for the scenario's id and the variant's name)."""
+    out = np.empty(rows, dtype=object)
+    out.fill(text)
+    return out
 
 
 def monthly_of(parts: list[dict[str, np.ndarray]]) -> pd.DataFrame:

@@ -223,3 +223,63 @@ def test_month_periods_are_the_same_months_with_and_without_from_ordinals(monkey
     monkeypatch.delattr(pd.PeriodIndex, "from_ordinals", raising=False)
     older = month_periods(months)
     assert [str(p) for p in older] == want and older.freqstr == "M"
+
+
+def _mixed_table(rows: int) -> pd.DataFrame:
+    months = pd.period_range("2024-01", periods=rows, freq="M")
+    return pd.DataFrame(
+        {
+            "variant": ["on-time", "slip-3"] * (rows // 2) + ["on-time"] * (rows % 2),
+            "month": pd.Series(months).where(np.arange(rows) % 5 != 3),  # some missing
+            "met": np.arange(rows) % 3 == 0,
+            "p_met": np.where(np.arange(rows) % 4 == 1, np.nan, np.arange(rows) / 7),
+            "troops": np.arange(rows, dtype=np.int64) * 1_001,
+        }
+    )
+
+
+def test_a_table_longer_than_a_block_of_rows_is_written_byte_for_byte_as_one_text(
+    tmp_path, monkeypatch
+):
+    from sim.io import files
+
+    monkeypatch.setattr(files, "CSV_ROWS", 7)
+    for rows in (0, 1, 7, 23):
+        frame = _mixed_table(rows)
+        path = tmp_path / f"t{rows}.csv"
+        files.write_csv(frame, path)
+        assert path.read_bytes() == files.csv_text(frame).encode("utf-8"), rows
+
+
+def test_writing_a_table_turns_at_most_a_block_of_its_rows_into_text_at_once(
+    tmp_path, monkeypatch
+):
+    # the whole text of a table of a million rows, and its copy with months as text,
+    # were held at once: 100 variants x 50 theaters x 120 months peaked at 619 MB there
+    from sim.io import files
+
+    monkeypatch.setattr(files, "CSV_ROWS", 10)
+    seen: list[int] = []
+    real = files.csv_text
+
+    def spy(frame: pd.DataFrame, **kwargs: object) -> str:
+        seen.append(len(frame))
+        return real(frame, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(files, "csv_text", spy)
+    files.write_csv(_mixed_table(45), tmp_path / "t.csv")
+    assert seen == [10, 10, 10, 10, 5]
+
+
+def test_each_row_of_a_variant_refers_to_one_string_of_its_scenario_and_variant():
+    # np.full(rows, text, dtype=object) made a new string per row: 110 bytes a row of
+    # bands, 100 variants x 50 theaters x 120 months held 63 MB of them
+    from sim.results import key_columns
+
+    scenario = sim.load_scenario(DEFAULT_SCENARIO)
+    plan = scenario.plan("on-time")
+    columns = key_columns(scenario.id, "on-time", plan, ["iraq", "syria"])
+    assert len(columns["variant"]) == 2 * plan.n_months
+    for key, text in (("scenario", scenario.id), ("variant", "on-time")):
+        assert list(columns[key]) == [text] * (2 * plan.n_months)
+        assert len({id(x) for x in columns[key]}) == 1, key
