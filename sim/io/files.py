@@ -868,9 +868,16 @@ def current_umask() -> int:
     return mask
 
 
-def csv_text(frame: pd.DataFrame) -> str:
+#: rows of a table :func:`write_csv` turns into text at once: the text of a table of a
+#: million rows (100 variants x 50 theaters x 120 months of bands) and its copy with
+#: months as text took hundreds of MB at once
+CSV_ROWS = 50_000
+
+
+def csv_text(frame: pd.DataFrame, *, header: bool = True) -> str:
     """A table as forcesim writes it to CSV: months ``YYYY-MM``, booleans
-    ``true``/``false``, numbers exact (:func:`float_text`), a blank for a missing value."""
+    ``true``/``false``, numbers exact (:func:`float_text`), a blank for a missing value;
+    the header line first unless ``header`` is False."""
     out = frame.copy()
     for col in out.columns:
         if isinstance(out[col].dtype, pd.PeriodDtype):
@@ -878,13 +885,17 @@ def csv_text(frame: pd.DataFrame) -> str:
             out[col] = out[col].astype(str).where(out[col].notna(), None)
         elif out[col].dtype == bool:
             out[col] = out[col].map({True: "true", False: "false"})
-    text = out.to_csv(index=False, lineterminator="\n", float_format=float_text)
+    text = out.to_csv(index=False, header=header, lineterminator="\n", float_format=float_text)
     assert isinstance(text, str)
     return text
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    path.write_text(csv_text(frame), encoding="utf-8", newline="")
+    """Write ``frame`` to ``path`` as :func:`csv_text` gives it, byte for byte, turning
+    :data:`CSV_ROWS` rows at a time into text."""
+    with path.open("w", encoding="utf-8", newline="") as f:
+        for start in range(0, max(len(frame), 1), CSV_ROWS):
+            f.write(csv_text(frame.iloc[start : start + CSV_ROWS], header=start == 0))
 
 
 def read_written_csv(source: Any) -> pd.DataFrame:
