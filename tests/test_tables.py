@@ -251,9 +251,7 @@ def test_a_table_longer_than_a_block_of_rows_is_written_byte_for_byte_as_one_tex
         assert path.read_bytes() == files.csv_text(frame).encode("utf-8"), rows
 
 
-def test_writing_a_table_turns_at_most_a_block_of_its_rows_into_text_at_once(
-    tmp_path, monkeypatch
-):
+def test_writing_a_table_turns_at_most_a_block_of_its_rows_into_text_at_once(tmp_path, monkeypatch):
     # the whole text of a table of a million rows, and its copy with months as text,
     # were held at once: 100 variants x 50 theaters x 120 months peaked at 619 MB there
     from sim.io import files
