@@ -116,6 +116,16 @@ def key_columns(
     }
 
 
+def _fingerprint(frame: pd.DataFrame | None) -> tuple[Any, ...] | None:
+    """What :meth:`Result.changed` compares: a frame's columns, dtypes and number of
+    rows, and a 64-bit hash of each row with its index (pandas'
+    ``hash_pandas_object``: a changed value goes unnoticed with odds of 2^-64 per row)."""
+    if frame is None:
+        return None
+    rows = pd.util.hash_pandas_object(frame, index=True).to_numpy()
+    return list(frame.columns), [str(t) for t in frame.dtypes], len(frame), rows
+
+
 def _repeated(text: str, rows: int) -> np.ndarray:
     """An object array (rows,) of the one string ``text``: every row refers to it
     (``np.full(rows, text, dtype=object)`` made a new string per row, 110 bytes a row
@@ -260,8 +270,9 @@ class Result:
     _made: dict[str, Any] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        # (a copy of a frame this size costs a few hundredths of a millisecond)
-        made = {name: None if f is None else f.copy() for name, f in self._frames().items()}
+        # each frame's fingerprint, not a copy: a copy doubled the memory of a large
+        # run's frames (a million rows of bands for 100 variants x 50 theaters)
+        made = {name: _fingerprint(f) for name, f in self._frames().items()}
         object.__setattr__(self, "_made", {"variants": list(self.variants), **made})
 
     def _frames(self) -> dict[str, pd.DataFrame | None]:
@@ -280,14 +291,14 @@ class Result:
         out = [] if list(self.variants) == self._made["variants"] else ["variants"]
         for name, frame in self._frames().items():
             kept = self._made[name]
-            same = (
-                frame is None
-                if kept is None
-                else isinstance(frame, pd.DataFrame)
-                and list(frame.columns) == list(kept.columns)
-                and list(frame.dtypes) == list(kept.dtypes)
-                and frame.equals(kept)
-            )
+            if kept is None:
+                same = frame is None
+            else:
+                try:
+                    now = _fingerprint(frame) if isinstance(frame, pd.DataFrame) else None
+                except TypeError:  # a cell set to something unhashable: changed
+                    now = None
+                same = now is not None and now[:3] == kept[:3] and np.array_equal(now[3], kept[3])
             if not same:
                 out.append(name)
         return out

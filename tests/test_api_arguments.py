@@ -231,6 +231,12 @@ def test_a_path_too_long_to_look_up_is_a_scenario_error_not_an_os_error() -> Non
         lambda r: r.monthly.loc.__setitem__((r.monthly.index[0], "troops"), 99_999),
         lambda r: r.milestones.iloc.__setitem__((0, -1), not r.milestones.met.iloc[0]),
         lambda r: r.variants.append("slip-6"),
+        lambda r: r.monthly.__delitem__("official"),
+        lambda r: (  # a cell no hash takes: changed, not an error
+            r.monthly.__setitem__("troops", r.monthly.troops.astype(object)),
+            r.monthly.at.__setitem__((r.monthly.index[0], "troops"), [1]),
+        ),
+        lambda r: setattr(r.monthly, "columns", [*r.monthly.columns[:-1], "level"]),
     ],
 )
 def test_write_run_refuses_a_result_changed_in_place_and_writes_nothing(
@@ -252,6 +258,20 @@ def test_a_result_as_made_reports_no_change_and_writes(
     mine["p50"] = 0
     assert result.changed() == []
     assert (tmp_path / "run" / "bands.csv") in sim.write_run(result, tmp_path / "run", chart=False)
+
+
+def test_a_result_keeps_a_fingerprint_of_its_frames_not_a_copy(scenario: sim.Scenario) -> None:
+    # a copy of every frame, kept to tell a change, doubled a large run's frames
+    result = sim.run(scenario, draws=50, seed=1)
+    result.bands.iloc[0, result.bands.columns.get_loc("mean")] += 1e-9  # the least change
+    assert result.changed() == ["bands"]
+    kept = [v for k, v in result._made.items() if k != "variants"]
+    assert not any(isinstance(part, pd.DataFrame) for v in kept if v for part in v)
+    frames = sum(
+        f.memory_usage(index=True).sum() for f in result._frames().values() if f is not None
+    )
+    held = sum(v[3].nbytes for v in kept if v)
+    assert held * 4 < frames
 
 
 # ---------------------------------------------------------------- observations
