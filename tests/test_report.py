@@ -273,8 +273,44 @@ def test_a_page_over_the_limit_advises_fewer_variants_only_when_there_are_severa
         sim.write_run(sim.run(DEFAULT_SCENARIO, variants), out)
         with pytest.raises(sim.ScenarioError, match="share the PNG charts and CSV files") as got:
             sim.write_report(out)
-        assert ("run fewer variants with --variant" in str(got.value)) is advice
+        assert ("run fewer variants with forcesim run --variant" in str(got.value)) is advice
         assert not (out / "report.html").exists()
+
+
+def test_a_page_its_tables_put_over_the_limit_is_refused_before_the_run_is_read(
+    ensemble: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 100 variants of 50 theaters over 120 months took 8 minutes and 2.4 GB to be refused
+    def never(*args: Any) -> None:
+        raise AssertionError("the run's tables were read")
+
+    monkeypatch.setattr("sim.report.page.rebuild_scored", never)
+    monkeypatch.setattr("sim.report.page.MAX_BYTES", 2_000_000)  # plotly.js: 1.96 MB
+    target = tmp_path / "big.html"
+    with pytest.raises(sim.ScenarioError) as got:
+        sim.write_report(ensemble, target)
+    levels = len(pd.read_csv(ensemble / "monthly.csv"))
+    bands = len(pd.read_csv(ensemble / "bands.csv"))
+    variants = len(json.loads((ensemble / "run.json").read_text())["variants"])
+    text = got.value.one_line()
+    assert "\n" not in text
+    assert "expected a page of at most 2,000,000 bytes" in text
+    assert (
+        f"{levels:,} monthly levels of {variants} variants and {bands:,} months of percentiles"
+        in text
+    )
+    assert "run fewer variants with forcesim run --variant NAME" in text
+    assert not target.exists()
+
+
+def test_a_page_under_the_limit_by_its_table_rows_is_built_as_before(
+    deterministic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # (the count is the least a page holds: a page that fits is never refused by it)
+    size = (deterministic / "report.html").stat().st_size
+    monkeypatch.setattr("sim.report.page.MAX_BYTES", size)
+    target = sim.write_report(deterministic, tmp_path / "same.html")
+    assert target.read_bytes() == (deterministic / "report.html").read_bytes()
 
 
 # ---------------------------------------------------------------- structure and accessibility

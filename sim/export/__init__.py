@@ -18,6 +18,7 @@ from sim.export.read import (
     rebuild_scored,
     redraw,
     refuse_page,
+    table_rows,
 )
 from sim.export.records import base_record, resolved_variant, run_record
 from sim.export.write import (
@@ -45,6 +46,7 @@ __all__ = [
     "rebuild_scored",
     "redraw",
     "refuse_page",
+    "table_rows",
     "resolved_variant",
     "run_charts",
     "run_record",

@@ -160,6 +160,28 @@ def has_table(run_dir: Path, stem: str) -> bool:
     return any((run_dir / f"{stem}.{ext}").is_file() for ext in TABLE_FORMATS)
 
 
+def table_rows(run_dir: Path, stem: str) -> int:
+    """How many rows the table ``stem`` of a run directory holds, counted without
+    reading it (the CSV file's lines after its header, else the Parquet file's
+    metadata); 0 when it is missing or unreadable (reading it says why)."""
+    path = run_dir / f"{stem}.csv"
+    try:
+        if path.is_file():
+            lines = 0
+            with path.open("rb") as f:
+                while chunk := f.read(1 << 20):
+                    lines += chunk.count(b"\n")
+            return max(lines - 1, 0)
+        path = run_dir / f"{stem}.parquet"
+        if path.is_file():
+            import pyarrow.parquet as pq
+
+            return int(pq.read_metadata(path).num_rows)
+    except (OSError, ImportError, ValueError):
+        return 0
+    return 0
+
+
 def read_table(run_dir: Path, stem: str) -> pd.DataFrame:
     """A table of a run directory as it was written, every column as pandas reads it
     from the CSV file (or, failing that, the Parquet file); months stay ``YYYY-MM`` text.
