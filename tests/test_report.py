@@ -303,6 +303,26 @@ def test_a_page_its_tables_put_over_the_limit_is_refused_before_the_run_is_read(
     assert not target.exists()
 
 
+def test_the_levels_digits_count_towards_the_page_a_run_is_refused_at_once_for(
+    deterministic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # each level is written twice, in the envelope's table and chart: 20 variants of 50
+    # theaters over 120 months (20,000 troops each) came to 8.9 MB and took 48 s and
+    # 303 MB to be refused, counted at 10 bytes a level
+    from sim.report import page
+
+    def never(*args: Any) -> None:
+        raise AssertionError("the run's tables were read")
+
+    levels = len(pd.read_csv(deterministic / "monthly.csv"))
+    cap = len(page._plotly_js()) + page.LEVEL_BYTES * levels + levels  # a digit each, once
+    monkeypatch.setattr("sim.report.page.MAX_BYTES", cap)
+    monkeypatch.setattr("sim.report.page.rebuild_scored", never)
+    with pytest.raises(sim.ScenarioError, match=f"{levels:,} monthly levels of"):
+        sim.write_report(deterministic, tmp_path / "big.html")
+    assert not (tmp_path / "big.html").exists()
+
+
 def test_a_page_under_the_limit_by_its_table_rows_is_built_as_before(
     deterministic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -24,6 +24,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sim import colors
@@ -54,12 +55,13 @@ from sim.results import Result
 #: the largest page forcesim writes [bytes]; plotly.js takes about 1.96 MB of it
 #: (4.8 MB unpacked: :func:`_plotly_js`)
 MAX_BYTES = 6_000_000
-#: the fewest bytes the page spends on a row of ``monthly.csv``: its level in the envelope
-#: table, ``<td>0</td>`` (the chart's copy of it not counted)
-LEVEL_BYTES = len("<td>0</td>")
+#: the fewest bytes the page spends on a row of ``monthly.csv`` besides its level's digits:
+#: its cell in the envelope table, ``<td></td>``, and a separator in the chart's list (each
+#: digit is written twice, once in each; each thousands separator once, in the table)
+LEVEL_BYTES = len("<td></td>") + len(",")
 #: the fewest bytes the page spends on a row of ``bands.csv``: a row of its fan table, the
 #: month and nine numbers (p05 to p95, the mean, the central run; the chart's not counted)
-BAND_ROW_BYTES = len("<tr><th scope='row'>2024-01</th>") + 9 * LEVEL_BYTES + len("</tr>")
+BAND_ROW_BYTES = len("<tr><th scope='row'>2024-01</th>") + 9 * len("<td>0</td>") + len("</tr>")
 SCORING_ROWS = 500
 """The most rows of ``observed.csv`` the page lists per variant (the file holds them all):
 10,000 reports of one theater made a table of 4.3 MB and a page over MAX_BYTES."""
@@ -1016,17 +1018,17 @@ def write_report(
 
 
 def _refuse_large(run_dir: Path, target: Path, variants: int, why: str) -> None:
-    """Refuse at once, before the run's tables are read, a page its tables' rows alone
-    put over :data:`MAX_BYTES`: plotly.js and a cell of the envelope table per monthly
-    level (:data:`LEVEL_BYTES`) and a fan-table row per row of ``bands.csv``
-    (:data:`BAND_ROW_BYTES`) are the least such a page holds. (Building the page of 100
-    variants of 50 theaters over 120 months, 1,000 draws, took 8 minutes and 2.4 GB
-    before it was refused for its size.)"""
+    """Refuse at once, before the run is read whole, a page its tables put over
+    :data:`MAX_BYTES` by what they hold alone: plotly.js, each monthly level in the
+    envelope table and chart (:func:`_level_bytes`) and a fan-table row per row of
+    ``bands.csv`` (:data:`BAND_ROW_BYTES`) are the least such a page holds. (Building the
+    page of 100 variants of 50 theaters over 120 months, 1,000 draws, took 8 minutes and
+    2.4 GB before it was refused for its size.)"""
     from sim.errors import ScenarioError
 
-    levels = table_rows(run_dir, "monthly")
+    levels, level_bytes = _level_bytes(run_dir)
     bands = table_rows(run_dir, "bands")
-    least = len(_plotly_js()) + LEVEL_BYTES * levels + BAND_ROW_BYTES * bands
+    least = len(_plotly_js()) + level_bytes + BAND_ROW_BYTES * bands
     if least <= MAX_BYTES:
         return
     of = f" of {variants:,} variant{'' if variants == 1 else 's'}" if variants else ""
@@ -1038,3 +1040,27 @@ def _refuse_large(run_dir: Path, target: Path, variants: int, why: str) -> None:
         file=str(target),
         path="(file)",
     )
+
+
+def _level_bytes(run_dir: Path) -> tuple[int, int]:
+    """How many levels ``monthly.csv`` (or ``.parquet``) holds, and the fewest bytes the
+    page spends on them: :data:`LEVEL_BYTES` each, and their digits twice (the table's
+    and the chart's copy) and thousands separators once (the table's), read from the
+    ``troops`` column alone; a column that does not read as whole numbers counts one
+    digit a level (reading the run says what is wrong with it)."""
+    levels = table_rows(run_dir, "monthly")
+    digits = levels
+    path = run_dir / "monthly.csv"
+    try:
+        if path.is_file():
+            troops = pd.read_csv(path, usecols=["troops"])["troops"]
+        else:
+            troops = pd.read_parquet(run_dir / "monthly.parquet", columns=["troops"])["troops"]
+        if pd.api.types.is_integer_dtype(troops) and len(troops) == levels:
+            whole = np.abs(troops.to_numpy(dtype=np.int64))
+            # (compared with powers of ten, not a logarithm: exact at 1,000)
+            places = 1 + sum((whole >= 10**k).astype(np.int64) for k in range(1, 19))
+            digits = int((2 * places + (places - 1) // 3).sum())
+    except (OSError, ImportError, ValueError, KeyError):
+        pass
+    return levels, LEVEL_BYTES * levels + digits
