@@ -323,6 +323,24 @@ def test_the_levels_digits_count_towards_the_page_a_run_is_refused_at_once_for(
     assert not (tmp_path / "big.html").exists()
 
 
+def test_the_envelope_tables_rows_count_towards_the_page_a_run_is_refused_at_once_for(
+    deterministic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 35 variants of 50 theaters over 120 months without draws took 71 s and 469 MB to be
+    # refused (15 MB), counted without the table's 6,000 rows of a month each
+    from sim.report import page
+
+    def never(*args: Any) -> None:
+        raise AssertionError("the run's tables were read")
+
+    cap = len(page._plotly_js()) + page._level_bytes(deterministic)[1]  # levels only
+    monkeypatch.setattr("sim.report.page.MAX_BYTES", cap)
+    monkeypatch.setattr("sim.report.page.rebuild_scored", never)
+    with pytest.raises(sim.ScenarioError, match="monthly levels of"):
+        sim.write_report(deterministic, tmp_path / "big.html")
+    assert not (tmp_path / "big.html").exists()
+
+
 def test_a_page_under_the_limit_by_its_table_rows_is_built_as_before(
     deterministic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

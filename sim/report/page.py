@@ -61,7 +61,9 @@ MAX_BYTES = 6_000_000
 LEVEL_BYTES = len("<td></td>") + len(",")
 #: the fewest bytes the page spends on a row of ``bands.csv``: a row of its fan table, the
 #: month and nine numbers (p05 to p95, the mean, the central run; the chart's not counted)
-BAND_ROW_BYTES = len("<tr><th scope='row'>2024-01</th>") + 9 * len("<td>0</td>") + len("</tr>")
+BAND_ROW_BYTES = len("<tr><th scope='row'>2024-01</th></tr>") + 9 * len("<td>0</td>")
+#: the fewest bytes of a row of the envelope table besides its levels: its month
+MONTH_ROW_BYTES = len("<tr><th scope='row'>2024-01</th></tr>")
 SCORING_ROWS = 500
 """The most rows of ``observed.csv`` the page lists per variant (the file holds them all):
 10,000 reports of one theater made a table of 4.3 MB and a page over MAX_BYTES."""
@@ -1020,7 +1022,8 @@ def write_report(
 def _refuse_large(run_dir: Path, target: Path, variants: int, why: str) -> None:
     """Refuse at once, before the run is read whole, a page its tables put over
     :data:`MAX_BYTES` by what they hold alone: plotly.js, each monthly level in the
-    envelope table and chart (:func:`_level_bytes`) and a fan-table row per row of
+    envelope table and chart (:func:`_level_bytes`), the envelope table's rows (a month of
+    a theater or site each, :data:`MONTH_ROW_BYTES`) and a fan-table row per row of
     ``bands.csv`` (:data:`BAND_ROW_BYTES`) are the least such a page holds. (Building the
     page of 100 variants of 50 theaters over 120 months, 1,000 draws, took 8 minutes and
     2.4 GB before it was refused for its size.)"""
@@ -1028,7 +1031,10 @@ def _refuse_large(run_dir: Path, target: Path, variants: int, why: str) -> None:
 
     levels, level_bytes = _level_bytes(run_dir)
     bands = table_rows(run_dir, "bands")
-    least = len(_plotly_js()) + level_bytes + BAND_ROW_BYTES * bands
+    # a row of the envelope table per theater (or site) and month, holding at most a
+    # level per variant
+    months = -(-levels // max(variants, 1))
+    least = len(_plotly_js()) + level_bytes + MONTH_ROW_BYTES * months + BAND_ROW_BYTES * bands
     if least <= MAX_BYTES:
         return
     of = f" of {variants:,} variant{'' if variants == 1 else 's'}" if variants else ""
