@@ -45,10 +45,8 @@ def plot_backtest(bt: Backtest) -> list[Axes]:
         and any(o.theater == s and months[0] <= o.month_text <= months[-1] for o in obs)
     ]
     series, crowded = common.theater_selection(
-        series, "errors.csv and paths.csv have every theater"
+        series, "errors.csv and paths.csv have every theater", chart="backtest"
     )
-    if crowded:
-        common.warn_crowded("backtest", crowded)
     colors = common.variant_colors(bt.variants)
     fig, panels, summary = _layout(series)
     tops: dict[str, float] = {}

@@ -203,17 +203,22 @@ def fan_selection(
 
 
 def theater_selection(
-    theaters: list[str], choose: str = f"choose with {CHOOSE_PANELS}"
+    theaters: list[str],
+    choose: str = f"choose with {CHOOSE_PANELS}",
+    *,
+    chart: str | None = None,
 ) -> tuple[list[str], str | None]:
     """The theaters a new envelope, comparison, backtest or vintages chart stacks (at
     most :data:`MAX_THEATERS`) and the note that says what was left out (ending in
-    ``choose``: how a reader picks others), or None."""
+    ``choose``: how a reader picks others), or None; with ``chart`` (its name), a
+    :class:`CrowdedChart` warning says the note too."""
     if len(theaters) <= MAX_THEATERS:
         return theaters, None
     what = "theaters and sites" if any("/" in t for t in theaters) else "theaters"
-    return theaters[:MAX_THEATERS], (
-        f"{len(theaters)} {what}: this chart shows the first {MAX_THEATERS}; {choose}."
-    )
+    note = f"{len(theaters)} {what}: this chart shows the first {MAX_THEATERS}; {choose}."
+    if chart is not None:
+        warn_crowded(chart, note)
+    return theaters[:MAX_THEATERS], note
 
 
 def crowding(result: Result) -> dict[str, str]:

@@ -98,9 +98,8 @@ def plot_compare(
             names,
             "compare.csv has every theater; choose with plot_compare(cmp, theaters=[...]) "
             "in Python",
+            chart="comparison",
         )
-        if crowded:
-            common.warn_crowded("comparison", crowded)
         fig, axes = _layout(names)
     else:
         axes = common.check_given(ax)

@@ -273,16 +273,20 @@ def line_selection(
     ms, vs = milestones[:MAX_LINE_PANELS], variants[: common.MAX_LINES]
     if (len(ms), len(vs)) == (len(milestones), len(variants)):
         return ms, vs, None
+    return ms, vs, f"This chart shows {_left_out(ms, milestones, vs, variants)}"
+
+
+def _left_out(ms: list[str], milestones: list[str], vs: list[str], variants: list[str]) -> str:
+    """What a sweep chart of milestones ``ms`` and variants ``vs`` (the first of
+    ``milestones`` and ``variants``) leaves out, and where to find and choose it."""
     left = []
     if len(vs) < len(variants):
         left.append(f"the first {len(vs)} of {len(variants)} variants")
     if len(ms) < len(milestones):
         left.append(f"the first {len(ms)} of {len(milestones)} milestones")
     return (
-        ms,
-        vs,
-        f"This chart shows {' and '.join(left)}; sweep.csv has every value. Choose variants "
-        "with forcesim sweep --variant NAME (variants=[...] in Python).",
+        f"{' and '.join(left)}; sweep.csv has every value. Choose variants "
+        "with forcesim sweep --variant NAME (variants=[...] in Python)."
     )
 
 
@@ -377,18 +381,11 @@ def heat_selection(
     vs = variants[: max(1, MAX_HEAT_ROWS // per_variant)]
     if (len(ms), len(vs)) == (len(milestones), len(variants)):
         return ms, vs, None
-    left = []
-    if len(vs) < len(variants):
-        left.append(f"the first {len(vs)} of {len(variants)} variants")
-    if len(ms) < len(milestones):
-        left.append(f"the first {len(ms)} of {len(milestones)} milestones")
     return (
         ms,
         vs,
         f"A heat map per variant and milestone would make {len(variants) * len(milestones)} "
-        "panels: "
-        f"this chart shows {' and '.join(left)}; sweep.csv has every value. Choose variants "
-        "with forcesim sweep --variant NAME (variants=[...] in Python).",
+        f"panels: this chart shows {_left_out(ms, milestones, vs, variants)}",
     )
 
 

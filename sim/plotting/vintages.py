@@ -99,9 +99,8 @@ def plot_vintages(
             names,
             "points.csv and scores.csv have every theater; choose with "
             "plot_vintages(series, theaters=[...]) in Python",
+            chart="vintages",
         )
-        if crowded:
-            common.warn_crowded("vintages", crowded)
     header_in = 2.1
     height = max(common.HEIGHT_IN + 1, header_in + 1.2 + 3.9 * len(names))
     fig = common.pyplot().figure(
