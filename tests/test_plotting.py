@@ -562,6 +562,34 @@ def test_troop_ticks_read_exactly_in_troops_or_millions(value, kwargs, text):
     assert troops_text(value, **kwargs) == text
 
 
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(0.1 + 0.2, "0.3"), (3 * 0.2, "0.6"), (7 * 0.025, "0.175"), (1_234.5 + 1e-12, "1,234.5")],
+)
+def test_troop_ticks_between_whole_troops_read_as_steps_not_float_errors(value, text):
+    # a locator's ticks are multiples of its step: 3 x 0.1 is 0.30000000000000004,
+    # which read so on the backtest's MAE axis (0 to 1 troops)
+    from sim.plotting.common import troops_text
+
+    assert troops_text(value) == text
+
+
+def test_an_axis_of_fractions_of_a_troop_reads_each_tick_as_its_step():
+    import matplotlib.pyplot as plt
+
+    from sim.plotting.common import troops_axis
+
+    fig, ax = plt.subplots()
+    try:
+        ax.set_ylim(0, 1)  # the MAE chart's axis when every profile fits within a troop
+        troops_axis(ax.yaxis, whole=False)
+        fig.canvas.draw()
+        labels = [t.get_text() for t in ax.get_yticklabels()]
+    finally:
+        plt.close(fig)
+    assert labels == ["0", "0.2", "0.4", "0.6", "0.8", "1"]
+
+
 def _ten_million_result(write, draws=None):
     doc = make_doc(
         theaters={"alpha": {"name": "Alpha", "initial": 10_000_000}},

@@ -464,11 +464,16 @@ MILLIONS = 1_000_000
 
 def troops_text(value: float, *, millions: bool = False, sign: bool = False) -> str:
     """A number of troops as a tick reads it, exactly: ``1,250`` (with thousands
-    separators), ``2.5`` (a tick between whole troops keeps its digits), ``2.5M``
+    separators), ``2.5`` (a tick between whole troops keeps its digits, to 12
+    significant: a step's float error dropped), ``2.5M``
     (``millions``, for a whole number: the value over 10^6, every digit kept);
     ``sign`` puts ``+`` or ``−`` before any value but 0."""
     millions = millions and value != 0 and float(value).is_integer()
     size = abs(value) / MILLIONS if millions else abs(value)
+    if not float(size).is_integer():
+        # to 12 significant digits: a locator's tick is a multiple of its step, and 3 x
+        # 0.1 is 0.30000000000000004 (n / 10^6 for n whole below 10^12 keeps them all)
+        size = float(f"{size:.12g}")
     # (a whole number of millions, or else the shortest decimal of the float, which for
     # n / 10^6 with n whole is n / 10^6 written out)
     text = f"{size:,.0f}" if float(size).is_integer() else f"{size:,}"
