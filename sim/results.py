@@ -249,9 +249,10 @@ class Result:
         Each variant's deterministic central run (:class:`sim.model.stepper.StepOutput`).
 
     A Result is frozen: analyses return new Results (``dataclasses.replace``). Its
-    frames are pandas DataFrames, which code may still change in place; a copy of each
-    as made is kept, so that :meth:`changed` can say which were, and a run directory
-    is never written from them (:func:`sim.write_run`).
+    frames are pandas DataFrames, which code may still change in place; each one's
+    columns, dtypes and a hash of each row as made are kept, so that :meth:`changed`
+    can say which were, and a run directory is never written from them
+    (:func:`sim.write_run`).
     """
 
     scenario: Scenario
