@@ -269,9 +269,7 @@ class InProcessParts:
         sizes: Sequence[int] | None = None,
         bar: Any = None,
     ) -> list[Any]:
-        order = np.random.default_rng(0).permutation(len(items))
-        done = {int(i): func(items[int(i)]) for i in order}
-        return [pickle.loads(pickle.dumps(done[i])) for i in range(len(items))]
+        return list(self.imap(func, items, sizes=sizes, bar=bar))
 
     def imap(
         self,

@@ -65,16 +65,7 @@ class DaskExecutor:
         ``sizes[i]`` (default 1) as task i finishes. An exception in a task is
         raised here, as it was raised there.
         """
-        from dask.distributed import as_completed
-
-        if not items:
-            return []
-        futures = self.client.map(partial(packed, func), list(items), pure=False)
-        if bar is not None:
-            index = {f.key: i for i, f in enumerate(futures)}
-            for future in as_completed(futures):
-                bar.update(sizes[index[future.key]] if sizes is not None else 1)
-        return [unpacked(sent) for sent in self.client.gather(futures)]
+        return list(self.imap(func, items, sizes=sizes, bar=bar))
 
     def imap(
         self,
