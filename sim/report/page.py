@@ -1027,8 +1027,6 @@ def _refuse_large(run_dir: Path, target: Path, variants: int, why: str) -> None:
     ``bands.csv`` (:data:`BAND_ROW_BYTES`) are the least such a page holds. (Building the
     page of 100 variants of 50 theaters over 120 months, 1,000 draws, took 8 minutes and
     2.4 GB before it was refused for its size.)"""
-    from sim.errors import ScenarioError
-
     levels, level_bytes = _level_bytes(run_dir)
     bands = table_rows(run_dir, "bands")
     # a row of the envelope table per theater (or site) and month, holding at most a
@@ -1054,19 +1052,19 @@ def _level_bytes(run_dir: Path) -> tuple[int, int]:
     and the chart's copy) and thousands separators once (the table's), read from the
     ``troops`` column alone; a column that does not read as whole numbers counts one
     digit a level (reading the run says what is wrong with it)."""
-    levels = table_rows(run_dir, "monthly")
-    digits = levels
     path = run_dir / "monthly.csv"
     try:
         if path.is_file():
             troops = pd.read_csv(path, usecols=["troops"])["troops"]
         else:
             troops = pd.read_parquet(run_dir / "monthly.parquet", columns=["troops"])["troops"]
-        if pd.api.types.is_integer_dtype(troops) and len(troops) == levels:
-            whole = np.abs(troops.to_numpy(dtype=np.int64))
-            # (compared with powers of ten, not a logarithm: exact at 1,000)
-            places = 1 + sum((whole >= 10**k).astype(np.int64) for k in range(1, 19))
-            digits = int((2 * places + (places - 1) // 3).sum())
     except (OSError, ImportError, ValueError, KeyError):
-        pass
-    return levels, LEVEL_BYTES * levels + digits
+        levels = table_rows(run_dir, "monthly")  # (counted without reading it)
+        return levels, (LEVEL_BYTES + 1) * levels
+    levels = len(troops)
+    if not pd.api.types.is_integer_dtype(troops):
+        return levels, (LEVEL_BYTES + 1) * levels
+    whole = np.abs(troops.to_numpy(dtype=np.int64))
+    # (compared with powers of ten, not a logarithm: exact at 1,000)
+    places = 1 + sum((whole >= 10**k).astype(np.int64) for k in range(1, 19))
+    return levels, LEVEL_BYTES * levels + int((2 * places + (places - 1) // 3).sum())
