@@ -25,6 +25,12 @@ MAX_TROOPS = 10_000_000  # any one level [troops]; keeps ensemble histograms bou
 
 MAX_DELAY = 600  # months: the longest calendar the format allows
 
+#: the most sites a scenario may have, over all its theaters: each site is a series of
+#: every table and a track the stepper moves one at a time, so within it every run stays
+#: inside the memory the README states (the largest public count of US base sites
+#: abroad is about 750: Quincy Institute, *Drawdown*, 2021; docs/scenario-format.md)
+MAX_SITES = 1_000
+
 
 def _same_number(text: str, found: str) -> bool:
     try:
@@ -66,6 +72,7 @@ def _refuse(err: Any, q: Any, path: tuple[str | int, ...], bound: float, expecte
 def check_scenario(doc: ScenarioDoc, locator: Any) -> Plan:
     """Compile ``doc`` and check it; return the plan."""
     _check_whole(doc, locator)
+    _check_site_count(doc, locator)
     plan = compile_plan(doc, error=locator.error)
 
     def err(path: Any, expected: str, found: str, **kw: Any) -> Any:
@@ -120,6 +127,25 @@ def _check_whole(doc: ScenarioDoc, locator: Any) -> None:
             broken = whole_problem(value, locator.text(full), unit)
             if broken is not None:
                 raise locator.error(full, *broken)
+
+
+def _check_site_count(doc: ScenarioDoc, locator: Any) -> None:
+    """At most :data:`MAX_SITES` sites over all theaters; the error names the first
+    site past the limit, in the order the file gives them."""
+    total = sum(len(t.sites) for t in doc.theaters.values())
+    if total <= MAX_SITES:
+        return
+    seen = 0
+    for tid, t in doc.theaters.items():
+        if seen + len(t.sites) > MAX_SITES:
+            sid = list(t.sites)[MAX_SITES - seen]
+            raise locator.error(
+                ("theaters", tid, "sites", sid),
+                f"at most {MAX_SITES:,} sites in a scenario, over all its theaters",
+                f"{total:,} sites (this one the {MAX_SITES + 1:,}st)",
+                key=True,
+            )
+        seen += len(t.sites)
 
 
 def _check_reachable(plan: Plan, err: Any) -> None:

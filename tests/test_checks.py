@@ -144,6 +144,55 @@ def test_theater_initial_equal_to_its_sites_sum_is_accepted(write):
     assert [t.key for t in sc.plan("base").tracks] == ["alpha/north", "alpha/south"]
 
 
+def _sites_text(counts: list[int]) -> str:
+    """A scenario of theaters with these numbers of 10-troop sites."""
+    head = SITES.split("theaters:\n")[0] + "theaters:\n"
+    body = "".join(
+        f"  t{t}:\n    sites:\n" + "".join(f"      s{i}:\n        initial: 10\n" for i in range(n))
+        for t, n in enumerate(counts)
+    )
+    return head + body
+
+
+def test_a_scenario_of_the_most_sites_the_format_allows_is_accepted(write):
+    sc = load_scenario(write(_sites_text([400, 600])))
+    assert len(sc.plan("base").tracks) == 1_000
+
+
+def test_one_site_past_the_limit_is_rejected_at_that_site_over_all_theaters(write):
+    text = _sites_text([400, 601])
+    path = write(text)
+    # the 1,001st site is t1's s600: its key, where the file writes it
+    line = line_of(text, "      s600:")
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path,
+            line,
+            7,
+            "theaters.t1.sites.s600",
+            "at most 1,000 sites in a scenario, over all its theaters",
+            r"1,001 sites \(this one the 1,001st\)",
+        ),
+    ):
+        load_scenario(path)
+
+
+def test_a_variant_adding_a_site_past_the_limit_is_rejected(write):
+    text = _sites_text([1_000]) + (
+        "variants:\n  more:\n    description: one more site\n"
+        "    overrides: {theaters: {t0: {sites: {extra: {initial: 5}}}}}\n"
+    )
+    path = write(text)
+    with pytest.raises(
+        ScenarioError,
+        match=located(
+            path, None, None, "variants.more.overrides.theaters.t0.sites.extra", "1,000 sites"
+        ),
+    ):
+        load_scenario(path)
+
+
 # ---------------------------------------------------------------- milestones
 
 
