@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import math
 import warnings
+import weakref
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -19,6 +21,7 @@ from sim.analysis.outcomes import measure, outcomes
 from sim.analysis.sensitivity import (
     COLUMNS,
     SOBOL_COLUMNS,
+    Tenths,
     _marks,
     _rows,
     sensitivity,
@@ -135,6 +138,35 @@ def test_parts_on_an_executor_give_the_same_table(dominant, tenths) -> None:
     there = sensitivity(dominant, None, 3001, 4, chunk=300, executor=InProcessParts(3))
     assert there.table.equals(tenths.table)
     assert there.overall == tenths.overall
+
+
+class CountedTenths(Tenths):
+    """A :class:`Tenths` that lists (weakly) each one read back from a part, and at each
+    merge how many of them are alive."""
+
+    made: ClassVar[list[weakref.ref[CountedTenths]]] = []
+    alive: ClassVar[list[int]] = []
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        CountedTenths.made.append(weakref.ref(self))
+
+    def merge(self, other: Tenths) -> None:
+        CountedTenths.alive.append(sum(ref() is not None for ref in CountedTenths.made))
+        super().merge(other)
+
+
+def test_the_tenths_of_parts_are_merged_one_at_a_time_not_all_held(
+    dominant, tenths, monkeypatch
+) -> None:
+    # every part's tenths (up to TENTHS_BYTES of accumulators each) were gathered at once
+    # and merged after, all of them held in the command's process
+    CountedTenths.made.clear()
+    CountedTenths.alive.clear()
+    monkeypatch.setattr("sim.analysis.sensitivity.Tenths", CountedTenths)
+    there = sensitivity(dominant, None, 3001, 4, chunk=300, executor=InProcessParts(4))
+    assert there.table.equals(tenths.table)
+    assert CountedTenths.alive and set(CountedTenths.alive) == {2}
 
 
 @pytest.mark.parametrize("parts", [None, 3], ids=["in-process", "executor"])

@@ -75,6 +75,7 @@ from sim.analysis.chunks import (
     split,
 )
 from sim.analysis.ensemble import check_args
+from sim.analysis.heap import return_freed_memory
 from sim.analysis.outcomes import Outcome, measure, outcomes, swing_errors
 from sim.analysis.summaries import (
     MAX_DRAWS,
@@ -643,10 +644,14 @@ def _tenths(
             inp, c = inputs[i], cuts[i]
             seen[k][0] += int(p.counts[i][c.low - inp.span[0]])
             seen[k][1] += int(p.counts[i][c.high - inp.span[0]])
-    done = executor.map(feed, second, sizes=[p.count for p in second], bar=bar)
-    tenths = done[0]
-    for t in done[1:]:
+    # each part merged as it comes, in draw order, and let go: all at once, every part's
+    # accumulators (up to TENTHS_BYTES each) were held here before they were merged
+    done = executor.imap(feed, second, sizes=[p.count for p in second], bar=bar)
+    tenths = next(done)
+    for t in done:
         tenths.merge(t)
+        t = None
+        return_freed_memory()  # (a part's room, freed, not kept beside the next one's)
     tenths.flush()
     return tenths
 
