@@ -627,3 +627,32 @@ def test_a_force_of_ten_million_keeps_its_troop_ticks_and_axis_title_inside_the_
         if ax.get_ylabel():
             assert ax.yaxis.label.get_window_extent(renderer).x0 >= 0
         assert "10M" in [t.get_text() for t in labels]  # in millions, exactly
+
+
+def _cap_points(ax) -> dict[float, list[float]]:
+    """The y of each cap drawn on ``ax``, by x (a date as a matplotlib number)."""
+    out: dict[float, list[float]] = {}
+    for line in ax.get_lines():
+        if line.get_marker() == "_":
+            for x, y in zip(mdates.date2num(line.get_xdata()), line.get_ydata(), strict=True):
+                out.setdefault(float(x), []).append(float(y))
+    return out
+
+
+def test_a_month_of_many_reports_caps_only_the_ends_of_what_they_cover(tmp_path) -> None:
+    # 40 reports of one month, their ends a troop apart, drew 80 caps one over another
+    # into a black block; a month of three keeps each report's caps
+    scenario = sim.load_scenario(DEFAULT_SCENARIO)
+    rows = ["date,theater,troops_low,troops_high"]
+    rows += [f"2025-03-{1 + i % 28:02d},iraq,{1500 + i},{2000 + i}" for i in range(40)]
+    rows += [f"2025-06-{10 + i:02d},iraq,{1200 + 100 * i},{1300 + 100 * i}" for i in range(3)]
+    record = tmp_path / "crowded.csv"
+    record.write_text("\n".join(rows) + "\n")
+    run = sim.run(scenario, ["as-reported"], draws=200, seed=1, observed=record)
+    fig, ax = plt.subplots()
+    sim.plot_fan(run, ax=[ax], theaters=["iraq"])
+    caps = _cap_points(ax)
+    crowded, three = sorted(caps)
+    assert sorted(caps[crowded]) == [1500, 2039]
+    assert sorted(caps[three]) == [1200, 1300, 1300, 1400, 1400, 1500]
+    plt.close(fig)

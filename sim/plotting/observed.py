@@ -131,6 +131,10 @@ wide 1.1 pt apart, a black block that hid the fan beneath."""
 MIN_SCALE = 0.1
 SIZES = ("lw", "ms", "mew")  # the Line2D settings a crowded panel draws thinner
 
+CAPS_PER_MONTH = 4
+"""The most reports of one look a month shows each with its own caps; past it, the
+month's caps mark only the ends of the stretches its reports cover (:func:`_caps`)."""
+
 
 def _mark_scale(ax: Axes, xs: Any) -> float:
     """How much thinner than usual to draw marks at ``xs`` (datetime64) on ``ax``: 1 when
@@ -289,6 +293,8 @@ def draw_observations(
     for _, style, xs, ys, solid in sorted(looks.values(), key=lambda look: look[0]):
         if solid:
             xs, ys = _covered(xs, ys)
+        elif style.get("marker") == "_":
+            xs, ys = _caps(xs, ys)
         ax.plot(xs, ys, label="_nolegend_", **style)
 
 
@@ -308,17 +314,42 @@ def _covered(xs: list[Any], ys: list[float]) -> tuple[list[Any], list[float]]:
     out_x: list[Any] = []
     out_y: list[float] = []
     for x, got in spans.items():
-        got.sort()
-        low, high = got[0]
-        for a, b in got[1:]:
-            if a > high:  # a gap: the stretch so far ends
-                out_x += [x, x, x]
-                out_y += [low, high, float("nan")]
-                low, high = a, b
-            else:
-                high = max(high, b)
-        out_x += [x, x, x]
-        out_y += [low, high, float("nan")]
+        for low, high in _stretches(got):
+            out_x += [x, x, x]
+            out_y += [low, high, float("nan")]
+    return out_x, out_y
+
+
+def _stretches(ranges: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The stretches ``(low, high)`` that ``ranges`` cover together, from the lowest."""
+    ranges = sorted(ranges)
+    out = [ranges[0]]
+    for a, b in ranges[1:]:
+        low, high = out[-1]
+        if a > high:  # a gap: the stretch so far ends
+            out.append((a, b))
+        else:
+            out[-1] = (low, max(high, b))
+    return out
+
+
+def _caps(xs: list[Any], ys: list[float]) -> tuple[list[Any], list[float]]:
+    """Caps of one look (each report two points: x, x and low, high) as drawn: every
+    report's where each month has at most :data:`CAPS_PER_MONTH`; in a month with more,
+    only the ends of the stretches its reports' bars cover (:func:`_stretches`), where
+    some 400 reports a month, their ends a few troops apart, drew cap over cap into a
+    black block as tall as the spread of their ends."""
+    pairs: dict[Any, list[tuple[float, float]]] = {}
+    for i in range(0, len(xs), 2):
+        pairs.setdefault(xs[i], []).append((ys[i], ys[i + 1]))
+    if all(len(got) <= CAPS_PER_MONTH for got in pairs.values()):
+        return xs, ys
+    out_x: list[Any] = []
+    out_y: list[float] = []
+    for x, got in pairs.items():
+        for low, high in got if len(got) <= CAPS_PER_MONTH else _stretches(got):
+            out_x += [x, x]
+            out_y += [low, high]
     return out_x, out_y
 
 
