@@ -11,6 +11,9 @@ The scenarios are generated here (they are not shipped as user scenarios):
   uncertain level;
 * ``sites-100``: one theater of 100 sites of 1,000 troops each over 24 months,
   each site cut on its own uncertain schedule;
+* ``sites-1000``: one theater of 1,000 sites (the most the format allows), each of
+  an uncertain 900 to 1,100 troops over 24 months, the first 200 (the most
+  milestones) cut on their own uncertain schedules;
 * ``months-600``: one theater of 1,000 troops over 600 months (50 years);
 * ``troops-10m-600``: one theater of 10,000,000 troops over 600 months, cut to an
   uncertain level over ten years (the largest force over the longest horizon).
@@ -83,6 +86,8 @@ def scenarios() -> dict[str, dict[str, Any]]:
     m50 = {f"t{i:02d}-cut": _cut(f"t{i:02d}", 6 + i % 18, 0, 4_000) for i in range(50)}
     sites = {f"s{i:03d}": {"initial": 1_000} for i in range(100)}
     m100 = {f"s{i:03d}-cut": _cut(f"big/s{i:03d}", 3 + i % 12, 0, 300) for i in range(100)}
+    many = {f"s{i:04d}": {"initial": {"uniform": [900, 1_100]}} for i in range(1_000)}
+    m200 = {f"s{i:04d}-cut": _cut(f"big/s{i:04d}", 3 + i % 12, 0, 300) for i in range(200)}
     t10 = {f"t{i}": {"initial": {"uniform": [1_000, 1_100]}} for i in range(10)}
     m10: dict[str, Any] = {}
     for i in range(10):
@@ -108,6 +113,7 @@ def scenarios() -> dict[str, dict[str, Any]]:
             {"cut": _cut("big", 12, 2_000_000, 6_000_000)},
         ),
         "sites-100": _doc("sites-100", "2025-12", {"big": {"sites": sites}}, m100),
+        "sites-1000": _doc("sites-1000", "2025-12", {"big": {"sites": many}}, m200),
         "months-600": _doc(
             "months-600",
             "2073-12",
