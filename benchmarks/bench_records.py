@@ -15,9 +15,17 @@ The scenarios and their records are generated here (not shipped):
 * ``tight-10x600``: ``monthly-10x600``'s scenario with every report a range of 700 to
   800 troops, which draws miss in thousands of different numbers: conditioning on it
   is refused in one line (the counts would take several GB), scoring runs.
+* ``theaters-50x5``: 50 theaters of 1,600 troops over 120 months (``theaters-50`` of
+  ``bench_scale_memory.py`` small enough to count level by level), each cut to 0 to
+  320 troops, and a report of each theater on five dates, four of which (mid-2027) a
+  draw misses about once in seven: ``forcesim vintages`` of five as-of dates after
+  them, each conditioned on five sets of counts (0 to 4 reports missed; draws missing
+  all four are rare, so the last set comes in a later group and the counts widen);
+* ``theaters-50x4``: the same with three such reports (four sets).
 
 Each is run by ``forcesim run`` (charts and tables written, as a user runs it) with
-``--observed``, once scored only and once with ``--condition``, in a fresh process
+``--observed``, once scored only and once with ``--condition`` (``theaters-50x*``: by
+``forcesim vintages``, files and chart written), in a fresh process
 whose address space is capped at ``--limit-gb`` (default 8 GB), and reports its
 wall time, its peak resident set size (``ru_maxrss`` of the child) and its exit
 status. ``--quick`` runs 10^3 draws. This is a benchmark, not a test.
@@ -73,12 +81,42 @@ def _crowded() -> tuple[dict[str, Any], Iterator[list[Any]]]:
     return doc, rows
 
 
+def _theaters(narrow: int) -> tuple[dict[str, Any], Iterator[list[Any]]]:
+    theaters = {f"t{i:02d}": {"initial": 1_600} for i in range(50)}
+    milestones = {f"{t}-cut": _cut(t, 6 + i % 18, 0, 320) for i, t in enumerate(theaters)}
+    doc = _doc(f"theaters-50x{narrow + 1}", "2033-12", theaters, milestones)
+    # a report of each theater on five dates a year apart, every draw's level but
+    # ``narrow`` of them in mid-2027 (t00, t01, ...), which a draw misses about once in
+    # seven (levels 0 to 320 drawn, 0 to 272 reported): draws miss 0 to ``narrow``
+    rows = (
+        [
+            f"{y}-06-15",
+            t,
+            0,
+            272 if y == 2027 and i < narrow else 2_000,
+            "reported",
+            0,
+            "",
+            f"r-{t}-{y}",
+        ]
+        for y in range(2025, 2030)
+        for i, t in enumerate(theaters)
+    )
+    return doc, rows
+
+
+#: the as-of dates of the vintages of ``theaters-50x*`` (``forcesim vintages``)
+AS_OF = ["2027-07", "2027-10", "2028-01", "2028-07", "2029-07"]
+
+
 def cases() -> dict[str, tuple[dict[str, Any], Iterator[list[Any]]]]:
     """Each benchmark's scenario document and the rows of its record."""
     return {
         "monthly-10x600": _monthly(0, 2000),
         "crowded-24": _crowded(),
         "tight-10x600": _monthly(700, 800),
+        "theaters-50x5": _theaters(4),
+        "theaters-50x4": _theaters(3),
     }
 
 
@@ -110,6 +148,14 @@ def measure(args: list[str], limit: int) -> dict[str, Any]:
     }
 
 
+def _line(name: str, draws: int, mode: str, r: dict[str, Any]) -> None:
+    outcome = "ok" if r["exit"] == 0 else f"exit {r['exit']}: {r['last'][:150]}"
+    print(
+        f"{name:15s} {draws:>9,} {mode:10s} {r['wall']:>7.2f} s {r['rss_mb']:>6,.0f} MB  {outcome}",
+        flush=True,
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--draws", type=int, action="append", help="draws (repeatable; 10^4, 10^5)")
@@ -124,6 +170,7 @@ def main() -> None:
         ap.error(f"unknown benchmark {sorted(unknown)}; known: {sorted(made)}")
     print(f"address space capped at {args.limit_gb:g} GB; one process per line")
     print(f"{'benchmark':15s} {'draws':>9s} {'mode':10s} {'wall':>9s} {'peak RSS':>9s}  outcome")
+    limit = int(args.limit_gb * 2**30)
     with tempfile.TemporaryDirectory() as tmp:
         for name, (doc, rows) in made.items():
             if args.only and name not in args.only:
@@ -134,6 +181,21 @@ def main() -> None:
                 out = csv.writer(f)
                 out.writerow(HEADER)
                 out.writerows(rows)
+            if name.startswith("theaters-50x"):  # five vintages, each conditioned
+                files = []
+                for k, when in enumerate(AS_OF, 1):
+                    v = Path(tmp) / f"{name}-v{k}.yaml"
+                    v.write_text(
+                        f"extends: {scenario.name}\nid: {name}-v{k}\nas_of: '{when}'\n",
+                        encoding="utf-8",
+                    )
+                    files.append(str(v))
+                for draws in sizes:
+                    out = Path(tmp) / f"{name}-{draws}-vintages"
+                    run = ["vintages", *files, "--observed", str(record), "--draws", str(draws)]
+                    r = measure([*run, "--seed", "1", "--out", str(out), "-q"], limit)
+                    _line(name, draws, "vintages", r)
+                continue
             for draws in sizes:
                 for mode in ("scored", "conditioned"):
                     run = [
@@ -149,13 +211,7 @@ def main() -> None:
                         str(Path(tmp) / f"{name}-{draws}-{mode}"),
                         "-q",
                     ] + (["--condition"] if mode == "conditioned" else [])
-                    r = measure(run, int(args.limit_gb * 2**30))
-                    outcome = "ok" if r["exit"] == 0 else f"exit {r['exit']}: {r['last'][:150]}"
-                    print(
-                        f"{name:15s} {draws:>9,} {mode:10s} {r['wall']:>7.2f} s"
-                        f" {r['rss_mb']:>6,.0f} MB  {outcome}",
-                        flush=True,
-                    )
+                    _line(name, draws, mode, measure(run, limit))
 
 
 if __name__ == "__main__":

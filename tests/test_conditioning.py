@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import subprocess
+import sys
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -1367,9 +1370,10 @@ def test_refusing_too_many_slots_does_not_depend_on_the_chunk_size(
     path = observations(
         "".join(f"2024-{m:02d}-15,alpha,0,{t},reported,0,,,\n" for m, t in enumerate(tops, 1))
     )
-    # the counts of 11 slots (0 to 10 reports missed) take 1.8 MB, 3.5 MB with the
-    # running minimum's (int32 counts of 12 months and 13 held, levels 0 to 1,600)
-    monkeypatch.setattr("sim.analysis.accumulator.TAGGED_BYTES", 2_500_000)
+    # the counts of 11 slots (0 to 10 reports missed) lay out 2.7 MB, 5.4 MB with the
+    # running minimum's (int32 counts of 12 months, levels 0 to 1,600, of 11 slots and
+    # their sum, rows held and a widening's old counts: Accumulator.tagged_bytes)
+    monkeypatch.setattr("sim.analysis.accumulator.TAGGED_BYTES", 4_000_000)
     outcomes = []
     for chunk in (None, 1):
         try:
@@ -1634,3 +1638,107 @@ def test_a_distribution_holds_only_the_levels_drawn_where_that_takes_fewer_bytes
     assert got.low == 102 and got.at is None and got.counts.tolist() == [5, 0, 7, 1]
     got = _trimmed(np.zeros((1, 4), np.int64))  # (no draw: level 0, counted 0)
     assert got.low == 0 and got.full().tolist() == [0]
+
+
+def test_the_budget_of_tagged_counts_is_the_bytes_they_lay_out(spread, monkeypatch):
+    # the stretches held were reckoned at a row every month of every slot, though they
+    # are folded into the counts past HELD_BYTES: runs were refused at about twice what
+    # they laid out. Now: the counts of each slot, their sum over the slots (made while
+    # they are held), the rows held and the old counts a widening holds at once
+    from sim.analysis import accumulator as acc_module
+
+    plan = spread.plan(spread.select(None)[0])
+    acc = accumulator(plan, sim.run(spread, draws=10, seed=1).milestones)
+    acc._slots(np.array([2, 5]))  # tags 2..5: four slots
+    one = acc.hist.nbytes // 4
+    held = min(acc_module.HELD_BYTES, one // plan.n_months * (plan.n_months + 1) * 5)
+    laid_out = (5 + 1) * one + held + min(acc_module.WIDEN_BYTES, 5 * one)
+    assert acc.tagged_bytes(5, lower=False) == laid_out
+    monkeypatch.setattr(acc_module, "TAGGED_BYTES", laid_out)
+    acc._slots(np.array([6]))  # tags 2..6 fit exactly
+    assert len(acc.tags) == 5
+    monkeypatch.setattr(acc_module, "TAGGED_BYTES", laid_out - 1)
+    fresh = accumulator(plan, sim.run(spread, draws=10, seed=1).milestones)
+    fresh._slots(np.array([2, 5]))
+    with pytest.raises(acc_module.TooManySlots) as refused:
+        fresh._slots(np.array([6]))
+    assert (refused.value.low, refused.value.high, refused.value.size) == (2, 6, laid_out)
+
+
+def test_widening_the_slots_keeps_every_count_in_its_slot(spread, monkeypatch):
+    # the counts are laid out again a block of rows at a time (WIDEN_BYTES, a few rows
+    # here): each level's counts go to their own slot among the new ones, the new
+    # slots all 0
+    from sim.analysis import accumulator as acc_module
+
+    monkeypatch.setattr(acc_module, "WIDEN_BYTES", 1000)
+    plan = spread.plan(spread.select(None)[0])
+    acc = accumulator(plan, sim.run(spread, draws=10, seed=1).milestones)
+    acc._slots(np.array([3, 4]))
+    rng = np.random.default_rng(1)
+    acc.hist[...] = rng.integers(0, 1000, acc.hist.shape)
+    before = acc.hist.copy()
+    acc.lowest_counts()[...] = -before
+    acc._slots(np.array([1, 6]))  # 2 slots to 6, the old ones at 2 and 3
+    rows = acc.hist.shape[0] * plan.n_months * acc.width
+    for counts, sign in ((acc.hist, 1), (acc._lower, -1)):
+        grid = counts.reshape(rows, 6)
+        assert (grid[:, 2:4] == sign * before.reshape(rows, 2)).all()
+        assert not grid[:, [0, 1, 4, 5]].any()
+
+
+WIDEN_PEAK = r"""
+import sys
+import numpy as np
+import sim
+from sim.analysis import accumulator as acc_module
+from sim.analysis.ensemble import accumulator
+
+scenario = sim.load_scenario(sys.argv[1])
+plan = scenario.plan(scenario.select(None)[0])
+acc = accumulator(plan, sim.run(scenario, draws=10, seed=1).milestones)
+acc_module.TAGGED_BYTES = 1 << 40
+acc._slots(np.array([0, 3]))
+acc.hist += 1  # (every page of the old counts resident)
+def status(key):
+    with open("/proc/self/status") as f:
+        return next(int(ln.split()[1]) * 1024 for ln in f if ln.startswith(key))
+with open("/proc/self/clear_refs", "w") as f:  # (the peak so far: reset to what is held)
+    f.write("5")
+before = status("VmRSS:")
+acc._slots(np.array([4]))
+print(before, status("VmHWM:"), acc.hist.nbytes // 5)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pages handed back on Linux")
+def test_widening_the_slots_holds_the_new_counts_and_a_block_not_the_old_beside_them(
+    write, tmp_path
+):
+    # a new number of reports missed laid every count out again at once: the old
+    # counts and the new, wider ones were held together, about twice the counts at
+    # the peak (a 50-theater vintage of five sets: 420 MB). Now a block of rows at a
+    # time, the old block's pages handed back once copied
+    from sim.analysis.accumulator import WIDEN_BYTES
+
+    doc = make_doc(
+        calendar={"start": "2024-01", "end": "2033-12"},
+        theaters={f"t{i}": {"initial": 9_000} for i in range(4)},
+        milestones={
+            f"t{i}-cut": {"theater": f"t{i}", "deadline": "2030-01", "target": {"level": 0}}
+            for i in range(4)
+        },
+    )
+    script = tmp_path / "widen.py"
+    script.write_text(WIDEN_PEAK, encoding="utf-8")
+    out = subprocess.run(
+        [sys.executable, str(script), str(write(doc))],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(Path(sim.__file__).parent.parent)},
+    )
+    before, peak, one = (int(x) for x in out.stdout.split())
+    assert 4 * one > 60 << 20  # (old counts of 4 slots, each about 17 MB)
+    # the old counts, then the new instead of them: a block and some pages over
+    assert peak - before <= one + WIDEN_BYTES + (4 << 20)

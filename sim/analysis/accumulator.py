@@ -20,6 +20,7 @@ is computed once and counted with its multiplicity.
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
@@ -28,6 +29,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from sim.analysis.heap import release_pages
 from sim.analysis.ramps import RampTable
 from sim.analysis.stretches import HeldStretches
 from sim.analysis.summaries import (
@@ -109,13 +111,23 @@ FULL_BINS = 1 << 16
 #: most months would otherwise hold a second array as large as its counts)
 HELD_BYTES = 16 << 20
 
-#: the most bytes of tagged counts an accumulator lays out (the counts, the stretches
-#: held and the running minimum's, once per slot): past it :class:`TooManySlots`. The
-#: stretches held are reckoned at their most, a row of differences every month (they
-#: take a row only for the months where a stretch starts or ends, often far fewer, and
-#: are folded into the counts past :data:`HELD_BYTES`), so that which runs are refused
-#: does not depend on how often they are folded
-TAGGED_BYTES = 512 << 20
+#: the most bytes of the old counts a widening of the slots holds beside the new ones
+#: (:meth:`Accumulator._slots`): they are laid out again a block of rows at a time, the
+#: new rows written and the old pages handed back (:func:`sim.analysis.heap.release_pages`)
+WIDEN_BYTES = 8 << 20
+
+#: the most bytes of tagged counts an accumulator lays out: the counts of every slot
+#: (and the running minimum's, once some draw's level rose), their sum over the slots
+#: (:meth:`Accumulator.untagged`, made while they are held), the held stretches' rows
+#: (at most :data:`HELD_BYTES` between groups: past it they are folded into the counts)
+#: and what a widening of the slots holds at once (:data:`WIDEN_BYTES`). Past it
+#: :class:`TooManySlots`. Reckoned from the slots the draws take, so which runs are
+#: refused does not depend on the order of chunks and parts. With the interpreter and
+#: imports (about 150 MB) and the rest of a run's working memory (up to about 90 MB more
+#: measured: a chunk's drawn inputs, the levels a tagger reads, a large record), a run
+#: within it stays near 400 MB of peak resident memory (README "Performance"):
+#: ``crowded-24`` of ``benchmarks/bench_records.py`` lays out 189 MB
+TAGGED_BYTES = 192 << 20
 
 
 class TooManySlots(Exception):
@@ -289,19 +301,28 @@ class Accumulator:
         )
 
     def _check_tagged(self, first: int, last: int, *, lower: bool) -> None:
-        """Raise :class:`TooManySlots` when the slots of tags ``first..last`` would take
-        more than :data:`TAGGED_BYTES` (with the running minimum's, when ``lower``).
+        """Raise :class:`TooManySlots` when the slots of tags ``first..last`` would lay
+        out more than :data:`TAGGED_BYTES` (with the running minimum's, when ``lower``):
+        :meth:`tagged_bytes`.
 
         Checked whenever the counts grow (wider slots, or the running minimum's first
         made), so the refusal depends on the draws only: what they take at the end,
         not the order in which chunks and parts widened the slots."""
-        series, months, width = len(self.names), self.plan.n_months, self.width
-        arrays = 1 + lower  # the counts, and the running minimum's
-        # and held, at its most (a row every month; :class:`HeldStretches`)
-        cells = arrays * series * (months * width + (months + 1) * width)
-        needed = cells * (last - first + 1) * np.dtype(COUNT).itemsize
+        needed = self.tagged_bytes(last - first + 1, lower=lower)
         if needed > TAGGED_BYTES:
             raise TooManySlots(first, last, needed, TAGGED_BYTES)
+
+    def tagged_bytes(self, slots: int, *, lower: bool) -> int:
+        """The bytes tagged counts over ``slots`` slots lay out at their most (the
+        running minimum's too, when ``lower``): the counts of every slot, their sum over
+        the slots (:meth:`untagged`), the held stretches' rows (:data:`HELD_BYTES`, or a
+        row every month of every slot where that is less) and the old counts a widening
+        holds beside the new (:data:`WIDEN_BYTES`, or the counts where they are less)."""
+        series, months, width = len(self.names), self.plan.n_months, self.width
+        arrays = 1 + lower  # the counts, and the running minimum's
+        one = arrays * series * months * width * np.dtype(COUNT).itemsize  # one slot's
+        held = min(HELD_BYTES, one // months * (months + 1) * slots)
+        return (slots + 1) * one + held + min(WIDEN_BYTES, one * slots)
 
     def _slots(self, tags: NDArray[Any]) -> tuple[int, int]:
         """The lowest and highest slot of these tags (slot = tag - the lowest tag
@@ -321,18 +342,25 @@ class Accumulator:
             width, months, size = self.width, self.plan.n_months, last - first + 1
             if size > 1:  # (one slot: the counts of a plain run)
                 self._check_tagged(first, last, lower=self._lower is not None)
-            at, count = old if old is not None else (0, 1)
-
-            def wider(a: NDArray[Any], lead: tuple[int, ...]) -> NDArray[Any]:
-                out = np.zeros((*lead, width, size), COUNT)
-                if old is not None:  # (before the first tags nothing is counted yet)
-                    out[..., at : at + count] = a.reshape(*lead, width, count)
-                return out.reshape(*lead[:-1], lead[-1] * width * size)
-
             series = len(self.names)
-            self.hist = wider(self.hist, (series, months))
-            if self._lower is not None:
-                self._lower = wider(self._lower, (series, months))
+            lead = series * months * width  # rows of slots: (series, month, level)
+            if old is None:  # (before the first tags nothing is counted yet: all 0)
+                del self.hist  # (not held beside the new counts)
+                self.hist = np.zeros((series, months * width * size), COUNT)
+                if self._lower is not None:
+                    self._lower = None
+                    self._lower = np.zeros((series, months * width * size), COUNT)
+                at, count = 0, 1
+            else:
+                at, count = old
+                self._fold_held()  # (their rows, not laid out again: folded first)
+                # (the old pages go back as they are copied only where nothing else
+                # holds the old counts: this accumulator's attribute and the argument)
+                own = sys.getrefcount(self.hist) <= 2
+                self.hist = _widened(self.hist, lead, count, at, size, own)
+                if self._lower is not None:
+                    own = sys.getrefcount(self._lower) <= 2
+                    self._lower = _widened(self._lower, lead, count, at, size, own)
             self._held.relay(width, at, count, size)
             slot_n = np.zeros(size, np.int64)
             slot_met = np.zeros((size, self.slot_met.shape[1]), np.int64)
@@ -1219,6 +1247,36 @@ class Within:
     def tabled(self, top: int) -> Within:
         """The same map with the column of every level ``0 .. top`` looked up."""
         return replace(self, direct=self(np.arange(top + 1, dtype=np.int64)))
+
+
+def _widened(
+    a: NDArray[Any], rows: int, count: int, at: int, size: int, release: bool
+) -> NDArray[Any]:
+    """Counts ``a`` (series, months * width * count), ``rows`` rows of ``count`` slots
+    (series x months x levels), laid out over ``size`` slots, the old ones going to slots
+    ``at..at + count - 1`` and the rest 0: a new array (series, months * width * size).
+
+    Filled a block of rows at a time (at most :data:`WIDEN_BYTES` of them), each old
+    block's pages handed back once copied when ``release`` (nothing reads ``a`` after:
+    :func:`~sim.analysis.heap.release_pages`), so that the new counts and a block are
+    held at once, not the old counts whole beside the new (where pages cannot be
+    handed back, the old counts stay until ``a`` is dropped)."""
+    series = a.shape[0]
+    out = np.empty((series, a.shape[1] // count * size), COUNT)
+    src, dst = a.reshape(rows, count), out.reshape(rows, size)
+    step = max(1, WIDEN_BYTES // (np.dtype(COUNT).itemsize * size))
+    done = 0  # bytes of ``a`` copied
+    for r in range(0, rows, step):
+        block = dst[r : r + step]
+        if size > count:  # (the new slots' columns start at 0)
+            block[:, :at] = 0
+            block[:, at + count :] = 0
+        block[:, at : at + count] = src[r : r + step]
+        copied = src[: r + step].nbytes
+        if release:
+            release_pages(a, done, copied)
+        done = copied
+    return out
 
 
 def _add_slots(tagged: NDArray[Any], out: NDArray[Any], shape: tuple[int, ...]) -> None:

@@ -18,7 +18,9 @@ its caller's); the ``forcesim`` command calls it for its own process.
 from __future__ import annotations
 
 import ctypes
+import mmap
 import os
+import sys
 from typing import Any
 
 #: blocks up to this size come from the heap, not fresh pages (bytes)
@@ -132,3 +134,42 @@ def return_freed_memory() -> bool:
         return False
     trim(0)
     return True
+
+
+_madvise: Any = None  # the C library's madvise, looked up once (False: none here)
+
+
+def release_pages(array: Any, start: int, stop: int) -> int:
+    """Hand back to the kernel the pages of ``array``'s own buffer that lie wholly
+    within bytes ``start``..``stop`` of it, or within ``start`` rounded down to a page
+    (only pages of the buffer: never its first partial page nor its last), as a
+    process does when it drops memory it will not read again. Those bytes read as
+    zeros after; the buffer stays allocated (its owner frees it as before). For a
+    buffer about to be dropped that is copied elsewhere block by block: its peak is
+    then the copy and one block, not both whole.
+
+    Linux only (``madvise(MADV_DONTNEED)``, ``man 2 madvise``: private anonymous
+    memory, as the C allocator's, reads as zeros after); elsewhere nothing is
+    released. ``array`` is C-contiguous. Returns the bytes released; never raises.
+    """
+    global _madvise
+    if _madvise is None:
+        _madvise = False
+        if sys.platform.startswith("linux") and hasattr(mmap, "MADV_DONTNEED"):
+            try:
+                fn = ctypes.CDLL(None, use_errno=True).madvise
+                fn.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+                fn.restype = ctypes.c_int
+                _madvise = fn
+            except (OSError, AttributeError):
+                pass
+    if not _madvise:
+        return 0
+    page = mmap.PAGESIZE
+    base = array.__array_interface__["data"][0]
+    first = -(-base // page) * page  # the buffer's first whole page
+    lo = max(first, (base + start) // page * page)
+    hi = (base + min(stop, array.nbytes)) // page * page
+    if hi <= lo or _madvise(lo, hi - lo, mmap.MADV_DONTNEED) != 0:
+        return 0
+    return hi - lo
