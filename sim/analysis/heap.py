@@ -13,6 +13,10 @@ adjustment would raise it to) and the trim threshold at 128 MB, so blocks up to
 32 MB come from the heap and up to 128 MB of freed memory stays there for the next
 chunk. The library never calls it by itself (it changes no process-wide setting of
 its caller's); the ``forcesim`` command calls it for its own process.
+
+:func:`release_pages` hands back the pages of an array about to be dropped as it is
+copied elsewhere block by block (conditioning's counts, widened), so the copy and the
+original are not held whole at once.
 """
 
 from __future__ import annotations
