@@ -122,12 +122,12 @@ WIDEN_BYTES = 8 << 20
 #: (at most :data:`HELD_BYTES` between groups: past it they are folded into the counts)
 #: and what a widening of the slots holds at once (:data:`WIDEN_BYTES`). Past it
 #: :class:`TooManySlots`. Reckoned from the slots the draws take, so which runs are
-#: refused does not depend on the order of chunks and parts. With the interpreter and
-#: imports (about 150 MB) and the rest of a run's working memory (up to about 90 MB more
-#: measured: a chunk's drawn inputs, the levels a tagger reads, a large record), a run
-#: within it stays near 400 MB of peak resident memory (README "Performance"):
-#: ``crowded-24`` of ``benchmarks/bench_records.py`` lays out 189 MB
-TAGGED_BYTES = 192 << 20
+#: refused does not depend on the order of chunks and parts. It admits what the budget
+#: before it admitted (512 MB with the held stretches reckoned a row every month, about
+#: twice what they take): ``crowded-24`` of ``benchmarks/bench_records.py`` lays out
+#: 189 MB, a vintage of 50 theaters and five sets (``theaters-50x5``) 244 MB. A run near
+#: it can pass 400 MB of peak resident memory (README "Performance", "Known gaps")
+TAGGED_BYTES = 320 << 20
 
 
 class TooManySlots(Exception):
