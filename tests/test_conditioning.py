@@ -1717,8 +1717,8 @@ def test_widening_the_slots_holds_the_new_counts_and_a_block_not_the_old_beside_
 ):
     # a new number of reports missed laid every count out again at once: the old
     # counts and the new, wider ones were held together, about twice the counts at
-    # the peak (a 50-theater vintage of five sets: 420 MB). Now a block of rows at a
-    # time, the old block's pages handed back once copied
+    # the peak. Now a block of rows at a time, the old block's pages handed back once
+    # copied
     from sim.analysis.accumulator import WIDEN_BYTES
 
     doc = make_doc(
