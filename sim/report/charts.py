@@ -134,27 +134,33 @@ def _subplots(result: Result, names: list[str]) -> go.Figure:
     )
 
 
-def envelope_figure(result: Result) -> go.Figure:
+def envelope_figure(result: Result, theaters: Sequence[str] | None = None) -> go.Figure:
     """The envelope chart of a run (deterministic levels, ``result.monthly``).
 
     Parameters
     ----------
     result : Result
         A run, or one read back by :func:`sim.load_run`.
+    theaters : sequence of str, optional
+        The panels, in this order: theater ids, or sites as ``THEATER/SITE`` (each one
+        of :func:`sim.plotting.common.series_keys`; not checked here). Default: every
+        theater, each followed by its sites.
 
     Returns
     -------
     plotly.graph_objects.Figure
         A panel per theater, each followed by a panel per site when it is made of
-        sites, as the PNG chart has them (rows, sharing the month axis).
+        sites, as the PNG chart has them (rows, sharing the month axis); or a panel per
+        one of ``theaters``.
     """
-    names = series_keys(result)
+    names = list(theaters) if theaters else series_keys(result)
     fig = _subplots(result, names)
     palette = colors.variant_colors(result.variants)
     obs = observations_of(result)
     months = next(iter(result.plans.values())).months
     fill = colors.css(colors.rgb(colors.RANGE), colors.RANGE_ALPHA)
     for row, tid in enumerate(names, 1):
+        first = len(fig.data)  # (this panel's traces follow)
         rows = result.monthly[result.monthly.theater == tid]
         wide = rows.pivot(index="month", columns="variant", values="troops")
         wide = wide[[v for v in result.variants if v in wide.columns]]
@@ -224,7 +230,7 @@ def envelope_figure(result: Result) -> go.Figure:
         fig.update_yaxes(range=[0, limit], row=row, col=1)
         _observations(fig, shown, row, 0.09 * limit, as_of_of(result))
         _calendar_deadlines(fig, result, tid, row, x)
-        _as_of(fig, result, x, row, limit)
+        _as_of(fig, result, x, row, limit, first)
     _layout(fig, len(names), "x unified")
     return fig
 
@@ -407,18 +413,19 @@ def _levels(values: Any) -> np.ndarray:
 
 
 def _spans(
-    fig: go.Figure, row: int, limit: float
+    fig: go.Figure, row: int, limit: float, first: int = 0
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """What panel ``row`` draws, as polylines (times [ns], lowest and highest level
     [troops] at each): every line (the variants', the bands' edges, the medians, the
     deadlines' verticals), each filled area between two traces, each observation's
     bar or arrow and each mark (a point, with a share of the panel around it); the
-    traces of every variant, shown or not (the page shows each in turn)."""
+    traces of every variant, shown or not (the page shows each in turn); of the traces
+    from the ``first`` on (a panel's, drawn after the panels above it)."""
     axis = "x" if row == 1 else f"x{row}"
     out = []
     before: Any = None
     pad = 0.02 * limit
-    for trace in fig.data:
+    for trace in fig.data[first:]:
         if trace.xaxis not in (axis, None if row == 1 else axis) or trace.x is None:
             continue
         mode = trace.mode or ""
@@ -530,15 +537,16 @@ def as_of_line(result: Result, x: list[str]) -> tuple[str, str] | None:
     return as_of.strftime("%Y-%m-%d"), f"as of {spell_date(result.scenario.doc.as_of)}"
 
 
-def _as_of(fig: go.Figure, result: Result, x: list[str], row: int, limit: float) -> None:
+def _as_of(
+    fig: go.Figure, result: Result, x: list[str], row: int, limit: float, first: int = 0
+) -> None:
     """A solid vertical at the scenario's as-of date, and a dash-dotted one at the date
     the observations were taken as known on (a run ``--as-of``), each when it falls
     within the chart; each labelled where its label covers nothing the panel draws, nor
     the other vertical, nor the deadlines' labels (:func:`_place_label`; ``limit``: the
     panel's y-limit [troops]), or not at all where no place is clear (the key above the
-    chart names it, :func:`as_of_line`). Call it once the panel holds everything else."""
-    spans = _spans(fig, row, limit)
-    taken = _top_boxes(fig, row, x, limit)
+    chart names it, :func:`as_of_line`). Call it once the panel holds everything else;
+    ``first``: the index of the panel's first trace (those before are other panels')."""
     lines = []  # (date, label, dash) of each vertical drawn
     line = as_of_line(result, x)
     if line is not None:
@@ -546,6 +554,10 @@ def _as_of(fig: go.Figure, result: Result, x: list[str], row: int, limit: float)
     news = as_of_of(result)
     if news is not None and x and pd.Timestamp(x[0]) <= pd.Timestamp(news) <= pd.Timestamp(x[-1]):
         lines.append((news.isoformat(), f"reports known on {spell_day(news)}", "dashdot"))
+    if not lines:
+        return
+    spans = _spans(fig, row, limit, first)
+    taken = _top_boxes(fig, row, x, limit, first)
     for when, label, dash in lines:
         # the other vertical too: a label beside its own line does not cross the other
         others = [
@@ -557,9 +569,10 @@ def _as_of(fig: go.Figure, result: Result, x: list[str], row: int, limit: float)
         _vline(fig, when, row, AS_OF, dash, label if place else "", "bottom", x, place)
 
 
-def _top_boxes(fig: go.Figure, row: int, x: list[str], limit: float) -> list[Box]:
+def _top_boxes(fig: go.Figure, row: int, x: list[str], limit: float, first: int = 0) -> list[Box]:
     """The boxes [data units] of the labels along the top of panel ``row``: the
-    deadlines' (annotations on the envelope; text on the fan, each variant's)."""
+    deadlines' (annotations on the envelope; text on the fan, each variant's), of the
+    traces from the ``first`` on."""
     axis = "x" if row == 1 else f"x{row}"
     boxes = []
     for note in fig.layout.annotations:
@@ -567,7 +580,7 @@ def _top_boxes(fig: go.Figure, row: int, x: list[str], limit: float) -> list[Box
             lines = str(note.text).count("<br>") + 1
             left = note.xanchor == "right"
             boxes.append(_label_box(str(note.text), str(note.x), x, left, limit, lines, limit))
-    for trace in fig.data:
+    for trace in fig.data[first:]:
         if trace.meta == "deadline-label" and trace.xaxis in (axis, None if row == 1 else axis):
             for when, text in zip(trace.x, trace.text, strict=True):
                 lines = str(text).count("<br>") + 1
@@ -718,20 +731,24 @@ def _describe(o: Observation) -> str:
     return f"{what} ({o.date}{', ' + o.source if o.source else ''})"
 
 
-def fan_figure(result: Result) -> go.Figure:
+def fan_figure(result: Result, theaters: Sequence[str] | None = None) -> go.Figure:
     """The fan chart of an ensemble: every variant's traces, the first variant's shown.
 
     Parameters
     ----------
     result : Result
         An ensemble (``result.bands`` set).
+    theaters : sequence of str, optional
+        The panels, in this order: theater ids, or sites as ``THEATER/SITE`` whose
+        percentiles ``result.bands`` holds (not checked here). Default: every theater,
+        each followed by those of its sites.
 
     Returns
     -------
     plotly.graph_objects.Figure
         A panel per theater, each followed by a panel per site when it is made of
-        sites (those ``result.bands`` holds), as the PNG chart has them; each panel keeps
-        one scale across variants.
+        sites (those ``result.bands`` holds), as the PNG chart has them, or a panel per
+        one of ``theaters``; each panel keeps one scale across variants.
 
     Raises
     ------
@@ -740,7 +757,7 @@ def fan_figure(result: Result) -> go.Figure:
     """
     if result.bands is None:
         raise ValueError("a fan chart needs an ensemble: run with draws=N and seed=S")
-    names = fan_series(result)
+    names = list(theaters) if theaters else fan_series(result)
     fig = _subplots(result, names)
     bands = result.bands
     obs = observations_of(result)
@@ -751,6 +768,7 @@ def fan_figure(result: Result) -> go.Figure:
         central = result.monthly[result.monthly.theater == tid]
         tops[tid] = max(float(sel.p95.max()), float(central.troops.max()), 0.0)
     for row, tid in enumerate(names, 1):
+        first = len(fig.data)  # (this panel's traces follow)
         shown = _shown(obs.items, tid, months) if obs is not None else []
         top = max(tops[tid] * 1.18, observed_top(shown, tid) * 1.12, 10)
         for i, v in enumerate(result.variants):
@@ -758,7 +776,7 @@ def fan_figure(result: Result) -> go.Figure:
         _observations(fig, shown, row, 0.09 * top, as_of_of(result))
         fig.update_yaxes(range=[0, top], row=row, col=1)
         x = month_ends(bands[bands.theater == tid].month.drop_duplicates().sort_values())
-        _as_of(fig, result, x, row, top)
+        _as_of(fig, result, x, row, top, first)
     _layout(fig, len(names), "x unified")
     return fig
 
