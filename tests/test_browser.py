@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import DEFAULT_SCENARIO, SCENARIOS_DIR, SHORTER_CALENDAR
 
+import sim
 from sim.cli import main
 
 
@@ -709,3 +710,33 @@ def test_on_a_phone_a_tables_headings_stay_on_one_line(browser: Any, observed: P
         assert tall == []
     finally:
         page.close()
+
+
+def test_a_page_of_chosen_variants_and_a_theater_draws_only_them_on_a_desktop_and_a_phone(
+    browser: Any, ensemble: Path, tmp_path: Path
+) -> None:
+    target = sim.write_report(
+        ensemble, tmp_path / "some.html", variants=["slip-3", "on-time"], theaters="syria"
+    )
+    v = Visit(browser, target)
+    try:
+        assert v.errors == [] and v.requests == [v.url]
+        assert sorted(set(v.visible("envelope-chart", "variant"))) == ["on-time", "slip-3"]
+        assert v.visible("fan-chart", "median") == ["slip-3"]  # the first chosen
+        for chart in ("envelope-chart", "fan-chart"):
+            titles = v.page.evaluate(
+                f"Array.from(document.querySelectorAll('#{chart} .annotation-text'))"
+                ".map(e => e.textContent)"
+            )
+            assert "Syria" in titles and "Iraq" not in titles
+        assert "Part of the run." in v.page.locator("header .selection").inner_text()
+    finally:
+        v.page.close()
+    phone = browser.new_page()
+    phone.set_viewport_size({"width": 390, "height": 844})
+    try:
+        phone.goto(target.resolve().as_uri())
+        phone.wait_for_selector("html[data-charts=ready]", timeout=30_000)
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        phone.close()

@@ -273,7 +273,10 @@ def test_a_page_over_the_limit_advises_fewer_variants_only_when_there_are_severa
         sim.write_run(sim.run(DEFAULT_SCENARIO, variants), out)
         with pytest.raises(sim.ScenarioError, match="share the PNG charts and CSV files") as got:
             sim.write_report(out)
-        assert ("run fewer variants with forcesim run --variant" in str(got.value)) is advice
+        assert (
+            "forcesim report RUN_DIR --variant NAME or --theater ID" in str(got.value)
+        ) is advice
+        assert "--theater ID" in str(got.value)
         assert not (out / "report.html").exists()
 
 
@@ -304,7 +307,7 @@ def test_a_page_its_tables_put_over_the_limit_is_refused_before_the_run_is_read(
         f"{levels:,} monthly levels of {variants} variants and {bands:,} months of percentiles"
         in text
     )
-    assert "run fewer variants with forcesim run --variant NAME" in text
+    assert "show fewer with forcesim report RUN_DIR --variant NAME or --theater ID" in text
     assert not target.exists()
 
 
@@ -338,7 +341,8 @@ def test_the_envelope_tables_rows_count_towards_the_page_a_run_is_refused_at_onc
     def never(*args: Any) -> None:
         raise AssertionError("the run's tables were read")
 
-    cap = len(page._plotly_js()) + page._level_bytes(deterministic)[1]  # levels only
+    troops = pd.read_csv(deterministic / "monthly.csv")["troops"]
+    cap = len(page._plotly_js()) + page._level_bytes(troops)[1]  # levels only
     monkeypatch.setattr("sim.report.page.MAX_BYTES", cap)
     monkeypatch.setattr("sim.report.page.rebuild_scored", never)
     with pytest.raises(sim.ScenarioError, match="monthly levels of"):
@@ -354,6 +358,146 @@ def test_a_page_under_the_limit_by_its_table_rows_is_built_as_before(
     monkeypatch.setattr("sim.report.page.MAX_BYTES", size)
     target = sim.write_report(deterministic, tmp_path / "same.html")
     assert target.read_bytes() == (deterministic / "report.html").read_bytes()
+
+
+def test_a_page_whose_lines_share_many_stretches_is_built_as_before_at_its_own_size(
+    ensemble: Path, observed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the count of the envelope chart's lines and dashed stretches is the least they take
+    for run in (ensemble, observed):
+        size = (run / "report.html").stat().st_size
+        monkeypatch.setattr("sim.report.page.MAX_BYTES", size)
+        target = sim.write_report(run, tmp_path / f"{run.name}.html")
+        assert target.read_bytes() == (run / "report.html").read_bytes()
+
+
+def test_the_envelope_charts_lines_and_shared_stretches_count_towards_the_refusal_at_once(
+    deterministic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 30 variants of 50 theaters without draws, whose lines share 3,326 stretches (each
+    # drawn again in dashes), passed the tables' count and took 30 s and 433 MB to be
+    # refused for its 8.6 MB page
+    from sim.report import page
+
+    def never(*args: Any) -> None:
+        raise AssertionError("the run's tables were read")
+
+    monthly = page._monthly_levels(deterministic)
+    assert monthly is not None
+    months = monthly.groupby(["theater", "month"], observed=True).ngroups
+    tables = len(page._plotly_js()) + page._level_bytes(monthly["troops"])[1]
+    tables += page.MONTH_ROW_BYTES * months
+    lines, stretches, _ = page._line_bytes(monthly)
+    assert stretches > 0
+    monkeypatch.setattr("sim.report.page.MAX_BYTES", tables + 1)  # the tables fit
+    monkeypatch.setattr("sim.report.page.rebuild_scored", never)
+    with pytest.raises(sim.ScenarioError) as got:
+        sim.write_report(deterministic, tmp_path / "big.html")
+    assert (
+        "tables and charts alone need more than" in str(got.value)
+        and f"drawn as {lines:,} lines and {stretches:,} stretches where variants' lines "
+        "share a path"
+        in str(got.value)
+    )
+    assert not (tmp_path / "big.html").exists()
+
+
+# ---------------------------------------------------------------- a page of some variants
+
+
+def chart_data(page: str, key: str) -> dict[str, Any]:
+    found = re.search(
+        rf'<script type="application/json" id="{key}-chart-data">(.*?)</script>', page, re.S
+    )
+    assert found is not None
+    data: dict[str, Any] = json.loads(found.group(1))
+    return data
+
+
+def test_a_page_of_chosen_variants_and_theaters_shows_only_them_and_says_so(
+    ensemble: Path, tmp_path: Path
+) -> None:
+    target = sim.write_report(
+        ensemble, tmp_path / "some.html", variants=["slip-3", "on-time"], theaters="syria"
+    )
+    page = target.read_text(encoding="utf-8")
+    every = json.loads((ensemble / "run.json").read_text())["variants"]
+    assert (
+        f"This page shows 2 of the run&#x27;s {len(every)} variants: slip-3 and on-time; and "
+        "1 of its 2 theaters, Syria." in page
+    )
+    assert (
+        "<code>forcesim report RUN_DIR --variant slip-3 --variant on-time --theater syria" in page
+    )
+    for key in ("envelope", "fan"):
+        fig = chart_data(page, key)
+        names = {t["legendgroup"] for t in fig["data"] if t.get("meta") in ("variant", "median")}
+        assert names == {"slip-3", "on-time"}, key
+        titles = [a["text"] for a in fig["layout"]["annotations"] if a.get("yref") == "paper"]
+        assert titles == ["<b>Syria</b>"], key
+    # the tables follow: envelope and fan tables, milestones and threshold dates
+    assert "Iraq: troops at the end of each month" not in page
+    assert "Syria: troops at the end of each month" in page
+    assert re.findall(r"<h4>([^<]*)</h4>", page.split('id="fan-h"')[1].split("</section>")[0]) == [
+        "slip-3",
+        "on-time",
+    ]
+    milestones = page.split('id="milestones-h"')[1].split("</section>")[0]
+    # (milestones, then threshold dates: each row's variant first, its theater a cell)
+    firsts = re.findall(r"<tr><th scope='row'[^>]*>([^<]*)</th>", milestones)
+    assert set(firsts) == {"slip-3", "on-time"}  # (syria has no milestone: its dates)
+    assert "<td>syria</td>" in milestones and "<td>iraq</td>" not in milestones
+    assert "Part of the run" not in page_of(ensemble)
+
+
+def test_a_page_of_chosen_variants_keeps_their_observations_only(
+    observed: Path, tmp_path: Path
+) -> None:
+    record = json.loads((observed / "run.json").read_text())
+    first = record["variants"][0]
+    page = sim.write_report(observed, tmp_path / "one.html", variants=first).read_text()
+    scoring = page.split('id="observed-h"')[1].split("</section>")[0]
+    assert f"Observations scored against {first}" in scoring
+    for other in record["variants"][1:]:
+        assert f"Observations scored against {other}<" not in scoring
+
+
+def test_an_unknown_variant_or_theater_is_one_line_quoting_it_and_naming_the_runs(
+    deterministic: Path,
+) -> None:
+    before = (deterministic / "report.html").read_bytes()
+    variants = ", ".join(json.loads((deterministic / "run.json").read_text())["variants"])
+    result = invoke("report", str(deterministic), "--variant", "on-tme")
+    assert result.exit_code == 2
+    assert result.output == (
+        f"forcesim: error: <command line>:1:1: --variant: expected one of the variants "
+        f"{deterministic} has: {variants} (did you mean 'on-time'?), found 'on-tme'\n"
+    )
+    result = invoke("report", str(deterministic), "--theater", "Syria", "--theater", "iraq")
+    assert result.exit_code == 2
+    assert result.output == (
+        f"forcesim: error: <command line>:1:1: --theater: expected one of the theaters and "
+        f"sites {deterministic} has: iraq, syria (did you mean 'syria'?), found 'Syria'\n"
+    )
+    assert (deterministic / "report.html").read_bytes() == before
+
+
+def test_a_run_refused_as_one_page_gets_the_page_of_the_variants_chosen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "run"
+    sim.write_run(sim.run(DEFAULT_SCENARIO), out)
+    one = sim.write_report(out, tmp_path / "one.html", variants="on-time").stat().st_size
+    monkeypatch.setattr("sim.report.page.MAX_BYTES", one)
+    with pytest.raises(sim.ScenarioError, match="--variant NAME or --theater ID"):
+        sim.write_report(out)
+    result = invoke("report", str(out), "-v", "on-time")
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        f"wrote {out / 'report.html'} ({one:,} bytes; only variants on-time; "
+        f"forcesim report {out} makes the whole page again)\n"
+    )
+    assert (out / "report.html").read_bytes() == (tmp_path / "one.html").read_bytes()
 
 
 # ---------------------------------------------------------------- structure and accessibility

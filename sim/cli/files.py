@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from sim.cli import EXIT_BAD_INPUT, friendly, hold, main
-from sim.cli.params import OneOf, PathName, needs
+from sim.cli.params import OneOf, PathName, needs, variant_option
 
 
 @main.command()
@@ -268,19 +268,44 @@ def plot(run_dir: str, output: str | None, chart: str | None, theaters: tuple[st
     "--output",
     type=PathName(),
     metavar="FILE",
-    help="HTML file to write. Default: RUN_DIR/report.html",
+    help="HTML file to write. Default: RUN_DIR/report.html (with --variant or --theater "
+    "too: the page of the whole run there is replaced).",
+)
+@variant_option("Show only this variant (repeatable), in the order given. Default: every variant.")
+@click.option(
+    "--theater",
+    "theaters",
+    metavar="ID",
+    multiple=True,
+    help="Show only this theater, or a site as THEATER/SITE (iraq/erbil); repeatable, "
+    "in the order given. Default: every theater, each followed by its sites.",
 )
 @friendly
-def report(run_dir: str, output: str | None) -> None:
+def report(
+    run_dir: str, output: str | None, variants: tuple[str, ...], theaters: tuple[str, ...]
+) -> None:
     """Write one self-contained interactive page to share, from a run directory.
 
     The page (report.html) holds the charts (hover for the numbers), the milestone,
     threshold-date and observation tables, every source and assumption, and the
     scenario as run; it opens offline in any browser. Works on earlier runs too.
+
+    With --variant or --theater, the charts and tables show only those, and the page
+    says what it leaves out; forcesim report RUN_DIR makes the whole page again.
     """
     import sim
 
     needs("plotly", "report", "report")
     hold(run_dir, "RUN_DIR")  # (a run replacing it meanwhile would mix two runs)
-    path = sim.write_report(Path(run_dir), Path(output) if output else None)
-    click.echo(f"wrote {path} ({path.stat().st_size:,} bytes)")
+    path = sim.write_report(
+        Path(run_dir),
+        Path(output) if output else None,
+        variants=list(variants) or None,
+        theaters=list(theaters) or None,
+    )
+    chosen = [f"variants {', '.join(variants)}"] if variants else []
+    chosen += [f"theaters {', '.join(theaters)}"] if theaters else []
+    shown = f"; only {' and '.join(chosen)}" if chosen else ""
+    if chosen and not output:  # (it replaced the page of the whole run, if there was one)
+        shown += f"; forcesim report {run_dir} makes the whole page again"
+    click.echo(f"wrote {path} ({path.stat().st_size:,} bytes{shown})")

@@ -13,12 +13,13 @@ shows.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import gzip
 import html
 import math
 import shlex
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_EVEN, Decimal
 from importlib import resources
 from pathlib import Path
@@ -64,6 +65,10 @@ LEVEL_BYTES = len("<td></td>") + len(",")
 BAND_ROW_BYTES = len("<tr><th scope='row'>2024-01</th></tr>") + 9 * len("<td>0</td>")
 #: the fewest bytes of a row of the envelope table besides its levels: its month
 MONTH_ROW_BYTES = len("<tr><th scope='row'>2024-01</th></tr>")
+#: the fewest bytes the fan chart spends on a row of ``bands.csv``: 13 numbers (the three
+#: bands' edges, the median, and the edges again in its hover data), each at least one
+#: byte of a typed array, which plotly writes in base64 (4 characters per 3 bytes)
+FAN_ROW_BYTES = 13 * 4 // 3
 SCORING_ROWS = 500
 """The most rows of ``observed.csv`` the page lists per variant (the file holds them all):
 10,000 reports of one theater made a table of 4.3 MB and a page over MAX_BYTES."""
@@ -92,7 +97,13 @@ def esc(value: Any) -> str:
     return html.escape(str(value))
 
 
-def report_html(run_dir: Path, record: dict[str, Any] | None = None) -> str:
+def report_html(
+    run_dir: Path,
+    record: dict[str, Any] | None = None,
+    *,
+    variants: Iterable[str] | str | None = None,
+    theaters: Iterable[str] | str | None = None,
+) -> str:
     """The page of a run directory, as HTML text.
 
     Parameters
@@ -101,6 +112,12 @@ def report_html(run_dir: Path, record: dict[str, Any] | None = None) -> str:
         A directory written by ``forcesim run`` (:func:`sim.write_run`).
     record : dict, optional
         Its ``run.json`` document; read from the directory when omitted.
+    variants : str or iterable of str, optional
+        Show only these of the run's variants, in this order (default: every one).
+    theaters : str or iterable of str, optional
+        Show only these theaters' panels and table rows, or a site's as
+        ``THEATER/SITE`` (``iraq/erbil``), in this order (default: every theater, each
+        followed by its sites). The page says what it leaves out.
 
     Returns
     -------
@@ -110,33 +127,168 @@ def report_html(run_dir: Path, record: dict[str, Any] | None = None) -> str:
     Raises
     ------
     sim.ScenarioError
-        When ``run_dir`` is not a run directory (:func:`sim.export.read.refuse_page`).
+        When ``run_dir`` is not a run directory (:func:`sim.export.read.refuse_page`),
+        or a variant or theater is not one of the run's (one line naming those it has).
     """
     if record is None:
         record = read_record(run_dir, page=True)
     else:
         refuse_page(run_dir, record)
+    chosen = _chosen_variants(run_dir, record, variants)
     result = rebuild_scored(run_dir, record)
+    series = _chosen_series(run_dir, series_keys(result), theaters)
     observed = read_table(run_dir, "observed") if has_table(run_dir, "observed") else None
-    return Page(result, record, observed).html()
+    return Page(result, record, observed, variants=chosen, theaters=series).html()
+
+
+def _and(names: list[str]) -> str:
+    """Names as a list in prose: ``a``, ``a and b``, ``a, b and c``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _names(names: Iterable[str] | str | None, option: str) -> list[str]:
+    """The names a caller chose (one name, or several), each once in the order given;
+    empty for none."""
+    if names is None:
+        return []
+    if isinstance(names, str):
+        names = [names]  # "iraq": that theater, not its letters
+    out = []
+    for name in names:
+        if not isinstance(name, str):
+            raise ScenarioError(
+                "names as text",
+                repr(name)[:60],
+                file="<command line>",
+                path=option,
+            )
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def _unknown(run_dir: Path, option: str, what: str, known: list[str], asked: list[str]) -> None:
+    """Refuse, in one line, the names ``asked`` for that are not among ``known``,
+    quoting each as written and naming those the run has (with a did-you-mean)."""
+    import difflib
+
+    unknown = [n for n in asked if n not in known]
+    if not unknown:
+        return
+    expected = f"one of the {what} {run_dir} has: {', '.join(known)}"
+    hint = difflib.get_close_matches(unknown[0], known, n=1)
+    if hint:
+        expected += f" (did you mean {hint[0]!r}?)"
+    raise ScenarioError(
+        expected,
+        ", ".join(repr(n) for n in unknown),
+        file="<command line>",
+        path=option,
+    )
+
+
+def _chosen_variants(
+    run_dir: Path, record: dict[str, Any], variants: Iterable[str] | str | None
+) -> list[str] | None:
+    """The variants chosen, checked against those the run's ``run.json`` lists; None
+    for every one."""
+    asked = _names(variants, "--variant")
+    if not asked:
+        return None
+    known = [str(v) for v in record.get("variants") or []]
+    _unknown(run_dir, "--variant", "variants", known, asked)
+    return asked
+
+
+def _chosen_series(
+    run_dir: Path, known: list[str], theaters: Iterable[str] | str | None
+) -> list[str] | None:
+    """The theaters and sites chosen, checked against the run's ``known`` ones; None
+    for every one."""
+    asked = _names(theaters, "--theater")
+    if not asked:
+        return None
+    _unknown(run_dir, "--theater", "theaters and sites", known, asked)
+    return asked
+
+
+def _select(r: Result, variants: list[str] | None, series: list[str] | None) -> Result:
+    """``r`` holding only the ``variants`` (those of them it has, in that order) and
+    the rows of the theaters and sites ``series`` (None: every one)."""
+    keep = [v for v in variants if v in r.variants] if variants is not None else list(r.variants)
+
+    def rows(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+        if frame is None:
+            return None
+        mask = frame["variant"].astype(str).isin(keep)
+        if series is not None and "theater" in frame:
+            mask &= frame["theater"].astype(str).isin(series)
+        return frame[mask]
+
+    monthly, milestones = rows(r.monthly), rows(r.milestones)
+    assert monthly is not None and milestones is not None
+    return dataclasses.replace(
+        r,
+        variants=keep,
+        monthly=monthly,
+        milestones=milestones,
+        bands=rows(r.bands),
+        dates=rows(r.dates),
+        plans={v: r.plans[v] for v in keep},
+    )
 
 
 class Page:
     """The HTML of one run's page, section by section."""
 
     def __init__(
-        self, result: Result, record: dict[str, Any], observed: pd.DataFrame | None
+        self,
+        result: Result,
+        record: dict[str, Any],
+        observed: pd.DataFrame | None,
+        *,
+        variants: list[str] | None = None,
+        theaters: list[str] | None = None,
     ) -> None:
-        self.result = result
+        self.whole = result  # (the run as it is, for what the page leaves out)
+        self.chosen = variants
+        self.series = theaters  # the panels, in order; None: every theater and site
+        selected = variants is not None or theaters is not None
+        self.result = _select(result, variants, theaters) if selected else result
         self.record = record
+        if observed is not None and selected:
+            keep = pd.Series(True, index=observed.index)
+            if "variant" in observed:
+                keep &= observed["variant"].astype(str).isin(self.result.variants)
+            if theaters is not None and "theater" in observed:
+                keep &= observed["theater"].astype(str).isin(theaters)
+            observed = observed[keep]
         self.observed = observed
         self.doc = result.scenario.doc
         self.ensemble = result.bands is not None
         # the conditioned ensemble, when the run was conditioned and kept some variant
+        # (of those chosen)
         assessment = result.observed
-        self.cond = (
+        cond = (
             conditioned_result(result, assessment) if isinstance(assessment, Assessment) else None
         )
+        if cond is not None and selected:
+            cond = _select(cond, variants, theaters)
+            cond = cond if cond.variants else None
+        self.cond = cond
+
+    def panels(self, r: Result) -> list[str]:
+        """The envelope's panels (and its tables'): the theaters and sites chosen, else
+        each theater followed by its sites."""
+        return list(self.series) if self.series is not None else series_keys(r)
+
+    def fan_panels(self, r: Result) -> list[str]:
+        """A fan chart's panels: those of :meth:`panels` that ``r.bands`` holds (a site's
+        percentiles are kept only for some runs), else :func:`fan_series`."""
+        if self.series is None:
+            return fan_series(r)
+        have = set() if r.bands is None else set(r.bands.theater.astype(str))
+        return [k for k in self.series if "/" not in k or k in have]
 
     # ------------------------------------------------------------ the whole page
 
@@ -203,7 +355,8 @@ class Page:
         return (
             f"<h1>{esc(self.doc.title)}</h1>"
             f'<p class="lead">{esc(self.lead_text())}</p>'
-            f'<p class="meta">Scenario <code>{esc(self.doc.id)}</code> · forcesim '
+            + self.left_out()
+            + f'<p class="meta">Scenario <code>{esc(self.doc.id)}</code> · forcesim '
             f"{esc(rec.get('forcesim_version', '?'))} · run {esc(rec.get('time', '?'))}. "
             "A forcesim projection, not a forecast of record.</p>"
         )
@@ -211,20 +364,66 @@ class Page:
     def footer(self) -> str:
         return (
             "<p>Made with forcesim from the files of one run directory; "
-            "<code>forcesim report RUN_DIR</code> makes this page again. Levels are whole "
+            f"<code>{esc(self.command())}</code> makes this page again. Levels are whole "
             "troops at the end of each month.</p>"
+        )
+
+    def command(self) -> str:
+        """The command line that makes this page: ``forcesim report RUN_DIR`` and the
+        variants and theaters chosen."""
+        words = ["forcesim", "report", "RUN_DIR"]
+        for v in self.chosen or ():
+            words += ["--variant", v]
+        for t in self.series or ():
+            words += ["--theater", t]
+        return shlex.join(words).replace("'RUN_DIR'", "RUN_DIR")
+
+    def left_out(self) -> str:
+        """What a page of some variants or theaters leaves out, under the lead: those it
+        shows, of how many, and the command for the page of the whole run ("" for
+        that page)."""
+        if self.chosen is None and self.series is None:
+            return ""
+        parts = []
+        every = list(self.whole.variants)
+        if self.chosen is not None and len(self.chosen) < len(every):
+            n = len(self.chosen)
+            parts.append(
+                f"{n} of the run's {len(every):,} variants"
+                + (":" if n > 1 else ",")
+                + f" {_and(self.chosen)}"
+            )
+        known = series_keys(self.whole)
+        if self.series is not None and len(self.series) < len(known):
+            n = len(self.series)
+            names = _and([theater_title(self.whole, t) for t in self.series])
+            kinds = "theaters and sites" if any("/" in k for k in known) else "theaters"
+            parts.append(
+                f"{n} of {'its' if parts else 'the run' + chr(39) + 's'} "
+                f"{len(known):,} {kinds}" + (":" if n > 1 else ",") + f" {names}"
+            )
+        if not parts:  # every one chosen, in another order: nothing left out
+            return ""
+        return (
+            '<p class="selection"><strong>Part of the run.</strong> This page shows '
+            f"{esc('; and '.join(parts))}. Its charts and tables leave the others out; the "
+            "run's CSV files hold them all, and <code>forcesim report RUN_DIR</code> makes "
+            "the page of the whole run.</p>"
         )
 
     def figures(self) -> str:
         """The chart data, as JSON the page's script hands to plotly.js."""
-        figs = {"envelope": envelope_figure(self.result)}
+        cond = self.cond
+        figs: dict[str, Callable[[], Any]] = {
+            "envelope": lambda: envelope_figure(self.result, theaters=self.series)
+        }
         if self.ensemble:
-            figs["fan"] = fan_figure(self.result)
-        if self.cond is not None:
-            figs["fan-conditioned"] = fan_figure(self.cond)
+            figs["fan"] = lambda: fan_figure(self.result, theaters=self.fan_panels(self.result))
+        if cond is not None:
+            figs["fan-conditioned"] = lambda: fan_figure(cond, theaters=self.fan_panels(cond))
         out = []
-        for key, fig in figs.items():
-            text = _shared_x(fig.to_json(pretty=False, engine="json"))
+        for key, draw in figs.items():  # (one figure held at a time)
+            text = _shared_x(draw().to_json(pretty=False, engine="json"))
             text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             out.append(f'<script type="application/json" id="{key}-chart-data">{text}</script>')
         return "".join(out)
@@ -281,7 +480,7 @@ class Page:
             + self._as_of_key(r)
             + self._observed_key()
         )
-        panels = series_keys(r)
+        panels = self.panels(r)
         names = ", ".join(theater_title(r, t) for t in panels)
         alt = (
             f"Line chart, one panel per theater or site ({names}): troops at the end of "
@@ -367,7 +566,7 @@ class Page:
     def envelope_tables(self) -> str:
         r = self.result
         out = []
-        for tid in series_keys(r):  # (each theater, then its sites)
+        for tid in self.panels(r):  # (each theater, then its sites; or those chosen)
             rows = r.monthly[r.monthly.theater == tid]
             wide = rows.pivot(index="month", columns="variant", values="troops")
             wide = wide[[v for v in r.variants if v in wide.columns]]
@@ -439,8 +638,8 @@ class Page:
             + self._as_of_key(r)
             + self._observed_key()
         )
-        panels = fan_series(r)
-        per = "theater or site" if len(panels) > len(r.theaters) else "theater"
+        panels = self.fan_panels(r)
+        per = "theater or site" if any("/" in k for k in panels) else "theater"
         alt = (
             f"Fan chart, one panel per {per}, for the variant chosen above: the 90 %, 80 % "
             f"and 50 % bands of {r.draws:,} draws, the median of the draws and the central run. "
@@ -468,7 +667,7 @@ class Page:
         assert r.bands is not None
         cols = ["month", "p05", "p10", "p25", "p50", "p75", "p90", "p95", "mean", "central run"]
         out = []
-        for tid in fan_series(r):
+        for tid in self.fan_panels(r):
             out.append(f"<h3>{esc(theater_title(r, tid))}</h3>")
             for v in r.variants:
                 b = r.bands[(r.bands.variant == v) & (r.bands.theater == tid)]
@@ -531,6 +730,8 @@ class Page:
             )
         cond = info.get("conditioning") or {}
         effective = cond.get("effective_draws") or {}
+        if self.chosen is not None:
+            effective = {v: e for v, e in effective.items() if v in self.result.variants}
         if effective:
             draws = cond.get("draws") or 0
             rows = pd.DataFrame(
@@ -941,7 +1142,12 @@ def _num_class(column: pd.Series) -> str:
 
 
 def write_report(
-    run_dir: str | Path, output: str | Path | None = None, *, record: dict[str, Any] | None = None
+    run_dir: str | Path,
+    output: str | Path | None = None,
+    *,
+    record: dict[str, Any] | None = None,
+    variants: Iterable[str] | str | None = None,
+    theaters: Iterable[str] | str | None = None,
 ) -> Path:
     """Write the shareable page of a run: one self-contained interactive HTML file.
 
@@ -950,10 +1156,19 @@ def write_report(
     run_dir : str or pathlib.Path
         A directory written by ``forcesim run`` (:func:`sim.write_run`); earlier runs work too.
     output : str or pathlib.Path, optional
-        The file to write, ending in ``.html`` or ``.htm``; default ``run_dir/report.html``.
+        The file to write, ending in ``.html`` or ``.htm``; default ``run_dir/report.html``
+        (a page of some variants or theaters too: it replaces the page of the whole run
+        there, as ``forcesim plot --theater`` replaces the run's charts).
     record : dict, optional
         The run's ``run.json`` document, when it is not yet in ``run_dir`` (as while
         :func:`sim.write_run` is writing the directory); read from it when omitted.
+    variants : str or iterable of str, optional
+        Show only these of the run's variants, in this order (default: every one).
+    theaters : str or iterable of str, optional
+        Show only these theaters, or sites as ``THEATER/SITE`` (``iraq/erbil``), in
+        this order (default: every theater, each followed by its sites). With
+        ``variants``, the charts and tables (milestones, threshold dates, observations)
+        keep only their rows, and the page says what it leaves out.
 
     Returns
     -------
@@ -963,13 +1178,13 @@ def write_report(
     Raises
     ------
     sim.ScenarioError
-        When ``run_dir`` is not a run directory, ``output`` does not end in ``.html``
-        or ``.htm``, the page would exceed 6 MB, or ``output`` exists and forcesim did
-        not write it
+        When ``run_dir`` is not a run directory, a variant or theater is not one of the
+        run's (one line naming those it has), ``output`` does not end in ``.html`` or
+        ``.htm``, the page would exceed 6 MB (:data:`MAX_BYTES`; refused before it is
+        built when the run's tables and envelope chart alone put it over), or
+        ``output`` exists and forcesim did not write it
         (:func:`sim.io.files.refuse_overwrite`).
     """
-    from sim.errors import ScenarioError
-
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise ScenarioError.absent(
@@ -988,21 +1203,22 @@ def write_report(
     target = Path(output) if output is not None else run_dir / "report.html"
     finished = record is None  # (a run being written by sim.write_run lists its own files)
     record = record if record is not None else read_record(run_dir, page=True)
+    chosen = _chosen_variants(run_dir, record, variants)
+    series = _names(theaters, "--theater") or None
     if finished:
         refuse_overwrite(target)
-    variants = len(record.get("variants") or [])
+    every = len(record.get("variants") or [])
+    shown = len(chosen) if chosen is not None else every
     # (fewer variants is advice only when there are several to choose from)
-    fewer = (
-        "run fewer variants with forcesim run --variant NAME (variants=[...] in Python), or "
-        if variants > 1
-        else ""
-    )
+    fewer = "--variant NAME or " if shown > 1 else ""
     why = (
-        "too many theaters, months or variants to share as one page: "
-        f"{fewer}share the PNG charts and CSV files"
+        "too many theaters, months or variants to share as one page: show fewer with "
+        f"forcesim report RUN_DIR {fewer}--theater ID "
+        f"({'variants=[...] or ' if fewer else ''}theaters=[...] in Python), "
+        "or share the PNG charts and CSV files"
     )
-    _refuse_large(run_dir, target, variants, why)
-    data = report_html(run_dir, record).encode("utf-8")
+    _refuse_large(run_dir, target, shown, why, chosen, series)
+    data = report_html(run_dir, record, variants=chosen, theaters=series).encode("utf-8")
     if len(data) > MAX_BYTES:
         raise ScenarioError(
             f"a page of at most {MAX_BYTES:,} bytes",
@@ -1019,52 +1235,206 @@ def write_report(
     return target
 
 
-def _refuse_large(run_dir: Path, target: Path, variants: int, why: str) -> None:
-    """Refuse at once, before the run is read whole, a page its tables put over
-    :data:`MAX_BYTES` by what they hold alone: plotly.js, each monthly level in the
-    envelope table and chart (:func:`_level_bytes`), the envelope table's rows (a month of
-    a theater or site each, :data:`MONTH_ROW_BYTES`) and a fan-table row per row of
-    ``bands.csv`` (:data:`BAND_ROW_BYTES`) are the least such a page holds. (Building the
-    page of 100 variants of 50 theaters over 120 months, 1,000 draws, took 8 minutes and
-    2.4 GB before it was refused for its size.)"""
-    levels, level_bytes = _level_bytes(run_dir)
-    bands = table_rows(run_dir, "bands")
-    # a row of the envelope table per theater (or site) and month, holding at most a
-    # level per variant
-    months = -(-levels // max(variants, 1))
+def _refuse_large(
+    run_dir: Path,
+    target: Path,
+    variants: int,
+    why: str,
+    chosen: list[str] | None = None,
+    series: list[str] | None = None,
+) -> None:
+    """Refuse at once, before the run is read whole, a page its tables and envelope
+    chart put over :data:`MAX_BYTES` by what they hold alone: plotly.js, each monthly
+    level in the envelope table and chart (:func:`_level_bytes`), the envelope table's
+    rows (a month of a theater or site each, :data:`MONTH_ROW_BYTES`), a fan-table row
+    per row of ``bands.csv`` (:data:`BAND_ROW_BYTES`), then the envelope chart's lines
+    and the dashed stretches where variants' lines share a path (:func:`_line_bytes`)
+    and the fan chart's numbers (:data:`FAN_ROW_BYTES` a row of ``bands.csv``) are the
+    least such a page holds; of the ``chosen`` variants and ``series`` (theaters
+    and sites, checked against the run's here) alone when given. (Building the page of
+    100 variants of 50 theaters over 120 months, 1,000 draws, took 8 minutes and 2.4 GB
+    before it was refused for its size; 30 variants of 50 theaters without draws, whose
+    lines share many stretches, 30 s and 433 MB.)"""
+    monthly = _monthly_levels(run_dir)
+    if monthly is None:  # unreadable: reading the run says why
+        if chosen is None and series is None:
+            levels = table_rows(run_dir, "monthly")  # (counted without reading it)
+            _refuse_count(target, variants, why, levels, (LEVEL_BYTES + 1) * levels)
+        return
+    if series is not None:
+        _unknown(run_dir, "--theater", "theaters and sites", _series_of(monthly), series)
+    selected = chosen is not None or series is not None
+    if selected:
+        monthly = monthly[_chosen_rows(monthly, chosen, series)]
+    levels, level_bytes = _level_bytes(monthly["troops"])
+    months = int(monthly.groupby(["theater", "month"], observed=True).ngroups)
+    bands = _band_rows(run_dir, chosen, series) if selected else table_rows(run_dir, "bands")
     least = len(_plotly_js()) + level_bytes + MONTH_ROW_BYTES * months + BAND_ROW_BYTES * bands
+    _refuse_count(target, variants, why, levels, least, bands=bands)
+    lines, stretches, line_bytes = _line_bytes(monthly)
+    least += line_bytes + FAN_ROW_BYTES * bands
+    _refuse_count(target, variants, why, levels, least, bands=bands, lines=(lines, stretches))
+
+
+def _refuse_count(
+    target: Path,
+    variants: int,
+    why: str,
+    levels: int,
+    least: int,
+    *,
+    bands: int = 0,
+    lines: tuple[int, int] | None = None,
+) -> None:
+    """Refuse a page that needs more than :data:`MAX_BYTES` by ``least`` bytes alone,
+    saying what they hold: the ``levels`` of ``variants``, ``bands`` rows of
+    percentiles and (when the charts are counted) the envelope chart's ``lines``
+    (lines, stretches drawn again in dashes)."""
     if least <= MAX_BYTES:
         return
     of = f" of {variants:,} variant{'' if variants == 1 else 's'}" if variants else ""
     percentiles = f" and {bands:,} months of percentiles" if bands else ""
+    what = "tables alone need"
+    drawn = ""
+    if lines is not None:
+        what = "tables and charts alone need"
+        drawn = (
+            f", drawn as {lines[0]:,} lines and {lines[1]:,} stretches where variants' "
+            "lines share a path (each drawn again in dashes)"
+        )
     raise ScenarioError(
         f"a page of at most {MAX_BYTES:,} bytes",
-        f"a run whose tables alone need more than {least:,} bytes: {levels:,} monthly "
-        f"levels{of}{percentiles} ({why})",
+        f"a run whose {what} more than {least:,} bytes: {levels:,} monthly "
+        f"levels{of}{percentiles}{drawn} ({why})",
         file=str(target),
         path="(file)",
     )
 
 
-def _level_bytes(run_dir: Path) -> tuple[int, int]:
-    """How many levels ``monthly.csv`` (or ``.parquet``) holds, and the fewest bytes the
-    page spends on them: :data:`LEVEL_BYTES` each, and their digits twice (the table's
-    and the chart's copy) and thousands separators once (the table's), read from the
-    ``troops`` column alone; a column that does not read as whole numbers counts one
-    digit a level (reading the run says what is wrong with it)."""
+def _monthly_levels(run_dir: Path) -> pd.DataFrame | None:
+    """``monthly.csv``'s (or ``.parquet``'s) ``variant``, ``theater``, ``month`` and
+    ``troops`` columns (the text as categories), read alone; None when they cannot be
+    read."""
+    columns = ["variant", "theater", "month", "troops"]
     path = run_dir / "monthly.csv"
     try:
         if path.is_file():
-            troops = pd.read_csv(path, usecols=["troops"])["troops"]
+            text = {c: "category" for c in columns[:3]}
+            # (a variant or theater called NA, None or null is text, not a gap)
+            frame = pd.read_csv(path, usecols=columns, dtype=text, keep_default_na=False)
         else:
-            troops = pd.read_parquet(run_dir / "monthly.parquet", columns=["troops"])["troops"]
-    except (OSError, ImportError, ValueError, KeyError):
-        levels = table_rows(run_dir, "monthly")  # (counted without reading it)
-        return levels, (LEVEL_BYTES + 1) * levels
+            frame = pd.read_parquet(run_dir / "monthly.parquet", columns=columns)
+            for c in columns[:3]:
+                frame[c] = frame[c].astype(str).astype("category")
+    except (OSError, ImportError, ValueError, KeyError, TypeError):
+        return None
+    if not pd.api.types.is_numeric_dtype(frame["troops"]):
+        frame["troops"] = pd.to_numeric(frame["troops"], errors="coerce")
+    return frame
+
+
+def _series_of(monthly: pd.DataFrame) -> list[str]:
+    """The theaters and sites ``monthly`` holds, as :func:`series_keys` orders them:
+    each theater, followed by its sites, in the order they first come."""
+    present = [str(t) for t in pd.unique(monthly["theater"].astype(str))]
+    out = []
+    for tid in (t for t in present if "/" not in t):
+        out += [tid, *(k for k in present if k.startswith(f"{tid}/"))]
+    return out
+
+
+def _chosen_rows(frame: pd.DataFrame, chosen: list[str] | None, series: list[str] | None) -> Any:
+    """The rows of ``frame`` (with ``variant`` and ``theater`` columns) of the variants
+    and theaters chosen (None: every one), as a boolean mask."""
+    mask = np.ones(len(frame), dtype=bool)
+    if chosen is not None:
+        mask &= frame["variant"].astype(str).isin(chosen).to_numpy()
+    if series is not None:
+        mask &= frame["theater"].astype(str).isin(series).to_numpy()
+    return mask
+
+
+def _band_rows(run_dir: Path, chosen: list[str] | None, series: list[str] | None) -> int:
+    """How many rows of ``bands.csv`` (or ``.parquet``) are of the variants and
+    theaters chosen; 0 when it is missing or unreadable (reading the run says why)."""
+    if not has_table(run_dir, "bands"):
+        return 0
+    path = run_dir / "bands.csv"
+    columns = ["variant", "theater"]
+    try:
+        if path.is_file():
+            frame = pd.read_csv(path, usecols=columns, dtype="category", keep_default_na=False)
+        else:
+            frame = pd.read_parquet(run_dir / "bands.parquet", columns=columns)
+    except (OSError, ImportError, ValueError, KeyError, TypeError):
+        return 0
+    return int(_chosen_rows(frame, chosen, series).sum())
+
+
+def _level_bytes(troops: pd.Series) -> tuple[int, int]:
+    """How many levels ``troops`` (monthly's column) holds, and the fewest bytes the
+    page spends on them: :data:`LEVEL_BYTES` each, and their digits twice (the table's
+    and the chart's copy) and thousands separators once (the table's); a column that
+    does not read as whole numbers counts one digit a level (reading the run says what
+    is wrong with it)."""
     levels = len(troops)
     if not pd.api.types.is_integer_dtype(troops):
         return levels, (LEVEL_BYTES + 1) * levels
-    whole = np.abs(troops.to_numpy(dtype=np.int64))
-    # (compared with powers of ten, not a logarithm: exact at 1,000)
-    places = 1 + sum((whole >= 10**k).astype(np.int64) for k in range(1, 19))
+    places = _places(troops.to_numpy(dtype=np.int64))
     return levels, LEVEL_BYTES * levels + int((2 * places + (places - 1) // 3).sum())
+
+
+def _places(values: Any) -> Any:
+    """The decimal digits of each whole number of ``values`` (its sign not counted)."""
+    whole = np.abs(np.asarray(values, dtype=np.int64))
+    # (compared with powers of ten, not a logarithm: exact at 1,000)
+    return 1 + sum((whole >= 10**k).astype(np.int64) for k in range(1, 19))
+
+
+#: the fewest bytes of a variant's line on the envelope chart besides its name (twice,
+#: as its name and legend group) and its levels (counted with the tables'): its JSON
+#: with an empty colour, width 0 and the hover label as the page escapes it
+LINE_BYTES = len(
+    '{"hovertemplate":"%{fullData.name}: %{y:,} troops\\u003cextra\\u003e\\u003c/extra'
+    '\\u003e","legendgroup":"","line":{"color":"","width":0},"meta":"variant","mode":"lines",'
+    '"name":"","x":{"shared":0},"y":[],"type":"scatter","xaxis":"x","yaxis":"y"},'
+)
+#: the fewest bytes of a dashed stretch where variants' lines share a path
+#: (:func:`sim.report.charts._shared_stretches`), besides its variant's name (twice)
+#: and its levels
+STRETCH_BYTES = len(
+    '{"hoverinfo":"skip","legendgroup":"","line":{"color":"","dash":"0px,0px,7px,0px",'
+    '"width":2.6},"meta":"shared","mode":"lines","name":"","showlegend":false,'
+    '"x":{"shared":0},"y":[],"type":"scatter","xaxis":"x","yaxis":"y"},'
+)
+
+
+def _line_bytes(monthly: pd.DataFrame) -> tuple[int, int, int]:
+    """The envelope chart's lines (one per variant and theater or site), the stretches
+    where several run along the same path (drawn again in dashes, one per variant:
+    :func:`sim.plotting.envelope.shared_runs`), and the fewest bytes the page spends
+    on them besides the lines' levels: :data:`LINE_BYTES` a line,
+    :data:`STRETCH_BYTES` a stretch, the variant's name twice each, and each
+    stretch's levels (digits and commas)."""
+    from sim.plotting.envelope import shared_runs
+
+    lines = stretches = total = 0
+    for _, rows in monthly.groupby("theater", observed=True, sort=False):
+        try:
+            wide = rows.astype({"variant": str, "month": str}).pivot(
+                index="month", columns="variant", values="troops"
+            )
+        except ValueError:  # a month twice: reading the run says what is wrong
+            continue
+        names = [len(str(v).encode("utf-8")) for v in wide.columns]
+        lines += len(names)
+        total += sum(LINE_BYTES + 2 * n for n in names)
+        values = wide.to_numpy(dtype=float)
+        digits = _places(np.nan_to_num(values))
+        for group, first, last in shared_runs(values):
+            for k in group:
+                stretches += 1
+                points = last - first + 1
+                total += STRETCH_BYTES + 2 * names[k] + int(digits[first : last + 1, k].sum())
+                total += points - 1  # (the commas between them)
+    return lines, stretches, total
