@@ -8,11 +8,12 @@ import datetime as dt
 import functools
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+import numpy as np
 import pandas as pd
 
 from sim import plotting
@@ -39,6 +40,7 @@ from sim.io.files import (
     placed_in_record,
     read_manifest,
     read_written_csv,
+    read_written_rows,
     record_files,
     refuse_overwrite,
 )
@@ -81,11 +83,14 @@ def _table(
     periods: tuple[str, ...],
     columns: list[str],
     known: Known | None = None,
+    keep: Callable[[pd.DataFrame], Any] | None = None,
 ) -> pd.DataFrame:
     """A table of a run directory, from its CSV file or else its Parquet file, with
     months as periods and ``met`` as booleans. With ``known`` (what the run knows), a
     table of a run no signed manifest vouches for has every cell checked first
-    (:func:`sim.export.tables.check_table`)."""
+    (:func:`sim.export.tables.check_table`). With ``keep`` (a frame → a boolean mask),
+    only the rows it keeps (a signed CSV file is read a block of rows at a time, the
+    others never held)."""
     path = run_dir / f"{stem}.csv"
     if not path.is_file() and (run_dir / f"{stem}.parquet").is_file():
         path = run_dir / f"{stem}.parquet"
@@ -102,9 +107,14 @@ def _table(
     try:
         if spec is not None and known is not None and path.suffix == ".csv" and path.is_file():
             check_table(path, spec, known)  # before pandas reads 'abc' as text, or fails
-        df = read_written_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
+        if keep is not None and path.suffix == ".csv":
+            df = read_written_rows(path, keep)
+        else:
+            df = read_written_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
         if spec is not None and known is not None and path.suffix != ".csv":
             check_table(path, spec, known, df)
+        if keep is not None and path.suffix != ".csv":
+            df = df[keep(df)]
     except ScenarioError:
         raise
     except ImportError:
@@ -152,7 +162,27 @@ def _table(
     for col in ("met",):
         if col in df:
             df[col] = df[col].astype(str).str.lower() == "true"
-    return df
+    # (rows chosen kept their places in the file until now: the lines errors name)
+    return df.reset_index(drop=True) if keep is not None else df
+
+
+def _of(
+    variants: Collection[str] | None, theaters: Collection[str] | None
+) -> Callable[[pd.DataFrame], Any] | None:
+    """Which rows of a table to keep: those of one of ``variants`` and of one of
+    ``theaters`` (theater or site ids), each when given (a boolean mask; a table without
+    the column keeps every row, reading it says what it lacks); None for every row."""
+    if variants is None and theaters is None:
+        return None
+
+    def keep(rows: pd.DataFrame) -> Any:
+        mask = np.ones(len(rows), dtype=bool)
+        for column, names in (("variant", variants), ("theater", theaters)):
+            if names is not None and column in rows:
+                mask &= rows[column].astype(str).isin(list(names)).to_numpy()
+        return mask
+
+    return keep
 
 
 def has_table(run_dir: Path, stem: str) -> bool:
@@ -449,9 +479,12 @@ def rebuild(run_dir: Path, record: dict[str, Any]) -> Result:
 
 
 @_placing
-def _rebuild(run_dir: Path, record: dict[str, Any]) -> tuple[Result, Known, pd.DataFrame | None]:
+def _rebuild(
+    run_dir: Path, record: dict[str, Any], keep: Callable[[pd.DataFrame], Any] | None = None
+) -> tuple[Result, Known, pd.DataFrame | None]:
     """:func:`rebuild`, with what the run knows and its ``observed`` table (None without
-    one), read once, for :func:`rebuild_scored`."""
+    one), read once, for :func:`rebuild_scored`; with ``keep`` (:func:`_of`), only the
+    rows of the monthly levels and percentiles it keeps."""
     record_path = run_dir / "run.json"
     for name in ("monthly", "milestones"):
         if not has_table(run_dir, name):
@@ -464,7 +497,7 @@ def _rebuild(run_dir: Path, record: dict[str, Any]) -> tuple[Result, Known, pd.D
     names = sc.select(list(record["variants"]))
     plans = {v: sc.plan(v) for v in names}
     known = Known(sc.id, plans)
-    monthly = _table(run_dir, "monthly", ("month",), MONTHLY_COLUMNS, known)
+    monthly = _table(run_dir, "monthly", ("month",), MONTHLY_COLUMNS, known, keep)
     milestones = _table(
         run_dir, "milestones", ("deadline", "month_reached"), MILESTONE_COLUMNS, known
     )
@@ -490,7 +523,7 @@ def _rebuild(run_dir: Path, record: dict[str, Any]) -> tuple[Result, Known, pd.D
                 not_a_file(run_dir / "dates.csv"),
                 file=str(run_dir / "dates.csv"),
             )
-        bands = _table(run_dir, "bands", ("month",), BAND_COLUMNS, known)
+        bands = _table(run_dir, "bands", ("month",), BAND_COLUMNS, known, keep)
         dates = _table(run_dir, "dates", ("p10", "p50", "p80", "p90"), DATE_COLUMNS, known)
     observed = table = None
     if has_table(run_dir, "observed"):  # the charts draw the observations again
@@ -524,7 +557,12 @@ def _as_of(info: dict[str, Any]) -> dt.date | None:
 
 
 def _assessment(
-    run_dir: Path, record: dict[str, Any], result: Result, known: Known, table: pd.DataFrame
+    run_dir: Path,
+    record: dict[str, Any],
+    result: Result,
+    known: Known,
+    table: pd.DataFrame,
+    keep: Callable[[pd.DataFrame], Any] | None = None,
 ) -> Assessment:
     """The scored observations of a run, from its ``observed`` table (``table``, read
     by :func:`_rebuild`, whose observations ``result`` holds) and ``run.json`` (and the
@@ -558,7 +596,7 @@ def _assessment(
         except (ValueError, ZeroDivisionError):
             error = ERROR_RATE
         conditioned = Conditioned(
-            bands=_table(run_dir, "bands_conditioned", ("month",), BAND_COLUMNS, known),
+            bands=_table(run_dir, "bands_conditioned", ("month",), BAND_COLUMNS, known, keep),
             dates=_table(
                 run_dir, "dates_conditioned", ("p10", "p50", "p80", "p90"), DATE_COLUMNS, known
             ),
@@ -737,13 +775,22 @@ def _known_series(run_dir: Path, asked: list[str] | None, known: list[str]) -> N
 
 
 @_placing
-def rebuild_scored(run_dir: Path, record: dict[str, Any]) -> Result:
+def rebuild_scored(
+    run_dir: Path,
+    record: dict[str, Any],
+    variants: Collection[str] | None = None,
+    theaters: Collection[str] | None = None,
+) -> Result:
     """:func:`rebuild`, with the scored observations as the run scored them (its
     ``observed`` table, and the conditioned tables when it conditioned) in place of the
-    bare observations: what the charts and the page draw."""
-    result, known, table = _rebuild(run_dir, record)
+    bare observations: what the charts and the page draw. With ``variants`` or
+    ``theaters`` (theater or site ids), its ``monthly`` and ``bands`` (and conditioned
+    bands) hold only their rows (a page of some of them: the others are never held
+    whole); its variants, plans and milestones stay the run's."""
+    keep = _of(variants, theaters)
+    result, known, table = _rebuild(run_dir, record, keep)
     if table is not None:
-        scored = _assessment(run_dir, record, result, known, table)
+        scored = _assessment(run_dir, record, result, known, table, keep)
         result = dataclasses.replace(result, observed=scored)
     return result
 

@@ -904,6 +904,22 @@ def read_written_csv(source: Any) -> pd.DataFrame:
     return pd.read_csv(source, keep_default_na=False, na_values=[""], **_EXACT_FLOATS)
 
 
+def read_written_rows(
+    source: Any, keep: Callable[[pd.DataFrame], Any], chunk: int = 100_000
+) -> pd.DataFrame:
+    """The rows of a CSV table forcesim wrote that ``keep`` (a frame → a boolean mask)
+    keeps, read ``chunk`` rows at a time so that the rest is never held whole; as
+    :func:`read_written_csv` reads them, each row keeping its index (its place in the
+    file: line ``index + 2``)."""
+    parts = [
+        rows[keep(rows)]
+        for rows in pd.read_csv(
+            source, keep_default_na=False, na_values=[""], chunksize=chunk, **_EXACT_FLOATS
+        )
+    ]
+    return pd.concat(parts) if parts else read_written_csv(source)
+
+
 # pandas before 3.1 reads floats exactly only when asked; 3.1 always does, and deprecates asking
 _EXACT_FLOATS: dict[str, Any] = (
     {}

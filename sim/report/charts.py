@@ -153,7 +153,7 @@ def envelope_figure(result: Result, theaters: Sequence[str] | None = None) -> go
         sites, as the PNG chart has them (rows, sharing the month axis); or a panel per
         one of ``theaters``.
     """
-    names = list(theaters) if theaters else series_keys(result)
+    names = list(theaters) if theaters is not None else series_keys(result)
     fig = _subplots(result, names)
     palette = colors.variant_colors(result.variants)
     obs = observations_of(result)
@@ -757,7 +757,7 @@ def fan_figure(result: Result, theaters: Sequence[str] | None = None) -> go.Figu
     """
     if result.bands is None:
         raise ValueError("a fan chart needs an ensemble: run with draws=N and seed=S")
-    names = list(theaters) if theaters else fan_series(result)
+    names = list(theaters) if theaters is not None else fan_series(result)
     fig = _subplots(result, names)
     bands = result.bands
     obs = observations_of(result)

@@ -135,8 +135,9 @@ def report_html(
     else:
         refuse_page(run_dir, record)
     chosen = _chosen_variants(run_dir, record, variants)
-    result = rebuild_scored(run_dir, record)
-    series = _chosen_series(run_dir, series_keys(result), theaters)
+    asked = _names(theaters, "--theater") or None
+    result = rebuild_scored(run_dir, record, chosen, asked)  # (their rows alone read)
+    series = _chosen_series(run_dir, _run_series(result), asked)
     observed = read_table(run_dir, "observed") if has_table(run_dir, "observed") else None
     return Page(result, record, observed, variants=chosen, theaters=series).html()
 
@@ -200,6 +201,18 @@ def _chosen_variants(
     return asked
 
 
+def _run_series(result: Result) -> list[str]:
+    """Every theater and site of a run, from its plans, as :func:`series_keys` orders
+    them (each theater, then its sites) when its levels are read whole."""
+    sites = list(
+        dict.fromkeys(k for plan in result.plans.values() for k in plan.series_names() if "/" in k)
+    )
+    out = []
+    for tid in result.theaters:
+        out += [tid, *(k for k in sites if k.startswith(f"{tid}/"))]
+    return out
+
+
 def _chosen_series(
     run_dir: Path, known: list[str], theaters: Iterable[str] | str | None
 ) -> list[str] | None:
@@ -213,17 +226,23 @@ def _chosen_series(
 
 
 def _select(r: Result, variants: list[str] | None, series: list[str] | None) -> Result:
-    """``r`` holding only the ``variants`` (those of them it has, in that order) and
-    the rows of the theaters and sites ``series`` (None: every one)."""
+    """``r`` holding only the ``variants`` (those of them it has, in that order, its
+    frames' rows too) and the rows of the theaters and sites ``series`` (None: every
+    one)."""
     keep = [v for v in variants if v in r.variants] if variants is not None else list(r.variants)
 
     def rows(frame: pd.DataFrame | None) -> pd.DataFrame | None:
         if frame is None:
             return None
-        mask = frame["variant"].astype(str).isin(keep)
+        names = frame["variant"].astype(str)
+        mask = names.isin(keep)
         if series is not None and "theater" in frame:
             mask &= frame["theater"].astype(str).isin(series)
-        return frame[mask]
+        if variants is None:
+            return frame[mask]
+        # the variants in the order chosen, as the charts have them; rows of each as they were
+        rank = names[mask].map({v: i for i, v in enumerate(keep)}).to_numpy()
+        return frame[mask].iloc[np.argsort(rank, kind="stable")]
 
     monthly, milestones = rows(r.monthly), rows(r.milestones)
     assert monthly is not None and milestones is not None
@@ -263,9 +282,14 @@ class Page:
             if theaters is not None and "theater" in observed:
                 keep &= observed["theater"].astype(str).isin(theaters)
             observed = observed[keep]
+            if variants is not None and "variant" in observed:  # (in the order chosen)
+                order = {v: i for i, v in enumerate(self.result.variants)}
+                rank = observed["variant"].astype(str).map(order).to_numpy()
+                observed = observed.iloc[np.argsort(rank, kind="stable")]
         self.observed = observed
         self.doc = result.scenario.doc
-        self.ensemble = result.bands is not None
+        # (a fan of the sites chosen needs their percentiles: a run without them has none)
+        self.ensemble = result.bands is not None and bool(self.fan_panels(self.result))
         # the conditioned ensemble, when the run was conditioned and kept some variant
         # (of those chosen)
         assessment = result.observed
@@ -274,7 +298,7 @@ class Page:
         )
         if cond is not None and selected:
             cond = _select(cond, variants, theaters)
-            cond = cond if cond.variants else None
+            cond = cond if cond.variants and self.fan_panels(cond) else None
         self.cond = cond
 
     def panels(self, r: Result) -> list[str]:
@@ -393,7 +417,7 @@ class Page:
                 + (":" if n > 1 else ",")
                 + f" {_and(self.chosen)}"
             )
-        known = series_keys(self.whole)
+        known = _run_series(self.whole)
         if self.series is not None and len(self.series) < len(known):
             n = len(self.series)
             names = _and([theater_title(self.whole, t) for t in self.series])
