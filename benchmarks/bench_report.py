@@ -1,17 +1,19 @@
 """Peak memory and wall time of ``forcesim report`` on large generated runs, each in a
 process of its own.
 
-    python benchmarks/bench_report.py [--variants N] [--theaters N]
+    python benchmarks/bench_report.py [--variants N] [--theaters N] [--draws N]
 
 The run is generated here: ``report-VxT``, V variants (default 30) of T theaters
-(default 50) of 20,000 troops each over 120 months, without draws; each theater is
+(default 50) of 20,000 troops each over 120 months, without draws (or ``--draws N``,
+seed 1); each theater is
 cut to a level within two years of the announcement (``benchmarks/bench_scale_memory.py``'s
 ``_doc`` and ``_cut``), and each variant moves the deadline and level of one theater's
 cut in ten (``overrides`` of its milestones): most of the variants' lines run along
 the same path for long stretches, which the page's envelope chart draws again in
 dashes, a trace per variant and stretch. The 30 x 50 page comes to 8.6 MB; before the
 at-once refusal counted those lines and stretches, it was built whole before it was
-refused (12.7 s and 345 MB here; 30 s and 433 MB measured earlier on a busier machine).
+refused (13.6 s and 337 MB here, 2026-12-02; a run of this kind took 30 s and 433 MB
+in an earlier measure).
 
 Then ``forcesim report`` of that run, in each of these ways:
 
@@ -20,8 +22,12 @@ Then ``forcesim report`` of that run, in each of these ways:
 * ``10 theaters``: ``--theater`` ten of them, every variant;
 
 each reporting its exit status, wall time and peak resident set size (``ru_maxrss``
-of the child, from ``os.wait4``). Wall times depend on what else the machine runs;
-the peak RSS does not. This is a benchmark, not a test.
+of the child, from ``os.wait4``). ``--variants 100 --draws 300`` makes a run whose
+page is refused at once by its tables (600,000 rows of ``monthly.csv`` and of
+``bands.csv``); a page of 3 variants or 10 theaters of it reads only their rows (it
+read every row, 471 to 498 MB, before they were chosen at read time). Wall times
+depend on what else the machine runs; the peak RSS does not. This is a benchmark,
+not a test.
 """
 
 from __future__ import annotations
@@ -95,15 +101,20 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--variants", type=int, default=30)
     ap.add_argument("--theaters", type=int, default=50)
+    ap.add_argument("--draws", type=int, default=0, help="draws of the run (default: none)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "scenario.yaml"
         path.write_text(yaml.safe_dump(scenario(args.variants, args.theaters), sort_keys=False))
         run = Path(tmp) / "run"
-        code, wall, rss, last = measure(["run", str(path), "--out", str(run), "-q"])
+        draws = ["--draws", str(args.draws), "--seed", "1"] if args.draws else []
+        code, wall, rss, last = measure(["run", str(path), "--out", str(run), "-q", *draws])
         if code != 0:
             sys.exit(f"forcesim run failed: {last}")
-        print(f"report-{args.variants}x{args.theaters}: run in {wall:.1f} s, {rss:,.0f} MB")
+        print(
+            f"report-{args.variants}x{args.theaters}, {args.draws or 'no'} draws: "
+            f"run in {wall:.1f} s, {rss:,.0f} MB"
+        )
         cases = {
             "whole": [],
             "3 variants": ["-v", "v00", "-v", "v01", "-v", "v02"],
