@@ -1400,3 +1400,24 @@ def test_rows_read_a_block_at_a_time_are_those_of_the_whole_file_at_their_places
     whole = read_written_csv(path)
     read = read_written_rows(path, lambda rows: rows.variant == "slip-3", chunk=7)
     pd.testing.assert_frame_equal(read, whole[whole.variant == "slip-3"])
+
+
+def test_a_month_of_many_reports_is_capped_only_at_the_ends_of_what_they_cover(
+    tmp_path: Path,
+) -> None:
+    # as on the PNG charts: 40 reports of one month, their ends a troop apart, drew 80
+    # caps one over another into a black block; a month of three keeps each one's caps
+    rows = ["date,theater,troops_low,troops_high"]
+    rows += [f"2025-03-{1 + i % 28:02d},iraq,{1500 + i},{2000 + i}" for i in range(40)]
+    rows += [f"2025-06-{10 + i:02d},iraq,{1200 + 100 * i},{1300 + 100 * i}" for i in range(3)]
+    record = tmp_path / "crowded.csv"
+    record.write_text("\n".join(rows) + "\n")
+    scenario = sim.load_scenario(DEFAULT_SCENARIO)
+    fig = envelope_figure(sim.run(scenario, ["as-reported"], observed=record))
+    ranges = [t for t in fig.data if t.meta == "observed" and t.error_y.array is not None]
+    capped = [t for t in ranges if t.error_y.width]
+    assert [len(t.x) for t in capped] == [3]  # June's three, each capped
+    hovered = [t for t in ranges if not t.error_y.width]
+    assert [len(t.x) for t in hovered] == [40] and hovered[0].marker.opacity == 0
+    caps = [t for t in fig.data if t.meta == "observed" and t.hoverinfo == "skip"]
+    assert [sorted(t.y) for t in caps] == [[1500, 2039]]

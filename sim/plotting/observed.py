@@ -314,13 +314,13 @@ def _covered(xs: list[Any], ys: list[float]) -> tuple[list[Any], list[float]]:
     out_x: list[Any] = []
     out_y: list[float] = []
     for x, got in spans.items():
-        for low, high in _stretches(got):
+        for low, high in stretches(got):
             out_x += [x, x, x]
             out_y += [low, high, float("nan")]
     return out_x, out_y
 
 
-def _stretches(ranges: list[tuple[float, float]]) -> list[tuple[float, float]]:
+def stretches(ranges: list[tuple[float, float]]) -> list[tuple[float, float]]:
     """The stretches ``(low, high)`` that ``ranges`` cover together, from the lowest."""
     ranges = sorted(ranges)
     out = [ranges[0]]
@@ -336,7 +336,7 @@ def _stretches(ranges: list[tuple[float, float]]) -> list[tuple[float, float]]:
 def _caps(xs: list[Any], ys: list[float]) -> tuple[list[Any], list[float]]:
     """Caps of one look (each report two points: x, x and low, high) as drawn: every
     report's where each month has at most :data:`CAPS_PER_MONTH`; in a month with more,
-    only the ends of the stretches its reports' bars cover (:func:`_stretches`), where
+    only the ends of the stretches its reports' bars cover (:func:`stretches`), where
     some 400 reports a month, their ends a few troops apart, drew cap over cap into a
     black block as tall as the spread of their ends."""
     pairs: dict[Any, list[tuple[float, float]]] = {}
@@ -347,7 +347,7 @@ def _caps(xs: list[Any], ys: list[float]) -> tuple[list[Any], list[float]]:
     out_x: list[Any] = []
     out_y: list[float] = []
     for x, got in pairs.items():
-        for low, high in got if len(got) <= CAPS_PER_MONTH else _stretches(got):
+        for low, high in got if len(got) <= CAPS_PER_MONTH else stretches(got):
             out_x += [x, x]
             out_y += [low, high]
     return out_x, out_y

@@ -44,12 +44,14 @@ from sim.plotting.common import calendar_deadlines, fan_series, series_keys, the
 from sim.plotting.envelope import range_edges, shared_runs
 from sim.plotting.fan import deadline_labels
 from sim.plotting.observed import (
+    CAPS_PER_MONTH,
     KIND_COLORS,
     SHAPE_LABELS,
     as_of_of,
     drawn_month,
     observations_of,
     observed_top,
+    stretches,
     visible,
 )
 from sim.results import Result
@@ -606,10 +608,20 @@ def _observations(
     filled and what came later is hollow. One trace per shape, kind and known; hovering
     gives what was reported, when and by whom."""
     split = as_of is not None and len({o.known(as_of) for o in shown}) > 1
-    groups: dict[tuple[str, str, bool], list[Observation]] = {}
+    looks: dict[tuple[str, str, bool], list[Observation]] = {}
     for o in shown:
-        groups.setdefault((o.shape, o.kind, o.known(as_of)), []).append(o)
-    for (kind, said, known), group in groups.items():
+        looks.setdefault((o.shape, o.kind, o.known(as_of)), []).append(o)
+    # ranges in a month of more than CAPS_PER_MONTH of one look: a trace of their own,
+    # capped only at the ends of the stretches they cover (as on the PNG charts)
+    groups: dict[tuple[str, str, bool, bool], list[Observation]] = {}
+    for (kind, said, known), look in looks.items():
+        per_month: dict[int, int] = {}
+        for o in look:
+            per_month[drawn_month(o)] = per_month.get(drawn_month(o), 0) + 1
+        for o in look:
+            crowded = kind == "range" and per_month[drawn_month(o)] > CAPS_PER_MONTH
+            groups.setdefault((kind, said, known, crowded), []).append(o)
+    for (kind, said, known, crowded), group in groups.items():
         color = KIND_COLORS[said]
         face = color if known else "white"
         label = KIND_LABELS[said] if kind == "point" or said != "reported" else SHAPE_LABELS[kind]
@@ -647,9 +659,11 @@ def _observations(
             bar: dict[str, Any] = {
                 "array": [h - lo for lo, h in zip(lows, highs, strict=True)],
                 "arrayminus": [0.0] * len(group),
-                "width": 7,
+                "width": 0 if crowded else 7,
             }
             y: list[float] = lows
+            if crowded:
+                _stretch_caps(fig, group, color, row)
         else:  # an open bound: a bar at it, an arrow away from it
             down = kind == "at most"
             y = [float((o.high if down else o.low) or 0) for o in group]
@@ -679,7 +693,13 @@ def _observations(
             go.Scatter(
                 x=x,
                 y=y,
-                marker={"symbol": "line-ew", "size": 14, "line": {"color": color, "width": 3}},
+                marker={
+                    "symbol": "line-ew",
+                    "size": 14,
+                    "line": {"color": color, "width": 3},
+                    # (hovered, but not drawn: its caps are the stretches')
+                    **({"opacity": 0} if crowded else {}),
+                },
                 error_y={
                     "type": "data",
                     "symmetric": False,
@@ -715,6 +735,34 @@ def _observations(
                 row,
                 1,
             )
+
+
+def _stretch_caps(fig: go.Figure, group: list[Observation], color: str, row: int) -> None:
+    """Caps at the ends of the stretches each month's ranges of ``group`` cover
+    (:func:`sim.plotting.observed.stretches`), one trace; the ranges themselves are
+    drawn, and hovered, uncapped."""
+    months: dict[int, list[tuple[float, float]]] = {}
+    for o in group:
+        months.setdefault(drawn_month(o), []).append((float(o.low or 0), float(o.high or 0)))
+    xs: list[int] = []
+    ys: list[float] = []
+    for month, ranges in months.items():
+        for low, high in stretches(ranges):
+            xs += [month, month]
+            ys += [low, high]
+    fig.add_trace(
+        go.Scatter(
+            x=month_ends(xs),
+            y=ys,
+            mode="markers",
+            marker={"symbol": "line-ew", "size": 14, "line": {"color": color, "width": 3}},
+            hoverinfo="skip",
+            legendgroup="observed",
+            meta="observed",
+        ),
+        row,
+        1,
+    )
 
 
 def _describe(o: Observation) -> str:
