@@ -615,7 +615,7 @@ def _observations(
     # capped only at the ends of the stretches they cover (as on the PNG charts)
     groups: dict[tuple[str, str, bool, bool], list[Observation]] = {}
     for (kind, said, known), look in looks.items():
-        per_month: dict[int, int] = {}
+        per_month: dict[str, int] = {}
         for o in look:
             per_month[drawn_month(o)] = per_month.get(drawn_month(o), 0) + 1
         for o in look:
@@ -741,10 +741,10 @@ def _stretch_caps(fig: go.Figure, group: list[Observation], color: str, row: int
     """Caps at the ends of the stretches each month's ranges of ``group`` cover
     (:func:`sim.plotting.observed.stretches`), one trace; the ranges themselves are
     drawn, and hovered, uncapped."""
-    months: dict[int, list[tuple[float, float]]] = {}
+    months: dict[str, list[tuple[float, float]]] = {}
     for o in group:
         months.setdefault(drawn_month(o), []).append((float(o.low or 0), float(o.high or 0)))
-    xs: list[int] = []
+    xs: list[str] = []
     ys: list[float] = []
     for month, ranges in months.items():
         for low, high in stretches(ranges):
