@@ -1742,3 +1742,27 @@ def test_widening_the_slots_holds_the_new_counts_and_a_block_not_the_old_beside_
     assert 4 * one > 60 << 20  # (old counts of 4 slots, each about 17 MB)
     # the old counts, then the new instead of them: a block and some pages over
     assert peak - before <= one + WIDEN_BYTES + (4 << 20)
+
+
+def test_widening_counts_that_came_back_from_a_worker_leaves_a_view_of_them_intact(spread):
+    # counts read back from a part (sim.analysis.distributed.unpacked: arrays on the
+    # memory that came with them) do not own their memory, and a view of them names
+    # that memory, not them: the widening counted no view, handed their pages back and
+    # a view still read zeros where the counts were
+    from sim.analysis.distributed import packed, unpacked
+
+    plan = spread.plan(spread.select(None)[0])
+    milestones = sim.run(spread, draws=10, seed=1).milestones
+
+    def part(_: Any) -> Any:
+        acc = accumulator(plan, milestones)
+        acc._slots(np.array([0, 1]))
+        acc.hist[...] = 7
+        return acc
+
+    acc = unpacked(packed(part, None))
+    assert not acc.hist.flags.owndata and acc.hist[0].nbytes > 4 * 4096
+    row = acc.hist[0]  # (read after the widening)
+    acc._slots(np.array([2]))
+    assert (row == 7).all()
+    assert (acc.hist.reshape(-1, 3)[:, :2] == 7).all() and not acc.hist.reshape(-1, 3)[:, 2].any()

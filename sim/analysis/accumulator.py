@@ -355,7 +355,9 @@ class Accumulator:
                 at, count = old
                 self._fold_held()  # (their rows, not laid out again: folded first)
                 # (the old pages go back as they are copied only where nothing else
-                # holds the old counts: this accumulator's attribute and the argument)
+                # holds the old counts: this accumulator's attribute and the argument;
+                # and counts read back from a part, which do not own their memory,
+                # keep it: release_pages)
                 own = sys.getrefcount(self.hist) <= 2
                 self.hist = _widened(self.hist, lead, count, at, size, own)
                 if self._lower is not None:

@@ -154,7 +154,12 @@ def release_pages(array: Any, start: int, stop: int) -> int:
 
     Linux only (``madvise(MADV_DONTNEED)``, ``man 2 madvise``: private anonymous
     memory, as the C allocator's, reads as zeros after); elsewhere nothing is
-    released. ``array`` is C-contiguous. Returns the bytes released; never raises.
+    released. Only an array that owns its memory (``array.base is None``) and is
+    C-contiguous: a view of one holds it (as its ``base``, so its caller can count who
+    holds it), where a view of an array that does not own its memory (one read back
+    from a pickle's buffers, as a Dask part's counts are) names the memory's owner, not
+    that array, and may still read those bytes; nothing is released for those. Returns
+    the bytes released; never raises.
     """
     global _madvise
     if _madvise is None:
@@ -167,7 +172,7 @@ def release_pages(array: Any, start: int, stop: int) -> int:
                 _madvise = fn
             except (OSError, AttributeError):
                 pass
-    if not _madvise:
+    if not _madvise or array.base is not None or not array.flags.c_contiguous:
         return 0
     page = mmap.PAGESIZE
     base = array.__array_interface__["data"][0]
