@@ -504,6 +504,27 @@ def test_a_run_refused_as_one_page_gets_the_page_of_the_variants_chosen(
     assert (out / "report.html").read_bytes() == (tmp_path / "one.html").read_bytes()
 
 
+def test_the_report_command_names_each_choice_once_and_says_when_it_replaced_the_runs_page(
+    tmp_path: Path,
+) -> None:
+    # a name given twice is shown once on the page, but the line listed it twice; and
+    # -o RUN_DIR/report.html replaced the page of the whole run without saying so
+    out = tmp_path / "run"
+    sim.write_run(sim.run(DEFAULT_SCENARIO), out)
+    target = out / "report.html"
+    result = invoke(
+        "report", str(out), "-v", "on-time", "-v", "on-time", "--theater", "syria",
+        "--theater", "syria", "-o", str(target),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        f"wrote {target} ({target.stat().st_size:,} bytes; only variants on-time and "
+        f"theaters syria; forcesim report {out} makes the whole page again)\n"
+    )
+    result = invoke("report", str(out), "-v", "on-time", "-o", str(tmp_path / "part.html"))
+    assert result.output.endswith("bytes; only variants on-time)\n")
+
+
 # ---------------------------------------------------------------- structure and accessibility
 
 

@@ -297,6 +297,7 @@ def report(
 
     needs("plotly", "report", "report")
     hold(run_dir, "RUN_DIR")  # (a run replacing it meanwhile would mix two runs)
+    variants, theaters = tuple(dict.fromkeys(variants)), tuple(dict.fromkeys(theaters))
     path = sim.write_report(
         Path(run_dir),
         Path(output) if output else None,
@@ -306,6 +307,7 @@ def report(
     chosen = [f"variants {', '.join(variants)}"] if variants else []
     chosen += [f"theaters {', '.join(theaters)}"] if theaters else []
     shown = f"; only {' and '.join(chosen)}" if chosen else ""
-    if chosen and not output:  # (it replaced the page of the whole run, if there was one)
+    whole = Path(run_dir, "report.html")  # (it replaced the page of the whole run, if any)
+    if chosen and (not output or (whole.exists() and path.samefile(whole))):
         shown += f"; forcesim report {run_dir} makes the whole page again"
     click.echo(f"wrote {path} ({path.stat().st_size:,} bytes{shown})")
