@@ -1442,3 +1442,14 @@ def test_a_month_of_many_reports_is_capped_only_at_the_ends_of_what_they_cover(
     assert [len(t.x) for t in hovered] == [40] and hovered[0].marker.opacity == 0
     caps = [t for t in fig.data if t.meta == "observed" and t.hoverinfo == "skip"]
     assert [sorted(t.y) for t in caps] == [[1500, 2039]]
+
+
+def test_variants_or_theaters_that_are_not_names_are_refused_in_one_line(tmp_path: Path) -> None:
+    # a number where names go raised a TypeError ('int' object is not iterable)
+    out = tmp_path / "run"
+    sim.write_run(sim.run(DEFAULT_SCENARIO), out)
+    with pytest.raises(sim.ScenarioError, match=r"--variant: expected a name, or names, as text"):
+        sim.write_report(out, tmp_path / "x.html", variants=5)  # type: ignore[arg-type]
+    with pytest.raises(sim.ScenarioError, match=r"--theater: expected a name, or names, as text"):
+        sim.write_report(out, tmp_path / "x.html", theaters=5)  # type: ignore[arg-type]
+    assert not (tmp_path / "x.html").exists()

@@ -154,6 +154,10 @@ def _names(names: Iterable[str] | str | None, option: str) -> list[str]:
         return []
     if isinstance(names, str):
         names = [names]  # "iraq": that theater, not its letters
+    if not isinstance(names, Iterable):  # (5, say: one line, not a TypeError)
+        raise ScenarioError(
+            "a name, or names, as text", repr(names)[:60], file="<command line>", path=option
+        )
     out = []
     for name in names:
         if not isinstance(name, str):
