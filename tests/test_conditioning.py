@@ -1766,3 +1766,19 @@ def test_widening_counts_that_came_back_from_a_worker_leaves_a_view_of_them_inta
     acc._slots(np.array([2]))
     assert (row == 7).all()
     assert (acc.hist.reshape(-1, 3)[:, :2] == 7).all() and not acc.hist.reshape(-1, 3)[:, 2].any()
+
+
+@pytest.mark.parametrize("held", ["the array", "a view of it"])
+def test_widening_counts_that_something_else_holds_leaves_them_intact(spread, held):
+    # the old counts' pages go back only when nothing but the accumulator holds them
+    # (the reference count, measured in the running interpreter: _ONLY_HELD)
+    plan = spread.plan(spread.select(None)[0])
+    milestones = sim.run(spread, draws=10, seed=1).milestones
+    acc = accumulator(plan, milestones)
+    acc._slots(np.array([0, 1]))
+    acc.hist[...] = 7
+    assert acc.hist.flags.owndata and acc.hist.nbytes > 4 * 4096
+    kept = acc.hist if held == "the array" else acc.hist[0]
+    acc._slots(np.array([2]))
+    assert (kept == 7).all()
+    assert (acc.hist.reshape(-1, 3)[:, :2] == 7).all()

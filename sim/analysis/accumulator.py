@@ -130,6 +130,23 @@ WIDEN_BYTES = 8 << 20
 TAGGED_BYTES = 320 << 20
 
 
+class _Holder:
+    attribute: Any = None
+
+
+def _only_held() -> int:
+    """What ``sys.getrefcount(obj.attribute)`` gives for an array that only one
+    attribute holds, in this interpreter (2 up to Python 3.13; later ones may count
+    a reference fewer): any more, and something else holds it too."""
+    holder = _Holder()
+    holder.attribute = np.empty(1)
+    return sys.getrefcount(holder.attribute)
+
+
+#: :func:`_only_held`, worked out once
+_ONLY_HELD = _only_held()
+
+
 class TooManySlots(Exception):
     """Tagged draws whose tags spread over so many slots that their counts would take
     more than :data:`TAGGED_BYTES`. ``args``: ``(lowest tag, highest tag, bytes, the
@@ -358,10 +375,10 @@ class Accumulator:
                 # holds the old counts: this accumulator's attribute and the argument;
                 # and counts read back from a part, which do not own their memory,
                 # keep it: release_pages)
-                own = sys.getrefcount(self.hist) <= 2
+                own = sys.getrefcount(self.hist) <= _ONLY_HELD
                 self.hist = _widened(self.hist, lead, count, at, size, own)
                 if self._lower is not None:
-                    own = sys.getrefcount(self._lower) <= 2
+                    own = sys.getrefcount(self._lower) <= _ONLY_HELD
                     self._lower = _widened(self._lower, lead, count, at, size, own)
             self._held.relay(width, at, count, size)
             slot_n = np.zeros(size, np.int64)
