@@ -258,6 +258,22 @@ def test_local_workers_as_threads_run_and_give_the_same_summaries() -> None:
     pd.testing.assert_frame_equal(here.bands, there.bands)
 
 
+def test_a_local_cluster_starts_without_a_warning_while_dasks_usual_port_is_taken() -> None:
+    # its web server took Dask's port 8787, and a second cluster (another run's) found
+    # it taken and warned, an error under the suite's warnings filter
+    import contextlib
+    import socket
+
+    from sim.analysis.distributed import open_executor
+
+    with socket.socket() as taken:
+        with contextlib.suppress(OSError):  # (taken already: the same test)
+            taken.bind(("127.0.0.1", 8787))
+        taken.listen()
+        with open_executor(workers=1, processes=False) as pool:
+            assert pool is not None and pool.client.submit(abs, -3).result() == 3
+
+
 def test_workers_needs_an_ensemble_and_excludes_scheduler(tmp_path) -> None:
     runner = CliRunner()
     out = tmp_path / "never"

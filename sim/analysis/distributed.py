@@ -199,7 +199,10 @@ def open_executor(
                 # process over dask's in-process transport, which takes no host
                 # (given one, the scheduler failed to start)
                 **({"host": "127.0.0.1"} if processes else {}),
-                dashboard_address=None,
+                # the scheduler's small web server (health and metrics; no dashboard
+                # without bokeh) on a free loopback port: on Dask's 8787 a second
+                # cluster, another run's, found it taken and warned
+                dashboard_address="127.0.0.1:0",
                 # a task's exception is raised again here (DaskExecutor.map), where the
                 # command says it in one line: a worker's own log of it ("Compute
                 # Failed", its traceback) would print it again, as a block on stderr
