@@ -42,6 +42,7 @@ from sim.analysis.wide import is_wide, require_dense, run_wide
 from sim.errors import ScenarioError
 from sim.model.plan import Plan
 from sim.results import Result
+from sim.scenario import Scenario
 
 #: the most bytes of counts held at once for variants stepped side by side (as much as
 #: one variant counted level by level may hold, :data:`sim.analysis.wide.DENSE_BYTES`)
@@ -131,52 +132,26 @@ def run_ensemble(
     counts), so that variants whose tagged counts could be large are not held at once."""
     draws, seed = check_args(draws, seed, chunk)
     # per variant: its bands (columns), dates (rows) and p_met
-    summaries: dict[str, tuple[BandColumns, list[dict[str, Any]], Any]] = {}
+    summaries: dict[str, Summaries] = {}
     counts: dict[str, LevelCounts] = {}
-    wide = [name for name in result.variants if is_wide(result.plans[name])]
-    if makers is not None or keep_counts:
-        for name in wide:
-            require_dense(result.plans[name], name, result.scenario, "observations")
-    dense = [name for name in result.variants if name not in wide]
-    bar = progress_bar(draws * len(result.variants), progress, result.scenario.id)
-    make = {
-        name: makers[name]
-        if makers is not None
-        else partial(
-            accumulator, result.plans[name], result.milestones[result.milestones.variant == name]
-        )
-        for name in dense
-    }
-    try:
-        accs = _consumers(result, dense, make, slots or {}, draws, seed, chunk, bar, executor)
-        for name, consumer in zip(dense, accs, strict=True):
-            acc = consumer.total() if makers is not None else consumer
-            if done is not None:
-                done(name, consumer)
-            summaries[name] = (
-                acc.band_columns(result.scenario.id, name),
-                acc.date_rows(result.scenario.id, name),
-                rounded_all(acc.met, acc.n, SHARE_PLACES),
-            )
-            if keep_counts:
-                counts[name] = LevelCounts(acc.names, acc.bound, acc.hist)
-        for name in wide:  # forces too large to count level by level
-            plan = result.plans[name]
-            marks = thresholds(plan, result.milestones[result.milestones.variant == name])
-            summaries[name] = run_wide(
-                plan,
-                marks,
-                draws=draws,
-                seed=seed,
-                scenario=result.scenario.id,
-                variant=name,
-                chunk=chunk,
-                bar=bar,
-                executor=executor,
-            )
-    finally:
-        if bar is not None:
-            bar.close()
+    for name, summary, kept in variant_summaries(
+        result.scenario,
+        result.plans,
+        result.milestones,
+        result.variants,
+        draws=draws,
+        seed=seed,
+        chunk=chunk,
+        progress=progress,
+        keep_counts=keep_counts,
+        executor=executor,
+        makers=makers,
+        slots=slots,
+        done=done,
+    ):
+        summaries[name] = summary
+        if kept is not None:
+            counts[name] = kept
     # (every variant's rows make one frame: one costs about as much as each variant's
     # small frame)
     bands = bands_of([summaries[name][0] for name in result.variants])
@@ -198,8 +173,94 @@ def run_ensemble(
     )
 
 
+#: one variant's summaries: its bands (columns), its dates (rows) and its p_met (one
+#: share per milestone)
+Summaries = tuple[BandColumns, list[dict[str, Any]], Any]
+
+
+def variant_summaries(
+    scenario: Scenario,
+    plans: dict[str, Plan],
+    milestones: pd.DataFrame,
+    names: list[str],
+    *,
+    draws: int,
+    seed: int,
+    chunk: int | None = None,
+    progress: bool | None = None,
+    keep_counts: bool = False,
+    executor: Executor | None = None,
+    makers: dict[str, Callable[[], Any]] | None = None,
+    slots: dict[str, int] | None = None,
+    done: Callable[[str, Any], None] | None = None,
+) -> Iterator[tuple[str, Summaries, LevelCounts | None]]:
+    """Each variant of ``names`` in turn, once its draws are counted: its name, its
+    summaries and (with ``keep_counts``) its level counts; the options as
+    :func:`run_ensemble` takes them (``draws`` and ``seed`` checked already).
+
+    Variants are counted in the order of ``names``: each run of consecutive variants
+    counted level by level in batches side by side (:func:`_consumers`), a force too
+    large for that alone in bins (:func:`sim.analysis.wide.run_wide`); so a caller that
+    writes each variant's rows as they come holds one variant's summaries at a time.
+    The summaries do not depend on that grouping: each variant's draws are those of
+    the seed, whatever runs beside it."""
+    wide = {name for name in names if is_wide(plans[name])}
+    if makers is not None or keep_counts:
+        for name in names:
+            if name in wide:
+                require_dense(plans[name], name, scenario, "observations")
+    bar = progress_bar(draws * len(names), progress, scenario.id)
+    # consecutive variants counted level by level together, a wide one alone
+    runs: list[list[str]] = []
+    for name in names:
+        if runs and name not in wide and runs[-1][0] not in wide:
+            runs[-1].append(name)
+        else:
+            runs.append([name])
+    try:
+        for run in runs:
+            if run[0] in wide:  # a force too large to count level by level
+                name = run[0]
+                marks = thresholds(plans[name], milestones[milestones.variant == name])
+                summary = run_wide(
+                    plans[name],
+                    marks,
+                    draws=draws,
+                    seed=seed,
+                    scenario=scenario.id,
+                    variant=name,
+                    chunk=chunk,
+                    bar=bar,
+                    executor=executor,
+                )
+                yield name, summary, None
+                continue
+            make = {
+                name: makers[name]
+                if makers is not None
+                else partial(accumulator, plans[name], milestones[milestones.variant == name])
+                for name in run
+            }
+            accs = _consumers(plans, run, make, slots or {}, draws, seed, chunk, bar, executor)
+            for name, consumer in zip(run, accs, strict=True):
+                acc = consumer.total() if makers is not None else consumer
+                if done is not None:
+                    done(name, consumer)
+                summary = (
+                    acc.band_columns(scenario.id, name),
+                    acc.date_rows(scenario.id, name),
+                    rounded_all(acc.met, acc.n, SHARE_PLACES),
+                )
+                kept = LevelCounts(acc.names, acc.bound, acc.hist) if keep_counts else None
+                consumer = acc = None  # (its counts go before the next variant's are made)
+                yield name, summary, kept
+    finally:
+        if bar is not None:
+            bar.close()
+
+
 def _consumers(
-    result: Result,
+    plans_of: dict[str, Plan],
     names: list[str],
     make: dict[str, Callable[[], Any]],
     slots: dict[str, int],
@@ -216,7 +277,7 @@ def _consumers(
     at a time, so that one variant's counts are held at a time. Side by side, a chunk
     holds every variant's drawn inputs, so it takes fewer draws
     (:func:`~sim.analysis.chunks.fan_chunk`)."""
-    plans = [result.plans[name] for name in names]
+    plans = [plans_of[name] for name in names]
     shared = fan_chunk(plans) if len(plans) > 1 else 0
     # (side by side pays only with chunks of many draws: each chunk costs every variant
     # a pass over its timing groups and tracks)
@@ -225,14 +286,14 @@ def _consumers(
     else:
         batches = fan_batches(
             names,
-            {v: counts_bytes(result.plans[v]) * min(slots.get(v, 1), MAX_SLOTS) for v in names},
+            {v: counts_bytes(plans_of[v]) * min(slots.get(v, 1), MAX_SLOTS) for v in names},
         )
     widest = max(batches, key=len, default=[])
     if chunk is None and len(widest) > 1:  # (one variant at a time: each its own chunk)
-        chunk = fan_chunk([result.plans[v] for v in widest])
+        chunk = fan_chunk([plans_of[v] for v in widest])
     jobs = [
         (
-            [result.plans[name] for name in batch],
+            [plans_of[name] for name in batch],
             Fanout(tuple(make[name] for name in batch)) if len(batch) > 1 else make[batch[0]],
         )
         for batch in batches
