@@ -18,8 +18,8 @@ from sim.analysis.observed import DISCREPANT, MIN_EFFECTIVE_DRAWS, USED, Assessm
 from sim.analysis.sensitivity import Sensitivity, noise_of
 from sim.analysis.sweep import Sweep
 from sim.io.observations import NOT_A_LEVEL, OUT_OF_RANGE, SCORED
-from sim.months import format_month
-from sim.results import Result, key_months
+from sim.months import format_month, parse_month
+from sim.results import Result, TheaterLevels, key_months
 from sim.scenario import Scenario
 from sim.schema import PROFILES
 from sim.vintages import VintageSeries
@@ -28,7 +28,7 @@ from sim.vintages import VintageSeries
 WIDTH = 120
 
 
-def run_lines(result: Result) -> list[str]:
+def run_lines(result: Result, levels: TheaterLevels | None = None) -> list[str]:
     """The table ``forcesim run`` prints, at most :data:`WIDTH` characters wide.
 
     For each theater: the level at the horizon and, for each variant, the month where
@@ -36,23 +36,24 @@ def run_lines(result: Result) -> list[str]:
     or, for a variant that every month equals one other or another, to the median of
     the others; :func:`_cell`), with its level and the gap there. A
     scenario with one variant shows its calendar deadlines and horizon instead. Then
-    each variant's milestones, met or missed.
+    each variant's milestones, met or missed. ``levels``: the theaters' levels of every
+    variant, when ``result.monthly`` does not hold them all (a run written as it was
+    made, :func:`sim.export.stream.stream_run`); by default read from it.
     """
     doc = result.scenario.doc
     variants = list(result.variants)
-    df = result.monthly[~result.monthly.theater.str.contains("/", regex=False)]
-    months = sorted({str(m) for m in df.month})
-    levels = {
-        (str(v), str(t)): dict(zip(rows.month.astype(str), rows.troops.astype(int), strict=True))
-        for (v, t), rows in df.groupby(["variant", "theater"], sort=False)
-    }
+    if levels is None:
+        levels = TheaterLevels.of(result.monthly)
+    months = sorted(
+        {m for first, x in levels.levels.values() for m in range(first, first + len(x))}
+    )
     name_w = min(max(len("variant"), *(len(v) for v in variants)), 30) + 2
     if len(variants) > 1:
         columns = [(f"at {doc.calendar.end}", "end"), ("stands out most", "gap")]
     else:
         columns = [(m, m) for m in key_months(doc)]
     cells = {
-        (v, t): [_cell(levels, variants, v, t, months, kind) for _, kind in columns]
+        (v, t): [_cell(levels.levels, variants, v, t, months, kind) for _, kind in columns]
         for v in variants
         for t in result.theaters
     }
@@ -72,19 +73,16 @@ def run_lines(result: Result) -> list[str]:
             else ""
         ),
     ]
-    full = result.monthly
-    if "official" in full:  # where official figures leave troops out: say so, and how many
-        for t in result.theaters:
-            rows = full[(full.theater == t) & (full.official != full.troops)]
-            if len(rows):
-                first = rows.iloc[0]
-                lines.append(
-                    _fit(
-                        f"{t}: the whole force shown; official figures leave some out "
-                        f"({int(first.troops):,} vs an official {int(first.official):,} in "
-                        f"{first.month}; see monthly.csv)"
-                    )
+    # where official figures leave troops out: say so, and how many
+    for t in result.theaters:
+        if t in levels.official:
+            troops, off, month = levels.official[t]
+            lines.append(
+                _fit(
+                    f"{t}: the whole force shown; official figures leave some out "
+                    f"({troops:,} vs an official {off:,} in {month}; see monthly.csv)"
                 )
+            )
     if len(variants) > 1:
         lines.append(
             "stands out most: the month where a variant is furthest from the nearest "
@@ -190,48 +188,66 @@ def _short(name: str, width: int = 16) -> str:
 
 
 def _cell(
-    levels: dict[tuple[str, str], dict[str, int]],
+    levels: dict[tuple[str, str], tuple[int, np.ndarray]],
     variants: list[str],
     v: str,
     t: str,
-    months: list[str],
+    months: list[int],
     kind: str,
 ) -> str:
-    """One cell of the run table: a level (``kind`` a month, or ``end``), or (``gap``)
-    where variant ``v`` stands out from the others in theater ``t``:
+    """One cell of the run table: a level (``kind`` a month ``YYYY-MM``, or ``end``), or
+    (``gap``) where variant ``v`` stands out from the others in theater ``t``
+    (``levels``: :attr:`sim.results.TheaterLevels.levels`; ``months``: every month
+    ordinal of the run, in order):
 
     * ``same as U`` when another variant has the same level every month;
     * else the month where ``v`` is furthest from the nearest other variant, with the
-      gap to it (``2025-01: 2,380 (+80 vs on-time)``);
+      gap to it (``2025-01: 2,380 (+80 vs on-time)``), the earliest such month, and of
+      variants equally near the first;
     * else (``v`` always matches one variant or another) the month where it is
       furthest from the median of the others.
     """
     mine = levels.get((v, t))
     if mine is None:
         return "-"
-    if kind == "end":
-        return f"{mine[months[-1]]:,}" if months[-1] in mine else "-"
+    first, values = mine
     if kind != "gap":
-        return f"{mine[kind]:,}" if kind in mine else "-"
+        at = months[-1] if kind == "end" else parse_month(kind)
+        return f"{int(values[at - first]):,}" if 0 <= at - first < len(values) else "-"
     others = [u for u in variants if u != v and (u, t) in levels]
     for u in others:
-        if levels[u, t] == mine:
+        if levels[u, t][0] == first and np.array_equal(levels[u, t][1], values):
             return f"same as {_short(u)}"
-    best: tuple[float, str, str] = (0.0, "", "")
-    for m in months:
-        gaps = [(float(mine[m] - levels[u, t][m]), u) for u in others if m in levels[u, t]]
-        if gaps:
-            nearest = min(gaps, key=lambda g: abs(g[0]))
-            if abs(nearest[0]) > abs(best[0]):
-                best = (nearest[0], m, nearest[1])
-    if best[1]:
-        return f"{best[1]}: {mine[best[1]]:,} ({best[0]:+,.0f} vs {_short(best[2])})"
-    for m in months:
-        around = [levels[u, t][m] for u in others if m in levels[u, t]]
-        off = mine[m] - float(np.median(around)) if around else 0.0
-        if abs(off) > abs(best[0]):
-            best = (off, m, "")
-    return f"{best[1]}: {mine[best[1]]:,} ({best[0]:+,.0f} vs the median)" if best[1] else "-"
+    if not others:
+        return "-"
+    # the months of v, and each other variant's levels in them (NaN where it has none)
+    grid = np.array(months, np.int64)
+    grid = grid[(grid >= first) & (grid < first + len(values))]
+    mine_at = values[grid - first].astype(float)
+    theirs = np.full((len(others), len(grid)), np.nan)
+    for i, u in enumerate(others):
+        start, level = levels[u, t]
+        inside = (grid >= start) & (grid < start + len(level))
+        theirs[i, inside] = level[grid[inside] - start]
+    gaps = mine_at[None, :] - theirs
+    size = np.where(np.isnan(gaps), np.inf, np.abs(gaps))
+    nearest = size.argmin(axis=0)  # (the first of the variants equally near)
+    near = gaps[nearest, np.arange(len(grid))]
+    reach = np.where(np.isnan(near), 0.0, np.abs(near))
+    if len(grid) and reach.max() > 0:
+        j = int(reach.argmax())  # (the first month of the largest gap)
+        return (
+            f"{format_month(int(grid[j]))}: {int(mine_at[j]):,} "
+            f"({near[j]:+,.0f} vs {_short(others[nearest[j]])})"
+        )
+    counted = ~np.isnan(theirs)
+    off = np.zeros(len(grid))
+    for m in np.flatnonzero(counted.any(axis=0)):
+        off[m] = mine_at[m] - float(np.median(theirs[counted[:, m], m]))
+    if len(grid) and np.abs(off).max() > 0:
+        k = int(np.abs(off).argmax())  # (the first month furthest from the median)
+        return f"{format_month(int(grid[k]))}: {int(mine_at[k]):,} ({off[k]:+,.0f} vs the median)"
+    return "-"
 
 
 def _milestone_marks(result: Result, v: str) -> list[str]:
