@@ -510,3 +510,15 @@ class TheaterLevels:
                 block.astype(np.int32) if small else block.copy(),
             )
 
+
+@dataclass(frozen=True)
+class PartialResult(Result):
+    """A :class:`Result` whose frames hold only some of a run's rows: those a run
+    written as it was made keeps for its charts and printed table
+    (:func:`sim.export.stream.stream_run`), the whole tables being in the run
+    directory. Nothing is kept to tell a frame changed in place (hashing the rows of
+    100 variants x 12 series x 600 months took some 75 MB for a moment), and
+    :meth:`changed` names every frame, so :func:`sim.write_run` never writes one."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_made", {"variants": None, **dict.fromkeys(FRAMES, ())})

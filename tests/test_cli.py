@@ -884,17 +884,16 @@ INTERRUPTED_AT = {
     ),
     # Ctrl-C raised where Python drops it (a __del__): the run went on and ended with 0
     "dropped": (
+        # (forcesim run writes its directory with sim.export.stream.stream_run)
         "import gc, os, signal, time\n"
-        "import sim.export\n"
-        "write = sim.export.write_run\n"
+        "import sim.export.stream\n"
+        "write = sim.export.stream.stream_run\n"
         "class Late:\n"
         "    def __del__(self):\n"
         "        os.kill(os.getpid(), signal.SIGINT); time.sleep(0.2)\n"
-        "def write_run(*a, **k):\n"
-        "    files = write(*a, **k); Late(); gc.collect(); return files\n"
-        "sim.export.write_run = write_run\n"
-        "import sim\n"
-        "sim.write_run = write_run\n"
+        "def stream_run(*a, **k):\n"
+        "    done = write(*a, **k); Late(); gc.collect(); return done\n"
+        "sim.export.stream.stream_run = stream_run\n"
     ),
 }
 

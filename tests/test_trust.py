@@ -1110,6 +1110,7 @@ def test_another_tools_directory_is_refused_before_any_work(tmp_path, monkeypatc
         raise AssertionError("the run started")
 
     monkeypatch.setattr("sim.run", never)
+    monkeypatch.setattr("sim.export.stream.stream_run", never)  # (forcesim run's writer)
     res = _run(out)
     assert res.exit_code == 2
     assert (out / "data" / "results.parquet").read_text() == "precious"
@@ -1151,6 +1152,8 @@ def test_sigterm_while_writing_is_handled_like_ctrl_c(tmp_path, monkeypatch):
         os.kill(os.getpid(), signal.SIGTERM)
 
     monkeypatch.setattr("sim.export.write.write_csv", write_then_terminate)
+    # (forcesim run writes its milestones with sim.export.stream's)
+    monkeypatch.setattr("sim.export.stream.write_csv", write_then_terminate)
     res = _run(out, "--variant", "slip-6")
     assert res.exit_code == 128 + signal.SIGTERM
     assert "interrupted; nothing was written" in res.stderr

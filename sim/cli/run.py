@@ -149,19 +149,39 @@ def run(
             as_of=None if as_of is None else _as_of(sc, as_of),
             error=error_rate,
         )
-    with cluster as pool:
-        where = {"executor": pool} if pool is not None else {}
-        result = sim.run(sc, names, draws=draws, seed=seed, **options, **where)
-    use_agg()
-    files = sim.write_run(
-        result,
-        target,
-        argv=command_line(),
-        formats=FORMATS[table_format],
-        extra=_write_report if report else None,
-    )
+    levels = None
+    if obs is None:  # each variant's rows written as they are made (sim.export.stream)
+        from sim.export.stream import stream_run
+
+        use_agg()
+        with cluster as pool:
+            files, result, levels = stream_run(
+                sc,
+                names,
+                target,
+                draws=draws,
+                seed=seed,
+                chunk=chunk,
+                progress=not quiet,
+                executor=pool,
+                argv=command_line(),
+                formats=FORMATS[table_format],
+                extra=_write_report if report else None,
+            )
+    else:  # observations are scored against the whole run: sim.run holds every frame
+        with cluster as pool:
+            where = {"executor": pool} if pool is not None else {}
+            result = sim.run(sc, names, draws=draws, seed=seed, **options, **where)
+        use_agg()
+        files = sim.write_run(
+            result,
+            target,
+            argv=command_line(),
+            formats=FORMATS[table_format],
+            extra=_write_report if report else None,
+        )
     if not quiet:
-        for line in text.run_lines(result):
+        for line in text.run_lines(result, levels):
             click.echo(line)
         if obs is not None:
             for line in text.observed_lines(result.observed, names, sc):

@@ -28,7 +28,7 @@ from sim.io.files import (
     write_parquet,
     write_record,
 )
-from sim.results import Result
+from sim.results import PartialResult, Result
 from sim.schema import PROFILES
 from sim.vintages import VintageSeries
 
@@ -130,6 +130,14 @@ def refuse_changed(result: Result) -> None:
     """
     if not isinstance(result, Result):
         raise TypeError(f"expected a Result (from sim.run), found {type(result).__name__}")
+    if isinstance(result, PartialResult):
+        raise ScenarioError(
+            "a Result as sim.run made it (a run written as it was made keeps only the rows "
+            "its charts draw; its tables are the files it wrote)",
+            "the rows kept of a streamed run",
+            file="<arguments>",
+            path="result",
+        )
     changed = result.changed()
     if changed:
         raise ScenarioError(

@@ -48,7 +48,7 @@ import tempfile
 import warnings
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import pandas as pd
 
@@ -894,8 +894,16 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """Write ``frame`` to ``path`` as :func:`csv_text` gives it, byte for byte, turning
     :data:`CSV_ROWS` rows at a time into text."""
     with path.open("w", encoding="utf-8", newline="") as f:
-        for start in range(0, max(len(frame), 1), CSV_ROWS):
-            f.write(csv_text(frame.iloc[start : start + CSV_ROWS], header=start == 0))
+        write_csv_rows(frame, f)
+
+
+def write_csv_rows(frame: pd.DataFrame, into: TextIO, *, header: bool = True) -> None:
+    """Write the rows of ``frame`` to the open text file ``into`` as :func:`csv_text`
+    gives them (after the header line unless ``header`` is False), :data:`CSV_ROWS`
+    rows at a time: each row's text depends on its own values only, so the parts of a
+    table written one after another make the file of the whole table."""
+    for start in range(0, max(len(frame), 1), CSV_ROWS):
+        into.write(csv_text(frame.iloc[start : start + CSV_ROWS], header=header and start == 0))
 
 
 def read_written_csv(source: Any) -> pd.DataFrame:

@@ -1,0 +1,155 @@
+"""``forcesim run`` writes each variant's rows as they are made (sim.export.stream): the
+same files as ``sim.write_run(sim.run(...))``, to the byte, the same printed table, and
+never a frame of more than one variant's rows."""
+
+from __future__ import annotations
+
+import warnings
+import weakref
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from conftest import DEFAULT_SCENARIO, SCENARIOS_DIR, InProcessParts, dump, make_doc
+
+import sim
+import sim.analysis.summaries as summaries
+import sim.io.files as files
+import sim.results as results
+from sim.cli import main, text
+from sim.export.stream import stream_run
+from sim.plotting.common import CrowdedChart
+
+SITES = SCENARIOS_DIR / "iraq-sites-2024.yaml"
+
+
+def _many_variants(tmp_path: Path) -> Path:
+    """Three theaters (one of sites, one with a reporting basis), seven variants."""
+    doc = make_doc(
+        calendar={"start": "2024-01", "end": "2026-12"},
+        theaters={
+            "alpha": {"initial": 2_000, "unreported": 300},
+            "beta": {"initial": {"uniform": [900, 1_100]}},
+            "gamma": {"sites": {"east": {"initial": 400}, "west": {"initial": 600}}},
+        },
+        milestones={
+            "alpha-cut": {
+                "theater": "alpha",
+                "deadline": "2025-06",
+                "target": {"level": {"uniform": [500, 1_500]}},
+            },
+            "beta-out": {"theater": "beta", "deadline": "2025-12", "target": {"level": 0}},
+            "west-out": {"theater": "gamma/west", "deadline": "2025-03", "target": {"level": 0}},
+        },
+        variants={
+            f"v{i}": {
+                "description": f"beta out {i} months later",
+                "overrides": {"milestones": {"beta-out": {"deadline": f"2026-{i + 1:02d}"}}},
+            }
+            for i in range(7)
+        },
+    )
+    path = tmp_path / "many.yaml"
+    path.write_text(dump(doc))
+    return path
+
+
+def _files(run: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(run.iterdir()) if p.suffix in (".csv", ".png")}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["--draws", "300", "--seed", "4"],
+        ["--draws", "300", "--seed", "4", "--variant", "v5", "--variant", "v2"],
+    ],
+    ids=["central", "ensemble", "chosen variants"],
+)
+def test_run_command_writes_the_files_and_table_sim_run_writes(tmp_path, args) -> None:
+    scenario = _many_variants(tmp_path)
+    res = CliRunner().invoke(main, ["run", str(scenario), "--out", str(tmp_path / "cli"), *args])
+    assert res.exit_code == 0, res.output
+    draws = int(args[1]) if args else None
+    chosen = [a for i, a in enumerate(args) if i and args[i - 1] == "--variant"] or None
+    whole = sim.run(scenario, chosen, draws=draws, seed=4 if draws else None)
+    with warnings.catch_warnings():  # (the fan of 7 variants shows 6: the command says so)
+        warnings.simplefilter("ignore", CrowdedChart)
+        sim.write_run(whole, tmp_path / "api")
+    assert _files(tmp_path / "cli") == _files(tmp_path / "api")
+    assert "\n".join(text.run_lines(whole)) in res.output
+
+
+def test_run_table_of_sites_and_official_figures_reads_as_from_the_whole_frame(
+    tmp_path,
+) -> None:
+    whole = sim.run(SITES, draws=200, seed=2)
+    _, kept, levels = stream_run(
+        sim.load_scenario(SITES), whole.variants, tmp_path / "r", draws=200, seed=2, chart=False
+    )
+    assert text.run_lines(kept, levels) == text.run_lines(whole)
+
+
+def test_streamed_parquet_and_parts_run_elsewhere_give_the_same_tables(tmp_path) -> None:
+    pytest.importorskip("pyarrow")
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    names = sc.select(None)
+    stream_run(
+        sc,
+        names,
+        tmp_path / "s",
+        draws=500,
+        seed=3,
+        formats=["csv", "parquet"],
+        executor=InProcessParts(3),
+        chart=False,
+    )
+    whole = sim.run(sc, draws=500, seed=3)
+    sim.write_run(whole, tmp_path / "w", formats=["csv", "parquet"], chart=False)
+    for table in ("monthly", "milestones", "bands", "dates"):
+        assert (tmp_path / "s" / f"{table}.csv").read_bytes() == (
+            tmp_path / "w" / f"{table}.csv"
+        ).read_bytes()
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(tmp_path / "s" / f"{table}.parquet"),
+            pd.read_parquet(tmp_path / "w" / f"{table}.parquet"),
+        )
+
+
+def test_run_command_never_holds_a_frame_of_more_than_one_variants_rows_while_writing(
+    tmp_path, monkeypatch
+) -> None:
+    scenario = _many_variants(tmp_path)
+    made: list[weakref.ref[pd.DataFrame]] = []  # every frame of monthly or bands rows
+    held: list[int] = []  # at each block of CSV text: the most rows a live one has
+    frame_of, csv_text = results.frame_of, files.csv_text
+
+    def kept(parts: list[dict[str, Any]], columns: Any = None) -> pd.DataFrame:
+        frame = frame_of(parts, columns)
+        made.append(weakref.ref(frame))
+        return frame
+
+    def counted(frame: pd.DataFrame, *, header: bool = True) -> str:
+        held.append(max([len(f) for r in made if (f := r()) is not None], default=0))
+        return csv_text(frame, header=header)
+
+    monkeypatch.setattr(results, "frame_of", kept)
+    monkeypatch.setattr(summaries, "frame_of", kept)
+    monkeypatch.setattr(files, "csv_text", counted)
+    args = ["run", str(scenario), "-q", "--out", str(tmp_path / "r"), "--draws", "50"]
+    res = CliRunner().invoke(main, [*args, "--seed", "1"])
+    assert res.exit_code == 0, res.output
+    plan = sim.load_scenario(scenario).plan("v0")
+    one_variant = len(plan.series_names()) * plan.n_months  # (5 series x 36 months)
+    assert held and max(held) == one_variant  # (the whole run's: 7 times as many)
+
+
+def test_write_run_refuses_the_rows_a_streamed_run_kept_for_its_charts(tmp_path) -> None:
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    _, kept, _ = stream_run(sc, sc.select(None), tmp_path / "r", chart=False)
+    with pytest.raises(sim.ScenarioError, match="keeps only the rows its charts draw"):
+        sim.write_run(kept, tmp_path / "again")
+    assert not (tmp_path / "again").exists()
