@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from fractions import Fraction
 
     from sim.io.observations import ObservationSet, Tolerance
+    from sim.results import Result
     from sim.scenario import Scenario
 
 
@@ -150,6 +151,7 @@ def run(
             error=error_rate,
         )
     levels = None
+    result: Result
     if obs is None:  # each variant's rows written as they are made (sim.export.stream)
         from sim.export.stream import stream_run
 
