@@ -186,6 +186,13 @@ def stream_run(
     made: list[PartialResult] = []
     tables = ["monthly", "milestones", *(["bands", "dates"] if draws is not None else [])]
 
+    def keep(name: str, columns: dict[str, np.ndarray]) -> None:
+        """Keep what the charts and the printed table read of a variant's central rows."""
+        levels.add(monthly_of([columns]))
+        theater = pd.Series(columns["theater"])
+        fan = name in fan_variants and theater.isin(fan_series).to_numpy()
+        kept.add("monthly", columns, theater.isin(envelope).to_numpy() | fan, fan)
+
     def fill(tmp: Path) -> dict[str, Any]:
         files = {t: TableFile(tmp / f"{t}.csv") for t in tables if t != "milestones"}
         p_met: list[Any] = []
@@ -194,14 +201,10 @@ def stream_run(
                 scenario, names, plans, draws, seed, chunk, progress, executor
             ):
                 central[name] = _slim(out)
-                monthly = monthly_of([columns])
-                files["monthly"].add(monthly)
-                levels.add(monthly)
-                del monthly
+                files["monthly"].add(monthly_of([columns]))
+                if draws is None:
+                    keep(name, columns)
                 in_fan = name in fan_variants
-                theater = pd.Series(columns["theater"])
-                fan = in_fan & theater.isin(fan_series).to_numpy()
-                kept.add("monthly", columns, theater.isin(envelope).to_numpy() | fan, fan)
                 if summary is not None:
                     bands, dates, met = summary
                     files["bands"].add(bands)
@@ -217,6 +220,13 @@ def stream_run(
             for f in files.values():
                 f.close()
         return_freed_memory()  # (the draws are done: their freed memory goes back first)
+        if draws is not None:
+            # the central rows made again, a variant at a time, now that no pass over the
+            # draws is to come: kept beside the passes, they raised each one's floor by
+            # as much (100 variants x 50 theaters x 600 months: some 45 MB by the last)
+            basis = _basis(plans)
+            for name in names:
+                keep(name, _central(scenario, name, plans[name], basis)[0])
         milestones = milestones_of(
             [milestone_columns(scenario.id, n, plans[n], central[n]) for n in names]
         )
@@ -291,18 +301,10 @@ def _parts(
     (:func:`sim.results.monthly_columns`) and central run,
     and with draws its ``bands`` and ``dates`` frames and its ``p_met`` (a share per
     milestone), as :func:`sim.run` makes them for all variants at once."""
-    basis = any(t.has_basis for p in plans.values() for t in p.tracks)
-
-    def central(name: str) -> tuple[dict[str, np.ndarray], StepOutput]:
-        plan = plans[name]
-        inputs = central_inputs(plan)
-        out = step(plan, inputs)
-        unreported = inputs.unreported[0] if basis else None
-        return monthly_columns(scenario.id, name, plan, out, unreported), out
-
+    basis = _basis(plans)
     if draws is None:
         for name in names:
-            yield name, *central(name), None
+            yield name, *_central(scenario, name, plans[name], basis), None
         return
     assert seed is not None
     # the milestone rows the ensemble's threshold dates read (small: a row per milestone)
@@ -323,5 +325,21 @@ def _parts(
         progress=progress,
         executor=executor,
     ):
-        monthly, out = central(name)
+        monthly, out = _central(scenario, name, plans[name], basis)
         yield name, monthly, out, (bands_of([band_columns]), dates_of([date_rows]), met)
+
+
+def _basis(plans: dict[str, Plan]) -> bool:
+    """Whether some variant has a reporting basis: then every row has ``official``."""
+    return any(t.has_basis for p in plans.values() for t in p.tracks)
+
+
+def _central(
+    scenario: Scenario, name: str, plan: Plan, basis: bool
+) -> tuple[dict[str, np.ndarray], StepOutput]:
+    """A variant's central run and its ``monthly`` columns (with ``official`` when
+    ``basis``), as :func:`sim.run` makes them."""
+    inputs = central_inputs(plan)
+    out = step(plan, inputs)
+    unreported = inputs.unreported[0] if basis else None
+    return monthly_columns(scenario.id, name, plan, out, unreported), out
