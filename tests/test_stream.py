@@ -153,3 +153,16 @@ def test_write_run_refuses_the_rows_a_streamed_run_kept_for_its_charts(tmp_path)
     with pytest.raises(sim.ScenarioError, match="keeps only the rows its charts draw"):
         sim.write_run(kept, tmp_path / "again")
     assert not (tmp_path / "again").exists()
+
+
+@pytest.mark.parametrize("rows", [7, 50_000])
+def test_parquet_read_back_a_block_at_a_time_equals_the_table_read_whole(tmp_path, rows) -> None:
+    pytest.importorskip("pyarrow")
+    whole = sim.run(DEFAULT_SCENARIO, draws=200, seed=5)
+    sim.write_run(whole, tmp_path / "w", formats=["csv", "parquet"], chart=False)
+    for table in ("monthly", "milestones", "bands", "dates"):
+        target = tmp_path / f"{table}-{rows}.parquet"
+        files.csv_to_parquet(tmp_path / "w" / f"{table}.csv", target, rows=rows)
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(target), pd.read_parquet(tmp_path / "w" / f"{table}.parquet")
+        )

@@ -22,7 +22,7 @@ from sim.analysis.heap import return_freed_memory
 from sim.analysis.summaries import bands_of, dates_of, series
 from sim.export.records import run_record
 from sim.export.write import TABLE_FORMATS, run_charts, write_directory
-from sim.io.files import read_written_csv, write_csv, write_csv_rows
+from sim.io.files import csv_to_parquet, write_csv, write_csv_rows
 from sim.model.draws import central_inputs
 from sim.model.plan import Plan
 from sim.model.stepper import StepOutput, step
@@ -151,8 +151,9 @@ def stream_run(
     """Run the variants ``names`` of ``scenario`` and write its run directory as
     ``sim.write_run(sim.run(...))`` does, the same files to the byte, holding one
     variant's rows at a time; for Parquet, each table is read back from its CSV file
-    whole, one table at a time (:func:`sim.io.files.write_parquet` reads the CSV text
-    of the frame). The options are :func:`sim.run`'s and :func:`sim.write_run`'s.
+    a block of rows at a time (:func:`sim.io.files.csv_to_parquet`: the table
+    :func:`sim.io.files.write_parquet` writes of the frame, as pandas reads it). The
+    options are :func:`sim.run`'s and :func:`sim.write_run`'s.
 
     Returns
     -------
@@ -236,9 +237,7 @@ def stream_run(
         if "parquet" in formats:  # the CSV text read back, as write_parquet reads it
             for table in tables:
                 source = tmp / f"{table}.csv"
-                frame = read_written_csv(source)
-                frame.to_parquet(tmp / f"{table}.parquet", index=False, engine="pyarrow")
-                del frame
+                csv_to_parquet(source, tmp / f"{table}.parquet")
                 if "csv" not in formats:
                     source.unlink()
         result = PartialResult(

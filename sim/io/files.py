@@ -945,6 +945,58 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     read_written_csv(io.StringIO(csv_text(frame))).to_parquet(path, index=False, engine="pyarrow")
 
 
+def csv_to_parquet(source: Path, target: Path, rows: int = CSV_ROWS) -> None:
+    """Write the table of the CSV file ``source`` (as :func:`write_csv` wrote it) to
+    ``target`` as :func:`write_parquet` writes that table, reading ``rows`` rows at a
+    time: the same columns, types and values ``pandas.read_parquet`` gives, in row
+    groups of at most ``rows`` rows, so the whole table is never held.
+
+    Each column takes the type that reading the whole file gives: read block by block,
+    a column whole numbers in some blocks and fractions in others is made float64, as
+    the whole file reads; any other mix of types (text with blanks, say, or true/false
+    with blanks) is read from the whole file at once instead. Needs pyarrow."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def blocks() -> Iterator[pd.DataFrame]:
+        return iter(
+            pd.read_csv(
+                source, keep_default_na=False, na_values=[""], chunksize=rows, **_EXACT_FLOATS
+            )
+        )
+
+    kinds: dict[str, set[str]] = {}
+    for block in blocks():
+        for name, dtype in block.dtypes.items():
+            kinds.setdefault(str(name), set()).add(str(dtype))
+    types: dict[str, str] = {}
+    for name, seen in kinds.items():
+        if len(seen) == 1:
+            types[name] = next(iter(seen))
+        elif seen <= {"int64", "float64"}:
+            types[name] = "float64"
+        else:  # (a mix only the whole file settles)
+            write_parquet_of(read_written_csv(source), target)
+            return
+    writer = None
+    try:
+        for block in blocks():
+            table = pa.Table.from_pandas(block.astype(types), preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(target, table.schema)
+            writer.write_table(table.cast(writer.schema))
+    finally:
+        if writer is not None:
+            writer.close()
+    if writer is None:  # (no rows: the header's columns, as the whole file reads)
+        write_parquet_of(read_written_csv(source), target)
+
+
+def write_parquet_of(frame: pd.DataFrame, target: Path) -> None:
+    """``frame`` (as :func:`read_written_csv` reads a table) to ``target`` as Parquet."""
+    frame.to_parquet(target, index=False, engine="pyarrow")
+
+
 def float_text(value: float) -> str:
     """A number as CSV text: the shortest text that reads back as the same float
     (Python's ``repr``), a whole number without ``.0``; never rounded."""
