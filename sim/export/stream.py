@@ -234,12 +234,6 @@ def stream_run(
         if draws is not None:  # (as sim.run's ensemble adds it)
             milestones = milestones.assign(p_met=p_met if p_met else pd.Series(dtype=float))
         write_csv(milestones, tmp / "milestones.csv")
-        if "parquet" in formats:  # the CSV text read back, as write_parquet reads it
-            for table in tables:
-                source = tmp / f"{table}.csv"
-                csv_to_parquet(source, tmp / f"{table}.parquet")
-                if "csv" not in formats:
-                    source.unlink()
         result = PartialResult(
             scenario=scenario,
             variants=list(names),
@@ -267,6 +261,16 @@ def stream_run(
             for chart_name, draw in run_charts(result).items():
                 if chart_name != "envelope":
                     plotting.save(draw(), tmp / f"{chart_name}.png")
+        # (after the charts: what they keep and their canvases are not held beside it)
+        if "parquet" in formats:  # the CSV text read back, as write_parquet reads it
+            gc.collect()
+            return_freed_memory()
+            for table in tables:
+                source = tmp / f"{table}.csv"
+                csv_to_parquet(source, tmp / f"{table}.parquet")
+                return_freed_memory()
+                if "csv" not in formats:
+                    source.unlink()
         made.append(result)
         record = run_record(result, argv)
         if extra is not None:

@@ -990,6 +990,7 @@ def csv_to_parquet(source: Path, target: Path, rows: int = CSV_ROWS) -> None:
             writer.close()
     if writer is None:  # (no rows: the header's columns, as the whole file reads)
         write_parquet_of(read_written_csv(source), target)
+    pa.default_memory_pool().release_unused()  # (the blocks' buffers, freed, go back)
 
 
 def write_parquet_of(frame: pd.DataFrame, target: Path) -> None:
