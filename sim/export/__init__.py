@@ -18,6 +18,7 @@ from sim.export.read import (
     rebuild_scored,
     redraw,
     refuse_page,
+    refuse_unknown,
     table_rows,
 )
 from sim.export.records import base_record, resolved_variant, run_record
@@ -46,6 +47,7 @@ __all__ = [
     "rebuild_scored",
     "redraw",
     "refuse_page",
+    "refuse_unknown",
     "table_rows",
     "resolved_variant",
     "run_charts",

@@ -742,9 +742,8 @@ def directory_charts(
         cmp = load_compare(run_dir)
         have = list(dict.fromkeys(cmp.table.theater.astype(str)))
         rank = {t: i for i, t in enumerate(cmp.theaters)}  # each theater, then its sites
-        _known_series(
-            run_dir, only, sorted(have, key=lambda k: rank.get(k.split("/")[0], len(rank)))
-        )
+        known = sorted(have, key=lambda k: rank.get(k.split("/")[0], len(rank)))
+        refuse_unknown(run_dir, "--theater", "theaters and sites", known, only)
         return {"compare": lambda: plotting.plot_compare(cmp, theaters=only)}
     if has_table(run_dir, "backtest"):
         if only:
@@ -757,21 +756,35 @@ def directory_charts(
         bt = load_backtest(run_dir)
         return {"backtest": lambda: plotting.plot_backtest(bt)}
     result = rebuild_scored(run_dir, read_record(run_dir))
-    _known_series(run_dir, only, series_keys(result))
+    refuse_unknown(run_dir, "--theater", "theaters and sites", series_keys(result), only)
     return run_charts(result, only)
 
 
-def _known_series(run_dir: Path, asked: list[str] | None, known: list[str]) -> None:
-    """Refuse, in one line naming them and the directory's own, the theaters or sites
-    asked for that ``run_dir`` does not hold."""
-    unknown = [t for t in asked or () if t not in known]
-    if unknown:
-        raise ScenarioError(
-            f"one of the theaters and sites {run_dir} has: {', '.join(known)}",
-            ", ".join(repr(t) for t in unknown),
-            file="<command line>",
-            path="--theater",
-        )
+def refuse_unknown(
+    run_dir: Path,
+    option: str,
+    what: str,
+    known: list[str],
+    asked: list[str] | None,
+    *,
+    suggest: bool = False,
+) -> None:
+    """Refuse, in one line, the names ``asked`` (for command-line ``option``) that are
+    not among ``known``, the ``what`` (``"variants"``, ``"theaters and sites"``)
+    ``run_dir`` holds: each quoted as given, the directory's own named, and with
+    ``suggest`` a did-you-mean for the first (``forcesim report``'s)."""
+    import difflib
+
+    unknown = [n for n in asked or () if n not in known]
+    if not unknown:
+        return
+    expected = f"one of the {what} {run_dir} has: {', '.join(known)}"
+    hint = difflib.get_close_matches(unknown[0], known, n=1) if suggest else []
+    if hint:
+        expected += f" (did you mean {hint[0]!r}?)"
+    raise ScenarioError(
+        expected, ", ".join(repr(n) for n in unknown), file="<command line>", path=option
+    )
 
 
 @_placing

@@ -37,6 +37,7 @@ from sim.export import (
     read_table,
     rebuild_scored,
     refuse_page,
+    refuse_unknown,
     table_rows,
 )
 from sim.io.files import (
@@ -172,26 +173,6 @@ def _names(names: Iterable[str] | str | None, option: str) -> list[str]:
     return out
 
 
-def _unknown(run_dir: Path, option: str, what: str, known: list[str], asked: list[str]) -> None:
-    """Refuse, in one line, the names ``asked`` for that are not among ``known``,
-    quoting each as written and naming those the run has (with a did-you-mean)."""
-    import difflib
-
-    unknown = [n for n in asked if n not in known]
-    if not unknown:
-        return
-    expected = f"one of the {what} {run_dir} has: {', '.join(known)}"
-    hint = difflib.get_close_matches(unknown[0], known, n=1)
-    if hint:
-        expected += f" (did you mean {hint[0]!r}?)"
-    raise ScenarioError(
-        expected,
-        ", ".join(repr(n) for n in unknown),
-        file="<command line>",
-        path=option,
-    )
-
-
 def _chosen_variants(
     run_dir: Path, record: dict[str, Any], variants: Iterable[str] | str | None
 ) -> list[str] | None:
@@ -201,7 +182,7 @@ def _chosen_variants(
     if not asked:
         return None
     known = [str(v) for v in record.get("variants") or []]
-    _unknown(run_dir, "--variant", "variants", known, asked)
+    refuse_unknown(run_dir, "--variant", "variants", known, asked, suggest=True)
     return asked
 
 
@@ -225,7 +206,7 @@ def _chosen_series(
     asked = _names(theaters, "--theater")
     if not asked:
         return None
-    _unknown(run_dir, "--theater", "theaters and sites", known, asked)
+    refuse_unknown(run_dir, "--theater", "theaters and sites", known, asked, suggest=True)
     return asked
 
 
@@ -1290,7 +1271,9 @@ def _refuse_large(
             _refuse_count(target, variants, why, levels, (LEVEL_BYTES + 1) * levels)
         return
     if series is not None:
-        _unknown(run_dir, "--theater", "theaters and sites", _series_of(monthly), series)
+        refuse_unknown(
+            run_dir, "--theater", "theaters and sites", _series_of(monthly), series, suggest=True
+        )
     selected = chosen is not None or series is not None
     if selected:
         monthly = monthly[_chosen_rows(monthly, chosen, series)]
