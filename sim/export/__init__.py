@@ -7,6 +7,7 @@ directories, :mod:`~sim.export.read` reads them back.
 """
 
 from sim.export.read import (
+    chosen_rows,
     directory_charts,
     has_table,
     load_backtest,
@@ -48,6 +49,7 @@ __all__ = [
     "redraw",
     "refuse_page",
     "refuse_unknown",
+    "chosen_rows",
     "table_rows",
     "resolved_variant",
     "run_charts",

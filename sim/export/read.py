@@ -15,6 +15,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from sim import plotting
 from sim.analysis.backtest import PATH_COLUMNS, Backtest
@@ -166,23 +167,27 @@ def _table(
     return df.reset_index(drop=True) if keep is not None else df
 
 
-def _of(
+def chosen_rows(
+    rows: pd.DataFrame, variants: Collection[str] | None, theaters: Collection[str] | None
+) -> NDArray[np.bool_]:
+    """The rows of a table of one of ``variants`` and of one of ``theaters`` (theater or
+    site ids), each when given, as a boolean mask (len(rows),); a table without the
+    column keeps every row (reading it says what it lacks)."""
+    mask = np.ones(len(rows), dtype=bool)
+    for column, names in (("variant", variants), ("theater", theaters)):
+        if names is not None and column in rows:
+            mask &= rows[column].astype(str).isin(list(names)).to_numpy()
+    return mask
+
+
+def rows_of(
     variants: Collection[str] | None, theaters: Collection[str] | None
 ) -> Callable[[pd.DataFrame], Any] | None:
-    """Which rows of a table to keep: those of one of ``variants`` and of one of
-    ``theaters`` (theater or site ids), each when given (a boolean mask; a table without
-    the column keeps every row, reading it says what it lacks); None for every row."""
+    """Which rows of a table to keep (:func:`chosen_rows` of ``variants`` and
+    ``theaters``); None for every row."""
     if variants is None and theaters is None:
         return None
-
-    def keep(rows: pd.DataFrame) -> Any:
-        mask = np.ones(len(rows), dtype=bool)
-        for column, names in (("variant", variants), ("theater", theaters)):
-            if names is not None and column in rows:
-                mask &= rows[column].astype(str).isin(list(names)).to_numpy()
-        return mask
-
-    return keep
+    return functools.partial(chosen_rows, variants=variants, theaters=theaters)
 
 
 def has_table(run_dir: Path, stem: str) -> bool:
@@ -483,7 +488,7 @@ def _rebuild(
     run_dir: Path, record: dict[str, Any], keep: Callable[[pd.DataFrame], Any] | None = None
 ) -> tuple[Result, Known, pd.DataFrame | None]:
     """:func:`rebuild`, with what the run knows and its ``observed`` table (None without
-    one), read once, for :func:`rebuild_scored`; with ``keep`` (:func:`_of`), only the
+    one), read once, for :func:`rebuild_scored`; with ``keep`` (:func:`rows_of`), only the
     rows of the monthly levels and percentiles it keeps."""
     record_path = run_dir / "run.json"
     for name in ("monthly", "milestones"):
@@ -800,7 +805,7 @@ def rebuild_scored(
     ``theaters`` (theater or site ids), its ``monthly`` and ``bands`` (and conditioned
     bands) hold only their rows (a page of some of them: the others are never held
     whole); its variants, plans and milestones stay the run's."""
-    keep = _of(variants, theaters)
+    keep = rows_of(variants, theaters)
     result, known, table = _rebuild(run_dir, record, keep)
     if table is not None:
         scored = _assessment(run_dir, record, result, known, table, keep)

@@ -32,6 +32,7 @@ from sim import colors
 from sim.analysis.observed import Assessment, conditioned_result
 from sim.errors import ScenarioError
 from sim.export import (
+    chosen_rows,
     has_table,
     read_record,
     read_table,
@@ -217,17 +218,7 @@ def _select(r: Result, variants: list[str] | None, series: list[str] | None) -> 
     keep = [v for v in variants if v in r.variants] if variants is not None else list(r.variants)
 
     def rows(frame: pd.DataFrame | None) -> pd.DataFrame | None:
-        if frame is None:
-            return None
-        names = frame["variant"].astype(str)
-        mask = names.isin(keep)
-        if series is not None and "theater" in frame:
-            mask &= frame["theater"].astype(str).isin(series)
-        if variants is None:
-            return frame[mask]
-        # the variants in the order chosen, as the charts have them; rows of each as they were
-        rank = names[mask].map({v: i for i, v in enumerate(keep)}).to_numpy()
-        return frame[mask].iloc[np.argsort(rank, kind="stable")]
+        return None if frame is None else _rows(frame, keep, series, variants is not None)
 
     monthly, milestones = rows(r.monthly), rows(r.milestones)
     assert monthly is not None and milestones is not None
@@ -240,6 +231,20 @@ def _select(r: Result, variants: list[str] | None, series: list[str] | None) -> 
         dates=rows(r.dates),
         plans={v: r.plans[v] for v in keep},
     )
+
+
+def _rows(
+    frame: pd.DataFrame, variants: list[str], series: list[str] | None, ordered: bool
+) -> pd.DataFrame:
+    """The rows of ``frame`` of ``variants`` and of the theaters and sites ``series``
+    (None: every one; :func:`sim.export.chosen_rows`), and when ``ordered`` the
+    variants' rows in the order of ``variants`` (as the charts have them), each
+    variant's as they were."""
+    mask = chosen_rows(frame, variants, series)
+    if not ordered or "variant" not in frame:
+        return frame[mask]
+    rank = frame["variant"].astype(str)[mask].map({v: i for i, v in enumerate(variants)})
+    return frame[mask].iloc[np.argsort(rank.to_numpy(), kind="stable")]
 
 
 class Page:
@@ -261,16 +266,7 @@ class Page:
         self.result = _select(result, variants, theaters) if selected else result
         self.record = record
         if observed is not None and selected:
-            keep = pd.Series(True, index=observed.index)
-            if "variant" in observed:
-                keep &= observed["variant"].astype(str).isin(self.result.variants)
-            if theaters is not None and "theater" in observed:
-                keep &= observed["theater"].astype(str).isin(theaters)
-            observed = observed[keep]
-            if variants is not None and "variant" in observed:  # (in the order chosen)
-                order = {v: i for i, v in enumerate(self.result.variants)}
-                rank = observed["variant"].astype(str).map(order).to_numpy()
-                observed = observed.iloc[np.argsort(rank, kind="stable")]
+            observed = _rows(observed, self.result.variants, theaters, variants is not None)
         self.observed = observed
         self.doc = result.scenario.doc
         # (a fan of the sites chosen needs their percentiles: a run without them has none)
@@ -1276,7 +1272,7 @@ def _refuse_large(
         )
     selected = chosen is not None or series is not None
     if selected:
-        monthly = monthly[_chosen_rows(monthly, chosen, series)]
+        monthly = monthly[chosen_rows(monthly, chosen, series)]
     levels, level_bytes = _level_bytes(monthly["troops"])
     months = int(monthly.groupby(["theater", "month"], observed=True).ngroups)
     bands = _band_rows(run_dir, chosen, series) if selected else table_rows(run_dir, "bands")
@@ -1354,17 +1350,6 @@ def _series_of(monthly: pd.DataFrame) -> list[str]:
     return out
 
 
-def _chosen_rows(frame: pd.DataFrame, chosen: list[str] | None, series: list[str] | None) -> Any:
-    """The rows of ``frame`` (with ``variant`` and ``theater`` columns) of the variants
-    and theaters chosen (None: every one), as a boolean mask."""
-    mask = np.ones(len(frame), dtype=bool)
-    if chosen is not None:
-        mask &= frame["variant"].astype(str).isin(chosen).to_numpy()
-    if series is not None:
-        mask &= frame["theater"].astype(str).isin(series).to_numpy()
-    return mask
-
-
 def _band_rows(run_dir: Path, chosen: list[str] | None, series: list[str] | None) -> int:
     """How many rows of ``bands.csv`` (or ``.parquet``) are of the variants and
     theaters chosen; 0 when it is missing or unreadable (reading the run says why)."""
@@ -1379,7 +1364,7 @@ def _band_rows(run_dir: Path, chosen: list[str] | None, series: list[str] | None
             frame = pd.read_parquet(run_dir / "bands.parquet", columns=columns)
     except (OSError, ImportError, ValueError, KeyError, TypeError):
         return 0
-    return int(_chosen_rows(frame, chosen, series).sum())
+    return int(chosen_rows(frame, chosen, series).sum())
 
 
 def _level_bytes(troops: pd.Series) -> tuple[int, int]:
