@@ -26,7 +26,7 @@ from sim.io.files import csv_to_parquet, write_csv, write_csv_rows
 from sim.model.draws import central_inputs
 from sim.model.plan import Plan
 from sim.model.stepper import StepOutput, step
-from sim.plotting.common import MAX_FAN_PANELS, MAX_THEATERS
+from sim.plotting.common import MAX_FAN_PANELS, MAX_THEATERS, theaters_then_sites
 from sim.results import (
     PartialResult,
     TheaterLevels,
@@ -124,9 +124,7 @@ def _charted(names: list[str], plans: dict[str, Plan]) -> tuple[set[str], set[st
                 for k in plan.theater_tracks(tid)
                 if plan.tracks[k].site is not None
             }
-    keys: list[str] = []
-    for tid in theaters:
-        keys += [tid, *(k for k in present if k.startswith(f"{tid}/"))]
+    keys = theaters_then_sites(theaters, present)
     banded = {s for n in names for s, _ in series(plans[n])}
     fan = [k for k in keys if "/" not in k or k in banded][:MAX_FAN_PANELS]
     chosen = names[: max(1, MAX_FAN_PANELS // max(len(fan), 1))]

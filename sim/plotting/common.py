@@ -12,7 +12,7 @@ import contextvars
 import functools
 import warnings
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -326,10 +326,17 @@ def month_ends(months: pd.Series | pd.PeriodIndex) -> np.ndarray:
 def series_keys(result: Result) -> list[str]:
     """Every series of ``result``: each theater, followed by its sites
     (``THEATER/SITE``) when it is made of sites."""
-    present = list(dict.fromkeys(result.monthly.theater.astype(str)))
-    out = []
-    for tid in result.theaters:
-        out += [tid, *(k for k in present if k.startswith(f"{tid}/"))]
+    return theaters_then_sites(result.theaters, result.monthly.theater.astype(str))
+
+
+def theaters_then_sites(theaters: Iterable[str], series: Iterable[str]) -> list[str]:
+    """Each of ``theaters`` in turn, followed by the sites of it (``THEATER/SITE``) among
+    ``series``, in the order they first come there: how every chart, table and page
+    orders a run's theaters and sites."""
+    sites = list(dict.fromkeys(k for k in series if "/" in k))
+    out: list[str] = []
+    for tid in theaters:
+        out += [tid, *(k for k in sites if k.startswith(f"{tid}/"))]
     return out
 
 

@@ -49,7 +49,7 @@ from sim.io.files import (
     refuse_overwrite,
 )
 from sim.months import spell_date, spell_day
-from sim.plotting.common import fan_series, series_keys, theater_title
+from sim.plotting.common import fan_series, series_keys, theater_title, theaters_then_sites
 from sim.plotting.observed import as_of_of, observations_of
 from sim.provenance import Provenance, number_sources, provenance
 from sim.report.charts import AS_OF, as_of_line, envelope_figure, fan_figure, month_ends
@@ -190,13 +190,8 @@ def _chosen_variants(
 def _run_series(result: Result) -> list[str]:
     """Every theater and site of a run, from its plans, as :func:`series_keys` orders
     them (each theater, then its sites) when its levels are read whole."""
-    sites = list(
-        dict.fromkeys(k for plan in result.plans.values() for k in plan.series_names() if "/" in k)
-    )
-    out = []
-    for tid in result.theaters:
-        out += [tid, *(k for k in sites if k.startswith(f"{tid}/"))]
-    return out
+    keys = (k for plan in result.plans.values() for k in plan.series_names())
+    return theaters_then_sites(result.theaters, keys)
 
 
 def _chosen_series(
@@ -1344,10 +1339,7 @@ def _series_of(monthly: pd.DataFrame) -> list[str]:
     """The theaters and sites ``monthly`` holds, as :func:`series_keys` orders them:
     each theater, followed by its sites, in the order they first come."""
     present = [str(t) for t in pd.unique(monthly["theater"].astype(str))]
-    out = []
-    for tid in (t for t in present if "/" not in t):
-        out += [tid, *(k for k in present if k.startswith(f"{tid}/"))]
-    return out
+    return theaters_then_sites((t for t in present if "/" not in t), present)
 
 
 def _band_rows(run_dir: Path, chosen: list[str] | None, series: list[str] | None) -> int:
