@@ -912,6 +912,14 @@ def read_written_csv(source: Any) -> pd.DataFrame:
     return pd.read_csv(source, keep_default_na=False, na_values=[""], **_EXACT_FLOATS)
 
 
+def written_blocks(source: Any, rows: int) -> Iterator[pd.DataFrame]:
+    """A CSV table forcesim wrote, read as :func:`read_written_csv` reads it, ``rows``
+    rows at a time (each block's index its rows' places in the table)."""
+    return iter(
+        pd.read_csv(source, keep_default_na=False, na_values=[""], chunksize=rows, **_EXACT_FLOATS)
+    )
+
+
 def read_written_rows(
     source: Any, keep: Callable[[pd.DataFrame], Any], chunk: int = 100_000
 ) -> pd.DataFrame:
@@ -919,12 +927,7 @@ def read_written_rows(
     keeps, read ``chunk`` rows at a time so that the rest is never held whole; as
     :func:`read_written_csv` reads them, each row keeping its index (its place in the
     file: line ``index + 2``)."""
-    parts = [
-        rows[keep(rows)]
-        for rows in pd.read_csv(
-            source, keep_default_na=False, na_values=[""], chunksize=chunk, **_EXACT_FLOATS
-        )
-    ]
+    parts = [rows[keep(rows)] for rows in written_blocks(source, chunk)]
     return pd.concat(parts) if parts else read_written_csv(source)
 
 
@@ -942,7 +945,7 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     ``pandas.read_parquet`` and :func:`read_written_csv` give equal frames. Needs pyarrow."""
     import io
 
-    read_written_csv(io.StringIO(csv_text(frame))).to_parquet(path, index=False, engine="pyarrow")
+    write_parquet_of(read_written_csv(io.StringIO(csv_text(frame))), path)
 
 
 def csv_to_parquet(source: Path, target: Path, rows: int = CSV_ROWS) -> None:
@@ -958,15 +961,8 @@ def csv_to_parquet(source: Path, target: Path, rows: int = CSV_ROWS) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    def blocks() -> Iterator[pd.DataFrame]:
-        return iter(
-            pd.read_csv(
-                source, keep_default_na=False, na_values=[""], chunksize=rows, **_EXACT_FLOATS
-            )
-        )
-
     kinds: dict[str, set[str]] = {}
-    for block in blocks():
+    for block in written_blocks(source, rows):
         for name, dtype in block.dtypes.items():
             kinds.setdefault(str(name), set()).add(str(dtype))
     types: dict[str, str] = {}
@@ -980,7 +976,7 @@ def csv_to_parquet(source: Path, target: Path, rows: int = CSV_ROWS) -> None:
             return
     writer = None
     try:
-        for block in blocks():
+        for block in written_blocks(source, rows):
             table = pa.Table.from_pandas(block.astype(types), preserve_index=False)
             if writer is None:
                 writer = pq.ParquetWriter(target, table.schema)
