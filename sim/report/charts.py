@@ -25,6 +25,7 @@ others by ``meta`` (a variant may be called ``observed`` or ``range``).
 from __future__ import annotations
 
 import html
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -615,9 +616,7 @@ def _observations(
     # capped only at the ends of the stretches they cover (as on the PNG charts)
     groups: dict[tuple[str, str, bool, bool], list[Observation]] = {}
     for (kind, said, known), look in looks.items():
-        per_month: dict[str, int] = {}
-        for o in look:
-            per_month[drawn_month(o)] = per_month.get(drawn_month(o), 0) + 1
+        per_month = Counter(drawn_month(o) for o in look)
         for o in look:
             crowded = kind == "range" and per_month[drawn_month(o)] > CAPS_PER_MONTH
             groups.setdefault((kind, said, known, crowded), []).append(o)
