@@ -53,6 +53,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import partial
@@ -102,6 +104,7 @@ from sim.months import format_month
 from sim.results import PERIOD_ZERO, Result
 
 if TYPE_CHECKING:
+    from sim.model.plan import Plan
     from sim.scenario import Scenario
 
 #: the chance that a report is wrong, i.e. says nothing about the level (``ε``)
@@ -267,98 +270,143 @@ class Assessment:
         return out
 
 
-def _assessment(
-    result: Result,
-    observations: ObservationSet,
-    tol: Tolerance,
-    passes: dict[str, _Pass],
-    conditioned: Conditioned | None,
-    as_of: dt.date | None,
-) -> Assessment:
-    """The rows of ``observed.csv`` from each variant's pass."""
-    m = result.monthly
-    values = m.official if "official" in m else m.troops
-    # (variant, series, month ordinal) -> (level, official figure)
-    lookup = {
-        (v, t, p): (x, y)
-        for v, t, p, x, y in zip(
-            m.variant.tolist(),
-            m.theater.tolist(),
-            (m.month.array.asi8 + PERIOD_ZERO).tolist(),
-            m.troops.to_numpy(np.int64).tolist(),
-            values.to_numpy(np.int64).tolist(),
+def observed_levels(
+    columns: Mapping[str, Any], observations: ObservationSet
+) -> dict[tuple[str, str, int], tuple[int, int]]:
+    """The levels that ``observations`` are compared with, of the rows of ``columns``:
+    ``(variant, series, month ordinal) -> (level, official figure)`` [whole troops], for
+    the rows whose series and month some observation names (the rest are not held).
+
+    ``columns`` holds ``variant``, ``theater`` (the series), ``month`` (month ordinals,
+    :func:`sim.months.parse_month`'s), ``troops`` and, where the run has a reporting
+    basis, ``official``, each (rows,), as :func:`sim.results.monthly_columns` gives a
+    variant's; without ``official`` the official figure is the level."""
+    wanted = {(o.theater, int(o.month)) for o in observations}
+    theater = np.asarray(columns["theater"], dtype=object)
+    month = np.asarray(columns["month"], dtype=np.int64)
+    near = pd.Series(theater).isin({t for t, _ in wanted}).to_numpy() & np.isin(
+        month, np.fromiter((m for _, m in wanted), np.int64, len(wanted))
+    )
+    at = np.flatnonzero(near)
+    troops = np.asarray(columns["troops"], dtype=np.int64)[at]
+    official = np.asarray(columns.get("official", columns["troops"]), dtype=np.int64)[at]
+    return {
+        key: (x, y)
+        for key, x, y in zip(
+            zip(
+                np.asarray(columns["variant"], dtype=object)[at].tolist(),
+                theater[at].tolist(),
+                month[at].tolist(),
+                strict=True,
+            ),
+            troops.tolist(),
+            official.tolist(),
             strict=True,
         )
+        if key[1:] in wanted
     }
+
+
+def frame_columns(monthly: pd.DataFrame) -> dict[str, Any]:
+    """The columns of a ``monthly`` frame as :func:`observed_levels` reads them."""
+    columns = {
+        "variant": monthly.variant.to_numpy(object),
+        "theater": monthly.theater.to_numpy(object),
+        "month": monthly.month.array.asi8 + PERIOD_ZERO,
+        "troops": monthly.troops.to_numpy(np.int64),
+    }
+    if "official" in monthly:
+        columns["official"] = monthly.official.to_numpy(np.int64)
+    return columns
+
+
+def assessment_rows(
+    variant: str,
+    plan: Plan,
+    levels: Mapping[tuple[str, str, int], tuple[int, int]],
+    observations: ObservationSet,
+    tol: Tolerance,
+    vp: _Pass | None,
+    conditioned: bool,
+    as_of: dt.date | None,
+) -> list[dict[str, Any]]:
+    """The rows of ``observed.csv`` of one variant, one per observation, in the file's
+    order: each compared with its level in ``levels`` (:func:`observed_levels`) and,
+    with an ensemble, with the distribution of the draws (``vp``, the variant's pass);
+    ``conditioned``: the ensemble was conditioned (its columns are filled)."""
     rows: list[dict[str, Any]] = []
-    for v in result.variants:
-        plan = result.plans[v]
-        vp = passes.get(v)
-        by_index = {c.index: (j, c) for j, c in enumerate(vp.checks)} if vp else {}
-        cums: dict[int, NDArray[np.int64]] = {}  # by id of the shared counts
-        for i, o in enumerate(observations):
-            lo, hi = accepted(o, tol)
-            row: dict[str, Any] = {
-                "date": o.date,
-                "theater": o.theater,
-                "kind": o.kind,
-                "variant": v,
-                "troops_low": o.low,
-                "troops_high": o.high,
-                "level": None,
-                "consistent": "",
-                "percentile_rank": None,
-                "in_band80": "",
-                "p_consistent": None,
-                "conditioning": "",
-                "p_consistent_conditioned": None,
-                "status": OUT_OF_RANGE,
-                "known": str(o.known(as_of)).lower(),
-                "month": o.month_text,
-                "by": "" if o.by is None else format_month(o.by),
-                "accept_low": None if o.low is None else round(lo, 3),
-                "accept_high": None if o.high is None else round(hi, 3),
-                "tolerance": (o.tolerance or tol).text(),
-                "source": o.source,
-            }
-            inside = 0 <= o.month - plan.start < plan.n_months
-            pair = lookup.get((v, o.theater, o.month))
-            if not o.is_level:
-                row.update(status=NOT_A_LEVEL, accept_low=None, accept_high=None, tolerance="")
-            elif inside and pair is not None:
-                level = pair[1] if o.kind == OFFICIAL else pair[0]
+    by_index = {c.index: (j, c) for j, c in enumerate(vp.checks)} if vp else {}
+    cums: dict[int, NDArray[np.int64]] = {}  # by id of the shared counts
+    for i, o in enumerate(observations):
+        lo, hi = accepted(o, tol)
+        row: dict[str, Any] = {
+            "date": o.date,
+            "theater": o.theater,
+            "kind": o.kind,
+            "variant": variant,
+            "troops_low": o.low,
+            "troops_high": o.high,
+            "level": None,
+            "consistent": "",
+            "percentile_rank": None,
+            "in_band80": "",
+            "p_consistent": None,
+            "conditioning": "",
+            "p_consistent_conditioned": None,
+            "status": OUT_OF_RANGE,
+            "known": str(o.known(as_of)).lower(),
+            "month": o.month_text,
+            "by": "" if o.by is None else format_month(o.by),
+            "accept_low": None if o.low is None else round(lo, 3),
+            "accept_high": None if o.high is None else round(hi, 3),
+            "tolerance": (o.tolerance or tol).text(),
+            "source": o.source,
+        }
+        inside = 0 <= o.month - plan.start < plan.n_months
+        pair = levels.get((variant, o.theater, o.month))
+        if not o.is_level:
+            row.update(status=NOT_A_LEVEL, accept_low=None, accept_high=None, tolerance="")
+        elif inside and pair is not None:
+            level = pair[1] if o.kind == OFFICIAL else pair[0]
+            row.update(
+                level=level, status=SCORED, consistent="true" if lo <= level <= hi else "false"
+            )
+            hit = by_index.get(i)
+            if hit is not None and vp is not None:
+                j, c = hit
+                hist = vp.counts[j]
+                if id(hist) not in cums:
+                    cums[id(hist)] = np.cumsum(hist)
+                rank, band, share = rank_stats(hist, o, (lo, hi), cums[id(hist)])
                 row.update(
-                    level=level, status=SCORED, consistent="true" if lo <= level <= hi else "false"
+                    percentile_rank=None if rank is None else rounded(rank, 1, 3),
+                    in_band80=str(band).lower(),
+                    p_consistent=rounded(share, 1, SHARE_PLACES),
                 )
-                hit = by_index.get(i)
-                if hit is not None and vp is not None:
-                    j, c = hit
-                    hist = vp.counts[j]
-                    if id(hist) not in cums:
-                        cums[id(hist)] = np.cumsum(hist)
-                    rank, band, share = rank_stats(hist, o, (lo, hi), cums[id(hist)])
-                    row.update(
-                        percentile_rank=None if rank is None else rounded(rank, 1, 3),
-                        in_band80=str(band).lower(),
-                        p_consistent=rounded(share, 1, SHARE_PLACES),
+                if conditioned:
+                    row["conditioning"] = (
+                        LATER
+                        if not c.known
+                        else SUPERSEDED
+                        if not c.used
+                        else DISCREPANT
+                        if share == 0
+                        else USED
                     )
-                    if conditioned is not None:
-                        row["conditioning"] = (
-                            LATER
-                            if not c.known
-                            else SUPERSEDED
-                            if not c.used
-                            else DISCREPANT
-                            if share == 0
-                            else USED
-                        )
-                        weighted = vp.inside[j] if vp.conditioned else share
-                        row["p_consistent_conditioned"] = rounded(weighted, 1, SHARE_PLACES)
-            rows.append(row)
+                    weighted = vp.inside[j] if vp.conditioned else share
+                    row["p_consistent_conditioned"] = rounded(weighted, 1, SHARE_PLACES)
+        rows.append(row)
+    return rows
+
+
+def observed_table(rows: list[dict[str, Any]], draws: bool, conditioned: bool) -> pd.DataFrame:
+    """The ``observed.csv`` table of the rows of :func:`assessment_rows` (of every
+    variant, in order): its columns those of a run with ``draws`` or without, and
+    ``conditioned`` or not (docs/observations.md)."""
     columns = (
         OBSERVED_COLUMNS
-        + (DRAW_COLUMNS if result.draws else [])
-        + (CONDITION_COLUMNS if conditioned is not None else [])
+        + (DRAW_COLUMNS if draws else [])
+        + (CONDITION_COLUMNS if conditioned else [])
         + EXTRA_COLUMNS
     )
     table = pd.DataFrame(
@@ -368,14 +416,47 @@ def _assessment(
         table[col] = table[col].astype("Float64")
     for col in ("level", "troops_low", "troops_high"):
         table[col] = table[col].round().astype("Int64")
-    distributions = {
+    return table[columns]
+
+
+def _assessment(
+    result: Result,
+    observations: ObservationSet,
+    tol: Tolerance,
+    passes: dict[str, _Pass],
+    conditioned: Conditioned | None,
+    as_of: dt.date | None,
+) -> Assessment:
+    """The rows of ``observed.csv`` from each variant's pass."""
+    levels = observed_levels(frame_columns(result.monthly), observations)
+    rows = [
+        row
+        for v in result.variants
+        for row in assessment_rows(
+            v,
+            result.plans[v],
+            levels,
+            observations,
+            tol,
+            passes.get(v),
+            conditioned is not None,
+            as_of,
+        )
+    ]
+    table = observed_table(rows, bool(result.draws), conditioned is not None)
+    return Assessment(
+        observations, tol, table, conditioned, result.draws, as_of, [], distributions_of(passes)
+    )
+
+
+def distributions_of(passes: Mapping[str, _Pass]) -> dict[tuple[str, int], Distribution]:
+    """``(variant, observation index) -> `` the distribution of the level it is compared
+    with, of every check of every pass (:attr:`Assessment.distributions`)."""
+    return {
         (v, c.index): d
         for v, vp in passes.items()
         for c, d in zip(vp.checks, vp.distributions, strict=True)
     }
-    return Assessment(
-        observations, tol, table[columns], conditioned, result.draws, as_of, [], distributions
-    )
 
 
 @dataclass
@@ -520,64 +601,154 @@ def _finish(observer: Observer, error: Fraction, scenario: str, variant: str, dr
     return vp
 
 
-def _conditioned(
-    result: Result, passes: dict[str, _Pass], draws: int, error: Fraction
-) -> Conditioned:
-    bands: list[BandColumns] = []
-    dates: list[list[dict[str, Any]]] = []
-    p_met: dict[tuple[str, str], float] = {}
-    effective = {v: passes[v].effective for v in result.variants}
-    used = {
-        v: sum(c.used for c in passes[v].checks) if passes[v].conditioned else 0
-        for v in result.variants
-    }
-    cond = Conditioned(None, None, p_met, effective, draws, error, used=used)
-    for v in cond.variants:
-        vp = passes[v]
+class Scoring:
+    """Observations scored against an ensemble, and the ensemble conditioned on them, in
+    its own pass over the draws, a variant at a time: the makers of each variant's chunk
+    consumer and what is done with it after its pass (:meth:`options`, for
+    :func:`sim.analysis.ensemble.variant_summaries`), then each variant's rows of
+    ``observed.csv`` (:meth:`score`) and conditioned summaries (:meth:`condition`), as
+    they come, so that a caller writing each variant's rows as they are made
+    (:func:`sim.export.stream.stream_run`) holds one variant's at a time.
+
+    ``tol``, ``as_of`` and ``error`` are checked already (:func:`observe_ensemble`
+    checks them)."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        plans: dict[str, Plan],
+        milestones: pd.DataFrame,
+        names: list[str],
+        observations: ObservationSet,
+        tol: Tolerance,
+        *,
+        draws: int,
+        condition: bool,
+        as_of: dt.date | None,
+        error: Fraction,
+    ) -> None:
+        self.scenario, self.plans, self.milestones = scenario, plans, milestones
+        self.observations, self.tol, self.as_of, self.error = observations, tol, as_of, error
+        self.draws, self.condition = draws, condition
+        self.checks = {v: checks_for(plans[v], observations, tol, as_of) for v in names}
+        self.passes: dict[str, _Pass] = {}
+        self.rows: list[dict[str, Any]] = []
+        self.conditioned = (
+            Conditioned(None, None, {}, {}, draws, error, used={}) if condition else None
+        )
+
+    def options(self) -> dict[str, Any]:
+        """``makers``, ``slots`` and ``done`` for
+        :func:`~sim.analysis.ensemble.variant_summaries` (and :func:`run_ensemble`)."""
+        return {
+            "makers": {
+                v: partial(
+                    observer_of,
+                    self.plans[v],
+                    self.milestones[self.milestones.variant == v],
+                    self.checks[v],
+                    self.condition,
+                )
+                for v in self.checks
+            },
+            "slots": {
+                v: 1 + sum(c.used for c in cs) if self.condition else 1
+                for v, cs in self.checks.items()
+            },
+            "done": self.done,
+        }
+
+    def done(self, name: str, observer: Observer) -> None:
+        """After a variant's pass: what it found out (its counts go after this)."""
+        self.passes[name] = _finish(observer, self.error, self.scenario.id, name, self.draws)
+        observer.release()  # (before the plain summaries of the same draws are made)
+
+    def refusal(self, e: TooManySlots) -> ScenarioError:
+        """The error of a conditioning whose tagged counts would take too much memory."""
+        cs = self.checks.values()
+        return ScenarioError(
+            "draws that miss fewer different numbers of reports, to condition on them "
+            "(the draws are counted apart for each number of reports they miss: at most "
+            f"{_size(e.limit)} of counts in all)",
+            f"draws of {self.scenario.id} that miss from {e.low:,} to {e.high:,} of the "
+            f"{max(sum(c.used for c in checks) for checks in cs):,} reports counted"
+            + ("" if self.as_of is None else f" as of {self.as_of.isoformat()}")
+            + ", "
+            f"{_size(e.size)} of counts; condition on fewer reports (an earlier "
+            "--as-of), widen --tolerance, or score them without --condition",
+            file=self.observations.origin,
+            line=1,
+            col=1,
+            path="(rows)",
+        )
+
+    def score(self, name: str, levels: Mapping[tuple[str, str, int], tuple[int, int]]) -> None:
+        """Add the rows of ``observed.csv`` of variant ``name`` after its pass, its levels
+        in ``levels`` (:func:`observed_levels`); its counts are let go (its distributions
+        stay, for :attr:`Assessment.distributions`)."""
+        vp = self.passes[name]
+        self.rows += assessment_rows(
+            name,
+            self.plans[name],
+            levels,
+            self.observations,
+            self.tol,
+            vp,
+            self.conditioned is not None,
+            self.as_of,
+        )
+        vp.counts = []
+
+    def condition_variant(self, name: str, plain: tuple[Any, Any, Any]) -> tuple[Any, Any] | None:
+        """The conditioned ``bands`` and ``dates`` of variant ``name`` after its pass, as
+        :class:`~sim.analysis.summaries.BandColumns` and date rows (:func:`bands_of` and
+        :func:`dates_of` make them frames), its ``p_met`` and effective draws noted on
+        :attr:`conditioned`; None when it has fewer than :data:`MIN_EFFECTIVE_DRAWS`
+        effective draws. A variant with no known report to weigh its draws by has its
+        plain summaries, every draw weighing the same: ``plain`` (its bands and dates, in
+        whatever form the caller holds them, and its ``p_met``, a share per milestone)."""
+        cond, vp = self.conditioned, self.passes[name]
+        assert cond is not None
+        cond.effective[name] = vp.effective
+        cond.used[name] = sum(c.used for c in vp.checks) if vp.conditioned else 0
+        milestones = self.plans[name].milestones
+        if vp.effective < cond.minimum:
+            return None
+        if not vp.conditioned:
+            bands, dates, p_met = plain
+            cond.p_met |= {(name, m.id): float(p) for m, p in zip(milestones, p_met, strict=True)}
+            return bands, dates
         if vp.bands is None or vp.dates is None:
-            continue
-        bands.append(vp.bands)
-        dates.append(vp.dates)
-        for mplan, share in zip(result.plans[v].milestones, vp.p_met, strict=True):
-            p_met[(v, mplan.id)] = share
-    cond.bands = bands_of(bands) if bands else None
-    cond.dates = dates_of(dates) if dates else None
-    return cond
+            return None
+        cond.p_met |= {(name, m.id): p for m, p in zip(milestones, vp.p_met, strict=True)}
+        parts = vp.bands, vp.dates
+        vp.bands = vp.dates = None  # (the caller's now: not held here too)
+        return parts
 
-
-def _plain_summaries(result: Result, passes: dict[str, _Pass], cond: Conditioned) -> None:
-    """A variant without anything to condition on has its plain summaries as its
-    conditioned ones (every draw weighs the same)."""
-    if result.bands is None or result.dates is None:
-        return
-    extra_b, extra_d = [], []
-    for v in cond.variants:
-        if passes[v].conditioned:
-            continue
-        extra_b.append(result.bands[result.bands.variant == v])
-        extra_d.append(result.dates[result.dates.variant == v])
-        ms = result.milestones[result.milestones.variant == v]
-        for mid, p in zip(ms.milestone, ms.p_met, strict=True):
-            cond.p_met[(v, str(mid))] = float(p)
-    if extra_b:
-        order = {v: i for i, v in enumerate(result.variants)}
-        for name in ("bands", "dates"):
-            frames = [getattr(cond, name)] if getattr(cond, name) is not None else []
-            frames += extra_b if name == "bands" else extra_d
-            merged = pd.concat(frames, ignore_index=True)
-            merged = merged.sort_values(
-                "variant", key=lambda s: s.map(order), kind="stable"
-            ).reset_index(drop=True)
-            setattr(cond, name, merged)
+    def assessment(self, draws: bool = True) -> Assessment:
+        """The observations scored against every variant so far: the rows of
+        :meth:`score` and the conditioned summaries' effective draws, ``p_met`` and
+        reports used (not their bands and dates: the caller that wrote them sets
+        those)."""
+        return Assessment(
+            self.observations,
+            self.tol,
+            observed_table(self.rows, draws, self.conditioned is not None),
+            self.conditioned,
+            self.draws if draws else None,
+            self.as_of,
+            [],
+            distributions_of(self.passes),
+        )
 
 
 # ---------------------------------------------------------------- the public functions
 
 
-def _as_of(value: Any, result: Result, file: str, path: str) -> dt.date | None:
+def _as_of(value: Any, scenario: Scenario, file: str, path: str) -> dt.date | None:
     if value is None:
         return None
-    doc = result.scenario.doc
+    doc = scenario.doc
     return parse_as_of(value, doc.calendar.start, doc.calendar.end, file=file, path=path)
 
 
@@ -661,20 +832,18 @@ def observe_ensemble(
     and adds the counts back up for the plain summaries.
     """
     draws, seed = check_args(draws, seed, chunk)
-    tol = (
-        tolerance
-        if isinstance(tolerance, Tolerance)
-        else parse_tolerance(tolerance, file="<arguments>", path="tolerance")
+    scoring = scoring_of(
+        result.scenario,
+        result.plans,
+        result.milestones,
+        result.variants,
+        observations,
+        tolerance,
+        draws=draws,
+        condition=condition,
+        as_of=as_of,
+        error=error,
     )
-    when = _as_of(as_of, result, "<arguments>", "as_of")
-    rate = _error_rate(error)
-    passes: dict[str, _Pass] = {}
-
-    def done(name: str, observer: Observer) -> None:  # the variant's counts go after this
-        passes[name] = _finish(observer, rate, result.scenario.id, name, draws)
-        observer.release()  # (before the plain summaries of the same draws are made)
-
-    checks = {v: checks_for(result.plans[v], observations, tol, when) for v in result.variants}
     try:
         ensemble = run_ensemble(
             result,
@@ -684,41 +853,87 @@ def observe_ensemble(
             progress=progress,
             keep_counts=keep_counts,
             executor=executor,
-            makers={
-                v: partial(
-                    observer_of,
-                    result.plans[v],
-                    result.milestones[result.milestones.variant == v],
-                    checks[v],
-                    condition,
-                )
-                for v in result.variants
-            },
-            slots={v: 1 + sum(c.used for c in checks[v]) if condition else 1 for v in checks},
-            done=done,
+            **scoring.options(),
         )
     except TooManySlots as e:
-        raise ScenarioError(
-            "draws that miss fewer different numbers of reports, to condition on them "
-            "(the draws are counted apart for each number of reports they miss: at most "
-            f"{_size(e.limit)} of counts in all)",
-            f"draws of {result.scenario.id} that miss from {e.low:,} to {e.high:,} of the "
-            f"{max(sum(c.used for c in cs) for cs in checks.values()):,} reports counted"
-            + ("" if when is None else f" as of {when.isoformat()}")
-            + ", "
-            f"{_size(e.size)} of counts; condition on fewer reports (an earlier "
-            "--as-of), widen --tolerance, or score them without --condition",
-            file=observations.origin,
-            line=1,
-            col=1,
-            path="(rows)",
-        ) from None
-    cond = None
-    if condition:
-        cond = _conditioned(ensemble, passes, draws, rate)
-        _plain_summaries(ensemble, passes, cond)
-    assessment = _assessment(ensemble, observations, tol, passes, cond, when)
+        raise scoring.refusal(e) from None
+    levels = observed_levels(frame_columns(ensemble.monthly), observations)
+    bands: list[Any] = []
+    dates: list[Any] = []
+    for v in ensemble.variants:
+        scoring.score(v, levels)
+        if scoring.conditioned is None:
+            continue
+        assert ensemble.bands is not None and ensemble.dates is not None
+        ms = ensemble.milestones[ensemble.milestones.variant == v]
+        plain = (
+            ensemble.bands[ensemble.bands.variant == v],
+            ensemble.dates[ensemble.dates.variant == v],
+            ms.p_met,
+        )
+        parts = scoring.condition_variant(v, plain)
+        if parts is not None:
+            bands.append(parts[0])
+            dates.append(parts[1])
+    assessment = scoring.assessment()
+    if assessment.conditioned is not None and bands:
+        assessment.conditioned.bands = _frame(bands, bands_of)
+        assessment.conditioned.dates = _frame(dates, dates_of)
     return with_observations(ensemble, assessment)
+
+
+def scoring_of(
+    scenario: Scenario,
+    plans: dict[str, Plan],
+    milestones: pd.DataFrame,
+    names: list[str],
+    observations: ObservationSet,
+    tolerance: Tolerance | str | None = None,
+    *,
+    draws: int,
+    condition: bool = False,
+    as_of: Any = None,
+    error: Any = None,
+) -> Scoring:
+    """The :class:`Scoring` of ``observations`` against the ensemble of ``draws`` draws of
+    the variants ``names`` (their ``plans`` and ``milestones`` rows), its options
+    checked as :func:`score_observations` checks them.
+
+    Raises
+    ------
+    sim.ScenarioError
+        At ``<arguments>``: a bad ``tolerance``, ``as_of`` or ``error``."""
+    tol = (
+        tolerance
+        if isinstance(tolerance, Tolerance)
+        else parse_tolerance(tolerance, file="<arguments>", path="tolerance")
+    )
+    return Scoring(
+        scenario,
+        plans,
+        milestones,
+        names,
+        observations,
+        tol,
+        draws=draws,
+        condition=condition,
+        as_of=_as_of(as_of, scenario, "<arguments>", "as_of"),
+        error=_error_rate(error),
+    )
+
+
+def _frame(parts: list[Any], make: Any) -> pd.DataFrame:
+    """One frame of the variants' ``parts`` in order, each a frame or what ``make``
+    (:func:`bands_of` or :func:`dates_of`) makes one of: the frame ``make`` gives of
+    them all when none is a frame yet (``pandas.concat`` of each part's own frame)."""
+    if not any(isinstance(p, pd.DataFrame) for p in parts):
+        return make(parts)
+    frames = [p if isinstance(p, pd.DataFrame) else make([p]) for p in parts]
+    with warnings.catch_warnings():
+        # (pandas before 3 warns of all-NA columns left out of the dtypes: the rows are
+        # the same either way)
+        warnings.filterwarnings("ignore", "The behavior of DataFrame concatenation", FutureWarning)
+        return pd.concat(frames, ignore_index=True)
 
 
 def _size(size: int) -> str:
@@ -795,7 +1010,7 @@ def score_observations(
         if isinstance(tolerance, Tolerance)
         else parse_tolerance(tolerance, file="<arguments>", path="tolerance")
     )
-    when = _as_of(as_of, result, "<arguments>", "as_of")
+    when = _as_of(as_of, result.scenario, "<arguments>", "as_of")
     rate = _error_rate(error)
     if condition and not result.draws:
         raise ScenarioError(
