@@ -119,10 +119,45 @@ def test_streamed_parquet_and_parts_run_elsewhere_give_the_same_tables(tmp_path)
         )
 
 
-def test_run_command_never_holds_a_frame_of_more_than_one_variants_rows_while_writing(
-    tmp_path, monkeypatch
+def test_streamed_conditioned_parquet_and_parts_run_elsewhere_give_the_same_tables(
+    tmp_path,
 ) -> None:
-    scenario = _many_variants(tmp_path)
+    pytest.importorskip("pyarrow")
+    sc = sim.load_scenario(_observed_variants(tmp_path))
+    options: dict[str, Any] = {
+        "draws": 300,
+        "seed": 4,
+        "observed": sc.observations(),
+        "tolerance": "5%",
+        "condition": True,
+        "error": "0.002",
+    }
+    both = ["csv", "parquet"]
+    names = sc.select(None)
+    parts = InProcessParts(3)
+    stream_run(sc, names, tmp_path / "s", executor=parts, formats=both, chart=False, **options)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CrowdedChart)
+        sim.write_run(sim.run(sc, **options), tmp_path / "w", formats=both, chart=False)
+    written = sorted(p.name for p in (tmp_path / "w").iterdir())
+    assert sorted(p.name for p in (tmp_path / "s").iterdir()) == written
+    assert "bands_conditioned.parquet" in written
+    for name in written:
+        if name.endswith(".csv"):
+            assert (tmp_path / "s" / name).read_bytes() == (tmp_path / "w" / name).read_bytes()
+        elif name.endswith(".parquet"):
+            pd.testing.assert_frame_equal(
+                pd.read_parquet(tmp_path / "s" / name), pd.read_parquet(tmp_path / "w" / name)
+            )
+
+
+@pytest.mark.parametrize(
+    "scored", [[], ["--condition", "--error-rate", "0.002"]], ids=["plain", "conditioned"]
+)
+def test_run_command_never_holds_a_frame_of_more_than_one_variants_rows_while_writing(
+    tmp_path, monkeypatch, scored
+) -> None:
+    scenario = (_observed_variants if scored else _many_variants)(tmp_path)
     made: list[weakref.ref[pd.DataFrame]] = []  # every frame of monthly or bands rows
     held: list[int] = []  # at each block of CSV text: the most rows a live one has
     frame_of, csv_text = results.frame_of, files.csv_text
@@ -140,8 +175,9 @@ def test_run_command_never_holds_a_frame_of_more_than_one_variants_rows_while_wr
     monkeypatch.setattr(summaries, "frame_of", kept)
     monkeypatch.setattr(files, "csv_text", counted)
     args = ["run", str(scenario), "-q", "--out", str(tmp_path / "r"), "--draws", "50"]
-    res = CliRunner().invoke(main, [*args, "--seed", "1"])
+    res = CliRunner().invoke(main, [*args, "--seed", "1", *scored])
     assert res.exit_code == 0, res.output
+    assert ("bands_conditioned.csv" in res.output) == bool(scored)
     plan = sim.load_scenario(scenario).plan("v0")
     one_variant = len(plan.series_names()) * plan.n_months  # (5 series x 36 months)
     assert held and max(held) == one_variant  # (the whole run's: 7 times as many)
@@ -166,3 +202,77 @@ def test_parquet_read_back_a_block_at_a_time_equals_the_table_read_whole(tmp_pat
         pd.testing.assert_frame_equal(
             pd.read_parquet(target), pd.read_parquet(tmp_path / "w" / f"{table}.parquet")
         )
+
+
+def _observed_variants(tmp_path: Path) -> Path:
+    """:func:`_many_variants` with reports: of ``beta`` in the middle of its withdrawal
+    (which some variants' draws meet and others' hardly do), of a site, of an official
+    figure, and a target (never scored); none is public before 2025-02."""
+    doc = make_doc(**_doc_of(_many_variants(tmp_path)))
+    doc["observations"] = [
+        {
+            "date": "2025-09",
+            "theater": "beta",
+            "troops_low": 166,
+            "troops_high": 168,
+            "tolerance": 0,
+        },
+        {"date": "2025-02", "theater": "gamma/west", "troops_low": 0, "troops_high": 10},
+        {"date": "2025-11", "theater": "alpha", "troops_high": 2_000, "kind": "official"},
+        {"date": "2027-06", "theater": "beta", "troops_high": 0, "kind": "target"},
+    ]
+    path = tmp_path / "observed.yaml"
+    path.write_text(dump(doc))
+    return path
+
+
+def _doc_of(path: Path) -> dict[str, Any]:
+    import yaml
+
+    doc = yaml.safe_load(path.read_text())
+    return {k: v for k, v in doc.items() if k in ("calendar", "theaters", "milestones", "variants")}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["--draws", "300", "--seed", "4"],
+        ["--draws", "300", "--seed", "4", "--condition", "--error-rate", "0.002"],
+        ["--draws", "300", "--seed", "4", "--condition", "--as-of", "2025-01", "--tolerance", "40"],
+    ],
+    ids=["central", "ensemble", "conditioned", "conditioned as of"],
+)
+def test_run_command_scoring_observations_writes_the_files_sim_run_writes(tmp_path, args) -> None:
+    scenario = _observed_variants(tmp_path)
+    res = CliRunner().invoke(main, ["run", str(scenario), "--out", str(tmp_path / "cli"), *args])
+    assert res.exit_code == 0, res.output
+    flags = [a for a in args if a != "--condition"]
+    options: dict[str, Any] = dict(zip(flags[::2], flags[1::2], strict=True))
+    sc = sim.load_scenario(scenario)
+    whole = sim.run(
+        sc,
+        draws=int(options["--draws"]) if "--draws" in options else None,
+        seed=4 if "--draws" in options else None,
+        observed=sc.observations(),
+        tolerance=options.get("--tolerance", sim.Tolerance.default()),
+        condition="--condition" in args,
+        as_of=options.get("--as-of"),
+        error=options.get("--error-rate"),
+    )
+    with warnings.catch_warnings():  # (the fan of 7 variants shows 6: the command says so)
+        warnings.simplefilter("ignore", CrowdedChart)
+        sim.write_run(whole, tmp_path / "whole")
+    streamed, written = _files(tmp_path / "cli"), _files(tmp_path / "whole")
+    assert "observed.csv" in streamed
+    if "--condition" in args:
+        c = whole.observed.conditioned
+        if "--as-of" in args:  # (no report known: every variant's own summaries, unweighted)
+            assert not c.too_few and set(c.used.values()) == {0}
+        else:  # (the conditioned fan's variants are not the fan's)
+            assert c.too_few[0] == "v0" and c.variants and min(c.used.values()) > 0
+        assert "fan_conditioned.png" in streamed
+    assert streamed.keys() == written.keys()
+    assert [n for n in streamed if streamed[n] != written[n]] == []
+    lines = text.observed_lines(whole.observed, whole.variants, sc)
+    assert "\n".join(lines) in res.output

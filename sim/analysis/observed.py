@@ -622,7 +622,7 @@ class Scoring:
         observations: ObservationSet,
         tol: Tolerance,
         *,
-        draws: int,
+        draws: int | None,
         condition: bool,
         as_of: dt.date | None,
         error: Fraction,
@@ -634,7 +634,7 @@ class Scoring:
         self.passes: dict[str, _Pass] = {}
         self.rows: list[dict[str, Any]] = []
         self.conditioned = (
-            Conditioned(None, None, {}, {}, draws, error, used={}) if condition else None
+            Conditioned(None, None, {}, {}, draws or 0, error, used={}) if condition else None
         )
 
     def options(self) -> dict[str, Any]:
@@ -660,6 +660,7 @@ class Scoring:
 
     def done(self, name: str, observer: Observer) -> None:
         """After a variant's pass: what it found out (its counts go after this)."""
+        assert self.draws is not None  # (a pass over draws)
         self.passes[name] = _finish(observer, self.error, self.scenario.id, name, self.draws)
         observer.release()  # (before the plain summaries of the same draws are made)
 
@@ -686,7 +687,7 @@ class Scoring:
         """Add the rows of ``observed.csv`` of variant ``name`` after its pass, its levels
         in ``levels`` (:func:`observed_levels`); its counts are let go (its distributions
         stay, for :attr:`Assessment.distributions`)."""
-        vp = self.passes[name]
+        vp = self.passes.get(name)
         self.rows += assessment_rows(
             name,
             self.plans[name],
@@ -697,7 +698,8 @@ class Scoring:
             self.conditioned is not None,
             self.as_of,
         )
-        vp.counts = []
+        if vp is not None:
+            vp.counts = []
 
     def condition_variant(self, name: str, plain: tuple[Any, Any, Any]) -> tuple[Any, Any] | None:
         """The conditioned ``bands`` and ``dates`` of variant ``name`` after its pass, as
@@ -725,7 +727,7 @@ class Scoring:
         vp.bands = vp.dates = None  # (the caller's now: not held here too)
         return parts
 
-    def assessment(self, draws: bool = True) -> Assessment:
+    def assessment(self) -> Assessment:
         """The observations scored against every variant so far: the rows of
         :meth:`score` and the conditioned summaries' effective draws, ``p_met`` and
         reports used (not their bands and dates: the caller that wrote them sets
@@ -733,9 +735,9 @@ class Scoring:
         return Assessment(
             self.observations,
             self.tol,
-            observed_table(self.rows, draws, self.conditioned is not None),
+            observed_table(self.rows, bool(self.draws), self.conditioned is not None),
             self.conditioned,
-            self.draws if draws else None,
+            self.draws,
             self.as_of,
             [],
             distributions_of(self.passes),
@@ -877,8 +879,8 @@ def observe_ensemble(
             dates.append(parts[1])
     assessment = scoring.assessment()
     if assessment.conditioned is not None and bands:
-        assessment.conditioned.bands = _frame(bands, bands_of)
-        assessment.conditioned.dates = _frame(dates, dates_of)
+        assessment.conditioned.bands = parts_frame(bands, bands_of)
+        assessment.conditioned.dates = parts_frame(dates, dates_of)
     return with_observations(ensemble, assessment)
 
 
@@ -890,14 +892,15 @@ def scoring_of(
     observations: ObservationSet,
     tolerance: Tolerance | str | None = None,
     *,
-    draws: int,
+    draws: int | None,
     condition: bool = False,
     as_of: Any = None,
     error: Any = None,
 ) -> Scoring:
     """The :class:`Scoring` of ``observations`` against the ensemble of ``draws`` draws of
-    the variants ``names`` (their ``plans`` and ``milestones`` rows), its options
-    checked as :func:`score_observations` checks them.
+    the variants ``names`` (their ``plans`` and ``milestones`` rows), or against their
+    central runs when ``draws`` is None, its options checked as
+    :func:`score_observations` checks them.
 
     Raises
     ------
@@ -922,7 +925,7 @@ def scoring_of(
     )
 
 
-def _frame(parts: list[Any], make: Any) -> pd.DataFrame:
+def parts_frame(parts: list[Any], make: Any) -> pd.DataFrame:
     """One frame of the variants' ``parts`` in order, each a frame or what ``make``
     (:func:`bands_of` or :func:`dates_of`) makes one of: the frame ``make`` gives of
     them all when none is a frame yet (``pandas.concat`` of each part's own frame)."""
@@ -1082,15 +1085,24 @@ def with_observations(result: Result, assessment: Assessment) -> Result:
             f"(variants {', '.join(result.variants)}; draws {result.draws}), found one of "
             f"variants {', '.join(sorted(scored)) or 'none'}; draws {assessment.draws}"
         )
-    milestones = result.milestones
-    if c is not None:
-        milestones = milestones.assign(
-            p_met_conditioned=[
-                c.p_met.get((v, m), math.nan)
-                for v, m in zip(milestones.variant, milestones.milestone, strict=True)
-            ]
-        )
-    return replace(result, observed=assessment, milestones=milestones)
+    return replace(
+        result, observed=assessment, milestones=scored_milestones(result.milestones, assessment)
+    )
+
+
+def scored_milestones(milestones: pd.DataFrame, assessment: Assessment) -> pd.DataFrame:
+    """The ``milestones`` rows of a run whose observations ``assessment`` scored: with
+    ``p_met_conditioned`` (the conditioned share of draws meeting each milestone, 0–1;
+    NaN for a variant left out) when the ensemble was conditioned, else unchanged."""
+    c = assessment.conditioned
+    if c is None:
+        return milestones
+    return milestones.assign(
+        p_met_conditioned=[
+            c.p_met.get((v, m), math.nan)
+            for v, m in zip(milestones.variant, milestones.milestone, strict=True)
+        ]
+    )
 
 
 def conditioned_result(result: Result, assessment: Assessment) -> Result | None:

@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from fractions import Fraction
 
     from sim.io.observations import ObservationSet, Tolerance
-    from sim.results import Result
     from sim.scenario import Scenario
 
 
@@ -139,48 +138,33 @@ def run(
     sim.check_writable(target)
     hold(target)  # (until the command ends: one writer at a time)
     obs = _observations(sc, observed, tolerance, condition, as_of, draws)
-    options: dict[str, Any] = {"progress": not quiet}
-    if chunk:
-        options["chunk"] = chunk
-    if obs is not None:  # scored (and conditioned on) in the ensemble's own pass
-        options.update(
-            observed=obs,
-            tolerance=tolerance or sim.Tolerance.default(),
-            condition=condition,
-            as_of=None if as_of is None else _as_of(sc, as_of),
-            error=error_rate,
-        )
-    levels = None
-    result: Result
-    if obs is None:  # each variant's rows written as they are made (sim.export.stream)
-        from sim.export.stream import stream_run
+    scoring: dict[str, Any] = {}
+    if obs is not None:  # scored (and conditioned on) in each variant's pass over the draws
+        scoring = {
+            "observed": obs,
+            "tolerance": tolerance or sim.Tolerance.default(),
+            "condition": condition,
+            "as_of": None if as_of is None else _as_of(sc, as_of),
+            "error": error_rate,
+        }
+    # each variant's rows written as they are made (sim.export.stream)
+    from sim.export.stream import stream_run
 
-        use_agg()
-        with cluster as pool:
-            files, result, levels = stream_run(
-                sc,
-                names,
-                target,
-                draws=draws,
-                seed=seed,
-                chunk=chunk,
-                progress=not quiet,
-                executor=pool,
-                argv=command_line(),
-                formats=FORMATS[table_format],
-                extra=_write_report if report else None,
-            )
-    else:  # observations are scored against the whole run: sim.run holds every frame
-        with cluster as pool:
-            where = {"executor": pool} if pool is not None else {}
-            result = sim.run(sc, names, draws=draws, seed=seed, **options, **where)
-        use_agg()
-        files = sim.write_run(
-            result,
+    use_agg()
+    with cluster as pool:
+        files, result, levels = stream_run(
+            sc,
+            names,
             target,
+            draws=draws,
+            seed=seed,
+            chunk=chunk,
+            progress=not quiet,
+            executor=pool,
             argv=command_line(),
             formats=FORMATS[table_format],
             extra=_write_report if report else None,
+            **scoring,
         )
     if not quiet:
         for line in text.run_lines(result, levels):

@@ -190,6 +190,23 @@ def rows_of(
     return functools.partial(chosen_rows, variants=variants, theaters=theaters)
 
 
+def run_table(
+    run_dir: Path, stem: str, keep: Callable[[pd.DataFrame], Any], *, dates: bool = False
+) -> pd.DataFrame:
+    """The rows that ``keep`` (a block of rows → a boolean mask) keeps of the ``bands``
+    table ``stem`` of a run directory (of a ``dates`` table, with ``dates``), as
+    :func:`load_run` reads them (months as periods); a CSV file is read a block of
+    rows at a time.
+
+    Raises
+    ------
+    sim.ScenarioError
+        The table is missing or unreadable."""
+    if dates:
+        return _table(run_dir, stem, ("p10", "p50", "p80", "p90"), DATE_COLUMNS, None, keep)
+    return _table(run_dir, stem, ("month",), BAND_COLUMNS, None, keep)
+
+
 def has_table(run_dir: Path, stem: str) -> bool:
     """Whether a run directory holds the table ``stem`` (as CSV or Parquet)."""
     return any((run_dir / f"{stem}.{ext}").is_file() for ext in TABLE_FORMATS)

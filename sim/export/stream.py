@@ -16,13 +16,23 @@ import numpy as np
 import pandas as pd
 
 from sim import plotting
+from sim.analysis.accumulator import TooManySlots
 from sim.analysis.chunks import Executor
 from sim.analysis.ensemble import check_args, variant_summaries
 from sim.analysis.heap import return_freed_memory
+from sim.analysis.observed import (
+    Scoring,
+    observed_levels,
+    parts_frame,
+    scored_milestones,
+    scoring_of,
+)
 from sim.analysis.summaries import bands_of, dates_of, series
+from sim.export.read import chosen_rows, run_table
 from sim.export.records import run_record
 from sim.export.write import TABLE_FORMATS, run_charts, write_directory
 from sim.io.files import csv_to_parquet, write_csv, write_csv_rows
+from sim.io.observations import ObservationSet, Tolerance
 from sim.model.draws import central_inputs
 from sim.model.plan import Plan
 from sim.model.stepper import StepOutput, step
@@ -45,17 +55,20 @@ class TableFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._file = path.open("w", encoding="utf-8", newline="")
+        self._file: Any = None  # (made with the first part: a table of no part has no file)
         self.parts = 0
 
     def add(self, frame: pd.DataFrame) -> None:
         """Append the rows of ``frame`` (after the header line, for the first part)."""
+        if self._file is None:
+            self._file = self.path.open("w", encoding="utf-8", newline="")
         if self.parts == 0 or len(frame):
             write_csv_rows(frame, self._file, header=self.parts == 0)
             self.parts += 1
 
     def close(self) -> None:
-        self._file.close()
+        if self._file is not None:
+            self._file.close()
 
 
 @dataclass
@@ -84,19 +97,25 @@ class Kept:
         ``keep`` (bool, a row each) selects, and the first row of each series not seen
         before; for ``monthly``, ``fan`` (bool, a row each, or one for all) marks those
         of them the fan draws."""
-        seen = self.seen.get(table)
         first = np.zeros(len(keep), bool)
-        if seen is not None:
-            theater = np.asarray(rows["theater"], dtype=object)
-            first = ~pd.Series(theater).duplicated().to_numpy()
-            first &= np.fromiter((t not in seen for t in theater), bool, len(theater))
-            seen.update(theater[first])
+        if table in self.seen:
+            first = self.firsts(table, rows["theater"])
             keep = keep | first
         if table == "monthly":
             self.monthly.append({c: v[keep] for c, v in rows.items()})
             self.fan.append((np.asarray(fan, bool) | first)[keep])
         else:
             getattr(self, table).append(rows[keep])
+
+    def firsts(self, table: str, theater: Any) -> np.ndarray:
+        """Which of the rows of the series ``theater`` (one a row) are the first of their
+        series in ``table`` so far (bool, a row each); those series are seen from now."""
+        seen = self.seen[table]
+        theater = np.asarray(theater, dtype=object)
+        first = ~pd.Series(theater).duplicated().to_numpy()
+        first &= np.fromiter((t not in seen for t in theater), bool, len(theater))
+        seen.update(theater[first])
+        return first
 
     def frame(self, table: str) -> pd.DataFrame:
         """The rows kept of ``table``, one frame (the parts are let go)."""
@@ -145,23 +164,34 @@ def stream_run(
     chart: bool = True,
     formats: Sequence[str] = ("csv",),
     extra: Callable[[Path, dict[str, Any]], None] | None = None,
+    observed: ObservationSet | None = None,
+    tolerance: Tolerance | str | None = None,
+    as_of: Any = None,
+    condition: bool = False,
+    error: Any = None,
 ) -> tuple[list[Path], PartialResult, TheaterLevels]:
     """Run the variants ``names`` of ``scenario`` and write its run directory as
     ``sim.write_run(sim.run(...))`` does, the same files to the byte, holding one
     variant's rows at a time; for Parquet, each table is read back from its CSV file
     a block of rows at a time (:func:`sim.io.files.csv_to_parquet`: the table
     :func:`sim.io.files.write_parquet` writes of the frame, as pandas reads it). The
-    options are :func:`sim.run`'s and :func:`sim.write_run`'s.
+    options are :func:`sim.run`'s and :func:`sim.write_run`'s: with ``observed``, the
+    observations are scored (and with ``condition`` the ensemble conditioned on them)
+    a variant at a time, in its pass over the draws
+    (:class:`sim.analysis.observed.Scoring`), each variant's conditioned rows written
+    as they are made too.
 
     Returns
     -------
     files : list of pathlib.Path
         The files written, sorted by name.
     kept : PartialResult
-        The run as far as the fan chart and the printed table need it: every
+        The run as far as the charts and the printed table need it: every
         milestone, but only the rows of ``monthly`` the fan draws and of ``bands`` and
-        ``dates`` that :class:`Kept` keeps. Not the run's tables: read those from the
-        files.
+        ``dates`` that :class:`Kept` keeps, and the scored observations
+        (``kept.observed``: every row of ``observed.csv``; of the conditioned bands and
+        dates, only those the conditioned fan chart draws). Not the run's tables: read
+        those from the files.
     levels : TheaterLevels
         Each variant's theater levels (:func:`sim.cli.text.run_lines`).
 
@@ -179,6 +209,20 @@ def stream_run(
         draws, seed = check_args(draws, seed, chunk)
     plans = {n: scenario.plan(n) for n in names}
     envelope, fan_variants, fan_series = _charted(names, plans)
+    scoring = None
+    if observed is not None:
+        scoring = scoring_of(
+            scenario,
+            plans,
+            _milestone_rows(scenario, names, plans),
+            names,
+            observed,
+            tolerance,
+            draws=draws,
+            condition=condition,
+            as_of=as_of,
+            error=error,
+        )
     kept = Kept()
     levels = TheaterLevels()
     central: dict[str, StepOutput] = {}
@@ -194,13 +238,16 @@ def stream_run(
 
     def fill(tmp: Path) -> dict[str, Any]:
         files = {t: TableFile(tmp / f"{t}.csv") for t in tables if t != "milestones"}
+        files |= {t: TableFile(tmp / f"{t}.csv") for t in CONDITIONED}
         p_met: list[Any] = []
         try:
             for name, columns, out, summary in _parts(
-                scenario, names, plans, draws, seed, chunk, progress, executor
+                scenario, names, plans, draws, seed, chunk, progress, executor, scoring
             ):
                 central[name] = _slim(out)
                 files["monthly"].add(monthly_of([columns]))
+                if scoring is not None:
+                    scoring.score(name, observed_levels(columns, scoring.observations))
                 if draws is None:
                     keep(name, columns)
                 in_fan = name in fan_variants
@@ -211,26 +258,64 @@ def stream_run(
                     kept.add("bands", bands, in_fan & bands.theater.isin(fan_series).to_numpy())
                     kept.add("dates", dates, (dates.threshold == "zero").to_numpy())
                     p_met += list(met)
+                    if scoring is not None and scoring.conditioned is not None:
+                        parts = scoring.condition_variant(name, summary)
+                        if parts is not None:
+                            files["bands_conditioned"].add(parts_frame([parts[0]], bands_of))
+                            files["dates_conditioned"].add(parts_frame([parts[1]], dates_of))
                 # the variant's rows and its pass over the draws are let go: their freed
                 # memory goes back before the next variant's (else the long-lived rows
                 # kept between them leave it in holes the next pass cannot use whole)
+                del summary
                 return_freed_memory()
+        except TooManySlots as e:
+            assert scoring is not None
+            raise scoring.refusal(e) from None
         finally:
             for f in files.values():
                 f.close()
         return_freed_memory()  # (the draws are done: their freed memory goes back first)
+        assessment = None if scoring is None else scoring.assessment()
+        cond = None if assessment is None else assessment.conditioned
+        conditioned = files["bands_conditioned"].parts > 0
+        if cond is not None:
+            tables.append("observed")
+            write_csv(cond.table(scenario.id), tmp / "conditioning.csv")
+            tables.append("conditioning")
+            if conditioned:
+                tables.extend(CONDITIONED)
+        elif assessment is not None:
+            tables.append("observed")
+        # the rows of the conditioned fan chart: its own choice of variants and panels
+        cond_kept = Kept()
+        cond_names: list[str] = []
+        cond_fan: tuple[set[str], set[str]] = (set(), set())
+        if cond is not None and conditioned:
+            cond_names = cond.variants
+            _, chosen, panels = _charted(cond_names, plans)
+            cond_fan = chosen, panels
+            cond.bands = _charted_rows(tmp / "bands_conditioned.csv", cond_fan, cond_kept)
+            cond.dates = _charted_rows(tmp / "dates_conditioned.csv", (cond_fan[0], None))
         if draws is not None:
             # the central rows made again, a variant at a time, now that no pass over the
             # draws is to come: kept beside the passes, they raised each one's floor by
             # as much (100 variants x 50 theaters x 600 months: some 45 MB by the last)
             basis = _basis(plans)
             for name in names:
-                keep(name, _central(scenario, name, plans[name], basis)[0])
+                columns = _central(scenario, name, plans[name], basis)[0]
+                keep(name, columns)
+                if name in cond_names:
+                    drawn = pd.Series(columns["theater"]).isin(cond_fan[1]).to_numpy(copy=True)
+                    drawn &= name in cond_fan[0]
+                    cond_kept.add("monthly", columns, drawn, drawn)
         milestones = milestones_of(
             [milestone_columns(scenario.id, n, plans[n], central[n]) for n in names]
         )
         if draws is not None:  # (as sim.run's ensemble adds it)
             milestones = milestones.assign(p_met=p_met if p_met else pd.Series(dtype=float))
+        if assessment is not None:  # (as sim.with_observations makes them)
+            milestones = scored_milestones(milestones, assessment)
+            write_csv(assessment.table, tmp / "observed.csv")
         write_csv(milestones, tmp / "milestones.csv")
         result = PartialResult(
             scenario=scenario,
@@ -244,6 +329,7 @@ def stream_run(
             seed=seed if draws is not None else None,
             # (what the printed table reads of a central run: its original deadlines)
             central=central,
+            observed=assessment,
         )
         fan_rows = np.concatenate(kept.fan)
         kept.fan = []
@@ -257,8 +343,12 @@ def stream_run(
         return_freed_memory()
         if chart:
             for chart_name, draw in run_charts(result).items():
-                if chart_name != "envelope":
+                if chart_name not in ("envelope", "fan_conditioned"):
                     plotting.save(draw(), tmp / f"{chart_name}.png")
+            if cond_names:  # drawn of its own rows (its variants may be other than the fan's)
+                cond_result = replace(result, monthly=cond_kept.frame("monthly"))
+                draw = run_charts(cond_result)["fan_conditioned"]
+                plotting.save(draw(), tmp / "fan_conditioned.png")
         # (after the charts: what they keep and their canvases are not held beside it)
         if "parquet" in formats:  # the CSV text read back, as write_parquet reads it
             gc.collect()
@@ -279,6 +369,38 @@ def stream_run(
     return files, made[0], levels
 
 
+#: the tables of a conditioned ensemble, written a variant at a time as the plain ones
+CONDITIONED = ["bands_conditioned", "dates_conditioned"]
+
+
+def _charted_rows(
+    path: Path, chosen: tuple[set[str], set[str] | None], kept: Kept | None = None
+) -> pd.DataFrame:
+    """The rows of the table at ``path`` (``bands`` or ``dates`` columns, as the run
+    wrote them) of the variants and series ``chosen`` (series None: every one), and
+    with ``kept`` the first row of every series, read a block of rows at a time, as
+    :func:`sim.load_run` reads them (months as periods)."""
+    variants, theaters = chosen
+
+    def rows(block: pd.DataFrame) -> np.ndarray:
+        mask = chosen_rows(block, variants, theaters)
+        return mask if kept is None else mask | kept.firsts("bands", block.theater)
+
+    dates = path.name.startswith("dates")
+    return run_table(path.parent, path.stem, rows, dates=dates)
+
+
+def _milestone_rows(scenario: Scenario, names: list[str], plans: dict[str, Plan]) -> pd.DataFrame:
+    """The ``milestones`` rows of the central runs of ``names`` (small: a row per
+    milestone), which the ensemble's threshold dates read."""
+    return milestones_of(
+        [
+            milestone_columns(scenario.id, n, plans[n], step(plans[n], central_inputs(plans[n])))
+            for n in names
+        ]
+    )
+
+
 def _slim(out: StepOutput) -> StepOutput:
     """A central run without its levels (``monthly`` holds them)."""
     empty = np.zeros((1, 0, 0), np.int32)
@@ -297,24 +419,20 @@ def _parts(
     chunk: int | None,
     progress: bool | None,
     executor: Executor | None,
+    scoring: Scoring | None = None,
 ) -> Iterator[tuple[str, dict[str, np.ndarray], StepOutput, Summary | None]]:
     """Each variant in the order of ``names``: its ``monthly`` columns
     (:func:`sim.results.monthly_columns`) and central run,
     and with draws its ``bands`` and ``dates`` frames and its ``p_met`` (a share per
-    milestone), as :func:`sim.run` makes them for all variants at once."""
+    milestone), as :func:`sim.run` makes them for all variants at once; with
+    ``scoring``, its observations scored in the variant's pass over the draws."""
     basis = _basis(plans)
     if draws is None:
         for name in names:
             yield name, *_central(scenario, name, plans[name], basis), None
         return
     assert seed is not None
-    # the milestone rows the ensemble's threshold dates read (small: a row per milestone)
-    milestones = milestones_of(
-        [
-            milestone_columns(scenario.id, n, plans[n], step(plans[n], central_inputs(plans[n])))
-            for n in names
-        ]
-    )
+    milestones = scoring.milestones if scoring else _milestone_rows(scenario, names, plans)
     for name, (band_columns, date_rows, met), _ in variant_summaries(
         scenario,
         plans,
@@ -325,6 +443,7 @@ def _parts(
         chunk=chunk,
         progress=progress,
         executor=executor,
+        **({} if scoring is None else scoring.options()),
     ):
         monthly, out = _central(scenario, name, plans[name], basis)
         yield name, monthly, out, (bands_of([band_columns]), dates_of([date_rows]), met)
