@@ -77,7 +77,8 @@ def run(
     120 months, and 3,000,000 at 600 months: ``sim.write_run(sim.run(...))`` of those
     peaked at 549 MB and 1,581 MB with 300 draws (708 MB at 600 months without draws).
     ``forcesim run`` writes such runs as they are made instead, a variant's rows at a
-    time (:func:`sim.export.stream.stream_run`), unless it scores observations.
+    time, observations scored and conditioned on in each variant's pass
+    (:func:`sim.export.stream.stream_run`).
 
     Raises
     ------

@@ -296,6 +296,7 @@ def stream_run(
             cond_fan = chosen, panels
             cond.bands = _charted_rows(tmp / "bands_conditioned.csv", cond_fan, cond_kept)
             cond.dates = _charted_rows(tmp / "dates_conditioned.csv", (cond_fan[0], None))
+            return_freed_memory()  # (the blocks read)
         if draws is not None:
             # the central rows made again, a variant at a time, now that no pass over the
             # draws is to come: kept beside the passes, they raised each one's floor by
@@ -346,6 +347,8 @@ def stream_run(
                 if chart_name not in ("envelope", "fan_conditioned"):
                     plotting.save(draw(), tmp / f"{chart_name}.png")
             if cond_names:  # drawn of its own rows (its variants may be other than the fan's)
+                gc.collect()  # (the fan's figure first)
+                return_freed_memory()
                 cond_result = replace(result, monthly=cond_kept.frame("monthly"))
                 draw = run_charts(cond_result)["fan_conditioned"]
                 plotting.save(draw(), tmp / "fan_conditioned.png")
