@@ -2,6 +2,7 @@
 variants, theaters and months, each run in its own process, files and charts written.
 
     python benchmarks/bench_results.py [--draws N]... [--months 120|600]... [--quiet]
+                                       [--observed [--condition]]
 
 The scenarios are generated here (not shipped): ``variants-100`` is ``theaters-50`` of
 ``benchmarks/bench_scale_memory.py`` (50 theaters of 20,000 troops, each withdrawn to an
@@ -17,6 +18,12 @@ and its peak resident set (``ru_maxrss``, MB of 2^20 bytes: the interpreter, the
 the run, the tables, the charts and ``run.json``). Without ``--draws``: the central run
 only, then 300 draws. This is a benchmark, not a test; the target is at most 400 MB for
 every scenario within the format's limits, at any number of draws.
+
+With ``--observed``, each theater is of 1,000 troops (each cut to 0 to 200) and the
+scenario carries three reports (a range, a range from 0 and an upper bound, of three
+theaters), which the run scores (``--condition``: and conditions on); forces of 20,000
+troops are refused for observations (their level counts would take more than 128 MB),
+and so are 1,000 over 600 months.
 """
 
 from __future__ import annotations
@@ -59,6 +66,21 @@ def variants_doc(months: int) -> dict[str, Any]:
     return doc
 
 
+def observed_doc(months: int) -> dict[str, Any]:
+    """:func:`variants_doc` of theaters of 1,000 troops, with three reports."""
+    doc = variants_doc(months)
+    for theater in doc["theaters"].values():
+        theater["initial"] = 1_000
+    for milestone in doc["milestones"].values():
+        milestone["target"]["level"]["uniform"] = [0, 200]
+    doc["observations"] = [
+        {"date": "2025-03", "theater": "t00", "troops_low": 500, "troops_high": 1_000},
+        {"date": "2026-06", "theater": "t01", "troops_low": 0, "troops_high": 333},
+        {"date": "2027-01", "theater": "t02", "troops_high": 250},
+    ]
+    return doc
+
+
 CHILD = r"""
 import json, resource, sys, time
 from sim.cli import main
@@ -93,16 +115,24 @@ def main() -> None:
     ap.add_argument("--draws", type=int, action="append", default=[], help="draws (repeatable)")
     ap.add_argument("--months", type=int, action="append", default=[], choices=[120, 600])
     ap.add_argument("--quiet", action="store_true", help="run with -q (no printed table)")
+    ap.add_argument("--observed", action="store_true", help="score three reports")
+    ap.add_argument("--condition", action="store_true", help="with --observed: condition too")
     args = ap.parse_args()
+    if args.condition and not args.observed:
+        ap.error("--condition needs --observed")
     months = args.months or [120, 600]
     draws: list[int | None] = [None, *args.draws] if args.draws else [None, 300]
     with tempfile.TemporaryDirectory() as tmp:
         for m in months:
             path = Path(tmp) / f"variants-{m}.yaml"
-            path.write_text(yaml.safe_dump(variants_doc(m), sort_keys=False))
+            doc = observed_doc(m) if args.observed else variants_doc(m)
+            path.write_text(yaml.safe_dump(doc, sort_keys=False))
             for n in draws:
+                if args.condition and not n:
+                    continue  # (conditioning weighs draws)
                 cmd = ["run", str(path), "--out", str(Path(tmp) / f"out-{m}-{n}")]
                 cmd += ["--draws", str(n), "--seed", "1"] if n else []
+                cmd += ["--condition"] if args.condition else []
                 cmd += ["-q"] if args.quiet else []
                 r = measure(cmd)
                 wall = "-" if r.get("wall") is None else f"{r['wall']:.1f} s"
