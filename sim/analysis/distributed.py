@@ -44,12 +44,16 @@ class DaskExecutor:
     parts : int
         How many parts each ensemble is cut into: twice the cluster's worker
         threads, so that a slow part does not hold the others up.
+    ahead : int
+        How many tasks :meth:`imap` runs ahead of the result taken: the cluster's
+        worker threads (each worker holds its finished result until it is taken).
     """
 
     def __init__(self, client: Any) -> None:
         self.client = client
         threads = sum(client.nthreads().values())
         self.parts = max(2, 2 * threads)
+        self.ahead = max(1, threads)
 
     def map(
         self,
@@ -65,7 +69,8 @@ class DaskExecutor:
         ``sizes[i]`` (default 1) as task i finishes. An exception in a task is
         raised here, as it was raised there.
         """
-        return list(self.imap(func, items, sizes=sizes, bar=bar))
+        # (all at once: every result is held here anyway)
+        return list(self.imap(func, items, sizes=sizes, bar=bar, ahead=len(items)))
 
     def imap(
         self,
@@ -74,22 +79,38 @@ class DaskExecutor:
         *,
         sizes: Sequence[int] | None = None,
         bar: Any = None,
+        ahead: int | None = None,
     ) -> Iterator[Any]:
-        """``func(item)`` of each item in the order of ``items``, the items run as tasks
-        all at once: each result is fetched from its worker only once the one before
-        it is taken, and let go there when fetched, so this process holds one at a
-        time (:meth:`map` holds all; a part of a pass over a large force takes some
-        40 MB). ``bar`` advances by ``sizes[i]`` (default 1) as task i finishes."""
+        """``func(item)`` of each item in the order of ``items``, run as tasks at most
+        ``ahead`` (default :attr:`ahead`) ahead of the one taken: each result is
+        fetched from its worker only once the one before it is taken, and let go there
+        when fetched, so this process holds one at a time (:meth:`map` holds all; a
+        part of a pass over a large force takes some 40 MB), and the workers at most
+        ``ahead`` (all at once, the parts of 100 variants, each of 24 to 100 MB of
+        counts, piled up on the workers and here). ``bar`` advances by ``sizes[i]``
+        (default 1) as task i finishes."""
         from dask.distributed import as_completed
 
         if not items:
             return
-        futures: list[Any] = self.client.map(partial(packed, func), list(items), pure=False)
-        index = {f.key: i for i, f in enumerate(futures)}
+        task = partial(packed, func)
+        futures: list[Any] = []
+        index: dict[Any, int] = {}
+        running = as_completed()
+
+        def submit(upto: int) -> None:  # the tasks before ``upto``, not yet submitted
+            while len(futures) < min(upto, len(items)):
+                future = self.client.submit(task, items[len(futures)], pure=False)
+                index[future.key] = len(futures)
+                futures.append(future)
+                running.add(future)
+
+        window = self.ahead if ahead is None else max(1, ahead)
+        submit(window)
         finished: set[int] = set()
         taken = 0
-        for future in as_completed(futures):
-            i = index[future.key]
+        for future in running:
+            i = index.pop(future.key)
             if bar is not None:
                 bar.update(sizes[i] if sizes is not None else 1)
             finished.add(i)
@@ -99,6 +120,7 @@ class DaskExecutor:
                 mine.release()  # (its worker drops the result: it is here now)
                 finished.discard(taken)
                 taken += 1
+                submit(taken + window)
                 yield result
                 result = None
 
