@@ -179,6 +179,37 @@ def test_parts_are_taken_and_merged_one_at_a_time_not_all_held(kinds: sim.Scenar
     assert Counted.alive == [2, 2, 2]  # the first part, merged into, and the one merged
 
 
+def test_each_jobs_consumer_is_handed_out_before_the_next_jobs_parts_are_read(
+    kinds: sim.Scenario,
+) -> None:
+    # every job's merged consumer was held until the last job's parts were merged: 100
+    # variants of 24 to 100 MB of counts each, 4.4 GB in the command's process
+    Counted.made.clear()
+    plan = kinds.plan("base")
+    jobs = [([plan], Counted)] * 3
+    alive = []
+    for kept in consume_all(jobs, 1000, 4, chunk=64, executor=InProcessParts(2)):
+        alive.append(sum(ref() is not None for ref in Counted.made))
+        assert np.array_equal(np.concatenate(kept.seen), Draws(4).take(plan, 1000).initial[:, 0])
+        del kept
+    assert alive == [1, 1, 1]  # (its own parts merged into one; no other job's read yet)
+
+
+def test_dask_imap_runs_at_most_ahead_tasks_beyond_the_result_taken() -> None:
+    # every task ran at once: their results piled up on the workers while the caller
+    # took them one at a time
+    from sim.analysis.distributed import open_executor
+
+    with open_executor(workers=2) as pool:
+        assert pool is not None and pool.ahead == 2
+        results = pool.imap(abs, list(range(-8, 0)))
+        assert next(results) == 8
+        submitted = len(pool.client.futures)
+        assert submitted <= 1 + pool.ahead  # (the one taken is let go)
+        assert list(results) == [7, 6, 5, 4, 3, 2, 1]
+        assert pool.map(abs, [-1, -2, -3]) == [1, 2, 3]
+
+
 def test_dask_imap_gives_each_result_in_order_and_raises_a_tasks_error() -> None:
     from sim.analysis.distributed import open_executor
 

@@ -951,6 +951,28 @@ def test_a_parquet_only_run_gives_the_same_tables_on_its_page(
     assert a[a.index(start) : a.index(end)] == b[b.index(start) : b.index(end)]
 
 
+def test_a_parquet_run_with_reports_not_scored_writes_its_page_as_it_writes_the_run(
+    tmp_path,
+) -> None:
+    # a report that is a target or out of range has no verdict: the Parquet table's
+    # column of true, false and blank read back as True, False and None, which the
+    # page's check of the unsigned table refused while the run was being written
+    pytest.importorskip("pyarrow")
+    scenario = str(SCENARIOS_DIR / "historical" / "syria-2018.yaml")
+    pages = []
+    for fmt in ("parquet", "csv"):
+        out = tmp_path / fmt
+        args = ["run", scenario, "--format", fmt, "--report", "-q", "--out", str(out)]
+        res = CliRunner().invoke(main, args)
+        assert res.exit_code == 0, res.output
+        pages.append((out / "report.html").read_text(encoding="utf-8"))
+    table = pd.read_parquet(tmp_path / "parquet" / "observed.parquet")
+    assert table.consistent.isna().any() and table.consistent.dropna().isin([True, False]).all()
+    start, end = 'id="envelope"', 'id="scenario"'
+    a, b = pages
+    assert a[a.index(start) : a.index(end)] == b[b.index(start) : b.index(end)]
+
+
 def test_the_months_every_trace_plots_are_written_once_in_the_page(ensemble: Path) -> None:
     page = report_html(ensemble)
     result = sim.load_run(ensemble)

@@ -4,6 +4,7 @@ never a frame of more than one variant's rows."""
 
 from __future__ import annotations
 
+import json
 import warnings
 import weakref
 from pathlib import Path
@@ -18,6 +19,7 @@ import sim
 import sim.analysis.summaries as summaries
 import sim.io.files as files
 import sim.results as results
+from sim.analysis.observed import HELD_COLUMNS
 from sim.cli import main, text
 from sim.export.stream import stream_run
 from sim.plotting.common import CrowdedChart
@@ -276,3 +278,51 @@ def test_run_command_scoring_observations_writes_the_files_sim_run_writes(tmp_pa
     assert [n for n in streamed if streamed[n] != written[n]] == []
     lines = text.observed_lines(whole.observed, whole.variants, sc)
     assert "\n".join(lines) in res.output
+    record = json.loads((tmp_path / "cli" / "run.json").read_text())
+    assert record["observed"] == json.loads(json.dumps(whole.observed.record(), default=str))
+
+
+def test_streamed_run_holds_a_few_columns_of_observed_rows_and_no_distribution(
+    tmp_path,
+) -> None:
+    sc = sim.load_scenario(_observed_variants(tmp_path))
+    options: dict[str, Any] = {"draws": 300, "seed": 4, "condition": True, "error": "0.002"}
+    _, kept, _ = stream_run(
+        sc, sc.select(None), tmp_path / "r", observed=sc.observations(), chart=False, **options
+    )
+    table = kept.observed.table
+    assert list(table.columns) == HELD_COLUMNS
+    assert all(isinstance(t, pd.CategoricalDtype) for t in table.dtypes)
+    assert kept.observed.distributions == {}
+    whole = sim.run(sc, observed=sc.observations(), **options).observed
+    assert whole.distributions  # (sim.run keeps them: sim.vintages reads them)
+    pd.testing.assert_frame_equal(
+        table.astype(object), whole.table[HELD_COLUMNS].astype(object), check_dtype=False
+    )
+    assert text.observed_lines(kept.observed, kept.variants, sc) == text.observed_lines(
+        whole, kept.variants, sc
+    )
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"condition": True}, {"as_of": "2025-06"}, {"tolerance": "10%"}],
+    ids=["condition", "as of", "tolerance"],
+)
+def test_streamed_run_refuses_what_sim_run_refuses(tmp_path, options) -> None:
+    sc = sim.load_scenario(_observed_variants(tmp_path))
+    for call in (
+        lambda: sim.run(sc, **options),
+        lambda: stream_run(sc, sc.select(None), tmp_path / "r", **options),
+    ):
+        with pytest.raises(sim.ScenarioError, match="<arguments>"):
+            call()
+    assert not (tmp_path / "r").exists()
+
+
+def test_streamed_run_refuses_observations_of_another_scenario(tmp_path) -> None:
+    sc = sim.load_scenario(_observed_variants(tmp_path))
+    other = sim.load_observations(SCENARIOS_DIR / "iraq-syria-2024-observed.csv")
+    with pytest.raises(sim.ScenarioError, match="theater"):
+        stream_run(sc, sc.select(None), tmp_path / "r", observed=other)
+    assert not (tmp_path / "r").exists()

@@ -238,7 +238,11 @@ def consume_all(
     # each: 4.4 GB)
     left = Counter(owner)
     merged: Any = None
-    for i, consumer in zip(owner, executor.imap(feed, parts, sizes=sizes, bar=bar), strict=True):
+    # (not zip(owner, ...) nor enumerate: they keep the pair they gave last, and so the
+    # part, until they give the next)
+    k = 0
+    for consumer in executor.imap(feed, parts, sizes=sizes, bar=bar):
+        i, k = owner[k], k + 1
         if merged is None:
             merged = consumer
         else:

@@ -116,13 +116,14 @@ class DaskExecutor:
             finished.add(i)
             while taken in finished:
                 mine, futures[taken] = futures[taken], None
-                result = unpacked(mine.result())
+                result = [unpacked(mine.result())]
                 mine.release()  # (its worker drops the result: it is here now)
                 finished.discard(taken)
                 taken += 1
                 submit(taken + window)
-                yield result
-                result = None
+                # (handed out, not held here while the caller uses it: the caller may
+                # let it go before it asks for the next)
+                yield result.pop()
 
 
 def packed(func: Callable[[Any], Any], item: Any) -> tuple[bytes, list[NDArray[np.uint8]]]:

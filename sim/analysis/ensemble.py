@@ -8,7 +8,7 @@ forces too large for that in bins refined in a second pass (:mod:`sim.analysis.w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
@@ -111,7 +111,7 @@ def run_ensemble(
     keep_counts: bool = False,
     executor: Executor | None = None,
     makers: dict[str, Callable[[], Any]] | None = None,
-    slots: dict[str, int] | None = None,
+    slots: Mapping[str, int] | None = None,
     done: Callable[[str, Any], None] | None = None,
 ) -> Result:
     """A copy of a deterministic :class:`Result` with the ensemble's ``bands``,
@@ -191,7 +191,7 @@ def variant_summaries(
     keep_counts: bool = False,
     executor: Executor | None = None,
     makers: dict[str, Callable[[], Any]] | None = None,
-    slots: dict[str, int] | None = None,
+    slots: Mapping[str, int] | None = None,
     done: Callable[[str, Any], None] | None = None,
 ) -> Iterator[tuple[str, Summaries, LevelCounts | None]]:
     """Each variant of ``names`` in turn, once its draws are counted: its name, its
@@ -263,7 +263,7 @@ def _consumers(
     plans_of: dict[str, Plan],
     names: list[str],
     make: dict[str, Callable[[], Any]],
-    slots: dict[str, int],
+    slots: Mapping[str, int],
     draws: int,
     seed: int,
     chunk: int | None,

@@ -54,7 +54,7 @@ import datetime as dt
 import math
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import partial
@@ -419,34 +419,56 @@ def observed_table(rows: list[dict[str, Any]], draws: bool, conditioned: bool) -
     return table[columns]
 
 
-def _assessment(
-    result: Result,
-    observations: ObservationSet,
-    tol: Tolerance,
-    passes: dict[str, _Pass],
-    conditioned: Conditioned | None,
-    as_of: dt.date | None,
-) -> Assessment:
-    """The rows of ``observed.csv`` from each variant's pass."""
-    levels = observed_levels(frame_columns(result.monthly), observations)
-    rows = [
-        row
-        for v in result.variants
-        for row in assessment_rows(
-            v,
-            result.plans[v],
-            levels,
-            observations,
-            tol,
-            passes.get(v),
-            conditioned is not None,
-            as_of,
-        )
-    ]
-    table = observed_table(rows, bool(result.draws), conditioned is not None)
-    return Assessment(
-        observations, tol, table, conditioned, result.draws, as_of, [], distributions_of(passes)
-    )
+#: the columns of ``observed.csv`` that ``run.json`` (:meth:`Assessment.record`) and
+#: the printed lines (:func:`sim.cli.text.observed_lines`) read
+HELD_COLUMNS = [
+    "date",
+    "theater",
+    "variant",
+    "status",
+    "consistent",
+    "conditioning",
+    "known",
+    "source",
+]
+
+#: the values some of :data:`HELD_COLUMNS` take
+_VALUES = {
+    "status": [SCORED, OUT_OF_RANGE, NOT_A_LEVEL],
+    "consistent": ["", "true", "false"],
+    "conditioning": ["", USED, DISCREPANT, SUPERSEDED, LATER],
+    "known": ["true", "false"],
+}
+
+
+def held_columns(
+    table: pd.DataFrame, observations: ObservationSet, variants: list[str]
+) -> pd.DataFrame:
+    """The :data:`HELD_COLUMNS` of rows of ``observed.csv`` (``table``), each as
+    categories of the values it can take (of ``observations``, of ``variants``), so
+    that a frame of every variant's costs a few bytes a row, and frames of several
+    variants' rows concatenate as categories; equal, value for value, to the columns."""
+    values = {
+        **_VALUES,
+        "variant": variants,
+        **{c: list(dict.fromkeys(r[c] for r in _items(observations))) for c in _OWN},
+    }
+    out = {}
+    for c in (c for c in HELD_COLUMNS if c in table):
+        column = table[c]
+        held = pd.Categorical(column, categories=values[c])
+        # (a value of no category would read as missing: such a column is kept whole)
+        out[c] = column if held.isna().any() else held
+    return pd.DataFrame(out)
+
+
+_OWN = ("date", "theater", "source")
+
+
+def _items(observations: ObservationSet) -> Iterator[dict[str, Any]]:
+    """Each observation's ``date``, ``theater`` and ``source`` as its rows hold them."""
+    for o in observations:
+        yield {"date": o.date, "theater": o.theater, "source": o.source}
 
 
 def distributions_of(passes: Mapping[str, _Pass]) -> dict[tuple[str, int], Distribution]:
@@ -602,22 +624,28 @@ def _finish(observer: Observer, error: Fraction, scenario: str, variant: str, dr
 
 
 class Scoring:
-    """Observations scored against an ensemble, and the ensemble conditioned on them, in
-    its own pass over the draws, a variant at a time: the makers of each variant's chunk
-    consumer and what is done with it after its pass (:meth:`options`, for
-    :func:`sim.analysis.ensemble.variant_summaries`), then each variant's rows of
-    ``observed.csv`` (:meth:`score`) and conditioned summaries (:meth:`condition`), as
-    they come, so that a caller writing each variant's rows as they are made
-    (:func:`sim.export.stream.stream_run`) holds one variant's at a time.
+    """Observations scored against a run a variant at a time, and, with draws, the
+    ensemble conditioned on them in its own pass over the draws: the makers of each
+    variant's chunk consumer and what is done with it after its pass (:meth:`options`,
+    for :func:`sim.analysis.ensemble.variant_summaries`), then each variant's rows of
+    ``observed.csv`` (:meth:`score`) and conditioned summaries
+    (:meth:`condition_variant`), as they come.
 
-    ``tol``, ``as_of`` and ``error`` are checked already (:func:`observe_ensemble`
-    checks them)."""
+    With ``keep`` (as :func:`observe_ensemble` scores), every variant's rows and the
+    distributions of its compared levels are held, for :meth:`assessment`. Without
+    (as :func:`sim.export.stream.stream_run` writes each variant's rows as they are
+    made), :meth:`score` hands each variant's rows out to be written, and only the
+    columns of ``observed.csv`` that ``run.json`` and the printed lines read are held
+    (:data:`HELD_COLUMNS`, as categories: a few bytes a row), and no distribution.
+
+    ``tol``, ``as_of`` and ``error`` are checked already (:func:`scoring_of` checks
+    them); ``milestones`` (the central runs' rows) are needed with draws only."""
 
     def __init__(
         self,
         scenario: Scenario,
         plans: dict[str, Plan],
-        milestones: pd.DataFrame,
+        milestones: pd.DataFrame | None,
         names: list[str],
         observations: ObservationSet,
         tol: Tolerance,
@@ -626,13 +654,16 @@ class Scoring:
         condition: bool,
         as_of: dt.date | None,
         error: Fraction,
+        keep: bool = True,
     ) -> None:
         self.scenario, self.plans, self.milestones = scenario, plans, milestones
         self.observations, self.tol, self.as_of, self.error = observations, tol, as_of, error
-        self.draws, self.condition = draws, condition
-        self.checks = {v: checks_for(plans[v], observations, tol, as_of) for v in names}
+        self.draws, self.condition, self.keep = draws, condition, keep
+        self.names = list(names)
+        self._used: dict[str, int] = {}  # reports that condition, per variant (made once)
         self.passes: dict[str, _Pass] = {}
         self.rows: list[dict[str, Any]] = []
+        self.held: list[pd.DataFrame] = []
         self.conditioned = (
             Conditioned(None, None, {}, {}, draws or 0, error, used={}) if condition else None
         )
@@ -640,23 +671,34 @@ class Scoring:
     def options(self) -> dict[str, Any]:
         """``makers``, ``slots`` and ``done`` for
         :func:`~sim.analysis.ensemble.variant_summaries` (and :func:`run_ensemble`)."""
+        milestones = self.milestones
+        assert milestones is not None  # (a pass over draws)
+        # each variant's checks are made with its consumer (and let go with its pass): of
+        # 10,000 reports, 100 variants' checks held at once took some 300 MB
         return {
             "makers": {
                 v: partial(
-                    observer_of,
+                    _observer,
                     self.plans[v],
-                    self.milestones[self.milestones.variant == v],
-                    self.checks[v],
+                    milestones[milestones.variant == v],
+                    self.observations,
+                    self.tol,
+                    self.as_of,
                     self.condition,
                 )
-                for v in self.checks
+                for v in self.names
             },
-            "slots": {
-                v: 1 + sum(c.used for c in cs) if self.condition else 1
-                for v, cs in self.checks.items()
-            },
+            "slots": _Slots(self) if self.condition else {v: 1 for v in self.names},
             "done": self.done,
         }
+
+    def used(self, name: str) -> int:
+        """How many reports condition variant ``name`` (its checks made, counted and let go;
+        the count kept)."""
+        if name not in self._used:
+            checks = checks_for(self.plans[name], self.observations, self.tol, self.as_of)
+            self._used[name] = sum(c.used for c in checks)
+        return self._used[name]
 
     def done(self, name: str, observer: Observer) -> None:
         """After a variant's pass: what it found out (its counts go after this)."""
@@ -666,13 +708,12 @@ class Scoring:
 
     def refusal(self, e: TooManySlots) -> ScenarioError:
         """The error of a conditioning whose tagged counts would take too much memory."""
-        cs = self.checks.values()
         return ScenarioError(
             "draws that miss fewer different numbers of reports, to condition on them "
             "(the draws are counted apart for each number of reports they miss: at most "
             f"{_size(e.limit)} of counts in all)",
             f"draws of {self.scenario.id} that miss from {e.low:,} to {e.high:,} of the "
-            f"{max(sum(c.used for c in checks) for checks in cs):,} reports counted"
+            f"{max(self.used(v) for v in self.names):,} reports counted"
             + ("" if self.as_of is None else f" as of {self.as_of.isoformat()}")
             + ", "
             f"{_size(e.size)} of counts; condition on fewer reports (an earlier "
@@ -683,12 +724,16 @@ class Scoring:
             path="(rows)",
         )
 
-    def score(self, name: str, levels: Mapping[tuple[str, str, int], tuple[int, int]]) -> None:
-        """Add the rows of ``observed.csv`` of variant ``name`` after its pass, its levels
-        in ``levels`` (:func:`observed_levels`); its counts are let go (its distributions
-        stay, for :attr:`Assessment.distributions`)."""
+    def score(
+        self, name: str, levels: Mapping[tuple[str, str, int], tuple[int, int]]
+    ) -> pd.DataFrame | None:
+        """Score the observations against variant ``name`` (after its pass, with draws),
+        its levels in ``levels`` (:func:`observed_levels`); its counts are let go.
+        Without ``keep``: returns its rows of ``observed.csv`` (a frame, to be written:
+        the rows :meth:`assessment` would give it), and holds only their
+        :data:`HELD_COLUMNS`; with ``keep``, holds them and returns None."""
         vp = self.passes.get(name)
-        self.rows += assessment_rows(
+        rows = assessment_rows(
             name,
             self.plans[name],
             levels,
@@ -700,6 +745,18 @@ class Scoring:
         )
         if vp is not None:
             vp.counts = []
+        if self.keep:
+            self.rows += rows
+            return None
+        table = observed_table(rows, bool(self.draws), self.conditioned is not None)
+        self.held.append(held_columns(table, self.observations, list(self.plans)))
+        return table
+
+    def forget(self, name: str) -> None:
+        """Without ``keep``: let variant ``name``'s pass go (once it is scored and its
+        conditioned summaries are made)."""
+        if not self.keep:
+            self.passes.pop(name, None)
 
     def condition_variant(self, name: str, plain: tuple[Any, Any, Any]) -> tuple[Any, Any] | None:
         """The conditioned ``bands`` and ``dates`` of variant ``name`` after its pass, as
@@ -729,13 +786,18 @@ class Scoring:
 
     def assessment(self) -> Assessment:
         """The observations scored against every variant so far: the rows of
-        :meth:`score` and the conditioned summaries' effective draws, ``p_met`` and
-        reports used (not their bands and dates: the caller that wrote them sets
-        those)."""
+        :meth:`score` (without ``keep``, their :data:`HELD_COLUMNS` only) and the
+        conditioned summaries' effective draws, ``p_met`` and reports used (not their
+        bands and dates: the caller that wrote them sets those)."""
+        if self.keep or not self.held:
+            table = observed_table(self.rows, bool(self.draws), self.conditioned is not None)
+            table = table if self.keep else table[[c for c in HELD_COLUMNS if c in table]]
+        else:
+            table = pd.concat(self.held, ignore_index=True)
         return Assessment(
             self.observations,
             self.tol,
-            observed_table(self.rows, bool(self.draws), self.conditioned is not None),
+            table,
             self.conditioned,
             self.draws,
             self.as_of,
@@ -884,10 +946,42 @@ def observe_ensemble(
     return with_observations(ensemble, assessment)
 
 
+def _observer(
+    plan: Plan,
+    milestones: pd.DataFrame,
+    observations: ObservationSet,
+    tol: Tolerance,
+    as_of: dt.date | None,
+    condition: bool,
+) -> Observer:
+    """A variant's fresh :class:`~sim.analysis.conditioning.Observer`, its checks made
+    now (a picklable maker, for :func:`sim.analysis.chunks.consume_all`)."""
+    return observer_of(plan, milestones, checks_for(plan, observations, tol, as_of), condition)
+
+
+class _Slots(Mapping[str, int]):
+    """``slots`` of a conditioned :class:`Scoring`: each variant's tags, one more than
+    the reports that condition it, counted when asked (:meth:`Scoring.used`)."""
+
+    def __init__(self, scoring: Scoring) -> None:
+        self.scoring = scoring
+
+    def __getitem__(self, name: str) -> int:
+        if name not in self.scoring.plans:
+            raise KeyError(name)
+        return 1 + self.scoring.used(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.scoring.names)
+
+    def __len__(self) -> int:
+        return len(self.scoring.names)
+
+
 def scoring_of(
     scenario: Scenario,
     plans: dict[str, Plan],
-    milestones: pd.DataFrame,
+    milestones: pd.DataFrame | None,
     names: list[str],
     observations: ObservationSet,
     tolerance: Tolerance | str | None = None,
@@ -896,11 +990,13 @@ def scoring_of(
     condition: bool = False,
     as_of: Any = None,
     error: Any = None,
+    keep: bool = True,
 ) -> Scoring:
     """The :class:`Scoring` of ``observations`` against the ensemble of ``draws`` draws of
     the variants ``names`` (their ``plans`` and ``milestones`` rows), or against their
-    central runs when ``draws`` is None, its options checked as
-    :func:`score_observations` checks them.
+    central runs when ``draws`` is None (``milestones`` then unused), its options
+    checked as :func:`score_observations` checks them; ``keep`` as :class:`Scoring`
+    takes it.
 
     Raises
     ------
@@ -922,6 +1018,7 @@ def scoring_of(
         condition=condition,
         as_of=_as_of(as_of, scenario, "<arguments>", "as_of"),
         error=_error_rate(error),
+        keep=keep,
     )
 
 
@@ -931,6 +1028,8 @@ def parts_frame(parts: list[Any], make: Any) -> pd.DataFrame:
     them all when none is a frame yet (``pandas.concat`` of each part's own frame)."""
     if not any(isinstance(p, pd.DataFrame) for p in parts):
         return make(parts)
+    if len(parts) == 1:
+        return parts[0]
     frames = [p if isinstance(p, pd.DataFrame) else make([p]) for p in parts]
     with warnings.catch_warnings():
         # (pandas before 3 warns of all-NA columns left out of the dtypes: the rows are
@@ -1008,13 +1107,18 @@ def score_observations(
     flag_argument(condition, "condition")  # (condition="no" is truthy)
     flag_argument(progress, "progress", none=True)
     observations = check_observed(result.scenario, observations)
-    tol = (
-        tolerance
-        if isinstance(tolerance, Tolerance)
-        else parse_tolerance(tolerance, file="<arguments>", path="tolerance")
+    # (the options checked; with draws, the pass's own Scoring is made again below)
+    scoring = scoring_of(
+        result.scenario,
+        result.plans,
+        None,
+        result.variants,
+        observations,
+        tolerance,
+        draws=None,
+        as_of=as_of,
+        error=error,
     )
-    when = _as_of(as_of, result.scenario, "<arguments>", "as_of")
-    rate = _error_rate(error)
     if condition and not result.draws:
         raise ScenarioError(
             "an ensemble (a result of sim.run with draws and seed) with condition=True",
@@ -1022,25 +1126,26 @@ def score_observations(
             file="<arguments>",
             path="condition",
         )
-    passes: dict[str, _Pass] = {}
-    cond = None
     if result.draws:
         assert result.seed is not None
         base = replace(result, bands=None, dates=None, counts={})
         rerun = observe_ensemble(
             base,
             observations,
-            tol,
+            scoring.tol,
             draws=result.draws,
             seed=result.seed,
             condition=condition,
-            as_of=when,
-            error=rate,
+            as_of=scoring.as_of,
+            error=scoring.error,
             chunk=chunk,
             progress=progress,
         )
         return replace(rerun.observed, notes=[])
-    return _assessment(result, observations, tol, passes, cond, when)
+    levels = observed_levels(frame_columns(result.monthly), observations)
+    for v in result.variants:
+        scoring.score(v, levels)
+    return scoring.assessment()
 
 
 def with_observations(result: Result, assessment: Assessment) -> Result:

@@ -22,12 +22,14 @@ from sim.analysis.ensemble import check_args, variant_summaries
 from sim.analysis.heap import return_freed_memory
 from sim.analysis.observed import (
     Scoring,
+    check_observed,
     observed_levels,
     parts_frame,
     scored_milestones,
     scoring_of,
 )
 from sim.analysis.summaries import bands_of, dates_of, series
+from sim.errors import ScenarioError, flag_argument
 from sim.export.read import chosen_rows, run_table
 from sim.export.records import run_record
 from sim.export.write import TABLE_FORMATS, run_charts, write_directory
@@ -207,6 +209,21 @@ def stream_run(
         raise ValueError(f"expected formats among {', '.join(TABLE_FORMATS)}, found {formats!r}")
     if draws is not None:
         draws, seed = check_args(draws, seed, chunk)
+    flag_argument(condition, "condition")  # (condition="no" is truthy)
+    if observed is None and (tolerance, as_of, condition, error) != (None, None, False, None):
+        raise ScenarioError(
+            "observed= with tolerance=, as_of=, condition= or error=",
+            "no observations",
+            file="<arguments>",
+            path="observed",
+        )
+    if condition and draws is None:
+        raise ScenarioError(
+            "draws= and seed= with condition=True (it conditions an ensemble)",
+            "no draws",
+            file="<arguments>",
+            path="condition",
+        )
     plans = {n: scenario.plan(n) for n in names}
     envelope, fan_variants, fan_series = _charted(names, plans)
     scoring = None
@@ -214,20 +231,20 @@ def stream_run(
         scoring = scoring_of(
             scenario,
             plans,
-            _milestone_rows(scenario, names, plans),
+            None if draws is None else _milestone_rows(scenario, names, plans),
             names,
-            observed,
+            check_observed(scenario, observed, "observed="),
             tolerance,
             draws=draws,
             condition=condition,
             as_of=as_of,
             error=error,
+            keep=False,
         )
     kept = Kept()
     levels = TheaterLevels()
     central: dict[str, StepOutput] = {}
     made: list[PartialResult] = []
-    tables = ["monthly", "milestones", *(["bands", "dates"] if draws is not None else [])]
 
     def keep(name: str, columns: dict[str, np.ndarray]) -> None:
         """Keep what the charts and the printed table read of a variant's central rows."""
@@ -237,8 +254,9 @@ def stream_run(
         kept.add("monthly", columns, theater.isin(envelope).to_numpy() | fan, fan)
 
     def fill(tmp: Path) -> dict[str, Any]:
+        tables = ["monthly", "milestones", *(["bands", "dates"] if draws is not None else [])]
         files = {t: TableFile(tmp / f"{t}.csv") for t in tables if t != "milestones"}
-        files |= {t: TableFile(tmp / f"{t}.csv") for t in CONDITIONED}
+        files |= {t: TableFile(tmp / f"{t}.csv") for t in ["observed", *CONDITIONED]}
         p_met: list[Any] = []
         try:
             for name, columns, out, summary in _parts(
@@ -247,7 +265,9 @@ def stream_run(
                 central[name] = _slim(out)
                 files["monthly"].add(monthly_of([columns]))
                 if scoring is not None:
-                    scoring.score(name, observed_levels(columns, scoring.observations))
+                    files["observed"].add(
+                        scoring.score(name, observed_levels(columns, scoring.observations))
+                    )
                 if draws is None:
                     keep(name, columns)
                 in_fan = name in fan_variants
@@ -263,10 +283,12 @@ def stream_run(
                         if parts is not None:
                             files["bands_conditioned"].add(parts_frame([parts[0]], bands_of))
                             files["dates_conditioned"].add(parts_frame([parts[1]], dates_of))
+                if scoring is not None:
+                    scoring.forget(name)
                 # the variant's rows and its pass over the draws are let go: their freed
                 # memory goes back before the next variant's (else the long-lived rows
                 # kept between them leave it in holes the next pass cannot use whole)
-                del summary
+                columns = summary = bands = dates = parts = None  # type: ignore[assignment]
                 return_freed_memory()
         except TooManySlots as e:
             assert scoring is not None
@@ -278,14 +300,13 @@ def stream_run(
         assessment = None if scoring is None else scoring.assessment()
         cond = None if assessment is None else assessment.conditioned
         conditioned = files["bands_conditioned"].parts > 0
-        if cond is not None:
+        if assessment is not None:
             tables.append("observed")
+        if cond is not None:
             write_csv(cond.table(scenario.id), tmp / "conditioning.csv")
             tables.append("conditioning")
             if conditioned:
                 tables.extend(CONDITIONED)
-        elif assessment is not None:
-            tables.append("observed")
         # the rows of the conditioned fan chart: its own choice of variants and panels
         cond_kept = Kept()
         cond_names: list[str] = []
@@ -316,7 +337,6 @@ def stream_run(
             milestones = milestones.assign(p_met=p_met if p_met else pd.Series(dtype=float))
         if assessment is not None:  # (as sim.with_observations makes them)
             milestones = scored_milestones(milestones, assessment)
-            write_csv(assessment.table, tmp / "observed.csv")
         write_csv(milestones, tmp / "milestones.csv")
         result = PartialResult(
             scenario=scenario,

@@ -62,6 +62,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sim.analysis.backtest import BACKTEST_COLUMNS, ERROR_COLUMNS, PATH_COLUMNS
@@ -705,6 +706,20 @@ SPECS: dict[str, Spec] = {
 # ---------------------------------------------------------------- the table
 
 
+def _flags_as_written(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (a table read from Parquet) with each column of booleans and blanks as
+    forcesim writes it to CSV, ``true``, ``false`` or blank: pandas reads such a column
+    as Python's ``True``, ``False`` and ``None`` (a column of booleans only is a bool
+    column, which :func:`~sim.io.files.csv_text` writes so already)."""
+    flags = {}
+    for name in frame.columns:
+        column = frame[name]
+        present = column.dropna() if column.dtype == object else ()
+        if len(present) and all(isinstance(v, bool | np.bool_) for v in present):
+            flags[name] = column.map({True: "true", False: "false"})
+    return frame.assign(**flags) if flags else frame
+
+
 def check_table(path: Path, spec: Spec, known: Known, frame: pd.DataFrame | None = None) -> None:
     """Hold every cell of the table at ``path`` against ``spec``.
 
@@ -728,7 +743,7 @@ def check_table(path: Path, spec: Spec, known: Known, frame: pd.DataFrame | None
     """
     where = str(path)
     if frame is not None:
-        text = csv_text(frame)
+        text = csv_text(_flags_as_written(frame))
     else:
         data = path.read_bytes()
         try:
