@@ -247,15 +247,23 @@ class Assessment:
             "tolerance": self.tolerance.record(),
             "as_of": None if self.as_of is None else self.as_of.isoformat(),
         }
-        per_variant: dict[str, Any] = {}
-        for v, rows in self.table.groupby("variant", sort=False):
-            scored = rows[rows.status == SCORED]
-            per_variant[str(v)] = {
-                "scored": len(scored),
-                "consistent": int((scored.consistent == "true").sum()),
-                "known": int((scored.known == "true").sum()),
-            }
-        out["variants"] = per_variant
+        t = self.table
+        # (counted with the variants' codes: a frame per variant, a groupby, or
+        # pandas.factorize of a million rows took 20 to 35 MB for a moment)
+        codes, variants, order = _coded(t.variant)
+        scored = (t.status == SCORED).to_numpy()
+        tallies = {
+            "scored": scored,
+            "consistent": scored & (t.consistent == "true").to_numpy(),
+            "known": scored & (t.known == "true").to_numpy(),
+        }
+        sums = {
+            name: np.bincount(codes[flags], minlength=len(variants))
+            for name, flags in tallies.items()
+        }
+        out["variants"] = {
+            str(variants[i]): {name: int(sums[name][i]) for name in tallies} for i in order
+        }
         c = self.conditioned
         if c is not None:
             out["conditioning"] = {
@@ -268,6 +276,18 @@ class Assessment:
                 "left_out": c.too_few,
             }
         return out
+
+
+def _coded(column: pd.Series) -> tuple[NDArray[Any], Any, list[int]]:
+    """``(codes, values, order)`` of a column: each row's code (rows,), the values by
+    code, and the codes in the order the rows first give them."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        # (where the code changes: the rows of a variant come together)
+        starts = np.flatnonzero(np.diff(codes, prepend=codes[:1] - 1)) if len(codes) else codes
+        return codes, column.cat.categories, list(dict.fromkeys(codes[starts].tolist()))
+    codes, values = pd.factorize(column, sort=False)
+    return codes, values, list(range(len(values)))
 
 
 def observed_levels(
