@@ -210,6 +210,22 @@ def test_dask_imap_runs_at_most_ahead_tasks_beyond_the_result_taken() -> None:
         assert pool.map(abs, [-1, -2, -3]) == [1, 2, 3]
 
 
+def test_dask_imap_cancels_the_tasks_not_taken_when_one_fails_or_the_caller_stops() -> None:
+    # the tasks submitted but not taken stayed on the cluster, their futures held by
+    # the error's traceback, until the client closed
+    from sim.analysis.distributed import open_executor
+
+    with open_executor(workers=2) as pool:
+        assert pool is not None
+        with pytest.raises(TypeError):
+            list(pool.imap(abs, [-1, "x", 2, 3, 4, 5]))
+        assert not pool.client.futures
+        results = pool.imap(abs, list(range(-8, 0)))
+        assert next(results) == 8
+        results.close()
+        assert not pool.client.futures
+
+
 def test_dask_imap_gives_each_result_in_order_and_raises_a_tasks_error() -> None:
     from sim.analysis.distributed import open_executor
 

@@ -306,17 +306,20 @@ def test_streamed_run_holds_a_few_columns_of_observed_rows_and_no_distribution(
 
 @pytest.mark.parametrize(
     "options",
-    [{"condition": True}, {"as_of": "2025-06"}, {"tolerance": "10%"}],
-    ids=["condition", "as of", "tolerance"],
+    [{"condition": True}, {"as_of": "2025-06"}, {"tolerance": "10%"}, {"seed": 3}],
+    ids=["condition", "as of", "tolerance", "seed without draws"],
 )
-def test_streamed_run_refuses_what_sim_run_refuses(tmp_path, options) -> None:
+def test_streamed_run_refuses_what_sim_run_refuses_in_its_words(tmp_path, options) -> None:
     sc = sim.load_scenario(_observed_variants(tmp_path))
+    said = []
     for call in (
         lambda: sim.run(sc, **options),
         lambda: stream_run(sc, sc.select(None), tmp_path / "r", **options),
     ):
-        with pytest.raises(sim.ScenarioError, match="<arguments>"):
+        with pytest.raises(sim.ScenarioError, match="<arguments>") as refused:
             call()
+        said.append(str(refused.value))
+    assert said[0] == said[1]
     assert not (tmp_path / "r").exists()
 
 

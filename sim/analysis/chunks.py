@@ -133,7 +133,9 @@ class Executor(Protocol):
     ) -> Iterator[Any]:
         """``func(item)`` for each item in order, computed elsewhere, each result handed
         over only when the one before has been taken, so that the caller holds one at
-        a time; ``bar`` as for :meth:`map`."""
+        a time, and computed only a few items ahead of it (a Dask executor: one per
+        worker thread), so that finished results do not pile up elsewhere; ``bar`` as
+        for :meth:`map`."""
 
 
 @dataclass(frozen=True)
@@ -212,7 +214,9 @@ def consume_all(
     """For each job ``(plans, make)`` in turn: the consumer ``make()`` fed ``draws``
     draws of ``plans``, here (one :func:`run_chunks` per job, run as the job's turn
     comes, so one job's consumer is held at a time) or, with ``executor``, as parts
-    run elsewhere all at once and merged (``consumer.merge(other)``) in draw order.
+    run elsewhere (:meth:`Executor.imap`, a few ahead of the one taken) and merged
+    (``consumer.merge(other)``) in draw order, each job's consumer handed out once its
+    last part is merged.
     Merged counts equal those of one pass here, to the last draw. ``bar`` advances by
     ``units`` per draw of a job (or ``units[i]`` per draw of job i)."""
     each = [units] * len(jobs) if isinstance(units, int) else list(units)

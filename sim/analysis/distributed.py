@@ -106,6 +106,27 @@ class DaskExecutor:
                 running.add(future)
 
         window = self.ahead if ahead is None else max(1, ahead)
+        try:
+            yield from self._taken(running, futures, index, submit, window, sizes, bar)
+        finally:  # (a task's error, or the caller done early: the rest are not wanted)
+            left = [f for f in futures if f is not None]
+            if left:
+                self.client.cancel(left)
+            futures.clear()
+            running.clear()
+
+    @staticmethod
+    def _taken(
+        running: Any,
+        futures: list[Any],
+        index: dict[Any, int],
+        submit: Callable[[int], None],
+        window: int,
+        sizes: Sequence[int] | None,
+        bar: Any,
+    ) -> Iterator[Any]:
+        """The results of :meth:`imap`'s tasks in order, each submitted ``window``
+        ahead of the one taken."""
         submit(window)
         finished: set[int] = set()
         taken = 0
@@ -116,8 +137,10 @@ class DaskExecutor:
             finished.add(i)
             while taken in finished:
                 mine, futures[taken] = futures[taken], None
-                result = [unpacked(mine.result())]
-                mine.release()  # (its worker drops the result: it is here now)
+                try:
+                    result = [unpacked(mine.result())]
+                finally:  # (its worker drops the result, or its error: it is here now)
+                    mine.release()
                 finished.discard(taken)
                 taken += 1
                 submit(taken + window)

@@ -191,9 +191,11 @@ def stream_run(
         The run as far as the charts and the printed table need it: every
         milestone, but only the rows of ``monthly`` the fan draws and of ``bands`` and
         ``dates`` that :class:`Kept` keeps, and the scored observations
-        (``kept.observed``: every row of ``observed.csv``; of the conditioned bands and
-        dates, only those the conditioned fan chart draws). Not the run's tables: read
-        those from the files.
+        (``kept.observed``: of every row of ``observed.csv``, the columns
+        :data:`~sim.analysis.observed.HELD_COLUMNS` as categories, and no
+        distribution; of the conditioned bands and dates, only the rows the
+        conditioned fan chart draws). Not the run's tables: read those from the
+        files.
     levels : TheaterLevels
         Each variant's theater levels (:func:`sim.cli.text.run_lines`).
 
@@ -210,12 +212,29 @@ def stream_run(
     if draws is not None:
         draws, seed = check_args(draws, seed, chunk)
     flag_argument(condition, "condition")  # (condition="no" is truthy)
-    if observed is None and (tolerance, as_of, condition, error) != (None, None, False, None):
+    given = [
+        name
+        for name, value in {
+            "tolerance": tolerance,
+            "as_of": as_of,
+            "condition": condition,
+            "error": error,
+        }.items()
+        if value is not None and value is not False
+    ]
+    if observed is None and given:  # (as sim.run says it)
         raise ScenarioError(
-            "observed= with tolerance=, as_of=, condition= or error=",
+            "observed= with " + ", ".join(f"{k}=" for k in given),
             "no observations",
             file="<arguments>",
-            path="observed",
+            path=given[0],
+        )
+    if seed is not None and draws is None:
+        raise ScenarioError(
+            "draws= together with seed= (a seed alone runs nothing random)",
+            f"seed={seed!r} without draws",
+            file="<arguments>",
+            path="seed",
         )
     if condition and draws is None:
         raise ScenarioError(
