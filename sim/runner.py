@@ -10,10 +10,11 @@ from sim.analysis.ensemble import check_args, run_ensemble
 from sim.analysis.observed import (
     check_observed,
     observe_ensemble,
+    refuse_run_options,
     score_observations,
     with_observations,
 )
-from sim.errors import ScenarioError, flag_argument
+from sim.errors import flag_argument
 from sim.io.files import path_argument
 from sim.model.draws import central_inputs
 from sim.model.stepper import step
@@ -109,20 +110,7 @@ def run(
     observing = {k: options.pop(k) for k in OBSERVING if k in options}
     observing = {k: v for k, v in observing.items() if v is not None and v is not False}
     observed = observing.pop("observed", None)
-    if observing and observed is None:
-        raise ScenarioError(
-            "observed= with " + ", ".join(f"{k}=" for k in observing),
-            "no observations",
-            file="<arguments>",
-            path=next(iter(observing)),
-        )
-    if seed is not None and draws is None:
-        raise ScenarioError(
-            "draws= together with seed= (a seed alone runs nothing random)",
-            f"seed={seed!r} without draws",
-            file="<arguments>",
-            path="seed",
-        )
+    refuse_run_options(observed, observing, draws, seed)
     if not isinstance(scenario, Scenario):
         path_argument(scenario, "a scenario file", "scenario", "run", or_else="a Scenario or ")
         scenario = load_scenario(scenario)
@@ -157,13 +145,6 @@ def run(
             draws, seed = check_args(draws, seed)
             return observe_ensemble(
                 result, observed, draws=draws, seed=seed, **observing, **options
-            )
-        if observing.get("condition"):
-            raise ScenarioError(
-                "draws= and seed= with condition=True (it conditions an ensemble)",
-                "no draws",
-                file="<arguments>",
-                path="condition",
             )
         return with_observations(result, score_observations(result, observed, **observing))
     if draws is not None:

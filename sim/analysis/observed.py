@@ -998,6 +998,40 @@ class _Slots(Mapping[str, int]):
         return len(self.scoring.names)
 
 
+def refuse_run_options(
+    observed: Any, observing: dict[str, Any], draws: int | None, seed: int | None
+) -> None:
+    """Refuse, as :func:`sim.run` does, observation options (``observing``: those given,
+    by name) without ``observed``, a ``seed`` without ``draws``, and ``condition``
+    without ``draws``.
+
+    Raises
+    ------
+    sim.ScenarioError
+        At ``<arguments>``, naming the first option given of the kind refused."""
+    if observing and observed is None:
+        raise ScenarioError(
+            "observed= with " + ", ".join(f"{k}=" for k in observing),
+            "no observations",
+            file="<arguments>",
+            path=next(iter(observing)),
+        )
+    if seed is not None and draws is None:
+        raise ScenarioError(
+            "draws= together with seed= (a seed alone runs nothing random)",
+            f"seed={seed!r} without draws",
+            file="<arguments>",
+            path="seed",
+        )
+    if observing.get("condition") and draws is None:
+        raise ScenarioError(
+            "draws= and seed= with condition=True (it conditions an ensemble)",
+            "no draws",
+            file="<arguments>",
+            path="condition",
+        )
+
+
 def scoring_of(
     scenario: Scenario,
     plans: dict[str, Plan],

@@ -25,11 +25,12 @@ from sim.analysis.observed import (
     check_observed,
     observed_levels,
     parts_frame,
+    refuse_run_options,
     scored_milestones,
     scoring_of,
 )
 from sim.analysis.summaries import bands_of, dates_of, series
-from sim.errors import ScenarioError, flag_argument
+from sim.errors import flag_argument
 from sim.export.read import chosen_rows, run_table
 from sim.export.records import run_record
 from sim.export.write import TABLE_FORMATS, run_charts, write_directory
@@ -212,37 +213,10 @@ def stream_run(
     if draws is not None:
         draws, seed = check_args(draws, seed, chunk)
     flag_argument(condition, "condition")  # (condition="no" is truthy)
-    given = [
-        name
-        for name, value in {
-            "tolerance": tolerance,
-            "as_of": as_of,
-            "condition": condition,
-            "error": error,
-        }.items()
-        if value is not None and value is not False
-    ]
-    if observed is None and given:  # (as sim.run says it)
-        raise ScenarioError(
-            "observed= with " + ", ".join(f"{k}=" for k in given),
-            "no observations",
-            file="<arguments>",
-            path=given[0],
-        )
-    if seed is not None and draws is None:
-        raise ScenarioError(
-            "draws= together with seed= (a seed alone runs nothing random)",
-            f"seed={seed!r} without draws",
-            file="<arguments>",
-            path="seed",
-        )
-    if condition and draws is None:
-        raise ScenarioError(
-            "draws= and seed= with condition=True (it conditions an ensemble)",
-            "no draws",
-            file="<arguments>",
-            path="condition",
-        )
+    given = {"tolerance": tolerance, "as_of": as_of, "condition": condition, "error": error}
+    refuse_run_options(
+        observed, {k: v for k, v in given.items() if v is not None and v is not False}, draws, seed
+    )
     plans = {n: scenario.plan(n) for n in names}
     envelope, fan_variants, fan_series = _charted(names, plans)
     scoring = None
