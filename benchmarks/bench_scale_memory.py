@@ -1,7 +1,7 @@
 """Peak memory and wall time of ensembles of large scenarios, each in its own process.
 
     python benchmarks/bench_scale_memory.py [--draws N] [--limit-gb G] [--quick]
-                                            [--only NAME]...
+                                            [--only NAME]... [--observed]
 
 The scenarios are generated here (they are not shipped as user scenarios):
 
@@ -32,7 +32,11 @@ child's address space is capped at ``--limit-gb`` (default 8 GB, of the
 machine's 23) so an oversized allocation fails as a ``MemoryError`` there
 rather than exhausting the machine; a ``MemoryError`` is reported as the
 scenario's result. ``--quick`` runs 10^3 draws and a smaller cap (4 GB), to
-check the script itself. This is a benchmark, not a test.
+check the script itself. With ``--observed``, each run also scores four reports
+(``sim.run(..., observed=...)``): the first and the last series (theater or site)
+at months 12 and 24, each stated as its central run's level there ±10 % (at
+most 10,000,000). This is
+a benchmark, not a test.
 
 Each subprocess first calls ``sim.keep_freed_memory()``, as the ``forcesim``
 command does for its own process; with any ``MALLOC_*`` environment variable set
@@ -137,9 +141,10 @@ resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 import sim
 sim.keep_freed_memory()  # as the forcesim command does for its process
 sc = sim.load_scenario(sys.argv[1])
+observed = sim.load_observations(sys.argv[4], sc) if len(sys.argv) > 4 else None
 t0 = time.perf_counter()
 try:
-    sim.run(sc, draws=int(sys.argv[2]), seed=1)
+    sim.run(sc, draws=int(sys.argv[2]), seed=1, observed=observed)
     outcome = "ok"
 except MemoryError as e:
     outcome = "MemoryError: " + str(e)[:120]
@@ -162,10 +167,35 @@ print(json.dumps({"outcome": outcome, "wall": wall, "rss_mb": rss, "floor": floo
 """
 
 
-def measure(path: Path, draws: int, limit: int) -> dict[str, Any]:
-    """Run the child on ``path``; its JSON report, or the failure it exited with."""
+def reports(path: Path) -> str:
+    """A reports file (CSV text) for the scenario at ``path``: its first and last series
+    at months 12 and 24 (where the run is that long), each its central run's level of
+    the first variant there, within ±10 %."""
+    import sim
+
+    sc = sim.load_scenario(path)
+    variant = sc.select(None)[0]
+    plan = sc.plan(variant)
+    monthly = sim.run(sc, variants=[variant]).monthly
+    names = plan.series_names()
+    rows = ["date,theater,troops_low,troops_high"]
+    for name in dict.fromkeys([names[0], names[-1]]):
+        levels = monthly[monthly.theater == name].set_index("month").troops
+        for m in (12, 24):
+            if m < plan.n_months:
+                month = levels.index[m]
+                level = int(levels.iloc[m])
+                high = min(level * 11 // 10, 10_000_000)  # (the format's largest level)
+                rows.append(f"{month},{name},{level * 9 // 10},{high}")
+    return "\n".join(rows) + "\n"
+
+
+def measure(path: Path, draws: int, limit: int, observed: Path | None = None) -> dict[str, Any]:
+    """Run the child on ``path`` (scoring ``observed``, when given); its JSON report, or
+    the failure it exited with."""
     proc = subprocess.run(
-        [sys.executable, "-c", CHILD, str(path), str(draws), str(limit)],
+        [sys.executable, "-c", CHILD, str(path), str(draws), str(limit)]
+        + ([str(observed)] if observed else []),
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -188,6 +218,7 @@ def main() -> None:
     ap.add_argument("--limit-gb", type=float, default=None, help="address-space cap per run")
     ap.add_argument("--quick", action="store_true", help="10^3 draws, 4 GB cap")
     ap.add_argument("--only", action="append", default=[], help="run only this scenario")
+    ap.add_argument("--observed", action="store_true", help="score four reports too")
     args = ap.parse_args()
     draws = args.draws or (1_000 if args.quick else 10_000)
     limit_gb = args.limit_gb or (4.0 if args.quick else 8.0)
@@ -202,7 +233,11 @@ def main() -> None:
                 continue
             path = Path(tmp) / f"{name}.yaml"
             path.write_text(yaml.safe_dump(doc, sort_keys=False))
-            r = measure(path, draws, int(limit_gb * 2**30))
+            observed = None
+            if args.observed:
+                observed = Path(tmp) / f"{name}-observed.csv"
+                observed.write_text(reports(path))
+            r = measure(path, draws, int(limit_gb * 2**30), observed)
             wall = "-" if r["wall"] is None else f"{r['wall']:.2f} s"
             rss = "-" if r["rss_mb"] is None else f"{r['rss_mb']:,.0f} MB"
             times = "-" if r["wall"] is None or not r["floor"] else f"{r['wall'] / r['floor']:.0f}"

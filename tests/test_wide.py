@@ -20,6 +20,7 @@ from test_ensemble import rich_doc
 
 import sim
 import sim.analysis.accumulator as accumulator
+import sim.analysis.conditioning as conditioning
 import sim.analysis.ensemble as ensemble
 import sim.analysis.wide as wide
 from sim.analysis.chunks import Fanout
@@ -293,7 +294,7 @@ HUGE = {
 @pytest.mark.parametrize(
     ("command", "what"),
     [
-        (["run", "--observed", "{obs}"], "for observations"),
+        (["run", "--observed", "{obs}", "--condition"], "for conditioning on observations"),
         (["sensitivity"], "for sensitivity"),
         (["sweep", "--set", "announcement.delay=1,2"], "for a sweep"),
         (["compare", "-v", "base", "-v", "late"], "compare difference by difference"),
@@ -573,3 +574,135 @@ def test_a_theater_of_thousands_of_sites_draws_chunks_whose_inputs_fit_the_budge
     for chunk in (chunk_size(plan), fan_chunk([plan, plan])):
         assert 8 * chunk * input_columns(plan) <= 2 * INPUT_BYTES
     assert 8 * chunk_size(plan) * input_columns(plan) <= INPUT_BYTES
+
+
+# ---------------------------------------------------------------- reports on large forces
+
+HUGE_REPORTS = (
+    "date,theater,kind,troops_low,troops_high\n"
+    "2024-06,big,reported,9000000,9000000\n"
+    "2024-09,big,reported,6500000,8500000\n"
+    "2024-09,big,reported,7000000,\n"  # (open-ended: no percentile rank)
+    "2025-03,big,reported,0,500000\n"
+)
+
+
+def test_reports_on_a_force_of_ten_million_score_as_every_stepped_draw_gives_them(write, tmp_path):
+    source = write(HUGE)
+    scenario = sim.load_scenario(source)
+    assert wide.is_wide(scenario.plan("base"))
+    path = tmp_path / "obs.csv"
+    path.write_text(HUGE_REPORTS)
+    observed = sim.load_observations(path, scenario)
+    draws, seed = 400, 3
+    whole = sim.run(scenario, draws=draws, seed=seed, observed=observed)
+    table = whole.observed.table
+    for variant in ("base", "late"):
+        plan = scenario.plan(variant)
+        levels = step(plan, Draws(seed).take(plan, draws)).theaters[:, 0, :].astype(np.int64)
+        rows = table[table.variant == variant]
+        for o, row in zip(observed.items, rows.itertuples(), strict=True):
+            lv = levels[:, o.month - plan.start]
+            lo, hi = row.accept_low, row.accept_high
+            inside = (lv >= lo) & (lv <= hi if not pd.isna(hi) else True)
+            assert row.p_consistent == round(inside.mean(), 6)
+            if pd.isna(row.troops_high):
+                assert pd.isna(row.percentile_rank)
+            else:
+                ref = (o.low + o.high) / 2
+                rank = 100 * ((lv < ref).sum() + (lv == ref).sum() / 2) / draws
+                assert row.percentile_rank == round(rank, 3)
+            ordered = np.sort(lv)
+            p10, p90 = ordered[40 - 1], ordered[360 - 1]
+            high = np.inf if pd.isna(row.troops_high) else row.troops_high
+            assert row.in_band80 == str(bool(row.troops_low <= p90 and high >= p10)).lower()
+    assert set(table.status) == {"scored"}
+    # the command scores them as it writes the run, to the same rows
+    out = tmp_path / "out"
+    args = ["run", str(source), "--observed", str(path), "--draws", "400", "--seed", "3"]
+    result = CliRunner().invoke(main, [*args, "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    sim.write_run(whole, tmp_path / "api", chart=False)
+    assert (out / "observed.csv").read_bytes() == (tmp_path / "api" / "observed.csv").read_bytes()
+
+
+@pytest.fixture
+def record_runs(monkeypatch):
+    """The default scenario scored against its record at 3,000 draws: counted level by
+    level, and as if too large for that (every plan summarised in bins), its reports
+    then tallied (``dense``: the levels each quantity's draws take held as a range,
+    else by level taken)."""
+    scenario = sim.load_scenario("scenarios/iraq-syria-2024.yaml")
+    observed = sim.load_observations("scenarios/iraq-syria-2024-observed.csv", scenario)
+    level_by_level = sim.run(scenario, draws=3_000, seed=5, observed=observed)
+
+    def binned(levels: int, **options: Any) -> sim.Result:
+        monkeypatch.setattr(wide, "DENSE_BYTES", 0)
+        monkeypatch.setattr(conditioning, "DENSE_LEVELS", levels)
+        return sim.run(scenario, draws=3_000, seed=5, observed=observed, **options)
+
+    return level_by_level, binned
+
+
+@pytest.mark.parametrize(
+    ("levels", "options"),
+    [
+        (1 << 20, {}),
+        (3, {"chunk": 777}),
+        (40, {"executor": InProcessParts(3)}),
+    ],
+    ids=["levels-as-a-range", "levels-taken-only", "mixed-in-parts"],
+)
+def test_reports_scored_against_a_force_counted_in_bins_are_those_counted_level_by_level(
+    record_runs, levels, options
+):
+    level_by_level, binned = record_runs
+    got = binned(levels, **options)
+    assert all(wide.is_wide(p) for p in got.plans.values())
+    pd.testing.assert_frame_equal(got.observed.table, level_by_level.observed.table)
+    pd.testing.assert_frame_equal(got.bands, level_by_level.bands)
+    want, have = level_by_level.observed.distributions, got.observed.distributions
+    assert have.keys() == want.keys()
+    for key, d in want.items():
+        assert have[key].low == d.low and (have[key].full() == d.full()).all(), key
+
+
+def test_a_tally_of_levels_merges_exactly_over_ranges_and_levels_taken(monkeypatch):
+    monkeypatch.setattr(conditioning, "DENSE_LEVELS", 50)
+    rng = np.random.default_rng(4)
+    blocks = [
+        rng.integers(1_000, 1_030, 200),  # a narrow range
+        np.broadcast_to(np.int64(7), (30,)),  # every draw at one level
+        rng.integers(0, 10_000, 50),  # wider than DENSE_LEVELS: by level taken
+        rng.integers(990, 1_010, 100),
+    ]
+    parts = [conditioning.Counts() for _ in range(2)]
+    for i, block in enumerate(blocks):
+        parts[i % 2].add(block)
+    parts[0].merge(parts[1])
+    low, counts, at = parts[0].placed()
+    every = np.concatenate([np.asarray(b) for b in blocks])
+    levels, expected = np.unique(every, return_counts=True)
+    assert at is not None
+    assert (low + at).tolist() == levels.tolist() and counts.tolist() == expected.tolist()
+    narrow = conditioning.Counts()
+    narrow.add(blocks[0])
+    low, counts, at = narrow.placed()
+    assert at is None and low == blocks[0].min()
+    assert counts.tolist() == np.bincount(blocks[0] - low).tolist()
+
+
+def test_reports_whose_counts_would_pass_the_budget_are_refused_in_one_line(
+    write, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(conditioning, "TALLY_BYTES", 1_000)
+    path = tmp_path / "obs.csv"
+    path.write_text(HUGE_REPORTS)
+    out = tmp_path / "out"
+    args = ["run", str(write(HUGE)), "--observed", str(path), "--draws", "300", "--seed", "1"]
+    result = CliRunner().invoke(main, [*args, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"forcesim: error: {path}:1:1: (rows)")
+    assert "score fewer reports" in lines[0]
+    assert not out.exists()

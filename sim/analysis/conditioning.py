@@ -33,6 +33,7 @@ from sim.analysis.summaries import (
     rounded,
     rounded_all,
 )
+from sim.analysis.wide import is_wide
 from sim.io.observations import (
     OFFICIAL,
     ObservationSet,
@@ -173,24 +174,7 @@ class Observer:
     def __call__(self, level_at: Any, unreported: NDArray[np.float64]) -> NDArray[Any]:
         """Each draw's ``k``; counts the official figures of the official checks."""
         n = unreported.shape[0]
-        values: list[NDArray[np.int64]] = []
-        # (id of the levels, track) -> (those levels, their official figure): the levels
-        # are kept so that their id is not reused by another month's (a fresh array
-        # each call when the draws are stepped month by month)
-        officials: dict[tuple[int, int], tuple[NDArray[np.int64], NDArray[np.int64]]] = {}
-        for name, month, off in self.keys:
-            total: NDArray[np.int64] | None = None
-            for k in self._tracks[name]:
-                level = level_at(k, month)
-                if off:  # months of one held run share their array, and so their figure
-                    mark = (id(level), k)
-                    if mark not in officials:
-                        figure = official(level, unreported[:, k].astype(np.int64))
-                        officials[mark] = (level, figure)
-                    level = officials[mark][1]
-                total = level if total is None else total + level
-            assert total is not None
-            values.append(total)
+        values = quantities(self.keys, self._tracks, level_at, unreported)
         # reports compared with the same array (the months of one held run) add their
         # tables up, so that each array is looked up once
         tables: dict[int, tuple[NDArray[np.int64], NDArray[Any]]] = {}
@@ -291,12 +275,217 @@ class Observer:
         return out
 
 
+def quantities(
+    keys: Sequence[Key],
+    tracks: dict[str, list[int]],
+    level_at: Callable[[int, int], NDArray[np.int64]],
+    unreported: NDArray[np.float64],
+) -> list[NDArray[np.int64]]:
+    """Per quantity of ``keys``, the draws' values (n,) [troops]: the series' level in
+    the month (the sum of its ``tracks``, ``level_at(track, month)`` each), or its
+    official figure (each track's, :func:`sim.model.rules.official`, summed), with
+    ``unreported`` (n, tracks) the troops each draw's official figures leave out.
+    Quantities read from one array (the months of one held run) give one array."""
+    values: list[NDArray[np.int64]] = []
+    # (id of the levels, track) -> (those levels, their official figure): the levels
+    # are kept so that their id is not reused by another month's (a fresh array
+    # each call when the draws are stepped month by month)
+    officials: dict[tuple[int, int], tuple[NDArray[np.int64], NDArray[np.int64]]] = {}
+    for name, month, off in keys:
+        total: NDArray[np.int64] | None = None
+        for k in tracks[name]:
+            level = level_at(k, month)
+            if off:  # months of one held run share their array, and so their figure
+                mark = (id(level), k)
+                if mark not in officials:
+                    figure = official(level, unreported[:, k].astype(np.int64))
+                    officials[mark] = (level, figure)
+                level = officials[mark][1]
+            total = level if total is None else total + level
+        assert total is not None
+        values.append(total)
+    return values
+
+
 def observer_of(
     plan: Plan, milestones: pd.DataFrame, checks: list[Check], condition: bool
-) -> Observer:
+) -> Observer | LevelTally:
     """A fresh :class:`Observer` of one variant, with its empty accumulator (a
-    picklable maker for :func:`sim.analysis.chunks.consume_all`)."""
+    picklable maker for :func:`sim.analysis.chunks.consume_all`); for a force too large
+    to count level by level (:func:`sim.analysis.wide.is_wide`), not conditioned, a
+    :class:`LevelTally` of the quantities the checks compare."""
+    if is_wide(plan):
+        if condition:  # (refused before any pass: sim.analysis.observed.scoring_of)
+            raise ValueError("a force too large to count level by level is not conditioned")
+        return LevelTally(plan, checks)
     return Observer(plan, checks, accumulator(plan, milestones), condition)
+
+
+#: the most bytes of counts a :class:`LevelTally` holds (past them: :class:`TallyTooLarge`)
+TALLY_BYTES = 96 << 20
+#: a quantity's counts are kept for every level of the range its draws take while that
+#: range is at most this many levels (8 MB), and for the levels taken only past it
+DENSE_LEVELS = 1 << 20
+
+
+class TallyTooLarge(Exception):
+    """A :class:`LevelTally`'s counts would take more than ``limit`` bytes (``size``)."""
+
+    def __init__(self, size: int, limit: int):
+        super().__init__(f"{size:,} bytes of counts, more than {limit:,}")
+        self.size, self.limit = size, limit
+
+
+class Counts:
+    """Exact counts of the draws at each level of one quantity, mergeable.
+
+    Kept as ``counts`` (m,) int64 of the levels ``low .. low + m - 1`` while their range
+    is at most :data:`DENSE_LEVELS` levels (``levels`` None); past it, of the levels
+    taken only (``levels`` (m,) ascending) [troops]."""
+
+    def __init__(self) -> None:
+        self.low = 0
+        self.counts = np.zeros(0, np.int64)
+        self.levels: NDArray[np.int64] | None = None
+
+    @property
+    def nbytes(self) -> int:
+        return self.counts.nbytes + (0 if self.levels is None else self.levels.nbytes)
+
+    def add(self, values: NDArray[np.int64]) -> None:
+        """Count the draws' ``values`` (n,) [troops], each 0 or more."""
+        if not values.shape[0]:
+            return
+        if values.strides[0] == 0:  # every draw at one level
+            self.add_dense(int(values[0]), np.array([values.shape[0]], np.int64))
+            return
+        low, high = int(values.min()), int(values.max())
+        if high - low < DENSE_LEVELS:
+            self.add_dense(low, np.bincount(values - low))
+        else:  # the levels taken, from the values sorted (as runs of equal values)
+            ordered = np.sort(values)
+            starts = np.flatnonzero(np.diff(ordered, prepend=ordered[0] - 1))
+            counts = np.diff(starts, append=ordered.shape[0]).astype(np.int64)
+            self.add_levels(ordered[starts], counts)
+
+    def add_dense(self, low: int, counts: NDArray[np.int64]) -> None:
+        """Add ``counts`` (m,) of the levels ``low .. low + m - 1``."""
+        if self.levels is None:
+            if not self.counts.shape[0]:
+                self.low, self.counts = low, counts.astype(np.int64, copy=True)
+                return
+            first = min(self.low, low)
+            last = max(self.low + self.counts.shape[0], low + counts.shape[0])
+            if last - first <= DENSE_LEVELS:
+                if (first, last) != (self.low, self.low + self.counts.shape[0]):
+                    wider = np.zeros(last - first, np.int64)
+                    wider[self.low - first : self.low - first + self.counts.shape[0]] = self.counts
+                    self.low, self.counts = first, wider
+                self.counts[low - first : low - first + counts.shape[0]] += counts
+                return
+        taken = np.flatnonzero(counts)
+        self.add_levels(low + taken, counts[taken])
+
+    def add_levels(self, levels: NDArray[np.int64], counts: NDArray[np.int64]) -> None:
+        """Add ``counts`` (m,) of the ``levels`` (m,), ascending and distinct."""
+        if self.levels is None:  # laid out by level taken from now on
+            taken = np.flatnonzero(self.counts)
+            self.levels, self.counts = self.low + taken, self.counts[taken]
+        every = np.concatenate([self.levels, levels])
+        every.sort(kind="stable")  # (two ascending runs: merged in one pass)
+        every = every[np.diff(every, prepend=every[0] - 1) != 0] if every.shape[0] else every
+        out = np.zeros(every.shape[0], np.int64)
+        out[np.searchsorted(every, self.levels)] = self.counts
+        out[np.searchsorted(every, levels)] += counts
+        self.levels, self.counts = every, out
+        self.low = int(every[0]) if every.shape[0] else 0
+
+    def merge(self, other: Counts) -> None:
+        """Add another part's counts of the same quantity."""
+        if other.levels is None:
+            if other.counts.shape[0]:
+                self.add_dense(other.low, other.counts)
+        else:
+            self.add_levels(other.levels, other.counts)
+
+    def placed(self) -> tuple[int, NDArray[np.int64], NDArray[np.int64] | None]:
+        """``(low, counts, at)``: the counts (m,) from the lowest level taken to the
+        highest, every level of that range (``at`` None), or of the levels taken only,
+        ``at`` (m,) their levels less ``low``."""
+        if self.levels is None:
+            taken = np.flatnonzero(self.counts)
+            if not taken.shape[0]:
+                return 0, np.zeros(1, np.int64), None
+            first, last = int(taken[0]), int(taken[-1])
+            return self.low + first, self.counts[first : last + 1].copy(), None
+        if not self.levels.shape[0]:
+            return 0, np.zeros(1, np.int64), None
+        low = int(self.levels[0])
+        return low, self.counts.copy(), self.levels - low
+
+
+class LevelTally:
+    """A :class:`sim.analysis.chunks.ChunkConsumer` that counts, exactly, the draws at
+    each level of every quantity a variant's checks compare (a series' level or
+    official figure in a month, :func:`quantities`), and nothing else: for forces too
+    large to count level by level (:mod:`sim.analysis.wide`), whose observations are
+    scored (not conditioned on) from a pass of their own over the same draws.
+
+    Each quantity's counts take the range of levels its draws take, or the levels
+    taken only where that range is wide (:class:`Counts`), at most
+    :data:`TALLY_BYTES` in all (:class:`TallyTooLarge` past them). The draws are
+    stepped by an accumulator that counts no series, only the months read
+    (:meth:`Accumulator.add_draws` with this tally as its tagger, every tag 0)."""
+
+    condition = False
+
+    def __init__(self, plan: Plan, checks: list[Check]):
+        self.plan = plan
+        self.checks = checks
+        self.keys: list[Key] = list(dict.fromkeys(_key(c) for c in checks))
+        self._tracks = {name: plan.series_tracks(name) for name, _, _ in self.keys}
+        self.tallies = {key: Counts() for key in self.keys}
+        self.acc = Accumulator(plan, 0, [], [], [])
+
+    def add_chunk(self, chunk: Sequence[StepInputs]) -> None:
+        self.acc.add_draws(chunk[0], self)
+
+    @property
+    def reads(self) -> list[tuple[int, int]]:
+        """The ``(track, month)`` levels :meth:`__call__` asks for."""
+        return list(
+            dict.fromkeys((k, month) for name, month, _ in self.keys for k in self._tracks[name])
+        )
+
+    def __call__(self, level_at: Any, unreported: NDArray[np.float64]) -> NDArray[Any]:
+        """Count each quantity's values; every draw's tag is 0."""
+        values = quantities(self.keys, self._tracks, level_at, unreported)
+        for key, v in zip(self.keys, values, strict=True):
+            self.tallies[key].add(v)
+        self._check()
+        return np.zeros(unreported.shape[0], np.int32)
+
+    def _check(self) -> None:
+        size = sum(t.nbytes for t in self.tallies.values())
+        if size > TALLY_BYTES:
+            raise TallyTooLarge(size, TALLY_BYTES)
+
+    def merge(self, other: LevelTally) -> None:
+        """Add another part's draws of the same variant (an executor's part)."""
+        self.acc.merge(other.acc)
+        for key, t in other.tallies.items():
+            self.tallies[key].merge(t)
+        self._check()
+
+    def placed(self) -> list[tuple[int, NDArray[np.int64], NDArray[np.int64] | None]]:
+        """Per check, :meth:`Counts.placed` of the quantity it compares (the checks of
+        one quantity share one tuple)."""
+        got = {key: t.placed() for key, t in self.tallies.items()}
+        return [got[_key(c)] for c in self.checks]
+
+    def release(self) -> None:
+        """Let the counts go, once the checks are scored."""
+        self.tallies = {}
 
 
 # ---------------------------------------------------------------- weighted summaries

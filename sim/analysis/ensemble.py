@@ -200,15 +200,17 @@ def variant_summaries(
 
     Variants are counted in the order of ``names``: each run of consecutive variants
     counted level by level in batches side by side (:func:`_consumers`), a force too
-    large for that alone in bins (:func:`sim.analysis.wide.run_wide`); so a caller that
+    large for that alone in bins (:func:`sim.analysis.wide.run_wide`), and its consumer
+    from ``makers`` (a :class:`~sim.analysis.conditioning.LevelTally` of what its
+    observations compare) in a pass of its own over the same draws; so a caller that
     writes each variant's rows as they come holds one variant's summaries at a time.
     The summaries do not depend on that grouping: each variant's draws are those of
     the seed, whatever runs beside it."""
     wide = {name for name in names if is_wide(plans[name])}
-    if makers is not None or keep_counts:
+    if keep_counts:
         for name in names:
             if name in wide:
-                require_dense(plans[name], name, scenario, "observations")
+                require_dense(plans[name], name, scenario, "every level's counts")
     bar = progress_bar(draws * len(names), progress, scenario.id)
     # consecutive variants counted level by level together, a wide one alone
     runs: list[list[str]] = []
@@ -233,6 +235,17 @@ def variant_summaries(
                     bar=bar,
                     executor=executor,
                 )
+                if makers is not None:  # its own pass over the same draws, for its checks
+                    (consumer,) = consume_all(
+                        [([plans[name]], makers[name])],
+                        draws,
+                        seed,
+                        chunk=chunk,
+                        executor=executor,
+                    )
+                    if done is not None:
+                        done(name, consumer)
+                    consumer = None
                 yield name, summary, None
                 continue
             make = {

@@ -68,7 +68,9 @@ from sim.analysis.accumulator import TooManySlots
 from sim.analysis.chunks import Executor
 from sim.analysis.conditioning import (
     Check,
+    LevelTally,
     Observer,
+    TallyTooLarge,
     Weighted,
     checks_for,
     joined,
@@ -83,6 +85,7 @@ from sim.analysis.summaries import (
     inverse_cdf_row,
     rounded,
 )
+from sim.analysis.wide import require_dense
 from sim.errors import ScenarioError, flag_argument
 from sim.io.observations import (
     CONDITION_COLUMNS,
@@ -122,6 +125,8 @@ def rank_stats(
     obs: Any,
     accept: tuple[float, float],
     cum: NDArray[np.int64] | None = None,
+    low: int = 0,
+    at: NDArray[Any] | None = None,
 ) -> tuple[Fraction | None, bool, Fraction]:
     """From counts of each level in one month: the percentile rank of the observation's
     middle (None for an open-ended one, which has no middle), whether the observed
@@ -133,25 +138,40 @@ def rank_stats(
     ``100·(#below + ½ #equal)/n`` [%] (the module's docstring gives its source), the
     band's ends the inverse of the empirical distribution function (Hyndman & Fan
     1996, definition 1); the rank and the share are exact fractions, the share 0–1.
-    ``cum``, when given, is ``numpy.cumsum(hist)`` (reused for reports of one month)."""
+    ``cum``, when given, is ``numpy.cumsum(hist)`` (reused for reports of one month).
+    ``hist[i]`` counts level ``low + i``, or, with ``at`` (levels less ``low``,
+    ascending, as :class:`Distribution` holds them), level ``low + at[i]``."""
     if cum is None:
         cum = np.cumsum(hist)
     n = int(cum[-1])
     top = len(cum) - 1
 
     def upto(x: float) -> int:  # the draws at a level of at most x
-        return 0 if x < 0 else n if x >= top else int(cum[math.floor(x)])
+        if x < low:
+            return 0
+        if at is not None and x < math.inf:
+            i = int(np.searchsorted(at, math.floor(x) - low, side="right"))
+            return int(cum[i - 1]) if i else 0
+        return n if x >= low + top else int(cum[math.floor(x) - low])
 
     def under(x: float) -> int:  # the draws at a level below x
-        return 0 if x <= 0 else n if x > top else int(cum[math.ceil(x) - 1])
+        if x <= low:
+            return 0
+        if at is not None and x < math.inf:
+            i = int(np.searchsorted(at, math.ceil(x) - low, side="left"))
+            return int(cum[i - 1]) if i else 0
+        return n if x > low + top else int(cum[math.ceil(x) - 1 - low])
+
+    def level(i: int) -> int:  # the level of counts[i]
+        return low + (i if at is None else int(at[i]))
 
     rank = None
     if obs.bounded:
         ref = obs.reference
         below = under(ref)
-        equal = int(hist[int(ref)]) if ref == int(ref) and 0 <= ref <= top else 0
+        equal = upto(ref) - below if ref == int(ref) else 0
         rank = Fraction(200 * below + 100 * equal, 2 * n)  # [%], exact
-    p10, p90 = (inverse_cdf_row(cum, q, n) for q in (10, 90))
+    p10, p90 = (level(inverse_cdf_row(cum, q, n)) for q in (10, 90))
     lo = -math.inf if obs.low is None else obs.low
     hi = math.inf if obs.high is None else obs.high
     inside = max(upto(accept[1]) - under(accept[0]), 0)
@@ -397,7 +417,8 @@ def assessment_rows(
                 hist = vp.counts[j]
                 if id(hist) not in cums:
                     cums[id(hist)] = np.cumsum(hist)
-                rank, band, share = rank_stats(hist, o, (lo, hi), cums[id(hist)])
+                low, at = vp.places[j] if vp.places else (0, None)
+                rank, band, share = rank_stats(hist, o, (lo, hi), cums[id(hist)], low, at)
                 row.update(
                     percentile_rank=None if rank is None else rounded(rank, 1, 3),
                     in_band80=str(band).lower(),
@@ -510,6 +531,8 @@ class _Pass:
     # per check, (levels,) counts of the compared level over every draw; the checks of
     # one quantity share one array (Observer.all_counts)
     counts: list[NDArray[np.int64]]
+    # per check, where its counts lie: (low, at) as rank_stats takes them; none: levels 0..
+    places: list[tuple[int, NDArray[Any] | None]] = field(default_factory=list)
     conditioned: bool = False  # some known report weighted the draws
     effective: float = 0.0
     inside: list[Fraction] = field(default_factory=list)  # weighted share within tolerance
@@ -585,10 +608,25 @@ def _trimmed(parts: NDArray[Any], bits: int = 0, offset: int = 0) -> Distributio
     return Distribution(offset + first, parts[:, first : last + 1].copy(), bits)
 
 
-def _finish(observer: Observer, error: Fraction, scenario: str, variant: str, draws: int) -> _Pass:
+def _finish(
+    observer: Observer | LevelTally, error: Fraction, scenario: str, variant: str, draws: int
+) -> _Pass:
     # the reports of one quantity (many of a month, say) share its counts and its
     # distribution: what is held grows with the quantities, not with the reports
     shared: dict[int, Distribution] = {}
+    if isinstance(observer, LevelTally):  # a force too large to count level by level
+        placed = observer.placed()
+        vp = _Pass(observer.checks, [counts for _, counts, _ in placed], effective=float(draws))
+        for low, counts, at in placed:
+            if id(counts) not in shared:
+                shared[id(counts)] = (
+                    _trimmed(counts[None], offset=low)
+                    if at is None
+                    else Distribution(low, counts[None], 0, at.astype(np.int32))
+                )
+            vp.places.append((low, at))
+            vp.distributions.append(shared[id(counts)])
+        return vp
     if not observer.condition:
         vp = _Pass(observer.checks, observer.all_counts(), effective=float(draws))
         for row in vp.counts:
@@ -720,14 +758,28 @@ class Scoring:
             self._used[name] = sum(c.used for c in checks)
         return self._used[name]
 
-    def done(self, name: str, observer: Observer) -> None:
+    def done(self, name: str, observer: Observer | LevelTally) -> None:
         """After a variant's pass: what it found out (its counts go after this)."""
         assert self.draws is not None  # (a pass over draws)
         self.passes[name] = _finish(observer, self.error, self.scenario.id, name, self.draws)
         observer.release()  # (before the plain summaries of the same draws are made)
 
-    def refusal(self, e: TooManySlots) -> ScenarioError:
-        """The error of a conditioning whose tagged counts would take too much memory."""
+    def refusal(self, e: TooManySlots | TallyTooLarge) -> ScenarioError:
+        """The error of a conditioning whose tagged counts would take too much memory, or
+        of scoring reports of a force too large to count level by level whose
+        quantities' counts would (:class:`~sim.analysis.conditioning.LevelTally`)."""
+        if isinstance(e, TallyTooLarge):
+            return ScenarioError(
+                "reports whose levels the draws spread over fewer troops, to score them "
+                "against a force this large (the draws at each level of each reported "
+                f"quantity are counted: at most {_size(e.limit)} of counts in all)",
+                f"{_size(e.size)} of counts for the reports of {self.scenario.id}; "
+                "score fewer reports at once, or with fewer draws",
+                file=self.observations.origin,
+                line=1,
+                col=1,
+                path="(rows)",
+            )
         return ScenarioError(
             "draws that miss fewer different numbers of reports, to condition on them "
             "(the draws are counted apart for each number of reports they miss: at most "
@@ -939,7 +991,7 @@ def observe_ensemble(
             executor=executor,
             **scoring.options(),
         )
-    except TooManySlots as e:
+    except (TooManySlots, TallyTooLarge) as e:
         raise scoring.refusal(e) from None
     levels = observed_levels(frame_columns(ensemble.monthly), observations)
     bands: list[Any] = []
@@ -973,9 +1025,10 @@ def _observer(
     tol: Tolerance,
     as_of: dt.date | None,
     condition: bool,
-) -> Observer:
-    """A variant's fresh :class:`~sim.analysis.conditioning.Observer`, its checks made
-    now (a picklable maker, for :func:`sim.analysis.chunks.consume_all`)."""
+) -> Observer | LevelTally:
+    """A variant's fresh :class:`~sim.analysis.conditioning.Observer` (or, for a force
+    too large to count level by level, :class:`~sim.analysis.conditioning.LevelTally`),
+    its checks made now (a picklable maker, for :func:`sim.analysis.chunks.consume_all`)."""
     return observer_of(plan, milestones, checks_for(plan, observations, tol, as_of), condition)
 
 
@@ -1055,12 +1108,23 @@ def scoring_of(
     Raises
     ------
     sim.ScenarioError
-        At ``<arguments>``: a bad ``tolerance``, ``as_of`` or ``error``."""
+        At ``<arguments>``: a bad ``tolerance``, ``as_of`` or ``error``; at the
+        scenario's ``theaters`` key: conditioning with draws on a force too large to
+        count level by level (:func:`sim.analysis.wide.require_dense`)."""
     tol = (
         tolerance
         if isinstance(tolerance, Tolerance)
         else parse_tolerance(tolerance, file="<arguments>", path="tolerance")
     )
+    if condition and draws is not None:  # (scored, a force that large is; not conditioned)
+        for name in names:
+            require_dense(
+                plans[name],
+                name,
+                scenario,
+                "conditioning on observations",
+                "a plain run, and one scoring them without conditioning, take larger ones",
+            )
     return Scoring(
         scenario,
         plans,

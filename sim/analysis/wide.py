@@ -84,9 +84,16 @@ def is_wide(plan: Plan) -> bool:
     return counts_bytes(plan) > DENSE_BYTES
 
 
-def require_dense(plan: Plan, variant: str, scenario: Scenario, what: str) -> None:
+def require_dense(
+    plan: Plan,
+    variant: str,
+    scenario: Scenario,
+    what: str,
+    larger: str = "a plain run takes larger ones",
+) -> None:
     """Refuse ``what`` (observations, sensitivity, a sweep) for a plan too large to
     count level by level (:func:`is_wide`): those keep every level's counts.
+    ``larger`` says what does take larger forces.
 
     Raises
     ------
@@ -97,7 +104,7 @@ def require_dense(plan: Plan, variant: str, scenario: Scenario, what: str) -> No
         file, line, col = where_theaters(scenario)
         raise ScenarioError(
             f"forces small enough to count level by level, for {what} (at most "
-            f"{DENSE_BYTES >> 20} MB of counts; a plain run takes larger ones)",
+            f"{DENSE_BYTES >> 20} MB of counts; {larger})",
             f"{counts_bytes(plan) / 2**20:,.0f} MB of counts in variant {variant!r} "
             f"({len(series(plan))} series up to {level_bound(plan):,} troops over "
             f"{plan.n_months} months)",

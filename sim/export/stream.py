@@ -18,6 +18,7 @@ import pandas as pd
 from sim import plotting
 from sim.analysis.accumulator import TooManySlots
 from sim.analysis.chunks import Executor
+from sim.analysis.conditioning import TallyTooLarge
 from sim.analysis.ensemble import check_args, variant_summaries
 from sim.analysis.heap import return_freed_memory
 from sim.analysis.observed import (
@@ -283,7 +284,7 @@ def stream_run(
                 # kept between them leave it in holes the next pass cannot use whole)
                 columns = summary = bands = dates = parts = None  # type: ignore[assignment]
                 return_freed_memory()
-        except TooManySlots as e:
+        except (TooManySlots, TallyTooLarge) as e:
             assert scoring is not None
             raise scoring.refusal(e) from None
         finally:
