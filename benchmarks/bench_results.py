@@ -2,7 +2,7 @@
 variants, theaters and months, each run in its own process, files and charts written.
 
     python benchmarks/bench_results.py [--draws N]... [--months 120|600]... [--quiet]
-                                       [--observed [--condition]]
+                                       [--observed [--condition | --wide]]
 
 The scenarios are generated here (not shipped): ``variants-100`` is ``theaters-50`` of
 ``benchmarks/bench_scale_memory.py`` (50 theaters of 20,000 troops, each withdrawn to an
@@ -21,9 +21,12 @@ every scenario within the format's limits, at any number of draws.
 
 With ``--observed``, each theater is of 1,000 troops (each cut to 0 to 200) and the
 scenario carries three reports (a range, a range from 0 and an upper bound, of three
-theaters), which the run scores (``--condition``: and conditions on); forces of 20,000
-troops are refused for observations (their level counts would take more than 128 MB),
-and so are 1,000 over 600 months.
+theaters), which the run scores (``--condition``: and conditions on); 1,000 troops over
+600 months are too large to count level by level (their level counts would take more
+than 128 MB), so they are refused for conditioning and scored from counts of each
+reported quantity. With ``--wide`` the theaters keep their 20,000 troops (cut to 0 to
+4,000; the reports twenty times as large): every variant is counted in bins and its
+reports scored from such counts.
 """
 
 from __future__ import annotations
@@ -66,17 +69,24 @@ def variants_doc(months: int) -> dict[str, Any]:
     return doc
 
 
-def observed_doc(months: int) -> dict[str, Any]:
-    """:func:`variants_doc` of theaters of 1,000 troops, with three reports."""
+def observed_doc(months: int, wide: bool = False) -> dict[str, Any]:
+    """:func:`variants_doc` of theaters of 1,000 troops (``wide``: 20,000), with three
+    reports."""
     doc = variants_doc(months)
+    scale = 20 if wide else 1
     for theater in doc["theaters"].values():
-        theater["initial"] = 1_000
+        theater["initial"] = 1_000 * scale
     for milestone in doc["milestones"].values():
-        milestone["target"]["level"]["uniform"] = [0, 200]
+        milestone["target"]["level"]["uniform"] = [0, 200 * scale]
     doc["observations"] = [
-        {"date": "2025-03", "theater": "t00", "troops_low": 500, "troops_high": 1_000},
-        {"date": "2026-06", "theater": "t01", "troops_low": 0, "troops_high": 333},
-        {"date": "2027-01", "theater": "t02", "troops_high": 250},
+        {
+            "date": "2025-03",
+            "theater": "t00",
+            "troops_low": 500 * scale,
+            "troops_high": 1_000 * scale,
+        },
+        {"date": "2026-06", "theater": "t01", "troops_low": 0, "troops_high": 333 * scale},
+        {"date": "2027-01", "theater": "t02", "troops_high": 250 * scale},
     ]
     return doc
 
@@ -117,15 +127,18 @@ def main() -> None:
     ap.add_argument("--quiet", action="store_true", help="run with -q (no printed table)")
     ap.add_argument("--observed", action="store_true", help="score three reports")
     ap.add_argument("--condition", action="store_true", help="with --observed: condition too")
+    ap.add_argument("--wide", action="store_true", help="with --observed: 20,000-troop theaters")
     args = ap.parse_args()
-    if args.condition and not args.observed:
-        ap.error("--condition needs --observed")
+    if (args.condition or args.wide) and not args.observed:
+        ap.error("--condition and --wide need --observed")
+    if args.condition and args.wide:
+        ap.error("--condition refuses forces counted in bins: not with --wide")
     months = args.months or [120, 600]
     draws: list[int | None] = [None, *args.draws] if args.draws else [None, 300]
     with tempfile.TemporaryDirectory() as tmp:
         for m in months:
             path = Path(tmp) / f"variants-{m}.yaml"
-            doc = observed_doc(m) if args.observed else variants_doc(m)
+            doc = observed_doc(m, args.wide) if args.observed else variants_doc(m)
             path.write_text(yaml.safe_dump(doc, sort_keys=False))
             for n in draws:
                 if args.condition and not n:

@@ -445,6 +445,7 @@ class LevelTally:
         self.keys: list[Key] = list(dict.fromkeys(_key(c) for c in checks))
         self._tracks = {name: plan.series_tracks(name) for name, _, _ in self.keys}
         self.tallies = {key: Counts() for key in self.keys}
+        self.nbytes = 0  # of every quantity's counts
         self.acc = Accumulator(plan, 0, [], [], [])
 
     def add_chunk(self, chunk: Sequence[StepInputs]) -> None:
@@ -461,21 +462,26 @@ class LevelTally:
         """Count each quantity's values; every draw's tag is 0."""
         values = quantities(self.keys, self._tracks, level_at, unreported)
         for key, v in zip(self.keys, values, strict=True):
-            self.tallies[key].add(v)
-        self._check()
+            tally = self.tallies[key]
+            before = tally.nbytes
+            tally.add(v)
+            self._grown(tally.nbytes - before)
         return np.zeros(unreported.shape[0], np.int32)
 
-    def _check(self) -> None:
-        size = sum(t.nbytes for t in self.tallies.values())
-        if size > TALLY_BYTES:
-            raise TallyTooLarge(size, TALLY_BYTES)
+    def _grown(self, size: int) -> None:
+        """Note ``size`` more bytes of counts; past :data:`TALLY_BYTES`, refuse."""
+        self.nbytes += size
+        if self.nbytes > TALLY_BYTES:
+            raise TallyTooLarge(self.nbytes, TALLY_BYTES)
 
     def merge(self, other: LevelTally) -> None:
         """Add another part's draws of the same variant (an executor's part)."""
         self.acc.merge(other.acc)
         for key, t in other.tallies.items():
-            self.tallies[key].merge(t)
-        self._check()
+            tally = self.tallies[key]
+            before = tally.nbytes
+            tally.merge(t)
+            self._grown(tally.nbytes - before)
 
     def placed(self) -> list[tuple[int, NDArray[np.int64], NDArray[np.int64] | None]]:
         """Per check, :meth:`Counts.placed` of the quantity it compares (the checks of
@@ -485,7 +491,7 @@ class LevelTally:
 
     def release(self) -> None:
         """Let the counts go, once the checks are scored."""
-        self.tallies = {}
+        self.tallies, self.nbytes = {}, 0
 
 
 # ---------------------------------------------------------------- weighted summaries
