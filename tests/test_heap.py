@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import types
+
 import pytest
 from click.testing import CliRunner
 
@@ -99,6 +102,29 @@ def test_freed_memory_goes_back_only_where_keep_freed_memory_set_the_thresholds(
     heap._done = False
     assert heap.keep_freed_memory(libc) is True
     assert heap.return_freed_memory() is True and libc.trims == [0]
+
+
+def test_freed_memory_goes_back_from_pyarrows_pool_too_where_pyarrow_is_loaded(
+    fresh: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # mimalloc, pyarrow's allocator, kept up to 60 MB that pandas had freed, at the charts
+    # of 100 variants x 50 theaters x 600 months scored against three reports (424 MB
+    # at the peak, 368 MB with it handed back)
+    released: list[str] = []
+
+    class Pool:
+        def release_unused(self) -> None:
+            released.append("released")
+
+    arrow = types.SimpleNamespace(default_memory_pool=Pool)
+    monkeypatch.setitem(sys.modules, "pyarrow", arrow)
+    assert heap.return_freed_memory() is False and released == []  # (not this module's)
+    assert heap.keep_freed_memory(FakeLibc()) is True
+    assert heap.return_freed_memory() is True and released == ["released"]
+    monkeypatch.delitem(sys.modules, "pyarrow")
+    assert heap.return_freed_memory() is True and released == ["released"]  # (not loaded)
+    monkeypatch.setitem(sys.modules, "pyarrow", types.SimpleNamespace())  # no pool here
+    assert heap.return_freed_memory() is True
 
 
 def test_a_run_directory_is_written_after_the_freed_memory_goes_back(
