@@ -32,10 +32,10 @@ child's address space is capped at ``--limit-gb`` (default 8 GB, of the
 machine's 23) so an oversized allocation fails as a ``MemoryError`` there
 rather than exhausting the machine; a ``MemoryError`` is reported as the
 scenario's result. ``--quick`` runs 10^3 draws and a smaller cap (4 GB), to
-check the script itself. With ``--observed``, each run also scores four reports
+check the script itself. With ``--observed``, each run also scores up to four reports
 (``sim.run(..., observed=...)``): the first and the last series (theater or site)
-at months 12 and 24, each stated as its central run's level there ±10 % (at
-most 10,000,000). This is
+at months 12 and 24 where the run is that long, each stated as its central run's level
+there ±10 % (at most 10,000,000); each line says how many. This is
 a benchmark, not a test.
 
 Each subprocess first calls ``sim.keep_freed_memory()``, as the ``forcesim``
@@ -238,6 +238,8 @@ def main() -> None:
                 observed = Path(tmp) / f"{name}-observed.csv"
                 observed.write_text(reports(path))
             r = measure(path, draws, int(limit_gb * 2**30), observed)
+            if observed is not None:
+                r["outcome"] += f", {len(observed.read_text().splitlines()) - 1} reports"
             wall = "-" if r["wall"] is None else f"{r['wall']:.2f} s"
             rss = "-" if r["rss_mb"] is None else f"{r['rss_mb']:,.0f} MB"
             times = "-" if r["wall"] is None or not r["floor"] else f"{r['wall'] / r['floor']:.0f}"

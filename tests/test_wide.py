@@ -597,6 +597,7 @@ def test_reports_on_a_force_of_ten_million_score_as_every_stepped_draw_gives_the
     draws, seed = 400, 3
     whole = sim.run(scenario, draws=draws, seed=seed, observed=observed)
     table = whole.observed.table
+    o_index = {id(o): i for i, o in enumerate(observed.items)}
     for variant in ("base", "late"):
         plan = scenario.plan(variant)
         levels = step(plan, Draws(seed).take(plan, draws)).theaters[:, 0, :].astype(np.int64)
@@ -616,6 +617,15 @@ def test_reports_on_a_force_of_ten_million_score_as_every_stepped_draw_gives_the
             p10, p90 = ordered[40 - 1], ordered[360 - 1]
             high = np.inf if pd.isna(row.troops_high) else row.troops_high
             assert row.in_band80 == str(bool(row.troops_low <= p90 and high >= p10)).lower()
+            # the distribution kept: the levels drawn, held as a level-by-level count
+            # would hold them (the levels taken where that takes fewer bytes)
+            d = whole.observed.distributions[(variant, o_index[id(o)])]
+            taken, counts = np.unique(lv, return_counts=True)
+            span = int(taken[-1] - taken[0]) + 1
+            assert d.low == taken[0] and (d.at is not None) == (len(taken) * 12 < span * 8)
+            where = taken - d.low if d.at is None else d.at
+            assert d.parts.shape[0] == 1 and (where == taken - d.low).all()
+            assert (d.parts[0][where] if d.at is None else d.parts[0]).tolist() == counts.tolist()
     assert set(table.status) == {"scored"}
     # the command scores them as it writes the run, to the same rows
     out = tmp_path / "out"
@@ -638,7 +648,7 @@ def record_runs(monkeypatch):
 
     def binned(levels: int, **options: Any) -> sim.Result:
         monkeypatch.setattr(wide, "DENSE_BYTES", 0)
-        monkeypatch.setattr(conditioning, "DENSE_LEVELS", levels)
+        monkeypatch.setattr(conditioning, "SMALL_RANGE", levels)
         return sim.run(scenario, draws=3_000, seed=5, observed=observed, **options)
 
     return level_by_level, binned
@@ -651,7 +661,7 @@ def record_runs(monkeypatch):
         (3, {"chunk": 777}),
         (40, {"executor": InProcessParts(3)}),
     ],
-    ids=["levels-as-a-range", "levels-taken-only", "mixed-in-parts"],
+    ids=["ranges", "small-chunks-by-level-taken", "in-parts"],
 )
 def test_reports_scored_against_a_force_counted_in_bins_are_those_counted_level_by_level(
     record_runs, levels, options
@@ -667,35 +677,41 @@ def test_reports_scored_against_a_force_counted_in_bins_are_those_counted_level_
         assert have[key].low == d.low and (have[key].full() == d.full()).all(), key
 
 
-def test_a_tally_of_levels_merges_exactly_over_ranges_and_levels_taken(monkeypatch):
-    monkeypatch.setattr(conditioning, "DENSE_LEVELS", 50)
+@pytest.mark.parametrize("waiting", [1, 1 << 20], ids=["folded-at-once", "folded-at-the-end"])
+def test_a_tally_of_levels_merges_exactly_over_ranges_and_levels_taken(monkeypatch, waiting):
+    monkeypatch.setattr(conditioning, "SMALL_RANGE", 50)
+    monkeypatch.setattr(conditioning, "WAITING_BYTES", waiting)
     rng = np.random.default_rng(4)
     blocks = [
         rng.integers(1_000, 1_030, 200),  # a narrow range
         np.broadcast_to(np.int64(7), (30,)),  # every draw at one level
-        rng.integers(0, 10_000, 50),  # wider than DENSE_LEVELS: by level taken
+        rng.integers(0, 10_000, 50),  # wider than twice its values: by level taken
         rng.integers(990, 1_010, 100),
+        rng.integers(5_000, 5_003, 10),
     ]
     parts = [conditioning.Counts() for _ in range(2)]
     for i, block in enumerate(blocks):
         parts[i % 2].add(block)
     parts[0].merge(parts[1])
-    low, counts, at = parts[0].placed()
+    low, counts, levels = parts[0].held()
     every = np.concatenate([np.asarray(b) for b in blocks])
-    levels, expected = np.unique(every, return_counts=True)
-    assert at is not None
-    assert (low + at).tolist() == levels.tolist() and counts.tolist() == expected.tolist()
+    expected_levels, expected = np.unique(every, return_counts=True)
+    assert levels is not None  # (60-odd levels taken over 10,000: the fewer bytes)
+    assert levels.tolist() == expected_levels.tolist() and counts.tolist() == expected.tolist()
+    # a range its draws mostly take is held as a count of every level of it
     narrow = conditioning.Counts()
-    narrow.add(blocks[0])
-    low, counts, at = narrow.placed()
-    assert at is None and low == blocks[0].min()
-    assert counts.tolist() == np.bincount(blocks[0] - low).tolist()
+    for block in (blocks[0], blocks[3], blocks[0]):
+        narrow.add(block)
+    low, counts, levels = narrow.held()
+    both = np.concatenate([blocks[0], blocks[3], blocks[0]])
+    assert levels is None and low == both.min()
+    assert counts.tolist() == np.bincount(both - low).tolist()
 
 
 def test_reports_whose_counts_would_pass_the_budget_are_refused_in_one_line(
     write, tmp_path, monkeypatch
 ):
-    monkeypatch.setattr(conditioning, "TALLY_BYTES", 1_000)
+    monkeypatch.setattr(conditioning, "TALLY_BYTES", 16)  # (two levels' counts)
     path = tmp_path / "obs.csv"
     path.write_text(HUGE_REPORTS)
     out = tmp_path / "out"
@@ -706,3 +722,31 @@ def test_reports_whose_counts_would_pass_the_budget_are_refused_in_one_line(
     assert len(lines) == 1 and lines[0].startswith(f"forcesim: error: {path}:1:1: (rows)")
     assert "score fewer reports" in lines[0]
     assert not out.exists()
+
+
+def test_the_progress_bar_of_reports_scored_on_a_force_counted_in_bins_ends_full(
+    write, tmp_path, monkeypatch
+):
+    bars: list[Any] = []
+
+    class Bar:
+        def __init__(self, total: int) -> None:
+            self.total, self.n, self.closed = total, 0, False
+
+        def update(self, k: int) -> None:
+            self.n += k
+
+        def close(self) -> None:
+            self.closed = True
+
+    def made(total: int, enabled: Any, label: str) -> Bar:
+        bars.append(Bar(total))
+        return bars[-1]
+
+    monkeypatch.setattr(ensemble, "progress_bar", made)
+    scenario = sim.load_scenario(write(HUGE))
+    path = tmp_path / "obs.csv"
+    path.write_text(HUGE_REPORTS)
+    sim.run(scenario, draws=500, seed=1, observed=sim.load_observations(path, scenario))
+    (bar,) = bars  # each variant's binned passes and its reports' pass: four of 500 draws
+    assert bar.total == 4 * 500 and bar.n == bar.total and bar.closed

@@ -8,7 +8,7 @@ tagged counts (:class:`Weighted`). The rules are stated in
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -119,7 +119,7 @@ def checks_for(
 Key = tuple[str, int, bool]  # (series, month index, official figure?)
 
 
-def _key(c: Check) -> Key:
+def quantity_key(c: Check) -> Key:
     return (c.series, c.month, c.official)
 
 
@@ -142,19 +142,19 @@ class Observer:
         self.width = acc.bound + 1
         used = [c for c in checks if c.used] if self.condition else []
         counted = [c for c in checks if c.official]
-        self.keys: list[Key] = list(dict.fromkeys([_key(c) for c in used + counted]))
+        self.keys: list[Key] = list(dict.fromkeys([quantity_key(c) for c in used + counted]))
         where = {k: i for i, k in enumerate(self.keys)}
         # per compared level, how many counted reports a draw at each level misses
         levels = np.arange(self.width)
         self.misses: dict[int, NDArray[Any]] = {}
         for c in used:
-            table = self.misses.setdefault(where[_key(c)], np.zeros(self.width, np.int64))
+            table = self.misses.setdefault(where[quantity_key(c)], np.zeros(self.width, np.int64))
             table += (levels < c.lo) | (levels > c.hi)
         # a draw misses at most len(used) reports, and a file holds at most
         # sim.io.observations.MAX_ROWS (< 2**16) of them
         small = np.uint8 if len(used) < 2**8 else np.uint16 if len(used) < 2**16 else np.int64
         self.misses = {j: t.astype(small) for j, t in self.misses.items()}
-        self.counted = {k: where[k] for k in dict.fromkeys(_key(c) for c in counted)}
+        self.counted = {k: where[k] for k in dict.fromkeys(quantity_key(c) for c in counted)}
         # the tracks each compared series sums, looked up once (not once per key a group)
         self._tracks = {name: plan.series_tracks(name) for name, _, _ in self.keys}
         self.counts: dict[int, dict[Key, NDArray[np.int64]]] = {}  # k -> key -> levels
@@ -248,7 +248,9 @@ class Observer:
         tags = acc.tags or [0]
         if c.official:
             empty = np.zeros(self.width, np.int64)
-            return np.array([self.counts[k][_key(c)] if k in self.counts else empty for k in tags])
+            return np.array(
+                [self.counts[k][quantity_key(c)] if k in self.counts else empty for k in tags]
+            )
         acc.settle()
         months = self.plan.n_months
         row = acc.names.index(c.series)
@@ -264,13 +266,13 @@ class Observer:
         rows: dict[Key, NDArray[np.int64]] = {}
         out = []
         for c in self.checks:
-            row = rows.get(_key(c))
+            row = rows.get(quantity_key(c))
             if row is None:
                 if total is not None and not c.official:
                     row = np.array(total.counts_at(c.series, c.month), np.int64)
                 else:
                     row = self.slot_counts(c).sum(axis=0)
-                rows[_key(c)] = row
+                rows[quantity_key(c)] = row
             out.append(row)
         return out
 
@@ -285,7 +287,8 @@ def quantities(
     the month (the sum of its ``tracks``, ``level_at(track, month)`` each), or its
     official figure (each track's, :func:`sim.model.rules.official`, summed), with
     ``unreported`` (n, tracks) the troops each draw's official figures leave out.
-    Quantities read from one array (the months of one held run) give one array."""
+    Quantities of one track read from one array (the months of one held run) give
+    that array; a sum over several tracks is a new array each."""
     values: list[NDArray[np.int64]] = []
     # (id of the levels, track) -> (those levels, their official figure): the levels
     # are kept so that their id is not reused by another month's (a fresh array
@@ -323,105 +326,164 @@ def observer_of(
 
 #: the most bytes of counts a :class:`LevelTally` holds (past them: :class:`TallyTooLarge`)
 TALLY_BYTES = 96 << 20
-#: a quantity's counts are kept for every level of the range its draws take while that
-#: range is at most this many levels (8 MB), and for the levels taken only past it
-DENSE_LEVELS = 1 << 20
+#: a quantity's counts over a range of at most this many levels (512 kB) are kept for
+#: every level of the range, however few of them its draws take
+SMALL_RANGE = 1 << 16
+#: counts that came in wait to be folded in until they take this many bytes, or as
+#: many as half the counts held
+WAITING_BYTES = 1 << 20
+
+# one block of counts: (low, counts, levels): counts of every level from ``low``
+# (levels None), or of the ascending ``levels`` given
+Block = tuple[int, NDArray[np.int64], NDArray[np.int64] | None]
 
 
 class TallyTooLarge(Exception):
-    """A :class:`LevelTally`'s counts would take more than ``limit`` bytes (``size``)."""
+    """The counts of a :class:`LevelTally`'s ``quantities`` would take more than
+    ``limit`` bytes."""
 
-    def __init__(self, size: int, limit: int):
-        super().__init__(f"{size:,} bytes of counts, more than {limit:,}")
-        self.size, self.limit = size, limit
+    def __init__(self, quantities: int, limit: int):
+        super().__init__(quantities, limit)  # (all of them: the error is picklable)
+        self.quantities, self.limit = quantities, limit
+
+    def __str__(self) -> str:
+        return f"counts of {self.quantities:,} quantities past {self.limit:,} bytes"
+
+
+def _block_bytes(block: Block) -> int:
+    return block[1].nbytes + (0 if block[2] is None else block[2].nbytes)
+
+
+def _top(block: Block) -> int:
+    """The highest level a block counts (one past it when it counts none)."""
+    low, counts, levels = block
+    if levels is None:
+        return low + counts.shape[0] - 1
+    return int(levels[-1]) if levels.shape[0] else low
 
 
 class Counts:
     """Exact counts of the draws at each level of one quantity, mergeable.
 
-    Kept as ``counts`` (m,) int64 of the levels ``low .. low + m - 1`` while their range
-    is at most :data:`DENSE_LEVELS` levels (``levels`` None); past it, of the levels
-    taken only (``levels`` (m,) ascending) [troops]."""
+    Held in whichever form takes fewer bytes: a count of every level of the range the
+    draws take (``levels`` None: ``counts[i]`` draws at level ``low + i``, 8 bytes a
+    level), or the levels taken and their counts (``levels`` (m,) ascending, 16 bytes a
+    level taken); a range of at most :data:`SMALL_RANGE` levels always the first way.
+    A chunk's values are counted in a block of their own (:meth:`add`), which waits
+    with the others until they take :data:`WAITING_BYTES` or half the counts held;
+    then all are folded in at once, so that a fold's cost is shared by many blocks."""
 
     def __init__(self) -> None:
         self.low = 0
         self.counts = np.zeros(0, np.int64)
         self.levels: NDArray[np.int64] | None = None
+        self._waiting: list[Block] = []
+        self._waiting_bytes = 0
 
     @property
     def nbytes(self) -> int:
-        return self.counts.nbytes + (0 if self.levels is None else self.levels.nbytes)
+        """Bytes of the counts held and of the blocks waiting."""
+        return _block_bytes((self.low, self.counts, self.levels)) + self._waiting_bytes
 
     def add(self, values: NDArray[np.int64]) -> None:
         """Count the draws' ``values`` (n,) [troops], each 0 or more."""
-        if not values.shape[0]:
+        n = values.shape[0]
+        if not n:
             return
         if values.strides[0] == 0:  # every draw at one level
-            self.add_dense(int(values[0]), np.array([values.shape[0]], np.int64))
+            self.add_block((int(values[0]), np.array([n], np.int64), None))
             return
         low, high = int(values.min()), int(values.max())
-        if high - low < DENSE_LEVELS:
-            self.add_dense(low, np.bincount(values - low))
-        else:  # the levels taken, from the values sorted (as runs of equal values)
-            ordered = np.sort(values)
-            starts = np.flatnonzero(np.diff(ordered, prepend=ordered[0] - 1))
-            counts = np.diff(starts, append=ordered.shape[0]).astype(np.int64)
-            self.add_levels(ordered[starts], counts)
+        if high - low < max(SMALL_RANGE, 2 * n):  # a count of every level of the range
+            self.add_block((low, np.bincount(values - low).astype(np.int64, copy=False), None))
+            return
+        ordered = np.sort(values)  # the levels taken: runs of equal values
+        starts = np.flatnonzero(np.diff(ordered, prepend=ordered[0] - 1))
+        counts = np.diff(starts, append=n).astype(np.int64)
+        self.add_block((low, counts, ordered[starts]))
 
-    def add_dense(self, low: int, counts: NDArray[np.int64]) -> None:
-        """Add ``counts`` (m,) of the levels ``low .. low + m - 1``."""
-        if self.levels is None:
-            if not self.counts.shape[0]:
-                self.low, self.counts = low, counts.astype(np.int64, copy=True)
-                return
-            first = min(self.low, low)
-            last = max(self.low + self.counts.shape[0], low + counts.shape[0])
-            if last - first <= DENSE_LEVELS:
-                if (first, last) != (self.low, self.low + self.counts.shape[0]):
-                    wider = np.zeros(last - first, np.int64)
-                    wider[self.low - first : self.low - first + self.counts.shape[0]] = self.counts
-                    self.low, self.counts = first, wider
-                self.counts[low - first : low - first + counts.shape[0]] += counts
-                return
-        taken = np.flatnonzero(counts)
-        self.add_levels(low + taken, counts[taken])
-
-    def add_levels(self, levels: NDArray[np.int64], counts: NDArray[np.int64]) -> None:
-        """Add ``counts`` (m,) of the ``levels`` (m,), ascending and distinct."""
-        if self.levels is None:  # laid out by level taken from now on
-            taken = np.flatnonzero(self.counts)
-            self.levels, self.counts = self.low + taken, self.counts[taken]
-        every = np.concatenate([self.levels, levels])
-        every.sort(kind="stable")  # (two ascending runs: merged in one pass)
-        every = every[np.diff(every, prepend=every[0] - 1) != 0] if every.shape[0] else every
-        out = np.zeros(every.shape[0], np.int64)
-        out[np.searchsorted(every, self.levels)] = self.counts
-        out[np.searchsorted(every, levels)] += counts
-        self.levels, self.counts = every, out
-        self.low = int(every[0]) if every.shape[0] else 0
+    def add_block(self, block: Block) -> None:
+        """Add a block of counts (:data:`Block`)."""
+        self._waiting.append(block)
+        self._waiting_bytes += _block_bytes(block)
+        held = _block_bytes((self.low, self.counts, self.levels))
+        if self._waiting_bytes >= max(WAITING_BYTES, held // 2):
+            self.fold()
 
     def merge(self, other: Counts) -> None:
         """Add another part's counts of the same quantity."""
-        if other.levels is None:
-            if other.counts.shape[0]:
-                self.add_dense(other.low, other.counts)
-        else:
-            self.add_levels(other.levels, other.counts)
+        for block in [(other.low, other.counts, other.levels), *other._waiting]:
+            if block[1].shape[0]:
+                self.add_block(block)
 
-    def placed(self) -> tuple[int, NDArray[np.int64], NDArray[np.int64] | None]:
-        """``(low, counts, at)``: the counts (m,) from the lowest level taken to the
-        highest, every level of that range (``at`` None), or of the levels taken only,
-        ``at`` (m,) their levels less ``low``."""
-        if self.levels is None:
-            taken = np.flatnonzero(self.counts)
-            if not taken.shape[0]:
-                return 0, np.zeros(1, np.int64), None
-            first, last = int(taken[0]), int(taken[-1])
-            return self.low + first, self.counts[first : last + 1].copy(), None
-        if not self.levels.shape[0]:
+    def fold(self) -> None:
+        """Fold the waiting blocks into the counts held."""
+        if not self._waiting:
+            return
+        held = (self.low, self.counts, self.levels)
+        blocks = [b for b in [held, *self._waiting] if b[1].shape[0]]
+        self._waiting, self._waiting_bytes = [], 0
+        if not blocks:
+            return
+        low, top = min(b[0] for b in blocks), max(_top(b) for b in blocks)
+        size = top - low + 1
+        most = sum(b[1].shape[0] for b in blocks)  # (no fewer than the levels taken)
+        if all(b[2] is None for b in blocks) and size <= max(SMALL_RANGE, 2 * most):
+            # every block a range: added up over their whole range (in place when the
+            # counts held span it already)
+            if blocks[0] is held and self.low == low and self.counts.shape[0] == size:
+                out, blocks = self.counts, blocks[1:]
+            else:
+                out = np.zeros(size, np.int64)
+            for b_low, counts, _ in blocks:
+                out[b_low - low : b_low - low + counts.shape[0]] += counts
+            self.low, self.counts, self.levels = low, out, None
+            return
+        # the levels taken of every block, merged: sorted, equal levels summed
+        level_parts: list[NDArray[np.int64]] = []
+        count_parts: list[NDArray[np.int64]] = []
+        for b_low, b_counts, b_levels in blocks:
+            if b_levels is None:
+                taken = np.flatnonzero(b_counts)
+                level_parts.append(taken + b_low)
+                count_parts.append(b_counts[taken])
+            else:
+                level_parts.append(b_levels)
+                count_parts.append(b_counts)
+        held = blocks = None  # type: ignore[assignment]  # (let go as they are merged)
+        self.counts, self.levels = np.zeros(0, np.int64), None
+        every = np.concatenate(level_parts)
+        del level_parts
+        order = np.argsort(every, kind="stable")
+        every = every[order]
+        weights = np.concatenate(count_parts)[order]
+        del count_parts, order
+        starts = np.flatnonzero(np.diff(every, prepend=every[0] - 1))
+        taken, summed = every[starts], np.add.reduceat(weights, starts)
+        del every, weights, starts
+        if size <= max(SMALL_RANGE, 2 * taken.shape[0]):  # a range takes no more bytes
+            out = np.zeros(size, np.int64)
+            out[taken - low] = summed
+            self.low, self.counts, self.levels = low, out, None
+        else:
+            self.low, self.counts, self.levels = low, summed, taken
+
+    def held(self) -> Block:
+        """The counts, every block folded in, from the lowest level taken to the
+        highest (:data:`Block`; all zeros of one level when no draw was counted); not
+        copies: the counts let go of them."""
+        self.fold()
+        low, counts, levels = self.low, self.counts, self.levels
+        self.counts, self.levels = np.zeros(0, np.int64), None
+        if levels is not None:
+            return low, counts, levels
+        taken = np.flatnonzero(counts)
+        if not taken.shape[0]:
             return 0, np.zeros(1, np.int64), None
-        low = int(self.levels[0])
-        return low, self.counts.copy(), self.levels - low
+        first, last = int(taken[0]), int(taken[-1])
+        if (first, last) == (0, counts.shape[0] - 1):
+            return low, counts, None
+        return low + first, counts[first : last + 1], None
 
 
 class LevelTally:
@@ -431,8 +493,8 @@ class LevelTally:
     large to count level by level (:mod:`sim.analysis.wide`), whose observations are
     scored (not conditioned on) from a pass of their own over the same draws.
 
-    Each quantity's counts take the range of levels its draws take, or the levels
-    taken only where that range is wide (:class:`Counts`), at most
+    Each quantity's counts take the bytes of the range of levels its draws take or of
+    the levels taken, whichever is fewer (:class:`Counts`), at most
     :data:`TALLY_BYTES` in all (:class:`TallyTooLarge` past them). The draws are
     stepped by an accumulator that counts no series, only the months read
     (:meth:`Accumulator.add_draws` with this tally as its tagger, every tag 0)."""
@@ -442,21 +504,18 @@ class LevelTally:
     def __init__(self, plan: Plan, checks: list[Check]):
         self.plan = plan
         self.checks = checks
-        self.keys: list[Key] = list(dict.fromkeys(_key(c) for c in checks))
+        self.keys: list[Key] = list(dict.fromkeys(quantity_key(c) for c in checks))
         self._tracks = {name: plan.series_tracks(name) for name, _, _ in self.keys}
+        #: the ``(track, month)`` levels :meth:`__call__` asks for
+        self.reads: list[tuple[int, int]] = list(
+            dict.fromkeys((k, month) for name, month, _ in self.keys for k in self._tracks[name])
+        )
         self.tallies = {key: Counts() for key in self.keys}
         self.nbytes = 0  # of every quantity's counts
         self.acc = Accumulator(plan, 0, [], [], [])
 
     def add_chunk(self, chunk: Sequence[StepInputs]) -> None:
         self.acc.add_draws(chunk[0], self)
-
-    @property
-    def reads(self) -> list[tuple[int, int]]:
-        """The ``(track, month)`` levels :meth:`__call__` asks for."""
-        return list(
-            dict.fromkeys((k, month) for name, month, _ in self.keys for k in self._tracks[name])
-        )
 
     def __call__(self, level_at: Any, unreported: NDArray[np.float64]) -> NDArray[Any]:
         """Count each quantity's values; every draw's tag is 0."""
@@ -472,7 +531,7 @@ class LevelTally:
         """Note ``size`` more bytes of counts; past :data:`TALLY_BYTES`, refuse."""
         self.nbytes += size
         if self.nbytes > TALLY_BYTES:
-            raise TallyTooLarge(self.nbytes, TALLY_BYTES)
+            raise TallyTooLarge(len(self.keys), TALLY_BYTES)
 
     def merge(self, other: LevelTally) -> None:
         """Add another part's draws of the same variant (an executor's part)."""
@@ -483,11 +542,12 @@ class LevelTally:
             tally.merge(t)
             self._grown(tally.nbytes - before)
 
-    def placed(self) -> list[tuple[int, NDArray[np.int64], NDArray[np.int64] | None]]:
-        """Per check, :meth:`Counts.placed` of the quantity it compares (the checks of
-        one quantity share one tuple)."""
-        got = {key: t.placed() for key, t in self.tallies.items()}
-        return [got[_key(c)] for c in self.checks]
+    def handed(self) -> Iterator[tuple[Key, Block]]:
+        """Each quantity and its counts (:meth:`Counts.held`), handed over one at a
+        time: the tally lets go of each as it hands it over."""
+        for key in list(self.tallies):
+            yield key, self.tallies.pop(key).held()
+        self.nbytes = 0
 
     def release(self) -> None:
         """Let the counts go, once the checks are scored."""

@@ -210,8 +210,10 @@ def variant_summaries(
     if keep_counts:
         for name in names:
             if name in wide:
-                require_dense(plans[name], name, scenario, "every level's counts")
-    bar = progress_bar(draws * len(names), progress, scenario.id)
+                require_dense(plans[name], name, scenario, "keep_counts (every level's counts)")
+    # (a force counted in bins whose reports are scored takes a pass of its own for them)
+    passes = len(names) + (len(wide) if makers is not None else 0)
+    bar = progress_bar(draws * passes, progress, scenario.id)
     # consecutive variants counted level by level together, a wide one alone
     runs: list[list[str]] = []
     for name in names:
@@ -241,6 +243,7 @@ def variant_summaries(
                         draws,
                         seed,
                         chunk=chunk,
+                        bar=bar,
                         executor=executor,
                     )
                     if done is not None:

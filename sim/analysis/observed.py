@@ -75,6 +75,7 @@ from sim.analysis.conditioning import (
     checks_for,
     joined,
     observer_of,
+    quantity_key,
 )
 from sim.analysis.ensemble import check_args, run_ensemble
 from sim.analysis.summaries import (
@@ -120,6 +121,9 @@ USED, DISCREPANT, SUPERSEDED, LATER = "used", "discrepant", "superseded", "later
 # ---------------------------------------------------------------- results
 
 
+_AT_MAX = 2**31 - 1  # (the int32 levels of a Distribution's ``at`` are below it)
+
+
 def rank_stats(
     hist: NDArray[np.int64],
     obs: Any,
@@ -133,32 +137,32 @@ def rank_stats(
     range meets the exact 10th–90th percentile band, and the share of draws within
     ``accept`` (the range widened by the tolerance).
 
-    ``hist`` is (levels,): ``hist[L]`` draws at level ``L`` [troops]; ``accept`` the
+    ``hist`` is (m,): ``hist[i]`` draws at level ``low + i`` [troops] (from level 0
+    unless told), or, with ``at`` (m,) (levels less ``low``, ascending, as
+    :class:`Distribution` holds them), at level ``low + at[i]``; ``accept`` the
     accepted range [troops] (``±inf`` for an open end). The rank is the mid-rank
     ``100·(#below + ½ #equal)/n`` [%] (the module's docstring gives its source), the
     band's ends the inverse of the empirical distribution function (Hyndman & Fan
     1996, definition 1); the rank and the share are exact fractions, the share 0–1.
-    ``cum``, when given, is ``numpy.cumsum(hist)`` (reused for reports of one month).
-    ``hist[i]`` counts level ``low + i``, or, with ``at`` (levels less ``low``,
-    ascending, as :class:`Distribution` holds them), level ``low + at[i]``."""
+    ``cum``, when given, is ``numpy.cumsum(hist)`` (reused for reports of one month)."""
     if cum is None:
         cum = np.cumsum(hist)
     n = int(cum[-1])
     top = len(cum) - 1
 
     def upto(x: float) -> int:  # the draws at a level of at most x
-        if x < low:
-            return 0
-        if at is not None and x < math.inf:
-            i = int(np.searchsorted(at, math.floor(x) - low, side="right"))
+        if x < low or x == math.inf:
+            return 0 if x < low else n
+        if at is not None:
+            i = int(np.searchsorted(at, min(math.floor(x) - low, _AT_MAX), side="right"))
             return int(cum[i - 1]) if i else 0
         return n if x >= low + top else int(cum[math.floor(x) - low])
 
     def under(x: float) -> int:  # the draws at a level below x
-        if x <= low:
-            return 0
-        if at is not None and x < math.inf:
-            i = int(np.searchsorted(at, math.ceil(x) - low, side="left"))
+        if x <= low or x == math.inf:
+            return 0 if x <= low else n
+        if at is not None:
+            i = int(np.searchsorted(at, min(math.ceil(x) - low, _AT_MAX), side="left"))
             return int(cum[i - 1]) if i else 0
         return n if x > low + top else int(cum[math.ceil(x) - 1 - low])
 
@@ -608,6 +612,22 @@ def _trimmed(parts: NDArray[Any], bits: int = 0, offset: int = 0) -> Distributio
     return Distribution(offset + first, parts[:, first : last + 1].copy(), bits)
 
 
+def _handed(low: int, counts: NDArray[np.int64], levels: NDArray[np.int64] | None) -> Distribution:
+    """The distribution of a quantity's counts as a
+    :class:`~sim.analysis.conditioning.LevelTally` hands them over (``counts`` of every
+    level from ``low``, or of the ascending ``levels``), held as :func:`_trimmed` holds
+    the same counts taken level by level: every level of the range, or the levels
+    taken where that takes fewer bytes."""
+    if levels is None:
+        return _trimmed(counts[None], offset=low)
+    first, size = int(levels[0]), int(levels[-1]) - int(levels[0]) + 1
+    if levels.shape[0] * 12 < size * 8 and size - 1 < 2**31:  # (as _trimmed chooses)
+        return Distribution(first, counts[None], 0, (levels - first).astype(np.int32))
+    every = np.zeros((1, size), np.int64)
+    every[0, levels - first] = counts
+    return Distribution(first, every, 0)
+
+
 def _finish(
     observer: Observer | LevelTally, error: Fraction, scenario: str, variant: str, draws: int
 ) -> _Pass:
@@ -615,17 +635,11 @@ def _finish(
     # distribution: what is held grows with the quantities, not with the reports
     shared: dict[int, Distribution] = {}
     if isinstance(observer, LevelTally):  # a force too large to count level by level
-        placed = observer.placed()
-        vp = _Pass(observer.checks, [counts for _, counts, _ in placed], effective=float(draws))
-        for low, counts, at in placed:
-            if id(counts) not in shared:
-                shared[id(counts)] = (
-                    _trimmed(counts[None], offset=low)
-                    if at is None
-                    else Distribution(low, counts[None], 0, at.astype(np.int32))
-                )
-            vp.places.append((low, at))
-            vp.distributions.append(shared[id(counts)])
+        made = {key: _handed(*block) for key, block in observer.handed()}
+        handed = [made[quantity_key(c)] for c in observer.checks]
+        vp = _Pass(observer.checks, [d.parts[0] for d in handed], effective=float(draws))
+        vp.places = [(d.low, d.at) for d in handed]
+        vp.distributions = handed
         return vp
     if not observer.condition:
         vp = _Pass(observer.checks, observer.all_counts(), effective=float(draws))
@@ -773,7 +787,8 @@ class Scoring:
                 "reports whose levels the draws spread over fewer troops, to score them "
                 "against a force this large (the draws at each level of each reported "
                 f"quantity are counted: at most {_size(e.limit)} of counts in all)",
-                f"{_size(e.size)} of counts for the reports of {self.scenario.id}; "
+                f"counts past {_size(e.limit)} for the {e.quantities:,} quantities "
+                f"reported of {self.scenario.id} (levels or official figures in a month); "
                 "score fewer reports at once, or with fewer draws",
                 file=self.observations.origin,
                 line=1,
@@ -816,7 +831,7 @@ class Scoring:
             self.as_of,
         )
         if vp is not None:
-            vp.counts = []
+            vp.counts, vp.places = [], []
         if self.keep:
             self.rows += rows
             return None

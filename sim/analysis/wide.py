@@ -91,8 +91,9 @@ def require_dense(
     what: str,
     larger: str = "a plain run takes larger ones",
 ) -> None:
-    """Refuse ``what`` (observations, sensitivity, a sweep) for a plan too large to
-    count level by level (:func:`is_wide`): those keep every level's counts.
+    """Refuse ``what`` (conditioning on observations, sensitivity, a sweep) for a plan
+    too large to count level by level (:func:`is_wide`): those keep every level's
+    counts.
     ``larger`` says what does take larger forces.
 
     Raises
