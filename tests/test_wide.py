@@ -8,6 +8,7 @@ shares none of their code.
 
 from __future__ import annotations
 
+import pickle
 import warnings
 from typing import Any
 
@@ -750,3 +751,10 @@ def test_the_progress_bar_of_reports_scored_on_a_force_counted_in_bins_ends_full
     sim.run(scenario, draws=500, seed=1, observed=sim.load_observations(path, scenario))
     (bar,) = bars  # each variant's binned passes and its reports' pass: four of 500 draws
     assert bar.total == 4 * 500 and bar.n == bar.total and bar.closed
+
+
+def test_the_refusal_of_a_tally_too_large_comes_back_whole_from_a_worker():
+    # (an executor's parts come back pickled: a refusal raised there must too)
+    error = pickle.loads(pickle.dumps(conditioning.TallyTooLarge(24, 96 << 20)))
+    assert (error.quantities, error.limit) == (24, 96 << 20)
+    assert "24 quantities" in str(error)
