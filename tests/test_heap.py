@@ -41,12 +41,15 @@ def fresh(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
 
 
-def test_keep_freed_memory_sets_the_mmap_and_trim_thresholds_once(fresh: None) -> None:
+def test_keep_freed_memory_sets_the_mmap_and_trim_thresholds_and_one_arena_once(
+    fresh: None,
+) -> None:
     libc = FakeLibc()
     assert heap.keep_freed_memory(libc) is True
-    assert libc.calls == [(-3, 32 << 20), (-1, 128 << 20)]
+    # (and one arena for every thread: the freed memory of a thread's own arena stayed)
+    assert libc.calls == [(-3, 32 << 20), (-1, 128 << 20), (-8, 1)]
     assert heap.keep_freed_memory(libc) is False  # once per process
-    assert len(libc.calls) == 2
+    assert len(libc.calls) == 3
 
 
 @pytest.mark.parametrize(
