@@ -326,15 +326,13 @@ def observer_of(
 
 #: the most bytes of counts a :class:`LevelTally` holds (past them: :class:`TallyTooLarge`)
 TALLY_BYTES = 96 << 20
-#: a quantity's counts over a range of at most this many levels (512 kB) are kept for
-#: every level of the range, however few of them its draws take
-SMALL_RANGE = 1 << 16
-#: counts that came in wait to be folded in until they take this many bytes, or as
-#: many as half the counts held
-WAITING_BYTES = 1 << 20
+#: the most values a quantity's counts take in before counting them
+BUFFER_VALUES = 1 << 16
+#: the most bytes of values the quantities of a tally take in together before counting
+BUFFER_BYTES = 16 << 20
 
-# one block of counts: (low, counts, levels): counts of every level from ``low``
-# (levels None), or of the ascending ``levels`` given
+# a block of counts: (low, counts, levels): counts of every level from ``low`` (levels
+# None), or of the ascending, distinct ``levels`` given
 Block = tuple[int, NDArray[np.int64], NDArray[np.int64] | None]
 
 
@@ -350,140 +348,146 @@ class TallyTooLarge(Exception):
         return f"counts of {self.quantities:,} quantities past {self.limit:,} bytes"
 
 
-def _block_bytes(block: Block) -> int:
-    return block[1].nbytes + (0 if block[2] is None else block[2].nbytes)
-
-
-def _top(block: Block) -> int:
-    """The highest level a block counts (one past it when it counts none)."""
-    low, counts, levels = block
-    if levels is None:
-        return low + counts.shape[0] - 1
-    return int(levels[-1]) if levels.shape[0] else low
-
-
 class Counts:
     """Exact counts of the draws at each level of one quantity, mergeable.
 
     Held in whichever form takes fewer bytes: a count of every level of the range the
     draws take (``levels`` None: ``counts[i]`` draws at level ``low + i``, 8 bytes a
-    level), or the levels taken and their counts (``levels`` (m,) ascending, 16 bytes a
-    level taken); a range of at most :data:`SMALL_RANGE` levels always the first way.
-    A chunk's values are counted in a block of their own (:meth:`add`), which waits
-    with the others until they take :data:`WAITING_BYTES` or half the counts held;
-    then all are folded in at once, so that a fold's cost is shared by many blocks."""
+    level), or the levels taken and their counts (``levels`` ascending, 16 bytes a
+    level taken); ``taken`` is how many levels are taken. Values are taken in to a
+    buffer of ``capacity`` values and counted a full buffer at a time (a group of one
+    draw costs a copy, not a block), each buffer folded in at once. Both forms only
+    grow as values come, so :attr:`nbytes` never falls."""
 
-    def __init__(self) -> None:
+    def __init__(self, capacity: int = BUFFER_VALUES) -> None:
         self.low = 0
         self.counts = np.zeros(0, np.int64)
         self.levels: NDArray[np.int64] | None = None
-        self._waiting: list[Block] = []
-        self._waiting_bytes = 0
+        self.taken = 0
+        self._buffer = np.empty(max(1, capacity), np.int64)
+        self._filled = 0
 
     @property
     def nbytes(self) -> int:
-        """Bytes of the counts held and of the blocks waiting."""
-        return _block_bytes((self.low, self.counts, self.levels)) + self._waiting_bytes
+        """Bytes of the counts held and of the buffer."""
+        levels = 0 if self.levels is None else self.levels.nbytes
+        return self.counts.nbytes + levels + self._buffer.nbytes
 
     def add(self, values: NDArray[np.int64]) -> None:
         """Count the draws' ``values`` (n,) [troops], each 0 or more."""
-        n = values.shape[0]
-        if not n:
-            return
-        if values.strides[0] == 0:  # every draw at one level
-            self.add_block((int(values[0]), np.array([n], np.int64), None))
+        n, at = values.shape[0], 0
+        room = self._buffer.shape[0]
+        while at < n:
+            take = min(n - at, room - self._filled)
+            self._buffer[self._filled : self._filled + take] = values[at : at + take]
+            self._filled += take
+            at += take
+            if self._filled == room:
+                self.flush()
+
+    def flush(self) -> None:
+        """Count the values taken in so far and fold them in."""
+        values = self._buffer[: self._filled]
+        self._filled = 0
+        if not values.shape[0]:
             return
         low, high = int(values.min()), int(values.max())
-        if high - low < max(SMALL_RANGE, 2 * n):  # a count of every level of the range
-            self.add_block((low, np.bincount(values - low).astype(np.int64, copy=False), None))
+        if high - low < 2 * values.shape[0]:  # a count of every level of the range
+            counts = np.bincount(values - low)
+            self.fold((low, counts, None), int(np.count_nonzero(counts)))
             return
         ordered = np.sort(values)  # the levels taken: runs of equal values
         starts = np.flatnonzero(np.diff(ordered, prepend=ordered[0] - 1))
-        counts = np.diff(starts, append=n).astype(np.int64)
-        self.add_block((low, counts, ordered[starts]))
+        counts = np.diff(starts, append=ordered.shape[0]).astype(np.int64)
+        self.fold((low, counts, ordered[starts]), int(starts.shape[0]))
 
-    def add_block(self, block: Block) -> None:
-        """Add a block of counts (:data:`Block`)."""
-        self._waiting.append(block)
-        self._waiting_bytes += _block_bytes(block)
-        held = _block_bytes((self.low, self.counts, self.levels))
-        if self._waiting_bytes >= max(WAITING_BYTES, held // 2):
-            self.fold()
+    def fold(self, block: Block, taken: int) -> None:
+        """Add a block of counts (:data:`Block`) of ``taken`` levels taken."""
+        b_low, b_counts, b_levels = block
+        if not b_counts.shape[0]:
+            return
+        b_top = b_low + b_counts.shape[0] - 1 if b_levels is None else int(b_levels[-1])
+        if not self.taken:
+            self.low, self.counts, self.levels, self.taken = b_low, b_counts, b_levels, taken
+            self._settle()
+            return
+        top = self.low + self.counts.shape[0] - 1 if self.levels is None else int(self.levels[-1])
+        low, top = min(self.low, b_low), max(top, b_top)
+        size = top - low + 1
+        if self.levels is None and size <= 2 * (self.taken + taken):
+            # held as a range, and (most likely) still to be: the block added in place
+            if (low, size) != (self.low, self.counts.shape[0]):
+                wider = np.zeros(size, np.int64)
+                wider[self.low - low : self.low - low + self.counts.shape[0]] = self.counts
+                self.low, self.counts = low, wider
+            if b_levels is None:
+                where = self.counts[b_low - low : b_low - low + b_counts.shape[0]]
+                before = int(np.count_nonzero(where))
+                where += b_counts
+                self.taken += int(np.count_nonzero(where)) - before
+            else:
+                at = b_levels - low
+                self.taken += int(np.count_nonzero(self.counts[at] == 0))
+                self.counts[at] += b_counts
+            self._settle()
+            return
+        # the levels taken of both, merged (each ascending and distinct)
+        mine, theirs = self._as_levels(), _levels_of(block)
+        every = np.concatenate([mine[0], theirs[0]])
+        every.sort()
+        if every.shape[0] > 1:
+            every = every[np.concatenate(([True], every[1:] != every[:-1]))]
+        out = np.zeros(every.shape[0], np.int64)
+        out[np.searchsorted(every, mine[0])] = mine[1]
+        out[np.searchsorted(every, theirs[0])] += theirs[1]
+        del mine, theirs
+        self.low, self.counts, self.levels, self.taken = low, out, every, every.shape[0]
+        self._settle()
+
+    def _as_levels(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """The counts held as (levels taken, their counts)."""
+        return _levels_of((self.low, self.counts, self.levels))
+
+    def _settle(self) -> None:
+        """Hold the counts in the form that takes fewer bytes (a range when it takes no
+        more: 8 bytes a level of it against 16 a level taken)."""
+        if self.levels is None:
+            size = self.counts.shape[0]
+            if size > 2 * self.taken:
+                self.levels, self.counts = _levels_of((self.low, self.counts, None))
+                self.low = int(self.levels[0])
+            return
+        size = int(self.levels[-1]) - int(self.levels[0]) + 1
+        if size <= 2 * self.taken:
+            out = np.zeros(size, np.int64)
+            out[self.levels - self.levels[0]] = self.counts
+            self.low, self.counts, self.levels = int(self.levels[0]), out, None
 
     def merge(self, other: Counts) -> None:
         """Add another part's counts of the same quantity."""
-        for block in [(other.low, other.counts, other.levels), *other._waiting]:
-            if block[1].shape[0]:
-                self.add_block(block)
-
-    def fold(self) -> None:
-        """Fold the waiting blocks into the counts held."""
-        if not self._waiting:
-            return
-        held = (self.low, self.counts, self.levels)
-        blocks = [b for b in [held, *self._waiting] if b[1].shape[0]]
-        self._waiting, self._waiting_bytes = [], 0
-        if not blocks:
-            return
-        low, top = min(b[0] for b in blocks), max(_top(b) for b in blocks)
-        size = top - low + 1
-        most = sum(b[1].shape[0] for b in blocks)  # (no fewer than the levels taken)
-        if all(b[2] is None for b in blocks) and size <= max(SMALL_RANGE, 2 * most):
-            # every block a range: added up over their whole range (in place when the
-            # counts held span it already)
-            if blocks[0] is held and self.low == low and self.counts.shape[0] == size:
-                out, blocks = self.counts, blocks[1:]
-            else:
-                out = np.zeros(size, np.int64)
-            for b_low, counts, _ in blocks:
-                out[b_low - low : b_low - low + counts.shape[0]] += counts
-            self.low, self.counts, self.levels = low, out, None
-            return
-        # the levels taken of every block, merged: sorted, equal levels summed
-        level_parts: list[NDArray[np.int64]] = []
-        count_parts: list[NDArray[np.int64]] = []
-        for b_low, b_counts, b_levels in blocks:
-            if b_levels is None:
-                taken = np.flatnonzero(b_counts)
-                level_parts.append(taken + b_low)
-                count_parts.append(b_counts[taken])
-            else:
-                level_parts.append(b_levels)
-                count_parts.append(b_counts)
-        held = blocks = None  # type: ignore[assignment]  # (let go as they are merged)
-        self.counts, self.levels = np.zeros(0, np.int64), None
-        every = np.concatenate(level_parts)
-        del level_parts
-        order = np.argsort(every, kind="stable")
-        every = every[order]
-        weights = np.concatenate(count_parts)[order]
-        del count_parts, order
-        starts = np.flatnonzero(np.diff(every, prepend=every[0] - 1))
-        taken, summed = every[starts], np.add.reduceat(weights, starts)
-        del every, weights, starts
-        if size <= max(SMALL_RANGE, 2 * taken.shape[0]):  # a range takes no more bytes
-            out = np.zeros(size, np.int64)
-            out[taken - low] = summed
-            self.low, self.counts, self.levels = low, out, None
-        else:
-            self.low, self.counts, self.levels = low, summed, taken
+        other.flush()
+        self.fold((other.low, other.counts, other.levels), other.taken)
 
     def held(self) -> Block:
-        """The counts, every block folded in, from the lowest level taken to the
-        highest (:data:`Block`; all zeros of one level when no draw was counted); not
-        copies: the counts let go of them."""
-        self.fold()
-        low, counts, levels = self.low, self.counts, self.levels
-        self.counts, self.levels = np.zeros(0, np.int64), None
-        if levels is not None:
-            return low, counts, levels
-        taken = np.flatnonzero(counts)
-        if not taken.shape[0]:
+        """The counts, every value taken in counted, from the lowest level taken to the
+        highest (:data:`Block`; one level's zero count when no draw was counted). Not
+        copies: the counts let go of them, and of their buffer."""
+        self.flush()
+        out = (self.low, self.counts, self.levels)
+        self.counts, self.levels, self.taken = np.zeros(0, np.int64), None, 0
+        self._buffer = np.empty(0, np.int64)
+        if not out[1].shape[0]:
             return 0, np.zeros(1, np.int64), None
-        first, last = int(taken[0]), int(taken[-1])
-        if (first, last) == (0, counts.shape[0] - 1):
-            return low, counts, None
-        return low + first, counts[first : last + 1], None
+        return out
+
+
+def _levels_of(block: Block) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """A block's (levels taken, their counts)."""
+    low, counts, levels = block
+    if levels is not None:
+        return levels, counts
+    taken = np.flatnonzero(counts)
+    return taken + low, counts[taken]
 
 
 class LevelTally:
@@ -499,8 +503,6 @@ class LevelTally:
     stepped by an accumulator that counts no series, only the months read
     (:meth:`Accumulator.add_draws` with this tally as its tagger, every tag 0)."""
 
-    condition = False
-
     def __init__(self, plan: Plan, checks: list[Check]):
         self.plan = plan
         self.checks = checks
@@ -510,8 +512,10 @@ class LevelTally:
         self.reads: list[tuple[int, int]] = list(
             dict.fromkeys((k, month) for name, month, _ in self.keys for k in self._tracks[name])
         )
-        self.tallies = {key: Counts() for key in self.keys}
-        self.nbytes = 0  # of every quantity's counts
+        # (each quantity's buffer: BUFFER_BYTES in all, 64 to BUFFER_VALUES values each)
+        room = min(BUFFER_VALUES, max(64, BUFFER_BYTES // (8 * max(1, len(self.keys)))))
+        self.tallies = {key: Counts(room) for key in self.keys}
+        self.nbytes = sum(t.nbytes for t in self.tallies.values())  # of every quantity's
         self.acc = Accumulator(plan, 0, [], [], [])
 
     def add_chunk(self, chunk: Sequence[StepInputs]) -> None:
@@ -536,17 +540,21 @@ class LevelTally:
     def merge(self, other: LevelTally) -> None:
         """Add another part's draws of the same variant (an executor's part)."""
         self.acc.merge(other.acc)
-        for key, t in other.tallies.items():
+        for key in list(other.tallies):
             tally = self.tallies[key]
             before = tally.nbytes
-            tally.merge(t)
+            tally.merge(other.tallies.pop(key))
             self._grown(tally.nbytes - before)
 
     def handed(self) -> Iterator[tuple[Key, Block]]:
         """Each quantity and its counts (:meth:`Counts.held`), handed over one at a
         time: the tally lets go of each as it hands it over."""
         for key in list(self.tallies):
-            yield key, self.tallies.pop(key).held()
+            tally = self.tallies.pop(key)
+            before = tally.nbytes
+            tally.flush()  # (the last values counted: within the budget too)
+            self._grown(tally.nbytes - before)
+            yield key, tally.held()
         self.nbytes = 0
 
     def release(self) -> None:

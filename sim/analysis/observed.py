@@ -618,8 +618,12 @@ def _handed(low: int, counts: NDArray[np.int64], levels: NDArray[np.int64] | Non
     level from ``low``, or of the ascending ``levels``), held as :func:`_trimmed` holds
     the same counts taken level by level: every level of the range, or the levels
     taken where that takes fewer bytes."""
-    if levels is None:
-        return _trimmed(counts[None], offset=low)
+    if levels is None:  # (every level low .. low + len - 1, the ends taken)
+        taken = np.flatnonzero(counts)
+        size = counts.shape[0]
+        if taken.shape[0] * 12 < size * 8 and size - 1 < 2**31:  # (as _trimmed chooses)
+            return Distribution(low, counts[taken][None], 0, taken.astype(np.int32))
+        return Distribution(low, counts[None], 0)
     first, size = int(levels[0]), int(levels[-1]) - int(levels[0]) + 1
     if levels.shape[0] * 12 < size * 8 and size - 1 < 2**31:  # (as _trimmed chooses)
         return Distribution(first, counts[None], 0, (levels - first).astype(np.int32))
@@ -636,10 +640,12 @@ def _finish(
     shared: dict[int, Distribution] = {}
     if isinstance(observer, LevelTally):  # a force too large to count level by level
         made = {key: _handed(*block) for key, block in observer.handed()}
-        handed = [made[quantity_key(c)] for c in observer.checks]
-        vp = _Pass(observer.checks, [d.parts[0] for d in handed], effective=float(draws))
-        vp.places = [(d.low, d.at) for d in handed]
-        vp.distributions = handed
+        # (one array per quantity: its reports share it, and so its running sums)
+        rows = {key: d.parts[0] for key, d in made.items()}
+        keys = [quantity_key(c) for c in observer.checks]
+        vp = _Pass(observer.checks, [rows[k] for k in keys], effective=float(draws))
+        vp.places = [(made[k].low, made[k].at) for k in keys]
+        vp.distributions = [made[k] for k in keys]
         return vp
     if not observer.condition:
         vp = _Pass(observer.checks, observer.all_counts(), effective=float(draws))
