@@ -789,32 +789,32 @@ class Scoring:
         of scoring reports of a force too large to count level by level whose
         quantities' counts would (:class:`~sim.analysis.conditioning.LevelTally`)."""
         if isinstance(e, TallyTooLarge):
-            return ScenarioError(
+            expected = (
                 "reports whose levels the draws spread over fewer troops, to score them "
                 "against a force this large (the draws at each level of each reported "
-                f"quantity are counted: at most {_size(e.limit)} of counts in all)",
+                f"quantity are counted: at most {_size(e.limit)} of counts in all)"
+            )
+            found = (
                 f"counts past {_size(e.limit)} for the {e.quantities:,} quantities "
                 f"reported of {self.scenario.id} (levels or official figures in a month); "
-                "score fewer reports at once, or with fewer draws",
-                file=self.observations.origin,
-                line=1,
-                col=1,
-                path="(rows)",
+                "score fewer reports at once, or with fewer draws"
+            )
+        else:
+            expected = (
+                "draws that miss fewer different numbers of reports, to condition on them "
+                "(the draws are counted apart for each number of reports they miss: at "
+                f"most {_size(e.limit)} of counts in all)"
+            )
+            found = (
+                f"draws of {self.scenario.id} that miss from {e.low:,} to {e.high:,} of the "
+                f"{max(self.used(v) for v in self.names):,} reports counted"
+                + ("" if self.as_of is None else f" as of {self.as_of.isoformat()}")
+                + ", "
+                f"{_size(e.size)} of counts; condition on fewer reports (an earlier "
+                "--as-of), widen --tolerance, or score them without --condition"
             )
         return ScenarioError(
-            "draws that miss fewer different numbers of reports, to condition on them "
-            "(the draws are counted apart for each number of reports they miss: at most "
-            f"{_size(e.limit)} of counts in all)",
-            f"draws of {self.scenario.id} that miss from {e.low:,} to {e.high:,} of the "
-            f"{max(self.used(v) for v in self.names):,} reports counted"
-            + ("" if self.as_of is None else f" as of {self.as_of.isoformat()}")
-            + ", "
-            f"{_size(e.size)} of counts; condition on fewer reports (an earlier "
-            "--as-of), widen --tolerance, or score them without --condition",
-            file=self.observations.origin,
-            line=1,
-            col=1,
-            path="(rows)",
+            expected, found, file=self.observations.origin, line=1, col=1, path="(rows)"
         )
 
     def score(
