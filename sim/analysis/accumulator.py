@@ -523,10 +523,11 @@ class Accumulator:
         arrays: tuple[NDArray[np.float64], ...] = tuple(inputs.group_arrays(plan))
         order, cuts = timing_groups(inputs.delay, inputs.exec_delay)
         # (a tagger reads levels of every theater of a draw: kept whole in draw order,
-        # at most TAG_BYTES of them)
+        # at most TAG_BYTES of them; an accumulator that counts no series, only a
+        # tagger's reads, reads them theater by theater too)
         if (
             len(cuts) - 1 > n // FEW_DRAWS
-            and len(self._counted) > 1
+            and (len(self._counted) > 1 or (tagger is not None and not self._counted))
             and (tagger is None or len(tagger.reads) * n * 8 <= TAG_BYTES)
         ):
             self._add_by_theater(inputs, arrays, tagger)
