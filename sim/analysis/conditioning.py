@@ -167,9 +167,7 @@ class Observer:
     def reads(self) -> list[tuple[int, int]]:
         """The ``(track, month)`` levels :meth:`__call__` asks for: every track of each
         compared series, in the month compared."""
-        return list(
-            dict.fromkeys((k, month) for name, month, _ in self.keys for k in self._tracks[name])
-        )
+        return reads_of(self.keys, self._tracks)
 
     def __call__(self, level_at: Any, unreported: NDArray[np.float64]) -> NDArray[Any]:
         """Each draw's ``k``; counts the official figures of the official checks."""
@@ -275,6 +273,12 @@ class Observer:
                 rows[quantity_key(c)] = row
             out.append(row)
         return out
+
+
+def reads_of(keys: Sequence[Key], tracks: dict[str, list[int]]) -> list[tuple[int, int]]:
+    """The ``(track, month)`` levels that :func:`quantities` of ``keys`` reads: every
+    track of each compared series, in the month compared, each once."""
+    return list(dict.fromkeys((k, month) for name, month, _ in keys for k in tracks[name]))
 
 
 def quantities(
@@ -432,7 +436,7 @@ class Counts:
             self._settle()
             return
         # the levels taken of both, merged (each ascending and distinct)
-        mine, theirs = self._as_levels(), _levels_of(block)
+        mine, theirs = _levels_of((self.low, self.counts, self.levels)), _levels_of(block)
         every = np.concatenate([mine[0], theirs[0]])
         every.sort()
         if every.shape[0] > 1:
@@ -443,10 +447,6 @@ class Counts:
         del mine, theirs
         self.low, self.counts, self.levels, self.taken = low, out, every, every.shape[0]
         self._settle()
-
-    def _as_levels(self) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-        """The counts held as (levels taken, their counts)."""
-        return _levels_of((self.low, self.counts, self.levels))
 
     def _settle(self) -> None:
         """Hold the counts in the form that takes fewer bytes (a range when it takes no
@@ -509,9 +509,7 @@ class LevelTally:
         self.keys: list[Key] = list(dict.fromkeys(quantity_key(c) for c in checks))
         self._tracks = {name: plan.series_tracks(name) for name, _, _ in self.keys}
         #: the ``(track, month)`` levels :meth:`__call__` asks for
-        self.reads: list[tuple[int, int]] = list(
-            dict.fromkeys((k, month) for name, month, _ in self.keys for k in self._tracks[name])
-        )
+        self.reads = reads_of(self.keys, self._tracks)
         # (each quantity's buffer: BUFFER_BYTES in all, 64 to BUFFER_VALUES values each)
         room = min(BUFFER_VALUES, max(64, BUFFER_BYTES // (8 * max(1, len(self.keys)))))
         self.tallies = {key: Counts(room) for key in self.keys}
@@ -525,15 +523,15 @@ class LevelTally:
         """Count each quantity's values; every draw's tag is 0."""
         values = quantities(self.keys, self._tracks, level_at, unreported)
         for key, v in zip(self.keys, values, strict=True):
-            tally = self.tallies[key]
-            before = tally.nbytes
-            tally.add(v)
-            self._grown(tally.nbytes - before)
+            self._grown(self.tallies[key], lambda t, v=v: t.add(v))  # type: ignore[misc]
         return np.zeros(unreported.shape[0], np.int32)
 
-    def _grown(self, size: int) -> None:
-        """Note ``size`` more bytes of counts; past :data:`TALLY_BYTES`, refuse."""
-        self.nbytes += size
+    def _grown(self, tally: Counts, step: Callable[[Counts], None]) -> None:
+        """Do ``step(tally)`` and note the bytes of counts it added; past
+        :data:`TALLY_BYTES`, refuse."""
+        before = tally.nbytes
+        step(tally)
+        self.nbytes += tally.nbytes - before
         if self.nbytes > TALLY_BYTES:
             raise TallyTooLarge(len(self.keys), TALLY_BYTES)
 
@@ -541,19 +539,15 @@ class LevelTally:
         """Add another part's draws of the same variant (an executor's part)."""
         self.acc.merge(other.acc)
         for key in list(other.tallies):
-            tally = self.tallies[key]
-            before = tally.nbytes
-            tally.merge(other.tallies.pop(key))
-            self._grown(tally.nbytes - before)
+            theirs = other.tallies.pop(key)
+            self._grown(self.tallies[key], lambda t, o=theirs: t.merge(o))  # type: ignore[misc]
 
     def handed(self) -> Iterator[tuple[Key, Block]]:
         """Each quantity and its counts (:meth:`Counts.held`), handed over one at a
         time: the tally lets go of each as it hands it over."""
         for key in list(self.tallies):
             tally = self.tallies.pop(key)
-            before = tally.nbytes
-            tally.flush()  # (the last values counted: within the budget too)
-            self._grown(tally.nbytes - before)
+            self._grown(tally, Counts.flush)  # (the last values counted: within the budget)
             yield key, tally.held()
         self.nbytes = 0
 
