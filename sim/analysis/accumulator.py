@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from sim.analysis.heap import release_pages
+from sim.analysis.heap import lazy_zeros, release_pages
 from sim.analysis.ramps import RampTable
 from sim.analysis.stretches import HeldStretches
 from sim.analysis.summaries import (
@@ -213,7 +213,7 @@ class Accumulator:
         self._slot: Any = 0  # while counting tagged draws: each draw's slot, or the one of all
         self.slot_n = np.zeros(1, np.int64)
         self.slot_met = np.zeros((1, len(self.plan.milestones)), np.int64)
-        self.hist = np.zeros((len(self.names), months * width), COUNT)
+        self.hist = lazy_zeros((len(self.names), months * width), COUNT)
         # the running-minimum correction, made when some draw's level first rises
         self._lower: NDArray[np.int64] | None = None
         self.first = np.zeros((len(self.marks), months + 1), np.int64)
@@ -304,7 +304,7 @@ class Accumulator:
             if len(self.tags) > 1:  # (the correction of every slot: within the budget)
                 self._check_tagged(self.tags[0], self.tags[-1], lower=True)
             months = self.plan.n_months
-            self._lower = np.zeros((len(self.names), months * self.span), COUNT)
+            self._lower = lazy_zeros((len(self.names), months * self.span), COUNT)
         return self._lower
 
     def settle(self) -> None:
@@ -363,10 +363,10 @@ class Accumulator:
             lead = series * months * width  # rows of slots: (series, month, level)
             if old is None:  # (before the first tags nothing is counted yet: all 0)
                 del self.hist  # (not held beside the new counts)
-                self.hist = np.zeros((series, months * width * size), COUNT)
+                self.hist = lazy_zeros((series, months * width * size), COUNT)
                 if self._lower is not None:
                     self._lower = None
-                    self._lower = np.zeros((series, months * width * size), COUNT)
+                    self._lower = lazy_zeros((series, months * width * size), COUNT)
                 at, count = 0, 1
             else:
                 at, count = old
@@ -419,24 +419,41 @@ class Accumulator:
         x = self._buffer(1, levels.shape[0], np.int64, 11)[0]
         np.multiply(levels, len(self.tags), out=x)
         x += self._slot
-        low = int(x.min()) if self.span > FULL_BINS else 0
-        if low:
-            x -= low
-        return low, np.bincount(x)
+        if self.span > FULL_BINS:
+            low = int(x.min())
+            if low:
+                x -= low
+            return low, np.bincount(x)
+        # (counted from column 0, then cut to the columns taken: adding the columns
+        # below them would write pages of counts no draw of the month reaches)
+        counts = np.bincount(x)
+        low = int((counts != 0).argmax())
+        return low, counts[low:]
 
-    def untagged(self) -> Accumulator:
-        """One plain accumulator of every draw counted here, tagged or not."""
+    def untagged(self, *, last: bool = False) -> Accumulator:
+        """One plain accumulator of every draw counted here, tagged or not.
+
+        With ``last`` (this accumulator is not read again), the tagged counts' pages go
+        back to the kernel as they are added up (:func:`_slots_added`), so that the
+        plain counts are not laid out beside them whole; only where nothing else holds
+        them and they own their memory (else they stay until dropped, as without
+        ``last``). Its counts must not be read after."""
         if not self.tags:
             return self
         self._settle()
         months, width, size = self.plan.n_months, self.width, len(self.tags)
-        series = len(self.names)
+        shape = (len(self.names), months, width, size)
         acc = self.empty()
-        # the slots of a level are side by side: add them up (counts of up to every
-        # draw, which fit the count type)
-        _add_slots(self.hist, acc.hist, (series, months, width, size))
+        # (handed back only where nothing else holds them: this accumulator's attribute
+        # and getrefcount's argument)
+        own = last and sys.getrefcount(self.hist) <= _ONLY_HELD
+        acc.hist = _slots_added(self.hist, shape, own)
         if self._lower is not None:
-            _add_slots(self._lower, acc.lowest_counts(), (series, months, width, size))
+            own = last and sys.getrefcount(self._lower) <= _ONLY_HELD
+            acc._lower = _slots_added(self._lower, shape, own)
+            acc._rose = True
+        if last:  # (what is left of the tagged counts is not to be read)
+            self.hist = self._lower = None  # type: ignore[assignment]
         acc.met += self.slot_met.sum(axis=0)
         acc.n = int(self.slot_n.sum())
         acc._count_first()  # (nothing is held: the slots were settled)
@@ -1282,16 +1299,21 @@ def _widened(
     held at once, not the old counts whole beside the new (where pages cannot be
     handed back, the old counts stay until ``a`` is dropped)."""
     series = a.shape[0]
-    out = np.empty((series, a.shape[1] // count * size), COUNT)
+    # (no page taken until written: lazy_zeros)
+    out = lazy_zeros((series, a.shape[1] // count * size), COUNT)
     src, dst = a.reshape(rows, count), out.reshape(rows, size)
     step = max(1, WIDEN_BYTES // (np.dtype(COUNT).itemsize * size))
     done = 0  # bytes of ``a`` copied
     for r in range(0, rows, step):
-        block = dst[r : r + step]
-        if size > count:  # (the new slots' columns start at 0)
-            block[:, :at] = 0
-            block[:, at + count :] = 0
-        block[:, at : at + count] = src[r : r + step]
+        # only the rows that hold some draw are written: a month's draws take a few of
+        # the levels the series may take, and the pages of the rest stay untouched
+        block = src[r : r + step]
+        held = np.flatnonzero(block.any(axis=1))
+        if held.size == block.shape[0]:  # (every row: copied as it is)
+            dst[r : r + step, at : at + count] = block
+        elif held.size:
+            rows_held = block[held]
+            dst[np.add(held, r, out=held), at : at + count] = rows_held
         copied = src[: r + step].nbytes
         if release:
             release_pages(a, done, copied)
@@ -1299,15 +1321,42 @@ def _widened(
     return out
 
 
-def _add_slots(tagged: NDArray[Any], out: NDArray[Any], shape: tuple[int, ...]) -> None:
-    """``out`` (series, months * width) = the counts of ``tagged`` (series, months *
-    width * slots) added up over the slots (a strided add per slot: several times
-    faster than a sum over a short last axis)."""
-    slots = tagged.reshape(shape)
-    total = out.reshape(shape[:3])
-    total[...] = slots[..., 0]
-    for s in range(1, shape[3]):
-        total += slots[..., s]
+def _slots_added(tagged: NDArray[Any], shape: tuple[int, ...], release: bool) -> NDArray[Any]:
+    """The counts of ``tagged`` (series, months * width * slots) added up over the
+    slots, ``shape`` (series, months, width, slots): a new array (series, months *
+    width) of :func:`~sim.analysis.heap.lazy_zeros`, of which only the elements some
+    draw holds are written, so that only their pages take memory.
+
+    A block of at most :data:`WIDEN_BYTES` of rows at a time (a strided add per slot:
+    several times faster than a sum over a short last axis), each block's pages of
+    ``tagged`` handed back once read when ``release`` (nothing reads ``tagged`` after:
+    :func:`~sim.analysis.heap.release_pages`), so that the peak holds the tagged
+    counts and a block, not the plain counts whole beside them."""
+    series, months, width, size = shape
+    rows = series * months * width
+    src = tagged.reshape(rows, size)
+    out = lazy_zeros((series, months * width), tagged.dtype)
+    flat = out.reshape(-1)
+    # (a row's sum, its index and its sum again take 16 bytes at most: those of a block
+    # take at most half of WIDEN_BYTES, and the rows read as much again or less)
+    step = max(1, WIDEN_BYTES // (2 * max(16, tagged.dtype.itemsize * size)))
+    done = 0  # bytes of ``tagged`` read
+    for r in range(0, rows, step):
+        block = src[r : r + step]
+        total = block[:, 0].copy()  # (counts of up to every draw: they fit the type)
+        for s in range(1, size):
+            total += block[:, s]
+        held = np.flatnonzero(total)
+        if held.size == total.shape[0]:  # (every row: written as it is)
+            flat[r : r + held.size] = total
+        elif held.size:
+            sums = total[held]
+            flat[np.add(held, r, out=held)] = sums
+        read = src[: r + step].nbytes
+        if release:
+            release_pages(tagged, done, read)
+        done = read
+    return out
 
 
 def _whole_inputs(plan: Plan) -> bool:

@@ -224,6 +224,7 @@ def consume_all(
         for (plans, make), unit in zip(jobs, each, strict=True):
             consumer = make()
             run_chunks(plans, draws, seed, consumer, chunk=chunk, bar=bar, units=unit)
+            return_freed_memory()  # (the chunks' room, not kept beside what summarises them)
             yield consumer
         return
     parts: list[Part] = []

@@ -218,8 +218,14 @@ class Observer:
         observer keeps :meth:`total` only, and answers as for draws counted without
         tags from then on. Whoever still holds the observer (the chunk loop, an
         executor's merged parts) then holds no more than the plain run's counts: the
-        official figures' counts of every ``k`` added up, as those of draws untagged."""
-        self.acc = self.total()
+        official figures' counts of every ``k`` added up, as those of draws untagged.
+
+        The tagged counts are added up over their own memory where only this observer
+        holds them (:meth:`Accumulator.untagged` ``last``): the plain counts are not laid
+        out beside them."""
+        if self._total is None:
+            self._total = self.acc.untagged(last=True)
+        self.acc = self._total
         untagged: dict[Key, NDArray[np.int64]] = {}
         for counts in self.counts.values():
             for key, row in counts.items():
@@ -259,18 +265,14 @@ class Observer:
         level's from :meth:`total`, whose counts are the slots added up; an official
         figure's from each ``k``'s). Checks of one quantity (series, month, official
         figure or not) share one array, so that many reports of a month take the
-        memory of one: do not change them."""
-        total = self.total() if self.acc.tags else None
+        memory of one: do not change them. (From each slot's counts: the plain counts
+        of every draw, :meth:`total`, are not made for them.)"""
         rows: dict[Key, NDArray[np.int64]] = {}
         out = []
         for c in self.checks:
             row = rows.get(quantity_key(c))
             if row is None:
-                if total is not None and not c.official:
-                    row = np.array(total.counts_at(c.series, c.month), np.int64)
-                else:
-                    row = self.slot_counts(c).sum(axis=0)
-                rows[quantity_key(c)] = row
+                row = rows[quantity_key(c)] = self.slot_counts(c).sum(axis=0, dtype=np.int64)
             out.append(row)
         return out
 
@@ -582,10 +584,9 @@ class Weighted:
     and percentiles, shares and the effective number of draws are exact.
     """
 
-    def __init__(self, acc: Accumulator, error: Fraction, total: Accumulator | None = None):
+    def __init__(self, acc: Accumulator, error: Fraction):
         acc.settle()
         self.acc = acc
-        self.all = total if total is not None else acc.untagged()  # every draw, unweighted
         self.ks = list(acc.tags)
         k0, k1 = min(self.ks), max(self.ks)
         p, q = error.numerator, error.denominator
@@ -593,7 +594,8 @@ class Weighted:
         self.wo = np.array(self.w, dtype=object)
         self.n = [int(x) for x in acc.slot_n]
         self.total = sum(w * n for w, n in zip(self.w, self.n, strict=True))
-        self.plain = self.all if len(self.ks) == 1 else None
+        # (one slot: the draws weigh alike, and the plain summaries are theirs)
+        self.plain = acc.untagged() if len(self.ks) == 1 else None
 
     @property
     def effective(self) -> Fraction:
@@ -697,10 +699,8 @@ class Weighted:
         for i in range(len(acc.names)):
             # every draw weighs more than 0: the levels taken, the lowest and the highest
             # are those of the draws unweighted
-            plain = self.all.hist[i].reshape(months, width)
-            taken = np.flatnonzero(plain.any(axis=0))
-            low, top = int(taken[0]), int(taken[-1])
             h3 = acc.hist[i].reshape(months, width, size)
+            least, most, low, top = _extremes(h3)
             levels = np.arange(low, top + 1, dtype=np.int64)
             # the months in blocks of at most BLOCK_BYTES of whole-number counts (a copy
             # of a series' counts, and their running sums, may take far more)
@@ -727,11 +727,10 @@ class Weighted:
                 for j in range(len(PERCENTILES)):
                     found[j].append(low + at[j * block : (j + 1) * block])
             columns["mean"].append(rounded_all(sums, self.total, MEAN_PLACES))
-            nonzero = plain[:, low : top + 1] > 0
-            columns["min"].append(low + nonzero.argmax(axis=1))
+            columns["min"].append(least)
             for j, q in enumerate(PERCENTILES):
                 columns[f"p{q:02d}"].append(np.concatenate(found[j]))
-            columns["max"].append(top - nonzero[:, ::-1].argmax(axis=1))
+            columns["max"].append(most)
         return band_columns(scenario, variant, acc.plan, acc.names, columns)
 
     def dates(self, scenario: str, variant: str) -> pd.DataFrame:
@@ -796,3 +795,22 @@ class Weighted:
         """Per milestone, the weighted share of draws reaching it by its original deadline."""
         met = self.acc.slot_met
         return [rounded(self.share(met[:, j]), 1, SHARE_PLACES) for j in range(met.shape[1])]
+
+
+def _extremes(
+    h3: NDArray[Any],
+) -> tuple[NDArray[np.int64], NDArray[np.int64], int, int]:
+    """``(least, most, low, top)`` of tagged counts ``h3`` (months, levels, slots) of a
+    series whose every month holds some draw: per month the lowest and the highest
+    level some draw takes (months,), and the lowest and the highest over every month.
+    Read a block of months at a time (a bool copy of at most BLOCK_BYTES), so that the
+    slots' plain sum (months, levels) is never laid out."""
+    months, width, size = h3.shape
+    step = max(1, BLOCK_BYTES // max(1, width * size))
+    least = np.empty(months, np.int64)
+    most = np.empty(months, np.int64)
+    for m0 in range(0, months, step):
+        taken = np.asarray(h3[m0 : m0 + step].any(axis=2))  # (block, levels)
+        least[m0 : m0 + step] = taken.argmax(axis=1)
+        most[m0 : m0 + step] = width - 1 - taken[:, ::-1].argmax(axis=1)
+    return least, most, int(least.min()), int(most.max())

@@ -259,9 +259,9 @@ def variant_summaries(
             }
             accs = _consumers(plans, run, make, slots or {}, draws, seed, chunk, bar, executor)
             for name, consumer in zip(run, accs, strict=True):
-                acc = consumer.total() if makers is not None else consumer
-                if done is not None:
+                if done is not None:  # (first: it lets the tagged counts go)
                     done(name, consumer)
+                acc = consumer.total() if makers is not None else consumer
                 summary = (
                     acc.band_columns(scenario.id, name),
                     acc.date_rows(scenario.id, name),

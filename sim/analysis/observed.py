@@ -654,7 +654,7 @@ def _finish(
                 shared[id(row)] = _trimmed(row[None])
             vp.distributions.append(shared[id(row)])
         return vp
-    w = Weighted(observer.acc, error, observer.total())
+    w = Weighted(observer.acc, error)
     effective = float(w.effective)
     # the weighted summaries first, so that their blocks of months are not held beside
     # every quantity's counts and weighted distribution (kept for the assessment)

@@ -91,8 +91,11 @@ class HeldStretches:
             else:
                 running += d
             end = months[k + 1] if k + 1 < len(months) else self.months
-            if running.any():  # (a stretch that ended: nothing more to add)
-                dest[m:end] += running
+            taken = np.flatnonzero(running)
+            if taken.size:  # (a stretch that ended: nothing more to add)
+                # only the columns some stretch holds: the pages of the rest stay unwritten
+                lo, hi = int(taken[0]), int(taken[-1]) + 1
+                dest[m:end, lo:hi] += running[lo:hi]
 
     def arrays(self) -> set[tuple[int, int]]:
         """The ``(array, series)`` pairs some row was written for (not yet folded)."""
