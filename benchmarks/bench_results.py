@@ -2,7 +2,7 @@
 variants, theaters and months, each run in its own process, files and charts written.
 
     python benchmarks/bench_results.py [--draws N]... [--months 120|600]... [--quiet]
-                                       [--observed [--condition | --wide]]
+                                       [--observed [--condition | --wide]] [--workers W]
 
 The scenarios are generated here (not shipped): ``variants-100`` is ``theaters-50`` of
 ``benchmarks/bench_scale_memory.py`` (50 theaters of 20,000 troops, each withdrawn to an
@@ -17,7 +17,10 @@ Each run is ``forcesim run SCENARIO [--draws N --seed 1] --out DIR`` as a user r
 and its peak resident set (``ru_maxrss``, MB of 2^20 bytes: the interpreter, the imports,
 the run, the tables, the charts and ``run.json``). Without ``--draws``: the central run
 only, then 300 draws. This is a benchmark, not a test; the target is at most 400 MB for
-every scenario within the format's limits, at any number of draws.
+every scenario within the format's limits, at any number of draws. With ``--workers W``,
+the runs with draws go to a local Dask cluster of W workers (``forcesim run --workers W``): the peak
+RSS is the command's own process, and the line adds the largest of its child processes
+(a worker, or the cluster's scheduler).
 
 With ``--observed``, each theater is of 1,000 troops (each cut to 0 to 200) and the
 scenario carries three reports (a range, a range from 0 and an upper bound, of three
@@ -103,7 +106,9 @@ else:
     code = 0
 wall = time.perf_counter() - t0
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"code": code, "wall": wall, "rss_mb": rss}), file=sys.stderr)
+workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+report = {"code": code, "wall": wall, "rss_mb": rss, "workers_mb": workers}
+print(json.dumps(report), file=sys.stderr)
 """
 
 
@@ -128,6 +133,7 @@ def main() -> None:
     ap.add_argument("--observed", action="store_true", help="score three reports")
     ap.add_argument("--condition", action="store_true", help="with --observed: condition too")
     ap.add_argument("--wide", action="store_true", help="with --observed: 20,000-troop theaters")
+    ap.add_argument("--workers", type=int, default=0, help="run on a local cluster of N workers")
     args = ap.parse_args()
     if (args.condition or args.wide) and not args.observed:
         ap.error("--condition and --wide need --observed")
@@ -147,11 +153,15 @@ def main() -> None:
                 cmd += ["--draws", str(n), "--seed", "1"] if n else []
                 cmd += ["--condition"] if args.condition else []
                 cmd += ["-q"] if args.quiet else []
+                cmd += ["--workers", str(args.workers)] if args.workers and n else []
                 r = measure(cmd)
                 wall = "-" if r.get("wall") is None else f"{r['wall']:.1f} s"
                 rss = "-" if r.get("rss_mb") is None else f"{r['rss_mb']:,.0f} MB"
                 what = f"{m} months, " + (f"{n:,} draws" if n else "central run")
-                print(f"{what:28s} wall {wall:>9s}  peak RSS {rss:>9s}  exit {r.get('code')}")
+                line = f"{what:28s} wall {wall:>9s}  peak RSS {rss:>9s}  exit {r.get('code')}"
+                if args.workers and n and r.get("workers_mb"):
+                    line += f"  (largest worker {r['workers_mb']:,.0f} MB)"
+                print(line)
 
 
 if __name__ == "__main__":

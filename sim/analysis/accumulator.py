@@ -125,8 +125,10 @@ WIDEN_BYTES = 8 << 20
 #: refused does not depend on the order of chunks and parts. It admits what the budget
 #: before it admitted (512 MB with the held stretches reckoned a row every month, about
 #: twice what they take): ``crowded-24`` of ``benchmarks/bench_records.py`` lays out
-#: 189 MB, a vintage of 50 theaters and five sets (``theaters-50x5``) 244 MB. A run near
-#: it can pass 400 MB of peak resident memory (README "Performance", "Known gaps")
+#: 189 MB, a vintage of 50 theaters and five sets (``theaters-50x5``) 244 MB. What is
+#: laid out takes memory only where some draw is counted (:func:`~sim.analysis.heap.lazy_zeros`:
+#: that vintage holds 39 % of it); a run near the budget whose draws fill its pages can
+#: pass 400 MB of peak resident memory (README "Performance", "Known gaps")
 TAGGED_BYTES = 320 << 20
 
 

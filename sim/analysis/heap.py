@@ -16,7 +16,9 @@ its caller's); the ``forcesim`` command calls it for its own process.
 
 :func:`release_pages` hands back the pages of an array about to be dropped as it is
 copied elsewhere block by block (conditioning's counts, widened), so the copy and the
-original are not held whole at once.
+original are not held whole at once. :func:`lazy_zeros` makes arrays of counts whose
+pages take memory only once written (no huge pages), so that counts of the few levels
+each month's draws take hold those pages only.
 """
 
 from __future__ import annotations
