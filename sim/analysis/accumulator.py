@@ -272,9 +272,9 @@ class Accumulator:
             self._slots(np.array([other.tags[0], other.tags[-1]]))
         if self.tags:
             other._slots(np.array([self.tags[0], self.tags[-1]]))
-        self.hist += other.hist
+        _add_held(self.hist, other.hist)
         if other._lower is not None:
-            self.lowest_counts()[...] += other._lower
+            _add_held(self.lowest_counts(), other._lower)
         self.met += other.met
         self.n += other.n
         if self.sums is not None and other.sums is not None:
@@ -285,12 +285,21 @@ class Accumulator:
         self._pending = True  # ``first`` follows from the merged counts
 
     def __getstate__(self) -> dict[str, Any]:
-        """What a part sends back: the settled counts, without its scratch room."""
+        """What a part sends back: the settled counts, without its scratch room, each
+        array of counts as the columns of each month that hold some count
+        (:class:`PackedCounts`)."""
         self._settle()
         scratch = ("_held", "_scratch", "_runs", "_ramps", "_untabled")
-        return {k: v for k, v in self.__dict__.items() if k not in scratch}
+        state = {k: v for k, v in self.__dict__.items() if k not in scratch}
+        for key in ("hist", "_lower"):
+            if state.get(key) is not None:
+                state[key] = PackedCounts.of(state[key], self.span)
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        for key in ("hist", "_lower"):
+            if isinstance(state.get(key), PackedCounts):
+                state[key] = state[key].unpacked()
         self.__dict__.update(state)
         self._held = HeldStretches(self.plan.n_months, self.span)
         self._scratch, self._runs, self._ramps = {}, {}, {}
@@ -1310,10 +1319,11 @@ def _widened(
         # only the rows that hold some draw are written: a month's draws take a few of
         # the levels the series may take, and the pages of the rest stay untouched
         block = src[r : r + step]
-        held = np.flatnonzero(block.any(axis=1))
-        if held.size == block.shape[0]:  # (every row: copied as it is)
+        taken = block.any(axis=1)
+        if taken.all():  # (every row: copied as it is)
             dst[r : r + step, at : at + count] = block
-        elif held.size:
+        elif taken.any():
+            held = np.flatnonzero(taken)
             rows_held = block[held]
             dst[np.add(held, r, out=held), at : at + count] = rows_held
         copied = src[: r + step].nbytes
@@ -1321,6 +1331,85 @@ def _widened(
             release_pages(a, done, copied)
         done = copied
     return out
+
+
+@dataclass(frozen=True)
+class PackedCounts:
+    """An array of counts as a part sends it back (:meth:`Accumulator.__getstate__`):
+    of each row (a series' counts in a month), only the columns from the first that
+    holds a count to the last. A month's draws take few of the levels a series may
+    take, so most of each row is 0: the 100 conditioned variants of
+    ``bench_results.py`` on 2 workers sent each part's counts whole (46 MB a variant,
+    about 10 % of it counts), and the command's process received them two parts at a
+    time. :meth:`unpacked` lays them out again in memory of their own, of which only
+    the pages of the columns sent are taken (:func:`~sim.analysis.heap.lazy_zeros`).
+
+    An array whose rows' columns sent would be more than half of it is sent whole, as
+    it is (no copy beside it in the part's process).
+
+    ``shape``, ``dtype``: the array's; ``row``: values per row; ``firsts``,
+    ``lengths`` (rows,): where each row's columns sent start, and how many (0: none);
+    ``values``: those columns, row after row; or ``firsts`` None and ``values`` the
+    whole array."""
+
+    shape: tuple[int, ...]
+    dtype: str
+    row: int
+    firsts: NDArray[np.int64] | None
+    lengths: NDArray[np.int64] | None
+    values: NDArray[Any]
+
+    @classmethod
+    def of(cls, counts: NDArray[Any], row: int) -> PackedCounts:
+        """The columns of each row of ``row`` values of ``counts`` (C-contiguous, of a
+        whole number of rows) from the first that holds a count to the last."""
+        grid = counts.reshape(-1, row)
+        rows = grid.shape[0]
+        firsts = np.zeros(rows, np.int64)
+        lengths = np.zeros(rows, np.int64)
+        step = max(1, WIDEN_BYTES // max(1, row))  # (a bool copy of a block of rows)
+        for a in range(0, rows, step):
+            taken = grid[a : a + step] != 0
+            first = taken.argmax(axis=1)
+            last = row - 1 - taken[:, ::-1].argmax(axis=1)
+            held = taken.any(axis=1)
+            firsts[a : a + step] = np.where(held, first, 0)
+            lengths[a : a + step] = np.where(held, last - first + 1, 0)
+        if 2 * int(lengths.sum()) > counts.size:  # (mostly held: as it is)
+            return cls(counts.shape, counts.dtype.str, row, None, None, counts)
+        values = np.empty(int(lengths.sum()), counts.dtype)
+        at = 0
+        for i in np.flatnonzero(lengths).tolist():
+            f, n = int(firsts[i]), int(lengths[i])
+            values[at : at + n] = grid[i, f : f + n]
+            at += n
+        return cls(counts.shape, counts.dtype.str, row, firsts, lengths, values)
+
+    def unpacked(self) -> NDArray[Any]:
+        """The array of counts (zeros outside the columns sent): the array sent, when
+        sent whole; else in memory of its own."""
+        if self.firsts is None or self.lengths is None:
+            return self.values
+        out = lazy_zeros(self.shape, np.dtype(self.dtype))
+        grid = out.reshape(-1, self.row)
+        at = 0
+        for i in np.flatnonzero(self.lengths).tolist():
+            f, n = int(self.firsts[i]), int(self.lengths[i])
+            grid[i, f : f + n] = self.values[at : at + n]
+            at += n
+        return out
+
+
+def _add_held(dest: NDArray[Any], src: NDArray[Any]) -> None:
+    """``dest += src`` (C-contiguous, of one shape), written only where ``src`` holds a
+    count, a block of at most :data:`WIDEN_BYTES` at a time: the pages of ``dest`` that
+    no count of ``src`` falls in are not written (nor taken, where no draw was counted
+    in them either: :func:`~sim.analysis.heap.lazy_zeros`)."""
+    d, s = dest.reshape(-1), src.reshape(-1)
+    step = max(1, WIDEN_BYTES // s.dtype.itemsize)
+    for a in range(0, s.shape[0], step):
+        part = d[a : a + step]
+        np.add(part, s[a : a + step], out=part, where=s[a : a + step] != 0)
 
 
 def _slots_added(tagged: NDArray[Any], shape: tuple[int, ...], release: bool) -> NDArray[Any]:

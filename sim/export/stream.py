@@ -366,10 +366,12 @@ def stream_run(
                 cond_result = replace(result, monthly=cond_kept.frame("monthly"))
                 draw = run_charts(cond_result)["fan_conditioned"]
                 plotting.save(draw(), tmp / "fan_conditioned.png")
-        # (after the charts: what they keep and their canvases are not held beside it)
+        # the last chart's figure (whose parts refer to each other) and canvas go back
+        # before the tables are read back and run.json is made and written (a chart's
+        # canvas is 29 MB)
+        gc.collect()
+        return_freed_memory()
         if "parquet" in formats:  # the CSV text read back, as write_parquet reads it
-            gc.collect()
-            return_freed_memory()
             for table in tables:
                 source = tmp / f"{table}.csv"
                 csv_to_parquet(source, tmp / f"{table}.parquet")
