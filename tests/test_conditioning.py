@@ -1917,3 +1917,37 @@ def test_widening_counts_that_something_else_holds_leaves_them_intact(spread, he
     acc._slots(np.array([2]))
     assert (kept == 7).all()
     assert (acc.hist.reshape(-1, 3)[:, :2] == 7).all()
+
+
+def test_the_running_sums_kept_for_a_quantitys_other_reports_stay_within_a_budget(
+    spread, observations, monkeypatch
+):
+    # every reported quantity's running sums were kept until the last report was
+    # scored: 6,000 monthly quantities of 1,501 levels held 72 MB (391 MB at the peak
+    # of a record of 6,000 monthly reports conditioned); the oldest now go first
+    import tracemalloc
+
+    from sim.analysis import observed as observed_module
+
+    rows = "".join(f"2024-{m:02d}-15,alpha,200,1300,,,,,\n" for m in range(1, 13)) * 2
+    path = observations(rows)
+    scoring, peaks = observed_module.assessment_rows, []
+
+    def measured(*args):
+        tracemalloc.start()
+        try:
+            out = scoring(*args)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+        return out
+
+    monkeypatch.setattr(observed_module, "assessment_rows", measured)
+    whole = conditioned(spread, path, 2_000, 4).observed.table
+    unbounded = max(peaks)
+    peaks.clear()
+    monkeypatch.setattr(observed_module, "CUMS_BYTES", 1)  # (one quantity's at a time)
+    bounded = conditioned(spread, path, 2_000, 4).observed.table
+    pd.testing.assert_frame_equal(bounded, whole)
+    # 12 months' running sums of about 1,200 levels (8 bytes each) were held at once
+    assert unbounded - max(peaks) > 10 * 1_200 * 8

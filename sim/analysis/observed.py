@@ -364,6 +364,14 @@ def frame_columns(monthly: pd.DataFrame) -> dict[str, Any]:
     return columns
 
 
+#: the most bytes of running sums of the reported quantities' counts that
+#: :func:`assessment_rows` keeps for the quantities' other reports: 6,000 monthly
+#: quantities of 1,501 levels each kept 72 MB (``monthly-10x600`` of
+#: ``benchmarks/bench_records.py``, 391 MB at its peak conditioned), where 10,000
+#: reports of 24 quantities of 100,001 levels (``crowded-24``) keep 19 MB
+CUMS_BYTES = 32 << 20
+
+
 def assessment_rows(
     variant: str,
     plan: Plan,
@@ -381,6 +389,7 @@ def assessment_rows(
     rows: list[dict[str, Any]] = []
     by_index = {c.index: (j, c) for j, c in enumerate(vp.checks)} if vp else {}
     cums: dict[int, NDArray[np.int64]] = {}  # by id of the shared counts
+    held = 0  # their bytes
     for i, o in enumerate(observations):
         lo, hi = accepted(o, tol)
         row: dict[str, Any] = {
@@ -419,10 +428,14 @@ def assessment_rows(
             if hit is not None and vp is not None:
                 j, c = hit
                 hist = vp.counts[j]
-                if id(hist) not in cums:
-                    cums[id(hist)] = np.cumsum(hist)
+                cum = cums.get(id(hist))
+                if cum is None:  # (kept for the quantity's other reports, within a budget)
+                    cum = cums[id(hist)] = np.cumsum(hist)
+                    held += cum.nbytes
+                    while held > CUMS_BYTES and len(cums) > 1:  # the oldest go first
+                        held -= cums.pop(next(iter(cums))).nbytes
                 low, at = vp.places[j] if vp.places else (0, None)
-                rank, band, share = rank_stats(hist, o, (lo, hi), cums[id(hist)], low, at)
+                rank, band, share = rank_stats(hist, o, (lo, hi), cum, low, at)
                 row.update(
                     percentile_rank=None if rank is None else rounded(rank, 1, 3),
                     in_band80=str(band).lower(),
