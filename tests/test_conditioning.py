@@ -1951,3 +1951,37 @@ def test_the_running_sums_kept_for_a_quantitys_other_reports_stay_within_a_budge
     pd.testing.assert_frame_equal(bounded, whole)
     # 12 months' running sums of about 1,200 levels (8 bytes each) were held at once
     assert unbounded - max(peaks) > 10 * 1_200 * 8
+
+
+def test_one_slots_counts_become_the_plain_counts_without_a_copy_when_last(spread):
+    # one slot is laid out as plain counts are: they were added up into a new array
+    plan = spread.plan(spread.select(None)[0])
+    acc = accumulator(plan, sim.run(spread, draws=10, seed=1).milestones)
+    acc._slots(np.array([3, 3]))
+    acc.hist[...] = 2
+    acc.slot_n[...] = 5
+    held = acc.hist
+    copy = acc.untagged()
+    assert not np.shares_memory(copy.hist, held) and np.array_equal(copy.hist, held)
+    plain = acc.untagged(last=True)
+    assert plain.hist is held and plain.n == 5 and acc.hist is None
+
+
+def test_tagged_draws_of_an_empty_group_are_binned_as_no_counts(spread):
+    plan = spread.plan(spread.select(None)[0])
+    acc = accumulator(plan, sim.run(spread, draws=10, seed=1).milestones)
+    acc._slots(np.array([0, 2]))
+    acc._slot = np.zeros(0, np.int64)
+    low, counts = acc._bin(np.zeros(0, np.int64))
+    assert low == 0 and counts.size == 0
+
+
+def test_counts_merge_alike_whatever_the_layout_of_their_arrays():
+    from sim.analysis.accumulator import _add_held
+
+    dest = np.asfortranarray(np.arange(12, dtype=np.int32).reshape(3, 4))
+    src = np.zeros((3, 4), np.int32)
+    src[1, 2] = 5
+    want = dest + src
+    _add_held(dest, src)
+    assert np.array_equal(dest, want)

@@ -198,3 +198,18 @@ def test_lazy_zeros_take_a_page_for_a_count_written_not_a_huge_page() -> None:
         counts[row, 12345] = 1
     assert _rss_of(counts) <= 8 * (64 << 10)
     assert int(counts.sum()) == 8
+
+
+def test_lazy_zeros_are_zeros_where_the_heap_held_other_values_and_in_every_size() -> None:
+    # memory reused from the heap was cleared by writing every page (a 16 MB array took
+    # 16 MB at once in the command's process); its whole pages are handed back instead,
+    # and the partial ones at either end written
+    import numpy as np
+
+    for n in (1, 1000, 4097, (1 << 22) + 3):
+        before = np.full(n, 7, np.int32)
+        del before
+        counts = heap.lazy_zeros((n,), np.int32)
+        assert counts.shape == (n,) and not counts.any()
+        counts[-1] = 1
+        assert int(counts.sum()) == 1

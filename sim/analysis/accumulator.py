@@ -438,6 +438,8 @@ class Accumulator:
         # (counted from column 0, then cut to the columns taken: adding the columns
         # below them would write pages of counts no draw of the month reaches)
         counts = np.bincount(x)
+        if not counts.size:  # (no draws)
+            return 0, counts
         low = int((counts != 0).argmax())
         return low, counts[low:]
 
@@ -455,16 +457,25 @@ class Accumulator:
         months, width, size = self.plan.n_months, self.width, len(self.tags)
         shape = (len(self.names), months, width, size)
         acc = self.empty()
-        # (handed back only where nothing else holds them: this accumulator's attribute
-        # and getrefcount's argument)
-        own = last and sys.getrefcount(self.hist) <= _ONLY_HELD
-        acc.hist = _slots_added(self.hist, shape, own)
-        if self._lower is not None:
-            own = last and sys.getrefcount(self._lower) <= _ONLY_HELD
-            acc._lower = _slots_added(self._lower, shape, own)
-            acc._rose = True
-        if last:  # (what is left of the tagged counts is not to be read)
+        hist, lower = self.hist, self._lower
+        if last:  # (not to be read again: let go here, before any page goes back)
             self.hist = self._lower = None  # type: ignore[assignment]
+        # (handed back only where nothing else holds them: this frame's name and
+        # getrefcount's argument, as an attribute and its argument before)
+        if size == 1 and last:  # (one slot: laid out as plain counts already)
+            acc.hist = hist
+        else:
+            own = last and sys.getrefcount(hist) <= _ONLY_HELD
+            acc.hist = _slots_added(hist, shape, own)
+        del hist
+        if lower is not None:
+            if size == 1 and last:
+                acc._lower = lower
+            else:
+                own = last and sys.getrefcount(lower) <= _ONLY_HELD
+                acc._lower = _slots_added(lower, shape, own)
+            acc._rose = True
+        del lower
         acc.met += self.slot_met.sum(axis=0)
         acc.n = int(self.slot_n.sum())
         acc._count_first()  # (nothing is held: the slots were settled)
@@ -1355,8 +1366,8 @@ class PackedCounts:
     shape: tuple[int, ...]
     dtype: str
     row: int
-    firsts: NDArray[np.int64] | None
-    lengths: NDArray[np.int64] | None
+    firsts: NDArray[np.int32] | None
+    lengths: NDArray[np.int32] | None
     values: NDArray[Any]
 
     @classmethod
@@ -1365,8 +1376,8 @@ class PackedCounts:
         whole number of rows) from the first that holds a count to the last."""
         grid = counts.reshape(-1, row)
         rows = grid.shape[0]
-        firsts = np.zeros(rows, np.int64)
-        lengths = np.zeros(rows, np.int64)
+        firsts = np.zeros(rows, np.int32)  # (a row's columns: within int32)
+        lengths = np.zeros(rows, np.int32)
         step = max(1, WIDEN_BYTES // max(1, row))  # (a bool copy of a block of rows)
         for a in range(0, rows, step):
             taken = grid[a : a + step] != 0
@@ -1375,9 +1386,10 @@ class PackedCounts:
             held = taken.any(axis=1)
             firsts[a : a + step] = np.where(held, first, 0)
             lengths[a : a + step] = np.where(held, last - first + 1, 0)
-        if 2 * int(lengths.sum()) > counts.size:  # (mostly held: as it is)
+        sent = int(lengths.sum(dtype=np.int64)) * counts.itemsize + 8 * rows
+        if 2 * sent > counts.nbytes:  # (mostly held: as it is)
             return cls(counts.shape, counts.dtype.str, row, None, None, counts)
-        values = np.empty(int(lengths.sum()), counts.dtype)
+        values = np.empty(int(lengths.sum(dtype=np.int64)), counts.dtype)
         at = 0
         for i in np.flatnonzero(lengths).tolist():
             f, n = int(firsts[i]), int(lengths[i])
@@ -1405,6 +1417,9 @@ def _add_held(dest: NDArray[Any], src: NDArray[Any]) -> None:
     count, a block of at most :data:`WIDEN_BYTES` at a time: the pages of ``dest`` that
     no count of ``src`` falls in are not written (nor taken, where no draw was counted
     in them either: :func:`~sim.analysis.heap.lazy_zeros`)."""
+    if not (dest.flags.c_contiguous and src.flags.c_contiguous):  # (reshape would copy)
+        np.add(dest, src, out=dest, where=src != 0)
+        return
     d, s = dest.reshape(-1), src.reshape(-1)
     step = max(1, WIDEN_BYTES // s.dtype.itemsize)
     for a in range(0, s.shape[0], step):

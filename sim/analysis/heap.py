@@ -193,28 +193,41 @@ HUGE_FROM = 4 << 20
 def lazy_zeros(shape: tuple[int, ...], dtype: Any) -> NDArray[Any]:
     """``np.zeros(shape, dtype)`` whose pages the kernel backs only once written.
 
-    Fresh zeros from the C allocator are the kernel's zero page until written, but
+    Zeros from the C allocator are not so by themselves: memory reused from its heap
+    (every block under the mmap threshold, 32 MB in a process that keeps freed
+    memory: :func:`keep_freed_memory`) is cleared by writing every page of it, and
     numpy asks for transparent huge pages on an array of :data:`HUGE_FROM` bytes or
-    more, and where the kernel grants them (``/sys/kernel/mm/transparent_hugepage``,
+    more, so that where the kernel grants them (``/sys/kernel/mm/transparent_hugepage``,
     ``enabled`` ``always`` or ``madvise``) one count written backs 2 MB around it. An
     array of counts of levels is mostly zeros (the draws of a month take few of the
-    levels a series may take), so its pages are advised back to the base page size
-    (``madvise(MADV_NOHUGEPAGE)``, ``man 2 madvise``) before anything is written:
-    then only the 4 kB pages holding some count take memory. Measured (``forcesim
-    vintages`` of ``theaters-50x5``, ``benchmarks/bench_records.py``): 50 theaters'
-    tagged counts of 183 MB, 39 % of whose 4 kB pages hold a count, took all their
-    183 MB with huge pages; the run peaked at 311 MB against 415 MB. Linux only;
-    elsewhere (or when the advice fails) a plain ``np.zeros``. Never raises.
+    levels a series may take), so on Linux the array's whole pages are advised back to
+    the base page size (``madvise(MADV_NOHUGEPAGE)``, ``man 2 madvise``) and handed
+    back (``MADV_DONTNEED``: they read as zeros) before anything is written, and only
+    the bytes of its first and last partial pages are written as zeros: then only the
+    4 kB pages holding some count take memory, whether the array came from the heap or
+    from fresh pages. Measured (``forcesim vintages`` of ``theaters-50x5``,
+    ``benchmarks/bench_records.py``): 50 theaters' tagged counts of 183 MB, 39 % of
+    whose 4 kB pages hold a count, took all their 183 MB with huge pages; the run
+    peaked at 311 MB against 415 MB. Elsewhere (or when the advice fails) a plain
+    ``np.zeros``. Never raises but as ``np.zeros`` does.
     """
-    array = np.zeros(shape, dtype)
     advise = _advise()
-    if advise and array.nbytes >= HUGE_FROM and hasattr(mmap, "MADV_NOHUGEPAGE"):
-        page = mmap.PAGESIZE
-        base = array.__array_interface__["data"][0]
-        lo = -(-base // page) * page
-        hi = (base + array.nbytes) // page * page
-        if hi > lo:
-            advise(lo, hi - lo, mmap.MADV_NOHUGEPAGE)
+    page = mmap.PAGESIZE
+    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    if not advise or size < 4 * page:
+        return np.zeros(shape, dtype)
+    array = np.empty(shape, dtype)
+    base = array.__array_interface__["data"][0]
+    lo = -(-base // page) * page  # the buffer's whole pages
+    hi = (base + size) // page * page
+    if hasattr(mmap, "MADV_NOHUGEPAGE") and size >= HUGE_FROM:
+        advise(lo, hi - lo, mmap.MADV_NOHUGEPAGE)
+    if advise(lo, hi - lo, mmap.MADV_DONTNEED) != 0:
+        array.fill(0)
+        return array
+    raw = array.reshape(-1).view(np.uint8)
+    raw[: lo - base] = 0
+    raw[hi - base :] = 0
     return array
 
 
