@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from sim.analysis.heap import lazy_zeros, release_pages
+from sim.analysis.heap import LAZY_FROM, lazy_zeros, release_pages
 from sim.analysis.ramps import RampTable
 from sim.analysis.stretches import HeldStretches
 from sim.analysis.summaries import (
@@ -465,14 +465,16 @@ class Accumulator:
         if size == 1 and last:  # (one slot: laid out as plain counts already)
             acc.hist = hist
         else:
-            own = last and sys.getrefcount(hist) <= _ONLY_HELD
+            # (a small array's pages are not handed back: the heap would take them in
+            # again, a fault each, for the next arrays it serves)
+            own = last and hist.nbytes >= LAZY_FROM and sys.getrefcount(hist) <= _ONLY_HELD
             acc.hist = _slots_added(hist, shape, own)
         del hist
         if lower is not None:
             if size == 1 and last:
                 acc._lower = lower
             else:
-                own = last and sys.getrefcount(lower) <= _ONLY_HELD
+                own = last and lower.nbytes >= LAZY_FROM and sys.getrefcount(lower) <= _ONLY_HELD
                 acc._lower = _slots_added(lower, shape, own)
             acc._rose = True
         del lower
@@ -1323,6 +1325,9 @@ def _widened(
     series = a.shape[0]
     # (no page taken until written: lazy_zeros)
     out = lazy_zeros((series, a.shape[1] // count * size), COUNT)
+    # (only the rows that hold a draw are written where the new counts are large enough
+    # to be laid out lazily: the pages of a small array are all taken anyway)
+    sparse = out.nbytes >= LAZY_FROM
     src, dst = a.reshape(rows, count), out.reshape(rows, size)
     step = max(1, WIDEN_BYTES // (np.dtype(COUNT).itemsize * size))
     done = 0  # bytes of ``a`` copied
@@ -1330,7 +1335,16 @@ def _widened(
         # only the rows that hold some draw are written: a month's draws take a few of
         # the levels the series may take, and the pages of the rest stay untouched
         block = src[r : r + step]
-        taken = block.any(axis=1)
+        if not sparse:  # (a small array's pages: copied as they are)
+            dst[r : r + step, at : at + count] = block
+            copied = src[: r + step].nbytes
+            if release:
+                release_pages(a, done, copied)
+            done = copied
+            continue
+        taken = block[:, 0] != 0
+        for s in range(1, count):  # (a strided test per slot: faster than any over slots)
+            taken |= block[:, s] != 0
         if taken.all():  # (every row: copied as it is)
             dst[r : r + step, at : at + count] = block
         elif taken.any():
@@ -1443,6 +1457,7 @@ def _slots_added(tagged: NDArray[Any], shape: tuple[int, ...], release: bool) ->
     src = tagged.reshape(rows, size)
     out = lazy_zeros((series, months * width), tagged.dtype)
     flat = out.reshape(-1)
+    sparse = out.nbytes >= LAZY_FROM  # (else every page is taken anyway: written whole)
     # (a row's sum, its index and its sum again take 16 bytes at most: those of a block
     # take at most half of WIDEN_BYTES, and the rows read as much again or less)
     step = max(1, WIDEN_BYTES // (2 * max(16, tagged.dtype.itemsize * size)))
@@ -1452,9 +1467,9 @@ def _slots_added(tagged: NDArray[Any], shape: tuple[int, ...], release: bool) ->
         total = block[:, 0].copy()  # (counts of up to every draw: they fit the type)
         for s in range(1, size):
             total += block[:, s]
-        held = np.flatnonzero(total)
-        if held.size == total.shape[0]:  # (every row: written as it is)
-            flat[r : r + held.size] = total
+        held = np.flatnonzero(total) if sparse else None
+        if held is None or held.size == total.shape[0]:  # (every row: written as it is)
+            flat[r : r + total.shape[0]] = total
         elif held.size:
             sums = total[held]
             flat[np.add(held, r, out=held)] = sums

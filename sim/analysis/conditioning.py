@@ -803,14 +803,18 @@ def _extremes(
     """``(least, most, low, top)`` of tagged counts ``h3`` (months, levels, slots) of a
     series whose every month holds some draw: per month the lowest and the highest
     level some draw takes (months,), and the lowest and the highest over every month.
-    Read a block of months at a time (a bool copy of at most BLOCK_BYTES), so that the
+    Read a block of months at a time (a copy of at most BLOCK_BYTES), so that the
     slots' plain sum (months, levels) is never laid out."""
     months, width, size = h3.shape
-    step = max(1, BLOCK_BYTES // max(1, width * size))
+    step = max(1, BLOCK_BYTES // max(1, width * h3.dtype.itemsize))
     least = np.empty(months, np.int64)
     most = np.empty(months, np.int64)
     for m0 in range(0, months, step):
-        taken = np.asarray(h3[m0 : m0 + step].any(axis=2))  # (block, levels)
+        block = h3[m0 : m0 + step]
+        held = block[..., 0].copy()  # (a strided OR per slot: faster than any over slots)
+        for s in range(1, size):
+            held |= block[..., s]
+        taken = held != 0  # (block, levels)
         least[m0 : m0 + step] = taken.argmax(axis=1)
         most[m0 : m0 + step] = width - 1 - taken[:, ::-1].argmax(axis=1)
     return least, most, int(least.min()), int(most.max())
