@@ -1689,7 +1689,10 @@ def test_widening_the_slots_keeps_every_count_in_its_slot(spread, monkeypatch):
         assert not grid[:, [0, 1, 4, 5]].any()
 
 
-WIDEN_PEAK = r"""
+# the start of a script that measures a peak of its own: a scenario's accumulator with
+# tagged counts past any budget, and status(key) of /proc/self/status; then reset()
+# makes the peak so far what is held (VmHWM from VmRSS) and gives VmRSS
+PEAK_SCRIPT = r"""
 import sys
 import numpy as np
 import sim
@@ -1700,17 +1703,47 @@ scenario = sim.load_scenario(sys.argv[1])
 plan = scenario.plan(scenario.select(None)[0])
 acc = accumulator(plan, sim.run(scenario, draws=10, seed=1).milestones)
 acc_module.TAGGED_BYTES = 1 << 40
-acc._slots(np.array([0, 3]))
-acc.hist += 1  # (every page of the old counts resident)
 def status(key):
     with open("/proc/self/status") as f:
         return next(int(ln.split()[1]) * 1024 for ln in f if ln.startswith(key))
-with open("/proc/self/clear_refs", "w") as f:  # (the peak so far: reset to what is held)
-    f.write("5")
-before = status("VmRSS:")
+def reset():
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    return status("VmRSS:")
+"""
+
+WIDEN_PEAK = (
+    PEAK_SCRIPT
+    + r"""
+acc._slots(np.array([0, 3]))
+acc.hist += 1  # (every page of the old counts resident)
+before = reset()
 acc._slots(np.array([4]))
 print(before, status("VmHWM:"), acc.hist.nbytes // 5)
 """
+)
+
+
+def _peak_of(write, tmp_path, script_text: str, initial: int) -> Any:
+    """``script_text`` (a :data:`PEAK_SCRIPT`) run on 4 theaters of ``initial`` troops
+    over 10 years, each cut to 0 by 2030, in a process of its own."""
+    doc = make_doc(
+        calendar={"start": "2024-01", "end": "2033-12"},
+        theaters={f"t{i}": {"initial": initial} for i in range(4)},
+        milestones={
+            f"t{i}-cut": {"theater": f"t{i}", "deadline": "2030-01", "target": {"level": 0}}
+            for i in range(4)
+        },
+    )
+    script = tmp_path / "peak.py"
+    script.write_text(script_text, encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, str(script), str(write(doc))],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(Path(sim.__file__).parent.parent)},
+    )
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pages handed back on Linux")
@@ -1723,23 +1756,7 @@ def test_widening_the_slots_holds_the_new_counts_and_a_block_not_the_old_beside_
     # copied
     from sim.analysis.accumulator import WIDEN_BYTES
 
-    doc = make_doc(
-        calendar={"start": "2024-01", "end": "2033-12"},
-        theaters={f"t{i}": {"initial": 9_000} for i in range(4)},
-        milestones={
-            f"t{i}-cut": {"theater": f"t{i}", "deadline": "2030-01", "target": {"level": 0}}
-            for i in range(4)
-        },
-    )
-    script = tmp_path / "widen.py"
-    script.write_text(WIDEN_PEAK, encoding="utf-8")
-    out = subprocess.run(
-        [sys.executable, str(script), str(write(doc))],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(Path(sim.__file__).parent.parent)},
-    )
+    out = _peak_of(write, tmp_path, WIDEN_PEAK, 9_000)
     before, peak, one = (int(x) for x in out.stdout.split())
     assert 4 * one > 60 << 20  # (old counts of 4 slots, each about 17 MB)
     # the old counts, then the new instead of them: a block and some pages over
@@ -1821,32 +1838,20 @@ def test_tagged_counts_take_memory_only_for_the_pages_some_draw_is_counted_in(wr
     assert resident <= holding + (1 << 20)
 
 
-FOLD_PEAK = r"""
-import sys
-import numpy as np
-import sim
-from sim.analysis import accumulator as acc_module
-from sim.analysis.ensemble import accumulator
-
-scenario = sim.load_scenario(sys.argv[1])
-plan = scenario.plan(scenario.select(None)[0])
-acc = accumulator(plan, sim.run(scenario, draws=10, seed=1).milestones)
-acc_module.TAGGED_BYTES = 1 << 40
+FOLD_PEAK = (
+    PEAK_SCRIPT
+    + r"""
 acc._slots(np.array([0, 2]))
 # (every page written; in each block some levels' slots all 0, some not)
 acc.hist += np.arange(acc.hist.shape[1], dtype=acc.hist.dtype) % 7 // 4
 acc.slot_n[...] = 1
 size = len(acc.tags)
 want = acc.hist.reshape(acc.hist.shape[0], -1, size).sum(axis=2, dtype=acc.hist.dtype)
-def status(key):
-    with open("/proc/self/status") as f:
-        return next(int(ln.split()[1]) * 1024 for ln in f if ln.startswith(key))
-with open("/proc/self/clear_refs", "w") as f:  # (the peak so far: reset to what is held)
-    f.write("5")
-before = status("VmRSS:")
+before = reset()
 plain = acc.untagged(last=True)
 print(before, status("VmHWM:"), want.nbytes, int(np.array_equal(plain.hist, want)))
 """
+)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pages handed back on Linux")
@@ -1856,23 +1861,7 @@ def test_adding_up_the_slots_last_hands_the_tagged_pages_back_as_it_reads_them(w
     # 183 MB of tagged counts and 37 MB of plain ones at its peak
     from sim.analysis.accumulator import WIDEN_BYTES
 
-    doc = make_doc(
-        calendar={"start": "2024-01", "end": "2033-12"},
-        theaters={f"t{i}": {"initial": 18_000} for i in range(4)},
-        milestones={
-            f"t{i}-cut": {"theater": f"t{i}", "deadline": "2030-01", "target": {"level": 0}}
-            for i in range(4)
-        },
-    )
-    script = tmp_path / "fold.py"
-    script.write_text(FOLD_PEAK, encoding="utf-8")
-    out = subprocess.run(
-        [sys.executable, str(script), str(write(doc)), ""],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(Path(sim.__file__).parent.parent)},
-    )
+    out = _peak_of(write, tmp_path, FOLD_PEAK, 18_000)
     before, peak, plain, same = (int(x) for x in out.stdout.split())
     assert same == 1  # (the same counts as added up beside them)
     assert plain > 30 << 20
