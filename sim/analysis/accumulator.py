@@ -449,8 +449,10 @@ class Accumulator:
         With ``last`` (this accumulator is not read again), the tagged counts' pages go
         back to the kernel as they are added up (:func:`_slots_added`), so that the
         plain counts are not laid out beside them whole; only where nothing else holds
-        them and they own their memory (else they stay until dropped, as without
-        ``last``). Its counts must not be read after."""
+        them, they own their memory and take :data:`~sim.analysis.heap.LAZY_FROM` or
+        more (else they stay until dropped, as without ``last``); one slot's counts
+        become the plain counts as they are. Its counts must not be read after (they
+        are let go: ``hist`` is None)."""
         if not self.tags:
             return self
         self._settle()
