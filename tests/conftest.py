@@ -285,3 +285,18 @@ class InProcessParts:
         sent = {int(i): pickle.dumps(func(items[int(i)])) for i in order}
         for i in range(len(items)):
             yield pickle.loads(sent.pop(i))
+
+
+def rss_of(array: object) -> int:
+    """Bytes of ``array``'s buffer's mappings the process holds (``/proc/self/smaps``)."""
+    lo = array.__array_interface__["data"][0]  # type: ignore[attr-defined]
+    hi = lo + array.nbytes  # type: ignore[attr-defined]
+    held, start, end = 0, 0, 0
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            head = line.split()
+            if "-" in head[0] and len(head) >= 5:
+                start, end = (int(x, 16) for x in head[0].split("-"))
+            elif head[0] == "Rss:" and start < hi and end > lo:
+                held += int(head[1]) * 1024
+    return held

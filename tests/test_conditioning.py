@@ -1767,29 +1767,18 @@ RESIDENT = r"""
 import mmap, sys
 import numpy as np
 import sim
+from conftest import rss_of  # (the bytes of an array's buffer the process holds)
 from sim.analysis import conditioning
 
 page = mmap.PAGESIZE
 seen = []
-
-def resident(a):  # bytes of a's buffer the process holds (man 5 proc: smaps, Rss)
-    lo = a.__array_interface__["data"][0]
-    hi, held, start, end = lo + a.nbytes, 0, 0, 0
-    with open("/proc/self/smaps") as f:
-        for line in f:
-            head = line.split()
-            if "-" in head[0] and len(head) >= 5:
-                start, end = (int(x, 16) for x in head[0].split("-"))
-            elif head[0] == "Rss:" and start < hi and end > lo:
-                held += int(head[1]) * 1024  # (the whole mapping's: the buffer is its own)
-    return held
 
 release = conditioning.Observer.release
 def spy(self):  # the tagged counts as the pass left them, before they are let go
     hist = self.acc.hist
     pages = hist.view(np.uint8).reshape(-1)[: hist.nbytes // page * page].reshape(-1, page)
     holding = int(pages.any(axis=1).sum()) * page
-    seen.append((resident(hist), holding, hist.nbytes, len(self.acc.tags)))
+    seen.append((rss_of(hist), holding, hist.nbytes, len(self.acc.tags)))
     return release(self)
 conditioning.Observer.release = spy
 
@@ -1830,7 +1819,12 @@ def test_tagged_counts_take_memory_only_for_the_pages_some_draw_is_counted_in(wr
         capture_output=True,
         text=True,
         check=True,
-        env={**os.environ, "PYTHONPATH": str(Path(sim.__file__).parent.parent)},
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(
+                [str(Path(sim.__file__).parent.parent), str(Path(__file__).parent)]
+            ),
+        },
     )
     resident, holding, nbytes, slots = (int(x) for x in out.stdout.split())
     assert slots == 3 and nbytes > 40 << 20  # (0, 1 or 2 reports missed)

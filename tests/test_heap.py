@@ -7,6 +7,7 @@ import types
 
 import pytest
 from click.testing import CliRunner
+from conftest import rss_of
 
 import sim
 from sim.analysis import heap
@@ -170,21 +171,6 @@ def test_each_job_of_the_chunk_loop_hands_its_freed_memory_back_before_it_is_sum
     assert events == job + job
 
 
-def _rss_of(array: object) -> int:
-    """Bytes of ``array``'s buffer's mappings the process holds (``/proc/self/smaps``)."""
-    lo = array.__array_interface__["data"][0]  # type: ignore[attr-defined]
-    hi = lo + array.nbytes  # type: ignore[attr-defined]
-    held, start, end = 0, 0, 0
-    with open("/proc/self/smaps") as f:
-        for line in f:
-            head = line.split()
-            if "-" in head[0] and len(head) >= 5:
-                start, end = (int(x, 16) for x in head[0].split("-"))
-            elif head[0] == "Rss:" and start < hi and end > lo:
-                held += int(head[1]) * 1024
-    return held
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="smaps is Linux's")
 def test_lazy_zeros_take_a_page_for_a_count_written_not_a_huge_page() -> None:
     # numpy asks for huge pages on arrays of 4 MB or more: where the kernel grants them,
@@ -193,10 +179,10 @@ def test_lazy_zeros_take_a_page_for_a_count_written_not_a_huge_page() -> None:
 
     counts = heap.lazy_zeros((64, 1 << 18), np.int32)  # 64 MB
     assert counts.shape == (64, 1 << 18) and counts.dtype == np.int32
-    assert _rss_of(counts) <= 64 << 10  # (nothing written yet)
+    assert rss_of(counts) <= 64 << 10  # (nothing written yet)
     for row in range(0, 64, 8):
         counts[row, 12345] = 1
-    assert _rss_of(counts) <= 8 * (64 << 10)
+    assert rss_of(counts) <= 8 * (64 << 10)
     assert int(counts.sum()) == 8
 
 

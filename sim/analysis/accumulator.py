@@ -459,27 +459,23 @@ class Accumulator:
         months, width, size = self.plan.n_months, self.width, len(self.tags)
         shape = (len(self.names), months, width, size)
         acc = self.empty()
-        hist, lower = self.hist, self._lower
-        if last:  # (not to be read again: let go here, before any page goes back)
-            self.hist = self._lower = None  # type: ignore[assignment]
-        # (handed back only where nothing else holds them: this frame's name and
-        # getrefcount's argument, as an attribute and its argument before)
-        if size == 1 and last:  # (one slot: laid out as plain counts already)
-            acc.hist = hist
-        else:
-            # (a small array's pages are not handed back: the heap would take them in
-            # again, a fault each, for the next arrays it serves)
-            own = last and hist.nbytes >= LAZY_FROM and sys.getrefcount(hist) <= _ONLY_HELD
-            acc.hist = _slots_added(hist, shape, own)
-        del hist
-        if lower is not None:
-            if size == 1 and last:
-                acc._lower = lower
+        for key in ("hist", "_lower"):
+            counts = getattr(self, key)
+            if counts is None:
+                continue
+            if last:  # (not to be read again: let go here, before any page goes back)
+                setattr(self, key, None)
+            if size == 1 and last:  # (one slot: laid out as plain counts already)
+                plain = counts
             else:
-                own = last and lower.nbytes >= LAZY_FROM and sys.getrefcount(lower) <= _ONLY_HELD
-                acc._lower = _slots_added(lower, shape, own)
-            acc._rose = True
-        del lower
+                # (handed back only where nothing else holds them: this name and
+                # getrefcount's argument; and not a small array's pages, which the heap
+                # would take in again, a fault each, for the next arrays it serves)
+                own = last and counts.nbytes >= LAZY_FROM and sys.getrefcount(counts) <= _ONLY_HELD
+                plain = _slots_added(counts, shape, own)
+            del counts
+            setattr(acc, key, plain)
+            acc._rose = acc._rose or key == "_lower"
         acc.met += self.slot_met.sum(axis=0)
         acc.n = int(self.slot_n.sum())
         acc._count_first()  # (nothing is held: the slots were settled)
@@ -1344,9 +1340,7 @@ def _widened(
                 release_pages(a, done, copied)
             done = copied
             continue
-        taken = block[:, 0] != 0
-        for s in range(1, count):  # (a strided test per slot: faster than any over slots)
-            taken |= block[:, s] != 0
+        taken = slots_held(block)
         if taken.all():  # (every row: copied as it is)
             dst[r : r + step, at : at + count] = block
         elif taken.any():
@@ -1441,6 +1435,16 @@ def _add_held(dest: NDArray[Any], src: NDArray[Any]) -> None:
     for a in range(0, s.shape[0], step):
         part = d[a : a + step]
         np.add(part, s[a : a + step], out=part, where=s[a : a + step] != 0)
+
+
+def slots_held(counts: NDArray[Any]) -> NDArray[np.bool_]:
+    """Whether some slot holds a count, over the last axis of ``counts`` (..., slots):
+    a strided test per slot, several times faster than ``any`` over a short last axis.
+    (Not a sum: a running-minimum correction's slots may cancel out.)"""
+    held = counts[..., 0] != 0
+    for s in range(1, counts.shape[-1]):
+        held |= counts[..., s] != 0
+    return held
 
 
 def _slots_added(tagged: NDArray[Any], shape: tuple[int, ...], release: bool) -> NDArray[Any]:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from sim.analysis.accumulator import BLOCK_BYTES, Accumulator
+from sim.analysis.accumulator import BLOCK_BYTES, Accumulator, slots_held
 from sim.analysis.ensemble import accumulator
 from sim.analysis.summaries import (
     BAND_COLUMNS,
@@ -805,16 +805,12 @@ def _extremes(
     level some draw takes (months,), and the lowest and the highest over every month.
     Read a block of months at a time (a copy of at most BLOCK_BYTES), so that the
     slots' plain sum (months, levels) is never laid out."""
-    months, width, size = h3.shape
+    months, width, _ = h3.shape
     step = max(1, BLOCK_BYTES // max(1, width * h3.dtype.itemsize))
     least = np.empty(months, np.int64)
     most = np.empty(months, np.int64)
     for m0 in range(0, months, step):
-        block = h3[m0 : m0 + step]
-        held = block[..., 0].copy()  # (a strided OR per slot: faster than any over slots)
-        for s in range(1, size):
-            held |= block[..., s]
-        taken = held != 0  # (block, levels)
+        taken = slots_held(h3[m0 : m0 + step])  # (block, levels)
         least[m0 : m0 + step] = taken.argmax(axis=1)
         most[m0 : m0 + step] = width - 1 - taken[:, ::-1].argmax(axis=1)
     return least, most, int(least.min()), int(most.max())

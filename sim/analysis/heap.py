@@ -220,23 +220,30 @@ def lazy_zeros(shape: tuple[int, ...], dtype: Any) -> NDArray[Any]:
     Never raises but as ``np.zeros`` does.
     """
     advise = _advise()
-    page = mmap.PAGESIZE
     size = int(np.prod(shape)) * np.dtype(dtype).itemsize
     if not advise or size < LAZY_FROM:
         return np.zeros(shape, dtype)
     array = np.empty(shape, dtype)
     base = array.__array_interface__["data"][0]
-    lo = -(-base // page) * page  # the buffer's whole pages
-    hi = (base + size) // page * page
+    lo, hi = _whole_pages(base, 0, size)
     if hasattr(mmap, "MADV_NOHUGEPAGE") and size >= HUGE_FROM:
         advise(lo, hi - lo, mmap.MADV_NOHUGEPAGE)
-    if advise(lo, hi - lo, mmap.MADV_DONTNEED) != 0:
+    if release_pages(array, 0, size) == 0:
         array.fill(0)
         return array
     raw = array.reshape(-1).view(np.uint8)
     raw[: lo - base] = 0
     raw[hi - base :] = 0
     return array
+
+
+def _whole_pages(base: int, start: int, stop: int) -> tuple[int, int]:
+    """The addresses ``(lo, hi)`` of the pages of a buffer at ``base`` that lie wholly
+    within its bytes ``start``..``stop``, or within ``start`` rounded down to a page,
+    never before the buffer's first whole page (``hi <= lo``: none)."""
+    page = mmap.PAGESIZE
+    first = -(-base // page) * page
+    return max(first, (base + start) // page * page), (base + stop) // page * page
 
 
 def release_pages(array: Any, start: int, stop: int) -> int:
@@ -260,11 +267,7 @@ def release_pages(array: Any, start: int, stop: int) -> int:
     advise = _advise()
     if not advise or array.base is not None or not array.flags.c_contiguous:
         return 0
-    page = mmap.PAGESIZE
-    base = array.__array_interface__["data"][0]
-    first = -(-base // page) * page  # the buffer's first whole page
-    lo = max(first, (base + start) // page * page)
-    hi = (base + min(stop, array.nbytes)) // page * page
+    lo, hi = _whole_pages(array.__array_interface__["data"][0], start, min(stop, array.nbytes))
     if hi <= lo or advise(lo, hi - lo, mmap.MADV_DONTNEED) != 0:
         return 0
     return hi - lo
