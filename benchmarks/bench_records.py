@@ -22,6 +22,16 @@ The scenarios and their records are generated here (not shipped):
   them, each conditioned on five sets of counts (0 to 4 reports missed; draws missing
   all four are rare, so the last set comes in a later group and the counts widen);
 * ``theaters-50x4``: the same with three such reports (four sets).
+* ``dense-240k`` and ``dense-100k``: one theater drawn uniformly over 0 to 240,000
+  (100,000) troops, moved by the end of 2025 to a level drawn over the same range (half
+  the draws rise, so the running minimum is counted too), and reports early in 2024
+  of 0 to an even share of that range each, three (ten): draws miss 0 to 3 (0 to 10)
+  of them, and whatever their number the draws of a month fill nearly every page of
+  every set of counts. Their sets lay out 255 (254) MB of the 320 MB budget
+  (``TAGGED_BYTES``), the most a dense record may take and still peak within 400 MB
+  (measured in the README);
+* ``dense-300k``: the same over 0 to 300,000 troops with three reports, 312 MB laid
+  out: within the budget, and past 400 MB (README "Known gaps").
 
 Each is run by ``forcesim run`` (charts and tables written, as a user runs it) with
 ``--observed``, once scored only and once with ``--condition`` (``theaters-50x*``: by
@@ -105,6 +115,22 @@ def _theaters(narrow: int) -> tuple[dict[str, Any], Iterator[list[Any]]]:
     return doc, rows
 
 
+def _dense(top: int, reports: int) -> tuple[dict[str, Any], Iterator[list[Any]]]:
+    doc = _doc(
+        f"dense-{top // 1000}k",
+        "2025-12",
+        {"big": {"initial": {"uniform": [0, top]}}},
+        {"move": {**_cut("big", 24, 0, top), "deadline": "2025-12"}},
+    )
+    # report i: 0 to (i + 1) / (reports + 1) of the range, a month each from 2024-01
+    share = [top * (i + 1) // (reports + 1) for i in range(reports)]
+    rows = (
+        [f"2024-{i + 1:02d}-15", "big", 0, high, "reported", 0, "", f"r{i}"]
+        for i, high in enumerate(share)
+    )
+    return doc, rows
+
+
 #: the as-of dates of the vintages of ``theaters-50x*`` (``forcesim vintages``)
 AS_OF = ["2027-07", "2027-10", "2028-01", "2028-07", "2029-07"]
 
@@ -117,6 +143,9 @@ def cases() -> dict[str, tuple[dict[str, Any], Iterator[list[Any]]]]:
         "tight-10x600": _monthly(700, 800),
         "theaters-50x5": _theaters(4),
         "theaters-50x4": _theaters(3),
+        "dense-240k": _dense(240_000, 3),
+        "dense-100k": _dense(100_000, 10),
+        "dense-300k": _dense(300_000, 3),
     }
 
 

@@ -1086,3 +1086,97 @@ def test_a_theater_of_many_sites_is_counted_one_sites_levels_at_a_time(write, mo
     site_rows = bands[(bands.theater.str.startswith("big/")) & (bands.month == month)]
     assert len(site_rows) == 40
     assert abs(big["mean"] - site_rows["mean"].sum()) < 0.01 * 40
+
+
+def rising_doc(top: int, end: str) -> dict[str, Any]:
+    """One theater drawn over 0..``top`` troops, cut by the horizon ``end`` to a level
+    drawn over the same range: half the draws rise, month after month, from a level
+    drawn anywhere in it (no announcement delay: one timing group)."""
+    return make_doc(
+        calendar={"start": START, "end": end},
+        announcement={"expected": START},
+        theaters={"alpha": {"initial": {"uniform": [0, top]}}},
+        milestones={
+            "alpha-move": {
+                "theater": "alpha",
+                "deadline": end,
+                "target": {"level": {"uniform": [0, top]}},
+            }
+        },
+    )
+
+
+def _traced_peak(run: Callable[[], Any]) -> int:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        run()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize(
+    ("sparse", "block", "tile"),
+    [(0, 1, 1 << 40), (10**9, 1, 1), (10**9, 1 << 40, 1 << 40)],
+    ids=["columns-taken", "month-by-month", "all-months-at-once"],
+)
+def test_rising_levels_are_counted_exactly_column_by_column_taken_and_in_blocks_of_months(
+    write, monkeypatch, sparse, block, tile
+):
+    # the running minimum's correction is counted a block of months at a time (one month
+    # when RISE_BYTES holds less than a month), a few draws over many columns in the
+    # columns they take (SPARSE_SPAN), and a few months' draws month by month past
+    # TILE_COLUMNS: each way must count what the month-by-month stepper's levels give
+    from sim.analysis import accumulator as acc_module
+
+    monkeypatch.setattr(acc_module, "SPARSE_SPAN", sparse)
+    monkeypatch.setattr(acc_module, "RISE_BYTES", block)
+    monkeypatch.setattr(acc_module, "TILE_COLUMNS", tile)
+    for doc in (rising_doc(3_000, "2025-06"), rich_doc(late=True)):
+        assert_counts_of_every_stepped_level(sim.load_scenario(write(doc)), 4, (1, 37, 300))
+
+
+def test_a_level_rising_over_many_months_is_not_held_for_all_the_months_at_once(write):
+    # a rising level's running minimum was taken over every month's levels at once: three
+    # arrays (months, draws) of int64, 35 MB here, beside counts of 10 MB
+    scenario = sim.load_scenario(write(rising_doc(2_000, "2073-12")))
+    plan = scenario.plan(scenario.select(None)[0])
+    counts = 2 * 2 * plan.n_months * 2_001 * 4  # counts and running minimum, two series
+    sim.run(scenario, draws=100, seed=1)  # warm caches
+    peak = _traced_peak(lambda: sim.run(scenario, draws=3_000, seed=1, chunk=3_000))
+    assert peak < counts + (8 << 20)
+
+
+@pytest.mark.parametrize(
+    ("top", "draws", "most"),
+    [(600_000, 2_000, 20 << 20), (1_000_000, 40_000, 40 << 20)],
+    ids=["few-draws", "many-draws"],
+)
+def test_rising_draws_over_many_levels_take_no_scratch_of_several_months_of_levels(
+    write, top, draws, most
+):
+    # a few months' draws spread over 600,000 columns were counted in every column from
+    # the lowest they take, in int64 scratch of 4 months x 600,000 columns (19 MB), and
+    # the correction's negative counts in a product as large (44 MB in all); the draws
+    # of many draws over 1,000,000 levels likewise (4 x 8 MB twice, 82 MB in all). A
+    # month's held levels still take a count of every level (int64: 5 and 8 MB), and
+    # the held stretches' rows up to HELD_BYTES (16 MB) and one more
+    import tracemalloc
+
+    scenario = sim.load_scenario(write(rising_doc(top, "2024-12")))
+    plan = scenario.plan(scenario.select(None)[0])
+    sel = series(plan)
+    acc = Accumulator(plan, level_bound(plan), [s for s, _ in sel], [m for _, m in sel], [])
+    source = Draws(3)
+    acc.add_draws(source.take(plan, 50))  # (the counts and the running minimum's laid out)
+    assert acc._lower is not None
+    inputs = source.take(plan, draws)
+    tracemalloc.start()
+    try:
+        acc.add_draws(inputs)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < most

@@ -105,6 +105,24 @@ BLOCK_BYTES = 8 << 20
 #: which pays only where it saves counting a wide stretch of empty columns
 FULL_BINS = 1 << 16
 
+#: a few months' draws are counted column by column taken (a sort of the draws,
+#: :meth:`Accumulator._count_taken`) where their levels span more than this many columns
+#: per draw: counting every column from the lowest they take would cost more, and write
+#: a page of counts for each stretch of columns no draw takes
+SPARSE_SPAN = 32
+
+#: the most columns (levels times slots, over its months) one bincount of a few
+#: months' draws counts (:meth:`Accumulator._count`); past it, a month at a time, so that
+#: its int64 scratch stays within 2 MB however wide a month's levels
+TILE_COLUMNS = 1 << 18
+
+#: the most bytes of one array of levels (months, draws) that the running minimum's
+#: correction of a series whose levels rise holds (:meth:`Accumulator._count_rises`): its
+#: months are counted in blocks of as many as this holds (at least one), and it holds
+#: about four such arrays at once (the levels, their running minimum, their columns, and
+#: the float room they are computed in)
+RISE_BYTES = 4 << 20
+
 #: the most bytes of held stretches' rows (:class:`HeldStretches`) an accumulator keeps
 #: after counting a group of draws: past it they are folded into the counts, one pass
 #: over the months of each series they touch (a run whose stretches start and end in
@@ -942,12 +960,27 @@ class Accumulator:
         if rising:  # the running minimum differs from the level: count the difference
             if self.collect:
                 raise Untabled("a level rises")
-            lower = self.lowest_counts()[i]
-            block = group.levels(k, 0, months - 1)
-            lowest = np.minimum.accumulate(block, axis=0)
-            self._count(lowest, 0, weight, lower)
-            self._count(block, 0, -weight, lower)
+            self._count_rises(group, k, weight, self.lowest_counts()[i])
         self._map = None
+
+    def _count_rises(self, group: Group, k: int, weight: int, lower: NDArray[Any]) -> None:
+        """Add to ``lower`` (months * span) the running minimum's counts less the
+        level's, of track k's levels in every month, a block of months at a time (as
+        many as :data:`RISE_BYTES` holds of the group's draws; the running minimum
+        carried from one block to the next), so that the levels of all the months are
+        not held at once (four arrays (months, draws): 200 MB for 24 months of 2^18 draws
+        held in one timing group)."""
+        months = self.plan.n_months
+        step = max(1, RISE_BYTES // (8 * max(1, group.n)))
+        carry: NDArray[np.int64] | None = None  # the running minimum of the months before
+        for lo in range(0, months, step):
+            block = group.levels(k, lo, min(months, lo + step) - 1)
+            lowest = np.minimum.accumulate(block, axis=0)
+            if carry is not None:
+                np.minimum(lowest, carry, out=lowest)
+            carry = lowest[-1].copy()  # (_count overwrites what it counts)
+            self._count(lowest, lo, weight, lower)
+            self._count(block, lo, -weight, lower)
 
     def _tabled(
         self, i: int, group: Group, k: int, li: int, source: int, a: int, b: int, weight: int
@@ -1116,13 +1149,13 @@ class Accumulator:
             levels = self._columns(levels)  # a new array: the caller's stays as it was
         grid = dest.reshape(months, width)
         grid2 = None if dest2 is None else dest2.reshape(months, width)
-        rows = levels.shape[0]
-        if levels.shape[1] >= 2 * width:  # many draws: a month per bincount, every level
+        rows, n = levels.shape
+        if n >= 2 * width:  # many draws: a month per bincount, every level
             for r in range(rows):
                 counts = np.bincount(levels[r], minlength=width)
                 if grid2 is not None:
-                    grid2[lo + r] += counts * weight2 if weight2 != 1 else counts
-                grid[lo + r] += counts * weight if weight != 1 else counts
+                    _add_scaled(grid2[lo + r], counts, weight2)
+                _add_scaled(grid[lo + r], counts, weight)
             return
         tile = 4  # few draws: a few months per bincount, over the levels they take
         for r0 in range(0, rows, tile):
@@ -1131,13 +1164,47 @@ class Accumulator:
             floor, top = int(part.min()), int(part.max())
             span = top - floor + 1  # count only the levels the draws take
             part -= floor
-            if t > 1:
-                part += (np.arange(t, dtype=np.int64) * span)[:, None]
-            counts = np.bincount(part.ravel(), minlength=t * span).reshape(t, span)
-            where = (slice(lo + r0, lo + r0 + t), slice(floor, top + 1))
-            if grid2 is not None:
-                grid2[where] += counts * weight2 if weight2 != 1 else counts
-            grid[where] += counts * weight if weight != 1 else counts
+            if span > SPARSE_SPAN * n:  # far more columns than draws
+                if t > 1:
+                    part += (np.arange(t, dtype=np.int64) * span)[:, None]
+                self._count_taken(part, span, lo + r0, floor, weight, grid, weight2, grid2)
+                continue
+            # (a month per bincount where the months' columns together pass TILE_COLUMNS)
+            step = t if t * span <= TILE_COLUMNS else 1
+            for s0 in range(0, t, step):
+                some = part[s0 : s0 + step]
+                if step > 1:
+                    some += (np.arange(step, dtype=np.int64) * span)[:, None]
+                counts = np.bincount(some.ravel(), minlength=step * span).reshape(step, span)
+                where = (slice(lo + r0 + s0, lo + r0 + s0 + step), slice(floor, top + 1))
+                if grid2 is not None:
+                    _add_scaled(grid2[where], counts, weight2)
+                _add_scaled(grid[where], counts, weight)
+
+    @staticmethod
+    def _count_taken(
+        part: NDArray[np.int64],
+        span: int,
+        row: int,
+        floor: int,
+        weight: int,
+        grid: NDArray[Any],
+        weight2: int,
+        grid2: NDArray[Any] | None,
+    ) -> None:
+        """Add the draws ``part`` (months, draws), each ``month * span + column -
+        floor``, to rows ``row..`` of ``grid`` (``weight`` each) and of ``grid2``
+        (``weight2``), in the columns some draw takes only: the distinct values and how
+        many draws take each (:func:`numpy.unique`, a sort of the draws) in place of a
+        count of every column from ``floor``, whose zeros would be written too (a page
+        of counts taken for each, and a scratch array as wide)."""
+        taken, n = np.unique(part.ravel(), return_counts=True)
+        rows, cols = np.divmod(taken, span)
+        rows += row
+        cols += floor
+        if grid2 is not None:
+            grid2[rows, cols] += n * weight2 if weight2 != 1 else n
+        grid[rows, cols] += n * weight if weight != 1 else n
 
     def _settle(self) -> None:
         """Fold the ramp tables and held stretches into ``hist``; count ``first``."""
@@ -1306,6 +1373,17 @@ class Within:
     def tabled(self, top: int) -> Within:
         """The same map with the column of every level ``0 .. top`` looked up."""
         return replace(self, direct=self(np.arange(top + 1, dtype=np.int64)))
+
+
+def _add_scaled(dest: NDArray[Any], counts: NDArray[np.int64], weight: int) -> None:
+    """``dest += counts * weight`` in place: for a weight of 1 or -1 (nearly every
+    count) without a product as large as ``counts``."""
+    if weight == 1:
+        dest += counts
+    elif weight == -1:
+        dest -= counts
+    elif weight:
+        dest += counts * weight
 
 
 def _widened(
