@@ -1117,23 +1117,33 @@ def _traced_peak(run: Callable[[], Any]) -> int:
         tracemalloc.stop()
 
 
-@pytest.mark.parametrize(
-    ("sparse", "block", "tile"),
-    [(0, 1, 1 << 40), (10**9, 1, 1), (10**9, 1 << 40, 1 << 40)],
-    ids=["columns-taken", "month-by-month", "all-months-at-once"],
-)
-def test_rising_levels_are_counted_exactly_column_by_column_taken_and_in_blocks_of_months(
-    write, monkeypatch, sparse, block, tile
-):
-    # the running minimum's correction is counted a block of months at a time (one month
-    # when RISE_BYTES holds less than a month), a few draws over many columns in the
-    # columns they take (SPARSE_SPAN), and a few months' draws month by month past
-    # TILE_COLUMNS: each way must count what the month-by-month stepper's levels give
+#: (SPARSE_SPAN, RISE_BYTES, TILE_COLUMNS, FEW_RISES) that send every count one way
+COUNTING_WAYS = {
+    "columns-taken": (0, 1, 1 << 40, 1),
+    "month-by-month": (10**9, 1, 1, 10**9),
+    "all-months-at-once": (10**9, 1 << 40, 1 << 40, 10**9),
+}
+
+
+def count_one_way(monkeypatch: pytest.MonkeyPatch, way: str) -> None:
     from sim.analysis import accumulator as acc_module
 
-    monkeypatch.setattr(acc_module, "SPARSE_SPAN", sparse)
-    monkeypatch.setattr(acc_module, "RISE_BYTES", block)
-    monkeypatch.setattr(acc_module, "TILE_COLUMNS", tile)
+    for name, value in zip(
+        ("SPARSE_SPAN", "RISE_BYTES", "TILE_COLUMNS", "FEW_RISES"), COUNTING_WAYS[way], strict=True
+    ):
+        monkeypatch.setattr(acc_module, name, value)
+
+
+@pytest.mark.parametrize("way", list(COUNTING_WAYS))
+def test_rising_levels_are_counted_exactly_column_by_column_taken_and_in_blocks_of_months(
+    write, monkeypatch, way
+):
+    # the running minimum's correction is counted a block of months at a time (one month
+    # when RISE_BYTES holds less than a month), for the draws above their lowest only
+    # (FEW_RISES), a few draws over many columns in the columns they take (SPARSE_SPAN),
+    # and a few months' draws month by month past TILE_COLUMNS: each way must count what
+    # the month-by-month stepper's levels give
+    count_one_way(monkeypatch, way)
     for doc in (rising_doc(3_000, "2025-06"), rich_doc(late=True)):
         assert_counts_of_every_stepped_level(sim.load_scenario(write(doc)), 4, (1, 37, 300))
 
@@ -1180,3 +1190,42 @@ def test_rising_draws_over_many_levels_take_no_scratch_of_several_months_of_leve
     finally:
         tracemalloc.stop()
     assert peak < most
+
+
+class _TagByLevel:
+    """A tagger (:meth:`Accumulator.add_draws`): each draw's tag is the number of the
+    months ``reads`` in which its level is above ``above``."""
+
+    def __init__(self, months: list[int], above: int) -> None:
+        self.reads = [(0, m) for m in months]
+        self.above = above
+
+    def __call__(self, level_at: Callable[[int, int], Any], unreported: Any) -> Any:
+        return sum((level_at(k, m) > self.above).astype(np.int64) for k, m in self.reads)
+
+
+@pytest.mark.parametrize("way", ["columns-taken", "month-by-month"])
+def test_tagged_draws_whose_levels_rise_are_counted_in_their_slots_alike_whichever_way(
+    write, monkeypatch, way
+):
+    # the running minimum's correction of tagged draws, each draw in the slot of its
+    # tag, counted for the draws above their lowest only, in the columns they take, or
+    # month by month, holds the counts that counting every draw of every month at once
+    # holds, slot by slot (the weighted threshold dates read each slot's)
+    doc = rising_doc(3_000, "2025-06")
+    doc["announcement"] = {"expected": START, "delay": {"choice": {"values": [0, 1, 2]}}}
+    scenario = sim.load_scenario(write(doc))
+    plan = scenario.plan(scenario.select(None)[0])
+    sel = series(plan)
+    got = {}
+    for name in ("all-months-at-once", way):
+        count_one_way(monkeypatch, name)
+        acc = Accumulator(plan, level_bound(plan), [s for s, _ in sel], [m for _, m in sel], [])
+        source = Draws(5)
+        for take in (37, 300):
+            acc.add_draws(source.take(plan, take), _TagByLevel([2, 8, 14], 1_500))
+        acc.settle()
+        assert acc.tags == [0, 1, 2, 3] and acc._lower is not None
+        got[name] = (acc.hist.copy(), acc._lower.copy(), acc.slot_n.copy())
+    for want, have in zip(got["all-months-at-once"], got[way], strict=True):
+        np.testing.assert_array_equal(have, want)

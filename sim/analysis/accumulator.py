@@ -113,8 +113,15 @@ SPARSE_SPAN = 32
 
 #: the most columns (levels times slots, over its months) one bincount of a few
 #: months' draws counts (:meth:`Accumulator._count`); past it, a month at a time, so that
-#: its int64 scratch stays within 2 MB however wide a month's levels
+#: its int64 scratch is at most 2 MB or one month's columns
 TILE_COLUMNS = 1 << 18
+
+#: the running minimum's correction of a block of months is counted only for the draws
+#: whose level is above their lowest so far (:meth:`Accumulator._count_rises`) where
+#: fewer than one in this many of the block's levels are, or where the month's columns
+#: are far more than its draws (:data:`SPARSE_SPAN`); else for every draw of every month
+#: (a draw at its lowest adds and takes away the same count)
+FEW_RISES = 16
 
 #: the most bytes of one array of levels (months, draws) that the running minimum's
 #: correction of a series whose levels rise holds (:meth:`Accumulator._count_rises`): its
@@ -431,6 +438,18 @@ class Accumulator:
         if size <= 1:
             return levels
         return levels * size + self._slot
+
+    def _columns_of(self, levels: NDArray[np.int64], draws: NDArray[np.int64]) -> NDArray[Any]:
+        """:meth:`_columns` of ``levels`` (p,), each of the draw of the group counted
+        whose index ``draws`` (p,) gives (its slot, when each draw has its own): a new
+        array."""
+        if self._map is not None:
+            return self._map(levels)  # type: ignore[no-any-return]
+        size = len(self.tags)
+        if size <= 1:
+            return levels.copy()
+        slot = self._slot
+        return levels * size + (slot[draws] if np.ndim(slot) else slot)
 
     def _mapped(self, i: int) -> None:
         """Count series i next (its map, if any, applies until the next call)."""
@@ -979,8 +998,24 @@ class Accumulator:
             if carry is not None:
                 np.minimum(lowest, carry, out=lowest)
             carry = lowest[-1].copy()  # (_count overwrites what it counts)
-            self._count(lowest, lo, weight, lower)
-            self._count(block, lo, -weight, lower)
+            # (a draw whose level is its lowest so far adds and takes away the same count)
+            above = lowest != block
+            if (
+                np.count_nonzero(above) * FEW_RISES >= block.size
+                and self.span <= SPARSE_SPAN * group.n
+            ):
+                del above
+                self._count(lowest, lo, weight, lower)
+                self._count(block, lo, -weight, lower)
+                continue
+            rows, draws = np.nonzero(above)
+            del above
+            start = (rows + lo) * self.span  # where each one's month begins
+            for levels, w in ((lowest, weight), (block, -weight)):
+                at = self._columns_of(levels[rows, draws], draws)
+                at += start
+                taken, hits = np.unique(at, return_counts=True)
+                lower[taken] += hits * w
 
     def _tabled(
         self, i: int, group: Group, k: int, li: int, source: int, a: int, b: int, weight: int
@@ -1198,13 +1233,13 @@ class Accumulator:
         many draws take each (:func:`numpy.unique`, a sort of the draws) in place of a
         count of every column from ``floor``, whose zeros would be written too (a page
         of counts taken for each, and a scratch array as wide)."""
-        taken, n = np.unique(part.ravel(), return_counts=True)
+        taken, hits = np.unique(part.ravel(), return_counts=True)
         rows, cols = np.divmod(taken, span)
         rows += row
         cols += floor
         if grid2 is not None:
-            grid2[rows, cols] += n * weight2 if weight2 != 1 else n
-        grid[rows, cols] += n * weight if weight != 1 else n
+            grid2[rows, cols] += hits * weight2 if weight2 != 1 else hits
+        grid[rows, cols] += hits * weight if weight != 1 else hits
 
     def _settle(self) -> None:
         """Fold the ramp tables and held stretches into ``hist``; count ``first``."""
