@@ -28,10 +28,9 @@ The scenarios and their records are generated here (not shipped):
   of 0 to an even share of that range each, three (ten): draws miss 0 to 3 (0 to 10)
   of them, and whatever their number the draws of a month fill nearly every page of
   every set of counts. Their sets lay out 255 (254) MB of the 320 MB budget
-  (``TAGGED_BYTES``), the most a dense record may take and still peak within 400 MB
-  (measured in the README);
+  (``TAGGED_BYTES``);
 * ``dense-300k``: the same over 0 to 300,000 troops with three reports, 312 MB laid
-  out: within the budget, and past 400 MB (README "Known gaps").
+  out, near the budget's edge (README "Performance" and "Known gaps").
 
 Each is run by ``forcesim run`` (charts and tables written, as a user runs it) with
 ``--observed``, once scored only and once with ``--condition`` (``theaters-50x*``: by
