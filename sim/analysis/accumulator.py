@@ -127,7 +127,8 @@ FEW_RISES = 16
 #: correction of a series whose levels rise holds (:meth:`Accumulator._count_rises`): its
 #: months are counted in blocks of as many as this holds (at least one), and it holds
 #: about four such arrays at once (the levels, their running minimum, their columns, and
-#: the float room they are computed in)
+#: the float room they are computed in), and where only the draws above their lowest are
+#: counted (:data:`FEW_RISES`), a few more arrays of those (month, draw) pairs
 RISE_BYTES = 4 << 20
 
 #: the most bytes of held stretches' rows (:class:`HeldStretches`) an accumulator keeps
@@ -1014,6 +1015,9 @@ class Accumulator:
             start = (rows + lo) * self.span  # where each one's month begins
             for levels, w in ((lowest, weight), (block, -weight)):
                 at = self._columns_of(levels[rows, draws], draws)
+                if at.size and not 0 <= int(at.min()) <= int(at.max()) < self.span:
+                    # (in the flat counts it would land in another month's columns)
+                    raise ValueError(f"expected columns from 0 to {self.span - 1}, found {at}")
                 at += start
                 taken, hits = np.unique(at, return_counts=True)
                 lower[taken] += hits * w

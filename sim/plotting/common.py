@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
-import os
 import sys
 import warnings
 import weakref
@@ -245,25 +244,39 @@ def crowding(result: Result) -> dict[str, str]:
 
 
 def pyplot() -> Any:
-    """matplotlib's pyplot, with whatever backend the caller chose."""
+    """matplotlib's pyplot, with whatever backend the caller chose (Agg, when
+    :func:`use_agg` was called before matplotlib was imported)."""
+    if _agg_pending:
+        _set_agg()
     import matplotlib.pyplot as plt
 
     return plt
 
 
+#: :func:`use_agg` was called before matplotlib was imported: Agg is chosen when
+#: :func:`pyplot` first imports it (every chart of this package is drawn through it)
+_agg_pending = False
+
+
+def _set_agg() -> None:
+    global _agg_pending
+    import matplotlib
+
+    matplotlib.use("Agg")
+    _agg_pending = False
+
+
 def use_agg() -> None:
     """Draw off screen (the command line's choice; a library never makes it).
 
-    Where matplotlib is not imported yet, it is told so by ``MPLBACKEND`` (which it
-    reads when imported: matplotlib's "Backends" documentation), so that it is imported
-    only when the first chart is drawn: 14 to 29 MB that a run does not hold while it
-    counts its draws."""
+    Where matplotlib is not imported yet, the choice waits for the first chart
+    (:func:`pyplot`), so that matplotlib is not imported while a run counts its draws:
+    14 to 29 MB. Nothing is set for other processes (no ``MPLBACKEND``)."""
+    global _agg_pending
     if "matplotlib" in sys.modules:
-        import matplotlib
-
-        matplotlib.use("Agg")
+        _set_agg()
     else:
-        os.environ["MPLBACKEND"] = "Agg"
+        _agg_pending = True
 
 
 def variant_colors(variants: Sequence[str]) -> dict[str, str]:
