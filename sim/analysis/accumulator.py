@@ -430,28 +430,21 @@ class Accumulator:
             self._offsets = (np.arange(months, dtype=np.int64) * self.span)[None, :]
         return low - self.tags[0], high - self.tags[0]
 
-    def _columns(self, levels: NDArray[np.int64]) -> NDArray[np.int64]:
+    def _columns(
+        self, levels: NDArray[np.int64], draws: NDArray[np.int64] | None = None
+    ) -> NDArray[np.int64]:
         """Where levels are counted within a month: the level, its mapped column (a
         new array) while a mapped series is counted, or ``level * S + slot`` for tagged
-        draws (``self._slot``, one per draw or one for all)."""
+        draws (``self._slot``, one per draw or one for all). ``draws`` (p,): the draws
+        of the group that ``levels`` (p,) belong to, when they are some of its draws in
+        any order (their own slots are taken)."""
         if self._map is not None:
             return self._map(levels)  # type: ignore[no-any-return]
         size = len(self.tags)
         if size <= 1:
             return levels
-        return levels * size + self._slot
-
-    def _columns_of(self, levels: NDArray[np.int64], draws: NDArray[np.int64]) -> NDArray[Any]:
-        """:meth:`_columns` of ``levels`` (p,), each of the draw of the group counted
-        whose index ``draws`` (p,) gives (its slot, when each draw has its own): a new
-        array."""
-        if self._map is not None:
-            return self._map(levels)  # type: ignore[no-any-return]
-        size = len(self.tags)
-        if size <= 1:
-            return levels.copy()
         slot = self._slot
-        return levels * size + (slot[draws] if np.ndim(slot) else slot)
+        return levels * size + (slot[draws] if draws is not None and np.ndim(slot) else slot)
 
     def _mapped(self, i: int) -> None:
         """Count series i next (its map, if any, applies until the next call)."""
@@ -1013,14 +1006,15 @@ class Accumulator:
             rows, draws = np.nonzero(above)
             del above
             start = (rows + lo) * self.span  # where each one's month begins
+            grid = lower.reshape(months, self.span)
             for levels, w in ((lowest, weight), (block, -weight)):
-                at = self._columns_of(levels[rows, draws], draws)
+                # (a new array: indexed from the block)
+                at = self._columns(levels[rows, draws], draws)
                 if at.size and not 0 <= int(at.min()) <= int(at.max()) < self.span:
-                    # (in the flat counts it would land in another month's columns)
+                    # (counted as one flat array, it would land in another month's columns)
                     raise ValueError(f"expected columns from 0 to {self.span - 1}, found {at}")
                 at += start
-                taken, hits = np.unique(at, return_counts=True)
-                lower[taken] += hits * w
+                self._count_taken(at, self.span, 0, 0, w, grid, 0, None)
 
     def _tabled(
         self, i: int, group: Group, k: int, li: int, source: int, a: int, b: int, weight: int
@@ -1232,8 +1226,8 @@ class Accumulator:
         weight2: int,
         grid2: NDArray[Any] | None,
     ) -> None:
-        """Add the draws ``part`` (months, draws), each ``month * span + column -
-        floor``, to rows ``row..`` of ``grid`` (``weight`` each) and of ``grid2``
+        """Add the draws ``part`` (any shape), each ``month * span + column - floor``
+        (months from 0), to rows ``row..`` of ``grid`` (``weight`` each) and of ``grid2``
         (``weight2``), in the columns some draw takes only: the distinct values and how
         many draws take each (:func:`numpy.unique`, a sort of the draws) in place of a
         count of every column from ``floor``, whose zeros would be written too (a page
