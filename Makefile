@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
+# the suite's processes (pytest-xdist): one per core; TEST_WORKERS=0 runs it in this one
+TEST_WORKERS ?= auto
 
 .PHONY: run test lint typecheck bench clean
 
@@ -27,7 +29,7 @@ run: $(RUN_STAMP)
 
 test: $(STAMP)
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
