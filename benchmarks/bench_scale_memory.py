@@ -17,6 +17,10 @@ The scenarios are generated here (they are not shipped as user scenarios):
 * ``months-600``: one theater of 1,000 troops over 600 months (50 years);
 * ``troops-10m-600``: one theater of 10,000,000 troops over 600 months, cut to an
   uncertain level over ten years (the largest force over the longest horizon).
+* ``sites-2-600``: one theater of two sites over 600 months, each drawn over 0 to
+  2,000 troops and cut over the whole horizon to a level drawn over the same range:
+  half the draws rise month after month, so the theater's running minimum is
+  counted too (the longest horizon for a theater made of sites);
 * ``timing-keys-10``: 10 theaters of about 1,000 troops over 120 months, each cut in
   two milestones (an uncertain share by 2026, then to 0 by 2028), every milestone
   with an execution delay of 0 to 12 months: nearly every draw has a timing key of
@@ -92,6 +96,8 @@ def scenarios() -> dict[str, dict[str, Any]]:
     m100 = {f"s{i:03d}-cut": _cut(f"big/s{i:03d}", 3 + i % 12, 0, 300) for i in range(100)}
     many = {f"s{i:04d}": {"initial": {"uniform": [900, 1_100]}} for i in range(1_000)}
     m200 = {f"s{i:04d}-cut": _cut(f"big/s{i:04d}", 3 + i % 12, 0, 300) for i in range(200)}
+    two = {s: {"initial": {"uniform": [0, 2_000]}} for s in ("north", "south")}
+    m2 = {f"{s}-cut": _cut(f"big/{s}", 580, 0, 2_000) for s in two}
     t10 = {f"t{i}": {"initial": {"uniform": [1_000, 1_100]}} for i in range(10)}
     m10: dict[str, Any] = {}
     for i in range(10):
@@ -124,6 +130,7 @@ def scenarios() -> dict[str, dict[str, Any]]:
             {"alpha": {"initial": 1_000}},
             {"out": _cut("alpha", 120, 0, 200)},
         ),
+        "sites-2-600": _doc("sites-2-600", "2073-12", {"big": {"sites": two}}, m2),
         "timing-keys-10": _doc("timing-keys-10", "2033-12", t10, m10),
         "troops-10m-600": _doc(
             "troops-10m-600",

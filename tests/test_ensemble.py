@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from conftest import DEFAULT_SCENARIO, large_force_doc, make_doc
 
 import sim
-from sim.analysis.accumulator import Accumulator
+from sim.analysis.accumulator import Accumulator, running_minimum
 from sim.analysis.summaries import level_bound, level_views, series, thresholds
 from sim.cli import main
 from sim.errors import ScenarioError
@@ -1117,11 +1117,12 @@ def _traced_peak(run: Callable[[], Any]) -> int:
         tracemalloc.stop()
 
 
-#: (SPARSE_SPAN, RISE_BYTES, TILE_COLUMNS, FEW_RISES) that send every count one way
+#: (SPARSE_SPAN, RISE_BYTES, TILE_COLUMNS, FEW_RISES, TILE_LEVELS) that send every count
+#: one way (TILE_LEVELS 0: four months per bincount of few draws)
 COUNTING_WAYS = {
-    "columns-taken": (0, 1, 1 << 40, 1),
-    "month-by-month": (10**9, 1, 1, 10**9),
-    "all-months-at-once": (10**9, 1 << 40, 1 << 40, 10**9),
+    "columns-taken": (0, 1, 1 << 40, 1, 0),
+    "month-by-month": (10**9, 1, 1, 10**9, 0),
+    "all-months-at-once": (10**9, 1 << 40, 1 << 40, 10**9, 1 << 40),
 }
 
 
@@ -1129,7 +1130,9 @@ def count_one_way(monkeypatch: pytest.MonkeyPatch, way: str) -> None:
     from sim.analysis import accumulator as acc_module
 
     for name, value in zip(
-        ("SPARSE_SPAN", "RISE_BYTES", "TILE_COLUMNS", "FEW_RISES"), COUNTING_WAYS[way], strict=True
+        ("SPARSE_SPAN", "RISE_BYTES", "TILE_COLUMNS", "FEW_RISES", "TILE_LEVELS"),
+        COUNTING_WAYS[way],
+        strict=True,
     ):
         monkeypatch.setattr(acc_module, name, value)
 
@@ -1157,6 +1160,65 @@ def test_a_level_rising_over_many_months_is_not_held_for_all_the_months_at_once(
     sim.run(scenario, draws=100, seed=1)  # warm caches
     peak = _traced_peak(lambda: sim.run(scenario, draws=3_000, seed=1, chunk=3_000))
     assert peak < counts + (8 << 20)
+
+
+def sites_rising_doc(top: int, end: str) -> dict[str, Any]:
+    """:func:`rising_doc` with the theater made of two sites, each drawn and cut so."""
+    sites = ("north", "south")
+    return make_doc(
+        calendar={"start": START, "end": end},
+        announcement={"expected": START},
+        theaters={"alpha": {"sites": {s: {"initial": {"uniform": [0, top]}} for s in sites}}},
+        milestones={
+            f"{s}-move": {
+                "theater": f"alpha/{s}",
+                "deadline": end,
+                "target": {"level": {"uniform": [0, top]}},
+            }
+            for s in sites
+        },
+    )
+
+
+def test_a_theater_of_sites_over_many_months_steps_its_draws_in_blocks_of_bounded_bytes(write):
+    # a theater made of sites was stepped 32,768 draws at a time whatever its months: at
+    # 600 months, each site's levels, their sum and its running minimum took 157 MB
+    # each (604 MB of RSS at 10^6 draws of two sites rising over 600 months); here, 8,000
+    # draws in one part took several arrays of 600 x 8,000 int64 (38 MB each): 203 MB
+    # at its peak, 120 MB in blocks of 16 MB
+    scenario = sim.load_scenario(write(sites_rising_doc(2_000, "2073-12")))
+    plan = scenario.plan(scenario.select(None)[0])
+    counts = 2 * 3 * plan.n_months * 4_001 * 4  # counts and running minimum, three series
+    sim.run(scenario, draws=100, seed=1)  # warm caches
+    peak = _traced_peak(lambda: sim.run(scenario, draws=8_000, seed=1, chunk=8_000))
+    assert peak < counts + (80 << 20)
+
+
+@pytest.mark.parametrize("per_block", [7, 1 << 15], ids=["blocks-of-7-draws", "one-block"])
+def test_a_theater_of_sites_rising_is_counted_exactly_whatever_its_blocks_of_draws(
+    write, monkeypatch, per_block
+):
+    from sim.analysis import accumulator as acc_module
+
+    scenario = sim.load_scenario(write(sites_rising_doc(300, "2026-06")))
+    months = scenario.plan(scenario.select(None)[0]).n_months
+    monkeypatch.setattr(acc_module, "SITES_BYTES", 8 * months * per_block)
+    assert acc_module.sites_block(scenario.plan(scenario.select(None)[0])) == per_block
+    assert_counts_of_every_stepped_level(scenario, 5, (1, 40, 300))
+
+
+@pytest.mark.parametrize("carry", [False, True], ids=["from-the-first-month", "carried"])
+@pytest.mark.parametrize("shape", [(0, 5), (1, 4), (7, 1), (30, 33)])
+def test_the_running_minimum_is_each_draws_lowest_level_so_far(shape, carry):
+    rng = np.random.default_rng(sum(shape))
+    block = rng.integers(0, 50, shape)
+    before = rng.integers(0, 50, shape[1]) if carry else None
+    want = np.minimum.accumulate(block, axis=0)
+    if before is not None:
+        want = np.minimum(want, before)
+    kept = block.copy()
+    np.testing.assert_array_equal(running_minimum(block, before), want)
+    np.testing.assert_array_equal(block, kept)  # (the block is not changed)
 
 
 @pytest.mark.parametrize(

@@ -78,7 +78,11 @@ class Tagger(Protocol):
 #: a tagger's reads of this many consecutive months of a track, or more, are computed
 #: as one block where they lie in one ramp run
 SEGMENT_MONTHS = 4
-SITES_BLOCK = 1 << 15  # draws stepped at once for a theater made of sites
+SITES_BLOCK = 1 << 15  # the most draws stepped at once for a theater made of sites
+#: the most bytes of one site's levels (months, draws) of int64 stepped at once: a theater
+#: made of sites holds a few such blocks (a site's levels, their float scratch, their sum,
+#: its running minimum), so over many months its draws go in fewer than SITES_BLOCK
+SITES_BYTES = 16 << 20
 #: timing groups of fewer draws than this on average (each draw nearly its own timing
 #: key) are stepped theater by theater, grouped by each theater's own windows
 FEW_DRAWS = 64
@@ -115,6 +119,9 @@ SPARSE_SPAN = 32
 #: months' draws counts (:meth:`Accumulator._count`); past it, a month at a time, so that
 #: its int64 scratch is at most 2 MB or one month's columns
 TILE_COLUMNS = 1 << 18
+#: the levels (months times draws) one bincount of a few months of few draws takes in,
+#: at least (four months, at least): fewer months per bincount cost more in calls
+TILE_LEVELS = 1 << 16
 
 #: the running minimum's correction of a block of months is counted only for the draws
 #: whose level is above their lowest so far (:meth:`Accumulator._count_rises`) where
@@ -626,7 +633,8 @@ class Accumulator:
             self._pending = True
         # theaters made of sites are summed month by month in blocks (months, draws):
         # their draws go in parts small enough to keep those blocks small
-        most = SITES_BLOCK if any(len(plan.theater_tracks(t)) > 1 for t in plan.theaters) else n
+        sited = any(len(plan.theater_tracks(t)) > 1 for t in plan.theaters)
+        most = sites_block(plan) if sited else n
         segments: dict[tuple[int, int], list[int]] = {}
         if tagger is not None:  # a tagger holds the levels it reads of a part's draws
             reads = tagger.reads
@@ -727,7 +735,7 @@ class Accumulator:
         """Theater ``tid``'s draws in groups that share the months of its windows, made
         one after another: ``(where, group)``, ``where`` the group's draws (a slice or
         indices in draw order); a theater made of sites in parts of at most
-        :data:`SITES_BLOCK` draws. With ``slots`` (n,), the draws of a group share their
+        :func:`sites_block` draws. With ``slots`` (n,), the draws of a group share their
         slot too."""
         plan = self.plan
         tracks = plan.theater_tracks(tid)
@@ -743,7 +751,7 @@ class Accumulator:
             firsts = order[cuts[:-1]].tolist()
             rows = input_rows(plan, tracks)
             taken = tuple(take_rows(a, r, order) for a, r in zip(arrays, rows, strict=True))
-        most = SITES_BLOCK if len(tracks) > 1 else n
+        most = sites_block(plan) if len(tracks) > 1 else n
         for first, (a, b) in zip(firsts, itertools.pairwise(cuts), strict=True):
             starts, ends = start[first].tolist(), reached[first].tolist()
             for lo in range(a, b, most):
@@ -989,9 +997,7 @@ class Accumulator:
         carry: NDArray[np.int64] | None = None  # the running minimum of the months before
         for lo in range(0, months, step):
             block = group.levels(k, lo, min(months, lo + step) - 1)
-            lowest = np.minimum.accumulate(block, axis=0)
-            if carry is not None:
-                np.minimum(lowest, carry, out=lowest)
+            lowest = running_minimum(block, carry)
             carry = lowest[-1].copy()  # (_count overwrites what it counts)
             # (a draw whose level is its lowest so far adds and takes away the same count)
             above = lowest != block
@@ -1157,7 +1163,7 @@ class Accumulator:
             rising = block.shape[0] > 1 and bool(np.any(block[1:] > block[:-1]))
         if rising:
             lower = self.lowest_counts()[i]
-            lowest = np.minimum.accumulate(block, axis=0)
+            lowest = running_minimum(block)
             if hi < months - 1:
                 held.add(1, i, hi + 1, months - 1, slice(None), count(lowest[-1]) - last)
             self._count(lowest, lo, weight, lower)
@@ -1191,7 +1197,9 @@ class Accumulator:
                     _add_scaled(grid2[lo + r], counts, weight2)
                 _add_scaled(grid[lo + r], counts, weight)
             return
-        tile = 4  # few draws: a few months per bincount, over the levels they take
+        # few draws: a few months per bincount, over the levels they take, at least
+        # TILE_LEVELS of them (each tile costs a dozen numpy calls besides its levels)
+        tile = max(4, TILE_LEVELS // max(1, n))
         for r0 in range(0, rows, tile):
             part = levels[r0 : r0 + tile]
             t = part.shape[0]
@@ -1341,6 +1349,13 @@ class Accumulator:
         return date_rows(self.plan, self.marks, self.first, self.n, scenario, variant)
 
 
+def sites_block(plan: Plan) -> int:
+    """The most draws stepped at once for a theater made of sites: :data:`SITES_BLOCK`,
+    fewer where a site's levels over every month of ``plan`` would take more than
+    :data:`SITES_BYTES` (at 600 months: 3,495 draws)."""
+    return max(1, min(SITES_BLOCK, SITES_BYTES // (8 * plan.n_months)))
+
+
 def _segments(reads: Sequence[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
     """For each ``(track, month)`` of ``reads`` within a stretch of at least
     :data:`SEGMENT_MONTHS` consecutive months read of that track, the months of that
@@ -1407,6 +1422,29 @@ class Within:
     def tabled(self, top: int) -> Within:
         """The same map with the column of every level ``0 .. top`` looked up."""
         return replace(self, direct=self(np.arange(top + 1, dtype=np.int64)))
+
+
+def running_minimum(
+    block: NDArray[np.int64], carry: NDArray[np.int64] | None = None
+) -> NDArray[np.int64]:
+    """Each draw's lowest level so far, month by month: a new array (months, draws),
+    row ``r`` the least of rows ``0..r`` of ``block`` (months, draws) and of ``carry``
+    (draws,), the running minimum of the months before, when given.
+
+    The same numbers as ``np.minimum.accumulate(block, axis=0)``, a row at a time: each
+    row's minimum is one pass over contiguous memory, where the accumulation along the
+    first axis walks the draws with a stride (600 months of 20,000 draws: 26 ms
+    against 226 ms)."""
+    lowest = np.empty_like(block)
+    if not block.shape[0]:
+        return lowest
+    if carry is None:
+        lowest[0] = block[0]
+    else:
+        np.minimum(block[0], carry, out=lowest[0])
+    for r in range(1, block.shape[0]):
+        np.minimum(lowest[r - 1], block[r], out=lowest[r])
+    return lowest
 
 
 def _add_scaled(dest: NDArray[Any], counts: NDArray[np.int64], weight: int) -> None:
