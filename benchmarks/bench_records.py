@@ -31,6 +31,10 @@ The scenarios and their records are generated here (not shipped):
   (``TAGGED_BYTES``);
 * ``dense-300k``: the same over 0 to 300,000 troops with three reports, 312 MB laid
   out, near the budget's edge (README "Performance" and "Known gaps").
+* ``sites-2-600``: ``bench_scale_memory.py``'s theater of two sites rising over 600
+  months, and three reports (the theater in 2025 and 2026, a site in mid-2027), each a
+  range that some draws miss: a theater made of sites over the most months, its draws
+  in four sets of counts.
 
 Each is run by ``forcesim run`` (charts and tables written, as a user runs it) with
 ``--observed``, once scored only and once with ``--condition`` (``theaters-50x*``: by
@@ -130,6 +134,22 @@ def _dense(top: int, reports: int) -> tuple[dict[str, Any], Iterator[list[Any]]]
     return doc, rows
 
 
+def _sites() -> tuple[dict[str, Any], Iterator[list[Any]]]:
+    from bench_scale_memory import scenarios
+
+    doc = scenarios()["sites-2-600"]
+    reports = [
+        ("2025-01-15", "big", 1_500, 2_500),
+        ("2026-01-15", "big", 1_200, 2_400),
+        ("2027-06-15", "big/north", 300, 1_500),
+    ]
+    rows = (
+        [date, where, low, high, "reported", 0, "", f"r{i}"]
+        for i, (date, where, low, high) in enumerate(reports)
+    )
+    return doc, rows
+
+
 #: the as-of dates of the vintages of ``theaters-50x*`` (``forcesim vintages``)
 AS_OF = ["2027-07", "2027-10", "2028-01", "2028-07", "2029-07"]
 
@@ -145,6 +165,7 @@ def cases() -> dict[str, tuple[dict[str, Any], Iterator[list[Any]]]]:
         "dense-240k": _dense(240_000, 3),
         "dense-100k": _dense(100_000, 10),
         "dense-300k": _dense(300_000, 3),
+        "sites-2-600": _sites(),
     }
 
 

@@ -1266,6 +1266,23 @@ class _TagByLevel:
         return sum((level_at(k, m) > self.above).astype(np.int64) for k, m in self.reads)
 
 
+def test_tagged_draws_of_a_theater_of_sites_take_no_copy_nor_float_room_of_their_levels(write):
+    # counted in their slots, a part's levels of a site (600 months x 3,000 draws: 14 MB)
+    # were copied for their columns, and computed in float room as large: five such
+    # blocks at once, where the levels, their sum and its running minimum are three
+    scenario = sim.load_scenario(write(sites_rising_doc(2_000, "2073-12")))
+    plan = scenario.plan(scenario.select(None)[0])
+    sel = series(plan)
+    acc = Accumulator(plan, level_bound(plan), [s for s, _ in sel], [m for _, m in sel], [])
+    tagger = _TagByLevel([12, 24], 1_000)
+    source = Draws(3)
+    acc.add_draws(source.take(plan, 300), tagger)  # (every slot and its counts laid out)
+    assert acc.tags == [0, 1, 2]
+    inputs = source.take(plan, 3_000)
+    peak = _traced_peak(lambda: acc.add_draws(inputs, tagger))
+    assert peak < 4 * 8 * plan.n_months * 3_000
+
+
 @pytest.mark.parametrize("way", ["columns-taken", "month-by-month"])
 def test_tagged_draws_whose_levels_rise_are_counted_in_their_slots_alike_whichever_way(
     write, monkeypatch, way

@@ -47,7 +47,7 @@ from sim.analysis.summaries import (
     rounded_all,
     value_sums,
 )
-from sim.model.fastpath import Group, input_rows, take_rows
+from sim.model.fastpath import RAMP_SCRATCH_BYTES, Group, input_rows, take_rows
 from sim.model.plan import Plan
 from sim.model.rules import (
     group_firsts,
@@ -438,20 +438,30 @@ class Accumulator:
         return low - self.tags[0], high - self.tags[0]
 
     def _columns(
-        self, levels: NDArray[np.int64], draws: NDArray[np.int64] | None = None
+        self,
+        levels: NDArray[np.int64],
+        draws: NDArray[np.int64] | None = None,
+        *,
+        over: bool = False,
     ) -> NDArray[np.int64]:
         """Where levels are counted within a month: the level, its mapped column (a
         new array) while a mapped series is counted, or ``level * S + slot`` for tagged
-        draws (``self._slot``, one per draw or one for all). ``draws`` (p,): the draws
-        of the group that ``levels`` (p,) belong to, when they are some of its draws in
-        any order (their own slots are taken)."""
+        draws (``self._slot``, one per draw or one for all): a new array, or written
+        over ``levels`` with ``over``. ``draws`` (p,): the draws of the group that
+        ``levels`` (p,) belong to, when they are some of its draws in any order (their
+        own slots are taken)."""
         if self._map is not None:
             return self._map(levels)  # type: ignore[no-any-return]
         size = len(self.tags)
         if size <= 1:
             return levels
         slot = self._slot
-        return levels * size + (slot[draws] if draws is not None and np.ndim(slot) else slot)
+        slot = slot[draws] if draws is not None and np.ndim(slot) else slot
+        if not over:
+            return levels * size + slot
+        np.multiply(levels, size, out=levels)
+        levels += slot
+        return levels
 
     def _mapped(self, i: int) -> None:
         """Count series i next (its map, if any, applies until the next call)."""
@@ -848,7 +858,10 @@ class Accumulator:
                     blk = head.levels(k, lo, hi)
                     up = head.rises(k, blk, lo, hi)
                 else:
-                    scratch = self._buffer(rows, group.n, np.float64)
+                    # (a ramp's months computed a few at a time in float room of
+                    # RAMP_SCRATCH_BYTES: float room of every month would add a block)
+                    few = max(1, RAMP_SCRATCH_BYTES // (8 * group.n))
+                    scratch = self._buffer(min(rows, few), group.n, np.float64)
                     out = self._buffer(rows, group.n, np.int64)
                     blk = group.levels(k, lo, hi, out=out, scratch=scratch)
                     up = group.rises(k, blk, lo, hi)
@@ -1185,8 +1198,7 @@ class Accumulator:
         ``dest`` (months * span), each draw in its slot, and ``weight2`` to ``dest2``.
         ``levels`` is overwritten."""
         months, width = self.plan.n_months, self.span
-        if len(self.tags) > 1 or self._map is not None:
-            levels = self._columns(levels)  # a new array: the caller's stays as it was
+        levels = self._columns(levels, over=True)  # (no scratch as large as the levels)
         grid = dest.reshape(months, width)
         grid2 = None if dest2 is None else dest2.reshape(months, width)
         rows, n = levels.shape

@@ -418,11 +418,17 @@ class Group:
     ) -> IntArray:
         """Track k's levels in months ``lo..hi``, shape (months, g), whole troops.
 
-        ``out`` receives them; ``scratch`` is float room of at least that shape.
+        ``out`` receives them; ``scratch`` is float room (rows, g) in which a ramp's
+        months are computed ``rows`` at a time (default: as many as
+        :data:`RAMP_SCRATCH_BYTES` holds), so that float room as large as the levels
+        is never needed.
         """
         rows = hi - lo + 1
         if out is None:
             out = np.empty((rows, self.n), np.int64)
+        if scratch is None or scratch.ndim != 2 or scratch.shape[1] != self.n:
+            step = min(rows, max(1, RAMP_SCRATCH_BYTES // (8 * max(1, self.n))))
+            scratch = np.empty((step, self.n))
         for a, b, ramp, li, source in self.runs(k):
             a, b = max(a, lo), min(b, hi)
             if a > b:
@@ -437,25 +443,24 @@ class Group:
             sh = share_table(self.plan.milestones[j].profile, self.reached[j] - s)
             sh = sh[a - s : b - s + 1, None]
             l0, t = layer.level0[j], layer.target[j]
-            if l0.min() == l0.max() and t.min() == t.max():
-                l0, t = l0[:1], t[:1]  # every draw alike: one column does
-                buf = np.multiply(sh, t - l0)
-            else:
-                if (
-                    scratch is not None
-                    and scratch.shape[1] == self.n
-                    and scratch.shape[0] >= b - a + 1
-                ):
-                    buf = scratch[: b - a + 1]
+            alike = l0.min() == l0.max() and t.min() == t.max()
+            if alike:  # every draw alike: one column does
+                l0, t = l0[:1], t[:1]
+            d = t - l0
+            step = b - a + 1 if alike else scratch.shape[0]
+            for r in range(0, b - a + 1, step):
+                part = block[r : r + step]
+                if alike:
+                    buf = np.multiply(sh[r : r + step], d)
                 else:
-                    buf = np.empty((b - a + 1, self.n))
-                np.multiply(sh, t - l0, out=buf)
-            # l0 + (T - l0) * share, then halves up, in _path's and step's order
-            np.add(buf, l0, out=buf)
-            np.add(buf, 0.5, out=buf)
-            np.copyto(block, buf, casting="unsafe")  # levels are >= 0: truncation floors
-            if layer.size is not None:
-                np.maximum(block, layer.size, out=block)
+                    buf = scratch[: part.shape[0]]
+                    np.multiply(sh[r : r + step], d, out=buf)
+                # l0 + (T - l0) * share, then halves up, in _path's and step's order
+                np.add(buf, l0, out=buf)
+                np.add(buf, 0.5, out=buf)
+                np.copyto(part, buf, casting="unsafe")  # levels are >= 0: truncation floors
+                if layer.size is not None:
+                    np.maximum(part, layer.size, out=part)
         return out
 
     def ramp_rises(self, k: int, li: int, source: int) -> bool:
