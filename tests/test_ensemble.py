@@ -1208,7 +1208,7 @@ def test_a_theater_of_sites_rising_is_counted_exactly_whatever_its_blocks_of_dra
 
 
 @pytest.mark.parametrize("carry", [False, True], ids=["from-the-first-month", "carried"])
-@pytest.mark.parametrize("shape", [(0, 5), (1, 4), (7, 1), (30, 33)])
+@pytest.mark.parametrize("shape", [(0, 5), (1, 4), (7, 1), (30, 33), (0, 300), (1, 300), (9, 300)])
 def test_the_running_minimum_is_each_draws_lowest_level_so_far(shape, carry):
     rng = np.random.default_rng(sum(shape))
     block = rng.integers(0, 50, shape)

@@ -426,7 +426,7 @@ class Group:
         rows = hi - lo + 1
         if out is None:
             out = np.empty((rows, self.n), np.int64)
-        if scratch is None or scratch.ndim != 2 or scratch.shape[1] != self.n:
+        if scratch is None or scratch.ndim != 2 or scratch.shape[1] != self.n or not len(scratch):
             step = min(rows, max(1, RAMP_SCRATCH_BYTES // (8 * max(1, self.n))))
             scratch = np.empty((step, self.n))
         for a, b, ramp, li, source in self.runs(k):
