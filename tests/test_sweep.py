@@ -94,6 +94,31 @@ def test_a_deterministic_sweep_gives_the_central_run(scenario) -> None:
         assert rows[rows.outcome == "mean level iraq 2026-12"].value.item() == level.troops.item()
 
 
+def test_a_deterministic_sweep_steps_each_points_central_run_once(scenario, monkeypatch):
+    # each point's central run was stepped for its threshold marks, then again for its
+    # values; as tasks too, the table is the same
+    from sim.analysis import outcomes as outcomes_module
+    from sim.analysis import sweep as sweep_module
+
+    axes = [(DELAY, [0, 3, 9]), (CUT, [300, 900])]
+    here = sweep(scenario, axes, VARIANTS).table
+    there = sweep(scenario, axes, VARIANTS, executor=InProcessParts(2)).table
+    assert here.equals(there)
+    steps = []
+
+    def counted(stepped):
+        def step(plan, inputs, *rest):
+            steps.append(plan)
+            return stepped(plan, inputs, *rest)
+
+        return step
+
+    for module in (sweep_module, outcomes_module):
+        monkeypatch.setattr(module, "step", counted(module.step))
+    assert sweep(scenario, axes, VARIANTS).table.equals(here)
+    assert len(steps) == 3 * 2 * len(VARIANTS)
+
+
 def test_the_first_key_varies_slowest_and_numbers_stay_numbers(scenario) -> None:
     t = sweep(scenario, [(DELAY, [0, 1]), (CUT, [300, 600, 900])], ["on-time"]).table
     points = t.drop_duplicates(subset=[DELAY, CUT])[[DELAY, CUT]].to_numpy().tolist()

@@ -35,7 +35,7 @@ from sim.analysis.summaries import (
 )
 from sim.model.draws import central_inputs
 from sim.model.plan import Plan
-from sim.model.stepper import step
+from sim.model.stepper import StepOutput, step
 from sim.months import format_month
 
 KINDS = ("p_met", "level", "date")
@@ -94,14 +94,22 @@ def measure(acc: Accumulator, outs: list[Outcome]) -> list[Any]:
     return values
 
 
-def central_values(plan: Plan, outs: list[Outcome], marks: list[tuple[str, str, int]]) -> list[Any]:
+def central_values(
+    plan: Plan,
+    outs: list[Outcome],
+    marks: list[tuple[str, str, int]],
+    out: StepOutput | None = None,
+) -> list[Any]:
     """Each outcome of the deterministic central run (every input at its central value),
     read off its one run's levels: what :func:`measure` gives for an accumulator of that
     one draw, without counting levels, so for a force of any size.
 
-    ``marks`` are the threshold marks ``outs`` were made with (:func:`outcomes`)."""
+    ``marks`` are the threshold marks ``outs`` were made with (:func:`outcomes`); ``out``
+    is the central run, stepped already (``step(plan, central_inputs(plan))``), or None
+    to step it here."""
     names, members = zip(*series(plan), strict=True)
-    out = step(plan, central_inputs(plan))
+    if out is None:
+        out = step(plan, central_inputs(plan))
     views = level_views(plan, out, list(names), list(members))
     values: list[Any] = []
     for o in outs:

@@ -43,21 +43,27 @@ VALUE_COLUMNS = ["variant", "outcome", "value", "month"]
 
 @dataclass(frozen=True)
 class PointJob:
-    """What one point needs to run anywhere: each variant's plan and threshold marks."""
+    """What one point needs to run anywhere: each variant's plan and threshold marks;
+    without draws, each variant's outcome values of the central run, read off when its
+    marks were (the run is stepped once, not again for its values)."""
 
     index: int
     plans: tuple[tuple[str, Plan, tuple[tuple[str, str, int], ...]], ...]
     draws: int | None
     seed: int | None
     chunk: int | None = None
+    central: tuple[list[Any], ...] | None = None
 
 
 def run_point(job: PointJob) -> list[tuple[str, list[Any]]]:
     """``(variant, outcome values)`` for each variant of one point (a task)."""
     out = []
-    for name, plan, marks in job.plans:
+    for i, (name, plan, marks) in enumerate(job.plans):
         if job.draws is None:  # one run, read off its levels (nothing counted)
-            out.append((name, central_values(plan, outcomes(plan, list(marks)), list(marks))))
+            if job.central is not None:
+                out.append((name, job.central[i]))
+            else:
+                out.append((name, central_values(plan, outcomes(plan, list(marks)), list(marks))))
             continue
         sel = series(plan)
         acc = Accumulator(
@@ -263,15 +269,20 @@ def sweep(
             written=list(point_texts),
         )
         plans = []
+        central: list[list[Any]] = []
         for name in names:
             plan = sc.plan(name)
             if draws is not None:  # (the central run counts no levels)
                 require_dense(plan, name, scenario, "a sweep")
             # (the central run's milestone columns, not a frame of them: a frame per
             # variant and point cost about a millisecond, a tenth of a point's work)
-            columns = milestone_columns(sc.id, name, plan, step(plan, central_inputs(plan)))
-            plans.append((name, plan, tuple(thresholds(plan, columns))))
-        jobs.append(PointJob(i, tuple(plans), draws, seed, chunk))
+            run = step(plan, central_inputs(plan))
+            marks = thresholds(plan, milestone_columns(sc.id, name, plan, run))
+            plans.append((name, plan, tuple(marks)))
+            if draws is None:  # (its values read off the same run: not stepped again)
+                central.append(central_values(plan, outcomes(plan, marks), marks, run))
+        read = tuple(central) if draws is None else None
+        jobs.append(PointJob(i, tuple(plans), draws, seed, chunk, read))
     per_point = (draws or 1) * len(names)
     bar = progress_bar(count * per_point, progress, f"{scenario.id} sweep")
     try:
