@@ -119,11 +119,23 @@ def key_columns(
 def _fingerprint(frame: pd.DataFrame | None) -> tuple[Any, ...] | None:
     """What :meth:`Result.changed` compares: a frame's columns, dtypes and number of
     rows, and a 64-bit hash of each row with its index (pandas'
-    ``hash_pandas_object``: a changed value goes unnoticed with odds of 2^-64 per row)."""
+    ``hash_pandas_object``: a changed value goes unnoticed with odds of 2^-64 per row).
+    That hash takes -0.0 for 0.0 (they compare equal), which are written apart: the sign
+    of each float column's values is folded into it, a multiplier per column."""
     if frame is None:
         return None
     rows = pd.util.hash_pandas_object(frame, index=True).to_numpy()
+    for j in range(frame.shape[1]):
+        column = frame.iloc[:, j]
+        if isinstance(column.dtype, np.dtype) and column.dtype.kind == "f":
+            signs = np.signbit(column.to_numpy())
+            if signs.any():
+                rows = rows ^ signs.astype(np.uint64) * np.uint64(_SIGN_MIX * (j + 1) % 2**64)
     return list(frame.columns), [str(t) for t in frame.dtypes], len(frame), rows
+
+
+#: an odd 64-bit multiplier (2^64 over the golden ratio) that spreads a column's sign bits
+_SIGN_MIX = 0x9E3779B97F4A7C15
 
 
 def _repeated(text: str, rows: int) -> np.ndarray:

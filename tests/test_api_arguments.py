@@ -260,6 +260,16 @@ def test_a_result_as_made_reports_no_change_and_writes(
     assert (tmp_path / "run" / "bands.csv") in sim.write_run(result, tmp_path / "run", chart=False)
 
 
+def test_a_zero_made_negative_zero_in_place_is_a_change(scenario: sim.Scenario) -> None:
+    # -0.0 equals 0.0 and pandas hashes them alike, but a table writes them apart
+    result = sim.run(scenario, draws=50, seed=1)
+    zero = result.bands.index[result.bands["mean"] == 0.0][0]
+    result.bands.loc[zero, "mean"] = -0.0
+    assert result.changed() == ["bands"]
+    result.bands.loc[zero, "mean"] = 0.0
+    assert result.changed() == []
+
+
 def test_a_result_keeps_a_fingerprint_of_its_frames_not_a_copy(scenario: sim.Scenario) -> None:
     # a copy of every frame, kept to tell a change, doubled a large run's frames
     result = sim.run(scenario, draws=50, seed=1)
