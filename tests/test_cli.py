@@ -1037,3 +1037,20 @@ def test_a_flag_without_what_it_needs_is_one_located_line_quoting_it(
     assert result.stderr.startswith(f"forcesim: error: {where}{said}"), result.stderr
     assert result.stderr.endswith(f", found {found}\n") and result.stderr.count("\n") == 1
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_every_command_writing_a_directory_takes_o_for_out(tmp_path: Path) -> None:
+    # plot and report took -o for their file, run and the rest only --out for their
+    # directory: "forcesim run -o DIR" was "No such option '-o'"
+    takes_out = [
+        name
+        for name, command in main.commands.items()
+        if any(p.name == "out_dir" for p in command.params)
+    ]
+    assert {"run", "vintages"} <= set(takes_out)
+    for name in takes_out:
+        out = next(p for p in main.commands[name].params if p.name == "out_dir")
+        assert "-o" in out.opts and "--out" in out.opts, name
+    result = CliRunner().invoke(main, ["run", "-v", "on-time", "-o", str(tmp_path / "x"), "-q"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "x" / "monthly.csv").is_file()

@@ -150,6 +150,7 @@ def out_option(default: str) -> Any:
     """``--out DIR``, into ``out_dir``; ``default`` says where it writes without it."""
     return click.option(
         "--out",
+        "-o",
         "out_dir",
         type=DirectoryName(),
         metavar="DIR",

@@ -65,6 +65,7 @@ if TYPE_CHECKING:
 )
 @click.option(
     "--out",
+    "-o",
     "out_dir",
     type=DirectoryName(),
     metavar="DIR",
