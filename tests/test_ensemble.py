@@ -1154,12 +1154,18 @@ def test_rising_levels_are_counted_exactly_column_by_column_taken_and_in_blocks_
 def test_a_level_rising_over_many_months_is_not_held_for_all_the_months_at_once(write):
     # a rising level's running minimum was taken over every month's levels at once: three
     # arrays (months, draws) of int64, 35 MB here, beside counts of 10 MB
-    scenario = sim.load_scenario(write(rising_doc(2_000, "2073-12")))
-    plan = scenario.plan(scenario.select(None)[0])
+    peak, plan = _peak_of_one_chunk(write, rising_doc(2_000, "2073-12"), 3_000)
     counts = 2 * 2 * plan.n_months * 2_001 * 4  # counts and running minimum, two series
-    sim.run(scenario, draws=100, seed=1)  # warm caches
-    peak = _traced_peak(lambda: sim.run(scenario, draws=3_000, seed=1, chunk=3_000))
     assert peak < counts + (8 << 20)
+
+
+def _peak_of_one_chunk(write: Any, doc: dict[str, Any], draws: int) -> tuple[int, Any]:
+    """The traced peak [bytes] of ``sim.run`` of ``doc``'s first variant, ``draws`` draws
+    in one chunk (its caches warmed first), and that variant's plan."""
+    scenario = sim.load_scenario(write(doc))
+    sim.run(scenario, draws=100, seed=1)  # warm caches
+    peak = _traced_peak(lambda: sim.run(scenario, draws=draws, seed=1, chunk=draws))
+    return peak, scenario.plan(scenario.select(None)[0])
 
 
 def sites_rising_doc(top: int, end: str) -> dict[str, Any]:
@@ -1186,11 +1192,8 @@ def test_a_theater_of_sites_over_many_months_steps_its_draws_in_blocks_of_bounde
     # each (604 MB of RSS at 10^6 draws of two sites rising over 600 months); here, 8,000
     # draws in one part took several arrays of 600 x 8,000 int64 (38 MB each): 203 MB
     # at its peak, 120 MB in blocks of 16 MB
-    scenario = sim.load_scenario(write(sites_rising_doc(2_000, "2073-12")))
-    plan = scenario.plan(scenario.select(None)[0])
+    peak, plan = _peak_of_one_chunk(write, sites_rising_doc(2_000, "2073-12"), 8_000)
     counts = 2 * 3 * plan.n_months * 4_001 * 4  # counts and running minimum, three series
-    sim.run(scenario, draws=100, seed=1)  # warm caches
-    peak = _traced_peak(lambda: sim.run(scenario, draws=8_000, seed=1, chunk=8_000))
     assert peak < counts + (80 << 20)
 
 
