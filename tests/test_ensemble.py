@@ -1210,6 +1210,61 @@ def test_a_theater_of_sites_rising_is_counted_exactly_whatever_its_blocks_of_dra
     assert_counts_of_every_stepped_level(scenario, 5, (1, 40, 300))
 
 
+@pytest.mark.parametrize(
+    ("doc", "reports"),
+    [
+        (rich_doc(late=True), "2024-05-15,alpha,600,1200\n2025-01-15,gamma,100,200\n"),
+        (rising_doc(3_000, "2025-06"), "2024-09-15,alpha,500,2500\n"),
+        (sites_rising_doc(300, "2026-06"), "2025-01-15,alpha,100,400\n"),
+    ],
+    ids=["rich-late", "rising", "sites-rising"],
+)
+def test_the_running_minimums_correction_counted_by_stretch_between_marks_gives_its_dates(
+    write, tmp_path, monkeypatch, doc, reports
+):
+    # the correction is read only as its sums below each threshold mark: counted at the
+    # first level of the stretch between marks each level lies in, plain and tagged, it
+    # gives the dates that counting it level by level gives
+    scenario = sim.load_scenario(write(doc))
+    record = tmp_path / "record.csv"
+    record.write_text("date,theater,troops_low,troops_high\n" + reports, encoding="utf-8")
+    observed = sim.load_observations(record, scenario)
+
+    def run() -> sim.Result:
+        return sim.run(scenario, draws=3_000, seed=3, chunk=700, observed=observed, condition=True)
+
+    by_stretch = run()
+    made = Accumulator.__post_init__
+
+    def level_by_level(self: Accumulator) -> None:
+        made(self)
+        self._starts = None
+
+    monkeypatch.setattr(Accumulator, "__post_init__", level_by_level)
+    by_level = run()
+    pd.testing.assert_frame_equal(by_stretch.dates, by_level.dates)
+    pd.testing.assert_frame_equal(by_stretch.bands, by_level.bands)
+    a, b = by_stretch.observed.conditioned, by_level.observed.conditioned
+    pd.testing.assert_frame_equal(a.dates, b.dates)
+    assert a.effective == b.effective
+
+
+def test_the_running_minimums_correction_takes_a_column_per_stretch_between_marks(write):
+    # counted level by level, the correction of draws rising anywhere in 0..300,000 took
+    # a count of nearly every level of every month: as many pages as the counts
+    scenario = sim.load_scenario(write(rising_doc(300_000, "2025-06")))
+    plan = scenario.plan(scenario.select(None)[0])
+    sel = series(plan)
+    marks = thresholds(plan, sim.run(scenario).milestones)
+    acc = Accumulator(plan, level_bound(plan), [s for s, _ in sel], [m for _, m in sel], marks)
+    acc.add_draws(Draws(2).take(plan, 5_000))
+    acc.settle()
+    assert acc._lower is not None
+    taken = np.flatnonzero(acc._lower.reshape(plan.n_months, acc.span).any(axis=0))
+    assert 0 < len(taken) <= len(marks) + 1
+    assert set(taken.tolist()) <= {0} | {level + 1 for _, _, level in marks}
+
+
 @pytest.mark.parametrize("carry", [False, True], ids=["from-the-first-month", "carried"])
 @pytest.mark.parametrize("shape", [(0, 5), (1, 4), (7, 1), (30, 33), (0, 300), (1, 300), (9, 300)])
 def test_the_running_minimum_is_each_draws_lowest_level_so_far(shape, carry):

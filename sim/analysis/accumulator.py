@@ -255,6 +255,19 @@ class Accumulator:
         self.hist = lazy_zeros((len(self.names), months * width), COUNT)
         # the running-minimum correction, made when some draw's level first rises
         self._lower: NDArray[np.int64] | None = None
+        # per series, the first level of each stretch of levels between its threshold
+        # marks, where its correction is counted (:meth:`_marked`; None: level by level)
+        self._starts: list[NDArray[np.int64]] | None = None
+        if self.maps is None:
+            self._starts = [
+                np.array(
+                    sorted(
+                        {0} | {lv + 1 for s, _, lv in self.marks if s == name and lv < self.bound}
+                    ),
+                    np.int64,
+                )
+                for name in self.names
+            ]
         self.first = np.zeros((len(self.marks), months + 1), np.int64)
         self.met = np.zeros(len(self.plan.milestones), np.int64)
         # levels held over whole stretches of months, as differences between months
@@ -440,6 +453,31 @@ class Accumulator:
             self._offsets = (np.arange(months, dtype=np.int64) * self.span)[None, :]
         return low - self.tags[0], high - self.tags[0]
 
+    def _marked(
+        self, i: int, levels: NDArray[np.int64], *, over: bool = False
+    ) -> NDArray[np.int64]:
+        """Where series i's running-minimum correction counts ``levels`` (any shape): the
+        first level of the stretch between two threshold marks that each lies in (a new
+        array, or written over ``levels`` with ``over``); the levels as they are for a
+        mapped series (:mod:`sim.analysis.wide`, which reads its correction level by
+        level).
+
+        The correction is read only as its sums over the levels at or below each mark
+        (:meth:`_count_first`, :meth:`sim.analysis.conditioning.Weighted.date_rows`), and
+        every stretch lies wholly below or above each mark: so those sums are exact, and a
+        month's correction takes a column per stretch, not one per level it spans."""
+        if self._starts is None:
+            return levels
+        starts = self._starts[i]
+        out = levels if over else np.empty_like(levels)
+        if len(starts) == 1:  # no mark: one stretch
+            out[...] = 0
+            return out
+        at = np.searchsorted(starts, levels, side="right")
+        at -= 1
+        np.take(starts, at, out=out)
+        return out
+
     def _columns(
         self,
         levels: NDArray[np.int64],
@@ -555,13 +593,15 @@ class Accumulator:
             if self.sums is not None and self.maps is not None:
                 self.sums[i] += lv.sum(axis=0)
                 lv, lowest = self.maps[i](lv), self.maps[i](lowest)
+            lowest, marked = self._marked(i, lowest, over=True), self._marked(i, lv)
             if slots is not None and len(self.tags) > 1:  # each draw in its slot
                 lv = lv * len(self.tags) + slots[:, None]
                 lowest = lowest * len(self.tags) + slots[:, None]
+                marked = marked * len(self.tags) + slots[:, None]
             self.hist[i] += np.bincount((lv + offsets).ravel(), minlength=size)
             lower = self.lowest_counts()
             lower[i] += np.bincount((lowest + offsets).ravel(), minlength=size)
-            lower[i] -= np.bincount((lv + offsets).ravel(), minlength=size)
+            lower[i] -= np.bincount((marked + offsets).ravel(), minlength=size)
         met = reached <= original
         if slots is None:
             self.met += met.sum(axis=0)
@@ -998,45 +1038,124 @@ class Accumulator:
         if rising:  # the running minimum differs from the level: count the difference
             if self.collect:
                 raise Untabled("a level rises")
-            self._count_rises(group, k, weight, self.lowest_counts()[i])
+            self._count_rises(group, k, weight, i)
         self._map = None
 
-    def _count_rises(self, group: Group, k: int, weight: int, lower: NDArray[Any]) -> None:
-        """Add to ``lower`` (months * span) the running minimum's counts less the
-        level's, of track k's levels in every month, a block of months at a time (as
-        many as :data:`RISE_BYTES` holds of the group's draws; the running minimum
-        carried from one block to the next), so that the levels of all the months are
-        not held at once (four arrays (months, draws): 200 MB for 24 months of 2^18 draws
-        held in one timing group)."""
+    def _count_rises(self, group: Group, k: int, weight: int, i: int) -> None:
+        """Add to series i's running-minimum correction (:meth:`lowest_counts`) the
+        running minimum's counts less the level's, of track k's levels in every month, a
+        block of months at a time (as many as :data:`RISE_BYTES` holds of the group's
+        draws; the running minimum carried from one block to the next), so that the
+        levels of all the months are not held at once (four arrays (months, draws):
+        200 MB for 24 months of 2^18 draws held in one timing group)."""
         months = self.plan.n_months
+        lower = self.lowest_counts()[i]
         step = max(1, RISE_BYTES // (8 * max(1, group.n)))
         carry: NDArray[np.int64] | None = None  # the running minimum of the months before
         for lo in range(0, months, step):
             block = group.levels(k, lo, min(months, lo + step) - 1)
             lowest = running_minimum(block, carry)
             carry = lowest[-1].copy()  # (_count overwrites what it counts)
-            # (a draw whose level is its lowest so far adds and takes away the same count)
-            above = lowest != block
-            if (
-                np.count_nonzero(above) * FEW_RISES >= block.size
-                and self.span <= SPARSE_SPAN * group.n
-            ):
-                del above
-                self._count(lowest, lo, weight, lower)
-                self._count(block, lo, -weight, lower)
-                continue
-            rows, draws = np.nonzero(above)
-            del above
-            start = (rows + lo) * self.span  # where each one's month begins
-            grid = lower.reshape(months, self.span)
-            for levels, w in ((lowest, weight), (block, -weight)):
-                # (a new array: indexed from the block)
-                at = self._columns(levels[rows, draws], draws)
-                if at.size and not 0 <= int(at.min()) <= int(at.max()) < self.span:
-                    # (counted as one flat array, it would land in another month's columns)
-                    raise ValueError(f"expected columns from 0 to {self.span - 1}, found {at}")
-                at += start
-                self._count_taken(at, self.span, 0, 0, w, grid, 0, None)
+            self._count_apart(i, lowest, block, lo, weight, lower, group.n)
+
+    def _count_apart(
+        self,
+        i: int,
+        lowest: NDArray[np.int64],
+        levels: NDArray[np.int64],
+        lo: int,
+        weight: int,
+        lower: NDArray[Any],
+        n: int,
+    ) -> None:
+        """Add to ``lower`` (months * span), series i's correction, ``weight`` per draw
+        at its running minimum ``lowest`` and take it away at its level ``levels`` (both
+        (months lo.., draws of a group of ``n``); ``lowest`` is overwritten, ``levels``
+        too where the series' levels are not counted apart): where they are counted
+        apart (:meth:`_marked`, a few months at a time: at most :data:`RISE_BYTES` of
+        them), for only the draws whose two differ when those are few or the columns far
+        outnumber the draws (a draw at its lowest adds and takes away the same count)."""
+        if self._starts is not None:
+            self._count_stretches(self._starts[i], lowest, levels, lo, weight, lower)
+            return
+        if (
+            np.count_nonzero(lowest != levels) * FEW_RISES >= levels.size
+            and self.span <= SPARSE_SPAN * n
+        ):  # (counted in every column from the lowest, a page of each written)
+            self._count(lowest, lo, weight, lower)
+            self._count(levels, lo, -weight, lower)
+            return
+        self._count_differing(lowest, levels, lo, weight, lower)
+
+    def _count_stretches(
+        self,
+        starts: NDArray[np.int64],
+        lowest: NDArray[np.int64],
+        levels: NDArray[np.int64],
+        lo: int,
+        weight: int,
+        lower: NDArray[Any],
+    ) -> None:
+        """:meth:`_count_apart` where the correction is counted by stretch of levels
+        between marks (``starts``, :meth:`_marked`): a few months at a time (at most
+        :data:`RISE_BYTES` of them), each draw's stretch at its lowest and at its level
+        counted in one bincount of (months, stretches, slots) each, and their difference
+        added at each stretch's first level (a draw in the same stretch at both adds
+        nothing). ``levels`` is not changed."""
+        months = self.plan.n_months
+        grid = lower.reshape(months, self.span)
+        k, size = len(starts), max(1, len(self.tags))
+        if k == 1:  # one stretch: every draw's lowest and level in it
+            return
+        step = max(1, RISE_BYTES // (8 * max(1, levels.shape[1])))
+        for r in range(0, levels.shape[0], step):
+            rows = min(step, levels.shape[0] - r)
+            room = rows * k * size
+            offset = (np.arange(rows, dtype=np.int64) * k)[:, None]
+            diff: NDArray[np.int64] | None = None
+            for values in (lowest, levels):  # (the lowest's counts less the level's)
+                # (the stretch of each: 1..k, then from 0, then its month's and slot's)
+                at = np.searchsorted(starts, values[r : r + rows], side="right")
+                at += offset - 1
+                if size > 1:
+                    at *= size
+                    at += self._slot
+                counts = np.bincount(at.ravel(), minlength=room)
+                del at
+                if diff is None:
+                    diff = counts
+                else:
+                    diff -= counts
+            assert diff is not None
+            month, stretch, slot = np.nonzero(diff.reshape(rows, k, size))
+            if month.size:
+                counts = diff.reshape(rows, k, size)[month, stretch, slot]
+                grid[lo + r + month, starts[stretch] * size + slot] += (
+                    counts * weight if weight != 1 else counts
+                )
+
+    def _count_differing(
+        self,
+        lowest: NDArray[np.int64],
+        levels: NDArray[np.int64],
+        lo: int,
+        weight: int,
+        lower: NDArray[Any],
+    ) -> None:
+        """:meth:`_count_apart` of the (month, draw) pairs whose ``lowest`` and
+        ``levels`` differ only, in the columns they take (:meth:`_count_taken`)."""
+        months = self.plan.n_months
+        rows, draws = np.nonzero(lowest != levels)
+        start = (rows + lo) * self.span  # where each one's month begins
+        grid = lower.reshape(months, self.span)
+        for values, w in ((lowest, weight), (levels, -weight)):
+            # (a new array: indexed from the block)
+            at = self._columns(values[rows, draws], draws)
+            if at.size and not 0 <= int(at.min()) <= int(at.max()) < self.span:
+                # (counted as one flat array, it would land in another month's columns)
+                raise ValueError(f"expected columns from 0 to {self.span - 1}, found {at}")
+            at += start
+            self._count_taken(at, self.span, 0, 0, w, grid, 0, None)
 
     def _tabled(
         self, i: int, group: Group, k: int, li: int, source: int, a: int, b: int, weight: int
@@ -1181,9 +1300,15 @@ class Accumulator:
             lower = self.lowest_counts()[i]
             lowest = running_minimum(block)
             if hi < months - 1:
-                held.add(1, i, hi + 1, months - 1, slice(None), count(lowest[-1]) - last)
-            self._count(lowest, lo, weight, lower)
-            self._count(block, lo, -weight, lower, weight, self.hist[i])
+                apart = count(self._marked(i, lowest[-1])) - count(self._marked(i, block[-1]))
+                held.add(1, i, hi + 1, months - 1, slice(None), apart)
+            if self._starts is None:  # (the block counted in both at once)
+                self._count(lowest, lo, weight, lower)
+                self._count(block, lo, -weight, lower, weight, self.hist[i])
+            else:  # (the block is not overwritten there)
+                self._count_apart(i, lowest, block, lo, weight, lower, block.shape[1])
+                del lowest
+                self._count(block, lo, weight, self.hist[i])
         else:
             self._count(block, lo, weight, self.hist[i])
         self._map = None
