@@ -262,7 +262,8 @@ class Accumulator:
             self._starts = [
                 np.array(
                     sorted(
-                        {0} | {lv + 1 for s, _, lv in self.marks if s == name and lv < self.bound}
+                        {0}
+                        | {lv + 1 for s, _, lv in self.marks if s == name and 0 <= lv < self.bound}
                     ),
                     np.int64,
                 )
@@ -359,7 +360,10 @@ class Accumulator:
     def lowest_counts(self) -> NDArray[np.int64]:
         """The running-minimum correction (series, months * (bound + 1)), made when
         first needed: some draw's level rose, so the lowest level so far differs
-        from the level."""
+        from the level. Unless the series are mapped (:mod:`sim.analysis.wide`), it is
+        counted by stretch of levels between threshold marks (:meth:`_marked`): only
+        its sums over the levels at or below a mark of the series are its own (those
+        the dates read); a sum up to any other level is not."""
         self._rose = True
         if self._lower is None:
             if len(self.tags) > 1:  # (the correction of every slot: within the budget)
@@ -1114,8 +1118,12 @@ class Accumulator:
             offset = (np.arange(rows, dtype=np.int64) * k)[:, None]
             diff: NDArray[np.int64] | None = None
             for values in (lowest, levels):  # (the lowest's counts less the level's)
+                part = values[r : r + rows]
+                if part.size and not 0 <= int(part.min()) <= int(part.max()) <= self.bound:
+                    # (a level out of range would be counted in the last stretch)
+                    raise ValueError(f"expected levels from 0 to {self.bound}, found {part}")
                 # (the stretch of each: 1..k, then from 0, then its month's and slot's)
-                at = np.searchsorted(starts, values[r : r + rows], side="right")
+                at = np.searchsorted(starts, part, side="right")
                 at += offset - 1
                 if size > 1:
                     at *= size
