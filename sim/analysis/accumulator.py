@@ -47,7 +47,7 @@ from sim.analysis.summaries import (
     rounded_all,
     value_sums,
 )
-from sim.model.fastpath import RAMP_SCRATCH_BYTES, Group, input_rows, take_rows
+from sim.model.fastpath import Group, input_rows, take_rows
 from sim.model.plan import Plan
 from sim.model.rules import (
     group_firsts,
@@ -905,12 +905,10 @@ class Accumulator:
                     blk = head.levels(k, lo, hi)
                     up = head.rises(k, blk, lo, hi)
                 else:
-                    # (a ramp's months computed a few at a time in float room of
-                    # RAMP_SCRATCH_BYTES: float room of every month would add a block)
-                    few = max(1, RAMP_SCRATCH_BYTES // (8 * max(1, group.n)))
-                    scratch = self._buffer(min(rows, few), group.n, np.float64)
+                    # (a ramp's months are computed a few at a time in float room of
+                    # its own, RAMP_SCRATCH_BYTES: room of every month would add a block)
                     out = self._buffer(rows, group.n, np.int64)
-                    blk = group.levels(k, lo, hi, out=out, scratch=scratch)
+                    blk = group.levels(k, lo, hi, out=out)
                     up = group.rises(k, blk, lo, hi)
                 rising = rising or up
                 if row is not None:  # (before the site's count, which overwrites blk)
@@ -1074,11 +1072,11 @@ class Accumulator:
     ) -> None:
         """Add to ``lower`` (months * span), series i's correction, ``weight`` per draw
         at its running minimum ``lowest`` and take it away at its level ``levels`` (both
-        (months lo.., draws of a group of ``n``); ``lowest`` is overwritten, ``levels``
-        too where the series' levels are not counted apart): where they are counted
-        apart (:meth:`_marked`, a few months at a time: at most :data:`RISE_BYTES` of
-        them), for only the draws whose two differ when those are few or the columns far
-        outnumber the draws (a draw at its lowest adds and takes away the same count)."""
+        (months lo.., draws of a group of ``n``)): by stretch between marks
+        (:meth:`_count_stretches`, ``levels`` unchanged), or for a mapped series level by
+        level, for only the draws whose two differ when those are few or the columns far
+        outnumber the draws (a draw at its lowest adds and takes away the same count;
+        both arrays overwritten)."""
         if self._starts is not None:
             self._count_stretches(self._starts[i], lowest, levels, lo, weight, lower)
             return
@@ -1111,30 +1109,26 @@ class Accumulator:
         k, size = len(starts), max(1, len(self.tags))
         if k == 1:  # one stretch: every draw's lowest and level in it
             return
+
+        def counted(values: NDArray[np.int64]) -> NDArray[np.int64]:
+            """The draws of ``values`` (rows, draws) in each (month, stretch, slot)."""
+            if values.size and not 0 <= int(values.min()) <= int(values.max()) <= self.bound:
+                # (a level out of range would be counted in the last stretch)
+                raise ValueError(f"expected levels from 0 to {self.bound}, found {values}")
+            rows = values.shape[0]
+            # (the stretch of each: 1..k, then from 0, then its month's and slot's)
+            at = np.searchsorted(starts, values, side="right")
+            at += (np.arange(rows, dtype=np.int64) * k - 1)[:, None]
+            if size > 1:
+                at *= size
+                at += self._slot
+            return np.bincount(at.ravel(), minlength=rows * k * size)
+
         step = max(1, RISE_BYTES // (8 * max(1, levels.shape[1])))
         for r in range(0, levels.shape[0], step):
             rows = min(step, levels.shape[0] - r)
-            room = rows * k * size
-            offset = (np.arange(rows, dtype=np.int64) * k)[:, None]
-            diff: NDArray[np.int64] | None = None
-            for values in (lowest, levels):  # (the lowest's counts less the level's)
-                part = values[r : r + rows]
-                if part.size and not 0 <= int(part.min()) <= int(part.max()) <= self.bound:
-                    # (a level out of range would be counted in the last stretch)
-                    raise ValueError(f"expected levels from 0 to {self.bound}, found {part}")
-                # (the stretch of each: 1..k, then from 0, then its month's and slot's)
-                at = np.searchsorted(starts, part, side="right")
-                at += offset - 1
-                if size > 1:
-                    at *= size
-                    at += self._slot
-                counts = np.bincount(at.ravel(), minlength=room)
-                del at
-                if diff is None:
-                    diff = counts
-                else:
-                    diff -= counts
-            assert diff is not None
+            diff = counted(lowest[r : r + rows])
+            diff -= counted(levels[r : r + rows])  # (the lowest's counts less the level's)
             month, stretch, slot = np.nonzero(diff.reshape(rows, k, size))
             if month.size:
                 counts = diff.reshape(rows, k, size)[month, stretch, slot]

@@ -59,11 +59,9 @@ def run_point(job: PointJob) -> list[tuple[str, list[Any]]]:
     """``(variant, outcome values)`` for each variant of one point (a task)."""
     out = []
     for i, (name, plan, marks) in enumerate(job.plans):
-        if job.draws is None:  # one run, read off its levels (nothing counted)
-            if job.central is not None:
-                out.append((name, job.central[i]))
-            else:
-                out.append((name, central_values(plan, outcomes(plan, list(marks)), list(marks))))
+        if job.draws is None:  # one run, its values read off when the job was made
+            assert job.central is not None
+            out.append((name, job.central[i]))
             continue
         sel = series(plan)
         acc = Accumulator(
