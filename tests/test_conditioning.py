@@ -1031,6 +1031,51 @@ def test_the_error_rate_needs_conditioning(write, observations, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("weights", [[1], [400, 20, 1], [2**40, 3, 1, 7]])
+@pytest.mark.parametrize("block", [None, 1])
+def test_weighted_bands_in_int64_equal_the_bands_checked_in_exact_integers(
+    weights, block, monkeypatch
+):
+    # where the total weight times the levels fits in int64, the weighted counts are
+    # summed in int64 and each percentile found by one search; the guess checked in
+    # Python integers gives the same mean, lowest, highest level and percentiles, and
+    # both are the weighted inverse cdf of each month
+    from sim.analysis.conditioning import Weighted
+
+    if block is not None:  # (a month at a time)
+        monkeypatch.setattr("sim.analysis.conditioning.BLOCK_BYTES", block)
+    rng = np.random.default_rng(len(weights) + (block or 0))
+    months, width = 9, 60
+    n = [int(x) for x in rng.integers(1, 40, len(weights))]  # draws per slot
+    h3 = np.zeros((months, width, len(weights)), np.int32)
+    for m in range(months):  # each slot's draws over a few levels of each month
+        low = int(rng.integers(0, width - 12))
+        for k, count in enumerate(n):
+            h3[m, low : low + 12, k] = rng.multinomial(count, [1 / 12] * 12)
+    h3[2] = 0
+    h3[2, width - 1] = n  # (every draw at the highest level)
+    h3[3] = 0
+    h3[3, 0] = n  # (every draw at level 0)
+    weighted = Weighted.__new__(Weighted)
+    weighted.w, weighted.n = weights, n
+    weighted.wo = np.array(weights, dtype=object)
+    weighted.total = sum(w * c for w, c in zip(weights, n, strict=True))
+    fast, exact = weighted._series_int64(h3), weighted._series_exact(h3)
+    assert list(fast) == list(exact)
+    for column in exact:
+        assert np.asarray(fast[column]).tolist() == np.asarray(exact[column]).tolist(), column
+    for m in range(months):
+        counts = [
+            sum(w * int(c) for w, c in zip(weights, h3[m, lv], strict=True)) for lv in range(width)
+        ]
+        running = np.cumsum(np.array(counts, dtype=object))
+        for q in (5, 50, 95):
+            want = next(lv for lv in range(width) if 100 * running[lv] >= q * weighted.total)
+            assert fast[f"p{q:02d}"][m] == want
+        taken = [lv for lv in range(width) if counts[lv]]
+        assert (fast["min"][m], fast["max"][m]) == (taken[0], taken[-1])
+
+
 def test_a_wrong_floating_point_guess_of_a_weighted_percentile_is_corrected_exactly():
     # the floating-point pass only guesses the column; guesses off in either direction
     # are found out and searched again in exact integers

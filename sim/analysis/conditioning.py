@@ -32,6 +32,7 @@ from sim.analysis.summaries import (
     dates_of,
     rounded,
     rounded_all,
+    value_sums,
 )
 from sim.analysis.wide import is_wide
 from sim.io.observations import (
@@ -695,43 +696,99 @@ class Weighted:
         acc = self.acc
         months, width, size = acc.plan.n_months, acc.width, len(self.ks)
         columns: dict[str, list[NDArray[Any]]] = {c: [] for c in BAND_COLUMNS[4:]}
-        qs = np.array(PERCENTILES, np.int64)
+        # (every sum below is at most the total weight times the highest level)
+        whole = self.total * max(1, width) < 2**63 and max(self.w) < 2**63
         for i in range(len(acc.names)):
-            # every draw weighs more than 0: the levels taken, the lowest and the highest
-            # are those of the draws unweighted
             h3 = acc.hist[i].reshape(months, width, size)
-            least, most, low, top = _extremes(h3)
-            levels = np.arange(low, top + 1, dtype=np.int64)
-            # the months in blocks of at most BLOCK_BYTES of whole-number counts (a copy
-            # of a series' counts, and their running sums, may take far more)
-            step = max(1, BLOCK_BYTES // (16 * size * (top - low + 1)))
-            sums: list[Any] = []
-            found: list[list[NDArray[np.int64]]] = [[] for _ in PERCENTILES]
-            for m0 in range(0, months, step):
-                block = min(step, months - m0)
-                h = np.ascontiguousarray(
-                    h3[m0 : m0 + block, low : top + 1, :].transpose(0, 2, 1), np.int64
-                )
-                sums.extend(self.weigh(h @ levels))  # per month [troops x weight]
-                # every percentile of every month at once: rows (percentile, month)
-                cums = np.cumsum(h, axis=2)
-                del h
-                guess = self._guess(self._approx(cums), qs).T.ravel()
-                month = np.tile(np.arange(block), len(PERCENTILES))
-                at = self._refine(
-                    lambda col: cums[month, :, col],  # noqa: B023 (used at once)
-                    [q * self.total for q in PERCENTILES for _ in range(block)],
-                    guess,
-                    top - low + 1,
-                )
-                for j in range(len(PERCENTILES)):
-                    found[j].append(low + at[j * block : (j + 1) * block])
-            columns["mean"].append(rounded_all(sums, self.total, MEAN_PLACES))
-            columns["min"].append(least)
-            for j, q in enumerate(PERCENTILES):
-                columns[f"p{q:02d}"].append(np.concatenate(found[j]))
-            columns["max"].append(most)
+            made = self._series_int64(h3) if whole else self._series_exact(h3)
+            for c, v in made.items():
+                columns[c].append(v)
         return band_columns(scenario, variant, acc.plan, acc.names, columns)
+
+    def _series_int64(self, h3: NDArray[Any]) -> dict[str, NDArray[Any]]:
+        """:meth:`band_columns`' columns of one series from its tagged counts ``h3``
+        (months, levels, slots), when every weighted sum fits in int64 (the total weight
+        times the number of levels is below 2^63): the weighted counts
+        ``W = Σ_k w_k h3[..., k]`` (months, levels) are whole numbers, exact in int64, and
+        so are their running sums over the levels, so each percentile is the first level
+        whose running sum reaches ``⌈q · total / 100⌉`` (the same level that
+        :meth:`_series_exact` finds), the mean's numerator comes from the running sums
+        (:func:`~sim.analysis.summaries.value_sums`) and the lowest and highest levels
+        from where ``W`` is not 0 (every weight is above 0). A block of months at a time
+        (the slots' int64 products and ``W``'s running sums of at most
+        :data:`BLOCK_BYTES`)."""
+        months, width, size = h3.shape
+        weights = np.array(self.w, np.int64)
+        targets = [-(-q * self.total // 100) for q in PERCENTILES]
+        step = max(1, BLOCK_BYTES // (8 * width * (size + 2)))
+        sums = np.empty(months, np.int64)
+        least = np.empty(months, np.int64)
+        most = np.empty(months, np.int64)
+        found = np.empty((len(PERCENTILES), months), np.int64)
+        for m0 in range(0, months, step):
+            block = h3[m0 : m0 + step]
+            # (block, levels), int64: a strided pass per slot (faster than a matmul)
+            # (int64 loops named: numpy 1's value-based casting would multiply int32
+            # counts by a small weight in int32)
+            weighted = np.multiply(block[..., 0], weights[0], dtype=np.int64)
+            term = np.empty_like(weighted)
+            for k in range(1, size):
+                weighted += np.multiply(block[..., k], weights[k], out=term, dtype=np.int64)
+            del term
+            held = weighted != 0
+            rows = slice(m0, m0 + held.shape[0])
+            least[rows] = held.argmax(axis=1)
+            most[rows] = width - 1 - held[:, ::-1].argmax(axis=1)
+            del held
+            cum = np.cumsum(weighted, axis=1, out=weighted)
+            sums[rows] = value_sums(cum, width - 1)
+            for r, row in enumerate(cum, m0):  # (the running sums grow with the level)
+                found[:, r] = np.searchsorted(row, targets)
+        out = {"mean": rounded_all(sums.tolist(), self.total, MEAN_PLACES), "min": least}
+        out.update({f"p{q:02d}": found[j] for j, q in enumerate(PERCENTILES)})
+        out["max"] = most
+        return out
+
+    def _series_exact(self, h3: NDArray[Any]) -> dict[str, NDArray[Any]]:
+        """:meth:`band_columns`' columns of one series from its tagged counts ``h3``
+        (months, levels, slots), for any weights: Python-int sums of int64 digits
+        (:meth:`weigh_parts`), each percentile guessed in floating point and checked
+        exactly (:meth:`_refine`), a block of months at a time (copies of at most
+        :data:`BLOCK_BYTES`)."""
+        months, width, size = h3.shape
+        qs = np.array(PERCENTILES, np.int64)
+        # every draw weighs more than 0: the levels taken, the lowest and the highest
+        # are those of the draws unweighted
+        least, most, low, top = _extremes(h3)
+        levels = np.arange(low, top + 1, dtype=np.int64)
+        # the months in blocks of at most BLOCK_BYTES of whole-number counts (a copy
+        # of a series' counts, and their running sums, may take far more)
+        step = max(1, BLOCK_BYTES // (16 * size * (top - low + 1)))
+        sums: list[Any] = []
+        found: list[list[NDArray[np.int64]]] = [[] for _ in PERCENTILES]
+        for m0 in range(0, months, step):
+            block = min(step, months - m0)
+            h = np.ascontiguousarray(
+                h3[m0 : m0 + block, low : top + 1, :].transpose(0, 2, 1), np.int64
+            )
+            sums.extend(self.weigh(h @ levels))  # per month [troops x weight]
+            # every percentile of every month at once: rows (percentile, month)
+            cums = np.cumsum(h, axis=2)
+            del h
+            guess = self._guess(self._approx(cums), qs).T.ravel()
+            month = np.tile(np.arange(block), len(PERCENTILES))
+            at = self._refine(
+                lambda col: cums[month, :, col],  # noqa: B023 (used at once)
+                [q * self.total for q in PERCENTILES for _ in range(block)],
+                guess,
+                top - low + 1,
+            )
+            for j in range(len(PERCENTILES)):
+                found[j].append(low + at[j * block : (j + 1) * block])
+        out = {"mean": rounded_all(sums, self.total, MEAN_PLACES), "min": least}
+        out.update({f"p{q:02d}": np.concatenate(found[j]) for j, q in enumerate(PERCENTILES)})
+        out["max"] = most
+        return out
 
     def dates(self, scenario: str, variant: str) -> pd.DataFrame:
         """``dates.csv`` rows of the weighted draws: the month each threshold is first
