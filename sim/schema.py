@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+import sys
 import types
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -49,7 +50,20 @@ Text = Annotated[StrictStr, StringConstraints(max_length=4000)]
 TrackId = Annotated[  # a theater, or theater/site
     StrictStr, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)?$")
 ]
-Number = StrictInt | StrictFloat
+
+
+def _check_float_range(value: int | float) -> int | float:
+    """``value`` when a float can hold it (every number is computed with as a float);
+    else ValueError: an int past ``sys.float_info.max`` (about 1.8e308) has no float,
+    and made a traceback where it was first used."""
+    if isinstance(value, int) and not -sys.float_info.max <= value <= sys.float_info.max:
+        raise ValueError(
+            f"expected a number below 1.8e308 (the largest a float holds), found {value}"
+        )
+    return value
+
+
+Number = Annotated[StrictInt | StrictFloat, AfterValidator(_check_float_range)]
 
 
 def _check_month(value: Any) -> str:
@@ -143,7 +157,8 @@ def _check_weight(weight: float) -> float:
     return weight
 
 
-Weight = Annotated[Number, AfterValidator(_check_weight)]
+# (its own bound, far below a float's, is the one to name)
+Weight = Annotated[StrictInt | StrictFloat, AfterValidator(_check_weight)]
 
 
 class Choice(Model):

@@ -723,3 +723,78 @@ def test_a_too_long_delay_set_in_code_is_shown_exactly(write):
         r"found 99,999,999,999,999,999,999,999",
     ):
         sc.with_settings({"announcement.delay": 99_999_999_999_999_999_999_999})
+
+
+#: a whole number past a float's range (about 1.8e308): float() of it raises
+PAST_FLOAT = "9" * 310
+
+
+@pytest.mark.parametrize(
+    "written,key",
+    [
+        ("initial: " + PAST_FLOAT, "theaters.alpha.initial"),
+        (
+            "initial: {uniform: [0, " + PAST_FLOAT + "], assumption: x}",
+            "theaters.alpha.initial.uniform[1]",
+        ),
+        ("initial: 1000\n    unreported: " + PAST_FLOAT, "theaters.alpha.unreported"),
+    ],
+)
+def test_a_whole_number_past_a_floats_range_is_one_located_line_not_a_traceback(
+    write, written, key
+):
+    text = MINIMAL_YAML.replace("initial: 1000", written)
+    path = write(text)
+    with pytest.raises(ScenarioError, match=re.escape(key) + r": expected .*'9{310}'"):
+        load_scenario(path)
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    for args in (["validate", str(path)], ["run", "-q", str(path), "-o", str(path.parent / "o")]):
+        res = CliRunner().invoke(main, args)
+        assert res.exit_code == 2, res.output
+        assert "Traceback" not in res.output and "internal error" not in res.output
+        assert len(res.output.strip().splitlines()) == 1, res.output
+    assert not (path.parent / "o").exists()
+
+
+def test_a_number_past_a_floats_range_set_in_code_or_on_the_command_line_is_refused(write):
+    path = write(MINIMAL_YAML)
+    sc = load_scenario(path)
+    with pytest.raises(ScenarioError, match=r"theaters\.alpha\.initial: expected a number below"):
+        sc.with_overrides({"theaters": {"alpha": {"initial": 10**400}}})
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    out = path.parent / "o"
+    res = CliRunner().invoke(
+        main, ["run", "-q", str(path), "--set", f"announcement.delay={PAST_FLOAT}", "-o", str(out)]
+    )
+    assert res.exit_code == 2 and "announcement.delay: expected" in res.output, res.output
+    assert not out.exists()
+
+
+def test_a_tolerance_past_a_floats_range_given_in_code_is_refused_in_one_line(write):
+    sc = load_scenario(write(MINIMAL_YAML))
+    obs = sim.load_observations(
+        write(
+            "date,theater,troops_low,troops_high,kind\n2024-03,alpha,900,,reported\n", name="o.csv"
+        ),
+        sc,
+    )
+    with pytest.raises(ScenarioError, match=r"tolerance: expected a tolerance"):
+        sim.run(sc, observed=obs, tolerance=10**400)
+
+
+def test_report_troops_past_a_floats_range_are_refused_as_above_the_most_troops(write):
+    sc = load_scenario(write(MINIMAL_YAML))
+    path = write(
+        f"date,theater,troops_low,troops_high,kind\n2024-03,alpha,{PAST_FLOAT},,reported\n",
+        name="o.csv",
+    )
+    with pytest.raises(
+        ScenarioError, match=r"troops_low: expected at most 10,000,000 troops, found '9{310}'"
+    ):
+        sim.load_observations(path, sc)

@@ -21,6 +21,7 @@ from sim.cli.params import OneOf, PathName, needs, variant_option
     help="Also fail on any number that cites no source and states no assumption, and on "
     "any input no run uses; every such problem is listed.",
 )
+@friendly
 def validate(files: tuple[str, ...], strict: bool) -> None:
     """Check scenario FILES; exit 0 when all are valid.
 

@@ -364,13 +364,14 @@ def check_bounds(
     for col, v in (("troops_low", low), ("troops_high", high)):
         if v is None:
             continue
-        if not math.isfinite(v) or v < 0:
+        if math.isnan(v) or v < 0:
             return col, "a level of 0 troops or more", shown(col, v)
+        # (above the most first: digits past a float's range read as infinity)
+        if v > MAX_TROOPS:
+            return col, f"at most {MAX_TROOPS:,} troops", shown(col, v)
         broken = whole_problem(v, texts.get(col), "troops")
         if broken is not None:
             return col, *broken
-        if v > MAX_TROOPS:
-            return col, f"at most {MAX_TROOPS:,} troops", shown(col, v)
     if low is None and high is None:
         return (
             "troops_low",
@@ -566,7 +567,9 @@ def parse_tolerance(
 
     A bad one is a :class:`ScenarioError` at ``file`` and ``path``: the command line's
     ``--tolerance`` by default, ``<arguments>`` and ``tolerance`` for a Python call."""
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
+    if isinstance(text, int) and not isinstance(text, bool):
+        raw = str(text)  # (as written: an int past a float's range has no float)
+    elif isinstance(text, float):
         raw = plain_number(text)
     else:
         raw = DEFAULT_TOLERANCE if text is None else str(text)
