@@ -2059,3 +2059,57 @@ def test_an_output_directory_another_users_command_is_writing_stops_a_second_com
         held = rf"being written by process {holder.pid} of another user \(another forcesim"
         with pytest.raises(files.OutputError, match=held), files.output_lock(out):
             pass
+
+
+# ---------------------------------------------------------------- folders made for a write
+
+
+def _disk_full(*_args: object) -> None:
+    raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("failure", [OSError, KeyboardInterrupt])
+def test_a_directory_write_that_fails_takes_away_the_folders_it_made_for_it(tmp_path, failure):
+    from sim.io.files import OutputError
+
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("a user's file")
+    target = tmp_path / "mine" / "x" / "y" / "out"
+    expected = OutputError if failure is OSError else KeyboardInterrupt
+    with pytest.raises(expected), atomic_directory(target) as tmp:
+        (tmp / "bands.csv").write_text("half")
+        if failure is OSError:
+            _disk_full()
+        raise KeyboardInterrupt
+    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == ["notes.txt"]
+
+
+def test_a_file_write_that_fails_takes_away_the_folders_it_made_for_it(tmp_path):
+    from sim.io.files import OutputError, atomic_file
+
+    target = tmp_path / "a" / "b" / "fan.png"
+    with pytest.raises(OutputError, match="nothing was written"):
+        atomic_file(target, _disk_full)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_made_for_a_failed_write_stays_when_something_else_was_put_in_it(tmp_path):
+    from sim.io.files import OutputError, atomic_file
+
+    target = tmp_path / "a" / "b" / "fan.png"
+
+    def meanwhile(_tmp: Path) -> None:
+        (tmp_path / "a" / "theirs.txt").write_text("another program's file")
+        _disk_full()
+
+    with pytest.raises(OutputError):
+        atomic_file(target, meanwhile)
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["theirs.txt"]
+
+
+def test_a_run_that_fails_for_lack_of_room_leaves_no_folder_it_made(tmp_path, monkeypatch):
+    monkeypatch.setattr("sim.io.files._swap_in", _disk_full)  # (the disk full at the end)
+    out = tmp_path / "reports" / "2026" / "run"
+    res = CliRunner().invoke(main, ["run", "-q", "-o", str(out)])
+    assert res.exit_code == 2 and "nothing was written" in res.output, res.output
+    assert list(tmp_path.iterdir()) == []

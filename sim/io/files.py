@@ -759,6 +759,30 @@ def _discard(old: Path, name: str) -> None:
         )
 
 
+def made_parents(directory: Path) -> list[Path]:
+    """Make ``directory`` and its missing ancestors (as ``mkdir -p``); the directories
+    this made, outermost first, for :func:`unmake` to take away again when what was to
+    be written there is not."""
+    missing: list[Path] = []
+    probe = directory
+    while not os.path.lexists(probe) and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    directory.mkdir(parents=True, exist_ok=True)
+    return missing[::-1]
+
+
+def unmake(made: list[Path]) -> None:
+    """Remove the directories :func:`made_parents` made, innermost first, each only
+    while empty (one that something else wrote into stays, and so do its ancestors):
+    a write that failed or was interrupted leaves no folders behind it."""
+    for directory in reversed(made):
+        try:
+            directory.rmdir()
+        except OSError:
+            return
+
+
 @contextlib.contextmanager
 def atomic_directory(target: Path) -> Iterator[Path]:
     """Yield a temporary directory; on success it replaces ``target`` whole.
@@ -775,18 +799,20 @@ def atomic_directory(target: Path) -> Iterator[Path]:
     refuse_foreign(target)
     tmp = parent / temp_name(target.name)
     lock, swapped = None, False
+    made: list[Path] = []  # (the parents made here: taken away again unless swapped in)
     owner = contextlib.ExitStack()
     owner.enter_context(output_lock(target))  # (held already by a command that writes it)
     try:
         with _interrupts_deferred():  # (made and locked whole: an interruption removes it)
             try:
-                parent.mkdir(parents=True, exist_ok=True)
+                made = made_parents(parent)
                 clean_leftovers(parent)
                 tmp.mkdir()
                 lock = _lock(tmp)
                 os.chmod(tmp, 0o777 & ~current_umask())  # as a plain mkdir would make it
             except OSError as exc:
                 shutil.rmtree(tmp, ignore_errors=True)
+                unmake(made)
                 raise OutputError(target, _cannot_write(target, exc)) from None
         yield tmp
         refuse_foreign(target)  # again: something may have written there meanwhile
@@ -799,11 +825,17 @@ def atomic_directory(target: Path) -> Iterator[Path]:
     except OSError as exc:  # a full disk, a file size limit, a read-only file system
         if not swapped:
             shutil.rmtree(tmp, ignore_errors=True)
+            _unlock(lock)
+            lock = None
+            unmake(made)
             raise OutputError(target, _write_failure(exc, tmp, target)) from None
         raise  # the new directory is in place; only the previous one's removal failed
     except BaseException:
         if not swapped:
             shutil.rmtree(tmp, ignore_errors=True)
+            _unlock(lock)
+            lock = None
+            unmake(made)
         raise
     finally:
         _unlock(lock)
@@ -1030,13 +1062,15 @@ def atomic_file(
     """
     tmp = target.parent / temp_name(target.name, target.suffix)
     replaced = False
+    made: list[Path] = []  # (the parents made here: taken away again unless replaced)
     try:
         with _interrupts_deferred():  # (made whole: an interruption removes it)
             try:
-                target.parent.mkdir(parents=True, exist_ok=True)
+                made = made_parents(target.parent)
                 # (the umask applies)
                 os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
             except OSError as exc:
+                unmake(made)
                 raise OutputError(
                     target, _cannot_write(target, exc), _FILE_EXPECTED, option
                 ) from None
@@ -1053,13 +1087,16 @@ def atomic_file(
         if replaced:
             raise  # the file is in place; only what follows it failed
         tmp.unlink(missing_ok=True)
+        unmake(made)
         kept = "the file is kept as it was" if target.exists() else "nothing was written"
         raise OutputError(
             target, f"{exc.strerror or exc}; {kept}", _FILE_EXPECTED, option
         ) from None
     except BaseException:
-        with contextlib.suppress(OSError):  # (none made, where the parent is a file)
-            tmp.unlink()
+        if not replaced:
+            with contextlib.suppress(OSError):  # (none made, where the parent is a file)
+                tmp.unlink()
+            unmake(made)
         raise
 
 
