@@ -2113,3 +2113,44 @@ def test_a_run_that_fails_for_lack_of_room_leaves_no_folder_it_made(tmp_path, mo
     res = CliRunner().invoke(main, ["run", "-q", "-o", str(out)])
     assert res.exit_code == 2 and "nothing was written" in res.output, res.output
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- -o into another run
+
+
+def test_a_chart_or_page_of_one_run_is_not_written_into_another_runs_directory(tmp_path):
+    # plot B -o A/x.png put a file A's manifest did not list into A: a new run then
+    # refused to replace A, plot and report of A refused it too, and A/envelope.png
+    # could silently show B's chart
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert _run(a, "--variant", "on-time").exit_code == 0
+    assert _run(b, "--variant", "slip-6").exit_code == 0
+    before = _snapshot(a)
+    for args in (
+        ["plot", str(b), "--chart", "envelope", "-o", str(a / "from-b.png")],
+        ["plot", str(b), "--chart", "envelope", "-o", str(a / "envelope.png")],
+        ["report", str(b), "-o", str(a / "page.html")],
+    ):
+        res = CliRunner().invoke(main, args)
+        assert res.exit_code == 2, (args, res.output)
+        assert res.stderr.count("\n") == 1, res.stderr
+        assert f"found {a}, the directory of another run" in res.stderr
+        assert _snapshot(a) == before
+    # its own directory, and a folder of no run, take them
+    assert CliRunner().invoke(main, ["plot", str(b), "-o", str(b / "again.png")]).exit_code == 0
+    loose = tmp_path / "charts" / "b.png"
+    assert CliRunner().invoke(main, ["plot", str(b), "-o", str(loose)]).exit_code == 0
+    assert loose.is_file()
+    assert _run(a).exit_code == 0  # and a new run still replaces a
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="flock and a child process")
+def test_a_chart_is_not_written_into_a_directory_a_run_is_writing(tmp_path):
+    # a run writing L lost all its work when plot -o L/fan.png put a file there first
+    b, out = tmp_path / "b", tmp_path / "l"
+    assert _run(b, "--variant", "on-time").exit_code == 0
+    with _held(out) as holder:
+        res = CliRunner().invoke(main, ["plot", str(b), "-o", str(out / "fan.png")])
+        assert res.exit_code == 2, res.output
+        assert f"being written by process {holder.pid}" in res.stderr
+    assert not out.exists()

@@ -258,6 +258,8 @@ def plot(run_dir: str, output: str | None, chart: str | None, theaters: tuple[st
 
     use_agg()
     hold(run_dir, "RUN_DIR")  # (a run replacing it meanwhile would mix two runs)
+    if output:  # (nor may a run be written where the chart goes meanwhile)
+        hold(Path(output).parent, "-o")
     written = redraw(Path(run_dir), Path(output) if output else None, chart, theaters)
     click.echo("wrote " + ", ".join(str(p) for p in written))
 
@@ -298,6 +300,8 @@ def report(
 
     needs("plotly", "report", "report")
     hold(run_dir, "RUN_DIR")  # (a run replacing it meanwhile would mix two runs)
+    if output:  # (nor may a run be written where the page goes meanwhile)
+        hold(Path(output).parent, "-o")
     variants, theaters = tuple(dict.fromkeys(variants)), tuple(dict.fromkeys(theaters))
     path = sim.write_report(
         Path(run_dir),

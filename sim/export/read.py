@@ -892,7 +892,7 @@ def redraw(
     else:
         targets = {n: run_dir / f"{n}.png" for n in charts if chart in (None, n)}
     for name, target in targets.items():
-        refuse_overwrite(target, name, charts)
+        refuse_overwrite(target, name, charts, source=run_dir)
     written = []
     for name, target in targets.items():
         _atomic_chart(charts[name](), target, run_dir)

@@ -413,16 +413,38 @@ _FILE_EXPECTED = "a file forcesim can write"
 _REDRAWN = (".png", ".pdf", ".svg", ".html")
 
 
-def refuse_overwrite(target: Path, drawn: str | None = None, charts: Collection[str] = ()) -> None:
+def refuse_overwrite(
+    target: Path,
+    drawn: str | None = None,
+    charts: Collection[str] = (),
+    source: Path | None = None,
+) -> None:
     """Raise, before any work, when writing the file ``target`` (``-o``) would replace
     something forcesim did not write. An existing file is replaced only when the signed
     manifest of the run directory it lies in lists it unchanged, and it is a chart or a
     page drawn again; never one of the run's own ``charts`` (their names) by another
     chart than ``drawn`` (a run's ``envelope.png`` may take the envelope again, never
     the fan). Anything else, a directory included, is left as it is.
+
+    A chart or page drawn from the run directory ``source`` goes into no other run's
+    directory: there it would pass for that run's own, and a file its manifest does not
+    list would keep a new run from replacing it.
     """
     if not _writable_dir(_nearest(target)):
         raise OutputError(target, _cannot_write(target), _FILE_EXPECTED, "--output")
+    home = target.parent if str(target.parent) else Path(".")
+    if (
+        source is not None
+        and (home / RECORD).is_file()
+        and not (source.is_dir() and os.path.samefile(home, source))
+    ):
+        raise OutputError(
+            target,
+            f"{home}, the directory of another run (its {RECORD} lists its own files: "
+            f"one drawn from {source} would pass for one of them); nothing was written",
+            "a file in no other run's directory",
+            option="--output",
+        )
     if not target.exists() and not target.is_symlink():
         return
     if target.is_symlink() or not target.is_file():

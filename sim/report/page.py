@@ -1206,7 +1206,7 @@ def write_report(
     chosen = _chosen_variants(run_dir, record, variants)
     series = _names(theaters, "--theater") or None
     if finished:
-        refuse_overwrite(target)
+        refuse_overwrite(target, source=run_dir)
     every = len(record.get("variants") or [])
     shown = len(chosen) if chosen is not None else every
     # (fewer variants is advice only when there are several to choose from)
