@@ -2154,3 +2154,30 @@ def test_a_chart_is_not_written_into_a_directory_a_run_is_writing(tmp_path):
         assert res.exit_code == 2, res.output
         assert f"being written by process {holder.pid}" in res.stderr
     assert not out.exists()
+
+
+def test_a_previous_run_that_cannot_be_removed_whole_leaves_the_new_run_in_place_with_a_warning(
+    tmp_path, monkeypatch
+):
+    # a file of the old run the system would not let go (chattr +i) made the command
+    # fail, naming a hidden temporary folder, although the new run was in place
+    out = tmp_path / "run"
+    assert _run(out, "--variant", "on-time").exit_code == 0
+    real_unlink = Path.unlink
+
+    def stuck(self: Path, missing_ok: bool = False) -> None:
+        if self.name == "envelope.png" and self.parent.name.startswith(".run"):
+            raise PermissionError(1, "Operation not permitted", str(self))
+        real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", stuck)
+    res = _run(out, "--variant", "slip-6")
+    assert res.exit_code == 0, res.output
+    assert (
+        "forcesim: warning:" in res.stderr
+        and "Operation not permitted on envelope.png" in res.stderr
+    )
+    assert res.stderr.count("\n") == 1, res.stderr
+    assert "slip-6" in (out / "run.json").read_text()
+    kept = [p for p in tmp_path.iterdir() if p.name.startswith("run.kept-")]
+    assert len(kept) == 1 and [p.name for p in kept[0].iterdir()] == ["envelope.png"]

@@ -52,7 +52,7 @@ from typing import Any, TextIO
 
 import pandas as pd
 
-from sim.errors import ScenarioError, describe
+from sim.errors import ForcesimWarning, ScenarioError, describe
 from sim.io.yamlio import decode_text, read_limited
 from sim.paths import missing
 
@@ -766,19 +766,28 @@ def _discard(old: Path, name: str) -> None:
     visible directory beside the run, with a warning."""
     manifest = read_manifest(old)
     listed = set() if manifest is None else {*manifest, RECORD}
+    failed: OSError | None = None  # (a file the system would not let go: the run is in)
     for entry in old.iterdir():
         if entry.name in listed and entry.is_file() and not entry.is_symlink():
-            entry.unlink()
+            try:
+                entry.unlink()
+            except OSError as exc:
+                failed = failed or exc
     try:
         old.rmdir()
     except OSError:
         kept = old.parent / f"{name}.kept-{dt.datetime.now():%Y%m%d-%H%M%S}"
-        os.rename(old, kept)
-        warnings.warn(
-            f"{old.parent / name} held files forcesim did not write when it was replaced; "
-            f"they are kept in {kept}",
-            stacklevel=3,
+        with contextlib.suppress(OSError):
+            os.rename(old, kept)
+        where = kept if kept.exists() else old
+        why = (
+            "held files forcesim did not write when it was replaced; they are"
+            if failed is None
+            else "was replaced, but some of the previous run's files could not be removed "
+            f"({failed.strerror or failed} on {Path(os.fsdecode(failed.filename or '')).name}); "
+            "what is left of it is"
         )
+        warnings.warn(f"{old.parent / name} {why} kept in {where}", ForcesimWarning, stacklevel=3)
 
 
 def made_parents(directory: Path) -> list[Path]:
