@@ -798,3 +798,19 @@ def test_report_troops_past_a_floats_range_are_refused_as_above_the_most_troops(
         ScenarioError, match=r"troops_low: expected at most 10,000,000 troops, found '9{310}'"
     ):
         sim.load_observations(path, sc)
+
+
+@pytest.mark.parametrize(
+    "value,shown",
+    [
+        (2400.0000000001, "2400.0000000001"),
+        (2400.49999, "2400.49999"),
+        (0.1 + 0.2, "0.30000000000000004"),
+    ],
+)
+def test_a_fraction_of_a_troop_given_in_code_is_quoted_exactly_not_rounded(write, value, shown):
+    sc = load_scenario(write(MINIMAL_YAML))
+    with pytest.raises(
+        ScenarioError, match=r"expected a whole number of troops, found " + re.escape(shown) + "$"
+    ):
+        sc.with_overrides({"theaters": {"alpha": {"initial": value}}})

@@ -142,7 +142,7 @@ def whole_problem(value: float, text: str | None, unit: str) -> tuple[str, str] 
     if hint is not None and float(value) != float(re.sub(r"[^0-9-]", "", text or "")):
         return f"a whole number of {unit}, without a thousands separator", f"{shown} ({hint})"
     if not float(value).is_integer():
-        return f"a whole number of {unit}", shown or format(value, "g")
+        return f"a whole number of {unit}", shown or plain_number(value)
     return None
 
 

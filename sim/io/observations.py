@@ -358,7 +358,7 @@ def check_bounds(
     def shown(col: str, v: float) -> str:
         text = texts.get(col)
         if text is None:
-            return f"{v:,g}"
+            return plain_number(v) if math.isfinite(v) else repr(v)
         return text if text[:1] in ("'", '"') else repr(text)
 
     for col, v in (("troops_low", low), ("troops_high", high)):
