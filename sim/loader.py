@@ -196,7 +196,8 @@ def read_with_extends(
     if parent_ref is None:
         return data, layers
     loc = Locator(layers)
-    if not isinstance(parent_ref, str):
+    if not isinstance(parent_ref, str) or not parent_ref.strip():
+        # (a blank one named the file's own folder: "'' (a directory)")
         raise loc.error(("extends",), "a path to another scenario file", describe(parent_ref))
     # relative to the file that holds it: through a symbolic link, the file linked to
     # (as every parent in the chain is read), so a linked scenario extends what its

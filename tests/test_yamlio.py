@@ -384,3 +384,37 @@ def test_a_file_that_is_not_there_is_named_alone_without_a_line_or_key(tmp_path)
         assert not info.value.position
         assert str(info.value).startswith(f"{path}: expected ")
         assert str(info.value).endswith(f", found {found}")
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        (
+            "id: a\n---\nid: b\n",
+            "f.yaml:2:1: (syntax): expected valid YAML (a single document in the stream), "
+            "found another document",
+        ),
+        ("a: [1, 2\nb: 3\n", "f.yaml:2:2: (syntax): expected valid YAML (',' or ']'), found ':'"),
+        (
+            "a: {b: 1\n",
+            "f.yaml:2:1: (syntax): expected valid YAML (',' or '}'), found the end of the file",
+        ),
+    ],
+)
+def test_a_yaml_syntax_error_says_what_was_expected_and_what_was_found_apart(text, message):
+    # "expected valid YAML, found but found another document", and "found expected
+    # ',' or ']', but got ':'", read as nonsense
+    with pytest.raises(ScenarioError, match=re.escape(message) + "$"):
+        parse_yaml(text, "f.yaml")
+
+
+@pytest.mark.parametrize("written", ["''", "'  '"])
+def test_a_blank_extends_is_not_a_path_not_a_directory(write, written):
+    path = write(MINIMAL_YAML + f"extends: {written}\n")
+    with pytest.raises(
+        ScenarioError,
+        match=r"extends: expected a path to another scenario file, found "
+        + re.escape(written)
+        + "$",
+    ):
+        load_scenario(path)

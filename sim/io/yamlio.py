@@ -254,9 +254,18 @@ def parse_yaml(raw: bytes | str, name: str = "<string>") -> tuple[Any, Positions
         ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        problem = (exc.problem or "malformed YAML").strip().removeprefix("found ")
+        problem = (exc.problem or "malformed YAML").strip().removeprefix("but ")
+        problem = problem.removeprefix("found ")
+        # ("expected a single document in the stream, but found another document")
+        context = (exc.context or "").strip()
+        wanted = context.removeprefix("expected ") if context.startswith("expected ") else ""
+        # ("expected ',' or ']', but got ':'")
+        both = re.fullmatch(r"expected (.+), but got (.+)", problem)
+        if both is not None:
+            wanted, problem = both.group(1), both.group(2)
+        problem = problem.replace("'<stream end>'", "the end of the file")
         raise ScenarioError(
-            "valid YAML",
+            f"valid YAML ({wanted})" if wanted else "valid YAML",
             problem,
             file=name,
             line=mark.line + 1 if mark else None,
