@@ -729,3 +729,25 @@ def test_a_tornado_of_many_inputs_and_outcomes_draws_the_widest_and_says_so(tmp_
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def test_within_noise_is_written_true_false_or_blank_as_every_boolean_column(tmp_path) -> None:
+    # the column holds booleans and blanks (object dtype), and was written True/False
+    out = tmp_path / "sens"
+    args = ["--draws", "300", "--seed", "1", "-q", "--variant", "on-time"]
+    result = invoke("sensitivity", str(DEFAULT_SCENARIO), *args, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    cells = {
+        line.rsplit(",", 1)[1] for line in (out / "sensitivity.csv").read_text().splitlines()[1:]
+    }
+    assert cells <= {"true", "false", ""} and {"true", "false"} <= cells
+
+
+def test_plot_and_report_of_a_sobol_directory_name_its_own_chart(tmp_path) -> None:
+    out = tmp_path / "sobol"
+    args = ["--method", "sobol", "--draws", "64", "--seed", "1", "-q", "--variant", "on-time"]
+    assert invoke("sensitivity", str(DEFAULT_SCENARIO), *args, "--out", str(out)).exit_code == 0
+    for command in (["plot", str(out), "-o", str(tmp_path / "x.png")], ["report", str(out)]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 2 and "sobol.png" in result.output, result.output
+        assert "tornado" not in result.output

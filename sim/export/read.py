@@ -312,7 +312,8 @@ def read_record(run_dir: Path, *, page: bool = False) -> dict[str, Any]:
     if kind is not None:  # its chart is drawn as it runs, from what it keeps in memory
         raise ScenarioError(
             "a directory of forcesim run, compare or backtest",
-            f"a directory of forcesim {kind}, which draws its {_DRAWN_WHEN_RUN[kind]} as it "
+            f"a directory of forcesim {kind}, which draws its "
+            f"{_chart_drawn_when_run(record, kind)} as it "
             f"runs (run it again to draw it again)",
             file=str(record_path),
             path="(file)",
@@ -333,6 +334,15 @@ def _drawn_when_run(record: dict[str, Any]) -> str | None:
     return next((k for k in _DRAWN_WHEN_RUN if k in record), None)
 
 
+def _chart_drawn_when_run(record: dict[str, Any], kind: str) -> str:
+    """The chart the ``kind`` command whose ``run.json`` is ``record`` drew as it ran:
+    :data:`_DRAWN_WHEN_RUN`'s, or ``sobol.png`` for Sobol indices."""
+    method = record.get("sensitivity")
+    if kind == "sensitivity" and isinstance(method, dict) and method.get("method") == "sobol":
+        return "sobol.png"
+    return _DRAWN_WHEN_RUN[kind]
+
+
 def refuse_page(run_dir: Path, record: dict[str, Any]) -> None:
     """A ScenarioError when ``run_dir`` (its ``run.json`` ``record``) is the directory of
     a command other than ``forcesim run``, of which no report page is written: the line
@@ -340,7 +350,8 @@ def refuse_page(run_dir: Path, record: dict[str, Any]) -> None:
     compare or backtest directory again, the others draw theirs as they run)."""
     kind = _drawn_when_run(record)
     if kind is not None:
-        chart, again = _DRAWN_WHEN_RUN[kind], f"running forcesim {kind} again draws it again"
+        chart = _chart_drawn_when_run(record, kind)
+        again = f"running forcesim {kind} again draws it again"
     else:  # (as forcesim plot tells them apart)
         kind = next((k for k in ("compare", "backtest") if has_table(run_dir, k)), None)
         if kind is None:

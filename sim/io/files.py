@@ -50,6 +50,7 @@ from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
 import pandas as pd
 
 from sim.errors import ForcesimWarning, ScenarioError, describe
@@ -946,11 +947,23 @@ def csv_text(frame: pd.DataFrame, *, header: bool = True) -> str:
         if isinstance(out[col].dtype, pd.PeriodDtype):
             # (a missing month is blank: pandas before 3 writes NaT's text as "NaT")
             out[col] = out[col].astype(str).where(out[col].notna(), None)
-        elif out[col].dtype == bool:
+        elif out[col].dtype == bool or _booleans(out[col]):
             out[col] = out[col].map({True: "true", False: "false"})
     text = out.to_csv(index=False, header=header, lineterminator="\n", float_format=float_text)
     assert isinstance(text, str)
     return text
+
+
+def _booleans(column: pd.Series) -> bool:
+    """Whether ``column`` (of dtype object) holds booleans with missing values only
+    (``within_noise``: blank where no standard error was estimated); Python and numpy
+    booleans alike. A column of text is told at its first value."""
+    if column.dtype != object:
+        return False
+    present = column.dropna()
+    if not len(present) or not isinstance(present.iloc[0], (bool, np.bool_)):
+        return False
+    return bool(present.map(lambda v: isinstance(v, (bool, np.bool_))).all())
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
