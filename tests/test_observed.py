@@ -1045,6 +1045,17 @@ def test_a_bad_argument_of_the_python_api_names_the_argument_not_the_command_lin
         sim.score_observations(plain, record, condition=True)
 
 
+@pytest.mark.parametrize("given", ["x", None, "scenario"])
+def test_scoring_something_other_than_a_run_is_a_type_error_naming_what_was_given(
+    mini, observations, given
+):
+    # a scenario or a path in place of the run was an AttributeError deep inside
+    record = sim.load_observations(observations("2024-06,alpha,500,500,a,\n"), mini)
+    wrong = mini if given == "scenario" else given
+    with pytest.raises(TypeError, match=r"^expected a Result \(from sim.run\), found "):
+        sim.score_observations(wrong, record)
+
+
 def test_a_conditioned_fan_in_the_callers_axes_labels_its_draws_at_the_callers_text_size(
     tmp_path,
 ) -> None:

@@ -1254,8 +1254,11 @@ def score_observations(
         False or None; a bad tolerance, as-of date or error rate; observations of a
         theater the scenario lacks.
     TypeError
-        For observations that are neither an ObservationSet nor the path of its file.
+        For a ``result`` that is not a :class:`Result`, or observations that are neither
+        an ObservationSet nor the path of its file.
     """
+    if not isinstance(result, Result):  # (a scenario or a path: an AttributeError later)
+        raise TypeError(f"expected a Result (from sim.run), found {type(result).__name__}")
     flag_argument(condition, "condition")  # (condition="no" is truthy)
     flag_argument(progress, "progress", none=True)
     observations = check_observed(result.scenario, observations)
