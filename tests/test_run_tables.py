@@ -115,6 +115,8 @@ BAD_CELLS = [
     ("monthly", 3, "troops", "9" * 40, "whole troops from 0 to 2500"),
     ("monthly", 3, "troops", "2501", "whole troops from 0 to 2500"),
     ("monthly", 3, "troops", "", "whole troops from 0 to 2500"),
+    ("monthly", 3, "troops", "02454", "whole troops from 0 to 2500"),  # (YAML 1.1: octal)
+    ("bands", 3, "mean", "02450.5", "a mean number of troops"),
     ("monthly", 3, "official", "2455", "whole troops from 0 to 2454 (official figures count"),
     ("monthly", 3, "theater", "mars", "a theater or site of variant 'as-reported' (iraq, syria)"),
     ("monthly", 3, "variant", "nope", "one of the run's variants (as-reported, on-time,"),

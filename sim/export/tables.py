@@ -90,10 +90,11 @@ from sim.months import format_month, parse_month
 from sim.results import MILESTONE_COLUMNS, MONTHLY_COLUMNS
 from sim.schema import PROFILES
 
-#: a number as :func:`sim.io.files.float_text` writes it (Python's ``repr`` of a float)
-_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?")
-#: whole troops as pandas writes an integer column
-_WHOLE = re.compile(r"[0-9]+")
+#: a number as :func:`sim.io.files.float_text` writes it (Python's ``repr`` of a float:
+#: no leading zero, which YAML 1.1 and other readers take for an octal number)
+_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?(e[-+]?[0-9]+)?")
+#: whole troops as pandas writes an integer column (``02500`` is no number it writes)
+_WHOLE = re.compile(r"0|[1-9][0-9]*")
 
 
 class _Bad(Exception):
@@ -587,7 +588,7 @@ def _difference(text: str, row: dict[str, Any], known: Known) -> int:
     """B - A in whole troops: from minus the most A's series holds to the most B's does."""
     name, (a, b) = row["theater"], _ab(known)
     low, high = -known.tops[a][name], known.tops[b][name]
-    value = int(text) if re.fullmatch(r"-?[0-9]+", text) else None
+    value = int(text) if re.fullmatch(r"0|-?[1-9][0-9]*", text) else None
     if value is None or not low <= value <= high:
         raise _Bad(f"whole troops from {low} to {high} (B minus A on {name!r})")
     return value
