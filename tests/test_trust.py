@@ -2181,3 +2181,21 @@ def test_a_previous_run_that_cannot_be_removed_whole_leaves_the_new_run_in_place
     assert "slip-6" in (out / "run.json").read_text()
     kept = [p for p in tmp_path.iterdir() if p.name.startswith("run.kept-")]
     assert len(kept) == 1 and [p.name for p in kept[0].iterdir()] == ["envelope.png"]
+
+
+def test_an_output_whose_name_takes_the_most_bytes_allowed_is_written_and_replaced(tmp_path):
+    # its hidden temporary name added some 45 bytes and passed the system's 255
+    out = tmp_path / ("é" * 127)  # (254 bytes in UTF-8)
+    assert _run(out, "--variant", "on-time").exit_code == 0
+    assert _run(out, "--variant", "slip-6").exit_code == 0
+    assert "slip-6" in (out / "run.json").read_text()
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]
+
+
+def test_a_temporary_name_of_a_long_name_fits_and_is_still_known_for_cleaning_up():
+    from sim.io.files import _writer, temp_name
+
+    for name in ("run", "x" * 255, "é" * 127 + "a"):
+        made = temp_name(name, ".html")
+        assert len(os.fsencode(made)) <= 255
+        assert _writer(Path(made)) == os.getpid()

@@ -499,11 +499,19 @@ def _mark(name: str, pid: int, token: str) -> str:
     return hmac.new(MANIFEST_KEY, body, hashlib.sha256).hexdigest()[:16]
 
 
+#: the most bytes of the output's own name a temporary name carries: with the mark, the
+#: process id and a suffix it stays within the 255 bytes a file name may take
+TEMP_NAME_BYTES = 160
+
+
 def temp_name(name: str, suffix: str = "") -> str:
     """A hidden name beside ``name`` that marks the entry as forcesim's, being written
-    by this process: ``.NAME.forcesim-PID-TOKEN-SIGNATURE`` (plus ``suffix``)."""
+    by this process: ``.NAME.forcesim-PID-TOKEN-SIGNATURE`` (plus ``suffix``), NAME cut
+    to its first :data:`TEMP_NAME_BYTES` bytes (whole characters), so that an output
+    whose own name is long but allowed gets a temporary name the system allows too."""
+    short = os.fsencode(name)[:TEMP_NAME_BYTES].decode("utf-8", errors="ignore")
     pid, token = os.getpid(), secrets.token_hex(4)
-    return f".{name}.forcesim-{pid}-{token}-{_mark(name, pid, token)}{suffix}"
+    return f".{short}.forcesim-{pid}-{token}-{_mark(short, pid, token)}{suffix}"
 
 
 _TEMP = re.compile(
