@@ -290,3 +290,21 @@ def test_only_the_first_panel_of_each_row_names_the_troops_axis() -> None:
     assert all(ax.get_ylabel() == "" for ax in profiles if ax not in first)
     assert summary.get_ylabel() == "MAE, troops"
     plt.close("all")
+
+
+def test_a_record_of_targets_only_is_refused_as_targets_not_as_out_of_range(write, tmp_path):
+    # it said "none in range (e.g. 2024-03 alpha)" of a report well within the months
+    scenario = write(MINIMAL_YAML)
+    path = tmp_path / "targets.csv"
+    path.write_text(
+        "date,theater,troops_low,troops_high,kind,by\n2024-03,alpha,,0,target,2024-11\n"
+    )
+    res = CliRunner().invoke(
+        main, ["backtest", str(scenario), "-q", "--observed", str(path), "-o", str(tmp_path / "bt")]
+    )
+    assert res.exit_code == 2, res.output
+    assert (
+        "kind: expected reports of a level (reported or official): targets are never compared"
+        in res.output
+    )
+    assert "none in range" not in res.output and not (tmp_path / "bt").exists()

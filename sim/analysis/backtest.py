@@ -266,6 +266,13 @@ def run_backtest(
     if not table.observations.max():
         first = obs.items[0]
         plan = scenario.plan(names[0])
+        if not any(o.is_level for o in obs.items):  # (a target is never compared)
+            raise ScenarioError(
+                "reports of a level (reported or official): targets are never compared",
+                f"only targets (e.g. {first.date} {first.theater})",
+                file=obs.origin,
+                path="kind",
+            )
         raise ScenarioError(
             f"observations within the scenario's months ({plan.months[0]} to {plan.months[-1]})",
             f"none in range (e.g. {first.date} {first.theater})",
