@@ -477,3 +477,23 @@ def test_sweep_end_labels_start_right_of_the_panel_where_its_gridlines_end(scena
                 assert t.get_window_extent(renderer).x0 >= right, t.get_text()
     finally:
         plt.close(fig)
+
+
+def test_a_sweep_point_the_scenario_cannot_take_is_named_in_the_one_line(tmp_path):
+    # it failed at a line of the file, with no word of which swept value broke it
+    out = tmp_path / "sweep"
+    res = CliRunner().invoke(
+        main,
+        [
+            "sweep",
+            str(DEFAULT_SCENARIO),
+            "-q",
+            "--set",
+            "announcement.delay=0,3,20",
+            "-o",
+            str(out),
+        ],
+    )
+    assert res.exit_code == 2, res.output
+    assert res.output.strip().endswith("at the sweep's point announcement.delay=20"), res.output
+    assert len(res.output.strip().splitlines()) == 1 and not out.exists()

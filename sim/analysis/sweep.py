@@ -257,15 +257,25 @@ def sweep(
         )
     names = scenario.select(variants)
     jobs = []
-    for i, (point, point_texts) in enumerate(
-        zip(itertools.product(*values), itertools.product(*shown), strict=True)
-    ):
-        sc = scenario.with_settings(
-            list(zip(keys, point, strict=True)),
-            variants=names,
-            origin=origin,
-            written=list(point_texts),
+    for i, (point, point_texts, point_labels) in enumerate(
+        zip(
+            itertools.product(*values),
+            itertools.product(*shown),
+            itertools.product(*texts),
+            strict=True,
         )
+    ):
+        try:
+            sc = scenario.with_settings(
+                list(zip(keys, point, strict=True)),
+                variants=names,
+                origin=origin,
+                written=list(point_texts),
+            )
+        except ScenarioError as exc:  # (the values of this point, not the file, broke it)
+            where = ", ".join(f"{k}={t}" for k, t in zip(keys, point_labels, strict=True))
+            exc.found = f"{exc.found}, at the sweep's point {where}"
+            raise
         plans = []
         central: list[list[Any]] = []
         for name in names:
