@@ -808,7 +808,11 @@ def made_parents(directory: Path) -> list[Path]:
     while not os.path.lexists(probe) and probe != probe.parent:
         missing.append(probe)
         probe = probe.parent
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:  # (some made before the one that failed: taken away again)
+        unmake(missing[::-1])
+        raise
     return missing[::-1]
 
 
