@@ -58,7 +58,8 @@ def _check_float_range(value: int | float) -> int | float:
     and made a traceback where it was first used."""
     if isinstance(value, int) and not -sys.float_info.max <= value <= sys.float_info.max:
         raise ValueError(
-            f"expected a number below 1.8e308 (the largest a float holds), found {value}"
+            "expected a number between -1.8e308 and 1.8e308 (the most a float holds), "
+            f"found {value}"
         )
     return value
 

@@ -497,3 +497,9 @@ def test_a_sweep_point_the_scenario_cannot_take_is_named_in_the_one_line(tmp_pat
     assert res.exit_code == 2, res.output
     assert res.output.strip().endswith("at the sweep's point announcement.delay=20"), res.output
     assert len(res.output.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_a_sweep_point_the_scenario_cannot_take_is_named_in_the_errors_text_in_python():
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    with pytest.raises(sim.ScenarioError, match=r"at the sweep's point announcement\.delay=20$"):
+        sweep(sc, {"announcement.delay": [0, 20]})

@@ -2199,3 +2199,41 @@ def test_a_temporary_name_of_a_long_name_fits_and_is_still_known_for_cleaning_up
         made = temp_name(name, ".html")
         assert len(os.fsencode(made)) <= 255
         assert _writer(Path(made)) == os.getpid()
+
+
+def test_a_failed_write_through_dot_dot_leaves_the_users_own_empty_folder(tmp_path, monkeypatch):
+    # the folders it made were worked out from the path as written: through "nope/..",
+    # the user's own empty folder was taken for one it made, and removed
+    from sim.io.files import OutputError, atomic_file
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine").mkdir()
+    with pytest.raises(OutputError):
+        atomic_file(Path("nope/../mine/sub/fan.png"), _disk_full)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
+    assert list((tmp_path / "mine").iterdir()) == []
+
+
+def test_what_is_left_of_previous_runs_is_kept_under_names_of_its_own_each_time(tmp_path):
+    # two replacements within a second named the same kept folder: the second's files
+    # stayed in the hidden folder, which the next write clears
+    from sim.io.files import _kept_name
+
+    first = _kept_name(tmp_path, "run")
+    first.mkdir()
+    second = _kept_name(tmp_path, "run")
+    assert second != first and not second.exists() and second.name.startswith("run.kept-")
+    long = _kept_name(tmp_path, "é" * 127)
+    assert len(os.fsencode(long.name)) <= 255
+
+
+def test_charts_of_two_runs_drawn_into_one_folder_at_once_do_not_lock_each_other_out(tmp_path):
+    a, b, charts = tmp_path / "a", tmp_path / "b", tmp_path / "charts"
+    assert _run(a, "--variant", "on-time").exit_code == 0
+    assert _run(b, "--variant", "slip-6").exit_code == 0
+    charts.mkdir()
+    (charts / "notes.txt").write_text("the user's")
+    with _held(charts):  # (as a plot writing there would hold it, were it locked)
+        for run, name in ((a, "a.png"), (b, "b.png")):
+            res = CliRunner().invoke(main, ["plot", str(run), "-o", str(charts / name)])
+            assert res.exit_code == 0, res.output

@@ -418,3 +418,16 @@ def test_a_blank_extends_is_not_a_path_not_a_directory(write, written):
         + "$",
     ):
         load_scenario(path)
+
+
+def test_a_yaml_block_broken_by_a_stray_item_says_expected_and_found_apart():
+    # it read "found expected <block end>, but found '<block sequence start>'"
+    with pytest.raises(
+        ScenarioError,
+        match=re.escape(
+            "f.yaml:3:2: (syntax): expected valid YAML (<block end>), "
+            "found '<block sequence start>'"
+        )
+        + "$",
+    ):
+        parse_yaml("a:\n  b: 1\n - c\n", "f.yaml")

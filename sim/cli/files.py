@@ -58,6 +58,24 @@ def validate(files: tuple[str, ...], strict: bool) -> None:
         sys.exit(EXIT_BAD_INPUT)
 
 
+def _may_become_a_run(folder: Path) -> bool:
+    """Whether a run could be being written into ``folder`` (an -o file's folder): it is
+    not there yet, or empty. A file put there first would make that run refuse the
+    folder at its end, so the two are kept apart by the folder's lock; a folder holding
+    files is no run's to take whole (and another run's is refused), so plots and pages
+    written side by side into one folder do not lock each other out."""
+    import os
+
+    folder = folder if str(folder) else Path(".")
+    if not folder.exists():
+        return True
+    try:
+        with os.scandir(folder) as entries:
+            return next(entries, None) is None
+    except OSError:
+        return False
+
+
 def _strict_problems(sc: Any) -> list[str]:
     """Every problem ``--strict`` finds in a loaded scenario, one line each: numbers with
     neither source nor assumption (each once, where it is written), then inputs no
@@ -258,8 +276,8 @@ def plot(run_dir: str, output: str | None, chart: str | None, theaters: tuple[st
 
     use_agg()
     hold(run_dir, "RUN_DIR")  # (a run replacing it meanwhile would mix two runs)
-    if output:  # (nor may a run be written where the chart goes meanwhile)
-        hold(Path(output).parent, "-o")
+    if output and _may_become_a_run(Path(output).parent):
+        hold(Path(output).parent, "-o")  # (a run written there meanwhile would refuse it)
     written = redraw(Path(run_dir), Path(output) if output else None, chart, theaters)
     click.echo("wrote " + ", ".join(str(p) for p in written))
 
@@ -300,8 +318,8 @@ def report(
 
     needs("plotly", "report", "report")
     hold(run_dir, "RUN_DIR")  # (a run replacing it meanwhile would mix two runs)
-    if output:  # (nor may a run be written where the page goes meanwhile)
-        hold(Path(output).parent, "-o")
+    if output and _may_become_a_run(Path(output).parent):
+        hold(Path(output).parent, "-o")  # (a run written there meanwhile would refuse it)
     variants, theaters = tuple(dict.fromkeys(variants)), tuple(dict.fromkeys(theaters))
     path = sim.write_report(
         Path(run_dir),

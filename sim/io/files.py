@@ -436,7 +436,7 @@ def refuse_overwrite(
     home = target.parent if str(target.parent) else Path(".")
     if (
         source is not None
-        and (home / RECORD).is_file()
+        and read_manifest(home) is not None  # (forcesim's run, not another tool's run.json)
         and not (source.is_dir() and os.path.samefile(home, source))
     ):
         raise OutputError(
@@ -509,7 +509,7 @@ def temp_name(name: str, suffix: str = "") -> str:
     by this process: ``.NAME.forcesim-PID-TOKEN-SIGNATURE`` (plus ``suffix``), NAME cut
     to its first :data:`TEMP_NAME_BYTES` bytes (whole characters), so that an output
     whose own name is long but allowed gets a temporary name the system allows too."""
-    short = os.fsencode(name)[:TEMP_NAME_BYTES].decode("utf-8", errors="ignore")
+    short = os.fsencode(name)[:TEMP_NAME_BYTES].decode("utf-8", errors="ignore") or "output"
     pid, token = os.getpid(), secrets.token_hex(4)
     return f".{short}.forcesim-{pid}-{token}-{_mark(short, pid, token)}{suffix}"
 
@@ -785,10 +785,12 @@ def _discard(old: Path, name: str) -> None:
     try:
         old.rmdir()
     except OSError:
-        kept = old.parent / f"{name}.kept-{dt.datetime.now():%Y%m%d-%H%M%S}"
-        with contextlib.suppress(OSError):
+        kept = _kept_name(old.parent, name)
+        try:
             os.rename(old, kept)
-        where = kept if kept.exists() else old
+            where = kept
+        except OSError:  # (left under its hidden name, which the next write would clear)
+            where = old
         why = (
             "held files forcesim did not write when it was replaced; they are"
             if failed is None
@@ -799,21 +801,41 @@ def _discard(old: Path, name: str) -> None:
         warnings.warn(f"{old.parent / name} {why} kept in {where}", ForcesimWarning, stacklevel=3)
 
 
+def _kept_name(parent: Path, name: str) -> Path:
+    """A visible name in ``parent``, not yet taken, for what is left of the run ``name``
+    replaced: ``NAME.kept-YYYYmmdd-HHMMSS`` (then ``-2``, ``-3`` … within one second),
+    NAME cut as :func:`temp_name` cuts it, so the name stays within 255 bytes."""
+    short = os.fsencode(name)[:TEMP_NAME_BYTES].decode("utf-8", errors="ignore") or "run"
+    base = f"{short}.kept-{dt.datetime.now():%Y%m%d-%H%M%S}"
+    kept, n = parent / base, 1
+    while os.path.lexists(kept):
+        n += 1
+        kept = parent / f"{base}-{n}"
+    return kept
+
+
 def made_parents(directory: Path) -> list[Path]:
     """Make ``directory`` and its missing ancestors (as ``mkdir -p``); the directories
     this made, outermost first, for :func:`unmake` to take away again when what was to
     be written there is not."""
-    missing: list[Path] = []
-    probe = directory
-    while not os.path.lexists(probe) and probe != probe.parent:
-        missing.append(probe)
-        probe = probe.parent
+    made: list[Path] = []
+    parts = directory.parts
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except OSError:  # (some made before the one that failed: taken away again)
-        unmake(missing[::-1])
+        # one level at a time, as the path is written ("a/../b" too): a folder counts as
+        # made here only when this mkdir made it, never one that was there already
+        for i in range(1, len(parts) + 1):
+            step = Path(*parts[:i])
+            try:
+                os.mkdir(step)
+            except FileExistsError:
+                continue
+            made.append(step)
+        if parts and not directory.is_dir():
+            raise FileExistsError(errno.EEXIST, "a file, not a directory", str(directory))
+    except OSError:  # (those made before the one that failed: taken away again)
+        unmake(made)
         raise
-    return missing[::-1]
+    return made
 
 
 def unmake(made: list[Path]) -> None:

@@ -366,12 +366,12 @@ def check_bounds(
             continue
         if math.isnan(v) or v < 0:
             return col, "a level of 0 troops or more", shown(col, v)
-        # (above the most first: digits past a float's range read as infinity)
-        if v > MAX_TROOPS:
-            return col, f"at most {MAX_TROOPS:,} troops", shown(col, v)
-        broken = whole_problem(v, texts.get(col), "troops")
+        # (digits past a float's range read as infinity: above the most, not a fraction)
+        broken = None if math.isinf(v) else whole_problem(v, texts.get(col), "troops")
         if broken is not None:
             return col, *broken
+        if v > MAX_TROOPS:
+            return col, f"at most {MAX_TROOPS:,} troops", shown(col, v)
     if low is None and high is None:
         return (
             "troops_low",

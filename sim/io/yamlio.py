@@ -260,7 +260,7 @@ def parse_yaml(raw: bytes | str, name: str = "<string>") -> tuple[Any, Positions
         context = (exc.context or "").strip()
         wanted = context.removeprefix("expected ") if context.startswith("expected ") else ""
         # ("expected ',' or ']', but got ':'")
-        both = re.fullmatch(r"expected (.+), but got (.+)", problem)
+        both = re.fullmatch(r"expected (.+), but (?:got|found) (.+)", problem)
         if both is not None:
             wanted, problem = both.group(1), both.group(2)
         problem = problem.replace("'<stream end>'", "the end of the file")
