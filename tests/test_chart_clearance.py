@@ -472,3 +472,23 @@ def test_a_line_of_thousands_of_bars_is_tested_only_where_its_segments_near_the_
     assert [hits(ax, b, texts=False) for b in (above, across, on)] == [0, 0, 1]
     assert len(tested) <= 6, len(tested)  # not one per bar
     plt.close(fig)
+
+
+def test_the_note_of_variants_left_out_of_a_conditioned_fan_covers_no_other_text() -> None:
+    # at the figure's foot it was printed over the footnote's last line
+    scenario = sim.load_scenario(DEFAULT_SCENARIO)
+    record = sim.load_observations(
+        DEFAULT_SCENARIO.with_name("iraq-syria-2024-observed.csv"), scenario
+    )
+    result = sim.run(scenario, draws=2000, seed=1, observed=record, condition=True)
+    assert result.observed.conditioned.too_few  # (slip-6-moving keeps 26.8)
+    axes = _conditioned_fan(result, conditioned_result(result, result.observed))
+    fig = axes[0].figure
+    renderer = _renderer(axes[0])
+    note = next(t for t in fig.texts if t.get_text().startswith("Fewer than 30 effective"))
+    box = note.get_window_extent(renderer)
+    others = [t for t in fig.texts if t is not note and t.get_text().strip()]
+    assert others and not any(box.overlaps(t.get_window_extent(renderer)) for t in others)
+    for ax in axes:  # nor the panels and their tick labels
+        assert not box.overlaps(ax.get_tightbbox(renderer))
+    plt.close("all")

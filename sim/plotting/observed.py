@@ -636,15 +636,20 @@ def mark_conditioned(
             _clear_corner(a, label)
 
     if c.too_few:
-        fig.text(
-            0.98,
-            0.006,
-            f"Fewer than {c.minimum} effective draws, left out: " + ", ".join(c.too_few) + ".",
-            ha="right",
-            va="bottom",
-            fontsize=common.pt(10),
-            color="#7a1f1f",
-        )
+        note = f"Fewer than {c.minimum} effective draws, left out: " + ", ".join(c.too_few) + "."
+        foot = next((t for t in fig.texts if t.get_text().startswith("As of ")), None)
+        if foot is None:  # (axes of the caller's: no footnote to keep clear of)
+            fig.text(
+                0.98, 0.006, note, ha="right", va="bottom", fontsize=common.pt(10), color="#7a1f1f"
+            )
+        else:  # a line of its own just above the footnote (at its foot it covered the last)
+            box = foot.get_window_extent(fig.canvas.get_renderer())
+            top = fig.transFigure.inverted().transform((0, box.y1))[1]
+            x = foot.get_position()[0]
+            gap = 0.04 / fig.get_figheight()
+            fig.text(
+                x, top + gap, note, ha="left", va="bottom", fontsize=common.pt(10), color="#7a1f1f"
+            )
 
 
 #: where a panel's label may go (axes fraction, alignment), in order of preference: the
