@@ -643,10 +643,10 @@ def mark_conditioned(
                 0.98, 0.006, note, ha="right", va="bottom", fontsize=common.pt(10), color="#7a1f1f"
             )
         else:  # a line of its own just above the footnote (at its foot it covered the last)
-            box = foot.get_window_extent(fig.canvas.get_renderer())
+            box = foot.get_window_extent(fig.canvas.get_renderer())  # type: ignore[attr-defined]
             top = fig.transFigure.inverted().transform((0, box.y1))[1]
             x = foot.get_position()[0]
-            gap = 0.04 / fig.get_figheight()
+            gap = 0.04 / fig.get_figheight()  # type: ignore[union-attr]
             fig.text(
                 x, top + gap, note, ha="left", va="bottom", fontsize=common.pt(10), color="#7a1f1f"
             )
