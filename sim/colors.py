@@ -48,8 +48,19 @@ BANDS = (
 )
 
 
-def variant_colors(variants: list[str] | tuple[str, ...]) -> dict[str, str]:
-    """Each variant's colour: the palette in run order, repeating after ten."""
+def variant_colors(
+    variants: list[str] | tuple[str, ...], every: list[str] | tuple[str, ...] | None = None
+) -> dict[str, str]:
+    """Each variant's colour: the palette in the order of ``every`` (the scenario's
+    variants, so that a variant keeps its colour in a run of some of them, on every
+    chart and page), repeating after ten; in the order of ``variants`` when ``every`` is
+    not given, does not name them all, or would give two of them one colour (a run of
+    variants ten apart in a scenario of more than ten)."""
+    if every is not None and set(variants) <= set(every):
+        place = {v: i for i, v in enumerate(every)}
+        spots = [place[v] % len(PALETTE) for v in variants]
+        if len(set(spots)) == min(len(variants), len(PALETTE)):
+            return {v: PALETTE[i] for v, i in zip(variants, spots, strict=True)}
     return {v: PALETTE[i % len(PALETTE)] for i, v in enumerate(variants)}
 
 

@@ -686,3 +686,37 @@ def test_a_month_of_many_reports_caps_only_the_ends_of_what_they_cover(tmp_path)
     assert sorted(caps[crowded]) == [1500, 2039]
     assert sorted(caps[three]) == [1200, 1300, 1300, 1400, 1400, 1500]
     plt.close(fig)
+
+
+def test_a_variant_keeps_its_colour_in_a_run_of_some_of_the_variants() -> None:
+    # on-time was red in the run of every variant and blue in a run of on-time and
+    # slip-6, on the chart and on the page
+    import matplotlib.colors as mcolors
+
+    from sim.colors import variant_colors
+
+    scenario = sim.load_scenario(DEFAULT_SCENARIO)
+    every = list(scenario.variants)
+    full = variant_colors(every, every)
+    some = sim.run(scenario, variants=["slip-6", "on-time"])
+    assert variant_colors(some.variants, list(some.scenario.variants)) == {
+        "slip-6": full["slip-6"],
+        "on-time": full["on-time"],
+    }
+    axes = sim.plot(some)
+    drawn = {
+        line.get_label(): mcolors.to_hex(line.get_color())
+        for line in axes[0].get_figure(root=True).legends[0].get_lines()
+        if line.get_label() in ("on-time", "slip-6")
+    }
+    assert drawn == {"on-time": full["on-time"], "slip-6": full["slip-6"]}
+    plt.close("all")
+
+
+def test_variants_ten_apart_in_a_large_scenario_still_get_colours_of_their_own() -> None:
+    from sim.colors import variant_colors
+
+    every = [f"v{i}" for i in range(12)]
+    picked = variant_colors(["v0", "v10"], every)
+    assert picked["v0"] != picked["v10"]
+    assert variant_colors(["v10"], every) == {"v10": variant_colors(every)["v10"]}

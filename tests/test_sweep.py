@@ -450,7 +450,7 @@ def test_sweep_lines_that_coincide_each_show_in_their_own_colour(scenario) -> No
     sw = sweep(scenario, [(DELAY, [0, 3, 6])], both, None, None)
     assert _p_met(sw, "as-reported").tolist() == _p_met(sw, "slip-6-moving").tolist() == [1, 0, 0]
     ax = plot_sweep(sw)[0]
-    colors = variant_colors(sw.variants)
+    colors = variant_colors(sw.variants, list(sw.scenario.variants))
     try:
         for v in both:
             assert _panel_pixels(ax, colors[v]) > 200, v

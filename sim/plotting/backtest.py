@@ -47,7 +47,7 @@ def plot_backtest(bt: Backtest) -> list[Axes]:
     series, crowded = common.theater_selection(
         series, "errors.csv and paths.csv have every theater", chart="backtest"
     )
-    colors = common.variant_colors(bt.variants)
+    colors = common.variant_colors(bt.variants, list(bt.scenario.variants))
     fig, panels, summary = _layout(series)
     tops: dict[str, float] = {}
     for s, profile, ax in panels:

@@ -184,7 +184,7 @@ def plot_envelope(
     if fig is not None:
         # the panels' final size first: the labels are placed and kept off the data by it
         _layout(fig, notes)
-    colors = common.variant_colors(result.variants)
+    colors = common.variant_colors(result.variants, list(result.scenario.variants))
     df = result.monthly
     for i, (tid, a) in enumerate(zip(names, axes, strict=True)):
         rows = df[df.theater == tid]

@@ -301,7 +301,7 @@ def _lines(sw: Sweep, key: str, milestones: list[str], names: list[str]) -> list
     panel_w = (width - LEFT_IN - right - (cols - 1) * (GAP_IN + LABELS_IN)) / cols
     labels, numbers = _axis_values(sw, key)
     xs = numbers if numbers is not None else np.arange(len(labels), dtype=float)
-    colors = common.variant_colors(sw.variants)
+    colors = common.variant_colors(sw.variants, list(sw.scenario.variants))
     axes: list[Axes] = []
     for i, mid in enumerate(milestones):
         r, c = divmod(i, cols)
