@@ -68,6 +68,15 @@ class Scenario:
         """The scenario's ``id``."""
         return self.doc.id
 
+    def settings_text(self, most: int = 90) -> str:
+        """The values set on top of the variants (:attr:`settings`), as a reader of a
+        chart or table needs them said, ``key=value`` each (``announcement.delay=3``,
+        ``theaters.iraq.initial={uniform: [2000, 3000]}``), at most ``most`` characters
+        (cut with ``…``); ``""`` when nothing was set. A variant named for a value of
+        the file (``on-time``) runs with these values instead."""
+        text = ", ".join(f"{key}={_flow(value)}" for key, value in self.settings)
+        return text if len(text) <= most else text[: most - 1] + "…"
+
     @property
     def title(self) -> str:
         """The scenario's ``title``."""
@@ -793,3 +802,21 @@ class _CodeLocator(Locator):
         if self.inner is not None:
             out.inner = self.inner.under(prefix)  # type: ignore[assignment]
         return out
+
+
+def _flow(value: Any) -> str:
+    """A value set in code or on the command line, as YAML's flow style writes it:
+    numbers exactly, ``true``/``false``, mappings and lists in braces and brackets."""
+    from sim.io.numbers import plain_number
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return plain_number(value)
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_flow(v) for v in value) + "]"
+    return str(value)

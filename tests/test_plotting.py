@@ -720,3 +720,36 @@ def test_variants_ten_apart_in_a_large_scenario_still_get_colours_of_their_own()
     picked = variant_colors(["v0", "v10"], every)
     assert picked["v0"] != picked["v10"]
     assert variant_colors(["v10"], every) == {"v10": variant_colors(every)["v10"]}
+
+
+def test_values_set_for_a_run_are_said_on_its_charts_and_its_table(tmp_path) -> None:
+    # with --set announcement.delay=3, "on-time" ran three months late and nothing said so
+    from click.testing import CliRunner
+
+    from sim.cli import main
+    from sim.plotting.common import footnote
+
+    scenario = sim.load_scenario(DEFAULT_SCENARIO)
+    late = scenario.with_settings(
+        {
+            "announcement.delay": 3,
+            "theaters.iraq.initial": {"uniform": [2000, 3000]},
+            "theaters.iraq.unreported": 0.5,
+        }
+    )
+    said = (
+        "announcement.delay=3, theaters.iraq.initial={uniform: [2000, 3000]}, "
+        "theaters.iraq.unreported=0.5"
+    )
+    assert late.settings_text(most=200) == said
+    cut = late.settings_text()  # (a chart's line has room for 90 characters of them)
+    assert len(cut) == 90 and cut.endswith("…") and said.startswith(cut[:-1])
+    assert f"Set in every variant for this run: {cut}." in footnote(sim.run(late))
+    assert "Set in every variant" not in footnote(sim.run(scenario))
+    out = tmp_path / "late"
+    res = CliRunner().invoke(
+        main, ["run", str(DEFAULT_SCENARIO), "--set", "announcement.delay=3", "-o", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    assert "set in every variant for this run: announcement.delay=3" in res.stdout
+    assert footnote(sim.load_run(out)).count("announcement.delay=3") == 1  # (plot: again)

@@ -73,6 +73,9 @@ def run_lines(result: Result, levels: TheaterLevels | None = None) -> list[str]:
             else ""
         ),
     ]
+    settings = result.scenario.settings_text()
+    if settings:  # (variant names describe the file's values, not these)
+        lines.append(_fit(f"set in every variant for this run: {settings}"))
     # where official figures leave troops out: say so, and how many
     for t in result.theaters:
         if t in levels.official:

@@ -669,7 +669,11 @@ def footnote(result: Result, news: date | None = None) -> str:
             f"the command “forcesim sources{_one_variant(result)}” lists each number with its "
             "source or assumption."
         )
-    lines.append("Levels at the end of each month. forcesim projection, not a forecast of record.")
+    last = "Levels at the end of each month."
+    settings = result.scenario.settings_text()
+    if settings:  # (a variant named for a value of the file runs with these instead)
+        last += f" Set in every variant for this run: {settings}."
+    lines.append(f"{last} forcesim projection, not a forecast of record.")
     return "\n".join(lines)
 
 
