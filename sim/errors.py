@@ -71,6 +71,19 @@ class ScenarioError(ValueError):
         where += f":{self.line or 1}:{self.col or 1}"
         return f"{where}: {self.path}: expected {self.expected}, found {self.found}"
 
+    def with_found(self, found: str) -> ScenarioError:
+        """A copy of this error, at the same place, that found ``found`` (the text found
+        with what made it: a variant's overrides, a sweep's point)."""
+        return ScenarioError(
+            self.expected,
+            found,
+            file=self.file,
+            line=self.line,
+            col=self.col,
+            path=self.path,
+            position=self.position,
+        )
+
     def located(self, file: str, line: int, col: int, path: str | None = None) -> ScenarioError:
         """A copy of this error placed at a file position."""
         return ScenarioError(

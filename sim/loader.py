@@ -441,13 +441,8 @@ def in_variant(exc: ScenarioError, name: str, locator: Locator) -> ScenarioError
             exc.expected, exc.found, file=exc.file, line=exc.line, col=exc.col, path=path
         )
     file, line, _ = locator.find(prefix, key=True)
-    return ScenarioError(
-        exc.expected,
-        f"{exc.found} (with variant {name!r}, whose overrides are at {file}:{line})",
-        file=exc.file,
-        line=exc.line,
-        col=exc.col,
-        path=exc.path,
+    return exc.with_found(
+        f"{exc.found} (with variant {name!r}, whose overrides are at {file}:{line})"
     )
 
 

@@ -274,15 +274,7 @@ def sweep(
             )
         except ScenarioError as exc:  # (the values of this point, not the file, broke it)
             where = ", ".join(f"{k}={t}" for k, t in zip(keys, point_labels, strict=True))
-            raise ScenarioError(
-                exc.expected,
-                f"{exc.found}, at the sweep's point {where}",
-                file=exc.file,
-                line=exc.line,
-                col=exc.col,
-                path=exc.path,
-                position=exc.position,
-            ) from None
+            raise exc.with_found(f"{exc.found}, at the sweep's point {where}") from None
         plans = []
         central: list[list[Any]] = []
         for name in names:
