@@ -1475,3 +1475,17 @@ def test_variants_or_theaters_that_are_not_names_are_refused_in_one_line(tmp_pat
     with pytest.raises(sim.ScenarioError, match=r"--theater: expected a name, or names, as text"):
         sim.write_report(out, tmp_path / "x.html", theaters=5)  # type: ignore[arg-type]
     assert not (tmp_path / "x.html").exists()
+
+
+def test_a_page_of_a_theater_no_milestone_is_on_says_there_are_none(tmp_path: Path) -> None:
+    # its milestones table had a heading and no rows
+    out = tmp_path / "run"
+    sim.write_run(sim.run(DEFAULT_SCENARIO), out)
+    target = tmp_path / "syria.html"
+    result = invoke("report", str(out), "-v", "on-time", "--theater", "syria", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    page = target.read_text()
+    assert "None: no milestone of the run is on the theaters and variants this page" in page
+    whole = tmp_path / "whole.html"
+    assert invoke("report", str(out), "-o", str(whole)).exit_code == 0
+    assert "None: no milestone" not in whole.read_text()

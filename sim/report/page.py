@@ -704,7 +704,13 @@ class Page:
             "computed.</p>",
             _table(ms, caption="Milestones", headings=MILESTONE_HEADINGS),
         ]
-        if r.dates is not None:
+        if ms.empty:  # (a page of part of a run: a theater no milestone is on)
+            parts = [
+                "<p>None: no milestone of the run is on the theaters and variants this page "
+                "shows (<code>forcesim report RUN_DIR</code> makes the page of the whole "
+                "run).</p>"
+            ]
+        if r.dates is not None and not r.dates.empty:
             dates = r.dates.drop(columns=["scenario"], errors="ignore")
             parts += [
                 '<h3 id="dates">Threshold dates</h3>',
