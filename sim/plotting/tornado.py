@@ -355,8 +355,8 @@ def _decorate(fig: Any, sens: Sensitivity, names: list[str], note: str | None = 
             f"Sobol indices from {sens.draws:,} base samples (seed {sens.seed}) through SALib: "
             "the total index (light bar) counts an input's share of the variance with every "
             "interaction, the first-order index (dark bar) its share alone, each with its 95 % "
-            "confidence half-width (bootstrap); inputs sorted by their largest total index in "
-            "any variant shown"
+            "confidence half-width (bootstrap; noise may carry an estimate past 1); inputs "
+            "sorted by largest total index"
         )
         handles: list[Any] = [
             Patch(color=TOTAL_COLOR, label="total index"),
