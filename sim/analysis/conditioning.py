@@ -744,10 +744,7 @@ class Weighted:
             sums[rows] = value_sums(cum, width - 1)
             for r, row in enumerate(cum, m0):  # (the running sums grow with the level)
                 found[:, r] = np.searchsorted(row, targets)
-        out = {"mean": rounded_all(sums.tolist(), self.total, MEAN_PLACES), "min": least}
-        out.update({f"p{q:02d}": found[j] for j, q in enumerate(PERCENTILES)})
-        out["max"] = most
-        return out
+        return _band_dict(rounded_all(sums.tolist(), self.total, MEAN_PLACES), least, found, most)
 
     def _series_exact(self, h3: NDArray[Any]) -> dict[str, NDArray[Any]]:
         """:meth:`band_columns`' columns of one series from its tagged counts ``h3``
@@ -785,10 +782,8 @@ class Weighted:
             )
             for j in range(len(PERCENTILES)):
                 found[j].append(low + at[j * block : (j + 1) * block])
-        out = {"mean": rounded_all(sums, self.total, MEAN_PLACES), "min": least}
-        out.update({f"p{q:02d}": np.concatenate(found[j]) for j, q in enumerate(PERCENTILES)})
-        out["max"] = most
-        return out
+        percentiles = [np.concatenate(f) for f in found]
+        return _band_dict(rounded_all(sums, self.total, MEAN_PLACES), least, percentiles, most)
 
     def dates(self, scenario: str, variant: str) -> pd.DataFrame:
         """``dates.csv`` rows of the weighted draws: the month each threshold is first
@@ -852,6 +847,20 @@ class Weighted:
         """Per milestone, the weighted share of draws reaching it by its original deadline."""
         met = self.acc.slot_met
         return [rounded(self.share(met[:, j]), 1, SHARE_PLACES) for j in range(met.shape[1])]
+
+
+def _band_dict(
+    mean: NDArray[Any], least: NDArray[Any], found: Any, most: NDArray[Any]
+) -> dict[str, NDArray[Any]]:
+    """One series' band columns by name, in ``bands.csv`` order: ``mean``, ``min``, each
+    percentile of :data:`PERCENTILES` (``found[j]``, per month: rows of an array or a
+    list of arrays), ``max``."""
+    return {
+        "mean": mean,
+        "min": least,
+        **{f"p{q:02d}": found[j] for j, q in enumerate(PERCENTILES)},
+        "max": most,
+    }
 
 
 def _extremes(

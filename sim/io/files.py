@@ -504,12 +504,18 @@ def _mark(name: str, pid: int, token: str) -> str:
 TEMP_NAME_BYTES = 160
 
 
+def _short(name: str, instead: str) -> str:
+    """``name``'s first :data:`TEMP_NAME_BYTES` bytes, whole characters only (``instead``
+    when none is left): what a name made from it carries of it, within 255 bytes."""
+    return os.fsencode(name)[:TEMP_NAME_BYTES].decode("utf-8", errors="ignore") or instead
+
+
 def temp_name(name: str, suffix: str = "") -> str:
     """A hidden name beside ``name`` that marks the entry as forcesim's, being written
     by this process: ``.NAME.forcesim-PID-TOKEN-SIGNATURE`` (plus ``suffix``), NAME cut
     to its first :data:`TEMP_NAME_BYTES` bytes (whole characters), so that an output
     whose own name is long but allowed gets a temporary name the system allows too."""
-    short = os.fsencode(name)[:TEMP_NAME_BYTES].decode("utf-8", errors="ignore") or "output"
+    short = _short(name, "output")
     pid, token = os.getpid(), secrets.token_hex(4)
     return f".{short}.forcesim-{pid}-{token}-{_mark(short, pid, token)}{suffix}"
 
@@ -805,7 +811,7 @@ def _kept_name(parent: Path, name: str) -> Path:
     """A visible name in ``parent``, not yet taken, for what is left of the run ``name``
     replaced: ``NAME.kept-YYYYmmdd-HHMMSS`` (then ``-2``, ``-3`` … within one second),
     NAME cut as :func:`temp_name` cuts it, so the name stays within 255 bytes."""
-    short = os.fsencode(name)[:TEMP_NAME_BYTES].decode("utf-8", errors="ignore") or "run"
+    short = _short(name, "run")
     base = f"{short}.kept-{dt.datetime.now():%Y%m%d-%H%M%S}"
     kept, n = parent / base, 1
     while os.path.lexists(kept):
@@ -866,6 +872,15 @@ def atomic_directory(target: Path) -> Iterator[Path]:
     tmp = parent / temp_name(target.name)
     lock, swapped = None, False
     made: list[Path] = []  # (the parents made here: taken away again unless swapped in)
+
+    def abandon() -> None:
+        """Take away all the new run left: its directory, its lock, the folders made."""
+        nonlocal lock
+        shutil.rmtree(tmp, ignore_errors=True)
+        _unlock(lock)
+        lock = None
+        unmake(made)
+
     owner = contextlib.ExitStack()
     owner.enter_context(output_lock(target))  # (held already by a command that writes it)
     try:
@@ -876,9 +891,7 @@ def atomic_directory(target: Path) -> Iterator[Path]:
                 tmp.mkdir()
                 lock = _lock(tmp)
                 os.chmod(tmp, 0o777 & ~current_umask())  # as a plain mkdir would make it
-            except OSError as exc:
-                shutil.rmtree(tmp, ignore_errors=True)
-                unmake(made)
+            except OSError as exc:  # (abandoned below, as any failure before the swap)
                 raise OutputError(target, _cannot_write(target, exc)) from None
         yield tmp
         refuse_foreign(target)  # again: something may have written there meanwhile
@@ -889,19 +902,13 @@ def atomic_directory(target: Path) -> Iterator[Path]:
             if old is not None:
                 _discard(old, target.name)
     except OSError as exc:  # a full disk, a file size limit, a read-only file system
-        if not swapped:
-            shutil.rmtree(tmp, ignore_errors=True)
-            _unlock(lock)
-            lock = None
-            unmake(made)
-            raise OutputError(target, _write_failure(exc, tmp, target)) from None
-        raise  # the new directory is in place; only the previous one's removal failed
+        if swapped:  # the new directory is in place; only the previous one's removal failed
+            raise
+        abandon()
+        raise OutputError(target, _write_failure(exc, tmp, target)) from None
     except BaseException:
         if not swapped:
-            shutil.rmtree(tmp, ignore_errors=True)
-            _unlock(lock)
-            lock = None
-            unmake(made)
+            abandon()
         raise
     finally:
         _unlock(lock)

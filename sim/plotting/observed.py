@@ -638,18 +638,14 @@ def mark_conditioned(
     if c.too_few:
         note = f"Fewer than {c.minimum} effective draws, left out: " + ", ".join(c.too_few) + "."
         foot = next((t for t in fig.texts if t.get_text().startswith("As of ")), None)
-        if foot is None:  # (axes of the caller's: no footnote to keep clear of)
-            fig.text(
-                0.98, 0.006, note, ha="right", va="bottom", fontsize=common.pt(10), color="#7a1f1f"
-            )
-        else:  # a line of its own just above the footnote (at its foot it covered the last)
+        x, y, ha = 0.98, 0.006, "right"  # (axes of the caller's: no footnote to keep clear of)
+        if foot is not None:  # a line of its own just above the footnote (at its foot it
+            # covered the footnote's last line)
             box = foot.get_window_extent(fig.canvas.get_renderer())  # type: ignore[attr-defined]
-            top = fig.transFigure.inverted().transform((0, box.y1))[1]
-            x = foot.get_position()[0]
-            gap = 0.04 / fig.get_figheight()  # type: ignore[union-attr]
-            fig.text(
-                x, top + gap, note, ha="left", va="bottom", fontsize=common.pt(10), color="#7a1f1f"
-            )
+            x, ha = foot.get_position()[0], "left"
+            y = fig.transFigure.inverted().transform((0, box.y1))[1]
+            y += 0.04 / fig.get_figheight()  # type: ignore[union-attr]
+        fig.text(x, y, note, ha=ha, va="bottom", fontsize=common.pt(10), color="#7a1f1f")
 
 
 #: where a panel's label may go (axes fraction, alignment), in order of preference: the
