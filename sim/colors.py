@@ -7,7 +7,8 @@ from __future__ import annotations
 
 #: one colour per variant, in run order (repeating after ten); the first four, all most
 #: scenarios have, far apart in hue (blue, red, yellow, purple: the teal, next to the
-#: blue, comes sixth)
+#: blue, comes sixth), and no two of the ten closer than 25 in CIELAB (ΔE*ab, CIE 1976)
+#: where a second red, green or purple once stood 18.5 from the first
 PALETTE = (
     "#1b6ca8",
     "#d1495b",
@@ -16,9 +17,9 @@ PALETTE = (
     "#66a182",
     "#00798c",
     "#2e4057",
-    "#c1666b",
-    "#4f772d",
-    "#a05195",
+    "#8c5a3c",
+    "#e07fb4",
+    "#7a7a7a",
 )
 
 #: the envelope's shading between the lowest and highest variant, and its opacity

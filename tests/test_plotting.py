@@ -753,3 +753,36 @@ def test_values_set_for_a_run_are_said_on_its_charts_and_its_table(tmp_path) -> 
     assert res.exit_code == 0, res.output
     assert "set in every variant for this run: announcement.delay=3" in res.stdout
     assert footnote(sim.load_run(out)).count("announcement.delay=3") == 1  # (plot: again)
+
+
+def _cielab(color: str) -> tuple[float, float, float]:
+    """``#rrggbb`` (sRGB, D65) as CIE 1976 L*a*b* (the sRGB standard, IEC 61966-2-1, and
+    CIE 15:2004's formulas)."""
+    from sim.colors import rgb
+
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb(color)]
+    r, g, b = lin
+    xyz = (
+        (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047,
+        0.2126 * r + 0.7152 * g + 0.0722 * b,
+        (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883,
+    )
+    fx, fy, fz = (
+        t ** (1 / 3) if t > (6 / 29) ** 3 else t / (3 * (6 / 29) ** 2) + 4 / 29 for t in xyz
+    )
+    return 116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)
+
+
+def test_no_two_variant_colours_are_close_enough_to_be_taken_for_each_other() -> None:
+    # the sites scenario's nine variants drew two reds and two greens a reader could not
+    # tell apart (ΔE*ab 19.1 and 30.0; a purple and a magenta 18.5)
+    import itertools
+    import math
+
+    from sim.colors import PALETTE
+
+    nearest = min(
+        (math.dist(_cielab(a), _cielab(b)), a, b) for a, b in itertools.combinations(PALETTE, 2)
+    )
+    assert nearest[0] >= 25, nearest
+    assert min(math.dist(_cielab(c), _cielab("#ffffff")) for c in PALETTE) >= 40
