@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -19,6 +20,7 @@ import sim
 from sim.analysis.scores import band, crps
 from sim.cli import main
 from sim.io.observation_csv import read_observations
+from sim.plotting.vintages import BAND_ALPHA, BAND_EDGE_WIDTH, MEDIAN_WIDTH
 
 # the minimal scenario with an uncertain execution delay, dated and named per vintage
 VINTAGE_YAML = (
@@ -248,6 +250,30 @@ def test_each_vintage_is_drawn_in_a_hue_of_its_own_as_variants_are(series_files)
     # the two vintages take the first two colours of the variants' palette (a ramp in time
     # gave neighbouring vintages near-identical greens)
     assert {PALETTE[0], PALETTE[1]} <= drawn
+
+
+def test_each_vintages_band_is_edged_in_its_own_colour_where_overlapping_fills_would_blend(
+    series_files,
+):
+    # four overlapping bands of alpha 0.16 mixed into one brown: whose band ended where
+    # could not be told; each band's 10th and 90th percentiles are now lines in its colour
+    series = run_series(series_files, draws=200)
+    axes = sim.plot_vintages(series)
+    for ax in axes:
+        solid = [line for line in ax.get_lines() if line.get_linestyle() == "-"]
+        medians = {line.get_color(): line for line in solid if line.get_linewidth() == MEDIAN_WIDTH}
+        edges = [line for line in solid if line.get_linewidth() == BAND_EDGE_WIDTH]
+        assert len(medians) == len(series.vintages)
+        for color, median in medians.items():
+            own = [line for line in edges if line.get_color() == color]
+            assert len(own) == 2
+            low, high = sorted(own, key=lambda line: float(np.sum(line.get_ydata())))
+            assert list(low.get_xdata()) == list(median.get_xdata())
+            assert np.all(low.get_ydata() <= median.get_ydata())
+            assert np.all(median.get_ydata() <= high.get_ydata())
+    fills = [c for ax in axes for c in ax.collections if c.get_alpha() == BAND_ALPHA]
+    assert fills and BAND_ALPHA <= 0.1
+    plt.close("all")
 
 
 def test_the_vintage_chart_says_which_line_is_the_median_and_which_the_vintage_date(
@@ -776,10 +802,16 @@ def test_vintages_projecting_the_same_months_alike_show_each_colour_in_turn_not_
     solid = {
         line.get_color(): line
         for line in ax.get_lines()
-        if line.get_linestyle() == "-" and len(set(line.get_xdata())) > 1
+        if line.get_linestyle() == "-"
+        and line.get_linewidth() == MEDIAN_WIDTH
+        and len(set(line.get_xdata())) > 1
     }
     assert len(solid) == 2
-    shared = [line for line in ax.get_lines() if line.get_gid() == "shared-stretch"]
+    shared = [
+        line
+        for line in ax.get_lines()
+        if line.get_gid() == "shared-stretch" and line.get_linewidth() == MEDIAN_WIDTH
+    ]
     # over the months both draw, each vintage's colour is drawn again in dashes, on top
     assert {line.get_color() for line in shared} == set(solid)
     later = max(solid.values(), key=lambda line: min(line.get_xdata()))  # the late vintage's

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sim.colors import variant_colors
+from sim.colors import mix, variant_colors
 from sim.months import format_month, parse_month, spell_day
 from sim.plotting import common
 from sim.plotting.envelope import shared_stretches
@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 HEADLINE = "as-reported"  # the reading that leaves every open question open
 MEDIAN_WIDTH = 2.4  # [pt] of each vintage's median line
+BAND_EDGE_WIDTH = 0.9  # [pt] of the 10th and 90th percentile lines edging each band
+BAND_ALPHA = 0.07  # opacity of each band's fill
 
 
 def headline_variant(series: VintageSeries) -> str:
@@ -65,6 +67,7 @@ def plot_vintages(
         has.
     """
     from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
 
     known = list(dict.fromkeys(n for v in series.vintages for n in v.result.variants))
     variant = variant or headline_variant(series)
@@ -115,6 +118,7 @@ def plot_vintages(
         # each vintage's median over the chart's months (NaN before its date): where
         # vintages project the same, the later line would hide the earlier ones
         medians = pd.DataFrame(index=months_drawn)
+        edges = {"p10": pd.DataFrame(index=months_drawn), "p90": medians.copy()}
         for vintage, color in zip(series.vintages, colors, strict=True):
             rows = _bands(vintage, variant, tid)
             if rows is None:  # (left out: its date still marks when the news came)
@@ -123,14 +127,20 @@ def plot_vintages(
             start = pd.Period(vintage.as_of, freq="M")
             rows = rows[(rows.month >= start) & (rows.month <= pd.Period(months[1], freq="M"))]
             x = common.month_ends(rows.month)
-            ax.fill_between(x, rows.p10, rows.p90, color=color, alpha=0.16, lw=0)
+            # a light fill with its edges drawn: where bands overlap, fills alone mixed
+            # into one brown no reader could take apart; each edge keeps its hue
+            ax.fill_between(x, rows.p10, rows.p90, color=color, alpha=BAND_ALPHA, lw=0)
+            for q, edge in edges.items():
+                ax.plot(x, rows[q], color=color, lw=BAND_EDGE_WIDTH, zorder=3)
+                edge[vintage.scenario.id] = rows.set_index("month")[q].astype(float)
             ax.plot(x, rows.p50, color=color, lw=MEDIAN_WIDTH, zorder=4)
             medians[vintage.scenario.id] = rows.set_index("month").p50.astype(float)
             ax.axvline(pd.Timestamp(vintage.as_of), color=color, lw=1.3, ls=(0, (3, 2)), zorder=2)
             top = max(top, float(rows.p90.max()) if len(rows) else 0.0)
-        shared_stretches(
-            ax, common.month_ends(medians.index), medians, palette, lw=MEDIAN_WIDTH, zorder=4.1
-        )
+        ends = common.month_ends(medians.index)
+        shared_stretches(ax, ends, medians, palette, lw=MEDIAN_WIDTH, zorder=4.1)
+        for edge in edges.values():  # (bands' edges that coincide, in each one's colour)
+            shared_stretches(ax, ends, edge, palette, lw=BAND_EDGE_WIDTH, zorder=3.1)
         common.style_axes(ax, common.theater_title(owner.get(tid, first), tid))
         top = max([top, *(o.high or o.low or 0 for o in levels if o.theater == tid)])
         ax.set_ylim(0, top * 1.12 or 10)
@@ -155,7 +165,7 @@ def plot_vintages(
     ]
     labels = [h.get_label() for h in handles]
     kh, kl = legend_handles(visible(levels, names, list(months)))
-    band = Line2D([], [], color="#bbbbbb", lw=9, alpha=0.6)
+    band = Patch(facecolor=mix("#777777", 0.3), edgecolor="#777777", lw=BAND_EDGE_WIDTH)
     header.text(0.02, 0.84, "How the outlook changed with the news", fontsize=19, fontweight="bold")
     header.text(
         0.02,
