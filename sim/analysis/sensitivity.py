@@ -851,8 +851,15 @@ def _sobol(
             if column.min() == column.max():  # nothing varies it: the indices are 0/0
                 index = {key: [np.nan] * len(inputs) for key in ("S1", "S1_conf", "ST", "ST_conf")}
             else:
+                # (the bootstrap's own generator, made fresh from the seed for each
+                # outcome: SALib seeds it only from a seed that is true, and seed 0 drew
+                # its confidence widths from numpy's global state)
                 index = sobol_analyze.analyze(
-                    problem, column, calc_second_order=False, print_to_console=False, seed=seed
+                    problem,
+                    column,
+                    calc_second_order=False,
+                    print_to_console=False,
+                    seed=np.random.default_rng(seed),
                 )
             for d, inp in enumerate(inputs):
                 rows.append(
