@@ -34,6 +34,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ import pandas as pd
 
 from sim.analysis.conditioning import the_latest
 from sim.analysis.observed import observe_ensemble
-from sim.analysis.scores import band, crps, interval_score, percentile
+from sim.analysis.scores import band, band_share, crps, interval_score, percentile
 from sim.analysis.summaries import rounded
 from sim.errors import ScenarioError
 from sim.io.observations import ObservationSet, Tolerance
@@ -63,6 +64,8 @@ SCORE_COLUMNS = [
     "observations",
     "coverage50",
     "coverage80",
+    "expected_coverage50",
+    "expected_coverage80",
     "interval_score",
     "crps",
 ]
@@ -85,6 +88,8 @@ POINT_COLUMNS = [
     "p90",
     "in50",
     "in80",
+    "share_in50",
+    "share_in80",
     "interval_score",
     "crps",
     "source",
@@ -132,14 +137,20 @@ class VintageSeries:
     points : pandas.DataFrame
         One row per vintage, variant and scored later report (``POINT_COLUMNS``):
         the report, its horizon [months], the vintage's exact weighted percentiles of
-        the level it reports [troops], coverage, interval score and CRPS [troops].
+        the level it reports [troops], whether it is inside the 50 % and 80 % bands
+        (``in50``, ``in80``), the share of the weighted draws each band holds, ends
+        included (``share_in50``, ``share_in80``, 0–1, 4 decimals:
+        :func:`sim.analysis.scores.band_share`; at least 0.5 and 0.8, more where many
+        draws share an end's level), interval score and CRPS [troops].
     scores : pandas.DataFrame
         ``scores.csv`` (``SCORE_COLUMNS``: ``vintage, as_of, variant, theater,
-        horizon, observations, coverage50, coverage80, interval_score, crps``): the
-        points averaged per vintage, variant, theater and horizon band
-        (:data:`HORIZONS`: ``0-3`` … ``25+`` months), and over all horizons
-        (``horizon == "all"``); ``observations`` the points averaged, coverage as
-        shares 0–1 (4 decimals), the mean interval score of the 80 % band
+        horizon, observations, coverage50, coverage80, expected_coverage50,
+        expected_coverage80, interval_score, crps``): the points averaged per vintage,
+        variant, theater and horizon band (:data:`HORIZONS`: ``0-3`` … ``25+``
+        months), and over all horizons (``horizon == "all"``); ``observations`` the
+        points averaged, coverage as shares 0–1 (4 decimals), the expected coverage
+        (what a calibrated projection would cover: the mean of the points'
+        ``share_in50`` or ``share_in80``, 4 decimals), the mean interval score of the 80 % band
         (Gneiting & Raftery 2007, eq. 43, ``α = 0.2``) and mean CRPS (Gneiting &
         Raftery 2007, eq. 20) in troops (3 decimals); ``as_of`` is ``YYYY-MM-DD``.
     draws, seed : int
@@ -384,6 +395,10 @@ def _points(
                     "p90": p90,
                     "in50": p25 <= y <= p75,
                     "in80": p10 <= y <= p90,
+                    # (what a calibrated band would cover: at least its percent, more
+                    # where many draws share an end's level)
+                    "share_in50": _share(band_share(counts, 50)),
+                    "share_in80": _share(band_share(counts, 80)),
                     "interval_score": interval_score(p10, p90, y, 0.2),
                     "crps": crps(counts, y),
                     "source": o.source,
@@ -394,6 +409,12 @@ def _points(
         name = observations.items[i].theater
         absent[name] = absent.get(name, 0) + 1
     return rows, absent
+
+
+def _share(exact: Fraction) -> float:
+    """A share of the draws inside a band, as ``points.csv`` writes it: rounded once to
+    :data:`COVERAGE_PLACES` decimals."""
+    return rounded(exact.numerator, exact.denominator, COVERAGE_PLACES)
 
 
 def _scores(points: pd.DataFrame) -> pd.DataFrame:
@@ -412,6 +433,8 @@ def _scores(points: pd.DataFrame) -> pd.DataFrame:
             observations=("observed", "size"),
             in50=("in50", "sum"),
             in80=("in80", "sum"),
+            expected_coverage50=("share_in50", "mean"),
+            expected_coverage80=("share_in80", "mean"),
             interval_score=("interval_score", "mean"),
             crps=("crps", "mean"),
         )
@@ -432,6 +455,8 @@ def _scores(points: pd.DataFrame) -> pd.DataFrame:
             rounded(int(k), int(n), COVERAGE_PLACES)
             for k, n in zip(table[inside], table.observations, strict=True)
         ]
+    for col in ("expected_coverage50", "expected_coverage80"):
+        table[col] = table[col].astype(float).round(COVERAGE_PLACES)
     for col in ("interval_score", "crps"):
         table[col] = table[col].astype(float).round(3)
     return table[SCORE_COLUMNS].reset_index(drop=True)

@@ -72,3 +72,70 @@ def test_weighted_counts_as_exact_integers_give_the_weighted_crps_and_bands():
     assert crps(weighted, 15) == pytest.approx(crps(plain, 15))
     assert band(weighted, 50) == band(plain, 50) == (10, 10)
     assert percentile(weighted, 80) == percentile(plain, 80) == 20
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        # a fraction of a troop was cut off (crps([1, 1], 2.7) gave 1.25; it is 1.95)
+        (lambda: crps([1, 1], 2.7), r"whole number of troops, found 2\.7"),
+        (lambda: crps([1, 1], float("nan")), "whole number of troops, found nan"),
+        (lambda: crps([1, 1], True), "whole number of troops, found True"),
+        # a NaN observation scored as inside the band
+        (lambda: interval_score(10, 20, float("nan"), 0.2), "observed as a finite number"),
+        (lambda: interval_score(float("-inf"), 20, 5, 0.2), "lower as a finite number"),
+        # a bare StopIteration, or a band of (min, max) or (p50, p50)
+        (lambda: percentile([1, 2], 150), r"0 < q <= 100, found 150"),
+        (lambda: percentile([1, 2], 0), r"0 < q <= 100, found 0"),
+        (lambda: percentile([1, 2], -5), r"0 < q <= 100, found -5"),
+        (lambda: percentile([1, 2], float("nan")), "q as a number of percent"),
+        (lambda: band([1, 2], 120), r"0 < coverage < 100, found 120"),
+        (lambda: band([1, 2], 100), r"0 < coverage < 100, found 100"),
+        (lambda: band([1, 2], 0), r"0 < coverage < 100, found 0"),
+    ],
+)
+def test_scores_refuse_an_observation_or_percent_outside_what_they_are_defined_for(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_a_float_observation_with_no_fraction_and_a_float_coverage_are_taken_exactly():
+    counts = [3, 0, 5, 2]
+    assert crps(counts, 2.0) == crps(counts, 2) == crps(counts, np.int64(2))
+    assert band(counts, 80.0) == band(counts, 80)
+
+
+def test_crps_of_an_observation_far_above_every_level_adds_one_per_level_between():
+    # the sum past the last level was laid out level by level: memory grew with y
+    counts = [1, 1]
+    y = 10**12
+    # F(0) = 1/2, F(1) = 1: (1/2)^2 + then 1 for each level 1 .. y - 1
+    assert crps(counts, y) == 0.25 + (y - 1)
+    assert crps(counts, 7) == pytest.approx(
+        float(scoringrules.crps_ensemble(7.0, np.array([0.0, 1.0]), estimator="nrg"))
+    )
+
+
+def test_the_share_inside_a_band_of_shared_levels_is_at_least_its_coverage():
+    from fractions import Fraction
+
+    from sim.analysis.scores import band_share
+
+    # 10 draws, 6 at level 2: the 80 % band p10-p90 is [1, 3] and holds all 10
+    assert band([0, 2, 6, 2], 80) == (1, 3)
+    assert band_share([0, 2, 6, 2], 80) == 1
+    # 10 draws, one per level: p10 = 0, p90 = 8, 9 of 10 inside
+    assert band_share([1] * 10, 80) == Fraction(9, 10)
+    rng = np.random.default_rng(5)
+    for _ in range(200):
+        counts = rng.integers(0, 4, size=int(rng.integers(1, 12)))
+        if counts.sum() == 0:
+            continue
+        for coverage in (50, 80):
+            lo, hi = band(counts, coverage)
+            draws = np.repeat(np.arange(len(counts)), counts)
+            inside = np.mean((draws >= lo) & (draws <= hi))
+            assert band_share(counts, coverage) == Fraction(
+                int(counts[lo : hi + 1].sum()), len(draws)
+            )
+            assert inside >= coverage / 100

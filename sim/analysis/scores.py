@@ -23,13 +23,18 @@ sampling or interpolation is involved.
   ``[p_(50 − c/2), p_(50 + c/2)]``.
 * **Coverage**: whether ``y`` lies within a band, ends included.
 
-Lower scores are better; a calibrated 80 % band covers about 80 % of later
-observations.
+Lower scores are better. A band of whole-troop levels holds the draws at its ends
+too, so the 80 % band holds at least 80 % of the draws, and more where many draws
+share an end's level: a calibrated 80 % band covers about the share of the draws it
+holds (:func:`band_share`), at least 80 % of later observations.
 """
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
+from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -51,6 +56,33 @@ def _counts(counts: ArrayLike) -> NDArray[np.object_]:
     return out
 
 
+def _whole(value: Any, name: str) -> int:
+    """``value`` as a whole number of troops, 0 or more (an int, a NumPy integer or a
+    float with no fraction), else ValueError naming it."""
+    whole_valued = isinstance(value, Integral) or (
+        isinstance(value, Real) and math.isfinite(value) and float(value).is_integer()
+    )
+    if isinstance(value, bool) or not whole_valued:
+        raise ValueError(f"expected {name} as a whole number of troops, found {value!r}")
+    whole = int(value)
+    if whole < 0:
+        raise ValueError(f"expected {name} of 0 or more, found {value!r}")
+    return whole
+
+
+def _percent(value: Any, name: str, *, top: bool) -> Fraction:
+    """``value`` taken exactly, refused (ValueError) unless ``0 < value < 100`` (or
+    ``<= 100`` with ``top``)."""
+    try:
+        exact = Fraction(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"expected {name} as a number of percent, found {value!r}") from None
+    if not (0 < exact <= 100 if top else 0 < exact < 100):
+        span = "0 < {0} <= 100" if top else "0 < {0} < 100"
+        raise ValueError(f"expected {span.format(name)}, found {value!r}")
+    return exact
+
+
 def crps(counts: ArrayLike, observed: int) -> float:
     """Exact CRPS of the level distribution ``counts`` at the observed level.
 
@@ -61,33 +93,32 @@ def crps(counts: ArrayLike, observed: int) -> float:
         numbers, or exact integer weights (an object array of Python ints) for a
         weighted ensemble.
     observed : int
-        The observed level [troops], 0 or more.
+        The observed level [troops], a whole number, 0 or more (a float with no
+        fraction is taken as its int).
 
     Returns
     -------
     float
         ``Σ_L (F(L) − 1{L ≥ observed})²`` [troops], computed in exact integer
-        arithmetic and rounded once to a float.
+        arithmetic and rounded once to a float. Each level from the last with a
+        count up to below ``observed`` adds exactly 1 (F is 1 there, the step 0):
+        those are added as their number, so the time and memory do not grow with
+        ``observed``.
 
     Raises
     ------
     ValueError
-        For counts that are not one row of whole numbers with at least one draw,
-        or a negative observed level.
+        For counts that are not one row of whole numbers with at least one draw, or
+        an observed level that is not a whole number of 0 or more (the sum is the
+        integral only between whole levels).
     """
     c = _counts(counts)
-    y = int(observed)
-    if y < 0:
-        raise ValueError(f"expected an observed level of 0 or more, found {observed}")
+    y = _whole(observed, "an observed level")
     n = int(c.sum())
-    top = max(len(c), y + 1)  # above both the last level and y every term is 0
-    cum = np.zeros(top, dtype=object)
-    cum[: len(c)] = np.cumsum(c)
-    cum[len(c) :] = n
-    step = np.zeros(top, dtype=object)
-    step[y:] = n
-    gap = cum - step  # N·F(L) − N·1{L ≥ y}, exact Python integers
-    return float(Fraction(int((gap * gap).sum()), n * n))
+    gap = np.cumsum(c)  # N·F(L) − N·1{L ≥ y} for L below len(c), exact Python integers
+    gap[y:] -= n
+    beyond = max(0, y - len(c))  # levels len(c) .. y − 1: N·F = N, no step yet
+    return float(Fraction(int((gap * gap).sum()) + beyond * n * n, n * n))
 
 
 def interval_score(lower: int, upper: int, observed: float, alpha: float) -> float:
@@ -113,8 +144,12 @@ def interval_score(lower: int, upper: int, observed: float, alpha: float) -> flo
     Raises
     ------
     ValueError
-        For ``lower > upper`` or ``alpha`` outside (0, 1).
+        For ``lower > upper``, ``alpha`` outside (0, 1), or an end or ``observed``
+        that is not a finite number (a NaN would have scored as inside the band).
     """
+    for name, value in (("lower", lower), ("upper", upper), ("observed", observed)):
+        if not (isinstance(value, Real) and math.isfinite(value)):
+            raise ValueError(f"expected {name} as a finite number of troops, found {value!r}")
     if lower > upper:
         raise ValueError(f"expected lower <= upper, found {lower} > {upper}")
     if not 0 < alpha < 1:
@@ -149,11 +184,12 @@ def percentile(counts: ArrayLike, q: float | Fraction) -> int:
     Raises
     ------
     ValueError
-        For counts that are not one row of whole numbers with at least one draw.
+        For counts that are not one row of whole numbers with at least one draw, or
+        ``q`` outside ``0 < q <= 100``.
     """
     c = _counts(counts)
     n = int(c.sum())
-    need = -(-Fraction(q) * n // 100)  # ceil(q n / 100)
+    need = -(-_percent(q, "q", top=True) * n // 100)  # ceil(q n / 100)
     cum = np.cumsum(c)
     return int(next(i for i, v in enumerate(cum) if v >= max(need, 1)))
 
@@ -166,8 +202,8 @@ def band(counts: ArrayLike, coverage: int) -> tuple[int, int]:
     ----------
     counts : array_like of int, shape (levels,)
         ``counts[L]``: draws (or exact integer weights) at level ``L`` [troops].
-    coverage : int
-        Percent, 0 < coverage < 100.
+    coverage : int or Fraction
+        Percent, 0 < coverage < 100 (taken exactly).
 
     Returns
     -------
@@ -178,7 +214,36 @@ def band(counts: ArrayLike, coverage: int) -> tuple[int, int]:
     Raises
     ------
     ValueError
-        As for :func:`percentile`.
+        As for :func:`percentile`, or for ``coverage`` outside ``0 < coverage < 100``.
     """
-    lo = Fraction(100 - coverage, 2)
+    lo = (100 - _percent(coverage, "coverage", top=False)) / 2
     return percentile(counts, lo), percentile(counts, 100 - lo)
+
+
+def band_share(counts: ArrayLike, coverage: int) -> Fraction:
+    """The share of the draws (or weight) inside the central ``coverage`` % band, ends
+    included: ``(Σ_{p_lo ≤ L ≤ p_hi} counts[L]) / N``, at least ``coverage / 100``
+    (each end is a level some draws share; the band holds all of them). It is what
+    the band's coverage of observations should come to when the projection is
+    calibrated.
+
+    Parameters
+    ----------
+    counts : array_like of int, shape (levels,)
+        ``counts[L]``: draws (or exact integer weights) at level ``L`` [troops].
+    coverage : int or Fraction
+        Percent, 0 < coverage < 100.
+
+    Returns
+    -------
+    Fraction
+        The share, exactly, between ``coverage / 100`` and 1.
+
+    Raises
+    ------
+    ValueError
+        As for :func:`band`.
+    """
+    c = _counts(counts)
+    lo, hi = band(c, coverage)
+    return Fraction(int(c[lo : hi + 1].sum()), int(c.sum()))

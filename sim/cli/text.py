@@ -656,7 +656,7 @@ def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[s
         f"{len(series.vintages)} vintages, {series.draws:,} draws each (seed {series.seed}); "
         "each conditioned on what was known on its date, scored on what came later",
         f"{'vintage':<22}{'as of':>11}{'variant':>16}{'theater':>{wide}}{'later':>7}"
-        f"{'in 50 %':>9}{'in 80 %':>9}{'IS80':>9}{'CRPS':>9}",
+        f"{'in 50 %':>9}{'in 80 %':>9}{'exp 80 %':>10}{'IS80':>9}{'CRPS':>9}",
     ]
     for vintage in series.vintages:
         shown = list(variants) or [
@@ -680,6 +680,7 @@ def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[s
                 f"{r.vintage[:21]:<22}{r.as_of:>11}{r.variant[:15]:>16}{r.theater:>{wide}}"
                 f"{r.observations:>7}{_fmt(100 * r.coverage50, pct=True, places=0):>9}"
                 f"{_fmt(100 * r.coverage80, pct=True, places=0):>9}"
+                f"{_fmt(100 * r.expected_coverage80, pct=True, places=0):>10}"
                 f"{_fmt(r.interval_score):>9}{_fmt(r.crps):>9}"
             )
         absent = _absent_of(series, vintage.scenario.id)
@@ -690,7 +691,9 @@ def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[s
             )
     key = (
         "later: reports after the vintage's date; in 50 % / in 80 %: the share of them inside "
-        "its central 50 % / 80 % band; IS80: mean interval score of the 80 % band, CRPS: mean "
+        "its central 50 % / 80 % band; exp 80 %: what a calibrated projection would put inside "
+        "its 80 % bands, the mean share of the draws they hold (at least 80 %: a band holds "
+        "every draw at its ends); IS80: mean interval score of the 80 % band, CRPS: mean "
         "continuous ranked probability score, both in troops, lower is better "
         "(docs/vintages.md)"
     )

@@ -216,6 +216,11 @@ def _footnote(series: VintageSeries, variant: str) -> str:
     headline = s[(s.variant == variant) & (s.horizon == "all")]
     n = int(headline.observations.sum()) if len(headline) else 0
     inside = float((headline.coverage80 * headline.observations).sum() / n) if n else float("nan")
+    held = (
+        float((headline.expected_coverage80 * headline.observations).sum() / n)
+        if n
+        else float("nan")
+    )
     dates = [spell_day(v.as_of) for v in series.left_out_of(variant)]
     absent = [
         f"{spell_day(v.as_of)}: {', '.join(f'{name} ({later})' for name, later in lacking)}"
@@ -229,7 +234,11 @@ def _footnote(series: VintageSeries, variant: str) -> str:
         f"conditioned on the reports known then ({series.draws:,} draws, seed {series.seed}); "
         f"dots are the reports, drawn at the end of their month.\n"
         f"Scored only on later reports: {n:,} comparisons, "
-        + (f"{inside * 100:.0f} % inside the 80 % bands" if n else "none yet")
+        + (
+            f"{inside * 100:.0f} % inside the 80 % bands ({held * 100:.0f} % if calibrated)"
+            if n
+            else "none yet"
+        )
         + (f"; not drawn or scored, too few effective draws: {', '.join(dates)}" if dates else "")
         + (
             f"; not scored, later reports of a series the vintage lacks: {'; '.join(absent)}"
