@@ -402,3 +402,22 @@ def test_sobol_confidence_widths_of_seed_zero_are_the_same_bytes_each_run(tmp_pa
         tables.append(sensitivity(sc, None, 64, 0, method="sobol").table)
     pd.testing.assert_frame_equal(tables[0], tables[1])
     assert tables[0].total_conf.notna().any()
+
+
+def test_a_sobol_run_without_out_keeps_the_tornado_of_the_run_before_it(
+    tmp_path, monkeypatch
+) -> None:
+    # both methods wrote out/<id>-sensitivity/: the Sobol run replaced the folder whole,
+    # and the tenths run's tornado.png and sensitivity.csv went without a word
+    sc = tmp_path / "linear.yaml"
+    sc.write_text(LINEAR, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    for extra in ([], ["--method", "sobol"]):
+        result = CliRunner().invoke(
+            main, ["sensitivity", str(sc), "--draws", "64", "--seed", "1", "-q", *extra]
+        )
+        assert result.exit_code == 0, result.output
+    tenths = tmp_path / "out" / "linear-sensitivity"
+    sobol = tmp_path / "out" / "linear-sobol"
+    assert {"sensitivity.csv", "tornado.png"} <= {p.name for p in tenths.iterdir()}
+    assert {"sobol.csv", "sobol.png"} <= {p.name for p in sobol.iterdir()}

@@ -136,7 +136,7 @@ def sweep(
     "sobol: first-order and total Sobol indices through SALib, from its own sample of "
     "N (inputs + 2) runs, N a power of two; the slower variance-based view.",
 )
-@out_option("out/<scenario id>-sensitivity/")
+@out_option("out/<scenario id>-sensitivity/, or with --method sobol out/<scenario id>-sobol/")
 @set_option(SET_HELP)
 @scale_options
 @quiet_option()
@@ -185,7 +185,9 @@ def sensitivity(
     sc = sim.load_scenario(scenario or sim.default_scenario())
     names = sc.select(list(variants))
     sc = apply_settings(sc, settings, names)
-    target = Path(out_dir) if out_dir else Path("out") / f"{sc.id}-sensitivity"
+    # (each method its own folder: a Sobol run replaced the tornado of the run before it)
+    kind = "sobol" if method == "sobol" else "sensitivity"
+    target = Path(out_dir) if out_dir else Path("out") / f"{sc.id}-{kind}"
     sim.check_writable(target)
     hold(target)  # (until the command ends: one writer at a time)
     with cluster as pool:
