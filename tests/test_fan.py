@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -165,4 +166,29 @@ def test_a_fan_panel_of_a_variant_its_scenario_lacks_has_no_description_line() -
     _, ax = plt.subplots()
     _panel_title(sim.run(scenario, ["on-time"]), ax, "not-in-the-scenario", small=True)
     assert not [t.get_text() for t in ax.texts if "not-in" not in t.get_text()]
+    plt.close("all")
+
+
+def test_the_fan_says_met_counts_each_draw_against_its_own_target(result: Any) -> None:
+    # "Sep 2025 met 100 %" beside a 90 % band reaching 2,170 over a 1,900 target read as a
+    # contradiction: each draw is held to its own drawn cut, which the footnote now says
+    from sim.plotting.fan import MET_NOTE
+
+    fig = draw_fan(result, variants=["on-time"])[0].get_figure(root=True)
+    texts = " ".join(t.get_text() for t in fig.texts)
+    assert MET_NOTE in texts and "their own target" in MET_NOTE
+    plt.close("all")
+
+
+def test_the_official_figure_is_drawn_thin_over_the_median_so_both_show_where_they_meet(
+    result: Any,
+) -> None:
+    # Syria's median sits at the official 900: a 1.6 pt dashed line over a 2.2 pt median
+    # hid it; a thinner one leaves the median's edges on both sides of its dashes
+    ax = draw_fan(result, theaters=["syria"], variants=["on-time"])[0]
+    median = _median_line(ax)
+    (official,) = [line for line in ax.get_lines() if line.get_label().startswith("official")]
+    assert list(official.get_ydata()) == [900.0] * len(official.get_ydata())
+    assert official.get_zorder() > median.get_zorder()
+    assert official.get_linewidth() <= median.get_linewidth() - 1
     plt.close("all")

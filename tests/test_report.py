@@ -717,6 +717,9 @@ def test_milestones_and_threshold_dates_are_all_there(ensemble: Path) -> None:
     assert "Threshold dates" in section
     for t in dates.threshold.unique():
         assert escape(t) in section
+    # P(met) 100 % beside "80 % of draws by 2025-11" at the same milestone's level read
+    # as a contradiction: the page says P(met) holds each draw to its own target
+    assert "reaching their own target by the original (unslipped) deadline" in section
 
 
 def test_every_source_quote_and_assumption_is_shown_with_its_numbers(ensemble: Path) -> None:
@@ -1096,6 +1099,17 @@ def test_each_variants_official_figure_is_drawn_where_it_leaves_troops_out(
         ]
         assert len(lines) == 1
         assert list(lines[0].y) == syria.official.tolist()
+    # thin over the median (Syria's, at the official 900, was hidden under it)
+    fan = fan_figure(result)
+    (median,) = [
+        t for t in fan.data if t.meta == "median" and t.legendgroup == "on-time" and t.xaxis == axis
+    ]
+    (official,) = [
+        t
+        for t in fan.data
+        if t.meta == "official" and t.legendgroup == "on-time" and t.xaxis == axis
+    ]
+    assert official.line.width <= median.line.width - 1
     iraq = [t for t in envelope_figure(result).data if t.meta == "official" and t.xaxis == "x"]
     assert iraq == []  # Iraq's figure leaves nothing out: no second line
 

@@ -897,7 +897,9 @@ def _fan_panel(
     # the central run dashed, and its official figure where that leaves troops out
     for column, name, meta, color, width in (
         ("troops", "central run", "central", colors.CENTRAL, 1.4),
-        ("official", "official figure (central run)", "official", colors.OFFICIAL, 1.6),
+        # (thin over the median: where the two are one level, the median shows on
+        # both sides of its dashes; at 1.6 it hid Syria's median at 900)
+        ("official", "official figure (central run)", "official", colors.OFFICIAL, 1.1),
     ):
         if column not in central or not len(central):
             continue

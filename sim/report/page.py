@@ -695,8 +695,10 @@ class Page:
             "brings its theater to, when the central run gets there and whether that is "
             "by the deadline"
             + (
-                "; P(met) is the share of draws reaching the target by the original "
-                "(unslipped) deadline."
+                "; P(met) is the share of draws reaching their own target by the original "
+                "(unslipped) deadline: each draw's drawn cut, any advisory presence that "
+                "stays allowed, so it can differ from the threshold dates below, which "
+                "hold every draw to the central run's level."
                 if "p_met" in ms.columns
                 else "."
             )
