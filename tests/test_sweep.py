@@ -458,6 +458,25 @@ def test_sweep_lines_that_coincide_each_show_in_their_own_colour(scenario) -> No
         plt.close(ax.figure)
 
 
+def test_the_sweep_chart_says_swept_values_replace_the_variants_own_and_lines_only_join(
+    scenario,
+) -> None:
+    # "on-time" at a delay of 12 drew 100 % under its own name with nothing saying it ran
+    # late; a straight line from 100 % at 0 to 0 % at 3 read as 50 % at 1.5
+    import matplotlib.pyplot as plt
+
+    from sim.plotting.sweep import plot_sweep
+
+    sw = sweep(scenario, [(DELAY, [0, 3, 6])], ["as-reported", "on-time"], None, None)
+    fig = plot_sweep(sw)[0].figure
+    try:
+        text = " ".join(t.get_text() for t in fig.texts).replace("\n", " ")
+        assert "The swept values replace each variant's own" in text
+        assert "the lines join the values run, nothing between them is run" in text
+    finally:
+        plt.close(fig)
+
+
 def test_sweep_end_labels_start_right_of_the_panel_where_its_gridlines_end(scenario) -> None:
     import matplotlib.pyplot as plt
 
