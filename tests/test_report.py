@@ -5,6 +5,7 @@ tested in ``test_browser.py``."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import gzip
 import importlib.util
 import json
@@ -720,6 +721,27 @@ def test_milestones_and_threshold_dates_are_all_there(ensemble: Path) -> None:
     # P(met) 100 % beside "80 % of draws by 2025-11" at the same milestone's level read
     # as a contradiction: the page says P(met) holds each draw to its own target
     assert "reaching their own target by the original (unslipped) deadline" in section
+
+
+def test_a_source_no_number_cites_says_which_assumption_names_it_and_if_it_came_later(
+    ensemble: Path,
+) -> None:
+    # buzzfeed-2017-12-06 read "No number of this run cites it" though Syria's unreported
+    # troops rest on an assumption that gives it as a reason; and 2025-26 reports sat in
+    # a page "as of 6 Sep 2024" with nothing saying they came after it
+    page = page_of(ensemble)
+
+    def article(source_id: str) -> str:
+        start = page.index(f'id="source-{source_id}"')
+        return page[start : page.index("</article>", start)]
+
+    old = article("buzzfeed-2017-12-06")
+    assert "the assumption of <code>theaters.syria.unreported</code> names it" in old
+    assert "dated after" not in old
+    later = article("cnn-2024-12-19")
+    assert "No number of this run cites it." in later
+    assert "dated after the scenario's as-of date (6 Sep 2024)" in later
+    assert "dated after" not in article("shafaq")  # (cited, and of the scenario's day)
 
 
 def test_every_source_quote_and_assumption_is_shown_with_its_numbers(ensemble: Path) -> None:
@@ -1503,3 +1525,20 @@ def test_a_page_of_a_theater_no_milestone_is_on_says_there_are_none(tmp_path: Pa
     whole = tmp_path / "whole.html"
     assert invoke("report", str(out), "-o", str(whole)).exit_code == 0
     assert "None: no milestone" not in whole.read_text()
+
+
+@pytest.mark.parametrize(
+    ("when", "as_of", "after"),
+    [
+        ("2024-09", dt.date(2024, 9, 6), False),  # (a month that holds the day: not after)
+        ("2024-10", dt.date(2024, 9, 6), True),
+        (dt.date(2024, 9, 7), dt.date(2024, 9, 6), True),
+        (dt.date(2024, 9, 6), dt.date(2024, 9, 6), False),
+        (dt.date(2024, 10, 1), "2024-09", True),
+        (dt.date(2024, 9, 30), "2024-09", False),
+    ],
+)
+def test_a_source_is_dated_after_the_scenario_only_when_wholly_after_it(when, as_of, after) -> None:
+    from sim.report.page import _later
+
+    assert _later(when, as_of) is after

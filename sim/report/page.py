@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import datetime as dt
 import functools
 import gzip
 import html
 import math
+import re
 import shlex
 from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -804,6 +806,32 @@ class Page:
             )
             quote = f"<blockquote>{esc(s.quote)}</blockquote>" if s.quote else ""
             cited = by_source.get(s.id, [])
+            # (a source no number cites may still be named in an assumption's reasons,
+            # and one dated after the scenario is context, not what it was built on)
+            later = (
+                f" It is dated after the scenario's as-of date ({esc(spell_date(self.doc.as_of))})."
+                if s.date is not None and _later(s.date, self.doc.as_of)
+                else ""
+            )
+            named = sorted(
+                {
+                    p.path
+                    for p, _ in entries
+                    if p.kind == "assumption" and _names_source(p.assumption, s.id)
+                }
+            )
+            uncited = (
+                "<p>No number of this run cites it"
+                + (
+                    "; the assumption of "
+                    + ", ".join(f"<code>{esc(n)}</code>" for n in named)
+                    + " names it in its reasons."
+                    if named
+                    else "."
+                )
+                + later
+                + "</p>"
+            )
             parts.append(
                 f'<article class="source" id="source-{esc(s.id)}"><h4>{esc(s.title)}</h4>'
                 f'<p class="meta"><code>{esc(s.id)}</code>{" · " + esc(meta) if meta else ""}'
@@ -811,7 +839,7 @@ class Page:
                 + (
                     "<p>Numbers that rest on it:</p>" + _numbers(cited, all_variants, s.quote)
                     if cited
-                    else "<p>No number of this run cites it.</p>"
+                    else uncited
                 )
                 + "</article>"
             )
@@ -995,6 +1023,22 @@ def _key(items: list[tuple[str, str, str]]) -> str:
         for kind, color, label in items
     )
     return f'<ul class="key" aria-label="Key">{lis}</ul>'
+
+
+def _names_source(text: str | None, source_id: str) -> bool:
+    """Whether an assumption's ``text`` names the source ``source_id`` (as a whole id:
+    ``shafaq`` is not named by ``shafaq-2025``)."""
+    if not text:
+        return False
+    return re.search(rf"(?<![\w-]){re.escape(source_id)}(?![\w-])", text) is not None
+
+
+def _later(when: dt.date | str, as_of: dt.date | str) -> bool:
+    """Whether a day or month (``YYYY-MM[-DD]``) is wholly after another: compared to the
+    precision of the less precise (a source of ``2024-09`` is not after ``2024-09-06``)."""
+    a, b = str(when)[:10], str(as_of)[:10]
+    n = min(len(a), len(b))
+    return a[:n] > b[:n]
 
 
 def _numbers(
