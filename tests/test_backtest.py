@@ -288,7 +288,9 @@ def test_only_the_first_panel_of_each_row_names_the_troops_axis() -> None:
     first = [ax for ax in profiles if ax.get_subplotspec().colspan.start == 0]
     assert first and all(ax.get_ylabel() == "troops" for ax in first)
     assert all(ax.get_ylabel() == "" for ax in profiles if ax not in first)
-    assert summary.get_ylabel() == "MAE, troops"
+    assert summary.get_ylabel() == "MAE, troops (lower is better)"
+    # the initials are spelled out where the chart first uses them
+    assert summary.get_title(loc="left").startswith("Mean absolute error (MAE)")
     plt.close("all")
 
 

@@ -181,8 +181,9 @@ def _decorate(
         columnspacing=1.5,
     )
     note = (
-        f"Best fit: {best.profile} ({best.variant}), MAE {_n(best.mae)} troops, MAPE "
-        f"{best.mape:.1f} %, max error {_n(best.max_error)} troops over "
+        f"Best fit: {best.profile} ({best.variant}), mean absolute error (MAE) {_n(best.mae)} "
+        f"troops, mean absolute percentage error (MAPE) {best.mape:.1f} %, max error "
+        f"{_n(best.max_error)} troops over "
         f"{int(best.months_compared)} months{_tie_note(bt)}.\n"
         "Error = distance from the projected level to the observed range (0 inside it). "
         f"Observations: {_compared(bt, best, _short(bt.observations.origin))}.\n"
@@ -255,8 +256,13 @@ def _mae_bars(ax: Axes, bt: Backtest, colors: dict[str, str]) -> None:
                 )
     short = {"front": "front-\nloaded", "back": "back-\nloaded", "s-curve": "S-curve"}
     ax.set_xticks(x, [short.get(p, p) for p in PROFILES], fontsize=10)
-    ax.set_title("MAE by profile (lower is better)", loc="left", fontsize=13.5, fontweight="bold")
-    ax.set_ylabel("MAE, troops", fontsize=11)
+    ax.set_title(
+        "Mean absolute error (MAE) by profile",
+        loc="left",
+        fontsize=13.5,
+        fontweight="bold",
+    )
+    ax.set_ylabel("MAE, troops (lower is better)", fontsize=11)
     common.troops_axis(ax.yaxis, whole=False)  # (a mean error: ticks between whole troops)
     ax.grid(axis="y", color="#dddddd", lw=0.8, zorder=0)
     ax.spines[["top", "right"]].set_visible(False)
