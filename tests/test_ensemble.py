@@ -1366,3 +1366,22 @@ def test_tagged_draws_whose_levels_rise_are_counted_in_their_slots_alike_whichev
         got[name] = (acc.hist.copy(), acc._lower.copy(), acc.slot_n.copy())
     for want, have in zip(got["all-months-at-once"], got[way], strict=True):
         np.testing.assert_array_equal(have, want)
+
+
+def test_the_progress_bar_of_several_variants_says_it_counts_each_variants_draws(
+    monkeypatch,
+) -> None:
+    # a notebook's bar ran to 60.0k for 20,000 draws of three variants with no word why
+    import sim.analysis.ensemble as ensemble
+
+    seen = []
+    monkeypatch.setattr(
+        ensemble, "progress_bar", lambda total, enabled, label: seen.append((total, label))
+    )
+    scenario = sim.load_scenario(DEFAULT_SCENARIO)
+    sim.run(scenario, variants=["on-time", "slip-6", "slip-3"], draws=200, seed=1)
+    sim.run(scenario, variants=["on-time"], draws=200, seed=1)
+    assert seen == [
+        (600, "iraq-syria-2024, 200 draws × 3 variants"),
+        (200, "iraq-syria-2024"),
+    ]
