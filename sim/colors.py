@@ -8,7 +8,9 @@ from __future__ import annotations
 #: one colour per variant, in run order (repeating after ten); the first four, all most
 #: scenarios have, far apart in hue (blue, red, yellow, purple: the teal, next to the
 #: blue, comes sixth), and no two of the ten closer than 25 in CIELAB (ΔE*ab, CIE 1976)
-#: where a second red, green or purple once stood 18.5 from the first
+#: where a second red, green or purple once stood 18.5 from the first; none within 20 of
+#: the marks drawn beside variants (observed, official, promised, as-of: a grey tenth
+#: variant was the promises' grey)
 PALETTE = (
     "#1b6ca8",
     "#d1495b",
@@ -19,7 +21,7 @@ PALETTE = (
     "#2e4057",
     "#8c5a3c",
     "#e07fb4",
-    "#7a7a7a",
+    "#6b8e23",
 )
 
 #: the envelope's shading between the lowest and highest variant, and its opacity

@@ -786,3 +786,10 @@ def test_no_two_variant_colours_are_close_enough_to_be_taken_for_each_other() ->
     )
     assert nearest[0] >= 25, nearest
     assert min(math.dist(_cielab(c), _cielab("#ffffff")) for c in PALETTE) >= 40
+    # nor taken for a mark drawn beside the variants' lines (a grey tenth variant stood
+    # 1.2 from the grey of targets and promises)
+    from sim import colors
+
+    marks = (colors.OBSERVED, colors.OFFICIAL, colors.PROMISED, colors.AS_OF, colors.TARGET)
+    closest = min((math.dist(_cielab(c), _cielab(m)), c, m) for c in PALETTE for m in marks)
+    assert closest[0] >= 20, closest
