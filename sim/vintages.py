@@ -149,8 +149,9 @@ class VintageSeries:
         variant, theater and horizon band (:data:`HORIZONS`: ``0-3`` … ``25+``
         months), and over all horizons (``horizon == "all"``); ``observations`` the
         points averaged, coverage as shares 0–1 (4 decimals), the expected coverage
-        (what a calibrated projection would cover: the mean of the points'
-        ``share_in50`` or ``share_in80``, 4 decimals), the mean interval score of the 80 % band
+        (what a calibrated projection would cover: the exact mean of the points'
+        written ``share_in50`` or ``share_in80``, rounded once to 4 decimals), the mean
+        interval score of the 80 % band
         (Gneiting & Raftery 2007, eq. 43, ``α = 0.2``) and mean CRPS (Gneiting &
         Raftery 2007, eq. 20) in troops (3 decimals); ``as_of`` is ``YYYY-MM-DD``.
     draws, seed : int
@@ -421,8 +422,13 @@ def _scores(points: pd.DataFrame) -> pd.DataFrame:
     """``scores.csv``: the points averaged per horizon band and over all horizons."""
     if not len(points):
         return pd.DataFrame(columns=SCORE_COLUMNS)
+    scale = 10**COVERAGE_PLACES
     labelled = points.assign(
-        horizon=[next(lab for a, b, lab in HORIZONS if a <= h <= b) for h in points.horizon_months]
+        horizon=[next(lab for a, b, lab in HORIZONS if a <= h <= b) for h in points.horizon_months],
+        # each written share as a whole number of its last decimal (exact: it was rounded
+        # to those decimals), so that their mean is an exact ratio, rounded once
+        held50=np.rint(points.share_in50.astype(float) * scale).astype(np.int64),
+        held80=np.rint(points.share_in80.astype(float) * scale).astype(np.int64),
     )
     keys = ["vintage", "as_of", "variant", "theater"]
     frames = [labelled, labelled.assign(horizon=ALL)]
@@ -433,8 +439,8 @@ def _scores(points: pd.DataFrame) -> pd.DataFrame:
             observations=("observed", "size"),
             in50=("in50", "sum"),
             in80=("in80", "sum"),
-            expected_coverage50=("share_in50", "mean"),
-            expected_coverage80=("share_in80", "mean"),
+            held50=("held50", "sum"),
+            held80=("held80", "sum"),
             interval_score=("interval_score", "mean"),
             crps=("crps", "mean"),
         )
@@ -455,8 +461,12 @@ def _scores(points: pd.DataFrame) -> pd.DataFrame:
             rounded(int(k), int(n), COVERAGE_PLACES)
             for k, n in zip(table[inside], table.observations, strict=True)
         ]
-    for col in ("expected_coverage50", "expected_coverage80"):
-        table[col] = table[col].astype(float).round(COVERAGE_PLACES)
+    for col, held in (("expected_coverage50", "held50"), ("expected_coverage80", "held80")):
+        # the mean of the points' written shares: its exact ratio rounded once
+        table[col] = [
+            rounded(int(k), int(n) * scale, COVERAGE_PLACES)
+            for k, n in zip(table[held], table.observations, strict=True)
+        ]
     for col in ("interval_score", "crps"):
         table[col] = table[col].astype(float).round(3)
     return table[SCORE_COLUMNS].reset_index(drop=True)

@@ -221,12 +221,43 @@ def test_each_point_says_the_share_of_draws_its_bands_hold_and_scores_average_it
         ]
         if r.horizon == "all":
             assert r.observations == len(mine)
-            assert r.expected_coverage80 == round(mine.share_in80.mean(), 4)
-            assert r.expected_coverage50 == round(mine.share_in50.mean(), 4)
+            for col, share in (
+                ("expected_coverage80", "share_in80"),
+                ("expected_coverage50", "share_in50"),
+            ):
+                exact = sum(Fraction(str(x)) for x in getattr(mine, share)) / len(mine)
+                assert getattr(r, col) == rounded(exact.numerator, exact.denominator, 4)
     fig = sim.plot_vintages(series)[0].get_figure(root=True)
     texts = [t.get_text() for f in fig.subfigs for t in f.texts] + [t.get_text() for t in fig.texts]
     assert any(" % if calibrated)" in t for t in texts)
     plt.close("all")
+
+
+def test_the_expected_coverage_is_the_exact_mean_of_the_written_shares_rounded_once() -> None:
+    # the float mean of 0.5008 and 0.5001 (0.50045) rounded again gave 0.5005
+    from sim.vintages import POINT_COLUMNS, _scores
+
+    row = {c: 0 for c in POINT_COLUMNS} | {
+        "vintage": "v",
+        "as_of": "2024-01-01",
+        "variant": "a",
+        "date": "2024-03-01",
+        "theater": "t",
+        "kind": "reported",
+        "horizon_months": 2,
+        "in50": True,
+        "in80": True,
+        "share_in80": 0.80004,
+        "source": "s",
+    }
+    points = pd.DataFrame(
+        [row | {"share_in50": 0.5008}, row | {"share_in50": 0.5001, "share_in80": 0.8}],
+        columns=POINT_COLUMNS,
+    )
+    points["share_in80"] = [0.8001, 0.8]  # (as written: 4 decimals)
+    table = _scores(points)
+    assert table.expected_coverage50.tolist() == [0.5004, 0.5004]  # 0.50045: half to even
+    assert table.expected_coverage80.tolist() == [0.8000, 0.8000]  # 0.80005: half to even
 
 
 def test_the_command_takes_a_directory_for_the_scenario_files_it_holds(series_files, tmp_path):
