@@ -744,6 +744,27 @@ def test_a_source_no_number_cites_says_which_assumption_names_it_and_if_it_came_
     assert "dated after" not in article("shafaq")  # (cited, and of the scenario's day)
 
 
+def test_a_number_resting_on_a_source_dated_after_the_scenario_says_so_on_the_page(
+    tmp_path: Path,
+) -> None:
+    # the sentence went only to sources no number cites: a number resting on a later
+    # report, the case that matters most, said nothing
+    text = DEFAULT_SCENARIO.read_text(encoding="utf-8").replace(
+        "level: {value: 0, source: shafaq,", "level: {value: 0, source: cnn-2024-12-19,"
+    )
+    assert "source: cnn-2024-12-19," in text
+    scenario = tmp_path / "late.yaml"
+    scenario.write_text(text, encoding="utf-8")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["run", str(scenario), "-q", "--report", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    page = (out / "report.html").read_text(encoding="utf-8")
+    start = page.index('id="source-cnn-2024-12-19"')
+    article = page[start : page.index("</article>", start)]
+    assert "Numbers that rest on it:" in article
+    assert "dated after the scenario's as-of date (6 Sep 2024)" in article
+
+
 def test_every_source_quote_and_assumption_is_shown_with_its_numbers(ensemble: Path) -> None:
     page = page_of(ensemble)
     section = page[page.index('id="sources"') : page.index('id="scenario"')]

@@ -820,26 +820,24 @@ class Page:
                     if p.kind == "assumption" and _names_source(p.assumption, s.id)
                 }
             )
-            uncited = (
-                "<p>No number of this run cites it"
-                + (
-                    "; the assumption of "
-                    + ", ".join(f"<code>{esc(n)}</code>" for n in named)
-                    + " names it in its reasons."
-                    if named
-                    else "."
-                )
-                + later
-                + "</p>"
+            codes = [f"<code>{esc(n)}</code>" for n in named]
+            uncited = "<p>No number of this run cites it" + (
+                f"; the assumption of {codes[0]} names it in its reasons."
+                if len(codes) == 1
+                else f"; the assumptions of {_and(codes)} name it in their reasons."
+                if codes
+                else "."
             )
             parts.append(
                 f'<article class="source" id="source-{esc(s.id)}"><h4>{esc(s.title)}</h4>'
                 f'<p class="meta"><code>{esc(s.id)}</code>{" · " + esc(meta) if meta else ""}'
                 f"{' · file ' + esc(s.seed) if s.seed else ''}{link}</p>{quote}"
                 + (
-                    "<p>Numbers that rest on it:</p>" + _numbers(cited, all_variants, s.quote)
+                    (f"<p>{later.strip()}</p>" if later else "")
+                    + "<p>Numbers that rest on it:</p>"
+                    + _numbers(cited, all_variants, s.quote)
                     if cited
-                    else uncited
+                    else uncited + later + "</p>"
                 )
                 + "</article>"
             )
