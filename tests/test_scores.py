@@ -92,6 +92,13 @@ def test_weighted_counts_as_exact_integers_give_the_weighted_crps_and_bands():
         (lambda: band([1, 2], 120), r"0 < coverage < 100, found 120"),
         (lambda: band([1, 2], 100), r"0 < coverage < 100, found 100"),
         (lambda: band([1, 2], 0), r"0 < coverage < 100, found 0"),
+        # text and True were read as numbers
+        (lambda: percentile([1, 2], "50"), "q as a number of percent, found '50'"),
+        (lambda: percentile([1, 2], True), "q as a number of percent, found True"),
+        (lambda: band([1, 2], "80"), "coverage as a number of percent"),
+        (lambda: interval_score(True, 10, 5, 0.2), "lower as a finite number"),
+        # an int past a float's range raised OverflowError
+        (lambda: interval_score(0, 10, 10**400, 0.2), "observed as a finite number"),
     ],
 )
 def test_scores_refuse_an_observation_or_percent_outside_what_they_are_defined_for(call, message):

@@ -801,6 +801,8 @@ def test_a_coverage_is_its_exact_share_of_the_points_rounded_once_halves_to_even
                 "p90": 0,
                 "in50": i < 17,
                 "in80": i < 81,
+                "share_in50": 0.5,
+                "share_in80": 0.8,
                 "interval_score": 1.0,
                 "crps": 1.0,
                 "source": "",

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from numbers import Integral, Real
+from numbers import Integral, Rational, Real
 from typing import Any
 
 import numpy as np
@@ -74,7 +74,9 @@ def _percent(value: Any, name: str, *, top: bool) -> Fraction:
     """``value`` taken exactly, refused (ValueError) unless ``0 < value < 100`` (or
     ``<= 100`` with ``top``)."""
     try:
-        exact = Fraction(value)
+        if isinstance(value, bool) or not isinstance(value, Real):
+            raise TypeError  # (Fraction would read "50" and True as numbers)
+        exact = Fraction(value) if isinstance(value, Rational) else Fraction(float(value))
     except (TypeError, ValueError, OverflowError):
         raise ValueError(f"expected {name} as a number of percent, found {value!r}") from None
     if not (0 < exact <= 100 if top else 0 < exact < 100):
@@ -148,7 +150,11 @@ def interval_score(lower: int, upper: int, observed: float, alpha: float) -> flo
         that is not a finite number (a NaN would have scored as inside the band).
     """
     for name, value in (("lower", lower), ("upper", upper), ("observed", observed)):
-        if not (isinstance(value, Real) and math.isfinite(value)):
+        try:
+            finite = not isinstance(value, bool) and math.isfinite(value)
+        except (TypeError, OverflowError):  # (not a number, or an int past a float's range)
+            finite = False
+        if not finite:
             raise ValueError(f"expected {name} as a finite number of troops, found {value!r}")
     if lower > upper:
         raise ValueError(f"expected lower <= upper, found {lower} > {upper}")
@@ -194,7 +200,7 @@ def percentile(counts: ArrayLike, q: float | Fraction) -> int:
     return int(next(i for i, v in enumerate(cum) if v >= max(need, 1)))
 
 
-def band(counts: ArrayLike, coverage: int) -> tuple[int, int]:
+def band(counts: ArrayLike, coverage: int | Fraction) -> tuple[int, int]:
     """The central band holding ``coverage`` % of the draws: ``(p_lo, p_hi)`` with
     ``lo = (100 − coverage) / 2`` and ``hi = 100 − lo`` (80 → p10–p90).
 
@@ -220,7 +226,7 @@ def band(counts: ArrayLike, coverage: int) -> tuple[int, int]:
     return percentile(counts, lo), percentile(counts, 100 - lo)
 
 
-def band_share(counts: ArrayLike, coverage: int) -> Fraction:
+def band_share(counts: ArrayLike, coverage: int | Fraction) -> Fraction:
     """The share of the draws (or weight) inside the central ``coverage`` % band, ends
     included: ``(Σ_{p_lo ≤ L ≤ p_hi} counts[L]) / N``, at least ``coverage / 100``
     (each end is a level some draws share; the band holds all of them). It is what

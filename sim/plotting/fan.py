@@ -509,7 +509,9 @@ def _decorate(
             + " Percentiles are exact over the draws, not interpolated; the solid line"
             " joins each month's median, a path no single draw need follow."
         )
-        if any("\nmet " in t.get_text() for ax in axes for t in ax.texts):
+        # (from what is drawn, not the labels' text: a crowded label drops its "met")
+        deadlines = any(line.get_gid() == "deadline" for ax in axes for line in ax.get_lines())
+        if deadlines and "p_met" in result.milestones.columns:
             note += "\n" + MET_NOTE
     if crowded:
         note += "\n" + textwrap.fill(crowded, 190)
