@@ -475,6 +475,15 @@ def test_the_sweep_chart_says_swept_values_replace_the_variants_own_and_lines_on
         assert "the lines join the values run, nothing between them is run" in text
     finally:
         plt.close(fig)
+    # heat maps of two keys have no lines to explain
+    two = sweep(scenario, [(DELAY, [0, 3]), (CUT, [300, 600])], ["as-reported"], None, None)
+    fig = plot_sweep(two)[0].figure
+    try:
+        text = " ".join(t.get_text() for t in fig.texts).replace("\n", " ")
+        assert "The swept values replace each variant's own." in text
+        assert "lines join" not in text
+    finally:
+        plt.close(fig)
 
 
 def test_sweep_end_labels_start_right_of_the_panel_where_its_gridlines_end(scenario) -> None:

@@ -132,12 +132,12 @@ def _subtitle(sw: Sweep) -> str:
         text = "Whether each deadline is met in the central run (every input at its central value)"
     # (a variant named for a value of the key, on-time or slip-6, runs at every value
     # swept: its name no longer says its value; and a line between two points is not run)
-    swept = sum(len(v) > 1 for v in sw.values)
+    one = len(sw.swept) == 1
     return (
         text
         + _held(sw)
         + ". The swept values replace each variant's own"
-        + ("; the lines join the values run, nothing between them is run." if swept == 1 else ".")
+        + ("; the lines join the values run, nothing between them is run." if one else ".")
     )
 
 
