@@ -73,6 +73,15 @@ def test_a_range_includes_both_ends_in_exact_steps() -> None:
         ("announcement.delay=", "announcement.delay", "a value after '='", "nothing"),
         ("announcement.delay=5..1", "announcement.delay", "FROM <= TO", "'5..1'"),
         ("announcement.delay=1..5:0", "announcement.delay", "a positive STEP", ""),
+        # 0..10:3 ran 0, 3, 6 and 9: the end written was dropped without a word
+        (
+            "announcement.delay=0..10:3",
+            "announcement.delay",
+            "TO is FROM plus a whole number of STEPs, both ends run (0..9:3 or 0..12:3)",
+            "'0..10:3'",
+        ),
+        ("announcement.delay=0..12:100", "announcement.delay", "(0..0:100 or 0..100:100)", ""),
+        ("x.p=0..1:0.3", "x.p", "(0..0.9:0.3 or 0..1.2:0.3)", "'0..1:0.3'"),
         ("announcement.delay=1,1", "announcement.delay", "each value once", "'1' twice"),
         ("announcement.delay=1,,2", "announcement.delay", "single commas", "an empty item"),
     ],

@@ -165,7 +165,8 @@ def split_items(text: str) -> list[str]:
 def expand_range(key: str, text: str) -> list[Setting] | None:
     """``FROM..TO[:STEP]`` → one :class:`Setting` per value (None when ``text`` is not
     a range). Whole numbers stay whole; every value is ``FROM + i * STEP`` in exact
-    decimal arithmetic, up to and including ``TO``. An error about a value quotes the
+    decimal arithmetic, up to and including ``TO``; a ``TO`` off that grid is refused
+    (its value would not run). An error about a value quotes the
     range as written (``'0..9:1.50'``): the value itself was not written."""
     m = _RANGE.match(text)
     if m is None:
@@ -180,6 +181,14 @@ def expand_range(key: str, text: str) -> list[Setting] | None:
         raise _error(key, "a range with a positive STEP", repr(text.strip()))
     if hi < lo:
         raise _error(key, "a range FROM..TO with FROM <= TO", repr(text.strip()))
+    if (hi - lo) % step:  # (0..10:3 ran 0, 3, 6, 9: the 10 written was dropped)
+        below = lo + ((hi - lo) // step) * step
+        raise _error(
+            key,
+            f"a range whose TO is FROM plus a whole number of STEPs, both ends run "
+            f"({lo}..{below}:{step} or {lo}..{below + step}:{step})",
+            repr(text.strip()),
+        )
     count = int((hi - lo) / step) + 1
     if count > MAX_POINTS:
         raise _error(key, f"at most {MAX_POINTS:,} values", f"{count:,} in {text.strip()!r}")
