@@ -762,3 +762,52 @@ def test_a_run_record_with_null_tolerance_parts_reads_them_as_none(conditioned_r
     (run / "run.json").write_text(json.dumps(record))
     res = CliRunner().invoke(main, ["plot", str(run), "-o", str(tmp_path / "x.png")])
     assert res.exit_code == 0, res.output
+
+
+@pytest.fixture(scope="module")
+def conditioned_default_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("conditioned") / "run"
+    args = ["run", "-q", "--draws", "400", "--seed", "1", "--condition", "-o", str(out)]
+    args += ["--observed", str(SCENARIOS_DIR / "iraq-syria-2024-observed.csv")]
+    args += ["--as-of", "2025-06-01", "--variant", "on-time"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.mark.parametrize("table", ["observed.csv", "bands_conditioned.csv", "conditioning.csv"])
+@pytest.mark.parametrize("command", ["plot", "report"])
+def test_a_table_the_run_wrote_that_is_gone_is_refused_not_read_as_never_written(
+    conditioned_default_run: Path, tmp_path: Path, table: str, command: str
+) -> None:
+    # with observed.csv deleted, plot redrew the charts without their observations over
+    # the ones that had them, and report made a page with no scores, both exit 0
+    run = tmp_path / "run"
+    shutil.copytree(conditioned_default_run, run)
+    (run / table).unlink()
+    before = {p.name: p.read_bytes() for p in run.iterdir()}
+    args = [command, str(run)] + (
+        ["-o", str(tmp_path / "page.html")] if command == "report" else []
+    )
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert result.output.strip() == (
+        f"forcesim: error: {run / table}: expected a run directory holding {table} "
+        "(run.json's manifest lists it), found no such file"
+    )
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == before
+    assert not (tmp_path / "page.html").exists()
+
+
+def test_a_run_no_manifest_vouches_for_still_needs_the_observed_table_its_record_names(
+    conditioned_default_run: Path, tmp_path: Path
+) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(conditioned_default_run, run)
+    _unsign(run)
+    (run / "observed.csv").unlink()
+    result = CliRunner().invoke(main, ["plot", str(run)])
+    assert result.exit_code == 2, result.output
+    assert "expected a run directory holding observed.csv (run.json records the observations" in (
+        result.output
+    )

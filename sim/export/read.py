@@ -512,6 +512,33 @@ def rebuild(run_dir: Path, record: dict[str, Any]) -> Result:
 
 
 @_placing
+def _refuse_missing_tables(run_dir: Path, record: dict[str, Any]) -> None:
+    """Refuse a run directory that lacks a table its ``run.json`` says it wrote: one its
+    signed manifest lists, or ``observed`` when it records observations. (Read as "this
+    run had none", a deleted ``observed.csv`` redrew the run's charts without their
+    observations, over the ones that had them.)
+
+    Raises
+    ------
+    sim.ScenarioError
+        At the missing file, naming what ``run.json`` records of it."""
+    listed = read_manifest(run_dir) or {}
+    for name in listed:
+        ext = name.rpartition(".")[2]
+        if ext in TABLE_FORMATS and not (run_dir / name).is_file():
+            raise ScenarioError.absent(
+                f"a run directory holding {name} (run.json's manifest lists it)",
+                not_a_file(run_dir / name),
+                file=str(run_dir / name),
+            )
+    if record.get("observed") and not has_table(run_dir, "observed"):
+        raise ScenarioError.absent(
+            "a run directory holding observed.csv (run.json records the observations it scored)",
+            not_a_file(run_dir / "observed.csv"),
+            file=str(run_dir / "observed.csv"),
+        )
+
+
 def _rebuild(
     run_dir: Path, record: dict[str, Any], keep: Callable[[pd.DataFrame], Any] | None = None
 ) -> tuple[Result, Known, pd.DataFrame | None]:
@@ -526,6 +553,7 @@ def _rebuild(
                 not_a_file(run_dir / f"{name}.csv"),
                 file=str(run_dir / f"{name}.csv"),
             )
+    _refuse_missing_tables(run_dir, record)
     sc = _scenario(record, record_path)
     names = sc.select(list(record["variants"]))
     plans = {v: sc.plan(v) for v in names}
