@@ -15,7 +15,6 @@ from sim.analysis.observed import (
     with_observations,
 )
 from sim.errors import flag_argument
-from sim.io.files import path_argument
 from sim.model.draws import central_inputs
 from sim.model.stepper import step
 from sim.results import (
@@ -25,7 +24,7 @@ from sim.results import (
     monthly_columns,
     monthly_of,
 )
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario, scenario_argument
 
 
 def run(
@@ -111,10 +110,7 @@ def run(
     observing = {k: v for k, v in observing.items() if v is not None and v is not False}
     observed = observing.pop("observed", None)
     refuse_run_options(observed, observing, draws, seed)
-    if not isinstance(scenario, Scenario):
-        path_argument(scenario, "a scenario file", "scenario", "run", or_else="a Scenario or ")
-        scenario = load_scenario(scenario)
-    sc = scenario
+    sc = scenario_argument(scenario, "run")
     names = sc.select(variants)  # run(s, "slip-6"): that variant, not its letters
     if observed is not None:  # the CSV's path read, or a set checked, against this scenario
         observed = check_observed(sc, observed, "observed=")

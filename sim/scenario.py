@@ -452,6 +452,22 @@ class Scenario:
         )
 
 
+def scenario_argument(scenario: object, function: str) -> Scenario:
+    """The scenario a public function was given: a :class:`Scenario` as it is, or the
+    path of a scenario file, loaded (:func:`load_scenario`).
+
+    Raises
+    ------
+    TypeError
+        For anything else (None, a Result, a number), naming ``function``.
+    sim.ScenarioError
+        For a path that does not load."""
+    if isinstance(scenario, Scenario):
+        return scenario
+    path_argument(scenario, "a scenario file", "scenario", function, or_else="a Scenario or ")
+    return load_scenario(scenario)  # type: ignore[arg-type]
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Load, validate and freeze one scenario file.
 

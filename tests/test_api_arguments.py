@@ -400,3 +400,52 @@ def test_plot_sweep_and_plot_tornado_take_one_variant_name_as_a_string(
     assert {line.get_label() for line in axes[0].get_lines()} >= {"as-reported"}
     sens = sim.sensitivity(scenario, ["as-reported", "slip-6"], draws=20, seed=1)
     assert sim.plot_tornado(sens, variants="as-reported")
+
+
+HISTORICAL = Path(__file__).resolve().parent.parent / "scenarios" / "historical"
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda s: sim.sweep(s, [("announcement.delay", [0, 3])], ["on-time"]), "sweep"),
+        (lambda s: sim.sensitivity(s, ["as-reported"], draws=100, seed=1), "sensitivity"),
+        (lambda s: sim.run_backtest(s), "run_backtest"),
+        (lambda s: sim.compare(s, "on-time", "slip-6", draws=100, seed=1), "compare"),
+    ],
+)
+def test_the_analyses_take_a_scenario_path_as_run_does_and_refuse_none_by_name(
+    call: Any, name: str
+) -> None:
+    # sim.run took a path; sweep, sensitivity and run_backtest failed on one (and on
+    # None) with "'str' object has no attribute 'select'"
+    path = (
+        HISTORICAL / "afghanistan-2020.yaml"
+        if name == "run_backtest"
+        else Path(sim.default_scenario())
+    )
+    from_path, from_scenario = call(str(path)), call(sim.load_scenario(path))
+    assert from_path.table.equals(from_scenario.table)
+    with pytest.raises(TypeError, match=rf"^{name}\(\) takes a Scenario or the path of"):
+        call(None)
+
+
+@pytest.mark.parametrize(
+    ("plot", "kind"),
+    [
+        (sim.plot_compare, "Comparison"),
+        (sim.plot_backtest, "Backtest"),
+        (sim.plot_sweep, "Sweep"),
+        (sim.plot_tornado, "Sensitivity"),
+        (sim.plot_vintages, "VintageSeries"),
+    ],
+)
+def test_a_chart_of_the_wrong_kind_of_result_is_a_type_error_naming_what_it_draws(
+    scenario: sim.Scenario, plot: Any, kind: str
+) -> None:
+    # a plain Result gave "AttributeError: 'Result' object has no attribute 'table'"
+    result = sim.run(scenario, ["on-time"])
+    with pytest.raises(
+        TypeError, match=rf"^{plot.__name__}\(\) takes a {kind} \(from sim\.\w+\), not Result$"
+    ):
+        plot(result)

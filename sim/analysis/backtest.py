@@ -38,7 +38,7 @@ from sim.model.draws import central_inputs
 from sim.model.plan import compile_plan
 from sim.model.stepper import step
 from sim.results import monthly_frame
-from sim.scenario import Scenario, scenario_observations
+from sim.scenario import Scenario, scenario_argument, scenario_observations
 from sim.schema import PROFILES, ScenarioDoc
 
 BACKTEST_COLUMNS = [
@@ -195,7 +195,7 @@ class Backtest:
 
 
 def run_backtest(
-    scenario: Scenario,
+    scenario: Scenario | str | os.PathLike[str],
     observations: ObservationSet | str | os.PathLike[str] | None = None,
     variants: list[str] | None = None,
 ) -> Backtest:
@@ -203,7 +203,7 @@ def run_backtest(
 
     Parameters
     ----------
-    scenario : Scenario
+    scenario : Scenario, or the path of a scenario file
     observations : ObservationSet or path, optional
         Default: the scenario's own ``observations``. A path is read against the
         scenario, as :func:`sim.load_observations` reads it; an ObservationSet is
@@ -225,6 +225,7 @@ def run_backtest(
     TypeError
         For observations that are neither an ObservationSet nor a path.
     """
+    scenario = scenario_argument(scenario, "run_backtest")
     if observations is not None:  # a CSV file read, or a set checked, as sim.run does
         from sim.analysis.observed import check_observed
 

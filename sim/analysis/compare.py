@@ -48,7 +48,7 @@ from sim.model.plan import Plan
 from sim.model.rules import group_firsts, row_groups, timing, timing_groups, window_months
 from sim.model.stepper import StepInputs, StepOutput, step
 from sim.months import format_month
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario, scenario_argument
 
 COMPARE_COLUMNS = [
     "scenario",
@@ -198,7 +198,7 @@ def compare(
         would need more than 256 MB of counts (at the scenario's
         ``theaters``).
     """
-    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    sc = scenario_argument(scenario, "compare")
     return _compare(sc, a, b, draws, seed, chunk=chunk, progress=progress, executor=executor)
 
 

@@ -53,6 +53,7 @@ deviation of the estimate over 100 bootstrap resamples of the runs.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from functools import partial
@@ -94,7 +95,7 @@ from sim.model.rules import group_firsts, timing, timing_groups
 from sim.model.stepper import StepInputs, step
 from sim.months import format_month
 from sim.results import milestone_frame
-from sim.scenario import Scenario
+from sim.scenario import Scenario, scenario_argument
 from sim.schema import Spec, support
 
 COLUMNS = ["scenario", "variant", "input", "outcome", "low", "high", "swing", "se", "within_noise"]
@@ -437,7 +438,7 @@ def _marks(sc: Scenario, name: str, plan: Plan) -> list[tuple[str, str, int]]:
 
 
 def sensitivity(
-    scenario: Scenario,
+    scenario: Scenario | str | os.PathLike[str],
     variants: Sequence[str] | None = None,
     draws: int | None = None,
     seed: int | None = None,
@@ -451,7 +452,7 @@ def sensitivity(
 
     Parameters
     ----------
-    scenario : Scenario
+    scenario : Scenario, or the path of a scenario file
     variants : sequence of str, optional
         Default: every variant.
     draws : int
@@ -484,6 +485,7 @@ def sensitivity(
         count level by level (at the scenario's ``theaters``); a selection of
         variants with no uncertain input (at ``variants``).
     """
+    scenario = scenario_argument(scenario, "sensitivity")
     draws, seed = check_args(draws, seed, chunk)
     if method not in ("tenths", "sobol"):
         raise ScenarioError(

@@ -16,6 +16,7 @@ one row per point, variant and outcome.
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +36,7 @@ from sim.model.plan import Plan
 from sim.model.stepper import step
 from sim.months import format_month
 from sim.results import milestone_columns
-from sim.scenario import Scenario, from_code
+from sim.scenario import Scenario, from_code, scenario_argument
 
 MAX_POINTS = 100_000
 VALUE_COLUMNS = ["variant", "outcome", "value", "month"]
@@ -139,7 +140,7 @@ class Sweep:
 
 
 def sweep(
-    scenario: Scenario,
+    scenario: Scenario | str | os.PathLike[str],
     axes: Sequence[tuple[str, Sequence[Any]]] | Mapping[str, Sequence[Any]],
     variants: Sequence[str] | None = None,
     draws: int | None = None,
@@ -156,7 +157,7 @@ def sweep(
 
     Parameters
     ----------
-    scenario : Scenario
+    scenario : Scenario, or the path of a scenario file
     axes : sequence of (key, values), or mapping of key to values
         Dotted key paths and the values each takes (a key with one value is
         held there), each key once. Values are as a scenario file writes them.
@@ -191,8 +192,14 @@ def sweep(
         100,000,000 draws a variant (points x ``draws``, as many as one ensemble may
         have: :data:`sim.analysis.summaries.MAX_DRAWS`).
     """
+    scenario = scenario_argument(scenario, "sweep")
     if draws is not None or seed is not None or chunk is not None:
         draws, seed = check_args(draws, seed, chunk)
+    if not isinstance(axes, Mapping | Sequence) or isinstance(axes, str):
+        raise TypeError(
+            "sweep() takes axes as (key, values) pairs or a mapping of key to values, "
+            f"not {type(axes).__name__}"
+        )
     pairs = list(axes.items()) if isinstance(axes, Mapping) else list(axes)
     for pair in pairs:
         if (

@@ -35,7 +35,13 @@ def plot_backtest(bt: Backtest) -> list[Axes]:
     list of matplotlib.axes.Axes
         A panel per profile (one row of panels per observed theater), lines per
         variant, then the panel of each profile's and variant's MAE as bars.
+
+    Raises
+    ------
+    TypeError
+        For data that is not a Backtest.
     """
+    common.expect(bt, Backtest, "plot_backtest", "sim.run_backtest")
     obs = bt.observations.items
     months = sorted(set(bt.paths.month.astype(str)))
     series = [

@@ -98,6 +98,20 @@ def own_figure() -> bool:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def expect(value: object, kind: type, function: str, made_by: str) -> None:
+    """Refuse a chart function's data that is not a ``kind`` (a Result where a Comparison
+    is drawn failed deep inside with an AttributeError).
+
+    Raises
+    ------
+    TypeError
+        Naming ``function``, what it draws and where that comes from (``made_by``)."""
+    if not isinstance(value, kind):
+        raise TypeError(
+            f"{function}() takes a {kind.__name__} (from {made_by}), not {type(value).__name__}"
+        )
+
+
 def plain_text(func: F) -> F:
     """Make a chart function draw every text as written: matplotlib would read
     ``$...$`` in a title or a variant's description as TeX math (or hand it to LaTeX

@@ -82,10 +82,13 @@ def plot_compare(
 
     Raises
     ------
+    TypeError
+        For data that is not a Comparison.
     ValueError
         For a theater the comparison does not hold, the wrong number of axes, or
         axes a chart of months and troops cannot be drawn in.
     """
+    common.expect(cmp, Comparison, "plot_compare", "sim.compare")
     names = common.names_given(theaters) or cmp.theaters  # theaters="iraq": not its letters
     have = list(dict.fromkeys(cmp.table.theater))
     for name in names:

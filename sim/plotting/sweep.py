@@ -165,10 +165,13 @@ def plot_sweep(sw: Sweep, *, variants: Sequence[str] | None = None) -> list[Axes
 
     Raises
     ------
+    TypeError
+        For data that is not a Sweep.
     ValueError
         For no or more than two swept keys, a scenario without milestones, or an
         unknown variant.
     """
+    common.expect(sw, Sweep, "plot_sweep", "sim.sweep")
     swept = sw.swept
     if len(swept) not in (1, 2):
         raise ValueError(f"expected one or two keys taking more than one value, found {len(swept)}")

@@ -126,9 +126,12 @@ def plot_tornado(sens: Sensitivity, *, variants: Sequence[str] | None = None) ->
 
     Raises
     ------
+    TypeError
+        For data that is not a Sensitivity.
     ValueError
         For an unknown variant, or when no input moves any outcome.
     """
+    common.expect(sens, Sensitivity, "plot_tornado", "sim.sensitivity")
     names = common.names_given(variants) if variants is not None else list(sens.variants)
     unknown = [v for v in names if v not in sens.variants]
     if unknown or not names:

@@ -62,10 +62,13 @@ def plot_vintages(
 
     Raises
     ------
+    TypeError
+        For data that is not a VintageSeries.
     ValueError
         For a variant no vintage has, or a theater (or ``THEATER/SITE``) no vintage
         has.
     """
+    common.expect(series, VintageSeries, "plot_vintages", "sim.run_vintages")
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
