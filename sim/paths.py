@@ -55,10 +55,14 @@ def missing(path: Path) -> str:
     return f"a symbolic link to {target!r}, which does not exist"
 
 
+def is_scenario_name(path: Path) -> bool:
+    """Whether a file's name is a scenario file's: ``.yaml`` or ``.yml`` in any case
+    (``b.YAML`` was passed over without a word), and not hidden (an editor's lock
+    ``.#a.yaml``, a copy's ``._a.yaml`` resource file)."""
+    return path.suffix.lower() in (".yaml", ".yml") and not path.name.startswith(".")
+
+
 def scenario_files(folder: Path) -> list[Path]:
-    """The scenario files a folder holds, as a shell's ``*.yaml *.yml`` lists them: by
-    name, not recursive, and not the hidden ones (an editor's lock ``.#a.yaml``, a
-    copy's ``._a.yaml`` resource file)."""
-    return sorted(
-        p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and not p.name.startswith(".")
-    )
+    """The scenario files a folder holds (:func:`is_scenario_name`), as a shell's
+    ``*.yaml *.yml`` lists them: by name, not recursive."""
+    return sorted(p for p in folder.iterdir() if is_scenario_name(p))

@@ -264,8 +264,9 @@ def test_the_command_takes_a_directory_for_the_scenario_files_it_holds(series_fi
     early, late, record = series_files
     folder = tmp_path / "vintages"
     folder.mkdir()
-    for path in (early, late):
-        (folder / path.name).write_bytes(path.read_bytes())
+    (folder / early.name).write_bytes(early.read_bytes())
+    # an upper-case extension was passed over without a word, one vintage scored
+    (folder / (late.stem + ".YAML")).write_bytes(late.read_bytes())
     (folder / "notes.txt").write_text("not a scenario")
     # hidden files are left out, as a shell's *.yaml leaves them: an editor's lock (a
     # link to nowhere) and a copy's resource file ended the command with an error
