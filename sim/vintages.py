@@ -279,6 +279,21 @@ def run_vintages(
                 col=col,
                 path="as_of",
             )
+    for sc in ordered:  # (refused at the vintage's own as_of, before any run, not at
+        # <arguments> when its conditioning came to it)
+        first, last = sc.doc.calendar.start, sc.doc.calendar.end
+        month = f"{sc.as_of_day:%Y-%m}"
+        if not first <= month <= last:
+            file, line, col = sc.locator.find(("as_of",))
+            raise ScenarioError(
+                f"a vintage's as_of within its calendar ({first} to {last}), the date it "
+                "is conditioned on",
+                repr(str(sc.doc.as_of)),
+                file=file,
+                line=line,
+                col=col,
+                path="as_of",
+            )
     seen: dict[str, Scenario] = {}
     for sc in ordered:  # each vintage's rows are named by its id
         if sc.id in seen:

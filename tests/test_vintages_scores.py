@@ -947,3 +947,23 @@ def test_a_vintage_refused_for_too_many_counts_of_misses_is_named_with_its_date(
         r"reports counted as of 2024-0[36]-\d\d, ",
         line,
     ), line
+
+
+def test_a_vintage_dated_outside_its_calendar_is_refused_at_its_as_of_line(write, tmp_path):
+    # it was refused at "<arguments>:1:1: as_of", naming no file, once its turn came
+    early = write(VINTAGE_YAML.format(id="early", as_of="2024-03-01"), name="early.yaml")
+    late = write(VINTAGE_YAML.format(id="late", as_of="2026-02-01"), name="late.yaml")
+    record = tmp_path / "record.csv"
+    record.write_text(RECORD)
+    line = next(
+        i for i, text in enumerate(late.read_text().splitlines(), 1) if text.startswith("as_of")
+    )
+    out = tmp_path / "v"
+    args = ["vintages", str(early), str(late), "--observed", str(record), "--draws", "50"]
+    result = CliRunner().invoke(main, [*args, "--seed", "1", "-o", str(out)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"forcesim: error: {late}:{line}:8: as_of: expected a vintage's as_of within its "
+        "calendar (2024-01 to 2025-06), the date it is conditioned on, found '2026-02-01'\n"
+    )
+    assert not out.exists()
