@@ -811,3 +811,26 @@ def test_a_run_no_manifest_vouches_for_still_needs_the_observed_table_its_record
     assert "expected a run directory holding observed.csv (run.json records the observations" in (
         result.output
     )
+
+
+@pytest.mark.parametrize(
+    ("edit", "path", "found"),
+    [
+        ({"resolved": {}}, "resolved.base", "no base"),
+        ({"resolved": None}, "resolved", "null"),
+        ({"resolved": {"base": 3}}, "resolved.base", "3"),
+        ({"variants": None}, "variants", "null"),
+    ],
+)
+def test_a_run_record_missing_its_scenario_says_what_it_found_not_pythons_error(
+    run: Path, edit: dict, path: str, found: str
+) -> None:
+    # "found KeyError: 'base'" and "found TypeError: 'NoneType' object is not iterable"
+    record = load_record(run / "run.json")
+    record.update(edit)
+    write_record(run, record)
+    result = CliRunner().invoke(main, ["plot", str(run)])
+    assert result.exit_code == 2, result.output
+    assert f": {path}: expected a run.json written by forcesim, whose " in result.output
+    assert result.output.rstrip().endswith(f", found {found}")
+    assert "Error" not in result.output

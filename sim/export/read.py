@@ -480,16 +480,30 @@ def _shown(value: Any) -> str:
 
 def _scenario(record: dict[str, Any], record_path: Path) -> Scenario:
     """The scenario a run record resolved (``resolved.base``), validated again."""
-    try:
-        raw = record["resolved"]["base"]
-        list(record["variants"])
-    except (KeyError, TypeError) as exc:
+    # (what is missing or of the wrong kind said as the record has it, not as the
+    # KeyError or TypeError Python raised reading it)
+    resolved = record.get("resolved")
+    if not isinstance(resolved, dict) or not isinstance(resolved.get("base"), dict):
+        path, found = (
+            ("resolved.base", _shown(resolved.get("base")) if "base" in resolved else "no base")
+            if isinstance(resolved, dict)
+            else ("resolved", _shown(resolved) if "resolved" in record else "no resolved")
+        )
         raise ScenarioError(
-            "a run.json written by forcesim",
-            f"{type(exc).__name__}: {exc}",
+            "a run.json written by forcesim, whose resolved.base is the scenario it ran",
+            found,
             file=str(record_path),
-            path="resolved",
-        ) from None
+            path=path,
+        )
+    variants = record.get("variants")
+    if not isinstance(variants, list):
+        raise ScenarioError(
+            "a run.json written by forcesim, whose variants are a list of names",
+            _shown(variants) if "variants" in record else "no variants",
+            file=str(record_path),
+            path="variants",
+        )
+    raw = resolved["base"]
     locator = Locator([Layer(Positions(str(record_path)))])
     doc = validate_doc(raw, locator, ("resolved", "base"))
     settings = record.get("set") or {}
