@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class ScenarioError(ValueError):
     """A scenario file (or a value set in code) broke a rule.
@@ -89,6 +91,13 @@ class ScenarioError(ValueError):
         return ScenarioError(
             self.expected, self.found, file=file, line=line, col=col, path=path or self.path
         )
+
+
+def one_line(message: str) -> str:
+    """``message`` on one line: each line break (with the blanks around it) made one
+    space. Runs of spaces within a line stay: a value quoted as ``'  2024-09-27'`` is
+    quoted as written, not with its two spaces made one."""
+    return re.sub(r"[ \t]*[\r\n\v\f\x85\u2028\u2029]\s*", " ", message).strip()
 
 
 def describe(value: object, limit: int = 60) -> str:

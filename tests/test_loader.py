@@ -686,3 +686,19 @@ milestones:
     assert levels["2024-04"] == 600  # the later milestone in the file comes first by date
     assert levels["2024-11"] == 0
     assert list(result.milestones.met) == [True, True]
+
+
+def test_a_quoted_value_with_runs_of_spaces_is_quoted_with_every_space(tmp_path) -> None:
+    # "as_of: '  2024-09-27'" was quoted as ' 2024-09-27': the two spaces made one
+    text = MINIMAL_YAML.replace("as_of: 2024-01", "as_of: '  2024-09-27'")
+    path = tmp_path / "spaces.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(sim.ScenarioError) as info:
+        sim.load_scenario(path)
+    assert str(info.value).endswith("found '  2024-09-27'")
+
+
+def test_one_line_joins_lines_but_keeps_the_spaces_within_a_line() -> None:
+    from sim.errors import one_line
+
+    assert one_line("expected a,\n    found '  x'\r\n") == "expected a, found '  x'"

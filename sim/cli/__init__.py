@@ -20,12 +20,14 @@ from typing import Any
 
 import click
 
+from sim.errors import one_line
+
 EXIT_BAD_INPUT = 2
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
     """Print ``forcesim: error: MESSAGE`` (one line) and exit with ``code``."""
-    click.echo(f"forcesim: error: {' '.join(message.split())}", err=True)
+    click.echo(f"forcesim: error: {one_line(message)}", err=True)
     sys.exit(code)
 
 
@@ -46,7 +48,7 @@ def reported_warnings() -> Iterator[None]:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
         elif str(w.message) not in seen:
             seen.add(str(w.message))
-            click.echo(f"forcesim: warning: {' '.join(str(w.message).split())}", err=True)
+            click.echo(f"forcesim: warning: {one_line(str(w.message))}", err=True)
 
 
 def friendly(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -36,7 +36,7 @@ from typing import Any, TypedDict
 
 import yaml
 
-from sim.errors import ScenarioError, describe
+from sim.errors import ScenarioError, describe, one_line
 from sim.io.numbers import EXACT_EXPECTED, PLAIN_DECIMAL, form_hint, inexact
 from sim.paths import missing
 
@@ -421,7 +421,7 @@ class _Builder:
         """The scalar's text as it stands in the file (quotes included), on one line."""
         start, end = node.start_mark.index, node.end_mark.index
         raw = self.text[start:end] if self.text and 0 <= start < end else node.value
-        return " ".join(str(raw).split())
+        return one_line(str(raw))
 
     def plain(self, node: yaml.Node, path: Path_) -> Any:
         """A plain scalar read by the YAML 1.2 core schema; a number in a form readers
