@@ -525,7 +525,6 @@ def rebuild(run_dir: Path, record: dict[str, Any]) -> Result:
     return _rebuild(run_dir, record)[0]
 
 
-@_placing
 def _refuse_missing_tables(run_dir: Path, record: dict[str, Any]) -> None:
     """Refuse a run directory that lacks a table its ``run.json`` says it wrote: one its
     signed manifest lists, or ``observed`` when it records observations. (Read as "this
@@ -553,6 +552,7 @@ def _refuse_missing_tables(run_dir: Path, record: dict[str, Any]) -> None:
         )
 
 
+@_placing
 def _rebuild(
     run_dir: Path, record: dict[str, Any], keep: Callable[[pd.DataFrame], Any] | None = None
 ) -> tuple[Result, Known, pd.DataFrame | None]:
