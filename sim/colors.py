@@ -1,9 +1,11 @@
 """The colours of every chart, in one place: the PNG charts (:mod:`sim.plotting`) and the
 interactive page (:mod:`sim.report`) both read them here, so a variant has the same colour
-on both. Plain hex strings; this module imports nothing.
+on both. Plain hex strings; this module imports nothing of forcesim (only typing).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 #: one colour per variant, in run order (repeating after ten); the first four, all most
 #: scenarios have, far apart in hue (blue, red, yellow, purple: the teal, next to the
@@ -65,6 +67,13 @@ def variant_colors(
         if len(set(spots)) == min(len(variants), len(PALETTE)):
             return {v: PALETTE[i] for v, i in zip(variants, spots, strict=True)}
     return {v: PALETTE[i % len(PALETTE)] for i, v in enumerate(variants)}
+
+
+def run_colors(run: Any) -> dict[str, str]:
+    """Each variant of ``run`` (anything with ``variants`` and a ``scenario``: a Result,
+    a Backtest, a Sweep) in its colour: :func:`variant_colors` in the order of the
+    scenario's variants, so a run of some of them colours each as the whole run does."""
+    return variant_colors(list(run.variants), list(run.scenario.variants))
 
 
 def rgb(color: str) -> tuple[float, float, float]:

@@ -470,17 +470,17 @@ def _scores(points: pd.DataFrame) -> pd.DataFrame:
         for r in zip(*(table[c] for c in [*keys, "horizon"]), strict=True)
     ]
     table = table.iloc[sorted(range(len(table)), key=rank.__getitem__)]
-    for col, inside in (("coverage50", "in50"), ("coverage80", "in80")):
-        # the share of the points in the band: its exact ratio rounded once
+    # the share of the points in each band, and the mean of their written shares: each
+    # an exact ratio of whole numbers, rounded once
+    for col, total, unit in (
+        ("coverage50", "in50", 1),
+        ("coverage80", "in80", 1),
+        ("expected_coverage50", "held50", scale),
+        ("expected_coverage80", "held80", scale),
+    ):
         table[col] = [
-            rounded(int(k), int(n), COVERAGE_PLACES)
-            for k, n in zip(table[inside], table.observations, strict=True)
-        ]
-    for col, held in (("expected_coverage50", "held50"), ("expected_coverage80", "held80")):
-        # the mean of the points' written shares: its exact ratio rounded once
-        table[col] = [
-            rounded(int(k), int(n) * scale, COVERAGE_PLACES)
-            for k, n in zip(table[held], table.observations, strict=True)
+            rounded(int(k), int(n) * unit, COVERAGE_PLACES)
+            for k, n in zip(table[total], table.observations, strict=True)
         ]
     for col in ("interval_score", "crps"):
         table[col] = table[col].astype(float).round(3)

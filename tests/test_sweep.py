@@ -441,7 +441,7 @@ def _p_met(sw, variant: str) -> pd.Series:
 def test_sweep_lines_that_coincide_each_show_in_their_own_colour(scenario) -> None:
     import matplotlib.pyplot as plt
 
-    from sim.plotting.common import variant_colors
+    from sim.colors import variant_colors
     from sim.plotting.sweep import plot_sweep
 
     # as-reported and slip-6-moving meet iraq-phase-1 at a delay of 0 and miss it after:

@@ -76,6 +76,15 @@ def _may_become_a_run(folder: Path) -> bool:
         return False
 
 
+def _hold_both(run_dir: str, output: str | None) -> None:
+    """Hold, until the command ends, the run directory drawn from (a run replacing it
+    meanwhile would mix two runs) and the folder of ``-o`` when a run could be being
+    written there (it would refuse the folder for the file put in it)."""
+    hold(run_dir, "RUN_DIR")
+    if output and _may_become_a_run(Path(output).parent):
+        hold(Path(output).parent, "-o")
+
+
 def _strict_problems(sc: Any) -> list[str]:
     """Every problem ``--strict`` finds in a loaded scenario, one line each: numbers with
     neither source nor assumption (each once, where it is written), then inputs no
@@ -275,9 +284,7 @@ def plot(run_dir: str, output: str | None, chart: str | None, theaters: tuple[st
     from sim.plotting import use_agg
 
     use_agg()
-    hold(run_dir, "RUN_DIR")  # (a run replacing it meanwhile would mix two runs)
-    if output and _may_become_a_run(Path(output).parent):
-        hold(Path(output).parent, "-o")  # (a run written there meanwhile would refuse it)
+    _hold_both(run_dir, output)
     written = redraw(Path(run_dir), Path(output) if output else None, chart, theaters)
     click.echo("wrote " + ", ".join(str(p) for p in written))
 
@@ -317,9 +324,7 @@ def report(
     import sim
 
     needs("plotly", "report", "report")
-    hold(run_dir, "RUN_DIR")  # (a run replacing it meanwhile would mix two runs)
-    if output and _may_become_a_run(Path(output).parent):
-        hold(Path(output).parent, "-o")  # (a run written there meanwhile would refuse it)
+    _hold_both(run_dir, output)
     variants, theaters = tuple(dict.fromkeys(variants)), tuple(dict.fromkeys(theaters))
     path = sim.write_report(
         Path(run_dir),

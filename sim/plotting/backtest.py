@@ -6,6 +6,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from sim.analysis.backtest import Backtest
+from sim.colors import run_colors
 from sim.months import spell_date
 from sim.plotting import common
 from sim.plotting.observed import (
@@ -53,7 +54,7 @@ def plot_backtest(bt: Backtest) -> list[Axes]:
     series, crowded = common.theater_selection(
         series, "errors.csv and paths.csv have every theater", chart="backtest"
     )
-    colors = common.variant_colors(bt.variants, list(bt.scenario.variants))
+    colors = run_colors(bt)
     fig, panels, summary = _layout(series)
     tops: dict[str, float] = {}
     for s, profile, ax in panels:

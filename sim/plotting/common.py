@@ -293,12 +293,6 @@ def use_agg() -> None:
         _agg_pending = True
 
 
-def variant_colors(variants: Sequence[str], every: Sequence[str] | None = None) -> dict[str, str]:
-    """Each variant's colour (:func:`sim.colors.variant_colors`): ``every``, the
-    scenario's variants, keeps each one's colour in a run of some of them."""
-    return colors.variant_colors(list(variants), None if every is None else list(every))
-
-
 #: the envelope's margins and the least height of one theater's panel [inches]
 ENVELOPE_TOP_IN, ENVELOPE_BOTTOM_IN, ENVELOPE_PANEL_IN = 1.2, 1.4, 2.9
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.colors import DEADLINE, RANGE, RANGE_ALPHA, TARGET
+from sim.colors import DEADLINE, RANGE, RANGE_ALPHA, TARGET, run_colors
 from sim.months import spell_month
 from sim.plotting import common
 from sim.plotting.clearance import clear_top_labels, line_labels
@@ -184,7 +184,7 @@ def plot_envelope(
     if fig is not None:
         # the panels' final size first: the labels are placed and kept off the data by it
         _layout(fig, notes)
-    colors = common.variant_colors(result.variants, list(result.scenario.variants))
+    colors = run_colors(result)
     df = result.monthly
     for i, (tid, a) in enumerate(zip(names, axes, strict=True)):
         rows = df[df.theater == tid]

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.sweep import Sweep
+from sim.colors import run_colors
 from sim.months import spell_month
 from sim.plotting import common
 from sim.plotting.envelope import shared_stretches
@@ -312,7 +313,7 @@ def _lines(sw: Sweep, key: str, milestones: list[str], names: list[str]) -> list
     panel_w = (width - LEFT_IN - right - (cols - 1) * (GAP_IN + LABELS_IN)) / cols
     labels, numbers = _axis_values(sw, key)
     xs = numbers if numbers is not None else np.arange(len(labels), dtype=float)
-    colors = common.variant_colors(sw.variants, list(sw.scenario.variants))
+    colors = run_colors(sw)
     axes: list[Axes] = []
     for i, mid in enumerate(milestones):
         r, c = divmod(i, cols)

@@ -24,6 +24,8 @@ HEADLINE = "as-reported"  # the reading that leaves every open question open
 MEDIAN_WIDTH = 2.4  # [pt] of each vintage's median line
 BAND_EDGE_WIDTH = 0.9  # [pt] of the 10th and 90th percentile lines edging each band
 BAND_ALPHA = 0.07  # opacity of each band's fill
+#: (column, width [pt], zorder) of each vintage's lines: its band's edges and its median
+LINES = (("p10", BAND_EDGE_WIDTH, 3), ("p50", MEDIAN_WIDTH, 4), ("p90", BAND_EDGE_WIDTH, 3))
 
 
 def headline_variant(series: VintageSeries) -> str:
@@ -118,10 +120,9 @@ def plot_vintages(
     months_drawn = pd.period_range(months[0], months[1], freq="M")
     for ax, tid in zip(axes, names, strict=True):
         top = 0.0
-        # each vintage's median over the chart's months (NaN before its date): where
-        # vintages project the same, the later line would hide the earlier ones
-        medians = pd.DataFrame(index=months_drawn)
-        edges = {"p10": pd.DataFrame(index=months_drawn), "p90": medians.copy()}
+        # each vintage's median and band edges over the chart's months (NaN before its
+        # date): where vintages project the same, the later line would hide the earlier
+        lines = {q: pd.DataFrame(index=months_drawn) for q, _, _ in LINES}
         for vintage, color in zip(series.vintages, colors, strict=True):
             rows = _bands(vintage, variant, tid)
             if rows is None:  # (left out: its date still marks when the news came)
@@ -133,17 +134,14 @@ def plot_vintages(
             # a light fill with its edges drawn: where bands overlap, fills alone mixed
             # into one brown no reader could take apart; each edge keeps its hue
             ax.fill_between(x, rows.p10, rows.p90, color=color, alpha=BAND_ALPHA, lw=0)
-            for q, edge in edges.items():
-                ax.plot(x, rows[q], color=color, lw=BAND_EDGE_WIDTH, zorder=3)
-                edge[vintage.scenario.id] = rows.set_index("month")[q].astype(float)
-            ax.plot(x, rows.p50, color=color, lw=MEDIAN_WIDTH, zorder=4)
-            medians[vintage.scenario.id] = rows.set_index("month").p50.astype(float)
+            for q, width, z in LINES:
+                ax.plot(x, rows[q], color=color, lw=width, zorder=z)
+                lines[q][vintage.scenario.id] = rows.set_index("month")[q].astype(float)
             ax.axvline(pd.Timestamp(vintage.as_of), color=color, lw=1.3, ls=(0, (3, 2)), zorder=2)
             top = max(top, float(rows.p90.max()) if len(rows) else 0.0)
-        ends = common.month_ends(medians.index)
-        shared_stretches(ax, ends, medians, palette, lw=MEDIAN_WIDTH, zorder=4.1)
-        for edge in edges.values():  # (bands' edges that coincide, in each one's colour)
-            shared_stretches(ax, ends, edge, palette, lw=BAND_EDGE_WIDTH, zorder=3.1)
+        ends = common.month_ends(months_drawn)
+        for q, width, z in LINES:  # (lines that coincide, in each one's colour in turn)
+            shared_stretches(ax, ends, lines[q], palette, lw=width, zorder=z + 0.1)
         common.style_axes(ax, common.theater_title(owner.get(tid, first), tid))
         top = max([top, *(o.high or o.low or 0 for o in levels if o.theater == tid)])
         ax.set_ylim(0, top * 1.12 or 10)

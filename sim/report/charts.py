@@ -158,7 +158,7 @@ def envelope_figure(result: Result, theaters: Sequence[str] | None = None) -> go
     """
     names = list(theaters) if theaters is not None else series_keys(result)
     fig = _subplots(result, names)
-    palette = colors.variant_colors(result.variants, list(result.scenario.variants))
+    palette = colors.run_colors(result)
     obs = observations_of(result)
     months = next(iter(result.plans.values())).months
     fill = colors.css(colors.rgb(colors.RANGE), colors.RANGE_ALPHA)

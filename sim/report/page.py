@@ -433,7 +433,7 @@ class Page:
     # ------------------------------------------------------------ sections
 
     def variants(self) -> str:
-        palette = colors.variant_colors(self.result.variants, list(self.result.scenario.variants))
+        palette = colors.run_colors(self.result)
         rows = "".join(
             f'<tr><th scope="row"><span class="swatch" style="--c:{palette[v]}"></span>'
             f"{esc(v)}</th><td>{esc(self._describe(v))}</td></tr>"
@@ -458,7 +458,7 @@ class Page:
 
     def envelope(self) -> str:
         r = self.result
-        palette = colors.variant_colors(r.variants, list(r.scenario.variants))
+        palette = colors.run_colors(r)
         boxes = "".join(
             f'<label><input type="checkbox" checked value="{esc(v)}">'
             f'<span class="swatch" style="--c:{palette[v]}"></span>{esc(v)}</label>'
