@@ -449,3 +449,55 @@ def test_a_chart_of_the_wrong_kind_of_result_is_a_type_error_naming_what_it_draw
         TypeError, match=rf"^{plot.__name__}\(\) takes a {kind} \(from sim\.\w+\), not Result$"
     ):
         plot(result)
+
+
+# ---------------------------------------------------------------- names in errors
+
+
+def test_errors_of_a_page_or_a_chart_from_python_name_the_parameter_not_the_option(
+    result: sim.Result, tmp_path: Path
+) -> None:
+    # sim.write_report(..., variants="nope") said "<command line>:1:1: --variant"
+    from sim.export import redraw
+
+    out = tmp_path / "run"
+    sim.write_run(result, out, chart=False)
+    calls: list[tuple[str, Any]] = [
+        ("variants", lambda: sim.write_report(out, variants="nope")),
+        ("theaters", lambda: sim.write_report(out, theaters=["mars"])),
+        ("output", lambda: sim.write_report(out, tmp_path / "page.txt")),
+        ("chart", lambda: redraw(out, chart="pie")),
+        ("theaters", lambda: redraw(out, theaters=["mars"])),
+        ("output", lambda: redraw(out, tmp_path / "chart.gif")),
+    ]
+    for parameter, call in calls:
+        with pytest.raises(sim.ScenarioError) as err:
+            call()
+        assert err.value.one_line().startswith(f"<arguments>:1:1: {parameter}: expected ")
+    with pytest.raises(sim.ScenarioError) as err:
+        sim.write_run(result, Path(__file__))  # a file where the directory goes
+    assert err.value.one_line().startswith(f"{__file__}:1:1: out_dir: expected ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+
+
+def test_the_same_errors_on_the_command_line_name_the_option_as_typed(
+    result: sim.Result, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    out = tmp_path / "run"
+    sim.write_run(result, out, chart=False)
+    cases = [
+        (["report", str(out), "-v", "nope"], "<command line>:1:1: -v: expected one of the"),
+        (["report", str(out), "--variant", "nope"], "<command line>:1:1: --variant: "),
+        (["plot", str(out), "--chart", "fan"], "<command line>:1:1: --chart: expected one of"),
+        (["plot", str(out), "-o", "x.gif"], "<command line>:1:1: -o: expected a file ending"),
+        (["run", "-o", __file__], f"{__file__}:1:1: -o: expected a new or empty directory"),
+        (["run", "--out", __file__], f"{__file__}:1:1: --out: expected a new or empty"),
+    ]
+    for argv, start in cases:
+        res = CliRunner().invoke(main, argv)
+        assert res.exit_code == 2, res.output
+        assert res.output.startswith(f"forcesim: error: {start}"), res.output

@@ -1527,9 +1527,13 @@ def test_variants_or_theaters_that_are_not_names_are_refused_in_one_line(tmp_pat
     # a number where names go raised a TypeError ('int' object is not iterable)
     out = tmp_path / "run"
     sim.write_run(sim.run(DEFAULT_SCENARIO), out)
-    with pytest.raises(sim.ScenarioError, match=r"--variant: expected a name, or names, as text"):
+    with pytest.raises(
+        sim.ScenarioError, match=r"^<arguments>:1:1: variants: expected a name, or names, as text"
+    ):
         sim.write_report(out, tmp_path / "x.html", variants=5)  # type: ignore[arg-type]
-    with pytest.raises(sim.ScenarioError, match=r"--theater: expected a name, or names, as text"):
+    with pytest.raises(
+        sim.ScenarioError, match=r"^<arguments>:1:1: theaters: expected a name, or names, as text"
+    ):
         sim.write_report(out, tmp_path / "x.html", theaters=5)  # type: ignore[arg-type]
     assert not (tmp_path / "x.html").exists()
 

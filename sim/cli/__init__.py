@@ -65,9 +65,17 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             with reported_warnings():
                 return func(*args, **kwargs)
         except ScenarioError as exc:
-            if exc.path.startswith("-"):  # a flag, named as the command line wrote it (-o)
-                from sim.cli.params import as_written
+            from sim.cli.params import as_written, option_of
 
+            # the API names its parameter (<arguments>:1:1: variants, or an output
+            # directory's out_dir); the command line, the option that gave it
+            files = sys.modules.get("sim.io.files")  # (imported by now, if it raised)
+            output = files is not None and isinstance(exc, files.OutputError)
+            flag = option_of(exc.path) if exc.file == "<arguments>" or output else None
+            if flag is not None:
+                exc.file = "<command line>" if exc.file == "<arguments>" else exc.file
+                exc.path = flag
+            if exc.path.startswith("-"):  # a flag, named as the command line wrote it (-o)
                 exc.path = as_written(exc.path)[0]
             fail(exc.one_line())
         except BrokenPipeError:  # the reader went away (| head): stop quietly

@@ -361,6 +361,20 @@ def given(param: click.Parameter, command: click.Command) -> list[tuple[str, str
     return found
 
 
+def option_of(parameter: str) -> str | None:
+    """The long name (``--variant``) of the running command's option whose value goes
+    into the Python parameter ``parameter`` (``variants``), or None: no such option, or
+    no command running. An error of the public API names the parameter it was given;
+    the command line names the option the user typed instead."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return None
+    for param in ctx.command.params:
+        if isinstance(param, click.Option) and param.name == parameter:
+            return next((o for o in param.opts if o.startswith("--")), param.opts[0])
+    return None
+
+
 def as_written(flag: str) -> tuple[str, str | None]:
     """The option ``flag`` (its long name) of the running command as the command line
     last gave it: its name as written (``-v`` or ``--variant``) and its value as

@@ -818,34 +818,35 @@ def directory_charts(
         have = list(dict.fromkeys(cmp.table.theater.astype(str)))
         rank = {t: i for i, t in enumerate(cmp.theaters)}  # each theater, then its sites
         known = sorted(have, key=lambda k: rank.get(k.split("/")[0], len(rank)))
-        refuse_unknown(run_dir, "--theater", "theaters and sites", known, only)
+        refuse_unknown(run_dir, "theaters", "theaters and sites", known, only)
         return {"compare": lambda: plotting.plot_compare(cmp, theaters=only)}
     if has_table(run_dir, "backtest"):
         if only:
             raise ScenarioError(
                 "no --theater for a backtest, whose chart has a row per observed theater",
                 ", ".join(repr(t) for t in only),
-                file="<command line>",
-                path="--theater",
+                file="<arguments>",
+                path="theaters",
             )
         bt = load_backtest(run_dir)
         return {"backtest": lambda: plotting.plot_backtest(bt)}
     result = rebuild_scored(run_dir, read_record(run_dir))
-    refuse_unknown(run_dir, "--theater", "theaters and sites", series_keys(result), only)
+    refuse_unknown(run_dir, "theaters", "theaters and sites", series_keys(result), only)
     return run_charts(result, only)
 
 
 def refuse_unknown(
     run_dir: Path,
-    option: str,
+    parameter: str,
     what: str,
     known: list[str],
     asked: list[str] | None,
     *,
     suggest: bool = False,
 ) -> None:
-    """Refuse, in one line, the names ``asked`` (for command-line ``option``) that are
-    not among ``known``, the ``what`` (``"variants"``, ``"theaters and sites"``)
+    """Refuse, in one line at ``<arguments>``, the names ``asked`` (for the function's
+    ``parameter``: ``variants``, ``theaters``; the command line names its option) that
+    are not among ``known``, the ``what`` (``"variants"``, ``"theaters and sites"``)
     ``run_dir`` holds: each quoted as given, the directory's own named, and with
     ``suggest`` a did-you-mean for the first (``forcesim report``'s)."""
     import difflib
@@ -858,7 +859,7 @@ def refuse_unknown(
     if hint:
         expected += f" (did you mean {hint[0]!r}?)"
     raise ScenarioError(
-        expected, ", ".join(repr(n) for n in unknown), file="<command line>", path=option
+        expected, ", ".join(repr(n) for n in unknown), file="<arguments>", path=parameter
     )
 
 
@@ -929,16 +930,16 @@ def redraw(
         raise ScenarioError(
             "a file ending in .png, .pdf or .svg",
             repr(str(output)),
-            file="<command line>",
-            path="--output",
+            file="<arguments>",
+            path="output",
         )
     charts = directory_charts(run_dir, theaters)
     if chart is not None and chart not in charts:
         raise ScenarioError(
             f"one of the charts {run_dir} can draw: {', '.join(charts)}",
             repr(chart),
-            file="<command line>",
-            path="--chart",
+            file="<arguments>",
+            path="chart",
         )
     if output is not None:
         targets = {chart or next(iter(charts)): output}

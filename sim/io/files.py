@@ -73,7 +73,9 @@ MANIFEST_KEY = b"forcesim/run-directory-manifest/v1"
 class OutputError(ScenarioError):
     """The output directory cannot be written (reported like any bad input)."""
 
-    def __init__(self, target: Path, found: str, expected: str = "", option: str = "--out") -> None:
+    def __init__(
+        self, target: Path, found: str, expected: str = "", option: str = "out_dir"
+    ) -> None:
         super().__init__(
             expected or "a writable output directory", found, file=str(target), path=option
         )
@@ -432,7 +434,7 @@ def refuse_overwrite(
     list would keep a new run from replacing it.
     """
     if not _writable_dir(_nearest(target)):
-        raise OutputError(target, _cannot_write(target), _FILE_EXPECTED, "--output")
+        raise OutputError(target, _cannot_write(target), _FILE_EXPECTED, "output")
     home = target.parent if str(target.parent) else Path(".")
     if (
         source is not None
@@ -444,7 +446,7 @@ def refuse_overwrite(
             f"{home}, the directory of another run (its {RECORD} lists its own files: "
             f"one drawn from {source} would pass for one of them); nothing was written",
             "a file in no other run's directory",
-            option="--output",
+            option="output",
         )
     if not target.exists() and not target.is_symlink():
         return
@@ -483,7 +485,7 @@ def refuse_overwrite(
         target,
         found + "; nothing was overwritten",
         "a new file, or a chart or page forcesim wrote into a run directory",
-        option="--output",
+        option="output",
     )
 
 
@@ -635,7 +637,7 @@ def _holder(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def output_lock(target: Path, option: str = "--out") -> Iterator[None]:
+def output_lock(target: Path, option: str = "out_dir") -> Iterator[None]:
     """Hold an exclusive lock on output directory ``target`` for the block: a second
     forcesim command writing, replacing or adding to the same directory meanwhile
     stops at once with one line, instead of replacing what this one writes (two runs
@@ -1127,7 +1129,7 @@ def write_json(data: Any, path: Path) -> None:
 def atomic_file(
     target: Path,
     write: Callable[[Path], None],
-    option: str = "--output",
+    option: str = "output",
     then: Callable[[], None] | None = None,
 ) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``target``, then move it into place:

@@ -139,7 +139,7 @@ def report_html(
     else:
         refuse_page(run_dir, record)
     chosen = _chosen_variants(run_dir, record, variants)
-    asked = _names(theaters, "--theater") or None
+    asked = _names(theaters, "theaters") or None
     result = rebuild_scored(run_dir, record, chosen, asked)  # (their rows alone read)
     series = _chosen_series(run_dir, _run_series(result), asked)
     observed = read_table(run_dir, "observed") if has_table(run_dir, "observed") else None
@@ -151,16 +151,16 @@ def _and(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
-def _names(names: Iterable[str] | str | None, option: str) -> list[str]:
-    """The names a caller chose (one name, or several), each once in the order given;
-    empty for none."""
+def _names(names: Iterable[str] | str | None, parameter: str) -> list[str]:
+    """The names a caller chose (one name, or several) for the function's ``parameter``,
+    each once in the order given; empty for none."""
     if names is None:
         return []
     if isinstance(names, str):
         names = [names]  # "iraq": that theater, not its letters
     if not isinstance(names, Iterable):  # (5, say: one line, not a TypeError)
         raise ScenarioError(
-            "a name, or names, as text", repr(names)[:60], file="<command line>", path=option
+            "a name, or names, as text", repr(names)[:60], file="<arguments>", path=parameter
         )
     out = []
     for name in names:
@@ -168,8 +168,8 @@ def _names(names: Iterable[str] | str | None, option: str) -> list[str]:
             raise ScenarioError(
                 "names as text",
                 repr(name)[:60],
-                file="<command line>",
-                path=option,
+                file="<arguments>",
+                path=parameter,
             )
         if name not in out:
             out.append(name)
@@ -181,11 +181,11 @@ def _chosen_variants(
 ) -> list[str] | None:
     """The variants chosen, checked against those the run's ``run.json`` lists; None
     for every one."""
-    asked = _names(variants, "--variant")
+    asked = _names(variants, "variants")
     if not asked:
         return None
     known = [str(v) for v in record.get("variants") or []]
-    refuse_unknown(run_dir, "--variant", "variants", known, asked, suggest=True)
+    refuse_unknown(run_dir, "variants", "variants", known, asked, suggest=True)
     return asked
 
 
@@ -201,10 +201,10 @@ def _chosen_series(
 ) -> list[str] | None:
     """The theaters and sites chosen, checked against the run's ``known`` ones; None
     for every one."""
-    asked = _names(theaters, "--theater")
+    asked = _names(theaters, "theaters")
     if not asked:
         return None
-    refuse_unknown(run_dir, "--theater", "theaters and sites", known, asked, suggest=True)
+    refuse_unknown(run_dir, "theaters", "theaters and sites", known, asked, suggest=True)
     return asked
 
 
@@ -1247,14 +1247,14 @@ def write_report(
         raise ScenarioError(
             "a file ending in .html or .htm",
             repr(str(output)),
-            file="<command line>",
-            path="--output",
+            file="<arguments>",
+            path="output",
         )
     target = Path(output) if output is not None else run_dir / "report.html"
     finished = record is None  # (a run being written by sim.write_run lists its own files)
     record = record if record is not None else read_record(run_dir, page=True)
     chosen = _chosen_variants(run_dir, record, variants)
-    series = _names(theaters, "--theater") or None
+    series = _names(theaters, "theaters") or None
     if finished:
         refuse_overwrite(target, source=run_dir)
     every = len(record.get("variants") or [])
@@ -1313,7 +1313,7 @@ def _refuse_large(
         return
     if series is not None:
         refuse_unknown(
-            run_dir, "--theater", "theaters and sites", _series_of(monthly), series, suggest=True
+            run_dir, "theaters", "theaters and sites", _series_of(monthly), series, suggest=True
         )
     selected = chosen is not None or series is not None
     if selected:
