@@ -207,10 +207,12 @@ def _as_passed(file: Path, root: Path, directory: str | None) -> str:
 @click.argument("directory", required=False, type=PathName())
 @friendly
 def list_(directory: str | None) -> None:
-    """List the scenarios in DIRECTORY (default: the shipped ones), with their variants."""
+    """List the scenarios in DIRECTORY (default: the shipped ones) and the folders below
+    it, with their variants: every .yaml or .yml file (in any case), but none hidden
+    or in a hidden folder (.git, an editor's .#lock)."""
     from sim.errors import ScenarioError
     from sim.io.files import not_a_directory
-    from sim.paths import scenarios_dir
+    from sim.paths import is_scenario_name, scenarios_dir
     from sim.scenario import load_scenario
 
     root = Path(directory) if directory else scenarios_dir()
@@ -221,7 +223,13 @@ def list_(directory: str | None) -> None:
             file=str(root),
             path="(directory)",
         )
-    files = sorted(root.rglob("*.yaml")) + sorted(root.rglob("*.yml"))
+    files = sorted(
+        f
+        for f in root.rglob("*")
+        if is_scenario_name(f)
+        and f.is_file()
+        and not any(part.startswith(".") for part in f.relative_to(root).parts)
+    )
     if not files:
         click.echo(f"no scenario files in {root}")
     for f in files:
