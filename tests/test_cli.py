@@ -1066,3 +1066,36 @@ def test_every_command_writing_a_directory_takes_o_for_out(tmp_path: Path) -> No
     result = CliRunner().invoke(main, ["run", "-v", "on-time", "-o", str(tmp_path / "x"), "-q"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "x" / "monthly.csv").is_file()
+
+
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (
+            ["run", "--drawz", "5"],
+            "--drawz: expected an option of main run (main run --help lists them) "
+            "(did you mean '--draws'?), found '--drawz'",
+        ),
+        (["run", "--draws"], "--draws: expected a value after --draws, found none"),
+        (
+            ["validate"],
+            "FILES: expected a value for FILES (main validate [OPTIONS] FILES...), found none",
+        ),
+        (
+            ["run", "a.yaml", "b.yaml"],
+            "b.yaml: expected no more arguments (main run [OPTIONS] [SCENARIO]), found 'b.yaml'",
+        ),
+        (["run", "--quiet=3"], "--quiet: expected --quiet alone (a switch takes no value)"),
+        (["runn"], "runn: expected a command of forcesim: backtest, compare, list,"),
+    ],
+)
+def test_a_command_line_click_cannot_parse_is_one_located_line(argv, line):
+    # these were click's own words, unlocated: "No such option '--drawz'. Did you mean …"
+    err = assert_one_line_error(CliRunner().invoke(main, argv))
+    assert err.startswith(f"forcesim: error: <command line>:1:1: {line}"), err
+
+
+def test_an_unknown_command_suggests_the_nearest_and_lists_them_all():
+    err = assert_one_line_error(CliRunner().invoke(main, ["valdate", "x.yaml"]))
+    assert "(did you mean 'validate'?), found 'valdate'" in err
+    assert all(name in err for name in main.commands)

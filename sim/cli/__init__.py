@@ -225,6 +225,27 @@ class _Forcesim(click.Group):
                 _Forcesim.signalled, _Forcesim.holding = 0, standalone
             sys.unraisablehook = hook
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """The command the first word names; a word that names none is one located line
+        listing the commands, with a did-you-mean."""
+        import difflib
+
+        from sim.cli.params import UnknownCommand
+
+        name = args[0]
+        if self.get_command(ctx, name) is None and not name.startswith("-"):
+            known = self.list_commands(ctx)
+            near = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise UnknownCommand(
+                f"<command line>:1:1: {name}: expected a command of forcesim: "
+                f"{', '.join(known)}{hint}, found {name!r}",
+                ctx,
+            )
+        return super().resolve_command(ctx, args)
+
     def _run(self, args: Any, *rest: Any, **kwargs: Any) -> Any:
         """The command, its failures as one line each."""
         try:
@@ -237,11 +258,15 @@ class _Forcesim(click.Group):
             cause = exc if isinstance(exc, KeyboardInterrupt) else exc.__cause__
             sys.exit(128 + (_Forcesim.signalled or getattr(cause, "signum", 2)))
         except click.BadParameter as exc:
-            if isinstance(exc, click.MissingParameter) or exc.param is None:
-                fail(exc.format_message(), exc.exit_code)
-            from sim.cli.params import value_error
+            from sim.cli.params import usage_error, value_error
 
-            fail(value_error(exc), exc.exit_code)
+            if isinstance(exc, click.MissingParameter):
+                fail(usage_error(exc), exc.exit_code)
+            fail(exc.format_message() if exc.param is None else value_error(exc), exc.exit_code)
+        except click.UsageError as exc:
+            from sim.cli.params import usage_error
+
+            fail(usage_error(exc), exc.exit_code)
         except click.ClickException as exc:
             fail(exc.format_message(), exc.exit_code)
         except click.exceptions.Exit as exc:

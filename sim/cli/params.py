@@ -4,6 +4,7 @@ bad one exits 2 with one line located like a scenario file's error,
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import click
@@ -395,6 +396,44 @@ def _last_given(flag: str) -> tuple[str, str | None, str] | None:
             occurrences = given(param, ctx.command)
             return occurrences[-1] if occurrences else None
     return None
+
+
+class UnknownCommand(click.UsageError):
+    """A first word that is no command of forcesim, its line already located."""
+
+
+def usage_error(exc: click.UsageError) -> str:
+    """The one line of a command line click could not take apart, located as every
+    other error is: ``<command line>:1:1: KEY: expected …, found …``. KEY is the option
+    as written (``--drawz``, did-you-mean and all), the argument left out (``FILES``),
+    or the first word too many; the expected part names the command's usage."""
+    if isinstance(exc, UnknownCommand):
+        return exc.message
+    ctx = exc.ctx
+    command = ctx.command_path if ctx is not None else "forcesim"
+    usage = ctx.command.get_usage(ctx).removeprefix("Usage: ") if ctx is not None else command
+    at = "<command line>:1:1"
+    if isinstance(exc, click.NoSuchOption):
+        near = list(exc.possibilities or ())
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        return (
+            f"{at}: {exc.option_name}: expected an option of {command} "
+            f"({command} --help lists them){hint}, found {exc.option_name!r}"
+        )
+    if isinstance(exc, click.BadOptionUsage):
+        name = exc.option_name
+        if "does not take a value" in exc.message:
+            return f"{at}: {name}: expected {name} alone (a switch takes no value), found a value"
+        return f"{at}: {name}: expected a value after {name}, found none"
+    if isinstance(exc, click.MissingParameter) and exc.param is not None:
+        param = exc.param
+        name = param.opts[0] if isinstance(param, click.Option) else param.name.upper()
+        return f"{at}: {name}: expected a value for {name} ({usage}), found none"
+    extra = re.fullmatch(r"Got unexpected extra arguments? \((.*)\)", exc.message)
+    if extra:
+        first = extra.group(1).split(" ")[0]
+        return f"{at}: {first}: expected no more arguments ({usage}), found {extra.group(1)!r}"
+    return f"{at}: {command}: {exc.format_message()}"
 
 
 def value_error(exc: click.BadParameter) -> str:
