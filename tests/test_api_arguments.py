@@ -451,6 +451,18 @@ def test_a_chart_of_the_wrong_kind_of_result_is_a_type_error_naming_what_it_draw
         plot(result)
 
 
+@pytest.mark.parametrize("plot", [sim.plot_envelope, sim.plot_fan])
+def test_an_envelope_or_fan_of_a_comparison_is_a_type_error_naming_what_it_draws(
+    scenario: sim.Scenario, plot: Any
+) -> None:
+    # "AttributeError: 'Comparison' object has no attribute 'monthly'"
+    cmp = sim.compare(scenario, "on-time", "slip-6", draws=200, seed=1)
+    with pytest.raises(
+        TypeError, match=rf"^{plot.__name__}\(\) takes a Result \(from sim\.run\), not Comparison$"
+    ):
+        plot(cmp)
+
+
 # ---------------------------------------------------------------- names in errors
 
 

@@ -153,11 +153,14 @@ def plot_envelope(
 
     Raises
     ------
+    TypeError
+        For anything but a Result (a Comparison, a Backtest), naming what it takes.
     ValueError
         For a variant or theater the result does not hold, the wrong number of axes,
         or axes a chart of months and troops cannot be drawn in (polar or 3-D axes,
         a log y-axis).
     """
+    common.expect(result, Result, "plot_envelope", "sim.run")
     chosen = common.names_given(variants)  # variants="slip-6": that one, not its letters
     if chosen:
         unknown = [v for v in chosen if v not in result.variants]

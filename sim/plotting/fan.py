@@ -37,13 +37,13 @@ from sim.plotting.observed import (
     place_as_of,
     visible,
 )
+from sim.results import Result
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
     from sim.model.plan import Plan
-    from sim.results import Result
 
 BANDS = colors.BANDS  # (lower, upper, label, mix with white), widest first
 HUE = colors.FAN_HUE
@@ -590,11 +590,14 @@ def plot_fan(
 
     Raises
     ------
+    TypeError
+        For anything but a Result (a Comparison, a Backtest), naming what it takes.
     ValueError
         For a result without draws, a variant or theater the result does not hold,
         the wrong number of axes, or axes a chart of months and troops cannot be
         drawn in (polar or 3-D axes, a log y-axis).
     """
+    common.expect(result, Result, "plot_fan", "sim.run")
     if result.bands is None:
         raise ValueError(NEEDS_ENSEMBLE)
     names = _series(result, theaters, sites=ax is None)
