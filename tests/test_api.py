@@ -544,3 +544,23 @@ def test_every_scenario_method_given_an_unknown_variant_raises_scenario_error_wi
 ) -> None:
     with pytest.raises(sim.ScenarioError, match=r"variants: .*did you mean 'slip-6'.*'slip-66'"):
         getattr(scenario, method)("slip-66")
+
+
+def test_the_complete_example_of_docs_scenario_format_md_passes_validate_strict(
+    tmp_path: Any,
+) -> None:
+    # its base drew a delay every variant replaced: a warning on every command
+    from click.testing import CliRunner
+    from conftest import REPO
+
+    from sim.cli import main
+
+    text = (REPO / "docs" / "scenario-format.md").read_text(encoding="utf-8")
+    example = text.split("## A complete example", 1)[1]
+    block = re.search(r"```yaml\n(.*?)```", example, re.S)
+    assert block is not None
+    path = tmp_path / "example.yaml"
+    path.write_text(block.group(1), encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", "--strict", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "" and "ok (example, 3 variants)" in result.stdout
