@@ -1099,3 +1099,12 @@ def test_an_unknown_command_suggests_the_nearest_and_lists_them_all():
     err = assert_one_line_error(CliRunner().invoke(main, ["valdate", "x.yaml"]))
     assert "(did you mean 'validate'?), found 'valdate'" in err
     assert all(name in err for name in main.commands)
+
+
+def test_forcesim_alone_prints_its_help_on_stdout_and_exits_0():
+    # it was the whole help squeezed into one "forcesim: error:" line, exit 2
+    result = CliRunner().invoke(main, [])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert result.stdout.startswith("Usage: ") and "\nCommands:\n" in result.stdout
+    assert all(f"  {name} " in result.stdout for name in main.commands)

@@ -257,6 +257,9 @@ class _Forcesim(click.Group):
             click.echo(f"forcesim: {interrupted()}", err=True)
             cause = exc if isinstance(exc, KeyboardInterrupt) else exc.__cause__
             sys.exit(128 + (_Forcesim.signalled or getattr(cause, "signum", 2)))
+        except click.exceptions.NoArgsIsHelpError as exc:  # a bare forcesim: its help
+            click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
+            sys.exit(0)
         except click.BadParameter as exc:
             from sim.cli.params import usage_error, value_error
 
