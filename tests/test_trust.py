@@ -2237,3 +2237,61 @@ def test_charts_of_two_runs_drawn_into_one_folder_at_once_do_not_lock_each_other
         for run, name in ((a, "a.png"), (b, "b.png")):
             res = CliRunner().invoke(main, ["plot", str(run), "-o", str(charts / name)])
             assert res.exit_code == 0, res.output
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="symbolic and hard links")
+@pytest.mark.parametrize("planted", ["symlink", "dangling", "hardlink"])
+def test_a_lock_file_planted_in_the_shared_lock_folder_is_never_written_through(
+    tmp_path, planted
+):
+    # another user of the host may make forcesim-locks first and put a link at the lock
+    # file's (predictable) name: the next run emptied the file it led to and wrote its
+    # process id in, or created the file a dangling link named
+    import warnings
+
+    from sim.errors import ForcesimWarning
+    from sim.io.files import lock_path, output_lock
+
+    out = tmp_path / "out"
+    victim = tmp_path / "victim.txt"
+    lock = lock_path(out)
+    lock.parent.mkdir(exist_ok=True)
+    if planted == "dangling":
+        lock.symlink_to(victim)
+    else:
+        victim.write_text("the user's own words\n", encoding="utf-8")
+        (lock.symlink_to if planted == "symlink" else lock.hardlink_to)(victim)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with output_lock(out):
+                pass
+        if planted == "dangling":
+            assert not victim.exists() and not victim.is_symlink()
+        else:
+            assert victim.read_text(encoding="utf-8") == "the user's own words\n"
+        assert lock.is_symlink() or lock.samefile(victim)  # left where it was planted
+        (warning,) = [w for w in caught if issubclass(w.category, ForcesimWarning)]
+        assert "in place of a lock file" in str(warning.message)
+        assert "is not kept out" in str(warning.message)
+    finally:
+        lock.unlink()
+
+
+def test_a_lock_folder_that_is_a_file_says_the_output_is_not_locked(tmp_path, monkeypatch):
+    # a file in the lock folder's place turned locking off without a word: two runs into
+    # one folder both said they wrote it, and the later replaced the earlier's files
+    import tempfile
+    import warnings
+
+    from sim.errors import ForcesimWarning
+    from sim.io.files import output_lock
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    (tmp_path / "forcesim-locks").write_text("", encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with output_lock(tmp_path / "out"):
+            pass
+    (warning,) = [w for w in caught if issubclass(w.category, ForcesimWarning)]
+    assert "the lock folder is not a folder" in str(warning.message)

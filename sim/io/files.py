@@ -606,7 +606,7 @@ def clean_leftovers(parent: Path) -> list[Path]:
 # ---------------------------------------------------------------- one writer at a time
 
 #: the output directories this process holds the lock of: resolved path -> (fd, lock file)
-_HELD: dict[str, tuple[int, Path]] = {}
+_HELD: dict[str, tuple[int, Path, bool]] = {}
 
 
 def lock_path(target: Path) -> Path:
@@ -668,14 +668,33 @@ def output_lock(target: Path, option: str = "out_dir") -> Iterator[None]:
     finally:
         if held is not None:
             _HELD.pop(key, None)
-            fd, path = held
-            with contextlib.suppress(OSError):
-                path.unlink()  # (while still locked: a waiter then finds it gone)
+            fd, path, mine = held
+            if mine:  # (another user's lock file is theirs to remove)
+                with contextlib.suppress(OSError):
+                    path.unlink()  # (while still locked: a waiter then finds it gone)
             _unlock(fd)
 
 
-def _take(target: Path, option: str) -> tuple[int, Path] | None:
-    """Lock ``target``'s lock file (see :func:`output_lock`), or raise OutputError."""
+def _unlocked(path: Path, why: str) -> None:
+    """Warn that the output directory is written without its lock: the lock file
+    ``path`` cannot be used safely (``why``)."""
+    warnings.warn(
+        f"{path}: {why}; forcesim does not use it, so another forcesim command writing the "
+        "same output directory meanwhile is not kept out (remove it to lock again)",
+        ForcesimWarning,
+        stacklevel=4,
+    )
+
+
+def _take(target: Path, option: str) -> tuple[int, Path, bool] | None:
+    """Lock ``target``'s lock file (see :func:`output_lock`): its descriptor, its path,
+    and whether this process made it (and so writes its id into it and removes it); or
+    None where nothing can be locked. Raises OutputError when another process holds it.
+
+    The lock folder is shared by the users of the host, so anyone may put something in
+    it first: a lock file is never a symbolic link followed (it would empty the file it
+    points to) or a file with other names (a hard link), nor one in a folder that is a
+    link; such a lock is not used, with a warning."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows
@@ -685,25 +704,46 @@ def _take(target: Path, option: str) -> tuple[int, Path] | None:
     try:
         path.parent.mkdir(mode=0o777, exist_ok=True)
     except OSError:
+        pass  # (judged below: no folder, or a file in its place)
+    try:
+        folder = os.lstat(path.parent)
+    except OSError:
         return None  # no temporary directory to lock in: as without flock
-    with contextlib.suppress(OSError):
-        if path.parent.stat().st_uid == os.getuid():
+    if not stat.S_ISDIR(folder.st_mode):
+        kind = "a symbolic link" if stat.S_ISLNK(folder.st_mode) else "not a folder"
+        _unlocked(path.parent, f"the lock folder is {kind}")
+        return None
+    if folder.st_uid == os.getuid():
+        with contextlib.suppress(OSError):
             os.chmod(path.parent, 0o1777)  # (shared by the users of this host, as /tmp is)
+    nofollow = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     for _ in range(20):
-        mine = True  # (a lock file this process may write its id into and remove)
+        writable = True
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | nofollow, 0o644)
         except PermissionError:
             # another user's lock file (held now, or left by a command that was killed),
             # or a lock folder this user may not add to: lock the file read-only (flock
             # takes either), or where there is none, lock nothing, as without flock
+            writable = False
             try:
-                fd = os.open(path, os.O_RDONLY)
-            except OSError:
+                fd = os.open(path, os.O_RDONLY | nofollow)
+            except OSError as exc:
+                if exc.errno == errno.ELOOP:
+                    _unlocked(path, "a symbolic link in place of a lock file")
                 return None
-            mine = False
-        except OSError:
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                _unlocked(path, "a symbolic link in place of a lock file")
             return None
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
+            os.close(fd)
+            what = "not a regular file" if not stat.S_ISREG(info.st_mode) else "a hard link"
+            _unlocked(path, f"{what} in place of a lock file")
+            return None
+        # (root too: another user's lock file is not written into, nor removed)
+        mine = writable and info.st_uid == os.getuid()
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -721,14 +761,14 @@ def _take(target: Path, option: str) -> tuple[int, Path] | None:
             os.close(fd)
             return None
         try:  # the file may have been removed by its last holder before we locked it
-            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+            same = info.st_ino == os.lstat(path).st_ino
         except OSError:
             same = False
         if same:
             if mine:
                 os.ftruncate(fd, 0)
                 os.write(fd, f"{os.getpid()}\n".encode("ascii"))
-            return fd, path
+            return fd, path, mine
         os.close(fd)
     return None  # pragma: no cover - the file replaced twenty times over
 
