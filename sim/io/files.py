@@ -701,10 +701,8 @@ def _take(target: Path, option: str) -> tuple[int, Path, bool] | None:
         return None
     path = lock_path(target)
     expected = "an output directory no other forcesim command is writing"
-    try:
+    with contextlib.suppress(OSError):  # (judged below: no folder, or a file in its place)
         path.parent.mkdir(mode=0o777, exist_ok=True)
-    except OSError:
-        pass  # (judged below: no folder, or a file in its place)
     try:
         folder = os.lstat(path.parent)
     except OSError:
