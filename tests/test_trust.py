@@ -2241,9 +2241,7 @@ def test_charts_of_two_runs_drawn_into_one_folder_at_once_do_not_lock_each_other
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="symbolic and hard links")
 @pytest.mark.parametrize("planted", ["symlink", "dangling", "hardlink"])
-def test_a_lock_file_planted_in_the_shared_lock_folder_is_never_written_through(
-    tmp_path, planted
-):
+def test_a_lock_file_planted_in_the_shared_lock_folder_is_never_written_through(tmp_path, planted):
     # another user of the host may make forcesim-locks first and put a link at the lock
     # file's (predictable) name: the next run emptied the file it led to and wrote its
     # process id in, or created the file a dangling link named
@@ -2295,3 +2293,37 @@ def test_a_lock_folder_that_is_a_file_says_the_output_is_not_locked(tmp_path, mo
             pass
     (warning,) = [w for w in caught if issubclass(w.category, ForcesimWarning)]
     assert "the lock folder is not a folder" in str(warning.message)
+
+
+def test_an_output_directory_named_through_dot_dot_is_written_in_its_place(tmp_path, monkeypatch):
+    # "-o e3/sub/.." made e3/sub for the new run's folder, then refused it as a file
+    # forcesim did not write
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "-v", "on-time", "-o", "e3/sub/.."])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in (tmp_path / "e3").iterdir()) == [
+        "envelope.png",
+        "milestones.csv",
+        "monthly.csv",
+        "run.json",
+    ]
+
+
+def test_the_working_directory_as_the_output_is_refused_in_one_line_and_left_as_it_is(
+    tmp_path, monkeypatch
+):
+    # "-o ." staged the new run inside the directory it was to replace, and blamed
+    # forcesim's own temporary folder as a file it did not write; swapped in, it would
+    # leave the shell in the directory it replaced
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "-o", "."])
+    assert res.exit_code == 2, res.output
+    assert res.stderr == (
+        "forcesim: error: .:1:1: -o: expected a new or empty directory, or one holding only "
+        "an earlier forcesim run, found the working directory (a run replaces its directory "
+        "whole: a shell or notebook working in it would be left in the old one; write from "
+        "its parent folder, or elsewhere); nothing was deleted\n"
+    )
+    assert list(here.iterdir()) == [] and sorted(tmp_path.iterdir()) == [here]

@@ -339,6 +339,13 @@ def foreign(target: Path) -> str | None:
         return "a symbolic link in its place (to write there, give the directory it points to)"
     if not target.is_dir():
         return "a file in its place (it is not a directory)"
+    with contextlib.suppress(OSError):
+        if os.path.samefile(target, os.getcwd()):
+            return (
+                "the working directory (a run replaces its directory whole: a shell or "
+                "notebook working in it would be left in the old one; write from its parent "
+                "folder, or elsewhere)"
+            )
     if _read_only(target):
         return (
             "a read-only directory (no one may write in it: to replace it, make it "
@@ -895,6 +902,15 @@ def unmake(made: list[Path]) -> None:
             return
 
 
+def spelled_out(target: Path) -> Path:
+    """``target`` with a last part that names a directory by its place, ``.`` or ``..``
+    (``-o .``, ``-o out/sub/..``), spelled out as the absolute path it stands for: its
+    new run is made beside it, in its parent, not inside it; any other path as it is."""
+    if target.name not in ("", ".", "..") and ".." not in target.parts:
+        return target
+    return Path(os.path.realpath(target) if target.exists() else os.path.abspath(target))
+
+
 @contextlib.contextmanager
 def atomic_directory(target: Path) -> Iterator[Path]:
     """Yield a temporary directory; on success it replaces ``target`` whole.
@@ -906,7 +922,7 @@ def atomic_directory(target: Path) -> Iterator[Path]:
         write or cannot be created, or another process is writing it
         (:func:`output_lock`).
     """
-    target = Path(target)
+    target = spelled_out(Path(target))
     parent = target.parent if str(target.parent) else Path(".")
     refuse_foreign(target)
     tmp = parent / temp_name(target.name)
