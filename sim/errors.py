@@ -32,10 +32,15 @@ class ScenarioError(ValueError):
         pipe) where one was expected: it has no line to point at, so the line names it
         alone, ``FILE: expected …, found …`` (no line, column or key path). Such an
         error is made with :meth:`absent`.
+    argument : str, optional
+        The parameter of the public function whose value was wrong, for an error
+        placed elsewhere: an unknown variant name (``variants``) is placed at the
+        scenario's ``variants`` key. The command line places it at the option that
+        gave the value instead (``<command line>:1:1: --variant``).
 
     Attributes
     ----------
-    expected, found, file, line, col, path, position
+    expected, found, file, line, col, path, position, argument
         As given; ``str(error)`` and :meth:`one_line` give the whole line.
     """
 
@@ -49,6 +54,7 @@ class ScenarioError(ValueError):
         col: int | None = None,
         path: str = "(document)",
         position: bool = True,
+        argument: str | None = None,
     ) -> None:
         self.expected = expected
         self.found = found
@@ -57,6 +63,7 @@ class ScenarioError(ValueError):
         self.col = col
         self.path = path or "(document)"
         self.position = position
+        self.argument = argument
         super().__init__(self.one_line())
 
     @classmethod
@@ -84,6 +91,7 @@ class ScenarioError(ValueError):
             col=self.col,
             path=self.path,
             position=self.position,
+            argument=self.argument,
         )
 
     def located(self, file: str, line: int, col: int, path: str | None = None) -> ScenarioError:

@@ -505,6 +505,7 @@ def select_variants(
                 line=line,
                 col=col,
                 path="variants",
+                argument="variants",
             )
         if name not in out:
             out.append(name)

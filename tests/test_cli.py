@@ -1108,3 +1108,25 @@ def test_forcesim_alone_prints_its_help_on_stdout_and_exits_0():
     assert result.stderr == ""
     assert result.stdout.startswith("Usage: ") and "\nCommands:\n" in result.stdout
     assert all(f"  {name} " in result.stdout for name in main.commands)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "-q", "--variant", "lat"],
+        ["compare", "-v", "on-time", "-v", "lat", "--draws", "100", "--seed", "1"],
+        ["show", "{file}", "--variant", "lat"],
+        ["sources", "{file}", "-v", "lat"],
+    ],
+)
+def test_an_unknown_variant_typed_on_the_command_line_is_placed_at_its_option(write, argv):
+    # it was placed at the scenario's variants key: a line of a file the user may not
+    # have named, and a key (variants) they did not type
+    path = str(write(WITH_VARIANTS))
+    argv = [path if a == "{file}" else a for a in argv]
+    if argv[0] in ("run", "compare"):
+        argv.insert(1, path)
+    err = assert_one_line_error(CliRunner().invoke(main, argv))
+    flag = argv[argv.index("lat") - 1]
+    assert err.startswith(f"forcesim: error: <command line>:1:1: {flag}: expected one of "), err
+    assert err.endswith("(did you mean 'late'?), found unknown variant 'lat'\n"), err

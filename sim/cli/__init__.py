@@ -75,6 +75,10 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             if flag is not None:
                 exc.file = "<command line>" if exc.file == "<arguments>" else exc.file
                 exc.path = flag
+            elif exc.argument is not None and option_of(exc.argument) is not None:
+                # (an unknown --variant, placed at the scenario's variants key for Python)
+                exc.file, exc.line, exc.col = "<command line>", None, None
+                exc.path = option_of(exc.argument) or exc.path
             if exc.path.startswith("-"):  # a flag, named as the command line wrote it (-o)
                 exc.path = as_written(exc.path)[0]
             fail(exc.one_line())

@@ -370,8 +370,9 @@ def option_of(parameter: str) -> str | None:
     ctx = click.get_current_context(silent=True)
     if ctx is None:
         return None
+    # (a command that takes one variant names its parameter ``variant``)
     for param in ctx.command.params:
-        if isinstance(param, click.Option) and param.name == parameter:
+        if isinstance(param, click.Option) and param.name in (parameter, parameter.rstrip("s")):
             return next((o for o in param.opts if o.startswith("--")), param.opts[0])
     return None
 
