@@ -75,10 +75,11 @@ class ScenarioError(ValueError):
 
     def one_line(self) -> str:
         where = self.file or "<scenario>"
+        found = quoted_start(self.found)
         if not self.position:  # nothing there to point into
-            return f"{where}: expected {self.expected}, found {self.found}"
+            return f"{where}: expected {self.expected}, found {found}"
         where += f":{self.line or 1}:{self.col or 1}"
-        return f"{where}: {self.path}: expected {self.expected}, found {self.found}"
+        return f"{where}: {self.path}: expected {self.expected}, found {found}"
 
     def with_found(self, found: str) -> ScenarioError:
         """A copy of this error, at the same place, that found ``found`` (the text found
@@ -99,6 +100,19 @@ class ScenarioError(ValueError):
         return ScenarioError(
             self.expected, self.found, file=file, line=line, col=col, path=path or self.path
         )
+
+
+#: the most characters of what an error found that its line quotes
+MAX_QUOTED = 400
+
+
+def quoted_start(found: str) -> str:
+    """``found`` whole, or for text longer than :data:`MAX_QUOTED` characters (a
+    900,000-character title) its start and its length: ``'yyy…' (900,002 characters in
+    all)``. The line stays readable, and says how long the text was."""
+    if len(found) <= MAX_QUOTED:
+        return found
+    return f"{found[: MAX_QUOTED - 100]}… ({len(found):,} characters in all)"
 
 
 def one_line(message: str) -> str:

@@ -316,6 +316,12 @@ def validation_error(
             expected = f"{'at most' if kind == 'too_long' else 'at least'} {bound} "
             expected += one if bound == 1 else what
             found = f"{len(found_value)} {one if len(found_value) == 1 else what}"
+        elif kind in ("string_too_short", "string_too_long") and isinstance(found_value, str):
+            # "text of at most 4,000 characters, found 'yyyy…' (900,000 characters)"
+            short = kind == "string_too_short"
+            bound = ctx.get("min_length" if short else "max_length")
+            expected = f"text of {'at least' if short else 'at most'} {bound:,} characters"
+            found = f"{describe(found_value)} ({len(found_value):,} characters)"
         elif kind in ("too_short", "too_long"):
             expected = err["msg"][0].lower() + err["msg"][1:]
         elif kind == "literal_error":
@@ -361,6 +367,7 @@ _EXPECTED = {
     "finite_number": "a finite number",
     "bool_type": "true or false",
     "string_type": "text",
+    "string_unicode": "text (a lone surrogate, such as \\ud800, is no character)",
     "dict_type": "a mapping",
     "model_type": "a mapping",
     "model_attributes_type": "a mapping",

@@ -702,3 +702,25 @@ def test_one_line_joins_lines_but_keeps_the_spaces_within_a_line() -> None:
     from sim.errors import one_line
 
     assert one_line("expected a,\n    found '  x'\r\n") == "expected a, found '  x'"
+
+
+def test_a_title_too_long_says_the_limit_in_words_and_quotes_only_its_start(write):
+    # the line quoted all 900,000 characters, in pydantic's words ("expected string
+    # should have at most 4000 characters")
+    text = MINIMAL_YAML.replace("title: ", "title: " + "y" * 900_000, 1)
+    path = write(text)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    line = err.value.one_line()
+    assert ": title: expected text of at most 4,000 characters, found 'yyy" in line
+    assert re.search(r"… \(900,\d{3} characters in all\)$", line)
+    assert len(line) < 600
+
+
+def test_a_lone_surrogate_in_text_is_named_in_plain_words(write):
+    path = write(MINIMAL_YAML.replace("title: ", 'title: "\\ud800" #', 1))
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert "title: expected text (a lone surrogate, such as \\ud800, is no character)" in str(
+        err.value
+    )
