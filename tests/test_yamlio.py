@@ -369,6 +369,26 @@ def test_a_raw_control_byte_is_refused_at_its_line_and_column(raw: str, code: st
         parse_yaml(text, "f.yaml")
 
 
+@pytest.mark.parametrize(
+    ("char", "name"),
+    [("\u2028", "LINE SEPARATOR"), ("\u2029", "PARAGRAPH SEPARATOR"), ("\x85", "NEXT LINE")],
+)
+@pytest.mark.parametrize("where", ["title: Iraq{c}Syria\n", "# a note{c}more\ntitle: x\n"])
+def test_a_line_break_only_yaml_1_1_sees_is_refused_at_its_own_line_and_column(
+    char: str, name: str, where: str
+) -> None:
+    # PyYAML broke the line there: a false syntax error two lines further down, or none
+    text = "id: x\n" + where.format(c=char)
+    col = where.index("{c}") + 1
+    with pytest.raises(ScenarioError) as err:
+        parse_yaml(text, "f.yaml")
+    assert err.value.one_line() == (
+        f"f.yaml:2:{col}: (syntax): expected no U+0085, U+2028 or U+2029 (the YAML reader "
+        "takes each for a line break, which no editor shows: write a space or a new line "
+        f"instead), found the character U+{ord(char):04X} ({name})"
+    )
+
+
 def test_a_file_that_is_not_there_is_named_alone_without_a_line_or_key(tmp_path) -> None:
     # ScenarioError.absent: the one way to say a file or folder is missing, or is not
     # what was expected; read_limited says so of a missing file and of a folder

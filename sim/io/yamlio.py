@@ -203,6 +203,10 @@ def decode_text(raw: bytes, name: str) -> str:
     return text.removeprefix("\ufeff")
 
 
+#: characters YAML 1.1 (PyYAML) reads as line breaks and YAML 1.2 as text
+_ODD_BREAK = re.compile("[\x85\u2028\u2029]")
+
+
 def _text_line_col(before: str) -> tuple[int, int]:
     """1-based line and column of the character that follows ``before``."""
     return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
@@ -231,6 +235,23 @@ def parse_yaml(raw: bytes | str, name: str = "<string>") -> tuple[Any, Positions
     if not text.strip():
         raise ScenarioError(
             "a YAML mapping of scenario keys", "an empty file", file=name, path="(document)"
+        )
+    odd = _ODD_BREAK.search(text)
+    if odd is not None:
+        # PyYAML (YAML 1.1) breaks a line at each, YAML 1.2 and editors do not: the file
+        # would be read other than as it shows, and an error placed on the wrong line
+        import unicodedata
+
+        line, col = _text_line_col(text[: odd.start()])
+        code = ord(odd.group())
+        raise ScenarioError(
+            "no U+0085, U+2028 or U+2029 (the YAML reader takes each for a line break, "
+            "which no editor shows: write a space or a new line instead)",
+            f"the character U+{code:04X} ({unicodedata.name(odd.group(), 'NEXT LINE')})",
+            file=name,
+            line=line,
+            col=col,
+            path="(syntax)",
         )
     probe = _deep_flow_prefix(text)
     if probe is not None:
