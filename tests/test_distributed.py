@@ -446,3 +446,24 @@ def test_conditioning_refused_on_local_workers_is_one_line_without_worker_logs(t
     assert done.returncode == 2 and len(lines) == 1, done.stdout + done.stderr
     assert lines[0].startswith(f"forcesim: error: {record}:1:1: (rows): expected draws that miss")
     assert not out.exists()
+
+
+def _sigint_ignored() -> bool:
+    import signal
+
+    return signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+
+
+def test_a_local_clusters_workers_leave_ctrl_c_to_the_command() -> None:
+    # a terminal's Ctrl-C reaches every process of its group: each worker printed a
+    # traceback of its own (67 lines) above the command's one line
+    pytest.importorskip("distributed")
+    import signal
+
+    from sim.analysis.distributed import open_executor
+
+    before = signal.getsignal(signal.SIGINT)
+    with open_executor(workers=2) as pool:
+        assert pool is not None
+        assert list(pool.client.run(_sigint_ignored).values()) == [True, True]
+    assert signal.getsignal(signal.SIGINT) is before  # this process's own is untouched

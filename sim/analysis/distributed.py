@@ -166,6 +166,19 @@ def unpacked(sent: tuple[bytes, list[NDArray[np.uint8]]]) -> Any:
     return pickle.loads(head, buffers=buffers)
 
 
+def leave_interrupts_to_the_client() -> bool:
+    """In a local cluster's worker process: ignore Ctrl-C (SIGINT), which a terminal
+    sends to every process of its group; the command that started the cluster stops
+    it when it is interrupted. True when set (only a process's main thread can)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return True
+
+
 @contextmanager
 def open_executor(
     workers: int | None = None,
@@ -257,6 +270,9 @@ def open_executor(
         client = Client(cluster)
         if processes:  # the workers are this run's own processes: as the command's own
             client.run(keep_freed_memory)
+            # Ctrl-C at a terminal reaches every process of its group: each worker
+            # printed its own traceback. This process stops them when it is interrupted
+            client.run(leave_interrupts_to_the_client)
     try:
         yield DaskExecutor(client)
     finally:
