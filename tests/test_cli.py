@@ -1130,3 +1130,30 @@ def test_an_unknown_variant_typed_on_the_command_line_is_placed_at_its_option(wr
     flag = argv[argv.index("lat") - 1]
     assert err.startswith(f"forcesim: error: <command line>:1:1: {flag}: expected one of "), err
     assert err.endswith("(did you mean 'late'?), found unknown variant 'lat'\n"), err
+
+
+def test_a_scenario_that_cannot_be_read_is_refused_in_the_readers_words(write, monkeypatch):
+    # click's own check said "FILES: Path 'x.yaml' is not readable.", with no expected
+    # and found; forcesim's reader says what every unreadable file gets
+    import os
+    import pathlib
+
+    path = write(WITH_VARIANTS)
+    real_access, real_read = os.access, pathlib.Path.read_bytes
+
+    def access(p, mode, *args, **kwargs):
+        return False if str(p).endswith(path.name) else real_access(p, mode, *args, **kwargs)
+
+    def read_bytes(self):
+        if self.name == path.name:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_read(self)
+
+    monkeypatch.setattr(os, "access", access)
+    monkeypatch.setattr(pathlib.Path, "read_bytes", read_bytes)
+    for argv in (["validate", str(path)], ["run", str(path), "-q"], ["show", str(path)]):
+        err = assert_one_line_error(CliRunner().invoke(main, argv))
+        assert err == (
+            f"forcesim: error: {path}:1:1: (file): expected a readable file, "
+            "found Permission denied\n"
+        ), (argv, err)

@@ -128,6 +128,12 @@ class PathName(click.Path):
 
     what = "a file name"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # (a file forcesim cannot read is refused by the reader, as every file is:
+        # "FILE:1:1: (file): expected a readable file, found Permission denied")
+        kwargs.setdefault("readable", False)
+        super().__init__(*args, **kwargs)
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str) and not value.strip():
             self.fail(f"expected {self.what}, found {value!r}", param, ctx)
