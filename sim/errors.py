@@ -74,7 +74,7 @@ class ScenarioError(ValueError):
         return cls(expected, found, file=file, path=path, position=False)
 
     def one_line(self) -> str:
-        where = self.file or "<scenario>"
+        where = printable(self.file or "<scenario>")
         found = quoted_start(self.found)
         if not self.position:  # nothing there to point into
             return f"{where}: expected {self.expected}, found {found}"
@@ -100,6 +100,15 @@ class ScenarioError(ValueError):
         return ScenarioError(
             self.expected, self.found, file=file, line=line, col=col, path=path or self.path
         )
+
+
+def printable(name: str) -> str:
+    """``name`` (a file's) with each character that does not print written as its
+    escape (a line break as ``\\n``, ESC as ``\\x1b``): a terminal would act on it, and
+    a pipe drop it, so the line would name a file that is not there."""
+    if name.isprintable():
+        return name
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
 
 
 #: the most characters of what an error found that its line quotes

@@ -8,6 +8,7 @@ import hashlib
 import json
 import re
 import struct
+import sys
 from pathlib import Path
 
 import pytest
@@ -1157,3 +1158,31 @@ def test_a_scenario_that_cannot_be_read_is_refused_in_the_readers_words(write, m
             f"forcesim: error: {path}:1:1: (file): expected a readable file, "
             "found Permission denied\n"
         ), (argv, err)
+
+
+@pytest.mark.skipif(sys.platform.startswith("win"), reason="a line break in a file's name")
+def test_a_scenario_whose_name_holds_a_line_break_or_an_escape_is_read_and_named_escaped(
+    tmp_path,
+):
+    # a real file named "nl\nname.yaml" was refused as "text of several lines" at
+    # <arguments>:1:1: path; one with ESC in its name was named with the ESC dropped
+    nl = tmp_path / "nl\nname.yaml"
+    nl.write_text(WITH_VARIANTS, encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", str(nl)])
+    assert res.exit_code == 0, res.output
+    assert res.stdout == f"{tmp_path}/nl\\nname.yaml: ok (mini, 2 variants)\n"
+    esc = tmp_path / "esc\x1b[31mred.yaml"
+    esc.write_text(WITH_VARIANTS + "x: [\n", encoding="utf-8")
+    err = assert_one_line_error(CliRunner().invoke(main, ["validate", str(esc)]))
+    assert err.startswith(f"forcesim: error: {tmp_path}/esc\\x1b[31mred.yaml:"), err
+
+
+@pytest.mark.parametrize("command", ["validate", "run", "show"])
+def test_scenario_text_given_for_a_file_name_is_placed_at_the_argument(command):
+    # it said "<arguments>:1:1: path", the name of a Python parameter
+    res = CliRunner().invoke(main, [command, "id: x\ntitle: y\n"])
+    err = assert_one_line_error(res)
+    name = "FILES" if command == "validate" else "SCENARIO" if command == "run" else "FILE"
+    assert err.startswith(
+        f"forcesim: error: <command line>:1:1: {name}: expected the path of a scenario file"
+    ), err

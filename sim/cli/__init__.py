@@ -51,6 +51,29 @@ def reported_warnings() -> Iterator[None]:
             click.echo(f"forcesim: warning: {one_line(str(w.message))}", err=True)
 
 
+def on_command_line(exc: Any) -> Any:
+    """A ScenarioError of the public API placed where the command line gave the value
+    (in place; returned): the API names its parameter (``<arguments>:1:1: variants``,
+    an output directory's ``out_dir``, a scenario's ``path``, an unknown variant at the
+    scenario's ``variants`` key); the command line, the option or argument that gave
+    it (``<command line>:1:1: -v``, ``SCENARIO``), a flag as it was typed."""
+    from sim.cli.params import as_written, option_of
+
+    io_files = sys.modules.get("sim.io.files")  # (imported by now, if it raised)
+    output = io_files is not None and isinstance(exc, io_files.OutputError)
+    flag = option_of(exc.path) if exc.file == "<arguments>" or output else None
+    if flag is not None:
+        exc.file = "<command line>" if exc.file == "<arguments>" else exc.file
+        exc.path = flag
+    elif exc.argument is not None and option_of(exc.argument) is not None:
+        # (an unknown --variant, placed at the scenario's variants key for Python)
+        exc.file, exc.line, exc.col = "<command line>", None, None
+        exc.path = option_of(exc.argument) or exc.path
+    if exc.path.startswith("-"):  # a flag, named as the command line wrote it (-o)
+        exc.path = as_written(exc.path)[0]
+    return exc
+
+
 def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
     """Turn expected failures into one line on stderr and exit code 2; print warnings."""
 
@@ -65,29 +88,20 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             with reported_warnings():
                 return func(*args, **kwargs)
         except ScenarioError as exc:
-            from sim.cli.params import as_written, option_of
-
-            # the API names its parameter (<arguments>:1:1: variants, or an output
-            # directory's out_dir); the command line, the option that gave it
-            files = sys.modules.get("sim.io.files")  # (imported by now, if it raised)
-            output = files is not None and isinstance(exc, files.OutputError)
-            flag = option_of(exc.path) if exc.file == "<arguments>" or output else None
-            if flag is not None:
-                exc.file = "<command line>" if exc.file == "<arguments>" else exc.file
-                exc.path = flag
-            elif exc.argument is not None and option_of(exc.argument) is not None:
-                # (an unknown --variant, placed at the scenario's variants key for Python)
-                exc.file, exc.line, exc.col = "<command line>", None, None
-                exc.path = option_of(exc.argument) or exc.path
-            if exc.path.startswith("-"):  # a flag, named as the command line wrote it (-o)
-                exc.path = as_written(exc.path)[0]
-            fail(exc.one_line())
+            fail(on_command_line(exc).one_line())
         except BrokenPipeError:  # the reader went away (| head): stop quietly
             import os
 
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(0)
         except OSError as exc:
+            import errno
+
+            if exc.errno == errno.ENAMETOOLONG and exc.filename:  # (-o of 256 letters)
+                fail(
+                    f"{exc.filename}: expected a path the system takes (each name at most "
+                    f"255 bytes, the whole at most 4,096), found {exc.strerror}"
+                )
             fail(
                 str(exc)
                 if not exc.strerror

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from sim.cli import EXIT_BAD_INPUT, friendly, hold, main
+from sim.cli import EXIT_BAD_INPUT, friendly, hold, main, on_command_line
 from sim.cli.params import OneOf, PathName, needs, variant_option
 
 
@@ -30,7 +30,7 @@ def validate(files: tuple[str, ...], strict: bool) -> None:
     """
     import warnings
 
-    from sim.errors import ForcesimWarning, ScenarioError
+    from sim.errors import ForcesimWarning, ScenarioError, printable
     from sim.scenario import load_scenario
 
     bad = 0
@@ -40,7 +40,7 @@ def validate(files: tuple[str, ...], strict: bool) -> None:
             try:
                 sc = load_scenario(f)
             except ScenarioError as exc:
-                click.echo(f"forcesim: error: {exc.one_line()}", err=True)
+                click.echo(f"forcesim: error: {on_command_line(exc).one_line()}", err=True)
                 bad += 1
                 continue
         problems = _strict_problems(sc) if strict else []
@@ -53,7 +53,7 @@ def validate(files: tuple[str, ...], strict: bool) -> None:
             bad += 1
         else:
             n = len(sc.variants)
-            click.echo(f"{f}: ok ({sc.id}, {n} variant{'' if n == 1 else 's'})")
+            click.echo(f"{printable(f)}: ok ({sc.id}, {n} variant{'' if n == 1 else 's'})")
     if bad:
         sys.exit(EXIT_BAD_INPUT)
 

@@ -380,6 +380,9 @@ def option_of(parameter: str) -> str | None:
     for param in ctx.command.params:
         if isinstance(param, click.Option) and param.name in (parameter, parameter.rstrip("s")):
             return next((o for o in param.opts if o.startswith("--")), param.opts[0])
+    if parameter == "path":  # (sim.load_scenario's): the file the command line named
+        named = [p for p in ctx.command.params if isinstance(p, click.Argument) and p.name]
+        return named[0].name.upper() if named and named[0].name else None
     return None
 
 

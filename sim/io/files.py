@@ -1281,6 +1281,15 @@ def check_writable(out_dir: str | Path) -> None:
     refuse_foreign(out_dir)
 
 
+def _names_a_file(path: Path) -> bool:
+    """Whether ``path`` names something that is there (a file's name may hold a line
+    break); False where the system cannot look it up (YAML text of 5 MB)."""
+    try:
+        return path.exists() or path.is_symlink()
+    except OSError:
+        return False
+
+
 def path_argument(
     value: object, what: str, argument: str, function: str, *, or_else: str = ""
 ) -> Path:
@@ -1304,7 +1313,7 @@ def path_argument(
         )
     path = Path(value)
     why = None
-    if isinstance(value, str) and "\n" in value:
+    if isinstance(value, str) and "\n" in value and not _names_a_file(path):
         why = "text of several lines (the contents of a file: write it to a file, pass its path)"
     else:
         try:
