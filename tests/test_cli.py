@@ -1186,3 +1186,15 @@ def test_scenario_text_given_for_a_file_name_is_placed_at_the_argument(command):
     assert err.startswith(
         f"forcesim: error: <command line>:1:1: {name}: expected the path of a scenario file"
     ), err
+
+
+def test_a_chart_path_with_a_name_too_long_says_the_systems_limits(tmp_path):
+    # it was the bare "File name too long", with no expected or found
+    out = tmp_path / "run"
+    assert CliRunner().invoke(main, ["run", "-q", "-v", "on-time", "-o", str(out)]).exit_code == 0
+    target = tmp_path / ("a" * 256 + ".png")
+    err = assert_one_line_error(CliRunner().invoke(main, ["plot", str(out), "-o", str(target)]))
+    assert err == (
+        f"forcesim: error: {target}: expected a path the system takes (each name at most "
+        "255 bytes, the whole at most 4,096), found File name too long\n"
+    ), err
