@@ -611,7 +611,7 @@ REFUSED_VALUES = [
     (
         ["run", "--draws", "10", "--seed", "1", "--condition", "--tolerance", "0.5"],
         "--tolerance: expected a tolerance as a percentage from 0% to 100% (of each "
-        "bound) or a number of troops (0, or at least 1), found '0.5' (on whole troops a "
+        "bound) or a number of troops (0, or 1 to 10,000,000), found '0.5' (on whole troops a "
         "tolerance below 1 troop is none at all: for 50 % of each bound write 50%)",
     ),
     (

@@ -283,7 +283,7 @@ def test_a_bad_tolerance_is_a_command_line_error(text):
         ("1e3", "(write 1000, without an exponent)"),
         ("1_000", "(write 1000, without underscores)"),
         ("0700", "(write 700, without the leading zero)"),
-        ("05%", "(write 5, without the leading zero)"),
+        ("05%", "(write 5%, without the leading zero)"),
         ("2 500", "(for two thousand five hundred write 2500)"),
         ("\u0665", ""),  # an Arabic-Indic five, which Python's float reads as 5
     ],
@@ -387,7 +387,7 @@ def test_a_tolerance_below_one_troop_is_refused_as_a_share_written_without_its_p
     assert res.exit_code == 2 and not out.exists()
     assert [ln for ln in res.output.splitlines() if ln] == [
         "forcesim: error: <command line>:1:1: --tolerance: expected a tolerance as a percentage "
-        "from 0% to 100% (of each bound) or a number of troops (0, or at least 1), "
+        "from 0% to 100% (of each bound) or a number of troops (0, or 1 to 10,000,000), "
         f"found {text!r} {SHARE_HINT.format(share, share)}"
     ]
 
@@ -1188,3 +1188,15 @@ def test_many_fewer_than_reports_of_one_month_draw_one_arrow_each_triangle_kept(
     assert sum(len(line.get_xdata()) for line in heads) == 200  # every bound still drawn
     # the arrow kept starts at the highest bound: the others lie on its shaft
     assert max(a.xyann[1] for a in arrows) == 599
+
+
+def test_a_percentage_tolerance_written_with_a_leading_zero_is_told_to_keep_its_percent():
+    # the hint said "write 5", which reads as 5 troops
+    from sim.io.observations import parse_tolerance
+
+    with pytest.raises(sim.ScenarioError) as err:
+        parse_tolerance("005%")
+    assert str(err.value).endswith("found '005%' (write 5%, without the leading zero)")
+    with pytest.raises(sim.ScenarioError) as err:
+        parse_tolerance("10000001")
+    assert "a number of troops (0, or 1 to 10,000,000), found '10000001'" in str(err.value)

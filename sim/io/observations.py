@@ -511,7 +511,7 @@ def recorded_tolerance(relative: float = 0.0, absolute: float = 0.0) -> Toleranc
 
 TOLERANCE_EXPECTED = (
     "a tolerance as a percentage from 0% to 100% (of each bound) or a number of troops "
-    "(0, or at least 1)"
+    f"(0, or 1 to {MAX_TROOPS:,})"
 )
 
 
@@ -546,6 +546,8 @@ def written_tolerance(text: str) -> Tolerance:
     relative = t.endswith("%")
     number = t[:-1].rstrip() if relative else t
     hint = form_hint(number, yaml=False)
+    if hint and relative:  # "write 5%", not "write 5": 5 alone is 5 troops
+        hint = re.sub(r"\bwrite (\S+?)(,|$)", r"write \1%\2", hint, count=1)
     value = float(number) if PLAIN_DECIMAL.match(number) else math.nan
     read = inexact(number) if value == value else None
     if read is not None:
