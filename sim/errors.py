@@ -111,17 +111,21 @@ def printable(name: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
 
 
-#: the most characters of what an error found that its line quotes
-MAX_QUOTED = 400
+#: the most characters of what an error found that its line quotes whole (forcesim's own
+#: words, with the text they quote, stay well under it)
+MAX_QUOTED = 1200
+#: how many characters of a longer one it quotes, before saying how long it was
+QUOTED_START = 300
 
 
 def quoted_start(found: str) -> str:
     """``found`` whole, or for text longer than :data:`MAX_QUOTED` characters (a
-    900,000-character title) its start and its length: ``'yyy…' (900,002 characters in
-    all)``. The line stays readable, and says how long the text was."""
+    900,000-character title) its first :data:`QUOTED_START` and its length: ``'yyy…'
+    (900,002 characters in all)``. The line stays readable, and says how long the text
+    was."""
     if len(found) <= MAX_QUOTED:
         return found
-    return f"{found[: MAX_QUOTED - 100]}… ({len(found):,} characters in all)"
+    return f"{found[:QUOTED_START]}… ({len(found):,} characters in all)"
 
 
 def one_line(message: str) -> str:

@@ -1567,3 +1567,28 @@ def test_a_source_is_dated_after_the_scenario_only_when_wholly_after_it(when, as
     from sim.report.page import _later
 
     assert _later(when, as_of) is after
+
+
+def test_run_report_of_a_page_over_the_limit_names_the_run_folder_not_its_staging_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # it named forcesim's own temporary folder (gone by then) and advised
+    # "forcesim report RUN_DIR" of a run the refusal had thrown away
+    monkeypatch.setattr("sim.report.page.MAX_BYTES", 1_000_000)
+    out = tmp_path / "deep" / "run"
+    result = invoke(
+        "run", str(DEFAULT_SCENARIO), "-v", "on-time", "-v", "slip-3", "-q", "--report",
+        "-o", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    err = result.stderr
+    assert err.startswith(
+        "forcesim: error: <command line>:1:1: --report: expected a page of at most "
+        "1,000,000 bytes, found "
+    ), err
+    assert f"forcesim report {out} --variant NAME or --theater ID" in err
+    assert err.endswith(
+        "; run again without --report to keep the run, then make a page of some of it\n"
+    )
+    assert ".forcesim-" not in err and err.count("\n") == 1
+    assert not (tmp_path / "deep").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -163,7 +164,7 @@ def run(
             executor=pool,
             argv=command_line(),
             formats=FORMATS[table_format],
-            extra=_write_report if report else None,
+            extra=partial(_write_report, target) if report else None,
             **scoring,
         )
     if not quiet:
@@ -278,11 +279,26 @@ def compare(
     click.echo(f"wrote {len(files)} files to {target}/: " + ", ".join(f.name for f in files))
 
 
-def _write_report(run_dir: Path, record: dict[str, Any]) -> None:
-    """``--report``: the page, written into the run directory before its run.json."""
+def _write_report(target: Path, run_dir: Path, record: dict[str, Any]) -> None:
+    """``--report``: the page, written into the run directory (``run_dir``, the one being
+    made for ``target``) before its run.json. A page too large to share is refused at
+    ``--report``, naming the run's own folder, not the one being made (which goes with
+    the refusal), and saying how to keep the run."""
     import sim
+    from sim.errors import ScenarioError
 
-    sim.write_report(run_dir, record=record)
+    try:
+        sim.write_report(run_dir, record=record)
+    except ScenarioError as exc:
+        if exc.path != "(file)" or not exc.expected.startswith("a page of at most"):
+            raise
+        found = exc.found.replace("forcesim report RUN_DIR", f"forcesim report {target}")
+        raise ScenarioError(
+            exc.expected,
+            f"{found}; run again without --report to keep the run, then make a page of some of it",
+            file="<command line>",
+            path="--report",
+        ) from None
 
 
 def _observations(
