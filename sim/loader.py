@@ -301,9 +301,15 @@ def validation_error(
         if "\\d{4}" in pattern:
             expected = "a month as YYYY-MM"
         elif "/" in pattern:
-            expected = "a theater id (lower-case letters, digits, - or _), or theater/site"
+            expected = (
+                "a theater id (lower-case letters, digits, - or _, starting with a letter or "
+                "digit), or theater/site"
+            )
         else:
-            expected = "an id of lower-case letters, digits, - or _"
+            expected = (
+                "an id of at most 64 lower-case letters, digits, - or _, starting with a "
+                "letter or digit"
+            )
     else:
         expected = _EXPECTED.get(kind) or err["msg"][0].lower() + err["msg"][1:]
         if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):

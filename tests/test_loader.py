@@ -724,3 +724,14 @@ def test_a_lone_surrogate_in_text_is_named_in_plain_words(write):
     assert "title: expected text (a lone surrogate, such as \\ud800, is no character)" in str(
         err.value
     )
+
+
+def test_an_id_refused_for_its_first_character_is_told_the_rule_it_broke():
+    # "-0" is made only of the characters the message listed
+    sc = sim.load_scenario(sim.default_scenario())
+    with pytest.raises(ScenarioError) as err:
+        sc.with_overrides({"description": "x"}, variant="-0")
+    assert (
+        "expected an id of at most 64 lower-case letters, digits, - or _, starting with a "
+        "letter or digit, found '-0'" in str(err.value)
+    )

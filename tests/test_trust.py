@@ -1068,7 +1068,7 @@ def test_run_json_lists_every_file_written_with_its_sha256_and_a_signature(tmp_p
     [
         (
             lambda d: (d / "data").mkdir(),
-            "a run directory holding 1 file that is not part of its run (e.g. 'data': move it out",
+            "a run directory holding 1 entry that is not part of its run (e.g. 'data': move it out",
         ),
         (lambda d: (d / "draft.docx").write_text("x"), "(e.g. 'draft.docx':"),
         (lambda d: (d / "monthly.csv").write_text("edited\n"), "monthly.csv changed after"),

@@ -329,6 +329,15 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def _counted(folder: Path, names: list[str]) -> str:
+    """``3 files``, or ``3 entries`` when some of ``names`` in ``folder`` are not plain
+    files (a folder, a link): what a message calls them."""
+    plain = all((folder / n).is_file() and not (folder / n).is_symlink() for n in names)
+    if plain:
+        return _plural(len(names), "file")
+    return f"{len(names)} {'entry' if len(names) == 1 else 'entries'}"
+
+
 def foreign(target: Path) -> str | None:
     """Why a new run may not replace ``target``, or None when it may: it does not
     exist, is empty, or holds exactly the unchanged files its signed manifest lists
@@ -365,7 +374,7 @@ def foreign(target: Path) -> str | None:
                 f"yourself), beside {others} other {'entry' if others == 1 else 'entries'}"
             )
         return (
-            f"a directory holding {_plural(len(entries), 'file')} forcesim did not write "
+            f"a directory holding {_counted(target, entries)} forcesim did not write "
             f"(e.g. {entries[0]!r})"
         )
     strangers = [
@@ -376,7 +385,7 @@ def foreign(target: Path) -> str | None:
     ]
     if strangers:  # (forcesim may have written them, but not as part of this run)
         return (
-            f"a run directory holding {_plural(len(strangers), 'file')} that "
+            f"a run directory holding {_counted(target, strangers)} that "
             f"{'is' if len(strangers) == 1 else 'are'} not part of its run "
             f"(e.g. {strangers[0]!r}: move {'it' if len(strangers) == 1 else 'them'} out "
             "to replace the run)"
