@@ -1198,3 +1198,15 @@ def test_a_chart_path_with_a_name_too_long_says_the_systems_limits(tmp_path):
         f"forcesim: error: {target}: expected a path the system takes (each name at most "
         "255 bytes, the whole at most 4,096), found File name too long\n"
     ), err
+
+
+def test_text_given_for_the_observations_file_is_placed_at_observed_not_the_scenario(tmp_path):
+    # both paths are a "path" parameter in Python: the error was placed at SCENARIO
+    res = CliRunner().invoke(
+        main, ["run", str(DEFAULT_SCENARIO), "-q", "--observed", "a\nb.csv", "-o", str(tmp_path)]
+    )
+    err = assert_one_line_error(res)
+    assert err.startswith(
+        "forcesim: error: <command line>:1:1: --observed: expected the path of an "
+        "observations CSV file, found 'a\\nb.csv': text of several lines"
+    ), err

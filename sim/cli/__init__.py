@@ -57,11 +57,15 @@ def on_command_line(exc: Any) -> Any:
     an output directory's ``out_dir``, a scenario's ``path``, an unknown variant at the
     scenario's ``variants`` key); the command line, the option or argument that gave
     it (``<command line>:1:1: -v``, ``SCENARIO``), a flag as it was typed."""
-    from sim.cli.params import as_written, option_of
+    from sim.cli.params import as_written, option_of, quoted_from
 
     io_files = sys.modules.get("sim.io.files")  # (imported by now, if it raised)
     output = io_files is not None and isinstance(exc, io_files.OutputError)
     flag = option_of(exc.path) if exc.file == "<arguments>" or output else None
+    if flag is None and exc.file == "<arguments>":
+        # (a parameter no option is named for: load_scenario's and load_observations'
+        # path, load_run's run_dir; the value quoted tells which was given)
+        flag = quoted_from(exc.found)
     if flag is not None:
         exc.file = "<command line>" if exc.file == "<arguments>" else exc.file
         exc.path = flag

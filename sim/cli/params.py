@@ -380,9 +380,27 @@ def option_of(parameter: str) -> str | None:
     for param in ctx.command.params:
         if isinstance(param, click.Option) and param.name in (parameter, parameter.rstrip("s")):
             return next((o for o in param.opts if o.startswith("--")), param.opts[0])
-    if parameter == "path":  # (sim.load_scenario's): the file the command line named
-        named = [p for p in ctx.command.params if isinstance(p, click.Argument) and p.name]
-        return named[0].name.upper() if named and named[0].name else None
+    return None
+
+
+def quoted_from(found: str) -> str | None:
+    """The option (its long name) or argument (``SCENARIO``) of the running command that
+    gave the value an error quotes at the start of ``found`` (as :func:`sim.errors.describe`
+    quotes it: ``'a\\nb.yaml': text of several lines``), or None. The API names its
+    parameter, and some have no option of that name (``path``, of both ``load_scenario``
+    and ``load_observations``): only the value tells which of the command's it was."""
+    from sim.errors import describe
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return None
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name or "")
+        values = value if isinstance(value, tuple | list) else (value,)
+        if any(isinstance(v, str) and found.startswith(describe(v, 40)) for v in values):
+            if isinstance(param, click.Option):
+                return next((o for o in param.opts if o.startswith("--")), param.opts[0])
+            return (param.name or "").upper() or None
     return None
 
 
