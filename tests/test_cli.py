@@ -405,11 +405,13 @@ def test_list_takes_yaml_in_any_case_and_passes_over_hidden_files_and_folders(tm
     for name in ("a.yaml", "b.YAML", "c.Yml", ".#a.yaml", ".git/d.yaml", "sub/.hid/e.yaml"):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(WITH_VARIANTS, encoding="utf-8")
-    (tmp_path / "f.yaml").mkdir()  # a folder by a scenario's name is no file
+    (tmp_path / "f.yaml").mkdir()  # a folder by a scenario's name: listed as no scenario
     result = invoke("list", str(tmp_path))
     assert result.exit_code == 0, result.output
     listed = [line.split()[0] for line in result.stdout.splitlines() if not line[0].isspace()]
-    assert listed == [str(tmp_path / n) for n in ("a.yaml", "b.YAML", "c.Yml")]
+    assert listed == [str(tmp_path / n) for n in ("a.yaml", "b.YAML", "c.Yml", "f.yaml")]
+    assert f"{tmp_path / 'f.yaml'}  (invalid: " in result.stdout
+    assert "expected a scenario file, found a directory)" in result.stdout
 
 
 def test_list_of_something_that_is_not_a_directory_is_exit_2(tmp_path):

@@ -226,8 +226,7 @@ def list_(directory: str | None) -> None:
     files = sorted(
         f
         for f in root.rglob("*")
-        if is_scenario_name(f)
-        and f.is_file()
+        if is_scenario_name(f)  # (a folder or pipe by such a name is listed as invalid)
         and not any(part.startswith(".") for part in f.relative_to(root).parts)
     )
     if not files:
