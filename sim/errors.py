@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 
 class ScenarioError(ValueError):
@@ -133,6 +134,19 @@ def one_line(message: str) -> str:
     space. Runs of spaces within a line stay: a value quoted as ``'  2024-09-27'`` is
     quoted as written, not with its two spaces made one."""
     return re.sub(r"[ \t]*[\r\n\v\f\x85\u2028\u2029]\s*", " ", message).strip()
+
+
+def nearest(name: str, known: Sequence[str]) -> str | None:
+    """The one of ``known`` a mistyped ``name`` most likely meant, for a did-you-mean:
+    the same letters in another case (``Iraq`` for ``iraq``), else the closest by
+    :func:`difflib.get_close_matches`; None when none is close."""
+    import difflib
+
+    same = [k for k in known if k.lower() == name.lower()]
+    if same:
+        return same[0]
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return close[0] if close else None
 
 
 def describe(value: object, limit: int = 60) -> str:

@@ -508,7 +508,12 @@ def select_variants(
         if name not in available:
             hint = difflib.get_close_matches(name, list(available), n=1)
             expected = "one of " + ", ".join(available)
-            if hint:
+            several = [n.strip() for n in name.split(",")]
+            if len(several) > 1 and all(n in available for n in several):
+                # ("on-time,slip-6": a sweep's values take commas, variants do not)
+                each = " ".join(f"--variant {n}" for n in several)
+                expected += f" (several are named one at a time: {each}, or a list in Python)"
+            elif hint:
                 expected += f" (did you mean {hint[0]!r}?)"
             file, line, col = locator.find(("variants",)) if locator else ("<scenario>", 1, 1)
             raise ScenarioError(

@@ -1212,3 +1212,49 @@ def test_text_given_for_the_observations_file_is_placed_at_observed_not_the_scen
         "forcesim: error: <command line>:1:1: --observed: expected the path of an "
         "observations CSV file, found 'a\\nb.csv': text of several lines"
     ), err
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (
+            ["run", "--set", "announcement.delay", "3"],
+            "--set: expected KEY=VALUE, the value after '=' (a dotted key path, =, a value), "
+            "found 'announcement.delay', then '3' as the scenario file (write "
+            "--set announcement.delay=3)",
+        ),
+        (
+            ["sweep", "--set", "announcement.delay", "0,3,6", "--draws", "10", "--seed", "1"],
+            "found 'announcement.delay', then '0,3,6' as the scenario file (write "
+            "--set announcement.delay=0,3,6)",
+        ),
+    ],
+)
+def test_a_setting_with_a_space_for_its_equals_sign_is_told_so_not_a_missing_file(argv, said):
+    # "3: expected an existing scenario file, found no such file"
+    err = assert_one_line_error(CliRunner().invoke(main, argv))
+    assert said in err and err.startswith("forcesim: error: <command line>:1:1: --set: "), err
+
+
+def test_variants_joined_by_a_comma_are_told_to_be_named_one_at_a_time(write):
+    err = assert_one_line_error(
+        CliRunner().invoke(main, ["run", str(write(WITH_VARIANTS)), "-v", "on-time,late"])
+    )
+    assert (
+        "(several are named one at a time: --variant on-time --variant late, or a list in "
+        "Python), found unknown variant 'on-time,late'" in err
+    )
+
+
+def test_names_refused_on_the_command_line_get_a_did_you_mean_in_any_case(tmp_path):
+    # plot's --theater and --chart had none; "Iraq" matched nothing
+    out = tmp_path / "run"
+    assert CliRunner().invoke(main, ["run", "-q", "-v", "on-time", "-o", str(out)]).exit_code == 0
+    for argv, hint in (
+        (["plot", str(out), "--theater", "Iraq"], "(did you mean 'iraq'?), found 'Iraq'"),
+        (["plot", str(out), "--chart", "fann"], "(did you mean 'fan'?), found 'fann'"),
+        (["report", str(out), "--theater", "Syria"], "(did you mean 'syria'?), found 'Syria'"),
+        (["help"], "(for help: forcesim --help, or forcesim COMMAND --help), found 'help'"),
+    ):
+        err = assert_one_line_error(CliRunner().invoke(main, argv))
+        assert hint in err, (argv, err)

@@ -1200,3 +1200,15 @@ def test_a_percentage_tolerance_written_with_a_leading_zero_is_told_to_keep_its_
     with pytest.raises(sim.ScenarioError) as err:
         parse_tolerance("10000001")
     assert "a number of troops (0, or 1 to 10,000,000), found '10000001'" in str(err.value)
+
+
+def test_an_observations_file_separated_by_semicolons_is_told_to_use_commas(tmp_path, mini):
+    # (a spreadsheet saved in a locale whose list separator is ';')
+    path = tmp_path / "g.csv"
+    path.write_text("date;theater;troops_low;troops_high\n2025-01-15;alpha;2400;2400\n")
+    with pytest.raises(sim.ScenarioError) as err:
+        sim.load_observations(path, mini)
+    assert str(err.value).endswith(
+        "found a first line with none of them (1 fields) (its names are separated by "
+        "semicolons: save it with commas)"
+    )

@@ -198,7 +198,7 @@ def test_plot_theater_of_a_comparison_draws_that_sites_difference(tmp_path: Path
     assert axes[0].get_title(loc="left") == "Erbil (Iraq)"
     result = CliRunner().invoke(main, ["plot", str(out), "--theater", "erbil"])
     assert result.exit_code == 2
-    assert f"has: {', '.join(SERIES)}, found 'erbil'" in result.stderr
+    assert f"has: {', '.join(SERIES)} (did you mean 'iraq/erbil'?), found 'erbil'" in result.stderr
 
 
 def test_each_site_panel_of_the_envelope_marks_its_own_calendar_deadlines_png_and_page(

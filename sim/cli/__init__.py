@@ -261,6 +261,8 @@ class _Forcesim(click.Group):
             known = self.list_commands(ctx)
             near = difflib.get_close_matches(name, known, n=1)
             hint = f" (did you mean {near[0]!r}?)" if near else ""
+            if name.lower() in ("help", "-help", "h"):
+                hint = " (for help: forcesim --help, or forcesim COMMAND --help)"
             raise UnknownCommand(
                 f"<command line>:1:1: {name}: expected a command of forcesim: "
                 f"{', '.join(known)}{hint}, found {name!r}",

@@ -20,6 +20,7 @@ from sim.cli.params import (
     needs,
     out_option,
     quiet_option,
+    refuse_stray_value,
     scale_options,
     set_option,
     variant_option,
@@ -77,6 +78,7 @@ def sweep(
 
     draws_and_seed(draws, seed)
     cluster = executor(workers, scheduler)
+    refuse_stray_value(settings, scenario)
     sc = sim.load_scenario(scenario or sim.default_scenario())
     names = sc.select(list(variants))
     axes = [parse_axis(t) for t in settings]
@@ -182,6 +184,7 @@ def sensitivity(
     if method == "sobol":
         needs("SALib", "sensitivity", "--method", method)
     cluster = executor(workers, scheduler, draws)
+    refuse_stray_value(settings, scenario)
     sc = sim.load_scenario(scenario or sim.default_scenario())
     names = sc.select(list(variants))
     sc = apply_settings(sc, settings, names)

@@ -57,8 +57,14 @@ class OneOf(click.Choice):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str) and value not in self.choices:
+            from sim.errors import nearest
+
+            near = nearest(value, [str(c) for c in self.choices])
+            hint = f" (did you mean {near!r}?)" if near else ""
             self.fail(
-                f"expected one of {', '.join(map(str, self.choices))}, found {value!r}", param, ctx
+                f"expected one of {', '.join(map(str, self.choices))}{hint}, found {value!r}",
+                param,
+                ctx,
             )
         return super().convert(value, param, ctx)
 
@@ -200,6 +206,27 @@ SET_HELP = (
     "syntax: --set announcement.delay=3, --set 'announcement.delay={uniform: [0, 6]}'. "
     "Repeatable; wins over a variant's own value."
 )
+
+
+def refuse_stray_value(texts: tuple[str, ...], scenario: str | None) -> None:
+    """Refuse, before the scenario is read, ``--set KEY VALUE`` (a space for the ``=``):
+    the VALUE became the SCENARIO argument, and was refused as a missing scenario file.
+    Only when a ``--set`` has no ``=`` and SCENARIO names nothing that exists."""
+    from pathlib import Path
+
+    from sim.errors import ScenarioError
+
+    if scenario is None or Path(scenario).exists():
+        return
+    for text in texts:
+        if "=" not in text:
+            raise ScenarioError(
+                "KEY=VALUE, the value after '=' (a dotted key path, =, a value)",
+                f"{text!r}, then {scenario!r} as the scenario file (write "
+                f"--set {text.strip()}={scenario})",
+                file="<command line>",
+                path="--set",
+            )
 
 
 def apply_settings(scenario: Any, texts: tuple[str, ...], variants: list[str]) -> Any:

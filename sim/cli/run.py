@@ -24,6 +24,7 @@ from sim.cli.params import (
     needs,
     out_option,
     quiet_option,
+    refuse_stray_value,
     scale_options,
     set_option,
     variant_option,
@@ -132,6 +133,7 @@ def run(
             f"{written('--error-rate', error_rate)}, and no --condition",
         )
     cluster = executor(workers, scheduler, draws)
+    refuse_stray_value(settings, scenario)
     sc = sim.load_scenario(scenario or sim.default_scenario())
     target = Path(out_dir) if out_dir else Path("out") / sc.id
     names = sc.select(list(variants))
@@ -259,6 +261,7 @@ def compare(
     draws_and_seed(draws, seed, required=True)
     assert draws is not None and seed is not None
     cluster = executor(workers, scheduler, draws)
+    refuse_stray_value(settings, scenario)
     sc = sim.load_scenario(scenario or sim.default_scenario())
     a, b = variants
     sc = apply_settings(sc, settings, sc.select([a, b]))

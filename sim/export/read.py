@@ -27,7 +27,7 @@ from sim.analysis.observed import (
     Conditioned,
 )
 from sim.analysis.summaries import BAND_COLUMNS, DATE_COLUMNS
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, nearest
 from sim.export.tables import SPECS, Known, check_table
 from sim.export.write import TABLE_FORMATS, run_charts
 from sim.io.files import (
@@ -841,23 +841,19 @@ def refuse_unknown(
     what: str,
     known: list[str],
     asked: list[str] | None,
-    *,
-    suggest: bool = False,
 ) -> None:
     """Refuse, in one line at ``<arguments>``, the names ``asked`` (for the function's
     ``parameter``: ``variants``, ``theaters``; the command line names its option) that
     are not among ``known``, the ``what`` (``"variants"``, ``"theaters and sites"``)
-    ``run_dir`` holds: each quoted as given, the directory's own named, and with
-    ``suggest`` a did-you-mean for the first (``forcesim report``'s)."""
-    import difflib
-
+    ``run_dir`` holds: each quoted as given, the directory's own named, with a
+    did-you-mean for the first (:func:`sim.errors.nearest`: ``Iraq`` is ``iraq``)."""
     unknown = [n for n in asked or () if n not in known]
     if not unknown:
         return
     expected = f"one of the {what} {run_dir} has: {', '.join(known)}"
-    hint = difflib.get_close_matches(unknown[0], known, n=1) if suggest else []
+    hint = nearest(unknown[0], known)
     if hint:
-        expected += f" (did you mean {hint[0]!r}?)"
+        expected += f" (did you mean {hint!r}?)"
     raise ScenarioError(
         expected, ", ".join(repr(n) for n in unknown), file="<arguments>", path=parameter
     )

@@ -134,11 +134,15 @@ def _header(row: _Row) -> dict[str, int]:
     header = [c.strip() for c in row.cells]
     if not set(header) & set(COLUMNS):
         # not an observations file: say so without quoting it (it may be anything)
+        found = f"a first line with none of them ({len(header)} fields)"
+        for sep, name in ((";", "semicolons"), ("\t", "tabs")):
+            if len(header) == 1 and set(header[0].split(sep)) & set(COLUMNS):
+                found += f" (its names are separated by {name}: save it with commas)"
         raise row.fail(
             0,
             "(header)",
             "a CSV file whose first line names its columns: " + ",".join(COLUMNS),
-            f"a first line with none of them ({len(header)} fields)",
+            found,
         )
     index: dict[str, int] = {}
     for i, col in enumerate(header):

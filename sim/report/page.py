@@ -185,7 +185,7 @@ def _chosen_variants(
     if not asked:
         return None
     known = [str(v) for v in record.get("variants") or []]
-    refuse_unknown(run_dir, "variants", "variants", known, asked, suggest=True)
+    refuse_unknown(run_dir, "variants", "variants", known, asked)
     return asked
 
 
@@ -204,7 +204,7 @@ def _chosen_series(
     asked = _names(theaters, "theaters")
     if not asked:
         return None
-    refuse_unknown(run_dir, "theaters", "theaters and sites", known, asked, suggest=True)
+    refuse_unknown(run_dir, "theaters", "theaters and sites", known, asked)
     return asked
 
 
@@ -1312,9 +1312,7 @@ def _refuse_large(
             _refuse_count(target, variants, why, levels, (LEVEL_BYTES + 1) * levels)
         return
     if series is not None:
-        refuse_unknown(
-            run_dir, "theaters", "theaters and sites", _series_of(monthly), series, suggest=True
-        )
+        refuse_unknown(run_dir, "theaters", "theaters and sites", _series_of(monthly), series)
     selected = chosen is not None or series is not None
     if selected:
         monthly = monthly[chosen_rows(monthly, chosen, series)]
