@@ -2240,7 +2240,7 @@ def test_charts_of_two_runs_drawn_into_one_folder_at_once_do_not_lock_each_other
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="symbolic and hard links")
-@pytest.mark.parametrize("planted", ["symlink", "dangling", "hardlink"])
+@pytest.mark.parametrize("planted", ["symlink", "dangling", "hardlink", "fifo"])
 def test_a_lock_file_planted_in_the_shared_lock_folder_is_never_written_through(tmp_path, planted):
     # another user of the host may make forcesim-locks first and put a link at the lock
     # file's (predictable) name: the next run emptied the file it led to and wrote its
@@ -2256,6 +2256,9 @@ def test_a_lock_file_planted_in_the_shared_lock_folder_is_never_written_through(
     lock.parent.mkdir(exist_ok=True)
     if planted == "dangling":
         lock.symlink_to(victim)
+    elif planted == "fifo":  # (opened read-only, it waited for a writer forever)
+        os.mkfifo(lock)
+        victim.write_text("the user's own words\n", encoding="utf-8")
     else:
         victim.write_text("the user's own words\n", encoding="utf-8")
         (lock.symlink_to if planted == "symlink" else lock.hardlink_to)(victim)
@@ -2268,7 +2271,7 @@ def test_a_lock_file_planted_in_the_shared_lock_folder_is_never_written_through(
             assert not victim.exists() and not victim.is_symlink()
         else:
             assert victim.read_text(encoding="utf-8") == "the user's own words\n"
-        assert lock.is_symlink() or lock.samefile(victim)  # left where it was planted
+        assert lock.is_symlink() or planted == "fifo" or lock.samefile(victim)  # left there
         (warning,) = [w for w in caught if issubclass(w.category, ForcesimWarning)]
         assert "in place of a lock file" in str(warning.message)
         assert "is not kept out" in str(warning.message)
@@ -2327,3 +2330,53 @@ def test_the_working_directory_as_the_output_is_refused_in_one_line_and_left_as_
         "its parent folder, or elsewhere); nothing was deleted\n"
     )
     assert list(here.iterdir()) == [] and sorted(tmp_path.iterdir()) == [here]
+
+
+def test_a_lock_file_its_holder_removes_as_it_is_opened_is_opened_again_not_skipped(
+    tmp_path, monkeypatch
+):
+    # it was taken for a hard link (no name left): a false warning, and no lock held
+    import warnings
+
+    import sim.io.files as files
+    from sim.errors import ForcesimWarning
+
+    out = tmp_path / "out"
+    lock = files.lock_path(out)
+    lock.parent.mkdir(exist_ok=True)
+    lock.write_text("999\n", encoding="ascii")
+    real_open = os.open
+    calls = []
+
+    def open_as_the_holder_lets_go(path, flags, *args):
+        fd = real_open(path, flags, *args)
+        if str(path) == str(lock) and not calls:
+            calls.append(path)
+            os.unlink(lock)  # (the last holder's output_lock ends just then)
+        return fd
+
+    monkeypatch.setattr(files.os, "open", open_as_the_holder_lets_go)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with files.output_lock(out):
+            assert lock.exists() and lock.read_text(encoding="ascii") == f"{os.getpid()}\n"
+    assert calls and not [w for w in caught if issubclass(w.category, ForcesimWarning)]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a symbolic link")
+def test_an_output_directory_named_through_a_link_and_dot_dot_is_where_the_system_puts_it(
+    tmp_path, monkeypatch
+):
+    # out/sub/../run1 with out/sub a link elsewhere was written to out/run1: the path
+    # printed did not lead to the files, and the lock was on another directory
+    elsewhere = tmp_path / "elsewhere" / "x"
+    elsewhere.mkdir(parents=True)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "sub").symlink_to(elsewhere)
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(
+        main, ["run", str(DEFAULT), "-q", "-v", "on-time", "-o", "out/sub/../run1"]
+    )
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "elsewhere" / "run1" / "run.json").is_file()
+    assert not (tmp_path / "out" / "run1").exists()

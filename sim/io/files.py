@@ -414,12 +414,13 @@ def _read_only(path: Path) -> bool:
     return not path.lstat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
 
 
-def refuse_foreign(target: Path) -> None:
-    """Raise when a new run may not replace ``target`` (:func:`foreign` says why)."""
+def refuse_foreign(target: Path, named: Path | None = None) -> None:
+    """Raise when a new run may not replace ``target`` (:func:`foreign` says why), the
+    error naming it as the user did (``named``: ``.`` for the spelled-out path)."""
     why = foreign(target)
     if why is not None:
         raise OutputError(
-            target,
+            named or target,
             why + "; nothing was deleted",
             "a new or empty directory, or one holding only an earlier forcesim run",
         )
@@ -621,7 +622,8 @@ def clean_leftovers(parent: Path) -> list[Path]:
 
 # ---------------------------------------------------------------- one writer at a time
 
-#: the output directories this process holds the lock of: resolved path -> (fd, lock file)
+#: the output directories this process holds the lock of: resolved path -> (fd, lock file,
+#: whether this process made it)
 _HELD: dict[str, tuple[int, Path, bool]] = {}
 
 
@@ -669,8 +671,9 @@ def output_lock(target: Path, option: str = "out_dir") -> Iterator[None]:
     Raises
     ------
     OutputError
-        When another process holds it: ``TARGET: --out: expected an output directory no
-        other forcesim command is writing, found one being written by process PID ...``.
+        When another process holds it: ``TARGET:1:1: OPTION: expected an output
+        directory no other forcesim command is writing, found one being written by
+        process PID ...`` (OPTION ``out_dir``, or the command line's ``--out``).
     """
     key = os.path.realpath(target)
     if key in _HELD:
@@ -730,7 +733,8 @@ def _take(target: Path, option: str) -> tuple[int, Path, bool] | None:
     if folder.st_uid == os.getuid():
         with contextlib.suppress(OSError):
             os.chmod(path.parent, 0o1777)  # (shared by the users of this host, as /tmp is)
-    nofollow = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    # (no link followed; and a pipe put there opens at once, to be refused, not waited on)
+    nofollow = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | os.O_NONBLOCK
     for _ in range(20):
         writable = True
         try:
@@ -751,6 +755,9 @@ def _take(target: Path, option: str) -> tuple[int, Path, bool] | None:
                 _unlocked(path, "a symbolic link in place of a lock file")
             return None
         info = os.fstat(fd)
+        if stat.S_ISREG(info.st_mode) and info.st_nlink == 0:
+            os.close(fd)  # (its last holder removed it as we opened it: open it again)
+            continue
         if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1:
             os.close(fd)
             what = "not a regular file" if not stat.S_ISREG(info.st_mode) else "a hard link"
@@ -917,7 +924,8 @@ def spelled_out(target: Path) -> Path:
     new run is made beside it, in its parent, not inside it; any other path as it is."""
     if target.name not in ("", ".", "..") and ".." not in target.parts:
         return target
-    return Path(os.path.realpath(target) if target.exists() else os.path.abspath(target))
+    # (realpath as the system reads the path: a link before a .. is followed first)
+    return Path(os.path.realpath(target))
 
 
 @contextlib.contextmanager
@@ -931,9 +939,10 @@ def atomic_directory(target: Path) -> Iterator[Path]:
         write or cannot be created, or another process is writing it
         (:func:`output_lock`).
     """
-    target = spelled_out(Path(target))
+    named = Path(target)
+    target = spelled_out(named)
     parent = target.parent if str(target.parent) else Path(".")
-    refuse_foreign(target)
+    refuse_foreign(target, named)
     tmp = parent / temp_name(target.name)
     lock, swapped = None, False
     made: list[Path] = []  # (the parents made here: taken away again unless swapped in)
@@ -1284,10 +1293,11 @@ def check_writable(out_dir: str | Path) -> None:
         When its parent is not writable, a file stands in its place, or it holds
         anything besides an earlier forcesim run (see :func:`foreign`).
     """
-    out_dir = Path(out_dir)
+    named = Path(out_dir)
+    out_dir = spelled_out(named)  # (the directory atomic_directory will write)
     if not _writable_dir(_nearest(out_dir)):
-        raise OutputError(out_dir, _cannot_write(out_dir))
-    refuse_foreign(out_dir)
+        raise OutputError(named, _cannot_write(out_dir))
+    refuse_foreign(out_dir, named)
 
 
 def _names_a_file(path: Path) -> bool:
