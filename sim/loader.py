@@ -335,7 +335,10 @@ def validation_error(
         elif kind in ("quantity", "deadline"):
             expected = err["msg"]
     text = locator.text(path)
-    if text is not None and kind not in ("unknown_key", "missing", "missing_initial"):
+    if text is not None and kind in ("string_too_short", "string_too_long"):
+        # the start of the text as the file wrote it, and the text's own length
+        found = f"{describe(text)} ({len(found_value):,} characters)"
+    elif text is not None and kind not in ("unknown_key", "missing", "missing_initial"):
         # quote the scalar as the file wrote it, and say what to write instead
         found = written(text) + _hint(kind, expected, text, found_value)
     return locator.error(path, expected, found, key=key)

@@ -631,11 +631,12 @@ REFUSED_VALUES = [
     (["run", "--format", "xls"], "--format: expected one of csv, parquet, both, found 'xls'"),
     (
         ["sensitivity", "--method", "Sobol"],
-        "--method: expected one of tenths, sobol, found 'Sobol'",
+        "--method: expected one of tenths, sobol (did you mean 'sobol'?), found 'Sobol'",
     ),
     (
         ["plot", "RUN", "--chart", "fans"],
-        "--chart: expected one of envelope, fan, fan_conditioned, compare, backtest, found 'fans'",
+        "--chart: expected one of envelope, fan, fan_conditioned, compare, backtest "
+        "(did you mean 'fan'?), found 'fans'",
     ),
     (["run", "--error-rate=2", "--condition"], f"--error-rate: {RATE} '2'"),
     (["run", "--out", ""], "--out: expected a directory name, found ''"),
@@ -1258,3 +1259,35 @@ def test_names_refused_on_the_command_line_get_a_did_you_mean_in_any_case(tmp_pa
     ):
         err = assert_one_line_error(CliRunner().invoke(main, argv))
         assert hint in err, (argv, err)
+
+
+def test_a_mistyped_command_still_completes_at_the_shell(monkeypatch):
+    # the unknown-command line broke shell completion after a mistyped word (exit 2)
+    monkeypatch.setenv("COMP_WORDS", "forcesim runn --")
+    monkeypatch.setenv("COMP_CWORD", "2")
+    monkeypatch.setenv("_FORCESIM_COMPLETE", "bash_complete")
+    res = CliRunner().invoke(main, [], prog_name="forcesim")
+    assert res.exit_code == 0, res.output
+    assert "plain,--help" in res.stdout
+
+
+def test_a_chart_refused_where_no_o_was_given_names_the_run_directory_argument(
+    tmp_path, monkeypatch
+):
+    # it named --output, an option the command line never gave
+    import sim.io.files as files
+
+    out = tmp_path / "run"
+    assert CliRunner().invoke(main, ["run", "-q", "-v", "on-time", "-o", str(out)]).exit_code == 0
+    monkeypatch.setattr(files, "_writable_dir", lambda path: False)
+    err = assert_one_line_error(CliRunner().invoke(main, ["plot", str(out)]))
+    assert err.startswith(f"forcesim: error: {out}/envelope.png:1:1: RUN_DIR: expected "), err
+    err = assert_one_line_error(CliRunner().invoke(main, ["plot", str(out), "-o", "x.png"]))
+    assert ":1:1: -o: expected " in err, err
+
+
+def test_usage_errors_escape_what_would_act_on_the_terminal_and_keep_words_whole():
+    err = assert_one_line_error(CliRunner().invoke(main, ["r\x1b[2Jun"]))
+    assert err.startswith("forcesim: error: <command line>:1:1: r\\x1b[2Jun: expected "), err
+    err = assert_one_line_error(CliRunner().invoke(main, ["list", "a", "my dir"]))
+    assert err.startswith("forcesim: error: <command line>:1:1: my dir: expected no more "), err

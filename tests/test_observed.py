@@ -284,6 +284,8 @@ def test_a_bad_tolerance_is_a_command_line_error(text):
         ("1_000", "(write 1000, without underscores)"),
         ("0700", "(write 700, without the leading zero)"),
         ("05%", "(write 5%, without the leading zero)"),
+        ("0x5%", "(0x5 is hexadecimal: write 5% if that is meant)"),
+        ("2 500%", ""),  # (2500% would be refused too: no hint)
         ("2 500", "(for two thousand five hundred write 2500)"),
         ("\u0665", ""),  # an Arabic-Indic five, which Python's float reads as 5
     ],

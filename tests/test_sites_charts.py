@@ -187,7 +187,7 @@ def test_plot_theater_of_a_backtest_is_refused(tmp_path: Path) -> None:
     assert invoke("backtest", str(afg), "--out", str(out), "-q").exit_code == 0
     result = CliRunner().invoke(main, ["plot", str(out), "--theater", "afghanistan"])
     assert result.exit_code == 2
-    assert "--theater: expected no --theater for a backtest" in result.stderr
+    assert "--theater: expected no theaters chosen for a backtest" in result.stderr
 
 
 def test_plot_theater_of_a_comparison_draws_that_sites_difference(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from sim.errors import one_line
+from sim.errors import one_line, printable
 
 EXIT_BAD_INPUT = 2
 
@@ -57,11 +57,13 @@ def on_command_line(exc: Any) -> Any:
     an output directory's ``out_dir``, a scenario's ``path``, an unknown variant at the
     scenario's ``variants`` key); the command line, the option or argument that gave
     it (``<command line>:1:1: -v``, ``SCENARIO``), a flag as it was typed."""
-    from sim.cli.params import as_written, option_of, quoted_from
+    from sim.cli.params import as_written, first_argument, given_flag, option_of, quoted_from
 
     io_files = sys.modules.get("sim.io.files")  # (imported by now, if it raised)
     output = io_files is not None and isinstance(exc, io_files.OutputError)
     flag = option_of(exc.path) if exc.file == "<arguments>" or output else None
+    if flag is not None and output and exc.file != "<arguments>" and not given_flag(flag):
+        flag = first_argument()  # (plot RUN_DIR writing into RUN_DIR: no -o to name)
     if flag is None and exc.file == "<arguments>":
         # (a parameter no option is named for: load_scenario's and load_observations'
         # path, load_run's run_dir; the value quoted tells which was given)
@@ -69,13 +71,24 @@ def on_command_line(exc: Any) -> Any:
     if flag is not None:
         exc.file = "<command line>" if exc.file == "<arguments>" else exc.file
         exc.path = flag
-    elif exc.argument is not None and option_of(exc.argument) is not None:
+    elif exc.argument is not None and given_flag(option_of(exc.argument)):
         # (an unknown --variant, placed at the scenario's variants key for Python)
         exc.file, exc.line, exc.col = "<command line>", None, None
         exc.path = option_of(exc.argument) or exc.path
     if exc.path.startswith("-"):  # a flag, named as the command line wrote it (-o)
         exc.path = as_written(exc.path)[0]
     return exc
+
+
+def _name_limits() -> tuple[int, int]:
+    """The system's longest name and path [bytes] (``os.pathconf`` of ``/``; POSIX's
+    common 255 and 4,096 where it cannot say)."""
+    import os
+
+    try:
+        return os.pathconf("/", "PC_NAME_MAX"), os.pathconf("/", "PC_PATH_MAX")
+    except (OSError, ValueError, AttributeError):  # pragma: no cover - no pathconf
+        return 255, 4096
 
 
 def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -102,9 +115,11 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
             import errno
 
             if exc.errno == errno.ENAMETOOLONG and exc.filename:  # (-o of 256 letters)
+                name_max, path_max = _name_limits()
                 fail(
-                    f"{exc.filename}: expected a path the system takes (each name at most "
-                    f"255 bytes, the whole at most 4,096), found {exc.strerror}"
+                    f"{printable(str(exc.filename))}: expected a path the system takes (each "
+                    f"name at most {name_max:,} bytes, the whole at most {path_max:,}), "
+                    f"found {exc.strerror}"
                 )
             fail(
                 str(exc)
@@ -257,6 +272,8 @@ class _Forcesim(click.Group):
         from sim.cli.params import UnknownCommand
 
         name = args[0]
+        if ctx.resilient_parsing:  # (completing a word at the shell: click's own way)
+            return super().resolve_command(ctx, args)
         if self.get_command(ctx, name) is None and not name.startswith("-"):
             known = self.list_commands(ctx)
             near = difflib.get_close_matches(name, known, n=1)
@@ -264,7 +281,7 @@ class _Forcesim(click.Group):
             if name.lower() in ("help", "-help", "h"):
                 hint = " (for help: forcesim --help, or forcesim COMMAND --help)"
             raise UnknownCommand(
-                f"<command line>:1:1: {name}: expected a command of forcesim: "
+                f"<command line>:1:1: {printable(name)}: expected a command of forcesim: "
                 f"{', '.join(known)}{hint}, found {name!r}",
                 ctx,
             )

@@ -210,7 +210,7 @@ def list_(directory: str | None) -> None:
     """List the scenarios in DIRECTORY (default: the shipped ones) and the folders below
     it, with their variants: every .yaml or .yml file (in any case), but none hidden
     or in a hidden folder (.git, an editor's .#lock)."""
-    from sim.errors import ScenarioError
+    from sim.errors import ScenarioError, printable
     from sim.io.files import not_a_directory
     from sim.paths import is_scenario_name, scenarios_dir
     from sim.scenario import load_scenario
@@ -232,7 +232,7 @@ def list_(directory: str | None) -> None:
     if not files:
         click.echo(f"no scenario files in {root}")
     for f in files:
-        shown = _as_passed(f, root, directory)
+        shown = printable(_as_passed(f, root, directory))
         try:
             sc = load_scenario(f)
         except ScenarioError as exc:

@@ -431,6 +431,21 @@ def quoted_from(found: str) -> str | None:
     return None
 
 
+def first_argument() -> str | None:
+    """The running command's first argument, as its usage names it (``RUN_DIR``), or
+    None."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return None
+    named = [p.name for p in ctx.command.params if isinstance(p, click.Argument) and p.name]
+    return named[0].upper() if named else None
+
+
+def given_flag(flag: str | None) -> bool:
+    """Whether the command line gave the option ``flag`` (its long name) at all."""
+    return flag is not None and _last_given(flag) is not None
+
+
 def as_written(flag: str) -> tuple[str, str | None]:
     """The option ``flag`` (its long name) of the running command as the command line
     last gave it: its name as written (``-v`` or ``--variant``) and its value as
@@ -462,6 +477,8 @@ def usage_error(exc: click.UsageError) -> str:
     other error is: ``<command line>:1:1: KEY: expected …, found …``. KEY is the option
     as written (``--drawz``, did-you-mean and all), the argument left out (``FILES``),
     or the first word too many; the expected part names the command's usage."""
+    from sim.errors import printable  # (a key typed with ESC in it would reach the terminal)
+
     if isinstance(exc, UnknownCommand):
         return exc.message
     ctx = exc.ctx
@@ -472,11 +489,11 @@ def usage_error(exc: click.UsageError) -> str:
         near = list(exc.possibilities or ())
         hint = f" (did you mean {near[0]!r}?)" if near else ""
         return (
-            f"{at}: {exc.option_name}: expected an option of {command} "
+            f"{at}: {printable(exc.option_name)}: expected an option of {command} "
             f"({command} --help lists them){hint}, found {exc.option_name!r}"
         )
     if isinstance(exc, click.BadOptionUsage):
-        name = exc.option_name
+        name = printable(exc.option_name)
         if "does not take a value" in exc.message:
             return f"{at}: {name}: expected {name} alone (a switch takes no value), found a value"
         return f"{at}: {name}: expected a value after {name}, found none"
@@ -485,9 +502,9 @@ def usage_error(exc: click.UsageError) -> str:
         name = param.opts[0] if isinstance(param, click.Option) else param.name.upper()
         return f"{at}: {name}: expected a value for {name} ({usage}), found none"
     extra = re.fullmatch(r"Got unexpected extra arguments? \((.*)\)", exc.message)
-    if extra:
-        first = extra.group(1).split(" ")[0]
-        return f"{at}: {first}: expected no more arguments ({usage}), found {extra.group(1)!r}"
+    if extra:  # (click joins the words too many with spaces: one may hold a space)
+        words = extra.group(1)
+        return f"{at}: {printable(words)}: expected no more arguments ({usage}), found {words!r}"
     return f"{at}: {command}: {exc.format_message()}"
 
 

@@ -295,7 +295,11 @@ def _write_report(target: Path, run_dir: Path, record: dict[str, Any]) -> None:
     except ScenarioError as exc:
         if exc.path != "(file)" or not exc.expected.startswith("a page of at most"):
             raise
-        found = exc.found.replace("forcesim report RUN_DIR", f"forcesim report {target}")
+        import shlex
+
+        found = exc.found.replace(
+            "forcesim report RUN_DIR", f"forcesim report {shlex.quote(str(target))}"
+        )
         raise ScenarioError(
             exc.expected,
             f"{found}; run again without --report to keep the run, then make a page of some of it",

@@ -823,7 +823,7 @@ def directory_charts(
     if has_table(run_dir, "backtest"):
         if only:
             raise ScenarioError(
-                "no --theater for a backtest, whose chart has a row per observed theater",
+                "no theaters chosen for a backtest, whose chart has a row per observed theater",
                 ", ".join(repr(t) for t in only),
                 file="<arguments>",
                 path="theaters",

@@ -81,10 +81,19 @@ def thousands_hint(text: str) -> str | None:
     return f"for {spoken(int(digits))} write {int(digits)}"
 
 
-def form_hint(text: str, *, yaml: bool = True) -> str | None:
+def form_hint(text: str, *, yaml: bool = True, unit: str = "") -> str | None:
     """What to write instead of a number form that readers disagree on (``0700``,
     ``0o700``, ``0x1F``, ``1e3``, ``1_000``, ``2:30``); None for a plain decimal or for
-    text that is no number at all. ``yaml``: say how YAML 1.1 readers take a leading zero."""
+    text that is no number at all. ``yaml``: say how YAML 1.1 readers take a leading zero;
+    ``unit``: written after the number to write (``%``: ``write 5%``, not ``write 5``)."""
+    hint = _form_hint(text, yaml)
+    if hint is None or not unit:
+        return hint
+    return re.sub(r"\bwrite (-?[0-9][0-9.]*)", lambda m: f"write {m.group(1)}{unit}", hint)
+
+
+def _form_hint(text: str, yaml: bool) -> str | None:
+    """:func:`form_hint` without a unit."""
     t = text.strip()
     sign = "-" if t.startswith("-") else ""
     body = t.lstrip("+-")

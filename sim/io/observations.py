@@ -545,9 +545,10 @@ def written_tolerance(text: str) -> Tolerance:
     t = str(text).strip()
     relative = t.endswith("%")
     number = t[:-1].rstrip() if relative else t
-    hint = form_hint(number, yaml=False)
-    if hint and relative:  # "write 5%", not "write 5": 5 alone is 5 troops
-        hint = re.sub(r"\bwrite (\S+?)(,|$)", r"write \1%\2", hint, count=1)
+    hint = form_hint(number, yaml=False, unit="%" if relative else "")
+    said = re.search(r"\bwrite (-?[0-9][0-9.]*)", hint or "")
+    if said and (float(said.group(1)) > (100 if relative else MAX_TROOPS)):
+        hint = None  # ("2 500%": writing 2500% would be refused too)
     value = float(number) if PLAIN_DECIMAL.match(number) else math.nan
     read = inexact(number) if value == value else None
     if read is not None:
