@@ -492,3 +492,26 @@ def test_the_note_of_variants_left_out_of_a_conditioned_fan_covers_no_other_text
     for ax in axes:  # nor the panels and their tick labels
         assert not box.overlaps(ax.get_tightbbox(renderer))
     plt.close("all")
+
+
+def test_a_conditioned_fan_names_the_reports_it_draws_but_left_out_of_its_weights() -> None:
+    # the two discrepant Iraq reports were drawn as any other, far above every band,
+    # with nothing on the chart saying they weigh nothing
+    scenario = sim.load_scenario(DEFAULT_SCENARIO)
+    record = sim.load_observations(
+        DEFAULT_SCENARIO.with_name("iraq-syria-2024-observed.csv"), scenario
+    )
+    result = sim.run(scenario, draws=1000, seed=1, observed=record, condition=True)
+    axes = _conditioned_fan(result, conditioned_result(result, result.observed))
+    fig = axes[0].figure
+    renderer = _renderer(axes[0])
+    note = next(t for t in fig.texts if "Drawn, but left out" in t.get_text())
+    assert note.get_text().endswith(
+        "Drawn, but left out of the weights (no draw comes within its tolerance): "
+        "2025-10-01 iraq (in every panel but as-reported); 2026-01-18 iraq."
+    )  # (at 1,000 draws no as-reported draw comes near the second either)
+    box = note.get_window_extent(renderer)
+    others = [t for t in fig.texts if t is not note and t.get_text().strip()]
+    assert not any(box.overlaps(t.get_window_extent(renderer)) for t in others)
+    assert box.x1 <= fig.bbox.width
+    plt.close("all")

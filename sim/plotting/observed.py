@@ -635,17 +635,53 @@ def mark_conditioned(
             )
             _clear_corner(a, label)
 
+    notes = []  # (one line: the fan leaves room for one above its footnote)
     if c.too_few:
-        note = f"Fewer than {c.minimum} effective draws, left out: " + ", ".join(c.too_few) + "."
-        foot = next((t for t in fig.texts if t.get_text().startswith("As of ")), None)
-        x, y, ha = 0.98, 0.006, "right"  # (axes of the caller's: no footnote to keep clear of)
-        if foot is not None:  # a line of its own just above the footnote (at its foot it
-            # covered the footnote's last line)
-            box = foot.get_window_extent(fig.canvas.get_renderer())  # type: ignore[attr-defined]
-            x, ha = foot.get_position()[0], "left"
-            y = fig.transFigure.inverted().transform((0, box.y1))[1]
-            y += 0.04 / fig.get_figheight()  # type: ignore[union-attr]
-        fig.text(x, y, note, ha=ha, va="bottom", fontsize=common.pt(10), color="#7a1f1f")
+        notes.append(
+            f"Fewer than {c.minimum} effective draws, left out: " + ", ".join(c.too_few) + "."
+        )
+    notes.append(_left_out_reports(assessment, shown))
+    note = "  ".join(n for n in notes if n)
+    foot = next((t for t in fig.texts if t.get_text().startswith("As of ")), None)
+    x, y, ha = 0.98, 0.006, "right"  # (axes of the caller's: no footnote to keep clear of)
+    if foot is not None:  # lines of their own just above the footnote (at its foot one
+        # covered the footnote's last line)
+        box = foot.get_window_extent(fig.canvas.get_renderer())  # type: ignore[attr-defined]
+        x, ha = foot.get_position()[0], "left"
+        y = fig.transFigure.inverted().transform((0, box.y1))[1]
+        y += 0.04 / fig.get_figheight()  # type: ignore[union-attr]
+    if note:
+        line = fig.text(x, y, note, ha=ha, va="bottom", fontsize=common.pt(10), color="#7a1f1f")
+        common.fit_width(line)
+
+
+def _left_out_reports(assessment: Assessment, shown: Sequence[str]) -> str:
+    """The note of a conditioned fan on the reports it draws but left out of its weights
+    (discrepant: no draw of a variant comes within the report's tolerance), naming the
+    panels' variants where it is not all of them; empty when there are none."""
+    where: dict[str, list[str]] = {}
+    for v, reports in assessment.discrepant().items():
+        if v in shown:
+            for r in reports:
+                where.setdefault(r, []).append(v)
+    if not where:
+        return ""
+    parts = []
+    for report, names in sorted(where.items()):
+        others = [v for v in shown if v not in names]
+        who = (
+            ""
+            if not others
+            else f" (in {', '.join(names)})"
+            if len(names) <= len(others)
+            else f" (in every panel but {', '.join(others)})"
+        )
+        parts.append(report + who)
+    return (
+        "Drawn, but left out of the weights (no draw comes within its tolerance): "
+        + "; ".join(parts)
+        + "."
+    )
 
 
 #: where a panel's label may go (axes fraction, alignment), in order of preference: the
