@@ -1291,3 +1291,17 @@ def test_usage_errors_escape_what_would_act_on_the_terminal_and_keep_words_whole
     assert err.startswith("forcesim: error: <command line>:1:1: r\\x1b[2Jun: expected "), err
     err = assert_one_line_error(CliRunner().invoke(main, ["list", "a", "my dir"]))
     assert err.startswith("forcesim: error: <command line>:1:1: my dir: expected no more "), err
+
+
+def test_a_chart_written_again_with_o_outside_a_run_says_why_it_is_refused(tmp_path):
+    # the README's "plot ... -o fan.pdf" run twice: the refusal read as if the file were
+    # someone else's, though forcesim wrote it a moment before
+    out = tmp_path / "run"
+    assert CliRunner().invoke(main, ["run", "-q", "-v", "on-time", "-o", str(out)]).exit_code == 0
+    chart = tmp_path / "envelope.pdf"
+    assert CliRunner().invoke(main, ["plot", str(out), "-o", str(chart)]).exit_code == 0
+    err = assert_one_line_error(CliRunner().invoke(main, ["plot", str(out), "-o", str(chart)]))
+    assert (
+        "(nor is a chart or page forcesim wrote outside a run directory, which it cannot "
+        "tell from yours: remove it, or choose another name); nothing was overwritten" in err
+    )

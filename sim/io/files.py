@@ -496,7 +496,8 @@ def refuse_overwrite(
             # says which files are its own)
             found = (
                 "an existing file no run directory's signed manifest lists as its own "
-                "(remove it, or choose another name)"
+                "(nor is a chart or page forcesim wrote outside a run directory, which it "
+                "cannot tell from yours: remove it, or choose another name)"
             )
     raise OutputError(
         target,
