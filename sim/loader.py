@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 
 from sim.checks import check_scenario, unused_inputs
-from sim.errors import ScenarioError, ScenarioWarning, describe
+from sim.errors import ScenarioError, ScenarioWarning, describe, nearest
 from sim.io.files import not_a_file
 from sim.io.numbers import number_hint, plain_number
 from sim.io.observation_csv import read_observations
@@ -327,7 +327,6 @@ def validation_error(
             short = kind == "string_too_short"
             bound = ctx.get("min_length" if short else "max_length")
             expected = f"text of {'at least' if short else 'at most'} {bound:,} characters"
-            found = f"{describe(found_value)} ({len(found_value):,} characters)"
         elif kind in ("too_short", "too_long"):
             expected = err["msg"][0].lower() + err["msg"][1:]
         elif kind == "literal_error":
@@ -335,9 +334,10 @@ def validation_error(
         elif kind in ("quantity", "deadline"):
             expected = err["msg"]
     text = locator.text(path)
-    if text is not None and kind in ("string_too_short", "string_too_long"):
-        # the start of the text as the file wrote it, and the text's own length
-        found = f"{describe(text)} ({len(found_value):,} characters)"
+    if kind in ("string_too_short", "string_too_long") and isinstance(found_value, str):
+        # its start as the file wrote it (or as set in code), and the text's own length
+        shown = describe(text if text is not None else found_value)
+        found = f"{shown} ({len(found_value):,} characters)"
     elif text is not None and kind not in ("unknown_key", "missing", "missing_initial"):
         # quote the scalar as the file wrote it, and say what to write instead
         found = written(text) + _hint(kind, expected, text, found_value)
@@ -497,7 +497,6 @@ def select_variants(
     names = list(wanted) if wanted is not None else []
     if not names:
         return list(available)
-    import difflib
 
     out: list[str] = []
     for name in names:
@@ -509,7 +508,7 @@ def select_variants(
                 path="variants",
             )
         if name not in available:
-            hint = difflib.get_close_matches(name, list(available), n=1)
+            hint = nearest(name, list(available))
             expected = "one of " + ", ".join(available)
             several = [n.strip() for n in name.split(",")]
             if len(several) > 1 and all(n in available for n in several):
@@ -517,7 +516,7 @@ def select_variants(
                 each = " ".join(f"--variant {n}" for n in several)
                 expected += f" (several are named one at a time: {each}, or a list in Python)"
             elif hint:
-                expected += f" (did you mean {hint[0]!r}?)"
+                expected += f" (did you mean {hint!r}?)"
             file, line, col = locator.find(("variants",)) if locator else ("<scenario>", 1, 1)
             raise ScenarioError(
                 expected,

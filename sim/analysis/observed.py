@@ -54,7 +54,7 @@ import datetime as dt
 import math
 import os
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import partial
@@ -227,6 +227,15 @@ class Conditioned:
         )
 
 
+def shorter_naming(names: Sequence[str], among: Sequence[str]) -> tuple[bool, list[str]]:
+    """How to name ``names`` of ``among`` in fewer words: ``(False, names)``, or
+    ``(True, others)`` for "all but the others" (``(True, [])``: all of them)."""
+    others = [v for v in among if v not in names]
+    if not others or len(others) < len(names):
+        return True, others
+    return False, list(names)
+
+
 @dataclass
 class Assessment:
     """Observations scored against a run (and, optionally, the ensemble conditioned on them).
@@ -261,6 +270,16 @@ class Assessment:
             for v, d, t in zip(rows.variant, rows.date, rows.theater, strict=True):
                 out.setdefault(str(v), []).append(f"{d} {t}")
         return out
+
+    def discrepant_reports(self, among: Sequence[str]) -> dict[str, tuple[bool, list[str]]]:
+        """Per discrepant report (``date theater``, in date order), the variants of
+        ``among`` it is discrepant in, named the shorter way (:func:`shorter_naming`)."""
+        where: dict[str, list[str]] = {}
+        for v, reports in self.discrepant().items():
+            if v in among:
+                for r in reports:
+                    where.setdefault(r, []).append(v)
+        return {r: shorter_naming(names, among) for r, names in sorted(where.items())}
 
     def record(self) -> dict[str, Any]:
         """What ``run.json`` says about the observations (under ``observed``)."""

@@ -267,17 +267,16 @@ class _Forcesim(click.Group):
     ) -> tuple[str | None, click.Command | None, list[str]]:
         """The command the first word names; a word that names none is one located line
         listing the commands, with a did-you-mean."""
-        import difflib
-
         from sim.cli.params import UnknownCommand
+        from sim.errors import nearest
 
         name = args[0]
         if ctx.resilient_parsing:  # (completing a word at the shell: click's own way)
             return super().resolve_command(ctx, args)
         if self.get_command(ctx, name) is None and not name.startswith("-"):
             known = self.list_commands(ctx)
-            near = difflib.get_close_matches(name, known, n=1)
-            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            near = nearest(name, known)
+            hint = f" (did you mean {near!r}?)" if near else ""
             if name.lower() in ("help", "-help", "h"):
                 hint = " (for help: forcesim --help, or forcesim COMMAND --help)"
             raise UnknownCommand(

@@ -355,18 +355,13 @@ def observed_lines(
                 text += f"; fewer than {c.minimum}: left out of the conditioned files"
             weighed.append((v, text))
         lines += _alike(weighed, "    ")
-        where: dict[str, list[str]] = {}
-        for v, reports in far.items():
-            for r in reports:
-                where.setdefault(r, []).append(v)
-        for report, names in where.items():
-            others = [v for v in c.effective if v not in names]
+        for report, (but, named) in assessment.discrepant_reports(list(c.effective)).items():
             who = (
-                "any variant"
-                if not others
-                else ", ".join(names)
-                if len(names) <= len(others)
-                else f"any variant but {', '.join(others)}"
+                f"any variant but {', '.join(named)}"
+                if but and named
+                else "any variant"
+                if but
+                else ", ".join(named)
             )
             lines.append(
                 f"    discrepant: {report}: no draw of {who} comes within its tolerance; "

@@ -739,18 +739,14 @@ def _take(target: Path, option: str) -> tuple[int, Path, bool] | None:
     for _ in range(20):
         writable = True
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | nofollow, 0o644)
-        except PermissionError:
-            # another user's lock file (held now, or left by a command that was killed),
-            # or a lock folder this user may not add to: lock the file read-only (flock
-            # takes either), or where there is none, lock nothing, as without flock
-            writable = False
             try:
+                fd = os.open(path, os.O_RDWR | os.O_CREAT | nofollow, 0o644)
+            except PermissionError:
+                # another user's lock file (held now, or left by a command that was
+                # killed), or a lock folder this user may not add to: lock the file
+                # read-only (flock takes either), or where there is none, lock nothing
+                writable = False
                 fd = os.open(path, os.O_RDONLY | nofollow)
-            except OSError as exc:
-                if exc.errno == errno.ELOOP:
-                    _unlocked(path, "a symbolic link in place of a lock file")
-                return None
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 _unlocked(path, "a symbolic link in place of a lock file")

@@ -659,24 +659,19 @@ def _left_out_reports(assessment: Assessment, shown: Sequence[str]) -> str:
     """The note of a conditioned fan on the reports it draws but left out of its weights
     (discrepant: no draw of a variant comes within the report's tolerance), naming the
     panels' variants where it is not all of them; empty when there are none."""
-    where: dict[str, list[str]] = {}
-    for v, reports in assessment.discrepant().items():
-        if v in shown:
-            for r in reports:
-                where.setdefault(r, []).append(v)
-    if not where:
-        return ""
-    parts = []
-    for report, names in sorted(where.items()):
-        others = [v for v in shown if v not in names]
-        who = (
-            ""
-            if not others
-            else f" (in {', '.join(names)})"
-            if len(names) <= len(others)
-            else f" (in every panel but {', '.join(others)})"
+    parts = [
+        report
+        + (
+            f" (in every panel but {', '.join(named)})"
+            if but and named
+            else ""
+            if but
+            else f" (in {', '.join(named)})"
         )
-        parts.append(report + who)
+        for report, (but, named) in assessment.discrepant_reports(shown).items()
+    ]
+    if not parts:
+        return ""
     return (
         "Drawn, but left out of the weights (no draw comes within its tolerance): "
         + "; ".join(parts)
