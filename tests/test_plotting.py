@@ -793,3 +793,40 @@ def test_no_two_variant_colours_are_close_enough_to_be_taken_for_each_other() ->
     marks = (colors.OBSERVED, colors.OFFICIAL, colors.PROMISED, colors.AS_OF, colors.TARGET)
     closest = min((math.dist(_cielab(c), _cielab(m)), c, m) for c in PALETTE for m in marks)
     assert closest[0] >= 20, closest
+
+
+def _foot_of(axes) -> str:
+    return " ".join(t.get_text() for t in axes[0].figure.texts)
+
+
+def test_the_envelope_says_its_lines_take_central_values_and_count_syrias_whole_force(
+    default_result,
+):
+    foot = _foot_of(plotting.plot_envelope(default_result))
+    assert "Each line takes every uncertain input at its central value." in foot
+    assert (
+        "Syria's lines count the whole force: the official figure (dashed) plus 600 "
+        "troops it is assumed to leave out." in foot
+    )
+    assert "Iraq's lines" not in foot  # Iraq's official figure leaves nothing out
+
+
+def test_an_envelope_of_fixed_inputs_and_whole_official_figures_has_no_line_note(result):
+    foot = _foot_of(plotting.plot_envelope(result))
+    assert "central value" not in foot and "whole force" not in foot
+
+
+def test_the_envelope_gives_the_troops_left_out_as_a_range_where_variants_differ(write):
+    doc = make_doc(
+        theaters={"alpha": {"name": "Alpha", "initial": 900, "unreported": 200}},
+        variants={
+            "low": {"description": "as given", "overrides": {}},
+            "high": {
+                "description": "more left out",
+                "overrides": {"theaters": {"alpha": {"unreported": 450}}},
+            },
+        },
+    )
+    foot = _foot_of(plotting.plot_envelope(sim.run(sim.load_scenario(write(doc)))))
+    assert "Alpha's lines count the whole force: the official figure (dashed) plus 200 to 450" in foot
+    assert "central value" not in foot  # nothing is uncertain

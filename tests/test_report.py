@@ -1592,3 +1592,14 @@ def test_run_report_of_a_page_over_the_limit_names_the_run_folder_not_its_stagin
     )
     assert ".forcesim-" not in err and err.count("\n") == 1
     assert not (tmp_path / "deep").exists()
+
+
+def test_the_pages_envelope_says_its_lines_take_central_values_and_count_syrias_whole_force(
+    deterministic: Path,
+) -> None:
+    page = page_of(deterministic)
+    assert "Each line takes every uncertain input at its central value." in page
+    assert (
+        "Syria&#x27;s lines count the whole force: the official figure (dashed) plus 600 "
+        "troops it is assumed to leave out." in page
+    )

@@ -685,6 +685,37 @@ def footnote(result: Result, news: date | None = None) -> str:
     return "\n".join(lines)
 
 
+def line_notes(result: Result, series: Sequence[str], variants: Sequence[str]) -> list[str]:
+    """What a reader needs to read each variant's line of a central run: that it sets
+    every uncertain input to its central value (said when some of ``variants`` has
+    one, :func:`sim.analysis.sensitivity.uncertain_inputs`), and, per series of
+    ``series`` whose official figure leaves troops out, that its lines count the
+    whole force (with the troops left out in the first month, a range across the
+    variants where they differ). Sentences, in the order of ``series``."""
+    from sim.analysis.sensitivity import uncertain_inputs
+
+    notes = []
+    if any(uncertain_inputs(result.plans[v]) for v in variants if v in result.plans):
+        notes.append("Each line takes every uncertain input at its central value.")
+    df = result.monthly
+    if "official" not in df:
+        return notes
+    for tid in series:
+        rows = df[(df.theater == tid) & df.variant.isin(list(variants))]
+        if not (rows.official != rows.troops).any():
+            continue
+        first = rows[rows.month == rows.month.min()]
+        gaps = sorted({int(g) for g in first.troops - first.official if g > 0})
+        amount = "the"
+        if gaps:
+            amount = f"{gaps[0]:,}" if len(gaps) == 1 else f"{gaps[0]:,} to {gaps[-1]:,}"
+        notes.append(
+            f"{theater_title(result, tid)}'s lines count the whole force: the official "
+            f"figure (dashed) plus {amount} troops it is assumed to leave out."
+        )
+    return notes
+
+
 def _plural_of(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 

@@ -183,6 +183,9 @@ def plot_envelope(
         notes = [n for n in (crowded, note) if n]
         for text in notes:
             common.warn_crowded("envelope", text)
+        # (what the lines are: a reader took Syria's whole force for the official figure)
+        read = " ".join(common.line_notes(result, names, lines))
+        notes += [read] if read else []
     fig, axes = common.axes_for(result, names, ax)
     if fig is not None:
         # the panels' final size first: the labels are placed and kept off the data by it

@@ -51,7 +51,13 @@ from sim.io.files import (
     refuse_overwrite,
 )
 from sim.months import spell_date, spell_day
-from sim.plotting.common import fan_series, series_keys, theater_title, theaters_then_sites
+from sim.plotting.common import (
+    fan_series,
+    line_notes,
+    series_keys,
+    theater_title,
+    theaters_then_sites,
+)
 from sim.plotting.observed import as_of_of, observations_of
 from sim.provenance import Provenance, number_sources, provenance
 from sim.report.charts import AS_OF, as_of_line, envelope_figure, fan_figure, month_ends
@@ -488,9 +494,11 @@ class Page:
             f"Line chart, one panel per theater or site ({names}): troops at the end of "
             "each month, one line per variant. The table below the chart lists every value."
         )
+        read = " ".join(line_notes(r, panels, list(r.variants)))
         return (
             "<p>One line per variant; the shading spans the lowest to the highest of the "
-            "variants shown. Hover over (or tap) the chart for each variant's level that month.</p>"
+            f"variants shown. {esc(read) + ' ' if read else ''}"
+            "Hover over (or tap) the chart for each variant's level that month.</p>"
             f'<fieldset class="toggles"><legend>Variants shown</legend>{boxes}'
             '<span class="all"><button type="button" data-all="1">all</button>'
             '<button type="button" data-all="0">none</button></span></fieldset>'
