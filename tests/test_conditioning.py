@@ -989,6 +989,26 @@ def test_the_error_rate_is_set_from_the_command_line_as_from_the_api(write, obse
         ]
 
 
+@pytest.mark.parametrize(
+    ("rate", "shown"),
+    [
+        ("0.0000000000000000001", "99.99999999999999999 %"),  # (a float says 100 %)
+        ("5%", "95 %"),
+        ("1/3", "≈66.6667 %"),  # (no end to its digits: marked as rounded)
+    ],
+)
+def test_the_chance_a_report_is_right_is_shown_without_rounding_the_rate_given(
+    write, observations, tmp_path, rate, shown
+):
+    path = observations("2024-03,alpha,900,1000,reported,,,,\n")
+    args = ["run", str(write(SPREAD)), "--observed", str(path), "--draws", "200", "--seed", "3"]
+    res = invoke(*args, "--condition", "--error-rate", rate, "--out", str(tmp_path / "o"))
+    assert res.exit_code == 0, res.output
+    assert f"each right within its tolerance with probability {shown})" in res.output
+    page = sim.write_report(tmp_path / "o", tmp_path / "page.html")
+    assert f"with probability {shown})" in page.read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize("rate", ["0", "0%", "100%", "1", "1.5", "-5%", "5e-2", "lots", "1/0"])
 def test_a_bad_error_rate_is_one_line_and_nothing_is_written(write, observations, tmp_path, rate):
     path = observations("2024-03,alpha,900,1000,reported,,,,\n")

@@ -828,5 +828,7 @@ def test_the_envelope_gives_the_troops_left_out_as_a_range_where_variants_differ
         },
     )
     foot = _foot_of(plotting.plot_envelope(sim.run(sim.load_scenario(write(doc)))))
-    assert "Alpha's lines count the whole force: the official figure (dashed) plus 200 to 450" in foot
+    assert (
+        "Alpha's lines count the whole force: the official figure (dashed) plus 200 to 450" in foot
+    )
     assert "central value" not in foot  # nothing is uncertain

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import jsonschema
@@ -2380,3 +2381,20 @@ def test_an_output_directory_named_through_a_link_and_dot_dot_is_where_the_syste
     assert res.exit_code == 0, res.output
     assert (tmp_path / "elsewhere" / "run1" / "run.json").is_file()
     assert not (tmp_path / "out" / "run1").exists()
+
+
+@pytest.mark.parametrize(
+    ("share", "text"),
+    [
+        (1 - Fraction(1, 10**19), "99.99999999999999999 %"),
+        (Fraction(1, 2**60), "0.0000000000000000867361737988403547205962240695953369140625 %"),
+        (Fraction(19, 20), "95 %"),
+        (Fraction(1), "100 %"),
+        (Fraction(0), "0 %"),
+        (Fraction(2, 3), "≈66.6667 %"),
+    ],
+)
+def test_a_chance_is_shown_as_a_percentage_with_every_digit_where_its_decimal_ends(share, text):
+    from sim.io.numbers import exact_percent
+
+    assert exact_percent(share) == text

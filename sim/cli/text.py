@@ -7,7 +7,6 @@ import datetime as dt
 import math
 import textwrap
 from collections.abc import Iterable, Sequence
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -17,6 +16,7 @@ from sim.analysis.compare import Comparison
 from sim.analysis.observed import DISCREPANT, MIN_EFFECTIVE_DRAWS, USED, Assessment
 from sim.analysis.sensitivity import Sensitivity, noise_of
 from sim.analysis.sweep import Sweep
+from sim.io.numbers import exact_percent
 from sim.io.observations import NOT_A_LEVEL, OUT_OF_RANGE, SCORED
 from sim.months import format_month, parse_month
 from sim.results import Result, TheaterLevels, key_months
@@ -326,7 +326,7 @@ def observed_lines(
         which = f"known on {when.isoformat()}" if when is not None else "known"
         lines.append(
             f"conditioning on the reports {which} (each right within its tolerance with "
-            f"probability {_percent(1 - c.error)}): effective draws per variant"
+            f"probability {exact_percent(1 - c.error)}): effective draws per variant"
         )
         later = 0
         if when is None and scenario is not None:
@@ -380,10 +380,6 @@ def observed_lines(
             break_on_hyphens=False,
         )
     ]
-
-
-def _percent(share: float | Fraction) -> str:
-    return f"{float(share) * 100:g} %"
 
 
 def conditioning_warnings(assessment: Assessment) -> list[str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from fractions import Fraction
 
 #: plain decimal: digits without a leading zero, an optional fraction (``.5`` and ``5.`` too)
 PLAIN_DECIMAL = re.compile(r"^[-+]?(0|[1-9][0-9]*)(\.[0-9]*)?$|^[-+]?\.[0-9]+$")
@@ -186,6 +187,26 @@ def plain_number(value: float, scale: int = 1) -> str:
     if "." in plain:
         plain = plain.rstrip("0").rstrip(".")
     return "0" if plain in ("-0", "") else plain
+
+
+def exact_percent(share: Fraction) -> str:
+    """``share`` (a chance, 0 to 1) as a percentage: every digit where its decimal ends
+    (``1 - 1/10**19`` is ``"99.99999999999999999 %"``, not 100 %), else six
+    significant digits marked as rounded (``2/3`` is ``"≈66.6667 %"``). A value the
+    user wrote is never shown rounded as though it were exact."""
+    pct = Fraction(share) * 100
+    den = pct.denominator
+    for p in (2, 5):
+        while den % p == 0:
+            den //= p
+    if den == 1:  # ends: as many places as its denominator's twos and fives ask for
+        places = 0
+        while (pct * 10**places).denominator != 1:
+            places += 1
+        digits = str(int(pct * 10**places)).rjust(places + 1, "0")
+        text = f"{digits[:-places]}.{digits[-places:]}" if places else digits
+        return f"{text} %"
+    return f"≈{float(pct):.6g} %"
 
 
 #: what a plain decimal :func:`inexact` refuses should be

@@ -50,6 +50,7 @@ from sim.io.files import (
     record_files,
     refuse_overwrite,
 )
+from sim.io.numbers import exact_percent
 from sim.months import spell_date, spell_day
 from sim.plotting.common import (
     fan_series,
@@ -609,7 +610,7 @@ class Page:
         lead = (
             f"<p>Each draw weighted by how many of the {used:,} reports{esc(when)} it misses "
             f"(each taken as right within {esc(a.tolerance)} with probability "
-            f"{float(1 - c.error) * 100:g} %). Effective draws, the unweighted draws the "
+            f"{exact_percent(1 - c.error)}). Effective draws, the unweighted draws the "
             f"weighted set is worth: {esc(effective)} of {c.draws:,}."
             + (
                 f" Left out for fewer than 30 effective draws: {esc(', '.join(left))}."
