@@ -1305,3 +1305,17 @@ def test_a_chart_written_again_with_o_outside_a_run_says_why_it_is_refused(tmp_p
         "(nor is a chart or page forcesim wrote outside a run directory, which it cannot "
         "tell from yours: remove it, or choose another name); nothing was overwritten" in err
     )
+
+
+def test_the_wrote_line_escapes_a_folder_name_that_does_not_print(tmp_path, write):
+    # (ESC in the name: a terminal acts on it, a pipe drops it, naming a folder not there)
+    out = tmp_path / "we\x1bird" / "out"
+    scenario = write(yaml.safe_load(MINIMAL_YAML))
+    res = invoke("run", str(scenario), "-o", str(out), "-q")
+    assert res.exit_code == 0, res.output
+    assert "\x1b" not in res.output
+    written = f"wrote 4 files to {tmp_path}/we\\x1bird/out/: "
+    assert written + "envelope.png, milestones.csv, monthly.csv, run.json" in res.output
+    res = invoke("plot", str(out))
+    assert res.exit_code == 0, res.output
+    assert res.output == f"wrote {tmp_path}/we\\x1bird/out/envelope.png\n"

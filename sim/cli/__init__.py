@@ -15,7 +15,8 @@ import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -314,6 +315,14 @@ class _Forcesim(click.Group):
             fail(exc.format_message(), exc.exit_code)
         except click.exceptions.Exit as exc:
             sys.exit(exc.exit_code)
+
+
+def say_written(target: Any, written: Sequence[Any]) -> None:
+    """Print ``wrote N files to TARGET/: a, b`` for ``written`` (paths) put into
+    folder ``target``, each name as :func:`sim.errors.printable` writes it (a name
+    with a line break or ESC in it would otherwise break the line, or vanish)."""
+    names = ", ".join(printable(Path(f).name) for f in written)
+    click.echo(f"wrote {len(written)} files to {printable(str(target))}/: {names}")
 
 
 def command_line() -> list[str]:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from sim.cli import command_line, friendly, hold, main
+from sim.cli import command_line, friendly, hold, main, say_written
 from sim.cli.params import (
     SET_HELP,
     OneOf,
@@ -122,7 +122,7 @@ def sweep(
             "(pip install 'forcesim[parquet]'); sweep.csv has the same table",
             err=True,
         )
-    click.echo(f"wrote {len(files)} files to {target}/: " + ", ".join(f.name for f in files))
+    say_written(target, files)
 
 
 @main.command()
@@ -215,4 +215,4 @@ def sensitivity(
     if not quiet:
         for line in text.sensitivity_lines(result):
             click.echo(line)
-    click.echo(f"wrote {len(files)} files to {target}/: " + ", ".join(f.name for f in files))
+    say_written(target, files)

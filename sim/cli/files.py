@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import click
 
 from sim.cli import EXIT_BAD_INPUT, friendly, hold, main, on_command_line
 from sim.cli.params import OneOf, PathName, needs, variant_option
+from sim.errors import printable
 
 
 @main.command()
@@ -293,7 +295,7 @@ def plot(run_dir: str, output: str | None, chart: str | None, theaters: tuple[st
     use_agg()
     _hold_both(run_dir, output)
     written = redraw(Path(run_dir), Path(output) if output else None, chart, theaters)
-    click.echo("wrote " + ", ".join(str(p) for p in written))
+    click.echo("wrote " + ", ".join(printable(str(p)) for p in written))
 
 
 @main.command()
@@ -344,5 +346,7 @@ def report(
     shown = f"; only {' and '.join(chosen)}" if chosen else ""
     whole = Path(run_dir, "report.html")  # (it replaced the page of the whole run, if any)
     if chosen and (not output or (whole.exists() and path.samefile(whole))):
-        shown += f"; forcesim report {run_dir} makes the whole page again"
-    click.echo(f"wrote {path} ({path.stat().st_size:,} bytes{shown})")
+        shown += (
+            f"; forcesim report {shlex.quote(printable(str(run_dir)))} makes the whole page again"
+        )
+    click.echo(f"wrote {printable(str(path))} ({path.stat().st_size:,} bytes{shown})")

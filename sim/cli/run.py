@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sim.cli import command_line, friendly, hold, main
+from sim.cli import command_line, friendly, hold, main, say_written
 from sim.cli.params import (
     ERROR_RATE,
     FORMATS,
@@ -178,7 +178,7 @@ def run(
     if obs is not None:
         for message in text.conditioning_warnings(result.observed):
             click.echo(f"forcesim: warning: {message}", err=True)
-    click.echo(f"wrote {len(files)} files to {target}/: " + ", ".join(f.name for f in files))
+    say_written(target, files)
 
 
 @main.command()
@@ -219,7 +219,7 @@ def backtest(
     lines = text.backtest_lines(bt)
     for line in lines if not quiet else lines[-2:-1]:
         click.echo(line)
-    click.echo(f"wrote {len(files)} files to {target}/: " + ", ".join(f.name for f in files))
+    say_written(target, files)
 
 
 @main.command()
@@ -279,7 +279,7 @@ def compare(
     if not quiet:
         for line in text.compare_lines(result):
             click.echo(line)
-    click.echo(f"wrote {len(files)} files to {target}/: " + ", ".join(f.name for f in files))
+    say_written(target, files)
 
 
 def _write_report(target: Path, run_dir: Path, record: dict[str, Any]) -> None:

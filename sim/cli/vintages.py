@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sim.cli import command_line, friendly, hold, main
+from sim.cli import command_line, friendly, hold, main, say_written
 from sim.cli.params import (
     DRAWS,
     ERROR_RATE,
@@ -145,7 +145,4 @@ def vintages(
             click.echo(line)
     for message in text.vintage_warnings(series):
         click.echo(f"forcesim: warning: {message}", err=True)
-    click.echo(
-        f"wrote {len(files_written)} files to {target}/: "
-        + ", ".join(f.name for f in files_written)
-    )
+    say_written(target, files_written)
