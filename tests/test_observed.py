@@ -203,6 +203,15 @@ def test_a_quote_longer_than_the_csv_module_reads_is_refused_as_too_long(observa
         read_observations(path, ["alpha"])
 
 
+def test_a_quote_with_a_direction_override_is_refused_at_its_cell(observations):
+    path = observations('2024-02,alpha,1,1,a,"about \u202e1,500"\n')
+    with pytest.raises(
+        sim.ScenarioError,
+        match=located(path, 2, 21, "quote", "text without direction controls", r"\\u202e1,500"),
+    ):
+        read_observations(path, ["alpha"])
+
+
 def test_a_quote_with_a_line_separator_is_read_whole(observations):
     obs = read_observations(observations('2024-02,alpha,1,1,a,"said\u2028more"\n'), ["alpha"])
     assert [o.quote for o in obs] == ["said\u2028more"]

@@ -451,3 +451,28 @@ def test_a_yaml_block_broken_by_a_stray_item_says_expected_and_found_apart():
         + "$",
     ):
         parse_yaml("a:\n  b: 1\n - c\n", "f.yaml")
+
+
+@pytest.mark.parametrize(
+    ("char", "name"),
+    [("\u202e", "RIGHT-TO-LEFT OVERRIDE"), ("\u2067", "RIGHT-TO-LEFT ISOLATE")],
+)
+@pytest.mark.parametrize("where", ["title: Syria {c}1,500\n", "# a note{c}\ntitle: x\n"])
+def test_a_direction_control_that_would_show_text_in_another_order_is_refused_where_it_is(
+    char: str, name: str, where: str
+) -> None:
+    # U+202E before "1,500" shows it as "005,1" on the page and in a terminal
+    text = "id: x\n" + where.format(c=char)
+    col = where.index("{c}") + 1
+    with pytest.raises(ScenarioError) as err:
+        parse_yaml(text, "f.yaml")
+    assert err.value.one_line() == (
+        f"f.yaml:2:{col}: (syntax): expected text without direction controls (U+202A to "
+        "U+202E, U+2066 to U+2069: each shows the text after it in another order than it "
+        f"is written), found the character U+{ord(char):04X} ({name})"
+    )
+
+
+def test_a_right_to_left_name_without_direction_controls_is_read_as_written() -> None:
+    data, _ = parse_yaml("id: x\ntitle: سوريا 1,500\n", "f.yaml")
+    assert data["title"] == "سوريا 1,500"

@@ -36,7 +36,12 @@ from sim.io.observations import (
     row_tolerance,
     unknown_series,
 )
-from sim.io.yamlio import decode_text, read_limited
+from sim.io.yamlio import (
+    DIRECTION_CONTROL,
+    DIRECTION_EXPECTED,
+    decode_text,
+    read_limited,
+)
 
 #: ASCII digits only: ``\d`` takes every script's, and ``float`` reads ``1５00`` as 1500
 _NUMBER = re.compile(r"[1-9][0-9]{0,2}(,[0-9]{3})+|0|[1-9][0-9]*")
@@ -215,6 +220,8 @@ def _observation(row: _Row, index: dict[str, int], allowed: Sequence[str] | None
             )
         if _CONTROL.search(cell(col)):
             raise row.fail(index[col], col, "text without control characters", repr(cell(col)))
+        if DIRECTION_CONTROL.search(cell(col)):
+            raise row.fail(index[col], col, DIRECTION_EXPECTED, repr(cell(col)))
     kind = parsed("kind", parse_kind, cell("kind"))
     tolerance = parsed("tolerance", row_tolerance, cell("tolerance"))
     by = parsed("by", parse_by, cell("by"), kind, month)

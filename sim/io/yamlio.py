@@ -205,6 +205,14 @@ def decode_text(raw: bytes, name: str) -> str:
 
 #: characters YAML 1.1 (PyYAML) reads as line breaks and YAML 1.2 as text
 _ODD_BREAK = re.compile("[\x85\u2028\u2029]")
+#: Unicode's direction embeddings, overrides and isolates: invisible, each shows the text
+#: after it in another order than it is written (a chart's "1,500" would read "005,1")
+DIRECTION_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+#: what a file or cell holding one is expected to be instead
+DIRECTION_EXPECTED = (
+    "text without direction controls (U+202A to U+202E, U+2066 to U+2069: each shows "
+    "the text after it in another order than it is written)"
+)
 
 
 def _text_line_col(before: str) -> tuple[int, int]:
@@ -248,6 +256,19 @@ def parse_yaml(raw: bytes | str, name: str = "<string>") -> tuple[Any, Positions
             "no U+0085, U+2028 or U+2029 (the YAML reader takes each for a line break, "
             "which no editor shows: write a space or a new line instead)",
             f"the character U+{code:04X} ({unicodedata.name(odd.group(), 'NEXT LINE')})",
+            file=name,
+            line=line,
+            col=col,
+            path="(syntax)",
+        )
+    turn = DIRECTION_CONTROL.search(text)
+    if turn is not None:
+        import unicodedata
+
+        line, col = _text_line_col(text[: turn.start()])
+        raise ScenarioError(
+            DIRECTION_EXPECTED,
+            f"the character U+{ord(turn.group()):04X} ({unicodedata.name(turn.group())})",
             file=name,
             line=line,
             col=col,
