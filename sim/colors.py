@@ -46,10 +46,12 @@ FAN_HUE = PALETTE[0]
 MEDIAN = "#0b3a5e"
 CENTRAL = "#222222"
 #: (lower, upper, label, mix with white) of the fan's bands, from the widest to the narrowest
+#: (named by their percentiles: where many draws share a level, half of them at an
+#: official figure say, a band holds more than its nominal share of the draws)
 BANDS = (
-    ("p05", "p95", "90 % of draws (5th–95th percentile)", 0.22),
-    ("p10", "p90", "80 % of draws (10th–90th)", 0.40),
-    ("p25", "p75", "50 % of draws (25th–75th)", 0.65),
+    ("p05", "p95", "5th–95th percentile of the draws", 0.22),
+    ("p10", "p90", "10th–90th percentile", 0.40),
+    ("p25", "p75", "25th–75th percentile", 0.65),
 )
 
 

@@ -443,7 +443,7 @@ def test_fan_and_comparison_leave_the_legend_of_the_users_axes_to_the_user(
     assert ax.get_legend() is None  # it covered the deadline labels of a small panel
     labels = ax.get_legend_handles_labels()[1]
     assert "median of the draws, month by month" in labels
-    assert "50 % of draws (25th–75th)" in labels
+    assert "25th–75th percentile" in labels
     paired = compare(scenario, "on-time", "slip-6-moving", progress=False, **ENSEMBLE)
     _, ax = plt.subplots()
     sim.plot_compare(paired, ax=ax, theaters=["iraq"])

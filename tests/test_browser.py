@@ -237,8 +237,8 @@ def test_hovering_the_fan_shows_the_median_and_the_bands(visit: Visit, ensemble:
     text = visit.hover("fan-chart", 1, "2026-03-31", int(r.p50))
     assert "Mar 2026" in text and "slip-6" in text
     assert f"median of the draws: {int(r.p50):,} troops" in text
-    assert f"50 % of draws: {int(r.p25):,}–{int(r.p75):,}" in text
-    assert f"90 % of draws: {int(r.p05):,}–{int(r.p95):,}" in text
+    assert f"25th–75th percentile: {int(r.p25):,}–{int(r.p75):,}" in text
+    assert f"5th–95th percentile: {int(r.p05):,}–{int(r.p95):,}" in text
     description = visit.page.locator("#fan-description").text_content()
     assert description == "Announcement slips 6 months; the calendar deadlines hold"
 

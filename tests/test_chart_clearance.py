@@ -508,10 +508,35 @@ def test_a_conditioned_fan_names_the_reports_it_draws_but_left_out_of_its_weight
     note = next(t for t in fig.texts if "Drawn, but left out" in t.get_text())
     assert note.get_text().endswith(
         "Drawn, but left out of the weights (no draw comes within its tolerance): "
-        "2025-10-01 iraq (in every panel but as-reported); 2026-01-18 iraq."
-    )  # (at 1,000 draws no as-reported draw comes near the second either)
+        "Iraq on 1 Oct 2025 (in every panel but as-reported); Iraq on 18 Jan 2026."
+    )  # (at 1,000 draws no as-reported draw comes near the second either; the panels'
+    # names, not the ids "2025-10-01 iraq")
     box = note.get_window_extent(renderer)
     others = [t for t in fig.texts if t is not note and t.get_text().strip()]
     assert not any(box.overlaps(t.get_window_extent(renderer)) for t in others)
     assert box.x1 <= fig.bbox.width
+    plt.close("all")
+
+
+def test_a_conditioned_fan_says_its_central_run_is_not_moved_by_the_reports() -> None:
+    # the dashed central run (Syria 1,500) sat among weighted bands near 2,000 and was
+    # read as the conditioned projection
+    scenario = sim.load_scenario(DEFAULT_SCENARIO)
+    record = sim.load_observations(
+        DEFAULT_SCENARIO.with_name("iraq-syria-2024-observed.csv"), scenario
+    )
+    result = sim.run(scenario, draws=1000, seed=1, observed=record, condition=True)
+    plain = sim.plot_fan(result)
+    labels = [t.get_text() for lg in plain[0].figure.legends for t in lg.get_texts()]
+    assert "central run (each input at its central value, not a percentile)" in labels
+    axes = _conditioned_fan(result, conditioned_result(result, result.observed))
+    fig = axes[0].figure
+    labels = [t.get_text() for lg in fig.legends for t in lg.get_texts()]
+    assert "central run (each input at its central value; the reports do not move it)" in labels
+    assert not any(
+        label.startswith("central run (each input at its central value,") for label in labels
+    )
+    # and its footnote says what it is conditioned on, beside the scenario's own date
+    foot = next(t.get_text() for t in fig.texts if t.get_text().startswith("Scenario as of"))
+    assert foot.startswith("Scenario as of 6 Sep 2024, conditioned on every report given.")
     plt.close("all")

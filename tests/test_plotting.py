@@ -241,7 +241,7 @@ def test_a_deadline_month_is_spelled_as_the_fan_spells_it_on_the_envelope_png_an
 def test_the_footnote_gives_the_as_of_date_and_the_source_names(result):
     axes = plotting.plot_envelope(result)
     texts = " ".join(t.get_text() for t in axes[0].figure.texts)
-    assert "As of Jan 2024." in texts and "Test Wire" in texts  # a month as written
+    assert "Scenario as of Jan 2024." in texts and "Test Wire" in texts  # a month as written
 
 
 def test_plotting_into_given_axes_draws_there_and_returns_them(result):
@@ -487,7 +487,7 @@ def test_a_charts_footnote_names_the_sources_of_its_numbers_and_counts_the_other
     foot = next(t.get_text() for t in axes[0].figure.texts if "Sources" in t.get_text())
     plt.close(axes[0].figure)
     first = foot.splitlines()[0]
-    assert first.startswith("As of 6 Sep 2024. Sources of its numbers: Shafaq News")
+    assert first.startswith("Scenario as of 6 Sep 2024. Sources of its numbers: Shafaq News")
     assert first.endswith("The scenario file lists 27 other sources.")
     assert "2025" not in first and "2026" not in first
 

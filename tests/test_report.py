@@ -1251,7 +1251,7 @@ def test_the_pages_captions_name_the_sources_of_its_numbers_and_count_the_others
     captions = re.findall(r"<figcaption>(.*?)</figcaption>", page_of(deterministic), re.S)
     assert captions
     for text in captions:
-        assert text.startswith("As of 6 Sep 2024. Sources of its numbers: Shafaq News"), text
+        assert text.startswith("Scenario as of 6 Sep 2024. Sources of its numbers: Shafaq"), text
         assert "The scenario lists 27 other sources." in text
         assert "2026" not in text
 

@@ -194,7 +194,8 @@ def _decorate(
         f"{int(best.months_compared)} months{_tie_note(bt)}.\n"
         "Error = distance from the projected level to the observed range (0 inside it). "
         f"Observations: {_compared(bt, best, _short(bt.observations.origin))}.\n"
-        f"As of {spell_date(sc.doc.as_of)}. forcesim backtest, not a forecast of record."
+        f"Scenario as of {spell_date(sc.doc.as_of)}. forcesim backtest, not a forecast of "
+        "record."
     )
     if crowded:
         note += "\n" + crowded

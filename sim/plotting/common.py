@@ -646,21 +646,24 @@ def _fitting_date_locator() -> Any:
     return FittingDateLocator
 
 
-def footnote(result: Result, news: date | None = None) -> str:
-    """The foot of a chart: the scenario's date and the sources of its numbers, how many
-    inputs are assumptions, and what the levels are. ``news``: the date a conditioned
-    chart's reports were known by, said on the first line (which then names fewer sources,
-    so that it still fits the chart's width)."""
+def footnote(result: Result, news: date | None = None, *, conditioned: bool = False) -> str:
+    """The foot of a chart: the scenario's date ("Scenario as of": not the date of any
+    report a chart draws) and the sources of its numbers, how many inputs are
+    assumptions, and what the levels are. A ``conditioned`` chart's first line says
+    what it is conditioned on: the reports known on ``news``, or every report given
+    (it then names fewer sources, so that it still fits the chart's width)."""
     doc = result.scenario.doc
     day = spell_date(doc.as_of)
-    lead = f"As of {day}"
+    lead = f"Scenario as of {day}"
     if news is not None:
-        lead = f"Scenario as of {day}, conditioned on reports known on {spell_day(news)}"
+        lead += f", conditioned on reports known on {spell_day(news)}"
+    elif conditioned:
+        lead += ", conditioned on every report given"
     cited, others = number_sources(result.scenario, list(result.variants))
     # (the others, a record's reports say, may be dated after the as-of date)
     rest = f" The scenario file lists {_plural_of(others, 'other source')}." if others else ""
     names = "; ".join(cited)
-    longer = len(lead) - len(f"As of {day}")  # what the lead takes of the line
+    longer = len(lead) - len(f"Scenario as of {day}")  # what the lead takes of the line
     if len(names) + len(rest) + longer > 170:  # a long list would run off the chart
         shown = 0
         while shown < len(cited) and len("; ".join(cited[: shown + 1])) + len(rest) + longer <= 140:

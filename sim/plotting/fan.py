@@ -1,9 +1,10 @@
 """The ensemble fan chart: small multiples, one panel per theater and variant.
 
 Each panel shows, month by month, the nested percentile bands of the draws
-(90 %, 80 % and 50 % of the draws between the band's edges; the wider the
-band, the lighter its shade), the median of each month as a solid line (a
-line through the months' medians, which no single draw need follow: with a
+(the 5th to 95th, 10th to 90th and 25th to 75th percentiles: at least 90 %,
+80 % and 50 % of the draws between the band's edges, more where many draws
+share a level; the wider the band, the lighter its shade), the median of each
+month as a solid line (a line through the months' medians, which no single draw need follow: with a
 delay of 0 or 12 months it can step down where no draw does), the
 deterministic central run dashed, and the scenario's calendar deadlines as dotted verticals
 labelled with the share of draws meeting them. Panels are grouped by theater
@@ -341,7 +342,7 @@ def draw_median_and_central(
             lw=1.4,
             ls=(0, (5, 3)),
             zorder=6,
-            label=f"{central_label} (each input at its central value)",
+            label=f"{central_label} (each input at its central value, not a percentile)",
         )
 
 

@@ -26,7 +26,8 @@ import numpy as np
 import pandas as pd
 
 from sim import colors
-from sim.months import spell_day
+from sim.io.numbers import exact_percent
+from sim.months import spell_date, spell_day
 from sim.plotting import common
 from sim.plotting.common import title_size
 
@@ -610,13 +611,14 @@ def mark_conditioned(
                 f"Each draw weighted by how many of the {used:,} reports "
                 + ("known then " if when is not None else "")
                 + f"it misses (each taken as right within {assessment.tolerance} with "
-                f"probability {float(1 - c.error) * 100:g} %); effective draws in each panel."
+                f"probability {exact_percent(1 - c.error)}); effective draws in each panel."
             )
             common.fit_width(text)
-        elif s.startswith("As of ") and when is not None:  # the scenario's date, and the news'
+        elif s.startswith("Scenario as of "):  # the scenario's date, and the news'
             # the first line again, naming fewer sources if the longer lead needs the room
-            first = common.footnote(cond, news=when).partition("\n")[0]
+            first = common.footnote(cond, news=when, conditioned=True).partition("\n")[0]
             text.set_text(first + s[len(s.partition("\n")[0]) :])
+    _central_unweighted(fig, axes)
     n_series = max(len(axes) // max(len(shown), 1), 1)
     for t in range(n_series):
         for v, a in zip(shown, axes[t * len(shown) : (t + 1) * len(shown)], strict=False):
@@ -640,9 +642,9 @@ def mark_conditioned(
         notes.append(
             f"Fewer than {c.minimum} effective draws, left out: " + ", ".join(c.too_few) + "."
         )
-    notes.append(_left_out_reports(assessment, shown))
+    notes.append(_left_out_reports(cond, assessment, shown))
     note = "  ".join(n for n in notes if n)
-    foot = next((t for t in fig.texts if t.get_text().startswith("As of ")), None)
+    foot = next((t for t in fig.texts if t.get_text().startswith("Scenario as of ")), None)
     x, y, ha = 0.98, 0.006, "right"  # (axes of the caller's: no footnote to keep clear of)
     if foot is not None:  # lines of their own just above the footnote (at its foot one
         # covered the footnote's last line)
@@ -655,12 +657,35 @@ def mark_conditioned(
         common.fit_width(line)
 
 
-def _left_out_reports(assessment: Assessment, shown: Sequence[str]) -> str:
+#: the conditioned fan's central run: the same as the plain fan's (the weights move the
+#: bands and the median, not a run of each input at its central value)
+CENTRAL_UNWEIGHTED = "central run (each input at its central value; the reports do not move it)"
+
+
+def _central_unweighted(fig: Any, axes: Sequence[Axes]) -> None:
+    """Say, in the legends and on the lines, that a conditioned fan's central run is
+    not weighted by the reports (a reader took it for the conditioned projection)."""
+    legends = [lg for lg in [*fig.legends, *(a.get_legend() for a in axes)] if lg is not None]
+    for text in (t for lg in legends for t in lg.get_texts()):
+        if text.get_text().startswith("central run ("):
+            text.set_text(CENTRAL_UNWEIGHTED)
+    for line in (line for a in axes for line in a.get_lines()):
+        if str(line.get_label()).startswith("central run ("):
+            line.set_label(CENTRAL_UNWEIGHTED)
+
+
+def _left_out_reports(cond: Result, assessment: Assessment, shown: Sequence[str]) -> str:
     """The note of a conditioned fan on the reports it draws but left out of its weights
-    (discrepant: no draw of a variant comes within the report's tolerance), naming the
-    panels' variants where it is not all of them; empty when there are none."""
+    (discrepant: no draw of a variant comes within the report's tolerance), each named
+    by its theater's (or site's) name and its date, and the panels' variants where it is
+    not all of them; empty when there are none."""
+
+    def named_report(report: str) -> str:  # ("2025-10-01 iraq": Iraq on 1 Oct 2025)
+        day, _, tid = report.partition(" ")  # (a day, or a month as written)
+        return f"{common.theater_title(cond, tid)} on {spell_date(day)}"
+
     parts = [
-        report
+        named_report(report)
         + (
             f" (in every panel but {', '.join(named)})"
             if but and named

@@ -10,11 +10,11 @@ the fan. They show what the PNG charts show (:mod:`sim.plotting`), in the same c
   Hovering a month lists every variant's level [troops].
 * **fan**: a panel per theater (each followed by a panel per site when it is made of
   sites, as the envelope has them) for one variant at a time (the page picks which): the
-  90 %, 80 % and 50 % bands of the draws, the median of the draws, the central run dashed (and
-  its official figure, where that leaves troops out), and the variant's calendar
-  deadlines with the share of draws meeting them. Hovering a month gives the median
-  and each band's edges [troops]. A conditioned run's weighted fan is the same chart
-  of its weighted bands.
+  5th–95th, 10th–90th and 25th–75th percentiles of the draws, the median of the draws,
+  the central run dashed (and its official figure, where that leaves troops out), and
+  the variant's calendar deadlines with the share of draws meeting them. Hovering a
+  month gives the median and each band's edges [troops]. A conditioned run's weighted
+  fan is the same chart of its weighted bands.
 
 Every trace carries ``legendgroup``: the variant it belongs to, ``"observed"`` for
 observations, ``"range"`` for the envelope's shading; ``meta`` says what it draws. The
@@ -884,9 +884,9 @@ def _fan_panel(
             customdata=edges,
             hovertemplate=(
                 f"<b>{_text(v)}</b><br>median of the draws: %{{y:,}} troops"
-                "<br>50 % of draws: %{customdata[0]:,}–%{customdata[1]:,}"
-                "<br>80 % of draws: %{customdata[2]:,}–%{customdata[3]:,}"
-                "<br>90 % of draws: %{customdata[4]:,}–%{customdata[5]:,}<extra></extra>"
+                "<br>25th–75th percentile: %{customdata[0]:,}–%{customdata[1]:,}"
+                "<br>10th–90th percentile: %{customdata[2]:,}–%{customdata[3]:,}"
+                "<br>5th–95th percentile: %{customdata[4]:,}–%{customdata[5]:,}<extra></extra>"
             ),
         ),
         row,

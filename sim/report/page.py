@@ -59,7 +59,7 @@ from sim.plotting.common import (
     theater_title,
     theaters_then_sites,
 )
-from sim.plotting.observed import as_of_of, observations_of
+from sim.plotting.observed import CENTRAL_UNWEIGHTED, as_of_of, observations_of
 from sim.provenance import Provenance, number_sources, provenance
 from sim.report.charts import AS_OF, as_of_line, envelope_figure, fan_figure, month_ends
 from sim.results import Result
@@ -564,11 +564,11 @@ class Page:
         )
         news = as_of_of(self.result) if weighted else None
         day = spell_date(self.doc.as_of)
-        when = (
-            f"Scenario as of {day}, conditioned on reports known on {spell_day(news)}."
-            if news is not None
-            else f"As of {day}."
-        )
+        when = f"Scenario as of {day}"
+        if news is not None:
+            when += f", conditioned on reports known on {spell_day(news)}."
+        else:
+            when += ", conditioned on every report given." if weighted else "."
         return (
             f"{when} Sources of its numbers: {sources or 'none cited'}.{rest} Troops at the "
             "end of each month."
@@ -638,7 +638,13 @@ class Page:
             ]
             + [
                 ("line", colors.MEDIAN, "median of the draws"),
-                ("dashed", colors.CENTRAL, "central run (each input at its central value)"),
+                (
+                    "dashed",
+                    colors.CENTRAL,
+                    CENTRAL_UNWEIGHTED
+                    if key != "fan"
+                    else "central run (each input at its central value, not a percentile)",
+                ),
                 ("dotted", colors.DEADLINE, "calendar deadline (share of draws meeting it)"),
             ]
             + (
@@ -652,8 +658,9 @@ class Page:
         panels = self.fan_panels(r)
         per = "theater or site" if any("/" in k for k in panels) else "theater"
         alt = (
-            f"Fan chart, one panel per {per}, for the variant chosen above: the 90 %, 80 % "
-            f"and 50 % bands of {r.draws:,} draws, the median of the draws and the central run. "
+            f"Fan chart, one panel per {per}, for the variant chosen above: the 5th to 95th, "
+            f"10th to 90th and 25th to 75th percentiles of {r.draws:,} draws, the median of "
+            "the draws and the central run. "
             "The table below the chart lists every value."
         )
         first = r.variants[0]
