@@ -168,7 +168,7 @@ def _notes(ax, text: str) -> list[float]:
     return sorted(t.get_position()[1] for t in ax.texts if t.get_text() == text)
 
 
-def test_each_input_row_of_an_outcome_that_does_not_vary_says_so_on_its_row(
+def test_each_input_row_of_an_outcome_the_same_in_every_draw_says_so_not_that_the_input_is_fixed(
     default_sobol,
 ) -> None:
     # in `residual` the milestones are always met: 0/0, no indices; two of its inputs
@@ -182,7 +182,7 @@ def test_each_input_row_of_an_outcome_that_does_not_vary_says_so_on_its_row(
         assert ax.get_title(loc="left") == "residual"
         labels = [tick.get_text() for tick in axes[0].get_yticklabels()]
         rows = {y: label for y, label in zip(axes[0].get_yticks(), labels, strict=True) if label}
-        said = _notes(ax, "does not vary in this variant")
+        said = _notes(ax, "outcome the same in every draw: no index")
         fixed = _notes(ax, "fixed in this variant")
         # one note per row, each on a row of its own
         assert len(said) == 2 and len(fixed) == 2

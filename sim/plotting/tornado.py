@@ -295,7 +295,7 @@ def _sobol_bar(ax: Axes, y: float, r: pd.Series) -> None:
     indices (0/0): the row says so."""
     total, first_order = r.total, r.first_order
     if pd.isna(total):
-        _row_note(ax, y, "does not vary in this variant")
+        _row_note(ax, y, "outcome the same in every draw: no index")
         return
     ax.barh(y, total, height=0.62, color=TOTAL_COLOR, zorder=2)
     ax.barh(y, first_order, height=0.3, color=FIRST_COLOR, zorder=3)
