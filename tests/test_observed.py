@@ -1223,3 +1223,18 @@ def test_an_observations_file_separated_by_semicolons_is_told_to_use_commas(tmp_
         "found a first line with none of them (1 fields) (its names are separated by "
         "semicolons: save it with commas)"
     )
+
+
+def test_an_open_ended_target_or_official_figure_has_its_own_legend_entry(write, observations):
+    # grey triangles (a target of "fewer than 1,000") had no entry: a reader took them
+    # for reports, whose triangles are black
+    sc = sim.load_scenario(write(UNCERTAIN_YAML))
+    result = sim.run(sc, draws=100, seed=1, progress=False)
+    header = "date,theater,troops_low,troops_high,source,quote,kind\n"
+    rows = "2024-03,alpha,,500,,,target\n2024-04,alpha,300,,,,official\n2024-05,alpha,,400,,,\n"
+    obs = read_observations(observations(rows, header=header), ["alpha"])
+    result = with_observations(result, score(result, obs))
+    labels = sim.plot_envelope(result)[0].get_legend_handles_labels()[1]
+    assert {"target \u201cfewer than\u201d", "official figure \u201cmore than\u201d"} <= set(labels)
+    assert "reported \u201cfewer than\u201d" in labels
+    assert "target \u201cmore than\u201d" not in labels  # (none drawn)

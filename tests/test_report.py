@@ -1603,3 +1603,10 @@ def test_the_pages_envelope_says_its_lines_take_central_values_and_count_syrias_
         "Syria&#x27;s lines count the whole force: the official figure (dashed) plus 600 "
         "troops it is assumed to leave out." in page
     )
+
+
+def test_the_pages_key_says_an_open_ended_target_is_an_arrow_in_grey(as_of: Path) -> None:
+    # the record's "fewer than 1,000" targets were grey arrows the key did not name
+    page = page_of(as_of)
+    assert "target or promise, when it is due, an arrow where open-ended" in page
+    assert "official figure (declared)<" in page  # (the record's official figures are levels)

@@ -448,6 +448,26 @@ def legend_handles(
             Line2D([], [], ls="none", marker="D", ms=common.pt(7), mfc=c, mec=EDGE, mew=1.4)
         )
         labels.append("target or promise")
+    # an open-ended official figure or target is a triangle in its kind's colour: named
+    # too (grey triangles had no entry, and read as reports)
+    for kind, name in (("official", "official figure"), ("target", "target")):
+        open_ended = {o.shape for o in observations if o.kind == kind}
+        for shape, words in (
+            ("at most", "\u201cfewer than\u201d"),
+            ("at least", "\u201cmore than\u201d"),
+        ):
+            if shape in open_ended:
+                handles.append(
+                    Line2D(
+                        [],
+                        [],
+                        ls="none",
+                        marker="v" if shape == "at most" else "^",
+                        ms=common.pt(9),
+                        color=KIND_COLORS[kind],
+                    )
+                )
+                labels.append(f"{name} {words}")
     if as_of is not None:
         known = [o.known(as_of) for o in observations]
         if any(known) and not all(known):

@@ -538,10 +538,26 @@ class Page:
             )
         ]
         kinds = {o.kind for o in obs.items}
+        # (an open-ended one is an arrow in its kind's colour, as a report's is in black)
+        arrow = {o.kind for o in obs.items if o.shape in ("at most", "at least")}
         if "official" in kinds:
-            items.append(("square", colors.OFFICIAL, "official figure (declared)"))
+            items.append(
+                (
+                    "square",
+                    colors.OFFICIAL,
+                    "official figure (declared)"
+                    + (", an arrow where open-ended" if "official" in arrow else ""),
+                )
+            )
         if "target" in kinds:
-            items.append(("diamond solid", colors.PROMISED, "target or promise, when it is due"))
+            items.append(
+                (
+                    "diamond solid",
+                    colors.PROMISED,
+                    "target or promise, when it is due"
+                    + (", an arrow where open-ended" if "target" in arrow else ""),
+                )
+            )
         as_of = as_of_of(self.result)
         if as_of is not None:
             known = {o.known(as_of) for o in obs.items}
