@@ -967,3 +967,32 @@ def test_a_vintage_dated_outside_its_calendar_is_refused_at_its_as_of_line(write
         "calendar (2024-01 to 2025-06), the date it is conditioned on, found '2026-02-01'\n"
     )
     assert not out.exists()
+
+
+def test_six_vintages_in_a_row_take_colours_no_two_neighbours_of_which_run_together() -> None:
+    # the fifth and sixth (the palette's green and teal) read as one two-coloured dash
+    # where the two agreed
+    import matplotlib.colors as mcolors
+
+    from sim.colors import PALETTE
+    from sim.plotting.vintages import VINTAGE_ORDER
+
+    paths = sorted((Path(sim.default_scenario()).parent / "vintages").glob("*.yaml"))
+    assert len(paths) == 6
+    record = Path(sim.default_scenario()).with_name("iraq-syria-2024-observed.csv")
+    series = sim.run_vintages([sim.load_scenario(p) for p in paths], record, draws=100, seed=1)
+    axes = sim.plot_vintages(series)
+    fig = axes[0].figure.get_figure(root=True)
+    header, body = fig.subfigs
+    legend = header.legends[0]
+    named = {
+        t.get_text(): mcolors.to_hex(h.get_color())
+        for t, h in zip(legend.get_texts(), legend.legend_handles, strict=True)
+        if t.get_text()[:1].isdigit() and hasattr(h, "get_color")
+    }
+    assert list(named.values()) == [PALETTE[i] for i in (0, 1, 2, 3, 4, 6)]
+    assert VINTAGE_ORDER[:6] == (0, 1, 2, 3, 4, 6)
+    foot = body._supxlabel.get_text()
+    assert foot.endswith(
+        "\nDrawn to Nov 2026, 9 months after the last report; the vintages project further."
+    )

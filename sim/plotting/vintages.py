@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sim.colors import mix, variant_colors
-from sim.months import format_month, parse_month, spell_day
+from sim.colors import PALETTE, mix
+from sim.months import format_month, parse_month, spell_day, spell_month
 from sim.plotting import common
 from sim.plotting.envelope import shared_stretches
 from sim.plotting.observed import draw_observations, legend_handles, visible
@@ -26,6 +26,14 @@ BAND_EDGE_WIDTH = 0.9  # [pt] of the 10th and 90th percentile lines edging each 
 BAND_ALPHA = 0.07  # opacity of each band's fill
 #: (column, width [pt], zorder) of each vintage's lines: its band's edges and its median
 LINES = (("p10", BAND_EDGE_WIDTH, 3), ("p50", MEDIAN_WIDTH, 4), ("p90", BAND_EDGE_WIDTH, 3))
+
+
+#: the palette's colours in the order vintages take them: its fifth and sixth (green,
+#: teal) ran together as one two-coloured dash where two vintages in a row agree, so
+#: the sixth vintage takes the seventh (slate) and the seventh the teal
+VINTAGE_ORDER = (0, 1, 2, 3, 4, 6, 5, 7, 8, 9)
+#: months drawn after the last report (or after the first vintage's first year)
+TAIL_MONTHS = 9
 
 
 def headline_variant(series: VintageSeries) -> str:
@@ -95,12 +103,19 @@ def plot_vintages(
         )
     lo = min(parse_month(f"{v.as_of:%Y-%m}") for v in series.vintages) - 1
     levels = [o for o in series.observations if o.kind != "target"]  # plans are not drawn
-    hi = max([lo + 12, *(o.month for o in levels)]) + 9
+    last_report = max((o.month for o in levels), default=lo)
+    hi = max(lo + 12, last_report) + TAIL_MONTHS
     months = (format_month(lo), format_month(hi))
+    # (what the chart's last month is, for its foot)
+    stop = f"Drawn to {spell_month(months[1])}, " + (
+        f"{TAIL_MONTHS} months after the last report"
+        if last_report >= lo + 12
+        else f"{12 + TAIL_MONTHS} months after the first vintage's"
+    )
     # a hue of its own for each vintage, as variants have (a ramp in time made the last
     # vintages all green); their order shows in where each line starts and in the key
-    palette = variant_colors([v.scenario.id for v in series.vintages])
-    colors = [palette[v.scenario.id] for v in series.vintages]
+    colors = [PALETTE[VINTAGE_ORDER[i % len(PALETTE)]] for i in range(len(series.vintages))]
+    palette = {v.scenario.id: c for v, c in zip(series.vintages, colors, strict=True)}
     crowded = None
     if theaters is None:  # every theater: at most common.MAX_THEATERS, and a note
         names, crowded = common.theater_selection(
@@ -185,7 +200,7 @@ def plot_vintages(
         fontsize=10.5,
         frameon=False,
     )
-    foot = _footnote(series, variant) + (f"\n{crowded}" if crowded else "")
+    foot = _footnote(series, variant, stop) + (f"\n{crowded}" if crowded else "")
     body.supxlabel(foot, x=0.02, ha="left", fontsize=9.5, color="#444444")
     return axes
 
@@ -212,7 +227,9 @@ def _subject(series: VintageSeries) -> str:
     return re.split(r",\s*as projected|\s*\(", title)[0].strip() or "Troops"
 
 
-def _footnote(series: VintageSeries, variant: str) -> str:
+def _footnote(series: VintageSeries, variant: str, stop: str) -> str:
+    """The chart's foot: the variant, what a vintage is, its scores, and ``stop``, where
+    the chart stops and why (the vintages project further)."""
     s = series.scores
     headline = s[(s.variant == variant) & (s.horizon == "all")]
     n = int(headline.observations.sum()) if len(headline) else 0
@@ -247,7 +264,8 @@ def _footnote(series: VintageSeries, variant: str) -> str:
             else ""
         )
         + f" (scores.csv). Record: {Path(series.observations.origin).name}. "
-        "forcesim projection, not a forecast of record."
+        "forcesim projection, not a forecast of record.\n"
+        f"{stop}; the vintages project further."
     )
     return "\n".join(textwrap.fill(s, 210, break_on_hyphens=False) for s in text.split("\n"))
 
