@@ -927,7 +927,7 @@ def test_the_vintage_charts_footnote_counts_thousands_of_comparisons_with_separa
     series = run_series(series_files, draws=200)
     scores = series.scores.copy()
     scores["observations"] *= 1000
-    note = _footnote(replace(series, scores=scores), "base")
+    note = _footnote(replace(series, scores=scores), "base", "Drawn to Jan 2026")
     n = int(scores[(scores.variant == "base") & (scores.horizon == "all")].observations.sum())
     assert n >= 1000 and f"{n:,} comparisons" in note, note
 
