@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import warnings
 import weakref
 from typing import Any, ClassVar
 
+import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -751,3 +754,14 @@ def test_plot_and_report_of_a_sobol_directory_name_its_own_chart(tmp_path) -> No
         result = CliRunner().invoke(main, command)
         assert result.exit_code == 2 and "sobol.png" in result.output, result.output
         assert "tornado" not in result.output
+
+
+def test_the_tornados_panel_titles_spell_months_as_the_other_charts_do(tenths) -> None:
+    # "(by 2025-09)" and "at the end of 2026-12" beside the fan's "Sep 2025"
+    axes = sim.plot_tornado(tenths)
+    fig = axes[0].figure
+    titles = [t.get_text() for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
+    assert not [t for t in titles if re.search(r"\b20\d\d-\d\d\b", t) and "at the end of" in t]
+    assert not [t for t in titles if re.search(r"\(by 20\d\d-\d\d\)", t)]
+    assert any(re.search(r"\(by [A-Z][a-z]{2} 20\d\d\)", t) for t in titles), titles
+    plt.close("all")

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.sensitivity import Sensitivity, noise_of
+from sim.months import spell_date
 from sim.plotting import common
 from sim.plotting.labels import input_label
 
@@ -73,7 +74,7 @@ def _title_of(sens: Sensitivity, outcome: str) -> str:
             if ms is not None:
                 dl = ms.deadline
                 if isinstance(dl, str):
-                    when = f"by {dl}"
+                    when = f"by {spell_date(dl)}"  # (Sep 2025, as the other charts spell it)
                 elif hasattr(dl, "after_announcement"):
                     when = f"{dl.after_announcement} months after the announcement"
                 else:
@@ -84,7 +85,7 @@ def _title_of(sens: Sensitivity, outcome: str) -> str:
     tid, month = words[-2], words[-1]
     theater = doc.theaters[tid].name if tid in doc.theaters and doc.theaters[tid].name else tid
     lead = "Mean troops" if outcome.startswith("mean ") else "Troops"
-    return f"{lead} in {theater} at the end of {month}"
+    return f"{lead} in {theater} at the end of {spell_date(month)}"
 
 
 def _inputs(sens: Sensitivity, variants: list[str], outcome: str) -> list[str]:
