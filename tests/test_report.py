@@ -810,9 +810,11 @@ def test_the_observations_table_shows_every_column_observed_csv_has(
     table = pd.read_csv(observed / "observed.csv")
     section = page[page.index('id="observed"') : page.index('id="sources"')]
     section = section.replace("<wbr>", "")  # where a heading may wrap
-    for col in table.columns:
+    for col in table.columns:  # (by its name, or in words with its name as the tooltip)
         if col != "scenario":
-            assert re.search(rf'<th scope="col"[^>]*>{re.escape(col)}</th>', section), col
+            named = rf'<th scope="col"[^>]*>{re.escape(col)}</th>'
+            worded = rf'<th scope="col"[^>]*title="{re.escape(col)}">[^<]+</th>'
+            assert re.search(named, section) or re.search(worded, section), col
     assert "tolerance ±15 %" in section and "Effective draws after conditioning" in section
     # a column the run did not write before (scoring gains columns): shown as it is
     table["discrepant"] = ["yes-really" if i % 2 else "no" for i in range(len(table))]
@@ -1610,3 +1612,13 @@ def test_the_pages_key_says_an_open_ended_target_is_an_arrow_in_grey(as_of: Path
     page = page_of(as_of)
     assert "target or promise, when it is due, an arrow where open-ended" in page
     assert "official figure (declared)<" in page  # (the record's official figures are levels)
+
+
+def test_the_pages_scoring_table_heads_its_columns_in_words_with_the_files_name_as_tooltip(
+    as_of: Path,
+) -> None:
+    # "troops_ low", "p_ consistent_ conditioned": the CSV's names broken at underscores
+    page = page_of(as_of)
+    assert 'title="p_consistent_conditioned">draws consistent, weighted</th>' in page
+    assert 'title="troops_low">troops, low</th>' in page
+    assert "p_<wbr>consistent_<wbr>conditioned" not in page

@@ -101,6 +101,21 @@ DATE_HEADINGS = {
 }
 #: columns holding a share of draws (0 to 1), shown as a percentage, every digit kept
 SHARES = {"p_met", "p_met_conditioned", "never", "p_consistent", "p_consistent_conditioned"}
+#: the page's headings of observed.csv's columns, in words (each heading's tooltip is
+#: the file's own name: a reader of the page is not a reader of the CSV)
+OBSERVED_HEADINGS = {
+    "troops_low": "troops, low",
+    "troops_high": "troops, high",
+    "level": "central run [troops]",
+    "consistent": "central run consistent",
+    "percentile_rank": "percentile rank [%]",
+    "in_band80": "in the 10th–90th band",
+    "p_consistent": "draws consistent",
+    "p_consistent_conditioned": "draws consistent, weighted",
+    "by": "due by",
+    "accept_low": "accepted from",
+    "accept_high": "accepted to",
+}
 
 
 def esc(value: Any) -> str:
@@ -1014,7 +1029,9 @@ def _scoring(table: pd.DataFrame) -> str:
     and one table of them all ran to hundreds of rows. A table without variants (a
     column missing from an edited file) is shown whole."""
     if "variant" not in table or table.empty:
-        return _table(table, caption="Observations scored against each variant")
+        return _table(
+            table, caption="Observations scored against each variant", headings=OBSERVED_HEADINGS
+        )
     parts = []
     for i, (variant, rows) in enumerate(table.groupby("variant", sort=False)):
         rows = rows.drop(columns=["variant"])
@@ -1034,11 +1051,12 @@ def _scoring(table: pd.DataFrame) -> str:
                 "<code>observed.csv</code> holds every one.</p>"
             )
             rows = rows.head(SCORING_ROWS)
-        parts.append(_details(summary, note + _table(rows, caption=caption), open_=i == 0))
+        table = _table(rows, caption=caption, headings=OBSERVED_HEADINGS)
+        parts.append(_details(summary, note + table, open_=i == 0))
     return (
         "<p>Every observation is scored against every variant: one table per variant, "
-        "each row one observation, its columns those of <code>observed.csv</code>.</p>"
-        + "".join(parts)
+        "each row one observation, its columns those of <code>observed.csv</code> (a "
+        "heading's tooltip gives the file's name of its column).</p>" + "".join(parts)
     )
 
 
@@ -1175,10 +1193,12 @@ def _table(
     shares = SHARES | (shares or set())
     cols = list(frame.columns)  # read by place: two columns may share a name
     classes = [_num_class(frame.iloc[:, i]) for i in range(len(cols))]
-    # a CSV name may break after each '_' (percentile_<wbr>rank), so headings wrap
+    # a CSV name may break after each '_' (percentile_<wbr>rank), so headings wrap; a
+    # heading in words keeps the file's name as its tooltip
     head = "".join(
-        f'<th scope="col"{classes[i]}>'
-        f"{esc(headings.get(str(c), str(c))).replace('_', '_<wbr>')}</th>"
+        f'<th scope="col"{classes[i]}'
+        + (f' title="{esc(c)}"' if str(c) in headings else "")
+        + f">{esc(headings.get(str(c), str(c))).replace('_', '_<wbr>')}</th>"
         for i, c in enumerate(cols)
     )
     is_share = [str(c) in shares for c in cols]
