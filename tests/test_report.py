@@ -1622,3 +1622,26 @@ def test_the_pages_scoring_table_heads_its_columns_in_words_with_the_files_name_
     assert 'title="p_consistent_conditioned">draws consistent, weighted</th>' in page
     assert 'title="troops_low">troops, low</th>' in page
     assert "p_<wbr>consistent_<wbr>conditioned" not in page
+
+
+@pytest.mark.parametrize("calendar", ["{end: 2025-06}", "{start: 2025-01}"])
+def test_a_variant_on_another_calendar_draws_its_official_figure_with_gaps_not_int64_min(
+    write, calendar: str
+) -> None:
+    # the envelope PNG failed (NaN to int) and the page drew -9,223,372,036,854,775,808
+    import yaml
+
+    doc = yaml.safe_load(SHORTER_CALENDAR)
+    doc["theaters"]["syria"]["unreported"] = 600  # (the official figure then differs)
+    doc["variants"]["early"]["overrides"]["calendar"] = yaml.safe_load(calendar)
+    if "start" in calendar:
+        doc["variants"]["early"]["overrides"].pop("milestones")
+    result = sim.run(sim.load_scenario(write(doc)))
+    assert sim.plot_envelope(result)  # (no error)
+    fig = envelope_figure(result)
+    official = [t for t in fig.data if t.meta == "official" and t.legendgroup == "early"]
+    assert official
+    for trace in official:
+        values = list(trace.y)
+        assert None in values  # the months the variant lacks
+        assert all(v is None or 0 <= v <= 10_000_000 for v in values)

@@ -228,7 +228,11 @@ def plot_envelope(
                 label="official figure (dashed)",
             )
             last = off[drawn.columns].iloc[-1]
-            ends = {int(v) for v, w in zip(last, drawn.iloc[-1], strict=True) if v != w}
+            ends = {  # (a variant of a shorter calendar has no last month: NaN)
+                int(v)
+                for v, w in zip(last, drawn.iloc[-1], strict=True)
+                if v != w and pd.notna(v) and pd.notna(w)
+            }
             # (at the lines' ends, outside the axes: not into axes given; see end_labels)
             for value in sorted(ends) if common.own_figure() else []:
                 a.annotate(

@@ -963,5 +963,10 @@ def _fan_panel(
 
 
 def _ints(values: Any) -> Any:
-    """Whole troops as an integer array (Plotly stores it compactly, as typed-array bytes)."""
+    """Whole troops as an integer array (Plotly stores it compactly, as typed-array bytes);
+    where some are missing (the months a variant's shorter calendar lacks), a list with
+    None there, a gap in the line (cast whole, they were -9,223,372,036,854,775,808)."""
+    missing = pd.isna(values)
+    if np.any(missing):
+        return [None if gap else int(v) for v, gap in zip(values, missing, strict=True)]
     return np.asarray(values, dtype=np.int64)
