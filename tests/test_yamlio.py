@@ -476,3 +476,54 @@ def test_a_direction_control_that_would_show_text_in_another_order_is_refused_wh
 def test_a_right_to_left_name_without_direction_controls_is_read_as_written() -> None:
     data, _ = parse_yaml("id: x\ntitle: سوريا 1,500\n", "f.yaml")
     assert data["title"] == "سوريا 1,500"
+
+
+@pytest.mark.parametrize(
+    ("text", "at", "found", "hint"),
+    [
+        (
+            "a: [1,500, 1,600]\n",
+            "1:5: a[0]",
+            "'1,500'",
+            "for one thousand five hundred write 1500; for several numbers, a space after "
+            "each comma: 1, 500",
+        ),
+        (
+            "a: [900, 1,500,000]\n",
+            "1:10: a[1]",
+            "'1,500,000'",
+            "for one million five hundred thousand write 1500000; for several numbers, a "
+            "space after each comma: 1, 500, 000",
+        ),
+        (
+            "a: {value: 2,500, source: x}\n",
+            "1:12: a.value",
+            "'2,500'",
+            "for two thousand five hundred write 2500",
+        ),
+    ],
+)
+def test_a_thousands_separator_in_a_flow_list_or_mapping_is_refused_not_read_as_items(
+    text: str, at: str, found: str, hint: str
+) -> None:
+    # [1,500, 1,600] was read as 1, 500, 1, 600; {value: 2,500} as value 2 and a key 500
+    with pytest.raises(ScenarioError) as err:
+        parse_yaml(text, "f.yaml")
+    assert err.value.one_line() == (
+        f"f.yaml:{at}: expected numbers without a thousands separator in [ ] or {{ }}, "
+        f"where a comma separates items ({hint}), found {found}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("a: [1, 500]\n", [1, 500]),
+        ("a: [10,20]\n", [10, 20]),  # (a second item of other than three digits)
+        ("a: [0,300]\n", [0, 300]),  # (no number starts with 0: bounds, as in uniform)
+        ('a: ["1",500]\n', ["1", 500]),
+        ("a: {b: 1,c: 2}\n", {"b": 1, "c": 2}),
+    ],
+)
+def test_flow_items_that_cannot_be_one_number_split_are_read_as_written(text: str, read) -> None:
+    assert parse_yaml(text, "f.yaml")[0] == {"a": read}

@@ -37,7 +37,7 @@ from typing import Any, TypedDict
 import yaml
 
 from sim.errors import ScenarioError, describe, one_line
-from sim.io.numbers import EXACT_EXPECTED, PLAIN_DECIMAL, form_hint, inexact
+from sim.io.numbers import EXACT_EXPECTED, PLAIN_DECIMAL, form_hint, inexact, spoken
 from sim.paths import missing
 
 MAX_BYTES = 1_000_000
@@ -418,6 +418,9 @@ class _Builder:
         self.positions.values[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
+            self.refuse_split_numbers(
+                [n for pair in node.value for n in pair], path, in_mapping=True
+            )
             for key_node, value_node in node.value:
                 if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in (PLAIN, _STR):
                     raise self.fail(key_node, path, "a plain key", "a complex key")
@@ -441,11 +444,55 @@ class _Builder:
                 out[key] = self.build(value_node, path + (key,), depth + 1)
             return out
         if isinstance(node, yaml.SequenceNode):
+            self.refuse_split_numbers(node.value, path, in_mapping=False)
             return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
         self.positions.texts[path] = self.written(node)
         if node.tag == _STR:
             return self.check_text(node, path, node.value)
         return self.plain(node, path)
+
+    def refuse_split_numbers(
+        self, nodes: Sequence[yaml.Node], path: Path_, *, in_mapping: bool
+    ) -> None:
+        """Refuse a number a thousands separator split in a flow collection: in
+        ``[1,500, 1,600]`` the comma with no space after it is YAML's separator, so the
+        list read as 1, 500, 1, 600; in ``{value: 2,500}`` the 500 became a key.
+        ``nodes``: the collection's items in order (a mapping's keys and values)."""
+        if not self.text:
+            return
+        for i, node in enumerate(nodes[:-1]):
+            following = nodes[i + 1]
+            if not (_plain_digits(node, 1, 3) and _plain_digits(following, 3, 3)):
+                continue
+            if self.text[node.end_mark.index : following.start_mark.index] != ",":
+                continue
+            if in_mapping and i % 2 == 0:  # (a key, then its value: not a split number)
+                continue
+            # the number as written: every group that follows with a bare comma
+            end = following
+            for later in nodes[i + 2 :]:
+                if not _plain_digits(later, 3, 3) or (
+                    self.text[end.end_mark.index : later.start_mark.index] != ","
+                ):
+                    break
+                end = later
+            written = self.text[node.start_mark.index : end.end_mark.index]
+            digits = written.replace(",", "")
+            hint = f"for {spoken(int(digits))} write {digits}"
+            if in_mapping:  # (the value's own key)
+                where = path + (str(nodes[i - 1].value),)
+            else:
+                where = path + (i,)
+                hint += (
+                    f"; for several numbers, a space after each comma: {written.replace(',', ', ')}"
+                )
+            raise self.fail(
+                node,
+                where,
+                "numbers without a thousands separator in [ ] or { }, where a comma "
+                f"separates items ({hint})",
+                repr(written),
+            )
 
     def check_text(self, node: yaml.Node, path: Path_, text: str) -> str:
         """``text``, or a ScenarioError when it holds a control character."""
@@ -497,6 +544,16 @@ class _Builder:
                 node, path, EXACT_EXPECTED, f"{self.written(node)!r}, which would be read as {read}"
             )
         return float(text)
+
+
+def _plain_digits(node: yaml.Node, least: int, most: int) -> bool:
+    """Whether ``node`` is a plain scalar of ``least`` to ``most`` ASCII digits (where
+    fewer than 3 may do, a number's first group: a sign allowed, no leading 0)."""
+    if not isinstance(node, yaml.ScalarNode) or node.style:  # (plain: None, or "" in C)
+        return False
+    if least < 3:  # a number's first group: a sign, no leading 0 ([0,300] is 0 and 300)
+        return re.fullmatch(rf"[-+]?[1-9][0-9]{{{least - 1},{most - 1}}}", node.value) is not None
+    return re.fullmatch(rf"[0-9]{{{least},{most}}}", node.value) is not None
 
 
 def _kind_of(value: Any) -> str:
