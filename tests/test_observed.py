@@ -1238,3 +1238,16 @@ def test_an_open_ended_target_or_official_figure_has_its_own_legend_entry(write,
     assert {"target \u201cfewer than\u201d", "official figure \u201cmore than\u201d"} <= set(labels)
     assert "reported \u201cfewer than\u201d" in labels
     assert "target \u201cmore than\u201d" not in labels  # (none drawn)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16"])
+def test_the_observations_sha256_is_the_files_own_bytes_whatever_its_encoding(
+    observations, encoding
+):
+    # a UTF-16 file and one with a byte-order mark recorded the hash of their UTF-8 twin
+    import hashlib
+
+    path = observations("2024-03,alpha,800,800,,\n")
+    path.write_bytes(path.read_text(encoding="utf-8").encode(encoding))
+    obs = read_observations(path, ["alpha"])
+    assert obs.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()

@@ -81,7 +81,8 @@ def read_observations(path: str | Path, allowed: Sequence[str] | None = None) ->
         For the first bad row, as ``FILE:LINE:COL: column: expected …, found …``.
     """
     name = str(path)
-    text = _read_text(Path(path), name)
+    raw = read_limited(Path(path), "observations CSV file")
+    text = decode_text(raw, name)
     index: dict[str, int] | None = None
     items: list[Observation] = []
     for number, line in enumerate(_lines(text), 1):
@@ -102,7 +103,9 @@ def read_observations(path: str | Path, allowed: Sequence[str] | None = None) ->
         raise ScenarioError(
             "at least one observation row", "only the header", file=name, path="(file)"
         )
-    return ObservationSet(tuple(items), name, hashlib.sha256(text.encode()).hexdigest())
+    # (the file's own bytes, as sha256sum gives them: the decoded text of a UTF-16 file
+    # or one with a byte-order mark hashed as its UTF-8 twin's)
+    return ObservationSet(tuple(items), name, hashlib.sha256(raw).hexdigest())
 
 
 class _Row:
