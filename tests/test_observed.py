@@ -1251,3 +1251,23 @@ def test_the_observations_sha256_is_the_files_own_bytes_whatever_its_encoding(
     path.write_bytes(path.read_text(encoding="utf-8").encode(encoding))
     obs = read_observations(path, ["alpha"])
     assert obs.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("date", "expected"),
+    [
+        ("2024-13-01", "a month between 01 and 12"),
+        ("0001-01-01", "a year between 1900 and 2200"),
+    ],
+)
+def test_a_bad_date_is_quoted_whole_as_written_not_cut_to_its_month(observations, date, expected):
+    # '2024-13-01' was quoted as '2024-13'
+    path = observations(f"{date},alpha,800,800,,\n")
+    with pytest.raises(sim.ScenarioError) as err:
+        read_observations(path, ["alpha"])
+    assert str(err.value).endswith(f"date: expected {expected}, found '{date}'")
+    header = "date,theater,troops_low,troops_high,source,quote,kind,by\n"
+    path = observations(f"2024-03-01,alpha,,500,,,target,{date}\n", header=header)
+    with pytest.raises(sim.ScenarioError) as err:
+        read_observations(path, ["alpha"])
+    assert f"found '{date}'" in str(err.value)

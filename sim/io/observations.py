@@ -339,7 +339,11 @@ def parse_date(text: str) -> tuple[str, int]:
     m = _DATE.fullmatch(text)
     if not m:
         raise ValueError(f"expected a date as YYYY-MM-DD or YYYY-MM, found {text!r}")
-    month = parse_month(f"{m.group(1)}-{m.group(2)}")
+    try:
+        month = parse_month(f"{m.group(1)}-{m.group(2)}")
+    except ValueError as exc:  # (its words, quoting the date as written: not '2024-13')
+        expected = str(exc).partition(", found ")[0]
+        raise ValueError(f"{expected}, found {text!r}") from None
     if m.group(3) is not None:
         try:
             dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
