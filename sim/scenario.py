@@ -822,9 +822,12 @@ class _CodeLocator(Locator):
 
 def _flow(value: Any) -> str:
     """A value set in code or on the command line, as YAML's flow style writes it:
-    numbers exactly, ``true``/``false``, mappings and lists in braces and brackets."""
+    numbers exactly, ``true``/``false``, ``null``, mappings and lists in braces and
+    brackets."""
     from sim.io.numbers import plain_number
 
+    if value is None:  # (as YAML writes it, not Python's None)
+        return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):

@@ -765,3 +765,25 @@ def test_the_tornados_panel_titles_spell_months_as_the_other_charts_do(tenths) -
     assert not [t for t in titles if re.search(r"\(by 20\d\d-\d\d\)", t)]
     assert any(re.search(r"\(by [A-Z][a-z]{2} 20\d\d\)", t) for t in titles), titles
     plt.close("all")
+
+
+def test_sensitivity_of_inputs_fixed_by_set_says_what_was_set_and_where(tmp_path) -> None:
+    # it blamed the scenario file at 1:1 (the file has uncertain inputs) and never said
+    # the --set values had fixed them
+    from conftest import DEFAULT_SCENARIO
+
+    sets = [
+        "announcement.delay=0",
+        "theaters.syria.unreported=null",
+        "residuals.advisory.size=300",
+        "milestones.iraq-phase-1.target.reduce_by=500",
+    ]
+    args = ["sensitivity", str(DEFAULT_SCENARIO), "--draws", "100", "--seed", "1"]
+    args += [x for s in sets for x in ("--set", s)] + ["-o", str(tmp_path / "s")]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 2
+    assert res.stderr.startswith("forcesim: error: <command line>:"), res.stderr
+    assert "found only fixed numbers in as-reported, " in res.stderr
+    assert "with announcement.delay=0, theaters.syria.unreported=null, " in res.stderr
+    assert res.stderr.rstrip().endswith("set for this run")
+    assert not (tmp_path / "s").exists()

@@ -502,11 +502,15 @@ def sensitivity(
     plans = {name: scenario.plan(name) for name in names}
     found = {name: uncertain_inputs(plans[name]) for name in names}
     if not any(found.values()):
-        raise ScenarioError(
+        fixed = "only fixed numbers in " + ", ".join(names)
+        if scenario.settings:  # (what was set for the run may have fixed them)
+            fixed += f", with {scenario.settings_text()} set for this run"
+        # (at the file's variants key where it has one, else its top)
+        raise scenario.locator.error(
+            ("variants",),
             "a variant with an uncertain input (a distribution or a probability)",
-            "only fixed numbers in " + ", ".join(names),
-            file=scenario.path or "<scenario>",
-            path="variants",
+            fixed,
+            key=True,
         )
     if method == "sobol":  # (each run's levels read off a chunk of runs: none counted)
         return _sobol(scenario, names, plans, found, draws, seed, chunk)
