@@ -467,3 +467,49 @@ def test_a_local_clusters_workers_leave_ctrl_c_to_the_command() -> None:
         assert pool is not None
         assert list(pool.client.run(_sigint_ignored).values()) == [True, True]
     assert signal.getsignal(signal.SIGINT) is before  # this process's own is untouched
+
+
+def test_a_scheduler_without_a_worker_is_a_one_line_error_not_a_wait_for_ever(
+    monkeypatch,
+) -> None:
+    # the run waited with no word until it was killed
+    from dask.distributed import LocalCluster
+
+    from sim.analysis import distributed
+    from sim.analysis.distributed import open_executor
+
+    monkeypatch.setattr(distributed, "WORKER_WAIT", 0.5)
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as cluster:
+        address = cluster.scheduler_address
+        with pytest.raises(sim.ScenarioError) as err, open_executor(scheduler=address):
+            pass  # pragma: no cover
+    assert str(err.value) == (
+        "<command line>:1:1: --scheduler: expected a Dask scheduler with a worker that has "
+        "forcesim installed (start one with: dask worker ADDRESS), found "
+        f"'{address}', no worker after 0.5 s"
+    )
+
+
+def _no_forcesim() -> str:
+    raise ModuleNotFoundError("No module named 'sim'")
+
+
+def test_a_scheduler_whose_worker_cannot_import_forcesim_is_a_one_line_error(
+    monkeypatch,
+) -> None:
+    # its worker died on the first task, and the run waited for ever
+    from dask.distributed import LocalCluster
+
+    from sim.analysis import distributed
+    from sim.analysis.distributed import open_executor
+
+    monkeypatch.setattr(distributed, "_has_forcesim", _no_forcesim)
+    with (
+        LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as cluster,
+        pytest.raises(sim.ScenarioError) as err,
+        open_executor(scheduler=cluster.scheduler_address),
+    ):
+        pass  # pragma: no cover
+    assert str(err.value).endswith(
+        "a worker that cannot import forcesim (ModuleNotFoundError: No module named 'sim')"
+    )

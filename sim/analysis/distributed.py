@@ -33,6 +33,9 @@ from sim.errors import ScenarioError
 from sim.io.settings import COMMAND_LINE
 
 CONNECT_TIMEOUT = "10s"
+#: how long a scheduler's first worker is waited for [s]: with none, the run waited
+#: for ever without a word
+WORKER_WAIT = 60.0
 UNTRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 
 
@@ -179,6 +182,38 @@ def leave_interrupts_to_the_client() -> bool:
     return True
 
 
+def _has_forcesim() -> str:
+    """(on a worker) The forcesim version it imports."""
+    import sim
+
+    return str(sim.__version__)
+
+
+def _check_workers(client: Any, scheduler: str, flag: str) -> None:
+    """Wait up to :data:`WORKER_WAIT` seconds for a worker of ``scheduler`` and check
+    that each imports forcesim; else close ``client`` and raise a ScenarioError (a
+    scheduler without workers, or whose workers cannot run a task, left the command
+    waiting for ever)."""
+    try:
+        client.wait_for_workers(1, timeout=WORKER_WAIT)
+        client.run(_has_forcesim)
+    except Exception as exc:  # (a timeout, or the worker's own import error)
+        client.close()
+        found = (
+            f"no worker after {WORKER_WAIT:g} s"
+            if isinstance(exc, TimeoutError)
+            else f"a worker that cannot import forcesim ({type(exc).__name__}: "
+            f"{' '.join(str(exc).split())[:120]})"
+        )
+        raise ScenarioError(
+            "a Dask scheduler with a worker that has forcesim installed (start one "
+            "with: dask worker ADDRESS)",
+            f"{scheduler!r}, {found}",
+            file=COMMAND_LINE,
+            path=flag,
+        ) from None
+
+
 @contextmanager
 def open_executor(
     workers: int | None = None,
@@ -215,7 +250,9 @@ def open_executor(
     Raises
     ------
     sim.ScenarioError
-        When dask is not installed, or the scheduler cannot be reached.
+        When dask is not installed, the scheduler cannot be reached, no worker
+        joins it within :data:`WORKER_WAIT` seconds, or a worker cannot import
+        forcesim.
     """
     if workers is None and scheduler is None:
         yield None
@@ -242,6 +279,7 @@ def open_executor(
                 file=COMMAND_LINE,
                 path=flag,
             ) from None
+        _check_workers(client, scheduler, flag)
     else:
         # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in its workers, which makes
         # glibc hand every large temporary array back to the system when it is freed:
