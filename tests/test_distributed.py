@@ -513,3 +513,22 @@ def test_a_scheduler_whose_worker_cannot_import_forcesim_is_a_one_line_error(
     assert str(err.value).endswith(
         "a worker that cannot import forcesim (ModuleNotFoundError: No module named 'sim')"
     )
+
+
+def test_more_local_workers_than_four_per_cpu_are_refused_naming_the_machines_cpus(
+    tmp_path,
+) -> None:
+    # 256 workers on two CPUs ran 300 draws for over 900 s, printing Dask's warnings
+    import os
+
+    cpus = len(os.sched_getaffinity(0))
+    most = 4 * cpus
+    args = ["run", "--draws", "300", "--seed", "1", "--workers", str(most + 1)]
+    result = CliRunner().invoke(main, [*args, "-o", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"forcesim: error: <command line>:1:1: --workers: expected a whole number from 1 to "
+        f"{most} (4 per CPU of the {cpus} this machine gives forcesim: each worker is a "
+        f"process), found '{most + 1}'\n"
+    )
+    assert not (tmp_path / "o").exists()

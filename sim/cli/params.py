@@ -245,6 +245,34 @@ def apply_settings(scenario: Any, texts: tuple[str, ...], variants: list[str]) -
     )
 
 
+#: local workers per CPU of the machine at most: each is a process, and 256 of them on
+#: two CPUs took over 900 s for 300 draws, printing Dask's warnings by the hundred
+WORKERS_PER_CPU = 4
+
+
+class Workers(WholeNumber):
+    """``--workers N``: 1 to :data:`WORKERS_PER_CPU` per CPU this process may use."""
+
+    def __init__(self) -> None:
+        import os
+
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+        self.cpus = max(1, cpus or os.cpu_count() or 1)
+        super().__init__(1, WORKERS_PER_CPU * self.cpus)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = value.strip() if isinstance(value, str) else ""
+        if text.isascii() and text.isdigit() and int(text) > (self.max or 0):
+            self.fail(
+                f"expected a whole number from 1 to {self.max:,} ({WORKERS_PER_CPU} per CPU "
+                f"of the {self.cpus:,} this machine gives forcesim: each worker is a "
+                f"process), found {value!r}",
+                param,
+                ctx,
+            )
+        return super().convert(value, param, ctx)
+
+
 def scale_options(func: Any) -> Any:
     """``--workers N`` and ``--scheduler ADDRESS``: where the draws run."""
     func = click.option(
@@ -255,7 +283,7 @@ def scale_options(func: Any) -> Any:
     )(func)
     return click.option(
         "--workers",
-        type=WholeNumber(1, 256),
+        type=Workers(),
         metavar="N",
         help="Run the draws as tasks on a local Dask cluster of N worker processes "
         "(pip install 'forcesim[dask]'). The same files as without.",
