@@ -1271,3 +1271,11 @@ def test_a_bad_date_is_quoted_whole_as_written_not_cut_to_its_month(observations
     with pytest.raises(sim.ScenarioError) as err:
         read_observations(path, ["alpha"])
     assert f"found '{date}'" in str(err.value)
+
+
+def test_a_level_written_minus_zero_is_refused_as_below_zero(observations):
+    # '-0' was taken, and observed.csv then wrote accept_low as -0
+    path = observations("2024-03,alpha,-0,800,,\n")
+    with pytest.raises(sim.ScenarioError) as err:
+        read_observations(path, ["alpha"])
+    assert str(err.value).endswith("troops_low: expected a level of 0 troops or more, found '-0'")
