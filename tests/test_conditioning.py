@@ -971,12 +971,14 @@ def test_the_run_prints_one_effective_draws_line_for_variants_weighed_alike(tmp_
 # ---------------------------------------------------------------- the error rate from the CLI
 
 
-def test_the_error_rate_is_set_from_the_command_line_as_from_the_api(write, observations, tmp_path):
+def test_the_error_rate_is_set_from_the_command_line_as_from_the_api_in_the_forms_tolerance_reads(
+    write, observations, tmp_path
+):
     # sim.run(..., error=...) and the docs had it; forcesim run had no way to set it
     scenario = write(SPREAD)
     path = observations("2024-03,alpha,900,1000,reported,,,,\n2024-06,beta,300,300,official,,,,\n")
     want = conditioned(sim.load_scenario(scenario), path, 1000, 3, error="1/4")
-    for rate in ("25%", "0.25", "1/4"):
+    for rate in ("25%", "0.25", "1/4", "25 %", ".25"):  # (as --tolerance reads them too)
         out = tmp_path / f"r{rate.replace('/', '-')}"
         args = ["run", str(scenario), "--observed", str(path), "--draws", "1000", "--seed", "3"]
         res = invoke(*args, "--condition", "--error-rate", rate, "--out", str(out), "-q")

@@ -107,10 +107,11 @@ class ErrorRateType(click.ParamType):
         if isinstance(value, Fraction):
             return value
         text = str(value).strip()
-        digits = r"(0|[1-9][0-9]*)(\.[0-9]+)?"
+        # (as --tolerance reads a number: .05 and "5 %" too)
+        digits = r"((0|[1-9][0-9]*)(\.[0-9]+)?|\.[0-9]+)"
         rate: Fraction | None = None
-        if re.fullmatch(digits + "%", text):
-            rate = Fraction(text[:-1]) / 100
+        if re.fullmatch(digits + r" ?%", text):
+            rate = Fraction(text[:-1].strip()) / 100
         elif re.fullmatch(digits, text) or re.fullmatch(r"[1-9][0-9]*/[1-9][0-9]*", text):
             rate = Fraction(text)
         if rate is None or not 0 < rate < 1:
