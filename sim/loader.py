@@ -60,6 +60,18 @@ class Layer:
 
     positions: Positions
     prefix: Path_ = ()
+    #: in a file that extends another, each of its ``sources`` entries' index in the
+    #: merged list (which holds the parent's first) -> its index in this file
+    sources: Mapping[int, int] | None = None
+
+    def own(self, path: Path_) -> Path_ | None:
+        """``path`` as this file numbers it (``sources[29]`` of the merged list is its
+        ``sources[0]``), or None for a ``sources`` entry of another file."""
+        p = tuple(path)
+        if self.sources is None or len(p) < 2 or p[0] != "sources" or not isinstance(p[1], int):
+            return p
+        j = self.sources.get(p[1])
+        return None if j is None else ("sources", j, *p[2:])
 
 
 class Locator:
@@ -70,28 +82,44 @@ class Locator:
 
     def find(self, path: Path_, *, key: bool = False) -> tuple[str, int, int]:
         for layer in self.layers:
+            own = layer.own(path)
             table = layer.positions.keys if key else layer.positions.values
-            hit = table.get(layer.prefix + tuple(path))
+            hit = None if own is None else table.get(layer.prefix + own)
             if hit:
                 return layer.positions.file, hit[0], hit[1]
         for k in range(len(path), -1, -1):
             for layer in self.layers:
-                hit = layer.positions.values.get(layer.prefix + tuple(path[:k]))
+                own = layer.own(path[:k])
+                hit = None if own is None else layer.positions.values.get(layer.prefix + own)
                 if hit:
                     return layer.positions.file, hit[0], hit[1]
         first = self.layers[0].positions.file if self.layers else "<scenario>"
         return first, 1, 1
 
+    def shown(self, path: Path_) -> Path_:
+        """``path`` as the file that holds it numbers it (:meth:`Layer.own`), for an
+        error to name; else as given."""
+        for layer in self.layers:
+            own = layer.own(path)
+            if own is not None and own != tuple(path):
+                full = layer.prefix + own
+                if full in layer.positions.values or full in layer.positions.keys:
+                    return own
+        return path
+
     def error(self, path: Path_, expected: str, found: str, *, key: bool = False) -> ScenarioError:
         file, line, col = self.find(path, key=key)
-        return ScenarioError(expected, found, file=file, line=line, col=col, path=dotted(path))
+        return ScenarioError(
+            expected, found, file=file, line=line, col=col, path=dotted(self.shown(path))
+        )
 
     def text(self, path: Path_) -> str | None:
         """The text of the scalar at ``path`` as written in the file it comes from (the
         first layer that holds the path), or None (not a scalar, or not from a file)."""
         for layer in self.layers:
-            full = layer.prefix + tuple(path)
-            if full in layer.positions.values:
+            own = layer.own(path)
+            full = None if own is None else layer.prefix + own
+            if full is not None and full in layer.positions.values:
                 return layer.positions.texts.get(full)
         return None
 
@@ -237,6 +265,12 @@ def read_with_extends(
     child = {k: v for k, v in data.items() if k != "extends"}
     merged = deep_merge(parent_data, child)
     merged.pop("extends", None)
+    # (its sources among the parent's, merged by id: an error names them as it numbers them)
+    mine, every = child.get("sources"), merged.get("sources")
+    if isinstance(mine, list) and isinstance(every, list) and _by_id(mine) and _by_id(every):
+        index = {v["id"]: j for j, v in enumerate(mine)}
+        numbers = {i: index[v["id"]] for i, v in enumerate(every) if v["id"] in index}
+        layers = [Layer(positions, sources=numbers)]
     return merged, layers + parent_layers
 
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 import yaml
-from conftest import MINIMAL_YAML, col_of, dump, line_of, located, make_doc
+from conftest import DEFAULT_SCENARIO, MINIMAL_YAML, col_of, dump, line_of, located, make_doc
 
 import sim
 from sim.errors import ScenarioError
@@ -736,4 +736,23 @@ def test_an_id_refused_for_its_first_character_is_told_the_rule_it_broke():
     assert (
         "expected an id of at most 64 lower-case letters, digits, - or _, starting with a "
         "letter or digit, found '-0'" in str(err.value)
+    )
+
+
+@pytest.mark.parametrize("source_id", ["new-one", "shafaq"])  # (added, or replacing)
+def test_an_error_in_an_extending_files_source_names_it_as_that_file_numbers_it(
+    tmp_path, source_id
+):
+    # its only source was named sources[29], its index after the parent's 29
+    path = tmp_path / "child.yaml"
+    path.write_text(
+        f"extends: {DEFAULT_SCENARIO}\nsources:\n"
+        f"  - {{id: {source_id}, title: t, date: 2024-13-01}}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(sim.ScenarioError) as err:
+        sim.load_scenario(path)
+    col = path.read_text().splitlines()[2].index("2024-13-01") + 1
+    assert str(err.value) == (
+        f"{path}:3:{col}: sources[0].date: expected a real calendar date, found '2024-13-01'"
     )
