@@ -1319,3 +1319,24 @@ def test_the_wrote_line_escapes_a_folder_name_that_does_not_print(tmp_path, writ
     res = invoke("plot", str(out))
     assert res.exit_code == 0, res.output
     assert res.output == f"wrote {tmp_path}/we\\x1bird/out/envelope.png\n"
+
+
+@pytest.mark.parametrize(
+    ("command", "given", "expected"),
+    [
+        ("report", "adir/", "a file ending in .html or .htm"),
+        ("plot", "adir/", "a file ending in .png, .pdf or .svg"),
+        ("plot", "chart.png/", "a file ending in .png, .pdf or .svg"),  # (a folder's name)
+    ],
+)
+def test_an_output_named_with_a_trailing_slash_is_quoted_with_it(
+    default_run, tmp_path, command, given, expected
+):
+    # 'adir/' was quoted as 'adir'; 'chart.png/' was taken for a file
+    _, out = default_run
+    target = tmp_path / given
+    res = invoke(command, str(out), "-o", f"{tmp_path}/{given}")
+    assert res.exit_code == 2
+    lead = "forcesim: error: <command line>:1:1: -o: expected "
+    assert res.stderr == f"{lead}{expected}, found '{tmp_path}/{given}'\n"
+    assert not target.exists()

@@ -294,7 +294,7 @@ def plot(run_dir: str, output: str | None, chart: str | None, theaters: tuple[st
 
     use_agg()
     _hold_both(run_dir, output)
-    written = redraw(Path(run_dir), Path(output) if output else None, chart, theaters)
+    written = redraw(Path(run_dir), output or None, chart, theaters)
     click.echo("wrote " + ", ".join(printable(str(p)) for p in written))
 
 
@@ -337,7 +337,7 @@ def report(
     variants, theaters = tuple(dict.fromkeys(variants)), tuple(dict.fromkeys(theaters))
     path = sim.write_report(
         Path(run_dir),
-        Path(output) if output else None,
+        output or None,  # (as typed: 'adir/' is quoted with its /)
         variants=list(variants) or None,
         theaters=list(theaters) or None,
     )

@@ -882,7 +882,7 @@ def rebuild_scored(
 
 def redraw(
     run_dir: Path,
-    output: Path | None = None,
+    output: str | Path | None = None,
     chart: str | None = None,
     theaters: Sequence[str] | None = None,
 ) -> list[Path]:
@@ -892,7 +892,7 @@ def redraw(
     ----------
     run_dir : pathlib.Path
         A directory from ``forcesim run``, ``compare`` or ``backtest``.
-    output : pathlib.Path, optional
+    output : str or pathlib.Path, optional
         Write one chart to this file instead; its extension (``.png``, ``.pdf`` or
         ``.svg``) picks the format.
     chart : str, optional
@@ -922,13 +922,16 @@ def redraw(
             not_a_directory(run_dir),
             file=str(run_dir),
         )
-    if output is not None and output.suffix.lower() not in (".png", ".pdf", ".svg"):
-        raise ScenarioError(
-            "a file ending in .png, .pdf or .svg",
-            repr(str(output)),
-            file="<arguments>",
-            path="output",
-        )
+    if output is not None:
+        given = str(output)  # (as given: 'adir/' keeps its /, which Path drops)
+        output = Path(output)
+        if given.endswith("/") or output.suffix.lower() not in (".png", ".pdf", ".svg"):
+            raise ScenarioError(
+                "a file ending in .png, .pdf or .svg",
+                repr(given),
+                file="<arguments>",
+                path="output",
+            )
     charts = directory_charts(run_dir, theaters)
     if chart is not None and chart not in charts:
         raise ScenarioError(

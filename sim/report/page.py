@@ -1294,7 +1294,9 @@ def write_report(
             not_a_directory(run_dir),
             file=str(run_dir),
         )
-    if output is not None and Path(output).suffix.lower() not in (".html", ".htm"):
+    if output is not None and (
+        str(output).endswith("/") or Path(output).suffix.lower() not in (".html", ".htm")
+    ):
         # (a run's envelope.png, say, would become a page under a chart's name)
         raise ScenarioError(
             "a file ending in .html or .htm",
