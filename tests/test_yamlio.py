@@ -485,22 +485,36 @@ def test_a_right_to_left_name_without_direction_controls_is_read_as_written() ->
             "a: [1,500, 1,600]\n",
             "1:5: a[0]",
             "'1,500'",
-            "for one thousand five hundred write 1500; for several numbers, a space after "
-            "each comma: 1, 500",
+            "for several numbers, a space after each comma: 1, 500; for one thousand five "
+            "hundred, write 1500",
         ),
         (
             "a: [900, 1,500,000]\n",
             "1:10: a[1]",
             "'1,500,000'",
-            "for one million five hundred thousand write 1500000; for several numbers, a "
-            "space after each comma: 1, 500, 000",
+            "for several numbers, a space after each comma: 1, 500, 000; for one million "
+            "five hundred thousand, write 1500000",
+        ),
+        (  # (both readings: it may be a range written tight, as well as one number)
+            "a: {uniform: [150,600]}\n",
+            "1:15: a.uniform[0]",
+            "'150,600'",
+            "for several numbers, a space after each comma: 150, 600; for one hundred "
+            "fifty thousand six hundred, write 150600",
         ),
         (
             "a: {value: 2,500, source: x}\n",
             "1:12: a.value",
             "'2,500'",
-            "for two thousand five hundred write 2500",
+            "for two thousand five hundred, write 2500",
         ),
+        (  # (every group: '2,500' and "write 2500" would be a thousand times too few)
+            "a: {value: 2,500,000}\n",
+            "1:12: a.value",
+            "'2,500,000'",
+            "for two million five hundred thousand, write 2500000",
+        ),
+        ("a: {value: 2,500.5}\n", "1:12: a.value", "'2,500.5'", "for one number, write 2500.5"),
     ],
 )
 def test_a_thousands_separator_in_a_flow_list_or_mapping_is_refused_not_read_as_items(

@@ -460,31 +460,36 @@ class _Builder:
         ``nodes``: the collection's items in order (a mapping's keys and values)."""
         if not self.text:
             return
+        # in a mapping, a split number's later groups are keys without values: every
+        # other node (a key's empty value between them)
+        step = 2 if in_mapping else 1
         for i, node in enumerate(nodes[:-1]):
-            following = nodes[i + 1]
-            if not (_plain_digits(node, 1, 3) and _plain_digits(following, 3, 3)):
-                continue
-            if self.text[node.end_mark.index : following.start_mark.index] != ",":
-                continue
             if in_mapping and i % 2 == 0:  # (a key, then its value: not a split number)
                 continue
-            # the number as written: every group that follows with a bare comma
-            end = following
-            for later in nodes[i + 2 :]:
-                if not _plain_digits(later, 3, 3) or (
-                    self.text[end.end_mark.index : later.start_mark.index] != ","
-                ):
+            groups = [node]
+            for k in range(i + 1, len(nodes), step):
+                later = nodes[k]
+                if not (_plain_group(later) and self._bare_comma(groups[-1], later)):
                     break
-                end = later
-            written = self.text[node.start_mark.index : end.end_mark.index]
+                if in_mapping and not _empty(nodes[k + 1]):
+                    break
+                groups.append(later)
+                if "." in str(later.value):  # (a fraction ends the number)
+                    break
+            if len(groups) < 2 or not _plain_digits(node, 1, 3):
+                continue
+            written = self.text[node.start_mark.index : groups[-1].end_mark.index]
             digits = written.replace(",", "")
-            hint = f"for {spoken(int(digits))} write {digits}"
+            one = spoken(int(digits)) if digits.isdigit() else "one number"
+            one += f", write {digits}"
             if in_mapping:  # (the value's own key)
                 where = path + (str(nodes[i - 1].value),)
+                hint = f"for {one}"
             else:
                 where = path + (i,)
-                hint += (
-                    f"; for several numbers, a space after each comma: {written.replace(',', ', ')}"
+                hint = (
+                    f"for several numbers, a space after each comma: "
+                    f"{written.replace(',', ', ')}; for {one}"
                 )
             raise self.fail(
                 node,
@@ -493,6 +498,10 @@ class _Builder:
                 f"separates items ({hint})",
                 repr(written),
             )
+
+    def _bare_comma(self, before: yaml.Node, after: yaml.Node) -> bool:
+        """Whether the text between two nodes is a comma alone (no space after it)."""
+        return self.text[before.end_mark.index : after.start_mark.index] == ","
 
     def check_text(self, node: yaml.Node, path: Path_, text: str) -> str:
         """``text``, or a ScenarioError when it holds a control character."""
@@ -544,6 +553,19 @@ class _Builder:
                 node, path, EXACT_EXPECTED, f"{self.written(node)!r}, which would be read as {read}"
             )
         return float(text)
+
+
+def _plain_group(node: yaml.Node) -> bool:
+    """Whether ``node`` is a plain scalar that could be a number's later group: three
+    ASCII digits, perhaps with a fraction (``500``, ``500.5``)."""
+    if not isinstance(node, yaml.ScalarNode) or node.style:
+        return False
+    return re.fullmatch(r"[0-9]{3}(\.[0-9]+)?", node.value) is not None
+
+
+def _empty(node: yaml.Node) -> bool:
+    """Whether ``node`` is a mapping value written as nothing (``{500}``'s null)."""
+    return isinstance(node, yaml.ScalarNode) and node.start_mark.index == node.end_mark.index
 
 
 def _plain_digits(node: yaml.Node, least: int, most: int) -> bool:
