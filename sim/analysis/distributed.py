@@ -33,9 +33,6 @@ from sim.errors import ScenarioError
 from sim.io.settings import COMMAND_LINE
 
 CONNECT_TIMEOUT = "10s"
-#: how long a scheduler's first worker is waited for [s]: with none, the run waited
-#: for ever without a word
-WORKER_WAIT = 60.0
 UNTRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 
 
@@ -189,26 +186,28 @@ def _has_forcesim() -> str:
     return str(sim.__version__)
 
 
-def _check_workers(client: Any, scheduler: str, flag: str) -> None:
-    """Wait up to :data:`WORKER_WAIT` seconds for a worker of ``scheduler`` and check
-    that each imports forcesim; else close ``client`` and raise a ScenarioError (a
-    scheduler without workers, or whose workers cannot run a task, left the command
-    waiting for ever)."""
+def _check_workers(
+    client: Any, scheduler: str, flag: str, waiting: Callable[[str], None] | None
+) -> None:
+    """Check that each worker ``scheduler`` has now imports forcesim (one that cannot
+    died on its first task, and the run waited for ever), else close ``client`` and
+    raise a ScenarioError; with no worker yet, tell ``waiting`` (an adaptive cluster
+    starts its workers when tasks arrive, a queued job later: the run waits for them)."""
+    if not client.scheduler_info().get("workers"):
+        if waiting is not None:
+            waiting(
+                f"the scheduler at {scheduler} has no worker yet; the run waits for one "
+                "(each needs forcesim installed; Ctrl-C stops it)"
+            )
+        return
     try:
-        client.wait_for_workers(1, timeout=WORKER_WAIT)
         client.run(_has_forcesim)
-    except Exception as exc:  # (a timeout, or the worker's own import error)
+    except Exception as exc:  # (the worker's own import error)
         client.close()
-        found = (
-            f"no worker after {WORKER_WAIT:g} s"
-            if isinstance(exc, TimeoutError)
-            else f"a worker that cannot import forcesim ({type(exc).__name__}: "
-            f"{' '.join(str(exc).split())[:120]})"
-        )
         raise ScenarioError(
-            "a Dask scheduler with a worker that has forcesim installed (start one "
-            "with: dask worker ADDRESS)",
-            f"{scheduler!r}, {found}",
+            "a Dask scheduler whose workers have forcesim installed",
+            f"{scheduler!r}, with a worker that cannot import it ({type(exc).__name__}: "
+            f"{' '.join(str(exc).split())[:120]})",
             file=COMMAND_LINE,
             path=flag,
         ) from None
@@ -221,6 +220,7 @@ def open_executor(
     *,
     processes: bool = True,
     timeout: str = CONNECT_TIMEOUT,
+    waiting: Callable[[str], None] | None = None,
 ) -> Iterator[DaskExecutor | None]:
     """A :class:`DaskExecutor` for ``--workers`` or ``--scheduler``, closed on exit;
     None (run here) when neither is given.
@@ -239,6 +239,9 @@ def open_executor(
         Local workers as processes (default) or as threads of this process.
     timeout : str
         How long to try to reach ``scheduler`` (a Dask duration, default 10 s).
+    waiting : callable, optional
+        Told, in a sentence, when ``scheduler`` has no worker yet (the run then waits
+        for one).
 
     Returns
     -------
@@ -250,9 +253,8 @@ def open_executor(
     Raises
     ------
     sim.ScenarioError
-        When dask is not installed, the scheduler cannot be reached, no worker
-        joins it within :data:`WORKER_WAIT` seconds, or a worker cannot import
-        forcesim.
+        When dask is not installed, the scheduler cannot be reached, or a worker it
+        has cannot import forcesim.
     """
     if workers is None and scheduler is None:
         yield None
@@ -279,7 +281,7 @@ def open_executor(
                 file=COMMAND_LINE,
                 path=flag,
             ) from None
-        _check_workers(client, scheduler, flag)
+        _check_workers(client, scheduler, flag, waiting)
     else:
         # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in its workers, which makes
         # glibc hand every large temporary array back to the system when it is freed:

@@ -334,7 +334,10 @@ def executor(workers: int | None, scheduler: str | None, draws: int | None = 1) 
         needs("distributed", "dask", "--scheduler", scheduler)
     from sim.analysis.distributed import open_executor
 
-    return open_executor(workers, scheduler)
+    def waiting(message: str) -> None:  # (said at once: the run may wait a long time)
+        click.echo(f"forcesim: {message}", err=True)
+
+    return open_executor(workers, scheduler, waiting=waiting)
 
 
 def draws_and_seed(draws: int | None, seed: int | None, *, required: bool = False) -> None:
