@@ -832,3 +832,22 @@ def test_the_envelope_gives_the_troops_left_out_as_a_range_where_variants_differ
         "Alpha's lines count the whole force: the official figure (dashed) plus 200 to 450" in foot
     )
     assert "central value" not in foot  # nothing is uncertain
+
+
+def test_the_envelope_names_the_variants_that_count_troops_left_out_when_not_all_do(write):
+    # a variant setting Syria's unreported to 0 was said to count 600 more than its 900
+    doc = make_doc(
+        theaters={"alpha": {"name": "Alpha", "initial": 900, "unreported": 600}},
+        variants={
+            "left-out": {"description": "as given", "overrides": {}},
+            "none-left": {
+                "description": "the figure is whole",
+                "overrides": {"theaters": {"alpha": {"unreported": 0}}},
+            },
+        },
+    )
+    foot = _foot_of(plotting.plot_envelope(sim.run(sim.load_scenario(write(doc)))))
+    assert (
+        "Alpha's lines of left-out count the whole force: the official figure (dashed) "
+        "plus 600 troops it is assumed to leave out." in foot
+    )

@@ -705,15 +705,24 @@ def line_notes(result: Result, series: Sequence[str], variants: Sequence[str]) -
         return notes
     for tid in series:
         rows = df[(df.theater == tid) & df.variant.isin(list(variants))]
-        if not (rows.official != rows.troops).any():
+        differ = rows[rows.official != rows.troops]
+        if not len(differ):
             continue
+        # (only the variants whose figure leaves troops out: one may set it to 0)
+        named = [v for v in variants if v in set(differ.variant)]
+        rows = rows[rows.variant.isin(named)]
         first = rows[rows.month == rows.month.min()]
         gaps = sorted({int(g) for g in first.troops - first.official if g > 0})
         amount = "the"
         if gaps:
             amount = f"{gaps[0]:,}" if len(gaps) == 1 else f"{gaps[0]:,} to {gaps[-1]:,}"
+        whose = (
+            ""
+            if len(named) == len(set(df.variant) & set(variants))
+            else (f" of {', '.join(named)}")
+        )
         notes.append(
-            f"{theater_title(result, tid)}'s lines count the whole force: the official "
+            f"{theater_title(result, tid)}'s lines{whose} count the whole force: the official "
             f"figure (dashed) plus {amount} troops it is assumed to leave out."
         )
     return notes
