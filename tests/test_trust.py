@@ -2387,14 +2387,17 @@ def test_an_output_directory_named_through_a_link_and_dot_dot_is_where_the_syste
     ("share", "text"),
     [
         (1 - Fraction(1, 10**19), "99.99999999999999999 %"),
-        (Fraction(1, 2**60), "0.0000000000000000867361737988403547205962240695953369140625 %"),
+        (Fraction(1, 2**60), "≈0.0000000000000000867362 %"),  # (58 digits: not all shown)
+        (1 - Fraction(1, 30_000_000), "≈99.999997 %"),  # (six digits would read 100)
         (Fraction(19, 20), "95 %"),
         (Fraction(1), "100 %"),
         (Fraction(0), "0 %"),
         (Fraction(2, 3), "≈66.6667 %"),
     ],
 )
-def test_a_chance_is_shown_as_a_percentage_with_every_digit_where_its_decimal_ends(share, text):
+def test_a_chance_is_shown_with_every_digit_where_few_do_else_marked_and_never_as_100_or_0(
+    share, text
+):
     from sim.io.numbers import exact_percent
 
     assert exact_percent(share) == text

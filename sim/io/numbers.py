@@ -190,23 +190,31 @@ def plain_number(value: float, scale: int = 1) -> str:
 
 
 def exact_percent(share: Fraction) -> str:
-    """``share`` (a chance, 0 to 1) as a percentage: every digit where its decimal ends
-    (``1 - 1/10**19`` is ``"99.99999999999999999 %"``, not 100 %), else six
-    significant digits marked as rounded (``2/3`` is ``"≈66.6667 %"``). A value the
-    user wrote is never shown rounded as though it were exact."""
+    """``share`` (a chance, 0 to 1) as a percentage: every digit where that takes at
+    most :data:`MOST_DIGITS` significant digits (``19/20`` is ``"95 %"``, ``1 -
+    1/10**19`` is ``"99.99999999999999999 %"``, not 100 %); else, marked ``≈``, the
+    fewest digits from six up that neither read as 100 % nor 0 % of a chance that is
+    neither (``2/3`` is ``"≈66.6667 %"``, ``1 - 1/30000000`` is ``"≈99.999997 %"``).
+    A value the user wrote is never shown rounded as though it were exact."""
+    from decimal import localcontext
+
     pct = Fraction(share) * 100
-    den = pct.denominator
-    for p in (2, 5):
-        while den % p == 0:
-            den //= p
-    if den == 1:  # ends: as many places as its denominator's twos and fives ask for
-        places = 0
-        while (pct * 10**places).denominator != 1:
-            places += 1
-        digits = str(int(pct * 10**places)).rjust(places + 1, "0")
-        text = f"{digits[:-places]}.{digits[-places:]}" if places else digits
-        return f"{text} %"
-    return f"≈{float(pct):.6g} %"
+    text = "0"
+    for digits in range(1, MOST_DIGITS + 1):
+        with localcontext() as ctx:
+            ctx.prec = digits
+            d = Decimal(pct.numerator) / Decimal(pct.denominator)
+        text = format(d, "f")
+        text = text.rstrip("0").rstrip(".") if "." in text else text
+        if Fraction(text) == pct:
+            return f"{text} %"
+        if digits >= 6 and Fraction(text) not in (0, 100):
+            break
+    return f"≈{text} %"
+
+
+#: the most significant digits :func:`exact_percent` shows
+MOST_DIGITS = 40
 
 
 #: what a plain decimal :func:`inexact` refuses should be

@@ -23,6 +23,7 @@ import re
 import shlex
 from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -1111,7 +1112,8 @@ def _tolerance(tol: Any) -> str:
     if isinstance(tol, dict):
         parts = []
         if tol.get("relative"):
-            parts.append(f"±{_exact_percent(float(tol['relative']))}")
+            # (what the run was told, not a result: every digit)
+            parts.append(f"±{exact_percent(Fraction(float_text(float(tol['relative']))))}")
         if tol.get("absolute"):
             troops = float(tol["absolute"])
             parts.append(f"±{_number(troops)} {'troop' if troops == 1 else 'troops'}")
@@ -1135,13 +1137,6 @@ def _share(part: float, whole: int) -> float:
     float: 575.905 of 10,000 is 0.0575905 (binary division gives 0.057590499999999996,
     which the page would show digit by digit)."""
     return float(Decimal(float_text(part)) / Decimal(whole))
-
-
-def _exact_percent(share: float) -> str:
-    """A setting given as a share (a tolerance of 0.025) as a percentage, every digit
-    kept (2.5 %): it is what the run was told, not a result."""
-    d = Decimal(float_text(share)) * 100
-    return f"{format(d.normalize(), 'f')} %"
 
 
 #: the decimals of a percentage on the page: every share in one precision, so that a
