@@ -969,13 +969,12 @@ def test_a_vintage_dated_outside_its_calendar_is_refused_at_its_as_of_line(write
     assert not out.exists()
 
 
-def test_six_vintages_in_a_row_take_colours_no_two_neighbours_of_which_run_together() -> None:
+def test_the_sixth_vintage_takes_the_palettes_slate_not_the_teal_beside_the_fifths_green() -> None:
     # the fifth and sixth (the palette's green and teal) read as one two-coloured dash
     # where the two agreed
     import matplotlib.colors as mcolors
 
     from sim.colors import PALETTE
-    from sim.plotting.vintages import VINTAGE_ORDER
 
     paths = sorted((Path(sim.default_scenario()).parent / "vintages").glob("*.yaml"))
     assert len(paths) == 6
@@ -991,8 +990,29 @@ def test_six_vintages_in_a_row_take_colours_no_two_neighbours_of_which_run_toget
         if t.get_text()[:1].isdigit() and hasattr(h, "get_color")
     }
     assert list(named.values()) == [PALETTE[i] for i in (0, 1, 2, 3, 4, 6)]
-    assert VINTAGE_ORDER[:6] == (0, 1, 2, 3, 4, 6)
     foot = body._supxlabel.get_text()
     assert foot.endswith(
         "\nDrawn to Nov 2026, 9 months after the last report; the vintages project further."
+    )
+
+
+def test_a_vintage_chart_without_later_reports_says_how_far_past_the_first_vintage_it_runs(
+    series_files, write, tmp_path
+):
+    # "21 months after the first vintage's": the chart runs 20 months past its month
+    last = sim.load_scenario(
+        write(VINTAGE_YAML.format(id="last", as_of="2024-11-01"), name="last.yaml")
+    )
+    record = tmp_path / "early.csv"
+    record.write_text(RECORD)
+    series = sim.run_vintages([last], read_observations(record, ["alpha"]), draws=50, seed=1)
+    axes = sim.plot_vintages(series)
+    body = axes[0].figure.get_figure(root=True).subfigs[1]
+    first = min(v.as_of for v in series.vintages)
+    foot = body._supxlabel.get_text().splitlines()[-1]
+    months = int(foot.split(", ")[1].split(" ")[0])
+    drawn = pd.Period(foot.removeprefix("Drawn to ").split(",")[0], freq="M")
+    assert months == (drawn - pd.Period(first, freq="M")).n == 20
+    assert foot.endswith(
+        f"{months} months after the first vintage's date; the vintages project further."
     )

@@ -110,7 +110,7 @@ def plot_vintages(
     stop = f"Drawn to {spell_month(months[1])}, " + (
         f"{TAIL_MONTHS} months after the last report"
         if last_report >= lo + 12
-        else f"{12 + TAIL_MONTHS} months after the first vintage's"
+        else f"{hi - (lo + 1)} months after the first vintage's date"
     )
     # a hue of its own for each vintage, as variants have (a ramp in time made the last
     # vintages all green); their order shows in where each line starts and in the key
