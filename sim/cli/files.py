@@ -347,6 +347,12 @@ def report(
     whole = Path(run_dir, "report.html")  # (it replaced the page of the whole run, if any)
     if chosen and (not output or (whole.exists() and path.samefile(whole))):
         shown += (
-            f"; forcesim report {shlex.quote(printable(str(run_dir)))} makes the whole page again"
+            # (quoted to paste where the name prints; escaped, as every name, where not)
+            f"; forcesim report {_pasteable(str(run_dir))} makes the whole page again"
         )
     click.echo(f"wrote {printable(str(path))} ({path.stat().st_size:,} bytes{shown})")
+
+
+def _pasteable(name: str) -> str:
+    """``name`` quoted for a shell where it prints, else escaped (:func:`printable`)."""
+    return shlex.quote(name) if name.isprintable() else printable(name)
