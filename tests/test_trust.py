@@ -1862,6 +1862,20 @@ def test_an_interruption_as_the_hidden_entry_is_made_leaves_nothing_behind(
 
     from sim.io import files
 
+    # (Python's own Ctrl-C handler, whatever an earlier test in this process left: the
+    # suite's Dask clusters run threads of their own)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _interrupt_at(moment, files, tmp_path, monkeypatch)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert list(tmp_path.iterdir()) == []
+
+
+def _interrupt_at(moment, files, tmp_path, monkeypatch) -> None:
+    """Send this process Ctrl-C just after the hidden directory or file is made."""
+    import signal
+
     if moment == "directory":
         lock = files._lock
 
@@ -1883,7 +1897,6 @@ def test_an_interruption_as_the_hidden_entry_is_made_leaves_nothing_behind(
         monkeypatch.setattr(files.os, "open", interrupted_open)
         with pytest.raises(KeyboardInterrupt):
             files.atomic_file(tmp_path / "chart.png", lambda tmp: tmp.write_bytes(b"x"))
-    assert list(tmp_path.iterdir()) == []
 
 
 # ---------------------------------------------------------------- one writer at a time
