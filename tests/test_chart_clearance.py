@@ -474,13 +474,21 @@ def test_a_line_of_thousands_of_bars_is_tested_only_where_its_segments_near_the_
     plt.close(fig)
 
 
-def test_the_note_of_variants_left_out_of_a_conditioned_fan_covers_no_other_text() -> None:
-    # at the figure's foot it was printed over the footnote's last line
+@pytest.fixture(scope="module")
+def record_conditioned():
+    """The default scenario at 1,000 draws, conditioned on its shipped record."""
     scenario = sim.load_scenario(DEFAULT_SCENARIO)
     record = sim.load_observations(
         DEFAULT_SCENARIO.with_name("iraq-syria-2024-observed.csv"), scenario
     )
-    result = sim.run(scenario, draws=1000, seed=1, observed=record, condition=True)
+    return sim.run(scenario, draws=1000, seed=1, observed=record, condition=True)
+
+
+def test_the_note_of_variants_left_out_of_a_conditioned_fan_covers_no_other_text(
+    record_conditioned,
+) -> None:
+    # at the figure's foot it was printed over the footnote's last line
+    result = record_conditioned
     assert result.observed.conditioned.too_few  # (slip-6-moving keeps 25.9)
     axes = _conditioned_fan(result, conditioned_result(result, result.observed))
     fig = axes[0].figure
@@ -494,14 +502,12 @@ def test_the_note_of_variants_left_out_of_a_conditioned_fan_covers_no_other_text
     plt.close("all")
 
 
-def test_a_conditioned_fan_names_the_reports_it_draws_but_left_out_of_its_weights() -> None:
+def test_a_conditioned_fan_names_the_reports_it_draws_but_left_out_of_its_weights(
+    record_conditioned,
+) -> None:
     # the two discrepant Iraq reports were drawn as any other, far above every band,
     # with nothing on the chart saying they weigh nothing
-    scenario = sim.load_scenario(DEFAULT_SCENARIO)
-    record = sim.load_observations(
-        DEFAULT_SCENARIO.with_name("iraq-syria-2024-observed.csv"), scenario
-    )
-    result = sim.run(scenario, draws=1000, seed=1, observed=record, condition=True)
+    result = record_conditioned
     axes = _conditioned_fan(result, conditioned_result(result, result.observed))
     fig = axes[0].figure
     renderer = _renderer(axes[0])
@@ -518,14 +524,12 @@ def test_a_conditioned_fan_names_the_reports_it_draws_but_left_out_of_its_weight
     plt.close("all")
 
 
-def test_a_conditioned_fan_says_its_central_run_is_not_moved_by_the_reports() -> None:
+def test_a_conditioned_fan_says_its_central_run_is_not_moved_by_the_reports(
+    record_conditioned,
+) -> None:
     # the dashed central run (Syria 1,500) sat among weighted bands near 2,000 and was
     # read as the conditioned projection
-    scenario = sim.load_scenario(DEFAULT_SCENARIO)
-    record = sim.load_observations(
-        DEFAULT_SCENARIO.with_name("iraq-syria-2024-observed.csv"), scenario
-    )
-    result = sim.run(scenario, draws=1000, seed=1, observed=record, condition=True)
+    result = record_conditioned
     plain = sim.plot_fan(result)
     labels = [t.get_text() for lg in plain[0].figure.legends for t in lg.get_texts()]
     assert "central run (each input at its central value, not a percentile)" in labels

@@ -319,6 +319,8 @@ def _panel(result: Result, ax: Axes, tid: str, variant: str) -> float:
     return top
 
 
+#: what the dashed line is, after its name: one run, not a statistic of the draws
+CENTRAL_READING = "each input at its central value, not a percentile"
 #: what the solid line is: each month's median, not a draw (no draw need follow it)
 MEDIAN_LABEL = "median of the draws, month by month"
 
@@ -342,7 +344,7 @@ def draw_median_and_central(
             lw=1.4,
             ls=(0, (5, 3)),
             zorder=6,
-            label=f"{central_label} (each input at its central value, not a percentile)",
+            label=f"{central_label} ({CENTRAL_READING})",
         )
 
 

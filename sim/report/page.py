@@ -60,6 +60,7 @@ from sim.plotting.common import (
     theater_title,
     theaters_then_sites,
 )
+from sim.plotting.fan import CENTRAL_READING
 from sim.plotting.observed import CENTRAL_UNWEIGHTED, as_of_of, observations_of
 from sim.provenance import Provenance, number_sources, provenance
 from sim.report.charts import AS_OF, as_of_line, envelope_figure, fan_figure, month_ends
@@ -673,9 +674,7 @@ class Page:
                 (
                     "dashed",
                     colors.CENTRAL,
-                    CENTRAL_UNWEIGHTED
-                    if key != "fan"
-                    else "central run (each input at its central value, not a percentile)",
+                    CENTRAL_UNWEIGHTED if key != "fan" else f"central run ({CENTRAL_READING})",
                 ),
                 ("dotted", colors.DEADLINE, "calendar deadline (share of draws meeting it)"),
             ]
