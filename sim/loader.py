@@ -463,12 +463,69 @@ def resolve_variants(
         raw = deep_merge(plain, variant.overrides)
         vloc = locator.under(("variants", name, "overrides"))
         try:
+            refuse_scenario_own(name, variant.overrides, base, vloc)
             doc = validate_doc(raw, vloc)
             plan = check_scenario(doc, vloc)
         except ScenarioError as exc:
             raise in_variant(exc, name, locator) from None
         out[name] = Resolved(variant.description, doc, raw, vloc, plan)
     return out
+
+
+#: the scenario's own values: charts, tables and pages take them from the base, the
+#: same for every variant, so a variant's overrides may not change them
+SCENARIO_OWN = ("title", "description", "as_of")
+
+
+def refuse_scenario_own(
+    name: str, overrides: dict[str, Any], base: ScenarioDoc, locator: Locator
+) -> None:
+    """Refuse, in variant ``name``'s ``overrides``, a value that every output reads from
+    the base scenario and would leave as it is (accepted, then ignored): the scenario's
+    title, description or as-of date (:data:`SCENARIO_OWN`), and the name of a theater
+    or site the base has, given otherwise. (A variant's ``sources`` merge by id onto the
+    base's: the sources its own numbers cite.)
+
+    ``locator``: the variant's (:meth:`Locator.under` its overrides), so that key paths
+    are those of the resolved variant. Raises ``ScenarioError`` at the key in the
+    overrides, quoting the value as written.
+    """
+    for key in SCENARIO_OWN:
+        if key in overrides:
+            raise locator.error(
+                (key,),
+                f"overrides of values a variant may change (not {', '.join(SCENARIO_OWN[:-1])} "
+                f"or {SCENARIO_OWN[-1]}: they are the scenario's, the same in every "
+                f"variant; a variant's own is variants.{name}.description)",
+                f"the key {key!r}",
+                key=True,
+            )
+    theaters = overrides.get("theaters")
+    if not isinstance(theaters, dict):
+        return
+    for tid, theater in theaters.items():
+        own = base.theaters.get(tid) if isinstance(tid, str) else None
+        if own is None or not isinstance(theater, dict):
+            continue
+        named: list[tuple[Path_, Any, str | None]] = []
+        if "name" in theater:
+            named.append((("theaters", tid, "name"), theater["name"], own.name))
+        sites = theater.get("sites")
+        if isinstance(sites, dict):
+            for sid, site in sites.items():
+                if sid in own.sites and isinstance(site, dict) and "name" in site:
+                    named.append(
+                        (("theaters", tid, "sites", sid, "name"), site["name"], own.sites[sid].name)
+                    )
+        for path, given, written in named:
+            if given == written:
+                continue
+            raise locator.error(
+                path,
+                f"the name the base gives it ({written!r}): a theater or site is named one "
+                "way in every variant's charts and tables (a variant may name one it adds)",
+                locator.written(path, given),
+            )
 
 
 def in_variant(exc: ScenarioError, name: str, locator: Locator) -> ScenarioError:

@@ -17,6 +17,7 @@ from sim.io.observation_csv import read_observations
 from sim.io.observations import ObservationSet
 from sim.io.yamlio import value_at
 from sim.loader import (
+    SCENARIO_OWN,
     Locator,
     Resolved,
     check_scenario_observations,
@@ -306,7 +307,9 @@ class Scenario:
         sim.ScenarioError
             As for a variant's ``overrides``: an unknown key (with a suggestion), a
             bad value, or a key a variant may not set (``variants``, ``extends``,
-            ``id``, ``observations``), at ``ORIGIN:1:1`` with the key path.
+            ``id``, ``observations``; with variants, also the scenario's own ``title``,
+            ``description`` and ``as_of``, and a new name for a theater or site), at
+            ``ORIGIN:1:1`` with the key path.
 
         Examples
         --------
@@ -337,6 +340,17 @@ class Scenario:
             if parts[0] in ("variants", "extends", "id", "observations"):
                 raise ScenarioError(
                     "overrides of scenario values (not variants, extends, id or observations)",
+                    f"the key {parts[0]!r}",
+                    file=origin,
+                    line=1,
+                    col=1,
+                    path=str(key),
+                )
+            if self.doc.variants and parts[0] in SCENARIO_OWN:
+                raise ScenarioError(
+                    f"a value a variant may change (not {', '.join(SCENARIO_OWN[:-1])} or "
+                    f"{SCENARIO_OWN[-1]}: they are the scenario's, the same in every variant; "
+                    "change them in its file)",
                     f"the key {parts[0]!r}",
                     file=origin,
                     line=1,

@@ -756,3 +756,87 @@ def test_an_error_in_an_extending_files_source_names_it_as_that_file_numbers_it(
     assert str(err.value) == (
         f"{path}:3:{col}: sources[0].date: expected a real calendar date, found '2024-13-01'"
     )
+
+
+# ---------------------------------------------------------------- what a variant shares
+
+
+@pytest.mark.parametrize(
+    ("key", "text"),
+    [("title", "Another title"), ("description", "Another story"), ("as_of", "2031-01-01")],
+)
+def test_a_variant_changing_the_scenarios_own_value_is_refused_at_its_key(write, key, text):
+    # every chart, table and page reads these from the base: accepted, they were ignored
+    src = MINIMAL_YAML + "variants:\n  later:\n    description: d\n    overrides:\n"
+    src += f"      {key}: {text}\n"
+    path = write(src)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert re.fullmatch(
+        located(
+            path,
+            line_of(src, f"{key}: {text}"),
+            col_of(src, f"{key}: {text}"),
+            f"variants.later.overrides.{key}",
+            r"not title, description or as_of: they are the scenario's",
+            f"the key '{key}'",
+        ),
+        str(err.value),
+    )
+
+
+def test_a_variant_renaming_a_theater_the_base_names_is_refused_quoting_the_name(write):
+    src = MINIMAL_YAML.replace("  alpha:\n", "  alpha:\n    name: Alpha\n") + (
+        "variants:\n  renamed:\n    description: d\n    overrides:\n"
+        "      theaters: {alpha: {name: Alphaland}}\n"
+    )
+    path = write(src)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert re.fullmatch(
+        located(
+            path,
+            line_of(src, "Alphaland"),
+            None,
+            "variants.renamed.overrides.theaters.alpha.name",
+            r"the name the base gives it \('Alpha'\)",
+            "'Alphaland'",
+        ),
+        str(err.value),
+    )
+
+
+def test_a_variant_may_repeat_a_name_and_name_a_theater_it_adds(write):
+    src = MINIMAL_YAML.replace("  alpha:\n", "  alpha:\n    name: Alpha\n") + (
+        "variants:\n  more:\n    description: d\n    overrides:\n"
+        "      theaters:\n        alpha: {name: Alpha}\n"
+        "        beta: {name: Beta, initial: 100}\n"
+    )
+    sc = load_scenario(write(src))
+    assert sc.resolved("more").theaters["beta"].name == "Beta"
+
+
+def test_set_of_the_scenarios_title_is_refused_before_any_output(tmp_path):
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    out = tmp_path / "out"
+    got = CliRunner().invoke(
+        main, ["run", str(DEFAULT_SCENARIO), "--set", "title=Hello", "--out", str(out)]
+    )
+    assert got.exit_code == 2
+    assert (
+        got.output.strip()
+        .splitlines()[-1]
+        .startswith(
+            "forcesim: error: <command line>:1:1: title: expected a value a variant may change"
+        )
+    )
+    assert "found the key 'title'" in got.output
+    assert not out.exists()
+
+
+def test_set_of_the_title_of_a_scenario_without_variants_changes_its_title(write):
+    sc = load_scenario(write()).with_settings({"title": "Renamed"})
+    assert sc.title == "Renamed"
