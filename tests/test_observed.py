@@ -1279,3 +1279,34 @@ def test_a_level_written_minus_zero_is_refused_as_below_zero(observations):
     with pytest.raises(sim.ScenarioError) as err:
         read_observations(path, ["alpha"])
     assert str(err.value).endswith("troops_low: expected a level of 0 troops or more, found '-0'")
+
+
+def test_a_rank_or_share_written_as_an_end_is_exact_never_a_rounded_rare_draw(write, observations):
+    # one draw in 200,000 at 0: its mid-rank 0.00025 % and share 0.000005 rounded to
+    # "0" read as "outside every draw" (and a share of 0 as a discrepant report)
+    src = MINIMAL_YAML.replace(
+        "    initial: 1000\n",
+        "    initial:\n      choice: {values: [0, 1000], weights: [1, 199999]}\n"
+        "      assumption: one draw in 200,000 at 0\n",
+    )
+    sc = sim.load_scenario(write(src))
+    obs = read_observations(
+        observations("2024-01,alpha,0,0,,\n2024-01,alpha,1000,1000,,\n"), ["alpha"]
+    )
+    one = score(sim.run(sc, draws=200_000, seed=3, progress=False), obs, Tolerance()).table
+    assert one.p_consistent.tolist() == [0.000005, 0.999995]  # exactly one draw at 0
+    assert one.percentile_rank.tolist()[0] == 0.001  # 0.00025, one step inside the end
+    none = score(sim.run(sc, draws=200_000, seed=1, progress=False), obs, Tolerance()).table
+    assert none.p_consistent.tolist() == [0.0, 1.0]  # no draw at 0: the ends, exact
+    assert none.percentile_rank.tolist()[0] == 0.0
+
+
+def test_rounded_inside_keeps_a_ratio_off_the_ends_it_does_not_reach():
+    from sim.analysis.summaries import rounded_inside
+
+    assert rounded_inside(Fraction(1, 3_000_000), 1, 6) == 0.000001
+    assert rounded_inside(Fraction(2_999_999, 3_000_000), 1, 6) == 0.999999
+    assert rounded_inside(Fraction(100, 400_000), 1, 3, 100) == 0.001
+    assert rounded_inside(100 - Fraction(100, 400_000), 1, 3, 100) == 99.999
+    assert (rounded_inside(0, 1, 6), rounded_inside(1, 1, 6)) == (0.0, 1.0)
+    assert rounded_inside(Fraction(12_345, 1_000), 1, 3, 100) == 12.345

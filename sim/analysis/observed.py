@@ -85,6 +85,7 @@ from sim.analysis.summaries import (
     dates_of,
     inverse_cdf_row,
     rounded,
+    rounded_inside,
 )
 from sim.analysis.wide import require_dense
 from sim.errors import ScenarioError, flag_argument
@@ -456,9 +457,9 @@ def assessment_rows(
                 low, at = vp.places[j] if vp.places else (0, None)
                 rank, band, share = rank_stats(hist, o, (lo, hi), cum, low, at)
                 row.update(
-                    percentile_rank=None if rank is None else rounded(rank, 1, 3),
+                    percentile_rank=None if rank is None else rounded_inside(rank, 1, 3, 100),
                     in_band80=str(band).lower(),
-                    p_consistent=rounded(share, 1, SHARE_PLACES),
+                    p_consistent=rounded_inside(share, 1, SHARE_PLACES),
                 )
                 if conditioned:
                     row["conditioning"] = (
@@ -471,7 +472,7 @@ def assessment_rows(
                         else USED
                     )
                     weighted = vp.inside[j] if vp.conditioned else share
-                    row["p_consistent_conditioned"] = rounded(weighted, 1, SHARE_PLACES)
+                    row["p_consistent_conditioned"] = rounded_inside(weighted, 1, SHARE_PLACES)
         rows.append(row)
     return rows
 

@@ -68,6 +68,25 @@ def rounded(total: int | Fraction, n: int | Fraction, places: int) -> float:
     return q / scale  # an exact int over a power of ten: the nearest float
 
 
+def rounded_inside(
+    total: int | Fraction, n: int | Fraction, places: int, top: int = 1
+) -> float:
+    """:func:`rounded`, except that a ratio strictly between 0 and ``top`` is never
+    written as 0 or ``top``: one that rounds to an end is written one step inside it
+    (``10 ** -places`` or ``top - 10 ** -places``). For the shares (``top`` 1) and
+    percentile ranks (``top`` 100) whose ends mean something of their own (no draw fits
+    a report; a report outside every draw), so that a written end is always exact.
+
+    Returns a float, as :func:`rounded`; ``total / n`` must lie in [0, ``top``].
+    """
+    ratio = Fraction(total) / Fraction(n)
+    out = rounded(total, n, places)
+    if 0 < ratio < top and out in (0.0, float(top)):
+        scale = 10**places
+        return (1 if out == 0.0 else top * scale - 1) / scale
+    return out
+
+
 def rounded_all(totals: Iterable[Any], n: int | Fraction, places: int) -> NDArray[np.float64]:
     """:func:`rounded` of each of ``totals`` (whole numbers, numpy or Python) over ``n``."""
     return np.array([rounded(int(t), n, places) for t in totals], dtype=np.float64)
