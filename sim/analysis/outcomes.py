@@ -131,8 +131,10 @@ def swing_errors(low: Accumulator, high: Accumulator, outs: list[Outcome]) -> li
 
     * a share (``p_met``): the two-proportion standard error under no difference,
       ``sqrt(p (1 - p) (1 / n_low + 1 / n_high))`` with ``p`` the share over both sets
-      (the pooled error of the two-proportion z-test; Agresti 2013, *Categorical Data
-      Analysis*, 3rd ed., section 2.2): it stays above 0 when one set's share is 0 or 1;
+      (the pooled error of the two-proportion z-test, whose square is Pearson's X²
+      of the 2x2 table; Agresti 2013, *Categorical Data Analysis*, 3rd ed., chapter
+      3): it stays above 0 when one set's share is 0 or 1. It is the error under no
+      effect that the test needs, not an interval's for the swing measured;
     * a mean level: ``sqrt(s_low² / n_low + s_high² / n_high)``, ``s²`` each set's sample
       variance of its levels (with ``n - 1``) [troops] (Welch 1947, *Biometrika* 34,
       28-35);
