@@ -10,7 +10,7 @@ from typing import Any
 
 from sim.errors import ScenarioWarning
 from sim.io.numbers import whole_problem
-from sim.model.draws import central_inputs
+from sim.model.draws import central_inputs, shared_streams, stream_key
 from sim.model.plan import Plan, compile_plan
 from sim.model.stepper import step
 from sim.months import format_month
@@ -96,7 +96,28 @@ def check_scenario(doc: ScenarioDoc, locator: Any) -> Plan:
     _check_residuals(doc, plan, err)
     _check_theater_totals(plan, err)
     _check_reachable(plan, err)
+    _check_streams(plan, err)
     return plan
+
+
+def _check_streams(plan: Plan, err: Any) -> None:
+    """Refuse two uncertain inputs whose random streams would be one: each stream is
+    seeded by the run's seed and a 32-bit hash of its key path
+    (:func:`sim.model.draws.stream_key`), and two paths with the same hash would draw
+    the same numbers (one chance in about 10^3 for the largest scenario the format
+    allows, and then only with ids chosen by chance). At the second path's key."""
+    pair = shared_streams(plan)
+    if pair is None:
+        return
+    first, second = pair
+    path = tuple(second.partition("#")[0].split("."))
+    raise err(
+        path,
+        "inputs drawn independently (each random stream is seeded by the CRC-32 of its key path)",
+        f"{second!r}, whose CRC-32 ({stream_key(second)}) is that of {first!r}: the two "
+        "would draw the same numbers (rename one of the ids)",
+        key=True,
+    )
 
 
 def quantities(doc: ScenarioDoc) -> list[tuple[tuple[str | int, ...], Any, str]]:

@@ -1385,3 +1385,50 @@ def test_the_progress_bar_of_several_variants_says_it_counts_each_variants_draws
         (600, "iraq-syria-2024, 200 draws × 3 variants"),
         (200, "iraq-syria-2024"),
     ]
+
+
+# ---------------------------------------------------------------- independent streams
+
+COLLIDING = """\
+id: collide
+title: Two theaters whose key paths share a CRC-32
+as_of: 2024-01
+calendar: {start: 2024-01, end: 2024-06}
+announcement: {expected: 2024-01, delay: 0}
+theaters:
+  uablaijhsa:
+    initial: {uniform: [0, 1000], assumption: a}
+  pfcxpytzcn:
+    initial: {uniform: [0, 1000], assumption: b}
+"""
+
+
+def test_two_inputs_whose_streams_would_coincide_are_refused_at_the_second(tmp_path):
+    # the two key paths share a CRC-32: their streams, seeded by it, drew the same
+    # numbers in every draw (correlation 1 between inputs said to be independent)
+    import zlib
+
+    a, b = "theaters.uablaijhsa.initial", "theaters.pfcxpytzcn.initial"
+    assert zlib.crc32(a.encode()) == zlib.crc32(b.encode())
+    path = tmp_path / "collide.yaml"
+    path.write_text(COLLIDING, encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        sim.load_scenario(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}:10:5: {b}: expected inputs drawn independently")
+    assert f"found '{b}', whose CRC-32 (1897397060) is that of '{a}'" in message
+
+
+def test_stream_names_list_each_distribution_and_each_probability_once():
+    from sim.model.draws import shared_streams, stream_names
+
+    plan = sim.load_scenario(DEFAULT_SCENARIO).plan("as-reported")
+    assert stream_names(plan) == [
+        "theaters.syria.unreported",
+        "theaters.syria.unreported#probability",
+        "announcement.delay",
+        "milestones.iraq-phase-1.target.reduce_by",
+        "residuals.advisory.size",
+        "residuals.advisory.size#probability",
+    ]
+    assert shared_streams(plan) is None

@@ -84,7 +84,6 @@ from sim.analysis.summaries import (
     bands_of,
     dates_of,
     inverse_cdf_row,
-    rounded,
     rounded_inside,
 )
 from sim.analysis.wide import require_dense

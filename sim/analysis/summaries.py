@@ -68,9 +68,7 @@ def rounded(total: int | Fraction, n: int | Fraction, places: int) -> float:
     return q / scale  # an exact int over a power of ten: the nearest float
 
 
-def rounded_inside(
-    total: int | Fraction, n: int | Fraction, places: int, top: int = 1
-) -> float:
+def rounded_inside(total: int | Fraction, n: int | Fraction, places: int, top: int = 1) -> float:
     """:func:`rounded`, except that a ratio strictly between 0 and ``top`` is never
     written as 0 or ``top``: one that rounds to an end is written one step inside it
     (``10 ** -places`` or ``top - 10 ** -places``). For the shares (``top`` 1) and

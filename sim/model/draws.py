@@ -148,7 +148,7 @@ class Draws:
 
     def _stream(self, name: str) -> np.random.Generator:
         if name not in self._streams:
-            ss = np.random.SeedSequence([self.seed, zlib.crc32(name.encode())])
+            ss = np.random.SeedSequence([self.seed, stream_key(name)])
             bits = np.random.PCG64(ss)  # what default_rng(ss) uses
             if self.start:
                 bits.advance(self.start)
@@ -208,6 +208,46 @@ class Draws:
                 ],
             )
         return self._alike[key][1]
+
+
+def stream_key(name: str) -> int:
+    """The number a stream's name adds to the run's seed: the CRC-32 of its UTF-8
+    bytes (a 32-bit hash; :func:`shared_streams` finds two names of a plan that share
+    one)."""
+    return zlib.crc32(name.encode())
+
+
+def stream_names(plan: Plan) -> list[str]:
+    """The names of every stream ``plan`` draws from, in the order of its inputs: the
+    key path of each quantity with a distribution, and ``PATH#probability`` of each
+    with a probability."""
+    names: list[str] = []
+    for part in _part_keys(plan).values():
+        for entry in part:
+            pairs = [(entry[0], entry[1])]
+            if len(entry) == 5 and entry[2]:  # (a force with an official basis)
+                pairs.append((entry[3], entry[4]))
+            for path, q in pairs:
+                if not isinstance(q, Spec):
+                    continue
+                if q.value is None:
+                    names.append(path)
+                if q.probability is not None:
+                    names.append(path + "#probability")
+    return list(dict.fromkeys(names))
+
+
+def shared_streams(plan: Plan) -> tuple[str, str] | None:
+    """Two of ``plan``'s stream names (:func:`stream_names`) whose keys
+    (:func:`stream_key`) are equal, the first-named first, or None. Two such streams
+    would give the same numbers: quantities the scenario says are independent would
+    move together."""
+    seen: dict[int, str] = {}
+    for name in stream_names(plan):
+        other = seen.setdefault(stream_key(name), name)
+        if other != name:
+            return other, name
+    return None
 
 
 def _part_keys(plan: Plan) -> dict[str, Any]:
