@@ -1165,6 +1165,15 @@ def _many_reports(observations, months: int = 12, per_month: int = 25) -> Path:
     return observations("\n".join(rows) + "\n")
 
 
+def _written_share(share: Fraction) -> float:
+    """A share as observed.csv writes it: 6 decimals, and 0 or 1 only when exact (a
+    share that rounds to an end but is not one is written 0.000001 or 0.999999)."""
+    out = round(float(share), 6)
+    if 0 < share < 1 and out in (0.0, 1.0):
+        return 0.000001 if out == 0.0 else 0.999999
+    return out
+
+
 def test_reports_of_one_month_share_one_distribution_and_each_scores_exactly(spread, observations):
     # 300 reports of alpha: the counts and the (weighted) distribution of its level are
     # one per month, however many reports name the month; each report's share within
@@ -1186,8 +1195,8 @@ def test_reports_of_one_month_share_one_distribution_and_each_scores_exactly(spr
             lv = levels[c.series + ("#official" if c.official else "")][:, c.month]
             ok = (lv >= c.lo) & (lv <= c.hi)
             want = Fraction(sum(x for x, y in zip(w, ok, strict=True) if y), sum(w))
-            assert rows.p_consistent_conditioned[c.index] == round(float(want), 6), (v, c)
-            assert rows.p_consistent[c.index] == round(float(Fraction(int(ok.sum()), n)), 6)
+            assert rows.p_consistent_conditioned[c.index] == _written_share(want), (v, c)
+            assert rows.p_consistent[c.index] == _written_share(Fraction(int(ok.sum()), n))
 
 
 def test_a_tagger_reads_the_draws_of_a_timing_key_in_parts_within_its_budget_exactly(
@@ -2035,3 +2044,44 @@ def test_counts_merge_alike_whatever_the_layout_of_their_arrays():
     want = dest + src
     _add_held(dest, src)
     assert np.array_equal(dest, want)
+
+
+def test_a_month_only_report_of_the_as_of_month_is_marked_as_of_month_not_later(
+    spread, observations
+):
+    # it may have come before the as-of day or after: vintages neither condition on it
+    # nor score it out of sample, and run --as-of called it "later" (out of sample)
+    rows = "2024-03-10,alpha,850,950,reported,,,,\n2024-06,alpha,500,700,reported,,,,\n"
+    rows += "2024-07-02,alpha,,300,reported,,,,\n"
+    got = conditioned(spread, observations(rows, "all.csv"), 1200, 8, as_of="2024-06-15")
+    t = got.observed.table
+    base = t[t.variant == "base"]
+    assert base.known.tolist() == ["true", "false", "false"]
+    assert base.conditioning.tolist() == ["used", "as-of month", "later"]
+
+
+def test_the_run_counts_a_month_only_report_of_the_as_of_month_apart_from_later_ones(
+    write, tmp_path, observations
+):
+    rows = "2024-03-10,alpha,850,950,reported,,,,\n2024-06,alpha,500,700,reported,,,,\n"
+    rows += "2024-07-02,alpha,,300,reported,,,,\n"
+    res = invoke(
+        "run",
+        str(write(SPREAD)),
+        "--observed",
+        str(observations(rows)),
+        "--draws",
+        "1200",
+        "--seed",
+        "8",
+        "--condition",
+        "--as-of",
+        "2024-06-15",
+        "--out",
+        str(tmp_path / "o"),
+    )
+    assert res.exit_code == 0, res.output
+    assert (
+        "3 levels scored (1 known on 2024-06-15, 1 reported later, "
+        "1 dated by the as-of month alone)" in " ".join(res.output.split())
+    )

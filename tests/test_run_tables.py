@@ -391,7 +391,11 @@ BAD_OBSERVED = [
     ("consistent", "maybe", "true, false or blank"),
     ("in_band80", "yes", "true, false or blank"),
     ("known", "", "true or false"),
-    ("conditioning", "trusted", "one of used, discrepant, superseded, later, or blank"),
+    (
+        "conditioning",
+        "trusted",
+        "one of used, discrepant, superseded, later, as-of month, or blank",
+    ),
     ("status", "fine", "one of scored, out of range, target"),
     ("kind", "rumour", "one of reported, official, target"),
     ("variant", "nope", "one of the run's variants"),

@@ -117,6 +117,10 @@ ERROR_RATE = Fraction(1, 20)
 MIN_EFFECTIVE_DRAWS = 30
 # the values of observed.csv's ``conditioning`` column
 USED, DISCREPANT, SUPERSEDED, LATER = "used", "discrepant", "superseded", "later"
+#: a report dated by its month alone, of the as-of month: it may have come before the
+#: as-of day or after it (:meth:`~sim.io.observations.Observation.after`), so it neither
+#: conditions the draws nor counts as scored out of sample
+AS_OF_MONTH = "as-of month"
 
 # ---------------------------------------------------------------- results
 
@@ -462,7 +466,7 @@ def assessment_rows(
                 )
                 if conditioned:
                     row["conditioning"] = (
-                        LATER
+                        (LATER if as_of is None or o.after(as_of) else AS_OF_MONTH)
                         if not c.known
                         else SUPERSEDED
                         if not c.used
@@ -513,7 +517,7 @@ HELD_COLUMNS = [
 _VALUES = {
     "status": [SCORED, OUT_OF_RANGE, NOT_A_LEVEL],
     "consistent": ["", "true", "false"],
-    "conditioning": ["", USED, DISCREPANT, SUPERSEDED, LATER],
+    "conditioning": ["", USED, DISCREPANT, SUPERSEDED, LATER, AS_OF_MONTH],
     "known": ["true", "false"],
 }
 

@@ -295,7 +295,11 @@ def observed_lines(
     split = ""
     if when is not None:
         known = int((scored.known == "true").sum())
-        split = f" ({known} known on {when.isoformat()}, {len(scored) - known} reported later)"
+        # (a report dated by its month alone, of the as-of month: neither known nor later)
+        unsure = int((scored.date.astype(str) == f"{when.year:04d}-{when.month:02d}").sum())
+        later = len(scored) - known - unsure
+        split = f" ({known} known on {when.isoformat()}, {later} reported later"
+        split += f", {unsure} dated by the as-of month alone)" if unsure else ")"
     lines = [
         f"observations: {n} from {assessment.observations.origin}; {len(scored)} levels "
         f"scored{split}, {targets} target{'s' if targets != 1 else ''} (drawn, not scored), "

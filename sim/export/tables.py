@@ -67,7 +67,7 @@ import pandas as pd
 
 from sim.analysis.backtest import BACKTEST_COLUMNS, ERROR_COLUMNS, PATH_COLUMNS
 from sim.analysis.compare import COMPARE_COLUMNS
-from sim.analysis.observed import DISCREPANT, LATER, SUPERSEDED, USED
+from sim.analysis.observed import AS_OF_MONTH, DISCREPANT, LATER, SUPERSEDED, USED
 from sim.analysis.summaries import BAND_COLUMNS, DATE_COLUMNS, series, series_tops
 from sim.errors import ScenarioError, describe
 from sim.io.files import csv_text, float_text
@@ -521,7 +521,7 @@ _OBSERVED = Spec(
         "percentile_rank": _rank_or_blank,
         "in_band80": _flag_or_blank,
         "p_consistent": _share_or_blank,
-        "conditioning": _one_of((USED, DISCREPANT, SUPERSEDED, LATER), blank=True),
+        "conditioning": _one_of((USED, DISCREPANT, SUPERSEDED, LATER, AS_OF_MONTH), blank=True),
         "p_consistent_conditioned": _share_or_blank,
         "status": _one_of((SCORED, OUT_OF_RANGE, NOT_A_LEVEL)),
         "known": _boolean,
