@@ -761,6 +761,14 @@ def test_an_error_in_an_extending_files_source_names_it_as_that_file_numbers_it(
 # ---------------------------------------------------------------- what a variant shares
 
 
+def _refusal(write, src):
+    """(path, message) of the ScenarioError that loading ``src`` written to a file gives."""
+    path = write(src)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    return path, str(err.value)
+
+
 @pytest.mark.parametrize(
     ("key", "text"),
     [("title", "Another title"), ("description", "Another story"), ("as_of", "2031-01-01")],
@@ -769,9 +777,7 @@ def test_a_variant_changing_the_scenarios_own_value_is_refused_at_its_key(write,
     # every chart, table and page reads these from the base: accepted, they were ignored
     src = MINIMAL_YAML + "variants:\n  later:\n    description: d\n    overrides:\n"
     src += f"      {key}: {text}\n"
-    path = write(src)
-    with pytest.raises(ScenarioError) as err:
-        load_scenario(path)
+    path, message = _refusal(write, src)
     assert re.fullmatch(
         located(
             path,
@@ -781,7 +787,7 @@ def test_a_variant_changing_the_scenarios_own_value_is_refused_at_its_key(write,
             r"not title, description or as_of: they are the scenario's",
             f"the key '{key}'",
         ),
-        str(err.value),
+        message,
     )
 
 
@@ -790,9 +796,7 @@ def test_a_variant_renaming_a_theater_the_base_names_is_refused_quoting_the_name
         "variants:\n  renamed:\n    description: d\n    overrides:\n"
         "      theaters: {alpha: {name: Alphaland}}\n"
     )
-    path = write(src)
-    with pytest.raises(ScenarioError) as err:
-        load_scenario(path)
+    path, message = _refusal(write, src)
     assert re.fullmatch(
         located(
             path,
@@ -802,7 +806,7 @@ def test_a_variant_renaming_a_theater_the_base_names_is_refused_quoting_the_name
             r"the name the base gives it \('Alpha'\)",
             "'Alphaland'",
         ),
-        str(err.value),
+        message,
     )
 
 
