@@ -838,3 +838,19 @@ def test_a_run_record_missing_its_scenario_says_what_it_found_not_pythons_error(
     assert f": {path}: expected a run.json written by forcesim, whose " in result.output
     assert result.output.rstrip().endswith(f", found {found}")
     assert "Error" not in result.output
+
+
+def test_a_scenario_named_in_bytes_other_than_utf8_runs_and_its_record_escapes_the_name(
+    tmp_path,
+):
+    # 'irak-märz.yaml' in Latin-1 (from a zip made on Windows): Python holds the byte as
+    # a surrogate, which the record's UTF-8 encoder refused (an internal error, exit 1)
+    name = b"irak-m\xe4rz.yaml".decode("utf-8", "surrogateescape")
+    scenario = tmp_path / name
+    shutil.copyfile(DEFAULT_SCENARIO, scenario)
+    out = tmp_path / b"M\xe4rz".decode("utf-8", "surrogateescape")
+    got = CliRunner().invoke(main, ["run", str(scenario), "-o", str(out), "-q"])
+    assert got.exit_code == 0, got.output
+    text = (out / "run.json").read_text(encoding="utf-8")
+    assert json.loads(text)["input"]["path"].endswith("irak-m\\xe4rz.yaml")
+    assert CliRunner().invoke(main, ["plot", str(out)]).exit_code == 0  # the record reads back

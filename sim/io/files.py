@@ -125,6 +125,24 @@ def _signature(record: dict[str, Any]) -> str:
     return hmac.new(MANIFEST_KEY, body.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+def _in_utf8(value: Any) -> Any:
+    """``value`` (loaded JSON) with every string that UTF-8 cannot encode written with
+    its bytes escaped: a file name of other bytes (``März`` in Latin-1, which Python
+    holds as ``M\\udce4rz``) is recorded as ``M\\xe4rz``, not refused by the encoder."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raw = value.encode("utf-8", "surrogateescape")
+            return raw.decode("utf-8", "backslashreplace")
+        return value
+    if isinstance(value, dict):
+        return {_in_utf8(k): _in_utf8(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_in_utf8(v) for v in value]
+    return value
+
+
 def write_record(directory: Path, record: dict[str, Any]) -> None:
     """Write ``run.json``: ``record`` plus the signed manifest of every other file in
     ``directory`` (so it is written last)."""
@@ -135,6 +153,7 @@ def write_record(directory: Path, record: dict[str, Any]) -> None:
     }
     # through JSON and back, so that the signature is over what a reader will load
     doc = json.loads(json.dumps({**record, "manifest": {"files": files}}, default=str))
+    doc = _in_utf8(doc)
     doc["manifest"]["signature"] = _signature(doc)
     write_json(doc, directory / RECORD)
 
