@@ -530,3 +530,14 @@ def test_more_local_workers_than_four_per_cpu_are_refused_naming_the_machines_cp
         f"process), found '{most + 1}'\n"
     )
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("workers", [0, -1, 2.5, "2", True, 10**6])
+def test_open_executor_refuses_a_worker_count_that_is_not_a_whole_number_in_range(workers):
+    # 0 or -1 opened a cluster with no worker and the first run waited for ever; "2" and
+    # 2.5 failed inside Dask; nothing capped the count
+    with pytest.raises(sim.ScenarioError) as err, sim.open_executor(workers=workers):
+        pass
+    assert str(err.value).startswith(
+        "<arguments>:1:1: workers: expected a whole number of worker processes from 1 to "
+    )

@@ -213,6 +213,40 @@ def _check_workers(
         ) from None
 
 
+#: local workers per CPU of the machine at most: each is a process, and 256 of them on
+#: two CPUs took over 900 s for 300 draws, printing Dask's warnings by the hundred
+WORKERS_PER_CPU = 4
+
+
+def cpus_given() -> int:
+    """The CPUs this process may use (at least 1)."""
+    import os
+
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    return max(1, cpus or os.cpu_count() or 1)
+
+
+def _check_workers_argument(workers: object) -> None:
+    """Refuse a ``workers`` that is not a whole number from 1 to :data:`WORKERS_PER_CPU`
+    per CPU (0 or less started a cluster with no worker, and the run waited for ever)."""
+    from sim.errors import ScenarioError
+
+    most = WORKERS_PER_CPU * cpus_given()
+    if isinstance(workers, bool) or not isinstance(workers, int | np.integer):
+        found = f"{workers!r} ({type(workers).__name__})"
+    elif not 1 <= int(workers) <= most:
+        found = repr(int(workers))
+    else:
+        return
+    raise ScenarioError(
+        f"a whole number of worker processes from 1 to {most:,} ({WORKERS_PER_CPU} per CPU "
+        f"of the {cpus_given():,} this machine gives forcesim)",
+        found,
+        file="<arguments>",
+        path="workers",
+    )
+
+
 @contextmanager
 def open_executor(
     workers: int | None = None,
@@ -253,12 +287,15 @@ def open_executor(
     Raises
     ------
     sim.ScenarioError
-        When dask is not installed, the scheduler cannot be reached, or a worker it
-        has cannot import forcesim.
+        When ``workers`` is not a whole number from 1 to :data:`WORKERS_PER_CPU` per
+        CPU, dask is not installed, the scheduler cannot be reached, or a worker it has
+        cannot import forcesim.
     """
     if workers is None and scheduler is None:
         yield None
         return
+    if workers is not None:
+        _check_workers_argument(workers)
     flag = "--scheduler" if scheduler is not None else "--workers"
     try:
         import dask

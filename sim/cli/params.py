@@ -246,26 +246,21 @@ def apply_settings(scenario: Any, texts: tuple[str, ...], variants: list[str]) -
     )
 
 
-#: local workers per CPU of the machine at most: each is a process, and 256 of them on
-#: two CPUs took over 900 s for 300 draws, printing Dask's warnings by the hundred
-WORKERS_PER_CPU = 4
-
-
 class Workers(WholeNumber):
-    """``--workers N``: 1 to :data:`WORKERS_PER_CPU` per CPU this process may use."""
+    """``--workers N``: 1 to :data:`sim.analysis.distributed.WORKERS_PER_CPU` per CPU
+    this process may use."""
 
     def __init__(self) -> None:
-        import os
+        from sim.analysis.distributed import WORKERS_PER_CPU, cpus_given
 
-        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-        self.cpus = max(1, cpus or os.cpu_count() or 1)
+        self.cpus, self.per_cpu = cpus_given(), WORKERS_PER_CPU
         super().__init__(1, WORKERS_PER_CPU * self.cpus)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         text = value.strip() if isinstance(value, str) else ""
         if text.isascii() and text.isdigit() and int(text) > (self.max or 0):
             self.fail(
-                f"expected a whole number from 1 to {self.max:,} ({WORKERS_PER_CPU} per CPU "
+                f"expected a whole number from 1 to {self.max:,} ({self.per_cpu} per CPU "
                 f"of the {self.cpus:,} this machine gives forcesim: each worker is a "
                 f"process), found {value!r}",
                 param,
