@@ -295,8 +295,13 @@ def observed_lines(
     split = ""
     if when is not None:
         known = int((scored.known == "true").sum())
-        # (a report dated by its month alone, of the as-of month: neither known nor later)
-        unsure = int((scored.date.astype(str) == f"{when.year:04d}-{when.month:02d}").sum())
+        # (a report dated by its month alone, of the as-of month, before its last day:
+        # neither known nor later; the rows of a variant follow the observations' order)
+        unsure = sum(
+            1
+            for o, status in zip(assessment.observations, first.status, strict=False)
+            if status == SCORED and not o.known(when) and not o.after(when)
+        )
         later = len(scored) - known - unsure
         split = f" ({known} known on {when.isoformat()}, {later} reported later"
         split += f", {unsure} dated by the as-of month alone)" if unsure else ")"
