@@ -443,9 +443,12 @@ class Resolved(NamedTuple):
 
 
 def resolve_variants(
-    base_raw: dict[str, Any], base: ScenarioDoc, locator: Locator
+    base_raw: dict[str, Any], base: ScenarioDoc, locator: Locator, *, recorded: bool = False
 ) -> dict[str, Resolved]:
-    """Each variant resolved (the base alone, as ``base``, when there are none)."""
+    """Each variant resolved (the base alone, as ``base``, when there are none).
+    ``recorded``: the scenario of a run's record, which an earlier version ran: the
+    values a variant may no longer change (:func:`refuse_scenario_own`) are read as
+    that run read them (from the base), not refused."""
     base_plan = check_scenario(base, locator)
     if not base.variants:
         return {BASE: Resolved("the scenario as written", base, base_raw, locator, base_plan)}
@@ -463,7 +466,8 @@ def resolve_variants(
         raw = deep_merge(plain, variant.overrides)
         vloc = locator.under(("variants", name, "overrides"))
         try:
-            refuse_scenario_own(name, variant.overrides, base, vloc)
+            if not recorded:
+                refuse_scenario_own(name, variant.overrides, base, vloc)
             doc = validate_doc(raw, vloc)
             plan = check_scenario(doc, vloc)
         except ScenarioError as exc:
@@ -520,10 +524,15 @@ def refuse_scenario_own(
         for path, given, written in named:
             if given == written:
                 continue
+            given_there = (
+                f"the name the base gives it ({written!r})"
+                if written is not None
+                else "no name (the base gives it none: name it there, for every variant)"
+            )
             raise locator.error(
                 path,
-                f"the name the base gives it ({written!r}): a theater or site is named one "
-                "way in every variant's charts and tables (a variant may name one it adds)",
+                f"{given_there}: a theater or site is named one way in every variant's "
+                "charts and tables (a variant may name one it adds)",
                 locator.written(path, given),
             )
 

@@ -854,3 +854,17 @@ def test_a_scenario_named_in_bytes_other_than_utf8_runs_and_its_record_escapes_t
     text = (out / "run.json").read_text(encoding="utf-8")
     assert json.loads(text)["input"]["path"].endswith("irak-m\\xe4rz.yaml")
     assert CliRunner().invoke(main, ["plot", str(out)]).exit_code == 0  # the record reads back
+
+
+def test_a_run_folder_whose_variant_set_the_title_still_draws(tmp_path):
+    # an earlier version ran variants that set the scenario's title (it was ignored);
+    # the records it wrote still read, as that run read them
+    out = tmp_path / "run"
+    ran = CliRunner().invoke(main, ["run", str(DEFAULT_SCENARIO), "-o", str(out), "-q"])
+    assert ran.exit_code == 0
+    path = out / "run.json"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record["resolved"]["base"]["variants"]["on-time"]["overrides"]["title"] = "Another"
+    path.write_text(json.dumps(record), encoding="utf-8")
+    got = CliRunner().invoke(main, ["plot", str(out), "-o", str(tmp_path / "e.png")])
+    assert got.exit_code == 0, got.output

@@ -513,7 +513,7 @@ def _scenario(record: dict[str, Any], record_path: Path) -> Scenario:
         doc=doc,
         raw=raw,
         locator=locator,
-        variants=resolve_variants(raw, doc, locator),
+        variants=resolve_variants(raw, doc, locator, recorded=True),
         # (what was set for the run: each number it reached rests on it)
         settings=tuple(settings.items()) if isinstance(settings, dict) else (),
     )
