@@ -2060,8 +2060,21 @@ def test_a_month_only_report_of_the_as_of_month_is_marked_as_of_month_not_later(
     assert base.conditioning.tolist() == ["used", "as-of month", "later"]
 
 
-def test_the_run_counts_a_month_only_report_of_the_as_of_month_apart_from_later_ones(
-    write, tmp_path, observations
+@pytest.mark.parametrize(
+    ("as_of", "summary"),
+    [
+        # mid-month: the June report, dated by its month alone, is neither known nor later
+        (
+            "2024-06-15",
+            "1 known on 2024-06-15, 1 reported later, 1 dated by the as-of month alone",
+        ),
+        # the month alone is its last day: the June report is known then (the summary
+        # counted it "of the as-of month" too, and the July one not at all)
+        ("2024-06", "2 known on 2024-06-30, 1 reported later"),
+    ],
+)
+def test_the_run_counts_a_month_only_report_of_the_as_of_month_as_observed_csv_marks_it(
+    write, tmp_path, observations, as_of, summary
 ):
     rows = "2024-03-10,alpha,850,950,reported,,,,\n2024-06,alpha,500,700,reported,,,,\n"
     rows += "2024-07-02,alpha,,300,reported,,,,\n"
@@ -2076,40 +2089,9 @@ def test_the_run_counts_a_month_only_report_of_the_as_of_month_apart_from_later_
         "8",
         "--condition",
         "--as-of",
-        "2024-06-15",
+        as_of,
         "--out",
         str(tmp_path / "o"),
     )
     assert res.exit_code == 0, res.output
-    assert (
-        "3 levels scored (1 known on 2024-06-15, 1 reported later, "
-        "1 dated by the as-of month alone)" in " ".join(res.output.split())
-    )
-
-
-def test_the_run_counts_a_month_only_report_as_known_once_the_as_of_month_is_over(
-    write, tmp_path, observations
-):
-    # --as-of 2024-06 is the month's last day: a report of 2024-06 is known then, and one
-    # of July is later (the summary counted the June one "of the as-of month" instead)
-    rows = "2024-03-10,alpha,850,950,reported,,,,\n2024-06,alpha,500,700,reported,,,,\n"
-    rows += "2024-07-02,alpha,,300,reported,,,,\n"
-    res = invoke(
-        "run",
-        str(write(SPREAD)),
-        "--observed",
-        str(observations(rows)),
-        "--draws",
-        "1200",
-        "--seed",
-        "8",
-        "--condition",
-        "--as-of",
-        "2024-06",
-        "--out",
-        str(tmp_path / "o"),
-    )
-    assert res.exit_code == 0, res.output
-    assert "3 levels scored (2 known on 2024-06-30, 1 reported later)" in " ".join(
-        res.output.split()
-    )
+    assert f"3 levels scored ({summary})" in " ".join(res.output.split())
