@@ -240,6 +240,35 @@ def test_an_interruption_after_a_chart_is_redrawn_into_a_run_says_so_and_the_run
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
 
 
+@pytest.mark.parametrize("command", ["report", "plot"])
+@pytest.mark.parametrize("earlier", [False, True], ids=["new", "over-its-own"])
+def test_a_full_disk_as_a_file_joins_its_run_leaves_the_run_as_it_was(
+    tmp_path, monkeypatch, command, earlier
+):
+    # the page (or chart) is moved in, then run.json cannot be written again: the page
+    # must not stay in the run unlisted (the folder would be refused by the next run)
+    import sim.io.files
+    from sim.io.files import foreign
+
+    out = tmp_path / "run"
+    first = ["run", str(DEFAULT), "-q", "--out", str(out)]
+    assert CliRunner().invoke(main, first + (["--report"] if earlier else [])).exit_code == 0
+    if earlier and command == "plot":
+        assert (out / "envelope.png").exists()
+    before = _snapshot(out)
+    monkeypatch.setattr(sim.io.files, "write_json", _disk_full)
+    args = ["report", str(out), "--variant", "on-time"]
+    if command == "plot":
+        args = ["plot", str(out), "--theater", "iraq"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 2, res.output
+    assert "No space left on device" in res.stderr
+    assert len(res.stderr.splitlines()) == 1
+    assert _snapshot(out) == before
+    assert foreign(out) is None
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
 def test_an_interruption_as_a_report_joins_its_run_waits_for_the_manifest(tmp_path, monkeypatch):
     import signal
 
@@ -2105,6 +2134,24 @@ def test_a_file_write_that_fails_takes_away_the_folders_it_made_for_it(tmp_path)
     with pytest.raises(OutputError, match="nothing was written"):
         atomic_file(target, _disk_full)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("earlier", [b"the old page", None], ids=["over-a-file", "new"])
+def test_a_file_whose_follow_up_fails_is_put_back_as_it_was(tmp_path, earlier):
+    from sim.io.files import OutputError, atomic_file
+
+    target = tmp_path / "a" / "report.html"
+    if earlier is not None:
+        target.parent.mkdir()
+        target.write_bytes(earlier)
+    kept = "the file is kept as it was" if earlier else "nothing was written"
+    with pytest.raises(OutputError, match=f"No space left on device; {kept}"):
+        atomic_file(target, lambda tmp: tmp.write_bytes(b"the new page"), then=_disk_full)
+    if earlier is None:
+        assert list(tmp_path.iterdir()) == []
+    else:
+        assert [p.name for p in target.parent.iterdir()] == ["report.html"]
+        assert target.read_bytes() == earlier
 
 
 def test_a_folder_made_for_a_failed_write_stays_when_something_else_was_put_in_it(tmp_path):

@@ -1225,9 +1225,11 @@ def atomic_file(
     carries forcesim's mark, so that a leftover of a killed process is cleaned up.
 
     Ctrl-C and SIGTERM wait while ``tmp`` replaces ``target`` and ``then()`` runs (a run
-    directory's manifest taking the file in): a file is never in place without it. A
-    file written whole outside a directory being written joins :data:`WRITTEN`, so that
-    an interruption afterwards says so.
+    directory's manifest taking the file in): a file is never in place without it. When
+    ``then()`` fails (a full disk as the manifest is written again), ``target`` is put
+    back as it was (the file it replaced, kept meanwhile under a second temporary name,
+    or none) and the failure is raised. A file written whole outside a directory being
+    written joins :data:`WRITTEN`, so that an interruption afterwards says so.
 
     Raises
     ------
@@ -1251,13 +1253,21 @@ def atomic_file(
                 ) from None
         write(tmp)
         with _interrupts_deferred():
+            kept = _kept_aside(target) if then is not None else None
             os.replace(tmp, target)
             replaced = True
             # (not a file of a run being written, nor the record a chart joins)
             if _TEMP.match(target.parent.name) is None and target.name != RECORD:
                 WRITTEN.append(target)
             if then is not None:
-                then()
+                try:
+                    then()
+                except BaseException:
+                    _put_back(target, kept)
+                    replaced = False
+                    raise
+                if kept is not None:
+                    kept.unlink(missing_ok=True)
     except OSError as exc:  # a full disk, a file size limit
         if replaced:
             raise  # the file is in place; only what follows it failed
@@ -1273,6 +1283,32 @@ def atomic_file(
                 tmp.unlink()
             unmake(made)
         raise
+
+
+def _kept_aside(target: Path) -> Path | None:
+    """A second name (forcesim's, so a killed process's leftover is cleaned up) for the
+    file at ``target``, to put back if what follows its replacement fails; None when
+    there is none. A hard link takes no space; where links are not allowed the file is
+    moved aside (the moment until its replacement is moved in, ``target`` is absent)."""
+    if not target.is_file() or target.is_symlink():
+        return None
+    aside = target.parent / temp_name(target.name, target.suffix)
+    try:
+        os.link(target, aside)
+    except OSError:
+        os.replace(target, aside)
+    return aside
+
+
+def _put_back(target: Path, kept: Path | None) -> None:
+    """Put ``target`` back as it was before it was replaced: the file ``kept`` aside
+    (:func:`_kept_aside`), or none."""
+    if kept is not None:
+        os.replace(kept, target)
+    else:
+        target.unlink(missing_ok=True)
+    if target in WRITTEN:
+        WRITTEN.remove(target)
 
 
 def _nearest(target: Path) -> Path:
