@@ -585,7 +585,39 @@ def test_a_bad_item_of_a_list_in_a_run_record_is_refused_where_the_item_starts(
     items = text.index("[", text.index('"items":', text.index('"observations":')))
     at = text.index("{", text.index("},", items))  # the second item's opening brace
     where = f"{text.count(chr(10), 0, at) + 1}:{at - text.rfind(chr(10), 0, at)}"
-    _plot_fails(run, f"{run / 'run.json'}:{where}: observations.items[1]: expected a run.json")
+    _plot_fails(
+        run,
+        f"{run / 'run.json'}:{where}: observations.items[1]: expected an observation with a date",
+    )
+
+
+BAD_OBSERVATION = [  # (key, value, expected, found) of a backtest's recorded observation
+    ("kind", "foo", "one of reported, official, target", "'foo'"),  # (was a KeyError)
+    ("kind", 5, "text", "5"),
+    ("theater", "mars", "one of afghanistan", "unknown theater 'mars'"),
+    ("troops_low", -5, "a level of 0 troops or more", "'-5'"),
+    ("troops_low", "abc", "a number of troops or null", '"abc"'),
+    ("troops_high", 1, "troops_high at or above troops_low", "'1'"),
+    ("troops_low", 1e300, "at most 10,000,000 troops", "'1e+300'"),
+    ("tolerance", 5, "a mapping of relative and absolute, or null", "5"),
+    ("tolerance.relative", {"relative": 7, "absolute": 0}, "a share from 0 to 1", "7"),
+    ("by", "2020-01", "a blank (by is the month a target is due", "'2020-01'"),
+    ("date", "2020-13-01", "a month between 01 and 12", "'2020-13-01'"),
+    ("quote", [1], "text", "[1]"),
+]
+
+
+@pytest.mark.parametrize(("key", "value", "expected", "found"), BAD_OBSERVATION)
+def test_a_hand_edited_observation_of_a_backtest_record_is_one_line_naming_its_key(
+    backtest_run, tmp_path, key, value, expected, found
+):
+    run = _unsign(Path(shutil.copytree(backtest_run, tmp_path / "b")))
+    record = json.loads((run / "run.json").read_text())
+    record["observations"]["items"][0][key.split(".")[0]] = value
+    (run / "run.json").write_text(json.dumps(record, indent=2))
+    err = _plot_fails(run, f"{run / 'run.json'}:")
+    assert f": observations.items[0].{key}: expected {expected}" in err, err
+    assert err.rstrip().endswith(f"found {found}"), err
 
 
 @pytest.mark.parametrize(("path", "value", "expected", "found"), BAD_RECORD)

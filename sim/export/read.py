@@ -47,12 +47,17 @@ from sim.io.files import (
 )
 from sim.io.observation_csv import from_observed_csv
 from sim.io.observations import (
+    MAX_TROOPS,
     REPORTED,
     Observation,
     ObservationSet,
     Tolerance,
+    check_bounds,
+    parse_by,
     parse_date,
+    parse_kind,
     recorded_tolerance,
+    unknown_series,
 )
 from sim.io.yamlio import Positions
 from sim.loader import Layer, Locator, resolve_variants, validate_doc
@@ -60,7 +65,7 @@ from sim.months import parse_month
 from sim.paths import scenario_files
 from sim.plotting.common import series_keys
 from sim.results import MILESTONE_COLUMNS, MONTHLY_COLUMNS, Result
-from sim.scenario import Scenario
+from sim.scenario import Scenario, series_of
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -752,32 +757,11 @@ def load_backtest(run_dir: Path) -> Backtest:
     record = read_record(run_dir)
     sc = _scenario(record, run_dir / "run.json")
     info = record.get("observations") or {}
-    items = []
-    for i, o in enumerate(info.get("items") or []):
-        try:
-            date, month = parse_date(str(o["date"]))
-            low, high = o.get("troops_low"), o.get("troops_high")
-            items.append(
-                Observation(
-                    date,
-                    month,
-                    str(o["theater"]),
-                    None if low is None else float(low),
-                    None if high is None else float(high),
-                    str(o.get("source") or ""),
-                    str(o.get("quote") or ""),
-                    str(o.get("kind") or REPORTED),
-                    _row_tolerance(o.get("tolerance")),
-                    None if o.get("by") is None else parse_month(str(o["by"])),
-                )
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ScenarioError(
-                "a run.json written by forcesim backtest",
-                f"{type(exc).__name__}: {exc}",
-                file=str(run_dir / "run.json"),
-                path=f"observations.items[{i}]",
-            ) from None
+    allowed = series_of([sc])
+    items = [
+        _recorded_observation(o, i, allowed, run_dir / "run.json")
+        for i, o in enumerate(info.get("items") or [])
+    ]
     if not items:
         raise ScenarioError(
             "a run.json written by forcesim backtest (with the observations it used)",
@@ -797,11 +781,92 @@ def load_backtest(run_dir: Path) -> Backtest:
     )
 
 
-def _row_tolerance(tol: Any) -> Tolerance | None:
+def _recorded_observation(o: Any, i: int, allowed: list[str], record_path: Path) -> Observation:
+    """Observation ``i`` as a backtest's ``run.json`` records it, each value checked by
+    the rule its column of an observations file has (a hand-edited record no manifest
+    vouches for is refused in one line naming the key, not read into a wrong chart).
+
+    Raises
+    ------
+    sim.ScenarioError
+        ``run.json:LINE:COL: observations.items[i].KEY: expected …, found …``.
+    """
+    where = f"observations.items[{i}]"
+
+    def refuse(key: str, expected: str, found: str) -> ScenarioError:
+        return ScenarioError(
+            f"{expected}, as forcesim writes in run.json",
+            found,
+            file=str(record_path),
+            path=f"{where}.{key}" if key else where,
+        )
+
+    if not isinstance(o, dict):
+        raise refuse("", "a mapping of an observation's columns", _shown(o))
+
+    def text(key: str, optional: bool = True) -> str:
+        value = o.get(key)
+        if value is None and optional:
+            return ""
+        if key not in o:
+            raise refuse("", f"an observation with a {key}", "none")
+        if not isinstance(value, str):
+            raise refuse(key, "text", _shown(value))
+        return value
+
+    def parsed(key: str, parse: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return parse(*args)
+        except ValueError as exc:
+            expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
+            raise refuse(key, expected, found) from None
+
+    date, month = parsed("date", parse_date, text("date", optional=False))
+    theater = text("theater", optional=False)
+    if theater not in allowed:
+        raise refuse("theater", *unknown_series(theater, allowed))
+    bounds: dict[str, float | None] = {}
+    for key in ("troops_low", "troops_high"):
+        value = o.get(key)
+        if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
+            raise refuse(key, "a number of troops or null", _shown(value))
+        bounds[key] = None if value is None else float(value)
+    written = {k: json.dumps(o[k]) for k in bounds if o.get(k) is not None}
+    broken = check_bounds(bounds["troops_low"], bounds["troops_high"], written)
+    if broken is not None:
+        raise refuse(*broken)
+    kind = parsed("kind", parse_kind, text("kind") or REPORTED)
+    by = o.get("by")
+    due = parsed("by", parse_by, text("by"), kind, month) if by is not None else None
+    return Observation(
+        date,
+        month,
+        theater,
+        bounds["troops_low"],
+        bounds["troops_high"],
+        text("source"),
+        text("quote"),
+        kind,
+        _row_tolerance(o.get("tolerance"), refuse),
+        due,
+    )
+
+
+def _row_tolerance(tol: Any, refuse: Callable[[str, str, str], ScenarioError]) -> Tolerance | None:
     """A row's own tolerance as ``run.json`` records it (None: the run's)."""
     if tol is None:
         return None
-    return recorded_tolerance(relative=float(tol["relative"]), absolute=float(tol["absolute"]))
+    if not isinstance(tol, dict):
+        raise refuse("tolerance", "a mapping of relative and absolute, or null", _shown(tol))
+    # (as loose as recorded_tolerance: an earlier run may have recorded under 1 troop)
+    relative, absolute = tol.get("relative", 0), tol.get("absolute", 0)
+    if not (_amount(relative) and relative <= 1):
+        raise refuse("tolerance.relative", "a share from 0 to 1", _shown(relative))
+    if not (_amount(absolute) and absolute <= MAX_TROOPS):
+        raise refuse(
+            "tolerance.absolute", f"a number of troops from 0 to {MAX_TROOPS:,}", _shown(absolute)
+        )
+    return recorded_tolerance(relative=float(relative), absolute=float(absolute))
 
 
 def directory_charts(
