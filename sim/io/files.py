@@ -1253,7 +1253,7 @@ def atomic_file(
                 ) from None
         write(tmp)
         with _interrupts_deferred():
-            kept = _kept_aside(target) if then is not None else None
+            aside = _kept_aside(target) if then is not None else None
             os.replace(tmp, target)
             replaced = True
             # (not a file of a run being written, nor the record a chart joins)
@@ -1263,11 +1263,11 @@ def atomic_file(
                 try:
                     then()
                 except BaseException:
-                    _put_back(target, kept)
+                    _put_back(target, aside)
                     replaced = False
                     raise
-                if kept is not None:
-                    kept.unlink(missing_ok=True)
+                if aside is not None:
+                    aside.unlink(missing_ok=True)
     except OSError as exc:  # a full disk, a file size limit
         if replaced:
             raise  # the file is in place; only what follows it failed
