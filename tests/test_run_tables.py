@@ -642,6 +642,26 @@ def test_a_hand_edited_run_record_is_one_line_naming_its_key_not_an_internal_err
     _plot_fails(run, where)
 
 
+@pytest.mark.parametrize("effective", [1e30, 300.5])
+def test_an_effective_sample_size_above_the_draws_in_a_run_record_is_refused(
+    conditioned_run, tmp_path, effective
+):
+    # 1e30 ended forcesim report in an internal error (decimal.InvalidOperation)
+    pytest.importorskip("plotly")
+    run = _unsign(Path(shutil.copytree(conditioned_run, tmp_path / "c")))
+    record = json.loads((run / "run.json").read_text())
+    sizes = record["observed"]["conditioning"]["effective_draws"]
+    variant = next(iter(sizes))
+    sizes[variant] = effective
+    (run / "run.json").write_text(json.dumps(record, indent=2))
+    expected = "expected an effective sample size of at most the 300 draws it was counted over"
+    where = f"observed.conditioning.effective_draws.{variant}: {expected}"
+    res = CliRunner().invoke(main, ["report", str(run), "-o", str(tmp_path / "x.html")])
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1, res.output
+    assert where in res.stderr and not (tmp_path / "x.html").exists()
+    _plot_fails(run, f"{run / 'run.json'}:")
+
+
 @pytest.mark.parametrize("ensemble", [None, {}, {"seed": 1}])
 def test_bands_without_the_number_of_draws_in_run_json_are_refused(
     ensemble_run, tmp_path, ensemble

@@ -475,6 +475,26 @@ def check_record(record: dict[str, Any], record_path: Path) -> None:
             file=str(record_path),
             path="variants",
         )
+    _check_effective_draws(record, record_path)
+
+
+def _check_effective_draws(record: dict[str, Any], record_path: Path) -> None:
+    """Refuse an effective sample size above the number of draws it was counted over:
+    Kish's (Σw)²/Σw² is at most the number of weights (Kish 1965, *Survey Sampling*,
+    ch. 11.7), so a larger one was not written by forcesim."""
+    conditioning = (record.get("observed") or {}).get("conditioning") or {}
+    draws = conditioning.get("draws") or (record.get("ensemble") or {}).get("draws")
+    if not isinstance(draws, int):
+        return
+    for variant, effective in (conditioning.get("effective_draws") or {}).items():
+        if effective > draws:
+            raise ScenarioError(
+                f"an effective sample size of at most the {draws:,} draws it was counted "
+                "over, as forcesim writes in run.json",
+                _shown(effective),
+                file=str(record_path),
+                path=f"observed.conditioning.effective_draws.{variant}",
+            )
 
 
 def _shown(value: Any) -> str:
