@@ -166,6 +166,10 @@ class VintageSeries:
         vintage does not have (a site or theater a later vintage adds): ``reports`` is
         how many of those reports it would score had it the series (the one that counts
         of each month, stating both bounds), none of which it scores.
+    lacking : list of (str, str)
+        ``(vintage id, variant)`` of each variant asked for (``variants=``) that a
+        vintage does not have: not run for it. A vintage lacking every one asked for is
+        not in :attr:`vintages`.
     """
 
     vintages: list[Vintage]
@@ -176,6 +180,7 @@ class VintageSeries:
     seed: int
     left_out: list[tuple[str, str, float]] = field(default_factory=list)
     absent: list[tuple[str, str, int]] = field(default_factory=list)
+    lacking: list[tuple[str, str]] = field(default_factory=list)
 
     def left_out_of(self, variant: str) -> list[Vintage]:
         """The vintages that left ``variant`` out for too few effective draws (in
@@ -228,7 +233,9 @@ def run_vintages(
     draws, seed : int
         The ensemble of every vintage (the same seed for each).
     variants : str or sequence of str, optional
-        A variant, or variants, to run; those a vintage lacks are skipped. Default: every variant.
+        A variant, or variants, to run; those a vintage lacks are not run for it (in
+        :attr:`VintageSeries.lacking`, and a vintage lacking all of them is left out).
+        Default: every variant.
     tolerance : Tolerance or str, optional
         As for :func:`sim.score_observations` (default ``5%``).
     error : Fraction, str or float, optional
@@ -322,6 +329,7 @@ def run_vintages(
     rows: list[dict[str, Any]] = []
     left_out: list[tuple[str, str, float]] = []
     absent: list[tuple[str, str, int]] = []
+    without = [(sc.id, v) for v in variants or () for sc in ordered if v not in sc.variant_names]
     for sc, when in zip(ordered, dates, strict=True):
         names = [v for v in sc.variant_names if not variants or v in variants]
         if not names:
@@ -349,7 +357,9 @@ def run_vintages(
         rows += scored
         absent += [(sc.id, name, n) for name, n in lacking.items()]
     points = pd.DataFrame(rows, columns=POINT_COLUMNS)
-    return VintageSeries(runs, observations, points, _scores(points), draws, seed, left_out, absent)
+    return VintageSeries(
+        runs, observations, points, _scores(points), draws, seed, left_out, absent, without
+    )
 
 
 def _points(

@@ -511,6 +511,76 @@ def test_a_vintage_left_with_too_few_effective_draws_is_not_scored_and_says_so(
     plt.close("all")
 
 
+ON_TIME = (
+    "variants:\n  base: {description: as written, overrides: {}}\n"
+    "  on-time:\n    description: no delay\n"
+    "    overrides: {milestones: {alpha-out: {delay: 0}}}\n"
+)
+
+
+def test_a_variant_asked_for_that_some_vintages_lack_is_named_not_silently_dropped(
+    series_files, write, tmp_path
+):
+    # vintages -v on-time scored 3 of the 6 shipped vintages and said nothing of the others
+    early, late, record = series_files
+    early = write(VINTAGE_YAML.format(id="early", as_of="2024-03-01") + ON_TIME, name="e.yaml")
+    mid = write(VINTAGE_YAML.format(id="mid", as_of="2024-05-01") + ON_TIME, name="m.yaml")
+    series = sim.run_vintages(
+        [sim.load_scenario(p) for p in (early, mid, late)],
+        read_observations(record, ["alpha"]),
+        draws=300,
+        seed=3,
+        variants=["on-time", "base"],
+    )
+    assert series.lacking == [("late", "on-time")]
+    assert [v.scenario.id for v in series.vintages] == ["early", "mid", "late"]
+    out = tmp_path / "out"
+    args = ["vintages", str(early), str(mid), str(late), "--observed", str(record)]
+    result = CliRunner().invoke(
+        main, [*args, "--draws", "300", "--seed", "3", "-v", "on-time", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("2 of 3 vintages, 300 draws each")
+    assert "forcesim: warning: on-time is not a variant of late: not run or scored for it." not in (
+        result.output
+    )  # (late has none of the variants asked for: it is left out, and said so once)
+    assert (
+        "forcesim: warning: late has none of the variants asked for (on-time): left out."
+        in result.stderr
+    )
+    recorded = json.loads((out / "run.json").read_text())
+    assert recorded["lacking"] == [{"vintage": "late", "variant": "on-time"}]
+    both = CliRunner().invoke(
+        main,
+        [
+            *args,
+            "--draws",
+            "300",
+            "--seed",
+            "3",
+            "-v",
+            "on-time",
+            "-v",
+            "base",
+            "-q",
+            "--out",
+            str(tmp_path / "both"),
+        ],
+    )
+    assert both.exit_code == 0, both.output
+    assert both.stderr.splitlines()[0] == (
+        "forcesim: warning: on-time is not a variant of late: not run or scored for it."
+    )
+    # the chart keeps the vintage's date line, and its legend entry says why it has no line
+    axes = sim.plot_vintages(series, variant="on-time")
+    root = axes[0].figure.get_figure(root=True)
+    (legend,) = [lg for sub in root.subfigs for lg in sub.legends]
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert any(t.endswith("(no variant on-time)") and t.startswith("15 Jun 2024") for t in texts)
+    assert "no variant on-time, not drawn: 15 Jun 2024" in root.subfigs[1]._supxlabel.get_text()
+    plt.close("all")
+
+
 def test_the_variants_a_vintage_leaves_out_share_one_warning():
     # 15 long lines, one per vintage and variant, for the shipped series at a tight tolerance
     from types import SimpleNamespace
@@ -518,7 +588,11 @@ def test_the_variants_a_vintage_leaves_out_share_one_warning():
     from sim.cli.text import vintage_warnings
 
     few = SimpleNamespace(
-        draws=40, left_out=[("a", "x", 1.0), ("a", "y", 2.5), ("b", "x", 3.0)], absent=[]
+        draws=40,
+        left_out=[("a", "x", 1.0), ("a", "y", 2.5), ("b", "x", 3.0)],
+        absent=[],
+        lacking=[],
+        vintages=[],
     )
     lines = vintage_warnings(few)
     assert [line.split(" keeps")[0] for line in lines] == ["a", "b"]

@@ -429,6 +429,21 @@ def vintage_warnings(series: VintageSeries) -> list[str]:
         "them; more --draws or a wider --tolerance may help."
         for vintage, found in by_vintage.items()
     ]
+    had = {v.scenario.id for v in series.vintages}
+    for variant in dict.fromkeys(name for _, name in series.lacking):
+        ids = [i for i, name in series.lacking if name == variant and i in had]
+        if ids:
+            lines.append(
+                f"{variant} is not a variant of {', '.join(ids)}: not run or scored for "
+                f"{'it' if len(ids) == 1 else 'them'}."
+            )
+    asked = list(dict.fromkeys(name for _, name in series.lacking))
+    gone = list(dict.fromkeys(i for i, _ in series.lacking if i not in had))
+    if gone:
+        lines.append(
+            f"{', '.join(gone)} {'has' if len(gone) == 1 else 'have'} none of the variants "
+            f"asked for ({', '.join(asked)}): left out."
+        )
     for vintage in dict.fromkeys(i for i, _, _ in series.absent):
         found = series.absent_of(vintage)
         names = [name for name, _ in found]
@@ -644,6 +659,15 @@ def _fmt(x: float | None, pct: bool = False, places: int = 1) -> str:
     return f"{x:.{places}f} %" if pct else f"{x:,.0f}"
 
 
+def _vintages_run(series: VintageSeries) -> str:
+    """``6 vintages``, ``1 vintage``, or ``3 of 6 vintages`` when some had none of the
+    variants asked for."""
+    n = len(series.vintages)
+    every = n + len({i for i, _ in series.lacking} - {v.scenario.id for v in series.vintages})
+    word = "vintage" if every == 1 else "vintages"
+    return f"{n} {word}" if n == every else f"{n} of {every} {word}"
+
+
 def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[str]:
     """What ``forcesim vintages`` prints: per vintage and theater, how its bands did on
     the later reports (all horizons), for ``variants`` (default: ``as-reported``, or
@@ -653,7 +677,7 @@ def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[s
     # the theater column as wide as its longest name (alpha/north, not alpha/no)
     wide = max([len("theater"), *(len(str(t)) for t in rows.theater)]) + 2
     lines = [
-        f"{len(series.vintages)} vintages, {series.draws:,} draws each (seed {series.seed}); "
+        f"{_vintages_run(series)}, {series.draws:,} draws each (seed {series.seed}); "
         "each conditioned on what was known on its date, scored on what came later",
         f"{'vintage':<22}{'as of':>11}{'variant':>16}{'theater':>{wide}}{'later':>7}"
         f"{'in 50 %':>9}{'in 80 %':>9}{'exp 80 %':>10}{'IS80':>9}{'CRPS':>9}",

@@ -461,6 +461,8 @@ def write_vintages(
             record["absent"] = [
                 {"vintage": v, "series": name, "later_reports": n} for v, name, n in series.absent
             ]
+        if series.lacking:  # variants asked for that a vintage does not have
+            record["lacking"] = [{"vintage": v, "variant": name} for v, name in series.lacking]
         record["observed"] = {
             "origin": series.observations.origin,
             "sha256": series.observations.sha256,

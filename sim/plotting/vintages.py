@@ -166,16 +166,18 @@ def plot_vintages(
         draw_observations(ax, levels, tid, list(months))
     few = {v.scenario.id for v in series.left_out_of(variant)}
     handles: list[Any] = [
-        # a vintage left out draws its date line only, and its entry says so
+        # a vintage left out, or without the variant, draws its date line only, and its
+        # entry says so
         Line2D(
             [],
             [],
             color=c,
             lw=1.3,
             ls=(0, (3, 2)),
-            label=f"{spell_day(v.as_of)}: {v.label} (not drawn)",
+            label=f"{spell_day(v.as_of)}: {v.label} "
+            + ("(not drawn)" if v.scenario.id in few else f"(no variant {variant})"),
         )
-        if v.scenario.id in few
+        if v.scenario.id in few or variant not in v.result.variants
         else Line2D([], [], color=c, lw=MEDIAN_WIDTH, label=f"{spell_day(v.as_of)}: {v.label}")
         for v, c in zip(series.vintages, colors, strict=True)
     ]
@@ -240,6 +242,7 @@ def _footnote(series: VintageSeries, variant: str, stop: str) -> str:
         else float("nan")
     )
     dates = [spell_day(v.as_of) for v in series.left_out_of(variant)]
+    without = [spell_day(v.as_of) for v in series.vintages if variant not in v.result.variants]
     absent = [
         f"{spell_day(v.as_of)}: {', '.join(f'{name} ({later})' for name, later in lacking)}"
         for v in series.vintages
@@ -258,6 +261,7 @@ def _footnote(series: VintageSeries, variant: str, stop: str) -> str:
             else "none yet"
         )
         + (f"; not drawn or scored, too few effective draws: {', '.join(dates)}" if dates else "")
+        + (f"; no variant {variant}, not drawn: {', '.join(without)}" if without else "")
         + (
             f"; not scored, later reports of a series the vintage lacks: {'; '.join(absent)}"
             if absent
