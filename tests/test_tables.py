@@ -211,6 +211,24 @@ def test_a_missing_month_is_written_blank_whatever_the_pandas_version() -> None:
     assert csv_text(frame) == "p10,n\n2025-09,1\n,2\n"  # pandas before 3 wrote "NaT"
 
 
+def test_a_small_share_is_written_in_digits_not_with_an_exponent_and_reads_back_the_same():
+    # observed.csv wrote a chance of one in a million as 1e-06 and 0.000057 as 5.7e-05
+    from sim.io.files import csv_text
+
+    values = [1e-06, 5.7e-05, 0.1 + 0.2, 2500.0, 1.2345678901234567e-07, 1e16]
+    text = csv_text(pd.DataFrame({"share": values}))
+    assert text.splitlines()[1:] == [
+        "0.000001",
+        "0.000057",
+        "0.30000000000000004",
+        "2500",
+        "0.00000012345678901234566",
+        "10000000000000000",
+    ]
+    assert "e" not in text.removeprefix("share")
+    assert [float(t) for t in text.splitlines()[1:]] == values
+
+
 def test_month_periods_are_the_same_months_with_and_without_from_ordinals(monkeypatch) -> None:
     # PeriodIndex.from_ordinals came with pandas 2.2; on 2.1, the lowest pandas forcesim
     # allows, every run ended in an internal error (AttributeError)

@@ -90,8 +90,9 @@ from sim.months import format_month, parse_month
 from sim.results import MILESTONE_COLUMNS, MONTHLY_COLUMNS
 from sim.schema import PROFILES
 
-#: a number as :func:`sim.io.files.float_text` writes it (Python's ``repr`` of a float:
-#: no leading zero, which YAML 1.1 and other readers take for an octal number)
+#: a number as :func:`sim.io.files.float_text` writes it, or as earlier versions wrote
+#: it (Python's ``repr``, an exponent for the least and greatest): no leading zero,
+#: which YAML 1.1 and other readers take for an octal number
 _NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?(e[-+]?[0-9]+)?")
 #: whole troops as pandas writes an integer column (``02500`` is no number it writes)
 _WHOLE = re.compile(r"0|[1-9][0-9]*")

@@ -1202,10 +1202,11 @@ def write_parquet_of(frame: pd.DataFrame, target: Path) -> None:
 
 
 def float_text(value: float) -> str:
-    """A number as CSV text: the shortest text that reads back as the same float
-    (Python's ``repr``), a whole number without ``.0``; never rounded."""
-    text = repr(float(value))
-    return text[:-2] if text.endswith(".0") else text
+    """A number as CSV text: the shortest digits that read back as the same float (those
+    of Python's ``repr``), written out without an exponent (``0.000001``, not ``1e-06``,
+    which a spreadsheet or a reader of the file may not take for a share), a whole
+    number without ``.0``; never rounded."""
+    return str(np.format_float_positional(float(value), unique=True, trim="-"))
 
 
 def write_json(data: Any, path: Path) -> None:
