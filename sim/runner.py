@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from sim.analysis.chunks import executor_argument
 from sim.analysis.ensemble import check_args, run_ensemble
 from sim.analysis.observed import (
     check_observed,
@@ -102,6 +103,7 @@ def run(
         raise TypeError(
             f"run() takes the options {', '.join(sorted(allowed))}, not {', '.join(unknown)}"
         )
+    executor_argument(options.get("executor"))
     for flag in ("progress", "keep_counts", "condition"):  # (condition="no" is truthy)
         if flag in options:
             flag_argument(options[flag], flag, none=flag != "condition")

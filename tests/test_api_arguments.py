@@ -513,3 +513,55 @@ def test_the_same_errors_on_the_command_line_name_the_option_as_typed(
         res = CliRunner().invoke(main, argv)
         assert res.exit_code == 2, res.output
         assert res.output.startswith(f"forcesim: error: {start}"), res.output
+
+
+# ---------------------------------------------------------------- arguments of the wrong kind
+
+
+@pytest.mark.parametrize("executor", ["threads", 2, object()])
+def test_an_executor_that_is_not_one_open_executor_returns_is_a_type_error(
+    scenario: sim.Scenario, executor: Any
+) -> None:
+    # "AttributeError: 'str' object has no attribute 'parts'", from inside the chunk loop
+    with pytest.raises(TypeError, match=r"^executor takes what sim\.open_executor\(\) returns"):
+        sim.run(scenario, ["on-time"], draws=200, seed=1, executor=executor)
+    with pytest.raises(TypeError, match=r"not " + type(executor).__name__):
+        sim.compare(scenario, "on-time", "slip-6", draws=200, seed=1, executor=executor)
+
+
+def test_a_chart_takes_the_path_of_an_observations_file_as_run_does(
+    scenario: sim.Scenario,
+) -> None:
+    # a path gave "AttributeError: 'str' object has no attribute 'items'"
+    import matplotlib.pyplot as plt
+
+    path = sim.paths.scenarios_dir() / "iraq-syria-2024-observed.csv"
+    ensemble = sim.run(scenario, ["on-time"], draws=200, seed=1)
+    for plot in (sim.plot_fan, sim.plot_envelope):
+        from_path = plot(ensemble, observed=str(path))
+        from_set = plot(ensemble, observed=sim.load_observations(path, scenario))
+        texts = [[t.get_text() for t in a.texts] for a in (from_path[0], from_set[0])]
+        assert texts[0] == texts[1] and len(from_path[0].collections) == len(
+            from_set[0].collections
+        )
+        with pytest.raises(TypeError, match=rf"^{plot.__name__}\(\) takes observed= as an "):
+            plot(ensemble, observed=3)
+        with pytest.raises(sim.ScenarioError, match="no-such.csv"):
+            plot(ensemble, observed=path.parent / "no-such.csv")
+    plt.close("all")
+
+
+@pytest.mark.parametrize("given", [None, "out/run"])
+def test_write_vintages_of_anything_but_a_vintage_series_is_a_type_error(
+    result: sim.Result, tmp_path: Path, given: Any
+) -> None:
+    for value in (result, given):
+        with pytest.raises(TypeError, match=r"^write_vintages\(\) takes a VintageSeries"):
+            sim.write_vintages(value, tmp_path / "v")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_write_report_of_a_result_says_to_write_the_run_first(result: sim.Result) -> None:
+    # "expected str, bytes or os.PathLike object, not Result"
+    with pytest.raises(TypeError, match=r"^write_report\(\) takes the path of a run directory "):
+        sim.write_report(result)

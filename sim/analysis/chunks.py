@@ -201,6 +201,28 @@ def split(draws: int, parts: int, least: int) -> list[tuple[int, int]]:
     return [(a, min(size, draws - a)) for a in range(0, draws, size)]
 
 
+def executor_argument(executor: object) -> None:
+    """Refuse an ``executor`` that is not None nor what :func:`sim.open_executor`
+    returns (a string or a worker count failed deep inside with an AttributeError).
+
+    Raises
+    ------
+    TypeError
+        Naming what was given and where an executor comes from.
+    """
+    if executor is None:
+        return
+    if not (
+        isinstance(getattr(executor, "parts", None), int)
+        and callable(getattr(executor, "imap", None))
+        and callable(getattr(executor, "map", None))
+    ):
+        raise TypeError(
+            "executor takes what sim.open_executor() returns (with sim.open_executor(workers=2) "
+            f"as ex: sim.run(..., executor=ex)), or None to run here, not {type(executor).__name__}"
+        )
+
+
 def consume_all(
     jobs: Sequence[tuple[Sequence[Plan], Callable[[], Any]]],
     draws: int,
@@ -220,6 +242,7 @@ def consume_all(
     Merged counts equal those of one pass here, to the last draw. ``bar`` advances by
     ``units`` per draw of a job (or ``units[i]`` per draw of job i)."""
     each = [units] * len(jobs) if isinstance(units, int) else list(units)
+    executor_argument(executor)
     if executor is None:
         for (plans, make), unit in zip(jobs, each, strict=True):
             consumer = make()

@@ -425,7 +425,14 @@ def write_vintages(
     ValueError
         For a ``variant`` no vintage has (:func:`sim.plot_vintages`); nothing is
         written.
+    TypeError
+        For ``series`` that is not a VintageSeries (from :func:`sim.run_vintages`).
     """
+    if not isinstance(series, VintageSeries):
+        raise TypeError(
+            "write_vintages() takes a VintageSeries (from sim.run_vintages), "
+            f"not {type(series).__name__}"
+        )
     tables = [
         v.result.observed.conditioned.table(v.scenario.id).assign(as_of=v.as_of.isoformat())
         for v in series.vintages

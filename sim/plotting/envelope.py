@@ -12,7 +12,7 @@ from sim.colors import DEADLINE, RANGE, RANGE_ALPHA, TARGET, run_colors
 from sim.months import spell_month
 from sim.plotting import common
 from sim.plotting.clearance import clear_top_labels, line_labels
-from sim.plotting.observed import add_to_panel, place_as_of
+from sim.plotting.observed import add_to_panel, observed_argument, place_as_of
 from sim.results import Result
 
 if TYPE_CHECKING:
@@ -140,8 +140,9 @@ def plot_envelope(
     theaters : sequence of str, optional
         Theater ids, or sites as ``THEATER/SITE``, to draw (default: every theater,
         each followed by its sites in a new figure; every theater into given axes).
-    observed : sim.io.observations.ObservationSet, optional
-        Observed levels to draw (default: those attached to ``result``; False: none).
+    observed : sim.io.observations.ObservationSet, str or pathlib.Path, optional
+        Observed levels to draw, or the path of their CSV file (read against the
+        result's scenario); default: those attached to ``result``; False: none.
     variants : sequence of str, optional
         Variants to draw (default: all those the result holds).
 
@@ -154,13 +155,15 @@ def plot_envelope(
     Raises
     ------
     TypeError
-        For anything but a Result (a Comparison, a Backtest), naming what it takes.
+        For anything but a Result (a Comparison, a Backtest), or ``observed`` of
+        another kind, naming what it takes.
     ValueError
         For a variant or theater the result does not hold, the wrong number of axes,
         or axes a chart of months and troops cannot be drawn in (polar or 3-D axes,
         a log y-axis).
     """
     common.expect(result, Result, "plot_envelope", "sim.run")
+    observed = observed_argument(result, observed, "plot_envelope")
     chosen = common.names_given(variants)  # variants="slip-6": that one, not its letters
     if chosen:
         unknown = [v for v in chosen if v not in result.variants]

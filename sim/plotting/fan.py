@@ -35,6 +35,7 @@ from sim.plotting.observed import (
     OBSERVED_LEGEND_IN,
     add_to_fan,
     observations_of,
+    observed_argument,
     place_as_of,
     visible,
 )
@@ -582,8 +583,9 @@ def plot_fan(
         given axes).
     variants : sequence of str, optional
         Variant names; default: every variant of the result.
-    observed : sim.io.observations.ObservationSet, optional
-        Observed levels to draw (default: those attached to ``result``; False: none).
+    observed : sim.io.observations.ObservationSet, str or pathlib.Path, optional
+        Observed levels to draw, or the path of their CSV file (read against the
+        result's scenario); default: those attached to ``result``; False: none.
 
     Returns
     -------
@@ -594,13 +596,15 @@ def plot_fan(
     Raises
     ------
     TypeError
-        For anything but a Result (a Comparison, a Backtest), naming what it takes.
+        For anything but a Result (a Comparison, a Backtest), or ``observed`` of
+        another kind, naming what it takes.
     ValueError
         For a result without draws, a variant or theater the result does not hold,
         the wrong number of axes, or axes a chart of months and troops cannot be
         drawn in (polar or 3-D axes, a log y-axis).
     """
     common.expect(result, Result, "plot_fan", "sim.run")
+    observed = observed_argument(result, observed, "plot_fan")
     if result.bands is None:
         raise ValueError(NEEDS_ENSEMBLE)
     names = _series(result, theaters, sites=ax is None)

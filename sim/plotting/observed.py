@@ -19,7 +19,9 @@ Like :mod:`sim.plotting.fan`, this module draws through :mod:`sim.plotting`
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -57,6 +59,33 @@ PROFILE_TITLES = {
     "back": "back-loaded",
     "s-curve": "S-curve",
 }
+
+
+def observed_argument(result: Result, observed: Any, function: str) -> Any:
+    """A chart function's ``observed``: None (those attached to ``result``), False
+    (none), an ObservationSet or an Assessment as given, or the path of an observations
+    CSV file read against ``result``'s scenario (:func:`sim.load_observations`).
+
+    Raises
+    ------
+    TypeError
+        For anything else, naming what ``function`` takes.
+    sim.ScenarioError
+        For a path: a missing file or a bad row (one line naming the file, line and column).
+    """
+    from sim.io.observations import ObservationSet
+    from sim.scenario import load_observations
+
+    if observed is None or observed is False:
+        return observed
+    if isinstance(observed, str | os.PathLike):
+        return load_observations(Path(observed), result.scenario)
+    if isinstance(getattr(observed, "observations", observed), ObservationSet):
+        return observed
+    raise TypeError(
+        f"{function}() takes observed= as an ObservationSet (sim.load_observations), the "
+        f"path of its CSV file, or False for none, not {type(observed).__name__}"
+    )
 
 
 def observations_of(result: Result, observed: Any = None) -> ObservationSet | None:

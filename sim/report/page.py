@@ -48,6 +48,7 @@ from sim.io.files import (
     atomic_file,
     float_text,
     not_a_directory,
+    path_argument,
     record_files,
     refuse_overwrite,
 )
@@ -1280,8 +1281,18 @@ def write_report(
         built when the run's tables and envelope chart alone put it over), or
         ``output`` exists and forcesim did not write it
         (:func:`sim.io.files.refuse_overwrite`).
+    TypeError
+        For ``run_dir`` that is not a path (a Result: write it with
+        :func:`sim.write_run` first), or ``output`` that is neither a path nor None.
     """
-    run_dir = Path(run_dir)
+    run_dir = path_argument(
+        run_dir,
+        "a run directory (a Result is written there by sim.write_run)",
+        "run_dir",
+        "write_report",
+    )
+    if output is not None:
+        path_argument(output, "an .html file", "output", "write_report")
     if not run_dir.is_dir():
         raise ScenarioError.absent(
             "a run directory (from forcesim run)",
