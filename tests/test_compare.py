@@ -45,7 +45,10 @@ def _paired(
 
 
 def test_compare_of_a_variant_with_itself_gives_all_zero_differences(scenario: Any) -> None:
-    table = compare(scenario, "slip-3", "slip-3", N, SEED).table
+    # (the pairing checked: the command and sim.compare refuse a variant against itself)
+    from sim.analysis.compare import _compare
+
+    table = _compare(scenario, "slip-3", "slip-3", N, SEED, chunk=None, progress=False).table
     assert list(table.columns) == COMPARE_COLUMNS
     stats = ["mean", "min", *[f"p{q:02d}" for q in PERCENTILES], "max"]
     assert (table[stats] == 0).all().all()
@@ -156,6 +159,11 @@ def test_compare_cli_writes_csv_png_and_run_json_the_same_for_any_chunk(
             "exactly two --variant",
         ),
         (["--variant", "on-time", "--variant", "slip6"], "did you mean 'slip-6'"),
+        (  # (a table of zeros was written)
+            ["--variant", "on-time", "--variant", "on-time", "--draws", "10", "--seed", "1"],
+            "--variant: expected two different variants, A then B (a variant less itself is 0 "
+            "troops in every draw), found 'on-time' twice",
+        ),
         (["--variant", "on-time", "--variant", "slip-6", "--no-draws"], "--draws N and --seed S"),
         (["--variant", "on-time", "--variant", "slip-6", "--draws", "10", "--no-seed"], "--seed"),
         (
@@ -348,3 +356,9 @@ def test_compare_of_draws_each_with_its_own_timing_counts_series_by_series_exact
     stepped = compare(sc, "base", "fixed", 2_000, 5, chunk=2_000).table
     assert fast.equals(stepped)
     assert (fast.p_b_greater + fast.p_b_less).max() > 0
+
+
+def test_a_variant_compared_with_itself_is_refused_in_python_too():
+    sc = sim.load_scenario(sim.default_scenario())
+    with pytest.raises(sim.ScenarioError, match=r"^<arguments>:1:1: variants: expected two diff"):
+        sim.compare(sc, "on-time", "on-time", draws=10, seed=1)

@@ -193,13 +193,24 @@ def compare(
     ------
     sim.ScenarioError
         A scenario path that does not load; an unknown variant (with a
-        did-you-mean); at ``<arguments>``, ``draws`` or ``seed`` missing, not
-        whole or out of range, or a bad ``chunk``; variants whose differences
-        would need more than 256 MB of counts (at the scenario's
-        ``theaters``).
+        did-you-mean); at ``<arguments>``, the same variant as ``a`` and ``b``,
+        ``draws`` or ``seed`` missing, not whole or out of range, or a bad
+        ``chunk``; variants whose differences would need more than 256 MB of
+        counts (at the scenario's ``theaters``).
     """
     sc = scenario_argument(scenario, "compare")
+    if isinstance(a, str) and a == b:
+        raise ScenarioError(
+            f"two different variants, A then B ({SAME_VARIANT})",
+            f"{a!r} twice",
+            file="<arguments>",
+            path="variants",
+        )
     return _compare(sc, a, b, draws, seed, chunk=chunk, progress=progress, executor=executor)
+
+
+#: why a variant is not compared with itself
+SAME_VARIANT = "a variant less itself is 0 troops in every draw"
 
 
 def _compare(

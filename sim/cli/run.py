@@ -258,6 +258,14 @@ def compare(
             "exactly two --variant NAME options (A, then B)",
             f"{len(variants)}" + (f" ({', '.join(map(repr, variants))})" if variants else ""),
         )
+    if variants[0] == variants[1]:
+        from sim.analysis.compare import SAME_VARIANT
+
+        raise flag_error(
+            "--variant",
+            f"two different variants, A then B ({SAME_VARIANT})",
+            f"{variants[0]!r} twice",
+        )
     draws_and_seed(draws, seed, required=True)
     assert draws is not None and seed is not None
     cluster = executor(workers, scheduler, draws)
