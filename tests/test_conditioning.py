@@ -2060,6 +2060,40 @@ def test_a_month_only_report_of_the_as_of_month_is_marked_as_of_month_not_later(
     assert base.conditioning.tolist() == ["used", "as-of month", "later"]
 
 
+def test_a_month_only_report_of_the_as_of_month_is_not_called_reported_later_on_the_charts(
+    spread, observations
+):
+    # the charts and the page called every hollow report "reported later", the June one
+    # (dated by the as-of month alone, maybe known on the day) too
+    import datetime
+
+    import matplotlib.pyplot as plt
+
+    from sim.plotting.observed import not_known_label
+    from sim.report.charts import envelope_figure
+
+    rows = "2024-03-10,alpha,850,950,reported,,,,\n2024-06,alpha,500,700,reported,,,,\n"
+    later = "2024-07-02,alpha,,300,reported,,,,\n"
+    for extra, label in (("", "not known on 15 Jun 2024"), (later, "not known on 15 Jun 2024")):
+        got = conditioned(spread, observations(rows + extra, "all.csv"), 300, 8, as_of="2024-06-15")
+        axes = sim.plot_fan(got)
+        texts = [t.get_text() for lg in _legends(axes) for t in lg.get_texts()]
+        assert label in texts and "reported later" not in texts
+        names = {t.name for t in envelope_figure(got).data if t.meta == "observed"}
+        assert any(n.endswith(f"({label})") for n in names), names
+        plt.close("all")
+    only_later = observations("2024-03-10,alpha,850,950,reported,,,,\n" + later, "l.csv")
+    items = sim.load_observations(only_later).items
+    assert not_known_label(items, datetime.date(2024, 6, 15)) == "reported later"
+
+
+def _legends(axes):
+    fig = axes[0].figure.get_figure(root=True)
+    return [*fig.legends, *(lg for sub in fig.subfigs for lg in sub.legends)] + [
+        a.get_legend() for a in axes if a.get_legend() is not None
+    ]
+
+
 @pytest.mark.parametrize(
     ("as_of", "summary"),
     [

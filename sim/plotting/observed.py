@@ -61,6 +61,17 @@ PROFILE_TITLES = {
 }
 
 
+def not_known_label(observations: Sequence[Observation], as_of: dt.date) -> str:
+    """What the hollow marks of reports not known on ``as_of`` are called: "reported
+    later", or, when some are dated by the as-of month alone (neither known then nor
+    later for certain: :meth:`~sim.io.observations.Observation.after`), "not known on
+    DAY"."""
+    unknown = [o for o in observations if not o.known(as_of)]
+    if all(o.after(as_of) for o in unknown):
+        return "reported later"
+    return f"not known on {spell_day(as_of)}"
+
+
 def observed_argument(result: Result, observed: Any, function: str) -> Any:
     """A chart function's ``observed``: None (those attached to ``result``), False
     (none), an ObservationSet or an Assessment as given, or the path of an observations
@@ -517,7 +528,7 @@ def legend_handles(
                     mew=1.6,
                 )
             )
-            labels.append("reported later")
+            labels.append(not_known_label(observations, as_of))
         handles.append(Line2D([], [], color=AS_OF_COLOR, lw=1.4, ls=(0, (6, 2, 1, 2))))
         labels.append(f"as of {spell_day(as_of)}")
     return handles, labels

@@ -50,6 +50,7 @@ from sim.plotting.observed import (
     SHAPE_LABELS,
     as_of_of,
     drawn_month,
+    not_known_label,
     observations_of,
     observed_top,
     stretches,
@@ -609,6 +610,7 @@ def _observations(
     filled and what came later is hollow. One trace per shape, kind and known; hovering
     gives what was reported, when and by whom."""
     split = as_of is not None and len({o.known(as_of) for o in shown}) > 1
+    not_known = not_known_label(shown, as_of) if split and as_of is not None else ""
     looks: dict[tuple[str, str, bool], list[Observation]] = {}
     for o in shown:
         looks.setdefault((o.shape, o.kind, o.known(as_of)), []).append(o)
@@ -625,7 +627,7 @@ def _observations(
         face = color if known else "white"
         label = KIND_LABELS[said] if kind == "point" or said != "reported" else SHAPE_LABELS[kind]
         if split:
-            label += f" (known on {spell_day(as_of)})" if known else " (reported later)"
+            label += f" (known on {spell_day(as_of)})" if known else f" ({not_known})"
         common = {"mode": "markers", "legendgroup": "observed", "meta": "observed", "name": label}
         x = month_ends([drawn_month(o) for o in group])
         hover: dict[str, Any] = {

@@ -62,7 +62,12 @@ from sim.plotting.common import (
     theaters_then_sites,
 )
 from sim.plotting.fan import CENTRAL_READING
-from sim.plotting.observed import CENTRAL_UNWEIGHTED, as_of_of, observations_of
+from sim.plotting.observed import (
+    CENTRAL_UNWEIGHTED,
+    as_of_of,
+    not_known_label,
+    observations_of,
+)
 from sim.provenance import Provenance, number_sources, provenance
 from sim.report.charts import AS_OF, as_of_line, envelope_figure, fan_figure, month_ends
 from sim.results import Result
@@ -581,7 +586,8 @@ class Page:
             known = {o.known(as_of) for o in obs.items}
             if len(known) > 1:
                 items.append(("dot", colors.OBSERVED, f"known on {spell_day(as_of)} (filled)"))
-                items.append(("hollow", colors.OBSERVED, "reported later (hollow)"))
+                hollow = not_known_label(obs.items, as_of)
+                items.append(("hollow", colors.OBSERVED, f"{hollow} (hollow)"))
             items.append(("dashdot", AS_OF, f"reports known on {spell_day(as_of)}"))
         return items
 
