@@ -1310,3 +1310,7 @@ def test_rounded_inside_keeps_a_ratio_off_the_ends_it_does_not_reach():
     assert rounded_inside(100 - Fraction(100, 400_000), 1, 3, 100) == 99.999
     assert (rounded_inside(0, 1, 6), rounded_inside(1, 1, 6)) == (0.0, 1.0)
     assert rounded_inside(Fraction(12_345, 1_000), 1, 3, 100) == 12.345
+    # with no step inside the ends, "one step inside" was the other end (0.3 as 1)
+    with pytest.raises(ValueError, match="expected places with a step inside 0 to 1, found 0"):
+        rounded_inside(Fraction(3, 10), 1, 0)
+    assert rounded_inside(Fraction(1, 1000), 1, 0, 100) == 1.0  # (100 whole steps: one in)

@@ -76,7 +76,15 @@ def rounded_inside(total: int | Fraction, n: int | Fraction, places: int, top: i
     a report; a report outside every draw), so that a written end is always exact.
 
     Returns a float, as :func:`rounded`; ``total / n`` must lie in [0, ``top``].
+
+    Raises
+    ------
+    ValueError
+        When ``places`` leaves no step strictly inside (0, ``top``) (``top`` 1 at 0
+        places): the end "one step inside" would be the other end.
     """
+    if top * 10**places < 2:
+        raise ValueError(f"expected places with a step inside 0 to {top}, found {places}")
     ratio = Fraction(total) / Fraction(n)
     out = rounded(total, n, places)
     if 0 < ratio < top and out in (0.0, float(top)):
