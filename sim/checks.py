@@ -105,12 +105,14 @@ def _check_streams(plan: Plan, err: Any) -> None:
     seeded by the run's seed and a 32-bit hash of its key path
     (:func:`sim.model.draws.stream_key`), and two paths with the same hash would draw
     the same numbers (one chance in about 10^3 for the largest scenario the format
-    allows, and then only with ids chosen by chance). At the second path's key."""
+    allows, and then only with ids chosen by chance). At the second path's key (its
+    ``probability`` for the stream of a probability)."""
     pair = shared_streams(plan)
     if pair is None:
         return
     first, second = pair
-    path = tuple(second.partition("#")[0].split("."))
+    key, _, part = second.partition("#")
+    path = (*key.split("."), *([part] if part else []))  # (a probability's own key)
     raise err(
         path,
         "inputs drawn independently (each random stream is seeded by the CRC-32 of its key path)",

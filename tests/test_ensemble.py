@@ -1419,6 +1419,25 @@ def test_two_inputs_whose_streams_would_coincide_are_refused_at_the_second(tmp_p
     assert f"found '{b}', whose CRC-32 (1897397060) is that of '{a}'" in message
 
 
+def test_a_probability_whose_stream_would_coincide_is_refused_at_its_probability(tmp_path):
+    # the refusal pointed at the quantity's key (unreported), not at its probability
+    import zlib
+
+    a, b = "theaters.zzdlzihfsj.initial", "theaters.ebyzlucopt.unreported#probability"
+    assert zlib.crc32(a.encode()) == zlib.crc32(b.encode())
+    path = tmp_path / "collide.yaml"
+    text = COLLIDING.replace("uablaijhsa", "zzdlzihfsj").replace(
+        "  pfcxpytzcn:\n    initial: {uniform: [0, 1000], assumption: b}\n",
+        "  ebyzlucopt:\n    initial: 900\n"
+        "    unreported: {uniform: [0, 100], probability: 0.5, assumption: b}\n",
+    )
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError) as err:
+        sim.load_scenario(path)
+    where = f"{path}:11:37: theaters.ebyzlucopt.unreported.probability: expected inputs drawn"
+    assert str(err.value).startswith(where), err.value
+
+
 def test_stream_names_list_each_distribution_and_each_probability_once():
     from sim.model.draws import shared_streams, stream_names
 
@@ -1432,3 +1451,27 @@ def test_stream_names_list_each_distribution_and_each_probability_once():
         "residuals.advisory.size#probability",
     ]
     assert shared_streams(plan) is None
+
+
+@pytest.mark.parametrize(
+    "path", [DEFAULT_SCENARIO, DEFAULT_SCENARIO.parent / "iraq-sites-2024.yaml"]
+)
+def test_stream_names_are_the_streams_an_ensemble_draws_from(monkeypatch, path):
+    # the collision check (shared_streams) reads stream_names: a stream the draws open
+    # but stream_names leaves out would go unchecked
+    import sim.model.draws as draws
+    from sim.model.draws import stream_names
+
+    sc = sim.load_scenario(path)  # (its checks read every stream's key)
+    opened: list[str] = []
+    key = draws.stream_key
+
+    def recorded(name: str) -> int:
+        opened.append(name)
+        return key(name)
+
+    monkeypatch.setattr(draws, "stream_key", recorded)
+    for variant in sc.variant_names:
+        opened.clear()
+        sim.run(sc, [variant], draws=50, seed=1)
+        assert opened and set(opened) <= set(stream_names(sc.plan(variant))), variant
