@@ -26,7 +26,9 @@ Rules, each stated once here:
   *Statistical Science* 19(4)), the mean of the randomised PIT of a count
   forecast (Czado, Gneiting & Held 2009, *Biometrics* 65(4)).
 * **As of a date**, an observation made public on or before it is *known*;
-  later ones are scored out of sample and never condition.
+  later ones are scored out of sample and never condition; one dated by the as-of
+  month alone (``2025-06`` as of 2025-06-15) is neither known nor later: it neither
+  conditions nor is scored out of sample (:data:`AS_OF_MONTH`).
 * Of the known reports of one quantity, the latest counts (on the same day, the
   last in the file); the others are *superseded*. A quantity is a series' level at
   the end of a month, or its official figure where it has a reporting basis; an
@@ -1251,7 +1253,8 @@ def score_observations(
     as_of : str or datetime.date, optional
         ``YYYY-MM-DD`` or ``YYYY-MM`` (the month's last day), within the scenario's
         calendar: only observations made public on or before it condition; the
-        later ones are scored out of sample. Default: every observation is known.
+        later ones are scored out of sample (one dated by the as-of month alone
+        does neither). Default: every observation is known.
     error : fraction, float or str, optional
         The chance ``ε`` that a report is wrong, 0 < ε < 1; default 1/20. Taken as
         an exact fraction (``0.05`` is 1/20).

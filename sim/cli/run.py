@@ -63,7 +63,8 @@ if TYPE_CHECKING:
     "as_of",
     metavar="DATE",
     help="YYYY-MM-DD or YYYY-MM: only observations made public by then condition; "
-    "later ones are scored out of sample. Default: every observation is known.",
+    "later ones are scored out of sample (one dated by the as-of month alone, "
+    "neither). Default: every observation is known.",
 )
 @click.option(
     "--tolerance",
