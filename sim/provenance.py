@@ -190,12 +190,16 @@ def number_sources(scenario: Any, variants: list[str]) -> tuple[list[str], int]:
     return names, len(scenario.doc.sources) - len(first)
 
 
-def assumption_count(scenario: Any, variants: list[str]) -> int:
-    """How many distinct inputs of the run rest on an assumption rather than a source."""
+def assumption_count(scenario: Any, variants: list[str], kinds: tuple[str, ...] = ()) -> int:
+    """How many distinct inputs (a key path with its value) of ``variants`` rest on an
+    assumption rather than a source (a variant's own value included); with ``kinds``,
+    those of these :attr:`Provenance.kind` instead (``("unsupported",)``: those with
+    neither a source nor an assumption)."""
+    kinds = kinds or ("assumption", "variant")
     seen: set[str] = set()
     for v in variants:
         for p in provenance(scenario, v if v in scenario.doc.variants else None):
-            if p.kind in ("assumption", "variant", "unsupported"):
+            if p.kind in kinds:
                 seen.add(f"{p.path}={p.value}")
     return len(seen)
 

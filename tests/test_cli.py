@@ -512,6 +512,19 @@ def test_a_command_names_only_files_it_wrote(args: list[str], tmp_path) -> None:
     assert named and named <= written, (named - written, result.output)
 
 
+def test_a_chart_foot_does_not_count_numbers_without_source_or_assumption_as_assumptions(
+    write,
+) -> None:
+    # the minimal scenario's plain numbers were "5 inputs ... are assumptions"
+    from sim.plotting.common import footnote
+
+    text = footnote(sim.run(write()))
+    assert "5 inputs have neither a source nor an assumption; the command" in text
+    assert "assumptions, not reported figures" not in text
+    result = CliRunner().invoke(main, ["sources", str(DEFAULT_SCENARIO)])
+    assert "rest on an assumption (as the charts' footers count them)" in result.output
+
+
 def test_sources_lists_each_variants_changes_and_counts_assumptions_as_the_charts_do() -> None:
     from sim.plotting.common import footnote
 

@@ -170,9 +170,12 @@ def sources(file: str, variant: str | None) -> None:
             for p in own:
                 _echo_number(p, "  ")
     names = list(sc.variant_names)
+    bare = assumption_count(sc, names, ("unsupported",))
     click.echo(
         f"across the {len(names)} variants, {assumption_count(sc, names)} distinct inputs rest "
-        "on an assumption (as the charts' footers count them)"
+        "on an assumption"
+        + (f" and {bare} on neither a source nor an assumption" if bare else "")
+        + " (as the charts' footers count them)"
     )
 
 

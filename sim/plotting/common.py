@@ -672,14 +672,27 @@ def footnote(result: Result, news: date | None = None, *, conditioned: bool = Fa
         if shown < len(cited):
             names = "; ".join(cited[:shown]) + f"; and {len(cited) - shown} more"
     assumed = _assumption_count(result)
+    bare = _assumption_count(result, ("unsupported",))
     lines = [f"{lead}. Sources of its numbers: {names or 'none cited'}.{rest}"]
-    if assumed:
+    if assumed or bare:
+        told = []
+        if assumed:
+            told.append(
+                f"{_plural_of(assumed, 'input')} across the "
+                f"{_variants_shown(len(result.variants))} "
+                f"{'is an assumption' if assumed == 1 else 'are assumptions'}, "
+                "not reported figures"
+            )
+        if bare:
+            told.append(
+                f"{_plural_of(bare, 'input')} {'has' if bare == 1 else 'have'} neither a "
+                "source nor an assumption"
+            )
         lines.append(
-            f"{assumed} inputs across the {_variants_shown(len(result.variants))} are "
-            "assumptions, not reported figures; "
-            f"the command “forcesim sources{_one_variant(result)}” lists each number with its "
-            "source or assumption."
+            "; ".join(told) + f"; the command “forcesim sources{_one_variant(result)}” "
+            "lists each number with its source or assumption."
         )
+        lines[-1] = lines[-1][0].upper() + lines[-1][1:]
     last = "Levels at the end of each month."
     settings = result.scenario.settings_text()
     if settings:  # (a variant named for a value of the file runs with these instead)
@@ -745,8 +758,8 @@ def _variants_shown(n: int) -> str:
     return "variant shown" if n == 1 else f"{n} variants shown"
 
 
-def _assumption_count(result: Result) -> int:
-    return assumption_count(result.scenario, list(result.variants))
+def _assumption_count(result: Result, kinds: tuple[str, ...] = ()) -> int:
+    return assumption_count(result.scenario, list(result.variants), kinds)
 
 
 def only(result: Result, variants: list[str]) -> Result:
