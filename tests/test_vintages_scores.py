@@ -1087,6 +1087,5 @@ def test_a_vintage_chart_without_later_reports_says_how_far_past_the_first_vinta
     months = int(foot.split(", ")[1].split(" ")[0])
     drawn = pd.Period(foot.removeprefix("Drawn to ").split(",")[0], freq="M")
     assert months == (drawn - pd.Period(first, freq="M")).n == 20
-    assert foot.endswith(
-        f"{months} months after the first vintage's date; the vintages project further."
-    )
+    # its calendar ends in Jun 2025, before the chart does: it does not project further
+    assert foot.endswith(f"{months} months after the first vintage's date.")

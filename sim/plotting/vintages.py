@@ -112,6 +112,9 @@ def plot_vintages(
         if last_report >= lo + 12
         else f"{hi - (lo + 1)} months after the first vintage's date"
     )
+    # (the last month a vintage projects: said to go further only where one does)
+    end = max(p.start + p.n_months - 1 for v in series.vintages for p in v.result.plans.values())
+    stop += "; the vintages project further." if end > hi else "."
     # a hue of its own for each vintage, as variants have (a ramp in time made the last
     # vintages all green); their order shows in where each line starts and in the key
     colors = [PALETTE[VINTAGE_ORDER[i % len(PALETTE)]] for i in range(len(series.vintages))]
@@ -231,7 +234,7 @@ def _subject(series: VintageSeries) -> str:
 
 def _footnote(series: VintageSeries, variant: str, stop: str) -> str:
     """The chart's foot: the variant, what a vintage is, its scores, and ``stop``, where
-    the chart stops and why (the vintages project further)."""
+    the chart stops and why (and that the vintages project further, where they do)."""
     s = series.scores
     headline = s[(s.variant == variant) & (s.horizon == "all")]
     n = int(headline.observations.sum()) if len(headline) else 0
@@ -269,7 +272,7 @@ def _footnote(series: VintageSeries, variant: str, stop: str) -> str:
         )
         + f" (scores.csv). Record: {Path(series.observations.origin).name}. "
         "forcesim projection, not a forecast of record.\n"
-        f"{stop}; the vintages project further."
+        f"{stop}"
     )
     return "\n".join(textwrap.fill(s, 210, break_on_hyphens=False) for s in text.split("\n"))
 
