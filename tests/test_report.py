@@ -1646,3 +1646,17 @@ def test_a_variant_on_another_calendar_draws_its_official_figure_with_gaps_not_i
         values = list(trace.y)
         assert None in values  # the months the variant lacks
         assert all(v is None or 0 <= v <= 10_000_000 for v in values)
+
+
+def test_a_conditioned_page_shows_the_weighted_threshold_dates_beside_its_weighted_fan(
+    as_of: Path,
+) -> None:
+    # the page showed only the unweighted dates beside the weighted fan
+    page = (as_of / "report.html").read_text(encoding="utf-8")
+    assert '<h4 id="dates-conditioned">Threshold dates, weighted by the reports</h4>' in page
+    section = page.split('id="dates-conditioned"', 1)[1].split("</table>", 1)[0]
+    weighted = pd.read_csv(as_of / "dates_conditioned.csv")
+    assert "10 % of the weight by" in section
+    for row in weighted.itertuples():
+        assert f"<td>{row.p10}</td>" in section or pd.isna(row.p10)
+    assert page.index('id="dates-conditioned"') < page.index('<h3 id="dates">')

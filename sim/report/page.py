@@ -659,8 +659,26 @@ class Page:
             )
             + "</p>"
         )
-        return lead + self._fan_section(
-            cond, "fan-conditioned", self.fan_tables(cond), self.caption(weighted=True)
+        dates = ""
+        if cond.dates is not None and not cond.dates.empty:  # (dates_conditioned.csv)
+            dates = (
+                '<h4 id="dates-conditioned">Threshold dates, weighted by the reports</h4>'
+                "<p>As the threshold dates under the milestones, over the same weighted "
+                "draws as this fan: the month by which 10, 50, 80 and 90 % of the weight "
+                "is first at or below each level, and the weighted share that never gets "
+                "there.</p>"
+                + _table(
+                    cond.dates.drop(columns=["scenario"], errors="ignore"),
+                    caption="Threshold dates, weighted by the reports",
+                    headings={**DATE_HEADINGS, "p10": "10 % of the weight by"},
+                )
+            )
+        return (
+            lead
+            + self._fan_section(
+                cond, "fan-conditioned", self.fan_tables(cond), self.caption(weighted=True)
+            )
+            + dates
         )
 
     def _fan_section(self, r: Result, key: str, tables: str, caption: str | None = None) -> str:
