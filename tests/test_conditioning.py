@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
 from fractions import Fraction
@@ -2129,3 +2130,26 @@ def test_the_run_counts_a_month_only_report_of_the_as_of_month_as_observed_csv_m
     )
     assert res.exit_code == 0, res.output
     assert f"3 levels scored ({summary})" in " ".join(res.output.split())
+
+
+def test_the_run_shows_the_monte_carlo_error_of_each_share_it_prints_where_it_shows(tmp_path):
+    # a weighted share of 1,800 effective draws printed as 0.27, with nothing to say
+    # that it is good to about ±0.03 at 2,000 draws
+    import math
+
+    from sim.cli.text import _standard_error
+
+    assert _standard_error(0.29, 2000) == "\u00a0±0.01"
+    assert _standard_error(0.27, 183.0) == f"\u00a0±{math.sqrt(0.27 * 0.73 / 183):.2f}"
+    assert _standard_error(0.5, 20_000_000) == ""  # (under 0.005: it would not show)
+    assert _standard_error(1.0, 50) == "" and _standard_error(0.3, None) == ""
+    record = SCENARIOS_DIR / "iraq-syria-2024-observed.csv"
+    res = invoke(
+        "run",
+        str(DEFAULT_SCENARIO),
+        *("-v", "as-reported", "--draws", "2000", "--seed", "1", "--observed", str(record)),
+        *("--condition", "--as-of", "2025-06-01", "--out", str(tmp_path / "r")),
+    )
+    text = " ".join(res.output.split())
+    assert "±: one Monte Carlo standard error, √(p(1−p)/n)" in text, res.output
+    assert re.search(r"p=0\.\d\d ±0\.0\d by 2025-09 \(0\.\d\d ±0\.\d\d weighted\)", text), text

@@ -125,10 +125,18 @@ def run_lines(result: Result, levels: TheaterLevels | None = None) -> list[str]:
     ):
         notes.append("weighted: p with the draws weighted by the reports known")
     notes = notes[0 if residuals else 1 :]
+    marks = {v: _milestone_marks(result, v) for v in variants}
+    if any("±" in m for v in variants for m in marks[v]):
+        weighing = any("weighted" in note for note in notes)
+        notes.append(
+            "±: one Monte Carlo standard error, √(p(1−p)/n), n the draws"
+            + (" (the effective draws, weighted)" if weighing else "")
+            + ", shown where it reaches 0.005"
+        )
     head = f"milestones ({'; '.join(notes)})" if notes else "milestones"
     lines += textwrap.wrap(head, WIDTH, subsequent_indent=" " * 4, break_on_hyphens=False)
     # variants whose milestones read the same share a line
-    lines += _grouped((v, "; ".join(_milestone_marks(result, v)) or "-") for v in variants)
+    lines += _grouped((v, "; ".join(marks[v]) or "-") for v in variants)
     if residuals and result.dates is not None:
         lines += _zero_lines(result)
     return lines
@@ -263,12 +271,33 @@ def _milestone_marks(result: Result, v: str) -> list[str]:
         when = deadline if deadline == original else f"{deadline}, slipped from {original}"
         state = f"met ({when})" if r.met else f"MISSED ({when}; reached {r.month_reached})"
         if "p_met" in ms.columns:
-            state += f", p={r.p_met:.2f}{KEEP}by{KEEP}{original}"
+            error = _standard_error(r.p_met, result.draws)
+            state += f", p={r.p_met:.2f}{error}{KEEP}by{KEEP}{original}"
             weighted = getattr(r, "p_met_conditioned", None)
             if weighted is not None and weighted == weighted:  # (NaN: not conditioned)
-                state += f" ({weighted:.2f}{KEEP}weighted)"
+                error = _standard_error(weighted, _effective_draws(result, v))
+                state += f" ({weighted:.2f}{error}{KEEP}weighted)"
         marks.append(f"{r.milestone} {state}")
     return marks
+
+
+def _standard_error(p: float, n: float | None) -> str:
+    """``±0.02``: the Monte Carlo standard error of a share ``p`` of ``n`` draws,
+    √(p(1−p)/n) (the binomial proportion's), where it shows at 2 decimals (0.005 or
+    more); for weighted draws ``n`` is their effective number, Kish's (Σw)²/Σw², the
+    usual approximation (Kish 1965, *Survey Sampling*, §11.7; Owen 2013, *Monte Carlo
+    theory, methods and examples*, §9.3). Empty when it would not show."""
+    if not n or n <= 0 or not 0 <= p <= 1:
+        return ""
+    se = math.sqrt(p * (1 - p) / n)
+    return f"{KEEP}±{se:.2f}" if se >= 0.005 else ""
+
+
+def _effective_draws(result: Result, variant: str) -> float | None:
+    """The effective draws of ``variant`` once conditioned, or None."""
+    cond = getattr(getattr(result, "observed", None), "conditioned", None)
+    effective = getattr(cond, "effective", None) or {}
+    return effective.get(variant)
 
 
 def _original_deadlines(result: Result, variant: str) -> dict[str, str]:
