@@ -792,7 +792,8 @@ class Page:
                 '<h3 id="dates">Threshold dates</h3>',
                 "<p>For each threshold, the month by which 10, 50, 80 and 90 % of the draws "
                 "are first at or below its level (— when that many never get there), and the "
-                "share that never do within the horizon.</p>",
+                "share that never do within the horizon. The calendar's first month means "
+                "that share of the draws is at or below the level from the start.</p>",
                 _table(dates, caption="Threshold dates", headings=DATE_HEADINGS),
             ]
         return "".join(parts)
