@@ -2136,10 +2136,43 @@ def test_a_file_write_that_fails_takes_away_the_folders_it_made_for_it(tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("earlier", [b"the old page", None], ids=["over-a-file", "new"])
-def test_a_file_whose_follow_up_fails_is_put_back_as_it_was(tmp_path, earlier):
+def _no_links() -> None:
+    raise OSError(1, "Operation not permitted")
+
+
+@pytest.mark.parametrize("links", [True, False], ids=["hard-links", "no-hard-links"])
+def test_a_file_whose_move_into_place_fails_leaves_the_old_one_where_it_was(
+    tmp_path, monkeypatch, links
+):
+    # the old file was moved aside where no hard link could be made, and a failed move
+    # of the new one left it under a hidden name ("nothing was written")
     from sim.io.files import OutputError, atomic_file
 
+    if not links:
+        monkeypatch.setattr(os, "link", lambda *a, **k: _no_links())
+    target = tmp_path / "fan.png"
+    target.write_bytes(b"the run's chart")
+    real = os.replace
+
+    def failing(src, dst, *a, **k):
+        if Path(dst) == target:
+            raise OSError(5, "Input/output error")
+        return real(src, dst, *a, **k)
+
+    monkeypatch.setattr(os, "replace", failing)
+    with pytest.raises(OutputError, match="Input/output error; the file is kept as it was"):
+        atomic_file(target, lambda tmp: tmp.write_bytes(b"new"), then=lambda: None)
+    assert [p.name for p in tmp_path.iterdir()] == ["fan.png"]
+    assert target.read_bytes() == b"the run's chart"
+
+
+@pytest.mark.parametrize("links", [True, False], ids=["hard-links", "no-hard-links"])
+@pytest.mark.parametrize("earlier", [b"the old page", None], ids=["over-a-file", "new"])
+def test_a_file_whose_follow_up_fails_is_put_back_as_it_was(tmp_path, monkeypatch, earlier, links):
+    from sim.io.files import OutputError, atomic_file
+
+    if not links:  # (a file system without them: vfat, some network shares)
+        monkeypatch.setattr(os, "link", lambda *a, **k: _no_links())
     target = tmp_path / "a" / "report.html"
     if earlier is not None:
         target.parent.mkdir()

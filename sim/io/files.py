@@ -1241,6 +1241,7 @@ def atomic_file(
     tmp = target.parent / temp_name(target.name, target.suffix)
     replaced = False
     made: list[Path] = []  # (the parents made here: taken away again unless replaced)
+    aside: Path | bytes | None = None  # (the file replaced, while then() runs)
     try:
         with _interrupts_deferred():  # (made whole: an interruption removes it)
             try:
@@ -1265,13 +1266,15 @@ def atomic_file(
                     then()
                 except BaseException:
                     _put_back(target, aside)
-                    replaced = False
+                    aside, replaced = None, False
                     raise
-                if aside is not None:
+                if isinstance(aside, Path):
                     aside.unlink(missing_ok=True)
     except OSError as exc:  # a full disk, a file size limit
         if replaced:
             raise  # the file is in place; only what follows it failed
+        if isinstance(aside, Path):  # (its link, made before the move failed)
+            aside.unlink(missing_ok=True)
         tmp.unlink(missing_ok=True)
         unmake(made)
         kept = "the file is kept as it was" if target.exists() else "nothing was written"
@@ -1282,30 +1285,40 @@ def atomic_file(
         if not replaced:
             with contextlib.suppress(OSError):  # (none made, where the parent is a file)
                 tmp.unlink()
+                if isinstance(aside, Path):
+                    aside.unlink()
             unmake(made)
         raise
 
 
-def _kept_aside(target: Path) -> Path | None:
-    """A second name (forcesim's, so a killed process's leftover is cleaned up) for the
-    file at ``target``, to put back if what follows its replacement fails; None when
-    there is none. A hard link takes no space; where links are not allowed the file is
-    moved aside (the moment until its replacement is moved in, ``target`` is absent)."""
+def _kept_aside(target: Path) -> Path | bytes | None:
+    """The file at ``target`` as it is, to put back if what follows its replacement
+    fails: a second name for it (a hard link, forcesim's name, so that a killed
+    process's leftover is cleaned up: no space taken, and ``target`` itself never
+    moved), or, where the file system makes no hard link, its bytes (a chart or a
+    page: a few MB at most); None when there is no file."""
     if not target.is_file() or target.is_symlink():
         return None
     aside = target.parent / temp_name(target.name, target.suffix)
     try:
         os.link(target, aside)
     except OSError:
-        os.replace(target, aside)
+        return target.read_bytes()
     return aside
 
 
-def _put_back(target: Path, kept: Path | None) -> None:
-    """Put ``target`` back as it was before it was replaced: the file ``kept`` aside
-    (:func:`_kept_aside`), or none."""
-    if kept is not None:
+def _put_back(target: Path, kept: Path | bytes | None) -> None:
+    """Put ``target`` back as it was before it was replaced: the file ``kept`` aside or
+    its bytes (:func:`_kept_aside`, written whole beside it, then moved in), or none."""
+    if isinstance(kept, Path):
         os.replace(kept, target)
+    elif kept is not None:
+        again = target.parent / temp_name(target.name, target.suffix)
+        try:
+            again.write_bytes(kept)
+            os.replace(again, target)
+        finally:
+            again.unlink(missing_ok=True)
     else:
         target.unlink(missing_ok=True)
     if target in WRITTEN:
