@@ -565,3 +565,47 @@ def test_write_report_of_a_result_says_to_write_the_run_first(result: sim.Result
     # "expected str, bytes or os.PathLike object, not Result"
     with pytest.raises(TypeError, match=r"^write_report\(\) takes the path of a run directory "):
         sim.write_report(result)
+
+
+@pytest.mark.parametrize(
+    ("writer", "kind"),
+    [
+        ("write_compare", "Comparison"),
+        ("write_backtest", "Backtest"),
+        ("write_sweep", "Sweep"),
+        ("write_sensitivity", "Sensitivity"),
+    ],
+)
+def test_a_writer_given_the_wrong_kind_of_result_is_a_type_error_naming_what_it_writes(
+    result: sim.Result, tmp_path: Path, writer: str, kind: str
+) -> None:
+    # each ended in "AttributeError: 'Result' object has no attribute ..."
+    with pytest.raises(TypeError, match=rf"^{writer}\(\) takes a {kind} \(from sim\.\w+\), not"):
+        getattr(sim, writer)(result, tmp_path / "out")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_writer_given_an_output_directory_that_is_not_a_path_names_itself(
+    result: sim.Result, scenario: sim.Scenario
+) -> None:
+    # write_run(result, 5) failed inside pathlib: "expected str, bytes or os.PathLike"
+    with pytest.raises(TypeError, match=r"^write_run\(\) takes the path of an output directory"):
+        sim.write_run(result, 5)
+    cmp = sim.compare(scenario, "on-time", "slip-6", draws=50, seed=1)
+    with pytest.raises(TypeError, match=r"^write_compare\(\) takes the path of an output"):
+        sim.write_compare(cmp, None)
+
+
+@pytest.mark.parametrize("function", ["sweep", "sensitivity"])
+def test_sweep_and_sensitivity_refuse_an_executor_not_from_open_executor(
+    scenario: sim.Scenario, function: str
+) -> None:
+    call = {
+        "sweep": lambda ex: sim.sweep(
+            scenario, {"announcement.delay": [0, 3]}, draws=50, seed=1, executor=ex
+        ),
+        "sensitivity": lambda ex: sim.sensitivity(scenario, draws=50, seed=1, executor=ex),
+    }[function]
+    for bad in ("two", 2):
+        with pytest.raises(TypeError, match=r"^executor takes what sim\.open_executor\(\)"):
+            call(bad)

@@ -69,6 +69,7 @@ from sim.analysis.chunks import (
     Fanout,
     Part,
     chunk_size,
+    executor_argument,
     fan_chunk,
     feed,
     progress_bar,
@@ -484,8 +485,11 @@ def sensitivity(
         installed. An unknown variant (with a did-you-mean); a variant too large to
         count level by level (at the scenario's ``theaters``); a selection of
         variants with no uncertain input (at ``variants``).
+    TypeError
+        For an ``executor`` that is not one :func:`sim.open_executor` returns.
     """
     scenario = scenario_argument(scenario, "sensitivity")
+    executor_argument(executor)
     draws, seed = check_args(draws, seed, chunk)
     if method not in ("tenths", "sobol"):
         raise ScenarioError(

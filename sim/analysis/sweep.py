@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.accumulator import Accumulator
-from sim.analysis.chunks import Executor, progress_bar, run_chunks
+from sim.analysis.chunks import Executor, executor_argument, progress_bar, run_chunks
 from sim.analysis.ensemble import check_args
 from sim.analysis.outcomes import central_values, measure, outcomes
 from sim.analysis.summaries import MAX_DRAWS, level_bound, series, thresholds
@@ -191,8 +191,11 @@ def sweep(
         match the values, a bad ``chunk``, more than 100,000 points, or more than
         100,000,000 draws a variant (points x ``draws``, as many as one ensemble may
         have: :data:`sim.analysis.summaries.MAX_DRAWS`).
+    TypeError
+        For an ``executor`` that is not one :func:`sim.open_executor` returns.
     """
     scenario = scenario_argument(scenario, "sweep")
+    executor_argument(executor)
     if draws is not None or seed is not None or chunk is not None:
         draws, seed = check_args(draws, seed, chunk)
     if not isinstance(axes, Mapping | Sequence) or isinstance(axes, str):

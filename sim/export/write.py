@@ -24,6 +24,7 @@ from sim.errors import ScenarioError
 from sim.export.records import base_record, observation_record, run_record
 from sim.io.files import (
     atomic_directory,
+    path_argument,
     write_csv,
     write_parquet,
     write_record,
@@ -35,12 +36,35 @@ from sim.vintages import VintageSeries
 TABLE_FORMATS = ("csv", "parquet")
 
 
-def write_directory(out_dir: Path, fill: Callable[[Path], dict[str, Any]]) -> list[Path]:
+def _expect(value: object, kind: type, function: str, made_by: str) -> None:
+    """Refuse what a writer is given when it is not a ``kind`` (a Result where a
+    Comparison is written failed deep inside with an AttributeError).
+
+    Raises
+    ------
+    TypeError
+        Naming ``function``, what it writes and where that comes from (``made_by``)."""
+    if not isinstance(value, kind):
+        raise TypeError(
+            f"{function}() takes a {kind.__name__} (from {made_by}), not {type(value).__name__}"
+        )
+
+
+def write_directory(
+    out_dir: Path, fill: Callable[[Path], dict[str, Any]], function: str = "write_directory"
+) -> list[Path]:
     """Write a directory whole or not at all: ``fill(tmp)`` writes the files into a
     temporary directory and returns the ``run.json`` record, which gets the signed
     manifest of those files (:func:`sim.io.files.write_record`). Returns the files
-    written, sorted by name."""
-    out_dir = Path(out_dir)
+    written, sorted by name.
+
+    Raises
+    ------
+    TypeError
+        For an ``out_dir`` that is not a path (a str or pathlib.Path), naming
+        ``function``, the public writer called.
+    """
+    out_dir = path_argument(out_dir, "an output directory", "out_dir", function)
     return_freed_memory()  # (the chunks are done: their freed memory goes back first)
     with atomic_directory(out_dir) as tmp:
         write_record(tmp, fill(tmp))
@@ -100,7 +124,7 @@ def write_run(
     if unknown or not formats:
         raise ValueError(f"expected formats among {', '.join(TABLE_FORMATS)}, found {formats!r}")
     refuse_changed(result)
-    out_dir = Path(out_dir)
+    out_dir = path_argument(out_dir, "an output directory", "out_dir", "write_run")
 
     def fill(tmp: Path) -> dict[str, Any]:
         for name, frame in _run_tables(result).items():
@@ -113,7 +137,7 @@ def write_run(
             extra(tmp, record)
         return record
 
-    return write_directory(out_dir, fill)
+    return write_directory(out_dir, fill, "write_run")
 
 
 def refuse_changed(result: Result) -> None:
@@ -230,6 +254,7 @@ def write_compare(
         holds files forcesim did not write (none is deleted), or another process is
         writing it (:func:`sim.io.files.atomic_directory`).
     """
+    _expect(comparison, Comparison, "write_compare", "sim.compare")
 
     def fill(tmp: Path) -> dict[str, Any]:
         write_csv(comparison.table, tmp / "compare.csv")
@@ -240,7 +265,7 @@ def write_compare(
         )
         return record
 
-    return write_directory(out_dir, fill)
+    return write_directory(out_dir, fill, "write_compare")
 
 
 def write_backtest(bt: Backtest, out_dir: Path, *, argv: list[str] | None = None) -> list[Path]:
@@ -268,6 +293,7 @@ def write_backtest(bt: Backtest, out_dir: Path, *, argv: list[str] | None = None
         holds files forcesim did not write (none is deleted), or another process is
         writing it (:func:`sim.io.files.atomic_directory`).
     """
+    _expect(bt, Backtest, "write_backtest", "sim.backtest")
 
     def fill(tmp: Path) -> dict[str, Any]:
         write_csv(bt.table, tmp / "backtest.csv")
@@ -288,7 +314,7 @@ def write_backtest(bt: Backtest, out_dir: Path, *, argv: list[str] | None = None
             "best": {k: (v.item() if hasattr(v, "item") else v) for k, v in best.items()},
         }
 
-    return write_directory(out_dir, fill)
+    return write_directory(out_dir, fill, "write_backtest")
 
 
 def write_sweep(sw: Sweep, out_dir: Path, *, argv: list[str] | None = None) -> list[Path]:
@@ -317,6 +343,7 @@ def write_sweep(sw: Sweep, out_dir: Path, *, argv: list[str] | None = None) -> l
         holds files forcesim did not write (none is deleted), or another process is
         writing it (:func:`sim.io.files.atomic_directory`).
     """
+    _expect(sw, Sweep, "write_sweep", "sim.sweep")
     import importlib.util
 
     def fill(tmp: Path) -> dict[str, Any]:
@@ -337,7 +364,7 @@ def write_sweep(sw: Sweep, out_dir: Path, *, argv: list[str] | None = None) -> l
         }
         return record
 
-    return write_directory(out_dir, fill)
+    return write_directory(out_dir, fill, "write_sweep")
 
 
 def write_sensitivity(
@@ -367,6 +394,7 @@ def write_sensitivity(
         holds files forcesim did not write (none is deleted), or another process is
         writing it (:func:`sim.io.files.atomic_directory`).
     """
+    _expect(sens, Sensitivity, "write_sensitivity", "sim.sensitivity")
     stem = "sensitivity" if sens.method == "tenths" else "sobol"
     chart = "tornado" if sens.method == "tenths" else "sobol"
 
@@ -384,7 +412,7 @@ def write_sensitivity(
         }
         return record
 
-    return write_directory(out_dir, fill)
+    return write_directory(out_dir, fill, "write_sensitivity")
 
 
 def write_vintages(
@@ -428,11 +456,7 @@ def write_vintages(
     TypeError
         For ``series`` that is not a VintageSeries (from :func:`sim.run_vintages`).
     """
-    if not isinstance(series, VintageSeries):
-        raise TypeError(
-            "write_vintages() takes a VintageSeries (from sim.run_vintages), "
-            f"not {type(series).__name__}"
-        )
+    _expect(series, VintageSeries, "write_vintages", "sim.run_vintages")
     tables = [
         v.result.observed.conditioned.table(v.scenario.id).assign(as_of=v.as_of.isoformat())
         for v in series.vintages
@@ -480,4 +504,4 @@ def write_vintages(
             record["observed"]["error_rate"] = str(cond.error)
         return record
 
-    return write_directory(out_dir, fill)
+    return write_directory(out_dir, fill, "write_vintages")
