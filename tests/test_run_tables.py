@@ -662,6 +662,18 @@ def test_an_effective_sample_size_above_the_draws_in_a_run_record_is_refused(
     _plot_fails(run, f"{run / 'run.json'}:")
 
 
+def test_conditioned_draws_other_than_the_runs_in_a_run_record_are_refused(
+    conditioned_run, tmp_path
+):
+    # 1,000,000,000 conditioned draws of a 300-draw run: the page said so, exit 0
+    run = _unsign(Path(shutil.copytree(conditioned_run, tmp_path / "c")))
+    record = json.loads((run / "run.json").read_text())
+    record["observed"]["conditioning"]["draws"] = 1_000_000_000
+    (run / "run.json").write_text(json.dumps(record, indent=2))
+    err = _plot_fails(run, f"{run / 'run.json'}:")
+    assert ": observed.conditioning.draws: expected the run's 300 draws (ensemble.draws)" in err
+
+
 @pytest.mark.parametrize("ensemble", [None, {}, {"seed": 1}])
 def test_bands_without_the_number_of_draws_in_run_json_are_refused(
     ensemble_run, tmp_path, ensemble

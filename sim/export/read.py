@@ -479,13 +479,22 @@ def check_record(record: dict[str, Any], record_path: Path) -> None:
 
 
 def _check_effective_draws(record: dict[str, Any], record_path: Path) -> None:
-    """Refuse an effective sample size above the number of draws it was counted over:
+    """Refuse conditioned draws other than the run's, and an effective sample size above
+    the number of draws it was counted over:
     Kish's (Σw)²/Σw² is at most the number of weights (Kish 1965, *Survey Sampling*,
     ch. 11.7), so a larger one was not written by forcesim."""
     conditioning = (record.get("observed") or {}).get("conditioning") or {}
-    draws = conditioning.get("draws") or (record.get("ensemble") or {}).get("draws")
+    ensemble = (record.get("ensemble") or {}).get("draws")
+    draws = conditioning.get("draws") or ensemble
     if not isinstance(draws, int):
         return
+    if isinstance(ensemble, int) and draws != ensemble:  # (the draws conditioned: the run's)
+        raise ScenarioError(
+            f"the run's {ensemble:,} draws (ensemble.draws), as forcesim writes in run.json",
+            _shown(draws),
+            file=str(record_path),
+            path="observed.conditioning.draws",
+        )
     for variant, effective in (conditioning.get("effective_draws") or {}).items():
         if effective > draws:
             raise ScenarioError(
