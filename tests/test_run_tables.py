@@ -595,13 +595,15 @@ BAD_OBSERVATION = [  # (key, value, expected, found) of a backtest's recorded ob
     ("kind", "foo", "one of reported, official, target", "'foo'"),  # (was a KeyError)
     ("kind", 5, "text", "5"),
     ("theater", "mars", "one of afghanistan", "unknown theater 'mars'"),
-    ("troops_low", -5, "a level of 0 troops or more", "'-5'"),
+    ("troops_low", -5, "a level of 0 troops or more", "-5"),  # (numbers bare, as in JSON)
     ("troops_low", "abc", "a number of troops or null", '"abc"'),
-    ("troops_high", 1, "troops_high at or above troops_low", "'1'"),
-    ("troops_low", 1e300, "at most 10,000,000 troops", "'1e+300'"),
+    ("troops_high", 1, "troops_high at or above troops_low", "1"),
+    ("troops_low", 1e300, "at most 10,000,000 troops", "1e+300"),
+    ("troops_low", 12000.5, "a whole number of troops", "12000.5"),
     ("tolerance", 5, "a mapping of relative and absolute, or null", "5"),
     ("tolerance.relative", {"relative": 7, "absolute": 0}, "a share from 0 to 1", "7"),
-    ("by", "2020-01", "a blank (by is the month a target is due", "'2020-01'"),
+    ("tolerance", {"relative": 0.05}, "a mapping of relative and absolute", "no absolute"),
+    ("by", "2020-01", "null (by is the month a target is due", "'2020-01'"),
     ("date", "2020-13-01", "a month between 01 and 12", "'2020-13-01'"),
     ("quote", [1], "text", "[1]"),
 ]
@@ -618,6 +620,17 @@ def test_a_hand_edited_observation_of_a_backtest_record_is_one_line_naming_its_k
     err = _plot_fails(run, f"{run / 'run.json'}:")
     assert f": observations.items[0].{key}: expected {expected}" in err, err
     assert err.rstrip().endswith(f"found {found}"), err
+
+
+def test_a_backtest_record_observation_with_neither_bound_says_null_not_blank(
+    backtest_run, tmp_path
+):
+    run = _unsign(Path(shutil.copytree(backtest_run, tmp_path / "b")))
+    record = json.loads((run / "run.json").read_text())
+    record["observations"]["items"][0].update(troops_low=None, troops_high=None)
+    (run / "run.json").write_text(json.dumps(record, indent=2))
+    err = _plot_fails(run, f"{run / 'run.json'}:")
+    assert err.rstrip().endswith("found null in both") and "blank" not in err, err
 
 
 @pytest.mark.parametrize(("path", "value", "expected", "found"), BAD_RECORD)

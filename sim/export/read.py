@@ -848,7 +848,8 @@ def _recorded_observation(o: Any, i: int, allowed: list[str], record_path: Path)
             return parse(*args)
         except ValueError as exc:
             expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
-            raise refuse(key, expected, found) from None
+            # (a JSON value left out is null, not a blank cell)
+            raise refuse(key, expected.replace("a blank", "null"), found) from None
 
     date, month = parsed("date", parse_date, text("date", optional=False))
     theater = text("theater", optional=False)
@@ -859,9 +860,20 @@ def _recorded_observation(o: Any, i: int, allowed: list[str], record_path: Path)
         value = o.get(key)
         if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
             raise refuse(key, "a number of troops or null", _shown(value))
+        if value is not None and not 0 <= value <= MAX_TROOPS:  # (shown as JSON has it)
+            expected = (
+                "a level of 0 troops or more" if value < 0 else f"at most {MAX_TROOPS:,} troops"
+            )
+            raise refuse(key, expected, _shown(value))
         bounds[key] = None if value is None else float(value)
-    written = {k: json.dumps(o[k]) for k in bounds if o.get(k) is not None}
-    broken = check_bounds(bounds["troops_low"], bounds["troops_high"], written)
+    if bounds["troops_low"] is None and bounds["troops_high"] is None:
+        raise refuse(
+            "troops_low",
+            "a number in troops_low or troops_high (null in troops_low for 'fewer than N', "
+            "in troops_high for 'more than N')",
+            "null in both",
+        )
+    broken = check_bounds(bounds["troops_low"], bounds["troops_high"])
     if broken is not None:
         raise refuse(*broken)
     kind = parsed("kind", parse_kind, text("kind") or REPORTED)
@@ -887,8 +899,11 @@ def _row_tolerance(tol: Any, refuse: Callable[[str, str, str], ScenarioError]) -
         return None
     if not isinstance(tol, dict):
         raise refuse("tolerance", "a mapping of relative and absolute, or null", _shown(tol))
+    missing = [k for k in ("relative", "absolute") if k not in tol]
+    if missing:
+        raise refuse("tolerance", "a mapping of relative and absolute", f"no {missing[0]}")
     # (as loose as recorded_tolerance: an earlier run may have recorded under 1 troop)
-    relative, absolute = tol.get("relative", 0), tol.get("absolute", 0)
+    relative, absolute = tol["relative"], tol["absolute"]
     if not (_amount(relative) and relative <= 1):
         raise refuse("tolerance.relative", "a share from 0 to 1", _shown(relative))
     if not (_amount(absolute) and absolute <= MAX_TROOPS):
