@@ -170,6 +170,9 @@ class VintageSeries:
         ``(vintage id, variant)`` of each variant asked for (``variants=``) that a
         vintage does not have: not run for it. A vintage lacking every one asked for is
         not in :attr:`vintages`.
+    skipped : list of (str, datetime.date)
+        ``(vintage id, as_of day)`` of each vintage lacking every variant asked for (so
+        not run at all), in date order.
     """
 
     vintages: list[Vintage]
@@ -181,6 +184,7 @@ class VintageSeries:
     left_out: list[tuple[str, str, float]] = field(default_factory=list)
     absent: list[tuple[str, str, int]] = field(default_factory=list)
     lacking: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, dt.date]] = field(default_factory=list)
 
     def left_out_of(self, variant: str) -> list[Vintage]:
         """The vintages that left ``variant`` out for too few effective draws (in
@@ -329,10 +333,14 @@ def run_vintages(
     rows: list[dict[str, Any]] = []
     left_out: list[tuple[str, str, float]] = []
     absent: list[tuple[str, str, int]] = []
+    if variants:
+        variants = list(dict.fromkeys(variants))  # (a name given twice: once)
     without = [(sc.id, v) for v in variants or () for sc in ordered if v not in sc.variant_names]
+    skipped: list[tuple[str, dt.date]] = []
     for sc, when in zip(ordered, dates, strict=True):
         names = [v for v in sc.variant_names if not variants or v in variants]
         if not names:
+            skipped.append((sc.id, when))
             continue
         base = run(sc, names)
         result = observe_ensemble(
@@ -358,7 +366,7 @@ def run_vintages(
         absent += [(sc.id, name, n) for name, n in lacking.items()]
     points = pd.DataFrame(rows, columns=POINT_COLUMNS)
     return VintageSeries(
-        runs, observations, points, _scores(points), draws, seed, left_out, absent, without
+        runs, observations, points, _scores(points), draws, seed, left_out, absent, without, skipped
     )
 
 

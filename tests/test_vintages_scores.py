@@ -544,9 +544,8 @@ def test_a_variant_asked_for_that_some_vintages_lack_is_named_not_silently_dropp
     assert "forcesim: warning: on-time is not a variant of late: not run or scored for it." not in (
         result.output
     )  # (late has none of the variants asked for: it is left out, and said so once)
-    assert (
-        "forcesim: warning: late has none of the variants asked for (on-time): left out."
-        in result.stderr
+    assert "forcesim: warning: late lacks the variant asked for, on-time: left out." in (
+        result.stderr
     )
     recorded = json.loads((out / "run.json").read_text())
     assert recorded["lacking"] == [{"vintage": "late", "variant": "on-time"}]
@@ -579,6 +578,20 @@ def test_a_variant_asked_for_that_some_vintages_lack_is_named_not_silently_dropp
     assert any(t.endswith("(no variant on-time)") and t.startswith("15 Jun 2024") for t in texts)
     assert "no variant on-time, not drawn: 15 Jun 2024" in root.subfigs[1]._supxlabel.get_text()
     plt.close("all")
+    # a vintage with none of the variants asked for is left out, and its chart says so
+    alone = sim.run_vintages(
+        [sim.load_scenario(p) for p in (early, mid, late)],
+        read_observations(record, ["alpha"]),
+        draws=300,
+        seed=3,
+        variants=["on-time", "on-time"],  # (a name given twice counts once)
+    )
+    assert alone.lacking == [("late", "on-time")]
+    assert [(i, d.isoformat()) for i, d in alone.skipped] == [("late", "2024-06-15")]
+    axes = sim.plot_vintages(alone, variant="on-time")
+    foot = axes[0].figure.get_figure(root=True).subfigs[1]._supxlabel.get_text()
+    assert "(scores.csv); left out, no variant asked for: 15 Jun 2024." in " ".join(foot.split())
+    plt.close("all")
 
 
 def test_the_variants_a_vintage_leaves_out_share_one_warning():
@@ -592,6 +605,7 @@ def test_the_variants_a_vintage_leaves_out_share_one_warning():
         left_out=[("a", "x", 1.0), ("a", "y", 2.5), ("b", "x", 3.0)],
         absent=[],
         lacking=[],
+        skipped=[],
         vintages=[],
     )
     lines = vintage_warnings(few)

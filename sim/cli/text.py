@@ -467,12 +467,15 @@ def vintage_warnings(series: VintageSeries) -> list[str]:
                 f"{'it' if len(ids) == 1 else 'them'}."
             )
     asked = list(dict.fromkeys(name for _, name in series.lacking))
-    gone = list(dict.fromkeys(i for i, _ in series.lacking if i not in had))
+    gone = [i for i, _ in series.skipped]
     if gone:
-        lines.append(
-            f"{', '.join(gone)} {'has' if len(gone) == 1 else 'have'} none of the variants "
-            f"asked for ({', '.join(asked)}): left out."
+        one = len(gone) == 1
+        what = (
+            f"the variant asked for, {asked[0]}"
+            if len(asked) == 1
+            else f"all the variants asked for ({', '.join(asked)})"
         )
+        lines.append(f"{', '.join(gone)} {'lacks' if one else 'lack'} {what}: left out.")
     for vintage in dict.fromkeys(i for i, _, _ in series.absent):
         found = series.absent_of(vintage)
         names = [name for name, _ in found]
@@ -692,7 +695,7 @@ def _vintages_run(series: VintageSeries) -> str:
     """``6 vintages``, ``1 vintage``, or ``3 of 6 vintages`` when some had none of the
     variants asked for."""
     n = len(series.vintages)
-    every = n + len({i for i, _ in series.lacking} - {v.scenario.id for v in series.vintages})
+    every = n + len(series.skipped)
     word = "vintage" if every == 1 else "vintages"
     return f"{n} {word}" if n == every else f"{n} of {every} {word}"
 

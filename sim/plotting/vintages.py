@@ -246,6 +246,7 @@ def _footnote(series: VintageSeries, variant: str, stop: str) -> str:
     )
     dates = [spell_day(v.as_of) for v in series.left_out_of(variant)]
     without = [spell_day(v.as_of) for v in series.vintages if variant not in v.result.variants]
+    skipped = [spell_day(day) for _, day in series.skipped]
     absent = [
         f"{spell_day(v.as_of)}: {', '.join(f'{name} ({later})' for name, later in lacking)}"
         for v in series.vintages
@@ -263,14 +264,16 @@ def _footnote(series: VintageSeries, variant: str, stop: str) -> str:
             if n
             else "none yet"
         )
+        + " (scores.csv)"
         + (f"; not drawn or scored, too few effective draws: {', '.join(dates)}" if dates else "")
         + (f"; no variant {variant}, not drawn: {', '.join(without)}" if without else "")
+        + (f"; left out, no variant asked for: {', '.join(skipped)}" if skipped else "")
         + (
             f"; not scored, later reports of a series the vintage lacks: {'; '.join(absent)}"
             if absent
             else ""
         )
-        + f" (scores.csv). Record: {Path(series.observations.origin).name}. "
+        + f". Record: {Path(series.observations.origin).name}. "
         "forcesim projection, not a forecast of record.\n"
         f"{stop}"
     )
