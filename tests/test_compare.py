@@ -360,5 +360,5 @@ def test_compare_of_draws_each_with_its_own_timing_counts_series_by_series_exact
 
 def test_a_variant_compared_with_itself_is_refused_in_python_too():
     sc = sim.load_scenario(sim.default_scenario())
-    with pytest.raises(sim.ScenarioError, match=r"^<arguments>:1:1: variants: expected two diff"):
+    with pytest.raises(sim.ScenarioError, match=r"^<arguments>:1:1: b: expected a variant other"):
         sim.compare(sc, "on-time", "on-time", draws=10, seed=1)

@@ -199,12 +199,14 @@ def compare(
         counts (at the scenario's ``theaters``).
     """
     sc = scenario_argument(scenario, "compare")
-    if isinstance(a, str) and a == b:
+    for name in (a, b):
+        sc.select([name])  # unknown names raise ScenarioError with a suggestion
+    if a == b:
         raise ScenarioError(
-            f"two different variants, A then B ({SAME_VARIANT})",
-            f"{a!r} twice",
+            f"a variant other than a ({SAME_VARIANT})",
+            f"{b!r}, a too",
             file="<arguments>",
-            path="variants",
+            path="b",
         )
     return _compare(sc, a, b, draws, seed, chunk=chunk, progress=progress, executor=executor)
 

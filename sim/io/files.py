@@ -1206,7 +1206,10 @@ def float_text(value: float) -> str:
     of Python's ``repr``), written out without an exponent (``0.000001``, not ``1e-06``,
     which a spreadsheet or a reader of the file may not take for a share), a whole
     number without ``.0``; never rounded."""
-    return str(np.format_float_positional(float(value), unique=True, trim="-"))
+    text = repr(float(value))  # (the shortest digits; fast, and most need no more)
+    if "e" in text:
+        return str(np.format_float_positional(float(value), unique=True, trim="-"))
+    return text[:-2] if text.endswith(".0") else text
 
 
 def write_json(data: Any, path: Path) -> None:

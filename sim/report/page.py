@@ -1149,7 +1149,7 @@ def _tolerance(tol: Any) -> str:
 def _number(value: float) -> str:
     """A number exactly as written to CSV, with thousands separators."""
     text = float_text(value)
-    if "e" in text or "n" in text:  # 1e+20, nan, inf: as they are
+    if "n" in text:  # nan, inf: as they are
         return text
     whole, _, frac = text.partition(".")
     sign = "-" if whole.startswith("-") else ""
