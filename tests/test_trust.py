@@ -2494,3 +2494,58 @@ def test_a_chance_is_shown_with_every_digit_where_few_do_else_marked_and_never_a
     from sim.io.numbers import exact_percent
 
     assert exact_percent(share) == text
+
+
+# ---------------------------------------------------------------- numbers too long to read
+
+LONG = "9" * 5000  # (Python reads no more than 4,300 digits as an int)
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--draws", LONG, "--seed", "1"], "--draws: expected a whole number from 1 to "),
+        (["--draws", "10", "--seed", "-" + LONG], "--seed: expected a whole number from 0 to "),
+        (["--draws", "10", "--seed", "1", "--workers", LONG], "--workers: expected a whole "),
+        (["--set", f"theaters.iraq.initial={LONG}"], "theaters.iraq.initial: expected a number "),
+    ],
+)
+def test_a_number_of_thousands_of_digits_is_one_line_quoted_short_not_a_traceback(
+    tmp_path, args, expected
+):
+    # each was a traceback or "internal error: ValueError: Exceeds the limit (4300 digits)"
+    res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(tmp_path / "r"), *args])
+    assert res.exit_code == 2, res.output
+    assert res.stderr.count("\n") == 1 and expected in res.stderr, res.stderr
+    assert "9999999999'… (5,00" in res.stderr and len(res.stderr) < 400
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_scenario_number_of_thousands_of_digits_is_refused_at_its_key(tmp_path):
+    path = tmp_path / "huge.yaml"
+    text = DEFAULT.read_text(encoding="utf-8")
+    path.write_text(text.replace("initial: {value: 2500", f"initial: {{value: {LONG}", 1))
+    with pytest.raises(sim.ScenarioError) as err:
+        sim.load_scenario(path)
+    message = str(err.value)
+    assert ": theaters.iraq.initial.value: expected a number of at most 100 digits" in message
+    assert message.endswith("found '99999999999999999999'… (5,000 digits)")
+
+
+@pytest.mark.parametrize(
+    ("written", "found"),
+    [
+        # decimal's 28 digits: "internal error: InvalidOperation" for each of these
+        ("0.." + "9" * 40, "found about 10^40 in '0.." + "9" * 40 + "'"),
+        ("0..1:0." + "0" * 40 + "1", "found about 10^41 in "),
+        ("0..3:" + "9" * 40, "(0..0:" + "9" * 40 + " or 0.." + "9" * 40 + ":" + "9" * 40 + ")"),
+        # rounded to 28 digits, the suggested ends ran off the grid written
+        ("0..30:0." + "3" * 30, "0..29.999999999999999999999999999970:0." + "3" * 30),
+    ],
+)
+def test_a_sweep_range_is_read_exactly_however_many_digits_it_has(written, found):
+    from sim.io.settings import parse_axis
+
+    with pytest.raises(sim.ScenarioError) as err:
+        parse_axis(f"announcement.delay={written}")
+    assert found in str(err.value), err.value

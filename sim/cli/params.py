@@ -42,13 +42,27 @@ class WholeNumber(click.IntRange):
                 param,
                 ctx,
             )
-        if numeric and low is not None and high is not None and not low <= int(text) <= high:
+        # (digits past any bound are out of range without reading them: Python will not
+        # read more than 4,300 digits as an int)
+        digits = len(text.lstrip("+-"))
+        if (
+            numeric
+            and low is not None
+            and high is not None
+            and (digits > len(f"{max(abs(low), abs(high))}") or not low <= int(text) <= high)
+        ):
             self.fail(  # (click's own message quotes int(text), not the text)
-                f"expected a whole number from {low:,} to {high:,}, found {value!r}",
+                f"expected a whole number from {low:,} to {high:,}, found {_quoted(value)}",
                 param,
                 ctx,
             )
         return super().convert(value, param, ctx)
+
+
+def _quoted(value: str) -> str:
+    """``value`` quoted, or, past 40 characters, its start and how long it is."""
+    text = value.strip()
+    return repr(value) if len(text) <= 40 else f"{text[:20]!r}… ({len(text):,} characters)"
 
 
 class OneOf(click.Choice):
@@ -258,11 +272,11 @@ class Workers(WholeNumber):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         text = value.strip() if isinstance(value, str) else ""
-        if text.isascii() and text.isdigit() and int(text) > (self.max or 0):
+        if text.isascii() and text.isdigit() and (len(text) > 6 or int(text) > (self.max or 0)):
             self.fail(
                 f"expected a whole number from 1 to {self.max:,} ({self.per_cpu} per CPU "
                 f"of the {self.cpus:,} this machine gives forcesim: each worker is a "
-                f"process), found {value!r}",
+                f"process), found {_quoted(value)}",
                 param,
                 ctx,
             )

@@ -253,7 +253,7 @@ _run_month_or_blank = _or_blank(_run_month, "blank (never)", ("", _NAT))
 
 
 def _whole(text: str, top: int, what: str) -> int:
-    if not _WHOLE.fullmatch(text) or int(text) > top:
+    if not _WHOLE.fullmatch(text) or len(text) > len(str(top)) or int(text) > top:
         raise _Bad(f"whole troops from 0 to {top} ({what})")
     return int(text)
 
@@ -589,7 +589,8 @@ def _difference(text: str, row: dict[str, Any], known: Known) -> int:
     """B - A in whole troops: from minus the most A's series holds to the most B's does."""
     name, (a, b) = row["theater"], _ab(known)
     low, high = -known.tops[a][name], known.tops[b][name]
-    value = int(text) if re.fullmatch(r"0|-?[1-9][0-9]*", text) else None
+    short = len(text) <= len(str(max(-low, high))) + 1  # (4,300 digits: no int)
+    value = int(text) if short and re.fullmatch(r"0|-?[1-9][0-9]*", text) else None
     if value is None or not low <= value <= high:
         raise _Bad(f"whole troops from {low} to {high} (B minus A on {name!r})")
     return value

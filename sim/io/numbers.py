@@ -217,6 +217,23 @@ def exact_percent(share: Fraction) -> str:
 MOST_DIGITS = 40
 
 
+#: the most digits of a whole number forcesim reads: more than any of its limits (a
+#: seed's, 19 digits), well within the 4,300 Python reads as an int before refusing
+MAX_DIGITS = 100
+
+
+def too_many_digits(text: str) -> tuple[str, str] | None:
+    """(expected, found) for a whole number written with more than :data:`MAX_DIGITS`
+    digits (the found text cut short, with its length), or None."""
+    digits = len(text.strip().lstrip("+-"))
+    if digits <= MAX_DIGITS:
+        return None
+    return (
+        f"a number of at most {MAX_DIGITS} digits",
+        f"{text.strip()[:20]!r}… ({digits:,} digits)",
+    )
+
+
 #: what a plain decimal :func:`inexact` refuses should be
 EXACT_EXPECTED = (
     "a number a 64-bit float holds as written (15 significant digits or fewer always are)"

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import MAX_EMAX, MIN_EMIN, Decimal, localcontext
 from typing import Any
 
 from sim.errors import ScenarioError
@@ -175,6 +175,16 @@ def expand_range(key: str, text: str) -> list[Setting] | None:
         hint = None if bound is None else form_hint(bound)
         if hint:  # 010..012 is 8..10 to a YAML 1.1 reader: never read as 10..12
             raise _error(key, f"a range of plain decimal numbers ({hint})", repr(text.strip()))
+    # (exact: as many digits as the range is written with, and more; decimal's 28 by
+    # default rounded a long end, or failed on it)
+    digits = sum(len(g) for g in m.groups() if g) + 10
+    with localcontext(prec=digits, Emax=MAX_EMAX, Emin=MIN_EMIN):
+        return _expanded(key, text, m, digits)
+
+
+def _expanded(key: str, text: str, m: re.Match[str], digits: int) -> list[Setting]:
+    """:func:`expand_range` of a range matched as ``m``, in a decimal context of
+    ``digits`` digits (every difference and quotient of its numbers exact)."""
     lo, hi = Decimal(m.group(1)), Decimal(m.group(2))
     step = Decimal(m.group(3)) if m.group(3) else Decimal(1)
     if step <= 0:
@@ -186,12 +196,14 @@ def expand_range(key: str, text: str) -> list[Setting] | None:
         raise _error(
             key,
             f"a range whose TO is FROM plus a whole number of STEPs, both ends run "
-            f"({lo}..{below}:{step} or {lo}..{below + step}:{step})",
+            f"({lo:f}..{below:f}:{step:f} or {lo:f}..{below + step:f}:{step:f})",
             repr(text.strip()),
         )
-    count = int((hi - lo) / step) + 1
-    if count > MAX_POINTS:
-        raise _error(key, f"at most {MAX_POINTS:,} values", f"{count:,} in {text.strip()!r}")
+    counted = (hi - lo) / step + 1  # (exact: a whole number, checked above)
+    if counted > MAX_POINTS:
+        many = f"{counted:,f}" if counted.adjusted() < 30 else f"about 10^{counted.adjusted()}"
+        raise _error(key, f"at most {MAX_POINTS:,} values", f"{many} in {_cut(text)}")
+    count = int(counted)
     whole = all(d == d.to_integral_value() for d in (lo, step))
     out = []
     for i in range(count):
@@ -199,6 +211,12 @@ def expand_range(key: str, text: str) -> list[Setting] | None:
         value: Any = int(d) if whole else float(d)
         out.append(Setting(key, value, str(value), {(): text.strip()}))
     return out
+
+
+def _cut(text: str) -> str:
+    """``text`` quoted, or, past 80 characters, its start and how long it is."""
+    t = text.strip()
+    return repr(t) if len(t) <= 80 else f"{t[:40]!r}… ({len(t):,} characters)"
 
 
 def parse_axis(text: str) -> tuple[str, list[Setting]]:

@@ -37,7 +37,14 @@ from typing import Any, TypedDict
 import yaml
 
 from sim.errors import ScenarioError, describe, one_line
-from sim.io.numbers import EXACT_EXPECTED, PLAIN_DECIMAL, form_hint, inexact, spoken
+from sim.io.numbers import (
+    EXACT_EXPECTED,
+    PLAIN_DECIMAL,
+    form_hint,
+    inexact,
+    spoken,
+    too_many_digits,
+)
 from sim.paths import missing
 
 MAX_BYTES = 1_000_000
@@ -546,6 +553,9 @@ class _Builder:
                 repr(self.written(node)),
             )
         if re.fullmatch(r"[-+]?[0-9]+", text):
+            long = too_many_digits(text)
+            if long is not None:  # (Python reads no more than 4,300 digits as an int)
+                raise self.fail(node, path, *long)
             return int(text)
         read = inexact(text)  # 2499.9999999999999999 is the float 2500.0
         if read is not None:
