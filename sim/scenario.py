@@ -15,7 +15,7 @@ from sim.errors import ScenarioError, ScenarioWarning, describe
 from sim.io.files import path_argument
 from sim.io.observation_csv import read_observations
 from sim.io.observations import ObservationSet
-from sim.io.yamlio import value_at
+from sim.io.yamlio import MAX_DEPTH, value_at
 from sim.loader import (
     SCENARIO_OWN,
     Locator,
@@ -619,19 +619,58 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def from_code(value: Any) -> Any:
+def from_code(value: Any, path: tuple[Any, ...] = (), origin: str = "<overrides>") -> Any:
     """Values set in code as plain data: numpy and pandas scalars as the Python number
-    (or bool or text) they hold, arrays and tuples as lists, any mapping as a dict."""
+    (or bool or text) they hold, arrays and tuples as lists, any mapping as a dict; a
+    ``Decimal`` or ``Fraction`` as the int or float that is exactly it.
+
+    Raises
+    ------
+    sim.ScenarioError
+        At ``origin``, naming the key path: a mapping or list that holds itself (or
+        nests deeper than a scenario file may), a set (it has no order: a list says
+        which value is which), or a Decimal or Fraction no float is exactly.
+    """
+    return _plain_data(value, path, origin, [])
+
+
+def _plain_data(value: Any, path: tuple[Any, ...], origin: str, inside: list[int]) -> Any:
+    """:func:`from_code`, ``inside`` the ids of the containers around ``value``."""
+    import decimal
+    import fractions
+
     import numpy as np
 
+    def refuse(expected: str, found: str) -> ScenarioError:
+        where = ".".join(str(p) for p in path) or "(overrides)"
+        return ScenarioError(expected, found, file=origin, path=where)
+
+    if isinstance(value, Mapping | list | tuple | np.ndarray):
+        if id(value) in inside:
+            raise refuse("plain data (mappings and lists)", "a container that holds itself")
+        if len(inside) >= MAX_DEPTH:
+            raise refuse(f"at most {MAX_DEPTH} levels of nesting", "deeper nesting")
+        inside = [*inside, id(value)]
     if isinstance(value, Mapping):
-        return {k: from_code(v) for k, v in value.items()}
+        return {k: _plain_data(v, (*path, k), origin, inside) for k, v in value.items()}
     if isinstance(value, np.ndarray):
-        return from_code(value.tolist())
+        return _plain_data(value.tolist(), path, origin, inside)
     if isinstance(value, list | tuple):
-        return [from_code(v) for v in value]
+        return [_plain_data(v, (*path, i), origin, inside) for i, v in enumerate(value)]
+    if isinstance(value, set | frozenset):
+        raise refuse("a list (a set has no order: a list says which value is which)", "a set")
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, decimal.Decimal | fractions.Fraction):
+        exact = fractions.Fraction(value)
+        if exact.denominator == 1:
+            return int(exact)
+        if fractions.Fraction(float(exact)) == exact:
+            return float(exact)
+        raise refuse(
+            "a number a 64-bit float holds exactly (as a scenario file's numbers are)",
+            f"{type(value).__name__} {value}",
+        )
     return value
 
 

@@ -609,3 +609,30 @@ def test_sweep_and_sensitivity_refuse_an_executor_not_from_open_executor(
     for bad in ("two", 2):
         with pytest.raises(TypeError, match=r"^executor takes what sim\.open_executor\(\)"):
             call(bad)
+
+
+def test_overrides_that_hold_themselves_or_a_set_are_refused_at_their_key(
+    scenario: sim.Scenario,
+) -> None:
+    # a dict holding itself ended in RecursionError; a set was read as a list, in an
+    # order of Python's choosing
+    looped: dict[str, Any] = {}
+    looped["a"] = looped
+    with pytest.raises(sim.ScenarioError, match=r"theaters\.a: expected plain data .* itself"):
+        scenario.with_overrides({"theaters": looped})
+    with pytest.raises(sim.ScenarioError, match=r"delay\.uniform: expected a list \(a set has no"):
+        scenario.with_overrides({"announcement": {"delay": {"uniform": {0, 3}, "assumption": "a"}}})
+
+
+def test_a_decimal_or_fraction_in_overrides_is_the_number_it_is_exactly(
+    scenario: sim.Scenario,
+) -> None:
+    # "expected a number, or a mapping ..., found 601": a Decimal 601 is a number
+    from decimal import Decimal
+    from fractions import Fraction
+
+    for seven in (Decimal("7"), Fraction(14, 2), Decimal("7.0")):
+        later = scenario.with_overrides({"announcement": {"delay": seven}}, variant="on-time")
+        assert later.resolved("on-time").announcement.delay == 7
+    with pytest.raises(sim.ScenarioError, match=r"float holds exactly .*, found Fraction 1/3"):
+        scenario.with_overrides({"announcement": {"delay": Fraction(1, 3)}}, variant="on-time")
