@@ -2238,6 +2238,27 @@ def test_a_chart_or_page_of_one_run_is_not_written_into_another_runs_directory(t
     assert _run(a).exit_code == 0  # and a new run still replaces a
 
 
+def test_a_chart_or_page_is_not_written_into_a_folder_inside_a_run_directory(tmp_path):
+    # -o a/sub/x.html made a/sub: a new run then refused a ("an entry that is not part
+    # of its run"), and the same -o again was refused as a foreign file
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert _run(a, "--variant", "on-time").exit_code == 0
+    assert _run(b, "--variant", "slip-6").exit_code == 0
+    before = _snapshot(a)
+    for args, own in (
+        (["report", str(b), "-o", str(a / "sub" / "x.html")], False),
+        (["plot", str(b), "-o", str(a / "sub" / "deeper" / "x.png")], False),
+        (["report", str(a), "-o", str(a / "sub" / "x.html")], True),
+    ):
+        res = CliRunner().invoke(main, args)
+        assert res.exit_code == 2, (args, res.output)
+        assert res.stderr.count("\n") == 1, res.stderr
+        assert f"a folder inside the run directory {a} (a run holds only the files" in res.stderr
+        assert ("or at the top of its own" in res.stderr) == own
+        assert _snapshot(a) == before and sorted(p.name for p in a.iterdir()) == sorted(before)
+    assert _run(a).exit_code == 0  # (a new run still replaces a)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="flock and a child process")
 def test_a_chart_is_not_written_into_a_directory_a_run_is_writing(tmp_path):
     # a run writing L lost all its work when plot -o L/fan.png put a file there first

@@ -452,6 +452,17 @@ _FILE_EXPECTED = "a file forcesim can write"
 _REDRAWN = (".png", ".pdf", ".svg", ".html")
 
 
+def _run_around(folder: Path) -> Path | None:
+    """The run directory forcesim wrote (a signed ``run.json``, not another tool's) that
+    is ``folder`` or holds it, nearest first; None when none does. Folders not made yet
+    are skipped."""
+    # (as written first, so that a message names it so; then above where it starts)
+    for place in (folder, *folder.parents, *folder.resolve().parents):
+        if place.is_dir() and read_manifest(place) is not None:
+            return place
+    return None
+
+
 def refuse_overwrite(
     target: Path,
     drawn: str | None = None,
@@ -472,18 +483,25 @@ def refuse_overwrite(
     if not _writable_dir(_nearest(target)):
         raise OutputError(target, _cannot_write(target), _FILE_EXPECTED, "output")
     home = target.parent if str(target.parent) else Path(".")
-    if (
-        source is not None
-        and read_manifest(home) is not None  # (forcesim's run, not another tool's run.json)
-        and not (source.is_dir() and os.path.samefile(home, source))
-    ):
-        raise OutputError(
-            target,
-            f"{home}, the directory of another run (its {RECORD} lists its own files: "
-            f"one drawn from {source} would pass for one of them); nothing was written",
-            "a file in no other run's directory",
-            option="output",
-        )
+    if source is not None:
+        inside = _run_around(home)
+        mine = source.is_dir() and inside is not None and os.path.samefile(inside, source)
+        if inside is not None and not (mine and inside == home):
+            found = (
+                f"{home}, the directory of another run (its {RECORD} lists its own files: "
+                f"one drawn from {source} would pass for one of them)"
+                if inside == home
+                else f"{home}, a folder inside the run directory {inside} (a run holds "
+                "only the files its record lists: another would keep a new run from "
+                "replacing it)"
+            )
+            raise OutputError(
+                target,
+                f"{found}; nothing was written",
+                "a file in no other run's directory"
+                + (", or at the top of its own" if mine else ""),
+                option="output",
+            )
     if not target.exists() and not target.is_symlink():
         return
     if target.is_symlink() or not target.is_file():
