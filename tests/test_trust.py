@@ -1796,6 +1796,8 @@ def test_a_chart_edited_after_forcesim_wrote_it_is_not_replaced(tmp_path):
     res = CliRunner().invoke(main, ["plot", str(out)])
     assert res.exit_code == 2, res.output
     assert "nothing was overwritten" in res.stderr
+    # (it said "an existing file no run directory's signed manifest lists": it does)
+    assert "found envelope.png changed after forcesim wrote it (its bytes are not" in res.stderr
     assert (out / "envelope.png").read_bytes() == b"edited"
 
 

@@ -528,6 +528,13 @@ def refuse_overwrite(
                 f"the run's own {target.stem} chart, which the {drawn} chart would replace "
                 "(choose another name)"
             )
+        elif manifest is not None and target.name in manifest:
+            # (listed, but no longer as forcesim wrote it: sim.save over it, an editor)
+            found = (
+                f"{target.name} changed after forcesim wrote it (its bytes are not those "
+                f"{RECORD} lists: a chart saved over it, or an edit, is kept: remove it "
+                "to draw it again, or draw it elsewhere)"
+            )
         else:
             # (forcesim may have drawn it once, elsewhere: only a run's signed manifest
             # says which files are its own)
