@@ -851,3 +851,19 @@ def test_the_envelope_names_the_variants_that_count_troops_left_out_when_not_all
         "Alpha's lines of left-out count the whole force: the official figure (dashed) "
         "plus 600 troops it is assumed to leave out." in foot
     )
+
+
+def test_a_tab_in_a_description_is_drawn_as_a_space_without_a_glyph_warning(tmp_path):
+    # "UserWarning: Glyph 9 (\t) missing from font(s) DejaVu Sans" reached the terminal
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    sc = sim.load_scenario(DEFAULT_SCENARIO).with_settings(
+        {"milestones.iraq-exit.description": "the\texit"}
+    )
+    result = sim.run(sc, ["on-time"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sim.save(sim.plot_envelope(result), tmp_path / "e.png")
+    plt.close("all")

@@ -142,7 +142,8 @@ def plain_text(func: F) -> F:
 
 
 def as_written(axes: Any) -> None:
-    """Mark every text of the figure holding ``axes`` to be drawn as written."""
+    """Mark every text of the figure holding ``axes`` to be drawn as written (a tab, which
+    no font draws, as a space: matplotlib warned of a missing glyph)."""
     from matplotlib.text import Text
 
     first = axes[0] if isinstance(axes, Sequence | np.ndarray) else axes
@@ -152,6 +153,8 @@ def as_written(axes: Any) -> None:
     for text in fig.findobj(Text):
         text.set_parse_math(False)
         text.set_usetex(False)
+        if "\t" in text.get_text():
+            text.set_text(text.get_text().replace("\t", " "))
 
 
 #: lines one panel holds, each in its own colour: more cannot be told apart
