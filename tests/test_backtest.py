@@ -310,3 +310,19 @@ def test_a_record_of_targets_only_is_refused_as_targets_not_as_out_of_range(writ
         in res.output
     )
     assert "none in range" not in res.output and not (tmp_path / "bt").exists()
+
+
+def test_a_backtest_over_one_month_says_one_month(tmp_path):
+    # "max error 0 troops over 1 months"
+    record = tmp_path / "one.csv"
+    record.write_text(
+        "date,theater,troops_low,troops_high,source,quote\n"
+        "2020-06-18,afghanistan,8600,8600,xinhua-2020-06-19,\n",
+        encoding="utf-8",
+    )
+    res = CliRunner().invoke(
+        main,
+        ["backtest", str(AFGHANISTAN), "--observed", str(record), "--out", str(tmp_path / "b")],
+    )
+    assert res.exit_code == 0, res.output
+    assert " troops over 1 month" in res.output and "over 1 months" not in res.output

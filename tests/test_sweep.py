@@ -385,14 +385,14 @@ def test_a_sweep_of_more_draws_a_variant_than_one_ensemble_may_have_is_refused_u
     assert result.stderr == (
         "forcesim: error: <command line>:1:1: (sweep): expected a grid whose points x draws "
         "are at most 100,000,000 draws a variant, as one ensemble's (fewer points or fewer "
-        "draws), found 601 points x 100000000 draws (60,100,000,000)\n"
+        "draws), found 601 points x 100,000,000 draws (60,100,000,000)\n"
     )
     assert not out.exists()
 
 
 def test_a_sweep_of_exactly_the_most_draws_a_variant_passes_the_check() -> None:
     scenario = sim.load_scenario(DEFAULT_SCENARIO)
-    with pytest.raises(sim.ScenarioError, match=r"found 2 points x 50000001 draws \(100,000,002\)"):
+    with pytest.raises(sim.ScenarioError, match=r"2 points x 50,000,001 draws \(100,000,002\)"):
         sweep(scenario, {"announcement.delay": [0, 1]}, ["on-time"], 50_000_001, 1)
     # at the bound the check passes: refused next, for a reason of its own (no such variant)
     with pytest.raises(sim.ScenarioError, match="no-such"):

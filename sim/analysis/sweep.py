@@ -261,7 +261,7 @@ def sweep(
         raise ScenarioError(
             f"a grid whose points x draws are at most {MAX_DRAWS:,} draws a variant, "
             "as one ensemble's (fewer points or fewer draws)",
-            f"{count:,} points x {draws} draws ({count * draws:,})",
+            f"{count:,} points x {draws:,} draws ({count * draws:,})",
             file=origin,
             path="(sweep)",
         )

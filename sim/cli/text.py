@@ -666,7 +666,8 @@ def backtest_lines(bt: Backtest) -> list[str]:
     lines.append(
         f"best fit: profile {b.profile!r} with variant {b.variant!r}: MAE "
         f"{_fmt(b.mae)} troops, MAPE {_fmt(b.mape, pct=True)}, max error "
-        f"{_fmt(b.max_error)} troops over {int(b.months_compared)} months" + _ties(bt.tied())
+        f"{_fmt(b.max_error)} troops over {int(b.months_compared)} "
+        f"month{'' if int(b.months_compared) == 1 else 's'}" + _ties(bt.tied())
     )
     by_profile = bt.table.groupby("profile", sort=False).mae.mean()
     ranked = sorted(by_profile.items(), key=lambda kv: (kv[1], PROFILES.index(kv[0])))
