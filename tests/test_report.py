@@ -1660,3 +1660,44 @@ def test_a_conditioned_page_shows_the_weighted_threshold_dates_beside_its_weight
     for row in weighted.itertuples():
         assert f"<td>{row.p10}</td>" in section or pd.isna(row.p10)
     assert page.index('id="dates-conditioned"') < page.index('<h3 id="dates">')
+
+
+SITE_DROPPED = """\
+id: dropped
+title: A variant without one of the sites
+as_of: 2024-03-15
+calendar: {start: 2024-01, end: 2025-12}
+announcement: {expected: 2024-03, delay: {uniform: [0, 4], assumption: x}}
+theaters:
+  t1:
+    sites:
+      s1: {initial: {value: 600, assumption: x}}
+      s2: {initial: {value: 400, assumption: x}}
+milestones:
+  out: {theater: t1/s1, deadline: {after_announcement: 6}, target: {level: 0}, slips: true}
+variants:
+  both: {description: both sites}
+  one:
+    description: without s2
+    overrides:
+      theaters: {t1: {sites: {s2: null}}}
+"""
+
+
+def test_a_page_of_a_site_only_other_variants_have_is_refused_not_written_empty(tmp_path):
+    # report -v one --theater t1/s2 wrote a 2 MB page with an empty chart
+    scenario = tmp_path / "dropped.yaml"
+    scenario.write_text(SITE_DROPPED, encoding="utf-8")
+    run = tmp_path / "run"
+    made = invoke("run", str(scenario), "--draws", "100", "--seed", "1", "-q", "--out", str(run))
+    assert made.exit_code == 0, made.output
+    page = tmp_path / "page.html"
+    res = CliRunner().invoke(
+        main, ["report", str(run), "-v", "one", "--theater", "t1/s2", "-o", str(page)]
+    )
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1, res.output
+    assert "--theater: expected theaters and sites the variants chosen have (one in " in res.stderr
+    assert res.stderr.rstrip().endswith("found 't1/s2', which only other variants have")
+    assert not page.exists()
+    both = ["report", str(run), "-v", "one", "-v", "both", "--theater", "t1/s2", "-o", str(page)]
+    assert CliRunner().invoke(main, both).exit_code == 0 and page.exists()

@@ -171,7 +171,18 @@ def report_html(
     chosen = _chosen_variants(run_dir, record, variants)
     asked = _names(theaters, "theaters") or None
     result = rebuild_scored(run_dir, record, chosen, asked)  # (their rows alone read)
-    series = _chosen_series(run_dir, _run_series(result), asked)
+    known = _run_series(result, chosen)
+    every = _run_series(result)
+    lacking = [n for n in asked or () if n in every and n not in known]
+    if chosen is not None and lacking:  # (a site only variants not chosen have: no rows)
+        raise ScenarioError(
+            f"theaters and sites the variants chosen have ({_and(chosen)} in {run_dir}: "
+            f"{', '.join(known)})",
+            ", ".join(repr(n) for n in lacking) + ", which only other variants have",
+            file="<arguments>",
+            path="theaters",
+        )
+    series = _chosen_series(run_dir, every, asked)
     observed = read_table(run_dir, "observed") if has_table(run_dir, "observed") else None
     return Page(result, record, observed, variants=chosen, theaters=series).html()
 
@@ -219,10 +230,12 @@ def _chosen_variants(
     return asked
 
 
-def _run_series(result: Result) -> list[str]:
-    """Every theater and site of a run, from its plans, as :func:`series_keys` orders
-    them (each theater, then its sites) when its levels are read whole."""
-    keys = (k for plan in result.plans.values() for k in plan.series_names())
+def _run_series(result: Result, variants: list[str] | None = None) -> list[str]:
+    """Every theater and site of a run (of its ``variants``, when given), from its
+    plans, as :func:`series_keys` orders them (each theater, then its sites) when its
+    levels are read whole."""
+    plans = [p for v, p in result.plans.items() if variants is None or v in variants]
+    keys = (k for plan in plans for k in plan.series_names())
     return theaters_then_sites(result.theaters, keys)
 
 
