@@ -184,6 +184,17 @@ def test_sweep_writes_csv_parquet_chart_and_run_json(tmp_path) -> None:
     assert "as-reported  iraq-exit" in result.output
 
 
+def test_a_sweep_of_one_value_says_it_is_one_point_not_zero_swept_keys(tmp_path) -> None:
+    # "sweep.png is drawn for one or two swept keys; this sweep has 0"
+    out = tmp_path / "sw"
+    args = ["sweep", str(DEFAULT_SCENARIO), "-v", "on-time", "-q", "--out", str(out)]
+    result = CliRunner().invoke(main, [*args, "--set", "announcement.delay=3"])
+    assert result.exit_code == 0, result.output
+    assert "no key takes two or more values, so this sweep is one point" in result.stderr
+    assert "this sweep has 0" not in result.stderr
+    assert not (out / "sweep.png").exists() and (out / "sweep.csv").exists()
+
+
 def test_three_swept_keys_write_no_chart_and_say_so(tmp_path) -> None:
     out = tmp_path / "sw"
     result = CliRunner().invoke(

@@ -110,7 +110,14 @@ def sweep(
     if not quiet:
         for line in text.sweep_lines(result):
             click.echo(line)
-    if len(result.swept) not in (1, 2):
+    if not result.swept:  # (every key given one value: one point, a run's)
+        click.echo(
+            "forcesim: note: no key takes two or more values, so this sweep is one point "
+            "and draws no sweep.png (sweep.csv has it; for a chart give a key several "
+            "values, KEY=V1,V2 or KEY=FROM..TO, or use forcesim run --set KEY=VALUE)",
+            err=True,
+        )
+    elif len(result.swept) > 2:
         click.echo(
             f"forcesim: note: sweep.png is drawn for one or two swept keys; this sweep has "
             f"{len(result.swept)} (sweep.csv has every point)",
