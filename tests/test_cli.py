@@ -1354,3 +1354,16 @@ def test_an_output_named_with_a_trailing_slash_is_quoted_with_it(
     lead = "forcesim: error: <command line>:1:1: -o: expected "
     assert res.stderr == f"{lead}{expected}, found '{tmp_path}/{given}'\n"
     assert not target.exists()
+
+
+@pytest.mark.parametrize("command", ["show", "sources"])
+def test_show_and_sources_refuse_two_variants_rather_than_keep_the_last(command) -> None:
+    # show -v on-time -v slip-3 printed slip-3 alone, without a word
+    res = CliRunner().invoke(
+        main, [command, str(DEFAULT_SCENARIO), "-v", "on-time", "-v", "slip-3"]
+    )
+    assert res.exit_code == 2 and res.stderr.count("\n") == 1, res.output
+    assert "expected one --variant NAME (this command shows one variant), found 'on-time', " in (
+        res.stderr
+    )
+    assert CliRunner().invoke(main, [command, str(DEFAULT_SCENARIO), "-v", "slip-3"]).exit_code == 0

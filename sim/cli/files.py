@@ -139,14 +139,23 @@ def schema() -> None:
 
 @main.command()
 @click.argument("file", type=PathName())
-@click.option("--variant", "-v", metavar="NAME", help="List the numbers of this variant.")
+@click.option(
+    "--variant",
+    "-v",
+    "variants",
+    metavar="NAME",
+    multiple=True,
+    help="List the numbers of this variant.",
+)
 @friendly
-def sources(file: str, variant: str | None) -> None:
+def sources(file: str, variants: tuple[str, ...]) -> None:
     """List every number in FILE with the source it cites or the assumption behind it:
     the scenario's own, then each variant's changes (or one variant's numbers, with
     --variant)."""
     from sim.provenance import assumption_count, provenance
     from sim.scenario import load_scenario
+
+    variant = _one_variant(variants)
 
     sc = load_scenario(file)
     if variant is not None:
@@ -250,14 +259,29 @@ def list_(directory: str | None) -> None:
 
 @main.command()
 @click.argument("file", type=PathName())
-@click.option("--variant", "-v", metavar="NAME", help="Show this variant resolved.")
+@click.option("--variant", "-v", metavar="NAME", multiple=True, help="Show this variant resolved.")
 @friendly
-def show(file: str, variant: str | None) -> None:
+def show(file: str, variant: tuple[str, ...]) -> None:
     """Print FILE resolved (after extends and a variant's overrides) as YAML."""
     from sim.scenario import load_scenario
 
+    name = _one_variant(variant)
     sc = load_scenario(file)
-    click.echo(sc.to_yaml(variant), nl=False)
+    click.echo(sc.to_yaml(name), nl=False)
+
+
+def _one_variant(given: tuple[str, ...]) -> str | None:
+    """The one ``--variant`` of a command that shows one (None when not given); two
+    are refused (click kept the last without a word)."""
+    from sim.cli.params import flag_error
+
+    if len(given) > 1:
+        raise flag_error(
+            "--variant",
+            "one --variant NAME (this command shows one variant)",
+            ", ".join(repr(v) for v in given),
+        )
+    return given[0] if given else None
 
 
 @main.command()
