@@ -229,6 +229,23 @@ def test_a_small_share_is_written_in_digits_not_with_an_exponent_and_reads_back_
     assert [float(t) for t in text.splitlines()[1:]] == values
 
 
+def test_a_number_in_a_column_of_numbers_and_text_is_written_as_in_a_column_of_numbers():
+    # sensitivity.csv's low and high (a share, a level, or a month) read 1.0 and 0.0
+    # where swing, a float column, read 1 and 0
+    from sim.io.files import csv_text
+
+    mixed = pd.Series([1.0, "2025-09", np.nan, 0.1 + 0.2, 1e-06, 0.0], dtype=object)
+    text = csv_text(pd.DataFrame({"low": mixed, "swing": [1.0, 0.0, 2.0, 3.0, 4.0, 5.0]}))
+    assert text.splitlines()[1:] == [
+        "1,1",
+        "2025-09,0",
+        ",2",  # (missing: blank, not nan)
+        "0.30000000000000004,3",
+        "0.000001,4",
+        "0,5",
+    ]
+
+
 def test_month_periods_are_the_same_months_with_and_without_from_ordinals(monkeypatch) -> None:
     # PeriodIndex.from_ordinals came with pandas 2.2; on 2.1, the lowest pandas forcesim
     # allows, every run ended in an internal error (AttributeError)

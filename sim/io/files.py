@@ -1096,7 +1096,8 @@ CSV_ROWS = 50_000
 
 def csv_text(frame: pd.DataFrame, *, header: bool = True) -> str:
     """A table as forcesim writes it to CSV: months ``YYYY-MM``, booleans
-    ``true``/``false``, numbers exact (:func:`float_text`), a blank for a missing value;
+    ``true``/``false``, numbers exact (:func:`float_text`, in a column of numbers and
+    text too), a blank for a missing value;
     the header line first unless ``header`` is False."""
     out = frame.copy()
     for col in out.columns:
@@ -1105,6 +1106,10 @@ def csv_text(frame: pd.DataFrame, *, header: bool = True) -> str:
             out[col] = out[col].astype(str).where(out[col].notna(), None)
         elif out[col].dtype == bool or _booleans(out[col]):
             out[col] = out[col].map({True: "true", False: "false"})
+        elif out[col].dtype == object:  # (floats among text: as in a float column, 1 not 1.0)
+            out[col] = out[col].map(  # (a missing value, NaN, stays blank)
+                lambda v: float_text(v) if isinstance(v, float | np.floating) and v == v else v
+            )
     text = out.to_csv(index=False, header=header, lineterminator="\n", float_format=float_text)
     assert isinstance(text, str)
     return text
