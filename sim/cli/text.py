@@ -17,7 +17,7 @@ from sim.analysis.observed import DISCREPANT, MIN_EFFECTIVE_DRAWS, USED, Assessm
 from sim.analysis.sensitivity import Sensitivity, noise_of
 from sim.analysis.sweep import Sweep
 from sim.io.numbers import exact_percent
-from sim.io.observations import NOT_A_LEVEL, OUT_OF_RANGE, SCORED
+from sim.io.observations import NOT_A_LEVEL, OUT_OF_RANGE, SCORED, TARGET
 from sim.months import format_month, parse_month
 from sim.results import Result, TheaterLevels, key_months
 from sim.scenario import Scenario
@@ -639,10 +639,17 @@ def backtest_lines(bt: Backtest) -> list[str]:
     sc = bt.scenario
     compared = int(bt.table.observations.max()) if len(bt.table) else 0
     n = len(bt.observations)
+    targets = sum(o.kind == TARGET for o in bt.observations)
     lines = [
         f"{sc.id}: backtest of {len(PROFILES)} profiles x {len(bt.variants)} "
-        f"variant{'s' if len(bt.variants) != 1 else ''} against {n} observations "
-        f"({compared} within the scenario's months)",
+        f"variant{'s' if len(bt.variants) != 1 else ''} against {n - targets} "
+        f"observation{'' if n - targets == 1 else 's'} "
+        f"({compared} within the scenario's months)"
+        + (
+            f"; {targets} target{'' if targets == 1 else 's'} drawn, not compared"
+            if targets
+            else ""
+        ),
         "each profile applied to every milestone; errors in troops beyond the "
         "observed range; MAPE in % of the observed level",
     ]

@@ -1107,12 +1107,18 @@ def csv_text(frame: pd.DataFrame, *, header: bool = True) -> str:
         elif out[col].dtype == bool or _booleans(out[col]):
             out[col] = out[col].map({True: "true", False: "false"})
         elif out[col].dtype == object:  # (floats among text: as in a float column, 1 not 1.0)
-            out[col] = out[col].map(  # (a missing value, NaN, stays blank)
-                lambda v: float_text(v) if isinstance(v, float | np.floating) and v == v else v
-            )
+            out[col] = out[col].map(_number_among_text)
     text = out.to_csv(index=False, header=header, lineterminator="\n", float_format=float_text)
     assert isinstance(text, str)
     return text
+
+
+def _number_among_text(value: Any) -> Any:
+    """A cell of a column of numbers and text: a float as :func:`float_text` writes it
+    (a missing value, NaN, stays missing: blank); anything else as it is."""
+    if isinstance(value, float | np.floating) and value == value:
+        return float_text(float(value))
+    return value
 
 
 def _booleans(column: pd.Series) -> bool:
