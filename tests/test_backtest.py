@@ -312,38 +312,37 @@ def test_a_record_of_targets_only_is_refused_as_targets_not_as_out_of_range(writ
     assert "none in range" not in res.output and not (tmp_path / "bt").exists()
 
 
-def test_a_backtest_over_one_month_says_one_month(tmp_path):
-    # "max error 0 troops over 1 months"
-    record = tmp_path / "one.csv"
-    record.write_text(
-        "date,theater,troops_low,troops_high,source,quote\n"
-        "2020-06-18,afghanistan,8600,8600,xinhua-2020-06-19,\n",
-        encoding="utf-8",
-    )
+def _backtest_of(tmp_path: Path, rows: str) -> str:
+    """What ``forcesim backtest`` of the Afghanistan scenario prints against ``rows``
+    (an observations file's header and rows); it exits 0."""
+    record = tmp_path / "record.csv"
+    record.write_text(rows, encoding="utf-8")
     res = CliRunner().invoke(
         main,
         ["backtest", str(AFGHANISTAN), "--observed", str(record), "--out", str(tmp_path / "b")],
     )
     assert res.exit_code == 0, res.output
-    assert " troops over 1 month" in res.output and "over 1 months" not in res.output
+    return res.output
+
+
+def test_a_backtest_over_one_month_says_one_month(tmp_path):
+    # "max error 0 troops over 1 months"
+    out = _backtest_of(
+        tmp_path,
+        "date,theater,troops_low,troops_high,source,quote\n"
+        "2020-06-18,afghanistan,8600,8600,xinhua-2020-06-19,\n",
+    )
+    assert " troops over 1 month" in out and "over 1 months" not in out
 
 
 def test_a_backtest_counts_targets_apart_from_the_observations_it_compares(tmp_path):
     # "against 3 observations (2 within the scenario's months)": one was a target,
     # which a backtest draws and never compares
-    record = tmp_path / "three.csv"
-    record.write_text(
+    out = _backtest_of(
+        tmp_path,
         "date,theater,troops_low,troops_high,kind,source,quote\n"
         "2020-06-18,afghanistan,8600,8600,reported,xinhua-2020-06-19,\n"
         "2020-08-18,afghanistan,8000,9000,reported,xinhua-2020-06-19,\n"
         "2020-06-18,afghanistan,,4500,target,xinhua-2020-06-19,\n",
-        encoding="utf-8",
     )
-    res = CliRunner().invoke(
-        main,
-        ["backtest", str(AFGHANISTAN), "--observed", str(record), "--out", str(tmp_path / "b")],
-    )
-    assert res.exit_code == 0, res.output
-    assert "against 2 observations (2 within the scenario's months); 1 target drawn, not" in (
-        res.output
-    )
+    assert "against 2 observations (2 within the scenario's months); 1 target drawn, not" in out

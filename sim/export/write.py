@@ -29,25 +29,12 @@ from sim.io.files import (
     write_parquet,
     write_record,
 )
+from sim.plotting.common import expect
 from sim.results import PartialResult, Result
 from sim.schema import PROFILES
 from sim.vintages import VintageSeries
 
 TABLE_FORMATS = ("csv", "parquet")
-
-
-def _expect(value: object, kind: type, function: str, made_by: str) -> None:
-    """Refuse what a writer is given when it is not a ``kind`` (a Result where a
-    Comparison is written failed deep inside with an AttributeError).
-
-    Raises
-    ------
-    TypeError
-        Naming ``function``, what it writes and where that comes from (``made_by``)."""
-    if not isinstance(value, kind):
-        raise TypeError(
-            f"{function}() takes a {kind.__name__} (from {made_by}), not {type(value).__name__}"
-        )
 
 
 def write_directory(
@@ -254,7 +241,7 @@ def write_compare(
         holds files forcesim did not write (none is deleted), or another process is
         writing it (:func:`sim.io.files.atomic_directory`).
     """
-    _expect(comparison, Comparison, "write_compare", "sim.compare")
+    expect(comparison, Comparison, "write_compare", "sim.compare")
 
     def fill(tmp: Path) -> dict[str, Any]:
         write_csv(comparison.table, tmp / "compare.csv")
@@ -293,7 +280,7 @@ def write_backtest(bt: Backtest, out_dir: Path, *, argv: list[str] | None = None
         holds files forcesim did not write (none is deleted), or another process is
         writing it (:func:`sim.io.files.atomic_directory`).
     """
-    _expect(bt, Backtest, "write_backtest", "sim.backtest")
+    expect(bt, Backtest, "write_backtest", "sim.backtest")
 
     def fill(tmp: Path) -> dict[str, Any]:
         write_csv(bt.table, tmp / "backtest.csv")
@@ -343,7 +330,7 @@ def write_sweep(sw: Sweep, out_dir: Path, *, argv: list[str] | None = None) -> l
         holds files forcesim did not write (none is deleted), or another process is
         writing it (:func:`sim.io.files.atomic_directory`).
     """
-    _expect(sw, Sweep, "write_sweep", "sim.sweep")
+    expect(sw, Sweep, "write_sweep", "sim.sweep")
     import importlib.util
 
     def fill(tmp: Path) -> dict[str, Any]:
@@ -394,7 +381,7 @@ def write_sensitivity(
         holds files forcesim did not write (none is deleted), or another process is
         writing it (:func:`sim.io.files.atomic_directory`).
     """
-    _expect(sens, Sensitivity, "write_sensitivity", "sim.sensitivity")
+    expect(sens, Sensitivity, "write_sensitivity", "sim.sensitivity")
     stem = "sensitivity" if sens.method == "tenths" else "sobol"
     chart = "tornado" if sens.method == "tenths" else "sobol"
 
@@ -456,7 +443,7 @@ def write_vintages(
     TypeError
         For ``series`` that is not a VintageSeries (from :func:`sim.run_vintages`).
     """
-    _expect(series, VintageSeries, "write_vintages", "sim.run_vintages")
+    expect(series, VintageSeries, "write_vintages", "sim.run_vintages")
     tables = [
         v.result.observed.conditioned.table(v.scenario.id).assign(as_of=v.as_of.isoformat())
         for v in series.vintages
