@@ -1266,9 +1266,10 @@ def atomic_file(
 
     Ctrl-C and SIGTERM wait while ``tmp`` replaces ``target`` and ``then()`` runs (a run
     directory's manifest taking the file in): a file is never in place without it. When
-    ``then()`` fails (a full disk as the manifest is written again), ``target`` is put
-    back as it was (the file it replaced, kept meanwhile under a second temporary name,
-    or none) and the failure is raised. A file written whole outside a directory being
+    ``then()`` fails (a full disk as the manifest is written again), or the move does,
+    ``target`` is left or put back as it was (the file it replaced, kept meanwhile by a
+    hard link or, where none can be made, in memory: :func:`_kept_aside`; or no file)
+    and the failure is raised. A file written whole outside a directory being
     written joins :data:`WRITTEN`, so that an interruption afterwards says so.
 
     Raises
