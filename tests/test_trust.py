@@ -2551,7 +2551,7 @@ def test_a_scenario_number_of_thousands_of_digits_is_refused_at_its_key(tmp_path
     with pytest.raises(sim.ScenarioError) as err:
         sim.load_scenario(path)
     message = str(err.value)
-    assert ": theaters.iraq.initial.value: expected a number of at most 100 digits" in message
+    assert ": theaters.iraq.initial.value: expected a number of at most 4,000 digits" in message
     assert message.endswith("found '99999999999999999999'… (5,000 digits)")
 
 

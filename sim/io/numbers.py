@@ -217,9 +217,10 @@ def exact_percent(share: Fraction) -> str:
 MOST_DIGITS = 40
 
 
-#: the most digits of a whole number forcesim reads: more than any of its limits (a
-#: seed's, 19 digits), well within the 4,300 Python reads as an int before refusing
-MAX_DIGITS = 100
+#: the most digits of a whole number forcesim reads: far more than any of its limits
+#: (a seed's, 19 digits; a longer number is refused by its key's own rule), within the
+#: 4,300 Python reads as an int before refusing
+MAX_DIGITS = 4_000
 
 
 def too_many_digits(text: str) -> tuple[str, str] | None:
@@ -229,7 +230,7 @@ def too_many_digits(text: str) -> tuple[str, str] | None:
     if digits <= MAX_DIGITS:
         return None
     return (
-        f"a number of at most {MAX_DIGITS} digits",
+        f"a number of at most {MAX_DIGITS:,} digits",
         f"{text.strip()[:20]!r}… ({digits:,} digits)",
     )
 
