@@ -197,6 +197,28 @@ ALTERNATIVES: dict[Any, dict[str, tuple[str, ...]]] = {
 }
 
 
+#: what an empty ``sources`` list is refused for where the scenario it merges onto
+#: has sources (a variant's overrides, a ``--set``, a file that extends another)
+EMPTY_SOURCES = (
+    "sources to add, or to replace by id (they merge onto the scenario's, so an empty "
+    "list removes none; a source no number cites is only listed)"
+)
+#: an empty list, as refused
+EMPTY_LIST = "[] (an empty list)"
+
+
+def empty_sources(base: Any, over: Any) -> bool:
+    """Whether ``over`` (a mapping of scenario keys merged onto ``base``'s) gives an
+    empty ``sources`` list where ``base`` has sources: merged by id, it changes
+    nothing."""
+    return (
+        isinstance(over, dict)
+        and over.get("sources") == []
+        and isinstance(base, dict)
+        and bool(base.get("sources"))
+    )
+
+
 def _by_id(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, dict) and "id" in v for v in value)
 
@@ -263,6 +285,8 @@ def read_with_extends(
             f"{parent_ref!r}, a YAML file with none of these keys",
         )
     child = {k: v for k, v in data.items() if k != "extends"}
+    if empty_sources(parent_data, child):
+        raise loc.error(("sources",), EMPTY_SOURCES, EMPTY_LIST)
     merged = deep_merge(parent_data, child)
     merged.pop("extends", None)
     # (its sources among the parent's, merged by id: an error names them as it numbers them)
@@ -486,9 +510,10 @@ def refuse_scenario_own(
 ) -> None:
     """Refuse, in variant ``name``'s ``overrides``, a value that every output reads from
     the base scenario and would leave as it is (accepted, then ignored): the scenario's
-    title, description or as-of date (:data:`SCENARIO_OWN`), and the name of a theater
-    or site the base has, given otherwise. (A variant's ``sources`` merge by id onto the
-    base's: the sources its own numbers cite.)
+    title, description or as-of date (:data:`SCENARIO_OWN`), the name of a theater
+    or site the base has, given otherwise, and an empty ``sources`` list where the
+    base has sources (a variant's ``sources`` merge by id onto the base's: the sources
+    its own numbers cite; :func:`empty_sources`).
 
     ``locator``: the variant's (:meth:`Locator.under` its overrides), so that key paths
     are those of the resolved variant. Raises ``ScenarioError`` at the key in the
@@ -504,6 +529,8 @@ def refuse_scenario_own(
                 f"the key {key!r}",
                 key=True,
             )
+    if empty_sources({"sources": base.sources}, overrides):
+        raise locator.error(("sources",), EMPTY_SOURCES, EMPTY_LIST)
     theaters = overrides.get("theaters")
     if not isinstance(theaters, dict):
         return

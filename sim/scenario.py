@@ -17,11 +17,14 @@ from sim.io.observation_csv import read_observations
 from sim.io.observations import ObservationSet
 from sim.io.yamlio import MAX_DEPTH, value_at
 from sim.loader import (
+    EMPTY_LIST,
+    EMPTY_SOURCES,
     SCENARIO_OWN,
     Locator,
     Resolved,
     check_scenario_observations,
     deep_merge,
+    empty_sources,
     read_with_extends,
     resolve_variants,
     select_variants,
@@ -308,8 +311,9 @@ class Scenario:
             As for a variant's ``overrides``: an unknown key (with a suggestion), a
             bad value, or a key a variant may not set (``variants``, ``extends``,
             ``id``, ``observations``; with variants, also the scenario's own ``title``,
-            ``description`` and ``as_of``, and a new name for a theater or site), at
-            ``ORIGIN:1:1`` with the key path.
+            ``description`` and ``as_of``, and a new name for a theater or site; an
+            empty ``sources`` list, which would remove none), at ``ORIGIN:1:1`` with the
+            key path.
 
         Examples
         --------
@@ -326,7 +330,7 @@ class Scenario:
                 file="<arguments>",
                 path="written",
             )
-        for key, _ in items:
+        for key, value in items:
             parts = tuple(str(key).split("."))
             if not key or not all(parts):
                 raise ScenarioError(
@@ -345,6 +349,10 @@ class Scenario:
                     line=1,
                     col=1,
                     path=str(key),
+                )
+            if parts == ("sources",) and empty_sources(self.raw, {"sources": value}):
+                raise ScenarioError(
+                    EMPTY_SOURCES, EMPTY_LIST, file=origin, line=1, col=1, path=str(key)
                 )
             if self.doc.variants and parts[0] in SCENARIO_OWN:
                 raise ScenarioError(

@@ -844,3 +844,46 @@ def test_set_of_the_scenarios_title_is_refused_before_any_output(tmp_path):
 def test_set_of_the_title_of_a_scenario_without_variants_changes_its_title(write):
     sc = load_scenario(write()).with_settings({"title": "Renamed"})
     assert sc.title == "Renamed"
+
+
+SOURCED = {"sources": [{"id": "rep", "title": "A report", "url": "https://example.org/r"}]}
+
+
+def test_an_empty_sources_list_in_a_variant_is_refused_at_its_key(write):
+    doc = make_doc(
+        **SOURCED,
+        variants={"v": {"description": "v", "overrides": {"sources": []}}},
+    )
+    path = write(doc)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    got = err.value
+    assert got.path == "variants.v.overrides.sources"
+    text = path.read_text()
+    assert got.line == line_of(text, "sources: []")
+    assert got.col == col_of(text, "[]")
+    assert got.found == "[] (an empty list)"
+    assert "an empty list removes none" in got.expected
+
+
+def test_an_empty_sources_list_in_a_file_that_extends_is_refused(write):
+    write(make_doc(**SOURCED), name="base.yaml")
+    child = write("extends: base.yaml\nid: child\nsources: []\n", name="child.yaml")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(child)
+    assert (err.value.file, err.value.line, err.value.path) == (str(child), 3, "sources")
+
+
+def test_set_of_an_empty_sources_list_is_refused_and_a_new_source_is_added(write):
+    sc = load_scenario(write(make_doc(**SOURCED)))
+    with pytest.raises(ScenarioError) as err:
+        sc.with_settings({"sources": []})
+    assert (err.value.file, err.value.path) == ("<overrides>", "sources")
+    more = sc.with_settings({"sources": [{"id": "new", "title": "Another", "url": "https://e.org"}]})
+    assert [s.id for s in more.doc.sources] == ["rep", "new"]
+
+
+def test_an_empty_sources_list_where_the_base_has_none_is_accepted(write):
+    write(make_doc(), name="base.yaml")
+    child = write("extends: base.yaml\nid: child\nsources: []\n", name="child.yaml")
+    assert load_scenario(child).doc.sources == []
