@@ -337,8 +337,9 @@ def validation_error(
                 break
     path = root + loc
     kind, ctx, found_value = err["type"], err.get("ctx") or {}, err.get("input")
-    found = locator.written(path, found_value)
-    key = False
+    # (a mapping's key broke its rule, "variants.On Time": placed at the key and quoted)
+    key = tuple(err["loc"])[-1:] == ("[key]",)
+    found = repr(found_value) if key else locator.written(path, found_value)
     if kind == "unknown_key":
         path = path + (ctx["key"],)
         expected = "one of " + ", ".join(ctx["allowed"])
@@ -396,7 +397,7 @@ def validation_error(
         # its start as the file wrote it (or as set in code), and the text's own length
         shown = describe(text if text is not None else found_value)
         found = f"{shown} ({len(found_value):,} characters)"
-    elif text is not None and kind not in ("unknown_key", "missing", "missing_initial"):
+    elif text is not None and not key and kind != "missing_initial":
         # quote the scalar as the file wrote it, and say what to write instead
         found = written(text) + _hint(kind, expected, text, found_value)
     return locator.error(path, expected, found, key=key)

@@ -887,3 +887,14 @@ def test_an_empty_sources_list_where_the_base_has_none_is_accepted(write):
     write(make_doc(), name="base.yaml")
     child = write("extends: base.yaml\nid: child\nsources: []\n", name="child.yaml")
     assert load_scenario(child).doc.sources == []
+
+
+def test_a_bad_id_is_placed_at_its_key_and_quoted_as_written(write):
+    doc = make_doc(theaters={"alpha": {"initial": 1000}, "Big Base": {"initial": 7}})
+    path = write(doc)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    text = path.read_text()
+    assert (err.value.line, err.value.col) == (line_of(text, "Big Base"), col_of(text, "Big Base"))
+    assert err.value.path == "theaters.Big Base"
+    assert err.value.found == "'Big Base'"
