@@ -165,6 +165,18 @@ def describe(value: object, limit: int = 60) -> str:
     return text
 
 
+def quoted_short(
+    text: str, limit: int = 40, *, size: int | None = None, unit: str = "characters"
+) -> str:
+    """``text`` quoted whole when it has at most ``limit`` characters, else its first
+    ``limit // 2`` quoted and how long it is (``size``, default its length, in
+    ``unit``): ``'1000000000'… (5,001 characters)``, for a line that quotes what was
+    written without pages of it."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[: limit // 2]!r}… ({len(text) if size is None else size:,} {unit})"
+
+
 def flag_argument(value: object, name: str, *, none: bool = False) -> None:
     """Refuse a flag of a public function that is not ``True`` or ``False`` (nor
     ``None``, when ``none``): ``condition="no"`` would have been taken as true.

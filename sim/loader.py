@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 
 from sim.checks import check_scenario, unused_inputs
-from sim.errors import ScenarioError, ScenarioWarning, describe, nearest
+from sim.errors import ScenarioError, ScenarioWarning, describe, nearest, quoted_short
 from sim.io.files import not_a_file
 from sim.io.numbers import number_hint, plain_number
 from sim.io.observation_csv import read_observations
@@ -395,8 +395,7 @@ def validation_error(
     text = locator.text(path)
     if kind in ("string_too_short", "string_too_long") and isinstance(found_value, str):
         # its start as the file wrote it (or as set in code), and the text's own length
-        shown = describe(text if text is not None else found_value)
-        found = f"{shown} ({len(found_value):,} characters)"
+        found = quoted_short(text if text is not None else found_value, 120, size=len(found_value))
     elif text is not None and not key and kind != "missing_initial":
         # quote the scalar as the file wrote it, and say what to write instead
         found = written(text) + _hint(kind, expected, text, found_value)

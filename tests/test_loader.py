@@ -879,7 +879,9 @@ def test_set_of_an_empty_sources_list_is_refused_and_a_new_source_is_added(write
     with pytest.raises(ScenarioError) as err:
         sc.with_settings({"sources": []})
     assert (err.value.file, err.value.path) == ("<overrides>", "sources")
-    more = sc.with_settings({"sources": [{"id": "new", "title": "Another", "url": "https://e.org"}]})
+    more = sc.with_settings(
+        {"sources": [{"id": "new", "title": "Another", "url": "https://e.org"}]}
+    )
     assert [s.id for s in more.doc.sources] == ["rep", "new"]
 
 

@@ -2572,3 +2572,33 @@ def test_a_sweep_range_is_read_exactly_however_many_digits_it_has(written, found
     with pytest.raises(sim.ScenarioError) as err:
         parse_axis(f"announcement.delay={written}")
     assert found in str(err.value), err.value
+
+
+def test_a_sweep_range_of_thousands_of_digits_is_one_line_not_a_traceback(tmp_path):
+    # "internal error: ValueError: Exceeds the limit (4300 digits)" at the range's value
+    out = tmp_path / "s"
+    res = CliRunner().invoke(
+        main, ["sweep", str(DEFAULT), "--set", f"announcement.delay={LONG}..{LONG}", "-o", str(out)]
+    )
+    assert res.exit_code == 2, res.output
+    assert res.stderr.count("\n") == 1, res.stderr
+    assert "announcement.delay: expected a number of at most 4,000 digits" in res.stderr
+    assert "9999999999'… (5,000 digits)" in res.stderr and len(res.stderr) < 400
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("written", "value"),
+    [
+        ("0.12345678901234567891..0.12345678901234567891", "0.12345678901234567891"),
+        ("0..0.20000000000000000002:0.10000000000000000001", "0.10000000000000000001"),
+    ],
+)
+def test_a_sweep_range_value_a_float_cannot_hold_is_refused_not_rounded(written, value):
+    from sim.io.settings import parse_axis
+
+    # each ran the float nearest the value, which differs from the value the range names
+    with pytest.raises(sim.ScenarioError) as err:
+        parse_axis(f"announcement.delay={written}")
+    assert err.value.expected.startswith("a number a 64-bit float holds as written")
+    assert err.value.found.startswith(f"{value!r} in {written!r}, which would be read as ")

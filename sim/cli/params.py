@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from sim.errors import quoted_short
+
 MAX_DRAWS = 100_000_000  # as sim.analysis.ensemble.MAX_DRAWS (checked in the tests)
 
 
@@ -28,7 +30,7 @@ class WholeNumber(click.IntRange):
         numeric = hint is not None or any(c.isdigit() for c in text)
         if numeric and not re.fullmatch(r"[-+]?(0|[1-9][0-9]*)", text):
             self.fail(
-                f"expected a whole number as plain digits, found {value!r}"
+                f"expected a whole number as plain digits, found {quoted_short(value)}"
                 + (f" ({hint})" if hint else ""),
                 param,
                 ctx,
@@ -36,9 +38,9 @@ class WholeNumber(click.IntRange):
         low, high = self.min, self.max
         if isinstance(value, str) and not numeric:  # (click would say "not a valid integer")
             self.fail(
-                f"expected a whole number from {low:,} to {high:,}, found {value!r}"
+                f"expected a whole number from {low:,} to {high:,}, found {quoted_short(value)}"
                 if low is not None and high is not None
-                else f"expected a whole number as plain digits, found {value!r}",
+                else f"expected a whole number as plain digits, found {quoted_short(value)}",
                 param,
                 ctx,
             )
@@ -52,17 +54,11 @@ class WholeNumber(click.IntRange):
             and (digits > len(f"{max(abs(low), abs(high))}") or not low <= int(text) <= high)
         ):
             self.fail(  # (click's own message quotes int(text), not the text)
-                f"expected a whole number from {low:,} to {high:,}, found {_quoted(value)}",
+                f"expected a whole number from {low:,} to {high:,}, found {quoted_short(value)}",
                 param,
                 ctx,
             )
         return super().convert(value, param, ctx)
-
-
-def _quoted(value: str) -> str:
-    """``value`` quoted, or, past 40 characters, its start and how long it is."""
-    text = value.strip()
-    return repr(value) if len(text) <= 40 else f"{text[:20]!r}… ({len(text):,} characters)"
 
 
 class OneOf(click.Choice):
@@ -276,7 +272,7 @@ class Workers(WholeNumber):
             self.fail(
                 f"expected a whole number from 1 to {self.max:,} ({self.per_cpu} per CPU "
                 f"of the {self.cpus:,} this machine gives forcesim: each worker is a "
-                f"process), found {_quoted(value)}",
+                f"process), found {quoted_short(value)}",
                 param,
                 ctx,
             )

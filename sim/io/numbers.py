@@ -19,6 +19,8 @@ import re
 from decimal import Decimal
 from fractions import Fraction
 
+from sim.errors import quoted_short
+
 #: plain decimal: digits without a leading zero, an optional fraction (``.5`` and ``5.`` too)
 PLAIN_DECIMAL = re.compile(r"^[-+]?(0|[1-9][0-9]*)(\.[0-9]*)?$|^[-+]?\.[0-9]+$")
 #: a whole number with a thousands separator: ``2.500``, ``1,250,000``, ``2 500``
@@ -231,7 +233,7 @@ def too_many_digits(text: str) -> tuple[str, str] | None:
         return None
     return (
         f"a number of at most {MAX_DIGITS:,} digits",
-        f"{text.strip()[:20]!r}… ({digits:,} digits)",
+        quoted_short(text.strip(), size=digits, unit="digits"),
     )
 
 

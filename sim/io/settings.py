@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from decimal import MAX_EMAX, MIN_EMIN, Decimal, localcontext
 from typing import Any
 
-from sim.errors import ScenarioError
-from sim.io.numbers import form_hint
+from sim.errors import ScenarioError, quoted_short
+from sim.io.numbers import EXACT_EXPECTED, form_hint, inexact, too_many_digits
 from sim.io.yamlio import parse_yaml
 
 COMMAND_LINE = "<command line>"
@@ -202,21 +202,30 @@ def _expanded(key: str, text: str, m: re.Match[str], digits: int) -> list[Settin
     counted = (hi - lo) / step + 1  # (exact: a whole number, checked above)
     if counted > MAX_POINTS:
         many = f"{counted:,f}" if counted.adjusted() < 30 else f"about 10^{counted.adjusted()}"
-        raise _error(key, f"at most {MAX_POINTS:,} values", f"{many} in {_cut(text)}")
+        raise _error(
+            key, f"at most {MAX_POINTS:,} values", f"{many} in {quoted_short(text.strip(), 80)}"
+        )
     count = int(counted)
     whole = all(d == d.to_integral_value() for d in (lo, step))
+    if whole:  # (Python reads no more than 4,300 digits as an int)
+        for bound in (m.group(1), m.group(2)):
+            long = too_many_digits(bound.partition(".")[0])
+            if long is not None:
+                raise _error(key, *long)
     out = []
     for i in range(count):
         d = lo + i * step
+        if not whole and (read := inexact(format(d, "f"))) is not None:
+            # (0..1:0.12345678901234567891 ran a value other than the one it names)
+            raise _error(
+                key,
+                EXACT_EXPECTED,
+                f"{format(d, 'f')!r} in {quoted_short(text.strip(), 80)}, "
+                f"which would be read as {read}",
+            )
         value: Any = int(d) if whole else float(d)
         out.append(Setting(key, value, str(value), {(): text.strip()}))
     return out
-
-
-def _cut(text: str) -> str:
-    """``text`` quoted, or, past 80 characters, its start and how long it is."""
-    t = text.strip()
-    return repr(t) if len(t) <= 80 else f"{t[:40]!r}… ({len(t):,} characters)"
 
 
 def parse_axis(text: str) -> tuple[str, list[Setting]]:
