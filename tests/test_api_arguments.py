@@ -527,6 +527,9 @@ def test_an_executor_that_is_not_one_open_executor_returns_is_a_type_error(
         sim.run(scenario, ["on-time"], draws=200, seed=1, executor=executor)
     with pytest.raises(TypeError, match=r"not " + type(executor).__name__):
         sim.compare(scenario, "on-time", "slip-6", draws=200, seed=1, executor=executor)
+    # (refused before the draws are checked or the variants planned, as run refuses it)
+    with pytest.raises(TypeError, match=r"not " + type(executor).__name__):
+        sim.compare(scenario, "on-time", "slip-6", draws=0, seed=1, executor=executor)
 
 
 def test_a_chart_takes_the_path_of_an_observations_file_as_run_does(

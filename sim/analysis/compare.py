@@ -28,7 +28,13 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from sim.analysis.accumulator import BLOCK_BYTES, FEW_DRAWS, _whole_inputs
-from sim.analysis.chunks import DEFAULT_CHUNK, Executor, consume_all, progress_bar
+from sim.analysis.chunks import (
+    DEFAULT_CHUNK,
+    Executor,
+    consume_all,
+    executor_argument,
+    progress_bar,
+)
 from sim.analysis.ensemble import check_args
 from sim.analysis.stretches import HeldStretches
 from sim.analysis.summaries import (
@@ -168,7 +174,7 @@ def compare(
     ----------
     scenario : Scenario or path
     a, b : str
-        Variant names (the same name twice gives all-zero differences).
+        Variant names, two different ones.
     draws : int
         Number of paired draws (1 to 100,000,000).
     seed : int
@@ -226,8 +232,9 @@ def _compare(
     progress: bool | None,
     executor: Executor | None = None,
 ) -> Comparison:
-    for name in (a, b):
-        scenario.select([name])  # unknown names raise ScenarioError with a suggestion
+    """:func:`compare` of two known variants of ``scenario`` (the same one twice gives
+    all-zero differences: the pairing's own check)."""
+    executor_argument(executor)  # (before planning: consume_all checks it only when run)
     draws, seed = check_args(draws, seed, chunk)
     pa, pb = scenario.plan(a), scenario.plan(b)
     if chunk is None:  # the stepper holds a few (draws, tracks, months) arrays per variant
