@@ -139,14 +139,7 @@ def schema() -> None:
 
 @main.command()
 @click.argument("file", type=PathName())
-@click.option(
-    "--variant",
-    "-v",
-    "variants",
-    metavar="NAME",
-    multiple=True,
-    help="List the numbers of this variant.",
-)
+@variant_option("List the numbers of this variant.")
 @friendly
 def sources(file: str, variants: tuple[str, ...]) -> None:
     """List every number in FILE with the source it cites or the assumption behind it:
@@ -259,13 +252,13 @@ def list_(directory: str | None) -> None:
 
 @main.command()
 @click.argument("file", type=PathName())
-@click.option("--variant", "-v", metavar="NAME", multiple=True, help="Show this variant resolved.")
+@variant_option("Show this variant resolved.")
 @friendly
-def show(file: str, variant: tuple[str, ...]) -> None:
+def show(file: str, variants: tuple[str, ...]) -> None:
     """Print FILE resolved (after extends and a variant's overrides) as YAML."""
     from sim.scenario import load_scenario
 
-    name = _one_variant(variant)
+    name = _one_variant(variants)
     sc = load_scenario(file)
     click.echo(sc.to_yaml(name), nl=False)
 
