@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
+import fractions
 import warnings as _warnings
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from sim.errors import ScenarioError, ScenarioWarning, describe
@@ -322,7 +325,7 @@ class Scenario:
         items = list(settings.items()) if isinstance(settings, Mapping) else list(settings)
         # numbers from numpy (np.arange) are set as the Python numbers they hold, as
         # with_overrides takes them
-        items = [(key, from_code(value)) for key, value in items]
+        items = [(key, from_code(value, (str(key),), origin)) for key, value in items]
         if written is not None and len(written) != len(items):
             raise ScenarioError(
                 "the text of each setting's value as written, one mapping per setting",
@@ -644,10 +647,6 @@ def from_code(value: Any, path: tuple[Any, ...] = (), origin: str = "<overrides>
 
 def _plain_data(value: Any, path: tuple[Any, ...], origin: str, inside: list[int]) -> Any:
     """:func:`from_code`, ``inside`` the ids of the containers around ``value``."""
-    import decimal
-    import fractions
-
-    import numpy as np
 
     def refuse(expected: str, found: str) -> ScenarioError:
         where = ".".join(str(p) for p in path) or "(overrides)"

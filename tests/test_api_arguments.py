@@ -627,6 +627,16 @@ def test_overrides_that_hold_themselves_or_a_set_are_refused_at_their_key(
         scenario.with_overrides({"announcement": {"delay": {"uniform": {0, 3}, "assumption": "a"}}})
 
 
+def test_a_set_in_with_settings_or_sweep_is_refused_naming_its_key(scenario: sim.Scenario) -> None:
+    # "(overrides): expected a list ...": the key the set was given for was left out
+    with pytest.raises(sim.ScenarioError) as err:
+        scenario.with_settings({"announcement.delay": {1, 2}})
+    assert (err.value.file, err.value.path) == ("<overrides>", "announcement.delay")
+    with pytest.raises(sim.ScenarioError) as err:
+        sim.sweep(scenario, {"announcement.delay": [{1, 2}]}, draws=10, seed=1)
+    assert err.value.path == "announcement.delay.0" and err.value.found == "a set"
+
+
 def test_a_decimal_or_fraction_in_overrides_is_the_number_it_is_exactly(
     scenario: sim.Scenario,
 ) -> None:

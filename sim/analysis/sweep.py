@@ -218,7 +218,7 @@ def sweep(
                 path="(sweep)",
             )
     keys = [str(k) for k, _ in pairs]
-    values = [from_code(list(v)) for _, v in pairs]  # numpy numbers as Python's
+    values = [from_code(list(v), (str(k),), origin) for k, v in pairs]  # numpy numbers as Python's
     texts = (
         [list(t) for t in labels] if labels is not None else [[str(x) for x in v] for v in values]
     )
