@@ -111,7 +111,6 @@ def write_run(
     if unknown or not formats:
         raise ValueError(f"expected formats among {', '.join(TABLE_FORMATS)}, found {formats!r}")
     refuse_changed(result)
-    out_dir = path_argument(out_dir, "an output directory", "out_dir", "write_run")
 
     def fill(tmp: Path) -> dict[str, Any]:
         for name, frame in _run_tables(result).items():

@@ -1323,10 +1323,10 @@ def atomic_file(
         ) from None
     except BaseException:
         if not replaced:
-            with contextlib.suppress(OSError):  # (none made, where the parent is a file)
-                tmp.unlink()
-                if isinstance(aside, Path):
-                    aside.unlink()
+            for leftover in (tmp, aside):  # (the file replaced, kept by a second name)
+                if isinstance(leftover, Path):
+                    with contextlib.suppress(OSError):  # (none made, where the parent is a file)
+                        leftover.unlink()
             unmake(made)
         raise
 
