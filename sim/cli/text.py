@@ -119,18 +119,18 @@ def run_lines(result: Result, levels: TheaterLevels | None = None) -> list[str]:
     residuals = any(p.residuals for p in result.plans.values())
     notes = ["met: the target reached; a residual presence that stays raises the target"]
     ms = result.milestones
-    if (
+    weighted = bool(
         "p_met_conditioned" in ms.columns
         and ms.p_met_conditioned[ms.variant.isin(variants)].notna().any()
-    ):
+    )
+    if weighted:
         notes.append("weighted: p with the draws weighted by the reports known")
     notes = notes[0 if residuals else 1 :]
     marks = {v: _milestone_marks(result, v) for v in variants}
     if any("±" in m for v in variants for m in marks[v]):
-        weighing = any("weighted" in note for note in notes)
         notes.append(
             "±: one Monte Carlo standard error, √(p(1−p)/n), n the draws"
-            + (" (the effective draws, weighted)" if weighing else "")
+            + (" (the effective draws, weighted)" if weighted else "")
             + ", shown where it reaches 0.005"
         )
     head = f"milestones ({'; '.join(notes)})" if notes else "milestones"

@@ -171,18 +171,7 @@ def report_html(
     chosen = _chosen_variants(run_dir, record, variants)
     asked = _names(theaters, "theaters") or None
     result = rebuild_scored(run_dir, record, chosen, asked)  # (their rows alone read)
-    known = _run_series(result, chosen)
-    every = _run_series(result)
-    lacking = [n for n in asked or () if n in every and n not in known]
-    if chosen is not None and lacking:  # (a site only variants not chosen have: no rows)
-        raise ScenarioError(
-            f"theaters and sites the variants chosen have ({_and(chosen)} in {run_dir}: "
-            f"{', '.join(known)})",
-            ", ".join(repr(n) for n in lacking) + ", which only other variants have",
-            file="<arguments>",
-            path="theaters",
-        )
-    series = _chosen_series(run_dir, every, asked)
+    series = _chosen_series(run_dir, result, chosen, asked)
     observed = read_table(run_dir, "observed") if has_table(run_dir, "observed") else None
     return Page(result, record, observed, variants=chosen, theaters=series).html()
 
@@ -240,14 +229,25 @@ def _run_series(result: Result, variants: list[str] | None = None) -> list[str]:
 
 
 def _chosen_series(
-    run_dir: Path, known: list[str], theaters: Iterable[str] | str | None
+    run_dir: Path, result: Result, chosen: list[str] | None, asked: list[str] | None
 ) -> list[str] | None:
-    """The theaters and sites chosen, checked against the run's ``known`` ones; None
-    for every one."""
-    asked = _names(theaters, "theaters")
+    """The theaters and sites ``asked``, checked against those of the run's ``result``
+    and, of them, those the ``chosen`` variants have (a site only other variants have
+    has no rows to show); None for every one."""
     if not asked:
         return None
-    refuse_unknown(run_dir, "theaters", "theaters and sites", known, asked)
+    every = _run_series(result)
+    refuse_unknown(run_dir, "theaters", "theaters and sites", every, asked)
+    known = _run_series(result, chosen)
+    lacking = [n for n in asked if n not in known]
+    if chosen is not None and lacking:
+        raise ScenarioError(
+            f"theaters and sites the variants chosen have ({_and(chosen)} in {run_dir}: "
+            f"{', '.join(known)})",
+            ", ".join(repr(n) for n in lacking) + ", which only other variants have",
+            file="<arguments>",
+            path="theaters",
+        )
     return asked
 
 
