@@ -456,10 +456,14 @@ def _run_around(folder: Path) -> Path | None:
     """The run directory forcesim wrote (a signed ``run.json``, not another tool's) that
     is ``folder`` or holds it, nearest first; None when none does. Folders not made yet
     are skipped."""
-    # (as written first, so that a message names it so; then above where it starts)
+    # (as written first, so that a message names it so; then above where it starts,
+    # each folder read once)
+    seen: set[str] = set()
     for place in (folder, *folder.parents, *folder.resolve().parents):
-        if place.is_dir() and read_manifest(place) is not None:
+        where = os.path.abspath(place)
+        if where not in seen and read_manifest(place) is not None:
             return place
+        seen.add(where)
     return None
 
 
