@@ -8,6 +8,7 @@ import hashlib
 import json
 import re
 import struct
+import subprocess
 import sys
 from pathlib import Path
 
@@ -1367,3 +1368,14 @@ def test_show_and_sources_refuse_two_variants_rather_than_keep_the_last(command)
         res.stderr
     )
     assert CliRunner().invoke(main, [command, str(DEFAULT_SCENARIO), "-v", "slip-3"]).exit_code == 0
+
+
+def test_run_help_loads_neither_numpy_nor_pandas():
+    # --workers stated its range by importing sim.analysis.distributed, and numpy with it
+    code = (
+        "import sys; from click.testing import CliRunner; from sim.cli import main; "
+        "r = CliRunner().invoke(main, ['run', '--help']); assert r.exit_code == 0, r.output; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'numpy', 'pandas', 'matplotlib'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

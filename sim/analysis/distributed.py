@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.analysis.heap import keep_freed_memory
+from sim.analysis.workers import WORKERS_PER_CPU, cpus_given
 from sim.errors import ScenarioError
 from sim.io.settings import COMMAND_LINE
 
@@ -211,19 +212,6 @@ def _check_workers(
             file=COMMAND_LINE,
             path=flag,
         ) from None
-
-
-#: local workers per CPU of the machine at most: each is a process, and 256 of them on
-#: two CPUs took over 900 s for 300 draws, printing Dask's warnings by the hundred
-WORKERS_PER_CPU = 4
-
-
-def cpus_given() -> int:
-    """The CPUs this process may use (at least 1)."""
-    import os
-
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    return max(1, cpus or os.cpu_count() or 1)
 
 
 def _check_workers_argument(workers: object) -> None:

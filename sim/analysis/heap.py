@@ -28,10 +28,10 @@ import ctypes
 import mmap
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from numpy.typing import NDArray
+if TYPE_CHECKING:  # (numpy loads where arrays are made: the command line starts without it)
+    from numpy.typing import NDArray
 
 #: blocks up to this size come from the heap, not fresh pages (bytes)
 MMAP_THRESHOLD = 32 << 20
@@ -220,6 +220,8 @@ def lazy_zeros(shape: tuple[int, ...], dtype: Any) -> NDArray[Any]:
     Never raises but as ``np.zeros`` does.
     """
     advise = _advise()
+    import numpy as np
+
     size = int(np.prod(shape)) * np.dtype(dtype).itemsize
     if not advise or size < LAZY_FROM:
         return np.zeros(shape, dtype)

@@ -257,11 +257,11 @@ def apply_settings(scenario: Any, texts: tuple[str, ...], variants: list[str]) -
 
 
 class Workers(WholeNumber):
-    """``--workers N``: 1 to :data:`sim.analysis.distributed.WORKERS_PER_CPU` per CPU
+    """``--workers N``: 1 to :data:`sim.analysis.workers.WORKERS_PER_CPU` per CPU
     this process may use."""
 
     def __init__(self) -> None:
-        from sim.analysis.distributed import WORKERS_PER_CPU, cpus_given
+        from sim.analysis.workers import WORKERS_PER_CPU, cpus_given
 
         self.cpus, self.per_cpu = cpus_given(), WORKERS_PER_CPU
         super().__init__(1, WORKERS_PER_CPU * self.cpus)

@@ -38,7 +38,9 @@ TABLE_FORMATS = ("csv", "parquet")
 
 
 def write_directory(
-    out_dir: Path, fill: Callable[[Path], dict[str, Any]], function: str = "write_directory"
+    out_dir: str | Path,
+    fill: Callable[[Path], dict[str, Any]],
+    function: str = "write_directory",
 ) -> list[Path]:
     """Write a directory whole or not at all: ``fill(tmp)`` writes the files into a
     temporary directory and returns the ``run.json`` record, which gets the signed
