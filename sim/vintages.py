@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.conditioning import the_latest
-from sim.analysis.observed import observe_ensemble
+from sim.analysis.observed import CONDITION_ADVICE, observe_ensemble
 from sim.analysis.scores import band, band_share, crps, interval_score, percentile
 from sim.analysis.summaries import rounded
 from sim.errors import ScenarioError
@@ -212,6 +212,13 @@ class VintageSeries:
         )
 
 
+#: what a vintage refused for the memory of its conditioning may do instead
+VINTAGE_ADVICE = (
+    "widen --tolerance, or leave out of --observed some reports dated on or before the "
+    "vintage (each vintage is conditioned on every report known on its date)"
+)
+
+
 def run_vintages(
     scenarios: Iterable[Scenario],
     observations: ObservationSet | str | Path,
@@ -343,18 +350,25 @@ def run_vintages(
             skipped.append((sc.id, when))
             continue
         base = run(sc, names)
-        result = observe_ensemble(
-            base,
-            observations,
-            tolerance,
-            draws=draws,
-            seed=seed,
-            condition=True,
-            as_of=when,
-            error=error,
-            chunk=chunk,
-            progress=progress,
-        )
+        try:
+            result = observe_ensemble(
+                base,
+                observations,
+                tolerance,
+                draws=draws,
+                seed=seed,
+                condition=True,
+                as_of=when,
+                error=error,
+                chunk=chunk,
+                progress=progress,
+            )
+        except ScenarioError as exc:  # (vintages have no --as-of and always condition)
+            if not exc.found.endswith(CONDITION_ADVICE):
+                raise
+            raise exc.with_found(
+                exc.found.removesuffix(CONDITION_ADVICE) + VINTAGE_ADVICE
+            ) from None
         vintage = Vintage(sc, when, result)
         runs.append(vintage)
         cond = result.observed.conditioned

@@ -1035,6 +1035,9 @@ def test_a_vintage_refused_for_too_many_counts_of_misses_is_named_with_its_date(
         r"reports counted as of 2024-0[36]-\d\d, ",
         line,
     ), line
+    # (vintages have neither --as-of nor a run without --condition: those were offered)
+    assert "--as-of" not in line and "--condition" not in line, line
+    assert line.endswith("each vintage is conditioned on every report known on its date)"), line
 
 
 def test_a_vintage_dated_outside_its_calendar_is_refused_at_its_as_of_line(write, tmp_path):

@@ -848,8 +848,7 @@ class Scoring:
                 f"{max(self.used(v) for v in self.names):,} reports counted"
                 + ("" if self.as_of is None else f" as of {self.as_of.isoformat()}")
                 + ", "
-                f"{_size(e.size)} of counts; condition on fewer reports (an earlier "
-                "--as-of), widen --tolerance, or score them without --condition"
+                f"{_size(e.size)} of counts; {CONDITION_ADVICE}"
             )
         return ScenarioError(
             expected, found, file=self.observations.origin, line=1, col=1, path="(rows)"
@@ -1089,6 +1088,13 @@ def _observer(
     too large to count level by level, :class:`~sim.analysis.conditioning.LevelTally`),
     its checks made now (a picklable maker, for :func:`sim.analysis.chunks.consume_all`)."""
     return observer_of(plan, milestones, checks_for(plan, observations, tol, as_of), condition)
+
+
+#: what a conditioning refused for its memory may do instead, as ``forcesim run`` is told
+CONDITION_ADVICE = (
+    "condition on fewer reports (an earlier --as-of), widen --tolerance, or score them "
+    "without --condition"
+)
 
 
 class _Slots(Mapping[str, int]):
