@@ -165,6 +165,19 @@ def describe(value: object, limit: int = 60) -> str:
     return text
 
 
+#: the most names a line lists of those a thing may be (a scenario may have 1,000 sites)
+LISTED = 20
+
+
+def listed(names: Sequence[str], most: int = LISTED) -> str:
+    """``names`` joined by commas, or past ``most`` of them the first ``most`` and how
+    many more: ``a, b, c (and 980 more)``, so that one line stays a line."""
+    names = list(names)
+    if len(names) <= most:
+        return ", ".join(names)
+    return f"{', '.join(names[:most])} (and {len(names) - most:,} more)"
+
+
 def quoted_short(
     text: str, limit: int = 40, *, size: int | None = None, unit: str = "characters"
 ) -> str:

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 
 from sim.checks import check_scenario, unused_inputs
-from sim.errors import ScenarioError, ScenarioWarning, describe, nearest, quoted_short
+from sim.errors import ScenarioError, ScenarioWarning, describe, listed, nearest, quoted_short
 from sim.io.files import not_a_file
 from sim.io.numbers import number_hint, plain_number
 from sim.io.observation_csv import read_observations
@@ -636,7 +636,7 @@ def select_variants(
             )
         if name not in available:
             hint = nearest(name, list(available))
-            expected = "one of " + ", ".join(available)
+            expected = "one of " + listed(list(available))
             several = [n.strip() for n in name.split(",")]
             if len(several) > 1 and all(n in available for n in several):
                 # ("on-time,slip-6": a sweep's values take commas, variants do not)

@@ -900,3 +900,16 @@ def test_a_bad_id_is_placed_at_its_key_and_quoted_as_written(write):
     assert (err.value.line, err.value.col) == (line_of(text, "Big Base"), col_of(text, "Big Base"))
     assert err.value.path == "theaters.Big Base"
     assert err.value.found == "'Big Base'"
+
+
+def test_an_unknown_theater_among_many_lists_twenty_and_suggests_the_nearest(write):
+    # a scenario of 1,000 sites gave a 10 KB line listing every one of them
+    theaters = {f"t{i:03d}": {"initial": 10} for i in range(45)}
+    milestones = {"m": {"theater": "t0500", "deadline": "2024-11", "target": {"level": 0}}}
+    path = write(make_doc(theaters=theaters, milestones=milestones))
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    expected = err.value.expected
+    assert expected.startswith("one of t000, t001, ") and "t019 (and 25 more)" in expected
+    assert "t020" not in expected and "(did you mean 't0" in expected
+    assert len(str(err.value)) < 400

@@ -27,7 +27,7 @@ from sim.analysis.observed import (
     Conditioned,
 )
 from sim.analysis.summaries import BAND_COLUMNS, DATE_COLUMNS
-from sim.errors import ScenarioError, nearest
+from sim.errors import ScenarioError, listed, nearest
 from sim.export.tables import SPECS, Known, check_table
 from sim.export.write import TABLE_FORMATS, run_charts
 from sim.io.files import (
@@ -959,7 +959,7 @@ def refuse_unknown(
     unknown = [n for n in asked or () if n not in known]
     if not unknown:
         return
-    expected = f"one of the {what} {run_dir} has: {', '.join(known)}"
+    expected = f"one of the {what} {run_dir} has: {listed(known)}"
     hint = nearest(unknown[0], known)
     if hint:
         expected += f" (did you mean {hint!r}?)"

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, listed
 from sim.io.numbers import (
     EXACT_EXPECTED,
     PLAIN_DECIMAL,
@@ -236,7 +236,7 @@ class ObservationSet:
 
 
 def unknown_series(name: str, allowed: Sequence[str]) -> tuple[str, str]:
-    expected = "one of " + ", ".join(allowed)
+    expected = "one of " + listed(allowed)
     hint = difflib.get_close_matches(name, list(allowed), n=1, cutoff=0.6)
     if hint:
         expected += f" (did you mean {hint[0]!r}?)"

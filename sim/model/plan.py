@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, listed, nearest
 from sim.months import format_month, parse_month
 from sim.schema import (
     PROFILES,
@@ -243,9 +243,9 @@ def compile_plan(doc: ScenarioDoc, error: Any = None) -> Plan:
         if where in keys:
             return keys[where]
         if where in doc.theaters and doc.theaters[where].sites:
-            sites = ", ".join(f"{where}/{s}" for s in doc.theaters[where].sites)
+            sites = listed([f"{where}/{s}" for s in doc.theaters[where].sites])
             raise fail(path, f"a site of a theater with sites ({sites})", repr(where))
-        raise fail(path, _one_of(list(keys), "theater"), f"unknown theater {where!r}")
+        raise fail(path, _one_of(list(keys), "theater", where), f"unknown theater {where!r}")
 
     ids = list(doc.milestones)
     index = {mid: i for i, mid in enumerate(ids)}
@@ -260,7 +260,7 @@ def compile_plan(doc: ScenarioDoc, error: Any = None) -> Plan:
             if dl.after not in index:
                 raise fail(
                     ("milestones", mid, "deadline", "after"),
-                    _one_of(ids, "milestone"),
+                    _one_of(ids, "milestone", dl.after),
                     f"unknown milestone {dl.after!r}",
                 )
             if dl.after == mid:
@@ -312,7 +312,7 @@ def compile_plan(doc: ScenarioDoc, error: Any = None) -> Plan:
             if res.from_.milestone not in index:
                 raise fail(
                     ("residuals", rid, "from", "milestone"),
-                    _one_of(ids, "milestone"),
+                    _one_of(ids, "milestone", res.from_.milestone),
                     f"unknown milestone {res.from_.milestone!r}",
                 )
             from_ms = index[res.from_.milestone]
@@ -405,8 +405,10 @@ def _dependency_order(milestones: list[MilestonePlan], ids: list[str], fail: Any
     return order
 
 
-def _one_of(names: list[str], kind: str) -> str:
-    """What an error expects of a name: ``one of a, b``, or that the scenario has none."""
+def _one_of(names: list[str], kind: str, name: object = None) -> str:
+    """What an error expects of a name: ``one of a, b`` (the first :data:`~sim.errors.LISTED`
+    of many, with a did-you-mean for ``name``), or that the scenario has none."""
     if not names:
         return f"a {kind} of the scenario (it has none)"
-    return "one of " + ", ".join(names)
+    hint = nearest(name, names) if isinstance(name, str) else None
+    return "one of " + listed(names) + (f" (did you mean {hint!r}?)" if hint else "")
