@@ -195,3 +195,18 @@ def test_the_official_figure_is_drawn_thin_over_the_median_so_both_show_where_th
     assert official.get_zorder() > median.get_zorder()
     assert official.get_linewidth() <= median.get_linewidth() - 1
     plt.close("all")
+
+
+def test_a_fan_over_fifty_years_labels_a_few_years_that_do_not_touch() -> None:
+    # side by side panels labelled every year: 2025 to 2074 ran together in one smear
+    sc = sim.load_scenario(DEFAULT_SCENARIO).with_settings({"calendar.end": "2074-09"})
+    axes = draw_fan(sim.run(sc, ["on-time", "slip-6"], draws=100, seed=1))
+    fig = axes[0].figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    for ax in axes:
+        labels = [t for t in ax.get_xticklabels() if t.get_text()]
+        assert 3 <= len(labels) <= 7, [t.get_text() for t in labels]
+        boxes = [t.get_window_extent(renderer) for t in labels]
+        assert not any(a.overlaps(b) for a, b in itertools.combinations(boxes, 2))
+    plt.close(fig)

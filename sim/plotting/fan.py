@@ -250,13 +250,22 @@ def percent(p: float) -> str:
     return f"{p * 100:.0f} %"
 
 
+#: the most year labels a small panel's time axis takes, and the steps between them
+SMALL_YEARS = 7
+YEAR_STEPS = (1, 2, 5, 10, 20, 25, 50, 100)
+
+
 def _short_style(ax: Axes, small: bool) -> None:
     import matplotlib.dates as mdates
 
     if small:
-        ax.xaxis.set_major_locator(mdates.YearLocator())
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
         x0, x1 = ax.get_xlim()
+        # a label every year, or every few years on a long calendar: at most SMALL_YEARS
+        # labels, which fit a small panel side by side (50 years labelled yearly ran together)
+        years = (x1 - x0) / 365.25
+        base = next((b for b in YEAR_STEPS if years / b <= SMALL_YEARS), YEAR_STEPS[-1])
+        ax.xaxis.set_major_locator(mdates.YearLocator(base=base))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
         # a short horizon names months between the years, or one year label is all:
         # every other month under 16 months, each quarter under two years, else July
         months = (7,) if x1 - x0 >= 2 * 366 else (4, 7, 10) if x1 - x0 >= 488 else (3, 5, 7, 9, 11)
