@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.conditioning import the_latest
-from sim.analysis.observed import CONDITION_ADVICE, observe_ensemble
+from sim.analysis.observed import observe_ensemble
 from sim.analysis.scores import band, band_share, crps, interval_score, percentile
 from sim.analysis.summaries import rounded
 from sim.errors import ScenarioError
@@ -350,25 +350,19 @@ def run_vintages(
             skipped.append((sc.id, when))
             continue
         base = run(sc, names)
-        try:
-            result = observe_ensemble(
-                base,
-                observations,
-                tolerance,
-                draws=draws,
-                seed=seed,
-                condition=True,
-                as_of=when,
-                error=error,
-                chunk=chunk,
-                progress=progress,
-            )
-        except ScenarioError as exc:  # (vintages have no --as-of and always condition)
-            if not exc.found.endswith(CONDITION_ADVICE):
-                raise
-            raise exc.with_found(
-                exc.found.removesuffix(CONDITION_ADVICE) + VINTAGE_ADVICE
-            ) from None
+        result = observe_ensemble(
+            base,
+            observations,
+            tolerance,
+            draws=draws,
+            seed=seed,
+            condition=True,
+            as_of=when,
+            error=error,
+            chunk=chunk,
+            progress=progress,
+            advice=VINTAGE_ADVICE,  # (vintages have no --as-of and always condition)
+        )
         vintage = Vintage(sc, when, result)
         runs.append(vintage)
         cond = result.observed.conditioned

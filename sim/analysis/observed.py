@@ -739,6 +739,13 @@ def _finish(
     return vp
 
 
+#: what a conditioning refused for its memory may do instead, as ``forcesim run`` is told
+CONDITION_ADVICE = (
+    "condition on fewer reports (an earlier --as-of), widen --tolerance, or score them "
+    "without --condition"
+)
+
+
 class Scoring:
     """Observations scored against a run a variant at a time, and, with draws, the
     ensemble conditioned on them in its own pass over the draws: the makers of each
@@ -822,7 +829,9 @@ class Scoring:
         self.passes[name] = _finish(observer, self.error, self.scenario.id, name, self.draws)
         observer.release()  # (before the plain summaries of the same draws are made)
 
-    def refusal(self, e: TooManySlots | TallyTooLarge) -> ScenarioError:
+    def refusal(
+        self, e: TooManySlots | TallyTooLarge, advice: str = CONDITION_ADVICE
+    ) -> ScenarioError:
         """The error of a conditioning whose tagged counts would take too much memory, or
         of scoring reports of a force too large to count level by level whose
         quantities' counts would (:class:`~sim.analysis.conditioning.LevelTally`)."""
@@ -848,7 +857,7 @@ class Scoring:
                 f"{max(self.used(v) for v in self.names):,} reports counted"
                 + ("" if self.as_of is None else f" as of {self.as_of.isoformat()}")
                 + ", "
-                f"{_size(e.size)} of counts; {CONDITION_ADVICE}"
+                f"{_size(e.size)} of counts; {advice}"
             )
         return ScenarioError(
             expected, found, file=self.observations.origin, line=1, col=1, path="(rows)"
@@ -1015,11 +1024,14 @@ def observe_ensemble(
     progress: bool | None = None,
     keep_counts: bool = False,
     executor: Executor | None = None,
+    advice: str = CONDITION_ADVICE,
 ) -> Result:
     """Run the ensemble of a deterministic ``result`` and score (and condition on)
     observations in the same pass over the draws; returns the ensemble
     :class:`Result` with the :class:`Assessment` attached (:func:`with_observations`).
     With ``executor``, the draws run as parts elsewhere and their counts are merged.
+    ``advice``: what a conditioning refused for its memory says to do instead (the
+    options of the command that runs it).
 
     The plain summaries are those :func:`sim.run` gives for the same draws and seed,
     to the byte; conditioning splits the same draws by how many reports they miss
@@ -1050,7 +1062,7 @@ def observe_ensemble(
             **scoring.options(),
         )
     except (TooManySlots, TallyTooLarge) as e:
-        raise scoring.refusal(e) from None
+        raise scoring.refusal(e, advice) from None
     levels = observed_levels(frame_columns(ensemble.monthly), observations)
     bands: list[Any] = []
     dates: list[Any] = []
@@ -1088,13 +1100,6 @@ def _observer(
     too large to count level by level, :class:`~sim.analysis.conditioning.LevelTally`),
     its checks made now (a picklable maker, for :func:`sim.analysis.chunks.consume_all`)."""
     return observer_of(plan, milestones, checks_for(plan, observations, tol, as_of), condition)
-
-
-#: what a conditioning refused for its memory may do instead, as ``forcesim run`` is told
-CONDITION_ADVICE = (
-    "condition on fewer reports (an earlier --as-of), widen --tolerance, or score them "
-    "without --condition"
-)
 
 
 class _Slots(Mapping[str, int]):
