@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import difflib
 import math
 import re
 from collections.abc import Sequence
@@ -28,7 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sim.errors import ScenarioError, listed
+from sim.errors import ScenarioError, listed, nearest
 from sim.io.numbers import (
     EXACT_EXPECTED,
     PLAIN_DECIMAL,
@@ -237,9 +236,9 @@ class ObservationSet:
 
 def unknown_series(name: str, allowed: Sequence[str]) -> tuple[str, str]:
     expected = "one of " + listed(allowed)
-    hint = difflib.get_close_matches(name, list(allowed), n=1, cutoff=0.6)
+    hint = nearest(name, list(allowed))
     if hint:
-        expected += f" (did you mean {hint[0]!r}?)"
+        expected += f" (did you mean {hint!r}?)"
     return expected, f"unknown theater {name!r}"
 
 
@@ -259,10 +258,10 @@ def parse_kind(text: str) -> str:
     if not t:
         return REPORTED
     if t not in KINDS:
-        hint = difflib.get_close_matches(t, KINDS, n=1, cutoff=0.6)
+        hint = nearest(t, list(KINDS))
         raise ValueError(
             "expected one of reported, official, target"
-            + (f" (did you mean {hint[0]!r}?)" if hint else "")
+            + (f" (did you mean {hint!r}?)" if hint else "")
             + f", found {t!r}"
         )
     return t
