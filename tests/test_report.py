@@ -383,8 +383,9 @@ def test_the_envelope_charts_lines_and_shared_stretches_count_towards_the_refusa
     def never(*args: Any) -> None:
         raise AssertionError("the run's tables were read")
 
-    monthly = page._monthly_levels(deterministic)
-    assert monthly is not None
+    levels = page._monthly_levels(deterministic)
+    assert levels is not None
+    monthly = levels[0]
     months = monthly.groupby(["theater", "month"], observed=True).ngroups
     tables = len(page._plotly_js()) + page._level_bytes(monthly["troops"])[1]
     tables += page.MONTH_ROW_BYTES * months
@@ -1578,6 +1579,7 @@ def test_run_report_of_a_page_over_the_limit_names_the_run_folder_not_its_stagin
     # it named forcesim's own temporary folder (gone by then) and advised
     # "forcesim report RUN_DIR" of a run the refusal had thrown away
     monkeypatch.setattr("sim.report.page.MAX_BYTES", 1_000_000)
+    monkeypatch.setattr("sim.report.page.refuse_large_run", lambda *a: None)  # (made, then)
     out = tmp_path / "deep" / "run"
     result = invoke(
         "run", str(DEFAULT_SCENARIO), "-v", "on-time", "-v", "slip-3", "-q", "--report",
@@ -1595,6 +1597,74 @@ def test_run_report_of_a_page_over_the_limit_names_the_run_folder_not_its_stagin
     )
     assert ".forcesim-" not in err and err.count("\n") == 1
     assert not (tmp_path / "deep").exists()
+
+
+def test_the_levels_of_a_page_of_some_theaters_are_read_a_block_of_rows_at_a_time(
+    ensemble: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a page of one theater of 50 over 600 months and 100 variants held all 3,000,000
+    # rows to count its size: 481 MB
+    from sim.report import page
+
+    whole, every = page._monthly_levels(ensemble) or (None, None)
+    assert whole is not None and every == ["iraq", "syria"]
+    monkeypatch.setattr("sim.report.page.CSV_ROWS", 7)
+    read = page._monthly_levels(ensemble, ["slip-3"], ["syria"])
+    assert read is not None
+    part, present = read
+    assert present == every  # (an unknown theater is still named among the run's)
+    wanted = whole[(whole.variant == "slip-3") & (whole.theater == "syria")]
+    pd.testing.assert_frame_equal(
+        part.astype(str), wanted.reset_index(drop=True).astype(str), check_dtype=False
+    )
+    assert len(part) > 7 and all(str(part[c].dtype) == "category" for c in part.columns[:3])
+
+
+def test_run_report_of_a_page_its_tables_put_over_the_limit_is_refused_before_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 100 variants of 50 theaters over 600 months ran for 29 s (434 MB) before its page
+    # was refused for a size the scenario alone tells
+    from sim.report import page
+
+    def never(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the run was made")
+
+    monkeypatch.setattr("sim.export.stream.stream_run", never)
+    # 2 variants of 3 series over 61 months: 366 levels, at least 12 bytes each
+    monkeypatch.setattr("sim.report.page.MAX_BYTES", len(page._plotly_js()) + 4_000)
+    out = tmp_path / "deep" / "run"
+    result = invoke(
+        "run", str(DEFAULT_SCENARIO), "-v", "on-time", "-v", "slip-3", "-q", "--report",
+        "--draws", "100", "--seed", "1", "-o", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    err = result.stderr
+    assert err.startswith("forcesim: error: <command line>:1:1: --report: expected a page of")
+    assert "found a run whose tables alone need more than" in err
+    assert f"forcesim report {out} --variant NAME or --theater ID" in err
+    assert err.endswith(
+        "; run without --report to keep the run, then make a page of some of it\n"
+    ), err
+    assert err.count("\n") == 1 and not (tmp_path / "deep").exists()
+
+
+def test_the_count_before_a_run_never_refuses_a_page_that_fits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the count before the run is a floor of the one made after it: a page that fits is
+    # never refused early
+    from sim.report import page
+
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    names = ["on-time", "slip-3"]
+    out = tmp_path / "run"
+    sim.write_run(sim.run(sc, names, draws=100, seed=1), out)
+    size = len(report_html(out).encode("utf-8"))
+    monkeypatch.setattr("sim.report.page.MAX_BYTES", size)
+    page.refuse_large_run(tmp_path / "r.html", {v: sc.plan(v) for v in names}, 100)
+    sim.write_report(out, tmp_path / "r.html")
+    assert (tmp_path / "r.html").stat().st_size == size
 
 
 def test_the_pages_envelope_says_its_lines_take_central_values_and_count_syrias_whole_force(

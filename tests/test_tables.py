@@ -316,3 +316,20 @@ def test_each_row_of_a_variant_refers_to_one_string_of_its_scenario_and_variant(
     for key, text in (("scenario", scenario.id), ("variant", "on-time")):
         assert list(columns[key]) == [text] * (2 * plan.n_months)
         assert len({id(x) for x in columns[key]}) == 1, key
+
+
+def test_months_are_parsed_once_per_distinct_text_and_read_as_each_cell_would_be(
+    tmp_path: Path,
+) -> None:
+    # 3,000,000 rows read one month at a time took 80 s of a plot of one theater
+    from sim.export.read import _months
+
+    cells = pd.Series(["2024-01", "2030-12", None, "NaT", "2024-01"] * 3, index=range(10, 25))
+    got = _months(cells, tmp_path / "t.csv")
+    want = pd.Series(pd.PeriodIndex(cells.astype(str), freq="M"), index=cells.index)
+    pd.testing.assert_series_equal(got, want, check_names=False)
+    bad = pd.Series(["2024-01"] * 4 + ["2024-13"] * 2, index=range(6), name="month")
+    with pytest.raises(sim.ScenarioError) as got_error:
+        _months(bad, tmp_path / "t.csv")
+    assert str(got_error.value).startswith(f"{tmp_path / 't.csv'}:6:1: month: expected")
+    assert "found '2024-13'" in str(got_error.value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -142,6 +144,11 @@ def run(
     sim.check_writable(target)
     hold(target)  # (until the command ends: one writer at a time)
     obs = _observations(sc, observed, tolerance, condition, as_of, draws)
+    if report:  # (a page too large to share is known before the run is made)
+        from sim.report.page import refuse_large_run
+
+        with _report_refused(target, made=False):
+            refuse_large_run(target / "report.html", {v: sc.plan(v) for v in names}, draws)
     scoring: dict[str, Any] = {}
     if obs is not None:  # scored (and conditioned on) in each variant's pass over the draws
         scoring = {
@@ -293,14 +300,22 @@ def compare(
 
 def _write_report(target: Path, run_dir: Path, record: dict[str, Any]) -> None:
     """``--report``: the page, written into the run directory (``run_dir``, the one being
-    made for ``target``) before its run.json. A page too large to share is refused at
-    ``--report``, naming the run's own folder, not the one being made (which goes with
-    the refusal), and saying how to keep the run."""
+    made for ``target``) before its run.json."""
     import sim
+
+    with _report_refused(target, made=True):
+        sim.write_report(run_dir, record=record)
+
+
+@contextlib.contextmanager
+def _report_refused(target: Path, *, made: bool) -> Iterator[None]:
+    """A page too large to share refused at ``--report``, naming the run's own folder
+    ``target`` (not one being made, which goes with the refusal), and saying how to
+    keep the run (run again, when it was ``made`` and goes with the refusal)."""
     from sim.errors import ScenarioError
 
     try:
-        sim.write_report(run_dir, record=record)
+        yield
     except ScenarioError as exc:
         if exc.path != "(file)" or not exc.expected.startswith("a page of at most"):
             raise
@@ -311,7 +326,8 @@ def _write_report(target: Path, run_dir: Path, record: dict[str, Any]) -> None:
         )
         raise ScenarioError(
             exc.expected,
-            f"{found}; run again without --report to keep the run, then make a page of some of it",
+            f"{found}; run {'again ' if made else ''}without --report to keep the run, "
+            "then make a page of some of it",
             file="<command line>",
             path="--report",
         ) from None

@@ -63,7 +63,7 @@ from sim.io.yamlio import Positions
 from sim.loader import Layer, Locator, resolve_variants, validate_doc
 from sim.months import parse_month
 from sim.paths import scenario_files
-from sim.plotting.common import series_keys
+from sim.plotting.common import distinct_names, plan_series
 from sim.results import MILESTONE_COLUMNS, MONTHLY_COLUMNS, Result
 from sim.scenario import Scenario, series_of
 
@@ -153,18 +153,7 @@ def _table(
         )
     for col in periods:
         if col in df:
-            for row, text in df[col].dropna().items():
-                if text == "NaT":  # a missing month as pandas before 3 wrote it
-                    continue
-                try:
-                    parse_month(text)
-                except ValueError as exc:  # a hand-edited month, never an internal error
-                    expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
-                    line = int(row) + 2  # the header is line 1
-                    raise ScenarioError(
-                        expected, found, file=str(path), line=line, col=1, path=col
-                    ) from None
-            df[col] = pd.PeriodIndex(df[col].astype(str), freq="M")
+            df[col] = _months(df[col], path)
     for col in ("met",):
         if col in df:
             df[col] = df[col].astype(str).str.lower() == "true"
@@ -172,16 +161,48 @@ def _table(
     return df.reset_index(drop=True) if keep is not None else df
 
 
+def _months(column: pd.Series, path: Path) -> pd.Series:
+    """A column of ``YYYY-MM`` months (blank, or ``NaT`` as pandas before 3 wrote a
+    missing month) as monthly periods, each distinct text parsed once: a table of
+    millions of rows names a few hundred months.
+
+    Raises
+    ------
+    sim.ScenarioError
+        At the first line (the header is line 1) of a month that is not one: a
+        hand-edited table, never an internal error."""
+    codes, texts = pd.factorize(column)
+    for k, text in enumerate(texts):
+        if text == "NaT":
+            continue
+        try:
+            parse_month(text)
+        except ValueError as exc:
+            expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
+            line = int(column.index[int(np.argmax(codes == k))]) + 2
+            raise ScenarioError(
+                expected, found, file=str(path), line=line, col=1, path=str(column.name)
+            ) from None
+    months = pd.PeriodIndex(pd.Index(texts).astype(str), freq="M")
+    # (code -1: a blank cell, a missing month)
+    taken = months.take(codes, allow_fill=True, fill_value=pd.NaT)
+    return pd.Series(taken, index=column.index, name=column.name)
+
+
 def chosen_rows(
     rows: pd.DataFrame, variants: Collection[str] | None, theaters: Collection[str] | None
 ) -> NDArray[np.bool_]:
     """The rows of a table of one of ``variants`` and of one of ``theaters`` (theater or
     site ids), each when given, as a boolean mask (len(rows),); a table without the
-    column keeps every row (reading it says what it lacks)."""
+    column keeps every row (reading it says what it lacks). Each distinct name is
+    looked at once."""
     mask = np.ones(len(rows), dtype=bool)
     for column, names in (("variant", variants), ("theater", theaters)):
         if names is not None and column in rows:
-            mask &= rows[column].astype(str).isin(list(names)).to_numpy()
+            codes, present = pd.factorize(rows[column])
+            wanted = {str(n) for n in names}
+            chosen = np.array([str(p) in wanted for p in present] + [False])
+            mask &= chosen[codes]  # (code -1, a blank cell, takes the last: never kept)
     return mask
 
 
@@ -924,7 +945,7 @@ def directory_charts(
     only = list(dict.fromkeys(theaters)) if theaters else None
     if has_table(run_dir, "compare"):
         cmp = load_compare(run_dir)
-        have = list(dict.fromkeys(cmp.table.theater.astype(str)))
+        have = distinct_names(cmp.table.theater)
         rank = {t: i for i, t in enumerate(cmp.theaters)}  # each theater, then its sites
         known = sorted(have, key=lambda k: rank.get(k.split("/")[0], len(rank)))
         refuse_unknown(run_dir, "theaters", "theaters and sites", known, only)
@@ -939,8 +960,8 @@ def directory_charts(
             )
         bt = load_backtest(run_dir)
         return {"backtest": lambda: plotting.plot_backtest(bt)}
-    result = rebuild_scored(run_dir, read_record(run_dir))
-    refuse_unknown(run_dir, "theaters", "theaters and sites", series_keys(result), only)
+    result = rebuild_scored(run_dir, read_record(run_dir), theaters=only)  # (their rows alone)
+    refuse_unknown(run_dir, "theaters", "theaters and sites", plan_series(result), only)
     return run_charts(result, only)
 
 

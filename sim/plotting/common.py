@@ -13,7 +13,7 @@ import functools
 import sys
 import warnings
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -362,7 +362,22 @@ def month_ends(months: pd.Series | pd.PeriodIndex) -> np.ndarray:
 def series_keys(result: Result) -> list[str]:
     """Every series of ``result``: each theater, followed by its sites
     (``THEATER/SITE``) when it is made of sites."""
-    return theaters_then_sites(result.theaters, result.monthly.theater.astype(str))
+    return theaters_then_sites(result.theaters, distinct_names(result.monthly.theater))
+
+
+def distinct_names(column: pd.Series) -> list[str]:
+    """The distinct names of a column of theater (or variant) ids, as text, in the
+    order they first come; each row looked at in C, not one at a time."""
+    return [str(n) for n in pd.unique(column.dropna())]
+
+
+def plan_series(result: Result, variants: Collection[str] | None = None) -> list[str]:
+    """Every theater and site of a run (of its ``variants``, when given), from its
+    plans, as :func:`series_keys` orders them (each theater, then its sites): the same
+    whether its levels were read whole or only some of their rows."""
+    plans = [p for v, p in result.plans.items() if variants is None or v in variants]
+    keys = (k for plan in plans for k in plan.series_names())
+    return theaters_then_sites(result.theaters, keys)
 
 
 def theaters_then_sites(theaters: Iterable[str], series: Iterable[str]) -> list[str]:
@@ -379,7 +394,7 @@ def theaters_then_sites(theaters: Iterable[str], series: Iterable[str]) -> list[
 def fan_series(result: Result) -> list[str]:
     """The series a fan chart of ``result`` draws by default: each theater, followed by
     those of its sites (``THEATER/SITE``) that ``result.bands`` holds."""
-    have = set() if result.bands is None else set(result.bands.theater.astype(str))
+    have = set() if result.bands is None else set(distinct_names(result.bands.theater))
     return [k for k in series_keys(result) if "/" not in k or k in have]
 
 

@@ -21,12 +21,12 @@ import html
 import math
 import re
 import shlex
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,7 @@ from sim.export import (
     table_rows,
 )
 from sim.io.files import (
+    CSV_ROWS,
     atomic_file,
     float_text,
     not_a_directory,
@@ -55,8 +56,10 @@ from sim.io.files import (
 from sim.io.numbers import exact_percent
 from sim.months import spell_date, spell_day
 from sim.plotting.common import (
+    distinct_names,
     fan_series,
     line_notes,
+    plan_series,
     series_keys,
     theater_title,
     theaters_then_sites,
@@ -71,6 +74,9 @@ from sim.plotting.observed import (
 from sim.provenance import Provenance, number_sources, provenance
 from sim.report.charts import AS_OF, as_of_line, envelope_figure, fan_figure, month_ends
 from sim.results import Result
+
+if TYPE_CHECKING:
+    from sim.model.plan import Plan
 
 #: the largest page forcesim writes [bytes]; plotly.js takes about 1.96 MB of it
 #: (4.8 MB unpacked: :func:`_plotly_js`)
@@ -219,15 +225,6 @@ def _chosen_variants(
     return asked
 
 
-def _run_series(result: Result, variants: list[str] | None = None) -> list[str]:
-    """Every theater and site of a run (of its ``variants``, when given), from its
-    plans, as :func:`series_keys` orders them (each theater, then its sites) when its
-    levels are read whole."""
-    plans = [p for v, p in result.plans.items() if variants is None or v in variants]
-    keys = (k for plan in plans for k in plan.series_names())
-    return theaters_then_sites(result.theaters, keys)
-
-
 def _chosen_series(
     run_dir: Path, result: Result, chosen: list[str] | None, asked: list[str] | None
 ) -> list[str] | None:
@@ -236,9 +233,9 @@ def _chosen_series(
     has no rows to show); None for every one."""
     if not asked:
         return None
-    every = _run_series(result)
+    every = plan_series(result)
     refuse_unknown(run_dir, "theaters", "theaters and sites", every, asked)
-    known = _run_series(result, chosen)
+    known = plan_series(result, chosen)
     lacking = [n for n in asked if n not in known]
     if chosen is not None and lacking:
         raise ScenarioError(
@@ -283,7 +280,7 @@ def _rows(
     mask = chosen_rows(frame, variants, series)
     if not ordered or "variant" not in frame:
         return frame[mask]
-    rank = frame["variant"].astype(str)[mask].map({v: i for i, v in enumerate(variants)})
+    rank = frame["variant"][mask].astype(str).map({v: i for i, v in enumerate(variants)})
     return frame[mask].iloc[np.argsort(rank.to_numpy(), kind="stable")]
 
 
@@ -332,7 +329,7 @@ class Page:
         percentiles are kept only for some runs), else :func:`fan_series`."""
         if self.series is None:
             return fan_series(r)
-        have = set() if r.bands is None else set(r.bands.theater.astype(str))
+        have = set() if r.bands is None else set(distinct_names(r.bands.theater))
         return [k for k in self.series if "/" not in k or k in have]
 
     # ------------------------------------------------------------ the whole page
@@ -438,7 +435,7 @@ class Page:
                 + (":" if n > 1 else ",")
                 + f" {_and(self.chosen)}"
             )
-        known = _run_series(self.whole)
+        known = plan_series(self.whole)
         if self.series is not None and len(self.series) < len(known):
             n = len(self.series)
             names = _and([theater_title(self.whole, t) for t in self.series])
@@ -1356,20 +1353,12 @@ def write_report(
         refuse_overwrite(target, source=run_dir)
     every = len(record.get("variants") or [])
     shown = len(chosen) if chosen is not None else every
-    # (fewer variants is advice only when there are several to choose from)
-    fewer = "--variant NAME or " if shown > 1 else ""
-    why = (
-        "too many theaters, months or variants to share as one page: show fewer with "
-        f"forcesim report RUN_DIR {fewer}--theater ID "
-        f"({'variants=[...] or ' if fewer else ''}theaters=[...] in Python), "
-        "or share the PNG charts and CSV files"
-    )
-    _refuse_large(run_dir, target, shown, why, chosen, series)
+    _refuse_large(run_dir, target, shown, _too_large(shown), chosen, series)
     data = report_html(run_dir, record, variants=chosen, theaters=series).encode("utf-8")
     if len(data) > MAX_BYTES:
         raise ScenarioError(
             f"a page of at most {MAX_BYTES:,} bytes",
-            f"{len(data):,} bytes ({why})",
+            f"{len(data):,} bytes ({_too_large(shown)})",
             file=str(target),
             path="(file)",
         )
@@ -1380,6 +1369,41 @@ def write_report(
         then=(lambda: record_files(run_dir, [target.name])) if inside else None,
     )
     return target
+
+
+def _too_large(shown: int) -> str:
+    """Why a page of ``shown`` variants is refused for its size, and what to do."""
+    # (fewer variants is advice only when there are several to choose from)
+    fewer = "--variant NAME or " if shown > 1 else ""
+    return (
+        "too many theaters, months or variants to share as one page: show fewer with "
+        f"forcesim report RUN_DIR {fewer}--theater ID "
+        f"({'variants=[...] or ' if fewer else ''}theaters=[...] in Python), "
+        "or share the PNG charts and CSV files"
+    )
+
+
+def refuse_large_run(target: Path, plans: Mapping[str, Plan], draws: int | None) -> None:
+    """Refuse, before a run is made, a page of it that its tables alone would put over
+    :data:`MAX_BYTES` (what :func:`write_report` refuses once the run is written, known
+    here from the ``plans`` of its variants and its number of ``draws``): plotly.js, a
+    level a month of each theater and site of each variant (:data:`LEVEL_BYTES` and at
+    least one digit twice), an envelope-table row a month of each theater and site
+    (:data:`MONTH_ROW_BYTES`), and with draws as many fan-table rows as levels
+    (:data:`BAND_ROW_BYTES`). A page that passes may still be refused once its levels'
+    digits are counted.
+
+    Raises
+    ------
+    sim.ScenarioError
+        At ``target``, as :func:`write_report` refuses it."""
+    levels = sum(len(p.series_names()) * p.n_months for p in plans.values())
+    months = max((p.n_months for p in plans.values()), default=0)
+    series = {k for p in plans.values() for k in p.series_names()}
+    bands = levels if draws else 0
+    least = len(_plotly_js()) + (LEVEL_BYTES + 2) * levels
+    least += MONTH_ROW_BYTES * len(series) * months + BAND_ROW_BYTES * bands
+    _refuse_count(target, len(plans), _too_large(len(plans)), levels, least, bands=bands)
 
 
 def _refuse_large(
@@ -1402,17 +1426,16 @@ def _refuse_large(
     100 variants of 50 theaters over 120 months, 1,000 draws, took 8 minutes and 2.4 GB
     before it was refused for its size; 30 variants of 50 theaters without draws, whose
     lines share many stretches, 30 s and 433 MB.)"""
-    monthly = _monthly_levels(run_dir)
-    if monthly is None:  # unreadable: reading the run says why
+    levels_read = _monthly_levels(run_dir, chosen, series)
+    if levels_read is None:  # unreadable: reading the run says why
         if chosen is None and series is None:
             levels = table_rows(run_dir, "monthly")  # (counted without reading it)
             _refuse_count(target, variants, why, levels, (LEVEL_BYTES + 1) * levels)
         return
+    monthly, present = levels_read
     if series is not None:
-        refuse_unknown(run_dir, "theaters", "theaters and sites", _series_of(monthly), series)
+        refuse_unknown(run_dir, "theaters", "theaters and sites", present, series)
     selected = chosen is not None or series is not None
-    if selected:
-        monthly = monthly[chosen_rows(monthly, chosen, series)]
     levels, level_bytes = _level_bytes(monthly["troops"])
     months = int(monthly.groupby(["theater", "month"], observed=True).ngroups)
     bands = _band_rows(run_dir, chosen, series) if selected else table_rows(run_dir, "bands")
@@ -1458,33 +1481,48 @@ def _refuse_count(
     )
 
 
-def _monthly_levels(run_dir: Path) -> pd.DataFrame | None:
+def _monthly_levels(
+    run_dir: Path, chosen: list[str] | None = None, series: list[str] | None = None
+) -> tuple[pd.DataFrame, list[str]] | None:
     """``monthly.csv``'s (or ``.parquet``'s) ``variant``, ``theater``, ``month`` and
-    ``troops`` columns (the text as categories), read alone; None when they cannot be
-    read."""
+    ``troops`` columns (the text as categories), read alone, with the theaters and sites
+    the whole table holds (as :func:`series_keys` orders them); of the ``chosen``
+    variants and ``series`` alone when given, a CSV file read :data:`CSV_ROWS` rows at a
+    time so the rest is never held. None when they cannot be read."""
     columns = ["variant", "theater", "month", "troops"]
     path = run_dir / "monthly.csv"
+    selected = chosen is not None or series is not None
+    present: dict[str, None] = {}
+
+    def kept(frame: pd.DataFrame) -> pd.DataFrame:
+        present.update(dict.fromkeys(distinct_names(frame["theater"])))
+        return frame[chosen_rows(frame, chosen, series)] if selected else frame
+
     try:
         if path.is_file():
             text = {c: "category" for c in columns[:3]}
             # (a variant or theater called NA, None or null is text, not a gap)
-            frame = pd.read_csv(path, usecols=columns, dtype=text, keep_default_na=False)
+            read = functools.partial(
+                pd.read_csv, path, usecols=columns, dtype=text, keep_default_na=False
+            )
+            if selected:
+                with read(chunksize=CSV_ROWS) as blocks:
+                    parts = [kept(block) for block in blocks]
+                frame = pd.concat(parts, ignore_index=True) if parts else read()
+                for c in columns[:3]:  # (blocks' categories differ: made one again)
+                    frame[c] = frame[c].astype(str).astype("category")
+            else:
+                frame = kept(read())
         else:
             frame = pd.read_parquet(run_dir / "monthly.parquet", columns=columns)
             for c in columns[:3]:
                 frame[c] = frame[c].astype(str).astype("category")
+            frame = kept(frame)
     except (OSError, ImportError, ValueError, KeyError, TypeError):
         return None
     if not pd.api.types.is_numeric_dtype(frame["troops"]):
         frame["troops"] = pd.to_numeric(frame["troops"], errors="coerce")
-    return frame
-
-
-def _series_of(monthly: pd.DataFrame) -> list[str]:
-    """The theaters and sites ``monthly`` holds, as :func:`series_keys` orders them:
-    each theater, followed by its sites, in the order they first come."""
-    present = [str(t) for t in pd.unique(monthly["theater"].astype(str))]
-    return theaters_then_sites((t for t in present if "/" not in t), present)
+    return frame, theaters_then_sites((t for t in present if "/" not in t), present)
 
 
 def _band_rows(run_dir: Path, chosen: list[str] | None, series: list[str] | None) -> int:
@@ -1495,10 +1533,16 @@ def _band_rows(run_dir: Path, chosen: list[str] | None, series: list[str] | None
     path = run_dir / "bands.csv"
     columns = ["variant", "theater"]
     try:
-        if path.is_file():
-            frame = pd.read_csv(path, usecols=columns, dtype="category", keep_default_na=False)
-        else:
-            frame = pd.read_parquet(run_dir / "bands.parquet", columns=columns)
+        if path.is_file():  # (a block of rows at a time: the rest never held)
+            with pd.read_csv(
+                path,
+                usecols=columns,
+                dtype="category",
+                keep_default_na=False,
+                chunksize=CSV_ROWS,
+            ) as blocks:
+                return sum(int(chosen_rows(b, chosen, series).sum()) for b in blocks)
+        frame = pd.read_parquet(run_dir / "bands.parquet", columns=columns)
     except (OSError, ImportError, ValueError, KeyError, TypeError):
         return 0
     return int(chosen_rows(frame, chosen, series).sum())
