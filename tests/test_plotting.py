@@ -15,6 +15,7 @@ from conftest import DEFAULT_SCENARIO, make_doc
 
 import sim
 from sim import plotting
+from sim.plotting import common
 
 CHART_DOC = make_doc(
     title="Two theaters, three readings",
@@ -867,3 +868,44 @@ def test_a_tab_in_a_description_is_drawn_as_a_space_without_a_glyph_warning(tmp_
         warnings.simplefilter("error")
         sim.save(sim.plot_envelope(result), tmp_path / "e.png")
     plt.close("all")
+
+
+LONG_TITLE = (
+    "A very long scenario title that someone might write to describe everything about "
+    "the plan including its provenance and caveats, over 170 characters in all here"
+)
+LONG_ID = "variant-with-an-extremely-long-identifier-that-goes-on-and-on"
+
+
+def test_end_labels_break_long_names_after_hyphens_and_keep_every_character_in_order() -> None:
+    names = [f"{LONG_ID}-{k}" for k in range(3)] + ["x"]
+    lines = common.end_label_lines(names, "1,500: ")
+    assert all(len(t) <= common.END_LABEL_CHARACTERS for t in lines), lines
+    assert lines[0].startswith("1,500: variant-")
+    assert "".join(lines) == "1,500: " + ",".join(names)  # commas after whole names only
+    assert [t for t in lines if t.endswith(",")] == [
+        t for t in lines if t.endswith(("-0,", "-1,", "-2,"))
+    ]
+    # short names as ever: three a line
+    assert common.end_label_lines(["a", "b", "c", "d"], "0: ") == ["0: a, b, c,", "d"]
+
+
+def test_a_long_title_and_long_variant_ids_stay_inside_the_envelope_and_fan_figures(write):
+    doc = make_doc(
+        title=LONG_TITLE,
+        variants={f"{LONG_ID}-{k}": {"description": "d", "overrides": {}} for k in range(2)},
+    )
+    result = sim.run(sim.load_scenario(write(doc)), draws=50, seed=1)
+    for axes in (plotting.plot_envelope(result), plotting.plot_fan(result)):
+        fig = axes[0].figure
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        titles = [t for t in fig.texts if t.get_text().startswith(LONG_TITLE)]
+        assert titles and all(t.get_window_extent(renderer).x1 <= fig.bbox.width for t in titles)
+        for legend in fig.legends:
+            box = legend.get_window_extent(renderer)
+            assert box.x1 <= fig.bbox.width, [t.get_text() for t in legend.get_texts()]
+        for ax in axes:
+            for label in ax.texts:
+                assert label.get_window_extent(renderer).x1 <= fig.bbox.width, label.get_text()
+        plt.close(fig)

@@ -11,6 +11,7 @@ import contextlib
 import contextvars
 import functools
 import sys
+import textwrap
 import warnings
 import weakref
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -793,6 +794,41 @@ def only(result: Result, variants: list[str]) -> Result:
     )
 
 
+def wrapped(text: str, width: int) -> str:
+    """``text`` on lines of at most ``width`` characters, broken at spaces and after
+    hyphens (a variant id of 60 characters, ``with-a-long-name-…``), and inside a word
+    only when one is longer than a line: every character kept, in order."""
+    return "\n".join(textwrap.wrap(text, width, break_on_hyphens=True)) or text
+
+
+#: the characters on a line of the names at the right end of an envelope panel's lines:
+#: at 9.5 pt (6.25 px a character at 100 dpi), they fill the 2.8 in between the panel and the
+#: legend's column
+END_LABEL_CHARACTERS = 45
+
+
+def end_label_lines(
+    names: list[str], lead: str = "", width: int = END_LABEL_CHARACTERS
+) -> list[str]:
+    """The names of lines that end together after ``lead`` (their level, ``"0: "``),
+    joined with ", " onto lines of at most three names and ``width`` characters (a
+    longer name on lines of its own, :func:`wrapped`); each name but the last is
+    followed by its comma."""
+    lines: list[list[str]] = [[]]
+    for name in names:
+        line = lines[-1]
+        room = width - (len(lead) if len(lines) == 1 else 0)
+        if line and (len(line) == 3 or len(", ".join([*line, name])) + 1 > room):
+            lines.append([])
+        lines[-1].append(name)
+    texts = [", ".join(line) for line in lines]
+    out: list[str] = []
+    for text in [t + "," for t in texts[:-1]] + texts[-1:]:
+        out += wrapped(text, width - (len(lead) if not out else 0)).split("\n")
+    out[0] = lead + out[0]
+    return out
+
+
 def end_labels(ax: Axes, x_end: Any, last: pd.Series, colors: dict[str, str]) -> None:
     """Name the variants at the right end of their lines; lines that end together share
     one label, so a line hidden under another is still accounted for; a line that
@@ -813,11 +849,11 @@ def end_labels(ax: Axes, x_end: Any, last: pd.Series, colors: dict[str, str]) ->
     floor = 0.0  # the lowest y the next label may take, above the ones placed
     for value in sorted(groups):
         names = groups[value]
-        lines = [", ".join(names[i : i + 3]) for i in range(0, len(names), 3)]
+        lines = end_label_lines(names, f"{value:,}: ")
         y = max(float(value), floor)
         floor = y + line * len(lines) + 0.6 * line
         ax.annotate(
-            f"{value:,}: " + ",\n".join(lines),
+            "\n".join(lines),
             (x_end, y),
             xytext=(8, 0),
             textcoords="offset points",
@@ -906,10 +942,12 @@ def fit_width(text: Any, right: float = 0.985) -> None:
     """Shrink a one-line figure text whose right end would pass ``right`` (a fraction of
     the figure's width) so that it ends there; a text that fits is left as it is."""
     fig = text.get_figure(root=True)
-    extent = text.get_window_extent(fig.canvas.get_renderer())
-    room = right * fig.bbox.width - extent.x0
-    if extent.width > room > 0:
-        text.set_fontsize(text.get_fontsize() * room / extent.width)
+    for _ in range(4):  # (glyphs are hinted to whole pixels: smaller is not quite in step)
+        extent = text.get_window_extent(fig.canvas.get_renderer())
+        room = right * fig.bbox.width - extent.x0
+        if not extent.width > room > 0:
+            return
+        text.set_fontsize(text.get_fontsize() * room / extent.width * 0.995)
 
 
 def title_size(text: str, width_in: float = WIDTH_IN) -> float:

@@ -550,7 +550,10 @@ def decorate(
     """Title, subtitle and legend across the top of a fan-style figure; ``note`` at the foot."""
     height = fig.get_figheight()
     y = 1 - 0.28 / height
-    fig.text(0.02, y, title, fontsize=title_size(title), fontweight="bold", va="top", ha="left")
+    head = fig.text(
+        0.02, y, title, fontsize=title_size(title), fontweight="bold", va="top", ha="left"
+    )
+    common.fit_width(head)  # (a title too long even at 12 pt: smaller, never cut)
     sub = fig.text(
         0.02, y - 0.46 / height, subtitle, fontsize=12.5, color="#333333", va="top", ha="left"
     )

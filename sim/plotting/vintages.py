@@ -188,7 +188,7 @@ def plot_vintages(
     kh, kl = legend_handles(visible(levels, names, list(months)))
     band = Patch(facecolor=mix("#777777", 0.3), edgecolor="#777777", lw=BAND_EDGE_WIDTH)
     header.text(0.02, 0.84, "How the outlook changed with the news", fontsize=19, fontweight="bold")
-    header.text(
+    sub = header.text(
         0.02,
         0.68,
         f"{_subject(series)}: each vintage's median projection (solid line) from its date "
@@ -196,6 +196,7 @@ def plot_vintages(
         fontsize=12.5,
         color="#333333",
     )
+    common.fit_width(sub)  # (a long scenario title: smaller, never cut)
     header.legend(
         [*handles, band, *kh],
         [*labels, "80 % band of a vintage (10th–90th percentile)", *kl],
