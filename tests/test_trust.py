@@ -1681,6 +1681,29 @@ def test_the_run_table_stays_within_120_columns(make):
     assert all(t in "\n".join(lines) for t in result.theaters)
 
 
+def test_the_run_table_tells_apart_long_variant_ids_that_share_their_start():
+    # four 63-character ids were all shown as "variant-with-an-extremely-lon…"
+    sc = sim.load_scenario(DEFAULT)
+    ids = [f"variant-with-an-extremely-long-identifier-that-goes-on-and-on-{i}" for i in range(3)]
+    for i, name in enumerate(ids):
+        sc = sc.with_overrides({"announcement": {"delay": 2 * i}}, variant=name)
+    result = sim.run(sc, ids)
+    lines = _table(result)
+    rows = [line.split()[0] for line in lines if line.startswith("variant-")]
+    assert len(rows) == 3 * len(result.theaters) and len(set(rows)) == 3, rows
+    assert all(r.endswith(f"-{i}") for i in range(3) for r in rows[i::3])
+    cells = "\n".join(lines)
+    assert "vs variant-…nd-on-0)" in cells or "same as variant-…nd-on-0" in cells, cells
+
+
+def test_a_table_name_is_cut_in_the_middle_or_written_whole_when_a_cut_would_join_two():
+    from sim.cli.text import _shortened
+
+    assert _shortened(["short", "x" * 20], 10) == {"short": "short", "x" * 20: "xxxxx…xxxx"}
+    alike = ["abcde" + "-" * 20 + "wxyz", "abcde" + "+" * 20 + "wxyz"]  # (same start and end)
+    assert _shortened(alike, 10) == {n: n for n in alike}
+
+
 def test_an_open_ended_observation_gets_no_percentile_rank_only_the_share_that_fits(tmp_path):
     obs = tmp_path / "obs.csv"
     obs.write_text(

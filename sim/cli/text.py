@@ -47,13 +47,15 @@ def run_lines(result: Result, levels: TheaterLevels | None = None) -> list[str]:
     months = sorted(
         {m for first, x in levels.levels.values() for m in range(first, first + len(x))}
     )
-    name_w = min(max(len("variant"), *(len(v) for v in variants)), 30) + 2
+    rows = _shortened(variants, 28)  # (each row's name told apart from the others)
+    name_w = max(len("variant"), *(len(rows[v]) for v in variants)) + 2
+    named = _shortened(variants, 16)  # (the variant a cell names)
     if len(variants) > 1:
         columns = [(f"at {doc.calendar.end}", "end"), ("stands out most", "gap")]
     else:
         columns = [(m, m) for m in key_months(doc)]
     cells = {
-        (v, t): [_cell(levels.levels, variants, v, t, months, kind) for _, kind in columns]
+        (v, t): [_cell(levels.levels, named, v, t, months, kind) for _, kind in columns]
         for v in variants
         for t in result.theaters
     }
@@ -110,7 +112,7 @@ def run_lines(result: Result, levels: TheaterLevels | None = None) -> list[str]:
         )
         for v in variants:
             lines.append(
-                f"{_short(v, name_w - 2):<{name_w}}"
+                f"{rows[v]:<{name_w}}"
                 + "".join(
                     " " + "".join(f"{c:>{w + 2}}" for c, w in zip(cells[v, t], widths, strict=True))
                     for t in chunk
@@ -194,13 +196,24 @@ def _fit(line: str) -> str:
     return line if len(line) <= WIDTH else line[: WIDTH - 1] + "…"
 
 
-def _short(name: str, width: int = 16) -> str:
-    return name if len(name) <= width else name[: width - 1] + "…"
+def _shortened(names: list[str], width: int) -> dict[str, str]:
+    """Each of ``names`` as a table shows it: one longer than ``width`` characters cut
+    in the middle (``variant-with-a…-and-on-0``: ids that share a long start, or a long
+    end, still read apart), or written whole when cutting would make two names alike."""
+
+    def cut(name: str) -> str:
+        if len(name) <= width:
+            return name
+        head = width // 2
+        return name[:head] + "…" + name[len(name) - (width - 1 - head) :]
+
+    short = {n: cut(n) for n in names}
+    return short if len(set(short.values())) == len(short) else {n: n for n in names}
 
 
 def _cell(
     levels: dict[tuple[str, str], tuple[int, np.ndarray]],
-    variants: list[str],
+    variants: dict[str, str],
     v: str,
     t: str,
     months: list[int],
@@ -208,8 +221,9 @@ def _cell(
 ) -> str:
     """One cell of the run table: a level (``kind`` a month ``YYYY-MM``, or ``end``), or
     (``gap``) where variant ``v`` stands out from the others in theater ``t``
-    (``levels``: :attr:`sim.results.TheaterLevels.levels`; ``months``: every month
-    ordinal of the run, in order):
+    (``levels``: :attr:`sim.results.TheaterLevels.levels`; ``variants``: each variant
+    by the name a cell shows, :func:`_shortened`; ``months``: every month ordinal of the
+    run, in order):
 
     * ``same as U`` when another variant has the same level every month;
     * else the month where ``v`` is furthest from the nearest other variant, with the
@@ -228,7 +242,7 @@ def _cell(
     others = [u for u in variants if u != v and (u, t) in levels]
     for u in others:
         if levels[u, t][0] == first and np.array_equal(levels[u, t][1], values):
-            return f"same as {_short(u)}"
+            return f"same as {variants[u]}"
     if not others:
         return "-"
     # the months of v, and each other variant's levels in them (NaN where it has none)
@@ -249,7 +263,7 @@ def _cell(
         j = int(reach.argmax())  # (the first month of the largest gap)
         return (
             f"{format_month(int(grid[j]))}: {int(mine_at[j]):,} "
-            f"({near[j]:+,.0f} vs {_short(others[nearest[j]])})"
+            f"({near[j]:+,.0f} vs {variants[others[nearest[j]]]})"
         )
     counted = ~np.isnan(theirs)
     off = np.zeros(len(grid))
