@@ -202,13 +202,58 @@ def test_plot_of_an_unknown_theater_is_one_line_naming_it_and_the_runs_and_write
     assert {p.name: p.read_bytes() for p in run_dir.iterdir()} == before
 
 
-def test_plot_theater_of_a_backtest_is_refused(tmp_path: Path) -> None:
-    afg = SCENARIOS_DIR / "historical" / "afghanistan-2020.yaml"
-    out = tmp_path / "bt"
-    assert invoke("backtest", str(afg), "--out", str(out), "-q").exit_code == 0
-    result = CliRunner().invoke(main, ["plot", str(out), "--theater", "afghanistan"])
-    assert result.exit_code == 2
-    assert "--theater: expected no theaters chosen for a backtest" in result.stderr
+@pytest.fixture(scope="module")
+def two_theater_backtest(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A backtest of the default scenario, with reports of Iraq and of Syria."""
+    out = tmp_path_factory.mktemp("bt") / "bt"
+    observed = SCENARIOS_DIR / "iraq-syria-2024-observed.csv"
+    args = ["backtest", str(SCENARIOS_DIR / "iraq-syria-2024.yaml"), "--observed", str(observed)]
+    assert invoke(*args, "--out", str(out), "-q").exit_code == 0
+    return out
+
+
+def test_plot_theater_of_a_backtest_draws_that_theaters_panels_with_its_own_mae(
+    two_theater_backtest: Path, tmp_path: Path
+) -> None:
+    # it was refused, and of 50 observed theaters only the first 12 could be drawn
+    import pandas as pd
+
+    axes = directory_charts(two_theater_backtest, ["syria"])["backtest"]()
+    panels = axes[:-1]
+    assert [ax.get_title(loc="left").split(" · ")[0] for ax in panels] == ["Syria"] * 5
+    errors = pd.read_csv(two_theater_backtest / "errors.csv")
+    linear = errors[(errors.profile == "linear") & (errors.theater == "syria")]
+    box = next(t.get_text() for t in panels[0].texts if "MAE" in t.get_text())
+    for variant, mae in linear.groupby("variant").error.mean().items():
+        assert f"{variant}: MAE {mae:,.0f}" in box.splitlines()
+    fig = panels[0].figure
+    assert any("its own theater’s reports" in t.get_text() for t in fig.texts)
+    result = CliRunner().invoke(
+        main,
+        ["plot", str(two_theater_backtest), "--theater", "Syria", "-o", str(tmp_path / "b.png")],
+    )
+    assert result.exit_code == 2 and not (tmp_path / "b.png").exists()
+    assert "has: iraq, syria (did you mean 'syria'?), found 'Syria'" in result.stderr
+
+
+def test_a_backtest_of_two_theaters_keeps_panel_titles_apart_and_below_the_legend(
+    two_theater_backtest: Path,
+) -> None:
+    # "Iraq · step (all at the deadline)  ★ best fit" ran into the next panel's title, and
+    # the legend's third row into the first row of titles
+    axes = directory_charts(two_theater_backtest)["backtest"]()
+    fig = axes[0].figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    legend = fig.legends[0].get_window_extent(renderer)
+    panels = axes[:-1]
+    assert len(panels) == 10
+    for k, ax in enumerate(panels):
+        title = ax.title if ax.get_title() else ax._left_title
+        box = title.get_window_extent(renderer)
+        assert box.y1 < legend.y0, ax.get_title(loc="left")
+        if k % 5 < 4:  # (clear of the next panel in its row)
+            assert box.x1 < panels[k + 1].get_window_extent(renderer).x0, ax.get_title(loc="left")
 
 
 def test_plot_theater_of_a_comparison_draws_that_sites_difference(tmp_path: Path) -> None:

@@ -63,6 +63,7 @@ from sim.io.yamlio import Positions
 from sim.loader import Layer, Locator, resolve_variants, validate_doc
 from sim.months import parse_month
 from sim.paths import scenario_files
+from sim.plotting.backtest import observed_series
 from sim.plotting.common import distinct_names, plan_series
 from sim.results import MILESTONE_COLUMNS, MONTHLY_COLUMNS, Result
 from sim.scenario import Scenario, series_of
@@ -951,15 +952,10 @@ def directory_charts(
         refuse_unknown(run_dir, "theaters", "theaters and sites", known, only)
         return {"compare": lambda: plotting.plot_compare(cmp, theaters=only)}
     if has_table(run_dir, "backtest"):
-        if only:
-            raise ScenarioError(
-                "no theaters chosen for a backtest, whose chart has a row per observed theater",
-                ", ".join(repr(t) for t in only),
-                file="<arguments>",
-                path="theaters",
-            )
         bt = load_backtest(run_dir)
-        return {"backtest": lambda: plotting.plot_backtest(bt)}
+        observed = observed_series(bt)
+        refuse_unknown(run_dir, "theaters", "theaters and sites with a report", observed, only)
+        return {"backtest": lambda: plotting.plot_backtest(bt, theaters=only)}
     result = rebuild_scored(run_dir, read_record(run_dir), theaters=only)  # (their rows alone)
     refuse_unknown(run_dir, "theaters", "theaters and sites", plan_series(result), only)
     return run_charts(result, only)
@@ -1031,7 +1027,7 @@ def redraw(
     theaters : sequence of str, optional
         Draw only these panels: theater ids, or sites as ``THEATER/SITE``
         (``iraq/erbil``), in this order (default: every theater, each followed by its
-        sites). Not for a backtest, whose chart has a row per observed theater.
+        sites); for a backtest, the theaters with a report to compare (a row each).
 
     Returns
     -------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sim.analysis.backtest import Backtest
@@ -23,13 +24,17 @@ if TYPE_CHECKING:
 
 
 @common.plain_text
-def plot_backtest(bt: Backtest) -> list[Axes]:
+def plot_backtest(bt: Backtest, theaters: Sequence[str] | str | None = None) -> list[Axes]:
     """The backtest chart: observations over each profile's projected path.
 
     Parameters
     ----------
     bt : Backtest
         From :func:`sim.run_backtest`.
+    theaters : str or sequence of str, optional
+        The observed theaters (or sites, ``THEATER/SITE``) to draw a row of panels
+        of, in this order; default: every theater with a report within the scenario's
+        months (at most :data:`sim.plotting.common.MAX_THEATERS`).
 
     Returns
     -------
@@ -41,31 +46,57 @@ def plot_backtest(bt: Backtest) -> list[Axes]:
     ------
     TypeError
         For data that is not a Backtest.
+    ValueError
+        For a theater in ``theaters`` without such a report (naming those with one).
     """
     common.expect(bt, Backtest, "plot_backtest", "sim.run_backtest")
     obs = bt.observations.items
     months = sorted(set(bt.paths.month.astype(str)))
-    series = [
-        s
-        for s in dict.fromkeys(o.theater for o in obs)
-        if s in set(bt.paths.theater)
-        and any(o.theater == s and months[0] <= o.month_text <= months[-1] for o in obs)
-    ]
-    series, crowded = common.theater_selection(
-        series, "errors.csv and paths.csv have every theater", chart="backtest"
-    )
+    series = observed_series(bt)
+    multi = len(series) > 1  # (each panel names its theater, its MAE of that one's reports)
+    asked = common.names_given(theaters)
+    if asked:
+        unknown = [t for t in asked if t not in series]
+        if unknown:
+            raise ValueError(
+                f"expected theaters with a report to compare among {', '.join(series)}, "
+                f"found {', '.join(map(str, unknown))}"
+            )
+        series = list(dict.fromkeys(asked))
+    series, crowded = common.theater_selection(series, chart="backtest")
     colors = run_colors(bt)
     fig, panels, summary = _layout(series)
     tops: dict[str, float] = {}
+    heads: list[Any] = []
     for s, profile, ax in panels:
-        top = _profile_panel(bt, ax, s, profile, colors, multi=len(series) > 1)
+        top = _profile_panel(bt, ax, s, profile, colors, heads, multi=multi)
         tops[s] = max(tops.get(s, 0.0), top, observed_top(obs, s, months))
     for s, _p, ax in panels:
         ax.set_ylim(0, max(tops[s] * 1.12, 10))
         draw_observations(ax, obs, s, months)
     _mae_bars(summary, bt, colors)
-    _decorate(bt, fig, colors, visible(obs, series, months), crowded)
+    _decorate(bt, fig, colors, visible(obs, series, months), crowded, multi=multi)
+    for (_s, _p, ax), head in zip(panels, heads, strict=True):  # (laid out: clear of the next)
+        common.fit_width(head, right=ax.get_position().x1 + 0.012)
     return [a for _, _, a in panels] + [summary]
+
+
+def observed_series(bt: Backtest) -> list[str]:
+    """The theaters (and sites) a backtest chart can draw a row of: those with a report
+    within the scenario's months, in the order they first come among the reports."""
+    months = sorted(set(bt.paths.month.astype(str)))
+    projected = set(bt.paths.theater)
+    obs = bt.observations.items
+    return [
+        s
+        for s in dict.fromkeys(o.theater for o in obs)
+        if s in projected
+        and any(o.theater == s and months[0] <= o.month_text <= months[-1] for o in obs)
+    ]
+
+
+#: the height of a backtest chart of one theater [in]
+ONE_THEATER_IN = common.HEIGHT_IN + 1.2
 
 
 def _layout(series: list[str]) -> tuple[Any, list[tuple[str, str, Axes]], Axes]:
@@ -74,7 +105,7 @@ def _layout(series: list[str]) -> tuple[Any, list[tuple[str, str, Axes]], Axes]:
     plt = common.pyplot()
     if len(series) == 1:
         fig, grid = plt.subplots(
-            2, 3, figsize=(common.WIDTH_IN, common.HEIGHT_IN + 1.2), dpi=common.DPI, squeeze=False
+            2, 3, figsize=(common.WIDTH_IN, ONE_THEATER_IN), dpi=common.DPI, squeeze=False
         )
         panels = [(series[0], p, grid[i // 3][i % 3]) for i, p in enumerate(PROFILES)]
         return fig, panels, grid[1][2]
@@ -92,10 +123,18 @@ def _layout(series: list[str]) -> tuple[Any, list[tuple[str, str, Axes]], Axes]:
 
 
 def _profile_panel(
-    bt: Backtest, ax: Axes, s: str, profile: str, colors: dict[str, str], *, multi: bool
+    bt: Backtest,
+    ax: Axes,
+    s: str,
+    profile: str,
+    colors: dict[str, str],
+    heads: list[Any],
+    *,
+    multi: bool,
 ) -> float:
-    """One profile's paths for theater ``s``, titled, with each variant's MAE; returns
-    the highest level drawn [troops]."""
+    """One profile's paths for theater ``s``, titled (the title added to ``heads``), with
+    each variant's MAE (of ``s``'s reports alone when ``multi``); returns the highest
+    level drawn [troops]."""
     rows = bt.paths[(bt.paths.theater == s) & (bt.paths.profile == profile)]
     n = len(bt.variants)
     for j, v in enumerate(bt.variants):
@@ -111,21 +150,27 @@ def _profile_panel(
             zorder=3,
         )
     _backtest_style(ax)
-    t = bt.table[bt.table.profile == profile]
     is_best = profile in bt.tied()  # (profiles that tie with the best are as good)
-    title = PROFILE_TITLES.get(profile, profile)
-    if multi:
+    if multi:  # (five panels a row: the profile's short name after the theater's)
         theaters = bt.scenario.doc.theaters
-        title = f"{theaters[s].name if s in theaters and theaters[s].name else s} · {title}"
-    ax.set_title(
+        name = theaters[s].name if s in theaters and theaters[s].name else s
+        title = f"{name} · {BAR_NAMES.get(profile, profile)}"
+        errors = bt.errors[(bt.errors.profile == profile) & (bt.errors.theater == s)]
+        mae = {v: errors[errors.variant == v].error.mean() for v in bt.variants}
+    else:
+        title = PROFILE_TITLES.get(profile, profile)
+        t = bt.table[bt.table.profile == profile]
+        mae = {v: t[t.variant == v].mae.iloc[0] for v in bt.variants}
+    head = ax.set_title(
         title + ("  \u2605 best fit" if is_best else ""),
         loc="left",
-        fontsize=13.5,
+        fontsize=12.5 if multi else 13.5,
         fontweight="bold",
         color="#7a1f1f" if is_best else "black",
     )
+    heads.append(head)
     ax.annotate(
-        "\n".join(f"{v}: MAE {_n(t[t.variant == v].mae.iloc[0])}" for v in bt.variants),
+        "\n".join(f"{v}: MAE {_n(mae[v])}" for v in bt.variants),
         (0.98, 0.97),
         xycoords="axes fraction",
         ha="right",
@@ -138,6 +183,10 @@ def _profile_panel(
     return float(rows.troops.max()) if len(rows) else 0.0
 
 
+#: a profile's short name, under its bars and after a theater's name in a panel's title
+BAR_NAMES = {"front": "front-loaded", "back": "back-loaded", "s-curve": "S-curve"}
+
+
 def _tie_note(bt: Backtest) -> str:
     """``"; step and back-loaded fit as well"``: the profiles that tie with the best."""
     others = [PROFILE_TITLES.get(p, p) for p in bt.tied()[1:]]
@@ -148,23 +197,39 @@ def _tie_note(bt: Backtest) -> str:
 
 
 def _decorate(
-    bt: Backtest, fig: Any, colors: dict[str, str], shown: Any, crowded: str | None = None
+    bt: Backtest,
+    fig: Any,
+    colors: dict[str, str],
+    shown: Any,
+    crowded: str | None = None,
+    *,
+    multi: bool = False,
 ) -> None:
-    """Title, subtitle, legend and the footnote naming the best fit."""
+    """Title, subtitle, legend and the footnote naming the best fit, each as far from
+    the figure's edge as on a one-theater chart (:data:`ONE_THEATER_IN` tall), whatever
+    the figure's height."""
     from matplotlib.lines import Line2D
+
+    height = fig.get_figheight()
+
+    def top(y: float) -> float:  # (a height on the one-theater chart, as far from the top)
+        return y if height == ONE_THEATER_IN else 1 - (1 - y) * ONE_THEATER_IN / height
+
+    def bottom(y: float) -> float:  # (as far from the foot)
+        return y if height == ONE_THEATER_IN else y * ONE_THEATER_IN / height
 
     sc, best = bt.scenario, bt.best()
     fig.suptitle(
         "Backtest: which drawdown profile fits what happened?",
         x=0.04,
         ha="left",
-        y=0.985,
+        y=top(0.985),
         fontsize=18,
         fontweight="bold",
     )
     fig.text(
         0.04,
-        0.952,
+        top(0.952),
         f"{sc.title}. Each panel applies one profile to every milestone of every variant "
         "(lines, levels at month ends);\nblack marks are the reported levels, each compared "
         "with the level at the end of the month it falls in.",
@@ -176,11 +241,11 @@ def _decorate(
     # one line width in the legend: the panels' wider lines only keep hidden paths visible
     handles: list[Any] = [Line2D([], [], color=colors[v], lw=2.5) for v in bt.variants]
     kh, kl = legend_handles(shown)
-    fig.legend(
+    legend = fig.legend(
         handles + kh,
         list(bt.variants) + kl,
         loc="upper left",
-        bbox_to_anchor=(0.04, 0.905),
+        bbox_to_anchor=(0.04, top(0.905)),
         ncol=min(len(handles) + len(kh), 7),
         fontsize=10.5,
         frameon=False,
@@ -194,13 +259,34 @@ def _decorate(
         f"{int(best.months_compared)} months{_tie_note(bt)}.\n"
         "Error = distance from the projected level to the observed range (0 inside it). "
         f"Observations: {_compared(bt, best, _short(bt.observations.origin))}.\n"
-        f"Scenario as of {spell_date(sc.doc.as_of)}. forcesim backtest, not a forecast of "
+        + (
+            "A panel’s MAE is of its own theater’s reports; the bars’, of every report compared.\n"
+            if multi
+            else ""
+        )
+        + f"Scenario as of {spell_date(sc.doc.as_of)}. forcesim backtest, not a forecast of "
         "record."
     )
     if crowded:
         note += "\n" + crowded
-    fig.text(0.04, 0.012, note, fontsize=9.5, color="#444444", va="bottom")
-    fig.subplots_adjust(left=0.06, right=0.98, top=0.83, bottom=0.125, hspace=0.42, wspace=0.16)
+    fig.text(0.04, bottom(0.012), note, fontsize=9.5, color="#444444", va="bottom")
+    lines = int(multi) + int(crowded is not None)  # (more footnote: the panels start higher)
+    fig.subplots_adjust(
+        left=0.06,
+        right=0.98,
+        top=min(top(0.83), below(legend)),
+        bottom=bottom(0.125) + lines * 0.16 / height,
+        hspace=0.42,
+        wspace=0.22 if multi else 0.16,  # (five panels a row: their MAE clear of the next's ticks)
+    )
+
+
+def below(legend: Any) -> float:
+    """The top of the panels below ``legend`` (a figure fraction): room under its last
+    row for a panel's title (0.45 in), however many rows its entries take."""
+    fig = legend.get_figure(root=True)
+    box = legend.get_window_extent(fig.canvas.get_renderer())
+    return (box.y0 - 0.45 * fig.dpi) / fig.bbox.height
 
 
 def _compared(bt: Backtest, best: Any, file: str) -> str:
@@ -262,8 +348,7 @@ def _mae_bars(ax: Axes, bt: Backtest, colors: dict[str, str]) -> None:
                     fontsize=14,
                     color="#7a1f1f",
                 )
-    short = {"front": "front-\nloaded", "back": "back-\nloaded", "s-curve": "S-curve"}
-    ax.set_xticks(x, [short.get(p, p) for p in PROFILES], fontsize=10)
+    ax.set_xticks(x, [BAR_NAMES.get(p, p).replace("-l", "-\nl") for p in PROFILES], fontsize=10)
     ax.set_title(
         "Mean absolute error (MAE) by profile",
         loc="left",
