@@ -183,7 +183,7 @@ def test_a_backtest_of_the_most_theaters_stacks_twelve_and_says_what_it_left_out
     with pytest.warns(CrowdedChart, match="50 theaters: this chart shows the first 12"):
         axes = plot_backtest(bt)
     assert len({ax.get_title(loc="left").split(" · ")[0] for ax in axes[:-1]}) == 12
-    _shows_twelve_and_says_so(axes, "errors.csv and paths.csv have every theater")
+    _shows_twelve_and_says_so(axes, "choose with forcesim plot RUN --theater ID")
 
 
 def test_vintages_of_the_most_theaters_stack_twelve_and_say_what_they_left_out(tmp_path) -> None:

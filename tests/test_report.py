@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import DEFAULT_SCENARIO, SCENARIOS_DIR, SHORTER_CALENDAR
+from conftest import DEFAULT_SCENARIO, SCENARIOS_DIR, SHORTER_CALENDAR, make_doc
 
 import sim
 from sim import colors
@@ -1609,7 +1609,16 @@ def test_the_levels_of_a_page_of_some_theaters_are_read_a_block_of_rows_at_a_tim
     whole, every = page._monthly_levels(ensemble) or (None, None)
     assert whole is not None and every == ["iraq", "syria"]
     monkeypatch.setattr("sim.report.page.CSV_ROWS", 7)
+    blocks: list[int] = []
+    whole_read = pd.read_csv
+
+    def read_csv(*args: Any, **kwargs: Any) -> Any:
+        blocks.append(kwargs.get("chunksize", 0))
+        return whole_read(*args, **kwargs)
+
+    monkeypatch.setattr(pd, "read_csv", read_csv)
     read = page._monthly_levels(ensemble, ["slip-3"], ["syria"])
+    assert blocks == [7]  # (never the whole table at once)
     assert read is not None
     part, present = read
     assert present == every  # (an unknown theater is still named among the run's)
@@ -1649,20 +1658,42 @@ def test_run_report_of_a_page_its_tables_put_over_the_limit_is_refused_before_th
     assert err.count("\n") == 1 and not (tmp_path / "deep").exists()
 
 
+SHORT_AND_WIDE = make_doc(  # a variant of 40 theaters more, over 2 of the 120 months
+    calendar={"start": "2024-01", "end": "2033-12"},
+    milestones={"alpha-out": {"theater": "alpha", "deadline": "2024-02", "target": {"level": 0}}},
+    variants={
+        "base": {"description": "long, one theater"},
+        "wide": {
+            "description": "short, many theaters",
+            "overrides": {
+                "calendar": {"end": "2024-02"},
+                "theaters": {f"t{i:02d}": {"initial": 1000} for i in range(40)},
+            },
+        },
+    },
+)
+
+
+@pytest.mark.filterwarnings("ignore::sim.plotting.common.CrowdedChart")  # (41 theaters)
+@pytest.mark.parametrize("kind", ["default", "variants of other theaters and calendars"])
 def test_the_count_before_a_run_never_refuses_a_page_that_fits(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, write: Any
 ) -> None:
     # the count before the run is a floor of the one made after it: a page that fits is
-    # never refused early
+    # never refused early (40 theaters of a 2-month variant were counted over 120 months)
     from sim.report import page
 
-    sc = sim.load_scenario(DEFAULT_SCENARIO)
-    names = ["on-time", "slip-3"]
+    if kind == "default":
+        sc, draws = sim.load_scenario(DEFAULT_SCENARIO), 100
+        names = ["on-time", "slip-3"]
+    else:
+        sc, draws = sim.load_scenario(write(SHORT_AND_WIDE)), None
+        names = ["base", "wide"]
     out = tmp_path / "run"
-    sim.write_run(sim.run(sc, names, draws=100, seed=1), out)
+    sim.write_run(sim.run(sc, names, draws=draws, seed=1 if draws else None), out)
     size = len(report_html(out).encode("utf-8"))
     monkeypatch.setattr("sim.report.page.MAX_BYTES", size)
-    page.refuse_large_run(tmp_path / "r.html", {v: sc.plan(v) for v in names}, 100)
+    page.refuse_large_run(tmp_path / "r.html", {v: sc.plan(v) for v in names}, draws)
     sim.write_report(out, tmp_path / "r.html")
     assert (tmp_path / "r.html").stat().st_size == size
 

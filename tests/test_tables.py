@@ -319,13 +319,23 @@ def test_each_row_of_a_variant_refers_to_one_string_of_its_scenario_and_variant(
 
 
 def test_months_are_parsed_once_per_distinct_text_and_read_as_each_cell_would_be(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # 3,000,000 rows read one month at a time took 80 s of a plot of one theater
+    import sim.export.read as read
     from sim.export.read import _months
+    from sim.months import parse_month
+
+    seen: list[str] = []
+
+    def parse(text: str) -> object:
+        seen.append(text)
+        return parse_month(text)
 
     cells = pd.Series(["2024-01", "2030-12", None, "NaT", "2024-01"] * 3, index=range(10, 25))
+    monkeypatch.setattr(read, "parse_month", parse)
     got = _months(cells, tmp_path / "t.csv")
+    assert sorted(seen) == ["2024-01", "2030-12"]
     want = pd.Series(pd.PeriodIndex(cells.astype(str), freq="M"), index=cells.index)
     pd.testing.assert_series_equal(got, want, check_names=False)
     bad = pd.Series(["2024-01"] * 4 + ["2024-13"] * 2, index=range(6), name="month")

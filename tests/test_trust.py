@@ -1696,12 +1696,16 @@ def test_the_run_table_tells_apart_long_variant_ids_that_share_their_start():
     assert "vs variant-…nd-on-0)" in cells or "same as variant-…nd-on-0" in cells, cells
 
 
-def test_a_table_name_is_cut_in_the_middle_or_written_whole_when_a_cut_would_join_two():
+def test_a_table_name_is_cut_in_the_middle_or_where_the_cut_names_differ():
     from sim.cli.text import _shortened
 
     assert _shortened(["short", "x" * 20], 10) == {"short": "short", "x" * 20: "xxxxx…xxxx"}
     alike = ["abcde" + "-" * 20 + "wxyz", "abcde" + "+" * 20 + "wxyz"]  # (same start and end)
-    assert _shortened(alike, 10) == {n: n for n in alike}
+    assert _shortened(alike, 10) == {alike[0]: "abcde-…xyz", alike[1]: "abcde+…xyz"}
+    # two ids that differ only 25 characters in, with 33 alike after: wider, never whole
+    ids = [f"announcement-delayed-by-{d:02d}-months-with-an-advisory-residual" for d in (3, 6)]
+    cut = _shortened(ids, 16)
+    assert len(set(cut.values())) == 2 and all(len(c) < len(ids[0]) for c in cut.values())
 
 
 def test_an_open_ended_observation_gets_no_percentile_rank_only_the_share_that_fits(tmp_path):

@@ -197,18 +197,23 @@ def _fit(line: str) -> str:
 
 
 def _shortened(names: list[str], width: int) -> dict[str, str]:
-    """Each of ``names`` as a table shows it: one longer than ``width`` characters cut
-    in the middle (``variant-with-a…-and-on-0``: ids that share a long start, or a long
-    end, still read apart), or written whole when cutting would make two names alike."""
-
-    def cut(name: str) -> str:
-        if len(name) <= width:
-            return name
-        head = width // 2
-        return name[:head] + "…" + name[len(name) - (width - 1 - head) :]
-
-    short = {n: cut(n) for n in names}
-    return short if len(set(short.values())) == len(short) else {n: n for n in names}
+    """Each of ``names`` as a table shows it, in as few characters from ``width`` up
+    as tell them apart: a longer one cut with "…", in the middle first
+    (``variant-with-a…-and-on-0``: ids that share a long start, or a long end, still
+    read apart), else at the first place where the cut names all differ
+    (``…-delayed-by-03-…`` and ``…-06-…`` cut nearer their end)."""
+    longest = max((len(n) for n in names), default=0)
+    for w in range(width, longest):
+        middle = w // 2
+        for head in [*range(middle, w), *range(middle - 1, 0, -1)]:
+            tail = w - 1 - head
+            short = {
+                n: n if len(n) <= w else n[:head] + "…" + (n[len(n) - tail :] if tail else "")
+                for n in names
+            }
+            if len(set(short.values())) == len(short):
+                return short
+    return {n: n for n in names}
 
 
 def _cell(

@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sim.analysis.backtest import Backtest
+from sim.analysis.backtest import Backtest, metrics
 from sim.colors import run_colors
 from sim.months import spell_date
 from sim.plotting import common
@@ -156,7 +156,9 @@ def _profile_panel(
         name = theaters[s].name if s in theaters and theaters[s].name else s
         title = f"{name} · {BAR_NAMES.get(profile, profile)}"
         errors = bt.errors[(bt.errors.profile == profile) & (bt.errors.theater == s)]
-        mae = {v: errors[errors.variant == v].error.mean() for v in bt.variants}
+        mae = {
+            v: metrics(errors[errors.variant == v].to_dict("records"))["mae"] for v in bt.variants
+        }
     else:
         title = PROFILE_TITLES.get(profile, profile)
         t = bt.table[bt.table.profile == profile]
@@ -260,7 +262,8 @@ def _decorate(
         "Error = distance from the projected level to the observed range (0 inside it). "
         f"Observations: {_compared(bt, best, _short(bt.observations.origin))}.\n"
         + (
-            "A panel’s MAE is of its own theater’s reports; the bars’, of every report compared.\n"
+            "A panel’s MAE is of its own theater’s reports; the bars’ and the ★ best fit’s, "
+            "of every report compared.\n"
             if multi
             else ""
         )

@@ -1389,6 +1389,7 @@ def refuse_large_run(target: Path, plans: Mapping[str, Plan], draws: int | None)
     here from the ``plans`` of its variants and its number of ``draws``): plotly.js, a
     level a month of each theater and site of each variant (:data:`LEVEL_BYTES` and at
     least one digit twice), an envelope-table row a month of each theater and site
+    in at least as many months as the longest calendar of the variants that have it
     (:data:`MONTH_ROW_BYTES`), and with draws as many fan-table rows as levels
     (:data:`BAND_ROW_BYTES`). A page that passes may still be refused once its levels'
     digits are counted.
@@ -1398,11 +1399,13 @@ def refuse_large_run(target: Path, plans: Mapping[str, Plan], draws: int | None)
     sim.ScenarioError
         At ``target``, as :func:`write_report` refuses it."""
     levels = sum(len(p.series_names()) * p.n_months for p in plans.values())
-    months = max((p.n_months for p in plans.values()), default=0)
-    series = {k for p in plans.values() for k in p.series_names()}
+    months: dict[str, int] = {}  # a series' months: those of the longest plan that has it
+    for p in plans.values():
+        for k in p.series_names():
+            months[k] = max(months.get(k, 0), p.n_months)
     bands = levels if draws else 0
     least = len(_plotly_js()) + (LEVEL_BYTES + 2) * levels
-    least += MONTH_ROW_BYTES * len(series) * months + BAND_ROW_BYTES * bands
+    least += MONTH_ROW_BYTES * sum(months.values()) + BAND_ROW_BYTES * bands
     _refuse_count(target, len(plans), _too_large(len(plans)), levels, least, bands=bands)
 
 
