@@ -2629,3 +2629,31 @@ def test_a_sweep_range_value_a_float_cannot_hold_is_refused_not_rounded(written,
         parse_axis(f"announcement.delay={written}")
     assert err.value.expected.startswith("a number a 64-bit float holds as written")
     assert err.value.found.startswith(f"{value!r} in {written!r}, which would be read as ")
+
+
+def test_ids_that_read_as_numbers_stay_text_in_plot_and_report_of_a_run(tmp_path, write):
+    # theaters called 01 and 02 were read back as 1 and 2: plot failed with an internal
+    # error and report --theater 01 was refused as not one of "1, 2"
+    from conftest import make_doc
+
+    doc = make_doc(
+        theaters={"01": {"initial": 1000}, "02": {"initial": 500}},
+        milestones={"a-out": {"theater": "01", "deadline": "2024-11", "target": {"level": 0}}},
+        variants={"010": {"description": "b", "overrides": {}}, "late": {"description": "c"}},
+    )
+    out = tmp_path / "run"
+    args = ["run", str(write(doc)), "-q", "--draws", "50", "--seed", "1", "-o", str(out)]
+    assert CliRunner().invoke(main, [*args, "--format", "both"]).exit_code == 0
+    for extra in ([], ["--theater", "01"]):
+        target = tmp_path / f"p{len(extra)}.png"
+        res = CliRunner().invoke(main, ["plot", str(out), *extra, "-o", str(target)])
+        assert res.exit_code == 0, res.output
+    tables = sim.load_run(out)
+    assert set(tables.monthly.theater) == {"01", "02"} and set(tables.monthly.variant) == {
+        "010",
+        "late",
+    }
+    pytest.importorskip("plotly")
+    res = CliRunner().invoke(main, ["report", str(out), "--theater", "01", "-v", "010"])
+    assert res.exit_code == 0, res.output
+    assert "only variants 010 and theaters 01" in res.output

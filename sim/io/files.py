@@ -1153,18 +1153,32 @@ def write_csv_rows(frame: pd.DataFrame, into: TextIO, *, header: bool = True) ->
         into.write(csv_text(frame.iloc[start : start + CSV_ROWS], header=header and start == 0))
 
 
+#: the columns of forcesim's tables that hold ids: read as text, so that a theater or
+#: variant called ``01`` or ``1e3`` stays itself (read as a number, ``01`` was 1, and a
+#: chart of it failed)
+ID_COLUMNS = (
+    "scenario",
+    "variant",
+    "variant_a",
+    "variant_b",
+    "theater",
+    "milestone",
+    "profile",
+    "vintage",
+)
+
+
 def read_written_csv(source: Any) -> pd.DataFrame:
     """A CSV table forcesim wrote, as pandas reads it: only a blank cell is missing
-    (``NA`` or ``None`` stay text), and numbers read back as the exact floats written."""
-    return pd.read_csv(source, keep_default_na=False, na_values=[""], **_EXACT_FLOATS)
+    (``NA`` or ``None`` stay text), the ids (:data:`ID_COLUMNS`) are text, and numbers
+    read back as the exact floats written."""
+    return pd.read_csv(source, **_WRITTEN)
 
 
 def written_blocks(source: Any, rows: int) -> Iterator[pd.DataFrame]:
     """A CSV table forcesim wrote, read as :func:`read_written_csv` reads it, ``rows``
     rows at a time (each block's index its rows' places in the table)."""
-    return iter(
-        pd.read_csv(source, keep_default_na=False, na_values=[""], chunksize=rows, **_EXACT_FLOATS)
-    )
+    return iter(pd.read_csv(source, chunksize=rows, **_WRITTEN))
 
 
 def read_written_rows(
@@ -1184,6 +1198,13 @@ _EXACT_FLOATS: dict[str, Any] = (
     if tuple(int(p) for p in pd.__version__.split(".")[:2]) >= (3, 1)
     else {"float_precision": "round_trip"}
 )
+#: how :func:`read_written_csv` reads a table (pandas ignores ids a table lacks)
+_WRITTEN: dict[str, Any] = {
+    "keep_default_na": False,
+    "na_values": [""],
+    "dtype": dict.fromkeys(ID_COLUMNS, str),
+    **_EXACT_FLOATS,
+}
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> None:

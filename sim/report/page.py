@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from sim import colors
 from sim.analysis.observed import Assessment, conditioned_result
@@ -1490,8 +1491,9 @@ def _monthly_levels(
     """``monthly.csv``'s (or ``.parquet``'s) ``variant``, ``theater``, ``month`` and
     ``troops`` columns (the text as categories), read alone, with the theaters and sites
     the whole table holds (as :func:`series_keys` orders them); of the ``chosen``
-    variants and ``series`` alone when given, a CSV file read :data:`CSV_ROWS` rows at a
-    time so the rest is never held. None when they cannot be read."""
+    variants and ``series`` alone when given. A CSV file is read :data:`CSV_ROWS` rows
+    at a time, so the rest is never held, nor the text of any. None when they cannot be
+    read."""
     columns = ["variant", "theater", "month", "troops"]
     path = run_dir / "monthly.csv"
     selected = chosen is not None or series is not None
@@ -1502,20 +1504,26 @@ def _monthly_levels(
         return frame[chosen_rows(frame, chosen, series)] if selected else frame
 
     try:
-        if path.is_file():
-            text = {c: "category" for c in columns[:3]}
-            # (a variant or theater called NA, None or null is text, not a gap)
-            read = functools.partial(
-                pd.read_csv, path, usecols=columns, dtype=text, keep_default_na=False
+        if path.is_file():  # (a block of rows at a time, its text made categories)
+            # (a variant or theater called NA, None or null is text, not a gap; one
+            # called 01 is text, not the number 1)
+            text = dict.fromkeys(columns[:3], str)
+            with pd.read_csv(
+                path, usecols=columns, dtype=text, keep_default_na=False, chunksize=CSV_ROWS
+            ) as blocks:
+                parts = [
+                    kept(block.astype(dict.fromkeys(columns[:3], "category"))) for block in blocks
+                ]
+            if not parts:  # (the header alone)
+                parts = [pd.read_csv(path, usecols=columns, dtype=text).astype("category")]
+            frame = pd.DataFrame(
+                {
+                    c: union_categoricals([b[c] for b in parts])
+                    if c in columns[:3]
+                    else np.concatenate([b[c].to_numpy() for b in parts])
+                    for c in columns
+                }
             )
-            if selected:
-                with read(chunksize=CSV_ROWS) as blocks:
-                    parts = [kept(block) for block in blocks]
-                frame = pd.concat(parts, ignore_index=True) if parts else read()
-                for c in columns[:3]:  # (blocks' categories differ: made one again)
-                    frame[c] = frame[c].astype(str).astype("category")
-            else:
-                frame = kept(read())
         else:
             frame = pd.read_parquet(run_dir / "monthly.parquet", columns=columns)
             for c in columns[:3]:
@@ -1540,7 +1548,7 @@ def _band_rows(run_dir: Path, chosen: list[str] | None, series: list[str] | None
             with pd.read_csv(
                 path,
                 usecols=columns,
-                dtype="category",
+                dtype=str,  # (an id 01 is text, not the number 1)
                 keep_default_na=False,
                 chunksize=CSV_ROWS,
             ) as blocks:
