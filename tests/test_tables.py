@@ -332,11 +332,13 @@ def test_months_are_parsed_once_per_distinct_text_and_read_as_each_cell_would_be
         seen.append(text)
         return parse_month(text)
 
-    cells = pd.Series(["2024-01", "2030-12", None, "NaT", "2024-01"] * 3, index=range(10, 25))
+    # (a blank cell reads as NaN)
+    cells = pd.Series(["2024-01", "2030-12", np.nan, "NaT", "2024-01"] * 3, index=range(10, 25))
     monkeypatch.setattr(read, "parse_month", parse)
     got = _months(cells, tmp_path / "t.csv")
     assert sorted(seen) == ["2024-01", "2030-12"]
-    want = pd.Series(pd.PeriodIndex(cells.astype(str), freq="M"), index=cells.index)
+    each = [pd.Period(c, "M") if c in ("2024-01", "2030-12") else pd.NaT for c in cells]
+    want = pd.Series(pd.PeriodIndex(each, freq="M"), index=cells.index)
     pd.testing.assert_series_equal(got, want, check_names=False)
     bad = pd.Series(["2024-01"] * 4 + ["2024-13"] * 2, index=range(6), name="month")
     with pytest.raises(sim.ScenarioError) as got_error:
