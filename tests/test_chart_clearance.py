@@ -329,6 +329,7 @@ def _conditioned_fan(result: Any, cond: Any) -> Any:
     return axes
 
 
+@pytest.mark.slow
 def test_a_conditioned_fans_foot_stays_within_the_chart_and_names_a_source(
     conditioned_2025: tuple[Any, Any],
 ) -> None:
@@ -346,6 +347,7 @@ def test_a_conditioned_fans_foot_stays_within_the_chart_and_names_a_source(
     plt.close("all")
 
 
+@pytest.mark.slow
 def test_the_conditioned_fan_spells_the_as_of_day_one_way_in_labels_legend_title_and_foot(
     conditioned_2025: tuple[Any, Any],
 ) -> None:
@@ -370,6 +372,7 @@ def test_the_conditioned_fan_spells_the_as_of_day_one_way_in_labels_legend_title
     plt.close("all")
 
 
+@pytest.mark.slow
 def test_the_as_of_label_stays_inside_a_narrow_panel_and_clear_of_its_line(
     conditioned_2025: tuple[Any, Any],
 ) -> None:
@@ -392,6 +395,7 @@ def test_the_as_of_label_stays_inside_a_narrow_panel_and_clear_of_its_line(
     plt.close("all")
 
 
+@pytest.mark.slow
 def test_the_as_of_label_takes_room_within_the_datas_limits_and_covers_nothing(
     conditioned_2025: tuple[Any, Any],
 ) -> None:
@@ -484,6 +488,7 @@ def record_conditioned():
     return sim.run(scenario, draws=1000, seed=1, observed=record, condition=True)
 
 
+@pytest.mark.slow
 def test_the_note_of_variants_left_out_of_a_conditioned_fan_covers_no_other_text(
     record_conditioned,
 ) -> None:
@@ -502,6 +507,7 @@ def test_the_note_of_variants_left_out_of_a_conditioned_fan_covers_no_other_text
     plt.close("all")
 
 
+@pytest.mark.slow
 def test_a_conditioned_fan_names_the_reports_it_draws_but_left_out_of_its_weights(
     record_conditioned,
 ) -> None:
@@ -524,6 +530,7 @@ def test_a_conditioned_fan_names_the_reports_it_draws_but_left_out_of_its_weight
     plt.close("all")
 
 
+@pytest.mark.slow
 def test_a_conditioned_fan_says_its_central_run_is_not_moved_by_the_reports(
     record_conditioned,
 ) -> None:
@@ -544,3 +551,58 @@ def test_a_conditioned_fan_says_its_central_run_is_not_moved_by_the_reports(
     foot = next(t.get_text() for t in fig.texts if t.get_text().startswith("Scenario as of"))
     assert foot.startswith("Scenario as of 6 Sep 2024, conditioned on every report given.")
     plt.close("all")
+
+
+def _panel_with_a_line_along_its_bottom() -> tuple[Any, Any, Any]:
+    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+    ax.plot([0, 10], [0.5, 0.5], color="black", linewidth=2)  # (along the bottom)
+    middle = ax.axvline(5, color="grey", linestyle=":")
+    label = ax.annotate("a label", xy=(0.01, 0.03), xycoords="axes fraction")
+    fig.canvas.draw()
+    return fig, ax, (label, middle)
+
+
+BOTTOM_LEFT = ((0.01, 0.03), "left", "baseline")
+TOP_LEFT = ((0.01, 0.97), "left", "top")
+TOP_MIDDLE = ((0.5, 0.97), "center", "top")  # (on the dotted line at x = 5)
+MIDDLE_RIGHT = ((0.99, 0.5), "right", "center")
+
+
+def test_placing_a_label_measures_no_place_after_the_first_that_covers_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sim.plotting import clearance
+
+    fig, ax, (label, _) = _panel_with_a_line_along_its_bottom()
+    measured: list[Any] = []
+    counting = clearance.hits
+
+    def counted(ax: Any, box: Any, **kw: Any) -> int:
+        measured.append(box)
+        return counting(ax, box, **kw)
+
+    monkeypatch.setattr(clearance, "hits", counted)
+    places = [BOTTOM_LEFT, TOP_LEFT, MIDDLE_RIGHT, TOP_MIDDLE]
+    assert clearance.place_clear(ax, label, places) == 1
+    assert label.xyann == TOP_LEFT[0] and label.get_bbox_patch() is None
+    # the bottom place twice (it covers the line: is that all?), the top-left once
+    assert len(measured) == 3
+    plt.close(fig)
+
+
+def test_a_label_takes_an_edge_place_on_a_dotted_line_before_a_clear_place_inside(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sim.plotting import clearance
+
+    fig, ax, (label, middle) = _panel_with_a_line_along_its_bottom()
+    # the edge places: the bottom (on the data) and the top middle (on the dotted line
+    # only); inside: the right, which covers nothing but comes after the edge
+    places = [BOTTOM_LEFT, TOP_MIDDLE, MIDDLE_RIGHT]
+    assert clearance.place_clear(ax, label, places, edge=2) == 1
+    assert label.xyann == TOP_MIDDLE[0]
+    assert label.get_bbox_patch() is not None  # (a white ground: the line stops at it)
+    assert clearance.hits(ax, label.get_window_extent(), skip=[label, middle]) == 0
+    plt.close(fig)

@@ -176,22 +176,31 @@ def place_clear(
         return label.get_window_extent(renderer).padded(2)
 
     counted: dict[int, tuple[int, int]] = {}  # place -> (artists covered, without verticals)
-    for i in range(len(places)):
+
+    def count(i: int) -> None:
         box = put(i)
         if not (inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0):
-            continue
+            return
         if box.y1 > inside.y1:
-            continue
+            return
         n = hits(ax, box, skip=[label])
         counted[i] = (n, n and hits(ax, box, verticals=False, skip=[label]))
+
+    # the places are measured in order, and a group's measuring stops at the first place
+    # covering nothing: no later place could be taken before it (a conditioned fan of 30
+    # panels measured all 28 places of each panel's label, 10 of a 32 s run)
     for group in (range(first), range(first, len(places))):
-        for rank in (0, 1):
-            chosen = next((i for i in group if i in counted and counted[i][rank] == 0), None)
-            if chosen is not None:
-                put(chosen)
-                if rank == 1 and counted[chosen][0]:
-                    label.set_bbox({"facecolor": "white", "edgecolor": "none", "pad": 1.5})
-                return chosen
+        for i in group:
+            count(i)
+            if i in counted and counted[i][0] == 0:
+                put(i)
+                return i
+        chosen = next((i for i in group if i in counted and counted[i][1] == 0), None)
+        if chosen is not None:
+            put(chosen)
+            if counted[chosen][0]:
+                label.set_bbox({"facecolor": "white", "edgecolor": "none", "pad": 1.5})
+            return chosen
     chosen = min(counted, key=lambda i: counted[i][0]) if counted else 0
     put(chosen)
     return chosen
