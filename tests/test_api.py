@@ -496,6 +496,7 @@ def test_compare_table_and_plot(scenario: sim.Scenario) -> None:
 # ---------------------------------------------------------------- the API page
 
 
+@pytest.mark.slow
 def test_the_python_examples_in_docs_api_md_run(tmp_path: Any, monkeypatch: Any) -> None:
     from conftest import REPO
 

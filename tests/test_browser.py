@@ -164,6 +164,7 @@ def visit(browser: Any, ensemble: Path) -> Iterator[Visit]:
     v.page.close()
 
 
+@pytest.mark.slow
 def test_the_page_loads_with_no_console_error_and_no_network_request(visit: Visit) -> None:
     assert visit.errors == []
     assert visit.requests == [visit.url]
@@ -400,6 +401,7 @@ def conditioned(tmp_path_factory) -> Path:
     )
 
 
+@pytest.mark.slow
 def test_a_conditioned_run_shows_its_weighted_fan_and_its_picker_switches_variant(
     browser: Any, conditioned: Path
 ) -> None:

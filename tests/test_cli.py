@@ -833,6 +833,7 @@ def _conditioning_after(run_dir: Path, day: str) -> int:
     return sum(1 for r in rows if r["conditioning"] in counted and r["date"] > day)
 
 
+@pytest.mark.slow
 def test_conditioning_without_as_of_says_it_counts_reports_made_after_the_scenario_date(
     tmp_path,
 ):
@@ -878,6 +879,7 @@ def test_a_conditioned_run_with_too_few_effective_draws_has_no_weighted_note(tmp
     assert "weighted" not in result.stdout
 
 
+@pytest.mark.slow
 def test_an_effective_share_and_its_percent_sign_stay_on_one_line(tmp_path):
     # "910.2 of 10,000 (9.1" ended one line and "%), 5 reports" began the next
     observed = SCENARIOS_DIR / "iraq-syria-2024-observed.csv"

@@ -339,6 +339,7 @@ def test_counts_too_large_for_a_digit_are_weighed_in_python_ints():
     assert bits == 0 and parts.tolist() == [[3 * 2**61 + 5 * (2**61 - 1)]]
 
 
+@pytest.mark.slow
 def test_conditioning_gives_the_same_files_whatever_the_chunk_size(write, observations, tmp_path):
     scenario = write(SPREAD)
     path = observations("2024-05,alpha,700,800,reported,,,,\n2024-10,beta,300,,reported,,,,\n")
@@ -824,6 +825,7 @@ def test_conditioning_on_the_shipped_record_keeps_draws_in_every_variant():
 # ---------------------------------------------------------------- drawn again from the files
 
 
+@pytest.mark.slow
 def test_forcesim_plot_draws_a_conditioned_run_as_of_a_date_again_byte_for_byte(tmp_path):
     out = tmp_path / "o"
     args = ["run", str(DEFAULT_SCENARIO), "-v", "on-time", "--draws", "400", "--seed", "1"]
@@ -954,6 +956,7 @@ def test_a_conditioned_fan_as_of_a_date_names_both_the_scenarios_date_and_the_ne
     )
 
 
+@pytest.mark.slow
 def test_the_run_prints_one_effective_draws_line_for_variants_weighed_alike(tmp_path):
     args = ["run", str(DEFAULT_SCENARIO), "--draws", "2000", "--seed", "1"]
     more = ["--observed", str(SHIPPED_RECORD), "--condition", "--out", str(tmp_path / "o")]
@@ -972,6 +975,7 @@ def test_the_run_prints_one_effective_draws_line_for_variants_weighed_alike(tmp_
 # ---------------------------------------------------------------- the error rate from the CLI
 
 
+@pytest.mark.slow
 def test_the_error_rate_is_set_from_the_command_line_as_from_the_api_in_the_forms_tolerance_reads(
     write, observations, tmp_path
 ):
@@ -2132,6 +2136,7 @@ def test_the_run_counts_a_month_only_report_of_the_as_of_month_as_observed_csv_m
     assert f"3 levels scored ({summary})" in " ".join(res.output.split())
 
 
+@pytest.mark.slow
 def test_the_run_shows_the_monte_carlo_error_of_each_share_it_prints_where_it_shows(tmp_path):
     # a weighted share of 1,800 effective draws printed as 0.27, with nothing to say
     # that it is good to about ±0.03 at 2,000 draws

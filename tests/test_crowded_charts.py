@@ -160,6 +160,7 @@ def _shows_twelve_and_says_so(axes, csv: str) -> None:
     assert any(f"the first 12; {csv}" in t for t in texts), texts
 
 
+@pytest.mark.slow
 def test_a_comparison_of_the_most_theaters_stacks_twelve_and_says_what_it_left_out(
     tmp_path,
 ) -> None:
@@ -172,6 +173,7 @@ def test_a_comparison_of_the_most_theaters_stacks_twelve_and_says_what_it_left_o
     _shows_twelve_and_says_so(axes, "compare.csv has every theater")
 
 
+@pytest.mark.slow
 def test_a_backtest_of_the_most_theaters_stacks_twelve_and_says_what_it_left_out(
     tmp_path,
 ) -> None:

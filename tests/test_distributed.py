@@ -302,6 +302,7 @@ def test_a_part_and_each_merge_hand_the_freed_memory_back(kinds, monkeypatch) ->
     )  # after each of 3 parts, as each is taken
 
 
+@pytest.mark.slow
 def test_workers_2_writes_the_same_csv_files_as_the_in_process_run(tmp_path) -> None:
     common = ["run", str(DEFAULT_SCENARIO), "--draws", "3000", "--seed", "11", "-q"]
     runner = CliRunner()
@@ -380,6 +381,7 @@ def test_an_unreachable_scheduler_is_a_one_line_error() -> None:
         pass  # pragma: no cover
 
 
+@pytest.mark.slow
 def test_without_workers_or_scheduler_nothing_imports_dask(tmp_path) -> None:
     code = (
         "import sys; from click.testing import CliRunner; from sim.cli import main; "

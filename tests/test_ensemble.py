@@ -412,6 +412,7 @@ def frames(result: sim.Result) -> list[pd.DataFrame]:
     return [result.bands, result.dates, result.milestones]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("late", [False, True], ids=["on-time", "execution-delays"])
 def test_outputs_are_identical_whatever_the_chunk_size(write, late):
     scenario = sim.load_scenario(write(rich_doc(late)))

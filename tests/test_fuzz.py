@@ -11,6 +11,7 @@ import copy
 import math
 
 import numpy as np
+import pytest
 import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -200,6 +201,7 @@ def mutated_shipped(draw):
     return data
 
 
+@pytest.mark.slow
 @FUZZ
 @given(mutated_shipped())
 def test_mutated_shipped_scenarios_run_or_are_refused_in_one_line(doc):

@@ -146,6 +146,7 @@ def test_notebook_uses_only_the_public_api() -> None:
                 )
 
 
+@pytest.mark.slow
 def test_notebook_runs_top_to_bottom_without_errors(executed: Any) -> None:
     for cell in code_cells(executed):
         assert cell.execution_count is not None

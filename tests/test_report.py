@@ -115,6 +115,7 @@ def page_of(run: Path) -> str:
 # ---------------------------------------------------------------- one file, offline
 
 
+@pytest.mark.slow
 def test_the_page_loads_nothing_from_elsewhere(ensemble: Path) -> None:
     page = page_of(ensemble)
     tags = parse(page)
@@ -139,12 +140,14 @@ def test_the_page_holds_plotly_js_gzipped_in_base64_and_it_unpacks_to_the_librar
     assert len(packed) < len(get_plotlyjs()) / 2  # 1.96 MB in place of 4.8 MB
 
 
+@pytest.mark.slow
 def test_the_page_is_under_6_mb(ensemble: Path, observed: Path) -> None:
     for run in (ensemble, observed):
         size = (run / "report.html").stat().st_size
         assert 1_900_000 < size < MAX_BYTES == 6_000_000, size
 
 
+@pytest.mark.slow
 def test_a_conditioned_page_of_every_site_and_variant_of_the_sites_scenario_fits(
     tmp_path_factory,
 ) -> None:
@@ -911,6 +914,7 @@ def _tenth(share: float) -> Decimal:
     return (Decimal(repr(float(share))) * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_EVEN)
 
 
+@pytest.mark.slow
 def test_the_milestones_table_shows_plain_and_conditioned_p_met_at_one_precision(
     as_of: Path,
 ) -> None:
@@ -985,6 +989,7 @@ def test_the_key_above_each_chart_names_the_as_of_line_when_the_charts_draw_it(
         assert (entry in key) == (which == "observed"), key
 
 
+@pytest.mark.slow
 def test_a_parquet_only_run_gives_the_same_tables_on_its_page(
     observed: Path, tmp_path_factory
 ) -> None:
@@ -1311,6 +1316,7 @@ DRAWN_AGAIN = r" \(its chart is {kind}\.png: forcesim plot draws it again\)"
 DRAWN_AS_IT_RUNS = r" \(its chart is {chart}\.png: running forcesim {kind} again draws it again\)"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("command", "kind", "tail"),
     [
@@ -1424,6 +1430,7 @@ def known_before(tmp_path_factory) -> Path:
     )
 
 
+@pytest.mark.slow
 def test_the_as_of_label_does_not_cross_the_reports_known_line_nor_it_the_as_of_line(
     known_before: Path,
 ) -> None:
@@ -1674,6 +1681,7 @@ SHORT_AND_WIDE = make_doc(  # a variant of 40 theaters more, over 2 of the 120 m
 )
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::sim.plotting.common.CrowdedChart")  # (41 theaters)
 @pytest.mark.parametrize("kind", ["default", "variants of other theaters and calendars"])
 def test_the_count_before_a_run_never_refuses_a_page_that_fits(

@@ -339,6 +339,7 @@ def test_a_bad_value_in_an_unsigned_parquet_table_is_located_by_row(run):
     _plot_fails(run, f"{path}:3:5: troops: expected whole troops from 0 to 2500")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("table", "column", "text", "expected"),
     [
@@ -363,6 +364,7 @@ def test_the_conditioned_tables_are_checked_like_the_others(
 SHIPPED = sorted(SCENARIOS_DIR.rglob("*.yaml"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scenario", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_an_unsigned_ensemble_of_every_shipped_scenario_passes_the_cell_checks(
     scenario, tmp_path
@@ -824,6 +826,7 @@ def test_a_key_named_twice_is_placed_at_its_second_by_key_path(tmp_path, text, l
     assert (err.value.line, err.value.col, err.value.path) == (line, col, where)
 
 
+@pytest.mark.slow
 def test_a_run_record_saved_with_a_byte_order_mark_is_read_and_stays_signed(ensemble_run, tmp_path):
     # an editor that saves UTF-8 with a mark: it was 'Unexpected UTF-8 BOM (decode
     # using utf-8-sig)', and a new run into the folder took it for another tool's

@@ -111,6 +111,7 @@ def test_a_fan_crowded_by_sites_keeps_the_first_variants_and_says_how_to_choose_
     assert "forcesim plot RUN --theater ID" in note
 
 
+@pytest.mark.slow
 def test_the_conditioned_fan_labels_each_panel_with_its_own_variants_effective_draws(
     tmp_path: Path,
 ) -> None:

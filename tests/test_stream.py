@@ -62,6 +62,7 @@ def _files(run: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(run.iterdir()) if p.suffix in (".csv", ".png")}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args",
     [
@@ -153,6 +154,7 @@ def test_streamed_conditioned_parquet_and_parts_run_elsewhere_give_the_same_tabl
             )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "scored", [[], ["--condition", "--error-rate", "0.002"]], ids=["plain", "conditioned"]
 )
@@ -235,6 +237,7 @@ def _doc_of(path: Path) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k in ("calendar", "theaters", "milestones", "variants")}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args",
     [

@@ -1289,6 +1289,7 @@ def _pngs(d: Path) -> list[str]:
     return sorted(p.name for p in d.iterdir() if p.suffix == ".png")
 
 
+@pytest.mark.slow
 def test_plot_redraws_every_chart_a_conditioned_ensemble_run_wrote(tmp_path):
     from sim.io.files import foreign
 

@@ -95,6 +95,7 @@ def test_shared_draws_are_read_only_so_no_variant_can_change_another_s(rich):
 # ---------------------------------------------------------------- counted in bins
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("wanted", "pass_bytes"),
     [(9, 1 << 30), (0.05, 1 << 30), (0.002, 40_000)],
@@ -655,6 +656,7 @@ def record_runs(monkeypatch):
     return level_by_level, binned
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("levels", "options"),
     [
