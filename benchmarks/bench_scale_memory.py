@@ -25,6 +25,10 @@ The scenarios are generated here (they are not shipped as user scenarios):
   two milestones (an uncertain share by 2026, then to 0 by 2028), every milestone
   with an execution delay of 0 to 12 months: nearly every draw has a timing key of
   its own (13^21 of them), though each theater's windows take at most 13^3.
+* ``sites-timing-keys-10``: the same 10 theaters, each made of 3 sites of about
+  2,000 troops, each site cut in the same two milestones with their execution
+  delays (30 sites, 60 milestones): the series summed of sites, over draws
+  whose timing groups hold a handful of draws each, even theater by theater.
 
 Each is run by ``sim.run(scenario, draws=N, seed=1)`` (every variant, no files
 written) in a fresh Python process, which reports its wall time for the run and
@@ -51,6 +55,7 @@ that instead.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import subprocess
 import sys
@@ -114,6 +119,16 @@ def scenarios() -> dict[str, dict[str, Any]]:
             "target": {"level": 0},
             "delay": {"uniform": [0, 12]},
         }
+    t10s = {
+        f"t{i}": {"sites": {f"s{j}": {"initial": {"uniform": [1_900, 2_100]}} for j in range(3)}}
+        for i in range(10)
+    }
+    m10s: dict[str, Any] = {}
+    for i in range(10):
+        for j in range(3):
+            where = f"t{i}/s{j}"
+            for step in ("cut", "out"):  # (a copy each: YAML would write shared ones as aliases)
+                m10s[f"t{i}-s{j}-{step}"] = {**copy.deepcopy(m10[f"t{i}-{step}"]), "theater": where}
     return {
         "theaters-50": _doc("theaters-50", "2033-12", t50, m50),
         "troops-10m": _doc(
@@ -132,6 +147,7 @@ def scenarios() -> dict[str, dict[str, Any]]:
         ),
         "sites-2-600": _doc("sites-2-600", "2073-12", {"big": {"sites": two}}, m2),
         "timing-keys-10": _doc("timing-keys-10", "2033-12", t10, m10),
+        "sites-timing-keys-10": _doc("sites-timing-keys-10", "2033-12", t10s, m10s),
         "troops-10m-600": _doc(
             "troops-10m-600",
             "2073-12",

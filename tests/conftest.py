@@ -246,6 +246,20 @@ class Projection:
 
 
 @pytest.fixture(autouse=True)
+def _grouped_steps(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Step draws a timing group at a time, however small the groups, unless the test is
+    marked ``dense_steps``. forcesim steps draws every month at once where their groups
+    hold few draws (:data:`sim.analysis.accumulator.DENSE_GROUP_DRAWS`), as the groups of
+    the suite's small ensembles often do: left to choose, they would not check the
+    grouped route that large runs take. The tests marked ``dense_steps`` check that the
+    two routes count alike."""
+    if request.node.get_closest_marker("dense_steps") is None:
+        import sim.analysis.accumulator as accumulator
+
+        monkeypatch.setattr(accumulator, "DENSE_GROUP_DRAWS", 0)
+
+
+@pytest.fixture(autouse=True)
 def _close_figures() -> Any:
     """Close every matplotlib figure a test opened (warnings are errors here)."""
     yield

@@ -28,6 +28,7 @@ from sim.errors import ScenarioError
 from sim.model.draws import Draws
 from sim.model.rules import timing_groups
 from sim.model.stepper import step, step_dense
+from sim.paths import scenarios_dir
 
 START = "2024-01"
 
@@ -477,6 +478,51 @@ def test_draws_each_with_its_own_timing_are_counted_theater_by_theater_exactly(w
     poison_untaken_rows(monkeypatch, accumulator)
     assert_counts_of_every_stepped_level(scenario, 7, (1, 300, 1_200))
     assert len(routed) >= 4  # (a chunk of 1 draw is one group: stepped as before)
+
+
+@pytest.mark.dense_steps
+def test_draws_in_tiny_timing_groups_even_theater_by_theater_are_stepped_whole_exactly(
+    write, monkeypatch
+):
+    # nearly every draw its own timing key, and a handful of draws to each theater's own
+    # windows' months: stepped every month at once, in parts, and counted as they are
+    import sim.analysis.accumulator as accumulator
+
+    scenario = sim.load_scenario(write(many_keys_doc()))
+    dense = calls_of(monkeypatch, accumulator.Accumulator, "_add_dense")
+    by_theater = calls_of(monkeypatch, accumulator.Accumulator, "_add_by_theater")
+    parts = calls_of(monkeypatch, accumulator.Accumulator, "_add_stepped")
+    plan = scenario.plan(scenario.variant_names[0])
+    # (parts of 100 draws)
+    monkeypatch.setattr(
+        accumulator, "DENSE_STEP_BYTES", 100 * plan.n_months * (4 * len(plan.tracks) + 96)
+    )
+    assert_counts_of_every_stepped_level(scenario, 7, (1, 300, 1_200))
+    assert dense and not by_theater
+    assert {len(p[1].delay) for p in parts} == {1, 100}  # (the chunk of 1 draw is one part)
+
+
+#: every scenario shipped, the vintages and the historical ones among them
+SHIPPED_SCENARIOS = sorted(Path(scenarios_dir()).rglob("*.yaml"))
+
+
+@pytest.mark.dense_steps
+@pytest.mark.parametrize("path", SHIPPED_SCENARIOS, ids=lambda p: p.stem)
+def test_a_shipped_scenario_gives_the_same_summaries_stepped_group_by_group_or_whole(
+    path, monkeypatch
+):
+    # the route forcesim takes at 300 draws in chunks of 150, every draw stepped every
+    # month at once, and every timing group stepped on its own
+    import sim.analysis.accumulator as accumulator
+
+    scenario = sim.load_scenario(path)
+    runs = []
+    for few in (accumulator.DENSE_GROUP_DRAWS, 10**9, 0):
+        monkeypatch.setattr(accumulator, "DENSE_GROUP_DRAWS", few)
+        runs.append(sim.run(scenario, draws=300, seed=8, chunk=150))
+    for other in runs[1:]:
+        for a, b in zip(frames(runs[0]), frames(other), strict=True):
+            pd.testing.assert_frame_equal(a, b)
 
 
 def test_a_level_lifted_after_a_ramp_counted_at_once_moves_the_threshold_dates(write):

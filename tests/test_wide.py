@@ -829,3 +829,37 @@ def test_reports_on_draws_of_their_own_timing_are_tallied_theater_by_theater_exa
         got = binned.observed.distributions[key]
         assert (got.low, got.bits) == (d.low, d.bits) and np.array_equal(got.parts, d.parts)
         assert (got.at is None and d.at is None) or np.array_equal(got.at, d.at)
+
+
+@pytest.mark.dense_steps
+def test_reports_on_draws_in_tiny_timing_groups_are_tallied_from_draws_stepped_whole(
+    write, tmp_path, monkeypatch
+):
+    # a handful of draws to each theater's own windows' months: stepped every month at
+    # once, each draw weighed by the reports it fits, and counted as theater by theater
+    scenario = sim.load_scenario(write(keyed_doc()))
+    path = tmp_path / "obs.csv"
+    rows = ["date,theater,troops_low,troops_high"]
+    rows += [f"2024-{m:02d},t{i},700,1000" for i in (0, 3) for m in (8, 11)]
+    path.write_text("\n".join(rows) + "\n")
+    observed = sim.load_observations(path, scenario)
+    tagged = []
+    real = accumulator.Accumulator._add_dense
+    monkeypatch.setattr(
+        accumulator.Accumulator,
+        "_add_dense",
+        lambda self, inputs, tagger: (
+            tagged.append(tagger is not None) or real(self, inputs, tagger)
+        ),
+    )
+    options: dict[str, Any] = {"draws": 1_500, "seed": 5, "observed": observed, "chunk": 700}
+    whole = sim.run(scenario, condition=True, **options)
+    assert tagged and all(tagged)
+    monkeypatch.setattr(accumulator, "DENSE_GROUP_DRAWS", 0)
+    by_theater = sim.run(scenario, condition=True, **options)
+    pd.testing.assert_frame_equal(whole.observed.table, by_theater.observed.table)
+    for a, b in zip(frames(whole), frames(by_theater), strict=True):
+        pd.testing.assert_frame_equal(a, b)
+    a, b = whole.observed.conditioned, by_theater.observed.conditioned
+    pd.testing.assert_frame_equal(a.bands, b.bands)
+    assert a.used == b.used

@@ -57,7 +57,7 @@ from sim.model.rules import (
     timing_groups,
     window_months,
 )
-from sim.model.stepper import StepInputs, step
+from sim.model.stepper import StepInputs, step, step_dense
 from sim.schema import Spec
 
 
@@ -86,6 +86,19 @@ SITES_BYTES = 16 << 20
 #: timing groups of fewer draws than this on average (each draw nearly its own timing
 #: key) are stepped theater by theater, grouped by each theater's own windows
 FEW_DRAWS = 64
+#: draws whose timing groups hold fewer than this many draws on average, even theater by
+#: theater (each theater's draws grouped by its own windows' months), are stepped every
+#: month at once (:meth:`Accumulator._add_dense`): each group costs a few dozen array
+#: operations per track and per series, for a handful of draws. Measured on
+#: ``timing-keys-10`` of ``benchmarks/bench_scale_memory.py`` (10 theaters, 120 months)
+#: at 10^5 draws in two chunks, its execution delays drawn over 0-12 months (31 and 14
+#: draws a group on average): 53.6 s group by group, 21.8 s every month at once; over
+#: 0-5 months (147 and 67 a group): 12.0 s and 22.1 s
+DENSE_GROUP_DRAWS = 40
+#: the most bytes of a part of such draws stepped at once: its levels (draws, tracks,
+#: months) as int32 and about a dozen (draws, months) arrays of float64 and int64 made
+#: while stepping one track and counting one series
+DENSE_STEP_BYTES = 32 << 20
 #: the most bytes of levels a tagger may read at once: for draws stepped theater by
 #: theater, in draw order (else they are stepped by timing key); of a timing key's
 #: draws, those of one part (a key's draws go in parts small enough)
@@ -643,20 +656,16 @@ class Accumulator:
         if self.collect and (not self._fast or tagger is not None):
             raise Untabled("levels stepped month by month")
         if not self._fast:
-            out = step(plan, inputs)
-            views = level_views(plan, out, self.names, self.members)
-            if tagger is None:
-                self.add(views, out.reached, out.original)
-                return
-            tags = tagger(lambda k, m: out.tracks[:, k, m].astype(np.int64), inputs.unreported)
-            self._slots(tags)
-            self.add(views, out.reached, out.original, tags - self.tags[0])
+            self._add_stepped(step(plan, inputs), inputs, tagger)
             return
         n = inputs.n
         if n == 0:
             return
-        arrays: tuple[NDArray[np.float64], ...] = tuple(inputs.group_arrays(plan))
         order, cuts = timing_groups(inputs.delay, inputs.exec_delay)
+        if not self.collect and self._few_per_group(inputs, len(cuts) - 1):
+            self._add_dense(inputs, tagger)
+            return
+        arrays: tuple[NDArray[np.float64], ...] = tuple(inputs.group_arrays(plan))
         # (a tagger reads levels of every theater of a draw: kept whole in draw order,
         # at most TAG_BYTES of them; an accumulator that counts no series, only a
         # tagger's reads, reads them theater by theater too)
@@ -715,6 +724,51 @@ class Accumulator:
                     self._add_group(group)
                 else:
                     self._add_tagged(group, unreported[lo:hi], met[g], tagger, segments)
+
+    def _add_stepped(self, out: Any, inputs: StepInputs, tagger: Tagger | None) -> None:
+        """Count draws stepped whole (:func:`sim.model.stepper.step`'s output ``out``)."""
+        views = level_views(self.plan, out, self.names, self.members)
+        if tagger is None:
+            self.add(views, out.reached, out.original)
+            return
+        tags = tagger(lambda k, m: out.tracks[:, k, m].astype(np.int64), inputs.unreported)
+        self._slots(tags)
+        self.add(views, out.reached, out.original, tags - self.tags[0])
+
+    def _few_per_group(self, inputs: StepInputs, groups: int) -> bool:
+        """Whether the draws' timing groups hold fewer than :data:`DENSE_GROUP_DRAWS`
+        draws on average: ``groups`` of them by the whole timing key, and each theater's
+        draws grouped by the months of its own windows (as :meth:`_add_by_theater` steps
+        them). Draws with many milestones, each with its own drawn execution delay, can
+        have so many timing keys that a group holds a handful of draws, even theater by
+        theater."""
+        n, plan = inputs.n, self.plan
+        if groups * DENSE_GROUP_DRAWS <= n:
+            return False
+        counted = [tid for tid in plan.theaters if tid in self._counted]
+        if not counted:  # (a pass of a tagger's reads alone: theater by theater)
+            return False
+        start, reached, _ = window_months(plan, inputs.delay, inputs.exec_delay)
+        total = 0
+        for tid in counted:
+            timed = sorted({j for k in plan.theater_tracks(tid) for j in plan.track_timed(k)})
+            columns = [start[:, j] for j in timed] + [reached[:, j] for j in timed]
+            total += len(row_groups(columns, n)[1]) - 1
+        return total * DENSE_GROUP_DRAWS > n * len(counted)
+
+    def _add_dense(self, inputs: StepInputs, tagger: Tagger | None) -> None:
+        """Count draws of tiny timing groups (:meth:`_few_per_group`) stepped every month
+        at once, as the model is written (:func:`sim.model.stepper.step_dense`, which
+        gives :func:`~sim.model.stepper.step`'s levels to the bit), in parts of at most
+        :data:`DENSE_STEP_BYTES`. A scenario of 10 theaters of 3 sites over 120 months, every
+        milestone with a drawn execution delay, took 146 s at 2,000 draws stepped group
+        by group."""
+        plan, n = self.plan, inputs.n
+        per_draw = plan.n_months * (4 * len(plan.tracks) + 12 * 8)
+        most = max(1, DENSE_STEP_BYTES // per_draw)
+        for lo in range(0, n, most):
+            part = inputs if most >= n else inputs.subset(slice(lo, min(n, lo + most)))
+            self._add_stepped(step_dense(plan, part), part, tagger)
 
     def _rows_counted(self) -> tuple[NDArray[np.int64], ...] | None:
         """The rows of the tracks, milestones (twice: start levels and targets) and
