@@ -73,6 +73,7 @@ def result(scenario: sim.Scenario) -> sim.Result:
     return sim.run(scenario, "on-time")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ext", ["png", "pdf", "svg"])
 def test_save_that_fails_while_drawing_leaves_the_users_file_as_it_was(
     result: sim.Result, tmp_path: Path, ext: str
@@ -147,6 +148,7 @@ def series() -> sim.VintageSeries:
     return sim.run_vintages([sim.load_scenario(p) for p in paths], record, draws=100, seed=1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("bad", ["as-reportd", ["as-reported"]])
 def test_plot_vintages_of_a_variant_no_vintage_ran_is_a_value_error(
     series: sim.VintageSeries, bad: Any
@@ -532,6 +534,7 @@ def test_an_executor_that_is_not_one_open_executor_returns_is_a_type_error(
         sim.compare(scenario, "on-time", "slip-6", draws=0, seed=1, executor=executor)
 
 
+@pytest.mark.slow
 def test_a_chart_takes_the_path_of_an_observations_file_as_run_does(
     scenario: sim.Scenario,
 ) -> None:

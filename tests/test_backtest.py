@@ -242,6 +242,7 @@ def test_backtest_bad_input_exits_2_with_one_line_and_nothing_written(
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_the_charts_foot_says_how_many_of_the_files_reports_were_compared():
     # Syria 2018's file has 7 rows, two of them from 2017, before the scenario starts:
     # the foot said "7 reported levels" under a fit over 5
@@ -325,6 +326,7 @@ def _backtest_of(tmp_path: Path, rows: str) -> str:
     return res.output
 
 
+@pytest.mark.slow
 def test_a_backtest_over_one_month_says_one_month(tmp_path):
     # "max error 0 troops over 1 months"
     out = _backtest_of(
@@ -335,6 +337,7 @@ def test_a_backtest_over_one_month_says_one_month(tmp_path):
     assert " troops over 1 month" in out and "over 1 months" not in out
 
 
+@pytest.mark.slow
 def test_a_backtest_counts_targets_apart_from_the_observations_it_compares(tmp_path):
     # "against 3 observations (2 within the scenario's months)": one was a target,
     # which a backtest draws and never compares

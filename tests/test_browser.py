@@ -170,6 +170,7 @@ def test_the_page_loads_with_no_console_error_and_no_network_request(visit: Visi
     assert visit.requests == [visit.url]
 
 
+@pytest.mark.slow
 def test_every_chart_renders(visit: Visit) -> None:
     charts = visit.page.locator("div.chart")
     assert charts.count() == 2
@@ -265,6 +266,7 @@ def test_unticking_a_variant_hides_its_lines_and_narrows_the_shading(
     assert len(visit.visible("envelope-chart", "variant")) == len(before)
 
 
+@pytest.mark.slow
 def test_the_shading_the_page_redraws_turns_where_lines_cross_as_the_written_one(
     visit: Visit, ensemble: Path
 ) -> None:
@@ -294,6 +296,7 @@ def test_the_shading_the_page_redraws_turns_where_lines_cross_as_the_written_one
         assert y == pytest.approx(wy, abs=0.011)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("meta", "variant"),
     [
@@ -316,6 +319,7 @@ def test_unticking_a_variant_hides_its_official_figure_or_shared_dashes_ticking_
     assert visit.visible("envelope-chart", meta) == shown
 
 
+@pytest.mark.slow
 def test_an_observed_run_loads_cleanly_and_hovering_an_observation_names_it(
     browser: Any, observed: Path
 ) -> None:
@@ -356,6 +360,7 @@ COVERED = """([id, words]) => {
 }"""
 
 
+@pytest.mark.slow
 def test_the_as_of_label_on_the_page_covers_no_line_nor_mark(browser: Any, observed: Path) -> None:
     # "as of 31 Aug 2021" sat at the foot left of its line: its white box lay over the
     # announced and evacuation lines, the line at 0 and the report's bar of Aug 2021
@@ -370,6 +375,7 @@ def test_the_as_of_label_on_the_page_covers_no_line_nor_mark(browser: Any, obser
         v.page.close()
 
 
+@pytest.mark.slow
 def test_the_page_fits_a_phone_screen(browser: Any, ensemble: Path) -> None:
     page = browser.new_page()
     page.set_viewport_size({"width": 390, "height": 844})
@@ -442,6 +448,7 @@ variants:
 """
 
 
+@pytest.mark.slow
 def test_the_fan_picker_shows_only_the_chosen_variant_whatever_the_variants_are_called(
     browser: Any, tmp_path: Path
 ) -> None:
@@ -488,6 +495,7 @@ milestones:
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scenario", ["two-months", "default"])
 def test_the_month_axis_never_repeats_a_tick_label(
     browser: Any, ensemble: Path, tmp_path: Path, scenario: str
@@ -515,6 +523,7 @@ def test_the_month_axis_never_repeats_a_tick_label(
         v.page.close()
 
 
+@pytest.mark.slow
 def test_the_shading_redrawn_past_a_shorter_calendars_end_spans_the_other_lines(
     browser: Any, tmp_path: Path
 ) -> None:
@@ -557,6 +566,7 @@ def boxes_cut(page: Any) -> list[str]:
     )
 
 
+@pytest.mark.slow
 def test_on_a_wide_screen_the_tables_that_can_fit_show_every_column_whole(
     browser: Any, observed: Path
 ) -> None:
@@ -573,6 +583,7 @@ def test_on_a_wide_screen_the_tables_that_can_fit_show_every_column_whole(
         page.close()
 
 
+@pytest.mark.slow
 def test_a_table_wider_than_its_box_shows_a_shade_on_the_side_more_of_it_lies(
     browser: Any, observed: Path
 ) -> None:
@@ -653,6 +664,7 @@ def open_at(browser: Any, run: Path, width: int) -> Any:
     return page
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("width", [390, 1400])
 def test_the_troop_axis_labels_stand_whole_inside_the_chart_and_clear_of_its_title(
     browser: Any, afghanistan_2011: Path, width: int
@@ -666,6 +678,7 @@ def test_the_troop_axis_labels_stand_whole_inside_the_chart_and_clear_of_its_tit
         page.close()
 
 
+@pytest.mark.slow
 def test_on_a_phone_the_deadline_labels_stand_inside_their_chart_and_clear_of_each_other(
     browser: Any, afghanistan_2011: Path
 ) -> None:
@@ -688,6 +701,7 @@ def sites(tmp_path_factory) -> Path:
     return make_run(out, str(scenario), "--draws", "200", "--seed", "1", "-v", "slip-6-residual")
 
 
+@pytest.mark.slow
 def test_on_a_wide_screen_a_heading_over_numbers_wraps_too(browser: Any, sites: Path) -> None:
     # 'never within the horizon' stood over its shares ('100.0 %') on one line, as the
     # numbers must: the threshold dates of the sites ran 36 px past their box
@@ -698,6 +712,7 @@ def test_on_a_wide_screen_a_heading_over_numbers_wraps_too(browser: Any, sites: 
         page.close()
 
 
+@pytest.mark.slow
 def test_on_a_phone_a_tables_headings_stay_on_one_line(browser: Any, observed: Path) -> None:
     # headings that wrap to fit a wide screen wrapped a word a line on a phone, where the
     # table scrolls anyway: the threshold dates' heading row stood five lines tall
@@ -714,6 +729,7 @@ def test_on_a_phone_a_tables_headings_stay_on_one_line(browser: Any, observed: P
         page.close()
 
 
+@pytest.mark.slow
 def test_a_page_of_chosen_variants_and_a_theater_draws_only_them_on_a_desktop_and_a_phone(
     browser: Any, ensemble: Path, tmp_path: Path
 ) -> None:

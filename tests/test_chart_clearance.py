@@ -120,6 +120,7 @@ def _effective_draws_notes(result: Any) -> list[tuple[Any, Any, Any]]:
     return out
 
 
+@pytest.mark.slow
 def test_the_effective_draws_label_covers_no_data_in_short_or_narrow_panels(short) -> None:
     # it sat on the lines of Niamey's and Chad's panels, over the 5th-95th band's months
     # only the months' points were checked, not the lines between them
@@ -128,6 +129,7 @@ def test_the_effective_draws_label_covers_no_data_in_short_or_narrow_panels(shor
         assert ax.get_window_extent(_renderer(ax)).contains(box.x0, box.y0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chart", ["fan", "envelope"])
 def test_deadline_and_as_of_labels_stand_above_the_data_with_no_box_behind_them(
     short, chart
@@ -195,6 +197,7 @@ def _labelled_ticks(ax: Any) -> list[str]:
     ]
 
 
+@pytest.mark.slow
 def test_an_eleven_month_chart_has_at_least_four_dated_ticks(short) -> None:
     # Jan and Jul only: two ticks across eleven months
     (ax, *_) = sim.plot_envelope(short, theaters=["niger"])
@@ -204,6 +207,7 @@ def test_an_eleven_month_chart_has_at_least_four_dated_ticks(short) -> None:
     assert len(_labelled_ticks(axes[-1])) >= 4, _labelled_ticks(axes[-1])
 
 
+@pytest.mark.slow
 def test_target_diamonds_at_zero_are_drawn_whole(short) -> None:
     # half cut by the axes' edge, or half under the bar of a report of the same month
     for axes in (sim.plot_fan(short), sim.plot_envelope(short)):
@@ -224,6 +228,7 @@ def test_target_diamonds_at_zero_are_drawn_whole(short) -> None:
             assert all(d.get_zorder() > z for z in others)
 
 
+@pytest.mark.slow
 def test_a_theaters_name_on_the_comparison_chart_stands_clear_of_the_panel_above(
     tmp_path: Path,
 ) -> None:
@@ -270,6 +275,7 @@ def afghanistan() -> Any:
     return sim.run(scenario, draws=2000, seed=1, observed=record, condition=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("conditioned", [False, True])
 def test_deadline_labels_a_month_apart_neither_overlap_nor_are_crossed_by_a_line(
     afghanistan, conditioned
@@ -429,6 +435,7 @@ def test_the_as_of_label_takes_room_within_the_datas_limits_and_covers_nothing(
 SHIPPED = sorted((AFGHANISTAN.parent).glob("*.yaml")) + sorted(AFGHANISTAN.glob("*.yaml"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
 def test_no_deadline_label_of_a_shipped_envelope_crosses_a_line_or_another_label(path) -> None:
     # on Afghanistan 2011's envelope the 2012-09 deadline's dotted line ran through

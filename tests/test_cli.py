@@ -86,6 +86,7 @@ def default_run(tmp_path_factory):
 # ---------------------------------------------------------------- run
 
 
+@pytest.mark.slow
 def test_run_writes_the_four_contract_files(default_run):
     _, out = default_run
     names = {p.name for p in out.iterdir()}
@@ -195,6 +196,7 @@ def test_run_of_selected_variants_writes_only_those(write, tmp_path):
     assert [int(r["troops"]) for r in rows][:4] == [1000, 1000, 1000, 875]
 
 
+@pytest.mark.slow
 def test_run_without_a_scenario_runs_the_default_into_out_slash_its_id(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = invoke("run", "--quiet")
@@ -263,6 +265,7 @@ def test_bad_input_is_one_line_on_stderr_exit_2_and_nothing_written(write, tmp_p
     assert [p.name for p in tmp_path.iterdir()] == [f"{name}.yaml"]  # no temporary leftovers
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["wrong-type", "alias-bomb", "unknown-variant"])
 def test_bad_input_leaves_a_previous_run_directory_untouched(write, tmp_path, name):
     out = tmp_path / "out"
@@ -494,6 +497,7 @@ def test_help_lists_every_command():
         assert re.search(rf"^\s+{command}\s", result.stdout, re.M), command
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args",
     [
@@ -574,6 +578,7 @@ def test_a_whole_number_flag_takes_plain_digits_only(option: str, text: str, hin
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args",
     [
@@ -704,6 +709,7 @@ def test_a_folder_of_vintages_holding_no_scenario_is_named_with_what_was_expecte
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("command", "chart"),
     [
@@ -757,6 +763,7 @@ def test_run_help_names_every_column_an_observations_file_may_have() -> None:
         assert column in text.split("--observed FILE", 1)[1].split("--condition", 1)[0], column
 
 
+@pytest.mark.slow
 def test_an_ensemble_run_says_when_draws_reach_zero_troops_where_a_residual_may_stay(tmp_path):
     # "iraq-exit met, p=1.00" of on-time read as a certain exit, while 40 % of its draws
     # keep an advisory presence: the milestone's target is raised by the residual
@@ -782,6 +789,7 @@ def test_an_ensemble_run_says_when_draws_reach_zero_troops_where_a_residual_may_
     assert any(x.strip().startswith("residual, slip-6-residual: iraq never") for x in block)
 
 
+@pytest.mark.slow
 def test_a_conditioned_run_prints_each_milestones_odds_weighted_by_the_reports(tmp_path):
     # the weighted odds were only in milestones.csv and on the page: a reader of the
     # terminal saw the unweighted p alone
@@ -817,6 +825,7 @@ def test_a_milestone_s_odds_and_their_date_are_never_split_across_lines():
     assert lines[-1].strip() == "p=1.00 by 2025-09", lines
 
 
+@pytest.mark.slow
 def test_an_unconditioned_run_prints_no_weighted_odds(tmp_path):
     result = invoke(
         "run", str(DEFAULT_SCENARIO), "--draws", "500", "--seed", "1", "--out", str(tmp_path / "r")
@@ -865,6 +874,7 @@ def test_conditioning_without_as_of_says_it_counts_reports_made_after_the_scenar
     assert f"{later} of them made after the scenario's as_of, 2024-09; --as-of 2024-09 " in text
 
 
+@pytest.mark.slow
 def test_a_conditioned_run_with_too_few_effective_draws_has_no_weighted_note(tmp_path):
     # every variant left out of the conditioned files: no line shows a weighted p, so
     # the heading explained a figure that was nowhere
@@ -931,6 +941,7 @@ INTERRUPTED_AT = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("when", list(INTERRUPTED_AT))
 def test_ctrl_c_after_the_last_write_says_one_line_and_exits_130(tmp_path, when):
     import subprocess
@@ -1310,6 +1321,7 @@ def test_usage_errors_escape_what_would_act_on_the_terminal_and_keep_words_whole
     assert err.startswith("forcesim: error: <command line>:1:1: my dir: expected no more "), err
 
 
+@pytest.mark.slow
 def test_a_chart_written_again_with_o_outside_a_run_says_why_it_is_refused(tmp_path):
     # the README's "plot ... -o fan.pdf" run twice: the refusal read as if the file were
     # someone else's, though forcesim wrote it a moment before
@@ -1324,6 +1336,7 @@ def test_a_chart_written_again_with_o_outside_a_run_says_why_it_is_refused(tmp_p
     )
 
 
+@pytest.mark.slow
 def test_the_wrote_line_escapes_a_folder_name_that_does_not_print(tmp_path, write):
     # (ESC in the name: a terminal acts on it, a pipe drops it, naming a folder not there)
     out = tmp_path / "we\x1bird" / "out"

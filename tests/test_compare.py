@@ -115,6 +115,7 @@ def test_compare_output_bytes_are_identical_across_chunk_sizes(
     assert len({p.read_bytes() for p in paths}) == 1
 
 
+@pytest.mark.slow
 def test_compare_cli_writes_csv_png_and_run_json_the_same_for_any_chunk(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -281,6 +282,7 @@ def test_the_compare_charts_share_axis_writes_a_space_before_the_percent_sign() 
     plt.close(fig)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("late", [False, True], ids=["on-time", "execution-delays"])
 @pytest.mark.parametrize(("a", "b"), [("base", "fixed"), ("fixed", "base"), ("base", "later")])
 def test_compare_by_held_stretches_equals_the_differences_of_every_stepped_month(
@@ -303,6 +305,7 @@ def test_compare_by_held_stretches_equals_the_differences_of_every_stepped_month
     assert (fast.p_b_greater + fast.p_b_less).max() > 0  # the variants do differ
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("a", "b"), [("base", "fixed"), ("fixed", "base"), ("base", "later")])
 def test_compare_of_large_groups_month_by_month_equals_the_stepped_differences(
     write, monkeypatch, a, b
@@ -338,6 +341,7 @@ def test_compare_of_large_groups_month_by_month_equals_the_stepped_differences(
     assert (stepped.p_b_greater + stepped.p_b_less).max() > 0
 
 
+@pytest.mark.slow
 def test_compare_of_draws_each_with_its_own_timing_counts_series_by_series_exactly(
     write, monkeypatch
 ):

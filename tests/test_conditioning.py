@@ -161,6 +161,7 @@ def brute_weights(result, obs, variant, n, seed, tolerance, as_of=None, error=ER
 # ---------------------------------------------------------------- exact weighted summaries
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chunk,dense", [(1, False), (37, False), (5000, False), (37, True)])
 def test_weighted_percentiles_equal_a_brute_force_weighted_inverse_cdf(
     write, observations, chunk, dense, monkeypatch
@@ -366,6 +367,7 @@ def test_conditioning_gives_the_same_files_whatever_the_chunk_size(write, observ
             assert (outs[0] / name).read_bytes() == (other / name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_the_shipped_record_conditions_alike_whatever_the_chunk_size(monkeypatch):
     # the default scenario's ramps (a drawn target; a drawn level down to a drawn
     # residual) with draws of several tags in a group: ramp tables that carry the tag,
@@ -383,6 +385,7 @@ def test_the_shipped_record_conditions_alike_whatever_the_chunk_size(monkeypatch
         assert_same_conditioned(conditioned(scenario, path, 12_000, 3, chunk=chunk), whole)
 
 
+@pytest.mark.slow
 def test_conditioning_in_merged_parts_equals_conditioning_in_one_pass(spread, observations):
     from conftest import InProcessParts
 
@@ -436,6 +439,7 @@ def test_a_report_no_draw_comes_near_is_flagged_and_leaves_the_others_untouched(
     assert both.observed.discrepant() == {"base": ["2024-06 beta"], "slow": ["2024-06 beta"]}
 
 
+@pytest.mark.slow
 def test_the_run_says_which_reports_no_draw_comes_near(write, observations, tmp_path):
     scenario = write(SPREAD)
     path = observations("2024-06,alpha,,650,reported,,,,\n2024-06,beta,9000,9000,reported,,,,\n")
@@ -458,6 +462,7 @@ def test_the_run_says_which_reports_no_draw_comes_near(write, observations, tmp_
     ), res.output
 
 
+@pytest.mark.slow
 def test_too_few_effective_draws_is_a_warning_and_the_variant_is_left_out(
     write, observations, tmp_path
 ):
@@ -842,6 +847,7 @@ def test_forcesim_plot_draws_a_conditioned_run_as_of_a_date_again_byte_for_byte(
     assert {name: (out / name).read_bytes() for name in charts} == before
 
 
+@pytest.mark.slow
 def test_a_backtest_keeps_each_reports_kind_tolerance_and_due_month_for_plot(tmp_path):
     from sim.export import load_backtest
 
@@ -906,6 +912,7 @@ def test_variants_conditioned_in_batches_side_by_side_equal_one_at_a_time(
         assert_same_conditioned(got, alone)
 
 
+@pytest.mark.slow
 def test_conditioning_draws_each_with_its_own_timing_theater_by_theater_is_exact(
     write, observations, monkeypatch
 ):
@@ -996,6 +1003,7 @@ def test_the_error_rate_is_set_from_the_command_line_as_from_the_api_in_the_form
         ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("rate", "shown"),
     [
@@ -1204,6 +1212,7 @@ def test_reports_of_one_month_share_one_distribution_and_each_scores_exactly(spr
             assert rows.p_consistent[c.index] == _written_share(Fraction(int(ok.sum()), n))
 
 
+@pytest.mark.slow
 def test_a_tagger_reads_the_draws_of_a_timing_key_in_parts_within_its_budget_exactly(
     monkeypatch,
 ):
@@ -1227,6 +1236,7 @@ def test_a_tagger_reads_the_draws_of_a_timing_key_in_parts_within_its_budget_exa
     assert_same_conditioned(small, whole)
 
 
+@pytest.mark.slow
 def test_draws_spread_over_too_many_counts_of_misses_are_refused_in_one_line(
     spread, observations, tmp_path, monkeypatch
 ):
@@ -1308,6 +1318,7 @@ def test_a_conditioned_run_holds_its_tagged_counts_and_little_more(
     assert peak < 5 * slot
 
 
+@pytest.mark.slow
 def test_the_tracks_of_compared_series_are_looked_up_as_often_whatever_the_draws(
     spread, observations, monkeypatch
 ):
@@ -1468,6 +1479,7 @@ def test_refusing_too_many_slots_does_not_depend_on_the_chunk_size(
     assert outcomes == [refused] * 2
 
 
+@pytest.mark.slow
 def test_held_rows_past_their_budget_are_folded_into_the_counts_and_change_nothing(
     write, observations, monkeypatch
 ):
@@ -1827,6 +1839,7 @@ def _peak_of(write, tmp_path, script_text: str, initial: int) -> Any:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pages handed back on Linux")
 def test_widening_the_slots_holds_the_new_counts_and_a_block_not_the_old_beside_them(
     write, tmp_path
@@ -1870,6 +1883,7 @@ print(*seen[0])
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mincore(2) is Linux's")
 def test_tagged_counts_take_memory_only_for_the_pages_some_draw_is_counted_in(write, tmp_path):
     # the counts of 4 theaters of 9,000 troops over 10 years, each month's draws at one
@@ -1929,6 +1943,7 @@ print(before, status("VmHWM:"), want.nbytes, int(np.array_equal(plain.hist, want
 )
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pages handed back on Linux")
 def test_adding_up_the_slots_last_hands_the_tagged_pages_back_as_it_reads_them(write, tmp_path):
     # the plain counts of every draw were made beside the tagged ones and held with
@@ -2065,6 +2080,7 @@ def test_a_month_only_report_of_the_as_of_month_is_marked_as_of_month_not_later(
     assert base.conditioning.tolist() == ["used", "as-of month", "later"]
 
 
+@pytest.mark.slow
 def test_a_month_only_report_of_the_as_of_month_is_not_called_reported_later_on_the_charts(
     spread, observations
 ):
@@ -2099,6 +2115,7 @@ def _legends(axes):
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("as_of", "summary"),
     [

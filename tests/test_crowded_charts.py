@@ -79,6 +79,7 @@ def _sweep(sc: sim.Scenario, keys: dict[str, list[int]]) -> Sweep:
     )
 
 
+@pytest.mark.slow
 def test_a_heat_map_of_the_most_milestones_and_variants_draws_readable_and_says_what_it_left_out(
     crowded,
 ) -> None:
@@ -97,6 +98,7 @@ def test_a_heat_map_of_the_most_milestones_and_variants_draws_readable_and_says_
     assert min(ax.get_position().width * fig.get_figwidth() for ax in axes) >= 2.0
 
 
+@pytest.mark.slow
 def test_a_line_chart_of_the_most_milestones_and_variants_draws_readable_and_says_what_it_left_out(
     crowded,
 ) -> None:
@@ -188,6 +190,7 @@ def test_a_backtest_of_the_most_theaters_stacks_twelve_and_says_what_it_left_out
     _shows_twelve_and_says_so(axes, "choose with forcesim plot RUN --theater ID")
 
 
+@pytest.mark.slow
 def test_vintages_of_the_most_theaters_stack_twelve_and_say_what_they_left_out(tmp_path) -> None:
     from sim.plotting.vintages import plot_vintages
 

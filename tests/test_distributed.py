@@ -195,6 +195,7 @@ def test_each_jobs_consumer_is_handed_out_before_the_next_jobs_parts_are_read(
     assert alive == [1, 1, 1]  # (its own parts merged into one; no other job's read yet)
 
 
+@pytest.mark.slow
 def test_dask_imap_runs_at_most_ahead_tasks_beyond_the_result_taken() -> None:
     # every task ran at once: their results piled up on the workers while the caller
     # took them one at a time
@@ -210,6 +211,7 @@ def test_dask_imap_runs_at_most_ahead_tasks_beyond_the_result_taken() -> None:
         assert pool.map(abs, [-1, -2, -3]) == [1, 2, 3]
 
 
+@pytest.mark.slow
 def test_dask_imap_cancels_the_tasks_not_taken_when_one_fails_or_the_caller_stops() -> None:
     # the tasks submitted but not taken stayed on the cluster, their futures held by
     # the error's traceback, until the client closed
@@ -226,6 +228,7 @@ def test_dask_imap_cancels_the_tasks_not_taken_when_one_fails_or_the_caller_stop
         assert not pool.client.futures
 
 
+@pytest.mark.slow
 def test_dask_imap_gives_each_result_in_order_and_raises_a_tasks_error() -> None:
     from sim.analysis.distributed import open_executor
 
@@ -314,6 +317,7 @@ def test_workers_2_writes_the_same_csv_files_as_the_in_process_run(tmp_path) -> 
         assert (tmp_path / "here" / name).read_bytes() == (tmp_path / "there" / name).read_bytes()
 
 
+@pytest.mark.slow
 def test_local_worker_processes_keep_freed_memory_as_the_command_does() -> None:
     from sim.analysis import heap
     from sim.analysis.distributed import open_executor
@@ -403,6 +407,7 @@ def test_a_part_feeds_a_fresh_consumer(kinds: sim.Scenario) -> None:
     assert feed(part).n == 50
 
 
+@pytest.mark.slow
 def test_conditioning_refused_on_local_workers_is_one_line_without_worker_logs(tmp_path) -> None:
     # the refusal is raised in a worker's task and raised again here, where it becomes
     # one line; the worker's own log of the failed task (a block of eight lines with
@@ -456,6 +461,7 @@ def _sigint_ignored() -> bool:
     return signal.getsignal(signal.SIGINT) is signal.SIG_IGN
 
 
+@pytest.mark.slow
 def test_a_local_clusters_workers_leave_ctrl_c_to_the_command() -> None:
     # a terminal's Ctrl-C reaches every process of its group: each worker printed a
     # traceback of its own (67 lines) above the command's one line

@@ -423,6 +423,7 @@ def test_outputs_are_identical_whatever_the_chunk_size(write, late):
             pd.testing.assert_frame_equal(a, b)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("late", [False, True], ids=["on-time", "execution-delays"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_summaries_equal_those_of_every_stepped_level(write, seed, late):
@@ -467,6 +468,7 @@ def assert_counts_of_every_stepped_level(
         np.testing.assert_array_equal(fast.first, plain.first)
 
 
+@pytest.mark.slow
 def test_draws_each_with_its_own_timing_are_counted_theater_by_theater_exactly(write, monkeypatch):
     # every milestone with an execution delay: most draws have a timing key of their own,
     # so each theater's draws are grouped by that theater's windows only; a residual of
@@ -506,6 +508,7 @@ def test_draws_in_tiny_timing_groups_even_theater_by_theater_are_stepped_whole_e
 SHIPPED_SCENARIOS = sorted(Path(scenarios_dir()).rglob("*.yaml"))
 
 
+@pytest.mark.slow
 @pytest.mark.dense_steps
 @pytest.mark.parametrize("path", SHIPPED_SCENARIOS, ids=lambda p: p.stem)
 def test_a_shipped_scenario_gives_the_same_summaries_stepped_group_by_group_or_whole(
@@ -568,6 +571,7 @@ def test_a_level_lifted_after_a_ramp_counted_at_once_moves_the_threshold_dates(w
     pd.testing.assert_frame_equal(fast.dates("x", "v"), plain.dates("x", "v"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("late", [False, True], ids=["on-time", "execution-delays"])
 @pytest.mark.parametrize("seed", [4, 5])
 def test_stepping_by_timing_group_equals_stepping_every_month(write, seed, late):
@@ -592,6 +596,7 @@ def test_stepping_by_timing_group_equals_stepping_every_month(write, seed, late)
             np.testing.assert_array_equal(a, b, err_msg=field)
 
 
+@pytest.mark.slow
 def test_run_files_are_byte_identical_whatever_the_chunk_size(write, tmp_path):
     path = write(
         make_doc(
@@ -678,6 +683,7 @@ def test_golden_ensemble_of_a_two_valued_target(write):
 # ---------------------------------------------------------------- memory
 
 
+@pytest.mark.slow
 def test_memory_does_not_grow_with_the_number_of_draws(write):
     import tracemalloc
 
@@ -1184,6 +1190,7 @@ def count_one_way(monkeypatch: pytest.MonkeyPatch, way: str) -> None:
         monkeypatch.setattr(acc_module, name, value)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("way", list(COUNTING_WAYS))
 def test_rising_levels_are_counted_exactly_column_by_column_taken_and_in_blocks_of_months(
     write, monkeypatch, way
@@ -1257,6 +1264,7 @@ def test_a_theater_of_sites_rising_is_counted_exactly_whatever_its_blocks_of_dra
     assert_counts_of_every_stepped_level(scenario, 5, (1, 40, 300))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("doc", "reports"),
     [

@@ -37,6 +37,7 @@ def _x_months(line: Any) -> list[str]:
     return [pd.Timestamp(mdates.num2date(x)).strftime("%Y-%m") for x in line.get_xdata(orig=False)]
 
 
+@pytest.mark.slow
 def test_fan_chart_has_three_nested_bands_median_and_dashed_central_run_in_every_panel(
     result: Any,
 ) -> None:
@@ -63,6 +64,7 @@ def test_fan_chart_has_three_nested_bands_median_and_dashed_central_run_in_every
         assert _x_months(median)[0] == str(rows.month.iloc[0])
 
 
+@pytest.mark.slow
 def test_fan_chart_is_at_least_1600_by_1000_px_and_grows_with_the_number_of_panels(
     result: Any,
 ) -> None:
@@ -74,6 +76,7 @@ def test_fan_chart_is_at_least_1600_by_1000_px_and_grows_with_the_number_of_pane
     assert many.get_size_inches()[1] > one.get_size_inches()[1]
 
 
+@pytest.mark.slow
 def test_fan_panels_of_one_theater_share_the_y_axis_and_wrap_into_rows(result: Any) -> None:
     axes = draw_fan(result)
     n = len(result.variants)
@@ -110,6 +113,7 @@ def test_fan_labels_each_deadline_with_the_share_of_draws_meeting_it(result: Any
     )
 
 
+@pytest.mark.slow
 def test_fan_text_does_not_overlap_between_panels(result: Any) -> None:
     axes = draw_fan(result)
     fig = axes[0].figure
@@ -144,6 +148,7 @@ def test_fan_refuses_unknown_names_and_a_deterministic_result(result: Any) -> No
         draw_fan(plain)
 
 
+@pytest.mark.slow
 def test_fan_png_is_written_by_an_ensemble_run(tmp_path: Any) -> None:
     from PIL import Image
 
@@ -197,6 +202,7 @@ def test_the_official_figure_is_drawn_thin_over_the_median_so_both_show_where_th
     plt.close("all")
 
 
+@pytest.mark.slow
 def test_a_fan_over_fifty_years_labels_a_few_years_that_do_not_touch() -> None:
     # side by side panels labelled every year: 2025 to 2074 ran together in one smear
     sc = sim.load_scenario(DEFAULT_SCENARIO).with_settings({"calendar.end": "2074-09"})

@@ -144,6 +144,7 @@ def _dump(data) -> str:
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(DOCS)
 def test_random_documents_run_or_are_refused_in_one_line(doc):

@@ -304,6 +304,7 @@ def test_a_number_a_variant_sets_under_such_ids_rests_on_the_variant(key_ids):
     )
 
 
+@pytest.mark.slow
 def test_the_report_page_lists_the_numbers_of_such_ids_under_their_sources(write, tmp_path):
     pytest.importorskip("plotly")
     out = tmp_path / "page"

@@ -156,6 +156,7 @@ def test_notebook_runs_top_to_bottom_without_errors(executed: Any) -> None:
                 assert "Warning" not in out.text and "Traceback" not in out.text, out.text
 
 
+@pytest.mark.slow
 def test_notebook_kernel_is_this_python_and_this_checkout(executed: Any) -> None:
     lines = executed.cells[-1].outputs[0].text.split()
     assert lines[0] == sys.executable

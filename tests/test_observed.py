@@ -682,6 +682,7 @@ def test_run_observed_writes_observed_csv_and_draws_the_observations(write, obse
     assert "base: consistent with 1 of 2 (not: 2024-07)" in result.output
 
 
+@pytest.mark.slow
 def test_run_with_draws_adds_ranks_and_condition_writes_the_conditioned_files(
     write, observations, tmp_path
 ):
@@ -919,6 +920,7 @@ def test_observation_set_from_code_can_be_passed_to_the_charts(mini):
     assert _markers(axes) == 1
 
 
+@pytest.mark.slow
 def test_plot_of_a_run_directory_draws_its_observations_again(write, observations, tmp_path):
     from sim.export import load_run
 

@@ -77,6 +77,7 @@ def test_the_chart_is_drawn_with_the_agg_backend_and_never_shown(result, monkeyp
     assert axes[0].figure.canvas.get_supported_filetypes()["png"]
 
 
+@pytest.mark.slow
 def test_the_command_lines_off_screen_drawing_leaves_matplotlib_unimported_until_a_chart():
     # the command line chose Agg by importing matplotlib before a run counted its draws:
     # 14 to 29 MB held while the counts took their most. The choice now waits for the
@@ -210,6 +211,7 @@ def test_calendar_deadlines_are_drawn_from_the_scenario(result):
     assert any(abs(x - mdates.date2num(np.datetime64("2024-09-30"))) < 1.5 for x in beta_x)
 
 
+@pytest.mark.slow
 def test_a_deadline_month_is_spelled_as_the_fan_spells_it_on_the_envelope_png_and_the_page(
     write,
 ) -> None:
@@ -261,6 +263,7 @@ def _texts_of(ax):
     return [t for t in ax.findobj(matplotlib.text.Text) if t.get_visible() and t.get_text()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chart", ["envelope", "fan", "compare"])
 def test_charts_drawn_into_paper_sized_axes_keep_their_width_and_readable_ticks(
     default_result, chart
@@ -339,6 +342,7 @@ def _tick_boxes(fig, ax):
     return [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()]
 
 
+@pytest.mark.slow
 def test_a_short_span_in_narrow_given_axes_gets_ticks_that_fit_and_no_locator_warning():
     # two years of Afghanistan in two panels of a 3.5-inch figure: half-years did not
     # fit, and matplotlib warned "unable to pick an appropriate interval" and drew them

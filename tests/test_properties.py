@@ -209,6 +209,7 @@ def test_levels_are_never_negative(scratch, doc):
         assert out.tracks.shape[-1] == plan.n_months
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(doc=scenarios(drawdown_only=True))
 def test_drawdown_only_scenarios_never_rise_and_never_exceed_the_start(scratch, doc):
@@ -240,6 +241,7 @@ def test_feasible_targets_are_met_exactly_in_their_deadline_month(scratch, doc):
         assert int(out.tracks[0, ms.track, deadline]) == goal, f"{ms.id} not hit exactly"
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(doc=scenarios())
 def test_theaters_are_the_sum_of_their_sites(scratch, doc):

@@ -104,6 +104,7 @@ def run_frames(scenario, **kw):
     return [result.bands, result.dates, result.milestones]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chunk", [None, 257])
 def test_summaries_with_ramp_tables_equal_those_counted_draw_by_draw(write, monkeypatch, chunk):
     scenarios = [

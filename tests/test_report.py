@@ -129,6 +129,7 @@ def test_the_page_loads_nothing_from_elsewhere(ensemble: Path) -> None:
     assert "Plotly.newPlot" in page and 'id="plotly-js"' in page  # the library, inlined
 
 
+@pytest.mark.slow
 def test_the_page_holds_plotly_js_gzipped_in_base64_and_it_unpacks_to_the_library(
     ensemble: Path,
 ) -> None:
@@ -170,6 +171,7 @@ def test_a_conditioned_page_of_every_site_and_variant_of_the_sites_scenario_fits
     assert page.count("percentiles of the draws") >= 2 * 5 * 9
 
 
+@pytest.mark.slow
 def test_run_report_writes_the_page_into_the_run_directory_and_lists_it(
     tmp_path: Path,
 ) -> None:
@@ -180,6 +182,7 @@ def test_run_report_writes_the_page_into_the_run_directory_and_lists_it(
     assert (out / "report.html").is_file() and (out / "run.json").is_file()
 
 
+@pytest.mark.slow
 def test_report_command_rebuilds_the_same_page_from_an_earlier_run(
     ensemble: Path, tmp_path: Path
 ) -> None:
@@ -190,6 +193,7 @@ def test_report_command_rebuilds_the_same_page_from_an_earlier_run(
     assert target.read_bytes() == (ensemble / "report.html").read_bytes()
 
 
+@pytest.mark.slow
 def test_report_command_writes_report_html_in_the_run_directory_by_default(
     deterministic: Path,
 ) -> None:
@@ -268,6 +272,7 @@ def test_a_page_over_the_limit_is_refused_and_nothing_is_written(
     assert not target.exists()
 
 
+@pytest.mark.slow
 def test_a_page_over_the_limit_advises_fewer_variants_only_when_there_are_several(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -354,6 +359,7 @@ def test_the_envelope_tables_rows_count_towards_the_page_a_run_is_refused_at_onc
     assert not (tmp_path / "big.html").exists()
 
 
+@pytest.mark.slow
 def test_a_page_under_the_limit_by_its_table_rows_is_built_as_before(
     deterministic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -364,6 +370,7 @@ def test_a_page_under_the_limit_by_its_table_rows_is_built_as_before(
     assert target.read_bytes() == (deterministic / "report.html").read_bytes()
 
 
+@pytest.mark.slow
 def test_a_page_whose_lines_share_many_stretches_is_built_as_before_at_its_own_size(
     ensemble: Path, observed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -491,6 +498,7 @@ def test_an_unknown_variant_or_theater_is_one_line_quoting_it_and_naming_the_run
     assert (deterministic / "report.html").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_a_run_refused_as_one_page_gets_the_page_of_the_variants_chosen(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -509,6 +517,7 @@ def test_a_run_refused_as_one_page_gets_the_page_of_the_variants_chosen(
     assert (out / "report.html").read_bytes() == (tmp_path / "one.html").read_bytes()
 
 
+@pytest.mark.slow
 def test_the_report_command_names_each_choice_once_and_says_when_it_replaced_the_runs_page(
     tmp_path: Path,
 ) -> None:
@@ -748,6 +757,7 @@ def test_a_source_no_number_cites_says_which_assumption_names_it_and_if_it_came_
     assert "dated after" not in article("shafaq")  # (cited, and of the scenario's day)
 
 
+@pytest.mark.slow
 def test_a_number_resting_on_a_source_dated_after_the_scenario_says_so_on_the_page(
     tmp_path: Path,
 ) -> None:
@@ -972,6 +982,7 @@ def _as_of_lines(fig: Any) -> list[Any]:
     return [s for s in fig.layout.shapes if s.line.color == AS_OF and s.line.dash == "solid"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["observed", "ensemble"])
 def test_the_key_above_each_chart_names_the_as_of_line_when_the_charts_draw_it(
     request, which: str
@@ -1005,6 +1016,7 @@ def test_a_parquet_only_run_gives_the_same_tables_on_its_page(
     assert a[a.index(start) : a.index(end)] == b[b.index(start) : b.index(end)]
 
 
+@pytest.mark.slow
 def test_a_parquet_run_with_reports_not_scored_writes_its_page_as_it_writes_the_run(
     tmp_path,
 ) -> None:
@@ -1027,6 +1039,7 @@ def test_a_parquet_run_with_reports_not_scored_writes_its_page_as_it_writes_the_
     assert a[a.index(start) : a.index(end)] == b[b.index(start) : b.index(end)]
 
 
+@pytest.mark.slow
 def test_the_months_every_trace_plots_are_written_once_in_the_page(ensemble: Path) -> None:
     page = report_html(ensemble)
     result = sim.load_run(ensemble)
@@ -1059,6 +1072,7 @@ def as_of(tmp_path_factory) -> Path:
     )
 
 
+@pytest.mark.slow
 def test_a_target_is_a_grey_diamond_at_the_month_it_is_due_not_a_reported_level(
     as_of: Path,
 ) -> None:
@@ -1078,6 +1092,7 @@ def test_a_target_is_a_grey_diamond_at_the_month_it_is_due_not_a_reported_level(
         assert official and all(t.marker.symbol == "square" for t in official)
 
 
+@pytest.mark.slow
 def test_a_run_as_of_a_date_draws_later_reports_hollow_and_marks_the_date(as_of: Path) -> None:
     result = sim.load_run(as_of)
     fig = envelope_figure(result)
@@ -1134,6 +1149,7 @@ def test_a_run_json_whose_as_of_is_not_a_day_is_refused_at_the_key_not_a_crash(
     assert not (tmp_path / "page.html").exists()
 
 
+@pytest.mark.slow
 def test_each_variants_official_figure_is_drawn_where_it_leaves_troops_out(
     ensemble: Path,
 ) -> None:
@@ -1165,6 +1181,7 @@ def test_each_variants_official_figure_is_drawn_where_it_leaves_troops_out(
     assert iraq == []  # Iraq's figure leaves nothing out: no second line
 
 
+@pytest.mark.slow
 def test_a_conditioned_run_s_page_has_the_weighted_fan_with_its_effective_draws(
     as_of: Path,
 ) -> None:
@@ -1193,6 +1210,7 @@ def test_a_conditioned_run_s_page_has_the_weighted_fan_with_its_effective_draws(
     assert list(median.y) != plain.sort_values("month").p50.tolist()
 
 
+@pytest.mark.slow
 def test_a_plain_ensemble_s_page_has_no_weighted_fan(ensemble: Path) -> None:
     page = report_html(ensemble)
     assert 'id="fan-conditioned-chart"' not in page
@@ -1217,6 +1235,7 @@ def test_report_to_a_file_that_is_not_html_is_refused_and_the_runs_chart_is_kept
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.slow
 def test_the_page_envelope_follows_a_theater_of_sites_with_a_panel_per_site_as_the_png(
     tmp_path: Path,
 ) -> None:
@@ -1234,6 +1253,7 @@ def test_the_page_envelope_follows_a_theater_of_sites_with_a_panel_per_site_as_t
     assert "Erbil (Iraq): troops at the end of each month, by variant" in page
 
 
+@pytest.mark.slow
 def test_the_page_fan_follows_a_theater_of_sites_with_a_panel_and_tables_per_site(
     tmp_path: Path,
 ) -> None:
@@ -1264,6 +1284,7 @@ def test_the_pages_captions_name_the_sources_of_its_numbers_and_count_the_others
         assert "2026" not in text
 
 
+@pytest.mark.slow
 def test_the_pages_lead_and_captions_spell_the_scenarios_day_as_the_reports_day(
     as_of: Path,
 ) -> None:
@@ -1381,6 +1402,7 @@ def test_the_pages_summary_counts_one_variant_in_the_singular(
     assert said in page_of(run)
 
 
+@pytest.mark.slow
 def test_a_variant_on_a_shorter_calendar_gets_its_envelope_chart_and_page(tmp_path) -> None:
     # its months past its own end are NaN in the panel's table of levels: the PNG's end
     # labels and the page's lines took int(NaN), and `forcesim run` ended in an internal
@@ -1549,6 +1571,7 @@ def test_variants_or_theaters_that_are_not_names_are_refused_in_one_line(tmp_pat
     assert not (tmp_path / "x.html").exists()
 
 
+@pytest.mark.slow
 def test_a_page_of_a_theater_no_milestone_is_on_says_there_are_none(tmp_path: Path) -> None:
     # its milestones table had a heading and no rows
     out = tmp_path / "run"
@@ -1793,6 +1816,7 @@ variants:
 """
 
 
+@pytest.mark.slow
 def test_a_page_of_a_site_only_other_variants_have_is_refused_not_written_empty(tmp_path):
     # report -v one --theater t1/s2 wrote a 2 MB page with an empty chart
     scenario = tmp_path / "dropped.yaml"

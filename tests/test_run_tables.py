@@ -148,6 +148,7 @@ BAD_CELLS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("table", "line", "column", "text", "expected"), BAD_CELLS)
 def test_a_bad_value_in_an_unsigned_run_is_one_line_naming_file_line_column_and_text(
     run, table, line, column, text, expected
@@ -411,6 +412,7 @@ BAD_OBSERVED = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("column", "text", "expected"), BAD_OBSERVED)
 def test_the_scored_observations_of_an_unsigned_run_are_checked_before_the_page_shows_them(
     conditioned_run, tmp_path, column, text, expected
@@ -472,6 +474,7 @@ BAD_COMPARE = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("column", "text", "expected"), BAD_COMPARE)
 def test_a_bad_value_in_an_unsigned_comparison_is_one_located_line_not_an_internal_error(
     comparison, tmp_path, column, text, expected
@@ -483,6 +486,7 @@ def test_a_bad_value_in_an_unsigned_comparison_is_one_located_line_not_an_intern
     assert expected in err and err.strip().endswith(f"found {text!r}"), err
 
 
+@pytest.mark.slow
 def test_an_unsigned_comparison_as_written_still_draws(comparison, tmp_path):
     run = _unsign(Path(shutil.copytree(comparison, tmp_path / "c")))
     res = CliRunner().invoke(main, ["plot", str(run), "-o", str(tmp_path / "c.png")])
@@ -520,6 +524,7 @@ BAD_BACKTEST = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("table", "column", "text", "expected"), BAD_BACKTEST)
 def test_a_bad_value_in_an_unsigned_backtest_is_one_located_line_not_an_internal_error(
     backtest_run, tmp_path, table, column, text, expected
@@ -839,6 +844,7 @@ def test_a_run_record_saved_with_a_byte_order_mark_is_read_and_stays_signed(ense
     assert res.exit_code == 0, res.output
 
 
+@pytest.mark.slow
 def test_a_run_record_with_null_tolerance_parts_reads_them_as_none(conditioned_run, tmp_path):
     run = _unsign(Path(shutil.copytree(conditioned_run, tmp_path / "c")))
     record = json.loads((run / "run.json").read_text())
@@ -859,6 +865,7 @@ def conditioned_default_run(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("table", ["observed.csv", "bands_conditioned.csv", "conditioning.csv"])
 @pytest.mark.parametrize("command", ["plot", "report"])
 def test_a_table_the_run_wrote_that_is_gone_is_refused_not_read_as_never_written(
@@ -920,6 +927,7 @@ def test_a_run_record_missing_its_scenario_says_what_it_found_not_pythons_error(
     assert "Error" not in result.output
 
 
+@pytest.mark.slow
 def test_a_scenario_named_in_bytes_other_than_utf8_runs_and_its_record_escapes_the_name(
     tmp_path,
 ):
@@ -936,6 +944,7 @@ def test_a_scenario_named_in_bytes_other_than_utf8_runs_and_its_record_escapes_t
     assert CliRunner().invoke(main, ["plot", str(out)]).exit_code == 0  # the record reads back
 
 
+@pytest.mark.slow
 def test_a_run_folder_whose_variant_set_the_title_still_draws(tmp_path):
     # an earlier version ran variants that set the scenario's title (it was ignored);
     # the records it wrote still read, as that run read them

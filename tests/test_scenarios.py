@@ -61,6 +61,7 @@ def test_shipped_scenario_sites_sum_to_their_theaters(path):
     np.testing.assert_array_equal(totals.to_numpy(), summed.to_numpy())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SHIPPED, ids=IDS)
 def test_shipped_scenario_runs_from_the_command_line(path, tmp_path):
     out = tmp_path / "out"
@@ -130,6 +131,7 @@ def test_shipped_scenario_supports_every_number_under_strict_validation(path):
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", HISTORICAL, ids=HISTORICAL_IDS)
 def test_historical_scenario_backtest_scores_every_profile_and_variant(path, tmp_path):
     out = tmp_path / "bt"

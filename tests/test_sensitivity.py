@@ -172,6 +172,7 @@ def test_the_tenths_of_parts_are_merged_one_at_a_time_not_all_held(
     assert CountedTenths.alive and set(CountedTenths.alive) == {2}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("parts", [None, 3], ids=["in-process", "executor"])
 def test_variants_counted_side_by_side_give_each_variants_own_table(parts) -> None:
     # the first pass takes every variant's draws together (a quantity they share drawn
@@ -296,6 +297,7 @@ def test_inputs_are_labelled_in_words_with_their_range() -> None:
     ]
 
 
+@pytest.mark.slow
 def test_sensitivity_writes_its_files(tmp_path) -> None:
     out = tmp_path / "sens"
     result = invoke(
@@ -532,6 +534,7 @@ def test_the_sensitivity_command_states_and_checks_its_least_number_of_draws(tmp
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_the_tornados_tick_labels_keep_half_an_em_apart_in_four_columns() -> None:
     # four variants a row leave each panel 2.5 inches: "75 %" and "100 %" stood 3.5 px
     # apart and read as one label
@@ -712,6 +715,7 @@ def _many_inputs(tmp_path, theaters: int) -> sim.Scenario:
     return sim.load_scenario(path)
 
 
+@pytest.mark.slow
 def test_a_tornado_of_many_inputs_and_outcomes_draws_the_widest_and_says_so(tmp_path) -> None:
     # a bar per input and outcome made 10 theaters of four uncertain inputs each a
     # picture 80,000 pixels tall; the chart now draws at most MAX_OUTCOMES rows of the
@@ -734,6 +738,7 @@ def test_a_tornado_of_many_inputs_and_outcomes_draws_the_widest_and_says_so(tmp_
     plt.close(fig)
 
 
+@pytest.mark.slow
 def test_within_noise_is_written_true_false_or_blank_as_every_boolean_column(tmp_path) -> None:
     # the column holds booleans and blanks (object dtype), and was written True/False
     out = tmp_path / "sens"

@@ -295,6 +295,7 @@ def test_a_bad_set_is_one_line_exit_2_and_nothing_written(
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_compare_takes_set_too(tmp_path) -> None:
     out = tmp_path / "cmp"
     result = invoke(

@@ -49,6 +49,7 @@ def invoke(*args: str) -> Any:
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
+@pytest.mark.slow
 def test_the_fan_follows_each_theater_with_a_block_per_site_titled_as_the_envelope(
     ensemble: Any,
 ) -> None:
@@ -139,6 +140,7 @@ def test_the_conditioned_fan_labels_each_panel_with_its_own_variants_effective_d
         assert label.startswith(f"effective draws {effective[variant]:,.0f}\n"), variant
 
 
+@pytest.mark.slow
 def test_plot_theater_draws_only_those_panels_of_either_chart_in_the_order_given(
     run_dir: Path, tmp_path: Path
 ) -> None:
@@ -213,6 +215,7 @@ def two_theater_backtest(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_plot_theater_of_a_backtest_draws_that_theaters_panels_with_its_own_mae(
     two_theater_backtest: Path, tmp_path: Path
 ) -> None:
@@ -237,6 +240,7 @@ def test_plot_theater_of_a_backtest_draws_that_theaters_panels_with_its_own_mae(
     assert "has: iraq, syria (did you mean 'syria'?), found 'Syria'" in result.stderr
 
 
+@pytest.mark.slow
 def test_a_backtest_of_two_theaters_keeps_panel_titles_apart_and_below_the_legend(
     two_theater_backtest: Path,
 ) -> None:
@@ -257,6 +261,7 @@ def test_a_backtest_of_two_theaters_keeps_panel_titles_apart_and_below_the_legen
             assert box.x1 < panels[k + 1].get_window_extent(renderer).x0, ax.get_title(loc="left")
 
 
+@pytest.mark.slow
 def test_plot_theater_of_a_comparison_draws_that_sites_difference(tmp_path: Path) -> None:
     out = tmp_path / "cmp"
     args = ["compare", str(SITES), "-v", TWO[0], "-v", TWO[1], "--draws", "100", "--seed", "1"]

@@ -86,6 +86,7 @@ def test_run_command_writes_the_files_and_table_sim_run_writes(tmp_path, args) -
     assert "\n".join(text.run_lines(whole)) in res.output
 
 
+@pytest.mark.slow
 def test_run_table_of_sites_and_official_figures_reads_as_from_the_whole_frame(
     tmp_path,
 ) -> None:
@@ -122,6 +123,7 @@ def test_streamed_parquet_and_parts_run_elsewhere_give_the_same_tables(tmp_path)
         )
 
 
+@pytest.mark.slow
 def test_streamed_conditioned_parquet_and_parts_run_elsewhere_give_the_same_tables(
     tmp_path,
 ) -> None:
@@ -195,6 +197,7 @@ def test_write_run_refuses_the_rows_a_streamed_run_kept_for_its_charts(tmp_path)
     assert not (tmp_path / "again").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rows", [7, 50_000])
 def test_parquet_read_back_a_block_at_a_time_equals_the_table_read_whole(tmp_path, rows) -> None:
     pytest.importorskip("pyarrow")
@@ -285,6 +288,7 @@ def test_run_command_scoring_observations_writes_the_files_sim_run_writes(tmp_pa
     assert record["observed"] == json.loads(json.dumps(whole.observed.record(), default=str))
 
 
+@pytest.mark.slow
 def test_streamed_run_holds_a_few_columns_of_observed_rows_and_no_distribution(
     tmp_path,
 ) -> None:

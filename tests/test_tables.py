@@ -56,6 +56,7 @@ def parquet_only(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_both_formats_write_a_parquet_file_beside_every_csv_file(both: Path) -> None:
     csvs = sorted(p.stem for p in both.glob("*.csv"))
     assert csvs == sorted(p.stem for p in both.glob("*.parquet"))
@@ -88,6 +89,7 @@ def test_csv_numbers_are_exact_not_rounded(both: Path) -> None:
     assert np.array_equal(values, np.round(values, 3))
 
 
+@pytest.mark.slow
 def test_parquet_only_writes_no_csv_and_loads_back_like_csv(both: Path, parquet_only: Path) -> None:
     assert not list(parquet_only.glob("*.csv"))
     a, b = sim.load_run(both), sim.load_run(parquet_only)

@@ -167,6 +167,7 @@ def test_failed_plotting_leaves_the_previous_run_untouched(tmp_path, monkeypatch
     assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no temporary left behind
 
 
+@pytest.mark.slow
 def test_interrupted_run_leaves_the_previous_run_untouched(tmp_path, monkeypatch):
     out = tmp_path / "run"
     assert CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(out)]).exit_code == 0
@@ -183,6 +184,7 @@ def test_interrupted_run_leaves_the_previous_run_untouched(tmp_path, monkeypatch
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
 
 
+@pytest.mark.slow
 def test_an_interruption_while_the_replaced_run_is_deleted_waits_and_says_what_was_written(
     tmp_path, monkeypatch
 ):
@@ -212,6 +214,7 @@ def test_an_interruption_while_the_replaced_run_is_deleted_waits_and_says_what_w
     assert len(kept) == 1 and (kept[0] / "notes.txt").read_text() == "mine"
 
 
+@pytest.mark.slow
 def test_an_interruption_after_a_chart_is_redrawn_into_a_run_says_so_and_the_run_stays_replaceable(
     tmp_path, monkeypatch
 ):
@@ -240,6 +243,7 @@ def test_an_interruption_after_a_chart_is_redrawn_into_a_run_says_so_and_the_run
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["report", "plot"])
 @pytest.mark.parametrize("earlier", [False, True], ids=["new", "over-its-own"])
 def test_a_full_disk_as_a_file_joins_its_run_leaves_the_run_as_it_was(
@@ -269,6 +273,7 @@ def test_a_full_disk_as_a_file_joins_its_run_leaves_the_run_as_it_was(
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
 
 
+@pytest.mark.slow
 def test_an_interruption_as_a_report_joins_its_run_waits_for_the_manifest(tmp_path, monkeypatch):
     import signal
 
@@ -331,6 +336,7 @@ def _limited_file_size(limit: int):
     return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="no file size limit on Windows")
 @pytest.mark.parametrize("earlier", [True, False], ids=["over-a-run", "new"])
 def test_a_file_size_limit_while_writing_is_one_line_naming_the_output_and_changes_nothing(
@@ -361,6 +367,7 @@ def test_a_file_size_limit_while_writing_is_one_line_naming_the_output_and_chang
     assert [p.name for p in tmp_path.iterdir()] == (["run"] if earlier else [])
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="no file size limit on Windows")
 def test_a_file_size_limit_while_writing_a_chart_or_page_is_one_line_naming_it(tmp_path):
     import subprocess
@@ -386,6 +393,7 @@ def test_a_file_size_limit_while_writing_a_chart_or_page_is_one_line_naming_it(t
     assert _snapshot(run) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["plot", "report"])
 def test_a_chart_or_page_under_a_file_is_one_line_naming_the_file_before_any_work(
     tmp_path, command, monkeypatch
@@ -410,6 +418,7 @@ def test_a_chart_or_page_under_a_file_is_one_line_naming_the_file_before_any_wor
     assert blocker.read_text() == "mine\n"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["plot", "report"])
 def test_an_output_of_another_kind_is_quoted_as_written(tmp_path, command):
     # (-o /dev/null was quoted as 'null', -o run/monthly.csv as 'monthly.csv')
@@ -421,6 +430,7 @@ def test_an_output_of_another_kind_is_quoted_as_written(tmp_path, command):
         assert res.stderr.endswith(f", found {target!r}\n")
 
 
+@pytest.mark.slow
 def test_an_output_that_is_a_symbolic_link_is_refused_as_one_and_its_target_kept(tmp_path):
     # (it was 'a file in its place (it is not a directory)', of a link to a directory)
     elsewhere = tmp_path / "elsewhere"
@@ -450,6 +460,7 @@ def test_extends_of_something_that_is_no_file_says_what_it_is(write, tmp_path, w
         sim.load_scenario(path)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes")
 @pytest.mark.parametrize("name", ["run.json", "monthly.csv"])
 def test_a_run_directory_whose_file_is_a_directory_or_a_pipe_says_which(tmp_path, name):
@@ -476,6 +487,7 @@ def _tree(d: Path) -> dict[str, tuple[int, bytes]]:
     }
 
 
+@pytest.mark.slow
 def test_a_read_only_directory_is_never_replaced_nor_written_into(tmp_path):
     # (an empty directory made read-only was swapped for a new one, owner and mode
     # and all; a run directory made read-only was replaced, or had charts added by
@@ -1007,6 +1019,7 @@ def test_observations_from_a_file_that_is_not_csv_print_none_of_it(tmp_path, how
 # ------------------------------------------------------------- issue 11: show runs anywhere
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
 def test_show_prints_a_document_that_validates_from_another_directory(tmp_path, path):
     sc = sim.load_scenario(path)
@@ -1093,6 +1106,7 @@ def test_run_json_lists_every_file_written_with_its_sha256_and_a_signature(tmp_p
         assert digest == hashlib.sha256((tmp_path / "o" / name).read_bytes()).hexdigest()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("change", "found"),
     [
@@ -1146,6 +1160,7 @@ def test_another_tools_directory_is_refused_before_any_work(tmp_path, monkeypatc
     assert (out / "data" / "results.parquet").read_text() == "precious"
 
 
+@pytest.mark.slow
 def test_an_empty_directory_and_a_run_with_files_deleted_are_replaced(tmp_path):
     out = tmp_path / "o"
     out.mkdir()
@@ -1155,6 +1170,7 @@ def test_an_empty_directory_and_a_run_with_files_deleted_are_replaced(tmp_path):
     assert (out / "envelope.png").is_file()
 
 
+@pytest.mark.slow
 def test_forcesim_plot_adds_what_it_draws_to_the_manifest(tmp_path):
     from sim.io.files import foreign, read_manifest
 
@@ -1167,6 +1183,7 @@ def test_forcesim_plot_adds_what_it_draws_to_the_manifest(tmp_path):
     assert _run(out).exit_code == 0
 
 
+@pytest.mark.slow
 def test_sigterm_while_writing_is_handled_like_ctrl_c(tmp_path, monkeypatch):
     import signal
 
@@ -1211,6 +1228,7 @@ with atomic_directory(Path(sys.argv[1])) as tmp:
 """
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="SIGKILL of a child process")
 def test_leftovers_of_a_killed_run_are_removed_by_the_next_run_and_nothing_else(tmp_path):
     import subprocess
@@ -1321,6 +1339,7 @@ def test_plot_redraws_every_chart_a_conditioned_ensemble_run_wrote(tmp_path):
     assert foreign(out) is None  # the manifest lists the charts drawn again
 
 
+@pytest.mark.slow
 def test_plot_redraws_a_comparison_and_a_backtest(tmp_path):
     cmp_dir, bt_dir = tmp_path / "cmp", tmp_path / "bt"
     args = ["compare", str(DEFAULT), "-v", "on-time", "-v", "slip-6", "--draws", "200"]
@@ -1338,6 +1357,7 @@ def test_plot_redraws_a_comparison_and_a_backtest(tmp_path):
         assert (d / name).read_bytes() == before  # the same chart, drawn from the files
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("suffix", "magic"), [(".png", b"\x89PNG"), (".pdf", b"%PDF"), (".svg", b"<?xml")]
 )
@@ -1350,6 +1370,7 @@ def test_plot_output_takes_its_format_from_the_extension(tmp_path, suffix, magic
     assert target.read_bytes().startswith(magic)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["chart.jpg", "chart", "chart.PNG.txt"])
 def test_plot_output_with_another_extension_is_refused_in_one_line(tmp_path, name):
     out = tmp_path / "o"
@@ -1360,6 +1381,7 @@ def test_plot_output_with_another_extension_is_refused_in_one_line(tmp_path, nam
     assert not (tmp_path / name).exists()
 
 
+@pytest.mark.slow
 def test_plot_of_a_chart_the_run_does_not_hold_names_those_it_does(tmp_path):
     out = tmp_path / "o"
     assert _run(out).exit_code == 0
@@ -1602,6 +1624,7 @@ def test_an_envelope_with_more_variants_than_colours_draws_as_many_lines_and_say
     assert "--variant NAME" in texts and "variant (the first 10 of 14)" in texts
 
 
+@pytest.mark.slow
 def test_a_fan_with_more_panels_than_a_page_holds_draws_the_first_and_says_how_to_choose():
     from sim.plotting.common import MAX_FAN_PANELS, CrowdedChart
 
@@ -1617,6 +1640,7 @@ def test_a_fan_with_more_panels_than_a_page_holds_draws_the_first_and_says_how_t
     assert any("--variant NAME" in t.get_text() for t in _texts(axes))
 
 
+@pytest.mark.slow
 def test_the_command_line_warns_when_a_chart_leaves_variants_out(tmp_path):
     path = tmp_path / "many.yaml"
     path.write_text(_many_variants(12).to_yaml(), encoding="utf-8")
@@ -1723,6 +1747,7 @@ def test_an_open_ended_observation_gets_no_percentile_rank_only_the_share_that_f
     assert table.p_consistent.tolist()[:2] == [1.0, 0.0]
 
 
+@pytest.mark.slow
 def test_a_page_written_into_a_run_directory_joins_its_manifest(tmp_path):
     pytest.importorskip("plotly")
     from sim.io.files import foreign, read_manifest
@@ -1744,6 +1769,7 @@ def test_what_a_run_prints_about_its_observations_stays_within_120_columns(tmp_p
     assert max(len(line) for line in lines) <= 120
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args",
     [
@@ -1766,6 +1792,7 @@ def test_every_kind_of_output_directory_carries_a_manifest_and_can_be_replaced(t
     assert res.exit_code == 2 and (out / "notes.txt").read_text() == "mine"
 
 
+@pytest.mark.slow
 def test_a_chart_drawn_outside_a_run_is_refused_again_without_saying_forcesim_did_not_write_it(
     tmp_path,
 ):
@@ -1783,6 +1810,7 @@ def test_a_chart_drawn_outside_a_run_is_refused_again_without_saying_forcesim_di
     assert chart.read_bytes() == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["plot", "report"])
 def test_output_at_a_file_forcesim_did_not_write_is_refused_and_left_as_it_was(tmp_path, command):
     if command == "report":
@@ -1808,6 +1836,7 @@ def test_output_at_a_directory_is_one_line_naming_it(tmp_path):
     assert "found a directory in its place" in res.stderr
 
 
+@pytest.mark.slow
 def test_a_chart_forcesim_wrote_into_a_run_directory_may_be_drawn_again(tmp_path):
     out = tmp_path / "o"
     assert _run(out).exit_code == 0
@@ -1817,6 +1846,7 @@ def test_a_chart_forcesim_wrote_into_a_run_directory_may_be_drawn_again(tmp_path
     assert CliRunner().invoke(main, ["plot", str(out)]).exit_code == 0  # envelope.png again
 
 
+@pytest.mark.slow
 def test_a_chart_edited_after_forcesim_wrote_it_is_not_replaced(tmp_path):
     out = tmp_path / "o"
     assert _run(out).exit_code == 0
@@ -1829,6 +1859,7 @@ def test_a_chart_edited_after_forcesim_wrote_it_is_not_replaced(tmp_path):
     assert (out / "envelope.png").read_bytes() == b"edited"
 
 
+@pytest.mark.slow
 def test_output_over_a_table_of_a_run_directory_is_refused(tmp_path):
     pytest.importorskip("plotly")
     out = tmp_path / "o"
@@ -1839,6 +1870,7 @@ def test_output_over_a_table_of_a_run_directory_is_refused(tmp_path):
     assert (out / "monthly.csv").read_bytes() == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("edit", "command"),
     [
@@ -1879,6 +1911,7 @@ def test_a_bad_month_in_a_run_without_a_valid_signature_is_one_line_naming_its_r
     assert "found '2024-99'" in res.stderr
 
 
+@pytest.mark.slow
 def test_a_runs_chart_is_never_replaced_by_another_chart_under_its_name(tmp_path):
     out = tmp_path / "o"
     assert _run(out, "--draws", "200", "--seed", "1").exit_code == 0
@@ -1896,6 +1929,7 @@ def test_a_runs_chart_is_never_replaced_by_another_chart_under_its_name(tmp_path
     assert res.exit_code == 0, res.output
 
 
+@pytest.mark.slow
 def test_a_run_that_an_older_pandas_wrote_with_nat_months_still_draws(tmp_path):
     out = tmp_path / "o"
     assert _run(out, "--draws", "300", "--seed", "1").exit_code == 0
@@ -1993,6 +2027,7 @@ def _held(out: Path):
         holder.stdout.close()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="flock and a child process")
 def test_a_second_command_writing_an_output_directory_in_use_stops_and_writes_nothing(tmp_path):
     # two runs into one --out started together each swapped a whole directory in: the
@@ -2025,6 +2060,7 @@ def test_a_second_command_writing_an_output_directory_in_use_stops_and_writes_no
     assert _run(out).exit_code == 0  # and the next command writes
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="flock and a child process")
 def test_the_lock_of_a_killed_command_does_not_block_the_next(tmp_path):
     import signal
@@ -2231,6 +2267,7 @@ def test_a_folder_made_for_a_failed_write_stays_when_something_else_was_put_in_i
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["theirs.txt"]
 
 
+@pytest.mark.slow
 def test_a_run_that_fails_for_lack_of_room_leaves_no_folder_it_made(tmp_path, monkeypatch):
     monkeypatch.setattr("sim.io.files._swap_in", _disk_full)  # (the disk full at the end)
     out = tmp_path / "reports" / "2026" / "run"
@@ -2242,6 +2279,7 @@ def test_a_run_that_fails_for_lack_of_room_leaves_no_folder_it_made(tmp_path, mo
 # ---------------------------------------------------------------- -o into another run
 
 
+@pytest.mark.slow
 def test_a_chart_or_page_of_one_run_is_not_written_into_another_runs_directory(tmp_path):
     # plot B -o A/x.png put a file A's manifest did not list into A: a new run then
     # refused to replace A, plot and report of A refused it too, and A/envelope.png
@@ -2268,6 +2306,7 @@ def test_a_chart_or_page_of_one_run_is_not_written_into_another_runs_directory(t
     assert _run(a).exit_code == 0  # and a new run still replaces a
 
 
+@pytest.mark.slow
 def test_a_chart_or_page_is_not_written_into_a_folder_inside_a_run_directory(tmp_path):
     # -o a/sub/x.html made a/sub: a new run then refused a ("an entry that is not part
     # of its run"), and the same -o again was refused as a foreign file
@@ -2289,6 +2328,7 @@ def test_a_chart_or_page_is_not_written_into_a_folder_inside_a_run_directory(tmp
     assert _run(a).exit_code == 0  # (a new run still replaces a)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="flock and a child process")
 def test_a_chart_is_not_written_into_a_directory_a_run_is_writing(tmp_path):
     # a run writing L lost all its work when plot -o L/fan.png put a file there first
@@ -2301,6 +2341,7 @@ def test_a_chart_is_not_written_into_a_directory_a_run_is_writing(tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_a_previous_run_that_cannot_be_removed_whole_leaves_the_new_run_in_place_with_a_warning(
     tmp_path, monkeypatch
 ):
@@ -2328,6 +2369,7 @@ def test_a_previous_run_that_cannot_be_removed_whole_leaves_the_new_run_in_place
     assert len(kept) == 1 and [p.name for p in kept[0].iterdir()] == ["envelope.png"]
 
 
+@pytest.mark.slow
 def test_an_output_whose_name_takes_the_most_bytes_allowed_is_written_and_replaced(tmp_path):
     # its hidden temporary name added some 45 bytes and passed the system's 255
     out = tmp_path / ("é" * 127)  # (254 bytes in UTF-8)
@@ -2372,6 +2414,7 @@ def test_what_is_left_of_previous_runs_is_kept_under_names_of_its_own_each_time(
     assert len(os.fsencode(long.name)) <= 255
 
 
+@pytest.mark.slow
 def test_charts_of_two_runs_drawn_into_one_folder_at_once_do_not_lock_each_other_out(tmp_path):
     a, b, charts = tmp_path / "a", tmp_path / "b", tmp_path / "charts"
     assert _run(a, "--variant", "on-time").exit_code == 0
@@ -2508,6 +2551,7 @@ def test_a_lock_file_its_holder_removes_as_it_is_opened_is_opened_again_not_skip
     assert calls and not [w for w in caught if issubclass(w.category, ForcesimWarning)]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a symbolic link")
 def test_an_output_directory_named_through_a_link_and_dot_dot_is_where_the_system_puts_it(
     tmp_path, monkeypatch
@@ -2632,6 +2676,7 @@ def test_a_sweep_range_value_a_float_cannot_hold_is_refused_not_rounded(written,
     assert err.value.found.startswith(f"{value!r} in {written!r}, which would be read as ")
 
 
+@pytest.mark.slow
 def test_ids_that_read_as_numbers_stay_text_in_plot_and_report_of_a_run(tmp_path, write):
     # theaters called 01 and 02 were read back as 1 and 2: plot failed with an internal
     # error and report --theater 01 was refused as not one of "1, 2"

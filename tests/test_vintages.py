@@ -194,6 +194,7 @@ def test_the_last_vintage_takes_syria_to_none_by_april_2026_in_its_central_run(s
     assert levels[("syria", "2026-04")] == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", VINTAGES, ids=IDS)
 def test_conditioning_on_the_record_known_then_keeps_draws_in_every_variant(path):
     sc = sim.load_scenario(path)

@@ -133,6 +133,7 @@ def test_one_vintage_file_given_twice_is_named_as_such(series_files):
     assert "expected each vintage once, found the same file given twice" in result.output
 
 
+@pytest.mark.slow
 def test_the_command_writes_its_files_and_the_same_seed_gives_the_same_bytes(
     series_files, tmp_path
 ):
@@ -260,6 +261,7 @@ def test_the_expected_coverage_is_the_exact_mean_of_the_written_shares_rounded_o
     assert table.expected_coverage80.tolist() == [0.8000, 0.8000]  # 0.80005: half to even
 
 
+@pytest.mark.slow
 def test_the_command_takes_a_directory_for_the_scenario_files_it_holds(series_files, tmp_path):
     early, late, record = series_files
     folder = tmp_path / "vintages"
@@ -518,6 +520,7 @@ ON_TIME = (
 )
 
 
+@pytest.mark.slow
 def test_a_variant_asked_for_that_some_vintages_lack_is_named_not_silently_dropped(
     series_files, write, tmp_path
 ):
@@ -757,6 +760,7 @@ date,theater,troops_low,troops_high,kind,source,quote
 """
 
 
+@pytest.mark.slow
 def test_later_reports_of_a_series_a_vintage_lacks_are_said_not_scored(write, tmp_path):
     # the early vintage has no beta and no alpha/north, which the late one adds: their
     # later reports were dropped from its scores with nothing said, so its "later"
@@ -839,6 +843,7 @@ def test_the_vintages_take_the_error_rate_of_conditioning(series_files, tmp_path
     assert got.p50.tolist() == want.points.p50.tolist()
 
 
+@pytest.mark.slow
 def test_a_theater_a_later_vintage_adds_has_its_panel_and_its_full_name_in_the_table(
     write, tmp_path
 ):
@@ -1060,6 +1065,7 @@ def test_a_vintage_dated_outside_its_calendar_is_refused_at_its_as_of_line(write
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_the_sixth_vintage_takes_the_palettes_slate_not_the_teal_beside_the_fifths_green() -> None:
     # the fifth and sixth (the palette's green and teal) read as one two-coloured dash
     # where the two agreed

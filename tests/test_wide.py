@@ -140,6 +140,7 @@ def test_a_variant_counted_in_bins_gives_the_parts_a_counted_one_does_so_a_run_m
     assert_same(dense, mixed)
 
 
+@pytest.mark.slow
 def test_binned_summaries_of_the_month_by_month_stepper_equal_level_by_level_counts(
     rich, monkeypatch
 ):
@@ -152,6 +153,7 @@ def test_binned_summaries_of_the_month_by_month_stepper_equal_level_by_level_cou
     assert_same(dense, sim.run(rich, draws=1_000, seed=7))
 
 
+@pytest.mark.slow
 def test_binned_summaries_do_not_depend_on_the_chunk_size_or_the_parts(rich, monkeypatch):
     monkeypatch.setattr(wide, "DENSE_BYTES", 0)
     monkeypatch.setattr(wide, "SERIES_BYTES", 0)
@@ -369,6 +371,7 @@ def test_sobol_indices_of_a_force_too_large_to_count_level_by_level_are_found(wr
     assert set(result.table.input) == {"announcement.delay"}
 
 
+@pytest.mark.slow
 def test_a_plain_run_of_a_force_too_large_to_count_level_by_level_writes_every_file(
     write, tmp_path
 ):
@@ -472,6 +475,7 @@ def tables_doc() -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chunk", [None, 97])
 def test_series_kept_as_tables_in_one_pass_give_the_summaries_of_level_by_level_counts(
     write, monkeypatch, chunk
@@ -589,6 +593,7 @@ HUGE_REPORTS = (
 )
 
 
+@pytest.mark.slow
 def test_reports_on_a_force_of_ten_million_score_as_every_stepped_draw_gives_them(write, tmp_path):
     source = write(HUGE)
     scenario = sim.load_scenario(source)
@@ -801,6 +806,7 @@ def keyed_doc() -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 def test_reports_on_draws_of_their_own_timing_are_tallied_theater_by_theater_exactly(
     write, tmp_path, monkeypatch
 ):
@@ -831,6 +837,7 @@ def test_reports_on_draws_of_their_own_timing_are_tallied_theater_by_theater_exa
         assert (got.at is None and d.at is None) or np.array_equal(got.at, d.at)
 
 
+@pytest.mark.slow
 @pytest.mark.dense_steps
 def test_reports_on_draws_in_tiny_timing_groups_are_tallied_from_draws_stepped_whole(
     write, tmp_path, monkeypatch
