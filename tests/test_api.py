@@ -255,6 +255,7 @@ def test_plot_of_a_backtest_refuses_axes_it_would_leave_empty(scenario: sim.Scen
     plt.close("all")
 
 
+@pytest.mark.slow
 def test_backtest_vintages_and_sensitivity_display_as_one_short_line(
     scenario: sim.Scenario,
 ) -> None:

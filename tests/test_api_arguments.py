@@ -102,6 +102,7 @@ def test_save_never_replaces_a_read_only_file(result: sim.Result, tmp_path: Path
     assert mine.read_bytes() == b"my own chart"
 
 
+@pytest.mark.slow
 def test_save_takes_one_axes_as_well_as_the_list(result: sim.Result, tmp_path: Path) -> None:
     axes = sim.plot(result)
     sim.save(axes[0], tmp_path / "one.png")
@@ -394,6 +395,7 @@ def test_plot_compare_takes_one_theater_as_a_string(scenario: sim.Scenario) -> N
         sim.plot_compare(comparison, theaters="irak")
 
 
+@pytest.mark.slow
 def test_plot_sweep_and_plot_tornado_take_one_variant_name_as_a_string(
     scenario: sim.Scenario,
 ) -> None:
@@ -407,6 +409,7 @@ def test_plot_sweep_and_plot_tornado_take_one_variant_name_as_a_string(
 HISTORICAL = Path(__file__).resolve().parent.parent / "scenarios" / "historical"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("call", "name"),
     [

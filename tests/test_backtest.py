@@ -182,6 +182,7 @@ def test_the_afghanistan_scenario_backtests_every_profile_and_variant():
 # ---------------------------------------------------------------- the command line
 
 
+@pytest.mark.slow
 def test_backtest_command_writes_its_files_and_names_the_best_fit(write, tmp_path):
     scenario = write(
         MINIMAL_YAML + "observations:\n"

@@ -180,6 +180,7 @@ def test_every_chart_renders(visit: Visit) -> None:
         assert chart.locator(".scatterlayer .trace").count() > 10
 
 
+@pytest.mark.slow
 def test_a_browser_that_cannot_unpack_plotly_says_so_where_each_chart_would_be(
     browser: Any, ensemble: Path
 ) -> None:
@@ -201,6 +202,7 @@ def test_a_browser_that_cannot_unpack_plotly_says_so_where_each_chart_would_be(
         page.close()
 
 
+@pytest.mark.slow
 def test_a_page_whose_plotly_js_is_damaged_says_so_where_each_chart_would_be(
     browser: Any, ensemble: Path, tmp_path: Path
 ) -> None:
@@ -230,6 +232,7 @@ def test_hovering_the_envelope_shows_month_variant_and_troops(visit: Visit, ense
     assert f"slip-3: {troops:,} troops" in text
 
 
+@pytest.mark.slow
 def test_hovering_the_fan_shows_the_median_and_the_bands(visit: Visit, ensemble: Path) -> None:
     visit.page.select_option("#fan-variant", "slip-6")
     assert set(visit.visible("fan-chart", "median")) == {"slip-6"}
@@ -245,6 +248,7 @@ def test_hovering_the_fan_shows_the_median_and_the_bands(visit: Visit, ensemble:
     assert description == "Announcement slips 6 months; the calendar deadlines hold"
 
 
+@pytest.mark.slow
 def test_unticking_a_variant_hides_its_lines_and_narrows_the_shading(
     visit: Visit, ensemble: Path
 ) -> None:

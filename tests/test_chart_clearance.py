@@ -145,6 +145,7 @@ def test_deadline_and_as_of_labels_stand_above_the_data_with_no_box_behind_them(
     assert labelled
 
 
+@pytest.mark.slow
 def test_the_label_of_the_reports_date_on_the_page_keeps_off_the_marks_after_it(short) -> None:
     # "reports known on 15 Jul 2024" ran right of its line over Niamey's "fewer than 50"
     # at the end of July
@@ -300,6 +301,7 @@ def test_deadline_labels_a_month_apart_neither_overlap_nor_are_crossed_by_a_line
     plt.close("all")
 
 
+@pytest.mark.slow
 def test_the_effective_draws_note_keeps_to_the_panels_edge_before_its_interior(
     afghanistan,
 ) -> None:

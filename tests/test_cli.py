@@ -150,6 +150,7 @@ def test_run_json_records_the_resolved_scenario_version_command_hash_and_time(de
         assert resolved_variant(record, name) == sc.resolved_raw(name)
 
 
+@pytest.mark.slow
 def test_run_json_holds_each_variant_as_a_patch_of_the_base_not_a_copy_of_it(tmp_path):
     # every variant was written whole: run.json grew with the scenario's size times its
     # variants (2.07 MB for the default scenario with 100 variants, 87 MB from a 954 kB one)
@@ -186,6 +187,7 @@ def test_run_prints_a_table_of_variants_and_milestones_met_or_missed(default_run
     assert str(out) in text
 
 
+@pytest.mark.slow
 def test_run_of_selected_variants_writes_only_those(write, tmp_path):
     path = write(WITH_VARIANTS)
     out = tmp_path / "out"
@@ -377,6 +379,7 @@ def test_list_shows_the_shipped_scenarios_with_titles_and_variants():
         assert path.name in result.stdout
 
 
+@pytest.mark.slow
 def test_list_names_each_file_by_a_path_run_accepts_from_the_working_directory(
     tmp_path, monkeypatch
 ):
@@ -443,6 +446,7 @@ def test_show_of_an_unknown_variant_is_exit_2(write):
     )
 
 
+@pytest.mark.slow
 def test_plot_redraws_the_chart_from_a_run_directory_without_rerunning(default_run, tmp_path):
     _, out = default_run
     csv_before = (out / "monthly.csv").read_bytes()
@@ -1083,6 +1087,7 @@ def test_a_flag_without_what_it_needs_is_one_located_line_quoting_it(
     assert list(tmp_path.iterdir()) == []  # nothing written
 
 
+@pytest.mark.slow
 def test_every_command_writing_a_directory_takes_o_for_out(tmp_path: Path) -> None:
     # plot and report took -o for their file, run and the rest only --out for their
     # directory: "forcesim run -o DIR" was "No such option '-o'"
@@ -1219,6 +1224,7 @@ def test_scenario_text_given_for_a_file_name_is_placed_at_the_argument(command):
     ), err
 
 
+@pytest.mark.slow
 def test_a_chart_path_with_a_name_too_long_says_the_systems_limits(tmp_path):
     # it was the bare "File name too long", with no expected or found
     out = tmp_path / "run"
@@ -1275,6 +1281,7 @@ def test_variants_joined_by_a_comma_are_told_to_be_named_one_at_a_time(write):
     )
 
 
+@pytest.mark.slow
 def test_names_refused_on_the_command_line_get_a_did_you_mean_in_any_case(tmp_path):
     # plot's --theater and --chart had none; "Iraq" matched nothing
     out = tmp_path / "run"
@@ -1299,6 +1306,7 @@ def test_a_mistyped_command_still_completes_at_the_shell(monkeypatch):
     assert "plain,--help" in res.stdout
 
 
+@pytest.mark.slow
 def test_a_chart_refused_where_no_o_was_given_names_the_run_directory_argument(
     tmp_path, monkeypatch
 ):

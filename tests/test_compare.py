@@ -269,6 +269,7 @@ def test_compare_python_api_returns_table_and_plot(tmp_path: Path) -> None:
         sim.plot(cmp, ax=[two[0], two[1], two[0]])
 
 
+@pytest.mark.slow
 def test_the_compare_charts_share_axis_writes_a_space_before_the_percent_sign() -> None:
     # its ticks read "0%", "50%", "100%", where every other share forcesim draws (the fan's
     # deadlines, the sweep's axis, the tornado) reads "50 %"

@@ -244,6 +244,7 @@ def test_official_figures_of_several_months_weigh_each_month_when_stepped_month_
         assert result.observed.conditioned.effective[v] == pytest.approx(float(want), rel=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("error", [Fraction(1, 20), Fraction(1, 10**7)])
 def test_weights_past_int64_give_the_exact_weighted_summaries_too(write, observations, error):
     # weights 20^k fit int64 with the counts; 10^(7k) over several k do not (Python ints)
@@ -865,6 +866,7 @@ def test_a_backtest_keeps_each_reports_kind_tolerance_and_due_month_for_plot(tmp
     assert (out / "backtest.png").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_the_run_table_says_which_theater_shows_troops_official_figures_leave_out(tmp_path):
     res = CliRunner().invoke(main, ["run", str(DEFAULT_SCENARIO), "--out", str(tmp_path / "o")])
     assert res.exit_code == 0, res.output

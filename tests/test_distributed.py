@@ -103,6 +103,7 @@ def test_an_accumulator_survives_pickling_with_its_counts(kinds: sim.Scenario) -
     assert back.dates("k", "base").equals(acc.dates("k", "base"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("parts", [2, 5])
 def test_an_ensemble_in_merged_parts_equals_the_ensemble_in_one_pass(
     kinds: sim.Scenario, parts: int
@@ -114,6 +115,7 @@ def test_an_ensemble_in_merged_parts_equals_the_ensemble_in_one_pass(
     assert here.milestones.equals(there.milestones)
 
 
+@pytest.mark.slow
 def test_the_default_scenario_in_parts_equals_one_pass() -> None:
     sc = sim.load_scenario(DEFAULT_SCENARIO)
     here = sim.run(sc, draws=4000, seed=1)

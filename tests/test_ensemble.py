@@ -698,6 +698,7 @@ def test_memory_does_not_grow_with_the_number_of_draws(write):
     assert peaks[1] < 1.5 * peaks[0]
 
 
+@pytest.mark.slow
 def test_a_run_holds_its_counts_and_little_more_however_long_levels_are_held(write, monkeypatch):
     # levels held over months are counted as differences made only for the months
     # where a stretch starts or ends, and the bands read the counts a block of months
@@ -1240,6 +1241,7 @@ def sites_rising_doc(top: int, end: str) -> dict[str, Any]:
     )
 
 
+@pytest.mark.slow
 def test_a_theater_of_sites_over_many_months_steps_its_draws_in_blocks_of_bounded_bytes(write):
     # a theater made of sites was stepped 32,768 draws at a time whatever its months: at
     # 600 months, each site's levels, their sum and its running minimum took 157 MB
@@ -1508,6 +1510,7 @@ def test_stream_names_list_each_distribution_and_each_probability_once():
     assert shared_streams(plan) is None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "path", [DEFAULT_SCENARIO, DEFAULT_SCENARIO.parent / "iraq-sites-2024.yaml"]
 )

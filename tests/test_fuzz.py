@@ -209,6 +209,7 @@ def test_mutated_shipped_scenarios_run_or_are_refused_in_one_line(doc):
     event(check_outcome(_dump(doc)))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(st.sampled_from(SHIPPED), st.data())
 def test_byte_level_damage_never_crashes_the_reader(path, data):

@@ -131,6 +131,7 @@ def test_freed_memory_goes_back_from_pyarrows_pool_too_where_pyarrow_is_loaded(
     assert heap.return_freed_memory() is True
 
 
+@pytest.mark.slow
 def test_a_run_directory_is_written_after_the_freed_memory_goes_back(
     monkeypatch: pytest.MonkeyPatch, tmp_path
 ) -> None:

@@ -145,6 +145,7 @@ def test_a_variant_overrides_a_theater_called_value_and_a_milestone_called_choic
     assert late.milestones["choice"].theater == "value"
 
 
+@pytest.mark.slow
 def test_the_brief_scenario_runs_its_variant_from_the_command_line(write, tmp_path):
     out = tmp_path / "o2"
     result = invoke("run", str(write(FORM_IDS)), "--out", str(out), "-q")
@@ -335,6 +336,7 @@ def test_a_keys_unit_comes_from_its_place_not_from_the_ids_in_it(key_ids):
     )
 
 
+@pytest.mark.slow
 def test_a_variant_called_month_gets_its_column_in_the_pages_table_of_months(write, tmp_path):
     pytest.importorskip("plotly")
     doc = FORM_IDS.replace("  late:\n", "  month:\n")

@@ -705,6 +705,7 @@ def test_one_line_joins_lines_but_keeps_the_spaces_within_a_line() -> None:
     assert one_line("expected a,\n    found '  x'\r\n") == "expected a, found '  x'"
 
 
+@pytest.mark.slow
 def test_a_title_too_long_says_the_limit_in_words_and_quotes_only_its_start(write):
     # the line quoted all 900,000 characters, in pydantic's words ("expected string
     # should have at most 4000 characters")

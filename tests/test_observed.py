@@ -448,6 +448,7 @@ def test_a_tolerance_made_in_code_is_refused_where_its_text_would_be(given, mess
     assert sim.Tolerance(relative=1) == parse_tolerance("100%")
 
 
+@pytest.mark.slow
 def test_a_run_made_with_a_tolerance_below_one_troop_before_it_was_refused_still_reads(
     mini, observations, tmp_path
 ):
@@ -654,6 +655,7 @@ variants:
 # ---------------------------------------------------------------- the command line
 
 
+@pytest.mark.slow
 def test_run_observed_writes_observed_csv_and_draws_the_observations(write, observations, tmp_path):
     scenario = write(MINIMAL_YAML)
     path = observations("2024-06,alpha,500,500,a,\n2024-07,alpha,,100,b,\n2030-01,alpha,0,0,c,\n")
@@ -736,6 +738,7 @@ def test_run_with_draws_adds_ranks_and_condition_writes_the_conditioned_files(
     assert {r["variant"]: float(r["effective_draws"]) for r in rows} == record["effective_draws"]
 
 
+@pytest.mark.slow
 def test_the_scenario_own_observations_are_used_without_observed(write, tmp_path):
     scenario = write(
         MINIMAL_YAML + "observations:\n"
@@ -826,6 +829,7 @@ def test_the_envelope_and_fan_draw_each_kind_of_observation(write, observations)
     assert sim.plot_envelope(result, observed=False) and True
 
 
+@pytest.mark.slow
 def test_hundreds_of_reports_draw_a_few_lines_per_panel_not_lines_per_report(write, observations):
     # each report had its own lines (a bar, two caps): a record of thousands of rows made
     # thousands of artists, and placing each label tested every one of them (a minute for
@@ -975,6 +979,7 @@ milestones:
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("doc", "corner"),
     [(RISING, "right"), (None, "left")],  # a build-up fills the lower left; a drawdown not
@@ -1016,6 +1021,7 @@ def test_the_effective_draws_label_sits_in_a_corner_no_band_passes_under(
         assert not (box.x0 <= fx <= box.x1 and fy1 >= box.y0 and fy0 <= box.y1), (fx, fy0)
 
 
+@pytest.mark.slow
 def test_run_prints_one_line_for_variants_that_fit_the_same_reports(write, observations, tmp_path):
     scenario = write(
         MINIMAL_YAML
@@ -1069,6 +1075,7 @@ def test_scoring_something_other_than_a_run_is_a_type_error_naming_what_was_give
         sim.score_observations(wrong, record)
 
 
+@pytest.mark.slow
 def test_a_conditioned_fan_in_the_callers_axes_labels_its_draws_at_the_callers_text_size(
     tmp_path,
 ) -> None:

@@ -108,6 +108,7 @@ def test_the_command_lines_off_screen_drawing_leaves_matplotlib_unimported_until
     assert out.stdout.split() == ["Agg", "TkAgg"]
 
 
+@pytest.mark.slow
 def test_the_chart_is_at_least_1600_by_1000_pixels(result, tmp_path):
     axes = plotting.plot_envelope(result)
     fig = axes[0].figure
@@ -119,6 +120,7 @@ def test_the_chart_is_at_least_1600_by_1000_pixels(result, tmp_path):
     assert cols >= 1600 and rows >= 1000
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["small", "default"])
 def test_every_panel_has_a_line_with_data_for_every_variant(which, result, default_result):
     res = result if which == "small" else default_result
@@ -314,6 +316,7 @@ def test_text_into_given_axes_follows_the_callers_font_size(default_result):
     plt.close("all")
 
 
+@pytest.mark.slow
 def test_the_comparison_into_small_axes_keeps_its_notes_clear_of_the_deadline_labels(
     default_result,
 ):
@@ -360,6 +363,7 @@ def test_a_short_span_in_narrow_given_axes_gets_ticks_that_fit_and_no_locator_wa
     plt.close(fig)
 
 
+@pytest.mark.slow
 def test_ticks_into_axes_of_a_narrow_subfigure_follow_the_width_drawn(default_result):
     # get_position() of axes in a subfigure is a share of the subfigure, not of the
     # figure: a panel 1.75 inches wide was taken for 7.5 and given a tick every year
@@ -385,6 +389,7 @@ def test_plotting_into_the_wrong_number_of_axes_is_a_clear_error(result):
         plotting.plot_envelope(result, ax=given)
 
 
+@pytest.mark.slow
 def test_save_writes_a_png_and_closes_the_figure(result, tmp_path):
     axes = plotting.plot_envelope(result)
     number = axes[0].figure.number
@@ -393,6 +398,7 @@ def test_save_writes_a_png_and_closes_the_figure(result, tmp_path):
     assert number not in plt.get_fignums()
 
 
+@pytest.mark.slow
 def test_a_theater_made_of_sites_is_followed_by_a_panel_per_site(result):
     titles = [ax.get_title(loc="left") for ax in plotting.plot_envelope(result)]
     assert titles == ["Alpha", "North (Alpha)", "South (Alpha)", "Beta"]
@@ -434,6 +440,7 @@ def test_the_dotted_deadlines_into_given_axes_are_named_by_the_callers_legend(de
     plt.close("all")
 
 
+@pytest.mark.slow
 def test_deadline_labels_and_titles_in_small_given_axes_stay_inside_their_panel():
     # Afghanistan 2020 has six close deadlines: stacked, their labels ran over the data
     # and below the panel, and the panel titles ran into each other
@@ -523,6 +530,7 @@ def test_the_envelopes_shading_stays_between_the_lowest_and_highest_line(name):
     plt.close("all")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("chart", ["envelope", "fan"])
 @pytest.mark.parametrize("own", [True, False])
 def test_a_two_month_scenarios_date_ticks_are_distinct_and_apart(write, chart, own):
@@ -727,6 +735,7 @@ def test_variants_ten_apart_in_a_large_scenario_still_get_colours_of_their_own()
     assert variant_colors(["v10"], every) == {"v10": variant_colors(every)["v10"]}
 
 
+@pytest.mark.slow
 def test_values_set_for_a_run_are_said_on_its_charts_and_its_table(tmp_path) -> None:
     # with --set announcement.delay=3, "on-time" ran three months late and nothing said so
     from click.testing import CliRunner

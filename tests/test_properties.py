@@ -199,6 +199,7 @@ def load_generated(doc: dict[str, Any], path):
         raise
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(doc=scenarios())
 def test_levels_are_never_negative(scratch, doc):
@@ -221,6 +222,7 @@ def test_drawdown_only_scenarios_never_rise_and_never_exceed_the_start(scratch, 
             assert (levels <= levels[:, :1]).all(), f"{name}: a level exceeds the start"
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(doc=scenarios(feasible=True))
 def test_feasible_targets_are_met_exactly_in_their_deadline_month(scratch, doc):

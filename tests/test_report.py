@@ -426,6 +426,7 @@ def chart_data(page: str, key: str) -> dict[str, Any]:
     return data
 
 
+@pytest.mark.slow
 def test_a_page_of_chosen_variants_and_theaters_shows_only_them_and_says_so(
     ensemble: Path, tmp_path: Path
 ) -> None:
@@ -462,6 +463,7 @@ def test_a_page_of_chosen_variants_and_theaters_shows_only_them_and_says_so(
     assert "Part of the run" not in page_of(ensemble)
 
 
+@pytest.mark.slow
 def test_a_page_of_chosen_variants_keeps_their_observations_only_in_the_order_chosen(
     observed: Path, tmp_path: Path
 ) -> None:
@@ -542,6 +544,7 @@ def test_the_report_command_names_each_choice_once_and_says_when_it_replaced_the
 # ---------------------------------------------------------------- structure and accessibility
 
 
+@pytest.mark.slow
 def test_headings_run_from_one_h1_down_without_skipping_a_level(
     ensemble: Path, observed: Path
 ) -> None:
@@ -603,6 +606,7 @@ def test_tables_have_captions_and_column_headings(ensemble: Path) -> None:
     assert page.count("<table") == page.count("<thead>") + page.count("class='settings'")
 
 
+@pytest.mark.slow
 def test_variant_colours_are_those_of_the_png_charts(ensemble: Path) -> None:
     from sim.plotting import plot_envelope, plot_fan
 
@@ -644,6 +648,7 @@ def _range_outside_lines(fig: Any) -> float:
     return worst
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["observed", "deterministic"])
 def test_the_page_envelopes_shading_stays_between_the_lines_where_they_cross(
     which: str, request: pytest.FixtureRequest
@@ -694,6 +699,7 @@ def test_colours_on_the_page_keys_are_the_chart_colours(ensemble: Path) -> None:
 # ---------------------------------------------------------------- what the page says
 
 
+@pytest.mark.slow
 def test_the_charts_hold_the_runs_numbers(ensemble: Path) -> None:
     result = sim.load_run(ensemble)
     fig = envelope_figure(result)
@@ -817,6 +823,7 @@ def test_a_deterministic_run_has_the_envelope_and_no_fan(deterministic: Path) ->
     assert "Range of outcomes" not in page and "P(met" not in page
 
 
+@pytest.mark.slow
 def test_the_observations_table_shows_every_column_observed_csv_has(
     observed: Path, tmp_path: Path
 ) -> None:
@@ -863,6 +870,7 @@ def test_the_scoring_is_one_folded_table_per_variant_headed_by_what_fits(observe
     assert ">variant</th>" not in section  # (each table is one variant's)
 
 
+@pytest.mark.slow
 def test_a_long_record_lists_its_first_rows_per_variant_and_points_to_observed_csv(
     observed: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1108,6 +1116,7 @@ def test_a_run_as_of_a_date_draws_later_reports_hollow_and_marks_the_date(as_of:
     assert "reported later (hollow)" in page
 
 
+@pytest.mark.slow
 def test_the_page_spells_the_day_reports_were_known_on_as_its_charts_do(as_of: Path) -> None:
     # the key said "reports known on 2025-06-01" beside the chart's "as of 1 Jun 2025"
     page = report_html(as_of)
@@ -1217,6 +1226,7 @@ def test_a_plain_ensemble_s_page_has_no_weighted_fan(ensemble: Path) -> None:
     assert "Range of outcomes, weighted by the reports" not in page
 
 
+@pytest.mark.slow
 def test_report_to_a_file_that_is_not_html_is_refused_and_the_runs_chart_is_kept(
     deterministic: Path, tmp_path: Path
 ) -> None:
@@ -1392,6 +1402,7 @@ def test_report_of_another_commands_directory_asks_for_a_run_in_reports_words(
     assert sorted(p.name for p in out.iterdir()) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("variants", "said"), [(["on-time"], "1 reading of the plan (variant),")])
 def test_the_pages_summary_counts_one_variant_in_the_singular(
     tmp_path_factory, variants: list[str], said: str
@@ -1556,6 +1567,7 @@ def test_a_month_of_many_reports_is_capped_only_at_the_ends_of_what_they_cover(
     assert [sorted(t.y) for t in caps] == [[1500, 2039]]
 
 
+@pytest.mark.slow
 def test_variants_or_theaters_that_are_not_names_are_refused_in_one_line(tmp_path: Path) -> None:
     # a number where names go raised a TypeError ('int' object is not iterable)
     out = tmp_path / "run"
@@ -1603,6 +1615,7 @@ def test_a_source_is_dated_after_the_scenario_only_when_wholly_after_it(when, as
     assert _later(when, as_of) is after
 
 
+@pytest.mark.slow
 def test_run_report_of_a_page_over_the_limit_names_the_run_folder_not_its_staging_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1629,6 +1642,7 @@ def test_run_report_of_a_page_over_the_limit_names_the_run_folder_not_its_stagin
     assert not (tmp_path / "deep").exists()
 
 
+@pytest.mark.slow
 def test_the_levels_of_a_page_of_some_theaters_are_read_a_block_of_rows_at_a_time(
     ensemble: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1757,6 +1771,7 @@ def test_the_pages_scoring_table_heads_its_columns_in_words_with_the_files_name_
     assert "p_<wbr>consistent_<wbr>conditioned" not in page
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("calendar", ["{end: 2025-06}", "{start: 2025-01}"])
 def test_a_variant_on_another_calendar_draws_its_official_figure_with_gaps_not_int64_min(
     write, calendar: str

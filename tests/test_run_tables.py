@@ -217,6 +217,7 @@ def test_plot_into_the_run_directory_writes_no_chart_when_a_value_is_bad(run):
     assert not list(run.glob("*.png"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("table", "edit", "where", "expected"),
     [
@@ -284,6 +285,7 @@ def test_bytes_that_are_not_utf8_are_located_at_their_line_and_column(run):
     _plot_fails(run, f"{path}:3:42: (file): expected UTF-8 text, as forcesim writes, found ")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "edit",
     [
@@ -432,6 +434,7 @@ def test_the_scored_observations_of_an_unsigned_run_are_checked_before_the_page_
     _plot_fails(run, f"{path}:2:{col}: {column}: expected ")
 
 
+@pytest.mark.slow
 def test_an_unsigned_runs_observed_table_as_written_still_draws(conditioned_run, tmp_path):
     pytest.importorskip("plotly")
     run = _unsign(Path(shutil.copytree(conditioned_run, tmp_path / "c")))
@@ -536,6 +539,7 @@ def test_a_bad_value_in_an_unsigned_backtest_is_one_located_line_not_an_internal
     assert expected in err and err.strip().endswith(f"found {text!r}"), err
 
 
+@pytest.mark.slow
 def test_an_unsigned_backtest_as_written_still_draws(backtest_run, tmp_path):
     run = _unsign(Path(shutil.copytree(backtest_run, tmp_path / "b")))
     res = CliRunner().invoke(main, ["plot", str(run), "-o", str(tmp_path / "b.png")])
@@ -755,6 +759,7 @@ def test_a_run_record_larger_than_any_forcesim_writes_is_refused_unread(ensemble
     assert res.exit_code == 2 and path.stat().st_size == size, res.output
 
 
+@pytest.mark.slow
 def test_a_run_record_holding_each_variant_whole_as_forcesim_wrote_before_still_reads(
     ensemble_run, tmp_path
 ):

@@ -29,6 +29,7 @@ def test_shipped_scenario_validates(path):
     assert result.stderr == ""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SHIPPED, ids=IDS)
 def test_shipped_scenario_runs_every_variant_for_every_theater_and_month(path):
     sc = sim.load_scenario(path)
@@ -45,6 +46,7 @@ def test_shipped_scenario_runs_every_variant_for_every_theater_and_month(path):
         assert list(ms.milestone) == [m.id for m in plan.milestones]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SHIPPED, ids=IDS)
 def test_shipped_scenario_sites_sum_to_their_theaters(path):
     result = sim.run(sim.load_scenario(path))
@@ -125,6 +127,7 @@ def test_the_reference_class_of_earlier_drawdowns_is_shipped():
     assert all(p in SHIPPED for p in HISTORICAL)  # so the tests above run them too
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SHIPPED, ids=IDS)
 def test_shipped_scenario_supports_every_number_under_strict_validation(path):
     result = CliRunner().invoke(main, ["validate", "--strict", str(path)], catch_exceptions=False)

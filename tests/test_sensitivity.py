@@ -237,6 +237,7 @@ def test_too_few_draws_or_no_uncertain_input_are_refused(dominant, write) -> Non
         sensitivity(fixed, None, 100, 1)
 
 
+@pytest.mark.slow
 def test_sobol_ranks_the_dominant_input_first(dominant) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -751,6 +752,7 @@ def test_within_noise_is_written_true_false_or_blank_as_every_boolean_column(tmp
     assert cells <= {"true", "false", ""} and {"true", "false"} <= cells
 
 
+@pytest.mark.slow
 def test_plot_and_report_of_a_sobol_directory_name_its_own_chart(tmp_path) -> None:
     out = tmp_path / "sobol"
     args = ["--method", "sobol", "--draws", "64", "--seed", "1", "-q", "--variant", "on-time"]

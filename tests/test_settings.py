@@ -184,6 +184,7 @@ def test_a_later_setting_of_the_same_key_wins(scenario: sim.Scenario) -> None:
 # -- the command line
 
 
+@pytest.mark.slow
 def test_run_with_set_records_the_values_in_run_json(tmp_path) -> None:
     out = tmp_path / "run"
     result = invoke(
@@ -211,6 +212,7 @@ def test_run_with_set_records_the_values_in_run_json(tmp_path) -> None:
     assert "iraq-syria-2024,slip-6,iraq,2024-09,2400,2400" in monthly  # troops, official
 
 
+@pytest.mark.slow
 def test_a_run_with_set_can_be_replotted(tmp_path) -> None:
     out = tmp_path / "run"
     args = ["run", str(DEFAULT_SCENARIO), "-v", "on-time", "-v", "slip-3"]
@@ -220,6 +222,7 @@ def test_a_run_with_set_can_be_replotted(tmp_path) -> None:
     assert reloaded.plans["on-time"].milestones[1].month == 33  # 2027-06, as run
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("setting", "path", "expected", "found"),
     [
@@ -430,6 +433,7 @@ def test_a_number_set_for_the_run_rests_on_the_setting_not_on_the_files_source(
     assert support("on-time", "announcement.delay")[0] == "variant"
 
 
+@pytest.mark.slow
 def test_a_run_with_set_records_the_setting_as_what_its_numbers_rest_on(tmp_path) -> None:
     out = tmp_path / "run"
     args = ["run", str(DEFAULT_SCENARIO), "-v", "on-time", "--set", "theaters.iraq.initial=2400"]

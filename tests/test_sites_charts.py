@@ -68,6 +68,7 @@ def test_the_fan_follows_each_theater_with_a_block_per_site_titled_as_the_envelo
     assert "one panel per theater or site and reading of the plan" in subtitle
 
 
+@pytest.mark.slow
 def test_each_site_panel_draws_the_sites_own_bands_from_the_run(ensemble: Any) -> None:
     axes = draw_fan(ensemble)
     b = ensemble.bands
@@ -178,6 +179,7 @@ def test_plot_theater_reads_only_the_rows_of_the_panels_it_draws(
     assert result.variants == TWO and common.plan_series(result) == SERIES
 
 
+@pytest.mark.slow
 def test_plot_without_theater_draws_every_theater_and_site(run_dir: Path) -> None:
     assert block_titles(directory_charts(run_dir)["fan"]()) == [
         "Iraq",
@@ -273,6 +275,7 @@ def test_plot_theater_of_a_comparison_draws_that_sites_difference(tmp_path: Path
     assert f"has: {', '.join(SERIES)} (did you mean 'iraq/erbil'?), found 'erbil'" in result.stderr
 
 
+@pytest.mark.slow
 def test_each_site_panel_of_the_envelope_marks_its_own_calendar_deadlines_png_and_page(
     ensemble: Any,
 ) -> None:
@@ -325,6 +328,7 @@ variants:
 """
 
 
+@pytest.mark.slow
 def test_a_fan_panel_of_a_site_or_theater_the_variant_lacks_says_so_rather_than_stay_blank(
     write: Any,
 ) -> None:

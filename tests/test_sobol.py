@@ -168,6 +168,7 @@ def _notes(ax, text: str) -> list[float]:
     return sorted(t.get_position()[1] for t in ax.texts if t.get_text() == text)
 
 
+@pytest.mark.slow
 def test_each_input_row_of_an_outcome_the_same_in_every_draw_says_so_not_that_the_input_is_fixed(
     default_sobol,
 ) -> None:
@@ -218,6 +219,7 @@ def test_each_sobol_bar_has_a_whisker_of_its_95_percent_confidence_half_width(
         plt.close("all")
 
 
+@pytest.mark.slow
 def test_a_negative_first_order_estimate_is_drawn_as_estimated_not_raised_to_zero(
     default_sobol,
 ) -> None:
@@ -235,6 +237,7 @@ def test_a_negative_first_order_estimate_is_drawn_as_estimated_not_raised_to_zer
         plt.close("all")
 
 
+@pytest.mark.slow
 def test_the_command_prints_each_index_with_its_half_width_and_writes_the_sobol_files(
     tmp_path,
 ) -> None:
@@ -312,6 +315,7 @@ def _sites(n: int) -> str:
     )
 
 
+@pytest.mark.slow
 def test_a_step_of_sobol_runs_holds_what_it_makes_within_the_budget(monkeypatch, tmp_path) -> None:
     # chunks were sized by their levels alone: for sites-100 at N = 1024 each step of
     # 6,921 runs took 140 MB against a budget of 64 MB (the inputs and the schedule's

@@ -97,6 +97,7 @@ def test_run_table_of_sites_and_official_figures_reads_as_from_the_whole_frame(
     assert text.run_lines(kept, levels) == text.run_lines(whole)
 
 
+@pytest.mark.slow
 def test_streamed_parquet_and_parts_run_elsewhere_give_the_same_tables(tmp_path) -> None:
     pytest.importorskip("pyarrow")
     sc = sim.load_scenario(DEFAULT_SCENARIO)

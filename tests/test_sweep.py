@@ -94,6 +94,7 @@ def test_a_deterministic_sweep_gives_the_central_run(scenario) -> None:
         assert rows[rows.outcome == "mean level iraq 2026-12"].value.item() == level.troops.item()
 
 
+@pytest.mark.slow
 def test_a_deterministic_sweep_steps_each_points_central_run_once(scenario, monkeypatch):
     # each point's central run was stepped for its threshold marks, then again for its
     # values; as tasks too, the table is the same
@@ -410,6 +411,7 @@ def test_a_sweep_of_exactly_the_most_draws_a_variant_passes_the_check() -> None:
         sweep(scenario, {"announcement.delay": [0, 1]}, ["no-such"], 50_000_000, 1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", sorted(SCENARIOS_DIR.rglob("*.yaml")), ids=lambda p: p.stem)
 def test_thresholds_from_the_central_runs_milestone_columns_equal_those_from_its_frame(path):
     # a sweep reads each point's thresholds off the central run's milestone columns
@@ -449,6 +451,7 @@ def _p_met(sw, variant: str) -> pd.Series:
     return t[(t.variant == variant) & (t.outcome == "p_met iraq-phase-1")].value
 
 
+@pytest.mark.slow
 def test_sweep_lines_that_coincide_each_show_in_their_own_colour(scenario) -> None:
     import matplotlib.pyplot as plt
 

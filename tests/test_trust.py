@@ -50,6 +50,7 @@ def test_schema_command_prints_draft_2020_12_json_schema():
     jsonschema.Draft202012Validator.check_schema(schema)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
 def test_schema_accepts_every_shipped_scenario_as_written(path):
     # as an editor reads the file (YAML 1.2), extends and all: not the merged document
@@ -134,6 +135,7 @@ def test_validate_strict_passes_every_shipped_scenario():
     assert res.exit_code == 0, res.output
 
 
+@pytest.mark.slow
 def test_run_json_records_sources_and_assumptions_used(tmp_path):
     res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(tmp_path / "o")])
     assert res.exit_code == 0, res.output
@@ -150,6 +152,7 @@ def _snapshot(d: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(d.iterdir())}
 
 
+@pytest.mark.slow
 def test_failed_plotting_leaves_the_previous_run_untouched(tmp_path, monkeypatch):
     out = tmp_path / "run"
     assert CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(out)]).exit_code == 0
@@ -295,6 +298,7 @@ def test_an_interruption_as_a_report_joins_its_run_waits_for_the_manifest(tmp_pa
     assert foreign(out) is None
 
 
+@pytest.mark.slow
 def test_a_failed_write_after_a_good_one_into_the_same_directory_leaves_nothing_behind(
     tmp_path, monkeypatch
 ):
@@ -314,6 +318,7 @@ def test_a_failed_write_after_a_good_one_into_the_same_directory_leaves_nothing_
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
 
 
+@pytest.mark.slow
 def test_disk_full_while_writing_leaves_no_partial_directory(tmp_path, monkeypatch):
     out = tmp_path / "fresh"
 
@@ -517,6 +522,7 @@ def test_a_read_only_directory_is_never_replaced_nor_written_into(tmp_path):
             d.chmod(0o755)
 
 
+@pytest.mark.slow
 def test_a_file_of_a_run_made_read_only_is_not_replaced(tmp_path):
     run = tmp_path / "run"
     assert CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(run)]).exit_code == 0
@@ -532,6 +538,7 @@ def test_a_file_of_a_run_made_read_only_is_not_replaced(tmp_path):
     assert _tree(run) == before
 
 
+@pytest.mark.slow
 def test_a_new_run_leaves_no_stale_files_from_an_older_run(tmp_path):
     out = tmp_path / "run"
     with atomic_directory(out) as tmp:  # an older run that wrote other files
@@ -595,6 +602,7 @@ def test_atomic_directory_swaps_in_only_on_success(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t"]
 
 
+@pytest.mark.slow
 def test_run_directory_and_files_get_the_usual_permissions(tmp_path):
     out = tmp_path / "o"
     assert CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(out)]).exit_code == 0
@@ -1095,6 +1103,7 @@ def _run(out: Path, *more: str):
     return CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(out), *more])
 
 
+@pytest.mark.slow
 def test_run_json_lists_every_file_written_with_its_sha256_and_a_signature(tmp_path):
     from sim.io.files import read_manifest
 
@@ -1482,6 +1491,7 @@ def test_slips_that_says_the_opposite_of_what_happens_is_named_in_a_warning(
     assert f"counted from {counted} with the announcement" in str(w[0].message)
 
 
+@pytest.mark.slow
 def test_the_command_line_prints_warnings_and_validate_strict_fails_on_them(write, tmp_path):
     path = write(UNCERTAIN_BASE)
     res = CliRunner().invoke(main, ["run", str(path), "-q", "--out", str(tmp_path / "o")])
@@ -1592,6 +1602,7 @@ def test_the_fan_centre_line_is_labelled_the_median_of_each_month_not_a_draw():
     assert any("a path no single draw need follow" in t for t in texts)
 
 
+@pytest.mark.slow
 def test_chart_text_with_dollar_signs_is_drawn_as_written(tmp_path):
     sc = sim.load_scenario(DEFAULT).with_overrides({"title": "Costs: $5 a day, $10 at $x_1$"})
     sc = sc.with_overrides({"description": "50% of $ budget"}, variant="cheap")
@@ -1612,6 +1623,7 @@ def _many_variants(n: int) -> sim.Scenario:
     return sc
 
 
+@pytest.mark.slow
 def test_an_envelope_with_more_variants_than_colours_draws_as_many_lines_and_says_how_to_choose():
     from sim.plotting.common import MAX_LINES, CrowdedChart
 
@@ -1688,6 +1700,7 @@ def test_the_run_table_says_what_vs_the_median_means_when_a_cell_uses_it():
     assert not any("the median" in line for line in pair)  # no such cell, no such line
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("make", ["default", "many theaters", "long names", "one variant"])
 def test_the_run_table_stays_within_120_columns(make):
     sc = sim.load_scenario(DEFAULT)
@@ -1760,6 +1773,7 @@ def test_a_page_written_into_a_run_directory_joins_its_manifest(tmp_path):
     assert _run(out, "-v", "on-time").exit_code == 0  # replaced: it held only forcesim's files
 
 
+@pytest.mark.slow
 def test_what_a_run_prints_about_its_observations_stays_within_120_columns(tmp_path):
     path = scenarios_dir() / "historical" / "afghanistan-2011.yaml"
     res = CliRunner().invoke(main, ["run", str(path), "--out", str(tmp_path / "o")])
@@ -1826,6 +1840,7 @@ def test_output_at_a_file_forcesim_did_not_write_is_refused_and_left_as_it_was(t
     assert mine.read_text() == "precious"
 
 
+@pytest.mark.slow
 def test_output_at_a_directory_is_one_line_naming_it(tmp_path):
     out = tmp_path / "o"
     assert _run(out).exit_code == 0
@@ -1895,6 +1910,7 @@ def test_a_table_changed_after_the_run_is_refused_in_one_line(tmp_path, edit, co
     assert "changed after forcesim wrote it" in res.stderr
 
 
+@pytest.mark.slow
 def test_a_bad_month_in_a_run_without_a_valid_signature_is_one_line_naming_its_row(tmp_path):
     out = tmp_path / "o"
     assert _run(out).exit_code == 0
@@ -2151,6 +2167,7 @@ def test_a_lock_folder_this_user_may_not_add_to_locks_nothing_and_blocks_nothing
         assert not files.lock_path(out).exists()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="flock and a child process")
 def test_an_output_directory_another_users_command_is_writing_stops_a_second_command(
     tmp_path, monkeypatch
@@ -2486,6 +2503,7 @@ def test_a_lock_folder_that_is_a_file_says_the_output_is_not_locked(tmp_path, mo
     assert "the lock folder is not a folder" in str(warning.message)
 
 
+@pytest.mark.slow
 def test_an_output_directory_named_through_dot_dot_is_written_in_its_place(tmp_path, monkeypatch):
     # "-o e3/sub/.." made e3/sub for the new run's folder, then refused it as a file
     # forcesim did not write

@@ -171,6 +171,7 @@ def test_the_command_writes_its_files_and_the_same_seed_gives_the_same_bytes(
     )
 
 
+@pytest.mark.slow
 def test_the_command_explains_its_columns_and_writes_shares_as_the_header_does(
     series_files, tmp_path
 ):
@@ -480,6 +481,7 @@ def test_a_report_dated_by_its_month_alone_is_not_scored_by_a_vintage_of_that_mo
     assert list(series.points.source) == ["september"]
 
 
+@pytest.mark.slow
 def test_a_vintage_left_with_too_few_effective_draws_is_not_scored_and_says_so(
     series_files, tmp_path
 ):
@@ -666,6 +668,7 @@ def test_a_vintage_dated_by_its_month_sorts_after_a_day_of_that_month(write):
     assert min([month, day], key=lambda s: s.as_of_day) is day
 
 
+@pytest.mark.slow
 def test_the_vintage_charts_footnote_stays_inside_the_figure_when_vintages_are_left_out(
     write, tmp_path
 ):
@@ -717,6 +720,7 @@ def test_the_scenarios_of_load_observations_and_run_vintages_are_checked_as_give
                 call(wrong)
 
 
+@pytest.mark.slow
 def test_run_vintages_takes_one_variant_by_name_and_the_record_by_its_path(series_files):
     # variants="base" was read as the variants 'b', 'a', 's', 'e'; a path as the record
     # was an AttributeError ('str' object has no attribute 'items')
@@ -823,6 +827,7 @@ def test_an_official_figure_and_a_count_of_one_month_are_scored_once_without_a_b
     assert list(series.points.source) == ["counted", "october"]
 
 
+@pytest.mark.slow
 def test_the_vintages_take_the_error_rate_of_conditioning(series_files, tmp_path):
     early, late, record = series_files
     want = sim.run_vintages(

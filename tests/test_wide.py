@@ -70,6 +70,7 @@ def test_draws_taken_side_by_side_equal_each_plan_drawn_alone(rich):
                 np.testing.assert_array_equal(getattr(got, field), getattr(own, field))
 
 
+@pytest.mark.slow
 def test_variants_side_by_side_give_the_summaries_of_one_variant_at_a_time(rich, monkeypatch):
     fanned = []
     monkeypatch.setattr(ensemble, "DEFAULT_CHUNK", 300)  # several chunks to share
@@ -114,6 +115,7 @@ def test_binned_summaries_equal_level_by_level_counts(rich, monkeypatch, wanted,
     assert_same(dense, sim.run(rich, draws=3_000, seed=5))
 
 
+@pytest.mark.slow
 def test_a_variant_counted_in_bins_gives_the_parts_a_counted_one_does_so_a_run_makes_one_frame(
     rich, monkeypatch
 ):
@@ -256,6 +258,7 @@ def test_ten_million_troops_are_summarised_exactly_in_bins(write, monkeypatch, e
     assert len(counted) == passes  # fifty years: bins narrowed in several passes
 
 
+@pytest.mark.slow
 def test_forty_theaters_are_summarised_exactly_in_bins(write):
     doc = {
         "id": "many",
@@ -524,6 +527,7 @@ def test_a_pass_that_cannot_keep_tables_leaves_the_progress_bar_where_it_was(wri
     assert kept is not None and kept.n == 3_000 and bar.n == 3_005
 
 
+@pytest.mark.slow
 def test_a_pass_over_some_series_never_reads_the_rows_of_theaters_it_does_not_count(
     write, monkeypatch
 ):
