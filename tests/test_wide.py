@@ -810,6 +810,13 @@ def keyed_doc() -> dict[str, Any]:
     }
 
 
+def _keyed_reports(tmp_path: Any, scenario: sim.Scenario, rows: list[str]) -> Any:
+    """Reports (``date,theater,troops_low,troops_high`` rows) written and loaded."""
+    path = tmp_path / "obs.csv"
+    path.write_text("\n".join(["date,theater,troops_low,troops_high", *rows]) + "\n")
+    return sim.load_observations(path, scenario)
+
+
 @pytest.mark.slow
 def test_reports_on_draws_of_their_own_timing_are_tallied_theater_by_theater_exactly(
     write, tmp_path, monkeypatch
@@ -817,12 +824,9 @@ def test_reports_on_draws_of_their_own_timing_are_tallied_theater_by_theater_exa
     # (stepped a draw at a time, 50 reports of 50 such theaters took 73 s at 10^4 draws
     # where theater by theater takes 25 s)
     scenario = sim.load_scenario(write(keyed_doc()))
-    path = tmp_path / "obs.csv"
-    rows = ["date,theater,troops_low,troops_high"]
-    rows += [f"2024-{m:02d},t{i},700,1000" for i in range(4) for m in (8, 11)]
+    rows = [f"2024-{m:02d},t{i},700,1000" for i in range(4) for m in (8, 11)]
     rows += [f"2025-{m:02d},t{i},0,500" for i in range(4) for m in (3, 9)]
-    path.write_text("\n".join(rows) + "\n")
-    observed = sim.load_observations(path, scenario)
+    observed = _keyed_reports(tmp_path, scenario, rows)
     level_by_level = sim.run(scenario, draws=2_000, seed=3, observed=observed)
     by_theater = []
     real = accumulator.Accumulator._add_by_theater
@@ -849,11 +853,8 @@ def test_reports_on_draws_in_tiny_timing_groups_are_tallied_from_draws_stepped_w
     # a handful of draws to each theater's own windows' months: stepped every month at
     # once, each draw weighed by the reports it fits, and counted as theater by theater
     scenario = sim.load_scenario(write(keyed_doc()))
-    path = tmp_path / "obs.csv"
-    rows = ["date,theater,troops_low,troops_high"]
-    rows += [f"2024-{m:02d},t{i},700,1000" for i in (0, 3) for m in (8, 11)]
-    path.write_text("\n".join(rows) + "\n")
-    observed = sim.load_observations(path, scenario)
+    rows = [f"2024-{m:02d},t{i},700,1000" for i in (0, 3) for m in (8, 11)]
+    observed = _keyed_reports(tmp_path, scenario, rows)
     tagged = []
     real = accumulator.Accumulator._add_dense
     monkeypatch.setattr(
