@@ -90,6 +90,24 @@ def test_a_table_counts_a_draw_that_stands_for_many_with_its_weight():
     assert got == [Counter({k: 40 * v for k, v in c.items()}) for c in want]
 
 
+def test_a_part_alike_within_each_chunk_but_not_across_chunks_is_counted_at_each_value():
+    # (each chunk's start levels all alike, or its targets, or its sizes: that part
+    # enters each draw's cell as one offset, not an array, and must land where a draw
+    # of that value would)
+    rng = np.random.default_rng(3)
+    table = RampTable(SHARES, True)
+    l0s, ts, sizes = [], [], []
+    for l0, t, size in [(1740, (0, 30), (0, 20)), (1700, (0, 30), 15), (1720, 12, (0, 5))]:
+        a, b, c = draws(rng, 400, l0, t, size)
+        assert table.add([a, b, c])
+        l0s.append(a)
+        ts.append(b)
+        sizes.append(c)
+    assert table.spans[0] > 1 and table.spans[2] > 1  # (the parts do vary across chunks)
+    want = per_draw(SHARES, *(np.concatenate(x) for x in (l0s, ts, sizes)))
+    assert as_counters(table.levels()) == want
+
+
 def test_a_table_that_would_be_too_wide_counts_nothing_and_says_so(monkeypatch):
     monkeypatch.setattr(ramps, "TABLE_CELLS", 1000)
     table = RampTable(SHARES, False)

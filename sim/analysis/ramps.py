@@ -75,36 +75,40 @@ class RampTable:
         """Count the draws of ``parts`` (each (g,)), each ``weight`` times; False (and
         nothing counted) when the table would span more than :data:`TABLE_CELLS`."""
         ranges = [_range(p) for p in parts]
-        lows = [lo for lo, _ in ranges]
-        highs = [hi for _, hi in ranges]
-        held = zip(lows, highs, self.lows, self.spans, strict=True)
-        if not self.spans or not all(a >= lo and b < lo + n for a, b, lo, n in held):
-            if self.spans:  # wider: the union of both
-                highs = [
-                    max(h, lo + n - 1)
-                    for h, lo, n in zip(highs, self.lows, self.spans, strict=True)
-                ]
-                lows = [min(a, b) for a, b in zip(lows, self.lows, strict=True)]
-            spans = [h - lo + 1 for h, lo in zip(highs, lows, strict=True)]
-            if math.prod(spans) > TABLE_CELLS:
-                return False
-            self._grow(lows, spans)
         lows, spans = self.lows, self.spans
+        if not spans or any(
+            a < lo or b >= lo + n for (a, b), lo, n in zip(ranges, lows, spans, strict=True)
+        ):
+            if spans:  # wider: the union of both
+                want = [
+                    (min(a, lo), max(b, lo + n - 1))
+                    for (a, b), lo, n in zip(ranges, lows, spans, strict=True)
+                ]
+            else:
+                want = ranges
+            grown = [b - a + 1 for a, b in want]
+            if math.prod(grown) > TABLE_CELLS:
+                return False
+            self._grow([a for a, _ in want], grown)
+            lows, spans = self.lows, self.spans
         key: IntArray | None = None
         stride = 1
-        offset = 0  # of the parts broadcast from one value
-        for part, low, span in zip(reversed(parts), reversed(lows), reversed(spans), strict=True):
+        offset = 0  # of the parts that take one value (broadcast, or every draw alike)
+        for i in range(len(parts) - 1, -1, -1):
+            span = spans[i]
             if span > 1:  # (a part that takes one value adds nothing to the key)
-                if _constant(part):
-                    offset += (int(part[0]) - low) * stride
-                    stride *= span
-                    continue
-                at = np.subtract(part, low, dtype=np.int64, casting="unsafe")
-                if stride > 1:
-                    at *= stride
-                if key is None:
-                    key = at
+                part, low = parts[i], lows[i]
+                a, b = ranges[i]
+                if a == b:  # one value in these draws: an offset, not an array
+                    offset += (a - low) * stride
+                elif key is None:
+                    key = np.subtract(part, low, dtype=np.int64, casting="unsafe")
+                    if stride > 1:
+                        key *= stride
                 else:
+                    at = np.subtract(part, low, dtype=np.int64, casting="unsafe")
+                    if stride > 1:
+                        at *= stride
                     key += at
             stride *= span
         if key is None:  # every draw alike
