@@ -105,7 +105,11 @@ class Scenario:
         return list(self.variants)
 
     def describe(self, name: str) -> str:
-        """The description of variant ``name``.
+        """The description of variant ``name``; when values are set on top of the
+        variants (:attr:`settings`), led by them (``Run with announcement.delay=9 set.
+        The agreed schedule, …``): a variant named and described for a value of the
+        file (``on-time``) runs with the values set instead, and a chart or page that
+        gives the description says so first.
 
         Raises
         ------
@@ -113,7 +117,9 @@ class Scenario:
             For an unknown name, with a did-you-mean suggestion (as every method
             taking a variant's name does).
         """
-        return self._variant(name).description
+        description = self._variant(name).description
+        settings = self.settings_text()
+        return f"Run with {settings} set. {description}" if settings else description
 
     def resolved(self, name: str) -> ScenarioDoc:
         """The validated document of one variant (a ScenarioError for an unknown name)."""

@@ -769,6 +769,29 @@ def test_values_set_for_a_run_are_said_on_its_charts_and_its_table(tmp_path) -> 
     assert footnote(sim.load_run(out)).count("announcement.delay=3") == 1  # (plot: again)
 
 
+def test_variants_run_with_values_set_say_so_in_the_legend_and_before_their_description():
+    # with --set announcement.delay=9, the legend read "on-time" and the fan's panel
+    # "The agreed schedule, announced in September 2024": true of the file, not of the run
+    scenario = sim.load_scenario(DEFAULT_SCENARIO)
+    late = scenario.with_settings({"announcement.delay": 9})
+    plain = scenario.describe("on-time")
+    assert late.describe("on-time") == f"Run with announcement.delay=9 set. {plain}"
+    assert "Run with" not in plain
+
+    def legend_title(result):
+        axes = plotting.plot_envelope(result)
+        title = axes[0].figure.legends[0].get_title().get_text()
+        plt.close(axes[0].figure)
+        return title.replace("\n", " ")
+
+    assert legend_title(sim.run(late)) == "variant, each run with announcement.delay=9 set"
+    assert legend_title(sim.run(scenario)) == "variant"
+    axes = plotting.plot_fan(sim.run(late, variants=["on-time"], draws=200, seed=1))
+    texts = [t.get_text().replace("\n", " ") for ax in axes for t in ax.texts]
+    plt.close(axes[0].figure)
+    assert any(t.startswith("Run with announcement.delay=9 set. The agreed") for t in texts)
+
+
 def _cielab(color: str) -> tuple[float, float, float]:
     """``#rrggbb`` (sRGB, D65) as CIE 1976 L*a*b* (the sRGB standard, IEC 61966-2-1, and
     CIE 15:2004's formulas)."""

@@ -347,7 +347,6 @@ def _decorate(result: Result, fig: Any, axes: list[Axes], notes: list[str], line
         color="#333333",
     )
     handles, labels = common.legend_entries(axes)
-    n = len(result.variants)
     fig.legend(
         handles,
         [common.wrapped(label, LEGEND_CHARACTERS) for label in labels],
@@ -355,13 +354,23 @@ def _decorate(result: Result, fig: Any, axes: list[Axes], notes: list[str], line
         bbox_to_anchor=(0.815, 1 - common.ENVELOPE_TOP_IN / height),
         fontsize=11,
         frameon=False,
-        title="variant" if lines == n else f"variant (the first {lines} of {n})",
+        title=common.wrapped(_legend_title(result, lines), LEGEND_CHARACTERS),
         title_fontsize=12,
         alignment="left",
     )
     note = _notes(notes)
     foot = common.footnote(result) + ("\n" + note if note else "")
     fig.text(0.06, 0.15 / height, foot, fontsize=9.5, color="#444444", va="bottom")
+
+
+def _legend_title(result: Result, lines: int) -> str:
+    """The legend's title: the variants (the first ``lines`` of them), and the values
+    set on top of every one for this run, which their names may contradict (``on-time``
+    run with ``announcement.delay=9``)."""
+    n = len(result.variants)
+    title = "variant" if lines == n else f"variant (the first {lines} of {n})"
+    settings = result.scenario.settings_text(60)
+    return f"{title}, each run with {settings} set" if settings else title
 
 
 def _notes(notes: list[str]) -> str:
