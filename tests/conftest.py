@@ -249,7 +249,8 @@ class Projection:
 def _grouped_steps(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Step draws a timing group at a time, however small the groups, unless the test is
     marked ``dense_steps``. forcesim steps draws every month at once where their groups
-    hold few draws (:data:`sim.analysis.accumulator.DENSE_GROUP_DRAWS`), as the groups of
+    hold few draws (:data:`sim.analysis.accumulator.DENSE_GROUP_DRAWS`, scaled to the
+    months), as the groups of
     the suite's small ensembles often do: left to choose, they would not check the
     grouped route that large runs take. The tests marked ``dense_steps`` check that the
     two routes count alike."""

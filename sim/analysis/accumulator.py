@@ -86,15 +86,22 @@ SITES_BYTES = 16 << 20
 #: timing groups of fewer draws than this on average (each draw nearly its own timing
 #: key) are stepped theater by theater, grouped by each theater's own windows
 FEW_DRAWS = 64
-#: draws whose timing groups hold fewer than this many draws on average, even theater by
-#: theater (each theater's draws grouped by its own windows' months), are stepped every
-#: month at once (:meth:`Accumulator._add_dense`): each group costs a few dozen array
-#: operations per track and per series, for a handful of draws. Measured on
-#: ``timing-keys-10`` of ``benchmarks/bench_scale_memory.py`` (10 theaters, 120 months)
-#: at 10^5 draws in two chunks, its execution delays drawn over 0-12 months (31 and 14
-#: draws a group on average): 53.6 s group by group, 21.8 s every month at once; over
-#: 0-5 months (147 and 67 a group): 12.0 s and 22.1 s
-DENSE_GROUP_DRAWS = 40
+#: draws whose timing groups hold fewer than this many draws on average at
+#: :data:`DENSE_MONTHS` months, even theater by theater (each theater's draws grouped by
+#: its own windows' months), are stepped every month at once
+#: (:meth:`Accumulator._add_dense`); over other horizons the bound scales as
+#: ``DENSE_GROUP_DRAWS * DENSE_MONTHS / months``. A group costs a few dozen array
+#: operations per track and per series, whatever the months (about 0.6 ms each, 0.55 to
+#: 0.65 ms over 36 to 600 months); stepping every month costs in proportion to draws x
+#: months (about 0.1 us a draw, month and track). Measured on ``timing-keys-10`` of
+#: ``benchmarks/bench_scale_memory.py`` (10 theaters), 20,000 draws in one chunk:
+#: 120 months, 9 draws a group, 14.2 s group by group and 2.5 s every month at once; 43
+#: draws a group (delays over 0-5 months), 3.0 s and 2.1 s; 600 months, 9 a group, 12.1
+#: s and 12.8 s; and 10^5 draws over 600 months (31 and 14 a group in two chunks), 24.0 s
+#: and 58.6 s. At 10^5 draws over 120 months, 147 and 67 a group: 12.0 s and 22.1 s.
+DENSE_GROUP_DRAWS = 50
+#: the horizon at which :data:`DENSE_GROUP_DRAWS` holds [months]
+DENSE_MONTHS = 120
 #: the most bytes of a part of such draws stepped at once: its levels (draws, tracks,
 #: months) as int32 and about a dozen (draws, months) arrays of float64 and int64 made
 #: while stepping one track and counting one series
@@ -737,13 +744,16 @@ class Accumulator:
 
     def _few_per_group(self, inputs: StepInputs, groups: int) -> bool:
         """Whether the draws' timing groups hold fewer than :data:`DENSE_GROUP_DRAWS`
-        draws on average: ``groups`` of them by the whole timing key, and each theater's
-        draws grouped by the months of its own windows (as :meth:`_add_by_theater` steps
-        them). Draws with many milestones, each with its own drawn execution delay, can
-        have so many timing keys that a group holds a handful of draws, even theater by
-        theater."""
+        draws on average (scaled to the plan's months, :data:`DENSE_MONTHS`): ``groups``
+        of them by the whole timing key, and each theater's draws grouped by the months
+        of its own windows (as :meth:`_add_by_theater` steps them). Draws with many
+        milestones, each with its own drawn execution delay, can have so many timing keys
+        that a group holds a handful of draws, even theater by theater; stepping every
+        month at once then costs less, the fewer the months."""
         n, plan = inputs.n, self.plan
-        if groups * DENSE_GROUP_DRAWS <= n:
+        # (draws a group < DENSE_GROUP_DRAWS * DENSE_MONTHS / months, in whole numbers)
+        bound, months = DENSE_GROUP_DRAWS * DENSE_MONTHS, plan.n_months
+        if groups * bound <= n * months:
             return False
         counted = [tid for tid in plan.theaters if tid in self._counted]
         if not counted:  # (a pass of a tagger's reads alone: theater by theater)
@@ -754,7 +764,7 @@ class Accumulator:
             timed = sorted({j for k in plan.theater_tracks(tid) for j in plan.track_timed(k)})
             columns = [start[:, j] for j in timed] + [reached[:, j] for j in timed]
             total += len(row_groups(columns, n)[1]) - 1
-        return total * DENSE_GROUP_DRAWS > n * len(counted)
+        return total * bound > n * len(counted) * months
 
     def _add_dense(self, inputs: StepInputs, tagger: Tagger | None) -> None:
         """Count draws of tiny timing groups (:meth:`_few_per_group`) stepped every month
