@@ -791,6 +791,23 @@ def test_variants_run_with_values_set_say_so_in_the_legend_and_before_their_desc
     plt.close(axes[0].figure)
     assert any(t.startswith("Run with announcement.delay=9 set. The agreed") for t in texts)
 
+    def figure_texts(axes):
+        fig = axes[0].get_figure(root=True)
+        found = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+        plt.close(fig)
+        return found
+
+    # a comparison of "on-time" and "slip-6" both run 9 months late: no difference at all,
+    # which its title must explain; the tornado's heading names the setting too
+    paired = sim.compare(late, "on-time", "slip-6", draws=200, seed=1)
+    title = "slip-6 against on-time, both run with announcement.delay=9 set"
+    assert any(t.endswith(title) for t in figure_texts(sim.plot_compare(paired)))
+    sens = sim.sensitivity(late, "on-time", draws=200, seed=1)
+    heading = f"{scenario.title}, each variant run with announcement.delay=9 set\n"
+    assert any(t.startswith(heading) for t in figure_texts(sim.plot_tornado(sens)))
+    plain = sim.sensitivity(scenario, "on-time", draws=200, seed=1)
+    assert not any("run with" in t for t in figure_texts(sim.plot_tornado(plain)))
+
 
 def _cielab(color: str) -> tuple[float, float, float]:
     """``#rrggbb`` (sRGB, D65) as CIE 1976 L*a*b* (the sRGB standard, IEC 61966-2-1, and

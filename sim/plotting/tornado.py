@@ -426,10 +426,14 @@ def _decorate(fig: Any, sens: Sensitivity, names: list[str], note: str | None = 
         fontweight="bold",
         va="top",
     )
+    heading = sens.scenario.title
+    settings = sens.scenario.settings_text(60)
+    if settings:  # (a variant named for a value of the file runs with these instead)
+        heading += f", each variant run with {settings} set"
     fig.text(
         0.3 / width,
         1 - 0.85 / height,
-        f"{sens.scenario.title}\n"
+        f"{heading}\n"
         + textwrap.fill(sub, 170)
         + ("" if note is None else "\n" + textwrap.fill(note, 170)),
         fontsize=11,
