@@ -759,12 +759,20 @@ class Accumulator:
         if not counted:  # (a pass of a tagger's reads alone: theater by theater)
             return False
         start, reached, _ = window_months(plan, inputs.delay, inputs.exec_delay)
-        total = 0
-        for tid in counted:
-            timed = sorted({j for k in plan.theater_tracks(tid) for j in plan.track_timed(k)})
-            columns = [start[:, j] for j in timed] + [reached[:, j] for j in timed]
-            total += len(row_groups(columns, n)[1]) - 1
+        total = sum(
+            len(row_groups(self._window_columns(tid, start, reached), n)[1]) - 1 for tid in counted
+        )
         return total * bound > n * len(counted) * months
+
+    def _window_columns(
+        self, tid: str, start: NDArray[np.int32], reached: NDArray[np.int32]
+    ) -> list[NDArray[np.int32]]:
+        """The columns (n,) that group theater ``tid``'s draws: the start and reached
+        months of the windows that move its tracks (:meth:`~sim.model.plan.Plan.track_timed`),
+        of ``start`` and ``reached`` (n, milestones)."""
+        plan = self.plan
+        timed = sorted({j for k in plan.theater_tracks(tid) for j in plan.track_timed(k)})
+        return [start[:, j] for j in timed] + [reached[:, j] for j in timed]
 
     def _add_dense(self, inputs: StepInputs, tagger: Tagger | None) -> None:
         """Count draws of tiny timing groups (:meth:`_few_per_group`) stepped every month
@@ -860,8 +868,7 @@ class Accumulator:
         slot too."""
         plan = self.plan
         tracks = plan.theater_tracks(tid)
-        timed = sorted({j for k in tracks for j in plan.track_timed(k)})
-        columns = [start[:, j] for j in timed] + [reached[:, j] for j in timed]
+        columns = self._window_columns(tid, start, reached)
         if slots is not None:
             columns.append(slots)
         order, cuts = row_groups(columns, n)
