@@ -84,6 +84,13 @@ class Scenario:
         text = ", ".join(f"{key}={_flow(value)}" for key, value in self.settings)
         return text if len(text) <= most else text[: most - 1] + "…"
 
+    def run_with(self, most: int = 90) -> str:
+        """``"run with announcement.delay=9 set"``: what a chart or page says of every
+        variant when values are set on top of them (:meth:`settings_text`, at most
+        ``most`` characters of them); ``""`` when nothing was set."""
+        settings = self.settings_text(most)
+        return f"run with {settings} set" if settings else ""
+
     @property
     def title(self) -> str:
         """The scenario's ``title``."""
@@ -118,8 +125,8 @@ class Scenario:
             taking a variant's name does).
         """
         description = self._variant(name).description
-        settings = self.settings_text()
-        return f"Run with {settings} set. {description}" if settings else description
+        said = self.run_with()
+        return f"R{said[1:]}. {description}" if said else description
 
     def resolved(self, name: str) -> ScenarioDoc:
         """The validated document of one variant (a ScenarioError for an unknown name)."""

@@ -273,9 +273,9 @@ def _decorate_compare(cmp: Comparison, fig: Any, first: Axes, crowded: str | Non
     labels = [lab.replace("of draws", "of paired draws") for lab in labels]
     labels[-1] = "calendar deadline"
     title = f"{cmp.scenario.doc.title}: {cmp.b} against {cmp.a}"
-    settings = cmp.scenario.settings_text(60)
-    if settings:  # (values set on both may leave their names' difference behind)
-        title += f", both run with {settings} set"
+    said = cmp.scenario.run_with(60)
+    if said:  # (values set on both may leave their names' difference behind)
+        title += f", both {said}"
     header.text(0.02, 0.86, title, fontsize=common.title_size(title), fontweight="bold")
     header.text(
         0.02,

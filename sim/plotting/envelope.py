@@ -369,8 +369,8 @@ def _legend_title(result: Result, lines: int) -> str:
     run with ``announcement.delay=9``)."""
     n = len(result.variants)
     title = "variant" if lines == n else f"variant (the first {lines} of {n})"
-    settings = result.scenario.settings_text(60)
-    return f"{title}, each run with {settings} set" if settings else title
+    said = result.scenario.run_with(60)
+    return f"{title}, each {said}" if said else title
 
 
 def _notes(notes: list[str]) -> str:

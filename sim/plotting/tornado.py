@@ -427,9 +427,9 @@ def _decorate(fig: Any, sens: Sensitivity, names: list[str], note: str | None = 
         va="top",
     )
     heading = sens.scenario.title
-    settings = sens.scenario.settings_text(60)
-    if settings:  # (a variant named for a value of the file runs with these instead)
-        heading += f", each variant run with {settings} set"
+    said = sens.scenario.run_with(60)
+    if said:  # (a variant named for a value of the file runs with these instead)
+        heading += f", each variant {said}"
     fig.text(
         0.3 / width,
         1 - 0.85 / height,
