@@ -324,6 +324,34 @@ def test_unticking_a_variant_hides_its_official_figure_or_shared_dashes_ticking_
 
 
 @pytest.mark.slow
+def test_only_the_ticked_variants_targets_stay_marked_and_named(
+    visit: Visit, ensemble: Path
+) -> None:
+    # the diamonds of unticked variants stayed: a line at 2,170 ran past a target of 1,900
+    # that only other variants had, and read as a missed deadline
+    page = visit.page
+    read = """Array.from(document.getElementById('envelope-chart').data)
+        .filter(t => t.meta === 'target')
+        .map(t => [t.xaxis || 'x', t.x, t.y, t.customdata.map(c => c[0])])"""
+    before = page.evaluate(read)
+    milestones = pd.read_csv(ensemble / "milestones.csv")
+    page.locator("#envelope-h ~ fieldset.toggles button[data-all='0']").click()
+    page.locator("fieldset.toggles input[value='slip-6-moving']").check()
+    mine = milestones[milestones.variant == "slip-6-moving"]
+    after = page.evaluate(read)
+    theaters = ["iraq", "syria"]  # the panels, top to bottom
+    for (axis, x, y, text), tid in zip(after, theaters, strict=True):
+        rows = mine[mine.theater == tid]
+        assert sorted(zip([v[:7] for v in x], y, strict=True)) == sorted(
+            zip(rows.deadline, rows.target, strict=True)
+        ), axis
+        assert all(t.endswith("(slip-6-moving)") and "on-time" not in t for t in text)
+    assert sum(len(y) for _, _, y, _ in after) < sum(len(y) for _, _, y, _ in before)
+    page.locator("#envelope-h ~ fieldset.toggles button[data-all='1']").click()
+    assert page.evaluate(read) == before
+
+
+@pytest.mark.slow
 def test_an_observed_run_loads_cleanly_and_hovering_an_observation_names_it(
     browser: Any, observed: Path
 ) -> None:

@@ -304,14 +304,18 @@ def _shared_stretches(
 
 def _targets(fig: go.Figure, result: Result, tid: str, row: int) -> None:
     """Each milestone target of theater ``tid`` as a diamond at its deadline (after any
-    slip), one mark per (deadline, target), naming the milestones and variants."""
+    slip), one mark per (deadline, target), naming the milestones and variants.
+
+    Each mark's ``customdata`` is ``[hover text, [[milestone, variant], ...]]``: the page
+    keeps a mark while any of its variants is ticked, and names only those
+    (``sim/report/page.js``)."""
     ms = result.milestones[result.milestones.theater == tid]
     if ms.empty:
         return
-    marks: dict[tuple[str, int], list[str]] = {}
+    marks: dict[tuple[str, int], list[tuple[str, str]]] = {}
     for r in ms.itertuples(index=False):
         marks.setdefault((str(r.deadline), int(r.target)), []).append(
-            f"{r.milestone} ({r.variant})"
+            (str(r.milestone), str(r.variant))
         )
     keys = sorted(marks)
     fig.add_trace(
@@ -329,14 +333,19 @@ def _targets(fig: go.Figure, result: Result, tid: str, row: int) -> None:
                 "color": "white",
                 "line": {"color": colors.TARGET, "width": 1.8},
             },
-            customdata=[
-                _text(", ".join(marks[k][:4]) + (" …" if len(marks[k]) > 4 else "")) for k in keys
-            ],
-            hovertemplate="target %{y:,} troops: %{customdata}<extra></extra>",
+            customdata=[[_marks_text(marks[k]), [list(e) for e in marks[k]]] for k in keys],
+            hovertemplate="target %{y:,} troops: %{customdata[0]}<extra></extra>",
         ),
         row,
         1,
     )
+
+
+def _marks_text(entries: list[tuple[str, str]]) -> str:
+    """A target mark's hover text: its first four ``milestone (variant)``, then "…"
+    (as ``sim/report/page.js`` writes it again for the variants ticked)."""
+    named = [f"{m} ({v})" for m, v in entries]
+    return _text(", ".join(named[:4]) + (" …" if len(named) > 4 else ""))
 
 
 def _calendar_deadlines(fig: go.Figure, result: Result, tid: str, row: int, x: list[str]) -> None:

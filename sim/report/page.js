@@ -252,10 +252,33 @@
       return out;
     }
 
+    // A target mark (sim/report/charts.py: _targets) stands while any variant it names is
+    // ticked, and names only those: its customdata is [hover text, [[milestone, variant]...]],
+    // the hover text as _marks_text writes it.
+    function ticked(trace, shown) {
+      var out = { x: [], y: [], customdata: [] };
+      trace.customdata.forEach(function (cd, j) {
+        var named = cd[1].filter(function (e) { return shown[e[1]]; }).map(function (e) {
+          return e[0] + " (" + e[1] + ")";
+        });
+        if (!named.length) return;
+        out.x.push(trace.x[j]);
+        out.y.push(trace.y[j]);
+        var text = named.slice(0, 4).join(", ") + (named.length > 4 ? " …" : "");
+        out.customdata.push([text, cd[1]]);
+      });
+      return out;
+    }
+
     function envelopeControls(div) {
       var boxes = Array.prototype.slice.call(
         document.querySelectorAll("#envelope-h ~ fieldset.toggles input[type=checkbox]")
       );
+      // each target trace's marks as written (the page keeps those of the variants ticked)
+      var targets = {};
+      div.data.forEach(function (t, i) {
+        if (t.meta === "target") targets[i] = { x: t.x, y: t.y, customdata: t.customdata };
+      });
       function apply() {
         var shown = {};
         boxes.forEach(function (b) { shown[b.value] = b.checked; });
@@ -284,6 +307,15 @@
           return unstackText(div);
         });
         if (idx.length) Plotly.restyle(div, { x: xs, y: ys }, idx);
+        var marks = Object.keys(targets).map(Number);
+        if (marks.length) {
+          var kept = marks.map(function (i) { return ticked(targets[i], shown); });
+          Plotly.restyle(div, {
+            x: kept.map(function (k) { return k.x; }),
+            y: kept.map(function (k) { return k.y; }),
+            customdata: kept.map(function (k) { return k.customdata; }),
+          }, marks);
+        }
       }
       boxes.forEach(function (b) { b.addEventListener("change", apply); });
       document.querySelectorAll("#envelope-h ~ fieldset.toggles button").forEach(function (btn) {
