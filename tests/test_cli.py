@@ -521,6 +521,29 @@ def test_a_command_names_only_files_it_wrote(args: list[str], tmp_path) -> None:
     assert named and named <= written, (named - written, result.output)
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["compare", str(DEFAULT_SCENARIO), "-v", "on-time", "-v", "slip-6"],
+        ["sensitivity", str(DEFAULT_SCENARIO), "-v", "on-time"],
+    ],
+)
+def test_compare_and_sensitivity_print_the_values_set_and_compare_says_which_is_a_and_b(
+    args: list[str], tmp_path
+) -> None:
+    # with announcement.delay=9 set, "+0 ... 0.00" and "no input moves it" looked like
+    # faults: only the chart said why
+    options = ["--draws", "200", "--seed", "1", "--out", str(tmp_path / "out")]
+    result = invoke(*args, *options, "--set", "announcement.delay=9")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1] == "set in every variant for this run: announcement.delay=9"
+    if args[0] == "compare":
+        assert lines[2].startswith("A: on-time, B: slip-6; P(B>A): ")
+    plain = invoke(*args, *options[:-1], str(tmp_path / "plain"))
+    assert "set in every variant" not in plain.output
+
+
 def test_a_chart_foot_does_not_count_numbers_without_source_or_assumption_as_assumptions(
     write,
 ) -> None:

@@ -75,9 +75,7 @@ def run_lines(result: Result, levels: TheaterLevels | None = None) -> list[str]:
             else ""
         ),
     ]
-    settings = result.scenario.settings_text()
-    if settings:  # (variant names describe the file's values, not these)
-        lines.append(_fit(f"set in every variant for this run: {settings}"))
+    lines += _settings_lines(result.scenario)
     # where official figures leave troops out: say so, and how many
     for t in result.theaters:
         if t in levels.official:
@@ -190,6 +188,13 @@ def _zero_lines(result: Result) -> list[str]:
                 )
         texts.append((v, "; ".join(parts) or "-"))
     return ["zero troops (the draws' median month, and how many never get there)", *_grouped(texts)]
+
+
+def _settings_lines(scenario: Scenario) -> list[str]:
+    """The line that says which values ``--set`` put on top of every variant (none when
+    nothing was set): the variants' names describe the file's values, not these."""
+    settings = scenario.settings_text()
+    return [_fit(f"set in every variant for this run: {settings}")] if settings else []
 
 
 def _fit(line: str) -> str:
@@ -534,8 +539,12 @@ def compare_lines(cmp: Comparison) -> list[str]:
     months = key_months(cmp.scenario.doc)
     t = cmp.table
     lines = [
-        f"{cmp.scenario.id}: {cmp.b} − {cmp.a}, troops at the end of each month; "
-        f"{cmp.draws:,} paired draws (seed {cmp.seed})",
+        _fit(
+            f"{cmp.scenario.id}: {cmp.b} − {cmp.a}, troops at the end of each month; "
+            f"{cmp.draws:,} paired draws (seed {cmp.seed})"
+        ),
+        *_settings_lines(cmp.scenario),
+        _fit(f"A: {cmp.a}, B: {cmp.b}; P(B>A): the share of draws where B has more troops"),
         f"{'theater':<10}{'month':>9}{'median':>9}{'90 % of draws':>18}{'mean':>10}"
         f"{'P(B>A)':>9}{'P(B<A)':>9}",
     ]
@@ -604,6 +613,7 @@ def sensitivity_lines(sens: Sensitivity) -> list[str]:
         else f"Sobol indices from {sens.draws:,} base samples (seed {sens.seed})"
     )
     lines = [f"{sens.scenario.id}: what moves each deadline, {kind}"]
+    lines += _settings_lines(sens.scenario)
     prefix = "p_met " if sens.method == "tenths" else "met "
     width = max(len(v) for v in sens.variants) + 2
     for v in sens.variants:
