@@ -576,6 +576,32 @@ def test_sources_lists_each_variants_changes_and_counts_assumptions_as_the_chart
     assert "the command “forcesim sources --variant slip-3” lists each number" in footnote(one)
 
 
+def test_the_sources_command_a_chart_foot_names_runs_as_written(
+    tmp_path, monkeypatch
+) -> None:
+    # the foot said “forcesim sources”, which asked for a FILE and exited 2
+    import shlex
+
+    from sim.plotting.common import footnote
+
+    shipped = sim.run(DEFAULT_SCENARIO, ["slip-3"])
+    own = tmp_path / "my plan.yaml"
+    own.write_text(DEFAULT_SCENARIO.read_text(encoding="utf-8"), encoding="utf-8")
+    mine = sim.run(sim.load_scenario(own))
+    said = [re.search(r"the command “([^”]+)”", footnote(r)) for r in (shipped, mine)]
+    assert [m.group(1) if m else None for m in said] == [
+        "forcesim sources --variant slip-3",
+        "forcesim sources 'my plan.yaml'",  # its name only: not the author's folders
+    ]
+    monkeypatch.chdir(tmp_path)  # (where a reader keeps the file the chart names)
+    for m in said:
+        assert m is not None
+        result = invoke(*shlex.split(m.group(1))[1:])
+        assert result.exit_code == 0, result.output
+        assert "rest on an assumption" in result.output
+    assert invoke("show").output == invoke("show", str(DEFAULT_SCENARIO)).output
+
+
 @pytest.mark.parametrize("command", ["run", "compare", "vintages"])
 def test_an_empty_out_is_refused_rather_than_written_to_the_default(command: str) -> None:
     result = CliRunner().invoke(main, [command, "--out", ""])

@@ -138,19 +138,20 @@ def schema() -> None:
 
 
 @main.command()
-@click.argument("file", type=PathName())
+@click.argument("file", required=False, type=PathName())
 @variant_option("List the numbers of this variant.")
 @friendly
-def sources(file: str, variants: tuple[str, ...]) -> None:
-    """List every number in FILE with the source it cites or the assumption behind it:
-    the scenario's own, then each variant's changes (or one variant's numbers, with
-    --variant)."""
+def sources(file: str | None, variants: tuple[str, ...]) -> None:
+    """List every number in FILE (default: the shipped Iraq–Syria 2024 scenario) with
+    the source it cites or the assumption behind it: the scenario's own, then each
+    variant's changes (or one variant's numbers, with --variant)."""
+    from sim.paths import default_scenario
     from sim.provenance import assumption_count, provenance
     from sim.scenario import load_scenario
 
     variant = _one_variant(variants)
 
-    sc = load_scenario(file)
+    sc = load_scenario(file or default_scenario())
     if variant is not None:
         sc.select([variant])
     rows = provenance(sc, variant if variant in sc.doc.variants else None)
@@ -251,15 +252,17 @@ def list_(directory: str | None) -> None:
 
 
 @main.command()
-@click.argument("file", type=PathName())
+@click.argument("file", required=False, type=PathName())
 @variant_option("Show this variant resolved.")
 @friendly
-def show(file: str, variants: tuple[str, ...]) -> None:
-    """Print FILE resolved (after extends and a variant's overrides) as YAML."""
+def show(file: str | None, variants: tuple[str, ...]) -> None:
+    """Print FILE (default: the shipped Iraq–Syria 2024 scenario) resolved, after
+    extends and a variant's overrides, as YAML."""
+    from sim.paths import default_scenario
     from sim.scenario import load_scenario
 
     name = _one_variant(variants)
-    sc = load_scenario(file)
+    sc = load_scenario(file or default_scenario())
     click.echo(sc.to_yaml(name), nl=False)
 
 

@@ -708,7 +708,7 @@ def footnote(result: Result, news: date | None = None, *, conditioned: bool = Fa
                 "source nor an assumption"
             )
         lines.append(
-            "; ".join(told) + f"; the command “forcesim sources{_one_variant(result)}” "
+            "; ".join(told) + f"; the command “{_sources_command(result)}” "
             "lists each number with its source or assumption."
         )
         lines[-1] = lines[-1][0].upper() + lines[-1][1:]
@@ -762,6 +762,21 @@ def line_notes(result: Result, series: Sequence[str], variants: Sequence[str]) -
 
 def _plural_of(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def _sources_command(result: Result) -> str:
+    """The ``forcesim sources`` command that lists the chart's numbers: with the
+    scenario file's name (not its folders, which are the author's own) unless it is
+    the shipped default scenario, which the command reads when given no file."""
+    import shlex
+    from pathlib import Path
+
+    from sim.paths import default_scenario
+
+    path = result.scenario.path
+    name = Path(path).name if path else ""
+    file = "" if name in ("", default_scenario().name) else " " + shlex.quote(name)
+    return f"forcesim sources{file}{_one_variant(result)}"
 
 
 def _one_variant(result: Result) -> str:
