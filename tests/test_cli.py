@@ -576,9 +576,7 @@ def test_sources_lists_each_variants_changes_and_counts_assumptions_as_the_chart
     assert "the command “forcesim sources --variant slip-3” lists each number" in footnote(one)
 
 
-def test_the_sources_command_a_chart_foot_names_runs_as_written(
-    tmp_path, monkeypatch
-) -> None:
+def test_the_sources_command_a_chart_foot_names_runs_as_written(tmp_path, monkeypatch) -> None:
     # the foot said “forcesim sources”, which asked for a FILE and exited 2
     import shlex
 
