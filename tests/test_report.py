@@ -130,6 +130,19 @@ def test_the_page_loads_nothing_from_elsewhere(ensemble: Path) -> None:
 
 
 @pytest.mark.slow
+def test_the_page_names_files_by_name_not_the_authors_folders(ensemble: Path) -> None:
+    # "scenario file /home/…/scenarios/iraq-syria-2024.yaml" on a page made to be published
+    page = (ensemble / "report.html").read_text(encoding="utf-8")
+    assert DEFAULT_SCENARIO.is_absolute() and ensemble.is_absolute()
+    for folder in (DEFAULT_SCENARIO.parent, ensemble.parent):
+        assert str(folder) not in page
+    assert "<code>…/iraq-syria-2024.yaml</code>" in page  # the scenario file's row
+    assert "forcesim run …/iraq-syria-2024.yaml --draws 400" in page  # the command line
+    record = json.loads((ensemble / "run.json").read_text(encoding="utf-8"))
+    assert record["input"]["path"] == str(DEFAULT_SCENARIO)  # (the record keeps it whole)
+
+
+@pytest.mark.slow
 def test_the_page_holds_plotly_js_gzipped_in_base64_and_it_unpacks_to_the_library(
     ensemble: Path,
 ) -> None:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -974,7 +974,13 @@ class Page:
             (
                 "command line",
                 "<code>"
-                + esc(shlex.join(command) if isinstance(command, list) else command)
+                + esc(
+                    " ".join(
+                        _shown_path(a) if _shown_path(a) != a else shlex.quote(a) for a in command
+                    )
+                    if isinstance(command, list)
+                    else command
+                )
                 + "</code>",
             ),
             ("run at", esc(rec.get("time", "?"))),
@@ -983,12 +989,12 @@ class Page:
             rows += [("draws", esc(f"{ens.get('draws'):,}")), ("seed", esc(ens.get("seed")))]
         inp = rec.get("input") or {}
         if inp.get("path"):
-            rows.append(("scenario file", f"<code>{esc(inp['path'])}</code>"))
+            rows.append(("scenario file", f"<code>{esc(_shown_path(inp['path']))}</code>"))
         if inp.get("sha256"):
             rows.append(("its sha256", f"<code class='hash'>{esc(inp['sha256'])}</code>"))
         for f in inp.get("files") or []:
             if f.get("path") != inp.get("path"):
-                rows.append(("extends", f"<code>{esc(f.get('path'))}</code>"))
+                rows.append(("extends", f"<code>{esc(_shown_path(str(f.get('path'))))}</code>"))
         if rec.get("numpy_version"):
             rows.append(("numpy version", esc(rec["numpy_version"])))
         table = "".join(f"<tr><th scope='row'>{k}</th><td>{v}</td></tr>" for k, v in rows)
@@ -1053,6 +1059,18 @@ def _plotly_js() -> str:
 def _scroll(inner: str) -> str:
     """A table that scrolls sideways on a narrow screen instead of widening the page."""
     return f'<div class="scroll" tabindex="0">{inner}</div>'
+
+
+def _shown_path(text: str) -> str:
+    """A path as a page to share shows it: an absolute one by its name alone, after
+    ``…/`` (its folders are the author's own: ``/home/jane/work/plan.yaml`` shows as
+    ``…/plan.yaml``); any other text as written. ``run.json`` keeps it whole."""
+    if not isinstance(text, str) or not (
+        text.startswith(("/", "~")) or PureWindowsPath(text).drive
+    ):
+        return text
+    name = PurePosixPath(text.replace("\\", "/")).name
+    return f"…/{name}" if name else text
 
 
 def _details(summary: str, inner: str, *, open_: bool = False) -> str:
