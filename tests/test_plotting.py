@@ -176,6 +176,28 @@ def test_the_legend_names_every_variant(result):
     assert set(result.variants) <= labels
 
 
+def test_an_envelope_of_one_variant_neither_shades_nor_speaks_of_a_range():
+    # its subtitle said "shading spans the lowest to highest" and its legend listed a
+    # "range across variants", over a chart with nothing shaded
+    from matplotlib.collections import PolyCollection
+
+    for names, shaded in ((["on-time"], False), (["on-time", "slip-6"], True)):
+        result = sim.run(sim.load_scenario(DEFAULT_SCENARIO), names)
+        axes = plotting.plot_envelope(result)
+        fig = axes[0].figure
+        words = " ".join(t.get_text() for t in fig.texts)
+        labels = {t.get_text() for legend in fig.legends for t in legend.get_texts()}
+        fills = [c for ax in axes for c in ax.collections if isinstance(c, PolyCollection)]
+        assert (bool(fills), "shading" in words, "range across variants" in labels) == (
+            shaded,
+            shaded,
+            shaded,
+        )
+        if not shaded:
+            assert "for one reading of the plan (variant on-time)" in words
+        plt.close(fig)
+
+
 def test_labels_of_deadlines_two_months_apart_stack_rather_than_overlap(write):
     doc = make_doc(
         calendar={"start": "2024-01", "end": "2025-03"},

@@ -200,14 +200,15 @@ def plot_envelope(
         wide = rows.pivot(index="month", columns="variant", values="troops")
         wide = wide[[v for v in result.variants if v in wide.columns]]
         x = common.month_ends(wide.index)
-        a.fill_between(
-            *range_edges(x, wide),
-            color=RANGE,
-            alpha=RANGE_ALPHA,
-            lw=0,
-            label="range across variants" if i == 0 else None,
-            step=None,
-        )
+        if len(result.variants) > 1:  # (one variant has no range across variants)
+            a.fill_between(
+                *range_edges(x, wide),
+                color=RANGE,
+                alpha=RANGE_ALPHA,
+                lw=0,
+                label="range across variants" if i == 0 else None,
+                step=None,
+            )
         drawn = wide[[v for v in lines if v in wide.columns]]
         if "official" in rows and (rows.official != rows.troops).any():
             # where official figures leave troops out, each variant's official figure too
@@ -342,7 +343,10 @@ def _decorate(result: Result, fig: Any, axes: list[Axes], notes: list[str], line
         0.06,
         1 - 0.75 / height,
         "Projected troops at the end of each month, one line per "
-        "reading of the plan (variant); shading spans the lowest to highest.",
+        "reading of the plan (variant); shading spans the lowest to highest."
+        if len(result.variants) > 1
+        else "Projected troops at the end of each month, for one reading of the plan "
+        f"(variant {result.variants[0]}).",
         fontsize=12,
         color="#333333",
     )
