@@ -216,3 +216,26 @@ def test_a_fan_over_fifty_years_labels_a_few_years_that_do_not_touch() -> None:
         boxes = [t.get_window_extent(renderer) for t in labels]
         assert not any(a.overlaps(b) for a, b in itertools.combinations(boxes, 2))
     plt.close(fig)
+
+
+def test_the_fans_foot_counts_the_inputs_of_the_variants_drawn_only(result: Any) -> None:
+    # a fan of the first 6 of 9 variants said "16 inputs across the 9 variants shown"
+    import re
+
+    from sim.plotting.common import assumption_count
+
+    def said(axes: Any) -> tuple[int, int]:
+        fig = axes[0].figure
+        words = " ".join(t.get_text() for t in fig.texts)
+        plt.close(fig)
+        found = re.search(r"(\d+) inputs? across the (\d+) variants? shown", words)
+        assert found, words
+        return int(found.group(1)), int(found.group(2))
+
+    chosen = ["on-time", "slip-6-residual"]
+    assert said(draw_fan(result, variants=chosen)) == (
+        assumption_count(result.scenario, chosen, ()),
+        2,
+    )
+    every = list(result.variants)
+    assert said(draw_fan(result)) == (assumption_count(result.scenario, every, ()), len(every))

@@ -471,7 +471,9 @@ def draw_fan(
             )
     clear_top_labels(axes)  # the deadlines' labels above the data, nothing hidden
     if fig is not None:
-        _decorate(result, fig, axes, len(chosen), crowded, sites=any("/" in t for t in names))
+        # (its foot counts the inputs of the variants drawn, not of those left out)
+        drawn = result if chosen == list(result.variants) else common.only(result, chosen)
+        _decorate(drawn, fig, axes, len(chosen), crowded, sites=any("/" in t for t in names))
     else:  # the legend is the caller's: ax.legend() lists the bands, lines and deadlines
         axes[0].add_line(deadline_handle(DEADLINE_LABEL))
     return axes
