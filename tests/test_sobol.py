@@ -19,7 +19,7 @@ import sim
 from sim.analysis.outcomes import outcomes
 from sim.analysis.sensitivity import _sobol_outputs, sensitivity, sobol_values, uncertain_inputs
 from sim.cli import main
-from sim.plotting.tornado import plot_tornado
+from sim.plotting.tornado import NO_INDEX, plot_tornado
 
 pytest.importorskip("SALib")
 
@@ -183,11 +183,33 @@ def test_each_input_row_of_an_outcome_the_same_in_every_draw_says_so_not_that_th
         assert ax.get_title(loc="left") == "residual"
         labels = [tick.get_text() for tick in axes[0].get_yticklabels()]
         rows = {y: label for y, label in zip(axes[0].get_yticks(), labels, strict=True) if label}
-        said = _notes(ax, "outcome the same in every draw: no index")
+        said = _notes(ax, NO_INDEX)
         fixed = _notes(ax, "fixed in this variant")
         # one note per row, each on a row of its own
         assert len(said) == 2 and len(fixed) == 2
         assert set(said + fixed) == set(rows)
+    finally:
+        plt.close("all")
+
+
+@pytest.mark.slow
+def test_a_rows_note_stays_within_its_panel_in_a_chart_of_four_columns() -> None:
+    # "outcome the same in every draw: no index" ran past its panel into the next
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    names = ["as-reported", "on-time", "residual", "syria-follows"]
+    axes = plot_tornado(sensitivity(sc, names, 64, 1, method="sobol"))
+    try:
+        fig = axes[0].figure
+        renderer = fig.canvas.get_renderer()
+        seen = set()
+        for a in axes:
+            box = a.get_window_extent(renderer)
+            for t in a.texts:
+                if t.get_text() in (NO_INDEX, "fixed in this variant"):
+                    seen.add(t.get_text())
+                    text = t.get_window_extent(renderer)
+                    assert box.x0 <= text.x0 and text.x1 <= box.x1, (t.get_text(), text, box)
+        assert seen == {NO_INDEX, "fixed in this variant"}
     finally:
         plt.close("all")
 

@@ -274,6 +274,11 @@ def _panel(
     ax.spines[["top", "right", "left"]].set_visible(False)
 
 
+#: the note of an input's row where the outcome does not vary (no Sobol index: 0/0);
+#: short enough for a panel of a four-column grid
+NO_INDEX = "same in every draw: no index"
+
+
 def _row_note(ax: Axes, y: float, text: str) -> None:
     """A grey note across the middle of row ``y``, in place of its bars."""
     ax.text(
@@ -296,7 +301,7 @@ def _sobol_bar(ax: Axes, y: float, r: pd.Series) -> None:
     indices (0/0): the row says so."""
     total, first_order = r.total, r.first_order
     if pd.isna(total):
-        _row_note(ax, y, "outcome the same in every draw: no index")
+        _row_note(ax, y, NO_INDEX)
         return
     ax.barh(y, total, height=0.62, color=TOTAL_COLOR, zorder=2)
     ax.barh(y, first_order, height=0.3, color=FIRST_COLOR, zorder=3)
