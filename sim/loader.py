@@ -123,6 +123,15 @@ class Locator:
                 return layer.positions.texts.get(full)
         return None
 
+    def holds(self, path: Path_) -> bool:
+        """Whether a file wrote a value at ``path`` itself (not a default the schema
+        fills in, which :meth:`find` places at the nearest key written above it)."""
+        for layer in self.layers:
+            own = layer.own(path)
+            if own is not None and layer.prefix + own in layer.positions.values:
+                return True
+        return False
+
     def written(self, path: Path_, value: Any) -> str:
         """``value`` as the file wrote it, in quotes (``'2.500'``), else as the code gave it."""
         text = self.text(path)

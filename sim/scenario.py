@@ -870,6 +870,14 @@ class _CodeLocator(Locator):
                 return Locator.find(self, path, key=key)
         return self.inner.find(path, key=key) if self.inner is not None else (self.origin, 1, 1)
 
+    def holds(self, path: Any) -> bool:
+        chain: Any = self
+        while chain is not None:
+            if chain._set_here(path):
+                return True
+            chain = chain.inner
+        return Locator.holds(self, path)
+
     def text(self, path: Any) -> str | None:
         """A value set on the command line as the user wrote it; None for one set in
         code (it has no text); else as the file wrote it."""

@@ -2721,3 +2721,18 @@ def test_ids_that_read_as_numbers_stay_text_in_plot_and_report_of_a_run(tmp_path
     res = CliRunner().invoke(main, ["report", str(out), "--theater", "01", "-v", "010"])
     assert res.exit_code == 0, res.output
     assert "only variants 010 and theaters 01" in res.output
+
+
+def test_validate_strict_says_a_number_left_to_its_default_was_not_written(write):
+    # "found 0 with neither", at the announcement's "{": a 0 the file never wrote
+    from conftest import MINIMAL_YAML
+
+    assert "delay" not in MINIMAL_YAML.split("theaters:")[0]
+    res = CliRunner().invoke(main, ["validate", "--strict", str(write(MINIMAL_YAML))])
+    assert res.exit_code == 2
+    said = {line.split(": ")[3]: line for line in res.stderr.splitlines()}
+    assert said["announcement.delay"].endswith(
+        "found delay not written (0 by default) with neither"
+    )
+    written = [line for key, line in said.items() if key.endswith(".initial")]
+    assert written and all("not written" not in line for line in written)

@@ -102,10 +102,13 @@ def _strict_problems(sc: Any) -> list[str]:
         for p in provenance(sc, v):
             if p.supported:
                 continue
+            path = tuple(p.path.split("."))
             err = locator.error(
-                tuple(p.path.split(".")),
+                path,
                 "a source or an assumption for every number (--strict)",
-                f"{p.value} with neither",
+                f"{p.value} with neither"
+                if locator.holds(path)
+                else f"{path[-1]} not written ({p.value} by default) with neither",
             )
             where = (err.file, err.line, err.col, err.path)
             if where in seen:
