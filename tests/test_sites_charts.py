@@ -58,7 +58,7 @@ def test_the_fan_follows_each_theater_with_a_block_per_site_titled_as_the_envelo
     assert block_titles(axes) == envelope
     assert envelope[:5] == [
         "Iraq",
-        "Ain al-Asad (al-Anbar) (Iraq)",
+        "Ain al-Asad (al-Anbar), Iraq",
         "Baghdad (Iraq)",
         "Erbil (Iraq)",
         "Syria",
@@ -183,7 +183,7 @@ def test_plot_theater_reads_only_the_rows_of_the_panels_it_draws(
 def test_plot_without_theater_draws_every_theater_and_site(run_dir: Path) -> None:
     assert block_titles(directory_charts(run_dir)["fan"]()) == [
         "Iraq",
-        "Ain al-Asad (al-Anbar) (Iraq)",
+        "Ain al-Asad (al-Anbar), Iraq",
         "Baghdad (Iraq)",
         "Erbil (Iraq)",
         "Syria",
@@ -294,7 +294,7 @@ def test_each_site_panel_of_the_envelope_marks_its_own_calendar_deadlines_png_an
         for ax in axes
     }
     assert marked["Iraq"] == ["deadline Sep 2025", "deadline Dec 2026"]  # its sites' too
-    assert marked["Ain al-Asad (al-Anbar) (Iraq)"] == ["deadline Sep 2025"]
+    assert marked["Ain al-Asad (al-Anbar), Iraq"] == ["deadline Sep 2025"]
     assert marked["Baghdad (Iraq)"] == ["deadline Sep 2025", "deadline Dec 2026"]
     assert marked["Erbil (Iraq)"] == ["deadline Dec 2026"]
     # the page draws the same lines, one per deadline and panel

@@ -428,9 +428,9 @@ def names_given(names: Sequence[str] | str | None) -> list[Any]:
 
 
 def theater_title(result: Result, tid: str) -> str:
-    """A series' name: the theater's, or for a site ``Erbil (Iraq)``; as the base
-    scenario names it, or else the first variant of the result that has it (a theater
-    or site a variant adds)."""
+    """A series' name: the theater's, or for a site ``Erbil (Iraq)`` (:func:`_site_title`);
+    as the base scenario names it, or else the first variant of the result that has it
+    (a theater or site a variant adds)."""
     theater, _, site = tid.partition("/")
     docs = [result.scenario.doc]
     docs += [
@@ -442,10 +442,16 @@ def theater_title(result: Result, tid: str) -> str:
             continue
         if not site:
             return t.name or tid.title()
-        return f"{t.sites[site].name or site.title()} ({theater_title(result, theater)})"
+        return _site_title(t.sites[site].name or site.title(), theater_title(result, theater))
     if site and any(theater in doc.theaters for doc in docs):
-        return f"{site.title()} ({theater_title(result, theater)})"
+        return _site_title(site.title(), theater_title(result, theater))
     return tid
+
+
+def _site_title(site: str, theater: str) -> str:
+    """``Erbil (Iraq)``; a site name that ends in brackets of its own takes the theater
+    after a comma: ``Ain al-Asad (al-Anbar), Iraq``, not ``… (al-Anbar) (Iraq)``."""
+    return f"{site}, {theater}" if site.endswith(")") else f"{site} ({theater})"
 
 
 def calendar_deadlines(result: Result, tid: str) -> list[str]:
