@@ -947,6 +947,12 @@ def test_a_scenario_named_in_bytes_other_than_utf8_runs_and_its_record_escapes_t
     text = (out / "run.json").read_text(encoding="utf-8")
     assert json.loads(text)["input"]["path"].endswith("irak-m\\xe4rz.yaml")
     assert CliRunner().invoke(main, ["plot", str(out)]).exit_code == 0  # the record reads back
+    # the charts' foot names it as the record does (matplotlib refused the surrogate)
+    from sim.plotting.common import footnote
+
+    said = "“forcesim sources 'irak-m\\xe4rz.yaml'”"
+    assert said in footnote(sim.run(sim.load_scenario(scenario)))
+    assert said in footnote(sim.load_run(out))
 
 
 @pytest.mark.slow

@@ -125,17 +125,23 @@ def _signature(record: dict[str, Any]) -> str:
     return hmac.new(MANIFEST_KEY, body.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+def utf8_text(text: str) -> str:
+    """``text`` as UTF-8 can encode it (and a chart or a page show it): a file name of
+    other bytes (``März`` in Latin-1, which Python holds as ``M\\udce4rz``) with its
+    bytes escaped, ``M\\xe4rz``; any other text as it is."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
+
+
 def _in_utf8(value: Any) -> Any:
     """``value`` (loaded JSON) with every string that UTF-8 cannot encode written with
-    its bytes escaped: a file name of other bytes (``März`` in Latin-1, which Python
-    holds as ``M\\udce4rz``) is recorded as ``M\\xe4rz``, not refused by the encoder."""
+    its bytes escaped (:func:`utf8_text`): such a file name is recorded, not refused by
+    the encoder."""
     if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raw = value.encode("utf-8", "surrogateescape")
-            return raw.decode("utf-8", "backslashreplace")
-        return value
+        return utf8_text(value)
     if isinstance(value, dict):
         return {_in_utf8(k): _in_utf8(v) for k, v in value.items()}
     if isinstance(value, list):

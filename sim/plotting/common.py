@@ -777,10 +777,11 @@ def _sources_command(result: Result) -> str:
     import shlex
     from pathlib import Path
 
+    from sim.io.files import utf8_text
     from sim.paths import default_scenario
 
     path = result.scenario.path
-    name = Path(path).name if path else ""
+    name = utf8_text(Path(path).name) if path else ""  # (bytes of no UTF-8: escaped)
     file = "" if name in ("", default_scenario().name) else " " + shlex.quote(name)
     return f"forcesim sources{file}{_one_variant(result)}"
 
