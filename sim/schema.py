@@ -18,6 +18,7 @@ import re
 import sys
 import types
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
@@ -261,12 +262,19 @@ class Spec(Model):
 
 
 def _weighted_median(values: list[Number], weights: list[Number] | None) -> float:
+    """The smallest value whose cumulative weight reaches half the total weight
+    (docs/scenario-format.md, "Distributions and central values").
+
+    Summed exactly, each weight as the decimal it prints as (``0.1`` is one tenth, as
+    written): a tolerance in floating point decided near-ties by the weights' scale, so
+    weights ``[1e-12, 3e-12]`` took the first value and ``[1, 3]`` the second."""
     pairs = sorted(zip(values, weights or [1] * len(values), strict=True))
-    total = sum(w for _, w in pairs)
-    acc = 0.0
-    for v, w in pairs:
+    exact = [(v, Fraction(repr(w)) if isinstance(w, float) else Fraction(w)) for v, w in pairs]
+    half = sum(w for _, w in exact) / 2
+    acc = Fraction(0)
+    for v, w in exact:
         acc += w
-        if acc >= total / 2 - 1e-12:
+        if acc >= half:
             return float(v)
     return float(pairs[-1][0])
 

@@ -214,6 +214,27 @@ def test_an_uncertain_delay_uses_its_central_value_in_a_deterministic_run(projec
     assert run["alpha"][:3] == [1000, 1000, 1000] and run["alpha"][3] < 1000
 
 
+@pytest.mark.parametrize(
+    ("weights", "central"),
+    [
+        ([1, 3], 6),
+        ([1e-12, 3e-12], 6),  # (the same odds at a small scale took 0)
+        ([0.4999999999995, 0.5000000000005], 6),  # just past half: the second value
+        ([4999999999995, 5000000000005], 6),
+        ([0.5, 0.5], 0),  # exactly half: the first value reaches it
+        ([0.1, 0.2, 0.3], 6),  # tenths, summed exactly: 0.1 + 0.2 reaches half of 0.6
+    ],
+)
+def test_a_choices_central_value_is_its_weighted_median_at_any_scale_of_weights(
+    weights: list[float], central: int
+) -> None:
+    from sim.schema import Spec
+
+    values = [0, 6, 12][: len(weights)]
+    spec = Spec.model_validate({"choice": {"values": values, "weights": weights}})
+    assert spec.central == central
+
+
 # ---------------------------------------------------------------- slip versus fixed
 
 
