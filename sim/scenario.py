@@ -18,7 +18,7 @@ from sim.errors import ScenarioError, ScenarioWarning, describe
 from sim.io.files import path_argument
 from sim.io.observation_csv import read_observations
 from sim.io.observations import ObservationSet
-from sim.io.yamlio import MAX_DEPTH, value_at
+from sim.io.yamlio import MAX_DEPTH, text_fault, value_at
 from sim.loader import (
     EMPTY_LIST,
     EMPTY_SOURCES,
@@ -672,7 +672,20 @@ def _plain_data(value: Any, path: tuple[Any, ...], origin: str, inside: list[int
             raise refuse(f"at most {MAX_DEPTH} levels of nesting", "deeper nesting")
         inside = [*inside, id(value)]
     if isinstance(value, Mapping):
+        for k in value:
+            if isinstance(k, str) and (fault := text_fault(k)) is not None:
+                raise ScenarioError(
+                    fault[0],
+                    f"the key {k!r} ({fault[1]})",
+                    file=origin,
+                    path=".".join(str(p) for p in path) or "(overrides)",
+                )
         return {k: _plain_data(v, (*path, k), origin, inside) for k, v in value.items()}
+    if isinstance(value, str):  # (as a file's text is checked: an escape makes these)
+        fault = text_fault(value)
+        if fault is not None:
+            raise refuse(fault[0], f"{value!r} ({fault[1]})")
+        return value
     if isinstance(value, np.ndarray):
         return _plain_data(value.tolist(), path, origin, inside)
     if isinstance(value, list | tuple):

@@ -473,6 +473,42 @@ def test_a_direction_control_that_would_show_text_in_another_order_is_refused_wh
     )
 
 
+@pytest.mark.parametrize(
+    ("escape", "expected", "char"),
+    [
+        ("\\u202e", "text without direction controls", "U+202E, RIGHT-TO-LEFT OVERRIDE"),
+        ("\\u2066", "text without direction controls", "U+2066, LEFT-TO-RIGHT ISOLATE"),
+        ("\\u2028", "text without U+2028 or U+2029", "U+2028, LINE SEPARATOR"),
+        ("\\P", "text without U+2028 or U+2029", "U+2029, PARAGRAPH SEPARATOR"),
+    ],
+)
+def test_a_direction_control_or_unseen_line_break_written_as_an_escape_is_refused(
+    escape: str, expected: str, char: str
+) -> None:
+    # written as themselves they were refused; as double-quoted escapes they reached the
+    # terminal, run.json and the page
+    with pytest.raises(ScenarioError) as err:
+        parse_yaml(f'id: x\ntitle: "Syria {escape}1,500"\n', "f.yaml")
+    line = err.value.one_line()
+    assert line.startswith(f"f.yaml:2:8: title: expected {expected}")
+    assert line.endswith(f'found "Syria {escape}1,500" ({char})')
+
+
+@pytest.mark.parametrize("text", ["Ku\x1b[31mwait", "Ku\u202ewait", "a\u2029b"])
+@pytest.mark.parametrize("where", ["value", "key"])
+def test_text_set_in_code_is_checked_as_a_files_text_is(text: str, where: str) -> None:
+    from conftest import DEFAULT_SCENARIO
+
+    import sim
+
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    kuwait = {"initial": 5, "name": text} if where == "value" else {"initial": 5}
+    theaters = {"kuwait": kuwait} if where == "value" else {text: kuwait}
+    with pytest.raises(ScenarioError) as err:
+        sc.with_overrides({"theaters": theaters})
+    assert repr(text) in err.value.one_line()
+
+
 def test_a_right_to_left_name_without_direction_controls_is_read_as_written() -> None:
     data, _ = parse_yaml("id: x\ntitle: سوريا 1,500\n", "f.yaml")
     assert data["title"] == "سوريا 1,500"

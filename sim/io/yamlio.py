@@ -222,6 +222,30 @@ DIRECTION_EXPECTED = (
 )
 
 
+def text_fault(text: str) -> tuple[str, str] | None:
+    """``(what was expected, the character found)`` when ``text`` holds a character no
+    scenario text may hold, however it came (written as itself, as a double-quoted
+    escape such as ``"\\u202e"``, set in code or on the command line): a control
+    character but tab and line feed, a direction control (:data:`DIRECTION_CONTROL`),
+    or U+2028 or U+2029 (line breaks no editor shows); else None."""
+    import unicodedata
+
+    bad = _CONTROL.search(text)
+    if bad is not None:
+        return "text without control characters (tab and line breaks aside)", (
+            f"U+{ord(bad.group()):04X}"
+        )
+    for pattern, expected in (
+        (DIRECTION_CONTROL, DIRECTION_EXPECTED),
+        (_ODD_BREAK, "text without U+2028 or U+2029 (line breaks no editor shows)"),
+    ):
+        bad = pattern.search(text)
+        if bad is not None:
+            char = bad.group()
+            return expected, f"U+{ord(char):04X}, {unicodedata.name(char, 'a control')}"
+    return None
+
+
 def _text_line_col(before: str) -> tuple[int, int]:
     """1-based line and column of the character that follows ``before``."""
     return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
@@ -511,15 +535,12 @@ class _Builder:
         return self.text[before.end_mark.index : after.start_mark.index] == ","
 
     def check_text(self, node: yaml.Node, path: Path_, text: str) -> str:
-        """``text``, or a ScenarioError when it holds a control character."""
-        bad = _CONTROL.search(text)
-        if bad is not None:
-            raise self.fail(
-                node,
-                path,
-                "text without control characters (tab and line breaks aside)",
-                f"{self.written(node)} (U+{ord(bad.group()):04X})",
-            )
+        """``text``, or a ScenarioError when it holds a character no text may hold
+        (:func:`text_fault`: an escape such as ``"\\u202e"`` makes one)."""
+        fault = text_fault(text)
+        if fault is not None:
+            expected, char = fault
+            raise self.fail(node, path, expected, f"{self.written(node)} ({char})")
         return text
 
     def written(self, node: yaml.Node) -> str:
