@@ -18,7 +18,7 @@ from sim.errors import ScenarioError, ScenarioWarning, describe
 from sim.io.files import path_argument
 from sim.io.observation_csv import read_observations
 from sim.io.observations import ObservationSet
-from sim.io.yamlio import MAX_DEPTH, text_fault, value_at
+from sim.io.yamlio import MAX_DEPTH, plain_is_text, text_fault, value_at
 from sim.loader import (
     EMPTY_LIST,
     EMPTY_SOURCES,
@@ -735,6 +735,18 @@ def _represent_float(dumper: yaml.SafeDumper, value: float) -> yaml.ScalarNode:
 
 
 _Dumper.add_representer(float, _represent_float)
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    """Text in quotes where the reader would take it plain for a number, a boolean or
+    null by YAML 1.2 (``1e3``, ``0o17``): PyYAML's own test is YAML 1.1's, which left
+    them plain, so ``forcesim show`` wrote what it then read as numbers."""
+    if not plain_is_text(value):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
+    return dumper.represent_str(value)
+
+
+_Dumper.add_representer(str, _represent_str)
 
 
 def _missing_entry(doc: Any, parts: tuple[str, ...]) -> tuple[int, str, list[str]] | None:

@@ -615,6 +615,20 @@ def test_dump_of_the_minimal_doc_round_trips_through_the_loader(write):
     assert sc.doc == load_scenario(write(MINIMAL_YAML, name="again.yaml")).doc
 
 
+@pytest.mark.parametrize(
+    "text", ["1e3", "1E3", "+1e3", ".5e1", "0o17", "0x1f", "true", "null", ".inf"]
+)
+def test_text_that_looks_like_a_number_is_quoted_by_to_yaml_and_reads_back_as_text(write, text):
+    # forcesim show wrote title: 1e3 plain, which forcesim then read as a number and refused
+    assert "title: Minimal scenario\n" in MINIMAL_YAML
+    quoted = MINIMAL_YAML.replace("title: Minimal scenario\n", f'title: "{text}"\n')
+    quoted += f'sources:\n  - {{id: s1, title: "{text}", seed: "{text}"}}\n'
+    sc = load_scenario(write(quoted))
+    again = load_scenario(write(sc.to_yaml(), name="shown.yaml"))
+    assert again.doc.title == text and again.doc.sources[0].title == text
+    assert again.to_yaml() == sc.to_yaml()
+
+
 # ---------------------------------------------------------------- vintages built by extends
 
 PARENT_WITH_SOURCES = (

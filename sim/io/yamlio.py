@@ -222,6 +222,13 @@ DIRECTION_EXPECTED = (
 )
 
 
+def plain_is_text(text: str) -> bool:
+    """Whether ``text`` written plain (unquoted) reads back as that text: not a null,
+    boolean or number of the YAML 1.2 core schema the reader resolves by (``1e3``,
+    ``0o17``, ``.inf`` do not; a writer must quote them)."""
+    return not any(p.match(text) for p in (_NULL, _TRUE, _FALSE, _INT, _FLOAT, _INF, _NAN))
+
+
 def text_fault(text: str) -> tuple[str, str] | None:
     """``(what was expected, the character found)`` when ``text`` holds a character no
     scenario text may hold, however it came (written as itself, as a double-quoted
