@@ -233,15 +233,21 @@ def _by_id(value: Any) -> bool:
 
 
 def _merge_by_id(base: list[dict[str, Any]], over: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``base`` with each entry of ``over`` replacing the one of the same ``id``, or added."""
+    """``base`` with each entry of ``over`` replacing the one of the same ``id``, or added.
+
+    An id that ``over`` gives twice is kept twice (the second added after the first),
+    so that the schema refuses it as it refuses one written twice in a file: merged,
+    the first was lost without a word."""
     out = [copy.deepcopy(v) for v in base]
     where = {v["id"]: i for i, v in enumerate(out)}
+    replaced: set[Any] = set()
     for v in over:
-        if v["id"] in where:
+        if v["id"] in where and v["id"] not in replaced:
             out[where[v["id"]]] = copy.deepcopy(v)
         else:
-            where[v["id"]] = len(out)
+            where.setdefault(v["id"], len(out))
             out.append(copy.deepcopy(v))
+        replaced.add(v["id"])
     return out
 
 

@@ -7,9 +7,11 @@ import re
 
 import pytest
 import yaml
+from click.testing import CliRunner
 from conftest import DEFAULT_SCENARIO, MINIMAL_YAML, col_of, dump, line_of, located, make_doc
 
 import sim
+from sim.cli import main
 from sim.errors import ScenarioError
 from sim.loader import deep_merge
 from sim.scenario import load_scenario
@@ -670,6 +672,25 @@ variants:
         ("third", "A later report"),
     ]
     assert [s.id for s in sc.resolved("later").sources] == ["first", "second", "third", "fourth"]
+
+
+@pytest.mark.parametrize("twice", ["third", "second"])  # a new id, an inherited one
+@pytest.mark.parametrize("route", ["extends", "overrides", "--set"])
+def test_a_source_id_given_twice_in_what_merges_is_refused_as_in_one_file(write, route, twice):
+    # merged by id, the first of the two was lost without a word (validate said ok)
+    write(PARENT_WITH_SOURCES, name="parent.yaml")
+    pair = f"[{{id: {twice}, title: Report A}}, {{id: {twice}, title: Report B}}]"
+    if route == "extends":
+        path, extra = write(f"extends: parent.yaml\nsources: {pair}\n", name="c.yaml"), []
+    elif route == "overrides":
+        text = f"variants:\n  v:\n    description: d\n    overrides:\n      sources: {pair}\n"
+        path, extra = write(PARENT_WITH_SOURCES + text, name="c.yaml"), []
+    else:
+        path, extra = write(PARENT_WITH_SOURCES, name="c.yaml"), ["--set", f"sources={pair}"]
+    result = CliRunner().invoke(main, ["run", str(path), "-o", str(path.parent / "out"), *extra])
+    assert result.exit_code == 2, result.output
+    assert f"expected each source id once, found a second {twice!r}" in result.stderr
+    assert not (path.parent / "out").exists()
 
 
 def test_a_child_switches_a_target_between_level_and_reduce_by_without_null(write):
