@@ -1547,10 +1547,11 @@ def _monthly_levels(
             for c in columns[:3]:
                 frame[c] = frame[c].astype(str).astype("category")
             frame = kept(frame)
-    except (OSError, ImportError, ValueError, KeyError, TypeError):
+        if not pd.api.types.is_numeric_dtype(frame["troops"]):
+            frame["troops"] = pd.to_numeric(frame["troops"], errors="coerce")
+    except (OSError, ImportError, ValueError, KeyError, TypeError, OverflowError):
+        # (a number of 309 digits overflows a float: reading the run says where it is)
         return None
-    if not pd.api.types.is_numeric_dtype(frame["troops"]):
-        frame["troops"] = pd.to_numeric(frame["troops"], errors="coerce")
     return frame, theaters_then_sites((t for t in present if "/" not in t), present)
 
 
@@ -1636,7 +1637,9 @@ def _line_bytes(monthly: pd.DataFrame) -> tuple[int, int, int]:
         lines += len(names)
         total += sum(LINE_BYTES + 2 * n for n in names)
         values = wide.to_numpy(dtype=float)
-        digits = _places(np.nan_to_num(values))
+        # (a level past int64, in a run no manifest vouches for, counts 19 digits:
+        # reading the run says what is wrong with it)
+        digits = _places(np.clip(np.nan_to_num(values), -1e18, 1e18))
         for group, first, last in shared_runs(values):
             for k in group:
                 stretches += 1
