@@ -387,6 +387,56 @@ def test_an_unreachable_scheduler_is_a_one_line_error() -> None:
         pass  # pragma: no cover
 
 
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        # bytes read as Dask's message: an array of 3 EiB asked for (an internal error)
+        (b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n", "is not a Dask scheduler"),
+        (None, "no Dask scheduler answered there within"),  # it waits: the run hung
+    ],
+)
+def test_a_service_that_is_not_a_dask_scheduler_is_a_one_line_error(
+    answer: bytes | None, said: str, monkeypatch
+) -> None:
+    import socket
+    import threading
+
+    from sim.analysis import distributed
+    from sim.analysis.distributed import open_executor
+
+    monkeypatch.setattr(distributed, "CONNECT_GRACE", 1.0)
+    server = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:  # (closed)
+                return
+            held.append(conn)
+            if answer is not None:
+                conn.recv(65536)
+                conn.sendall(answer)
+                conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    try:
+        with (
+            pytest.raises(sim.ScenarioError) as err,
+            open_executor(scheduler=address, timeout="1s"),
+        ):
+            pass  # pragma: no cover
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+    line = err.value.one_line()
+    assert line.startswith("<command line>:1:1: --scheduler: expected the address of a running")
+    assert f"found {address!r} (" in line and said in line, line
+
+
 @pytest.mark.slow
 def test_without_workers_or_scheduler_nothing_imports_dask(tmp_path) -> None:
     code = (

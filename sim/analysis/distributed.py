@@ -34,6 +34,9 @@ from sim.errors import ScenarioError
 from sim.io.settings import COMMAND_LINE
 
 CONNECT_TIMEOUT = "10s"
+#: seconds beyond the connection's timeout that a scheduler is waited for, for its
+#: handshake (:func:`_connect`)
+CONNECT_GRACE = 5.0
 UNTRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 
 
@@ -235,6 +238,44 @@ def _check_workers_argument(workers: object) -> None:
     )
 
 
+def _connect(client_type: Any, scheduler: str, timeout: str, flag: str) -> Any:
+    """A Dask client of the scheduler at ``scheduler``, or a ScenarioError at ``flag``
+    when none answers there within ``timeout`` (and a few seconds more).
+
+    The address is the user's: a service that is not Dask's may answer anything. Its
+    bytes read as a Dask message asked for an array of 3 EiB (a ``MemoryError``), and
+    one that waits for more of a request never answered (Dask's timeout covers the
+    connection, not the handshake after it): the client is made in a thread of its
+    own, waited for, and any failure is said in one line."""
+    import threading
+
+    from dask.utils import parse_timedelta
+
+    expected = "the address of a running Dask scheduler (e.g. tcp://127.0.0.1:8786)"
+    got: dict[str, Any] = {}
+
+    def connect() -> None:
+        try:
+            got["client"] = client_type(scheduler, timeout=timeout)
+        except Exception as exc:  # (whatever a service that is not Dask's leads to)
+            got["error"] = exc
+
+    thread = threading.Thread(target=connect, name="forcesim-connect", daemon=True)
+    thread.start()
+    wait = float(parse_timedelta(timeout)) + CONNECT_GRACE
+    thread.join(wait)
+    if thread.is_alive():
+        found = f"{scheduler!r} (no Dask scheduler answered there within {wait:g} s)"
+        raise ScenarioError(expected, found, file=COMMAND_LINE, path=flag)
+    exc = got.get("error")
+    if exc is not None:
+        said = f"{type(exc).__name__}: {' '.join(str(exc).split())[:120]}"
+        if not isinstance(exc, OSError | TimeoutError | ValueError):
+            said = f"what answered there is not a Dask scheduler: {type(exc).__name__}"
+        raise ScenarioError(expected, f"{scheduler!r} ({said})", file=COMMAND_LINE, path=flag)
+    return got["client"]
+
+
 @contextmanager
 def open_executor(
     workers: int | None = None,
@@ -297,15 +338,7 @@ def open_executor(
         ) from None
     cluster = None
     if scheduler is not None:
-        try:
-            client = Client(scheduler, timeout=timeout)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise ScenarioError(
-                "the address of a running Dask scheduler (e.g. tcp://127.0.0.1:8786)",
-                f"{scheduler!r} ({type(exc).__name__}: {' '.join(str(exc).split())[:120]})",
-                file=COMMAND_LINE,
-                path=flag,
-            ) from None
+        client = _connect(Client, scheduler, timeout, flag)
         _check_workers(client, scheduler, flag, waiting)
     else:
         # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in its workers, which makes
