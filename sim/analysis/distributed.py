@@ -365,12 +365,16 @@ def open_executor(
                 # Failed", its traceback) would print it again, as a block on stderr
                 silence_logs=logging.CRITICAL,
             )
-        client = Client(cluster)
-        if processes:  # the workers are this run's own processes: as the command's own
-            client.run(keep_freed_memory)
-            # Ctrl-C at a terminal reaches every process of its group: each worker
-            # printed its own traceback. This process stops them when it is interrupted
-            client.run(leave_interrupts_to_the_client)
+        try:  # (interrupted here, the cluster is closed, not left to Dask's exit hook)
+            client = Client(cluster)
+            if processes:  # the workers are this run's own processes: as the command's own
+                client.run(keep_freed_memory)
+                # Ctrl-C at a terminal reaches every process of its group: each worker
+                # printed its own traceback. This process stops them when interrupted
+                client.run(leave_interrupts_to_the_client)
+        except BaseException:
+            cluster.close()
+            raise
     try:
         yield DaskExecutor(client)
     finally:
