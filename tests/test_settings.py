@@ -495,3 +495,15 @@ def test_a_later_setting_of_a_key_is_quoted_not_the_text_of_the_one_it_replaced(
     # a setting given in code has no text: its value is shown
     with pytest.raises(sim.ScenarioError, match="found 1.5"):
         scenario.with_settings({"announcement.delay": 1.5})
+
+
+@pytest.mark.parametrize("text", ["#3", " # three", "#"])
+def test_a_set_value_that_is_a_comment_alone_is_refused_not_read_as_null(text: str) -> None:
+    # --set announcement.delay=#3 read as null and deleted the delay, with exit 0
+    from sim.io.settings import parse_value
+
+    with pytest.raises(sim.ScenarioError) as err:
+        parse_value("announcement.delay", text)
+    assert "a # starts a comment in YAML" in err.value.one_line()
+    for null in ("null", "~", "NULL"):
+        assert parse_value("announcement.delay", null) is None

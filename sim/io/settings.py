@@ -99,6 +99,14 @@ def parse_written(key: str, text: str) -> tuple[Any, dict[tuple[str | int, ...],
         ) from None
     if list(data) != ["v"]:
         raise _error(key, "one value", repr(text.strip()))
+    if data["v"] is None and text.strip() not in ("null", "Null", "NULL", "~"):
+        # (=#3 is a comment alone: it read as null, and deleted the key)
+        raise _error(
+            key,
+            "a value, or null written as null to delete the key (a # starts a comment "
+            "in YAML: quote text that holds one)",
+            repr(text.strip()),
+        )
     empty = _empty_mapping(data["v"])
     if empty is not None:
         # a mapping merges key by key into the one it sets: an empty one (or one inside
