@@ -310,7 +310,29 @@ def read_with_extends(
         index = {v["id"]: j for j, v in enumerate(mine)}
         numbers = {i: index[v["id"]] for i, v in enumerate(every) if v["id"] in index}
         layers = [Layer(positions, sources=numbers)]
+    theirs = parent_data.get("sources")
+    if isinstance(mine, list) and isinstance(theirs, list):
+        # the parent's entries this file replaced (by id; all of them where its list
+        # replaced the parent's whole) are no longer the parent's to place: a key this
+        # file's entry lacks was placed at the parent's entry that had it
+        if _by_id(mine) and _by_id(theirs):
+            ids = {v["id"] for v in mine}
+            gone = {i for i, v in enumerate(theirs) if v["id"] in ids}
+        else:
+            gone = set(range(len(theirs)))
+        parent_layers = [_sources_kept(layer, len(theirs), gone) for layer in parent_layers]
     return merged, layers + parent_layers
+
+
+def _sources_kept(layer: Layer, count: int, gone: set[int]) -> Layer:
+    """``layer`` answering for the merged ``sources`` entries ``0 .. count - 1`` but
+    ``gone`` (those a file extending it replaced), as it numbered them."""
+    kept = {}
+    for i in range(count):
+        own = layer.own(("sources", i))
+        if i not in gone and own is not None:
+            kept[i] = int(own[1])
+    return Layer(layer.positions, layer.prefix, kept)
 
 
 def _real_path(loc: tuple[str | int, ...], data: Any, missing: bool) -> tuple[str | int, ...]:

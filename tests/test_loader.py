@@ -693,6 +693,28 @@ def test_a_source_id_given_twice_in_what_merges_is_refused_as_in_one_file(write,
     assert not (path.parent / "out").exists()
 
 
+@pytest.mark.parametrize(
+    ("sources", "line", "found"),
+    [
+        ("[{title: no id here}]", 2, "sources[0].id: expected the required key 'id'"),
+        ("[{id: first}]", 2, "sources[0].title: expected the required key 'title'"),
+        (
+            "\n  - {id: third, title: T}\n  - {id: second, titel: oops}",
+            4,
+            "sources[1].titel: expected one of",
+        ),
+    ],
+)
+def test_an_error_in_a_childs_source_is_placed_in_the_child(write, sources, line, found):
+    # it was placed at the parent's entry of the same index, which had the key
+    write(PARENT_WITH_SOURCES, name="parent.yaml")
+    child = write(f"extends: parent.yaml\nsources: {sources}\n", name="child.yaml")
+    with pytest.raises(ScenarioError) as err:
+        sim.load_scenario(child)
+    assert err.value.one_line().startswith(f"{child}:{line}:"), err.value.one_line()
+    assert found in err.value.one_line()
+
+
 def test_a_child_switches_a_target_between_level_and_reduce_by_without_null(write):
     write(MINIMAL_YAML, name="parent.yaml")
     child = write(
