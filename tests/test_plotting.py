@@ -984,3 +984,13 @@ def test_a_long_title_and_long_variant_ids_stay_inside_the_envelope_and_fan_figu
             for label in ax.texts:
                 assert label.get_window_extent(renderer).x1 <= fig.bbox.width, label.get_text()
         plt.close(fig)
+
+
+@pytest.mark.parametrize("chart", ["plot_envelope", "plot_fan"])
+@pytest.mark.parametrize("option", ["theaters", "variants"])
+def test_a_chart_given_a_number_for_its_names_says_what_it_takes(chart, option) -> None:
+    # theaters=5 failed inside with "'int' object is not iterable"; the docs say ValueError
+    result = sim.run(sim.load_scenario(DEFAULT_SCENARIO), draws=100, seed=1)
+    with pytest.raises(ValueError, match=r"^expected a name or a list of names, found 5$"):
+        getattr(sim, chart)(result, **{option: 5})
+    plt.close("all")

@@ -420,9 +420,17 @@ def theater_list(
 def names_given(names: Sequence[str] | str | None) -> list[Any]:
     """The names a chart was asked for, each once in the order given: one name (not its
     letters), or any iterable of them (a list, an array, a pandas Series); none for None.
-    The caller checks each against what it knows (a name that is not text is unknown)."""
+    The caller checks each against what it knows (a name that is not text is unknown).
+
+    Raises
+    ------
+    ValueError
+        For something that is neither a name nor an iterable of names (``5``)."""
     if names is None:
         return []
+    if not isinstance(names, str) and not hasattr(names, "__iter__"):
+        # ('int' object is not iterable, from deep inside)
+        raise ValueError(f"expected a name or a list of names, found {names!r}")
     given = [names] if isinstance(names, str) else list(names)
     return [n for i, n in enumerate(given) if n not in given[:i]]
 

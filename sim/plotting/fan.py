@@ -91,9 +91,7 @@ def _series(result: Result, theaters: Sequence[str] | None, *, sites: bool) -> l
 def _variants(result: Result, variants: Sequence[str] | None) -> list[str]:
     if variants is None:
         return list(result.variants)
-    if isinstance(variants, str):
-        variants = [variants]
-    out = list(dict.fromkeys(variants))
+    out = common.names_given(variants)
     for v in out:
         if v not in result.variants:
             raise ValueError(f"unknown variant {v!r}: expected one of {', '.join(result.variants)}")
