@@ -323,6 +323,8 @@ class Scenario:
 
         Raises
         ------
+        TypeError
+            For ``settings`` that are neither a mapping nor a sequence of pairs.
         sim.ScenarioError
             As for a variant's ``overrides``: an unknown key (with a suggestion), a
             bad value, or a key a variant may not set (``variants``, ``extends``,
@@ -335,6 +337,11 @@ class Scenario:
         --------
         >>> later = scenario.with_settings({"announcement.delay": 9})  # every variant
         """
+        if not isinstance(settings, Mapping | Sequence) or isinstance(settings, str):
+            raise TypeError(
+                "with_settings takes a mapping of key paths to values "
+                f"({{'announcement.delay': 9}}) or (key, value) pairs, not {settings!r}"
+            )
         items = list(settings.items()) if isinstance(settings, Mapping) else list(settings)
         # numbers from numpy (np.arange) are set as the Python numbers they hold, as
         # with_overrides takes them

@@ -566,3 +566,20 @@ def test_the_complete_example_of_docs_scenario_format_md_passes_validate_strict(
     result = CliRunner().invoke(main, ["validate", "--strict", str(path)])
     assert result.exit_code == 0, result.output
     assert result.stderr == "" and "ok (example, 3 variants)" in result.stdout
+
+
+def test_api_calls_given_a_wrong_kind_of_argument_say_what_they_take(tmp_path) -> None:
+    # each failed inside: "'NoneType' object is not iterable", "'int' object has no
+    # attribute 'get'"
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    with pytest.raises(TypeError, match=r"^with_settings takes a mapping of key paths"):
+        sc.with_settings(None)  # type: ignore[arg-type]
+    result = sim.run(sc, ["on-time"])
+    with pytest.raises(ValueError, match=r"^expected formats among csv, parquet, found None$"):
+        sim.write_run(result, tmp_path / "a", formats=None)  # type: ignore[arg-type]
+    assert not (tmp_path / "a").exists()
+    sim.write_run(result, tmp_path / "run")
+    pytest.importorskip("plotly")
+    with pytest.raises(TypeError, match=r"^write_report takes record= as the run.json document"):
+        sim.write_report(tmp_path / "run", tmp_path / "p.html", record=5)  # type: ignore[arg-type]
+    assert not (tmp_path / "p.html").exists()

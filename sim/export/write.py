@@ -3,7 +3,7 @@ sweeps, sensitivity and vintage series, each directory whole or not at all."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +108,8 @@ def write_run(
     """
     if isinstance(formats, str):
         formats = [formats]  # formats="parquet": that format, not its letters
+    if not isinstance(formats, Iterable):  # (None: "'NoneType' object is not iterable")
+        raise ValueError(f"expected formats among {', '.join(TABLE_FORMATS)}, found {formats!r}")
     formats = list(formats)
     unknown = [f for f in formats if f not in TABLE_FORMATS]
     if unknown or not formats:

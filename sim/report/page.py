@@ -1337,7 +1337,8 @@ def write_report(
         (:func:`sim.io.files.refuse_overwrite`).
     TypeError
         For ``run_dir`` that is not a path (a Result: write it with
-        :func:`sim.write_run` first), or ``output`` that is neither a path nor None.
+        :func:`sim.write_run` first), ``output`` that is neither a path nor None, or
+        ``record`` that is neither a dict nor None.
     """
     run_dir = path_argument(
         run_dir,
@@ -1347,6 +1348,10 @@ def write_report(
     )
     if output is not None:
         path_argument(output, "an .html file", "output", "write_report")
+    if record is not None and not isinstance(record, dict):  # ('int' has no attribute 'get')
+        raise TypeError(
+            f"write_report takes record= as the run.json document (a dict), not {record!r}"
+        )
     if not run_dir.is_dir():
         raise ScenarioError.absent(
             "a run directory (from forcesim run)",
