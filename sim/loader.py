@@ -304,24 +304,37 @@ def read_with_extends(
         raise loc.error(("sources",), EMPTY_SOURCES, EMPTY_LIST)
     merged = deep_merge(parent_data, child)
     merged.pop("extends", None)
-    # (its sources among the parent's, merged by id: an error names them as it numbers them)
-    mine, every = child.get("sources"), merged.get("sources")
-    if isinstance(mine, list) and isinstance(every, list) and _by_id(mine) and _by_id(every):
+    mine, theirs = _placed_sources(
+        child.get("sources"),
+        parent_data.get("sources"),
+        merged.get("sources"),
+        layers,
+        parent_layers,
+    )
+    return merged, mine + theirs
+
+
+def _placed_sources(
+    mine: Any, theirs: Any, every: Any, over: list[Layer], under: list[Layer]
+) -> tuple[list[Layer], list[Layer]]:
+    """The layers ``over`` (of what merged the ``sources`` list ``mine`` onto
+    ``theirs``, making ``every``: a file that extends another, a variant's overrides)
+    and ``under`` (of what it merged onto), each placing the merged list's entries
+    where they are written: ``over`` its own, numbered as it numbers them (merged by
+    id, its entries stand among the others); ``under`` only those it still has (not
+    those replaced by id, nor any where ``mine`` replaced its list whole). Without
+    this, a key an entry of ``mine`` lacks was placed at the entry of ``theirs`` of the
+    same index, which had it."""
+    if not (isinstance(mine, list) and isinstance(theirs, list) and isinstance(every, list)):
+        return over, under
+    if _by_id(mine) and _by_id(theirs):
         index = {v["id"]: j for j, v in enumerate(mine)}
         numbers = {i: index[v["id"]] for i, v in enumerate(every) if v["id"] in index}
-        layers = [Layer(positions, sources=numbers)]
-    theirs = parent_data.get("sources")
-    if isinstance(mine, list) and isinstance(theirs, list):
-        # the parent's entries this file replaced (by id; all of them where its list
-        # replaced the parent's whole) are no longer the parent's to place: a key this
-        # file's entry lacks was placed at the parent's entry that had it
-        if _by_id(mine) and _by_id(theirs):
-            ids = {v["id"] for v in mine}
-            gone = {i for i, v in enumerate(theirs) if v["id"] in ids}
-        else:
-            gone = set(range(len(theirs)))
-        parent_layers = [_sources_kept(layer, len(theirs), gone) for layer in parent_layers]
-    return merged, layers + parent_layers
+        over = [Layer(lay.positions, lay.prefix, numbers) for lay in over]
+        gone = {i for i, v in enumerate(theirs) if v["id"] in index}
+    else:
+        gone = set(range(len(theirs)))
+    return over, [_sources_kept(layer, len(theirs), gone) for layer in under]
 
 
 def _sources_kept(layer: Layer, count: int, gone: set[int]) -> Layer:
@@ -526,6 +539,12 @@ def resolve_variants(
                 )
         raw = deep_merge(plain, variant.overrides)
         vloc = locator.under(("variants", name, "overrides"))
+        if "sources" in variant.overrides:  # (each entry placed where it is written)
+            over, under = vloc.layers[: len(locator.layers)], vloc.layers[len(locator.layers) :]
+            over, under = _placed_sources(
+                variant.overrides["sources"], plain.get("sources"), raw.get("sources"), over, under
+            )
+            vloc = Locator(over + under)
         try:
             if not recorded:
                 refuse_scenario_own(name, variant.overrides, base, vloc)

@@ -715,6 +715,30 @@ def test_an_error_in_a_childs_source_is_placed_in_the_child(write, sources, line
     assert found in err.value.one_line()
 
 
+@pytest.mark.parametrize(
+    ("sources", "line", "found"),
+    [
+        ("[{title: no id here}]", 5, "sources[0].id: expected the required key 'id'"),
+        ("[{id: first}]", 5, "sources[0].title: expected the required key 'title'"),
+        (
+            "\n        - {id: third, title: T}\n        - {id: second, titel: oops}",
+            7,
+            "sources[1].titel: expected one of",
+        ),
+    ],
+)
+def test_an_error_in_a_variants_source_is_placed_in_its_overrides(write, sources, line, found):
+    # it was placed at the base's entry of the same index, which had the key
+    text = "variants:\n  v:\n    description: d\n    overrides:\n      sources: " + sources
+    path = write(PARENT_WITH_SOURCES + text + "\n")
+    base_lines = PARENT_WITH_SOURCES.count("\n")
+    with pytest.raises(ScenarioError) as err:
+        sim.load_scenario(path)
+    said = err.value.one_line()
+    assert said.startswith(f"{path}:{base_lines + line}:"), said
+    assert f"variants.v.overrides.{found}" in said
+
+
 def test_a_child_switches_a_target_between_level_and_reduce_by_without_null(write):
     write(MINIMAL_YAML, name="parent.yaml")
     child = write(
