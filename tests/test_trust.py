@@ -1193,11 +1193,17 @@ def test_forcesim_plot_adds_what_it_draws_to_the_manifest(tmp_path):
 
 
 @pytest.mark.slow
-def test_sigterm_while_writing_is_handled_like_ctrl_c(tmp_path, monkeypatch):
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_sigterm_or_sighup_while_writing_is_handled_like_ctrl_c(tmp_path, monkeypatch, name):
+    # SIGHUP (the terminal closed) ended the process by the signal, its hidden
+    # temporary folder left beside the run
     import signal
 
     import sim.export
 
+    if not hasattr(signal, name):
+        pytest.skip(f"no {name} here")
+    signum = getattr(signal, name)
     out = tmp_path / "o"
     assert _run(out).exit_code == 0
     before = _snapshot(out)
@@ -1205,17 +1211,17 @@ def test_sigterm_while_writing_is_handled_like_ctrl_c(tmp_path, monkeypatch):
 
     def write_then_terminate(frame, path):
         original(frame, path)
-        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signum)
 
     monkeypatch.setattr("sim.export.write.write_csv", write_then_terminate)
     # (forcesim run writes its milestones with sim.export.stream's)
     monkeypatch.setattr("sim.export.stream.write_csv", write_then_terminate)
     res = _run(out, "--variant", "slip-6")
-    assert res.exit_code == 128 + signal.SIGTERM
+    assert res.exit_code == 128 + signum
     assert "interrupted; nothing was written" in res.stderr
     assert _snapshot(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # put back afterwards
+    assert signal.getsignal(signum) is signal.SIG_DFL  # put back afterwards
 
 
 KILLED_WRITER = """

@@ -166,15 +166,27 @@ def interrupted() -> str:
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the program is (like Ctrl-C's KeyboardInterrupt), so that
-    the same clean-up runs: a half-written run directory is removed, nothing is left."""
+    """SIGTERM or SIGHUP (``signum``), raised where the program is (like Ctrl-C's
+    KeyboardInterrupt), so that the same clean-up runs: a half-written run directory is
+    removed, nothing is left."""
 
-    signum = 15
+    def __init__(self, signum: int = 15) -> None:
+        super().__init__()
+        self.signum = signum
+
+
+def stop_signals() -> tuple[int, ...]:
+    """The signals besides Ctrl-C that end a command as an interruption, its half-made
+    files removed: SIGTERM, and SIGHUP where there is one (the terminal closed, which
+    left a run's hidden temporary folder behind)."""
+    import signal
+
+    return (signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else []))
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
     _Forcesim.signalled = signum
-    raise Terminated()
+    raise Terminated(signum)
 
 
 def _on_sigint(signum: int, frame: Any) -> None:
@@ -206,7 +218,7 @@ def _interrupted_at_exit() -> None:
 
     if not _Forcesim.holding:
         return
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in (signal.SIGINT, *stop_signals()):
         signal.signal(signum, signal.SIG_IGN)
     if _Forcesim.signalled:
         click.echo(f"forcesim: {interrupted()}", err=True)
@@ -247,7 +259,8 @@ class _Forcesim(click.Group):
         hook = sys.unraisablehook
         main_thread = threading.current_thread() is threading.main_thread()
         if main_thread:
-            previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, _on_sigterm)
+            for signum in stop_signals():  # (SIGTERM; SIGHUP: the terminal closed)
+                previous[signum] = signal.signal(signum, _on_sigterm)
             previous[signal.SIGINT] = signal.signal(signal.SIGINT, _on_sigint)
             sys.unraisablehook = _quiet_unraisable
         try:

@@ -1048,7 +1048,7 @@ WRITTEN: collections.deque[Path] = collections.deque(maxlen=64)
 
 @contextlib.contextmanager
 def _interrupts_deferred() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM until the block is done (in the main thread, where Python
+    """Hold Ctrl-C, SIGTERM and SIGHUP until the block is done (in the main thread, where Python
     runs signal handlers): swapping the new directory in and deleting the one it
     replaced then happen whole, and the interruption comes after them, through the
     handler that was in place."""
@@ -1061,7 +1061,11 @@ def _interrupts_deferred() -> Iterator[None]:
     caught: list[int] = []
     previous: dict[int, Any] = {
         s: signal.signal(s, lambda signum, _frame: caught.append(signum))
-        for s in (signal.SIGINT, signal.SIGTERM)
+        for s in (
+            signal.SIGINT,
+            signal.SIGTERM,
+            *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else []),
+        )
     }
     try:
         yield
