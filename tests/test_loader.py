@@ -693,50 +693,37 @@ def test_a_source_id_given_twice_in_what_merges_is_refused_as_in_one_file(write,
     assert not (path.parent / "out").exists()
 
 
+@pytest.mark.parametrize("where", ["extends", "overrides"])
 @pytest.mark.parametrize(
-    ("sources", "line", "found"),
+    ("entries", "row", "found"),
     [
-        ("[{title: no id here}]", 2, "sources[0].id: expected the required key 'id'"),
-        ("[{id: first}]", 2, "sources[0].title: expected the required key 'title'"),
+        (["{title: no id here}"], 0, "sources[0].id: expected the required key 'id'"),
+        (["{id: first}"], 0, "sources[0].title: expected the required key 'title'"),
         (
-            "\n  - {id: third, title: T}\n  - {id: second, titel: oops}",
-            4,
+            ["{id: third, title: T}", "{id: second, titel: oops}"],
+            1,
             "sources[1].titel: expected one of",
         ),
     ],
 )
-def test_an_error_in_a_childs_source_is_placed_in_the_child(write, sources, line, found):
-    # it was placed at the parent's entry of the same index, which had the key
+def test_an_error_in_a_source_that_merges_is_placed_where_it_is_written(
+    write, where, entries, row, found
+):
+    # in a file that extends another, or a variant's overrides, it was placed at the
+    # parent's (the base's) entry of the same index, which had the key
     write(PARENT_WITH_SOURCES, name="parent.yaml")
-    child = write(f"extends: parent.yaml\nsources: {sources}\n", name="child.yaml")
-    with pytest.raises(ScenarioError) as err:
-        sim.load_scenario(child)
-    assert err.value.one_line().startswith(f"{child}:{line}:"), err.value.one_line()
-    assert found in err.value.one_line()
-
-
-@pytest.mark.parametrize(
-    ("sources", "line", "found"),
-    [
-        ("[{title: no id here}]", 5, "sources[0].id: expected the required key 'id'"),
-        ("[{id: first}]", 5, "sources[0].title: expected the required key 'title'"),
-        (
-            "\n        - {id: third, title: T}\n        - {id: second, titel: oops}",
-            7,
-            "sources[1].titel: expected one of",
-        ),
-    ],
-)
-def test_an_error_in_a_variants_source_is_placed_in_its_overrides(write, sources, line, found):
-    # it was placed at the base's entry of the same index, which had the key
-    text = "variants:\n  v:\n    description: d\n    overrides:\n      sources: " + sources
-    path = write(PARENT_WITH_SOURCES + text + "\n")
-    base_lines = PARENT_WITH_SOURCES.count("\n")
+    if where == "extends":
+        head, indent, key = "extends: parent.yaml\nsources:", "  ", ""
+    else:
+        head = PARENT_WITH_SOURCES + "variants:\n  v:\n    description: d\n    overrides:\n"
+        head, indent, key = head + "      sources:", "        ", "variants.v.overrides."
+    path = write(head + "".join(f"\n{indent}- {e}" for e in entries) + "\n", name="c.yaml")
+    line = head.count("\n") + 2 + row  # (the entries start on the line after sources:)
     with pytest.raises(ScenarioError) as err:
         sim.load_scenario(path)
     said = err.value.one_line()
-    assert said.startswith(f"{path}:{base_lines + line}:"), said
-    assert f"variants.v.overrides.{found}" in said
+    assert said.startswith(f"{path}:{line}:"), said
+    assert key + found in said
 
 
 def test_a_child_switches_a_target_between_level_and_reduce_by_without_null(write):
