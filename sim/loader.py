@@ -13,8 +13,9 @@ import copy
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -102,9 +103,10 @@ class Locator:
         for layer in self.layers:
             own = layer.own(path)
             if own is not None and own != tuple(path):
-                full = layer.prefix + own
-                if full in layer.positions.values or full in layer.positions.keys:
-                    return own
+                # (the entry itself: a key its entry lacks is named in its numbering too)
+                for full in (layer.prefix + own, layer.prefix + own[:2]):
+                    if full in layer.positions.values or full in layer.positions.keys:
+                        return own
         return path
 
     def error(self, path: Path_, expected: str, found: str, *, key: bool = False) -> ScenarioError:
@@ -138,6 +140,13 @@ class Locator:
         if text is None or isinstance(value, dict | list):
             return describe(value)
         return repr(text)
+
+    def relayered(self, change: Callable[[list[Layer]], list[Layer]]) -> Locator:
+        """A copy of this locator (of its kind: one that places values set on the command
+        line or in code keeps doing so) with its layers ``change(layers)``."""
+        out = copy.copy(self)
+        out.layers = change(self.layers)
+        return out
 
     def under(self, prefix: Path_) -> Locator:
         """A locator that first looks below ``prefix`` (for a variant's overrides)."""
@@ -335,6 +344,14 @@ def _placed_sources(
     else:
         gone = set(range(len(theirs)))
     return over, [_sources_kept(layer, len(theirs), gone) for layer in under]
+
+
+def _placed_halves(mine: Any, theirs: Any, every: Any, layers: list[Layer]) -> list[Layer]:
+    """:func:`_placed_sources` of a variant's layers (:meth:`Locator.under`: the layers
+    below its overrides, then those it merged onto, as many of each)."""
+    half = len(layers) // 2
+    over, under = _placed_sources(mine, theirs, every, layers[:half], layers[half:])
+    return over + under
 
 
 def _sources_kept(layer: Layer, count: int, gone: set[int]) -> Layer:
@@ -540,11 +557,8 @@ def resolve_variants(
         raw = deep_merge(plain, variant.overrides)
         vloc = locator.under(("variants", name, "overrides"))
         if "sources" in variant.overrides:  # (each entry placed where it is written)
-            over, under = vloc.layers[: len(locator.layers)], vloc.layers[len(locator.layers) :]
-            over, under = _placed_sources(
-                variant.overrides["sources"], plain.get("sources"), raw.get("sources"), over, under
-            )
-            vloc = Locator(over + under)
+            sources = variant.overrides["sources"], plain.get("sources"), raw.get("sources")
+            vloc = vloc.relayered(partial(_placed_halves, *sources))
         try:
             if not recorded:
                 refuse_scenario_own(name, variant.overrides, base, vloc)

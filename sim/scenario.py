@@ -926,6 +926,12 @@ class _CodeLocator(Locator):
             return None
         return super().text(path)
 
+    def relayered(self, change: Any) -> Locator:
+        out = Locator.relayered(self, change)
+        if self.inner is not None:
+            out.inner = self.inner.relayered(change)  # type: ignore[attr-defined]
+        return out
+
     def under(self, prefix: Any) -> Locator:
         out = _CodeLocator(Locator.under(self, prefix), self.code, self.origin, self.texts)
         if self.inner is not None:

@@ -699,6 +699,8 @@ def test_a_source_id_given_twice_in_what_merges_is_refused_as_in_one_file(write,
     [
         (["{title: no id here}"], 0, "sources[0].id: expected the required key 'id'"),
         (["{id: first}"], 0, "sources[0].title: expected the required key 'title'"),
+        # (a new entry: the merged list's third, its first: named as it numbers it)
+        (["{id: third}"], 0, "sources[0].title: expected the required key 'title'"),
         (
             ["{id: third, title: T}", "{id: second, titel: oops}"],
             1,
@@ -724,6 +726,29 @@ def test_an_error_in_a_source_that_merges_is_placed_where_it_is_written(
     said = err.value.one_line()
     assert said.startswith(f"{path}:{line}:"), said
     assert key + found in said
+
+
+@pytest.mark.parametrize("how", ["--set", "with_overrides"])
+def test_a_value_set_for_a_variant_whose_overrides_hold_sources_is_placed_where_it_was_set(
+    write, how
+):
+    # re-placing the variant's sources put these at the file's line, quoting its value
+    text = "variants:\n  v:\n    description: d\n    overrides:\n"
+    text += "      sources: [{id: third, title: T}]\n"
+    path = write(PARENT_WITH_SOURCES + text)
+    if how == "--set":
+        args = ["run", str(path), "-o", str(path.parent / "o"), "--set", "theaters.alpha.initial=x"]
+        said = CliRunner().invoke(main, args).stderr
+        assert said.startswith("forcesim: error: <command line>:1:1: theaters.alpha.initial: ")
+        assert said.rstrip().endswith(
+            "found 'x' (with variant 'v', whose overrides are at <command line>:1)"
+        )
+    else:
+        with pytest.raises(ScenarioError) as err:
+            sim.load_scenario(path).with_overrides(
+                {"theaters": {"alpha": {"initial": -5}}}, variant="v"
+            )
+        assert err.value.one_line().startswith("<overrides>:1:1: theaters.alpha.initial: ")
 
 
 def test_a_child_switches_a_target_between_level_and_reduce_by_without_null(write):
