@@ -1224,6 +1224,35 @@ def test_sigterm_or_sighup_while_writing_is_handled_like_ctrl_c(tmp_path, monkey
     assert signal.getsignal(signum) is signal.SIG_DFL  # put back afterwards
 
 
+def test_under_nohup_a_sighup_is_left_ignored_and_the_run_goes_on(tmp_path):
+    # the handler for a closed terminal replaced nohup's: the run stopped, exit 129
+    import signal
+    import subprocess
+    import sys
+
+    if not hasattr(signal, "SIGHUP"):
+        pytest.skip("no SIGHUP here")
+    code = (
+        "import os, signal, sys\n"
+        "signal.signal(signal.SIGHUP, signal.SIG_IGN)  # (as nohup leaves it)\n"
+        "import sim.export.stream as s, sim.export.write as w\n"
+        "original = w.write_csv\n"
+        "def write(frame, path):\n"
+        "    os.kill(os.getpid(), signal.SIGHUP)\n"
+        "    original(frame, path)\n"
+        "w.write_csv = s.write_csv = write  # (run writes its milestones with stream's)\n"
+        "from sim.cli import main\n"
+        "sys.argv = ['forcesim', 'run', sys.argv[1], '-q', '--out', sys.argv[2]]\n"
+        "main()\n"
+    )
+    out = tmp_path / "o"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(DEFAULT), str(out)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert (out / "run.json").is_file()
+
+
 KILLED_WRITER = """
 import os, signal, sys
 from pathlib import Path

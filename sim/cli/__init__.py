@@ -178,10 +178,14 @@ class Terminated(KeyboardInterrupt):
 def stop_signals() -> tuple[int, ...]:
     """The signals besides Ctrl-C that end a command as an interruption, its half-made
     files removed: SIGTERM, and SIGHUP where there is one (the terminal closed, which
-    left a run's hidden temporary folder behind)."""
+    left a run's hidden temporary folder behind) unless the process ignores it
+    (``nohup forcesim …``: the run goes on, as the user asked)."""
     import signal
 
-    return (signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else []))
+    hup: int | None = getattr(signal, "SIGHUP", None)
+    if hup is None or signal.getsignal(hup) is signal.SIG_IGN:
+        return (signal.SIGTERM,)
+    return (signal.SIGTERM, hup)
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
@@ -205,13 +209,13 @@ def _quiet_unraisable(unraisable: Any) -> None:
 
 
 def _remember(signum: int, frame: Any) -> None:
-    """From the command's end to the process's: a Ctrl-C or SIGTERM is only noted."""
+    """From the command's end to the process's: a Ctrl-C, SIGTERM or SIGHUP is only noted."""
     _Forcesim.signalled = _Forcesim.signalled or signum
 
 
 def _interrupted_at_exit() -> None:
     """At the end of a ``forcesim`` process (the last exit handler, registered first): a
-    Ctrl-C or SIGTERM noted since the command ended (:meth:`_Forcesim.main`) still says
+    Ctrl-C, SIGTERM or SIGHUP noted since the command ended (:meth:`_Forcesim.main`) still says
     one line and ends with 128 + the signal, where Python's shutdown would have ended
     silently with 0, or by the signal itself (code -2)."""
     import signal
@@ -235,12 +239,13 @@ atexit.register(_interrupted_at_exit)
 
 class _Forcesim(click.Group):
     """The command group: remembers the arguments it was invoked with (for run.json),
-    handles SIGTERM like Ctrl-C, and prints click's usage errors as one line, like
-    every other error (a refused value located like a scenario file's:
+    handles SIGTERM and SIGHUP like Ctrl-C (:func:`stop_signals`), and prints click's
+    usage errors as one line, like every other error (a refused value located like a
+    scenario file's:
     ``<command line>:1:1: --draws: expected …, found '…'``)."""
 
     invoked: list[str] = []
-    #: the signal (2 or 15) that came while the command ran, or 0
+    #: the signal (2, 15 or 1) that came while the command ran, or 0
     signalled: int = 0
     #: whether this process holds Ctrl-C and SIGTERM from the command's end to its exit
     holding: bool = False
@@ -248,7 +253,7 @@ class _Forcesim(click.Group):
     code: int = 0
 
     def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
-        """Run the command; a Ctrl-C or SIGTERM at any moment (also one Python drops, or
+        """Run the command; a Ctrl-C, SIGTERM or SIGHUP at any moment (also one Python drops, or
         one after the command's last write) ends it with one line and 128 + the signal."""
         import signal
         import threading

@@ -1061,11 +1061,9 @@ def _interrupts_deferred() -> Iterator[None]:
     caught: list[int] = []
     previous: dict[int, Any] = {
         s: signal.signal(s, lambda signum, _frame: caught.append(signum))
-        for s in (
-            signal.SIGINT,
-            signal.SIGTERM,
-            *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else []),
-        )
+        for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None))
+        # (a SIGHUP the process ignores, under nohup, stays ignored)
+        if s is not None and signal.getsignal(s) is not signal.SIG_IGN
     }
     try:
         yield
