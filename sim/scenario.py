@@ -324,7 +324,8 @@ class Scenario:
         Raises
         ------
         TypeError
-            For ``settings`` that are neither a mapping nor a sequence of pairs.
+            For ``settings`` that are neither a mapping nor an iterable of (key, value)
+            pairs.
         sim.ScenarioError
             As for a variant's ``overrides``: an unknown key (with a suggestion), a
             bad value, or a key a variant may not set (``variants``, ``extends``,
@@ -337,12 +338,18 @@ class Scenario:
         --------
         >>> later = scenario.with_settings({"announcement.delay": 9})  # every variant
         """
-        if not isinstance(settings, Mapping | Sequence) or isinstance(settings, str):
+        items = (
+            list(settings.items())
+            if isinstance(settings, Mapping)
+            else list(settings)
+            if isinstance(settings, Iterable) and not isinstance(settings, str | bytes)
+            else None
+        )
+        if items is None or not all(isinstance(i, tuple | list) and len(i) == 2 for i in items):
             raise TypeError(
                 "with_settings takes a mapping of key paths to values "
                 f"({{'announcement.delay': 9}}) or (key, value) pairs, not {settings!r}"
             )
-        items = list(settings.items()) if isinstance(settings, Mapping) else list(settings)
         # numbers from numpy (np.arange) are set as the Python numbers they hold, as
         # with_overrides takes them
         items = [(key, from_code(value, (str(key),), origin)) for key, value in items]

@@ -574,6 +574,9 @@ def test_api_calls_given_a_wrong_kind_of_argument_say_what_they_take(tmp_path) -
     sc = sim.load_scenario(DEFAULT_SCENARIO)
     with pytest.raises(TypeError, match=r"^with_settings takes a mapping of key paths"):
         sc.with_settings(None)  # type: ignore[arg-type]
+    set_ = {"announcement.delay": 3}  # (any iterable of pairs still works)
+    for pairs in (set_.items(), zip(set_, set_.values(), strict=True), iter(set_.items())):
+        assert sc.with_settings(pairs).settings == (("announcement.delay", 3),)  # type: ignore[arg-type]
     result = sim.run(sc, ["on-time"])
     with pytest.raises(ValueError, match=r"^expected formats among csv, parquet, found None$"):
         sim.write_run(result, tmp_path / "a", formats=None)  # type: ignore[arg-type]
