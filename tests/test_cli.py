@@ -586,11 +586,17 @@ def test_the_sources_command_a_chart_foot_names_runs_as_written(tmp_path, monkey
     own = tmp_path / "my plan.yaml"
     own.write_text(DEFAULT_SCENARIO.read_text(encoding="utf-8"), encoding="utf-8")
     mine = sim.run(sim.load_scenario(own))
-    said = [re.search(r"the command “([^”]+)”", footnote(r)) for r in (shipped, mine)]
+    copy = tmp_path / "copy" / DEFAULT_SCENARIO.name  # (the shipped file's name, edited)
+    copy.parent.mkdir()
+    copy.write_text(DEFAULT_SCENARIO.read_text(encoding="utf-8"), encoding="utf-8")
+    runs = (shipped, mine, sim.run(sim.load_scenario(copy)))
+    said = [re.search(r"the command “([^”]+)”", footnote(r)) for r in runs]
     assert [m.group(1) if m else None for m in said] == [
         "forcesim sources --variant slip-3",
         "forcesim sources 'my plan.yaml'",  # its name only: not the author's folders
+        f"forcesim sources {DEFAULT_SCENARIO.name}",  # (not the shipped file's listing)
     ]
+    said = said[:2]
     monkeypatch.chdir(tmp_path)  # (where a reader keeps the file the chart names)
     for m in said:
         assert m is not None

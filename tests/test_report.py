@@ -11,6 +11,7 @@ import importlib.util
 import json
 import re
 import shlex
+import shutil
 from decimal import ROUND_HALF_EVEN, Decimal
 from html import escape
 from html.parser import HTMLParser
@@ -142,6 +143,43 @@ def test_the_page_names_files_by_name_not_the_authors_folders(ensemble: Path) ->
     assert record["input"]["path"] == str(DEFAULT_SCENARIO)  # (the record keeps it whole)
 
 
+def test_the_page_names_an_observed_file_and_odd_names_by_file_name(tmp_path) -> None:
+    # --observed=/abs/… and the observations' origin kept the folders; a name run.json
+    # escaped (sc-m\xe4rz.yaml) lost what came before its backslash
+    scenario = tmp_path / b"sc-m\xe4rz.yaml".decode("utf-8", "surrogateescape")
+    shutil.copyfile(AFGHANISTAN, scenario)
+    shutil.copyfile(AFGHANISTAN_OBSERVED, tmp_path / AFGHANISTAN_OBSERVED.name)  # (it names it)
+    out = tmp_path / "run"
+    args = [str(scenario), f"--observed={AFGHANISTAN_OBSERVED}", "--draws", "100", "--seed", "1"]
+    result = invoke("run", *args, "--out", str(out), "--report", "-q")
+    assert result.exit_code == 0, result.output
+    page = (out / "report.html").read_text(encoding="utf-8")
+    for folder in (tmp_path, AFGHANISTAN.parent):
+        assert str(folder) not in page
+    assert f"--observed=…/{AFGHANISTAN_OBSERVED.name}" in page
+    assert "…/&#x27;sc-m\\xe4rz.yaml&#x27;" in page or "…/'sc-m\\xe4rz.yaml'" in page
+
+
+@pytest.mark.slow
+def test_a_page_of_one_variant_speaks_of_no_range_across_variants(
+    tmp_path, deterministic: Path
+) -> None:
+    # the PNG stopped speaking of shading for one variant; the page still did
+    out = tmp_path / "one"
+    assert (
+        invoke("run", str(DEFAULT_SCENARIO), "-v", "on-time", "--out", str(out), "-q").exit_code
+        == 0
+    )
+    assert invoke("report", str(out)).exit_code == 0
+    one = (out / "report.html").read_text(encoding="utf-8")
+    every = (deterministic / "report.html").read_text(encoding="utf-8")
+    assert "range across the variants shown" not in one
+    assert "the shading spans the lowest" not in one  # (page.js says it in a comment)
+    assert "One line, of the variant on-time." in one
+    assert "range across the variants shown" in every and "the shading spans the lowest" in every
+
+
+@pytest.mark.slow
 @pytest.mark.slow
 def test_the_page_holds_plotly_js_gzipped_in_base64_and_it_unpacks_to_the_library(
     ensemble: Path,

@@ -969,6 +969,21 @@ def test_a_scenario_named_in_bytes_other_than_utf8_runs_and_its_record_escapes_t
     assert said in footnote(sim.load_run(out))
 
 
+def test_a_record_named_in_bytes_other_than_utf8_is_named_escaped_on_the_backtest_chart(
+    tmp_path,
+):
+    # the chart's foot named the record by its raw name, which matplotlib refused
+    name = b"obs-m\xe4rz.csv".decode("utf-8", "surrogateescape")
+    record = tmp_path / name
+    shutil.copyfile(AFGHANISTAN.with_name("afghanistan-2020-observed.csv"), record)
+    out = tmp_path / "bt"
+    got = CliRunner().invoke(
+        main, ["backtest", str(AFGHANISTAN), "--observed", str(record), "-o", str(out), "-q"]
+    )
+    assert got.exit_code == 0, got.output
+    assert (out / "backtest.png").is_file()
+
+
 @pytest.mark.slow
 def test_a_run_folder_whose_variant_set_the_title_still_draws(tmp_path):
     # an earlier version ran variants that set the scenario's title (it was ignored);

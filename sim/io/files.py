@@ -136,16 +136,16 @@ def utf8_text(text: str) -> str:
     return text
 
 
-def _in_utf8(value: Any) -> Any:
+def in_utf8(value: Any) -> Any:
     """``value`` (loaded JSON) with every string that UTF-8 cannot encode written with
     its bytes escaped (:func:`utf8_text`): such a file name is recorded, not refused by
     the encoder."""
     if isinstance(value, str):
         return utf8_text(value)
     if isinstance(value, dict):
-        return {_in_utf8(k): _in_utf8(v) for k, v in value.items()}
+        return {in_utf8(k): in_utf8(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_in_utf8(v) for v in value]
+        return [in_utf8(v) for v in value]
     return value
 
 
@@ -159,7 +159,7 @@ def write_record(directory: Path, record: dict[str, Any]) -> None:
     }
     # through JSON and back, so that the signature is over what a reader will load
     doc = json.loads(json.dumps({**record, "manifest": {"files": files}}, default=str))
-    doc = _in_utf8(doc)
+    doc = in_utf8(doc)
     doc["manifest"]["signature"] = _signature(doc)
     write_json(doc, directory / RECORD)
 

@@ -309,9 +309,12 @@ def _n(x: float) -> str:  # a whole number of troops, "-" for none
 
 
 def _short(origin: str) -> str:
+    """The record's file name, as a chart can show it (bytes of no UTF-8 escaped)."""
     from pathlib import Path
 
-    return Path(origin.removesuffix(" (observations)")).name
+    from sim.io.files import utf8_text
+
+    return utf8_text(Path(origin.removesuffix(" (observations)")).name)
 
 
 def _backtest_style(ax: Axes) -> None:

@@ -781,7 +781,7 @@ def _plural_of(n: int, word: str) -> str:
 def _sources_command(result: Result) -> str:
     """The ``forcesim sources`` command that lists the chart's numbers: with the
     scenario file's name (not its folders, which are the author's own) unless it is
-    the shipped default scenario, which the command reads when given no file."""
+    the shipped default scenario's file, which the command reads when given no file."""
     import shlex
     from pathlib import Path
 
@@ -790,7 +790,11 @@ def _sources_command(result: Result) -> str:
 
     path = result.scenario.path
     name = utf8_text(Path(path).name) if path else ""  # (bytes of no UTF-8: escaped)
-    file = "" if name in ("", default_scenario().name) else " " + shlex.quote(name)
+    try:  # (the shipped file itself, not any file of its name: an edited copy, say)
+        shipped = path is not None and Path(path).resolve() == default_scenario().resolve()
+    except (OSError, RuntimeError):
+        shipped = False
+    file = "" if not name or shipped else " " + shlex.quote(name)
     return f"forcesim sources{file}{_one_variant(result)}"
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from sim.colors import PALETTE, mix
+from sim.io.files import utf8_text
 from sim.months import format_month, parse_month, spell_day, spell_month
 from sim.plotting import common
 from sim.plotting.envelope import shared_stretches
@@ -274,7 +275,7 @@ def _footnote(series: VintageSeries, variant: str, stop: str) -> str:
             if absent
             else ""
         )
-        + f". Record: {Path(series.observations.origin).name}. "
+        + f". Record: {utf8_text(Path(series.observations.origin).name)}. "
         "forcesim projection, not a forecast of record.\n"
         f"{stop}"
     )

@@ -49,6 +49,7 @@ from sim.io.files import (
     CSV_ROWS,
     atomic_file,
     float_text,
+    in_utf8,
     not_a_directory,
     path_argument,
     record_files,
@@ -505,13 +506,15 @@ class Page:
             f'<span class="swatch" style="--c:{palette[v]}"></span>{esc(v)}</label>'
             for v in r.variants
         )
+        several = len(r.variants) > 1  # (one variant has no range across variants)
+        shading = (
+            "range",
+            colors.css(colors.rgb(colors.RANGE), colors.RANGE_ALPHA),
+            "range across the variants shown",
+        )
         key = _key(
-            [
-                (
-                    "range",
-                    colors.css(colors.rgb(colors.RANGE), colors.RANGE_ALPHA),
-                    "range across the variants shown",
-                ),
+            [shading] * several
+            + [
                 ("diamond", colors.TARGET, "milestone target at its deadline"),
                 ("dotted", colors.DEADLINE, "calendar deadline"),
             ]
@@ -530,9 +533,14 @@ class Page:
             "each month, one line per variant. The table below the chart lists every value."
         )
         read = " ".join(line_notes(r, panels, list(r.variants)))
+        lead = (
+            "One line per variant; the shading spans the lowest to the highest of the "
+            "variants shown."
+            if several
+            else f"One line, of the variant {esc(r.variants[0])}."
+        )
         return (
-            "<p>One line per variant; the shading spans the lowest to the highest of the "
-            f"variants shown. {esc(read) + ' ' if read else ''}"
+            f"<p>{lead} {esc(read) + ' ' if read else ''}"
             "Hover over (or tap) the chart for each variant's level that month.</p>"
             f'<fieldset class="toggles"><legend>Variants shown</legend>{boxes}'
             '<span class="all"><button type="button" data-all="1">all</button>'
@@ -818,7 +826,7 @@ class Page:
             tol = info.get("tolerance")
             lines.append(
                 f"<p>{esc(info.get('observations', len(self.observed)))} observations"
-                + (f" from <code>{esc(origin)}</code>" if origin else "")
+                + (f" from <code>{esc(_shown_path(origin))}</code>" if origin else "")
                 + (f", tolerance {esc(_tolerance(tol))}" if tol is not None else "")
                 + ".</p>"
             )
@@ -975,11 +983,7 @@ class Page:
                 "command line",
                 "<code>"
                 + esc(
-                    " ".join(
-                        _shown_path(a) if _shown_path(a) != a else shlex.quote(a) for a in command
-                    )
-                    if isinstance(command, list)
-                    else command
+                    " ".join(_shown(a) for a in command) if isinstance(command, list) else command
                 )
                 + "</code>",
             ),
@@ -1061,15 +1065,35 @@ def _scroll(inner: str) -> str:
     return f'<div class="scroll" tabindex="0">{inner}</div>'
 
 
+def _shown(argument: str) -> str:
+    """A command-line argument as the page shows it: :func:`_shown_path`, quoted as a
+    shell would need it (a name with a space), the ``…/`` left outside the quotes."""
+    shown = _shown_path(argument)
+    if shown == argument:
+        return shlex.quote(argument)
+    head, _, name = shown.rpartition("…/")
+    return head + "…/" + shlex.quote(name)
+
+
 def _shown_path(text: str) -> str:
     """A path as a page to share shows it: an absolute one by its name alone, after
     ``…/`` (its folders are the author's own: ``/home/jane/work/plan.yaml`` shows as
-    ``…/plan.yaml``); any other text as written. ``run.json`` keeps it whole."""
-    if not isinstance(text, str) or not (
-        text.startswith(("/", "~")) or PureWindowsPath(text).drive
-    ):
+    ``…/plan.yaml``), and so the value of an option written ``--observed=/home/…``;
+    any other text as written. ``run.json`` keeps it whole. (A backslash separates
+    folders only in a Windows path, one with a drive: in a name ``run.json`` escaped,
+    ``sc-m\\xe4rz.yaml``, it is part of the name.)"""
+    if not isinstance(text, str):
         return text
-    name = PurePosixPath(text.replace("\\", "/")).name
+    option, eq, value = text.partition("=")
+    if eq and option.startswith("--") and value:
+        return f"{option}={_shown_path(value)}"
+    windows = PureWindowsPath(text)
+    if windows.drive:
+        name = windows.name
+    elif text.startswith(("/", "~")):
+        name = PurePosixPath(text).name
+    else:
+        return text
     return f"…/{name}" if name else text
 
 
@@ -1370,7 +1394,8 @@ def write_report(
         )
     target = Path(output) if output is not None else run_dir / "report.html"
     finished = record is None  # (a run being written by sim.write_run lists its own files)
-    record = record if record is not None else read_record(run_dir, page=True)
+    # (one given is as run.json will hold it: a name of bytes other than UTF-8 escaped)
+    record = in_utf8(record) if record is not None else read_record(run_dir, page=True)
     chosen = _chosen_variants(run_dir, record, variants)
     series = _names(theaters, "theaters") or None
     if finished:
