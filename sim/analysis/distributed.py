@@ -253,18 +253,31 @@ def _connect(client_type: Any, scheduler: str, timeout: str, flag: str) -> Any:
 
     expected = "the address of a running Dask scheduler (e.g. tcp://127.0.0.1:8786)"
     got: dict[str, Any] = {}
+    lock = threading.Lock()
 
     def connect() -> None:
         try:
-            got["client"] = client_type(scheduler, timeout=timeout)
+            client = client_type(scheduler, timeout=timeout)
         except Exception as exc:  # (whatever a service that is not Dask's leads to)
             got["error"] = exc
+            return
+        with lock:  # (made after the wait was given up: nobody will close it but here)
+            if got.get("abandoned"):
+                client.close()
+            else:
+                got["client"] = client
 
     thread = threading.Thread(target=connect, name="forcesim-connect", daemon=True)
     thread.start()
-    wait = float(parse_timedelta(timeout)) + CONNECT_GRACE
-    thread.join(wait)
-    if thread.is_alive():
+    seconds = parse_timedelta(timeout) if timeout is not None else None
+    wait = None if seconds is None else float(seconds) + CONNECT_GRACE
+    try:
+        thread.join(wait)
+    finally:
+        with lock:
+            if "client" not in got and "error" not in got:
+                got["abandoned"] = True  # (timed out or interrupted)
+    if got.get("abandoned"):
         found = f"{scheduler!r} (no Dask scheduler answered there within {wait:g} s)"
         raise ScenarioError(expected, found, file=COMMAND_LINE, path=flag)
     exc = got.get("error")
