@@ -964,4 +964,15 @@ def _flow(value: Any) -> str:
         return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_flow(v) for v in value) + "]"
-    return str(value)
+    text = str(value)
+    # (text that would read back as another value, null or 600, or not as one value,
+    # "a, b: c": in quotes, as a reader of the line would need to type it)
+    odd = (
+        not plain_is_text(text)
+        or text != text.strip()
+        or any(c in text for c in ",{}[]#")
+        or ": " in text
+        or text.endswith(":")
+        or text[:1] in tuple("'\"&*!|>%@`-?")
+    )
+    return "'" + text.replace("'", "''") + "'" if odd else text

@@ -507,3 +507,19 @@ def test_a_set_value_that_is_a_comment_alone_is_refused_not_read_as_null(text: s
     assert "a # starts a comment in YAML" in err.value.one_line()
     for null in ("null", "~", "NULL"):
         assert parse_value("announcement.delay", null) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("null", "'null'"),  # (plain, it read as deleting the key)
+        ("600", "'600'"),
+        ("a, b: c", "'a, b: c'"),
+        ("plain words", "plain words"),
+        ("it's", "it's"),
+    ],
+)
+def test_text_set_is_said_as_text_where_plain_it_would_read_as_another_value(value, said):
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    key = "milestones.iraq-phase-1.assumption"
+    assert sc.with_settings({key: value}).settings_text() == f"{key}={said}"
