@@ -505,7 +505,7 @@ def test_a_set_value_that_is_a_comment_alone_is_refused_not_read_as_null(text: s
     with pytest.raises(sim.ScenarioError) as err:
         parse_value("announcement.delay", text)
     assert "a # starts a comment in YAML" in err.value.one_line()
-    for null in ("null", "~", "NULL"):
+    for null in ("null", "~", "NULL", "null # deleted on purpose"):
         assert parse_value("announcement.delay", null) is None
 
 

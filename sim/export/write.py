@@ -104,7 +104,8 @@ def write_run(
     sim.ScenarioError
         When ``out_dir`` cannot be written or holds files forcesim did not write.
     ValueError
-        When ``formats`` is empty or names another format.
+        When ``formats`` is empty, names another format, or is not a format or
+        formats at all (``None``).
     """
     if isinstance(formats, str):
         formats = [formats]  # formats="parquet": that format, not its letters

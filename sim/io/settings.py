@@ -99,7 +99,7 @@ def parse_written(key: str, text: str) -> tuple[Any, dict[tuple[str | int, ...],
         ) from None
     if list(data) != ["v"]:
         raise _error(key, "one value", repr(text.strip()))
-    if data["v"] is None and text.strip() not in ("null", "Null", "NULL", "~"):
+    if data["v"] is None and text.split("#")[0].strip() not in ("null", "Null", "NULL", "~"):
         # (=#3 is a comment alone: it read as null, and deleted the key)
         raise _error(
             key,
