@@ -80,7 +80,8 @@ class ScenarioError(ValueError):
         if not self.position:  # nothing there to point into
             return f"{where}: expected {self.expected}, found {found}"
         where += f":{self.line or 1}:{self.col or 1}"
-        return f"{where}: {self.path}: expected {self.expected}, found {found}"
+        # (a key path holds what was typed: a direction control in it would turn the line)
+        return f"{where}: {printable(str(self.path))}: expected {self.expected}, found {found}"
 
     def with_found(self, found: str) -> ScenarioError:
         """A copy of this error, at the same place, that found ``found`` (the text found

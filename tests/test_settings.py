@@ -523,3 +523,15 @@ def test_text_set_is_said_as_text_where_plain_it_would_read_as_another_value(val
     sc = sim.load_scenario(DEFAULT_SCENARIO)
     key = "milestones.iraq-phase-1.assumption"
     assert sc.with_settings({key: value}).settings_text() == f"{key}={said}"
+
+
+def test_a_key_path_typed_with_a_direction_control_is_named_escaped() -> None:
+    # the line named the key path as typed: U+202E turned the rest of the line around
+    from sim.io.settings import parse_setting
+
+    with pytest.raises(sim.ScenarioError) as err:
+        parse_setting("theaters.ir\u202eaq.initial=5")
+    assert err.value.one_line().startswith(
+        "<command line>:1:1: theaters.ir\\u202eaq.initial: expected "
+    )
+    assert err.value.one_line().isprintable()
