@@ -238,7 +238,11 @@ def empty_sources(base: Any, over: Any) -> bool:
 
 
 def _by_id(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(v, dict) and "id" in v for v in value)
+    """Whether ``value`` is a list of entries each with a text ``id`` to merge by (an id
+    that is a list or a mapping is left to the schema to refuse, not hashed)."""
+    return isinstance(value, list) and all(
+        isinstance(v, dict) and isinstance(v.get("id"), str) for v in value
+    )
 
 
 def _merge_by_id(base: list[dict[str, Any]], over: list[dict[str, Any]]) -> list[dict[str, Any]]:

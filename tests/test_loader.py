@@ -674,6 +674,25 @@ variants:
     assert [s.id for s in sc.resolved("later").sources] == ["first", "second", "third", "fourth"]
 
 
+@pytest.mark.parametrize("route", ["extends", "overrides", "--set"])
+def test_a_source_id_that_is_not_text_in_what_merges_is_one_line_not_an_internal_error(
+    write, route
+):
+    # merged by id, the list was hashed: "internal error: TypeError: unhashable type"
+    write(PARENT_WITH_SOURCES, name="parent.yaml")
+    entry = "[{id: [a], title: T}]"
+    if route == "extends":
+        path, extra = write(f"extends: parent.yaml\nsources: {entry}\n", name="c.yaml"), []
+    elif route == "overrides":
+        text = f"variants:\n  v:\n    description: d\n    overrides:\n      sources: {entry}\n"
+        path, extra = write(PARENT_WITH_SOURCES + text, name="c.yaml"), []
+    else:
+        path, extra = write(PARENT_WITH_SOURCES, name="c.yaml"), ["--set", f"sources={entry}"]
+    result = CliRunner().invoke(main, ["run", str(path), "-o", str(path.parent / "out"), *extra])
+    assert result.exit_code == 2, result.output
+    assert "sources[0].id: expected text, found a list" in result.stderr
+
+
 @pytest.mark.parametrize("twice", ["third", "second"])  # a new id, an inherited one
 @pytest.mark.parametrize("route", ["extends", "overrides", "--set"])
 def test_a_source_id_given_twice_in_what_merges_is_refused_as_in_one_file(write, route, twice):
