@@ -22,6 +22,7 @@ from typing import Any
 import click
 
 from sim.errors import one_line, printable
+from sim.io.signals import stop_signals
 
 EXIT_BAD_INPUT = 2
 
@@ -173,19 +174,6 @@ class Terminated(KeyboardInterrupt):
     def __init__(self, signum: int = 15) -> None:
         super().__init__()
         self.signum = signum
-
-
-def stop_signals() -> tuple[int, ...]:
-    """The signals besides Ctrl-C that end a command as an interruption, its half-made
-    files removed: SIGTERM, and SIGHUP where there is one (the terminal closed, which
-    left a run's hidden temporary folder behind) unless the process ignores it
-    (``nohup forcesim …``: the run goes on, as the user asked)."""
-    import signal
-
-    hup: int | None = getattr(signal, "SIGHUP", None)
-    if hup is None or signal.getsignal(hup) is signal.SIG_IGN:
-        return (signal.SIGTERM,)
-    return (signal.SIGTERM, hup)
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:

@@ -54,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import ForcesimWarning, ScenarioError, describe
+from sim.io.signals import stop_signals
 from sim.io.yamlio import decode_text, read_limited
 from sim.paths import missing
 
@@ -1048,10 +1049,10 @@ WRITTEN: collections.deque[Path] = collections.deque(maxlen=64)
 
 @contextlib.contextmanager
 def _interrupts_deferred() -> Iterator[None]:
-    """Hold Ctrl-C, SIGTERM and SIGHUP until the block is done (in the main thread, where Python
-    runs signal handlers): swapping the new directory in and deleting the one it
-    replaced then happen whole, and the interruption comes after them, through the
-    handler that was in place."""
+    """Hold Ctrl-C and :func:`~sim.io.signals.stop_signals` until the block is done (in
+    the main thread, where Python runs signal handlers): swapping the new directory in
+    and deleting the one it replaced then happen whole, and the interruption comes
+    after them, through the handler that was in place."""
     import signal
     import threading
 
@@ -1061,9 +1062,7 @@ def _interrupts_deferred() -> Iterator[None]:
     caught: list[int] = []
     previous: dict[int, Any] = {
         s: signal.signal(s, lambda signum, _frame: caught.append(signum))
-        for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None))
-        # (a SIGHUP the process ignores, under nohup, stays ignored)
-        if s is not None and signal.getsignal(s) is not signal.SIG_IGN
+        for s in (signal.SIGINT, *stop_signals())
     }
     try:
         yield
