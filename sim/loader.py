@@ -253,14 +253,14 @@ def _merge_by_id(base: list[dict[str, Any]], over: list[dict[str, Any]]) -> list
     the first was lost without a word."""
     out = [copy.deepcopy(v) for v in base]
     where = {v["id"]: i for i, v in enumerate(out)}
-    replaced: set[Any] = set()
+    given: set[str] = set()  # (ids ``over`` gave already: one again is added, not merged)
     for v in over:
-        if v["id"] in where and v["id"] not in replaced:
+        if v["id"] in where and v["id"] not in given:
             out[where[v["id"]]] = copy.deepcopy(v)
         else:
             where.setdefault(v["id"], len(out))
             out.append(copy.deepcopy(v))
-        replaced.add(v["id"])
+        given.add(v["id"])
     return out
 
 

@@ -126,7 +126,7 @@ class Scenario:
         """
         description = self._variant(name).description
         said = self.run_with()
-        return f"R{said[1:]}. {description}" if said else description
+        return f"{said[0].upper()}{said[1:]}. {description}" if said else description
 
     def resolved(self, name: str) -> ScenarioDoc:
         """The validated document of one variant (a ScenarioError for an unknown name)."""
@@ -688,12 +688,7 @@ def _plain_data(value: Any, path: tuple[Any, ...], origin: str, inside: list[int
     if isinstance(value, Mapping):
         for k in value:
             if isinstance(k, str) and (fault := text_fault(k)) is not None:
-                raise ScenarioError(
-                    fault[0],
-                    f"the key {k!r} ({fault[1]})",
-                    file=origin,
-                    path=".".join(str(p) for p in path) or "(overrides)",
-                )
+                raise refuse(fault[0], f"the key {k!r} ({fault[1]})")
         return {k: _plain_data(v, (*path, k), origin, inside) for k, v in value.items()}
     if isinstance(value, str):  # (as a file's text is checked: an escape makes these)
         fault = text_fault(value)

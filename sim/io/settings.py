@@ -99,8 +99,8 @@ def parse_written(key: str, text: str) -> tuple[Any, dict[tuple[str | int, ...],
         ) from None
     if list(data) != ["v"]:
         raise _error(key, "one value", repr(text.strip()))
-    if data["v"] is None and text.split("#")[0].strip() not in ("null", "Null", "NULL", "~"):
-        # (=#3 is a comment alone: it read as null, and deleted the key)
+    if data["v"] is None and not text.split("#")[0].strip():
+        # (=#3 is a comment alone, no value: it read as null, and deleted the key)
         raise _error(
             key,
             "a value, or null written as null to delete the key (a # starts a comment "
