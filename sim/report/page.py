@@ -513,7 +513,7 @@ class Page:
             "range across the variants shown",
         )
         key = _key(
-            [shading] * several
+            ([shading] if several else [])
             + [
                 ("diamond", colors.TARGET, "milestone target at its deadline"),
                 ("dotted", colors.DEADLINE, "calendar deadline"),
