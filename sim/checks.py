@@ -356,7 +356,10 @@ def unused_inputs(
     * an uncertain base number that every variant replaces (no run draws it);
     * ``slips`` that says the opposite of what happens: a deadline counted from the
       announcement always moves with it, one counted from another milestone moves
-      exactly when that one does.
+      exactly when that one does;
+    * an entry a variant adds whose id is one letter from one the base has
+      (:func:`added_near`): a misspelt name adds a theater, site, milestone or
+      residual where it meant to change one (heading ``a new entry``).
 
     ``variants`` maps each variant name to (document, raw data, locator); empty when
     the scenario has none.
@@ -402,7 +405,64 @@ def unused_inputs(
                 f"{counted} with the announcement (slips applies to a deadline written as a "
                 "month)",
             )
+    for name, (doc, _raw, loc) in variants.items():
+        for path, kind, near in added_near(base, doc):
+            file, line, col = loc.find(path, key=True)
+            w = ScenarioWarning(
+                f"the base scenario has no {kind} {path[-1]!r}, but has {near!r}, one letter "
+                f"apart: this variant adds {path[-1]!r} as a new {kind} and leaves {near!r} "
+                f"as the base has it; if that is meant, name the new {kind} apart",
+                file=file,
+                line=line,
+                col=col,
+                path=".".join(("variants", name, "overrides", *path)),
+                heading="a new entry",
+            )
+            out.setdefault((file, line, col, w.path), w)
     return list(out.values())
+
+
+def added_near(base: ScenarioDoc, doc: ScenarioDoc) -> list[tuple[tuple[str, ...], str, str]]:
+    """The entries ``doc`` (a variant) has and ``base`` has not whose id is one edit
+    (:func:`one_edit_apart`) from an id of the same table in ``base``: ``(key path,
+    kind, the base's id)`` each. Theaters, their sites, milestones and residuals."""
+    tables: list[tuple[tuple[str, ...], str, Any, Any]] = [
+        (("theaters",), "theater", doc.theaters, base.theaters),
+        (("milestones",), "milestone", doc.milestones, base.milestones),
+        (("residuals",), "residual", doc.residuals, base.residuals),
+    ]
+    for tid, theater in doc.theaters.items():
+        if tid in base.theaters:
+            tables.append(
+                (("theaters", tid, "sites"), "site", theater.sites, base.theaters[tid].sites)
+            )
+    out = []
+    for at, kind, mine, theirs in tables:
+        for eid in mine:
+            if eid in theirs:
+                continue
+            near = next((b for b in theirs if one_edit_apart(eid, b)), None)
+            if near is not None:
+                out.append(((*at, eid), kind, near))
+    return out
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """Whether ``a`` becomes ``b`` by one letter inserted, deleted, changed, or two
+    neighbours swapped (Damerau 1964, *Communications of the ACM* 7(3)), both ids of
+    at least 3 letters: ``chadd`` and ``chad``, ``chad-exti`` and ``chad-exit``."""
+    if a == b or min(len(a), len(b)) < 3 or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) != len(b):
+        short, long = (a, b) if len(a) < len(b) else (b, a)
+        return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+    differ = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return len(differ) == 1 or (
+        len(differ) == 2
+        and differ[1] == differ[0] + 1
+        and a[differ[0]] == b[differ[1]]
+        and a[differ[1]] == b[differ[0]]
+    )
 
 
 def _moves(doc: ScenarioDoc, mid: str, depth: int = 0) -> bool:

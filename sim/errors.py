@@ -219,9 +219,11 @@ class ForcesimWarning(UserWarning):
 
 
 class ScenarioWarning(ForcesimWarning):
-    """An input the model will not use, located like a :class:`ScenarioError`::
+    """An input the model will not use, or an entry a variant adds that looks like a
+    misspelt name, located like a :class:`ScenarioError`::
 
         FILE:LINE:COL: key.path: not used: why
+        FILE:LINE:COL: key.path: a new entry: why
 
     :func:`sim.load_scenario` gives one Python warning for each (and keeps them on
     ``Scenario.warnings``); ``forcesim validate --strict`` fails on them.
@@ -229,13 +231,16 @@ class ScenarioWarning(ForcesimWarning):
     Parameters
     ----------
     why : str
-        Why the input is not used, and what to do.
+        Why the input is not used (or the entry looks misspelt), and what to do.
     file : str, optional
         The scenario file.
     line, col : int, optional
         1-based position in ``file``.
     path : str
         The dotted key path.
+    heading : str, optional
+        What kind of warning: ``not used`` (the default), or ``a new entry`` for an
+        entry a variant adds under a name one letter from one the base has.
     """
 
     def __init__(
@@ -246,14 +251,16 @@ class ScenarioWarning(ForcesimWarning):
         line: int | None = None,
         col: int | None = None,
         path: str = "(document)",
+        heading: str = "not used",
     ) -> None:
         self.why = why
         self.file = file
         self.line = line
         self.col = col
         self.path = path
+        self.heading = heading
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
         where = f"{self.file or '<scenario>'}:{self.line or 1}:{self.col or 1}"
-        return f"{where}: {self.path}: not used: {self.why}"
+        return f"{where}: {self.path}: {self.heading}: {self.why}"

@@ -569,8 +569,63 @@ def resolve_variants(
             doc = validate_doc(raw, vloc)
             plan = check_scenario(doc, vloc)
         except ScenarioError as exc:
+            exc = misnamed_entry(exc, plain, variant.overrides, vloc) or exc
             raise in_variant(exc, name, locator) from None
         out[name] = Resolved(variant.description, doc, raw, vloc, plan)
+    return out
+
+
+def misnamed_entry(
+    exc: ScenarioError, base: dict[str, Any], overrides: dict[str, Any], locator: Locator
+) -> ScenarioError | None:
+    """For ``exc``, a required key missing from an entry (theater, site, milestone or
+    residual) that a variant's ``overrides`` add to ``base`` (raw data): the error of a
+    name the base has not got, at the entry's key, listing the names it has (a
+    misspelt name is the likelier cause than a new entry left unfinished); else None."""
+    if not exc.expected.startswith("the required key "):
+        return None
+    for path, known in _added(base, overrides):
+        if not exc.path.startswith(".".join(path) + "."):
+            continue
+        kind = {"theaters": "theater", "sites": "site", "milestones": "milestone"}.get(
+            path[-2], "residual"
+        )
+        names = ", ".join(known) if known else "there are none"
+        hint = nearest(str(path[-1]), known)
+        if hint:
+            names += f"; did you mean {hint!r}?"
+        missing = exc.expected.removeprefix("the required key ")
+        return locator.error(
+            path,
+            f"one of the {kind}s of the scenario ({names}), or a whole new {kind} "
+            f"(this one has no {missing})",
+            repr(path[-1]),
+            key=True,
+        )
+    return None
+
+
+def _added(base: dict[str, Any], overrides: dict[str, Any]) -> list[tuple[Path_, list[str]]]:
+    """The entries ``overrides`` add to ``base`` (raw data): each one's key path and the
+    names its table has in ``base``."""
+
+    def table(data: Any, key: str) -> dict[Any, Any]:
+        got = data.get(key) if isinstance(data, dict) else None
+        return got if isinstance(got, dict) else {}
+
+    out: list[tuple[Path_, list[str]]] = []
+    for key in ("theaters", "milestones", "residuals"):
+        have = table(base, key)
+        for eid, entry in table(overrides, key).items():
+            if eid not in have:
+                out.append(((key, eid), [str(k) for k in have]))
+            elif key == "theaters":
+                sites = table(have[eid], "sites")
+                out += [
+                    ((key, eid, "sites", sid), [str(k) for k in sites])
+                    for sid in table(entry, "sites")
+                    if sid not in sites
+                ]
     return out
 
 

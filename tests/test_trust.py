@@ -2771,3 +2771,103 @@ def test_validate_strict_says_a_number_left_to_its_default_was_not_written(write
     )
     written = [line for key, line in said.items() if key.endswith(".initial")]
     assert written and all("not written" not in line for line in written)
+
+
+# ------------------------------------------- a misspelt name in a variant's overrides
+
+MISSPELT = __import__("conftest").MINIMAL_YAML + (
+    "residuals:\n"
+    "  liaison: {theater: alpha, size: 50, from: 2024-12}\n"
+    "variants:\n"
+    "  base: {description: as written, overrides: {}}\n"
+    "  late:\n"
+    "    description: late\n"
+    "    overrides:\n"
+    "      OVERRIDE\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("override", "path", "names", "lacks"),
+    [
+        (
+            "milestones: {alpha-otu: {delay: 2}}",
+            "milestones.alpha-otu",
+            "milestones of the scenario (alpha-out; did you mean 'alpha-out'?)",
+            "'theater'",
+        ),
+        (
+            "residuals: {liason: {size: 80}}",
+            "residuals.liason",
+            "residuals of the scenario (liaison; did you mean 'liaison'?)",
+            "'theater'",
+        ),
+    ],
+)
+def test_a_variant_setting_a_field_of_a_misspelt_entry_is_told_the_names_there_are(
+    write, override, path, names, lacks
+):
+    # it said "…alpha-otu.theater: expected the required key 'theater'", which sends
+    # the writer to add a theater to what was meant as a change to alpha-out
+    text = MISSPELT.replace("OVERRIDE", override)
+    err = _error(write(text))
+    assert err.path == f"variants.late.overrides.{path}"
+    assert err.line == line_of(text, override)
+    assert err.expected == f"one of the {names}, or a whole new {path.split('.')[0][:-1]} " + (
+        f"(this one has no {lacks})"
+    )
+    assert err.found == repr(path.split(".")[1])
+
+
+def test_a_variant_adding_a_theater_one_letter_from_the_bases_is_warned_and_fails_strict(
+    write, tmp_path
+):
+    # a whole theater under a misspelt name was added silently: the variant gained a
+    # theater and alpha kept the base's level
+    text = MISSPELT.replace("OVERRIDE", "theaters: {alphaa: {initial: 900}}")
+    path = write(text)
+    with pytest.warns(sim.ScenarioWarning) as caught:
+        sc = sim.load_scenario(path)
+    (w,) = sc.warnings
+    assert str(caught[0].message) == w.one_line()
+    assert (w.path, w.line, w.heading) == (
+        "variants.late.overrides.theaters.alphaa",
+        line_of(text, "alphaa"),
+        "a new entry",
+    )
+    assert w.why.startswith("the base scenario has no theater 'alphaa', but has 'alpha'")
+    res = CliRunner().invoke(main, ["validate", "--strict", str(path)])
+    assert res.exit_code != 0
+    assert "variants.late.overrides.theaters.alphaa: expected no entry a variant adds" in (
+        res.stderr
+    )
+
+
+def test_a_variant_adding_entries_named_apart_from_the_bases_gives_no_warning(write):
+    text = MISSPELT.replace(
+        "OVERRIDE",
+        "theaters: {beta: {initial: 10}}\n"
+        "      milestones: {beta-out: {theater: beta, deadline: 2024-10, target: {level: 0}}}",
+    )
+    with __import__("warnings").catch_warnings():
+        __import__("warnings").simplefilter("error")
+        assert sim.load_scenario(write(text)).warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "apart"),
+    [
+        ("chadd", "chad", True),  # a letter added
+        ("chad-exti", "chad-exit", True),  # two swapped
+        ("liason", "liaison", True),  # a letter left out
+        ("iraq-exiT", "iraq-exit", True),  # a letter changed
+        ("iraq-exit-2", "iraq-exit", False),  # two added
+        ("syria-exit", "iraq-exit", False),
+        ("ab", "abc", False),  # too short to tell
+        ("chad", "chad", False),
+    ],
+)
+def test_one_edit_apart_is_one_letter_added_removed_changed_or_two_swapped(a, b, apart):
+    from sim.checks import one_edit_apart
+
+    assert one_edit_apart(a, b) is apart and one_edit_apart(b, a) is apart

@@ -121,7 +121,9 @@ def _strict_problems(sc: Any) -> list[str]:
     for w in sc.warnings:
         lines.append(
             ScenarioError(
-                "every input used by some run (--strict)",
+                "every input used by some run (--strict)"
+                if w.heading == "not used"
+                else "no entry a variant adds under a name one letter from the base's (--strict)",
                 w.why,
                 file=w.file,
                 line=w.line,
