@@ -896,6 +896,9 @@ def end_labels(ax: Axes, x_end: Any, last: pd.Series, colors: dict[str, str]) ->
             linespacing=1.1,
             color=colors[names[0]] if len(names) == 1 else "#333333",
             annotation_clip=False,
+            # (the panel's gridlines run on past its last month, under the first words:
+            # a white ground keeps them out of the text)
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0},
         )
 
 
