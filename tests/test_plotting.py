@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import warnings
 
 import matplotlib
@@ -174,6 +175,30 @@ def test_the_legend_names_every_variant(result):
     assert legends, "the chart has no legend"
     labels = {t.get_text() for legend in legends for t in legend.get_texts()}
     assert set(result.variants) <= labels
+
+
+def test_the_envelopes_end_labels_stand_on_white_over_the_gridlines_they_overlap():
+    # the panel runs on past its last month, and its gridlines ran through the first
+    # words of the names at the lines' ends
+    result = sim.run(sim.load_scenario(DEFAULT_SCENARIO))
+    axes = plotting.plot_envelope(result)
+    fig = axes[0].figure
+    try:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        ends = [t for ax in axes for t in ax.texts if re.match(r"[\d,]+: ", t.get_text())]
+        assert ends
+        crossed = 0
+        for t in ends:
+            box = t.get_bbox_patch()
+            assert box is not None and box.get_facecolor()[:3] == (1.0, 1.0, 1.0)
+            # (the box is drawn with its text)
+            assert t.get_zorder() > max(g.get_zorder() for g in t.axes.get_ygridlines())
+            extent = t.get_window_extent(renderer)
+            crossed += extent.x0 < t.axes.get_window_extent(renderer).x1
+        assert crossed  # (some label starts inside its panel, where gridlines run)
+    finally:
+        plt.close(fig)
 
 
 def test_an_envelope_of_one_variant_neither_shades_nor_speaks_of_a_range():

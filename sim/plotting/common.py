@@ -863,6 +863,11 @@ def end_label_lines(
     return out
 
 
+#: the ground of a label at a line's end: the panel's gridlines run on past its last
+#: month, under the label's first words, and white keeps them out of the text
+END_LABEL_GROUND = {"facecolor": "white", "edgecolor": "none", "pad": 1.0}
+
+
 def end_labels(ax: Axes, x_end: Any, last: pd.Series, colors: dict[str, str]) -> None:
     """Name the variants at the right end of their lines; lines that end together share
     one label, so a line hidden under another is still accounted for; a line that
@@ -896,9 +901,7 @@ def end_labels(ax: Axes, x_end: Any, last: pd.Series, colors: dict[str, str]) ->
             linespacing=1.1,
             color=colors[names[0]] if len(names) == 1 else "#333333",
             annotation_clip=False,
-            # (the panel's gridlines run on past its last month, under the first words:
-            # a white ground keeps them out of the text)
-            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0},
+            bbox=END_LABEL_GROUND,
         )
 
 

@@ -248,6 +248,7 @@ def plot_envelope(
                     fontsize=9.5,
                     color="#555555",
                     annotation_clip=False,
+                    bbox=common.END_LABEL_GROUND,
                 )
         for j, v in enumerate(drawn.columns):
             a.plot(
