@@ -138,7 +138,9 @@ BAD_ROWS = [
     ("2024-02-30,alpha,1,1,,", "date", 1, "real calendar date", "2024-02-30"),
     ("24-02,alpha,1,1,,", "date", 1, "YYYY-MM-DD or YYYY-MM", "24-02"),
     ("2024-02,alpah,1,1,,", "theater", 2, "did you mean 'alpha'", "unknown theater 'alpah'"),
-    ("2024-02,Alpha,1,1,,", "theater", 2, "theater id", "Alpha"),
+    # (a near miss in capitals is named with the theaters there are; other text by the rule)
+    ("2024-02,Alpha,1,1,,", "theater", 2, "did you mean 'alpha'", "unknown theater 'Alpha'"),
+    ("2024-02,Zulu Base,1,1,,", "theater", 2, "theater id", "Zulu Base"),
     ("2024-02,alpha,-5,1,,", "troops_low", 3, "0 troops or more", "-5"),
     ("2024-02,alpha,abc,1,,", "troops_low", 3, "number of troops or a blank", "abc"),
     ("2024-02,alpha,1,2.5,,", "troops_high", 4, "whole number of troops", "2.5"),

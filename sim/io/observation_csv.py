@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.errors import ScenarioError, describe
+from sim.errors import ScenarioError, describe, nearest
 from sim.io.numbers import form_hint, thousands_hint
 from sim.io.observations import (
     COLUMNS,
@@ -201,6 +201,9 @@ def _observation(row: _Row, index: dict[str, int], allowed: Sequence[str] | None
 
     date, month = parsed("date", parse_date, cell("date").strip())
     where = cell("theater").strip()
+    if not SERIES.match(where) and allowed is not None and nearest(where, list(allowed)):
+        # (a near miss, "Chad" for chad: named with the theaters there are)
+        raise row.fail(index["theater"], "theater", *unknown_series(where, allowed))
     if not SERIES.match(where):
         raise row.fail(
             index["theater"],
