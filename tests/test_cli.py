@@ -1166,6 +1166,17 @@ def test_every_command_writing_a_directory_takes_o_for_out(tmp_path: Path) -> No
             "--drawz: expected an option of main run (main run --help lists them) "
             "(did you mean '--draws'?), found '--drawz'",
         ),
+        (  # another command's option: said so, not a near spelling ('--variant')
+            ["run", "--chart", "fan"],
+            "--chart: expected an option of main run (main run --help lists them) "
+            "(--chart is an option of main plot), found '--chart'",
+        ),
+        (
+            ["plot", "out", "--seed", "1"],
+            "--seed: expected an option of main plot (main plot --help lists them) "
+            "(--seed is an option of main compare, run, sensitivity, sweep and vintages), "
+            "found '--seed'",
+        ),
         (["run", "--draws"], "--draws: expected a value after --draws, found none"),
         (
             ["validate"],

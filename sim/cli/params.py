@@ -509,6 +509,23 @@ class UnknownCommand(click.UsageError):
     """A first word that is no command of forcesim, its line already located."""
 
 
+def _commands_with(ctx: click.Context | None, option: str) -> list[str]:
+    """The names of the other forcesim commands that take ``option`` (``--chart``:
+    ``plot``)."""
+    if ctx is None or ctx.parent is None:
+        return []
+    group = ctx.find_root().command
+    commands = getattr(group, "commands", {})
+    return [
+        name
+        for name, cmd in sorted(commands.items())
+        if cmd is not ctx.command
+        and any(
+            isinstance(p, click.Option) and option in p.opts + p.secondary_opts for p in cmd.params
+        )
+    ]
+
+
 def usage_error(exc: click.UsageError) -> str:
     """The one line of a command line click could not take apart, located as every
     other error is: ``<command line>:1:1: KEY: expected …, found …``. KEY is the option
@@ -525,6 +542,10 @@ def usage_error(exc: click.UsageError) -> str:
     if isinstance(exc, click.NoSuchOption):
         near = list(exc.possibilities or ())
         hint = f" (did you mean {near[0]!r}?)" if near else ""
+        others = _commands_with(ctx, exc.option_name)
+        if others and ctx is not None:  # (another command's: said so, not a near spelling)
+            where = others[0] if len(others) == 1 else ", ".join(others[:-1]) + " and " + others[-1]
+            hint = f" ({exc.option_name} is an option of {ctx.find_root().command_path} {where})"
         return (
             f"{at}: {printable(exc.option_name)}: expected an option of {command} "
             f"({command} --help lists them){hint}, found {exc.option_name!r}"
