@@ -510,6 +510,10 @@ def test_the_python_examples_in_docs_api_md_run(tmp_path: Any, monkeypatch: Any)
     exec(compile(code, "docs/api.md", "exec"), namespace)  # noqa: S102
     assert (tmp_path / "iraq.png").is_file()
     assert isinstance(namespace["paired"].table, pd.DataFrame)
+    # the composed figure's fan legend stands beside the fan (inside, it hid the band)
+    right = namespace["right"]
+    legend = right.get_legend().get_window_extent()
+    assert legend.x0 >= right.get_window_extent().x1
 
 
 def test_load_run_and_check_writable_take_a_path_as_text(result: sim.Result, tmp_path: Any) -> None:
