@@ -585,10 +585,10 @@ def misnamed_entry(
     if not exc.expected.startswith("the required key "):
         return None
     for path, known in _added(base, overrides):
-        if not exc.path.startswith(".".join(path) + "."):
+        if not exc.path.startswith(".".join(map(str, path)) + "."):
             continue
         kind = {"theaters": "theater", "sites": "site", "milestones": "milestone"}.get(
-            path[-2], "residual"
+            str(path[-2]), "residual"
         )
         names = ", ".join(known) if known else "there are none"
         hint = nearest(str(path[-1]), known)
