@@ -443,13 +443,13 @@ def test_no_deadline_label_of_a_shipped_envelope_crosses_a_line_or_another_label
     # on Afghanistan 2011's envelope the 2012-09 deadline's dotted line ran through
     # "deadline 2011-12" (now "deadline Dec 2011"; the labels' widths were estimated
     # from their characters)
-    from sim.plotting.common import calendar_deadlines, theater_list
+    from sim.plotting.common import base_deadlines, theater_list
 
     result = sim.run(sim.load_scenario(path))
     axes = sim.plot_envelope(result)
     for ax, tid in zip(axes, theater_list(result, None, sites=True), strict=True):
         labels = [t for t in ax.texts if t.get_gid() == DEADLINE_LABEL_GID]
-        assert len(labels) == len(calendar_deadlines(result, tid)), ax.get_title(loc="left")
+        assert len(labels) == len(base_deadlines(result, tid)), ax.get_title(loc="left")
         for label in labels:  # no line (its own, another's, the data's), mark or label
             box = label.get_window_extent(_renderer(ax))
             assert hits(ax, box, skip=[label]) == 0, (ax.get_title(loc="left"), label.get_text())

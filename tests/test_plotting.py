@@ -480,10 +480,10 @@ def test_the_dotted_deadlines_into_given_axes_are_named_by_the_callers_legend(de
     ensemble = sim.run(scenario, ["on-time", "slip-6"], draws=200, seed=1)
     sim.plot_fan(ensemble, ax=axes, theaters=["iraq"])
     labels = axes[0].get_legend_handles_labels()[1]
-    assert labels.count("calendar deadline (share of draws meeting it)") == 1
+    assert labels.count("deadline before any delay (share of draws meeting it)") == 1
     fig, axes = _paper_figure()
     sim.plot_compare(sim.compare(scenario, "on-time", "slip-6", 200, 1), ax=axes)
-    assert axes[0].get_legend_handles_labels()[1].count("calendar deadline") == 1
+    assert axes[0].get_legend_handles_labels()[1].count("deadline before any delay") == 1
     plt.close("all")
 
 
@@ -1018,4 +1018,45 @@ def test_a_chart_given_a_number_for_its_names_says_what_it_takes(chart, option) 
     result = sim.run(sim.load_scenario(DEFAULT_SCENARIO), draws=100, seed=1)
     with pytest.raises(ValueError, match=r"^expected a name or a list of names, found 5$"):
         getattr(sim, chart)(result, **{option: 5})
+    plt.close("all")
+
+
+AFTER_ANOTHER = """\
+id: after
+title: After another
+as_of: 2024-01
+calendar: {start: 2024-01, end: 2024-12}
+announcement: {expected: 2024-01}
+theaters:
+  alpha: {initial: 1000}
+milestones:
+  alpha-half: {theater: alpha, deadline: 2024-04, slips: true, target: {level: 500}}
+  alpha-out:
+    theater: alpha
+    deadline: {after: alpha-half, months: 3}
+    target: {level: 0}
+variants:
+  on-time: {description: on time, overrides: {}}
+  late: {description: late, overrides: {announcement: {delay: 2}}}
+"""
+
+
+def test_a_deadline_after_another_milestone_is_drawn_at_its_original_month(write):
+    # only deadlines written as a month were drawn: one counted from another milestone
+    # had no line, though p_met was measured against it
+    from sim.plotting.fan import deadline_labels
+
+    scenario = sim.load_scenario(write(AFTER_ANOTHER))
+    ensemble = sim.run(scenario, draws=50, seed=1)
+    assert common.base_deadlines(ensemble, "alpha") == ["2024-04", "2024-07"]
+    p_met = ensemble.milestones.set_index(["variant", "milestone"]).p_met
+    for variant in ("on-time", "late"):
+        marks = deadline_labels(ensemble, ensemble.plans[variant], variant, "alpha")
+        assert [str(p) for p, _ in marks] == ["2024-04", "2024-07"]  # before any delay
+        share = float(p_met[variant, "alpha-out"])
+        assert marks[1][1] == f"Jul 2024\nmet {share:.0%}".replace("%", " %")
+    assert p_met["late", "alpha-out"] == 0  # (late: the deadline it is measured against)
+    axes = plotting.plot_fan(ensemble)
+    labels = [t.get_text() for t in axes[0].figure.legends[0].get_texts()]
+    assert "deadline before any delay (share of draws meeting it)" in labels
     plt.close("all")

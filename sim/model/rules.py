@@ -57,6 +57,15 @@ def share_table(profile: int, width: int) -> FloatArray:
     return table
 
 
+def original_deadlines(plan: Plan) -> list[int]:
+    """Each milestone's original deadline (month index, in file order): computed without
+    the announcement delay or any execution delay (:func:`timing`'s ``original``),
+    whatever form its deadline takes. What ``p_met`` is measured against, and where
+    the charts draw a milestone's deadline."""
+    original = timing(plan, np.zeros(1, np.int64))[2]
+    return [int(m) for m in original[0]]
+
+
 def timing(
     plan: Plan, delay: IntArray, exec_delay: IntArray | None = None
 ) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray]:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from sim import colors
 from sim.errors import ForcesimWarning
-from sim.months import spell_date, spell_day
+from sim.months import format_month, spell_date, spell_day
 from sim.provenance import assumption_count, number_sources
 from sim.results import Result
 
@@ -462,15 +462,25 @@ def _site_title(site: str, theater: str) -> str:
     return f"{site}, {theater}" if site.endswith(")") else f"{site} ({theater})"
 
 
-def calendar_deadlines(result: Result, tid: str) -> list[str]:
-    """The base scenario's calendar-month deadlines (``YYYY-MM``, each once, in the
-    order the milestones come) of a panel: on a theater's panel those of the theater
-    and its sites, on a site's (``tid`` ``theater/site``) its own."""
+def base_deadlines(result: Result, tid: str) -> list[str]:
+    """The base scenario's original deadlines (``YYYY-MM``, each once, in the order the
+    milestones come) of a panel: on a theater's panel those of the theater and its
+    sites, on a site's (``tid`` ``theater/site``) its own. A deadline written as a
+    month is that month; one after the announcement or after another milestone is
+    counted without any delay (:func:`sim.model.rules.original_deadlines`), as
+    ``p_met`` counts it. A deadline past the horizon has none."""
+    from sim.model.plan import compile_plan
+    from sim.model.rules import original_deadlines
+
+    plan = compile_plan(result.scenario.doc)
+    months = dict(zip([m.id for m in plan.milestones], original_deadlines(plan), strict=True))
     return list(
         dict.fromkeys(
-            ms.deadline
-            for ms in result.scenario.doc.milestones.values()
-            if tid in (ms.theater, ms.theater.split("/")[0]) and isinstance(ms.deadline, str)
+            format_month(plan.start + months[mid])
+            for mid, ms in result.scenario.doc.milestones.items()
+            if tid in (ms.theater, ms.theater.split("/")[0])
+            and mid in months
+            and 0 <= months[mid] < plan.n_months
         )
     )
 

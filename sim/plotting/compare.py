@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from sim.analysis.compare import Comparison
+from sim.model.rules import original_deadlines
 from sim.months import format_month, spell_month
 from sim.plotting import common
 from sim.plotting.fan import (
@@ -122,7 +123,7 @@ def plot_compare(
     if fig is not None:
         _decorate_compare(cmp, fig, axes[0], crowded)
     else:  # the legend is the caller's: ax.legend() lists the bands, lines and deadlines
-        axes[0].add_line(deadline_handle("calendar deadline"))
+        axes[0].add_line(deadline_handle("deadline before any delay"))
     return axes
 
 
@@ -251,14 +252,14 @@ def _probability_panel(cmp: Comparison, prob: Axes, tid: str, rows: pd.DataFrame
 
 
 def _compare_deadlines(cmp: Comparison, tid: str, ax: Axes, *, label: bool) -> float:
-    """Dotted verticals at either variant's calendar-month deadlines for ``tid``; how far
-    down their labels reach [pt]."""
+    """Dotted verticals at either variant's original deadlines for ``tid``
+    (:func:`sim.model.rules.original_deadlines`); how far down their labels reach [pt]."""
     months: set[int] = set()
     for plan in cmp.plans.values():
-        for m in plan.milestones:
+        for m, month in zip(plan.milestones, original_deadlines(plan), strict=True):
             track = plan.tracks[m.track]
-            if m.kind == "month" and (track.theater == tid or track.key == tid):
-                months.add(plan.start + m.month)
+            if (track.theater == tid or track.key == tid) and 0 <= month < plan.n_months:
+                months.add(plan.start + month)
     periods = [pd.Period(format_month(o), freq="M") for o in sorted(months)]
     # one line: the legend names the dotted verticals, and a run of close deadlines
     # then stacks half as deep over the data
@@ -271,7 +272,7 @@ def _decorate_compare(cmp: Comparison, fig: Any, first: Axes, crowded: str | Non
     header, body = fig.subfigs
     handles, labels = legend_handles(first)
     labels = [lab.replace("of draws", "of paired draws") for lab in labels]
-    labels[-1] = "calendar deadline"
+    labels[-1] = "deadline before any delay"
     title = f"{cmp.scenario.doc.title}: {cmp.b} against {cmp.a}"
     said = cmp.scenario.run_with(60)
     if said:  # (values set on both may leave their names' difference behind)

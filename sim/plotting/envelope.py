@@ -279,8 +279,8 @@ def plot_envelope(
 
 
 def _deadlines(result: Result, ax: Axes, tid: str) -> None:
-    """Dotted verticals at the base scenario's calendar deadlines of panel ``tid``
-    (:func:`sim.plotting.common.calendar_deadlines`), with each variant's targets. Each
+    """Dotted verticals at the base scenario's original deadlines of panel ``tid``
+    (:func:`sim.plotting.common.base_deadlines`), with each variant's targets. Each
     line is labelled along the top by :func:`sim.plotting.clearance.line_labels`, which
     measures the labels' boxes: beside its line, stacked in rows where close ones would
     overlap or be crossed by a line (each line then stops at its own label); in at most
@@ -288,7 +288,7 @@ def _deadlines(result: Result, ax: Axes, tid: str) -> None:
     than their top two fifths hold (:func:`sim.plotting.common.label_room`). A line
     finding no room is left unlabelled. (One wording, "deadline Dec 2011": no legend
     entry says what a bare month beside a dotted line is.)"""
-    months = sorted(common.calendar_deadlines(result, tid))
+    months = sorted(common.base_deadlines(result, tid))
     whens = [common.month_ends(pd.PeriodIndex([m], freq="M"))[0] for m in months]
     lines = [
         ax.axvline(when, color=DEADLINE, lw=1, ls=(0, (2, 3)), zorder=1, gid="deadline")

@@ -6,7 +6,8 @@ Each panel shows, month by month, the nested percentile bands of the draws
 share a level; the wider the band, the lighter its shade), the median of each
 month as a solid line (a line through the months' medians, which no single draw need follow: with a
 delay of 0 or 12 months it can step down where no draw does), the
-deterministic central run dashed, and the scenario's calendar deadlines as dotted verticals
+deterministic central run dashed, and the variant's original deadlines (before any delay, as
+``p_met`` counts them) as dotted verticals
 labelled with the share of draws meeting them. Panels are grouped by theater
 (a block of rows per theater, sharing the y-axis), one panel per variant,
 wrapping onto further rows when there are many variants. A theater made of sites
@@ -27,6 +28,7 @@ import pandas as pd
 from sim import colors
 from sim.colors import mix
 from sim.errors import ScenarioError
+from sim.model.rules import original_deadlines
 from sim.months import spell_month
 from sim.plotting import common
 from sim.plotting.clearance import clear_top_labels, line_labels
@@ -168,17 +170,21 @@ def _deadlines(
 def deadline_labels(
     result: Result, plan: Plan, variant: str, tid: str
 ) -> list[tuple[pd.Period, str]]:
-    """The variant's calendar-month deadlines for theater (or site) ``tid``, in order, each
+    """The variant's original deadlines for theater (or site) ``tid``, in order, each
     with its label: the month and, for an ensemble, the share of draws meeting the
-    milestones due then (the lowest, when several are)."""
+    milestones due then (the lowest, when several are). The original deadline
+    (:func:`sim.model.rules.original_deadlines`) is the one ``p_met`` is measured
+    against, whatever form it takes: a month, after the announcement, or after
+    another milestone."""
     ms = result.milestones[result.milestones.variant == variant]
     by_month: dict[int, list[str]] = {}
-    for m in plan.milestones:
-        if m.kind != "month" or plan.tracks[m.track].theater != tid.split("/")[0]:
+    for m, month in zip(plan.milestones, original_deadlines(plan), strict=True):
+        if plan.tracks[m.track].theater != tid.split("/")[0]:
             continue
         if "/" in tid and plan.tracks[m.track].key != tid:
             continue
-        by_month.setdefault(m.month, []).append(m.id)
+        if 0 <= month < plan.n_months:  # (a deadline past the horizon: no line)
+            by_month.setdefault(month, []).append(m.id)
     start = pd.Period(plan.months[0], freq="M")
     texts = []
     for month, ids in sorted(by_month.items()):
@@ -365,7 +371,7 @@ def legend_handles(ax: Axes | Sequence[Axes]) -> tuple[list[Any], list[str]]:
     return handles, labels
 
 
-DEADLINE_LABEL = "calendar deadline (share of draws meeting it)"
+DEADLINE_LABEL = "deadline before any delay (share of draws meeting it)"
 #: what "met" at a deadline counts: each draw against its own target, not the bands'
 #: levels (a fan whose band lies above a deadline "met 100 %" read as a contradiction)
 MET_NOTE = (

@@ -4,7 +4,7 @@ the fan. They show what the PNG charts show (:mod:`sim.plotting`), in the same c
 
 * **envelope**: a panel per theater (each followed by a panel per site when it is made
   of sites), a line per variant, the range between the lowest and highest variant
-  shaded, the base scenario's calendar deadlines dotted, each milestone's target as a
+  shaded, the base scenario's original deadlines dotted, each milestone's target as a
   diamond at its deadline, each variant's official figure dashed where it leaves
   troops out, the observations, and the as-of dates.
   Hovering a month lists every variant's level [troops].
@@ -12,7 +12,8 @@ the fan. They show what the PNG charts show (:mod:`sim.plotting`), in the same c
   sites, as the envelope has them) for one variant at a time (the page picks which): the
   5th–95th, 10th–90th and 25th–75th percentiles of the draws, the median of the draws,
   the central run dashed (and its official figure, where that leaves troops out), and
-  the variant's calendar deadlines with the share of draws meeting them. Hovering a
+  the variant's original deadlines (before any delay) with the share of draws meeting
+  them. Hovering a
   month gives the median and each band's edges [troops]. A conditioned run's weighted
   fan is the same chart of its weighted bands.
 
@@ -41,7 +42,7 @@ except ImportError as exc:  # an extra: say which
 from sim import colors
 from sim.io.observations import Observation
 from sim.months import spell_date, spell_day, spell_month
-from sim.plotting.common import calendar_deadlines, fan_series, series_keys, theater_title
+from sim.plotting.common import base_deadlines, fan_series, series_keys, theater_title
 from sim.plotting.envelope import range_edges, shared_runs
 from sim.plotting.fan import deadline_labels
 from sim.plotting.observed import (
@@ -233,7 +234,7 @@ def envelope_figure(result: Result, theaters: Sequence[str] | None = None) -> go
         limit = max(top * 1.12, 10)
         fig.update_yaxes(range=[0, limit], row=row, col=1)
         _observations(fig, shown, row, 0.09 * limit, as_of_of(result))
-        _calendar_deadlines(fig, result, tid, row, x)
+        _base_deadlines(fig, result, tid, row, x)
         _as_of(fig, result, x, row, limit, first)
     _layout(fig, len(names), "x unified")
     return fig
@@ -348,10 +349,10 @@ def _marks_text(entries: list[tuple[str, str]]) -> str:
     return _text(", ".join(named[:4]) + (" …" if len(named) > 4 else ""))
 
 
-def _calendar_deadlines(fig: go.Figure, result: Result, tid: str, row: int, x: list[str]) -> None:
-    """Dotted verticals at the base scenario's calendar deadlines of theater (or site)
-    ``tid`` (:func:`sim.plotting.common.calendar_deadlines`)."""
-    for deadline in calendar_deadlines(result, tid):
+def _base_deadlines(fig: go.Figure, result: Result, tid: str, row: int, x: list[str]) -> None:
+    """Dotted verticals at the base scenario's original deadlines of theater (or site)
+    ``tid`` (:func:`sim.plotting.common.base_deadlines`)."""
+    for deadline in base_deadlines(result, tid):
         when = month_ends([deadline])[0]
         label = f"deadline {spell_month(deadline)}"
         _vline(fig, when, row, colors.DEADLINE, "dot", label, "top", x)
@@ -944,7 +945,7 @@ def _fan_panel(
                 x=lines_x,
                 y=lines_y,
                 mode="lines",
-                name="calendar deadline",
+                name="deadline before any delay",
                 legendgroup=v,
                 visible=visible,
                 meta="deadline",

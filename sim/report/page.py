@@ -516,7 +516,7 @@ class Page:
             ([shading] if several else [])
             + [
                 ("diamond", colors.TARGET, "milestone target at its deadline"),
-                ("dotted", colors.DEADLINE, "calendar deadline"),
+                ("dotted", colors.DEADLINE, "deadline before any delay"),
             ]
             + (
                 [("dashed", "#555555", "each variant's official figure, where it differs")]
@@ -720,7 +720,11 @@ class Page:
                     colors.CENTRAL,
                     CENTRAL_UNWEIGHTED if key != "fan" else f"central run ({CENTRAL_READING})",
                 ),
-                ("dotted", colors.DEADLINE, "calendar deadline (share of draws meeting it)"),
+                (
+                    "dotted",
+                    colors.DEADLINE,
+                    "deadline before any delay (share of draws meeting it)",
+                ),
             ]
             + (
                 [("dashed", colors.OFFICIAL, "official figure (central run)")]
