@@ -745,6 +745,8 @@ def test_colours_on_the_page_keys_are_the_chart_colours(ensemble: Path) -> None:
     assert f'style="--c:{colors.MEDIAN}"></span>median of the draws' in page
     assert "median draw" not in page  # a line of monthly medians no single draw need follow
     assert "P(met by the original deadline)" in page  # beside a deadline column that slips
+    # (and the central run's columns say which deadline theirs is)
+    assert "deadline (after any slip)" in page and "met by that deadline (central run)" in page
 
 
 # ---------------------------------------------------------------- what the page says

@@ -102,6 +102,10 @@ SCORING_ROWS = 500
 
 # column headings of the tables (a column not named here keeps its CSV name)
 MILESTONE_HEADINGS = {
+    # (the central run's: "met" by the deadline after any slip, beside P(met) by the one
+    # before any delay, where a slipping variant reads "yes" beside 0 %)
+    "deadline": "deadline (after any slip)",
+    "met": "met by that deadline (central run)",
     "month_reached": "reached",
     "p_met": "P(met by the original deadline)",
     "p_met_conditioned": "P(met), conditioned",
