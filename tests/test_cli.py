@@ -568,6 +568,8 @@ def test_sources_lists_each_variants_changes_and_counts_assumptions_as_the_chart
         r"across the 8 variants, (\d+) distinct inputs rest on an assumption", result.output
     )
     assert counted
+    # (the first count is the base's alone, and says so: a reader saw 4, then 8)
+    assert re.search(r"\nthe scenario before its variants' changes: \d+ numbers: ", result.output)
     every = sim.run(DEFAULT_SCENARIO)
     assert f"{counted.group(1)} inputs across the 8 variants shown are assumptions" in footnote(
         every

@@ -163,8 +163,16 @@ def sources(file: str | None, variants: tuple[str, ...]) -> None:
     for p in rows:
         _echo_number(p)
     flagged = sum(not p.supported for p in rows)
+    # (whose numbers: the charts' footers count every variant's, the last line below)
+    whose = (
+        f"variant {variant}: "
+        if variant is not None
+        else "the scenario before its variants' changes: "
+        if sc.doc.variants
+        else ""
+    )
     click.echo(
-        f"{len(rows)} numbers: {sum(p.kind == 'source' for p in rows)} cite a source, "
+        f"{whose}{len(rows)} numbers: {sum(p.kind == 'source' for p in rows)} cite a source, "
         f"{sum(p.kind in ('assumption', 'variant') for p in rows)} rest on an assumption, "
         f"{flagged} unsupported"
     )
