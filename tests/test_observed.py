@@ -481,6 +481,21 @@ def test_a_point_is_consistent_only_within_the_tolerance(mini, observations):
     )
 
 
+def test_a_bound_widened_by_a_share_is_worked_out_in_decimal_not_binary(observations):
+    # 220 * (1 + 0.15) was 252.99999999999997 in floats: a level of 253, on the bound,
+    # was judged inconsistent and its report left out of conditioning
+    from dataclasses import replace
+
+    (obs,) = read_observations(observations("2026-10,alpha,220,220,,\n"), ["alpha"]).items
+    assert Tolerance(relative=0.15).accept(obs) == (187.0, 253.0)
+    for percent in (7, 15, 43):
+        tol, share = Tolerance(relative=percent / 100), Fraction(percent, 100)
+        for troops in range(1, 20_001, 7):
+            one = replace(obs, low=troops, high=troops)
+            want = (float(troops * (1 - share)), float(troops * (1 + share)))
+            assert tol.accept(one) == want, (percent, troops)
+
+
 def test_a_range_holds_the_levels_between_its_bounds(mini, observations):
     rows = scored(sim.run(mini), "2024-06,alpha,450,550,,\n2024-06,alpha,501,900,,\n", observations)
     assert [r["consistent"] for r in rows] == ["true", "false"]

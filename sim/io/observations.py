@@ -403,6 +403,11 @@ def accepted(obs: Observation, tolerance: Tolerance) -> tuple[float, float]:
 # ---------------------------------------------------------------- tolerance
 
 
+def _decimal(x: float) -> Decimal:
+    """``x`` as the decimal it prints as (``0.15``, not the binary fraction nearest it)."""
+    return Decimal(repr(float(x))) if not float(x).is_integer() else Decimal(int(x))
+
+
 @dataclass(frozen=True)
 class Tolerance:
     """How far a level may lie outside an observed range and still be consistent.
@@ -443,9 +448,13 @@ class Tolerance:
         return plain_number(self.absolute)
 
     def accept(self, obs: Observation) -> tuple[float, float]:
-        """The widened range [troops]; an open end is ``-inf`` or ``inf``."""
-        lo = -math.inf if obs.low is None else obs.low * (1 - self.relative) - self.absolute
-        hi = math.inf if obs.high is None else obs.high * (1 + self.relative) + self.absolute
+        """The widened range [troops]; an open end is ``-inf`` or ``inf``. Each bound is
+        worked out in decimal from the numbers as written, then made the nearest float:
+        ``220 · 1.15`` is 253, where binary arithmetic gives 252.99999999999997 and
+        judged a level of 253 outside its report's range."""
+        rel, extra = _decimal(self.relative), _decimal(self.absolute)
+        lo = -math.inf if obs.low is None else float(_decimal(obs.low) * (1 - rel) - extra)
+        hi = math.inf if obs.high is None else float(_decimal(obs.high) * (1 + rel) + extra)
         return lo, hi
 
     @classmethod
