@@ -297,6 +297,8 @@ def run_vintages(
                 col=col,
                 path="as_of",
             )
+    for sc in ordered:  # a file that extends another states its own date and id
+        _refuse_inherited(sc)
     for sc in ordered:  # (refused at the vintage's own as_of, before any run, not at
         # <arguments> when its conditioning came to it)
         first, last = sc.doc.calendar.start, sc.doc.calendar.end
@@ -511,6 +513,32 @@ def _scores(points: pd.DataFrame) -> pd.DataFrame:
     for col in ("interval_score", "crps"):
         table[col] = table[col].astype(float).round(3)
     return table[SCORE_COLUMNS].reset_index(drop=True)
+
+
+def _refuse_inherited(sc: Scenario) -> None:
+    """Refuse a vintage read from a file that extends another without stating its own
+    ``as_of`` or ``id``: it would take the parent's date, and be conditioned and scored
+    as if made then (with the reports its own news came from counted as known
+    beforehand), or take the parent's name. Raises ``ScenarioError`` at the file's
+    ``extends``."""
+    layers = sc.locator.layers
+    if len(layers) < 2:  # (no extends: the schema asks for both)
+        return
+    own = layers[0].positions.keys
+    for key in ("as_of", "id"):
+        if (key,) not in own:
+            file, line, col = sc.locator.find(("extends",), key=True)
+            inherited = sc.doc.as_of if key == "as_of" else sc.id
+            raise ScenarioError(
+                f"a vintage's own {key} (a file that extends another states the "
+                f"{'date its news is known on' if key == 'as_of' else 'name of its vintage'})",
+                f"none, so the {key} {str(inherited)!r} of {layers[1].positions.file} would "
+                "be taken",
+                file=file,
+                line=line,
+                col=col,
+                path=key,
+            )
 
 
 def _same_file(a: str, b: str) -> bool:

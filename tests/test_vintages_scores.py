@@ -124,6 +124,27 @@ def test_two_vintages_of_one_date_are_refused(write, tmp_path):
     assert (error.value.file, error.value.line) == (b.path, line)
 
 
+@pytest.mark.parametrize(
+    ("own", "key", "inherited"),
+    [("id: later\n", "as_of", "'2024-03-01'"), ("as_of: 2024-06-15\n", "id", "'early'")],
+)
+def test_a_vintage_that_extends_another_without_its_own_as_of_or_id_is_refused(
+    series_files, own, key, inherited
+):
+    # it took its parent's date silently, and was conditioned and scored as if made then
+    early, _, record = series_files
+    child = early.parent / "child.yaml"
+    child.write_text(f"extends: {early.name}\n{own}title: Later\n")
+    with pytest.raises(sim.ScenarioError) as error:
+        sim.run_vintages(
+            [sim.load_scenario(child)], read_observations(record, ["alpha"]), draws=10, seed=1
+        )
+    e = error.value
+    assert (e.file, e.line, e.path) == (str(child), 1, key)
+    assert e.expected.startswith(f"a vintage's own {key} (a file that extends another")
+    assert e.found == f"none, so the {key} {inherited} of {early} would be taken"
+
+
 def test_one_vintage_file_given_twice_is_named_as_such(series_files):
     one, _, record = series_files
     twice = [one, one.parent / ".." / one.parent.name / one.name]
