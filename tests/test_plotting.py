@@ -970,6 +970,31 @@ def test_a_tab_in_a_description_is_drawn_as_a_space_without_a_glyph_warning(tmp_
     plt.close("all")
 
 
+def test_characters_no_chart_font_has_give_one_warning_naming_them(tmp_path):
+    # an emoji in a title gave one matplotlib "Glyph … missing from font(s)" warning per
+    # text drawn and per save, with its source line, on the terminal
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    from sim.plotting.common import MissingGlyphs
+
+    text = DEFAULT_SCENARIO.read_text(encoding="utf-8")
+    own = tmp_path / "emoji.yaml"
+    own.write_text(re.sub(r"(?m)^title: .*$", 'title: "Withdrawal \U0001f389 plan"', text))
+    result = sim.run(sim.load_scenario(own), ["on-time"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sim.save(sim.plot_envelope(result), tmp_path / "e.png")
+    plt.close("all")
+    assert {w.category for w in caught} == {MissingGlyphs}
+    said = {str(w.message) for w in caught}
+    assert len(said) == 1
+    (message,) = said
+    assert message.startswith("the charts cannot draw \U0001f389 (U+1F389 PARTY POPPER): no font")
+    assert "shows as an empty box there; the tables and the page keep it" in message
+
+
 LONG_TITLE = (
     "A very long scenario title that someone might write to describe everything about "
     "the plan including its provenance and caveats, over 170 characters in all here"

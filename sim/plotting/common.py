@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import re
 import sys
 import textwrap
 import warnings
@@ -134,7 +135,7 @@ def plain_text(func: F) -> F:
             given = bound.get("ax") is not None
         else:
             given = takes_axes and not _in_own_figure(bound.get("axes"))
-        with into_axes(not given):
+        with glyphs_gathered(), into_axes(not given):
             axes = func(*args, **kwargs)
         as_written(axes)
         return axes
@@ -173,6 +174,49 @@ CHOOSE_PANELS = "forcesim plot RUN --theater ID (theaters=[...] in Python)"
 class CrowdedChart(ForcesimWarning):
     """A chart left something out, because drawing it all would make a picture no
     reader can take in; the message says what, and how to choose."""
+
+
+class MissingGlyphs(ForcesimWarning):
+    """Some characters of the scenario's text (an emoji in a title, say) are in no font
+    the charts draw with: each shows as an empty box in the PNG, PDF or SVG. The
+    tables and the page keep them."""
+
+
+#: matplotlib's warning of a character its font lacks: the character's code point and
+#: the font's name
+_GLYPH = re.compile(r"Glyph (\d+) \(.*?\) missing from font\(s\) (.+?)\.?$", re.S)
+
+
+@contextlib.contextmanager
+def glyphs_gathered() -> Iterator[None]:
+    """Gather matplotlib's warnings of characters missing from its font, given while
+    drawing or saving a chart (one per character and text drawn), into one
+    :class:`MissingGlyphs` warning naming each character once; any other warning is
+    given again as it was."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    missing: dict[int, str] = {}
+    for w in caught:
+        m = _GLYPH.match(str(w.message)) if issubclass(w.category, UserWarning) else None
+        if m is None:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        else:
+            missing.setdefault(int(m.group(1)), m.group(2))
+    if missing:
+        import unicodedata
+
+        named = ", ".join(
+            f"{chr(c)} (U+{c:04X} {unicodedata.name(chr(c), 'unnamed')})" for c in sorted(missing)
+        )
+        fonts = " or ".join(dict.fromkeys(missing.values()))
+        warnings.warn(
+            MissingGlyphs(
+                f"the charts cannot draw {named}: no font they use ({fonts}) has it, so it "
+                "shows as an empty box there; the tables and the page keep it"
+            ),
+            stacklevel=3,
+        )
 
 
 def warn_crowded(chart: str, note: str) -> None:
@@ -970,7 +1014,8 @@ def save(axes: Sequence[Axes] | Axes, path: Any) -> None:
     as_written(given)
     tmp = target.parent / temp_name(target.name, target.suffix)
     try:
-        with matplotlib.rc_context({"svg.hashsalt": "forcesim"}):  # same figure, same bytes
+        # (same figure, same bytes)
+        with glyphs_gathered(), matplotlib.rc_context({"svg.hashsalt": "forcesim"}):
             fig.savefig(tmp, format=fmt, dpi=DPI, metadata=SAVE_METADATA[fmt])
         os.replace(tmp, target)
     except OSError as exc:  # (named as the file asked for, not the temporary one)
