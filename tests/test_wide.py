@@ -875,3 +875,31 @@ def test_reports_on_draws_in_tiny_timing_groups_are_tallied_from_draws_stepped_w
     a, b = whole.observed.conditioned, by_theater.observed.conditioned
     pd.testing.assert_frame_equal(a.bands, b.bands)
     assert a.used == b.used
+
+
+@pytest.mark.parametrize(
+    ("args", "what"),
+    [
+        (["run", "--condition", "--set", "theaters.iraq.initial=5000000"], "conditioning"),
+        (["sweep", "--set", "theaters.iraq.initial=200000,300000"], "a sweep"),
+    ],
+)
+def test_a_force_too_large_for_level_counts_is_placed_at_the_value_set_that_made_it(
+    tmp_path, args, what
+):
+    # it was placed at the scenario file's theaters key, which the user had not changed
+    from conftest import DEFAULT_SCENARIO
+
+    observed = ["--observed", str(DEFAULT_SCENARIO.with_name("iraq-syria-2024-observed.csv"))]
+    more = observed if args[0] == "run" else []
+    result = CliRunner().invoke(
+        main, [*args, *more, "--draws", "100", "--seed", "1", "--out", str(tmp_path / "o"), "-q"]
+    )
+    assert result.exit_code == 2, result.output
+    line = result.stderr.strip()
+    assert line.startswith(
+        f"forcesim: error: <command line>:1:1: theaters.iraq.initial: expected forces small "
+        f"enough to count level by level, for {what}"
+    ), line
+    assert line.endswith(f"with theaters.iraq.initial={args[-1].split('=')[1].split(',')[0]} set")
+    assert not (tmp_path / "o").exists()

@@ -290,7 +290,7 @@ def sweep(
         for name in names:
             plan = sc.plan(name)
             if draws is not None:  # (the central run counts no levels)
-                require_dense(plan, name, scenario, "a sweep")
+                require_dense(plan, name, sc, "a sweep")  # (sc: its point's values named)
             # (the central run's milestone columns, not a frame of them: a frame per
             # variant and point cost about a millisecond, a tenth of a point's work)
             run = step(plan, central_inputs(plan))

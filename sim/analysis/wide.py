@@ -100,20 +100,36 @@ def require_dense(
     ------
     sim.ScenarioError
         At the scenario's ``theaters`` key, naming the variant, its counts' size and
-        what makes them large."""
+        what makes them large; where a value set on top of the file (``--set``,
+        :meth:`~sim.scenario.Scenario.with_settings`, a sweep's point) sets a force or
+        a residual, at the first such value, naming the values set."""
     if is_wide(plan):
         file, line, col = where_theaters(scenario)
+        path = "theaters"
+        found = (
+            f"{counts_bytes(plan) / 2**20:,.0f} MB of counts in variant {variant!r} "
+            f"({len(series(plan))} series up to {level_bound(plan):,} troops over "
+            f"{plan.n_months} months)"
+        )
+        sized = [k for k, _ in scenario.settings if str(k).split(".")[0] in SIZED]
+        if sized:  # (what was set, not the file, made the forces this large)
+            where = scenario.variants[variant].locator if variant in scenario.variants else None
+            file, line, col = (where or scenario.locator).find(tuple(str(sized[0]).split(".")))
+            path = str(sized[0])
+            found += f", with {scenario.settings_text()} set"
         raise ScenarioError(
             f"forces small enough to count level by level, for {what} (at most "
             f"{DENSE_BYTES >> 20} MB of counts; {larger})",
-            f"{counts_bytes(plan) / 2**20:,.0f} MB of counts in variant {variant!r} "
-            f"({len(series(plan))} series up to {level_bound(plan):,} troops over "
-            f"{plan.n_months} months)",
+            found,
             file=file,
             line=line,
             col=col,
-            path="theaters",
+            path=path,
         )
+
+
+#: the tables of a scenario whose values set how large its forces' levels may be
+SIZED = ("theaters", "residuals")
 
 
 def where_theaters(scenario: Scenario) -> tuple[str, int, int]:
