@@ -357,7 +357,7 @@ def unused_inputs(
     * ``slips`` that says the opposite of what happens: a deadline counted from the
       announcement always moves with it, one counted from another milestone moves
       exactly when that one does;
-    * an entry a variant adds whose id is one letter from one the base has
+    * an entry a variant adds whose id is a slip of typing from one the base has
       (:func:`added_near`): a misspelt name adds a theater, site, milestone or
       residual where it meant to change one (heading ``a new entry``).
 
@@ -409,9 +409,9 @@ def unused_inputs(
         for path, kind, near in added_near(base, doc):
             file, line, col = loc.find(path, key=True)
             w = ScenarioWarning(
-                f"the base scenario has no {kind} {path[-1]!r}, but has {near!r}, one letter "
-                f"apart: this variant adds {path[-1]!r} as a new {kind} and leaves {near!r} "
-                f"as the base has it; if that is meant, name the new {kind} apart",
+                f"the base scenario has no {kind} {path[-1]!r}, but has {near!r}, a slip of "
+                f"typing apart: this variant adds {path[-1]!r} as a new {kind} and leaves "
+                f"{near!r} as the base has it; if that is meant, name the new {kind} apart",
                 file=file,
                 line=line,
                 col=col,
@@ -423,8 +423,8 @@ def unused_inputs(
 
 
 def added_near(base: ScenarioDoc, doc: ScenarioDoc) -> list[tuple[tuple[str, ...], str, str]]:
-    """The entries ``doc`` (a variant) has and ``base`` has not whose id is one edit
-    (:func:`one_edit_apart`) from an id of the same table in ``base``: ``(key path,
+    """The entries ``doc`` (a variant) has and ``base`` has not whose id is one slip of
+    typing (:func:`typed_apart`) from an id of the same table in both: ``(key path,
     kind, the base's id)`` each. Theaters, their sites, milestones and residuals."""
     tables: list[tuple[tuple[str, ...], str, Any, Any]] = [
         (("theaters",), "theater", doc.theaters, base.theaters),
@@ -441,27 +441,35 @@ def added_near(base: ScenarioDoc, doc: ScenarioDoc) -> list[tuple[tuple[str, ...
         for eid in mine:
             if eid in theirs:
                 continue
-            near = next((b for b in theirs if one_edit_apart(eid, b)), None)
+            # (of the base's ids the variant still has: one it deleted is not left as is)
+            near = next((b for b in theirs if b in mine and typed_apart(eid, b)), None)
             if near is not None:
                 out.append(((*at, eid), kind, near))
     return out
 
 
-def one_edit_apart(a: str, b: str) -> bool:
-    """Whether ``a`` becomes ``b`` by one letter inserted, deleted, changed, or two
-    neighbours swapped (Damerau 1964, *Communications of the ACM* 7(3)), both ids of
-    at least 3 letters: ``chadd`` and ``chad``, ``chad-exti`` and ``chad-exit``."""
+def typed_apart(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` differ by one slip of typing: a letter typed twice or
+    left out, or two neighbours swapped (the edits of Damerau 1964, *Communications of
+    the ACM* 7(3), less the change of one letter for another, which tells real names
+    apart as often as it makes a typo: ``iran`` and ``iraq``, ``site-a`` and
+    ``site-b``), none of them a digit (``phase-1``, ``phase-12``), both ids of at
+    least 3 characters: ``chadd`` and ``chad``, ``liason`` and ``liaison``,
+    ``chad-exti`` and ``chad-exit``."""
     if a == b or min(len(a), len(b)) < 3 or abs(len(a) - len(b)) > 1:
         return False
     if len(a) != len(b):
         short, long = (a, b) if len(a) < len(b) else (b, a)
-        return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+        return any(
+            long[:i] + long[i + 1 :] == short and not long[i].isdigit() for i in range(len(long))
+        )
     differ = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
-    return len(differ) == 1 or (
+    return (
         len(differ) == 2
         and differ[1] == differ[0] + 1
         and a[differ[0]] == b[differ[1]]
         and a[differ[1]] == b[differ[0]]
+        and not any(a[i].isdigit() for i in differ)
     )
 
 

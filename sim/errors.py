@@ -240,7 +240,7 @@ class ScenarioWarning(ForcesimWarning):
         The dotted key path.
     heading : str, optional
         What kind of warning: ``not used`` (the default), or ``a new entry`` for an
-        entry a variant adds under a name one letter from one the base has.
+        entry a variant adds under a name a slip of typing from one the base has.
     """
 
     def __init__(

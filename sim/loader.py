@@ -578,27 +578,27 @@ def resolve_variants(
 def misnamed_entry(
     exc: ScenarioError, base: dict[str, Any], overrides: dict[str, Any], locator: Locator
 ) -> ScenarioError | None:
-    """For ``exc``, a required key missing from an entry (theater, site, milestone or
-    residual) that a variant's ``overrides`` add to ``base`` (raw data): the error of a
-    name the base has not got, at the entry's key, listing the names it has (a
-    misspelt name is the likelier cause than a new entry left unfinished); else None."""
+    """For ``exc``, a required key missing from an entry itself (theater, site,
+    milestone or residual: not from a part of it) that a variant's ``overrides`` add to
+    ``base`` (raw data) under a name close to one the base has: the error of a
+    misspelt name, at the entry's key, listing the names there are (likelier than a
+    new entry left unfinished); else None."""
     if not exc.expected.startswith("the required key "):
         return None
+    missing = exc.expected.removeprefix("the required key ")
     for path, known in _added(base, overrides):
-        if not exc.path.startswith(".".join(map(str, path)) + "."):
+        if exc.path != ".".join(map(str, path)) + "." + missing.strip("'"):
             continue
+        hint = nearest(str(path[-1]), known)
+        if hint is None:  # (a new entry, left unfinished: the schema's error says so)
+            return None
         kind = {"theaters": "theater", "sites": "site", "milestones": "milestone"}.get(
             str(path[-2]), "residual"
         )
-        names = ", ".join(known) if known else "there are none"
-        hint = nearest(str(path[-1]), known)
-        if hint:
-            names += f"; did you mean {hint!r}?"
-        missing = exc.expected.removeprefix("the required key ")
         return locator.error(
             path,
-            f"one of the {kind}s of the scenario ({names}), or a whole new {kind} "
-            f"(this one has no {missing})",
+            f"one of the {kind}s of the scenario ({', '.join(known)}; did you mean "
+            f"{hint!r}?), or a whole new {kind} (this one has no {missing})",
             repr(path[-1]),
             key=True,
         )

@@ -58,7 +58,8 @@ class Scenario:
         The values set by key path on top of the variants (:meth:`with_settings`,
         ``--set``), in the order given; ``run.json`` records them.
     warnings : tuple of sim.ScenarioWarning
-        Inputs no run uses (each also given as a Python warning when loaded).
+        Inputs no run uses, and entries a variant adds under a name a slip of typing
+        from the base's (each also given as a Python warning when loaded).
     """
 
     path: str | None
@@ -544,7 +545,8 @@ def load_scenario(path: str | Path) -> Scenario:
     Warns
     -----
     sim.ScenarioWarning
-        For each input no run uses (also kept on ``Scenario.warnings``).
+        For each input no run uses, and each entry a variant adds under a name a slip
+        of typing from the base's (also kept on ``Scenario.warnings``).
     """
     p = path_argument(path, "a scenario file", "path", "load_scenario")
     raw, layers = read_with_extends(p)

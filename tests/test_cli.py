@@ -1173,6 +1173,12 @@ def test_every_command_writing_a_directory_takes_o_for_out(tmp_path: Path) -> No
             "--chart: expected an option of main run (main run --help lists them) "
             "(--chart is an option of main plot), found '--chart'",
         ),
+        (  # beside a near spelling of this command's own option
+            ["plot", "out", "--out", "x.png"],
+            "--out: expected an option of main plot (main plot --help lists them) "
+            "(did you mean '--output'? --out is an option of main backtest, compare, "
+            "run, sensitivity, sweep and vintages), found '--out'",
+        ),
         (
             ["plot", "out", "--seed", "1"],
             "--seed: expected an option of main plot (main plot --help lists them) "

@@ -1085,3 +1085,27 @@ def test_a_deadline_after_another_milestone_is_drawn_at_its_original_month(write
     labels = [t.get_text() for t in axes[0].figure.legends[0].get_texts()]
     assert "deadline before any delay (share of draws meeting it)" in labels
     plt.close("all")
+
+
+def test_the_envelope_draws_the_base_scenarios_dated_deadlines_not_an_order_after_the_announcement(
+    write,
+):
+    # an order counted from the announcement (a random date: docs/vintages.md) is no
+    # deadline to draw; a deadline after another milestone is, at its month before any
+    # delay; a variant that moves one shows its own at its target mark
+    text = AFTER_ANOTHER.replace(
+        "  late: {description: late, overrides: {announcement: {delay: 2}}}\n",
+        "  late: {description: late, overrides: {milestones: {alpha-half: {deadline: 2024-05}}}}\n",
+    )
+    scenario = sim.load_scenario(write(text))
+    for variants in (["on-time"], ["late"], None):
+        drawn = common.base_deadlines(sim.run(scenario, variants), "alpha")
+        assert drawn == ["2024-04", "2024-07"]
+    ordered = sim.load_scenario(
+        write(
+            text.replace(
+                "deadline: {after: alpha-half, months: 3}", "deadline: {after_announcement: 6}"
+            )
+        )
+    )
+    assert common.base_deadlines(sim.run(ordered), "alpha") == ["2024-04"]

@@ -207,3 +207,13 @@ def test_conditioning_on_the_record_known_then_keeps_draws_in_every_variant(path
     assert min(conditioned.effective.values()) >= 10 * MIN_EFFECTIVE_DRAWS
     for variant, reports in assessment.discrepant().items():
         assert set(reports) <= STALE_REPORTS, (variant, reports)
+
+
+def test_an_order_dated_from_the_announcement_draws_no_deadline_on_the_charts():
+    # docs/vintages.md writes a random order so "that no calendar deadline is drawn"
+    from sim.plotting.common import base_deadlines
+
+    path = SCENARIOS_DIR / "vintages" / "2024-12-19-syria-count.yaml"
+    result = sim.run(sim.load_scenario(path))
+    assert base_deadlines(result, "syria") == []
+    assert base_deadlines(result, "iraq")  # (the calendar deadlines are drawn)

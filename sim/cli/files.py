@@ -20,15 +20,16 @@ from sim.errors import printable
 @click.option(
     "--strict",
     is_flag=True,
-    help="Also fail on any number that cites no source and states no assumption, and on "
-    "any input no run uses; every such problem is listed.",
+    help="Also fail on any number that cites no source and states no assumption, on any "
+    "input no run uses, and on an entry a variant adds under a name a slip of typing from "
+    "the base's; every such problem is listed.",
 )
 @friendly
 def validate(files: tuple[str, ...], strict: bool) -> None:
     """Check scenario FILES; exit 0 when all are valid.
 
-    Prints one line per file: ok, or the error. Inputs no run uses are warnings
-    (errors with --strict).
+    Prints one line per file: ok, or the error. Inputs no run uses, and entries a
+    variant adds under a misspelt-looking name, are warnings (errors with --strict).
     """
     import warnings
 
@@ -89,8 +90,8 @@ def _hold_both(run_dir: str, output: str | None) -> None:
 
 def _strict_problems(sc: Any) -> list[str]:
     """Every problem ``--strict`` finds in a loaded scenario, one line each: numbers with
-    neither source nor assumption (each once, where it is written), then inputs no
-    run uses."""
+    neither source nor assumption (each once, where it is written), then the warnings:
+    inputs no run uses, and entries a variant adds under a misspelt-looking name."""
     from sim.errors import ScenarioError
     from sim.loader import in_variant
     from sim.provenance import provenance
@@ -123,8 +124,9 @@ def _strict_problems(sc: Any) -> list[str]:
             ScenarioError(
                 "every input used by some run (--strict)"
                 if w.heading == "not used"
-                else "no entry a variant adds under a name one letter from the base's (--strict)",
-                w.why,
+                else f"no entry a variant adds under a name a slip of typing from the base's "
+                f"(--strict: {w.why})",
+                w.why if w.heading == "not used" else repr(w.path.rsplit(".", 1)[-1]),
                 file=w.file,
                 line=w.line,
                 col=w.col,

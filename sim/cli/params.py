@@ -509,6 +509,17 @@ class UnknownCommand(click.UsageError):
     """A first word that is no command of forcesim, its line already located."""
 
 
+def _close(typed: str, option: str) -> bool:
+    """Whether ``typed`` is likely a slip for ``option``: one begins the other
+    (``--out``, ``--output``), or they match in at least 80 % of their characters
+    (:class:`difflib.SequenceMatcher`'s ratio: ``--drawz``, ``--draws``)."""
+    import difflib
+
+    if option.startswith(typed) or typed.startswith(option):
+        return True
+    return difflib.SequenceMatcher(None, typed, option).ratio() >= 0.8
+
+
 def _commands_with(ctx: click.Context | None, option: str) -> list[str]:
     """The names of the other forcesim commands that take ``option`` (``--chart``:
     ``plot``)."""
@@ -543,9 +554,13 @@ def usage_error(exc: click.UsageError) -> str:
         near = list(exc.possibilities or ())
         hint = f" (did you mean {near[0]!r}?)" if near else ""
         others = _commands_with(ctx, exc.option_name)
-        if others and ctx is not None:  # (another command's: said so, not a near spelling)
+        if others and ctx is not None:  # another command's option: said so
             where = others[0] if len(others) == 1 else ", ".join(others[:-1]) + " and " + others[-1]
-            hint = f" ({exc.option_name} is an option of {ctx.find_root().command_path} {where})"
+            said = f"{exc.option_name} is an option of {ctx.find_root().command_path} {where}"
+            # (beside a near spelling of this command's own, --out for --output; not
+            # beside a far one, --variant for --chart)
+            close = near and _close(exc.option_name, near[0])
+            hint = f" (did you mean {near[0]!r}? {said})" if close else f" ({said})"
         return (
             f"{at}: {printable(exc.option_name)}: expected an option of {command} "
             f"({command} --help lists them){hint}, found {exc.option_name!r}"

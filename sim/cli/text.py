@@ -325,11 +325,14 @@ def _effective_draws(result: Result, variant: str) -> float | None:
 
 
 def _original_deadlines(result: Result, variant: str) -> dict[str, str]:
-    """Each milestone's deadline without the announcement's slip, ``YYYY-MM``."""
-    plan, out = result.plans[variant], result.central[variant]
+    """Each milestone's deadline without the announcement's slip, ``YYYY-MM``
+    (:func:`sim.model.rules.original_deadlines`)."""
+    from sim.model.rules import original_deadlines
+
+    plan = result.plans[variant]
     return {
-        m.id: format_month(plan.start + int(out.original[0, j]))
-        for j, m in enumerate(plan.milestones)
+        m.id: format_month(plan.start + month)
+        for m, month in zip(plan.milestones, original_deadlines(plan), strict=True)
     }
 
 

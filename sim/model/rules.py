@@ -66,6 +66,21 @@ def original_deadlines(plan: Plan) -> list[int]:
     return [int(m) for m in original[0]]
 
 
+def dated_deadlines(plan: Plan) -> list[int | None]:
+    """Each milestone's original deadline (:func:`original_deadlines`, month index, in
+    file order) where it is a date on the calendar, else None: a deadline written as a
+    month is one, and so is one counted from another milestone whose deadline is; one
+    counted from the announcement is not (its month is an order's, as uncertain as the
+    announcement: ``docs/vintages.md`` writes random orders so). These are the
+    deadlines the charts draw (the validation keeps them within the calendar)."""
+    original = original_deadlines(plan)
+    dated: list[bool] = [False] * len(plan.milestones)
+    for j in plan.order:  # (a milestone after the one it counts from)
+        ms = plan.milestones[j]
+        dated[j] = ms.kind == "month" or (ms.kind == "milestone" and dated[ms.ref])
+    return [m if on else None for m, on in zip(original, dated, strict=True)]
+
+
 def timing(
     plan: Plan, delay: IntArray, exec_delay: IntArray | None = None
 ) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray]:

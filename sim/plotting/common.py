@@ -507,26 +507,28 @@ def _site_title(site: str, theater: str) -> str:
 
 
 def base_deadlines(result: Result, tid: str) -> list[str]:
-    """The base scenario's original deadlines (``YYYY-MM``, each once, in the order the
-    milestones come) of a panel: on a theater's panel those of the theater and its
-    sites, on a site's (``tid`` ``theater/site``) its own. A deadline written as a
-    month is that month; one after the announcement or after another milestone is
-    counted without any delay (:func:`sim.model.rules.original_deadlines`), as
-    ``p_met`` counts it. A deadline past the horizon has none."""
+    """The base scenario's deadlines (``YYYY-MM``, each once, in month order) on a
+    panel: on a theater's panel those of the theater and its sites, on a site's
+    (``tid`` ``theater/site``) its own. Each is a deadline before any delay, of a
+    milestone whose deadline is a date (:func:`sim.model.rules.dated_deadlines`: one
+    written as a month, or after another milestone that is). The deadlines as the
+    scenario states them, the same for every variant drawn: a variant that moves one
+    shows its own at its target mark."""
     from sim.model.plan import compile_plan
-    from sim.model.rules import original_deadlines
+    from sim.model.rules import dated_deadlines
 
     plan = compile_plan(result.scenario.doc)
-    months = dict(zip([m.id for m in plan.milestones], original_deadlines(plan), strict=True))
-    return list(
-        dict.fromkeys(
-            format_month(plan.start + months[mid])
-            for mid, ms in result.scenario.doc.milestones.items()
-            if tid in (ms.theater, ms.theater.split("/")[0])
-            and mid in months
-            and 0 <= months[mid] < plan.n_months
+    return [
+        format_month(plan.start + month)
+        for month in sorted(
+            {
+                month
+                for m, month in zip(plan.milestones, dated_deadlines(plan), strict=True)
+                if month is not None
+                and tid in (plan.tracks[m.track].key, plan.tracks[m.track].theater)
+            }
         )
-    )
+    ]
 
 
 def legend_entries(axes: Sequence[Axes]) -> tuple[list[Any], list[str]]:

@@ -279,7 +279,7 @@ def plot_envelope(
 
 
 def _deadlines(result: Result, ax: Axes, tid: str) -> None:
-    """Dotted verticals at the base scenario's original deadlines of panel ``tid``
+    """Dotted verticals at the base scenario's deadlines of panel ``tid``
     (:func:`sim.plotting.common.base_deadlines`), with each variant's targets. Each
     line is labelled along the top by :func:`sim.plotting.clearance.line_labels`, which
     measures the labels' boxes: beside its line, stacked in rows where close ones would

@@ -28,7 +28,7 @@ import pandas as pd
 from sim import colors
 from sim.colors import mix
 from sim.errors import ScenarioError
-from sim.model.rules import original_deadlines
+from sim.model.rules import dated_deadlines
 from sim.months import spell_month
 from sim.plotting import common
 from sim.plotting.clearance import clear_top_labels, line_labels
@@ -160,8 +160,9 @@ def _new_figure(
 def _deadlines(
     result: Result, plan: Plan, variant: str, tid: str, ax: Axes, *, small: bool
 ) -> None:
-    """Dotted verticals at the variant's calendar-month deadlines for theater ``tid``,
-    labelled with the month and, for an ensemble, the share of draws meeting it."""
+    """Dotted verticals at the variant's deadlines for theater ``tid``
+    (:func:`deadline_labels`), labelled with the month and, for an ensemble, the share
+    of draws meeting it."""
     deadline_marks(
         ax, deadline_labels(result, plan, variant, tid), plan.n_months, 9 if small else 10.5
     )
@@ -170,21 +171,20 @@ def _deadlines(
 def deadline_labels(
     result: Result, plan: Plan, variant: str, tid: str
 ) -> list[tuple[pd.Period, str]]:
-    """The variant's original deadlines for theater (or site) ``tid``, in order, each
-    with its label: the month and, for an ensemble, the share of draws meeting the
-    milestones due then (the lowest, when several are). The original deadline
-    (:func:`sim.model.rules.original_deadlines`) is the one ``p_met`` is measured
-    against, whatever form it takes: a month, after the announcement, or after
-    another milestone."""
+    """The variant's deadlines for theater (or site) ``tid``, in order, each with its
+    label: the month and, for an ensemble, the share of draws meeting the milestones
+    due then (the lowest, when several are). Each is the original deadline, before any
+    delay, that ``p_met`` is measured against, of a milestone whose deadline is a date
+    (:func:`sim.model.rules.dated_deadlines`: written as a month, or after another
+    milestone that is)."""
     ms = result.milestones[result.milestones.variant == variant]
     by_month: dict[int, list[str]] = {}
-    for m, month in zip(plan.milestones, original_deadlines(plan), strict=True):
-        if plan.tracks[m.track].theater != tid.split("/")[0]:
+    for m, month in zip(plan.milestones, dated_deadlines(plan), strict=True):
+        if month is None or plan.tracks[m.track].theater != tid.split("/")[0]:
             continue
         if "/" in tid and plan.tracks[m.track].key != tid:
             continue
-        if 0 <= month < plan.n_months:  # (a deadline past the horizon: no line)
-            by_month.setdefault(month, []).append(m.id)
+        by_month.setdefault(month, []).append(m.id)
     start = pd.Period(plan.months[0], freq="M")
     texts = []
     for month, ids in sorted(by_month.items()):

@@ -4,7 +4,7 @@ the fan. They show what the PNG charts show (:mod:`sim.plotting`), in the same c
 
 * **envelope**: a panel per theater (each followed by a panel per site when it is made
   of sites), a line per variant, the range between the lowest and highest variant
-  shaded, the base scenario's original deadlines dotted, each milestone's target as a
+  shaded, the base scenario's deadlines dotted, each milestone's target as a
   diamond at its deadline, each variant's official figure dashed where it leaves
   troops out, the observations, and the as-of dates.
   Hovering a month lists every variant's level [troops].
@@ -350,7 +350,7 @@ def _marks_text(entries: list[tuple[str, str]]) -> str:
 
 
 def _base_deadlines(fig: go.Figure, result: Result, tid: str, row: int, x: list[str]) -> None:
-    """Dotted verticals at the base scenario's original deadlines of theater (or site)
+    """Dotted verticals at the base scenario's deadlines of theater (or site)
     ``tid`` (:func:`sim.plotting.common.base_deadlines`)."""
     for deadline in base_deadlines(result, tid):
         when = month_ends([deadline])[0]
