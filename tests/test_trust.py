@@ -590,6 +590,33 @@ def test_output_under_a_file_says_the_file_is_in_the_way(tmp_path):
     assert blocker.read_text() == "x"
 
 
+def test_output_on_a_read_only_file_system_says_so_not_permission_denied(tmp_path, monkeypatch):
+    # root may write any directory, so "permission denied" hid the real cause: the
+    # file system was mounted read-only (a mount needs root: its answers stand in here)
+    import os
+
+    from sim.io import files
+
+    real_statvfs, real_access = os.statvfs, os.access
+
+    def statvfs(path):
+        got = real_statvfs(path)
+        if os.fspath(path) != os.fspath(tmp_path):
+            return got
+        return os.statvfs_result((*got[:8], got.f_flag | os.ST_RDONLY, got.f_namemax))
+
+    monkeypatch.setattr(files.os, "statvfs", statvfs)
+    monkeypatch.setattr(
+        files.os,
+        "access",
+        lambda p, m: False if os.fspath(p) == os.fspath(tmp_path) else real_access(p, m),
+    )
+    res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(tmp_path / "new")])
+    assert res.exit_code == 2
+    assert res.stderr.endswith(f"found cannot write to {tmp_path}: a read-only file system\n")
+    assert not (tmp_path / "new").exists()
+
+
 def test_atomic_directory_swaps_in_only_on_success(tmp_path):
     target = tmp_path / "t"
     with atomic_directory(target) as tmp:

@@ -1413,8 +1413,19 @@ def _cannot_write(target: Path, exc: OSError | None = None) -> str:
         return f"cannot write to {probe} (a file, not a directory)"
     if exc is None and _read_only(probe):
         return f"cannot write to {probe}: a read-only directory"
+    if exc is None and _read_only_mount(probe):  # (root may write any directory but there)
+        return f"cannot write to {probe}: a read-only file system"
     why = "permission denied" if exc is None else (exc.strerror or str(exc))
     return f"cannot write to {probe}: {why}"
+
+
+def _read_only_mount(path: Path) -> bool:
+    """Whether ``path`` is on a file system mounted read-only (``statvfs``'s
+    ``ST_RDONLY``; False where that cannot be told)."""
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):  # (no statvfs: Windows)
+        return False
 
 
 def check_writable(out_dir: str | Path) -> None:
