@@ -1138,3 +1138,26 @@ def test_a_vintage_chart_without_later_reports_says_how_far_past_the_first_vinta
     assert months == (drawn - pd.Period(first, freq="M")).n == 20
     # its calendar ends in Jun 2025, before the chart does: it does not project further
     assert foot.endswith(f"{months} months after the first vintage's date.")
+
+
+def test_a_vintage_sharing_no_theater_with_the_record_is_named_in_a_warning(series_files, write):
+    # it ran with exit 0 and "no later report", as if the record had merely ended
+    from sim.cli.text import vintage_warnings
+
+    early, _, record = series_files
+    other = write(
+        VINTAGE_YAML.format(id="elsewhere", as_of="2024-05-01").replace("alpha", "zulu"),
+        name="elsewhere.yaml",
+    )
+    got = sim.run_vintages(
+        [sim.load_scenario(early), sim.load_scenario(other)],
+        read_observations(record, ["alpha", "zulu"]),
+        draws=50,
+        seed=1,
+    )
+    lines = vintage_warnings(got)
+    assert (
+        "elsewhere shares no theater or site with the record, which reports on alpha: none "
+        "of its reports conditions or scores it." in lines
+    )
+    assert not any(line.startswith("early shares") for line in lines)

@@ -16,6 +16,7 @@ from sim.analysis.compare import Comparison
 from sim.analysis.observed import DISCREPANT, MIN_EFFECTIVE_DRAWS, USED, Assessment
 from sim.analysis.sensitivity import Sensitivity, noise_of
 from sim.analysis.sweep import Sweep
+from sim.errors import listed
 from sim.io.numbers import exact_percent
 from sim.io.observations import NOT_A_LEVEL, OUT_OF_RANGE, SCORED, TARGET
 from sim.months import format_month, parse_month
@@ -514,6 +515,14 @@ def vintage_warnings(series: VintageSeries) -> list[str]:
             f"report{'' if total == 1 else 's'} not scored for it{each}; a vintage is "
             "scored on the series it projects."
         )
+    reported = list(dict.fromkeys(o.theater for o in series.observations))
+    for v in series.vintages:  # (a record of other theaters: an empty score, not a fit)
+        own = {name for p in v.result.plans.values() for name in p.series_names()}
+        if reported and not own & set(reported):
+            lines.append(
+                f"{v.scenario.id} shares no theater or site with the record, which reports "
+                f"on {listed(reported)}: none of its reports conditions or scores it."
+            )
     return lines
 
 
