@@ -427,6 +427,26 @@ def test_the_page_fits_a_phone_screen(browser: Any, ensemble: Path) -> None:
         page.close()
 
 
+def test_a_title_of_one_long_word_wraps_inside_the_page(browser: Any, tmp_path: Path) -> None:
+    # the page's heading ran off its right side, and the whole page scrolled sideways
+    text = DEFAULT_SCENARIO.read_text(encoding="utf-8")
+    own = tmp_path / "long.yaml"
+    own.write_text(re.sub(r"(?m)^title: .*$", "title: " + "Withdrawal" * 40, text))
+    run = make_run(tmp_path / "out", str(own), "-v", "on-time")
+    page = browser.new_page()
+    try:
+        page.goto((run / "report.html").resolve().as_uri())
+        page.wait_for_selector("html[data-charts=ready]", timeout=30_000)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+        heading = page.evaluate(
+            "(() => { const h = document.querySelector('h1');"
+            " return [h.scrollWidth, h.clientWidth]; })()"
+        )
+        assert heading[0] <= heading[1]
+    finally:
+        page.close()
+
+
 @pytest.fixture(scope="module")
 def conditioned(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("browser") / "cond"
