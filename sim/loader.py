@@ -597,7 +597,7 @@ def misnamed_entry(
         )
         return locator.error(
             path,
-            f"one of the {kind}s of the scenario ({', '.join(known)}; did you mean "
+            f"one of the {kind}s of the scenario ({listed(known)}; did you mean "
             f"{hint!r}?), or a whole new {kind} (this one has no {missing})",
             repr(path[-1]),
             key=True,
