@@ -45,7 +45,7 @@ from sim.analysis.conditioning import the_latest
 from sim.analysis.observed import observe_ensemble
 from sim.analysis.scores import band, band_share, crps, interval_score, percentile
 from sim.analysis.summaries import rounded
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, nearest
 from sim.io.observations import ObservationSet, Tolerance
 from sim.months import parse_month
 from sim.results import Result
@@ -332,8 +332,12 @@ def run_vintages(
         known = {v for s in ordered for v in s.variant_names}
         unknown = [v for v in variants if v not in known]
         if unknown:
+            hint = nearest(str(unknown[0]), sorted(known))
             raise ScenarioError(
-                "variants of the vintages (" + ", ".join(sorted(known)) + ")",
+                "variants of the vintages ("
+                + ", ".join(sorted(known))
+                + ")"
+                + (f" (did you mean {hint!r}?)" if hint else ""),
                 ", ".join(repr(v) for v in unknown),
                 file="<arguments>",
                 path="variants",

@@ -1161,3 +1161,18 @@ def test_a_vintage_sharing_no_theater_with_the_record_is_named_in_a_warning(seri
         "of its reports conditions or scores it." in lines
     )
     assert not any(line.startswith("early shares") for line in lines)
+
+
+def test_a_variant_no_vintage_has_is_named_with_a_did_you_mean(series_files):
+    # the other commands suggested the name meant; vintages listed them only
+    early, late, record = series_files
+    with pytest.raises(sim.ScenarioError) as error:
+        sim.run_vintages(
+            [sim.load_scenario(early), sim.load_scenario(late)],
+            read_observations(record, ["alpha"]),
+            draws=10,
+            seed=1,
+            variants=["bsae"],
+        )
+    assert error.value.path == "variants" and error.value.found == "'bsae'"
+    assert error.value.expected.endswith("(did you mean 'base'?)")
