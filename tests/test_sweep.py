@@ -545,3 +545,23 @@ def test_a_sweep_point_the_scenario_cannot_take_is_named_in_the_errors_text_in_p
     sc = sim.load_scenario(DEFAULT_SCENARIO)
     with pytest.raises(sim.ScenarioError, match=r"at the sweep's point announcement\.delay=20$"):
         sweep(sc, {"announcement.delay": [0, 20]})
+
+
+@pytest.mark.parametrize("written", ["0-12:3", "0...12", "0 to 12"])
+def test_a_range_written_another_way_is_told_the_ranges_form(written):
+    # it was read as a value, and refused as "a number, or a mapping with value/uniform…"
+    from sim.io.settings import parse_axis
+
+    with pytest.raises(sim.ScenarioError) as error:
+        parse_axis(f"announcement.delay={written}")
+    assert error.value.expected == "a value, or a range FROM..TO[:STEP] (two dots: 0..12:3)"
+    assert error.value.found == repr(written)
+
+
+def test_months_and_negative_numbers_are_still_values_not_ranges():
+    from sim.io.settings import parse_axis
+
+    key, values = parse_axis("milestones.iraq-exit.deadline=2026-06,2026-12")
+    assert [v.text for v in values] == ["2026-06", "2026-12"]
+    key, values = parse_axis("theaters.iraq.initial=-3,5")
+    assert [v.text for v in values] == ["-3", "5"]

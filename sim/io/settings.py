@@ -31,6 +31,12 @@ _KEY_PART = re.compile(r"^[A-Za-z0-9_-]+$")
 _NUM = r"(-?[0-9]+(?:\.[0-9]+)?)"
 _RANGE = re.compile(rf"^\s*{_NUM}\s*\.\.\s*{_NUM}\s*(?::\s*{_NUM}\s*)?$")
 _WRAP = "v: "  # a value is read as the document ``v: VALUE``
+#: what looks like a range written another way (``0-12:3``, ``0...12``, ``0 to 12``):
+#: refused with the range's form, not read as a value no scenario takes
+_NEAR_RANGE = re.compile(
+    r"\s*[+-]?\d+(?:\.\d+)?\s*(?:-\s*[+-]?\d+(?:\.\d+)?\s*:\s*\S+"  # (a month, 2025-06, is a value)
+    r"|(?:\.{3,}|to)\s*[+-]?\d+(?:\.\d+)?\s*(?::\s*\S+)?)\s*$"
+)
 
 
 @dataclass(frozen=True)
@@ -254,6 +260,12 @@ def parse_axis(text: str) -> tuple[str, list[Setting]]:
         if not item.strip():
             raise _error(key, "values separated by single commas", f"an empty item in {rest!r}")
         expanded = expand_range(key, item)
+        if expanded is None and _NEAR_RANGE.match(item):  # (0-12:3, 0...12: a range meant)
+            raise _error(
+                key,
+                "a value, or a range FROM..TO[:STEP] (two dots: 0..12:3)",
+                repr(item.strip()),
+            )
         if expanded is None:
             parsed, texts = parse_written(key, item)
             expanded = [Setting(key, parsed, item.strip(), texts)]
