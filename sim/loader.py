@@ -713,6 +713,10 @@ def in_variant(exc: ScenarioError, name: str, locator: Locator) -> ScenarioError
             exc.expected, exc.found, file=exc.file, line=exc.line, col=exc.col, path=path
         )
     file, line, _ = locator.find(prefix, key=True)
+    if file.startswith("<"):  # (values set on top: where the file writes the variant)
+        file, line, _ = Locator(list(locator.layers)).find(prefix, key=True)
+    if file.startswith("<"):  # (a variant of no file: made in code)
+        return exc.with_found(f"{exc.found} (with variant {name!r})")
     return exc.with_found(
         f"{exc.found} (with variant {name!r}, whose overrides are at {file}:{line})"
     )

@@ -749,8 +749,10 @@ def test_a_value_set_for_a_variant_whose_overrides_hold_sources_is_placed_where_
         args = ["run", str(path), "-o", str(path.parent / "o"), "--set", "theaters.alpha.initial=x"]
         said = CliRunner().invoke(main, args).stderr
         assert said.startswith("forcesim: error: <command line>:1:1: theaters.alpha.initial: ")
+        # (the variant's overrides where the file writes them, not the command line)
+        line = (PARENT_WITH_SOURCES + text).splitlines().index("    overrides:") + 1
         assert said.rstrip().endswith(
-            "found 'x' (with variant 'v', whose overrides are at <command line>:1)"
+            f"found 'x' (with variant 'v', whose overrides are at {path}:{line})"
         )
     else:
         with pytest.raises(ScenarioError) as err:
