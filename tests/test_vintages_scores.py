@@ -633,6 +633,7 @@ def test_the_variants_a_vintage_leaves_out_share_one_warning():
         lacking=[],
         skipped=[],
         vintages=[],
+        observations=[],
     )
     lines = vintage_warnings(few)
     assert [line.split(" keeps")[0] for line in lines] == ["a", "b"]

@@ -515,7 +515,7 @@ def vintage_warnings(series: VintageSeries) -> list[str]:
             f"report{'' if total == 1 else 's'} not scored for it{each}; a vintage is "
             "scored on the series it projects."
         )
-    reported = list(dict.fromkeys(o.theater for o in series.observations))
+    reported = list(dict.fromkeys(o.theater for o in series.observations or ()))
     for v in series.vintages:  # (a record of other theaters: an empty score, not a fit)
         own = {name for p in v.result.plans.values() for name in p.series_names()}
         if reported and not own & set(reported):
