@@ -506,29 +506,41 @@ def _site_title(site: str, theater: str) -> str:
     return f"{site}, {theater}" if site.endswith(")") else f"{site} ({theater})"
 
 
-def base_deadlines(result: Result, tid: str) -> list[str]:
-    """The base scenario's deadlines (``YYYY-MM``, each once, in month order) on a
-    panel: on a theater's panel those of the theater and its sites, on a site's
-    (``tid`` ``theater/site``) its own. Each is a deadline before any delay, of a
-    milestone whose deadline is a date (:func:`sim.model.rules.dated_deadlines`: one
-    written as a month, or after another milestone that is). The deadlines as the
-    scenario states them, the same for every variant drawn: a variant that moves one
-    shows its own at its target mark."""
-    from sim.model.plan import compile_plan
+def panel_deadlines(plan: Any, tid: str) -> dict[int, list[str]]:
+    """The dated deadlines of ``plan`` on a panel (:func:`sim.model.rules.dated_deadlines`:
+    before any delay; written as a month, or after another milestone that is): month
+    index -> the milestones due then, in file order. On a theater's panel those of the
+    theater and its sites, on a site's (``tid`` ``theater/site``) its own."""
     from sim.model.rules import dated_deadlines
 
-    plan = compile_plan(result.scenario.doc)
-    return [
-        format_month(plan.start + month)
-        for month in sorted(
-            {
-                month
-                for m, month in zip(plan.milestones, dated_deadlines(plan), strict=True)
-                if month is not None
-                and tid in (plan.tracks[m.track].key, plan.tracks[m.track].theater)
-            }
-        )
-    ]
+    out: dict[int, list[str]] = {}
+    for m, month in zip(plan.milestones, dated_deadlines(plan), strict=True):
+        track = plan.tracks[m.track]
+        if month is not None and tid in (track.key, track.theater):
+            out.setdefault(month, []).append(m.id)
+    return out
+
+
+def base_deadlines(result: Result, tid: str) -> list[str]:
+    """The base scenario's deadlines on a panel (:func:`panel_deadlines`), ``YYYY-MM``,
+    in month order: the deadlines as the scenario states them, the same for every
+    variant drawn (a variant that moves one shows its own at its target mark)."""
+    plan = _base_plan(result.scenario.doc)
+    return [format_month(plan.start + month) for month in sorted(panel_deadlines(plan, tid))]
+
+
+#: the last scenario document :func:`_base_plan` compiled, and its plan: a chart asks
+#: for each of its panels in turn
+_BASE_PLAN: list[Any] = [None, None]
+
+
+def _base_plan(doc: Any) -> Any:
+    """The plan of a scenario's base document (compiled once for its panels)."""
+    if _BASE_PLAN[0] is not doc:
+        from sim.model.plan import compile_plan
+
+        _BASE_PLAN[:] = [doc, compile_plan(doc)]
+    return _BASE_PLAN[1]
 
 
 def legend_entries(axes: Sequence[Axes]) -> tuple[list[Any], list[str]]:

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from sim.analysis.compare import Comparison
-from sim.model.rules import dated_deadlines
 from sim.months import format_month, spell_month
 from sim.plotting import common
 from sim.plotting.fan import (
@@ -253,13 +252,12 @@ def _probability_panel(cmp: Comparison, prob: Axes, tid: str, rows: pd.DataFrame
 
 def _compare_deadlines(cmp: Comparison, tid: str, ax: Axes, *, label: bool) -> float:
     """Dotted verticals at either variant's deadlines for ``tid``, each before any delay
-    (:func:`sim.model.rules.dated_deadlines`); how far down their labels reach [pt]."""
-    months: set[int] = set()
-    for plan in cmp.plans.values():
-        for m, month in zip(plan.milestones, dated_deadlines(plan), strict=True):
-            track = plan.tracks[m.track]
-            if month is not None and (track.theater == tid or track.key == tid):
-                months.add(plan.start + month)
+    (:func:`sim.plotting.common.panel_deadlines`); how far down their labels reach [pt]."""
+    months = {
+        plan.start + month
+        for plan in cmp.plans.values()
+        for month in common.panel_deadlines(plan, tid)
+    }
     periods = [pd.Period(format_month(o), freq="M") for o in sorted(months)]
     # one line: the legend names the dotted verticals, and a run of close deadlines
     # then stacks half as deep over the data

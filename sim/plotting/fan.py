@@ -28,7 +28,6 @@ import pandas as pd
 from sim import colors
 from sim.colors import mix
 from sim.errors import ScenarioError
-from sim.model.rules import dated_deadlines
 from sim.months import spell_month
 from sim.plotting import common
 from sim.plotting.clearance import clear_top_labels, line_labels
@@ -175,19 +174,11 @@ def deadline_labels(
     label: the month and, for an ensemble, the share of draws meeting the milestones
     due then (the lowest, when several are). Each is the original deadline, before any
     delay, that ``p_met`` is measured against, of a milestone whose deadline is a date
-    (:func:`sim.model.rules.dated_deadlines`: written as a month, or after another
-    milestone that is)."""
+    (:func:`sim.plotting.common.panel_deadlines`)."""
     ms = result.milestones[result.milestones.variant == variant]
-    by_month: dict[int, list[str]] = {}
-    for m, month in zip(plan.milestones, dated_deadlines(plan), strict=True):
-        if month is None or plan.tracks[m.track].theater != tid.split("/")[0]:
-            continue
-        if "/" in tid and plan.tracks[m.track].key != tid:
-            continue
-        by_month.setdefault(month, []).append(m.id)
     start = pd.Period(plan.months[0], freq="M")
     texts = []
-    for month, ids in sorted(by_month.items()):
+    for month, ids in sorted(common.panel_deadlines(plan, tid).items()):
         text = spell_month(str(start + month))
         if "p_met" in ms.columns:
             p = ms[ms.milestone.isin(ids)].p_met
