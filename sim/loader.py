@@ -575,6 +575,15 @@ def resolve_variants(
     return out
 
 
+#: the tables of named entries, and what one entry of each is called
+ENTRY_KINDS = {
+    "theaters": "theater",
+    "sites": "site",
+    "milestones": "milestone",
+    "residuals": "residual",
+}
+
+
 def misnamed_entry(
     exc: ScenarioError, base: dict[str, Any], overrides: dict[str, Any], locator: Locator
 ) -> ScenarioError | None:
@@ -592,9 +601,7 @@ def misnamed_entry(
         hint = nearest(str(path[-1]), known)
         if hint is None:  # (a new entry, left unfinished: the schema's error says so)
             return None
-        kind = {"theaters": "theater", "sites": "site", "milestones": "milestone"}.get(
-            str(path[-2]), "residual"
-        )
+        kind = ENTRY_KINDS[str(path[-2])]
         return locator.error(
             path,
             f"one of the {kind}s of the scenario ({listed(known)}; did you mean "

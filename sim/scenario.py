@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from sim.errors import ScenarioError, ScenarioWarning, describe
+from sim.errors import ScenarioError, ScenarioWarning, describe, nearest
 from sim.io.files import path_argument
 from sim.io.observation_csv import read_observations
 from sim.io.observations import ObservationSet
@@ -22,6 +22,7 @@ from sim.io.yamlio import MAX_DEPTH, plain_is_text, text_fault, value_at
 from sim.loader import (
     EMPTY_LIST,
     EMPTY_SOURCES,
+    ENTRY_KINDS,
     SCENARIO_OWN,
     Locator,
     Resolved,
@@ -787,18 +788,14 @@ def _entry_expected(
     parts: tuple[str, ...], at: int, table: str, known: list[str], variant: str | None
 ) -> str:
     """What a setting of a field of a missing entry should have named."""
-    import difflib
-
-    kind = {"theaters": "theater", "sites": "site", "milestones": "milestone"}.get(
-        table, "residual"
-    )
+    kind = ENTRY_KINDS[table]
     where = "the scenario" if variant is None else f"variant {variant!r}"
     if table == "sites":  # a theater's sites
         where = f"theater {parts[at - 2]!r} in " + where
     names = ", ".join(known) if known else "there are none"
-    hint = difflib.get_close_matches(parts[at], known, n=1, cutoff=0.6)
+    hint = nearest(parts[at], known)
     if hint:
-        names += f"; did you mean {hint[0]!r}?"
+        names += f"; did you mean {hint!r}?"
     whole = "..."
     for part in reversed(parts[at + 1 :]):  # theaters.kuwait={sites: {a: ...}}
         whole = "{" + f"{part}: {whole}" + "}"

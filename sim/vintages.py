@@ -334,9 +334,7 @@ def run_vintages(
         if unknown:
             hint = nearest(str(unknown[0]), sorted(known))
             raise ScenarioError(
-                "variants of the vintages ("
-                + ", ".join(sorted(known))
-                + ")"
+                f"variants of the vintages ({', '.join(sorted(known))})"
                 + (f" (did you mean {hint!r}?)" if hint else ""),
                 ", ".join(repr(v) for v in unknown),
                 file="<arguments>",

@@ -120,13 +120,18 @@ def _strict_problems(sc: Any) -> list[str]:
                 err = named if named.path != err.path else err  # in the variant's overrides
             lines.append(err.one_line())
     for w in sc.warnings:
+        if w.heading == "not used":
+            expected, found = "every input used by some run (--strict)", w.why
+        else:  # (a new entry: quoted by its name, the why in what was expected)
+            expected = (
+                "no entry a variant adds under a name a slip of typing from the base's "
+                f"(--strict: {w.why})"
+            )
+            found = repr(w.path.rsplit(".", 1)[-1])
         lines.append(
             ScenarioError(
-                "every input used by some run (--strict)"
-                if w.heading == "not used"
-                else f"no entry a variant adds under a name a slip of typing from the base's "
-                f"(--strict: {w.why})",
-                w.why if w.heading == "not used" else repr(w.path.rsplit(".", 1)[-1]),
+                expected,
+                found,
                 file=w.file,
                 line=w.line,
                 col=w.col,
