@@ -32,6 +32,7 @@ from sim.io.observations import (
     Observation,
     ObservationSet,
     check_bounds,
+    formula_problem,
     parse_by,
     parse_date,
     tolerance_from,
@@ -842,6 +843,11 @@ def _doc_observations(
         if broken:
             col, expected, found = broken
             raise locator.error(path + (col,), expected, found)
+        for col in ("source", "quote"):
+            text = getattr(o, col)
+            formula = None if text is None else formula_problem(text)
+            if formula is not None:
+                raise locator.error(path + (col,), *formula)
         kind = o.kind or REPORTED
         try:
             tolerance = (

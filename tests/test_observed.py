@@ -194,6 +194,47 @@ def test_a_terminal_escape_in_a_source_is_refused(observations):
         read_observations(path, ["alpha"])
 
 
+@pytest.mark.parametrize(
+    "cell,col,text",
+    [
+        ('"=HYPERLINK(""http://x"",""click"")",', "source", '=HYPERLINK("http://x","click")'),
+        ("a report,@SUM(1+1)", "quote", "@SUM(1+1)"),
+        ("+cmd,", "source", "+cmd"),
+        ("-2+3,", "source", "-2+3"),
+    ],
+)
+def test_a_source_or_quote_a_spreadsheet_would_run_as_a_formula_is_refused(
+    observations, cell, col, text
+):
+    # written into observed.csv as it stands, it would be run by whoever opens that table
+    path = observations(f"2024-02,alpha,1,1,{cell}\n")
+    with pytest.raises(sim.ScenarioError) as err:
+        read_observations(path, ["alpha"])
+    message = str(err.value)
+    assert message.startswith(f"{path}:2:"), message
+    assert f": {col}: expected text that does not begin with {text[0]!r}" in message
+    assert message.endswith(f"found {text!r}"), message
+
+
+def test_a_lone_dash_for_no_source_and_a_formula_sign_inside_the_text_are_kept(observations):
+    path = observations("2024-02,alpha,1,1,-,up by =5% and -3\n")
+    (obs,) = read_observations(path, ["alpha"])
+    assert (obs.source, obs.quote) == ("-", "up by =5% and -3")
+
+
+def test_an_inline_source_a_spreadsheet_would_run_as_a_formula_is_located(write):
+    text = MINIMAL_YAML + (
+        "observations:\n"
+        '  - {date: 2024-06, theater: alpha, troops_low: 1, troops_high: 1, source: "=1+1"}\n'
+    )
+    file = write(text)
+    with pytest.raises(
+        sim.ScenarioError,
+        match=located(file, len(text.splitlines()), None, "observations[0].source", "", re.escape("'=1+1'")),
+    ):
+        sim.load_scenario(file)
+
+
 def test_a_quote_longer_than_the_csv_module_reads_is_refused_as_too_long(observations):
     # a cell over the csv module's 131,072 characters read 'expected a CSV row (quotes
     # closed on the same line), found field larger than field limit (131072)'

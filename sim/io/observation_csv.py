@@ -30,6 +30,7 @@ from sim.io.observations import (
     Observation,
     ObservationSet,
     check_bounds,
+    formula_problem,
     parse_by,
     parse_date,
     parse_kind,
@@ -228,6 +229,9 @@ def _observation(row: _Row, index: dict[str, int], allowed: Sequence[str] | None
             raise row.fail(index[col], col, "text without control characters", repr(cell(col)))
         if DIRECTION_CONTROL.search(cell(col)):
             raise row.fail(index[col], col, DIRECTION_EXPECTED, repr(cell(col)))
+        formula = formula_problem(cell(col))
+        if formula is not None:
+            raise row.fail(index[col], col, *formula)
     kind = parsed("kind", parse_kind, cell("kind"))
     tolerance = parsed("tolerance", row_tolerance, cell("tolerance"))
     by = parsed("by", parse_by, cell("by"), kind, month)

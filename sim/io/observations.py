@@ -351,6 +351,27 @@ def parse_date(text: str) -> tuple[str, int]:
     return text, month
 
 
+#: how a spreadsheet tells a formula from text: a cell beginning with one of these
+#: (OWASP, "CSV Injection", https://owasp.org/www-community/attacks/CSV_Injection)
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def formula_problem(text: str) -> tuple[str, str] | None:
+    """(expected, found) when a source or quote, as stripped, begins as a spreadsheet
+    formula would; None when it does not. A run writes sources into ``observed.csv``
+    as written, and a spreadsheet opening that file would run ``=HYPERLINK(...)`` or
+    ``-2+3`` rather than show it; nothing of the text is changed to prevent it, so
+    it is refused where it is read. A lone ``-`` (the usual "none") is kept."""
+    t = text.strip()
+    if t[:1] in FORMULA_STARTS and t != "-":
+        return (
+            f"text that does not begin with {t[0]!r} (a spreadsheet opening the run's "
+            "observed.csv would run it as a formula: reword it, or begin it with ')",
+            repr(text),
+        )
+    return None
+
+
 def check_bounds(
     low: float | None, high: float | None, texts: dict[str, str] | None = None
 ) -> tuple[str, str, str] | None:
