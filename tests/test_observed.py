@@ -228,9 +228,10 @@ def test_an_inline_source_a_spreadsheet_would_run_as_a_formula_is_located(write)
         '  - {date: 2024-06, theater: alpha, troops_low: 1, troops_high: 1, source: "=1+1"}\n'
     )
     file = write(text)
+    line = len(text.splitlines())
+    found = re.escape("'=1+1'")
     with pytest.raises(
-        sim.ScenarioError,
-        match=located(file, len(text.splitlines()), None, "observations[0].source", "", re.escape("'=1+1'")),
+        sim.ScenarioError, match=located(file, line, None, "observations[0].source", "", found)
     ):
         sim.load_scenario(file)
 

@@ -1109,3 +1109,16 @@ def test_the_envelope_draws_the_base_scenarios_dated_deadlines_not_an_order_afte
         )
     )
     assert common.base_deadlines(sim.run(ordered), "alpha") == ["2024-04"]
+
+
+def test_the_envelope_draws_a_deadline_set_on_top_of_every_variant_where_it_is_set(write):
+    # --set milestones.X.deadline moved the deadline in every variant run, yet the
+    # envelope drew the file's: the run's targets stood away from their line
+    scenario = sim.load_scenario(write(AFTER_ANOTHER))
+    moved = scenario.with_settings({"milestones.alpha-half.deadline": "2024-06"})
+    assert common.base_deadlines(sim.run(moved), "alpha") == ["2024-06", "2024-09"]
+    only_late = sim.run(moved, ["late"])
+    assert common.base_deadlines(only_late, "alpha") == ["2024-06", "2024-09"]
+    # a setting of anything else leaves the file's deadlines
+    delayed = scenario.with_settings({"announcement.delay": 3})
+    assert common.base_deadlines(sim.run(delayed), "alpha") == ["2024-04", "2024-07"]

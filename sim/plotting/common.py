@@ -511,22 +511,41 @@ def panel_deadlines(plan: Any, tid: str) -> dict[int, list[str]]:
     before any delay; written as a month, or after another milestone that is): month
     index -> the milestones due then, in file order. On a theater's panel those of the
     theater and its sites, on a site's (``tid`` ``theater/site``) its own."""
+    out: dict[int, list[str]] = {}
+    for mid, month in _on_panel(plan, tid).items():
+        if month is not None:
+            out.setdefault(month - plan.start, []).append(mid)
+    return out
+
+
+def _on_panel(plan: Any, tid: str) -> dict[str, int | None]:
+    """Each milestone on a panel (:func:`panel_deadlines`) -> the month ordinal of its
+    dated deadline, or None where it has none."""
     from sim.model.rules import dated_deadlines
 
-    out: dict[int, list[str]] = {}
+    out: dict[str, int | None] = {}
     for m, month in zip(plan.milestones, dated_deadlines(plan), strict=True):
         track = plan.tracks[m.track]
-        if month is not None and tid in (track.key, track.theater):
-            out.setdefault(month, []).append(m.id)
+        if tid in (track.key, track.theater):
+            out[m.id] = None if month is None else plan.start + month
     return out
 
 
 def base_deadlines(result: Result, tid: str) -> list[str]:
-    """The base scenario's deadlines on a panel (:func:`panel_deadlines`), ``YYYY-MM``,
-    in month order: the deadlines as the scenario states them, the same for every
-    variant drawn (a variant that moves one shows its own at its target mark)."""
-    plan = _base_plan(result.scenario.doc)
-    return [format_month(plan.start + month) for month in sorted(panel_deadlines(plan, tid))]
+    """The deadlines the envelope draws on a panel, ``YYYY-MM``, in month order: the
+    base scenario's dated deadlines (:func:`panel_deadlines`), as the file states them,
+    the same for every variant drawn (a variant that moves one shows its own at its
+    target mark). Where the run set a milestone's value on top of every variant
+    (``--set milestones.…``, :meth:`sim.Scenario.with_settings`), each milestone that
+    every variant drawn dates alike is drawn at that date instead."""
+    months = _on_panel(_base_plan(result.scenario.doc), tid)
+    if any(str(key).split(".")[0] == "milestones" for key, _ in result.scenario.settings):
+        runs = [_on_panel(result.plans[v], tid) for v in result.variants if v in result.plans]
+        for mid in dict.fromkeys(mid for run in runs for mid in run):
+            agreed = {run.get(mid, -1) for run in runs}  # (-1: a variant without it)
+            if len(agreed) == 1 and -1 not in agreed:
+                months[mid] = agreed.pop()
+    return [format_month(m) for m in sorted({m for m in months.values() if m is not None})]
 
 
 #: the last scenario document :func:`_base_plan` compiled, and its plan: a chart asks
