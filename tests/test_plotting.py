@@ -954,6 +954,23 @@ def test_the_envelope_names_the_variants_that_count_troops_left_out_when_not_all
     )
 
 
+def test_a_series_named_in_lower_case_does_not_start_the_footnotes_sentence_uncapitalised(write):
+    # "temporary rotational forces (Syria)'s lines count ..." began a sentence in lower case
+    doc = make_doc(
+        theaters={"alpha": {"name": "al-Anbar", "initial": 900, "unreported": 600}},
+        variants={
+            "left-out": {"description": "as given", "overrides": {}},
+            "none-left": {
+                "description": "the figure is whole",
+                "overrides": {"theaters": {"alpha": {"unreported": 0}}},
+            },
+        },
+    )
+    foot = _foot_of(plotting.plot_envelope(sim.run(sim.load_scenario(write(doc)))))
+    assert "The lines of al-Anbar in left-out count the whole force: the official" in foot
+    assert "al-Anbar's" not in foot
+
+
 def test_a_tab_in_a_description_is_drawn_as_a_space_without_a_glyph_warning(tmp_path):
     # "UserWarning: Glyph 9 (\t) missing from font(s) DejaVu Sans" reached the terminal
     import warnings

@@ -849,14 +849,17 @@ def line_notes(result: Result, series: Sequence[str], variants: Sequence[str]) -
         amount = "the"
         if gaps:
             amount = f"{gaps[0]:,}" if len(gaps) == 1 else f"{gaps[0]:,} to {gaps[-1]:,}"
-        whose = (
-            ""
-            if len(named) == len(set(df.variant) & set(variants))
-            else (f" of {', '.join(named)}")
+        whose = "" if len(named) == len(set(df.variant) & set(variants)) else ", ".join(named)
+        title = theater_title(result, tid)
+        # (a name the file writes in lower case is not capitalised to start the sentence)
+        lines = (
+            f"The lines of {title}{f' in {whose}' if whose else ''}"
+            if title[:1].islower()
+            else f"{title}'s lines{f' of {whose}' if whose else ''}"
         )
         notes.append(
-            f"{theater_title(result, tid)}'s lines{whose} count the whole force: the official "
-            f"figure (dashed) plus {amount} troops it is assumed to leave out."
+            f"{lines} count the whole force: the official figure (dashed) plus {amount} "
+            "troops it is assumed to leave out."
         )
     return notes
 
