@@ -48,6 +48,9 @@ Profile = Literal["linear", "step", "front", "back", "s-curve"]
 
 Id = Annotated[StrictStr, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Text = Annotated[StrictStr, StringConstraints(max_length=4000)]
+#: a scenario's title: the charts' headline, on one line (at 200 characters already at
+#: its smallest readable size; the description holds the rest)
+Title = Annotated[StrictStr, StringConstraints(max_length=200)]
 TrackId = Annotated[  # a theater, or theater/site
     StrictStr, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)?$")
 ]
@@ -512,7 +515,7 @@ class ScenarioDoc(Model):
     """A whole scenario, after ``extends`` and (for a variant) its overrides."""
 
     id: Id
-    title: Text
+    title: Title
     description: Text | None = None
     as_of: DayOrMonth
     extends: Text | None = None

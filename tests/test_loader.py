@@ -818,7 +818,7 @@ def test_a_title_too_long_says_the_limit_in_words_and_quotes_only_its_start(writ
     with pytest.raises(ScenarioError) as err:
         load_scenario(path)
     line = err.value.one_line()
-    assert ": title: expected text of at most 4,000 characters, found 'yyy" in line
+    assert ": title: expected text of at most 200 characters, found 'yyy" in line
     title = yaml.safe_load(text)["title"]
     assert line.endswith(f"… ({len(title):,} characters)"), line  # (its own length)
     assert len(line) < 600

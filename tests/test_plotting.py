@@ -1053,6 +1053,21 @@ def test_a_long_title_and_long_variant_ids_stay_inside_the_envelope_and_fan_figu
         plt.close(fig)
 
 
+def test_the_longest_title_the_format_allows_is_drawn_at_a_readable_size(write):
+    # the format took 4,000 characters of title, which a chart shrank to an unreadable line
+    title = ("A long headline about the drawdown of forces " * 5)[:200]
+    result = sim.run(sim.load_scenario(write(make_doc(title=title))), draws=50, seed=1)
+    for axes in (plotting.plot_envelope(result), plotting.plot_fan(result)):
+        fig = axes[0].figure
+        fig.canvas.draw()
+        (head,) = [t for t in fig.texts if t.get_text().startswith(title)]
+        assert head.get_fontsize() >= 8, head.get_fontsize()
+        assert head.get_window_extent(fig.canvas.get_renderer()).x1 <= fig.bbox.width
+        plt.close(fig)
+    with pytest.raises(sim.ScenarioError, match="title: expected text of at most 200 characters"):
+        sim.load_scenario(write(make_doc(title=title + "s")))
+
+
 @pytest.mark.parametrize("chart", ["plot_envelope", "plot_fan"])
 @pytest.mark.parametrize("option", ["theaters", "variants"])
 def test_a_chart_given_a_number_for_its_names_says_what_it_takes(chart, option) -> None:
