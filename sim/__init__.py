@@ -14,9 +14,14 @@ gives type checkers the same names.
 
 from __future__ import annotations
 
-from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from sim.io.signals import ignore_interrupts_in_a_starting_worker
+
+# (first of all, in a worker process of a local cluster that forcesim starts)
+ignore_interrupts_in_a_starting_worker()
+
+from importlib import import_module  # noqa: E402
+from importlib.metadata import PackageNotFoundError, version  # noqa: E402
+from typing import Any  # noqa: E402
 
 try:
     __version__ = version("forcesim")

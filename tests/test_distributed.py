@@ -529,6 +529,46 @@ def test_a_local_clusters_workers_leave_ctrl_c_to_the_command() -> None:
     assert signal.getsignal(signal.SIGINT) is before  # this process's own is untouched
 
 
+def _starting_worker_ignores_ctrl_c(queue) -> None:  # (run in a spawned process)
+    import signal
+
+    queue.put(signal.getsignal(signal.SIGINT) is signal.SIG_IGN)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("marked", [True, False])
+def test_a_process_a_local_cluster_spawns_ignores_ctrl_c_from_importing_sim(monkeypatch, marked):
+    # a worker interrupted while it started (importing dask, before it could be told to
+    # leave Ctrl-C to the command) printed a traceback of its own above the command's line
+    import multiprocessing
+
+    from sim.io.signals import LOCAL_WORKER
+
+    if marked:
+        monkeypatch.setenv(LOCAL_WORKER, "1")
+    else:
+        monkeypatch.delenv(LOCAL_WORKER, raising=False)
+    spawn = multiprocessing.get_context("spawn")
+    queue = spawn.Queue()
+    # (the spawned process imports this test module, and with it sim, before it runs)
+    child = spawn.Process(target=_starting_worker_ignores_ctrl_c, args=(queue,))
+    child.start()
+    assert queue.get(timeout=60) is marked
+    child.join(60)
+
+
+def test_the_commands_own_process_keeps_ctrl_c_with_the_worker_variable_set(monkeypatch):
+    # (the variable is in this process's environment once it started a cluster)
+    import signal
+
+    from sim.io.signals import LOCAL_WORKER, ignore_interrupts_in_a_starting_worker
+
+    monkeypatch.setenv(LOCAL_WORKER, "1")
+    before = signal.getsignal(signal.SIGINT)
+    assert ignore_interrupts_in_a_starting_worker() is False
+    assert signal.getsignal(signal.SIGINT) is before
+
+
 def test_a_scheduler_without_a_worker_yet_is_said_at_once_and_the_run_goes_on() -> None:
     # the run waited with no word; an adaptive cluster starts its workers when tasks
     # arrive, so it is not refused

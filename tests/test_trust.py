@@ -187,6 +187,65 @@ def test_interrupted_run_leaves_the_previous_run_untouched(tmp_path, monkeypatch
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
 
 
+@pytest.mark.parametrize(
+    "error",
+    [
+        "RuntimeError('Error calling __set_name__')",  # a Ctrl-C inside an import
+        "OSError(9, 'Bad file descriptor')",  # a cluster's socket closed under it
+    ],
+)
+def test_an_error_that_came_of_a_ctrl_c_is_said_as_the_interruption(tmp_path, monkeypatch, error):
+    # "forcesim: internal error: RuntimeError: Error calling __set_name__ on ..." and
+    # "forcesim: error: Bad file descriptor" were said for a Ctrl-C during a run's start
+    out = tmp_path / "run"
+
+    def interrupted_inside(*a, **k):
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise eval(error) from exc
+
+    monkeypatch.setattr("sim.export.write.write_record", interrupted_inside)
+    res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(out)])
+    assert (res.exit_code, res.stderr) == (130, "forcesim: interrupted; nothing was written\n")
+    assert not out.exists()
+
+
+def test_an_error_no_ctrl_c_caused_is_still_said_as_itself(tmp_path, monkeypatch):
+    def broken(*a, **k):
+        raise OSError(9, "Bad file descriptor")
+
+    monkeypatch.setattr("sim.export.write.write_record", broken)
+    res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(tmp_path / "r")])
+    assert res.exit_code == 2 and "found Bad file descriptor" in res.stderr, res.stderr
+    assert "interrupted" not in res.stderr
+
+
+@pytest.mark.slow
+def test_what_a_library_fails_to_tear_down_after_a_ctrl_c_is_not_printed(tmp_path):
+    # a local cluster stopped while it started: "Exception ignored in atexit callback:
+    # <function close_clusters ...>", a traceback, after the command's one line
+    import subprocess
+    import sys
+
+    script = (
+        "import atexit, sys\nfrom sim.cli import main\n"
+        "def torn(): raise AssertionError('Status.init')\n"
+        "atexit.register(torn)\n"  # (run before forcesim's own, registered first)
+        "import sim.export.write\n"
+        "def stop(*a, **k): raise KeyboardInterrupt\n"
+        "sim.export.write.write_record = stop\n"
+        "sys.argv[0] = 'forcesim'\nmain()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, "run", "-q", "--out", str(tmp_path / "r")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (done.returncode, done.stderr) == (130, "forcesim: interrupted; nothing was written\n")
+
+
 @pytest.mark.slow
 def test_an_interruption_while_the_replaced_run_is_deleted_waits_and_says_what_was_written(
     tmp_path, monkeypatch

@@ -32,6 +32,7 @@ from sim.analysis.heap import keep_freed_memory
 from sim.analysis.workers import WORKERS_PER_CPU, cpus_given
 from sim.errors import ScenarioError
 from sim.io.settings import COMMAND_LINE
+from sim.io.signals import LOCAL_WORKER
 
 CONNECT_TIMEOUT = "10s"
 #: seconds beyond the connection's timeout that a scheduler is waited for, for its
@@ -360,7 +361,12 @@ def open_executor(
         # few arrays of a chunk's size per chunk). Unset, glibc's own threshold holds.
         # and its statistical profiler samples every thread's stack every 10 ms: off,
         # it is for diagnosing Dask itself
-        with dask.config.set({UNTRIM: None, "distributed.worker.profile.enabled": False}):
+        # The workers are told they are this run's own: each then leaves Ctrl-C to this
+        # process from its start (sim.io.signals.LOCAL_WORKER), not only once it runs
+        spawned = {f"distributed.nanny.pre-spawn-environ.{LOCAL_WORKER}": "1"}
+        with dask.config.set(
+            {UNTRIM: None, "distributed.worker.profile.enabled": False, **spawned}
+        ):
             cluster = LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,

@@ -106,42 +106,63 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             with reported_warnings():
                 return func(*args, **kwargs)
-        except ScenarioError as exc:
-            fail(on_command_line(exc).one_line())
-        except BrokenPipeError:  # the reader went away (| head): stop quietly
-            import os
-
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            sys.exit(0)
-        except OSError as exc:
-            import errno
-
-            if exc.errno == errno.ENAMETOOLONG and exc.filename:  # (-o of 256 letters)
-                name_max, path_max = _name_limits()
-                fail(
-                    f"{printable(str(exc.filename))}: expected a path the system takes (each "
-                    f"name at most {name_max:,} bytes, the whole at most {path_max:,}), "
-                    f"found {exc.strerror}"
-                )
-            fail(
-                str(exc)
-                if not exc.strerror
-                else f"{exc.filename or ''}: {exc.strerror}".lstrip(": ")
-            )
+        except Exception as exc:
+            if not (_Forcesim.signalled or _interrupted_in(exc)):
+                if isinstance(exc, ScenarioError):
+                    fail(on_command_line(exc).one_line())
+                _failed(exc)
+            # an interruption another error came of (a Ctrl-C in an import, "Error calling
+            # __set_name__"; a cluster's socket closed under it, "Bad file descriptor")
+            click.echo(f"forcesim: {interrupted()}", err=True)
+            sys.exit(128 + (_Forcesim.signalled or 2))
         except KeyboardInterrupt as exc:
             click.echo(f"forcesim: {interrupted()}", err=True)
             sys.exit(128 + getattr(exc, "signum", 2))
-        except (click.exceptions.Exit, click.ClickException, SystemExit):
-            raise
-        except Exception as exc:  # a bug, not bad input: still one line, distinct exit code
-            click.echo(
-                f"forcesim: internal error: {type(exc).__name__}: {exc} "
-                "(please report this with the scenario file)",
-                err=True,
-            )
-            sys.exit(1)
 
     return wrapper
+
+
+def _interrupted_in(exc: BaseException) -> bool:
+    """Whether ``exc`` came of a KeyboardInterrupt (its cause or context, at any depth)."""
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        e = stack.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, KeyboardInterrupt):
+            return True
+        stack += [e.__cause__, e.__context__]
+    return False
+
+
+def _failed(exc: Exception) -> None:
+    """Say an error no interruption caused in one line, and exit (click's own exits and
+    errors go on to click)."""
+    if isinstance(exc, click.exceptions.Exit | click.ClickException):
+        raise exc
+    if isinstance(exc, BrokenPipeError):  # the reader went away (| head): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
+    if isinstance(exc, OSError):
+        import errno
+
+        if exc.errno == errno.ENAMETOOLONG and exc.filename:  # (-o of 256 letters)
+            name_max, path_max = _name_limits()
+            fail(
+                f"{printable(str(exc.filename))}: expected a path the system takes (each "
+                f"name at most {name_max:,} bytes, the whole at most {path_max:,}), "
+                f"found {exc.strerror}"
+            )
+        fail(str(exc) if not exc.strerror else f"{exc.filename or ''}: {exc.strerror}".lstrip(": "))
+    # a bug, not bad input: still one line, distinct exit code
+    click.echo(
+        f"forcesim: internal error: {type(exc).__name__}: {exc} "
+        "(please report this with the scenario file)",
+        err=True,
+    )
+    sys.exit(1)
 
 
 def hold(target: Any, option: str = "--out") -> None:
@@ -194,6 +215,10 @@ def _quiet_unraisable(unraisable: Any) -> None:
     report anything else as Python does."""
     if not isinstance(unraisable.exc_value, KeyboardInterrupt):
         sys.__unraisablehook__(unraisable)
+
+
+def _dropped(unraisable: Any) -> None:
+    """Drop an error Python could not raise (after an interruption, at exit)."""
 
 
 def _remember(signum: int, frame: Any) -> None:
@@ -267,7 +292,15 @@ class _Forcesim(click.Group):
                 standalone = args is None
                 signal.signal(signum, _remember if standalone else handler)
                 _Forcesim.signalled, _Forcesim.holding = 0, standalone
-            sys.unraisablehook = hook
+            # interrupted, a forcesim process has said so in one line: what a library
+            # fails to tear down at exit after it (a local cluster stopped while it
+            # started: "Exception ignored in atexit callback", a traceback) is not said
+            interrupted_here = args is None and _Forcesim.code > 128
+            sys.unraisablehook = _dropped if interrupted_here else hook
+            if interrupted_here and "asyncio" in sys.modules:  # ("Task exception was never
+                import logging  # retrieved", of a task the cluster's loop left)
+
+                logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]

@@ -16,3 +16,32 @@ def stop_signals() -> tuple[int, ...]:
     if hup is None or signal.getsignal(hup) is signal.SIG_IGN:
         return (signal.SIGTERM,)
     return (signal.SIGTERM, hup)
+
+
+#: set in the environment of the worker processes of a local cluster that forcesim starts
+#: (:func:`sim.open_executor`)
+LOCAL_WORKER = "FORCESIM_LOCAL_WORKER"
+
+
+def ignore_interrupts_in_a_starting_worker() -> bool:
+    """In a worker process of a local cluster that forcesim starts, as it starts: ignore
+    Ctrl-C (SIGINT). A terminal sends it to every process of its group, and a worker
+    still starting printed a traceback of its own; the command that started the cluster
+    stops it when interrupted. A spawned process runs its parent's main module again
+    before anything else (the ``forcesim`` script, a user's script), which imports
+    :mod:`sim` first: it calls this. (A worker that runs is told the same by
+    :func:`sim.analysis.distributed.leave_interrupts_to_the_client`.) True when set."""
+    import os
+    import sys
+
+    if os.environ.get(LOCAL_WORKER) != "1" or "multiprocessing" not in sys.modules:
+        return False
+    # (a spawned process has its parent's name for it before it runs the main module; the
+    # command's own process, which has the variable once it started a cluster, keeps
+    # multiprocessing's name for a main process)
+    if sys.modules["multiprocessing"].current_process().name == "MainProcess":
+        return False
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return True
