@@ -906,8 +906,8 @@ def test_the_envelope_says_its_lines_take_central_values_and_count_syrias_whole_
     foot = _foot_of(plotting.plot_envelope(default_result))
     assert "Each line takes every uncertain input at its central value." in foot
     assert (
-        "Syria's lines count the whole force: the official figure (dashed) plus 600 "
-        "troops it is assumed to leave out." in foot
+        "Syria's lines count the whole force: the official figure (dashed) plus the troops "
+        "it leaves out, 600 at the start." in foot
     )
     assert "Iraq's lines" not in foot  # Iraq's official figure leaves nothing out
 
@@ -930,7 +930,8 @@ def test_the_envelope_gives_the_troops_left_out_as_a_range_where_variants_differ
     )
     foot = _foot_of(plotting.plot_envelope(sim.run(sim.load_scenario(write(doc)))))
     assert (
-        "Alpha's lines count the whole force: the official figure (dashed) plus 200 to 450" in foot
+        "Alpha's lines count the whole force: the official figure (dashed) plus the troops "
+        "it leaves out, 200 to 450 at the start." in foot
     )
     assert "central value" not in foot  # nothing is uncertain
 
@@ -950,8 +951,18 @@ def test_the_envelope_names_the_variants_that_count_troops_left_out_when_not_all
     foot = _foot_of(plotting.plot_envelope(sim.run(sim.load_scenario(write(doc)))))
     assert (
         "Alpha's lines of left-out count the whole force: the official figure (dashed) "
-        "plus 600 troops it is assumed to leave out." in foot
+        "plus the troops it leaves out, 600 at the start." in foot
     )
+
+
+def test_a_footnote_says_troops_left_out_as_a_number_only_where_it_holds_throughout(write):
+    # "plus 1,100 troops it is assumed to leave out" stood under lines where those
+    # troops had left (and where the number was sourced, not assumed)
+    doc = make_doc(theaters={"alpha": {"name": "Alpha", "initial": 900, "unreported": 600}})
+    doc["milestones"] = {}
+    foot = _foot_of(plotting.plot_envelope(sim.run(sim.load_scenario(write(doc)))))
+    assert "the official figure (dashed) plus 600 troops it leaves out." in foot
+    assert "assumed" not in foot
 
 
 def test_a_series_named_in_lower_case_does_not_start_the_footnotes_sentence_uncapitalised(write):

@@ -1806,8 +1806,8 @@ def test_the_pages_envelope_says_its_lines_take_central_values_and_count_syrias_
     page = page_of(deterministic)
     assert "Each line takes every uncertain input at its central value." in page
     assert (
-        "Syria&#x27;s lines count the whole force: the official figure (dashed) plus 600 "
-        "troops it is assumed to leave out." in page
+        "Syria&#x27;s lines count the whole force: the official figure (dashed) plus the "
+        "troops it leaves out, 600 at the start." in page
     )
 
 

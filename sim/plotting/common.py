@@ -846,9 +846,13 @@ def line_notes(result: Result, series: Sequence[str], variants: Sequence[str]) -
         rows = rows[rows.variant.isin(named)]
         first = rows[rows.month == rows.month.min()]
         gaps = sorted({int(g) for g in first.troops - first.official if g > 0})
-        amount = "the"
+        # (what the figure leaves out may change: temporary forces that leave, a figure
+        # that comes to count them; said as at the start unless it holds throughout)
+        held = {int(g) for g in rows.troops - rows.official} == set(gaps)
+        amount = "the troops it leaves out"
         if gaps:
-            amount = f"{gaps[0]:,}" if len(gaps) == 1 else f"{gaps[0]:,} to {gaps[-1]:,}"
+            some = f"{gaps[0]:,}" if len(gaps) == 1 else f"{gaps[0]:,} to {gaps[-1]:,}"
+            amount = f"{some} troops it leaves out" if held else f"{amount}, {some} at the start"
         whose = "" if len(named) == len(set(df.variant) & set(variants)) else ", ".join(named)
         title = theater_title(result, tid)
         # (a name the file writes in lower case is not capitalised to start the sentence)
@@ -857,10 +861,7 @@ def line_notes(result: Result, series: Sequence[str], variants: Sequence[str]) -
             if title[:1].islower()
             else f"{title}'s lines{f' of {whose}' if whose else ''}"
         )
-        notes.append(
-            f"{lines} count the whole force: the official figure (dashed) plus {amount} "
-            "troops it is assumed to leave out."
-        )
+        notes.append(f"{lines} count the whole force: the official figure (dashed) plus {amount}.")
     return notes
 
 
