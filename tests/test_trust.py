@@ -170,6 +170,37 @@ def test_failed_plotting_leaves_the_previous_run_untouched(tmp_path, monkeypatch
     assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no temporary left behind
 
 
+@pytest.mark.parametrize("mode", [0o700, 0o2750, 0o755])
+def test_a_run_keeps_the_permissions_and_group_of_the_directory_it_replaces(tmp_path, mode):
+    # the user's own private (or group-shared, set-group-ID) empty folder was replaced by
+    # a new one with the umask's 755: the run became readable by everyone
+    import stat
+
+    out = tmp_path / "out"
+    out.mkdir()
+    os.chmod(out, mode)
+    group = os.stat(out).st_gid
+    res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    after = os.stat(out)
+    assert (stat.S_IMODE(after.st_mode), after.st_gid) == (mode, group)
+    with atomic_directory(out) as tmp:  # (and a run that replaces a run)
+        write_record(tmp, {"x": 1})
+    assert stat.S_IMODE(os.stat(out).st_mode) == mode
+
+
+def test_a_page_written_again_keeps_the_permissions_of_the_one_it_replaces(tmp_path):
+    import stat
+
+    out = tmp_path / "run"
+    assert CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(out)]).exit_code == 0
+    page = out / "envelope.png"
+    os.chmod(page, 0o600)
+    res = CliRunner().invoke(main, ["plot", str(out)])
+    assert res.exit_code == 0, res.output
+    assert stat.S_IMODE(os.stat(page).st_mode) == 0o600
+
+
 @pytest.mark.slow
 def test_interrupted_run_leaves_the_previous_run_untouched(tmp_path, monkeypatch):
     out = tmp_path / "run"

@@ -1017,6 +1017,7 @@ def atomic_directory(target: Path) -> Iterator[Path]:
                 tmp.mkdir()
                 lock = _lock(tmp)
                 os.chmod(tmp, 0o777 & ~current_umask())  # as a plain mkdir would make it
+                as_before(tmp, target)
             except OSError as exc:  # (abandoned below, as any failure before the swap)
                 raise OutputError(target, _cannot_write(target, exc)) from None
         yield tmp
@@ -1039,6 +1040,32 @@ def atomic_directory(target: Path) -> Iterator[Path]:
     finally:
         _unlock(lock)
         owner.close()
+
+
+def as_before(tmp: Path, target: Path) -> None:
+    """Give the new directory or file ``tmp`` the owner, group and permissions of the one
+    of its kind it replaces (``chmod 700``, a shared group with its set-group-ID bit: a
+    run made a private folder readable by all, a page replaced a private page with one
+    all could read); where the group cannot be kept (a group this user is not in), its
+    group permissions are dropped instead. Nothing, where ``target`` is no directory or
+    file of ``tmp``'s kind yet."""
+    try:
+        before, new = os.stat(target), os.stat(tmp)
+    except OSError:
+        return
+    if stat.S_IFMT(before.st_mode) != stat.S_IFMT(new.st_mode):
+        return
+    mode = stat.S_IMODE(before.st_mode)
+    try:  # (first: a change of owner clears the set-ID bits)
+        os.chown(tmp, before.st_uid, before.st_gid)
+    except OSError:
+        try:
+            os.chown(tmp, -1, before.st_gid)
+        except OSError:
+            mode &= ~(stat.S_IRWXG | stat.S_ISGID)
+    # (the run or the file is written into it: its owner may)
+    owner = stat.S_IRWXU if stat.S_ISDIR(new.st_mode) else stat.S_IRUSR | stat.S_IWUSR
+    os.chmod(tmp, mode | owner)
 
 
 #: the directories this process has swapped into place lately, and the files it has
@@ -1320,6 +1347,7 @@ def atomic_file(
                 made = made_parents(target.parent)
                 # (the umask applies)
                 os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+                as_before(tmp, target)
             except OSError as exc:
                 unmake(made)
                 raise OutputError(

@@ -1024,7 +1024,7 @@ def save(axes: Sequence[Axes] | Axes, path: Any) -> None:
     import os
     from pathlib import Path
 
-    from sim.io.files import temp_name
+    from sim.io.files import as_before, temp_name
 
     if not isinstance(path, str | os.PathLike):
         raise TypeError(f"expected the path of a .png, .pdf or .svg file, found {path!r}")
@@ -1054,6 +1054,7 @@ def save(axes: Sequence[Axes] | Axes, path: Any) -> None:
         # (same figure, same bytes)
         with glyphs_gathered(), matplotlib.rc_context({"svg.hashsalt": "forcesim"}):
             fig.savefig(tmp, format=fmt, dpi=DPI, metadata=SAVE_METADATA[fmt])
+        as_before(tmp, target)  # (a private chart stays private)
         os.replace(tmp, target)
     except OSError as exc:  # (named as the file asked for, not the temporary one)
         raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from None
