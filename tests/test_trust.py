@@ -252,6 +252,44 @@ def test_an_error_no_ctrl_c_caused_is_still_said_as_itself(tmp_path, monkeypatch
     assert "interrupted" not in res.stderr
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["schema"], ["--help"], ["--version"], ["list"], []])
+def test_standard_output_that_cannot_be_written_is_one_line_and_exit_2(args):
+    # a traceback, and exit 0: `forcesim schema > forcesim.schema.json` on a full disk
+    # "succeeded" with an empty file
+    import subprocess
+
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "sim", *args], stdout=full, stderr=subprocess.PIPE, text=True
+        )
+    assert (done.returncode, done.stderr) == (
+        2,
+        "forcesim: error: standard output: No space left on device\n",
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_a_run_whose_summary_cannot_be_printed_says_its_files_were_written(tmp_path):
+    import subprocess
+
+    out = tmp_path / "out"
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "sim", "run", "-o", str(out)],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    assert (done.returncode, done.stderr) == (
+        2,
+        f"forcesim: error: standard output: No space left on device; {out}/ was written "
+        "whole before it\n",
+    )
+    assert (out / "run.json").is_file()
+
+
 @pytest.mark.slow
 def test_what_a_library_fails_to_tear_down_after_a_ctrl_c_is_not_printed(tmp_path):
     # a local cluster stopped while it started: "Exception ignored in atexit callback:

@@ -148,6 +148,8 @@ def _failed(exc: Exception) -> None:
     if isinstance(exc, OSError):
         import errno
 
+        if exc.filename is None and _stdout_failed(exc):  # (> /dev/full; a full disk)
+            fail(f"standard output: {exc.strerror or exc}{_written_before()}")
         if exc.errno == errno.ENAMETOOLONG and exc.filename:  # (-o of 256 letters)
             name_max, path_max = _name_limits()
             fail(
@@ -163,6 +165,41 @@ def _failed(exc: Exception) -> None:
         err=True,
     )
     sys.exit(1)
+
+
+def _stdout_failed(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised writing to standard output (click.echo's ``file``), or
+    standard output is closed (``forcesim >&-``)."""
+    if sys.stdout is None:
+        return True
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_locals.get("file") is sys.stdout:
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def _written_before() -> str:
+    """``; out/x/ was written whole before it``, when a command wrote before it failed."""
+    io_files = sys.modules.get("sim.io.files")
+    written = [] if io_files is None else list(dict.fromkeys(io_files.WRITTEN))
+    if not written:
+        return ""
+    names = [f"{p}/" if p.is_dir() and not p.is_symlink() else str(p) for p in written]
+    return f"; {', '.join(names)} {'was' if len(names) == 1 else 'were'} written whole before it"
+
+
+def _flushed() -> None:
+    """Flush standard output (what a command printed, its help): one line and exit 2
+    where it cannot be written (a full disk), not the exit code of a command that
+    printed nothing."""
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except (OSError, ValueError) as exc:
+        strerror = getattr(exc, "strerror", None) or str(exc)
+        fail(f"standard output: {strerror}{_written_before()}")
 
 
 def hold(target: Any, option: str = "--out") -> None:
@@ -241,7 +278,8 @@ def _interrupted_at_exit() -> None:
         click.echo(f"forcesim: {interrupted()}", err=True)
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # (a reader gone: | head)
-            stream.flush()
+            if stream is not None:  # (closed: forcesim >&-)
+                stream.flush()
     # (the rest of the shutdown only frees memory: ending here leaves no moment for a
     # Ctrl-C to end the process by the signal)
     os._exit(128 + _Forcesim.signalled if _Forcesim.signalled else _Forcesim.code)
@@ -332,13 +370,18 @@ class _Forcesim(click.Group):
             out = super().main(args, *rest, **{**kwargs, "standalone_mode": False})
             if _Forcesim.signalled:  # raised where Python dropped it: the work went on
                 raise click.exceptions.Abort()
+            _flushed()
             return out
         except (click.exceptions.Abort, KeyboardInterrupt) as exc:
             click.echo(f"forcesim: {interrupted()}", err=True)
             cause = exc if isinstance(exc, KeyboardInterrupt) else exc.__cause__
             sys.exit(128 + (_Forcesim.signalled or getattr(cause, "signum", 2)))
         except click.exceptions.NoArgsIsHelpError as exc:  # a bare forcesim: its help
-            click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
+            try:
+                click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())
+            except OSError as broken:
+                _failed(broken)
+            _flushed()
             sys.exit(0)
         except click.BadParameter as exc:
             from sim.cli.params import usage_error, value_error
@@ -353,7 +396,10 @@ class _Forcesim(click.Group):
         except click.ClickException as exc:
             fail(exc.format_message(), exc.exit_code)
         except click.exceptions.Exit as exc:
+            _flushed()
             sys.exit(exc.exit_code)
+        except OSError as exc:  # (help, the version, the schema: printed as they are)
+            _failed(exc)
 
 
 def say_written(target: Any, written: Sequence[Any]) -> None:
