@@ -1064,6 +1064,28 @@ def test_a_long_title_and_long_variant_ids_stay_inside_the_envelope_and_fan_figu
         plt.close(fig)
 
 
+def test_a_full_disk_under_the_pdf_backends_own_error_is_said_as_the_full_disk(
+    result, tmp_path, monkeypatch
+):
+    # the PDF backend's clean-up after ENOSPC raised "'Stream' object has no attribute
+    # 'pos'", which the command said as an internal error
+    import errno
+
+    from matplotlib.figure import Figure
+
+    def full(self, *a, **k):
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        except OSError:
+            raise AttributeError("'Stream' object has no attribute 'pos'") from None
+
+    monkeypatch.setattr(Figure, "savefig", full)
+    with pytest.raises(OSError, match="No space left on device") as err:
+        plotting.save(plotting.plot_envelope(result), tmp_path / "chart.pdf")
+    assert err.value.filename == str(tmp_path / "chart.pdf")
+    assert not [p for p in tmp_path.iterdir() if p.suffix == ".pdf"]  # (its temporary too)
+
+
 def test_the_longest_title_the_format_allows_is_drawn_at_a_readable_size(write):
     # the format took 4,000 characters of title, which a chart shrank to an unreadable line
     title = ("A long headline about the drawdown of forces " * 5)[:200]

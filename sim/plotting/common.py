@@ -1056,11 +1056,25 @@ def save(axes: Sequence[Axes] | Axes, path: Any) -> None:
             fig.savefig(tmp, format=fmt, dpi=DPI, metadata=SAVE_METADATA[fmt])
         as_before(tmp, target)  # (a private chart stays private)
         os.replace(tmp, target)
-    except OSError as exc:  # (named as the file asked for, not the temporary one)
-        raise OSError(exc.errno, exc.strerror or str(exc), str(target)) from None
+    except Exception as exc:  # (named as the file asked for, not the temporary one)
+        # (a full disk in the PDF backend raises an AttributeError in its clean-up)
+        failed = next((e for e in _chain(exc) if isinstance(e, OSError)), None)
+        if failed is None:
+            raise
+        raise OSError(failed.errno, failed.strerror or str(failed), str(target)) from None
     finally:
         tmp.unlink(missing_ok=True)
     pyplot().close(fig)
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and the exceptions it was raised from or while handling, in turn."""
+    seen: set[int] = set()
+    at: BaseException | None = exc
+    while at is not None and id(at) not in seen:
+        seen.add(id(at))
+        yield at
+        at = at.__cause__ or at.__context__
 
 
 # no dates or versions in the files, so that the same run gives the same bytes
