@@ -375,6 +375,37 @@ def test_an_interruption_after_a_chart_is_redrawn_into_a_run_says_so_and_the_run
 
 
 @pytest.mark.slow
+def test_an_interruption_while_a_runs_charts_are_redrawn_leaves_every_chart_as_it_was(
+    tmp_path, monkeypatch
+):
+    # `plot RUN --theater syria` interrupted as the fan was drawn left envelope.png of
+    # Syria alone beside the fan of the whole run: neither the old run nor the new
+    import sim.export.read
+    from sim.io.files import foreign
+
+    out = tmp_path / "run"
+    args = ["run", str(DEFAULT), "-q", "--draws", "200", "--seed", "1", "--out", str(out)]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    before = _snapshot(out)
+    save = sim.export.read.plotting.save
+    drawn: list[str] = []
+
+    def interrupted_second(axes, path):
+        drawn.append(str(path))
+        if len(drawn) == 2:
+            raise KeyboardInterrupt
+        save(axes, path)
+
+    monkeypatch.setattr(sim.export.read.plotting, "save", interrupted_second)
+    res = CliRunner().invoke(main, ["plot", str(out), "--theater", "syria"])
+    assert (res.exit_code, res.stderr) == (130, "forcesim: interrupted; nothing was written\n")
+    assert len(drawn) == 2
+    assert _snapshot(out) == before
+    assert foreign(out) is None
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("command", ["report", "plot"])
 @pytest.mark.parametrize("earlier", [False, True], ids=["new", "over-its-own"])
 def test_a_full_disk_as_a_file_joins_its_run_leaves_the_run_as_it_was(

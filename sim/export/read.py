@@ -31,7 +31,7 @@ from sim.errors import ScenarioError, listed, nearest
 from sim.export.tables import SPECS, Known, check_table
 from sim.export.write import TABLE_FORMATS, run_charts
 from sim.io.files import (
-    atomic_file,
+    atomic_files,
     csv_text,
     file_sha256,
     load_record,
@@ -1072,19 +1072,14 @@ def redraw(
         targets = {n: run_dir / f"{n}.png" for n in charts if chart in (None, n)}
     for name, target in targets.items():
         refuse_overwrite(target, name, charts, source=run_dir)
-    written = []
-    for name, target in targets.items():
-        _atomic_chart(charts[name](), target, run_dir)
-        written.append(target)
-    return written
-
-
-def _atomic_chart(axes: Any, target: Path, run_dir: Path) -> None:
-    """Write a chart; one inside ``run_dir`` joins its manifest as it is moved in (an
-    interruption before the next chart leaves a run a new one may still replace)."""
-    inside = target.parent.resolve() == run_dir.resolve()
-    atomic_file(
-        target,
-        lambda tmp: plotting.save(axes, tmp),
-        then=(lambda: record_files(run_dir, [target.name])) if inside else None,
+    # every chart drawn first, then all moved in together: an interruption or a failure
+    # leaves the run's charts as they were, not some redrawn (Syria alone) and some not;
+    # those inside the run join its manifest as they are moved in
+    drawn = {target: name for name, target in targets.items()}
+    inside = [t.name for t in drawn if t.parent.resolve() == run_dir.resolve()]
+    atomic_files(
+        list(drawn),
+        lambda target, tmp: plotting.save(charts[drawn[target]](), tmp),
+        then=(lambda: record_files(run_dir, inside)) if inside else None,
     )
+    return list(drawn)

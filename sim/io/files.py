@@ -46,7 +46,7 @@ import stat
 import sys
 import tempfile
 import warnings
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -1320,75 +1320,107 @@ def atomic_file(
     then: Callable[[], None] | None = None,
 ) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``target``, then move it into place:
-    a reader never finds ``target`` half-written. ``tmp`` keeps ``target``'s suffix, and
-    carries forcesim's mark, so that a leftover of a killed process is cleaned up.
-
-    Ctrl-C and SIGTERM wait while ``tmp`` replaces ``target`` and ``then()`` runs (a run
-    directory's manifest taking the file in): a file is never in place without it. When
-    ``then()`` fails (a full disk as the manifest is written again), or the move does,
-    ``target`` is left or put back as it was (the file it replaced, kept meanwhile by a
-    hard link or, where none can be made, in memory: :func:`_kept_aside`; or no file)
-    and the failure is raised. A file written whole outside a directory being
-    written joins :data:`WRITTEN`, so that an interruption afterwards says so.
+    a reader never finds ``target`` half-written (:func:`atomic_files` of one file).
 
     Raises
     ------
     OutputError
-        When ``target``'s directory cannot be made or written, or writing fails (a full
-        disk): one line naming ``target`` and ``option``; ``target`` is as it was.
+        As :func:`atomic_files`.
     """
-    tmp = target.parent / temp_name(target.name, target.suffix)
-    replaced = False
+    atomic_files([target], lambda _, tmp: write(tmp), option, then)
+
+
+def atomic_files(
+    targets: Sequence[Path],
+    write: Callable[[Path, Path], None],
+    option: str = "output",
+    then: Callable[[], None] | None = None,
+) -> None:
+    """Call ``write(target, tmp)`` for each of ``targets`` on a temporary file beside it,
+    then move them all into place together: a reader never finds one half-written, nor
+    some replaced and others not (a run's charts drawn again). Each ``tmp`` keeps its
+    target's suffix, and carries forcesim's mark, so that a leftover of a killed process
+    is cleaned up; it takes the owner, group and permissions of the file it replaces
+    (:func:`as_before`).
+
+    Ctrl-C and SIGTERM wait while the files replace ``targets`` and ``then()`` runs (a
+    run directory's manifest taking them in): a file is never in place without it. When
+    ``then()`` fails (a full disk as the manifest is written again), or a move does,
+    every target is left or put back as it was (the file it replaced, kept meanwhile by
+    a hard link or, where none can be made, in memory: :func:`_kept_aside`; or no file)
+    and the failure is raised. A file written whole outside a directory being written
+    joins :data:`WRITTEN`, so that an interruption afterwards says so.
+
+    Raises
+    ------
+    OutputError
+        When a target's directory cannot be made or written, or writing fails (a full
+        disk): one line naming that target and ``option``; every target is as it was.
+    """
+    tmps = [t.parent / temp_name(t.name, t.suffix) for t in targets]
     made: list[Path] = []  # (the parents made here: taken away again unless replaced)
-    aside: Path | bytes | None = None  # (the file replaced, while then() runs)
+    asides: list[Path | bytes | None] = []  # (the files replaced, while then() runs)
+    replaced = 0  # (how many are in place)
+    at = targets[0] if targets else Path(".")  # (the target a failure is about)
     try:
-        with _interrupts_deferred():  # (made whole: an interruption removes it)
-            try:
-                made = made_parents(target.parent)
-                # (the umask applies)
-                os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-                as_before(tmp, target)
-            except OSError as exc:
-                unmake(made)
-                raise OutputError(
-                    target, _cannot_write(target, exc), _FILE_EXPECTED, option
-                ) from None
-        write(tmp)
-        with _interrupts_deferred():
-            aside = _kept_aside(target) if then is not None else None
-            os.replace(tmp, target)
-            replaced = True
-            # (not a file of a run being written, nor the record a chart joins)
-            if _TEMP.match(target.parent.name) is None and target.name != RECORD:
-                WRITTEN.append(target)
-            if then is not None:
+        with _interrupts_deferred():  # (made whole: an interruption removes them)
+            for target, tmp in zip(targets, tmps, strict=True):
+                at = target
                 try:
+                    made += made_parents(target.parent)
+                    # (the umask applies)
+                    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+                    as_before(tmp, target)
+                except OSError as exc:
+                    raise OutputError(
+                        target, _cannot_write(target, exc), _FILE_EXPECTED, option
+                    ) from None
+        for target, tmp in zip(targets, tmps, strict=True):
+            at = target
+            write(target, tmp)
+        with _interrupts_deferred():
+            try:
+                for target, tmp in zip(targets, tmps, strict=True):
+                    at = target
+                    keep = then is not None or len(targets) > 1
+                    asides.append(_kept_aside(target) if keep else None)
+                    os.replace(tmp, target)
+                    replaced += 1
+                if then is not None:
                     then()
-                except BaseException:
-                    _put_back(target, aside)
-                    aside, replaced = None, False
-                    raise
+            except BaseException:  # (every file put back as it was, the last first)
+                done = replaced
+                for j in reversed(range(done)):
+                    _put_back(targets[j], asides[j])
+                asides, replaced = asides[done:], 0
+                raise
+            for target in targets:
+                # (not a file of a run being written, nor the record a chart joins)
+                if _TEMP.match(target.parent.name) is None and target.name != RECORD:
+                    WRITTEN.append(target)
+            for aside in asides:
                 if isinstance(aside, Path):
                     aside.unlink(missing_ok=True)
     except OSError as exc:  # a full disk, a file size limit
-        if replaced:
-            raise  # the file is in place; only what follows it failed
-        if isinstance(aside, Path):  # (its link, made before the move failed)
-            aside.unlink(missing_ok=True)
-        tmp.unlink(missing_ok=True)
-        unmake(made)
-        kept = "the file is kept as it was" if target.exists() else "nothing was written"
-        raise OutputError(
-            target, f"{exc.strerror or exc}; {kept}", _FILE_EXPECTED, option
-        ) from None
+        if replaced == len(targets) and targets:
+            raise  # the files are in place; only what follows them failed
+        _left_over(tmps, asides, made)
+        kept = "the file is kept as it was" if at.exists() else "nothing was written"
+        raise OutputError(at, f"{exc.strerror or exc}; {kept}", _FILE_EXPECTED, option) from None
     except BaseException:
-        if not replaced:
-            for leftover in (tmp, aside):  # (the file replaced, kept by a second name)
-                if isinstance(leftover, Path):
-                    with contextlib.suppress(OSError):  # (none made, where the parent is a file)
-                        leftover.unlink()
-            unmake(made)
+        if replaced < len(targets):
+            _left_over(tmps, asides, made)
         raise
+
+
+def _left_over(tmps: list[Path], asides: list[Path | bytes | None], made: list[Path]) -> None:
+    """Take away what :func:`atomic_files` left when it failed: the temporary files, the
+    second names of the files it kept aside, the folders it made."""
+    for leftover in [*tmps, *asides]:
+        if isinstance(leftover, Path):
+            with contextlib.suppress(OSError):  # (none made, where the parent is a file)
+                leftover.unlink()
+    unmake(made)
 
 
 def _kept_aside(target: Path) -> Path | bytes | None:
