@@ -431,7 +431,7 @@ def test_a_title_of_one_long_word_wraps_inside_the_page(browser: Any, tmp_path: 
     # the page's heading ran off its right side, and the whole page scrolled sideways
     text = DEFAULT_SCENARIO.read_text(encoding="utf-8")
     own = tmp_path / "long.yaml"
-    own.write_text(re.sub(r"(?m)^title: .*$", "title: " + "Withdrawal" * 40, text))
+    own.write_text(re.sub(r"(?m)^title: .*$", "title: " + "Withdrawal" * 20, text))
     run = make_run(tmp_path / "out", str(own), "-v", "on-time")
     page = browser.new_page()
     try:

@@ -675,6 +675,20 @@ def test_variant_colours_are_those_of_the_png_charts(ensemble: Path) -> None:
     assert web_fills == ["rgba({},{},{},1)".format(*(round(c * 255) for c in f)) for f in fills]
 
 
+@pytest.mark.slow
+def test_the_pages_month_axis_spans_the_months_drawn_not_its_labels(ensemble: Path) -> None:
+    # left to Plotly, the axis widened to hold the as-of line's label: on a phone it
+    # began two years before the run
+    result = sim.load_run(ensemble)
+    months = pd.PeriodIndex(result.monthly.month.drop_duplicates(), freq="M")
+    first, last = months.min().to_timestamp(how="end"), months.max().to_timestamp(how="end")
+    for fig in (envelope_figure(result), fan_figure(result)):
+        lo, hi = (pd.Timestamp(t) for t in fig.layout.xaxis.range)
+        span = last.normalize() - first.normalize()
+        assert first.normalize() - 0.03 * span < lo < first.normalize()
+        assert last.normalize() < hi < last.normalize() + 0.03 * span
+
+
 def _range_outside_lines(fig: Any) -> float:
     """How far [troops] the page's shading passes the lines of its panel anywhere:
     between each two corners of the range, at a quarter, half and three quarters of

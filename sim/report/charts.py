@@ -237,6 +237,7 @@ def envelope_figure(result: Result, theaters: Sequence[str] | None = None) -> go
         _base_deadlines(fig, result, tid, row, x)
         _as_of(fig, result, x, row, limit, first)
     _layout(fig, len(names), "x unified")
+    _months_drawn(fig, x)
     return fig
 
 
@@ -837,7 +838,20 @@ def fan_figure(result: Result, theaters: Sequence[str] | None = None) -> go.Figu
         x = month_ends(bands[bands.theater == tid].month.drop_duplicates().sort_values())
         _as_of(fig, result, x, row, top, first)
     _layout(fig, len(names), "x unified")
+    _months_drawn(fig, month_ends(bands.month.drop_duplicates().sort_values()))
     return fig
+
+
+def _months_drawn(fig: go.Figure, x: list[str]) -> None:
+    """Set the shared month axis to the months drawn ``x`` (month ends), with 2 % of
+    their span either side for the first and last marks. Left to itself, Plotly
+    widens the axis to hold each label written at a date: on a phone, the label
+    beside the as-of line took the axis back two years before the run began."""
+    if not x:
+        return
+    first, last = pd.Timestamp(x[0]), pd.Timestamp(x[-1])
+    pad = (last - first) * 0.02
+    fig.update_xaxes(range=[(first - pad).isoformat(), (last + pad).isoformat()])
 
 
 def _fan_panel(
