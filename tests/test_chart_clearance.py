@@ -562,6 +562,29 @@ def test_a_conditioned_fan_says_its_central_run_is_not_moved_by_the_reports(
     plt.close("all")
 
 
+@pytest.mark.parametrize("rows", [1, 2])
+def test_no_deadline_label_stands_over_a_line_left_unlabelled(rows) -> None:
+    # with no room for Sep 2025's label, "deadline Feb 2026", left of its own line,
+    # began at the Sep 2025 line and read as its label
+    from sim.plotting.clearance import line_labels
+
+    fig, ax = plt.subplots(figsize=(6, 3), dpi=100)
+    ax.set_xlim(0, 100)
+    lines = [ax.axvline(x, linestyle=":") for x in (20, 44, 52, 60, 96)]
+    fig.canvas.draw()
+    words = [[f"deadline {m} 2026"] for m in ("Feb", "Sep", "Oct", "Nov", "Dec")]
+    labels = line_labels(ax, lines, words, rows=rows, fontsize=10)
+    renderer = fig.canvas.get_renderer()
+    x_of = [ax.transData.transform((line.get_xdata()[0], 0))[0] for line in lines]
+    bare = [x for x, label in zip(x_of, labels, strict=True) if label is None]
+    assert bare, "the case needs a line left unlabelled"
+    for label in labels:
+        if label is not None:
+            box = label.get_window_extent(renderer)
+            assert not any(box.x0 - 1 < x < box.x1 + 1 for x in bare), label.get_text()
+    plt.close(fig)
+
+
 def _panel_with_a_line_along_its_bottom() -> tuple[Any, Any, Any]:
     fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
     ax.set_xlim(0, 10)

@@ -305,11 +305,13 @@ def line_labels(
     at = [float(line.get_xydata()[0][0]) for line in lines]  # [data units]
     xs = [float(ax.get_xaxis_transform().transform((x, 0))[0]) for x in at]  # [display]
 
-    def attempt(order: Sequence[int]) -> dict[int, tuple[Any, int, Bbox]]:
+    def attempt(order: Sequence[int], avoid: set[int]) -> dict[int, tuple[Any, int, Bbox]]:
         placed: dict[int, tuple[Any, int, Bbox]] = {}  # line -> (label, row, box)
 
         def fits(i: int, row: int, box: Bbox) -> bool:
             if box.x0 < panel.x0 or box.x1 > panel.x1:
+                return False
+            if any(_crossed(xs[u], box, 1.0) for u in avoid if u != i):
                 return False
             for j, (_, row_j, box_j) in placed.items():
                 if box.overlaps(box_j):
@@ -348,14 +350,33 @@ def line_labels(
     def worth(placed: dict[int, tuple[Any, int, Bbox]]) -> tuple[int, int]:
         return len(placed), -sum(row for _, row, _ in placed.values())
 
-    # two greedy passes, the lines taken left to right and right to left; the better kept
+    def over_unlabelled(placed: dict[int, tuple[Any, int, Bbox]]) -> set[int]:
+        """The lines left unlabelled that a label stands over: the label would read as
+        theirs (its edge at their line, its own line beyond it)."""
+        bare = set(range(len(lines))) - set(placed)
+        return {u for u in bare if any(_crossed(xs[u], b, 1.0) for _, _, b in placed.values())}
+
+    # two greedy passes, the lines taken left to right and right to left; the better kept;
+    # again, where a label stands over a line left unlabelled, with no label over it
     if not wordings:
         return []
-    forward = attempt(range(len(lines)))
-    backward = attempt(range(len(lines) - 1, -1, -1))
-    placed, lost = (forward, backward) if worth(forward) >= worth(backward) else (backward, forward)
-    for label, _, _ in lost.values():
-        label.remove()
+    avoid: set[int] = set()
+    for tries in range(3):
+        forward = attempt(range(len(lines)), avoid)
+        backward = attempt(range(len(lines) - 1, -1, -1), avoid)
+        better = worth(forward) >= worth(backward)
+        placed, lost = (forward, backward) if better else (backward, forward)
+        for label, _, _ in lost.values():
+            label.remove()
+        over = over_unlabelled(placed)
+        if not over or tries == 2:
+            break
+        avoid |= over
+        for label, _, _ in placed.values():
+            label.remove()
+    for i, (_, _, box) in list(placed.items()):  # (still over one: the key names the line)
+        if any(_crossed(xs[u], box, 1.0) for u in over):
+            placed.pop(i)[0].remove()
     lowest = max((row for _, row, _ in placed.values()), default=-1)
     for i, line in enumerate(lines):
         row = placed[i][1] if i in placed else lowest + 1
