@@ -675,6 +675,31 @@ def test_variant_colours_are_those_of_the_png_charts(ensemble: Path) -> None:
     assert web_fills == ["rgba({},{},{},1)".format(*(round(c * 255) for c in f)) for f in fills]
 
 
+def _key_text(page: str) -> str:
+    """The page's text outside its scripts (the keys, captions and tables)."""
+    return re.sub(r"(?s)<script.*?</script>", "", page)
+
+
+@pytest.mark.slow
+def test_a_pages_keys_name_deadlines_and_targets_only_where_its_panels_draw_them(
+    ensemble: Path, tmp_path: Path
+) -> None:
+    # a page of on-time's Syria (no milestone there) keyed a diamond and a dotted line
+    # that it never drew
+    whole = _key_text(page_of(ensemble))
+    for entry in (
+        "milestone target at its deadline",
+        "deadline before any delay<",
+        "deadline before any delay (share of draws meeting it)",
+    ):
+        assert entry in whole
+    out = tmp_path / "syria.html"
+    args = ["report", str(ensemble), "-v", "on-time", "--theater", "syria", "-o", str(out)]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    assert "deadline before any delay" not in _key_text(out.read_text(encoding="utf-8"))
+    assert "milestone target" not in _key_text(out.read_text(encoding="utf-8"))
+
+
 @pytest.mark.slow
 def test_the_pages_month_axis_spans_the_months_drawn_not_its_labels(ensemble: Path) -> None:
     # left to Plotly, the axis widened to hold the as-of line's label: on a phone it

@@ -58,9 +58,11 @@ from sim.io.files import (
 from sim.io.numbers import exact_percent
 from sim.months import spell_date, spell_day
 from sim.plotting.common import (
+    base_deadlines,
     distinct_names,
     fan_series,
     line_notes,
+    panel_deadlines,
     plan_series,
     series_keys,
     theater_title,
@@ -516,12 +518,20 @@ class Page:
             colors.css(colors.rgb(colors.RANGE), colors.RANGE_ALPHA),
             "range across the variants shown",
         )
+        panels = self.panels(r)
+        # (what the panels shown draw: a page of one theater may have no milestone)
         key = _key(
             ([shading] if several else [])
-            + [
-                ("diamond", colors.TARGET, "milestone target at its deadline"),
-                ("dotted", colors.DEADLINE, "deadline before any delay"),
-            ]
+            + (
+                [("diamond", colors.TARGET, "milestone target at its deadline")]
+                if r.milestones.theater.isin(panels).any()
+                else []
+            )
+            + (
+                [("dotted", colors.DEADLINE, DEADLINE_KEY)]
+                if any(base_deadlines(r, tid) for tid in panels)
+                else []
+            )
             + (
                 [("dashed", "#555555", "each variant's official figure, where it differs")]
                 if self._official_differs()
@@ -530,7 +540,6 @@ class Page:
             + self._as_of_key(r)
             + self._observed_key()
         )
-        panels = self.panels(r)
         names = ", ".join(theater_title(r, t) for t in panels)
         alt = (
             f"Line chart, one panel per theater or site ({names}): troops at the end of "
@@ -712,6 +721,8 @@ class Page:
             f"{esc(v)}</option>"
             for v in r.variants
         )
+        panels = self.fan_panels(r)
+        dated = any(panel_deadlines(r.plans[v], tid) for v in r.variants for tid in panels)
         legend = _key(
             [
                 ("band", colors.css(colors.mix(colors.FAN_HUE, amount)), label)
@@ -724,12 +735,18 @@ class Page:
                     colors.CENTRAL,
                     CENTRAL_UNWEIGHTED if key != "fan" else f"central run ({CENTRAL_READING})",
                 ),
-                (
-                    "dotted",
-                    colors.DEADLINE,
-                    "deadline before any delay (share of draws meeting it)",
-                ),
             ]
+            + (
+                [
+                    (
+                        "dotted",
+                        colors.DEADLINE,
+                        "deadline before any delay (share of draws meeting it)",
+                    )
+                ]
+                if dated
+                else []
+            )
             + (
                 [("dashed", colors.OFFICIAL, "official figure (central run)")]
                 if self._official_differs()
@@ -738,7 +755,6 @@ class Page:
             + self._as_of_key(r)
             + self._observed_key()
         )
-        panels = self.fan_panels(r)
         per = "theater or site" if any("/" in k for k in panels) else "theater"
         alt = (
             f"Fan chart, one panel per {per}, for the variant chosen above: the 5th to 95th, "
@@ -1149,6 +1165,10 @@ def _scoring(table: pd.DataFrame) -> str:
 
 def _pre(text: str) -> str:
     return _scroll(f"<pre><code>{esc(text)}</code></pre>")
+
+
+#: what a dotted vertical is, in the charts' keys
+DEADLINE_KEY = "deadline before any delay"
 
 
 def _key(items: list[tuple[str, str, str]]) -> str:
