@@ -183,6 +183,8 @@ def test_sweep_writes_csv_parquet_chart_and_run_json(tmp_path) -> None:
     record = json.loads((out / "run.json").read_text())
     assert record["sweep"]["keys"] == [DELAY, CUT] and record["sweep"]["points"] == 3
     assert "as-reported  iraq-exit" in result.output
+    # (slip-6 at announcement.delay=0 is still called slip-6: the lines say so)
+    assert "the swept values replace each variant's own" in result.output.splitlines()[1]
 
 
 def test_a_sweep_of_one_value_says_it_is_one_point_not_zero_swept_keys(tmp_path) -> None:

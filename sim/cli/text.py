@@ -591,7 +591,9 @@ def sweep_lines(sw: Sweep) -> list[str]:
     )
     lines = [
         f"{sw.scenario.id}: sweep of {shape}: {points:,} points x {len(sw.variants)} "
-        f"variants; {kind}"
+        f"variants; {kind}",
+        # (a variant named for a value of the key, slip-6, runs at every value swept)
+        "the swept values replace each variant's own: a variant's name may no longer say them",
     ]
     t = sw.table[sw.table.outcome.str.startswith("p_met ")]
     if not len(t):
