@@ -731,6 +731,23 @@ def test_the_troop_axis_labels_stand_whole_inside_the_chart_and_clear_of_its_tit
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("width", [390, 1400])
+def test_plotlys_toolbar_is_offered_on_a_wide_screen_only(
+    browser: Any, afghanistan_2011: Path, width: int
+) -> None:
+    # on a phone it stood over a long panel title ("Afghanistan" lost its "n")
+    page = open_at(browser, afghanistan_2011, width)
+    try:
+        shown = page.evaluate(
+            "Array.from(document.querySelectorAll('.chart .modebar-container'))"
+            ".map(e => getComputedStyle(e).display !== 'none')"
+        )
+        assert shown and all(s == (width > 600) for s in shown), shown
+    finally:
+        page.close()
+
+
+@pytest.mark.slow
 def test_on_a_phone_the_deadline_labels_stand_inside_their_chart_and_clear_of_each_other(
     browser: Any, afghanistan_2011: Path
 ) -> None:
