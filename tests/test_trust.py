@@ -2333,6 +2333,36 @@ def test_one_command_takes_the_lock_of_its_output_directory_again_and_then_remov
     assert not lock_path(out).exists()
 
 
+def test_two_paths_to_one_folder_take_one_lock(tmp_path) -> None:
+    # with the folder bind-mounted at a second path, two runs wrote one directory at
+    # once: the lock was named by the path alone
+    import subprocess
+
+    from sim.io.files import OutputError, lock_paths, output_lock
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    mounted = subprocess.run(
+        ["mount", "--bind", str(first), str(second)], capture_output=True, check=False
+    )
+    if mounted.returncode != 0:
+        pytest.skip("needs a bind mount (root, and a system that allows it)")
+    try:
+        assert lock_paths(first / "out")[1] == lock_paths(second / "out")[1]
+        with (
+            output_lock(first / "out"),
+            pytest.raises(OutputError, match="one being written by process"),
+            output_lock(second / "out"),
+        ):
+            pass
+        with output_lock(second / "out"):  # (both let go)
+            pass
+        assert not any(p.exists() for p in lock_paths(first / "out"))
+    finally:
+        subprocess.run(["umount", str(second)], check=False)
+
+
 def _as_another_user(monkeypatch, files):
     """This process as one that may not open another user's lock file for writing, nor
     add a file to a lock folder another user made (the system says EACCES)."""

@@ -680,7 +680,7 @@ def clean_leftovers(parent: Path) -> list[Path]:
 
 #: the output directories this process holds the lock of: resolved path -> (fd, lock file,
 #: whether this process made it)
-_HELD: dict[str, tuple[int, Path, bool]] = {}
+_HELD: dict[str, list[tuple[int, Path, bool]]] = {}
 
 
 def lock_path(target: Path) -> Path:
@@ -688,8 +688,27 @@ def lock_path(target: Path) -> Path:
     the system's temporary directory, named by the sha256 of ``target``'s resolved path,
     so that every forcesim process of this host finds the same one and nothing is written
     beside the output before it is."""
-    key = hashlib.sha256(os.fsencode(os.path.realpath(target))).hexdigest()[:32]
-    return Path(tempfile.gettempdir()) / "forcesim-locks" / f"{key}.lock"
+    return _lock_file(os.fsencode(os.path.realpath(target)))
+
+
+def lock_paths(target: Path) -> list[Path]:
+    """Every lock file :func:`output_lock` takes for ``target``: :func:`lock_path`, and
+    where ``target``'s folder exists, one named by that folder's device and inode and
+    ``target``'s name: a folder reached by two paths (a bind mount) has one inode, so
+    that two commands writing the same directory by different paths meet."""
+    paths = [lock_path(target)]
+    try:
+        folder = os.stat(Path(target).parent if str(Path(target).parent) else ".")
+    except OSError:
+        return paths
+    name = os.fsencode(Path(os.path.realpath(target)).name)
+    paths.append(_lock_file(b"%d:%d/" % (folder.st_dev, folder.st_ino) + name))
+    return paths
+
+
+def _lock_file(key: bytes) -> Path:
+    digest = hashlib.sha256(key).hexdigest()[:32]
+    return Path(tempfile.gettempdir()) / "forcesim-locks" / f"{digest}.lock"
 
 
 def _holder(path: Path) -> str:
@@ -717,7 +736,8 @@ def output_lock(target: Path, option: str = "out_dir") -> Iterator[None]:
     stops at once with one line, instead of replacing what this one writes (two runs
     each swap their directory in whole, so the later deletes the earlier's files
     moments after it reported them written) or writing a page of the run it read into
-    the run that replaced it. The lock file (:func:`lock_path`) holds the process id and
+    the run that replaced it. Each lock file (:func:`lock_paths`: by the directory's
+    path, and by its folder's inode, which a bind mount shares) holds the process id and
     is removed when the block ends; one a killed process left is taken over, since the
     system drops a dead process's lock (another user's file, which this user may not
     write, is locked read-only: the lock is the same). Within one process the lock is
@@ -735,15 +755,18 @@ def output_lock(target: Path, option: str = "out_dir") -> Iterator[None]:
     if key in _HELD:
         yield
         return
-    held = _take(Path(target), option)
-    if held is not None:
-        _HELD[key] = held
+    held: list[tuple[int, Path, bool]] = []
     try:
+        for path in lock_paths(Path(target)):  # (the first refusal raises)
+            got = _take(Path(target), option, path)
+            if got is None:  # (said once: the folder, or the system, locks nothing)
+                break
+            held.append(got)
+        _HELD[key] = held
         yield
     finally:
-        if held is not None:
-            _HELD.pop(key, None)
-            fd, path, mine = held
+        _HELD.pop(key, None)
+        for fd, path, mine in held:
             if mine:  # (another user's lock file is theirs to remove)
                 with contextlib.suppress(OSError):
                     path.unlink()  # (while still locked: a waiter then finds it gone)
@@ -761,8 +784,8 @@ def _unlocked(path: Path, why: str) -> None:
     )
 
 
-def _take(target: Path, option: str) -> tuple[int, Path, bool] | None:
-    """Lock ``target``'s lock file (see :func:`output_lock`): its descriptor, its path,
+def _take(target: Path, option: str, path: Path) -> tuple[int, Path, bool] | None:
+    """Lock ``target``'s lock file ``path`` (see :func:`output_lock`): its descriptor, its path,
     and whether this process made it (and so writes its id into it and removes it); or
     None where nothing can be locked. Raises OutputError when another process holds it.
 
@@ -774,7 +797,6 @@ def _take(target: Path, option: str) -> tuple[int, Path, bool] | None:
         import fcntl
     except ImportError:  # pragma: no cover - Windows
         return None
-    path = lock_path(target)
     expected = "an output directory no other forcesim command is writing"
     with contextlib.suppress(OSError):  # (judged below: no folder, or a file in its place)
         path.parent.mkdir(mode=0o777, exist_ok=True)
