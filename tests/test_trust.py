@@ -291,6 +291,34 @@ def test_a_run_whose_summary_cannot_be_printed_says_its_files_were_written(tmp_p
 
 
 @pytest.mark.slow
+def test_a_deleted_working_directory_is_named_and_list_needs_none(tmp_path):
+    # both said "forcesim: error: No such file or directory", naming nothing
+    import subprocess
+
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    script = (
+        "import os, sys\n"
+        f"os.chdir({str(gone)!r}); os.rmdir({str(gone)!r})\n"
+        "from sim.cli import main\nsys.argv[0] = 'forcesim'\nmain()\n"
+    )
+
+    def forcesim(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=120
+        )
+
+    listed = forcesim("list")
+    assert listed.returncode == 0 and "iraq-syria-2024.yaml" in listed.stdout, listed.stderr
+    run = forcesim("run", "-q")
+    assert (run.returncode, run.stderr) == (
+        2,
+        "forcesim: error: the working directory: expected a directory that exists, found it "
+        "deleted (cd to one that exists and run again)\n",
+    )
+
+
+@pytest.mark.slow
 def test_what_a_library_fails_to_tear_down_after_a_ctrl_c_is_not_printed(tmp_path):
     # a local cluster stopped while it started: "Exception ignored in atexit callback:
     # <function close_clusters ...>", a traceback, after the command's one line

@@ -150,6 +150,11 @@ def _failed(exc: Exception) -> None:
 
         if exc.filename is None and _stdout_failed(exc):  # (> /dev/full; a full disk)
             fail(f"standard output: {exc.strerror or exc}{_written_before()}")
+        if exc.filename is None and _cwd_gone():
+            fail(
+                "the working directory: expected a directory that exists, found it deleted "
+                "(cd to one that exists and run again)"
+            )
         if exc.errno == errno.ENAMETOOLONG and exc.filename:  # (-o of 256 letters)
             name_max, path_max = _name_limits()
             fail(
@@ -177,6 +182,15 @@ def _stdout_failed(exc: BaseException) -> bool:
         if tb.tb_frame.f_locals.get("file") is sys.stdout:
             return True
         tb = tb.tb_next
+    return False
+
+
+def _cwd_gone() -> bool:
+    """Whether the working directory was deleted (``os.getcwd`` then fails)."""
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        return True
     return False
 
 

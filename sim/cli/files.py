@@ -227,7 +227,7 @@ def _as_passed(file: Path, root: Path, directory: str | None) -> str:
         return str(Path(directory) / file.relative_to(root))
     try:
         return str(file.relative_to(Path.cwd()))
-    except ValueError:
+    except (ValueError, FileNotFoundError):  # (not under it; a working directory deleted)
         return str(file)
 
 
