@@ -310,6 +310,7 @@ def test_a_deleted_working_directory_is_named_and_list_needs_none(tmp_path):
 
     listed = forcesim("list")
     assert listed.returncode == 0 and "iraq-syria-2024.yaml" in listed.stdout, listed.stderr
+    gone.mkdir()  # (the first command took it away)
     run = forcesim("run", "-q")
     assert (run.returncode, run.stderr) == (
         2,
