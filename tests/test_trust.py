@@ -2362,6 +2362,22 @@ def test_one_command_takes_the_lock_of_its_output_directory_again_and_then_remov
     assert not lock_path(out).exists()
 
 
+def test_an_empty_mount_point_as_the_output_is_refused_before_anything_is_written(
+    tmp_path, monkeypatch
+):
+    # "found Device or resource busy while writing mnt; the previous run is kept as it
+    # was", of a run that never was: a mount point cannot be moved aside
+    out = tmp_path / "mnt"
+    out.mkdir()
+    real = os.path.ismount
+    monkeypatch.setattr(os.path, "ismount", lambda p: Path(p) == out or real(p))
+    res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(out)])
+    assert res.exit_code == 2
+    said = "found a mount point, which a run cannot replace (write into a folder inside it:"
+    assert f"{said} {out / 'run'})" in res.stderr
+    assert list(out.iterdir()) == [] and [p.name for p in tmp_path.iterdir()] == ["mnt"]
+
+
 def test_two_paths_to_one_folder_take_one_lock(tmp_path) -> None:
     # with the folder bind-mounted at a second path, two runs wrote one directory at
     # once: the lock was named by the path alone

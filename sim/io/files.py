@@ -444,6 +444,12 @@ def refuse_foreign(target: Path, named: Path | None = None) -> None:
     """Raise when a new run may not replace ``target`` (:func:`foreign` says why), the
     error naming it as the user did (``named``: ``.`` for the spelled-out path)."""
     why = foreign(target)
+    if why is None and target.is_dir() and not target.is_symlink() and os.path.ismount(target):
+        # (a run is swapped in whole, and a mount point cannot be moved aside)
+        why = (
+            f"a mount point, which a run cannot replace (write into a folder inside it: "
+            f"{Path(named or target) / 'run'})"
+        )
     if why is not None:
         raise OutputError(
             named or target,
