@@ -1341,12 +1341,15 @@ def test_a_bad_date_is_quoted_whole_as_written_not_cut_to_its_month(observations
     assert f"found '{date}'" in str(err.value)
 
 
-def test_a_level_written_minus_zero_is_refused_as_below_zero(observations):
-    # '-0' was taken, and observed.csv then wrote accept_low as -0
+def test_a_level_written_minus_zero_is_refused_and_told_to_drop_the_sign(observations):
+    # '-0' was taken, and observed.csv then wrote accept_low as -0; then it was refused as
+    # "a level of 0 troops or more", which it seems to be
     path = observations("2024-03,alpha,-0,800,,\n")
     with pytest.raises(sim.ScenarioError) as err:
         read_observations(path, ["alpha"])
-    assert str(err.value).endswith("troops_low: expected a level of 0 troops or more, found '-0'")
+    assert str(err.value).endswith(
+        "troops_low: expected a level of 0 troops or more, 0 written without a sign, found '-0'"
+    )
 
 
 def test_a_rank_or_share_written_as_an_end_is_exact_never_a_rounded_rare_draw(write, observations):

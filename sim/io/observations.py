@@ -388,7 +388,9 @@ def check_bounds(
     for col, v in (("troops_low", low), ("troops_high", high)):
         if v is None:
             continue
-        if math.isnan(v) or math.copysign(1.0, v) < 0:  # (-0 too: written back as -0)
+        if v == 0 and math.copysign(1.0, v) < 0:  # (written back as -0)
+            return col, "a level of 0 troops or more, 0 written without a sign", shown(col, v)
+        if math.isnan(v) or math.copysign(1.0, v) < 0:
             return col, "a level of 0 troops or more", shown(col, v)
         # (digits past a float's range read as infinity: above the most, not a fraction)
         broken = None if math.isinf(v) else whole_problem(v, texts.get(col), "troops")
