@@ -2362,6 +2362,31 @@ def test_one_command_takes_the_lock_of_its_output_directory_again_and_then_remov
     assert not lock_path(out).exists()
 
 
+def test_two_directories_one_named_through_a_link_do_not_refuse_each_other(tmp_path):
+    # a/out, a link to b/real, took the lock of a/real (its folder's inode, the link's
+    # own name): "being written by process <its own>"
+    from sim.io.files import output_lock
+
+    (tmp_path / "a" / "real").mkdir(parents=True)
+    (tmp_path / "b" / "real").mkdir(parents=True)
+    (tmp_path / "a" / "out").symlink_to(tmp_path / "b" / "real")
+    with output_lock(tmp_path / "a" / "real"), output_lock(tmp_path / "a" / "out"):
+        pass
+
+
+def test_a_directory_is_locked_under_every_folder_above_it_that_exists(tmp_path):
+    # a command that finds the run's parent missing (and makes it) and one that comes
+    # after it take locks in common, whatever path each came by
+    from sim.io.files import lock_paths
+
+    target = tmp_path / "new" / "deeper" / "run"  # (two folders not made yet)
+    before = lock_paths(target)
+    assert len(before) == 1 + len([p for p in target.parents if p.exists()])
+    (tmp_path / "new" / "deeper").mkdir(parents=True)
+    after = lock_paths(target)
+    assert len(after) == len(before) + 2 and set(before) < set(after)
+
+
 def test_an_empty_mount_point_as_the_output_is_refused_before_anything_is_written(
     tmp_path, monkeypatch
 ):

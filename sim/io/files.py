@@ -684,8 +684,8 @@ def clean_leftovers(parent: Path) -> list[Path]:
 
 # ---------------------------------------------------------------- one writer at a time
 
-#: the output directories this process holds the lock of: resolved path -> (fd, lock file,
-#: whether this process made it)
+#: the output directories this process holds the locks of: resolved path -> each lock's
+#: (fd, lock file, whether this process made it)
 _HELD: dict[str, list[tuple[int, Path, bool]]] = {}
 
 
@@ -699,16 +699,22 @@ def lock_path(target: Path) -> Path:
 
 def lock_paths(target: Path) -> list[Path]:
     """Every lock file :func:`output_lock` takes for ``target``: :func:`lock_path`, and
-    where ``target``'s folder exists, one named by that folder's device and inode and
-    ``target``'s name: a folder reached by two paths (a bind mount) has one inode, so
-    that two commands writing the same directory by different paths meet."""
+    for each folder above it that exists, one named by that folder's device and inode
+    and the rest of ``target``'s resolved path below it. A folder reached by two paths
+    (a bind mount) has one inode, so that two commands writing one directory by two
+    paths meet; and at least one folder above is the same for a command that finds
+    ``target``'s parent missing (and makes it) and one that comes after it."""
     paths = [lock_path(target)]
-    try:
-        folder = os.stat(Path(target).parent if str(Path(target).parent) else ".")
-    except OSError:
-        return paths
-    name = os.fsencode(Path(os.path.realpath(target)).name)
-    paths.append(_lock_file(b"%d:%d/" % (folder.st_dev, folder.st_ino) + name))
+    real = Path(os.path.realpath(target))
+    below = Path(real.name)
+    for folder in real.parents:
+        try:
+            info = os.stat(folder)
+        except OSError:  # (not made yet)
+            below = folder.name / below
+            continue
+        paths.append(_lock_file(b"%d:%d/" % (info.st_dev, info.st_ino) + os.fsencode(below)))
+        below = folder.name / below
     return paths
 
 
