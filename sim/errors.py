@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 
 class ScenarioError(ValueError):
@@ -102,6 +102,17 @@ class ScenarioError(ValueError):
         return ScenarioError(
             self.expected, self.found, file=file, line=line, col=col, path=path or self.path
         )
+
+
+def exception_chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc``, then the exception it was raised from or while handling (``__cause__``,
+    else ``__context__``), and so on, each once (a chain may loop)."""
+    seen: set[int] = set()
+    at: BaseException | None = exc
+    while at is not None and id(at) not in seen:
+        seen.add(id(at))
+        yield at
+        at = at.__cause__ or at.__context__
 
 
 def printable(name: str) -> str:

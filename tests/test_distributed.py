@@ -536,8 +536,17 @@ def _starting_worker_ignores_ctrl_c(queue) -> None:  # (run in a spawned process
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("marked", [True, False])
-def test_a_process_a_local_cluster_spawns_ignores_ctrl_c_from_importing_sim(monkeypatch, marked):
+@pytest.mark.parametrize(
+    ("marked", "name", "ignores"),
+    [
+        (True, "Dask Worker process (from Nanny)", True),
+        (False, "Dask Worker process (from Nanny)", False),  # (a cluster not forcesim's)
+        (True, "SpawnProcess-1", False),  # (the user's own, the variable left behind)
+    ],
+)
+def test_a_worker_a_local_cluster_spawns_ignores_ctrl_c_from_importing_sim(
+    monkeypatch, marked, name, ignores
+):
     # a worker interrupted while it started (importing dask, before it could be told to
     # leave Ctrl-C to the command) printed a traceback of its own above the command's line
     import multiprocessing
@@ -551,14 +560,15 @@ def test_a_process_a_local_cluster_spawns_ignores_ctrl_c_from_importing_sim(monk
     spawn = multiprocessing.get_context("spawn")
     queue = spawn.Queue()
     # (the spawned process imports this test module, and with it sim, before it runs)
-    child = spawn.Process(target=_starting_worker_ignores_ctrl_c, args=(queue,))
+    child = spawn.Process(target=_starting_worker_ignores_ctrl_c, args=(queue,), name=name)
     child.start()
-    assert queue.get(timeout=60) is marked
+    assert queue.get(timeout=60) is ignores
     child.join(60)
 
 
 def test_the_commands_own_process_keeps_ctrl_c_with_the_worker_variable_set(monkeypatch):
-    # (the variable is in this process's environment once it started a cluster)
+    # (the variable may be in this process's environment while it starts a cluster)
+    import multiprocessing  # noqa: F401  (as in a process that started one)
     import signal
 
     from sim.io.signals import LOCAL_WORKER, ignore_interrupts_in_a_starting_worker
@@ -567,6 +577,22 @@ def test_the_commands_own_process_keeps_ctrl_c_with_the_worker_variable_set(monk
     before = signal.getsignal(signal.SIGINT)
     assert ignore_interrupts_in_a_starting_worker() is False
     assert signal.getsignal(signal.SIGINT) is before
+
+
+@pytest.mark.slow
+def test_a_local_cluster_leaves_no_worker_variable_in_the_callers_environment() -> None:
+    # Dask's nanny sets it in the process that starts the cluster: the caller's own
+    # children, started later, then ignored Ctrl-C
+    import os
+
+    pytest.importorskip("distributed")
+    from sim.analysis.distributed import open_executor
+    from sim.io.signals import LOCAL_WORKER
+
+    assert LOCAL_WORKER not in os.environ
+    with open_executor(workers=1):
+        pass
+    assert LOCAL_WORKER not in os.environ
 
 
 def test_a_scheduler_without_a_worker_yet_is_said_at_once_and_the_run_goes_on() -> None:

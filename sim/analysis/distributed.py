@@ -19,6 +19,7 @@ written are byte-identical whatever the number of workers, parts and chunks.
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -182,6 +183,19 @@ def leave_interrupts_to_the_client() -> bool:
         return False
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     return True
+
+
+@contextmanager
+def _environ_kept(name: str) -> Iterator[None]:
+    """Put environment variable ``name`` back as it was (or unset) after the block."""
+    value = os.environ.get(name)
+    try:
+        yield
+    finally:
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def _has_forcesim() -> str:
@@ -364,8 +378,9 @@ def open_executor(
         # The workers are told they are this run's own: each then leaves Ctrl-C to this
         # process from its start (sim.io.signals.LOCAL_WORKER), not only once it runs
         spawned = {f"distributed.nanny.pre-spawn-environ.{LOCAL_WORKER}": "1"}
-        with dask.config.set(
-            {UNTRIM: None, "distributed.worker.profile.enabled": False, **spawned}
+        with (
+            dask.config.set({UNTRIM: None, "distributed.worker.profile.enabled": False, **spawned}),
+            _environ_kept(LOCAL_WORKER),  # (the nanny sets it in this process too)
         ):
             cluster = LocalCluster(
                 n_workers=workers,

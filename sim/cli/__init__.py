@@ -17,7 +17,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -27,7 +27,7 @@ from sim.io.signals import stop_signals
 EXIT_BAD_INPUT = 2
 
 
-def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     """Print ``forcesim: error: MESSAGE`` (one line) and exit with ``code``."""
     click.echo(f"forcesim: error: {one_line(message)}", err=True)
     sys.exit(code)
@@ -123,21 +123,13 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _interrupted_in(exc: BaseException) -> bool:
-    """Whether ``exc`` came of a KeyboardInterrupt (its cause or context, at any depth)."""
-    seen: set[int] = set()
-    stack: list[BaseException | None] = [exc]
-    while stack:
-        e = stack.pop()
-        if e is None or id(e) in seen:
-            continue
-        seen.add(id(e))
-        if isinstance(e, KeyboardInterrupt):
-            return True
-        stack += [e.__cause__, e.__context__]
-    return False
+    """Whether ``exc`` came of a KeyboardInterrupt (raised from it, or while handling it)."""
+    from sim.errors import exception_chain
+
+    return any(isinstance(e, KeyboardInterrupt) for e in exception_chain(exc))
 
 
-def _failed(exc: Exception) -> None:
+def _failed(exc: Exception) -> NoReturn:
     """Say an error no interruption caused in one line, and exit (click's own exits and
     errors go on to click)."""
     if isinstance(exc, click.exceptions.Exit | click.ClickException):
@@ -149,7 +141,7 @@ def _failed(exc: Exception) -> None:
         import errno
 
         if exc.filename is None and _stdout_failed(exc):  # (> /dev/full; a full disk)
-            fail(f"standard output: {exc.strerror or exc}{_written_before()}")
+            _stdout_said(exc.strerror or str(exc))
         if exc.filename is None and _cwd_gone():
             fail(
                 "the working directory: expected a directory that exists, found it deleted "
@@ -173,16 +165,34 @@ def _failed(exc: Exception) -> None:
 
 
 def _stdout_failed(exc: BaseException) -> bool:
-    """Whether ``exc`` was raised writing to standard output (click.echo's ``file``), or
-    standard output is closed (``forcesim >&-``)."""
+    """Whether ``exc`` was raised writing to standard output (a ``file`` that
+    click.echo, or click's help, wrote to: the stream itself, or click's wrapper of it),
+    or standard output is closed (``forcesim >&-``)."""
     if sys.stdout is None:
         return True
     tb = exc.__traceback__
     while tb is not None:
-        if tb.tb_frame.f_locals.get("file") is sys.stdout:
+        if _is_stdout(tb.tb_frame.f_locals.get("file")):
             return True
         tb = tb.tb_next
     return False
+
+
+def _is_stdout(stream: Any) -> bool:
+    """Whether ``stream`` writes to this process's standard output (descriptor 1)."""
+    if stream is None:
+        return False
+    if stream is sys.stdout:
+        return True
+    try:
+        return bool(stream.fileno() == 1)
+    except (AttributeError, OSError, ValueError):  # (no descriptor: a StringIO, closed)
+        return False
+
+
+def _stdout_said(strerror: str) -> NoReturn:
+    """Say that standard output could not be written, and exit 2."""
+    fail(f"standard output: {strerror}{_written_before()}")
 
 
 def _cwd_gone() -> bool:
@@ -212,8 +222,7 @@ def _flushed() -> None:
         if sys.stdout is not None:
             sys.stdout.flush()
     except (OSError, ValueError) as exc:
-        strerror = getattr(exc, "strerror", None) or str(exc)
-        fail(f"standard output: {strerror}{_written_before()}")
+        _stdout_said(getattr(exc, "strerror", None) or str(exc))
 
 
 def hold(target: Any, option: str = "--out") -> None:
@@ -349,10 +358,10 @@ class _Forcesim(click.Group):
             # started: "Exception ignored in atexit callback", a traceback) is not said
             interrupted_here = args is None and _Forcesim.code > 128
             sys.unraisablehook = _dropped if interrupted_here else hook
-            if interrupted_here and "asyncio" in sys.modules:  # ("Task exception was never
-                import logging  # retrieved", of a task the cluster's loop left)
+            if interrupted_here and "logging" in sys.modules:  # (asyncio's "Task exception
+                import logging  # was never retrieved", a cluster's "Received 'close-stream'")
 
-                logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)
+                logging.disable(logging.CRITICAL)
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]

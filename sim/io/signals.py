@@ -21,6 +21,8 @@ def stop_signals() -> tuple[int, ...]:
 #: set in the environment of the worker processes of a local cluster that forcesim starts
 #: (:func:`sim.open_executor`)
 LOCAL_WORKER = "FORCESIM_LOCAL_WORKER"
+#: how Dask's nanny names the worker processes it starts
+DASK_WORKER = "Dask Worker process"
 
 
 def ignore_interrupts_in_a_starting_worker() -> bool:
@@ -36,10 +38,11 @@ def ignore_interrupts_in_a_starting_worker() -> bool:
 
     if os.environ.get(LOCAL_WORKER) != "1" or "multiprocessing" not in sys.modules:
         return False
-    # (a spawned process has its parent's name for it before it runs the main module; the
-    # command's own process, which has the variable once it started a cluster, keeps
-    # multiprocessing's name for a main process)
-    if sys.modules["multiprocessing"].current_process().name == "MainProcess":
+    # (a spawned process has the name its parent gave it before it runs the main module:
+    # Dask's nanny names its workers so; the variable may be left in the environment of
+    # the process that started the cluster, whose own children are named otherwise)
+    name = sys.modules["multiprocessing"].current_process().name
+    if not name.startswith(DASK_WORKER):
         return False
     import signal
 

@@ -1057,8 +1057,9 @@ def save(axes: Sequence[Axes] | Axes, path: Any) -> None:
         as_before(tmp, target)  # (a private chart stays private)
         os.replace(tmp, target)
     except Exception as exc:  # (named as the file asked for, not the temporary one)
-        # (a full disk in the PDF backend raises an AttributeError in its clean-up)
-        failed = next((e for e in _chain(exc) if isinstance(e, OSError)), None)
+        # (a full disk in the PDF backend raises an AttributeError in its clean-up; an
+        # error of the file system only, not a bug with a font lookup somewhere behind it)
+        failed = exc if isinstance(exc, OSError) else _disk_failed(exc)
         if failed is None:
             raise
         raise OSError(failed.errno, failed.strerror or str(failed), str(target)) from None
@@ -1067,14 +1068,17 @@ def save(axes: Sequence[Axes] | Axes, path: Any) -> None:
     pyplot().close(fig)
 
 
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    """``exc`` and the exceptions it was raised from or while handling, in turn."""
-    seen: set[int] = set()
-    at: BaseException | None = exc
-    while at is not None and id(at) not in seen:
-        seen.add(id(at))
-        yield at
-        at = at.__cause__ or at.__context__
+def _disk_failed(exc: BaseException) -> OSError | None:
+    """The error of a disk that could not take a file (full, over a size limit or a
+    quota, failing, read-only) that ``exc`` came of, if any."""
+    import errno
+
+    from sim.errors import exception_chain
+
+    disk = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EIO, errno.EROFS)
+    return next(
+        (e for e in exception_chain(exc) if isinstance(e, OSError) and e.errno in disk), None
+    )
 
 
 # no dates or versions in the files, so that the same run gives the same bytes
