@@ -2571,6 +2571,66 @@ def test_a_file_whose_move_into_place_fails_leaves_the_old_one_where_it_was(
 
 
 @pytest.mark.parametrize("links", [True, False], ids=["hard-links", "no-hard-links"])
+def _two_charts(tmp_path: Path) -> list[Path]:
+    charts = [tmp_path / "envelope.png", tmp_path / "fan.png"]
+    for chart in charts:
+        chart.write_bytes(b"old " + chart.name.encode())
+    return charts
+
+
+def _new_bytes(target: Path, tmp: Path) -> None:
+    tmp.write_bytes(b"new " + target.name.encode())
+
+
+@pytest.mark.parametrize("fails", ["the second move", "then"])
+def test_files_moved_in_together_are_all_put_back_when_one_step_fails(tmp_path, monkeypatch, fails):
+    from sim.io.files import OutputError, atomic_files
+
+    charts = _two_charts(tmp_path)
+    then = None
+    if fails == "then":
+        then = _disk_full
+    else:
+        real = os.replace
+        moved: list[object] = []
+
+        def second_fails(src, dst):
+            moved.append(dst)
+            if len(moved) == 2:
+                _disk_full()
+            real(src, dst)
+
+        monkeypatch.setattr(os, "replace", second_fails)
+    with pytest.raises(OutputError, match="No space left on device; the file is kept as it was"):
+        atomic_files(charts, _new_bytes, then=then)
+    assert [c.read_bytes() for c in charts] == [b"old envelope.png", b"old fan.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["envelope.png", "fan.png"]
+
+
+def test_a_file_that_cannot_be_put_back_is_named(tmp_path, monkeypatch):
+    # a disk full as the first chart was put back: the loop stopped, and a bare
+    # "No space left on device" was said of two charts left new
+    import sim.io.files as files
+    from sim.io.files import OutputError, atomic_files
+
+    charts = _two_charts(tmp_path)
+    real = files._put_back
+
+    def envelope_stuck(target, kept):
+        if target.name == "envelope.png":
+            _disk_full()
+        real(target, kept)
+
+    monkeypatch.setattr(files, "_put_back", envelope_stuck)
+    with pytest.raises(OutputError) as err:
+        atomic_files(charts, _new_bytes, then=_disk_full)
+    assert str(err.value).endswith(
+        f"found No space left on device; {charts[0]} could not be put back as it was: it holds "
+        "the new file"
+    )
+    assert [c.read_bytes() for c in charts] == [b"new envelope.png", b"old fan.png"]
+
+
 @pytest.mark.parametrize("earlier", [b"the old page", None], ids=["over-a-file", "new"])
 def test_a_file_whose_follow_up_fails_is_put_back_as_it_was(tmp_path, monkeypatch, earlier, links):
     from sim.io.files import OutputError, atomic_file

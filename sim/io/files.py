@@ -1391,11 +1391,13 @@ def atomic_files(
         When a target's directory cannot be made or written, or writing fails (a full
         disk): one line naming that target and ``option``; every target is as it was.
     """
+    if not targets:
+        return
     tmps = [t.parent / temp_name(t.name, t.suffix) for t in targets]
     made: list[Path] = []  # (the parents made here: taken away again unless replaced)
     asides: list[Path | bytes | None] = []  # (the files replaced, while then() runs)
     replaced = 0  # (how many are in place)
-    at = targets[0] if targets else Path(".")  # (the target a failure is about)
+    at = targets[0]  # (the target a failure is about)
     try:
         with _interrupts_deferred():  # (made whole: an interruption removes them)
             for target, tmp in zip(targets, tmps, strict=True):
@@ -1422,11 +1424,23 @@ def atomic_files(
                     replaced += 1
                 if then is not None:
                     then()
-            except BaseException:  # (every file put back as it was, the last first)
-                done = replaced
-                for j in reversed(range(done)):
-                    _put_back(targets[j], asides[j])
-                asides, replaced = asides[done:], 0
+            except BaseException as exc:  # (every file put back as it was, the last first)
+                done, replaced = replaced, 0
+                stuck = [
+                    targets[j]
+                    for j in reversed(range(done))
+                    if not _put_back_each(targets[j], asides[j])
+                ]
+                asides = asides[done:]  # (those put back are gone; a stuck one's stays)
+                if stuck:  # (a disk full as the files are put back: say which)
+                    raise OutputError(
+                        stuck[-1],
+                        f"{getattr(exc, 'strerror', None) or exc}; "
+                        f"{', '.join(map(str, reversed(stuck)))} could not be put back as it "
+                        "was: it holds the new file",
+                        _FILE_EXPECTED,
+                        option,
+                    ) from exc
                 raise
             for target in targets:
                 # (not a file of a run being written, nor the record a chart joins)
@@ -1445,6 +1459,15 @@ def atomic_files(
         if replaced < len(targets):
             _left_over(tmps, asides, made)
         raise
+
+
+def _put_back_each(target: Path, aside: Path | bytes | None) -> bool:
+    """:func:`_put_back`; False where it fails (the disk full, say)."""
+    try:
+        _put_back(target, aside)
+    except OSError:
+        return False
+    return True
 
 
 def _left_over(tmps: list[Path], asides: list[Path | bytes | None], made: list[Path]) -> None:
