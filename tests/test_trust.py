@@ -2570,7 +2570,6 @@ def test_a_file_whose_move_into_place_fails_leaves_the_old_one_where_it_was(
     assert target.read_bytes() == b"the run's chart"
 
 
-@pytest.mark.parametrize("links", [True, False], ids=["hard-links", "no-hard-links"])
 def _two_charts(tmp_path: Path) -> list[Path]:
     charts = [tmp_path / "envelope.png", tmp_path / "fan.png"]
     for chart in charts:
@@ -2631,6 +2630,7 @@ def test_a_file_that_cannot_be_put_back_is_named(tmp_path, monkeypatch):
     assert [c.read_bytes() for c in charts] == [b"new envelope.png", b"old fan.png"]
 
 
+@pytest.mark.parametrize("links", [True, False], ids=["hard-links", "no-hard-links"])
 @pytest.mark.parametrize("earlier", [b"the old page", None], ids=["over-a-file", "new"])
 def test_a_file_whose_follow_up_fails_is_put_back_as_it_was(tmp_path, monkeypatch, earlier, links):
     from sim.io.files import OutputError, atomic_file
