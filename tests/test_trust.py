@@ -170,7 +170,7 @@ def test_failed_plotting_leaves_the_previous_run_untouched(tmp_path, monkeypatch
     assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no temporary left behind
 
 
-@pytest.mark.parametrize("mode", [0o700, 0o2750, 0o755])
+@pytest.mark.parametrize("mode", [0o700, 0o2750, 0o750])
 def test_a_run_keeps_the_permissions_and_group_of_the_directory_it_replaces(tmp_path, mode):
     # the user's own private (or group-shared, set-group-ID) empty folder was replaced by
     # a new one with the umask's 755: the run became readable by everyone
@@ -189,16 +189,57 @@ def test_a_run_keeps_the_permissions_and_group_of_the_directory_it_replaces(tmp_
     assert stat.S_IMODE(os.stat(out).st_mode) == mode
 
 
-def test_a_page_written_again_keeps_the_permissions_of_the_one_it_replaces(tmp_path):
+@pytest.mark.parametrize("command", ["plot", "report"])
+def test_a_chart_or_page_written_again_keeps_the_permissions_of_the_one_it_replaces(
+    tmp_path, command
+):
     import stat
 
     out = tmp_path / "run"
     assert CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--out", str(out)]).exit_code == 0
-    page = out / "envelope.png"
-    os.chmod(page, 0o600)
-    res = CliRunner().invoke(main, ["plot", str(out)])
+    if command == "report":
+        assert CliRunner().invoke(main, ["report", str(out)]).exit_code == 0
+    written = out / ("envelope.png" if command == "plot" else "report.html")
+    os.chmod(written, 0o600)
+    res = CliRunner().invoke(main, [command, str(out)])
     assert res.exit_code == 0, res.output
-    assert stat.S_IMODE(os.stat(page).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(written).st_mode) == 0o600
+
+
+def test_a_group_that_cannot_be_kept_takes_its_permissions_with_it(tmp_path, monkeypatch):
+    # (a folder of a group this user is not in: the new one is the user's own group's,
+    # which the old folder's group permissions were never meant for)
+    import stat
+
+    from sim.io.files import as_before
+
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    new.mkdir()
+    os.chmod(old, 0o2770)
+
+    def not_a_member(*_a: object) -> None:
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "chown", not_a_member)
+    as_before(new, old)
+    assert stat.S_IMODE(os.stat(new).st_mode) == 0o700
+
+
+def test_a_link_replaced_gives_the_new_file_nothing_of_its_target(tmp_path):
+    import stat
+
+    from sim.io.files import as_before
+
+    theirs = tmp_path / "theirs.png"
+    theirs.write_bytes(b"x")
+    os.chmod(theirs, 0o640)
+    link, new = tmp_path / "chart.png", tmp_path / "new.png"
+    link.symlink_to(theirs)
+    new.write_bytes(b"y")
+    os.chmod(new, 0o644)
+    as_before(new, link)
+    assert stat.S_IMODE(os.stat(new).st_mode) == 0o644
 
 
 @pytest.mark.slow

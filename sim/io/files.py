@@ -1081,10 +1081,12 @@ def as_before(tmp: Path, target: Path) -> None:
     of its kind it replaces (``chmod 700``, a shared group with its set-group-ID bit: a
     run made a private folder readable by all, a page replaced a private page with one
     all could read); where the group cannot be kept (a group this user is not in), its
-    group permissions are dropped instead. Nothing, where ``target`` is no directory or
-    file of ``tmp``'s kind yet."""
+    group permissions are dropped instead. Its owner may always read and write it
+    (and enter a directory), since the run or the file is written into it. Nothing,
+    where ``target`` is no directory or file of ``tmp``'s kind yet, or is a symbolic
+    link (the link itself is replaced: its target's owner and mode are not taken)."""
     try:
-        before, new = os.stat(target), os.stat(tmp)
+        before, new = os.lstat(target), os.stat(tmp)
     except OSError:
         return
     if stat.S_IFMT(before.st_mode) != stat.S_IFMT(new.st_mode):
@@ -1097,7 +1099,6 @@ def as_before(tmp: Path, target: Path) -> None:
             os.chown(tmp, -1, before.st_gid)
         except OSError:
             mode &= ~(stat.S_IRWXG | stat.S_ISGID)
-    # (the run or the file is written into it: its owner may)
     owner = stat.S_IRWXU if stat.S_ISDIR(new.st_mode) else stat.S_IRUSR | stat.S_IWUSR
     os.chmod(tmp, mode | owner)
 
