@@ -187,6 +187,14 @@ def test_sweep_writes_csv_parquet_chart_and_run_json(tmp_path) -> None:
     assert "the swept values replace each variant's own" in result.output.splitlines()[1]
 
 
+def test_a_sweep_of_a_key_no_variant_sets_says_nothing_of_replacing_theirs(tmp_path) -> None:
+    out = tmp_path / "sw"
+    args = ("sweep", str(DEFAULT_SCENARIO), "--set", f"{CUT}=300,600", "--out", str(out))
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert "replace each variant's own" not in result.output
+
+
 def test_a_sweep_of_one_value_says_it_is_one_point_not_zero_swept_keys(tmp_path) -> None:
     # "sweep.png is drawn for one or two swept keys; this sweep has 0"
     out = tmp_path / "sw"

@@ -580,8 +580,9 @@ def compare_lines(cmp: Comparison) -> list[str]:
 
 
 def sweep_lines(sw: Sweep) -> list[str]:
-    """What ``forcesim sweep`` prints: the grid, then each variant's lowest and highest
-    chance of meeting each deadline across the points, with where they are."""
+    """What ``forcesim sweep`` prints: the grid (and, where a variant sets a swept key
+    itself, that the swept values replace its own), then each variant's lowest and
+    highest chance of meeting each deadline across the points, with where they are."""
     shape = " x ".join(f"{k} ({len(v)})" for k, v in zip(sw.keys, sw.values, strict=True))
     points = len(sw.table.drop_duplicates(subset=sw.keys))
     kind = (
@@ -591,10 +592,13 @@ def sweep_lines(sw: Sweep) -> list[str]:
     )
     lines = [
         f"{sw.scenario.id}: sweep of {shape}: {points:,} points x {len(sw.variants)} "
-        f"variants; {kind}",
-        # (a variant named for a value of the key, slip-6, runs at every value swept)
-        "the swept values replace each variant's own: a variant's name may no longer say them",
+        f"variants; {kind}"
     ]
+    if any(_variant_sets(sw.scenario, v, key) for v in sw.variants for key in sw.keys):
+        # (a variant named for a value of the key, slip-6, runs at every value swept)
+        lines.append(
+            "the swept values replace each variant's own: a variant's name may no longer say them"
+        )
     t = sw.table[sw.table.outcome.str.startswith("p_met ")]
     if not len(t):
         return lines
@@ -614,6 +618,18 @@ def sweep_lines(sw: Sweep) -> list[str]:
                     f"{head}{lo.value:5.2f} ({_at(sw, lo)}) to {hi.value:.2f} ({_at(sw, hi)})"
                 )
     return lines
+
+
+def _variant_sets(scenario: Any, variant: str, key: str) -> bool:
+    """Whether ``variant``'s overrides write a value at dotted ``key``."""
+    at: Any = (scenario.raw.get("variants") or {}).get(variant, {}).get("overrides")
+    for part in key.split("."):
+        if not isinstance(at, dict):
+            return False
+        if part not in at:
+            return False
+        at = at[part]
+    return True
 
 
 def sensitivity_lines(sens: Sensitivity) -> list[str]:
