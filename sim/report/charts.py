@@ -237,7 +237,7 @@ def envelope_figure(result: Result, theaters: Sequence[str] | None = None) -> go
         _base_deadlines(fig, result, tid, row, x)
         _as_of(fig, result, x, row, limit, first)
     _layout(fig, len(names), "x unified")
-    _months_drawn(fig, x)
+    _months_drawn(fig, month_ends(sorted(result.monthly.month.astype(str).unique())))
     return fig
 
 
