@@ -506,6 +506,10 @@ def _site_title(site: str, theater: str) -> str:
     return f"{site}, {theater}" if site.endswith(")") else f"{site} ({theater})"
 
 
+#: what a dotted vertical is, in every chart's key: a deadline as the plan dates it
+DEADLINE_KEY = "deadline before any delay"
+
+
 def panel_deadlines(plan: Any, tid: str) -> dict[int, list[str]]:
     """The dated deadlines of ``plan`` on a panel (:func:`sim.model.rules.dated_deadlines`:
     before any delay; written as a month, or after another milestone that is): month

@@ -122,7 +122,7 @@ def plot_compare(
     if fig is not None:
         _decorate_compare(cmp, fig, axes[0], crowded)
     else:  # the legend is the caller's: ax.legend() lists the bands, lines and deadlines
-        axes[0].add_line(deadline_handle("deadline before any delay"))
+        axes[0].add_line(deadline_handle(common.DEADLINE_KEY))
     return axes
 
 
@@ -270,7 +270,7 @@ def _decorate_compare(cmp: Comparison, fig: Any, first: Axes, crowded: str | Non
     header, body = fig.subfigs
     handles, labels = legend_handles(first)
     labels = [lab.replace("of draws", "of paired draws") for lab in labels]
-    labels[-1] = "deadline before any delay"
+    labels[-1] = common.DEADLINE_KEY
     title = f"{cmp.scenario.doc.title}: {cmp.b} against {cmp.a}"
     said = cmp.scenario.run_with(60)
     if said:  # (values set on both may leave their names' difference behind)

@@ -362,7 +362,7 @@ def legend_handles(ax: Axes | Sequence[Axes]) -> tuple[list[Any], list[str]]:
     return handles, labels
 
 
-DEADLINE_LABEL = "deadline before any delay (share of draws meeting it)"
+DEADLINE_LABEL = f"{common.DEADLINE_KEY} (share of draws meeting it)"
 #: what "met" at a deadline counts: each draw against its own target, not the bands'
 #: levels (a fan whose band lies above a deadline "met 100 %" read as a contradiction)
 MET_NOTE = (

@@ -42,7 +42,13 @@ except ImportError as exc:  # an extra: say which
 from sim import colors
 from sim.io.observations import Observation
 from sim.months import spell_date, spell_day, spell_month
-from sim.plotting.common import base_deadlines, fan_series, series_keys, theater_title
+from sim.plotting.common import (
+    DEADLINE_KEY,
+    base_deadlines,
+    fan_series,
+    series_keys,
+    theater_title,
+)
 from sim.plotting.envelope import range_edges, shared_runs
 from sim.plotting.fan import deadline_labels
 from sim.plotting.observed import (
@@ -959,7 +965,7 @@ def _fan_panel(
                 x=lines_x,
                 y=lines_y,
                 mode="lines",
-                name="deadline before any delay",
+                name=DEADLINE_KEY,
                 legendgroup=v,
                 visible=visible,
                 meta="deadline",

@@ -58,6 +58,7 @@ from sim.io.files import (
 from sim.io.numbers import exact_percent
 from sim.months import spell_date, spell_day
 from sim.plotting.common import (
+    DEADLINE_KEY,
     base_deadlines,
     distinct_names,
     fan_series,
@@ -68,7 +69,7 @@ from sim.plotting.common import (
     theater_title,
     theaters_then_sites,
 )
-from sim.plotting.fan import CENTRAL_READING
+from sim.plotting.fan import CENTRAL_READING, DEADLINE_LABEL
 from sim.plotting.observed import (
     CENTRAL_UNWEIGHTED,
     as_of_of,
@@ -736,17 +737,7 @@ class Page:
                     CENTRAL_UNWEIGHTED if key != "fan" else f"central run ({CENTRAL_READING})",
                 ),
             ]
-            + (
-                [
-                    (
-                        "dotted",
-                        colors.DEADLINE,
-                        "deadline before any delay (share of draws meeting it)",
-                    )
-                ]
-                if dated
-                else []
-            )
+            + ([("dotted", colors.DEADLINE, DEADLINE_LABEL)] if dated else [])
             + (
                 [("dashed", colors.OFFICIAL, "official figure (central run)")]
                 if self._official_differs()
@@ -1165,10 +1156,6 @@ def _scoring(table: pd.DataFrame) -> str:
 
 def _pre(text: str) -> str:
     return _scroll(f"<pre><code>{esc(text)}</code></pre>")
-
-
-#: what a dotted vertical is, in the charts' keys
-DEADLINE_KEY = "deadline before any delay"
 
 
 def _key(items: list[tuple[str, str, str]]) -> str:
