@@ -936,10 +936,10 @@ def test_the_envelope_gives_the_troops_left_out_as_a_range_where_variants_differ
     assert "central value" not in foot  # nothing is uncertain
 
 
-def test_the_envelope_names_the_variants_that_count_troops_left_out_when_not_all_do(write):
-    # a variant setting Syria's unreported to 0 was said to count 600 more than its 900
-    doc = make_doc(
-        theaters={"alpha": {"name": "Alpha", "initial": 900, "unreported": 600}},
+def _left_out_in_one_variant(name: str) -> dict:
+    """A theater ``name`` whose official figure leaves 600 out, but in variant none-left."""
+    return make_doc(
+        theaters={"alpha": {"name": name, "initial": 900, "unreported": 600}},
         variants={
             "left-out": {"description": "as given", "overrides": {}},
             "none-left": {
@@ -948,6 +948,11 @@ def test_the_envelope_names_the_variants_that_count_troops_left_out_when_not_all
             },
         },
     )
+
+
+def test_the_envelope_names_the_variants_that_count_troops_left_out_when_not_all_do(write):
+    # a variant setting Syria's unreported to 0 was said to count 600 more than its 900
+    doc = _left_out_in_one_variant("Alpha")
     foot = _foot_of(plotting.plot_envelope(sim.run(sim.load_scenario(write(doc)))))
     assert (
         "Alpha's lines of left-out count the whole force: the official figure (dashed) "
@@ -967,16 +972,7 @@ def test_a_footnote_says_troops_left_out_as_a_number_only_where_it_holds_through
 
 def test_a_series_named_in_lower_case_does_not_start_the_footnotes_sentence_uncapitalised(write):
     # "temporary rotational forces (Syria)'s lines count ..." began a sentence in lower case
-    doc = make_doc(
-        theaters={"alpha": {"name": "al-Anbar", "initial": 900, "unreported": 600}},
-        variants={
-            "left-out": {"description": "as given", "overrides": {}},
-            "none-left": {
-                "description": "the figure is whole",
-                "overrides": {"theaters": {"alpha": {"unreported": 0}}},
-            },
-        },
-    )
+    doc = _left_out_in_one_variant("al-Anbar")
     foot = _foot_of(plotting.plot_envelope(sim.run(sim.load_scenario(write(doc)))))
     assert "The lines of al-Anbar in left-out count the whole force: the official" in foot
     assert "al-Anbar's" not in foot
