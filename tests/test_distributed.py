@@ -432,6 +432,11 @@ def test_a_service_that_is_not_a_dask_scheduler_is_a_one_line_error(
         server.close()
         for conn in held:
             conn.close()
+        # (the connection given up on ends once the service closes: not left running
+        # into the next test, which starts event loops of its own)
+        for thread in threading.enumerate():
+            if thread.name == "forcesim-connect":
+                thread.join(30)
     line = err.value.one_line()
     assert line.startswith("<command line>:1:1: --scheduler: expected the address of a running")
     assert f"found {address!r} (" in line and said in line, line

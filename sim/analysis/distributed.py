@@ -31,7 +31,7 @@ from numpy.typing import NDArray
 
 from sim.analysis.heap import keep_freed_memory
 from sim.analysis.workers import WORKERS_PER_CPU, cpus_given
-from sim.errors import ScenarioError
+from sim.errors import ScenarioError, exception_chain
 from sim.io.settings import COMMAND_LINE
 from sim.io.signals import LOCAL_WORKER
 
@@ -262,6 +262,7 @@ def _connect(client_type: Any, scheduler: str, timeout: str, flag: str) -> Any:
     one that waits for more of a request never answered (Dask's timeout covers the
     connection, not the handshake after it): the client is made in a thread of its
     own, waited for, and any failure is said in one line."""
+    import gc
     import threading
 
     from dask.utils import parse_timedelta
@@ -275,6 +276,15 @@ def _connect(client_type: Any, scheduler: str, timeout: str, flag: str) -> Any:
             client = client_type(scheduler, timeout=timeout)
         except Exception as exc:  # (whatever a service that is not Dask's leads to)
             got["error"] = exc
+            # The client half made is held by the error's frames, in a cycle: left to a
+            # later collection, its clean-up (Client.__del__, which takes Dask's one lock
+            # of event loops) ran in whatever thread allocated next, and in one starting
+            # a loop under that lock it waited for itself for ever. Its frames let go,
+            # it is cleaned up here, where no lock is held.
+            for e in exception_chain(exc):
+                e.__traceback__ = None
+            del exc
+            gc.collect()
             return
         with lock:  # (made after the wait was given up: nobody will close it but here)
             if got.get("abandoned"):
