@@ -591,13 +591,13 @@ def test_a_local_cluster_leaves_no_worker_variable_in_the_callers_environment() 
     import os
 
     pytest.importorskip("distributed")
-    from sim.analysis.distributed import open_executor
+    from sim.analysis.distributed import WORKER_LOGS, open_executor
     from sim.io.signals import LOCAL_WORKER
 
-    assert LOCAL_WORKER not in os.environ
+    before = {name: os.environ.get(name) for name in (LOCAL_WORKER, WORKER_LOGS)}
     with open_executor(workers=1):
         pass
-    assert LOCAL_WORKER not in os.environ
+    assert {name: os.environ.get(name) for name in before} == before
 
 
 def test_a_scheduler_without_a_worker_yet_is_said_at_once_and_the_run_goes_on() -> None:

@@ -40,6 +40,9 @@ CONNECT_TIMEOUT = "10s"
 #: handshake (:func:`_connect`)
 CONNECT_GRACE = 5.0
 UNTRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+#: the environment variable that sets the level of a Dask process's own logs from its
+#: start (Dask's configuration ``logging.distributed``)
+WORKER_LOGS = "DASK_LOGGING__DISTRIBUTED"
 
 
 class DaskExecutor:
@@ -186,16 +189,17 @@ def leave_interrupts_to_the_client() -> bool:
 
 
 @contextmanager
-def _environ_kept(name: str) -> Iterator[None]:
-    """Put environment variable ``name`` back as it was (or unset) after the block."""
-    value = os.environ.get(name)
+def _environ_kept(*names: str) -> Iterator[None]:
+    """Put environment variables ``names`` back as they were (or unset) after the block."""
+    values = {name: os.environ.get(name) for name in names}
     try:
         yield
     finally:
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _has_forcesim() -> str:
@@ -386,11 +390,17 @@ def open_executor(
         # and its statistical profiler samples every thread's stack every 10 ms: off,
         # it is for diagnosing Dask itself
         # The workers are told they are this run's own: each then leaves Ctrl-C to this
-        # process from its start (sim.io.signals.LOCAL_WORKER), not only once it runs
-        spawned = {f"distributed.nanny.pre-spawn-environ.{LOCAL_WORKER}": "1"}
+        # process from its start (sim.io.signals.LOCAL_WORKER), not only once it runs;
+        # and their logs are as silent as silence_logs below from their start (one
+        # stopped while it started said "INFO - Received 'close-stream'" below the
+        # command's one line)
+        spawned = {LOCAL_WORKER: "1", WORKER_LOGS: "critical"}
         with (
-            dask.config.set({UNTRIM: None, "distributed.worker.profile.enabled": False, **spawned}),
-            _environ_kept(LOCAL_WORKER),  # (the nanny sets it in this process too)
+            dask.config.set(
+                {UNTRIM: None, "distributed.worker.profile.enabled": False}
+                | {f"distributed.nanny.pre-spawn-environ.{k}": v for k, v in spawned.items()}
+            ),
+            _environ_kept(*spawned),  # (the nanny sets them in this process too)
         ):
             cluster = LocalCluster(
                 n_workers=workers,
