@@ -332,6 +332,24 @@ def test_a_run_whose_summary_cannot_be_printed_says_its_files_were_written(tmp_p
 
 
 @pytest.mark.slow
+def test_an_output_named_outside_ascii_is_written_under_an_ascii_locale(tmp_path):
+    # LC_ALL=C without UTF-8 mode: "bäd dir/out€" was an internal UnicodeEncodeError
+    # (the temporary name was made of the name's characters, which ASCII cannot hold)
+    import subprocess
+
+    out = os.fsencode(tmp_path) + "/bäd dir/out€".encode()
+    env = {**os.environ, "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}
+    done = subprocess.run(
+        [os.fsencode(sys.executable), b"-m", b"sim", b"run", b"-q", b"-o", out],
+        capture_output=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert os.path.isfile(out + b"/run.json")
+
+
+@pytest.mark.slow
 def test_a_deleted_working_directory_is_named_and_list_needs_none(tmp_path):
     # both said "forcesim: error: No such file or directory", naming nothing
     import subprocess

@@ -576,7 +576,9 @@ def _host() -> str:
 
 
 def _mark(name: str, pid: int, token: str) -> str:
-    body = f"{name}\0{pid}\0{token}\0{_host()}".encode()
+    # (the name's bytes as the file system holds them: under LC_ALL=C, "ä" is two
+    # escaped bytes, which UTF-8 cannot encode)
+    body = os.fsencode(name) + f"\0{pid}\0{token}\0{_host()}".encode()
     return hmac.new(MANIFEST_KEY, body, hashlib.sha256).hexdigest()[:16]
 
 
@@ -588,7 +590,13 @@ TEMP_NAME_BYTES = 160
 def _short(name: str, instead: str) -> str:
     """``name``'s first :data:`TEMP_NAME_BYTES` bytes, whole characters only (``instead``
     when none is left): what a name made from it carries of it, within 255 bytes."""
-    return os.fsencode(name)[:TEMP_NAME_BYTES].decode("utf-8", errors="ignore") or instead
+    raw = os.fsencode(name)[:TEMP_NAME_BYTES]
+    text = raw.decode("utf-8", errors="ignore")
+    try:
+        os.fsencode(text)
+    except UnicodeEncodeError:  # (a file system encoding that is not UTF-8: LC_ALL=C)
+        text = os.fsdecode(raw)  # (its bytes as they were: the system takes them back)
+    return text or instead
 
 
 def temp_name(name: str, suffix: str = "") -> str:
