@@ -447,3 +447,12 @@ def test_a_sobol_run_without_out_keeps_the_tornado_of_the_run_before_it(
     sobol = tmp_path / "out" / "linear-sobol"
     assert {"sensitivity.csv", "tornado.png"} <= {p.name for p in tenths.iterdir()}
     assert {"sobol.csv", "sobol.png"} <= {p.name for p in sobol.iterdir()}
+
+
+@pytest.mark.parametrize("base", [1, 8, 32])
+def test_a_sobol_base_sample_too_small_to_say_anything_is_refused(tmp_path, base) -> None:
+    # at 1 draw the first-order index came out 2.67 "within ±0": a table of certainty
+    # about nothing
+    sc = _load(tmp_path, LINEAR, "linear")
+    with pytest.raises(sim.ScenarioError, match=r"draws: expected a base sample of at least 64"):
+        sensitivity(sc, None, base, 1, method="sobol")

@@ -117,6 +117,10 @@ SOBOL_COLUMNS = [
 SOBOL_BASE = "a base sample size that is a power of two for Sobol' sequences (e.g. 4096)"
 FLUSH = 1 << 16  # draws of one tenth gathered before they are stepped
 MIN_DRAWS = 10
+#: the least base sample of Sobol' indices: below it the estimators (Saltelli 2010,
+#: Jansen 1999) and their bootstrap half-widths say nothing (at 1 draw an index of 2.67
+#: "within ±0")
+MIN_SOBOL = 64
 #: the most bytes one step of Sobol runs makes (:func:`sobol_run_bytes` per run: its
 #: inputs, its schedule's per-milestone arrays and its levels); 65,536 runs at once took
 #: 630 MB for 10 theaters over 120 months, and chunks sized by their levels alone took
@@ -480,7 +484,7 @@ def sensitivity(
     sim.ScenarioError
         At ``<arguments>``: ``draws`` or ``seed`` missing, not whole or out of
         range, a bad ``chunk``, a ``method`` other than ``tenths`` or ``sobol``,
-        fewer than 10 draws for ``tenths``; for ``sobol``, a ``draws`` that is not a
+        fewer than 10 draws for ``tenths``; for ``sobol``, a ``draws`` below 64 or not a
         power of two, ``N (D + 2)`` runs above 100,000,000, or SALib not
         installed. An unknown variant (with a did-you-mean); a variant too large to
         count level by level (at the scenario's ``theaters``); a selection of
@@ -494,6 +498,14 @@ def sensitivity(
     if method not in ("tenths", "sobol"):
         raise ScenarioError(
             "method 'tenths' or 'sobol'", repr(method), file="<arguments>", path="method"
+        )
+    if method == "sobol" and draws < MIN_SOBOL:
+        raise ScenarioError(
+            f"a base sample of at least {MIN_SOBOL} for Sobol' indices (fewer gave indices "
+            "above 1 with confidence half-widths of 0)",
+            f"{draws:,}",
+            file="<arguments>",
+            path="draws",
         )
     if method == "tenths" and draws < MIN_DRAWS:
         raise ScenarioError(
