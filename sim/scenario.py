@@ -236,6 +236,8 @@ class Scenario:
         sim.ScenarioError
             For a bad value or an unknown key, naming the key path. A value set
             here is reported with ``<overrides>`` as the file.
+        TypeError
+            For a ``variant`` that is not one name (a list of them).
 
         Notes
         -----
@@ -255,6 +257,11 @@ class Scenario:
                 describe(overrides),
                 file="<overrides>",
                 path="(overrides)",
+            )
+        if variant is not None and not isinstance(variant, str):  # (a list: one name only)
+            raise TypeError(
+                f"with_overrides changes one variant: variant takes its name (a str), not "
+                f"{type(variant).__name__} (call it once per variant)"
             )
         dotted_key = next((k for k in overrides if isinstance(k, str) and "." in k), None)
         if dotted_key is not None:  # {"theaters.iraq.initial": 3000}: with_settings' form

@@ -655,3 +655,16 @@ def test_a_decimal_or_fraction_in_overrides_is_the_number_it_is_exactly(
         assert later.resolved("on-time").announcement.delay == 7
     with pytest.raises(sim.ScenarioError, match=r"float holds exactly .*, found Fraction 1/3"):
         scenario.with_overrides({"announcement": {"delay": Fraction(1, 3)}}, variant="on-time")
+
+
+def test_check_writable_given_a_number_says_it_takes_a_path() -> None:
+    # pathlib's "expected str, bytes or os.PathLike object, not int" named no argument
+    with pytest.raises(TypeError, match=r"^check_writable\(\) takes the path of an output"):
+        sim.check_writable(5)
+
+
+def test_with_overrides_given_a_list_of_variants_says_it_changes_one() -> None:
+    # "TypeError: unhashable type: 'list'", from deep inside
+    scenario = sim.load_scenario(sim.default_scenario())
+    with pytest.raises(TypeError, match=r"^with_overrides changes one variant"):
+        scenario.with_overrides({"announcement": {"delay": 9}}, variant=["slip-3"])

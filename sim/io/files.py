@@ -1567,7 +1567,14 @@ def check_writable(out_dir: str | Path) -> None:
     sim.ScenarioError
         When its parent is not writable, a file stands in its place, or it holds
         anything besides an earlier forcesim run (see :func:`foreign`).
+    TypeError
+        For ``out_dir`` of another type than a str or a path.
     """
+    if not isinstance(out_dir, str | os.PathLike):
+        raise TypeError(
+            "check_writable() takes the path of an output directory (a str or "
+            f"pathlib.Path), not {type(out_dir).__name__}"
+        )
     named = Path(out_dir)
     out_dir = spelled_out(named)  # (the directory atomic_directory will write)
     if not _writable_dir(_nearest(out_dir)):
