@@ -334,7 +334,7 @@ class Scenario:
         ------
         TypeError
             For ``settings`` that are neither a mapping nor an iterable of (key, value)
-            pairs.
+            pairs, or ``written`` that is not a sequence of mappings.
         sim.ScenarioError
             As for a variant's ``overrides``: an unknown key (with a suggestion), a
             bad value, or a key a variant may not set (``variants``, ``extends``,
@@ -362,6 +362,15 @@ class Scenario:
         # numbers from numpy (np.arange) are set as the Python numbers they hold, as
         # with_overrides takes them
         items = [(key, from_code(value, (str(key),), origin)) for key, value in items]
+        if written is not None and not (
+            isinstance(written, Sequence)
+            and not isinstance(written, str)
+            and all(isinstance(w, Mapping) for w in written)
+        ):
+            raise TypeError(
+                "with_settings takes written as one mapping per setting (key path below the "
+                f"setting's key -> the text as written), not {type(written).__name__}"
+            )
         if written is not None and len(written) != len(items):
             raise ScenarioError(
                 "the text of each setting's value as written, one mapping per setting",

@@ -668,3 +668,19 @@ def test_with_overrides_given_a_list_of_variants_says_it_changes_one() -> None:
     scenario = sim.load_scenario(sim.default_scenario())
     with pytest.raises(TypeError, match=r"^with_overrides changes one variant"):
         scenario.with_overrides({"announcement": {"delay": 9}}, variant=["slip-3"])
+
+
+@pytest.mark.parametrize("written", [5, {"x": "3"}])
+def test_with_settings_given_written_of_another_shape_says_what_it_takes(written) -> None:
+    # "object of type 'int' has no len()", "KeyError: 0"
+    scenario = sim.load_scenario(sim.default_scenario())
+    with pytest.raises(TypeError, match=r"^with_settings takes written as one mapping per"):
+        scenario.with_settings({"announcement.delay": 3}, written=written)
+
+
+@pytest.mark.parametrize("option", ["labels", "written"])
+def test_a_sweep_given_labels_or_written_of_another_shape_says_what_it_takes(option) -> None:
+    # "'int' object is not iterable", from inside
+    scenario = sim.load_scenario(sim.default_scenario())
+    with pytest.raises(TypeError, match=rf"^sweep takes {option} as one list per key"):
+        sim.sweep(scenario, [("announcement.delay", [0, 3])], **{option: 5})

@@ -672,3 +672,16 @@ def test_open_executor_refuses_a_worker_count_that_is_not_a_whole_number_in_rang
     assert str(err.value).startswith(
         "<arguments>:1:1: workers: expected a whole number of worker processes from 1 to "
     )
+
+
+@pytest.mark.slow
+def test_an_executor_used_after_its_block_ended_says_so() -> None:
+    # Dask's own "No clients found ... from distributed import Client" came out of sim.run
+    pytest.importorskip("distributed")
+    from sim.analysis.distributed import open_executor
+
+    scenario = sim.load_scenario(sim.default_scenario())
+    with open_executor(workers=1) as pool:
+        pass
+    with pytest.raises(ValueError, match=r"^executor was closed when its with block ended"):
+        sim.run(scenario, draws=500, seed=1, executor=pool)

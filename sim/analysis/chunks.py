@@ -209,6 +209,8 @@ def executor_argument(executor: object) -> None:
     ------
     TypeError
         Naming what was given and where an executor comes from.
+    ValueError
+        For an executor whose ``with`` block has ended (its client closed).
     """
     if executor is None:
         return
@@ -220,6 +222,11 @@ def executor_argument(executor: object) -> None:
         raise TypeError(
             "executor takes what sim.open_executor() returns (with sim.open_executor(workers=2) "
             f"as ex: sim.run(..., executor=ex)), or None to run here, not {type(executor).__name__}"
+        )
+    if getattr(getattr(executor, "client", None), "status", None) in ("closing", "closed"):
+        raise ValueError(
+            "executor was closed when its with block ended: use it inside the block "
+            "(with sim.open_executor(workers=2) as ex: sim.run(..., executor=ex))"
         )
 
 

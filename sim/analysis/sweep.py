@@ -219,6 +219,9 @@ def sweep(
             )
     keys = [str(k) for k, _ in pairs]
     values = [from_code(list(v), (str(k),), origin) for k, v in pairs]  # numpy numbers as Python's
+    labels, written = (
+        _per_key(name, given) for name, given in (("labels", labels), ("written", written))
+    )
     texts = (
         [list(t) for t in labels] if labels is not None else [[str(x) for x in v] for v in values]
     )
@@ -372,3 +375,21 @@ def _table(
     frame["value"] = frame["value"].astype("float64")
     frame["month"] = frame["month"].astype(object)
     return frame
+
+
+def _per_key(name: str, given: Any) -> list[Any] | None:
+    """``given`` (``labels`` or ``written`` of :func:`sweep`: one list per key) as a list,
+    or a TypeError naming it; None as it is."""
+    if given is None:
+        return None
+    rows = (
+        list(given)
+        if isinstance(given, Iterable) and not isinstance(given, str | bytes | Mapping)
+        else None
+    )
+    if rows is None or any(isinstance(r, str | bytes) or not isinstance(r, Iterable) for r in rows):
+        raise TypeError(
+            f"sweep takes {name} as one list per key (one entry per value), "
+            f"not {type(given).__name__}"
+        )
+    return rows
