@@ -796,7 +796,7 @@ def select_variants(
                 argument="variants",
             )
         if name not in out:
-            out.append(name)
+            out.append(str(name))  # (numpy's str_ of an array of names, as plain text)
     return out
 
 

@@ -684,3 +684,12 @@ def test_a_sweep_given_labels_or_written_of_another_shape_says_what_it_takes(opt
     scenario = sim.load_scenario(sim.default_scenario())
     with pytest.raises(TypeError, match=rf"^sweep takes {option} as one list per key"):
         sim.sweep(scenario, [("announcement.delay", [0, 3])], **{option: 5})
+
+
+def test_variants_given_as_a_numpy_array_come_back_as_plain_text() -> None:
+    import numpy as np
+
+    scenario = sim.load_scenario(sim.default_scenario())
+    result = sim.run(scenario, np.array(["on-time", "slip-3"]))
+    assert result.variants == ["on-time", "slip-3"]
+    assert all(type(v) is str for v in result.variants)
