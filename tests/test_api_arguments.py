@@ -693,3 +693,13 @@ def test_variants_given_as_a_numpy_array_come_back_as_plain_text() -> None:
     result = sim.run(scenario, np.array(["on-time", "slip-3"]))
     assert result.variants == ["on-time", "slip-3"]
     assert all(type(v) is str for v in result.variants)
+
+
+@pytest.mark.parametrize("call", ["sweep", "sensitivity"])
+def test_a_number_given_where_the_variants_go_is_named_as_the_variants(call) -> None:
+    # sweep(s, axes, 100, 1) said "seed: expected a whole-number seed with draws, found
+    # None", never that 100 stood in the variants' place
+    scenario = sim.load_scenario(sim.default_scenario())
+    args = ([("announcement.delay", [0, 3])],) if call == "sweep" else ()
+    with pytest.raises(sim.ScenarioError, match=r"variants: expected variant names.*found 100"):
+        getattr(sim, call)(scenario, *args, 100, 1)

@@ -494,6 +494,7 @@ def sensitivity(
     """
     scenario = scenario_argument(scenario, "sensitivity")
     executor_argument(executor)
+    names = scenario.select(variants)  # (first: sensitivity(s, 100, 1) is variants=100)
     draws, seed = check_args(draws, seed, chunk)
     if method not in ("tenths", "sobol"):
         raise ScenarioError(
@@ -514,7 +515,6 @@ def sensitivity(
             file="<arguments>",
             path="draws",
         )
-    names = scenario.select(variants)
     plans = {name: scenario.plan(name) for name in names}
     found = {name: uncertain_inputs(plans[name]) for name in names}
     if not any(found.values()):

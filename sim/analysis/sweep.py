@@ -196,6 +196,7 @@ def sweep(
     """
     scenario = scenario_argument(scenario, "sweep")
     executor_argument(executor)
+    names = scenario.select(variants)  # (first: sweep(s, axes, 100, 1) is variants=100)
     if draws is not None or seed is not None or chunk is not None:
         draws, seed = check_args(draws, seed, chunk)
     if not isinstance(axes, Mapping | Sequence) or isinstance(axes, str):
@@ -268,7 +269,6 @@ def sweep(
             file=origin,
             path="(sweep)",
         )
-    names = scenario.select(variants)
     jobs = []
     for i, (point, point_texts, point_labels) in enumerate(
         zip(
