@@ -113,13 +113,18 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
                 _failed(exc)
             # an interruption another error came of (a Ctrl-C in an import, "Error calling
             # __set_name__"; a cluster's socket closed under it, "Bad file descriptor")
-            click.echo(f"forcesim: {interrupted()}", err=True)
-            sys.exit(128 + (_Forcesim.signalled or 2))
+            _stop_interrupted(_Forcesim.signalled or 2)
         except KeyboardInterrupt as exc:
-            click.echo(f"forcesim: {interrupted()}", err=True)
-            sys.exit(128 + getattr(exc, "signum", 2))
+            _stop_interrupted(getattr(exc, "signum", 2))
 
     return wrapper
+
+
+def _stop_interrupted(signum: int) -> NoReturn:
+    """Say what an interruption by ``signum`` left (:func:`interrupted`), and exit with
+    128 + ``signum``."""
+    click.echo(f"forcesim: {interrupted()}", err=True)
+    sys.exit(128 + signum)
 
 
 def _interrupted_in(exc: BaseException) -> bool:
@@ -206,12 +211,18 @@ def _cwd_gone() -> bool:
 
 def _written_before() -> str:
     """``; out/x/ was written whole before it``, when a command wrote before it failed."""
-    io_files = sys.modules.get("sim.io.files")
-    written = [] if io_files is None else list(dict.fromkeys(io_files.WRITTEN))
-    if not written:
+    names = _written_whole()
+    if not names:
         return ""
-    names = [f"{p}/" if p.is_dir() and not p.is_symlink() else str(p) for p in written]
     return f"; {', '.join(names)} {'was' if len(names) == 1 else 'were'} written whole before it"
+
+
+def _written_whole() -> list[str]:
+    """The directories (``out/x/``) and files this command wrote whole, each once."""
+    io_files = sys.modules.get("sim.io.files")  # (not loaded: nothing was written)
+    written = [] if io_files is None else io_files.WRITTEN
+    names = [f"{p}/" if p.is_dir() and not p.is_symlink() else str(p) for p in written]
+    return list(dict.fromkeys(names))
 
 
 def _flushed() -> None:
@@ -239,12 +250,10 @@ def hold(target: Any, option: str = "--out") -> None:
 def interrupted() -> str:
     """What an interruption leaves: nothing, or the directories and files written whole
     before it came (an interruption during the last step of a write waits for that step)."""
-    io_files = sys.modules.get("sim.io.files")  # (not loaded: nothing was written)
-    written = [] if io_files is None else io_files.WRITTEN
-    if not written:
+    names = _written_whole()
+    if not names:
         return "interrupted; nothing was written"
-    names = [f"{p}/" if p.is_dir() and not p.is_symlink() else str(p) for p in written]
-    return "interrupted after writing " + ", ".join(dict.fromkeys(names)) + " whole"
+    return "interrupted after writing " + ", ".join(names) + " whole"
 
 
 class Terminated(KeyboardInterrupt):
@@ -396,9 +405,8 @@ class _Forcesim(click.Group):
             _flushed()
             return out
         except (click.exceptions.Abort, KeyboardInterrupt) as exc:
-            click.echo(f"forcesim: {interrupted()}", err=True)
             cause = exc if isinstance(exc, KeyboardInterrupt) else exc.__cause__
-            sys.exit(128 + (_Forcesim.signalled or getattr(cause, "signum", 2)))
+            _stop_interrupted(_Forcesim.signalled or getattr(cause, "signum", 2))
         except click.exceptions.NoArgsIsHelpError as exc:  # a bare forcesim: its help
             try:
                 click.echo(exc.ctx.get_help() if exc.ctx is not None else exc.format_message())

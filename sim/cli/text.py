@@ -624,9 +624,7 @@ def _variant_sets(scenario: Any, variant: str, key: str) -> bool:
     """Whether ``variant``'s overrides write a value at dotted ``key``."""
     at: Any = (scenario.raw.get("variants") or {}).get(variant, {}).get("overrides")
     for part in key.split("."):
-        if not isinstance(at, dict):
-            return False
-        if part not in at:
+        if not isinstance(at, dict) or part not in at:
             return False
         at = at[part]
     return True

@@ -1423,11 +1423,11 @@ def atomic_files(
         for target, tmp in zip(targets, tmps, strict=True):
             at = target
             write(target, tmp)
+        keep = then is not None or len(targets) > 1  # (a file to put back, if one fails)
         with _interrupts_deferred():
             try:
                 for target, tmp in zip(targets, tmps, strict=True):
                     at = target
-                    keep = then is not None or len(targets) > 1
                     asides.append(_kept_aside(target) if keep else None)
                     os.replace(tmp, target)
                     replaced += 1
