@@ -19,6 +19,7 @@ from conftest import DEFAULT_SCENARIO, SCENARIOS_DIR
 
 import sim
 from sim.cli import main
+from sim.io import files
 from sim.export.records import resolved_variant
 from sim.io.files import MAX_RECORD_BYTES, load_record, write_record
 from sim.io.yamlio import MAX_BYTES
@@ -994,6 +995,7 @@ def test_a_run_folder_whose_variant_set_the_title_still_draws(tmp_path):
     path = out / "run.json"
     record = json.loads(path.read_text(encoding="utf-8"))
     record["resolved"]["base"]["variants"]["on-time"]["overrides"]["title"] = "Another"
+    record["manifest"]["signature"] = files._signature(record)  # (as that version signed it)
     path.write_text(json.dumps(record), encoding="utf-8")
     got = CliRunner().invoke(main, ["plot", str(out), "-o", str(tmp_path / "e.png")])
     assert got.exit_code == 0, got.output

@@ -1389,6 +1389,51 @@ def test_run_json_lists_every_file_written_with_its_sha256_and_a_signature(tmp_p
         assert digest == hashlib.sha256((tmp_path / "o" / name).read_bytes()).hexdigest()
 
 
+@pytest.mark.parametrize("command", ["load_run", "plot", "report"])
+def test_a_signed_run_json_edited_by_hand_is_refused_not_believed(tmp_path, command):
+    # its seed changed from 1 to 77 loaded as seed 77 beside seed 1's tables; the charts
+    # said "seed 77", and write_run of the Result signed the false seed
+    out = tmp_path / "o"
+    assert _run(out, "--draws", "200", "--seed", "1").exit_code == 0
+    path = out / "run.json"
+    text = path.read_text(encoding="utf-8")
+    assert text.count('"seed": 1\n') == 1
+    path.write_text(text.replace('"seed": 1\n', '"seed": 77\n'), encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    expected = (
+        rf"{re.escape(str(path))}:\d+:\d+: manifest\.signature: expected a run\.json as "
+        r"forcesim signed it, found one changed after forcesim signed it .*; run the "
+        r'scenario again, or delete its "manifest" to read it unsigned'
+    )
+    if command == "load_run":
+        with pytest.raises(sim.ScenarioError, match=expected):
+            sim.load_run(out)
+    else:
+        more = ["-o", str(tmp_path / "page.html")] if command == "report" else []
+        res = CliRunner().invoke(main, [command, str(out), *more])
+        assert res.exit_code == 2 and res.stderr.count("\n") == 1, res.output
+        assert re.match("forcesim: error: " + expected, res.stderr)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert not (tmp_path / "page.html").exists()
+
+
+def test_a_run_json_whose_manifest_was_deleted_loads_with_its_tables_checked(tmp_path):
+    out = tmp_path / "o"
+    assert _run(out, "--draws", "200", "--seed", "1").exit_code == 0
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    del record["manifest"]
+    (out / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    assert sim.load_run(out).seed == 1
+    bands = out / "bands.csv"
+    if not bands.exists():
+        bands = out / "monthly.csv"
+    text = bands.read_text(encoding="utf-8").split("\n")
+    text[1] = text[1].replace(",", ",x", 1)  # (unsigned: every cell is checked)
+    bands.write_text("\n".join(text), encoding="utf-8")
+    with pytest.raises(sim.ScenarioError, match=rf"{re.escape(str(bands))}:2:"):
+        sim.load_run(out)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("change", "found"),
@@ -2224,7 +2269,7 @@ def test_a_bad_month_in_a_run_without_a_valid_signature_is_one_line_naming_its_r
     out = tmp_path / "o"
     assert _run(out).exit_code == 0
     record = json.loads((out / "run.json").read_text())
-    record["manifest"]["signature"] = "forged"  # an older or edited run: nothing vouches
+    del record["manifest"]  # a record no signature vouches for, as the refusal says to make
     (out / "run.json").write_text(json.dumps(record))
     monthly = out / "monthly.csv"
     monthly.write_text(monthly.read_text().replace("2024-10", "2024-99", 1))
@@ -2259,7 +2304,7 @@ def test_a_run_that_an_older_pandas_wrote_with_nat_months_still_draws(tmp_path):
     out = tmp_path / "o"
     assert _run(out, "--draws", "300", "--seed", "1").exit_code == 0
     record = json.loads((out / "run.json").read_text())
-    record["manifest"]["signature"] = "forged"  # its tables as an older forcesim wrote them
+    del record["manifest"]  # its tables as an older forcesim wrote them, unsigned
     (out / "run.json").write_text(json.dumps(record))
     dates = out / "dates.csv"
     lines = dates.read_text().split("\n")

@@ -44,6 +44,7 @@ from sim.io.files import (
     read_written_rows,
     record_files,
     refuse_overwrite,
+    signature_broken,
 )
 from sim.io.observation_csv import from_observed_csv
 from sim.io.observations import (
@@ -333,6 +334,16 @@ def read_record(run_dir: Path, *, page: bool = False) -> dict[str, Any]:
             path="(file)",
         )
     check_record(record, record_path)
+    if signature_broken(record):
+        raise ScenarioError(
+            "a run.json as forcesim signed it",
+            "one changed after forcesim signed it (the signature no longer matches, so"
+            " its seed, draws and options cannot be believed); run the scenario again,"
+            " or delete its \"manifest\" to read it unsigned, its tables then checked"
+            " cell by cell",
+            file=str(record_path),
+            path="manifest.signature",
+        )
     if page:
         refuse_page(run_dir, record)
     kind = _drawn_when_run(record)

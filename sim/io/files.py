@@ -336,6 +336,19 @@ def read_manifest(directory: Path) -> dict[str, str] | None:
     return {str(k): str(v) for k, v in files.items()}
 
 
+def signature_broken(record: Any) -> bool:
+    """Whether ``record`` (a ``run.json``'s value) carries a manifest signature that
+    does not match it: forcesim signed it, and it was changed after (a value in it, the
+    seed say, would be believed though no file was checked against it)."""
+    if not isinstance(record, dict):
+        return False
+    manifest = record.get("manifest")
+    signed = manifest.get("signature") if isinstance(manifest, dict) else None
+    if not isinstance(signed, str):
+        return False
+    return not hmac.compare_digest(signed, _signature(record))
+
+
 def record_files(directory: Path, names: list[str]) -> None:
     """Add files forcesim has just written into a run directory (``forcesim plot``)
     to its manifest, and sign it again. A directory whose ``run.json`` forcesim did
