@@ -9,6 +9,7 @@ processes on the loopback interface, shut down at the end).
 from __future__ import annotations
 
 import pickle
+import re
 import subprocess
 import sys
 import weakref
@@ -376,13 +377,22 @@ def test_workers_needs_an_ensemble_and_excludes_scheduler(tmp_path) -> None:
     assert not out.exists()
 
 
-def test_an_unreachable_scheduler_is_a_one_line_error() -> None:
+@pytest.mark.parametrize(
+    ("origin", "place"),
+    [(None, "<arguments>:1:1: scheduler"), ("<command line>", "<command line>:1:1: --scheduler")],
+    ids=["called from Python", "from the command"],
+)
+def test_an_unreachable_scheduler_is_a_one_line_error_at_the_argument_as_given(
+    origin, place
+) -> None:
+    # from Python it was placed at "<command line>:1:1: --scheduler", an option never typed
     from sim.analysis.distributed import open_executor
 
-    pattern = r"^<command line>:1:1: --scheduler: expected the address of a running Dask"
+    pattern = rf"^{re.escape(place)}: expected the address of a running Dask"
+    kwargs = {} if origin is None else {"origin": origin}
     with (
         pytest.raises(sim.ScenarioError, match=pattern),
-        open_executor(scheduler="tcp://127.0.0.1:9", timeout="0.5s"),
+        open_executor(scheduler="tcp://127.0.0.1:9", timeout="0.5s", **kwargs),
     ):
         pass  # pragma: no cover
 
@@ -438,7 +448,7 @@ def test_a_service_that_is_not_a_dask_scheduler_is_a_one_line_error(
             if thread.name == "forcesim-connect":
                 thread.join(30)
     line = err.value.one_line()
-    assert line.startswith("<command line>:1:1: --scheduler: expected the address of a running")
+    assert line.startswith("<arguments>:1:1: scheduler: expected the address of a running")
     assert f"found {address!r} (" in line and said in line, line
 
 

@@ -210,7 +210,7 @@ def _has_forcesim() -> str:
 
 
 def _check_workers(
-    client: Any, scheduler: str, flag: str, waiting: Callable[[str], None] | None
+    client: Any, scheduler: str, where: tuple[str, str], waiting: Callable[[str], None] | None
 ) -> None:
     """Check that each worker ``scheduler`` has now imports forcesim (one that cannot
     died on its first task, and the run waited for ever), else close ``client`` and
@@ -231,8 +231,8 @@ def _check_workers(
             "a Dask scheduler whose workers have forcesim installed",
             f"{scheduler!r}, with a worker that cannot import it ({type(exc).__name__}: "
             f"{' '.join(str(exc).split())[:120]})",
-            file=COMMAND_LINE,
-            path=flag,
+            file=where[0],
+            path=where[1],
         ) from None
 
 
@@ -257,8 +257,8 @@ def _check_workers_argument(workers: object) -> None:
     )
 
 
-def _connect(client_type: Any, scheduler: str, timeout: str, flag: str) -> Any:
-    """A Dask client of the scheduler at ``scheduler``, or a ScenarioError at ``flag``
+def _connect(client_type: Any, scheduler: str, timeout: str, where: tuple[str, str]) -> Any:
+    """A Dask client of the scheduler at ``scheduler``, or a ScenarioError at ``where`` (file, key)
     when none answers there within ``timeout`` (and a few seconds more).
 
     The address is the user's: a service that is not Dask's may answer anything. Its
@@ -308,13 +308,13 @@ def _connect(client_type: Any, scheduler: str, timeout: str, flag: str) -> Any:
                 got["abandoned"] = True  # (timed out or interrupted)
     if got.get("abandoned"):
         found = f"{scheduler!r} (no Dask scheduler answered there within {wait:g} s)"
-        raise ScenarioError(expected, found, file=COMMAND_LINE, path=flag)
+        raise ScenarioError(expected, found, file=where[0], path=where[1])
     exc = got.get("error")
     if exc is not None:
         said = f"{type(exc).__name__}: {' '.join(str(exc).split())[:120]}"
         if not isinstance(exc, OSError | TimeoutError | ValueError):
             said = f"what answered there is not a Dask scheduler: {type(exc).__name__}"
-        raise ScenarioError(expected, f"{scheduler!r} ({said})", file=COMMAND_LINE, path=flag)
+        raise ScenarioError(expected, f"{scheduler!r} ({said})", file=where[0], path=where[1])
     return got["client"]
 
 
@@ -326,6 +326,7 @@ def open_executor(
     processes: bool = True,
     timeout: str = CONNECT_TIMEOUT,
     waiting: Callable[[str], None] | None = None,
+    origin: str = "<arguments>",
 ) -> Iterator[DaskExecutor | None]:
     """A :class:`DaskExecutor` for ``--workers`` or ``--scheduler``, closed on exit;
     None (run here) when neither is given.
@@ -347,6 +348,9 @@ def open_executor(
     waiting : callable, optional
         Told, in a sentence, when ``scheduler`` has no worker yet (the run then waits
         for one).
+    origin : str
+        Where an error places the argument: ``<arguments>`` and its name (default), or
+        ``<command line>`` and its option (``--scheduler``), as the command passes.
 
     Returns
     -------
@@ -367,7 +371,8 @@ def open_executor(
         return
     if workers is not None:
         _check_workers_argument(workers)
-    flag = "--scheduler" if scheduler is not None else "--workers"
+    name = "scheduler" if scheduler is not None else "workers"
+    where = (origin, f"--{name}" if origin == COMMAND_LINE else name)
     try:
         import dask
         from dask.distributed import Client, LocalCluster
@@ -375,13 +380,13 @@ def open_executor(
         raise ScenarioError(
             "dask.distributed installed (pip install 'forcesim[dask]')",
             "no module dask.distributed",
-            file=COMMAND_LINE,
-            path=flag,
+            file=where[0],
+            path=where[1],
         ) from None
     cluster = None
     if scheduler is not None:
-        client = _connect(Client, scheduler, timeout, flag)
-        _check_workers(client, scheduler, flag, waiting)
+        client = _connect(Client, scheduler, timeout, where)
+        _check_workers(client, scheduler, where, waiting)
     else:
         # Dask's nanny sets MALLOC_TRIM_THRESHOLD_=65536 in its workers, which makes
         # glibc hand every large temporary array back to the system when it is freed:

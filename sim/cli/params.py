@@ -338,11 +338,12 @@ def executor(workers: int | None, scheduler: str | None, draws: int | None = 1) 
     elif scheduler is not None:
         needs("distributed", "dask", "--scheduler", scheduler)
     from sim.analysis.distributed import open_executor
+    from sim.io.settings import COMMAND_LINE
 
     def waiting(message: str) -> None:  # (said at once: the run may wait a long time)
         click.echo(f"forcesim: {message}", err=True)
 
-    return open_executor(workers, scheduler, waiting=waiting)
+    return open_executor(workers, scheduler, waiting=waiting, origin=COMMAND_LINE)
 
 
 def draws_and_seed(draws: int | None, seed: int | None, *, required: bool = False) -> None:

@@ -339,7 +339,7 @@ def read_record(run_dir: Path, *, page: bool = False) -> dict[str, Any]:
             "a run.json as forcesim signed it",
             "one changed after forcesim signed it (the signature no longer matches, so"
             " its seed, draws and options cannot be believed); run the scenario again,"
-            " or delete its \"manifest\" to read it unsigned, its tables then checked"
+            ' or delete its "manifest" to read it unsigned, its tables then checked'
             " cell by cell",
             file=str(record_path),
             path="manifest.signature",
