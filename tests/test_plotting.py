@@ -436,6 +436,24 @@ def test_plotting_into_the_wrong_number_of_axes_is_a_clear_error(result):
         plotting.plot_envelope(result, ax=given)
 
 
+def test_a_theater_given_in_the_axes_place_is_named_as_ax_not_a_projection(result):
+    # plot_envelope(r, ["iraq"]) said "expected plain (rectilinear) axes, found 'str_' axes"
+    with pytest.raises(
+        ValueError, match=r"^ax: expected matplotlib axes .*found 'alpha' \(theaters"
+    ):
+        plotting.plot_envelope(result, ["alpha"])
+    with pytest.raises(ValueError, match=r"^ax: expected matplotlib axes .*found int"):
+        plotting.plot_envelope(result, ax=[5, 6])
+
+
+@pytest.mark.parametrize("chart", ["plot_envelope", "plot_fan"])
+def test_no_variant_to_draw_is_refused_by_every_chart_alike(write, chart):
+    # the envelope drew every variant for variants=[], where the fan refused
+    ensemble = sim.run(sim.load_scenario(write(CHART_DOC)), draws=50, seed=1)
+    with pytest.raises(ValueError, match="^expected at least one variant to draw$"):
+        getattr(plotting, chart)(ensemble, variants=[])
+
+
 @pytest.mark.slow
 def test_save_writes_a_png_and_closes_the_figure(result, tmp_path):
     axes = plotting.plot_envelope(result)

@@ -359,11 +359,20 @@ def check_given(ax: Any) -> list[Axes]:
     Raises
     ------
     ValueError
-        For polar, 3-D or other projections, or a log (or other) y scale, whose troop
+        For what is not matplotlib axes (a theater's name given in ``ax``'s place),
+        polar, 3-D or other projections, or a log (or other) y scale, whose troop
         levels of 0 it could not show.
     """
+    from matplotlib.axes import Axes  # (lazily: importing the package draws nothing)
+
     axes = list(np.ravel(ax)) if isinstance(ax, Sequence | np.ndarray) else [ax]
     for a in axes:
+        if not isinstance(a, Axes):  # (a theater's name in ax's place, say)
+            shown = repr(str(a)) if isinstance(a, str) else type(a).__name__
+            hint = " (theaters are given as theaters=[...])" if isinstance(a, str) else ""
+            raise ValueError(
+                f"ax: expected matplotlib axes (from plt.subplots), found {shown}{hint}"
+            )
         name = getattr(a, "name", None)
         if name != "rectilinear":
             raise ValueError(

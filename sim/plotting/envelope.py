@@ -158,13 +158,16 @@ def plot_envelope(
         For anything but a Result (a Comparison, a Backtest), or ``observed`` of
         another kind, naming what it takes.
     ValueError
-        For a variant or theater the result does not hold, the wrong number of axes,
-        or axes a chart of months and troops cannot be drawn in (polar or 3-D axes,
-        a log y-axis).
+        For no variant (``variants=[]``), a variant or theater the result does not
+        hold, what is not matplotlib axes in ``ax`` (a theater's name), the wrong
+        number of axes, or axes a chart of months and troops cannot be drawn in (polar
+        or 3-D axes, a log y-axis).
     """
     common.expect(result, Result, "plot_envelope", "sim.run")
     observed = observed_argument(result, observed, "plot_envelope")
     chosen = common.names_given(variants)  # variants="slip-6": that one, not its letters
+    if variants is not None and not chosen:  # (as plot_fan: [] is no variant, not all)
+        raise ValueError("expected at least one variant to draw")
     if chosen:
         unknown = [v for v in chosen if v not in result.variants]
         if unknown:
