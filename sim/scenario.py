@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import decimal
 import fractions
@@ -14,6 +15,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from sim.checks import typed_apart
 from sim.errors import ScenarioError, ScenarioWarning, describe, nearest
 from sim.io.files import path_argument
 from sim.io.observation_csv import read_observations
@@ -234,8 +236,15 @@ class Scenario:
         Raises
         ------
         sim.ScenarioError
-            For a bad value or an unknown key, naming the key path. A value set
-            here is reported with ``<overrides>`` as the file.
+            For a bad value or an unknown key, naming the key path; for ``extends``,
+            which is followed only as a file is loaded. A value set here is reported
+            with ``<overrides>`` as the file.
+
+        Warns
+        -----
+        sim.ScenarioWarning
+            For a new ``variant`` a slip of typing from one the scenario has
+            (``slip6`` beside ``slip-6``): it is added, not the other changed.
         TypeError
             For a ``variant`` that is not one name (a list of them).
 
@@ -278,6 +287,15 @@ class Scenario:
             )
         over = from_code(overrides)
         code = _set_paths(over) if over else set()
+        if variant is None and "extends" in over:  # (followed only as a file is loaded)
+            raise ScenarioError(
+                "overrides of scenario values (extends is followed only as a file is"
+                " loaded: load a scenario file that extends the other)",
+                "the key 'extends'",
+                file="<overrides>",
+                path="extends",
+            )
+        added: list[ScenarioWarning] = []
         if variant is None:
             raw = deep_merge(self.raw, over)
         else:
@@ -288,11 +306,31 @@ class Scenario:
                 entry = dict(current)
             else:
                 code, entry = {where}, {"description": f"{variant} (set in code)"}
+                # ("slip6" for slip-6: a new variant, not the change meant; "slip-9" is
+                # a new one, as load_scenario tells a variant's new entries apart)
+                near = next(
+                    (v for v in self.raw.get("variants", {}) if typed_apart(variant, v)), None
+                )
+                if near is not None:
+                    added.append(
+                        ScenarioWarning(
+                            f"the scenario has no variant {variant!r}, so one is added; to "
+                            f"change {near!r}, give variant={near!r}",
+                            file="<overrides>",
+                            line=1,
+                            col=1,
+                            path=f"variants.{variant}",
+                            heading="a new entry",
+                        )
+                    )
             if "description" in over:
                 entry["description"] = over.pop("description")
             entry["overrides"] = deep_merge(entry.get("overrides") or {}, over, keep_none=True)
             raw = {**self.raw, "variants": {**self.raw.get("variants", {}), variant: entry}}
-        return self._rebuilt(raw, _CodeLocator(self.locator, code), self.settings)
+        rebuilt = self._rebuilt(raw, _CodeLocator(self.locator, code), self.settings)
+        if added:
+            rebuilt = dataclasses.replace(rebuilt, warnings=(*_warn(added), *rebuilt.warnings))
+        return rebuilt
 
     def with_settings(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import warnings
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -109,6 +110,33 @@ def test_with_overrides_adds_a_variant_built_in_python(scenario: sim.Scenario) -
     assert iraq.troops.iloc[-1] == 250
     # nothing leaves before the announcement, nine months after September 2024
     assert set(iraq[iraq.month < pd.Period("2025-06", "M")].troops) == {2500}
+
+
+def test_with_overrides_warns_of_a_new_variant_a_slip_of_typing_from_one_it_has(
+    scenario: sim.Scenario,
+) -> None:
+    # variant="slip6" added a variant beside slip-6, silently: the change meant was lost
+    with pytest.warns(sim.ScenarioWarning) as caught:
+        typo = scenario.with_overrides({"announcement": {"delay": 9}}, variant="slip6")
+    assert [str(w.message) for w in caught] == [
+        "<overrides>:1:1: variants.slip6: a new entry: the scenario has no variant 'slip6', "
+        "so one is added; to change 'slip-6', give variant='slip-6'"
+    ]
+    assert "slip6" in typo.variant_names and len(typo.warnings) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (a name apart, slip-9, is a new variant as meant)
+        scenario.with_overrides({"announcement": {"delay": 9}}, variant="slip-9")
+
+
+def test_with_overrides_refuses_extends_which_only_a_file_follows(
+    scenario: sim.Scenario,
+) -> None:
+    # it was kept in the scenario and never followed
+    with pytest.raises(
+        sim.ScenarioError,
+        match=r"^<overrides>:1:1: extends: expected .*followed only as a file is loaded",
+    ):
+        scenario.with_overrides({"extends": "other.yaml"})
 
 
 def test_with_overrides_changes_an_existing_variant(scenario: sim.Scenario) -> None:
