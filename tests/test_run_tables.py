@@ -19,6 +19,7 @@ from conftest import DEFAULT_SCENARIO, SCENARIOS_DIR
 
 import sim
 from sim.cli import main
+from sim.export.read import read_record, rebuild_scored
 from sim.io import files
 from sim.export.records import resolved_variant
 from sim.io.files import MAX_RECORD_BYTES, load_record, write_record
@@ -457,6 +458,29 @@ def test_an_unsigned_runs_observed_table_as_written_still_draws(conditioned_run,
     res = CliRunner().invoke(main, ["report", str(run), "-o", str(page)])
     assert res.exit_code == 0, res.output
     assert page.is_file()
+
+
+def test_true_and_false_in_another_case_read_as_written_in_an_unsigned_run(
+    conditioned_run, tmp_path
+):
+    # a milestones.csv pandas saved again says True/False, a spreadsheet's TRUE/FALSE:
+    # it was refused ("expected true or false, found 'True'"); read, each means the same
+    signed = sim.load_run(conditioned_run)
+    run = _unsign(Path(shutil.copytree(conditioned_run, tmp_path / "c")))
+    for name, columns in (("milestones.csv", ["met"]), ("observed.csv", ["known", "consistent"])):
+        rows = _rows(run / name)
+        at = [rows[0].index(c) for c in columns]
+        for i, row in enumerate(rows[1:]):
+            for c in at:
+                row[c] = row[c].title() if i % 2 else row[c].upper()
+        assert any(r[at[0]] in ("True", "FALSE", "TRUE", "False") for r in rows[1:])
+        _write_rows(run / name, rows)
+    unsigned = sim.load_run(run)
+    pdt.assert_frame_equal(unsigned.milestones, signed.milestones)
+    scored = [
+        rebuild_scored(r, read_record(r)).observed.table for r in (run, conditioned_run)
+    ]  # (the scored reports, as the page reads them)
+    pdt.assert_frame_equal(*scored)
 
 
 def test_load_run_checks_every_variants_reports_not_only_the_first(conditioned_run, tmp_path):

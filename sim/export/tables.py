@@ -305,9 +305,10 @@ _share_or_blank = _or_blank(_share)
 
 
 def _boolean(text: str, row: dict[str, Any], known: Known) -> bool:
-    if text not in ("true", "false"):
+    # (in any case: a table pandas saved again says True, a spreadsheet's says TRUE)
+    if text.lower() not in ("true", "false"):
         raise _Bad("true or false")
-    return text == "true"
+    return text.lower() == "true"
 
 
 def _label(text: str, row: dict[str, Any], known: Known) -> str:
@@ -333,9 +334,9 @@ def _one_of(names: tuple[str, ...], blank: bool = False) -> Check:
 
 
 def _flag_or_blank(text: str, row: dict[str, Any], known: Known) -> bool | None:
-    if text not in ("true", "false", ""):
+    if text.lower() not in ("true", "false", ""):
         raise _Bad("true, false or blank")
-    return None if text == "" else text == "true"
+    return None if text == "" else text.lower() == "true"
 
 
 def _any_series(text: str, row: dict[str, Any], known: Known) -> str:
