@@ -304,11 +304,15 @@ def _share(text: str, row: dict[str, Any], known: Known) -> float:
 _share_or_blank = _or_blank(_share)
 
 
+#: a flag's spellings, as forcesim writes it and as pandas (True) or a spreadsheet
+#: (TRUE) saves the table again: those pandas reads as booleans, no other
+TRUE, FALSE = ("true", "True", "TRUE"), ("false", "False", "FALSE")
+
+
 def _boolean(text: str, row: dict[str, Any], known: Known) -> bool:
-    # (in any case: a table pandas saved again says True, a spreadsheet's says TRUE)
-    if text.lower() not in ("true", "false"):
+    if text not in TRUE + FALSE:
         raise _Bad("true or false")
-    return text.lower() == "true"
+    return text in TRUE
 
 
 def _label(text: str, row: dict[str, Any], known: Known) -> str:
@@ -334,9 +338,9 @@ def _one_of(names: tuple[str, ...], blank: bool = False) -> Check:
 
 
 def _flag_or_blank(text: str, row: dict[str, Any], known: Known) -> bool | None:
-    if text.lower() not in ("true", "false", ""):
+    if text not in (*TRUE, *FALSE, ""):
         raise _Bad("true, false or blank")
-    return None if text == "" else text.lower() == "true"
+    return None if text == "" else text in TRUE
 
 
 def _any_series(text: str, row: dict[str, Any], known: Known) -> str:
