@@ -291,6 +291,24 @@ class Result:
     def _frames(self) -> dict[str, pd.DataFrame | None]:
         return {name: getattr(self, name) for name in FRAMES}
 
+    def made_digest(self) -> str:
+        """What tells this run from another, as made (a change in place since is not
+        seen): the sha256, as hex, of its scenario id, draws, seed and variants and the
+        hash of each row of its levels (``monthly``) and bands as made. Two runs of the
+        same scenario, inputs and seed share it; an assessment of one is refused on
+        another (:func:`sim.with_observations`)."""
+        import hashlib
+
+        h = hashlib.sha256(
+            repr((self.scenario.id, self.draws, self.seed, self._made["variants"])).encode()
+        )
+        for name in ("monthly", "bands"):
+            made = self._made.get(name)
+            if made:  # (its rows' hashes: the values, not how pandas holds them)
+                h.update(name.encode())
+                h.update(np.ascontiguousarray(made[3]).tobytes())
+        return h.hexdigest()
+
     def changed(self) -> list[str]:
         """The attributes (``variants``, ``monthly``, ``milestones``, ``bands``, ``dates``)
         whose contents were changed in place since the Result was made: a column set,

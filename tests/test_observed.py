@@ -1251,6 +1251,34 @@ def test_with_observations_refuses_an_assessment_of_another_run(write, observati
         assert "draws 100" in str(e.value)
 
 
+def test_with_observations_refuses_an_assessment_of_another_seed_scenario_or_input(
+    write, observations
+):
+    # an assessment of seed 1 was attached to a run of seed 2 (or of another scenario)
+    # and write_run signed its conditioned bands beside the other run's tables
+    sc = sim.load_scenario(write(UNCERTAIN_YAML))
+    obs = read_observations(observations("2024-03,alpha,800,800,,\n"), ["alpha"])
+    one = sim.run(sc, draws=100, seed=1, progress=False)
+    assessment = score(one, obs)
+    again = sim.run(sc, draws=100, seed=1, progress=False)  # (the same run, made again)
+    assert with_observations(again, assessment).observed is assessment
+    other_id = sc.with_overrides({"id": "another"})
+    moved = sc.with_settings({"theaters.alpha.initial": 1001})
+    for other, found in (
+        (sim.run(sc, draws=100, seed=2, progress=False), "another run (scenario spread, seed 1)"),
+        (
+            sim.run(other_id, draws=100, seed=1, progress=False),
+            "another run (scenario spread, seed 1)",
+        ),
+        (
+            sim.run(moved, draws=100, seed=1, progress=False),
+            "another run of scenario spread, seed 1, whose inputs or levels differ",
+        ),
+    ):
+        with pytest.raises(ValueError, match=re.escape(found)):
+            with_observations(other, assessment)
+
+
 def test_many_fewer_than_reports_of_one_month_draw_one_arrow_each_triangle_kept(
     write, observations
 ):

@@ -261,6 +261,9 @@ class Assessment:
     notes: list[str] = field(default_factory=list)
     # (variant, observation index) -> the distribution of the level it is compared with
     distributions: dict[tuple[str, int], Distribution] = field(default_factory=dict, repr=False)
+    # (scenario id, seed, Result.made_digest()) of the run scored: with_observations
+    # refuses the assessment on another run (None: not known)
+    of_run: tuple[str, int | None, str] | None = field(default=None, repr=False)
 
     def distribution(self, variant: str, index: int) -> Distribution | None:
         """The ensemble's distribution (weighted when conditioned) of the level that
@@ -1085,7 +1088,13 @@ def observe_ensemble(
     if assessment.conditioned is not None and bands:
         assessment.conditioned.bands = parts_frame(bands, bands_of)
         assessment.conditioned.dates = parts_frame(dates, dates_of)
+    assessment.of_run = run_of(ensemble)
     return with_observations(ensemble, assessment)
+
+
+def run_of(result: Result) -> tuple[str, int | None, str]:
+    """:attr:`Assessment.of_run` of an assessment of ``result``."""
+    return result.scenario.id, result.seed, result.made_digest()
 
 
 def _observer(
@@ -1333,11 +1342,13 @@ def score_observations(
             chunk=chunk,
             progress=progress,
         )
-        return replace(rerun.observed, notes=[])
+        return replace(rerun.observed, notes=[], of_run=run_of(result))
     levels = observed_levels(frame_columns(result.monthly), observations)
     for v in result.variants:
         scoring.score(v, levels)
-    return scoring.assessment()
+    assessment = scoring.assessment()
+    assessment.of_run = run_of(result)
+    return assessment
 
 
 def with_observations(result: Result, assessment: Assessment) -> Result:
@@ -1364,8 +1375,10 @@ def with_observations(result: Result, assessment: Assessment) -> Result:
     TypeError
         For anything but an Assessment (an ObservationSet is scored first).
     ValueError
-        When ``assessment`` scored another run: variants ``result`` lacks, or another
-        number of draws (its ``p_met_conditioned`` would be NaN or another run's).
+        When ``assessment`` scored another run: variants ``result`` lacks, another
+        number of draws (its ``p_met_conditioned`` would be NaN or another run's),
+        another scenario or seed, or the same ones with other inputs or levels
+        (:meth:`sim.Result.made_digest`).
     """
     if not isinstance(assessment, Assessment):
         raise TypeError(
@@ -1381,6 +1394,21 @@ def with_observations(result: Result, assessment: Assessment) -> Result:
             "expected the assessment sim.score_observations made of this result "
             f"(variants {', '.join(result.variants)}; draws {result.draws}), found one of "
             f"variants {', '.join(sorted(scored)) or 'none'}; draws {assessment.draws}"
+        )
+    made = assessment.of_run
+    if made is not None and made[2] != result.made_digest():
+        # (its scores, conditioned bands and p_met_conditioned would be written and
+        # signed beside another run's tables)
+        ours = f"scenario {result.scenario.id}, seed {result.seed}"
+        theirs = f"scenario {made[0]}, seed {made[1]}"
+        raise ValueError(
+            f"expected the assessment sim.score_observations made of this result ({ours}),"
+            " found one made of "
+            + (
+                f"another run ({theirs})"
+                if theirs != ours
+                else f"another run of {ours}, whose inputs or levels differ"
+            )
         )
     return replace(
         result, observed=assessment, milestones=scored_milestones(result.milestones, assessment)
