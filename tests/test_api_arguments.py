@@ -703,3 +703,20 @@ def test_a_number_given_where_the_variants_go_is_named_as_the_variants(call) -> 
     args = ([("announcement.delay", [0, 3])],) if call == "sweep" else ()
     with pytest.raises(sim.ScenarioError, match=r"variants: expected variant names.*found 100"):
         getattr(sim, call)(scenario, *args, 100, 1)
+
+
+def test_an_error_rate_without_conditioning_is_refused_as_the_command_refuses_it(
+    scenario: sim.Scenario,
+) -> None:
+    # sim.run(..., observed=obs, error=0.1) returned normally, the rate ignored
+    obs = sim.load_observations(
+        Path(sim.default_scenario()).with_name("iraq-syria-2024-observed.csv"), scenario
+    )
+    expected = (
+        r"^<arguments>:1:1: error: expected condition=True with error= .*, found error=0.1 "
+        r"without condition=True$"
+    )
+    with pytest.raises(sim.ScenarioError, match=expected):
+        sim.run(scenario, draws=50, seed=1, observed=obs, error=0.1)
+    with pytest.raises(sim.ScenarioError, match=expected):
+        sim.score_observations(sim.run(scenario, variants="on-time"), obs, error=0.1)

@@ -1162,6 +1162,20 @@ def refuse_run_options(
             file="<arguments>",
             path="condition",
         )
+    refuse_error_alone(observing.get("error"), observing.get("condition"))
+
+
+def refuse_error_alone(error: Any, condition: Any) -> None:
+    """Refuse, as the command refuses ``--error-rate`` without ``--condition``, an
+    ``error`` given without ``condition=True``: it weighs the reports a draw misses,
+    which only conditioning does (given alone, it was ignored)."""
+    if error is not None and not condition:
+        raise ScenarioError(
+            "condition=True with error= (it weighs the reports a draw misses)",
+            f"error={error!r} without condition=True",
+            file="<arguments>",
+            path="error",
+        )
 
 
 def scoring_of(
@@ -1297,8 +1311,8 @@ def score_observations(
     ------
     sim.ScenarioError
         ``condition`` without an ensemble, or not True or False; ``progress`` not True,
-        False or None; a bad tolerance, as-of date or error rate; observations of a
-        theater the scenario lacks.
+        False or None; a bad tolerance, as-of date or error rate, or an error rate
+        without ``condition=True``; observations of a theater the scenario lacks.
     TypeError
         For a ``result`` that is not a :class:`Result`, or observations that are neither
         an ObservationSet nor the path of its file.
@@ -1308,6 +1322,7 @@ def score_observations(
     flag_argument(condition, "condition")  # (condition="no" is truthy)
     flag_argument(progress, "progress", none=True)
     observations = check_observed(result.scenario, observations)
+    refuse_error_alone(error, condition)
     # (the options checked; with draws, the pass's own Scoring is made again below)
     scoring = scoring_of(
         result.scenario,
