@@ -89,10 +89,11 @@ def run(
         ``<arguments>``: ``draws`` outside 1 to 100,000,000 or not whole, ``draws``
         without ``seed`` or ``seed`` without ``draws``, a seed outside 0 to
         2**63 − 1, a bad ``chunk``, an observation option without ``observed``,
-        ``condition`` without ``draws``, ``error`` without ``condition=True``, ``progress``, ``keep_counts`` or ``condition``
-        that is not True or False (``progress`` may be None), or a bad ``tolerance``, ``as_of`` or
-        ``error`` (as :func:`sim.score_observations` raises); for ``observed``
-        given as a path, a bad row of the file (:func:`sim.load_observations`).
+        ``condition`` without ``draws``, ``error`` without ``condition=True``,
+        ``progress``, ``keep_counts`` or ``condition`` that is not True or False
+        (``progress`` may be None), or a bad ``tolerance``, ``as_of`` or ``error``
+        (as :func:`sim.score_observations` raises); for ``observed`` given as a path,
+        a bad row of the file (:func:`sim.load_observations`).
     TypeError
         An option ``run`` does not take, or ``observed`` that is neither an
         ObservationSet nor a path.

@@ -45,7 +45,7 @@ from sim.analysis.conditioning import the_latest
 from sim.analysis.observed import observe_ensemble
 from sim.analysis.scores import band, band_share, crps, interval_score, percentile
 from sim.analysis.summaries import rounded
-from sim.errors import ScenarioError, nearest
+from sim.errors import ScenarioError, describe, nearest
 from sim.io.observations import ObservationSet, Tolerance
 from sim.months import parse_month
 from sim.results import Result
@@ -283,6 +283,21 @@ def run_vintages(
         )
     if isinstance(variants, str):
         variants = [variants]  # variants="as-reported": that variant, not its letters
+    elif variants is not None:  # (a NumPy array or a pandas Series, as sim.run takes)
+        if not isinstance(variants, Iterable):
+            raise ScenarioError(
+                "variant names: one name or a list of names",
+                describe(variants),
+                file="<arguments>",
+                path="variants",
+            )
+        variants = list(variants)
+        wrong = next((v for v in variants if not isinstance(v, str)), None)
+        if wrong is not None:
+            raise ScenarioError(
+                "variant names as text", repr(wrong)[:60], file="<arguments>", path="variants"
+            )
+        variants = [str(v) for v in variants]  # (np.str_ as plain str)
     ordered = sorted(given, key=lambda s: s.as_of_day)
     dates = [s.as_of_day for s in ordered]
     for a, b, sa, sb in zip(dates, dates[1:], ordered, ordered[1:], strict=False):

@@ -217,3 +217,24 @@ def test_an_order_dated_from_the_announcement_draws_no_deadline_on_the_charts():
     result = sim.run(sim.load_scenario(path))
     assert base_deadlines(result, "syria") == []
     assert base_deadlines(result, "iraq")  # (the calendar deadlines are drawn)
+
+
+@pytest.mark.parametrize("kind", ["numpy array", "pandas Series", "pandas Index"])
+def test_run_vintages_takes_variants_as_an_array_as_sim_run_does(kind):
+    # a NumPy array was an internal "truth value of an array is ambiguous"
+    import numpy as np
+    import pandas as pd
+
+    names = ["as-reported", "on-time"]
+    given = {"numpy array": np.array, "pandas Series": pd.Series, "pandas Index": pd.Index}[kind]
+    vintages = [sim.load_scenario(p) for p in VINTAGES[:2]]
+    got = sim.run_vintages(vintages, RECORD, draws=60, seed=1, variants=given(names))
+    want = sim.run_vintages(vintages, RECORD, draws=60, seed=1, variants=names)
+    pd.testing.assert_frame_equal(got.points, want.points)
+    pd.testing.assert_frame_equal(got.scores, want.scores)
+
+
+def test_run_vintages_refuses_variants_that_are_not_names():
+    vintages = [sim.load_scenario(VINTAGES[0])]
+    with pytest.raises(sim.ScenarioError, match=r"^<arguments>:1:1: variants: .* found 3$"):
+        sim.run_vintages(vintages, RECORD, draws=60, seed=1, variants=[3])
