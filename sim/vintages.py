@@ -46,7 +46,7 @@ from sim.analysis.observed import observe_ensemble
 from sim.analysis.scores import band, band_share, crps, interval_score, percentile
 from sim.analysis.summaries import rounded
 from sim.errors import ScenarioError, describe, nearest
-from sim.io.observations import ObservationSet, Tolerance
+from sim.io.observations import DEFAULT_TOLERANCE, ObservationSet, Tolerance, tolerance_from
 from sim.months import parse_month
 from sim.results import Result
 from sim.runner import run
@@ -191,6 +191,16 @@ class VintageSeries:
         :attr:`left_out`), in date order."""
         ids = {i for i, name, _ in self.left_out if name == variant}
         return [v for v in self.vintages if v.scenario.id in ids]
+
+    def tolerance_text(self) -> str:
+        """The tolerance every vintage was conditioned and scored with, as a reader
+        reads it (``±5 %``, ``±200 troops``), and that a report stating its own keeps
+        its own."""
+        first = self.vintages[0].result.observed if self.vintages else None
+        tol = getattr(first, "tolerance", None)
+        spelled = str(tolerance_from(DEFAULT_TOLERANCE) if tol is None else tol)
+        own = any(o.tolerance is not None for o in self.observations)
+        return spelled + (", or a report's own" if own else "")
 
     def absent_of(self, vintage: str) -> list[tuple[str, int]]:
         """``(series, reports)`` of each series vintage ``vintage`` (its scenario id)

@@ -1177,3 +1177,29 @@ def test_a_variant_no_vintage_has_is_named_with_a_did_you_mean(series_files):
         )
     assert error.value.path == "variants" and error.value.found == "'bsae'"
     assert error.value.expected.endswith("(did you mean 'base'?)")
+
+
+@pytest.mark.parametrize(("given", "said"), [([], "±5 %"), (["--tolerance", "200"], "±200 troops")])
+def test_the_tolerance_of_the_vintages_is_recorded_printed_and_footnoted(
+    series_files, tmp_path, given, said
+):
+    # it decides which draws fit each report, so the scores, yet run.json held only
+    # the error rate: two directories of other tolerances read the same
+    early, late, record = series_files
+    out = tmp_path / "v"
+    args = ["vintages", str(early), str(late), "--observed", str(record), "--draws", "300"]
+    res = CliRunner().invoke(main, [*args, "--seed", "1", "-o", str(out), *given])
+    assert res.exit_code == 0, res.output
+    observed = json.loads((out / "run.json").read_text(encoding="utf-8"))["observed"]
+    assert observed["tolerance"]["text"] == said
+    assert f"300 draws each (seed 1, tolerance {said});" in res.stdout
+    series = sim.run_vintages(
+        [sim.load_scenario(early), sim.load_scenario(late)],
+        record,
+        draws=300,
+        seed=1,
+        tolerance=given[-1] if given else None,
+    )
+    assert series.tolerance_text() == said
+    footnote = "".join(t.get_text() for t in sim.plot_vintages(series)[0].figure.texts)
+    assert f"tolerance {said})" in footnote.replace("\n", " ")

@@ -489,6 +489,8 @@ def write_vintages(
             "origin": series.observations.origin,
             "sha256": series.observations.sha256,
             "observations": len(series.observations),
+            # (it decides which draws fit each report, so the scores: as a run records it)
+            "tolerance": first.result.observed.tolerance.record(),
         }
         cond = first.result.observed.conditioned
         if cond is not None:  # (the same for every vintage)

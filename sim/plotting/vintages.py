@@ -258,7 +258,8 @@ def _footnote(series: VintageSeries, variant: str, stop: str) -> str:
     # are as long as the user makes them
     text = (
         f"Variant {variant}. Each vintage is a forcesim scenario dated on the day of the news, "
-        f"conditioned on the reports known then ({series.draws:,} draws, seed {series.seed}); "
+        f"conditioned on the reports known then ({series.draws:,} draws, seed {series.seed}; "
+        f"tolerance {series.tolerance_text()}); "
         f"dots are the reports, drawn at the end of their month.\n"
         f"Scored only on later reports: {n:,} comparisons, "
         + (
