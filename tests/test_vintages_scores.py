@@ -1203,3 +1203,29 @@ def test_the_tolerance_of_the_vintages_is_recorded_printed_and_footnoted(
     assert series.tolerance_text() == said
     footnote = "".join(t.get_text() for t in sim.plot_vintages(series)[0].figure.texts)
     assert f"tolerance {said})" in footnote.replace("\n", " ")
+
+
+def test_thirteen_vintages_each_take_a_colour_and_their_key_stays_below_the_subtitle(
+    write, tmp_path
+):
+    # past 10 vintages the palette came round again (two vintages one blue), and the key
+    # grew up over the subtitle
+    import matplotlib.colors as mcolors
+
+    days = [f"2024-{m:02d}-0{d}" for m in range(2, 9) for d in (1, 5)][:13]
+    vintages = [
+        sim.load_scenario(write(VINTAGE_YAML.format(id=f"v{i}", as_of=day), name=f"v{i}.yaml"))
+        for i, day in enumerate(days)
+    ]
+    record = tmp_path / "record.csv"
+    record.write_text(RECORD)
+    series = sim.run_vintages(vintages, record, draws=60, seed=1)
+    axes = sim.plot_vintages(series)
+    fig = axes[0].get_figure(root=True)
+    header = fig.subfigs[0]
+    (legend,) = header.legends
+    colors = [mcolors.to_hex(h.get_color()) for h in legend.legend_handles[:13]]
+    assert len(set(colors)) == 13, colors
+    renderer = fig.canvas.get_renderer()
+    (subtitle,) = [t for t in header.texts if "each vintage's median" in t.get_text()]
+    assert legend.get_window_extent(renderer).y1 < subtitle.get_window_extent(renderer).y0

@@ -33,6 +33,24 @@ LINES = (("p10", BAND_EDGE_WIDTH, 3), ("p50", MEDIAN_WIDTH, 4), ("p90", BAND_EDG
 #: teal) ran together as one two-coloured dash where two vintages in a row agree, so
 #: the sixth vintage takes the seventh (slate) and the seventh the teal
 VINTAGE_ORDER = (0, 1, 2, 3, 4, 6, 5, 7, 8, 9)
+#: the header's height above the key (title and subtitle), and a row of the key [inches]
+HEADER_TEXT_IN, KEY_ROW_IN = 1.05, 0.25
+
+
+def vintage_colors(n: int) -> list[str]:
+    """A colour per vintage, in date order: the palette's distinct hues, as variants
+    have, up to its 10; more vintages take evenly spaced hues of matplotlib's
+    ``turbo`` map in date order instead, none repeated (the palette taken round again
+    gave two vintages one blue)."""
+    if n <= len(PALETTE):
+        return [PALETTE[VINTAGE_ORDER[i]] for i in range(n)]
+    import matplotlib as mpl
+    from matplotlib.colors import to_hex
+
+    ramp = mpl.colormaps["turbo"]
+    return [to_hex(ramp(0.05 + 0.9 * i / (n - 1))) for i in range(n)]
+
+
 #: months drawn after the last report (or after the first vintage's first year)
 TAIL_MONTHS = 9
 
@@ -118,7 +136,7 @@ def plot_vintages(
     stop += "; the vintages project further." if end > hi else "."
     # a hue of its own for each vintage, as variants have (a ramp in time made the last
     # vintages all green); their order shows in where each line starts and in the key
-    colors = [PALETTE[VINTAGE_ORDER[i % len(PALETTE)]] for i in range(len(series.vintages))]
+    colors = vintage_colors(len(series.vintages))
     palette = {v.scenario.id: c for v, c in zip(series.vintages, colors, strict=True)}
     crowded = None
     if theaters is None:  # every theater: at most common.MAX_THEATERS, and a note
@@ -128,7 +146,12 @@ def plot_vintages(
             "plot_vintages(series, theaters=[...]) in Python",
             chart="vintages",
         )
-    header_in = 2.1
+    # the header holds the title, the subtitle and the key, a row per three entries
+    # (13 vintages' key was drawn over the subtitle)
+    entries = (
+        len(series.vintages) + 1 + len(legend_handles(visible(levels, names, list(months)))[0])
+    )
+    header_in = max(2.1, HEADER_TEXT_IN + KEY_ROW_IN * -(-entries // 3))
     height = max(common.HEIGHT_IN + 1, header_in + 1.2 + 3.9 * len(names))
     fig = common.pyplot().figure(
         figsize=(common.WIDTH_IN, height), dpi=common.DPI, layout="constrained"
@@ -188,10 +211,16 @@ def plot_vintages(
     labels = [h.get_label() for h in handles]
     kh, kl = legend_handles(visible(levels, names, list(months)))
     band = Patch(facecolor=mix("#777777", 0.3), edgecolor="#777777", lw=BAND_EDGE_WIDTH)
-    header.text(0.02, 0.84, "How the outlook changed with the news", fontsize=19, fontweight="bold")
+    header.text(
+        0.02,
+        1 - 0.34 / header_in,
+        "How the outlook changed with the news",
+        fontsize=19,
+        fontweight="bold",
+    )
     sub = header.text(
         0.02,
-        0.68,
+        1 - 0.67 / header_in,
         f"{_subject(series)}: each vintage's median projection (solid line) from its date "
         "(dashed vertical line) on, and its 80 % band; dots are what was reported.",
         fontsize=12.5,
