@@ -1192,7 +1192,7 @@ def test_the_tolerance_of_the_vintages_is_recorded_printed_and_footnoted(
     assert res.exit_code == 0, res.output
     observed = json.loads((out / "run.json").read_text(encoding="utf-8"))["observed"]
     assert observed["tolerance"]["text"] == said
-    assert f"300 draws each (seed 1, tolerance {said});" in res.stdout
+    assert f"300 draws each (seed 1, tolerance {said}):\n" in res.stdout
     series = sim.run_vintages(
         [sim.load_scenario(early), sim.load_scenario(late)],
         record,

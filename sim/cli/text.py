@@ -775,8 +775,8 @@ def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[s
     wide = max([len("theater"), *(len(str(t)) for t in rows.theater)]) + 2
     lines = [
         f"{_vintages_run(series)}, {series.draws:,} draws each (seed {series.seed}, "
-        f"tolerance {series.tolerance_text()}); "
-        "each conditioned on what was known on its date, scored on what came later",
+        f"tolerance {series.tolerance_text()}):",
+        "    each conditioned on what was known on its date, scored on what came later",
         f"{'vintage':<22}{'as of':>11}{'variant':>16}{'theater':>{wide}}{'later':>7}"
         f"{'in 50 %':>9}{'in 80 %':>9}{'exp 80 %':>10}{'IS80':>9}{'CRPS':>9}",
     ]
