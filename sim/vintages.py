@@ -192,6 +192,13 @@ class VintageSeries:
         ids = {i for i, name, _ in self.left_out if name == variant}
         return [v for v in self.vintages if v.scenario.id in ids]
 
+    def later_levels(self, as_of: dt.date) -> int:
+        """How many reports of a level (not targets) the record holds that were made
+        public after ``as_of``: scored or not (open-ended, outside the months, a
+        repeat of its quantity, or a vintage left out), so that "no later report" is
+        said only where there is none."""
+        return sum(1 for o in self.observations if o.is_level and o.after(as_of))
+
     def tolerance_text(self) -> str:
         """The tolerance every vintage was conditioned and scored with, as a reader
         reads it (``±5 %``, ``±200 troops``), and that a report stating its own keeps

@@ -1229,3 +1229,43 @@ def test_thirteen_vintages_each_take_a_colour_and_their_key_stays_below_the_subt
     renderer = fig.canvas.get_renderer()
     (subtitle,) = [t for t in header.texts if "each vintage's median" in t.get_text()]
     assert legend.get_window_extent(renderer).y1 < subtitle.get_window_extent(renderer).y0
+
+
+def test_later_reports_that_cannot_be_scored_are_not_called_none(write, tmp_path):
+    # "no later report" stood beside a vintage whose two later reports were open-ended,
+    # and the chart's foot said "0 comparisons, none yet"
+    vintage = write(VINTAGE_YAML.format(id="only", as_of="2024-03-01"), name="only.yaml")
+    record = tmp_path / "open.csv"
+    record.write_text(
+        "date,theater,troops_low,troops_high,kind,source,quote\n"
+        "2024-02-10,alpha,1000,1000,reported,a,\n"
+        "2024-05-10,alpha,,900,reported,b,\n"
+        "2024-07-10,alpha,,500,reported,c,\n"
+    )
+    args = ["vintages", str(vintage), "--observed", str(record), "--draws", "300", "--seed", "1"]
+    res = CliRunner().invoke(main, [*args, "-o", str(tmp_path / "v")])
+    assert res.exit_code == 0, res.output
+    assert "no later report scored (2 later: each open-ended, outside its months or" in res.stdout
+    assert "   no later report\n" not in res.stdout
+    series = sim.run_vintages([sim.load_scenario(vintage)], record, draws=300, seed=1)
+    foot = " ".join(t.get_text() for t in sim.plot_vintages(series)[0].figure.texts)
+    foot = foot.replace("\n", " ")
+    assert "0 comparisons, none scored" in foot and "none yet" not in foot
+
+
+def test_fewer_draws_than_a_vintage_needs_is_one_warning_naming_draws_not_the_reports(
+    series_files, tmp_path
+):
+    # with --draws 20 every vintage was warned of "so few draws that fit the reports",
+    # though all 20 fit: the cause was --draws alone
+    early, late, record = series_files
+    args = ["vintages", str(early), str(late), "--observed", str(record), "--seed", "1"]
+    res = CliRunner().invoke(main, [*args, "--draws", "20", "-o", str(tmp_path / "v")])
+    assert res.exit_code == 0, res.output
+    assert res.stderr == (
+        "forcesim: warning: no vintage is scored or drawn: 20 draws each are fewer than the "
+        "30 effective draws a vintage needs; give --draws 30 or more (the README's series "
+        "takes 20,000).\n"
+    )
+    one = CliRunner().invoke(main, [*args, "--draws", "1", "-o", str(tmp_path / "w")])
+    assert "2 vintages, 1 draw each (seed 1" in one.stdout

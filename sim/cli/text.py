@@ -479,7 +479,16 @@ def vintage_warnings(series: VintageSeries) -> list[str]:
     by_vintage: dict[str, list[str]] = {}
     for vintage, variant, effective in series.left_out:
         by_vintage.setdefault(vintage, []).append(f"{variant} {effective:,.1f}")
-    lines = [
+    if series.draws < minimum and by_vintage:  # (none could keep enough: said once)
+        lines = [
+            f"no vintage is scored or drawn: {_draws(series.draws)} each are fewer than the "
+            f"{minimum} effective draws a vintage needs; give --draws {minimum} or more "
+            "(the README's series takes 20,000)."
+        ]
+        by_vintage = {}
+    else:
+        lines = []
+    lines += [
         f"{vintage} keeps fewer than {minimum} effective draws of {series.draws:,} in "
         f"{', '.join(found)}; not scored and not drawn: the draws that fit the reports "
         "known on its date are so few that bands and scores would rest on a handful of "
@@ -774,7 +783,7 @@ def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[s
     # the theater column as wide as its longest name (alpha/north, not alpha/no)
     wide = max([len("theater"), *(len(str(t)) for t in rows.theater)]) + 2
     lines = [
-        f"{_vintages_run(series)}, {series.draws:,} draws each (seed {series.seed}, "
+        f"{_vintages_run(series)}, {_draws(series.draws)} each (seed {series.seed}, "
         f"tolerance {series.tolerance_text()}):",
         "    each conditioned on what was known on its date, scored on what came later",
         f"{'vintage':<22}{'as of':>11}{'variant':>16}{'theater':>{wide}}{'later':>7}"
@@ -793,9 +802,17 @@ def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[s
             if i == vintage.scenario.id and v in shown
         ]
         if few or not len(mine):
+            later = series.later_levels(vintage.as_of)
             lines.append(
                 f"{vintage.scenario.id:<22}{vintage.as_of.isoformat():>11}   "
-                + ("; ".join(few) if few else "no later report")
+                + (
+                    "; ".join(few)
+                    if few
+                    else f"no later report scored ({later:,} later: each open-ended, "
+                    "outside its months or superseded by a later one of its month)"
+                    if later
+                    else "no later report"
+                )
             )
         for r in mine.itertuples():
             lines.append(
@@ -825,3 +842,8 @@ def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[s
     lines += [line.replace("\u00a0", " ") for line in wrapped]
     lines.append("scores.csv has every variant and horizon band; points.csv each scored report")
     return lines
+
+
+def _draws(n: int) -> str:
+    """``1 draw``, ``2,000 draws``."""
+    return f"{n:,} draw" + ("" if n == 1 else "s")

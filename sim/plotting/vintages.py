@@ -294,6 +294,8 @@ def _footnote(series: VintageSeries, variant: str, stop: str) -> str:
         + (
             f"{inside * 100:.0f} % inside the 80 % bands ({held * 100:.0f} % if calibrated)"
             if n
+            else "none scored"
+            if series.vintages and series.later_levels(series.vintages[0].as_of)
             else "none yet"
         )
         + " (scores.csv)"
