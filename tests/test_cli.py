@@ -717,6 +717,12 @@ REFUSED_VALUES = [
         "(did you mean 'fan'?), found 'fans'",
     ),
     (["run", "--error-rate=2", "--condition"], f"--error-rate: {RATE} '2'"),
+    (
+        # (1e-3 is in range: its exponent is what is refused, and the line says so)
+        ["run", "--error-rate=1e-3", "--condition"],
+        f"--error-rate: {RATE[: -len(', found')]} written without an exponent (0.001), "
+        "found '1e-3'",
+    ),
     (["run", "--out", ""], "--out: expected a directory name, found ''"),
     (["plot", "RUN", "-o", ""], "-o: expected a file name, found ''"),
     (["report", "RUN", "--output="], "--output: expected a file name, found ''"),

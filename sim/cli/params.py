@@ -125,9 +125,15 @@ class ErrorRateType(click.ParamType):
         elif re.fullmatch(digits, text) or re.fullmatch(r"[1-9][0-9]*/[1-9][0-9]*", text):
             rate = Fraction(text)
         if rate is None or not 0 < rate < 1:
+            # (1e-3 is in range: say what is wrong with it, its form)
+            why = ""
+            if rate is None and re.fullmatch(r"[0-9]*\.?[0-9]+[eE][-+]?[0-9]+", text):
+                from decimal import Decimal
+
+                why = f" written without an exponent ({format(Decimal(text), 'f')})"
             self.fail(
                 "expected a chance that a report is wrong, above 0 and below 1: a percentage "
-                f"(5%), a decimal (0.05) or a fraction (1/20), found {str(value)!r}",
+                f"(5%), a decimal (0.05) or a fraction (1/20){why}, found {str(value)!r}",
                 param,
                 ctx,
             )
