@@ -1005,15 +1005,20 @@ def test_plot_of_a_run_directory_draws_its_observations_again(write, observation
     assert _markers(sim.plot_envelope(result)) == 2
 
 
-def test_two_missed_reports_of_one_day_and_theater_are_told_apart_by_source() -> None:
+def test_missed_reports_of_one_day_and_theater_are_told_apart_by_kind_and_source() -> None:
     from sim.cli.text import observed_lines
 
     scenario = sim.load_scenario(DEFAULT_SCENARIO)
     record = sim.load_observations(SCENARIOS_DIR / "iraq-syria-2024-observed.csv", scenario)
     result = sim.run(scenario, ["on-time"], observed=record)
     line = " ".join(observed_lines(result.observed, ["on-time"]))  # (long lines wrap)
-    # Reuters and CNN both reported 2,000 in Syria on 2024-12-19
-    assert "2024-12-19 syria (reuters-2024-12-19), 2024-12-19 syria (cnn-2024-12-19)" in line
+    # Reuters and CNN both reported 2,000 in Syria on 2024-12-19, beside the official 900
+    # (from Reuters too, and consistent): the kind tells the miss from the official
+    # figure, the source the two reports of one kind
+    assert (
+        "2024-12-19 syria reported (reuters-2024-12-19), 2024-12-19 syria reported "
+        "(cnn-2024-12-19)" in line
+    )
     assert "2025-04-15 syria," in line  # a report alone that day keeps its short name
 
 

@@ -94,6 +94,7 @@ from sim.io.observations import (
     CONDITION_COLUMNS,
     DRAW_COLUMNS,
     EXTRA_COLUMNS,
+    KINDS,
     NOT_A_LEVEL,
     OBSERVED_COLUMNS,
     OFFICIAL,
@@ -510,6 +511,7 @@ def observed_table(rows: list[dict[str, Any]], draws: bool, conditioned: bool) -
 HELD_COLUMNS = [
     "date",
     "theater",
+    "kind",
     "variant",
     "status",
     "consistent",
@@ -520,6 +522,7 @@ HELD_COLUMNS = [
 
 #: the values some of :data:`HELD_COLUMNS` take
 _VALUES = {
+    "kind": list(KINDS),
     "status": [SCORED, OUT_OF_RANGE, NOT_A_LEVEL],
     "consistent": ["", "true", "false"],
     "conditioning": ["", USED, DISCREPANT, SUPERSEDED, LATER, AS_OF_MONTH],

@@ -376,14 +376,27 @@ def observed_lines(
         text = f"consistent with {ok} of {len(rows)}"
         bad = rows[rows.consistent == "false"]
         if len(bad):
-            pairs = zip(bad.date, bad.theater, strict=True)
-            named = [f"{d} {th}" if several else str(d) for d, th in pairs]
-            # two reports of one day and theater: each named by its source
-            twice = {n for n in named if named.count(n) > 1}
-            named = [
-                f"{n} ({src})" if n in twice and src else n
-                for n, src in zip(named, bad.source, strict=True)
-            ]
+
+            def name(r: Any) -> list[str]:
+                return [
+                    f"{d} {th}" if several else str(d)
+                    for d, th in zip(r.date, r.theater, strict=True)
+                ]
+
+            named, every = name(bad), name(rows)
+            # a day and theater of several reports (an official 900 beside a reported
+            # 2,000): named by kind where their kinds differ, and by source where one
+            # kind has several
+            pairs = list(zip(every, rows.kind, strict=True))
+            out = []
+            for n, k, src in zip(named, bad.kind, bad.source, strict=True):
+                if every.count(n) > 1:
+                    mixed = len({kind for m, kind in pairs if m == n}) > 1
+                    same = pairs.count((n, k)) > 1
+                    n += f" {k}" if mixed else ""
+                    n += f" ({src})" if same and src else ""
+                out.append(n)
+            named = out
             text += " (not: " + ", ".join(named) + ")"
         verdicts.append((v, text))
     lines += _alike(verdicts, "    ")
