@@ -1011,7 +1011,7 @@ def test_missed_reports_of_one_day_and_theater_are_told_apart_by_kind_and_source
     scenario = sim.load_scenario(DEFAULT_SCENARIO)
     record = sim.load_observations(SCENARIOS_DIR / "iraq-syria-2024-observed.csv", scenario)
     result = sim.run(scenario, ["on-time"], observed=record)
-    line = " ".join(observed_lines(result.observed, ["on-time"]))  # (long lines wrap)
+    line = " ".join(" ".join(observed_lines(result.observed, ["on-time"])).split())  # (wrapped)
     # Reuters and CNN both reported 2,000 in Syria on 2024-12-19, beside the official 900
     # (from Reuters too, and consistent): the kind tells the miss from the official
     # figure, the source the two reports of one kind
