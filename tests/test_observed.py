@@ -1418,3 +1418,19 @@ def test_rounded_inside_keeps_a_ratio_off_the_ends_it_does_not_reach():
     with pytest.raises(ValueError, match="expected places with a step inside 0 to 1, found 0"):
         rounded_inside(Fraction(3, 10), 1, 0)
     assert rounded_inside(Fraction(1, 1000), 1, 0, 100) == 1.0  # (100 whole steps: one in)
+
+
+def test_a_spreadsheets_row_of_empty_cells_is_skipped_as_a_blank_line(tmp_path) -> None:
+    # ",,,,,,,," at the end of an exported sheet was refused: "date: expected a date …"
+    path = tmp_path / "sheet.csv"
+    path.write_text(
+        "date,theater,troops_low,troops_high,kind,source,quote\n"
+        "2024-10-01,alpha,900,900,reported,a,\n"
+        ",,,,,,\n"
+        ' , ,"",,,, \n'
+    )
+    (only,) = read_observations(path, ["alpha"])
+    assert only.date == "2024-10-01"
+    path.write_text(path.read_text() + ",alpha,,,,,\n")  # (a cell filled: a row, checked)
+    with pytest.raises(sim.ScenarioError, match=r"sheet\.csv:5:1: date: expected a date"):
+        read_observations(path, ["alpha"])
