@@ -29,6 +29,8 @@ from sim.io.observation_csv import read_observations
 from sim.io.observations import (
     REPORTED,
     SERIES,
+    TARGET,
+    TARGET_TOLERANCE,
     Observation,
     ObservationSet,
     check_bounds,
@@ -860,6 +862,8 @@ def _doc_observations(
         except ValueError as exc:
             expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
             raise locator.error(path + ("tolerance",), expected, found) from None
+        if kind == TARGET and tolerance is not None:
+            raise locator.error(path + ("tolerance",), TARGET_TOLERANCE, repr(o.tolerance))
         by_text = o.by.isoformat() if isinstance(o.by, dt.date) else (o.by or "")
         try:
             by = parse_by(by_text, kind, month)

@@ -236,6 +236,30 @@ def test_an_inline_source_a_spreadsheet_would_run_as_a_formula_is_located(write)
         sim.load_scenario(file)
 
 
+def test_a_tolerance_on_a_target_is_refused_as_never_used_in_the_csv_and_inline(tmp_path, write):
+    # a target is never scored or conditioned on: its tolerance was read and ignored
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "date,theater,troops_low,troops_high,kind,tolerance,by,source,quote\n"
+        "2024-02-01,alpha,0,0,target,10%,2024-09,a,\n"
+    )
+    expected = "a blank on a target (a target is drawn, never scored or conditioned on"
+    with pytest.raises(
+        sim.ScenarioError, match=rf"t\.csv:2:\d+: tolerance: expected {re.escape(expected)}.*'10%'"
+    ):
+        read_observations(path, ["alpha"])
+    text = MINIMAL_YAML + (
+        "observations:\n"
+        "  - {date: 2024-06, theater: alpha, troops_low: 0, troops_high: 0, kind: target,"
+        " tolerance: 200, source: a}\n"
+    )
+    file = write(text)
+    with pytest.raises(
+        sim.ScenarioError, match=rf"observations\[0\]\.tolerance: expected {re.escape(expected)}"
+    ):
+        sim.load_scenario(file)
+
+
 def test_a_quote_longer_than_the_csv_module_reads_is_refused_as_too_long(observations):
     # a cell over the csv module's 131,072 characters read 'expected a CSV row (quotes
     # closed on the same line), found field larger than field limit (131072)'

@@ -27,6 +27,8 @@ from sim.io.observations import (
     OBSERVED_COLUMNS,
     REQUIRED,
     SERIES,
+    TARGET,
+    TARGET_TOLERANCE,
     Observation,
     ObservationSet,
     check_bounds,
@@ -236,6 +238,9 @@ def _observation(row: _Row, index: dict[str, int], allowed: Sequence[str] | None
             raise row.fail(index[col], col, *formula)
     kind = parsed("kind", parse_kind, cell("kind"))
     tolerance = parsed("tolerance", row_tolerance, cell("tolerance"))
+    if kind == TARGET and tolerance is not None:
+        col = index["tolerance"]
+        raise row.fail(col, "tolerance", TARGET_TOLERANCE, repr(cell("tolerance").strip()))
     by = parsed("by", parse_by, cell("by"), kind, month)
     return Observation(
         date,

@@ -274,6 +274,13 @@ def row_tolerance(text: str) -> Tolerance | None:
     return None if not t else tolerance_from(t)
 
 
+#: what a target's tolerance must be: it is never scored or conditioned on, so a
+#: tolerance written there would be read and never used
+TARGET_TOLERANCE = (
+    "a blank on a target (a target is drawn, never scored or conditioned on: no tolerance applies)"
+)
+
+
 def parse_by(text: str, kind: str, month: int) -> int | None:
     """A ``by`` cell: blank, or for a target the month it is due (``YYYY-MM`` or
     ``YYYY-MM-DD``, not before the observation's own month); ValueError otherwise."""
