@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.conditioning import the_latest
+from sim.analysis.conditioning import quantity_of, the_latest
 from sim.analysis.observed import observe_ensemble
 from sim.analysis.scores import band, band_share, crps, interval_score, percentile
 from sim.analysis.summaries import rounded
@@ -437,7 +437,15 @@ def _points(
         ]
         # one score per quantity: a report repeated or revised in its month counts once;
         # the one that counts is chosen as for conditioning, and scored when it states
-        # both bounds (an open-ended one has no level to score)
+        # both bounds (an open-ended one has no level to score); and none of a quantity
+        # whose level a report known on the vintage's date stated already: the vintage
+        # was conditioned on it, so its score would be in sample
+        stated = {
+            quantity_of(o, plan)
+            for o in observations
+            if o.is_level and o.bounded and o.known(vintage.as_of)
+        }
+        later = [i for i in later if quantity_of(observations.items[i], plan) not in stated]
         counted = the_latest(observations, later, plan)
         series = set(plan.series_names())
         for i in later:

@@ -1269,3 +1269,19 @@ def test_fewer_draws_than_a_vintage_needs_is_one_warning_naming_draws_not_the_re
     )
     one = CliRunner().invoke(main, [*args, "--draws", "1", "-o", str(tmp_path / "w")])
     assert "2 vintages, 1 draw each (seed 1" in one.stdout
+
+
+def test_a_later_report_of_a_quantity_known_on_the_vintages_date_is_not_scored(write, tmp_path):
+    # the 2024-09-27 official 2,500 of Iraq in September 2024 was scored at horizon 0
+    # by a vintage conditioned on the 2024-09-06 official 2,500 of the same month: a
+    # score in sample
+    vintage = write(VINTAGE_YAML.format(id="mid", as_of="2024-03-15"), name="mid.yaml")
+    record = tmp_path / "record.csv"
+    record.write_text(
+        "date,theater,troops_low,troops_high,kind,source,quote\n"
+        "2024-03-01,alpha,1000,1000,reported,known,\n"
+        "2024-03-25,alpha,990,990,reported,again,\n"
+        "2024-05-10,alpha,700,700,reported,new,\n"
+    )
+    series = sim.run_vintages([sim.load_scenario(vintage)], record, draws=300, seed=1)
+    assert list(series.points.source) == ["new"]

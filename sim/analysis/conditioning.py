@@ -37,6 +37,7 @@ from sim.analysis.summaries import (
 from sim.analysis.wide import is_wide
 from sim.io.observations import (
     OFFICIAL,
+    Observation,
     ObservationSet,
     Tolerance,
     accepted,
@@ -62,6 +63,13 @@ class Check:
     used: bool  # known and not superseded: it conditions
 
 
+def quantity_of(o: Observation, plan: Plan) -> tuple[str, int, bool]:
+    """The quantity a report states (:func:`the_latest`): its series, its month, and
+    whether it is an official figure apart from the level (an ``official`` report of a
+    series with a reporting basis in ``plan``)."""
+    return o.theater, o.month, o.kind == OFFICIAL and plan.has_basis(o.theater)
+
+
 def the_latest(observations: ObservationSet, indices: Sequence[int], plan: Plan) -> set[int]:
     """Of the reports at ``indices`` (positions in ``observations``, in file order), the
     one that counts for each quantity: the latest by its date, and of reports made the
@@ -77,7 +85,7 @@ def the_latest(observations: ObservationSet, indices: Sequence[int], plan: Plan)
     latest: dict[tuple[str, int, bool], int] = {}
     for i in indices:
         o = items[i]
-        key = (o.theater, o.month, o.kind == OFFICIAL and plan.has_basis(o.theater))
+        key = quantity_of(o, plan)
         if key not in latest or o.day >= items[latest[key]].day:
             latest[key] = i  # the latest counts; on the same day, the later row
     return set(latest.values())

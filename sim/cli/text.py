@@ -389,13 +389,13 @@ def observed_lines(
             # kind has several
             pairs = list(zip(every, rows.kind, strict=True))
             out = []
-            for n, k, src in zip(named, bad.kind, bad.source, strict=True):
-                if every.count(n) > 1:
-                    mixed = len({kind for m, kind in pairs if m == n}) > 1
-                    same = pairs.count((n, k)) > 1
-                    n += f" {k}" if mixed else ""
-                    n += f" ({src})" if same and src else ""
-                out.append(n)
+            for label, k, src in zip(named, bad.kind, bad.source, strict=True):
+                if every.count(label) > 1:
+                    mixed = len({kind for m, kind in pairs if m == label}) > 1
+                    same = pairs.count((label, k)) > 1
+                    label += f" {k}" if mixed else ""
+                    label += f" ({src})" if same and src else ""
+                out.append(label)
             named = out
             text += " (not: " + ", ".join(named) + ")"
         verdicts.append((v, text))

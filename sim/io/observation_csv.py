@@ -239,8 +239,8 @@ def _observation(row: _Row, index: dict[str, int], allowed: Sequence[str] | None
     kind = parsed("kind", parse_kind, cell("kind"))
     tolerance = parsed("tolerance", row_tolerance, cell("tolerance"))
     if kind == TARGET and tolerance is not None:
-        col = index["tolerance"]
-        raise row.fail(col, "tolerance", TARGET_TOLERANCE, repr(cell("tolerance").strip()))
+        at = index["tolerance"]
+        raise row.fail(at, "tolerance", TARGET_TOLERANCE, repr(cell("tolerance").strip()))
     by = parsed("by", parse_by, cell("by"), kind, month)
     return Observation(
         date,
