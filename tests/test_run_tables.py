@@ -483,6 +483,29 @@ def test_true_and_false_in_another_case_read_as_written_in_an_unsigned_run(
     pdt.assert_frame_equal(*scored)
 
 
+def test_flags_saved_as_text_in_an_unsigned_parquet_table_read_as_the_run_wrote_them(tmp_path):
+    # consistent re-saved as "TRUE"/"FALSE" passed the check and was never read as
+    # booleans: the page said "the central run consistent with 0" where the run had 11
+    pytest.importorskip("pyarrow")
+    out = tmp_path / "p"
+    args = ["run", str(DEFAULT_SCENARIO), "-q", "--out", str(out), "--format", "parquet"]
+    record = SCENARIOS_DIR / "iraq-syria-2024-observed.csv"
+    res = CliRunner().invoke(main, [*args, "--observed", str(record), "-v", "on-time"])
+    assert res.exit_code == 0, res.output
+    signed = rebuild_scored(out, read_record(out)).observed.table
+    _unsign(out)
+    table = pd.read_parquet(out / "observed.parquet")
+    table["consistent"] = table["consistent"].map({True: "TRUE", False: "False"})
+    table.to_parquet(out / "observed.parquet")
+    unsigned = rebuild_scored(out, read_record(out)).observed.table
+
+    def flags(column: pd.Series) -> list:  # (a blank as None, NaN or pd.NA alike)
+        return [None if pd.isna(v) else v for v in column]
+
+    assert flags(unsigned.consistent) == flags(signed.consistent)
+    assert flags(signed.consistent).count(True) > 0
+
+
 def test_load_run_checks_every_variants_reports_not_only_the_first(conditioned_run, tmp_path):
     run = _unsign(Path(shutil.copytree(conditioned_run, tmp_path / "c")))
     path = run / "observed.csv"

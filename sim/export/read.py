@@ -28,7 +28,7 @@ from sim.analysis.observed import (
 )
 from sim.analysis.summaries import BAND_COLUMNS, DATE_COLUMNS
 from sim.errors import ScenarioError, listed, nearest
-from sim.export.tables import SPECS, Known, check_table
+from sim.export.tables import FALSE, SPECS, TRUE, Known, check_table
 from sim.export.write import TABLE_FORMATS, run_charts
 from sim.io.files import (
     atomic_files,
@@ -159,6 +159,15 @@ def _table(
     for col in ("met",):
         if col in df:
             df[col] = df[col].astype(str).str.lower() == "true"
+    # (the scored reports' flags as pandas reads them from CSV, and Parquet holds them:
+    # True, False or blank; an unsigned Parquet table may hold them as text, "TRUE")
+    spelled = dict.fromkeys(TRUE, True) | dict.fromkeys(FALSE, False)
+    for col in ("consistent", "in_band80", "known"):
+        if col not in df or df[col].dtype == bool:
+            continue
+        values = df[col].astype(object)  # (text is object or str, as pandas has it)
+        if any(isinstance(v, str) for v in values):
+            df[col] = values.map(lambda v: spelled.get(v, v) if isinstance(v, str) else v)
     # (rows chosen kept their places in the file until now: the lines errors name)
     return df.reset_index(drop=True) if keep is not None else df
 
