@@ -20,8 +20,8 @@ from conftest import DEFAULT_SCENARIO, SCENARIOS_DIR
 import sim
 from sim.cli import main
 from sim.export.read import read_record, rebuild_scored
-from sim.io import files
 from sim.export.records import resolved_variant
+from sim.io import files
 from sim.io.files import MAX_RECORD_BYTES, load_record, write_record
 from sim.io.yamlio import MAX_BYTES
 from sim.loader import MAX_EXTENDS_DEPTH
