@@ -80,7 +80,7 @@ if TYPE_CHECKING:
     "error_rate",
     type=ERROR_RATE,
     metavar="R",
-    help="With --condition: the chance that a report is wrong (5%, 0.05 or 1/20; "
+    help="With --condition: the chance that a report is wrong (5%, 0.05, 5e-2 or 1/20; "
     "default 5%); a draw missing k counted reports weighs R^k.",
 )
 @click.option(
