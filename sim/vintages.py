@@ -8,9 +8,10 @@ state a level (``reported`` or ``official``, with both bounds) in the vintage's
 months are scored against the weighted distribution of the level they report, one
 per quantity (the latest; of one day, the one listed last:
 :func:`sim.analysis.conditioning.the_latest`, the rule conditioning follows; a month
-whose report that counts is open-ended is not scored), since two reports of one
-month's level are two measurements of one forecast quantity, not two forecasts
-verified (docs/observations.md):
+whose report that counts is open-ended is not scored, nor a quantity whose level
+the vintage was conditioned on, in sample), since two reports of one month's level
+are two measurements of one forecast quantity, not two forecasts verified
+(docs/observations.md):
 
 * coverage of the 50 % and 80 % central bands (p25–p75, p10–p90): whether the
   observed level lies inside, ends included;
@@ -414,6 +415,32 @@ def run_vintages(
     )
 
 
+def _conditioned_on(
+    vintage: Vintage, observations: ObservationSet
+) -> dict[str, set[tuple[str, int, bool]]]:
+    """Per variant, the quantities (:func:`~sim.analysis.conditioning.quantity_of`)
+    whose level the vintage was conditioned on: of the reports known on its date, the
+    one that counts for each quantity (:func:`~sim.analysis.conditioning.the_latest`),
+    where it states both bounds and was not left out as discrepant in the variant."""
+    result, items = vintage.result, observations.items
+    discrepant = result.observed.discrepant() if result.observed is not None else {}
+    out: dict[str, set[tuple[str, int, bool]]] = {}
+    for v in result.variants:
+        plan = result.plans[v]
+        known = [
+            i
+            for i, o in enumerate(items)
+            if o.is_level and o.known(vintage.as_of) and 0 <= o.month - plan.start < plan.n_months
+        ]
+        left = set(discrepant.get(v, []))
+        out[v] = {
+            quantity_of(items[i], plan)
+            for i in the_latest(observations, known, plan)
+            if items[i].bounded and f"{items[i].date} {items[i].theater}" not in left
+        }
+    return out
+
+
 def _points(
     vintage: Vintage, observations: ObservationSet, skip: set[str]
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
@@ -426,6 +453,7 @@ def _points(
     rows = []
     lacking: set[int] = set()
     present = {name for v in result.variants for name in result.plans[v].series_names()}
+    known = _conditioned_on(vintage, observations)
     for v in result.variants:
         plan = result.plans[v]
         later = [
@@ -438,14 +466,9 @@ def _points(
         # one score per quantity: a report repeated or revised in its month counts once;
         # the one that counts is chosen as for conditioning, and scored when it states
         # both bounds (an open-ended one has no level to score); and none of a quantity
-        # whose level a report known on the vintage's date stated already: the vintage
-        # was conditioned on it, so its score would be in sample
-        stated = {
-            quantity_of(o, plan)
-            for o in observations
-            if o.is_level and o.bounded and o.known(vintage.as_of)
-        }
-        later = [i for i in later if quantity_of(observations.items[i], plan) not in stated]
+        # whose level the vintage was conditioned on (its known report that counts
+        # states both bounds and was not left out as discrepant): in sample
+        later = [i for i in later if quantity_of(observations.items[i], plan) not in known[v]]
         counted = the_latest(observations, later, plan)
         series = set(plan.series_names())
         for i in later:

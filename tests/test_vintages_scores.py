@@ -1245,7 +1245,7 @@ def test_later_reports_that_cannot_be_scored_are_not_called_none(write, tmp_path
     args = ["vintages", str(vintage), "--observed", str(record), "--draws", "300", "--seed", "1"]
     res = CliRunner().invoke(main, [*args, "-o", str(tmp_path / "v")])
     assert res.exit_code == 0, res.output
-    assert "no later report scored (2 later: each open-ended, outside its months or" in res.stdout
+    assert "no later report scored (2 later: each open-ended, outside its months," in res.stdout
     assert "   no later report\n" not in res.stdout
     series = sim.run_vintages([sim.load_scenario(vintage)], record, draws=300, seed=1)
     foot = " ".join(t.get_text() for t in sim.plot_vintages(series)[0].figure.texts)
@@ -1271,17 +1271,27 @@ def test_fewer_draws_than_a_vintage_needs_is_one_warning_naming_draws_not_the_re
     assert "2 vintages, 1 draw each (seed 1" in one.stdout
 
 
-def test_a_later_report_of_a_quantity_known_on_the_vintages_date_is_not_scored(write, tmp_path):
+@pytest.mark.parametrize(
+    ("known", "scored"),
+    [("0,1000", ["new"]), ("5000,5000", ["again", "new"])],
+    ids=["conditioned on", "discrepant, left out"],
+)
+def test_a_later_report_of_a_quantity_the_vintage_was_conditioned_on_is_not_scored(
+    write, tmp_path, known, scored
+):
     # the 2024-09-27 official 2,500 of Iraq in September 2024 was scored at horizon 0
     # by a vintage conditioned on the 2024-09-06 official 2,500 of the same month: a
-    # score in sample
+    # score in sample. A known report left out as discrepant conditions nothing: the
+    # later one of its quantity is scored
     vintage = write(VINTAGE_YAML.format(id="mid", as_of="2024-03-15"), name="mid.yaml")
     record = tmp_path / "record.csv"
     record.write_text(
         "date,theater,troops_low,troops_high,kind,source,quote\n"
-        "2024-03-01,alpha,1000,1000,reported,known,\n"
+        f"2024-03-01,alpha,{known},reported,known,\n"
         "2024-03-25,alpha,990,990,reported,again,\n"
         "2024-05-10,alpha,700,700,reported,new,\n"
     )
     series = sim.run_vintages([sim.load_scenario(vintage)], record, draws=300, seed=1)
-    assert list(series.points.source) == ["new"]
+    conditioning = series.vintages[0].result.observed.table.conditioning
+    assert conditioning.iloc[0] == ("used" if scored == ["new"] else "discrepant")
+    assert list(series.points.source) == scored

@@ -822,7 +822,8 @@ def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[s
                     "; ".join(few)
                     if few
                     else f"no later report scored ({later:,} later: each open-ended, "
-                    "outside its months or superseded by a later one of its month)"
+                    "outside its months, superseded by a later one of its month, or of a "
+                    "level it was conditioned on)"
                     if later
                     else "no later report"
                 )
