@@ -1455,6 +1455,8 @@ def test_a_spreadsheets_row_of_empty_cells_is_skipped_as_a_blank_line(tmp_path) 
     )
     (only,) = read_observations(path, ["alpha"])
     assert only.date == "2024-10-01"
+    path.write_text(",,,\n" + path.read_text())  # (before the header too)
+    assert [o.date for o in read_observations(path, ["alpha"])] == ["2024-10-01"]
     path.write_text(path.read_text() + ",alpha,,,,,\n")  # (a cell filled: a row, checked)
-    with pytest.raises(sim.ScenarioError, match=r"sheet\.csv:5:1: date: expected a date"):
+    with pytest.raises(sim.ScenarioError, match=r"sheet\.csv:6:1: date: expected a date"):
         read_observations(path, ["alpha"])

@@ -1264,11 +1264,12 @@ def test_fewer_draws_than_a_vintage_needs_is_one_warning_naming_draws_not_the_re
     assert res.exit_code == 0, res.output
     assert res.stderr == (
         "forcesim: warning: no vintage is scored or drawn: 20 draws each are fewer than the "
-        "30 effective draws a vintage needs; give --draws 30 or more (the README's series "
-        "takes 20,000).\n"
+        "30 effective draws a vintage needs, and conditioning keeps fewer still; give many "
+        "more --draws (the README's series takes 20,000).\n"
     )
     one = CliRunner().invoke(main, [*args, "--draws", "1", "-o", str(tmp_path / "w")])
     assert "2 vintages, 1 draw each (seed 1" in one.stdout
+    assert "no vintage is scored or drawn: 1 draw each is fewer than" in one.stderr
 
 
 @pytest.mark.parametrize(

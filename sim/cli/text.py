@@ -494,9 +494,10 @@ def vintage_warnings(series: VintageSeries) -> list[str]:
         by_vintage.setdefault(vintage, []).append(f"{variant} {effective:,.1f}")
     if series.draws < minimum and by_vintage:  # (none could keep enough: said once)
         lines = [
-            f"no vintage is scored or drawn: {_draws(series.draws)} each are fewer than the "
-            f"{minimum} effective draws a vintage needs; give --draws {minimum} or more "
-            "(the README's series takes 20,000)."
+            f"no vintage is scored or drawn: {_draws(series.draws)} each "
+            f"{'is' if series.draws == 1 else 'are'} fewer than the {minimum} effective "
+            "draws a vintage needs, and conditioning keeps fewer still; give many more "
+            "--draws (the README's series takes 20,000)."
         ]
         by_vintage = {}
     else:

@@ -92,11 +92,11 @@ def read_observations(path: str | Path, allowed: Sequence[str] | None = None) ->
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         row = _Row(name, number, line)
+        if not any(c.strip() for c in row.cells):
+            continue  # (",,,,,,,,": a spreadsheet's empty row, as a blank line)
         if index is None:
             index = _header(row)
             continue
-        if not any(c.strip() for c in row.cells):
-            continue  # (",,,,,,,,": a spreadsheet's empty row, as a blank line)
         if len(items) >= MAX_ROWS:
             raise row.fail(0, "(row)", f"at most {MAX_ROWS:,} observations", "more rows")
         items.append(_observation(row, index, allowed))
