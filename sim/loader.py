@@ -740,6 +740,35 @@ def unused_in(
     return unused_inputs(base, locator, variants)
 
 
+def variant_names(wanted: str | Iterable[Any] | None, hint: str = "") -> list[str] | None:
+    """Variant names as given: one name (a str), or any iterable of them (a list, a
+    NumPy array, a pandas Series), as plain ``str``; None for None.
+
+    Raises
+    ------
+    sim.ScenarioError
+        At ``<arguments>``, ``variants``: for what is neither, or a name that is not
+        text (``hint`` follows what is expected: ", one of a, b")."""
+    if wanted is None:
+        return None
+    if isinstance(wanted, str):
+        return [wanted]  # "slip-6": that variant, not its letters
+    if not isinstance(wanted, Iterable):
+        raise ScenarioError(
+            "variant names: one name or a list of names",
+            describe(wanted),
+            file="<arguments>",
+            path="variants",
+        )
+    names = list(wanted)
+    for name in names:
+        if not isinstance(name, str):  # (None included)
+            raise ScenarioError(
+                "variant names as text" + hint, repr(name)[:60], file="<arguments>", path="variants"
+            )
+    return [str(n) for n in names]  # (np.str_ as plain str)
+
+
 def select_variants(
     available: Mapping[str, Any],
     wanted: str | Iterable[str] | None,
@@ -755,28 +784,12 @@ def select_variants(
         For a name that is not text (at ``<arguments>``), or an unknown name (at the
         file's ``variants`` key, with a did-you-mean).
     """
-    if isinstance(wanted, str):
-        wanted = [wanted]  # "slip-6": that variant, not its letters
-    elif wanted is not None and not isinstance(wanted, Iterable):
-        raise ScenarioError(
-            "variant names: one name or a list of names",
-            describe(wanted),
-            file="<arguments>",
-            path="variants",
-        )
-    names = list(wanted) if wanted is not None else []
+    names = variant_names(wanted, ", one of " + ", ".join(available)) or []
     if not names:
         return list(available)
 
     out: list[str] = []
     for name in names:
-        if not isinstance(name, str):
-            raise ScenarioError(
-                "variant names as text, one of " + ", ".join(available),
-                repr(name)[:60],
-                file="<arguments>",
-                path="variants",
-            )
         if name not in available:
             hint = nearest(name, list(available))
             expected = "one of " + listed(list(available))

@@ -289,8 +289,8 @@ class Scenario:
         code = _set_paths(over) if over else set()
         if variant is None and "extends" in over:  # (followed only as a file is loaded)
             raise ScenarioError(
-                "overrides of scenario values (extends is followed only as a file is"
-                " loaded: load a scenario file that extends the other)",
+                "overrides of scenario values (not extends, which is followed only as a"
+                " file is loaded: load a scenario file that extends the other)",
                 "the key 'extends'",
                 file="<overrides>",
                 path="extends",

@@ -46,8 +46,9 @@ from sim.analysis.conditioning import quantity_of, the_latest
 from sim.analysis.observed import observe_ensemble
 from sim.analysis.scores import band, band_share, crps, interval_score, percentile
 from sim.analysis.summaries import rounded
-from sim.errors import ScenarioError, describe, nearest
-from sim.io.observations import DEFAULT_TOLERANCE, ObservationSet, Tolerance, tolerance_from
+from sim.errors import ScenarioError, nearest
+from sim.io.observations import ObservationSet, Tolerance
+from sim.loader import variant_names
 from sim.months import parse_month
 from sim.results import Result
 from sim.runner import run
@@ -206,7 +207,7 @@ class VintageSeries:
         its own."""
         first = self.vintages[0].result.observed if self.vintages else None
         tol = getattr(first, "tolerance", None)
-        spelled = str(tolerance_from(DEFAULT_TOLERANCE) if tol is None else tol)
+        spelled = str(Tolerance.default() if tol is None else tol)
         own = any(o.tolerance is not None for o in self.observations)
         return spelled + (", or a report's own" if own else "")
 
@@ -299,23 +300,7 @@ def run_vintages(
             "observations takes an ObservationSet (sim.load_observations) or the path of its "
             f"CSV file, not {type(observations).__name__}"
         )
-    if isinstance(variants, str):
-        variants = [variants]  # variants="as-reported": that variant, not its letters
-    elif variants is not None:  # (a NumPy array or a pandas Series, as sim.run takes)
-        if not isinstance(variants, Iterable):
-            raise ScenarioError(
-                "variant names: one name or a list of names",
-                describe(variants),
-                file="<arguments>",
-                path="variants",
-            )
-        variants = list(variants)
-        wrong = next((v for v in variants if not isinstance(v, str)), None)
-        if wrong is not None:
-            raise ScenarioError(
-                "variant names as text", repr(wrong)[:60], file="<arguments>", path="variants"
-            )
-        variants = [str(v) for v in variants]  # (np.str_ as plain str)
+    variants = variant_names(variants)  # (one name, a list, a NumPy array, a Series)
     ordered = sorted(given, key=lambda s: s.as_of_day)
     dates = [s.as_of_day for s in ordered]
     for a, b, sa, sb in zip(dates, dates[1:], ordered, ordered[1:], strict=False):

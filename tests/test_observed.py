@@ -243,7 +243,7 @@ def test_a_tolerance_on_a_target_is_refused_as_never_used_in_the_csv_and_inline(
         "date,theater,troops_low,troops_high,kind,tolerance,by,source,quote\n"
         "2024-02-01,alpha,0,0,target,10%,2024-09,a,\n"
     )
-    expected = "a blank on a target (a target is drawn, never scored or conditioned on"
+    expected = "no tolerance on a target (a target is drawn, never scored or conditioned on)"
     with pytest.raises(
         sim.ScenarioError, match=rf"t\.csv:2:\d+: tolerance: expected {re.escape(expected)}.*'10%'"
     ):

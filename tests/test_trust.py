@@ -1417,6 +1417,16 @@ def test_a_signed_run_json_edited_by_hand_is_refused_not_believed(tmp_path, comm
     assert not (tmp_path / "page.html").exists()
 
 
+def test_a_signature_changed_to_a_number_is_refused_as_changed_not_read_as_unsigned(tmp_path):
+    out = tmp_path / "o"
+    assert _run(out, "--draws", "200", "--seed", "1").exit_code == 0
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    record["manifest"]["signature"] = 5
+    (out / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    with pytest.raises(sim.ScenarioError, match="manifest.signature: expected a run.json as"):
+        sim.load_run(out)
+
+
 def test_a_run_json_whose_manifest_was_deleted_loads_with_its_tables_checked(tmp_path):
     out = tmp_path / "o"
     assert _run(out, "--draws", "200", "--seed", "1").exit_code == 0
@@ -1452,7 +1462,7 @@ def test_a_run_json_whose_manifest_was_deleted_loads_with_its_tables_checked(tmp
             lambda d: (d / "run.json").write_text(
                 (d / "run.json").read_text().replace('"scenario": "iraq', '"scenario": "IRAQ')
             ),
-            "whose run.json forcesim did not write",
+            "whose run.json was changed after forcesim signed it (its signature no longer",
         ),
     ],
     ids=["a folder", "a file", "an edited file", "another tool's run.json", "an edited run.json"],
@@ -2265,7 +2275,7 @@ def test_a_table_changed_after_the_run_is_refused_in_one_line(tmp_path, edit, co
 
 
 @pytest.mark.slow
-def test_a_bad_month_in_a_run_without_a_valid_signature_is_one_line_naming_its_row(tmp_path):
+def test_a_bad_month_in_a_run_without_a_manifest_is_one_line_naming_its_row(tmp_path):
     out = tmp_path / "o"
     assert _run(out).exit_code == 0
     record = json.loads((out / "run.json").read_text())

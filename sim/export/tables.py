@@ -26,7 +26,8 @@ What forcesim writes, by column kind:
   (:func:`sim.analysis.summaries.series_tops`); ``official`` at most ``troops``;
 - a share of draws (``p_met``, ``never``): a finite number from 0 to 1;
 - a mean: a finite number between the row's ``min`` and ``max``;
-- ``met``: ``true`` or ``false``;
+- ``met``: ``true`` or ``false`` (or ``True``/``TRUE``, as pandas or a spreadsheet
+  saves a table again: :data:`TRUE`, :data:`FALSE`);
 - percentiles in their order: ``min <= p05 <= ... <= p95 <= max`` in ``bands``, and
   ``p10 <= p50 <= p80 <= p90`` in ``dates`` (a blank, never, only after the last month);
 - one row per key (variant, series and month; variant and milestone; variant, series and

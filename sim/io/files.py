@@ -329,9 +329,7 @@ def read_manifest(directory: Path) -> dict[str, str] | None:
         signed = manifest["signature"]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if not isinstance(files, dict) or not isinstance(signed, str):
-        return None
-    if not hmac.compare_digest(signed, _signature(record)):
+    if not isinstance(files, dict) or not isinstance(signed, str) or signature_broken(record):
         return None
     return {str(k): str(v) for k, v in files.items()}
 
@@ -343,10 +341,10 @@ def signature_broken(record: Any) -> bool:
     if not isinstance(record, dict):
         return False
     manifest = record.get("manifest")
-    signed = manifest.get("signature") if isinstance(manifest, dict) else None
-    if not isinstance(signed, str):
+    if not isinstance(manifest, dict) or "signature" not in manifest:
         return False
-    return not hmac.compare_digest(signed, _signature(record))
+    signed = manifest["signature"]  # (one made a number or a list: changed, too)
+    return not isinstance(signed, str) or not hmac.compare_digest(signed, _signature(record))
 
 
 def record_files(directory: Path, names: list[str]) -> None:
@@ -407,10 +405,21 @@ def foreign(target: Path) -> str | None:
     if manifest is None:
         others = len([e for e in entries if e != RECORD])
         if RECORD in entries:
+            beside = f"beside {others} other {'entry' if others == 1 else 'entries'}"
+            try:
+                edited = signature_broken(load_record(target / RECORD))
+            except (ScenarioError, OSError):
+                edited = False
+            if edited:
+                return (
+                    f"a directory whose {RECORD} was changed after forcesim signed it (its "
+                    f"signature no longer matches: forcesim cannot tell its own files "
+                    f"there, which you may delete yourself), {beside}"
+                )
             return (
                 f"a directory whose {RECORD} forcesim did not write (it has no signed "
                 f"manifest: another tool's, or an older forcesim's, which you may delete "
-                f"yourself), beside {others} other {'entry' if others == 1 else 'entries'}"
+                f"yourself), {beside}"
             )
         return (
             f"a directory holding {_counted(target, entries)} forcesim did not write "

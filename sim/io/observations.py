@@ -276,9 +276,7 @@ def row_tolerance(text: str) -> Tolerance | None:
 
 #: what a target's tolerance must be: it is never scored or conditioned on, so a
 #: tolerance written there would be read and never used
-TARGET_TOLERANCE = (
-    "a blank on a target (a target is drawn, never scored or conditioned on: no tolerance applies)"
-)
+TARGET_TOLERANCE = "no tolerance on a target (a target is drawn, never scored or conditioned on)"
 
 
 def parse_by(text: str, kind: str, month: int) -> int | None:
