@@ -1026,7 +1026,9 @@ def test_the_chance_a_report_is_right_is_shown_without_rounding_the_rate_given(
     assert f"with probability {shown})" in page.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("rate", ["0", "0%", "100%", "1", "1.5", "-5%", "5e-200", "2e0", "lots", "1/0"])
+@pytest.mark.parametrize(
+    "rate", ["0", "0%", "100%", "1", "1.5", "-5%", "5e-200", "2e0", "lots", "1/0"]
+)
 def test_a_bad_error_rate_is_one_line_and_nothing_is_written(write, observations, tmp_path, rate):
     path = observations("2024-03,alpha,900,1000,reported,,,,\n")
     out = tmp_path / "out"
