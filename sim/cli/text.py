@@ -435,13 +435,7 @@ def observed_lines(
             weighed.append((v, text))
         lines += _alike(weighed, "    ")
         for report, (but, named) in assessment.discrepant_reports(list(c.effective)).items():
-            who = (
-                f"any variant but {', '.join(named)}"
-                if but and named
-                else "any variant"
-                if but
-                else ", ".join(named)
-            )
+            who = _who(but, named)
             lines.append(
                 f"    discrepant: {report}: no draw of {who} comes within its tolerance; "
                 "left out of the weights"
@@ -492,6 +486,25 @@ def vintage_warnings(series: VintageSeries) -> list[str]:
     by_vintage: dict[str, list[str]] = {}
     for vintage, variant, effective in series.left_out:
         by_vintage.setdefault(vintage, []).append(f"{variant} {effective:,.1f}")
+    # the reports known on a vintage's date that no draw comes near: left out of its
+    # weights, as forcesim run says of them, so its projection does not follow them
+    discrepant = []
+    for v in series.vintages:
+        assessment = v.result.observed
+        if assessment is None or assessment.conditioned is None:
+            continue
+        among = list(assessment.conditioned.effective)
+        reports = [
+            report + ("" if but and not named else f" ({_who(but, named)})")
+            for report, (but, named) in assessment.discrepant_reports(among).items()
+        ]
+        if reports:
+            discrepant.append(
+                f"{v.scenario.id} leaves out of its weights {'; '.join(reports)}: no draw "
+                "comes within its tolerance, so its projection does not follow "
+                f"{'it' if len(reports) == 1 else 'them'} (forcesim run --condition "
+                "--as-of its date lists them too)."
+            )
     if series.draws < minimum and by_vintage:  # (none could keep enough: said once)
         lines = [
             f"no vintage is scored or drawn: {_draws(series.draws)} each "
@@ -509,6 +522,7 @@ def vintage_warnings(series: VintageSeries) -> list[str]:
         "them; more --draws or a wider --tolerance may help."
         for vintage, found in by_vintage.items()
     ]
+    lines += discrepant
     had = {v.scenario.id for v in series.vintages}
     for variant in dict.fromkeys(name for _, name in series.lacking):
         ids = [i for i, name in series.lacking if name == variant and i in had]
@@ -862,3 +876,11 @@ def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[s
 def _draws(n: int) -> str:
     """``1 draw``, ``2,000 draws``."""
     return f"{n:,} draw" + ("" if n == 1 else "s")
+
+
+def _who(but: bool, named: list[str]) -> str:
+    """The variants a report is discrepant in, as :meth:`Assessment.discrepant_reports`
+    names them: ``any variant``, ``any variant but a, b`` or ``a, b``."""
+    if but:
+        return f"any variant but {', '.join(named)}" if named else "any variant"
+    return ", ".join(named)
