@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.conditioning import quantity_of, the_latest
+from sim.analysis.conditioning import checks_for, quantity_of, the_latest
 from sim.analysis.observed import observe_ensemble
 from sim.analysis.scores import band, band_share, crps, interval_score, percentile
 from sim.analysis.summaries import rounded
@@ -404,24 +404,22 @@ def _conditioned_on(
     vintage: Vintage, observations: ObservationSet
 ) -> dict[str, set[tuple[str, int, bool]]]:
     """Per variant, the quantities (:func:`~sim.analysis.conditioning.quantity_of`)
-    whose level the vintage was conditioned on: of the reports known on its date, the
-    one that counts for each quantity (:func:`~sim.analysis.conditioning.the_latest`),
-    where it states both bounds and was not left out as discrepant in the variant."""
+    whose level the vintage was conditioned on: the reports conditioning counts
+    (:func:`~sim.analysis.conditioning.checks_for`, ``used``: of those known on its
+    date, the one that counts for each quantity), where one states both bounds and was
+    not left out as discrepant in the variant."""
     result, items = vintage.result, observations.items
-    discrepant = result.observed.discrepant() if result.observed is not None else {}
+    assessment = result.observed
+    discrepant = assessment.discrepant() if assessment is not None else {}
+    tolerance = assessment.tolerance if assessment is not None else Tolerance.default()
     out: dict[str, set[tuple[str, int, bool]]] = {}
     for v in result.variants:
         plan = result.plans[v]
-        known = [
-            i
-            for i, o in enumerate(items)
-            if o.is_level and o.known(vintage.as_of) and 0 <= o.month - plan.start < plan.n_months
-        ]
         left = set(discrepant.get(v, []))
         out[v] = {
-            quantity_of(items[i], plan)
-            for i in the_latest(observations, known, plan)
-            if items[i].bounded and f"{items[i].date} {items[i].theater}" not in left
+            quantity_of(o, plan)
+            for c in checks_for(plan, observations, tolerance, vintage.as_of)
+            if c.used and (o := items[c.index]).bounded and f"{o.date} {o.theater}" not in left
         }
     return out
 

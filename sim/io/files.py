@@ -322,12 +322,26 @@ def load_record(path: Path) -> Any:
 def read_manifest(directory: Path) -> dict[str, str] | None:
     """The files (name -> sha256) a forcesim ``run.json`` in ``directory`` lists, or
     None when there is no ``run.json`` with a valid signature."""
+    return manifest_of(stored_record(directory))
+
+
+def stored_record(directory: Path) -> Any:
+    """The value of the ``run.json`` in ``directory``, or None when there is none that
+    reads as JSON (:func:`load_record`)."""
     try:
-        record = load_record(directory / RECORD)
+        return load_record(directory / RECORD)
+    except (OSError, ValueError):  # (a ScenarioError is a ValueError)
+        return None
+
+
+def manifest_of(record: Any) -> dict[str, str] | None:
+    """The files (name -> sha256) a ``run.json``'s value ``record`` lists, or None when
+    it has no manifest with a valid signature."""
+    try:
         manifest = record["manifest"]
         files = manifest["files"]
         signed = manifest["signature"]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (KeyError, TypeError):
         return None
     if not isinstance(files, dict) or not isinstance(signed, str) or signature_broken(record):
         return None
@@ -351,9 +365,9 @@ def record_files(directory: Path, names: list[str]) -> None:
     """Add files forcesim has just written into a run directory (``forcesim plot``)
     to its manifest, and sign it again. A directory whose ``run.json`` forcesim did
     not write is left as it is."""
-    if read_manifest(directory) is None:
+    record = stored_record(directory)  # (read once)
+    if manifest_of(record) is None:
         return
-    record = load_record(directory / RECORD)
     files = dict(record["manifest"]["files"])
     for name in names:
         files[name] = file_sha256(directory / name)
@@ -401,16 +415,13 @@ def foreign(target: Path) -> str | None:
     entries = sorted(p.name for p in target.iterdir())
     if not entries:
         return None
-    manifest = read_manifest(target)
+    record = stored_record(target)  # (read once: its manifest, and whether it was edited)
+    manifest = manifest_of(record)
     if manifest is None:
         others = len([e for e in entries if e != RECORD])
         if RECORD in entries:
             beside = f"beside {others} other {'entry' if others == 1 else 'entries'}"
-            try:
-                edited = signature_broken(load_record(target / RECORD))
-            except (ScenarioError, OSError):
-                edited = False
-            if edited:
+            if signature_broken(record):
                 return (
                     f"a directory whose {RECORD} was changed after forcesim signed it (its "
                     f"signature no longer matches: forcesim cannot tell its own files "

@@ -148,9 +148,8 @@ def plot_vintages(
         )
     # the header holds the title, the subtitle and the key, a row per three entries
     # (13 vintages' key was drawn over the subtitle)
-    entries = (
-        len(series.vintages) + 1 + len(legend_handles(visible(levels, names, list(months)))[0])
-    )
+    kh, kl = legend_handles(visible(levels, names, list(months)))
+    entries = len(series.vintages) + 1 + len(kh)
     header_in = max(2.1, HEADER_TEXT_IN + KEY_ROW_IN * -(-entries // 3))
     height = max(common.HEIGHT_IN + 1, header_in + 1.2 + 3.9 * len(names))
     fig = common.pyplot().figure(
@@ -209,7 +208,6 @@ def plot_vintages(
         for v, c in zip(series.vintages, colors, strict=True)
     ]
     labels = [h.get_label() for h in handles]
-    kh, kl = legend_handles(visible(levels, names, list(months)))
     band = Patch(facecolor=mix("#777777", 0.3), edgecolor="#777777", lw=BAND_EDGE_WIDTH)
     header.text(
         0.02,
