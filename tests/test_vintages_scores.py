@@ -1235,16 +1235,26 @@ def test_thirteen_vintages_each_take_a_colour_and_their_key_stays_below_the_subt
     assert legend.get_window_extent(renderer).y1 < subtitle.get_window_extent(renderer).y0
 
 
+def _one_vintage(write, tmp_path, vid: str, as_of: str, rows: str):
+    """A vintage file of VINTAGE_YAML (id ``vid``, dated ``as_of``) and a record of
+    ``rows`` under the CSV header: their paths."""
+    vintage = write(VINTAGE_YAML.format(id=vid, as_of=as_of), name=f"{vid}.yaml")
+    record = tmp_path / "record.csv"
+    record.write_text("date,theater,troops_low,troops_high,kind,source,quote\n" + rows)
+    return vintage, record
+
+
 def test_later_reports_that_cannot_be_scored_are_not_called_none(write, tmp_path):
     # "no later report" stood beside a vintage whose two later reports were open-ended,
     # and the chart's foot said "0 comparisons, none yet"
-    vintage = write(VINTAGE_YAML.format(id="only", as_of="2024-03-01"), name="only.yaml")
-    record = tmp_path / "open.csv"
-    record.write_text(
-        "date,theater,troops_low,troops_high,kind,source,quote\n"
+    vintage, record = _one_vintage(
+        write,
+        tmp_path,
+        "only",
+        "2024-03-01",
         "2024-02-10,alpha,1000,1000,reported,a,\n"
         "2024-05-10,alpha,,900,reported,b,\n"
-        "2024-07-10,alpha,,500,reported,c,\n"
+        "2024-07-10,alpha,,500,reported,c,\n",
     )
     args = ["vintages", str(vintage), "--observed", str(record), "--draws", "300", "--seed", "1"]
     res = CliRunner().invoke(main, [*args, "-o", str(tmp_path / "v")])
@@ -1288,13 +1298,14 @@ def test_a_later_report_of_a_quantity_the_vintage_was_conditioned_on_is_not_scor
     # by a vintage conditioned on the 2024-09-06 official 2,500 of the same month: a
     # score in sample. A known report left out as discrepant conditions nothing: the
     # later one of its quantity is scored
-    vintage = write(VINTAGE_YAML.format(id="mid", as_of="2024-03-15"), name="mid.yaml")
-    record = tmp_path / "record.csv"
-    record.write_text(
-        "date,theater,troops_low,troops_high,kind,source,quote\n"
+    vintage, record = _one_vintage(
+        write,
+        tmp_path,
+        "mid",
+        "2024-03-15",
         f"2024-03-01,alpha,{known},reported,known,\n"
         "2024-03-25,alpha,990,990,reported,again,\n"
-        "2024-05-10,alpha,700,700,reported,new,\n"
+        "2024-05-10,alpha,700,700,reported,new,\n",
     )
     series = sim.run_vintages([sim.load_scenario(vintage)], record, draws=300, seed=1)
     conditioning = series.vintages[0].result.observed.table.conditioning
@@ -1305,12 +1316,12 @@ def test_a_later_report_of_a_quantity_the_vintage_was_conditioned_on_is_not_scor
 def test_reports_a_vintage_leaves_out_of_its_weights_are_named_in_a_warning(write, tmp_path):
     # a fresh report that Syria was at 0, which no draw reached, was left out of the
     # vintage's weights without a word: its projection still showed troops there
-    vintage = write(VINTAGE_YAML.format(id="mid", as_of="2024-03-15"), name="mid.yaml")
-    record = tmp_path / "record.csv"
-    record.write_text(
-        "date,theater,troops_low,troops_high,kind,source,quote\n"
-        "2024-03-01,alpha,5000,5000,reported,far,\n"
-        "2024-05-10,alpha,700,700,reported,new,\n"
+    vintage, record = _one_vintage(
+        write,
+        tmp_path,
+        "mid",
+        "2024-03-15",
+        "2024-03-01,alpha,5000,5000,reported,far,\n2024-05-10,alpha,700,700,reported,new,\n",
     )
     args = ["vintages", str(vintage), "--observed", str(record), "--draws", "300"]
     res = CliRunner().invoke(main, [*args, "--seed", "1", "-o", str(tmp_path / "v")])
