@@ -73,6 +73,9 @@ SCORE_COLUMNS = [
 ]
 #: decimals of a coverage (the share of a group's points in a band) in ``scores.csv``
 COVERAGE_PLACES = 4
+#: ``pooled.csv``: the scores of every vintage together, per variant, theater and horizon,
+#: with how many vintages scored some report there
+POOLED_COLUMNS = ["variant", "theater", "horizon", "vintages", *SCORE_COLUMNS[5:]]
 
 POINT_COLUMNS = [
     "vintage",
@@ -188,6 +191,24 @@ class VintageSeries:
     lacking: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, dt.date]] = field(default_factory=list)
 
+    @property
+    def pooled(self) -> pd.DataFrame:
+        """``pooled.csv`` (``POOLED_COLUMNS``): the points of every vintage averaged
+        together per variant, theater and horizon band, and over all horizons
+        (``horizon == "all"``), as :attr:`scores` averages one vintage's: a later report
+        scored by three vintages counts three times, once per projection of it. Each
+        variant and theater in the order they first came, horizons short to long."""
+        points = self.points
+        table = _scores(points.assign(vintage=ALL, as_of=""))
+        labels = [_horizon_label(h) for h in points.horizon_months]
+        keys = ["variant", "theater", "horizon"]
+        both = pd.concat(
+            [points.assign(horizon=labels), points.assign(horizon=ALL)], ignore_index=True
+        )
+        counted = both.groupby(keys, sort=False).vintage.nunique()
+        table["vintages"] = [int(counted[k]) for k in zip(*(table[c] for c in keys), strict=True)]
+        return table[POOLED_COLUMNS].reset_index(drop=True)
+
     def left_out_of(self, variant: str) -> list[Vintage]:
         """The vintages that left ``variant`` out for too few effective draws (in
         :attr:`left_out`), in date order."""
@@ -227,7 +248,7 @@ class VintageSeries:
         return (
             f"<VintageSeries: {n} vintage{'' if n == 1 else 's'}{span}, {self.draws:,} draws, "
             f"seed {self.seed}; .points: {len(self.points):,} rows (a vintage, variant and "
-            "later report each), .scores: per horizon>"
+            "later report each), .scores: per horizon, .pooled: every vintage together>"
         )
 
 
@@ -509,13 +530,18 @@ def _share(exact: Fraction) -> float:
     return rounded(exact.numerator, exact.denominator, COVERAGE_PLACES)
 
 
+def _horizon_label(months: int) -> str:
+    """The :data:`HORIZONS` band of a horizon of ``months`` months."""
+    return next(lab for a, b, lab in HORIZONS if a <= months <= b)
+
+
 def _scores(points: pd.DataFrame) -> pd.DataFrame:
     """``scores.csv``: the points averaged per horizon band and over all horizons."""
     if not len(points):
         return pd.DataFrame(columns=SCORE_COLUMNS)
     scale = 10**COVERAGE_PLACES
     labelled = points.assign(
-        horizon=[next(lab for a, b, lab in HORIZONS if a <= h <= b) for h in points.horizon_months],
+        horizon=[_horizon_label(h) for h in points.horizon_months],
         # each written share as a whole number of its last decimal (exact: it was rounded
         # to those decimals), so that their mean is an exact ratio, rounded once
         held50=np.rint(points.share_in50.astype(float) * scale).astype(np.int64),

@@ -182,8 +182,15 @@ def test_the_command_writes_its_files_and_the_same_seed_gives_the_same_bytes(
         assert result.exit_code == 0, result.output
         outs.append(out)
     names = sorted(p.name for p in outs[0].iterdir())
-    assert names == ["conditioning.csv", "points.csv", "run.json", "scores.csv", "vintages.png"]
-    for name in ("conditioning.csv", "points.csv", "scores.csv", "vintages.png"):
+    assert names == [
+        "conditioning.csv",
+        "points.csv",
+        "pooled.csv",
+        "run.json",
+        "scores.csv",
+        "vintages.png",
+    ]
+    for name in ("conditioning.csv", "points.csv", "pooled.csv", "scores.csv", "vintages.png"):
         assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
     header = (outs[0] / "scores.csv").read_text().splitlines()[0]
     assert header == (
@@ -210,6 +217,54 @@ def test_the_command_explains_its_columns_and_writes_shares_as_the_header_does(
     rows = [line for line in result.output.splitlines() if line.startswith(early.stem[:21])]
     assert rows and all(re.search(r"\d %", r) and not re.search(r"\d%", r) for r in rows)
     assert all(len(line) <= 120 for line in result.stdout.splitlines()[:-1])
+
+
+def test_pooled_scores_average_every_vintages_points_per_variant_theater_and_horizon(
+    series_files,
+):
+    series = run_series(series_files)
+    points, pooled = series.points, series.pooled
+    assert list(pooled.columns) == sim.vintages.POOLED_COLUMNS
+    # early scores May (2 months on) and September (6); late September (3)
+    assert list(pooled.horizon) == ["0-3", "4-6", "all"]
+    assert list(pooled.vintages) == [2, 1, 2]
+    assert list(pooled.observations) == [2, 1, 3]
+    every = pooled[pooled.horizon == "all"].iloc[0]
+    assert every.coverage80 == round(points.in80.mean(), 4)
+    assert every.coverage50 == round(points.in50.mean(), 4)
+    assert every.crps == round(points.crps.mean(), 3)
+    assert every.interval_score == round(points.interval_score.mean(), 3)
+    near = points[points.horizon_months <= 3]
+    assert pooled.iloc[0].crps == round(near.crps.mean(), 3)
+
+
+def test_pooled_scores_of_a_series_with_no_later_report_are_empty_with_their_columns(
+    series_files, write, tmp_path
+):
+    _, _, record = series_files
+    last = write(VINTAGE_YAML.format(id="last", as_of="2024-12-01"), name="last.yaml")
+    series = sim.run_vintages(
+        [sim.load_scenario(last)], read_observations(record, ["alpha"]), draws=200, seed=1
+    )
+    assert len(series.pooled) == 0
+    assert list(series.pooled.columns) == sim.vintages.POOLED_COLUMNS
+
+
+def test_the_command_prints_every_vintage_together_on_an_all_vintages_line(series_files, tmp_path):
+    early, late, record = series_files
+    args = ["vintages", str(early), str(late), "--observed", str(record)]
+    result = CliRunner().invoke(
+        main, [*args, "--draws", "2000", "--seed", "3", "--out", str(tmp_path / "v")]
+    )
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.output.splitlines() if line.startswith("all vintages")]
+    assert rows == [["all", "vintages", "base", "alpha", "3", *rows[0][5:]]]
+    pooled = pd.read_csv(tmp_path / "v" / "pooled.csv")
+    every = pooled[pooled.horizon == "all"].iloc[0]
+    assert rows[0][5:7] == [f"{round(100 * every.coverage50)}", "%"]
+    assert "all vintages: every vintage's later reports together" in " ".join(
+        line.strip() for line in result.output.splitlines()
+    )
 
 
 def test_each_point_says_the_share_of_draws_its_bands_hold_and_scores_average_it(series_files):

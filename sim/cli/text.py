@@ -817,6 +817,7 @@ def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[s
         f"{'vintage':<22}{'as of':>11}{'variant':>16}{'theater':>{wide}}{'later':>7}"
         f"{'in 50 %':>9}{'in 80 %':>9}{'exp 80 %':>10}{'IS80':>9}{'CRPS':>9}",
     ]
+    seen: list[str] = []  # the variants shown, in order
     for vintage in series.vintages:
         shown = list(variants) or [
             "as-reported"
@@ -857,19 +858,35 @@ def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[s
                 f"{vintage.scenario.id:<22}{vintage.as_of.isoformat():>11}   "
                 f"not in this vintage, not scored: {absent}"
             )
+        seen += [v for v in shown if v not in seen]
+    pooled = series.pooled
+    together = pooled[(pooled.horizon == "all") & pooled.variant.isin(seen)]
+    if len(series.vintages) > 1 and len(together):
+        for r in together.itertuples():  # every vintage's scores together
+            lines.append(
+                f"{'all vintages':<22}{'':>11}{r.variant[:15]:>16}{r.theater:>{wide}}"
+                f"{r.observations:>7}{_fmt(100 * r.coverage50, pct=True, places=0):>9}"
+                f"{_fmt(100 * r.coverage80, pct=True, places=0):>9}"
+                f"{_fmt(100 * r.expected_coverage80, pct=True, places=0):>10}"
+                f"{_fmt(r.interval_score):>9}{_fmt(r.crps):>9}"
+            )
     key = (
         "later: reports after the vintage's date; in 50 % / in 80 %: the share of them inside "
         "its central 50 % / 80 % band; exp 80 %: what a calibrated projection would put inside "
         "its 80 % bands, the mean share of the draws they hold (at least 80 %: a band holds "
         "every draw at its ends); IS80: mean interval score of the 80 % band, CRPS: mean "
-        "continuous ranked probability score, both in troops, lower is better "
+        "continuous ranked probability score, both in troops, lower is better; all vintages: "
+        "every vintage's later reports together, a report once per vintage that scores it "
         "(docs/vintages.md)"
     )
     # (a number keeps its per cent sign on its line)
     glued = key.replace(" %", "\u00a0%")
     wrapped = textwrap.wrap(glued, width=100, subsequent_indent="    ", break_on_hyphens=False)
     lines += [line.replace("\u00a0", " ") for line in wrapped]
-    lines.append("scores.csv has every variant and horizon band; points.csv each scored report")
+    lines.append(
+        "scores.csv has every variant and horizon band; pooled.csv every vintage together; "
+        "points.csv each scored report"
+    )
     return lines
 
 

@@ -89,7 +89,8 @@ def vintages(
     Each vintage is conditioned on the reports known on its as_of date and scored
     against every later report: scores.csv (coverage of the 50 % and 80 % bands, the
     coverage a calibrated projection would have, interval score, CRPS per vintage,
-    variant, theater and horizon), points.csv (each scored report), conditioning.csv,
+    variant, theater and horizon), pooled.csv (the same, every vintage together),
+    points.csv (each scored report), conditioning.csv,
     vintages.png and run.json. A directory among
     FILES stands for the .yaml files it holds, in name order (hidden ones left out).
     """

@@ -421,7 +421,7 @@ def write_vintages(
     series : VintageSeries
         From :func:`sim.run_vintages`.
     out_dir : pathlib.Path
-        The directory to write: ``scores.csv``, ``points.csv``,
+        The directory to write: ``scores.csv``, ``pooled.csv``, ``points.csv``,
         ``conditioning.csv``, ``vintages.png`` and ``run.json``.
     argv : list of str, optional
         The command line recorded in ``run.json``.
@@ -457,6 +457,7 @@ def write_vintages(
 
     def fill(tmp: Path) -> dict[str, Any]:
         write_csv(series.scores, tmp / "scores.csv")
+        write_csv(series.pooled, tmp / "pooled.csv")
         write_csv(series.points, tmp / "points.csv")
         write_csv(conditioning, tmp / "conditioning.csv")
         if chart:
