@@ -1073,6 +1073,28 @@ def test_vintages_projecting_the_same_months_alike_show_each_colour_in_turn_not_
     for line in shared:
         assert len(line.get_xdata()) > 1
         assert set(line.get_xdata()) <= set(later.get_xdata())
+    # and the key says what a line dashed in two colours is
+    root = ax.figure.get_figure(root=True)
+    (legend,) = [lg for sub in root.subfigs for lg in sub.legends]
+    assert "vintages projecting alike: their colours in turn" in [
+        t.get_text() for t in legend.get_texts()
+    ]
+    plt.close(root)
+
+
+def test_the_vintage_charts_key_names_lines_projecting_alike_only_where_some_do(
+    series_files,
+):
+    early, _, record = series_files
+    series = sim.run_vintages(
+        [sim.load_scenario(early)], read_observations(record, ["alpha"]), draws=400, seed=3
+    )
+    (ax,) = sim.plot_vintages(series)  # one vintage: no line coincides with another's
+    assert not [line for line in ax.get_lines() if line.get_gid() == "shared-stretch"]
+    root = ax.figure.get_figure(root=True)
+    (legend,) = [lg for sub in root.subfigs for lg in sub.legends]
+    assert [t.get_text() for t in legend.get_texts() if "alike" in t.get_text()] == []
+    plt.close(root)
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from sim.colors import PALETTE, mix
 from sim.io.files import utf8_text
 from sim.months import format_month, parse_month, spell_day, spell_month
 from sim.plotting import common
-from sim.plotting.envelope import shared_stretches
+from sim.plotting.envelope import DASH, shared_runs, shared_stretches
 from sim.plotting.observed import draw_observations, legend_handles, visible
 from sim.vintages import VintageSeries
 
@@ -98,6 +98,7 @@ def plot_vintages(
         has.
     """
     common.expect(series, VintageSeries, "plot_vintages", "sim.run_vintages")
+    from matplotlib.legend_handler import HandlerTuple
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -149,7 +150,14 @@ def plot_vintages(
     # the header holds the title, the subtitle and the key, a row per three entries
     # (13 vintages' key was drawn over the subtitle)
     kh, kl = legend_handles(visible(levels, names, list(months)))
-    entries = len(series.vintages) + 1 + len(kh)
+    months_drawn = pd.period_range(months[0], months[1], freq="M")
+    panels = {tid: _panel(series, variant, tid, months_drawn) for tid in names}
+    # lines that coincide somewhere are dashed in each one's colour in turn: the key
+    # says so (a line of several colours was left unexplained)
+    alike = any(
+        shared_runs(wide.to_numpy(float)) for _, lines in panels.values() for wide in lines.values()
+    )
+    entries = len(series.vintages) + 1 + len(kh) + alike
     header_in = max(2.1, HEADER_TEXT_IN + KEY_ROW_IN * -(-entries // 3))
     height = max(common.HEIGHT_IN + 1, header_in + 1.2 + 3.9 * len(names))
     fig = common.pyplot().figure(
@@ -158,26 +166,19 @@ def plot_vintages(
     header, body = fig.subfigures(2, 1, height_ratios=[header_in, height - header_in])
     grid = body.subplots(len(names), 1, squeeze=False, sharex=True)
     axes = [a for row in grid for a in row]
-    months_drawn = pd.period_range(months[0], months[1], freq="M")
     for ax, tid in zip(axes, names, strict=True):
         top = 0.0
-        # each vintage's median and band edges over the chart's months (NaN before its
-        # date): where vintages project the same, the later line would hide the earlier
-        lines = {q: pd.DataFrame(index=months_drawn) for q, _, _ in LINES}
-        for vintage, color in zip(series.vintages, colors, strict=True):
-            rows = _bands(vintage, variant, tid)
+        drawn, lines = panels[tid]
+        for vintage, color, rows in zip(series.vintages, colors, drawn, strict=True):
             if rows is None:  # (left out: its date still marks when the news came)
                 ax.axvline(pd.Timestamp(vintage.as_of), color=color, lw=1.3, ls=(0, (3, 2)))
                 continue
-            start = pd.Period(vintage.as_of, freq="M")
-            rows = rows[(rows.month >= start) & (rows.month <= pd.Period(months[1], freq="M"))]
             x = common.month_ends(rows.month)
             # a light fill with its edges drawn: where bands overlap, fills alone mixed
             # into one brown no reader could take apart; each edge keeps its hue
             ax.fill_between(x, rows.p10, rows.p90, color=color, alpha=BAND_ALPHA, lw=0)
             for q, width, z in LINES:
                 ax.plot(x, rows[q], color=color, lw=width, zorder=z)
-                lines[q][vintage.scenario.id] = rows.set_index("month")[q].astype(float)
             ax.axvline(pd.Timestamp(vintage.as_of), color=color, lw=1.3, ls=(0, (3, 2)), zorder=2)
             top = max(top, float(rows.p90.max()) if len(rows) else 0.0)
         ends = common.month_ends(months_drawn)
@@ -208,6 +209,9 @@ def plot_vintages(
         for v, c in zip(series.vintages, colors, strict=True)
     ]
     labels = [h.get_label() for h in handles]
+    if alike:  # (the key says what a line dashed in several colours is)
+        handles.append(alike_handle(colors[:2]))
+        labels.append("vintages projecting alike: their colours in turn")
     band = Patch(facecolor=mix("#777777", 0.3), edgecolor="#777777", lw=BAND_EDGE_WIDTH)
     header.text(
         0.02,
@@ -228,6 +232,7 @@ def plot_vintages(
     header.legend(
         [*handles, band, *kh],
         [*labels, "80 % band of a vintage (10th–90th percentile)", *kl],
+        handler_map={tuple: HandlerTuple(ndivide=1, pad=0)},
         loc="lower left",
         bbox_to_anchor=(0.015, 0.0),
         ncol=3,
@@ -237,6 +242,38 @@ def plot_vintages(
     foot = _footnote(series, variant, stop) + (f"\n{crowded}" if crowded else "")
     body.supxlabel(foot, x=0.02, ha="left", fontsize=9.5, color="#444444")
     return axes
+
+
+def _panel(
+    series: VintageSeries, variant: str, tid: str, months: pd.PeriodIndex
+) -> tuple[list[pd.DataFrame | None], dict[str, pd.DataFrame]]:
+    """Theater ``tid``'s rows of each vintage's bands (``variant``) over ``months``, from
+    its date on (None: a vintage not drawn), and each line of :data:`LINES` as a column
+    per vintage drawn over ``months`` (NaN before its date): where vintages project the
+    same, the later line would hide the earlier."""
+    drawn: list[pd.DataFrame | None] = []
+    lines = {q: pd.DataFrame(index=months) for q, _, _ in LINES}
+    for vintage in series.vintages:
+        rows = _bands(vintage, variant, tid)
+        if rows is not None:
+            start = pd.Period(vintage.as_of, freq="M")
+            rows = rows[(rows.month >= start) & (rows.month <= months[-1])]
+            for q, _, _ in LINES:
+                lines[q][vintage.scenario.id] = rows.set_index("month")[q].astype(float)
+        drawn.append(rows)
+    return drawn, lines
+
+
+def alike_handle(colors: list[str]) -> tuple[Any, ...]:
+    """A key entry for a line drawn in short dashes taking turns in each of ``colors``
+    (:func:`~sim.plotting.envelope.shared_stretches`): the dashes of each, overlaid."""
+    from matplotlib.lines import Line2D
+
+    m = len(colors)
+    return tuple(
+        Line2D([], [], color=c, lw=MEDIAN_WIDTH, ls=(turn * DASH, (DASH, (m - 1) * DASH)))
+        for turn, c in enumerate(colors)
+    )
 
 
 def _bands(vintage: Any, variant: str, tid: str) -> pd.DataFrame | None:
