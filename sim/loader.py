@@ -283,13 +283,16 @@ def read_with_extends(
     # relative to the file that holds it: through a symbolic link, the file linked to
     # (as every parent in the chain is read), so a linked scenario extends what its
     # file does
-    named = Path(os.path.realpath(path)).parent / parent_ref
+    folder = Path(os.path.realpath(path)).parent
+    named = folder / parent_ref
     if not named.is_file():
         # (before resolving: a broken link is named as one, and a loop of links would
         # raise RuntimeError there)
-        raise loc.error(
-            ("extends",), "an existing scenario file", f"{parent_ref!r} ({not_a_file(named)})"
-        )
+        why = not_a_file(named)
+        if why == "no such file" and not Path(parent_ref).is_absolute():
+            # (a file copied to another folder names its parent from where it now is)
+            why += f": extends is read from this file's folder, {folder}"
+        raise loc.error(("extends",), "an existing scenario file", f"{parent_ref!r} ({why})")
     parent = named.resolve()
     if parent in chain or parent == path.resolve():
         raise loc.error(

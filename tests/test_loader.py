@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 
 import pytest
@@ -546,6 +547,18 @@ def test_extends_naming_a_missing_file_is_rejected(write):
         match=located(path, 1, 10, "extends", "an existing scenario file", "'ghost.yaml'"),
     ):
         load_scenario(path)
+
+
+def test_extends_naming_a_missing_file_says_it_is_read_from_the_files_own_folder(write, tmp_path):
+    # a vintage copied to another folder still named its parent by its old neighbour's
+    # name: "no such file" did not say where forcesim had looked
+    path = write("extends: 2024-12-19-syria-count.yaml\nid: x\n", name="mine.yaml")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert str(caught.value).endswith(
+        "found '2024-12-19-syria-count.yaml' (no such file: extends is read from this "
+        f"file's folder, {os.path.realpath(tmp_path)})"
+    )
 
 
 def test_extends_naming_a_broken_link_or_a_loop_of_links_says_so(write, tmp_path):
