@@ -1460,3 +1460,46 @@ def test_a_spreadsheets_row_of_empty_cells_is_skipped_as_a_blank_line(tmp_path) 
     path.write_text(path.read_text() + ",alpha,,,,,\n")  # (a cell filled: a row, checked)
     with pytest.raises(sim.ScenarioError, match=r"sheet\.csv:6:1: date: expected a date"):
         read_observations(path, ["alpha"])
+
+
+def test_a_report_and_a_target_of_one_month_and_level_are_drawn_side_by_side_each_whole(
+    mini, observations
+):
+    # a report of 0 in the month two targets were due for 0 was hidden under their
+    # diamond (drawn over reports); a report alone in its month stays at the month's end
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    header = "date,theater,troops_low,troops_high,kind,by,source\n"
+    rows = (
+        "2024-11-20,alpha,0,0,reported,,a\n2024-09-01,alpha,0,0,target,2024-11,b\n"
+        "2024-06-15,alpha,500,500,reported,,c\n"
+    )
+    obs = read_observations(observations(rows, header), ["alpha"])
+    plain, drawn = sim.run(mini), sim.run(mini, draws=50, seed=1)
+    for axes in (sim.plot_envelope(plain, observed=obs), sim.plot_fan(drawn, observed=obs)):
+        ax = axes[0]
+        ax.figure.canvas.draw()
+
+        def centres(marker: str, zorder: float, ax=ax) -> list[tuple[float, float]]:
+            """The centres [px] of the observations' marks ``marker`` (drawn at
+            ``zorder``: a milestone's own diamond is drawn below a target reported)."""
+            return [
+                tuple(ax.transData.transform((mdates.date2num(x), y)))
+                for line in ax.lines
+                if line.get_marker() == marker and line.get_zorder() == zorder
+                for x, y in zip(line.get_xdata(), line.get_ydata(), strict=True)
+            ]
+
+        dots, (diamond,) = centres("o", 9), centres("D", 9.7)
+        (low,) = [d for d in dots if abs(d[1] - diamond[1]) < 1]
+        # side by side, the report left of the target, no closer than a dot is wide,
+        # either side of the end of November
+        assert diamond[0] - low[0] >= 8.5 * ax.figure.dpi / 72 * 0.99
+        november = mdates.date2num(np.datetime64("2024-11-30"))
+        assert low[0] < ax.transData.transform((november, 0))[0] < diamond[0]
+        # the June report, alone in its month, is at the end of June
+        (june,) = [d for d in dots if d is not low]
+        june_end = mdates.date2num(np.datetime64("2024-06-30"))
+        assert june[0] == pytest.approx(ax.transData.transform((june_end, 500))[0], abs=0.5)
+        plt.close("all")

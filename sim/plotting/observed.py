@@ -7,7 +7,9 @@ with caps, "fewer than N" as a triangle at N with an arrow pointing down, "more
 than N" with an arrow pointing up. The kind sets the colour and the point's
 shape: a reported count in black (circle), an official figure in orange
 (square), a target or promise in grey (diamond, dashed bar), drawn at the month
-it is due when the row gives one. With an as-of date, what was known by then is
+it is due when the row gives one. Dots, squares and diamonds of one month that would
+cover one another (a report of 0 where a target was due for 0) are drawn side by side
+across the month's end, official, reported, target. With an as-of date, what was known by then is
 filled and what was reported later is hollow, and a vertical line marks the
 date. Observations outside the chart's months are not drawn (``observed.csv``
 lists them as out of range).
@@ -194,6 +196,54 @@ def _mark_scale(ax: Axes, xs: Any) -> float:
     return max(MIN_SCALE, min(1.0, gap_pt / common.pt(CROWDED_PT)))
 
 
+#: the order, left to right, in which point marks of different kinds that would lie on
+#: one another in one month are drawn side by side (:func:`_dodged`)
+DODGE_ORDER = ("official", "reported", "target")
+#: the space between the centres of marks drawn side by side [pt] (a dot is 8.5 pt wide)
+DODGE_PT = 9.0
+
+
+def _dodged(ax: Axes, shown: Sequence[Observation], xs: Any, scale: float) -> Any:
+    """``xs`` (datetime64 (n,), where each of ``shown`` is drawn), with the point marks of
+    different kinds that would lie on one another (the same month, levels closer than a
+    mark's height on ``ax``) moved apart, side by side across their month's end, in
+    :data:`DODGE_ORDER`: a report of 0 in the month two targets were due for 0 was hidden
+    under their diamond. Marks of one kind stay where they are (one over another, they
+    say the same), and so does every other mark. ``scale``: :func:`_mark_scale`'s."""
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    width_pt = ax.bbox.width * 72 / ax.figure.dpi
+    height_pt = ax.bbox.height * 72 / ax.figure.dpi
+    if x1 <= x0 or y1 <= y0 or width_pt <= 0 or height_pt <= 0:
+        return xs
+    step_days = common.pt(DODGE_PT) * scale * (x1 - x0) / width_pt
+    near = common.pt(DODGE_PT) * scale * (y1 - y0) / height_pt  # [troops]
+    out = np.array(xs, dtype="datetime64[s]")
+    by_month: dict[Any, list[int]] = {}
+    for i, o in enumerate(shown):
+        if o.shape == "point" and o.kind in DODGE_ORDER:
+            by_month.setdefault(out[i], []).append(i)
+    for members in by_month.values():
+        if len({shown[i].kind for i in members}) < 2:
+            continue
+        members = sorted(members, key=lambda i: shown[i].low or 0.0)
+        # marks within a mark's height of the one below them lie on one another
+        clusters: list[list[int]] = [[members[0]]]
+        for i in members[1:]:
+            if (shown[i].low or 0.0) - (shown[clusters[-1][-1]].low or 0.0) < near:
+                clusters[-1].append(i)
+            else:
+                clusters.append([i])
+        for cluster in clusters:
+            kinds = [k for k in DODGE_ORDER if any(shown[i].kind == k for i in cluster)]
+            if len(kinds) < 2:
+                continue
+            for i in cluster:
+                turn = kinds.index(shown[i].kind) - (len(kinds) - 1) / 2
+                out[i] = out[i] + np.timedelta64(round(turn * step_days * 86400), "s")
+    return out
+
+
 def _apart(
     arrows: list[tuple[Any, float, float, str, bool, bool]], length: float
 ) -> list[tuple[Any, float, float, str, bool, bool]]:
@@ -242,6 +292,7 @@ def draw_observations(
     arrow = 0.09 * (hi_lim - lo_lim)
     xs_shown = _xs(shown)
     scale = _mark_scale(ax, xs_shown)
+    xs_shown = _dodged(ax, shown, xs_shown, scale)
     # each look, in the order it first occurs: (filled, its Line2D settings, its xs,
     # its ys, whether its bars are solid); a bar is two points and a gap (NaN), so one
     # line draws many bars
