@@ -764,7 +764,40 @@ def test_run_observed_writes_observed_csv_and_draws_the_observations(write, obse
     ]
     record = json.loads((out / "run.json").read_text())
     assert record["observed"]["observations"] == 3
-    assert "base: consistent with 1 of 2 (not: 2024-07)" in result.output
+    assert "base: central run consistent with 1 of 2 (not: 2024-07)" in result.output
+    assert "1 outside the scenario's months or series (2030-01 alpha)" in " ".join(
+        result.output.split()
+    )
+
+
+def test_the_reports_outside_a_run_are_named_at_most_three_then_an_ellipsis(mini, observations):
+    from sim.cli.text import observed_lines
+
+    rows = "".join(f"20{y}-01,alpha,0,0,s{y},\n" for y in range(30, 35))
+    obs = read_observations(observations(rows + "2024-06,alpha,500,500,a,\n"), ["alpha"])
+    result = sim.run(mini)
+    text = " ".join(" ".join(observed_lines(score(result, obs), result.variants)).split())
+    assert (
+        "5 outside the scenario's months or series (2030-01 alpha, 2031-01 alpha, 2032-01 alpha, …)"
+    ) in text
+
+
+def test_a_conditioned_runs_line_of_effective_draws_says_how_many_known_reports_repeat_one(
+    write, observations
+):
+    # "5 reports" where 8 were known: the three that repeat a month's quantity (a later
+    # report of the same month counts) were not said
+    from sim.cli.text import observed_lines
+
+    sc = sim.load_scenario(write(UNCERTAIN_YAML))
+    rows = (
+        "2024-03-05,alpha,800,800,a,\n2024-03-20,alpha,750,750,b,\n"
+        "2024-04-10,alpha,700,700,c,\n2024-12-01,alpha,0,0,d,\n"
+    )
+    obs = read_observations(observations(rows), ["alpha"])
+    result = sim.run(sc, draws=400, seed=1, observed=obs, condition=True, as_of="2024-06-01")
+    text = " ".join(" ".join(observed_lines(result.observed, result.variants)).split())
+    assert re.search(r", 2 reports \(and 1 superseded by a later report of its month\)", text)
 
 
 @pytest.mark.slow
@@ -1134,8 +1167,8 @@ variants:
     assert result.exit_code == 0, result.output
     verdicts = [line.strip() for line in result.output.splitlines() if "consistent with" in line]
     assert verdicts == [
-        "same, again: consistent with 1 of 2 (not: 2024-03)",
-        "low: consistent with 1 of 2 (not: 2024-02)",
+        "same, again: central run consistent with 1 of 2 (not: 2024-03)",
+        "low: central run consistent with 1 of 2 (not: 2024-02)",
     ]
 
 

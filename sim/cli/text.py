@@ -337,6 +337,10 @@ def _original_deadlines(result: Result, variant: str) -> dict[str, str]:
     }
 
 
+#: the reports outside a run's months or series named in its summary line, at most
+SHOWN_OUTSIDE = 3
+
+
 def observed_lines(
     assessment: Assessment, variants: Iterable[str], scenario: Scenario | None = None
 ) -> list[str]:
@@ -362,10 +366,17 @@ def observed_lines(
         later = len(scored) - known - unsure
         split = f" ({known} known on {when.isoformat()}, {later} reported later"
         split += f", {unsure} dated by the as-of month alone)" if unsure else ")"
+    outside = ""
+    if out_of_range:  # (which: "out of range" alone did not say of what)
+        rows = first[first.status == OUT_OF_RANGE]
+        named = [f"{d} {th}" for d, th in zip(rows.date, rows.theater, strict=True)]
+        shown = ", ".join(named[:SHOWN_OUTSIDE]) + (", …" if len(named) > SHOWN_OUTSIDE else "")
+        outside = f" ({shown})"
     lines = [
         f"observations: {n} from {assessment.observations.origin}; {len(scored)} levels "
         f"scored{split}, {targets} target{'s' if targets != 1 else ''} (drawn, not scored), "
-        f"{out_of_range} out of range; tolerance {assessment.tolerance}"
+        f"{out_of_range} outside the scenario's months or series{outside}; "
+        f"tolerance {assessment.tolerance}"
     ]
     several = len({o.theater for o in assessment.observations}) > 1
     # variants that fit and miss the same reports share one line
@@ -373,7 +384,7 @@ def observed_lines(
     for v in variants:
         rows = t[(t.variant == v) & (t.status == SCORED)]
         ok = int((rows.consistent == "true").sum())
-        text = f"consistent with {ok} of {len(rows)}"
+        text = f"central run consistent with {ok} of {len(rows)}"
         bad = rows[rows.consistent == "false"]
         if len(bad):
 
@@ -425,10 +436,19 @@ def observed_lines(
             # a discrepant report is missed by every draw alike: it weighs none of them
             off = len(far.get(v, []))
             weigh = c.used.get(v, 0) - off
+            # (the known reports that repeat a quantity a later one states: fewer
+            # reports weigh the draws than are known, and the line says why)
+            again = int(((t.variant == v) & (t.conditioning == "superseded")).sum())
+            besides = [
+                f"{off} discrepant, left out" if off else "",
+                f"{again} superseded by a later report of {'its' if again == 1 else 'their'} month"
+                if again
+                else "",
+            ]
             text = (
                 f"{e:,.1f}{KEEP}of{KEEP}{c.draws:,} ({100 * e / c.draws:.1f}{KEEP}%), "
                 f"{weigh} report{'' if weigh == 1 else 's'}"
-                + (f" (and {off} discrepant, left out)" if off else "")
+                + (f" (and {'; '.join(b for b in besides if b)})" if any(besides) else "")
             )
             if e < c.minimum:
                 text += f"; fewer than {c.minimum}: left out of the conditioned files"
