@@ -526,9 +526,9 @@ def test_a_conditioned_fan_names_the_reports_it_draws_but_left_out_of_its_weight
     axes = _conditioned_fan(result, conditioned_result(result, result.observed))
     fig = axes[0].figure
     renderer = _renderer(axes[0])
-    note = next(t for t in fig.texts if "Drawn, but left out" in t.get_text())
+    note = next(t for t in fig.texts if "drawn, but left out" in t.get_text())
     assert note.get_text().endswith(
-        "Drawn, but left out of the weights (no draw comes within its tolerance): "
+        "Ringed: drawn, but left out of the weights (no draw comes within its tolerance): "
         "Iraq on 1 Oct 2025 (in every panel but as-reported); Iraq on 18 Jan 2026."
     )  # (at 1,000 draws no as-reported draw comes near the second either; the panels'
     # names, not the ids "2025-10-01 iraq")
@@ -536,6 +536,38 @@ def test_a_conditioned_fan_names_the_reports_it_draws_but_left_out_of_its_weight
     others = [t for t in fig.texts if t is not note and t.get_text().strip()]
     assert not any(box.overlaps(t.get_window_extent(renderer)) for t in others)
     assert box.x1 <= fig.bbox.width
+    plt.close("all")
+
+
+@pytest.mark.slow
+def test_a_conditioned_fan_rings_on_its_panels_the_reports_left_out_of_their_weights(
+    record_conditioned,
+) -> None:
+    # a report left out of the weights was drawn, filled, as any report known: on the
+    # panel a reader took the band's distance from it for the conditioning failing
+    import matplotlib.dates as mdates
+
+    result = record_conditioned
+    cond = conditioned_result(result, result.observed)
+    axes = _conditioned_fan(result, cond)
+    names = list(cond.variants)
+    iraq = axes[: len(names)]  # (theater-major: Iraq's panels first)
+
+    def rings(ax: Any) -> list[tuple[str, float]]:
+        return [
+            (str(mdates.num2date(mdates.date2num(x)).date()), float(y))
+            for line in ax.lines
+            if line.get_gid() == "left-out"
+            for x, y in zip(line.get_xdata(), line.get_ydata(), strict=True)
+        ]
+
+    panel = dict(zip(names, iraq, strict=True))
+    # the two Iraq reports of 2,500 (October 2025, January 2026), each around its dot
+    assert rings(panel["on-time"]) == [("2025-10-31", 2500.0), ("2026-01-31", 2500.0)]
+    assert rings(panel["as-reported"]) == [("2026-01-31", 2500.0)]
+    assert all(not rings(ax) for ax in axes[len(names) :])  # (Syria has none)
+    (ring,) = [line for line in panel["on-time"].lines if line.get_gid() == "left-out"]
+    assert ring.get_markerfacecolor() == "none" and ring.get_zorder() > 9.7
     plt.close("all")
 
 

@@ -244,6 +244,62 @@ def _dodged(ax: Axes, shown: Sequence[Observation], xs: Any, scale: float) -> An
     return out
 
 
+def _placed(ax: Axes, shown: Sequence[Observation]) -> tuple[Any, float]:
+    """``(xs, scale)``: where each of ``shown`` (the observations drawn on ``ax``) is
+    drawn (datetime64 (n,), :func:`_dodged`), and how much thinner than usual
+    (:func:`_mark_scale`)."""
+    xs = _xs(shown)
+    scale = _mark_scale(ax, xs)
+    return _dodged(ax, shown, xs, scale), scale
+
+
+#: the colour of a conditioned fan's own marks: its effective draws, the ring around a
+#: report left out of its weights, and its note of them
+CONDITIONED_COLOR = colors.AS_OF
+#: the ring around a report a conditioned fan left out of its weights [pt]
+RING_PT = 17.0
+
+
+def ring_left_out(
+    ax: Axes,
+    observations: Sequence[Observation],
+    series: str,
+    months: Sequence[str] | None,
+    left_out: Sequence[int],
+) -> int:
+    """Ring in :data:`CONDITIONED_COLOR`, on ``ax``, the reports at ``left_out``
+    (positions in ``observations``) that are drawn there (``series``, ``months``), each
+    around its mark as :func:`draw_observations` places it: a point at its level, a range
+    at its middle, a "fewer than" or "more than" at its bound. Returns how many."""
+    out = set(left_out)
+    shown = visible(observations, series, months)
+    if not shown or not out:
+        return 0
+    xs, scale = _placed(ax, shown)
+    where = {id(o): i for i, o in enumerate(observations)}
+    ringed = [
+        (x, (o.low + o.high) / 2 if o.low is not None and o.high is not None else o.low or o.high)
+        for o, x in zip(shown, xs, strict=True)
+        if where[id(o)] in out
+    ]
+    if ringed:
+        ax.plot(
+            [x for x, _ in ringed],
+            [y for _, y in ringed],
+            ls="none",
+            marker="o",
+            ms=common.pt(RING_PT) * scale,
+            mfc="none",
+            mec=CONDITIONED_COLOR,
+            mew=1.6 * scale,
+            zorder=9.8,
+            clip_on=False,
+            gid="left-out",
+            label="_nolegend_",
+        )
+    return len(ringed)
+
+
 def _apart(
     arrows: list[tuple[Any, float, float, str, bool, bool]], length: float
 ) -> list[tuple[Any, float, float, str, bool, bool]]:
@@ -290,9 +346,7 @@ def draw_observations(
         return
     lo_lim, hi_lim = ax.get_ylim()
     arrow = 0.09 * (hi_lim - lo_lim)
-    xs_shown = _xs(shown)
-    scale = _mark_scale(ax, xs_shown)
-    xs_shown = _dodged(ax, shown, xs_shown, scale)
+    xs_shown, scale = _placed(ax, shown)
     # each look, in the order it first occurs: (filled, its Line2D settings, its xs,
     # its ys, whether its bars are solid); a bar is two points and a gap (NaN), so one
     # line draws many bars
@@ -731,8 +785,16 @@ def mark_conditioned(
             text.set_text(first + s[len(s.partition("\n")[0]) :])
     _central_unweighted(fig, axes)
     n_series = max(len(axes) // max(len(shown), 1), 1)
+    table = assessment.table
+    ringed = 0
     for t in range(n_series):
         for v, a in zip(shown, axes[t * len(shown) : (t + 1) * len(shown)], strict=False):
+            if t < len(drawn) and "conditioning" in table:
+                # (a variant's rows follow the observations' order)
+                rows = table[table.variant == v]
+                left = [i for i, c_ in enumerate(rows.conditioning) if c_ == "discrepant"]
+                months = cond.plans[v].months
+                ringed += ring_left_out(a, assessment.observations.items, drawn[t], months, left)
             e = c.effective[v]
             # two short lines where the panel is empty (a corner first); one long line
             # would cover a narrow panel
@@ -742,7 +804,7 @@ def mark_conditioned(
                 xycoords="axes fraction",
                 fontsize=common.pt(9.5),
                 linespacing=1.2,
-                color="#7a1f1f",
+                color=CONDITIONED_COLOR,
                 fontweight="bold",
                 zorder=10,
             )
@@ -753,7 +815,7 @@ def mark_conditioned(
         notes.append(
             f"Fewer than {c.minimum} effective draws, left out: " + ", ".join(c.too_few) + "."
         )
-    notes.append(_left_out_reports(cond, assessment, shown))
+    notes.append(_left_out_reports(cond, assessment, shown, ringed=ringed > 0))
     note = "  ".join(n for n in notes if n)
     foot = next((t for t in fig.texts if t.get_text().startswith("Scenario as of ")), None)
     x, y, ha = 0.98, 0.006, "right"  # (axes of the caller's: no footnote to keep clear of)
@@ -764,7 +826,9 @@ def mark_conditioned(
         y = fig.transFigure.inverted().transform((0, box.y1))[1]
         y += 0.04 / fig.get_figheight()  # type: ignore[union-attr]
     if note:
-        line = fig.text(x, y, note, ha=ha, va="bottom", fontsize=common.pt(10), color="#7a1f1f")
+        line = fig.text(
+            x, y, note, ha=ha, va="bottom", fontsize=common.pt(10), color=CONDITIONED_COLOR
+        )
         common.fit_width(line)
 
 
@@ -785,11 +849,14 @@ def _central_unweighted(fig: Any, axes: Sequence[Axes]) -> None:
             line.set_label(CENTRAL_UNWEIGHTED)
 
 
-def _left_out_reports(cond: Result, assessment: Assessment, shown: Sequence[str]) -> str:
+def _left_out_reports(
+    cond: Result, assessment: Assessment, shown: Sequence[str], *, ringed: bool = False
+) -> str:
     """The note of a conditioned fan on the reports it draws but left out of its weights
     (discrepant: no draw of a variant comes within the report's tolerance), each named
     by its theater's (or site's) name and its date, and the panels' variants where it is
-    not all of them; empty when there are none."""
+    not all of them; empty when there are none. ``ringed``: the panels ring them
+    (:func:`ring_left_out`), and the note says so."""
 
     def named_report(report: str) -> str:  # ("2025-10-01 iraq": Iraq on 1 Oct 2025)
         day, _, tid = report.partition(" ")  # (a day, or a month as written)
@@ -809,7 +876,8 @@ def _left_out_reports(cond: Result, assessment: Assessment, shown: Sequence[str]
     if not parts:
         return ""
     return (
-        "Drawn, but left out of the weights (no draw comes within its tolerance): "
+        ("Ringed: drawn" if ringed else "Drawn")
+        + ", but left out of the weights (no draw comes within its tolerance): "
         + "; ".join(parts)
         + "."
     )
