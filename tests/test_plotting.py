@@ -1201,3 +1201,25 @@ def test_the_envelope_draws_a_deadline_set_on_top_of_every_variant_where_it_is_s
     # a setting of anything else leaves the file's deadlines
     delayed = scenario.with_settings({"announcement.delay": 3})
     assert common.base_deadlines(sim.run(delayed), "alpha") == ["2024-04", "2024-07"]
+
+
+def test_a_fan_panels_description_too_long_for_two_lines_ends_after_a_clause_not_mid_list():
+    # "… left open: when the announcement comes, whether …" stopped in the middle of a list
+    from sim.plotting.fan import shortened
+
+    text = (
+        "The plan as reported, its open questions left open: when the announcement comes, "
+        "whether an advisory presence stays, and the deadlines counted from the announcement"
+    )
+    assert shortened(text, 46) == [
+        "The plan as reported, its open questions left",
+        "open: when the announcement comes …",
+    ]
+    # a description that fits is whole; one with no clause in the second half of its room
+    # ends after the last word that fits
+    assert shortened("The agreed schedule, announced in September 2024", 46) == [
+        "The agreed schedule, announced in September",
+        "2024",
+    ]
+    words = "slips six months and both deadlines move with it " * 3
+    assert shortened(words, 46)[-1].endswith(" …") and len(shortened(words, 46)) == 2

@@ -474,13 +474,45 @@ def draw_fan(
     return axes
 
 
+#: where a description too long for its lines may end, before " …": after a clause
+CLAUSE_ENDS = (", ", ": ", "; ", " (", " — ", " – ")
+
+
+def shortened(text: str, width: int, most: int = 2) -> list[str]:
+    """``text`` wrapped to lines of ``width`` characters, at most ``most`` of them: when it
+    does not fit, cut at the end of its last clause that fits with " …" after it (a comma,
+    colon, semicolon, dash or opening bracket: "… left open: when the announcement
+    comes …", not "… comes, whether …"), or, when no clause ends in the second half of
+    the room, after the last word that fits."""
+    lines = textwrap.wrap(text, width, max_lines=most, placeholder=" …")
+    if " ".join(lines) == " ".join(text.split()):
+        return lines
+    flat = " ".join(text.split())
+    ends = sorted({i for mark in CLAUSE_ENDS for i in _finds(flat, mark)}, reverse=True)
+    for end in ends:
+        head = flat[:end].rstrip(" ,:;")
+        cut = textwrap.wrap(head + " …", width)
+        if len(cut) <= most and len(head) >= width * most // 2:
+            return cut
+    return lines
+
+
+def _finds(text: str, mark: str) -> list[int]:
+    """Where each ``mark`` begins in ``text``."""
+    out, at = [], text.find(mark)
+    while at >= 0:
+        out.append(at)
+        at = text.find(mark, at + 1)
+    return out
+
+
 def _panel_title(result: Result, ax: Axes, variant: str, *, small: bool) -> None:
     """The variant's name in bold, its description in grey beneath it (two lines at most)."""
     try:
         text = result.scenario.describe(variant)
     except (ScenarioError, AttributeError):  # a variant the scenario lacks: no text
         text = ""
-    lines = textwrap.wrap(text, 46 if small else 150, max_lines=2, placeholder=" …")
+    lines = shortened(text, 46 if small else 150)
     size = 9.5 if small else 11
     if lines:
         ax.annotate(
