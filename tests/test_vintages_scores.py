@@ -671,7 +671,10 @@ def test_a_variant_asked_for_that_some_vintages_lack_is_named_not_silently_dropp
     assert [(i, d.isoformat()) for i, d in alone.skipped] == [("late", "2024-06-15")]
     axes = sim.plot_vintages(alone, variant="on-time")
     foot = axes[0].figure.get_figure(root=True).subfigs[1]._supxlabel.get_text()
-    assert "(scores.csv); left out, no variant asked for: 15 Jun 2024." in " ".join(foot.split())
+    assert (
+        "(scores.csv; every vintage together: pooled.csv); left out, no variant asked for: "
+        "15 Jun 2024." in " ".join(foot.split())
+    )
     plt.close("all")
 
 

@@ -892,9 +892,9 @@ def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[s
             )
     key = (
         "later: the reports after the vintage's date it scores (of each quantity in a month, "
-        "the one that counts, if it states both bounds); in 50 % / in 80 %: the share of them inside "
-        "its central 50 % / 80 % band; exp 80 %: what a calibrated projection would put inside "
-        "its 80 % bands, the mean share of the draws they hold (at least 80 %: a band holds "
+        "the one that counts, if it states both bounds); in 50 % / in 80 %: the share of them "
+        "inside its central 50 % / 80 % band; exp 80 %: what a calibrated projection would put "
+        "inside its 80 % bands, the mean share of the draws they hold (at least 80 %: a band holds "
         "every draw at its ends); IS80: mean interval score of the 80 % band, CRPS: mean "
         "continuous ranked probability score, both in troops, lower is better; all vintages: "
         "every vintage's later reports together, a report once per vintage that scores it "

@@ -333,7 +333,7 @@ def _footnote(series: VintageSeries, variant: str, stop: str) -> str:
             if series.vintages and series.later_levels(series.vintages[0].as_of)
             else "none yet"
         )
-        + " (scores.csv)"
+        + " (scores.csv; every vintage together: pooled.csv)"
         + (f"; not drawn or scored, too few effective draws: {', '.join(dates)}" if dates else "")
         + (f"; no variant {variant}, not drawn: {', '.join(without)}" if without else "")
         + (f"; left out, no variant asked for: {', '.join(skipped)}" if skipped else "")
