@@ -6,6 +6,7 @@ every resolved document (the base and each variant) when a scenario loads.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sim.errors import ScenarioWarning
@@ -254,6 +255,44 @@ def _check_sources(doc: ScenarioDoc, err: Any) -> None:
             raise err(path, expected, repr(value))
 
     walk(doc.model_dump(by_alias=True, exclude={"sources", "variants"}), ())
+
+
+def late_citations(doc: ScenarioDoc, as_of: dt.date) -> list[tuple[tuple[str | int, ...], str]]:
+    """The ``source`` keys of ``doc`` (its numbers, milestones and announcement; not the
+    ``sources`` list, its observations or its variants) that name a source dated after
+    ``as_of``, a projection's date: ``(path, source id)`` each, in the file's order. A
+    source dated by its month alone counts from the month's first day (it may have come
+    out before the projection); an id ``sources`` lacks, or a source with no date, is
+    never late here."""
+    dated = {s.id: s.date for s in doc.sources if s.date is not None}
+    late: list[tuple[tuple[str | int, ...], str]] = []
+
+    def walk(value: Any, path: tuple[str | int, ...]) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, path + (k,))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, path + (i,))
+        elif (
+            path
+            and path[-1] == "source"
+            and isinstance(value, str)
+            and value in dated
+            and _first_day(dated[value]) > as_of
+        ):
+            late.append((path, value))
+
+    walk(doc.model_dump(by_alias=True, exclude={"sources", "variants", "observations"}), ())
+    return late
+
+
+def _first_day(value: Any) -> dt.date:
+    """A source's date as a day: the day written, or a month's first day."""
+    if isinstance(value, dt.date):
+        return value
+    year, month = (int(p) for p in str(value).split("-")[:2])
+    return dt.date(year, month, 1)
 
 
 def _check_milestones(doc: ScenarioDoc, plan: Plan, err: Any) -> None:

@@ -46,9 +46,10 @@ from sim.analysis.conditioning import checks_for, quantity_of, the_latest
 from sim.analysis.observed import observe_ensemble
 from sim.analysis.scores import band, band_share, crps, interval_score, percentile
 from sim.analysis.summaries import rounded
+from sim.checks import late_citations
 from sim.errors import ScenarioError, nearest
 from sim.io.observations import ObservationSet, Tolerance
-from sim.loader import variant_names
+from sim.loader import in_variant, variant_names
 from sim.months import parse_month
 from sim.results import Result
 from sim.runner import run
@@ -338,6 +339,8 @@ def run_vintages(
             )
     for sc in ordered:  # a file that extends another states its own date and id
         _refuse_inherited(sc)
+    for sc in ordered:  # nothing it cites came out after its date
+        _refuse_hindsight(sc, [v for v in sc.variant_names if not variants or v in variants])
     for sc in ordered:  # (refused at the vintage's own as_of, before any run, not at
         # <arguments> when its conditioning came to it)
         first, last = sc.doc.calendar.start, sc.doc.calendar.end
@@ -613,6 +616,32 @@ def _refuse_inherited(sc: Scenario) -> None:
                 col=col,
                 path=key,
             )
+
+
+def _refuse_hindsight(sc: Scenario, names: Sequence[str]) -> None:
+    """Refuse a vintage whose numbers, milestones or announcement, in the base or in one
+    of the variants ``names`` that will run, cite a source dated after its as_of
+    (:func:`sim.checks.late_citations`): a projection made on that date could not have
+    known it, and its scores would not be out of sample. Named at the first citation."""
+    dates = {s.id: s.date for s in sc.doc.sources}
+    for v in names:
+        own = v in sc.doc.variants
+        doc = sc.resolved(v) if own else sc.doc
+        late = late_citations(doc, sc.as_of_day)
+        if not late:
+            continue
+        path, sid = late[0]
+        err = (sc.variants[v].locator if own else sc.locator).error(
+            path,
+            f"a source dated on or before the vintage's as_of, {sc.as_of_day.isoformat()} (a "
+            "vintage projects from what was public on its date; a later report belongs in "
+            "the record it is scored against)",
+            f"{sid!r}, dated {dates[sid]}",
+        )
+        if own:
+            named = in_variant(err, v, sc.locator)
+            err = named if named.path != err.path else err
+        raise err
 
 
 def _same_file(a: str, b: str) -> bool:

@@ -1410,3 +1410,55 @@ def test_reports_a_vintage_leaves_out_of_its_weights_are_named_in_a_warning(writ
         "forcesim: warning: mid leaves out of its weights 2024-03-01 alpha: no draw comes "
         "within its tolerance, so its projection does not follow it"
     ) in res.stderr
+
+
+def test_a_vintage_citing_a_source_dated_after_its_as_of_is_refused_at_the_citation(
+    series_files, write
+):
+    # a vintage whose numbers rest on a later report knew what it is scored on: it ran
+    # and was scored with no word
+    _, _, record = series_files
+    text = VINTAGE_YAML.format(id="seer", as_of="2024-03-01").replace(
+        "    initial: 1000\n", "    initial: {value: 1000, source: later}\n"
+    ) + (
+        "sources:\n"
+        "  - {id: before, title: Known then, date: 2024-03}\n"
+        "  - {id: later, title: Known after, date: 2024-04-02}\n"
+    )
+    seer = write(text, name="seer.yaml")
+    obs = read_observations(record, ["alpha"])
+    with pytest.raises(sim.ScenarioError) as caught:
+        sim.run_vintages([sim.load_scenario(seer)], obs, draws=200, seed=1)
+    line = str(caught.value)
+    assert line.startswith(f"{seer}:")
+    assert "theaters.alpha.initial.source: expected a source dated on or before the " in line
+    assert line.endswith("found 'later', dated 2024-04-02")
+    # a source dated by its month alone, the as-of month, may have come before it
+    month = write(text.replace("source: later", "source: before"), name="month.yaml")
+    series = sim.run_vintages([sim.load_scenario(month)], obs, draws=200, seed=1)
+    assert [v.scenario.id for v in series.vintages] == ["seer"]
+
+
+def test_a_vintage_whose_variant_cites_a_later_source_is_refused_in_the_variants_overrides(
+    series_files, write
+):
+    _, _, record = series_files
+    text = VINTAGE_YAML.format(id="seer", as_of="2024-03-01") + (
+        "sources:\n"
+        "  - {id: later, title: Known after, date: 2024-05-02}\n"
+        "variants:\n"
+        "  base: {description: as written}\n"
+        "  told:\n"
+        "    description: told what came later\n"
+        "    overrides:\n"
+        "      theaters:\n"
+        "        alpha:\n"
+        "          initial: {value: 900, source: later}\n"
+    )
+    seer = write(text, name="seer.yaml")
+    obs = read_observations(record, ["alpha"])
+    with pytest.raises(sim.ScenarioError, match=r"variants\.told\.overrides\.theaters\.alpha"):
+        sim.run_vintages([sim.load_scenario(seer)], obs, draws=200, seed=1)
+    # asked for the other variant alone, the vintage runs
+    series = sim.run_vintages([sim.load_scenario(seer)], obs, draws=200, seed=1, variants=["base"])
+    assert series.vintages[0].result.variants == ["base"]
