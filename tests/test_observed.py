@@ -1536,3 +1536,23 @@ def test_a_report_and_a_target_of_one_month_and_level_are_drawn_side_by_side_eac
         june_end = mdates.date2num(np.datetime64("2024-06-30"))
         assert june[0] == pytest.approx(ax.transData.transform((june_end, 500))[0], abs=0.5)
         plt.close("all")
+
+
+def test_conditioning_on_no_known_report_says_the_conditioned_files_repeat_the_plain_ones(
+    write, observations, tmp_path
+):
+    # --as-of before every report wrote the conditioned files, weighted by nothing, and
+    # said nothing
+    sc = write(UNCERTAIN_YAML)
+    path = observations("2024-06-10,alpha,500,500,a,\n")
+    args = ["run", str(sc), "--observed", str(path), "--draws", "200", "--seed", "1"]
+    early = invoke(*args, "--condition", "--as-of", "2024-03-01", "--out", str(tmp_path / "a"))
+    assert early.exit_code == 0, early.output
+    assert (
+        "forcesim: warning: --condition: no report known on 2024-03-01 weighs the draws"
+        in early.stderr
+    )
+    assert (tmp_path / "a" / "bands_conditioned.csv").is_file()
+    later = invoke(*args, "--condition", "--as-of", "2024-07-01", "--out", str(tmp_path / "b"))
+    assert later.exit_code == 0, later.output
+    assert "no report" not in later.stderr

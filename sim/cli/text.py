@@ -476,9 +476,25 @@ def observed_lines(
 
 
 def conditioning_warnings(assessment: Assessment) -> list[str]:
-    """The warnings when some (or every) variant keeps too few effective draws."""
+    """The warnings when no report conditions the draws (the conditioned files are then
+    the plain ensemble's), and when some (or every) variant keeps too few effective
+    draws."""
     c = assessment.conditioned
-    if c is None or not c.too_few:
+    if c is None:
+        return []
+    far = assessment.discrepant()
+    if not any(n - len(far.get(v, [])) for v, n in c.used.items()):
+        when = assessment.as_of
+        return [
+            "--condition: no report "
+            + (f"known on {when.isoformat()} " if when is not None else "")
+            + "weighs the draws (none of the record's levels in the scenario's months"
+            + (" was public by then" if when is not None else "")
+            + ", or every one is discrepant), so the conditioned files repeat the plain "
+            "ensemble; a later --as-of, or a record with reports in the scenario's months, "
+            "conditions it."
+        ]
+    if not c.too_few:
         return []
     why = (
         "the draws that fit the known reports best are so few that its conditioned "
