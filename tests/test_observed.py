@@ -1556,3 +1556,34 @@ def test_conditioning_on_no_known_report_says_the_conditioned_files_repeat_the_p
     later = invoke(*args, "--condition", "--as-of", "2024-07-01", "--out", str(tmp_path / "b"))
     assert later.exit_code == 0, later.output
     assert "no report" not in later.stderr
+
+
+def test_reports_of_one_day_and_quantity_that_disagree_are_found_and_named_in_a_warning(
+    observations,
+):
+    # the order of two rows of one day decided what conditioned and what was scored
+    # (1,500 then 1,000 in Syria on 2026-01-23), and nothing said so
+    from sim.cli.text import disagreement_lines
+    from sim.io.observations import disagreeing_days
+
+    header = "date,theater,troops_low,troops_high,kind,source\n"
+    rows = (
+        "2024-05-10,alpha,1500,1500,reported,anadolu\n"
+        "2024-05-10,alpha,1000,1000,reported,wsj\n"
+        "2024-05-10,alpha,900,900,official,dod\n"  # (an official figure: another quantity)
+        "2024-06-10,alpha,1000,1000,reported,a\n2024-06-10,alpha,1040,1040,reported,b\n"
+        "2024-07-10,alpha,,1000,reported,c\n2024-07-10,alpha,1200,,reported,d\n"
+    )
+    obs = read_observations(observations(rows, header), ["alpha"])
+    found = disagreeing_days(obs, Tolerance.default())
+    # June's two meet within 5 %; July's "fewer than 1,000" and "more than 1,200" do not
+    assert [[o.source for o in g] for g in found] == [["anadolu", "wsj"], ["c", "d"]]
+    (line, _) = disagreement_lines(obs, Tolerance.default())
+    assert line == (
+        "2024-05-10 alpha: reports of one day disagree beyond the tolerance (1,500 "
+        "(anadolu), 1,000 (wsj)); the one listed last counts (wsj), so the order of the rows "
+        "decides what conditions and what is scored: list last the report to trust, or "
+        "leave the other out."
+    )
+    # within ±60 %, 1,000 meets 1,500, and "fewer than 1,000" "more than 1,200"
+    assert disagreeing_days(obs, parse_tolerance("60%")) == []

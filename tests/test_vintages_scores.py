@@ -1462,3 +1462,19 @@ def test_a_vintage_whose_variant_cites_a_later_source_is_refused_in_the_variants
     # asked for the other variant alone, the vintage runs
     series = sim.run_vintages([sim.load_scenario(seer)], obs, draws=200, seed=1, variants=["base"])
     assert series.vintages[0].result.variants == ["base"]
+
+
+def test_the_vintages_warn_once_of_reports_of_one_day_that_disagree(series_files, tmp_path):
+    early, late, _ = series_files
+    record = tmp_path / "clash.csv"
+    record.write_text(RECORD + "2024-09-10,alpha,600,600,reported,e2,\n")
+    args = ["vintages", str(early), str(late), "--observed", str(record), "--draws", "400"]
+    result = CliRunner().invoke(main, [*args, "--seed", "3", "--out", str(tmp_path / "v"), "-q"])
+    assert result.exit_code == 0, result.output
+    warned = [w for w in result.stderr.splitlines() if "reports of one day disagree" in w]
+    assert warned == [
+        "forcesim: warning: 2024-09-10 alpha: reports of one day disagree beyond the "
+        "tolerance (300 (d), 600 (e2)); the one listed last counts (e2), so the order of "
+        "the rows decides what conditions and what is scored: list last the report to "
+        "trust, or leave the other out."
+    ]

@@ -18,7 +18,16 @@ from sim.analysis.sensitivity import Sensitivity, noise_of
 from sim.analysis.sweep import Sweep
 from sim.errors import listed
 from sim.io.numbers import exact_percent
-from sim.io.observations import NOT_A_LEVEL, OUT_OF_RANGE, SCORED, TARGET
+from sim.io.observations import (
+    NOT_A_LEVEL,
+    OUT_OF_RANGE,
+    SCORED,
+    TARGET,
+    Observation,
+    ObservationSet,
+    Tolerance,
+    disagreeing_days,
+)
 from sim.months import format_month, parse_month
 from sim.results import Result, TheaterLevels, key_months
 from sim.scenario import Scenario
@@ -482,10 +491,11 @@ def conditioning_warnings(assessment: Assessment) -> list[str]:
     c = assessment.conditioned
     if c is None:
         return []
+    lines = disagreement_lines(assessment.observations, assessment.tolerance)
     far = assessment.discrepant()
     if not any(n - len(far.get(v, [])) for v, n in c.used.items()):
         when = assessment.as_of
-        return [
+        return lines + [
             "--condition: no report "
             + (f"known on {when.isoformat()} " if when is not None else "")
             + "weighs the draws (none of the record's levels in the scenario's months"
@@ -495,7 +505,7 @@ def conditioning_warnings(assessment: Assessment) -> list[str]:
             "conditions it."
         ]
     if not c.too_few:
-        return []
+        return lines
     why = (
         "the draws that fit the known reports best are so few that its conditioned "
         "bands would rest on a handful of them; observed.csv shows which reports it "
@@ -503,15 +513,48 @@ def conditioning_warnings(assessment: Assessment) -> list[str]:
         "and more --draws or a wider --tolerance may help"
     )
     if not c.variants:
-        return [
+        return lines + [
             f"no variant keeps {c.minimum} effective draws or more (fewest "
             f"{min(c.effective.values()):,.1f}); no conditioned files were written: {why}."
         ]
-    return [
+    return lines + [
         f"{v} keeps {c.effective[v]:,.1f} effective draws of {c.draws:,} (fewer than "
         f"{c.minimum}); it is left out of the conditioned files: {why}."
         for v in c.too_few
     ]
+
+
+def disagreement_lines(observations: ObservationSet, tolerance: Tolerance) -> list[str]:
+    """A warning per day whose reports of one quantity disagree
+    (:func:`sim.io.observations.disagreeing_days`): the one listed last counts, so the
+    order of the rows decides what conditions and what is scored."""
+    out = []
+    for rows in disagreeing_days(observations, tolerance):
+        first = rows[0]
+        said = ", ".join(f"{_observed_text(o)}{f' ({o.source})' if o.source else ''}" for o in rows)
+        last = rows[-1]
+        out.append(
+            f"{first.date} {first.theater}: reports of one day disagree beyond the "
+            f"tolerance ({said}); the one listed last counts"
+            + (f" ({last.source})" if last.source else "")
+            + ", so the order of the rows decides what conditions and what is scored: "
+            "list last the report to trust, or leave the other out."
+        )
+    return out
+
+
+def _observed_text(o: Observation) -> str:
+    """A report's figure as a reader reads it: ``1,500``, ``900–2,000``, ``fewer than
+    1,000``, ``more than 900``; an official figure says so."""
+    if o.low is None:
+        text = f"fewer than {o.high:,.0f}"
+    elif o.high is None:
+        text = f"more than {o.low:,.0f}"
+    elif o.low == o.high:
+        text = f"{o.low:,.0f}"
+    else:
+        text = f"{o.low:,.0f}–{o.high:,.0f}"
+    return f"official {text}" if o.kind == "official" else text
 
 
 def vintage_warnings(series: VintageSeries) -> list[str]:
@@ -559,6 +602,10 @@ def vintage_warnings(series: VintageSeries) -> list[str]:
         for vintage, found in by_vintage.items()
     ]
     lines += discrepant
+    if series.vintages:  # (the record's same-day disagreements, once for the series)
+        first = series.vintages[0].result.observed
+        tol = first.tolerance if first is not None else Tolerance.default()
+        lines += disagreement_lines(series.observations, tol)
     had = {v.scenario.id for v in series.vintages}
     for variant in dict.fromkeys(name for _, name in series.lacking):
         ids = [i for i, name in series.lacking if name == variant and i in had]

@@ -278,7 +278,7 @@ def ring_left_out(
     xs, scale = _placed(ax, shown)
     where = {id(o): i for i, o in enumerate(observations)}
     ringed = [
-        (x, (o.low + o.high) / 2 if o.low is not None and o.high is not None else o.low or o.high)
+        (x, o.reference)  # (a point, a range's middle, an open report's bound)
         for o, x in zip(shown, xs, strict=True)
         if where[id(o)] in out
     ]
