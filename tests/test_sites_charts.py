@@ -359,3 +359,25 @@ def test_the_page_fan_says_a_variant_lacks_a_site_or_theater_on_that_variants_pa
         ("whole", "Kuwait is not in this variant", "y4"),
     ]
     assert all(t.visible for t in fig.data if t.meta == "missing")  # the first variant's
+
+
+def test_plot_of_some_theaters_says_it_drew_only_those_and_how_to_draw_them_whole_again(
+    run_dir: Path, tmp_path: Path
+) -> None:
+    # the run's charts were redrawn with Syria alone, and the line said only "wrote …"
+    copy = tmp_path / "run"
+    copy.mkdir()
+    for p in run_dir.iterdir():
+        (copy / p.name).write_bytes(p.read_bytes())
+    part = CliRunner().invoke(main, ["plot", str(copy), "--theater", "syria"])
+    assert part.exit_code == 0, part.output
+    assert part.stdout.rstrip().endswith(
+        f"(only syria; forcesim plot {copy} draws them whole again)"
+    )
+    whole = CliRunner().invoke(main, ["plot", str(copy)])
+    assert whole.exit_code == 0 and "only" not in whole.stdout
+    out = tmp_path / "syria.png"
+    elsewhere = CliRunner().invoke(
+        main, ["plot", str(copy), "--chart", "envelope", "--theater", "syria", "-o", str(out)]
+    )
+    assert elsewhere.stdout == f"wrote {out} (only syria)\n"

@@ -338,7 +338,13 @@ def plot(run_dir: str, output: str | None, chart: str | None, theaters: tuple[st
     use_agg()
     _hold_both(run_dir, output)
     written = redraw(Path(run_dir), output or None, chart, theaters)
-    click.echo("wrote " + ", ".join(printable(str(p)) for p in written))
+    shown = ""
+    if theaters:  # (only those panels: the run's own charts, unless -o, now partial)
+        shown = f" (only {', '.join(printable(t) for t in theaters)}"
+        if not output:
+            shown += f"; forcesim plot {_pasteable(str(run_dir))} draws them whole again"
+        shown += ")"
+    click.echo("wrote " + ", ".join(printable(str(p)) for p in written) + shown)
 
 
 @main.command()
