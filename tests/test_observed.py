@@ -1556,6 +1556,12 @@ def test_conditioning_on_no_known_report_says_the_conditioned_files_repeat_the_p
     later = invoke(*args, "--condition", "--as-of", "2024-07-01", "--out", str(tmp_path / "b"))
     assert later.exit_code == 0, later.output
     assert "no report" not in later.stderr
+    # the months to zero troops it prints are the plain draws': it says where the
+    # weighted ones are
+    assert (
+        "zero troops (the draws' median month, and how many never get there; unweighted: "
+        "dates_conditioned.csv has them weighted)" in later.stdout
+    )
 
 
 def test_reports_of_one_day_and_quantity_that_disagree_are_found_and_named_in_a_warning(

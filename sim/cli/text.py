@@ -197,7 +197,12 @@ def _zero_lines(result: Result) -> list[str]:
                     + (f", never in {never * 100:.0f} %" if never > 0 else "")
                 )
         texts.append((v, "; ".join(parts) or "-"))
-    return ["zero troops (the draws' median month, and how many never get there)", *_grouped(texts)]
+    observed = result.observed
+    weighted = observed is not None and observed.conditioned is not None
+    head = "zero troops (the draws' median month, and how many never get there"
+    # (a conditioned run's weighted months are in dates_conditioned.csv, not here)
+    head += "; unweighted: dates_conditioned.csv has them weighted)" if weighted else ")"
+    return [head, *_grouped(texts)]
 
 
 def _settings_lines(scenario: Scenario) -> list[str]:
