@@ -1556,12 +1556,6 @@ def test_conditioning_on_no_known_report_says_the_conditioned_files_repeat_the_p
     later = invoke(*args, "--condition", "--as-of", "2024-07-01", "--out", str(tmp_path / "b"))
     assert later.exit_code == 0, later.output
     assert "no report" not in later.stderr
-    # the months to zero troops it prints are the plain draws': it says where the
-    # weighted ones are
-    assert (
-        "zero troops (the draws' median month, and how many never get there; unweighted: "
-        "dates_conditioned.csv has them weighted)" in later.stdout
-    )
 
 
 def test_reports_of_one_day_and_quantity_that_disagree_are_found_and_named_in_a_warning(
@@ -1593,3 +1587,15 @@ def test_reports_of_one_day_and_quantity_that_disagree_are_found_and_named_in_a_
     )
     # within ±60 %, 1,000 meets 1,500, and "fewer than 1,000" "more than 1,200"
     assert disagreeing_days(obs, parse_tolerance("60%")) == []
+
+
+def test_a_conditioned_runs_months_to_zero_troops_say_they_are_the_plain_draws(tmp_path):
+    # printed beside weighted odds, they read as weighted (dates_conditioned.csv has those)
+    record = SCENARIOS_DIR / "iraq-syria-2024-observed.csv"
+    args = ["run", "--observed", str(record), "--draws", "300", "--seed", "1"]
+    plain = invoke(*args, "--out", str(tmp_path / "a"))
+    weighted = invoke(*args, "--condition", "--as-of", "2025-06-01", "--out", str(tmp_path / "b"))
+    assert plain.exit_code == weighted.exit_code == 0, weighted.output
+    head = "zero troops (the draws' median month, and how many never get there"
+    assert f"{head})" in plain.stdout
+    assert f"{head}; unweighted: dates_conditioned.csv has them weighted)" in weighted.stdout
