@@ -793,7 +793,7 @@ def mark_conditioned(
                 # (a variant's rows follow the observations' order)
                 rows = table[table.variant == v]
                 left = [i for i, c_ in enumerate(rows.conditioning) if c_ == "discrepant"]
-                months = cond.plans[v].months
+                months = next(iter(cond.plans.values())).months  # (as add_to_fan)
                 ringed += ring_left_out(a, assessment.observations.items, drawn[t], months, left)
             e = c.effective[v]
             # two short lines where the panel is empty (a corner first); one long line
