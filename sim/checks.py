@@ -236,36 +236,17 @@ def _check_sources(doc: ScenarioDoc, err: Any) -> None:
         if s.id in seen:
             raise err(("sources", i, "id"), "each source id once", f"a second {s.id!r}")
         seen.add(s.id)
-
-    def walk(value: Any, path: tuple[str | int, ...]) -> None:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                walk(v, path + (k,))
-        elif isinstance(value, list):
-            for i, v in enumerate(value):
-                walk(v, path + (i,))
-        elif (
-            path
-            and path[-1] == "source"
-            and path[0] != "observations"
-            and isinstance(value, str)
-            and value not in known
-        ):
+    for path, cited in citations(doc):
+        if cited not in known:
             expected = "one of the ids in sources: " + (", ".join(sorted(known)) or "(none)")
-            raise err(path, expected, repr(value))
-
-    walk(doc.model_dump(by_alias=True, exclude={"sources", "variants"}), ())
+            raise err(path, expected, repr(cited))
 
 
-def late_citations(doc: ScenarioDoc, as_of: dt.date) -> list[tuple[tuple[str | int, ...], str]]:
-    """The ``source`` keys of ``doc`` (its numbers, milestones and announcement; not the
-    ``sources`` list, its observations or its variants) that name a source dated after
-    ``as_of``, a projection's date: ``(path, source id)`` each, in the file's order. A
-    source dated by its month alone counts from the month's first day (it may have come
-    out before the projection); an id ``sources`` lacks, or a source with no date, is
-    never late here."""
-    dated = {s.id: s.date for s in doc.sources if s.date is not None}
-    late: list[tuple[tuple[str | int, ...], str]] = []
+def citations(doc: ScenarioDoc) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every ``source`` key of ``doc``'s numbers, milestones and announcement (not the
+    ``sources`` list, its observations or its variants): ``(path, the id it names)``,
+    in the file's order."""
+    out: list[tuple[tuple[str | int, ...], str]] = []
 
     def walk(value: Any, path: tuple[str | int, ...]) -> None:
         if isinstance(value, dict):
@@ -274,17 +255,27 @@ def late_citations(doc: ScenarioDoc, as_of: dt.date) -> list[tuple[tuple[str | i
         elif isinstance(value, list):
             for i, v in enumerate(value):
                 walk(v, path + (i,))
-        elif (
-            path
-            and path[-1] == "source"
-            and isinstance(value, str)
-            and value in dated
-            and _first_day(dated[value]) > as_of
-        ):
-            late.append((path, value))
+        elif path and path[-1] == "source" and isinstance(value, str):
+            out.append((path, value))
 
     walk(doc.model_dump(by_alias=True, exclude={"sources", "variants", "observations"}), ())
-    return late
+    return out
+
+
+def late_citations(
+    doc: ScenarioDoc, as_of: dt.date
+) -> list[tuple[tuple[str | int, ...], str, str]]:
+    """The citations of ``doc`` (:func:`citations`) that name a source dated after
+    ``as_of``, a projection's date: ``(path, source id, its date as written)`` each, in
+    the file's order. A source dated by its month alone counts from the month's first
+    day (it may have come out before the projection); an id ``sources`` lacks, or a
+    source with no date, is never late here."""
+    dated = {s.id: s.date for s in doc.sources if s.date is not None}
+    return [
+        (path, cited, str(dated[cited]))
+        for path, cited in citations(doc)
+        if cited in dated and _first_day(dated[cited]) > as_of
+    ]
 
 
 def _first_day(value: Any) -> dt.date:

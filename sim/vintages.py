@@ -623,20 +623,19 @@ def _refuse_hindsight(sc: Scenario, names: Sequence[str]) -> None:
     of the variants ``names`` that will run, cite a source dated after its as_of
     (:func:`sim.checks.late_citations`): a projection made on that date could not have
     known it, and its scores would not be out of sample. Named at the first citation."""
-    dates = {s.id: s.date for s in sc.doc.sources}
     for v in names:
         own = v in sc.doc.variants
         doc = sc.resolved(v) if own else sc.doc
         late = late_citations(doc, sc.as_of_day)
         if not late:
             continue
-        path, sid = late[0]
+        path, sid, day = late[0]
         err = (sc.variants[v].locator if own else sc.locator).error(
             path,
             f"a source dated on or before the vintage's as_of, {sc.as_of_day.isoformat()} (a "
             "vintage projects from what was public on its date; a later report belongs in "
             "the record it is scored against)",
-            f"{sid!r}, dated {dates[sid]}",
+            f"{sid!r}, dated {day}",
         )
         if own:
             named = in_variant(err, v, sc.locator)
