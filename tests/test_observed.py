@@ -4,6 +4,7 @@ conditioning an ensemble on what was observed."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import math
 import re
@@ -1556,46 +1557,115 @@ def test_conditioning_on_no_known_report_says_the_conditioned_files_repeat_the_p
     later = invoke(*args, "--condition", "--as-of", "2024-07-01", "--out", str(tmp_path / "b"))
     assert later.exit_code == 0, later.output
     assert "no report" not in later.stderr
+    # the known report that counts is one no draw comes near: said so, not "none known"
+    far = observations("2024-03-10,alpha,900,900,a,\n2024-03-20,alpha,9000,9000,b,\n", name="f.csv")
+    args = ["run", str(sc), "--observed", str(far), "--draws", "200", "--seed", "1"]
+    off = invoke(*args, "--condition", "--out", str(tmp_path / "c"))
+    assert off.exit_code == 0, off.output
+    assert (
+        "forcesim: warning: --condition: no report weighs the draws (the reports that count "
+        "are discrepant, no draw coming near them: 2024-03-20 alpha), so the conditioned "
+        "files repeat the plain ensemble." in " ".join(off.stderr.split())
+    )
 
 
 def test_reports_of_one_day_and_quantity_that_disagree_are_found_and_named_in_a_warning(
-    observations,
+    mini, observations
 ):
     # the order of two rows of one day decided what conditioned and what was scored
     # (1,500 then 1,000 in Syria on 2026-01-23), and nothing said so
+    from sim.analysis.conditioning import disagreeing_days
     from sim.cli.text import disagreement_lines
-    from sim.io.observations import disagreeing_days
 
     header = "date,theater,troops_low,troops_high,kind,source\n"
     rows = (
         "2024-05-10,alpha,1500,1500,reported,anadolu\n"
         "2024-05-10,alpha,1000,1000,reported,wsj\n"
-        "2024-05-10,alpha,900,900,official,dod\n"  # (an official figure: another quantity)
+        # (alpha has no reporting basis: its official figure states its level, one
+        # quantity with the counts)
+        "2024-05-10,alpha,900,900,official,dod\n"
         "2024-06-10,alpha,1000,1000,reported,a\n2024-06-10,alpha,1040,1040,reported,b\n"
         "2024-07-10,alpha,,1000,reported,c\n2024-07-10,alpha,1200,,reported,d\n"
+        # (a report later in its month counts, whatever the order of these two)
+        "2024-09-05,alpha,300,300,reported,e\n2024-09-05,alpha,700,700,reported,f\n"
+        "2024-09-20,alpha,650,650,reported,g\n"
+        # (a month alone is its last day: one day with the 31st)
+        "2024-10,alpha,100,100,reported,h\n2024-10-31,alpha,500,500,reported,i\n"
     )
     obs = read_observations(observations(rows, header), ["alpha"])
-    found = disagreeing_days(obs, Tolerance.default())
+    plan = mini.plan("base")
+    sources = [[o.source for o in g] for g in disagreeing_days(obs, Tolerance.default(), plan)]
     # June's two meet within 5 %; July's "fewer than 1,000" and "more than 1,200" do not
-    assert [[o.source for o in g] for g in found] == [["anadolu", "wsj"], ["c", "d"]]
-    (line, _) = disagreement_lines(obs, Tolerance.default())
+    assert sources == [["anadolu", "wsj", "dod"], ["c", "d"], ["h", "i"]]
+    # known on 2024-09-10, September's pair is the latest of its month, and October's
+    # not yet known
+    known = disagreeing_days(obs, Tolerance.default(), plan, dt.date(2024, 9, 10))
+    assert [[o.source for o in g] for g in known] == [
+        ["anadolu", "wsj", "dod"],
+        ["c", "d"],
+        ["e", "f"],
+    ]
+    (line, *_) = disagreement_lines(disagreeing_days(obs, Tolerance.default(), plan))
     assert line == (
         "2024-05-10 alpha: reports of one day disagree beyond the tolerance (1,500 "
-        "(anadolu), 1,000 (wsj)); the one listed last counts (wsj), so the order of the rows "
-        "decides what conditions and what is scored: list last the report to trust, or "
-        "leave the other out."
+        "(anadolu), 1,000 (wsj), official 900 (dod)); the one listed last counts (dod), so "
+        "the order of the rows decides what conditions and what is scored: list last the "
+        "report to trust, or leave the other out."
     )
-    # within ±60 %, 1,000 meets 1,500, and "fewer than 1,000" "more than 1,200"
-    assert disagreeing_days(obs, parse_tolerance("60%")) == []
+    # within ±60 %, 1,000 meets 1,500 and 900, and "fewer than 1,000" "more than 1,200";
+    # 100 and 500 do not
+    wide = disagreeing_days(obs, parse_tolerance("60%"), plan)
+    assert [[o.source for o in g] for g in wide] == [["h", "i"]]
 
 
+@pytest.mark.slow
 def test_a_conditioned_runs_months_to_zero_troops_say_they_are_the_plain_draws(tmp_path):
-    # printed beside weighted odds, they read as weighted (dates_conditioned.csv has those)
+    # printed beside weighted odds, they read as weighted (dates_conditioned.csv has those);
+    # where no variant keeps enough effective draws there is no such file to point to
     record = SCENARIOS_DIR / "iraq-syria-2024-observed.csv"
-    args = ["run", "--observed", str(record), "--draws", "300", "--seed", "1"]
-    plain = invoke(*args, "--out", str(tmp_path / "a"))
-    weighted = invoke(*args, "--condition", "--as-of", "2025-06-01", "--out", str(tmp_path / "b"))
-    assert plain.exit_code == weighted.exit_code == 0, weighted.output
+    args = ["run", "--observed", str(record), "--seed", "1", "--condition", "--as-of", "2025-06-01"]
+    few = invoke(*args, "--draws", "300", "--out", str(tmp_path / "a"))
+    weighted = invoke(*args, "--draws", "1000", "--out", str(tmp_path / "b"))
+    assert few.exit_code == weighted.exit_code == 0, weighted.output
+    assert not (tmp_path / "a" / "dates_conditioned.csv").exists()
     head = "zero troops (the draws' median month, and how many never get there"
-    assert f"{head})" in plain.stdout
+    assert f"{head})" in few.stdout
     assert f"{head}; unweighted: dates_conditioned.csv has them weighted)" in weighted.stdout
+
+
+def test_a_ring_around_a_report_left_out_of_the_weights_sits_on_its_dodged_mark(
+    write, observations
+):
+    # the ring placed the report again after the panel's limits had grown, and where a
+    # target of its month sat beside it, drew it half a mark away from the dot
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    from sim.analysis.observed import conditioned_result
+    from sim.plotting import mark_conditioned
+
+    sc = sim.load_scenario(write(UNCERTAIN_YAML))
+    header = "date,theater,troops_low,troops_high,kind,source\n"
+    rows = (
+        "2024-03-10,alpha,900,900,reported,a\n"  # (near every draw: it weighs them)
+        "2024-04-10,alpha,5000,5000,reported,far\n"  # (no draw comes near: left out)
+        "2024-04-10,alpha,5100,5100,target,plan\n"  # (beside it: both dodged)
+    )
+    obs = read_observations(observations(rows, header), ["alpha"])
+    result = sim.run(sc, draws=400, seed=1, observed=obs, condition=True)
+    cond = conditioned_result(result, result.observed)
+    axes = sim.plot_fan(cond)
+    mark_conditioned(axes, cond, result.observed)
+    for ax in axes:
+        (ring,) = [line for line in ax.lines if line.get_gid() == "left-out"]
+        (dot,) = [
+            (x, y)
+            for line in ax.lines
+            if line.get_marker() == "o" and line.get_zorder() == 9
+            for x, y in zip(line.get_xdata(), line.get_ydata(), strict=True)
+            if y == 5000
+        ]
+        april = mdates.date2num(np.datetime64("2024-04-30"))
+        assert mdates.date2num(dot[0]) < april  # (dodged left of the target)
+        assert list(ring.get_xdata()) == [dot[0]] and list(ring.get_ydata()) == [5000]
+    plt.close("all")

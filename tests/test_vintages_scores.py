@@ -257,12 +257,12 @@ def test_the_command_prints_every_vintage_together_on_an_all_vintages_line(serie
         main, [*args, "--draws", "2000", "--seed", "3", "--out", str(tmp_path / "v")]
     )
     assert result.exit_code == 0, result.output
-    rows = [line.split() for line in result.output.splitlines() if line.startswith("all vintages")]
-    assert rows == [["all", "vintages", "base", "alpha", "3", *rows[0][5:]]]
+    rows = [line.split() for line in result.output.splitlines() if line.startswith("all ")]
+    assert rows == [["all", "2", "vintages", "base", "alpha", "3", *rows[0][6:]]]
     pooled = pd.read_csv(tmp_path / "v" / "pooled.csv")
     every = pooled[pooled.horizon == "all"].iloc[0]
-    assert rows[0][5:7] == [f"{round(100 * every.coverage50)}", "%"]
-    assert "all vintages: every vintage's later reports together" in " ".join(
+    assert rows[0][6:8] == [f"{round(100 * every.coverage50)}", "%"]
+    assert "all N vintages: every vintage's later reports together" in " ".join(
         line.strip() for line in result.output.splitlines()
     )
 

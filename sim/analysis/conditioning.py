@@ -91,6 +91,37 @@ def the_latest(observations: ObservationSet, indices: Sequence[int], plan: Plan)
     return set(latest.values())
 
 
+def disagreeing_days(
+    observations: ObservationSet,
+    tolerance: Tolerance,
+    plan: Plan,
+    as_of: dt.date | None = None,
+) -> list[list[Observation]]:
+    """The reports of one quantity (:func:`quantity_of`) made public on one day that
+    disagree, where that day is the quantity's latest among the reports known on
+    ``as_of`` (every report when None), so that the one of them listed last counts
+    (:func:`the_latest`) and the order of the rows decides what conditions or is
+    scored: their ranges widened by ``tolerance`` (:func:`~sim.io.observations.accepted`)
+    do not all meet. Each group in file order, the groups in the order their first row
+    comes."""
+    items = observations.items
+    known = [o for o in items if o.is_level and o.known(as_of)]
+    groups: dict[tuple[Key, dt.date], list[Observation]] = {}
+    latest: dict[Key, dt.date] = {}
+    for o in known:
+        key = quantity_of(o, plan)
+        groups.setdefault((key, o.day), []).append(o)
+        latest[key] = max(latest.get(key, o.day), o.day)
+    out = []
+    for (key, day), rows in groups.items():
+        if len(rows) < 2 or day != latest[key]:
+            continue
+        ranges = [accepted(o, tolerance) for o in rows]
+        if max(lo for lo, _ in ranges) > min(hi for _, hi in ranges):
+            out.append(rows)
+    return out
+
+
 def checks_for(
     plan: Plan,
     observations: ObservationSet,

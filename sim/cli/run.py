@@ -184,7 +184,7 @@ def run(
             for line in text.observed_lines(result.observed, names, sc):
                 click.echo(line)
     if obs is not None:
-        for message in text.conditioning_warnings(result.observed):
+        for message in text.conditioning_warnings(result.observed, result.plans[names[0]]):
             click.echo(f"forcesim: warning: {message}", err=True)
     say_written(target, files)
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from sim.analysis.backtest import Backtest
 from sim.analysis.compare import Comparison
+from sim.analysis.conditioning import disagreeing_days
 from sim.analysis.observed import DISCREPANT, MIN_EFFECTIVE_DRAWS, USED, Assessment
 from sim.analysis.sensitivity import Sensitivity, noise_of
 from sim.analysis.sweep import Sweep
@@ -24,10 +25,8 @@ from sim.io.observations import (
     SCORED,
     TARGET,
     Observation,
-    ObservationSet,
-    Tolerance,
-    disagreeing_days,
 )
+from sim.model.plan import Plan
 from sim.months import format_month, parse_month
 from sim.results import Result, TheaterLevels, key_months
 from sim.scenario import Scenario
@@ -198,7 +197,8 @@ def _zero_lines(result: Result) -> list[str]:
                 )
         texts.append((v, "; ".join(parts) or "-"))
     observed = result.observed
-    weighted = observed is not None and observed.conditioned is not None
+    # (only where conditioned files were written: a variant keeping enough draws)
+    weighted = observed is not None and bool(getattr(observed.conditioned, "variants", None))
     head = "zero troops (the draws' median month, and how many never get there"
     # (a conditioned run's weighted months are in dates_conditioned.csv, not here)
     head += "; unweighted: dates_conditioned.csv has them weighted)" if weighted else ")"
@@ -489,25 +489,34 @@ def observed_lines(
     ]
 
 
-def conditioning_warnings(assessment: Assessment) -> list[str]:
-    """The warnings when no report conditions the draws (the conditioned files are then
-    the plain ensemble's), and when some (or every) variant keeps too few effective
-    draws."""
+def conditioning_warnings(assessment: Assessment, plan: Plan) -> list[str]:
+    """The warnings of a conditioned run of ``plan`` (a variant's; the reports' quantities
+    follow its reporting bases): reports of one day that disagree where the order of
+    their rows decides which conditions, no report conditioning the draws (the
+    conditioned files are then the plain ensemble's), and some (or every) variant
+    keeping too few effective draws."""
     c = assessment.conditioned
     if c is None:
         return []
-    lines = disagreement_lines(assessment.observations, assessment.tolerance)
+    lines = disagreement_lines(
+        disagreeing_days(assessment.observations, assessment.tolerance, plan, assessment.as_of)
+    )
     far = assessment.discrepant()
     if not any(n - len(far.get(v, [])) for v, n in c.used.items()):
         when = assessment.as_of
+        known = f"known on {when.isoformat()} " if when is not None else ""
+        off = sorted({r for reports in far.values() for r in reports})
+        why = (
+            f"the reports that count are discrepant, no draw coming near them: {', '.join(off)}"
+            if off
+            else "none of the record's levels in the scenario's months was public by then: a "
+            "later --as-of conditions it"
+            if when is not None
+            else "none of the record's levels falls in the scenario's months and series"
+        )
         return lines + [
-            "--condition: no report "
-            + (f"known on {when.isoformat()} " if when is not None else "")
-            + "weighs the draws (none of the record's levels in the scenario's months"
-            + (" was public by then" if when is not None else "")
-            + ", or every one is discrepant), so the conditioned files repeat the plain "
-            "ensemble; a later --as-of, or a record with reports in the scenario's months, "
-            "conditions it."
+            f"--condition: no report {known}weighs the draws ({why}), so the conditioned "
+            "files repeat the plain ensemble."
         ]
     if not c.too_few:
         return lines
@@ -529,12 +538,12 @@ def conditioning_warnings(assessment: Assessment) -> list[str]:
     ]
 
 
-def disagreement_lines(observations: ObservationSet, tolerance: Tolerance) -> list[str]:
-    """A warning per day whose reports of one quantity disagree
-    (:func:`sim.io.observations.disagreeing_days`): the one listed last counts, so the
-    order of the rows decides what conditions and what is scored."""
+def disagreement_lines(groups: Iterable[Sequence[Observation]]) -> list[str]:
+    """A warning per group of reports of one quantity and day that disagree
+    (:func:`sim.analysis.conditioning.disagreeing_days`): the one listed last counts, so
+    the order of the rows decides what conditions and what is scored."""
     out = []
-    for rows in disagreeing_days(observations, tolerance):
+    for rows in groups:
         first = rows[0]
         said = ", ".join(f"{_observed_text(o)}{f' ({o.source})' if o.source else ''}" for o in rows)
         last = rows[-1]
@@ -607,10 +616,19 @@ def vintage_warnings(series: VintageSeries) -> list[str]:
         for vintage, found in by_vintage.items()
     ]
     lines += discrepant
-    if series.vintages:  # (the record's same-day disagreements, once for the series)
-        first = series.vintages[0].result.observed
-        tol = first.tolerance if first is not None else Tolerance.default()
-        lines += disagreement_lines(series.observations, tol)
+    # reports of one day that disagree, where their order decides what a vintage is
+    # conditioned on (the latest known on its date) or scored on (the latest of all),
+    # each group once for the series
+    groups: dict[tuple[int, ...], list[Observation]] = {}
+    for v in series.vintages:
+        assessment = v.result.observed
+        if assessment is None:
+            continue
+        plan = v.result.plans[v.result.variants[0]]
+        for when in (v.as_of, None):
+            for rows in disagreeing_days(series.observations, assessment.tolerance, plan, when):
+                groups.setdefault(tuple(id(o) for o in rows), rows)
+    lines += disagreement_lines(groups.values())
     had = {v.scenario.id for v in series.vintages}
     for variant in dict.fromkeys(name for _, name in series.lacking):
         ids = [i for i, name in series.lacking if name == variant and i in had]
@@ -948,11 +966,12 @@ def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[s
             )
         seen += [v for v in shown if v not in seen]
     pooled = series.pooled
-    together = pooled[(pooled.horizon == "all") & pooled.variant.isin(seen)]
+    # (a variant pooled over two vintages or more: over one, it repeats that one's row)
+    together = pooled[(pooled.horizon == "all") & pooled.variant.isin(seen) & (pooled.vintages > 1)]
     if len(series.vintages) > 1 and len(together):
         for r in together.itertuples():  # every vintage's scores together
             lines.append(
-                f"{'all vintages':<22}{'':>11}{r.variant[:15]:>16}{r.theater:>{wide}}"
+                f"{f'all {r.vintages} vintages':<22}{'':>11}{r.variant[:15]:>16}{r.theater:>{wide}}"
                 f"{r.observations:>7}{_fmt(100 * r.coverage50, pct=True, places=0):>9}"
                 f"{_fmt(100 * r.coverage80, pct=True, places=0):>9}"
                 f"{_fmt(100 * r.expected_coverage80, pct=True, places=0):>10}"
@@ -964,7 +983,7 @@ def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[s
         "inside its central 50 % / 80 % band; exp 80 %: what a calibrated projection would put "
         "inside its 80 % bands, the mean share of the draws they hold (at least 80 %: a band holds "
         "every draw at its ends); IS80: mean interval score of the 80 % band, CRPS: mean "
-        "continuous ranked probability score, both in troops, lower is better; all vintages: "
+        "continuous ranked probability score, both in troops, lower is better; all N vintages: "
         "every vintage's later reports together, a report once per vintage that scores it "
         "(docs/vintages.md)"
     )

@@ -428,28 +428,6 @@ def accepted(obs: Observation, tolerance: Tolerance) -> tuple[float, float]:
     return (obs.tolerance or tolerance).accept(obs)
 
 
-def disagreeing_days(observations: ObservationSet, tolerance: Tolerance) -> list[list[Observation]]:
-    """The reports of one quantity made public the same day that disagree: of one series
-    (``theater``) and one kind of level (an official figure, or a count), in one month,
-    with the same date written, whose ranges widened by ``tolerance`` (:func:`accepted`)
-    do not all meet. Of such reports the one listed last counts
-    (:func:`sim.analysis.conditioning.the_latest`), so the order of the rows decides
-    what conditions and what is scored: each group, in file order, is returned for a
-    warning, groups in the order their first row comes."""
-    groups: dict[tuple[str, str, int, bool], list[Observation]] = {}
-    for o in observations.items:
-        if o.is_level:
-            groups.setdefault((o.theater, o.date, o.month, o.kind == OFFICIAL), []).append(o)
-    out = []
-    for rows in groups.values():
-        if len(rows) < 2:
-            continue
-        ranges = [accepted(o, tolerance) for o in rows]
-        if max(lo for lo, _ in ranges) > min(hi for _, hi in ranges):
-            out.append(rows)
-    return out
-
-
 # ---------------------------------------------------------------- tolerance
 
 

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Sequence
+import weakref
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -260,43 +261,38 @@ CONDITIONED_COLOR = colors.AS_OF
 RING_PT = 17.0
 
 
-def ring_left_out(
-    ax: Axes,
-    observations: Sequence[Observation],
-    series: str,
-    months: Sequence[str] | None,
-    left_out: Sequence[int],
-) -> int:
-    """Ring in :data:`CONDITIONED_COLOR`, on ``ax``, the reports at ``left_out``
-    (positions in ``observations``) that are drawn there (``series``, ``months``), each
-    around its mark as :func:`draw_observations` places it: a point at its level, a range
-    at its middle, a "fewer than" or "more than" at its bound. Returns how many."""
-    out = set(left_out)
-    shown = visible(observations, series, months)
-    if not shown or not out:
+#: where :func:`draw_observations` put each observation on an axes: ``(x, scale)``
+#: by observation, for :func:`ring_left_out` to ring each mark where it was drawn (the
+#: axes' limits may change after, and with them where a mark would be dodged to)
+_PLACED: weakref.WeakKeyDictionary[Any, dict[Observation, tuple[Any, float]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def ring_left_out(ax: Axes, left_out: Collection[Observation]) -> int:
+    """Ring in :data:`CONDITIONED_COLOR`, on ``ax``, the reports of ``left_out`` that
+    :func:`draw_observations` drew there, each around its mark where it was drawn: a
+    point at its level, a range at its middle, a "fewer than" or "more than" at its
+    bound. Returns how many."""
+    placed = _PLACED.get(ax, {})
+    ringed = [(placed[o], o.reference) for o in left_out if o in placed]
+    if not ringed:
         return 0
-    xs, scale = _placed(ax, shown)
-    where = {id(o): i for i, o in enumerate(observations)}
-    ringed = [
-        (x, o.reference)  # (a point, a range's middle, an open report's bound)
-        for o, x in zip(shown, xs, strict=True)
-        if where[id(o)] in out
-    ]
-    if ringed:
-        ax.plot(
-            [x for x, _ in ringed],
-            [y for _, y in ringed],
-            ls="none",
-            marker="o",
-            ms=common.pt(RING_PT) * scale,
-            mfc="none",
-            mec=CONDITIONED_COLOR,
-            mew=1.6 * scale,
-            zorder=9.8,
-            clip_on=False,
-            gid="left-out",
-            label="_nolegend_",
-        )
+    scale = min(s for (_, s), _ in ringed)
+    ax.plot(
+        [x for (x, _), _ in ringed],
+        [y for _, y in ringed],
+        ls="none",
+        marker="o",
+        ms=common.pt(RING_PT) * scale,
+        mfc="none",
+        mec=CONDITIONED_COLOR,
+        mew=1.6 * scale,
+        zorder=9.8,
+        clip_on=False,
+        gid="left-out",
+        label="_nolegend_",
+    )
     return len(ringed)
 
 
@@ -347,6 +343,7 @@ def draw_observations(
     lo_lim, hi_lim = ax.get_ylim()
     arrow = 0.09 * (hi_lim - lo_lim)
     xs_shown, scale = _placed(ax, shown)
+    _PLACED.setdefault(ax, {}).update((o, (x, scale)) for o, x in zip(shown, xs_shown, strict=True))
     # each look, in the order it first occurs: (filled, its Line2D settings, its xs,
     # its ys, whether its bars are solid); a bar is two points and a gap (NaN), so one
     # line draws many bars
@@ -787,14 +784,15 @@ def mark_conditioned(
     n_series = max(len(axes) // max(len(shown), 1), 1)
     table = assessment.table
     ringed = 0
+    items = assessment.observations.items
     for t in range(n_series):
         for v, a in zip(shown, axes[t * len(shown) : (t + 1) * len(shown)], strict=False):
-            if t < len(drawn) and "conditioning" in table:
-                # (a variant's rows follow the observations' order)
+            if "conditioning" in table:  # (a variant's rows follow the observations' order)
                 rows = table[table.variant == v]
-                left = [i for i, c_ in enumerate(rows.conditioning) if c_ == "discrepant"]
-                months = next(iter(cond.plans.values())).months  # (as add_to_fan)
-                ringed += ring_left_out(a, assessment.observations.items, drawn[t], months, left)
+                left = [
+                    o for o, c_ in zip(items, rows.conditioning, strict=False) if c_ == "discrepant"
+                ]
+                ringed += ring_left_out(a, left)  # (those drawn on this panel)
             e = c.effective[v]
             # two short lines where the panel is empty (a corner first); one long line
             # would cover a narrow panel
