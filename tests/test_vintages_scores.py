@@ -1439,26 +1439,34 @@ def test_a_vintage_citing_a_source_dated_after_its_as_of_is_refused_at_the_citat
     assert [v.scenario.id for v in series.vintages] == ["seer"]
 
 
+LATER_SOURCE = "{id: later, title: Known after, date: 2024-05-02}"
+
+
+@pytest.mark.parametrize("listed", ["in the base", "in the variant"])
 def test_a_vintage_whose_variant_cites_a_later_source_is_refused_in_the_variants_overrides(
-    series_files, write
+    series_files, write, listed
 ):
+    # (a source the variant's own overrides add was not among the base's: an internal
+    # KeyError)
     _, _, record = series_files
     text = VINTAGE_YAML.format(id="seer", as_of="2024-03-01") + (
-        "sources:\n"
-        "  - {id: later, title: Known after, date: 2024-05-02}\n"
-        "variants:\n"
+        (f"sources:\n  - {LATER_SOURCE}\n" if listed == "in the base" else "") + "variants:\n"
         "  base: {description: as written}\n"
         "  told:\n"
         "    description: told what came later\n"
         "    overrides:\n"
-        "      theaters:\n"
+        + (f"      sources:\n        - {LATER_SOURCE}\n" if listed == "in the variant" else "")
+        + "      theaters:\n"
         "        alpha:\n"
         "          initial: {value: 900, source: later}\n"
     )
     seer = write(text, name="seer.yaml")
     obs = read_observations(record, ["alpha"])
-    with pytest.raises(sim.ScenarioError, match=r"variants\.told\.overrides\.theaters\.alpha"):
+    with pytest.raises(
+        sim.ScenarioError, match=r"variants\.told\.overrides\.theaters\.alpha"
+    ) as caught:
         sim.run_vintages([sim.load_scenario(seer)], obs, draws=200, seed=1)
+    assert str(caught.value).endswith("found 'later', dated 2024-05-02")
     # asked for the other variant alone, the vintage runs
     series = sim.run_vintages([sim.load_scenario(seer)], obs, draws=200, seed=1, variants=["base"])
     assert series.vintages[0].result.variants == ["base"]
@@ -1478,27 +1486,3 @@ def test_the_vintages_warn_once_of_reports_of_one_day_that_disagree(series_files
         "the rows decides what conditions and what is scored: list last the report to "
         "trust, or leave the other out."
     ]
-
-
-def test_a_vintage_whose_variant_adds_and_cites_a_later_source_is_refused_in_one_line(
-    series_files, write
-):
-    # a source the variant's overrides add was not among the base's: an internal KeyError
-    _, _, record = series_files
-    text = VINTAGE_YAML.format(id="seer", as_of="2024-03-01") + (
-        "variants:\n"
-        "  base: {description: as written}\n"
-        "  told:\n"
-        "    description: told what came later\n"
-        "    overrides:\n"
-        "      sources:\n"
-        "        - {id: later, title: Known after, date: 2024-05-02}\n"
-        "      theaters:\n"
-        "        alpha:\n"
-        "          initial: {value: 900, source: later}\n"
-    )
-    seer = write(text, name="seer.yaml")
-    obs = read_observations(record, ["alpha"])
-    with pytest.raises(sim.ScenarioError) as caught:
-        sim.run_vintages([sim.load_scenario(seer)], obs, draws=200, seed=1)
-    assert str(caught.value).endswith("found 'later', dated 2024-05-02")
