@@ -1486,3 +1486,13 @@ def test_the_vintages_warn_once_of_reports_of_one_day_that_disagree(series_files
         "the rows decides what conditions and what is scored: list last the report to "
         "trust, or leave the other out."
     ]
+
+
+def test_seven_vintages_take_seven_hues_the_teal_near_the_first_blue_left_to_the_tenth():
+    # a seventh vintage took the teal, hard to tell from the first's blue
+    from sim.colors import PALETTE
+    from sim.plotting.vintages import vintage_colors
+
+    assert vintage_colors(7) == [PALETTE[i] for i in (0, 1, 2, 3, 4, 6, 7)]
+    assert vintage_colors(10)[-1] == PALETTE[5]
+    assert len(set(vintage_colors(10))) == 10

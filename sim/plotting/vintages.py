@@ -31,8 +31,9 @@ LINES = (("p10", BAND_EDGE_WIDTH, 3), ("p50", MEDIAN_WIDTH, 4), ("p90", BAND_EDG
 
 #: the palette's colours in the order vintages take them: its fifth and sixth (green,
 #: teal) ran together as one two-coloured dash where two vintages in a row agree, so
-#: the sixth vintage takes the seventh (slate) and the seventh the teal
-VINTAGE_ORDER = (0, 1, 2, 3, 4, 6, 5, 7, 8, 9)
+#: the sixth vintage takes the seventh (slate); the teal, near the first vintage's blue
+#: (a seventh vintage's lines were hard to tell from the first's), comes last
+VINTAGE_ORDER = (0, 1, 2, 3, 4, 6, 7, 8, 9, 5)
 #: the header's height above the key (title and subtitle), and a row of the key [inches]
 HEADER_TEXT_IN, KEY_ROW_IN = 1.05, 0.25
 
