@@ -7,6 +7,7 @@ every resolved document (the base and each variant) when a scenario loads.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from sim.errors import ScenarioWarning
@@ -276,6 +277,41 @@ def late_citations(
         for path, cited in citations(doc)
         if cited in dated and _first_day(dated[cited]) > as_of
     ]
+
+
+def late_mentions(doc: ScenarioDoc, as_of: dt.date) -> list[tuple[tuple[str | int, ...], str, str]]:
+    """The text of ``doc`` (assumptions, quotes, descriptions, titles: every string but
+    the ``sources`` list, its observations, its variants and the ``source`` keys) that
+    names, as a whole word, the id of a source dated after ``as_of`` (as
+    :func:`late_citations` dates them): ``(path, source id, its date as written)`` each,
+    in the file's order, the first such id of each text. An assumption that names a
+    later report was made knowing it."""
+    dated = {
+        s.id: str(s.date) for s in doc.sources if s.date is not None and _first_day(s.date) > as_of
+    }
+    if not dated:
+        return []
+    names = re.compile(
+        r"(?<![\w-])("
+        + "|".join(re.escape(i) for i in sorted(dated, key=len, reverse=True))
+        + r")(?![\w-])"
+    )
+    out: list[tuple[tuple[str | int, ...], str, str]] = []
+
+    def walk(value: Any, path: tuple[str | int, ...]) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, path + (k,))
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, path + (i,))
+        elif isinstance(value, str) and path and path[-1] != "source":
+            found = names.search(value)
+            if found:
+                out.append((path, found.group(1), dated[found.group(1)]))
+
+    walk(doc.model_dump(by_alias=True, exclude={"sources", "variants", "observations"}), ())
+    return out
 
 
 def _first_day(value: Any) -> dt.date:

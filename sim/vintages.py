@@ -46,7 +46,7 @@ from sim.analysis.conditioning import checks_for, quantity_of, the_latest
 from sim.analysis.observed import observe_ensemble
 from sim.analysis.scores import band, band_share, crps, interval_score, percentile
 from sim.analysis.summaries import rounded
-from sim.checks import late_citations
+from sim.checks import late_citations, late_mentions
 from sim.errors import ScenarioError, nearest
 from sim.io.observations import ObservationSet, Tolerance
 from sim.loader import in_variant, variant_names
@@ -621,25 +621,40 @@ def _refuse_inherited(sc: Scenario) -> None:
 def _refuse_hindsight(sc: Scenario, names: Sequence[str]) -> None:
     """Refuse a vintage whose numbers, milestones or announcement, in the base or in one
     of the variants ``names`` that will run, cite a source dated after its as_of
-    (:func:`sim.checks.late_citations`): a projection made on that date could not have
-    known it, and its scores would not be out of sample. Named at the first citation."""
+    (:func:`sim.checks.late_citations`), or whose assumptions or other text name one
+    (:func:`sim.checks.late_mentions`): a projection made on that date could not have
+    known it, and its scores would not be out of sample. Named at the first citation,
+    else the first text."""
     for v in names:
         own = v in sc.doc.variants
         doc = sc.resolved(v) if own else sc.doc
+        day = sc.as_of_day.isoformat()
+        locator = sc.variants[v].locator if own else sc.locator
         late = late_citations(doc, sc.as_of_day)
-        if not late:
+        named = late_mentions(doc, sc.as_of_day)
+        if late:
+            path, sid, when = late[0]
+            err = locator.error(
+                path,
+                f"a source dated on or before the vintage's as_of, {day} (a vintage projects "
+                "from what was public on its date; a later report belongs in the record it "
+                "is scored against)",
+                f"{sid!r}, dated {when}",
+            )
+        elif named:
+            path, sid, when = named[0]
+            err = locator.error(
+                path,
+                f"text naming no source dated after the vintage's as_of, {day} (an "
+                "assumption that names a later report was made knowing it: a vintage's "
+                "own file states one from what was public on its date)",
+                f"{sid!r}, dated {when}, named in it",
+            )
+        else:
             continue
-        path, sid, day = late[0]
-        err = (sc.variants[v].locator if own else sc.locator).error(
-            path,
-            f"a source dated on or before the vintage's as_of, {sc.as_of_day.isoformat()} (a "
-            "vintage projects from what was public on its date; a later report belongs in "
-            "the record it is scored against)",
-            f"{sid!r}, dated {day}",
-        )
         if own:
-            named = in_variant(err, v, sc.locator)
-            err = named if named.path != err.path else err
+            moved = in_variant(err, v, sc.locator)
+            err = moved if moved.path != err.path else err
         raise err
 
 

@@ -1496,3 +1496,36 @@ def test_seven_vintages_take_seven_hues_the_teal_near_the_first_blue_left_to_the
     assert vintage_colors(7) == [PALETTE[i] for i in (0, 1, 2, 3, 4, 6, 7)]
     assert vintage_colors(10)[-1] == PALETTE[5]
     assert len(set(vintage_colors(10))) == 10
+
+
+def test_a_vintage_whose_assumption_names_a_later_source_is_refused_at_that_text(
+    series_files, write
+):
+    # the default scenario's Syria prior names the December 2024 disclosure in its
+    # assumption, not in a source key: as a vintage of 2024-09-06 it ran and was scored
+    _, _, record = series_files
+    text = VINTAGE_YAML.format(id="seer", as_of="2024-03-01").replace(
+        "    initial: 1000\n",
+        "    initial: {value: 1000, assumption: 'as later-report put it; cf. later-reports'}\n",
+    ) + (
+        "sources:\n"
+        "  - {id: later-report, title: Known after, date: 2024-04-02}\n"
+        "  - {id: later-reports-x, title: A longer id, date: 2024-01-02}\n"
+    )
+    seer = write(text, name="seer.yaml")
+    obs = read_observations(record, ["alpha"])
+    with pytest.raises(sim.ScenarioError) as caught:
+        sim.run_vintages([sim.load_scenario(seer)], obs, draws=200, seed=1)
+    line = str(caught.value)
+    assert "theaters.alpha.initial.assumption: expected text naming no source dated after" in line
+    assert line.endswith("found 'later-report', dated 2024-04-02, named in it")
+    # a later id only as part of a longer word is not named
+    honest = write(text.replace("as later-report put it; ", ""), name="honest.yaml")
+    series = sim.run_vintages([sim.load_scenario(honest)], obs, draws=200, seed=1)
+    assert [v.scenario.id for v in series.vintages] == ["seer"]
+
+
+def test_the_default_scenario_as_a_vintage_is_refused_for_its_hindsight_prior():
+    record = Path(sim.default_scenario()).with_name("iraq-syria-2024-observed.csv")
+    with pytest.raises(sim.ScenarioError, match=r"theaters\.syria\.unreported\.assumption"):
+        sim.run_vintages([sim.load_scenario(sim.default_scenario())], record, draws=100, seed=1)
