@@ -572,6 +572,21 @@ def test_a_conditioned_fan_rings_on_its_panels_the_reports_left_out_of_their_wei
 
 
 @pytest.mark.slow
+def test_a_conditioned_fan_of_some_theaters_names_only_the_left_out_reports_it_draws(
+    record_conditioned,
+) -> None:
+    # a fan of Syria alone said the two Iraq reports were "drawn, but left out"
+    result = record_conditioned
+    cond = conditioned_result(result, result.observed)
+    axes = sim.plot_fan(cond, theaters=["syria"])
+    mark_conditioned(axes, cond, result.observed, theaters=["syria"])
+    fig = axes[0].figure
+    assert not [t for t in fig.texts if "left out of the weights" in t.get_text()]
+    assert not [line for ax in axes for line in ax.lines if line.get_gid() == "left-out"]
+    plt.close("all")
+
+
+@pytest.mark.slow
 def test_a_conditioned_fan_says_its_central_run_is_not_moved_by_the_reports(
     record_conditioned,
 ) -> None:

@@ -813,7 +813,9 @@ def mark_conditioned(
         notes.append(
             f"Fewer than {c.minimum} effective draws, left out: " + ", ".join(c.too_few) + "."
         )
-    notes.append(_left_out_reports(cond, assessment, shown, ringed=ringed > 0))
+    # (only the reports some panel draws: a fan of some theaters does not draw the rest)
+    placed = {f"{o.date} {o.theater}" for a in axes for o in _PLACED.get(a, {})}
+    notes.append(_left_out_reports(cond, assessment, shown, ringed=ringed > 0, drawn=placed))
     note = "  ".join(n for n in notes if n)
     foot = next((t for t in fig.texts if t.get_text().startswith("Scenario as of ")), None)
     x, y, ha = 0.98, 0.006, "right"  # (axes of the caller's: no footnote to keep clear of)
@@ -848,17 +850,25 @@ def _central_unweighted(fig: Any, axes: Sequence[Axes]) -> None:
 
 
 def _left_out_reports(
-    cond: Result, assessment: Assessment, shown: Sequence[str], *, ringed: bool = False
+    cond: Result,
+    assessment: Assessment,
+    shown: Sequence[str],
+    *,
+    ringed: bool = False,
+    drawn: Collection[str] | None = None,
 ) -> str:
     """The note of a conditioned fan on the reports it draws but left out of its weights
     (discrepant: no draw of a variant comes within the report's tolerance), each named
     by its theater's (or site's) name and its date, and the panels' variants where it is
     not all of them; empty when there are none. ``ringed``: the panels ring them
-    (:func:`ring_left_out`), and the note says so."""
+    (:func:`ring_left_out`), and the note says so; ``drawn``: the reports (``date
+    theater``) the panels draw, the others left out of the note (a fan of some theaters
+    named reports of others, "drawn")."""
 
     def named_report(report: str) -> str:  # ("2025-10-01 iraq": Iraq on 1 Oct 2025)
         day, _, tid = report.partition(" ")  # (a day, or a month as written)
-        return f"{common.theater_title(cond, tid)} on {spell_date(day)}"
+        on = "in" if day.count("-") == 1 else "on"  # (in Jun 2025, on 1 Oct 2025)
+        return f"{common.theater_title(cond, tid)} {on} {spell_date(day)}"
 
     parts = [
         named_report(report)
@@ -870,6 +880,7 @@ def _left_out_reports(
             else f" (in {', '.join(named)})"
         )
         for report, (but, named) in assessment.discrepant_reports(shown).items()
+        if drawn is None or report in drawn
     ]
     if not parts:
         return ""
