@@ -1669,3 +1669,27 @@ def test_a_ring_around_a_report_left_out_of_the_weights_sits_on_its_dodged_mark(
         assert mdates.date2num(dot[0]) < april  # (dodged left of the target)
         assert list(ring.get_xdata()) == [dot[0]] and list(ring.get_ydata()) == [5000]
     plt.close("all")
+
+
+def test_a_variants_misses_and_a_days_disagreeing_reports_are_named_a_few_then_counted(
+    mini, observations
+):
+    # 9,999 reports of one day took a minute to name (each counted again for every
+    # other) and printed a line of a million characters
+    from sim.analysis.conditioning import disagreeing_days
+    from sim.cli.text import disagreement_lines, observed_lines
+
+    rows = "".join(f"2024-06-10,alpha,{5000 + 100 * i},{5000 + 100 * i},s{i},\n" for i in range(20))
+    obs = read_observations(observations(rows), ["alpha"])
+    result = sim.run(mini)
+    text = " ".join(" ".join(observed_lines(score(result, obs), result.variants)).split())
+    named = ", ".join(f"2024-06-10 (s{i})" for i in range(15))
+    assert (
+        f"central run consistent with 0 of 20 (not: {named} and 5 more (observed.csv lists them))"
+        in text
+    )
+    (line,) = disagreement_lines(disagreeing_days(obs, Tolerance.default(), mini.plan("base")))
+    assert (
+        "(5,000 (s0), 5,100 (s1), 5,200 (s2), 5,300 (s3) and 16 more (observed.csv lists them))"
+        in line
+    )

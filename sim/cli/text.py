@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import textwrap
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -353,6 +354,18 @@ def _original_deadlines(result: Result, variant: str) -> dict[str, str]:
 
 #: the reports outside a run's months or series named in its summary line, at most
 SHOWN_OUTSIDE = 3
+#: the reports a variant's central run misses named in its line, at most
+SHOWN_MISSES = 15
+#: the reports of one day that disagree named in a warning, at most
+SHOWN_DISAGREEING = 4
+
+
+def _first_few(names: Sequence[str], most: int, where: str) -> str:
+    """``names`` joined, at most ``most`` of them, then how many more and ``where`` they
+    are listed: a record of thousands of reports made a line of thousands of names."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return f"{', '.join(names[:most])} and {len(names) - most:,} more ({where})"
 
 
 def observed_lines(
@@ -398,7 +411,7 @@ def observed_lines(
     for v in variants:
         rows = t[(t.variant == v) & (t.status == SCORED)]
         ok = int((rows.consistent == "true").sum())
-        text = f"central run consistent with {ok} of {len(rows)}"
+        text = f"central run consistent with {ok:,} of {len(rows):,}"
         bad = rows[rows.consistent == "false"]
         if len(bad):
 
@@ -412,17 +425,20 @@ def observed_lines(
             # a day and theater of several reports (an official 900 beside a reported
             # 2,000): named by kind where their kinds differ, and by source where one
             # kind has several
-            pairs = list(zip(every, rows.kind, strict=True))
+            # (counted once: 10,000 reports of one day were counted again for each)
+            times = Counter(every)
+            pairs = Counter(zip(every, rows.kind, strict=True))
+            kinds: dict[str, set[str]] = {}
+            for label, kind in pairs:
+                kinds.setdefault(label, set()).add(kind)
             out = []
             for label, k, src in zip(named, bad.kind, bad.source, strict=True):
-                if every.count(label) > 1:
-                    mixed = len({kind for m, kind in pairs if m == label}) > 1
-                    same = pairs.count((label, k)) > 1
+                if times[label] > 1:
+                    mixed, same = len(kinds[label]) > 1, pairs[label, k] > 1
                     label += f" {k}" if mixed else ""
                     label += f" ({src})" if same and src else ""
                 out.append(label)
-            named = out
-            text += " (not: " + ", ".join(named) + ")"
+            text += " (not: " + _first_few(out, SHOWN_MISSES, "observed.csv lists them") + ")"
         verdicts.append((v, text))
     lines += _alike(verdicts, "    ")
     c = assessment.conditioned
@@ -545,7 +561,11 @@ def disagreement_lines(groups: Iterable[Sequence[Observation]]) -> list[str]:
     out = []
     for rows in groups:
         first = rows[0]
-        said = ", ".join(f"{_observed_text(o)}{f' ({o.source})' if o.source else ''}" for o in rows)
+        said = _first_few(
+            [f"{_observed_text(o)}{f' ({o.source})' if o.source else ''}" for o in rows],
+            SHOWN_DISAGREEING,
+            "observed.csv lists them",
+        )
         last = rows[-1]
         out.append(
             f"{first.date} {first.theater}: reports of one day disagree beyond the "
