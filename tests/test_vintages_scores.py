@@ -1529,3 +1529,13 @@ def test_the_default_scenario_as_a_vintage_is_refused_for_its_hindsight_prior():
     record = Path(sim.default_scenario()).with_name("iraq-syria-2024-observed.csv")
     with pytest.raises(sim.ScenarioError, match=r"theaters\.syria\.unreported\.assumption"):
         sim.run_vintages([sim.load_scenario(sim.default_scenario())], record, draws=100, seed=1)
+
+
+def test_one_vintages_table_neither_prints_nor_explains_all_vintages_lines(series_files, tmp_path):
+    early, _, record = series_files
+    args = ["vintages", str(early), "--observed", str(record), "--draws", "400", "--seed", "3"]
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "v")])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "all N vintages" not in text and " all 1 vintages " not in text
+    assert "lower is better (docs/vintages.md)" in text

@@ -340,9 +340,10 @@ def plot(run_dir: str, output: str | None, chart: str | None, theaters: tuple[st
     written = redraw(Path(run_dir), output or None, chart, theaters)
     shown = ""
     if theaters:  # (only those panels: the run's own charts, unless -o, now partial)
-        shown = f" (only {', '.join(printable(t) for t in theaters)}"
+        shown = f" (only {', '.join(printable(t) for t in dict.fromkeys(theaters))}"
         if not output:
-            shown += f"; forcesim plot {_pasteable(str(run_dir))} draws them whole again"
+            them = "them" if len(written) > 1 else "it"
+            shown += f"; forcesim plot {_pasteable(str(run_dir))} draws {them} whole again"
         shown += ")"
     click.echo("wrote " + ", ".join(printable(str(p)) for p in written) + shown)
 

@@ -400,7 +400,8 @@ def observed_lines(
         shown = ", ".join(named[:SHOWN_OUTSIDE]) + (", …" if len(named) > SHOWN_OUTSIDE else "")
         outside = f" ({shown})"
     lines = [
-        f"observations: {n} from {assessment.observations.origin}; {len(scored)} levels "
+        f"observations: {n:,} from {assessment.observations.origin}; {len(scored):,} "
+        f"level{'' if len(scored) == 1 else 's'} "
         f"scored{split}, {targets} target{'s' if targets != 1 else ''} (drawn, not scored), "
         f"{out_of_range} outside the scenario's months or series{outside}; "
         f"tolerance {assessment.tolerance}"
@@ -988,7 +989,8 @@ def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[s
     pooled = series.pooled
     # (a variant pooled over two vintages or more: over one, it repeats that one's row)
     together = pooled[(pooled.horizon == "all") & pooled.variant.isin(seen) & (pooled.vintages > 1)]
-    if len(series.vintages) > 1 and len(together):
+    pooled_lines = len(series.vintages) > 1 and len(together) > 0
+    if pooled_lines:
         for r in together.itertuples():  # every vintage's scores together
             lines.append(
                 f"{f'all {r.vintages} vintages':<22}{'':>11}{r.variant[:15]:>16}{r.theater:>{wide}}"
@@ -1003,9 +1005,14 @@ def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[s
         "inside its central 50 % / 80 % band; exp 80 %: what a calibrated projection would put "
         "inside its 80 % bands, the mean share of the draws they hold (at least 80 %: a band holds "
         "every draw at its ends); IS80: mean interval score of the 80 % band, CRPS: mean "
-        "continuous ranked probability score, both in troops, lower is better; all N vintages: "
-        "every vintage's later reports together, a report once per vintage that scores it "
-        "(docs/vintages.md)"
+        "continuous ranked probability score, both in troops, lower is better"
+        + (
+            "; all N vintages: every vintage's later reports together, a report once per "
+            "vintage that scores it"
+            if pooled_lines
+            else ""
+        )
+        + " (docs/vintages.md)"
     )
     # (a number keeps its per cent sign on its line)
     glued = key.replace(" %", "\u00a0%")

@@ -770,7 +770,7 @@ def mark_conditioned(
         elif s.startswith("Troops at the end of each month across"):
             used = max(c.used.get(v, 0) for v in cond.variants)
             text.set_text(
-                f"Each draw weighted by how many of the {used:,} reports "
+                f"Each draw weighted by how many of the {used:,} report{'' if used == 1 else 's'} "
                 + ("known then " if when is not None else "")
                 + f"it misses (each taken as right within {assessment.tolerance} with "
                 f"probability {exact_percent(1 - c.error)}); effective draws in each panel."
