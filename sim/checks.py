@@ -247,6 +247,12 @@ def citations(doc: ScenarioDoc) -> list[tuple[tuple[str | int, ...], str]]:
     """Every ``source`` key of ``doc``'s numbers, milestones and announcement (not the
     ``sources`` list, its observations or its variants): ``(path, the id it names)``,
     in the file's order."""
+    return [(path, text) for path, text in _texts(doc) if path[-1] == "source"]
+
+
+def _texts(doc: ScenarioDoc) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every string of ``doc`` but those of its ``sources`` list, its observations and
+    its variants: ``(path, the string)``, in the file's order."""
     out: list[tuple[tuple[str | int, ...], str]] = []
 
     def walk(value: Any, path: tuple[str | int, ...]) -> None:
@@ -256,7 +262,7 @@ def citations(doc: ScenarioDoc) -> list[tuple[tuple[str | int, ...], str]]:
         elif isinstance(value, list):
             for i, v in enumerate(value):
                 walk(v, path + (i,))
-        elif path and path[-1] == "source" and isinstance(value, str):
+        elif path and isinstance(value, str):
             out.append((path, value))
 
     walk(doc.model_dump(by_alias=True, exclude={"sources", "variants", "observations"}), ())
@@ -297,20 +303,10 @@ def late_mentions(doc: ScenarioDoc, as_of: dt.date) -> list[tuple[tuple[str | in
         + r")(?![\w-])"
     )
     out: list[tuple[tuple[str | int, ...], str, str]] = []
-
-    def walk(value: Any, path: tuple[str | int, ...]) -> None:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                walk(v, path + (k,))
-        elif isinstance(value, list):
-            for i, v in enumerate(value):
-                walk(v, path + (i,))
-        elif isinstance(value, str) and path and path[-1] != "source":
-            found = names.search(value)
-            if found:
-                out.append((path, found.group(1), dated[found.group(1)]))
-
-    walk(doc.model_dump(by_alias=True, exclude={"sources", "variants", "observations"}), ())
+    for path, text in _texts(doc):
+        found = None if path[-1] == "source" else names.search(text)
+        if found:
+            out.append((path, found.group(1), dated[found.group(1)]))
     return out
 
 

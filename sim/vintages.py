@@ -630,28 +630,31 @@ def _refuse_hindsight(sc: Scenario, names: Sequence[str]) -> None:
         doc = sc.resolved(v) if own else sc.doc
         day = sc.as_of_day.isoformat()
         locator = sc.variants[v].locator if own else sc.locator
-        late = late_citations(doc, sc.as_of_day)
-        named = late_mentions(doc, sc.as_of_day)
-        if late:
-            path, sid, when = late[0]
-            err = locator.error(
-                path,
-                f"a source dated on or before the vintage's as_of, {day} (a vintage projects "
-                "from what was public on its date; a later report belongs in the record it "
-                "is scored against)",
-                f"{sid!r}, dated {when}",
+        # (a citation first, else a text naming a later source)
+        found = [
+            (path, sid, when, expected, f"{sid!r}, dated {when}" + named)
+            for late, expected, named in (
+                (
+                    late_citations(doc, sc.as_of_day),
+                    f"a source dated on or before the vintage's as_of, {day} (a vintage "
+                    "projects from what was public on its date; a later report belongs in "
+                    "the record it is scored against)",
+                    "",
+                ),
+                (
+                    late_mentions(doc, sc.as_of_day),
+                    f"text naming no source dated after the vintage's as_of, {day} (an "
+                    "assumption that names a later report was made knowing it: a vintage's "
+                    "own file states one from what was public on its date)",
+                    ", named in it",
+                ),
             )
-        elif named:
-            path, sid, when = named[0]
-            err = locator.error(
-                path,
-                f"text naming no source dated after the vintage's as_of, {day} (an "
-                "assumption that names a later report was made knowing it: a vintage's "
-                "own file states one from what was public on its date)",
-                f"{sid!r}, dated {when}, named in it",
-            )
-        else:
+            for path, sid, when in late[:1]
+        ]
+        if not found:
             continue
+        path, _, _, expected, what = found[0]
+        err = locator.error(path, expected, what)
         if own:
             moved = in_variant(err, v, sc.locator)
             err = moved if moved.path != err.path else err
