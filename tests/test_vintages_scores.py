@@ -1539,3 +1539,29 @@ def test_one_vintages_table_neither_prints_nor_explains_all_vintages_lines(serie
     text = " ".join(result.stdout.split())
     assert "all N vintages" not in text and " all 1 vintages " not in text
     assert "lower is better (docs/vintages.md)" in text
+
+
+def test_a_later_vintages_own_record_unused_without_observed_is_named_in_a_warning(
+    series_files, tmp_path
+):
+    # without --observed every vintage is scored on the first one's record: a later
+    # vintage's own observations were dropped without a word
+    early, late, record = series_files
+    other = tmp_path / "other.csv"
+    other.write_text(RECORD + "2024-10-10,alpha,100,100,reported,z,\n")
+    first = tmp_path / "first.yaml"
+    first.write_text(early.read_text() + f"observations: {record.name}\n")
+    second = tmp_path / "second.yaml"
+    second.write_text(late.read_text() + f"observations: {other.name}\n")
+    args = ["vintages", str(first), str(second), "--draws", "400", "--seed", "3", "-q"]
+    result = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "v")])
+    assert result.exit_code == 0, result.output
+    assert (
+        f"forcesim: warning: late's own observations ({other}) are not used: every vintage "
+        f"is conditioned and scored on one record, the first vintage's ({record}); give "
+        "--observed FILE to choose it." in result.stderr
+    )
+    # the same record in both: nothing to say
+    second.write_text(late.read_text() + f"observations: {record.name}\n")
+    same = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "w")])
+    assert same.exit_code == 0 and "are not used" not in same.stderr

@@ -120,6 +120,16 @@ def vintages(
     hold(target)  # (until the command ends: one writer at a time)
     first = min(scenarios, key=lambda s: s.as_of_day)
     obs = sim.load_observations(observed, scenarios) if observed else first.observations()
+    unused = []  # (a later vintage's own record, not the one every vintage is scored on)
+    if not observed and obs is not None:
+        for sc in scenarios:
+            own = sc.observations() if sc is not first else None
+            if own is not None and own.items != obs.items:
+                unused.append(
+                    f"{sc.id}'s own observations ({own.origin}) are not used: every vintage "
+                    f"is conditioned and scored on one record, the first vintage's "
+                    f"({obs.origin}); give --observed FILE to choose it."
+                )
     if obs is None:
         raise flag_error(
             "--observed",
@@ -144,6 +154,6 @@ def vintages(
     if not quiet:
         for line in text.vintage_lines(series, variants):
             click.echo(line)
-    for message in text.vintage_warnings(series):
+    for message in [*unused, *text.vintage_warnings(series)]:
         click.echo(f"forcesim: warning: {message}", err=True)
     say_written(target, files_written)
