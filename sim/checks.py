@@ -15,7 +15,7 @@ from sim.io.numbers import whole_problem
 from sim.model.draws import central_inputs, shared_streams, stream_key
 from sim.model.plan import Plan, compile_plan
 from sim.model.stepper import step
-from sim.months import format_month
+from sim.months import first_day, format_month
 from sim.provenance import describe_quantity
 from sim.schema import PROFILES as PROFILE_NAMES
 from sim.schema import ScenarioDoc, Spec, central, support
@@ -281,7 +281,7 @@ def late_citations(
     return [
         (path, cited, str(dated[cited]))
         for path, cited in citations(doc)
-        if cited in dated and _first_day(dated[cited]) > as_of
+        if cited in dated and first_day(dated[cited]) > as_of
     ]
 
 
@@ -293,7 +293,7 @@ def late_mentions(doc: ScenarioDoc, as_of: dt.date) -> list[tuple[tuple[str | in
     in the file's order, the first such id of each text. An assumption that names a
     later report was made knowing it."""
     dated = {
-        s.id: str(s.date) for s in doc.sources if s.date is not None and _first_day(s.date) > as_of
+        s.id: str(s.date) for s in doc.sources if s.date is not None and first_day(s.date) > as_of
     }
     if not dated:
         return []
@@ -308,14 +308,6 @@ def late_mentions(doc: ScenarioDoc, as_of: dt.date) -> list[tuple[tuple[str | in
         if found:
             out.append((path, found.group(1), dated[found.group(1)]))
     return out
-
-
-def _first_day(value: Any) -> dt.date:
-    """A source's date as a day: the day written, or a month's first day."""
-    if isinstance(value, dt.date):
-        return value
-    year, month = (int(p) for p in str(value).split("-")[:2])
-    return dt.date(year, month, 1)
 
 
 def _check_milestones(doc: ScenarioDoc, plan: Plan, err: Any) -> None:

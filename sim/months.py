@@ -42,6 +42,16 @@ def add_months(text: str, n: int) -> str:
 _ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+def first_day(value: dt.date | str) -> dt.date:
+    """The first day a date may stand for: a day as written (``YYYY-MM-DD``, or a date),
+    or for a month alone (``YYYY-MM``) its first day: a report or source dated by its
+    month may have come out on any of its days."""
+    if isinstance(value, dt.date):
+        return value
+    parts = [int(p) for p in str(value).split("-")]
+    return dt.date(parts[0], parts[1], parts[2] if len(parts) > 2 else 1)
+
+
 def spell_day(day: dt.date) -> str:
     """A day as the charts and the report page write it: ``1 Jun 2025`` (no leading zero,
     English month whatever the locale). Files (CSV, run.json) keep ISO dates."""

@@ -36,6 +36,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -192,23 +193,14 @@ class VintageSeries:
     lacking: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, dt.date]] = field(default_factory=list)
 
-    @property
+    @cached_property
     def pooled(self) -> pd.DataFrame:
         """``pooled.csv`` (``POOLED_COLUMNS``): the points of every vintage averaged
         together per variant, theater and horizon band, and over all horizons
         (``horizon == "all"``), as :attr:`scores` averages one vintage's: a later report
         scored by three vintages counts three times, once per projection of it. Each
         variant and theater in the order they first came, horizons short to long."""
-        points = self.points
-        table = _scores(points.assign(vintage=ALL, as_of=""))
-        labels = [_horizon_label(h) for h in points.horizon_months]
-        keys = ["variant", "theater", "horizon"]
-        both = pd.concat(
-            [points.assign(horizon=labels), points.assign(horizon=ALL)], ignore_index=True
-        )
-        counted = both.groupby(keys, sort=False).vintage.nunique()
-        table["vintages"] = [int(counted[k]) for k in zip(*(table[c] for c in keys), strict=True)]
-        return table[POOLED_COLUMNS].reset_index(drop=True)
+        return _scores(self.points, ("variant", "theater"), POOLED_COLUMNS)
 
     def left_out_of(self, variant: str) -> list[Vintage]:
         """The vintages that left ``variant`` out for too few effective draws (in
@@ -538,10 +530,16 @@ def _horizon_label(months: int) -> str:
     return next(lab for a, b, lab in HORIZONS if a <= months <= b)
 
 
-def _scores(points: pd.DataFrame) -> pd.DataFrame:
-    """``scores.csv``: the points averaged per horizon band and over all horizons."""
+def _scores(
+    points: pd.DataFrame,
+    keys: Sequence[str] = ("vintage", "as_of", "variant", "theater"),
+    columns: Sequence[str] = SCORE_COLUMNS,
+) -> pd.DataFrame:
+    """``scores.csv``: the points averaged per ``keys`` (a vintage, variant and theater)
+    and horizon band, and over all horizons; ``columns`` of it (``pooled.csv``: per
+    variant and theater, with how many vintages each pools)."""
     if not len(points):
-        return pd.DataFrame(columns=SCORE_COLUMNS)
+        return pd.DataFrame(columns=list(columns))
     scale = 10**COVERAGE_PLACES
     labelled = points.assign(
         horizon=[_horizon_label(h) for h in points.horizon_months],
@@ -550,7 +548,7 @@ def _scores(points: pd.DataFrame) -> pd.DataFrame:
         held50=np.rint(points.share_in50.astype(float) * scale).astype(np.int64),
         held80=np.rint(points.share_in80.astype(float) * scale).astype(np.int64),
     )
-    keys = ["vintage", "as_of", "variant", "theater"]
+    keys = list(keys)
     frames = [labelled, labelled.assign(horizon=ALL)]
     table = (
         pd.concat(frames, ignore_index=True)
@@ -563,6 +561,7 @@ def _scores(points: pd.DataFrame) -> pd.DataFrame:
             held80=("held80", "sum"),
             interval_score=("interval_score", "mean"),
             crps=("crps", "mean"),
+            vintages=("vintage", "nunique"),
         )
         .reset_index()
     )
@@ -571,7 +570,7 @@ def _scores(points: pd.DataFrame) -> pd.DataFrame:
     first = {k: i for i, k in enumerate(dict.fromkeys(seen))}
     order = {lab: i for i, (_, _, lab) in enumerate(HORIZONS)} | {ALL: len(HORIZONS)}
     rank = [
-        (first[tuple(r[:4])], order[r[4]])
+        (first[tuple(r[:-1])], order[r[-1]])
         for r in zip(*(table[c] for c in [*keys, "horizon"]), strict=True)
     ]
     table = table.iloc[sorted(range(len(table)), key=rank.__getitem__)]
@@ -589,7 +588,7 @@ def _scores(points: pd.DataFrame) -> pd.DataFrame:
         ]
     for col in ("interval_score", "crps"):
         table[col] = table[col].astype(float).round(3)
-    return table[SCORE_COLUMNS].reset_index(drop=True)
+    return table[list(columns)].reset_index(drop=True)
 
 
 def _refuse_inherited(sc: Scenario) -> None:
@@ -625,40 +624,38 @@ def _refuse_hindsight(sc: Scenario, names: Sequence[str]) -> None:
     (:func:`sim.checks.late_mentions`): a projection made on that date could not have
     known it, and its scores would not be out of sample. Named at the first citation,
     else the first text."""
+    day = sc.as_of_day.isoformat()
+    # a citation first, else a text naming a later source (looked for only then)
+    refusals = (
+        (
+            late_citations,
+            f"a source dated on or before the vintage's as_of, {day} (a vintage projects "
+            "from what was public on its date; a later report belongs in the record it is "
+            "scored against)",
+            "",
+        ),
+        (
+            late_mentions,
+            f"text naming no source dated after the vintage's as_of, {day} (an assumption "
+            "that names a later report was made knowing it: a vintage's own file states one "
+            "from what was public on its date)",
+            ", named in it",
+        ),
+    )
     for v in names:
         own = v in sc.doc.variants
         doc = sc.resolved(v) if own else sc.doc
-        day = sc.as_of_day.isoformat()
-        locator = sc.variants[v].locator if own else sc.locator
-        # (a citation first, else a text naming a later source)
-        found = [
-            (path, sid, when, expected, f"{sid!r}, dated {when}" + named)
-            for late, expected, named in (
-                (
-                    late_citations(doc, sc.as_of_day),
-                    f"a source dated on or before the vintage's as_of, {day} (a vintage "
-                    "projects from what was public on its date; a later report belongs in "
-                    "the record it is scored against)",
-                    "",
-                ),
-                (
-                    late_mentions(doc, sc.as_of_day),
-                    f"text naming no source dated after the vintage's as_of, {day} (an "
-                    "assumption that names a later report was made knowing it: a vintage's "
-                    "own file states one from what was public on its date)",
-                    ", named in it",
-                ),
-            )
-            for path, sid, when in late[:1]
-        ]
-        if not found:
-            continue
-        path, _, _, expected, what = found[0]
-        err = locator.error(path, expected, what)
-        if own:
-            moved = in_variant(err, v, sc.locator)
-            err = moved if moved.path != err.path else err
-        raise err
+        for find, expected, named in refusals:
+            late = find(doc, sc.as_of_day)
+            if not late:
+                continue
+            path, sid, when = late[0]
+            locator = sc.variants[v].locator if own else sc.locator
+            err = locator.error(path, expected, f"{sid!r}, dated {when}{named}")
+            if own:
+                moved = in_variant(err, v, sc.locator)
+                err = moved if moved.path != err.path else err
+            raise err
 
 
 def _same_file(a: str, b: str) -> bool:

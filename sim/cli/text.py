@@ -360,11 +360,14 @@ SHOWN_MISSES = 15
 SHOWN_DISAGREEING = 4
 
 
-def _first_few(names: Sequence[str], most: int, where: str) -> str:
+def _first_few(names: Sequence[str], most: int, where: str | None = None) -> str:
     """``names`` joined, at most ``most`` of them, then how many more and ``where`` they
-    are listed: a record of thousands of reports made a line of thousands of names."""
+    are listed (without ``where``, an ellipsis): a record of thousands of reports made a
+    line of thousands of names."""
     if len(names) <= most:
         return ", ".join(names)
+    if where is None:
+        return f"{', '.join(names[:most])}, …"
     return f"{', '.join(names[:most])} and {len(names) - most:,} more ({where})"
 
 
@@ -397,8 +400,7 @@ def observed_lines(
     if out_of_range:  # (which: "out of range" alone did not say of what)
         rows = first[first.status == OUT_OF_RANGE]
         named = [f"{d} {th}" for d, th in zip(rows.date, rows.theater, strict=True)]
-        shown = ", ".join(named[:SHOWN_OUTSIDE]) + (", …" if len(named) > SHOWN_OUTSIDE else "")
-        outside = f" ({shown})"
+        outside = f" ({_first_few(named, SHOWN_OUTSIDE)})"
     lines = [
         f"observations: {n:,} from {assessment.observations.origin}; {len(scored):,} "
         f"level{'' if len(scored) == 1 else 's'} "

@@ -36,7 +36,7 @@ from sim.io.numbers import (
     plain_number,
     whole_problem,
 )
-from sim.months import format_month, parse_month
+from sim.months import first_day, format_month, parse_month
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -163,8 +163,7 @@ class Observation:
         the as-of month dated by the month alone is neither known (it may have come
         later) nor after (it may have come before): it neither conditions a projection
         made that day nor scores it."""
-        first = self.day.replace(day=1) if self.date.count("-") == 1 else self.day
-        return first > as_of
+        return first_day(self.date) > as_of
 
     @property
     def reference(self) -> float:
