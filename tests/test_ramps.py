@@ -364,3 +364,53 @@ def test_a_sized_tables_levels_are_those_the_tagged_pass_gives_draws_of_one_tag(
     assert as_counters(plain.levels()) == want
     crossed = [c for *_, c in plain._sized(np.zeros(1, np.int64))]
     assert len(crossed) == len(SHARES) and any(crossed) == crossing
+
+
+@pytest.mark.parametrize("cells", [1 << 20, ramps.TABLE_CELLS])
+def test_a_residual_under_the_ramp_it_ends_is_no_input_of_the_ramp_and_counts_stay_exact(
+    monkeypatch, cells
+):
+    # the default scenario's advisory residual is the target of the ramp it floors
+    # (Iraq's exit), so it never lifts a level: the ramp is tabled by start level and
+    # target alone (with room for them), or stepped without the floor; either way
+    # each month's counts are those of each draw stepped and counted
+    from sim.analysis.ensemble import accumulator as make
+    from sim.analysis.summaries import level_views
+    from sim.model import fastpath
+    from sim.model.draws import Draws
+    from sim.model.stepper import step
+
+    monkeypatch.setattr(ramps, "TABLE_CELLS", cells)
+    lifts = []
+    lifting_floor = fastpath.Group.lifting_floor
+
+    def seen(self, k, li, j):
+        got = lifting_floor(self, k, li, j)
+        if li:
+            lifts.append(got is not None)
+        return got
+
+    monkeypatch.setattr(fastpath.Group, "lifting_floor", seen)
+    scenario = sim.load_scenario("scenarios/iraq-syria-2024.yaml")
+    result = sim.run(scenario, variants=["residual"])
+    plan = scenario.plan("residual")
+    acc = make(plan, result.milestones)
+    chunk = Draws(11).take(plan, 6000)
+    acc.add_draws(chunk)
+    assert lifts and not any(lifts)
+    sized = [key for key, table in acc.tables().items() if table.sized]
+    assert not sized
+    if cells > ramps.TABLE_CELLS:
+        assert any(
+            len(t.spans) == 2 and t.counts.size > ramps.TABLE_CELLS // 8
+            for t in acc.tables().values()
+        )
+    acc.settle()
+    out = step(plan, chunk)
+    views = level_views(plan, out, acc.names, acc.members)
+    months = plan.n_months
+    for i, name in enumerate(acc.names):
+        lv = views[name].astype(np.int64)
+        want = np.zeros((months, acc.width), np.int64)
+        np.add.at(want, (np.broadcast_to(np.arange(months), lv.shape), lv), 1)
+        assert np.array_equal(acc.hist[i].reshape(months, -1)[:, : acc.width], want), name

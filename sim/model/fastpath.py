@@ -173,6 +173,7 @@ class Group:
         self._cache = {} if cache is None else cache
         self._ints: dict[tuple[int, int, int], IntArray] = {}
         self._steps: dict[tuple[int, int, int], FloatArray] = {}
+        self._floors: dict[tuple[int, int, int], IntArray | None] = {}
         self._targets: dict[int, dict[int, FloatArray]] = {}
         self._uniform: dict[int, bool] = {}
         self._head: Group | None = None
@@ -443,6 +444,7 @@ class Group:
             sh = share_table(self.plan.milestones[j].profile, self.reached[j] - s)
             sh = sh[a - s : b - s + 1, None]
             l0, t = layer.level0[j], layer.target[j]
+            floor = self.lifting_floor(k, li, j)
             alike = l0.min() == l0.max() and t.min() == t.max()
             if alike:  # every draw alike: one column does
                 l0, t = l0[:1], t[:1]
@@ -459,8 +461,8 @@ class Group:
                 np.add(buf, l0, out=buf)
                 np.add(buf, 0.5, out=buf)
                 np.copyto(part, buf, casting="unsafe")  # levels are >= 0: truncation floors
-                if layer.size is not None:
-                    np.maximum(part, layer.size, out=part)
+                if floor is not None:
+                    np.maximum(part, floor, out=part)
         return out
 
     def ramp_rises(self, k: int, li: int, source: int) -> bool:
@@ -485,9 +487,33 @@ class Group:
         np.add(scratch, layer.level0[j], out=scratch)
         np.add(scratch, 0.5, out=scratch)
         np.copyto(out, scratch, casting="unsafe")
-        if layer.size is not None:
-            np.maximum(out, layer.size, out=out)
+        floor = self.lifting_floor(k, li, j)
+        if floor is not None:
+            np.maximum(out, floor, out=out)
         return out
+
+    def lifting_floor(self, k: int, li: int, j: int) -> IntArray | None:
+        """Layer li's residual sizes (g,) [troops] when that floor raises some draw's
+        level in the ramp of milestone j on track k; None when it raises none (the
+        layer has no residual, or its levels are the ramp's own: the floor need not be
+        applied, nor counted as an input of the ramp). Looked at once per ramp.
+
+        A ramp's level ``floor(l0 + (T - l0) * share + 0.5)`` with ``0 <= share <= 1``
+        is at least ``min(l0, T)`` in float arithmetic too (rounding is monotone, and
+        ``l0 + (T - l0) == T`` for whole troops), so a residual ``size <= min(l0, T)``
+        in every draw never lifts it: so for a residual under a falling ramp whose
+        target it is (the default scenario's advisory presence)."""
+        key = (k, li, j)
+        if key not in self._floors:
+            size = self._layers(k)[li].size
+            if size is not None:
+                layer = self._layers(k)[li]
+                sh = share_table(self.plan.milestones[j].profile, self.reached[j] - self.start[j])
+                low = np.minimum(layer.level0[j], layer.target[j])
+                if sh.min() >= 0.0 and sh.max() <= 1.0 and np.all(size <= low):
+                    size = None
+            self._floors[key] = size
+        return self._floors[key]
 
     def start_source(self, source: int) -> int:
         """The source of the level the window of a run's ``source`` starts from (as
@@ -503,8 +529,9 @@ class Group:
         layer = self._layers(k)[li]
         j = source // 2
         parts: list[NDArray[Any]] = [layer.level0[j], layer.target[j]]
-        if layer.size is not None:
-            parts.append(layer.size)
+        floor = self.lifting_floor(k, li, j)
+        if floor is not None:
+            parts.append(floor)
         return parts, j
 
     def ramp_counts(
