@@ -1755,12 +1755,16 @@ def test_plot_output_with_another_extension_is_refused_in_one_line(tmp_path, nam
 
 
 @pytest.mark.slow
-def test_plot_of_a_chart_the_run_does_not_hold_names_those_it_does(tmp_path):
+def test_plot_of_a_chart_the_run_does_not_hold_names_those_it_does_and_what_makes_it(tmp_path):
     out = tmp_path / "o"
     assert _run(out).exit_code == 0
     res = CliRunner().invoke(main, ["plot", str(out), "--chart", "fan"])
     assert res.exit_code == 2
     assert "--chart: expected one of the charts" in res.stderr and "envelope" in res.stderr
+    # and says what makes a fan: the quick start's run has none
+    assert "(the fan needs an ensemble: forcesim run --draws N --seed S)" in res.stderr
+    res = CliRunner().invoke(main, ["plot", str(out), "--chart", "fan_conditioned"])
+    assert res.exit_code == 2 and "--condition)" in res.stderr
 
 
 # ------------------------------------------------------------- issue 11: inputs not used

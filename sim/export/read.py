@@ -8,7 +8,7 @@ import datetime as dt
 import functools
 import json
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -955,6 +955,24 @@ def _row_tolerance(tol: Any, refuse: Callable[[str, str, str], ScenarioError]) -
     return recorded_tolerance(relative=float(relative), absolute=float(absolute))
 
 
+#: what a run needs for a chart it cannot draw without: the command that makes it
+CHART_NEEDS = {
+    "fan": "the fan needs an ensemble: forcesim run --draws N --seed S",
+    "fan_conditioned": (
+        "the conditioned fan needs an ensemble conditioned on reports: forcesim run "
+        "--observed FILE --draws N --seed S --condition"
+    ),
+}
+
+
+def _chart_needs(chart: str, charts: Mapping[str, Any]) -> str:
+    """``" (...)"``: what a run needs to draw ``chart`` (a chart of runs that the run in
+    hand, which draws ``charts``, cannot), or "" for any other name."""
+    if "envelope" in charts and chart in CHART_NEEDS:
+        return f" ({CHART_NEEDS[chart]})"
+    return ""
+
+
 def directory_charts(
     run_dir: Path, theaters: Sequence[str] | None = None
 ) -> dict[str, Callable[[], Any]]:
@@ -1082,7 +1100,7 @@ def redraw(
     if chart is not None and chart not in charts:
         raise ScenarioError(
             f"one of the charts {run_dir} can draw: {', '.join(charts)}",
-            repr(chart),
+            repr(chart) + _chart_needs(chart, charts),
             file="<arguments>",
             path="chart",
         )
