@@ -875,6 +875,12 @@ BAD_COMMANDS = [
         "(it conditions an ensemble), found no --draws",
     ),
     (
+        ["--condition"],
+        "<command line>:1:1: --condition: expected --observed FILE (or observations in the "
+        "scenario), --draws N and --seed S with --condition (it conditions an ensemble on "
+        "reports), found no --observed, no observations in ",
+    ),
+    (
         ["--condition", "--draws", "10", "--seed", "1"],
         "<command line>:1:1: --condition: expected observations for --condition: --observed "
         "FILE, or observations in the scenario, found no --observed, and no observations in ",

@@ -348,6 +348,14 @@ def _observations(
     import sim
 
     if condition and draws is None:
+        if observed is None and scenario.observations() is None:  # (both missing: said once)
+            raise flag_error(
+                "--condition",
+                "--observed FILE (or observations in the scenario), --draws N and --seed S "
+                "with --condition (it conditions an ensemble on reports)",
+                f"no --observed, no observations in {scenario.path or scenario.id}, "
+                "and no --draws",
+            )
         raise flag_error(
             "--condition",
             "--draws N and --seed S with --condition (it conditions an ensemble)",
