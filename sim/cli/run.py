@@ -353,8 +353,7 @@ def _observations(
                 "--condition",
                 "--observed FILE (or observations in the scenario), --draws N and --seed S "
                 "with --condition (it conditions an ensemble on reports)",
-                f"no --observed, no observations in {scenario.path or scenario.id}, "
-                "and no --draws",
+                f"no --observed, no observations in {scenario.path or scenario.id}, and no --draws",
             )
         raise flag_error(
             "--condition",
