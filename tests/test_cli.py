@@ -1487,3 +1487,23 @@ def test_an_error_rate_with_an_exponent_is_taken_exactly_as_sim_run_takes_it(tex
     from sim.cli.params import ERROR_RATE
 
     assert ERROR_RATE.convert(text, None, None) == Fraction(rate)
+
+
+def test_a_variant_that_is_each_month_another_and_the_median_reads_nowhere_not_a_dash():
+    # v equals u1 in the first month and u2 in the second, the median of the three
+    # others both times: it stands out nowhere, and the table says so in words
+    import numpy as np
+
+    from sim.cli.text import _cell
+
+    levels = {
+        ("u1", "x"): (0, np.array([5, 0])),
+        ("u2", "x"): (0, np.array([0, 5])),
+        ("u3", "x"): (0, np.array([10, 10])),
+        ("v", "x"): (0, np.array([5, 5])),
+    }
+    names = {n: n for n in ("u1", "u2", "u3", "v")}
+    assert _cell(levels, names, "v", "x", [0, 1], "gap") == "nowhere: each month as another"
+    assert (
+        _cell(levels, names, "u3", "x", [0, 1], "gap") == "0000-01: 10 (+5 vs u1)"
+    )  # (month ordinal 0)

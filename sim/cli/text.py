@@ -256,7 +256,8 @@ def _cell(
       gap to it (``2025-01: 2,380 (+80 vs on-time)``), the earliest such month, and of
       variants equally near the first;
     * else (``v`` always matches one variant or another) the month where it is
-      furthest from the median of the others.
+      furthest from the median of the others;
+    * else ``nowhere: each month as another`` (it is the median of the others too).
     """
     mine = levels.get((v, t))
     if mine is None:
@@ -298,7 +299,7 @@ def _cell(
     if len(grid) and np.abs(off).max() > 0:
         k = int(np.abs(off).argmax())  # (the first month furthest from the median)
         return f"{format_month(int(grid[k]))}: {int(mine_at[k]):,} ({off[k]:+,.0f} vs the median)"
-    return "-"
+    return "nowhere: each month as another"
 
 
 def _milestone_marks(result: Result, v: str) -> list[str]:
