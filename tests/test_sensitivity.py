@@ -794,3 +794,20 @@ def test_sensitivity_of_inputs_fixed_by_set_says_what_was_set_and_where(tmp_path
     assert "with announcement.delay=0, theaters.syria.unreported=null, " in res.stderr
     assert res.stderr.rstrip().endswith("set for this run")
     assert not (tmp_path / "s").exists()
+
+
+def test_the_tornado_keys_the_all_draws_line_only_when_a_panel_draws_it(tenths) -> None:
+    # a scenario whose milestones no input moves had "all draws (chance of meeting)" in
+    # its key with no chance panel to draw it in
+    import dataclasses
+
+    def key(sens):
+        fig = sim.plot_tornado(sens)[0].figure
+        texts = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+        plt.close("all")
+        return texts
+
+    assert tenths.overall and "all draws (chance of meeting)" in key(tenths)
+    without = dataclasses.replace(tenths, overall={})
+    assert "all draws (chance of meeting)" not in key(without)
+    assert "input in its lowest tenth" in key(without)

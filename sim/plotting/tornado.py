@@ -51,6 +51,10 @@ MAX_OUTCOMES = 12
 MAX_BARS = 10
 
 
+#: the gid of a panel's line at the chance of meeting over all draws
+OVERALL_GID = "overall"
+
+
 def _outcome_rows(sens: Sensitivity, variants: list[str]) -> list[str]:
     """The outcomes drawn: p_met and mean levels (mean levels only for tenths) that
     some input moves in some variant shown, in the table's order."""
@@ -264,7 +268,7 @@ def _panel(
             )
     overall = sens.overall.get((variant, outcome))
     if overall is not None:
-        ax.axvline(overall, color="#333333", lw=1, ls=(0, (3, 2)), zorder=1)
+        ax.axvline(overall, color="#333333", lw=1, ls=(0, (3, 2)), zorder=1, gid=OVERALL_GID)
     ax.set_ylim(-0.6, len(inputs) - 0.4)
     ax.set_yticks(ys, [textwrap.fill(_label(sens, p), 48) for p in inputs] if first else [])
     ax.tick_params(axis="y", length=0, labelsize=10)
@@ -408,9 +412,6 @@ def _decorate(fig: Any, sens: Sensitivity, names: list[str], note: str | None = 
                 label="input in its highest tenth",
             ),
             Line2D(
-                [], [], color="#333333", lw=1, ls=(0, (3, 2)), label="all draws (chance of meeting)"
-            ),
-            Line2D(
                 [],
                 [],
                 marker="o",
@@ -423,6 +424,19 @@ def _decorate(fig: Any, sens: Sensitivity, names: list[str], note: str | None = 
                 label="within sampling noise (Holm's test, 5 %, over all the inputs of an outcome)",
             ),
         ]
+        # (the chance over all draws is drawn only in a panel of a chance of meeting)
+        if any(ln.get_gid() == OVERALL_GID for ax in fig.axes for ln in ax.get_lines()):
+            handles.insert(
+                2,
+                Line2D(
+                    [],
+                    [],
+                    color="#333333",
+                    lw=1,
+                    ls=(0, (3, 2)),
+                    label="all draws (chance of meeting)",
+                ),
+            )
     fig.text(
         0.3 / width,
         1 - 0.3 / height,
