@@ -47,6 +47,7 @@ from sim.analysis.summaries import (
     rounded_all,
     value_sums,
 )
+from sim.analysis.windows import WindowCounts, WindowInputs, trimmed, window_memo
 from sim.model.fastpath import Group, input_rows, take_rows
 from sim.model.plan import Plan
 from sim.model.rules import (
@@ -110,6 +111,9 @@ DENSE_STEP_BYTES = 32 << 20
 #: theater, in draw order (else they are stepped by timing key); of a timing key's
 #: draws, those of one part (a key's draws go in parts small enough)
 TAG_BYTES = 64 << 20
+#: the fewest months of a window counted draw by draw that is kept for other variants
+#: (:mod:`sim.analysis.windows`): a shorter one costs little to count again
+MEMO_MONTHS = 3
 #: the most bytes of ramp tables an accumulator holds before it counts them out
 RAMP_BYTES = 16 << 20
 #: the most bytes of tables a collecting accumulator keeps (else :class:`Untabled`)
@@ -1095,6 +1099,26 @@ class Accumulator:
                     rising = prev is not None and bool(np.any(first > prev))
                     prev = group.ramp_month(k, li, source, b, spare(first), scratch)
                 continue
+            # (plain counts: a window with the same inputs counted before, in this
+            # variant or another stepped alike, gives its counts, :mod:`windows`)
+            memo = window_memo() if len(self.tags) <= 1 and self._map is None else None
+            inputs = self._window_inputs(group, k, li, source, a, b) if memo else None
+            if memo is not None and inputs is not None:
+                hit = memo.find(inputs, sums=sums is not None)
+                if hit is not None:
+                    for m, (low, counts) in enumerate(hit.months, a):
+                        cols = slice(low, low + len(counts))
+                        grid[m, cols] += counts * weight if weight != 1 else counts
+                    if sums is not None and hit.sums is not None:
+                        sums[a : b + 1] += hit.sums * weight
+                    if prev is not None and not rising:  # (the edges, as below)
+                        first = group.ramp_month(k, li, source, a, spare(prev), scratch)
+                        rising = bool(np.any(first > prev))
+                        prev = first
+                    prev = group.ramp_month(k, li, source, b, spare(prev), scratch)
+                    continue
+            months_counted: list[tuple[int, NDArray[np.int64]]] = []
+            month_sums: list[int] = []
             for m in range(a, b + 1):
                 kept = group.kept(k, m)  # (a month the tagger read is not computed again)
                 if kept is None:
@@ -1104,15 +1128,35 @@ class Accumulator:
                 if m == a and prev is not None and not rising:
                     rising = bool(np.any(level > prev))
                 if sums is not None:
-                    sums[m] += int(level.sum()) * weight
+                    month_sums.append(int(level.sum()))
+                    sums[m] += month_sums[-1] * weight
                 low, counts = self._bin(level)
+                if memo is not None:
+                    months_counted.append(trimmed(low, counts))
                 grid[m, low : low + len(counts)] += counts * weight if weight != 1 else counts
                 prev = level
+            if memo is not None and inputs is not None:
+                summed = np.array(month_sums, np.int64) if sums is not None else None
+                memo.keep(inputs, WindowCounts(months_counted, summed))
         if rising:  # the running minimum differs from the level: count the difference
             if self.collect:
                 raise Untabled("a level rises")
             self._count_rises(group, k, weight, i)
         self._map = None
+
+    def _window_inputs(
+        self, group: Group, k: int, li: int, source: int, a: int, b: int
+    ) -> WindowInputs | None:
+        """What months a..b of a ramp run of track k follow from
+        (:class:`~sim.analysis.windows.WindowInputs`), or None for a window of fewer
+        than :data:`MEMO_MONTHS` months (not worth keeping)."""
+        if b - a + 1 < MEMO_MONTHS:
+            return None
+        parts, j = group.ramp_parts(k, li, source)
+        s = group.start[j]
+        shares = share_table(self.plan.milestones[j].profile, group.reached[j] - s)
+        floor = parts[2] if len(parts) > 2 else None
+        return WindowInputs(parts[0], parts[1], floor, shares[a - s : b - s + 1])
 
     def _count_rises(self, group: Group, k: int, weight: int, i: int) -> None:
         """Add to series i's running-minimum correction (:meth:`lowest_counts`) the

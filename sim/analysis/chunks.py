@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sim.analysis.heap import return_freed_memory
+from sim.analysis.windows import shared_windows
 from sim.model.draws import Draws
 from sim.model.plan import Plan
 from sim.model.stepper import StepInputs
@@ -184,9 +185,12 @@ class Fanned:
     consumers: list[Any]
 
     def add_chunk(self, inputs: Sequence[StepInputs]) -> None:
-        """Give each consumer its plan's draws of this chunk."""
-        for consumer, one in zip(self.consumers, inputs, strict=True):
-            consumer.add_chunk([one])
+        """Give each consumer its plan's draws of this chunk (a window one counts draw
+        by draw is counted once for the others that step the same draws through it:
+        :mod:`sim.analysis.windows`)."""
+        with shared_windows():
+            for consumer, one in zip(self.consumers, inputs, strict=True):
+                consumer.add_chunk([one])
 
     def merge(self, other: Fanned) -> None:
         """Merge each consumer with the same one of another part."""
