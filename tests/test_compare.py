@@ -367,3 +367,32 @@ def test_a_variant_compared_with_itself_is_refused_in_python_too():
     sc = sim.load_scenario(sim.default_scenario())
     with pytest.raises(sim.ScenarioError, match=r"^<arguments>:1:1: b: expected a variant other"):
         sim.compare(sc, "on-time", "on-time", draws=10, seed=1)
+
+
+def test_a_window_alike_in_both_plans_is_computed_once_and_the_differences_stay_exact(
+    scenario: Any, monkeypatch: Any
+) -> None:
+    # slip-6-moving steps Iraq's exit through the levels of on-time, six months later: a
+    # group large enough to be counted month by month computes each month once for
+    # both, and every percentile is still that of the draws stepped one by one
+    import sim.analysis.compare as cmp
+
+    n = 40_000
+    found = []
+    alike_windows = cmp._alike_windows
+
+    def seen(*args: Any) -> Any:
+        got = alike_windows(*args)
+        found.append(bool(got))
+        return got
+
+    monkeypatch.setattr(cmp, "_alike_windows", seen)
+    table = compare(scenario, "on-time", "slip-6-moving", n, SEED).table
+    assert any(found)
+    la, lb = _paired(scenario, "on-time", "slip-6-moving", n, SEED, "iraq")
+    diff = np.sort(lb - la, axis=0)
+    rows = table[table.theater == "iraq"].reset_index(drop=True)
+    for q in PERCENTILES:
+        k = max(math.ceil(q * n / 100), 1) - 1
+        assert list(rows[f"p{q:02d}"]) == list(diff[k]), q
+    assert list(rows.p_b_greater) == list(np.round((diff > 0).mean(axis=0), 6))

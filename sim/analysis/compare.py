@@ -349,15 +349,18 @@ class _PairedCounts:
         # room for one month's levels of A and B and their difference, (3, g) (_add_row)
         self._room: NDArray[np.int64] | None = None
         self._scratch: NDArray[np.float64] | None = None
+        # a month of a window alike in both plans, computed by the first to come to it,
+        # kept for the other (_level), by (window, month in the window)
+        self._shared: dict[tuple[int, int], NDArray[np.int64]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         """What a part sends back: the settled counts."""
         self.settle()
-        skip = ("_runs", "_room", "_scratch")
+        skip = ("_runs", "_room", "_scratch", "_shared")
         return {k: v for k, v in self.__dict__.items() if k not in skip}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state, _runs=({}, {}), _room=None, _scratch=None)
+        self.__dict__.update(state, _runs=({}, {}), _room=None, _scratch=None, _shared={})
 
     def settle(self) -> None:
         """Fold the held stretches into ``hist``."""
@@ -462,6 +465,8 @@ class _PairedCounts:
             edges.update(min(max(r[0] - off, 0), months) for r in runs)
         cuts = sorted(edges)
         ra, rb = ga.runs(ka), gb.runs(kb)
+        alike: dict[tuple[int, int, int], int] | None = None  # (made when first needed)
+        self._shared = {}
         for s, e in zip(cuts[:-1], cuts[1:], strict=True):
             run_a = next(r for r in ra if r[0] <= s + oa <= r[1])
             run_b = next(r for r in rb if r[0] <= s + ob <= r[1])
@@ -471,25 +476,38 @@ class _PairedCounts:
                 continue
             step = max(1, BLOCK_CELLS // ga.n)  # months at a time: blocks of few cells
             if step == 1:
+                if alike is None:
+                    alike = _alike_windows(ga, ka, gb, kb)
                 for m in range(s, e):
-                    self._add_row(i, m, ga, ka, gb, kb)
+                    self._add_row(i, m, ga, ka, gb, kb, alike)
                 continue
             for m in range(s, e, step):
                 last = min(e, m + step) - 1
                 diff = gb.levels(kb, m + ob, last + ob) - ga.levels(ka, m + oa, last + oa)
                 self._add_months(i, m, diff)
 
-    def _add_row(self, i: int, m: int, ga: Group, ka: int, gb: Group, kb: int) -> None:
+    def _add_row(
+        self,
+        i: int,
+        m: int,
+        ga: Group,
+        ka: int,
+        gb: Group,
+        kb: int,
+        alike: dict[tuple[int, int, int], int] | None = None,
+    ) -> None:
         """Count month m of series i, one track in each plan, in a large group: each
         plan's levels into room kept for it (a held level is read, not copied), their
-        difference in place."""
+        difference in place. A month of a window whose levels equal the other plan's in
+        the same month of its own window (``alike``: :func:`_alike_windows`) is computed
+        once for both, whichever plan comes to it first."""
         n = ga.n
         room = self._room
         if room is None or room.shape[1] != n:
             room = self._room = np.empty((3, n), np.int64)
             self._scratch = np.empty(n, np.float64)
-        la = ga.level_in(ka, m + self.oa, room[0], self._scratch)
-        lb = gb.level_in(kb, m + self.ob, room[1], self._scratch)
+        la = self._level(0, ga, ka, m + self.oa, room[0], alike)
+        lb = self._level(1, gb, kb, m + self.ob, room[1], alike)
         diff = np.subtract(lb, la, out=room[2])
         width = self.widths[i]
         if width > max(2 * n, ROW_WIDTH):  # differences may lie far apart: from the lowest
@@ -499,6 +517,34 @@ class _PairedCounts:
         diff += self.lo[i]
         counts = np.bincount(diff)
         self.hist[i][m * width :][: len(counts)] += counts
+
+    def _level(
+        self,
+        side: int,
+        g: Group,
+        k: int,
+        month: int,
+        out: NDArray[np.int64],
+        alike: dict[tuple[int, int, int], int] | None,
+    ) -> NDArray[np.int64]:
+        """Track k's levels (g,) in ``month`` of plan ``side`` (0: A, 1: B), as
+        :meth:`Group.level_in` gives them (into ``out`` for a ramp), or the same month of
+        an alike window the other plan computed already (``self._shared``, by window and
+        month in the window; kept until the other plan comes to it)."""
+        if alike:
+            for a, b, ramp, li, source in g.runs(k):
+                if a <= month <= b:
+                    window = alike.get((side, li, source)) if ramp else None
+                    if window is None:
+                        break
+                    key = (window, month - g.start[source // 2])
+                    got = self._shared.pop(key, None)
+                    if got is not None:
+                        return got
+                    level = g.level_in(k, month, out, self._scratch)
+                    self._shared[key] = level.copy()
+                    return level
+        return g.level_in(k, month, out, self._scratch)
 
     def _months(self, i: int, ga: Group, ma: list[int], gb: Group, mb: list[int]) -> None:
         """Series i made of several tracks: every month of the sums."""
@@ -623,4 +669,34 @@ def _central(
         frames.append(pd.DataFrame({"theater": name, "month": months, "difference": lb - la}))
     out = pd.concat(frames, ignore_index=True)
     out["month"] = pd.PeriodIndex(out["month"], freq="M")
+    return out
+
+
+def _alike_windows(ga: Group, ka: int, gb: Group, kb: int) -> dict[tuple[int, int, int], int]:
+    """The ramp runs of track ka in ``ga`` (side 0) and kb in ``gb`` (side 1) whose
+    levels are equal, month by month from the start of their windows, to those of a run
+    on the other side: the same shares (profile and length of window) and equal start
+    levels, targets and residual floors in every draw (compared value by value). Maps
+    ``(side, layer, source)`` to a number shared by the runs alike; runs alike with none
+    on the other side are left out. A variant that only moves a window in time (an
+    announcement six months late) steps the same levels through it as the plan it is
+    compared with, months apart."""
+    found: list[tuple[tuple[int, int, int], tuple[Any, ...], list[NDArray[Any]]]] = []
+    for side, (g, k) in enumerate(((ga, ka), (gb, kb))):
+        for _, _, ramp, li, source in g.runs(k):
+            if not ramp:
+                continue
+            parts, j = g.ramp_parts(k, li, source)
+            shape = (g.plan.milestones[j].profile, g.reached[j] - g.start[j], len(parts))
+            found.append(((side, li, source), shape, parts))
+    out: dict[tuple[int, int, int], int] = {}
+    for x, (key_a, shape_a, parts_a) in enumerate(found):
+        if key_a[0] != 0:
+            continue
+        for key_b, shape_b, parts_b in found:
+            if key_b[0] != 1 or key_b in out or shape_a != shape_b:
+                continue
+            if all(np.array_equal(p, q) for p, q in zip(parts_a, parts_b, strict=True)):
+                out[key_a] = out[key_b] = x
+                break
     return out
