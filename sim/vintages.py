@@ -316,6 +316,9 @@ def run_vintages(
         )
     variants = variant_names(variants)  # (one name, a list, a NumPy array, a Series)
     ordered = sorted(given, key=lambda s: s.as_of_day)
+    for sc in ordered:  # a file that extends another states its own date and id (first:
+        # one that states none takes its parent's date, which then looked taken twice)
+        _refuse_inherited(sc)
     dates = [s.as_of_day for s in ordered]
     for a, b, sa, sb in zip(dates, dates[1:], ordered, ordered[1:], strict=False):
         if a == b:
@@ -329,8 +332,6 @@ def run_vintages(
                 col=col,
                 path="as_of",
             )
-    for sc in ordered:  # a file that extends another states its own date and id
-        _refuse_inherited(sc)
     for sc in ordered:  # nothing it cites came out after its date
         _refuse_hindsight(sc, [v for v in sc.variant_names if not variants or v in variants])
     for sc in ordered:  # (refused at the vintage's own as_of, before any run, not at

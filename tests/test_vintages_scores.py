@@ -124,20 +124,26 @@ def test_two_vintages_of_one_date_are_refused(write, tmp_path):
     assert (error.value.file, error.value.line) == (b.path, line)
 
 
+@pytest.mark.parametrize("with_parent", [False, True])
 @pytest.mark.parametrize(
     ("own", "key", "inherited"),
     [("id: later\n", "as_of", "'2024-03-01'"), ("as_of: 2024-06-15\n", "id", "'early'")],
 )
 def test_a_vintage_that_extends_another_without_its_own_as_of_or_id_is_refused(
-    series_files, own, key, inherited
+    series_files, own, key, inherited, with_parent
 ):
-    # it took its parent's date silently, and was conditioned and scored as if made then
+    # it took its parent's date silently, and was conditioned and scored as if made then;
+    # beside its parent, the two were refused as one date given twice, at the parent
     early, _, record = series_files
     child = early.parent / "child.yaml"
     child.write_text(f"extends: {early.name}\n{own}title: Later\n")
+    given = [sim.load_scenario(early)] if with_parent else []
     with pytest.raises(sim.ScenarioError) as error:
         sim.run_vintages(
-            [sim.load_scenario(child)], read_observations(record, ["alpha"]), draws=10, seed=1
+            [*given, sim.load_scenario(child)],
+            read_observations(record, ["alpha"]),
+            draws=10,
+            seed=1,
         )
     e = error.value
     assert (e.file, e.line, e.path) == (str(child), 1, key)
