@@ -832,11 +832,12 @@ def _doc_observations(
             Path(os.path.realpath(file)).parent if file and not file.startswith("<") else Path(".")
         )
         target = base / obs
-        if not target.is_file():
+        if not obs.strip() or not target.is_file():
+            why = "no path" if not obs.strip() else not_a_file(target)
             raise locator.error(
                 ("observations",),
                 "the path of an observations CSV file, relative to the scenario file",
-                f"{obs!r} ({not_a_file(target)})",
+                f"{obs!r} ({why})",
             )
         return read_observations(target, allowed)
     items: list[Observation] = []

@@ -702,6 +702,7 @@ observations:
             "both blank",
         ),
         ("observations: missing.csv\n", "missing.csv", "observations", "no such file"),
+        ("observations: ''\n", "observations: ''", "observations", r"'' \(no path\)"),
     ],
 )
 def test_bad_observations_in_a_scenario_are_located_errors(write, extra, needle, path, found):
