@@ -210,7 +210,11 @@ class Spec(Model):
     def _one_form(self) -> Spec:
         given = [k for k in NUMBER_FORMS if getattr(self, k) is not None]
         if len(given) != 1:
-            found = "none of them" if not given else " and ".join(given)
+            # (a form written with nothing after it, `value:` or `value: null`, is named)
+            empty = [k for k in NUMBER_FORMS if k in self.model_fields_set and k not in given]
+            found = " and ".join(given) if given else "none of them"
+            if not given and empty:
+                found = " and ".join(f"{k} with no number (null)" for k in empty)
             raise ValueError(
                 f"expected exactly one of value, uniform, triangular, choice, found {found}"
             )

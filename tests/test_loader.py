@@ -1031,3 +1031,22 @@ def test_an_unknown_theater_among_many_lists_twenty_and_suggests_the_nearest(wri
     assert expected.startswith("one of t000, t001, ") and "t019 (and 25 more)" in expected
     assert "t020" not in expected and "(did you mean 't0" in expected
     assert len(str(err.value)) < 400
+
+
+@pytest.mark.parametrize(
+    ("initial", "found"),
+    [
+        ("{value: null}", "value with no number (null)"),
+        ("{value: ~}", "value with no number (null)"),
+        ("{value: }", "value with no number (null)"),
+        ("{source: x}", "none of them"),
+        ("{value: 1, uniform: [1, 2]}", "value and uniform"),
+    ],
+)
+def test_a_quantity_without_one_form_names_a_form_written_with_no_number(write, initial, found):
+    # `value: null` read as "found none of them", as if no value had been written
+    path = write(MINIMAL_YAML.replace("initial: 1000", f"initial: {initial}"))
+    with pytest.raises(ScenarioError) as error:
+        load_scenario(path)
+    assert error.value.path == "theaters.alpha.initial"
+    assert error.value.found == found
