@@ -343,7 +343,8 @@ class Result:
         return out
 
     def summary(self, months: Any = None) -> pd.DataFrame:
-        """Each variant's theater levels at the key months.
+        """Each variant's theater levels at the key months: the central run's (each input
+        at its central value), in an ensemble too, whose percentiles are in ``bands``.
 
         Parameters
         ----------
@@ -459,24 +460,29 @@ class Result:
             attrs |= {"draws": self.draws, "seed": self.seed}
         return xr.Dataset(data, coords=coords, attrs=attrs)
 
-    def __repr__(self) -> str:
-        kind = (
-            f"ensemble of {self.draws:,} draws, seed {self.seed}" if self.draws else "deterministic"
-        )
+    def _shown(self) -> str:
+        """What :meth:`summary` shows, said beside it: of an ensemble, the central run's
+        levels, which are not a percentile of the draws (those are in ``bands``)."""
+        if not self.draws:
+            return "deterministic; troops at the end of each month"
         return (
-            f"<Result {self.scenario.id}: {len(self.variants)} variants, {kind}>\n"
+            f"ensemble of {self.draws:,} draws, seed {self.seed}; the table: troops at the "
+            "end of each month in the central run (each input at its central value, not a "
+            "percentile of the draws: those are in .bands)"
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"<Result {self.scenario.id}: {len(self.variants)} variants, {self._shown()}>\n"
             + self.summary().to_string()
         )
 
     def _repr_html_(self) -> str:
-        kind = (
-            f"ensemble of {self.draws:,} draws, seed {self.seed}" if self.draws else "deterministic"
-        )
         from html import escape
 
         return (
             f"<p><b>{escape(self.scenario.title)}</b> — {len(self.variants)} variants, "
-            f"{kind}; troops at the end of each month</p>" + self.summary().to_html()
+            f"{escape(self._shown())}</p>" + self.summary().to_html()
         )
 
 

@@ -331,6 +331,15 @@ def test_ensemble_html_says_how_many_draws_and_the_seed(ensemble: sim.Result) ->
     assert "ensemble of 400 draws, seed 7" in repr(ensemble)
 
 
+def test_an_ensembles_summary_says_its_table_is_the_central_run_not_a_percentile(
+    ensemble: sim.Result, result: sim.Result
+) -> None:
+    # a notebook showed an ensemble's central-run levels under "ensemble of N draws"
+    said = "in the central run (each input at its central value, not a percentile"
+    assert said in repr(ensemble) and said in ensemble._repr_html_()
+    assert said not in repr(result)
+
+
 def test_summary_has_a_row_per_variant_and_theater_levels_at_key_months(result: sim.Result) -> None:
     table = result.summary()
     assert list(table.index) == result.variants
