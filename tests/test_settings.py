@@ -377,7 +377,7 @@ def test_a_leading_zero_on_the_command_line_says_why_as_in_a_file(text: str, col
     with pytest.raises(
         sim.ScenarioError,
         match=re.escape(f"<command line>:1:{col}: announcement.delay: expected a plain decimal ")
-        + r".*octal 8\), or text in quotes, found '010'$",
+        + r".*octal 8\), or, where text is meant, text in quotes, found '010'$",
     ):
         parse_setting(text)
 

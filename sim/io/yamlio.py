@@ -577,7 +577,9 @@ class _Builder:
             raise self.fail(
                 node,
                 path,
-                "a plain decimal number" + (f" ({hint})" if hint else "") + ", or text in quotes",
+                "a plain decimal number"
+                + (f" ({hint})" if hint else "")
+                + ", or, where text is meant, text in quotes",
                 repr(self.written(node)),
             )
         if re.fullmatch(r"[-+]?[0-9]+", text):
