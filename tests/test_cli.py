@@ -1503,7 +1503,10 @@ def test_a_variant_that_is_each_month_another_and_the_median_reads_nowhere_not_a
         ("v", "x"): (0, np.array([5, 5])),
     }
     names = {n: n for n in ("u1", "u2", "u3", "v")}
-    assert _cell(levels, names, "v", "x", [0, 1], "gap") == "nowhere: each month as another"
+    assert (
+        _cell(levels, names, "v", "x", [0, 1], "gap")
+        == "nowhere: each month equals another variant"
+    )
     assert (
         _cell(levels, names, "u3", "x", [0, 1], "gap") == "0000-01: 10 (+5 vs u1)"
     )  # (month ordinal 0)

@@ -21,7 +21,7 @@ from sim.analysis.summaries import PERCENTILES
 from sim.cli import main
 from sim.io.files import write_csv
 from sim.model.draws import Draws
-from sim.model.stepper import step
+from sim.model.stepper import step_dense
 
 N, SEED = 400, 11
 
@@ -36,8 +36,8 @@ def _paired(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Levels of ``theater`` under A and B, draw by draw, stepped directly (one chunk)."""
     pa, pb = scenario.plan(a), scenario.plan(b)
-    oa = step(pa, Draws(seed).take(pa, n))
-    ob = step(pb, Draws(seed).take(pb, n))
+    oa = step_dense(pa, Draws(seed).take(pa, n))
+    ob = step_dense(pb, Draws(seed).take(pb, n))
     return (
         oa.theaters[:, pa.theaters.index(theater), :].astype(np.int64),
         ob.theaters[:, pb.theaters.index(theater), :].astype(np.int64),

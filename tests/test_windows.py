@@ -78,3 +78,24 @@ def test_variants_stepped_alike_count_a_shared_window_once_with_the_same_results
     pd.testing.assert_frame_equal(shared.bands, alone.bands)
     pd.testing.assert_frame_equal(shared.dates, alone.dates)
     pd.testing.assert_frame_equal(shared.milestones, alone.milestones)
+
+
+def test_the_last_variant_fed_a_chunk_keeps_no_window_and_the_memo_goes_after_it():
+    from sim.analysis.chunks import Fanned
+
+    seen = []
+
+    class Consumer:
+        def add_chunk(self, inputs):
+            memo = accumulator.window_memo()
+            seen.append((memo is not None and memo.keeping, memo))
+
+    Fanned([Consumer(), Consumer(), Consumer()]).add_chunk([None, None, None])
+    assert [k for k, _ in seen] == [True, True, False]
+    assert len({id(m) for _, m in seen}) == 1  # one memo for the chunk's variants
+    assert accumulator.window_memo() is None
+    memo = WindowMemo()
+    memo.keeping = False
+    memo.keep(_inputs(10), _counts(3))
+    assert memo.find(_inputs(10), sums=False) is None
+    assert not memo.wanted(_inputs(10))  # (nothing kept, nothing to keep: not looked up)

@@ -1103,6 +1103,8 @@ class Accumulator:
             # variant or another stepped alike, gives its counts, :mod:`windows`)
             memo = window_memo() if len(self.tags) <= 1 and self._map is None else None
             inputs = self._window_inputs(group, k, li, source, a, b) if memo else None
+            if memo is not None and (inputs is None or not memo.wanted(inputs)):
+                memo = inputs = None
             if memo is not None and inputs is not None:
                 hit = memo.find(inputs, sums=sums is not None)
                 if hit is not None:
@@ -1111,7 +1113,10 @@ class Accumulator:
                         grid[m, cols] += counts * weight if weight != 1 else counts
                     if sums is not None and hit.sums is not None:
                         sums[a : b + 1] += hit.sums * weight
-                    if prev is not None and not rising:  # (the edges, as below)
+                    # the edges, as the months counted below give them: the first month
+                    # only to see whether a level rises there from the month before, the
+                    # last as the month the next run is compared with
+                    if prev is not None and not rising:
                         first = group.ramp_month(k, li, source, a, spare(prev), scratch)
                         rising = bool(np.any(first > prev))
                         prev = first

@@ -188,8 +188,10 @@ class Fanned:
         """Give each consumer its plan's draws of this chunk (a window one counts draw
         by draw is counted once for the others that step the same draws through it:
         :mod:`sim.analysis.windows`)."""
-        with shared_windows():
-            for consumer, one in zip(self.consumers, inputs, strict=True):
+        with shared_windows() as memo:
+            last = len(self.consumers) - 1
+            for i, (consumer, one) in enumerate(zip(self.consumers, inputs, strict=True)):
+                memo.keeping = i < last  # (none after the last asks)
                 consumer.add_chunk([one])
 
     def merge(self, other: Fanned) -> None:

@@ -155,6 +155,10 @@ BLOCK_CELLS = 1 << 14
 #: when its counts are at most this wide (or twice the group), else from the lowest
 #: difference the month has
 ROW_WIDTH = 1 << 16
+#: the most bytes of a window's months one plan keeps for the other (``_shared``): past
+#: it the other plan computes them (a month kept is taken when the other comes to it, or
+#: let go with the series' next stretches)
+SHARED_BYTES = 32 << 20
 
 
 def compare(
@@ -542,7 +546,9 @@ class _PairedCounts:
                     if got is not None:
                         return got
                     level = g.level_in(k, month, out, self._scratch)
-                    self._shared[key] = level.copy()
+                    held = sum(x.nbytes for x in self._shared.values())
+                    if held + level.nbytes <= SHARED_BYTES:  # (else the other computes it)
+                        self._shared[key] = level.copy()
                     return level
         return g.level_in(k, month, out, self._scratch)
 
@@ -696,7 +702,13 @@ def _alike_windows(ga: Group, ka: int, gb: Group, kb: int) -> dict[tuple[int, in
         for key_b, shape_b, parts_b in found:
             if key_b[0] != 1 or key_b in out or shape_a != shape_b:
                 continue
-            if all(np.array_equal(p, q) for p, q in zip(parts_a, parts_b, strict=True)):
+            if all(
+                p.dtype == q.dtype and np.array_equal(p, q)
+                for p, q in zip(parts_a, parts_b, strict=True)
+            ):
+                # (a run split by a residual's months may pair again with a later run:
+                # each number still names runs whose levels are equal, and a month kept
+                # for a run left with no partner is only let go unread)
                 out[key_a] = out[key_b] = x
                 break
     return out

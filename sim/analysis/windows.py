@@ -22,6 +22,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -48,8 +49,15 @@ class WindowInputs:
 
     def equals(self, other: WindowInputs) -> bool:
         """Whether every draw's inputs and every month's share are equal."""
+        arrays: list[tuple[NDArray[Any], NDArray[Any]]] = [
+            (self.level0, other.level0),
+            (self.target, other.target),
+        ]
+        if self.floor is not None and other.floor is not None:
+            arrays.append((self.floor, other.floor))
         return (
             self.level0.shape == other.level0.shape
+            and all(a.dtype == b.dtype for a, b in arrays)
             and np.array_equal(self.shares, other.shares)
             and (self.floor is None) == (other.floor is None)
             and _same(self.level0, other.level0)
@@ -94,9 +102,17 @@ class WindowMemo:
 
     def __init__(self, budget: int = WINDOW_BYTES) -> None:
         self.budget = budget
+        #: whether windows are kept (False for the last variant fed a chunk: no other
+        #: comes after it to ask)
+        self.keeping = True
         self._kept: OrderedDict[int, tuple[WindowInputs, WindowCounts]] = OrderedDict()
         self._bytes = 0
         self._next = 0
+
+    def wanted(self, inputs: WindowInputs) -> bool:
+        """Whether a window of these inputs could be found or kept: one whose inputs
+        alone pass the budget never is."""
+        return inputs.nbytes <= self.budget and (self.keeping or bool(self._kept))
 
     def find(self, inputs: WindowInputs, *, sums: bool) -> WindowCounts | None:
         """The counts of a window whose inputs equal ``inputs`` (with the months' sums
@@ -111,7 +127,7 @@ class WindowMemo:
         """Keep a window's counts under a copy of its inputs, letting the oldest go past
         the budget (a window larger than the budget is not kept)."""
         size = inputs.nbytes + counts.nbytes
-        if size > self.budget:
+        if size > self.budget or not self.keeping:
             return
         while self._kept and self._bytes + size > self.budget:
             _, (old, old_counts) = self._kept.popitem(last=False)
@@ -141,16 +157,18 @@ def window_memo() -> WindowMemo | None:
 
 
 @contextmanager
-def shared_windows() -> Iterator[None]:
+def shared_windows() -> Iterator[WindowMemo]:
     """Within it, windows counted draw by draw are kept for the variants fed the same
-    draws after (:func:`window_memo`); at its end they are let go (the next chunk's
-    draws are others). Nested uses share the outermost's memo."""
-    if getattr(_LOCAL, "memo", None) is not None:
-        yield
+    draws after (:func:`window_memo`, the memo it yields: set its ``keeping`` False for
+    the last of them); at its end they are let go (the next chunk's draws are others).
+    Nested uses share the outermost's memo."""
+    memo: WindowMemo | None = getattr(_LOCAL, "memo", None)
+    if memo is not None:
+        yield memo
         return
-    _LOCAL.memo = WindowMemo()
+    memo = _LOCAL.memo = WindowMemo()
     try:
-        yield
+        yield memo
     finally:
         _LOCAL.memo = None
 

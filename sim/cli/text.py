@@ -257,7 +257,7 @@ def _cell(
       variants equally near the first;
     * else (``v`` always matches one variant or another) the month where it is
       furthest from the median of the others;
-    * else ``nowhere: each month as another`` (it is the median of the others too).
+    * else ``nowhere: each month equals another variant`` (it is the median of the others too).
     """
     mine = levels.get((v, t))
     if mine is None:
@@ -299,7 +299,7 @@ def _cell(
     if len(grid) and np.abs(off).max() > 0:
         k = int(np.abs(off).argmax())  # (the first month furthest from the median)
         return f"{format_month(int(grid[k]))}: {int(mine_at[k]):,} ({off[k]:+,.0f} vs the median)"
-    return "nowhere: each month as another"
+    return "nowhere: each month equals another variant"
 
 
 def _milestone_marks(result: Result, v: str) -> list[str]:

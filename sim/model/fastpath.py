@@ -498,11 +498,14 @@ class Group:
         layer has no residual, or its levels are the ramp's own: the floor need not be
         applied, nor counted as an input of the ramp). Looked at once per ramp.
 
-        A ramp's level ``floor(l0 + (T - l0) * share + 0.5)`` with ``0 <= share <= 1``
-        is at least ``min(l0, T)`` in float arithmetic too (rounding is monotone, and
-        ``l0 + (T - l0) == T`` for whole troops), so a residual ``size <= min(l0, T)``
-        in every draw never lifts it: so for a residual under a falling ramp whose
-        target it is (the default scenario's advisory presence)."""
+        A ramp's level is ``floor(fl(fl(fl(d * share) + l0) + 0.5))`` with ``d = T - l0``
+        (exact: whole troops below 2**52, which the fast path requires of its inputs)
+        and ``0 <= share <= 1``. Rounding is monotone and ``d`` exact, so ``fl(d * share)``
+        lies between ``d`` and 0; adding ``l0`` gives a value between ``T`` and ``l0``
+        (exactly at the ends); adding 0.5 and flooring gives at least ``min(l0, T)``. So a
+        residual ``size <= min(l0, T)`` in every draw never lifts the level: so for a
+        residual under a falling ramp whose target it is (the default scenario's
+        advisory presence)."""
         key = (k, li, j)
         if key not in self._floors:
             size = self._layers(k)[li].size
