@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from conftest import MINIMAL_YAML
+from conftest import MINIMAL_YAML, SCENARIOS_DIR
 
 import sim
 from sim.analysis.scores import band, crps
@@ -1571,3 +1571,47 @@ def test_a_later_vintages_own_record_unused_without_observed_is_named_in_a_warni
     second.write_text(late.read_text() + f"observations: {record.name}\n")
     same = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "w")])
     assert same.exit_code == 0 and "are not used" not in same.stderr
+
+
+@pytest.fixture(scope="module")
+def shipped_series():
+    """The shipped vintages at few draws (two theaters, and sites in later ones)."""
+    paths = sorted((SCENARIOS_DIR / "vintages").glob("*.yaml"))
+    scenarios = [sim.load_scenario(p) for p in paths]
+    record = sim.load_observations(SCENARIOS_DIR / "iraq-syria-2024-observed.csv", scenarios)
+    return sim.run_vintages(scenarios, record, draws=2000, seed=1)
+
+
+def test_vintages_theater_prints_and_charts_only_that_theater_and_scores_it_alone(
+    shipped_series,
+):
+    from sim.cli.text import vintage_lines
+
+    every = vintage_lines(shipped_series)
+    syria = vintage_lines(shipped_series, theaters=["syria"])
+    table = [ln for ln in syria if ln.startswith(("vintage-", "all "))]
+    assert table and not any(" iraq " in ln for ln in table)
+    assert any(" iraq " in ln for ln in every)
+    assert [ln for ln in every if " syria " in ln] == [ln for ln in table if " syria " in ln]
+    # a vintage scored only elsewhere says so, not "no later report" of any theater
+    sites = vintage_lines(shipped_series, theaters=["syria/core"])
+    assert any("no later report of syria/core scored" in ln for ln in sites)
+    # the chart's foot counts the reports of the theaters it draws
+    s = shipped_series.scores
+    head = s[(s.variant == "as-reported") & (s.horizon == "all") & (s.theater == "syria")]
+    fig = sim.plot_vintages(shipped_series, theaters=["syria"])[0].figure
+    foot = " ".join(fig._supxlabel.get_text().split())  # (lines filled to the width)
+    plt.close("all")
+    assert f"later reports of syria: {int(head.observations.sum()):,} comparisons" in foot
+
+
+def test_vintages_theater_no_vintage_has_is_refused_before_any_run(tmp_path):
+    out = tmp_path / "v"
+    result = CliRunner().invoke(
+        main,
+        ["vintages", str(SCENARIOS_DIR / "vintages"), "--theater", "Syria", "-o", str(out), "-q"],
+    )
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith("forcesim: error: <command line>:1:1: --theater:")
+    assert "found 'Syria' (did you mean 'syria'?)" in result.stderr
+    assert "syria/core" in result.stderr and not out.exists()

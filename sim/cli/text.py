@@ -932,12 +932,18 @@ def _vintages_run(series: VintageSeries) -> str:
     return f"{n} {word}" if n == every else f"{n} of {every} {word}"
 
 
-def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[str]:
+def vintage_lines(
+    series: VintageSeries, variants: Sequence[str] = (), theaters: Sequence[str] = ()
+) -> list[str]:
     """What ``forcesim vintages`` prints: per vintage and theater, how its bands did on
     the later reports (all horizons), for ``variants`` (default: ``as-reported``, or
-    each vintage's first variant); scores.csv has every variant and horizon."""
+    each vintage's first variant) and ``theaters`` (default: every one, as scored);
+    scores.csv has every variant, theater and horizon."""
     s = series.scores
     rows = s[s.horizon == "all"]
+    every = rows  # (every theater's, to tell a theater left unscored from a vintage)
+    if theaters:
+        rows = rows[rows.theater.isin(list(theaters))]
     # the theater column as wide as its longest name (alpha/north, not alpha/no)
     wide = max([len("theater"), *(len(str(t)) for t in rows.theater)]) + 2
     lines = [
@@ -960,7 +966,13 @@ def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[s
             for i, v, e in series.left_out
             if i == vintage.scenario.id and v in shown
         ]
-        if few or not len(mine):
+        others = every[(every.vintage == vintage.scenario.id) & every.variant.isin(shown)]
+        if not few and not len(mine) and len(others):  # (scored, in other theaters)
+            lines.append(
+                f"{vintage.scenario.id:<22}{vintage.as_of.isoformat():>11}   "
+                f"no later report of {', '.join(theaters)} scored"
+            )
+        elif few or not len(mine):
             later = series.later_levels(vintage.as_of)
             lines.append(
                 f"{vintage.scenario.id:<22}{vintage.as_of.isoformat():>11}   "
@@ -992,6 +1004,8 @@ def vintage_lines(series: VintageSeries, variants: Sequence[str] = ()) -> list[s
     pooled = series.pooled
     # (a variant pooled over two vintages or more: over one, it repeats that one's row)
     together = pooled[(pooled.horizon == "all") & pooled.variant.isin(seen) & (pooled.vintages > 1)]
+    if theaters:
+        together = together[together.theater.isin(list(theaters))]
     pooled_lines = len(series.vintages) > 1 and len(together) > 0
     if pooled_lines:
         for r in together.itertuples():  # every vintage's scores together

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from fractions import Fraction
 
     from sim.io.observations import Tolerance
+    from sim.scenario import Scenario
 
 
 @main.command()
@@ -71,6 +72,15 @@ if TYPE_CHECKING:
     metavar="DIR",
     help="Output directory. Default: out/vintages/",
 )
+@click.option(
+    "--theater",
+    "theaters",
+    metavar="ID",
+    multiple=True,
+    help="Chart (in the order given) and print only this theater, or a site as "
+    "THEATER/SITE (iraq/erbil); repeatable. The CSV files keep every one. Default: every "
+    "theater of the vintages.",
+)
 @quiet_option()
 @friendly
 def vintages(
@@ -82,6 +92,7 @@ def vintages(
     tolerance: Tolerance | None,
     error_rate: Fraction | None,
     out_dir: str | None,
+    theaters: tuple[str, ...],
     quiet: bool,
 ) -> None:
     """Replay a series of dated scenarios (vintages) and score each out of sample.
@@ -115,6 +126,7 @@ def vintages(
         else:
             paths.append(f)
     scenarios = [sim.load_scenario(f) for f in paths]
+    _refuse_theaters(scenarios, theaters)  # (before any run)
     target = Path(out_dir) if out_dir else Path("out") / "vintages"
     sim.check_writable(target)
     hold(target)  # (until the command ends: one writer at a time)
@@ -149,11 +161,35 @@ def vintages(
     )
     use_agg()
     files_written = sim.write_vintages(
-        series, target, argv=command_line(), variant=variants[0] if variants else None
+        series,
+        target,
+        argv=command_line(),
+        variant=variants[0] if variants else None,
+        theaters=list(theaters) or None,
     )
     if not quiet:
-        for line in text.vintage_lines(series, variants):
+        for line in text.vintage_lines(series, variants, theaters):
             click.echo(line)
     for message in [*unused, *text.vintage_warnings(series)]:
         click.echo(f"forcesim: warning: {message}", err=True)
     say_written(target, files_written)
+
+
+def _refuse_theaters(scenarios: list[Scenario], theaters: tuple[str, ...]) -> None:
+    """Refuse, in one line, a ``--theater`` that no vintage has (a theater, or a site as
+    THEATER/SITE), naming those they have and the nearest."""
+    from sim.errors import nearest
+
+    known: list[str] = []
+    for sc in scenarios:
+        for tid, theater in sc.doc.theaters.items():
+            known += [tid, *(f"{tid}/{site}" for site in theater.sites)]
+    known = list(dict.fromkeys(known))
+    unknown = [t for t in theaters if t not in known]
+    if unknown:
+        hint = nearest(unknown[0], known)
+        raise flag_error(
+            "--theater",
+            "a theater or THEATER/SITE of the vintages: " + ", ".join(known),
+            repr(unknown[0]) + (f" (did you mean {hint!r}?)" if hint else ""),
+        )

@@ -413,6 +413,7 @@ def write_vintages(
     argv: list[str] | None = None,
     variant: str | None = None,
     chart: bool = True,
+    theaters: Sequence[str] | None = None,
 ) -> list[Path]:
     """Write a vintage series' files, all or nothing.
 
@@ -429,6 +430,9 @@ def write_vintages(
         The variant the chart draws (default ``as-reported``).
     chart : bool
         Draw ``vintages.png`` (default True).
+    theaters : sequence of str, optional
+        The theaters (or ``THEATER/SITE``) the chart draws, in order (default: every
+        theater of the vintages); the tables keep every one.
 
     Returns
     -------
@@ -442,8 +446,8 @@ def write_vintages(
         holds files forcesim did not write (none is deleted), or another process is
         writing it (:func:`sim.io.files.atomic_directory`).
     ValueError
-        For a ``variant`` no vintage has (:func:`sim.plot_vintages`); nothing is
-        written.
+        For a ``variant`` or a theater no vintage has (:func:`sim.plot_vintages`);
+        nothing is written.
     TypeError
         For ``series`` that is not a VintageSeries (from :func:`sim.run_vintages`).
     """
@@ -461,7 +465,8 @@ def write_vintages(
         write_csv(series.points, tmp / "points.csv")
         write_csv(conditioning, tmp / "conditioning.csv")
         if chart:
-            plotting.save(plotting.plot_vintages(series, variant=variant), tmp / "vintages.png")
+            axes = plotting.plot_vintages(series, variant=variant, theaters=theaters)
+            plotting.save(axes, tmp / "vintages.png")
         first = series.vintages[0]
         record = base_record(first.scenario, list(first.result.variants), argv)
         record["vintages"] = [

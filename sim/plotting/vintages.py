@@ -240,7 +240,8 @@ def plot_vintages(
         fontsize=10.5,
         frameon=False,
     )
-    foot = _footnote(series, variant, stop) + (f"\n{crowded}" if crowded else "")
+    only = names if common.names_given(theaters) else None
+    foot = _footnote(series, variant, stop, only) + (f"\n{crowded}" if crowded else "")
     body.supxlabel(foot, x=0.02, ha="left", fontsize=9.5, color="#444444")
     return axes
 
@@ -299,11 +300,14 @@ def _subject(series: VintageSeries) -> str:
     return re.split(r",\s*as projected|\s*\(", title)[0].strip() or "Troops"
 
 
-def _footnote(series: VintageSeries, variant: str, stop: str) -> str:
-    """The chart's foot: the variant, what a vintage is, its scores, and ``stop``, where
-    the chart stops and why (and that the vintages project further, where they do)."""
+def _footnote(series: VintageSeries, variant: str, stop: str, only: list[str] | None = None) -> str:
+    """The chart's foot: the variant, what a vintage is, its scores (of the theaters
+    ``only``, when the chart draws some: those it draws), and ``stop``, where the chart
+    stops and why (and that the vintages project further, where they do)."""
     s = series.scores
     headline = s[(s.variant == variant) & (s.horizon == "all")]
+    if only is not None:
+        headline = headline[headline.theater.isin(only)]
     n = int(headline.observations.sum()) if len(headline) else 0
     inside = float((headline.coverage80 * headline.observations).sum() / n) if n else float("nan")
     held = (
@@ -326,7 +330,9 @@ def _footnote(series: VintageSeries, variant: str, stop: str) -> str:
         f"conditioned on the reports known then ({series.draws:,} draws, seed {series.seed}; "
         f"tolerance {series.tolerance_text()}); "
         f"dots are the reports, drawn at the end of their month.\n"
-        f"Scored only on later reports: {n:,} comparisons, "
+        f"Scored only on later reports"
+        + (f" of {', '.join(only)}" if only is not None else "")
+        + f": {n:,} comparisons, "
         + (
             f"{inside * 100:.0f} % inside the 80 % bands ({held * 100:.0f} % if calibrated)"
             if n
