@@ -53,7 +53,6 @@ from sim.model.plan import Plan
 from sim.model.rules import (
     group_firsts,
     row_groups,
-    share_table,
     timing,
     timing_groups,
     window_months,
@@ -1158,10 +1157,8 @@ class Accumulator:
         if b - a + 1 < MEMO_MONTHS:
             return None
         parts, j = group.ramp_parts(k, li, source)
-        s = group.start[j]
-        shares = share_table(self.plan.milestones[j].profile, group.reached[j] - s)
         floor = parts[2] if len(parts) > 2 else None
-        return WindowInputs(parts[0], parts[1], floor, shares[a - s : b - s + 1])
+        return WindowInputs(parts[0], parts[1], floor, group.window_shares(j, a, b))
 
     def _count_rises(self, group: Group, k: int, weight: int, i: int) -> None:
         """Add to series i's running-minimum correction (:meth:`lowest_counts`) the
@@ -1294,8 +1291,7 @@ class Accumulator:
         if key in self._untabled:  # too wide once: counted draw by draw since
             return False
         if key not in self._ramps:
-            shares = share_table(self.plan.milestones[j].profile, r - s)[a - s : b - s + 1]
-            shares = np.asarray(shares, np.float64)
+            shares = np.asarray(group.window_shares(j, a, b), np.float64)
             self._ramps[key] = RampTable(shares, len(parts) > 2, tagged=bool(self.tags))
         if self.tags:  # tagged draws: the tag (not the slot: slots may be renumbered)
             tag = self._slot + self.tags[0]

@@ -440,9 +440,7 @@ class Group:
                 continue
             layer = self._layers(k)[li]
             j = source // 2
-            s = self.start[j]
-            sh = share_table(self.plan.milestones[j].profile, self.reached[j] - s)
-            sh = sh[a - s : b - s + 1, None]
+            sh = self.window_shares(j, a, b)[:, None]
             l0, t = layer.level0[j], layer.target[j]
             floor = self.lifting_floor(k, li, j)
             alike = l0.min() == l0.max() and t.min() == t.max()
@@ -478,8 +476,7 @@ class Group:
         float room of the same shape. As :meth:`levels` computes them."""
         layer = self._layers(k)[li]
         j = source // 2
-        s = self.start[j]
-        sh = share_table(self.plan.milestones[j].profile, self.reached[j] - s)[m - s]
+        sh = self.window_shares(j, m, m)[0]
         d = self._steps.get((k, li, j))
         if d is None:
             d = self._steps[k, li, j] = layer.target[j] - layer.level0[j]
@@ -491,6 +488,14 @@ class Group:
         if floor is not None:
             np.maximum(out, floor, out=out)
         return out
+
+    def window_shares(self, j: int, a: int | None = None, b: int | None = None) -> FloatArray:
+        """The share of milestone j's window reached in each month from its start
+        (:func:`~sim.model.rules.share_table`, as the stepper computes it), or in months
+        ``a..b`` of the run only (each within the window); shared by the group's draws."""
+        s = self.start[j]
+        table = share_table(self.plan.milestones[j].profile, self.reached[j] - s)
+        return table if a is None or b is None else table[a - s : b - s + 1]
 
     def lifting_floor(self, k: int, li: int, j: int) -> IntArray | None:
         """Layer li's residual sizes (g,) [troops] when that floor raises some draw's
@@ -511,7 +516,7 @@ class Group:
             size = self._layers(k)[li].size
             if size is not None:
                 layer = self._layers(k)[li]
-                sh = share_table(self.plan.milestones[j].profile, self.reached[j] - self.start[j])
+                sh = self.window_shares(j)
                 low = np.minimum(layer.level0[j], layer.target[j])
                 if sh.min() >= 0.0 and sh.max() <= 1.0 and np.all(size <= low):
                     size = None
@@ -557,9 +562,7 @@ class Group:
         many distinct ones for that to pay. ``mapping`` and ``sums``: as
         :func:`_distinct_counts` takes them (``sums`` per month a..b)."""
         parts, j = self.ramp_parts(k, li, source)
-        s = self.start[j]
-        table = share_table(self.plan.milestones[j].profile, self.reached[j] - s)
-        rows = table[a - s : b - s + 1]
+        rows = self.window_shares(j, a, b)
         return _distinct_counts(
             parts, rows, width, max(self.n // 8, 4096), slot, slots, mapping, sums
         )
