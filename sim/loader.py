@@ -706,11 +706,10 @@ def refuse_scenario_own(
             )
 
 
-def in_variant(exc: ScenarioError, name: str, locator: Locator) -> ScenarioError:
-    """An error found in variant ``name``, saying so: at a line of its overrides, the
-    key path is the file's own (``variants.NAME.overrides.…``); at a line of the base
-    (the variant made a base value wrong), the message names the variant and where
-    its overrides are."""
+def in_overrides(exc: ScenarioError, name: str, locator: Locator) -> ScenarioError:
+    """An error found in variant ``name`` with its key path the file's own
+    (``variants.NAME.overrides.…``) when it lies at a line of the variant's overrides;
+    else ``exc`` itself (a value of the base, placed where the base writes it)."""
     prefix: Path_ = ("variants", name, "overrides")
     spots = {
         (layer.positions.file, *pos)
@@ -719,12 +718,23 @@ def in_variant(exc: ScenarioError, name: str, locator: Locator) -> ScenarioError
         for path, pos in table.items()
         if path[: len(layer.prefix) + 3] == layer.prefix + prefix
     }
-    where = (exc.file, exc.line, exc.col)
-    if where in spots and exc.path != "(document)":
-        path = f"variants.{name}.overrides.{exc.path}"
-        return ScenarioError(
-            exc.expected, exc.found, file=exc.file, line=exc.line, col=exc.col, path=path
-        )
+    if (exc.file, exc.line, exc.col) not in spots or exc.path == "(document)":
+        return exc
+    path = f"variants.{name}.overrides.{exc.path}"
+    return ScenarioError(
+        exc.expected, exc.found, file=exc.file, line=exc.line, col=exc.col, path=path
+    )
+
+
+def in_variant(exc: ScenarioError, name: str, locator: Locator) -> ScenarioError:
+    """An error found in variant ``name``, saying so: at a line of its overrides, the
+    key path is the file's own (``variants.NAME.overrides.…``); at a line of the base
+    (the variant made a base value wrong), the message names the variant and where
+    its overrides are."""
+    moved = in_overrides(exc, name, locator)
+    if moved is not exc:
+        return moved
+    prefix: Path_ = ("variants", name, "overrides")
     file, line, _ = locator.find(prefix, key=True)
     if file.startswith("<"):  # (values set on top: where the file writes the variant)
         file, line, _ = Locator(list(locator.layers)).find(prefix, key=True)

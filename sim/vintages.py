@@ -50,7 +50,7 @@ from sim.analysis.summaries import rounded
 from sim.checks import late_citations, late_mentions
 from sim.errors import ScenarioError, nearest
 from sim.io.observations import ObservationSet, Tolerance
-from sim.loader import in_variant, variant_names
+from sim.loader import in_overrides, variant_names
 from sim.months import parse_month
 from sim.results import Result
 from sim.runner import run
@@ -653,10 +653,7 @@ def _refuse_hindsight(sc: Scenario, names: Sequence[str]) -> None:
             path, sid, when = late[0]
             locator = sc.variants[v].locator if own else sc.locator
             err = locator.error(path, expected, f"{sid!r}, dated {when}{named}")
-            if own:
-                moved = in_variant(err, v, sc.locator)
-                err = moved if moved.path != err.path else err
-            raise err
+            raise in_overrides(err, v, sc.locator) if own else err
 
 
 def _same_file(a: str, b: str) -> bool:

@@ -93,7 +93,7 @@ def _strict_problems(sc: Any) -> list[str]:
     neither source nor assumption (each once, where it is written), then the warnings:
     inputs no run uses, and entries a variant adds under a misspelt-looking name."""
     from sim.errors import ScenarioError
-    from sim.loader import in_variant
+    from sim.loader import in_overrides
     from sim.provenance import provenance
 
     lines: list[str] = []
@@ -116,8 +116,7 @@ def _strict_problems(sc: Any) -> list[str]:
                 continue
             seen.add(where)
             if v is not None:
-                named = in_variant(err, v, sc.locator)
-                err = named if named.path != err.path else err  # in the variant's overrides
+                err = in_overrides(err, v, sc.locator)
             lines.append(err.one_line())
     for w in sc.warnings:
         if w.heading == "not used":
