@@ -987,13 +987,7 @@ def vintage_lines(
                 )
             )
         for r in mine.itertuples():
-            lines.append(
-                f"{r.vintage[:21]:<22}{r.as_of:>11}{r.variant[:15]:>16}{r.theater:>{wide}}"
-                f"{r.observations:>7}{_fmt(100 * r.coverage50, pct=True, places=0):>9}"
-                f"{_fmt(100 * r.coverage80, pct=True, places=0):>9}"
-                f"{_fmt(100 * r.expected_coverage80, pct=True, places=0):>10}"
-                f"{_fmt(r.interval_score):>9}{_fmt(r.crps):>9}"
-            )
+            lines.append(f"{r.vintage[:21]:<22}{r.as_of:>11}" + _score_cells(r, wide))
         absent = _absent_of(series, vintage.scenario.id)
         if absent:  # reports of a series a later vintage adds
             lines.append(
@@ -1009,13 +1003,7 @@ def vintage_lines(
     pooled_lines = len(series.vintages) > 1 and len(together) > 0
     if pooled_lines:
         for r in together.itertuples():  # every vintage's scores together
-            lines.append(
-                f"{f'all {r.vintages} vintages':<22}{'':>11}{r.variant[:15]:>16}{r.theater:>{wide}}"
-                f"{r.observations:>7}{_fmt(100 * r.coverage50, pct=True, places=0):>9}"
-                f"{_fmt(100 * r.coverage80, pct=True, places=0):>9}"
-                f"{_fmt(100 * r.expected_coverage80, pct=True, places=0):>10}"
-                f"{_fmt(r.interval_score):>9}{_fmt(r.crps):>9}"
-            )
+            lines.append(f"{f'all {r.vintages} vintages':<22}{'':>11}" + _score_cells(r, wide))
     key = (
         "later: the reports after the vintage's date it scores (of each quantity in a month, "
         "the one that counts, if it states both bounds); in 50 % / in 80 %: the share of them "
@@ -1040,6 +1028,19 @@ def vintage_lines(
         "points.csv each scored report"
     )
     return lines
+
+
+def _score_cells(r: Any, wide: int) -> str:
+    """A row of the vintages' table after its first two columns: the variant, the
+    theater (``wide`` characters) and the scores of ``r`` (a row of ``scores.csv`` or
+    ``pooled.csv``)."""
+    return (
+        f"{r.variant[:15]:>16}{r.theater:>{wide}}"
+        f"{r.observations:>7}{_fmt(100 * r.coverage50, pct=True, places=0):>9}"
+        f"{_fmt(100 * r.coverage80, pct=True, places=0):>9}"
+        f"{_fmt(100 * r.expected_coverage80, pct=True, places=0):>10}"
+        f"{_fmt(r.interval_score):>9}{_fmt(r.crps):>9}"
+    )
 
 
 def _draws(n: int) -> str:
