@@ -277,12 +277,16 @@ def late_citations(
     the file's order. A source dated by its month alone counts from the month's first
     day (it may have come out before the projection); an id ``sources`` lacks, or a
     source with no date, is never late here."""
-    dated = {s.id: s.date for s in doc.sources if s.date is not None}
-    return [
-        (path, cited, str(dated[cited]))
-        for path, cited in citations(doc)
-        if cited in dated and first_day(dated[cited]) > as_of
-    ]
+    late = _late_sources(doc, as_of)
+    return [(path, cited, late[cited]) for path, cited in citations(doc) if cited in late]
+
+
+def _late_sources(doc: ScenarioDoc, as_of: dt.date) -> dict[str, str]:
+    """The sources of ``doc`` dated after ``as_of``, by id: their dates as written (one
+    dated by its month alone counts from the month's first day)."""
+    return {
+        s.id: str(s.date) for s in doc.sources if s.date is not None and first_day(s.date) > as_of
+    }
 
 
 def late_mentions(doc: ScenarioDoc, as_of: dt.date) -> list[tuple[tuple[str | int, ...], str, str]]:
@@ -292,9 +296,7 @@ def late_mentions(doc: ScenarioDoc, as_of: dt.date) -> list[tuple[tuple[str | in
     :func:`late_citations` dates them): ``(path, source id, its date as written)`` each,
     in the file's order, the first such id of each text. An assumption that names a
     later report was made knowing it."""
-    dated = {
-        s.id: str(s.date) for s in doc.sources if s.date is not None and first_day(s.date) > as_of
-    }
+    dated = _late_sources(doc, as_of)
     if not dated:
         return []
     names = re.compile(
