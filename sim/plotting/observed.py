@@ -783,16 +783,21 @@ def mark_conditioned(
     _central_unweighted(fig, axes)
     n_series = max(len(axes) // max(len(shown), 1), 1)
     table = assessment.table
-    ringed = 0
     items = assessment.observations.items
+    # each variant's reports left out of its weights (its rows follow the observations'
+    # order), found once for all its panels
+    left: dict[str, list[Observation]] = {
+        v: [
+            o
+            for o, c_ in zip(items, table[table.variant == v].conditioning, strict=False)
+            if c_ == "discrepant"
+        ]
+        for v in (shown if "conditioning" in table else ())
+    }
+    ringed = 0
     for t in range(n_series):
         for v, a in zip(shown, axes[t * len(shown) : (t + 1) * len(shown)], strict=False):
-            if "conditioning" in table:  # (a variant's rows follow the observations' order)
-                rows = table[table.variant == v]
-                left = [
-                    o for o, c_ in zip(items, rows.conditioning, strict=False) if c_ == "discrepant"
-                ]
-                ringed += ring_left_out(a, left)  # (those drawn on this panel)
+            ringed += ring_left_out(a, left.get(v, ()))  # (those drawn on this panel)
             e = c.effective[v]
             # two short lines where the panel is empty (a corner first); one long line
             # would cover a narrow panel
