@@ -19,6 +19,7 @@ Only :func:`draw_fan` is public; :func:`plot_fan` calls it.
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -476,6 +477,8 @@ def draw_fan(
 
 #: where a description too long for its lines may end, before " …": after a clause
 CLAUSE_ENDS = (", ", ": ", "; ", " (", " — ", " – ")
+# (a lookahead: every place one begins, where two overlap too)
+_CLAUSE_END = re.compile("(?=" + "|".join(re.escape(m) for m in CLAUSE_ENDS) + ")")
 
 
 def shortened(text: str, width: int, most: int = 2) -> list[str]:
@@ -488,22 +491,13 @@ def shortened(text: str, width: int, most: int = 2) -> list[str]:
     if " ".join(lines) == " ".join(text.split()):
         return lines
     flat = " ".join(text.split())
-    ends = sorted({i for mark in CLAUSE_ENDS for i in _finds(flat, mark)}, reverse=True)
+    ends = sorted({m.start() for m in _CLAUSE_END.finditer(flat)}, reverse=True)
     for end in ends:
         head = flat[:end].rstrip(" ,:;")
         cut = textwrap.wrap(head + " …", width)
         if len(cut) <= most and len(head) >= width * most // 2:
             return cut
     return lines
-
-
-def _finds(text: str, mark: str) -> list[int]:
-    """Where each ``mark`` begins in ``text``."""
-    out, at = [], text.find(mark)
-    while at >= 0:
-        out.append(at)
-        at = text.find(mark, at + 1)
-    return out
 
 
 def _panel_title(result: Result, ax: Axes, variant: str, *, small: bool) -> None:
