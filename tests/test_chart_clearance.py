@@ -330,11 +330,17 @@ def conditioned_2025() -> tuple[Any, Any]:
     return result, cond
 
 
-def _conditioned_fan(result: Any, cond: Any) -> Any:
-    """The panels of the fan of ``cond``, marked as conditioned on ``result``'s reports."""
-    axes = sim.plot_fan(cond)
-    mark_conditioned(axes, cond, result.observed)
+def _conditioned_fan(result: Any, cond: Any, theaters: list[str] | None = None) -> Any:
+    """The panels of the fan of ``cond`` (of ``theaters``, or every one), marked as
+    conditioned on ``result``'s reports."""
+    axes = sim.plot_fan(cond, theaters=theaters)
+    mark_conditioned(axes, cond, result.observed, theaters=theaters)
     return axes
+
+
+def _rings(ax: Any) -> list[Any]:
+    """The rings a conditioned fan draws on ``ax`` around reports left out of its weights."""
+    return [line for line in ax.lines if line.get_gid() == "left-out"]
 
 
 @pytest.mark.slow
@@ -556,8 +562,7 @@ def test_a_conditioned_fan_rings_on_its_panels_the_reports_left_out_of_their_wei
     def rings(ax: Any) -> list[tuple[str, float]]:
         return [
             (str(mdates.num2date(mdates.date2num(x)).date()), float(y))
-            for line in ax.lines
-            if line.get_gid() == "left-out"
+            for line in _rings(ax)
             for x, y in zip(line.get_xdata(), line.get_ydata(), strict=True)
         ]
 
@@ -566,7 +571,7 @@ def test_a_conditioned_fan_rings_on_its_panels_the_reports_left_out_of_their_wei
     assert rings(panel["on-time"]) == [("2025-10-31", 2500.0), ("2026-01-31", 2500.0)]
     assert rings(panel["as-reported"]) == [("2026-01-31", 2500.0)]
     assert all(not rings(ax) for ax in axes[len(names) :])  # (Syria has none)
-    (ring,) = [line for line in panel["on-time"].lines if line.get_gid() == "left-out"]
+    (ring,) = _rings(panel["on-time"])
     assert ring.get_markerfacecolor() == "none" and ring.get_zorder() > 9.7
     plt.close("all")
 
@@ -577,12 +582,10 @@ def test_a_conditioned_fan_of_some_theaters_names_only_the_left_out_reports_it_d
 ) -> None:
     # a fan of Syria alone said the two Iraq reports were "drawn, but left out"
     result = record_conditioned
-    cond = conditioned_result(result, result.observed)
-    axes = sim.plot_fan(cond, theaters=["syria"])
-    mark_conditioned(axes, cond, result.observed, theaters=["syria"])
+    axes = _conditioned_fan(result, conditioned_result(result, result.observed), ["syria"])
     fig = axes[0].figure
     assert not [t for t in fig.texts if "left out of the weights" in t.get_text()]
-    assert not [line for ax in axes for line in ax.lines if line.get_gid() == "left-out"]
+    assert not [line for ax in axes for line in _rings(ax)]
     plt.close("all")
 
 
