@@ -1418,16 +1418,18 @@ def test_reports_a_vintage_leaves_out_of_its_weights_are_named_in_a_warning(writ
     ) in res.stderr
 
 
-def _seer_text(initial: str, sources: list[str]) -> str:
-    """A vintage of 2024-03-01 whose theater starts at ``initial`` (its YAML), listing
-    ``sources`` (each a YAML mapping)."""
-    return (
+def _seer(write: Any, record: Path, initial: str, *sources: str) -> tuple[Path, str, Any]:
+    """``(path, text, observations)``: a vintage of 2024-03-01, ``seer.yaml``, whose
+    theater starts at ``initial`` (its YAML), listing ``sources`` (each a YAML mapping),
+    and the observations of ``record``."""
+    text = (
         VINTAGE_YAML.format(id="seer", as_of="2024-03-01").replace(
             "    initial: 1000\n", f"    initial: {initial}\n"
         )
         + "sources:\n"
         + "".join(f"  - {source}\n" for source in sources)
     )
+    return write(text, name="seer.yaml"), text, read_observations(record, ["alpha"])
 
 
 def _refusal(path: Path, obs: Any) -> str:
@@ -1443,15 +1445,13 @@ def test_a_vintage_citing_a_source_dated_after_its_as_of_is_refused_at_the_citat
     # a vintage whose numbers rest on a later report knew what it is scored on: it ran
     # and was scored with no word
     _, _, record = series_files
-    text = _seer_text(
+    seer, text, obs = _seer(
+        write,
+        record,
         "{value: 1000, source: later}",
-        [
-            "{id: before, title: Known then, date: 2024-03}",
-            "{id: later, title: Known after, date: 2024-04-02}",
-        ],
+        "{id: before, title: Known then, date: 2024-03}",
+        "{id: later, title: Known after, date: 2024-04-02}",
     )
-    seer = write(text, name="seer.yaml")
-    obs = read_observations(record, ["alpha"])
     line = _refusal(seer, obs)
     assert line.startswith(f"{seer}:")
     assert "theaters.alpha.initial.source: expected a source dated on or before the " in line
@@ -1527,15 +1527,13 @@ def test_a_vintage_whose_assumption_names_a_later_source_is_refused_at_that_text
     # the default scenario's Syria prior names the December 2024 disclosure in its
     # assumption, not in a source key: as a vintage of 2024-09-06 it ran and was scored
     _, _, record = series_files
-    text = _seer_text(
+    seer, text, obs = _seer(
+        write,
+        record,
         "{value: 1000, assumption: 'as later-report put it; cf. later-reports'}",
-        [
-            "{id: later-report, title: Known after, date: 2024-04-02}",
-            "{id: later-reports-x, title: A longer id, date: 2024-01-02}",
-        ],
+        "{id: later-report, title: Known after, date: 2024-04-02}",
+        "{id: later-reports-x, title: A longer id, date: 2024-01-02}",
     )
-    seer = write(text, name="seer.yaml")
-    obs = read_observations(record, ["alpha"])
     line = _refusal(seer, obs)
     assert "theaters.alpha.initial.assumption: expected text naming no source dated after" in line
     assert line.endswith("found 'later-report', dated 2024-04-02, named in it")
