@@ -833,9 +833,8 @@ def test_an_ensemble_run_says_when_draws_reach_zero_troops_where_a_residual_may_
     )
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert "milestones (met: the target reached; a residual presence that stays raises" in (
-        result.stdout
-    )
+    text = " ".join(result.stdout.split())
+    assert "a residual presence that stays raises the target" in text
     start = lines.index("zero troops (the draws' median month, and how many never get there)")
     block = lines[start + 1 : lines.index(next(x for x in lines if x.startswith("wrote ")))]
     _, dates = read_csv(out / "dates.csv")
@@ -847,6 +846,35 @@ def test_an_ensemble_run_says_when_draws_reach_zero_troops_where_a_residual_may_
     on_time = next(x for x in block if "on-time" in x.split(":")[0])
     assert f"never in {float(never) * 100:.0f} %" in on_time
     assert any(x.strip().startswith("residual, slip-6-residual: iraq never") for x in block)
+
+
+def test_an_ensemble_run_says_met_is_the_central_runs_at_a_slipped_deadline_and_p_the_draws_before_any_delay(
+    tmp_path,
+):
+    # slip-6-moving printed "iraq-exit met (2027-06, slipped from 2026-12), p=0.00 by
+    # 2026-12": read as a contradiction, with nothing saying whose "met" and which deadline
+    args = ["run", str(DEFAULT_SCENARIO), "--variant", "slip-6-moving", "--variant", "on-time"]
+    result = invoke(*args, "--draws", "200", "--seed", "1", "--out", str(tmp_path / "run"))
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "met: the central run reaches the target by the deadline as slipped" in text
+    assert "p: the share of draws meeting the deadline before any delay" in text
+    assert "iraq-exit met (2027-06, slipped from 2026-12), p=0.00 by 2026-12" in text
+    # without a slip, no note about one
+    result = invoke(
+        "run",
+        str(DEFAULT_SCENARIO),
+        "--variant",
+        "on-time",
+        "--draws",
+        "200",
+        "--seed",
+        "1",
+        "--out",
+        str(tmp_path / "plain"),
+    )
+    text = " ".join(result.stdout.split())
+    assert "slipped" not in text and "before any delay" not in text
 
 
 @pytest.mark.slow

@@ -127,16 +127,28 @@ def run_lines(result: Result, levels: TheaterLevels | None = None) -> list[str]:
                 )
             )
     residuals = any(p.residuals for p in result.plans.values())
-    notes = ["met: the target reached; a residual presence that stays raises the target"]
     ms = result.milestones
+    marks = {v: _milestone_marks(result, v) for v in variants}
+    drawn = "p_met" in ms.columns
+    slipped = any(_SLIPPED in m for v in variants for m in marks[v])
+    notes = []
+    if residuals or (drawn and slipped):
+        # (the central run's "met" at a slipped deadline beside p=0.00 by the deadline
+        # before the slip read as a contradiction)
+        met = "met: " + ("the central run reaches" if drawn else "reached") + " the target"
+        if slipped:
+            met += " by the deadline as slipped"
+        if residuals:
+            met += "; a residual presence that stays raises the target"
+        notes.append(met)
+    if drawn and slipped:
+        notes.append("p: the share of draws meeting the deadline before any delay")
     weighted = bool(
         "p_met_conditioned" in ms.columns
         and ms.p_met_conditioned[ms.variant.isin(variants)].notna().any()
     )
     if weighted:
         notes.append("weighted: p with the draws weighted by the reports known")
-    notes = notes[0 if residuals else 1 :]
-    marks = {v: _milestone_marks(result, v) for v in variants}
     if any("±" in m for v in variants for m in marks[v]):
         notes.append(
             "±: one Monte Carlo standard error, √(p(1−p)/n), n the draws"
@@ -302,6 +314,10 @@ def _cell(
     return "nowhere: each month equals another variant"
 
 
+#: how a milestone's mark names the deadline a slip moved it from
+_SLIPPED = ", slipped from "
+
+
 def _milestone_marks(result: Result, v: str) -> list[str]:
     ms = result.milestones[result.milestones.variant == v]
     marks = []
@@ -309,7 +325,7 @@ def _milestone_marks(result: Result, v: str) -> list[str]:
     for _, r in ms.iterrows():
         deadline = str(r.deadline)
         original = originals.get(r.milestone, deadline)
-        when = deadline if deadline == original else f"{deadline}, slipped from {original}"
+        when = deadline if deadline == original else f"{deadline}{_SLIPPED}{original}"
         state = f"met ({when})" if r.met else f"MISSED ({when}; reached {r.month_reached})"
         if "p_met" in ms.columns:
             error = _standard_error(r.p_met, result.draws)
