@@ -32,6 +32,9 @@ class Provenance:
     date: str | None = None
     quote: str | None = None
     assumption: str | None = None
+    publisher: str | None = None
+    url: str | None = None
+    seed: str | None = None
 
     @property
     def supported(self) -> bool:
@@ -149,6 +152,9 @@ def provenance(scenario: Any, variant: str | None = None) -> list[Provenance]:
                     s.title,
                     str(s.date) if s.date else None,
                     quote or s.quote,
+                    publisher=s.publisher,
+                    url=s.url,
+                    seed=s.seed,
                 )
             )
         elif assumption:

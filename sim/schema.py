@@ -327,7 +327,10 @@ class Source(Model):
     publisher: Text | None = None
     date: DayOrMonth | None = None
     url: Text | None = None
-    seed: Text | None = Field(default=None, description="file name in shared/seeds")
+    seed: Text | None = Field(
+        default=None,
+        description="the file name of the document the scenario was first built from",
+    )
     quote: Text | None = None
 
 

@@ -578,6 +578,31 @@ def test_sources_lists_each_variants_changes_and_counts_assumptions_as_the_chart
     assert "the command “forcesim sources --variant slip-3” lists each number" in footnote(one)
 
 
+def test_sources_names_each_cited_sources_publisher_and_address_or_the_file_it_was_read_in(
+    tmp_path,
+) -> None:
+    # a reporter saw "source shafaq: <title> (2024-09-06)" and a file name that is not
+    # shipped, with nothing to follow up
+    text = DEFAULT_SCENARIO.read_text(encoding="utf-8")
+    own = tmp_path / "own.yaml"
+    own.write_text(text.replace("    url: https://www.shafaq.com/", "    #url: x", 1))
+    result = CliRunner().invoke(main, ["sources", str(DEFAULT_SCENARIO)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    at = lines.index("theaters.iraq.initial = 2500")
+    assert lines[at + 1].startswith("    source shafaq: ")
+    assert lines[at + 1].endswith("(Shafaq News, carrying Reuters' reporting, 2024-09-06)")
+    assert lines[at + 2] == (
+        "    https://www.shafaq.com/en/Iraq/Pentagon-No-timeline-to-withdraw-troops-from-Iraq-yet"
+    )
+    result = CliRunner().invoke(main, ["sources", str(own)])
+    lines = result.output.splitlines()
+    at = lines.index("theaters.iraq.initial = 2500")
+    assert lines[at + 2] == (
+        "    no public address given; read in the document 000_e550909b94e72469.txt"
+    )
+
+
 def test_the_sources_command_a_chart_foot_names_runs_as_written(tmp_path, monkeypatch) -> None:
     # the foot said “forcesim sources”, which asked for a FILE and exited 2
     import shlex

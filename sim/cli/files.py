@@ -205,7 +205,12 @@ def _echo_number(p: Any, indent: str = "") -> None:
     """One number of :func:`sources`, with its source or assumption below it."""
     click.echo(f"{indent}{p.path} = {p.value}")
     if p.kind == "source":
-        click.echo(f"{indent}    source {p.source_id}: {p.title} ({p.date or 'undated'})")
+        by = f"{p.publisher}, " if p.publisher else ""
+        click.echo(f"{indent}    source {p.source_id}: {p.title} ({by}{p.date or 'undated'})")
+        if p.url:
+            click.echo(f"{indent}    {p.url}")
+        elif p.seed:  # (the document it was read in, not shipped)
+            click.echo(f"{indent}    no public address given; read in the document {p.seed}")
         if p.quote:
             click.echo(f'{indent}    "{" ".join(p.quote.split())}"')
     elif p.kind in ("assumption", "variant"):
