@@ -873,7 +873,7 @@ def test_an_ensemble_run_says_when_draws_reach_zero_troops_where_a_residual_may_
     assert any(x.strip().startswith("residual, slip-6-residual: iraq never") for x in block)
 
 
-def test_an_ensemble_run_says_met_is_the_central_runs_at_a_slipped_deadline_and_p_the_draws_before_any_delay(
+def test_an_ensemble_run_says_met_is_the_central_runs_as_slipped_and_p_the_draws_before_any_delay(
     tmp_path,
 ):
     # slip-6-moving printed "iraq-exit met (2027-06, slipped from 2026-12), p=0.00 by
