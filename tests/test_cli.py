@@ -903,6 +903,43 @@ def test_an_ensemble_run_says_met_is_the_central_runs_as_slipped_and_p_the_draws
 
 
 @pytest.mark.slow
+def test_a_conditioned_run_names_the_reports_most_weighted_draws_miss_as_observed_csv_has_them(
+    tmp_path,
+):
+    # the record's Syria 2,000 (2024-25) and 1,000 (2026) cannot both be followed by a
+    # scenario whose Syria holds: the weighted median stayed near 2,000, and a reader
+    # quoted it as what the reports say, with nothing naming the reports it misses
+    out = tmp_path / "run"
+    observed = SCENARIOS_DIR / "iraq-syria-2024-observed.csv"
+    args = ["run", str(DEFAULT_SCENARIO), "--variant", "on-time"]
+    args += ["--observed", str(observed), "--condition", "--draws", "2000", "--seed", "1"]
+    result = invoke(*args, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    head = "reports fewer than half the weighted draws come within"
+    assert head in text
+    named = text.split(head, 1)[1].split("on-time: ", 1)[1].split(" (", 1)[0]
+    _, rows = read_csv(out / "observed.csv")
+    low = [
+        f"{r['date']} {r['theater']}"
+        for r in rows
+        if r["conditioning"] == "used" and float(r["p_consistent_conditioned"]) < 0.5
+    ]
+    assert low and named == ", ".join(low)
+    # a run whose weighted draws come within every report it weighs says nothing of it
+    quiet = tmp_path / "known.csv"
+    quiet.write_text(
+        "date,theater,troops_low,troops_high,kind\n2024-09-06,iraq,2500,2500,reported\n"
+    )
+    args = ["run", str(DEFAULT_SCENARIO), "--variant", "on-time", "--observed", str(quiet)]
+    result = invoke(
+        *args, "--condition", "--draws", "500", "--seed", "1", "--out", str(tmp_path / "q")
+    )
+    assert result.exit_code == 0, result.output
+    assert head not in " ".join(result.stdout.split())
+
+
+@pytest.mark.slow
 def test_a_conditioned_run_prints_each_milestones_odds_weighted_by_the_reports(tmp_path):
     # the weighted odds were only in milestones.csv and on the page: a reader of the
     # terminal saw the unweighted p alone

@@ -518,6 +518,7 @@ HELD_COLUMNS = [
     "conditioning",
     "known",
     "source",
+    "p_consistent_conditioned",
 ]
 
 #: the values some of :data:`HELD_COLUMNS` take
@@ -536,7 +537,8 @@ def held_columns(
     """The :data:`HELD_COLUMNS` of rows of ``observed.csv`` (``table``), each as
     categories of the values it can take (of ``observations``, of ``variants``), so
     that a frame of every variant's costs a few bytes a row, and frames of several
-    variants' rows concatenate as categories; equal, value for value, to the columns."""
+    variants' rows concatenate as categories; equal, value for value, to the columns
+    (``p_consistent_conditioned``, a share, as float32)."""
     values = {
         **_VALUES,
         "variant": variants,
@@ -545,6 +547,9 @@ def held_columns(
     out = {}
     for c in (c for c in HELD_COLUMNS if c in table):
         column = table[c]
+        if c not in values:  # (a share: 4 bytes a row, enough for the lines that read it)
+            out[c] = column.astype(np.float32)
+            continue
         held = pd.Categorical(column, categories=values[c])
         # (a value of no category would read as missing: such a column is kept whole)
         out[c] = column if held.isna().any() else held

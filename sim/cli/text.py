@@ -504,6 +504,7 @@ def observed_lines(
                 text += f"; fewer than {c.minimum}: left out of the conditioned files"
             weighed.append((v, text))
         lines += _alike(weighed, "    ")
+        lines += _mostly_missed(t, c)
         for report, (but, named) in assessment.discrepant_reports(list(c.effective)).items():
             who = _who(but, named)
             lines.append(
@@ -523,6 +524,46 @@ def observed_lines(
             break_on_hyphens=False,
         )
     ]
+
+
+def _mostly_missed(t: Any, c: Any) -> list[str]:
+    """The reports that weigh the draws but that fewer than half the weighted draws come
+    within (``p_consistent_conditioned`` under 0.5), for each conditioned variant kept
+    in the conditioned files, variants naming the same reports on one line: where the
+    weighted bands follow other reports than these (a record that rises and falls
+    where the scenario cannot, say), a reader of the bands should know which."""
+    named: dict[tuple[str, ...], list[str]] = {}
+    shares: dict[tuple[str, ...], list[float]] = {}
+    for v, e in c.effective.items():
+        if e < c.minimum:
+            continue
+        rows = t[(t.variant == v) & (t.conditioning == "used")]
+        low = rows[rows.p_consistent_conditioned < 0.5]
+        if not len(low):
+            continue
+        days = Counter(zip(rows.date, rows.theater, strict=True))
+        labels = tuple(
+            f"{d} {th}" + (f" ({src})" if days[d, th] > 1 and src else "")
+            for d, th, src in zip(low.date, low.theater, low.source, strict=True)
+        )
+        named.setdefault(labels, []).append(v)
+        shares.setdefault(labels, []).extend(low.p_consistent_conditioned.tolist())
+    if not named:
+        return []
+    lines = [
+        "    reports fewer than half the weighted draws come within (the weights follow the "
+        "reports these conflict with; p_consistent_conditioned in observed.csv):"
+    ]
+    for labels, vs in named.items():
+        low_share, high_share = 100 * min(shares[labels]), 100 * max(shares[labels])
+        span = f"{low_share:.0f}{KEEP}%"
+        if f"{high_share:.0f}" != f"{low_share:.0f}":
+            span = f"{low_share:.0f}–{high_share:.0f}{KEEP}%"
+        lines.append(
+            f"        {', '.join(vs)}: {_first_few(list(labels), SHOWN_MISSES, 'observed.csv lists them')}"
+            f" ({span} of the weighted draws within)"
+        )
+    return lines
 
 
 def conditioning_warnings(assessment: Assessment, plan: Plan) -> list[str]:
