@@ -559,10 +559,8 @@ def _mostly_missed(t: Any, c: Any) -> list[str]:
         span = f"{low_share:.0f}{KEEP}%"
         if f"{high_share:.0f}" != f"{low_share:.0f}":
             span = f"{low_share:.0f}–{high_share:.0f}{KEEP}%"
-        lines.append(
-            f"        {', '.join(vs)}: {_first_few(list(labels), SHOWN_MISSES, 'observed.csv lists them')}"
-            f" ({span} of the weighted draws within)"
-        )
+        reports = _first_few(list(labels), SHOWN_MISSES, "observed.csv lists them")
+        lines.append(f"        {', '.join(vs)}: {reports} ({span} of the weighted draws within)")
     return lines
 
 
