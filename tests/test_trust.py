@@ -2823,6 +2823,34 @@ def test_a_chart_or_page_of_one_run_is_not_written_into_another_runs_directory(t
 
 
 @pytest.mark.slow
+def test_a_chart_or_page_is_not_written_into_a_run_directory_read_unsigned(tmp_path):
+    # a run.json whose manifest was taken out (as a refusal of an edited run advises, to
+    # read it unsigned) is still that run's: plot and report of another run wrote into it
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert _run(a, "--variant", "on-time").exit_code == 0
+    assert _run(b, "--variant", "slip-6").exit_code == 0
+    record = json.loads((a / "run.json").read_text(encoding="utf-8"))
+    record.pop("manifest")
+    (a / "run.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
+    before = _snapshot(a)
+    for args in (
+        ["plot", str(b), "--chart", "envelope", "-o", str(a / "from-b.png")],
+        ["report", str(b), "-o", str(a / "page.html")],
+    ):
+        res = CliRunner().invoke(main, args)
+        assert res.exit_code == 2, (args, res.output)
+        assert f"found {a}, the directory of another run" in res.stderr
+        assert _snapshot(a) == before
+    # its own charts may still be drawn at its top, and another tool's run.json is no run's
+    assert CliRunner().invoke(main, ["plot", str(a), "-o", str(a / "again.png")]).exit_code == 0
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "run.json").write_text('{"steps": 3}', encoding="utf-8")
+    res = CliRunner().invoke(main, ["plot", str(b), "-o", str(other / "b.png")])
+    assert res.exit_code == 0, res.output
+
+
+@pytest.mark.slow
 def test_a_chart_or_page_is_not_written_into_a_folder_inside_a_run_directory(tmp_path):
     # -o a/sub/x.html made a/sub: a new run then refused a ("an entry that is not part
     # of its run"), and the same -o again was refused as a foreign file

@@ -499,18 +499,26 @@ _REDRAWN = (".png", ".pdf", ".svg", ".html")
 
 
 def _run_around(folder: Path) -> Path | None:
-    """The run directory forcesim wrote (a signed ``run.json``, not another tool's) that
-    is ``folder`` or holds it, nearest first; None when none does. Folders not made yet
-    are skipped."""
+    """The run directory forcesim wrote that is ``folder`` or holds it, nearest first;
+    None when none does. Folders not made yet are skipped. A run directory holds a
+    ``run.json`` forcesim wrote: signed, or read unsigned once its manifest was taken out
+    (its ``forcesim_version`` says whose it is; another tool's ``run.json`` has none)."""
     # (as written first, so that a message names it so; then above where it starts,
     # each folder read once)
     seen: set[str] = set()
     for place in (folder, *folder.parents, *folder.resolve().parents):
         where = os.path.abspath(place)
-        if where not in seen and read_manifest(place) is not None:
+        if where not in seen and _forcesim_record(stored_record(place)):
             return place
         seen.add(where)
     return None
+
+
+def _forcesim_record(record: Any) -> bool:
+    """Whether a ``run.json``'s value is one forcesim wrote, signed or not."""
+    return manifest_of(record) is not None or (
+        isinstance(record, dict) and isinstance(record.get("forcesim_version"), str)
+    )
 
 
 def refuse_overwrite(
@@ -538,8 +546,8 @@ def refuse_overwrite(
         mine = source.is_dir() and inside is not None and os.path.samefile(inside, source)
         if inside is not None and not (mine and inside == home):
             found = (
-                f"{home}, the directory of another run (its {RECORD} lists its own files: "
-                f"one drawn from {source} would pass for one of them)"
+                f"{home}, the directory of another run (its {RECORD} records that run: "
+                f"a file drawn from {source} would pass for one of its own)"
                 if inside == home
                 else f"{home}, a folder inside the run directory {inside} (a run holds "
                 "only the files its record lists: another would keep a new run from "
