@@ -1585,6 +1585,30 @@ def test_a_later_vintages_own_record_unused_without_observed_is_named_in_a_warni
     assert same.exit_code == 0 and "are not used" not in same.stderr
 
 
+def test_a_vintage_lacking_the_theater_asked_for_says_so_once_and_not_no_later_report(
+    write, tmp_path
+):
+    # --theater syria/core printed "no later report of syria/core scored" and, below it,
+    # "not in this vintage, not scored: syria/core (2 later reports)" for the same vintage
+    from sim.cli.text import vintage_lines
+
+    early = write(VINTAGE_YAML.format(id="early", as_of="2024-03-01"), name="early.yaml")
+    late = write(SPLIT_YAML.format(id="late", as_of="2024-06-15"), name="late.yaml")
+    record = tmp_path / "record.csv"
+    record.write_text(GROWING_RECORD)
+    series = sim.run_vintages(
+        [sim.load_scenario(early), sim.load_scenario(late)],
+        sim.load_observations(record, [sim.load_scenario(late)]),
+        draws=200,
+        seed=3,
+    )
+    lines = [ln for ln in vintage_lines(series, theaters=["beta"]) if ln.startswith("early ")]
+    assert len(lines) == 1 and "not in this vintage, not scored: beta (1 later report)" in lines[0]
+    # the lack of a theater not asked for is not printed
+    alpha = [ln for ln in vintage_lines(series, theaters=["alpha"]) if ln.startswith("early ")]
+    assert alpha and not any("beta" in ln for ln in alpha)
+
+
 @pytest.fixture(scope="module")
 def shipped_series():
     """The shipped vintages at few draws (two theaters, and sites in later ones)."""

@@ -748,12 +748,15 @@ def vintage_warnings(series: VintageSeries) -> list[str]:
     return lines
 
 
-def _absent_of(series: VintageSeries, vintage: str) -> str:
-    """The series ``vintage`` lacks, each with its later reports (``beta (2 later
-    reports), iraq/erbil (1)``); empty when it lacks none."""
+def _absent_of(series: VintageSeries, vintage: str, theaters: Sequence[str] = ()) -> str:
+    """The series ``vintage`` lacks (of ``theaters`` alone, when given), each with its
+    later reports (``beta (2 later reports), iraq/erbil (1)``); empty when it lacks
+    none."""
     return ", ".join(
         f"{name} ({n} later report{'' if n == 1 else 's'})" if k == 0 else f"{name} ({n})"
-        for k, (name, n) in enumerate(series.absent_of(vintage))
+        for k, (name, n) in enumerate(
+            (name, n) for name, n in series.absent_of(vintage) if not theaters or name in theaters
+        )
     )
 
 
@@ -1022,10 +1025,17 @@ def vintage_lines(
             if i == vintage.scenario.id and v in shown
         ]
         others = every[(every.vintage == vintage.scenario.id) & every.variant.isin(shown)]
-        if not few and not len(mine) and len(others):  # (scored, in other theaters)
+        absent = _absent_of(series, vintage.scenario.id, theaters)
+        # (the theaters asked for that this vintage has: of the others the line below
+        # says it lacks them)
+        lacked = {name for name, _ in series.absent_of(vintage.scenario.id)}
+        had = [t for t in theaters if t not in lacked]
+        if theaters and not had and not few:
+            pass
+        elif not few and not len(mine) and len(others):  # (scored, in other theaters)
             lines.append(
                 f"{vintage.scenario.id:<22}{vintage.as_of.isoformat():>11}   "
-                f"no later report of {', '.join(theaters)} scored"
+                f"no later report of {', '.join(had or theaters)} scored"
             )
         elif few or not len(mine):
             later = series.later_levels(vintage.as_of)
@@ -1043,7 +1053,6 @@ def vintage_lines(
             )
         for r in mine.itertuples():
             lines.append(f"{r.vintage[:21]:<22}{r.as_of:>11}" + _score_cells(r, wide))
-        absent = _absent_of(series, vintage.scenario.id)
         if absent:  # reports of a series a later vintage adds
             lines.append(
                 f"{vintage.scenario.id:<22}{vintage.as_of.isoformat():>11}   "
