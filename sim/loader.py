@@ -730,7 +730,10 @@ def in_variant(exc: ScenarioError, name: str, locator: Locator) -> ScenarioError
     """An error found in variant ``name``, saying so: at a line of its overrides, the
     key path is the file's own (``variants.NAME.overrides.…``); at a line of the base
     (the variant made a base value wrong), the message names the variant and where
-    its overrides are."""
+    its overrides are. A value given on the command line (``--set``) is named as given
+    there, with no variant: it is set on top of every variant alike."""
+    if exc.file.startswith("<"):
+        return exc
     moved = in_overrides(exc, name, locator)
     if moved is not exc:
         return moved

@@ -298,6 +298,21 @@ def test_a_bad_set_is_one_line_exit_2_and_nothing_written(
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    "command",
+    [["run"], ["compare", "-v", "on-time", "-v", "slip-6", "--draws", "10", "--seed", "1"]],
+)
+def test_a_bad_set_value_names_no_variant_it_is_wrong_in_every_one(tmp_path, command) -> None:
+    # "(with variant 'as-reported', whose overrides are at ...:274)" sent the reader to
+    # a variant's overrides for a value the command line gave every variant
+    args = [*command, str(DEFAULT_SCENARIO), "--set", "announcement.delay=-3"]
+    result = invoke(*args, "--out", str(tmp_path / "never"))
+    assert result.exit_code == 2
+    line = result.output.strip()
+    assert line.endswith("announcement.delay: expected a delay of 0 months or more, found '-3'")
+    assert "variant" not in line
+
+
 @pytest.mark.slow
 def test_compare_takes_set_too(tmp_path) -> None:
     out = tmp_path / "cmp"
