@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import partial
 from typing import Any
 
 from sim.errors import ScenarioWarning
@@ -71,11 +72,24 @@ def _refuse(err: Any, q: Any, path: tuple[str | int, ...], bound: float, expecte
     return err(path, expected, _num(bound))
 
 
+def _reference_error(locator: Any, path: Any, expected: str, found: str) -> Any:
+    """A broken reference's error (:func:`sim.model.plan.compile_plan`), saying where a
+    file that extends another deleted the theater it names (``theaters: {iraq: null}``):
+    else the parent's milestone is blamed, and the file that removed it is not named."""
+    written = locator.text(path)
+    if written is not None and found.startswith("unknown theater"):
+        name = written.strip("'\"")
+        gone = locator.removed(("theaters", name))
+        if gone is not None:
+            found += f" (theaters.{name} is deleted at {gone[0]}:{gone[1]})"
+    return locator.error(path, expected, found)
+
+
 def check_scenario(doc: ScenarioDoc, locator: Any) -> Plan:
     """Compile ``doc`` and check it; return the plan."""
     _check_whole(doc, locator)
     _check_site_count(doc, locator)
-    plan = compile_plan(doc, error=locator.error)
+    plan = compile_plan(doc, error=partial(_reference_error, locator))
 
     def err(path: Any, expected: str, found: str, **kw: Any) -> Any:
         # a number found at a scalar the file wrote: quote it as written ('1400', not 1,400)

@@ -118,6 +118,20 @@ class Locator:
             expected, found, file=file, line=line, col=col, path=dotted(self.shown(path))
         )
 
+    def removed(self, path: Path_) -> tuple[str, int] | None:
+        """Where a file that extends another deleted the entry at ``path`` (``iraq:
+        null``): ``(file, line)`` of the first file that wrote it, when that file wrote
+        null there; else None."""
+        for layer in self.layers:
+            own = layer.own(path)
+            full = None if own is None else layer.prefix + own
+            if full is None or full not in layer.positions.values:
+                continue
+            if layer.positions.texts.get(full, "") in ("null", "~", "Null", "NULL", ""):
+                return layer.positions.file, layer.positions.values[full][0]
+            return None
+        return None
+
     def text(self, path: Path_) -> str | None:
         """The text of the scalar at ``path`` as written in the file it comes from (the
         first layer that holds the path), or None (not a scalar, or not from a file)."""
@@ -732,7 +746,7 @@ def in_variant(exc: ScenarioError, name: str, locator: Locator) -> ScenarioError
     (the variant made a base value wrong), the message names the variant and where
     its overrides are. A value given on the command line (``--set``) is named as given
     there, with no variant: it is set on top of every variant alike."""
-    if exc.file.startswith("<"):
+    if (exc.file or "").startswith("<"):
         return exc
     moved = in_overrides(exc, name, locator)
     if moved is not exc:

@@ -1047,3 +1047,19 @@ def test_a_quantity_without_one_form_names_a_form_written_with_no_number(write, 
         load_scenario(path)
     assert error.value.path == "theaters.alpha.initial"
     assert error.value.found == found
+
+
+def test_a_theater_deleted_by_an_extending_file_names_that_file_where_a_milestone_still_uses_it(
+    write,
+):
+    # the parent's milestone was blamed ("unknown theater 'alpha'") and the file that
+    # deleted the theater was not named
+    write(
+        MINIMAL_YAML.replace("theaters:\n", "theaters:\n  beta:\n    initial: 5\n"), name="p.yaml"
+    )
+    child = write("extends: p.yaml\ntheaters:\n  alpha: null\n", name="child.yaml")
+    with pytest.raises(ScenarioError) as err:
+        sim.load_scenario(child)
+    line = err.value.one_line()
+    assert "milestones.alpha-out.theater: expected one of beta" in line
+    assert line.endswith(f"found unknown theater 'alpha' (theaters.alpha is deleted at {child}:3)")
