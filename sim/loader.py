@@ -405,6 +405,10 @@ def _real_path(loc: tuple[str | int, ...], data: Any, missing: bool) -> tuple[st
     return tuple(out)
 
 
+def _numeric(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def validation_error(
     exc: ValidationError, locator: Locator, root: Path_ = (), data: Any = None
 ) -> ScenarioError:
@@ -416,6 +420,13 @@ def validation_error(
         return _real_path(tuple(e["loc"]), data, e["type"] == "missing")
 
     loc = where(err)
+    if err["type"] == "string_type" and _numeric(err.get("input")):
+        # text or a number (a report's tolerance): a number given is judged as one (".inf"
+        # is no finite number), not told to be text in quotes, which is refused after
+        for other in errors[1:]:
+            if other["type"] != "string_type" and where(other) == loc:
+                err = other
+                break
     if err["type"] == "int_type":
         # a number may be whole or not (int | float): report the float branch's
         # error ("a finite number" for NaN, "a number" for text), not "a whole number"

@@ -1063,3 +1063,16 @@ def test_a_theater_deleted_by_an_extending_file_names_that_file_where_a_mileston
     line = err.value.one_line()
     assert "milestones.alpha-out.theater: expected one of beta" in line
     assert line.endswith(f"found unknown theater 'alpha' (theaters.alpha is deleted at {child}:3)")
+
+
+def test_a_reports_tolerance_given_as_a_number_that_is_no_finite_number_is_told_so(write):
+    # ".inf" was told to be text in quotes, and ".inf" in quotes was then refused as no
+    # tolerance: a number given is judged as a number
+    text = MINIMAL_YAML + (
+        "observations:\n"
+        "  - {date: 2024-03, theater: alpha, troops_low: 700, troops_high: 900, tolerance: .inf}\n"
+    )
+    with pytest.raises(ScenarioError) as err:
+        sim.load_scenario(write(text))
+    line = err.value.one_line()
+    assert line.endswith("observations[0].tolerance: expected a finite number, found '.inf'")
