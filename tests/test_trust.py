@@ -1444,6 +1444,25 @@ def test_a_run_json_whose_manifest_was_deleted_loads_with_its_tables_checked(tmp
         sim.load_run(out)
 
 
+def test_an_unsigned_table_missing_a_row_is_refused_where_the_row_belongs(tmp_path):
+    # the refusal named the line past the file's end, not where the row was taken out
+    out = tmp_path / "o"
+    assert _run(out, "--variant", "on-time", "--draws", "200", "--seed", "1").exit_code == 0
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    del record["manifest"]
+    (out / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    bands = out / "bands.csv"
+    lines = bands.read_text(encoding="utf-8").split("\n")
+    month = lines[4].split(",")[3]
+    del lines[4]  # (the file's line 5)
+    bands.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(sim.ScenarioError) as err:
+        sim.load_run(out)
+    line = err.value.one_line()
+    assert line.startswith(f"{bands}:5:1: (rows): ")
+    assert line.endswith(f"found none for 'on-time', 'iraq', '{month}' (its place: before line 5)")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("change", "found"),
