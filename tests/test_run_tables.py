@@ -261,9 +261,9 @@ def test_plot_into_the_run_directory_writes_no_chart_when_a_value_is_bad(run):
         (
             "monthly",
             lambda t: "\n".join(line for i, line in enumerate(t.split("\n")) if i != 3),
-            ":737:1: (rows): ",
+            ":4:1: (rows): ",  # (where the row belongs, not past the file's end)
             "a row for each variant, theater and month of the run, found none for "
-            "'as-reported', 'iraq', '2024-11'",
+            "'as-reported', 'iraq', '2024-11' (its place: before line 4)",
         ),
         (
             "milestones",
