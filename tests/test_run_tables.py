@@ -268,9 +268,9 @@ def test_plot_into_the_run_directory_writes_no_chart_when_a_value_is_bad(run):
         (
             "milestones",
             lambda t: "\n".join(line for i, line in enumerate(t.split("\n")) if i != 1),
-            ":19:1: (rows): ",
+            ":2:1: (rows): ",
             "a row for each variant and milestone of the run, found none for "
-            "'as-reported', 'iraq-phase-1'",
+            "'as-reported', 'iraq-phase-1' (its place: before line 2)",
         ),
         (
             "bands",
