@@ -10,6 +10,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -300,12 +301,18 @@ def test_streamed_run_holds_a_few_columns_of_observed_rows_and_no_distribution(
     )
     table = kept.observed.table
     assert list(table.columns) == HELD_COLUMNS
-    assert all(isinstance(t, pd.CategoricalDtype) for t in table.dtypes)
+    share = "p_consistent_conditioned"  # (a share, in 4 bytes a row; the rest as categories)
+    assert table[share].dtype == np.float32
+    assert all(isinstance(t, pd.CategoricalDtype) for c, t in table.dtypes.items() if c != share)
     assert kept.observed.distributions == {}
     whole = sim.run(sc, observed=sc.observations(), **options).observed
     assert whole.distributions  # (sim.run keeps them: sim.vintages reads them)
+    rest = [c for c in HELD_COLUMNS if c != share]
     pd.testing.assert_frame_equal(
-        table.astype(object), whole.table[HELD_COLUMNS].astype(object), check_dtype=False
+        table[rest].astype(object), whole.table[rest].astype(object), check_dtype=False
+    )
+    np.testing.assert_array_equal(
+        table[share].to_numpy(), whole.table[share].to_numpy().astype(np.float32)
     )
     assert text.observed_lines(kept.observed, kept.variants, sc) == text.observed_lines(
         whole, kept.variants, sc
