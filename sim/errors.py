@@ -80,8 +80,12 @@ class ScenarioError(ValueError):
         if not self.position:  # nothing there to point into
             return f"{where}: expected {self.expected}, found {found}"
         where += f":{self.line or 1}:{self.col or 1}"
-        # (a key path holds what was typed: a direction control in it would turn the line)
-        return f"{where}: {printable(str(self.path))}: expected {self.expected}, found {found}"
+        # (a key path holds what was typed: a direction control in it would turn the line;
+        # and a path of thousands of characters, typed or pasted, is shortened as a value is)
+        path = printable(str(self.path))
+        if len(path) > PATH_SHOWN:
+            path = f"{path[: PATH_SHOWN // 2]}… ({len(path):,} characters)"
+        return f"{where}: {path}: expected {self.expected}, found {found}"
 
     def with_found(self, found: str) -> ScenarioError:
         """A copy of this error, at the same place, that found ``found`` (the text found
@@ -139,6 +143,10 @@ def quoted_start(found: str) -> str:
     if len(found) <= MAX_QUOTED:
         return found
     return f"{found[:QUOTED_START]}… ({len(found):,} characters in all)"
+
+
+#: the most characters of a key path an error line shows whole
+PATH_SHOWN = 200
 
 
 def one_line(message: str) -> str:

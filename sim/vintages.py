@@ -332,8 +332,6 @@ def run_vintages(
                 col=col,
                 path="as_of",
             )
-    for sc in ordered:  # nothing it cites came out after its date
-        _refuse_hindsight(sc, [v for v in sc.variant_names if not variants or v in variants])
     for sc in ordered:  # (refused at the vintage's own as_of, before any run, not at
         # <arguments> when its conditioning came to it)
         first, last = sc.doc.calendar.start, sc.doc.calendar.end
@@ -349,6 +347,8 @@ def run_vintages(
                 col=col,
                 path="as_of",
             )
+    for sc in ordered:  # nothing it cites came out after its date
+        _refuse_hindsight(sc, [v for v in sc.variant_names if not variants or v in variants])
     seen: dict[str, Scenario] = {}
     for sc in ordered:  # each vintage's rows are named by its id
         if sc.id in seen:

@@ -396,3 +396,12 @@ def test_a_window_alike_in_both_plans_is_computed_once_and_the_differences_stay_
         k = max(math.ceil(q * n / 100), 1) - 1
         assert list(rows[f"p{q:02d}"]) == list(diff[k]), q
     assert list(rows.p_b_greater) == list(np.round((diff > 0).mean(axis=0), 6))
+
+
+def test_compare_of_one_draw_says_one_paired_draw(tmp_path) -> None:
+    from sim.cli import main
+
+    args = ["compare", "-v", "on-time", "-v", "slip-6", "--draws", "1", "--seed", "1"]
+    res = CliRunner().invoke(main, [*args, "-o", str(tmp_path / "c")])
+    assert res.exit_code == 0, res.output
+    assert "; 1 paired draw (seed 1)" in res.stdout and "1 paired draws" not in res.stdout

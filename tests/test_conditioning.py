@@ -1057,6 +1057,21 @@ def test_a_bad_error_rate_is_one_line_and_nothing_is_written(write, observations
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("rate", "hint"),
+    [("5", " (for 5 % write 5%)"), ("12.5", " (for 12.5 % write 12.5%)"), ("3/2", ""), ("100", "")],
+)
+def test_an_error_rate_written_as_a_whole_percentage_without_its_sign_is_told_to_add_it(
+    write, observations, tmp_path, rate, hint
+):
+    # --tolerance 0.05 said "write 5%"; --error-rate 5 said nothing of the percent sign
+    path = observations("2024-03,alpha,900,1000,reported,,,,\n")
+    args = ["run", str(write(SPREAD)), "--observed", str(path), "--draws", "100", "--seed", "1"]
+    res = invoke(*args, "--condition", "--error-rate", rate, "--out", str(tmp_path / "o"))
+    assert res.exit_code == 2
+    assert res.stderr.rstrip().endswith(f"found {rate!r}{hint}")
+
+
 def test_the_error_rate_needs_conditioning(write, observations, tmp_path):
     path = observations("2024-03,alpha,900,1000,reported,,,,\n")
     res = CliRunner().invoke(

@@ -1391,6 +1391,28 @@ def test_an_observations_file_separated_by_semicolons_is_told_to_use_commas(tmp_
     )
 
 
+def test_an_observations_header_in_capitals_is_told_to_use_lower_case_and_no_far_column_is_guessed(
+    tmp_path, mini
+):
+    # DATE,THEATER,... had no hint; an unknown "notes" column got "did you mean 'quote'?"
+    path = tmp_path / "up.csv"
+    path.write_text("DATE,THEATER,TROOPS_LOW,TROOPS_HIGH\n2025-01-15,alpha,2400,2400\n")
+    with pytest.raises(sim.ScenarioError) as err:
+        sim.load_observations(path, mini)
+    assert str(err.value).endswith(
+        "found a first line with none of them (4 fields) (the names are written in lower "
+        "case: date, theater, ...)"
+    )
+    for column, hint in (("notes", None), ("Source", "source"), ("troop_low", "troops_low")):
+        path.write_text(f"date,theater,troops_low,troops_high,{column}\n2025-01-15,alpha,1,2,x\n")
+        with pytest.raises(sim.ScenarioError) as err:
+            sim.load_observations(path, mini)
+        said = str(err.value)
+        assert said.endswith(f"found the column {column!r}")
+        assert ("did you mean" in said) == (hint is not None)
+        assert hint is None or f"(did you mean {hint!r}?)" in said
+
+
 def test_an_open_ended_target_or_official_figure_has_its_own_legend_entry(write, observations):
     # grey triangles (a target of "fewer than 1,000") had no entry: a reader took them
     # for reports, whose triangles are black

@@ -550,3 +550,13 @@ def test_a_key_path_typed_with_a_direction_control_is_named_escaped() -> None:
         "<command line>:1:1: theaters.ir\\u202eaq.initial: expected "
     )
     assert err.value.one_line().isprintable()
+
+
+def test_a_key_path_of_thousands_of_characters_is_shortened_in_the_error_line(tmp_path) -> None:
+    # a 5,000-character key was printed whole, where a long value is shortened
+    key = "a" * 5000
+    result = invoke("run", str(DEFAULT_SCENARIO), "--set", f"{key}=3", "--out", str(tmp_path / "o"))
+    assert result.exit_code == 2
+    line = result.output.strip()
+    assert len(line) < 1000
+    assert f"<command line>:1:1: {'a' * 100}… (5,000 characters): expected one of " in line

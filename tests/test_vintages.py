@@ -238,3 +238,21 @@ def test_run_vintages_refuses_variants_that_are_not_names():
     vintages = [sim.load_scenario(VINTAGES[0])]
     with pytest.raises(sim.ScenarioError, match=r"^<arguments>:1:1: variants: .* found 3$"):
         sim.run_vintages(vintages, RECORD, draws=60, seed=1, variants=[3])
+
+
+def test_a_vintage_dated_before_its_calendar_is_refused_at_its_as_of_not_at_a_source(tmp_path):
+    # as_of 2020-01-01 was refused at an inherited source dated after it, in the parent
+    # file: the date itself, outside the calendar, is what is wrong
+    parent = SCENARIOS_DIR / "vintages" / "2024-12-19-syria-count.yaml"
+    early = tmp_path / "early.yaml"
+    early.write_text(f"extends: {parent}\nid: early\ntitle: t\nas_of: 2020-01-01\n")
+    later = SCENARIOS_DIR / "vintages" / "2025-04-18-syria-consolidation.yaml"
+    record = SCENARIOS_DIR / "iraq-syria-2024-observed.csv"
+    with pytest.raises(sim.ScenarioError) as err:
+        sim.run_vintages(
+            [sim.load_scenario(early), sim.load_scenario(later)], record, draws=10, seed=1
+        )
+    assert err.value.one_line() == (
+        f"{early}:4:8: as_of: expected a vintage's as_of within its calendar (2024-09 to "
+        "2028-06), the date it is conditioned on, found '2020-01-01'"
+    )

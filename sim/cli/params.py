@@ -129,9 +129,12 @@ class ErrorRateType(click.ParamType):
             # fraction of 10^200000000 would take minutes and gigabytes to make)
             rate = Fraction(text)
         if rate is None or not 0 < rate < 1:
+            # (a whole number from 1 to 99 is most likely a percentage without its sign)
+            plain = rate is not None and re.fullmatch(digits, text) and 1 <= rate < 100
+            hint = f" (for {text} % write {text}%)" if plain else ""
             self.fail(
                 "expected a chance that a report is wrong, above 0 and below 1: a percentage "
-                f"(5%), a decimal (0.05 or 5e-2) or a fraction (1/20), found {str(value)!r}",
+                f"(5%), a decimal (0.05 or 5e-2) or a fraction (1/20), found {str(value)!r}" + hint,
                 param,
                 ctx,
             )

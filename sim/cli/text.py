@@ -778,7 +778,7 @@ def compare_lines(cmp: Comparison) -> list[str]:
     lines = [
         _fit(
             f"{cmp.scenario.id}: {cmp.b} − {cmp.a}, troops at the end of each month; "
-            f"{cmp.draws:,} paired draws (seed {cmp.seed})"
+            f"{cmp.draws:,} paired draw{'' if cmp.draws == 1 else 's'} (seed {cmp.seed})"
         ),
         *_settings_lines(cmp.scenario),
         _fit(f"A: {cmp.a}, B: {cmp.b}; P(B>A): the share of draws where B has more troops"),

@@ -151,6 +151,8 @@ def _header(row: _Row) -> dict[str, int]:
         for sep, name in ((";", "semicolons"), ("\t", "tabs")):
             if len(header) == 1 and set(header[0].split(sep)) & set(COLUMNS):
                 found += f" (its names are separated by {name}: save it with commas)"
+        if {h.strip().lower() for h in header} & set(COLUMNS):
+            found += " (the names are written in lower case: date, theater, ...)"
         raise row.fail(
             0,
             "(header)",
@@ -160,7 +162,8 @@ def _header(row: _Row) -> dict[str, int]:
     index: dict[str, int] = {}
     for i, col in enumerate(header):
         if col not in COLUMNS:
-            hint = difflib.get_close_matches(col, COLUMNS, n=1, cutoff=0.6)
+            # (close in letters and in case: "notes" is no misspelt "quote")
+            hint = difflib.get_close_matches(col.lower(), COLUMNS, n=1, cutoff=0.7)
             raise row.fail(
                 i,
                 "(header)",

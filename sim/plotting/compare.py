@@ -280,7 +280,8 @@ def _decorate_compare(cmp: Comparison, fig: Any, first: Axes, crowded: str | Non
         0.02,
         0.66,
         f"Troops under {cmp.b} (B) minus troops under {cmp.a} (A) in the same draw, at the "
-        f"end of each month, over {cmp.draws:,} paired draws of the uncertain inputs.",
+        f"end of each month, over {cmp.draws:,} paired draw{'' if cmp.draws == 1 else 's'} "
+        "of the uncertain inputs.",
         fontsize=12.5,
         color="#333333",
     )
