@@ -256,3 +256,29 @@ def test_a_vintage_dated_before_its_calendar_is_refused_at_its_as_of_not_at_a_so
         f"{early}:4:8: as_of: expected a vintage's as_of within its calendar (2024-09 to "
         "2028-06), the date it is conditioned on, found '2020-01-01'"
     )
+
+
+@pytest.mark.slow
+def test_the_readme_quotes_the_latest_projections_iraq_at_the_end_of_2026_as_it_runs():
+    # the README's "latest projection" paragraph quotes four numbers of this run
+    path = SCENARIOS_DIR / "vintages" / "2026-02-24-syria-withdrawal.yaml"
+    sc = sim.load_scenario(path)
+    record = sim.load_observations(SCENARIOS_DIR / "iraq-syria-2024-observed.csv", sc)
+    result = sim.run(
+        sc,
+        ["as-reported"],
+        draws=20000,
+        seed=1,
+        observed=record,
+        condition=True,
+        as_of="2026-02-24",
+    )
+    bands = result.observed.conditioned.bands
+    row = bands[(bands.theater == "iraq") & (bands.month == "2026-12")].iloc[0]
+    central = result.monthly
+    level = central[(central.theater == "iraq") & (central.month == "2026-12")].troops.iloc[0]
+    ms = result.milestones.set_index("milestone")
+    readme = " ".join((Path(__file__).resolve().parent.parent / "README.md").read_text().split())
+    assert f"25th percentile is {int(row.p25):,} troops and the median {int(row.p50):,}" in readme
+    assert f"reads {int(level):,}" in readme
+    assert f"by September 2026 is {ms.loc['iraq-phase-2', 'p_met']:.2f}" in readme
