@@ -1379,30 +1379,35 @@ def test_a_percentage_tolerance_written_with_a_leading_zero_is_told_to_keep_its_
     assert "a number of troops (0, or 1 to 10,000,000), found '10000001'" in str(err.value)
 
 
-def test_an_observations_file_separated_by_semicolons_is_told_to_use_commas(tmp_path, mini):
-    # (a spreadsheet saved in a locale whose list separator is ';')
-    path = tmp_path / "g.csv"
-    path.write_text("date;theater;troops_low;troops_high\n2025-01-15;alpha;2400;2400\n")
-    with pytest.raises(sim.ScenarioError) as err:
-        sim.load_observations(path, mini)
-    assert str(err.value).endswith(
-        "found a first line with none of them (1 fields) (its names are separated by "
-        "semicolons: save it with commas)"
-    )
-
-
-def test_an_observations_header_in_capitals_is_told_to_use_lower_case_and_no_far_column_is_guessed(
-    tmp_path, mini
+@pytest.mark.parametrize(
+    ("header", "hint"),
+    [
+        # (a spreadsheet saved in a locale whose list separator is ';')
+        (
+            "date;theater;troops_low;troops_high",
+            "(1 fields) (its names are separated by semicolons: save it with commas)",
+        ),
+        # (DATE,THEATER,... had no hint)
+        (
+            "DATE,THEATER,TROOPS_LOW,TROOPS_HIGH",
+            "(4 fields) (the names are written in lower case: date, theater, ...)",
+        ),
+    ],
+    ids=["semicolons", "capitals"],
+)
+def test_a_first_line_naming_no_column_as_forcesim_reads_them_says_how_to_write_it(
+    tmp_path, mini, header, hint
 ):
-    # DATE,THEATER,... had no hint; an unknown "notes" column got "did you mean 'quote'?"
-    path = tmp_path / "up.csv"
-    path.write_text("DATE,THEATER,TROOPS_LOW,TROOPS_HIGH\n2025-01-15,alpha,2400,2400\n")
+    path = tmp_path / "g.csv"
+    path.write_text(f"{header}\n2025-01-15,alpha,2400,2400\n")
     with pytest.raises(sim.ScenarioError) as err:
         sim.load_observations(path, mini)
-    assert str(err.value).endswith(
-        "found a first line with none of them (4 fields) (the names are written in lower "
-        "case: date, theater, ...)"
-    )
+    assert str(err.value).endswith(f"found a first line with none of them {hint}")
+
+
+def test_an_unknown_column_gets_a_did_you_mean_only_when_close_in_letters_or_case(tmp_path, mini):
+    # an unknown "notes" column got "did you mean 'quote'?"
+    path = tmp_path / "g.csv"
     for column, hint in (("notes", None), ("Source", "source"), ("troop_low", "troops_low")):
         path.write_text(f"date,theater,troops_low,troops_high,{column}\n2025-01-15,alpha,1,2,x\n")
         with pytest.raises(sim.ScenarioError) as err:

@@ -850,21 +850,34 @@ date,theater,troops_low,troops_high,kind,source,quote
 """
 
 
-@pytest.mark.slow
-def test_later_reports_of_a_series_a_vintage_lacks_are_said_not_scored(write, tmp_path):
-    # the early vintage has no beta and no alpha/north, which the late one adds: their
-    # later reports were dropped from its scores with nothing said, so its "later"
-    # column read as though the record held no more reports after its date
+@pytest.fixture
+def growing_files(write, tmp_path):
+    """An early vintage, a late one that splits alpha into sites and adds beta, and the
+    record of both."""
     early = write(VINTAGE_YAML.format(id="early", as_of="2024-03-01"), name="early.yaml")
     late = write(SPLIT_YAML.format(id="late", as_of="2024-06-15"), name="late.yaml")
     record = tmp_path / "record.csv"
     record.write_text(GROWING_RECORD)
-    series = sim.run_vintages(
+    return early, late, record
+
+
+def _growing_series(early, late, record):
+    """The two vintages of :func:`growing_files`, scored on their record at 200 draws."""
+    return sim.run_vintages(
         [sim.load_scenario(early), sim.load_scenario(late)],
         sim.load_observations(record, [sim.load_scenario(late)]),
         draws=200,
         seed=3,
     )
+
+
+@pytest.mark.slow
+def test_later_reports_of_a_series_a_vintage_lacks_are_said_not_scored(growing_files, tmp_path):
+    # the early vintage has no beta and no alpha/north, which the late one adds: their
+    # later reports were dropped from its scores with nothing said, so its "later"
+    # column read as though the record held no more reports after its date
+    early, late, record = growing_files
+    series = _growing_series(early, late, record)
     # alpha/north's two August reports are one quantity: one report not scored
     assert series.absent == [("early", "beta", 1), ("early", "alpha/north", 1)]
     assert list(series.points[series.points.vintage == "early"].source) == ["b", "d"]
@@ -940,26 +953,18 @@ def test_the_vintages_take_the_error_rate_of_conditioning(series_files, tmp_path
 
 @pytest.mark.slow
 def test_a_theater_a_later_vintage_adds_has_its_panel_and_its_full_name_in_the_table(
-    write, tmp_path
+    growing_files, tmp_path
 ):
     # the chart drew the first vintage's theaters only (no panel for beta, whose report
     # was drawn nowhere), and the table cut the theater column to 8 characters
-    early = write(VINTAGE_YAML.format(id="early", as_of="2024-03-01"), name="early.yaml")
-    late = write(SPLIT_YAML.format(id="late", as_of="2024-06-15"), name="late.yaml")
-    record = tmp_path / "record.csv"
-    record.write_text(GROWING_RECORD)
+    early, late, record = growing_files
     args = ["vintages", str(early), str(late), "--observed", str(record), "--draws", "200"]
     result = CliRunner().invoke(main, [*args, "--seed", "3", "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     rows = [line.split() for line in result.output.splitlines() if line.startswith("late ")]
     assert "alpha/north" in [row[3] for row in rows if len(row) > 3]
     assert not any("alpha/no " in line for line in result.output.splitlines())
-    series = sim.run_vintages(
-        [sim.load_scenario(early), sim.load_scenario(late)],
-        sim.load_observations(record, [sim.load_scenario(late)]),
-        draws=200,
-        seed=3,
-    )
+    series = _growing_series(early, late, record)
     axes = sim.plot_vintages(series)
     assert [a.get_title(loc="left") for a in axes] == ["Alpha", "Beta"]
     # beta's July report is drawn on its panel
@@ -1586,22 +1591,14 @@ def test_a_later_vintages_own_record_unused_without_observed_is_named_in_a_warni
 
 
 def test_a_vintage_lacking_the_theater_asked_for_says_so_once_and_not_no_later_report(
-    write, tmp_path
+    growing_files,
 ):
     # --theater syria/core printed "no later report of syria/core scored" and, below it,
     # "not in this vintage, not scored: syria/core (2 later reports)" for the same vintage
     from sim.cli.text import vintage_lines
 
-    early = write(VINTAGE_YAML.format(id="early", as_of="2024-03-01"), name="early.yaml")
-    late = write(SPLIT_YAML.format(id="late", as_of="2024-06-15"), name="late.yaml")
-    record = tmp_path / "record.csv"
-    record.write_text(GROWING_RECORD)
-    series = sim.run_vintages(
-        [sim.load_scenario(early), sim.load_scenario(late)],
-        sim.load_observations(record, [sim.load_scenario(late)]),
-        draws=200,
-        seed=3,
-    )
+    early, late, record = growing_files
+    series = _growing_series(early, late, record)
     lines = [ln for ln in vintage_lines(series, theaters=["beta"]) if ln.startswith("early ")]
     assert len(lines) == 1 and "not in this vintage, not scored: beta (1 later report)" in lines[0]
     # the lack of a theater not asked for is not printed
