@@ -589,21 +589,68 @@ def resolve_variants(
                     f"the key {forbidden!r}",
                     key=True,
                 )
-        raw = deep_merge(plain, variant.overrides)
-        vloc = locator.under(("variants", name, "overrides"))
-        if "sources" in variant.overrides:  # (each entry placed where it is written)
-            sources = variant.overrides["sources"], plain.get("sources"), raw.get("sources")
-            vloc = vloc.relayered(partial(_placed_halves, *sources))
+        raw, vloc = _layered(name, plain, base, locator)
         try:
-            if not recorded:
-                refuse_scenario_own(name, variant.overrides, base, vloc)
-            doc = validate_doc(raw, vloc)
-            plan = check_scenario(doc, vloc)
+            doc, plan = _resolved(name, plain, base, locator, recorded)
         except ScenarioError as exc:
             exc = misnamed_entry(exc, plain, variant.overrides, vloc) or exc
+            if (exc.file or "").startswith("<") and _wrong_alike(exc, name, plain, base, locator):
+                # (a value set on top of every variant, wrong in each it was set in: no
+                # variant is to blame, and naming one sent the reader to its overrides)
+                raise exc from None
             raise in_variant(exc, name, locator) from None
         out[name] = Resolved(variant.description, doc, raw, vloc, plan)
     return out
+
+
+def _layered(
+    name: str, plain: dict[str, Any], base: ScenarioDoc, locator: Locator
+) -> tuple[dict[str, Any], Locator]:
+    """Variant ``name``'s data (the base's ``plain`` data with its overrides) and the
+    locator that places its values."""
+    variant = base.variants[name]
+    raw = deep_merge(plain, variant.overrides)
+    vloc = locator.under(("variants", name, "overrides"))
+    if "sources" in variant.overrides:  # (each entry placed where it is written)
+        sources = variant.overrides["sources"], plain.get("sources"), raw.get("sources")
+        vloc = vloc.relayered(partial(_placed_halves, *sources))
+    return raw, vloc
+
+
+def _resolved(
+    name: str, plain: dict[str, Any], base: ScenarioDoc, locator: Locator, recorded: bool
+) -> tuple[ScenarioDoc, Plan]:
+    """Variant ``name``'s document and plan (:func:`resolve_variants`), or its error."""
+    variant = base.variants[name]
+    raw, vloc = _layered(name, plain, base, locator)
+    if not recorded:
+        refuse_scenario_own(name, variant.overrides, base, vloc)
+    doc = validate_doc(raw, vloc)
+    return doc, check_scenario(doc, vloc)
+
+
+def _wrong_alike(
+    exc: ScenarioError, name: str, plain: dict[str, Any], base: ScenarioDoc, locator: Locator
+) -> bool:
+    """Whether every other variant that values were set on top of (``--set``, or
+    overrides given in code: their key paths are the locator's ``code``) is refused with
+    the same error as variant ``name``'s ``exc``."""
+    chain: Any = locator
+    code: set[tuple[Any, ...]] = set()
+    while chain is not None:
+        code |= set(getattr(chain, "code", ()))
+        chain = getattr(chain, "inner", None)
+    for other in base.variants:
+        if other == name or not any(c[:2] == ("variants", other) for c in code):
+            continue
+        try:
+            _resolved(other, plain, base, locator, False)
+        except ScenarioError as them:
+            if (them.path, them.expected, them.found) != (exc.path, exc.expected, exc.found):
+                return False
+        else:
+            return False
+    return True
 
 
 #: the tables of named entries, and what one entry of each is called
@@ -755,10 +802,7 @@ def in_variant(exc: ScenarioError, name: str, locator: Locator) -> ScenarioError
     """An error found in variant ``name``, saying so: at a line of its overrides, the
     key path is the file's own (``variants.NAME.overrides.…``); at a line of the base
     (the variant made a base value wrong), the message names the variant and where
-    its overrides are. A value given on the command line (``--set``) is named as given
-    there, with no variant: it is set on top of every variant alike."""
-    if (exc.file or "").startswith("<"):
-        return exc
+    its overrides are."""
     moved = in_overrides(exc, name, locator)
     if moved is not exc:
         return moved

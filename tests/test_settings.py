@@ -560,3 +560,20 @@ def test_a_key_path_of_thousands_of_characters_is_shortened_in_the_error_line(tm
     line = result.output.strip()
     assert len(line) < 1000
     assert f"<command line>:1:1: {'a' * 100}… (5,000 characters): expected one of " in line
+
+
+def test_a_set_value_wrong_in_one_variant_only_names_that_variant(tmp_path) -> None:
+    # the value is refused only where a variant's own overrides make it wrong: that
+    # variant is named, with its overrides' line
+    scenario = tmp_path / "v.yaml"
+    scenario.write_text(
+        f"extends: {DEFAULT_SCENARIO}\nid: v\ntitle: t\nvariants:\n  small:\n"
+        "    description: a smaller Iraq\n    overrides:\n      theaters:\n        iraq:\n"
+        "          initial: 1200\n"
+    )
+    setting = "residuals.advisory.size.value=1500"
+    result = invoke("run", str(scenario), "--set", setting, "--out", str(tmp_path / "o"))
+    assert result.exit_code == 2
+    assert result.output.strip().endswith(
+        f"found '1500' (with variant 'small', whose overrides are at {scenario}:7)"
+    )
