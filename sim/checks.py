@@ -72,24 +72,36 @@ def _refuse(err: Any, q: Any, path: tuple[str | int, ...], bound: float, expecte
     return err(path, expected, _num(bound))
 
 
-def _reference_error(locator: Any, path: Any, expected: str, found: str) -> Any:
-    """A broken reference's error (:func:`sim.model.plan.compile_plan`), saying where a
-    file that extends another deleted the theater it names (``theaters: {iraq: null}``):
-    else the parent's milestone is blamed, and the file that removed it is not named."""
-    written = locator.text(path)
-    if written is not None and found.startswith("unknown theater"):
-        name = written.strip("'\"")
-        gone = locator.removed(("theaters", name))
+def _reference_error(doc: ScenarioDoc, locator: Any, path: Any, expected: str, found: str) -> Any:
+    """A broken reference's error (:func:`sim.model.plan.compile_plan`), saying where the
+    theater or site it names was deleted (``theaters: {iraq: null}`` in a file that
+    extends another, or a setting of null): else the parent's milestone is blamed, and
+    what removed the entry is not named."""
+    name = _value_at(doc, path)
+    if isinstance(name, str) and name:
+        tid, _, sid = name.partition("/")
+        entry = ("theaters", tid, "sites", sid) if sid else ("theaters", tid)
+        gone = locator.removed(entry)
         if gone is not None:
-            found += f" (theaters.{name} is deleted at {gone[0]}:{gone[1]})"
+            found += f" ({'.'.join(entry)} is deleted at {gone[0]}:{gone[1]})"
     return locator.error(path, expected, found)
+
+
+def _value_at(doc: Any, path: Any) -> Any:
+    """The value at a key path of a validated document (models and mappings), or None."""
+    node = doc
+    for part in path:
+        node = node.get(part) if isinstance(node, dict) else getattr(node, str(part), None)
+        if node is None:
+            return None
+    return node
 
 
 def check_scenario(doc: ScenarioDoc, locator: Any) -> Plan:
     """Compile ``doc`` and check it; return the plan."""
     _check_whole(doc, locator)
     _check_site_count(doc, locator)
-    plan = compile_plan(doc, error=partial(_reference_error, locator))
+    plan = compile_plan(doc, error=partial(_reference_error, doc, locator))
 
     def err(path: Any, expected: str, found: str, **kw: Any) -> Any:
         # a number found at a scalar the file wrote: quote it as written ('1400', not 1,400)

@@ -127,7 +127,8 @@ class Locator:
             full = None if own is None else layer.prefix + own
             if full is None or full not in layer.positions.values:
                 continue
-            if layer.positions.texts.get(full, "") in ("null", "~", "Null", "NULL", ""):
+            # (a mapping has no text: only a scalar written null deletes)
+            if layer.positions.texts.get(full) in ("null", "~", "Null", "NULL", ""):
                 return layer.positions.file, layer.positions.values[full][0]
             return None
         return None

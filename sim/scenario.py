@@ -957,6 +957,17 @@ class _CodeLocator(Locator):
                 return Locator.find(self, path, key=key)
         return self.inner.find(path, key=key) if self.inner is not None else (self.origin, 1, 1)
 
+    def removed(self, path: Any) -> tuple[str, int] | None:
+        """Where the entry at ``path`` was deleted: here, when set here (a setting of
+        null: the entry is gone from the data, so a setting is what removed it); else
+        as the locators this one wraps, and the files, say."""
+        chain: Any = self
+        while chain is not None:
+            if chain._set_here(path):
+                return chain.origin, 1
+            chain = chain.inner
+        return Locator.removed(self, path)
+
     def holds(self, path: Any) -> bool:
         chain: Any = self
         while chain is not None:

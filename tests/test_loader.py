@@ -1076,3 +1076,19 @@ def test_a_reports_tolerance_given_as_a_number_that_is_no_finite_number_is_told_
         sim.load_scenario(write(text))
     line = err.value.one_line()
     assert line.endswith("observations[0].tolerance: expected a finite number, found '.inf'")
+
+
+def test_a_theater_deleted_by_a_setting_is_named_as_deleted_on_the_command_line(write, tmp_path):
+    # the note named the file that defines the theater (its "initial" line) as the one
+    # that deleted it
+    parent = write(MINIMAL_YAML.replace("theaters:\n", "theaters:\n  beta:\n    initial: 5\n"))
+    args = ["run", str(parent), "--set", "theaters.alpha=null", "--out", str(tmp_path / "o")]
+    said = CliRunner().invoke(main, args).stderr
+    assert said.rstrip().endswith(
+        "found unknown theater 'alpha' (theaters.alpha is deleted at <command line>:1)"
+    )
+    # an entry written as a mapping is not read as deleted, and an empty value is
+    child = write("extends: scenario.yaml\ntheaters:\n  alpha:\n", name="child.yaml")
+    with pytest.raises(ScenarioError) as err:
+        sim.load_scenario(child)
+    assert err.value.one_line().endswith(f"(theaters.alpha is deleted at {child}:3)")
