@@ -1461,6 +1461,20 @@ def test_an_unsigned_table_missing_a_row_is_refused_where_the_row_belongs(tmp_pa
     line = err.value.one_line()
     assert line.startswith(f"{bands}:5:1: (rows): ")
     assert line.endswith(f"found none for 'on-time', 'iraq', '{month}' (its place: before line 5)")
+    # the last row of a variant that is not the last: before the next variant's first
+    two = tmp_path / "two"
+    assert _run(two, "--variant", "on-time", "--variant", "slip-3").exit_code == 0
+    record = json.loads((two / "run.json").read_text(encoding="utf-8"))
+    del record["manifest"]
+    (two / "run.json").write_text(json.dumps(record), encoding="utf-8")
+    milestones = two / "milestones.csv"
+    lines = milestones.read_text(encoding="utf-8").split("\n")
+    assert lines[2].split(",")[1:3] == ["on-time", "iraq-exit"]
+    del lines[2]
+    milestones.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(sim.ScenarioError) as err:
+        sim.load_run(two)
+    assert err.value.one_line().startswith(f"{milestones}:3:1: (rows): ")
 
 
 @pytest.mark.slow
