@@ -77,15 +77,15 @@ class ScenarioError(ValueError):
     def one_line(self) -> str:
         where = printable(self.file or "<scenario>")
         found = quoted_start(self.found)
+        # (a key path of thousands of characters, typed or pasted, is shortened as a value
+        # is, where it stands and where what is expected repeats it)
+        expected = _long_words_shortened(self.expected)
         if not self.position:  # nothing there to point into
-            return f"{where}: expected {self.expected}, found {found}"
+            return f"{where}: expected {expected}, found {found}"
         where += f":{self.line or 1}:{self.col or 1}"
-        # (a key path holds what was typed: a direction control in it would turn the line;
-        # and a path of thousands of characters, typed or pasted, is shortened as a value is)
-        path = printable(str(self.path))
-        if len(path) > PATH_SHOWN:
-            path = f"{path[: PATH_SHOWN // 2]}… ({len(path):,} characters)"
-        return f"{where}: {path}: expected {self.expected}, found {found}"
+        # (a key path holds what was typed: a direction control in it would turn the line)
+        path = quoted_start(printable(str(self.path)), PATH_SHOWN, PATH_SHOWN // 2)
+        return f"{where}: {path}: expected {expected}, found {found}"
 
     def with_found(self, found: str) -> ScenarioError:
         """A copy of this error, at the same place, that found ``found`` (the text found
@@ -135,14 +135,24 @@ MAX_QUOTED = 1200
 QUOTED_START = 300
 
 
-def quoted_start(found: str) -> str:
-    """``found`` whole, or for text longer than :data:`MAX_QUOTED` characters (a
-    900,000-character title) its first :data:`QUOTED_START` and its length: ``'yyy…'
-    (900,002 characters in all)``. The line stays readable, and says how long the text
-    was."""
-    if len(found) <= MAX_QUOTED:
+def quoted_start(found: str, most: int = MAX_QUOTED, start: int = QUOTED_START) -> str:
+    """``found`` whole, or for text longer than ``most`` characters (a 900,000-character
+    title) its first ``start`` and its length: ``'yyy…' (900,002 characters in all)``.
+    The line stays readable, and says how long the text was."""
+    if len(found) <= most:
         return found
-    return f"{found[:QUOTED_START]}… ({len(found):,} characters in all)"
+    return f"{found[:start]}… ({len(found):,} characters in all)"
+
+
+def _long_words_shortened(text: str) -> str:
+    """``text`` with each run of more than :data:`PATH_SHOWN` characters without a space
+    (a key path typed or pasted, repeated in what is expected) shortened as
+    :func:`quoted_start` shortens a value."""
+    return re.sub(
+        rf"\S{{{PATH_SHOWN + 1},}}",
+        lambda m: quoted_start(m.group(), PATH_SHOWN, PATH_SHOWN // 2),
+        text,
+    )
 
 
 #: the most characters of a key path an error line shows whole

@@ -559,7 +559,11 @@ def test_a_key_path_of_thousands_of_characters_is_shortened_in_the_error_line(tm
     assert result.exit_code == 2
     line = result.output.strip()
     assert len(line) < 1000
-    assert f"<command line>:1:1: {'a' * 100}… (5,000 characters): expected one of " in line
+    assert f"<command line>:1:1: {'a' * 100}… (5,000 characters in all): expected one of " in line
+    # and where what is expected repeats it (a whole new theater, theaters.KEY=...)
+    setting = f"theaters.{key}.initial=5"
+    result = invoke("run", str(DEFAULT_SCENARIO), "--set", setting, "--out", str(tmp_path / "o"))
+    assert result.exit_code == 2 and len(result.output.strip()) < 1500, result.output[:300]
 
 
 def test_a_set_value_wrong_in_one_variant_only_names_that_variant(tmp_path) -> None:
