@@ -421,12 +421,16 @@ def validation_error(
         return _real_path(tuple(e["loc"]), data, e["type"] == "missing")
 
     loc = where(err)
-    if err["type"] == "string_type" and _numeric(err.get("input")):
-        # text or a number (a report's tolerance): a number given is judged as one (".inf"
-        # is no finite number), not told to be text in quotes, which is refused after
+    # text or a number (a report's tolerance): a number given is judged as one (".inf" is
+    # no finite number), and anything else is told it may be either, not told to be text
+    # in quotes ('true' in quotes is no tolerance either)
+    either = err["type"] == "string_type" and any(
+        other["type"] in ("int_type", "float_type") and where(other) == loc for other in errors[1:]
+    )
+    if either and _numeric(err.get("input")):
         for other in errors[1:]:
             if other["type"] != "string_type" and where(other) == loc:
-                err = other
+                err, either = other, False
                 break
     if err["type"] == "int_type":
         # a number may be whole or not (int | float): report the float branch's
@@ -501,7 +505,9 @@ def validation_error(
         found = quoted_short(text if text is not None else found_value, 120, size=len(found_value))
     elif text is not None and not key and kind != "missing_initial":
         # quote the scalar as the file wrote it, and say what to write instead
-        found = written(text) + _hint(kind, expected, text, found_value)
+        found = written(text) + ("" if either else _hint(kind, expected, text, found_value))
+    if either:
+        expected = "text or a number"
     return locator.error(path, expected, found, key=key)
 
 

@@ -1076,6 +1076,11 @@ def test_a_reports_tolerance_given_as_a_number_that_is_no_finite_number_is_told_
         sim.load_scenario(write(text))
     line = err.value.one_line()
     assert line.endswith("observations[0].tolerance: expected a finite number, found '.inf'")
+    # anything else is told it may be text or a number, and not to quote it
+    for value, found in (("true", "'true'"), ("[5]", "a list")):
+        with pytest.raises(ScenarioError) as err:
+            sim.load_scenario(write(text.replace("tolerance: .inf", f"tolerance: {value}")))
+        assert err.value.one_line().endswith(f"tolerance: expected text or a number, found {found}")
 
 
 def test_a_theater_deleted_by_a_setting_is_named_as_deleted_on_the_command_line(write, tmp_path):
