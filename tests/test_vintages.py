@@ -279,6 +279,9 @@ def test_the_readme_quotes_the_latest_projections_iraq_at_the_end_of_2026_as_it_
     level = central[(central.theater == "iraq") & (central.month == "2026-12")].troops.iloc[0]
     ms = result.milestones.set_index("milestone")
     readme = " ".join((Path(__file__).resolve().parent.parent / "README.md").read_text().split())
-    assert f"25th percentile is {int(row.p25):,} troops and the median {int(row.p50):,}" in readme
+    assert (
+        f"weighted 25th percentile is {int(row.p25):,} troops and the weighted median "
+        f"{int(row.p50):,}" in readme
+    )
     assert f"reads {int(level):,}" in readme
-    assert f"by September 2026 is {ms.loc['iraq-phase-2', 'p_met']:.2f}" in readme
+    assert f"by September 2026 is {ms.loc['iraq-phase-2', 'p_met_conditioned']:.2f}" in readme
