@@ -388,6 +388,33 @@ def _first_few(names: Sequence[str], most: int, where: str | None = None) -> str
     return f"{', '.join(names[:most])} and {len(names) - most:,} more ({where})"
 
 
+def _report_labels(chosen: Any, rows: Any, several: bool) -> list[str]:
+    """A label for each report of ``chosen`` (rows of the observed table, of one
+    variant) among ``rows`` (all of that variant's rows it is named among): its date, and
+    its theater when ``several`` theaters are reported; a day and theater of several
+    reports (an official 900 beside a reported 2,000) named by kind where their kinds
+    differ, and by source where one kind has several."""
+
+    def name(r: Any) -> list[str]:
+        return [f"{d} {th}" if several else str(d) for d, th in zip(r.date, r.theater, strict=True)]
+
+    named, every = name(chosen), name(rows)
+    # (counted once: 10,000 reports of one day were counted again for each)
+    times = Counter(every)
+    pairs = Counter(zip(every, rows.kind, strict=True))
+    kinds: dict[str, set[str]] = {}
+    for label, kind in pairs:
+        kinds.setdefault(label, set()).add(kind)
+    out = []
+    for label, k, src in zip(named, chosen.kind, chosen.source, strict=True):
+        if times[label] > 1:
+            mixed, same = len(kinds[label]) > 1, pairs[label, k] > 1
+            label += f" {k}" if mixed else ""
+            label += f" ({src})" if same and src else ""
+        out.append(label)
+    return out
+
+
 def observed_lines(
     assessment: Assessment, variants: Iterable[str], scenario: Scenario | None = None
 ) -> list[str]:
@@ -434,30 +461,7 @@ def observed_lines(
         text = f"central run consistent with {ok:,} of {len(rows):,}"
         bad = rows[rows.consistent == "false"]
         if len(bad):
-
-            def name(r: Any) -> list[str]:
-                return [
-                    f"{d} {th}" if several else str(d)
-                    for d, th in zip(r.date, r.theater, strict=True)
-                ]
-
-            named, every = name(bad), name(rows)
-            # a day and theater of several reports (an official 900 beside a reported
-            # 2,000): named by kind where their kinds differ, and by source where one
-            # kind has several
-            # (counted once: 10,000 reports of one day were counted again for each)
-            times = Counter(every)
-            pairs = Counter(zip(every, rows.kind, strict=True))
-            kinds: dict[str, set[str]] = {}
-            for label, kind in pairs:
-                kinds.setdefault(label, set()).add(kind)
-            out = []
-            for label, k, src in zip(named, bad.kind, bad.source, strict=True):
-                if times[label] > 1:
-                    mixed, same = len(kinds[label]) > 1, pairs[label, k] > 1
-                    label += f" {k}" if mixed else ""
-                    label += f" ({src})" if same and src else ""
-                out.append(label)
+            out = _report_labels(bad, rows, several)
             text += " (not: " + _first_few(out, SHOWN_MISSES, "observed.csv lists them") + ")"
         verdicts.append((v, text))
     lines += _alike(verdicts, "    ")
@@ -504,7 +508,7 @@ def observed_lines(
                 text += f"; fewer than {c.minimum}: left out of the conditioned files"
             weighed.append((v, text))
         lines += _alike(weighed, "    ")
-        lines += _mostly_missed(t, c)
+        lines += _mostly_missed(t, c, several)
         for report, (but, named) in assessment.discrepant_reports(list(c.effective)).items():
             who = _who(but, named)
             lines.append(
@@ -526,33 +530,27 @@ def observed_lines(
     ]
 
 
-def _mostly_missed(t: Any, c: Any) -> list[str]:
+def _mostly_missed(t: Any, c: Any, several: bool) -> list[str]:
     """The reports that weigh the draws but that fewer than half the weighted draws come
-    within (``p_consistent_conditioned`` under 0.5), for each conditioned variant kept
-    in the conditioned files, variants naming the same reports on one line: where the
-    weighted bands follow other reports than these (a record that rises and falls
-    where the scenario cannot, say), a reader of the bands should know which."""
+    within (``p_consistent_conditioned`` under 0.5), for each variant in the conditioned
+    files, named as :func:`_report_labels` names them (among the variant's scored
+    reports), variants naming the same reports on one line: the weighted bands do not
+    follow these, and a reader of the bands should know which."""
     named: dict[tuple[str, ...], list[str]] = {}
     shares: dict[tuple[str, ...], list[float]] = {}
-    for v, e in c.effective.items():
-        if e < c.minimum:
-            continue
-        rows = t[(t.variant == v) & (t.conditioning == "used")]
-        low = rows[rows.p_consistent_conditioned < 0.5]
+    for v in c.variants:
+        rows = t[(t.variant == v) & (t.status == SCORED)]
+        low = rows[(rows.conditioning == "used") & (rows.p_consistent_conditioned < 0.5)]
         if not len(low):
             continue
-        days = Counter(zip(rows.date, rows.theater, strict=True))
-        labels = tuple(
-            f"{d} {th}" + (f" ({src})" if days[d, th] > 1 and src else "")
-            for d, th, src in zip(low.date, low.theater, low.source, strict=True)
-        )
+        labels = tuple(_report_labels(low, rows, several))
         named.setdefault(labels, []).append(v)
         shares.setdefault(labels, []).extend(low.p_consistent_conditioned.tolist())
     if not named:
         return []
     lines = [
-        "    reports fewer than half the weighted draws come within (the weights follow the "
-        "reports these conflict with; p_consistent_conditioned in observed.csv):"
+        "    reports fewer than half the weighted draws come within (p_consistent_conditioned "
+        "in observed.csv):"
     ]
     for labels, vs in named.items():
         low_share, high_share = 100 * min(shares[labels]), 100 * max(shares[labels])
