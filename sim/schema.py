@@ -329,7 +329,7 @@ class Source(Model):
     url: Text | None = None
     seed: Text | None = Field(
         default=None,
-        description="the file name of the document the scenario was first built from",
+        description="the file name of a local copy of the document (not shipped)",
     )
     quote: Text | None = None
 

@@ -209,8 +209,8 @@ def _echo_number(p: Any, indent: str = "") -> None:
         click.echo(f"{indent}    source {p.source_id}: {p.title} ({by}{p.date or 'undated'})")
         if p.url:
             click.echo(f"{indent}    {p.url}")
-        elif p.seed:  # (the document it was read in, not shipped)
-            click.echo(f"{indent}    no public address given; read in the document {p.seed}")
+        else:
+            click.echo(f"{indent}    no public address given")
         if p.quote:
             click.echo(f'{indent}    "{" ".join(p.quote.split())}"')
     elif p.kind in ("assumption", "variant"):
