@@ -2876,6 +2876,10 @@ def test_a_chart_or_page_is_not_written_into_a_run_directory_read_unsigned(tmp_p
         assert _snapshot(a) == before
     # its own charts may still be drawn at its top, and another tool's run.json is no run's
     assert CliRunner().invoke(main, ["plot", str(a), "-o", str(a / "again.png")]).exit_code == 0
+    record["forcesim_version"] = 1  # (edited to a number: still forcesim's record)
+    (a / "run.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
+    res = CliRunner().invoke(main, ["plot", str(b), "-o", str(a / "from-b.png")])
+    assert res.exit_code == 2 and "the directory of another run" in res.stderr
     other = tmp_path / "other"
     other.mkdir()
     (other / "run.json").write_text('{"steps": 3}', encoding="utf-8")

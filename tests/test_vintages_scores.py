@@ -1604,6 +1604,12 @@ def test_a_vintage_lacking_the_theater_asked_for_says_so_once_and_not_no_later_r
     # the lack of a theater not asked for is not printed
     alpha = [ln for ln in vintage_lines(series, theaters=["alpha"]) if ln.startswith("early ")]
     assert alpha and not any("beta" in ln for ln in alpha)
+    # the lacking theaters in the order given, as the chart's panels are
+    both = vintage_lines(series, theaters=["alpha/north", "beta"])
+    early = [ln for ln in both if ln.startswith("early ")]
+    assert early == [early[0]] and early[0].endswith(
+        "not in this vintage, not scored: alpha/north (1 later report), beta (1)"
+    )
 
 
 @pytest.fixture(scope="module")

@@ -750,11 +750,13 @@ def _absent_of(series: VintageSeries, vintage: str, theaters: Sequence[str] = ()
     """The series ``vintage`` lacks (of ``theaters`` alone, when given), each with its
     later reports (``beta (2 later reports), iraq/erbil (1)``); empty when it lacks
     none."""
+    lacked = series.absent_of(vintage)
+    if theaters:  # (in the order given, as the chart's panels are)
+        counts = dict(lacked)
+        lacked = [(name, counts[name]) for name in dict.fromkeys(theaters) if name in counts]
     return ", ".join(
         f"{name} ({n} later report{'' if n == 1 else 's'})" if k == 0 else f"{name} ({n})"
-        for k, (name, n) in enumerate(
-            (name, n) for name, n in series.absent_of(vintage) if not theaters or name in theaters
-        )
+        for k, (name, n) in enumerate(lacked)
     )
 
 
@@ -1028,8 +1030,8 @@ def vintage_lines(
         # says it lacks them)
         lacked = {name for name, _ in series.absent_of(vintage.scenario.id)}
         had = [t for t in theaters if t not in lacked]
-        if theaters and not had and not few:
-            pass
+        if not few and theaters and not had:
+            pass  # (every theater asked for is one it lacks: the line below says so)
         elif not few and not len(mine) and len(others):  # (scored, in other theaters)
             lines.append(
                 f"{vintage.scenario.id:<22}{vintage.as_of.isoformat():>11}   "
