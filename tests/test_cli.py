@@ -739,7 +739,10 @@ REFUSED_VALUES = [
         "--chart: expected one of envelope, fan, fan_conditioned, compare, backtest "
         "(did you mean 'fan'?), found 'fans'",
     ),
-    (["run", "--error-rate=2", "--condition"], f"--error-rate: {RATE} '2' (for 2 % write 2%)"),
+    (
+        ["run", "--error-rate=2", "--condition"],
+        f"--error-rate: {RATE} '2' (a chance of 2 percent is written 2%)",
+    ),
     (["run", "--error-rate=1e-200000000", "--condition"], f"--error-rate: {RATE} '1e-200000000'"),
     (["run", "--out", ""], "--out: expected a directory name, found ''"),
     (["plot", "RUN", "-o", ""], "-o: expected a file name, found ''"),

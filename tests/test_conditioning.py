@@ -1059,7 +1059,12 @@ def test_a_bad_error_rate_is_one_line_and_nothing_is_written(write, observations
 
 @pytest.mark.parametrize(
     ("rate", "hint"),
-    [("5", " (for 5 % write 5%)"), ("12.5", " (for 12.5 % write 12.5%)"), ("3/2", ""), ("100", "")],
+    [
+        ("5", " (a chance of 5 percent is written 5%)"),
+        ("12.5", " (a chance of 12.5 percent is written 12.5%)"),
+        ("3/2", ""),
+        ("100", ""),
+    ],
 )
 def test_an_error_rate_written_as_a_whole_percentage_without_its_sign_is_told_to_add_it(
     write, observations, tmp_path, rate, hint

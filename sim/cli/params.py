@@ -131,7 +131,7 @@ class ErrorRateType(click.ParamType):
         if rate is None or not 0 < rate < 1:
             # (a whole number from 1 to 99 is most likely a percentage without its sign)
             plain = rate is not None and re.fullmatch(digits, text) and 1 <= rate < 100
-            hint = f" (for {text} % write {text}%)" if plain else ""
+            hint = f" (a chance of {text} percent is written {text}%)" if plain else ""
             self.fail(
                 "expected a chance that a report is wrong, above 0 and below 1: a percentage "
                 f"(5%), a decimal (0.05 or 5e-2) or a fraction (1/20), found {str(value)!r}" + hint,
