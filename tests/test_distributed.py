@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import signal
 import subprocess
 import sys
 import weakref
@@ -574,9 +575,15 @@ def test_a_worker_a_local_cluster_spawns_ignores_ctrl_c_from_importing_sim(
         monkeypatch.delenv(LOCAL_WORKER, raising=False)
     spawn = multiprocessing.get_context("spawn")
     queue = spawn.Queue()
-    # (the spawned process imports this test module, and with it sim, before it runs)
-    child = spawn.Process(target=_starting_worker_ignores_ctrl_c, args=(queue,), name=name)
-    child.start()
+    # (the spawned process imports this test module, and with it sim, before it runs;
+    # it starts with Ctrl-C as this process has it, which a shell leaves ignored for a
+    # job it puts in the background: taken as Python's own for the test)
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        child = spawn.Process(target=_starting_worker_ignores_ctrl_c, args=(queue,), name=name)
+        child.start()
+    finally:
+        signal.signal(signal.SIGINT, before)
     assert queue.get(timeout=60) is ignores
     child.join(60)
 
