@@ -855,6 +855,19 @@ def test_a_source_no_number_cites_says_which_assumption_names_it_and_if_it_came_
     assert "dated after" not in article("shafaq")  # (cited, and of the scenario's day)
 
 
+def test_each_source_on_the_page_links_its_address_or_says_none_is_given(ensemble: Path) -> None:
+    # the page named the file of a local copy ("file 003_….txt"), which no reader has
+    page = page_of(ensemble)
+
+    def meta(source_id: str) -> str:
+        start = page.index(f'id="source-{source_id}"')
+        return page[page.index('<p class="meta">', start) : page.index("</p>", start)]
+
+    assert '<a href="https://www.shafaq.com/en/Iraq/' in meta("shafaq")
+    assert meta("report-003").endswith(" · no public address given")
+    assert ".txt" not in page[page.index('id="sources"') : page.index('id="scenario"')]
+
+
 @pytest.mark.slow
 def test_a_number_resting_on_a_source_dated_after_the_scenario_says_so_on_the_page(
     tmp_path: Path,

@@ -938,7 +938,7 @@ class Page:
             parts.append(
                 f'<article class="source" id="source-{esc(s.id)}"><h4>{esc(s.title)}</h4>'
                 f'<p class="meta"><code>{esc(s.id)}</code>{" · " + esc(meta) if meta else ""}'
-                f"{' · file ' + esc(s.seed) if s.seed else ''}{link}</p>{quote}"
+                f"{link or ' · no public address given'}</p>{quote}"
                 + (
                     (f"<p>{later.strip()}</p>" if later else "")
                     + "<p>Numbers that rest on it:</p>"
