@@ -2200,3 +2200,32 @@ def test_the_run_shows_the_monte_carlo_error_of_each_share_it_prints_where_it_sh
     text = " ".join(res.output.split())
     assert "±: one Monte Carlo standard error, √(p(1−p)/n)" in text, res.output
     assert re.search(r"p=0\.\d\d ±0\.0\d by 2025-09 \(0\.\d\d ±0\.\d\d weighted\)", text), text
+
+
+@pytest.mark.slow
+def test_plot_fan_weighted_draws_the_conditioned_fan_the_command_writes(tmp_path):
+    # the Python API drew only the unweighted fan of a conditioned run: the weighted one,
+    # fan_conditioned.png, was the command's alone
+    args = ["--variant", "as-reported", "--variant", "on-time", "--draws", "2000", "--seed", "1"]
+    out = tmp_path / "run"
+    res = CliRunner().invoke(
+        main,
+        ["run", str(DEFAULT_SCENARIO), *args, "--observed", str(SHIPPED_RECORD), "--condition"]
+        + ["-q", "-o", str(out)],
+    )
+    assert res.exit_code == 0, res.output
+    result = sim.run(
+        DEFAULT_SCENARIO,
+        ["as-reported", "on-time"],
+        draws=2000,
+        seed=1,
+        observed=SHIPPED_RECORD,
+        condition=True,
+    )
+    mine = tmp_path / "mine.png"
+    sim.save(sim.plot_fan(result, weighted=True), mine)
+    assert mine.read_bytes() == (out / "fan_conditioned.png").read_bytes()
+    with pytest.raises(
+        ValueError, match=r"plot_fan\(weighted=True\) draws an ensemble conditioned"
+    ):
+        sim.plot_fan(sim.run(DEFAULT_SCENARIO, ["on-time"], draws=100, seed=1), weighted=True)

@@ -203,17 +203,8 @@ def run_charts(
     if result.bands is not None:
         charts["fan"] = lambda: plotting.plot_fan(result, theaters=only)
     assessment = result.observed
-    if isinstance(assessment, Assessment):
-        cond = conditioned_result(result, assessment)
-        if cond is not None:
-
-            def conditioned() -> Any:
-                assert cond is not None and isinstance(assessment, Assessment)
-                axes = plotting.plot_fan(cond, theaters=only)
-                plotting.mark_conditioned(axes, cond, assessment, theaters=only)
-                return axes
-
-            charts["fan_conditioned"] = conditioned
+    if isinstance(assessment, Assessment) and conditioned_result(result, assessment) is not None:
+        charts["fan_conditioned"] = lambda: plotting.plot_fan(result, theaters=only, weighted=True)
     return charts
 
 

@@ -36,6 +36,7 @@ from sim.plotting.common import title_size
 from sim.plotting.observed import (
     OBSERVED_LEGEND_IN,
     add_to_fan,
+    mark_conditioned,
     observations_of,
     observed_argument,
     place_as_of,
@@ -166,6 +167,35 @@ def _deadlines(
     deadline_marks(
         ax, deadline_labels(result, plan, variant, tid), plan.n_months, 9 if small else 10.5
     )
+
+
+def _weighted_fan(
+    result: Result,
+    ax: Any,
+    theaters: Sequence[str] | None,
+    variants: Sequence[str] | None,
+    observed: Any,
+) -> list[Axes]:
+    """:func:`plot_fan` with ``weighted``: the conditioned result's fan, marked as such
+    (:func:`sim.plotting.observed.mark_conditioned`)."""
+    from sim.analysis.observed import Assessment, conditioned_result
+
+    assessment = result.observed
+    if not isinstance(assessment, Assessment) or assessment.conditioned is None:
+        raise ValueError(
+            "plot_fan(weighted=True) draws an ensemble conditioned on reports: "
+            "sim.run(scenario, draws=N, seed=S, observed=FILE, condition=True)"
+        )
+    cond = conditioned_result(result, assessment)
+    if cond is None:
+        raise ValueError(
+            "plot_fan(weighted=True): no variant keeps enough effective draws to draw "
+            f"(at least {assessment.conditioned.minimum}); more draws, or fewer or wider "
+            "reports, keep more"
+        )
+    axes = plot_fan(cond, ax=ax, theaters=theaters, variants=variants, observed=observed)
+    mark_conditioned(axes, cond, assessment, theaters=theaters)
+    return axes
 
 
 def deadline_labels(
@@ -602,6 +632,8 @@ def plot_fan(
     theaters: Sequence[str] | None = None,
     variants: Sequence[str] | None = None,
     observed: Any = None,
+    *,
+    weighted: bool = False,
 ) -> list[Axes]:
     """Fan chart of an ensemble: a panel per theater (or site) and variant.
 
@@ -621,12 +653,20 @@ def plot_fan(
     observed : sim.io.observations.ObservationSet, str or pathlib.Path, optional
         Observed levels to draw, or the path of their CSV file (read against the
         result's scenario); default: those attached to ``result``; False: none.
+    weighted : bool
+        Draw the percentiles of the draws weighted by the reports the ensemble was
+        conditioned on (``sim.run(..., observed=..., condition=True)``), as ``forcesim
+        run --condition`` draws ``fan_conditioned.png``: the title says what the draws
+        are conditioned on, each panel gives its effective draws, and variants left
+        with too few effective draws are not drawn. Default False: the draws
+        unweighted, the reports only drawn over them.
 
     Returns
     -------
     list of matplotlib.axes.Axes
         The panels, theater-major: the median and the 5–95, 10–90 and 25–75
-        percentile bands of ``result.bands`` [troops] against months.
+        percentile bands of ``result.bands`` [troops] against months (with
+        ``weighted``, of the weighted bands).
 
     Raises
     ------
@@ -636,9 +676,13 @@ def plot_fan(
     ValueError
         For a result without draws, a variant or theater the result does not hold,
         the wrong number of axes, or axes a chart of months and troops cannot be
-        drawn in (polar or 3-D axes, a log y-axis).
+        drawn in (polar or 3-D axes, a log y-axis); with ``weighted``, a result not
+        conditioned on reports, or one whose every variant kept too few effective
+        draws.
     """
     common.expect(result, Result, "plot_fan", "sim.run")
+    if weighted:
+        return _weighted_fan(result, ax, theaters, variants, observed)
     observed = observed_argument(result, observed, "plot_fan")
     if result.bands is None:
         raise ValueError(NEEDS_ENSEMBLE)
