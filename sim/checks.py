@@ -13,6 +13,7 @@ from typing import Any
 
 from sim.errors import ScenarioWarning
 from sim.io.numbers import whole_problem
+from sim.io.yamlio import value_at
 from sim.model.draws import central_inputs, shared_streams, stream_key
 from sim.model.plan import Plan, compile_plan
 from sim.model.stepper import step
@@ -77,7 +78,7 @@ def _reference_error(doc: ScenarioDoc, locator: Any, path: Any, expected: str, f
     theater or site it names was deleted (``theaters: {iraq: null}`` in a file that
     extends another, or a setting of null): else the parent's milestone is blamed, and
     what removed the entry is not named."""
-    name = _value_at(doc, path)
+    name = value_at(doc.model_dump(), [str(part) for part in path], None)  # (an error's path)
     if isinstance(name, str) and name:
         tid, _, sid = name.partition("/")
         entry = ("theaters", tid, "sites", sid) if sid else ("theaters", tid)
@@ -85,16 +86,6 @@ def _reference_error(doc: ScenarioDoc, locator: Any, path: Any, expected: str, f
         if gone is not None:
             found += f" ({'.'.join(entry)} is deleted at {gone[0]}:{gone[1]})"
     return locator.error(path, expected, found)
-
-
-def _value_at(doc: Any, path: Any) -> Any:
-    """The value at a key path of a validated document (models and mappings), or None."""
-    node = doc
-    for part in path:
-        node = node.get(part) if isinstance(node, dict) else getattr(node, str(part), None)
-        if node is None:
-            return None
-    return node
 
 
 def check_scenario(doc: ScenarioDoc, locator: Any) -> Plan:
