@@ -118,6 +118,11 @@ class Locator:
             expected, found, file=file, line=line, col=col, path=dotted(self.shown(path))
         )
 
+    def set_on_top(self, path: Path_) -> bool:
+        """Whether a value at or below ``path`` was set on top of the files (``--set``,
+        or overrides given in code); never, for files alone."""
+        return False
+
     def removed(self, path: Path_) -> tuple[str, int] | None:
         """Where a file that extends another deleted the entry at ``path`` (``iraq:
         null``): ``(file, line)`` of the first file that wrote it, when that file wrote
@@ -598,7 +603,7 @@ def resolve_variants(
                 )
         raw, vloc = _layered(name, plain, base, locator)
         try:
-            doc, plan = _resolved(name, plain, base, locator, recorded)
+            doc, plan = _resolved(name, raw, vloc, base, recorded)
         except ScenarioError as exc:
             exc = misnamed_entry(exc, plain, variant.overrides, vloc) or exc
             if (exc.file or "").startswith("<") and _wrong_alike(exc, name, plain, base, locator):
@@ -625,13 +630,12 @@ def _layered(
 
 
 def _resolved(
-    name: str, plain: dict[str, Any], base: ScenarioDoc, locator: Locator, recorded: bool
+    name: str, raw: dict[str, Any], vloc: Locator, base: ScenarioDoc, recorded: bool
 ) -> tuple[ScenarioDoc, Plan]:
-    """Variant ``name``'s document and plan (:func:`resolve_variants`), or its error."""
-    variant = base.variants[name]
-    raw, vloc = _layered(name, plain, base, locator)
+    """Variant ``name``'s document and plan from its data and locator (:func:`_layered`),
+    or its error."""
     if not recorded:
-        refuse_scenario_own(name, variant.overrides, base, vloc)
+        refuse_scenario_own(name, base.variants[name].overrides, base, vloc)
     doc = validate_doc(raw, vloc)
     return doc, check_scenario(doc, vloc)
 
@@ -640,18 +644,13 @@ def _wrong_alike(
     exc: ScenarioError, name: str, plain: dict[str, Any], base: ScenarioDoc, locator: Locator
 ) -> bool:
     """Whether every other variant that values were set on top of (``--set``, or
-    overrides given in code: their key paths are the locator's ``code``) is refused with
-    the same error as variant ``name``'s ``exc``."""
-    chain: Any = locator
-    code: set[tuple[Any, ...]] = set()
-    while chain is not None:
-        code |= set(getattr(chain, "code", ()))
-        chain = getattr(chain, "inner", None)
+    overrides given in code: :meth:`Locator.set_on_top`) is refused with the same error
+    as variant ``name``'s ``exc``."""
     for other in base.variants:
-        if other == name or not any(c[:2] == ("variants", other) for c in code):
+        if other == name or not locator.set_on_top(("variants", other)):
             continue
         try:
-            _resolved(other, plain, base, locator, False)
+            _resolved(other, *_layered(other, plain, base, locator), base, False)
         except ScenarioError as them:
             if (them.path, them.expected, them.found) != (exc.path, exc.expected, exc.found):
                 return False

@@ -957,37 +957,37 @@ class _CodeLocator(Locator):
                 return Locator.find(self, path, key=key)
         return self.inner.find(path, key=key) if self.inner is not None else (self.origin, 1, 1)
 
-    def removed(self, path: Any) -> tuple[str, int] | None:
-        """Where the entry at ``path`` was deleted: here, when set here (a setting of
-        null: the entry is gone from the data, so a setting is what removed it); else
-        as the locators this one wraps, and the files, say."""
-        chain: Any = self
-        while chain is not None:
-            if chain._set_here(path):
-                return chain.origin, 1
+    def _setter(self, path: Any) -> _CodeLocator | None:
+        """The latest of this locator and those it wraps that set a value at or below
+        ``path``, or None."""
+        chain: _CodeLocator | None = self
+        while chain is not None and not chain._set_here(path):
             chain = chain.inner
-        return Locator.removed(self, path)
+        return chain
+
+    def set_on_top(self, path: Any) -> bool:
+        return self._setter(path) is not None
+
+    def removed(self, path: Any) -> tuple[str, int] | None:
+        """Where the entry at ``path`` was deleted: where it was set, when set on top (a
+        setting of null: the entry is gone from the data, so a setting is what removed
+        it); else as the files say."""
+        setter = self._setter(path)
+        return (setter.origin, 1) if setter is not None else Locator.removed(self, path)
 
     def holds(self, path: Any) -> bool:
-        chain: Any = self
-        while chain is not None:
-            if chain._set_here(path):
-                return True
-            chain = chain.inner
-        return Locator.holds(self, path)
+        return self.set_on_top(path) or Locator.holds(self, path)
 
     def text(self, path: Any) -> str | None:
         """A value set on the command line as the user wrote it; None for one set in
         code (it has no text); else as the file wrote it."""
-        chain: Any = self
-        while chain is not None:
-            if chain._set_here(path):
-                for layer in chain.layers:
-                    got = chain.texts.get(layer.prefix + tuple(path))
-                    if got is not None:
-                        return got  # type: ignore[no-any-return]
-                return None
-            chain = chain.inner
+        setter = self._setter(path)
+        if setter is not None:
+            for layer in setter.layers:
+                got = setter.texts.get(layer.prefix + tuple(path))
+                if got is not None:
+                    return got
+            return None
         if self.find(path)[0].startswith("<"):
             return None
         return super().text(path)
