@@ -746,14 +746,12 @@ def vintage_warnings(series: VintageSeries) -> list[str]:
     return lines
 
 
-def _absent_of(series: VintageSeries, vintage: str, theaters: Sequence[str] = ()) -> str:
-    """The series ``vintage`` lacks (of ``theaters`` alone, when given), each with its
-    later reports (``beta (2 later reports), iraq/erbil (1)``); empty when it lacks
-    none."""
-    lacked = series.absent_of(vintage)
-    if theaters:  # (in the order given, as the chart's panels are)
-        counts = dict(lacked)
-        lacked = [(name, counts[name]) for name in dict.fromkeys(theaters) if name in counts]
+def _absent_of(lacks: dict[str, int], theaters: Sequence[str] = ()) -> str:
+    """The series a vintage lacks (``lacks``: each with its later reports, from
+    :meth:`VintageSeries.absent_of`; of ``theaters`` alone, in their order, when given):
+    ``beta (2 later reports), iraq/erbil (1)``; empty when it lacks none."""
+    names = dict.fromkeys(theaters) if theaters else lacks
+    lacked = [(name, lacks[name]) for name in names if name in lacks]
     return ", ".join(
         f"{name} ({n} later report{'' if n == 1 else 's'})" if k == 0 else f"{name} ({n})"
         for k, (name, n) in enumerate(lacked)
@@ -1025,25 +1023,18 @@ def vintage_lines(
             if i == vintage.scenario.id and v in shown
         ]
         others = every[(every.vintage == vintage.scenario.id) & every.variant.isin(shown)]
-        absent = _absent_of(series, vintage.scenario.id, theaters)
-        # (the theaters asked for that this vintage has: of the others the line below
-        # says it lacks them)
-        lacked = {name for name, _ in series.absent_of(vintage.scenario.id)}
-        had = [t for t in theaters if t not in lacked]
-        if not few and theaters and not had:
-            pass  # (every theater asked for is one it lacks: the line below says so)
-        elif not few and not len(mine) and len(others):  # (scored, in other theaters)
-            lines.append(
-                f"{vintage.scenario.id:<22}{vintage.as_of.isoformat():>11}   "
-                f"no later report of {', '.join(had or theaters)} scored"
-            )
-        elif few or not len(mine):
+        lacks = dict(series.absent_of(vintage.scenario.id))
+        absent = _absent_of(lacks, theaters)
+        had = [t for t in theaters if t not in lacks]  # (the rest: the line below)
+        if few or (not len(mine) and (had or not theaters)):
             later = series.later_levels(vintage.as_of)
             lines.append(
                 f"{vintage.scenario.id:<22}{vintage.as_of.isoformat():>11}   "
                 + (
                     "; ".join(few)
                     if few
+                    else f"no later report of {', '.join(had)} scored"
+                    if len(others)  # (scored in other theaters: those asked for had none)
                     else f"no later report scored ({later:,} later: each open-ended, "
                     "outside its months, superseded by a later one of its month, or of a "
                     "level it was conditioned on)"
