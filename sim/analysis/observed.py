@@ -1453,11 +1453,19 @@ def scored_milestones(milestones: pd.DataFrame, assessment: Assessment) -> pd.Da
     )
 
 
+def has_conditioned_bands(assessment: Assessment) -> bool:
+    """Whether ``assessment`` conditioned an ensemble and some variant kept enough
+    effective draws for its weighted bands (:func:`conditioned_result` is then not
+    None)."""
+    c = assessment.conditioned
+    return c is not None and bool(c.variants) and c.bands is not None
+
+
 def conditioned_result(result: Result, assessment: Assessment) -> Result | None:
     """A copy of ``result`` holding the conditioned summaries (for the fan chart);
     None when no variant has enough effective draws."""
     c = assessment.conditioned
-    if c is None or not c.variants or c.bands is None:
+    if c is None or not has_conditioned_bands(assessment):
         return None
     keep = c.variants
     ms = result.milestones[result.milestones.variant.isin(keep)].copy()
@@ -1479,6 +1487,7 @@ __all__ = [
     "Assessment",
     "Conditioned",
     "conditioned_result",
+    "has_conditioned_bands",
     "observe_ensemble",
     "score_observations",
     "with_observations",

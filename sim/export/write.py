@@ -17,6 +17,7 @@ from sim.analysis.heap import return_freed_memory
 from sim.analysis.observed import (
     Assessment,
     conditioned_result,
+    has_conditioned_bands,
 )
 from sim.analysis.sensitivity import Sensitivity
 from sim.analysis.sweep import Sweep
@@ -203,7 +204,7 @@ def run_charts(
     if result.bands is not None:
         charts["fan"] = lambda: plotting.plot_fan(result, theaters=only)
     assessment = result.observed
-    if isinstance(assessment, Assessment) and conditioned_result(result, assessment) is not None:
+    if isinstance(assessment, Assessment) and has_conditioned_bands(assessment):
         charts["fan_conditioned"] = lambda: plotting.plot_fan(result, theaters=only, weighted=True)
     return charts
 
