@@ -7,7 +7,7 @@ import datetime as dt
 import math
 import textwrap
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -453,10 +453,17 @@ def observed_lines(
         f"tolerance {assessment.tolerance}"
     ]
     several = len({o.theater for o in assessment.observations}) > 1
+    scored_of: dict[str, Any] = {}  # each variant's scored rows, taken once
+
+    def scored_rows(v: str) -> Any:
+        if v not in scored_of:
+            scored_of[v] = t[(t.variant == v) & (t.status == SCORED)]
+        return scored_of[v]
+
     # variants that fit and miss the same reports share one line
     verdicts = []
     for v in variants:
-        rows = t[(t.variant == v) & (t.status == SCORED)]
+        rows = scored_rows(v)
         ok = int((rows.consistent == "true").sum())
         text = f"central run consistent with {ok:,} of {len(rows):,}"
         bad = rows[rows.consistent == "false"]
@@ -508,7 +515,7 @@ def observed_lines(
                 text += f"; fewer than {c.minimum}: left out of the conditioned files"
             weighed.append((v, text))
         lines += _alike(weighed, "    ")
-        lines += _mostly_missed(t, c, several)
+        lines += _mostly_missed(scored_rows, c, several)
         for report, (but, named) in assessment.discrepant_reports(list(c.effective)).items():
             who = _who(but, named)
             lines.append(
@@ -530,16 +537,16 @@ def observed_lines(
     ]
 
 
-def _mostly_missed(t: Any, c: Any, several: bool) -> list[str]:
+def _mostly_missed(scored_rows: Callable[[str], Any], c: Any, several: bool) -> list[str]:
     """The reports that weigh the draws but that fewer than half the weighted draws come
     within (``p_consistent_conditioned`` under 0.5), for each variant in the conditioned
-    files, named as :func:`_report_labels` names them (among the variant's scored
-    reports), variants naming the same reports on one line: the weighted bands do not
-    follow these, and a reader of the bands should know which."""
+    files, named as :func:`_report_labels` names them among the variant's scored rows
+    (``scored_rows(variant)``), variants naming the same reports on one line: the
+    weighted bands do not follow these, and a reader of the bands should know which."""
     named: dict[tuple[str, ...], list[str]] = {}
     shares: dict[tuple[str, ...], list[float]] = {}
     for v in c.variants:
-        rows = t[(t.variant == v) & (t.status == SCORED)]
+        rows = scored_rows(v)
         low = rows[(rows.conditioning == "used") & (rows.p_consistent_conditioned < 0.5)]
         if not len(low):
             continue
