@@ -218,15 +218,24 @@ def residual_layers(
         floored: dict[int, FloatArray] = {}
         lifted: dict[int, FloatArray] = {}
         for j in on_track:
-            floored[j] = np.where(reached[j] > f, np.maximum(final[j], size), final[j])
+            floored[j] = _raised_where(reached[j] > f, final[j], size)
             prev = plan.milestones[j].prev
             lifted[j] = initial if prev < 0 else floored[prev]
         first = f + 1 if res.from_month is None else f
         layers.append(ResidualLayer(first, u, size, lifted, floored))
         for j in on_track:
             stays = (reached[j] > f) & (reached[j] <= u)
-            final[j] = np.where(stays, np.maximum(floored[j], size), final[j])
+            final[j] = _raised_where(stays, floored[j], size)
     return layers, final
+
+
+def _raised_where(where: Any, level: FloatArray, size: FloatArray) -> FloatArray:
+    """``np.where(where, np.maximum(level, size), level)``: ``level`` raised to ``size``
+    in the draws ``where`` holds. ``where`` one bool for every draw (a window's months
+    shared by a group of draws) takes the one branch without building the other."""
+    if np.ndim(where) == 0:
+        return np.maximum(level, size) if where else level
+    return np.where(where, np.maximum(level, size), level)
 
 
 def window_months(
