@@ -631,6 +631,30 @@ def test_the_sources_command_a_chart_foot_names_runs_as_written(tmp_path, monkey
     assert invoke("show").output == invoke("show", str(DEFAULT_SCENARIO)).output
 
 
+def test_a_shipped_scenarios_chart_foot_names_it_from_the_project_root(monkeypatch) -> None:
+    # the foot said “forcesim sources iraq-sites-2024.yaml”, no such file where the
+    # README's commands run
+    import shlex
+
+    from sim.plotting.common import footnote
+
+    sites = SCENARIOS_DIR / "iraq-sites-2024.yaml"
+    vintage = SCENARIOS_DIR / "vintages" / "2024-12-19-syria-count.yaml"
+    said = [
+        re.search(r"the command “([^”]+)”", footnote(sim.run(sim.load_scenario(p), [v])))
+        for p, v in ((sites, None), (vintage, None))
+        for v in [sim.load_scenario(p).select(None)[0]]
+    ]
+    commands = [m.group(1) if m else None for m in said]
+    assert commands[0] is not None and commands[1] is not None
+    assert commands[0].startswith("forcesim sources scenarios/iraq-sites-2024.yaml")
+    assert commands[1].startswith("forcesim sources scenarios/vintages/2024-12-19-syria-count.yaml")
+    monkeypatch.chdir(SCENARIOS_DIR.parent)
+    for command in commands:
+        result = invoke(*shlex.split(command)[1:])
+        assert result.exit_code == 0, result.output
+
+
 @pytest.mark.parametrize("command", ["run", "compare", "vintages"])
 def test_an_empty_out_is_refused_rather_than_written_to_the_default(command: str) -> None:
     result = CliRunner().invoke(main, [command, "--out", ""])

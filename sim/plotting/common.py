@@ -884,18 +884,23 @@ def _plural_of(n: int, word: str) -> str:
 
 def _sources_command(result: Result) -> str:
     """The ``forcesim sources`` command that lists the chart's numbers: with the
-    scenario file's name (not its folders, which are the author's own) unless it is
-    the shipped default scenario's file, which the command reads when given no file."""
+    scenario file's name (not its folders, which are the author's own), or for a shipped
+    scenario its path from the project's root (``scenarios/vintages/….yaml``, as the
+    README's commands name it), unless it is the shipped default scenario's file, which
+    the command reads when given no file."""
     import shlex
     from pathlib import Path
 
     from sim.io.files import utf8_text
-    from sim.paths import default_scenario
+    from sim.paths import default_scenario, scenarios_dir
 
     path = result.scenario.path
     name = utf8_text(Path(path).name) if path else ""  # (bytes of no UTF-8: escaped)
     try:  # (the shipped file itself, not any file of its name: an edited copy, say)
-        shipped = path is not None and Path(path).resolve() == default_scenario().resolve()
+        where = Path(path).resolve() if path is not None else None
+        shipped = where == default_scenario().resolve()
+        if where is not None and where.is_relative_to(scenarios_dir()):
+            name = utf8_text(str(Path("scenarios") / where.relative_to(scenarios_dir())))
     except (OSError, RuntimeError):
         shipped = False
     file = "" if not name or shipped else " " + shlex.quote(name)
