@@ -18,6 +18,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -1958,3 +1959,65 @@ def test_a_page_of_a_site_only_other_variants_have_is_refused_not_written_empty(
     assert not page.exists()
     both = ["report", str(run), "-v", "one", "-v", "both", "--theater", "t1/s2", "-o", str(page)]
     assert CliRunner().invoke(main, both).exit_code == 0 and page.exists()
+
+
+@pytest.fixture(scope="module")
+def latest(tmp_path_factory) -> Path:
+    """The latest vintage conditioned on what was known then: reports left out of the
+    weights as discrepant."""
+    record = SCENARIOS_DIR / "iraq-syria-2024-observed.csv"
+    return run_dir(
+        tmp_path_factory,
+        "latest",
+        str(SCENARIOS_DIR / "vintages" / "2026-02-24-syria-withdrawal.yaml"),
+        *("-v", "as-reported", "-v", "us-reading", "--draws", "400", "--seed", "1"),
+        *("--observed", str(record), "--condition", "--as-of", "2026-02-24"),
+    )
+
+
+@pytest.mark.slow
+def test_a_conditioned_fan_counts_only_the_reports_that_weigh_its_draws(latest: Path) -> None:
+    # the fan said "how many of the 13 reports" where the run's own summary said 10 (and
+    # 3 discrepant, left out)
+    from sim.export import read_record, rebuild_scored
+
+    result = rebuild_scored(latest, read_record(latest))
+    a = result.observed
+    left = a.discrepant()
+    assert left  # (the case: some reports are left out)
+    weigh = {v: a.conditioned.used[v] - len(left.get(v, [])) for v in a.conditioned.effective}
+    assert len(set(weigh.values())) == 1
+    n = weigh["as-reported"]
+    fig = sim.plot_fan(result, weighted=True)[0].figure
+    subtitle = next(t.get_text() for t in fig.texts if t.get_text().startswith("Each draw"))
+    plt.close(fig)
+    assert f"how many of the {n} reports known then it misses" in subtitle
+    assert f"how many of the {n} reports known on 24 Feb 2026 it misses" in report_html(latest)
+
+
+@pytest.mark.slow
+def test_a_conditioned_page_rings_the_reports_left_out_of_each_variants_weights(
+    latest: Path,
+) -> None:
+    # the PNG ringed them; the page drew them as any other report
+    from sim.analysis.observed import conditioned_result
+    from sim.export import read_record, rebuild_scored
+
+    result = rebuild_scored(latest, read_record(latest))
+    a = result.observed
+    cond = conditioned_result(result, a)
+    left = a.left_out(cond.variants)
+    fig = fan_figure(cond, left_out=left)
+    rings = [t for t in fig.data if t.meta == "left-out"]
+    for v in cond.variants:
+        mine = [t for t in rings if t.legendgroup == v]
+        assert sorted(y for t in mine for y in t.y) == sorted(o.reference for o in left[v])
+        assert all(t.visible == (v == cond.variants[0]) for t in mine)
+    assert not [t for t in fan_figure(cond).data if t.meta == "left-out"]  # (only if asked)
+    page = report_html(latest)
+    reports = sorted({f"{o.date} {o.theater}" for out in left.values() for o in out})
+    assert reports
+    assert '<p class="left-out">Ringed: drawn, but left out of the weights' in page
+    for r in reports:
+        day, _, tid = r.partition(" ")
+        assert f"{tid.capitalize()} on {sim.months.spell_date(day)}" in page

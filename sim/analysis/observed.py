@@ -100,6 +100,7 @@ from sim.io.observations import (
     OFFICIAL,
     OUT_OF_RANGE,
     SCORED,
+    Observation,
     ObservationSet,
     Tolerance,
     accepted,
@@ -280,6 +281,39 @@ class Assessment:
             for v, d, t in zip(rows.variant, rows.date, rows.theater, strict=True):
                 out.setdefault(str(v), []).append(f"{d} {t}")
         return out
+
+    def left_out(self, variants: Sequence[str]) -> dict[str, list[Observation]]:
+        """Each of ``variants``' reports left out of its weights as discrepant (no draw
+        comes within its tolerance), in the observations' order; empty without
+        conditioning. A conditioned fan rings them, on the PNG and on the page."""
+        table = self.table
+        if "conditioning" not in table:
+            return {}
+        items = self.observations.items
+        return {  # (a variant's rows follow the observations' order)
+            v: [
+                o
+                for o, c in zip(items, table[table.variant == v].conditioning, strict=False)
+                if c == DISCREPANT
+            ]
+            for v in variants
+        }
+
+    def weighing(self, variant: str) -> int:
+        """How many reports weigh ``variant``'s draws: those that condition it (known,
+        not superseded), less the discrepant ones, which no draw comes near and which
+        are left out (0 without conditioning)."""
+        c = self.conditioned
+        if c is None:
+            return 0
+        return c.used.get(variant, 0) - len(self.discrepant().get(variant, []))
+
+    def weighing_count(self, variants: Sequence[str]) -> str:
+        """The number of reports that weigh the draws of ``variants`` (:meth:`weighing`),
+        as a chart or page says it: ``"10"``, or ``"9–10"`` where they differ."""
+        counts = [self.weighing(v) for v in variants] or [0]
+        low, high = min(counts), max(counts)
+        return f"{low:,}" if low == high else f"{low:,}–{high:,}"
 
     def discrepant_reports(self, among: Sequence[str]) -> dict[str, tuple[bool, list[str]]]:
         """Per discrepant report (``date theater``, in date order), the variants of

@@ -496,7 +496,7 @@ def observed_lines(
         for v, e in c.effective.items():
             # a discrepant report is missed by every draw alike: it weighs none of them
             off = len(far.get(v, []))
-            weigh = c.used.get(v, 0) - off
+            weigh = assessment.weighing(v)
             # (the known reports that repeat a quantity a later one states: fewer
             # reports weigh the draws than are known, and the line says why)
             again = int(((t.variant == v) & (t.conditioning == "superseded")).sum())

@@ -768,9 +768,9 @@ def mark_conditioned(
             text.set_text(title)
             text.set_fontsize(title_size(title))  # the fan is common.WIDTH_IN wide
         elif s.startswith("Troops at the end of each month across"):
-            used = max(c.used.get(v, 0) for v in cond.variants)
+            used = assessment.weighing_count(list(cond.variants))
             text.set_text(
-                f"Each draw weighted by how many of the {used:,} report{'' if used == 1 else 's'} "
+                f"Each draw weighted by how many of the {used} report{'' if used == '1' else 's'} "
                 + ("known then " if when is not None else "")
                 + f"it misses (each taken as right within {assessment.tolerance} with "
                 f"probability {exact_percent(1 - c.error)}); effective draws in each panel."
@@ -782,18 +782,7 @@ def mark_conditioned(
             text.set_text(first + s[len(s.partition("\n")[0]) :])
     _central_unweighted(fig, axes)
     n_series = max(len(axes) // max(len(shown), 1), 1)
-    table = assessment.table
-    items = assessment.observations.items
-    # each variant's reports left out of its weights (its rows follow the observations'
-    # order), found once for all its panels
-    left: dict[str, list[Observation]] = {
-        v: [
-            o
-            for o, c_ in zip(items, table[table.variant == v].conditioning, strict=False)
-            if c_ == "discrepant"
-        ]
-        for v in (shown if "conditioning" in table else ())
-    }
+    left = assessment.left_out(shown)  # (found once for all its panels)
     ringed = 0
     for t in range(n_series):
         for v, a in zip(shown, axes[t * len(shown) : (t + 1) * len(shown)], strict=False):
@@ -820,7 +809,7 @@ def mark_conditioned(
         )
     # (only the reports some panel draws: a fan of some theaters does not draw the rest)
     placed = {f"{o.date} {o.theater}" for a in axes for o in _PLACED.get(a, {})}
-    notes.append(_left_out_reports(cond, assessment, shown, ringed=ringed > 0, drawn=placed))
+    notes.append(left_out_note(cond, assessment, shown, ringed=ringed > 0, drawn=placed))
     note = "  ".join(n for n in notes if n)
     foot = next((t for t in fig.texts if t.get_text().startswith("Scenario as of ")), None)
     x, y, ha = 0.98, 0.006, "right"  # (axes of the caller's: no footnote to keep clear of)
@@ -854,13 +843,14 @@ def _central_unweighted(fig: Any, axes: Sequence[Axes]) -> None:
             line.set_label(CENTRAL_UNWEIGHTED)
 
 
-def _left_out_reports(
+def left_out_note(
     cond: Result,
     assessment: Assessment,
     shown: Sequence[str],
     *,
     ringed: bool = False,
     drawn: Collection[str] | None = None,
+    each: str = "panel",
 ) -> str:
     """The note of a conditioned fan on the reports it draws but left out of its weights
     (discrepant: no draw of a variant comes within the report's tolerance), each named
@@ -878,7 +868,7 @@ def _left_out_reports(
     parts = [
         named_report(report)
         + (
-            f" (in every panel but {', '.join(named)})"
+            f" (in every {each} but {', '.join(named)})"
             if but and named
             else ""
             if but

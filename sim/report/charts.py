@@ -797,7 +797,11 @@ def _describe(o: Observation) -> str:
     return f"{what} ({o.date}{', ' + o.source if o.source else ''})"
 
 
-def fan_figure(result: Result, theaters: Sequence[str] | None = None) -> go.Figure:
+def fan_figure(
+    result: Result,
+    theaters: Sequence[str] | None = None,
+    left_out: dict[str, list[Observation]] | None = None,
+) -> go.Figure:
     """The fan chart of an ensemble: every variant's traces, the first variant's shown.
 
     Parameters
@@ -808,6 +812,10 @@ def fan_figure(result: Result, theaters: Sequence[str] | None = None) -> go.Figu
         The panels, in this order: theater ids, or sites as ``THEATER/SITE`` whose
         percentiles ``result.bands`` holds (not checked here). Default: every theater,
         each followed by those of its sites.
+    left_out : dict, optional
+        Per variant, the reports left out of its weights
+        (:meth:`sim.analysis.observed.Assessment.left_out`), ringed while the variant is
+        shown, as the PNG's conditioned fan rings them.
 
     Returns
     -------
@@ -840,12 +848,44 @@ def fan_figure(result: Result, theaters: Sequence[str] | None = None) -> go.Figu
         for i, v in enumerate(result.variants):
             _fan_panel(fig, result, v, tid, row, top, visible=i == 0)
         _observations(fig, shown, row, 0.09 * top, as_of_of(result))
+        for i, v in enumerate(result.variants):
+            _rings(fig, [o for o in (left_out or {}).get(v, []) if o in shown], v, row, i == 0)
         fig.update_yaxes(range=[0, top], row=row, col=1)
         x = month_ends(bands[bands.theater == tid].month.drop_duplicates().sort_values())
         _as_of(fig, result, x, row, top, first)
     _layout(fig, len(names), "x unified")
     _months_drawn(fig, month_ends(bands.month.drop_duplicates().sort_values()))
     return fig
+
+
+def _rings(fig: go.Figure, ringed: list[Observation], v: str, row: int, visible: bool) -> None:
+    """Ring, while variant ``v`` is shown, the reports ``ringed`` (drawn in panel
+    ``row``) around their marks, as :func:`sim.plotting.observed.ring_left_out` does
+    on the PNG: a point at its level, a range at its middle, an open bound at it."""
+    if not ringed:
+        return
+    fig.add_trace(
+        go.Scatter(
+            x=month_ends([drawn_month(o) for o in ringed]),
+            y=[o.reference for o in ringed],
+            mode="markers",
+            marker={
+                "symbol": "circle-open",
+                "size": 24,
+                "color": colors.AS_OF,
+                "line": {"width": 2},
+            },
+            name="left out of the weights",
+            legendgroup=v,
+            visible=visible,
+            meta="left-out",
+            hoverinfo="skip",
+            showlegend=False,
+            cliponaxis=False,
+        ),
+        row,
+        1,
+    )
 
 
 def _months_drawn(fig: go.Figure, x: list[str]) -> None:

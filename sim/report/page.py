@@ -73,14 +73,17 @@ from sim.plotting.fan import CENTRAL_READING, DEADLINE_LABEL
 from sim.plotting.observed import (
     CENTRAL_UNWEIGHTED,
     as_of_of,
+    left_out_note,
     not_known_label,
     observations_of,
+    visible,
 )
 from sim.provenance import Provenance, number_sources, provenance
 from sim.report.charts import AS_OF, as_of_line, envelope_figure, fan_figure, month_ends
 from sim.results import Result
 
 if TYPE_CHECKING:
+    from sim.io.observations import Observation
     from sim.model.plan import Plan
 
 #: the largest page forcesim writes [bytes]; plotly.js takes about 1.96 MB of it
@@ -341,6 +344,16 @@ class Page:
         have = set() if r.bands is None else set(distinct_names(r.bands.theater))
         return [k for k in self.series if "/" not in k or k in have]
 
+    def _left_out(self, cond: Result) -> dict[str, list[Observation]]:
+        """Per conditioned variant, the reports its conditioned fan rings: drawn in its
+        panels, but left out of its weights (:meth:`Assessment.left_out`)."""
+        a = self.result.observed
+        if not isinstance(a, Assessment):
+            return {}
+        months = next(iter(cond.plans.values())).months
+        drawn = {o for k in self.fan_panels(cond) for o in visible(a.observations.items, k, months)}
+        return {v: [o for o in out if o in drawn] for v, out in a.left_out(cond.variants).items()}
+
     # ------------------------------------------------------------ the whole page
 
     def html(self) -> str:
@@ -471,7 +484,9 @@ class Page:
         if self.ensemble:
             figs["fan"] = lambda: fan_figure(self.result, theaters=self.fan_panels(self.result))
         if cond is not None:
-            figs["fan-conditioned"] = lambda: fan_figure(cond, theaters=self.fan_panels(cond))
+            figs["fan-conditioned"] = lambda: fan_figure(
+                cond, theaters=self.fan_panels(cond), left_out=self._left_out(cond)
+            )
         out = []
         for key, draw in figs.items():  # (one figure held at a time)
             text = _shared_x(draw().to_json(pretty=False, engine="json"))
@@ -677,11 +692,12 @@ class Page:
         c = a.conditioned
         assert c is not None
         when = f" known on {spell_day(a.as_of)}" if a.as_of is not None else ""
-        used = max(c.used.get(v, 0) for v in cond.variants)
+        used = a.weighing_count(list(cond.variants))
         left = [v for v in self.result.variants if v not in cond.variants]
         effective = ", ".join(f"{v} {c.effective[v]:,.0f}" for v in cond.variants)
         lead = (
-            f"<p>Each draw weighted by how many of the {used:,} reports{esc(when)} it misses "
+            f"<p>Each draw weighted by how many of the {used} report{'' if used == '1' else 's'}"
+            f"{esc(when)} it misses "
             f"(each taken as right within {esc(a.tolerance)} with probability "
             f"{exact_percent(1 - c.error)}). Effective draws, the unweighted draws the "
             f"weighted set is worth: {esc(effective)} of {c.draws:,}."
@@ -692,6 +708,10 @@ class Page:
             )
             + "</p>"
         )
+        ringed = {f"{o.date} {o.theater}" for out in self._left_out(cond).values() for o in out}
+        if ringed:
+            note = left_out_note(cond, a, cond.variants, ringed=True, drawn=ringed, each="variant")
+            lead += f'<p class="left-out">{esc(note)}</p>'
         dates = ""
         if cond.dates is not None and not cond.dates.empty:  # (dates_conditioned.csv)
             dates = (
