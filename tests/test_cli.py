@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -1630,3 +1631,43 @@ def test_a_variant_that_is_each_month_another_and_the_median_reads_nowhere_not_a
     assert (
         _cell(levels, names, "u3", "x", [0, 1], "gap") == "0000-01: 10 (+5 vs u1)"
     )  # (month ordinal 0)
+
+
+def test_run_at_a_month_shows_the_central_run_and_the_draws_percentiles_then(tmp_path) -> None:
+    # the table showed the last month only: the end of 2026 had to be read from the files
+    out = tmp_path / "at"
+    result = invoke(
+        "run", *("-v", "on-time", "-v", "slip-6-moving", "--draws", "2000", "--seed", "1"),
+        *("--at", "2026-06", "-o", str(out)),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "at 2026-06: the central run; median (25th–75th): the draws' percentiles then" in (
+        result.output
+    )
+    monthly = pd.read_csv(out / "monthly.csv")
+    bands = pd.read_csv(out / "bands.csv")
+    for v in ("on-time", "slip-6-moving"):
+        level = monthly[(monthly.variant == v) & (monthly.month == "2026-06")]
+        band = bands[(bands.variant == v) & (bands.month == "2026-06")]
+        iraq = int(level[level.theater == "iraq"].troops.iloc[0])
+        b = band[band.theater == "iraq"].iloc[0]
+        row = next(line for line in result.output.splitlines() if line.startswith(v + " "))
+        assert row.split()[1] == f"{iraq:,}"
+        assert f"{int(b.p50):,} ({int(b.p25):,}–{int(b.p75):,})" in row
+
+
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [
+        ("2030-01", "expected a month the run steps, 2024-09 to 2028-06, found '--at 2030-01'"),
+        ("Dec 2026", "expected a month as YYYY-MM, found '--at Dec 2026'"),
+    ],
+)
+def test_run_at_a_month_the_run_does_not_step_is_refused_before_any_file(
+    tmp_path, at: str, expected: str
+) -> None:
+    out = tmp_path / "out"
+    result = invoke("run", "--at", at, "-o", str(out))
+    assert result.exit_code == 2
+    assert f"<command line>:1:1: --at: {expected}" in result.output
+    assert not out.exists()

@@ -96,6 +96,14 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Also write report.html: one self-contained interactive page to share (needs plotly).",
 )
+@click.option(
+    "--at",
+    "at",
+    metavar="MONTH",
+    help="YYYY-MM: the month the table shows each variant's level at (default: the "
+    "last month); with --draws also the median and 25th–75th percentile of the draws "
+    "then (weighted by the reports with --condition).",
+)
 @set_option(SET_HELP)
 @scale_options
 @quiet_option()
@@ -114,6 +122,7 @@ def run(
     error_rate: Fraction | None,
     table_format: str,
     report: bool,
+    at: str | None,
     settings: tuple[str, ...],
     workers: int | None,
     scheduler: str | None,
@@ -141,6 +150,8 @@ def run(
     target = Path(out_dir) if out_dir else Path("out") / sc.id
     names = sc.select(list(variants))
     sc = apply_settings(sc, settings, names)
+    if at is not None:
+        _refuse_month(at, [m for v in names for m in sc.plan(v).months])
     sim.check_writable(target)
     hold(target)  # (until the command ends: one writer at a time)
     obs = _observations(sc, observed, tolerance, condition, as_of, draws)
@@ -178,7 +189,7 @@ def run(
             **scoring,
         )
     if not quiet:
-        for line in text.run_lines(result, levels):
+        for line in text.run_lines(result, levels, at=at):
             click.echo(line)
         if obs is not None:
             for line in text.observed_lines(result.observed, names, sc):
@@ -379,3 +390,17 @@ def _as_of(scenario: Scenario, text: str) -> Any:
 
     cal = scenario.doc.calendar
     return parse_as_of(text, cal.start, cal.end)
+
+
+def _refuse_month(at: str, months: list[str]) -> None:
+    """Refuse, in one line, an ``--at`` that is not a month (YYYY-MM) the run steps."""
+    from sim.months import parse_month
+
+    try:
+        parse_month(at)
+    except ValueError:
+        raise flag_error("--at", "a month as YYYY-MM", written("--at", at)) from None
+    if at not in months:
+        raise flag_error(
+            "--at", f"a month the run steps, {min(months)} to {max(months)}", written("--at", at)
+        )

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from sim.analysis.backtest import Backtest
 from sim.analysis.compare import Comparison
@@ -38,7 +39,9 @@ from sim.vintages import VintageSeries
 WIDTH = 120
 
 
-def run_lines(result: Result, levels: TheaterLevels | None = None) -> list[str]:
+def run_lines(
+    result: Result, levels: TheaterLevels | None = None, at: str | None = None
+) -> list[str]:
     """The table ``forcesim run`` prints, at most :data:`WIDTH` characters wide.
 
     For each theater: the level at the horizon and, for each variant, the month where
@@ -48,7 +51,10 @@ def run_lines(result: Result, levels: TheaterLevels | None = None) -> list[str]:
     scenario with one variant shows its calendar deadlines and horizon instead. Then
     each variant's milestones, met or missed. ``levels``: the theaters' levels of every
     variant, when ``result.monthly`` does not hold them all (a run written as it was
-    made, :func:`sim.export.stream.stream_run`); by default read from it.
+    made, :func:`sim.export.stream.stream_run`); by default read from it. ``at``
+    (``YYYY-MM``, a month the run steps): the levels shown are that month's, not the
+    last's, and an ensemble's median and 25th–75th percentile then follow (weighted by
+    the reports where the run was conditioned on them).
     """
     doc = result.scenario.doc
     variants = list(result.variants)
@@ -61,11 +67,22 @@ def run_lines(result: Result, levels: TheaterLevels | None = None) -> list[str]:
     name_w = max(len("variant"), *(len(rows[v]) for v in variants)) + 2
     named = _shortened(variants, 16)  # (the variant a cell names)
     if len(variants) > 1:
-        columns = [(f"at {doc.calendar.end}", "end"), ("stands out most", "gap")]
+        columns = [
+            (f"at {at}", at) if at else (f"at {doc.calendar.end}", "end"),
+            ("stands out most", "gap"),
+        ]
     else:
-        columns = [(m, m) for m in key_months(doc)]
+        columns = [(f"at {at}", at)] if at else [(m, m) for m in key_months(doc)]
+    bands, weighted = _bands_of(result) if at else (None, False)
+    if bands is not None:
+        columns.insert(1, ("weighted median (25th–75th)" if weighted else "median (25th–75th)", ""))
     cells = {
-        (v, t): [_cell(levels.levels, named, v, t, months, kind) for _, kind in columns]
+        (v, t): [
+            _percentiles(bands, v, t, str(at))
+            if not kind
+            else _cell(levels.levels, named, v, t, months, kind)
+            for _, kind in columns
+        ]
         for v in variants
         for t in result.theaters
     }
@@ -96,6 +113,11 @@ def run_lines(result: Result, levels: TheaterLevels | None = None) -> list[str]:
                     f"({troops:,} vs an official {off:,} in {month}; see monthly.csv)"
                 )
             )
+    if bands is not None:
+        lines.append(
+            f"at {at}: the central run; median (25th–75th): the draws' percentiles then"
+            + (", each draw weighted by the reports it misses" if weighted else "")
+        )
     if len(variants) > 1:
         lines.append(
             "stands out most: the month where a variant is furthest from the nearest "
@@ -247,6 +269,29 @@ def _shortened(names: list[str], width: int) -> dict[str, str]:
             if len(set(short.values())) == len(short):
                 return short
     return {n: n for n in names}
+
+
+def _bands_of(result: Result) -> tuple[pd.DataFrame | None, bool]:
+    """``(bands, weighted)``: the percentiles the run table shows beside its levels, the
+    weighted ones of a run conditioned on reports, else the draws' own (None without
+    draws)."""
+    observed = result.observed
+    if isinstance(observed, Assessment) and observed.conditioned is not None:
+        return observed.conditioned.bands, True
+    return result.bands, False
+
+
+def _percentiles(bands: pd.DataFrame | None, v: str, t: str, month: str) -> str:
+    """A run table's cell: the median and 25th–75th percentile of variant ``v``'s level
+    in theater ``t`` in ``month`` (``1,613 (382–1,842)``), ``-`` where ``bands`` has
+    none (a variant left out of the weighted bands, or a month it does not step)."""
+    if bands is None:
+        return "-"
+    row = bands[(bands.variant == v) & (bands.theater == t) & (bands.month.astype(str) == month)]
+    if row.empty:
+        return "-"
+    p25, p50, p75 = (int(row[c].iloc[0]) for c in ("p25", "p50", "p75"))
+    return f"{p50:,} ({p25:,}–{p75:,})"
 
 
 def _cell(
