@@ -1223,3 +1223,23 @@ def test_a_fan_panels_description_too_long_for_two_lines_ends_after_a_clause_not
     ]
     words = "slips six months and both deadlines move with it " * 3
     assert shortened(words, 46)[-1].endswith(" …") and len(shortened(words, 46)) == 2
+
+
+def test_the_envelopes_key_says_what_lines_dashed_in_several_colours_are() -> None:
+    # lines that run together were drawn in dashes of each colour, which no entry named
+    from sim.plotting.envelope import ALIKE_KEY
+
+    def key(result: sim.Result, theaters: list[str] | None = None) -> list[str]:
+        fig = plotting.plot_envelope(result, theaters=theaters)[0].figure
+        labels = [
+            t.get_text().replace("\n", " ") for legend in fig.legends for t in legend.get_texts()
+        ]
+        plt.close(fig)
+        return labels
+
+    labels = key(sim.run(DEFAULT_SCENARIO))
+    assert ALIKE_KEY in labels
+    assert labels.index(ALIKE_KEY) == labels.index("syria-follows") + 1  # (after the variants)
+    # (in Iraq, residual's line never runs along slip-6-moving's)
+    assert ALIKE_KEY not in key(sim.run(DEFAULT_SCENARIO, ["residual", "slip-6-moving"]), ["iraq"])
+    assert ALIKE_KEY not in key(sim.run(DEFAULT_SCENARIO, ["on-time"]))

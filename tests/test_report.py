@@ -2021,3 +2021,15 @@ def test_a_conditioned_page_rings_the_reports_left_out_of_each_variants_weights(
     for r in reports:
         day, _, tid = r.partition(" ")
         assert f"{tid.capitalize()} on {sim.months.spell_date(day)}" in page
+
+
+def test_the_pages_key_says_what_lines_dashed_in_several_colours_are(tmp_path_factory) -> None:
+    from sim.plotting.envelope import ALIKE_KEY
+
+    alike = run_dir(
+        tmp_path_factory, "alike", str(DEFAULT_SCENARIO), "-v", "on-time", "-v", "slip-3"
+    )
+    one = run_dir(tmp_path_factory, "one", str(DEFAULT_SCENARIO), "-v", "on-time")
+    page = report_html(alike)
+    assert '<span class="mark alike"' in page and ALIKE_KEY in page
+    assert ALIKE_KEY not in report_html(one)

@@ -24,6 +24,10 @@ LINE_WIDTH = 2.2  # [pt] of each variant's line
 DASH = 3.0  # length of one colour's dash on a shared stretch, in line widths
 
 
+#: the key's entry for lines that run together, drawn in dashes of each one's colour
+ALIKE_KEY = "variants alike: their colours in turn"
+
+
 def shared_runs(values: Any) -> list[tuple[tuple[int, ...], int, int]]:
     """Where several lines run along the same path: ``(members, first, last)`` for each
     stretch of consecutive months ``first..last`` over which the columns ``members`` of
@@ -59,16 +63,19 @@ def shared_stretches(
     *,
     lw: float = LINE_WIDTH,
     zorder: float = 3.5,
-) -> None:
+) -> bool:
     """Where several variants' lines run along the same path (the same levels at both
     ends of a month's segment, :func:`shared_runs`), draw that stretch again in short
     dashes taking turns in each variant's colour: every line there shows in its own
     colour, as the legend has it, not as the last one drawn (or a blend of them).
     ``x``: the months' dates; ``wide``: a column of levels per variant drawn (NaN where
-    a line is not drawn); ``lw`` [pt] and ``zorder``: those of the lines drawn over."""
+    a line is not drawn); ``lw`` [pt] and ``zorder``: those of the lines drawn over.
+    Returns whether any stretch was drawn so (its key: :func:`alike_handle`)."""
     values = wide.to_numpy(float)
     names = list(wide.columns)
+    drawn = False
     for group, first, last in shared_runs(values):
+        drawn = True
         m = len(group)
         for turn, k in enumerate(group):
             ax.plot(
@@ -80,6 +87,19 @@ def shared_stretches(
                 zorder=zorder,
                 gid="shared-stretch",
             )
+    return drawn
+
+
+def alike_handle(colors: list[str], lw: float = LINE_WIDTH) -> tuple[Any, ...]:
+    """A key entry for a line drawn in short dashes taking turns in each of ``colors``
+    (:func:`shared_stretches`), ``lw`` [pt] wide: the dashes of each, overlaid."""
+    from matplotlib.lines import Line2D
+
+    m = len(colors)
+    return tuple(
+        Line2D([], [], color=c, lw=lw, ls=(turn * DASH, (DASH, (m - 1) * DASH)))
+        for turn, c in enumerate(colors)
+    )
 
 
 def range_edges(x: np.ndarray, wide: pd.DataFrame) -> tuple[np.ndarray, Any, Any]:
@@ -198,6 +218,7 @@ def plot_envelope(
         _layout(fig, notes)
     colors = run_colors(result)
     df = result.monthly
+    alike = False  # (some lines run together: the key says what their dashes are)
     for i, (tid, a) in enumerate(zip(names, axes, strict=True)):
         rows = df[df.theater == tid]
         wide = rows.pivot(index="month", columns="variant", values="troops")
@@ -262,7 +283,7 @@ def plot_envelope(
                 label=v if i == 0 else None,
                 zorder=3 + j * 0.01,
             )
-        shared_stretches(a, x, drawn, colors)
+        alike = shared_stretches(a, x, drawn, colors) or alike
         common.style_axes(a, common.theater_title(result, tid))
         add_to_panel(
             a,
@@ -277,7 +298,7 @@ def plot_envelope(
         place_as_of(a)  # where the data leave room, within the limits just set
         common.end_labels(a, x[-1], drawn.iloc[-1], colors)
     if fig is not None:
-        _decorate(result, fig, axes, notes, len(lines))
+        _decorate(result, fig, axes, notes, len(lines), [colors[v] for v in lines] if alike else [])
     return axes
 
 
@@ -334,9 +355,17 @@ def _deadlines(result: Result, ax: Axes, tid: str) -> None:
 LEGEND_CHARACTERS = 30
 
 
-def _decorate(result: Result, fig: Any, axes: list[Axes], notes: list[str], lines: int) -> None:
+def _decorate(
+    result: Result,
+    fig: Any,
+    axes: list[Axes],
+    notes: list[str],
+    lines: int,
+    alike: list[str],
+) -> None:
     """Title, subtitle, legend and footnote, placed in inches from the figure's edges
-    (the figure grows with the number of theaters)."""
+    (the figure grows with the number of theaters). ``alike``: the lines' colours where
+    some run together in dashes of each (:func:`shared_stretches`), for the key's entry."""
     height = fig.get_figheight()
     doc = result.scenario.doc
     head = fig.suptitle(
@@ -355,6 +384,10 @@ def _decorate(result: Result, fig: Any, axes: list[Axes], notes: list[str], line
         color="#333333",
     )
     handles, labels = common.legend_entries(axes)
+    if alike:  # after the variants' entries
+        at = max((k + 1 for k, label in enumerate(labels) if label in result.variants), default=0)
+        handles.insert(at, alike_handle(alike[:2]))
+        labels.insert(at, ALIKE_KEY)
     fig.legend(
         handles,
         [common.wrapped(label, LEGEND_CHARACTERS) for label in labels],

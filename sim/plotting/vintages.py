@@ -14,7 +14,7 @@ from sim.colors import PALETTE, mix
 from sim.io.files import utf8_text
 from sim.months import format_month, parse_month, spell_day, spell_month
 from sim.plotting import common
-from sim.plotting.envelope import DASH, shared_runs, shared_stretches
+from sim.plotting.envelope import alike_handle, shared_runs, shared_stretches
 from sim.plotting.observed import draw_observations, legend_handles, visible
 from sim.vintages import VintageSeries
 
@@ -211,7 +211,7 @@ def plot_vintages(
     ]
     labels = [h.get_label() for h in handles]
     if alike:  # (the key says what a line dashed in several colours is)
-        handles.append(alike_handle(colors[:2]))
+        handles.append(alike_handle(colors[:2], MEDIAN_WIDTH))
         labels.append("vintages projecting alike: their colours in turn")
     band = Patch(facecolor=mix("#777777", 0.3), edgecolor="#777777", lw=BAND_EDGE_WIDTH)
     header.text(
@@ -264,18 +264,6 @@ def _panel(
                 lines[q][vintage.scenario.id] = rows.set_index("month")[q].astype(float)
         drawn.append(rows)
     return drawn, lines
-
-
-def alike_handle(colors: list[str]) -> tuple[Any, ...]:
-    """A key entry for a line drawn in short dashes taking turns in each of ``colors``
-    (:func:`~sim.plotting.envelope.shared_stretches`): the dashes of each, overlaid."""
-    from matplotlib.lines import Line2D
-
-    m = len(colors)
-    return tuple(
-        Line2D([], [], color=c, lw=MEDIAN_WIDTH, ls=(turn * DASH, (DASH, (m - 1) * DASH)))
-        for turn, c in enumerate(colors)
-    )
 
 
 def _bands(vintage: Any, variant: str, tid: str) -> pd.DataFrame | None:

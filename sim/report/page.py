@@ -69,6 +69,7 @@ from sim.plotting.common import (
     theater_title,
     theaters_then_sites,
 )
+from sim.plotting.envelope import ALIKE_KEY, shared_runs
 from sim.plotting.fan import CENTRAL_READING, DEADLINE_LABEL
 from sim.plotting.observed import (
     CENTRAL_UNWEIGHTED,
@@ -549,6 +550,11 @@ class Page:
                 else []
             )
             + (
+                [("alike", ";--d:".join(palette[v] for v in r.variants[:2]), ALIKE_KEY)]
+                if self._runs_together(r, panels)
+                else []
+            )
+            + (
                 [("dashed", "#555555", "each variant's official figure, where it differs")]
                 if self._official_differs()
                 else []
@@ -580,6 +586,18 @@ class Page:
             f"<figcaption>{esc(self.caption())}</figcaption></figure>"
             + _details("The numbers in this chart", self.envelope_tables())
             + self.variants()
+        )
+
+    @staticmethod
+    def _runs_together(r: Result, panels: list[str]) -> bool:
+        """Whether some variants' lines run along the same path in a panel of ``panels``
+        (drawn there in dashes of each one's colour: the key says so)."""
+        m = r.monthly
+        return any(
+            shared_runs(
+                m[m.theater == tid].pivot(index="month", columns="variant", values="troops")
+            )
+            for tid in panels
         )
 
     def _official_differs(self) -> bool:
