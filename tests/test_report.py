@@ -2033,3 +2033,17 @@ def test_the_pages_key_says_what_lines_dashed_in_several_colours_are(tmp_path_fa
     page = report_html(alike)
     assert '<span class="mark alike"' in page and ALIKE_KEY in page
     assert ALIKE_KEY not in report_html(one)
+
+
+@pytest.mark.slow
+def test_the_pages_effective_draws_table_shows_a_tenth_of_a_draw_as_the_command_does(
+    latest: Path,
+) -> None:
+    # it showed 169.132, three decimals a reader cannot use
+    record = json.loads((latest / "run.json").read_text(encoding="utf-8"))
+    effective = record["observed"]["conditioning"]["effective_draws"]
+    page = report_html(latest)
+    for e in effective.values():
+        assert f"<td>{e:,.1f}</td>" in page or f'">{e:,.1f}</td>' in page
+        if f"{e:,.1f}" != f"{e:,}":
+            assert f"{e:,}</td>" not in page

@@ -894,7 +894,7 @@ class Page:
                     {
                         "variant": v,
                         "draws": draws,
-                        "effective draws": e,
+                        "effective draws": f"{e:,.1f}",  # (as the command prints it)
                         "share": _share(e, draws) if draws else None,
                     }
                     for v, e in effective.items()
