@@ -12,6 +12,7 @@ description. A number with none of these is *unsupported*; ``forcesim validate
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -194,6 +195,39 @@ def number_sources(scenario: Any, variants: list[str]) -> tuple[list[str], int]:
         for s in first
     ]
     return names, len(scenario.doc.sources) - len(first)
+
+
+def report_publishers(scenario: Any, observations: Sequence[Any]) -> list[tuple[str, int]]:
+    """The publishers of the reports ``observations`` cite (each report's ``source``, an
+    id of the scenario's ``sources``), each with how many reports it has, most first (in
+    the reports' order where equal); reports citing no source of the scenario, left out.
+    A chart of reports credits them (:func:`reports_credit`)."""
+    by_id = {s.id: s for s in scenario.doc.sources}
+    counts: dict[str, int] = {}
+    for o in observations:
+        source = by_id.get(o.source) if o.source else None
+        if source is not None:
+            name = source.publisher or source.title
+            counts[name] = counts.get(name, 0) + 1
+    order = {name: i for i, name in enumerate(counts)}
+    return sorted(counts.items(), key=lambda item: (-item[1], order[item[0]]))
+
+
+def reports_credit(scenario: Any, observations: Sequence[Any], shown: int = 2) -> str:
+    """A chart footer's credit of the reports drawn: ``"from 22 publishers, most often
+    Shafaq News (8) and Rudaw (3)"`` (of the ``shown`` with the most reports, those with
+    more than one), ``"from Shafaq News"`` for one publisher; empty when no report cites
+    a source of the scenario."""
+    publishers = report_publishers(scenario, observations)
+    if not publishers:
+        return ""
+    if len(publishers) == 1:
+        return f"from {publishers[0][0]}"
+    top = [f"{name} ({n:,})" for name, n in publishers[:shown] if n > 1]
+    if not top:  # (one report each: none is "most often")
+        return f"from {len(publishers):,} publishers"
+    named = top[0] if len(top) == 1 else ", ".join(top[:-1]) + " and " + top[-1]
+    return f"from {len(publishers):,} publishers, most often {named}"
 
 
 def assumption_count(scenario: Any, variants: list[str], kinds: tuple[str, ...] = ()) -> int:

@@ -261,6 +261,11 @@ def test_the_charts_foot_says_how_many_of_the_files_reports_were_compared():
     axes = sim.plot(backtest(sim.load_scenario(AFGHANISTAN)))
     (foot,) = [t for t in axes[0].figure.texts if "Observations:" in t.get_text()]
     assert "Observations: 11 reported levels from" in foot.get_text()
+    # the reports credited by their publishers, as the run charts credit their sources
+    assert (
+        "(from 10 publishers, most often Reuters, via Devdiscourse (2); sources in the file)"
+        in (" ".join(foot.get_text().split()))
+    )
     plt.close("all")
 
 
@@ -271,7 +276,10 @@ def test_the_footnote_counts_thousands_of_reports_with_separators() -> None:
 
     from sim.plotting.backtest import _compared
 
-    bt = SimpleNamespace(observations=[None] * 10_000)
+    bt = SimpleNamespace(
+        observations=[SimpleNamespace(source=None)] * 10_000,
+        scenario=SimpleNamespace(doc=SimpleNamespace(sources=[])),
+    )
     assert _compared(bt, SimpleNamespace(observations=10_000), "r.csv").startswith(  # type: ignore[arg-type]
         "10,000 reported levels from r.csv"
     )

@@ -287,3 +287,43 @@ def test_the_readme_quotes_the_latest_projections_iraq_at_the_end_of_2026_as_it_
     cells = f"`{int(level):,}` and `{int(row.p50):,} ({int(row.p25):,}–{int(row.p75):,})`"
     assert cells in readme  # (the table --at 2026-12 prints)
     assert f"by September 2026 is {ms.loc['iraq-phase-2', 'p_met_conditioned']:.2f}" in readme
+
+
+def test_report_publishers_count_each_publishers_reports_most_first() -> None:
+    # the vintages and backtest charts named only the record's file, not who reported
+    from types import SimpleNamespace
+
+    from sim.provenance import report_publishers, reports_credit
+
+    def source(id_: str, publisher: str) -> SimpleNamespace:
+        return SimpleNamespace(id=id_, publisher=publisher, title="t")
+
+    sc = SimpleNamespace(
+        doc=SimpleNamespace(
+            sources=[source("a", "Rudaw"), source("b", "Shafaq News"), source("c", "Shafaq News")]
+        )
+    )
+    reports = [SimpleNamespace(source=s) for s in ("a", "b", "c", "x", None, "b")]
+    assert report_publishers(sc, reports) == [("Shafaq News", 3), ("Rudaw", 1)]
+    assert reports_credit(sc, reports) == "from 2 publishers, most often Shafaq News (3)"
+    assert reports_credit(sc, reports[:2]) == "from 2 publishers"  # (one each: none most)
+    assert reports_credit(sc, reports[1:3]) == "from Shafaq News"
+    assert reports_credit(sc, reports[3:5]) == ""
+
+
+@pytest.mark.slow
+def test_the_vintages_chart_credits_the_records_publishers() -> None:
+    from sim.plotting.vintages import _footnote
+    from sim.provenance import reports_credit
+
+    series = sim.run_vintages(
+        [sim.load_scenario(p) for p in sorted((SCENARIOS_DIR / "vintages").glob("*.yaml"))[-2:]],
+        SCENARIOS_DIR / "iraq-syria-2024-observed.csv",
+        draws=200,
+        seed=1,
+    )
+    credit = reports_credit(series.vintages[-1].scenario, list(series.observations))
+    assert credit.startswith("from 2") and "most often Shafaq News (8)" in credit
+    assert f"Record: iraq-syria-2024-observed.csv, reports {credit}." in " ".join(
+        _footnote(series, "as-reported", "").split()
+    )

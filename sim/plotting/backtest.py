@@ -17,6 +17,7 @@ from sim.plotting.observed import (
     observed_top,
     visible,
 )
+from sim.provenance import reports_credit
 from sim.schema import PROFILES
 
 if TYPE_CHECKING:
@@ -259,7 +260,7 @@ def _decorate(
         f"troops, mean absolute percentage error (MAPE) {best.mape:.1f} %, max error "
         f"{_n(best.max_error)} troops over "
         f"{int(best.months_compared)} months{_tie_note(bt)}.\n"
-        "Error = distance from the projected level to the observed range (0 inside it). "
+        "Error = distance from the projected level to the observed range (0 inside it).\n"
         f"Observations: {_compared(bt, best, _short(bt.observations.origin))}.\n"
         + (
             "A panel’s MAE is of its own theater’s reports; the bars’ and the ★ best fit’s, "
@@ -273,7 +274,8 @@ def _decorate(
     if crowded:
         note += "\n" + crowded
     fig.text(0.04, bottom(0.012), note, fontsize=9.5, color="#444444", va="bottom")
-    lines = int(multi) + int(crowded is not None)  # (more footnote: the panels start higher)
+    # (more footnote: the panels start higher; the observations' credit has a line of its own)
+    lines = 1 + int(multi) + int(crowded is not None)
     fig.subplots_adjust(
         left=0.06,
         right=0.98,
@@ -296,10 +298,12 @@ def _compared(bt: Backtest, best: Any, file: str) -> str:
     """How many reports ``file`` has, and how many of them the fit compared: those
     before the scenario's start or after its end, and targets, are not."""
     n, k = len(bt.observations), int(best.observations)
+    credit = reports_credit(bt.scenario, list(bt.observations))
+    sources = f"{credit}; sources in the file" if credit else "sources in the file"
     if k == n:
-        return f"{n:,} reported levels from {file} (sources in the file)"
+        return f"{n:,} reported levels from {file} ({sources})"
     return (
-        f"{n:,} reports from {file} (sources in the file), {k:,} of them compared: "
+        f"{n:,} reports from {file} ({sources}), {k:,} of them compared: "
         "those within the scenario's months, targets left out"
     )
 

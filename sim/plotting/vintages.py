@@ -16,6 +16,7 @@ from sim.months import format_month, parse_month, spell_day, spell_month
 from sim.plotting import common
 from sim.plotting.envelope import alike_handle, shared_runs, shared_stretches
 from sim.plotting.observed import draw_observations, legend_handles, visible
+from sim.provenance import reports_credit
 from sim.vintages import VintageSeries
 
 if TYPE_CHECKING:
@@ -311,6 +312,9 @@ def _footnote(series: VintageSeries, variant: str, stop: str, only: list[str] | 
         for v in series.vintages
         if (lacking := series.absent_of(v.scenario.id))
     ]
+    # (the latest vintage cites the most of the record's sources)
+    last = series.vintages[-1].scenario if series.vintages else None
+    credit = reports_credit(last, list(series.observations)) if last is not None else ""
     # each line filled to the figure's width: the dates left out and the record's name
     # are as long as the user makes them
     text = (
@@ -337,7 +341,9 @@ def _footnote(series: VintageSeries, variant: str, stop: str, only: list[str] | 
             if absent
             else ""
         )
-        + f". Record: {utf8_text(Path(series.observations.origin).name)}. "
+        + f". Record: {utf8_text(Path(series.observations.origin).name)}"
+        + (f", reports {credit}" if credit else "")
+        + ". "
         "forcesim projection, not a forecast of record.\n"
         f"{stop}"
     )
