@@ -239,3 +239,27 @@ def test_the_fans_foot_counts_the_inputs_of_the_variants_drawn_only(result: Any)
     )
     every = list(result.variants)
     assert said(draw_fan(result)) == (assumption_count(result.scenario, every, ()), len(every))
+
+
+def test_a_fans_foot_says_why_syrias_median_runs_on_its_official_figure(tmp_path) -> None:
+    # the median (900) sat on the official figure, under the central run (1,500), with
+    # nothing on the chart to say why
+    from sim.plotting.common import median_notes
+
+    result = sim.run(DEFAULT_SCENARIO, ["on-time"], draws=200, seed=1)
+    note = (
+        "Syria's official figure leaves no troops out in at least 50 % of the draws, so the "
+        "median of the draws may run on the official figure, below the central run."
+    )
+    assert median_notes(result, ["iraq", "syria"], ["on-time"]) == [note]
+    assert median_notes(result, ["iraq"], ["on-time"]) == []
+    fig = sim.plot_fan(result)[0].figure
+    assert any(note in t.get_text() for t in fig.texts)
+    plt.close(fig)
+    text = DEFAULT_SCENARIO.read_text(encoding="utf-8")
+    gated = "      uniform: [0, 1200]\n      probability: 0.5\n"
+    assert gated in text
+    always = tmp_path / "always.yaml"  # (some troops left out in every draw)
+    always.write_text(text.replace(gated, "      uniform: [0, 1200]\n"), encoding="utf-8")
+    sc = sim.load_scenario(always)
+    assert median_notes(sim.run(sc, ["on-time"], draws=50, seed=1), ["syria"], ["on-time"]) == []

@@ -2047,3 +2047,12 @@ def test_the_pages_effective_draws_table_shows_a_tenth_of_a_draw_as_the_command_
         assert f"<td>{e:,.1f}</td>" in page or f'">{e:,.1f}</td>' in page
         if f"{e:,.1f}" != f"{e:,}":
             assert f"{e:,}</td>" not in page
+
+
+@pytest.mark.slow
+def test_the_pages_fan_says_why_syrias_median_runs_on_its_official_figure(ensemble: Path) -> None:
+    page = report_html(ensemble)
+    assert (
+        "Syria&#x27;s official figure leaves no troops out in at least 50 % of the draws" in (page)
+        or "Syria's official figure leaves no troops out in at least 50 % of the draws" in page
+    )

@@ -834,6 +834,41 @@ def footnote(result: Result, news: date | None = None, *, conditioned: bool = Fa
     return "\n".join(lines)
 
 
+def median_notes(result: Result, series: Sequence[str], variants: Sequence[str]) -> list[str]:
+    """What a reader of a fan chart needs where a series' median and central run part for
+    the troops its official figure leaves out: per series of ``series`` whose tracks'
+    ``unreported`` applies with a ``probability`` below 1 in some of ``variants`` (the
+    same in each), that official figures leave none out in at least that share of the
+    draws, so the median of the draws may lie on the official figure while the central
+    run, every input at its central value, counts more. Sentences, in the order of
+    ``series`` (none where the figure counts every troop)."""
+    from fractions import Fraction
+
+    from sim.io.numbers import exact_percent
+    from sim.schema import Spec
+
+    notes = []
+    for tid in series:
+        chances = set()
+        for v in variants:
+            plan = result.plans.get(v)
+            if plan is None or "/" in tid or tid not in plan.theaters:
+                continue
+            for k in plan.theater_tracks(tid):
+                q = plan.tracks[k].unreported
+                if isinstance(q, Spec) and q.probability is not None and q.probability < 1:
+                    chances.add(Fraction(str(q.probability)))
+        if len(chances) != 1:  # (none, or a share that differs by variant: not one sentence)
+            continue
+        (p,) = chances
+        notes.append(
+            f"{theater_title(result, tid)}'s official figure leaves no troops out in at least "
+            f"{exact_percent(1 - p)} of the draws, so the median of the draws may run on the "
+            "official figure, below the central run."
+        )
+    return notes
+
+
 def line_notes(result: Result, series: Sequence[str], variants: Sequence[str]) -> list[str]:
     """What a reader needs to read each variant's line of a central run: that it sets
     every uncertain input to its central value (said when some of ``variants`` has

@@ -66,6 +66,7 @@ PANEL_HEAD_IN = 0.72  # variant name and description above each panel
 PANEL_IN = 2.4  # plotting area of one panel
 PANEL_FOOT_IN = 0.42  # x tick labels
 BOTTOM_IN = 1.0  # footnote
+FOOT_LINE_IN = 0.17  # one more line of footnote
 LEFT_IN, RIGHT_IN, GAP_IN = 0.95, 0.35, 0.35
 
 
@@ -116,11 +117,11 @@ def _given_axes(ax: Any, theaters: list[str], variants: list[str]) -> list[Axes]
 
 
 def _new_figure(
-    theaters: list[str], variants: list[str], room: float = 0.0, *, note: bool = False
+    theaters: list[str], variants: list[str], room: float = 0.0, *, foot_lines: int = 0
 ) -> tuple[Figure, list[Axes], list[float]]:
     """The figure, its panels (theater-major) and the top of each theater block (figure
-    y); ``room`` [in] more above the panels for a second legend; ``note``: room at the
-    foot for two more lines."""
+    y); ``room`` [in] more above the panels for a second legend; ``foot_lines``: room at
+    the foot for that many more lines of footnote."""
     plt = common.pyplot()
     top_in = TOP_IN + room
     rows, cols = grid_shape(len(variants))
@@ -128,7 +129,7 @@ def _new_figure(
     foot = PANEL_FOOT_IN if cols > 1 else PANEL_FOOT_IN + 0.2
     row_in = PANEL_HEAD_IN + PANEL_IN + foot
     body = len(theaters) * (BLOCK_HEAD_IN + rows * row_in)
-    bottom = BOTTOM_IN + (0.34 if note else 0.0)
+    bottom = BOTTOM_IN + FOOT_LINE_IN * foot_lines
     height = max(common.HEIGHT_IN, top_in + body + bottom)
     width = common.WIDTH_IN
     # when the minimum height leaves room, the panels grow to fill it
@@ -457,11 +458,15 @@ def draw_fan(
     chosen = _variants(result, variants)
     fig: Figure | None = None
     crowded = None
+    medians: list[str] = []
     if ax is None:  # a new figure: at most common.MAX_FAN_PANELS panels, and a note
         names, chosen, crowded = common.fan_selection(names, chosen)
         if crowded:
             common.warn_crowded("fan", crowded)
-        fig, axes, tops = _new_figure(names, chosen, legend_room, note=crowded is not None)
+        # (a note on the medians that lie on an official figure: a line of the foot)
+        medians = common.median_notes(result, names, chosen) if result.draws else []
+        lines = (2 if crowded else 0) + (1 if medians else 0)
+        fig, axes, tops = _new_figure(names, chosen, legend_room, foot_lines=lines)
     else:
         axes = _given_axes(ax, names, chosen)
         tops = []
@@ -499,7 +504,15 @@ def draw_fan(
     if fig is not None:
         # (its foot counts the inputs of the variants drawn, not of those left out)
         drawn = result if chosen == list(result.variants) else common.only(result, chosen)
-        _decorate(drawn, fig, axes, len(chosen), crowded, sites=any("/" in t for t in names))
+        _decorate(
+            drawn,
+            fig,
+            axes,
+            len(chosen),
+            crowded,
+            sites=any("/" in t for t in names),
+            medians=medians,
+        )
     else:  # the legend is the caller's: ax.legend() lists the bands, lines and deadlines
         axes[0].add_line(deadline_handle(DEADLINE_LABEL))
     return axes
@@ -563,6 +576,7 @@ def _decorate(
     crowded: str | None = None,
     *,
     sites: bool = False,
+    medians: Sequence[str] = (),
 ) -> None:
     doc = result.scenario.doc
     draws = f"{result.draws:,}" if result.draws else "the"
@@ -575,6 +589,8 @@ def _decorate(
             + " Percentiles are exact over the draws, not interpolated; the solid line"
             " joins each month's median, a path no single draw need follow."
         )
+        if medians:
+            note += "\n" + " ".join(medians)
         # (from what is drawn, not the labels' text: a crowded label drops its "met")
         deadlines = any(line.get_gid() == "deadline" for ax in axes for line in ax.get_lines())
         if deadlines and "p_met" in result.milestones.columns:

@@ -63,6 +63,7 @@ from sim.plotting.common import (
     distinct_names,
     fan_series,
     line_notes,
+    median_notes,
     panel_deadlines,
     plan_series,
     series_keys,
@@ -794,8 +795,10 @@ class Page:
         first = r.variants[0]
         return (
             f"<p>{r.draws:,} random draws of every uncertain input (seed {r.seed}); every "
-            "variant sees the same draws. Percentiles are exact over the draws. Hover over (or "
-            "tap) the chart for the median and each band's edges that month.</p>"
+            "variant sees the same draws. Percentiles are exact over the draws. "
+            + "".join(esc(n) + " " for n in median_notes(r, panels, list(r.variants)))
+            + "Hover over (or tap) the chart for the median and each band's edges that "
+            "month.</p>"
             f'<div class="picker"><label for="{key}-variant">Variant</label>'
             f'<select id="{key}-variant">{options}</select>'
             f'<p id="{key}-description" aria-live="polite">{esc(self._describe(first))}</p>'
