@@ -897,7 +897,7 @@ class Page:
                     {
                         "variant": v,
                         "draws": draws,
-                        "effective draws": f"{e:,.1f}",  # (as the command prints it)
+                        "effective draws": round(e, 1),  # (a tenth, as the command prints it)
                         "share": _share(e, draws) if draws else None,
                     }
                     for v, e in effective.items()
