@@ -1671,3 +1671,42 @@ def test_run_at_a_month_the_run_does_not_step_is_refused_before_any_file(
     assert result.exit_code == 2
     assert f"<command line>:1:1: --at: {expected}" in result.output
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "found"),
+    [
+        (["run", "--seed", "1", "--seed", "2", "--draws", "100"], "'--seed 1', then '--seed 2'"),
+        (
+            ["run", "--observed", "a.csv", "--observed=b.csv"],
+            "'--observed a.csv', then '--observed=b.csv'",
+        ),
+        (["sensitivity", "--draws", "64", "--draws", "128"], "'--draws 64', then '--draws 128'"),
+        (["compare", "--seed", "1", "--seed", "2"], "'--seed 1', then '--seed 2'"),
+        (
+            ["run", "--format", "csv", "--format", "parquet"],
+            "'--format csv', then '--format parquet'",
+        ),
+    ],
+)
+def test_an_option_of_one_value_given_twice_is_refused_not_half_dropped(
+    tmp_path, args: list[str], found: str
+) -> None:
+    # click kept the last: --observed a.csv --observed b.csv scored b.csv alone, silently
+    out = tmp_path / "out"
+    result = invoke(*args, "-o", str(out))
+    assert result.exit_code == 2, result.output
+    option = found.split()[0].strip("'").partition("=")[0]
+    assert (
+        f"<command line>:1:1: {option}: expected {option} once (a second one replaces the "
+        f"first), found {found}"
+    ) in result.output
+    assert not out.exists()
+
+
+def test_an_option_given_twice_alike_and_a_gathering_option_repeated_are_taken(tmp_path) -> None:
+    result = invoke(
+        "run", *("--seed", "1", "--seed=1", "--draws", "50", "-v", "on-time", "-v", "slip-3"),
+        *("-q", "-q", "-o", str(tmp_path / "out")),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output

@@ -104,6 +104,9 @@ def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
         if io_files is not None:  # what an earlier command in this process wrote is not ours
             io_files.WRITTEN.clear()
         try:
+            from sim.cli.params import refuse_repeated
+
+            refuse_repeated()  # (before any work: a value given twice is not dropped)
             with reported_warnings():
                 return func(*args, **kwargs)
         except Exception as exc:

@@ -486,6 +486,29 @@ def first_argument() -> str | None:
     return named[0].upper() if named else None
 
 
+def refuse_repeated() -> None:
+    """Refuse, in one line, an option of the running command that takes one value given
+    twice with different values (``--seed 1 --seed 2``): click keeps the last, and the
+    first would be dropped without a word. Options that gather values (``--variant``,
+    ``--set``) and flags may repeat."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return
+    for param in ctx.command.params:
+        if not isinstance(param, click.Option) or param.multiple or param.count:
+            continue
+        if param.is_flag:
+            continue
+        seen = given(param, ctx.command)
+        if len({value for _, value, _ in seen}) > 1:
+            name = next((o for o in param.opts if o.startswith("--")), param.opts[0])
+            raise flag_error(
+                name,
+                f"{name} once (a second one replaces the first)",
+                ", then ".join(repr(typed) for _, _, typed in seen),
+            )
+
+
 def given_flag(flag: str | None) -> bool:
     """Whether the command line gave the option ``flag`` (its long name) at all."""
     return flag is not None and _last_given(flag) is not None
