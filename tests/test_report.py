@@ -2056,3 +2056,33 @@ def test_the_pages_fan_says_why_syrias_median_runs_on_its_official_figure(ensemb
         "Syria&#x27;s official figure leaves no troops out in at least 50 % of the draws" in (page)
         or "Syria's official figure leaves no troops out in at least 50 % of the draws" in page
     )
+
+
+def test_a_sources_address_in_capitals_is_linked_and_one_of_no_web_scheme_shown_as_text(
+    tmp_path: Path,
+) -> None:
+    # HTTPS://…, www.… and doi:… all passed validation, and the page said "no public
+    # address given" of each
+    from conftest import MINIMAL_YAML
+
+    sources = (
+        "sources:\n"
+        "  - {id: caps, title: Caps, url: 'HTTPS://example.org/report'}\n"
+        "  - {id: www, title: Www, url: 'www.example.org/report'}\n"
+        "  - {id: doi, title: Doi, url: 'doi:10.1000/182'}\n"
+        "  - {id: js, title: Js, url: 'javascript:alert(1)'}\n"
+    )
+    path = tmp_path / "s.yaml"
+    path.write_text(MINIMAL_YAML + sources, encoding="utf-8")
+    out = tmp_path / "out"
+    assert invoke("run", str(path), "-o", str(out), "--report", "-q").exit_code == 0
+    page = page_of(out)
+
+    def meta(source_id: str) -> str:
+        start = page.index(f'id="source-{source_id}"')
+        return page[page.index('<p class="meta">', start) : page.index("</p>", start)]
+
+    assert '<a href="HTTPS://example.org/report"' in meta("caps")
+    assert meta("www").endswith(" · address: www.example.org/report")
+    assert meta("doi").endswith(" · address: doi:10.1000/182")
+    assert meta("js").endswith(" · address: javascript:alert(1)") and "<a" not in meta("js")

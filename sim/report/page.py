@@ -947,9 +947,13 @@ class Page:
         ]
         for s in self.doc.sources:
             meta = ", ".join(str(x) for x in (s.publisher, s.date) if x)
+            # a web address linked (its scheme in any case: HTTPS:// is one); any other
+            # (www.…, doi:…) shown as written, not linked: a javascript: one runs nothing
             link = (
                 f' <a href="{esc(s.url)}" rel="noopener noreferrer">{esc(s.url)}</a>'
-                if s.url and str(s.url).startswith(("http://", "https://"))
+                if s.url and str(s.url).lower().startswith(("http://", "https://"))
+                else f" · address: {esc(s.url)}"
+                if s.url
                 else ""
             )
             quote = f"<blockquote>{esc(s.quote)}</blockquote>" if s.quote else ""
