@@ -517,7 +517,7 @@ def validation_error(
 
 
 #: the tables whose entries a length error counts by name
-_COUNTED = ("theaters", "sites", "milestones", "residuals", "variants", "sources", "values")
+_COUNTED = ("theaters", "sites", "milestones", "residuals", "variants", "sources", "values", "observations")
 
 
 def written(text: str) -> str:

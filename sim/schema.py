@@ -533,7 +533,7 @@ class ScenarioDoc(Model):
     milestones: dict[Id, Milestone] = Field(default_factory=dict, max_length=200)
     residuals: dict[Id, Residual] = Field(default_factory=dict, max_length=50)
     variants: dict[Id, Variant] = Field(default_factory=dict, max_length=100)
-    observations: list[Observation] | Text | None = None
+    observations: Annotated[list[Observation], Field(min_length=1)] | Text | None = None
 
 
 # ---------------------------------------------------------------- positions

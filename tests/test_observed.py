@@ -1727,3 +1727,18 @@ def test_a_variants_misses_and_a_days_disagreeing_reports_are_named_a_few_then_c
         "(5,000 (s0), 5,100 (s1), 5,200 (s2), 5,300 (s3) and 16 more (observed.csv lists them))"
         in line
     )
+
+
+def test_an_empty_list_of_observations_in_a_scenario_is_refused_as_an_empty_record_is(
+    tmp_path,
+) -> None:
+    # observations: [] ran, conditioned on nothing, where a CSV of a header alone is refused
+    from conftest import MINIMAL_YAML
+
+    path = tmp_path / "empty.yaml"
+    path.write_text(MINIMAL_YAML + "observations: []\n", encoding="utf-8")
+    with pytest.raises(sim.ScenarioError) as err:
+        sim.load_scenario(path)
+    assert err.value.one_line() == (
+        f"{path}:18:15: observations: expected at least 1 observation, found 0 observations"
+    )
