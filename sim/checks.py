@@ -341,6 +341,19 @@ def _check_milestones(doc: ScenarioDoc, plan: Plan, err: Any) -> None:
         if hi_delay > MAX_DELAY:
             expected = f"an execution delay of at most {MAX_DELAY} months"
             raise _refuse(err, ms.delay, path + ("delay",), hi_delay, expected)
+        if ms.kind == "announcement":
+            # the earliest the deadline falls: the announcement as expected, or as little
+            # delayed as the draws allow (a written deadline before the start is refused
+            # as well, below)
+            earliest = plan.announce + max(support(plan.delay)[0], 0) + ms.offset
+            if earliest < 1:
+                raise err(
+                    path + ("deadline",),
+                    f"a deadline after the start month {format_month(start)}",
+                    f"{{after_announcement: {ms.offset}}}, which falls in "
+                    f"{format_month(start + earliest)} with the announcement expected in "
+                    f"{format_month(start + plan.announce)}",
+                )
         if ms.kind == "month":
             if ms.month < 1:
                 raise err(

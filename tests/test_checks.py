@@ -814,3 +814,27 @@ def test_a_fraction_of_a_troop_given_in_code_is_quoted_exactly_not_rounded(write
         ScenarioError, match=r"expected a whole number of troops, found " + re.escape(shown) + "$"
     ):
         sc.with_overrides({"theaters": {"alpha": {"initial": value}}})
+
+
+def test_a_deadline_after_the_announcement_that_falls_before_the_start_is_refused(tmp_path) -> None:
+    # a written deadline before the start was refused; one computed from an announcement
+    # expected years before ran, dropping the whole force in the first month
+    from conftest import MINIMAL_YAML
+
+    text = (
+        MINIMAL_YAML.replace("start: 2024-01", "start: 2024-09")
+        .replace("expected: 2024-01", "expected: 2020-01")
+        .replace("deadline: 2024-11", "deadline: {after_announcement: 50}")
+    )
+    path = tmp_path / "early.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(sim.ScenarioError) as err:
+        sim.load_scenario(path)
+    assert err.value.one_line() == (
+        f"{path}:15:15: milestones.alpha-out.deadline: expected a deadline after the start "
+        "month 2024-09, found {after_announcement: 50}, which falls in 2024-03 with the "
+        "announcement expected in 2020-01"
+    )
+    path.write_text(text.replace("after_announcement: 50", "after_announcement: 57"), "utf-8")
+    sc = sim.load_scenario(path)
+    assert sc.plan(sc.select(None)[0]).milestones[0].offset == 57  # (2024-10: taken)
