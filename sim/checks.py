@@ -345,7 +345,7 @@ def _check_milestones(doc: ScenarioDoc, plan: Plan, err: Any) -> None:
             # the earliest the deadline falls: the announcement as expected, or as little
             # delayed as the draws allow (a written deadline before the start is refused
             # as well, below)
-            earliest = plan.announce + max(support(plan.delay)[0], 0) + ms.offset
+            earliest = plan.announce + int(max(support(plan.delay)[0], 0)) + ms.offset
             if earliest < 1:
                 raise err(
                     path + ("deadline",),
