@@ -517,7 +517,16 @@ def validation_error(
 
 
 #: the tables whose entries a length error counts by name
-_COUNTED = ("theaters", "sites", "milestones", "residuals", "variants", "sources", "values", "observations")
+_COUNTED = (
+    "theaters",
+    "sites",
+    "milestones",
+    "residuals",
+    "variants",
+    "sources",
+    "values",
+    "observations",
+)
 
 
 def written(text: str) -> str:

@@ -257,9 +257,14 @@ def test_compare_python_api_returns_table_and_plot(tmp_path: Path) -> None:
 
     cmp = compare(DEFAULT_SCENARIO, "on-time", "slip-6", 100, 3)
     assert "slip-6 − on-time" in repr(cmp)
-    axes = sim.plot(cmp)
+    axes = sim.plot(cmp, theaters=["iraq", "syria"])
     assert len(axes) == 4  # a fan and a probability panel per theater
     assert any(line.get_gid() == "deadline" for line in axes[0].get_lines())
+    # by default a theater where no draw differs is a line of the foot, not two panels
+    folded = sim.plot(cmp)
+    assert len(folded) == 2 and folded[0].get_title(loc="left") == "Iraq"
+    foot = folded[0].get_figure(root=True).subfigs[1]._supxlabel.get_text()
+    assert "No difference in any of the 100 draws, not drawn: Syria." in foot
     fig = axes[0].get_figure(root=True)
     assert fig.get_size_inches()[0] * fig.dpi >= 1600
     plt = __import__("matplotlib.pyplot").pyplot
@@ -405,3 +410,17 @@ def test_compare_of_one_draw_says_one_paired_draw(tmp_path) -> None:
     res = CliRunner().invoke(main, [*args, "-o", str(tmp_path / "c")])
     assert res.exit_code == 0, res.output
     assert "; 1 paired draw (seed 1)" in res.stdout and "1 paired draws" not in res.stdout
+
+
+def test_no_difference_is_claimed_only_where_no_draw_differs_not_only_the_percentiles() -> None:
+    # the panel said "no difference in any of the draws" from its 5th and 95th percentiles
+    from types import SimpleNamespace
+
+    from sim.plotting.compare import _no_difference
+
+    zero = {c: [0, 0] for c in ("p05", "p10", "p25", "p50", "p75", "p90", "p95", "min")}
+    table = pd.DataFrame({"theater": ["t", "t"], **zero, "max": [0, 3]})
+    central = pd.DataFrame({"theater": ["t", "t"], "difference": [0, 0]})
+    assert not _no_difference(SimpleNamespace(table=table, central=central), "t")  # type: ignore[arg-type]
+    table["max"] = [0, 0]
+    assert _no_difference(SimpleNamespace(table=table, central=central), "t")  # type: ignore[arg-type]

@@ -103,6 +103,18 @@ def plot_compare(
             "in Python",
             chart="comparison",
         )
+        # a theater where no draw differs says so in a line of the foot, not in panels
+        # of flat zeros (half the chart said nothing), while another theater differs
+        # (theaters named in the call are drawn as asked)
+        alike = [tid for tid in names if _no_difference(cmp, tid)] if theaters is None else []
+        if alike and len(alike) < len(names):
+            names = [tid for tid in names if tid not in alike]
+            line = (
+                f"No difference in any of the {cmp.draws:,} draws, not drawn: "
+                + ", ".join(common.theater_title(cmp, t) for t in alike)  # type: ignore[arg-type]
+                + "."
+            )
+            crowded = f"{crowded}\n{line}" if crowded else line
         fig, axes = _layout(names)
     else:
         axes = common.check_given(ax)
@@ -154,7 +166,12 @@ def _fan_panel(cmp: Comparison, fan: Axes, tid: str, rows: pd.DataFrame, *, titl
     if span == 0:
         fan.set_ylim(-100, 100)
         common.panel_note(
-            fan, f"no difference in any of the {cmp.draws:,} draws", y=0.62, size=common.pt(13)
+            fan,
+            f"no difference in any of the {cmp.draws:,} draws"
+            if _no_difference(cmp, tid)
+            else "no difference from the 5th to the 95th percentile (min and max: compare.csv)",
+            y=0.62,
+            size=common.pt(13),
         )
     else:
         # room above and below zero for the two labels, whichever side is empty
@@ -199,7 +216,9 @@ def _fitted_notes(cmp: Comparison, tid: str, fan: Axes, low: float, high: float)
         low, high, span = -50.0, 50.0, 100.0
         common.panel_note(  # just above the zero line, in the middle
             fan,
-            f"no difference in any\nof the {cmp.draws:,} draws",
+            f"no difference in any\nof the {cmp.draws:,} draws"
+            if _no_difference(cmp, tid)
+            else "no difference from the 5th\nto the 95th percentile",
             y=0.54,
             size=common.pt(13),
             va="bottom",
@@ -263,6 +282,19 @@ def _compare_deadlines(cmp: Comparison, tid: str, ax: Axes, *, label: bool) -> f
     # then stacks half as deep over the data
     marks = [(p, spell_month(str(p)) if label else "") for p in periods]
     return deadline_marks(ax, marks, len(cmp.table.month.unique()), 10)
+
+
+def _no_difference(cmp: Comparison, tid: str) -> bool:
+    """Whether no draw's level in theater ``tid`` differs between the two variants, in
+    any month (its least and greatest difference 0), nor their central runs'."""
+    rows = cmp.table[cmp.table.theater == tid]
+    cen = cmp.central[cmp.central.theater == tid]
+    return bool(
+        len(rows)
+        and rows["min"].min() == 0
+        and rows["max"].max() == 0
+        and (cen.difference == 0).all()
+    )
 
 
 def _decorate_compare(cmp: Comparison, fig: Any, first: Axes, crowded: str | None) -> None:
