@@ -65,8 +65,9 @@ if TYPE_CHECKING:
     "as_of",
     metavar="DATE",
     help="YYYY-MM-DD or YYYY-MM: only observations made public by then condition; "
-    "later ones are scored out of sample (one dated by the as-of month alone, "
-    "neither). Default: every observation is known.",
+    "later ones are scored out of sample. A report dated only by the as-of month "
+    "(2025-06 with --as-of 2025-06-15) may be either, so it does neither. Default: "
+    "every observation is known.",
 )
 @click.option(
     "--tolerance",
