@@ -263,3 +263,58 @@ def test_a_fans_foot_says_why_syrias_median_runs_on_its_official_figure(tmp_path
     always.write_text(text.replace(gated, "      uniform: [0, 1200]\n"), encoding="utf-8")
     sc = sim.load_scenario(always)
     assert median_notes(sim.run(sc, ["on-time"], draws=50, seed=1), ["syria"], ["on-time"]) == []
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "share"),
+    [
+        ("{uniform: [0, 300], probability: 0.5}", "0", "1/2"),
+        ("{uniform: [0, 300], probability: 0.5}", "{uniform: [0, 300], probability: 0.5}", "1/4"),
+        ("{uniform: [0, 300], probability: 0.5}", "200", None),
+        ("0", "0", None),
+    ],
+)
+def test_the_share_of_draws_no_site_leaves_troops_out_multiplies_each_sites_chance(
+    tmp_path, a: str, b: str, share: str | None
+) -> None:
+    # two sites each leaving none out in half the draws were said to leave none out in
+    # half; the theater's figure leaves none out only when neither does: a quarter
+    from fractions import Fraction
+
+    from conftest import MINIMAL_YAML
+
+    from sim.plotting.common import median_notes, none_left_out
+
+    sites = (
+        "    sites:\n"
+        f"      a: {{initial: 500, unreported: {a}}}\n"
+        f"      b: {{initial: 500, unreported: {b}}}\n"
+    )
+    path = tmp_path / "sites.yaml"
+    text = MINIMAL_YAML.replace("    initial: 1000\n", sites).replace(
+        "theater: alpha\n", "theater: alpha/a\n"
+    )
+    path.write_text(text, encoding="utf-8")
+    sc = sim.load_scenario(path)
+    plan = sc.plan(sc.select(None)[0])
+    assert none_left_out(plan, "alpha") == (None if share is None else Fraction(share))
+    result = sim.run(sc, draws=50, seed=1)
+    notes = median_notes(result, ["alpha"], list(result.variants))
+    assert bool(notes) == (share == "1/2")
+
+
+def test_a_fan_weighted_by_reports_makes_no_claim_on_where_its_median_lies() -> None:
+    # the weighted Syria median sat at 1,935, above the central run, under a note saying
+    # it may run on the official figure below it
+    from sim.analysis.observed import conditioned_result
+    from sim.plotting.common import median_notes
+
+    record = DEFAULT_SCENARIO.parent / "iraq-syria-2024-observed.csv"
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    result = sim.run(
+        sc, ["on-time"], draws=2000, seed=1, observed=sim.load_observations(record, sc),
+        condition=True, as_of="2025-06-01",
+    )  # fmt: skip
+    assert median_notes(result, ["syria"], ["on-time"])  # (the plain draws: said)
+    cond = conditioned_result(result, result.observed)
+    assert cond is not None and median_notes(cond, ["syria"], ["on-time"]) == []

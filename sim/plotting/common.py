@@ -17,6 +17,7 @@ import warnings
 import weakref
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from datetime import date
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
@@ -31,6 +32,8 @@ from sim.results import Result
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+
+    from sim.model.plan import Plan
 
 WIDTH_IN, HEIGHT_IN, DPI = 16.0, 10.0, 100  # 1600 x 1000 px
 
@@ -836,37 +839,56 @@ def footnote(result: Result, news: date | None = None, *, conditioned: bool = Fa
 
 def median_notes(result: Result, series: Sequence[str], variants: Sequence[str]) -> list[str]:
     """What a reader of a fan chart needs where a series' median and central run part for
-    the troops its official figure leaves out: per series of ``series`` whose tracks'
-    ``unreported`` applies with a ``probability`` below 1 in some of ``variants`` (the
-    same in each), that official figures leave none out in at least that share of the
-    draws, so the median of the draws may lie on the official figure while the central
-    run, every input at its central value, counts more. Sentences, in the order of
-    ``series`` (none where the figure counts every troop)."""
-    from fractions import Fraction
-
+    the troops its official figure leaves out: per series of ``series`` (theater or
+    ``THEATER/SITE``) whose official figure leaves no troop out in at least half the
+    draws of ``variants`` (the same share in each: :func:`none_left_out`), that share,
+    and that the median of the draws may so lie on the official figure while the
+    central run, every input at its central value, counts more. Sentences, in the order
+    of ``series``; none for a fan of draws weighted by reports (their median follows the
+    reports, not this share)."""
     from sim.io.numbers import exact_percent
-    from sim.schema import Spec
 
+    weighted = getattr(getattr(result, "observed", None), "conditioned", None)
+    if weighted is not None and result.bands is not None and result.bands is weighted.bands:
+        return []
     notes = []
     for tid in series:
-        chances = set()
-        for v in variants:
-            plan = result.plans.get(v)
-            if plan is None or "/" in tid or tid not in plan.theaters:
-                continue
-            for k in plan.theater_tracks(tid):
-                q = plan.tracks[k].unreported
-                if isinstance(q, Spec) and q.probability is not None and q.probability < 1:
-                    chances.add(Fraction(str(q.probability)))
-        if len(chances) != 1:  # (none, or a share that differs by variant: not one sentence)
+        shares = {none_left_out(result.plans[v], tid) for v in variants if v in result.plans}
+        if len(shares) != 1:  # (a share that differs by variant: not one sentence)
             continue
-        (p,) = chances
+        (share,) = shares
+        if share is None or share < Fraction(1, 2):
+            continue
         notes.append(
             f"{theater_title(result, tid)}'s official figure leaves no troops out in at least "
-            f"{exact_percent(1 - p)} of the draws, so the median of the draws may run on the "
+            f"{exact_percent(share)} of the draws, so the median of the draws may run on the "
             "official figure, below the central run."
         )
     return notes
+
+
+def none_left_out(plan: Plan, tid: str) -> Fraction | None:
+    """The least share of draws in which the official figure of series ``tid`` (a theater,
+    or a site as ``THEATER/SITE``) leaves no troop out: the product over its tracks of
+    the chance that each leaves none, 1 for a track whose ``unreported`` is 0 in every
+    draw and ``1 - probability`` for one whose ``unreported`` applies with a
+    ``probability`` below 1 (each drawn apart; a drawn size of 0 only adds to it). None
+    when its figure counts every troop in every draw, or when a track may leave troops
+    out in every draw."""
+    from sim.model.plan import support
+    from sim.schema import Spec
+
+    tracks = [t for t in plan.tracks if t.key == tid or ("/" not in tid and t.theater == tid)]
+    share, basis = Fraction(1), False
+    for t in tracks:
+        if support(t.unreported)[1] <= 0:
+            continue
+        basis = True
+        q = t.unreported
+        if not (isinstance(q, Spec) and q.probability is not None and q.probability < 1):
+            return None
+        share *= 1 - Fraction(str(q.probability))
+    return share if basis else None
 
 
 def line_notes(result: Result, series: Sequence[str], variants: Sequence[str]) -> list[str]:
