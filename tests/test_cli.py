@@ -1710,3 +1710,54 @@ def test_an_option_given_twice_alike_and_a_gathering_option_repeated_are_taken(t
         *("-q", "-q", "-o", str(tmp_path / "out")),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+
+
+def test_run_at_a_month_shows_the_percentiles_of_every_variant_not_only_the_charted_ones(
+    tmp_path,
+) -> None:
+    # the fan draws 6 of the sites scenario's 9 variants, and the table showed "-" for the
+    # other 3, whose percentiles bands.csv holds
+    out = tmp_path / "sites"
+    result = invoke(
+        "run", str(SCENARIOS_DIR / "iraq-sites-2024.yaml"), "--at", "2025-06",
+        *("--draws", "200", "--seed", "2", "-o", str(out)),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    bands = pd.read_csv(out / "bands.csv")
+    bands = bands[(bands.month == "2025-06") & (bands.theater == "iraq")]
+    assert bands.variant.nunique() == 9
+    for b in bands.itertuples():
+        row = next(line for line in result.output.splitlines() if line.startswith(b.variant + " "))
+        assert f"{int(b.p50):,} ({int(b.p25):,}–{int(b.p75):,})" in row
+    assert "-:" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("draws", "said"),
+    [
+        ("200", "(unweighted: no variant keeps 30 effective draws to be weighted by the reports)"),
+        ("1000", "-: fewer than 30 effective draws, not weighted (slip-6-moving)"),
+    ],
+)
+def test_run_at_a_month_says_why_a_conditioned_run_shows_unweighted_or_no_percentiles(
+    tmp_path, draws: str, said: str
+) -> None:
+    # with no variant weighted the column vanished, and a "-" was never explained
+    result = invoke(
+        "run", "--at", "2026-01", "--draws", draws, "--seed", "1", "--condition",
+        *("--observed", str(SCENARIOS_DIR / "iraq-syria-2024-observed.csv")),
+        *("-o", str(tmp_path / "out")),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert said in " ".join(result.output.split())
+
+
+def test_run_at_with_quiet_is_refused_since_no_table_is_printed(tmp_path) -> None:
+    out = tmp_path / "out"
+    result = invoke("run", "--at", "2026-12", "-q", "-o", str(out))
+    assert result.exit_code == 2
+    assert (
+        "<command line>:1:1: --at: expected --at without --quiet (it picks the month of the "
+        "table --quiet leaves out), found '--at 2026-12' with '-q'"
+    ) in result.output
+    assert not out.exists()

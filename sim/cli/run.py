@@ -135,6 +135,12 @@ def run(
     from sim.plotting import use_agg
 
     draws_and_seed(draws, seed)
+    if at is not None and quiet:
+        raise flag_error(
+            "--at",
+            "--at without --quiet (it picks the month of the table --quiet leaves out)",
+            f"{written('--at', at)} with {written('--quiet')}",
+        )
     if "parquet" in FORMATS[table_format]:
         needs("pyarrow", "parquet", "--format", table_format)
     if report:
@@ -190,7 +196,7 @@ def run(
             **scoring,
         )
     if not quiet:
-        for line in text.run_lines(result, levels, at=at):
+        for line in text.run_lines(result, levels, at=at, bands=_at_bands(target, at, result)):
             click.echo(line)
         if obs is not None:
             for line in text.observed_lines(result.observed, names, sc):
@@ -391,6 +397,26 @@ def _as_of(scenario: Scenario, text: str) -> Any:
 
     cal = scenario.doc.calendar
     return parse_as_of(text, cal.start, cal.end)
+
+
+def _at_bands(target: Path, at: str | None, result: Any) -> tuple[Any, bool] | None:
+    """``(rows, weighted)``: the percentiles of month ``at`` of every variant, as the run
+    at ``target`` wrote them (the run's result holds only its charts' rows), weighted by
+    the reports where the run wrote weighted ones; None without ``at`` or draws."""
+    from sim.analysis.observed import Assessment
+    from sim.export.read import has_table, run_table
+
+    if at is None or not result.draws:
+        return None
+    observed = result.observed
+    weighted = (
+        isinstance(observed, Assessment)
+        and observed.conditioned is not None
+        and has_table(target, "bands_conditioned")
+    )
+    stem = "bands_conditioned" if weighted else "bands"
+    rows = run_table(target, stem, lambda block: (block.month.astype(str) == at).to_numpy())
+    return rows, weighted
 
 
 def _refuse_month(at: str, months: list[str]) -> None:

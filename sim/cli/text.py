@@ -40,7 +40,10 @@ WIDTH = 120
 
 
 def run_lines(
-    result: Result, levels: TheaterLevels | None = None, at: str | None = None
+    result: Result,
+    levels: TheaterLevels | None = None,
+    at: str | None = None,
+    bands: tuple[pd.DataFrame | None, bool] | None = None,
 ) -> list[str]:
     """The table ``forcesim run`` prints, at most :data:`WIDTH` characters wide.
 
@@ -54,7 +57,10 @@ def run_lines(
     made, :func:`sim.export.stream.stream_run`); by default read from it. ``at``
     (``YYYY-MM``, a month the run steps): the levels shown are that month's, not the
     last's, and an ensemble's median and 25th–75th percentile then follow (weighted by
-    the reports where the run was conditioned on them).
+    the reports where the run was conditioned on them and some variant kept enough
+    effective draws); ``bands``: ``(rows, weighted)``, the percentiles of that month
+    when ``result`` does not hold every variant's (a run written as it was made keeps
+    only its charts' rows), by default :func:`_bands_of`'s.
     """
     doc = result.scenario.doc
     variants = list(result.variants)
@@ -73,12 +79,19 @@ def run_lines(
         ]
     else:
         columns = [(f"at {at}", at)] if at else [(m, m) for m in key_months(doc)]
-    bands, weighted = _bands_of(result) if at else (None, False)
+    if not at:
+        bands = None
+    elif bands is None:
+        bands = _bands_of(result)
+    weighted = bands is not None and bands[1]
     if bands is not None:
+        bands = bands if bands[0] is not None else None
+    frame = bands[0] if bands is not None else None
+    if frame is not None:
         columns.insert(1, ("weighted median (25th–75th)" if weighted else "median (25th–75th)", ""))
     cells = {
         (v, t): [
-            _percentiles(bands, v, t, str(at))
+            _percentiles(frame, v, t, str(at))
             if not kind
             else _cell(levels.levels, named, v, t, months, kind)
             for _, kind in columns
@@ -113,11 +126,20 @@ def run_lines(
                     f"({troops:,} vs an official {off:,} in {month}; see monthly.csv)"
                 )
             )
-    if bands is not None:
-        lines.append(
+    if frame is not None:
+        lines += textwrap.wrap(
             f"at {at}: the central run; median (25th–75th): the draws' percentiles then"
             + (", each draw weighted by the reports it misses" if weighted else "")
+            + _unweighted_note(result, weighted)
+            + _dashes_note(result, frame, cells, str(at), weighted),
+            WIDTH,
+            subsequent_indent="    ",
         )
+        if not weighted:  # (why a median may sit under the central run)
+            from sim.plotting.common import median_notes
+
+            for note in median_notes(result, list(result.theaters), variants):
+                lines += textwrap.wrap(note, WIDTH, subsequent_indent="    ")
     if len(variants) > 1:
         lines.append(
             "stands out most: the month where a variant is furthest from the nearest "
@@ -273,12 +295,57 @@ def _shortened(names: list[str], width: int) -> dict[str, str]:
 
 def _bands_of(result: Result) -> tuple[pd.DataFrame | None, bool]:
     """``(bands, weighted)``: the percentiles the run table shows beside its levels, the
-    weighted ones of a run conditioned on reports, else the draws' own (None without
-    draws)."""
+    weighted ones of a run conditioned on reports where some variant kept enough
+    effective draws, else the draws' own (None without draws)."""
     observed = result.observed
     if isinstance(observed, Assessment) and observed.conditioned is not None:
-        return observed.conditioned.bands, True
+        weighted = observed.conditioned.bands
+        if weighted is not None and len(weighted):
+            return weighted, True
     return result.bands, False
+
+
+def _unweighted_note(result: Result, weighted: bool) -> str:
+    """Why a conditioned run's table shows the draws' own percentiles: no variant kept
+    enough effective draws to be weighted."""
+    observed = result.observed
+    if weighted or not isinstance(observed, Assessment) or observed.conditioned is None:
+        return ""
+    return (
+        f" (unweighted: no variant keeps {observed.conditioned.minimum} effective draws "
+        "to be weighted by the reports)"
+    )
+
+
+def _dashes_note(
+    result: Result,
+    bands: pd.DataFrame,
+    cells: dict[tuple[str, str], list[str]],
+    month: str,
+    weighted: bool,
+) -> str:
+    """What a ``-`` of the table at ``month`` stands for: a variant left out of the
+    weighted percentiles for too few effective draws, or one whose months end before."""
+    dashed = [v for (v, _), row in cells.items() if "-" in row]
+    if not dashed:
+        return ""
+    observed = result.observed
+    few = (
+        set(observed.conditioned.too_few)
+        if weighted and isinstance(observed, Assessment) and observed.conditioned is not None
+        else set()
+    )
+    reasons = []
+    if few & set(dashed):
+        assert isinstance(observed, Assessment) and observed.conditioned is not None
+        reasons.append(
+            f"fewer than {observed.conditioned.minimum} effective draws, not weighted "
+            f"({', '.join(v for v in result.variants if v in few and v in dashed)})"
+        )
+    short = [v for v in dict.fromkeys(dashed) if v not in few]
+    if short:
+        reasons.append(f"not in the variant's months or theaters ({', '.join(short)})")
+    return "; -: " + "; ".join(reasons)
 
 
 def _percentiles(bands: pd.DataFrame | None, v: str, t: str, month: str) -> str:
