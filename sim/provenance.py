@@ -12,7 +12,8 @@ description. A number with none of these is *unsupported*; ``forcesim validate
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -197,37 +198,48 @@ def number_sources(scenario: Any, variants: list[str]) -> tuple[list[str], int]:
     return names, len(scenario.doc.sources) - len(first)
 
 
-def report_publishers(scenario: Any, observations: Sequence[Any]) -> list[tuple[str, int]]:
-    """The publishers of the reports ``observations`` cite (each report's ``source``, an
-    id of the scenario's ``sources``), each with how many reports it has, most first (in
-    the reports' order where equal); reports citing no source of the scenario, left out.
-    A chart of reports credits them (:func:`reports_credit`)."""
-    by_id = {s.id: s for s in scenario.doc.sources}
+def report_publishers(sources: Iterable[Any], observations: Sequence[Any]) -> list[tuple[str, int]]:
+    """The outlets of the reports ``observations`` cite (each report's ``source``, an id
+    among ``sources``), each with how many reports it has, most first (in the reports'
+    order where equal); reports citing none of ``sources``, left out. An outlet is its
+    source's ``publisher`` (else its title) up to the first comma, parenthesis or " via ":
+    the publishers the shipped records write name the outlet first ("Shafaq News,
+    carrying Reuters' reporting", "Reuters (Idrees Ali) via Dawn"). A chart of reports
+    credits them (:func:`reports_credit`)."""
+    by_id = {s.id: s for s in sources}
     counts: dict[str, int] = {}
     for o in observations:
         source = by_id.get(o.source) if o.source else None
         if source is not None:
-            name = source.publisher or source.title
+            name = outlet(source.publisher or source.title)
             counts[name] = counts.get(name, 0) + 1
     order = {name: i for i, name in enumerate(counts)}
     return sorted(counts.items(), key=lambda item: (-item[1], order[item[0]]))
 
 
-def reports_credit(scenario: Any, observations: Sequence[Any], shown: int = 2) -> str:
-    """A chart footer's credit of the reports drawn: ``"from 22 publishers, most often
-    Shafaq News (8) and Rudaw (3)"`` (of the ``shown`` with the most reports, those with
-    more than one), ``"from Shafaq News"`` for one publisher; empty when no report cites
-    a source of the scenario."""
-    publishers = report_publishers(scenario, observations)
+def outlet(publisher: str) -> str:
+    """The outlet a ``publisher`` text names first: up to its first comma, parenthesis or
+    " via " (``"AFP via Hurriyet Daily News"``: ``"AFP"``), the whole text where that
+    leaves nothing."""
+    head = re.split(r",|\(| via ", publisher, maxsplit=1)[0].strip()
+    return head or publisher.strip()
+
+
+def reports_credit(sources: Iterable[Any], observations: Sequence[Any], shown: int = 2) -> str:
+    """A chart footer's credit of the reports drawn (:func:`report_publishers`): ``"from
+    22 outlets, most often Shafaq News (13) and Reuters (7)"`` (of the ``shown`` with the
+    most reports, those with more than one), ``"from Shafaq News"`` for one outlet; empty
+    when no report cites one of ``sources``."""
+    publishers = report_publishers(sources, observations)
     if not publishers:
         return ""
     if len(publishers) == 1:
         return f"from {publishers[0][0]}"
     top = [f"{name} ({n:,})" for name, n in publishers[:shown] if n > 1]
     if not top:  # (one report each: none is "most often")
-        return f"from {len(publishers):,} publishers"
+        return f"from {len(publishers):,} outlets"
     named = top[0] if len(top) == 1 else ", ".join(top[:-1]) + " and " + top[-1]
-    return f"from {len(publishers):,} publishers, most often {named}"
+    return f"from {len(publishers):,} outlets, most often {named}"
 
 
 def assumption_count(scenario: Any, variants: list[str], kinds: tuple[str, ...] = ()) -> int:

@@ -261,10 +261,10 @@ def test_the_charts_foot_says_how_many_of_the_files_reports_were_compared():
     axes = sim.plot(backtest(sim.load_scenario(AFGHANISTAN)))
     (foot,) = [t for t in axes[0].figure.texts if "Observations:" in t.get_text()]
     assert "Observations: 11 reported levels from" in foot.get_text()
-    # the reports credited by their publishers, as the run charts credit their sources
+    # the reports credited by their outlets, as the run charts credit their sources
     assert (
-        "(from 10 publishers, most often Reuters, via Devdiscourse (2); sources in the file)"
-        in (" ".join(foot.get_text().split()))
+        "(from 9 outlets, most often Reuters (2) and U.S. Department of Defense (2); sources "
+        "in the file)" in (" ".join(foot.get_text().split()))
     )
     plt.close("all")
 

@@ -289,26 +289,29 @@ def test_the_readme_quotes_the_latest_projections_iraq_at_the_end_of_2026_as_it_
     assert f"by September 2026 is {ms.loc['iraq-phase-2', 'p_met_conditioned']:.2f}" in readme
 
 
-def test_report_publishers_count_each_publishers_reports_most_first() -> None:
+def test_report_outlets_count_each_outlets_reports_most_first() -> None:
     # the vintages and backtest charts named only the record's file, not who reported
     from types import SimpleNamespace
 
-    from sim.provenance import report_publishers, reports_credit
+    from sim.provenance import outlet, report_publishers, reports_credit
 
     def source(id_: str, publisher: str) -> SimpleNamespace:
         return SimpleNamespace(id=id_, publisher=publisher, title="t")
 
-    sc = SimpleNamespace(
-        doc=SimpleNamespace(
-            sources=[source("a", "Rudaw"), source("b", "Shafaq News"), source("c", "Shafaq News")]
-        )
-    )
+    sources = [
+        source("a", "Rudaw"),
+        source("b", "Shafaq News"),
+        source("c", "Shafaq News, carrying Reuters' reporting"),
+    ]
     reports = [SimpleNamespace(source=s) for s in ("a", "b", "c", "x", None, "b")]
-    assert report_publishers(sc, reports) == [("Shafaq News", 3), ("Rudaw", 1)]
-    assert reports_credit(sc, reports) == "from 2 publishers, most often Shafaq News (3)"
-    assert reports_credit(sc, reports[:2]) == "from 2 publishers"  # (one each: none most)
-    assert reports_credit(sc, reports[1:3]) == "from Shafaq News"
-    assert reports_credit(sc, reports[3:5]) == ""
+    assert report_publishers(sources, reports) == [("Shafaq News", 3), ("Rudaw", 1)]
+    assert reports_credit(sources, reports) == "from 2 outlets, most often Shafaq News (3)"
+    assert reports_credit(sources, reports[:2]) == "from 2 outlets"  # (one each: none most)
+    assert reports_credit(sources, reports[1:3]) == "from Shafaq News"
+    assert reports_credit(sources, reports[3:5]) == ""
+    assert outlet("Reuters (Idrees Ali, Phil Stewart) via Dawn") == "Reuters"
+    assert outlet("AFP via Hurriyet Daily News") == "AFP"
+    assert outlet("(anonymous)") == "(anonymous)"
 
 
 @pytest.mark.slow
@@ -322,8 +325,9 @@ def test_the_vintages_chart_credits_the_records_publishers() -> None:
         draws=200,
         seed=1,
     )
-    credit = reports_credit(series.vintages[-1].scenario, list(series.observations))
-    assert credit.startswith("from 2") and "most often Shafaq News (8)" in credit
+    cited = [s for v in series.vintages for s in v.scenario.doc.sources]
+    credit = reports_credit(cited, list(series.observations))
+    assert credit == "from 16 outlets, most often Shafaq News (13) and Reuters (6)"
     assert f"Record: iraq-syria-2024-observed.csv, reports {credit}." in " ".join(
         _footnote(series, "as-reported", "").split()
     )

@@ -298,7 +298,7 @@ def _compared(bt: Backtest, best: Any, file: str) -> str:
     """How many reports ``file`` has, and how many of them the fit compared: those
     before the scenario's start or after its end, and targets, are not."""
     n, k = len(bt.observations), int(best.observations)
-    credit = reports_credit(bt.scenario, list(bt.observations))
+    credit = reports_credit(bt.scenario.doc.sources, list(bt.observations))
     sources = f"{credit}; sources in the file" if credit else "sources in the file"
     if k == n:
         return f"{n:,} reported levels from {file} ({sources})"

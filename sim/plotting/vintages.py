@@ -312,9 +312,9 @@ def _footnote(series: VintageSeries, variant: str, stop: str, only: list[str] | 
         for v in series.vintages
         if (lacking := series.absent_of(v.scenario.id))
     ]
-    # (the latest vintage cites the most of the record's sources)
-    last = series.vintages[-1].scenario if series.vintages else None
-    credit = reports_credit(last, list(series.observations)) if last is not None else ""
+    # (every vintage's sources: a report may be cited by one vintage alone)
+    cited = [s for v in series.vintages for s in v.scenario.doc.sources]
+    credit = reports_credit(cited, list(series.observations))  # (the latest citation wins)
     # each line filled to the figure's width: the dates left out and the record's name
     # are as long as the user makes them
     text = (
