@@ -7,6 +7,7 @@ every resolved document (the base and each variant) when a scenario loads.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from functools import partial
 from typing import Any
@@ -345,14 +346,21 @@ def _check_milestones(doc: ScenarioDoc, plan: Plan, err: Any) -> None:
             # the earliest the deadline falls: the announcement as expected, or as little
             # delayed as the draws allow (a written deadline before the start is refused
             # as well, below)
-            earliest = plan.announce + int(max(support(plan.delay)[0], 0)) + ms.offset
+            least = max(math.ceil(support(plan.delay)[0]), 0)
+            earliest = plan.announce + least + ms.offset
             if earliest < 1:
+                announced = format_month(start + plan.announce + least)
+                when = (
+                    f"the announcement at the earliest in {announced} (expected "
+                    f"{format_month(start + plan.announce)}, delayed {least} months or more)"
+                    if least
+                    else f"the announcement expected in {announced}"
+                )
                 raise err(
                     path + ("deadline",),
                     f"a deadline after the start month {format_month(start)}",
                     f"{{after_announcement: {ms.offset}}}, which falls in "
-                    f"{format_month(start + earliest)} with the announcement expected in "
-                    f"{format_month(start + plan.announce)}",
+                    f"{format_month(start + earliest)} with {when}",
                 )
         if ms.kind == "month":
             if ms.month < 1:

@@ -835,6 +835,14 @@ def test_a_deadline_after_the_announcement_that_falls_before_the_start_is_refuse
         "month 2024-09, found {after_announcement: 50}, which falls in 2024-03 with the "
         "announcement expected in 2020-01"
     )
+    delayed = text.replace("expected: 2020-01", "expected: 2020-01\n  delay: {uniform: [3, 6]}")
+    path.write_text(delayed.replace("after_announcement: 50", "after_announcement: 52"), "utf-8")
+    with pytest.raises(sim.ScenarioError) as err:
+        sim.load_scenario(path)
+    assert err.value.one_line().endswith(
+        "found {after_announcement: 52}, which falls in 2024-08 with the announcement at the "
+        "earliest in 2020-04 (expected 2020-01, delayed 3 months or more)"
+    )
     path.write_text(text.replace("after_announcement: 50", "after_announcement: 57"), "utf-8")
     sc = sim.load_scenario(path)
     assert sc.plan(sc.select(None)[0]).milestones[0].offset == 57  # (2024-10: taken)
