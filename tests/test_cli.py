@@ -1705,6 +1705,12 @@ def test_an_option_of_one_value_given_twice_is_refused_not_half_dropped(
 
 
 def test_an_option_given_twice_alike_and_a_gathering_option_repeated_are_taken(tmp_path) -> None:
+    record = str(SCENARIOS_DIR / "iraq-syria-2024-observed.csv")
+    result = invoke(
+        "run", "--tolerance", "5%", "--tolerance", "5 %", "--observed", record,
+        *("-q", "-o", str(tmp_path / "tolerance")),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output  # (one value, written two ways)
     result = invoke(
         "run", *("--seed", "1", "--seed=1", "--draws", "50", "-v", "on-time", "-v", "slip-3"),
         *("-q", "-q", "-o", str(tmp_path / "out")),

@@ -488,19 +488,27 @@ def first_argument() -> str | None:
 
 def refuse_repeated() -> None:
     """Refuse, in one line, an option of the running command that takes one value given
-    twice with different values (``--seed 1 --seed 2``): click keeps the last, and the
-    first would be dropped without a word. Options that gather values (``--variant``,
-    ``--set``) and flags may repeat."""
+    twice with values that differ as the option reads them (``--seed 1 --seed 2``; not
+    ``--seed 1 --seed=1``, nor ``--tolerance 5% --tolerance '5 %'``): click keeps the
+    last, and the first would be dropped without a word. Options that gather values
+    (``--variant``, ``--set``) and flags may repeat."""
     ctx = click.get_current_context(silent=True)
     if ctx is None:
         return
+
+    def read(param: click.Option, value: str | None) -> Any:
+        try:  # (as the option reads it: its type's value; the text where it has none)
+            return repr(param.type_cast_value(ctx, value))
+        except (click.BadParameter, ValueError, TypeError):
+            return repr(value)
+
     for param in ctx.command.params:
         if not isinstance(param, click.Option) or param.multiple or param.count:
             continue
         if param.is_flag:
             continue
         seen = given(param, ctx.command)
-        if len({value for _, value, _ in seen}) > 1:
+        if len({read(param, value) for _, value, _ in seen}) > 1:
             name = next((o for o in param.opts if o.startswith("--")), param.opts[0])
             raise flag_error(
                 name,
