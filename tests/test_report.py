@@ -1313,7 +1313,7 @@ def test_a_conditioned_run_s_page_has_the_weighted_fan_with_its_effective_draws(
     assert "Scenario as of 6 Sep 2024, conditioned on reports known on 1 Jun 2025." in page
     result = rebuild_scored(as_of, read_record(as_of))
     effective = result.observed.conditioned.effective["on-time"]
-    assert f"on-time {effective:,.0f} of 400" in page
+    assert f"on-time {effective:,.1f} of 400" in page
     # the weighted medians, not the plain ones, are what the chart draws
     cond = conditioned_result(result, result.observed)
     median = next(

@@ -63,19 +63,20 @@ def shared_stretches(
     *,
     lw: float = LINE_WIDTH,
     zorder: float = 3.5,
-) -> bool:
+) -> list[str]:
     """Where several variants' lines run along the same path (the same levels at both
     ends of a month's segment, :func:`shared_runs`), draw that stretch again in short
     dashes taking turns in each variant's colour: every line there shows in its own
     colour, as the legend has it, not as the last one drawn (or a blend of them).
     ``x``: the months' dates; ``wide``: a column of levels per variant drawn (NaN where
     a line is not drawn); ``lw`` [pt] and ``zorder``: those of the lines drawn over.
-    Returns whether any stretch was drawn so (its key: :func:`alike_handle`)."""
+    Returns the colours of the first stretch drawn so, for its key (:func:`alike_handle`),
+    or an empty list."""
     values = wide.to_numpy(float)
     names = list(wide.columns)
-    drawn = False
+    drawn: list[str] = []
     for group, first, last in shared_runs(values):
-        drawn = True
+        drawn = drawn or [colors[names[k]] for k in group]
         m = len(group)
         for turn, k in enumerate(group):
             ax.plot(
@@ -218,7 +219,7 @@ def plot_envelope(
         _layout(fig, notes)
     colors = run_colors(result)
     df = result.monthly
-    alike = False  # (some lines run together: the key says what their dashes are)
+    alike: list[str] = []  # (lines that run together: the key says what their dashes are)
     for i, (tid, a) in enumerate(zip(names, axes, strict=True)):
         rows = df[df.theater == tid]
         wide = rows.pivot(index="month", columns="variant", values="troops")
@@ -298,7 +299,7 @@ def plot_envelope(
         place_as_of(a)  # where the data leave room, within the limits just set
         common.end_labels(a, x[-1], drawn.iloc[-1], colors)
     if fig is not None:
-        _decorate(result, fig, axes, notes, len(lines), [colors[v] for v in lines] if alike else [])
+        _decorate(result, fig, axes, notes, len(lines), alike)
     return axes
 
 
@@ -364,8 +365,8 @@ def _decorate(
     alike: list[str],
 ) -> None:
     """Title, subtitle, legend and footnote, placed in inches from the figure's edges
-    (the figure grows with the number of theaters). ``alike``: the lines' colours where
-    some run together in dashes of each (:func:`shared_stretches`), for the key's entry."""
+    (the figure grows with the number of theaters). ``alike``: the colours of lines that
+    run together in dashes of each (:func:`shared_stretches`), for the key's entry."""
     height = fig.get_figheight()
     doc = result.scenario.doc
     head = fig.suptitle(

@@ -537,6 +537,7 @@ class Page:
             "range across the variants shown",
         )
         panels = self.panels(r)
+        together = self._runs_together(r, panels)
         # (what the panels shown draw: a page of one theater may have no milestone)
         key = _key(
             ([shading] if several else [])
@@ -551,8 +552,8 @@ class Page:
                 else []
             )
             + (
-                [("alike", ";--d:".join(palette[v] for v in r.variants[:2]), ALIKE_KEY)]
-                if self._runs_together(r, panels)
+                [("alike", ";--d:".join(palette[v] for v in together[:2]), ALIKE_KEY)]
+                if together
                 else []
             )
             + (
@@ -590,16 +591,16 @@ class Page:
         )
 
     @staticmethod
-    def _runs_together(r: Result, panels: list[str]) -> bool:
-        """Whether some variants' lines run along the same path in a panel of ``panels``
-        (drawn there in dashes of each one's colour: the key says so)."""
+    def _runs_together(r: Result, panels: list[str]) -> list[str]:
+        """The variants of the first lines that run along the same path in a panel of
+        ``panels`` (drawn there in dashes of each one's colour: the key says so), or an
+        empty list."""
         m = r.monthly
-        return any(
-            shared_runs(
-                m[m.theater == tid].pivot(index="month", columns="variant", values="troops")
-            )
-            for tid in panels
-        )
+        for tid in panels:
+            wide = m[m.theater == tid].pivot(index="month", columns="variant", values="troops")
+            for group, _, _ in shared_runs(wide):
+                return [str(wide.columns[k]) for k in group]
+        return []
 
     def _official_differs(self) -> bool:
         """Whether some official figure leaves troops out (the charts then draw it)."""
@@ -713,7 +714,7 @@ class Page:
         when = f" known on {spell_day(a.as_of)}" if a.as_of is not None else ""
         used = a.weighing_count(list(cond.variants))
         left = [v for v in self.result.variants if v not in cond.variants]
-        effective = ", ".join(f"{v} {c.effective[v]:,.0f}" for v in cond.variants)
+        effective = ", ".join(f"{v} {c.effective[v]:,.1f}" for v in cond.variants)
         lead = (
             f"<p>Each draw weighted by how many of the {used} report{'' if used == '1' else 's'}"
             f"{esc(when)} it misses "
