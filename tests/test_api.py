@@ -527,8 +527,10 @@ def test_compare_table_and_plot(scenario: sim.Scenario) -> None:
     assert {"p50", "p_b_greater", "p_b_less"} <= set(t.columns)
     _, ax = plt.subplots()
     assert sim.plot(paired, ax=ax, theaters=["iraq"]) == [ax]
-    axes = sim.plot(paired)
+    axes = sim.plot(paired, theaters=["iraq", "syria"])
     assert len(axes) == 4  # a fan and a probability panel per theater
+    assert len(sim.plot(paired)) == 2  # (Syria alike in every draw: a line of the foot)
+    plt.close("all")
 
 
 # ---------------------------------------------------------------- the API page
