@@ -331,3 +331,31 @@ def test_the_vintages_chart_credits_the_records_publishers() -> None:
     assert f"Record: iraq-syria-2024-observed.csv, reports {credit}." in " ".join(
         _footnote(series, "as-reported", "").split()
     )
+
+
+@pytest.mark.slow
+def test_each_vintages_date_stands_over_its_line_and_no_two_dates_overlap() -> None:
+    # the dashed date lines had no label: a reader matched six colours against the key
+    import matplotlib.pyplot as plt
+
+    from sim.months import spell_day
+
+    paths = sorted((SCENARIOS_DIR / "vintages").glob("*.yaml"))
+    series = sim.run_vintages(
+        [sim.load_scenario(p) for p in paths],
+        SCENARIOS_DIR / "iraq-syria-2024-observed.csv",
+        draws=200,
+        seed=1,
+    )
+    axes = sim.plot_vintages(series)
+    fig = axes[0].get_figure(root=True)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    days = [spell_day(v.as_of) for v in series.vintages]
+    labels = [t for t in axes[0].texts if t.get_text() in days]
+    assert sorted(t.get_text() for t in labels) == sorted(days)
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    for i, a in enumerate(boxes):
+        assert a.y0 >= axes[0].bbox.y1  # (above the panel)
+        assert not any(a.overlaps(b) for b in boxes[i + 1 :])
+    plt.close(fig)

@@ -193,6 +193,7 @@ def plot_vintages(
             pd.Period(months[0], freq="M").start_time, pd.Period(months[1], freq="M").end_time
         )
         draw_observations(ax, levels, tid, list(months))
+    _date_labels(axes[0], series, colors)
     few = {v.scenario.id for v in series.left_out_of(variant)}
     handles: list[Any] = [
         # a vintage left out, or without the variant, draws its date line only, and its
@@ -245,6 +246,47 @@ def plot_vintages(
     foot = _footnote(series, variant, stop, only) + (f"\n{crowded}" if crowded else "")
     body.supxlabel(foot, x=0.02, ha="left", fontsize=9.5, color="#444444")
     return axes
+
+
+#: the size of a vintage's date over its line [pt]
+DATE_LABEL_PT = 9.0
+
+
+def _date_labels(ax: Any, series: VintageSeries, colors: Sequence[str]) -> None:
+    """Each vintage's date over its dashed line, above the top panel ``ax``, in the
+    vintage's colour (the key alone left the reader matching six colours): beside its
+    line, in the lowest row where it runs into no label before it (rows measured with
+    the figure's renderer, once the constrained layout has set the panel's width); kept
+    out of the layout, so the panels stay where they are."""
+    fig = ax.get_figure(root=True)
+    fig.canvas.draw()  # (the layout settles the panel's width, and with it each x)
+    renderer = fig.canvas.get_renderer()
+    size = common.pt(DATE_LABEL_PT)
+    rows: list[list[Any]] = []  # each row's labels' boxes so far
+    for vintage, color in zip(series.vintages, colors, strict=True):
+        when = pd.Timestamp(vintage.as_of)
+        label = ax.annotate(
+            spell_day(vintage.as_of),
+            (when, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(2, 3),
+            textcoords="offset points",
+            fontsize=size,
+            color=color,
+            ha="left",
+            va="bottom",
+            annotation_clip=False,
+        )
+        label.set_in_layout(False)
+        for row in range(len(rows) + 1):
+            label.xyann = (2, 3 + row * (size + 2))
+            box = label.get_window_extent(renderer)
+            if row == len(rows):
+                rows.append([box])
+                break
+            if not any(box.overlaps(other) for other in rows[row]):
+                rows[row].append(box)
+                break
 
 
 def _panel(
