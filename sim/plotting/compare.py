@@ -167,9 +167,7 @@ def _fan_panel(cmp: Comparison, fan: Axes, tid: str, rows: pd.DataFrame, *, titl
         fan.set_ylim(-100, 100)
         common.panel_note(
             fan,
-            f"no difference in any of the {cmp.draws:,} draws"
-            if _no_difference(cmp, tid)
-            else "no difference from the 5th to the 95th percentile (min and max: compare.csv)",
+            _flat_note(cmp, tid, " "),
             y=0.62,
             size=common.pt(13),
         )
@@ -216,9 +214,7 @@ def _fitted_notes(cmp: Comparison, tid: str, fan: Axes, low: float, high: float)
         low, high, span = -50.0, 50.0, 100.0
         common.panel_note(  # just above the zero line, in the middle
             fan,
-            f"no difference in any\nof the {cmp.draws:,} draws"
-            if _no_difference(cmp, tid)
-            else "no difference from the 5th\nto the 95th percentile",
+            _flat_note(cmp, tid, "\n"),
             y=0.54,
             size=common.pt(13),
             va="bottom",
@@ -282,6 +278,15 @@ def _compare_deadlines(cmp: Comparison, tid: str, ax: Axes, *, label: bool) -> f
     # then stacks half as deep over the data
     marks = [(p, spell_month(str(p)) if label else "") for p in periods]
     return deadline_marks(ax, marks, len(cmp.table.month.unique()), 10)
+
+
+def _flat_note(cmp: Comparison, tid: str, sep: str) -> str:
+    """What a panel of theater ``tid`` says where its bands are flat at 0: no draw differs,
+    or none from the 5th to the 95th percentile (a few may); ``sep`` between its two
+    halves (a space, or a line break in a small panel)."""
+    if _no_difference(cmp, tid):
+        return f"no difference in any{sep}of the {cmp.draws:,} draws"
+    return f"no difference from the 5th{sep}to the 95th percentile (min and max: compare.csv)"
 
 
 def _no_difference(cmp: Comparison, tid: str) -> bool:
