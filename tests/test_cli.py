@@ -1660,7 +1660,15 @@ def test_run_at_a_month_shows_the_central_run_and_the_draws_percentiles_then(tmp
     ("at", "expected"),
     [
         ("2030-01", "expected a month the run steps, 2024-09 to 2028-06, found '--at 2030-01'"),
-        ("Dec 2026", "expected a month as YYYY-MM, found '--at Dec 2026'"),
+        (
+            "Dec 2026",
+            "expected a month as YYYY-MM, found '--at Dec 2026' (for that month write 2026-12)",
+        ),
+        (
+            "2026-12-31",
+            "expected a month as YYYY-MM, found '--at 2026-12-31' (for that month write 2026-12)",
+        ),
+        ("soon", "expected a month as YYYY-MM, found '--at soon'"),
     ],
 )
 def test_run_at_a_month_the_run_does_not_step_is_refused_before_any_file(
@@ -1698,8 +1706,8 @@ def test_an_option_of_one_value_given_twice_is_refused_not_half_dropped(
     assert result.exit_code == 2, result.output
     option = found.split()[0].strip("'").partition("=")[0]
     assert (
-        f"<command line>:1:1: {option}: expected {option} once (a second one replaces the "
-        f"first), found {found}"
+        f"<command line>:1:1: {option}: expected {option} once (given twice, only the last "
+        f"would count), found {found}"
     ) in result.output
     assert not out.exists()
 
@@ -1756,6 +1764,12 @@ def test_run_at_a_month_says_why_a_conditioned_run_shows_unweighted_or_no_percen
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert said in " ".join(result.output.split())
+
+
+def test_run_at_a_month_misspelt_with_quiet_is_told_its_spelling_first(tmp_path) -> None:
+    result = invoke("run", "--at", "Dec 2026", "-q", "-o", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert "(for that month write 2026-12)" in result.output
 
 
 def test_run_at_with_quiet_is_refused_since_no_table_is_printed(tmp_path) -> None:

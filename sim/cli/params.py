@@ -512,7 +512,7 @@ def refuse_repeated() -> None:
             name = next((o for o in param.opts if o.startswith("--")), param.opts[0])
             raise flag_error(
                 name,
-                f"{name} once (a second one replaces the first)",
+                f"{name} once (given twice, only the last would count)",
                 ", then ".join(repr(typed) for _, _, typed in seen),
             )
 

@@ -135,6 +135,8 @@ def run(
     from sim.plotting import use_agg
 
     draws_and_seed(draws, seed)
+    if at is not None:
+        _refuse_month_text(at)
     if at is not None and quiet:
         raise flag_error(
             "--at",
@@ -419,14 +421,33 @@ def _at_bands(target: Path, at: str | None, result: Any) -> tuple[Any, bool] | N
     return rows, weighted
 
 
-def _refuse_month(at: str, months: list[str]) -> None:
-    """Refuse, in one line, an ``--at`` that is not a month (YYYY-MM) the run steps."""
+def _refuse_month_text(at: str) -> None:
+    """Refuse, in one line, an ``--at`` that is not a month written YYYY-MM, with the
+    month to write where the text names one another way (``Dec 2026``, ``2026-12-31``,
+    ``12/2026``)."""
+    import datetime as dt
+
     from sim.months import parse_month
 
     try:
         parse_month(at)
+        return
     except ValueError:
-        raise flag_error("--at", "a month as YYYY-MM", written("--at", at)) from None
+        pass
+    hint = ""
+    for form in ("%b %Y", "%B %Y", "%Y-%m-%d", "%Y/%m", "%m/%Y", "%Y-%m"):
+        try:
+            day = dt.datetime.strptime(at.strip(), form)
+        except ValueError:
+            continue
+        hint = f" (for that month write {day:%Y-%m})"
+        break
+    raise flag_error("--at", "a month as YYYY-MM", written("--at", at) + hint)
+
+
+def _refuse_month(at: str, months: list[str]) -> None:
+    """Refuse, in one line, an ``--at`` that is not a month the run steps."""
+    _refuse_month_text(at)
     if at not in months:
         raise flag_error(
             "--at", f"a month the run steps, {min(months)} to {max(months)}", written("--at", at)

@@ -797,7 +797,11 @@ def footnote(result: Result, news: date | None = None, *, conditioned: bool = Fa
         lead += ", conditioned on every report given"
     cited, others = number_sources(result.scenario, list(result.variants))
     # (the others, a record's reports say, may be dated after the as-of date)
-    rest = f" The scenario file lists {_plural_of(others, 'other source')}." if others else ""
+    rest = (
+        f" The scenario file also lists {_plural_of(others, 'source')} no number cites."
+        if others
+        else ""
+    )
     names = "; ".join(cited)
     longer = len(lead) - len(f"Scenario as of {day}")  # what the lead takes of the line
     if len(names) + len(rest) + longer > 170:  # a long list would run off the chart

@@ -666,7 +666,8 @@ class Page:
         sources = "; ".join(names)
         # (the others, the record's reports say, may be dated after the as-of date)
         rest = (
-            f" The scenario lists {others:,} other source{'' if others == 1 else 's'}."
+            f" The scenario also lists {others:,} source{'' if others == 1 else 's'} no "
+            "number cites."
             if (others)
             else ""
         )
