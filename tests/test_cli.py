@@ -1781,3 +1781,43 @@ def test_run_at_with_quiet_is_refused_since_no_table_is_printed(tmp_path) -> Non
         "table --quiet leaves out), found '--at 2026-12' with '-q'"
     ) in result.output
     assert not out.exists()
+
+
+def test_a_run_into_a_folder_inside_another_run_directory_is_refused(tmp_path) -> None:
+    # run -o R/sub wrote there, and R could then not be made again ("1 entry that is not
+    # part of its run: 'sub'"); plot -o and report -o refused such a folder already
+    outer = tmp_path / "R"
+    assert invoke("run", "-v", "on-time", "-q", "-o", str(outer)).exit_code == 0
+    inner = outer / "sub"
+    result = invoke("run", "-v", "on-time", "-q", "-o", str(inner))
+    assert result.exit_code == 2
+    assert (
+        f"{inner}:1:1: -o: expected a directory in no run's directory, found a folder inside "
+        f"the run directory {outer}"
+    ) in result.output
+    assert not inner.exists()
+    assert invoke("run", "-v", "on-time", "-q", "-o", str(outer)).exit_code == 0  # (again)
+
+
+def test_the_run_tables_heading_names_the_month_its_levels_are_of_and_a_dash_is_explained(
+    tmp_path,
+) -> None:
+    # the heading said the file's calendar end (2026-12) above levels of the last month
+    # any variant steps (long's 2027-12), and a variant without that month showed "-"
+    text = (
+        "id: b\ntitle: B\nas_of: 2025-01-01\ncalendar: {start: 2025-01, end: 2026-12}\n"
+        "announcement: {expected: 2025-01}\ntheaters: {iraq: {initial: 1000}}\n"
+        "milestones: {exit: {theater: iraq, deadline: 2026-06, target: {level: 500}}}\n"
+        "variants:\n  base: {description: base}\n"
+        "  long: {description: longer, overrides: {calendar: {end: 2027-12}, milestones: "
+        "{exit2: {theater: iraq, deadline: 2027-06, target: {level: 0}}}}}\n"
+    )
+    path = tmp_path / "b.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = invoke("run", str(path), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "at 2027-12" in next(line for line in lines if line.startswith("variant"))
+    assert next(line for line in lines if line.startswith("long ")).split()[1] == "0"
+    assert next(line for line in lines if line.startswith("base ")).split()[1] == "-"
+    assert "-: not in the variant's months or theaters (base)" in lines

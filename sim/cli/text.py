@@ -74,7 +74,9 @@ def run_lines(
     named = _shortened(variants, 16)  # (the variant a cell names)
     if len(variants) > 1:
         columns = [
-            (f"at {at}", at) if at else (f"at {doc.calendar.end}", "end"),
+            # (the last month any variant steps, which the cells read: the file's own
+            # calendar end may be another, moved by --set or a variant's overrides)
+            (f"at {at}", at) if at else (f"at {format_month(months[-1])}", "end"),
             ("stands out most", "gap"),
         ]
     else:
@@ -130,11 +132,13 @@ def run_lines(
         lines += textwrap.wrap(
             f"at {at}: the central run; median (25th–75th): the draws' percentiles then"
             + (", each draw weighted by the reports it misses" if weighted else "")
-            + _unweighted_note(result, weighted)
-            + _dashes_note(result, frame, cells, str(at), weighted),
+            + _unweighted_note(result, weighted),
             WIDTH,
             subsequent_indent="    ",
         )
+    dashes = _dashes_note(result, cells, weighted)
+    if dashes:
+        lines += textwrap.wrap(dashes, WIDTH, subsequent_indent="    ")
         if not weighted:  # (why a median may sit under the central run)
             from sim.plotting.common import median_notes
 
@@ -317,15 +321,10 @@ def _unweighted_note(result: Result, weighted: bool) -> str:
     )
 
 
-def _dashes_note(
-    result: Result,
-    bands: pd.DataFrame,
-    cells: dict[tuple[str, str], list[str]],
-    month: str,
-    weighted: bool,
-) -> str:
-    """What a ``-`` of the table at ``month`` stands for: a variant left out of the
-    weighted percentiles for too few effective draws, or one whose months end before."""
+def _dashes_note(result: Result, cells: dict[tuple[str, str], list[str]], weighted: bool) -> str:
+    """What a ``-`` of the run table stands for: a variant left out of the weighted
+    percentiles for too few effective draws, or one without that month or theater (a
+    calendar that ends before, a theater it deletes); empty where there is none."""
     dashed = [v for (v, _), row in cells.items() if "-" in row]
     if not dashed:
         return ""
@@ -345,7 +344,7 @@ def _dashes_note(
     short = [v for v in dict.fromkeys(dashed) if v not in few]
     if short:
         reasons.append(f"not in the variant's months or theaters ({', '.join(short)})")
-    return "; -: " + "; ".join(reasons)
+    return "-: " + "; ".join(reasons)
 
 
 def _percentiles(bands: pd.DataFrame | None, v: str, t: str, month: str) -> str:

@@ -514,6 +514,14 @@ def _run_around(folder: Path) -> Path | None:
     return None
 
 
+def _same_place(a: Path, b: Path) -> bool:
+    """Whether two paths name one folder (a folder not made yet: by its absolute path)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return os.path.abspath(a) == os.path.abspath(b)
+
+
 def _forcesim_record(record: Any) -> bool:
     """Whether a ``run.json``'s value is one forcesim wrote, signed or not."""
     return manifest_of(record) is not None or (
@@ -1620,6 +1628,17 @@ def check_writable(out_dir: str | Path) -> None:
     out_dir = spelled_out(named)  # (the directory atomic_directory will write)
     if not _writable_dir(_nearest(out_dir)):
         raise OutputError(named, _cannot_write(out_dir))
+    inside = _run_around(out_dir.parent) if str(out_dir.parent) else None
+    if inside is not None and not _same_place(inside, out_dir):
+        # (as plot -o and report -o refuse a folder there: the run above would then hold
+        # a folder its record does not list, and could not be made again)
+        raise OutputError(
+            named,
+            f"a folder inside the run directory {inside} (a run holds only the files its "
+            "record lists: another would keep a new run from replacing it); nothing was "
+            "written",
+            "a directory in no run's directory",
+        )
     refuse_foreign(out_dir, named)
 
 
