@@ -148,6 +148,17 @@ class Locator:
                 return layer.positions.texts.get(full)
         return None
 
+    def written_empty(self, path: Path_) -> bool:
+        """Whether the first file that writes ``path`` writes an empty mapping there
+        (``milestones: {}``: no key below it), not one an ``extends`` merge emptied."""
+        for layer in self.layers:
+            own = layer.own(path)
+            full = None if own is None else layer.prefix + own
+            if full is not None and full in layer.positions.values:
+                n = len(full)
+                return not any(len(k) > n and k[:n] == full for k in layer.positions.values)
+        return False
+
     def holds(self, path: Path_) -> bool:
         """Whether a file wrote a value at ``path`` itself (not a default the schema
         fills in, which :meth:`find` places at the nearest key written above it)."""
@@ -218,6 +229,31 @@ def deep_merge(base: Any, over: Any, *, keep_none: bool = False, at: Path_ = ())
         else:
             out[key] = copy.deepcopy(value)
     return out
+
+
+#: what a mapping that merges into another and changes nothing is told to be
+NO_OP_MAPPING = (
+    "a value that changes something (a mapping merges key by key, so {} sets nothing; "
+    "null deletes the key)"
+)
+
+
+def empty_merge(base: Any, over: Any, at: Path_ = ()) -> list[str] | None:
+    """The key path, within ``over``, of the first empty mapping in ``over`` that would
+    merge (:func:`deep_merge`) into a mapping ``base`` holds there, and so change nothing
+    (``overrides: {milestones: {}}``: the milestones stay as they were); None when there
+    is none. ``at``: where both stand in a scenario document."""
+    if not (isinstance(base, dict) and isinstance(over, dict)) or states_number(at, over):
+        return None
+    for key, value in over.items():
+        if not isinstance(value, dict) or not isinstance(base.get(key), dict):
+            continue
+        if not value:
+            return [str(key)]
+        below = empty_merge(base[key], value, at + (key,))
+        if below is not None:
+            return [str(key), *below]
+    return None
 
 
 def states_number(at: Path_, value: Any) -> bool:
@@ -341,6 +377,9 @@ def read_with_extends(
     child = {k: v for k, v in data.items() if k != "extends"}
     if empty_sources(parent_data, child):
         raise loc.error(("sources",), EMPTY_SOURCES, EMPTY_LIST)
+    empty = empty_merge(parent_data, child)
+    if empty is not None:
+        raise loc.error(tuple(empty), NO_OP_MAPPING, "{}")
     merged = deep_merge(parent_data, child)
     merged.pop("extends", None)
     mine, theirs = _placed_sources(
@@ -630,6 +669,10 @@ def _layered(
     """Variant ``name``'s data (the base's ``plain`` data with its overrides) and the
     locator that places its values."""
     variant = base.variants[name]
+    empty = empty_merge(plain, variant.overrides)
+    where = ("variants", name, "overrides", *(empty or ()))
+    if empty is not None and locator.written_empty(where):  # (not emptied by its nulls)
+        raise locator.error(where, NO_OP_MAPPING, "{}")
     raw = deep_merge(plain, variant.overrides)
     vloc = locator.under(("variants", name, "overrides"))
     if "sources" in variant.overrides:  # (each entry placed where it is written)

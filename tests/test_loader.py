@@ -1097,3 +1097,50 @@ def test_a_theater_deleted_by_a_setting_is_named_as_deleted_on_the_command_line(
     with pytest.raises(ScenarioError) as err:
         sim.load_scenario(child)
     assert err.value.one_line().endswith(f"(theaters.alpha is deleted at {child}:3)")
+
+
+@pytest.mark.parametrize(
+    ("child", "where"),
+    [
+        ("milestones: {}\n", "2:13: milestones"),
+        ("theaters: {alpha: {}}\n", "2:19: theaters.alpha"),
+        ("calendar: {}\n", "2:11: calendar"),
+    ],
+)
+def test_an_empty_mapping_an_extending_file_merges_into_one_it_inherits_is_refused(
+    tmp_path, child: str, where: str
+) -> None:
+    # --set milestones={} was refused as setting nothing; the same {} in a child file ran
+    from conftest import MINIMAL_YAML
+
+    (tmp_path / "base.yaml").write_text(MINIMAL_YAML, encoding="utf-8")
+    path = tmp_path / "child.yaml"
+    path.write_text("extends: base.yaml\n" + child, encoding="utf-8")
+    with pytest.raises(sim.ScenarioError) as err:
+        sim.load_scenario(path)
+    assert err.value.one_line() == (
+        f"{path}:{where}: expected a value that changes something (a mapping merges key by "
+        "key, so {} sets nothing; null deletes the key), found {}"
+    )
+
+
+def test_an_empty_mapping_in_a_variants_overrides_is_refused_but_one_its_nulls_empty_is_not(
+    tmp_path,
+) -> None:
+    from conftest import MINIMAL_YAML
+
+    path = tmp_path / "v.yaml"
+    path.write_text(
+        MINIMAL_YAML
+        + "variants:\n  a:\n    description: a\n    overrides:\n      milestones: {}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(sim.ScenarioError) as err:
+        sim.load_scenario(path)
+    assert err.value.one_line().startswith(
+        f"{path}:22:19: variants.a.overrides.milestones: expected a value that changes something"
+    )
+    # the sites scenario's as-reported deletes its parent's overrides with nulls: kept
+    from conftest import SCENARIOS_DIR
+
+    assert "as-reported" in sim.load_scenario(SCENARIOS_DIR / "iraq-sites-2024.yaml").select(None)
