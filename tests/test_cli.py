@@ -1821,3 +1821,34 @@ def test_the_run_tables_heading_names_the_month_its_levels_are_of_and_a_dash_is_
     assert next(line for line in lines if line.startswith("long ")).split()[1] == "0"
     assert next(line for line in lines if line.startswith("base ")).split()[1] == "-"
     assert "-: not in the variant's months or theaters (base)" in lines
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (
+            ["run", "-o", "--seed"],
+            "-o: expected a directory name, found '--seed', an option of the command (give "
+            "--out its directory name before the next option)",
+        ),
+        (
+            ["run", "--observed", "--seed", "1"],
+            "--observed: expected a file name, found '--seed', an option of the command (give "
+            "--observed its file name before the next option)",
+        ),
+        (
+            ["run", "-o=x"],
+            "-o: expected a directory name, found '=x' (a short option takes its value after "
+            "a space: -o x, or --out=x)",
+        ),
+    ],
+)
+def test_a_path_options_value_that_is_another_option_is_refused_not_made_a_folder(
+    tmp_path, monkeypatch, args: list[str], said: str
+) -> None:
+    # run -o --seed wrote a directory called --seed; -o=x one called =x
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert f"<command line>:1:1: {said}" in result.output
+    assert list(tmp_path.iterdir()) == []

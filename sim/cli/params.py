@@ -161,6 +161,27 @@ class PathName(click.Path):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str) and not value.strip():
             self.fail(f"expected {self.what}, found {value!r}", param, ctx)
+        if isinstance(value, str) and ctx is not None and isinstance(param, click.Option):
+            # (-o --seed made a directory called --seed; -o=x one called =x)
+            names = {n for p in ctx.command.params for n in getattr(p, "opts", ())}
+            names |= {n for p in ctx.command.params for n in getattr(p, "secondary_opts", ())}
+            if value.partition("=")[0] in names:
+                self.fail(
+                    f"expected {self.what}, found {value!r}, an option of the command (give "
+                    f"{param.opts[0]} its {self.what.removeprefix('a ')} before the next option)",
+                    param,
+                    ctx,
+                )
+            short = [o for o in param.opts if not o.startswith("--")]
+            long = [o for o in param.opts if o.startswith("--")]
+            if value.startswith("=") and short and long:
+                rest = value[1:] or "NAME"
+                self.fail(
+                    f"expected {self.what}, found {value!r} (a short option takes its value "
+                    f"after a space: {short[0]} {rest}, or {long[0]}={rest})",
+                    param,
+                    ctx,
+                )
         return super().convert(value, param, ctx)
 
 
