@@ -191,6 +191,11 @@ class Scenario:
             For an unknown variant name, with a did-you-mean suggestion.
         """
         data = _plain(self.resolved_raw(name))
+        for variant in (data.get("variants") or {}).values():
+            # (a mapping the nulls of an extending file emptied changes nothing, and read
+            # back it would be refused as one written empty)
+            if isinstance(variant, dict) and isinstance(variant.get("overrides"), dict):
+                variant["overrides"] = _without_empty(variant["overrides"])
         head = ""
         obs = None
         if isinstance(data.get("observations"), str):
@@ -1035,3 +1040,15 @@ def _flow(value: Any) -> str:
         or text[:1] in tuple("'\"&*!|>%@`-?")
     )
     return "'" + text.replace("'", "''") + "'" if odd else text
+
+
+def _without_empty(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` without its empty mappings, at any depth (one emptied so is dropped too)."""
+    out = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            value = _without_empty(value)
+            if not value:
+                continue
+        out[key] = value
+    return out
