@@ -318,3 +318,17 @@ def test_a_fan_weighted_by_reports_makes_no_claim_on_where_its_median_lies() -> 
     assert median_notes(result, ["syria"], ["on-time"])  # (the plain draws: said)
     cond = conditioned_result(result, result.observed)
     assert cond is not None and median_notes(cond, ["syria"], ["on-time"]) == []
+
+
+def test_a_deadline_label_keeps_its_year_short_before_it_drops_it() -> None:
+    # crowded labels fell straight from "Sep 2025" to "Sep", ambiguous beside another
+    # year's deadline
+    from sim.plotting.fan import wordings
+
+    assert wordings("Sep 2025\nmet 100 %") == [
+        "Sep 2025\nmet 100 %",
+        "Sep 2025\n100 %",
+        "Sep \u201925\n100 %",
+        "Sep\n100 %",
+    ]
+    assert wordings("Sep 2025") == ["Sep 2025", "Sep \u201925", "Sep"]

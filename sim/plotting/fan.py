@@ -258,12 +258,17 @@ def deadline_marks(
 
 def wordings(text: str) -> list[str]:
     """A deadline's label and its shorter wordings, longest first: "Jul 2021\nmet 100 %",
-    "Jul 2021\n100 %" (the legend says what the share is), "Jul\n100 %"."""
+    "Jul 2021\n100 %" (the legend says what the share is), "Jul ’21\n100 %" (the year
+    kept, short: beside another year's deadline "Jul" alone is ambiguous), "Jul\n100 %"."""
     month, _, share = text.partition("\n")
-    months = [month, month.split(" ")[0]] if " " in month else [month]
+    name, _, year = month.partition(" ")
+    months = [month]
+    if year:
+        months += [f"{name} \u2019{year[-2:]}"] if len(year) == 4 and year.isdigit() else []
+        months.append(name)
     shares = list(dict.fromkeys([share, share.removeprefix("met ")]))
     found = [f"{months[0]}\n{s}" if share else months[0] for s in shares]
-    found += [f"{months[-1]}\n{shares[-1]}" if share else months[-1]]
+    found += [f"{m}\n{shares[-1]}" if share else m for m in months[1:]]
     return list(dict.fromkeys(found))
 
 
