@@ -1653,9 +1653,12 @@ def test_reports_of_one_day_and_quantity_that_disagree_are_found_and_named_in_a_
 
 
 @pytest.mark.slow
-def test_a_conditioned_runs_months_to_zero_troops_say_they_are_the_plain_draws(tmp_path):
-    # printed beside weighted odds, they read as weighted (dates_conditioned.csv has those);
-    # where no variant keeps enough effective draws there is no such file to point to
+def test_a_conditioned_runs_months_to_zero_troops_give_the_weighted_month_beside_the_plain(
+    tmp_path,
+):
+    # the lines gave the plain draws' months beside weighted odds, and sent the reader to
+    # dates_conditioned.csv for the weighted ones; where no variant keeps enough
+    # effective draws there are none to give
     record = SCENARIOS_DIR / "iraq-syria-2024-observed.csv"
     args = ["run", "--observed", str(record), "--seed", "1", "--condition", "--as-of", "2025-06-01"]
     few = invoke(*args, "--draws", "300", "--out", str(tmp_path / "a"))
@@ -1664,7 +1667,20 @@ def test_a_conditioned_runs_months_to_zero_troops_say_they_are_the_plain_draws(t
     assert not (tmp_path / "a" / "dates_conditioned.csv").exists()
     head = "zero troops (the draws' median month, and how many never get there"
     assert f"{head})" in few.stdout
-    assert f"{head}; unweighted: dates_conditioned.csv has them weighted)" in weighted.stdout
+    said = " ".join(weighted.stdout.split())
+    assert f"{head}; weighted: each draw weighted by the reports it misses" in said
+    dates = pd.read_csv(tmp_path / "b" / "dates_conditioned.csv")
+    row = dates[(dates.variant == "on-time") & (dates.theater == "iraq")]
+    row = row[row.threshold == "zero"].iloc[0]
+    plain = pd.read_csv(tmp_path / "b" / "dates.csv")
+    plain = plain[(plain.variant == "on-time") & (plain.theater == "iraq")]
+    plain = plain[plain.threshold == "zero"].iloc[0]
+    if (row.p50, row.never) != (plain.p50, plain.never):
+        assert (
+            f"(weighted: by {row.p50} in half the draws, never in {row.never * 100:.0f} %)" in said
+        )
+    else:
+        assert "(weighted alike)" in said
 
 
 def test_a_ring_around_a_report_left_out_of_the_weights_sits_on_its_dodged_mark(

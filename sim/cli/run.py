@@ -198,7 +198,10 @@ def run(
             **scoring,
         )
     if not quiet:
-        for line in text.run_lines(result, levels, at=at, bands=_at_bands(target, at, result)):
+        zero = _weighted_zero(target, result)
+        for line in text.run_lines(
+            result, levels, at=at, bands=_at_bands(target, at, result), zero=zero
+        ):
             click.echo(line)
         if obs is not None:
             for line in text.observed_lines(result.observed, names, sc):
@@ -419,6 +422,22 @@ def _at_bands(target: Path, at: str | None, result: Any) -> tuple[Any, bool] | N
     stem = "bands_conditioned" if weighted else "bands"
     rows = run_table(target, stem, lambda block: (block.month.astype(str) == at).to_numpy())
     return rows, weighted
+
+
+def _weighted_zero(target: Path, result: Any) -> Any:
+    """The ``zero`` rows of every weighted variant's threshold dates, as the run at
+    ``target`` wrote them (the result holds only its charts' rows); None where the run
+    wrote no weighted dates."""
+    from sim.export.read import has_table, run_table
+
+    if not result.draws or not has_table(target, "dates_conditioned"):
+        return None
+    return run_table(
+        target,
+        "dates_conditioned",
+        lambda block: (block.threshold == "zero").to_numpy(),
+        dates=True,
+    )
 
 
 def _refuse_month_text(at: str) -> None:

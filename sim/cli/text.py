@@ -44,6 +44,7 @@ def run_lines(
     levels: TheaterLevels | None = None,
     at: str | None = None,
     bands: tuple[pd.DataFrame | None, bool] | None = None,
+    zero: pd.DataFrame | None = None,
 ) -> list[str]:
     """The table ``forcesim run`` prints, at most :data:`WIDTH` characters wide.
 
@@ -60,7 +61,9 @@ def run_lines(
     the reports where the run was conditioned on them and some variant kept enough
     effective draws); ``bands``: ``(rows, weighted)``, the percentiles of that month
     when ``result`` does not hold every variant's (a run written as it was made keeps
-    only its charts' rows), by default :func:`_bands_of`'s.
+    only its charts' rows), by default :func:`_bands_of`'s. ``zero``: the weighted
+    ``zero`` rows of ``dates_conditioned`` of every variant weighted, where ``result``
+    does not hold them all; by default those ``result`` holds.
     """
     doc = result.scenario.doc
     variants = list(result.variants)
@@ -208,7 +211,7 @@ def run_lines(
     # variants whose milestones read the same share a line
     lines += _grouped((v, "; ".join(marks[v]) or "-") for v in variants)
     if residuals and result.dates is not None:
-        lines += _zero_lines(result)
+        lines += _zero_lines(result, zero)
     return lines
 
 
@@ -237,33 +240,55 @@ def _grouped(texts: Iterable[tuple[str, str]]) -> list[str]:
     ]
 
 
-def _zero_lines(result: Result) -> list[str]:
+def _zero_lines(result: Result, weighted: pd.DataFrame | None = None) -> list[str]:
     """Where a residual presence may stay, when each theater's draws reach zero troops
-    (from ``dates.csv``'s ``zero`` rows): a milestone met is not a force gone."""
+    (from ``dates.csv``'s ``zero`` rows): a milestone met is not a force gone; in a run
+    conditioned on reports, the weighted month beside it (``weighted``: the ``zero`` rows
+    of ``dates_conditioned``, by default those the result holds), as the milestones' lines
+    give the weighted share beside the plain one."""
     assert result.dates is not None
     zero = result.dates[result.dates.threshold == "zero"]
+    observed = result.observed
+    cond = observed.conditioned if isinstance(observed, Assessment) else None
+    if weighted is None and cond is not None and cond.dates is not None:
+        weighted = cond.dates
+    if weighted is not None:
+        weighted = weighted[weighted.threshold == "zero"]
     texts = []
     for v in result.variants:
         parts = []
         for r in zero[zero.variant == v].itertuples():
-            never = float(r.never)
-            if never >= 1:
-                parts.append(f"{r.theater} never")
-            elif never > 0.5:
-                parts.append(f"{r.theater} never in {never * 100:.0f} % of draws")
-            else:
-                parts.append(
-                    f"{r.theater} by {r.p50} in half the draws"
-                    + (f", never in {never * 100:.0f} %" if never > 0 else "")
-                )
+            plain = _zero_text(r)
+            text = f"{r.theater} {plain}"
+            if weighted is not None:
+                w = weighted[(weighted.variant == v) & (weighted.theater == r.theater)]
+                if len(w):
+                    said = _zero_text(next(w.itertuples()))
+                    text += " (weighted alike)" if said == plain else f" (weighted: {said})"
+            parts.append(text)
         texts.append((v, "; ".join(parts) or "-"))
-    observed = result.observed
-    # (only where conditioned files were written: a variant keeping enough draws)
-    weighted = observed is not None and bool(getattr(observed.conditioned, "variants", None))
     head = "zero troops (the draws' median month, and how many never get there"
-    # (a conditioned run's weighted months are in dates_conditioned.csv, not here)
-    head += "; unweighted: dates_conditioned.csv has them weighted)" if weighted else ")"
-    return [head, *_grouped(texts)]
+    if weighted is not None and len(weighted):
+        head += "; weighted: each draw weighted by the reports it misses"
+        few = [v for v in result.variants if v not in set(weighted.variant)]
+        head += f", not for {', '.join(few)}: too few effective draws)" if few else ")"
+    else:
+        head += ")"
+    return [*textwrap.wrap(head, WIDTH, subsequent_indent=" " * 4), *_grouped(texts)]
+
+
+def _zero_text(row: Any) -> str:
+    """When one theater's draws reach zero troops, from a ``zero`` row of the threshold
+    dates: "by 2026-12 in half the draws, never in 37 %", "never in 60 % of draws",
+    "never"."""
+    never = float(row.never)
+    if never >= 1:
+        return "never"
+    if never > 0.5:
+        return f"never in {never * 100:.0f}{KEEP}% of draws"
+    return f"by {row.p50} in half the draws" + (
+        f", never in {never * 100:.0f}{KEEP}%" if never > 0 else ""
+    )
 
 
 def _settings_lines(scenario: Scenario) -> list[str]:
