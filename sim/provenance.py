@@ -202,7 +202,8 @@ def report_publishers(sources: Iterable[Any], observations: Sequence[Any]) -> li
     """The outlets of the reports ``observations`` cite (each report's ``source``, an id
     among ``sources``), each with how many reports it has, most first (in the reports'
     order where equal); reports citing none of ``sources``, left out. An outlet is its
-    source's ``publisher`` (else its title) up to the first comma, parenthesis or " via ":
+    source's ``publisher`` up to the first comma, parenthesis or " via " (a source with no
+    publisher: its whole title):
     the publishers the shipped records write name the outlet first ("Shafaq News,
     carrying Reuters' reporting", "Reuters (Idrees Ali) via Dawn"). A chart of reports
     credits them (:func:`reports_credit`)."""
@@ -211,7 +212,8 @@ def report_publishers(sources: Iterable[Any], observations: Sequence[Any]) -> li
     for o in observations:
         source = by_id.get(o.source) if o.source else None
         if source is not None:
-            name = outlet(source.publisher or source.title)
+            # (a title names no outlet: it is kept whole, not cut at its comma)
+            name = outlet(source.publisher) if source.publisher else source.title
             counts[name] = counts.get(name, 0) + 1
     order = {name: i for i, name in enumerate(counts)}
     return sorted(counts.items(), key=lambda item: (-item[1], order[item[0]]))

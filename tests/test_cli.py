@@ -1829,12 +1829,17 @@ def test_the_run_tables_heading_names_the_month_its_levels_are_of_and_a_dash_is_
         (
             ["run", "-o", "--seed"],
             "-o: expected a directory name, found '--seed', an option of the command (give "
-            "--out its directory name before the next option)",
+            "--out its directory name before the next option; one really called so: ./--seed)",
         ),
         (
             ["run", "--observed", "--seed", "1"],
             "--observed: expected a file name, found '--seed', an option of the command (give "
-            "--observed its file name before the next option)",
+            "--observed its file name before the next option; one really called so: ./--seed)",
+        ),
+        (
+            ["run", "-q", "-o", "--help"],
+            "-o: expected a directory name, found '--help', an option of the command (give "
+            "--out its directory name before the next option; one really called so: ./--help)",
         ),
         (
             ["run", "-o=x"],
@@ -1852,3 +1857,36 @@ def test_a_path_options_value_that_is_another_option_is_refused_not_made_a_folde
     assert result.exit_code == 2
     assert f"<command line>:1:1: {said}" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_run_at_a_month_says_why_syrias_median_is_under_its_central_run_and_only_then(
+    tmp_path,
+) -> None:
+    # the note went missing from a run with draws, and showed on a run without any
+    note = "Syria's official figure leaves no troops out in at least 50 % of the draws"
+    drawn = invoke(
+        "run", "--at", "2026-12", "--draws", "200", "--seed", "1", "-o", str(tmp_path / "a")
+    )  # fmt: skip
+    plain = invoke("run", "--at", "2026-12", "-o", str(tmp_path / "b"))
+    central = invoke(
+        "run", "-v", "on-time", "--set", "calendar.end=2027-01", "-o", str(tmp_path / "c")
+    )  # fmt: skip
+    assert drawn.exit_code == plain.exit_code == central.exit_code == 0
+    assert note in " ".join(drawn.output.split())
+    assert note not in " ".join(plain.output.split())
+    assert note not in " ".join(central.output.split())
+
+
+def test_a_run_of_the_default_into_its_default_folder_inside_a_run_names_the_default(
+    tmp_path, monkeypatch
+) -> None:
+    # it was labelled "SCENARIO", which no one had given
+    assert invoke("run", "-v", "on-time", "-q", "-o", str(tmp_path / "R")).exit_code == 0
+    monkeypatch.chdir(tmp_path / "R")
+    result = invoke("run", "-v", "on-time", "-q")
+    assert result.exit_code == 2
+    assert (
+        "out/iraq-syria-2024:1:1: --out (by default): expected a directory in no run's "
+        "directory, found a folder inside the run directory ."
+    ) in result.output
+    assert "(write it elsewhere: -o DIR)" in result.output

@@ -312,6 +312,10 @@ def test_report_outlets_count_each_outlets_reports_most_first() -> None:
     assert outlet("Reuters (Idrees Ali, Phil Stewart) via Dawn") == "Reuters"
     assert outlet("AFP via Hurriyet Daily News") == "AFP"
     assert outlet("(anonymous)") == "(anonymous)"
+    untitled = [SimpleNamespace(id="t", publisher=None, title="Iraq, Syria: troops (report)")]
+    assert reports_credit(untitled, [SimpleNamespace(source="t")]) == (
+        "from Iraq, Syria: troops (report)"
+    )  # (a title names no outlet: kept whole)
 
 
 @pytest.mark.slow

@@ -65,7 +65,9 @@ def on_command_line(exc: Any) -> Any:
     output = io_files is not None and isinstance(exc, io_files.OutputError)
     flag = option_of(exc.path) if exc.file == "<arguments>" or output else None
     if flag is not None and output and exc.file != "<arguments>" and not given_flag(flag):
-        flag = first_argument()  # (plot RUN_DIR writing into RUN_DIR: no -o to name)
+        # (plot RUN_DIR writing into RUN_DIR: no -o to name; run of the default scenario
+        # into its default folder: neither)
+        flag = first_argument() or f"{flag} (by default)"
     if flag is None and exc.file == "<arguments>":
         # (a parameter no option is named for: load_scenario's and load_observations'
         # path, load_run's run_dir; the value quoted tells which was given)

@@ -163,12 +163,14 @@ class PathName(click.Path):
             self.fail(f"expected {self.what}, found {value!r}", param, ctx)
         if isinstance(value, str) and ctx is not None and isinstance(param, click.Option):
             # (-o --seed made a directory called --seed; -o=x one called =x)
-            names = {n for p in ctx.command.params for n in getattr(p, "opts", ())}
-            names |= {n for p in ctx.command.params for n in getattr(p, "secondary_opts", ())}
+            params = ctx.command.get_params(ctx)  # (--help/-h too)
+            names = {n for p in params for n in getattr(p, "opts", ())}
+            names |= {n for p in params for n in getattr(p, "secondary_opts", ())}
             if value.partition("=")[0] in names:
                 self.fail(
                     f"expected {self.what}, found {value!r}, an option of the command (give "
-                    f"{param.opts[0]} its {self.what.removeprefix('a ')} before the next option)",
+                    f"{param.opts[0]} its {self.what.removeprefix('a ')} before the next "
+                    f"option; one really called so: ./{value})",
                     param,
                     ctx,
                 )
@@ -499,12 +501,14 @@ def quoted_from(found: str) -> str | None:
 
 def first_argument() -> str | None:
     """The running command's first argument, as its usage names it (``RUN_DIR``), or
-    None."""
+    None (none, or none given: ``forcesim run`` runs the default scenario)."""
     ctx = click.get_current_context(silent=True)
     if ctx is None:
         return None
     named = [p.name for p in ctx.command.params if isinstance(p, click.Argument) and p.name]
-    return named[0].upper() if named else None
+    if not named or ctx.params.get(named[0]) in (None, ()):
+        return None
+    return named[0].upper()
 
 
 def refuse_repeated() -> None:

@@ -83,7 +83,11 @@ def run_lines(
             ("stands out most", "gap"),
         ]
     else:
-        columns = [(f"at {at}", at)] if at else [(m, m) for m in key_months(doc)]
+        # (the file's deadlines within the months stepped, then the last month stepped:
+        # --set or a variant's overrides may have moved the calendar's end)
+        last = format_month(months[-1])
+        shown = [m for m in key_months(doc)[:-1] if parse_month(m) < months[-1]] + [last]
+        columns = [(f"at {at}", at)] if at else [(m, m) for m in shown]
     if not at:
         bands = None
     elif bands is None:
@@ -139,14 +143,14 @@ def run_lines(
             WIDTH,
             subsequent_indent="    ",
         )
-    dashes = _dashes_note(result, cells, weighted)
-    if dashes:
-        lines += textwrap.wrap(dashes, WIDTH, subsequent_indent="    ")
         if not weighted:  # (why a median may sit under the central run)
             from sim.plotting.common import median_notes
 
             for note in median_notes(result, list(result.theaters), variants):
                 lines += textwrap.wrap(note, WIDTH, subsequent_indent="    ")
+    dashes = _dashes_note(result, cells, weighted)
+    if dashes:
+        lines += textwrap.wrap(dashes, WIDTH, subsequent_indent="    ")
     if len(variants) > 1:
         lines.append(
             "stands out most: the month where a variant is furthest from the nearest "

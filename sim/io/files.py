@@ -1614,8 +1614,9 @@ def check_writable(out_dir: str | Path) -> None:
     Raises
     ------
     sim.ScenarioError
-        When its parent is not writable, a file stands in its place, or it holds
-        anything besides an earlier forcesim run (see :func:`foreign`).
+        When its parent is not writable, a file stands in its place, it holds
+        anything besides an earlier forcesim run (see :func:`foreign`), or it lies in a
+        folder inside another run's directory.
     TypeError
         For ``out_dir`` of another type than a str or a path.
     """
@@ -1636,7 +1637,7 @@ def check_writable(out_dir: str | Path) -> None:
             named,
             f"a folder inside the run directory {inside} (a run holds only the files its "
             "record lists: another would keep a new run from replacing it); nothing was "
-            "written",
+            "written (write it elsewhere: -o DIR)",
             "a directory in no run's directory",
         )
     refuse_foreign(out_dir, named)
