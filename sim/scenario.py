@@ -25,11 +25,13 @@ from sim.loader import (
     EMPTY_LIST,
     EMPTY_SOURCES,
     ENTRY_KINDS,
+    NO_OP_MAPPING,
     SCENARIO_OWN,
     Locator,
     Resolved,
     check_scenario_observations,
     deep_merge,
+    empty_merge,
     empty_sources,
     read_with_extends,
     resolve_variants,
@@ -300,6 +302,12 @@ class Scenario:
                 file="<overrides>",
                 path="extends",
             )
+        # (an empty mapping merged into one the scenario holds changes nothing, as in a
+        # file or --set: said, not run as if heard)
+        known = variant is not None and variant in self.raw.get("variants", {})
+        empty = empty_merge(self.resolved_raw(variant) if known else self.raw, over)
+        if empty is not None:
+            raise ScenarioError(NO_OP_MAPPING, "{}", file="<overrides>", path=".".join(empty))
         added: list[ScenarioWarning] = []
         if variant is None:
             raw = deep_merge(self.raw, over)

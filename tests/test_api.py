@@ -630,3 +630,15 @@ def test_api_calls_given_a_wrong_kind_of_argument_say_what_they_take(tmp_path) -
     with pytest.raises(TypeError, match=r"^write_report takes record= as the run.json document"):
         sim.write_report(tmp_path / "run", tmp_path / "p.html", record=5)  # type: ignore[arg-type]
     assert not (tmp_path / "p.html").exists()
+
+
+@pytest.mark.parametrize("variant", [None, "on-time", "a-new-one"])
+def test_with_overrides_refuses_an_empty_mapping_that_would_change_nothing(variant) -> None:
+    # a file and --set refuse it; in code it was taken and changed nothing
+    sc = sim.load_scenario(sim.default_scenario())
+    with pytest.raises(sim.ScenarioError) as err:
+        sc.with_overrides({"residuals": {"advisory": {}}}, variant=variant)
+    assert err.value.one_line() == (
+        "<overrides>:1:1: residuals.advisory: expected a value that changes something (a "
+        "mapping merges key by key, so {} sets nothing; null deletes the key), found {}"
+    )
