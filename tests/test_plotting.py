@@ -565,7 +565,7 @@ def test_a_charts_footnote_names_the_sources_of_its_numbers_and_counts_the_other
     plt.close(axes[0].figure)
     first = foot.splitlines()[0]
     assert first.startswith("Scenario as of 6 Sep 2024. Sources of its numbers: Shafaq News")
-    assert first.endswith("The scenario file also lists 27 sources the numbers shown do not cite.")
+    assert first.endswith("The file also lists 27 sources no number shown cites.")
     assert "2025" not in first and "2026" not in first
 
 

@@ -798,8 +798,7 @@ def footnote(result: Result, news: date | None = None, *, conditioned: bool = Fa
     cited, others = number_sources(result.scenario, list(result.variants))
     # (the others, a record's reports say, may be dated after the as-of date)
     rest = (
-        f" The scenario file also lists {_plural_of(others, 'source')} the numbers shown do "
-        "not cite."
+        f" The file also lists {_plural_of(others, 'source')} no number shown cites."
         if others
         else ""
     )

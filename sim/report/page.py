@@ -666,8 +666,8 @@ class Page:
         sources = "; ".join(names)
         # (the others, the record's reports say, may be dated after the as-of date)
         rest = (
-            f" The scenario also lists {others:,} source{'' if others == 1 else 's'} the "
-            "numbers shown do not cite."
+            f" The scenario also lists {others:,} source{'' if others == 1 else 's'} no "
+            "number shown cites."
             if (others)
             else ""
         )
