@@ -198,7 +198,9 @@ def run(
             **scoring,
         )
     if not quiet:
-        zero = _weighted_zero(target, result)
+        # (the weighted months to zero troops are printed where a residual may stay)
+        stays = any(p.residuals for p in result.plans.values())
+        zero = _weighted_zero(target, result) if stays else None
         for line in text.run_lines(
             result, levels, at=at, bands=_at_bands(target, at, result), zero=zero
         ):
@@ -408,17 +410,12 @@ def _at_bands(target: Path, at: str | None, result: Any) -> tuple[Any, bool] | N
     """``(rows, weighted)``: the percentiles of month ``at`` of every variant, as the run
     at ``target`` wrote them (the run's result holds only its charts' rows), weighted by
     the reports where the run wrote weighted ones; None without ``at`` or draws."""
-    from sim.analysis.observed import Assessment
     from sim.export.read import has_table, run_table
 
     if at is None or not result.draws:
         return None
-    observed = result.observed
-    weighted = (
-        isinstance(observed, Assessment)
-        and observed.conditioned is not None
-        and has_table(target, "bands_conditioned")
-    )
+    # (a run writes its directory whole: weighted bands there are this run's)
+    weighted = has_table(target, "bands_conditioned")
     stem = "bands_conditioned" if weighted else "bands"
     rows = run_table(target, stem, lambda block: (block.month.astype(str) == at).to_numpy())
     return rows, weighted
@@ -465,8 +462,8 @@ def _refuse_month_text(at: str) -> None:
 
 
 def _refuse_month(at: str, months: list[str]) -> None:
-    """Refuse, in one line, an ``--at`` that is not a month the run steps."""
-    _refuse_month_text(at)
+    """Refuse, in one line, an ``--at`` (written as a month: :func:`_refuse_month_text`)
+    that is not a month the run steps."""
     if at not in months:
         raise flag_error(
             "--at", f"a month the run steps, {min(months)} to {max(months)}", written("--at", at)

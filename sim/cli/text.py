@@ -88,19 +88,13 @@ def run_lines(
         last = format_month(months[-1])
         shown = [m for m in key_months(doc)[:-1] if parse_month(m) < months[-1]] + [last]
         columns = [(f"at {at}", at)] if at else [(m, m) for m in shown]
-    if not at:
-        bands = None
-    elif bands is None:
-        bands = _bands_of(result)
-    weighted = bands is not None and bands[1]
-    if bands is not None:
-        bands = bands if bands[0] is not None else None
-    frame = bands[0] if bands is not None else None
+    frame, weighted = (bands or _bands_of(result)) if at else (None, False)
     if frame is not None:
+        frame = frame[frame.month.astype(str) == at]  # (the month's rows, found once)
         columns.insert(1, ("weighted median (25th–75th)" if weighted else "median (25th–75th)", ""))
     cells = {
         (v, t): [
-            _percentiles(frame, v, t, str(at))
+            _percentiles(frame, v, t)
             if not kind
             else _cell(levels.levels, named, v, t, months, kind)
             for _, kind in columns
@@ -376,13 +370,14 @@ def _dashes_note(result: Result, cells: dict[tuple[str, str], list[str]], weight
     return "-: " + "; ".join(reasons)
 
 
-def _percentiles(bands: pd.DataFrame | None, v: str, t: str, month: str) -> str:
+def _percentiles(bands: pd.DataFrame | None, v: str, t: str) -> str:
     """A run table's cell: the median and 25th–75th percentile of variant ``v``'s level
-    in theater ``t`` in ``month`` (``1,613 (382–1,842)``), ``-`` where ``bands`` has
-    none (a variant left out of the weighted bands, or a month it does not step)."""
+    in theater ``t`` (``1,613 (382–1,842)``), from ``bands``, the rows of one month;
+    ``-`` where it has none (a variant left out of the weighted bands, or a month it does
+    not step)."""
     if bands is None:
         return "-"
-    row = bands[(bands.variant == v) & (bands.theater == t) & (bands.month.astype(str) == month)]
+    row = bands[(bands.variant == v) & (bands.theater == t)]
     if row.empty:
         return "-"
     p25, p50, p75 = (int(row[c].iloc[0]) for c in ("p25", "p50", "p75"))
