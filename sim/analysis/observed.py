@@ -299,19 +299,18 @@ class Assessment:
             for v in variants
         }
 
-    def weighing(self, variant: str) -> int:
-        """How many reports weigh ``variant``'s draws: those that condition it (known,
-        not superseded), less the discrepant ones, which no draw comes near and which
-        are left out (0 without conditioning)."""
+    def weighing(self, variants: Sequence[str]) -> dict[str, int]:
+        """How many reports weigh each of ``variants``' draws: those that condition it
+        (known, not superseded), less the discrepant ones, which no draw comes near and
+        which are left out (0 without conditioning)."""
         c = self.conditioned
-        if c is None:
-            return 0
-        return c.used.get(variant, 0) - len(self.discrepant().get(variant, []))
+        far = self.discrepant() if c is not None else {}
+        return {v: 0 if c is None else c.used.get(v, 0) - len(far.get(v, [])) for v in variants}
 
     def weighing_count(self, variants: Sequence[str]) -> str:
         """The number of reports that weigh the draws of ``variants`` (:meth:`weighing`),
         as a chart or page says it: ``"10"``, or ``"9–10"`` where they differ."""
-        counts = [self.weighing(v) for v in variants] or [0]
+        counts = list(self.weighing(variants).values()) or [0]
         low, high = min(counts), max(counts)
         return f"{low:,}" if low == high else f"{low:,}–{high:,}"
 

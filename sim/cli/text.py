@@ -627,11 +627,12 @@ def observed_lines(
                 subsequent_indent="    ",
             )
         far = assessment.discrepant()
+        weighs = assessment.weighing(list(c.effective))
         weighed = []  # variants weighed alike share a line
         for v, e in c.effective.items():
             # a discrepant report is missed by every draw alike: it weighs none of them
             off = len(far.get(v, []))
-            weigh = assessment.weighing(v)
+            weigh = weighs[v]
             # (the known reports that repeat a quantity a later one states: fewer
             # reports weigh the draws than are known, and the line says why)
             again = int(((t.variant == v) & (t.conditioning == "superseded")).sum())
