@@ -256,10 +256,11 @@ def _date_labels(ax: Any, series: VintageSeries, colors: Sequence[str]) -> None:
     """Each vintage's date over its dashed line, above the top panel ``ax``, in the
     vintage's colour (the key alone left the reader matching six colours): beside its
     line, in the lowest row where it runs into no label before it (rows measured with
-    the figure's renderer, once the constrained layout has set the panel's width); kept
+    the figure's renderer, once the constrained layout has set the panel's width, without
+    drawing the figure); kept
     out of the layout, so the panels stay where they are."""
     fig = ax.get_figure(root=True)
-    fig.canvas.draw()  # (the layout settles the panel's width, and with it each x)
+    fig.get_layout_engine().execute(fig)  # (the panel's width, and with it each x)
     renderer = fig.canvas.get_renderer()
     size = common.pt(DATE_LABEL_PT)
     rows: list[list[Any]] = []  # each row's labels' boxes so far
