@@ -40,6 +40,7 @@ from sim.io.observations import (
     tolerance_from,
     unknown_series,
 )
+from sim.io.settings import NO_OP_MAPPING
 from sim.io.yamlio import Path_, Positions, dotted, read_yaml
 from sim.model.plan import Plan
 from sim.schema import (
@@ -229,13 +230,6 @@ def deep_merge(base: Any, over: Any, *, keep_none: bool = False, at: Path_ = ())
         else:
             out[key] = copy.deepcopy(value)
     return out
-
-
-#: what a mapping that merges into another and changes nothing is told to be
-NO_OP_MAPPING = (
-    "a value that changes something (a mapping merges key by key, so {} sets nothing; "
-    "null deletes the key)"
-)
 
 
 def empty_merge(base: Any, over: Any, at: Path_ = ()) -> list[str] | None:

@@ -20,12 +20,12 @@ from sim.errors import ScenarioError, ScenarioWarning, describe, nearest
 from sim.io.files import path_argument
 from sim.io.observation_csv import read_observations
 from sim.io.observations import ObservationSet
+from sim.io.settings import NO_OP_MAPPING
 from sim.io.yamlio import MAX_DEPTH, plain_is_text, text_fault, value_at
 from sim.loader import (
     EMPTY_LIST,
     EMPTY_SOURCES,
     ENTRY_KINDS,
-    NO_OP_MAPPING,
     SCENARIO_OWN,
     Locator,
     Resolved,

@@ -118,14 +118,17 @@ def parse_written(key: str, text: str) -> tuple[Any, dict[tuple[str | int, ...],
         # a mapping merges key by key into the one it sets: an empty one (or one inside
         # it, theaters={iraq: {}}) would change nothing, and the run would go on as if
         # it had been heard
-        raise _error(
-            ".".join([key, *empty]),
-            "a value that changes something (a mapping merges key by key, so {} sets "
-            "nothing; null deletes the key)",
-            repr(text.strip()),
-        )
+        raise _error(".".join([key, *empty]), NO_OP_MAPPING, repr(text.strip()))
     texts = {path[1:]: t for path, t in positions.texts.items() if path[:1] == ("v",)}
     return data["v"], texts
+
+
+#: what a mapping that merges into another and changes nothing is told to be (by
+#: ``--set``, and by the loader of a variant's overrides or an extending file)
+NO_OP_MAPPING = (
+    "a value that changes something (a mapping merges key by key, so {} sets nothing; "
+    "null deletes the key)"
+)
 
 
 def _empty_mapping(value: Any) -> list[str] | None:
