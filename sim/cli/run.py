@@ -441,23 +441,15 @@ def _refuse_month_text(at: str) -> None:
     """Refuse, in one line, an ``--at`` that is not a month written YYYY-MM, with the
     month to write where the text names one another way (``Dec 2026``, ``2026-12-31``,
     ``12/2026``)."""
-    import datetime as dt
-
-    from sim.months import parse_month
+    from sim.months import month_meant, parse_month
 
     try:
         parse_month(at)
         return
     except ValueError:
         pass
-    hint = ""
-    for form in ("%b %Y", "%B %Y", "%Y-%m-%d", "%Y/%m", "%m/%Y", "%Y-%m"):
-        try:
-            day = dt.datetime.strptime(at.strip(), form)
-        except ValueError:
-            continue
-        hint = f" (for that month write {day:%Y-%m})"
-        break
+    meant = month_meant(at)
+    hint = f" (for that month write {meant})" if meant else ""
     raise flag_error("--at", "a month as YYYY-MM", written("--at", at) + hint)
 
 
