@@ -85,8 +85,6 @@ def month_meant(text: str) -> str | None:
     """The month ``YYYY-MM`` that ``text``, written another way, names (``Dec 2026``,
     ``December 2026``, ``2026-12-31``, ``2026/12``, ``12/2026``), for a hint beside a
     refusal; None when it names none of these ways."""
-    import datetime as dt
-
     for form in ("%b %Y", "%B %Y", "%Y-%m-%d", "%Y/%m", "%m/%Y", "%Y-%m"):
         try:
             return f"{dt.datetime.strptime(text.strip(), form):%Y-%m}"
