@@ -1726,6 +1726,16 @@ def test_an_option_given_twice_alike_and_a_gathering_option_repeated_are_taken(t
     assert result.exit_code == 0, result.output
 
 
+def test_one_folder_named_twice_with_and_without_a_slash_is_one_value(tmp_path) -> None:
+    # -o d --out d/ names one folder: refused as two values before
+    out = tmp_path / "out"
+    result = invoke("run", "-q", "-o", str(out), "--out", f"{out}/")
+    assert result.exit_code == 0, result.output
+    assert (out / "run.json").is_file()
+    result = invoke("run", "-q", "-o", str(out), "--out", str(tmp_path / "other"))
+    assert result.exit_code == 2 and "expected --out once" in result.output
+
+
 def test_run_at_a_month_shows_the_percentiles_of_every_variant_not_only_the_charted_ones(
     tmp_path,
 ) -> None:

@@ -5,6 +5,7 @@ bad one exits 2 with one line located like a scenario file's error,
 from __future__ import annotations
 
 import re
+from pathlib import PurePath
 from typing import Any
 
 import click
@@ -523,7 +524,10 @@ def refuse_repeated() -> None:
 
     def read(param: click.Option, value: str | None) -> Any:
         try:  # (as the option reads it: its type's value; the text where it has none)
-            return repr(param.type_cast_value(ctx, value))
+            typed = param.type_cast_value(ctx, value)
+            if isinstance(param.type, click.Path) and isinstance(typed, str):
+                return repr(PurePath(typed))  # (d, d/ and ./d name one folder)
+            return repr(typed)
         except (click.BadParameter, ValueError, TypeError):
             return repr(value)
 
