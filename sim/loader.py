@@ -648,9 +648,11 @@ def resolve_variants(
             doc, plan = _resolved(name, raw, vloc, base, recorded)
         except ScenarioError as exc:
             exc = misnamed_entry(exc, plain, variant.overrides, vloc) or exc
-            if (exc.file or "").startswith("<") and _wrong_alike(exc, name, plain, base, locator):
-                # (a value set on top of every variant, wrong in each it was set in: no
-                # variant is to blame, and naming one sent the reader to its overrides)
+            on_top = (exc.file or "").startswith("<") or locator.set_on_top(("variants", name))
+            if on_top and _wrong_alike(exc, name, plain, base, locator):
+                # (a value set on top of every variant, or one of the base a value set so
+                # made wrong, wrong alike in each: no variant is to blame, and naming one
+                # sent the reader to its overrides)
                 raise exc from None
             raise in_variant(exc, name, locator) from None
         out[name] = Resolved(variant.description, doc, raw, vloc, plan)

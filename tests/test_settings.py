@@ -313,6 +313,20 @@ def test_a_bad_set_value_names_no_variant_it_is_wrong_in_every_one(tmp_path, com
     assert "variant" not in line
 
 
+def test_a_set_value_that_makes_a_base_value_wrong_names_no_variant(tmp_path) -> None:
+    # --set calendar.start=2026-06 leaves the base's 2025-09 deadline before the start;
+    # the refusal sent the reader to the first variant's overrides, which hold neither
+    out = tmp_path / "never"
+    result = invoke("run", "--set", "calendar.start=2026-06", "--out", str(out))
+    assert result.exit_code == 2
+    line = result.output.strip()
+    assert line.endswith(
+        "milestones.iraq-phase-1.deadline: expected a deadline after the start month "
+        "2026-06, found 2025-09"
+    ), line
+    assert "variant" not in line and not out.exists()
+
+
 @pytest.mark.slow
 def test_compare_takes_set_too(tmp_path) -> None:
     out = tmp_path / "cmp"
