@@ -499,11 +499,11 @@ def test_as_of_conditions_only_on_what_was_known_and_scores_the_rest_later(sprea
     both = conditioned(spread, observations(early + late, "all.csv"), 1200, 8, as_of="2024-06")
     only = conditioned(spread, observations(early, "early.csv"), 1200, 8)
     t = both.observed.table
-    assert t[t.variant == "base"].known.tolist() == ["true", "false", "false"]
+    assert t[t.variant == "base"].known.tolist() == [True, False, False]
     assert t[t.variant == "base"].conditioning.tolist() == ["used", "later", "later"]
     pd.testing.assert_frame_equal(both.observed.conditioned.bands, only.observed.conditioned.bands)
     # the later reports are still scored, out of sample
-    assert t[t.known == "false"].p_consistent.notna().all()
+    assert t[~t.known].p_consistent.notna().all()
     assert both.observed.record()["as_of"] == "2024-06-30"
 
 
@@ -661,7 +661,7 @@ def test_an_official_figure_is_compared_with_the_level_less_the_unreported_part(
     assert base.p_consistent.tolist()[1] == round(float(np.mean(u <= 25)), 6)
     # the central run: U = 150, so official 500 and whole 650
     assert base.level.tolist() == [500, 650]
-    assert base.consistent.tolist() == ["true", "false"]
+    assert base.consistent.tolist() == [True, False]
 
 
 def test_a_target_is_drawn_but_never_scored_or_conditioned_on(spread, observations):
@@ -2101,7 +2101,7 @@ def test_a_month_only_report_of_the_as_of_month_is_marked_as_of_month_not_later(
     got = conditioned(spread, observations(rows, "all.csv"), 1200, 8, as_of="2024-06-15")
     t = got.observed.table
     base = t[t.variant == "base"]
-    assert base.known.tolist() == ["true", "false", "false"]
+    assert base.known.tolist() == [True, False, False]
     assert base.conditioning.tolist() == ["used", "as-of month", "later"]
 
 

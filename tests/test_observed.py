@@ -22,6 +22,7 @@ from sim.analysis.observed import score_observations as score
 from sim.analysis.observed import with_observations
 from sim.analysis.summaries import level_views, series
 from sim.cli import main
+from sim.io.files import csv_text
 from sim.io.observation_csv import read_observations
 from sim.io.observations import ObservationSet, Tolerance, parse_tolerance, recorded_tolerance
 from sim.model.draws import Draws
@@ -485,7 +486,7 @@ def test_a_tolerance_of_0_or_at_least_1_troop_is_taken_and_a_fraction_widens_by_
     reports = "2024-06,alpha,502,502,,\n2024-06,alpha,503,503,,\n"
     for tol in ("2", "2.5", "2.9"):
         rows = scored(result, reports, observations, parse_tolerance(tol))
-        assert [r["consistent"] for r in rows] == ["true", "false"], tol
+        assert [r["consistent"] for r in rows] == [True, False], tol
 
 
 TOLERANCE_IN_CODE = [
@@ -537,12 +538,12 @@ def test_a_run_made_with_a_tolerance_below_one_troop_before_it_was_refused_still
 def test_a_point_is_consistent_only_within_the_tolerance(mini, observations):
     result = sim.run(mini)
     rows = scored(result, "2024-06,alpha,500,500,,\n2024-06,alpha,600,600,,\n", observations)
-    assert [(r["level"], r["consistent"]) for r in rows] == [(500, "true"), (500, "false")]
+    assert [(r["level"], r["consistent"]) for r in rows] == [(500, True), (500, False)]
     rows = scored(result, "2024-06,alpha,600,600,,\n", observations, Tolerance(absolute=100))
-    assert rows[0]["consistent"] == "true"  # 600 - 100 = 500: bounds are inclusive
+    assert rows[0]["consistent"] is True  # 600 - 100 = 500: bounds are inclusive
     rows = scored(result, "2024-06,alpha,520,520,,\n", observations, Tolerance(relative=0.05))
     assert (rows[0]["consistent"], rows[0]["accept_low"], rows[0]["accept_high"]) == (
-        "true",
+        True,
         494,
         546,
     )
@@ -565,7 +566,7 @@ def test_a_bound_widened_by_a_share_is_worked_out_in_decimal_not_binary(observat
 
 def test_a_range_holds_the_levels_between_its_bounds(mini, observations):
     rows = scored(sim.run(mini), "2024-06,alpha,450,550,,\n2024-06,alpha,501,900,,\n", observations)
-    assert [r["consistent"] for r in rows] == ["true", "false"]
+    assert [r["consistent"] for r in rows] == [True, False]
 
 
 def test_fewer_than_and_more_than_are_open_ended(mini, observations):
@@ -574,7 +575,7 @@ def test_fewer_than_and_more_than_are_open_ended(mini, observations):
         "2024-06,alpha,,400,,\n2024-06,alpha,,500,,\n2024-06,alpha,600,,,\n2024-06,alpha,500,,,\n",
         observations,
     )
-    assert [r["consistent"] for r in rows] == ["false", "true", "false", "true"]
+    assert [r["consistent"] for r in rows] == [False, True, False, True]
     assert pd.isna(rows[0]["accept_low"]) and pd.isna(rows[2]["accept_high"])
 
 
@@ -583,9 +584,36 @@ def test_a_dated_observation_is_compared_with_the_end_of_its_month(mini, observa
         sim.run(mini), "2024-01-02,alpha,1000,1000,,\n2024-06-30,alpha,500,500,,\n", observations
     )
     assert [(r["month"], r["level"], r["consistent"]) for r in rows] == [
-        ("2024-01", 1000, "true"),
-        ("2024-06", 500, "true"),
+        (pd.Period("2024-01", "M"), 1000, True),
+        (pd.Period("2024-06", "M"), 500, True),
     ]
+
+
+def test_the_scored_table_holds_flags_as_booleans_and_months_as_periods(
+    mini, observations, tmp_path
+):
+    # "true"/"false" text made .astype(bool) count every "false" as consistent, and
+    # t[t.known] raise; the CSV still spells them true, false and YYYY-MM
+    obs = read_observations(
+        observations(
+            "2024-06,alpha,500,500,reported,,\n2024-06,alpha,600,600,reported,,\n"
+            "2030-01,alpha,0,0,reported,,\n2024-03,alpha,0,0,target,2024-11,\n",
+            header="date,theater,troops_low,troops_high,kind,by,source\n",
+        ),
+        ["alpha"],
+    )
+    table = score(sim.run(mini), obs, Tolerance()).table
+    assert str(table.consistent.dtype) == "boolean" and table.known.dtype == bool
+    assert table.consistent.astype("boolean").sum() == 1  # (of 2 scored; 2 not compared)
+    assert table.consistent.isna().tolist() == [False, False, True, True]
+    assert len(table[table.known]) == 4
+    assert table.month.tolist() == [
+        pd.Period(m, "M") for m in ("2024-06",) * 2 + ("2030-01", "2024-03")
+    ]
+    assert table.by.isna().tolist() == [True, True, True, False]
+    assert table.by.iloc[3] == pd.Period("2024-11", "M")
+    written = csv_text(table)
+    assert written.splitlines()[1].split(",")[7] == "true"  # consistent, as before
 
 
 def test_observations_outside_the_scenario_months_are_listed_never_scored(mini, observations):
@@ -595,7 +623,8 @@ def test_observations_outside_the_scenario_months_are_listed_never_scored(mini, 
         observations,
     )
     assert [r["status"] for r in rows] == ["out of range", "out of range", "scored"]
-    assert [r["consistent"] for r in rows] == ["", "", "true"]
+    assert [r["consistent"] for r in rows][2] is True
+    assert pd.isna(rows[0]["consistent"]) and pd.isna(rows[1]["consistent"])
     assert pd.isna(rows[0]["level"]) and pd.isna(rows[1]["level"])
 
 
@@ -642,7 +671,7 @@ def test_percentile_rank_and_band_are_exact_over_the_draws(write, observations):
         p10, p90 = np.percentile(month, [10, 90], method="inverted_cdf")
         lo = -np.inf if o.low is None else o.low
         hi = np.inf if o.high is None else o.high
-        assert row.in_band80 == str(bool(lo <= p90 and hi >= p10)).lower()
+        assert row.in_band80 == bool(lo <= p90 and hi >= p10)
         accept_lo, accept_hi = Tolerance().accept(o)
         assert row.p_consistent == pytest.approx(
             ((month >= accept_lo) & (month <= accept_hi)).mean(), abs=1e-6

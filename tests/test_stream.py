@@ -301,9 +301,13 @@ def test_streamed_run_holds_a_few_columns_of_observed_rows_and_no_distribution(
     )
     table = kept.observed.table
     assert list(table.columns) == HELD_COLUMNS
-    share = "p_consistent_conditioned"  # (a share, in 4 bytes a row; the rest as categories)
+    share = "p_consistent_conditioned"  # (a share, in 4 bytes a row; flags as booleans,
+    # a byte a row; the rest as categories)
     assert table[share].dtype == np.float32
-    assert all(isinstance(t, pd.CategoricalDtype) for c, t in table.dtypes.items() if c != share)
+    flags = {"consistent": "boolean", "known": "bool"}
+    assert {c: str(table[c].dtype) for c in flags} == flags
+    kinds = (t for c, t in table.dtypes.items() if c != share and c not in flags)
+    assert all(isinstance(t, pd.CategoricalDtype) for t in kinds)
     assert kept.observed.distributions == {}
     whole = sim.run(sc, observed=sc.observations(), **options).observed
     assert whole.distributions  # (sim.run keeps them: sim.vintages reads them)

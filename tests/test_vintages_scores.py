@@ -71,8 +71,8 @@ def test_each_vintage_is_conditioned_on_the_reports_known_on_its_date(series_fil
     series = run_series(series_files)
     early, late = (v.result.observed for v in series.vintages)
     known = {v.scenario.id: list(v.result.observed.table.known) for v in series.vintages}
-    assert known["early"] == ["true", "false", "false", "false", "false"]
-    assert known["late"] == ["true", "true", "false", "false", "false"]
+    assert known["early"] == [True, False, False, False, False]
+    assert known["late"] == [True, True, False, False, False]
     assert early.as_of.isoformat() == "2024-03-01" and late.as_of.isoformat() == "2024-06-15"
 
 
@@ -559,7 +559,7 @@ def test_a_report_dated_by_its_month_alone_is_not_scored_by_a_vintage_of_that_mo
     series = sim.run_vintages(
         [sim.load_scenario(late)], read_observations(record, ["alpha"]), draws=200, seed=3
     )
-    assert list(series.vintages[0].result.observed.table.known) == ["false", "false"]
+    assert list(series.vintages[0].result.observed.table.known) == [False, False]
     assert list(series.points.source) == ["september"]
 
 

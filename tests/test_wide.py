@@ -630,7 +630,7 @@ def test_reports_on_a_force_of_ten_million_score_as_every_stepped_draw_gives_the
             ordered = np.sort(lv)
             p10, p90 = ordered[40 - 1], ordered[360 - 1]
             high = np.inf if pd.isna(row.troops_high) else row.troops_high
-            assert row.in_band80 == str(bool(row.troops_low <= p90 and high >= p10)).lower()
+            assert row.in_band80 == bool(row.troops_low <= p90 and high >= p10)
             # the distribution kept: the levels drawn, held as a level-by-level count
             # would hold them (the levels taken where that takes fewer bytes)
             d = whole.observed.distributions[(variant, o_index[id(o)])]

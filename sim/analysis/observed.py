@@ -109,7 +109,7 @@ from sim.io.observations import (
     unknown_series,
 )
 from sim.months import format_month
-from sim.results import PERIOD_ZERO, Result
+from sim.results import PERIOD_ZERO, Result, month_periods
 
 if TYPE_CHECKING:
     from sim.model.plan import Plan
@@ -340,8 +340,8 @@ class Assessment:
         scored = (t.status == SCORED).to_numpy()
         tallies = {
             "scored": scored,
-            "consistent": scored & (t.consistent == "true").to_numpy(),
-            "known": scored & (t.known == "true").to_numpy(),
+            "consistent": scored & t.consistent.fillna(False).to_numpy(bool),
+            "known": scored & t.known.to_numpy(bool),
         }
         sums = {
             name: np.bincount(codes[flags], minlength=len(variants))
@@ -469,9 +469,9 @@ def assessment_rows(
             "conditioning": "",
             "p_consistent_conditioned": None,
             "status": OUT_OF_RANGE,
-            "known": str(o.known(as_of)).lower(),
-            "month": o.month_text,
-            "by": "" if o.by is None else format_month(o.by),
+            "known": o.known(as_of),
+            "month": o.month,
+            "by": NO_MONTH if o.by is None else o.by,
             "accept_low": None if o.low is None else round(lo, 3),
             "accept_high": None if o.high is None else round(hi, 3),
             "tolerance": (o.tolerance or tol).text(),
@@ -536,7 +536,21 @@ def observed_table(rows: list[dict[str, Any]], draws: bool, conditioned: bool) -
         table[col] = table[col].astype("Float64")
     for col in ("level", "troops_low", "troops_high"):
         table[col] = table[col].round().astype("Int64")
+    # (flags as booleans, blank where not compared: missing; months as monthly periods,
+    # as every other frame has them; written to CSV as true, false and YYYY-MM)
+    for col in ("consistent", "in_band80"):
+        table[col] = table[col].map(_FLAGS).astype("boolean")
+    table["known"] = table["known"].astype(bool)
+    for col in ("month", "by"):
+        months = table[col].to_numpy(np.int64)
+        periods = pd.Series(month_periods(months).array, index=table.index)
+        table[col] = periods.where(months != NO_MONTH)  # (a target's by; else missing)
     return table[columns]
+
+
+_FLAGS = {"true": True, "false": False, "": None}
+#: a row's ``by`` where its report is no target: missing in the table
+NO_MONTH = -1
 
 
 #: the columns of ``observed.csv`` that ``run.json`` (:meth:`Assessment.record`) and
@@ -558,9 +572,7 @@ HELD_COLUMNS = [
 _VALUES = {
     "kind": list(KINDS),
     "status": [SCORED, OUT_OF_RANGE, NOT_A_LEVEL],
-    "consistent": ["", "true", "false"],
     "conditioning": ["", USED, DISCREPANT, SUPERSEDED, LATER, AS_OF_MONTH],
-    "known": ["true", "false"],
 }
 
 
@@ -571,7 +583,7 @@ def held_columns(
     categories of the values it can take (of ``observations``, of ``variants``), so
     that a frame of every variant's costs a few bytes a row, and frames of several
     variants' rows concatenate as categories; equal, value for value, to the columns
-    (``p_consistent_conditioned``, a share, as float32)."""
+    (``p_consistent_conditioned``, a share, as float32; the flags as they are)."""
     values = {
         **_VALUES,
         "variant": variants,
@@ -580,6 +592,9 @@ def held_columns(
     out = {}
     for c in (c for c in HELD_COLUMNS if c in table):
         column = table[c]
+        if column.dtype in (bool, "boolean"):  # (a flag: a byte a row already)
+            out[c] = column
+            continue
         if c not in values:  # (a share: 4 bytes a row, enough for the lines that read it)
             out[c] = column.astype(np.float32)
             continue

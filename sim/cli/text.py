@@ -564,7 +564,7 @@ def observed_lines(
     when = assessment.as_of
     split = ""
     if when is not None:
-        known = int((scored.known == "true").sum())
+        known = int(scored.known.sum())
         # (a report dated by its month alone, of the as-of month, before its last day:
         # neither known nor later; the rows of a variant follow the observations' order)
         unsure = sum(
@@ -599,9 +599,9 @@ def observed_lines(
     verdicts = []
     for v in variants:
         rows = scored_rows(v)
-        ok = int((rows.consistent == "true").sum())
+        ok = int(rows.consistent.fillna(False).sum())
         text = f"central run consistent with {ok:,} of {len(rows):,}"
-        bad = rows[rows.consistent == "false"]
+        bad = rows[rows.consistent.eq(False).fillna(False).to_numpy(bool)]
         if len(bad):
             out = _report_labels(bad, rows, several)
             text += " (not: " + _first_few(out, SHOWN_MISSES, "observed.csv lists them") + ")"

@@ -1234,7 +1234,7 @@ def csv_text(frame: pd.DataFrame, *, header: bool = True) -> str:
         if isinstance(out[col].dtype, pd.PeriodDtype):
             # (a missing month is blank: pandas before 3 writes NaT's text as "NaT")
             out[col] = out[col].astype(str).where(out[col].notna(), None)
-        elif out[col].dtype == bool or _booleans(out[col]):
+        elif out[col].dtype in (bool, "boolean") or _booleans(out[col]):
             out[col] = out[col].map({True: "true", False: "false"})
         elif out[col].dtype == object:  # (floats among text: as in a float column, 1 not 1.0)
             out[col] = out[col].map(_number_among_text)
