@@ -108,7 +108,6 @@ from sim.io.observations import (
     parse_tolerance,
     unknown_series,
 )
-from sim.months import format_month
 from sim.results import PERIOD_ZERO, Result, month_periods
 
 if TYPE_CHECKING:
