@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 import warnings
+from typing import Any
 
 import matplotlib
 import matplotlib.dates as mdates
@@ -874,44 +875,66 @@ def test_variants_run_with_values_set_say_so_in_the_legend_and_before_their_desc
     assert not any("run with" in t for t in figure_texts(sim.plot_tornado(plain)))
 
 
-def _cielab(color: str) -> tuple[float, float, float]:
-    """``#rrggbb`` (sRGB, D65) as CIE 1976 L*a*b* (the sRGB standard, IEC 61966-2-1, and
-    CIE 15:2004's formulas)."""
+#: vision as a reader may have it: normal, and each colour-vision deficiency at full
+#: severity as colorspacious simulates it (Machado, Oliveira & Fernandes 2009)
+VISIONS = ("normal", "deuteranomaly", "protanomaly", "tritanomaly")
+
+
+def _seen(color: str, vision: str) -> Any:
+    import numpy as np
+    from colorspacious import cspace_convert
+
     from sim.colors import rgb
 
-    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb(color)]
-    r, g, b = lin
-    xyz = (
-        (0.4124 * r + 0.3576 * g + 0.1805 * b) / 0.95047,
-        0.2126 * r + 0.7152 * g + 0.0722 * b,
-        (0.0193 * r + 0.1192 * g + 0.9505 * b) / 1.08883,
-    )
-    fx, fy, fz = (
-        t ** (1 / 3) if t > (6 / 29) ** 3 else t / (3 * (6 / 29) ** 2) + 4 / 29 for t in xyz
-    )
-    return 116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)
+    c = np.array(rgb(color))
+    if vision == "normal":
+        return c
+    cvd = {"name": "sRGB1+CVD", "cvd_type": vision, "severity": 100}
+    return np.clip(cspace_convert(c, cvd, "sRGB1"), 0, 1)
 
 
-def test_no_two_variant_colours_are_close_enough_to_be_taken_for_each_other() -> None:
-    # the sites scenario's nine variants drew two reds and two greens a reader could not
-    # tell apart (ΔE*ab 19.1 and 30.0; a purple and a magenta 18.5)
+def _apart(a: str, b: str, vision: str) -> float:
+    """CAM02-UCS distance of two colours as a reader of that vision sees them."""
+    from colorspacious import deltaE
+
+    return float(deltaE(_seen(a, vision), _seen(b, vision), uniform_space="CAM02-UCS"))
+
+
+@pytest.mark.parametrize("vision", VISIONS)
+def test_no_two_variant_colours_are_close_enough_to_be_taken_for_each_other(vision) -> None:
+    # as-reported and residual stood 3.6 apart under tritanomaly, as-reported and slip-6
+    # 5.3 under protanomaly: one blue to those readers, and the lines run side by side
     import itertools
-    import math
 
+    from sim import colors
     from sim.colors import PALETTE
 
-    nearest = min(
-        (math.dist(_cielab(a), _cielab(b)), a, b) for a, b in itertools.combinations(PALETTE, 2)
-    )
-    assert nearest[0] >= 25, nearest
-    assert min(math.dist(_cielab(c), _cielab("#ffffff")) for c in PALETTE) >= 40
+    nearest = min((_apart(a, b, vision), a, b) for a, b in itertools.combinations(PALETTE, 2))
+    assert nearest[0] >= 11, nearest
     # nor taken for a mark drawn beside the variants' lines (a grey tenth variant stood
     # 1.2 from the grey of targets and promises)
-    from sim import colors
+    marks = (
+        colors.OBSERVED, colors.OFFICIAL, colors.PROMISED, colors.AS_OF, colors.TARGET,
+        colors.DEADLINE, colors.RANGE,
+    )  # fmt: skip
+    closest = min((_apart(c, m, vision), c, m) for c in PALETTE for m in marks)
+    assert closest[0] >= 10, closest
 
-    marks = (colors.OBSERVED, colors.OFFICIAL, colors.PROMISED, colors.AS_OF, colors.TARGET)
-    closest = min((math.dist(_cielab(c), _cielab(m)), c, m) for c in PALETTE for m in marks)
-    assert closest[0] >= 20, closest
+
+def test_every_variant_line_stands_out_from_white_and_its_text_is_darkened_to_be_read() -> None:
+    from sim.colors import PALETTE, TEXT_CONTRAST, contrast, legible
+
+    assert contrast("#000000") == pytest.approx(21) and contrast("#ffffff") == 1
+    assert min(contrast(c) for c in PALETTE) >= 3  # (a line: WCAG 2.1, 1.4.11)
+    for color in PALETTE:
+        text = legible(color)
+        assert contrast(text) >= TEXT_CONTRAST
+        if contrast(color) >= TEXT_CONTRAST:
+            assert text == color
+        else:  # darkened as little as it takes, its channels in the same proportions
+            r, g, b = (int(text[i : i + 2], 16) for i in (1, 3, 5))
+            lighter = "#{:02x}{:02x}{:02x}".format(*(min(v + 2, 255) for v in (r, g, b)))
+            assert contrast(lighter) < TEXT_CONTRAST + 0.2, (color, text)
 
 
 def _foot_of(axes) -> str:

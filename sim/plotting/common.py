@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sim import colors
+from sim.colors import legible as colors_legible
 from sim.errors import ForcesimWarning
 from sim.months import format_month, spell_date, spell_day
 from sim.provenance import assumption_count, number_sources
@@ -1069,7 +1070,7 @@ def end_labels(ax: Axes, x_end: Any, last: pd.Series, colors: dict[str, str]) ->
             va="bottom",
             fontsize=9.5,
             linespacing=1.1,
-            color=colors[names[0]] if len(names) == 1 else "#333333",
+            color=colors_legible(colors[names[0]]) if len(names) == 1 else "#333333",
             annotation_clip=False,
             bbox=END_LABEL_GROUND,
         )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sim.colors import PALETTE, mix
+from sim.colors import PALETTE, legible, mix
 from sim.io.files import utf8_text
 from sim.months import format_month, parse_month, spell_day, spell_month
 from sim.plotting import common
@@ -273,7 +273,7 @@ def _date_labels(ax: Any, series: VintageSeries, colors: Sequence[str]) -> None:
             xytext=(2, 3),
             textcoords="offset points",
             fontsize=size,
-            color=color,
+            color=legible(color),  # (text: darker where the line's colour is light)
             ha="left",
             va="bottom",
             annotation_clip=False,
