@@ -263,6 +263,24 @@ def test_a_bad_swept_value_is_one_line_exit_2_and_nothing_written(
     assert not out.exists()
 
 
+@pytest.mark.parametrize("text", ['=HYPERLINK("http://example.org/";"click")', "+1+1", "-1+cmd"])
+def test_a_swept_text_a_spreadsheet_would_run_as_a_formula_is_refused(tmp_path, text) -> None:
+    # sweep.csv wrote it as written: a spreadsheet opening the table ran it
+    out = tmp_path / "never"
+    key = "milestones.iraq-exit.description"
+    result = invoke("sweep", str(DEFAULT_SCENARIO), "--set", f"{key}=fine,{text}", "-o", str(out))
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        f"forcesim: error: <command line>:1:1: {key}: expected text that does not begin "
+        f"with {text[0]!r} (a spreadsheet opening the run's sweep.csv would run it as a "
+        f"formula: reword it, or begin it with '), found {text!r}"
+    )
+    assert not out.exists()
+    # a number is no formula: -3 is refused as a delay, not as text
+    result = invoke("sweep", str(DEFAULT_SCENARIO), "--set", "announcement.delay=-3,0")
+    assert "expected a delay of 0 months or more" in result.output
+
+
 def test_a_key_swept_twice_is_refused(tmp_path) -> None:
     result = invoke(
         "sweep",

@@ -31,6 +31,7 @@ from sim.analysis.outcomes import central_values, measure, outcomes
 from sim.analysis.summaries import MAX_DRAWS, level_bound, series, thresholds
 from sim.analysis.wide import require_dense
 from sim.errors import ScenarioError
+from sim.io.observations import formula_problem
 from sim.model.draws import central_inputs
 from sim.model.plan import Plan
 from sim.model.stepper import step
@@ -246,6 +247,9 @@ def sweep(
     for key, vals, text in zip(keys, values, texts, strict=True):
         seen: dict[str, str] = {}
         for value, label in zip(vals, text, strict=True):
+            formula = formula_problem(label, "sweep.csv") if isinstance(value, str) else None
+            if formula is not None:  # (the table writes a text value as written)
+                raise ScenarioError(*formula, file=origin, path=key)
             same = _same_value(value)
             if same in seen:  # 300 and 300.0: the same point run twice, every row twice
                 raise ScenarioError(

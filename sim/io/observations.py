@@ -360,17 +360,18 @@ def parse_date(text: str) -> tuple[str, int]:
 FORMULA_STARTS = ("=", "+", "-", "@")
 
 
-def formula_problem(text: str) -> tuple[str, str] | None:
-    """(expected, found) when a source or quote, as stripped, begins as a spreadsheet
-    formula would; None when it does not. A run writes sources into ``observed.csv``
-    as written, and a spreadsheet opening that file would run ``=HYPERLINK(...)`` or
-    ``-2+3`` rather than show it; nothing of the text is changed to prevent it, so
-    it is refused where it is read. A lone ``-`` (the usual "none") is kept."""
+def formula_problem(text: str, table: str = "observed.csv") -> tuple[str, str] | None:
+    """(expected, found) when a text that a run writes into its ``table`` as written (a
+    report's source or quote, a swept text value), as stripped, begins as a
+    spreadsheet formula would; None when it does not. A spreadsheet opening that file
+    would run ``=HYPERLINK(...)`` or ``-2+3`` rather than show it; nothing of the text
+    is changed to prevent it, so it is refused where it is read. A lone ``-`` (the
+    usual "none") is kept."""
     t = text.strip()
     if t[:1] in FORMULA_STARTS and t != "-":
         return (
             f"text that does not begin with {t[0]!r} (a spreadsheet opening the run's "
-            "observed.csv would run it as a formula: reword it, or begin it with ')",
+            f"{table} would run it as a formula: reword it, or begin it with ')",
             repr(text),
         )
     return None
