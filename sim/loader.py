@@ -43,6 +43,7 @@ from sim.io.observations import (
 from sim.io.settings import NO_OP_MAPPING
 from sim.io.yamlio import Path_, Positions, dotted, read_yaml
 from sim.model.plan import Plan
+from sim.paths import is_regular_file
 from sim.schema import (
     NUMBER_FORMS,
     AfterAnnouncement,
@@ -335,14 +336,15 @@ def read_with_extends(
     # file does
     folder = Path(os.path.realpath(path)).parent
     named = folder / parent_ref
-    if not named.is_file():
+    if not is_regular_file(named):
         # (before resolving: a broken link is named as one, and a loop of links would
         # raise RuntimeError there)
         why = not_a_file(named)
         if why == "no such file" and not Path(parent_ref).is_absolute():
             # (a file copied to another folder names its parent from where it now is)
             why += f": extends is read from this file's folder, {folder}"
-        raise loc.error(("extends",), "an existing scenario file", f"{parent_ref!r} ({why})")
+        found = f"{quoted_short(parent_ref, 120)} ({why})"
+        raise loc.error(("extends",), "an existing scenario file", found)
     parent = named.resolve()
     if parent in chain or parent == path.resolve():
         raise loc.error(
@@ -968,12 +970,12 @@ def _doc_observations(
             Path(os.path.realpath(file)).parent if file and not file.startswith("<") else Path(".")
         )
         target = base / obs
-        if not obs.strip() or not target.is_file():
+        if not obs.strip() or not is_regular_file(target):
             why = "no path" if not obs.strip() else not_a_file(target)
             raise locator.error(
                 ("observations",),
                 "the path of an observations CSV file, relative to the scenario file",
-                f"{obs!r} ({why})",
+                f"{quoted_short(obs, 120)} ({why})",
             )
         return read_observations(target, allowed)
     items: list[Observation] = []

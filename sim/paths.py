@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -29,6 +30,42 @@ def default_scenario() -> Path:
     >>> scenario = sim.load_scenario(sim.default_scenario())
     """
     return scenarios_dir() / DEFAULT_SCENARIO
+
+
+def is_regular_file(path: Path) -> bool:
+    """Whether ``path`` names a regular file (through links); False, not an error,
+    where the system cannot look it up at all (a name too long for it, say: Python 3.11's
+    ``Path.is_file`` raises there)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def unreachable(path: Path) -> str | None:
+    """Why the system cannot look ``path`` up at all, for a message (``a name too long
+    for the system: at most 255 bytes a name``); None where it can."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:
+            name_max, path_max = _limits()
+            return (
+                f"a name too long for the system: at most {name_max:,} bytes a name, "
+                f"{path_max:,} the whole path"
+            )
+    except ValueError:  # (a NUL byte)
+        return "a name with a NUL byte"
+    return None
+
+
+def _limits() -> tuple[int, int]:
+    """The system's longest name and path [bytes]: POSIX's common 255 and 4,096 where
+    ``os.pathconf`` cannot say."""
+    try:
+        return os.pathconf("/", "PC_NAME_MAX"), os.pathconf("/", "PC_PATH_MAX")
+    except (OSError, ValueError, AttributeError):  # pragma: no cover - no pathconf
+        return 255, 4096
 
 
 def missing(path: Path) -> str:

@@ -583,6 +583,29 @@ def test_extends_naming_a_broken_link_or_a_loop_of_links_says_so(write, tmp_path
             load_scenario(path)
 
 
+def test_a_path_too_long_for_the_system_is_refused_at_its_key_and_list_goes_on(write, tmp_path):
+    # extends: or observations: of a name over 255 bytes gave "FILE: expected a path
+    # the system takes" without the scenario's line or key, and forcesim list stopped
+    name = "b" * 256 + ".yaml"
+    child = write(f"extends: {name}\nid: x\n", name="long.yaml")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(child)
+    message = str(caught.value)
+    assert message.startswith(f"{child}:1:10: extends: expected an existing scenario file, found ")
+    assert message.endswith(
+        f"'{'b' * 60}'… (261 characters) (a name too long for the system: at most 255 bytes "
+        "a name, 4,096 the whole path)"
+    )
+    observed = MINIMAL_YAML + f"observations: {'c' * 300}.csv\n"
+    path = write(observed, name="observed.yaml")
+    with pytest.raises(ScenarioError, match="observations: expected the path of an obs.*too long"):
+        load_scenario(path)
+    write(MINIMAL_YAML, name="fine.yaml")
+    result = CliRunner().invoke(main, ["list", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "long.yaml  (invalid: " in result.output and "mini: Minimal scenario" in result.output
+
+
 def test_extends_must_be_a_path(write):
     path = write("extends: 5\nid: x\n")
     with pytest.raises(ScenarioError, match=located(path, 1, 10, "extends", "a path", "5")):

@@ -56,7 +56,7 @@ import pandas as pd
 from sim.errors import ForcesimWarning, ScenarioError, describe
 from sim.io.signals import stop_signals
 from sim.io.yamlio import decode_text, read_limited
-from sim.paths import missing
+from sim.paths import missing, unreachable
 
 #: the record every forcesim directory holds, written last
 RECORD = "run.json"
@@ -88,7 +88,10 @@ class OutputError(ScenarioError):
 def not_a_file(path: Path) -> str:
     """What stands at ``path`` where a regular file was expected, for a message: ``a
     directory``, ``not a regular file`` (a pipe, a device, a link to one) or ``no such
-    file``."""
+    file``; or why the system cannot look it up (:func:`sim.paths.unreachable`)."""
+    why = unreachable(path)
+    if why is not None:
+        return why
     if path.is_dir():
         return "a directory"
     return "not a regular file" if path.exists() else missing(path)
