@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -307,6 +308,20 @@ def test_standard_output_that_cannot_be_written_is_one_line_and_exit_2(args):
     assert (done.returncode, done.stderr) == (
         2,
         "forcesim: error: standard output: No space left on device\n",
+    )
+
+
+@pytest.mark.parametrize("args", [["schema"], ["--help"], ["--version"], ["list"]])
+def test_a_command_started_without_standard_output_says_so_not_exit_0_unsaid(args):
+    # forcesim schema >&- exited 0 having printed nothing: click.echo drops every line
+    # where Python starts with no standard output
+    import subprocess
+
+    command = " ".join([shlex.quote(sys.executable), "-m", "sim", *args])
+    done = subprocess.run(["sh", "-c", f"{command} >&-"], capture_output=True, text=True)
+    assert (done.returncode, done.stderr) == (
+        2,
+        "forcesim: error: standard output: closed (started without one: >&-)\n",
     )
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import errno
 import functools
+import io
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -198,6 +200,18 @@ def _is_stdout(stream: Any) -> bool:
         return bool(stream.fileno() == 1)
     except (AttributeError, OSError, ValueError):  # (no descriptor: a StringIO, closed)
         return False
+
+
+class _ClosedOutput(io.TextIOBase):
+    """Standard output where the process was started without one (``forcesim >&-``):
+    writing to it fails as writing to a closed descriptor does, so a command that
+    prints says it could not, rather than exit 0 having shown nothing."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "closed (started without one: >&-)")
+
+    def writable(self) -> bool:
+        return True
 
 
 def _stdout_said(strerror: str) -> NoReturn:
@@ -403,6 +417,8 @@ class _Forcesim(click.Group):
 
     def _run(self, args: Any, *rest: Any, **kwargs: Any) -> Any:
         """The command, its failures as one line each."""
+        if sys.stdout is None:  # (forcesim >&-: click.echo would drop every line unsaid)
+            sys.stdout = _ClosedOutput()
         try:
             out = super().main(args, *rest, **{**kwargs, "standalone_mode": False})
             if _Forcesim.signalled:  # raised where Python dropped it: the work went on
