@@ -595,6 +595,26 @@ def test_disk_full_while_writing_leaves_no_partial_directory(tmp_path, monkeypat
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_full_disk_as_a_runs_page_is_written_names_the_page_where_it_was_asked_for(
+    tmp_path, monkeypatch
+):
+    # it named the page inside the run's hidden temporary folder, gone by then:
+    # "out/.fresh.forcesim-3396-…/report.html"
+    out = tmp_path / "fresh"
+
+    def full(*a, **k):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("sim.report.page._write_bytes", full)
+    res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--report", "-o", str(out)])
+    assert res.exit_code == 2
+    assert res.stderr == (
+        f"forcesim: error: {out}/report.html:1:1: output: expected a file forcesim can "
+        "write, found No space left on device; nothing was written\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def _limited_file_size(limit: int):
     """A ``preexec_fn`` giving the child ``ulimit -f`` of ``limit`` bytes (Python ignores
     SIGXFSZ, so a write past it fails with EFBIG, as on a full disk)."""

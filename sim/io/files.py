@@ -1127,6 +1127,10 @@ def atomic_directory(target: Path) -> Iterator[Path]:
             raise
         abandon()
         raise OutputError(target, _write_failure(exc, tmp, target)) from None
+    except OutputError as exc:  # (a file of the run that could not be written)
+        if not swapped:
+            abandon()
+        raise _named_as_given(exc, tmp, named) from None
     except BaseException:
         if not swapped:
             abandon()
@@ -1134,6 +1138,17 @@ def atomic_directory(target: Path) -> Iterator[Path]:
     finally:
         _unlock(lock)
         owner.close()
+
+
+def _named_as_given(exc: OutputError, tmp: Path, named: Path) -> OutputError:
+    """``exc`` about a file of the new directory ``tmp`` (a full disk as its page is
+    written), naming that file where the run was asked to go (``named``): the
+    temporary directory is gone, and its name meant nothing to the reader."""
+    try:
+        inside = Path(exc.file or "").relative_to(tmp)
+    except ValueError:
+        return exc
+    return OutputError(named / inside, exc.found, exc.expected, exc.path)
 
 
 def as_before(tmp: Path, target: Path) -> None:
