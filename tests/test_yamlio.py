@@ -190,6 +190,19 @@ def test_nul_byte_is_rejected_with_its_position(write):
         load_scenario(path)
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le"])
+def test_utf16_without_a_mark_is_named_so_even_with_a_letter_outside_ascii(write, codec):
+    # "Café" made the refusal "expected UTF-8 text, found the byte 0xe9" at the é, a
+    # line below where the NUL bytes began, and it never said UTF-16
+    path = write(MINIMAL_YAML.replace("Minimal scenario", "Café scenario").encode(codec))
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert str(caught.value).endswith(
+        "(file): expected a text file, found a NUL byte (UTF-16 or UTF-32 text without a "
+        "byte-order mark? save it as UTF-8)"
+    )
+
+
 def test_tab_indentation_is_rejected_with_its_line(write):
     text = MINIMAL_YAML.replace("  alpha:\n", "\talpha:\n")
     path = write(text)

@@ -193,21 +193,31 @@ def decode_text(raw: bytes, name: str) -> str:
     try:
         text = body.decode(encoding)
     except UnicodeDecodeError as exc:
-        line, col = _text_line_col(body[: exc.start].decode(encoding, "replace"))
+        before = body[: exc.start].decode(encoding, "replace")
+        _refuse_nul(before, skip, name)  # (UTF-16 without a mark fails first at its NULs)
+        line, col = _text_line_col(before)
         found = f"the byte 0x{body[exc.start]:02x}" if exc.start < len(body) else "a cut-off end"
         if label != "UTF-8":
             found = f"bytes that are not {label} ({found.removeprefix('the ')})"
         raise ScenarioError(
             f"{label} text", found, file=name, line=line, col=col, path="(file)"
         ) from None
-    nul = text.find("\x00")
-    if nul >= 0:
-        line, col = _text_line_col(text[:nul])
-        found = "a NUL byte"
-        if not skip and text.count("\x00") * 4 >= len(text):  # every other byte, or 3 in 4
-            found += " (UTF-16 or UTF-32 text without a byte-order mark? save it as UTF-8)"
-        raise ScenarioError("a text file", found, file=name, line=line, col=col, path="(file)")
+    _refuse_nul(text, skip, name)
     return text.removeprefix("\ufeff")
+
+
+def _refuse_nul(text: str, skip: int, name: str) -> None:
+    """Refuse ``text`` (decoded, after a byte-order mark of ``skip`` bytes) at its first
+    NUL character, if any: where they are every other character or more, as text
+    saved as UTF-16 or UTF-32 without a mark."""
+    nul = text.find("\x00")
+    if nul < 0:
+        return
+    line, col = _text_line_col(text[:nul])
+    found = "a NUL byte"
+    if not skip and text.count("\x00") * 4 >= len(text):  # every other byte, or 3 in 4
+        found += " (UTF-16 or UTF-32 text without a byte-order mark? save it as UTF-8)"
+    raise ScenarioError("a text file", found, file=name, line=line, col=col, path="(file)")
 
 
 #: characters YAML 1.1 (PyYAML) reads as line breaks and YAML 1.2 as text
