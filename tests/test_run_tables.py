@@ -147,6 +147,10 @@ BAD_CELLS = [
     ("milestones", 2, "theater", "syria", "the theater milestone 'iraq-phase-1' is on, 'iraq'"),
     ("milestones", 2, "deadline", "2025-9", "a month as YYYY-MM"),
     ("milestones", 2, "month_reached", "soon", "a month as YYYY-MM"),
+    # more decimal places than forcesim writes: read as a float, rounded without a word
+    ("milestones", 2, "p_met", "0.12345678901234567890", "from 0 to 1, to at most 6 decimal"),
+    ("dates", 2, "never", "0.4990000000000000000001", "from 0 to 1, to at most 6 decimal places"),
+    ("bands", 3, "mean", "2450.1200000000000000001", "troops, to at most 3 decimal places"),
 ]
 
 

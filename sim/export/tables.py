@@ -59,6 +59,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,14 @@ import pandas as pd
 from sim.analysis.backtest import BACKTEST_COLUMNS, ERROR_COLUMNS, PATH_COLUMNS
 from sim.analysis.compare import COMPARE_COLUMNS
 from sim.analysis.observed import AS_OF_MONTH, DISCREPANT, LATER, SUPERSEDED, USED
-from sim.analysis.summaries import BAND_COLUMNS, DATE_COLUMNS, series, series_tops
+from sim.analysis.summaries import (
+    BAND_COLUMNS,
+    DATE_COLUMNS,
+    MEAN_PLACES,
+    SHARE_PLACES,
+    series,
+    series_tops,
+)
 from sim.errors import ScenarioError, describe
 from sim.io.files import csv_text, float_text
 from sim.io.observations import (
@@ -277,6 +285,14 @@ def _number(text: str) -> float:
     return value
 
 
+def _within_places(text: str, places: int, expected: str) -> None:
+    """Refuse a number written with more decimal places than forcesim rounds it to
+    (``0.4990000000000000000001`` as a share): read as a float it would be rounded
+    without a word. An exponent, as pandas writes a small number again, is taken."""
+    if Decimal(text) != round(Decimal(text), places):
+        raise _Bad(f"{expected}, to at most {places} decimal places as forcesim writes it")
+
+
 def _mean(text: str, row: dict[str, Any], known: Known) -> float:
     try:
         value = _number(text)
@@ -284,6 +300,7 @@ def _mean(text: str, row: dict[str, Any], known: Known) -> float:
         raise _Bad("a mean number of troops") from None
     if value < 0:
         raise _Bad("a mean number of troops, 0 or more")
+    _within_places(text, MEAN_PLACES, "a mean number of troops")
     return value
 
 
@@ -299,7 +316,10 @@ def _in_range(text: str, low: float, high: float, expected: str) -> float:
 
 
 def _share(text: str, row: dict[str, Any], known: Known) -> float:
-    return _in_range(text, 0, 1, "a share of draws from 0 to 1")
+    expected = "a share of draws from 0 to 1"
+    value = _in_range(text, 0, 1, expected)
+    _within_places(text, SHARE_PLACES, expected)
+    return value
 
 
 _share_or_blank = _or_blank(_share)
