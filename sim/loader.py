@@ -43,6 +43,7 @@ from sim.io.observations import (
 from sim.io.settings import NO_OP_MAPPING
 from sim.io.yamlio import Path_, Positions, dotted, read_yaml
 from sim.model.plan import Plan
+from sim.months import month_meant
 from sim.paths import is_regular_file
 from sim.schema import (
     NUMBER_FORMS,
@@ -580,6 +581,9 @@ def _hint(kind: str, expected: str, text: str, value: Any) -> str:
             return " (write true or false: YAML 1.2 reads yes, no, on and off as text)"
     if expected == "text" and not isinstance(value, str):
         return f" (in quotes: '{text}')"
+    meant = month_meant(text) if "a month" in expected else None
+    if meant is not None and meant != text:  # (a day, Dec 2026, 12/2026)
+        return f" (for that month write {meant})"
     return ""
 
 

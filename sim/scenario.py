@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import decimal
 import fractions
+import sys
 import warnings as _warnings
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -729,7 +730,8 @@ def _plain(value: Any) -> Any:
 
 def from_code(value: Any, path: tuple[Any, ...] = (), origin: str = "<overrides>") -> Any:
     """Values set in code as plain data: numpy and pandas scalars as the Python number
-    (or bool or text) they hold, arrays and tuples as lists, any mapping as a dict; a
+    (or bool or text) they hold, a monthly ``pandas.Period`` (a month of forcesim's
+    tables) as its ``YYYY-MM``, arrays and tuples as lists, any mapping as a dict; a
     ``Decimal`` or ``Fraction`` as the int or float that is exactly it.
 
     Raises
@@ -773,6 +775,11 @@ def _plain_data(value: Any, path: tuple[Any, ...], origin: str, inside: list[int
         raise refuse("a list (a set has no order: a list says which value is which)", "a set")
     if isinstance(value, np.generic):
         return value.item()
+    pandas = sys.modules.get("pandas")  # (a Period exists only where pandas is loaded)
+    if pandas is not None and isinstance(value, pandas.Period):
+        if value.freqstr == "M":  # (a month of forcesim's own tables: the text it stands for)
+            return str(value)
+        raise refuse("a month as YYYY-MM", f"a period of frequency {value.freqstr!r}, {value}")
     if isinstance(value, decimal.Decimal | fractions.Fraction):
         exact = fractions.Fraction(value)
         if exact.denominator == 1:

@@ -40,7 +40,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from sim.errors import describe
-from sim.months import parse_month
+from sim.months import month_meant, parse_month
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 PROFILES = ("linear", "step", "front", "back", "s-curve")
@@ -72,10 +72,23 @@ Number = Annotated[StrictInt | StrictFloat, AfterValidator(_check_float_range)]
 
 
 def _check_month(value: Any) -> str:
-    """``value`` when it is a real month ``YYYY-MM``; else ValueError("expected …, found …")."""
+    """``value`` when it is a real month ``YYYY-MM``; else ValueError("expected …, found …"),
+    with the month to write where it names one another way (a day ``2026-12-31``, a
+    ``datetime.date``, ``Dec 2026``)."""
+    if isinstance(value, dt.date):  # (set in code: its day would be dropped unsaid)
+        day = value.isoformat()[:10]
+        raise ValueError(
+            f"expected a month as YYYY-MM, found the day {day} (for its month write {day[:7]!r})"
+        )
     if not isinstance(value, str):
         raise ValueError(f"expected a month as YYYY-MM, found {describe(value)}")
-    parse_month(value)  # raises ValueError("expected …, found …")
+    try:
+        parse_month(value)
+    except ValueError as exc:  # ("expected …, found …")
+        meant = month_meant(value)
+        if meant is None or meant == value:
+            raise
+        raise ValueError(f"{exc} (for that month write {meant})") from None
     return value
 
 

@@ -595,3 +595,50 @@ def test_a_set_value_wrong_in_one_variant_only_names_that_variant(tmp_path) -> N
     assert result.output.strip().endswith(
         f"found '1500' (with variant 'small', whose overrides are at {scenario}:7)"
     )
+
+
+def test_a_month_of_forcesims_own_tables_can_be_set_back_and_a_day_names_its_month() -> None:
+    # a deadline read from result.milestones (a pandas Period) was refused as "expected a
+    # month YYYY-MM …, found 2026-12", and a date as "found 2026-11-30", type unsaid
+    import datetime as dt
+
+    import pandas as pd
+
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    deadline = sim.run(sc, variants="on-time").milestones.deadline.iloc[1]
+    assert isinstance(deadline, pd.Period)
+    earlier = sc.with_settings({"milestones.iraq-exit.deadline": deadline - 1})
+    assert earlier.plan("on-time").milestones[1].month == sc.plan("on-time").milestones[1].month - 1
+    assert (
+        sc.with_overrides({"calendar": {"end": pd.Period("2028-12", "M")}}).plan("on-time").n_months
+        == sc.plan("on-time").n_months + 6
+    )
+    for day in (dt.date(2026, 11, 30), dt.datetime(2026, 11, 30, 5), pd.Timestamp("2026-11-30")):
+        with pytest.raises(sim.ScenarioError) as caught:
+            sc.with_overrides({"calendar": {"end": day}})
+        assert str(caught.value) == (
+            "<overrides>:1:1: calendar.end: expected a month as YYYY-MM, found the day "
+            "2026-11-30 (for its month write '2026-11')"
+        )
+    with pytest.raises(sim.ScenarioError, match="found a period of frequency 'Q-DEC', 2028Q4"):
+        sc.with_overrides({"calendar": {"end": pd.Period("2028Q4", "Q")}})
+
+
+@pytest.mark.parametrize("written", ["2026-06-30", "Jun 2026", "06/2026"])
+def test_a_month_written_another_way_in_a_file_or_on_the_command_line_names_the_month(
+    tmp_path, written
+) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(MINIMAL_YAML.replace("end: 2024-12", f"end: {written}"), encoding="utf-8")
+    with pytest.raises(sim.ScenarioError) as caught:
+        sim.load_scenario(path)
+    assert str(caught.value).endswith(
+        f"calendar.end: expected a month as YYYY-MM, found '{written}' (for that month "
+        "write 2026-06)"
+    )
+    out = tmp_path / "never"
+    result = CliRunner().invoke(
+        main, ["run", str(DEFAULT_SCENARIO), "--set", f"calendar.end={written}", "-o", str(out)]
+    )
+    assert result.exit_code == 2 and "(for that month write 2026-06)" in result.output
+    assert not out.exists()

@@ -1242,7 +1242,7 @@ MINIMAL_YAML_WITH_OBS = (
             "  start: 2024-01-01",
             "calendar.start",
             "a month as YYYY-MM",
-            "'2024-01-01'",
+            "'2024-01-01' (for that month write 2024-01)",
         ),
         ("  start: 2024-01", "  start: 202401", "calendar.start", "a month as YYYY-MM", "'202401'"),
         (
