@@ -622,7 +622,9 @@ def test_api_calls_given_a_wrong_kind_of_argument_say_what_they_take(tmp_path) -
     for pairs in (set_.items(), zip(set_, set_.values(), strict=True), iter(set_.items())):
         assert sc.with_settings(pairs).settings == (("announcement.delay", 3),)  # type: ignore[arg-type]
     result = sim.run(sc, ["on-time"])
-    with pytest.raises(ValueError, match=r"^expected formats among csv, parquet, found None$"):
+    with pytest.raises(
+        ValueError, match=r"^expected formats among csv, parquet, or 'both', found None$"
+    ):
         sim.write_run(result, tmp_path / "a", formats=None)  # type: ignore[arg-type]
     assert not (tmp_path / "a").exists()
     sim.write_run(result, tmp_path / "run")

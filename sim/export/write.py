@@ -89,7 +89,8 @@ def write_run(
     formats : str or sequence of str
         The file types of the tables: ``"csv"`` (the default), ``"parquet"`` (needs
         pyarrow: the same columns and values, see :func:`sim.io.files.write_parquet`),
-        or both.
+        or both: ``("csv", "parquet")``, or ``"both"`` as ``forcesim run --format``
+        writes it.
     extra : callable, optional
         ``extra(directory, record)`` writes more files into the run directory once the
         tables and charts are there and before ``run.json`` (``record``) is written, so
@@ -108,14 +109,18 @@ def write_run(
         When ``formats`` is empty, names another format, or is not a format or
         formats at all (``None``).
     """
-    if isinstance(formats, str):
+    given = formats
+    if formats == "both":  # (as forcesim run --format both names them)
+        formats = list(TABLE_FORMATS)
+    elif isinstance(formats, str):
         formats = [formats]  # formats="parquet": that format, not its letters
+    expected = f"expected formats among {', '.join(TABLE_FORMATS)}, or 'both'"
     if not isinstance(formats, Iterable):  # (None: "'NoneType' object is not iterable")
-        raise ValueError(f"expected formats among {', '.join(TABLE_FORMATS)}, found {formats!r}")
+        raise ValueError(f"{expected}, found {given!r}")
     formats = list(formats)
     unknown = [f for f in formats if f not in TABLE_FORMATS]
     if unknown or not formats:
-        raise ValueError(f"expected formats among {', '.join(TABLE_FORMATS)}, found {formats!r}")
+        raise ValueError(f"{expected}, found {given!r}")
     refuse_changed(result)
 
     def fill(tmp: Path) -> dict[str, Any]:
