@@ -1787,3 +1787,20 @@ def test_an_empty_list_of_observations_in_a_scenario_is_refused_as_an_empty_reco
     assert err.value.one_line() == (
         f"{path}:18:15: observations: expected at least 1 observation, found 0 observations"
     )
+
+
+def test_an_observation_set_and_an_assessment_show_as_one_line_not_every_report() -> None:
+    # in a notebook, evaluating either filled the screen with every quote and showed
+    # months as internal numbers (month=24288)
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    obs = sim.load_observations(SCENARIOS_DIR / "iraq-syria-2024-observed.csv", sc)
+    shown = repr(obs)
+    assert "\n" not in shown and "month=" not in shown and len(shown) < 300
+    assert shown.startswith(f"<ObservationSet: {len(obs)} observations from ")
+    assert "2024-01-26 to 2026-02-23 (iraq, syria); .frame() lists them>" in shown
+    result = sim.run(sc, draws=200, seed=1, observed=obs, condition=True, as_of="2025-06-01")
+    shown = repr(result.observed)
+    assert "\n" not in shown and len(shown) < 400
+    assert "scored against 8 variants, 200 draws, as of 2025-06-01, tolerance ±5 %" in shown
+    low = min(result.observed.conditioned.effective.values())
+    assert f"conditioned, effective draws {low:,.1f}" in shown

@@ -266,6 +266,23 @@ class Assessment:
     # refuses the assessment on another run (None: not known)
     of_run: tuple[str, int | None, str] | None = field(default=None, repr=False)
 
+    def __repr__(self) -> str:
+        """One line, not every observation and score: ``.table`` holds them."""
+        variants = self.table["variant"].nunique() if "variant" in self.table else 0
+        draws = f", {self.draws:,} draws" if self.draws else ", the central run"
+        c = self.conditioned
+        weighed = ""
+        if c is not None:
+            low, high = min(c.effective.values()), max(c.effective.values())
+            spread = f"{low:,.1f}" if low == high else f"{low:,.1f} to {high:,.1f}"
+            weighed = f"; conditioned, effective draws {spread}"
+        known = f", as of {self.as_of.isoformat()}" if self.as_of is not None else ""
+        return (
+            f"<Assessment: {len(self.observations):,} observations from "
+            f"{self.observations.origin} scored against {variants} variants{draws}"
+            f"{known}, tolerance {self.tolerance}{weighed}; .table holds the scores>"
+        )
+
     def distribution(self, variant: str, index: int) -> Distribution | None:
         """The ensemble's distribution (weighted when conditioned) of the level that
         observation ``index`` reports, in ``variant``; None when it was not compared

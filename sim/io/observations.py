@@ -208,6 +208,17 @@ class ObservationSet:
     def __iter__(self) -> Any:
         return iter(self.items)
 
+    def __repr__(self) -> str:
+        """One line, not every observation with its quote: ``.frame()`` lists them."""
+        dates = sorted(o.date for o in self.items)
+        span = f", {dates[0]} to {dates[-1]}" if dates else ""
+        series = sorted({o.theater for o in self.items})
+        known = f", as of {self.as_of.isoformat()}" if self.as_of is not None else ""
+        return (
+            f"<ObservationSet: {len(self.items):,} observations from {self.origin}{span}"
+            f" ({', '.join(series)}){known}; .frame() lists them>"
+        )
+
     def frame(self) -> pd.DataFrame:
         """One row per observation: ``date, month, theater, troops_low, troops_high,
         kind, shape, tolerance, by, source, quote``."""
