@@ -247,14 +247,14 @@ class Scenario:
             For a bad value or an unknown key, naming the key path; for ``extends``,
             which is followed only as a file is loaded. A value set here is reported
             with ``<overrides>`` as the file.
+        TypeError
+            For a ``variant`` that is not one name (a list of them).
 
         Warns
         -----
         sim.ScenarioWarning
             For a new ``variant`` a slip of typing from one the scenario has
             (``slip6`` beside ``slip-6``): it is added, not the other changed.
-        TypeError
-            For a ``variant`` that is not one name (a list of them).
 
         Notes
         -----

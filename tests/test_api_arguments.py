@@ -720,3 +720,19 @@ def test_an_error_rate_without_conditioning_is_refused_as_the_command_refuses_it
         sim.run(scenario, draws=50, seed=1, observed=obs, error=0.1)
     with pytest.raises(sim.ScenarioError, match=expected):
         sim.score_observations(sim.run(scenario, variants="on-time"), obs, error=0.1)
+
+
+def test_a_chart_option_mistyped_is_named_with_the_function_and_the_nearest_option(
+    scenario: sim.Scenario,
+) -> None:
+    # sim.plot(result, theater="iraq") raised inspect's "got an unexpected keyword
+    # argument 'theater'", naming no function and no option it does take
+    result = sim.run(scenario, draws=50, seed=1)
+    with pytest.raises(TypeError) as caught:
+        sim.plot(result, theater="iraq")
+    assert str(caught.value) == (
+        "plot_fan() takes the options ax, theaters, variants, observed, weighted, not "
+        "'theater' (did you mean 'theaters'?)"
+    )
+    with pytest.raises(TypeError, match=r"^plot_envelope\(\) takes the options ax, theaters"):
+        sim.plot_envelope(sim.run(scenario), colour="red")

@@ -134,7 +134,10 @@ def plain_text(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        bound = signature.bind(*args, **kwargs).arguments
+        try:
+            bound = signature.bind(*args, **kwargs).arguments
+        except TypeError as exc:  # (inspect's words, naming no function)
+            raise TypeError(_arguments_refused(func.__name__, signature, kwargs, exc)) from None
         if takes_ax:
             given = bound.get("ax") is not None
         else:
@@ -145,6 +148,21 @@ def plain_text(func: F) -> F:
         return axes
 
     return cast(F, wrapper)
+
+
+def _arguments_refused(name: str, signature: Any, kwargs: dict[str, Any], exc: Exception) -> str:
+    """The refusal of arguments a chart function does not take: its name, the option
+    not taken with the nearest it does take (``theater``: ``theaters``), and its
+    options; else inspect's own words, after the function's name."""
+    from sim.errors import nearest
+
+    takes = [p for p in signature.parameters if p not in ("result", "data")]
+    unknown = [k for k in kwargs if k not in signature.parameters]
+    if not unknown:
+        return f"{name}(): {exc}"
+    near = nearest(unknown[0], takes)
+    hint = f" (did you mean {near!r}?)" if near else ""
+    return f"{name}() takes the options {', '.join(takes)}, not {unknown[0]!r}{hint}"
 
 
 def as_written(axes: Any) -> None:
