@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 import warnings
 from dataclasses import replace
 
@@ -237,6 +238,32 @@ def test_each_sobol_bar_has_a_whisker_of_its_95_percent_confidence_half_width(
             ),
         }
         assert expected <= set(spans)
+    finally:
+        plt.close("all")
+
+
+def test_each_sobol_value_label_stands_clear_of_both_whiskers(default_sobol) -> None:
+    # "1.00" was placed past the total index's whisker, on the first-order one, which
+    # reached further, and read "-|1.00"
+    axes = plot_tornado(default_sobol, variants=["as-reported"])
+    try:
+        for ax in axes:
+            fig = ax.figure
+            fig.canvas.draw()
+            renderer = fig.canvas.get_renderer()
+            whiskers = [
+                seg for coll in ax.collections for seg in coll.get_segments() if len(seg) == 2
+            ]
+            ends = [ax.transData.transform(seg[1])[0] for seg in whiskers]
+            for label in ax.texts:
+                if re.fullmatch(r"-?[0-9]\.[0-9]{2}", label.get_text()):
+                    box = label.get_window_extent(renderer)
+                    row = [
+                        x
+                        for seg, x in zip(whiskers, ends, strict=True)
+                        if abs(ax.transData.transform(seg[1])[1] - (box.y0 + box.y1) / 2) < 20
+                    ]
+                    assert all(box.x0 > x for x in row), (label.get_text(), box.x0, row)
     finally:
         plt.close("all")
 

@@ -321,7 +321,11 @@ def _sobol_bar(ax: Axes, y: float, r: pd.Series) -> None:
                 capsize=2.5,
                 zorder=4,
             )
-    end = max(total, first_order) + (r.total_conf if pd.notna(r.total_conf) else 0.0)
+    # (beyond both whiskers: the first-order one may reach past the total's)
+    end = max(
+        value + (conf if pd.notna(conf) and conf > 0 else 0.0)
+        for value, conf in ((total, r.total_conf), (first_order, r.first_order_conf))
+    )
     ax.annotate(
         f"{total:.2f}",
         (max(end, 0.0), y),
