@@ -811,3 +811,43 @@ def test_the_tornado_keys_the_all_draws_line_only_when_a_panel_draws_it(tenths) 
     without = dataclasses.replace(tenths, overall={})
     assert "all draws (chance of meeting)" not in key(without)
     assert "input in its lowest tenth" in key(without)
+
+
+@pytest.mark.slow
+def test_the_tornado_draws_variants_alike_in_one_panel_named_for_them_all() -> None:
+    # eight variants in two blocks of four drew each Syria outcome eight times over, a
+    # chart 3,932 px tall with 14 distinct findings
+    from sim.plotting.tornado import _outcome_rows
+
+    sens = sensitivity(sim.load_scenario(DEFAULT_SCENARIO), None, 2000, 1)
+    names = list(sens.variants)
+    axes = sim.plot_tornado(sens)
+    fig = axes[0].figure
+    try:
+        assert fig.get_figheight() * fig.dpi < 2_400
+        outcomes = _outcome_rows(sens, names)
+        headings = [t.get_text() for t in fig.texts if t.get_fontsize() == 13 and t.get_text()]
+        assert len(headings) == len(outcomes) == 6  # (each outcome headed once)
+        panels = iter(axes)
+        t = sens.table
+        merged = 0
+        for outcome in outcomes:  # every variant in exactly one panel of each outcome
+            seen: list[str] = []
+            while len(seen) < len(names):
+                title = next(panels).get_title(loc="left").replace("\n", " ")
+                group = names if title.startswith("every variant") else title.split(", ")
+                seen += group
+                # a panel of several draws what each of them would: the same bars
+                drawn = [
+                    t[(t.variant == v) & (t.outcome == outcome)]
+                    .drop(columns=["variant", "se"])
+                    .reset_index(drop=True)
+                    for v in group
+                ]
+                for other in drawn[1:]:
+                    pd.testing.assert_frame_equal(other, drawn[0])
+                merged += len(group) > 1
+            assert sorted(seen) == sorted(names), (outcome, seen)
+        assert next(panels, None) is None and merged >= 6
+    finally:
+        plt.close(fig)

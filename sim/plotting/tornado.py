@@ -1,8 +1,10 @@
 """The tornado chart: how far each uncertain input moves each outcome.
 
 A grid of panels, one row per outcome (the chance of meeting each milestone,
-then each theater's mean level at each calendar deadline) and one column per
-variant (in blocks of four). In each panel an input is a bar from the outcome
+then each theater's mean level at each calendar deadline) and a panel per variant,
+four to a line; variants whose panels of an outcome would be drawn alike share one,
+titled with all their names (the default scenario's eight variants draw each Syria
+outcome once, "every variant"). In each panel an input is a bar from the outcome
 over the draws with that input in its lowest tenth (a blue dot) to the outcome
 over its highest tenth (an orange dot); the inputs are sorted by the width of
 that swing, the widest on top, as in the tornado charts of schedule-risk
@@ -45,6 +47,10 @@ MAX_COLUMNS = 4
 TOP_IN, BOTTOM_IN, LABEL_IN, RIGHT_IN, GAP_IN = 2.05, 1.05, 4.3, 0.45, 0.45
 HEAD_IN, BAR_IN, FOOT_IN, BLOCK_IN = 0.62, 0.46, 0.5, 0.35
 NOTE_IN = 0.4  # the room a crowded chart's note takes under the subtitle
+#: the room of an outcome's heading above its first line of panels (a second line of
+#: the outcome's panels has none), and of each further line of a panel's title
+OUTCOME_IN, TITLE_LINE_IN = 0.26, 0.19
+PANEL_TITLE_PT = 11
 #: outcomes (rows of panels) one tornado chart draws; the CSV has every one
 MAX_OUTCOMES = 12
 #: inputs (bars) one panel draws, the widest; the CSV has every one
@@ -122,12 +128,13 @@ def plot_tornado(sens: Sensitivity, *, variants: Sequence[str] | None = None) ->
     sens : Sensitivity
         From :func:`sim.analysis.sensitivity.sensitivity`.
     variants : sequence of str, optional
-        The variants to draw (default: all of ``sens``'s), four columns a block.
+        The variants to draw (default: all of ``sens``'s), four panels to a line.
 
     Returns
     -------
     list of matplotlib.axes.Axes
-        One per drawn outcome and variant, block by block, row by row.
+        One per drawn outcome and group of variants it draws alike, outcome by
+        outcome, each panel's title naming its variants.
 
     Raises
     ------
@@ -145,40 +152,53 @@ def plot_tornado(sens: Sensitivity, *, variants: Sequence[str] | None = None) ->
     if not rows:
         raise ValueError("expected an outcome that some input moves; every swing is 0")
     plt = common.pyplot()
-    blocks = [names[i : i + MAX_COLUMNS] for i in range(0, len(names), MAX_COLUMNS)]
-    cols = len(blocks[0])
     every = {o: _inputs(sens, names, o) for o in rows}
     note = _crowded(sens, len(rows), max(len(i) for i in every.values()))
     rows = rows[:MAX_OUTCOMES]
     inputs = {o: every[o][:MAX_BARS] for o in rows}
-    row_in = [HEAD_IN + BAR_IN * max(1, len(inputs[o])) + FOOT_IN for o in rows]
-    body = len(blocks) * (sum(row_in) + BLOCK_IN)
+    # (variants an outcome's panel would draw alike share one panel, named for them all:
+    # the default scenario's eight drew Syria's two outcomes eight times over)
+    groups = {o: _alike(sens, names, o, inputs[o]) for o in rows}
+    cols = min(MAX_COLUMNS, max(len(g) for g in groups.values()))
+    panel_w = (common.WIDTH_IN - LABEL_IN - RIGHT_IN - (cols - 1) * GAP_IN) / cols
+    wrap = max(12, int(panel_w * 72 / (PANEL_TITLE_PT * 0.56)))  # (characters a line holds)
+    lines: list[tuple[str, list[list[str]], float, float]] = []  # (outcome, panels, head, h)
+    for o in rows:
+        bars = BAR_IN * max(1, len(inputs[o])) + FOOT_IN
+        for r in range(0, len(groups[o]), cols):
+            line = groups[o][r : r + cols]
+            most = max(len(_panel_title(g, names, wrap).splitlines()) for g in line)
+            head = (HEAD_IN if r == 0 else HEAD_IN - OUTCOME_IN) + (most - 1) * TITLE_LINE_IN
+            lines.append((o, line, head, head + bars))
+    body = sum(h for *_, h in lines) + BLOCK_IN
     top = TOP_IN + (NOTE_IN if note is not None else 0.0)
     height = max(common.HEIGHT_IN * 0.6, top + body + BOTTOM_IN)
     width = common.WIDTH_IN
     fig = plt.figure(figsize=(width, height), dpi=common.DPI)
-    panel_w = (width - LABEL_IN - RIGHT_IN - (cols - 1) * GAP_IN) / cols
     axes: list[Axes] = []
-    y = height - top
-    for block in blocks:
-        y -= BLOCK_IN
-        for outcome, h in zip(rows, row_in, strict=True):
-            y -= h
-            panel_h = h - HEAD_IN - FOOT_IN
-            row_axes: list[Axes] = []
-            for c, variant in enumerate(block):
-                ax = fig.add_axes(
-                    (
-                        (LABEL_IN + c * (panel_w + GAP_IN)) / width,
-                        (y + FOOT_IN) / height,
-                        panel_w / width,
-                        panel_h / height,
-                    ),
-                    sharex=row_axes[0] if row_axes else None,
-                )
-                row_axes.append(ax)
-                _panel(sens, ax, variant, outcome, inputs[outcome], first=c == 0)
-            _shared_limits(sens, row_axes, outcome)
+    shared: dict[str, list[Axes]] = {}
+    y = height - top - BLOCK_IN
+    for outcome, line, head, h in lines:
+        y -= h
+        panel_h = h - head - FOOT_IN
+        first_line = outcome not in shared
+        row_axes = shared.setdefault(outcome, [])
+        for c, group in enumerate(line):
+            ax = fig.add_axes(
+                (
+                    (LABEL_IN + c * (panel_w + GAP_IN)) / width,
+                    (y + FOOT_IN) / height,
+                    panel_w / width,
+                    panel_h / height,
+                ),
+                sharex=row_axes[0] if row_axes else None,
+            )
+            row_axes.append(ax)
+            _panel(sens, ax, group[0], outcome, inputs[outcome], first=c == 0)
+            ax.set_title(_panel_title(group, names, wrap), loc="left", fontsize=PANEL_TITLE_PT)
+            ax.title.set_color("#333333")
+            axes.append(ax)
+        if first_line:
             fig.text(
                 LABEL_IN / width,
                 (y + h - 0.12) / height,
@@ -187,11 +207,43 @@ def plot_tornado(sens: Sensitivity, *, variants: Sequence[str] | None = None) ->
                 fontweight="bold",
                 va="top",
             )
-            axes += row_axes
+    for outcome, row_axes in shared.items():
+        _shared_limits(sens, row_axes, outcome)
     _decorate(fig, sens, names, note)
     if note is not None:
         common.warn_crowded("tornado", note)
     return axes
+
+
+def _alike(sens: Sensitivity, names: list[str], outcome: str, inputs: list[str]) -> list[list[str]]:
+    """``names`` in groups whose panels of ``outcome`` would be drawn alike (the same
+    inputs fixed, the same bars to the last digit, the same line over all draws), each
+    group in the order of its first variant."""
+    t = sens.table[sens.table.outcome == outcome]
+    columns = (
+        ("total", "first_order", "total_conf", "first_order_conf")
+        if sens.method == "sobol"
+        else ("low", "high", "within_noise")
+    )
+    groups: dict[Any, list[str]] = {}
+    for v in names:
+        rows = t[t.variant == v].set_index("input")
+        drawn = tuple(
+            None
+            if p not in rows.index
+            else tuple(None if pd.isna(rows.at[p, c]) else rows.at[p, c] for c in columns)
+            for p in inputs
+        )
+        groups.setdefault((drawn, sens.overall.get((v, outcome))), []).append(v)
+    return list(groups.values())
+
+
+def _panel_title(group: list[str], names: list[str], wrap: int) -> str:
+    """A panel's title: the variants it draws, wrapped to its width; "every variant"
+    where it draws all those shown (more than one)."""
+    if len(group) == len(names) > 1:
+        return f"every variant ({len(names)}: drawn alike)"
+    return textwrap.fill(", ".join(group), wrap)
 
 
 def _crowded(sens: Sensitivity, outcomes: int, most_inputs: int) -> str | None:
@@ -273,7 +325,6 @@ def _panel(
     ax.set_yticks(ys, [textwrap.fill(_label(sens, p), 48) for p in inputs] if first else [])
     ax.tick_params(axis="y", length=0, labelsize=10)
     ax.tick_params(axis="x", labelsize=10)
-    ax.set_title(variant, loc="left", fontsize=11, color="#333333")
     ax.grid(axis="x", which="both", color="#e4e4e4", lw=0.8, zorder=0)
     ax.spines[["top", "right", "left"]].set_visible(False)
 
