@@ -581,7 +581,7 @@ def _hint(kind: str, expected: str, text: str, value: Any) -> str:
             return " (write true or false: YAML 1.2 reads yes, no, on and off as text)"
     if expected == "text" and not isinstance(value, str):
         return f" (in quotes: '{text}')"
-    meant = month_meant(text) if "a month" in expected else None
+    meant = month_meant(text) if expected.startswith("a month") else None
     if meant is not None and meant != text:  # (a day, Dec 2026, 12/2026)
         return f" (for that month write {meant})"
     return ""

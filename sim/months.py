@@ -84,7 +84,10 @@ def spell_date(value: dt.date | str) -> str:
 def month_meant(text: str) -> str | None:
     """The month ``YYYY-MM`` that ``text``, written another way, names (``Dec 2026``,
     ``December 2026``, ``2026-12-31``, ``2026/12``, ``12/2026``), for a hint beside a
-    refusal; None when it names none of these ways."""
+    refusal; None when it names none of these ways (or holds digits of another script,
+    which ``strptime`` would read as these)."""
+    if not text.isascii():
+        return None
     for form in ("%b %Y", "%B %Y", "%Y-%m-%d", "%Y/%m", "%m/%Y", "%Y-%m"):
         try:
             return f"{dt.datetime.strptime(text.strip(), form):%Y-%m}"

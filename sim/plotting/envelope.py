@@ -254,7 +254,7 @@ def plot_envelope(
                 color="#555555",
                 lw=1.3,
                 ls=(0, (4, 2.5)),
-                label="official figure (dashed)",
+                label="official figure (dashed, in each variant's colour)",
             )
             last = off[drawn.columns].iloc[-1]
             ends = {  # (a variant of a shorter calendar has no last month: NaN)

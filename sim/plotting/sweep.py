@@ -126,8 +126,10 @@ def _subtitle(sw: Sweep) -> str:
     if sw.draws:
         text = (
             f"Chance of meeting each deadline over {sw.draws:,} draws per point (seed "
-            f"{sw.seed}); every point uses the same random numbers, so neighbouring points "
-            "differ only by the swept values"
+            f"{sw.seed}), the deadline as first set, before any slip (a variant whose "
+            "deadlines move with the announcement shows 0 % where it meets its moved one); "
+            "every point uses the same random numbers, so neighbouring points differ only "
+            "by the swept values"
         )
     else:
         text = "Whether each deadline is met in the central run (every input at its central value)"
