@@ -615,6 +615,31 @@ def test_a_full_disk_as_a_runs_page_is_written_names_the_page_where_it_was_asked
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_folder_the_system_will_not_let_a_run_replace_is_named_so_not_as_a_kept_run(
+    tmp_path, monkeypatch
+):
+    # a read-only bind mount given as -o read "found Device or resource busy while
+    # writing rodir; the previous run is kept as it was": there was no previous run
+    import errno
+
+    out = tmp_path / "mounted"
+    out.mkdir()
+
+    def busy(tmp, target):
+        raise OSError(errno.EBUSY, "Device or resource busy", str(target))
+
+    monkeypatch.setattr("sim.io.files._swap_in", busy)
+    res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "-o", str(out)])
+    assert res.exit_code == 2
+    assert res.stderr == (
+        f"forcesim: error: {out}:1:1: -o: expected a writable output directory, found "
+        f"Device or resource busy ({out} is a mount point or in use, "
+        f"which a run cannot replace: write into a folder inside it, {out}/run); nothing "
+        f"was written, and {out} is as it was\n"
+    )
+    assert list(tmp_path.iterdir()) == [out] and list(out.iterdir()) == []
+
+
 def _limited_file_size(limit: int):
     """A ``preexec_fn`` giving the child ``ulimit -f`` of ``limit`` bytes (Python ignores
     SIGXFSZ, so a write past it fails with EFBIG, as on a full disk)."""

@@ -1223,10 +1223,21 @@ def _write_failure(exc: OSError, tmp: Path, target: Path) -> str:
         written = Path(os.fsdecode(exc.filename))
         try:
             name = str(written.relative_to(tmp))
-        except ValueError:
-            name = "" if written.name.startswith(".") else written.name
+        except ValueError:  # (the directory itself, or another: by its name alone)
+            same = os.path.abspath(written) == os.path.abspath(target)
+            name = "" if written.name.startswith(".") or same else written.name
     where = f" while writing {name}" if name and name != "." else ""
-    kept = "the previous run is kept as it was" if target.exists() else "nothing was written"
+    if exc.errno == errno.EBUSY:  # (a bind mount os.path.ismount does not see, say)
+        where += (
+            f" ({target} is a mount point or in use, which a run cannot replace: write into "
+            f"a folder inside it, {target / 'run'})"
+        )
+    if not target.exists():
+        kept = "nothing was written"
+    elif _forcesim_record(stored_record(target)):
+        kept = "the previous run is kept as it was"
+    else:
+        kept = f"nothing was written, and {target} is as it was"
     return f"{why}{where}; {kept}"
 
 
