@@ -313,7 +313,7 @@ def test_each_point_says_the_share_of_draws_its_bands_hold_and_scores_average_it
                 assert getattr(r, col) == rounded(exact.numerator, exact.denominator, 4)
     fig = sim.plot_vintages(series)[0].get_figure(root=True)
     texts = [t.get_text() for f in fig.subfigs for t in f.texts] + [t.get_text() for t in fig.texts]
-    assert any(" % if calibrated)" in t for t in texts)
+    assert any(" % inside: more than 80 where many draws share a band's edge)" in t for t in texts)
     plt.close("all")
 
 

@@ -369,7 +369,8 @@ def _footnote(series: VintageSeries, variant: str, stop: str, only: list[str] | 
         + (f" of {', '.join(only)}" if only is not None else "")
         + f": {n:,} comparisons, "
         + (
-            f"{inside * 100:.0f} % inside the 80 % bands ({held * 100:.0f} % if calibrated)"
+            f"{inside * 100:.0f} % inside the 80 % bands (a calibrated projection would have "
+            f"{held * 100:.0f} % inside: more than 80 where many draws share a band's edge)"
             if n
             else "none scored"
             if series.vintages and series.later_levels(series.vintages[0].as_of)
