@@ -476,7 +476,7 @@ def _decorate(fig: Any, sens: Sensitivity, names: list[str], note: str | None = 
                 color=NOISE_BAR_COLOR,
                 mfc="white",
                 mec="#777777",
-                label="within sampling noise (Holm's test, 5 %, over all the inputs of an outcome)",
+                label="within sampling noise: pale, dots hollow (Holm's test, 5 %, per outcome)",
             ),
         ]
         # (the chance over all draws is drawn only in a panel of a chance of meeting)
