@@ -699,10 +699,13 @@ def _wrong_alike(
 ) -> bool:
     """Whether every other variant that values were set on top of (``--set``, or
     overrides given in code: :meth:`Locator.set_on_top`) is refused with the same error
-    as variant ``name``'s ``exc``."""
+    as variant ``name``'s ``exc``; where no other was, whether ``exc`` is placed on the
+    values set on top themselves (not at a line of a file)."""
+    compared = 0
     for other in base.variants:
         if other == name or not locator.set_on_top(("variants", other)):
             continue
+        compared += 1
         try:
             _resolved(other, *_layered(other, plain, base, locator), base, False)
         except ScenarioError as them:
@@ -710,7 +713,9 @@ def _wrong_alike(
                 return False
         else:
             return False
-    return True
+    # (a value set on top of this variant alone, wrong at a line of the file: that
+    # variant is to blame, and its name says where the value came from)
+    return compared > 0 or (exc.file or "").startswith("<")
 
 
 #: the tables of named entries, and what one entry of each is called

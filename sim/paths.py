@@ -49,7 +49,7 @@ def unreachable(path: Path) -> str | None:
         os.stat(path)
     except OSError as exc:
         if exc.errno == errno.ENAMETOOLONG:
-            name_max, path_max = _limits()
+            name_max, path_max = name_limits()
             return (
                 f"a name too long for the system: at most {name_max:,} bytes a name, "
                 f"{path_max:,} the whole path"
@@ -59,7 +59,7 @@ def unreachable(path: Path) -> str | None:
     return None
 
 
-def _limits() -> tuple[int, int]:
+def name_limits() -> tuple[int, int]:
     """The system's longest name and path [bytes]: POSIX's common 255 and 4,096 where
     ``os.pathconf`` cannot say."""
     try:

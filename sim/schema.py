@@ -71,15 +71,20 @@ def _check_float_range(value: int | float) -> int | float:
 Number = Annotated[StrictInt | StrictFloat, AfterValidator(_check_float_range)]
 
 
+def day_meant(value: dt.date) -> str:
+    """A day set in code where a month is expected, for a refusal's found part:
+    ``the day 2026-11-30 (for that month write 2026-11)``; its day would be dropped
+    unsaid if it were taken."""
+    day = value.isoformat()[:10]
+    return f"the day {day} (for that month write {day[:7]})"
+
+
 def _check_month(value: Any) -> str:
     """``value`` when it is a real month ``YYYY-MM``; else ValueError("expected …, found …"),
     with the month to write where it names one another way (a day ``2026-12-31``, a
     ``datetime.date``, ``Dec 2026``)."""
     if isinstance(value, dt.date):  # (set in code: its day would be dropped unsaid)
-        day = value.isoformat()[:10]
-        raise ValueError(
-            f"expected a month as YYYY-MM, found the day {day} (for its month write {day[:7]!r})"
-        )
+        raise ValueError(f"expected a month as YYYY-MM, found {day_meant(value)}")
     if not isinstance(value, str):
         raise ValueError(f"expected a month as YYYY-MM, found {describe(value)}")
     try:
@@ -422,7 +427,7 @@ class AfterMilestone(Model):
 
 
 def _deadline_kind(value: Any) -> str | None:
-    if isinstance(value, str):
+    if isinstance(value, str | dt.date):  # (a day set in code: refused as a month, with its month)
         return "month"
     if isinstance(value, dict):
         if "after_announcement" in value:

@@ -736,3 +736,6 @@ def test_a_chart_option_mistyped_is_named_with_the_function_and_the_nearest_opti
     )
     with pytest.raises(TypeError, match=r"^plot_envelope\(\) takes the options ax, theaters"):
         sim.plot_envelope(sim.run(scenario), colour="red")
+    with pytest.raises(TypeError, match=r"^plot_sweep\(\) takes the options [a-z]") as caught:
+        sim.plot_sweep(sim.sweep(scenario, {"announcement.delay": [0, 3]}), colour="red")
+    assert " sw," not in str(caught.value) and "(sw" not in str(caught.value)

@@ -1804,3 +1804,17 @@ def test_an_observation_set_and_an_assessment_show_as_one_line_not_every_report(
     assert "scored against 8 variants, 200 draws, as of 2025-06-01, tolerance ±5 %" in shown
     low = min(result.observed.conditioned.effective.values())
     assert f"conditioned, effective draws {low:,.1f}" in shown
+
+
+def test_the_one_line_shows_say_one_variant_and_an_empty_set_without_parentheses() -> None:
+    from dataclasses import replace
+
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    obs = sim.load_observations(SCENARIOS_DIR / "iraq-syria-2024-observed.csv", sc)
+    result = sim.run(sc, variants=["on-time"], draws=100, seed=1, observed=obs, condition=True)
+    assert "scored against 1 variant, 100 draws" in repr(result.observed)
+    c = result.observed.conditioned
+    bare = replace(result.observed, conditioned=replace(c, effective={}))
+    assert "effective draws" not in repr(bare)  # (a run read back without them: no error)
+    empty = ObservationSet((), "none.csv")
+    assert repr(empty) == "<ObservationSet: 0 observations from none.csv; .frame() lists them>"

@@ -1266,3 +1266,28 @@ def test_the_envelopes_key_says_what_lines_dashed_in_several_colours_are() -> No
     # (in Iraq, residual's line never runs along slip-6-moving's)
     assert ALIKE_KEY not in key(sim.run(DEFAULT_SCENARIO, ["residual", "slip-6-moving"]), ["iraq"])
     assert ALIKE_KEY not in key(sim.run(DEFAULT_SCENARIO, ["on-time"]))
+
+
+def test_no_label_is_written_in_a_variant_colour_too_light_to_read_on_white() -> None:
+    # the sweep's end labels were drawn in khaki, periwinkle and teal of 3.1:1 against
+    # white, where the envelope's were darkened to 4.5:1
+    from matplotlib.colors import to_hex
+
+    from sim.colors import PALETTE, TEXT_CONTRAST, contrast
+
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    sw = sim.sweep(sc, {"announcement.delay": [0, 6]}, draws=100, seed=1)
+    for axes in (sim.plot_envelope(sim.run(sc)), sim.plot_sweep(sw)):
+        fig = axes[0].figure
+        texts = [t for t in fig.findobj(matplotlib.text.Text) if t.get_text().strip()]
+        inked = {to_hex(t.get_color()) for t in texts}
+        light = [c for c in inked if c in PALETTE and contrast(c) < TEXT_CONTRAST]
+        assert not light, light
+        assert inked & {legible for legible in map(_legible, PALETTE)} - set(PALETTE)
+        plt.close(fig)
+
+
+def _legible(color: str) -> str:
+    from sim.colors import legible
+
+    return legible(color)

@@ -151,6 +151,7 @@ BAD_CELLS = [
     ("milestones", 2, "p_met", "0.12345678901234567890", "from 0 to 1, to at most 6 decimal"),
     ("dates", 2, "never", "0.4990000000000000000001", "from 0 to 1, to at most 6 decimal places"),
     ("bands", 3, "mean", "2450.1200000000000000001", "troops, to at most 3 decimal places"),
+    ("bands", 3, "mean", "1e30", "a mean from min (2425) to max (2500)"),  # (not past 28 digits)
 ]
 
 

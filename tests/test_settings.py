@@ -618,7 +618,7 @@ def test_a_month_of_forcesims_own_tables_can_be_set_back_and_a_day_names_its_mon
             sc.with_overrides({"calendar": {"end": day}})
         assert str(caught.value) == (
             "<overrides>:1:1: calendar.end: expected a month as YYYY-MM, found the day "
-            "2026-11-30 (for its month write '2026-11')"
+            "2026-11-30 (for that month write 2026-11)"
         )
     with pytest.raises(sim.ScenarioError, match="found a period of frequency 'Q-DEC', 2028Q4"):
         sc.with_overrides({"calendar": {"end": pd.Period("2028Q4", "Q")}})
@@ -642,3 +642,23 @@ def test_a_month_written_another_way_in_a_file_or_on_the_command_line_names_the_
     )
     assert result.exit_code == 2 and "(for that month write 2026-06)" in result.output
     assert not out.exists()
+
+
+def test_a_value_set_in_code_on_one_variant_that_makes_a_base_value_wrong_names_it() -> None:
+    # the variant's name says where 2026-06 came from: the file holds no such start
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    with pytest.raises(sim.ScenarioError) as caught:
+        sc.with_overrides({"calendar": {"start": "2026-06"}}, variant="slip-3")
+    assert "found 2025-09 (with variant 'slip-3', whose overrides are at " in str(caught.value)
+
+
+def test_a_day_set_in_code_as_a_deadline_names_the_month_to_write() -> None:
+    import datetime as dt
+
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    with pytest.raises(sim.ScenarioError) as caught:
+        sc.with_settings({"milestones.iraq-phase-1.deadline": dt.date(2025, 10, 15)})
+    assert str(caught.value) == (
+        "<overrides>:1:1: milestones.iraq-phase-1.deadline: expected a month as YYYY-MM, "
+        "found the day 2025-10-15 (for that month write 2025-10)"
+    )

@@ -593,3 +593,14 @@ def test_months_and_negative_numbers_are_still_values_not_ranges():
     assert [v.text for v in values] == ["2026-06", "2026-12"]
     key, values = parse_axis("theaters.iraq.initial=-3,5")
     assert [v.text for v in values] == ["-3", "5"]
+
+
+def test_a_label_written_for_a_value_that_is_no_number_is_checked_as_text_too() -> None:
+    # labels= of a mapping's value went into sweep.csv unchecked, "=HYPERLINK(...)"
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    axes = {"announcement.delay": [3, {"uniform": [0, 6]}]}
+    with pytest.raises(sim.ScenarioError, match="expected text that does not begin with '='"):
+        sweep(sc, axes, variants=["on-time"], labels=[['=HYPERLINK("http://x")', "u"]])
+    # a number's label is read by a spreadsheet as that number: taken
+    table = sweep(sc, axes, variants=["on-time"], labels=[["+3", "u"]]).table
+    assert list(dict.fromkeys(table["announcement.delay"])) == ["+3", "u"]

@@ -144,9 +144,10 @@ def test_write_run_takes_both_as_the_command_line_names_csv_and_parquet(tmp_path
     # the docs point to --format csv|parquet|both, and "both" was refused in code
     pytest.importorskip("pyarrow")
     result = sim.run(sim.load_scenario(DEFAULT_SCENARIO), ["on-time"])
-    written = sim.write_run(result, tmp_path / "run", formats="both", chart=False)
-    names = {p.name for p in written}
-    assert {"monthly.csv", "monthly.parquet", "milestones.csv", "milestones.parquet"} <= names
+    both = {"monthly.csv", "monthly.parquet", "milestones.csv", "milestones.parquet"}
+    for i, formats in enumerate(("both", ("both",), np.array(["csv", "parquet"]))):
+        written = sim.write_run(result, tmp_path / f"run{i}", formats=formats, chart=False)
+        assert both <= {p.name for p in written}, formats
 
 
 # ---------------------------------------------------------------- xarray

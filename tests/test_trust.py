@@ -613,6 +613,16 @@ def test_a_full_disk_as_a_runs_page_is_written_names_the_page_where_it_was_asked
         "write, found No space left on device; nothing was written\n"
     )
     assert list(tmp_path.iterdir()) == []
+    # over an earlier run, which is kept: said so, not "nothing was written"
+    monkeypatch.undo()
+    assert CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "-o", str(out)]).exit_code == 0
+    before = sorted(p.name for p in out.iterdir())
+    monkeypatch.setattr("sim.report.page._write_bytes", full)
+    res = CliRunner().invoke(main, ["run", str(DEFAULT), "-q", "--report", "-o", str(out)])
+    assert res.stderr.endswith(
+        "found No space left on device; the previous run is kept as it was\n"
+    ), res.stderr
+    assert sorted(p.name for p in out.iterdir()) == before
 
 
 def test_a_folder_the_system_will_not_let_a_run_replace_is_named_so_not_as_a_kept_run(

@@ -272,14 +272,15 @@ class Assessment:
         draws = f", {self.draws:,} draws" if self.draws else ", the central run"
         c = self.conditioned
         weighed = ""
-        if c is not None:
+        if c is not None and c.effective:
             low, high = min(c.effective.values()), max(c.effective.values())
             spread = f"{low:,.1f}" if low == high else f"{low:,.1f} to {high:,.1f}"
             weighed = f"; conditioned, effective draws {spread}"
         known = f", as of {self.as_of.isoformat()}" if self.as_of is not None else ""
         return (
             f"<Assessment: {len(self.observations):,} observations from "
-            f"{self.observations.origin} scored against {variants} variants{draws}"
+            f"{self.observations.origin} scored against {variants} "
+            f"variant{'' if variants == 1 else 's'}{draws}"
             f"{known}, tolerance {self.tolerance}{weighed}; .table holds the scores>"
         )
 

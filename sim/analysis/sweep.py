@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -246,9 +247,13 @@ def sweep(
             )
     for key, vals, text in zip(keys, values, texts, strict=True):
         seen: dict[str, str] = {}
+        as_text = _key_column(vals, text)[0] is object  # (its column holds the labels)
         for value, label in zip(vals, text, strict=True):
-            formula = formula_problem(label, "sweep.csv") if isinstance(value, str) else None
-            if formula is not None:  # (the table writes a text value as written)
+            # (the table writes a key's labels as given, where any value is no number; a
+            # label of a number, -3, is read by a spreadsheet as that number)
+            plain = isinstance(value, int | float) and _NUMBER_TEXT.fullmatch(label.strip())
+            formula = formula_problem(label, "sweep.csv") if as_text and not plain else None
+            if formula is not None:
                 raise ScenarioError(*formula, file=origin, path=key)
             same = _same_value(value)
             if same in seen:  # 300 and 300.0: the same point run twice, every row twice
@@ -335,6 +340,10 @@ def sweep(
 def _batch(points: int, parts: int) -> int:
     """Points per task: enough tasks to keep every worker busy (four per part)."""
     return max(1, -(-points // (4 * parts)))
+
+
+#: a label that is a plain number as written (``-3``, ``+0.5``)
+_NUMBER_TEXT = re.compile(r"[-+]?[0-9]+(\.[0-9]+)?")
 
 
 def _key_column(values: list[Any], texts: list[str]) -> tuple[Any, list[Any]]:

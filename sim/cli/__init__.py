@@ -25,6 +25,7 @@ import click
 
 from sim.errors import one_line, printable
 from sim.io.signals import stop_signals
+from sim.paths import name_limits
 
 EXIT_BAD_INPUT = 2
 
@@ -84,17 +85,6 @@ def on_command_line(exc: Any) -> Any:
     if exc.path.startswith("-"):  # a flag, named as the command line wrote it (-o)
         exc.path = as_written(exc.path)[0]
     return exc
-
-
-def _name_limits() -> tuple[int, int]:
-    """The system's longest name and path [bytes] (``os.pathconf`` of ``/``; POSIX's
-    common 255 and 4,096 where it cannot say)."""
-    import os
-
-    try:
-        return os.pathconf("/", "PC_NAME_MAX"), os.pathconf("/", "PC_PATH_MAX")
-    except (OSError, ValueError, AttributeError):  # pragma: no cover - no pathconf
-        return 255, 4096
 
 
 def friendly(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -160,7 +150,7 @@ def _failed(exc: Exception) -> NoReturn:
                 "(cd to one that exists and run again)"
             )
         if exc.errno == errno.ENAMETOOLONG and exc.filename:  # (-o of 256 letters)
-            name_max, path_max = _name_limits()
+            name_max, path_max = name_limits()
             fail(
                 f"{printable(str(exc.filename))}: expected a path the system takes (each "
                 f"name at most {name_max:,} bytes, the whole at most {path_max:,}), "

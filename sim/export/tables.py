@@ -286,10 +286,15 @@ def _number(text: str) -> float:
 
 
 def _within_places(text: str, places: int, expected: str) -> None:
-    """Refuse a number written with more decimal places than forcesim rounds it to
-    (``0.4990000000000000000001`` as a share): read as a float it would be rounded
-    without a word. An exponent, as pandas writes a small number again, is taken."""
-    if Decimal(text) != round(Decimal(text), places):
+    """Refuse a number (finite, as :func:`_number` takes it) written with more decimal
+    places than forcesim rounds it to (``0.4990000000000000000001`` as a share): read as
+    a float it would be rounded without a word. Trailing zeros do not count, and an
+    exponent, as pandas writes a small number again, is taken."""
+    # (from the digits as written, exactly: Decimal's arithmetic would round past 28
+    # digits, and fail on 1e30)
+    _, digits, exponent = Decimal(text).as_tuple()
+    zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    if isinstance(exponent, int) and exponent + zeros < -places and any(digits):
         raise _Bad(f"{expected}, to at most {places} decimal places as forcesim writes it")
 
 

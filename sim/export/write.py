@@ -62,6 +62,10 @@ def write_directory(
     return [out_dir / n for n in names]
 
 
+def _is_both(value: Any) -> bool:
+    return isinstance(value, str) and value == "both"
+
+
 def write_run(
     result: Result,
     out_dir: str | Path,
@@ -110,14 +114,13 @@ def write_run(
         formats at all (``None``).
     """
     given = formats
-    if formats == "both":  # (as forcesim run --format both names them)
-        formats = list(TABLE_FORMATS)
-    elif isinstance(formats, str):
+    if isinstance(formats, str):
         formats = [formats]  # formats="parquet": that format, not its letters
     expected = f"expected formats among {', '.join(TABLE_FORMATS)}, or 'both'"
     if not isinstance(formats, Iterable):  # (None: "'NoneType' object is not iterable")
         raise ValueError(f"{expected}, found {given!r}")
-    formats = list(formats)
+    # ("both" as forcesim run --format both names them, alone or in a list)
+    formats = [f for x in formats for f in (TABLE_FORMATS if _is_both(x) else (x,))]
     unknown = [f for f in formats if f not in TABLE_FORMATS]
     if unknown or not formats:
         raise ValueError(f"{expected}, found {given!r}")

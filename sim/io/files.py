@@ -1142,13 +1142,15 @@ def atomic_directory(target: Path) -> Iterator[Path]:
 
 def _named_as_given(exc: OutputError, tmp: Path, named: Path) -> OutputError:
     """``exc`` about a file of the new directory ``tmp`` (a full disk as its page is
-    written), naming that file where the run was asked to go (``named``): the
-    temporary directory is gone, and its name meant nothing to the reader."""
+    written), naming that file where the run was asked to go (``named``), and saying
+    what is left there (:func:`_kept`): the temporary directory is gone, and its name
+    meant nothing to the reader."""
     try:
         inside = Path(exc.file or "").relative_to(tmp)
     except ValueError:
         return exc
-    return OutputError(named / inside, exc.found, exc.expected, exc.path)
+    why = exc.found.rpartition("; ")[0] or exc.found  # (what it said of the file itself)
+    return OutputError(named / inside, f"{why}; {_kept(named)}", exc.expected, exc.path)
 
 
 def as_before(tmp: Path, target: Path) -> None:
@@ -1232,13 +1234,16 @@ def _write_failure(exc: OSError, tmp: Path, target: Path) -> str:
             f" ({target} is a mount point or in use, which a run cannot replace: write into "
             f"a folder inside it, {target / 'run'})"
         )
+    return f"{why}{where}; {_kept(target)}"
+
+
+def _kept(target: Path) -> str:
+    """What is left at ``target``, a run directory a failed run did not replace."""
     if not target.exists():
-        kept = "nothing was written"
-    elif _forcesim_record(stored_record(target)):
-        kept = "the previous run is kept as it was"
-    else:
-        kept = f"nothing was written, and {target} is as it was"
-    return f"{why}{where}; {kept}"
+        return "nothing was written"
+    if _forcesim_record(stored_record(target)):
+        return "the previous run is kept as it was"
+    return f"nothing was written, and {target} is as it was"
 
 
 def current_umask() -> int:

@@ -213,10 +213,12 @@ class ObservationSet:
         dates = sorted(o.date for o in self.items)
         span = f", {dates[0]} to {dates[-1]}" if dates else ""
         series = sorted({o.theater for o in self.items})
+        named = f" ({', '.join(series)})" if series else ""
         known = f", as of {self.as_of.isoformat()}" if self.as_of is not None else ""
+        n = len(self.items)
         return (
-            f"<ObservationSet: {len(self.items):,} observations from {self.origin}{span}"
-            f" ({', '.join(series)}){known}; .frame() lists them>"
+            f"<ObservationSet: {n:,} observation{'' if n == 1 else 's'} from {self.origin}"
+            f"{span}{named}{known}; .frame() lists them>"
         )
 
     def frame(self) -> pd.DataFrame:

@@ -156,7 +156,7 @@ def _arguments_refused(name: str, signature: Any, kwargs: dict[str, Any], exc: E
     options; else inspect's own words, after the function's name."""
     from sim.errors import nearest
 
-    takes = [p for p in signature.parameters if p not in ("result", "data")]
+    takes = list(signature.parameters)[1:]  # (the first is the data drawn)
     unknown = [k for k in kwargs if k not in signature.parameters]
     if not unknown:
         return f"{name}(): {exc}"

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.sweep import Sweep
-from sim.colors import run_colors
+from sim.colors import legible, run_colors
 from sim.months import spell_month
 from sim.plotting import common
 from sim.plotting.envelope import shared_stretches
@@ -273,7 +273,7 @@ def _end_labels(ax: Axes, last: dict[str, float], colors: dict[str, str], draws:
             va="top",
             fontsize=9.5,
             linespacing=1.1,
-            color=colors[names[0]] if len(names) == 1 else "#333333",
+            color=legible(colors[names[0]]) if len(names) == 1 else "#333333",
             annotation_clip=False,
         )
 

@@ -3,9 +3,9 @@
 A grid of panels, one row per outcome (the chance of meeting each milestone,
 then each theater's mean level at each calendar deadline) and a panel per variant,
 four to a line; variants whose panels of an outcome would be drawn alike share one,
-titled with all their names (the default scenario's eight variants draw each Syria
-outcome once, "every variant"). In each panel an input is a bar from the outcome
-over the draws with that input in its lowest tenth (a blue dot) to the outcome
+titled with all their names (the default scenario's eight variants draw each of
+its six outcomes in three or four panels, not eight). In each panel an input is a
+bar from the outcome over the draws with that input in its lowest tenth (a blue dot) to the outcome
 over its highest tenth (an orange dot); the inputs are sorted by the width of
 that swing, the widest on top, as in the tornado charts of schedule-risk
 analysis. A swing within sampling noise (column ``within_noise``: Holm's test at
