@@ -125,11 +125,9 @@ def _held(sw: Sweep) -> str:
 def _subtitle(sw: Sweep) -> str:
     if sw.draws:
         text = (
-            f"Chance of meeting each deadline over {sw.draws:,} draws per point (seed "
-            f"{sw.seed}), the deadline as first set, before any slip (a variant whose "
-            "deadlines move with the announcement shows 0 % where it meets its moved one); "
-            "every point uses the same random numbers, so neighbouring points differ only "
-            "by the swept values"
+            f"Chance of meeting each deadline as first set, before any slip, over "
+            f"{sw.draws:,} draws per point (seed {sw.seed}); each point uses the same random "
+            "numbers, so neighbours differ only by the swept values"
         )
     else:
         text = "Whether each deadline is met in the central run (every input at its central value)"
