@@ -604,3 +604,23 @@ def test_a_label_written_for_a_value_that_is_no_number_is_checked_as_text_too() 
     # a number's label is read by a spreadsheet as that number: taken
     table = sweep(sc, axes, variants=["on-time"], labels=[["+3", "u"]]).table
     assert list(dict.fromkeys(table["announcement.delay"])) == ["+3", "u"]
+
+
+@pytest.mark.parametrize("draws", [None, 2000])
+def test_the_sweeps_subtitle_stands_clear_above_its_key(draws) -> None:
+    # a third line of subtitle ran into the key below it
+    import matplotlib.pyplot as plt
+
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    options = {"draws": draws, "seed": 1} if draws else {}
+    axes = sim.plot_sweep(sweep(sc, {"announcement.delay": [0, 3, 6, 9, 12]}, **options))
+    fig = axes[0].figure
+    try:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        (key,) = fig.legends
+        top = key.get_window_extent(renderer).y1
+        sub = [t for t in fig.texts if t.get_text().startswith(sc.title)]
+        assert sub and all(t.get_window_extent(renderer).y0 > top + 4 for t in sub)
+    finally:
+        plt.close(fig)
