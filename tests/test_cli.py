@@ -1782,15 +1782,17 @@ def test_run_at_a_month_misspelt_with_quiet_is_told_its_spelling_first(tmp_path)
     assert "(for that month write 2026-12)" in result.output
 
 
-def test_run_at_with_quiet_is_refused_since_no_table_is_printed(tmp_path) -> None:
-    out = tmp_path / "out"
-    result = invoke("run", "--at", "2026-12", "-q", "-o", str(out))
-    assert result.exit_code == 2
-    assert (
-        "<command line>:1:1: --at: expected --at without --quiet (it picks the month of the "
-        "table --quiet leaves out), found '--at 2026-12' with '-q'"
-    ) in result.output
-    assert not out.exists()
+def test_run_at_with_quiet_prints_the_months_table_without_the_reports_lines(tmp_path) -> None:
+    # --at with -q was refused; a quiet run asking for a month's levels wants them
+    record = str(SCENARIOS_DIR / "iraq-syria-2024-observed.csv")
+    args = ["run", "--at", "2026-12", "--draws", "200", "--seed", "1", "--observed", record]
+    loud = invoke(*args, "-o", str(tmp_path / "loud"))
+    quiet = invoke(*args, "-q", "-o", str(tmp_path / "quiet"))
+    assert quiet.exit_code == 0, quiet.output
+    table = [line for line in quiet.stdout.splitlines() if not line.startswith("wrote ")]
+    assert "at 2026-12" in " ".join(table) and "median (25th–75th)" in " ".join(table)
+    assert table == loud.stdout.splitlines()[: len(table)]
+    assert "observations:" in loud.stdout and "observations:" not in quiet.stdout
 
 
 def test_a_run_into_a_folder_inside_another_run_directory_is_refused(tmp_path) -> None:

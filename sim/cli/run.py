@@ -103,11 +103,12 @@ if TYPE_CHECKING:
     metavar="MONTH",
     help="YYYY-MM: the month the table shows each variant's level at (default: the "
     "last month); with --draws also the median and 25th–75th percentile of the draws "
-    "then (weighted by the reports with --condition).",
+    "then (weighted by the reports with --condition). With --quiet, the table is still "
+    "printed, without the lines on the reports.",
 )
 @set_option(SET_HELP)
 @scale_options
-@quiet_option()
+@quiet_option("No progress bar and no table (with --at, the table still).")
 @friendly
 def run(
     scenario: str | None,
@@ -137,12 +138,6 @@ def run(
     draws_and_seed(draws, seed)
     if at is not None:
         _refuse_month_text(at)
-    if at is not None and quiet:
-        raise flag_error(
-            "--at",
-            "--at without --quiet (it picks the month of the table --quiet leaves out)",
-            f"{written('--at', at)} with {written('--quiet')}",
-        )
     if "parquet" in FORMATS[table_format]:
         needs("pyarrow", "parquet", "--format", table_format)
     if report:
@@ -197,7 +192,7 @@ def run(
             extra=partial(_write_report, target) if report else None,
             **scoring,
         )
-    if not quiet:
+    if not quiet or at is not None:  # (--at -q: the month's table, and nothing else)
         # (the weighted months to zero troops are printed where a residual may stay)
         stays = any(p.residuals for p in result.plans.values())
         zero = _weighted_zero(target, result) if stays else None
@@ -205,6 +200,7 @@ def run(
             result, levels, at=at, bands=_at_bands(target, at, result), zero=zero
         ):
             click.echo(line)
+    if not quiet:
         if obs is not None:
             for line in text.observed_lines(result.observed, names, sc):
                 click.echo(line)
