@@ -200,10 +200,9 @@ def run(
             result, levels, at=at, bands=_at_bands(target, at, result), zero=zero
         ):
             click.echo(line)
-    if not quiet:
-        if obs is not None:
-            for line in text.observed_lines(result.observed, names, sc):
-                click.echo(line)
+    if not quiet and obs is not None:
+        for line in text.observed_lines(result.observed, names, sc):
+            click.echo(line)
     if obs is not None:
         for message in text.conditioning_warnings(result.observed, result.plans[names[0]]):
             click.echo(f"forcesim: warning: {message}", err=True)
