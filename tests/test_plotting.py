@@ -1011,6 +1011,19 @@ def test_a_footnote_says_troops_left_out_as_a_number_only_where_it_holds_through
     assert "assumed" not in foot
 
 
+def test_a_series_no_official_figure_counts_is_not_said_to_be_one_plus_what_it_leaves_out(write):
+    # "temporary rotational forces (Syria) count the whole force: the official figure
+    # (dashed) plus the troops it leaves out" of a part whose official figure is 0
+    doc = make_doc(theaters={"alpha": {"name": "Alpha", "initial": 0, "unreported": 600}})
+    doc["milestones"] = {}
+    foot = _foot_of(plotting.plot_envelope(sim.run(sim.load_scenario(write(doc)))))
+    assert (
+        "Alpha's lines count troops the official figure leaves out entirely (its dashed "
+        "line lies at 0): 600 troops." in foot
+    )
+    assert "plus" not in foot
+
+
 def test_a_series_named_in_lower_case_does_not_start_the_footnotes_sentence_uncapitalised(write):
     # "temporary rotational forces (Syria)'s lines count ..." began a sentence in lower case
     doc = _left_out_in_one_variant("al-Anbar")

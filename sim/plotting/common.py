@@ -954,6 +954,14 @@ def line_notes(result: Result, series: Sequence[str], variants: Sequence[str]) -
             if title[:1].islower()
             else f"{title}'s lines{f' of {whose}' if whose else ''}"
         )
+        if (rows.official == 0).all():  # (a part no official figure counts: all left out)
+            some = f"{gaps[0]:,}" if len(gaps) == 1 else f"{gaps[0]:,} to {gaps[-1]:,}"
+            many = "" if not gaps else f": {some} troops" if held else f": {some} at the start"
+            notes.append(
+                f"{lines} count troops the official figure leaves out entirely (its dashed "
+                f"line lies at 0){many}."
+            )
+            continue
         notes.append(f"{lines} count the whole force: the official figure (dashed) plus {amount}.")
     return notes
 
