@@ -1902,3 +1902,31 @@ def test_a_run_of_the_default_into_its_default_folder_inside_a_run_names_the_def
         "directory, found a folder inside the run directory ."
     ) in result.output
     assert "(write it elsewhere: -o DIR)" in result.output
+
+
+def test_the_run_table_says_how_long_before_today_its_knowledge_ends() -> None:
+    # a reporter quoted a projection of 24 Feb 2026 as the outlook in December 2026: no
+    # line said the record it weighed ended nine months before
+    import datetime as dt
+
+    from sim.cli.text import known_age, run_lines
+
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    result = sim.run(sc, variants=["on-time"])
+    lines = run_lines(result, today=dt.date(2026, 12, 5))
+    assert (
+        "as of 2024-09-06, 26 months before today (2026-12-05): nothing reported since is in it"
+        in lines
+    )
+    assert known_age(result, dt.date(2024, 10, 30)) is None  # (recent: nothing said)
+    assert known_age(result, dt.date(2024, 11, 6)).startswith("as of 2024-09-06, 2 months")
+    record = SCENARIOS_DIR / "iraq-syria-2024-observed.csv"
+    weighed = sim.run(sc, variants=["on-time"], draws=200, seed=1, observed=record, condition=True)
+    assert known_age(weighed, dt.date(2026, 12, 5)) == (
+        "its latest report weighed 2026-02-23, 9 months before today (2026-12-05): nothing "
+        "reported since is in it"
+    )
+    early = sim.run(
+        sc, ["on-time"], draws=200, seed=1, observed=record, condition=True, as_of="2025-06-01"
+    )
+    assert known_age(early, dt.date(2026, 12, 5)).startswith("its latest report weighed 2025-0")

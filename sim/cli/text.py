@@ -45,6 +45,7 @@ def run_lines(
     at: str | None = None,
     bands: tuple[pd.DataFrame | None, bool] | None = None,
     zero: pd.DataFrame | None = None,
+    today: dt.date | None = None,
 ) -> list[str]:
     """The table ``forcesim run`` prints, at most :data:`WIDTH` characters wide.
 
@@ -63,7 +64,8 @@ def run_lines(
     when ``result`` does not hold every variant's (a run written as it was made keeps
     only its charts' rows), by default :func:`_bands_of`'s. ``zero``: the weighted
     ``zero`` rows of ``dates_conditioned`` of every variant weighted, where ``result``
-    does not hold them all; by default those ``result`` holds.
+    does not hold them all; by default those ``result`` holds. ``today`` (default: the
+    clock's) dates :func:`known_age`'s line.
     """
     doc = result.scenario.doc
     variants = list(result.variants)
@@ -119,6 +121,9 @@ def run_lines(
         ),
     ]
     lines += _settings_lines(result.scenario)
+    age = known_age(result, today)
+    if age is not None:
+        lines.append(_fit(age))
     # where official figures leave troops out: say so, and how many
     for t in result.theaters:
         if t in levels.official:
@@ -368,6 +373,32 @@ def _dashes_note(result: Result, cells: dict[tuple[str, str], list[str]], weight
     if short:
         reasons.append(f"not in the variant's months or theaters ({', '.join(short)})")
     return "-: " + "; ".join(reasons)
+
+
+#: months between what a run knows and today from which the table says how old it is
+STALE_MONTHS = 2
+
+
+def known_age(result: Result, today: dt.date | None = None) -> str | None:
+    """A line saying how long before ``today`` (default: the clock's) the run's
+    knowledge ends, where that is :data:`STALE_MONTHS` or more: the scenario's as-of
+    day, or, where the run was conditioned on reports, the latest report it weighed;
+    a reader quoting a projection as of now learns it is not. None where it is recent."""
+    when = result.scenario.as_of_day
+    obs = result.observed
+    if obs is not None and obs.conditioned is not None:
+        days = [o.day for o in obs.observations if o.known(obs.as_of)]
+        when = max([when, *days])
+    today = today or dt.date.today()
+    # (whole months gone by: 24 Feb to 5 Dec is 9)
+    months = (today.year - when.year) * 12 + today.month - when.month - (today.day < when.day)
+    if months < STALE_MONTHS:
+        return None
+    what = "its latest report weighed" if when != result.scenario.as_of_day else "as of"
+    return (
+        f"{what} {when.isoformat()}, {months} months before today ({today.isoformat()}): "
+        "nothing reported since is in it"
+    )
 
 
 def _percentiles(bands: pd.DataFrame | None, v: str, t: str) -> str:
