@@ -1641,7 +1641,7 @@ def test_run_at_a_month_shows_the_central_run_and_the_draws_percentiles_then(tmp
         *("--at", "2026-06", "-o", str(out)),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "at 2026-06: the central run; median (25th–75th): the draws' percentiles then" in (
+    assert "at 2026-06: the central run; 25th–75th (median): the draws' percentiles then" in (
         result.output
     )
     monthly = pd.read_csv(out / "monthly.csv")
@@ -1653,7 +1653,7 @@ def test_run_at_a_month_shows_the_central_run_and_the_draws_percentiles_then(tmp
         b = band[band.theater == "iraq"].iloc[0]
         row = next(line for line in result.output.splitlines() if line.startswith(v + " "))
         assert row.split()[1] == f"{iraq:,}"
-        assert f"{int(b.p50):,} ({int(b.p25):,}–{int(b.p75):,})" in row
+        assert f"{int(b.p25):,}–{int(b.p75):,} ({int(b.p50):,})" in row
 
 
 @pytest.mark.parametrize(
@@ -1752,7 +1752,7 @@ def test_run_at_a_month_shows_the_percentiles_of_every_variant_not_only_the_char
     assert bands.variant.nunique() == 9
     for b in bands.itertuples():
         row = next(line for line in result.output.splitlines() if line.startswith(b.variant + " "))
-        assert f"{int(b.p50):,} ({int(b.p25):,}–{int(b.p75):,})" in row
+        assert f"{int(b.p25):,}–{int(b.p75):,} ({int(b.p50):,})" in row
     assert "-:" not in result.output
 
 
@@ -1790,7 +1790,7 @@ def test_run_at_with_quiet_prints_the_months_table_without_the_reports_lines(tmp
     quiet = invoke(*args, "-q", "-o", str(tmp_path / "quiet"))
     assert quiet.exit_code == 0, quiet.output
     table = [line for line in quiet.stdout.splitlines() if not line.startswith("wrote ")]
-    assert "at 2026-12" in " ".join(table) and "median (25th–75th)" in " ".join(table)
+    assert "at 2026-12" in " ".join(table) and "25th–75th (median)" in " ".join(table)
     assert table == loud.stdout.splitlines()[: len(table)]
     assert "observations:" in loud.stdout and "observations:" not in quiet.stdout
 

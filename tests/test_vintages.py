@@ -284,7 +284,7 @@ def test_the_readme_quotes_the_latest_projections_iraq_at_the_end_of_2026_as_it_
         f"{int(row.p50):,}" in readme
     )
     assert f"reads {int(level):,}" in readme
-    cells = f"`{int(level):,}` and `{int(row.p50):,} ({int(row.p25):,}–{int(row.p75):,})`"
+    cells = f"`{int(level):,}` and `{int(row.p25):,}–{int(row.p75):,} ({int(row.p50):,})`"
     assert cells in readme  # (the table --at 2026-12 prints)
     assert f"by September 2026 is {ms.loc['iraq-phase-2', 'p_met_conditioned']:.2f}" in readme
 

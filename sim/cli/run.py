@@ -102,7 +102,7 @@ if TYPE_CHECKING:
     "at",
     metavar="MONTH",
     help="YYYY-MM: the month the table shows each variant's level at (default: the "
-    "last month); with --draws also the median and 25th–75th percentile of the draws "
+    "last month); with --draws also the 25th–75th percentile and median of the draws "
     "then (weighted by the reports with --condition). With --quiet, the table is still "
     "printed, without the lines on the reports.",
 )

@@ -58,7 +58,7 @@ def run_lines(
     variant, when ``result.monthly`` does not hold them all (a run written as it was
     made, :func:`sim.export.stream.stream_run`); by default read from it. ``at``
     (``YYYY-MM``, a month the run steps): the levels shown are that month's, not the
-    last's, and an ensemble's median and 25th–75th percentile then follow (weighted by
+    last's, and an ensemble's 25th–75th percentile and median then follow (weighted by
     the reports where the run was conditioned on them and some variant kept enough
     effective draws); ``bands``: ``(rows, weighted)``, the percentiles of that month
     when ``result`` does not hold every variant's (a run written as it was made keeps
@@ -93,7 +93,8 @@ def run_lines(
     frame, weighted = (bands or _bands_of(result)) if at else (None, False)
     if frame is not None:
         frame = frame[frame.month.astype(str) == at]  # (the month's rows, found once)
-        columns.insert(1, ("weighted median (25th–75th)" if weighted else "median (25th–75th)", ""))
+        # (the range first: where the draws split in two, the median alone misleads)
+        columns.insert(1, ("weighted 25th–75th (median)" if weighted else "25th–75th (median)", ""))
     cells = {
         (v, t): [
             _percentiles(frame, v, t)
@@ -136,7 +137,7 @@ def run_lines(
             )
     if frame is not None:
         lines += textwrap.wrap(
-            f"at {at}: the central run; median (25th–75th): the draws' percentiles then"
+            f"at {at}: the central run; 25th–75th (median): the draws' percentiles then"
             + (", each draw weighted by the reports it misses" if weighted else "")
             + _unweighted_note(result, weighted),
             WIDTH,
@@ -402,8 +403,8 @@ def known_age(result: Result, today: dt.date | None = None) -> str | None:
 
 
 def _percentiles(bands: pd.DataFrame | None, v: str, t: str) -> str:
-    """A run table's cell: the median and 25th–75th percentile of variant ``v``'s level
-    in theater ``t`` (``1,613 (382–1,842)``), from ``bands``, the rows of one month;
+    """A run table's cell: the 25th–75th percentile and median of variant ``v``'s level
+    in theater ``t`` (``382–1,842 (1,613)``), from ``bands``, the rows of one month;
     ``-`` where it has none (a variant left out of the weighted bands, or a month it does
     not step)."""
     if bands is None:
@@ -412,7 +413,7 @@ def _percentiles(bands: pd.DataFrame | None, v: str, t: str) -> str:
     if row.empty:
         return "-"
     p25, p50, p75 = (int(row[c].iloc[0]) for c in ("p25", "p50", "p75"))
-    return f"{p50:,} ({p25:,}–{p75:,})"
+    return f"{p25:,}–{p75:,} ({p50:,})"
 
 
 def _cell(
