@@ -424,3 +424,19 @@ def test_no_difference_is_claimed_only_where_no_draw_differs_not_only_the_percen
     assert not _no_difference(SimpleNamespace(table=table, central=central), "t")  # type: ignore[arg-type]
     table["max"] = [0, 0]
     assert _no_difference(SimpleNamespace(table=table, central=central), "t")  # type: ignore[arg-type]
+
+
+def test_plot_of_a_comparison_refuses_variants_it_draws_its_two(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from sim.cli import main
+
+    out = tmp_path / "cmp"
+    args = ["compare", "-v", "on-time", "-v", "slip-6", "--draws", "50", "--seed", "1"]
+    assert CliRunner().invoke(main, [*args, "-q", "-o", str(out)]).exit_code == 0
+    result = CliRunner().invoke(main, ["plot", str(out), "-v", "on-time"])
+    assert result.exit_code == 2
+    assert (
+        "-v: expected variants chosen only of a run's directory (a comparison draws its two "
+        "variants, a backtest every variant's profiles), found 'on-time' of "
+    ) in result.output

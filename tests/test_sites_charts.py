@@ -165,7 +165,7 @@ def test_plot_theater_reads_only_the_rows_of_the_panels_it_draws(
     # and 604 MB
     seen: list[sim.Result] = []
 
-    def charts(result: sim.Result, only: Any) -> dict[str, Any]:
+    def charts(result: sim.Result, only: Any, variants: Any = None) -> dict[str, Any]:
         seen.append(result)
         return {}
 
@@ -177,6 +177,31 @@ def test_plot_theater_reads_only_the_rows_of_the_panels_it_draws(
         assert set(table.theater.astype(str)) == {"iraq/erbil", "syria"}
         assert set(table.variant.astype(str)) == set(TWO)
     assert result.variants == TWO and common.plan_series(result) == SERIES
+
+
+def test_plot_variant_draws_only_those_variants_and_refuses_one_the_run_lacks(
+    run_dir: Path, tmp_path: Path
+) -> None:
+    # a reporter re-ran a whole ensemble to chart one variant: plot had --theater only
+    import matplotlib.pyplot as plt
+
+    charts = directory_charts(run_dir, ["iraq"], [TWO[1]])
+    fan = charts["fan"]()
+    assert {ax.get_title(loc="left") for ax in fan} == {TWO[1]}
+    envelope = charts["envelope"]()
+    labels = {t.get_text() for t in envelope[0].figure.legends[0].get_texts()}
+    assert TWO[1] in labels and TWO[0] not in labels
+    plt.close("all")
+    target = tmp_path / "one.png"
+    result = invoke("plot", str(run_dir), "-v", TWO[1], "--chart", "fan", "-o", str(target))
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"wrote {target} (only {TWO[1]})"
+    before = {p.name: p.read_bytes() for p in run_dir.iterdir()}
+    result = invoke("plot", str(run_dir), "-v", "on-tme")
+    assert result.exit_code == 2
+    assert "-v: expected one of the variants" in result.output
+    assert "(did you mean 'on-time'?), found 'on-tme'" in result.output
+    assert {p.name: p.read_bytes() for p in run_dir.iterdir()} == before
 
 
 @pytest.mark.slow

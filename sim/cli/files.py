@@ -328,23 +328,34 @@ def _one_variant(given: tuple[str, ...]) -> str | None:
     "repeatable, drawn in the order given. Default: every theater, each followed by "
     "its sites.",
 )
+@variant_option(
+    "Of a run's directory, draw only this variant (repeatable), in the order given, "
+    "each in its colour. Default: every variant."
+)
 @friendly
-def plot(run_dir: str, output: str | None, chart: str | None, theaters: tuple[str, ...]) -> None:
+def plot(
+    run_dir: str,
+    output: str | None,
+    chart: str | None,
+    theaters: tuple[str, ...],
+    variants: tuple[str, ...],
+) -> None:
     """Re-draw every chart of RUN_DIR (from forcesim run, compare or backtest) from its
     files, without re-running.
 
-    With --theater and no -o, RUN_DIR's charts are redrawn with only those panels;
-    forcesim plot RUN_DIR draws them whole again.
+    With --theater or --variant and no -o, RUN_DIR's charts are redrawn with only
+    those; forcesim plot RUN_DIR draws them whole again.
     """
     from sim.export import redraw
     from sim.plotting import use_agg
 
     use_agg()
     _hold_both(run_dir, output)
-    written = redraw(Path(run_dir), output or None, chart, theaters)
+    written = redraw(Path(run_dir), output or None, chart, theaters, variants)
     shown = ""
-    if theaters:  # (only those panels: the run's own charts, unless -o, now partial)
-        shown = f" (only {', '.join(printable(t) for t in dict.fromkeys(theaters))}"
+    picked = [*dict.fromkeys(variants), *dict.fromkeys(theaters)]
+    if picked:  # (only those: the run's own charts, unless -o, now partial)
+        shown = f" (only {', '.join(printable(t) for t in picked)}"
         if not output:
             them = "them" if len(written) > 1 else "it"
             shown += f"; forcesim plot {_pasteable(str(run_dir))} draws {them} whole again"

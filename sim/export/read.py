@@ -974,14 +974,24 @@ def _chart_needs(chart: str, charts: Mapping[str, Any]) -> str:
 
 
 def directory_charts(
-    run_dir: Path, theaters: Sequence[str] | None = None
+    run_dir: Path, theaters: Sequence[str] | None = None, variants: Sequence[str] | None = None
 ) -> dict[str, Callable[[], Any]]:
     """Every chart a directory forcesim wrote can draw from its files, by name (each
     value draws it): ``envelope``, ``fan`` and ``fan_conditioned`` for a run,
     ``compare`` for a comparison, ``backtest`` for a backtest; with ``theaters`` (checked
     against the directory's, a :class:`ScenarioError` naming them when one is not), each
-    draws only those panels."""
+    draws only those panels; with ``variants`` (a run's only: a comparison draws its
+    two, a backtest its profiles of every variant), only those variants, in that order."""
     only = list(dict.fromkeys(theaters)) if theaters else None
+    chosen = list(dict.fromkeys(variants)) if variants else None
+    if chosen is not None and (has_table(run_dir, "compare") or has_table(run_dir, "backtest")):
+        raise ScenarioError(
+            "variants chosen only of a run's directory (a comparison draws its two "
+            "variants, a backtest every variant's profiles)",
+            f"{', '.join(repr(v) for v in chosen)} of {run_dir}",
+            file="<arguments>",
+            path="variants",
+        )
     if has_table(run_dir, "compare"):
         cmp = load_compare(run_dir)
         have = distinct_names(cmp.table.theater)
@@ -994,9 +1004,12 @@ def directory_charts(
         observed = observed_series(bt)
         refuse_unknown(run_dir, "theaters", "theaters and sites with a report", observed, only)
         return {"backtest": lambda: plotting.plot_backtest(bt, theaters=only)}
-    result = rebuild_scored(run_dir, read_record(run_dir), theaters=only)  # (their rows alone)
+    record = read_record(run_dir)
+    known = [str(v) for v in record.get("variants") or []]
+    refuse_unknown(run_dir, "variants", "variants", known, chosen)
+    result = rebuild_scored(run_dir, record, chosen, only)  # (their rows alone)
     refuse_unknown(run_dir, "theaters", "theaters and sites", plan_series(result), only)
-    return run_charts(result, only)
+    return run_charts(result, only, chosen)
 
 
 def refuse_unknown(
@@ -1049,6 +1062,7 @@ def redraw(
     output: str | Path | None = None,
     chart: str | None = None,
     theaters: Sequence[str] | None = None,
+    variants: Sequence[str] | None = None,
 ) -> list[Path]:
     """Draw the charts of a directory forcesim wrote again, from its files.
 
@@ -1066,6 +1080,9 @@ def redraw(
         Draw only these panels: theater ids, or sites as ``THEATER/SITE``
         (``iraq/erbil``), in this order (default: every theater, each followed by its
         sites); for a backtest, the theaters with a report to compare (a row each).
+    variants : sequence of str, optional
+        Of a run's directory: draw only these variants, in this order (each keeps its
+        colour); default: every one.
 
     Returns
     -------
@@ -1076,7 +1093,8 @@ def redraw(
     ------
     sim.ScenarioError
         ``run_dir`` is not a directory forcesim wrote, ``chart`` is not one it can
-        draw, a theater is not one of the run's, ``output`` has another extension, or a
+        draw, a theater or variant is not one of the run's (or variants are chosen of a
+        comparison or backtest), ``output`` has another extension, or a
         file to write already exists and forcesim did not write it
         (:func:`sim.io.files.refuse_overwrite`). Nothing is written then.
     """
@@ -1096,7 +1114,7 @@ def redraw(
                 file="<arguments>",
                 path="output",
             )
-    charts = directory_charts(run_dir, theaters)
+    charts = directory_charts(run_dir, theaters, variants)
     if chart is not None and chart not in charts:
         raise ScenarioError(
             f"one of the charts {run_dir} can draw: {', '.join(charts)}",

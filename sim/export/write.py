@@ -198,22 +198,25 @@ def _write_table(frame: pd.DataFrame, stem: Path, formats: Sequence[str]) -> Non
 
 
 def run_charts(
-    result: Result, theaters: Sequence[str] | None = None
+    result: Result, theaters: Sequence[str] | None = None, variants: Sequence[str] | None = None
 ) -> dict[str, Callable[[], Any]]:
     """The charts of a run, by name: ``envelope``; with an ensemble ``fan``; with a
     conditioned ensemble ``fan_conditioned``. Each value draws its chart and returns
     the axes (so that a caller draws only those it wants). ``theaters``: the panels to
     draw, theater ids or sites as ``THEATER/SITE`` (default: every theater, each
-    followed by its sites)."""
+    followed by its sites); ``variants``: the variants to draw (default: every one)."""
     only = list(theaters) if theaters else None
+    some = list(variants) if variants else None
     charts: dict[str, Callable[[], Any]] = {
-        "envelope": lambda: plotting.plot_envelope(result, theaters=only)
+        "envelope": lambda: plotting.plot_envelope(result, theaters=only, variants=some)
     }
     if result.bands is not None:
-        charts["fan"] = lambda: plotting.plot_fan(result, theaters=only)
+        charts["fan"] = lambda: plotting.plot_fan(result, theaters=only, variants=some)
     assessment = result.observed
     if isinstance(assessment, Assessment) and has_conditioned_bands(assessment):
-        charts["fan_conditioned"] = lambda: plotting.plot_fan(result, theaters=only, weighted=True)
+        charts["fan_conditioned"] = lambda: plotting.plot_fan(
+            result, theaters=only, variants=some, weighted=True
+        )
     return charts
 
 
