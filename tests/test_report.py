@@ -606,9 +606,9 @@ def test_headings_run_from_one_h1_down_without_skipping_a_level(
         for (a, _), (b, text) in zip(headings, headings[1:], strict=False):
             assert b <= a + 1, f"h{a} then h{b} ({text})"
     titles = [t for h, t in parse(page_of(ensemble)).headings if h == 2]
-    assert titles == [
-        "Troops month by month",
+    assert titles == [  # (an ensemble's range first: the numbers to quote)
         "Range of outcomes",
+        "Troops month by month",
         "Milestones",
         "Sources and assumptions",
         "The scenario as run",
@@ -619,7 +619,7 @@ def test_headings_run_from_one_h1_down_without_skipping_a_level(
 def test_every_chart_has_a_label_and_a_table_of_its_numbers(ensemble: Path) -> None:
     page = page_of(ensemble)
     charts = [a for t, a in parse(page).tags if t == "div" and "chart" in (a.get("class") or "")]
-    assert [c["id"] for c in charts] == ["envelope-chart", "fan-chart"]
+    assert [c["id"] for c in charts] == ["fan-chart", "envelope-chart"]
     for c in charts:
         assert c["role"] == "img" and len(c["aria-label"] or "") > 40
         after = page[page.index(f'id="{c["id"]}"') :]

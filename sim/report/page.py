@@ -359,9 +359,11 @@ class Page:
     # ------------------------------------------------------------ the whole page
 
     def html(self) -> str:
-        sections = [("envelope", "Troops month by month", self.envelope())]
-        if self.ensemble:
-            sections.append(("fan", "Range of outcomes", self.fan()))
+        # (an ensemble's page leads with its range of outcomes, the reports' weighted one
+        # first: the numbers to quote; the central runs of every variant follow, the
+        # overview of the readings. A reader of the central run alone had taken one path
+        # for the projection)
+        sections = []
         if self.cond is not None:
             sections.append(
                 (
@@ -370,6 +372,9 @@ class Page:
                     self.conditioned(),
                 )
             )
+        if self.ensemble:
+            sections.append(("fan", "Range of outcomes", self.fan()))
+        sections.append(("envelope", "Troops month by month", self.envelope()))
         sections.append(("milestones", "Milestones", self.milestones()))
         if self.observed is not None:
             sections.append(("observed", "Observations", self.observations()))
