@@ -2229,3 +2229,39 @@ def test_plot_fan_weighted_draws_the_conditioned_fan_the_command_writes(tmp_path
         ValueError, match=r"plot_fan\(weighted=True\) draws an ensemble conditioned"
     ):
         sim.plot_fan(sim.run(DEFAULT_SCENARIO, ["on-time"], draws=100, seed=1), weighted=True)
+
+
+@pytest.mark.slow
+def test_plot_variant_of_a_conditioned_run_labels_each_panel_with_its_own_draws(tmp_path) -> None:
+    # the weighted fan of variants picked out of order gave each panel the effective
+    # draws of the variant in that place of the whole run; a variant left out of the
+    # conditioned tables made the redraw an internal error
+    import matplotlib.pyplot as plt
+
+    from sim.export.read import directory_charts
+
+    out = tmp_path / "run"
+    record = str(SCENARIOS_DIR / "iraq-syria-2024-observed.csv")
+    args = ["run", "--draws", "1000", "--seed", "1", "--observed", record, "--condition"]
+    assert CliRunner().invoke(main, [*args, "-q", "-o", str(out)]).exit_code == 0
+    with (out / "conditioning.csv").open(encoding="utf-8") as f:
+        effective = {row["variant"]: float(row["effective_draws"]) for row in csv.DictReader(f)}
+    assert effective["slip-6-moving"] < 30 <= effective["on-time"]  # (left out, and kept)
+    picked = ["slip-6", "as-reported"]
+    axes = directory_charts(out, ["iraq"], picked)["fan_conditioned"]()
+    for ax in axes:
+        (label,) = [t.get_text() for t in ax.texts if t.get_text().startswith("effective")]
+        variant = ax.get_title(loc="left")
+        assert variant in picked
+        assert label.startswith(f"effective draws {effective[variant]:,.0f}\n"), variant
+    plt.close("all")
+    result = CliRunner().invoke(main, ["plot", str(out), "-v", "slip-6-moving"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"wrote {out}/envelope.png, {out}/fan.png (only slip-6-moving")
+    target = tmp_path / "weighted.png"
+    result = CliRunner().invoke(
+        main,
+        ["plot", str(out), "-v", "slip-6-moving", "--chart", "fan_conditioned", "-o", str(target)],
+    )
+    assert result.exit_code == 2 and not target.exists()
+    assert "(of slip-6-moving, none kept enough effective draws to be weighted" in result.output

@@ -624,3 +624,23 @@ def test_the_sweeps_subtitle_stands_clear_above_its_key(draws) -> None:
         assert sub and all(t.get_window_extent(renderer).y0 > top + 4 for t in sub)
     finally:
         plt.close(fig)
+
+
+def test_a_sweep_says_why_a_variant_whose_deadlines_move_reads_0_percent() -> None:
+    # slip-6-moving read 0 % at every later announcement, as if it failed: its chance is
+    # against each deadline as first set, and its own deadlines had moved
+    import matplotlib.pyplot as plt
+
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    grid = {"announcement.delay": [0, 6]}
+    axes = sim.plot_sweep(sweep(sc, grid, variants=["on-time", "slip-6-moving"], draws=100, seed=1))
+    foot = " ".join(t.get_text() for t in axes[0].figure.texts)
+    assert (
+        "Variant slip-6-moving moves its deadlines with the announcement: shown against each "
+        "deadline as first set, a later announcement reads 0 % though the moved deadline may "
+        "be met." in foot
+    )
+    plt.close("all")
+    axes = sim.plot_sweep(sweep(sc, grid, variants=["on-time"], draws=100, seed=1))
+    assert "moves its deadlines" not in " ".join(t.get_text() for t in axes[0].figure.texts)
+    plt.close("all")

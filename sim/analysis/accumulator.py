@@ -188,7 +188,7 @@ WIDEN_BYTES = 8 << 20
 #: laid out takes memory only where some draw is counted (:func:`~sim.analysis.heap.lazy_zeros`:
 #: that vintage holds 39 % of it); a run near the budget whose draws fill its pages can
 #: pass 400 MB of peak resident memory (``dense-300k``, 312 MB laid out: 415 MB at 10^6
-#: draws; README "Performance", "Known gaps")
+#: draws; docs/performance.md, "Known gaps")
 TAGGED_BYTES = 320 << 20
 
 

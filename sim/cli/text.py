@@ -383,16 +383,26 @@ STALE_MONTHS = 2
 def known_age(result: Result, today: dt.date | None = None) -> str | None:
     """A line saying how long before ``today`` (default: the clock's) the run's
     knowledge ends, where that is :data:`STALE_MONTHS` or more: the scenario's as-of
-    day, or, where the run was conditioned on reports, the latest report it weighed;
+    day, or, where the run was conditioned on reports, the latest report that weighs
+    the draws of a variant it writes weighted summaries of (a target, or a report
+    superseded or no draw comes near, weighs none);
     a reader quoting a projection as of now learns it is not. None where it is recent."""
     when = result.scenario.as_of_day
     obs = result.observed
-    if obs is not None and obs.conditioned is not None:
-        days = [o.day for o in obs.observations if o.known(obs.as_of)]
+    if obs is not None and obs.conditioned is not None and "conditioning" in obs.table:
+        # (the reports that weigh some variant's weighted summaries: not a target, nor
+        # one superseded or discrepant, nor one of variants left out for too few draws)
+        t = obs.table
+        weighing = t[(t.conditioning == USED) & ~t.variant.isin(obs.conditioned.too_few)]
+        day_of = {str(o.date): o.day for o in obs.observations}
+        days = [day_of[str(d)] for d in set(weighing.date) if str(d) in day_of]
         when = max([when, *days])
     today = today or dt.date.today()
-    # (whole months gone by: 24 Feb to 5 Dec is 9)
-    months = (today.year - when.year) * 12 + today.month - when.month - (today.day < when.day)
+    # (whole months gone by: 24 Feb to 5 Dec is 9; a month's last day reaches any day, so
+    # 31 Dec to 29 Feb is 2)
+    last_day = (today + dt.timedelta(days=1)).day == 1
+    months = (today.year - when.year) * 12 + today.month - when.month
+    months -= today.day < when.day and not last_day
     if months < STALE_MONTHS:
         return None
     what = "its latest report weighed" if when != result.scenario.as_of_day else "as of"

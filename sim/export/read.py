@@ -1116,9 +1116,15 @@ def redraw(
             )
     charts = directory_charts(run_dir, theaters, variants)
     if chart is not None and chart not in charts:
+        needs = _chart_needs(chart, charts)
+        if chart == "fan_conditioned" and variants and has_table(run_dir, "bands_conditioned"):
+            needs = (  # (the run was conditioned: the variants asked were not weighed)
+                f" (of {', '.join(dict.fromkeys(variants))}, none kept enough effective "
+                f"draws to be weighted: conditioning.csv gives each variant's)"
+            )
         raise ScenarioError(
             f"one of the charts {run_dir} can draw: {', '.join(charts)}",
-            repr(chart) + _chart_needs(chart, charts),
+            repr(chart) + needs,
             file="<arguments>",
             path="chart",
         )

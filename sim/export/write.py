@@ -204,7 +204,9 @@ def run_charts(
     conditioned ensemble ``fan_conditioned``. Each value draws its chart and returns
     the axes (so that a caller draws only those it wants). ``theaters``: the panels to
     draw, theater ids or sites as ``THEATER/SITE`` (default: every theater, each
-    followed by its sites); ``variants``: the variants to draw (default: every one)."""
+    followed by its sites); ``variants``: the variants to draw (default: every one; of
+    the weighted fan, those of them kept in the conditioned tables, and no weighted fan
+    where none is)."""
     only = list(theaters) if theaters else None
     some = list(variants) if variants else None
     charts: dict[str, Callable[[], Any]] = {
@@ -214,9 +216,14 @@ def run_charts(
         charts["fan"] = lambda: plotting.plot_fan(result, theaters=only, variants=some)
     assessment = result.observed
     if isinstance(assessment, Assessment) and has_conditioned_bands(assessment):
-        charts["fan_conditioned"] = lambda: plotting.plot_fan(
-            result, theaters=only, variants=some, weighted=True
-        )
+        # (of the variants asked, those that kept enough effective draws to be weighted:
+        # the conditioned tables hold no others; none, and there is no weighted fan)
+        left = set(assessment.conditioned.too_few) if assessment.conditioned else set()
+        weighed = None if some is None else [v for v in some if v not in left]
+        if weighed is None or weighed:
+            charts["fan_conditioned"] = lambda: plotting.plot_fan(
+                result, theaters=only, variants=weighed, weighted=True
+            )
     return charts
 
 

@@ -188,7 +188,7 @@ MAX_FAN_PANELS = 32
 #: theaters stacked on one envelope or comparison chart
 MAX_THEATERS = 12
 #: how a reader picks what a crowded chart leaves out
-CHOOSE = "choose with forcesim run --variant NAME (variants=[...] in Python)"
+CHOOSE = "choose with forcesim plot RUN --variant NAME (variants=[...] in Python)"
 #: how a reader picks the panels of a crowded chart
 CHOOSE_PANELS = "forcesim plot RUN --theater ID (theaters=[...] in Python)"
 

@@ -195,7 +195,7 @@ def _weighted_fan(
             "reports, keep more"
         )
     axes = plot_fan(cond, ax=ax, theaters=theaters, variants=variants, observed=observed)
-    mark_conditioned(axes, cond, assessment, theaters=theaters)
+    mark_conditioned(axes, cond, assessment, theaters=theaters, variants=variants)
     return axes
 
 

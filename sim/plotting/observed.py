@@ -731,6 +731,7 @@ def mark_conditioned(
     assessment: Assessment,
     *,
     theaters: Sequence[str] | None = None,
+    variants: Sequence[str] | None = None,
 ) -> None:
     """Label a conditioned fan: the title says what it is conditioned on, each panel
     gives its effective number of draws.
@@ -746,15 +747,19 @@ def mark_conditioned(
     theaters : sequence of str, optional
         The theaters (or sites) the fan was asked for, to tell which variant each
         panel shows when a crowded fan left variants out.
+    variants : sequence of str, optional
+        The variants the fan was asked for (``plot_fan(cond, variants=...)``), in its
+        order; default: every variant of ``cond``.
     """
     c = assessment.conditioned
     if c is None:
         return
     # the variants the panels show: those a new figure kept, else (axes given) every one
     names = common.theater_list(cond, theaters) if theaters else common.fan_series(cond)
-    drawn, shown, _ = common.fan_selection(names, list(cond.variants))
+    asked = list(dict.fromkeys(variants)) if variants else list(cond.variants)
+    drawn, shown, _ = common.fan_selection(names, asked)
     if len(axes) != len(drawn) * len(shown):
-        shown = list(cond.variants)
+        shown = asked
     fig = axes[0].figure
     when = assessment.as_of
     for text in fig.texts:
@@ -768,7 +773,7 @@ def mark_conditioned(
             text.set_text(title)
             text.set_fontsize(title_size(title))  # the fan is common.WIDTH_IN wide
         elif s.startswith("Troops at the end of each month across"):
-            used = assessment.weighing_count(list(cond.variants))
+            used = assessment.weighing_count(shown)
             text.set_text(
                 f"Each draw weighted by how many of the {used} report{'' if used == '1' else 's'} "
                 + ("known then " if when is not None else "")

@@ -220,15 +220,35 @@ def _title(fig: Any, sw: Sweep, text: str, note: str | None = None) -> None:
         va="top",
         linespacing=1.3,
     )
+    foot = common.footnote(sw)  # type: ignore[arg-type]
+    moving = _moving(sw)
+    if sw.draws and moving:  # (its 0 % is no failure to meet its own, moved deadlines)
+        foot += (
+            f"\n{'Variant' if len(moving) == 1 else 'Variants'} {_and(moving)} "
+            f"{'moves its' if len(moving) == 1 else 'move their'} deadlines with the "
+            "announcement: shown against each deadline as first set, a later announcement "
+            "reads 0 % though the moved deadline may be met."
+        )
     fig.text(
         LEFT_IN / common.WIDTH_IN,
         0.2 / fig.get_figheight(),
-        common.footnote(sw),  # type: ignore[arg-type]
+        foot,
         fontsize=9,
         color="#555555",
         va="bottom",
         linespacing=1.35,
     )
+
+
+def _moving(sw: Sweep) -> list[str]:
+    """The variants of ``sw`` some of whose deadlines move with the announcement (in
+    any point: a swept key may make them so)."""
+    plans = {v: sw.scenario.plan(v) for v in sw.variants}
+    return [v for v, p in plans.items() if any(m.slips for m in p.milestones)]
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _percent_axis(ax: Axes, deterministic: bool) -> None:
