@@ -887,7 +887,9 @@ def test_an_ensemble_run_says_when_draws_reach_zero_troops_where_a_residual_may_
     lines = result.stdout.splitlines()
     text = " ".join(result.stdout.split())
     assert "a residual presence that stays raises the target" in text
-    start = lines.index("zero troops (the draws' median month, and how many never get there)")
+    start = lines.index(
+        "zero troops, when the last leave (the draws' median month, and how many never get there)"
+    )
     block = lines[start + 1 : lines.index(next(x for x in lines if x.startswith("wrote ")))]
     _, dates = read_csv(out / "dates.csv")
     never = next(
@@ -1944,3 +1946,17 @@ def test_the_run_table_says_how_long_before_today_its_knowledge_ends(tmp_path) -
     assert known_age(few, dt.date(2026, 12, 5)).startswith("as of 2024-09-06, 26 months")
     early = sim.run(sc, ["on-time"], observed=record, as_of="2025-06-01", **options)
     assert known_age(early, dt.date(2026, 12, 5)).startswith("its latest report weighed 2025-0")
+
+
+def test_the_run_table_says_a_milestone_met_may_leave_troops_and_where_to_read_when_they_go(
+    tmp_path,
+) -> None:
+    # "syria-exit met (2026-04), p=0.50" beside "syria by 2026-08 in half the draws": a
+    # reporter could not tell which line said when the troops are gone
+    result = invoke("run", "--draws", "200", "--seed", "1", "-o", str(tmp_path / "run"))
+    text = " ".join(result.stdout.split())
+    assert (
+        "a residual presence that stays raises the target, so a milestone met may leave "
+        "troops: zero troops, below, says when the last leave" in text
+    )
+    assert "zero troops, when the last leave (the draws' median month" in text

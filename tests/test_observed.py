@@ -1694,7 +1694,7 @@ def test_a_conditioned_runs_months_to_zero_troops_give_the_weighted_month_beside
     weighted = invoke(*args, "--draws", "1000", "--out", str(tmp_path / "b"))
     assert few.exit_code == weighted.exit_code == 0, weighted.output
     assert not (tmp_path / "a" / "dates_conditioned.csv").exists()
-    head = "zero troops (the draws' median month, and how many never get there"
+    head = "zero troops, when the last leave (the draws' median month, and how many never get there"
     assert f"{head})" in few.stdout
     said = " ".join(weighted.stdout.split())
     assert f"{head}; weighted: each draw weighted by the reports it misses" in said

@@ -194,7 +194,14 @@ def run_lines(
         if slipped:
             met += " by the deadline as slipped"
         if residuals:
-            met += "; a residual presence that stays raises the target"
+            met += (
+                (
+                    "; a residual presence that stays raises the target, so a milestone met"
+                    " may leave troops: zero troops, below, says when the last leave"
+                )
+                if drawn
+                else "; a residual presence that stays raises the target"
+            )
         notes.append(met)
     if drawn and slipped:
         notes.append("p: the share of draws meeting the deadline before any delay")
@@ -271,7 +278,7 @@ def _zero_lines(result: Result, weighted: pd.DataFrame | None = None) -> list[st
                     text += " (weighted alike)" if said == plain else f" (weighted: {said})"
             parts.append(text)
         texts.append((v, "; ".join(parts) or "-"))
-    head = "zero troops (the draws' median month, and how many never get there"
+    head = "zero troops, when the last leave (the draws' median month, and how many never get there"
     if weighted is not None and len(weighted):
         head += "; weighted: each draw weighted by the reports it misses"
         few = [v for v in result.variants if v not in set(weighted.variant)]
