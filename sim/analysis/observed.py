@@ -479,9 +479,9 @@ def assessment_rows(
             "troops_low": o.low,
             "troops_high": o.high,
             "level": None,
-            "consistent": "",
+            "consistent": None,
             "percentile_rank": None,
-            "in_band80": "",
+            "in_band80": None,
             "p_consistent": None,
             "conditioning": "",
             "p_consistent_conditioned": None,
@@ -500,9 +500,7 @@ def assessment_rows(
             row.update(status=NOT_A_LEVEL, accept_low=None, accept_high=None, tolerance="")
         elif inside and pair is not None:
             level = pair[1] if o.kind == OFFICIAL else pair[0]
-            row.update(
-                level=level, status=SCORED, consistent="true" if lo <= level <= hi else "false"
-            )
+            row.update(level=level, status=SCORED, consistent=lo <= level <= hi)
             hit = by_index.get(i)
             if hit is not None and vp is not None:
                 j, c = hit
@@ -517,7 +515,7 @@ def assessment_rows(
                 rank, band, share = rank_stats(hist, o, (lo, hi), cum, low, at)
                 row.update(
                     percentile_rank=None if rank is None else rounded_inside(rank, 1, 3, 100),
-                    in_band80=str(band).lower(),
+                    in_band80=bool(band),
                     p_consistent=rounded_inside(share, 1, SHARE_PLACES),
                 )
                 if conditioned:
@@ -553,10 +551,10 @@ def observed_table(rows: list[dict[str, Any]], draws: bool, conditioned: bool) -
         table[col] = table[col].astype("Float64")
     for col in ("level", "troops_low", "troops_high"):
         table[col] = table[col].round().astype("Int64")
-    # (flags as booleans, blank where not compared: missing; months as monthly periods,
-    # as every other frame has them; written to CSV as true, false and YYYY-MM)
+    # (flags as booleans, missing where not compared; months as monthly periods, as
+    # every other frame has them; written to CSV as true, false, blank and YYYY-MM)
     for col in ("consistent", "in_band80"):
-        table[col] = table[col].map(_FLAGS).astype("boolean")
+        table[col] = table[col].astype("boolean")
     table["known"] = table["known"].astype(bool)
     for col in ("month", "by"):
         months = table[col].to_numpy(np.int64)
@@ -565,7 +563,6 @@ def observed_table(rows: list[dict[str, Any]], draws: bool, conditioned: bool) -
     return table[columns]
 
 
-_FLAGS = {"true": True, "false": False, "": None}
 #: a row's ``by`` where its report is no target: missing in the table
 NO_MONTH = -1
 
