@@ -43,7 +43,7 @@ from sim.io.observations import (
 from sim.io.settings import NO_OP_MAPPING
 from sim.io.yamlio import Path_, Positions, dotted, read_yaml
 from sim.model.plan import Plan
-from sim.months import month_meant
+from sim.months import month_hint
 from sim.paths import is_regular_file
 from sim.schema import (
     NUMBER_FORMS,
@@ -581,10 +581,7 @@ def _hint(kind: str, expected: str, text: str, value: Any) -> str:
             return " (write true or false: YAML 1.2 reads yes, no, on and off as text)"
     if expected == "text" and not isinstance(value, str):
         return f" (in quotes: '{text}')"
-    meant = month_meant(text) if expected.startswith("a month") else None
-    if meant is not None and meant != text:  # (a day, Dec 2026, 12/2026)
-        return f" (for that month write {meant})"
-    return ""
+    return month_hint(text) if expected.startswith("a month") else ""  # (a day, Dec 2026)
 
 
 _EXPECTED = {

@@ -94,3 +94,11 @@ def month_meant(text: str) -> str | None:
         except ValueError:
             continue
     return None
+
+
+def month_hint(text: str) -> str:
+    """`` (for that month write 2026-12)``, the hint a refusal of ``text`` as a month
+    gives where it names one another way (:func:`month_meant`); "" where it names none,
+    or is that month already written YYYY-MM (a month out of range, ``2026-13``)."""
+    meant = month_meant(text)
+    return f" (for that month write {meant})" if meant is not None and meant != text else ""

@@ -40,7 +40,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from sim.errors import describe
-from sim.months import month_meant, parse_month
+from sim.months import month_hint, parse_month
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 PROFILES = ("linear", "step", "front", "back", "s-curve")
@@ -76,7 +76,7 @@ def day_meant(value: dt.date) -> str:
     ``the day 2026-11-30 (for that month write 2026-11)``; its day would be dropped
     unsaid if it were taken."""
     day = value.isoformat()[:10]
-    return f"the day {day} (for that month write {day[:7]})"
+    return f"the day {day}{month_hint(day)}"
 
 
 def _check_month(value: Any) -> str:
@@ -90,10 +90,10 @@ def _check_month(value: Any) -> str:
     try:
         parse_month(value)
     except ValueError as exc:  # ("expected …, found …")
-        meant = month_meant(value)
-        if meant is None or meant == value:
+        hint = month_hint(value)
+        if not hint:
             raise
-        raise ValueError(f"{exc} (for that month write {meant})") from None
+        raise ValueError(f"{exc}{hint}") from None
     return value
 
 

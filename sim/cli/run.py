@@ -436,16 +436,14 @@ def _refuse_month_text(at: str) -> None:
     """Refuse, in one line, an ``--at`` that is not a month written YYYY-MM, with the
     month to write where the text names one another way (``Dec 2026``, ``2026-12-31``,
     ``12/2026``)."""
-    from sim.months import month_meant, parse_month
+    from sim.months import month_hint, parse_month
 
     try:
         parse_month(at)
         return
     except ValueError:
         pass
-    meant = month_meant(at)
-    hint = f" (for that month write {meant})" if meant else ""
-    raise flag_error("--at", "a month as YYYY-MM", written("--at", at) + hint)
+    raise flag_error("--at", "a month as YYYY-MM", written("--at", at) + month_hint(at))
 
 
 def _refuse_month(at: str, months: list[str]) -> None:
