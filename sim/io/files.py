@@ -72,14 +72,23 @@ MANIFEST_KEY = b"forcesim/run-directory-manifest/v1"
 
 
 class OutputError(ScenarioError):
-    """The output directory cannot be written (reported like any bad input)."""
+    """The output directory cannot be written (reported like any bad input). ``cause``:
+    what went wrong writing, without what was left (``No space left on device``), for a
+    caller that says what is left in its own words; by default ``found``."""
 
     def __init__(
-        self, target: Path, found: str, expected: str = "", option: str = "out_dir"
+        self,
+        target: Path,
+        found: str,
+        expected: str = "",
+        option: str = "out_dir",
+        *,
+        cause: str | None = None,
     ) -> None:
         super().__init__(
             expected or "a writable output directory", found, file=str(target), path=option
         )
+        self.cause = found if cause is None else cause
 
 
 # ---------------------------------------------------------------- the manifest
@@ -1149,8 +1158,7 @@ def _named_as_given(exc: OutputError, tmp: Path, named: Path) -> OutputError:
         inside = Path(exc.file or "").relative_to(tmp)
     except ValueError:
         return exc
-    why = exc.found.rpartition("; ")[0] or exc.found  # (what it said of the file itself)
-    return OutputError(named / inside, f"{why}; {_kept(named)}", exc.expected, exc.path)
+    return OutputError(named / inside, f"{exc.cause}; {_kept(named)}", exc.expected, exc.path)
 
 
 def as_before(tmp: Path, target: Path) -> None:
@@ -1546,7 +1554,8 @@ def atomic_files(
             raise  # the files are in place; only what follows them failed
         _left_over(tmps, asides, made)
         kept = "the file is kept as it was" if at.exists() else "nothing was written"
-        raise OutputError(at, f"{exc.strerror or exc}; {kept}", _FILE_EXPECTED, option) from None
+        cause = str(exc.strerror or exc)
+        raise OutputError(at, f"{cause}; {kept}", _FILE_EXPECTED, option, cause=cause) from None
     except BaseException:
         if replaced < len(targets):
             _left_over(tmps, asides, made)
