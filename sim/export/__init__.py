@@ -8,6 +8,7 @@ directories, :mod:`~sim.export.read` reads them back.
 
 from sim.export.read import (
     chosen_rows,
+    chosen_variants,
     directory_charts,
     has_table,
     load_backtest,
@@ -48,6 +49,7 @@ __all__ = [
     "rebuild_scored",
     "redraw",
     "refuse_page",
+    "chosen_variants",
     "refuse_unknown",
     "chosen_rows",
     "table_rows",

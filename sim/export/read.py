@@ -1005,11 +1005,23 @@ def directory_charts(
         refuse_unknown(run_dir, "theaters", "theaters and sites with a report", observed, only)
         return {"backtest": lambda: plotting.plot_backtest(bt, theaters=only)}
     record = read_record(run_dir)
-    known = [str(v) for v in record.get("variants") or []]
-    refuse_unknown(run_dir, "variants", "variants", known, chosen)
+    chosen = chosen_variants(run_dir, record, chosen)
     result = rebuild_scored(run_dir, record, chosen, only)  # (their rows alone)
     refuse_unknown(run_dir, "theaters", "theaters and sites", plan_series(result), only)
     return run_charts(result, only, chosen)
+
+
+def chosen_variants(
+    run_dir: Path, record: dict[str, Any], asked: list[str] | None
+) -> list[str] | None:
+    """The variants ``asked`` of the run ``run_dir`` (its ``run.json``, ``record``), each
+    checked against those it lists (:func:`refuse_unknown`); None where none is asked
+    (every one)."""
+    if not asked:
+        return None
+    known = [str(v) for v in record.get("variants") or []]
+    refuse_unknown(run_dir, "variants", "variants", known, asked)
+    return asked
 
 
 def refuse_unknown(

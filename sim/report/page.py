@@ -37,6 +37,7 @@ from sim.analysis.observed import Assessment, conditioned_result
 from sim.errors import ScenarioError
 from sim.export import (
     chosen_rows,
+    chosen_variants,
     has_table,
     read_record,
     read_table,
@@ -229,14 +230,9 @@ def _names(names: Iterable[str] | str | None, parameter: str) -> list[str]:
 def _chosen_variants(
     run_dir: Path, record: dict[str, Any], variants: Iterable[str] | str | None
 ) -> list[str] | None:
-    """The variants chosen, checked against those the run's ``run.json`` lists; None
-    for every one."""
-    asked = _names(variants, "variants")
-    if not asked:
-        return None
-    known = [str(v) for v in record.get("variants") or []]
-    refuse_unknown(run_dir, "variants", "variants", known, asked)
-    return asked
+    """The variants chosen, checked against those the run's ``run.json`` lists
+    (:func:`sim.export.read.chosen_variants`); None for every one."""
+    return chosen_variants(run_dir, record, _names(variants, "variants"))
 
 
 def _chosen_series(
