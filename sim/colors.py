@@ -1,10 +1,12 @@
 """The colours of every chart, in one place: the PNG charts (:mod:`sim.plotting`) and the
 interactive page (:mod:`sim.report`) both read them here, so a variant has the same colour
-on both. Plain hex strings; this module imports nothing of forcesim (only typing).
+on both. Plain hex strings; this module imports nothing of forcesim (only functools and
+typing).
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 #: one colour per variant, in run order (repeating after ten), chosen for readers with a
@@ -121,6 +123,7 @@ def contrast(color: str, against: str = "#ffffff") -> float:
 TEXT_CONTRAST = 4.5
 
 
+@functools.cache  # (each end label asks again: up to 256 contrasts a colour)
 def legible(color: str) -> str:
     """``color`` for text on white: as it is where it has :data:`TEXT_CONTRAST` against
     white, else darkened (each channel scaled down alike, so its hue stays) as little

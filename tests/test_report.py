@@ -856,13 +856,18 @@ def test_a_source_no_number_cites_says_which_assumption_names_it_and_if_it_came_
     assert "dated after" not in article("shafaq")  # (cited, and of the scenario's day)
 
 
+def _source_meta(page: str, source_id: str) -> str:
+    """The line under a source's title on the page: its publisher, date and address."""
+    start = page.index(f'id="source-{source_id}"')
+    return page[page.index('<p class="meta">', start) : page.index("</p>", start)]
+
+
 def test_each_source_on_the_page_links_its_address_or_says_none_is_given(ensemble: Path) -> None:
     # the page named the file of a local copy ("file 003_….txt"), which no reader has
     page = page_of(ensemble)
 
     def meta(source_id: str) -> str:
-        start = page.index(f'id="source-{source_id}"')
-        return page[page.index('<p class="meta">', start) : page.index("</p>", start)]
+        return _source_meta(page, source_id)
 
     assert '<a href="https://www.shafaq.com/en/Iraq/' in meta("shafaq")
     assert meta("report-003").endswith(" · no public address given")
@@ -2079,8 +2084,7 @@ def test_a_sources_address_in_capitals_is_linked_and_one_of_no_web_scheme_shown_
     page = page_of(out)
 
     def meta(source_id: str) -> str:
-        start = page.index(f'id="source-{source_id}"')
-        return page[page.index('<p class="meta">', start) : page.index("</p>", start)]
+        return _source_meta(page, source_id)
 
     assert '<a href="HTTPS://example.org/report"' in meta("caps")
     assert meta("www").endswith(" · address: www.example.org/report")
