@@ -731,7 +731,7 @@ def test_a_chart_option_mistyped_is_named_with_the_function_and_the_nearest_opti
     with pytest.raises(TypeError) as caught:
         sim.plot(result, theater="iraq")
     assert str(caught.value) == (
-        "plot_fan() takes the options ax, theaters, variants, observed, weighted, not "
+        "plot_fan() takes the options ax, theaters, variants, observed, weighted, column, not "
         "'theater' (did you mean 'theaters'?)"
     )
     with pytest.raises(TypeError, match=r"^plot_envelope\(\) takes the options ax, theaters"):

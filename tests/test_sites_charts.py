@@ -165,7 +165,9 @@ def test_plot_theater_reads_only_the_rows_of_the_panels_it_draws(
     # and 604 MB
     seen: list[sim.Result] = []
 
-    def charts(result: sim.Result, only: Any, variants: Any = None) -> dict[str, Any]:
+    def charts(
+        result: sim.Result, only: Any, variants: Any = None, *, column: bool = False
+    ) -> dict[str, Any]:
         seen.append(result)
         return {}
 

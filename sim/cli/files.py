@@ -332,6 +332,14 @@ def _one_variant(given: tuple[str, ...]) -> str | None:
     "Of a run's directory, draw only this variant (repeatable), in the order given, "
     "each in its colour. Default: every variant."
 )
+@click.option(
+    "--column",
+    is_flag=True,
+    help="Of a run's directory, lay each chart out for a newspaper column 600 px wide "
+    "(written 1200 px wide, for sharp screens), as NAME-column.png beside the run's own "
+    "charts (or to -o): panels stacked, at most four; the fan shows the first variant "
+    "unless --variant is given.",
+)
 @friendly
 def plot(
     run_dir: str,
@@ -339,24 +347,26 @@ def plot(
     chart: str | None,
     theaters: tuple[str, ...],
     variants: tuple[str, ...],
+    column: bool,
 ) -> None:
     """Re-draw every chart of RUN_DIR (from forcesim run, compare or backtest) from its
     files, without re-running.
 
     With --theater or --variant and no -o, RUN_DIR's charts are redrawn with only
-    those; forcesim plot RUN_DIR draws them whole again.
+    those; forcesim plot RUN_DIR draws them whole again. With --column, the charts
+    are drawn for an article's column, beside the run's own.
     """
     from sim.export import redraw
     from sim.plotting import use_agg
 
     use_agg()
     _hold_both(run_dir, output)
-    written = redraw(Path(run_dir), output or None, chart, theaters, variants)
+    written = redraw(Path(run_dir), output or None, chart, theaters, variants, column=column)
     shown = ""
     picked = [*dict.fromkeys(variants), *dict.fromkeys(theaters)]
-    if picked:  # (only those: the run's own charts, unless -o, now partial)
+    if picked:  # (only those: the run's own charts, unless -o or --column, now partial)
         shown = f" (only {', '.join(printable(t) for t in picked)}"
-        if not output:
+        if not output and not column:
             them = "them" if len(written) > 1 else "it"
             shown += f"; forcesim plot {_pasteable(str(run_dir))} draws {them} whole again"
         shown += ")"

@@ -974,16 +974,29 @@ def _chart_needs(chart: str, charts: Mapping[str, Any]) -> str:
 
 
 def directory_charts(
-    run_dir: Path, theaters: Sequence[str] | None = None, variants: Sequence[str] | None = None
+    run_dir: Path,
+    theaters: Sequence[str] | None = None,
+    variants: Sequence[str] | None = None,
+    *,
+    column: bool = False,
 ) -> dict[str, Callable[[], Any]]:
     """Every chart a directory forcesim wrote can draw from its files, by name (each
     value draws it): ``envelope``, ``fan`` and ``fan_conditioned`` for a run,
     ``compare`` for a comparison, ``backtest`` for a backtest; with ``theaters`` (checked
     against the directory's, a :class:`ScenarioError` naming them when one is not), each
     draws only those panels; with ``variants`` (a run's only: a comparison draws its
-    two, a backtest its profiles of every variant), only those variants, in that order."""
+    two, a backtest its profiles of every variant), only those variants, in that order;
+    with ``column`` (a run's only), each laid out for a newspaper column."""
     only = list(dict.fromkeys(theaters)) if theaters else None
     chosen = list(dict.fromkeys(variants)) if variants else None
+    if column and (has_table(run_dir, "compare") or has_table(run_dir, "backtest")):
+        kind = "comparison" if has_table(run_dir, "compare") else "backtest"
+        raise ScenarioError(
+            "column charts only of a run's directory (its envelope and fans)",
+            f"{run_dir}, a {kind}",
+            file="<arguments>",
+            path="column",
+        )
     if chosen is not None and (has_table(run_dir, "compare") or has_table(run_dir, "backtest")):
         raise ScenarioError(
             "variants chosen only of a run's directory (a comparison draws its two "
@@ -1008,7 +1021,7 @@ def directory_charts(
     chosen = chosen_variants(run_dir, record, chosen)
     result = rebuild_scored(run_dir, record, chosen, only)  # (their rows alone)
     refuse_unknown(run_dir, "theaters", "theaters and sites", plan_series(result), only)
-    return run_charts(result, only, chosen)
+    return run_charts(result, only, chosen, column=column)
 
 
 def chosen_variants(
@@ -1075,6 +1088,8 @@ def redraw(
     chart: str | None = None,
     theaters: Sequence[str] | None = None,
     variants: Sequence[str] | None = None,
+    *,
+    column: bool = False,
 ) -> list[Path]:
     """Draw the charts of a directory forcesim wrote again, from its files.
 
@@ -1095,6 +1110,10 @@ def redraw(
     variants : sequence of str, optional
         Of a run's directory: draw only these variants, in this order (each keeps its
         colour); default: every one.
+    column : bool
+        Of a run's directory: lay each chart out for a newspaper column 600 px wide
+        (:mod:`sim.plotting.column`), written 1200 px wide as ``NAME-column.png``
+        beside the run's own charts (or to ``output``). Default False.
 
     Returns
     -------
@@ -1105,8 +1124,8 @@ def redraw(
     ------
     sim.ScenarioError
         ``run_dir`` is not a directory forcesim wrote, ``chart`` is not one it can
-        draw, a theater or variant is not one of the run's (or variants are chosen of a
-        comparison or backtest), ``output`` has another extension, or a
+        draw, a theater or variant is not one of the run's (or variants or ``column``
+        are asked of a comparison or backtest), ``output`` has another extension, or a
         file to write already exists and forcesim did not write it
         (:func:`sim.io.files.refuse_overwrite`). Nothing is written then.
     """
@@ -1126,7 +1145,7 @@ def redraw(
                 file="<arguments>",
                 path="output",
             )
-    charts = directory_charts(run_dir, theaters, variants)
+    charts = directory_charts(run_dir, theaters, variants, column=column)
     if chart is not None and chart not in charts:
         needs = _chart_needs(chart, charts)
         if chart == "fan_conditioned" and variants and has_table(run_dir, "bands_conditioned"):
@@ -1143,7 +1162,8 @@ def redraw(
     if output is not None:
         targets = {chart or next(iter(charts)): output}
     else:
-        targets = {n: run_dir / f"{n}.png" for n in charts if chart in (None, n)}
+        end = "-column.png" if column else ".png"
+        targets = {n: run_dir / f"{n}{end}" for n in charts if chart in (None, n)}
     for name, target in targets.items():
         refuse_overwrite(target, name, charts, source=run_dir)
     # every chart drawn first, then all moved in together: an interruption or a failure

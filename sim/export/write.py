@@ -198,7 +198,11 @@ def _write_table(frame: pd.DataFrame, stem: Path, formats: Sequence[str]) -> Non
 
 
 def run_charts(
-    result: Result, theaters: Sequence[str] | None = None, variants: Sequence[str] | None = None
+    result: Result,
+    theaters: Sequence[str] | None = None,
+    variants: Sequence[str] | None = None,
+    *,
+    column: bool = False,
 ) -> dict[str, Callable[[], Any]]:
     """The charts of a run, by name: ``envelope``; with an ensemble ``fan``; with a
     conditioned ensemble ``fan_conditioned``. Each value draws its chart and returns
@@ -206,14 +210,19 @@ def run_charts(
     draw, theater ids or sites as ``THEATER/SITE`` (default: every theater, each
     followed by its sites); ``variants``: the variants to draw (default: every one; of
     the weighted fan, those of them kept in the conditioned tables, and no weighted fan
-    where none is)."""
+    where none is); ``column``: each laid out for a newspaper column
+    (:mod:`sim.plotting.column`)."""
     only = list(theaters) if theaters else None
     some = list(variants) if variants else None
     charts: dict[str, Callable[[], Any]] = {
-        "envelope": lambda: plotting.plot_envelope(result, theaters=only, variants=some)
+        "envelope": lambda: plotting.plot_envelope(
+            result, theaters=only, variants=some, column=column
+        )
     }
     if result.bands is not None:
-        charts["fan"] = lambda: plotting.plot_fan(result, theaters=only, variants=some)
+        charts["fan"] = lambda: plotting.plot_fan(
+            result, theaters=only, variants=some, column=column
+        )
     assessment = result.observed
     if isinstance(assessment, Assessment) and has_conditioned_bands(assessment):
         # (of the variants asked, those that kept enough effective draws to be weighted:
@@ -222,7 +231,7 @@ def run_charts(
         weighed = None if some is None else [v for v in some if v not in left]
         if weighed is None or weighed:
             charts["fan_conditioned"] = lambda: plotting.plot_fan(
-                result, theaters=only, variants=weighed, weighted=True
+                result, theaters=only, variants=weighed, weighted=True, column=column
             )
     return charts
 

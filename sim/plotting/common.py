@@ -1159,7 +1159,7 @@ def save(axes: Sequence[Axes] | Axes, path: Any) -> None:
     try:
         # (same figure, same bytes)
         with glyphs_gathered(), matplotlib.rc_context({"svg.hashsalt": "forcesim"}):
-            fig.savefig(tmp, format=fmt, dpi=DPI, metadata=SAVE_METADATA[fmt])
+            fig.savefig(tmp, format=fmt, dpi=saved_dpi(fig), metadata=SAVE_METADATA[fmt])
         as_before(tmp, target)  # (a private chart stays private)
         os.replace(tmp, target)
     except Exception as exc:  # (named as the file asked for, not the temporary one)
@@ -1172,6 +1172,14 @@ def save(axes: Sequence[Axes] | Axes, path: Any) -> None:
     finally:
         tmp.unlink(missing_ok=True)
     pyplot().close(fig)
+
+
+def saved_dpi(fig: Any) -> int:
+    """The resolution [px an inch] a chart's figure is written at: :data:`DPI`, or for a
+    column chart :data:`sim.plotting.column.COLUMN_DPI`."""
+    from sim.plotting import column
+
+    return column.COLUMN_DPI if column.is_column(fig) else DPI
 
 
 def _disk_failed(exc: BaseException) -> OSError | None:

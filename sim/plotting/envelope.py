@@ -10,6 +10,7 @@ import pandas as pd
 
 from sim.colors import DEADLINE, RANGE, RANGE_ALPHA, TARGET, run_colors
 from sim.months import spell_month
+from sim.plotting import column as column_layout
 from sim.plotting import common
 from sim.plotting.clearance import clear_top_labels, line_labels
 from sim.plotting.observed import add_to_panel, observed_argument, place_as_of
@@ -24,6 +25,8 @@ LINE_WIDTH = 2.2  # [pt] of each variant's line
 DASH = 3.0  # length of one colour's dash on a shared stretch, in line widths
 
 
+#: the key's entry for the shading
+RANGE_KEY = "range across variants"
 #: the key's entry for lines that run together, drawn in dashes of each one's colour
 ALIKE_KEY = "variants alike: their colours in turn"
 
@@ -150,6 +153,8 @@ def plot_envelope(
     theaters: Sequence[str] | None = None,
     observed: Any = None,
     variants: Sequence[str] | None = None,
+    *,
+    column: bool = False,
 ) -> list[Axes]:
     """Envelope chart: a panel per theater, a line per variant, the min–max band shaded.
 
@@ -166,6 +171,11 @@ def plot_envelope(
         result's scenario); default: those attached to ``result``; False: none.
     variants : sequence of str, optional
         Variants to draw (default: all those the result holds).
+    column : bool
+        Lay the chart out for a newspaper column 600 px wide
+        (:mod:`sim.plotting.column`): a figure of its own 6 in wide (written 1200 px
+        wide, at 200 dpi, by :func:`sim.plotting.save`), the panels stacked, at most
+        four, the key under them. Default False: 1600 px wide, the key at the right.
 
     Returns
     -------
@@ -182,9 +192,11 @@ def plot_envelope(
         For no variant (``variants=[]``), a variant or theater the result does not
         hold, what is not matplotlib axes in ``ax`` (a theater's name), the wrong
         number of axes, or axes a chart of months and troops cannot be drawn in (polar
-        or 3-D axes, a log y-axis).
+        or 3-D axes, a log y-axis); axes given with ``column``.
     """
     common.expect(result, Result, "plot_envelope", "sim.run")
+    if column and ax is not None:
+        raise ValueError(column_layout.OWN.format("plot_envelope"))
     observed = observed_argument(result, observed, "plot_envelope")
     chosen = common.names_given(variants)  # variants="slip-6": that one, not its letters
     if variants is not None and not chosen:  # (as plot_fan: [] is no variant, not all)
@@ -197,6 +209,8 @@ def plot_envelope(
                 f"found {', '.join(map(str, unknown))}"
             )
         result = common.only(result, chosen)
+    if column:
+        return _in_column(result, theaters, observed)
 
     # (a new figure adds a panel per site after its theater; axes given take theaters)
     names = common.theater_list(result, theaters, sites=ax is None)
@@ -231,7 +245,7 @@ def plot_envelope(
                 color=RANGE,
                 alpha=RANGE_ALPHA,
                 lw=0,
-                label="range across variants" if i == 0 else None,
+                label=RANGE_KEY if i == 0 else None,
                 step=None,
             )
         drawn = wide[[v for v in lines if v in wide.columns]]
@@ -373,22 +387,8 @@ def _decorate(
         doc.title, x=0.06, ha="left", fontsize=19, fontweight="bold", y=1 - 0.25 / height
     )
     common.fit_width(head)  # (a title wider than the figure: smaller, never cut)
-    fig.text(
-        0.06,
-        1 - 0.75 / height,
-        "Projected troops at the end of each month, one line per "
-        "reading of the plan (variant); shading spans the lowest to highest."
-        if len(result.variants) > 1
-        else "Projected troops at the end of each month, for one reading of the plan "
-        f"(variant {result.variants[0]}).",
-        fontsize=12,
-        color="#333333",
-    )
-    handles, labels = common.legend_entries(axes)
-    if alike:  # after the variants' entries
-        at = max((k + 1 for k, label in enumerate(labels) if label in result.variants), default=0)
-        handles.insert(at, alike_handle(alike[:2]))
-        labels.insert(at, ALIKE_KEY)
+    fig.text(0.06, 1 - 0.75 / height, _subtitle(result), fontsize=12, color="#333333")
+    handles, labels = _key(result, axes, alike)
     fig.legend(
         handles,
         [common.wrapped(label, LEGEND_CHARACTERS) for label in labels],
@@ -403,6 +403,79 @@ def _decorate(
     note = _notes(notes)
     foot = common.footnote(result) + ("\n" + note if note else "")
     fig.text(0.06, 0.15 / height, foot, fontsize=9.5, color="#444444", va="bottom")
+
+
+def _subtitle(result: Result) -> str:
+    if len(result.variants) > 1:
+        return (
+            "Projected troops at the end of each month, one line per reading of the plan "
+            "(variant); shading spans the lowest to highest."
+        )
+    return (
+        "Projected troops at the end of each month, for one reading of the plan "
+        f"(variant {result.variants[0]})."
+    )
+
+
+def _key(result: Result, axes: list[Axes], alike: list[str]) -> tuple[list[Any], list[str]]:
+    """The key's entries: every labelled artist of the panels, and after the variants'
+    lines the entry for lines drawn in dashes of each one's colour (``alike``: their
+    colours, :func:`shared_stretches`), if any."""
+    handles, labels = common.legend_entries(axes)
+    # (the range and the variants' lines first, as the panels draw them, whichever panel
+    # first drew an official figure)
+    first = [k for k, label in enumerate(labels) if label in (RANGE_KEY, *result.variants)]
+    order = first + [k for k in range(len(labels)) if k not in first]
+    handles, labels = [handles[k] for k in order], [labels[k] for k in order]
+    if alike:  # after the variants' entries
+        at = max((k + 1 for k, label in enumerate(labels) if label in result.variants), default=0)
+        handles.insert(at, alike_handle(alike[:2]))
+        labels.insert(at, ALIKE_KEY)
+    return handles, labels
+
+
+def _in_column(result: Result, theaters: Sequence[str] | None, observed: Any) -> list[Axes]:
+    """:func:`plot_envelope` laid out for a newspaper column (:mod:`sim.plotting.column`):
+    the panels drawn into the column's axes, as into any axes given, then the title,
+    subtitle, key (with the entry for lines alike) and footnote set around them."""
+    names, note = column_layout.series(common.theater_list(result, theaters, sites=True))
+    lines = list(result.variants)
+    crowded = None
+    if len(lines) > common.MAX_LINES:  # (the lines drawn, and the shading across them)
+        crowded = (
+            f"{len(lines)} variants are more lines than a reader can tell apart: the first "
+            f"{common.MAX_LINES} are drawn; {common.CHOOSE}."
+        )
+        lines = lines[: common.MAX_LINES]
+        result = common.only(result, lines)
+    notes = [n for n in (crowded, note) if n]
+    for text in notes:
+        common.warn_crowded("envelope", text)
+    notes += common.line_notes(result, names, lines)
+    fig, axes = column_layout.figure(len(names))
+    with column_layout.drawing():
+        plot_envelope(result, ax=axes, theaters=names, observed=observed)
+    # (lines that run together are drawn again in dashes of each one's colour)
+    alike = next(
+        (
+            [str(line.get_color()) for line in a.get_lines() if line.get_gid() == "shared-stretch"]
+            for a in axes
+            if any(line.get_gid() == "shared-stretch" for line in a.get_lines())
+        ),
+        [],
+    )
+    handles, labels = _key(result, axes, alike)
+    column_layout.frame(
+        fig,
+        axes,
+        result.scenario.doc.title,
+        _subtitle(result),
+        handles,
+        labels,
+        common.footnote(result) + "".join("\n" + n for n in notes),
+        key_title=_legend_title(result, len(lines)),
+    )
+    return axes
 
 
 def _legend_title(result: Result, lines: int) -> str:

@@ -30,12 +30,16 @@ from sim import colors
 from sim.colors import mix
 from sim.errors import ScenarioError
 from sim.months import spell_month
+from sim.plotting import column as column_layout
 from sim.plotting import common
 from sim.plotting.clearance import clear_top_labels, line_labels
 from sim.plotting.common import title_size
 from sim.plotting.observed import (
+    CONDITIONED_NOTE_GID,
     OBSERVED_LEGEND_IN,
     add_to_fan,
+    conditioned_subtitle,
+    conditioned_title,
     mark_conditioned,
     observations_of,
     observed_argument,
@@ -585,21 +589,7 @@ def _decorate(
 ) -> None:
     doc = result.scenario.doc
     draws = f"{result.draws:,}" if result.draws else "the"
-    note = common.footnote(result)
-    if result.draws:
-        note += (
-            f"\nEnsemble of {result.draws:,} draws, seed {result.seed}; the same seed "
-            "reproduces it."
-            + (" Every variant sees the same draws." if n_variants > 1 else "")
-            + " Percentiles are exact over the draws, not interpolated; the solid line"
-            " joins each month's median, a path no single draw need follow."
-        )
-        if medians:
-            note += "\n" + " ".join(medians)
-        # (from what is drawn, not the labels' text: a crowded label drops its "met")
-        deadlines = any(line.get_gid() == "deadline" for ax in axes for line in ax.get_lines())
-        if deadlines and "p_met" in result.milestones.columns:
-            note += "\n" + MET_NOTE
+    note = _foot(result, axes, n_variants, common.footnote(result), medians)
     if crowded:
         note += "\n" + textwrap.fill(crowded, 190)
     handles, labels = legend_handles(axes)
@@ -616,6 +606,28 @@ def _decorate(
         labels,
         note,
     )
+
+
+def _foot(
+    result: Result, axes: Sequence[Axes], n_variants: int, note: str, medians: Sequence[str]
+) -> str:
+    """A fan's footnote: ``note`` (:func:`sim.plotting.common.footnote`), then the
+    ensemble's draws and seed, the ``medians``' notes and what "met" counts."""
+    if result.draws:
+        note += (
+            f"\nEnsemble of {result.draws:,} draws, seed {result.seed}; the same seed "
+            "reproduces it."
+            + (" Every variant sees the same draws." if n_variants > 1 else "")
+            + " Percentiles are exact over the draws, not interpolated; the solid line"
+            " joins each month's median, a path no single draw need follow."
+        )
+        if medians:
+            note += "\n" + " ".join(medians)
+        # (from what is drawn, not the labels' text: a crowded label drops its "met")
+        deadlines = any(line.get_gid() == "deadline" for ax in axes for line in ax.get_lines())
+        if deadlines and "p_met" in result.milestones.columns:
+            note += "\n" + MET_NOTE
+    return note
 
 
 def decorate(
@@ -655,6 +667,7 @@ def plot_fan(
     observed: Any = None,
     *,
     weighted: bool = False,
+    column: bool = False,
 ) -> list[Axes]:
     """Fan chart of an ensemble: a panel per theater (or site) and variant.
 
@@ -681,6 +694,12 @@ def plot_fan(
         are conditioned on, each panel gives its effective draws, and variants left
         with too few effective draws are not drawn. Default False: the draws
         unweighted, the reports only drawn over them.
+    column : bool
+        Lay the chart out for a newspaper column 600 px wide
+        (:mod:`sim.plotting.column`): a figure of its own 6 in wide (written 1200 px
+        wide, at 200 dpi, by :func:`sim.plotting.save`), at most four panels stacked,
+        the key under them; without ``variants``, the first variant alone. Default
+        False: 1600 px wide, a column of panels per variant.
 
     Returns
     -------
@@ -699,9 +718,13 @@ def plot_fan(
         the wrong number of axes, or axes a chart of months and troops cannot be
         drawn in (polar or 3-D axes, a log y-axis); with ``weighted``, a result not
         conditioned on reports, or one whose every variant kept too few effective
-        draws.
+        draws; axes given with ``column``.
     """
     common.expect(result, Result, "plot_fan", "sim.run")
+    if column:
+        if ax is not None:
+            raise ValueError(column_layout.OWN.format("plot_fan"))
+        return _in_column(result, theaters, variants, observed, weighted=weighted)
     if weighted:
         return _weighted_fan(result, ax, theaters, variants, observed)
     observed = observed_argument(result, observed, "plot_fan")
@@ -722,4 +745,79 @@ def plot_fan(
     clear_top_labels(axes)  # the deadlines' labels over the observations too
     for a in axes:
         place_as_of(a)  # where the data leave room, within the limits just set
+    return axes
+
+
+def _in_column(
+    result: Result,
+    theaters: Sequence[str] | None,
+    variants: Sequence[str] | None,
+    observed: Any,
+    *,
+    weighted: bool,
+) -> list[Axes]:
+    """:func:`plot_fan` laid out for a newspaper column (:mod:`sim.plotting.column`): a
+    panel per theater (or site) and variant, stacked, at most four; without
+    ``variants``, the first variant alone (the footnote says how to draw another). The
+    panels are drawn into the column's axes as into any axes given, then the title,
+    subtitle, key and footnote are set around them."""
+    from sim.analysis.observed import Assessment, conditioned_result
+
+    if result.bands is None:
+        raise ValueError(NEEDS_ENSEMBLE)
+    drawn_from = result
+    assessment = result.observed
+    if weighted:
+        if not isinstance(assessment, Assessment) or assessment.conditioned is None:
+            _weighted_fan(result, None, theaters, variants, observed)  # (its refusal)
+        assert isinstance(assessment, Assessment) and assessment.conditioned is not None
+        cond = conditioned_result(result, assessment)
+        if cond is None:
+            _weighted_fan(result, None, theaters, variants, observed)  # (its refusal)
+        assert cond is not None
+        drawn_from = cond
+    names = _series(drawn_from, theaters, sites=True)
+    asked = _variants(drawn_from, variants)
+    first = None
+    if variants is None and len(asked) > 1:
+        first = (
+            f"The variant {asked[0]} alone, the first of {len(asked)}; "
+            "forcesim plot RUN --column --variant NAME draws another."
+        )
+        asked = asked[:1]
+    names, chosen, crowded = column_layout.selection(names, asked)
+    if crowded:
+        common.warn_crowded("fan", crowded)
+    fig, axes = column_layout.figure(len(names) * len(chosen))
+    with column_layout.drawing():
+        plot_fan(
+            result,
+            ax=axes,
+            theaters=names,
+            variants=chosen,
+            observed=observed,
+            weighted=weighted,
+        )
+    shown = drawn_from if chosen == list(drawn_from.variants) else common.only(drawn_from, chosen)
+    medians = common.median_notes(shown, names, chosen) if shown.draws and not weighted else []
+    title = f"{result.scenario.doc.title}: range of outcomes"
+    draws = f"{result.draws:,}" if result.draws else "the"
+    subtitle = (
+        f"Troops at the end of each month across {draws} random draws of the uncertain "
+        "inputs" + (f", variant {chosen[0]}." if len(chosen) == 1 else ", a panel per variant.")
+    )
+    head = common.footnote(shown)
+    if weighted:
+        assert isinstance(assessment, Assessment)
+        title = conditioned_title(result.scenario.doc.title, assessment)
+        subtitle = conditioned_subtitle(assessment, chosen)
+        head = common.footnote(shown, news=assessment.as_of, conditioned=True)
+    note = _foot(shown, axes, len(chosen), head, medians)
+    # (the line under a conditioned fan, of the variants and reports it leaves out)
+    for text in [t for t in fig.texts if t.get_gid() == CONDITIONED_NOTE_GID]:
+        note += "\n" + text.get_text()
+        text.remove()
+    note += "".join("\n" + n for n in (first, crowded) if n)
+    handles, labels = common.legend_entries(axes)
+    column_layout.frame(fig, axes, title, subtitle, handles, labels, note)
     return axes

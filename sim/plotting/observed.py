@@ -765,21 +765,11 @@ def mark_conditioned(
     for text in fig.texts:
         s = text.get_text()
         if s.endswith(": range of outcomes"):
-            title = s.removesuffix(": range of outcomes") + (
-                f": conditioned on what was known on {spell_day(when)}"
-                if when is not None
-                else ": conditioned on the reports"
-            )
+            title = conditioned_title(s.removesuffix(": range of outcomes"), assessment)
             text.set_text(title)
             text.set_fontsize(title_size(title))  # the fan is common.WIDTH_IN wide
         elif s.startswith("Troops at the end of each month across"):
-            used = assessment.weighing_count(shown)
-            text.set_text(
-                f"Each draw weighted by how many of the {used} report{'' if used == '1' else 's'} "
-                + ("known then " if when is not None else "")
-                + f"it misses (each taken as right within {assessment.tolerance} with "
-                f"probability {exact_percent(1 - c.error)}); effective draws in each panel."
-            )
+            text.set_text(conditioned_subtitle(assessment, shown))
             common.fit_width(text)
         elif s.startswith("Scenario as of "):  # the scenario's date, and the news'
             # the first line again, naming fewer sources if the longer lead needs the room
@@ -826,9 +816,42 @@ def mark_conditioned(
         y += 0.04 / fig.get_figheight()  # type: ignore[union-attr]
     if note:
         line = fig.text(
-            x, y, note, ha=ha, va="bottom", fontsize=common.pt(10), color=CONDITIONED_COLOR
+            x,
+            y,
+            note,
+            ha=ha,
+            va="bottom",
+            fontsize=common.pt(10),
+            color=CONDITIONED_COLOR,
+            gid=CONDITIONED_NOTE_GID,
         )
         common.fit_width(line)
+
+
+#: the ``gid`` of the line under a conditioned fan that says which variants and reports
+#: it leaves out (a column chart takes it into its footnote)
+CONDITIONED_NOTE_GID = "conditioned-note"
+
+
+def conditioned_title(title: str, assessment: Assessment) -> str:
+    """A conditioned fan's title: the scenario's ``title`` and what it is conditioned on."""
+    when = assessment.as_of
+    if when is not None:
+        return f"{title}: conditioned on what was known on {spell_day(when)}"
+    return f"{title}: conditioned on the reports"
+
+
+def conditioned_subtitle(assessment: Assessment, shown: Sequence[str]) -> str:
+    """A conditioned fan's subtitle: how each draw of the variants ``shown`` is weighted."""
+    c = assessment.conditioned
+    assert c is not None
+    used = assessment.weighing_count(shown)
+    return (
+        f"Each draw weighted by how many of the {used} report{'' if used == '1' else 's'} "
+        + ("known then " if assessment.as_of is not None else "")
+        + f"it misses (each taken as right within {assessment.tolerance} with "
+        f"probability {exact_percent(1 - c.error)}); effective draws in each panel."
+    )
 
 
 #: the conditioned fan's central run: the same as the plain fan's (the weights move the
