@@ -1948,6 +1948,58 @@ def test_the_run_table_says_how_long_before_today_its_knowledge_ends(tmp_path) -
     assert known_age(early, dt.date(2026, 12, 5)).startswith("its latest report weighed 2025-0")
 
 
+def test_the_run_table_names_a_later_report_no_draw_comes_near_in_its_first_lines(
+    tmp_path,
+) -> None:
+    # a reporter added "about 1,000 US troops remain in Syria" to a scenario whose every
+    # draw had left: the run's first lines said nothing reported since was in it, and the
+    # report's refusal stood twenty lines down, so "none are left" was read as today's
+    import datetime as dt
+
+    from sim.cli.text import known_age
+
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    record = SCENARIOS_DIR / "iraq-syria-2024-observed.csv"
+    news = tmp_path / "news.csv"
+    news.write_text(
+        record.read_text(encoding="utf-8")
+        + "2026-11-20,iraq,9000,9000,reported,,,https://example.org/x,far above any draw\n",
+        encoding="utf-8",
+    )
+    options: dict[str, Any] = {"draws": 200, "seed": 1, "condition": True, "tolerance": "30%"}
+    result = sim.run(sc, variants=["on-time"], observed=news, **options)
+    assert known_age(result, dt.date(2026, 12, 5)) == (
+        "its latest report weighed 2026-02-23, 9 months before today (2026-12-05): the later "
+        "report 2026-11-20 iraq is left out, no draw coming within its tolerance: this "
+        "projection does not follow it, and only a scenario revised for what changed can"
+    )
+    # said however recent the last report weighed (the clock set back to March 2026)
+    assert known_age(result, dt.date(2026, 3, 1)).startswith(
+        "its latest report weighed 2026-02-23: the later report 2026-11-20 iraq is left out"
+    )
+    # without the far report, nothing is said of recent knowledge
+    plain = sim.run(sc, variants=["on-time"], observed=record, **options)
+    assert known_age(plain, dt.date(2026, 3, 1)) is None
+    out = invoke(
+        "run",
+        "--observed",
+        str(news),
+        "--condition",
+        "--tolerance",
+        "30%",
+        "--draws",
+        "200",
+        "--seed",
+        "1",
+        "-v",
+        "on-time",
+        "-o",
+        str(tmp_path / "r"),
+    )
+    head = " ".join(out.stdout.split("\n")[:5])
+    assert "2026-11-20 iraq is left out" in " ".join(head.split())
+
+
 def test_the_run_table_says_a_milestone_met_may_leave_troops_and_where_to_read_when_they_go(
     tmp_path,
 ) -> None:

@@ -123,8 +123,8 @@ def run_lines(
     ]
     lines += _settings_lines(result.scenario)
     age = known_age(result, today)
-    if age is not None:
-        lines.append(_fit(age))
+    if age is not None:  # (wrapped: a report left out is named whole)
+        lines += textwrap.wrap(age, WIDTH, subsequent_indent="    ", break_on_hyphens=False)
     # where official figures leave troops out: say so, and how many
     for t in result.theaters:
         if t in levels.official:
@@ -393,9 +393,16 @@ def known_age(result: Result, today: dt.date | None = None) -> str | None:
     day, or, where the run was conditioned on reports, the latest report that weighs
     the draws of a variant it writes weighted summaries of (a target, or a report
     superseded or no draw comes near, weighs none);
-    a reader quoting a projection as of now learns it is not. None where it is recent."""
+    a reader quoting a projection as of now learns it is not. None where it is recent.
+
+    Where a report dated after that is left out of the weights because no draw comes
+    within its tolerance (news the scenario cannot take in), the line says so whatever
+    its age, naming the reports: the projection does not follow them, and only a
+    scenario revised for what changed can (a reporter read a run conditioned on a
+    report of 1,000 troops, which no draw reached, as "none are left")."""
     when = result.scenario.as_of_day
     obs = result.observed
+    later: list[str] = []
     if obs is not None and obs.conditioned is not None and "conditioning" in obs.table:
         # (the reports that weigh some variant's weighted summaries: not a target, nor
         # one superseded or discrepant, nor one of variants left out for too few draws)
@@ -404,18 +411,32 @@ def known_age(result: Result, today: dt.date | None = None) -> str | None:
         day_of = {str(o.date): o.day for o in obs.observations}
         days = [day_of[str(d)] for d in set(weighing.date) if str(d) in day_of]
         when = max([when, *days])
+        written = [v for v in obs.conditioned.effective if v not in obs.conditioned.too_few]
+        later = [
+            report
+            for report in obs.discrepant_reports(written)
+            if report.split(" ", 1)[0] in day_of and day_of[report.split(" ", 1)[0]] > when
+        ]
     today = today or dt.date.today()
     # (whole months gone by: 24 Feb to 5 Dec is 9; a month's last day reaches any day, so
     # 31 Dec to 29 Feb is 2)
     last_day = (today + dt.timedelta(days=1)).day == 1
     months = (today.year - when.year) * 12 + today.month - when.month
     months -= today.day < when.day and not last_day
-    if months < STALE_MONTHS:
+    if months < STALE_MONTHS and not later:
         return None
     what = "its latest report weighed" if when != result.scenario.as_of_day else "as of"
+    line = f"{what} {when.isoformat()}"
+    if months >= STALE_MONTHS:
+        line += f", {months} months before today ({today.isoformat()})"
+    if not later:
+        return line + ": nothing reported since is in it"
+    many = len(later) > 1
     return (
-        f"{what} {when.isoformat()}, {months} months before today ({today.isoformat()}): "
-        "nothing reported since is in it"
+        f"{line}: the later report{'s' if many else ''} {'; '.join(later)} "
+        f"{'are' if many else 'is'} left out, no draw coming within "
+        f"{'their' if many else 'its'} tolerance: this projection does not follow "
+        f"{'them' if many else 'it'}, and only a scenario revised for what changed can"
     )
 
 
