@@ -1167,3 +1167,22 @@ def test_an_empty_mapping_in_a_variants_overrides_is_refused_but_one_its_nulls_e
     from conftest import SCENARIOS_DIR
 
     assert "as-reported" in sim.load_scenario(SCENARIOS_DIR / "iraq-sites-2024.yaml").select(None)
+
+
+def test_a_csv_file_read_as_a_scenario_is_named_a_record_of_reports_checked_by_observed(
+    tmp_path,
+) -> None:
+    # a reporter ran forcesim validate on the record of reports and read "expected a YAML
+    # mapping of scenario keys" as a fault in the record
+    record = tmp_path / "news.csv"
+    record.write_text("date,theater,troops_low\n2026-12-01,syria,1000\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(record)])
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1
+    assert result.output.rstrip().endswith(
+        "(a .csv file: scenarios are YAML; a record of reports is checked by forcesim run "
+        "SCENARIO --observed FILE)"
+    )
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text("date,theater,troops_low\n", encoding="utf-8")
+    assert ".csv file" not in CliRunner().invoke(main, ["validate", str(scenario)]).output

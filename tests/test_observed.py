@@ -1818,3 +1818,22 @@ def test_the_one_line_shows_say_one_variant_and_an_empty_set_without_parentheses
     assert "effective draws" not in repr(bare)  # (a run read back without them: no error)
     empty = ObservationSet((), "none.csv")
     assert repr(empty) == "<ObservationSet: 0 observations from none.csv; .frame() lists them>"
+
+
+def test_an_as_of_date_before_the_scenarios_own_warns_of_hindsight_once() -> None:
+    # a reporter ran the February 2026 vintage --as-of 2025-06-01 and read it as what
+    # could have been projected then: the scenario already knew eight months of news
+    from sim.analysis.observed import Hindsight
+
+    vintage = sim.load_scenario(SCENARIOS_DIR / "vintages" / "2026-02-24-syria-withdrawal.yaml")
+    record = SCENARIOS_DIR / "iraq-syria-2024-observed.csv"
+    with pytest.warns(Hindsight) as caught:
+        sim.run(vintage, ["as-reported"], observed=record, as_of="2025-06-01")
+    assert [str(w.message) for w in caught if w.category is Hindsight] == [
+        "the as-of date 2025-06-01 is before the scenario's own as_of, 2026-02-24: its "
+        "numbers were set knowing what was reported until then, so this is not a "
+        "projection that could have been made on 2025-06-01; a scenario dated by then (a "
+        "vintage) is"
+    ]
+    # on or after its own date: nothing said
+    sim.run(vintage, ["as-reported"], observed=record, as_of="2026-02-24")

@@ -89,7 +89,7 @@ from sim.analysis.summaries import (
     rounded_inside,
 )
 from sim.analysis.wide import require_dense
-from sim.errors import ScenarioError, flag_argument
+from sim.errors import ForcesimWarning, ScenarioError, flag_argument
 from sim.io.observations import (
     CONDITION_COLUMNS,
     DRAW_COLUMNS,
@@ -1021,11 +1021,33 @@ class Scoring:
 # ---------------------------------------------------------------- the public functions
 
 
+class Hindsight(ForcesimWarning):
+    """An as-of date before the scenario's own ``as_of``: the run's numbers were set
+    knowing reports it scores and weighs as unknown."""
+
+
 def _as_of(value: Any, scenario: Scenario, file: str, path: str) -> dt.date | None:
+    """The as-of date ``value`` (:func:`parse_as_of`), with a :class:`Hindsight` warning
+    where it is before the scenario's own ``as_of``: the scenario's numbers were set
+    knowing what was public until then, so the reports after the date given are scored
+    and weighed as unknown by a scenario that knew them (hindsight: only a scenario
+    dated by then, a vintage, projects as of that day)."""
     if value is None:
         return None
     doc = scenario.doc
-    return parse_as_of(value, doc.calendar.start, doc.calendar.end, file=file, path=path)
+    day = parse_as_of(value, doc.calendar.start, doc.calendar.end, file=file, path=path)
+    own = scenario.as_of_day
+    if day < own:
+        warnings.warn(
+            Hindsight(
+                f"the as-of date {day.isoformat()} is before the scenario's own as_of, "
+                f"{own.isoformat()}: its numbers were set knowing what was reported until "
+                f"then, so this is not a projection that could have been made on "
+                f"{day.isoformat()}; a scenario dated by then (a vintage) is"
+            ),
+            stacklevel=3,
+        )
+    return day
 
 
 def check_observed(

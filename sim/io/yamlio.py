@@ -375,7 +375,7 @@ def parse_yaml(raw: bytes | str, name: str = "<string>") -> tuple[Any, Positions
         ) from None
     except yaml.YAMLError as exc:
         raise ScenarioError(
-            "valid YAML", str(exc).splitlines()[0], file=name, path="(syntax)"
+            "valid YAML", str(exc).splitlines()[0] + _csv_hint(name), file=name, path="(syntax)"
         ) from None
     if node is None:
         raise ScenarioError("a YAML mapping of scenario keys", "an empty document", file=name)
@@ -395,12 +395,23 @@ def parse_yaml(raw: bytes | str, name: str = "<string>") -> tuple[Any, Positions
         # what kind of value, never its content: the file may be anything (extends: /etc/passwd)
         raise ScenarioError(
             "a YAML mapping of scenario keys",
-            _kind_of(data),
+            _kind_of(data) + _csv_hint(name),
             file=name,
             line=node.start_mark.line + 1,
             col=node.start_mark.column + 1,
         )
     return data, positions
+
+
+def _csv_hint(name: str) -> str:
+    """What a file named ``*.csv`` read as a scenario is taken for: a record of reports,
+    which ``--observed`` reads (a reporter ran ``forcesim validate`` on one)."""
+    if not name.lower().endswith(".csv"):
+        return ""
+    return (
+        " (a .csv file: scenarios are YAML; a record of reports is checked by "
+        "forcesim run SCENARIO --observed FILE)"
+    )
 
 
 def _refuse_anchors(text: str, name: str, positions: Positions) -> None:
