@@ -335,6 +335,14 @@ def test_the_vintages_chart_credits_the_records_publishers() -> None:
     assert f"Record: iraq-syria-2024-observed.csv, reports {credit}." in " ".join(
         _footnote(series, "as-reported", "").split()
     )
+    # a chart of one theater credits the outlets of its reports alone (Syria's chart had
+    # credited Shafaq News's 13 reports, 11 of them of Iraq)
+    syria = [o for o in series.observations if o.theater == "syria"]
+    alone = reports_credit(cited, syria)
+    assert alone != credit
+    assert f"Record: iraq-syria-2024-observed.csv, reports of syria {alone}." in " ".join(
+        _footnote(series, "as-reported", "", ["syria"]).split()
+    )
 
 
 @pytest.mark.slow

@@ -357,7 +357,10 @@ def _footnote(series: VintageSeries, variant: str, stop: str, only: list[str] | 
     ]
     # (every vintage's sources: a report may be cited by one vintage alone)
     cited = [s for v in series.vintages for s in v.scenario.doc.sources]
-    credit = reports_credit(cited, list(series.observations))  # (the latest citation wins)
+    # (of the series drawn, when the chart draws some: a chart of Syria credited the
+    # Iraq reports' outlets too)
+    drawn = [o for o in series.observations if only is None or o.theater in only]
+    credit = reports_credit(cited, drawn)  # (the latest citation wins)
     # each line filled to the figure's width: the dates left out and the record's name
     # are as long as the user makes them
     text = (
@@ -386,7 +389,11 @@ def _footnote(series: VintageSeries, variant: str, stop: str, only: list[str] | 
             else ""
         )
         + f". Record: {utf8_text(Path(series.observations.origin).name)}"
-        + (f", reports {credit}" if credit else "")
+        + (
+            f", reports{' of ' + ', '.join(only) if only is not None else ''} {credit}"
+            if credit
+            else ""
+        )
         + ". "
         "forcesim projection, not a forecast of record.\n"
         f"{stop}"
