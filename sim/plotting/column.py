@@ -178,10 +178,12 @@ def _wrapped_label(label: str) -> str:
     return common.wrapped(label, KEY_CHARACTERS)
 
 
-def selection(panels: list[str], variants: list[str]) -> tuple[list[str], list[str], str | None]:
+def selection(
+    panels: list[str], variants: list[str], choose: str = CHOOSE
+) -> tuple[list[str], list[str], str | None]:
     """The series (theaters or sites) and variants a column chart of a panel per
     (series, variant) draws, at most :data:`MAX_PANELS` panels, series first, and the
-    note saying what was left out, or None."""
+    note saying what was left out (and that the reader may ``choose`` others), or None."""
     names = panels[:MAX_PANELS]
     chosen = variants[: max(1, MAX_PANELS // len(names))] if names else variants
     if (len(names), len(chosen)) == (len(panels), len(variants)):
@@ -192,11 +194,11 @@ def selection(panels: list[str], variants: list[str]) -> tuple[list[str], list[s
     if len(names) < len(panels):
         what = "theaters and sites" if any("/" in t for t in panels) else "theaters"
         left.append(f"the first {len(names)} of {len(panels)} {what}")
-    return names, chosen, f"This column chart shows {' and '.join(left)}; choose with {CHOOSE}."
+    return names, chosen, f"This column chart shows {' and '.join(left)}; choose with {choose}."
 
 
 def series(panels: list[str]) -> tuple[list[str], str | None]:
     """The series (theaters or sites) a column chart of a panel each draws, at most
     :data:`MAX_PANELS`, and the note saying what was left out, or None."""
-    names, _, note = selection(panels, [""])
+    names, _, note = selection(panels, [""], "forcesim plot RUN --column --theater ID")
     return names, note
