@@ -19,6 +19,7 @@ import sim
 from sim.analysis.compare import COMPARE_COLUMNS, compare
 from sim.analysis.summaries import PERCENTILES
 from sim.cli import main
+from sim.errors import ForcesimWarning
 from sim.io.files import write_csv
 from sim.model.draws import Draws
 from sim.model.stepper import step_dense
@@ -288,6 +289,8 @@ def test_the_compare_charts_share_axis_writes_a_space_before_the_percent_sign() 
     plt.close(fig)
 
 
+# (base and later cover different months: the comparison says it leaves some out)
+@pytest.mark.filterwarnings("ignore::sim.analysis.compare.Uncompared")
 @pytest.mark.slow
 @pytest.mark.parametrize("late", [False, True], ids=["on-time", "execution-delays"])
 @pytest.mark.parametrize(("a", "b"), [("base", "fixed"), ("fixed", "base"), ("base", "later")])
@@ -311,6 +314,8 @@ def test_compare_by_held_stretches_equals_the_differences_of_every_stepped_month
     assert (fast.p_b_greater + fast.p_b_less).max() > 0  # the variants do differ
 
 
+# (base and later cover different months: the comparison says it leaves some out)
+@pytest.mark.filterwarnings("ignore::sim.analysis.compare.Uncompared")
 @pytest.mark.slow
 @pytest.mark.parametrize(("a", "b"), [("base", "fixed"), ("fixed", "base"), ("base", "later")])
 def test_compare_of_large_groups_month_by_month_equals_the_stepped_differences(
@@ -440,3 +445,77 @@ def test_plot_of_a_comparison_refuses_variants_it_draws_its_two(tmp_path) -> Non
         "-v: expected variants chosen only of a run's directory (a comparison draws its two "
         "variants, a backtest every variant's profiles), found 'on-time' of "
     ) in result.output
+
+
+UNEVEN = """\
+id: uneven
+title: Uneven variants
+as_of: 2024-09-06
+sources: [{id: s, title: t, publisher: p, date: 2024-09-06}]
+calendar: {start: 2024-09, end: 2025-06}
+announcement: {expected: 2024-09, delay: {uniform: [0, 2], assumption: a}}
+theaters:
+  iraq: {name: Iraq, initial: {value: 2500, source: s}}
+  syria: {name: Syria, initial: {value: 900, source: s}}
+variants:
+  a: {description: a, overrides: {}}
+  no-syria: {description: b, overrides: {theaters: {syria: null}}}
+  longer: {description: d, overrides: {calendar: {end: 2026-06}}}
+  apart:
+    description: c
+    overrides:
+      calendar: {start: 2025-07, end: 2025-12}
+"""
+
+
+def test_a_comparison_names_the_theaters_and_months_only_one_variant_has(tmp_path) -> None:
+    # B removed Syria's 900 troops, and the table, the chart and the command said nothing
+    path = tmp_path / "uneven.yaml"
+    path.write_text(UNEVEN, encoding="utf-8")
+    with pytest.warns(ForcesimWarning) as caught:
+        cmp = compare(path, "a", "no-syria", draws=50, seed=1)
+    assert [str(w.message) for w in caught] == [
+        "no-syria − a leaves out syria, which only a has: B − A needs both"
+    ]
+    assert set(cmp.table.theater) == {"iraq"}
+    axes = sim.plot(cmp)
+    from matplotlib.text import Text
+
+    texts = [t.get_text() for t in axes[0].get_figure(root=True).findobj(Text)]
+    assert any("\nLeft out, B − A needing both: syria, which only a has." in t for t in texts)
+    with pytest.warns(ForcesimWarning, match=r"2025-07\.\.2026-06, which only longer covers"):
+        compare(path, "a", "longer", draws=50, seed=1)
+    out = CliRunner().invoke(
+        main,
+        [
+            "compare",
+            str(path),
+            "-v",
+            "a",
+            "-v",
+            "no-syria",
+            "--draws",
+            "50",
+            "--seed",
+            "1",
+            "-o",
+            str(tmp_path / "cmp"),
+            "-q",
+        ],
+    )
+    assert out.exit_code == 0
+    assert "warning: no-syria − a leaves out syria, which only a has" in out.output
+
+
+def test_variants_whose_calendars_share_no_month_are_refused_at_the_calendar_one_sets(
+    tmp_path,
+) -> None:
+    path = tmp_path / "uneven.yaml"
+    path.write_text(UNEVEN, encoding="utf-8")
+    with pytest.raises(sim.ScenarioError) as caught:
+        compare(path, "a", "apart", draws=50, seed=1)
+    line = UNEVEN.splitlines().index("      calendar: {start: 2025-07, end: 2025-12}") + 1
+    assert str(caught.value).startswith(
+        f"{path}:{line}:7: variants.apart.overrides.calendar: expected variants 'a' and "
+        "'apart' with calendars that overlap, found 2024-09..2025-06 and 2025-07..2025-12"
+    )

@@ -17,6 +17,7 @@ distribution function (Hyndman & Fan 1996, definition 1).
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -47,7 +48,7 @@ from sim.analysis.summaries import (
     value_sums,
 )
 from sim.analysis.wide import where_theaters
-from sim.errors import ScenarioError
+from sim.errors import ForcesimWarning, ScenarioError
 from sim.model.draws import central_inputs
 from sim.model.fastpath import Group, input_rows, take_rows
 from sim.model.plan import Plan
@@ -129,19 +130,59 @@ def _levels(plan: Plan, out: StepOutput, name: str, members: list[int]) -> NDArr
     return out.tracks[:, members[0], :]
 
 
-def _common_months(pa: Plan, pb: Plan, a: str, b: str) -> tuple[int, int]:
-    """(first month ordinal, number of months) both variants cover."""
+def _common_months(
+    pa: Plan, pb: Plan, a: str, b: str, scenario: Scenario | None = None
+) -> tuple[int, int]:
+    """(first month ordinal, number of months) both variants cover; a
+    :class:`ScenarioError` where they cover none, at the ``calendar`` a variant sets
+    (B's, else A's), else the scenario's, located in ``scenario``'s file."""
     first = max(pa.start, pb.start)
     last = min(pa.start + pa.n_months, pb.start + pb.n_months) - 1
     if last < first:
+        file, line, col, path = None, None, None, "calendar"
+        if scenario is not None:
+            own = [v for v in (b, a) if "calendar" in scenario.doc.variants[v].overrides]
+            if own:
+                path = f"variants.{own[0]}.overrides.calendar"
+            file, line, col = scenario.locator.find(tuple(path.split(".")), key=True)
         raise ScenarioError(
             f"variants {a!r} and {b!r} with calendars that overlap",
             f"{format_month(pa.start)}..{format_month(pa.start + pa.n_months - 1)}"
             f" and {format_month(pb.start)}.."
             f"{format_month(pb.start + pb.n_months - 1)}",
-            path="calendar",
+            file=file,
+            line=line,
+            col=col,
+            path=path,
         )
     return first, last - first + 1
+
+
+def uncompared(pa: Plan, pb: Plan, a: str, b: str) -> list[str]:
+    """What a comparison of variants ``a`` (plan ``pa``) and ``b`` leaves out, as
+    phrases: the theaters and sites one of them has alone, and the months one of them
+    covers alone (``B − A`` needs both); empty where they share every series and month."""
+    names = {v: [name for name, _ in series(p)] for v, p in ((a, pa), (b, pb))}
+    out = []
+    for v, w in ((a, b), (b, a)):
+        alone = [name for name in names[v] if name not in names[w]]
+        if alone:
+            out.append(f"{', '.join(alone)}, which only {v} has")
+    first = max(pa.start, pb.start)
+    last = min(pa.start + pa.n_months, pb.start + pb.n_months) - 1
+    for v, p in ((a, pa), (b, pb)):
+        end = p.start + p.n_months - 1
+        spans = [(p.start, min(end, first - 1)), (max(p.start, last + 1), end)]
+        for lo, hi in spans:
+            if lo <= hi and last >= first:
+                months = format_month(lo) + (f"..{format_month(hi)}" if hi > lo else "")
+                out.append(f"{months}, which only {v} covers")
+    return out
+
+
+class Uncompared(ForcesimWarning):
+    """A comparison leaves out theaters, sites or months that only one of its variants
+    has (:func:`uncompared`): its table and chart show neither there."""
 
 
 MAX_CHUNK_CELLS = 1 << 26  # draw-track-months stepped at once per variant
@@ -246,7 +287,7 @@ def _compare(
         chunk = max(1024, min(DEFAULT_CHUNK, MAX_CHUNK_CELLS // cells))
     if isinstance(chunk, bool) or not isinstance(chunk, int | np.integer) or chunk < 1:
         raise ScenarioError("a chunk of at least 1 draw", repr(chunk), path="chunk")
-    first, n_months, oa, ob, pairs = _pairing(pa, pb, a, b)
+    first, n_months, oa, ob, pairs = _pairing(pa, pb, a, b, scenario)
     spans = _spans(pa, pb, pairs)
     size = 2 * n_months * sum(lo + hi + 1 for lo, hi in spans) * np.dtype(np.int64).itemsize
     if size > COMPARE_BYTES:
@@ -272,6 +313,12 @@ def _compare(
         if bar is not None:
             bar.close()
     counts.settle()
+    left = uncompared(pa, pb, a, b)
+    if left:  # (said, not dropped silently: B removing a theater is a difference)
+        warnings.warn(
+            Uncompared(f"{b} − {a} leaves out {'; '.join(left)}: B − A needs both"),
+            stacklevel=3,
+        )
     hist, lo, width = counts.hist, counts.lo, counts.widths
     months = [format_month(first + m) for m in range(n_months)]
     table = _table(scenario.id, a, b, [p[0] for p in pairs], months, hist, lo, width, draws)
@@ -299,11 +346,12 @@ def _spans(
 
 
 def _pairing(
-    pa: Plan, pb: Plan, a: str, b: str
+    pa: Plan, pb: Plan, a: str, b: str, scenario: Scenario | None = None
 ) -> tuple[int, int, int, int, list[tuple[str, list[int], list[int]]]]:
     """The months both plans cover (first ordinal, count, offset in A, offset in B) and
-    the series both have (name, members in A, members in B)."""
-    first, n_months = _common_months(pa, pb, a, b)
+    the series both have (name, members in A, members in B); ``scenario`` locates the
+    refusal of calendars that do not overlap."""
+    first, n_months = _common_months(pa, pb, a, b, scenario)
     in_b = dict(series(pb))
     pairs = [(name, members, in_b[name]) for name, members in series(pa) if name in in_b]
     return first, n_months, first - pa.start, first - pb.start, pairs

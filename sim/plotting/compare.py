@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from sim.analysis.compare import Comparison
+from sim.analysis.compare import Comparison, uncompared
 from sim.months import format_month, spell_month
 from sim.plotting import common
 from sim.plotting.fan import (
@@ -339,6 +339,9 @@ def _decorate_compare(cmp: Comparison, fig: Any, first: Axes, crowded: str | Non
         "same draws of every input they share (common random numbers). Percentiles are "
         "exact over the draws."
     )
+    left = uncompared(cmp.plans[cmp.a], cmp.plans[cmp.b], cmp.a, cmp.b)
+    if left:
+        note += f"\nLeft out, B − A needing both: {'; '.join(left)}."
     if crowded:
         note += "\n" + crowded
     body.supxlabel(note, x=0.02, ha="left", fontsize=9.5, color="#444444", linespacing=1.3)
