@@ -586,6 +586,21 @@ def test_a_range_written_another_way_is_told_the_ranges_form(written):
     assert error.value.found == repr(written)
 
 
+@pytest.mark.parametrize("written", ["+1..3", "0..2:1e0", "1..3:1:1", "..3", "1..3:+1"])
+def test_a_range_of_numbers_a_range_does_not_take_is_told_the_ranges_form(written):
+    # +1..3 was refused as text a spreadsheet would run as a formula, 0..2:1e0 as "a
+    # number, or a mapping with value/uniform…": neither said what a range takes
+    from sim.io.settings import parse_axis
+
+    with pytest.raises(sim.ScenarioError) as error:
+        parse_axis(f"announcement.delay={written}")
+    assert error.value.expected == (
+        "a range FROM..TO[:STEP] of plain decimal numbers, a minus their only sign "
+        "(0..12:3, -3..3:0.5)"
+    )
+    assert error.value.found == repr(written)
+
+
 def test_months_and_negative_numbers_are_still_values_not_ranges():
     from sim.io.settings import parse_axis
 

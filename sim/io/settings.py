@@ -30,6 +30,9 @@ MAX_POINTS = 100_000  # values one swept key may take
 _KEY_PART = re.compile(r"^[A-Za-z0-9_-]+$")
 _NUM = r"(-?[0-9]+(?:\.[0-9]+)?)"
 _RANGE = re.compile(rf"^\s*{_NUM}\s*\.\.\s*{_NUM}\s*(?::\s*{_NUM}\s*)?$")
+#: a range written with what a range's numbers do not take (``+1..3``, ``0..2:1e0``,
+#: ``1..3:1:1``, ``..3``): numbers, signs, exponents, dots and colons alone, two dots
+_BAD_RANGE = re.compile(r"^\s*[0-9.:eE+\-\s]*\.\.[0-9.:eE+\-\s]*$")
 _WRAP = "v: "  # a value is read as the document ``v: VALUE``
 #: what looks like a range written another way (``0-12:3``, ``0...12``, ``0 to 12``):
 #: refused with the range's form, not read as a value no scenario takes
@@ -267,6 +270,13 @@ def parse_axis(text: str) -> tuple[str, list[Setting]]:
             raise _error(
                 key,
                 "a value, or a range FROM..TO[:STEP] (two dots: 0..12:3)",
+                repr(item.strip()),
+            )
+        if expanded is None and _BAD_RANGE.match(item):  # (+1..3: read as a formula's text)
+            raise _error(
+                key,
+                "a range FROM..TO[:STEP] of plain decimal numbers, a minus their only sign "
+                "(0..12:3, -3..3:0.5)",
                 repr(item.strip()),
             )
         if expanded is None:
