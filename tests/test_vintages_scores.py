@@ -1654,3 +1654,23 @@ def test_vintages_theater_no_vintage_has_is_refused_before_any_run(tmp_path):
     assert result.stderr.strip().startswith("forcesim: error: <command line>:1:1: --theater:")
     assert "found 'Syria' (did you mean 'syria'?)" in result.stderr
     assert "syria/core" in result.stderr and not out.exists()
+
+
+def test_the_command_prints_every_theater_of_every_vintage_together_on_one_line(shipped_series):
+    # the series' headline (55 % of 33 later reports inside the 80 % bands) stood in the
+    # README and the chart's foot, never in the command's own table
+    from sim.cli.text import vintage_lines
+
+    lines = vintage_lines(shipped_series)
+    together = [ln.split() for ln in lines if ln.startswith("all vintages ")]
+    assert len(together) == 1
+    row = together[0]
+    assert row[:5] == ["all", "vintages", "as-reported", "all", "33"]
+    points = shipped_series.points
+    scored = points[points.variant == "as-reported"]
+    assert int(row[4]) == len(scored)
+    assert row[7:9] == [f"{round(100 * scored.in80.mean())}", "%"]  # (55 %)
+    # with one theater asked for, its pooled row is the headline: no line of all theaters
+    assert not any(
+        ln.startswith("all vintages ") for ln in vintage_lines(shipped_series, theaters=["syria"])
+    )
