@@ -10,6 +10,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import SCENARIOS_DIR
@@ -117,7 +118,9 @@ def test_a_column_fan_draws_the_first_variant_alone_and_says_how_to_draw_another
     assert [a.get_title(loc="left") for a in axes] == ["Iraq · as-reported", "Syria · as-reported"]
     assert_laid_out(axes)
     texts = boxes(axes)["texts"]
-    assert texts[1].get_text().replace("\n", " ").endswith("variant as-reported.")
+    subtitle = texts[1].get_text().replace("\n", " ")
+    assert ", variant as-reported: The plan as reported" in subtitle  # (and what it is)
+    assert len(subtitle) < 260
     foot = texts[-1].get_text().replace("\n", " ")
     assert "the first of 8" in foot and "--column --variant NAME" in foot
     labels = [t.get_text() for t in axes[0].figure.legends[0].get_texts()]
@@ -140,15 +143,51 @@ def test_a_column_fan_of_chosen_variants_stacks_a_panel_per_theater_and_variant(
 
 
 def test_a_column_chart_stacks_at_most_four_panels_and_says_what_it_left_out() -> None:
+    result = sim.run(SITES, ["on-time"], draws=100, seed=1)
+    five = ["iraq", "iraq/ain-al-asad", "iraq/baghdad", "iraq/erbil", "syria"]
+    for chart in (sim.plot_envelope, sim.plot_fan):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            axes = chart(result, column=True, theaters=five)
+        assert len(axes) == column.MAX_PANELS
+        assert_laid_out(axes)
+        foot = boxes(axes)["texts"][-1].get_text().replace("\n", " ")
+        assert "5 theaters and sites" in foot and "shows the first 4" in foot
+        assert "forcesim plot RUN --column --theater ID (theaters=[...] in Python)" in foot
+        assert any(issubclass(w.category, CrowdedChart) for w in caught)
+
+
+def test_a_column_chart_draws_the_theaters_and_says_how_to_draw_a_site() -> None:
+    # the sites of Iraq took three of the four panels, and Syria was left out
     result = sim.run(SITES, ["on-time"])
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        axes = sim.plot_envelope(result, column=True)
-    assert len(axes) == column.MAX_PANELS
+    axes = sim.plot_envelope(result, column=True)
+    assert [a.get_title(loc="left") for a in axes] == ["Iraq", "Syria"]
     foot = boxes(axes)["texts"][-1].get_text().replace("\n", " ")
-    assert "the first 4 of 5 theaters and sites" in foot
-    assert "--column --theater ID" in foot
-    assert any(issubclass(w.category, CrowdedChart) for w in caught)
+    assert "Theaters only, not their sites: forcesim plot RUN --column --theater iraq/" in foot
+    named = sim.plot_envelope(result, column=True, theaters=["iraq/erbil"])
+    assert [a.get_title(loc="left") for a in named] == ["Erbil (Iraq)"]
+    assert "Theaters only" not in boxes(named)["texts"][-1].get_text()
+
+
+def test_a_column_envelope_of_more_variants_than_lines_shades_them_all_and_says_so() -> None:
+    sc = sim.load_scenario(SCENARIO)
+    for k in range(6):
+        sc = sc.with_overrides({"announcement": {"delay": k + 1}}, variant=f"extra-{k}")
+    result = sim.run(sc)
+    with pytest.warns(CrowdedChart):
+        axes = sim.plot_envelope(result, column=True)
+    with pytest.warns(CrowdedChart):
+        own = sim.plot_envelope(result)
+    for a, b in zip(axes, own, strict=True):  # the same shading as the chart of its own
+        shade = [c for c in a.collections if c.get_label() == "range across variants"]
+        full = [c for c in b.collections if c.get_label() == "range across variants"]
+        assert len(shade) == len(full) == (1 if a is axes[0] else 0)
+        for s, f in zip(shade, full, strict=True):
+            assert np.array_equal(s.get_paths()[0].vertices, f.get_paths()[0].vertices)
+    key = axes[0].figure.legends[0]
+    assert key.get_title().get_text() == "variant (the first 10 of 14)"
+    foot = boxes(axes)["texts"][-1].get_text().replace("\n", " ")
+    assert "the shading spans all 14" in foot
 
 
 def test_a_column_of_the_weighted_fan_names_what_it_is_conditioned_on() -> None:
@@ -170,6 +209,25 @@ def test_a_column_of_the_weighted_fan_names_what_it_is_conditioned_on() -> None:
     assert texts[1].startswith("Each draw weighted by how many of the")
     assert texts[2].startswith("Scenario as of 6 Sep 2024, conditioned on reports known on")
     assert all(t.get_gid() != "conditioned-note" for t in axes[0].figure.texts)
+
+
+def test_a_column_of_the_weighted_fan_takes_the_line_of_what_it_leaves_out_into_its_foot() -> None:
+    scenario = sim.load_scenario(SCENARIO)
+    observed = sim.load_observations(OBSERVED, scenario)
+    # (a tolerance of 1 %: most variants keep too few effective draws, reports are ringed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = sim.run(
+            scenario, draws=2000, seed=1, observed=observed, condition=True, tolerance="1%"
+        )
+        own = sim.plot_fan(result, weighted=True)
+        axes = sim.plot_fan(result, column=True, weighted=True)
+    line = [t.get_text() for t in own[0].figure.texts if t.get_gid() == "conditioned-note"]
+    assert len(line) == 1 and line[0].startswith("Fewer than 30 effective draws, left out:")
+    foot = boxes(axes)["texts"][-1].get_text()
+    assert " ".join(line[0].split()) in " ".join(foot.split())
+    assert all(t.get_gid() != "conditioned-note" for t in axes[0].figure.texts)
+    assert_laid_out(axes)
 
 
 @pytest.mark.parametrize("chart", [sim.plot_envelope, sim.plot_fan])

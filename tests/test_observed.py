@@ -1832,8 +1832,8 @@ def test_an_as_of_date_before_the_scenarios_own_warns_of_hindsight_once() -> Non
     assert [str(w.message) for w in caught if w.category is Hindsight] == [
         "the as-of date 2025-06-01 is before the scenario's own as_of, 2026-02-24: its "
         "numbers were set knowing what was reported until then, so this is not a "
-        "projection that could have been made on 2025-06-01; a scenario dated by then (a "
-        "vintage) is"
+        "projection that could have been made on 2025-06-01; only a scenario dated by then "
+        "(a vintage) is such a projection"
     ]
     # on or after its own date: nothing said
     sim.run(vintage, ["as-reported"], observed=record, as_of="2026-02-24")

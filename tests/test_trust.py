@@ -2087,6 +2087,29 @@ def test_chart_text_with_dollar_signs_is_drawn_as_written(tmp_path):
         sim.save(axes, tmp_path / "c.png")  # mathtext would refuse "$ budget"
 
 
+@pytest.mark.parametrize(
+    "title", [r"Costs $\frac{1}$ a day", "Budget $a_{$ cut", r"$\undefined{x}$"]
+)
+def test_chart_text_that_is_no_valid_tex_is_drawn_as_written_in_every_layout(title, tmp_path):
+    # a title measured to fit the width was parsed as TeX math before it was marked plain:
+    # "$\frac{1}$" stopped forcesim run with matplotlib's parse error
+    sc = sim.load_scenario(DEFAULT).with_overrides({"title": title})
+    ensemble = sim.run(sc, ["on-time"], draws=100, seed=1)
+    for axes in (
+        sim.plot_envelope(ensemble),
+        sim.plot_fan(ensemble),
+        sim.plot_envelope(ensemble, column=True),
+        sim.plot_fan(ensemble, column=True),
+    ):
+        texts = _texts(axes)
+        assert any(title in t.get_text().replace("\n", " ") for t in texts)
+        assert not any(t.get_parse_math() or t.get_usetex() for t in texts)
+        sim.save(axes, tmp_path / "c.png")
+    import matplotlib as mpl
+
+    assert mpl.rcParams["text.parse_math"]  # (the user's setting, as it was)
+
+
 def _many_variants(n: int) -> sim.Scenario:
     sc = sim.load_scenario(DEFAULT)
     for k in range(n - len(sc.variant_names)):

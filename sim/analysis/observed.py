@@ -1043,7 +1043,7 @@ def _as_of(value: Any, scenario: Scenario, file: str, path: str) -> dt.date | No
                 f"the as-of date {day.isoformat()} is before the scenario's own as_of, "
                 f"{own.isoformat()}: its numbers were set knowing what was reported until "
                 f"then, so this is not a projection that could have been made on "
-                f"{day.isoformat()}; a scenario dated by then (a vintage) is"
+                f"{day.isoformat()}; only a scenario dated by then (a vintage) is such a projection"
             ),
             stacklevel=3,
         )

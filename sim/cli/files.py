@@ -336,9 +336,9 @@ def _one_variant(given: tuple[str, ...]) -> str | None:
     "--column",
     is_flag=True,
     help="Of a run's directory, lay each chart out for a newspaper column 600 px wide "
-    "(written 1200 px wide, for sharp screens), as NAME-column.png beside the run's own "
-    "charts (or to -o): panels stacked, at most four; the fan shows the first variant "
-    "unless --variant is given.",
+    "(written 1200 px wide, for sharp screens), beside the run's own charts as "
+    "envelope-column.png, fan-column.png... (or to -o): theaters stacked, at most four "
+    "panels; the fan shows the first variant unless --variant is given.",
 )
 @friendly
 def plot(
@@ -354,7 +354,7 @@ def plot(
 
     With --theater or --variant and no -o, RUN_DIR's charts are redrawn with only
     those; forcesim plot RUN_DIR draws them whole again. With --column, the charts
-    are drawn for an article's column, beside the run's own.
+    are drawn for an article's column, beside the run's own, which stay as they are.
     """
     from sim.export import redraw
     from sim.plotting import use_agg
@@ -366,9 +366,10 @@ def plot(
     picked = [*dict.fromkeys(variants), *dict.fromkeys(theaters)]
     if picked:  # (only those: the run's own charts, unless -o or --column, now partial)
         shown = f" (only {', '.join(printable(t) for t in picked)}"
-        if not output and not column:
+        if not output:
             them = "them" if len(written) > 1 else "it"
-            shown += f"; forcesim plot {_pasteable(str(run_dir))} draws {them} whole again"
+            again = " --column" if column else ""
+            shown += f"; forcesim plot {_pasteable(str(run_dir))}{again} draws {them} whole again"
         shown += ")"
     click.echo("wrote " + ", ".join(printable(str(p)) for p in written) + shown)
 

@@ -122,9 +122,12 @@ def run_lines(
         ),
     ]
     lines += _settings_lines(result.scenario)
-    age = known_age(result, today)
+    age = known_age(result, today, keep=KEEP)  # (a report's date and theater kept together)
     if age is not None:  # (wrapped: a report left out is named whole)
-        lines += textwrap.wrap(age, WIDTH, subsequent_indent="    ", break_on_hyphens=False)
+        lines += [
+            part.replace(KEEP, " ")
+            for part in textwrap.wrap(age, WIDTH, subsequent_indent="    ", break_on_hyphens=False)
+        ]
     # where official figures leave troops out: say so, and how many
     for t in result.theaters:
         if t in levels.official:
@@ -387,13 +390,15 @@ def _dashes_note(result: Result, cells: dict[tuple[str, str], list[str]], weight
 STALE_MONTHS = 2
 
 
-def known_age(result: Result, today: dt.date | None = None) -> str | None:
+def known_age(result: Result, today: dt.date | None = None, *, keep: str = " ") -> str | None:
     """A line saying how long before ``today`` (default: the clock's) the run's
     knowledge ends, where that is :data:`STALE_MONTHS` or more: the scenario's as-of
     day, or, where the run was conditioned on reports, the latest report that weighs
     the draws of a variant it writes weighted summaries of (a target, or a report
     superseded or no draw comes near, weighs none);
     a reader quoting a projection as of now learns it is not. None where it is recent.
+    ``keep``: the space between a report's date and its series (a no-break space keeps
+    them on one line when wrapped).
 
     Where a report dated after that is left out of the weights because no draw comes
     within its tolerance (news the scenario cannot take in), the line says so whatever
@@ -409,14 +414,22 @@ def known_age(result: Result, today: dt.date | None = None) -> str | None:
         t = obs.table
         weighing = t[(t.conditioning == USED) & ~t.variant.isin(obs.conditioned.too_few)]
         day_of = {str(o.date): o.day for o in obs.observations}
-        days = [day_of[str(d)] for d in set(weighing.date) if str(d) in day_of]
-        when = max([when, *days])
+        latest: dict[str, dt.date] = {}  # each series' latest report weighed
+        for d, series in zip(weighing.date, weighing.theater, strict=True):
+            if str(d) in day_of:
+                latest[series] = max(latest.get(series, when), day_of[str(d)])
+        when = max([when, *latest.values()])
+        # the reports left out, no draw coming near, dated after the latest report of
+        # their own series weighed (a later one of another theater does not hide them)
         written = [v for v in obs.conditioned.effective if v not in obs.conditioned.too_few]
-        later = [
-            report
-            for report in obs.discrepant_reports(written)
-            if report.split(" ", 1)[0] in day_of and day_of[report.split(" ", 1)[0]] > when
-        ]
+        seen: set[str] = set()
+        for o in sorted(
+            (o for left in obs.left_out(written).values() for o in left), key=lambda o: o.day
+        ):
+            name = f"{o.date}{keep}{o.theater}"
+            if o.day > latest.get(o.theater, result.scenario.as_of_day) and name not in seen:
+                seen.add(name)
+                later.append(name)
     today = today or dt.date.today()
     # (whole months gone by: 24 Feb to 5 Dec is 9; a month's last day reaches any day, so
     # 31 Dec to 29 Feb is 2)
@@ -436,7 +449,8 @@ def known_age(result: Result, today: dt.date | None = None) -> str | None:
         f"{line}: the later report{'s' if many else ''} {'; '.join(later)} "
         f"{'are' if many else 'is'} left out, no draw coming within "
         f"{'their' if many else 'its'} tolerance: this projection does not follow "
-        f"{'them' if many else 'it'}, and only a scenario revised for what changed can"
+        f"{'them' if many else 'it'}; only a scenario revised for what changed can take "
+        f"{'them' if many else 'it'} in"
     )
 
 

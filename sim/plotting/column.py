@@ -34,13 +34,15 @@ COLUMN_IN = 6.0
 COLUMN_DPI = 200
 #: matplotlib's ``font.size`` while the panels are drawn [pt]: their ticks, panel
 #: titles and deadline labels take their sizes from it
-TEXT_PT = 10.5
+TEXT_PT = 11.0
 #: the most panels one column chart stacks (more make a column too long to read)
 MAX_PANELS = 4
 #: the refusal of axes given with ``column=True``
 OWN = "{}(column=True) lays out a figure of its own: leave out ax"
-#: how a reader picks the panels of a column chart
-CHOOSE = "forcesim plot RUN --column --theater ID or --variant NAME"
+#: how a reader picks the variants of a column chart
+CHOOSE_VARIANTS = "forcesim plot RUN --column --variant NAME (variants=[...] in Python)"
+#: how a reader picks the theaters (or sites) of a column chart
+CHOOSE_THEATERS = "forcesim plot RUN --column --theater ID (theaters=[...] in Python)"
 
 # geometry [in]
 EDGE_IN = 0.14  # the texts' left and right margin
@@ -50,7 +52,7 @@ PANEL_HEAD_IN = 0.42  # a panel's title above it
 PANEL_FOOT_IN = 0.52  # two-line date ticks under it
 GAP_IN = 0.12  # between the blocks of text
 
-TITLE_PT, SUBTITLE_PT, KEY_PT, FOOT_PT = 14.5, 10.0, 9.0, 7.8
+TITLE_PT, SUBTITLE_PT, KEY_PT, FOOT_PT = 14.5, 10.5, 9.5, 8.5
 
 #: the figures made by :func:`figure` (``save`` writes them at :data:`COLUMN_DPI`)
 _COLUMN: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -110,13 +112,13 @@ def frame(
     the key. The panels keep their size in inches; the figure grows to hold the text."""
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     room = (COLUMN_IN - 2 * EDGE_IN) * common.DPI  # [px] a line of text may take
-    head = fig.text(0, 0, "", fontsize=TITLE_PT, fontweight="bold", va="top", ha="left")
+    # (as written: a "$" of the scenario's text is no TeX to measure, nor to draw)
+    plain: dict[str, Any] = {"va": "top", "ha": "left", "parse_math": False}
+    head = fig.text(0, 0, "", fontsize=TITLE_PT, fontweight="bold", **plain)
     _wrap(head, title, room, renderer)
-    sub = fig.text(
-        0, 0, "", fontsize=SUBTITLE_PT, color="#333333", va="top", ha="left", linespacing=1.35
-    )
+    sub = fig.text(0, 0, "", fontsize=SUBTITLE_PT, color="#333333", linespacing=1.35, **plain)
     _wrap(sub, subtitle, room, renderer)
-    foot = fig.text(0, 0, "", fontsize=FOOT_PT, color="#444444", va="top", ha="left")
+    foot = fig.text(0, 0, "", fontsize=FOOT_PT, color="#444444", **plain)
     _wrap(foot, note, room, renderer)
     key = fig.legend(
         handles,
@@ -133,6 +135,8 @@ def frame(
         borderaxespad=0,
         borderpad=0,
     )
+    for text in [*key.get_texts(), key.get_title()]:
+        text.set_parse_math(False)
 
     def tall(artist: Any) -> float:  # [in]
         return float(artist.get_window_extent(renderer).height) / common.DPI
@@ -178,27 +182,16 @@ def _wrapped_label(label: str) -> str:
     return common.wrapped(label, KEY_CHARACTERS)
 
 
-def selection(
-    panels: list[str], variants: list[str], choose: str = CHOOSE
-) -> tuple[list[str], list[str], str | None]:
-    """The series (theaters or sites) and variants a column chart of a panel per
-    (series, variant) draws, at most :data:`MAX_PANELS` panels, series first, and the
-    note saying what was left out (and that the reader may ``choose`` others), or None."""
-    names = panels[:MAX_PANELS]
-    chosen = variants[: max(1, MAX_PANELS // len(names))] if names else variants
-    if (len(names), len(chosen)) == (len(panels), len(variants)):
-        return names, chosen, None
-    left = []
-    if len(chosen) < len(variants):
-        left.append(f"the first {len(chosen)} of {len(variants)} variants")
-    if len(names) < len(panels):
-        what = "theaters and sites" if any("/" in t for t in panels) else "theaters"
-        left.append(f"the first {len(names)} of {len(panels)} {what}")
-    return names, chosen, f"This column chart shows {' and '.join(left)}; choose with {choose}."
-
-
-def series(panels: list[str]) -> tuple[list[str], str | None]:
-    """The series (theaters or sites) a column chart of a panel each draws, at most
-    :data:`MAX_PANELS`, and the note saying what was left out, or None."""
-    names, _, note = selection(panels, [""], "forcesim plot RUN --column --theater ID")
-    return names, note
+def sites_note(result: Any, theaters: Sequence[str] | None) -> list[str]:
+    """The footnote's line saying a column chart drew theaters, not their sites (a
+    column has room for few panels), and how to draw a site, where the run has sites
+    and none was asked for; else none."""
+    if theaters:
+        return []
+    sites = [t.key for t in next(iter(result.plans.values())).tracks if t.site is not None]
+    if not sites:
+        return []
+    return [
+        f"Theaters only, not their sites: forcesim plot RUN --column --theater {sites[0]} "
+        "(theaters=[...] in Python) draws a site."
+    ]

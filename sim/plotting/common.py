@@ -142,12 +142,29 @@ def plain_text(func: F) -> F:
             given = bound.get("ax") is not None
         else:
             given = takes_axes and not _in_own_figure(bound.get("axes"))
-        with glyphs_gathered(), into_axes(not given):
+        with glyphs_gathered(), into_axes(not given), _no_math():
             axes = func(*args, **kwargs)
         as_written(axes)
         return axes
 
     return cast(F, wrapper)
+
+
+@contextlib.contextmanager
+def _no_math() -> Iterator[None]:
+    """Make every text created while a chart is drawn plain from the start: the texts a
+    chart measures as it lays itself out (a title fitted to the width, labels kept
+    apart) were parsed as TeX math when measured, and a scenario's title written
+    ``$\frac{1}$`` stopped the run with matplotlib's parse error. Only this setting is
+    set and put back (an ``rc_context`` would reset IPython's interactive mode too)."""
+    import matplotlib as mpl
+
+    before = mpl.rcParams["text.parse_math"]
+    mpl.rcParams["text.parse_math"] = False
+    try:
+        yield
+    finally:
+        mpl.rcParams["text.parse_math"] = before
 
 
 def _arguments_refused(name: str, signature: Any, kwargs: dict[str, Any], exc: Exception) -> str:
@@ -261,14 +278,18 @@ def crowded_variants(n_variants: int) -> str | None:
 
 
 def fan_selection(
-    theaters: list[str], variants: list[str]
+    theaters: list[str],
+    variants: list[str],
+    *,
+    most: int = MAX_FAN_PANELS,
+    choose: tuple[str, str] = (CHOOSE, CHOOSE_PANELS),
 ) -> tuple[list[str], list[str], str | None]:
     """The theaters (or sites, ``THEATER/SITE``) and variants a new fan chart draws (at
-    most :data:`MAX_FAN_PANELS` panels, theaters first) and the note that says what was
-    left out, or None."""
-    names, chosen = theaters[:MAX_FAN_PANELS], variants
-    if len(names) * len(chosen) > MAX_FAN_PANELS:
-        chosen = variants[: max(1, MAX_FAN_PANELS // len(names))]
+    most ``most`` panels, theaters first) and the note that says what was left out, or
+    None; ``choose``: how a reader picks other variants, and fewer panels."""
+    names, chosen = theaters[:most], variants
+    if len(names) * len(chosen) > most:
+        chosen = variants[: max(1, most // len(names))]
     if (len(names), len(chosen)) == (len(theaters), len(variants)):
         return names, chosen, None
     sites = any("/" in t for t in theaters)
@@ -283,7 +304,7 @@ def fan_selection(
         chosen,
         f"A panel per {'theater or site' if sites else 'theater'} and variant would make "
         f"{len(theaters) * len(variants)} panels: this chart shows {' and '.join(left)}; "
-        f"{CHOOSE}, or fewer panels with {CHOOSE_PANELS}.",
+        f"{choose[0]}, or fewer panels with {choose[1]}.",
     )
 
 
@@ -292,18 +313,19 @@ def theater_selection(
     choose: str = f"choose with {CHOOSE_PANELS}",
     *,
     chart: str | None = None,
+    most: int = MAX_THEATERS,
 ) -> tuple[list[str], str | None]:
     """The theaters a new envelope, comparison, backtest or vintages chart stacks (at
-    most :data:`MAX_THEATERS`) and the note that says what was left out (ending in
-    ``choose``: how a reader picks others), or None; with ``chart`` (its name), a
-    :class:`CrowdedChart` warning says the note too."""
-    if len(theaters) <= MAX_THEATERS:
+    most ``most``) and the note that says what was left out (ending in ``choose``: how
+    a reader picks others), or None; with ``chart`` (its name), a :class:`CrowdedChart`
+    warning says the note too."""
+    if len(theaters) <= most:
         return theaters, None
     what = "theaters and sites" if any("/" in t for t in theaters) else "theaters"
-    note = f"{len(theaters)} {what}: this chart shows the first {MAX_THEATERS}; {choose}."
+    note = f"{len(theaters)} {what}: this chart shows the first {most}; {choose}."
     if chart is not None:
         warn_crowded(chart, note)
-    return theaters[:MAX_THEATERS], note
+    return theaters[:most], note
 
 
 def crowding(result: Result) -> dict[str, str]:

@@ -218,9 +218,7 @@ def plot_envelope(
     lines = list(result.variants)
     if ax is None:  # a new figure: no more panels and lines than a reader can tell apart
         names, note = common.theater_selection(names)
-        crowded = common.crowded_variants(len(lines))
-        if crowded:
-            lines = lines[: common.MAX_LINES]
+        lines, crowded = _lines(lines)
         notes = [n for n in (crowded, note) if n]
         for text in notes:
             common.warn_crowded("envelope", text)
@@ -231,6 +229,27 @@ def plot_envelope(
     if fig is not None:
         # the panels' final size first: the labels are placed and kept off the data by it
         _layout(fig, notes)
+    alike = _panels(result, names, axes, lines, observed)
+    if fig is not None:
+        _decorate(result, fig, axes, notes, len(lines), alike)
+    return axes
+
+
+def _lines(variants: list[str]) -> tuple[list[str], str | None]:
+    """The variants a chart of its own draws a line of (at most
+    :data:`~sim.plotting.common.MAX_LINES`; the shading spans them all), and the note
+    saying what it left out, or None."""
+    crowded = common.crowded_variants(len(variants))
+    return (variants[: common.MAX_LINES] if crowded else variants), crowded
+
+
+def _panels(
+    result: Result, names: list[str], axes: list[Axes], lines: list[str], observed: Any
+) -> list[str]:
+    """Draw the panels of theaters (or sites) ``names`` into ``axes``: the shading across
+    every variant, a line for each of ``lines``, the official figures, reports,
+    deadlines and targets. Returns the colours of lines drawn alike in dashes of each
+    (:func:`shared_stretches`), for the key."""
     colors = run_colors(result)
     df = result.monthly
     alike: list[str] = []  # (lines that run together: the key says what their dashes are)
@@ -312,9 +331,7 @@ def plot_envelope(
         clear_top_labels([a])  # the deadlines' labels above the data, nothing hidden
         place_as_of(a)  # where the data leave room, within the limits just set
         common.end_labels(a, x[-1], drawn.iloc[-1], colors)
-    if fig is not None:
-        _decorate(result, fig, axes, notes, len(lines), alike)
-    return axes
+    return alike
 
 
 def _deadlines(result: Result, ax: Axes, tid: str) -> None:
@@ -436,34 +453,22 @@ def _key(result: Result, axes: list[Axes], alike: list[str]) -> tuple[list[Any],
 
 def _in_column(result: Result, theaters: Sequence[str] | None, observed: Any) -> list[Axes]:
     """:func:`plot_envelope` laid out for a newspaper column (:mod:`sim.plotting.column`):
-    the panels drawn into the column's axes, as into any axes given, then the title,
-    subtitle, key (with the entry for lines alike) and footnote set around them."""
-    names, note = column_layout.series(common.theater_list(result, theaters, sites=True))
-    lines = list(result.variants)
-    crowded = None
-    if len(lines) > common.MAX_LINES:  # (the lines drawn, and the shading across them)
-        crowded = (
-            f"{len(lines)} variants are more lines than a reader can tell apart: the first "
-            f"{common.MAX_LINES} are drawn; {common.CHOOSE}."
-        )
-        lines = lines[: common.MAX_LINES]
-        result = common.only(result, lines)
+    the panels drawn as into axes a caller gives (no names at the lines' ends: the
+    footnote gives each theater's last levels), then the title, subtitle, key and
+    footnote set around them."""
+    names = common.theater_list(result, theaters, sites=False)  # (sites when named)
+    names, note = common.theater_selection(
+        names, f"choose with {column_layout.CHOOSE_THEATERS}", most=column_layout.MAX_PANELS
+    )
+    lines, crowded = _lines(list(result.variants))
     notes = [n for n in (crowded, note) if n]
     for text in notes:
         common.warn_crowded("envelope", text)
     notes += common.line_notes(result, names, lines)
+    notes += column_layout.sites_note(result, theaters)
     fig, axes = column_layout.figure(len(names))
-    with column_layout.drawing():
-        plot_envelope(result, ax=axes, theaters=names, observed=observed)
-    # (lines that run together are drawn again in dashes of each one's colour)
-    alike = next(
-        (
-            [str(line.get_color()) for line in a.get_lines() if line.get_gid() == "shared-stretch"]
-            for a in axes
-            if any(line.get_gid() == "shared-stretch" for line in a.get_lines())
-        ),
-        [],
-    )
+    with column_layout.drawing(), common.into_axes(False):
+        alike = _panels(result, names, axes, lines, observed)
     handles, labels = _key(result, axes, alike)
     column_layout.frame(
         fig,
@@ -472,10 +477,38 @@ def _in_column(result: Result, theaters: Sequence[str] | None, observed: Any) ->
         _subtitle(result),
         handles,
         labels,
-        common.footnote(result) + "".join("\n" + n for n in notes),
+        "\n".join([common.footnote(result), _last_levels(result, names, lines), *notes]),
         key_title=_legend_title(result, len(lines)),
     )
     return axes
+
+
+def _last_levels(result: Result, names: list[str], lines: list[str]) -> str:
+    """What the names at the lines' ends say on a chart of its own, for a column's
+    footnote: each theater's levels in its last month and the variants ending there
+    ("In Jun 2028: Iraq 350 residual, slip-6-residual; 0 as-reported, …")."""
+    df = result.monthly
+    parts = []
+    last = None
+    for tid in names:
+        rows = df[(df.theater == tid) & df.variant.isin(lines)]
+        if not len(rows):
+            continue
+        month = rows.month.max()
+        last = month
+        end = rows[rows.month == month]
+        groups: dict[int, list[str]] = {}
+        for v in lines:  # (in the variants' order)
+            level = end[end.variant == v].troops
+            if len(level):
+                groups.setdefault(int(level.iloc[0]), []).append(v)
+        levels = "; ".join(
+            f"{n:,} {', '.join(vs)}" for n, vs in sorted(groups.items(), reverse=True)
+        )
+        parts.append(f"{common.theater_title(result, tid)} {levels}")
+    if last is None:
+        return ""
+    return f"In {spell_month(str(last))}, the lines end at: " + ". ".join(parts) + "."
 
 
 def _legend_title(result: Result, lines: int) -> str:

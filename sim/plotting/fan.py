@@ -37,6 +37,7 @@ from sim.plotting.common import title_size
 from sim.plotting.observed import (
     CONDITIONED_NOTE_GID,
     OBSERVED_LEGEND_IN,
+    RANGE_OF_OUTCOMES,
     add_to_fan,
     conditioned_subtitle,
     conditioned_title,
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from sim.analysis.observed import Assessment
     from sim.model.plan import Plan
 
 BANDS = colors.BANDS  # (lower, upper, label, mix with white), widest first
@@ -183,6 +185,16 @@ def _weighted_fan(
 ) -> list[Axes]:
     """:func:`plot_fan` with ``weighted``: the conditioned result's fan, marked as such
     (:func:`sim.plotting.observed.mark_conditioned`)."""
+    cond, assessment = _conditioned(result)
+    axes = plot_fan(cond, ax=ax, theaters=theaters, variants=variants, observed=observed)
+    mark_conditioned(axes, cond, assessment, theaters=theaters, variants=variants)
+    return axes
+
+
+def _conditioned(result: Result) -> tuple[Result, Assessment]:
+    """The result of the draws weighted by the reports ``result`` was conditioned on,
+    and its assessment; a ValueError where it was not conditioned, or no variant kept
+    enough effective draws."""
     from sim.analysis.observed import Assessment, conditioned_result
 
     assessment = result.observed
@@ -198,9 +210,13 @@ def _weighted_fan(
             f"(at least {assessment.conditioned.minimum}); more draws, or fewer or wider "
             "reports, keep more"
         )
-    axes = plot_fan(cond, ax=ax, theaters=theaters, variants=variants, observed=observed)
-    mark_conditioned(axes, cond, assessment, theaters=theaters, variants=variants)
-    return axes
+    return cond, assessment
+
+
+def fan_title(result: Result) -> str:
+    """A fan's title: the scenario's and :data:`RANGE_OF_OUTCOMES` (which
+    :func:`~sim.plotting.observed.mark_conditioned` finds and rewords)."""
+    return f"{result.scenario.doc.title}{RANGE_OF_OUTCOMES}"
 
 
 def deadline_labels(
@@ -587,7 +603,6 @@ def _decorate(
     sites: bool = False,
     medians: Sequence[str] = (),
 ) -> None:
-    doc = result.scenario.doc
     draws = f"{result.draws:,}" if result.draws else "the"
     note = _foot(result, axes, n_variants, common.footnote(result), medians)
     if crowded:
@@ -599,7 +614,7 @@ def _decorate(
         scale = ", one scale per theater or site" if sites else "; each theater shares one scale"
     decorate(
         fig,
-        f"{doc.title}: range of outcomes",
+        fan_title(result),
         f"Troops at the end of each month across {draws} random draws of the uncertain "
         f"inputs, one panel per {panel} and reading of the plan (variant){scale}.",
         handles,
@@ -757,67 +772,65 @@ def _in_column(
     weighted: bool,
 ) -> list[Axes]:
     """:func:`plot_fan` laid out for a newspaper column (:mod:`sim.plotting.column`): a
-    panel per theater (or site) and variant, stacked, at most four; without
-    ``variants``, the first variant alone (the footnote says how to draw another). The
-    panels are drawn into the column's axes as into any axes given, then the title,
-    subtitle, key and footnote are set around them."""
-    from sim.analysis.observed import Assessment, conditioned_result
-
+    panel per theater (sites only when named) and variant, stacked, at most four;
+    without ``variants``, the first variant alone (the footnote says how to draw
+    another). The panels are drawn into the column's axes as into any axes given, then
+    the title, subtitle, key and footnote are set around them."""
     if result.bands is None:
         raise ValueError(NEEDS_ENSEMBLE)
-    drawn_from = result
-    assessment = result.observed
-    if weighted:
-        if not isinstance(assessment, Assessment) or assessment.conditioned is None:
-            _weighted_fan(result, None, theaters, variants, observed)  # (its refusal)
-        assert isinstance(assessment, Assessment) and assessment.conditioned is not None
-        cond = conditioned_result(result, assessment)
-        if cond is None:
-            _weighted_fan(result, None, theaters, variants, observed)  # (its refusal)
-        assert cond is not None
-        drawn_from = cond
-    names = _series(drawn_from, theaters, sites=True)
+    drawn_from, assessment = _conditioned(result) if weighted else (result, None)
+    names = _series(drawn_from, theaters, sites=False)
     asked = _variants(drawn_from, variants)
     first = None
     if variants is None and len(asked) > 1:
         first = (
-            f"The variant {asked[0]} alone, the first of {len(asked)}; "
-            "forcesim plot RUN --column --variant NAME draws another."
+            f"The variant {asked[0]} alone, the first of {len(asked)}: "
+            f"{column_layout.CHOOSE_VARIANTS} draws another."
         )
         asked = asked[:1]
-    names, chosen, crowded = column_layout.selection(names, asked)
+    names, chosen, crowded = common.fan_selection(
+        names,
+        asked,
+        most=column_layout.MAX_PANELS,
+        choose=(f"choose with {column_layout.CHOOSE_VARIANTS}", column_layout.CHOOSE_THEATERS),
+    )
     if crowded:
         common.warn_crowded("fan", crowded)
     fig, axes = column_layout.figure(len(names) * len(chosen))
     with column_layout.drawing():
         plot_fan(
-            result,
-            ax=axes,
-            theaters=names,
-            variants=chosen,
-            observed=observed,
-            weighted=weighted,
+            result, ax=axes, theaters=names, variants=chosen, observed=observed, weighted=weighted
         )
     shown = drawn_from if chosen == list(drawn_from.variants) else common.only(drawn_from, chosen)
     medians = common.median_notes(shown, names, chosen) if shown.draws and not weighted else []
-    title = f"{result.scenario.doc.title}: range of outcomes"
     draws = f"{result.draws:,}" if result.draws else "the"
+    if len(chosen) == 1:
+        described = shown.scenario.describe(chosen[0]) if chosen[0] in shown.plans else ""
+        which = f", variant {chosen[0]}" + (
+            f": {shortened(described, 150, 1)[0]}" if described else ""
+        )
+    else:
+        which = ", a panel per theater and variant"
+    title = fan_title(result)
     subtitle = (
         f"Troops at the end of each month across {draws} random draws of the uncertain "
-        "inputs" + (f", variant {chosen[0]}." if len(chosen) == 1 else ", a panel per variant.")
+        f"inputs{which.rstrip('.')}."
     )
     head = common.footnote(shown)
-    if weighted:
-        assert isinstance(assessment, Assessment)
+    if assessment is not None:
         title = conditioned_title(result.scenario.doc.title, assessment)
-        subtitle = conditioned_subtitle(assessment, chosen)
+        subtitle = conditioned_subtitle(assessment, chosen) + f" Variant {chosen[0]}." * (
+            len(chosen) == 1
+        )
         head = common.footnote(shown, news=assessment.as_of, conditioned=True)
     note = _foot(shown, axes, len(chosen), head, medians)
     # (the line under a conditioned fan, of the variants and reports it leaves out)
     for text in [t for t in fig.texts if t.get_gid() == CONDITIONED_NOTE_GID]:
         note += "\n" + text.get_text()
         text.remove()
-    note += "".join("\n" + n for n in (first, crowded) if n)
+    note += "".join(
+        "\n" + n for n in (first, crowded, *column_layout.sites_note(result, theaters)) if n
+    )
     handles, labels = common.legend_entries(axes)
     column_layout.frame(fig, axes, title, subtitle, handles, labels, note)
     return axes

@@ -764,8 +764,8 @@ def mark_conditioned(
     when = assessment.as_of
     for text in fig.texts:
         s = text.get_text()
-        if s.endswith(": range of outcomes"):
-            title = conditioned_title(s.removesuffix(": range of outcomes"), assessment)
+        if s.endswith(RANGE_OF_OUTCOMES):
+            title = conditioned_title(s.removesuffix(RANGE_OF_OUTCOMES), assessment)
             text.set_text(title)
             text.set_fontsize(title_size(title))  # the fan is common.WIDTH_IN wide
         elif s.startswith("Troops at the end of each month across"):
@@ -828,6 +828,8 @@ def mark_conditioned(
         common.fit_width(line)
 
 
+#: the end of a fan's title, which a conditioned fan's title replaces
+RANGE_OF_OUTCOMES = ": range of outcomes"
 #: the ``gid`` of the line under a conditioned fan that says which variants and reports
 #: it leaves out (a column chart takes it into its footnote)
 CONDITIONED_NOTE_GID = "conditioned-note"
