@@ -670,8 +670,8 @@ def load_observations(
         For the first bad row: ``FILE:LINE:COL: column: expected …, found …``; for an
         empty sequence of scenarios.
     TypeError
-        For a scenario that is not a :class:`Scenario` (a path, say), or a ``path``
-        that is not a str or ``pathlib.Path``.
+        For a scenario that is neither a :class:`Scenario` nor a scenario file's path
+        (which is loaded), or a ``path`` that is not a str or ``pathlib.Path``.
     """
     path_argument(path, "an observations CSV file", "path", "load_observations")
     allowed = None if scenario is None else series_of(scenario_list(scenario))
@@ -688,34 +688,38 @@ def series_of(scenarios: Sequence[Scenario]) -> list[str]:
     )
 
 
-def scenario_list(scenarios: Scenario | Iterable[Scenario]) -> list[Scenario]:
-    """One scenario, or any iterable of them (a list, a tuple, a generator), as a list.
+def scenario_list(
+    scenarios: Scenario | str | Path | Iterable[Scenario | str | Path],
+) -> list[Scenario]:
+    """One scenario, or any iterable of them (a list, a tuple, a generator), as a list;
+    a scenario file's path (a str or :class:`pathlib.Path`) is loaded
+    (:func:`load_scenario`), as :func:`sim.run` loads one.
 
     Raises
     ------
     sim.ScenarioError
-        For an empty one (``<arguments>``, key ``scenario``).
+        For an empty one (``<arguments>``, key ``scenario``), or a file that does not
+        load.
     TypeError
-        For anything else: a path, a name, a list holding one (load each first with
-        :func:`load_scenario`).
+        For anything else (bytes, a number), naming what it takes.
     """
-    if isinstance(scenarios, Scenario):
-        return [scenarios]
-    if isinstance(scenarios, str | bytes | Path) or not isinstance(scenarios, Iterable):
+    if isinstance(scenarios, Scenario | str | Path):
+        scenarios = [scenarios]
+    if isinstance(scenarios, bytes) or not isinstance(scenarios, Iterable):
         items: list[Any] = [scenarios]
     else:
         items = list(scenarios)
-    wrong = next((x for x in items if not isinstance(x, Scenario)), None)
+    wrong = next((x for x in items if not isinstance(x, Scenario | str | Path)), None)
     if wrong is not None:
         raise TypeError(
-            "expected a Scenario or a sequence of them (sim.load_scenario), found "
-            f"{type(wrong).__name__} {wrong!r:.60}"
+            "expected a Scenario, a scenario file's path, or a sequence of them "
+            f"(sim.load_scenario), found {type(wrong).__name__} {wrong!r:.60}"
         )
     if not items:
         raise ScenarioError(
             "at least one scenario", "an empty sequence", file="<arguments>", path="scenario"
         )
-    return items
+    return [x if isinstance(x, Scenario) else load_scenario(x) for x in items]
 
 
 def _plain(value: Any) -> Any:

@@ -253,7 +253,7 @@ VINTAGE_ADVICE = (
 
 
 def run_vintages(
-    scenarios: Iterable[Scenario],
+    scenarios: Iterable[Scenario | str | Path],
     observations: ObservationSet | str | Path,
     *,
     draws: int,
@@ -269,8 +269,9 @@ def run_vintages(
 
     Parameters
     ----------
-    scenarios : iterable of Scenario
-        The vintages, each with its own ``as_of``; they are taken in as-of order.
+    scenarios : iterable of Scenario, or of scenario files' paths
+        The vintages, each with its own ``as_of``; they are taken in as-of order. A
+        path is loaded (:func:`sim.load_scenario`).
     observations : ObservationSet, or the path of its CSV file
         The record (reported, official and target rows, with dates); a path is read
         against the vintages' theaters and sites (:func:`sim.load_observations`).
@@ -303,8 +304,8 @@ def run_vintages(
         a bad row of the file (:func:`sim.load_observations`); a vintage too large to
         count level by level.
     TypeError
-        A vintage that is not a :class:`~sim.scenario.Scenario`, or a record that is
-        neither an ObservationSet nor a path.
+        A vintage that is neither a :class:`~sim.scenario.Scenario` nor a path, or a
+        record that is neither an ObservationSet nor a path.
     """
     given = scenario_list(scenarios)
     if isinstance(observations, str | Path):  # the CSV's path, read against them

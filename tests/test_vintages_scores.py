@@ -801,9 +801,12 @@ def test_the_scenarios_of_load_observations_and_run_vintages_are_checked_as_give
     ):
         with pytest.raises(sim.ScenarioError, match="scenario: expected at least one scenario"):
             call([])
-        for wrong in (str(early), [str(early)], [scenario, 5]):
+        for wrong in (b"early.yaml", [scenario, 5]):
             with pytest.raises(TypeError, match=r"sim\.load_scenario"):
                 call(wrong)
+    # a file's path is loaded, as sim.run loads one (a reporter passed the vintages' paths)
+    assert len(sim.load_observations(record, str(early))) == len(obs)
+    assert len(sim.load_observations(record, [early])) == len(obs)
 
 
 @pytest.mark.slow
