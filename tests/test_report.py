@@ -1316,6 +1316,9 @@ def test_a_conditioned_run_s_page_has_the_weighted_fan_with_its_effective_draws(
     assert 'id="fan-conditioned-chart"' in page and 'id="fan-conditioned-chart-data"' in page
     assert "Range of outcomes, weighted by the reports" in page
     assert "Scenario as of 6 Sep 2024, conditioned on reports known on 1 Jun 2025." in page
+    # the chance a report is right as every other line writes it ("1 − 1/20" read apart)
+    assert "right within its tolerance with probability 95 %)" in page
+    assert "1 − 1/20" not in page
     result = rebuild_scored(as_of, read_record(as_of))
     effective = result.observed.conditioned.effective["on-time"]
     assert f"on-time {effective:,.1f} of 400" in page

@@ -911,7 +911,7 @@ class Page:
                 "<h3>Conditioning</h3><p>Each draw weighted by how many of the reports "
                 + (f"known on {spell_day(when)} " if when else "")
                 + "it misses (each taken as right within its tolerance with probability "
-                f"1 − {esc(cond.get('error_rate', ''))}); the effective number of draws "
+                f"{esc(_right_chance(cond.get('error_rate')))}); the effective number of draws "
                 "the weighted set is worth, per variant.</p>"
                 + _table(rows, caption="Effective draws after conditioning", shares={"share"})
             )
@@ -1314,6 +1314,16 @@ def _cell(value: Any, share: bool) -> str:
     if isinstance(value, float):
         return _number(value)
     return esc(value)
+
+
+def _right_chance(error_rate: Any) -> str:
+    """The chance a report is right, as the command and the charts write it (``95 %``),
+    from ``run.json``'s ``error_rate`` (``"1/20"``); as ``1 − RATE`` where that is not
+    a fraction forcesim wrote."""
+    try:
+        return exact_percent(1 - Fraction(str(error_rate)))
+    except (ValueError, ZeroDivisionError):
+        return f"1 − {error_rate}"
 
 
 def _table(
