@@ -306,3 +306,43 @@ def test_plot_column_of_a_comparison_is_refused_in_one_line(tmp_path: Path) -> N
     assert refused.output.count("\n") == 1
     assert "column charts only of a run's directory" in refused.output
     assert sorted(p.name for p in out.iterdir()) == before
+
+
+@pytest.fixture(scope="module")
+def vintages() -> Any:
+    paths = sorted((SCENARIOS_DIR / "vintages").glob("*.yaml"))
+    return sim.run_vintages(paths, OBSERVED, draws=500, seed=1)
+
+
+def test_a_column_vintages_chart_stands_its_dates_clear_of_the_title_and_each_other(
+    vintages: Any,
+) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (vintages left out for too few draws at 500)
+        axes = sim.plot_vintages(vintages, column=True)
+    assert [a.get_title(loc="left") for a in axes] == ["Iraq", "Syria"]
+    assert_laid_out(axes)
+    fig = axes[0].figure
+    renderer = fig.canvas.get_renderer()
+    from sim.months import spell_day
+
+    days = {spell_day(v.as_of) for v in vintages.vintages}
+    dates = [t.get_window_extent(renderer) for t in axes[0].texts if t.get_text() in days]
+    assert len(dates) == len(vintages.vintages)
+    title = axes[0]._left_title.get_window_extent(renderer)
+    subtitle = boxes(axes)["subtitle"]
+    for i, box in enumerate(dates):
+        assert not box.overlaps(title)
+        assert box.y1 <= subtitle.y0  # (below the subtitle: room made for their rows)
+        assert not any(box.overlaps(other) for other in dates[i + 1 :])
+
+
+def test_vintages_column_writes_vintages_column_png_beside_the_chart(tmp_path: Path) -> None:
+    out = tmp_path / "v"
+    args = ["vintages", str(SCENARIOS_DIR / "vintages"), "--observed", str(OBSERVED)]
+    done = invoke(*args, "--draws", "500", "--seed", "1", "-o", str(out), "-q", "--column")
+    assert done.exit_code == 0, done.output
+    with Image.open(out / "vintages-column.png") as png:
+        assert png.size[0] == 1200
+    with Image.open(out / "vintages.png") as png:
+        assert png.size[0] == 1600

@@ -81,6 +81,12 @@ if TYPE_CHECKING:
     "THEATER/SITE (iraq/erbil); repeatable. The CSV files keep every one. Default: every "
     "theater of the vintages.",
 )
+@click.option(
+    "--column",
+    is_flag=True,
+    help="Also draw vintages-column.png, the chart laid out for a newspaper column 600 px "
+    "wide (written 1200 px wide): at most four panels stacked, the key under them.",
+)
 @quiet_option()
 @friendly
 def vintages(
@@ -93,6 +99,7 @@ def vintages(
     error_rate: Fraction | None,
     out_dir: str | None,
     theaters: tuple[str, ...],
+    column: bool,
     quiet: bool,
 ) -> None:
     """Replay a series of dated scenarios (vintages) and score each out of sample.
@@ -102,7 +109,7 @@ def vintages(
     coverage a calibrated projection would have, interval score, CRPS per vintage,
     variant, theater and horizon), pooled.csv (the same, every vintage together),
     points.csv (each scored report), conditioning.csv,
-    vintages.png and run.json. A directory among
+    vintages.png (with --column, vintages-column.png too) and run.json. A directory among
     FILES stands for the .yaml files it holds, in name order (hidden ones left out).
     """
     import sim
@@ -166,6 +173,7 @@ def vintages(
         argv=command_line(),
         variant=variants[0] if variants else None,
         theaters=list(theaters) or None,
+        column=column,
     )
     if not quiet:
         for line in text.vintage_lines(series, variants, theaters):

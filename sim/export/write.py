@@ -433,6 +433,7 @@ def write_vintages(
     variant: str | None = None,
     chart: bool = True,
     theaters: Sequence[str] | None = None,
+    column: bool = False,
 ) -> list[Path]:
     """Write a vintage series' files, all or nothing.
 
@@ -452,6 +453,9 @@ def write_vintages(
     theaters : sequence of str, optional
         The theaters (or ``THEATER/SITE``) the chart draws, in order (default: every
         theater of the vintages); the tables keep every one.
+    column : bool
+        With ``chart``, also draw ``vintages-column.png``, laid out for a newspaper
+        column 600 px wide (:func:`sim.plot_vintages` with ``column=True``).
 
     Returns
     -------
@@ -486,6 +490,9 @@ def write_vintages(
         if chart:
             axes = plotting.plot_vintages(series, variant=variant, theaters=theaters)
             plotting.save(axes, tmp / "vintages.png")
+        if chart and column:
+            axes = plotting.plot_vintages(series, variant=variant, theaters=theaters, column=True)
+            plotting.save(axes, tmp / "vintages-column.png")
         first = series.vintages[0]
         record = base_record(first.scenario, list(first.result.variants), argv)
         record["vintages"] = [

@@ -105,11 +105,15 @@ def frame(
     note: str,
     *,
     key_title: str | None = None,
+    handler_map: dict[Any, Any] | None = None,
+    head_in: float = 0.0,
 ) -> None:
     """Set the text around a column chart's panels and its final height: the title and
     subtitle wrapped above them, the key (``handles``, ``labels``, under ``key_title``)
-    in two columns under them and the footnote ``note`` (its lines each wrapped) under
-    the key. The panels keep their size in inches; the figure grows to hold the text."""
+    in two columns under them (``handler_map``: as matplotlib's legend takes it) and
+    the footnote ``note`` (its lines each wrapped) under the key; ``head_in`` [in] more
+    above the first panel, for labels standing over it. The panels keep their size in
+    inches; the figure grows to hold the text."""
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     room = (COLUMN_IN - 2 * EDGE_IN) * common.DPI  # [px] a line of text may take
     # (as written: a "$" of the scenario's text is no TeX to measure, nor to draw)
@@ -134,6 +138,7 @@ def frame(
         alignment="left",
         borderaxespad=0,
         borderpad=0,
+        handler_map=handler_map,
     )
     for text in [*key.get_texts(), key.get_title()]:
         text.set_parse_math(False)
@@ -143,7 +148,7 @@ def frame(
 
     n = len(axes)
     body = n * (PANEL_HEAD_IN + PANEL_IN + PANEL_FOOT_IN)
-    top = EDGE_IN + tall(head) + GAP_IN / 2 + tall(sub) + GAP_IN
+    top = EDGE_IN + tall(head) + GAP_IN / 2 + tall(sub) + GAP_IN + head_in
     height = top + body + GAP_IN + tall(key) + 1.5 * GAP_IN + tall(foot) + EDGE_IN
     height = math.ceil(height * COLUMN_DPI) / COLUMN_DPI  # (whole pixels as written)
     fig.set_figheight(height)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import re
 import textwrap
 from collections.abc import Sequence
@@ -13,6 +15,7 @@ import pandas as pd
 from sim.colors import PALETTE, legible, mix
 from sim.io.files import utf8_text
 from sim.months import format_month, parse_month, spell_day, spell_month
+from sim.plotting import column as column_layout
 from sim.plotting import common
 from sim.plotting.envelope import alike_handle, shared_runs, shared_stretches
 from sim.plotting.observed import draw_observations, legend_handles, visible
@@ -68,7 +71,11 @@ def headline_variant(series: VintageSeries) -> str:
 
 @common.plain_text
 def plot_vintages(
-    series: VintageSeries, *, variant: str | None = None, theaters: Sequence[str] | None = None
+    series: VintageSeries,
+    *,
+    variant: str | None = None,
+    theaters: Sequence[str] | None = None,
+    column: bool = False,
 ) -> list[Axes]:
     """Each vintage's median and 80 % band from its as-of date on, per theater, with the
     reports on top and a line at each vintage's date.
@@ -82,6 +89,11 @@ def plot_vintages(
     theaters : str or sequence of str, optional
         Theaters to draw (default: those of every vintage, the first vintage's first,
         then those a later one adds).
+    column : bool
+        Lay the chart out for a newspaper column 600 px wide
+        (:mod:`sim.plotting.column`): 6 in wide (written 1200 px wide, at 200 dpi, by
+        :func:`sim.plotting.save`), at most four panels stacked, the key under them.
+        Default False: 1600 px wide, the key above the panels.
 
     Returns
     -------
@@ -148,6 +160,7 @@ def plot_vintages(
             "points.csv and scores.csv have every theater; choose with "
             "plot_vintages(series, theaters=[...]) in Python",
             chart="vintages",
+            most=column_layout.MAX_PANELS if column else common.MAX_THEATERS,
         )
     # the header holds the title, the subtitle and the key, a row per three entries
     # (13 vintages' key was drawn over the subtitle)
@@ -159,15 +172,101 @@ def plot_vintages(
     alike = any(
         shared_runs(wide.to_numpy(float)) for _, lines in panels.values() for wide in lines.values()
     )
-    entries = len(series.vintages) + 1 + len(kh) + alike
-    header_in = max(2.1, HEADER_TEXT_IN + KEY_ROW_IN * -(-entries // 3))
-    height = max(common.HEIGHT_IN + 1, header_in + 1.2 + 3.9 * len(names))
-    fig = common.pyplot().figure(
-        figsize=(common.WIDTH_IN, height), dpi=common.DPI, layout="constrained"
+    header = body = None
+    if column:
+        fig, axes = column_layout.figure(len(names))
+    else:
+        entries = len(series.vintages) + 1 + len(kh) + alike
+        header_in = max(2.1, HEADER_TEXT_IN + KEY_ROW_IN * -(-entries // 3))
+        height = max(common.HEIGHT_IN + 1, header_in + 1.2 + 3.9 * len(names))
+        fig = common.pyplot().figure(
+            figsize=(common.WIDTH_IN, height), dpi=common.DPI, layout="constrained"
+        )
+        header, body = fig.subfigures(2, 1, height_ratios=[header_in, height - header_in])
+        grid = body.subplots(len(names), 1, squeeze=False, sharex=True)
+        axes = [a for row in grid for a in row]
+    with column_layout.drawing() if column else contextlib.nullcontext():
+        _draw_panels(series, axes, names, panels, colors, palette, owner, first, levels, months)
+        rows = _date_labels(axes[0], series, colors)
+    few = {v.scenario.id for v in series.left_out_of(variant)}
+    handles: list[Any] = [
+        # a vintage left out, or without the variant, draws its date line only, and its
+        # entry says so
+        Line2D(
+            [],
+            [],
+            color=c,
+            lw=1.3,
+            ls=(0, (3, 2)),
+            label=f"{spell_day(v.as_of)}: {v.label} "
+            + ("(not drawn)" if v.scenario.id in few else f"(no variant {variant})"),
+        )
+        if v.scenario.id in few or variant not in v.result.variants
+        else Line2D([], [], color=c, lw=MEDIAN_WIDTH, label=f"{spell_day(v.as_of)}: {v.label}")
+        for v, c in zip(series.vintages, colors, strict=True)
+    ]
+    labels = [h.get_label() for h in handles]
+    if alike:  # (the key says what a line dashed in several colours is)
+        handles.append(alike_handle(colors[:2], MEDIAN_WIDTH))
+        labels.append("vintages projecting alike: their colours in turn")
+    band = Patch(facecolor=mix("#777777", 0.3), edgecolor="#777777", lw=BAND_EDGE_WIDTH)
+    title = "How the outlook changed with the news"
+    subtitle = (
+        f"{_subject(series)}: each vintage's median projection (solid line) from its date "
+        "(dashed vertical line) on, and its 80 % band; dots are what was reported."
     )
-    header, body = fig.subfigures(2, 1, height_ratios=[header_in, height - header_in])
-    grid = body.subplots(len(names), 1, squeeze=False, sharex=True)
-    axes = [a for row in grid for a in row]
+    key = [*handles, band, *kh]
+    keyed = [*labels, "80 % band of a vintage (10th–90th percentile)", *kl]
+    only = names if common.names_given(theaters) else None
+    foot = _footnote(series, variant, stop, only, width=None if column else 210)
+    foot += f"\n{crowded}" if crowded else ""
+    if column:
+        column_layout.frame(
+            fig,
+            axes,
+            title,
+            subtitle,
+            key,
+            keyed,
+            foot,
+            handler_map={tuple: HandlerTuple(ndivide=1, pad=0)},
+            # (the rows of dates over the first panel, beyond the room of its title)
+            head_in=max(0, rows - 1) * (common.pt(DATE_LABEL_PT) + 2) / 72,
+        )
+        return axes
+    assert header is not None and body is not None
+    header.text(0.02, 1 - 0.34 / header_in, title, fontsize=19, fontweight="bold")
+    sub = header.text(0.02, 1 - 0.67 / header_in, subtitle, fontsize=12.5, color="#333333")
+    common.fit_width(sub)  # (a long scenario title: smaller, never cut)
+    header.legend(
+        key,
+        keyed,
+        handler_map={tuple: HandlerTuple(ndivide=1, pad=0)},
+        loc="lower left",
+        bbox_to_anchor=(0.015, 0.0),
+        ncol=3,
+        fontsize=10.5,
+        frameon=False,
+    )
+    body.supxlabel(foot, x=0.02, ha="left", fontsize=9.5, color="#444444")
+    return axes
+
+
+def _draw_panels(
+    series: VintageSeries,
+    axes: list[Axes],
+    names: list[str],
+    panels: dict[str, Any],
+    colors: list[str],
+    palette: dict[str, str],
+    owner: dict[str, Any],
+    first: Any,
+    levels: list[Any],
+    months: tuple[str, str],
+) -> None:
+    """Each theater's panel of ``names`` into ``axes``: each vintage's band, median and
+    date line (``panels``: :func:`_panel` of each), then the reports on top."""
+    months_drawn = pd.period_range(months[0], months[1], freq="M")
     for ax, tid in zip(axes, names, strict=True):
         top = 0.0
         drawn, lines = panels[tid]
@@ -193,76 +292,32 @@ def plot_vintages(
             pd.Period(months[0], freq="M").start_time, pd.Period(months[1], freq="M").end_time
         )
         draw_observations(ax, levels, tid, list(months))
-    _date_labels(axes[0], series, colors)
-    few = {v.scenario.id for v in series.left_out_of(variant)}
-    handles: list[Any] = [
-        # a vintage left out, or without the variant, draws its date line only, and its
-        # entry says so
-        Line2D(
-            [],
-            [],
-            color=c,
-            lw=1.3,
-            ls=(0, (3, 2)),
-            label=f"{spell_day(v.as_of)}: {v.label} "
-            + ("(not drawn)" if v.scenario.id in few else f"(no variant {variant})"),
-        )
-        if v.scenario.id in few or variant not in v.result.variants
-        else Line2D([], [], color=c, lw=MEDIAN_WIDTH, label=f"{spell_day(v.as_of)}: {v.label}")
-        for v, c in zip(series.vintages, colors, strict=True)
-    ]
-    labels = [h.get_label() for h in handles]
-    if alike:  # (the key says what a line dashed in several colours is)
-        handles.append(alike_handle(colors[:2], MEDIAN_WIDTH))
-        labels.append("vintages projecting alike: their colours in turn")
-    band = Patch(facecolor=mix("#777777", 0.3), edgecolor="#777777", lw=BAND_EDGE_WIDTH)
-    header.text(
-        0.02,
-        1 - 0.34 / header_in,
-        "How the outlook changed with the news",
-        fontsize=19,
-        fontweight="bold",
-    )
-    sub = header.text(
-        0.02,
-        1 - 0.67 / header_in,
-        f"{_subject(series)}: each vintage's median projection (solid line) from its date "
-        "(dashed vertical line) on, and its 80 % band; dots are what was reported.",
-        fontsize=12.5,
-        color="#333333",
-    )
-    common.fit_width(sub)  # (a long scenario title: smaller, never cut)
-    header.legend(
-        [*handles, band, *kh],
-        [*labels, "80 % band of a vintage (10th–90th percentile)", *kl],
-        handler_map={tuple: HandlerTuple(ndivide=1, pad=0)},
-        loc="lower left",
-        bbox_to_anchor=(0.015, 0.0),
-        ncol=3,
-        fontsize=10.5,
-        frameon=False,
-    )
-    only = names if common.names_given(theaters) else None
-    foot = _footnote(series, variant, stop, only) + (f"\n{crowded}" if crowded else "")
-    body.supxlabel(foot, x=0.02, ha="left", fontsize=9.5, color="#444444")
-    return axes
 
 
 #: the size of a vintage's date over its line [pt]
 DATE_LABEL_PT = 9.0
 
 
-def _date_labels(ax: Any, series: VintageSeries, colors: Sequence[str]) -> None:
+def _date_labels(ax: Any, series: VintageSeries, colors: Sequence[str]) -> int:
     """Each vintage's date over its dashed line, above the top panel ``ax``, in the
     vintage's colour (the key alone left the reader matching six colours): beside its
-    line, in the lowest row where it runs into no label before it (rows measured with
-    the figure's renderer, once the constrained layout has set the panel's width, without
-    drawing the figure); kept
-    out of the layout, so the panels stay where they are."""
+    line, in the lowest row where it runs into no label before it nor the panel's title
+    (rows measured with the figure's renderer, once the constrained layout has set the
+    panel's width, without drawing the figure); kept out of the layout, so the panels
+    stay where they are. Returns the number of rows taken."""
     fig = ax.get_figure(root=True)
-    fig.get_layout_engine().execute(fig)  # (the panel's width, and with it each x)
+    engine = fig.get_layout_engine()
+    if engine is not None:  # (a column's panels stand where they are drawn)
+        engine.execute(fig)  # (the panel's width, and with it each x)
     renderer = fig.canvas.get_renderer()
     size = common.pt(DATE_LABEL_PT)
+    # (in a column's narrow panel the first date ran over "Iraq"; matplotlib keeps a
+    # title set with loc="left" apart from ax.title, and places it as it draws the
+    # axes, as get_tightbbox does: measured there)
+    ax.get_tightbbox(renderer)
+    titles = [ax.title, getattr(ax, "_left_title", None), getattr(ax, "_right_title", None)]
+    # (the title may stand taller than a row: kept clear of in every row)
+    clear = [t.get_window_extent(renderer) for t in titles if t is not None and t.get_text()]
     rows: list[list[Any]] = []  # each row's labels' boxes so far
     for vintage, color in zip(series.vintages, colors, strict=True):
         when = pd.Timestamp(vintage.as_of)
@@ -279,15 +334,17 @@ def _date_labels(ax: Any, series: VintageSeries, colors: Sequence[str]) -> None:
             annotation_clip=False,
         )
         label.set_in_layout(False)
-        for row in range(len(rows) + 1):
+        for row in itertools.count():  # (a row above the title is always clear)
             label.xyann = (2, 3 + row * (size + 2))
             box = label.get_window_extent(renderer)
-            if row == len(rows):
-                rows.append([box])
-                break
+            if any(box.overlaps(other) for other in clear):
+                continue
+            while len(rows) <= row:
+                rows.append([])
             if not any(box.overlaps(other) for other in rows[row]):
                 rows[row].append(box)
                 break
+    return len(rows)
 
 
 def _panel(
@@ -332,7 +389,14 @@ def _subject(series: VintageSeries) -> str:
     return re.split(r",\s*as projected|\s*\(", title)[0].strip() or "Troops"
 
 
-def _footnote(series: VintageSeries, variant: str, stop: str, only: list[str] | None = None) -> str:
+def _footnote(
+    series: VintageSeries,
+    variant: str,
+    stop: str,
+    only: list[str] | None = None,
+    *,
+    width: int | None = 210,
+) -> str:
     """The chart's foot: the variant, what a vintage is, its scores (of the theaters
     ``only``, when the chart draws some: those it draws), and ``stop``, where the chart
     stops and why (and that the vintages project further, where they do)."""
@@ -398,7 +462,9 @@ def _footnote(series: VintageSeries, variant: str, stop: str, only: list[str] | 
         "forcesim projection, not a forecast of record.\n"
         f"{stop}"
     )
-    return "\n".join(textwrap.fill(s, 210, break_on_hyphens=False) for s in text.split("\n"))
+    if width is None:  # (wrapped by the caller, to a column's measured width)
+        return text
+    return "\n".join(textwrap.fill(s, width, break_on_hyphens=False) for s in text.split("\n"))
 
 
 __all__ = ["headline_variant", "plot_vintages"]
