@@ -187,16 +187,13 @@ def _wrapped_label(label: str) -> str:
     return common.wrapped(label, KEY_CHARACTERS)
 
 
-def sites_note(result: Any, theaters: Sequence[str] | None) -> list[str]:
-    """The footnote's line saying a column chart drew theaters, not their sites (a
-    column has room for few panels), and how to draw a site, where the run has sites
-    and none was asked for; else none."""
-    if theaters:
-        return []
-    sites = [t.key for t in next(iter(result.plans.values())).tracks if t.site is not None]
-    if not sites:
-        return []
-    return [
-        f"Theaters only, not their sites: forcesim plot RUN --column --theater {sites[0]} "
-        "(theaters=[...] in Python) draws a site."
-    ]
+def not_drawn(result: Any, series: Sequence[str], variants: Sequence[str] = ()) -> str:
+    """A column chart's line, for its readers, naming the theaters (or sites) and
+    variants it leaves out for want of room (how to choose others is the warning's:
+    the readers of an article do not draw charts); empty where none is."""
+    from sim.plotting.common import theater_title
+
+    parts = [theater_title(result, t) for t in series] + [f"the variant {v}" for v in variants]
+    if not parts:
+        return ""
+    return f"Not drawn here, for want of room: {', '.join(parts)}."

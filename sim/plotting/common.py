@@ -823,12 +823,16 @@ def _fitting_date_locator() -> Any:
     return FittingDateLocator
 
 
-def footnote(result: Result, news: date | None = None, *, conditioned: bool = False) -> str:
+def footnote(
+    result: Result, news: date | None = None, *, conditioned: bool = False, reader: bool = False
+) -> str:
     """The foot of a chart: the scenario's date ("Scenario as of": not the date of any
     report a chart draws) and the sources of its numbers, how many inputs are
     assumptions, and what the levels are. A ``conditioned`` chart's first line says
     what it is conditioned on: the reports known on ``news``, or every report given
-    (it then names fewer sources, so that it still fits the chart's width)."""
+    (it then names fewer sources, so that it still fits the chart's width). With
+    ``reader`` (a chart for an article's readers), nothing addressed to the user of
+    the tool: no command, nor the file's sources no number cites."""
     doc = result.scenario.doc
     day = spell_date(doc.as_of)
     lead = f"Scenario as of {day}"
@@ -840,7 +844,7 @@ def footnote(result: Result, news: date | None = None, *, conditioned: bool = Fa
     # (the others, a record's reports say, may be dated after the as-of date)
     rest = (
         f" The file also lists {_plural_of(others, 'source')} no number shown cites."
-        if others
+        if others and not reader
         else ""
     )
     names = "; ".join(cited)
@@ -870,8 +874,13 @@ def footnote(result: Result, news: date | None = None, *, conditioned: bool = Fa
                 "source nor an assumption"
             )
         lines.append(
-            "; ".join(told) + f"; the command “{_sources_command(result)}” "
-            "lists each number with its source or assumption."
+            "; ".join(told)
+            + (
+                "."
+                if reader
+                else f"; the command “{_sources_command(result)}” "
+                "lists each number with its source or assumption."
+            )
         )
         lines[-1] = lines[-1][0].upper() + lines[-1][1:]
     last = "Levels at the end of each month."
@@ -1180,7 +1189,12 @@ def save(axes: Sequence[Axes] | Axes, path: Any) -> None:
     tmp = target.parent / temp_name(target.name, target.suffix)
     try:
         # (same figure, same bytes)
-        with glyphs_gathered(), matplotlib.rc_context({"svg.hashsalt": "forcesim"}):
+        # (a PDF's fonts embedded as TrueType, Type 42, which design software edits: Type 3
+        # glyphs, matplotlib's default, it handles poorly)
+        with (
+            glyphs_gathered(),
+            matplotlib.rc_context({"svg.hashsalt": "forcesim", "pdf.fonttype": 42}),
+        ):
             fig.savefig(tmp, format=fmt, dpi=saved_dpi(fig), metadata=SAVE_METADATA[fmt])
         as_before(tmp, target)  # (a private chart stays private)
         os.replace(tmp, target)

@@ -456,16 +456,22 @@ def _in_column(result: Result, theaters: Sequence[str] | None, observed: Any) ->
     the panels drawn as into axes a caller gives (no names at the lines' ends: the
     footnote gives each theater's last levels), then the title, subtitle, key and
     footnote set around them."""
-    names = common.theater_list(result, theaters, sites=False)  # (sites when named)
+    asked = common.theater_list(result, theaters, sites=False)  # (sites when named)
     names, note = common.theater_selection(
-        names, f"choose with {column_layout.CHOOSE_THEATERS}", most=column_layout.MAX_PANELS
+        asked, f"choose with {column_layout.CHOOSE_THEATERS}", most=column_layout.MAX_PANELS
     )
     lines, crowded = _lines(list(result.variants))
-    notes = [n for n in (crowded, note) if n]
-    for text in notes:
-        common.warn_crowded("envelope", text)
+    for text in (crowded, note):  # (how to choose, for whoever draws it; the foot is
+        if text:  # the readers')
+            common.warn_crowded("envelope", text)
+    notes = [column_layout.not_drawn(result, [t for t in asked if t not in names])]
+    if crowded:
+        n = len(result.variants)
+        notes.append(
+            f"Lines for the first {common.MAX_LINES} of {n} readings of the plan (variants); "
+            f"the shading spans all {n}."
+        )
     notes += common.line_notes(result, names, lines)
-    notes += column_layout.sites_note(result, theaters)
     fig, axes = column_layout.figure(len(names))
     with column_layout.drawing(), common.into_axes(False):
         alike = _panels(result, names, axes, lines, observed)
@@ -477,7 +483,15 @@ def _in_column(result: Result, theaters: Sequence[str] | None, observed: Any) ->
         _subtitle(result),
         handles,
         labels,
-        "\n".join([common.footnote(result), _last_levels(result, names, lines), *notes]),
+        "\n".join(
+            n
+            for n in [
+                common.footnote(result, reader=True),
+                _last_levels(result, names, lines),
+                *notes,
+            ]
+            if n
+        ),
         key_title=_legend_title(result, len(lines)),
     )
     return axes

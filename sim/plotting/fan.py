@@ -783,19 +783,22 @@ def _in_column(
     asked = _variants(drawn_from, variants)
     first = None
     if variants is None and len(asked) > 1:
-        first = (
-            f"The variant {asked[0]} alone, the first of {len(asked)}: "
-            f"{column_layout.CHOOSE_VARIANTS} draws another."
-        )
+        first = f"One of {len(asked)} readings of the plan (variants) the scenario gives."
         asked = asked[:1]
+    series, readings = names, asked
     names, chosen, crowded = common.fan_selection(
         names,
         asked,
         most=column_layout.MAX_PANELS,
         choose=(f"choose with {column_layout.CHOOSE_VARIANTS}", column_layout.CHOOSE_THEATERS),
     )
-    if crowded:
+    if crowded:  # (how to choose, for whoever draws it; the foot is the readers')
         common.warn_crowded("fan", crowded)
+    left = column_layout.not_drawn(
+        drawn_from,
+        [t for t in series if t not in names],
+        [v for v in readings if v not in chosen],
+    )
     fig, axes = column_layout.figure(len(names) * len(chosen))
     with column_layout.drawing():
         plot_fan(
@@ -811,26 +814,25 @@ def _in_column(
         )
     else:
         which = ", a panel per theater and variant"
+    which = which.rstrip(".")
     title = fan_title(result)
     subtitle = (
         f"Troops at the end of each month across {draws} random draws of the uncertain "
-        f"inputs{which.rstrip('.')}."
+        f"inputs{which}" + ("" if which.endswith("…") else ".")
     )
-    head = common.footnote(shown)
+    head = common.footnote(shown, reader=True)
     if assessment is not None:
         title = conditioned_title(result.scenario.doc.title, assessment)
         subtitle = conditioned_subtitle(assessment, chosen) + f" Variant {chosen[0]}." * (
             len(chosen) == 1
         )
-        head = common.footnote(shown, news=assessment.as_of, conditioned=True)
+        head = common.footnote(shown, news=assessment.as_of, conditioned=True, reader=True)
     note = _foot(shown, axes, len(chosen), head, medians)
     # (the line under a conditioned fan, of the variants and reports it leaves out)
     for text in [t for t in fig.texts if t.get_gid() == CONDITIONED_NOTE_GID]:
         note += "\n" + text.get_text()
         text.remove()
-    note += "".join(
-        "\n" + n for n in (first, crowded, *column_layout.sites_note(result, theaters)) if n
-    )
+    note += "".join("\n" + n for n in (first, left) if n)
     handles, labels = common.legend_entries(axes)
     column_layout.frame(fig, axes, title, subtitle, handles, labels, note)
     return axes

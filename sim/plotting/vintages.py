@@ -399,7 +399,9 @@ def _footnote(
 ) -> str:
     """The chart's foot: the variant, what a vintage is, its scores (of the theaters
     ``only``, when the chart draws some: those it draws), and ``stop``, where the chart
-    stops and why (and that the vintages project further, where they do)."""
+    stops and why (and that the vintages project further, where they do). Each line
+    filled to ``width`` characters; None: a column's foot, left to be wrapped to its
+    measured width, and for its readers (no file names)."""
     s = series.scores
     headline = s[(s.variant == variant) & (s.horizon == "all")]
     if only is not None:
@@ -443,7 +445,7 @@ def _footnote(
             if series.vintages and series.later_levels(series.vintages[0].as_of)
             else "none yet"
         )
-        + " (scores.csv; every vintage together: pooled.csv)"
+        + ("" if width is None else " (scores.csv; every vintage together: pooled.csv)")
         + (f"; not drawn or scored, too few effective draws: {', '.join(dates)}" if dates else "")
         + (f"; no variant {variant}, not drawn: {', '.join(without)}" if without else "")
         + (f"; left out, no variant asked for: {', '.join(skipped)}" if skipped else "")
@@ -452,11 +454,18 @@ def _footnote(
             if absent
             else ""
         )
-        + f". Record: {utf8_text(Path(series.observations.origin).name)}"
         + (
-            f", reports{' of ' + ', '.join(only) if only is not None else ''} {credit}"
-            if credit
+            # (a column's readers have no files: the outlets alone)
+            f". Reports{' of ' + ', '.join(only) if only is not None else ''} {credit}"
+            if width is None and credit
             else ""
+            if width is None
+            else f". Record: {utf8_text(Path(series.observations.origin).name)}"
+            + (
+                f", reports{' of ' + ', '.join(only) if only is not None else ''} {credit}"
+                if credit
+                else ""
+            )
         )
         + ". "
         "forcesim projection, not a forecast of record.\n"
