@@ -389,3 +389,15 @@ def test_a_pdf_chart_embeds_its_fonts_as_truetype_for_design_software(
     kinds = set(re.findall(rb"/Subtype /(\w+)", data))
     assert b"Type3" not in kinds and b"CIDFontType2" in kinds
     assert data == (tmp_path / "b.pdf").read_bytes()  # (the same figure, the same bytes)
+
+
+def test_a_column_fan_keys_the_deadline_only_where_a_panel_draws_one(ensemble: Any) -> None:
+    # Syria alone has no deadline in as-reported, and its key listed one
+    def labels(axes: list[Any]) -> list[str]:
+        return [t.get_text() for t in axes[0].figure.legends[0].get_texts()]
+
+    syria = sim.plot_fan(ensemble, column=True, theaters=["syria"])
+    assert not any(line.get_gid() == "deadline" for line in syria[0].get_lines())
+    assert not any(label.startswith("deadline") for label in labels(syria))
+    iraq = sim.plot_fan(ensemble, column=True, theaters=["iraq"])
+    assert any(label.startswith("deadline before any delay") for label in labels(iraq))

@@ -538,7 +538,9 @@ def draw_fan(
             sites=any("/" in t for t in names),
             medians=medians,
         )
-    else:  # the legend is the caller's: ax.legend() lists the bands, lines and deadlines
+    elif any(line.get_gid() == "deadline" for a in axes for line in a.get_lines()):
+        # the legend is the caller's: ax.legend() lists the bands, lines and deadlines
+        # (a key of a panel with no deadline had listed one)
         axes[0].add_line(deadline_handle(DEADLINE_LABEL))
     return axes
 
