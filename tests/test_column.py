@@ -36,6 +36,22 @@ def ensemble() -> Any:
     return sim.run(SCENARIO, draws=300, seed=2)
 
 
+@pytest.fixture(scope="module")
+def conditioned() -> Any:
+    """as-reported, conditioned on the record as known on 2025-06-01."""
+    scenario = sim.load_scenario(SCENARIO)
+    observed = sim.load_observations(OBSERVED, scenario)
+    return sim.run(
+        scenario,
+        ["as-reported"],
+        draws=2000,
+        seed=1,
+        observed=observed,
+        condition=True,
+        as_of="2025-06-01",
+    )
+
+
 def boxes(axes: list[Any]) -> dict[str, Any]:
     """The drawn extents [px] of a column figure's title, subtitle, key and footnote
     (the figure's texts top to bottom, and its legend)."""
@@ -169,7 +185,7 @@ def test_a_column_chart_draws_the_theaters_and_a_site_when_named() -> None:
 
 @pytest.mark.parametrize("chart", ["envelope", "fan", "fan_conditioned", "vintages"])
 def test_a_column_charts_footnote_speaks_to_readers_not_to_the_user_of_the_tool(
-    chart: str, ensemble: Any, vintages: Any
+    chart: str, ensemble: Any, vintages: Any, conditioned: Any
 ) -> None:
     # a graphics editor: "the command forcesim sources ... lists each number", file names
     # and how to draw another variant had to be cropped off before publishing
@@ -178,18 +194,7 @@ def test_a_column_charts_footnote_speaks_to_readers_not_to_the_user_of_the_tool(
             warnings.simplefilter("ignore")
             axes = sim.plot_vintages(vintages, column=True)
     elif chart == "fan_conditioned":
-        scenario = sim.load_scenario(SCENARIO)
-        observed = sim.load_observations(OBSERVED, scenario)
-        result = sim.run(
-            scenario,
-            ["as-reported"],
-            draws=2000,
-            seed=1,
-            observed=observed,
-            condition=True,
-            as_of="2025-06-01",
-        )
-        axes = sim.plot_fan(result, column=True, weighted=True)
+        axes = sim.plot_fan(conditioned, column=True, weighted=True)
     else:
         axes = getattr(sim, f"plot_{chart}")(ensemble, column=True)
     foot = " ".join(boxes(axes)["texts"][-1].get_text().split())
@@ -219,19 +224,8 @@ def test_a_column_envelope_of_more_variants_than_lines_shades_them_all_and_says_
     assert "the shading spans all 14" in foot
 
 
-def test_a_column_of_the_weighted_fan_names_what_it_is_conditioned_on() -> None:
-    scenario = sim.load_scenario(SCENARIO)
-    observed = sim.load_observations(OBSERVED, scenario)
-    result = sim.run(
-        scenario,
-        ["as-reported"],
-        draws=2000,
-        seed=1,
-        observed=observed,
-        condition=True,
-        as_of="2025-06-01",
-    )
-    axes = sim.plot_fan(result, column=True, weighted=True)
+def test_a_column_of_the_weighted_fan_names_what_it_is_conditioned_on(conditioned: Any) -> None:
+    axes = sim.plot_fan(conditioned, column=True, weighted=True)
     assert_laid_out(axes)
     texts = [t.get_text().replace("\n", " ") for t in boxes(axes)["texts"]]
     assert texts[0].endswith("conditioned on what was known on 1 Jun 2025")
