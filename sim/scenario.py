@@ -647,7 +647,8 @@ def scenario_observations(scenario: Scenario) -> ObservationSet | None:
 
 
 def load_observations(
-    path: str | Path, scenario: Scenario | Sequence[Scenario] | None = None
+    path: str | Path,
+    scenario: Scenario | str | Path | Sequence[Scenario | str | Path] | None = None,
 ) -> ObservationSet:
     """Read an observations CSV file (``date,theater,troops_low,troops_high,source,quote``).
 
@@ -655,9 +656,10 @@ def load_observations(
     ----------
     path : str or pathlib.Path
         The CSV file; see ``docs/observations.md``.
-    scenario : Scenario or sequence of Scenario, optional
+    scenario : Scenario, a scenario file's path, or a sequence of them, optional
         When given, each row's theater must be one of the theaters or sites of one of
-        its variants (of one of the scenarios, such as a series of vintages).
+        its variants (of one of the scenarios, such as a series of vintages). A path is
+        loaded (:func:`load_scenario`); a folder is not a scenario.
 
     Returns
     -------
@@ -668,7 +670,7 @@ def load_observations(
     ------
     sim.ScenarioError
         For the first bad row: ``FILE:LINE:COL: column: expected …, found …``; for an
-        empty sequence of scenarios.
+        empty sequence of scenarios, or a scenario file that does not load.
     TypeError
         For a scenario that is neither a :class:`Scenario` nor a scenario file's path
         (which is loaded), or a ``path`` that is not a str or ``pathlib.Path``.

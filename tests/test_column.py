@@ -395,3 +395,37 @@ def test_a_column_fan_keys_the_deadline_only_where_a_panel_draws_one(ensemble: A
     assert not any(label.startswith("deadline") for label in labels(syria))
     iraq = sim.plot_fan(ensemble, column=True, theaters=["iraq"])
     assert any(label.startswith("deadline before any delay") for label in labels(iraq))
+
+
+def test_a_column_vintages_chart_caps_named_theaters_too_and_names_for_readers_what_it_left_out(
+    vintages: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(column, "MAX_PANELS", 1)
+    for theaters in (None, ["iraq", "syria"]):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            axes = sim.plot_vintages(vintages, column=True, theaters=theaters)
+        assert [a.get_title(loc="left") for a in axes] == ["Iraq"]
+        foot = " ".join(boxes(axes)["texts"][-1].get_text().split())
+        assert "Not drawn here, for want of room: Syria." in foot
+        assert "Scored only on later reports of Iraq:" in foot  # (its name, not its id)
+        assert "points.csv" not in foot and "in Python" not in foot
+        assert any(issubclass(w.category, CrowdedChart) for w in caught)
+
+
+def test_a_fan_drawn_into_axes_keys_the_deadline_on_the_panel_that_draws_one(
+    ensemble: Any,
+) -> None:
+    import matplotlib.pyplot as plt
+
+    _, (syria, iraq) = plt.subplots(2)
+    sim.plot_fan(ensemble, ax=[syria, iraq], theaters=["syria", "iraq"], variants=["as-reported"])
+    assert not any(lab.startswith("deadline") for lab in syria.get_legend_handles_labels()[1])
+    assert any(lab.startswith("deadline") for lab in iraq.get_legend_handles_labels()[1])
+
+
+def test_a_column_fan_credits_the_outlets_of_the_reports_it_draws(conditioned: Any) -> None:
+    foot = " ".join(
+        boxes(sim.plot_fan(conditioned, column=True, weighted=True))["texts"][-1].get_text().split()
+    )
+    assert "Reports drawn: from " in foot and "outlets, most often" in foot

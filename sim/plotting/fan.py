@@ -47,6 +47,7 @@ from sim.plotting.observed import (
     place_as_of,
     visible,
 )
+from sim.provenance import reports_credit
 from sim.results import Result
 
 if TYPE_CHECKING:
@@ -538,10 +539,14 @@ def draw_fan(
             sites=any("/" in t for t in names),
             medians=medians,
         )
-    elif any(line.get_gid() == "deadline" for a in axes for line in a.get_lines()):
-        # the legend is the caller's: ax.legend() lists the bands, lines and deadlines
-        # (a key of a panel with no deadline had listed one)
-        axes[0].add_line(deadline_handle(DEADLINE_LABEL))
+    else:  # the legend is the caller's: ax.legend() lists the bands, lines and deadlines,
+        # the deadline's on the first panel drawing one (one with none had listed it)
+        dated = next(
+            (a for a in axes if any(line.get_gid() == "deadline" for line in a.get_lines())),
+            None,
+        )
+        if dated is not None:
+            dated.add_line(deadline_handle(DEADLINE_LABEL))
     return axes
 
 
@@ -834,7 +839,13 @@ def _in_column(
     for text in [t for t in fig.texts if t.get_gid() == CONDITIONED_NOTE_GID]:
         note += "\n" + text.get_text()
         text.remove()
-    note += "".join("\n" + n for n in (first, left) if n)
+    # (the reports drawn, credited: the reader's foot names no file that lists them)
+    shown_reports = observations_of(result, observed)
+    items = [o for o in getattr(shown_reports, "items", ()) if o.theater in names]
+    credit = reports_credit(result.scenario.doc.sources, items)
+    note += "".join(
+        "\n" + n for n in (f"Reports drawn: {credit}." if credit else "", first, left) if n
+    )
     handles, labels = common.legend_entries(axes)
     column_layout.frame(fig, axes, title, subtitle, handles, labels, note)
     return axes

@@ -154,7 +154,9 @@ def plot_vintages(
     colors = vintage_colors(len(series.vintages))
     palette = {v.scenario.id: c for v, c in zip(series.vintages, colors, strict=True)}
     crowded = None
-    if theaters is None:  # every theater: at most common.MAX_THEATERS, and a note
+    asked = names
+    if theaters is None or column:  # every theater: at most common.MAX_THEATERS (a
+        # column's four, those named too), and a note
         names, crowded = common.theater_selection(
             names,
             "points.csv and scores.csv have every theater; choose with "
@@ -187,7 +189,7 @@ def plot_vintages(
         axes = [a for row in grid for a in row]
     with column_layout.drawing() if column else contextlib.nullcontext():
         _draw_panels(series, axes, names, panels, colors, palette, owner, first, levels, months)
-        rows = _date_labels(axes[0], series, colors)
+        rows = _date_labels(axes[0], series, colors, clear_title=column)
     few = {v.scenario.id for v in series.left_out_of(variant)}
     handles: list[Any] = [
         # a vintage left out, or without the variant, draws its date line only, and its
@@ -218,8 +220,14 @@ def plot_vintages(
     key = [*handles, band, *kh]
     keyed = [*labels, "80 % band of a vintage (10th–90th percentile)", *kl]
     only = names if common.names_given(theaters) else None
-    foot = _footnote(series, variant, stop, only, width=None if column else 210)
-    foot += f"\n{crowded}" if crowded else ""
+    if column:  # (for an article's readers: what is left out named, not how to choose)
+        left = column_layout.not_drawn(
+            owner.get(asked[0], first), [t for t in asked if t not in names]
+        )
+        shown = names if common.names_given(theaters) or names != asked else None
+        foot = _footnote(series, variant, stop, shown, width=None) + (f"\n{left}" if left else "")
+    else:
+        foot = _footnote(series, variant, stop, only) + (f"\n{crowded}" if crowded else "")
     if column:
         column_layout.frame(
             fig,
@@ -298,13 +306,16 @@ def _draw_panels(
 DATE_LABEL_PT = 9.0
 
 
-def _date_labels(ax: Any, series: VintageSeries, colors: Sequence[str]) -> int:
+def _date_labels(
+    ax: Any, series: VintageSeries, colors: Sequence[str], *, clear_title: bool = False
+) -> int:
     """Each vintage's date over its dashed line, above the top panel ``ax``, in the
     vintage's colour (the key alone left the reader matching six colours): beside its
-    line, in the lowest row where it runs into no label before it nor the panel's title
-    (rows measured with the figure's renderer, once the constrained layout has set the
-    panel's width, without drawing the figure); kept out of the layout, so the panels
-    stay where they are. Returns the number of rows taken."""
+    line, in the lowest row where it runs into no label before it, nor, with
+    ``clear_title`` (a column, which makes room above its panel for the rows), the
+    panel's title (rows measured with the figure's renderer, once the constrained
+    layout has set the panel's width, without drawing the figure); kept out of the
+    layout, so the panels stay where they are. Returns the number of rows taken."""
     fig = ax.get_figure(root=True)
     engine = fig.get_layout_engine()
     if engine is not None:  # (a column's panels stand where they are drawn)
@@ -317,7 +328,11 @@ def _date_labels(ax: Any, series: VintageSeries, colors: Sequence[str]) -> int:
     ax.get_tightbbox(renderer)
     titles = [ax.title, getattr(ax, "_left_title", None), getattr(ax, "_right_title", None)]
     # (the title may stand taller than a row: kept clear of in every row)
-    clear = [t.get_window_extent(renderer) for t in titles if t is not None and t.get_text()]
+    clear = [
+        t.get_window_extent(renderer)
+        for t in titles
+        if clear_title and t is not None and t.get_text()
+    ]
     rows: list[list[Any]] = []  # each row's labels' boxes so far
     for vintage, color in zip(series.vintages, colors, strict=True):
         when = pd.Timestamp(vintage.as_of)
@@ -383,6 +398,14 @@ def _bands(vintage: Any, variant: str, tid: str) -> pd.DataFrame | None:
     return bands[(bands.variant == variant) & (bands.theater == tid)].sort_values("month")
 
 
+def _series_title(series: VintageSeries, tid: str) -> str:
+    """A theater's (or site's) name as the first vintage having it titles its panel."""
+    for v in series.vintages:
+        if tid in common.series_keys(v.result):
+            return common.theater_title(v.result, tid)
+    return tid
+
+
 def _subject(series: VintageSeries) -> str:
     """What the vintages project, from the first one's title (before its date)."""
     title = series.vintages[0].scenario.title
@@ -413,6 +436,10 @@ def _footnote(
         if n
         else float("nan")
     )
+    # (a column's readers read the theaters' names, the files their ids)
+    called = (
+        [_series_title(series, t) for t in only] if only is not None and width is None else only
+    )
     dates = [spell_day(v.as_of) for v in series.left_out_of(variant)]
     without = [spell_day(v.as_of) for v in series.vintages if variant not in v.result.variants]
     skipped = [spell_day(day) for _, day in series.skipped]
@@ -435,7 +462,7 @@ def _footnote(
         f"tolerance {series.tolerance_text()}); "
         f"dots are the reports, drawn at the end of their month.\n"
         f"Scored only on later reports"
-        + (f" of {', '.join(only)}" if only is not None else "")
+        + (f" of {', '.join(called)}" if called is not None else "")
         + f": {n:,} comparisons, "
         + (
             f"{inside * 100:.0f} % inside the 80 % bands (a calibrated projection would have "
@@ -456,7 +483,7 @@ def _footnote(
         )
         + (
             # (a column's readers have no files: the outlets alone)
-            f". Reports{' of ' + ', '.join(only) if only is not None else ''} {credit}"
+            f". Reports{' of ' + ', '.join(called) if called is not None else ''} {credit}"
             if width is None and credit
             else ""
             if width is None

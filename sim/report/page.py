@@ -910,8 +910,8 @@ class Page:
             lines.append(
                 "<h3>Conditioning</h3><p>Each draw weighted by how many of the reports "
                 + (f"known on {spell_day(when)} " if when else "")
-                + "it misses (each taken as right within its tolerance with probability "
-                f"{esc(_right_chance(cond.get('error_rate')))}); the effective number of draws "
+                + "it misses (each taken as right within its tolerance"
+                + f"{esc(_right_chance(cond.get('error_rate')))}); the effective number of draws "
                 "the weighted set is worth, per variant.</p>"
                 + _table(rows, caption="Effective draws after conditioning", shares={"share"})
             )
@@ -1317,13 +1317,13 @@ def _cell(value: Any, share: bool) -> str:
 
 
 def _right_chance(error_rate: Any) -> str:
-    """The chance a report is right, as the command and the charts write it (``95 %``),
-    from ``run.json``'s ``error_rate`` (``"1/20"``); as ``1 − RATE`` where that is not
-    a fraction forcesim wrote."""
+    """`` with probability 95 %``: the chance a report is right, as the command and the
+    charts write it, from ``run.json``'s ``error_rate`` (``"1/20"``); nothing where the
+    record gives none, or none forcesim writes."""
     try:
-        return exact_percent(1 - Fraction(str(error_rate)))
+        return f" with probability {exact_percent(1 - Fraction(str(error_rate)))}"
     except (ValueError, ZeroDivisionError):
-        return f"1 − {error_rate}"
+        return ""
 
 
 def _table(
