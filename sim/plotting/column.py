@@ -53,6 +53,8 @@ PANEL_FOOT_IN = 0.52  # two-line date ticks under it
 GAP_IN = 0.12  # between the blocks of text
 
 TITLE_PT, SUBTITLE_PT, KEY_PT, FOOT_PT = 14.5, 10.5, 9.5, 8.5
+#: the characters of a key's label on one line (half the column, after its mark)
+KEY_CHARACTERS = 34
 
 #: the figures made by :func:`figure` (``save`` writes them at :data:`COLUMN_DPI`)
 _COLUMN: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -116,8 +118,9 @@ def frame(
     inches; the figure grows to hold the text."""
     renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
     room = (COLUMN_IN - 2 * EDGE_IN) * common.DPI  # [px] a line of text may take
-    # (as written: a "$" of the scenario's text is no TeX to measure, nor to draw)
-    plain: dict[str, Any] = {"va": "top", "ha": "left", "parse_math": False}
+    # (drawn as written: the chart function drawing them keeps "$" from being read as
+    # TeX, common.plain_text)
+    plain: dict[str, Any] = {"va": "top", "ha": "left"}
     head = fig.text(0, 0, "", fontsize=TITLE_PT, fontweight="bold", **plain)
     _wrap(head, title, room, renderer)
     sub = fig.text(0, 0, "", fontsize=SUBTITLE_PT, color="#333333", linespacing=1.35, **plain)
@@ -126,7 +129,7 @@ def frame(
     _wrap(foot, note, room, renderer)
     key = fig.legend(
         handles,
-        [_wrapped_label(label) for label in labels],
+        [common.wrapped(label, KEY_CHARACTERS) for label in labels],
         loc="upper left",
         ncol=2 if len(labels) > 3 else 1,
         fontsize=KEY_PT,
@@ -140,8 +143,6 @@ def frame(
         borderpad=0,
         handler_map=handler_map,
     )
-    for text in [*key.get_texts(), key.get_title()]:
-        text.set_parse_math(False)
 
     def tall(artist: Any) -> float:  # [in]
         return float(artist.get_window_extent(renderer).height) / common.DPI
@@ -179,21 +180,13 @@ def _wrap(text: Any, words: str, room: float, renderer: Any) -> None:
         width -= max(1, width // 20)
 
 
-#: the characters of a key's label on one line (half the column, after its mark)
-KEY_CHARACTERS = 34
-
-
-def _wrapped_label(label: str) -> str:
-    return common.wrapped(label, KEY_CHARACTERS)
-
-
 def not_drawn(result: Any, series: Sequence[str], variants: Sequence[str] = ()) -> str:
     """A column chart's line, for its readers, naming the theaters (or sites) and
     variants it leaves out for want of room (how to choose others is the warning's:
     the readers of an article do not draw charts); empty where none is."""
-    from sim.plotting.common import theater_title
-
-    parts = [theater_title(result, t) for t in series] + [f"the variant {v}" for v in variants]
+    parts = [common.theater_title(result, t) for t in series] + [
+        f"the variant {v}" for v in variants
+    ]
     if not parts:
         return ""
     return f"Not drawn here, for want of room: {', '.join(parts)}."

@@ -187,6 +187,19 @@ def _weighted_fan(
     """:func:`plot_fan` with ``weighted``: the conditioned result's fan, marked as such
     (:func:`sim.plotting.observed.mark_conditioned`)."""
     cond, assessment = _conditioned(result)
+    return _weighted_into(cond, assessment, ax, theaters, variants, observed)
+
+
+def _weighted_into(
+    cond: Result,
+    assessment: Assessment,
+    ax: Any,
+    theaters: Sequence[str] | None,
+    variants: Sequence[str] | None,
+    observed: Any,
+) -> list[Axes]:
+    """The fan of ``cond``, the draws weighted by ``assessment``'s reports
+    (:func:`_conditioned`), into ``ax`` (None: a figure of its own), marked as such."""
     axes = plot_fan(cond, ax=ax, theaters=theaters, variants=variants, observed=observed)
     mark_conditioned(axes, cond, assessment, theaters=theaters, variants=variants)
     return axes
@@ -780,8 +793,8 @@ def _in_column(
 ) -> list[Axes]:
     """:func:`plot_fan` laid out for a newspaper column (:mod:`sim.plotting.column`): a
     panel per theater (sites only when named) and variant, stacked, at most four;
-    without ``variants``, the first variant alone (the footnote says how to draw
-    another). The panels are drawn into the column's axes as into any axes given, then
+    without ``variants``, the first variant alone (the footnote says it is one of
+    several). The panels are drawn into the column's axes as into any axes given, then
     the title, subtitle, key and footnote are set around them."""
     if result.bands is None:
         raise ValueError(NEEDS_ENSEMBLE)
@@ -808,9 +821,10 @@ def _in_column(
     )
     fig, axes = column_layout.figure(len(names) * len(chosen))
     with column_layout.drawing():
-        plot_fan(
-            result, ax=axes, theaters=names, variants=chosen, observed=observed, weighted=weighted
-        )
+        if assessment is None:
+            plot_fan(result, ax=axes, theaters=names, variants=chosen, observed=observed)
+        else:  # (the weighted draws found once, above, not again)
+            _weighted_into(drawn_from, assessment, axes, names, chosen, observed)
     shown = drawn_from if chosen == list(drawn_from.variants) else common.only(drawn_from, chosen)
     medians = common.median_notes(shown, names, chosen) if shown.draws and not weighted else []
     draws = f"{result.draws:,}" if result.draws else "the"

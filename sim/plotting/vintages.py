@@ -398,6 +398,19 @@ def _bands(vintage: Any, variant: str, tid: str) -> pd.DataFrame | None:
     return bands[(bands.variant == variant) & (bands.theater == tid)].sort_values("month")
 
 
+def _record_line(series: VintageSeries, credit: str, of: list[str] | None, *, file: bool) -> str:
+    """The footnote's words on the record of reports: its file (``file``: not for a
+    column's readers, who have no files) and the outlets of the reports drawn, of the
+    series ``of`` when the chart draws some ("", no credit, where none cites a source)."""
+    reports = (
+        f"reports{' of ' + ', '.join(of) if of is not None else ''} {credit}" if credit else ""
+    )
+    if file:
+        name = utf8_text(Path(series.observations.origin).name)
+        return f". Record: {name}" + (f", {reports}" if reports else "")
+    return f". {reports[:1].upper()}{reports[1:]}" if reports else ""
+
+
 def _series_title(series: VintageSeries, tid: str) -> str:
     """A theater's (or site's) name as the first vintage having it titles its panel."""
     for v in series.vintages:
@@ -481,19 +494,7 @@ def _footnote(
             if absent
             else ""
         )
-        + (
-            # (a column's readers have no files: the outlets alone)
-            f". Reports{' of ' + ', '.join(called) if called is not None else ''} {credit}"
-            if width is None and credit
-            else ""
-            if width is None
-            else f". Record: {utf8_text(Path(series.observations.origin).name)}"
-            + (
-                f", reports{' of ' + ', '.join(only) if only is not None else ''} {credit}"
-                if credit
-                else ""
-            )
-        )
+        + _record_line(series, credit, called if width is None else only, file=width is not None)
         + ". "
         "forcesim projection, not a forecast of record.\n"
         f"{stop}"
