@@ -202,6 +202,15 @@ class VintageSeries:
         variant and theater in the order they first came, horizons short to long."""
         return _scores(self.points, ("variant", "theater"), POOLED_COLUMNS)
 
+    def pooled_together(self, theaters: Sequence[str] | None = None) -> pd.DataFrame:
+        """The rows of :attr:`pooled` with every theater (of ``theaters``, when given)
+        pooled too, ``theater`` written ``all``: per variant, the series' one headline
+        (``POOLED_COLUMNS``)."""
+        points = self.points
+        if theaters is not None:
+            points = points[points.theater.isin(list(theaters))]
+        return _scores(points.assign(theater="all"), ("variant", "theater"), POOLED_COLUMNS)
+
     def left_out_of(self, variant: str) -> list[Vintage]:
         """The vintages that left ``variant`` out for too few effective draws (in
         :attr:`left_out`), in date order."""

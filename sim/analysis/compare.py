@@ -136,8 +136,7 @@ def _common_months(
     """(first month ordinal, number of months) both variants cover; a
     :class:`ScenarioError` where they cover none, at the ``calendar`` a variant sets
     (B's, else A's), else the scenario's, located in ``scenario``'s file."""
-    first = max(pa.start, pb.start)
-    last = min(pa.start + pa.n_months, pb.start + pb.n_months) - 1
+    first, last = _overlap(pa, pb)
     if last < first:
         file, line, col, path = None, None, None, "calendar"
         if scenario is not None:
@@ -158,6 +157,12 @@ def _common_months(
     return first, last - first + 1
 
 
+def _overlap(pa: Plan, pb: Plan) -> tuple[int, int]:
+    """The first and last month ordinals both plans cover (the last before the first
+    where they share none)."""
+    return max(pa.start, pb.start), min(pa.start + pa.n_months, pb.start + pb.n_months) - 1
+
+
 def uncompared(pa: Plan, pb: Plan, a: str, b: str) -> list[str]:
     """What a comparison of variants ``a`` (plan ``pa``) and ``b`` leaves out, as
     phrases: the theaters and sites one of them has alone, and the months one of them
@@ -168,8 +173,7 @@ def uncompared(pa: Plan, pb: Plan, a: str, b: str) -> list[str]:
         alone = [name for name in names[v] if name not in names[w]]
         if alone:
             out.append(f"{', '.join(alone)}, which only {v} has")
-    first = max(pa.start, pb.start)
-    last = min(pa.start + pa.n_months, pb.start + pb.n_months) - 1
+    first, last = _overlap(pa, pb)
     for v, p in ((a, pa), (b, pb)):
         end = p.start + p.n_months - 1
         spans = [(p.start, min(end, first - 1)), (max(p.start, last + 1), end)]

@@ -1286,10 +1286,13 @@ def vintage_lines(
     if pooled_lines:
         for r in together.itertuples():  # every vintage's scores together
             lines.append(f"{f'all {r.vintages} vintages':<22}{'':>11}" + _score_cells(r, wide))
-        for v in seen:  # and every theater's: the series' one headline
-            mine = together[together.variant == v]
-            if len(mine) > 1:
-                lines.append(f"{'all vintages':<22}{'':>11}" + _score_cells(_pooled(mine), wide))
+        # and every theater's: the series' one headline (where it pools several)
+        every_theater = series.pooled_together(list(theaters) if theaters else None)
+        every_theater = every_theater[every_theater.horizon == "all"]
+        for v in seen:
+            if (together.variant == v).sum() > 1:
+                for r in every_theater[every_theater.variant == v].itertuples():
+                    lines.append(f"{'all vintages':<22}{'':>11}" + _score_cells(r, wide))
     key = (
         "later: the reports after the vintage's date it scores (of each quantity in a month, "
         "the one that counts, if it states both bounds); in 50 % / in 80 %: the share of them "
@@ -1314,27 +1317,6 @@ def vintage_lines(
         "points.csv each scored report"
     )
     return lines
-
-
-def _pooled(rows: pd.DataFrame) -> Any:
-    """One row of scores of several rows of ``pooled.csv`` (a variant's theaters) together:
-    their reports counted together, each share and mean score weighted by its reports."""
-    from types import SimpleNamespace
-
-    n = int(rows.observations.sum())
-
-    def mean(column: str) -> float:
-        return float((rows[column] * rows.observations).sum() / n) if n else float("nan")
-
-    return SimpleNamespace(
-        variant=str(rows.variant.iloc[0]),
-        theater="all",
-        observations=n,
-        **{
-            c: mean(c)
-            for c in ("coverage50", "coverage80", "expected_coverage80", "interval_score", "crps")
-        },
-    )
 
 
 def _score_cells(r: Any, wide: int) -> str:
