@@ -155,7 +155,7 @@ def _no_math() -> Iterator[None]:
     """Make every text created while a chart is drawn plain from the start: the texts a
     chart measures as it lays itself out (a title fitted to the width, labels kept
     apart) were parsed as TeX math when measured, and a scenario's title written
-    ``$\frac{1}$`` stopped the run with matplotlib's parse error. Only this setting is
+    ``$\\frac{1}$`` stopped the run with matplotlib's parse error. Only this setting is
     set and put back (an ``rc_context`` would reset IPython's interactive mode too)."""
     import matplotlib as mpl
 
