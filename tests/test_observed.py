@@ -528,7 +528,7 @@ def test_a_run_made_with_a_tolerance_below_one_troop_before_it_was_refused_still
     sim.write_run(result, tmp_path / "run")
     assert read_csv(tmp_path / "run" / "observed.csv")[1][0]["tolerance"] == "0.5"
     back = sim.load_run(tmp_path / "run")
-    assert back.observed is not None and len(back.observed) == 1
+    assert back.observed is not None and len(back.observed.observations) == 1
     assert invoke("plot", str(tmp_path / "run"), "-o", str(tmp_path / "c.png")).exit_code == 0
 
 
@@ -1092,7 +1092,7 @@ def test_plot_of_a_run_directory_draws_its_observations_again(write, observation
     assert invoke("plot", str(out)).exit_code == 0
     assert (out / "envelope.png").is_file()
     result = load_run(out)
-    assert [(o.month_text, o.shape) for o in result.observed] == [
+    assert [(o.month_text, o.shape) for o in result.observed.observations] == [
         ("2024-06", "point"),
         ("2024-07", "at most"),
     ]
@@ -1837,3 +1837,24 @@ def test_an_as_of_date_before_the_scenarios_own_warns_of_hindsight_once() -> Non
     ]
     # on or after its own date: nothing said
     sim.run(vintage, ["as-reported"], observed=record, as_of="2026-02-24")
+
+
+@pytest.mark.slow
+def test_load_run_of_a_conditioned_run_gives_its_scores_and_weighted_fan(
+    write, observations, tmp_path
+):
+    # load_run gave the bare observations: plot_fan(weighted=True) of it was refused as
+    # "not conditioned", and the scores of observed.csv were not in it
+    sc = sim.load_scenario(write(UNCERTAIN_YAML))
+    obs = read_observations(observations("2024-03,alpha,800,800,a,\n"), ["alpha"])
+    made = sim.run(sc, draws=400, seed=1, observed=obs, condition=True)
+    sim.write_run(made, tmp_path / "run")
+    back = sim.load_run(tmp_path / "run")
+    assert back.observed.conditioned is not None
+    assert back.observed.conditioned.effective == pytest.approx(
+        made.observed.conditioned.effective, abs=1e-3
+    )  # (as the file writes them)
+    assert list(back.observed.table["percentile_rank"]) == pytest.approx(
+        list(made.observed.table["percentile_rank"])
+    )
+    assert len(sim.plot_fan(back, weighted=True)) >= 1  # (its panels)

@@ -302,6 +302,10 @@ def load_run(run_dir: str | Path) -> Result:
     Returns
     -------
     Result
+        Its ``observed`` is the run's :class:`~sim.analysis.observed.Assessment` when
+        the run scored observations (their scores, as ``observed.csv`` holds them, and
+        the conditioned bands, dates and effective draws when it conditioned: what
+        ``plot_fan(result, weighted=True)`` draws), else None.
 
     Raises
     ------
@@ -309,7 +313,7 @@ def load_run(run_dir: str | Path) -> Result:
         A file is missing or is not what forcesim writes.
     """
     run_dir = path_argument(run_dir, "a run directory", "run_dir", "load_run")
-    return rebuild(run_dir, read_record(run_dir))
+    return rebuild_scored(run_dir, read_record(run_dir))
 
 
 @_placing
