@@ -1858,3 +1858,27 @@ def test_load_run_of_a_conditioned_run_gives_its_scores_and_weighted_fan(
         list(made.observed.table["percentile_rank"])
     )
     assert len(sim.plot_fan(back, weighted=True)) >= 1  # (its panels)
+
+
+def test_an_as_of_date_after_today_warns_of_foresight(monkeypatch, tmp_path) -> None:
+    # --as-of 2027-06-01 for 2025-06-01 ran, and said nothing of a date not yet come
+    from sim.analysis import observed
+
+    monkeypatch.setattr(observed, "_today", lambda: dt.date(2025, 3, 1))
+    sc = sim.load_scenario(DEFAULT_SCENARIO)
+    record = SCENARIOS_DIR / "iraq-syria-2024-observed.csv"
+    with pytest.warns(observed.Foresight) as caught:
+        sim.run(sc, ["on-time"], observed=record, as_of="2025-06-01")
+    assert [str(w.message) for w in caught if w.category is observed.Foresight] == [
+        "the as-of date 2025-06-01 is after today, 2025-03-01: nothing is known yet of the "
+        "days between, so every report on record is weighed, as of today; give the date of "
+        "the news to project from it"
+    ]
+    sim.run(sc, ["on-time"], observed=record, as_of="2025-03-01")  # today: nothing said
+    monkeypatch.setattr(observed, "_today", lambda: dt.date(2026, 12, 5))
+    result = invoke(
+        "run", str(DEFAULT_SCENARIO), "-v", "on-time", "--observed", str(record),
+        "--as-of", "2027-06-01", "-o", str(tmp_path / "run"), "-q",
+    )  # fmt: skip
+    assert result.exit_code == 0
+    assert "warning: the as-of date 2027-06-01 is after today, 2026-12-05" in result.output

@@ -1026,9 +1026,20 @@ class Hindsight(ForcesimWarning):
     knowing reports it scores and weighs as unknown."""
 
 
+def _today() -> dt.date:
+    """Today's date, by this machine's clock."""
+    return dt.date.today()
+
+
+class Foresight(ForcesimWarning):
+    """An as-of date after today: nothing is known yet of the days between, so the run
+    weighs every report on record, as it would as of today."""
+
+
 def _as_of(value: Any, scenario: Scenario, file: str, path: str) -> dt.date | None:
-    """The as-of date ``value`` (:func:`parse_as_of`), with a :class:`Hindsight` warning
-    where it is before the scenario's own ``as_of``: the scenario's numbers were set
+    """The as-of date ``value`` (:func:`parse_as_of`), with a :class:`Foresight` warning
+    where it is after today, and a :class:`Hindsight` warning where it is before the
+    scenario's own ``as_of``: the scenario's numbers were set
     knowing what was public until then, so the reports after the date given are scored
     and weighed as unknown by a scenario that knew them (hindsight: only a scenario
     dated by then, a vintage, projects as of that day)."""
@@ -1044,6 +1055,16 @@ def _as_of(value: Any, scenario: Scenario, file: str, path: str) -> dt.date | No
                 f"{own.isoformat()}: its numbers were set knowing what was reported until "
                 f"then, so this is not a projection that could have been made on "
                 f"{day.isoformat()}; only a scenario dated by then (a vintage) is such a projection"
+            ),
+            stacklevel=3,
+        )
+    today = _today()
+    if day > today:  # (a year mistyped, most often: 2027 for 2025)
+        warnings.warn(
+            Foresight(
+                f"the as-of date {day.isoformat()} is after today, {today.isoformat()}: "
+                f"nothing is known yet of the days between, so every report on record is "
+                f"weighed, as of today; give the date of the news to project from it"
             ),
             stacklevel=3,
         )
