@@ -626,18 +626,38 @@ class Resolved(NamedTuple):
 
 
 def resolve_variants(
-    base_raw: dict[str, Any], base: ScenarioDoc, locator: Locator, *, recorded: bool = False
+    base_raw: dict[str, Any],
+    base: ScenarioDoc,
+    locator: Locator,
+    *,
+    recorded: bool = False,
+    earlier: tuple[dict[str, Any], dict[str, Resolved]] | None = None,
 ) -> dict[str, Resolved]:
     """Each variant resolved (the base alone, as ``base``, when there are none).
     ``recorded``: the scenario of a run's record, which an earlier version ran: the
     values a variant may no longer change (:func:`refuse_scenario_own`) are read as
-    that run read them (from the base), not refused."""
-    base_plan = check_scenario(base, locator)
-    if not base.variants:
-        return {BASE: Resolved("the scenario as written", base, base_raw, locator, base_plan)}
-    out: dict[str, Resolved] = {}
+    that run read them (from the base), not refused. ``earlier``: ``(raw data,
+    variants)`` of the scenario this one was made from (a copy with values set): a
+    variant whose entry and base are the very objects they were there is taken as it
+    was resolved, not checked again (a sweep sets its values on the variants it runs,
+    and checked each of the others again at every point)."""
     plain = {k: v for k, v in base_raw.items() if k != "variants"}
+    same_base = (
+        earlier is not None
+        and plain.keys() == {k for k in earlier[0] if k != "variants"}
+        and all(plain[k] is earlier[0][k] for k in plain)
+    )
+    if not (same_base and base.variants):
+        base_plan = check_scenario(base, locator)
+        if not base.variants:
+            return {BASE: Resolved("the scenario as written", base, base_raw, locator, base_plan)}
+    out: dict[str, Resolved] = {}
     for name, variant in base.variants.items():
+        if same_base and earlier is not None and name in earlier[1]:
+            entries = base_raw.get("variants") or {}, earlier[0].get("variants") or {}
+            if name in entries[1] and entries[0].get(name) is entries[1][name]:
+                out[name] = earlier[1][name]
+                continue
         for forbidden in ("variants", "extends", "id"):
             if forbidden in variant.overrides:
                 raise locator.error(

@@ -541,7 +541,7 @@ class Scenario:
         """This scenario's file with ``raw`` in place of its data, validated and resolved
         as :func:`load_scenario` does; ``warnings`` None: those of the new data."""
         doc = validate_doc(raw, locator)
-        variants = resolve_variants(raw, doc, locator)
+        variants = resolve_variants(raw, doc, locator, earlier=(self.raw, self.variants))
         check_scenario_observations(doc, locator)
         return Scenario(
             path=self.path,

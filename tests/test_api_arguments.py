@@ -739,3 +739,20 @@ def test_a_chart_option_mistyped_is_named_with_the_function_and_the_nearest_opti
     with pytest.raises(TypeError, match=r"^plot_sweep\(\) takes the options [a-z]") as caught:
         sim.plot_sweep(sim.sweep(scenario, {"announcement.delay": [0, 3]}), colour="red")
     assert " sw," not in str(caught.value) and "(sw" not in str(caught.value)
+
+
+def test_with_settings_on_some_variants_takes_the_others_as_resolved_and_checks_the_set_ones(
+    scenario: sim.Scenario,
+) -> None:
+    # a sweep of one variant checked every other variant again at each point: 16 ms a
+    # point, and 41 s before a 10,000-point grid was refused at its 4,500th point
+    chosen = scenario.with_settings({"announcement.delay": 2}, variants=["on-time"])
+    assert chosen.variants["slip-6"] is scenario.variants["slip-6"]
+    assert chosen.variants["on-time"] is not scenario.variants["on-time"]
+    assert chosen.plan("on-time") != scenario.plan("on-time")
+    everywhere = scenario.with_settings({"announcement.delay": 2})
+    assert all(everywhere.variants[n] is not scenario.variants[n] for n in scenario.variants)
+    base = scenario.with_overrides({"title": "Another title"})
+    assert all(base.variants[n] is not scenario.variants[n] for n in scenario.variants)
+    with pytest.raises(sim.ScenarioError, match="at most|within|reached"):
+        scenario.with_settings({"announcement.delay": 45}, variants=["on-time"])
