@@ -631,7 +631,7 @@ def resolve_variants(
     locator: Locator,
     *,
     recorded: bool = False,
-    earlier: tuple[dict[str, Any], dict[str, Resolved]] | None = None,
+    earlier: tuple[dict[str, Any], Mapping[str, Resolved]] | None = None,
 ) -> dict[str, Resolved]:
     """Each variant resolved (the base alone, as ``base``, when there are none).
     ``recorded``: the scenario of a run's record, which an earlier version ran: the
