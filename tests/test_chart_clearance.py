@@ -688,3 +688,37 @@ def test_a_label_takes_an_edge_place_on_a_dotted_line_before_a_clear_place_insid
     assert label.get_bbox_patch() is not None  # (a white ground: the line stops at it)
     assert clearance.hits(ax, label.get_window_extent(), skip=[label, middle]) == 0
     plt.close(fig)
+
+
+def _as_of_crossings(axes: Any) -> list[str]:
+    """The deadlines' labels the as-of line runs through, as drawn, panel by panel."""
+    crossed = []
+    for ax in axes:
+        renderer = ax.figure.canvas.get_renderer()
+        for line in [x for x in ax.lines if x.get_gid() == "as-of"]:
+            xy = line.get_transform().transform(line.get_xydata())
+            x, top = float(xy[0][0]), float(xy[:, 1].max())
+            for t in ax.texts:
+                box = t.get_window_extent(renderer)
+                if t.get_gid() == DEADLINE_LABEL_GID and box.x0 < x < box.x1 and top > box.y0:
+                    crossed.append(f"{ax.get_title()}: {t.get_text()!r}")
+    return crossed
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("column", [False, True])
+@pytest.mark.parametrize("chart", ["fan", "envelope"])
+def test_the_as_of_line_stops_below_a_deadlines_label_it_would_run_through(chart, column) -> None:
+    # the February 2026 vintage as of its own day: the line of 24 Feb 2026 ran through
+    # "deadline Sep 2025" (Iraq) and "Feb 2026 met 100 %" (Syria) in the column charts
+    from conftest import SCENARIOS_DIR
+
+    vintage = sim.load_scenario(SCENARIOS_DIR / "vintages" / "2026-02-24-syria-withdrawal.yaml")
+    record = SCENARIOS_DIR / "iraq-syria-2024-observed.csv"
+    result = sim.run(
+        vintage, ["as-reported"], draws=400, seed=1, observed=record, as_of="2026-02-24"
+    )
+    draw = sim.plot_fan if chart == "fan" else sim.plot_envelope
+    axes = draw(result, column=column)
+    assert any(line.get_gid() == "as-of" for ax in axes for line in ax.lines)
+    assert _as_of_crossings(axes) == []

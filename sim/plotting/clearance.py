@@ -251,6 +251,26 @@ MAX_ROWS = 4
 GAP_PT, TOP_PT = 4.0, 3.0
 
 
+def stop_below_labels(ax: Axes, line: Any, gids: Sequence[str]) -> None:
+    """Stop vertical ``line`` (an ``axvline``) a point below the lowest of the labels of
+    ``gids`` along the top of ``ax`` that it would run through, as :func:`line_labels`
+    stops each labelled line at its own label: those labels stand above the data, so the
+    line still crosses every month's data. Call it once the labels are placed."""
+    from matplotlib.transforms import ScaledTranslation
+
+    renderer = _renderer(ax)
+    x = float(ax.get_xaxis_transform().transform((line.get_xydata()[0][0], 0))[0])
+    boxes = [t.get_window_extent(renderer) for t in _top_labels(ax, gids)]
+    crossed = [box for box in boxes if _crossed(x, box, 1.0)]
+    if not crossed:
+        return
+    fig = ax.figure
+    top = ax.get_window_extent(renderer).y1
+    drop = (top - min(box.y0 for box in crossed)) / fig.dpi + 1 / 72  # [in]
+    down = ScaledTranslation(0, -drop, fig.dpi_scale_trans)  # type: ignore[attr-defined]
+    line.set_transform(ax.get_xaxis_transform() + down)
+
+
 def _crossed(x: float, box: Bbox, pad: float) -> bool:
     return box.x0 - pad < x < box.x1 + pad
 

@@ -531,11 +531,15 @@ def place_as_of(ax: Axes) -> None:
     none, the label goes (the legend names the date). The panel's
     y-limits are left as they are: a label beside a date near the panel's left edge
     used to drop below the deadlines' labels and raise the limit far above the data.
-    Call it once the limits and the deadlines' labels are final."""
+    The as-of line stops below any deadline's label it would run through
+    (:func:`sim.plotting.clearance.stop_below_labels`). Call it once the limits and the
+    deadlines' labels are final."""
     from matplotlib.text import Annotation
 
-    from sim.plotting.clearance import beside_line
+    from sim.plotting.clearance import beside_line, stop_below_labels
 
+    for line in [x for x in ax.lines if x.get_gid() == "as-of"]:  # (not through a deadline's label)
+        stop_below_labels(ax, line, [common.DEADLINE_LABEL_GID])
     for note in [t for t in ax.texts if t.get_gid() == common.AS_OF_LABEL_GID]:
         if not isinstance(note, Annotation):  # (draw_as_of's label points at its date)
             continue
