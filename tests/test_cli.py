@@ -1672,6 +1672,8 @@ def test_run_at_a_month_shows_the_central_run_and_the_draws_percentiles_then(tmp
             "expected a month as YYYY-MM, found '--at 2026-12-31' (for that month write 2026-12)",
         ),
         ("soon", "expected a month as YYYY-MM, found '--at soon'"),
+        # (written YYYY-MM, but no month: "as YYYY-MM" told the reader what they had done)
+        ("2026-13", "expected a month between 01 and 12, found '--at 2026-13'"),
     ],
 )
 def test_run_at_a_month_the_run_does_not_step_is_refused_before_any_file(
@@ -2029,3 +2031,25 @@ def test_the_run_table_says_a_milestone_met_may_leave_troops_and_where_to_read_w
         "troops: zero troops, below, says when the last leave" in text
     )
     assert "zero troops, when the last leave (the draws' median month" in text
+
+
+@pytest.mark.parametrize(
+    ("as_of", "found"),
+    [
+        ("2026-2-24", "'2026-2-24' (for that date write 2026-02-24)"),
+        ("2025-6", "'2025-6' (for that date write 2025-06)"),
+        ("24 Feb 2026", "'24 Feb 2026'"),
+    ],
+)
+def test_an_as_of_date_with_one_digit_parts_is_refused_with_the_date_to_write(
+    tmp_path, as_of: str, found: str
+) -> None:
+    out = tmp_path / "out"
+    record = str(SCENARIOS_DIR / "iraq-syria-2024-observed.csv")
+    result = invoke("run", "--observed", record, "--as-of", as_of, "-o", str(out))
+    assert result.exit_code == 2
+    assert result.output == (
+        "forcesim: error: <command line>:1:1: --as-of: expected a date as YYYY-MM-DD or "
+        f"YYYY-MM, found {found}\n"
+    )
+    assert not out.exists()

@@ -441,9 +441,9 @@ def _refuse_month_text(at: str) -> None:
     try:
         parse_month(at)
         return
-    except ValueError:
-        pass
-    raise flag_error("--at", "a month as YYYY-MM", written("--at", at) + month_hint(at))
+    except ValueError as exc:  # (its words: "a month between 01 and 12" for 2026-13)
+        expected = str(exc).removeprefix("expected ").partition(", found ")[0]
+    raise flag_error("--at", expected, written("--at", at) + month_hint(at))
 
 
 def _refuse_month(at: str, months: list[str]) -> None:

@@ -86,6 +86,8 @@ MAX_TEXT = 4000
 
 #: ASCII digits only (``\d`` takes ``２０２５`` and every other script's digits)
 _DATE = re.compile(r"([0-9]{4})-([0-9]{2})(?:-([0-9]{2}))?")
+#: a date whose month or day is written with one digit (2026-2-24)
+_LOOSE_DATE = re.compile(r"([0-9]{4})-([0-9]{1,2})(?:-([0-9]{1,2}))?")
 SERIES = re.compile(r"^[a-z0-9][a-z0-9_-]*(/[a-z0-9][a-z0-9_-]*)?$")
 
 
@@ -336,8 +338,9 @@ def parse_as_of(
         try:
             parse_date(text)
         except ValueError as exc:
-            expected = str(exc).removeprefix("expected ").partition(", found ")[0]
-            raise ScenarioError(expected, repr(str(value)), file=file, path=path) from None
+            expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
+            hint = found[len(repr(text)) :]  # (" (for that date write 2026-02-24)", or "")
+            raise ScenarioError(expected, repr(str(value)) + hint, file=file, path=path) from None
         day = day_of(text)
     month = parse_month(f"{day.year:04d}-{day.month:02d}")
     if not parse_month(first) <= month <= parse_month(last):
@@ -354,7 +357,12 @@ def parse_date(text: str) -> tuple[str, int]:
     """(the date as written, its month ordinal); ValueError("expected …, found …")."""
     m = _DATE.fullmatch(text)
     if not m:
-        raise ValueError(f"expected a date as YYYY-MM-DD or YYYY-MM, found {text!r}")
+        loose = _LOOSE_DATE.fullmatch(text)  # (2026-2-24: its parts given two digits)
+        hint = ""
+        if loose:
+            parts = [loose.group(1), *(f"{int(g):02d}" for g in loose.groups()[1:] if g)]
+            hint = f" (for that date write {'-'.join(parts)})"
+        raise ValueError(f"expected a date as YYYY-MM-DD or YYYY-MM, found {text!r}{hint}")
     try:
         month = parse_month(f"{m.group(1)}-{m.group(2)}")
     except ValueError as exc:  # (its words, quoting the date as written: not '2024-13')
