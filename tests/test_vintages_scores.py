@@ -1677,3 +1677,50 @@ def test_the_command_prints_every_theater_of_every_vintage_together_on_one_line(
     assert not any(
         ln.startswith("all vintages ") for ln in vintage_lines(shipped_series, theaters=["syria"])
     )
+
+
+@pytest.mark.parametrize("column", [False, True])
+def test_vintages_through_draws_the_chart_to_the_month_given_and_says_so(shipped_series, column):
+    # the reporter's story was the end-2026 deadline; the chart stopped at Nov 2026
+    import matplotlib.dates as mdates
+
+    axes = sim.plot_vintages(shipped_series, through="2027-06", column=column)
+    right = mdates.num2date(axes[0].get_xlim()[1]).date()
+    assert dt.date(2027, 6, 1) <= right < dt.date(2027, 7, 15)
+    foot = " ".join(t.get_text() for t in axes[0].figure.texts) + " ".join(
+        [axes[0].figure._supxlabel.get_text()] if axes[0].figure._supxlabel else []
+    )
+    assert "Drawn to Jun 2027; the vintages project further." in " ".join(foot.split())
+    default = sim.plot_vintages(shipped_series, column=column)
+    assert mdates.num2date(default[0].get_xlim()[1]).date() < dt.date(2026, 12, 1)
+    plt.close("all")
+
+
+@pytest.mark.parametrize(
+    ("through", "message"),
+    [
+        ("2029-01", "expected a month the vintages project, 2024-09 to 2028-06, found '2029-01'"),
+        ("2024-08", "expected a month the vintages project, 2024-09 to 2028-06, found '2024-08'"),
+        ("Dec 2026", "expected a month as YYYY-MM, found 'Dec 2026'"),
+        ("2026-13", "expected a month between 01 and 12, found '2026-13'"),
+        (202612, "expected a month as YYYY-MM, found 202612"),
+    ],
+)
+def test_vintages_through_outside_the_months_projected_is_refused(shipped_series, through, message):
+    with pytest.raises(ValueError) as caught:
+        sim.plot_vintages(shipped_series, through=through)
+    assert str(caught.value) == message
+
+
+def test_vintages_through_a_month_not_projected_is_refused_before_any_run(tmp_path):
+    out = tmp_path / "v"
+    result = CliRunner().invoke(
+        main,
+        ["vintages", str(SCENARIOS_DIR / "vintages"), "--through", "2029-01", "-o", str(out)],
+    )
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "forcesim: error: <command line>:1:1: --through: expected a month the vintages "
+        "project, 2024-09 to 2028-06, found '2029-01'\n"
+    )
+    assert not out.exists()

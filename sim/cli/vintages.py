@@ -87,6 +87,12 @@ if TYPE_CHECKING:
     help="Also draw vintages-column.png, the chart laid out for a newspaper column 600 px "
     "wide (written 1200 px wide): at most four panels stacked, the key under them.",
 )
+@click.option(
+    "--through",
+    metavar="YYYY-MM",
+    help="The last month the charts draw (to show a deadline beyond the reports: "
+    "--through 2026-12). Default: nine months after the last report.",
+)
 @quiet_option()
 @friendly
 def vintages(
@@ -100,6 +106,7 @@ def vintages(
     out_dir: str | None,
     theaters: tuple[str, ...],
     column: bool,
+    through: str | None,
     quiet: bool,
 ) -> None:
     """Replay a series of dated scenarios (vintages) and score each out of sample.
@@ -111,6 +118,7 @@ def vintages(
     points.csv (each scored report), conditioning.csv,
     vintages.png (with --column, vintages-column.png too) and run.json. A directory among
     FILES stands for the .yaml files it holds, in name order (hidden ones left out).
+    The charts draw to nine months after the last report, or to --through YYYY-MM.
     """
     import sim
     from sim.cli import text
@@ -134,6 +142,7 @@ def vintages(
             paths.append(f)
     scenarios = [sim.load_scenario(f) for f in paths]
     _refuse_theaters(scenarios, theaters)  # (before any run)
+    _refuse_through(scenarios, variants, through)
     target = Path(out_dir) if out_dir else Path("out") / "vintages"
     sim.check_writable(target)
     hold(target)  # (until the command ends: one writer at a time)
@@ -174,6 +183,7 @@ def vintages(
         variant=variants[0] if variants else None,
         theaters=list(theaters) or None,
         column=column,
+        through=through,
     )
     if not quiet:
         for line in text.vintage_lines(series, variants, theaters):
@@ -201,3 +211,27 @@ def _refuse_theaters(scenarios: list[Scenario], theaters: tuple[str, ...]) -> No
             "a theater or THEATER/SITE of the vintages: " + ", ".join(known),
             repr(unknown[0]) + (f" (did you mean {hint!r}?)" if hint else ""),
         )
+
+
+def _refuse_through(
+    scenarios: list[Scenario], variants: tuple[str, ...], through: str | None
+) -> None:
+    """Refuse, in one line and before any run, a ``--through`` that is not a month the
+    vintages project after the first one's date (:func:`sim.plotting.vintages.through_month`)."""
+    from sim.months import parse_month
+    from sim.plotting.vintages import through_month
+
+    if through is None:
+        return
+    first = min(parse_month(f"{sc.as_of_day:%Y-%m}") for sc in scenarios)
+    last = max(
+        plan.start + plan.n_months - 1
+        for sc in scenarios
+        for name in ([v for v in sc.variants if v in variants] or list(sc.variants))
+        for plan in [sc.plan(name)]
+    )
+    try:
+        through_month(through, first, last)
+    except ValueError as exc:
+        expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
+        raise flag_error("--through", expected, found) from None

@@ -434,6 +434,7 @@ def write_vintages(
     chart: bool = True,
     theaters: Sequence[str] | None = None,
     column: bool = False,
+    through: str | None = None,
 ) -> list[Path]:
     """Write a vintage series' files, all or nothing.
 
@@ -456,6 +457,8 @@ def write_vintages(
     column : bool
         With ``chart``, also draw ``vintages-column.png``, laid out for a newspaper
         column 600 px wide (:func:`sim.plot_vintages` with ``column=True``).
+    through : str, optional
+        The last month the charts draw, ``YYYY-MM`` (:func:`sim.plot_vintages`).
 
     Returns
     -------
@@ -469,8 +472,8 @@ def write_vintages(
         holds files forcesim did not write (none is deleted), or another process is
         writing it (:func:`sim.io.files.atomic_directory`).
     ValueError
-        For a ``variant`` or a theater no vintage has (:func:`sim.plot_vintages`);
-        nothing is written.
+        For a ``variant`` or a theater no vintage has, or a ``through`` not a month
+        they project (:func:`sim.plot_vintages`); nothing is written.
     TypeError
         For ``series`` that is not a VintageSeries (from :func:`sim.run_vintages`).
     """
@@ -488,10 +491,14 @@ def write_vintages(
         write_csv(series.points, tmp / "points.csv")
         write_csv(conditioning, tmp / "conditioning.csv")
         if chart:
-            axes = plotting.plot_vintages(series, variant=variant, theaters=theaters)
+            axes = plotting.plot_vintages(
+                series, variant=variant, theaters=theaters, through=through
+            )
             plotting.save(axes, tmp / "vintages.png")
         if chart and column:
-            axes = plotting.plot_vintages(series, variant=variant, theaters=theaters, column=True)
+            axes = plotting.plot_vintages(
+                series, variant=variant, theaters=theaters, column=True, through=through
+            )
             plotting.save(axes, tmp / "vintages-column.png")
         first = series.vintages[0]
         record = base_record(first.scenario, list(first.result.variants), argv)

@@ -69,6 +69,29 @@ def headline_variant(series: VintageSeries) -> str:
     return series.vintages[0].result.variants[0]
 
 
+def through_month(through: object, first: int, last: int) -> int:
+    """The month ordinal of ``through`` (``YYYY-MM``), checked to lie in ``first..last``
+    (ordinals: after the first vintage's date, up to the last month a vintage projects).
+
+    Raises
+    ------
+    ValueError
+        ``expected …, found …``: not a month written ``YYYY-MM``, or outside those months.
+    """
+    if not isinstance(through, str):
+        raise ValueError(f"expected a month as YYYY-MM, found {through!r}")
+    try:
+        month = parse_month(through)
+    except ValueError as exc:
+        raise ValueError(f"{str(exc).partition(', found ')[0]}, found {through!r}") from None
+    if not first <= month <= last:
+        raise ValueError(
+            f"expected a month the vintages project, {format_month(first)} to "
+            f"{format_month(last)}, found {through!r}"
+        )
+    return month
+
+
 @common.plain_text
 def plot_vintages(
     series: VintageSeries,
@@ -76,6 +99,7 @@ def plot_vintages(
     variant: str | None = None,
     theaters: Sequence[str] | None = None,
     column: bool = False,
+    through: str | None = None,
 ) -> list[Axes]:
     """Each vintage's median and 80 % band from its as-of date on, per theater, with the
     reports on top and a line at each vintage's date.
@@ -94,6 +118,11 @@ def plot_vintages(
         (:mod:`sim.plotting.column`): 6 in wide (written 1200 px wide, at 200 dpi, by
         :func:`sim.plotting.save`), at most four panels stacked, the key under them.
         Default False: 1600 px wide, the key above the panels.
+    through : str, optional
+        The last month drawn, ``YYYY-MM``: after the first vintage's date, and no later
+        than the last month a vintage projects (to show a deadline beyond the reports:
+        ``"2026-12"``). Default: :data:`TAIL_MONTHS` months after the last report (at
+        least a year after the first vintage's date, plus those months).
 
     Returns
     -------
@@ -108,8 +137,9 @@ def plot_vintages(
     TypeError
         For data that is not a VintageSeries.
     ValueError
-        For a variant no vintage has, or a theater (or ``THEATER/SITE``) no vintage
-        has.
+        For a variant no vintage has, a theater (or ``THEATER/SITE``) no vintage
+        has, or a ``through`` that is not a month the vintages project after the first
+        one's date.
     """
     common.expect(series, VintageSeries, "plot_vintages", "sim.run_vintages")
     from matplotlib.legend_handler import HandlerTuple
@@ -138,16 +168,20 @@ def plot_vintages(
     lo = min(parse_month(f"{v.as_of:%Y-%m}") for v in series.vintages) - 1
     levels = [o for o in series.observations if o.kind != "target"]  # plans are not drawn
     last_report = max((o.month for o in levels), default=lo)
-    hi = max(lo + 12, last_report) + TAIL_MONTHS
-    months = (format_month(lo), format_month(hi))
-    # (what the chart's last month is, for its foot)
-    stop = f"Drawn to {spell_month(months[1])}, " + (
-        f"{TAIL_MONTHS} months after the last report"
-        if last_report >= lo + 12
-        else f"{hi - (lo + 1)} months after the first vintage's date"
-    )
     # (the last month a vintage projects: said to go further only where one does)
     end = max(p.start + p.n_months - 1 for v in series.vintages for p in v.result.plans.values())
+    if through is None:
+        hi = max(lo + 12, last_report) + TAIL_MONTHS
+        # (what the chart's last month is, for its foot)
+        stop = f"Drawn to {spell_month(format_month(hi))}, " + (
+            f"{TAIL_MONTHS} months after the last report"
+            if last_report >= lo + 12
+            else f"{hi - (lo + 1)} months after the first vintage's date"
+        )
+    else:
+        hi = through_month(through, lo + 1, end)
+        stop = f"Drawn to {spell_month(format_month(hi))}"
+    months = (format_month(lo), format_month(hi))
     stop += "; the vintages project further." if end > hi else "."
     # a hue of its own for each vintage, as variants have (a ramp in time made the last
     # vintages all green); their order shows in where each line starts and in the key
