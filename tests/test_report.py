@@ -2093,3 +2093,12 @@ def test_a_sources_address_in_capitals_is_linked_and_one_of_no_web_scheme_shown_
     assert meta("www").endswith(" · address: www.example.org/report")
     assert meta("doi").endswith(" · address: doi:10.1000/182")
     assert meta("js").endswith(" · address: javascript:alert(1)") and "<a" not in meta("js")
+
+
+def test_every_panel_of_a_page_chart_names_its_months_not_the_bottom_one_alone(ensemble) -> None:
+    # on a phone, Iraq's panel stood three panels' scrolling above the only dates
+    result = sim.load_run(ensemble)
+    for fig in (envelope_figure(result), fan_figure(result)):
+        axes = [fig.layout[k] for k in fig.layout if k.startswith("xaxis")]
+        assert len(axes) >= 2
+        assert all(axis.showticklabels for axis in axes)

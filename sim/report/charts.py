@@ -116,6 +116,9 @@ def _layout(fig: go.Figure, n_rows: int, hover: str) -> None:
         linecolor="#888888",
         ticks="outside",
         tickcolor="#888888",
+        # every panel names its months, not the bottom one alone: on a phone, the
+        # top panel stood three panels' scrolling above the only dates
+        showticklabels=True,
         showgrid=False,
         # room for the last month's tick label, which may stand at the plot's right edge
         automargin=True,
