@@ -398,6 +398,22 @@ def test_an_unreachable_scheduler_is_a_one_line_error_at_the_argument_as_given(
         pass  # pragma: no cover
 
 
+def test_a_scheduler_address_where_nothing_listens_is_said_at_once() -> None:
+    # Dask retries a refused connection until its timeout: a mistyped port waited 10 s
+    import socket
+
+    from sim.analysis.distributed import open_executor
+
+    with socket.socket() as s:  # (a port free a moment ago: nothing listens there now)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    with pytest.raises(sim.ScenarioError) as caught, open_executor(scheduler=address):
+        pass  # pragma: no cover
+    said = "(connection refused: nothing listens at that port)"
+    assert str(caught.value).endswith(f"found {address!r} {said}")
+
+
 @pytest.mark.parametrize(
     ("answer", "said"),
     [

@@ -257,6 +257,34 @@ def _check_workers_argument(workers: object) -> None:
     )
 
 
+def _refused(scheduler: str) -> str | None:
+    """What stops a connection to ``scheduler`` at once, said in a few words: nothing
+    listening at a TCP address (refused), or a host name that does not resolve; None
+    when the address is not plain TCP, or a connection is made or only slow (Dask's own
+    attempt then says what it finds, within its timeout). Dask retries a refused
+    connection until its timeout, so a mistyped port kept the command waiting 10 s."""
+    import socket
+
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, rest = parse_address(scheduler)
+        if scheme != "tcp":
+            return None
+        host, port = parse_host_port(rest)
+    except (ValueError, TypeError):
+        return None
+    try:
+        with socket.create_connection((host, int(port)), timeout=1.0):
+            return None
+    except ConnectionRefusedError:
+        return "connection refused: nothing listens at that port"
+    except socket.gaierror:
+        return f"no host is known by the name {host!r}"
+    except OSError:  # (slow, unreachable or filtered: Dask's attempt says)
+        return None
+
+
 def _connect(client_type: Any, scheduler: str, timeout: str, where: tuple[str, str]) -> Any:
     """A Dask client of the scheduler at ``scheduler``, or a ScenarioError at ``where`` (file, key)
     when none answers there within ``timeout`` (and a few seconds more).
@@ -272,6 +300,9 @@ def _connect(client_type: Any, scheduler: str, timeout: str, where: tuple[str, s
     from dask.utils import parse_timedelta
 
     expected = "the address of a running Dask scheduler (e.g. tcp://127.0.0.1:8786)"
+    refused = _refused(scheduler)
+    if refused is not None:
+        raise ScenarioError(expected, f"{scheduler!r} ({refused})", file=where[0], path=where[1])
     got: dict[str, Any] = {}
     lock = threading.Lock()
 
