@@ -13,7 +13,7 @@ import copy
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -920,10 +920,18 @@ def variant_names(wanted: str | Iterable[Any] | None, hint: str = "") -> list[st
         return None
     if isinstance(wanted, str):
         return [wanted]  # "slip-6": that variant, not its letters
-    if not isinstance(wanted, Iterable):
+    if not isinstance(wanted, Iterable) or isinstance(wanted, bytes | bytearray):
+        # (b"base" iterated as its byte values: "found 98")
         raise ScenarioError(
             "variant names: one name or a list of names",
-            describe(wanted),
+            repr(wanted)[:60] if isinstance(wanted, bytes | bytearray) else describe(wanted),
+            file="<arguments>",
+            path="variants",
+        )
+    if isinstance(wanted, Set):  # (their order, and every file's, would follow the hash seed)
+        raise ScenarioError(
+            "variant names in a list (a set has no order: a list says which comes first)",
+            "a set",
             file="<arguments>",
             path="variants",
         )

@@ -756,3 +756,32 @@ def test_with_settings_on_some_variants_takes_the_others_as_resolved_and_checks_
     assert all(base.variants[n] is not scenario.variants[n] for n in scenario.variants)
     with pytest.raises(sim.ScenarioError, match="at most|within|reached"):
         scenario.with_settings({"announcement.delay": 45}, variants=["on-time"])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda sc: sim.run(sc, variants={"on-time", "slip-6"}),
+        lambda sc: sim.sensitivity(sc, variants=frozenset({"on-time"}), draws=64, seed=1),
+        lambda sc: sim.sweep(sc, {"announcement.delay": {0, 3}}),
+    ],
+    ids=["run", "sensitivity", "sweep"],
+)
+def test_a_set_of_variants_or_of_swept_values_is_refused_for_having_no_order(
+    scenario: sim.Scenario, call: Any
+) -> None:
+    # the variants' order, and so every file's bytes, followed PYTHONHASHSEED: the same
+    # seed gave other bytes in another process
+    with pytest.raises(sim.ScenarioError, match=r"a set has no order.*found a set$"):
+        call(scenario)
+
+
+def test_variants_or_theaters_given_as_bytes_are_refused_as_written(scenario: sim.Scenario) -> None:
+    # b"base" was read as the names 98, 97, 115, 101
+    with pytest.raises(sim.ScenarioError, match=r"found b'on-time'$"):
+        sim.run(scenario, variants=b"on-time")
+    result = sim.run(scenario, ["on-time"])
+    with pytest.raises(ValueError, match=r"found b'iraq'$"):
+        sim.plot_envelope(result, theaters=b"iraq")
+    with pytest.raises(ValueError, match=r"a set has no order"):
+        sim.plot_envelope(result, theaters={"iraq", "syria"})

@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -219,6 +219,14 @@ def sweep(
                 repr(pair),
                 file=origin,
                 path="(sweep)",
+            )
+    for key, vals in pairs:
+        if isinstance(vals, Set):  # (the points' order, and sweep.csv's rows, by hash seed)
+            raise ScenarioError(
+                "a list of values (a set has no order: a list says which comes first)",
+                "a set",
+                file=origin,
+                path=str(key),
             )
     keys = [str(k) for k, _ in pairs]
     values = [from_code(list(v), (str(k),), origin) for k, v in pairs]  # numpy numbers as Python's

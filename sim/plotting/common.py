@@ -16,6 +16,7 @@ import textwrap
 import warnings
 import weakref
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import date
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -522,12 +523,20 @@ def names_given(names: Sequence[str] | str | None) -> list[Any]:
     Raises
     ------
     ValueError
-        For something that is neither a name nor an iterable of names (``5``)."""
+        For something that is neither a name nor an iterable of names (``5``), or a
+        set of names (no order)."""
     if names is None:
         return []
-    if not isinstance(names, str) and not hasattr(names, "__iter__"):
-        # ('int' object is not iterable, from deep inside)
+    if isinstance(names, bytes | bytearray) or (
+        not isinstance(names, str) and not hasattr(names, "__iter__")
+    ):
+        # ('int' object is not iterable, from deep inside; b"iraq" read as 105, 114, ...)
         raise ValueError(f"expected a name or a list of names, found {names!r}")
+    if isinstance(names, AbstractSet):  # (the panels' order would follow the hash seed)
+        raise ValueError(
+            "expected a name or a list of names (a set has no order: a list says which "
+            f"comes first), found a set, {sorted(map(str, names))!r}"
+        )
     given = [names] if isinstance(names, str) else list(names)
     return [n for i, n in enumerate(given) if n not in given[:i]]
 
