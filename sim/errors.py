@@ -162,8 +162,10 @@ PATH_SHOWN = 200
 def one_line(message: str) -> str:
     """``message`` on one line: each line break (with the blanks around it) made one
     space. Runs of spaces within a line stay: a value quoted as ``'  2024-09-27'`` is
-    quoted as written, not with its two spaces made one."""
-    return re.sub(r"[ \t]*[\r\n\v\f\x85\u2028\u2029]\s*", " ", message).strip()
+    quoted as written, not with its two spaces made one. Only blanks and line breaks are
+    trimmed at the ends: a no-break or thin space there is part of what was written
+    (``2500`` followed by one is no number, and quoted without it looked like one)."""
+    return re.sub(r"[ \t]*[\r\n\v\f\x85\u2028\u2029]\s*", " ", message).strip(" \t\r\n")
 
 
 def nearest(name: str, known: Sequence[str]) -> str | None:

@@ -1186,3 +1186,23 @@ def test_a_csv_file_read_as_a_scenario_is_named_a_record_of_reports_checked_by_o
     scenario = tmp_path / "scenario.yaml"
     scenario.write_text("date,theater,troops_low\n", encoding="utf-8")
     assert ".csv file" not in CliRunner().invoke(main, ["validate", str(scenario)]).output
+
+
+@pytest.mark.parametrize("space", ["\u00a0", "\u2009"], ids=["no-break", "thin"])
+def test_a_number_ending_in_a_no_break_or_thin_space_is_quoted_with_it(
+    write, space: str, tmp_path
+) -> None:
+    # "expected a number, found '2500'": the space was trimmed from the quote, so a
+    # valid-looking number seemed refused
+    text = MINIMAL_YAML.replace("initial: 1000", f"initial: 1000{space}")
+    assert text != MINIMAL_YAML
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(write(text))
+    assert str(caught.value).endswith(f", found {('1000' + space)!r}")
+    assert ascii(space)[1:-1] in str(caught.value)  # (escaped: \\xa0, \\u2009)
+    result = CliRunner().invoke(
+        main, ["run", str(write(MINIMAL_YAML)), "--set", f"theaters.alpha.initial=1000{space}",
+               "-o", str(tmp_path / "out")],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert f"found {('1000' + space)!r}" in result.output
