@@ -95,6 +95,29 @@ def numbers(doc: ScenarioDoc) -> list[tuple[tuple[str | int, ...], Any, Any]]:
     return out
 
 
+def _holds(data: Any, value: Any) -> bool:
+    """Whether ``data`` (a variant's resolved data at a setting's key) holds what the
+    setting set, ``value``: the same, or, for a mapping (merged key by key into what was
+    there), each of its entries (a None deleting its key)."""
+    if isinstance(value, dict):
+        return isinstance(data, dict) and all(
+            k not in data if v is None else k in data and _holds(data[k], v)
+            for k, v in value.items()
+        )
+    return bool(data == value)
+
+
+def _reaches(key: str, value: Any, number: str) -> bool:
+    """Whether the setting of ``key`` to ``value`` set the number at the dotted path
+    ``number``: the number itself, a part of it (its ``uniform`` bounds), or, for a
+    mapping set above it, an entry the mapping gives (not one it left as it was)."""
+    if key == number or key.startswith(f"{number}."):
+        return True
+    if number.startswith(f"{key}."):
+        return value_at(value, number[len(key) + 1 :].split(".")) is not MISSING
+    return False
+
+
 def provenance(scenario: Any, variant: str | None = None) -> list[Provenance]:
     """Every number of the base (or of one variant) with what justifies it."""
     doc: ScenarioDoc = scenario.doc if variant is None else scenario.resolved(variant)
@@ -112,16 +135,12 @@ def provenance(scenario: Any, variant: str | None = None) -> list[Provenance]:
     settings = [
         (str(k), v)
         for k, v in getattr(scenario, "settings", ())
-        if value_at(raw, str(k).split(".")) == v
+        if _holds(value_at(raw, str(k).split(".")), v)
     ]
     for path, value, holder in numbers(doc):
         text = describe_quantity(value)
         key = dotted(path)
-        reached = [
-            (k, v)
-            for k, v in settings
-            if k == key or k.startswith(f"{key}.") or key.startswith(f"{k}.")
-        ]
+        reached = [(k, v) for k, v in settings if _reaches(k, v, key)]
         if reached:
             said = "; ".join(f"{k} = {json.dumps(v, default=str)}" for k, v in reached)
             out.append(Provenance(key, text, "assumption", assumption=f"set for this run: {said}"))

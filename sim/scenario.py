@@ -363,7 +363,10 @@ class Scenario:
             ``milestones.iraq-phase-1.target.reduce_by``) and values as a scenario
             file writes them (a number, ``None`` to delete, a ``{uniform: [0, 6]}``
             mapping, ...); a NumPy number or array as the Python number or list it
-            holds. A later setting of the same key wins.
+            holds. A later setting of the same key wins; one inside an earlier one
+            (``announcement``, then ``announcement.delay``) refines it; one that an
+            earlier one is inside (``announcement.delay``, then ``announcement``), which
+            would replace it whole, is refused.
         variants : sequence of str, optional
             The variants to change (default: all). Each is changed *after* its own
             overrides, so a setting wins over a variant's value for the same key;
@@ -465,6 +468,7 @@ class Scenario:
                     col=1,
                     path=str(key),
                 )
+        refuse_replaced(items, origin)
         names = self.select(variants)
         runs: list[str | None] = list(names) if self.doc.variants else [None]
         docs = {}  # each run's data, with the settings checked so far
@@ -572,6 +576,32 @@ class Scenario:
             f"{self.doc.calendar.start} to {self.doc.calendar.end}, "
             f"theaters: {', '.join(self.doc.theaters)}<table>{rows}</table>"
         )
+
+
+def refuse_replaced(items: Sequence[tuple[Any, Any]], origin: str) -> None:
+    """Refuse a setting that a later one replaces whole: ``announcement.delay`` then
+    ``announcement`` ran the second's delay while the run (and a sweep's rows) named the
+    first's. A later setting inside an earlier one refines it, and a later setting of
+    the same key wins (both as written).
+
+    Raises
+    ------
+    sim.ScenarioError
+        At the earlier key, naming both."""
+    paths = [tuple(str(key).split(".")) for key, _ in items]
+    for i, inner in enumerate(paths):
+        for outer in paths[i + 1 :]:
+            if len(outer) < len(inner) and inner[: len(outer)] == outer:
+                first, then = ".".join(inner), ".".join(outer)
+                raise ScenarioError(
+                    f"no setting replaced whole by a later one (set {then} first, then "
+                    f"{first} inside it)",
+                    f"{first!r}, then {then!r}, which replaces it",
+                    file=origin,
+                    line=1,
+                    col=1,
+                    path=first,
+                )
 
 
 def scenario_argument(scenario: object, function: str) -> Scenario:

@@ -181,6 +181,52 @@ def test_a_later_setting_of_the_same_key_wins(scenario: sim.Scenario) -> None:
     assert changed.plan("on-time").delay == 4
 
 
+def test_a_setting_inside_an_earlier_one_refines_it_and_one_replacing_it_is_refused(
+    scenario: sim.Scenario,
+) -> None:
+    # announcement.delay=0, then announcement={..., delay: 8}, ran delay 8 while the run's
+    # head (and a sweep's rows) named delay 0
+    outer = ("announcement", {"expected": "2024-09", "delay": 8})
+    refined = scenario.with_settings([outer, ("announcement.delay", 0)])
+    assert refined.plan("on-time").delay == 0
+    with pytest.raises(sim.ScenarioError) as caught:
+        scenario.with_settings([("announcement.delay", 0), outer])
+    assert str(caught.value) == (
+        "<overrides>:1:1: announcement.delay: expected no setting replaced whole by a later "
+        "one (set announcement first, then announcement.delay inside it), found "
+        "'announcement.delay', then 'announcement', which replaces it"
+    )
+    swept = invoke(
+        "sweep", str(DEFAULT_SCENARIO), "-v", "on-time", "--set", "announcement.delay=0,6",
+        "--set", "announcement={expected: 2024-09, delay: 5}", "-o", "/nonexistent/x",
+    )  # fmt: skip
+    assert swept.exit_code == 2
+    assert "found 'announcement.delay', then 'announcement', which replaces it" in swept.output
+    assert "sweep's point" not in swept.output  # (refused before any point)
+
+
+def test_a_mapping_set_credits_the_numbers_it_gives_to_the_setting_not_the_variant(
+    scenario: sim.Scenario,
+) -> None:
+    # run.json and the page credited the delay of 9 to variant on-time's description
+    from sim.provenance import provenance
+
+    changed = scenario.with_settings({"announcement": {"expected": "2024-09", "delay": 9}})
+    found = {p.path: p for p in provenance(changed, "on-time")}
+    assert found["announcement.delay"].kind == "assumption"
+    assert found["announcement.delay"].assumption == (
+        'set for this run: announcement = {"expected": "2024-09", "delay": 9}'
+    )
+    partial = scenario.with_settings({"theaters.iraq": {"initial": 2400}})
+    found = {p.path: p for p in provenance(partial, "on-time")}
+    assert found["theaters.iraq.initial"].assumption == (
+        'set for this run: theaters.iraq = {"initial": 2400}'
+    )
+    assert found["theaters.syria.initial"].kind != "assumption" or "set for this run" not in (
+        found["theaters.syria.initial"].assumption or ""
+    )
+
+
 # -- the command line
 
 
