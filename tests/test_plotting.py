@@ -1304,3 +1304,22 @@ def _legible(color: str) -> str:
     from sim.colors import legible
 
     return legible(color)
+
+
+@pytest.mark.parametrize("how", ["closed", "bare Figure()"])
+def test_a_chart_draws_into_axes_of_a_closed_or_bare_figure(how: str) -> None:
+    # the labels' placing asked the figure's canvas for a renderer it lacked: an
+    # internal AttributeError
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    result = sim.run(DEFAULT_SCENARIO, ["on-time"])
+    if how == "closed":
+        fig = plt.figure()
+        ax = fig.add_subplot()
+        plt.close(fig)
+    else:
+        fig = Figure()
+        ax = fig.add_subplot()
+    (drawn,) = sim.plot_envelope(result, theaters="iraq", ax=ax)
+    assert drawn is ax and ax.get_title(loc="left") == "Iraq"

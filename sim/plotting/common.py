@@ -79,6 +79,22 @@ def made_here(fig: Any) -> Any:
     return fig
 
 
+def _drawable(axes: Any) -> None:
+    """Give the figure of a caller's ``axes`` (one Axes, or a list or array of them) a
+    canvas that can measure text where it has none: a figure made with
+    ``matplotlib.figure.Figure()``, or one ``plt.close`` closed, has a bare canvas, and
+    the labels' placing stopped with an internal AttributeError there."""
+    from matplotlib.axes import Axes
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    many = axes if isinstance(axes, Sequence | np.ndarray) else [axes]
+    for ax in np.ravel(np.asarray(many, dtype=object)):
+        if isinstance(ax, Axes):
+            fig = ax.get_figure(root=True)
+            if fig is not None and not hasattr(fig.canvas, "get_renderer"):
+                FigureCanvasAgg(fig)  # (it makes itself the figure's canvas)
+
+
 def _in_own_figure(axes: Any) -> bool:
     first = axes[0] if isinstance(axes, Sequence | np.ndarray) else axes
     return first is not None and first.get_figure(root=True) in _MADE
@@ -143,6 +159,8 @@ def plain_text(func: F) -> F:
             given = bound.get("ax") is not None
         else:
             given = takes_axes and not _in_own_figure(bound.get("axes"))
+        if given:
+            _drawable(bound.get("ax") if takes_ax else bound.get("axes"))
         with glyphs_gathered(), into_axes(not given), _no_math():
             axes = func(*args, **kwargs)
         as_written(axes)
