@@ -1061,6 +1061,7 @@ def test_a_bad_error_rate_is_one_line_and_nothing_is_written(write, observations
     ("rate", "hint"),
     [
         ("5", " (a chance of 5 percent is written 5%)"),
+        ("5.", " (a chance of 5 percent is written 5%)"),
         ("12.5", " (a chance of 12.5 percent is written 12.5%)"),
         ("3/2", ""),
         ("100", ""),
@@ -2265,3 +2266,13 @@ def test_plot_variant_of_a_conditioned_run_labels_each_panel_with_its_own_draws(
     )
     assert result.exit_code == 2 and not target.exists()
     assert "(of slip-6-moving, none kept enough effective draws to be weighted" in result.output
+
+
+@pytest.mark.parametrize("rate", ["5.%", "0.05", ".05", "5 %"])
+def test_an_error_rate_is_read_as_a_plain_decimal_as_the_tolerance_is(rate: str) -> None:
+    # --tolerance 1. was taken and --error-rate 5.% refused: one number, two readings
+    from fractions import Fraction
+
+    from sim.cli.params import ERROR_RATE
+
+    assert ERROR_RATE.convert(rate, None, None) == Fraction(1, 20)

@@ -118,8 +118,8 @@ class ErrorRateType(click.ParamType):
         if isinstance(value, Fraction):
             return value
         text = str(value).strip()
-        # (as --tolerance reads a number: .05 and "5 %" too)
-        digits = r"((0|[1-9][0-9]*)(\.[0-9]+)?|\.[0-9]+)"
+        # (as --tolerance reads a number, a plain decimal: .05, 5. and "5 %" too)
+        digits = r"((0|[1-9][0-9]*)(\.[0-9]*)?|\.[0-9]+)"
         rate: Fraction | None = None
         if re.fullmatch(digits + r" ?%", text):
             rate = Fraction(text[:-1].strip()) / 100
@@ -132,7 +132,8 @@ class ErrorRateType(click.ParamType):
         if rate is None or not 0 < rate < 1:
             # (a whole number from 1 to 99 is most likely a percentage without its sign)
             plain = rate is not None and re.fullmatch(digits, text) and 1 <= rate < 100
-            hint = f" (a chance of {text} percent is written {text}%)" if plain else ""
+            whole = text.rstrip(".")  # (5. is 5)
+            hint = f" (a chance of {whole} percent is written {whole}%)" if plain else ""
             self.fail(
                 "expected a chance that a report is wrong, above 0 and below 1: a percentage "
                 f"(5%), a decimal (0.05 or 5e-2) or a fraction (1/20), found {str(value)!r}" + hint,
