@@ -809,6 +809,13 @@ def _plain_data(value: Any, path: tuple[Any, ...], origin: str, inside: list[int
         return [_plain_data(v, (*path, i), origin, inside) for i, v in enumerate(value)]
     if isinstance(value, set | frozenset):
         raise refuse("a list (a set has no order: a list says which value is which)", "a set")
+    if isinstance(value, np.floating) and value.dtype.itemsize > 8:  # (np.longdouble)
+        if np.isfinite(value) and np.longdouble(float(value)) != value:
+            raise refuse(
+                "a number a 64-bit float holds exactly (as a scenario file's numbers are)",
+                f"{type(value).__name__} {np.format_float_positional(value)}",
+            )
+        return float(value)
     if isinstance(value, np.generic):
         return value.item()
     pandas = sys.modules.get("pandas")  # (a Period exists only where pandas is loaded)

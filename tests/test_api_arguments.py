@@ -785,3 +785,18 @@ def test_variants_or_theaters_given_as_bytes_are_refused_as_written(scenario: si
         sim.plot_envelope(result, theaters=b"iraq")
     with pytest.raises(ValueError, match=r"a set has no order"):
         sim.plot_envelope(result, theaters={"iraq", "syria"})
+
+
+def test_a_long_double_is_taken_where_a_float_holds_it_and_refused_as_written_where_not(
+    scenario: sim.Scenario,
+) -> None:
+    # np.longdouble was refused as "expected a number, found 2400.0", and would have
+    # been quoted rounded where it held more than a float
+    import numpy as np
+
+    held = scenario.with_overrides({"theaters": {"iraq": {"initial": np.longdouble(2400)}}})
+    assert held.plan("on-time") != scenario.plan("on-time")
+    finer = np.longdouble(2400) + np.longdouble(1) / 3
+    if np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant:  # (x86: 80-bit)
+        with pytest.raises(sim.ScenarioError, match=r"found longdouble 2400\.33333333333333333?$"):
+            scenario.with_overrides({"theaters": {"iraq": {"initial": finer}}})
