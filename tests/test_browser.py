@@ -827,3 +827,71 @@ def test_a_page_of_chosen_variants_and_a_theater_draws_only_them_on_a_desktop_an
         assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     finally:
         phone.close()
+
+
+#: the deadlines' labels along the top of each panel (the envelope's annotations, the
+#: fan's text) that a line, band edge or mark of the data runs under, by chart and text
+LABELS_ON_DATA = """() => {
+    const out = [];
+    document.querySelectorAll('div.chart').forEach(gd => {
+        const labels = [];
+        gd.querySelectorAll('.annotation').forEach(g => {
+            const a = (gd.layout.annotations || [])[Number(g.getAttribute('data-index'))];
+            if (a && typeof a.yref === 'string' && a.yref.endsWith(' domain') && a.y >= 0.5
+                && /met|deadline/.test(g.textContent))
+                labels.push([g.textContent, g.querySelector('.bg') || g]);
+        });
+        gd.querySelectorAll('.scatterlayer .trace').forEach(g => {
+            const t = g.__data__ && g.__data__[0] && g.__data__[0].trace;
+            if (t && t.meta === 'deadline-label' && t.visible === true)
+                g.querySelectorAll('.textpoint text').forEach(n => labels.push([n.textContent, n]));
+        });
+        for (const [text, node] of labels) {
+            const r = node.getBoundingClientRect();
+            if (!r.width) continue;
+            for (const g of gd.querySelectorAll('.scatterlayer .trace')) {
+                const t = g.__data__ && g.__data__[0] && g.__data__[0].trace;
+                if (!t || t.visible !== true || ['deadline', 'deadline-label'].includes(t.meta))
+                    continue;
+                let hit = false;
+                for (const path of g.querySelectorAll('path')) {
+                    const ctm = path.getScreenCTM();
+                    const n = path.getTotalLength();
+                    if (!ctm || !n || getComputedStyle(path).opacity === '0') continue;
+                    for (let l = 0; l <= n && !hit; l += 1) {
+                        const q = path.getPointAtLength(l).matrixTransform(ctm);
+                        hit = q.x > r.left && q.x < r.right && q.y > r.top && q.y < r.bottom;
+                    }
+                    if (hit) break;
+                }
+                if (hit) { out.push([gd.id, text, t.meta]); break; }
+            }
+        }
+    });
+    return out;
+}"""
+
+
+@pytest.fixture(scope="module")
+def latest(tmp_path_factory) -> Path:
+    vintage = SCENARIOS_DIR / "vintages" / "2026-02-24-syria-withdrawal.yaml"
+    record = SCENARIOS_DIR / "iraq-syria-2024-observed.csv"
+    out = tmp_path_factory.mktemp("browser") / "latest"
+    return make_run(
+        out, str(vintage), "--draws", "1000", "--seed", "1", "--observed", str(record),
+        "--as-of", "2026-02-24", "--condition",
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [390, 500])
+def test_on_a_phone_no_deadline_label_stands_on_the_data(
+    browser: Any, latest: Path, width: int
+) -> None:
+    # the February 2026 vintage: on a 500-px screen "Sep 2025 met 0 %" stood on the two
+    # ringed reports at 2,500 in Iraq, and a label moved down a row on Syria's range bar
+    page = open_at(browser, latest, width)
+    try:
+        assert page.evaluate(LABELS_ON_DATA) == []
+    finally:
+        page.close()

@@ -84,6 +84,8 @@
       }).then(function () {
         return unstackText(div);
       }).then(function () {
+        return makeRoom(div);
+      }).then(function () {
         return div;
       });
     }
@@ -188,6 +190,78 @@
         if (changed) done.push(Plotly.restyle(div, { textposition: [pos], y: [ys] }, [t.index]));
       });
       return Promise.all(done);
+    }
+
+    // Labels placed lower than the page was laid out for (a narrow screen, a label moved
+    // down off another) may stand on the data: raise the panel's troop axis until every
+    // point drawn under a label along the top (a line's, a band's edge, a mark with its
+    // radius) lies below it, as sim.plotting.clearance.clear_top_labels does for the PNG
+    // charts. The deadlines' lines and the fan's labels, drawn in troops up to the axis'
+    // top, are scaled with it, so they keep their place on screen. The axis only grows.
+    function makeRoom(div) {
+      var full = div._fullLayout;
+      var chart = div.getBoundingClientRect();
+      var boxes = {}; // y axis ("y", "y2", ...) -> label boxes on screen
+      function add(axis, r) {
+        if (r.width > 0) (boxes[axis] = boxes[axis] || []).push(r);
+      }
+      Array.prototype.slice.call(div.querySelectorAll(".annotation")).forEach(function (g) {
+        var a = (div.layout.annotations || [])[Number(g.getAttribute("data-index"))];
+        if (!a || typeof a.yref !== "string" || a.yref.indexOf(" domain") < 0 || a.y < 0.5) return;
+        add(a.yref.split(" ")[0], g.getBoundingClientRect());
+      });
+      Array.prototype.slice.call(div.querySelectorAll(".scatterlayer .trace")).forEach(function (g) {
+        var t = g.__data__ && g.__data__[0] && g.__data__[0].trace;
+        if (!t || t.meta !== "deadline-label" || t.visible !== true) return;
+        Array.prototype.forEach.call(g.querySelectorAll(".textpoint text"), function (node) {
+          add(t.yaxis || "y", node.getBoundingClientRect());
+        });
+      });
+      var ranges = {}, scale = {};
+      Object.keys(boxes).forEach(function (axis) {
+        var ya = full[axis.replace("y", "yaxis")];
+        if (!ya || !ya.range) return;
+        var lo = ya.range[0], hi = ya.range[1], need = hi;
+        var top = chart.top + ya._offset, height = ya._length;
+        (div.calcdata || []).forEach(function (cd) {
+          var t = cd[0] && cd[0].trace;
+          if (!t || t.visible !== true || (t.yaxis || "y") !== axis) return;
+          if (t.meta === "deadline" || t.meta === "deadline-label" || t.mode === "text") return;
+          var xa = full[(t.xaxis || "x").replace("x", "xaxis")];
+          var marks = (t.mode || "").indexOf("markers") >= 0;
+          var size = marks && t.marker && typeof t.marker.size === "number" ? t.marker.size : 0;
+          var r = Math.max(size / 2, ((t.line && t.line.width) || 0) / 2) + 2;
+          cd.forEach(function (p) {
+            if (typeof p.y !== "number" || !isFinite(p.y) || typeof p.x !== "number") return;
+            // (a reported range is a mark with a bar up to yh: Plotly's error bars)
+            var y = typeof p.yh === "number" && isFinite(p.yh) ? Math.max(p.y, p.yh) : p.y;
+            var x = chart.left + xa._offset + xa.c2p(p.x);
+            boxes[axis].forEach(function (b) {
+              if (x < b.left - r || x > b.right + r) return;
+              var k = (b.bottom + r - top) / height; // the share of the axis above the point
+              if (k > 0 && k < 0.9) need = Math.max(need, (y - k * lo) / (1 - k));
+            });
+          });
+        });
+        if (need > hi * 1.001) {
+          ranges[axis.replace("y", "yaxis") + ".range"] = [lo, need];
+          scale[axis] = { f: need / hi, top: need };
+        }
+      });
+      if (!Object.keys(ranges).length) return null;
+      var idx = [], ys = [];
+      div.data.forEach(function (t, i) {
+        var to = scale[t.yaxis || "y"];
+        if (!to || (t.meta !== "deadline" && t.meta !== "deadline-label")) return;
+        idx.push(i);
+        // (not past the new top by a rounding: a label beyond the axis is not drawn)
+        ys.push(Array.prototype.map.call(t.y, function (v) {
+          return v === null ? null : Math.min(v * to.f, to.top);
+        }));
+      });
+      return Plotly.relayout(div, ranges).then(function () {
+        return idx.length ? Plotly.restyle(div, { y: ys }, idx) : null;
+      });
     }
 
     // ---------------------------------------------------------------- envelope
@@ -341,6 +415,8 @@
         });
         Plotly.restyle(div, { visible: visible }).then(function () {
           return unstackText(div);
+        }).then(function () {
+          return makeRoom(div);
         });
         var option = select.options[select.selectedIndex];
         if (description) description.textContent = option.getAttribute("data-description") || "";
