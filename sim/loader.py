@@ -13,7 +13,7 @@ import copy
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence, Set
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -928,7 +928,7 @@ def variant_names(wanted: str | Iterable[Any] | None, hint: str = "") -> list[st
             file="<arguments>",
             path="variants",
         )
-    if isinstance(wanted, Set):  # (their order, and every file's, would follow the hash seed)
+    if isinstance(wanted, set | frozenset):  # (their order, and every file's, by hash seed)
         raise ScenarioError(
             "variant names in a list (a set has no order: a list says which comes first)",
             "a set",

@@ -800,3 +800,14 @@ def test_a_long_double_is_taken_where_a_float_holds_it_and_refused_as_written_wh
     if np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant:  # (x86: 80-bit)
         with pytest.raises(sim.ScenarioError, match=r"found longdouble 2400\.33333333333333333?$"):
             scenario.with_overrides({"theaters": {"iraq": {"initial": finer}}})
+
+
+def test_a_dicts_keys_keep_their_order_and_are_taken_as_names(scenario: sim.Scenario) -> None:
+    # a dict's keys view is a Set by its abstract type, but ordered: refused as "a set"
+    names = dict.fromkeys(["slip-6", "on-time"]).keys()
+    assert sim.run(scenario, names).variants == ["slip-6", "on-time"]
+    result = sim.run(scenario, ["on-time"])
+    axes = sim.plot_envelope(result, theaters={"syria": 1, "iraq": 2}.keys())
+    assert [ax.get_title(loc="left") for ax in axes] == ["Syria", "Iraq"]
+    swept = sim.sweep(scenario, {"announcement.delay": {3: "a", 0: "b"}.keys()}, ["on-time"])
+    assert list(dict.fromkeys(swept.table["announcement.delay"])) == [3, 0]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence, Set
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -221,7 +221,7 @@ def sweep(
                 path="(sweep)",
             )
     for key, vals in pairs:
-        if isinstance(vals, Set):  # (the points' order, and sweep.csv's rows, by hash seed)
+        if isinstance(vals, set | frozenset):  # (the points' order, sweep.csv's rows, by hash)
             raise ScenarioError(
                 "a list of values (a set has no order: a list says which comes first)",
                 "a set",

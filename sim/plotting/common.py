@@ -16,7 +16,6 @@ import textwrap
 import warnings
 import weakref
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from collections.abc import Set as AbstractSet
 from datetime import date
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -550,7 +549,7 @@ def names_given(names: Sequence[str] | str | None) -> list[Any]:
     ):
         # ('int' object is not iterable, from deep inside; b"iraq" read as 105, 114, ...)
         raise ValueError(f"expected a name or a list of names, found {names!r}")
-    if isinstance(names, AbstractSet):  # (the panels' order would follow the hash seed)
+    if isinstance(names, set | frozenset):  # (the panels' order would follow the hash seed)
         raise ValueError(
             "expected a name or a list of names (a set has no order: a list says which "
             f"comes first), found a set, {sorted(map(str, names))!r}"
