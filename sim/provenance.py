@@ -107,14 +107,18 @@ def _holds(data: Any, value: Any) -> bool:
     return bool(data == value)
 
 
-def _reaches(key: str, value: Any, number: str) -> bool:
+def _reaches(key: str, value: Any, number: str, raw: Any) -> bool:
     """Whether the setting of ``key`` to ``value`` set the number at the dotted path
-    ``number``: the number itself, a part of it (its ``uniform`` bounds), or, for a
-    mapping set above it, an entry the mapping gives (not one it left as it was)."""
+    ``number`` of the variant's data ``raw`` (the setting made for it, and not undone
+    there since): the number itself or a part of it (its ``uniform`` bounds) where
+    ``raw`` holds what the setting set; or, for a mapping set above it, an entry the
+    mapping gives (not one it left as it was), where ``raw`` holds that entry (a later
+    setting inside the mapping takes that entry's place, not the mapping's others)."""
     if key == number or key.startswith(f"{number}."):
-        return True
+        return _holds(value_at(raw, key.split(".")), value)
     if number.startswith(f"{key}."):
-        return value_at(value, number[len(key) + 1 :].split(".")) is not MISSING
+        given = value_at(value, number[len(key) + 1 :].split("."))
+        return given is not MISSING and _holds(value_at(raw, number.split(".")), given)
     return False
 
 
@@ -132,15 +136,11 @@ def provenance(scenario: Any, variant: str | None = None) -> list[Provenance]:
     # set, in this variant's data: a setting made for some variants only, or undone by a
     # later one, reaches no other) rests on that setting
     raw = scenario.resolved_raw(variant if variant in scenario.doc.variants else None)
-    settings = [
-        (str(k), v)
-        for k, v in getattr(scenario, "settings", ())
-        if _holds(value_at(raw, str(k).split(".")), v)
-    ]
+    settings = [(str(k), v) for k, v in getattr(scenario, "settings", ())]
     for path, value, holder in numbers(doc):
         text = describe_quantity(value)
         key = dotted(path)
-        reached = [(k, v) for k, v in settings if _reaches(k, v, key)]
+        reached = [(k, v) for k, v in settings if _reaches(k, v, key, raw)]
         if reached:
             said = "; ".join(f"{k} = {json.dumps(v, default=str)}" for k, v in reached)
             out.append(Provenance(key, text, "assumption", assumption=f"set for this run: {said}"))

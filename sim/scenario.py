@@ -24,6 +24,7 @@ from sim.io.observations import ObservationSet
 from sim.io.settings import NO_OP_MAPPING
 from sim.io.yamlio import MAX_DEPTH, plain_is_text, text_fault, value_at
 from sim.loader import (
+    ALTERNATIVES,
     EMPTY_LIST,
     EMPTY_SOURCES,
     ENTRY_KINDS,
@@ -364,9 +365,10 @@ class Scenario:
             file writes them (a number, ``None`` to delete, a ``{uniform: [0, 6]}``
             mapping, ...); a NumPy number or array as the Python number or list it
             holds. A later setting of the same key wins; one inside an earlier one
-            (``announcement``, then ``announcement.delay``) refines it; one that an
-            earlier one is inside (``announcement.delay``, then ``announcement``), which
-            would replace it whole, is refused.
+            (``announcement``, then ``announcement.delay``) refines it, and a mapping
+            merges onto what an earlier one set; one that replaces what an earlier
+            one set (``announcement.delay``, then an ``announcement`` mapping giving a
+            ``delay``; ``reduce_by`` after ``level``) is refused.
         variants : sequence of str, optional
             The variants to change (default: all). Each is changed *after* its own
             overrides, so a setting wins over a variant's value for the same key;
@@ -578,11 +580,64 @@ class Scenario:
         )
 
 
-def refuse_replaced(items: Sequence[tuple[Any, Any]], origin: str) -> None:
-    """Refuse a setting that a later one replaces whole: ``announcement.delay`` then
-    ``announcement`` ran the second's delay while the run (and a sweep's rows) named the
-    first's. A later setting inside an earlier one refines it, and a later setting of
-    the same key wins (both as written).
+#: keys a setting of the other takes the place of, whatever model holds them (as
+#: :data:`sim.loader.ALTERNATIVES` merges them: a target's ``level`` or ``reduce_by``,
+#: a deadline counted ``after_announcement`` or ``after`` a milestone)
+_TAKES_PLACE_OF = {key: others for forms in ALTERNATIVES.values() for key, others in forms.items()}
+
+
+def _replaced(earlier: tuple[str, ...], was: Any, later: tuple[str, ...], value: Any) -> str | None:
+    """What the setting of ``later`` to ``value``, made after one of ``earlier`` to
+    ``was`` (key paths), should have been instead, where it replaces what that one set
+    (None where it does not): a value of its own at the same place, a mapping above it
+    that sets that key or a non-mapping on the way, or an alternative beside it or in
+    either mapping (``reduce_by`` after ``level``, or after ``target={level: 0}``). A
+    mapping that leaves the key out merges onto it, and the same key set again is the
+    later setting winning as written."""
+
+    def both(a: str, b: str) -> str:
+        return f"one of {a} and {b}, not both (either takes the other's place)"
+
+    if earlier == later:  # (again: the later one wins, as written)
+        return None
+    if later[: len(earlier)] == earlier:  # (inside it: refining it, unless in its place)
+        for part in later[len(earlier) : -1]:
+            was = was.get(part) if isinstance(was, dict) else None
+        taken = [
+            o for o in _TAKES_PLACE_OF.get(later[-1], ()) if isinstance(was, dict) and o in was
+        ]
+        return both(taken[0], later[-1]) if taken else None
+    if len(later) == len(earlier) and later[:-1] == earlier[:-1]:
+        return (
+            both(earlier[-1], later[-1])
+            if earlier[-1] in _TAKES_PLACE_OF.get(later[-1], ())
+            else None
+        )
+    if earlier[: len(later)] != later:
+        return None
+    inside = (
+        f"no setting replaced by a later one (set {'.'.join(later)} first, then "
+        f"{'.'.join(earlier)} inside it)"
+    )
+    for part in earlier[len(later) :]:
+        if not isinstance(value, dict):
+            return inside  # (a number, a list or None set above it: it goes)
+        taken = [o for o in _TAKES_PLACE_OF.get(part, ()) if o in value]
+        if taken:
+            return both(part, taken[0])
+        if part not in value:
+            return None  # (merged key by key: what the earlier setting set stays)
+        value = value[part]
+    return inside
+
+
+def refuse_replaced(items: Sequence[tuple[Any, Any]], origin: str, *, each: bool = False) -> None:
+    """Refuse a setting that a later one replaces: ``announcement.delay=0`` then
+    ``announcement={..., delay: 8}`` ran delay 8 while the run's head (and a sweep's
+    rows) named 0 (:func:`_replaced`). A later setting inside an earlier one refines it,
+    a mapping that leaves the earlier key out merges onto it, and a later setting of the
+    same key wins (each as written). With ``each``, each item's value is a list of the
+    values it takes (a sweep's axis), any of which may replace.
 
     Raises
     ------
@@ -590,18 +645,24 @@ def refuse_replaced(items: Sequence[tuple[Any, Any]], origin: str) -> None:
         At the earlier key, naming both."""
     paths = [tuple(str(key).split(".")) for key, _ in items]
     for i, inner in enumerate(paths):
-        for outer in paths[i + 1 :]:
-            if len(outer) < len(inner) and inner[: len(outer)] == outer:
-                first, then = ".".join(inner), ".".join(outer)
-                raise ScenarioError(
-                    f"no setting replaced whole by a later one (set {then} first, then "
-                    f"{first} inside it)",
-                    f"{first!r}, then {then!r}, which replaces it",
-                    file=origin,
-                    line=1,
-                    col=1,
-                    path=first,
-                )
+        earlier = items[i][1] if each else [items[i][1]]
+        for outer, (_, given) in zip(paths[i + 1 :], items[i + 1 :], strict=True):
+            later = given if each else [given]
+            expected = next(
+                (e for w in earlier for v in later if (e := _replaced(inner, w, outer, v))),
+                None,
+            )
+            if expected is None:
+                continue
+            first, then = ".".join(inner), ".".join(outer)
+            raise ScenarioError(
+                expected,
+                f"{first!r}, then {then!r}, which replaces it",
+                file=origin,
+                line=1,
+                col=1,
+                path=first,
+            )
 
 
 def scenario_argument(scenario: object, function: str) -> Scenario:

@@ -192,10 +192,24 @@ def test_a_setting_inside_an_earlier_one_refines_it_and_one_replacing_it_is_refu
     with pytest.raises(sim.ScenarioError) as caught:
         scenario.with_settings([("announcement.delay", 0), outer])
     assert str(caught.value) == (
-        "<overrides>:1:1: announcement.delay: expected no setting replaced whole by a later "
+        "<overrides>:1:1: announcement.delay: expected no setting replaced by a later "
         "one (set announcement first, then announcement.delay inside it), found "
         "'announcement.delay', then 'announcement', which replaces it"
     )
+    # a mapping that leaves the earlier key out merges onto it: nothing replaced
+    merged = scenario.with_settings(
+        [("theaters.iraq.initial", 2000), ("theaters.iraq", {"unreported": 100})]
+    )
+    assert merged.resolved("on-time").theaters["iraq"].initial == 2000
+    # level and reduce_by take each other's place: beside, or in an earlier mapping
+    target = "milestones.iraq-exit.target"
+    for first in [(f"{target}.level", 0), (target, {"level": 0})]:
+        with pytest.raises(
+            sim.ScenarioError, match="expected one of level and reduce_by, not both"
+        ):
+            scenario.with_settings([first, (f"{target}.reduce_by", 100)])
+    with pytest.raises(sim.ScenarioError, match="expected one of level and reduce_by, not both"):
+        scenario.with_settings([(f"{target}.level", 0), (target, {"reduce_by": 5})])
     swept = invoke(
         "sweep", str(DEFAULT_SCENARIO), "-v", "on-time", "--set", "announcement.delay=0,6",
         "--set", "announcement={expected: 2024-09, delay: 5}", "-o", "/nonexistent/x",
@@ -203,6 +217,11 @@ def test_a_setting_inside_an_earlier_one_refines_it_and_one_replacing_it_is_refu
     assert swept.exit_code == 2
     assert "found 'announcement.delay', then 'announcement', which replaces it" in swept.output
     assert "sweep's point" not in swept.output  # (refused before any point)
+    levels = invoke(
+        "sweep", str(DEFAULT_SCENARIO), "-v", "on-time", "--set", f"{target}.level=0,500",
+        "--set", f"{target}.reduce_by=100", "-o", "/nonexistent/x",
+    )  # fmt: skip
+    assert levels.exit_code == 2 and "expected one of level and reduce_by" in levels.output
 
 
 def test_a_mapping_set_credits_the_numbers_it_gives_to_the_setting_not_the_variant(
@@ -222,8 +241,14 @@ def test_a_mapping_set_credits_the_numbers_it_gives_to_the_setting_not_the_varia
     assert found["theaters.iraq.initial"].assumption == (
         'set for this run: theaters.iraq = {"initial": 2400}'
     )
-    assert found["theaters.syria.initial"].kind != "assumption" or "set for this run" not in (
-        found["theaters.syria.initial"].assumption or ""
+    # refined by a later setting: the delay is the later one's, the date still the mapping's
+    refined = scenario.with_settings(
+        [("announcement", {"expected": "2024-11", "delay": 8}), ("announcement.delay", 0)]
+    )
+    found = {p.path: p for p in provenance(refined, "on-time")}
+    assert found["announcement.delay"].assumption == "set for this run: announcement.delay = 0"
+    assert found["announcement.expected"].assumption == (
+        'set for this run: announcement = {"expected": "2024-11", "delay": 8}'
     )
 
 

@@ -243,7 +243,7 @@ def sweep(
     twice = next((k for i, k in enumerate(keys) if k in keys[:i]), None)
     if twice is not None:
         raise ScenarioError("each key swept once", f"{twice!r} twice", file=origin, path=twice)
-    refuse_replaced([(k, None) for k in keys], origin)  # (before any point: none ran as named)
+    refuse_replaced(list(zip(keys, values, strict=True)), origin, each=True)  # (before any point)
     shown = [list(w) for w in written] if written is not None else [[{}] * len(v) for v in values]
     for name, given in (("labels", texts), ("written", shown)):
         if [len(t) for t in given] != [len(v) for v in values]:
