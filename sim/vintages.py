@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.conditioning import checks_for, quantity_of, the_latest
-from sim.analysis.observed import observe_ensemble
+from sim.analysis.observed import Assessment, observe_ensemble
 from sim.analysis.scores import band, band_share, crps, interval_score, percentile
 from sim.analysis.summaries import rounded
 from sim.checks import late_citations, late_mentions
@@ -319,10 +319,13 @@ def run_vintages(
     given = scenario_list(scenarios)
     if isinstance(observations, str | Path):  # the CSV's path, read against them
         observations = load_observations(observations, given)
-    elif not isinstance(observations, ObservationSet):
+    elif isinstance(observations, Assessment):  # (a run's .observed: what it scored)
+        observations = observations.observations
+    if not isinstance(observations, ObservationSet):
         raise TypeError(
-            "observations takes an ObservationSet (sim.load_observations) or the path of its "
-            f"CSV file, not {type(observations).__name__}"
+            "observations takes an ObservationSet (sim.load_observations), a run's scored "
+            f"observations (its .observed) or the path of a CSV file, not "
+            f"{type(observations).__name__}"
         )
     variants = variant_names(variants)  # (one name, a list, a NumPy array, a Series)
     ordered = sorted(given, key=lambda s: s.as_of_day)

@@ -1858,6 +1858,11 @@ def test_load_run_of_a_conditioned_run_gives_its_scores_and_weighted_fan(
         list(made.observed.table["percentile_rank"])
     )
     assert len(sim.plot_fan(back, weighted=True)) >= 1  # (its panels)
+    # what it scored goes on as observations, as an ObservationSet did (sim.run took
+    # load_run(...).observed before it was the run's Assessment)
+    again = sim.run(back.scenario, draws=400, seed=1, observed=back.observed, condition=True)
+    assert again.observed.observations.items == made.observed.observations.items
+    assert sim.score_observations(back, back.observed).table is not None
 
 
 def test_an_as_of_date_after_today_warns_of_foresight(monkeypatch, tmp_path) -> None:

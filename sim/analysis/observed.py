@@ -1076,13 +1076,16 @@ def check_observed(
 ) -> ObservationSet:
     """``observations`` read or checked against ``scenario``, as :func:`sim.run` takes
     them: the path of a CSV file is read with :func:`sim.load_observations`; an
-    ObservationSet (read with no scenario, or for another one) is checked as that checks
-    a file, each row's theater (or site) one of some variant's of the scenario.
+    ObservationSet (read with no scenario, or for another one), or the one an
+    :class:`Assessment` scored (a run's ``observed``, as :func:`sim.load_run` reads it
+    back), is checked as that checks a file, each row's theater (or site) one of some
+    variant's of the scenario.
 
     Raises
     ------
     TypeError
-        For anything but an ObservationSet or a path (the message names ``name``).
+        For anything but an ObservationSet, an Assessment or a path (the message names
+        ``name``).
     sim.ScenarioError
         A bad row of the file; or at the observations' file, the first row of a theater
         the scenario lacks.
@@ -1091,10 +1094,13 @@ def check_observed(
 
     if isinstance(observations, str | os.PathLike):  # checked as the file is read
         return load_observations(os.fspath(observations), scenario)
+    if isinstance(observations, Assessment):  # (a run's, or sim.load_run's: what it scored)
+        observations = observations.observations
     if not isinstance(observations, ObservationSet):
         raise TypeError(
-            f"{name} takes an ObservationSet (sim.load_observations) or the path of its "
-            f"CSV file, not {type(observations).__name__}"
+            f"{name} takes an ObservationSet (sim.load_observations), a run's scored "
+            f"observations (its .observed) or the path of a CSV file, not "
+            f"{type(observations).__name__}"
         )
     allowed = series_of([scenario])
     for o in observations:
