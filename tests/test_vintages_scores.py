@@ -1724,3 +1724,23 @@ def test_vintages_through_a_month_not_projected_is_refused_before_any_run(tmp_pa
         "project, 2024-09 to 2028-06, found '2029-01'\n"
     )
     assert not out.exists()
+
+
+def test_vintages_through_is_checked_against_the_vintages_that_run(write, tmp_path):
+    # a vintage lacking every --variant is skipped: its longer calendar let --through
+    # pass the check, and the chart then stopped with an internal error after the runs
+    doc = MINIMAL_YAML.replace("as_of: 2024-01", "as_of: 2024-01-15")
+    a = write(doc + "variants:\n  x: {description: x}\n", name="a.yaml")
+    b = write(
+        doc.replace("id: mini", "id: minib").replace("as_of: 2024-01-15", "as_of: 2024-03-15")
+        .replace("end: 2024-12", "end: 2026-12") + "variants:\n  y: {description: y}\n",
+        name="b.yaml",
+    )  # fmt: skip
+    record = tmp_path / "obs.csv"
+    record.write_text("date,theater,troops_low,troops_high,source\n2024-04-01,alpha,800,800,a\n")
+    out = tmp_path / "v"
+    args = [str(a), str(b), "--observed", str(record), "--draws", "200", "--variant", "x"]
+    result = CliRunner().invoke(main, ["vintages", *args, "--through", "2026-06", "-o", str(out)])
+    assert result.exit_code == 2
+    assert "--through: expected a month the vintages project, 2024-01 to 2024-12" in result.stderr
+    assert not out.exists()

@@ -91,7 +91,8 @@ if TYPE_CHECKING:
     "--through",
     metavar="YYYY-MM",
     help="The last month the charts draw (to show a deadline beyond the reports: "
-    "--through 2026-12). Default: nine months after the last report.",
+    "--through 2026-12). Default: nine months after the last report (or after a year "
+    "from the first vintage's date, when the reports end sooner).",
 )
 @quiet_option()
 @friendly
@@ -118,7 +119,8 @@ def vintages(
     points.csv (each scored report), conditioning.csv,
     vintages.png (with --column, vintages-column.png too) and run.json. A directory among
     FILES stands for the .yaml files it holds, in name order (hidden ones left out).
-    The charts draw to nine months after the last report, or to --through YYYY-MM.
+    The charts draw to nine months after the last report (at least a year and nine months
+    from the first vintage's date), or to --through YYYY-MM.
     """
     import sim
     from sim.cli import text
@@ -223,12 +225,20 @@ def _refuse_through(
 
     if through is None:
         return
-    first = min(parse_month(f"{sc.as_of_day:%Y-%m}") for sc in scenarios)
+    # (the vintages that run: a vintage lacking every --variant is skipped, and the
+    # chart's months are those of the variants run, as plot_vintages takes them)
+    running = [
+        (sc, names)
+        for sc in scenarios
+        if (names := [v for v in sc.variants if not variants or v in variants])
+    ]
+    if not running:
+        return  # (run_vintages says that none runs)
+    first = min(parse_month(f"{sc.as_of_day:%Y-%m}") for sc, _ in running)
     last = max(
         plan.start + plan.n_months - 1
-        for sc in scenarios
-        for name in ([v for v in sc.variants if v in variants] or list(sc.variants))
-        for plan in [sc.plan(name)]
+        for sc, names in running
+        for plan in (sc.plan(n) for n in names)
     )
     try:
         through_month(through, first, last)
