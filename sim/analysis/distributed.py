@@ -272,15 +272,20 @@ def _refused(scheduler: str) -> str | None:
         if scheme != "tcp":
             return None
         host, port = parse_host_port(rest)
+        port = int(port)
     except (ValueError, TypeError):
         return None
+    if not 1 <= port <= 65535:
+        return f"no port: a TCP port is 1 to 65535, not {port}"
     try:
-        with socket.create_connection((host, int(port)), timeout=1.0):
+        with socket.create_connection((host, port), timeout=1.0):
             return None
     except ConnectionRefusedError:
         return "connection refused: nothing listens at that port"
-    except socket.gaierror:
-        return f"no host is known by the name {host!r}"
+    except socket.gaierror as exc:
+        if exc.errno == socket.EAI_NONAME:
+            return f"no host is known by the name {host!r}"
+        return None  # (a name server that did not answer, say: Dask's attempt says)
     except OSError:  # (slow, unreachable or filtered: Dask's attempt says)
         return None
 
