@@ -874,7 +874,7 @@ def _plain_data(value: Any, path: tuple[Any, ...], origin: str, inside: list[int
         if np.isfinite(value) and np.longdouble(float(value)) != value:
             raise refuse(
                 "a number a 64-bit float holds exactly (as a scenario file's numbers are)",
-                f"{type(value).__name__} {np.format_float_positional(value)}",
+                f"{type(value).__name__} {_long_text(value)}",
             )
         return float(value)
     if isinstance(value, np.generic):
@@ -895,6 +895,16 @@ def _plain_data(value: Any, path: tuple[Any, ...], origin: str, inside: list[int
             f"{type(value).__name__} {value}",
         )
     return value
+
+
+def _long_text(value: Any) -> str:
+    """A long double as written in full, in plain digits where it has at most 30 of
+    them before the point (scientific beyond: ``1e4000`` is not four thousand zeros)."""
+    import numpy as np
+
+    if np.isfinite(value) and abs(value) < 1e30:
+        return str(np.format_float_positional(value))
+    return str(np.format_float_scientific(value))
 
 
 def _inline(o: Any) -> dict[str, Any]:

@@ -2039,6 +2039,8 @@ def test_the_run_table_says_a_milestone_met_may_leave_troops_and_where_to_read_w
         ("2026-2-24", "'2026-2-24' (for that date write 2026-02-24)"),
         ("2025-6", "'2025-6' (for that date write 2025-06)"),
         ("24 Feb 2026", "'24 Feb 2026'"),
+        ("2026-2-30", "'2026-2-30'"),  # (no such day to suggest)
+        ("2026-13-4", "'2026-13-4'"),
     ],
 )
 def test_an_as_of_date_with_one_digit_parts_is_refused_with_the_date_to_write(

@@ -1880,6 +1880,7 @@ def test_an_as_of_date_after_today_warns_of_foresight(monkeypatch, tmp_path) -> 
         "the news to project from it"
     ]
     sim.run(sc, ["on-time"], observed=record, as_of="2025-03-01")  # today: nothing said
+    sim.run(sc, ["on-time"], observed=record, as_of="2025-03")  # this month: nothing said
     monkeypatch.setattr(observed, "_today", lambda: dt.date(2026, 12, 5))
     result = invoke(
         "run", str(DEFAULT_SCENARIO), "-v", "on-time", "--observed", str(record),

@@ -1059,7 +1059,10 @@ def _as_of(value: Any, scenario: Scenario, file: str, path: str) -> dt.date | No
             stacklevel=3,
         )
     today = _today()
-    if day > today:  # (a year mistyped, most often: 2027 for 2025)
+    # (a month given, YYYY-MM, stands for its last day: this month is no date to come)
+    month_given = isinstance(value, str) and len(value.strip()) == 7
+    later = (day.year, day.month) > (today.year, today.month) if month_given else day > today
+    if later:  # (a year mistyped, most often: 2027 for 2025)
         warnings.warn(
             Foresight(
                 f"the as-of date {day.isoformat()} is after today, {today.isoformat()}: "

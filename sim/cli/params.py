@@ -118,12 +118,16 @@ class ErrorRateType(click.ParamType):
         if isinstance(value, Fraction):
             return value
         text = str(value).strip()
+        from sim.io.numbers import PLAIN_DECIMAL
+
         # (as --tolerance reads a number, a plain decimal: .05, 5. and "5 %" too)
         digits = r"((0|[1-9][0-9]*)(\.[0-9]*)?|\.[0-9]+)"
+        number = text[:-1].strip() if text.endswith("%") else text
+        plain = PLAIN_DECIMAL.match(number) is not None and not number.startswith(("-", "+"))
         rate: Fraction | None = None
-        if re.fullmatch(digits + r" ?%", text):
-            rate = Fraction(text[:-1].strip()) / 100
-        elif re.fullmatch(digits, text) or re.fullmatch(r"[1-9][0-9]*/[1-9][0-9]*", text):
+        if plain and text.endswith("%") and text[-2:-1] in (" ", *"0123456789."):
+            rate = Fraction(number) / 100
+        elif (plain and number == text) or re.fullmatch(r"[1-9][0-9]*/[1-9][0-9]*", text):
             rate = Fraction(text)
         elif re.fullmatch(digits + r"[eE]-?[0-9]{1,2}", text):
             # 1e-3, as sim.run takes it: exact; an exponent of at most two digits (a
@@ -131,9 +135,9 @@ class ErrorRateType(click.ParamType):
             rate = Fraction(text)
         if rate is None or not 0 < rate < 1:
             # (a whole number from 1 to 99 is most likely a percentage without its sign)
-            plain = rate is not None and re.fullmatch(digits, text) and 1 <= rate < 100
+            percent = rate is not None and number == text and plain and 1 <= rate < 100
             whole = text.rstrip(".")  # (5. is 5)
-            hint = f" (a chance of {whole} percent is written {whole}%)" if plain else ""
+            hint = f" (a chance of {whole} percent is written {whole}%)" if percent else ""
             self.fail(
                 "expected a chance that a report is wrong, above 0 and below 1: a percentage "
                 f"(5%), a decimal (0.05 or 5e-2) or a fraction (1/20), found {str(value)!r}" + hint,

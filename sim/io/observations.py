@@ -361,7 +361,12 @@ def parse_date(text: str) -> tuple[str, int]:
         hint = ""
         if loose:
             parts = [loose.group(1), *(f"{int(g):02d}" for g in loose.groups()[1:] if g)]
-            hint = f" (for that date write {'-'.join(parts)})"
+            meant = "-".join(parts)
+            try:
+                parse_date(meant)  # (a date there is: not 2026-13-04 or 2026-02-30)
+                hint = f" (for that date write {meant})"
+            except ValueError:
+                pass
         raise ValueError(f"expected a date as YYYY-MM-DD or YYYY-MM, found {text!r}{hint}")
     try:
         month = parse_month(f"{m.group(1)}-{m.group(2)}")

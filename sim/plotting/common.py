@@ -80,17 +80,20 @@ def made_here(fig: Any) -> Any:
 
 def _drawable(axes: Any) -> None:
     """Give the figure of a caller's ``axes`` (one Axes, or a list or array of them) a
-    canvas that can measure text where it has none: a figure made with
-    ``matplotlib.figure.Figure()``, or one ``plt.close`` closed, has a bare canvas, and
-    the labels' placing stopped with an internal AttributeError there."""
+    canvas that can measure text where it has the bare one: a figure made with
+    ``matplotlib.figure.Figure()``, or one ``plt.close`` closed, has it, and the labels'
+    placing stopped with an internal AttributeError there. Any other canvas (a pyplot
+    figure's, on any backend) is left as it is."""
     from matplotlib.axes import Axes
+    from matplotlib.backend_bases import FigureCanvasBase
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     many = axes if isinstance(axes, Sequence | np.ndarray) else [axes]
     for ax in np.ravel(np.asarray(many, dtype=object)):
         if isinstance(ax, Axes):
             fig = ax.get_figure(root=True)
-            if fig is not None and not hasattr(fig.canvas, "get_renderer"):
+            # (the bare canvas alone: a pyplot figure keeps its own, and its window)
+            if fig is not None and type(fig.canvas) is FigureCanvasBase:
                 FigureCanvasAgg(fig)  # (it makes itself the figure's canvas)
 
 
