@@ -246,8 +246,10 @@ class Scenario:
         ------
         sim.ScenarioError
             For a bad value or an unknown key, naming the key path; for ``extends``,
-            which is followed only as a file is loaded. A value set here is reported
-            with ``<overrides>`` as the file.
+            which is followed only as a file is loaded; on a scenario with values set
+            (:meth:`with_settings`), which apply after every override and are named
+            by the run: call this first. A value set here is reported with
+            ``<overrides>`` as the file.
         TypeError
             For a ``variant`` that is not one name (a list of them).
 
@@ -293,6 +295,16 @@ class Scenario:
                 f"the dotted key {dotted_key!r}",
                 file="<overrides>",
                 path=dotted_key,
+            )
+        if self.settings:  # (they are applied after every override: this one would win)
+            keys = ", ".join(k for k, _ in self.settings)
+            raise ScenarioError(
+                "with_overrides before with_settings (values set apply after every "
+                "variant's own overrides, and the run names them: call with_overrides "
+                "on the scenario first, then with_settings)",
+                f"a scenario with values set ({keys})",
+                file="<overrides>",
+                path="(overrides)",
             )
         over = from_code(overrides)
         code = _set_paths(over) if over else set()

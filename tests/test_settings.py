@@ -733,3 +733,19 @@ def test_a_day_set_in_code_as_a_deadline_names_the_month_to_write() -> None:
         "<overrides>:1:1: milestones.iraq-phase-1.deadline: expected a month as YYYY-MM, "
         "found the day 2025-10-15 (for that month write 2025-10)"
     )
+
+
+def test_overrides_after_settings_are_refused_for_the_settings_would_be_named_not_run(
+    scenario: sim.Scenario,
+) -> None:
+    # with_settings(delay=3) then with_overrides(delay=9) ran delay 9, while the chart's
+    # key, describe() and run.json said "run with announcement.delay=3 set"
+    changed = scenario.with_settings({"announcement.delay": 3}, variants=["slip-6"])
+    with pytest.raises(sim.ScenarioError) as caught:
+        changed.with_overrides({"announcement": {"delay": 9}}, variant="slip-6")
+    assert str(caught.value).startswith(
+        "<overrides>:1:1: (overrides): expected with_overrides before with_settings"
+    )
+    assert str(caught.value).endswith("found a scenario with values set (announcement.delay)")
+    first = scenario.with_overrides({"announcement": {"delay": 9}}, variant="slip-6")
+    assert first.with_settings({"announcement.delay": 3}).plan("slip-6").delay == 3
