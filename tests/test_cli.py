@@ -1880,7 +1880,7 @@ def test_run_at_a_month_says_why_syrias_median_is_under_its_central_run_and_only
     tmp_path,
 ) -> None:
     # the note went missing from a run with draws, and showed on a run without any
-    note = "Syria's official figure leaves no troops out in at least 50 % of the draws"
+    note = "official figure leaves no troops out with a chance of at least 50 % (the scenario's)"
     drawn = invoke(
         "run", "--at", "2026-12", "--draws", "200", "--seed", "1", "-o", str(tmp_path / "a")
     )  # fmt: skip

@@ -248,8 +248,9 @@ def test_a_fans_foot_says_why_syrias_median_runs_on_its_official_figure(tmp_path
 
     result = sim.run(DEFAULT_SCENARIO, ["on-time"], draws=200, seed=1)
     note = (
-        "Syria's official figure leaves no troops out in at least 50 % of the draws, so the "
-        "median of the draws may run on the official figure, below the central run."
+        "Syria's official figure leaves no troops out with a chance of at least 50 % (the "
+        "scenario's), so the median of the draws may run on the official figure, below the "
+        "central run."
     )
     assert median_notes(result, ["iraq", "syria"], ["on-time"]) == [note]
     assert median_notes(result, ["iraq"], ["on-time"]) == []

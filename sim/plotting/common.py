@@ -923,8 +923,9 @@ def footnote(
 def median_notes(result: Result, series: Sequence[str], variants: Sequence[str]) -> list[str]:
     """What a reader of a fan chart needs where a series' median and central run part for
     the troops its official figure leaves out: per series of ``series`` (theater or
-    ``THEATER/SITE``) whose official figure leaves no troop out in at least half the
-    draws of ``variants`` (the same share in each: :func:`none_left_out`), that share,
+    ``THEATER/SITE``) whose official figure leaves no troop out with a chance of at least
+    a half in ``variants`` (the same in each: :func:`none_left_out`), that chance (the
+    scenario's, not the share of the draws, which varies about it),
     and that the median of the draws may so lie on the official figure while the
     central run, every input at its central value, counts more. Sentences, in the order
     of ``series``; none for a fan of draws weighted by reports (their median follows the
@@ -943,9 +944,9 @@ def median_notes(result: Result, series: Sequence[str], variants: Sequence[str])
         if share is None or share < Fraction(1, 2):
             continue
         notes.append(
-            f"{theater_title(result, tid)}'s official figure leaves no troops out in at least "
-            f"{exact_percent(share)} of the draws, so the median of the draws may run on the "
-            "official figure, below the central run."
+            f"{theater_title(result, tid)}'s official figure leaves no troops out with a "
+            f"chance of at least {exact_percent(share)} (the scenario's), so the median of "
+            "the draws may run on the official figure, below the central run."
         )
     return notes
 
