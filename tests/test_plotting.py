@@ -1323,3 +1323,16 @@ def test_a_chart_draws_into_axes_of_a_closed_or_bare_figure(how: str) -> None:
         ax = fig.add_subplot()
     (drawn,) = sim.plot_envelope(result, theaters="iraq", ax=ax)
     assert drawn is ax and ax.get_title(loc="left") == "Iraq"
+
+
+@pytest.mark.parametrize("chart", ["envelope", "fan"])
+def test_another_scenarios_record_given_to_a_chart_is_refused_as_its_file_is(chart: str) -> None:
+    # as an ObservationSet it drew no report and said nothing; as a path it was refused
+    from conftest import SCENARIOS_DIR
+
+    record = SCENARIOS_DIR / "historical" / "afghanistan-2020-observed.csv"
+    result = sim.run(DEFAULT_SCENARIO, ["on-time"], draws=100, seed=1)
+    draw = sim.plot_fan if chart == "fan" else sim.plot_envelope
+    for given in (record, sim.load_observations(record)):
+        with pytest.raises(sim.ScenarioError, match="unknown theater 'afghanistan'"):
+            draw(result, observed=given)

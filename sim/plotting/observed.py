@@ -85,7 +85,9 @@ def observed_argument(result: Result, observed: Any, function: str) -> Any:
     TypeError
         For anything else, naming what ``function`` takes.
     sim.ScenarioError
-        For a path: a missing file or a bad row (one line naming the file, line and column).
+        For a path: a missing file or a bad row (one line naming the file, line and
+        column); for observations given or read, the first report of a theater (or
+        site) the scenario lacks, as :func:`sim.run` refuses it.
     """
     from sim.io.observations import ObservationSet
     from sim.scenario import load_observations
@@ -95,6 +97,10 @@ def observed_argument(result: Result, observed: Any, function: str) -> Any:
     if isinstance(observed, str | os.PathLike):
         return load_observations(Path(observed), result.scenario)
     if isinstance(getattr(observed, "observations", observed), ObservationSet):
+        from sim.analysis.observed import check_observed
+
+        # (another scenario's record drew nothing, and said nothing: as a file, refused)
+        check_observed(result.scenario, observed, "observed=")
         return observed
     raise TypeError(
         f"{function}() takes observed= as an ObservationSet (sim.load_observations), the "
