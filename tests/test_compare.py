@@ -271,8 +271,9 @@ def test_compare_python_api_returns_table_and_plot(tmp_path: Path) -> None:
     plt = __import__("matplotlib.pyplot").pyplot
     _, two = plt.subplots(2, 1)
     assert sim.plot(cmp, ax=two) == list(two)
+    _, three = plt.subplots(3, 1)
     with pytest.raises(ValueError, match="expected 2 axes"):
-        sim.plot(cmp, ax=[two[0], two[1], two[0]])
+        sim.plot(cmp, ax=list(three))
 
 
 @pytest.mark.slow

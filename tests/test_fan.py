@@ -134,8 +134,11 @@ def test_fan_draws_into_given_axes_one_per_theater_and_variant(result: Any) -> N
     axes = sim.plot(result, ax=grid, variants=["on-time", "slip-6"])
     assert axes == list(grid.ravel())
     assert all(a.get_title(loc="left") for a in axes)
+    _, fresh = plt.subplots(1, 2)
     with pytest.raises(ValueError, match=r"expected 4 axes, one per \(theater, variant\)"):
-        draw_fan(result, ax=grid[0], variants=["on-time", "slip-6"])
+        draw_fan(result, ax=fresh, variants=["on-time", "slip-6"])
+    with pytest.raises(ValueError, match=r"expected axes holding no chart of forcesim's yet"):
+        draw_fan(result, ax=grid, variants=["on-time", "slip-6"])  # (drawn into above)
 
 
 def test_fan_refuses_unknown_names_and_a_deterministic_result(result: Any) -> None:

@@ -97,6 +97,43 @@ def _drawable(axes: Any) -> None:
                 FigureCanvasAgg(fig)  # (it makes itself the figure's canvas)
 
 
+#: the ``gid`` of an empty, hidden line a chart function leaves in each panel it drew,
+#: so that a second chart is not drawn over it (``ax.cla()`` takes it away)
+CHART_GID = "forcesim-chart"
+
+
+def _each_axes(axes: Any) -> list[Any]:
+    """``axes`` (one Axes, or a list or array of them) as a flat list of Axes."""
+    from matplotlib.axes import Axes
+
+    many = axes if isinstance(axes, Sequence | np.ndarray) else [axes]
+    return [a for a in np.ravel(np.asarray(many, dtype=object)) if isinstance(a, Axes)]
+
+
+def _mark_drawn(axes: Any) -> None:
+    """Leave :data:`CHART_GID`'s hidden line in each panel of a chart just drawn."""
+    from matplotlib.lines import Line2D
+
+    for ax in _each_axes(axes):
+        if not any(a.get_gid() == CHART_GID for a in ax.get_children()):
+            ax.add_artist(Line2D([], [], visible=False, gid=CHART_GID))
+
+
+def _refuse_drawn(axes: Any, function: str) -> None:
+    """Refuse axes a chart function drew into already: the second chart's titles,
+    labels and lines lay over the first's.
+
+    Raises
+    ------
+    ValueError
+        Naming the function and how to go on."""
+    if any(any(a.get_gid() == CHART_GID for a in ax.get_children()) for ax in _each_axes(axes)):
+        raise ValueError(
+            f"{function}() expected axes holding no chart of forcesim's yet (give new axes, "
+            "or clear them first with ax.cla()), found axes a chart was drawn into"
+        )
+
+
 def _in_own_figure(axes: Any) -> bool:
     first = axes[0] if isinstance(axes, Sequence | np.ndarray) else axes
     return first is not None and first.get_figure(root=True) in _MADE
@@ -163,9 +200,13 @@ def plain_text(func: F) -> F:
             given = takes_axes and not _in_own_figure(bound.get("axes"))
         if given:
             _drawable(bound.get("ax") if takes_ax else bound.get("axes"))
+        if given and takes_ax:
+            _refuse_drawn(bound.get("ax"), func.__name__)
         with glyphs_gathered(), into_axes(not given), _no_math():
             axes = func(*args, **kwargs)
         as_written(axes)
+        if takes_ax:
+            _mark_drawn(axes)
         return axes
 
     return cast(F, wrapper)
