@@ -2100,3 +2100,12 @@ def test_every_panel_of_a_page_chart_names_its_months_not_the_bottom_one_alone(e
         axes = [fig.layout[k] for k in fig.layout if k.startswith("xaxis")]
         assert len(axes) >= 2
         assert all(axis.showticklabels for axis in axes)
+
+
+def test_the_weighted_fans_tables_say_their_percentiles_are_of_the_weighted_draws(
+    as_of: Path,
+) -> None:
+    # the plain and weighted tables had one caption: "percentiles of the draws"
+    page = report_html(as_of)
+    assert "Iraq, on-time: percentiles of the draws [troops]" in page
+    assert "Iraq, on-time: percentiles of the draws weighted by the reports [troops]" in page

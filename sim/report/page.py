@@ -751,7 +751,10 @@ class Page:
         return (
             lead
             + self._fan_section(
-                cond, "fan-conditioned", self.fan_tables(cond), self.caption(weighted=True)
+                cond,
+                "fan-conditioned",
+                self.fan_tables(cond, weighted=True),
+                self.caption(weighted=True),
             )
             + dates
         )
@@ -813,9 +816,12 @@ class Page:
             + _details("The numbers in this chart", tables)
         )
 
-    def fan_tables(self, r: Result) -> str:
+    def fan_tables(self, r: Result, *, weighted: bool = False) -> str:
         """The numbers of a fan chart of ``r``: each theater's (then each of its sites')
-        and variant's percentiles."""
+        and variant's percentiles; ``weighted``: of the draws weighted by the reports,
+        as each table's caption says (the plain and weighted tables' captions were
+        alike)."""
+        draws = "the draws weighted by the reports" if weighted else "the draws"
         assert r.bands is not None
         cols = ["month", "p05", "p10", "p25", "p50", "p75", "p90", "p95", "mean", "central run"]
         out = []
@@ -833,7 +839,7 @@ class Page:
                     f"<h4>{esc(v)}</h4>"
                     + _table(
                         frame[cols].sort_values("month"),
-                        caption=f"{theater_title(r, tid)}, {v}: percentiles of the draws [troops]",
+                        caption=f"{theater_title(r, tid)}, {v}: percentiles of {draws} [troops]",
                         headings={"p50": "p50 (median)"},
                     )
                 )
