@@ -1744,3 +1744,16 @@ def test_vintages_through_is_checked_against_the_vintages_that_run(write, tmp_pa
     assert result.exit_code == 2
     assert "--through: expected a month the vintages project, 2024-01 to 2024-12" in result.stderr
     assert not out.exists()
+
+
+def test_a_vintages_chart_of_one_scored_report_says_one_comparison(write, tmp_path):
+    # "1 comparisons"
+    doc = MINIMAL_YAML.replace("as_of: 2024-01", "as_of: 2024-01-15")
+    a = write(doc + "variants:\n  x: {description: x}\n", name="a.yaml")
+    record = tmp_path / "obs.csv"
+    record.write_text("date,theater,troops_low,troops_high,source\n2024-04-01,alpha,800,800,a\n")
+    series = sim.run_vintages([a], record, draws=200, seed=1)
+    fig = sim.plot_vintages(series)[0].figure
+    foot = " ".join(fig._supxlabel.get_text().split())
+    plt.close("all")
+    assert ": 1 comparison, " in foot

@@ -510,7 +510,7 @@ def _footnote(
         f"dots are the reports, drawn at the end of their month.\n"
         f"Scored only on later reports"
         + (f" of {', '.join(called)}" if called is not None else "")
-        + f": {n:,} comparisons, "
+        + f": {n:,} comparison{'' if n == 1 else 's'}, "
         + (
             f"{inside * 100:.0f} % inside the 80 % bands (a calibrated projection would have "
             f"{held * 100:.0f} % inside: more than 80 where many draws share a band's edge)"
