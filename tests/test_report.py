@@ -2109,3 +2109,23 @@ def test_the_weighted_fans_tables_say_their_percentiles_are_of_the_weighted_draw
     page = report_html(as_of)
     assert "Iraq, on-time: percentiles of the draws [troops]" in page
     assert "Iraq, on-time: percentiles of the draws weighted by the reports [troops]" in page
+
+
+@pytest.mark.slow
+def test_a_page_of_a_site_no_report_is_of_says_so_not_a_heading_over_no_rows(
+    tmp_path: Path,
+) -> None:
+    # "report -v us-reading --theater syria/core" showed the scored table's head alone
+    vintage = SCENARIOS_DIR / "vintages" / "2026-02-24-syria-withdrawal.yaml"
+    record = SCENARIOS_DIR / "iraq-syria-2024-observed.csv"
+    run = tmp_path / "run"
+    args = [str(vintage), "--observed", str(record), "--draws", "100", "--seed", "1"]
+    assert CliRunner().invoke(main, ["run", *args, "-o", str(run), "-q"]).exit_code == 0
+    page = tmp_path / "p.html"
+    made = CliRunner().invoke(
+        main, ["report", str(run), "-v", "us-reading", "--theater", "syria/core", "-o", str(page)]
+    )
+    assert made.exit_code == 0, made.output
+    text = page.read_text()
+    assert "No report of the theaters and variants this page shows." in text
+    assert "Observations scored against" not in text

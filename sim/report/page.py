@@ -1176,7 +1176,9 @@ def _scoring(table: pd.DataFrame) -> str:
     central run is consistent with: every observation is scored against every variant,
     and one table of them all ran to hundreds of rows. A table without variants (a
     column missing from an edited file) is shown whole."""
-    if "variant" not in table or table.empty:
+    if table.empty:  # (a page of theaters no report is of: a heading over no rows)
+        return "<p>No report of the theaters and variants this page shows.</p>"
+    if "variant" not in table:
         return _table(
             table, caption="Observations scored against each variant", headings=OBSERVED_HEADINGS
         )
