@@ -159,6 +159,15 @@ def _long_words_shortened(text: str) -> str:
 PATH_SHOWN = 200
 
 
+def expected_found(message: object) -> tuple[str, str]:
+    """``(expected, found)`` of a message written ``expected …, found …`` (a ValueError's
+    text, as forcesim's parsers raise them), the words "expected " left off; found is
+    "" where the message has no ", found ". The two halves of a ScenarioError made from
+    it."""
+    expected, _, found = str(message).removeprefix("expected ").partition(", found ")
+    return expected, found
+
+
 def one_line(message: str) -> str:
     """``message`` on one line: each line break (with the blanks around it) made one
     space. Runs of spaces within a line stay: a value quoted as ``'  2024-09-27'`` is

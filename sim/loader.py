@@ -22,7 +22,15 @@ from typing import Any, NamedTuple
 from pydantic import ValidationError
 
 from sim.checks import check_scenario, unused_inputs
-from sim.errors import ScenarioError, ScenarioWarning, describe, listed, nearest, quoted_short
+from sim.errors import (
+    ScenarioError,
+    ScenarioWarning,
+    describe,
+    expected_found,
+    listed,
+    nearest,
+    quoted_short,
+)
 from sim.io.files import not_a_file
 from sim.io.numbers import number_hint, plain_number
 from sim.io.observation_csv import read_observations
@@ -501,7 +509,7 @@ def validation_error(
         expected, found = "initial (or sites with initial levels)", "neither"
     elif kind in ("value_error", "assertion_error"):
         msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-        expected, _, found = msg.removeprefix("expected ").partition(", found ")
+        expected, found = expected_found(msg)
         found = found or describe(found_value)
     elif kind == "string_pattern_mismatch":
         pattern = ctx.get("pattern", "")
@@ -1019,7 +1027,7 @@ def _doc_observations(
         try:
             date, month = parse_date(raw)
         except ValueError as exc:
-            expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
+            expected, found = expected_found(exc)
             raise locator.error(path + ("date",), expected, found) from None
         if not SERIES.match(o.theater):
             raise locator.error(
@@ -1049,7 +1057,7 @@ def _doc_observations(
                 )
             )
         except ValueError as exc:
-            expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
+            expected, found = expected_found(exc)
             raise locator.error(path + ("tolerance",), expected, found) from None
         if kind == TARGET and tolerance is not None:
             raise locator.error(path + ("tolerance",), TARGET_TOLERANCE, repr(o.tolerance))
@@ -1057,7 +1065,7 @@ def _doc_observations(
         try:
             by = parse_by(by_text, kind, month)
         except ValueError as exc:
-            expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
+            expected, found = expected_found(exc)
             raise locator.error(path + ("by",), expected, found) from None
         items.append(
             Observation(

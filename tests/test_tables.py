@@ -96,7 +96,7 @@ def test_parquet_only_writes_no_csv_and_loads_back_like_csv(both: Path, parquet_
     a, b = sim.load_run(both), sim.load_run(parquet_only)
     for name in ("monthly", "milestones", "bands", "dates"):
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name), obj=name)
-    assert a.observed.items == b.observed.items
+    assert a.observed.observations.items == b.observed.observations.items
 
 
 def test_plot_redraws_a_parquet_only_run(parquet_only: Path, tmp_path: Path) -> None:

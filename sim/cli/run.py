@@ -436,13 +436,14 @@ def _refuse_month_text(at: str) -> None:
     """Refuse, in one line, an ``--at`` that is not a month written YYYY-MM, with the
     month to write where the text names one another way (``Dec 2026``, ``2026-12-31``,
     ``12/2026``)."""
+    from sim.errors import expected_found
     from sim.months import month_hint, parse_month
 
     try:
         parse_month(at)
         return
     except ValueError as exc:  # (its words: "a month between 01 and 12" for 2026-13)
-        expected = str(exc).removeprefix("expected ").partition(", found ")[0]
+        expected = expected_found(exc)[0]
     raise flag_error("--at", expected, written("--at", at) + month_hint(at))
 
 

@@ -220,6 +220,7 @@ def _refuse_through(
 ) -> None:
     """Refuse, in one line and before any run, a ``--through`` that is not a month the
     vintages project after the first one's date (:func:`sim.plotting.vintages.through_month`)."""
+    from sim.errors import expected_found
     from sim.months import parse_month
     from sim.plotting.vintages import through_month
 
@@ -243,5 +244,5 @@ def _refuse_through(
     try:
         through_month(through, first, last)
     except ValueError as exc:
-        expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
+        expected, found = expected_found(exc)
         raise flag_error("--through", expected, found) from None

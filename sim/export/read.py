@@ -27,7 +27,7 @@ from sim.analysis.observed import (
     Conditioned,
 )
 from sim.analysis.summaries import BAND_COLUMNS, DATE_COLUMNS
-from sim.errors import ScenarioError, listed, nearest
+from sim.errors import ScenarioError, expected_found, listed, nearest
 from sim.export.tables import FALSE, SPECS, TRUE, Known, check_table
 from sim.export.write import TABLE_FORMATS, run_charts
 from sim.io.files import (
@@ -189,7 +189,7 @@ def _months(column: pd.Series, path: Path) -> pd.Series:
         try:
             parse_month(text)
         except ValueError as exc:
-            expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
+            expected, found = expected_found(exc)
             line = int(column.index[int(np.argmax(codes == k))]) + 2
             raise ScenarioError(
                 expected, found, file=str(path), line=line, col=1, path=str(column.name)
@@ -893,7 +893,7 @@ def _recorded_observation(o: Any, i: int, allowed: list[str], record_path: Path)
         try:
             return parse(*args)
         except ValueError as exc:
-            expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
+            expected, found = expected_found(exc)
             # (a JSON value left out is null, not a blank cell)
             raise refuse(key, expected.replace("a blank", "null"), found) from None
 

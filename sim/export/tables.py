@@ -78,7 +78,7 @@ from sim.analysis.summaries import (
     series,
     series_tops,
 )
-from sim.errors import ScenarioError, describe
+from sim.errors import ScenarioError, describe, expected_found
 from sim.io.files import csv_text, float_text
 from sim.io.observations import (
     CONDITION_COLUMNS,
@@ -217,7 +217,7 @@ def _month(text: str) -> int:
     try:
         return parse_month(text)
     except ValueError as exc:
-        raise _Bad(str(exc).removeprefix("expected ").partition(", found ")[0]) from None
+        raise _Bad(expected_found(exc)[0]) from None
 
 
 def _run_month(text: str, row: dict[str, Any], known: Known) -> int:

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.errors import ScenarioError, describe, nearest
+from sim.errors import ScenarioError, describe, expected_found, nearest
 from sim.io.numbers import form_hint, thousands_hint
 from sim.io.observations import (
     COLUMNS,
@@ -204,7 +204,7 @@ def _observation(row: _Row, index: dict[str, int], allowed: Sequence[str] | None
         try:
             return parse(*args)
         except ValueError as exc:
-            expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
+            expected, found = expected_found(exc)
             raise row.fail(index[col], col, expected, found) from None
 
     date, month = parsed("date", parse_date, cell("date").strip())

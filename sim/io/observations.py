@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sim.errors import ScenarioError, listed, nearest
+from sim.errors import ScenarioError, expected_found, listed, nearest
 from sim.io.numbers import (
     EXACT_EXPECTED,
     PLAIN_DECIMAL,
@@ -338,7 +338,7 @@ def parse_as_of(
         try:
             parse_date(text)
         except ValueError as exc:
-            expected, _, found = str(exc).removeprefix("expected ").partition(", found ")
+            expected, found = expected_found(exc)
             hint = found[len(repr(text)) :]  # (" (for that date write 2026-02-24)", or "")
             raise ScenarioError(expected, repr(str(value)) + hint, file=file, path=path) from None
         day = day_of(text)
