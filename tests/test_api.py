@@ -467,6 +467,7 @@ def test_plot_envelope_draws_into_the_users_axes(result: sim.Result) -> None:
     assert out == [right]
     assert len(right.lines) >= len(result.variants) and not left.lines
     assert fig.texts == []  # the user's figure keeps its own title and notes
+    right.cla()  # (a chart was drawn into it: cleared, it takes another)
     both = sim.plot_envelope(result, ax=[left, right])
     assert both == [left, right]
 
