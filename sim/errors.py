@@ -174,7 +174,8 @@ def one_line(message: str) -> str:
     quoted as written, not with its two spaces made one. Only blanks and line breaks are
     trimmed at the ends: a no-break or thin space there is part of what was written
     (``2500`` followed by one is no number, and quoted without it looked like one)."""
-    return re.sub(r"[ \t]*[\r\n\v\f\x85\u2028\u2029]\s*", " ", message).strip(" \t\r\n")
+    breaks = "\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029"  # (what str.splitlines breaks at)
+    return re.sub(rf"[ \t]*[{breaks}][ \t{breaks}]*", " ", message).strip(f" \t{breaks}")
 
 
 def nearest(name: str, known: Sequence[str]) -> str | None:

@@ -1206,3 +1206,21 @@ def test_a_number_ending_in_a_no_break_or_thin_space_is_quoted_with_it(
     )  # fmt: skip
     assert result.exit_code == 2
     assert f"found {('1000' + space)!r}" in result.output
+
+
+@pytest.mark.parametrize(
+    ("message", "line"),
+    [
+        ("abc\n\u00a0", "abc \u00a0"),  # (a no-break space after a break is written)
+        ("abc \u00a0\n", "abc \u00a0"),
+        ("a\x1cb\x1d", "a b"),  # (breaks to str.splitlines: joined, and trimmed at the ends)
+        ("v\u2028w\r\n", "v w"),
+    ],
+)
+def test_a_message_is_made_one_line_at_every_break_and_keeps_other_spaces(
+    message: str, line: str
+) -> None:
+    from sim.errors import one_line
+
+    assert one_line(message) == line
+    assert len(one_line(message).splitlines()) == 1
