@@ -1306,7 +1306,7 @@ def _legible(color: str) -> str:
     return legible(color)
 
 
-@pytest.mark.parametrize("how", ["closed", "bare Figure()"])
+@pytest.mark.parametrize("how", ["closed", "bare Figure()", "pdf canvas"])
 def test_a_chart_draws_into_axes_of_a_closed_or_bare_figure(how: str) -> None:
     # the labels' placing asked the figure's canvas for a renderer it lacked: an
     # internal AttributeError
@@ -1321,6 +1321,10 @@ def test_a_chart_draws_into_axes_of_a_closed_or_bare_figure(how: str) -> None:
     else:
         fig = Figure()
         ax = fig.add_subplot()
+    if how == "pdf canvas":  # (pyplot's figure on the pdf, svg or ps backend)
+        from matplotlib.backends.backend_pdf import FigureCanvasPdf
+
+        FigureCanvasPdf(fig)
     (drawn,) = sim.plot_envelope(result, theaters="iraq", ax=ax)
     assert drawn is ax and ax.get_title(loc="left") == "Iraq"
 

@@ -82,8 +82,9 @@ def _drawable(axes: Any) -> None:
     """Give the figure of a caller's ``axes`` (one Axes, or a list or array of them) a
     canvas that can measure text where it has the bare one: a figure made with
     ``matplotlib.figure.Figure()``, or one ``plt.close`` closed, has it, and the labels'
-    placing stopped with an internal AttributeError there. Any other canvas (a pyplot
-    figure's, on any backend) is left as it is."""
+    placing stopped with an internal AttributeError there, as on the pdf, svg and ps
+    backends' canvases. A canvas that measures text (Agg's, and every interactive
+    backend's, built on it) is left as it is, with its window."""
     from matplotlib.axes import Axes
     from matplotlib.backend_bases import FigureCanvasBase
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -92,12 +93,16 @@ def _drawable(axes: Any) -> None:
     for ax in np.ravel(np.asarray(many, dtype=object)):
         if isinstance(ax, Axes):
             fig = ax.get_figure(root=True)
-            # (the bare canvas alone: a pyplot figure keeps its own, and its window)
-            if fig is not None and type(fig.canvas) is FigureCanvasBase:
+            # (the bare canvas, or a non-interactive backend's that measures no text:
+            # pdf, svg, ps; an interactive one is Agg's and keeps its window)
+            canvas = fig.canvas if fig is not None else None
+            if canvas is not None and (
+                type(canvas) is FigureCanvasBase or not hasattr(canvas, "get_renderer")
+            ):
                 FigureCanvasAgg(fig)  # (it makes itself the figure's canvas)
 
 
-#: the ``gid`` of an empty, hidden line a chart function leaves in each panel it drew,
+#: the ``gid`` of the hidden mark a chart function leaves in each panel it drew,
 #: so that a second chart is not drawn over it (``ax.cla()`` takes it away)
 CHART_GID = "forcesim-chart"
 
@@ -111,12 +116,17 @@ def _each_axes(axes: Any) -> list[Any]:
 
 
 def _mark_drawn(axes: Any) -> None:
-    """Leave :data:`CHART_GID`'s hidden line in each panel of a chart just drawn."""
-    from matplotlib.lines import Line2D
+    """Leave :data:`CHART_GID`'s mark in each panel of a chart just drawn: a bare artist,
+    hidden and out of the layout (not a line: ``ax.lines[-1]`` stays the chart's)."""
+    from matplotlib.artist import Artist
 
     for ax in _each_axes(axes):
         if not any(a.get_gid() == CHART_GID for a in ax.get_children()):
-            ax.add_artist(Line2D([], [], visible=False, gid=CHART_GID))
+            mark = Artist()
+            mark.set_visible(False)
+            mark.set_in_layout(False)
+            mark.set_gid(CHART_GID)
+            ax.add_artist(mark)
 
 
 def _refuse_drawn(axes: Any, function: str) -> None:
