@@ -101,10 +101,10 @@ def _holds(data: Any, value: Any) -> bool:
     there), each of its entries (a None deleting its key)."""
     if isinstance(value, dict):
         return isinstance(data, dict) and all(
-            k not in data if v is None else k in data and _holds(data[k], v)
+            (k not in data or data[k] is None) if v is None else k in data and _holds(data[k], v)
             for k, v in value.items()
         )
-    return bool(data == value)
+    return bool(data == value) or (value is None and data is MISSING)
 
 
 def _reaches(key: str, value: Any, number: str, raw: Any) -> bool:

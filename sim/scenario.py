@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime as dt
 import decimal
@@ -22,9 +23,8 @@ from sim.io.files import path_argument
 from sim.io.observation_csv import read_observations
 from sim.io.observations import ObservationSet
 from sim.io.settings import NO_OP_MAPPING
-from sim.io.yamlio import MAX_DEPTH, plain_is_text, text_fault, value_at
+from sim.io.yamlio import MAX_DEPTH, MISSING, plain_is_text, text_fault, value_at
 from sim.loader import (
-    ALTERNATIVES,
     EMPTY_LIST,
     EMPTY_SOURCES,
     ENTRY_KINDS,
@@ -482,7 +482,6 @@ class Scenario:
                     col=1,
                     path=str(key),
                 )
-        refuse_replaced(items, origin)
         names = self.select(variants)
         runs: list[str | None] = list(names) if self.doc.variants else [None]
         docs = {}  # each run's data, with the settings checked so far
@@ -531,6 +530,7 @@ class Scenario:
                     )
                 overs[name] = deep_merge(overs[name], nested, keep_none=True)
                 docs[name] = deep_merge(docs[name], nested)
+        refuse_undone(items, docs, origin)
         if not self.doc.variants:
             raw, code = deep_merge(self.raw, overs[None]), _set_paths(overs[None])
         else:
@@ -592,89 +592,63 @@ class Scenario:
         )
 
 
-#: keys a setting of the other takes the place of, whatever model holds them (as
-#: :data:`sim.loader.ALTERNATIVES` merges them: a target's ``level`` or ``reduce_by``,
-#: a deadline counted ``after_announcement`` or ``after`` a milestone)
-_TAKES_PLACE_OF = {key: others for forms in ALTERNATIVES.values() for key, others in forms.items()}
-
-
-def _replaced(earlier: tuple[str, ...], was: Any, later: tuple[str, ...], value: Any) -> str | None:
-    """What the setting of ``later`` to ``value``, made after one of ``earlier`` to
-    ``was`` (key paths), should have been instead, where it replaces what that one set
-    (None where it does not): a value of its own at the same place, a mapping above it
-    that sets that key or a non-mapping on the way, or an alternative beside it or in
-    either mapping (``reduce_by`` after ``level``, or after ``target={level: 0}``). A
-    mapping that leaves the key out merges onto it, and the same key set again is the
-    later setting winning as written."""
-
-    def both(a: str, b: str) -> str:
-        return f"one of {a} and {b}, not both (either takes the other's place)"
-
-    if earlier == later:  # (again: the later one wins, as written)
-        return None
-    if later[: len(earlier)] == earlier:  # (inside it: refining it, unless in its place)
-        for part in later[len(earlier) : -1]:
-            was = was.get(part) if isinstance(was, dict) else None
-        taken = [
-            o for o in _TAKES_PLACE_OF.get(later[-1], ()) if isinstance(was, dict) and o in was
-        ]
-        return both(taken[0], later[-1]) if taken else None
-    if len(later) == len(earlier) and later[:-1] == earlier[:-1]:
-        return (
-            both(earlier[-1], later[-1])
-            if earlier[-1] in _TAKES_PLACE_OF.get(later[-1], ())
-            else None
+def _kept(data: Any, value: Any) -> bool:
+    """Whether ``data`` still holds what a setting set, ``value``: the same, or for a
+    mapping each of its entries (a None, which deletes, by the key's absence)."""
+    if isinstance(value, dict):
+        return isinstance(data, dict) and all(
+            (k not in data or data[k] is None) if v is None else k in data and _kept(data[k], v)
+            for k, v in value.items()
         )
-    if earlier[: len(later)] != later:
-        return None
-    inside = (
-        f"no setting replaced by a later one (set {'.'.join(later)} first, then "
-        f"{'.'.join(earlier)} inside it)"
-    )
-    for part in earlier[len(later) :]:
-        if not isinstance(value, dict):
-            return inside  # (a number, a list or None set above it: it goes)
-        taken = [o for o in _TAKES_PLACE_OF.get(part, ()) if o in value]
-        if taken:
-            return both(part, taken[0])
-        if part not in value:
-            return None  # (merged key by key: what the earlier setting set stays)
-        value = value[part]
-    return inside
+    return bool(data == value) or (value is None and data is MISSING)
 
 
-def refuse_replaced(items: Sequence[tuple[Any, Any]], origin: str, *, each: bool = False) -> None:
-    """Refuse a setting that a later one replaces: ``announcement.delay=0`` then
-    ``announcement={..., delay: 8}`` ran delay 8 while the run's head (and a sweep's
-    rows) named 0 (:func:`_replaced`). A later setting inside an earlier one refines it,
-    a mapping that leaves the earlier key out merges onto it, and a later setting of the
-    same key wins (each as written). With ``each``, each item's value is a list of the
-    values it takes (a sweep's axis), any of which may replace.
+def refuse_undone(items: Sequence[tuple[Any, Any]], docs: Mapping[Any, Any], origin: str) -> None:
+    """Refuse a setting that a later one undoes, in the data of any run ``docs`` (each
+    variant's, every setting applied as :meth:`Scenario.with_settings` applies them):
+    ``announcement.delay=0`` then ``announcement={..., delay: 8}`` ran delay 8 while the
+    run's head (and a sweep's rows) named 0; so did ``target.level`` then
+    ``target.reduce_by`` (which takes its place), or a number's ``probability`` then a
+    new form of it (a number's mapping replaces it whole). A later setting of the same
+    key wins, and one inside an earlier setting's mapping changes that entry as asked;
+    a mapping that leaves the key out merges onto it.
 
     Raises
     ------
     sim.ScenarioError
-        At the earlier key, naming both."""
+        At the earlier key, naming the later one that undid it."""
     paths = [tuple(str(key).split(".")) for key, _ in items]
-    for i, inner in enumerate(paths):
-        earlier = items[i][1] if each else [items[i][1]]
-        for outer, (_, given) in zip(paths[i + 1 :], items[i + 1 :], strict=True):
-            later = given if each else [given]
-            expected = next(
-                (e for w in earlier for v in later if (e := _replaced(inner, w, outer, v))),
-                None,
-            )
-            if expected is None:
-                continue
-            first, then = ".".join(inner), ".".join(outer)
-            raise ScenarioError(
-                expected,
-                f"{first!r}, then {then!r}, which replaces it",
-                file=origin,
-                line=1,
-                col=1,
-                path=first,
-            )
+    for i, (first, (_, was)) in enumerate(zip(paths, items, strict=True)):
+        later = paths[i + 1 :]
+        if first in later:
+            continue  # (set again: the later one wins, as written)
+        expect = copy.deepcopy(was)
+        for then in later:  # (inside it: what a later one refines is that one's)
+            if then[: len(first)] == first and isinstance(expect, dict):
+                inner: Any = expect
+                rest = then[len(first) :]
+                for part in rest[:-1]:
+                    inner = inner.get(part) if isinstance(inner, dict) else None
+                if isinstance(inner, dict):
+                    inner.pop(rest[-1], None)
+        refined = any(t[: len(first)] == first for t in later)
+        if all(
+            _kept(value_at(doc, list(first)), expect) and (isinstance(was, dict) or not refined)
+            for doc in docs.values()
+        ):
+            continue
+        near = [t for t in later if t[: len(first)] == first or first[: len(t)] == t]
+        near += [t for t in later if t[:-1] == first[:-1]]
+        culprit = ".".join((near or later)[0])
+        raise ScenarioError(
+            f"no setting undone by a later one ({culprit} takes the place of what it set: "
+            "set one of them, or the wider one first)",
+            f"{'.'.join(first)!r}, then {culprit!r}",
+            file=origin,
+            line=1,
+            col=1,
+            path=".".join(first),
+        )
 
 
 def scenario_argument(scenario: object, function: str) -> Scenario:

@@ -181,8 +181,8 @@ def test_a_later_setting_of_the_same_key_wins(scenario: sim.Scenario) -> None:
     assert changed.plan("on-time").delay == 4
 
 
-def test_a_setting_inside_an_earlier_one_refines_it_and_one_replacing_it_is_refused(
-    scenario: sim.Scenario,
+def test_a_setting_inside_an_earlier_one_refines_it_and_one_undoing_it_is_refused(
+    scenario: sim.Scenario, tmp_path
 ) -> None:
     # announcement.delay=0, then announcement={..., delay: 8}, ran delay 8 while the run's
     # head (and a sweep's rows) named delay 0
@@ -192,36 +192,53 @@ def test_a_setting_inside_an_earlier_one_refines_it_and_one_replacing_it_is_refu
     with pytest.raises(sim.ScenarioError) as caught:
         scenario.with_settings([("announcement.delay", 0), outer])
     assert str(caught.value) == (
-        "<overrides>:1:1: announcement.delay: expected no setting replaced by a later "
-        "one (set announcement first, then announcement.delay inside it), found "
-        "'announcement.delay', then 'announcement', which replaces it"
+        "<overrides>:1:1: announcement.delay: expected no setting undone by a later one "
+        "(announcement takes the place of what it set: set one of them, or the wider one "
+        "first), found 'announcement.delay', then 'announcement'"
     )
-    # a mapping that leaves the earlier key out merges onto it: nothing replaced
+    # a mapping that leaves the earlier key out merges onto it: nothing undone
     merged = scenario.with_settings(
         [("theaters.iraq.initial", 2000), ("theaters.iraq", {"unreported": 100})]
     )
     assert merged.resolved("on-time").theaters["iraq"].initial == 2000
-    # level and reduce_by take each other's place: beside, or in an earlier mapping
+    # fields of a number's form, one after another, join (as each alone does)
+    weights = scenario.with_settings(
+        [("announcement.delay.choice.weights", [1] * 7), ("announcement.delay.choice.values",
+         [0, 1, 2, 3, 4, 5, 6])], variants=["as-reported"],
+    )  # fmt: skip
+    assert weights.plan("as-reported") != scenario.plan("as-reported")
+    undone = "expected no setting undone by a later one"
     target = "milestones.iraq-exit.target"
-    for first in [(f"{target}.level", 0), (target, {"level": 0})]:
-        with pytest.raises(
-            sim.ScenarioError, match="expected one of level and reduce_by, not both"
-        ):
-            scenario.with_settings([first, (f"{target}.reduce_by", 100)])
-    with pytest.raises(sim.ScenarioError, match="expected one of level and reduce_by, not both"):
-        scenario.with_settings([(f"{target}.level", 0), (target, {"reduce_by": 5})])
+    cases = [
+        # level and reduce_by take each other's place: beside, or in an earlier mapping
+        [(f"{target}.level", 0), (f"{target}.reduce_by", 100)],
+        [(target, {"level": 0}), (f"{target}.reduce_by", 100)],
+        [(f"{target}.level", 0), (target, {"reduce_by": 5})],
+        # a number's mapping replaces the number whole: its probability goes
+        [("residuals.advisory.size.probability", 0.9), ("residuals.advisory.size", {"value": 300})],
+        # a date, then a key inside it: the date goes
+        [("milestones.iraq-exit.deadline", "2026-06"),
+         ("milestones.iraq-exit.deadline.after_announcement", 12)],
+    ]  # fmt: skip
+    for settings in cases:
+        with pytest.raises(sim.ScenarioError, match=undone):
+            scenario.with_settings(settings)
     swept = invoke(
         "sweep", str(DEFAULT_SCENARIO), "-v", "on-time", "--set", "announcement.delay=0,6",
         "--set", "announcement={expected: 2024-09, delay: 5}", "-o", "/nonexistent/x",
     )  # fmt: skip
     assert swept.exit_code == 2
-    assert "found 'announcement.delay', then 'announcement', which replaces it" in swept.output
-    assert "sweep's point" not in swept.output  # (refused before any point)
+    assert "found 'announcement.delay', then 'announcement'" in swept.output
     levels = invoke(
         "sweep", str(DEFAULT_SCENARIO), "-v", "on-time", "--set", f"{target}.level=0,500",
         "--set", f"{target}.reduce_by=100", "-o", "/nonexistent/x",
     )  # fmt: skip
-    assert levels.exit_code == 2 and "expected one of level and reduce_by" in levels.output
+    assert levels.exit_code == 2 and undone in levels.output
+    kept = invoke(
+        "sweep", str(DEFAULT_SCENARIO), "-v", "on-time", "--set", "announcement.delay=0,6",
+        "--set", "announcement={expected: 2024-10}", "-o", str(tmp_path / "kept"),
+    )  # fmt: skip
+    assert kept.exit_code == 0, kept.output  # (merged onto it: the delays ran as named)
 
 
 def test_a_mapping_set_credits_the_numbers_it_gives_to_the_setting_not_the_variant(
@@ -249,6 +266,12 @@ def test_a_mapping_set_credits_the_numbers_it_gives_to_the_setting_not_the_varia
     assert found["announcement.delay"].assumption == "set for this run: announcement.delay = 0"
     assert found["announcement.expected"].assumption == (
         'set for this run: announcement = {"expected": "2024-11", "delay": 8}'
+    )
+    # a None that deletes part of a number: the number rests on that setting
+    dropped = scenario.with_settings({"residuals.advisory.size.probability": None})
+    found = {p.path: p for p in provenance(dropped, "residual")}
+    assert found["residuals.advisory.size"].assumption == (
+        "set for this run: residuals.advisory.size.probability = null"
     )
 
 

@@ -38,7 +38,7 @@ from sim.model.plan import Plan
 from sim.model.stepper import step
 from sim.months import format_month
 from sim.results import milestone_columns
-from sim.scenario import Scenario, from_code, refuse_replaced, scenario_argument
+from sim.scenario import Scenario, from_code, scenario_argument
 
 MAX_POINTS = 100_000
 VALUE_COLUMNS = ["variant", "outcome", "value", "month"]
@@ -243,7 +243,6 @@ def sweep(
     twice = next((k for i, k in enumerate(keys) if k in keys[:i]), None)
     if twice is not None:
         raise ScenarioError("each key swept once", f"{twice!r} twice", file=origin, path=twice)
-    refuse_replaced(list(zip(keys, values, strict=True)), origin, each=True)  # (before any point)
     shown = [list(w) for w in written] if written is not None else [[{}] * len(v) for v in values]
     for name, given in (("labels", texts), ("written", shown)):
         if [len(t) for t in given] != [len(v) for v in values]:
