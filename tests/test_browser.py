@@ -895,3 +895,41 @@ def test_on_a_phone_no_deadline_label_stands_on_the_data(
         assert page.evaluate(LABELS_ON_DATA) == []
     finally:
         page.close()
+
+
+#: how many of the deadlines' labels each chart shows, drawn (not past its axis)
+LABELS_SHOWN = """() => Array.from(document.querySelectorAll('div.chart')).map(gd => {
+    let n = 0;
+    gd.querySelectorAll('.scatterlayer .trace').forEach(g => {
+        const t = g.__data__ && g.__data__[0] && g.__data__[0].trace;
+        if (t && t.meta === 'deadline-label' && t.visible === true)
+            g.querySelectorAll('.textpoint text').forEach(x => {
+                if (x.getBoundingClientRect().width > 0) n += 1;
+            });
+    });
+    gd.querySelectorAll('.annotation').forEach(g => {
+        if (/met|deadline/.test(g.textContent) && g.getBoundingClientRect().width > 0) n += 1;
+    });
+    return n;
+})"""
+
+
+@pytest.mark.slow
+def test_resetting_a_charts_axes_keeps_the_room_made_for_its_labels(
+    browser: Any, latest: Path
+) -> None:
+    # the troop axis raised for the labels went back below them on "Reset axes", and the
+    # fan's labels, drawn in troops above the old top, were no longer drawn
+    page = open_at(browser, latest, 390)
+    try:
+        shown = page.evaluate(LABELS_SHOWN)
+        assert sum(shown) > 0
+        page.evaluate(
+            "() => document.querySelectorAll('div.chart').forEach(gd => {"
+            " const b = gd.querySelector('.modebar-btn[data-val=\"reset\"]'); if (b) b.click(); })"
+        )
+        page.wait_for_timeout(300)
+        assert page.evaluate(LABELS_SHOWN) == shown
+        assert page.evaluate(LABELS_ON_DATA) == []
+    finally:
+        page.close()

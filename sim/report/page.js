@@ -259,9 +259,17 @@
           return v === null ? null : Math.min(v * to.f, to.top);
         }));
       });
-      return Plotly.relayout(div, ranges).then(function () {
-        return idx.length ? Plotly.restyle(div, { y: ys }, idx) : null;
+      // drawn again with the raised axes as its own: "Reset axes" and a double click
+      // go back to them (after a relayout they went back below the labels, which then
+      // stood past the axis' top, not drawn)
+      Object.keys(ranges).forEach(function (k) {
+        var name = k.replace(/\.range$/, "");
+        div.layout[name] = div.layout[name] || {};
+        div.layout[name].range = ranges[k];
+        div.layout[name].autorange = false;
       });
+      idx.forEach(function (i, n) { div.data[i].y = ys[n]; });
+      return Plotly.newPlot(div, div.data, div.layout, config);
     }
 
     // ---------------------------------------------------------------- envelope
