@@ -485,6 +485,7 @@ class Scenario:
         names = self.select(variants)
         runs: list[str | None] = list(names) if self.doc.variants else [None]
         docs = {}  # each run's data, with the settings checked so far
+        left: list[dict[str | None, Any]] = []  # what each setting left there
         overs: dict[str | None, dict[str, Any]] = {name: {} for name in runs}  # what each sets
         texts: dict[tuple[str | int, ...], str] = {}  # scalars as written, by raw key path
         for name in runs:
@@ -530,7 +531,9 @@ class Scenario:
                     )
                 overs[name] = deep_merge(overs[name], nested, keep_none=True)
                 docs[name] = deep_merge(docs[name], nested)
-        refuse_undone(items, docs, origin)
+            # (what this setting left in each run's data: a later one must not undo it)
+            left.append({n: _copied(value_at(docs[n], list(parts))) for n in runs})
+        refuse_undone(items, left, docs, origin)
         if not self.doc.variants:
             raw, code = deep_merge(self.raw, overs[None]), _set_paths(overs[None])
         else:
@@ -592,6 +595,11 @@ class Scenario:
         )
 
 
+def _copied(value: Any) -> Any:
+    """A deep copy of plain data; :data:`MISSING` (a key deleted) as itself."""
+    return value if value is MISSING else copy.deepcopy(value)
+
+
 def _kept(data: Any, value: Any) -> bool:
     """Whether ``data`` still holds what a setting set, ``value``: the same, or for a
     mapping each of its entries (a None, which deletes, by the key's absence)."""
@@ -603,11 +611,17 @@ def _kept(data: Any, value: Any) -> bool:
     return bool(data == value) or (value is None and data is MISSING)
 
 
-def refuse_undone(items: Sequence[tuple[Any, Any]], docs: Mapping[Any, Any], origin: str) -> None:
+def refuse_undone(
+    items: Sequence[tuple[Any, Any]],
+    left: Sequence[Mapping[Any, Any]],
+    docs: Mapping[Any, Any],
+    origin: str,
+) -> None:
     """Refuse a setting that a later one undoes, in the data of any run ``docs`` (each
-    variant's, every setting applied as :meth:`Scenario.with_settings` applies them):
-    ``announcement.delay=0`` then ``announcement={..., delay: 8}`` ran delay 8 while the
-    run's head (and a sweep's rows) named 0; so did ``target.level`` then
+    variant's, every setting applied as :meth:`Scenario.with_settings` applies them;
+    ``left[i]``: what setting i left at its key in each run's data, before the later
+    ones): ``announcement.delay=0`` then ``announcement={..., delay: 8}`` ran delay 8
+    while the run's head (and a sweep's rows) named 0; so did ``target.level`` then
     ``target.reduce_by`` (which takes its place), or a number's ``probability`` then a
     new form of it (a number's mapping replaces it whole). A later setting of the same
     key wins, and one inside an earlier setting's mapping changes that entry as asked;
@@ -618,37 +632,35 @@ def refuse_undone(items: Sequence[tuple[Any, Any]], docs: Mapping[Any, Any], ori
     sim.ScenarioError
         At the earlier key, naming the later one that undid it."""
     paths = [tuple(str(key).split(".")) for key, _ in items]
-    for i, (first, (_, was)) in enumerate(zip(paths, items, strict=True)):
+    for i, first in enumerate(paths):
         later = paths[i + 1 :]
-        if first in later:
+        if not later or first in later:
             continue  # (set again: the later one wins, as written)
-        expect = copy.deepcopy(was)
-        for then in later:  # (inside it: what a later one refines is that one's)
-            if then[: len(first)] == first and isinstance(expect, dict):
+        refined = [t for t in later if t[: len(first)] == first]
+        for name, was in left[i].items():
+            expect = _copied(was)
+            for then in refined:  # (inside it: what a later one refines is that one's)
                 inner: Any = expect
                 rest = then[len(first) :]
                 for part in rest[:-1]:
                     inner = inner.get(part) if isinstance(inner, dict) else None
                 if isinstance(inner, dict):
                     inner.pop(rest[-1], None)
-        refined = any(t[: len(first)] == first for t in later)
-        if all(
-            _kept(value_at(doc, list(first)), expect) and (isinstance(was, dict) or not refined)
-            for doc in docs.values()
-        ):
-            continue
-        near = [t for t in later if t[: len(first)] == first or first[: len(t)] == t]
-        near += [t for t in later if t[:-1] == first[:-1]]
-        culprit = ".".join((near or later)[0])
-        raise ScenarioError(
-            f"no setting undone by a later one ({culprit} takes the place of what it set: "
-            "set one of them, or the wider one first)",
-            f"{'.'.join(first)!r}, then {culprit!r}",
-            file=origin,
-            line=1,
-            col=1,
-            path=".".join(first),
-        )
+            now = value_at(docs[name], list(first))
+            if _kept(now, expect) and (isinstance(was, dict) or not refined):
+                continue
+            near = [t for t in later if t[: len(first)] == first or first[: len(t)] == t]
+            near += [t for t in later if t[:-1] == first[:-1]]
+            culprit = ".".join((near or later)[0])
+            raise ScenarioError(
+                f"no setting undone by a later one ({culprit} takes the place of what it "
+                "set: set one of them, or the wider one first)",
+                f"{'.'.join(first)!r}, then {culprit!r}",
+                file=origin,
+                line=1,
+                col=1,
+                path=".".join(first),
+            )
 
 
 def scenario_argument(scenario: object, function: str) -> Scenario:

@@ -772,3 +772,16 @@ def test_overrides_after_settings_are_refused_for_the_settings_would_be_named_no
     assert str(caught.value).endswith("found a scenario with values set (announcement.delay)")
     first = scenario.with_overrides({"announcement": {"delay": 9}}, variant="slip-6")
     assert first.with_settings({"announcement.delay": 3}).plan("slip-6").delay == 3
+
+
+def test_settings_that_merge_by_id_or_delete_are_not_taken_for_undone(
+    scenario: sim.Scenario,
+) -> None:
+    # each setting is held against what it left in the data, not against its own value:
+    # a source added merges by id into the list, and a deleted key leaves nothing
+    added = {"id": "mine", "title": "My own note"}
+    changed = scenario.with_settings(
+        [("sources", [added]), ("theaters.syria.unreported", None), ("announcement.delay", 3)]
+    )
+    assert any(s.id == "mine" for s in changed.resolved("on-time").sources)
+    assert changed.plan("on-time").delay == 3
