@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sim.io.yamlio import MISSING, dotted, value_at
+from sim.io.yamlio import MISSING, dotted, holds, value_at
 from sim.months import spell_date
 from sim.schema import JSON_SCHEMA_DIALECT, ScenarioDoc, Spec
 
@@ -95,18 +95,6 @@ def numbers(doc: ScenarioDoc) -> list[tuple[tuple[str | int, ...], Any, Any]]:
     return out
 
 
-def _holds(data: Any, value: Any) -> bool:
-    """Whether ``data`` (a variant's resolved data at a setting's key) holds what the
-    setting set, ``value``: the same, or, for a mapping (merged key by key into what was
-    there), each of its entries (a None deleting its key)."""
-    if isinstance(value, dict):
-        return isinstance(data, dict) and all(
-            (k not in data or data[k] is None) if v is None else k in data and _holds(data[k], v)
-            for k, v in value.items()
-        )
-    return bool(data == value) or (value is None and data is MISSING)
-
-
 def _reaches(key: str, value: Any, number: str, raw: Any) -> bool:
     """Whether the setting of ``key`` to ``value`` set the number at the dotted path
     ``number`` of the variant's data ``raw`` (the setting made for it, and not undone
@@ -115,10 +103,10 @@ def _reaches(key: str, value: Any, number: str, raw: Any) -> bool:
     mapping gives (not one it left as it was), where ``raw`` holds that entry (a later
     setting inside the mapping takes that entry's place, not the mapping's others)."""
     if key == number or key.startswith(f"{number}."):
-        return _holds(value_at(raw, key.split(".")), value)
+        return holds(value_at(raw, key.split(".")), value)
     if number.startswith(f"{key}."):
         given = value_at(value, number[len(key) + 1 :].split("."))
-        return given is not MISSING and _holds(value_at(raw, number.split(".")), given)
+        return given is not MISSING and holds(value_at(raw, number.split(".")), given)
     return False
 
 

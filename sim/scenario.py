@@ -23,7 +23,7 @@ from sim.io.files import path_argument
 from sim.io.observation_csv import read_observations
 from sim.io.observations import ObservationSet
 from sim.io.settings import NO_OP_MAPPING
-from sim.io.yamlio import MAX_DEPTH, MISSING, plain_is_text, text_fault, value_at
+from sim.io.yamlio import MAX_DEPTH, MISSING, holds, plain_is_text, text_fault, value_at
 from sim.loader import (
     EMPTY_LIST,
     EMPTY_SOURCES,
@@ -600,17 +600,6 @@ def _copied(value: Any) -> Any:
     return value if value is MISSING else copy.deepcopy(value)
 
 
-def _kept(data: Any, value: Any) -> bool:
-    """Whether ``data`` still holds what a setting set, ``value``: the same, or for a
-    mapping each of its entries (a None, which deletes, by the key's absence)."""
-    if isinstance(value, dict):
-        return isinstance(data, dict) and all(
-            (k not in data or data[k] is None) if v is None else k in data and _kept(data[k], v)
-            for k, v in value.items()
-        )
-    return bool(data == value) or (value is None and data is MISSING)
-
-
 def refuse_undone(
     items: Sequence[tuple[Any, Any]],
     left: Sequence[Mapping[Any, Any]],
@@ -647,7 +636,7 @@ def refuse_undone(
                 if isinstance(inner, dict):
                     inner.pop(rest[-1], None)
             now = value_at(docs[name], list(first))
-            if _kept(now, expect) and (isinstance(was, dict) or not refined):
+            if holds(now, expect) and (isinstance(was, dict) or not refined):
                 continue
             near = [t for t in later if t[: len(first)] == first or first[: len(t)] == t]
             near += [t for t in later if t[:-1] == first[:-1]]

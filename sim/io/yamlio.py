@@ -136,6 +136,19 @@ def value_at(data: Any, path: Sequence[str], default: Any = MISSING) -> Any:
     return data
 
 
+def holds(data: Any, value: Any) -> bool:
+    """Whether ``data`` (plain data, a variant's at some key path) holds ``value``, what
+    a setting or an override put there: the same, or for a mapping each of its entries
+    (merged key by key onto what was there), a None (which deletes) by the key's absence
+    (or a None kept); :data:`MISSING` data holds a None."""
+    if isinstance(value, dict):
+        return isinstance(data, dict) and all(
+            (k not in data or data[k] is None) if v is None else k in data and holds(data[k], v)
+            for k, v in value.items()
+        )
+    return bool(data == value) or (value is None and data is MISSING)
+
+
 def read_yaml(path: str | Path) -> tuple[Any, Positions]:
     """Parse one YAML file into plain data and positions, or raise ScenarioError."""
     return parse_yaml(read_limited(path, "scenario file"), str(path))

@@ -85,21 +85,14 @@ def _drawable(axes: Any) -> None:
     placing stopped with an internal AttributeError there, as on the pdf, svg and ps
     backends' canvases. A canvas that measures text (Agg's, and every interactive
     backend's, built on it) is left as it is, with its window."""
-    from matplotlib.axes import Axes
-    from matplotlib.backend_bases import FigureCanvasBase
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    many = axes if isinstance(axes, Sequence | np.ndarray) else [axes]
-    for ax in np.ravel(np.asarray(many, dtype=object)):
-        if isinstance(ax, Axes):
-            fig = ax.get_figure(root=True)
-            # (the bare canvas, or a non-interactive backend's that measures no text:
-            # pdf, svg, ps; an interactive one is Agg's and keeps its window)
-            canvas = fig.canvas if fig is not None else None
-            if canvas is not None and (
-                type(canvas) is FigureCanvasBase or not hasattr(canvas, "get_renderer")
-            ):
-                FigureCanvasAgg(fig)  # (it makes itself the figure's canvas)
+    for ax in _each_axes(axes):
+        fig = ax.get_figure(root=True)
+        # (the bare canvas, or a non-interactive backend's that measures no text:
+        # pdf, svg, ps; an interactive one is Agg's and keeps its window)
+        if fig is not None and not hasattr(fig.canvas, "get_renderer"):
+            FigureCanvasAgg(fig)  # (it makes itself the figure's canvas)
 
 
 #: the ``gid`` of the hidden mark a chart function leaves in each panel it drew,

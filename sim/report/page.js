@@ -217,7 +217,7 @@
           add(t.yaxis || "y", node.getBoundingClientRect());
         });
       });
-      var ranges = {}, scale = {};
+      var raised = {}; // y axis -> its range raised: { lo, top, f (top / the old top) }
       Object.keys(boxes).forEach(function (axis) {
         var ya = full[axis.replace("y", "yaxis")];
         if (!ya || !ya.range) return;
@@ -243,32 +243,26 @@
             });
           });
         });
-        if (need > hi * 1.001) {
-          ranges[axis.replace("y", "yaxis") + ".range"] = [lo, need];
-          scale[axis] = { f: need / hi, top: need };
-        }
+        if (need > hi * 1.001) raised[axis] = { lo: lo, top: need, f: need / hi };
       });
-      if (!Object.keys(ranges).length) return null;
-      var idx = [], ys = [];
-      div.data.forEach(function (t, i) {
-        var to = scale[t.yaxis || "y"];
+      if (!Object.keys(raised).length) return null;
+      Object.keys(raised).forEach(function (axis) {
+        var name = axis.replace("y", "yaxis");
+        div.layout[name] = div.layout[name] || {};
+        div.layout[name].range = [raised[axis].lo, raised[axis].top];
+        div.layout[name].autorange = false;
+      });
+      div.data.forEach(function (t) {
+        var to = raised[t.yaxis || "y"];
         if (!to || (t.meta !== "deadline" && t.meta !== "deadline-label")) return;
-        idx.push(i);
         // (not past the new top by a rounding: a label beyond the axis is not drawn)
-        ys.push(Array.prototype.map.call(t.y, function (v) {
+        t.y = Array.prototype.map.call(t.y, function (v) {
           return v === null ? null : Math.min(v * to.f, to.top);
-        }));
+        });
       });
       // drawn again with the raised axes as its own: "Reset axes" and a double click
       // go back to them (after a relayout they went back below the labels, which then
       // stood past the axis' top, not drawn)
-      Object.keys(ranges).forEach(function (k) {
-        var name = k.replace(/\.range$/, "");
-        div.layout[name] = div.layout[name] || {};
-        div.layout[name].range = ranges[k];
-        div.layout[name].autorange = false;
-      });
-      idx.forEach(function (i, n) { div.data[i].y = ys[n]; });
       return Plotly.newPlot(div, div.data, div.layout, config);
     }
 
